@@ -1,0 +1,78 @@
+"""Each bad input ends in its own clear message, exit code 2, no traceback, no metrics."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.conftest import TINY, run_tsbench
+
+GOOD_HEAD = "date,a,OT\n"
+
+
+def _rows(n: int, start: int = 0, blank_at: int | None = None) -> str:
+    stamps = pd.date_range("2020-01-01", periods=start + n, freq="h")[start:]
+    return "".join(f"{t},{'' if i == blank_at else i % 7},{i % 5}\n"
+                   for i, t in enumerate(stamps, start))
+
+
+CASES = {
+    "no_date_column": ("a,OT\n1,2\n", [], "dataset.date_col: column 'date' not found"),
+    "bad_dates": (GOOD_HEAD + "not-a-date,1,2\n" + _rows(5), [], "are not dates"),
+    "non_numeric": (GOOD_HEAD + _rows(3) + "2020-02-01 00:00:00,x,1\n", [], "non-numeric"),
+    "nan": (GOOD_HEAD + _rows(5, blank_at=3), [], "missing value"),
+    "duplicate": (GOOD_HEAD + _rows(3) + _rows(1, 2), [], "duplicate timestamp"),
+    "unsorted": (GOOD_HEAD + _rows(3, 5) + _rows(2), [], "not sorted"),
+    "missing_target": ("date,a,b\n" + _rows(3), [], "dataset.target: column 'OT' not found"),
+    "too_short": (GOOD_HEAD + _rows(200), ["seq_len=96", "pred_len=96"],
+                  "shorter than seq_len + pred_len"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_bad_csv(case: str, tmp_path: Path) -> None:
+    text, extra, message = CASES[case]
+    csv = tmp_path / "data.csv"
+    csv.write_text(text)
+    run_dir = tmp_path / "run"
+    args = [a for a in TINY if not a.startswith("dataset")] + [
+        "dataset=csv", f"dataset.path={csv}", *extra]
+    proc = run_tsbench(args, run_dir, check=False)
+    assert proc.returncode == 2, proc.stderr
+    assert message in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (run_dir / "metrics.json").exists()
+
+
+def test_nan_allowed_with_ffill(tmp_path: Path) -> None:
+    csv = tmp_path / "data.csv"
+    csv.write_text(GOOD_HEAD + _rows(700, blank_at=300))
+    args = [a for a in TINY if not a.startswith("dataset")] + [
+        "dataset=csv", f"dataset.path={csv}", "dataset.fillna=ffill"]
+    run_tsbench(args, tmp_path / "run")
+    assert (tmp_path / "run" / "metrics.json").exists()
+
+
+def test_offline_and_missing_names_file_url_and_env(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    env = {"TSBENCH_DATA_DIR": str(empty), "TSBENCH_CACHE_DIR": str(empty),
+           "TSBENCH_OFFLINE": "1"}
+    proc = run_tsbench(["dataset=etth1", "model=naive", "trainer=debug"], tmp_path / "run",
+                       env=env, check=False)
+    assert proc.returncode == 2
+    assert "ETTh1.csv" in proc.stderr
+    assert "https://raw.githubusercontent.com/zhouhaoyi/ETDataset/main/ETT-small/ETTh1.csv" in (
+        proc.stderr)
+    assert "TSBENCH_DATA_DIR" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_impossible_model_setting_names_the_field(tmp_path: Path) -> None:
+    args = [a for a in TINY if not a.startswith("model")] + [
+        "model=patchtst", "model.patch_len=64"]
+    proc = run_tsbench(args, tmp_path / "run", check=False)
+    assert proc.returncode == 2
+    assert "model.patch_len" in proc.stderr and "Traceback" not in proc.stderr

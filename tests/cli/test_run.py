@@ -1,0 +1,48 @@
+"""A real ``tsbench`` subprocess: outputs, determinism, the returned objective."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.conftest import TINY, read_metrics, run_tsbench
+
+REQUIRED = ("val_mse", "val_mae", "test_mse", "test_mae", "epochs", "train_seconds", "n_params",
+            "n_test_windows", "test_mse_orig", "test_mae_orig", "test_mse_per_step")
+
+
+def test_run_writes_complete_outputs(tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    proc = run_tsbench([*TINY, "logger=csv"], run_dir)
+    metrics = read_metrics(run_dir)
+    assert set(REQUIRED) <= set(metrics)
+    assert metrics["objective"] == metrics["val_mse"]
+    assert len(metrics["test_mse_per_step"]) == 12
+    # 600 rows: 420/60/120 -> test windows 120 + 48 - 48 - 12 + 1
+    assert metrics["n_test_windows"] == 109
+    for name in ("config.yaml", "forecast.png", "checkpoints/best.ckpt", "logs/metrics.csv"):
+        assert (run_dir / name).is_file(), name
+    assert f"outputs in {run_dir}" in proc.stdout and "test_mse=" in proc.stdout
+
+
+def test_same_seed_same_metrics(tmp_path: Path) -> None:
+    first = read_metrics(_run(tmp_path / "a", seed=7))
+    second = read_metrics(_run(tmp_path / "b", seed=7))
+    other = read_metrics(_run(tmp_path / "c", seed=8))
+    for key in ("val_mse", "test_mse", "test_mae"):
+        assert first[key] == second[key]
+    assert first["test_mse"] != other["test_mse"]
+
+
+def test_naive_baselines_need_no_training(tmp_path: Path) -> None:
+    for model in ("naive", "seasonal_naive"):
+        args = [a for a in TINY if not a.startswith("model")] + [f"model={model}"]
+        metrics = read_metrics(_run(tmp_path / model, args=args))
+        assert metrics["epochs"] == 0 and metrics["n_params"] == 0
+    # On a period-24 series, the seasonal naive forecast beats the last value.
+    assert (read_metrics(tmp_path / "seasonal_naive")["test_mse"]
+            < read_metrics(tmp_path / "naive")["test_mse"])
+
+
+def _run(run_dir: Path, seed: int = 1, args: list[str] | None = None) -> Path:
+    run_tsbench([*(args or TINY), f"seed={seed}"], run_dir)
+    return run_dir

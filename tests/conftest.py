@@ -1,0 +1,52 @@
+"""Shared fixtures: one torch thread, the offline dataset folder, a tsbench subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = ROOT.parent / "shared" / "datasets"
+
+torch.set_num_threads(1)
+if "TSBENCH_DATA_DIR" not in os.environ and SHARED_DATA.is_dir():
+    os.environ["TSBENCH_DATA_DIR"] = str(SHARED_DATA)
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+
+#: Overrides for a tiny, fast run on the synthetic series.
+TINY = [
+    "dataset=synthetic", "dataset.n_rows=600", "model=dlinear", "seq_len=48", "pred_len=12",
+    "trainer=debug", "data.batch_size=32", "logger=none",
+]
+
+
+def data_dir() -> Path:
+    """The folder with the real benchmark CSVs (CI points at ../shared/datasets)."""
+    path = Path(os.environ.get("TSBENCH_DATA_DIR", SHARED_DATA))
+    if not (path / "ETTh1.csv").is_file():
+        pytest.fail(f"ETTh1.csv not found in {path}: set TSBENCH_DATA_DIR to the dataset folder")
+    return path
+
+
+def run_tsbench(
+    args: list[str], run_dir: Path, env: dict[str, str] | None = None, multirun: bool = False,
+    check: bool = True,
+) -> subprocess.CompletedProcess:
+    """Run ``python -m tsbench`` with ``args`` writing into ``run_dir``."""
+    where = f"hydra.sweep.dir={run_dir}" if multirun else f"hydra.run.dir={run_dir}"
+    cmd = [sys.executable, "-m", "tsbench", *(["-m"] if multirun else []), *args, where]
+    full_env = {**os.environ, "OMP_NUM_THREADS": "1", **(env or {})}
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=full_env, timeout=600)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"tsbench failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+    return proc
+
+
+def read_metrics(run_dir: Path) -> dict:
+    return json.loads((run_dir / "metrics.json").read_text())

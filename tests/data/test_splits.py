@@ -1,0 +1,68 @@
+"""Published borders and window counts on the real benchmark files."""
+
+from __future__ import annotations
+
+import pytest
+from omegaconf import OmegaConf
+
+from tests.conftest import ROOT, data_dir
+from tsbench.data.datamodule import ForecastData
+from tsbench.data.loading import load_series
+from tsbench.data.splits import benchmark_borders, n_windows
+
+
+def _series(name: str):
+    data_dir()
+    cfg = OmegaConf.load(ROOT / "tsbench" / "conf" / "dataset" / f"{name}.yaml")
+    return load_series(cfg)
+
+
+@pytest.mark.parametrize("seq_len", [96, 336, 512])
+@pytest.mark.parametrize("pred_len, expected", [(96, 2785), (192, 2689), (336, 2545), (720, 2161)])
+def test_etth1_borders_and_test_windows(seq_len: int, pred_len: int, expected: int) -> None:
+    series = _series("etth1")
+    assert series.values.shape == (17420, 7)
+    assert series.columns[-1] == "OT"
+    borders = benchmark_borders(len(series.values), series.split, seq_len)
+    assert borders.train == (0, 8640)
+    assert borders.val == (8640 - seq_len, 11520)
+    assert borders.test == (11520 - seq_len, 14400)
+    rows = borders.test[1] - borders.test[0]
+    assert n_windows(rows, seq_len, pred_len) == expected
+
+
+def test_exchange_and_ili_counts() -> None:
+    exchange = _series("exchange")
+    borders = benchmark_borders(len(exchange.values), "ratio", 96)
+    assert borders.train == (0, 5311)
+    assert borders.test == (7588 - 1517 - 96, 7588)
+    data = ForecastData(exchange, {"train": borders.train, "val": borders.val,
+                                   "test": borders.test}, 96, 96)
+    assert len(data.windows("train")) == 5311 - 96 - 96 + 1 == 5120
+    assert len(data.windows("val")) == 665
+    assert len(data.windows("test")) == 1422
+
+    ili = _series("ili")
+    borders = benchmark_borders(len(ili.values), "ratio", 104)
+    assert borders.train == (0, 676)
+    rows = borders.test[1] - borders.test[0]
+    assert [n_windows(rows, 104, h) for h in (24, 36, 48, 60)] == [170, 158, 146, 134]
+
+
+def test_scaler_sees_only_train_rows() -> None:
+    series = _series("etth1")
+    borders = benchmark_borders(len(series.values), series.split, 336)
+    ranges = {"train": borders.train, "val": borders.val, "test": borders.test}
+    data = ForecastData(series, ranges, 336, 96)
+    train_rows = series.values[: borders.train[1]].astype("float64")
+    assert data.scaler.fitted_rows == (0, 8640)
+    assert data.scaler.mean_ == pytest.approx(train_rows.mean(axis=0))
+    assert data.scaler.scale_ == pytest.approx(train_rows.std(axis=0))
+    # Changing rows outside the training range changes nothing in the scaler.
+    poisoned = series.values.copy()
+    poisoned[8640:] *= 1000.0
+    from dataclasses import replace
+
+    again = ForecastData(replace(series, values=poisoned), ranges, 336, 96)
+    assert again.scaler.mean_ == pytest.approx(data.scaler.mean_)
+    assert again.scaler.scale_ == pytest.approx(data.scaler.scale_)

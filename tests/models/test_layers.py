@@ -1,0 +1,198 @@
+"""RevIN, attention, and the PatchTST / iTransformer shapes and config checks."""
+
+from typing import Any
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from tsbench.errors import ConfigError
+from tsbench.models.itransformer import ITransformer
+from tsbench.models.layers.attention import MultiHeadAttention
+from tsbench.models.layers.revin import RevIN
+from tsbench.models.patchtst import PatchTST
+
+
+@pytest.fixture(autouse=True)
+def _seed() -> None:
+    torch.manual_seed(0)
+
+
+def series(batch: int = 4, length: int = 48, n_vars: int = 3) -> torch.Tensor:
+    return torch.randn(batch, length, n_vars) * 5 + 10
+
+
+@pytest.mark.parametrize("affine", [False, True])
+@pytest.mark.parametrize("subtract_last", [False, True])
+def test_revin_round_trip(affine: bool, subtract_last: bool) -> None:
+    revin = RevIN(3, affine=affine, subtract_last=subtract_last)
+    if affine:
+        with torch.no_grad():
+            revin.weight.uniform_(0.5, 2.0)
+            revin.bias.normal_()
+    x = series()
+    torch.testing.assert_close(revin.denormalize(revin.normalize(x)), x, rtol=1e-4, atol=1e-4)
+
+
+def test_revin_normalizes_per_instance() -> None:
+    x = series()
+    z = RevIN(3).normalize(x)
+    torch.testing.assert_close(z.mean(dim=1), torch.zeros(4, 3), atol=1e-5, rtol=0)
+    torch.testing.assert_close(z.std(dim=1, unbiased=False), torch.ones(4, 3), atol=1e-4, rtol=0)
+
+
+def test_revin_subtract_last_centres_on_last_value() -> None:
+    z = RevIN(3, subtract_last=True).normalize(series())
+    torch.testing.assert_close(z[:, -1], torch.zeros(4, 3))
+
+
+def test_revin_affine_parameters() -> None:
+    assert sum(p.numel() for p in RevIN(3).parameters()) == 0
+    revin = RevIN(3, affine=True)
+    assert sum(p.numel() for p in revin.parameters()) == 6
+    x = series()
+    plain = RevIN(3).normalize(x)
+    with torch.no_grad():
+        revin.weight.fill_(2.0)
+        revin.bias.fill_(1.0)
+    torch.testing.assert_close(revin.normalize(x), plain * 2 + 1)
+
+
+def test_revin_constant_series_finite() -> None:
+    revin = RevIN(2, affine=True)
+    x = torch.full((2, 16, 2), 7.0)
+    z = revin.normalize(x)
+    assert torch.isfinite(z).all()
+    torch.testing.assert_close(revin.denormalize(z), x)
+
+
+def reference_attention(
+    attn: MultiHeadAttention, x: torch.Tensor, prev: torch.Tensor | None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Explicit multi-head attention with separate q/k/v projections, as the official code."""
+    batch, tokens, d_model = x.shape
+    heads, dim = attn.n_heads, d_model // attn.n_heads
+    w_q, w_k, w_v = attn.qkv.weight.split(d_model)
+    b_q, b_k, b_v = attn.qkv.bias.split(d_model)
+
+    def split(w: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        return F.linear(x, w, b).view(batch, tokens, heads, dim).transpose(1, 2)
+
+    q, k, v = split(w_q, b_q), split(w_k, b_k), split(w_v, b_v)
+    scores = q @ k.transpose(-2, -1) / dim**0.5
+    if prev is not None:
+        scores = scores + prev
+    out = (scores.softmax(-1) @ v).transpose(1, 2).reshape(batch, tokens, d_model)
+    return attn.out(out), scores
+
+
+def test_attention_sdpa_matches_reference() -> None:
+    attn = MultiHeadAttention(32, 4, attn_dropout=0.5, proj_dropout=0.5).eval()
+    x = torch.randn(3, 10, 32)
+    out, scores = attn(x)
+    assert scores is None
+    torch.testing.assert_close(out, reference_attention(attn, x, None)[0])
+
+
+def test_residual_attention_matches_reference() -> None:
+    attn = MultiHeadAttention(32, 4, res_attention=True).eval()
+    x, prev = torch.randn(3, 10, 32), torch.randn(3, 4, 10, 10)
+    out, scores = attn(x, prev)
+    ref_out, ref_scores = reference_attention(attn, x, prev)
+    torch.testing.assert_close(out, ref_out)
+    torch.testing.assert_close(scores, ref_scores)
+    # With no previous scores both paths compute the same attention.
+    plain = MultiHeadAttention(32, 4).eval()
+    plain.load_state_dict(attn.state_dict())
+    torch.testing.assert_close(attn(x)[0], plain(x)[0])
+
+
+PATCHTST_BAD = [
+    ({"patch_len": 64}, "model.patch_len"),
+    ({"stride": 0}, "model.stride"),
+    ({"d_model": 18, "n_heads": 4}, "model.d_model"),
+    ({"n_heads": 0}, "model.n_heads"),
+    ({"dropout": 1.0}, "model.dropout"),
+    ({"attn_dropout": -0.1}, "model.attn_dropout"),
+    ({"head_dropout": 1.5}, "model.head_dropout"),
+    ({"norm": "group"}, "model.norm"),
+]
+
+
+@pytest.mark.parametrize(("override", "field"), PATCHTST_BAD)
+def test_patchtst_config_errors(override: dict[str, Any], field: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        PatchTST(seq_len=48, pred_len=12, n_vars=3, **override)
+    assert info.value.field == field
+    assert field in str(info.value)
+
+
+ITRANSFORMER_BAD = [
+    ({"d_model": 30, "n_heads": 8}, "model.d_model"),
+    ({"dropout": 1.0}, "model.dropout"),
+    ({"activation": "tanh"}, "model.activation"),
+]
+
+
+@pytest.mark.parametrize(("override", "field"), ITRANSFORMER_BAD)
+def test_itransformer_config_errors(override: dict[str, Any], field: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        ITransformer(seq_len=48, pred_len=12, n_vars=3, n_marks=4, **override)
+    assert info.value.field == field
+
+
+@pytest.mark.parametrize(
+    ("seq_len", "pred_len", "n_vars", "patch_len", "stride"),
+    [(48, 12, 3, 16, 8), (50, 7, 1, 10, 3), (16, 24, 2, 16, 4), (33, 5, 4, 1, 1)],
+)
+def test_patchtst_shapes(
+    seq_len: int, pred_len: int, n_vars: int, patch_len: int, stride: int
+) -> None:
+    model = PatchTST(seq_len, pred_len, n_vars, patch_len=patch_len, stride=stride, d_model=8)
+    assert model.patch_num == (seq_len - patch_len) // stride + 2
+    out = model(series(2, seq_len, n_vars))
+    assert out.shape == (2, pred_len, n_vars)
+    out.mean().backward()
+
+
+@pytest.mark.parametrize(
+    ("norm", "res_attention", "affine"), [("layer", False, True), ("batch", True, False)]
+)
+def test_patchtst_variants_finite(norm: str, res_attention: bool, affine: bool) -> None:
+    model = PatchTST(48, 12, 3, d_model=8, norm=norm, res_attention=res_attention, affine=affine)
+    assert torch.isfinite(model(series(2))).all()
+
+
+def test_patchtst_channels_independent() -> None:
+    model = PatchTST(48, 12, 3, d_model=8).eval()
+    x = series(2)
+    y = x.clone()
+    y[..., 1:] = torch.randn(2, 48, 2)
+    torch.testing.assert_close(model(x)[..., 0], model(y)[..., 0])
+
+
+def test_itransformer_with_time_features() -> None:
+    model = ITransformer(48, 12, 3, n_marks=4, d_model=16, d_ff=16, n_heads=2).eval()
+    x, marks = series(2), torch.rand(2, 48, 4) - 0.5
+    out = model(x, marks)
+    assert out.shape == (2, 12, 3)
+    assert not torch.allclose(out, model(x, marks + 1.0))
+
+
+def test_itransformer_without_time_features() -> None:
+    model = ITransformer(
+        48, 12, 3, n_marks=4, d_model=16, d_ff=16, n_heads=2, use_time_features=False
+    ).eval()
+    assert not model.uses_time_features
+    x, marks = series(2), torch.rand(2, 48, 4)
+    out = model(x, marks)
+    assert out.shape == (2, 12, 3)
+    torch.testing.assert_close(out, model(x, None))
+    torch.testing.assert_close(out, model(x, marks + 1.0))
+
+
+def test_itransformer_revin_off() -> None:
+    model = ITransformer(48, 12, 3, n_marks=4, d_model=16, d_ff=16, n_heads=2, revin=False)
+    out = model(series(2), torch.rand(2, 48, 4))
+    out.mean().backward()
+    assert out.shape == (2, 12, 3)

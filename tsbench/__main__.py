@@ -1,0 +1,5 @@
+"""``python -m tsbench`` = the ``tsbench`` command."""
+
+from tsbench.cli import entry
+
+entry()

@@ -1,0 +1,54 @@
+"""``tsbench``: one forecasting run (or, with ``-m``, a Hydra multirun sweep)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
+from omegaconf import DictConfig
+
+from tsbench.errors import TsbenchError
+from tsbench.quiet import quiet_dependencies
+
+
+def parallel_jobs() -> int:
+    """How many trials the configured launcher runs at once (for thread sharing)."""
+    hc = HydraConfig.get()
+    if hc.mode != RunMode.MULTIRUN:
+        return 1
+    n_jobs = hc.launcher.get("n_jobs") if "launcher" in hc else None
+    if isinstance(n_jobs, int) and n_jobs != 0:
+        return n_jobs if n_jobs > 0 else 1 << 10  # -1: one per core, one thread each
+    return 1
+
+
+def summary(run_dir: Path, metrics: dict) -> str:
+    keys = [k for k in ("test_mse", "test_mae", "val_mse", "cv_val_mse_mean") if k in metrics]
+    figures = "  ".join(f"{k}={metrics[k]:.4f}" for k in keys)
+    return f"tsbench: outputs in {run_dir}\ntsbench: {figures}  epochs={metrics['epochs']}"
+
+
+@hydra.main(version_base="1.3", config_path="conf", config_name="config")
+def main(cfg: DictConfig) -> float:
+    """Run one configuration and return its validation objective to Hydra."""
+    from tsbench.training.run import run  # heavy imports after Hydra parsed the command line
+
+    run_dir = Path(HydraConfig.get().runtime.output_dir)
+    multirun = HydraConfig.get().mode == RunMode.MULTIRUN
+    try:
+        metrics = run(cfg, run_dir, parallel_jobs=parallel_jobs())
+    except TsbenchError as exc:
+        if multirun:  # the sweeper records the failed trial and goes on
+            raise
+        print(f"tsbench: error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    print(summary(run_dir, metrics), flush=True)
+    return float(metrics["objective"])
+
+
+def entry() -> None:
+    quiet_dependencies()
+    main()

@@ -1,0 +1,84 @@
+"""From a loaded series and row ranges to scaled tensors, windows and loaders."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytorch_lightning as pl
+import torch
+
+from tsbench.data.loading import Series
+from tsbench.data.scaling import StandardScaler
+from tsbench.data.splits import check_split_length
+from tsbench.data.timefeatures import time_features
+from tsbench.data.windows import WindowLoader, Windows
+from tsbench.errors import ConfigError
+
+FEATURES = ("M", "S", "MS")
+
+
+class ForecastData(pl.LightningDataModule):
+    """Scaled splits of one series.
+
+    ``ranges`` maps split names (``train``, ``val``, ``test``; a CV fold may have only
+    ``train`` and ``val``) to half-open row ranges; the scaler is fitted on
+    ``ranges["train"]`` only. ``features``: M = all channels in and out, S = the target
+    alone, MS = all channels in, the target (last channel) scored.
+    """
+
+    def __init__(
+        self,
+        series: Series,
+        ranges: dict[str, tuple[int, int]],
+        seq_len: int,
+        pred_len: int,
+        features: str = "M",
+        batch_size: int = 32,
+        eval_batch_size: int = 256,
+        seed: int = 0,
+        with_marks: bool = False,
+        pin_memory: bool = False,
+    ) -> None:
+        super().__init__()
+        if features not in FEATURES:
+            raise ConfigError("features", f"unknown value '{features}'", "use M, S or MS")
+        for split, (start, end) in ranges.items():
+            check_split_length(split, start, end, seq_len, pred_len)
+        self.series = series
+        self.ranges = dict(ranges)
+        self.seq_len, self.pred_len = seq_len, pred_len
+        self.features = features
+        self.batch_size, self.eval_batch_size = batch_size, eval_batch_size
+        self.seed = seed
+        raw = series.values[:, -1:] if features == "S" else series.values
+        self.scaler = StandardScaler().fit(raw, self.ranges["train"])
+        scaled = torch.from_numpy(self.scaler.transform(raw))
+        if pin_memory:
+            scaled = scaled.pin_memory()
+        marks = torch.from_numpy(time_features(series.dates, series.freq)) if with_marks else None
+        self._windows = {
+            split: Windows(
+                scaled[start:end], None if marks is None else marks[start:end], seq_len, pred_len
+            )
+            for split, (start, end) in self.ranges.items()
+        }
+        self.n_vars = raw.shape[1]
+        self.n_marks = 0 if marks is None else marks.shape[1]
+        #: channels that are scored (and trained on): all, or the target for MS.
+        self.target_dims = slice(-1, None) if features == "MS" else slice(None)
+
+    def windows(self, split: str) -> Windows:
+        return self._windows[split]
+
+    def loader(self, split: str, shuffle: bool = False) -> WindowLoader:
+        size = self.batch_size if shuffle else self.eval_batch_size
+        return WindowLoader(self._windows[split], size, shuffle=shuffle, seed=self.seed)
+
+    def train_dataloader(self) -> WindowLoader:
+        return self.loader("train", shuffle=True)
+
+    def val_dataloader(self) -> WindowLoader:
+        return self.loader("val")
+
+    def inverse(self, scaled: np.ndarray) -> np.ndarray:
+        """Scaled values of the scored channels back to original units."""
+        return self.scaler.inverse_transform(scaled, self.target_dims)

@@ -1,0 +1,68 @@
+"""Published train/val/test borders (rows), with the look-back overlap of val and test."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tsbench.errors import ConfigError, DataError
+
+_HOURS_PER_MONTH = 30 * 24
+_ROWS_PER_HOUR = {"ett_hour": 1, "ett_minute": 4}
+
+
+@dataclass(frozen=True)
+class Borders:
+    """Half-open row ranges. ``val``/``test`` start ``seq_len`` rows before their border so
+    that their first target lies on the border; ``train`` are the rows a scaler may see."""
+
+    train: tuple[int, int]
+    val: tuple[int, int]
+    test: tuple[int, int]
+
+    def __getitem__(self, split: str) -> tuple[int, int]:
+        return getattr(self, split)
+
+
+def benchmark_borders(
+    n_rows: int, rule: str, seq_len: int, train_frac: float = 0.7, test_frac: float = 0.2
+) -> Borders:
+    """Borders of the standard protocol: ETT 12/4/4 months, others 70/10/20 (int rounding)."""
+    if rule in _ROWS_PER_HOUR:
+        month = _HOURS_PER_MONTH * _ROWS_PER_HOUR[rule]
+        n_train, n_val, n_test = 12 * month, 4 * month, 4 * month
+        if n_rows < n_train + n_val + n_test:
+            raise DataError(f"the '{rule}' split needs {n_train + n_val + n_test} rows, the "
+                            f"series has {n_rows} -> use dataset.split=ratio")
+        end_val, end_test = n_train + n_val, n_train + n_val + n_test
+        borders = Borders((0, n_train), (n_train - seq_len, end_val), (end_val - seq_len, end_test))
+    elif rule == "ratio":
+        if not (0 < train_frac < 1 and 0 < test_frac < 1 and train_frac + test_frac < 1):
+            raise ConfigError("dataset.train_frac", f"train_frac={train_frac} and "
+                              f"test_frac={test_frac} leave no validation rows",
+                              "use fractions with train_frac + test_frac < 1")
+        n_train, n_test = int(n_rows * train_frac), int(n_rows * test_frac)
+        n_val = n_rows - n_train - n_test
+        borders = Borders(
+            (0, n_train), (n_train - seq_len, n_train + n_val), (n_rows - n_test - seq_len, n_rows)
+        )
+    else:
+        raise ConfigError("dataset.split", f"unknown split rule '{rule}'",
+                          "use ett_hour, ett_minute or ratio")
+    if borders.val[0] < 0:
+        raise DataError(f"seq_len={seq_len} is longer than the {borders.train[1]} training rows "
+                        f"-> lower seq_len")
+    return borders
+
+
+def n_windows(rows: int, seq_len: int, pred_len: int) -> int:
+    """Number of (look-back, horizon) windows with stride 1 in ``rows`` rows."""
+    return max(0, rows - seq_len - pred_len + 1)
+
+
+def check_split_length(split: str, start: int, end: int, seq_len: int, pred_len: int) -> None:
+    """Every split must hold at least one whole window."""
+    if n_windows(end - start, seq_len, pred_len) < 1:
+        raise DataError(
+            f"the {split} split has {end - start} rows, shorter than seq_len + pred_len = "
+            f"{seq_len} + {pred_len} -> lower seq_len or pred_len, or use a longer series"
+        )

@@ -1,0 +1,60 @@
+"""Sliding windows as index gathers over one contiguous tensor per split."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+import torch
+
+Batch = tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]
+
+
+class Windows:
+    """All stride-1 windows of one split: input rows ``[i, i+L)``, target rows
+    ``[i+L, i+L+H)``. A batch of windows is one gather of precomputed row offsets."""
+
+    def __init__(
+        self, values: torch.Tensor, marks: torch.Tensor | None, seq_len: int, pred_len: int
+    ) -> None:
+        self.values = values.contiguous()
+        self.marks = None if marks is None else marks.contiguous()
+        self.seq_len = seq_len
+        self.pred_len = pred_len
+        self._x_offsets = torch.arange(seq_len)
+        self._y_offsets = torch.arange(seq_len, seq_len + pred_len)
+
+    def __len__(self) -> int:
+        return max(0, self.values.shape[0] - self.seq_len - self.pred_len + 1)
+
+    def batch(self, starts: torch.Tensor) -> Batch:
+        """Inputs ``(B, L, C)``, targets ``(B, H, C)`` and marks ``(B, L, M)`` or None."""
+        x_rows = starts[:, None] + self._x_offsets
+        y_rows = starts[:, None] + self._y_offsets
+        x_mark = None if self.marks is None else self.marks[x_rows]
+        return self.values[x_rows], self.values[y_rows], x_mark
+
+
+class WindowLoader:
+    """Batches of windows; shuffling is a seeded permutation of window indices.
+
+    Each pass draws a new permutation from its own generator, so the order depends only
+    on ``seed`` and the pass number. The last partial batch is kept (every window counts).
+    """
+
+    def __init__(
+        self, windows: Windows, batch_size: int, shuffle: bool = False, seed: int = 0
+    ) -> None:
+        self.windows = windows
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self._generator = torch.Generator().manual_seed(seed)
+
+    def __len__(self) -> int:
+        return math.ceil(len(self.windows) / self.batch_size)
+
+    def __iter__(self) -> Iterator[Batch]:
+        n = len(self.windows)
+        order = torch.randperm(n, generator=self._generator) if self.shuffle else torch.arange(n)
+        for chunk in order.split(self.batch_size):
+            yield self.windows.batch(chunk)

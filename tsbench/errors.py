@@ -1,0 +1,26 @@
+"""Errors a user can cause, each naming the field and the fix."""
+
+
+class TsbenchError(Exception):
+    """Base class for errors reported to the user as one clear message (no traceback)."""
+
+
+class ConfigError(TsbenchError):
+    """An impossible or unknown configuration value.
+
+    ``field`` is the dotted config key (e.g. ``model.patch_len``) so the message can
+    name it; ``fix`` says what to do instead.
+    """
+
+    def __init__(self, field: str, problem: str, fix: str = "") -> None:
+        self.field = field
+        self.problem = problem
+        self.fix = fix
+        message = f"{field}: {problem}"
+        if fix:
+            message += f" -> {fix}"
+        super().__init__(message)
+
+
+class DataError(TsbenchError):
+    """Input data that cannot be used (missing file, bad CSV, too-short split)."""

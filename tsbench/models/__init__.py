@@ -1,0 +1,1 @@
+"""Forecasting models; each is configured by ``conf/model/<name>.yaml``."""

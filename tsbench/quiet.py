@@ -1,0 +1,23 @@
+"""Silence dependency messages that tell a tsbench user nothing."""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+
+
+def quiet_dependencies() -> None:
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    for pattern in (
+        ".*LeafSpec.*",
+        ".*litlogger.*",
+        ".*does not have many workers.*",
+        ".*Checkpoint directory .* exists and is not empty.*",
+        ".*The number of training batches .* is smaller than the logging interval.*",
+        ".*`isinstance\\(treespec, LeafSpec\\)` is deprecated.*",
+    ):
+        warnings.filterwarnings("ignore", message=pattern)
+    for name in ("pytorch_lightning.utilities.rank_zero", "pytorch_lightning.accelerators.cuda",
+                 "lightning.fabric.utilities.seed"):
+        logging.getLogger(name).setLevel(logging.WARNING)

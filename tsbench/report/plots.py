@@ -1,0 +1,35 @@
+"""Pictures of a run: forecasts against the truth."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+
+def plot_forecasts(
+    inputs: np.ndarray, truths: np.ndarray, preds: np.ndarray, starts: list[int],
+    channel: str, title: str, path: Path, channel_index: int = -1,
+) -> None:
+    """One panel per window: look-back, truth and forecast of one channel (original units)."""
+    n = len(starts)
+    fig, axes = plt.subplots(n, 1, figsize=(10, 2.6 * n), squeeze=False)
+    for ax, x, y, p, start in zip(axes[:, 0], inputs, truths, preds, starts):
+        lookback = np.arange(-x.shape[0], 0)
+        horizon = np.arange(y.shape[0])
+        ax.plot(lookback, x[:, channel_index], color="0.45", lw=1, label="look-back")
+        ax.plot(horizon, y[:, channel_index], color="tab:blue", lw=1.2, label="truth")
+        ax.plot(horizon, p[:, channel_index], color="tab:orange", lw=1.2, label="forecast")
+        ax.axvline(0, color="0.7", lw=0.8, ls="--")
+        ax.set_title(f"test window {start}", fontsize=9)
+        ax.set_ylabel(f"{channel} (original units)")
+    axes[-1, 0].set_xlabel("time steps relative to forecast start")
+    axes[0, 0].legend(loc="upper left", fontsize=8, ncol=3)
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

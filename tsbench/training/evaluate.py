@@ -1,0 +1,58 @@
+"""Score a model on every window of a split, streaming the error sums."""
+
+from __future__ import annotations
+
+import torch
+
+from tsbench.data.datamodule import ForecastData
+from tsbench.models.base import ForecastModel
+
+
+@torch.inference_mode()
+def evaluate(model: ForecastModel, data: ForecastData, split: str) -> dict[str, float | list]:
+    """MSE/MAE over all windows x horizon steps x scored channels, on the scaled data
+    (the published convention) and in original units, plus MSE per horizon step."""
+    model.eval()
+    device = next(model.parameters(), torch.zeros(())).device
+    dims = data.target_dims
+    mean = torch.as_tensor(data.scaler.mean_[dims], dtype=torch.float64, device=device)
+    scale = torch.as_tensor(data.scaler.scale_[dims], dtype=torch.float64, device=device)
+    sse_step = torch.zeros(data.pred_len, dtype=torch.float64, device=device)
+    sae = torch.zeros((), dtype=torch.float64, device=device)
+    sse_orig = torch.zeros((), dtype=torch.float64, device=device)
+    sae_orig = torch.zeros((), dtype=torch.float64, device=device)
+    for x, y, x_mark in data.loader(split):
+        x, y = x.to(device), y.to(device)
+        x_mark = None if x_mark is None else x_mark.to(device)
+        err = (model(x, x_mark)[..., dims] - y[..., dims]).double()
+        sse_step += err.pow(2).sum(dim=(0, 2))
+        sae += err.abs().sum()
+        err_orig = err * scale  # the mean cancels in a difference
+        sse_orig += err_orig.pow(2).sum()
+        sae_orig += err_orig.abs().sum()
+    windows = len(data.windows(split))
+    per_step = windows * int(mean.numel())
+    count = per_step * data.pred_len
+    return {
+        "mse": float(sse_step.sum() / count),
+        "mae": float(sae / count),
+        "mse_orig": float(sse_orig / count),
+        "mae_orig": float(sae_orig / count),
+        "mse_per_step": (sse_step / per_step).tolist(),
+        "n_windows": windows,
+    }
+
+
+@torch.inference_mode()
+def forecast_windows(
+    model: ForecastModel, data: ForecastData, split: str, starts: list[int]
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Inputs, truths and forecasts of chosen windows, in original units, scored channels."""
+    model.eval()
+    device = next(model.parameters(), torch.zeros(())).device
+    x, y, x_mark = data.windows(split).batch(torch.as_tensor(starts))
+    pred = model(x.to(device), None if x_mark is None else x_mark.to(device)).cpu()
+    dims = data.target_dims
+    return tuple(  # type: ignore[return-value]
+        torch.from_numpy(data.inverse(t[..., dims].double().numpy())) for t in (x, y, pred)
+    )

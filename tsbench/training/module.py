@@ -1,0 +1,89 @@
+"""The LightningModule: MSE training, exact validation MSE, optimizer and schedule."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytorch_lightning as pl
+import torch
+from torch.nn import functional as F
+
+from tsbench.errors import ConfigError
+from tsbench.models.base import ForecastModel
+from tsbench.training.schedules import PER_STEP, lr_factor
+
+OPTIMIZERS = ("adamw", "adam", "radam", "sgd")
+
+
+class ForecastModule(pl.LightningModule):
+    """Trains ``model`` on the channels ``target_dims`` with MSE.
+
+    ``val_loss`` is the exact MSE over every validation window (summed errors over the
+    epoch, divided once), not a mean of batch means.
+    """
+
+    def __init__(
+        self,
+        model: ForecastModel,
+        optim: Any,
+        lr: float,
+        target_dims: slice,
+        steps_per_epoch: int,
+        max_epochs: int,
+    ) -> None:
+        super().__init__()
+        self.model = model
+        self.optim = optim
+        self.lr = lr  # read by configure_optimizers; the lr finder writes it
+        self.target_dims = target_dims
+        self.steps_per_epoch = steps_per_epoch
+        self.max_epochs = max_epochs
+        self._val_sse = torch.zeros(())
+        self._val_count = 0
+
+    def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:
+        return self.model(x, x_mark)
+
+    def training_step(self, batch: tuple, batch_idx: int) -> torch.Tensor:
+        x, y, x_mark = batch
+        pred = self.model(x, x_mark)
+        loss = F.mse_loss(pred[..., self.target_dims], y[..., self.target_dims])
+        self.log("train_loss", loss, on_step=True, on_epoch=True, prog_bar=True,
+                 batch_size=x.shape[0])
+        return loss
+
+    def on_validation_epoch_start(self) -> None:
+        self._val_sse = torch.zeros((), device=self.device)
+        self._val_count = 0
+
+    def validation_step(self, batch: tuple, batch_idx: int) -> None:
+        x, y, x_mark = batch
+        err = self.model(x, x_mark)[..., self.target_dims] - y[..., self.target_dims]
+        self._val_sse = self._val_sse + err.float().pow(2).sum()
+        self._val_count += err.numel()
+
+    def on_validation_epoch_end(self) -> None:
+        self.log("val_loss", self._val_sse / max(1, self._val_count), prog_bar=True)
+
+    def configure_optimizers(self) -> dict:
+        params = [p for p in self.model.parameters() if p.requires_grad]
+        name, wd = str(self.optim.name), float(self.optim.weight_decay)
+        betas = tuple(self.optim.get("betas", (0.9, 0.999)))
+        if name == "adamw":
+            optimizer = torch.optim.AdamW(params, lr=self.lr, weight_decay=wd, betas=betas)
+        elif name == "adam":
+            optimizer = torch.optim.Adam(params, lr=self.lr, weight_decay=wd, betas=betas)
+        elif name == "radam":
+            optimizer = torch.optim.RAdam(params, lr=self.lr, weight_decay=wd, betas=betas)
+        elif name == "sgd":
+            optimizer = torch.optim.SGD(params, lr=self.lr, weight_decay=wd,
+                                        momentum=float(self.optim.momentum),
+                                        nesterov=bool(self.optim.get("nesterov", False)))
+        else:
+            raise ConfigError("optim.name", f"unknown optimizer '{name}'",
+                              f"use one of {OPTIMIZERS}")
+        factor = lr_factor(self.optim, self.steps_per_epoch, self.max_epochs)
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+        interval = "step" if str(self.optim.schedule) in PER_STEP else "epoch"
+        return {"optimizer": optimizer,
+                "lr_scheduler": {"scheduler": scheduler, "interval": interval}}

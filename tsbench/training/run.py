@@ -1,0 +1,116 @@
+"""The run function: config in -> trained model, metrics and outputs in the run directory.
+
+The CLI and every sweep go through :func:`run`; it returns the metrics, and the task
+function hands the validation objective (never a test metric) to the sweeper.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytorch_lightning as pl
+from omegaconf import DictConfig, OmegaConf
+
+from tsbench.data.datamodule import FEATURES, ForecastData
+from tsbench.data.loading import Series, load_series
+from tsbench.data.splits import benchmark_borders
+from tsbench.data.timefeatures import time_features
+from tsbench.errors import ConfigError
+from tsbench.report.plots import plot_forecasts
+from tsbench.training.evaluate import evaluate, forecast_windows
+from tsbench.training.fit import build_model, count_parameters, train
+from tsbench.training.loggers import build_logger, log_final_metrics
+from tsbench.training.outputs import write_json_atomic, write_text_atomic
+from tsbench.training.schedules import lr_factor
+from tsbench.training.threads import apply_threads
+
+#: The number a sweeper optimizes, per cross-validation mode.
+OBJECTIVE = {"holdout": "val_mse", "tscv": "cv_val_mse_mean"}
+
+
+def validate_config(cfg: Any) -> None:
+    """Fail before any data is read when a top-level setting is impossible."""
+    for key in ("seq_len", "pred_len"):
+        if int(cfg[key]) < 1:
+            raise ConfigError(key, f"must be >= 1, got {cfg[key]}")
+    if cfg.features not in FEATURES:
+        raise ConfigError("features", f"unknown value '{cfg.features}'", "use M, S or MS")
+    if int(cfg.data.batch_size) < 1:
+        raise ConfigError("data.batch_size", f"must be >= 1, got {cfg.data.batch_size}")
+    if float(cfg.optim.lr) <= 0:
+        raise ConfigError("optim.lr", f"must be > 0, got {cfg.optim.lr}")
+    if int(cfg.trainer.max_epochs) < 1:
+        raise ConfigError("trainer.max_epochs", f"must be >= 1, got {cfg.trainer.max_epochs}")
+    if str(cfg.cv.name) not in OBJECTIVE:
+        raise ConfigError("cv", f"unknown cross-validation '{cfg.cv.name}'", "use holdout or tscv")
+    lr_factor(cfg.optim, 1, 1)  # unknown schedule names fail here
+
+
+def make_data(cfg: Any, series: Series, ranges: dict[str, tuple[int, int]], with_marks: bool
+              ) -> ForecastData:
+    return ForecastData(
+        series, ranges, int(cfg.seq_len), int(cfg.pred_len), str(cfg.features),
+        batch_size=int(cfg.data.batch_size), eval_batch_size=int(cfg.data.eval_batch_size),
+        seed=int(cfg.seed), with_marks=with_marks, pin_memory=bool(cfg.trainer.pin_memory),
+    )
+
+
+def fit_and_score(cfg: Any, series: Series, ranges: dict[str, tuple[int, int]], out_dir: Path,
+                  logger: Any = False, max_epochs: int | None = None
+                  ) -> tuple[dict[str, Any], Any, ForecastData]:
+    """Train a fresh model on ``ranges`` and score every split in it except train."""
+    n_vars = 1 if cfg.features == "S" else series.values.shape[1]
+    n_marks = time_features(series.dates[:1], series.freq).shape[1]
+    model = build_model(cfg.model, int(cfg.seq_len), int(cfg.pred_len), n_vars, n_marks)
+    data = make_data(cfg, series, ranges, with_marks=model.uses_time_features)
+    if bool(cfg.model.get("compile", False)):
+        model.compile()
+    info = train(model, data, cfg, out_dir, logger=logger, max_epochs=max_epochs)
+    metrics: dict[str, Any] = {**info, "n_params": count_parameters(model),
+                               "n_train_windows": len(data.windows("train"))}
+    for split in ranges:
+        if split == "train":
+            continue
+        scores = evaluate(model, data, split)
+        metrics[f"n_{split}_windows"] = scores.pop("n_windows")
+        metrics.update({f"{split}_{key}": value for key, value in scores.items()})
+    return metrics, model, data
+
+
+def run(cfg: DictConfig, run_dir: Path, parallel_jobs: int = 1) -> dict[str, Any]:
+    """Run one configuration; write ``config.yaml``, plots, checkpoint and, last,
+    ``metrics.json`` into ``run_dir``. Returns the metrics, ``objective`` included."""
+    validate_config(cfg)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    threads = apply_threads(cfg.trainer.num_threads, parallel_jobs)
+    pl.seed_everything(int(cfg.seed), workers=True, verbose=False)
+    series = load_series(cfg.dataset)
+    borders = benchmark_borders(len(series.values), series.split, int(cfg.seq_len),
+                                series.train_frac, series.test_frac)
+    write_text_atomic(run_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
+    logger = build_logger(cfg, run_dir)
+    if cfg.cv.name == "tscv":
+        from tsbench.training.crossval import cross_validate
+
+        metrics = cross_validate(cfg, series, borders, run_dir, logger)
+    else:
+        ranges = {"train": borders.train, "val": borders.val, "test": borders.test}
+        metrics, model, data = fit_and_score(cfg, series, ranges, run_dir, logger)
+        _plot(model, data, series, run_dir, cfg)
+    metrics["objective"] = metrics[OBJECTIVE[str(cfg.cv.name)]]
+    metrics.update(seed=int(cfg.seed), threads=threads)
+    log_final_metrics(logger, metrics)
+    write_json_atomic(run_dir / "metrics.json", metrics)
+    return metrics
+
+
+def _plot(model: Any, data: ForecastData, series: Series, run_dir: Path, cfg: Any) -> None:
+    count = len(data.windows("test"))
+    starts = sorted({0, count // 2, count - 1})
+    x, y, pred = forecast_windows(model, data, "test", starts)
+    channel = series.columns[-1]  # the target is always the last column
+    title = (f"{cfg.model.name} on {series.name}: seq_len={cfg.seq_len}, "
+             f"pred_len={cfg.pred_len}, features={cfg.features}")
+    plot_forecasts(x.numpy(), y.numpy(), pred.numpy(), starts, channel, title,
+                   run_dir / "forecast.png")

@@ -1,0 +1,71 @@
+"""Learning-rate schedules as multiplicative factors of ``optim.lr``."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+from tsbench.errors import ConfigError
+
+SCHEDULES = ("warmup_cosine", "constant", "step", "type1", "type3")
+#: Schedules stepped once per batch; the others once per epoch.
+PER_STEP = ("warmup_cosine",)
+
+
+def warmup_steps(warmup: float, total_steps: int) -> int:
+    """``warmup`` >= 1 is a step count; 0 <= ``warmup`` < 1 is a fraction of all steps."""
+    if warmup < 0:
+        raise ConfigError("optim.warmup", f"must be >= 0, got {warmup}",
+                          "give a step count (e.g. 500) or a fraction (e.g. 0.05)")
+    return int(warmup) if warmup >= 1 else round(warmup * total_steps)
+
+
+def lr_factor(optim: Any, steps_per_epoch: int, max_epochs: int) -> Callable[[int], float]:
+    """Return ``f(i)`` -> lr multiplier, where ``i`` counts steps (per-step schedules) or
+    finished epochs (per-epoch schedules).
+
+    - ``warmup_cosine``: linear warmup from lr/warmup to lr, then cosine to ``min_lr``.
+    - ``constant``: lr throughout; ``step``: x ``gamma`` every ``step_size`` epochs.
+    - ``type1`` (TSLib, LTSF-Linear, iTransformer): as their ``adjust_learning_rate``
+      called after each epoch, epochs 1-2 train at lr, then lr halves every epoch.
+    - ``type3`` (PatchTST): epochs 1-4 at lr, then x 0.9 per epoch.
+    """
+    name = str(optim.schedule)
+    if name == "warmup_cosine":
+        total = max(1, steps_per_epoch * max_epochs)
+        warm = warmup_steps(float(optim.warmup), total)
+        floor = float(optim.min_lr) / float(optim.lr) if float(optim.lr) > 0 else 0.0
+
+        def cosine(step: int) -> float:
+            if step < warm:
+                return (step + 1) / warm
+            progress = min(1.0, (step - warm) / max(1, total - warm))
+            return floor + (1.0 - floor) * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+        return cosine
+    if name == "constant":
+        return lambda epoch: 1.0
+    if name == "step":
+        step_size, gamma = int(optim.step_size), float(optim.gamma)
+        return lambda epoch: gamma ** (epoch // step_size)
+    if name == "type1":
+        return lambda epoch: 0.5 ** max(0, epoch - 1)
+    if name == "type3":
+        return lambda epoch: 0.9 ** max(0, epoch - 3)
+    raise ConfigError("optim.schedule", f"unknown schedule '{name}'", f"use one of {SCHEDULES}")
+
+
+def scaled_lr(optim: Any, batch_size: int) -> float:
+    """``optim.lr`` moved with the batch size: none, sqrt or linear in
+    ``batch_size / optim.base_batch_size``."""
+    rule = str(optim.get("lr_scaling", "none"))
+    lr = float(optim.lr)
+    if rule == "none":
+        return lr
+    ratio = batch_size / float(optim.base_batch_size)
+    if rule == "sqrt":
+        return lr * math.sqrt(ratio)
+    if rule == "linear":
+        return lr * ratio
+    raise ConfigError("optim.lr_scaling", f"unknown rule '{rule}'", "use none, sqrt or linear")
