@@ -4,18 +4,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hydra.utils import instantiate
 from omegaconf import OmegaConf
 from torch import nn
+
+from tsbench.training.fit import build_model
 
 CONF = Path(__file__).resolve().parents[2] / "conf" / "model"
 
 
-def build(name: str, **overrides: Any) -> nn.Module:
-    """Instantiate ``conf/model/<name>.yaml`` as the run function does, with ``overrides``."""
-    cfg = OmegaConf.load(CONF / f"{name}.yaml")
-    assert cfg.pop("name") == name
-    return instantiate(cfg, **overrides)
+def build(
+    name: str, seq_len: int, pred_len: int, n_vars: int, n_marks: int = 0, **overrides: Any
+) -> nn.Module:
+    """Build ``conf/model/<name>.yaml`` with ``overrides`` exactly as the run function does."""
+    cfg = OmegaConf.merge(OmegaConf.load(CONF / f"{name}.yaml"), overrides)
+    assert cfg.name == name
+    cfg.pop("defaults", None)
+    return build_model(cfg, seq_len, pred_len, n_vars, n_marks)
 
 
 def n_trainable(model: nn.Module) -> int:

@@ -1,0 +1,33 @@
+"""Published reference numbers (one data file, with sources)."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from omegaconf import OmegaConf
+
+_FILE = Path(__file__).with_name("published.yaml")
+
+
+@cache
+def _table() -> dict:
+    return OmegaConf.to_container(OmegaConf.load(_FILE), resolve=True)  # type: ignore[return-value]
+
+
+def published(model: str, dataset: str, pred_len: int, metric: str = "mse") -> float | None:
+    """The reference for a cell: the all-windows re-run where one exists, else the paper."""
+    entry = _table()["results"].get(model, {}).get(dataset, {}).get(pred_len)
+    if entry is None:
+        return None
+    return entry.get(f"{metric}_allwindows", entry.get(metric))
+
+
+def source(model: str, dataset: str, pred_len: int, metric: str = "mse") -> str | None:
+    entry = _table()["results"].get(model, {}).get(dataset, {}).get(pred_len)
+    if entry is None:
+        return None
+    key = "patchtst42_allwindows" if model == "patchtst" else f"{model}_allwindows"
+    if f"{metric}_allwindows" in entry:
+        return _table()["sources"][key]
+    return _table()["sources"][entry["source"]]
