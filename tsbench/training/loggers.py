@@ -1,32 +1,72 @@
-"""Lightning loggers chosen by ``logger=``: csv (default), tensorboard, none."""
+"""Lightning loggers chosen by ``logger=``: csv (default), tensorboard, mlflow, none."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+from omegaconf import OmegaConf
 from pytorch_lightning.loggers import CSVLogger, Logger, TensorBoardLogger
 
 from tsbench.errors import ConfigError
 
-LOGGERS = ("csv", "tensorboard", "none")
+LOGGERS = ("csv", "tensorboard", "mlflow", "none")
+#: Run outputs attached to an MLflow run as artifacts.
+ARTIFACTS = ("forecast.png", "metrics.json", "config.yaml", "lr_find.png")
 
 
 def build_logger(cfg: Any, run_dir: Path) -> Logger | bool:
+    """The run's logger; an MLflow run logs the flattened config as params and becomes a
+    child of its sweep's parent run when there is one."""
     name = str(cfg.logger.name)
     if name == "csv":
         return CSVLogger(save_dir=str(run_dir), name="logs", version="")
     if name == "tensorboard":
         return TensorBoardLogger(save_dir=str(run_dir), name="tensorboard", version="")
+    if name == "mlflow":
+        return _mlflow_logger(cfg, run_dir)
     if name == "none":
         return False
     raise ConfigError("logger", f"unknown logger '{name}'", f"use one of {LOGGERS}")
+
+
+def _mlflow_logger(cfg: Any, run_dir: Path) -> Logger:
+    try:
+        from pytorch_lightning.loggers import MLFlowLogger
+
+        from tsbench.tracking.mlflow_store import parent_run_id, tracking_uri
+    except ImportError:  # pragma: no cover - depends on the environment
+        raise ConfigError(
+            "logger", "MLflow is not installed", "pip install 'tsbench[mlflow]'"
+        ) from None
+    parent = parent_run_id(run_dir.parent)
+    logger = MLFlowLogger(
+        experiment_name=str(cfg.logger.experiment_name),
+        run_name=f"{cfg.model.name}-{cfg.dataset.name}-{cfg.pred_len}-{run_dir.name}",
+        tracking_uri=tracking_uri(cfg.logger.tracking_uri, Path(str(cfg.logger.output_root))),
+        tags={"mlflow.parentRunId": parent} if parent else None,
+    )
+    logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))
+    return logger
 
 
 def log_final_metrics(logger: Logger | bool, metrics: dict[str, Any]) -> None:
     """Record the scalar end-of-run metrics with the run's logger."""
     if not logger:
         return
-    scalars = {k: float(v) for k, v in metrics.items() if isinstance(v, (int, float))}
+    scalars = {
+        k: float(v)
+        for k, v in metrics.items()
+        if isinstance(v, (int, float)) and not isinstance(v, bool)
+    }
     logger.log_metrics(scalars)
     logger.save()
+
+
+def log_artifacts(logger: Logger | bool, run_dir: Path) -> None:
+    """Attach the run's outputs to an MLflow run and close it."""
+    if logger and type(logger).__name__ == "MLFlowLogger":
+        for name in ARTIFACTS:
+            if (run_dir / name).is_file():
+                logger.experiment.log_artifact(logger.run_id, str(run_dir / name))
+        logger.finalize("success")

@@ -1,0 +1,36 @@
+"""MLflow sweeps (parent + child runs in a SQLite store) and TensorBoard event files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.conftest import TINY, run_tsbench
+
+
+def test_mlflow_sweep_has_one_parent_and_a_child_per_trial(tmp_path: Path) -> None:
+    import mlflow
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    args = [a for a in TINY if not a.startswith("logger")] + [
+        "logger=mlflow", "seed=1,2,3"]
+    run_tsbench(args, tmp_path / "sweep", env={"MLFLOW_TRACKING_URI": uri}, multirun=True)
+    mlflow.set_tracking_uri(uri)
+    runs = mlflow.search_runs(experiment_names=["tsbench"])
+    parent_col = "tags.mlflow.parentRunId"
+    parents = runs[runs[parent_col].isna()] if parent_col in runs else runs
+    children = runs[runs[parent_col].notna()]
+    assert len(parents) == 1 and len(children) == 3
+    assert set(children[parent_col]) == {parents["run_id"].iloc[0]}
+    assert sorted(children["params.seed"].astype(int)) == [1, 2, 3]
+    assert children["params.model/name"].eq("dlinear").all()
+    assert children["metrics.val_mse"].notna().all()
+    client = mlflow.tracking.MlflowClient(uri)
+    child_files = {a.path for a in client.list_artifacts(children["run_id"].iloc[0])}
+    assert {"metrics.json", "forecast.png", "config.yaml"} <= child_files
+    assert parents["status"].iloc[0] == "FINISHED"
+
+
+def test_tensorboard_writes_event_files(tmp_path: Path) -> None:
+    args = [a for a in TINY if not a.startswith("logger")] + ["logger=tensorboard"]
+    run_tsbench(args, tmp_path / "run")
+    assert list((tmp_path / "run" / "tensorboard").glob("events.out.tfevents.*"))

@@ -1,0 +1,1 @@
+"""Experiment tracking beyond Lightning's per-run loggers (MLflow sweep parents)."""

@@ -1,0 +1,25 @@
+"""Where MLflow writes: ``MLFLOW_TRACKING_URI``, or a SQLite file in the output folder."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PARENT_RUN_FILE = "mlflow_parent_run_id"
+
+
+def tracking_uri(configured: str | None, output_root: Path) -> str:
+    """``configured`` (logger.tracking_uri) > ``$MLFLOW_TRACKING_URI`` > SQLite under
+    ``output_root`` (no server needed)."""
+    if configured:
+        return str(configured)
+    if os.environ.get("MLFLOW_TRACKING_URI"):
+        return os.environ["MLFLOW_TRACKING_URI"]
+    output_root.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{(output_root / 'mlflow.db').resolve()}"
+
+
+def parent_run_id(sweep_dir: Path) -> str | None:
+    """The sweep's parent run, recorded by :class:`MlflowSweepCallback`, if any."""
+    path = sweep_dir / PARENT_RUN_FILE
+    return path.read_text().strip() if path.is_file() else None

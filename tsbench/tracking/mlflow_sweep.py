@@ -1,0 +1,68 @@
+"""A Hydra callback that groups a multirun's trials under one MLflow parent run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from hydra.experimental.callback import Callback
+from omegaconf import DictConfig
+
+from tsbench.tracking.mlflow_store import PARENT_RUN_FILE, tracking_uri
+
+#: Files of a sweep directory logged as the parent run's artifacts when they exist.
+SWEEP_ARTIFACTS = (
+    "best.yaml",
+    "trials.csv",
+    "convergence.png",
+    "objective.png",
+    "evaluations.png",
+    "optimization_results.yaml",
+)
+
+
+class MlflowSweepCallback(Callback):
+    """On multirun start: create the parent run and record its id in the sweep directory
+    (each trial's MLflow run reads it and becomes a child). On multirun end: log the
+    sweep's files (best.yaml, trials.csv, plots) to the parent and close it."""
+
+    def __init__(
+        self,
+        experiment_name: str = "tsbench",
+        tracking_uri: str | None = None,
+        output_root: str = "outputs",
+    ) -> None:
+        self.experiment_name = experiment_name
+        self.configured_uri = tracking_uri
+        self.output_root = Path(output_root)
+        self._client: Any = None
+        self._run_id: str | None = None
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        from mlflow.tracking import MlflowClient
+
+        sweep_dir = Path(config.hydra.sweep.dir)
+        sweep_dir.mkdir(parents=True, exist_ok=True)
+        self._client = MlflowClient(tracking_uri(self.configured_uri, self.output_root))
+        experiment = self._client.get_experiment_by_name(self.experiment_name)
+        experiment_id = (
+            experiment.experiment_id
+            if experiment
+            else self._client.create_experiment(self.experiment_name)
+        )
+        run = self._client.create_run(
+            experiment_id,
+            run_name=f"sweep {sweep_dir.name}",
+            tags={"tsbench.sweep_dir": str(sweep_dir)},
+        )
+        self._run_id = run.info.run_id
+        (sweep_dir / PARENT_RUN_FILE).write_text(self._run_id)
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        if self._client is None or self._run_id is None:
+            return
+        sweep_dir = Path(config.hydra.sweep.dir)
+        for name in SWEEP_ARTIFACTS:
+            if (sweep_dir / name).is_file():
+                self._client.log_artifact(self._run_id, str(sweep_dir / name))
+        self._client.set_terminated(self._run_id)
