@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.conftest import TINY, run_tsbench
+from tests.conftest import ROOT, TINY, run_tsbench
 
 
 def test_mlflow_sweep_has_one_parent_and_a_child_per_trial(tmp_path: Path) -> None:
@@ -24,6 +24,8 @@ def test_mlflow_sweep_has_one_parent_and_a_child_per_trial(tmp_path: Path) -> No
     assert sorted(children["params.seed"].astype(int)) == [1, 2, 3]
     assert children["params.model/name"].eq("dlinear").all()
     assert children["metrics.val_mse"].notna().all()
+    assert not (ROOT / "mlruns").exists(), "artifacts must not land in the working directory"
+    assert (tmp_path / "mlartifacts").is_dir()
     client = mlflow.tracking.MlflowClient(uri)
     child_files = {a.path for a in client.list_artifacts(children["run_id"].iloc[0])}
     assert {"metrics.json", "forecast.png", "config.yaml"} <= child_files

@@ -36,8 +36,12 @@ REGISTRY: dict[str, RegistryEntry] = {
         "a3dc2c597b9218c7ce1cd55eb77b283fd459a1d09d753063f944967dd6b9218b",
         "h", "OT", "ett_hour", 17420,
     ),
-    "ettm1": RegistryEntry("ETTm1.csv", _ETT + "ETTm1.csv", None, "15min", "OT", "ett_minute", 69680),
-    "ettm2": RegistryEntry("ETTm2.csv", _ETT + "ETTm2.csv", None, "15min", "OT", "ett_minute", 69680),
+    "ettm1": RegistryEntry(
+        "ETTm1.csv", _ETT + "ETTm1.csv", None, "15min", "OT", "ett_minute", 69680
+    ),
+    "ettm2": RegistryEntry(
+        "ETTm2.csv", _ETT + "ETTm2.csv", None, "15min", "OT", "ett_minute", 69680
+    ),
     "weather": RegistryEntry(
         "weather.csv", _BUNDLE + "weather/weather.csv", None, "10min", "OT", "ratio", 52696
     ),

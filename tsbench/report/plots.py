@@ -18,7 +18,7 @@ def plot_forecasts(
     """One panel per window: look-back, truth and forecast of one channel (original units)."""
     n = len(starts)
     fig, axes = plt.subplots(n, 1, figsize=(10, 2.6 * n), squeeze=False)
-    for ax, x, y, p, start in zip(axes[:, 0], inputs, truths, preds, starts):
+    for ax, x, y, p, start in zip(axes[:, 0], inputs, truths, preds, starts, strict=True):
         lookback = np.arange(-x.shape[0], 0)
         horizon = np.arange(y.shape[0])
         ax.plot(lookback, x[:, channel_index], color="0.45", lw=1, label="look-back")

@@ -23,3 +23,12 @@ def parent_run_id(sweep_dir: Path) -> str | None:
     """The sweep's parent run, recorded by :class:`MlflowSweepCallback`, if any."""
     path = sweep_dir / PARENT_RUN_FILE
     return path.read_text().strip() if path.is_file() else None
+
+
+def artifact_location(uri: str) -> str | None:
+    """Beside a SQLite store, artifacts go to ``mlartifacts/`` next to the database file
+    (MLflow would otherwise write ``./mlruns`` in the working directory)."""
+    prefix = "sqlite:///"
+    if not uri.startswith(prefix):
+        return None
+    return (Path(uri[len(prefix):]).parent / "mlartifacts").resolve().as_uri()

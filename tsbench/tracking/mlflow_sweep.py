@@ -8,7 +8,7 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
-from tsbench.tracking.mlflow_store import PARENT_RUN_FILE, tracking_uri
+from tsbench.tracking.mlflow_store import PARENT_RUN_FILE, artifact_location, tracking_uri
 
 #: Files of a sweep directory logged as the parent run's artifacts when they exist.
 SWEEP_ARTIFACTS = (
@@ -43,12 +43,15 @@ class MlflowSweepCallback(Callback):
 
         sweep_dir = Path(config.hydra.sweep.dir)
         sweep_dir.mkdir(parents=True, exist_ok=True)
-        self._client = MlflowClient(tracking_uri(self.configured_uri, self.output_root))
+        uri = tracking_uri(self.configured_uri, self.output_root)
+        self._client = MlflowClient(uri)
         experiment = self._client.get_experiment_by_name(self.experiment_name)
         experiment_id = (
             experiment.experiment_id
             if experiment
-            else self._client.create_experiment(self.experiment_name)
+            else self._client.create_experiment(
+                self.experiment_name, artifact_location=artifact_location(uri)
+            )
         )
         run = self._client.create_run(
             experiment_id,

@@ -16,6 +16,7 @@ from pytorch_lightning.callbacks import EarlyStopping, ModelCheckpoint, TQDMProg
 from tsbench.data.datamodule import ForecastData
 from tsbench.errors import ConfigError
 from tsbench.models.base import ForecastModel
+from tsbench.training.lr_find import tune_lr
 from tsbench.training.module import ForecastModule
 from tsbench.training.schedules import scaled_lr
 
@@ -29,8 +30,10 @@ def model_class(model_cfg: Any) -> type[ForecastModel]:
     try:
         cls = get_class(target)
     except Exception:  # noqa: BLE001 - Hydra raises several types for a bad path
-        raise ConfigError("model._target_", f"cannot import '{target}'",
-                          "point it at a ForecastModel subclass, e.g. mypkg.models.MyModel") from None
+        raise ConfigError(
+            "model._target_", f"cannot import '{target}'",
+            "point it at a ForecastModel subclass, e.g. mypkg.models.MyModel",
+        ) from None
     if not (isinstance(cls, type) and issubclass(cls, ForecastModel)):
         raise ConfigError("model._target_", f"{target} is not a tsbench ForecastModel",
                           "subclass tsbench.models.base.ForecastModel")
@@ -63,20 +66,30 @@ def train(
     model: ForecastModel, data: ForecastData, cfg: Any, out_dir: Path,
     logger: Any = False, max_epochs: int | None = None,
 ) -> dict[str, Any]:
-    """Train on ``data``'s train split with early stopping on its val split, then load the
-    best weights into ``model``. Returns ``epochs``, ``best_epoch``, ``train_seconds``."""
+    """Train on ``data``'s train split with early stopping on its val split (if any: else
+    for all epochs), then load the best weights into ``model``. Returns ``epochs``,
+    ``best_epoch``, ``train_seconds``, ``lr_used`` (and ``lr_suggested`` with tune.lr_find)."""
     if not model.trainable:
         return {"epochs": 0, "best_epoch": 0, "train_seconds": 0.0}
     trainer_cfg = cfg.trainer
     epochs = int(max_epochs if max_epochs is not None else trainer_cfg.max_epochs)
     steps = len(data.train_dataloader())
-    module = ForecastModule(model, cfg.optim, scaled_lr(cfg.optim, data.batch_size),
-                            data.target_dims, steps, epochs)
-    checkpoint = ModelCheckpoint(dirpath=out_dir / "checkpoints", filename="best",
-                                 monitor="val_loss", mode="min", save_top_k=1,
-                                 save_weights_only=True, enable_version_counter=False)
+    module = ForecastModule(
+        model, cfg.optim, scaled_lr(cfg.optim, data.batch_size), data.target_dims, steps, epochs
+    )
+    tuned = tune_lr(module, data, cfg, out_dir) if cfg.tune.lr_find else {}
+    has_val = "val" in data.ranges
+    checkpoint = ModelCheckpoint(
+        dirpath=out_dir / "checkpoints",
+        filename="best",
+        monitor="val_loss" if has_val else None,
+        mode="min",
+        save_top_k=1,
+        save_weights_only=True,
+        enable_version_counter=False,
+    )
     callbacks: list[pl.Callback] = [checkpoint]
-    if "val" in data.ranges and int(trainer_cfg.patience) > 0:
+    if has_val and int(trainer_cfg.patience) > 0:
         callbacks.append(EarlyStopping("val_loss", patience=int(trainer_cfg.patience), mode="min"))
     if trainer_cfg.progress_bar:
         callbacks.append(TQDMProgressBar(refresh_rate=int(trainer_cfg.progress_refresh)))
@@ -90,16 +103,24 @@ def train(
         default_root_dir=str(out_dir), limit_train_batches=trainer_cfg.limit_train_batches,
     )
     start = time.perf_counter()
-    trainer.fit(module, train_dataloaders=data.train_dataloader(),
-                val_dataloaders=data.val_dataloader())
+    trainer.fit(
+        module,
+        train_dataloaders=data.train_dataloader(),
+        val_dataloaders=data.val_dataloader() if has_val else None,
+    )
     seconds = time.perf_counter() - start
     best_epoch = trainer.current_epoch
     if checkpoint.best_model_path:
         state = torch.load(checkpoint.best_model_path, map_location="cpu", weights_only=True)
         module.load_state_dict(state["state_dict"])
         best_epoch = _epoch_of(state)
-    return {"epochs": int(trainer.current_epoch), "best_epoch": best_epoch,
-            "train_seconds": round(seconds, 3)}
+    return {
+        "epochs": int(trainer.current_epoch),
+        "best_epoch": best_epoch,
+        "train_seconds": round(seconds, 3),
+        "lr_used": module.lr,
+        **tuned,
+    }
 
 
 def _epoch_of(checkpoint: dict) -> int:

@@ -34,16 +34,17 @@ def _mlflow_logger(cfg: Any, run_dir: Path) -> Logger:
     try:
         from pytorch_lightning.loggers import MLFlowLogger
 
-        from tsbench.tracking.mlflow_store import parent_run_id, tracking_uri
+        from tsbench.tracking.mlflow_store import artifact_location, parent_run_id, tracking_uri
     except ImportError:  # pragma: no cover - depends on the environment
         raise ConfigError(
             "logger", "MLflow is not installed", "pip install 'tsbench[mlflow]'"
         ) from None
     parent = parent_run_id(run_dir.parent)
+    uri = tracking_uri(cfg.logger.tracking_uri, Path(str(cfg.logger.output_root)))
     logger = MLFlowLogger(
         experiment_name=str(cfg.logger.experiment_name),
         run_name=f"{cfg.model.name}-{cfg.dataset.name}-{cfg.pred_len}-{run_dir.name}",
-        tracking_uri=tracking_uri(cfg.logger.tracking_uri, Path(str(cfg.logger.output_root))),
+        tracking_uri=uri, artifact_location=artifact_location(uri),
         tags={"mlflow.parentRunId": parent} if parent else None,
     )
     logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))

@@ -20,7 +20,7 @@ from tsbench.errors import ConfigError
 from tsbench.report.plots import plot_forecasts
 from tsbench.training.evaluate import evaluate, forecast_windows
 from tsbench.training.fit import build_model, count_parameters, train
-from tsbench.training.loggers import build_logger, log_final_metrics
+from tsbench.training.loggers import build_logger, log_artifacts, log_final_metrics
 from tsbench.training.outputs import write_json_atomic, write_text_atomic
 from tsbench.training.schedules import lr_factor
 from tsbench.training.threads import apply_threads
@@ -102,6 +102,7 @@ def run(cfg: DictConfig, run_dir: Path, parallel_jobs: int = 1) -> dict[str, Any
     metrics.update(seed=int(cfg.seed), threads=threads)
     log_final_metrics(logger, metrics)
     write_json_atomic(run_dir / "metrics.json", metrics)
+    log_artifacts(logger, run_dir)
     return metrics
 
 

@@ -1,0 +1,50 @@
+"""Real ``tsbench cv=tscv`` subprocess runs, tiny DLinear and PatchTST on synthetic data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.conftest import read_metrics, run_tsbench
+
+#: 1000 rows, ratio split: 800 train+val rows, three validation blocks of 200 rows.
+BASE = ["dataset=synthetic", "dataset.n_rows=1000", "seq_len=48", "pred_len=24",
+        "trainer=debug", "data.batch_size=64", "cv=tscv", "cv.n_splits=3"]
+PATCHTST = ["model=patchtst", "model.d_model=8", "model.n_heads=2", "model.e_layers=1",
+            "model.d_ff=16", "model.patch_len=8", "model.stride=8"]
+
+
+@pytest.mark.parametrize("model, refit", [(["model=dlinear"], True), (PATCHTST, False)],
+                         ids=["dlinear-refit", "patchtst"])
+def test_tscv_run_end_to_end(model: list[str], refit: bool, tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    proc = run_tsbench([*BASE, *model, f"cv.refit={str(refit).lower()}"], run_dir)
+    metrics = read_metrics(run_dir)
+    folds = [metrics[f"fold_{k}_val_mse"] for k in range(3)]
+    assert "fold_3_val_mse" not in metrics
+    assert metrics["cv_val_mse_mean"] == pytest.approx(np.mean(folds))
+    assert metrics["cv_val_mse_std"] == pytest.approx(np.std(folds))
+    assert metrics["objective"] == metrics["cv_val_mse_mean"]
+    assert all(metrics[f"fold_{k}_best_epoch"] in (1, 2) for k in range(3))
+    assert [f["val"] for f in metrics["cv_folds"]] == [[200, 400], [400, 600], [600, 800]]
+    for k in range(3):
+        assert (run_dir / f"fold_{k}" / "checkpoints" / "best.ckpt").is_file()
+        assert (run_dir / f"fold_{k}" / "logs" / "metrics.csv").is_file()
+    assert "cv_val_mse_mean=" in proc.stdout
+    if refit:
+        assert metrics["n_test_windows"] == 200 - 24 + 1
+        assert np.isfinite(metrics["test_mse"]) and metrics["refit_epochs"] == 2
+        assert metrics["epochs"] == 3 * 2 + 2
+    else:  # without a refit the test rows are never scored
+        assert not any(key.startswith(("test_", "n_test")) for key in metrics)
+
+
+def test_too_many_folds_is_one_clear_error(tmp_path: Path) -> None:
+    proc = run_tsbench([*BASE, "model=dlinear", "cv.n_splits=20"], tmp_path / "run",
+                       check=False)
+    assert proc.returncode == 2
+    assert "tsbench: error: cv.n_splits: 20 folds are more than" in proc.stderr
+    assert "use cv.n_splits <= 10" in proc.stderr
+    assert not (tmp_path / "run" / "metrics.json").exists()

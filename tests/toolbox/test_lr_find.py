@@ -1,0 +1,94 @@
+"""``tune.lr_find``: the range test's outputs, and the rate the training optimizer gets;
+``optim.lr_scaling`` relative to ``optim.base_batch_size``."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+from hydra import compose, initialize_config_module
+from omegaconf import OmegaConf
+
+from tests.conftest import TINY, read_metrics, run_tsbench
+from tsbench.errors import ConfigError
+from tsbench.training.module import ForecastModule
+from tsbench.training.run import run
+from tsbench.training.schedules import scaled_lr
+
+FINDER = ["tune.lr_find=true", "tune.lr_find_num_training=30"]
+
+
+def test_lr_find_run_writes_plot_and_trains_at_the_suggestion(tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    run_tsbench([*TINY, *FINDER], run_dir)
+    found = json.loads((run_dir / "lr_find.json").read_text())
+    metrics = read_metrics(run_dir)
+    assert (run_dir / "lr_find.png").stat().st_size > 10_000
+    assert 20 <= len(found["lrs"]) == len(found["losses"]) <= 30  # stops once the loss diverges
+    assert 1e-6 <= found["suggestion"] <= 1.0 and found["applied"] is True
+    assert metrics["lr_suggested"] == metrics["lr_used"] == found["suggestion"]
+    assert not list(run_dir.glob(".lr_find*.ckpt"))  # Lightning's scratch checkpoint is gone
+
+
+def _optimizer_lrs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, overrides: list[str]
+                   ) -> tuple[dict, list[float]]:
+    """Run in-process; return the metrics and the initial lr of every optimizer built."""
+    built: list[float] = []
+    original = ForecastModule.configure_optimizers
+
+    def spy(self: ForecastModule) -> dict:
+        config = original(self)
+        built.append(config["optimizer"].param_groups[0]["initial_lr"])
+        return config
+
+    monkeypatch.setattr(ForecastModule, "configure_optimizers", spy)
+    with initialize_config_module("tsbench.conf", version_base="1.3"):
+        cfg = compose("config", overrides=[*TINY, *FINDER, *overrides])
+    return run(cfg, tmp_path), built
+
+
+def test_training_optimizer_gets_the_suggested_rate(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    metrics, built = _optimizer_lrs(tmp_path, monkeypatch, [])
+    assert len(built) == 2  # the range test's optimizer, then the training's
+    assert built[-1] == metrics["lr_suggested"] == metrics["lr_used"]
+
+
+def test_report_only_keeps_the_configured_scaled_rate(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    metrics, built = _optimizer_lrs(tmp_path, monkeypatch, [
+        "tune.lr_find_apply=false", "optim.lr=0.001", "optim.lr_scaling=sqrt",
+        "optim.base_batch_size=8"])  # TINY trains with batches of 32: sqrt(32 / 8) = 2
+    assert built[-1] == metrics["lr_used"] == pytest.approx(0.002)
+    assert metrics["lr_suggested"] != metrics["lr_used"]
+    assert json.loads((tmp_path / "lr_find.json").read_text())["applied"] is False
+
+
+@pytest.mark.parametrize("override, field", [
+    ("tune.lr_find_num_training=5", "tune.lr_find_num_training"),
+    ("tune.lr_find_min_lr=2.0", "tune.lr_find_min_lr"),
+])
+def test_bad_finder_settings(override: str, field: str, tmp_path: Path) -> None:
+    with initialize_config_module("tsbench.conf", version_base="1.3"):
+        cfg = compose("config", overrides=[*TINY, *FINDER, override])
+    with pytest.raises(ConfigError) as info:
+        run(cfg, tmp_path)
+    assert info.value.field == field
+
+
+@pytest.mark.parametrize("rule, batch, expected", [
+    ("none", 128, 1e-3), ("sqrt", 128, 2e-3), ("linear", 128, 4e-3), ("linear", 16, 5e-4),
+    ("sqrt", 8, 5e-4),
+])
+def test_lr_scaling_relative_to_base_batch_size(rule: str, batch: int, expected: float) -> None:
+    optim = OmegaConf.create({"lr": 1e-3, "lr_scaling": rule, "base_batch_size": 32})
+    assert math.isclose(scaled_lr(optim, batch), expected)
+
+
+def test_unknown_lr_scaling_rule() -> None:
+    optim = OmegaConf.create({"lr": 1e-3, "lr_scaling": "cubic", "base_batch_size": 32})
+    with pytest.raises(ConfigError) as info:
+        scaled_lr(optim, 64)
+    assert info.value.field == "optim.lr_scaling"

@@ -1,0 +1,117 @@
+"""``tsbench-analyze``: dominant periods of a dataset's training rows and the look-backs
+they suggest; writes ``acf.png`` and ``lookback.yaml`` into the Hydra output directory."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import hydra
+import yaml
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig
+
+from tsbench.analysis.lookback import longest_window, split_rows
+from tsbench.analysis.periodicity import Period, acf, dominant_periods, lookback_candidates
+from tsbench.analysis.plots import plot_acf
+from tsbench.data.loading import load_series
+from tsbench.errors import ConfigError, TsbenchError
+from tsbench.quiet import quiet_dependencies
+from tsbench.training.outputs import write_text_atomic
+
+
+def _check(cfg: Any) -> None:
+    for key, least in (("pred_len", 1), ("max_lookback", 4), ("n_periods", 1), ("acf_lags", 1)):
+        if int(cfg[key]) < least:
+            raise ConfigError(key, f"must be >= {least}, got {cfg[key]}")
+
+
+def analyze(cfg: Any, out_dir: Path) -> dict[str, Any]:
+    """Analyze ``cfg.dataset``'s training rows; write the plot and the YAML report."""
+    _check(cfg)
+    series = load_series(cfg.dataset)
+    borders = split_rows(series)
+    start, end = borders.train
+    train = series.values[start:end]
+    pred_len, max_lookback = int(cfg.pred_len), int(cfg.max_lookback)
+    options = dict(
+        max_period=max_lookback // 2,
+        n_periods=int(cfg.n_periods),
+        min_strength=float(cfg.min_strength),
+        min_prominence=float(cfg.min_prominence),
+    )
+    overall = dominant_periods(train, **options)
+    channels = {
+        name: dominant_periods(train[:, j], **options) for j, name in enumerate(series.columns)
+    }
+    max_len = min(longest_window(borders), max_lookback + pred_len)
+    report = {
+        "dataset": series.name,
+        "freq": series.freq,
+        "training_rows": [start, end],
+        "pred_len": pred_len,
+        "max_lookback": max_lookback,
+        **_periods(overall),
+        "channels": {name: _periods(found) for name, found in channels.items()},
+        "candidates": lookback_candidates([p.period for p in overall], pred_len, max_len),
+    }
+    lags = min(int(cfg.acf_lags), len(train) - 1)
+    title = f"ACF of {series.name}, training rows {start}-{end}"
+    plot_acf(
+        acf(train, lags),
+        series.columns,
+        overall,
+        title,
+        f"time steps, freq={series.freq}",
+        out_dir / "acf.png",
+    )
+    text = yaml.safe_dump(report, sort_keys=False, default_flow_style=None)
+    write_text_atomic(out_dir / "lookback.yaml", text)
+    return report
+
+
+def _periods(found: list[Period]) -> dict[str, list]:
+    return {"periods": [p.period for p in found], "strengths": [p.strength for p in found]}
+
+
+def table(report: dict[str, Any]) -> str:
+    """A short console summary of ``report``."""
+    start, end = report["training_rows"]
+    rows = [(name, entry) for name, entry in report["channels"].items()]
+    rows.append(("overall", report))
+    width = max(8, *(len(name) for name, _ in rows))
+    lines = [
+        f"tsbench-analyze: {report['dataset']}, training rows {start}-{end}",
+        f"{'channel':<{width}}  {'periods':<14}  strengths",
+    ]
+    for name, entry in rows:
+        periods = ", ".join(str(p) for p in entry["periods"]) or "-"
+        strengths = ", ".join(f"{s:.2f}" for s in entry["strengths"]) or "-"
+        lines.append(f"{name:<{width}}  {periods:<14}  {strengths}")
+    candidates = report["candidates"]
+    lines.append(
+        f"look-back candidates for pred_len={report['pred_len']} ({len(candidates)}): "
+        + (" ".join(str(c) for c in candidates) or "none")
+    )
+    return "\n".join(lines)
+
+
+@hydra.main(version_base="1.3", config_path="../conf", config_name="analyze")
+def main(cfg: DictConfig) -> None:
+    out_dir = Path(HydraConfig.get().runtime.output_dir)
+    try:
+        report = analyze(cfg, out_dir)
+    except TsbenchError as exc:
+        print(f"tsbench-analyze: error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    print(table(report) + f"\ntsbench-analyze: outputs in {out_dir}", flush=True)
+
+
+def entry() -> None:
+    quiet_dependencies()
+    main()
+
+
+if __name__ == "__main__":
+    entry()

@@ -1,0 +1,135 @@
+"""Periodicity of a series (numpy in, numpy out): ACF, detrended periodogram, dominant
+periods with their strength, and look-back candidates built from those periods."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.ndimage import correlate1d
+from scipy.signal import detrend, find_peaks, periodogram
+from statsmodels.tsa.stattools import acf as _acf
+
+#: Spectral peaks examined, strongest first, before giving up on more periods.
+_PEAKS_EXAMINED = 20
+#: Bins either side of a peak that belong to the same (leaking) spectral line.
+_LINE_HALF_WIDTH = 2
+
+
+@dataclass(frozen=True)
+class Period:
+    """A dominant period in rows: ``strength`` in [-1, 1] (see :func:`seasonal_strength`),
+    ``prominence`` = its periodogram peak over the median power of the neighbouring bins."""
+
+    period: int
+    strength: float
+    prominence: float
+
+
+def _columns(values: np.ndarray) -> np.ndarray:
+    return np.asarray(values, dtype=np.float64).reshape(len(values), -1)
+
+
+def acf(values: np.ndarray, nlags: int) -> np.ndarray:
+    """Autocorrelations ``(nlags + 1, channels)`` of each channel, linear trend removed."""
+    x = detrend(_columns(values), axis=0, type="linear")
+    return np.stack([_acf(col, nlags=nlags, fft=True) for col in x.T], axis=1)
+
+
+def spectrum(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Frequencies (cycles per row) and each channel's periodogram ``(freqs, channels)``,
+    linear trend removed first so slow drift does not rule it, scaled to unit total power."""
+    freqs, power = periodogram(_columns(values), detrend="linear", axis=0)
+    total = power[1:].sum(axis=0)
+    return freqs, power / np.where(total > 0, total, 1.0)
+
+
+def seasonal_strength(values: np.ndarray, period: int) -> float:
+    """Autocorrelation at lag ``period`` after removing the trend as a centred
+    ``period``-row moving average (classical decomposition), averaged over channels:
+    1 for an exactly periodic series, about 0 when ``period`` is no cycle of it."""
+    x = _columns(values)
+    kernel = np.ones(period + 1 - period % 2)  # a 2 x period average for even periods
+    if period % 2 == 0:
+        kernel[[0, -1]] = 0.5
+    half = len(kernel) // 2
+    trend = correlate1d(x, kernel / period, axis=0)[half : len(x) - half]
+    rest = x[half : len(x) - half] - trend
+    a, b = rest[period:], rest[:-period]
+    a, b = a - a.mean(axis=0), b - b.mean(axis=0)
+    denom = np.sqrt((a * a).sum(axis=0) * (b * b).sum(axis=0))
+    return float(np.mean((a * b).sum(axis=0) / np.where(denom > 0, denom, np.inf)))
+
+
+def dominant_periods(
+    values: np.ndarray,
+    max_period: int,
+    n_periods: int = 3,
+    min_strength: float = 0.1,
+    min_prominence: float = 20.0,
+) -> list[Period]:
+    """Dominant periods (2..``max_period`` rows) of one channel, or of all channels together
+    (the mean of their scaled periodograms; strength averaged over channels).
+
+    Periodogram peaks are taken strongest first; a peak counts when it stands
+    ``min_prominence`` times above its neighbourhood, is no harmonic (P/k) of a period
+    already found, and its period, refined to the strongest integer period within the
+    peak's bin, has ``seasonal_strength`` >= ``min_strength``.
+    """
+    x = _columns(values)
+    max_period = min(max_period, len(x) // 3)
+    if max_period < 2:
+        return []
+    freqs, power = spectrum(x)
+    power = power.mean(axis=1)
+    bins = find_peaks(power)[0]
+    bins = bins[freqs[bins] >= 1.0 / max_period]
+    found: list[Period] = []
+    for b in bins[np.argsort(power[bins])[::-1][:_PEAKS_EXAMINED]]:
+        prominence = _prominence(power, int(b))
+        if prominence < min_prominence or any(_harmonic(1 / freqs[b], p.period) for p in found):
+            continue
+        period = _refine(x, freqs, int(b), max_period)
+        if any(p.period == period for p in found):
+            continue
+        strength = seasonal_strength(x, period)
+        if strength >= min_strength:
+            found.append(Period(period, round(strength, 4), round(prominence, 1)))
+        if len(found) == n_periods:
+            break
+    return found
+
+
+def _prominence(power: np.ndarray, b: int) -> float:
+    """Peak power over the median power of the bins around its spectral line."""
+    width = max(8, b // 4)
+    near = np.r_[
+        max(1, b - width) : max(1, b - _LINE_HALF_WIDTH),
+        b + _LINE_HALF_WIDTH + 1 : min(len(power), b + width + 1),
+    ]
+    floor = float(np.median(power[near])) if near.size else 0.0
+    return float(power[b] / floor) if floor > 0 else float("inf")
+
+
+def _harmonic(period: float, fundamental: int) -> bool:
+    """Whether ``period`` is ``fundamental / k`` for a whole k >= 2 (within 2 %)."""
+    k = fundamental / period
+    return k >= 1.5 and abs(k - round(k)) <= 0.02 * k
+
+
+def _refine(x: np.ndarray, freqs: np.ndarray, b: int, max_period: int) -> int:
+    """The integer period of highest strength within the peak's frequency bin."""
+    half_bin = freqs[1] / 2
+    lo = max(2, int(np.ceil(1 / (freqs[b] + half_bin))))
+    hi = min(max_period, int(np.floor(1 / (freqs[b] - half_bin))))
+    if lo >= hi:
+        return min(max_period, max(2, round(1 / freqs[b])))
+    return max(range(lo, hi + 1), key=lambda period: seasonal_strength(x, period))
+
+
+def lookback_candidates(periods: Sequence[int], pred_len: int, max_len: int) -> list[int]:
+    """Whole multiples (x2 or more: at least two cycles) of ``periods`` whose window
+    ``seq_len + pred_len`` spans at most ``max_len`` rows (e.g. the shortest split)."""
+    found = {m * p for p in periods if p > 0 for m in range(2, (max_len - pred_len) // p + 1)}
+    return sorted(found)

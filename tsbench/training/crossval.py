@@ -1,0 +1,145 @@
+"""``cv=tscv``: scikit-learn's TimeSeriesSplit over the train+val rows (test rows untouched),
+a fresh model and scaler per fold, and optionally one refit scored on the test split."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytorch_lightning as pl
+from pytorch_lightning.loggers import CSVLogger
+from sklearn.model_selection import TimeSeriesSplit
+
+from tsbench.data.loading import Series
+from tsbench.data.splits import Borders
+from tsbench.errors import ConfigError
+from tsbench.training.run import fit_and_score
+
+#: Per-fold metrics copied into metrics.json as ``fold_<k>_<key>``.
+_FOLD_KEYS = ("val_mse", "val_mae", "best_epoch", "lr_suggested", "lr_used")
+
+
+def _fits(n_rows: int, n_splits: int, gap: int, test_size: int | None, window: int) -> bool:
+    """Whether every validation block and the first training block hold a whole window."""
+    block = test_size if test_size is not None else n_rows // (n_splits + 1)
+    return block >= window and n_rows - n_splits * block - gap >= window
+
+
+def fold_blocks(
+    n_rows: int, seq_len: int, pred_len: int, cv: Any
+) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """(training rows, validation block) per fold, half-open, as TimeSeriesSplit cuts rows
+    ``[0, n_rows)``; every block must hold a whole window of ``seq_len + pred_len`` rows."""
+    n_splits, gap = int(cv.n_splits), int(cv.gap)
+    test_size = None if cv.test_size is None else int(cv.test_size)
+    max_train = None if cv.max_train_size is None else int(cv.max_train_size)
+    window = seq_len + pred_len
+    if n_splits < 2:
+        raise ConfigError(
+            "cv.n_splits",
+            f"must be >= 2, got {n_splits}",
+            "use 2 or more folds, or cv=holdout for the single published split",
+        )
+    if gap < 0:
+        raise ConfigError("cv.gap", f"must be >= 0, got {gap}")
+    if test_size is not None and test_size < window:
+        raise ConfigError(
+            "cv.test_size",
+            f"validation blocks of {test_size} rows are shorter than seq_len + pred_len = {window}",
+            f"use cv.test_size >= {window}, or lower seq_len or pred_len",
+        )
+    if max_train is not None and max_train < window:
+        raise ConfigError(
+            "cv.max_train_size",
+            f"{max_train} rows hold no training window of seq_len + pred_len = {window} rows",
+            f"use cv.max_train_size >= {window}, or null",
+        )
+    if not _fits(n_rows, n_splits, gap, test_size, window):
+        block = test_size if test_size is not None else n_rows // (n_splits + 1)
+        first = max(0, n_rows - n_splits * block - gap)
+        if gap > 0 and _fits(n_rows, n_splits, 0, test_size, window):
+            raise ConfigError(
+                "cv.gap",
+                f"a gap of {gap} rows leaves the first fold {first} "
+                f"training rows, fewer than seq_len + pred_len = {window}",
+                f"use cv.gap <= {n_rows - n_splits * block - window}",
+            )
+        most = max(
+            (k for k in range(2, n_splits) if _fits(n_rows, k, gap, test_size, window)),
+            default=None,
+        )
+        fix = f"use cv.n_splits <= {most}" if most else "lower seq_len or pred_len, or cv=holdout"
+        raise ConfigError(
+            "cv.n_splits",
+            f"{n_splits} folds are more than the {n_rows} train+val rows allow: "
+            f"validation blocks of {block} rows and a first training block of {first} rows, "
+            f"each needs seq_len + pred_len = {window}",
+            fix,
+        )
+    splitter = TimeSeriesSplit(
+        n_splits=n_splits, gap=gap, test_size=test_size, max_train_size=max_train
+    )
+    return [
+        ((int(tr[0]), int(tr[-1]) + 1), (int(va[0]), int(va[-1]) + 1))
+        for tr, va in splitter.split(np.arange(n_rows))
+    ]
+
+
+def fold_ranges(
+    train: tuple[int, int], block: tuple[int, int], seq_len: int
+) -> dict[str, tuple[int, int]]:
+    """ForecastData ranges of one fold: the validation windows' targets lie wholly in
+    ``block``; their look-back may reach ``seq_len`` rows back, as in the published split."""
+    return {"train": train, "val": (block[0] - seq_len, block[1])}
+
+
+def _fold_logger(cfg: Any, fold_dir: Path) -> CSVLogger | bool:
+    """A fold's per-epoch curves go to ``fold_<k>/logs/metrics.csv`` (nothing with
+    ``logger=none``); the run's own logger gets the summary and the refit."""
+    return False if str(cfg.logger.name) == "none" else CSVLogger(str(fold_dir), "logs", "")
+
+
+def cross_validate(
+    cfg: Any, series: Series, borders: Borders, run_dir: Path, logger: Any
+) -> dict[str, Any]:
+    """Train and score one fresh model per fold (outputs in ``run_dir/fold_<k>``, k from 0);
+    with ``cv.refit`` train once more on all train+val rows for the folds' median best epoch
+    and score the test split. ``cv_val_mse_std`` is the population std over folds (as in
+    scikit-learn's ``cv_results_``); ``epochs`` and ``train_seconds`` add up every training."""
+    seq_len = int(cfg.seq_len)
+    blocks = fold_blocks(borders.val[1], seq_len, int(cfg.pred_len), cfg.cv)
+    metrics: dict[str, Any] = {"cv_folds": [{"train": list(t), "val": list(v)} for t, v in blocks]}
+    scores = []
+    for k, (train, block) in enumerate(blocks):
+        pl.seed_everything(int(cfg.seed), workers=True, verbose=False)
+        fold_dir = run_dir / f"fold_{k}"
+        fold, _, _ = fit_and_score(
+            cfg, series, fold_ranges(train, block, seq_len), fold_dir, _fold_logger(cfg, fold_dir)
+        )
+        metrics.update({f"fold_{k}_{key}": fold[key] for key in _FOLD_KEYS if key in fold})
+        scores.append(fold)
+    mse = np.array([s["val_mse"] for s in scores])
+    best = [s["best_epoch"] for s in scores]
+    metrics.update(
+        cv_val_mse_mean=float(mse.mean()),
+        cv_val_mse_std=float(mse.std()),
+        cv_val_mae_mean=float(np.mean([s["val_mae"] for s in scores])),
+        cv_best_epoch_median=float(np.median(best)),
+        n_params=scores[0]["n_params"],
+        epochs=sum(s["epochs"] for s in scores),
+        train_seconds=round(sum(s["train_seconds"] for s in scores), 3),
+    )
+    if bool(cfg.cv.refit):
+        pl.seed_everything(int(cfg.seed), workers=True, verbose=False)
+        epochs = max(1, math.ceil(np.median(best)))
+        ranges = {"train": (0, borders.val[1]), "test": borders.test}
+        refit, _, _ = fit_and_score(cfg, series, ranges, run_dir, logger, max_epochs=epochs)
+        metrics.update({k: v for k, v in refit.items() if k.startswith(("test_", "n_test", "lr_"))})
+        metrics.update(
+            refit_epochs=refit["epochs"],
+            epochs=metrics["epochs"] + refit["epochs"],
+            train_seconds=round(metrics["train_seconds"] + refit["train_seconds"], 3),
+        )
+    return metrics

@@ -1,0 +1,110 @@
+"""``tune.lr_find``: Lightning's learning-rate range test on the training split, its plot
+and numbers in the run directory, and (unless told otherwise) training at the suggestion."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pytorch_lightning as pl  # noqa: E402
+from pytorch_lightning.tuner import Tuner  # noqa: E402
+
+from tsbench.data.datamodule import ForecastData  # noqa: E402
+from tsbench.errors import ConfigError  # noqa: E402
+from tsbench.training.module import ForecastModule  # noqa: E402
+from tsbench.training.outputs import write_json_atomic  # noqa: E402
+
+#: Lightning's suggestion skips the first 10 and the last step of the curve.
+_MIN_STEPS = 20
+
+
+def tune_lr(
+    module: ForecastModule, data: ForecastData, cfg: Any, out_dir: Path
+) -> dict[str, float]:
+    """Run the range test; write ``lr_find.png`` and ``lr_find.json`` into ``out_dir``; set
+    ``module.lr`` to the suggestion when ``tune.lr_find_apply``. Returns ``lr_suggested``."""
+    tune = cfg.tune
+    low, high = float(tune.lr_find_min_lr), float(tune.lr_find_max_lr)
+    steps = int(tune.lr_find_num_training)
+    if not 0 < low < high:
+        raise ConfigError(
+            "tune.lr_find_min_lr",
+            f"need 0 < min_lr < max_lr, got {low} and {high}",
+            "e.g. tune.lr_find_min_lr=1e-6 tune.lr_find_max_lr=1",
+        )
+    if steps < _MIN_STEPS:
+        raise ConfigError(
+            "tune.lr_find_num_training",
+            f"must be >= {_MIN_STEPS}, got {steps}",
+            "the suggestion needs a curve of at least 20 steps",
+        )
+    loader = data.train_dataloader()
+    trainer = pl.Trainer(
+        accelerator=str(cfg.trainer.accelerator),
+        devices=1,
+        precision=cfg.trainer.precision,
+        max_epochs=math.ceil(steps / len(loader)),
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        num_sanity_val_steps=0,
+        gradient_clip_val=cfg.trainer.gradient_clip_val,
+        deterministic=bool(cfg.trainer.deterministic),
+        default_root_dir=str(out_dir),
+    )
+    finder = Tuner(trainer).lr_find(
+        module,
+        train_dataloaders=loader,
+        min_lr=low,
+        max_lr=high,
+        num_training=steps,
+        update_attr=False,
+    )
+    suggestion = finder.suggestion()
+    if suggestion is None:
+        raise ConfigError(
+            "tune.lr_find_min_lr",
+            f"the loss diverged before the range test could suggest a rate (from {low})",
+            "lower tune.lr_find_min_lr or raise tune.lr_find_num_training",
+        )
+    lrs, losses = finder.results["lr"], finder.results["loss"]
+    _plot(lrs, losses, suggestion, str(cfg.model.name), out_dir / "lr_find.png")
+    write_json_atomic(
+        out_dir / "lr_find.json",
+        {
+            "suggestion": suggestion,
+            "applied": bool(tune.lr_find_apply),
+            "lrs": [float(x) for x in lrs],
+            "losses": [float(x) if math.isfinite(x) else None for x in losses],
+        },
+    )
+    if bool(tune.lr_find_apply):
+        module.lr = suggestion
+    return {"lr_suggested": float(suggestion)}
+
+
+def _plot(lrs: list[float], losses: list[float], suggestion: float, model: str, path: Path) -> None:
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    ax.plot(lrs, losses, color="tab:blue", lw=1.3, label="smoothed training loss")
+    ax.plot(
+        [suggestion],
+        [losses[lrs.index(suggestion)]],
+        "o",
+        color="tab:red",
+        label=f"suggested lr = {suggestion:.3g}",
+    )
+    ax.axvline(suggestion, color="tab:red", ls="--", lw=0.8)
+    ax.set_xscale("log")
+    ax.set_xlabel("learning rate (per optimizer step, log scale)")
+    ax.set_ylabel("training loss (MSE, scaled units)")
+    ax.set_title(f"Learning-rate range test: {model}")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
