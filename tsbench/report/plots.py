@@ -13,7 +13,7 @@ import numpy as np  # noqa: E402
 
 def plot_forecasts(
     inputs: np.ndarray, truths: np.ndarray, preds: np.ndarray, starts: list[int],
-    channel: str, title: str, path: Path, channel_index: int = -1,
+    channel: str, title: str, path: Path, channel_index: int = -1, split: str = "test",
 ) -> None:
     """One panel per window: look-back, truth and forecast of one channel (original units)."""
     n = len(starts)
@@ -25,7 +25,7 @@ def plot_forecasts(
         ax.plot(horizon, y[:, channel_index], color="tab:blue", lw=1.2, label="truth")
         ax.plot(horizon, p[:, channel_index], color="tab:orange", lw=1.2, label="forecast")
         ax.axvline(0, color="0.7", lw=0.8, ls="--")
-        ax.set_title(f"test window {start}", fontsize=9)
+        ax.set_title(f"{split} window {start}", fontsize=9)
         ax.set_ylabel(f"{channel} (original units)")
     axes[-1, 0].set_xlabel("time steps relative to forecast start")
     axes[0, 0].legend(loc="upper left", fontsize=8, ncol=3)

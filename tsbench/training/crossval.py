@@ -127,6 +127,7 @@ def cross_validate(
         cv_val_mse_std=float(mse.std()),
         cv_val_mae_mean=float(np.mean([s["val_mae"] for s in scores])),
         cv_best_epoch_median=float(np.median(best)),
+        splits_read=["train", "val"],
         n_params=scores[0]["n_params"],
         epochs=sum(s["epochs"] for s in scores),
         train_seconds=round(sum(s["train_seconds"] for s in scores), 3),
@@ -138,6 +139,7 @@ def cross_validate(
         refit, _, _ = fit_and_score(cfg, series, ranges, run_dir, logger, max_epochs=epochs)
         metrics.update({k: v for k, v in refit.items() if k.startswith(("test_", "n_test", "lr_"))})
         metrics.update(
+            splits_read=["train", "test", "val"],
             refit_epochs=refit["epochs"],
             epochs=metrics["epochs"] + refit["epochs"],
             train_seconds=round(metrics["train_seconds"] + refit["train_seconds"], 3),

@@ -44,6 +44,9 @@ def validate_config(cfg: Any) -> None:
         raise ConfigError("trainer.max_epochs", f"must be >= 1, got {cfg.trainer.max_epochs}")
     if str(cfg.cv.name) not in OBJECTIVE:
         raise ConfigError("cv", f"unknown cross-validation '{cfg.cv.name}'", "use holdout or tscv")
+    if cfg.cv.get("refit") and not cfg.score_test:
+        raise ConfigError("cv.refit", "scores the test split, but score_test=false",
+                          "drop cv.refit=true, or set score_test=true")
     lr_factor(cfg.optim, 1, 1)  # unknown schedule names fail here
 
 
@@ -68,7 +71,8 @@ def fit_and_score(cfg: Any, series: Series, ranges: dict[str, tuple[int, int]], 
         model.compile()
     info = train(model, data, cfg, out_dir, logger=logger, max_epochs=max_epochs)
     metrics: dict[str, Any] = {**info, "n_params": count_parameters(model),
-                               "n_train_windows": len(data.windows("train"))}
+                               "n_train_windows": len(data.windows("train")),
+                               "splits_read": sorted(ranges)}
     for split in ranges:
         if split == "train":
             continue
@@ -95,7 +99,9 @@ def run(cfg: DictConfig, run_dir: Path, parallel_jobs: int = 1) -> dict[str, Any
 
         metrics = cross_validate(cfg, series, borders, run_dir, logger)
     else:
-        ranges = {"train": borders.train, "val": borders.val, "test": borders.test}
+        ranges = {"train": borders.train, "val": borders.val}
+        if cfg.score_test:
+            ranges["test"] = borders.test
         metrics, model, data = fit_and_score(cfg, series, ranges, run_dir, logger)
         _plot(model, data, series, run_dir, cfg)
     metrics["objective"] = metrics[OBJECTIVE[str(cfg.cv.name)]]
@@ -107,11 +113,12 @@ def run(cfg: DictConfig, run_dir: Path, parallel_jobs: int = 1) -> dict[str, Any
 
 
 def _plot(model: Any, data: ForecastData, series: Series, run_dir: Path, cfg: Any) -> None:
-    count = len(data.windows("test"))
+    split = "test" if "test" in data.ranges else "val"
+    count = len(data.windows(split))
     starts = sorted({0, count // 2, count - 1})
-    x, y, pred = forecast_windows(model, data, "test", starts)
+    x, y, pred = forecast_windows(model, data, split, starts)
     channel = series.columns[-1]  # the target is always the last column
     title = (f"{cfg.model.name} on {series.name}: seq_len={cfg.seq_len}, "
              f"pred_len={cfg.pred_len}, features={cfg.features}")
     plot_forecasts(x.numpy(), y.numpy(), pred.numpy(), starts, channel, title,
-                   run_dir / "forecast.png")
+                   run_dir / "forecast.png", split=split)

@@ -1,0 +1,70 @@
+"""``tsbench-tune``: the whole tuning recipe as one command.
+
+tsbench-tune dataset=etth1 model=patchtst pred_len=96 [recipe=quick] [recipe.top_k=5]
+             [out=DIR] [any other tsbench override, passed to every stage]
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from omegaconf import OmegaConf
+
+from tsbench.errors import TsbenchError
+from tsbench.quiet import quiet_dependencies
+from tsbench.search.recipe import run_recipe
+
+RECIPES = Path(__file__).resolve().parents[1] / "conf" / "recipe"
+
+
+def parse(argv: list[str]) -> tuple[list[str], object, Path]:
+    """Split ``argv`` into tsbench overrides, the recipe config and the output folder."""
+    name, fields, passthrough = "default", [], []
+    out = Path("outputs/tune") / datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
+    for arg in argv:
+        key, _, value = arg.partition("=")
+        if key == "recipe":
+            name = value
+        elif key.startswith("recipe."):
+            fields.append(arg[len("recipe.") :])
+        elif key == "out":
+            out = Path(value)
+        else:
+            passthrough.append(arg)
+    path = RECIPES / f"{name}.yaml"
+    if not path.is_file():
+        known = sorted(p.stem for p in RECIPES.glob("*.yaml"))
+        raise TsbenchError(f"recipe: unknown recipe '{name}' -> use one of {known}")
+    recipe = OmegaConf.load(path)
+    if "defaults" in recipe:  # quick.yaml extends default.yaml
+        base = OmegaConf.load(RECIPES / "default.yaml")
+        recipe = OmegaConf.merge(base, {k: v for k, v in recipe.items() if k != "defaults"})
+    unknown = [f.split("=")[0] for f in fields if f.split("=")[0] not in recipe]
+    if unknown:
+        raise TsbenchError(f"recipe.{unknown[0]}: no such field -> use one of {list(recipe)}")
+    return passthrough, OmegaConf.merge(recipe, OmegaConf.from_dotlist(fields)), out
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="[tsbench-tune] %(message)s")
+    try:
+        overrides, recipe, out = parse(sys.argv[1:] if argv is None else argv)
+        run_recipe(overrides, recipe, out)
+    except TsbenchError as exc:
+        print(f"tsbench-tune: error: {exc}", file=sys.stderr)
+        return 2
+    print((out / "report.md").read_text())
+    print(f"tsbench-tune: outputs in {out}")
+    return 0
+
+
+def entry() -> None:
+    quiet_dependencies()
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry()
