@@ -9,11 +9,13 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 
 def plot_forecasts(
     inputs: np.ndarray, truths: np.ndarray, preds: np.ndarray, starts: list[int],
     channel: str, title: str, path: Path, channel_index: int = -1, split: str = "test",
+    freq: str = "",
 ) -> None:
     """One panel per window: look-back, truth and forecast of one channel (original units)."""
     n = len(starts)
@@ -27,9 +29,28 @@ def plot_forecasts(
         ax.axvline(0, color="0.7", lw=0.8, ls="--")
         ax.set_title(f"{split} window {start}", fontsize=9)
         ax.set_ylabel(f"{channel} (original units)")
-    axes[-1, 0].set_xlabel("time steps relative to forecast start")
+    axes[-1, 0].set_xlabel(f"time steps ({freq}) relative to forecast start")
     axes[0, 0].legend(loc="upper left", fontsize=8, ncol=3)
     fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_losses(history: dict[str, list[float]], title: str, path: Path) -> None:
+    """Training loss and validation MSE per epoch (scaled units), best epoch marked."""
+    fig, ax = plt.subplots(figsize=(7, 4))
+    train, val = history.get("train_loss", []), history.get("val_loss", [])
+    ax.plot(range(1, len(train) + 1), train, marker="o", ms=3, label="training loss (MSE)")
+    if val:
+        ax.plot(range(1, len(val) + 1), val, marker="o", ms=3, label="validation MSE")
+        best = int(np.argmin(val))
+        ax.axvline(best + 1, color="0.6", ls="--", lw=0.8, label=f"best epoch ({best + 1})")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("MSE (scaled units)")
+    ax.set_title(title)
+    ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

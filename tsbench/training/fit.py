@@ -119,6 +119,7 @@ def train(
         "best_epoch": best_epoch,
         "train_seconds": round(seconds, 3),
         "lr_used": module.lr,
+        "history": module.history,
         **tuned,
     }
 

@@ -12,7 +12,7 @@ from tsbench.errors import ConfigError
 
 LOGGERS = ("csv", "tensorboard", "mlflow", "none")
 #: Run outputs attached to an MLflow run as artifacts.
-ARTIFACTS = ("forecast.png", "metrics.json", "config.yaml", "lr_find.png")
+ARTIFACTS = ("forecast.png", "loss.png", "metrics.json", "config.yaml", "lr_find.png")
 
 
 def build_logger(cfg: Any, run_dir: Path) -> Logger | bool:

@@ -40,6 +40,20 @@ class ForecastModule(pl.LightningModule):
         self.max_epochs = max_epochs
         self._val_sse = torch.zeros(())
         self._val_count = 0
+        self._train_sum = torch.zeros(())
+        self._train_count = 0
+        #: Per-epoch mean training loss and validation MSE, for the loss-curve plot.
+        self.history: dict[str, list[float]] = {"train_loss": [], "val_loss": []}
+
+    def on_fit_start(self) -> None:
+        self.history = {"train_loss": [], "val_loss": []}
+
+    def on_train_epoch_start(self) -> None:
+        self._train_sum = torch.zeros((), device=self.device)
+        self._train_count = 0
+
+    def on_train_epoch_end(self) -> None:
+        self.history["train_loss"].append(float(self._train_sum / max(1, self._train_count)))
 
     def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:
         return self.model(x, x_mark)
@@ -50,6 +64,8 @@ class ForecastModule(pl.LightningModule):
         loss = F.mse_loss(pred[..., self.target_dims], y[..., self.target_dims])
         self.log("train_loss", loss, on_step=True, on_epoch=True, prog_bar=True,
                  batch_size=x.shape[0])
+        self._train_sum = self._train_sum + loss.detach() * x.shape[0]
+        self._train_count += x.shape[0]
         return loss
 
     def on_validation_epoch_start(self) -> None:
@@ -63,7 +79,10 @@ class ForecastModule(pl.LightningModule):
         self._val_count += err.numel()
 
     def on_validation_epoch_end(self) -> None:
-        self.log("val_loss", self._val_sse / max(1, self._val_count), prog_bar=True)
+        val_loss = self._val_sse / max(1, self._val_count)
+        self.log("val_loss", val_loss, prog_bar=True)
+        if not self.trainer.sanity_checking:
+            self.history["val_loss"].append(float(val_loss))
 
     def configure_optimizers(self) -> dict:
         params = [p for p in self.model.parameters() if p.requires_grad]

@@ -17,7 +17,7 @@ from tsbench.data.loading import Series, load_series
 from tsbench.data.splits import benchmark_borders
 from tsbench.data.timefeatures import time_features
 from tsbench.errors import ConfigError
-from tsbench.report.plots import plot_forecasts
+from tsbench.report.plots import plot_forecasts, plot_losses
 from tsbench.training.evaluate import evaluate, forecast_windows
 from tsbench.training.fit import build_model, count_parameters, train
 from tsbench.training.loggers import build_logger, log_artifacts, log_final_metrics
@@ -70,6 +70,10 @@ def fit_and_score(cfg: Any, series: Series, ranges: dict[str, tuple[int, int]], 
     if bool(cfg.model.get("compile", False)):
         model.compile()
     info = train(model, data, cfg, out_dir, logger=logger, max_epochs=max_epochs)
+    history = info.pop("history", None)
+    if history and history["train_loss"]:
+        plot_losses(history, f"{cfg.model.name} on {series.name}: loss per epoch",
+                    out_dir / "loss.png")
     metrics: dict[str, Any] = {**info, "n_params": count_parameters(model),
                                "n_train_windows": len(data.windows("train")),
                                "splits_read": sorted(ranges)}
@@ -121,4 +125,4 @@ def _plot(model: Any, data: ForecastData, series: Series, run_dir: Path, cfg: An
     title = (f"{cfg.model.name} on {series.name}: seq_len={cfg.seq_len}, "
              f"pred_len={cfg.pred_len}, features={cfg.features}")
     plot_forecasts(x.numpy(), y.numpy(), pred.numpy(), starts, channel, title,
-                   run_dir / "forecast.png", split=split)
+                   run_dir / "forecast.png", split=split, freq=series.freq)
