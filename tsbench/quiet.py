@@ -16,8 +16,10 @@ def quiet_dependencies() -> None:
         ".*Checkpoint directory .* exists and is not empty.*",
         ".*The number of training batches .* is smaller than the logging interval.*",
         ".*`isinstance\\(treespec, LeafSpec\\)` is deprecated.*",
+        ".*You defined a `validation_step` but have no `val_dataloader`.*",
     ):
         warnings.filterwarnings("ignore", message=pattern)
     for name in ("pytorch_lightning.utilities.rank_zero", "pytorch_lightning.accelerators.cuda",
-                 "lightning.fabric.utilities.seed"):
+                 "lightning.fabric.utilities.seed",
+                 "pytorch_lightning.trainer.connectors.checkpoint_connector"):
         logging.getLogger(name).setLevel(logging.WARNING)
