@@ -11,13 +11,13 @@ import pytorch_lightning as pl
 import torch
 from hydra.utils import get_class
 from omegaconf import DictConfig, OmegaConf
-from pytorch_lightning.callbacks import EarlyStopping, ModelCheckpoint, TQDMProgressBar
+from pytorch_lightning.callbacks import EarlyStopping, ModelCheckpoint
 
 from tsbench.data.datamodule import ForecastData
 from tsbench.errors import ConfigError
 from tsbench.models.base import ForecastModel
 from tsbench.training.lr_find import tune_lr
-from tsbench.training.module import ForecastModule
+from tsbench.training.module import ForecastModule, LossProgressBar
 from tsbench.training.schedules import scaled_lr
 
 #: Keys of a model config that are not constructor arguments.
@@ -92,7 +92,7 @@ def train(
     if has_val and int(trainer_cfg.patience) > 0:
         callbacks.append(EarlyStopping("val_loss", patience=int(trainer_cfg.patience), mode="min"))
     if trainer_cfg.progress_bar:
-        callbacks.append(TQDMProgressBar(refresh_rate=int(trainer_cfg.progress_refresh)))
+        callbacks.append(LossProgressBar(refresh_rate=int(trainer_cfg.progress_refresh)))
     trainer = pl.Trainer(
         accelerator=str(trainer_cfg.accelerator), devices=1,
         precision=trainer_cfg.precision, max_epochs=epochs,

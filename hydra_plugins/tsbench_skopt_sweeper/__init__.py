@@ -1,0 +1,1 @@
+"""Hydra sweeper plugin ``hydra/sweeper=skopt``: scikit-optimize search for tsbench."""

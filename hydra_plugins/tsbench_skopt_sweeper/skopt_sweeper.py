@@ -1,0 +1,40 @@
+"""The Hydra ``Sweeper`` plugin class; the work is done by :mod:`tsbench.search.sweep`."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from hydra.plugins.sweeper import Sweeper
+from hydra.types import HydraContext, TaskFunction
+from omegaconf import DictConfig, OmegaConf
+
+
+class SkoptSweeper(Sweeper):
+    """Scikit-optimize search over Hydra overrides (``hydra/sweeper=skopt``)."""
+
+    def __init__(self, **settings: Any) -> None:
+        # Imported here so that Hydra's plugin discovery does not pay for skopt.
+        from tsbench.search.settings import SweepSettings
+        from tsbench.search.sweep import SkoptSweep
+
+        plain = {
+            k: OmegaConf.to_container(v) if OmegaConf.is_config(v) else v
+            for k, v in settings.items()
+        }
+        self.impl = SkoptSweep(SweepSettings(**plain))
+
+    def setup(
+        self, *, hydra_context: HydraContext, task_function: TaskFunction, config: DictConfig
+    ) -> None:
+        self.impl.setup(hydra_context=hydra_context, task_function=task_function, config=config)
+
+    def sweep(self, arguments: list[str]) -> Any:
+        """Run the sweep; a user error ends it with one message and exit status 2."""
+        from tsbench.errors import TsbenchError
+
+        try:
+            return self.impl.sweep(arguments)
+        except TsbenchError as error:
+            print(f"tsbench: error: {error}", file=sys.stderr)
+            raise SystemExit(2) from error

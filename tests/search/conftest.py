@@ -1,0 +1,47 @@
+"""Run real Hydra multiruns of the quadratic test app in this process."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+from hydra._internal.hydra import Hydra
+from hydra.core.global_hydra import GlobalHydra
+
+from tests.search.app import quadratic
+
+APP = Path(quadratic.__file__)
+#: The sweeper's defaults, seeded; Hydra does not reconfigure logging in-process.
+BASE = [
+    "hydra/sweeper=skopt",
+    "hydra/job_logging=none",
+    "hydra/hydra_logging=none",
+    "hydra.sweeper.random_state=0",
+]
+
+
+def multirun(sweep_dir: Path, *overrides: str) -> None:
+    """``quadratic.py -m <overrides>`` with the sweep directory ``sweep_dir``."""
+    hydra = Hydra.create_main_hydra_file_or_module(
+        calling_file=str(APP), calling_module=None, config_path="conf", job_name="quadratic"
+    )
+    try:
+        hydra.multirun(
+            config_name="config",
+            task_function=quadratic.objective,
+            overrides=[*BASE, *overrides, f"hydra.sweep.dir={sweep_dir}"],
+            with_log_configuration=False,
+        )
+    finally:
+        GlobalHydra.instance().clear()
+
+
+def read_rows(sweep_dir: Path) -> list[dict[str, str]]:
+    with open(sweep_dir / "trials.csv", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.fixture
+def sweep_dir(tmp_path: Path) -> Path:
+    return tmp_path / "sweep"

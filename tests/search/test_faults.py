@@ -1,0 +1,94 @@
+"""Failed trials: classification, penalty rule, failure-rate gate."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hydra.core.utils import JobReturn, JobStatus
+
+from tsbench.search.faults import (
+    SweepAbortedError,
+    check_failure_rate,
+    outcome_of,
+    penalty,
+)
+from tsbench.search.timing import SECONDS_ATTR, TimedTask, TimedValue
+
+
+def job(value=None, error: BaseException | None = None) -> JobReturn:
+    ret = JobReturn(overrides=["x=1"])
+    ret.status = JobStatus.FAILED if error else JobStatus.COMPLETED
+    ret.return_value = error if error else value
+    return ret
+
+
+@pytest.mark.parametrize(
+    "returned, objective",
+    [
+        (TimedValue(0.5, 2.0), 0.5),
+        (TimedValue(3, 1.0), 3.0),
+        (0.25, 0.25),  # a launcher that bypasses the timing wrapper
+        (TimedValue(math.nan, 1.0), None),
+        (TimedValue(math.inf, 1.0), None),
+        (TimedValue(None, 1.0), None),
+        (TimedValue("0.5", 1.0), None),
+        (TimedValue(True, 1.0), None),
+    ],
+)
+def test_completed_jobs(returned, objective) -> None:
+    outcome = outcome_of(job(returned), "trial 1")
+    assert outcome.objective == objective
+    assert outcome.ok is (objective is not None)
+    if objective is None:
+        assert "not a finite number" in outcome.error
+
+
+def test_failed_job_keeps_message_and_seconds(capsys) -> None:
+    error = ValueError("boom\nsecond line")
+    setattr(error, SECONDS_ATTR, 1.5)
+    outcome = outcome_of(job(error=error), "trial 2")
+    assert outcome == outcome.__class__(None, 1.5, "ValueError: boom second line")
+
+
+def test_timed_task_reports_seconds_and_reraises() -> None:
+    assert TimedTask(lambda cfg: cfg * 2)(3).value == 6
+
+    def fail(cfg):
+        raise RuntimeError("no")
+
+    with pytest.raises(RuntimeError) as caught:
+        TimedTask(fail)(None)
+    assert getattr(caught.value, SECONDS_ATTR) >= 0.0
+
+
+@pytest.mark.parametrize(
+    "finite, expected",
+    [
+        ([1.0, 3.0], 3.2),  # worst + 10% of the spread
+        ([2.0], 2.2),  # one value: 10% of |worst|
+        ([-2.0, -2.0], -1.8),
+        ([0.0], 0.1),
+    ],
+)
+def test_penalty(finite: list[float], expected: float) -> None:
+    assert penalty(finite) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    "failed, launched, rate, initial, aborts",
+    [
+        (1, 1, 0.0, 10, True),  # 0 stops at the first failure
+        (5, 5, 0.5, 10, False),  # grace window: 5 <= 0.5 * 10
+        (6, 6, 0.5, 10, True),
+        (10, 20, 0.5, 10, False),
+        (11, 20, 0.5, 10, True),
+        (20, 20, 1.0, 10, False),  # 1 never stops
+    ],
+)
+def test_failure_rate_gate(failed, launched, rate, initial, aborts) -> None:
+    if aborts:
+        with pytest.raises(SweepAbortedError, match="hydra.sweeper.max_failure_rate"):
+            check_failure_rate(failed, launched, rate, initial, "ValueError: x")
+    else:
+        check_failure_rate(failed, launched, rate, initial, "ValueError: x")

@@ -1,0 +1,107 @@
+"""trials.csv round trip, resume/warm-start reading, best.yaml and the log line."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from hydra.core.override_parser.overrides_parser import OverridesParser
+
+from tsbench.errors import ConfigError
+from tsbench.search import report
+from tsbench.search.files import write_text_atomic
+from tsbench.search.space import parse_space
+from tsbench.search.trials import Trial, read_trials, write_trials
+
+PARSER = OverridesParser.create()
+SPACE = parse_space(
+    {"optim.lr": "tag(log, interval(1e-5, 1e-2))", "kind": "choice(a, 'b c')"},
+    ["n=range(1, 4)", "dataset=synthetic"],
+    PARSER,
+)
+TRIALS = [
+    Trial(1, 0, [0.001, "a", 1], 0.5, 1.25, "0"),
+    Trial(2, 1, [1e-05, "b c", 3], None, 0.5, "1", "ValueError: boom"),
+    Trial(3, 3, [0.0001, "a", 2], 0.25, 2.0, "3"),
+]
+
+
+def test_trials_round_trip(tmp_path: Path) -> None:
+    path = tmp_path / "trials.csv"
+    write_trials(path, TRIALS, SPACE)
+    header = path.read_text().splitlines()[0]
+    assert header == "trial,job,status,objective,seconds,optim.lr,kind,n,job_dir,error"
+    assert read_trials(path, SPACE, strict=True) == TRIALS
+    assert not list(tmp_path.glob(".trials*"))  # no temporary file left behind
+
+
+def test_resume_refuses_a_changed_space_warm_start_skips(tmp_path: Path) -> None:
+    path = tmp_path / "trials.csv"
+    write_trials(path, TRIALS, SPACE)
+    narrower = parse_space(
+        {"optim.lr": "tag(log, interval(1e-4, 1e-2))", "kind": "choice(a, 'b c')"},
+        ["n=range(1, 4)"],
+        PARSER,
+    )
+    with pytest.raises(ConfigError, match="line 3 lies outside"):
+        read_trials(path, narrower, strict=True)
+    assert [t.point for t in read_trials(path, narrower, strict=False)] == [
+        TRIALS[0].point,
+        TRIALS[2].point,
+    ]
+    wider = parse_space({}, ["kind=a,'b c'", "n=range(1, 4)", "d=range(1, 3)"], PARSER)
+    with pytest.raises(ConfigError, match=r"no column\(s\) \['d'\]"):
+        read_trials(path, wider, strict=False)
+
+
+def test_atomic_write_keeps_old_file_on_error(tmp_path: Path) -> None:
+    path = tmp_path / "f.txt"
+    path.write_text("old")
+
+    def explode(handle) -> None:
+        handle.write("half")
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        write_text_atomic(path, explode)
+    assert path.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["f.txt"]
+
+
+@pytest.mark.parametrize("maximize, best", [(False, 3), (True, 1)])
+def test_best_yaml(tmp_path: Path, monkeypatch, maximize: bool, best: int) -> None:
+    monkeypatch.setattr(sys, "argv", ["/venv/bin/tsbench"])
+    trial = report.write_best(tmp_path / "best.yaml", SPACE, TRIALS, maximize)
+    content = yaml.safe_load((tmp_path / "best.yaml").read_text())
+    assert trial is not None and trial.number == best == content["trial"]
+    assert content["params"] == SPACE.values(trial.point)
+    assert content["command"].startswith("tsbench dataset=synthetic optim.lr=")
+    assert content["command"].endswith(" hydra.mode=RUN")
+    assert "kind='b c'" not in content["command"] or "\"kind='b c'\"" in content["command"]
+    assert (content["trials_finished"], content["trials_failed"]) == (2, 1)
+
+
+def test_no_best_when_all_failed(tmp_path: Path) -> None:
+    assert report.write_best(tmp_path / "best.yaml", SPACE, TRIALS[1:2], False) is None
+    assert not (tmp_path / "best.yaml").exists()
+
+
+@pytest.mark.parametrize(
+    "argv0, program",
+    [
+        ("/venv/bin/tsbench", "tsbench"),
+        ("/src/tsbench/__main__.py", "python -m tsbench"),
+        ("/tmp/my app.py", "python '/tmp/my app.py'"),
+    ],
+)
+def test_program(monkeypatch, argv0: str, program: str) -> None:
+    monkeypatch.setattr(sys, "argv", [argv0])
+    assert report.program() == program
+
+
+def test_trial_line() -> None:
+    line = report.trial_line(TRIALS[1], 10, TRIALS[0], 12.34)
+    assert line == "trial 2/10 value=failed (ValueError: boom) best=0.5 elapsed=12.3s"
+    assert report.trial_line(TRIALS[0], 10, TRIALS[0], 1.0).startswith("trial 1/10 value=0.5 ")

@@ -1,0 +1,220 @@
+"""Real Hydra multiruns of the quadratic app with the skopt sweeper (in-process)."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.search.conftest import multirun, read_rows
+from tsbench.errors import ConfigError
+from tsbench.search.faults import SweepAbortedError
+
+SPACE = ["x=interval(-1.0, 1.0)", "n=range(1, 6)", "kind=a,b,c"]
+
+
+def points(rows: list[dict[str, str]]) -> list[tuple[str, ...]]:
+    return [(r["x"], r["n"], r["kind"]) for r in rows]
+
+
+def test_bayes_sweep_writes_the_record(sweep_dir: Path) -> None:
+    multirun(sweep_dir, *SPACE, "hydra.sweeper.n_trials=6", "hydra.sweeper.n_initial_points=3")
+    rows = read_rows(sweep_dir)
+    assert [r["trial"] for r in rows] == ["1", "2", "3", "4", "5", "6"]
+    assert [r["job_dir"] for r in rows] == ["0", "1", "2", "3", "4", "5"]
+    assert {r["status"] for r in rows} == {"ok"} and len(set(points(rows))) == 6
+    for row in rows:  # the recorded objective is what the job computed
+        result = json.loads((sweep_dir / row["job_dir"] / "result.json").read_text())
+        assert float(row["objective"]) == result["value"]
+        assert result["types"] == {"x": "float", "n": "int", "kind": "str"}
+        assert float(row["seconds"]) >= 0
+    best = yaml.safe_load((sweep_dir / "best.yaml").read_text())
+    assert best["objective"] == min(float(r["objective"]) for r in rows)
+    assert set(best["params"]) == {"x", "n", "kind"}
+    assert best["command"].endswith("hydra.mode=RUN")
+    for name in ("convergence.png", "objective.png", "evaluations.png", "multirun.yaml"):
+        assert (sweep_dir / name).stat().st_size > 0
+    assert not list(sweep_dir.glob(".*"))  # no temporary files left
+
+
+def test_params_from_config_and_maximize(sweep_dir: Path) -> None:
+    multirun(
+        sweep_dir,
+        "+hydra.sweeper.params.x='interval(-1.0, 1.0)'",
+        "+hydra.sweeper.params.kind='choice(a, b)'",
+        "hydra.sweeper.n_trials=4",
+        "hydra.sweeper.n_jobs=2",
+        "hydra.sweeper.direction=maximize",
+    )
+    rows = read_rows(sweep_dir)
+    best = yaml.safe_load((sweep_dir / "best.yaml").read_text())
+    assert len(rows) == 4
+    assert best["objective"] == max(float(r["objective"]) for r in rows)
+
+
+@pytest.mark.parametrize("fail_mode", ["raise", "return_nan", "return_none"])
+def test_failed_trials_are_recorded_and_the_sweep_goes_on(sweep_dir: Path, fail_mode) -> None:
+    multirun(
+        sweep_dir,
+        *SPACE,
+        "hydra.sweeper.n_trials=6",
+        "hydra.sweeper.n_initial_points=2",
+        "hydra.sweeper.n_jobs=2",
+        "hydra.sweeper.max_failure_rate=1.0",
+        "fail_above=1.0",
+        f"fail_mode={fail_mode}",
+    )
+    rows = read_rows(sweep_dir)
+    failed = [r for r in rows if r["status"] == "failed"]
+    assert len(rows) == 6 and 0 < len(failed) < 6
+    for row in failed:
+        assert row["objective"] == "" and row["error"]
+        value = json.loads((sweep_dir / row["job_dir"] / "result.json").read_text())["value"]
+        assert value > 1.0
+    message = {
+        "raise": "ValueError: value",
+        "return_nan": "returned nan",
+        "return_none": "returned None",
+    }
+    assert message[fail_mode] in failed[0]["error"]
+    best = yaml.safe_load((sweep_dir / "best.yaml").read_text())
+    assert best["trials_failed"] == len(failed) and not math.isnan(best["objective"])
+
+
+def user_error(caught: pytest.ExceptionInfo[SystemExit]) -> Exception:
+    """The error behind a sweep that ended with status 2 (and one message on stderr)."""
+    assert caught.value.code == 2
+    return caught.value.__cause__
+
+
+def test_sweep_that_keeps_failing_aborts(sweep_dir: Path, capsys) -> None:
+    with pytest.raises(SystemExit) as caught:
+        multirun(
+            sweep_dir,
+            *SPACE,
+            "hydra.sweeper.n_trials=10",
+            "hydra.sweeper.n_initial_points=4",
+            "fail_above=-1.0",
+        )
+    assert isinstance(user_error(caught), SweepAbortedError)
+    assert "max_failure_rate: 3 of 3 trials failed" in capsys.readouterr().err
+    assert [r["status"] for r in read_rows(sweep_dir)] == ["failed"] * 3
+
+
+def test_interrupted_sweep_resumes_to_exactly_n_trials(sweep_dir: Path, monkeypatch) -> None:
+    args = [*SPACE, "hydra.sweeper.n_trials=7", "hydra.sweeper.n_initial_points=3"]
+    monkeypatch.setenv("QUAD_INTERRUPT_AT_JOB", "3")
+    with pytest.raises(KeyboardInterrupt):
+        multirun(sweep_dir, *args)
+    first = read_rows(sweep_dir)
+    assert len(first) == 3 and (sweep_dir / "3").is_dir()
+    with pytest.raises(SystemExit) as caught:
+        multirun(sweep_dir, *args)  # never overwrite a sweep by accident
+    assert "hydra.sweeper.resume=true" in str(user_error(caught))
+    monkeypatch.delenv("QUAD_INTERRUPT_AT_JOB")
+    multirun(sweep_dir, *args, "hydra.sweeper.resume=true")
+    rows = read_rows(sweep_dir)
+    assert rows[:3] == first
+    assert len(rows) == 7 and len(set(points(rows))) == 7
+    assert [r["job"] for r in rows] == ["0", "1", "2", "4", "5", "6", "7"]  # 3 left alone
+    multirun(sweep_dir, *args, "hydra.sweeper.resume=true")  # already complete: no new trial
+    assert read_rows(sweep_dir) == rows
+
+
+def test_warm_start_seeds_without_relaunching(tmp_path: Path) -> None:
+    space = ["x=choice(-0.5, 0.0, 0.5)", "kind=a,b"]
+    multirun(tmp_path / "rs", *space, "hydra.sweeper.mode=random", "hydra.sweeper.n_trials=3")
+    seeded = points_of(tmp_path / "rs")
+    multirun(
+        tmp_path / "bo",
+        *space,
+        "hydra.sweeper.n_trials=3",
+        "hydra.sweeper.n_initial_points=0",
+        f"hydra.sweeper.warm_start={tmp_path / 'rs' / 'trials.csv'}",
+    )
+    assert len(read_rows(tmp_path / "bo")) == 3
+    assert not seeded & points_of(tmp_path / "bo")
+
+
+def points_of(sweep_dir: Path) -> set[tuple[str, str]]:
+    return {(r["x"], r["kind"]) for r in read_rows(sweep_dir)}
+
+
+def test_constraints_hold_and_small_space_is_never_repeated(sweep_dir: Path) -> None:
+    multirun(
+        sweep_dir,
+        "model.patch_len=choice(4, 8, 16, 32, 64)",
+        "model=small,big",
+        "hydra.sweeper.n_trials=30",
+        "hydra.sweeper.n_initial_points=2",
+        "hydra.sweeper.n_jobs=3",
+        "+hydra.sweeper.constraints=['model.patch_len <= seq_len']",
+    )
+    rows = read_rows(sweep_dir)
+    assert len(rows) == 8  # 4 feasible patch lengths x 2 models, each once, then stop
+    assert len({(r["model.patch_len"], r["model"]) for r in rows}) == 8
+    assert all(int(r["model.patch_len"]) <= 32 for r in rows)
+
+
+@pytest.mark.parametrize(
+    "overrides, field, message",
+    [
+        (["nope=choice(1, 2)"], "nope", "unknown key"),
+        (["model.widht=choice(1, 2)"], "model.widht", "unknown key"),
+        (["+hydra.sweeper.params.x='choice()'"], "x", "empty choice"),
+        (["x=interval(1.0, 0.0)"], "x", "low must be < high"),
+        (["x=1.0"], "hydra.sweeper.params", "no parameter to search"),
+        (
+            ["x=interval(0.0, 1.0)", "+hydra.sweeper.constraints=['model.n_head > 1']"],
+            "hydra.sweeper.constraints",
+            "'model.n_head'",
+        ),
+        (
+            ["model=small,big", "+hydra.sweeper.constraints=['model.n_heads > 1']"],
+            "hydra.sweeper.constraints",
+            "searched config group",
+        ),
+        (
+            ["x=interval(0.0, 1.0)", "+hydra.sweeper.constraints=['x > 2']"],
+            "hydra.sweeper.constraints",
+            "none of 2000 random points",
+        ),
+        (
+            [
+                "x=interval(0.0, 1.0)",
+                "hydra.sweeper.n_trials=4",
+                "hydra.sweeper.n_initial_points=5",
+            ],
+            "hydra.sweeper.n_initial_points",
+            "more than n_trials=4",
+        ),
+        (["x=interval(0.0, 1.0)", "hydra.sweeper.acq_func=XI"], "hydra.sweeper.acq_func", "XI"),
+    ],
+)
+def test_bad_search_fails_before_any_trial(sweep_dir: Path, overrides, field, message) -> None:
+    with pytest.raises(SystemExit) as caught:
+        multirun(sweep_dir, *overrides)
+    error = user_error(caught)
+    assert isinstance(error, ConfigError) and error.field == field
+    assert message in str(error)
+    assert not sweep_dir.exists()
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        ["hydra.sweeper.base_estimator=GBRT", "hydra.sweeper.acq_func=gp_hedge"],
+        ["hydra.sweeper.base_estimator=ET", "hydra.sweeper.initial_point_generator=sobol"],
+        ["hydra.sweeper.mode=random", "hydra.sweeper.initial_point_generator=halton"],
+    ],
+)
+def test_other_surrogates_and_modes(sweep_dir: Path, settings: list[str]) -> None:
+    multirun(
+        sweep_dir, *SPACE, "hydra.sweeper.n_trials=4", "hydra.sweeper.n_initial_points=2", *settings
+    )
+    assert len(set(points(read_rows(sweep_dir)))) == 4
+    random = "hydra.sweeper.mode=random" in settings
+    assert (sweep_dir / "objective.png").exists() is not random

@@ -1,0 +1,139 @@
+"""Real ``tsbench`` multiruns with the skopt sweeper: tiny models on the synthetic series."""
+
+from __future__ import annotations
+
+import csv
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import read_metrics, run_tsbench
+
+FAST = [
+    "dataset=synthetic", "dataset.n_rows=600", "trainer=debug", "pred_len=12",
+    "data.batch_size=32", "logger=none", "hydra.sweeper.random_state=0",
+]  # fmt: skip
+#: search/patchtst_bo with a tiny PatchTST and a space where the constraints bite.
+PATCHTST = [
+    "search=patchtst_bo", *FAST, "model.e_layers=1", "model.d_ff=16",
+    "seq_len=choice(16, 32, 48)", "model.patch_len=choice(8, 16, 24)",
+    "model.d_model=choice(8, 16)",
+]  # fmt: skip
+#: DLinear and the seasonal-naive baseline, which refuses seq_len=12 < its period 24.
+BASELINES = [
+    "hydra/sweeper=skopt", *FAST, "seq_len=choice(12, 48)", "model=dlinear,seasonal_naive",
+]  # fmt: skip
+
+
+def rows(sweep_dir: Path) -> list[dict[str, str]]:
+    with open(sweep_dir / "trials.csv", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_bayes_preset_records_reproduces_and_respects_constraints(tmp_path: Path) -> None:
+    sweep = tmp_path / "sweep"
+    proc = run_tsbench(
+        [*PATCHTST, "hydra.sweeper.n_trials=6", "hydra.sweeper.n_initial_points=3"],
+        sweep,
+        multirun=True,
+    )
+    record = rows(sweep)
+    assert len(record) == 6 and {r["status"] for r in record} == {"ok"}
+    assert "trial 6/6 value=" in proc.stdout + proc.stderr
+    for name in ("best.yaml", "convergence.png", "objective.png", "evaluations.png"):
+        assert (sweep / name).stat().st_size > 0
+    for row in record:  # the launched config itself obeys every constraint
+        cfg = yaml.safe_load((sweep / row["job_dir"] / ".hydra" / "config.yaml").read_text())
+        model = cfg["model"]
+        assert model["patch_len"] <= cfg["seq_len"] and model["stride"] <= model["patch_len"]
+        assert model["d_model"] % model["n_heads"] == 0
+        assert str(cfg["seq_len"]) == row["seq_len"]
+
+    best = yaml.safe_load((sweep / "best.yaml").read_text())
+    assert best["objective"] == min(float(r["objective"]) for r in record)
+    program, *args = shlex.split(best["command"])
+    assert (program, args[:2]) == ("python", ["-m", "tsbench"])
+    run_tsbench(args[2:], tmp_path / "again")
+    assert read_metrics(tmp_path / "again")["objective"] == pytest.approx(best["objective"])
+
+
+def test_failing_trials_are_marked_and_the_sweep_completes(tmp_path: Path) -> None:
+    sweep = tmp_path / "sweep"
+    run_tsbench(
+        [*BASELINES, "hydra.sweeper.n_trials=4", "hydra.sweeper.n_initial_points=2"],
+        sweep,
+        multirun=True,
+    )
+    by_point = {(r["seq_len"], r["model"]): r for r in rows(sweep)}
+    assert len(by_point) == 4  # the whole space, each point once
+    failed = by_point["12", "seasonal_naive"]
+    assert failed["status"] == "failed" and "model.period" in failed["error"]
+    assert all(r["status"] == "ok" for k, r in by_point.items() if r is not failed)
+
+
+def test_killed_sweep_resumes_to_exactly_n_trials(tmp_path: Path) -> None:
+    sweep = tmp_path / "sweep"
+    args = [
+        "hydra/sweeper=skopt", *FAST, "model=dlinear", "seq_len=choice(24, 48, 96)",
+        "optim.lr=tag(log, interval(1e-4, 1e-2))", "hydra.sweeper.n_trials=6",
+        "hydra.sweeper.n_initial_points=2",
+    ]  # fmt: skip
+    command = [sys.executable, "-m", "tsbench", "-m", *args, f"hydra.sweep.dir={sweep}"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    with subprocess.Popen(command, env=env, **quiet) as proc:
+        deadline = time.monotonic() + 120
+        while not ((sweep / "trials.csv").exists() and len(rows(sweep)) >= 2):
+            assert proc.poll() is None and time.monotonic() < deadline, "sweep ended early"
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)
+    done = rows(sweep)
+    assert 2 <= len(done) < 6
+    kept = {r["job_dir"]: (sweep / r["job_dir"] / "metrics.json").stat().st_mtime for r in done}
+
+    run_tsbench([*args, "hydra.sweeper.resume=true"], sweep, multirun=True)
+    record = rows(sweep)
+    assert record[: len(done)] == done
+    assert len(record) == 6
+    assert len({(r["seq_len"], r["optim.lr"]) for r in record}) == 6
+    assert len({r["job"] for r in record}) == 6
+    for job_dir, mtime in kept.items():  # finished trials were neither rerun nor overwritten
+        assert (sweep / job_dir / "metrics.json").stat().st_mtime == mtime
+
+
+def job_span(job_dir: Path) -> tuple[float, float]:
+    """When a job started (Hydra wrote its config) and ended (tsbench wrote metrics)."""
+    start = (job_dir / ".hydra" / "config.yaml").stat().st_mtime
+    return start, (job_dir / "metrics.json").stat().st_mtime
+
+
+@pytest.mark.parametrize("launcher", ["joblib", "submitit_local"])
+def test_parallel_launchers_run_each_batch_together(tmp_path: Path, launcher: str) -> None:
+    sweep = tmp_path / "sweep"
+    extra = ["hydra.launcher.n_jobs=2"] if launcher == "joblib" else []
+    run_tsbench(
+        [
+            "hydra/sweeper=skopt",
+            f"hydra/launcher={launcher}",
+            *extra,
+            *FAST,
+            "model=dlinear",
+            "seq_len=choice(24, 48, 96)",
+            "hydra.sweeper.n_jobs=2",
+            "hydra.sweeper.n_trials=2",
+            "hydra.sweeper.n_initial_points=2",
+        ],  # fmt: skip
+        sweep,
+        multirun=True,
+    )
+    record = rows(sweep)
+    assert [r["status"] for r in record] == ["ok", "ok"]
+    (start0, end0), (start1, end1) = (job_span(sweep / r["job_dir"]) for r in record)
+    assert start0 < end1 and start1 < end0  # the two trials of the batch overlapped

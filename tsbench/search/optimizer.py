@@ -1,0 +1,45 @@
+"""Build the scikit-optimize ``Optimizer`` that a sweep asks and tells."""
+
+from __future__ import annotations
+
+from skopt import Optimizer
+from skopt.space import Dimension
+
+from tsbench.search.constraints import ConstraintSet
+from tsbench.search.gbrt import make_gbrt
+from tsbench.search.settings import SweepSettings
+
+
+def make_optimizer(
+    settings: SweepSettings,
+    dimensions: list[Dimension],
+    constraints: ConstraintSet,
+    n_prior: int = 0,
+) -> Optimizer:
+    """An optimizer over ``dimensions`` that samples only points meeting ``constraints``.
+
+    ``n_prior`` is the number of trials told before the sweep starts (resumed or
+    warm-start ones). ``mode=random`` keeps skopt in its initial phase for the whole
+    budget, so every point comes from ``initial_point_generator`` (``random`` = uniform
+    draws) and no surrogate is ever fitted; skopt's own ``"dummy"`` estimator cannot be
+    used, as scikit-learn >= 1.6 rejects ``is_regressor(None)``. ``GBRT`` uses the
+    repaired surrogate of :mod:`tsbench.search.gbrt`. With constraints skopt maximizes
+    the acquisition function by sampling (``acq_optimizer`` is then always ``sampling``).
+    """
+    random = settings.mode == "random"
+    if settings.base_estimator == "GBRT" and not random:
+        estimator: object = make_gbrt(settings.random_state)
+    else:
+        estimator = settings.base_estimator
+    initial_points = n_prior + settings.n_trials + 1 if random else settings.initial_points
+    return Optimizer(
+        dimensions,
+        base_estimator=estimator,
+        n_initial_points=initial_points,
+        # skopt's generators fail on an empty design (warm start with 0 initial points)
+        initial_point_generator=settings.initial_point_generator if initial_points else "random",
+        acq_func=settings.acq_func,
+        acq_optimizer="sampling" if random else settings.acq_optimizer,
+        random_state=settings.random_state,
+        space_constraint=constraints if constraints else None,
+    )

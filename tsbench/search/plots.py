@@ -1,0 +1,68 @@
+"""convergence.png, objective.png and evaluations.png from ``skopt.plots``.
+
+The plots show the minimized quantity (the negated objective when
+``direction=maximize``) over the finished trials; failed trials are left out.
+``objective.png`` (partial dependence of the surrogate) needs a fitted surrogate, so it
+appears once the initial points are done, and never in ``mode=random``;
+``evaluations.png`` needs two or more dimensions (skopt 0.10.2 fails on one). The
+partial-dependence grid is coarser than skopt's default (10 points per axis, 100
+samples) so that redrawing it after every batch stays cheap.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+import numpy as np
+from skopt import Optimizer
+from skopt.utils import create_result
+from threadpoolctl import threadpool_limits
+
+from tsbench.search.files import atomic_path
+from tsbench.search.trials import Trial
+
+matplotlib.use("Agg")
+from matplotlib import pyplot as plt  # noqa: E402 - the backend must be chosen first
+from skopt import plots  # noqa: E402
+
+log = logging.getLogger(__name__)
+
+DPI = 72
+OBJECTIVE_GRID = {"n_points": 10, "n_samples": 100}
+
+
+def write_plots(
+    directory: Path, trials: Sequence[Trial], optimizer: Optimizer, sign: float
+) -> None:
+    """Redraw the three plots for the finished trials (``sign`` = -1 when maximizing)."""
+    finished = [t for t in trials if t.objective is not None]
+    if not finished:
+        return
+    result = create_result(
+        [t.point for t in finished],
+        [sign * t.objective for t in finished],  # type: ignore[operator]
+        optimizer.space,
+        models=optimizer.models,
+    )
+    _save(directory / "convergence.png", plots.plot_convergence, result)
+    if optimizer.space.n_dims > 1:
+        _save(directory / "evaluations.png", plots.plot_evaluations, result)
+    if optimizer.models:
+        _save(directory / "objective.png", plots.plot_objective, result, **OBJECTIVE_GRID)
+
+
+def _save(path: Path, plot: Callable[..., Any], result: Any, **options: Any) -> None:
+    try:
+        with threadpool_limits(limits=1):  # see tsbench.search.proposer
+            axes = plot(result, **options)
+        figure = np.asarray(axes, dtype=object).ravel()[0].figure
+        with atomic_path(path) as tmp:
+            figure.savefig(tmp, format="png", dpi=DPI)
+    except Exception as error:  # a plot is a diagnostic: never end a sweep over it
+        log.warning("could not draw %s: %s: %s", path.name, type(error).__name__, error)
+    finally:
+        plt.close("all")

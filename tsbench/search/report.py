@@ -1,0 +1,77 @@
+"""best.yaml, the command that reproduces the best trial, and the per-trial log line."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO
+
+import yaml
+
+from tsbench.search.files import write_text_atomic
+from tsbench.search.space import SearchSpace
+from tsbench.search.trials import Trial
+
+
+def best_trial(trials: Sequence[Trial], maximize: bool) -> Trial | None:
+    """The finished trial with the best objective (the earliest on ties)."""
+    finished = [t for t in trials if t.objective is not None]
+    if not finished:
+        return None
+    sign = -1.0 if maximize else 1.0
+    return min(finished, key=lambda t: (sign * t.objective, t.number))  # type: ignore[operator]
+
+
+def program() -> str:
+    """How this process was started: ``tsbench``, ``python -m pkg`` or ``python script``."""
+    argv0 = Path(sys.argv[0])
+    if argv0.name == "__main__.py":
+        return f"python -m {argv0.parent.name}"
+    if argv0.suffix == ".py":
+        return f"python {shlex.quote(str(argv0))}"
+    return argv0.name
+
+
+def reproduce_command(space: SearchSpace, trial: Trial) -> str:
+    """A single-run command (``hydra.mode=RUN``) with the trial's exact overrides."""
+    overrides = [*space.overrides(trial.point), "hydra.mode=RUN"]
+    return " ".join([program(), *(shlex.quote(o) for o in overrides)])
+
+
+def write_best(
+    path: Path,
+    space: SearchSpace,
+    trials: Sequence[Trial],
+    maximize: bool,
+) -> Trial | None:
+    """Write ``best.yaml`` atomically; return the best trial (None if none finished)."""
+    best = best_trial(trials, maximize)
+    if best is None:
+        return None
+    content = {
+        "objective": best.objective,
+        "direction": "maximize" if maximize else "minimize",
+        "trial": best.number,
+        "job": best.job,
+        "job_dir": best.job_dir,
+        "params": space.values(best.point),
+        "overrides": space.overrides(best.point),
+        "command": reproduce_command(space, best),
+        "trials_finished": sum(t.ok for t in trials),
+        "trials_failed": sum(not t.ok for t in trials),
+    }
+
+    def write(handle: IO[str]) -> None:
+        yaml.safe_dump(content, handle, sort_keys=False, width=10_000)
+
+    write_text_atomic(path, write)
+    return best
+
+
+def trial_line(trial: Trial, n_trials: int, best: Trial | None, elapsed: float) -> str:
+    """``trial i/N value=... best=... elapsed=...`` for one finished trial."""
+    value = f"{trial.objective:.6g}" if trial.ok else f"failed ({trial.error})"
+    best_text = "none" if best is None else f"{best.objective:.6g}"
+    return f"trial {trial.number}/{n_trials} value={value} best={best_text} elapsed={elapsed:.1f}s"

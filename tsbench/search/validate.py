@@ -1,0 +1,78 @@
+"""Checks of a search configuration against the composed config, before any trial."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from omegaconf import DictConfig, ListConfig, OmegaConf
+from skopt.space import Space
+
+from tsbench.errors import ConfigError
+from tsbench.search.constraints import ConstraintSet
+from tsbench.search.space import SearchSpace, plain
+
+#: Random points drawn to check that the constraints leave something to search.
+FEASIBILITY_SAMPLES = 2000
+
+_ABSENT = object()
+
+
+def config_groups(config: DictConfig) -> set[str]:
+    """The config groups of the composed config (``model``, ``dataset``, ...)."""
+    return set(OmegaConf.select(config, "hydra.runtime.choices", default={}) or {})
+
+
+def check_keys(space: SearchSpace, config: DictConfig) -> None:
+    """Every searched or fixed key must exist in ``config`` unless added with ``+``."""
+    groups = config_groups(config)
+    keys = [(p.key, "searched") for p in space.params]
+    keys += [(o.get_key_element(), "fixed") for o in space.fixed if not o.is_delete()]
+    for key, kind in keys:
+        if key.startswith("+") or key in groups:
+            continue
+        if OmegaConf.select(config, key, default=_ABSENT) is _ABSENT:
+            raise ConfigError(
+                key,
+                f"unknown key ({kind} in the search)",
+                f"check the spelling, or write +{key} to add a new key",
+            )
+
+
+def fixed_lookup(config: DictConfig, space: SearchSpace) -> Callable[[str], Any]:
+    """A function giving the fixed value of a dotted path, for constraints.
+
+    Fixed overrides of the search win over the composed config; a path that holds no
+    scalar value raises KeyError.
+    """
+    fixed = {o.key_or_group: o.value() for o in space.fixed if not (o.is_delete() or o.is_add())}
+
+    def lookup(path: str) -> Any:
+        if path in fixed:
+            return fixed[path]
+        value = OmegaConf.select(config, path, default=_ABSENT)
+        if value is _ABSENT or isinstance(value, DictConfig | ListConfig):
+            raise KeyError(path)
+        return value
+
+    return lookup
+
+
+def check_feasible(constraints: ConstraintSet, space: SearchSpace, seed: int | None) -> None:
+    """Raise when no sampled point of ``space`` meets all ``constraints``."""
+    if not constraints:
+        return
+    points = Space(space.dimensions).rvs(n_samples=FEASIBILITY_SAMPLES, random_state=seed)
+    points = [[plain(v) for v in p] for p in points]
+    if any(constraints(p) for p in points):
+        return
+    held = {
+        c.text: sum(c.text not in constraints.violated(p) for p in points)
+        for c in constraints.constraints
+    }
+    raise ConfigError(
+        "hydra.sweeper.constraints",
+        f"none of {FEASIBILITY_SAMPLES} random points meets all constraints "
+        f"(points meeting each one: {held})",
+        "loosen the constraints or move the search space",
+    )
