@@ -19,8 +19,9 @@ import time
 from pathlib import Path
 
 #: The short training budget of every trial (documented in the printed table).
-BUDGET = ["trainer.max_epochs=1", "trainer.limit_train_batches=16", "data.batch_size=128",
-          "trainer.patience=0", "logger=none", "trainer.progress_bar=false", "score_test=false"]
+BUDGET = ["trainer.max_epochs=1", "trainer.limit_train_batches=8", "data.batch_size=128",
+          "trainer.patience=0", "logger=none", "trainer.progress_bar=false", "score_test=false",
+          "trainer.num_threads=1"]
 
 
 def run_sweep(mode: str, state: int, trials: int, out: Path) -> Path:

@@ -31,7 +31,9 @@ from skopt import plots  # noqa: E402
 
 log = logging.getLogger(__name__)
 
-DPI = 72
+DPI = 100
+#: Inches per dimension of the square plot matrices (partial dependence, evaluations).
+PANEL_INCHES = 2.6
 OBJECTIVE_GRID = {"n_points": 10, "n_samples": 100}
 
 
@@ -48,20 +50,31 @@ def write_plots(
         optimizer.space,
         models=optimizer.models,
     )
-    _save(directory / "convergence.png", plots.plot_convergence, result)
+    _save(directory / "convergence.png", plots.plot_convergence, result,
+          "Sweep convergence: best objective (validation loss) so far")
     if optimizer.space.n_dims > 1:
-        _save(directory / "evaluations.png", plots.plot_evaluations, result)
+        _save(directory / "evaluations.png", plots.plot_evaluations, result,
+              "Evaluated points: samples per parameter (diagonal) and pairs",
+              size=PANEL_INCHES)
     if optimizer.models:
-        _save(directory / "objective.png", plots.plot_objective, result, **OBJECTIVE_GRID)
+        _save(directory / "objective.png", plots.plot_objective, result,
+              "Partial dependence of the surrogate's objective (validation loss)",
+              size=PANEL_INCHES, **OBJECTIVE_GRID)
 
 
-def _save(path: Path, plot: Callable[..., Any], result: Any, **options: Any) -> None:
+def _save(
+    path: Path, plot: Callable[..., Any], result: Any, title: str, **options: Any
+) -> None:
     try:
         with threadpool_limits(limits=1):  # see tsbench.search.proposer
             axes = plot(result, **options)
         figure = np.asarray(axes, dtype=object).ravel()[0].figure
+        if np.ndim(axes) == 2:  # a matrix of panels: room for the labels on both sides
+            figure.subplots_adjust(left=0.1, right=0.88, bottom=0.1, top=0.88,
+                                   wspace=0.55, hspace=0.55)
+        figure.suptitle(title)
         with atomic_path(path) as tmp:
-            figure.savefig(tmp, format="png", dpi=DPI)
+            figure.savefig(tmp, format="png", dpi=DPI, bbox_inches="tight")
     except Exception as error:  # a plot is a diagnostic: never end a sweep over it
         log.warning("could not draw %s: %s: %s", path.name, type(error).__name__, error)
     finally:
