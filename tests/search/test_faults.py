@@ -7,8 +7,10 @@ import math
 import pytest
 from hydra.core.utils import JobReturn, JobStatus
 
+from tsbench.errors import ConfigError
 from tsbench.search.faults import (
     SweepAbortedError,
+    Teller,
     check_failure_rate,
     outcome_of,
     penalty,
@@ -92,3 +94,35 @@ def test_failure_rate_gate(failed, launched, rate, initial, aborts) -> None:
             check_failure_rate(failed, launched, rate, initial, "ValueError: x")
     else:
         check_failure_rate(failed, launched, rate, initial, "ValueError: x")
+
+
+class _Recorder:
+    def __init__(self) -> None:
+        self.told: list[tuple[list, list]] = []
+
+    def tell(self, xs: list, ys: list) -> None:
+        self.told.append((xs, ys))
+
+
+def _trial(number: int, objective: float | None):
+    from tsbench.search.trials import Trial
+
+    return Trial(number, number, [number], objective, 1.0, str(number))
+
+
+def test_log_objective_tells_logs_and_penalizes_in_log_space() -> None:
+    recorder = _Recorder()
+    teller = Teller(recorder, sign=1.0, log_objective=True)
+    teller.tell([_trial(1, 0.8), _trial(2, 200.0), _trial(3, None)])
+    (xs, ys), = recorder.told
+    logs = [math.log(0.8), math.log(200.0)]
+    assert ys[:2] == pytest.approx(logs)
+    assert ys[2] == pytest.approx(penalty(logs))  # the failed trial, in the same space
+    with pytest.raises(ConfigError, match="log_objective"):
+        teller.tell([_trial(4, 0.0)])
+
+
+def test_plain_objective_is_told_as_is() -> None:
+    recorder = _Recorder()
+    Teller(recorder, sign=-1.0).tell([_trial(1, 0.5)])
+    assert recorder.told == [([[1]], [-0.5])]

@@ -9,8 +9,10 @@ objective when ``direction=maximize``):
     penalty = worst finite value so far + 10% of the spread of the finite values
               (10% of |worst| when all values are equal, 0.1 when that is 0 too)
 
-A modest margin above the worst real result marks the region as bad without the huge
-constant (1e6) that would flatten a GP's fit elsewhere. Failures that happen before any
+With ``log_objective`` (the default, for minimized positive losses) the surrogate learns
+``log(objective)`` and the penalty is computed on those logs. A modest margin above the
+worst real result marks the region as bad without the huge constant (1e6) that would
+flatten a GP's fit elsewhere. Failures that happen before any
 trial has finished are told once the first finite value exists.
 
 The sweep aborts when ``failed > max_failure_rate * max(launched, n_initial_points)``:
@@ -31,7 +33,7 @@ from typing import Any
 from hydra.core.utils import JobReturn, JobStatus
 from threadpoolctl import threadpool_limits
 
-from tsbench.errors import TsbenchError
+from tsbench.errors import ConfigError, TsbenchError
 from tsbench.search.timing import SECONDS_ATTR, TimedValue
 from tsbench.search.trials import Trial
 
@@ -105,9 +107,10 @@ def check_failure_rate(
 class Teller:
     """Tells the optimizer finished trials, with the penalty rule for failed ones."""
 
-    def __init__(self, optimizer: Any, sign: float) -> None:
+    def __init__(self, optimizer: Any, sign: float, log_objective: bool = False) -> None:
         self.optimizer = optimizer
         self.sign = sign
+        self.log_objective = log_objective
         self.finite: list[float] = []
         self.pending: list[list[Any]] = []  # failed points waiting for a finite value
 
@@ -119,7 +122,7 @@ class Teller:
                 self.pending.append(t.point)
                 continue
             xs.append(t.point)
-            ys.append(self.sign * t.objective)
+            ys.append(self._surrogate_value(t.objective))
             self.finite.append(ys[-1])
         if self.finite and self.pending:
             xs += self.pending
@@ -128,6 +131,19 @@ class Teller:
         if xs:
             with threadpool_limits(limits=1):  # see tsbench.search.proposer
                 self.optimizer.tell(xs, ys)
+
+
+    def _surrogate_value(self, objective: float) -> float:
+        """What the surrogate learns: the signed objective, or its log (log_objective)."""
+        if not self.log_objective:
+            return self.sign * objective
+        if objective <= 0:
+            raise ConfigError(
+                "hydra.sweeper.log_objective",
+                f"a trial returned {objective:g}, and log needs positive objectives",
+                "set hydra.sweeper.log_objective=false",
+            )
+        return math.log(objective)
 
 
 def _as_number(value: Any) -> float | None:

@@ -58,7 +58,7 @@ def write_plots(
               size=PANEL_INCHES)
     if optimizer.models:
         _save(directory / "objective.png", plots.plot_objective, result,
-              "Partial dependence of the surrogate's objective (validation loss)",
+              "Partial dependence of the surrogate (log objective with log_objective=true)",
               size=PANEL_INCHES, **OBJECTIVE_GRID)
 
 

@@ -63,6 +63,9 @@ class SweepSettings:
     warm_start: str | None = None
     # Largest share of the sweep's time spent redrawing the plots (1.0 = after every batch).
     plot_share: float = 0.2
+    # Tell the surrogate log(objective) (minimize only; needs positive objectives, as losses
+    # are): one diverged trial at 200 next to losses near 0.8 no longer flattens the GP.
+    log_objective: bool = True
 
     @property
     def initial_points(self) -> int:

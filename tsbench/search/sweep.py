@@ -79,7 +79,7 @@ class SkoptSweep(Sweeper):
             log.info("warm start: %d trials from %s", len(warm), s.warm_start)
         optimizer = make_optimizer(s, space.dimensions, constraints, len(warm) + len(trials))
         proposer = Proposer(optimizer, constraints, s.random_state)
-        teller = faults.Teller(optimizer, self.sign)
+        teller = faults.Teller(optimizer, self.sign, s.log_objective and self.sign > 0)
         _learn([*warm, *trials], proposer, teller)
 
         sweep_dir.mkdir(parents=True, exist_ok=True)
