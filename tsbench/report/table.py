@@ -16,7 +16,8 @@ def rows(cells: dict[tuple[str, str, int], Cell], metric: str = "mse") -> list[d
     and whether it is the best mean of its (dataset, pred_len)."""
     key = f"test_{metric}"
     out = []
-    for (dataset, model, pred_len), cell in sorted(cells.items()):
+    for (dataset, model, pred_len), cell in sorted(cells.items(), key=lambda kv: (
+            kv[0][0], kv[0][2], kv[0][1])):
         if cell.count(key) == 0:
             continue
         ref = published(model, dataset, pred_len, metric)
