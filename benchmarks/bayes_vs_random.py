@@ -24,13 +24,13 @@ BUDGET = ["trainer.max_epochs=1", "trainer.limit_train_batches=8", "data.batch_s
           "trainer.num_threads=1"]
 
 
-def run_sweep(mode: str, state: int, trials: int, out: Path) -> Path:
+def run_sweep(mode: str, state: int, trials: int, out: Path, extra: list[str]) -> Path:
     sweep_dir = out / f"{mode}_{state}"
     if not (sweep_dir / "trials.csv").is_file():
         cmd = [sys.executable, "-m", "tsbench", "-m", "search=patchtst_bo", "dataset=etth1",
                "pred_len=96", *BUDGET, f"hydra.sweeper.mode={mode}",
                f"hydra.sweeper.n_trials={trials}", f"hydra.sweeper.random_state={state}",
-               f"hydra.sweep.dir={sweep_dir}"]
+               f"hydra.sweep.dir={sweep_dir}", *(extra if mode == "bayes" else [])]
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
     return sweep_dir / "trials.csv"
 
@@ -52,12 +52,16 @@ def main() -> None:
     parser.add_argument("--states", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--checkpoints", type=int, nargs="+", default=[5, 10, 20])
     parser.add_argument("--out", type=Path, default=Path("outputs/bayes_vs_random"))
+    parser.add_argument("--bayes-overrides", nargs="*", default=[],
+                        help="extra overrides of the Bayesian sweeps, e.g. "
+                             "hydra.sweeper.n_initial_points=5")
     args = parser.parse_args()
     start = time.perf_counter()
-    curves = {mode: [best_so_far(run_sweep(mode, s, args.trials, args.out))
+    curves = {mode: [best_so_far(run_sweep(mode, s, args.trials, args.out, args.bayes_overrides))
                      for s in args.states] for mode in ("random", "bayes")}
     print(f"PatchTST, ETTh1, pred_len 96, search=patchtst_bo, {args.trials} trials, "
           f"random_state {args.states}; budget per trial: {' '.join(BUDGET)}; "
+          f"Bayesian overrides: {' '.join(args.bayes_overrides) or 'none'}; "
           f"{time.perf_counter() - start:.0f} s in all\n")
     print("| mode | " + " | ".join(f"best val MSE @ {k} (median)" for k in args.checkpoints)
           + " | per repetition @ " + str(args.checkpoints[-1]) + " |")
