@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
 from tsbench.data.windows import WindowLoader, Windows
@@ -44,3 +45,12 @@ def test_loader_keeps_every_window_and_shuffles_reproducibly() -> None:
     assert torch.equal(order(3), order(3))
     assert not torch.equal(order(3), order(4))
     assert torch.equal(order(3).sort().values, firsts)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="page-locked memory needs CUDA")
+def test_pinned_batches_equal_pageable_ones() -> None:
+    values, marks = torch.randn(120, 3), torch.randn(120, 2)
+    starts = torch.tensor([5, 0, 60])
+    pinned = Windows(values, marks, 24, 12, pin_memory=True).batch(starts)
+    for got, want in zip(pinned, Windows(values, marks, 24, 12).batch(starts), strict=True):
+        assert got.is_pinned() and torch.equal(got, want)

@@ -8,7 +8,8 @@ import torch.nn.functional as F
 
 from tsbench.errors import ConfigError
 from tsbench.models.itransformer import ITransformer
-from tsbench.models.layers.attention import MultiHeadAttention
+from tsbench.models.layers.attention import Attention, MultiHeadAttention
+from tsbench.models.layers.dropout import dropout_noise
 from tsbench.models.layers.revin import RevIN
 from tsbench.models.patchtst import PatchTST
 
@@ -105,6 +106,73 @@ def test_residual_attention_matches_reference() -> None:
     plain = MultiHeadAttention(32, 4).eval()
     plain.load_state_dict(attn.state_dict())
     torch.testing.assert_close(attn(x)[0], plain(x)[0])
+
+
+# Narrow (< 16 keys) and wide softmax; fewer dims than tokens and not.
+@pytest.mark.parametrize(("tokens", "dim"), [(5, 2), (20, 2), (3, 6)])
+@pytest.mark.parametrize("with_prev", [False, True])
+def test_attention_core_gradients(with_prev: bool, tokens: int, dim: int) -> None:
+    """The hand-written backward of the attention core matches finite differences, whether
+    the next layer uses the scores, the output, or both."""
+    q, k, v = (torch.randn(3, tokens, dim, dtype=torch.float64, requires_grad=True)
+               for _ in range(3))
+    prev = (torch.randn(3, tokens, tokens, dtype=torch.float64, requires_grad=True)
+            if with_prev else None)
+    inputs = (q, k, v, prev) if with_prev else (q, k, v)
+
+    def core(*args: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return Attention.apply(*args[:3], args[3] if with_prev else None, 0.7, 0.0)
+
+    assert torch.autograd.gradcheck(core, inputs)
+    assert torch.autograd.gradcheck(lambda *args: core(*args)[0], inputs)
+    assert torch.autograd.gradcheck(lambda *args: core(*args)[1], inputs)
+
+
+def test_attention_core_dropout_gradient() -> None:
+    """With dropout on the weights, the gradients are those of the composed ops with the
+    same mask (drawn from the same seed)."""
+    q, k, v = (torch.randn(4, 6, 3, dtype=torch.float64, requires_grad=True) for _ in range(3))
+    torch.manual_seed(5)
+    out, scores = Attention.apply(q, k, v, None, 0.5, 0.5)
+    grad = torch.randn_like(out)
+    out.backward(grad)
+    fast = [t.grad.clone() for t in (q, k, v)]
+    for t in (q, k, v):
+        t.grad = None
+    torch.manual_seed(5)
+    weights = torch.softmax(torch.bmm(q, k.mT) * 0.5, dim=-1)
+    noise = dropout_noise(weights.detach(), 0.5)
+    reference = torch.bmm(weights * noise, v)
+    torch.testing.assert_close(out, reference.detach())
+    reference.backward(grad)
+    for got, t in zip(fast, (q, k, v), strict=True):
+        torch.testing.assert_close(got, t.grad)
+
+
+def test_residual_attention_with_attention_dropout() -> None:
+    attn = MultiHeadAttention(32, 4, attn_dropout=0.5, res_attention=True)
+    x, prev = torch.randn(3, 10, 32, requires_grad=True), torch.randn(3, 4, 10, 10)
+    out, scores = attn(x, prev)
+    (out.sum() + scores.sum()).backward()
+    assert x.grad is not None and torch.isfinite(x.grad).all()
+    attn.eval()
+    ref_out = reference_attention(attn, x.detach(), prev)[0]
+    torch.testing.assert_close(attn(x.detach(), prev)[0], ref_out)
+
+
+@pytest.mark.parametrize("res_attention", [False, True])
+def test_composed_path_matches_attention_core(
+    res_attention: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The composed ops (torch.compile, autocast, GPUs) compute what the CPU core does."""
+    attn = MultiHeadAttention(32, 4, res_attention=res_attention).eval()
+    x, prev = torch.randn(3, 10, 32), torch.randn(3, 4, 10, 10)
+    fast = attn(x, prev if res_attention else None)
+    monkeypatch.setattr(torch.compiler, "is_compiling", lambda: True)
+    composed = attn(x, prev if res_attention else None)
+    torch.testing.assert_close(composed[0], fast[0])
+    if res_attention:
+        torch.testing.assert_close(composed[1], fast[1])
 
 
 PATCHTST_BAD = [

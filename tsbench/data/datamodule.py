@@ -52,12 +52,11 @@ class ForecastData(pl.LightningDataModule):
         raw = series.values[:, -1:] if features == "S" else series.values
         self.scaler = StandardScaler().fit(raw, self.ranges["train"])
         scaled = torch.from_numpy(self.scaler.transform(raw))
-        if pin_memory:
-            scaled = scaled.pin_memory()
         marks = torch.from_numpy(time_features(series.dates, series.freq)) if with_marks else None
         self._windows = {
             split: Windows(
-                scaled[start:end], None if marks is None else marks[start:end], seq_len, pred_len
+                scaled[start:end], None if marks is None else marks[start:end], seq_len, pred_len,
+                pin_memory=pin_memory,
             )
             for split, (start, end) in self.ranges.items()
         }

@@ -7,6 +7,8 @@ from torch import nn
 
 from tsbench.models.base import ForecastModel, check, check_dropout
 from tsbench.models.layers.attention import Activation, EncoderLayer
+from tsbench.models.layers.dropout import Dropout
+from tsbench.models.layers.linear import Linear
 from tsbench.models.layers.revin import RevIN
 
 
@@ -44,8 +46,8 @@ class ITransformer(ForecastModel):
         check_dropout(dropout, "model.dropout")
         self.uses_time_features = use_time_features
         self.revin = RevIN(n_vars) if revin else None
-        self.embed = nn.Linear(seq_len, d_model)
-        self.dropout = nn.Dropout(dropout)
+        self.embed = Linear(seq_len, d_model)
+        self.dropout = Dropout(dropout)
         self.layers = nn.ModuleList(
             EncoderLayer(
                 d_model,
@@ -60,7 +62,7 @@ class ITransformer(ForecastModel):
             for _ in range(e_layers)
         )
         self.norm = nn.LayerNorm(d_model)
-        self.projector = nn.Linear(d_model, pred_len)
+        self.projector = Linear(d_model, pred_len)
 
     def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:
         """Map ``x`` (and ``x_mark`` of shape ``(batch, seq_len, n_marks)``) to the forecast."""

@@ -7,6 +7,8 @@ from torch import nn
 
 from tsbench.models.base import ForecastModel, check, check_dropout
 from tsbench.models.layers.attention import EncoderLayer, Norm
+from tsbench.models.layers.dropout import Dropout
+from tsbench.models.layers.linear import Linear
 from tsbench.models.layers.revin import RevIN
 
 
@@ -60,9 +62,9 @@ class PatchTST(ForecastModel):
         self.patch_num = (seq_len - patch_len) // stride + 2  # +1 for the end padding
         self.revin = RevIN(n_vars, affine=affine, subtract_last=subtract_last) if revin else None
         self.pad = nn.ReplicationPad1d((0, stride))
-        self.embed = nn.Linear(patch_len, d_model)
+        self.embed = Linear(patch_len, d_model)
         self.pos = nn.Parameter(torch.empty(self.patch_num, d_model).uniform_(-0.02, 0.02))
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
         self.layers = nn.ModuleList(
             EncoderLayer(
                 d_model,
@@ -78,8 +80,8 @@ class PatchTST(ForecastModel):
         )
         self.head = nn.Sequential(
             nn.Flatten(start_dim=-2),
-            nn.Linear(d_model * self.patch_num, pred_len),
-            nn.Dropout(head_dropout),
+            Linear(d_model * self.patch_num, pred_len),
+            Dropout(head_dropout),
         )
 
     def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:

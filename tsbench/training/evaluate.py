@@ -22,8 +22,8 @@ def evaluate(model: ForecastModel, data: ForecastData, split: str) -> dict[str, 
     sse_orig = torch.zeros((), dtype=torch.float64, device=device)
     sae_orig = torch.zeros((), dtype=torch.float64, device=device)
     for x, y, x_mark in data.loader(split):
-        x, y = x.to(device), y.to(device)
-        x_mark = None if x_mark is None else x_mark.to(device)
+        x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+        x_mark = None if x_mark is None else x_mark.to(device, non_blocking=True)
         err = (model(x, x_mark)[..., dims] - y[..., dims]).double()
         sse_step += err.pow(2).sum(dim=(0, 2))
         sae += err.abs().sum()
