@@ -156,12 +156,13 @@ def measure_tsbench(cfg: Any, warmup: int, steps: int | None) -> dict[str, float
 
 
 def standard_attention(self: MultiHeadAttention, x: torch.Tensor,
-                       prev_scores: torch.Tensor | None = None
+                       prev_scores: torch.Tensor | None = None, queries: int | None = None
                        ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """``MultiHeadAttention.forward`` in standard PyTorch ops (as in the official models)."""
     batch, tokens, d_model = x.shape
     qkv = self.qkv(x).view(batch, tokens, 3, self.n_heads, self.head_dim)
     q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)
+    q = q[:, :, :queries]  # all tokens when None
     p = self.attn_dropout if self.training else 0.0
     scores = None
     if self.res_attention:
@@ -171,7 +172,7 @@ def standard_attention(self: MultiHeadAttention, x: torch.Tensor,
         out = torch.matmul(F.dropout(torch.softmax(scores, dim=-1), p, self.training), v)
     else:
         out = F.scaled_dot_product_attention(q, k, v, dropout_p=p, scale=self.scale)
-    out = out.transpose(1, 2).reshape(batch, tokens, d_model)
+    out = out.transpose(1, 2).reshape(batch, q.shape[2], d_model)
     return self.proj_dropout(self.out(out)), scores
 
 

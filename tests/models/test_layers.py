@@ -108,21 +108,36 @@ def test_residual_attention_matches_reference() -> None:
     torch.testing.assert_close(attn(x)[0], plain(x)[0])
 
 
-# Narrow (< 16 keys) and wide softmax; fewer dims than tokens and not.
-@pytest.mark.parametrize(("tokens", "dim"), [(5, 2), (20, 2), (3, 6)])
+def composed_attention(qkv: torch.Tensor, prev: torch.Tensor | None, scale: float,
+                       queries: int, noise: torch.Tensor | None = None
+                       ) -> tuple[torch.Tensor, torch.Tensor]:
+    """The attention core in plain autograd ops."""
+    q, k, v = qkv[0, :, :queries], qkv[1], qkv[2]
+    scores = torch.bmm(q, k.mT) * scale
+    if prev is not None:
+        scores = scores + prev
+    weights = torch.softmax(scores, dim=-1)
+    return torch.bmm(weights if noise is None else weights * noise, v), scores
+
+
+# Narrow (< 16 keys) and wide softmax; fewer dims than tokens and not; fewer queries.
+@pytest.mark.parametrize(("tokens", "dim", "queries"), [(5, 2, 5), (20, 2, 20), (3, 6, 3),
+                                                         (6, 3, 4)])
 @pytest.mark.parametrize("with_prev", [False, True])
-def test_attention_core_gradients(with_prev: bool, tokens: int, dim: int) -> None:
+def test_attention_core_gradients(with_prev: bool, tokens: int, dim: int, queries: int) -> None:
     """The hand-written backward of the attention core matches finite differences, whether
-    the next layer uses the scores, the output, or both."""
-    q, k, v = (torch.randn(3, tokens, dim, dtype=torch.float64, requires_grad=True)
-               for _ in range(3))
-    prev = (torch.randn(3, tokens, tokens, dtype=torch.float64, requires_grad=True)
+    the next layer uses the scores, the output, or both; the forward the composed ops."""
+    qkv = torch.randn(3, 3, tokens, dim, dtype=torch.float64, requires_grad=True)
+    prev = (torch.randn(3, queries, tokens, dtype=torch.float64, requires_grad=True)
             if with_prev else None)
-    inputs = (q, k, v, prev) if with_prev else (q, k, v)
+    inputs = (qkv, prev) if with_prev else (qkv,)
 
     def core(*args: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        return Attention.apply(*args[:3], args[3] if with_prev else None, 0.7, 0.0)
+        return Attention.apply(args[0], args[1] if with_prev else None, 0.7, 0.0, queries)
 
+    for got, want in zip(core(*inputs), composed_attention(qkv, prev, 0.7, queries),
+                         strict=True):
+        torch.testing.assert_close(got, want)
     assert torch.autograd.gradcheck(core, inputs)
     assert torch.autograd.gradcheck(lambda *args: core(*args)[0], inputs)
     assert torch.autograd.gradcheck(lambda *args: core(*args)[1], inputs)
@@ -131,22 +146,17 @@ def test_attention_core_gradients(with_prev: bool, tokens: int, dim: int) -> Non
 def test_attention_core_dropout_gradient() -> None:
     """With dropout on the weights, the gradients are those of the composed ops with the
     same mask (drawn from the same seed)."""
-    q, k, v = (torch.randn(4, 6, 3, dtype=torch.float64, requires_grad=True) for _ in range(3))
+    qkv = torch.randn(3, 4, 6, 3, dtype=torch.float64, requires_grad=True)
     torch.manual_seed(5)
-    out, scores = Attention.apply(q, k, v, None, 0.5, 0.5)
+    out, _ = Attention.apply(qkv, None, 0.5, 0.5, 6)
     grad = torch.randn_like(out)
-    out.backward(grad)
-    fast = [t.grad.clone() for t in (q, k, v)]
-    for t in (q, k, v):
-        t.grad = None
+    (fast,) = torch.autograd.grad(out, qkv, grad)
     torch.manual_seed(5)
-    weights = torch.softmax(torch.bmm(q, k.mT) * 0.5, dim=-1)
+    weights = torch.softmax(torch.bmm(qkv[0], qkv[1].mT) * 0.5, dim=-1)
     noise = dropout_noise(weights.detach(), 0.5)
-    reference = torch.bmm(weights * noise, v)
-    torch.testing.assert_close(out, reference.detach())
-    reference.backward(grad)
-    for got, t in zip(fast, (q, k, v), strict=True):
-        torch.testing.assert_close(got, t.grad)
+    reference = composed_attention(qkv, None, 0.5, 6, noise)[0]
+    torch.testing.assert_close(out, reference)
+    torch.testing.assert_close(fast, torch.autograd.grad(reference, qkv, grad)[0])
 
 
 def test_residual_attention_with_attention_dropout() -> None:

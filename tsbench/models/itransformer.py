@@ -73,9 +73,10 @@ class ITransformer(ForecastModel):
         if self.uses_time_features and x_mark is not None:
             tokens = torch.cat([tokens, x_mark.transpose(1, 2).to(tokens.dtype)], dim=1)
         z = self.dropout(self.embed(tokens))
-        for layer in self.layers:
-            z, _ = layer(z)
-        z = self.projector(self.norm(z))[:, :n_vars].transpose(1, 2)
+        for i, layer in enumerate(self.layers):
+            # The calendar tokens' outputs of the last layer are dropped: not computed.
+            z, _ = layer(z, queries=n_vars if i == len(self.layers) - 1 else None)
+        z = self.projector(self.norm(z)).transpose(1, 2)
         if self.revin is not None:
             z = self.revin.denormalize(z)
         return z

@@ -18,7 +18,7 @@ from tsbench.data.splits import benchmark_borders
 from tsbench.data.timefeatures import time_features
 from tsbench.errors import ConfigError
 from tsbench.report.plots import plot_forecasts, plot_losses
-from tsbench.training.allocator import keep_freed_memory
+from tsbench.training.allocator import keep_freed_memory, release_freed_memory
 from tsbench.training.evaluate import evaluate, forecast_windows
 from tsbench.training.fit import build_model, count_parameters, train
 from tsbench.training.loggers import build_logger, log_artifacts, log_final_metrics
@@ -115,6 +115,7 @@ def run(cfg: DictConfig, run_dir: Path, parallel_jobs: int = 1) -> dict[str, Any
     log_final_metrics(logger, metrics)
     write_json_atomic(run_dir / "metrics.json", metrics)
     log_artifacts(logger, run_dir)
+    release_freed_memory()
     return metrics
 
 

@@ -57,14 +57,17 @@ class MultiHeadAttention(nn.Module):
         self.proj_dropout = Dropout(proj_dropout)
 
     def forward(
-        self, x: torch.Tensor, prev_scores: torch.Tensor | None = None
+        self, x: torch.Tensor, prev_scores: torch.Tensor | None = None,
+        queries: int | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """Attend over ``x`` of shape ``(batch, tokens, d_model)``.
+        """Attend over ``x`` of shape ``(batch, tokens, d_model)``; with ``queries``, only
+        the first ``queries`` tokens attend (all tokens are keys and values).
 
-        Returns the output and, with residual attention, the pre-softmax scores of shape
-        ``(batch, n_heads, tokens, tokens)`` (``None`` otherwise).
+        Returns the output, ``(batch, queries, d_model)``, and with residual attention the
+        pre-softmax scores of shape ``(batch, n_heads, queries, tokens)`` (``None`` otherwise).
         """
         batch, tokens, d_model = x.shape
+        n_q = tokens if queries is None else queries
         qkv = self.qkv(x).view(batch, tokens, 3, self.n_heads, self.head_dim)
         dropout_p = self.attn_dropout if self.training else 0.0
         scores = None
@@ -73,6 +76,7 @@ class MultiHeadAttention(nn.Module):
                 or not (self.res_attention or device == "cpu")):
             # Composed ops: fused by torch.compile, autocast, flash kernels on GPUs.
             q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)  # each (batch, heads, tokens, dim)
+            q = q[:, :, :n_q]
             if self.res_attention:
                 scores = torch.matmul(q, k.mT) * self.scale
                 if prev_scores is not None:
@@ -83,13 +87,13 @@ class MultiHeadAttention(nn.Module):
                                                      scale=self.scale)
         else:
             # One copy into (3, batch * heads, tokens, head_dim): contiguous q, k, v.
-            q, k, v = qkv.permute(2, 0, 3, 1, 4).reshape(3, -1, tokens, self.head_dim)
-            prev = None if prev_scores is None else prev_scores.reshape(-1, tokens, tokens)
-            out, all_scores = Attention.apply(q, k, v, prev, self.scale, dropout_p)
-            out = out.view(batch, self.n_heads, tokens, self.head_dim)
+            packed = qkv.permute(2, 0, 3, 1, 4).reshape(3, -1, tokens, self.head_dim)
+            prev = None if prev_scores is None else prev_scores.reshape(-1, n_q, tokens)
+            out, all_scores = Attention.apply(packed, prev, self.scale, dropout_p, n_q)
+            out = out.view(batch, self.n_heads, n_q, self.head_dim)
             if self.res_attention:
-                scores = all_scores.view(batch, self.n_heads, tokens, tokens)
-        out = out.transpose(1, 2).reshape(batch, tokens, d_model)
+                scores = all_scores.view(batch, self.n_heads, n_q, tokens)
+        out = out.transpose(1, 2).reshape(batch, n_q, d_model)
         return self.proj_dropout(self.out(out)), scores
 
 
@@ -113,42 +117,48 @@ def _softmax_backward(grad: torch.Tensor, weights: torch.Tensor) -> torch.Tensor
     return grad.sub_((grad * weights).sum(dim=-1, keepdim=True)).mul_(weights)
 
 
-def _bmm_t(a: torch.Tensor, b: torch.Tensor, alpha: float = 1.0) -> torch.Tensor:
-    """``alpha * a^T b`` for ``a`` of shape ``(n, t, t)`` and ``b`` of shape ``(n, t, d)``.
+def _bmm_t(a: torch.Tensor, b: torch.Tensor, out: torch.Tensor, alpha: float = 1.0
+           ) -> torch.Tensor:
+    """``out = alpha * a^T b`` for ``a`` of shape ``(n, s, t)``, ``b`` of ``(n, s, d)``.
 
-    With fewer dims than tokens (PatchTST/42: 4 vs 42) BLAS is 4x faster at ``(b^T a)^T``
-    (then a strided result); otherwise at ``a^T b`` directly.
+    With fewer dims than rows (PatchTST/42: 4 vs 42) BLAS is 4x faster at ``(b^T a)^T``;
+    otherwise at ``a^T b`` directly.
     """
     if b.shape[-1] < b.shape[-2]:
-        return torch.baddbmm(b.new_empty(()), b.mT, a, beta=0.0, alpha=alpha).mT
-    return torch.baddbmm(b.new_empty(()), a.mT, b, beta=0.0, alpha=alpha)
+        return out.copy_(torch.baddbmm(b.new_empty(()), b.mT, a, beta=0.0, alpha=alpha).mT)
+    return torch.baddbmm(b.new_empty(()), a.mT, b, beta=0.0, alpha=alpha, out=out)
+
+
+def _queries(qkv: torch.Tensor, queries: int) -> torch.Tensor:
+    """The first ``queries`` query rows, contiguous (strided batches hit the slow bmm)."""
+    return qkv[0] if queries == qkv.shape[2] else qkv[0, :, :queries].contiguous()
 
 
 class Attention(torch.autograd.Function):
     """``dropout(softmax(scale * q k^T + prev), p) v`` and the pre-softmax scores, for
-    ``q, k, v`` of shape ``(n, tokens, head_dim)`` and ``prev`` of shape
-    ``(n, tokens, tokens)`` or None.
+    ``q, k, v`` packed as ``qkv`` of shape ``(3, n, tokens, head_dim)``, the first
+    ``queries`` tokens as queries, and ``prev`` of shape ``(n, queries, tokens)`` or None.
 
     The same math as autograd through the composed ops, made for the small heads of
     time-series models on the CPU: a hand-written backward whose batched matmuls all take
     BLAS-friendly layouts (autograd's own falls into PyTorch's per-matrix ``bmm`` loop for
-    PatchTST/42's 42 tokens x 4 dims), a softmax that avoids PyTorch's slow kernel for
-    fewer than 16 keys (iTransformer's 11 tokens), and the fast dropout mask. Saves the
-    softmax output and the mask, not the scores.
+    PatchTST/42's 42 tokens x 4 dims) and write into one packed gradient, a softmax that
+    avoids PyTorch's slow kernel for fewer than 16 keys (iTransformer's 11 tokens), and
+    the fast dropout mask. Saves the softmax output and the mask, not the scores.
     """
 
     @staticmethod
-    def forward(ctx: Any, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
-                prev: torch.Tensor | None, scale: float, p: float
-                ) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(ctx: Any, qkv: torch.Tensor, prev: torch.Tensor | None, scale: float,
+                p: float, queries: int) -> tuple[torch.Tensor, torch.Tensor]:
+        q, k, v = _queries(qkv, queries), qkv[1], qkv[2]
         if prev is None:
             scores = torch.baddbmm(q.new_empty(()), q, k.mT, beta=0.0, alpha=scale)
         else:
             scores = torch.baddbmm(prev, q, k.mT, alpha=scale)
         weights = _softmax(scores)
         noise = dropout_noise(weights, p) if p > 0.0 else None
-        ctx.save_for_backward(q, k, v, weights, noise)
-        ctx.scale = scale
+        ctx.save_for_backward(qkv, weights, noise)
+        ctx.scale, ctx.queries = scale, queries
         ctx.set_materialize_grads(False)
         return torch.bmm(weights if noise is None else weights * noise, v), scores
 
@@ -156,12 +166,17 @@ class Attention(torch.autograd.Function):
     @once_differentiable
     def backward(ctx: Any, grad_out: torch.Tensor | None, grad_scores: torch.Tensor | None
                  ) -> tuple[torch.Tensor | None, ...]:
-        q, k, v, weights, noise = ctx.saved_tensors
-        grad_s, grad_v = grad_scores, None
-        if grad_out is not None:
+        qkv, weights, noise = ctx.saved_tensors
+        queries = ctx.queries
+        q, k, v = _queries(qkv, queries), qkv[1], qkv[2]
+        grad = torch.empty_like(qkv)
+        grad_s = grad_scores
+        if grad_out is None:
+            grad[2].zero_()
+        else:
             grad_out = grad_out.contiguous()
             dropped = weights if noise is None else weights * noise
-            grad_v = _bmm_t(dropped, grad_out)
+            _bmm_t(dropped, grad_out, out=grad[2])
             grad_w = torch.baddbmm(weights.new_empty(()), grad_out, v.mT, beta=0.0)
             if noise is not None:
                 grad_w.mul_(noise)
@@ -169,11 +184,14 @@ class Attention(torch.autograd.Function):
             if grad_scores is not None:
                 grad_s += grad_scores
         if grad_s is None:
-            return (None,) * 6
-        empty = q.new_empty(())
-        grad_q = torch.baddbmm(empty, grad_s, k, beta=0.0, alpha=ctx.scale)
-        grad_k = _bmm_t(grad_s, q, alpha=ctx.scale)
-        return grad_q, grad_k, grad_v, grad_s if ctx.needs_input_grad[3] else None, None, None
+            return None, None, None, None, None
+        grad_q = torch.baddbmm(q.new_empty(()), grad_s, k, beta=0.0, alpha=ctx.scale,
+                               out=grad[0] if queries == qkv.shape[2] else None)
+        if queries < qkv.shape[2]:  # non-query tokens get no gradient through q
+            grad[0, :, :queries] = grad_q
+            grad[0, :, queries:] = 0.0
+        _bmm_t(grad_s, q, out=grad[1], alpha=ctx.scale)
+        return grad, grad_s if ctx.needs_input_grad[1] else None, None, None, None
 
 
 class _BatchNormTokens(nn.BatchNorm1d):
@@ -227,10 +245,19 @@ class EncoderLayer(nn.Module):
         self.norm2 = norm_cls(d_model)
 
     def forward(
-        self, x: torch.Tensor, prev_scores: torch.Tensor | None = None
+        self, x: torch.Tensor, prev_scores: torch.Tensor | None = None,
+        queries: int | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """Encode ``(batch, tokens, d_model)``; pass scores on for residual attention."""
-        attn_out, scores = self.attn(x, prev_scores)
+        """Encode ``(batch, tokens, d_model)``; pass scores on for residual attention.
+
+        With ``queries``, only the first ``queries`` tokens are encoded (all still serve as
+        keys and values): the rest of a last layer's output, if unused, need not be
+        computed. Layer norm only: batch norm would pool over the tokens left out.
+        """
+        if queries is not None and isinstance(self.norm1, _BatchNormTokens):
+            raise ValueError("queries needs layer norm: batch norm pools over all tokens")
+        attn_out, scores = self.attn(x, prev_scores, queries)
+        x = x if queries is None else x[:, :queries]
         x = self.norm1(x + self.dropout(attn_out))
         x = self.norm2(x + self.dropout(self.ff(x)))
         return x, scores

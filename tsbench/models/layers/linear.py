@@ -49,12 +49,13 @@ class OneDNNLinear(torch.autograd.Function):
         if ctx.needs_input_grad[0]:
             grad_x = _matmul_t(grad, weight.t()).view(ctx.x_shape)
         if ctx.needs_input_grad[1]:
-            # grad.T @ rows: oneDNN is fast when the first factor has the fewer rows.
+            # grad.T @ rows. For long, narrow inputs (PatchTST/42: 37,632 rows of 16 in, 128
+            # out) oneDNN is 4x faster at (rows.T @ grad).T, a strided result.
             out_features, in_features = weight.shape
-            if out_features <= in_features:
-                grad_w = _matmul_t(grad.t(), rows.t())
-            else:
+            if out_features > in_features and rows.shape[0] >= 16 * out_features:
                 grad_w = _matmul_t(rows.t(), grad.t()).t()
+            else:
+                grad_w = _matmul_t(grad.t(), rows.t())
         if ctx.has_bias and ctx.needs_input_grad[2]:
             grad_b = grad.sum(0)
         return grad_x, grad_w, grad_b
