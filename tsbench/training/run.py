@@ -18,7 +18,11 @@ from tsbench.data.splits import benchmark_borders
 from tsbench.data.timefeatures import time_features
 from tsbench.errors import ConfigError
 from tsbench.report.plots import plot_forecasts, plot_losses
-from tsbench.training.allocator import keep_freed_memory, release_freed_memory
+from tsbench.training.allocator import (
+    keep_freed_memory,
+    release_freed_memory,
+    skip_deterministic_fill,
+)
 from tsbench.training.evaluate import evaluate, forecast_windows
 from tsbench.training.fit import build_model, count_parameters, train
 from tsbench.training.loggers import build_logger, log_artifacts, log_final_metrics
@@ -94,6 +98,7 @@ def run(cfg: DictConfig, run_dir: Path, parallel_jobs: int = 1) -> dict[str, Any
     run_dir.mkdir(parents=True, exist_ok=True)
     threads = apply_threads(cfg.trainer.num_threads, parallel_jobs)
     keep_freed_memory()
+    skip_deterministic_fill()
     pl.seed_everything(int(cfg.seed), workers=True, verbose=False)
     series = load_series(cfg.dataset)
     borders = benchmark_borders(len(series.values), series.split, int(cfg.seq_len),
