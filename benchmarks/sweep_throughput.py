@@ -1,6 +1,10 @@
 """Sweep throughput: trials per hour of a 20-configuration PatchTST multirun, run by
 Hydra's basic launcher (one trial at a time, all cores) and by the joblib launcher
-(``--jobs`` trials at once, cores / jobs torch threads each).
+(``--jobs`` trials at once, cores / jobs torch threads each). A third sweep runs the basic
+launcher with one thread per trial: against the first it shows how well one trial uses
+the cores (which bounds what parallel trials can gain: with all cores sped up s-fold by
+threads, k jobs gain at most k / s), against the joblib sweep what running trials side
+by side costs each of them.
 
 The grid (Hydra's basic sweeper): ``model.d_model`` 16, 32 x ``model.patch_len`` 8, 16 x
 ``optim.lr`` 1e-4 .. 1e-2 (5 values), on PatchTST/42 ETTh1-96 (``experiment=patchtst42_etth1
@@ -62,6 +66,7 @@ def main() -> None:
     args = parser.parse_args()
     launchers = {
         "basic": [],
+        "basic, 1 thread": ["trainer.num_threads=1"],
         f"joblib, n_jobs={args.jobs}": ["hydra/launcher=joblib",
                                         f"hydra.launcher.n_jobs={args.jobs}"],
     }

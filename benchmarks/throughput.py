@@ -12,7 +12,9 @@ two loops train the same model class on the same ETTh1 windows:
   slices) + ``DataLoader`` (shuffled, ``--workers`` processes), the same model class and
   weights run through standard PyTorch layers (tsbench's fast dropout, oneDNN linear and
   attention core swapped for ``nn.Dropout``, ``nn.Linear`` and attention as composed ops /
-  ``scaled_dot_product_attention``), ``torch.optim.Adam`` with default options, and
+  ``scaled_dot_product_attention``; iTransformer's last layer encodes all tokens, as the
+  official model does, where tsbench skips the calendar tokens' unused outputs),
+  ``torch.optim.Adam`` with default options, and
   ``zero_grad / backward / step``; evaluation under ``torch.no_grad()`` with the
   training batch size (as TSLib does).
 
@@ -55,7 +57,7 @@ from torch.utils.data import DataLoader, Dataset
 from tsbench.data.loading import load_series
 from tsbench.data.splits import benchmark_borders
 from tsbench.data.timefeatures import time_features
-from tsbench.models.layers.attention import MultiHeadAttention
+from tsbench.models.layers.attention import EncoderLayer, MultiHeadAttention
 from tsbench.models.layers.dropout import Dropout
 from tsbench.models.layers.linear import Linear
 from tsbench.quiet import quiet_dependencies
@@ -157,13 +159,12 @@ def measure_tsbench(cfg: Any, warmup: int, steps: int | None) -> dict[str, float
 
 
 def standard_attention(self: MultiHeadAttention, x: torch.Tensor,
-                       prev_scores: torch.Tensor | None = None, queries: int | None = None
+                       prev_scores: torch.Tensor | None = None
                        ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """``MultiHeadAttention.forward`` in standard PyTorch ops (as in the official models)."""
     batch, tokens, d_model = x.shape
     qkv = self.qkv(x).view(batch, tokens, 3, self.n_heads, self.head_dim)
     q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)
-    q = q[:, :, :queries]  # all tokens when None
     p = self.attn_dropout if self.training else 0.0
     scores = None
     if self.res_attention:
@@ -175,6 +176,17 @@ def standard_attention(self: MultiHeadAttention, x: torch.Tensor,
         out = F.scaled_dot_product_attention(q, k, v, dropout_p=p, scale=self.scale)
     out = out.transpose(1, 2).reshape(batch, q.shape[2], d_model)
     return self.proj_dropout(self.out(out)), scores
+
+
+def standard_encoder_layer(self: EncoderLayer, x: torch.Tensor,
+                           prev_scores: torch.Tensor | None = None, queries: int | None = None
+                           ) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """``EncoderLayer.forward`` as in the official models: every token is encoded, and the
+    outputs past ``queries`` (iTransformer's calendar tokens) are dropped afterwards."""
+    out, scores = self.attn(x, prev_scores)
+    x = self.norm1(x + self.dropout(out))
+    x = self.norm2(x + self.dropout(self.ff(x)))
+    return x[:, :queries], scores
 
 
 def standard_layers(model: nn.Module) -> None:
@@ -189,6 +201,8 @@ def standard_layers(model: nn.Module) -> None:
                 setattr(module, name, plain)
         if isinstance(module, MultiHeadAttention):
             module.forward = types.MethodType(standard_attention, module)
+        elif isinstance(module, EncoderLayer):
+            module.forward = types.MethodType(standard_encoder_layer, module)
 
 
 class WindowDataset(Dataset):

@@ -9,13 +9,20 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import ROOT
-from tsbench.search.recipe import spread
+from tsbench.search.recipe import lr_range, spread
 
 
 def test_spread_keeps_the_ends() -> None:
     assert spread([48, 72, 96, 120, 144], 3) == [48, 96, 144]
     assert spread([24, 48], 6) == [24, 48]
+
+
+def test_lr_range_reaches_the_loss_minimum() -> None:
+    assert lr_range(2e-5, 1e-2, 10.0) == pytest.approx((2e-6, 1e-2))  # minimum far above
+    assert lr_range(1e-3, 2e-3, 10.0) == pytest.approx((1e-4, 1e-2))  # inside the usual span
 
 
 def test_quick_recipe_end_to_end_never_reads_test_before_g(tmp_path: Path) -> None:
@@ -41,3 +48,6 @@ def test_quick_recipe_end_to_end_never_reads_test_before_g(tmp_path: Path) -> No
         assert metrics["splits_read"] == ["train", "val"], path
         assert not [k for k in metrics if k.startswith(("test_", "n_test"))], path
     assert "| ensemble | 4 |" in (out / "report.md").read_text()
+    found = json.loads((out / "b_lr_find" / "lr_find.json").read_text())
+    assert report["lr_searched"] == list(
+        lr_range(found["suggestion"], found["min_loss_lr"], 10.0))

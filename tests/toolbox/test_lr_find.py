@@ -28,8 +28,21 @@ def test_lr_find_run_writes_plot_and_trains_at_the_suggestion(tmp_path: Path) ->
     assert (run_dir / "lr_find.png").stat().st_size > 10_000
     assert 20 <= len(found["lrs"]) == len(found["losses"]) <= 30  # stops once the loss diverges
     assert 1e-6 <= found["suggestion"] <= 1.0 and found["applied"] is True
+    finite = [(loss, lr) for lr, loss in zip(found["lrs"], found["losses"], strict=True)
+              if loss is not None]
+    assert found["min_loss_lr"] == min(finite)[1]
     assert metrics["lr_suggested"] == metrics["lr_used"] == found["suggestion"]
     assert not list(run_dir.glob(".lr_find*.ckpt"))  # Lightning's scratch checkpoint is gone
+
+
+@pytest.mark.parametrize("bar", [False, True])
+def test_range_test_bar_follows_trainer_progress_bar(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], bar: bool
+) -> None:
+    with initialize_config_module("tsbench.conf", version_base="1.3"):
+        cfg = compose("config", overrides=[*TINY, *FINDER, f"trainer.progress_bar={bar}"])
+    run(cfg, tmp_path)
+    assert ("Finding best initial lr" in capfd.readouterr().err) is bar
 
 
 def _optimizer_lrs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, overrides: list[str]

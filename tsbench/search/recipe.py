@@ -59,6 +59,13 @@ def spread(values: list[int], n: int) -> list[int]:
     return sorted(picks)
 
 
+def lr_range(suggestion: float, min_loss_lr: float, span: float) -> tuple[float, float]:
+    """The searched learning rates: ``suggestion / span`` up to ``suggestion * span``, or up
+    to the range test's loss minimum where that lies higher (the steepest-descent suggestion
+    often sits at the start of the fall)."""
+    return suggestion / span, max(suggestion * span, min_loss_lr)
+
+
 def read_ok_trials(path: Path) -> list[dict[str, str]]:
     with open(path) as handle:
         return [row for row in csv.DictReader(handle) if row["status"] == "ok"]
@@ -89,7 +96,9 @@ def run_recipe(overrides: list[str], recipe: Any, out_dir: Path) -> dict[str, An
         ),
         out_dir,
     )
-    lr = float(json.loads((out_dir / "b_lr_find" / "lr_find.json").read_text())["suggestion"])
+    found_lr = json.loads((out_dir / "b_lr_find" / "lr_find.json").read_text())
+    lr = float(found_lr["suggestion"])
+    lr_low, lr_high = lr_range(lr, float(found_lr["min_loss_lr"]), float(recipe.lr_span))
 
     # (c) look-back candidates from the training rows' periodicity
     data_args = [o for o in overrides if o.startswith(("dataset", "pred_len"))]
@@ -116,8 +125,7 @@ def run_recipe(overrides: list[str], recipe: Any, out_dir: Path) -> dict[str, An
     )
     space = [
         f"seq_len=choice({','.join(map(str, lookbacks))})",
-        f"optim.lr=tag(log,interval({lr / float(recipe.lr_span):.3g},"
-        f"{lr * float(recipe.lr_span):.3g}))",
+        f"optim.lr=tag(log,interval({lr_low:.3g},{lr_high:.3g}))",
     ]
     searched = ("seq_len=", "optim.lr=")
     search = [
@@ -199,6 +207,7 @@ def run_recipe(overrides: list[str], recipe: Any, out_dir: Path) -> dict[str, An
     summary = {
         "overrides": overrides,
         "lr_suggested": lr,
+        "lr_searched": [lr_low, lr_high],
         "lookbacks": lookbacks,
         "top_configs": [{**params_of(r), "val_mse": float(r["objective"])} for r in top],
         "members": [str(m) for m in members],
@@ -223,7 +232,8 @@ def render_report(summary: dict[str, Any]) -> str:
         "# tsbench-tune report",
         "",
         f"Overrides: `{' '.join(summary['overrides'])}`  ",
-        f"Learning-rate finder suggestion: {summary['lr_suggested']:.3g}  ",
+        f"Learning-rate finder suggestion: {summary['lr_suggested']:.3g}; searched "
+        f"{summary['lr_searched'][0]:.3g} to {summary['lr_searched'][1]:.3g} (log scale)  ",
         f"Look-back candidates searched: {summary['lookbacks']}",
         "",
         "| | members | val MSE | test MSE | test MAE |",
