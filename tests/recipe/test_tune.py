@@ -21,8 +21,8 @@ def test_spread_keeps_the_ends() -> None:
 
 
 def test_lr_range_reaches_the_loss_minimum() -> None:
-    assert lr_range(2e-5, 1e-2, 10.0) == pytest.approx((2e-6, 1e-2))  # minimum far above
-    assert lr_range(1e-3, 2e-3, 10.0) == pytest.approx((1e-4, 1e-2))  # inside the usual span
+    assert lr_range(2e-5, 0.2, 10.0) == pytest.approx((2e-6, 0.02))  # minimum far above
+    assert lr_range(1e-3, 2e-2, 10.0) == pytest.approx((1e-4, 1e-2))  # within the usual span
 
 
 def test_quick_recipe_end_to_end_never_reads_test_before_g(tmp_path: Path) -> None:

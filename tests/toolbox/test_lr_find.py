@@ -13,6 +13,7 @@ from omegaconf import OmegaConf
 
 from tests.conftest import TINY, read_metrics, run_tsbench
 from tsbench.errors import ConfigError
+from tsbench.training.lr_find import min_loss_lr
 from tsbench.training.module import ForecastModule
 from tsbench.training.run import run
 from tsbench.training.schedules import scaled_lr
@@ -28,9 +29,9 @@ def test_lr_find_run_writes_plot_and_trains_at_the_suggestion(tmp_path: Path) ->
     assert (run_dir / "lr_find.png").stat().st_size > 10_000
     assert 20 <= len(found["lrs"]) == len(found["losses"]) <= 30  # stops once the loss diverges
     assert 1e-6 <= found["suggestion"] <= 1.0 and found["applied"] is True
-    finite = [(loss, lr) for lr, loss in zip(found["lrs"], found["losses"], strict=True)
-              if loss is not None]
-    assert found["min_loss_lr"] == min(finite)[1]
+    above = [(loss, lr) for lr, loss in zip(found["lrs"], found["losses"], strict=True)
+             if loss is not None and lr >= found["suggestion"]]
+    assert found["min_loss_lr"] == min(above)[1]
     assert metrics["lr_suggested"] == metrics["lr_used"] == found["suggestion"]
     assert not list(run_dir.glob(".lr_find*.ckpt"))  # Lightning's scratch checkpoint is gone
 
@@ -43,6 +44,13 @@ def test_range_test_bar_follows_trainer_progress_bar(
         cfg = compose("config", overrides=[*TINY, *FINDER, f"trainer.progress_bar={bar}"])
     run(cfg, tmp_path)
     assert ("Finding best initial lr" in capfd.readouterr().err) is bar
+
+
+def test_min_loss_lr_ignores_the_noise_below_the_suggestion() -> None:
+    lrs = [1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1]
+    losses = [0.1, 0.9, 0.8, 0.5, float("nan"), 2.0]  # first batch happens to be easy
+    assert min_loss_lr(lrs, losses, suggestion=1e-4) == 1e-3
+    assert min_loss_lr(lrs, losses, suggestion=1e-1) == 1e-1
 
 
 def _optimizer_lrs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, overrides: list[str]

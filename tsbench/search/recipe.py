@@ -61,9 +61,9 @@ def spread(values: list[int], n: int) -> list[int]:
 
 def lr_range(suggestion: float, min_loss_lr: float, span: float) -> tuple[float, float]:
     """The searched learning rates: ``suggestion / span`` up to ``suggestion * span``, or up
-    to the range test's loss minimum where that lies higher (the steepest-descent suggestion
-    often sits at the start of the fall)."""
-    return suggestion / span, max(suggestion * span, min_loss_lr)
+    to a tenth of the rate at the range test's loss minimum where that is higher (fastai's
+    rule of thumb; the steepest-descent suggestion often sits at the start of the fall)."""
+    return suggestion / span, max(suggestion * span, min_loss_lr / 10.0)
 
 
 def read_ok_trials(path: Path) -> list[dict[str, str]]:

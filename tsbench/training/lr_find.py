@@ -83,7 +83,7 @@ def tune_lr(
         out_dir / "lr_find.json",
         {
             "suggestion": suggestion,
-            "min_loss_lr": min_loss_lr(lrs, losses),
+            "min_loss_lr": min_loss_lr(lrs, losses, suggestion),
             "applied": bool(tune.lr_find_apply),
             "lrs": [float(x) for x in lrs],
             "losses": [float(x) if math.isfinite(x) else None for x in losses],
@@ -94,16 +94,17 @@ def tune_lr(
     return {"lr_suggested": float(suggestion)}
 
 
-def min_loss_lr(lrs: list[float], losses: list[float]) -> float:
-    """The rate at the lowest finite (smoothed) loss of the range test.
+def min_loss_lr(lrs: list[float], losses: list[float], suggestion: float) -> float:
+    """The rate at the lowest finite (smoothed) loss at or above ``suggestion``.
 
     Lightning's suggestion is the steepest descent, which often sits at the start of the
-    fall (ETTh1 PatchTST: 2.1e-5, while the loss falls until about 1e-2); the rate of the
-    minimum marks where larger steps stop paying off.
+    fall (ETTh1 PatchTST: 2.1e-5, while the loss falls until about 0.2). Below it the curve
+    is batch-to-batch noise: its global minimum there (the first batch, at 1e-6) means
+    nothing.
     """
     finite = [(loss, lr) for lr, loss in zip(lrs, losses, strict=True)
-              if math.isfinite(loss)]
-    return float(min(finite)[1])
+              if lr >= suggestion and math.isfinite(loss)]
+    return float(min(finite)[1]) if finite else float(suggestion)
 
 
 def _finder_bar(show: bool) -> AbstractContextManager:
