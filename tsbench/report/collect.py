@@ -36,10 +36,10 @@ class Cell:
     def mean(self, key: str) -> float:
         return float(np.mean(self.values[key]))
 
-    def std(self, key: str) -> float:
-        """Sample standard deviation over seeds (0 for a single run)."""
+    def std(self, key: str) -> float | None:
+        """Sample standard deviation over seeds (None for a single run: undefined)."""
         vals = self.values[key]
-        return float(np.std(vals, ddof=1)) if len(vals) > 1 else 0.0
+        return float(np.std(vals, ddof=1)) if len(vals) > 1 else None
 
     def count(self, key: str) -> int:
         return len(self.values.get(key, []))

@@ -49,7 +49,8 @@ def render(table: list[dict], fmt: str = "markdown", metric: str = "mse") -> str
               "published", "Δ vs published"]
     lines = []
     for row in table:
-        value = f"{row['mean']:.4f} ± {row['std']:.4f} ({row['n']})"
+        spread = "" if row["std"] is None else f" ± {row['std']:.4f}"
+        value = f"{row['mean']:.4f}{spread} ({row['n']})"
         if row["best"]:
             value = f"\\textbf{{{value}}}" if latex else f"**{value}**"
         ref = "–" if row["published"] is None else f"{row['published']:.3f}"
