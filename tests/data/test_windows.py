@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
+from tsbench.data.datamodule import ForecastData
+from tsbench.data.loading import Series
 from tsbench.data.windows import WindowLoader, Windows
 
 
@@ -15,6 +18,11 @@ def _reference(values: np.ndarray, seq_len: int, pred_len: int):
         xs.append(values[i:i + seq_len])
         ys.append(values[i + seq_len:i + seq_len + pred_len])
     return np.stack(xs), np.stack(ys)
+
+
+def _series(values: np.ndarray) -> Series:
+    dates = pd.date_range("2020-01-01", periods=len(values), freq="h")
+    return Series("toy", values, dates, ["y"], "h", "ratio")
 
 
 def test_windows_equal_reference_loop() -> None:
@@ -45,6 +53,20 @@ def test_loader_keeps_every_window_and_shuffles_reproducibly() -> None:
     assert torch.equal(order(3), order(3))
     assert not torch.equal(order(3), order(4))
     assert torch.equal(order(3).sort().values, firsts)
+
+
+def test_drop_last_is_for_training_only() -> None:
+    values = torch.arange(100, dtype=torch.float32)[:, None]
+    windows = Windows(values, None, 10, 5)  # 86 windows
+    dropped = list(WindowLoader(windows, 16, True, 0, drop_last=True))
+    assert len(dropped) == len(WindowLoader(windows, 16, drop_last=True)) == 86 // 16
+    assert {b[0].shape[0] for b in dropped} == {16}
+    assert len(set(torch.cat([b[0][:, 0, 0] for b in dropped]).tolist())) == 80
+    assert len(list(WindowLoader(windows, 100, drop_last=True))) == 1  # never zero batches
+    data = ForecastData(_series(values.numpy()), {"train": (0, 60), "val": (40, 100)}, 10, 5,
+                        batch_size=16, eval_batch_size=16, drop_last=True)
+    assert sum(b[0].shape[0] for b in data.train_dataloader()) == 46 // 16 * 16
+    assert sum(b[0].shape[0] for b in data.val_dataloader()) == 46  # scoring keeps all
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="page-locked memory needs CUDA")

@@ -22,7 +22,9 @@ class ForecastData(pl.LightningDataModule):
     ``ranges`` maps split names (``train``, ``val``, ``test``; a CV fold may have only
     ``train`` and ``val``) to half-open row ranges; the scaler is fitted on
     ``ranges["train"]`` only. ``features``: M = all channels in and out, S = the target
-    alone, MS = all channels in, the target (last channel) scored.
+    alone, MS = all channels in, the target (last channel) scored. ``drop_last`` drops the
+    last partial training batch of each epoch (as the official PatchTST, iTransformer and
+    LTSF-Linear loaders do); validation and test always score every window.
     """
 
     def __init__(
@@ -37,6 +39,7 @@ class ForecastData(pl.LightningDataModule):
         seed: int = 0,
         with_marks: bool = False,
         pin_memory: bool = False,
+        drop_last: bool = False,
     ) -> None:
         super().__init__()
         if features not in FEATURES:
@@ -49,6 +52,7 @@ class ForecastData(pl.LightningDataModule):
         self.features = features
         self.batch_size, self.eval_batch_size = batch_size, eval_batch_size
         self.seed = seed
+        self.drop_last = drop_last
         raw = series.values[:, -1:] if features == "S" else series.values
         self.scaler = StandardScaler().fit(raw, self.ranges["train"])
         scaled = torch.from_numpy(self.scaler.transform(raw))
@@ -68,12 +72,13 @@ class ForecastData(pl.LightningDataModule):
     def windows(self, split: str) -> Windows:
         return self._windows[split]
 
-    def loader(self, split: str, shuffle: bool = False) -> WindowLoader:
-        size = self.batch_size if shuffle else self.eval_batch_size
-        return WindowLoader(self._windows[split], size, shuffle=shuffle, seed=self.seed)
+    def loader(self, split: str) -> WindowLoader:
+        """Every window of ``split`` in order, in batches of ``eval_batch_size``."""
+        return WindowLoader(self._windows[split], self.eval_batch_size)
 
     def train_dataloader(self) -> WindowLoader:
-        return self.loader("train", shuffle=True)
+        return WindowLoader(self._windows["train"], self.batch_size, shuffle=True,
+                            seed=self.seed, drop_last=self.drop_last)
 
     def val_dataloader(self) -> WindowLoader:
         return self.loader("val")

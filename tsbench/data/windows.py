@@ -50,22 +50,26 @@ class WindowLoader:
     """Batches of windows; shuffling is a seeded permutation of window indices.
 
     Each pass draws a new permutation from its own generator, so the order depends only
-    on ``seed`` and the pass number. The last partial batch is kept (every window counts).
+    on ``seed`` and the pass number. The last partial batch is kept (every window counts)
+    unless ``drop_last``, which only training loaders may set.
     """
 
     def __init__(
-        self, windows: Windows, batch_size: int, shuffle: bool = False, seed: int = 0
+        self, windows: Windows, batch_size: int, shuffle: bool = False, seed: int = 0,
+        drop_last: bool = False,
     ) -> None:
         self.windows = windows
         self.batch_size = batch_size
         self.shuffle = shuffle
+        self.drop_last = drop_last and len(windows) >= batch_size
         self._generator = torch.Generator().manual_seed(seed)
 
     def __len__(self) -> int:
-        return math.ceil(len(self.windows) / self.batch_size)
+        n = len(self.windows)
+        return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
 
     def __iter__(self) -> Iterator[Batch]:
         n = len(self.windows)
         order = torch.randperm(n, generator=self._generator) if self.shuffle else torch.arange(n)
-        for chunk in order.split(self.batch_size):
+        for chunk in order.split(self.batch_size)[: len(self)]:
             yield self.windows.batch(chunk)
