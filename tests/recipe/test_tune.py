@@ -9,9 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tests.conftest import ROOT
+from tsbench.search.ensemble import error_gram
 from tsbench.search.recipe import lr_range, spread
 
 
@@ -39,6 +41,14 @@ def test_quick_recipe_end_to_end_never_reads_test_before_g(tmp_path: Path) -> No
     report = json.loads((out / "report.json").read_text())
     assert set(report["results"]) == {"baseline", "best single", "ensemble"}
     assert len(report["members"]) == 4  # top 2 configurations x 2 seeds
+    weights = report["ensemble_weights"]
+    assert set(weights) <= set(report["members"]) and sum(weights.values()) == pytest.approx(1)
+    results = report["results"]  # greedy selection starts from the best single run
+    assert results["ensemble"]["val_mse"] <= results["best single"]["val_mse"] * (1 + 1e-6)
+    members = [Path(m) for m in report["members"]]  # the streamed Gram predicts the score
+    w = np.array([weights.get(str(m), 0.0) for m in members])
+    assert w @ error_gram(members, "val") @ w == pytest.approx(
+        results["ensemble"]["val_mse"], rel=1e-6)
     for scores in report["results"].values():
         assert scores["n_test_windows"] == 180 - 24 + 1  # every test window: int(0.2 * 900)
     stage_runs = [p for p in out.rglob("metrics.json")]
@@ -47,7 +57,7 @@ def test_quick_recipe_end_to_end_never_reads_test_before_g(tmp_path: Path) -> No
         metrics = json.loads(path.read_text())
         assert metrics["splits_read"] == ["train", "val"], path
         assert not [k for k in metrics if k.startswith(("test_", "n_test"))], path
-    assert "| ensemble | 4 |" in (out / "report.md").read_text()
+    assert f"| ensemble | {len(weights)} |" in (out / "report.md").read_text()
     found = json.loads((out / "b_lr_find" / "lr_find.json").read_text())
     assert report["lr_searched"] == list(
         lr_range(found["suggestion"], found["min_loss_lr"], 10.0))

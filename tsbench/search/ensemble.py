@@ -1,9 +1,12 @@
-"""Reload finished runs and score them, alone or as an ensemble of averaged forecasts."""
+"""Reload finished runs and score them, alone or as an ensemble of averaged forecasts;
+pick the ensemble's members greedily on validation."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import torch
 from omegaconf import DictConfig, OmegaConf
 
@@ -33,28 +36,60 @@ def load_member(run_dir: Path) -> tuple[DictConfig, ForecastModel]:
 
 
 class Ensemble(ForecastModel):
-    """The mean forecast of members that may differ in look-back: each member reads the
-    last ``seq_len`` rows it was trained on from the longest look-back."""
+    """The (weighted) mean forecast of members that may differ in look-back: each member
+    reads the last ``seq_len`` rows it was trained on from the longest look-back."""
 
-    def __init__(self, members: list[ForecastModel]) -> None:
+    def __init__(self, members: list[ForecastModel], weights: Sequence[float] | None = None
+                 ) -> None:
         longest = max(m.seq_len for m in members)
         super().__init__(longest, members[0].pred_len, members[0].n_vars)
         self.members = torch.nn.ModuleList(members)
+        weights = [1.0] * len(members) if weights is None else [float(w) for w in weights]
+        if len(weights) != len(members) or min(weights) < 0 or sum(weights) <= 0:
+            raise ValueError(f"need one weight >= 0 per member, not all 0; got {weights}")
+        self.weights = [w / sum(weights) for w in weights]
         self.uses_time_features = any(m.uses_time_features for m in members)
         self.trainable = any(m.trainable for m in members)
 
-    def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:
-        preds = [
+    def member_forecasts(self, x: torch.Tensor, x_mark: torch.Tensor | None = None
+                         ) -> torch.Tensor:
+        """Every member's forecast, stacked: ``(members, batch, pred_len, n_vars)``."""
+        return torch.stack([
             m(x[:, -m.seq_len :], x_mark[:, -m.seq_len :] if m.uses_time_features else None)
             for m in self.members
-        ]
-        return torch.stack(preds).mean(dim=0)
+        ])
+
+    def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:
+        weights = torch.tensor(self.weights, dtype=x.dtype, device=x.device)
+        return torch.tensordot(weights, self.member_forecasts(x, x_mark), dims=1)
 
 
-def score_runs(run_dirs: list[Path], splits: list[str]) -> dict[str, float]:
-    """Score the mean forecast of ``run_dirs`` on ``splits`` (every window; one run = a
-    single model). Members must share dataset, features and pred_len; the scaler is fitted
-    on the same training rows whatever their look-back."""
+def greedy_weights(gram: np.ndarray, rounds: int = 20) -> list[int]:
+    """Ensemble selection with replacement (Caruana et al., ICML 2004) on validation.
+
+    ``gram[i, j]`` is the mean product of members i's and j's errors over the same
+    validation targets, so the MSE of a weighted mean forecast is ``w @ gram @ w``. Start
+    from the best member; each round adds the member whose copy lowers that MSE most; stop
+    when no copy helps. Returns how many copies of each member were picked.
+    """
+    counts = np.zeros(len(gram), dtype=int)
+    counts[int(np.argmin(np.diag(gram)))] = 1
+    best = float(np.min(np.diag(gram)))
+    for _ in range(rounds):
+        trials = [(counts + np.eye(len(gram), dtype=int)[k]) for k in range(len(gram))]
+        mses = [float(c @ gram @ c) / c.sum() ** 2 for c in trials]
+        k = int(np.argmin(mses))
+        if mses[k] >= best * (1 - 1e-9):
+            break
+        counts, best = trials[k], mses[k]
+    return counts.tolist()
+
+
+def _load_ensemble(run_dirs: list[Path], splits: list[str],
+                   weights: Sequence[float] | None = None
+                   ) -> tuple[Ensemble, ForecastData]:
+    """Members must share dataset, features and pred_len; the scaler is fitted on the same
+    training rows whatever their look-back."""
     loaded = [load_member(d) for d in run_dirs]
     first = loaded[0][0]
     for cfg, _ in loaded[1:]:
@@ -63,7 +98,7 @@ def score_runs(run_dirs: list[Path], splits: list[str]) -> dict[str, float]:
                 raise ConfigError(key, f"ensemble members differ ({cfg[key]} vs {first[key]})")
         if cfg.dataset != first.dataset:
             raise ConfigError("dataset", "ensemble members use different datasets")
-    model = Ensemble([m for _, m in loaded])
+    model = Ensemble([m for _, m in loaded], weights)
     series = load_series(first.dataset)
     borders = benchmark_borders(
         len(series.values), series.split, model.seq_len, series.train_frac, series.test_frac
@@ -78,6 +113,31 @@ def score_runs(run_dirs: list[Path], splits: list[str]) -> dict[str, float]:
         eval_batch_size=int(first.data.eval_batch_size),
         with_marks=model.uses_time_features,
     )
+    return model, data
+
+
+@torch.inference_mode()
+def error_gram(run_dirs: list[Path], split: str = "val") -> np.ndarray:
+    """Mean products of the members' errors over every window of ``split`` (scaled data,
+    scored channels), streamed batch by batch: members x members, for :func:`greedy_weights`."""
+    model, data = _load_ensemble(run_dirs, [split])
+    model.eval()
+    dims = data.target_dims
+    gram = torch.zeros(len(run_dirs), len(run_dirs), dtype=torch.float64)
+    count = 0
+    for x, y, x_mark in data.loader(split):
+        err = (model.member_forecasts(x, x_mark)[..., dims] - y[..., dims]).double()
+        err = err.reshape(len(run_dirs), -1)
+        gram += err @ err.T
+        count += err.shape[1]
+    return (gram / count).numpy()
+
+
+def score_runs(run_dirs: list[Path], splits: list[str],
+               weights: Sequence[float] | None = None) -> dict[str, float]:
+    """Score the (weighted) mean forecast of ``run_dirs`` on ``splits`` (every window; one
+    run = a single model)."""
+    model, data = _load_ensemble(run_dirs, splits, weights)
     scores: dict[str, float] = {}
     for split in splits:
         result = evaluate(model, data, split)

@@ -3,7 +3,8 @@
 (a) baseline with the preset's defaults, (b) learning-rate finder, (c) look-back
 candidates from the data's periodicity, (d) random search, (e) Bayesian search
 warm-started from the best random trials, (f) the top-k configurations retrained with
-several seeds, (g) one final test evaluation of baseline, best single model and ensemble.
+several seeds, (g) one final test evaluation of baseline, best single model and ensemble
+(the retrained runs picked greedily, with replacement, by validation MSE).
 Stages (a)-(f) run with ``score_test=false``: their runs never window the test split and
 each records ``splits_read`` in its metrics.json; every selection uses validation scores.
 """
@@ -21,7 +22,7 @@ from typing import Any
 import yaml
 
 from tsbench.errors import TsbenchError
-from tsbench.search.ensemble import score_runs
+from tsbench.search.ensemble import error_gram, greedy_weights, score_runs
 from tsbench.training.outputs import write_json_atomic, write_text_atomic
 
 log = logging.getLogger("tsbench.tune")
@@ -196,14 +197,18 @@ def run_recipe(overrides: list[str], recipe: Any, out_dir: Path) -> dict[str, An
         members += sorted(p.parent for p in sweep.glob("*/metrics.json"))
     val = {m: json.loads((m / "metrics.json").read_text())["val_mse"] for m in members}
     best_single = min(members, key=val.__getitem__)
+    # The ensemble: members picked greedily (with replacement) by validation MSE.
+    counts = greedy_weights(error_gram(members, "val"))
+    picked = {m: c for m, c in zip(members, counts, strict=True) if c}
 
     # (g) the one test evaluation
     entries = {
-        "baseline": [out_dir / "a_baseline"],
-        "best single": [best_single],
-        "ensemble": members,
+        "baseline": ([out_dir / "a_baseline"], None),
+        "best single": ([best_single], None),
+        "ensemble": (list(picked), list(picked.values())),
     }
-    results = {name: score_runs(dirs, ["val", "test"]) for name, dirs in entries.items()}
+    results = {name: score_runs(dirs, ["val", "test"], weights)
+               for name, (dirs, weights) in entries.items()}
     summary = {
         "overrides": overrides,
         "lr_suggested": lr,
@@ -211,6 +216,7 @@ def run_recipe(overrides: list[str], recipe: Any, out_dir: Path) -> dict[str, An
         "lookbacks": lookbacks,
         "top_configs": [{**params_of(r), "val_mse": float(r["objective"])} for r in top],
         "members": [str(m) for m in members],
+        "ensemble_weights": {str(m): c / sum(counts) for m, c in picked.items()},
         "best_single": str(best_single),
         "results": results,
         "splits_read": {"a-f": ["train", "val"], "g": ["train", "val", "test"]},
@@ -239,7 +245,7 @@ def render_report(summary: dict[str, Any]) -> str:
         "| | members | val MSE | test MSE | test MAE |",
         "|---|---:|---:|---:|---:|",
     ]
-    counts = {"baseline": 1, "best single": 1, "ensemble": len(summary["members"])}
+    counts = {"baseline": 1, "best single": 1, "ensemble": len(summary["ensemble_weights"])}
     for name, scores in summary["results"].items():
         lines.append(
             f"| {name} | {counts[name]} | {scores['val_mse']:.4f} | "
@@ -247,6 +253,9 @@ def render_report(summary: dict[str, Any]) -> str:
         )
     lines += ["", "Top configurations (validation MSE of the search trial):", ""]
     lines += [f"- {cfg}" for cfg in summary["top_configs"]]
+    lines += ["", f"Ensemble: picked greedily by validation MSE from the "
+              f"{len(summary['members'])} retrained runs (weight: run):", ""]
+    lines += [f"- {w:.3f}: `{m}`" for m, w in summary["ensemble_weights"].items()]
     lines += [
         "",
         "Stages (a)-(f) read only the training and validation splits; the test "
