@@ -85,7 +85,7 @@ def greedy_weights(gram: np.ndarray, rounds: int = 20) -> list[int]:
     return counts.tolist()
 
 
-def _load_ensemble(run_dirs: list[Path], splits: list[str],
+def load_ensemble(run_dirs: list[Path], splits: list[str],
                    weights: Sequence[float] | None = None
                    ) -> tuple[Ensemble, ForecastData]:
     """Members must share dataset, features and pred_len; the scaler is fitted on the same
@@ -120,7 +120,7 @@ def _load_ensemble(run_dirs: list[Path], splits: list[str],
 def error_gram(run_dirs: list[Path], split: str = "val") -> np.ndarray:
     """Mean products of the members' errors over every window of ``split`` (scaled data,
     scored channels), streamed batch by batch: members x members, for :func:`greedy_weights`."""
-    model, data = _load_ensemble(run_dirs, [split])
+    model, data = load_ensemble(run_dirs, [split])
     model.eval()
     dims = data.target_dims
     gram = torch.zeros(len(run_dirs), len(run_dirs), dtype=torch.float64)
@@ -137,7 +137,7 @@ def score_runs(run_dirs: list[Path], splits: list[str],
                weights: Sequence[float] | None = None) -> dict[str, float]:
     """Score the (weighted) mean forecast of ``run_dirs`` on ``splits`` (every window; one
     run = a single model)."""
-    model, data = _load_ensemble(run_dirs, splits, weights)
+    model, data = load_ensemble(run_dirs, splits, weights)
     scores: dict[str, float] = {}
     for split in splits:
         result = evaluate(model, data, split)
