@@ -21,7 +21,8 @@ def run_dirs(paths: list[str]) -> list[Path]:
     found = []
     for path in map(Path, paths):
         found += [path] if (path / "metrics.json").is_file() else sorted(
-            p.parent for p in path.glob("*/metrics.json"))
+            (p.parent for p in path.glob("*/metrics.json")),
+            key=lambda run: int(run.name) if run.name.isdigit() else run.name)
     return found
 
 
