@@ -30,11 +30,9 @@ def run_dirs(paths: list[str]) -> list[Path]:
 def window_mses(run: Path) -> torch.Tensor:
     """Test MSE of each window (scaled data, scored channels), in order."""
     model, data = load_ensemble([run], ["test"])
-    windows = data.windows("test")
     dims = data.target_dims
     errors = []
-    for start in range(0, len(windows), 256):
-        x, y, x_mark = windows.batch(torch.arange(start, min(start + 256, len(windows))))
+    for x, y, x_mark in data.loader("test"):  # every window, in order
         err = (model(x, x_mark)[..., dims] - y[..., dims]).double()
         errors.append(err.pow(2).mean(dim=(1, 2)))
     return torch.cat(errors)

@@ -76,12 +76,12 @@ def greedy_weights(gram: np.ndarray, rounds: int = 20) -> list[int]:
     counts[int(np.argmin(np.diag(gram)))] = 1
     best = float(np.min(np.diag(gram)))
     for _ in range(rounds):
-        trials = [(counts + np.eye(len(gram), dtype=int)[k]) for k in range(len(gram))]
-        mses = [float(c @ gram @ c) / c.sum() ** 2 for c in trials]
+        trials = counts + np.eye(len(gram), dtype=int)  # row k: one more copy of member k
+        mses = np.einsum("ki,ij,kj->k", trials, gram, trials) / trials.sum(axis=1) ** 2
         k = int(np.argmin(mses))
         if mses[k] >= best * (1 - 1e-9):
             break
-        counts, best = trials[k], mses[k]
+        counts, best = trials[k], float(mses[k])
     return counts.tolist()
 
 
