@@ -4,7 +4,16 @@ import numpy as np
 import pytest
 import torch
 
-from tsbench.models.layers.dropout import MIN_CHUNK, Dropout, dropout, random_bits
+from tsbench.models.layers.dropout import (
+    MIN_CHUNK,
+    Dropout,
+    add_dropout,
+    drop_thresholds,
+    dropout,
+    keep_bytes,
+    random_bits,
+    stream,
+)
 
 N = 1_000_000  # large enough for the parallel fill (more than 2 * MIN_CHUNK draws)
 
@@ -39,6 +48,27 @@ def test_gradient_is_mask_times_scale() -> None:
     torch.testing.assert_close(out, x.detach() * mask / 0.7)
 
 
+def test_residual_dropout_keeps_the_residual_and_drops_the_branch() -> None:
+    """``residual + dropout(x)`` fused: the same mask law, gradient 1 to the residual and
+    mask / (1 - p) to the branch; eval and p = 0 add plainly."""
+    torch.manual_seed(5)
+    residual = torch.randn(N, requires_grad=True)
+    x = torch.ones(N, requires_grad=True)
+    out = add_dropout(residual, x, 0.3)
+    noise = (out - residual).detach()
+    kept = noise != 0
+    assert abs(kept.float().mean().item() - 0.7) < 6 * (0.21 / N) ** 0.5
+    torch.testing.assert_close(noise[kept], torch.full_like(noise[kept], 1 / 0.7))
+    grad = torch.randn(N)
+    out.backward(grad)
+    torch.testing.assert_close(residual.grad, grad)
+    torch.testing.assert_close(x.grad, grad * noise)
+    layer = Dropout(0.3).eval()
+    a, b = torch.randn(8), torch.randn(8)
+    assert torch.equal(layer.residual(a, b), a + b)
+    assert torch.equal(add_dropout(a, b, 0.0), a + b)
+
+
 def test_eval_mode_and_p_zero_are_identity() -> None:
     x = torch.randn(32, 16)
     layer = Dropout(0.3).eval()
@@ -58,7 +88,34 @@ def test_same_seed_same_mask_whatever_the_threads() -> None:
     count = 5 * MIN_CHUNK + 3
     serial = random_bits(count, 7, workers=1)
     assert np.array_equal(serial, random_bits(count, 7, workers=4))
-    assert np.array_equal(serial, np.random.PCG64(7).random_raw(count))
+    assert np.array_equal(serial, stream(7).random_raw(count))
+    assert np.array_equal(stream(7, 5).random_raw(3), serial[5:8])
+
+
+def test_nearby_seeds_give_uniform_unrelated_bytes() -> None:
+    """Seeds 0, 1, 2, ... (hashed into PCG64 states) start uniform, unrelated streams."""
+    first = np.stack([random_bits(4, seed, 1) for seed in range(4096)]).view(np.uint8)
+    counts = np.bincount(first.ravel(), minlength=256)
+    expected = first.size / 256
+    chi2 = ((counts - expected) ** 2 / expected).sum()
+    assert chi2 < 255 + 6 * (2 * 255) ** 0.5  # chi-square, 255 dof: mean 255, sd 22.6
+    a, b = (random_bits(N // 8, seed, 1).view(np.uint8) >= 128 for seed in (10, 11))
+    assert abs(np.corrcoef(a, b)[0, 1]) < 6 / N**0.5
+
+
+@pytest.mark.parametrize("p", [0.1, 0.3, 0.05, 0.5, 255.5 / 256])
+def test_ties_are_settled_by_more_bits(p: float) -> None:
+    """Bytes above floor(256 p) keep, below drop; ties keep with the right odds."""
+    k, f = drop_thresholds(p)
+    assert k / 2**8 + f / 2**40 == round(p * 2**40) / 2**40
+    n = 1 << 22
+    raw = random_bits((n + 7) // 8, 9, 1).view(np.uint8)[:n].copy()
+    data, threshold = keep_bytes(n, p, 9, 2)
+    keep = data >= threshold
+    assert keep[raw > k].all() and not keep[raw < k].any()
+    ties = raw == k
+    tie_drop = 1 - keep[ties].mean()
+    assert abs(tie_drop - f / 2**32) < 6 * (0.25 / ties.sum()) ** 0.5
 
 
 def test_dtypes_shapes_and_strides() -> None:

@@ -42,6 +42,16 @@ def test_revin_normalizes_per_instance() -> None:
     torch.testing.assert_close(z.std(dim=1, unbiased=False), torch.ones(4, 3), atol=1e-4, rtol=0)
 
 
+@pytest.mark.parametrize("subtract_last", [False, True])
+def test_revin_statistics_are_the_biased_variance(subtract_last: bool) -> None:
+    """The official RevIN scale: sqrt(torch.var(unbiased=False) + eps), centre or not."""
+    x = series(8, 336, 7)
+    revin = RevIN(7, subtract_last=subtract_last)
+    revin.normalize(x)
+    expected = torch.sqrt(x.var(dim=1, keepdim=True, unbiased=False) + revin.eps)
+    torch.testing.assert_close(revin._scale, expected)
+
+
 def test_revin_subtract_last_centres_on_last_value() -> None:
     z = RevIN(3, subtract_last=True).normalize(series())
     torch.testing.assert_close(z[:, -1], torch.zeros(4, 3))

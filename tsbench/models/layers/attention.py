@@ -258,6 +258,6 @@ class EncoderLayer(nn.Module):
             raise ValueError("queries needs layer norm: batch norm pools over all tokens")
         attn_out, scores = self.attn(x, prev_scores, queries)
         x = x if queries is None else x[:, :queries]
-        x = self.norm1(x + self.dropout(attn_out))
-        x = self.norm2(x + self.dropout(self.ff(x)))
+        x = self.norm1(self.dropout.residual(x, attn_out))
+        x = self.norm2(self.dropout.residual(x, self.ff(x)))
         return x, scores

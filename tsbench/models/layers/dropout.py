@@ -1,19 +1,22 @@
-"""Dropout whose CPU masks are drawn fast, on all cores.
+"""Dropout whose CPU masks are drawn fast.
 
 PyTorch's CPU dropout draws its mask with ``bernoulli_``: one double-precision variate per
 element, on one thread (60 % of a PatchTST/42 training step in the reference code's
-profile). Here each element gets 32 random bits from numpy's PCG64, filled in parallel
+profile). Here each element gets one random byte from a PCG64 stream, filled in parallel
 chunks that jump ahead in one stream (so a mask depends on its seed only, not on the
-thread count), and torch's parallel elementwise kernels turn the bits into
-``keep / (1 - p)``. An element is kept with probability ``1 - p``
-(``p`` rounded to a multiple of 2**-32) and scaled by ``1 / (1 - p)``, as in
-:func:`torch.nn.functional.dropout`. Each mask's seed comes from torch's default generator,
+thread count): a byte above ``k = floor(256 p)`` keeps its element, one below drops it,
+and the 1/256 of elements whose byte equals ``k`` are settled by 32 further bits each. An
+element is kept with probability ``1 - p`` (``p`` rounded to a multiple of 2**-40) and
+scaled by ``1 / (1 - p)``, as in :func:`torch.nn.functional.dropout`. Eight times fewer
+random bits than one 32-bit word per element: on the CPU a training step spends less on
+drawing them than on using them. Each mask's seed comes from torch's default generator,
 so ``torch.manual_seed`` fixes the masks. Off the CPU and under ``torch.compile`` (whose
 kernels draw their own fused masks) this is :func:`torch.nn.functional.dropout`.
 """
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from itertools import pairwise
@@ -26,25 +29,55 @@ from torch import nn
 #: 64-bit draws below which one thread fills a whole mask (thread hand-off costs more).
 MIN_CHUNK = 1 << 17
 
+_MASK64 = (1 << 64) - 1
+#: The PCG64 increment (stream constant, odd) of every mask's stream.
+_INCREMENT = 0xDA3E39CB94B95BDB_5851F42D4C957F2D
+_threads = threading.local()
+
 
 @cache
 def _executor(workers: int) -> ThreadPoolExecutor:
     return ThreadPoolExecutor(workers, thread_name_prefix="tsbench-dropout")
 
 
+def _splitmix64(z: int) -> int:
+    z = (z + 0x9E3779B97F4A7C15) & _MASK64
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return z ^ (z >> 31)
+
+
+def stream(seed: int, offset: int = 0) -> np.random.PCG64:
+    """PCG64 at output ``offset`` of the stream of ``seed`` (its 128-bit state is
+    SplitMix64-hashed from the seed). One generator per thread is re-set, not built:
+    building a ``PCG64`` costs several times more inside a training step than out of it.
+    """
+    generator = getattr(_threads, "generator", None)
+    if generator is None:
+        generator = _threads.generator = np.random.PCG64(0)
+    high = _splitmix64(seed & _MASK64)
+    generator.state = {
+        "bit_generator": "PCG64",
+        "state": {"state": (high << 64) | _splitmix64(high), "inc": _INCREMENT},
+        "has_uint32": 0,
+        "uinteger": 0,
+    }
+    if offset:
+        generator.advance(offset)
+    return generator
+
+
 def random_bits(count: int, seed: int, workers: int) -> np.ndarray:
-    """The first ``count`` 64-bit outputs of ``PCG64(seed)``, filled by up to ``workers``
+    """The first ``count`` 64-bit outputs of ``stream(seed)``, filled by up to ``workers``
     threads (each jumps ahead to its chunk; numpy fills without holding the GIL)."""
     chunks = max(1, min(workers, count // MIN_CHUNK))
     if chunks == 1:
-        return np.random.PCG64(seed).random_raw(count)
+        return stream(seed).random_raw(count)
     out = np.empty(count, dtype=np.uint64)
     bounds = [count * i // chunks for i in range(chunks + 1)]
 
     def fill(start: int, end: int) -> None:
-        stream = np.random.PCG64(seed)
-        stream.advance(start)
-        out[start:end] = stream.random_raw(end - start)
+        out[start:end] = stream(seed, start).random_raw(end - start)
 
     spans = list(pairwise(bounds))
     futures = [_executor(chunks - 1).submit(fill, *span) for span in spans[1:]]
@@ -54,20 +87,43 @@ def random_bits(count: int, seed: int, workers: int) -> np.ndarray:
     return out
 
 
-def keep_threshold(p: float) -> int:
-    """The signed 32-bit threshold ``t`` with P(uniform int32 >= t) = 1 - p (to 2**-32)."""
-    return min(round(p * 2**32), 2**32 - 1) - 2**31
+def drop_thresholds(p: float) -> tuple[int, int]:
+    """``(k, f)`` with ``p = k / 2**8 + f / 2**40`` (to 2**-41): an element is dropped when
+    its random byte is below ``k``, or equals ``k`` and its 32 tie-break bits are below ``f``."""
+    t = min(max(round(p * 2**40), 0), 2**40 - 1)
+    return t >> 32, t & 0xFFFFFFFF
+
+
+def keep_bytes(n: int, p: float, seed: int, workers: int) -> tuple[np.ndarray, int]:
+    """``n`` random bytes and a threshold: an element is kept where its byte is at least
+    the threshold, with probability ``1 - p`` (to 2**-41).
+
+    The bytes are the first ``ceil(n / 8)`` outputs of ``stream(seed)``; the ties (byte ==
+    ``k``) take 32 bits each from the outputs after them and are rewritten to 255 (kept)
+    or 0 (dropped)."""
+    k, f = drop_thresholds(p)
+    words = (n + 7) // 8
+    data = random_bits(words, seed, workers).view(np.uint8)[:n]
+    if f == 0:
+        return data, k
+    ties = np.flatnonzero(data == k)
+    if ties.size:
+        tie_bits = stream(seed, words).random_raw((ties.size + 1) // 2)
+        kept = tie_bits.view(np.uint32)[: ties.size] >= f
+        data[ties] = np.where(kept, 255, 0).astype(np.uint8)
+    return data, min(k + 1, 255)
 
 
 def dropout_noise(x: torch.Tensor, p: float) -> torch.Tensor:
     """A tensor like ``x`` holding ``1 / (1 - p)`` with probability ``1 - p``, else 0."""
     if x.device.type != "cpu":
         return torch.empty_like(x).bernoulli_(1.0 - p).div_(1.0 - p)
-    n = x.numel()
     seed = int(torch.empty((), dtype=torch.int64).random_())
-    words = random_bits((n + 1) // 2, seed, torch.get_num_threads())
-    bits = torch.from_numpy(words.view(np.int32))[:n].view(x.shape)
-    return bits.ge(keep_threshold(p)).to(x.dtype).mul_(1.0 / (1.0 - p))
+    data, threshold = keep_bytes(x.numel(), p, seed, torch.get_num_threads())
+    # numpy's one-thread compare and multiply beat torch's for these uint8 -> float passes.
+    dtype = np.float64 if x.dtype == torch.float64 else np.float32
+    noise = np.multiply(data >= threshold, dtype(1.0 / (1.0 - p)), dtype=dtype)
+    return torch.from_numpy(noise).view(x.shape).to(x.dtype)
 
 
 def dropout(x: torch.Tensor, p: float, training: bool = True) -> torch.Tensor:
@@ -77,6 +133,17 @@ def dropout(x: torch.Tensor, p: float, training: bool = True) -> torch.Tensor:
     if not 0.0 < p < 1.0 or x.device.type != "cpu" or torch.compiler.is_compiling():
         return F.dropout(x, p, training)
     return x * dropout_noise(x, p)
+
+
+def add_dropout(residual: torch.Tensor, x: torch.Tensor, p: float, training: bool = True
+                ) -> torch.Tensor:
+    """``residual + dropout(x, p)``: on the CPU fast path one ``addcmul`` (one kernel and
+    one autograd node instead of two)."""
+    if not training or p == 0.0:
+        return residual + x
+    if not 0.0 < p < 1.0 or x.device.type != "cpu" or torch.compiler.is_compiling():
+        return residual + F.dropout(x, p, training)
+    return torch.addcmul(residual, x, dropout_noise(x, p))
 
 
 class Dropout(nn.Module):
@@ -90,6 +157,10 @@ class Dropout(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return dropout(x, self.p, self.training)
+
+    def residual(self, residual: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """``residual + self(x)``, fused (see :func:`add_dropout`)."""
+        return add_dropout(residual, x, self.p, self.training)
 
     def extra_repr(self) -> str:
         return f"p={self.p}"
