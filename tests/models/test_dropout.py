@@ -8,9 +8,9 @@ from tsbench.models.layers.dropout import (
     MIN_CHUNK,
     Dropout,
     add_dropout,
-    drop_thresholds,
     dropout,
-    keep_bytes,
+    extra_drops,
+    keep_mask,
     random_bits,
     stream,
 )
@@ -103,21 +103,28 @@ def test_nearby_seeds_give_uniform_unrelated_bytes() -> None:
     assert abs(np.corrcoef(a, b)[0, 1]) < 6 / N**0.5
 
 
-@pytest.mark.parametrize("p", [0.1, 0.3, 0.05, 0.5, 255.5 / 256])
-def test_ties_are_settled_by_more_bits(p: float) -> None:
-    """Bytes above floor(256 p) keep, below drop; ties keep with the right odds."""
-    k, f = drop_thresholds(p)
-    assert k / 2**8 + f / 2**40 == round(p * 2**40) / 2**40
-    n = 1 << 22
-    raw = random_bits((n + 7) // 8, 9, 1).view(np.uint8)[:n].copy()
-    data, threshold = keep_bytes(n, p, 9, 2)
-    keep = data >= threshold
-    assert keep[raw > k].all() and not keep[raw < k].any()
-    ties = raw == k
-    tie_drop = 1 - keep[ties].mean()
-    assert abs(tie_drop - f / 2**32) < 6 * (0.25 / ties.sum()) ** 0.5
+def test_extra_drops_are_bernoulli_positions() -> None:
+    """Geometric skips give increasing positions, each element hit with probability q."""
+    n, q = 1 << 22, 0.003
+    positions = extra_drops(n, q, np.random.Generator(np.random.PCG64(11)))
+    assert positions.dtype == np.int64 and np.all(np.diff(positions) > 0)
+    assert positions[0] >= 0 and positions[-1] < n
+    assert abs(positions.size / n - q) < 6 * (q * (1 - q) / n) ** 0.5
+    halves = np.bincount(positions * 2 // n, minlength=2) / (n / 2)  # no clumping at one end
+    assert np.all(np.abs(halves - q) < 6 * (q / (n / 2)) ** 0.5)
+    assert extra_drops(n, 0.0, np.random.Generator(np.random.PCG64(11))).size == 0
 
 
+@pytest.mark.parametrize("p", [25.99 / 256, 0.1, 0.3, 0.5, 255.5 / 256])
+def test_keep_rate_between_byte_steps(p: float) -> None:
+    """A byte alone would drop floor(256 p) / 256 (up to 0.0039 short of p): the extra
+    drops make up the rest, so the keep rate is 1 - p."""
+    n = 1 << 22  # 4 chunks of MIN_CHUNK words: the fill and the extra drops span threads
+    keep = keep_mask(n, p, 9, 4)
+    assert abs(keep.mean() - (1 - p)) < 6 * (p * (1 - p) / n) ** 0.5
+    raw = random_bits((n + 7) // 8, 9, 1).view(np.uint8)[:n]
+    assert not keep[raw < int(p * 256)].any()  # low bytes always drop
+    assert np.array_equal(keep, keep_mask(n, p, 9, 1))  # the same mask on one thread
 def test_dtypes_shapes_and_strides() -> None:
     torch.manual_seed(4)
     x = torch.randn(40, 30, dtype=torch.float64).t()  # non-contiguous

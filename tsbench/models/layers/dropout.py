@@ -4,13 +4,14 @@ PyTorch's CPU dropout draws its mask with ``bernoulli_``: one double-precision v
 element, on one thread (60 % of a PatchTST/42 training step in the reference code's
 profile). Here each element gets one random byte from a PCG64 stream, filled in parallel
 chunks that jump ahead in one stream (so a mask depends on its seed only, not on the
-thread count): a byte above ``k = floor(256 p)`` keeps its element, one below drops it,
-and the 1/256 of elements whose byte equals ``k`` are settled by 32 further bits each. An
-element is kept with probability ``1 - p`` (``p`` rounded to a multiple of 2**-40) and
-scaled by ``1 / (1 - p)``, as in :func:`torch.nn.functional.dropout`. Eight times fewer
-random bits than one 32-bit word per element: on the CPU a training step spends less on
-drawing them than on using them. Each mask's seed comes from torch's default generator,
-so ``torch.manual_seed`` fixes the masks. Off the CPU and under ``torch.compile`` (whose
+thread count): a byte below ``k = floor(256 p)`` drops its element, and of the rest each
+is dropped with the small remaining probability ``q = (p - k/256) / (1 - k/256)``, whose
+rare positions are drawn by geometric skips (one uniform per extra drop, not one per
+element). An element is thus dropped with probability ``p`` (to float64 rounding) and a
+kept one scaled by ``1 / (1 - p)``, as in :func:`torch.nn.functional.dropout`. Eight times
+fewer random bits than one 32-bit word per element: on the CPU a training step spends
+less on drawing them than on using them. Each mask's seed comes from torch's default
+generator, so ``torch.manual_seed`` fixes the masks. Off the CPU and under ``torch.compile`` (whose
 kernels draw their own fused masks) this is :func:`torch.nn.functional.dropout`.
 """
 
@@ -55,6 +56,7 @@ def stream(seed: int, offset: int = 0) -> np.random.PCG64:
     generator = getattr(_threads, "generator", None)
     if generator is None:
         generator = _threads.generator = np.random.PCG64(0)
+        _threads.numbers = np.random.Generator(generator)
     high = _splitmix64(seed & _MASK64)
     generator.state = {
         "bit_generator": "PCG64",
@@ -69,7 +71,8 @@ def stream(seed: int, offset: int = 0) -> np.random.PCG64:
 
 def random_bits(count: int, seed: int, workers: int) -> np.ndarray:
     """The first ``count`` 64-bit outputs of ``stream(seed)``, filled by up to ``workers``
-    threads (each jumps ahead to its chunk; numpy fills without holding the GIL)."""
+    threads (each jumps ahead to its chunk; numpy fills without holding the GIL). Leaves
+    this thread's generator at output ``count``: it fills the last chunk."""
     chunks = max(1, min(workers, count // MIN_CHUNK))
     if chunks == 1:
         return stream(seed).random_raw(count)
@@ -80,38 +83,39 @@ def random_bits(count: int, seed: int, workers: int) -> np.ndarray:
         out[start:end] = stream(seed, start).random_raw(end - start)
 
     spans = list(pairwise(bounds))
-    futures = [_executor(chunks - 1).submit(fill, *span) for span in spans[1:]]
-    fill(*spans[0])  # this thread fills the first chunk
+    futures = [_executor(chunks - 1).submit(fill, *span) for span in spans[:-1]]
+    fill(*spans[-1])
     for future in futures:
         future.result()
     return out
 
 
-def drop_thresholds(p: float) -> tuple[int, int]:
-    """``(k, f)`` with ``p = k / 2**8 + f / 2**40`` (to 2**-41): an element is dropped when
-    its random byte is below ``k``, or equals ``k`` and its 32 tie-break bits are below ``f``."""
-    t = min(max(round(p * 2**40), 0), 2**40 - 1)
-    return t >> 32, t & 0xFFFFFFFF
+def extra_drops(n: int, q: float, numbers: np.random.Generator) -> np.ndarray:
+    """The increasing positions in ``range(n)`` where independent Bernoulli(``q``) draws
+    come up 1, found by geometric skips: one draw per success, not one per element."""
+    if q <= 0.0:
+        return np.empty(0, dtype=np.int64)
+    found: list[np.ndarray] = []
+    last = -1
+    while last < n:
+        expected = (n - last) * q
+        gaps = numbers.geometric(q, int(expected + 6 * expected**0.5) + 16)
+        gaps[0] += last  # gaps count trials: the first success is at last + gaps[0]
+        found.append(np.cumsum(gaps, out=gaps))
+        last = int(found[-1][-1])
+    positions = np.concatenate(found) if len(found) > 1 else found[0]
+    return positions[: np.searchsorted(positions, n)]
 
 
-def keep_bytes(n: int, p: float, seed: int, workers: int) -> tuple[np.ndarray, int]:
-    """``n`` random bytes and a threshold: an element is kept where its byte is at least
-    the threshold, with probability ``1 - p`` (to 2**-41).
+def keep_mask(n: int, p: float, seed: int, workers: int) -> np.ndarray:
+    """Which of ``n`` elements dropout keeps: each with probability ``1 - p``, independently.
 
-    The bytes are the first ``ceil(n / 8)`` outputs of ``stream(seed)``; the ties (byte ==
-    ``k``) take 32 bits each from the outputs after them and are rewritten to 255 (kept)
-    or 0 (dropped)."""
-    k, f = drop_thresholds(p)
-    words = (n + 7) // 8
-    data = random_bits(words, seed, workers).view(np.uint8)[:n]
-    if f == 0:
-        return data, k
-    ties = np.flatnonzero(data == k)
-    if ties.size:
-        tie_bits = stream(seed, words).random_raw((ties.size + 1) // 2)
-        kept = tie_bits.view(np.uint32)[: ties.size] >= f
-        data[ties] = np.where(kept, 255, 0).astype(np.uint8)
-    return data, min(k + 1, 255)
+    Bytes are the first ``ceil(n / 8)`` outputs of ``stream(seed)``; the extra drops'
+    draws follow them in the same stream."""
+    k = min(int(p * 256), 255)
+    keep = random_bits((n + 7) // 8, seed, workers).view(np.uint8)[:n] >= k
+    keep[extra_drops(n, (p - k / 256) / (1 - k / 256), _threads.numbers)] = False
+    return keep
 
 
 def dropout_noise(x: torch.Tensor, p: float) -> torch.Tensor:
@@ -119,10 +123,10 @@ def dropout_noise(x: torch.Tensor, p: float) -> torch.Tensor:
     if x.device.type != "cpu":
         return torch.empty_like(x).bernoulli_(1.0 - p).div_(1.0 - p)
     seed = int(torch.empty((), dtype=torch.int64).random_())
-    data, threshold = keep_bytes(x.numel(), p, seed, torch.get_num_threads())
-    # numpy's one-thread compare and multiply beat torch's for these uint8 -> float passes.
+    keep = keep_mask(x.numel(), p, seed, torch.get_num_threads())
+    # numpy's one-thread pass beats torch's bool -> float conversion at these sizes.
     dtype = np.float64 if x.dtype == torch.float64 else np.float32
-    noise = np.multiply(data >= threshold, dtype(1.0 / (1.0 - p)), dtype=dtype)
+    noise = np.multiply(keep, dtype(1.0 / (1.0 - p)), dtype=dtype)
     return torch.from_numpy(noise).view(x.shape).to(x.dtype)
 
 

@@ -1,0 +1,151 @@
+"""What the pieces of a training step cost: tsbench's bare step (fixed batch, Adam, no
+Lightning) against variants with one piece swapped, in one process.
+
+The host's speed drifts by ±15 % within minutes, so the variants alternate every
+``--per`` steps for ``--rounds`` rounds (order reversed every other round) and the figure
+is the median over rounds of (current step time / variant step time): above 1, the
+variant is faster. Variants:
+
+- ``word masks``: dropout masks as before session 3: ``np.random.PCG64(seed)`` built per
+  mask, one 32-bit word per element, thresholded by torch (``ge``/``to``/``mul_``).
+- ``fixed bits``: the same thresholding of one fixed set of words per shape, no random
+  numbers drawn at all (a bound, not a dropout).
+- ``bytes only``: the current byte masks without the extra drops (``p`` then rounds down
+  to a multiple of 1/256: a measurement, not a dropout).
+- ``torch.var RevIN``: RevIN's scale from ``torch.var`` instead of two passes.
+
+    TSBENCH_DATA_DIR=... python benchmarks/step_variants.py --config itransformer
+    python benchmarks/step_variants.py --config patchtst42 --per 3 --rounds 10
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable
+
+import numpy as np
+import pytorch_lightning as pl
+import torch
+from throughput import CONFIGS, compose, machine, setup
+
+from tsbench.models.layers import attention, dropout, revin
+from tsbench.training.allocator import keep_freed_memory, skip_deterministic_fill
+from tsbench.training.module import ForecastModule
+from tsbench.training.run import make_data
+from tsbench.training.threads import apply_threads
+
+Noise = Callable[[torch.Tensor, float], torch.Tensor]
+
+
+def _seed() -> int:
+    return int(torch.empty((), dtype=torch.int64).random_())
+
+
+def _word_threshold(p: float) -> int:
+    return min(round(p * 2**32), 2**32 - 1) - 2**31
+
+
+def word_masks(x: torch.Tensor, p: float) -> torch.Tensor:
+    n = x.numel()
+    words = np.random.PCG64(_seed()).random_raw((n + 1) // 2)
+    bits = torch.from_numpy(words.view(np.int32))[:n].view(x.shape)
+    return bits.ge(_word_threshold(p)).to(x.dtype).mul_(1.0 / (1.0 - p))
+
+
+_FIXED: dict[int, np.ndarray] = {}
+
+
+def fixed_bits(x: torch.Tensor, p: float) -> torch.Tensor:
+    n = x.numel()
+    words = _FIXED.setdefault(n, np.random.PCG64(n).random_raw((n + 1) // 2))
+    bits = torch.from_numpy(words.view(np.int32))[:n].view(x.shape)
+    return bits.ge(_word_threshold(p)).to(x.dtype).mul_(1.0 / (1.0 - p))
+
+
+def bytes_only(x: torch.Tensor, p: float) -> torch.Tensor:
+    n = x.numel()
+    data = dropout.random_bits((n + 7) // 8, _seed(), torch.get_num_threads())
+    keep = data.view(np.uint8)[:n] >= int(p * 256)
+    noise = np.multiply(keep, np.float32(1.0 / (1.0 - p)), dtype=np.float32)
+    return torch.from_numpy(noise).view(x.shape)
+
+
+def var_normalize(self: revin.RevIN, x: torch.Tensor) -> torch.Tensor:
+    x_detached = x.detach()
+    mean = x_detached.mean(dim=1, keepdim=True)
+    self._center = x_detached[:, -1:, :] if self.subtract_last else mean
+    self._scale = torch.sqrt(x_detached.var(dim=1, keepdim=True, unbiased=False) + self.eps)
+    x = (x - self._center) / self._scale
+    return x * self.weight + self.bias if self.affine else x
+
+
+CURRENT = (dropout.dropout_noise, revin.RevIN.normalize)
+VARIANTS: dict[str, tuple[Noise, Callable]] = {
+    "current": CURRENT,
+    "word masks": (word_masks, CURRENT[1]),
+    "fixed bits": (fixed_bits, CURRENT[1]),
+    "bytes only": (bytes_only, CURRENT[1]),
+    "torch.var RevIN": (CURRENT[0], var_normalize),
+}
+
+
+def use(name: str) -> None:
+    noise, normalize = VARIANTS[name]
+    dropout.dropout_noise = attention.dropout_noise = noise
+    revin.RevIN.normalize = normalize
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--config", choices=sorted(CONFIGS), default="itransformer")
+    parser.add_argument("--per", type=int, default=10, help="steps per variant and round")
+    parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--variants", default=",".join(VARIANTS),
+                        help="comma-separated; the first is the reference")
+    args = parser.parse_args()
+    names = args.variants.split(",")
+    cfg = compose(args.config, [])
+    apply_threads(cfg.trainer.num_threads)
+    keep_freed_memory()
+    skip_deterministic_fill()
+    pl.seed_everything(int(cfg.seed), verbose=False)
+    series, ranges, model = setup(cfg)
+    data = make_data(cfg, series, ranges, with_marks=model.uses_time_features)
+    module = ForecastModule(model, cfg.optim, 1e-4, data.target_dims, 10, 1)
+    optimizer = module.configure_optimizers()["optimizer"]
+    batch = next(iter(data.train_dataloader()))
+    model.train()
+
+    def steps(count: int) -> float:
+        start = time.perf_counter()
+        for _ in range(count):
+            optimizer.zero_grad(set_to_none=True)
+            module.training_step(batch, 0).backward()
+            optimizer.step()
+        return (time.perf_counter() - start) / count * 1000
+
+    for name in names:  # warm-up
+        use(name)
+        steps(args.per)
+    times: dict[str, list[float]] = {name: [] for name in names}
+    for round_ in range(args.rounds):
+        for name in names if round_ % 2 == 0 else names[::-1]:
+            use(name)
+            steps(1)
+            times[name].append(steps(args.per))
+    use("current")
+    print(f"Machine: {machine()}\n\n{CONFIGS[args.config][0]}, bare step, "
+          f"{torch.get_num_threads()} threads, {args.rounds} rounds of {args.per} steps\n")
+    print(f"| variant | median ms/step | {names[0]} / variant (median, quartiles) |")
+    print("|---|---:|---:|")
+    for name in names:
+        ratios = [a / b for a, b in zip(times[names[0]], times[name], strict=True)]
+        q1, _, q3 = statistics.quantiles(ratios)
+        print(f"| {name} | {statistics.median(times[name]):.2f} | "
+              f"{statistics.median(ratios):.3f} ({q1:.3f}–{q3:.3f}) |")
+
+
+if __name__ == "__main__":
+    main()
