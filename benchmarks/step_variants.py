@@ -43,15 +43,16 @@ def _seed() -> int:
     return int(torch.empty((), dtype=torch.int64).random_())
 
 
-def _word_threshold(p: float) -> int:
-    return min(round(p * 2**32), 2**32 - 1) - 2**31
+def _threshold_words(words: np.ndarray, x: torch.Tensor, p: float) -> torch.Tensor:
+    """Session 2's thresholding: 32 bits per element, torch's ``ge``/``to``/``mul_``."""
+    bits = torch.from_numpy(words.view(np.int32))[: x.numel()].view(x.shape)
+    threshold = min(round(p * 2**32), 2**32 - 1) - 2**31
+    return bits.ge(threshold).to(x.dtype).mul_(1.0 / (1.0 - p))
 
 
 def word_masks(x: torch.Tensor, p: float) -> torch.Tensor:
-    n = x.numel()
-    words = np.random.PCG64(_seed()).random_raw((n + 1) // 2)
-    bits = torch.from_numpy(words.view(np.int32))[:n].view(x.shape)
-    return bits.ge(_word_threshold(p)).to(x.dtype).mul_(1.0 / (1.0 - p))
+    words = np.random.PCG64(_seed()).random_raw((x.numel() + 1) // 2)
+    return _threshold_words(words, x, p)
 
 
 _FIXED: dict[int, np.ndarray] = {}
@@ -59,9 +60,8 @@ _FIXED: dict[int, np.ndarray] = {}
 
 def fixed_bits(x: torch.Tensor, p: float) -> torch.Tensor:
     n = x.numel()
-    words = _FIXED.setdefault(n, np.random.PCG64(n).random_raw((n + 1) // 2))
-    bits = torch.from_numpy(words.view(np.int32))[:n].view(x.shape)
-    return bits.ge(_word_threshold(p)).to(x.dtype).mul_(1.0 / (1.0 - p))
+    return _threshold_words(_FIXED.setdefault(n, np.random.PCG64(n).random_raw((n + 1) // 2)),
+                            x, p)
 
 
 def bytes_only(x: torch.Tensor, p: float) -> torch.Tensor:

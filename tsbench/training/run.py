@@ -100,30 +100,34 @@ def run(cfg: DictConfig, run_dir: Path, parallel_jobs: int = 1) -> dict[str, Any
     threads = apply_threads(cfg.trainer.num_threads, parallel_jobs)
     keep_freed_memory()
     try:
-        skip_deterministic_fill()
-        pl.seed_everything(int(cfg.seed), workers=True, verbose=False)
-        series = load_series(cfg.dataset)
-        borders = benchmark_borders(len(series.values), series.split, int(cfg.seq_len),
-                                    series.train_frac, series.test_frac)
-        write_text_atomic(run_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
-        logger = build_logger(cfg, run_dir)
-        if cfg.cv.name == "tscv":
-            from tsbench.training.crossval import cross_validate
-
-            metrics = cross_validate(cfg, series, borders, run_dir, logger)
-        else:
-            ranges = {"train": borders.train, "val": borders.val}
-            if cfg.score_test:
-                ranges["test"] = borders.test
-            metrics, model, data = fit_and_score(cfg, series, ranges, run_dir, logger)
-            _plot(model, data, series, run_dir, cfg)
-        metrics["objective"] = metrics[OBJECTIVE[str(cfg.cv.name)]]
-        metrics.update(seed=int(cfg.seed), threads=threads)
-        log_final_metrics(logger, metrics)
-        write_json_atomic(run_dir / "metrics.json", metrics)
-        log_artifacts(logger, run_dir)
+        return _run(cfg, run_dir, threads)
     finally:
         release_freed_memory()  # also when the run fails: a sweep's worker goes on
+
+
+def _run(cfg: DictConfig, run_dir: Path, threads: int) -> dict[str, Any]:
+    skip_deterministic_fill()
+    pl.seed_everything(int(cfg.seed), workers=True, verbose=False)
+    series = load_series(cfg.dataset)
+    borders = benchmark_borders(len(series.values), series.split, int(cfg.seq_len),
+                                series.train_frac, series.test_frac)
+    write_text_atomic(run_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
+    logger = build_logger(cfg, run_dir)
+    if cfg.cv.name == "tscv":
+        from tsbench.training.crossval import cross_validate
+
+        metrics = cross_validate(cfg, series, borders, run_dir, logger)
+    else:
+        ranges = {"train": borders.train, "val": borders.val}
+        if cfg.score_test:
+            ranges["test"] = borders.test
+        metrics, model, data = fit_and_score(cfg, series, ranges, run_dir, logger)
+        _plot(model, data, series, run_dir, cfg)
+    metrics["objective"] = metrics[OBJECTIVE[str(cfg.cv.name)]]
+    metrics.update(seed=int(cfg.seed), threads=threads)
+    log_final_metrics(logger, metrics)
+    write_json_atomic(run_dir / "metrics.json", metrics)
+    log_artifacts(logger, run_dir)
     return metrics
 
 

@@ -6,7 +6,7 @@ profile). Here each element gets one random byte from a PCG64 stream, filled in 
 chunks that jump ahead in one stream (so a mask depends on its seed only, not on the
 thread count): a byte below ``k = floor(256 p)`` drops its element, and of the rest each
 is dropped with the small remaining probability ``q = (p - k/256) / (1 - k/256)``, whose
-rare positions are drawn by geometric skips (one uniform per extra drop, not one per
+rare positions are drawn by geometric skips (one draw per extra drop, not one per
 element). An element is thus dropped with probability ``p`` (to float64 rounding) and a
 kept one scaled by ``1 / (1 - p)``, as in :func:`torch.nn.functional.dropout`. Eight times
 fewer random bits than one 32-bit word per element: on the CPU a training step spends
@@ -48,15 +48,19 @@ def _splitmix64(z: int) -> int:
     return z ^ (z >> 31)
 
 
+def _thread_generator() -> np.random.Generator:
+    """This thread's generator (a PCG64 underneath), built once: building one costs
+    several times more inside a training step than out of it."""
+    numbers = getattr(_threads, "numbers", None)
+    if numbers is None:
+        numbers = _threads.numbers = np.random.Generator(np.random.PCG64(0))
+    return numbers
+
+
 def stream(seed: int, offset: int = 0) -> np.random.PCG64:
-    """PCG64 at output ``offset`` of the stream of ``seed`` (its 128-bit state is
-    SplitMix64-hashed from the seed). One generator per thread is re-set, not built:
-    building a ``PCG64`` costs several times more inside a training step than out of it.
-    """
-    generator = getattr(_threads, "generator", None)
-    if generator is None:
-        generator = _threads.generator = np.random.PCG64(0)
-        _threads.numbers = np.random.Generator(generator)
+    """This thread's PCG64, set to output ``offset`` of the stream of ``seed`` (its 128-bit
+    state is SplitMix64-hashed from the seed)."""
+    generator = _thread_generator().bit_generator
     high = _splitmix64(seed & _MASK64)
     generator.state = {
         "bit_generator": "PCG64",
@@ -114,7 +118,7 @@ def keep_mask(n: int, p: float, seed: int, workers: int) -> np.ndarray:
     draws follow them in the same stream."""
     k = min(int(p * 256), 255)
     keep = random_bits((n + 7) // 8, seed, workers).view(np.uint8)[:n] >= k
-    keep[extra_drops(n, (p - k / 256) / (1 - k / 256), _threads.numbers)] = False
+    keep[extra_drops(n, (p - k / 256) / (1 - k / 256), _thread_generator())] = False
     return keep
 
 
@@ -130,11 +134,16 @@ def dropout_noise(x: torch.Tensor, p: float) -> torch.Tensor:
     return torch.from_numpy(noise).view(x.shape).to(x.dtype)
 
 
+def _fast_path(x: torch.Tensor, p: float, training: bool) -> bool:
+    return (training and 0.0 < p < 1.0 and x.device.type == "cpu"
+            and not torch.compiler.is_compiling())
+
+
 def dropout(x: torch.Tensor, p: float, training: bool = True) -> torch.Tensor:
     """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)``."""
     if not training or p == 0.0:
         return x
-    if not 0.0 < p < 1.0 or x.device.type != "cpu" or torch.compiler.is_compiling():
+    if not _fast_path(x, p, training):
         return F.dropout(x, p, training)
     return x * dropout_noise(x, p)
 
@@ -143,11 +152,9 @@ def add_dropout(residual: torch.Tensor, x: torch.Tensor, p: float, training: boo
                 ) -> torch.Tensor:
     """``residual + dropout(x, p)``: on the CPU fast path one ``addcmul`` (one kernel and
     one autograd node instead of two)."""
-    if not training or p == 0.0:
-        return residual + x
-    if not 0.0 < p < 1.0 or x.device.type != "cpu" or torch.compiler.is_compiling():
-        return residual + F.dropout(x, p, training)
-    return torch.addcmul(residual, x, dropout_noise(x, p))
+    if _fast_path(x, p, training):
+        return torch.addcmul(residual, x, dropout_noise(x, p))
+    return residual + dropout(x, p, training)
 
 
 class Dropout(nn.Module):
