@@ -13,6 +13,10 @@ variant is faster. Variants:
 - ``bytes only``: the current byte masks without the extra drops (``p`` then rounds down
   to a multiple of 1/256: a measurement, not a dropout).
 - ``torch.var RevIN``: RevIN's scale from ``torch.var`` instead of two passes.
+- ``mask per call``: every dropout mask drawn on its own (before session 4) instead of one
+  draw per training pass (:class:`tsbench.models.layers.dropout.PassMasks`).
+
+The first three replace the whole mask function, so they also draw each mask on its own.
 
     TSBENCH_DATA_DIR=... python benchmarks/step_variants.py --config itransformer
     python benchmarks/step_variants.py --config patchtst42 --per 3 --rounds 10
@@ -81,20 +85,26 @@ def var_normalize(self: revin.RevIN, x: torch.Tensor) -> torch.Tensor:
     return x * self.weight + self.bias if self.affine else x
 
 
-CURRENT = (dropout.dropout_noise, revin.RevIN.normalize)
-VARIANTS: dict[str, tuple[Noise, Callable]] = {
+def own_draw(self: dropout.PassMasks, x: torch.Tensor, p: float) -> torch.Tensor:
+    return dropout._flat_noise(x.numel(), p, x.dtype).view(x.shape)
+
+
+CURRENT = (dropout.dropout_noise, revin.RevIN.normalize, dropout.PassMasks.take)
+VARIANTS: dict[str, tuple[Noise, Callable, Callable]] = {
     "current": CURRENT,
-    "word masks": (word_masks, CURRENT[1]),
-    "fixed bits": (fixed_bits, CURRENT[1]),
-    "bytes only": (bytes_only, CURRENT[1]),
-    "torch.var RevIN": (CURRENT[0], var_normalize),
+    "word masks": (word_masks, CURRENT[1], CURRENT[2]),
+    "fixed bits": (fixed_bits, CURRENT[1], CURRENT[2]),
+    "bytes only": (bytes_only, CURRENT[1], CURRENT[2]),
+    "torch.var RevIN": (CURRENT[0], var_normalize, CURRENT[2]),
+    "mask per call": (CURRENT[0], CURRENT[1], own_draw),
 }
 
 
 def use(name: str) -> None:
-    noise, normalize = VARIANTS[name]
+    noise, normalize, take = VARIANTS[name]
     dropout.dropout_noise = attention.dropout_noise = noise
     revin.RevIN.normalize = normalize
+    dropout.PassMasks.take = take
 
 
 def main() -> None:

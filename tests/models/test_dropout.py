@@ -7,8 +7,10 @@ import torch
 from tsbench.models.layers.dropout import (
     MIN_CHUNK,
     Dropout,
+    PassMasks,
     add_dropout,
     dropout,
+    dropout_noise,
     extra_drops,
     keep_mask,
     random_bits,
@@ -125,6 +127,64 @@ def test_keep_rate_between_byte_steps(p: float) -> None:
     raw = random_bits((n + 7) // 8, 9, 1).view(np.uint8)[:n]
     assert not keep[raw < int(p * 256)].any()  # low bytes always drop
     assert np.array_equal(keep, keep_mask(n, p, 9, 1))  # the same mask on one thread
+def _pass(masks: PassMasks, shapes: list[tuple[int, ...]], p: float) -> list[torch.Tensor]:
+    with masks.drawing():
+        return [dropout_noise(torch.empty(shape), p) for shape in shapes]
+
+
+def test_pass_masks_draw_each_pass_together_disjoint_and_reproducibly() -> None:
+    shapes, p = [(500, 64), (200,), (30, 40)], 0.3
+    torch.manual_seed(5)
+    masks = PassMasks()
+    passes = [_pass(masks, shapes, p) for _ in range(4)]
+    first, later = passes[0], passes[1:]
+    # The first pass draws per mask; later ones slice one draw sized by the previous pass.
+    assert len({m.untyped_storage().data_ptr() for m in first}) == 3
+    for masks_of_pass in later:
+        assert len({m.untyped_storage().data_ptr() for m in masks_of_pass}) == 1
+    kept = torch.cat([m.flatten() for one in later for m in one]) != 0
+    n = kept.numel()
+    assert abs(kept.float().mean().item() - (1 - p)) < 6 * (p * (1 - p) / n) ** 0.5
+    for one in passes:  # every mask holds only 0 and 1 / (1 - p)
+        for mask in one:
+            assert torch.all((mask == 0) | (mask == torch.tensor(1 / (1 - p))))
+    # Slices of one draw do not repeat each other, nor do passes.
+    a, b = later[0][0].flatten()[:200] != 0, later[0][1] != 0
+    assert not torch.equal(a, b) and not torch.equal(later[0][0], later[1][0])
+    torch.manual_seed(5)
+    again = PassMasks()
+    assert all(torch.equal(x, y) for one, two in zip(passes, [_pass(again, shapes, p)
+               for _ in range(4)], strict=True) for x, y in zip(one, two, strict=True))
+
+
+def test_pass_masks_serve_larger_requests_and_other_rates_on_their_own() -> None:
+    torch.manual_seed(6)
+    masks = PassMasks()
+    _pass(masks, [(1000,)], 0.3)
+    big, other = _pass(masks, [(5000,)], 0.3)[0], _pass(masks, [(1000,)], 0.5)[0]
+    kept_value = torch.tensor(1 / 0.7).item()  # 1 / (1 - p) in float32
+    assert big.shape == (5000,) and set(big.unique().tolist()) <= {0.0, kept_value}
+    assert set(other.unique().tolist()) <= {0.0, 2.0}
+    x = torch.randn(50, 20, requires_grad=True)  # gradient through a sliced mask
+    with masks.drawing():
+        out = dropout(x, 0.5)
+    out.sum().backward()
+    torch.testing.assert_close(x.grad, (out != 0).float() * 2)
+    plain = dropout_noise(torch.empty(100), 0.5)  # outside a pass: its own draw again
+    assert plain.untyped_storage().nbytes() == 100 * 4
+
+
+def test_pass_masks_draw_per_mask_beyond_their_limit() -> None:
+    torch.manual_seed(7)
+    masks = PassMasks(max_elements=1000)
+    shapes = [(400,), (500,)]
+    _pass(masks, shapes, 0.3)
+    assert len({m.untyped_storage().data_ptr() for m in _pass(masks, shapes, 0.3)}) == 1
+    shapes = [(400,), (700,)]  # 1100 elements a pass
+    _pass(masks, shapes, 0.3)
+    assert len({m.untyped_storage().data_ptr() for m in _pass(masks, shapes, 0.3)}) == 2
+
+
 def test_dtypes_shapes_and_strides() -> None:
     torch.manual_seed(4)
     x = torch.randn(40, 30, dtype=torch.float64).t()  # non-contiguous

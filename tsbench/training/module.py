@@ -11,6 +11,7 @@ from torch.nn import functional as F
 
 from tsbench.errors import ConfigError
 from tsbench.models.base import ForecastModel
+from tsbench.models.layers.dropout import PassMasks
 from tsbench.training.schedules import PER_STEP, lr_factor
 
 OPTIMIZERS = ("adamw", "adam", "radam", "sgd")
@@ -45,9 +46,12 @@ class ForecastModule(pl.LightningModule):
         self._train_count = 0
         #: Per-epoch mean training loss and validation MSE, for the loss-curve plot.
         self.history: dict[str, list[float]] = {"train_loss": [], "val_loss": []}
+        #: Each training pass's dropout masks drawn together (fresh for every fit).
+        self.pass_masks = PassMasks()
 
     def on_fit_start(self) -> None:
         self.history = {"train_loss": [], "val_loss": []}
+        self.pass_masks = PassMasks()
 
     def on_train_epoch_start(self) -> None:
         self._train_sum = torch.zeros((), device=self.device)
@@ -67,7 +71,8 @@ class ForecastModule(pl.LightningModule):
 
     def training_step(self, batch: tuple, batch_idx: int) -> torch.Tensor:
         x, y, x_mark = batch
-        pred = self.model(x, x_mark)
+        with self.pass_masks.drawing():
+            pred = self.model(x, x_mark)
         loss = F.mse_loss(pred[..., self.target_dims], y[..., self.target_dims])
         # No self.log here: a per-step log costs more Python than a small model's step, and
         # the loss stays a device tensor (no host sync) until the epoch ends or the bar shows it.
