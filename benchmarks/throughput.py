@@ -130,7 +130,7 @@ def measure_tsbench(cfg: Any, warmup: int, steps: int | None) -> dict[str, float
         model.compile()
     batches = len(data.train_dataloader())
     module = ForecastModule(model, cfg.optim, scaled_lr(cfg.optim, data.batch_size),
-                            data.target_dims, batches, 1)
+                            data.target_dims, batches, 1, cfg.trainer.gradient_clip_val)
     clock = Clock(warmup)
 
     class Timer(pl.Callback):
@@ -144,7 +144,7 @@ def measure_tsbench(cfg: Any, warmup: int, steps: int | None) -> dict[str, float
     trainer_cfg = cfg.trainer
     trainer = pl.Trainer(
         accelerator=str(trainer_cfg.accelerator), devices=1, precision=trainer_cfg.precision,
-        max_epochs=1, gradient_clip_val=trainer_cfg.gradient_clip_val,
+        max_epochs=1,
         deterministic=bool(trainer_cfg.deterministic), callbacks=[Timer()], logger=False,
         enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
         num_sanity_val_steps=0, limit_val_batches=0,

@@ -75,7 +75,8 @@ def train(
     epochs = int(max_epochs if max_epochs is not None else trainer_cfg.max_epochs)
     steps = len(data.train_dataloader())
     module = ForecastModule(
-        model, cfg.optim, scaled_lr(cfg.optim, data.batch_size), data.target_dims, steps, epochs
+        model, cfg.optim, scaled_lr(cfg.optim, data.batch_size), data.target_dims, steps, epochs,
+        trainer_cfg.gradient_clip_val,
     )
     tuned = tune_lr(module, data, cfg, out_dir) if cfg.tune.lr_find else {}
     has_val = "val" in data.ranges
@@ -96,8 +97,7 @@ def train(
     trainer = pl.Trainer(
         accelerator=str(trainer_cfg.accelerator), devices=1,
         precision=trainer_cfg.precision, max_epochs=epochs,
-        gradient_clip_val=trainer_cfg.gradient_clip_val, deterministic=bool(
-            trainer_cfg.deterministic), callbacks=callbacks, logger=logger,
+        deterministic=bool(trainer_cfg.deterministic), callbacks=callbacks, logger=logger,
         enable_progress_bar=bool(trainer_cfg.progress_bar), enable_model_summary=False,
         num_sanity_val_steps=0, log_every_n_steps=max(1, min(50, steps)),
         default_root_dir=str(out_dir), limit_train_batches=trainer_cfg.limit_train_batches,

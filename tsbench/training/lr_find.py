@@ -57,7 +57,6 @@ def tune_lr(
         enable_progress_bar=False,
         enable_model_summary=False,
         num_sanity_val_steps=0,
-        gradient_clip_val=cfg.trainer.gradient_clip_val,
         deterministic=bool(cfg.trainer.deterministic),
         default_root_dir=str(out_dir),
     )

@@ -18,10 +18,14 @@ OPTIMIZERS = ("adamw", "adam", "radam", "sgd")
 
 
 class ForecastModule(pl.LightningModule):
-    """Trains ``model`` on the channels ``target_dims`` with MSE.
+    """Trains ``model`` on the channels ``target_dims`` with MSE, clipping the gradient
+    norm at ``gradient_clip_val`` (None: no clipping).
 
     ``val_loss`` is the exact MSE over every validation window (summed errors over the
-    epoch, divided once), not a mean of batch means.
+    epoch, divided once), not a mean of batch means. The optimizer and schedule are
+    stepped here (Lightning's manual optimization) in the order of Lightning's automatic
+    loop, whose closure and per-step hooks cost ~0.4 ms a step: 3 % of an iTransformer
+    step on two CPU threads.
     """
 
     def __init__(
@@ -32,8 +36,11 @@ class ForecastModule(pl.LightningModule):
         target_dims: slice,
         steps_per_epoch: int,
         max_epochs: int,
+        gradient_clip_val: float | None = None,
     ) -> None:
         super().__init__()
+        self.automatic_optimization = False
+        self.gradient_clip_val = gradient_clip_val
         self.model = model
         self.optim = optim
         self.lr = lr  # read by configure_optimizers; the lr finder writes it
@@ -61,6 +68,7 @@ class ForecastModule(pl.LightningModule):
         train_loss = self._train_sum / max(1, self._train_count)
         self.log("train_loss", train_loss, prog_bar=True)
         self.history["train_loss"].append(float(train_loss))
+        self._step_schedules("epoch")
 
     def running_train_loss(self) -> float | None:
         """Mean training loss of the epoch so far (one host sync; for the progress bar)."""
@@ -70,6 +78,26 @@ class ForecastModule(pl.LightningModule):
         return self.model(x, x_mark)
 
     def training_step(self, batch: tuple, batch_idx: int) -> torch.Tensor:
+        """One optimizer step: loss, zeroed gradients, backward, clipping, step, then the
+        per-step schedules (the learning-rate finder's too)."""
+        optimizer = self.optimizers()
+        loss = self.training_loss(batch)
+        optimizer.zero_grad(set_to_none=True)
+        self.manual_backward(loss)
+        if self.gradient_clip_val:
+            self.clip_gradients(optimizer, gradient_clip_val=self.gradient_clip_val,
+                                gradient_clip_algorithm="norm")
+        optimizer.step()
+        self._step_schedules("step")
+        return loss
+
+    def _step_schedules(self, interval: str) -> None:
+        for config in self.trainer.lr_scheduler_configs:
+            if config.interval == interval:
+                config.scheduler.step()
+
+    def training_loss(self, batch: tuple) -> torch.Tensor:
+        """The batch's MSE on the target channels (added to the epoch's running loss)."""
         x, y, x_mark = batch
         with self.pass_masks.drawing():
             pred = self.model(x, x_mark)
