@@ -28,6 +28,7 @@ def test_lr_find_run_writes_plot_and_trains_at_the_suggestion(tmp_path: Path) ->
     metrics = read_metrics(run_dir)
     assert (run_dir / "lr_find.png").stat().st_size > 10_000
     assert 20 <= len(found["lrs"]) == len(found["losses"]) <= 30  # stops once the loss diverges
+    assert found["lrs"] == sorted(found["lrs"]) and found["lrs"][-1] > 1e4 * found["lrs"][0]
     assert 1e-6 <= found["suggestion"] <= 1.0 and found["applied"] is True
     above = [(loss, lr) for lr, loss in zip(found["lrs"], found["losses"], strict=True)
              if loss is not None and lr >= found["suggestion"]]
