@@ -127,6 +127,8 @@ def test_keep_rate_between_byte_steps(p: float) -> None:
     raw = random_bits((n + 7) // 8, 9, 1).view(np.uint8)[:n]
     assert not keep[raw < int(p * 256)].any()  # low bytes always drop
     assert np.array_equal(keep, keep_mask(n, p, 9, 1))  # the same mask on one thread
+
+
 def _pass(masks: PassMasks, shapes: list[tuple[int, ...]], p: float) -> list[torch.Tensor]:
     with masks.drawing():
         return [dropout_noise(torch.empty(shape), p) for shape in shapes]

@@ -144,9 +144,9 @@ class PassMasks:
     the previous pass used, and hands each mask out as the next slice of it; a mask that
     does not fit (the first pass, a larger batch) gets its own draw. Each element is still
     dropped independently with probability ``p``: the slices do not overlap and every draw
-    is fresh. One draw instead of one per mask (9 per iTransformer step, 14 per PatchTST
-    one) saves the per-mask seeding, thresholding and numpy calls, whose cost inside a
-    training step is several times their cost in a tight loop. The masks depend on torch's
+    is fresh. One draw instead of one per mask (9 per iTransformer step) saves the
+    per-mask seeding, thresholding and numpy calls, whose cost inside a training step is
+    twice their cost in a tight loop or more. The masks depend on torch's
     generator and on the sizes requested since this object was made, so a model gets a
     fresh one with each training run. Passes needing more than ``max_elements`` at one
     rate draw per mask: their masks are large enough that the per-mask cost does not
