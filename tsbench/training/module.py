@@ -24,8 +24,8 @@ class ForecastModule(pl.LightningModule):
     ``val_loss`` is the exact MSE over every validation window (summed errors over the
     epoch, divided once), not a mean of batch means. The optimizer and schedule are
     stepped here (Lightning's manual optimization) in the order of Lightning's automatic
-    loop, whose closure and per-step hooks cost ~0.4 ms a step: 3 % of an iTransformer
-    step on two CPU threads.
+    loop, whose closure and per-step hooks cost ~0.3 ms a step: 3 % of an iTransformer
+    step on two CPU threads (``benchmarks/RESULTS-throughput.md``).
     """
 
     def __init__(
