@@ -41,7 +41,8 @@ class LearningRates(pl.Callback):
 
 
 def _train(module_cls: type[ForecastModule], optim: Any, module_clip: float | None,
-           trainer_clip: float | None) -> tuple[list[float], list[torch.Tensor]]:
+           trainer_clip: float | None, precision: str = "32-true"
+           ) -> tuple[list[float], list[torch.Tensor]]:
     torch.manual_seed(0)
     t = torch.arange(SEQ + PRED + BATCHES * 8 - 1, dtype=torch.float32)
     values = torch.stack([torch.sin(t / (3 + c)) for c in range(VARS)], dim=1)
@@ -54,22 +55,27 @@ def _train(module_cls: type[ForecastModule], optim: Any, module_clip: float | No
     trainer = pl.Trainer(
         accelerator="cpu", max_epochs=EPOCHS, logger=False, enable_checkpointing=False,
         enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=0,
-        gradient_clip_val=trainer_clip, callbacks=[rates],
+        gradient_clip_val=trainer_clip, callbacks=[rates], precision=precision,
     )
     trainer.fit(module, train_dataloaders=loader)
     return rates.seen, [p.detach().clone() for p in model.parameters()]
 
 
 @pytest.mark.filterwarnings("ignore:You defined a `validation_step` but have no")
-@pytest.mark.parametrize("optim_name", ["adamw", "adam_type1"])  # per-step, per-epoch schedule
-def test_manual_steps_match_lightnings_automatic_loop(optim_name: str) -> None:
+@pytest.mark.parametrize(
+    ("optim_name", "precision"),
+    # per-step and per-epoch schedules; bf16 autocast (trainer=gpu's precision) goes through
+    # Lightning's mixed-precision plugin for the backward pass and the clipping, on CPU too
+    [("adamw", "32-true"), ("adam_type1", "32-true"), ("adamw", "bf16-mixed")],
+)
+def test_manual_steps_match_lightnings_automatic_loop(optim_name: str, precision: str) -> None:
     with initialize_config_module("tsbench.conf", version_base="1.3"):
         optim = compose("config", overrides=[f"optim={optim_name}"]).optim
     clip = 0.05  # small enough to clip every step
-    rates, weights = _train(ForecastModule, optim, clip, None)
-    reference_rates, reference_weights = _train(AutomaticReference, optim, None, clip)
+    rates, weights = _train(ForecastModule, optim, clip, None, precision)
+    reference_rates, reference_weights = _train(AutomaticReference, optim, None, clip, precision)
     assert len(rates) == BATCHES * EPOCHS and len(set(rates)) > 1  # the schedule moved
     assert rates == reference_rates
     assert all(torch.equal(a, b) for a, b in zip(weights, reference_weights, strict=True))
-    _, unclipped = _train(ForecastModule, optim, None, None)
+    _, unclipped = _train(ForecastModule, optim, None, None, precision)
     assert not all(torch.equal(a, b) for a, b in zip(weights, unclipped, strict=True))

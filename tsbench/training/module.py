@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Any
 
 import pytorch_lightning as pl
@@ -82,12 +83,18 @@ class ForecastModule(pl.LightningModule):
         per-step schedules (the learning-rate finder's too)."""
         optimizer = self.optimizers()
         loss = self.training_loss(batch)
-        optimizer.zero_grad(set_to_none=True)
-        self.manual_backward(loss)
-        if self.gradient_clip_val:
-            self.clip_gradients(optimizer, gradient_clip_val=self.gradient_clip_val,
-                                gradient_clip_algorithm="norm")
-        optimizer.step()
+        # Lightning runs a manual step under the precision plugin's autocast; the backward
+        # pass and the update run outside it, as in Lightning's automatic loop.
+        device = self.device.type
+        outside_autocast = (torch.autocast(device, enabled=False)
+                            if torch.is_autocast_enabled(device) else nullcontext())
+        with outside_autocast:
+            optimizer.zero_grad(set_to_none=True)
+            self.manual_backward(loss)
+            if self.gradient_clip_val:
+                self.clip_gradients(optimizer, gradient_clip_val=self.gradient_clip_val,
+                                    gradient_clip_algorithm="norm")
+            optimizer.step()
         self._step_schedules("step")
         return loss
 
@@ -129,13 +136,15 @@ class ForecastModule(pl.LightningModule):
         name, wd = str(self.optim.name), float(self.optim.weight_decay)
         betas = tuple(self.optim.get("betas", (0.9, 0.999)))
         # Fused (Adam, AdamW) or multi-tensor (RAdam, SGD) updates: the same math in a few
-        # kernels instead of a dozen small ops per parameter tensor.
+        # kernels instead of a dozen small ops per parameter tensor. Lightning's mixed-precision
+        # plugin refuses to clip the gradients of a fused optimizer: multi-tensor Adam then.
+        update = {"fused": True} if self._fused_adam() else {"foreach": True}
         if name == "adamw":
             optimizer = torch.optim.AdamW(params, lr=self.lr, weight_decay=wd, betas=betas,
-                                          fused=True)
+                                          **update)
         elif name == "adam":
             optimizer = torch.optim.Adam(params, lr=self.lr, weight_decay=wd, betas=betas,
-                                         fused=True)
+                                         **update)
         elif name == "radam":
             optimizer = torch.optim.RAdam(params, lr=self.lr, weight_decay=wd, betas=betas,
                                           foreach=True)
@@ -152,6 +161,13 @@ class ForecastModule(pl.LightningModule):
         interval = "step" if str(self.optim.schedule) in PER_STEP else "epoch"
         return {"optimizer": optimizer,
                 "lr_scheduler": {"scheduler": scheduler, "interval": interval}}
+
+    def _fused_adam(self) -> bool:
+        """Whether Adam/AdamW may be fused: not when gradients are clipped under mixed precision."""
+        trainer = self._trainer
+        if trainer is None or not (self.gradient_clip_val or trainer.gradient_clip_val):
+            return True
+        return "mixed" not in str(trainer.precision)
 
 
 class LossProgressBar(TQDMProgressBar):
