@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from pytorch_lightning.accelerators import CUDAAccelerator, MPSAccelerator
 
 from tests.conftest import TINY, run_tsbench
 
@@ -76,3 +77,14 @@ def test_impossible_model_setting_names_the_field(tmp_path: Path) -> None:
     proc = run_tsbench(args, tmp_path / "run", check=False)
     assert proc.returncode == 2
     assert "model.patch_len" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.skipif(CUDAAccelerator.is_available() or MPSAccelerator.is_available(),
+                    reason="needs a machine without a GPU")
+def test_gpu_trainer_without_a_gpu_names_the_fix(tmp_path: Path) -> None:
+    args = [a for a in TINY if not a.startswith("trainer")] + ["trainer=gpu"]
+    proc = run_tsbench(args, tmp_path / "run", check=False)
+    assert proc.returncode == 2
+    assert "trainer.accelerator: 'gpu' asks for a GPU" in proc.stderr
+    assert "use trainer=cpu" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "run" / "metrics.json").exists()

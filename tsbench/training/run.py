@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytorch_lightning as pl
+import torch
 from omegaconf import DictConfig, OmegaConf
+from pytorch_lightning.accelerators import CUDAAccelerator, MPSAccelerator
 
 from tsbench.data.datamodule import FEATURES, ForecastData
 from tsbench.data.loading import Series, load_series
@@ -32,6 +34,9 @@ from tsbench.training.threads import apply_threads
 
 #: The number a sweeper optimizes, per cross-validation mode.
 OBJECTIVE = {"holdout": "val_mse", "tscv": "cv_val_mse_mean"}
+#: Lightning's GPU accelerator names and the backends each can use.
+GPU_BACKENDS = {"gpu": (CUDAAccelerator, MPSAccelerator), "cuda": (CUDAAccelerator,),
+                "mps": (MPSAccelerator,)}
 
 
 def validate_config(cfg: Any) -> None:
@@ -47,6 +52,13 @@ def validate_config(cfg: Any) -> None:
         raise ConfigError("optim.lr", f"must be > 0, got {cfg.optim.lr}")
     if int(cfg.trainer.max_epochs) < 1:
         raise ConfigError("trainer.max_epochs", f"must be >= 1, got {cfg.trainer.max_epochs}")
+    accelerator = str(cfg.trainer.accelerator)
+    backends = GPU_BACKENDS.get(accelerator, ())
+    if backends and not any(backend.is_available() for backend in backends):
+        raise ConfigError(
+            "trainer.accelerator",
+            f"'{accelerator}' asks for a GPU, but torch {torch.__version__} finds none",
+            "use trainer=cpu, or a GPU build of torch on a machine with a GPU")
     if str(cfg.cv.name) not in OBJECTIVE:
         raise ConfigError("cv", f"unknown cross-validation '{cfg.cv.name}'", "use holdout or tscv")
     if cfg.cv.get("refit") and not cfg.score_test:
@@ -60,7 +72,10 @@ def make_data(cfg: Any, series: Series, ranges: dict[str, tuple[int, int]], with
     return ForecastData(
         series, ranges, int(cfg.seq_len), int(cfg.pred_len), str(cfg.features),
         batch_size=int(cfg.data.batch_size), eval_batch_size=int(cfg.data.eval_batch_size),
-        seed=int(cfg.seed), with_marks=with_marks, pin_memory=bool(cfg.trainer.pin_memory),
+        seed=int(cfg.seed), with_marks=with_marks,
+        # Page-locked batches only speed up copies to a CUDA GPU (as DataLoader, which also
+        # ignores pin_memory without one).
+        pin_memory=bool(cfg.trainer.pin_memory) and torch.cuda.is_available(),
         drop_last=bool(cfg.data.drop_last),
     )
 
