@@ -18,8 +18,12 @@ variant is faster. Variants:
 
 The first three replace the whole mask function, so they also draw each mask on its own.
 
+With ``--profile N``, N more steps of the current code run under torch.profiler and the
+ops with the most self CPU time are listed, per step.
+
     TSBENCH_DATA_DIR=... python benchmarks/step_variants.py --config itransformer
     python benchmarks/step_variants.py --config patchtst42 --per 3 --rounds 10
+    python benchmarks/step_variants.py --variants current --profile 20
 """
 
 from __future__ import annotations
@@ -114,6 +118,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--variants", default=",".join(VARIANTS),
                         help="comma-separated; the first is the reference")
+    parser.add_argument("--profile", type=int, default=0,
+                        help="then profile this many steps of the current code")
     args = parser.parse_args()
     names = args.variants.split(",")
     cfg = compose(args.config, [])
@@ -155,6 +161,23 @@ def main() -> None:
         q1, _, q3 = statistics.quantiles(ratios)
         print(f"| {name} | {statistics.median(times[name]):.2f} | "
               f"{statistics.median(ratios):.3f} ({q1:.3f}–{q3:.3f}) |")
+    if args.profile:
+        profile_steps(steps, args.profile)
+
+
+def profile_steps(steps: Callable[[int], float], count: int, rows: int = 12) -> None:
+    """Print the ops with the most self CPU time over ``count`` steps, per step."""
+    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
+        ms = steps(count)
+    events = sorted(prof.key_averages(), key=lambda e: -e.self_cpu_time_total)
+    total = sum(e.self_cpu_time_total for e in events) / count / 1000
+    print(f"\ntorch.profiler, {count} steps ({ms:.2f} ms a step under the profiler; "
+          f"self CPU time {total:.2f} ms a step)\n")
+    print("| op | calls a step | self CPU ms a step |")
+    print("|---|---:|---:|")
+    for event in events[:rows]:
+        print(f"| `{event.key}` | {event.count / count:.0f} | "
+              f"{event.self_cpu_time_total / count / 1000:.3f} |")
 
 
 if __name__ == "__main__":
