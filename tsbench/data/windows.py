@@ -14,7 +14,8 @@ class Windows:
     """All stride-1 windows of one split: input rows ``[i, i+L)``, target rows
     ``[i+L, i+L+H)``. A batch of windows is one gather of precomputed row offsets; with
     ``pin_memory`` it gathers into page-locked memory, so that the copy to a GPU can be
-    asynchronous (Lightning copies batches with ``non_blocking=True``)."""
+    asynchronous (Lightning copies batches with ``non_blocking=True``); without CUDA,
+    ``pin_memory`` is ignored, as by torch's DataLoader."""
 
     def __init__(
         self, values: torch.Tensor, marks: torch.Tensor | None, seq_len: int, pred_len: int,
@@ -24,7 +25,7 @@ class Windows:
         self.marks = None if marks is None else marks.contiguous()
         self.seq_len = seq_len
         self.pred_len = pred_len
-        self.pin_memory = pin_memory
+        self.pin_memory = pin_memory and torch.cuda.is_available()
         self._x_offsets = torch.arange(seq_len)
         self._y_offsets = torch.arange(seq_len, seq_len + pred_len)
 

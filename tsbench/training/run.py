@@ -72,10 +72,7 @@ def make_data(cfg: Any, series: Series, ranges: dict[str, tuple[int, int]], with
     return ForecastData(
         series, ranges, int(cfg.seq_len), int(cfg.pred_len), str(cfg.features),
         batch_size=int(cfg.data.batch_size), eval_batch_size=int(cfg.data.eval_batch_size),
-        seed=int(cfg.seed), with_marks=with_marks,
-        # Page-locked batches only speed up copies to a CUDA GPU (as DataLoader, which also
-        # ignores pin_memory without one).
-        pin_memory=bool(cfg.trainer.pin_memory) and torch.cuda.is_available(),
+        seed=int(cfg.seed), with_marks=with_marks, pin_memory=bool(cfg.trainer.pin_memory),
         drop_last=bool(cfg.data.drop_last),
     )
 
