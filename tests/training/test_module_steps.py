@@ -31,6 +31,11 @@ class AutomaticReference(ForecastModule):
     def _step_schedules(self, interval: str) -> None:
         pass  # Lightning steps them
 
+    def _fused_adam(self) -> bool:
+        # Here the Trainer clips, and its mixed-precision plugin refuses a fused optimizer.
+        trainer = self.trainer
+        return not (trainer.gradient_clip_val and "mixed" in str(trainer.precision))
+
 
 class LearningRates(pl.Callback):
     def __init__(self) -> None:

@@ -165,9 +165,8 @@ class ForecastModule(pl.LightningModule):
     def _fused_adam(self) -> bool:
         """Whether Adam/AdamW may be fused: not when gradients are clipped under mixed precision."""
         trainer = self._trainer
-        if trainer is None or not (self.gradient_clip_val or trainer.gradient_clip_val):
-            return True
-        return "mixed" not in str(trainer.precision)
+        return not (self.gradient_clip_val and trainer is not None
+                    and "mixed" in str(trainer.precision))
 
 
 class LossProgressBar(TQDMProgressBar):
