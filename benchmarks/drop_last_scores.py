@@ -14,7 +14,7 @@ import torch
 from omegaconf import OmegaConf
 
 from tsbench.quiet import quiet_dependencies
-from tsbench.search.ensemble import load_ensemble
+from tsbench.tune.ensemble import load_ensemble
 
 
 def run_dirs(paths: list[str]) -> list[Path]:

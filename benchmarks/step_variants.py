@@ -41,8 +41,8 @@ from throughput import CONFIGS, compose, machine, setup
 from tsbench.models.layers import attention, dropout, revin
 from tsbench.training.allocator import keep_freed_memory, skip_deterministic_fill
 from tsbench.training.module import ForecastModule
-from tsbench.training.run import make_data
 from tsbench.training.threads import apply_threads
+from tsbench.training.train_and_score import make_data
 
 Noise = Callable[[torch.Tensor, float], torch.Tensor]
 

@@ -57,17 +57,17 @@ from torch.utils.data import DataLoader, Dataset
 from tsbench.data.loading import load_series
 from tsbench.data.splits import benchmark_borders
 from tsbench.data.timefeatures import time_features
+from tsbench.models.build import build_model
 from tsbench.models.layers.attention import EncoderLayer, MultiHeadAttention
 from tsbench.models.layers.dropout import Dropout
 from tsbench.models.layers.linear import Linear
 from tsbench.quiet import quiet_dependencies
 from tsbench.training.allocator import keep_freed_memory, skip_deterministic_fill
 from tsbench.training.evaluate import evaluate
-from tsbench.training.fit import build_model
 from tsbench.training.module import ForecastModule
-from tsbench.training.run import make_data
 from tsbench.training.schedules import scaled_lr
 from tsbench.training.threads import apply_threads
+from tsbench.training.train_and_score import make_data
 
 CONFIGS = {
     "patchtst42": ("PatchTST/42 ETTh1-96 (L 336, B 128)", ["experiment=patchtst42_etth1"]),

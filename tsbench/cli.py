@@ -12,6 +12,9 @@ from omegaconf import DictConfig
 
 from tsbench.errors import TsbenchError
 from tsbench.quiet import quiet_dependencies
+from tsbench.resolvers import register_resolvers
+
+register_resolvers()
 
 
 def parallel_jobs() -> int:

@@ -14,7 +14,7 @@ from hydra import compose, initialize_config_module
 from omegaconf import OmegaConf
 
 from tests.conftest import ROOT, read_metrics, run_tsbench
-from tsbench.training.fit import build_model
+from tsbench.models.build import build_model
 from tsbench.training.run import run
 
 MODEL_DIR = ROOT / "tsbench" / "conf" / "model"

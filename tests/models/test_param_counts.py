@@ -7,7 +7,7 @@ import pytest
 from omegaconf import OmegaConf
 from torch import nn
 
-from tsbench.training.fit import build_model
+from tsbench.models.build import build_model
 
 CONF = Path(__file__).resolve().parents[2] / "conf" / "model"
 

@@ -9,9 +9,9 @@ import pytest
 import yaml
 from hydra.core.override_parser.overrides_parser import OverridesParser
 
+from tsbench.atomic import write_with
 from tsbench.errors import ConfigError
 from tsbench.search import report
-from tsbench.search.files import write_text_atomic
 from tsbench.search.space import parse_space
 from tsbench.search.trials import Trial, read_trials, write_trials
 
@@ -65,7 +65,7 @@ def test_atomic_write_keeps_old_file_on_error(tmp_path: Path) -> None:
         raise RuntimeError("disk full")
 
     with pytest.raises(RuntimeError):
-        write_text_atomic(path, explode)
+        write_with(path, explode)
     assert path.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["f.txt"]
 

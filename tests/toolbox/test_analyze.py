@@ -10,16 +10,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from hydra import compose, initialize_config_module
 
 from tests.conftest import data_dir
-from tsbench.analysis.lookback import suggest_lookbacks
 from tsbench.analysis.periodicity import (
     dominant_periods,
     lookback_candidates,
     seasonal_strength,
 )
-from tsbench.errors import DataError
 
 
 def _analyze(args: list[str], out_dir: Path, check: bool = True) -> subprocess.CompletedProcess:
@@ -80,11 +77,3 @@ def test_lookback_candidates() -> None:
     assert lookback_candidates([24], pred_len=96, max_len=300) == [48, 72, 96, 120, 144, 168, 192]
     assert lookback_candidates([24, 36], pred_len=0, max_len=150) == [48, 72, 96, 108, 120, 144]
     assert lookback_candidates([24], pred_len=96, max_len=100) == []
-
-
-def test_suggest_lookbacks_for_a_search_space() -> None:
-    with initialize_config_module("tsbench.conf", version_base="1.3"):
-        cfg = compose("config", overrides=["dataset=synthetic"])
-    assert suggest_lookbacks(cfg.dataset, 24, (50, 150)) == [72, 96, 120, 144]
-    with pytest.raises(DataError, match="seq_len: auto found no look-back"):
-        suggest_lookbacks(cfg.dataset, 24, (10, 40))

@@ -18,7 +18,7 @@ from tsbench.data.loading import load_series
 from tsbench.data.splits import benchmark_borders
 from tsbench.errors import ConfigError
 from tsbench.training import crossval
-from tsbench.training.run import make_data
+from tsbench.training.train_and_score import make_data
 
 SEQ_LEN, PRED_LEN = 336, 96
 #: ETTh1: 8640 train + 2880 val rows precede the test rows.

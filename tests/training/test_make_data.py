@@ -7,7 +7,7 @@ from hydra import compose, initialize_config_module
 
 from tsbench.data.loading import load_series
 from tsbench.data.splits import benchmark_borders
-from tsbench.training.run import make_data
+from tsbench.training.train_and_score import make_data
 
 
 def test_pin_memory_pins_only_with_cuda() -> None:

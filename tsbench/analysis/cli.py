@@ -15,10 +15,14 @@ from omegaconf import DictConfig
 from tsbench.analysis.lookback import longest_window, split_rows
 from tsbench.analysis.periodicity import Period, acf, dominant_periods, lookback_candidates
 from tsbench.analysis.plots import plot_acf
+from tsbench.atomic import write_text
 from tsbench.data.loading import load_series
 from tsbench.errors import ConfigError, TsbenchError
 from tsbench.quiet import quiet_dependencies
-from tsbench.training.outputs import write_text_atomic
+from tsbench.resolvers import register_resolvers
+from tsbench.rundir import ACF_PLOT, LOOKBACK
+
+register_resolvers()
 
 
 def _check(cfg: Any) -> None:
@@ -64,10 +68,10 @@ def analyze(cfg: Any, out_dir: Path) -> dict[str, Any]:
         overall,
         title,
         f"time steps, freq={series.freq}",
-        out_dir / "acf.png",
+        out_dir / ACF_PLOT,
     )
     text = yaml.safe_dump(report, sort_keys=False, default_flow_style=None)
-    write_text_atomic(out_dir / "lookback.yaml", text)
+    write_text(out_dir / LOOKBACK, text)
     return report
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pytorch_lightning as pl
 import torch
 
 from tsbench.data.loading import Series
@@ -16,7 +15,7 @@ from tsbench.errors import ConfigError
 FEATURES = ("M", "S", "MS")
 
 
-class ForecastData(pl.LightningDataModule):
+class ForecastData:
     """Scaled splits of one series.
 
     ``ranges`` maps split names (``train``, ``val``, ``test``; a CV fold may have only
@@ -41,7 +40,6 @@ class ForecastData(pl.LightningDataModule):
         pin_memory: bool = False,
         drop_last: bool = False,
     ) -> None:
-        super().__init__()
         if features not in FEATURES:
             raise ConfigError("features", f"unknown value '{features}'", "use M, S or MS")
         for split, (start, end) in ranges.items():

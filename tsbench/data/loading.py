@@ -9,8 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tsbench.data.registry import REGISTRY, registry_entry
-from tsbench.data.sources import resolve_file
+from tsbench.data.sources import DataFile, resolve_file
 from tsbench.data.synthetic import make_synthetic
 from tsbench.errors import ConfigError, DataError
 
@@ -45,13 +44,16 @@ def load_series(cfg: Any) -> Series:
                               "add dataset.path=/path/to/file.csv")
         frame = _read_csv(Path(str(cfg.path)))
         source = str(cfg.path)
-    elif name in REGISTRY:
-        path = resolve_file(registry_entry(name))
+    elif cfg.get("file"):
+        path = resolve_file(DataFile.of(cfg))
         frame = _read_csv(path)
         source = str(path)
     else:
-        registry_entry(name)  # raises the "unknown dataset" message
-        raise AssertionError("unreachable")
+        raise ConfigError(
+            "dataset.file", f"dataset '{name}' names no file",
+            "give dataset.file and dataset.url (as conf/dataset/etth1.yaml does), or use "
+            "dataset=csv dataset.path=<file> for your own CSV",
+        )
     return _to_series(frame, cfg, source)
 
 

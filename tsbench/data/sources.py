@@ -1,20 +1,37 @@
-"""Find a registry dataset on disk, or download it once with its checksum verified."""
+"""Find a benchmark dataset's file on disk, or download it once with its checksum verified."""
 
 from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from tsbench.data.registry import RegistryEntry
+from tsbench.atomic import atomic_path
 from tsbench.errors import DataError
 
 DATA_DIR_ENV = "TSBENCH_DATA_DIR"
 CACHE_DIR_ENV = "TSBENCH_CACHE_DIR"
 OFFLINE_ENV = "TSBENCH_OFFLINE"
+
+
+@dataclass(frozen=True)
+class DataFile:
+    """A published dataset file: its name, where it is downloaded from, its sha256 (None
+    where published copies differ)."""
+
+    filename: str
+    url: str
+    sha256: str | None
+
+    @classmethod
+    def of(cls, cfg: Any) -> DataFile:
+        """The file of a dataset config (``dataset.file``, ``url``, ``sha256``)."""
+        sha = cfg.get("sha256")
+        return cls(str(cfg.file), str(cfg.url), None if sha is None else str(sha))
 
 
 def cache_dir() -> Path:
@@ -36,7 +53,7 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def resolve_file(entry: RegistryEntry) -> Path:
+def resolve_file(entry: DataFile) -> Path:
     """Return a local path for ``entry``: ``$TSBENCH_DATA_DIR`` -> cache -> download."""
     data_dir = os.environ.get(DATA_DIR_ENV)
     if data_dir:
@@ -54,13 +71,10 @@ def resolve_file(entry: RegistryEntry) -> Path:
         raise DataError(_missing_message(entry, data_dir, f"download failed: {exc}")) from None
 
 
-def download(entry: RegistryEntry, destination: Path) -> Path:
+def download(entry: DataFile, destination: Path) -> Path:
     """Fetch ``entry.url`` into ``destination`` atomically, checking the sha256."""
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=destination.parent, suffix=".part")
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(entry.url, timeout=60) as src:
+    with atomic_path(destination) as tmp:
+        with open(tmp, "wb") as out, urllib.request.urlopen(entry.url, timeout=60) as src:
             for block in iter(lambda: src.read(1 << 20), b""):
                 out.write(block)
         if entry.sha256 is not None:
@@ -71,13 +85,10 @@ def download(entry: RegistryEntry, destination: Path) -> Path:
                     f"expected {entry.sha256}; the file was not kept -> download it by hand "
                     f"into a folder and set {DATA_DIR_ENV} to that folder"
                 )
-        os.replace(tmp, destination)
-    finally:
-        tmp.unlink(missing_ok=True)
     return destination
 
 
-def _missing_message(entry: RegistryEntry, data_dir: str | None, why: str) -> str:
+def _missing_message(entry: DataFile, data_dir: str | None, why: str) -> str:
     where = f"{DATA_DIR_ENV}={data_dir}" if data_dir else f"{DATA_DIR_ENV} (not set)"
     return (
         f"{entry.filename} is not available: not in {where}, not in the cache "

@@ -21,13 +21,3 @@ def published(model: str, dataset: str, pred_len: int, metric: str = "mse") -> f
     if entry is None:
         return None
     return entry.get(f"{metric}_allwindows", entry.get(metric))
-
-
-def source(model: str, dataset: str, pred_len: int, metric: str = "mse") -> str | None:
-    entry = _table()["results"].get(model, {}).get(dataset, {}).get(pred_len)
-    if entry is None:
-        return None
-    key = "patchtst42_allwindows" if model == "patchtst" else f"{model}_allwindows"
-    if f"{metric}_allwindows" in entry:
-        return _table()["sources"][key]
-    return _table()["sources"][entry["source"]]

@@ -22,7 +22,7 @@ from skopt import Optimizer
 from skopt.utils import create_result
 from threadpoolctl import threadpool_limits
 
-from tsbench.search.files import atomic_path
+from tsbench.atomic import atomic_path
 from tsbench.search.trials import Trial
 
 matplotlib.use("Agg")

@@ -10,7 +10,7 @@ from typing import IO
 
 import yaml
 
-from tsbench.search.files import write_text_atomic
+from tsbench.atomic import write_with
 from tsbench.search.space import SearchSpace
 from tsbench.search.trials import Trial
 
@@ -66,7 +66,7 @@ def write_best(
     def write(handle: IO[str]) -> None:
         yaml.safe_dump(content, handle, sort_keys=False, width=10_000)
 
-    write_text_atomic(path, write)
+    write_with(path, write)
     return best
 
 

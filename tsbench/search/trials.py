@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from tsbench.atomic import write_with
 from tsbench.errors import ConfigError
-from tsbench.search.files import write_text_atomic
 from tsbench.search.space import Scalar, SearchSpace
 
 OK, FAILED = "ok", "failed"
@@ -54,7 +54,7 @@ def write_trials(path: Path, trials: Sequence[Trial], space: SearchSpace) -> Non
                 ]
             )
 
-    write_text_atomic(path, write)
+    write_with(path, write)
 
 
 def read_trials(path: Path, space: SearchSpace, strict: bool) -> list[Trial]:

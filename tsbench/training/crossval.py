@@ -15,7 +15,8 @@ from sklearn.model_selection import TimeSeriesSplit
 from tsbench.data.loading import Series
 from tsbench.data.splits import Borders
 from tsbench.errors import ConfigError
-from tsbench.training.run import fit_and_score
+from tsbench.rundir import LOGS, fold_dir
+from tsbench.training.train_and_score import fit_and_score
 
 #: Per-fold metrics copied into metrics.json as ``fold_<k>_<key>``.
 _FOLD_KEYS = ("val_mse", "val_mae", "best_epoch", "lr_suggested", "lr_used")
@@ -95,10 +96,10 @@ def fold_ranges(
     return {"train": train, "val": (block[0] - seq_len, block[1])}
 
 
-def _fold_logger(cfg: Any, fold_dir: Path) -> CSVLogger | bool:
+def _fold_logger(cfg: Any, out: Path) -> CSVLogger | bool:
     """A fold's per-epoch curves go to ``fold_<k>/logs/metrics.csv`` (nothing with
     ``logger=none``); the run's own logger gets the summary and the refit."""
-    return False if str(cfg.logger.name) == "none" else CSVLogger(str(fold_dir), "logs", "")
+    return False if str(cfg.logger.name) == "none" else CSVLogger(str(out), LOGS, "")
 
 
 def cross_validate(
@@ -114,9 +115,9 @@ def cross_validate(
     scores = []
     for k, (train, block) in enumerate(blocks):
         pl.seed_everything(int(cfg.seed), workers=True, verbose=False)
-        fold_dir = run_dir / f"fold_{k}"
+        out = fold_dir(run_dir, k)
         fold, _, _ = fit_and_score(
-            cfg, series, fold_ranges(train, block, seq_len), fold_dir, _fold_logger(cfg, fold_dir)
+            cfg, series, fold_ranges(train, block, seq_len), out, _fold_logger(cfg, out)
         )
         metrics.update({f"fold_{k}_{key}": fold[key] for key in _FOLD_KEYS if key in fold})
         scores.append(fold)

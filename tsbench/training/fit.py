@@ -2,64 +2,20 @@
 
 from __future__ import annotations
 
-import inspect
 import time
 from pathlib import Path
 from typing import Any
 
 import pytorch_lightning as pl
 import torch
-from hydra.utils import get_class
-from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.callbacks import EarlyStopping, ModelCheckpoint
 
 from tsbench.data.datamodule import ForecastData
-from tsbench.errors import ConfigError
 from tsbench.models.base import ForecastModel
+from tsbench.rundir import CHECKPOINT_DIR, CHECKPOINT_NAME
 from tsbench.training.lr_find import tune_lr
 from tsbench.training.module import ForecastModule, LossProgressBar
 from tsbench.training.schedules import scaled_lr
-
-#: Keys of a model config that are not constructor arguments.
-_NON_ARGS = ("_target_", "name", "compile")
-
-
-def model_class(model_cfg: Any) -> type[ForecastModel]:
-    """The class named by ``model._target_``, checked against the model contract."""
-    target = str(model_cfg.get("_target_", ""))
-    try:
-        cls = get_class(target)
-    except Exception:  # noqa: BLE001 - Hydra raises several types for a bad path
-        raise ConfigError(
-            "model._target_", f"cannot import '{target}'",
-            "point it at a ForecastModel subclass, e.g. mypkg.models.MyModel",
-        ) from None
-    if not (isinstance(cls, type) and issubclass(cls, ForecastModel)):
-        raise ConfigError("model._target_", f"{target} is not a tsbench ForecastModel",
-                          "subclass tsbench.models.base.ForecastModel")
-    return cls
-
-
-def build_model(model_cfg: Any, seq_len: int, pred_len: int, n_vars: int, n_marks: int = 0
-                ) -> ForecastModel:
-    """Instantiate the model of ``model_cfg``; unknown hyperparameters name the field."""
-    cls = model_class(model_cfg)
-    params = OmegaConf.to_container(model_cfg, resolve=True) if isinstance(
-        model_cfg, DictConfig) else dict(model_cfg)
-    kwargs = {k: v for k, v in params.items() if k not in _NON_ARGS}
-    accepted = inspect.signature(cls.__init__).parameters
-    for key in kwargs:
-        if key not in accepted:
-            names = sorted(set(accepted) - {"self", "seq_len", "pred_len", "n_vars", "n_marks"})
-            raise ConfigError(f"model.{key}", f"{cls.__name__} has no such hyperparameter",
-                              f"use one of {names}")
-    if "n_marks" in accepted:
-        kwargs["n_marks"] = n_marks
-    return cls(seq_len=seq_len, pred_len=pred_len, n_vars=n_vars, **kwargs)
-
-
-def count_parameters(model: torch.nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
 def train(
@@ -81,8 +37,8 @@ def train(
     tuned = tune_lr(module, data, cfg, out_dir) if cfg.tune.lr_find else {}
     has_val = "val" in data.ranges
     checkpoint = ModelCheckpoint(
-        dirpath=out_dir / "checkpoints",
-        filename="best",
+        dirpath=out_dir / CHECKPOINT_DIR,
+        filename=CHECKPOINT_NAME,
         monitor="val_loss" if has_val else None,
         mode="min",
         save_top_k=1,

@@ -9,10 +9,9 @@ from omegaconf import OmegaConf
 from pytorch_lightning.loggers import CSVLogger, Logger, TensorBoardLogger
 
 from tsbench.errors import ConfigError
+from tsbench.rundir import ARTIFACTS, LOGS, TENSORBOARD
 
 LOGGERS = ("csv", "tensorboard", "mlflow", "none")
-#: Run outputs attached to an MLflow run as artifacts.
-ARTIFACTS = ("forecast.png", "loss.png", "metrics.json", "config.yaml", "lr_find.png")
 
 
 def build_logger(cfg: Any, run_dir: Path) -> Logger | bool:
@@ -20,9 +19,9 @@ def build_logger(cfg: Any, run_dir: Path) -> Logger | bool:
     child of its sweep's parent run when there is one."""
     name = str(cfg.logger.name)
     if name == "csv":
-        return CSVLogger(save_dir=str(run_dir), name="logs", version="")
+        return CSVLogger(save_dir=str(run_dir), name=LOGS, version="")
     if name == "tensorboard":
-        return TensorBoardLogger(save_dir=str(run_dir), name="tensorboard", version="")
+        return TensorBoardLogger(save_dir=str(run_dir), name=TENSORBOARD, version="")
     if name == "mlflow":
         return _mlflow_logger(cfg, run_dir)
     if name == "none":

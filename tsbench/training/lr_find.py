@@ -17,10 +17,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pytorch_lightning as pl  # noqa: E402
 from pytorch_lightning.tuner import Tuner, lr_finder  # noqa: E402
 
+from tsbench.atomic import write_json  # noqa: E402
 from tsbench.data.datamodule import ForecastData  # noqa: E402
 from tsbench.errors import ConfigError  # noqa: E402
+from tsbench.rundir import LR_FIND, LR_FIND_PLOT  # noqa: E402
 from tsbench.training.module import ForecastModule  # noqa: E402
-from tsbench.training.outputs import write_json_atomic  # noqa: E402
 
 #: Lightning's suggestion skips the first 10 and the last step of the curve.
 _MIN_STEPS = 20
@@ -77,9 +78,9 @@ def tune_lr(
             "lower tune.lr_find_min_lr or raise tune.lr_find_num_training",
         )
     lrs, losses = finder.results["lr"], finder.results["loss"]
-    _plot(lrs, losses, suggestion, str(cfg.model.name), out_dir / "lr_find.png")
-    write_json_atomic(
-        out_dir / "lr_find.json",
+    _plot(lrs, losses, suggestion, str(cfg.model.name), out_dir / LR_FIND_PLOT)
+    write_json(
+        out_dir / LR_FIND,
         {
             "suggestion": suggestion,
             "min_loss_lr": min_loss_lr(lrs, losses, suggestion),

@@ -11,26 +11,26 @@ from typing import Any
 
 import pytorch_lightning as pl
 import torch
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 from pytorch_lightning.accelerators import CUDAAccelerator, MPSAccelerator
 
 from tsbench.data.datamodule import FEATURES, ForecastData
 from tsbench.data.loading import Series, load_series
 from tsbench.data.splits import benchmark_borders
-from tsbench.data.timefeatures import time_features
 from tsbench.errors import ConfigError
-from tsbench.report.plots import plot_forecasts, plot_losses
+from tsbench.rundir import FORECAST_PLOT, write_config, write_metrics
 from tsbench.training.allocator import (
     keep_freed_memory,
     release_freed_memory,
     skip_deterministic_fill,
 )
-from tsbench.training.evaluate import evaluate, forecast_windows
-from tsbench.training.fit import build_model, count_parameters, train
+from tsbench.training.crossval import cross_validate
+from tsbench.training.evaluate import forecast_windows
 from tsbench.training.loggers import build_logger, log_artifacts, log_final_metrics
-from tsbench.training.outputs import write_json_atomic, write_text_atomic
+from tsbench.training.plots import plot_forecasts
 from tsbench.training.schedules import lr_factor
 from tsbench.training.threads import apply_threads
+from tsbench.training.train_and_score import fit_and_score
 
 #: The number a sweeper optimizes, per cross-validation mode.
 OBJECTIVE = {"holdout": "val_mse", "tscv": "cv_val_mse_mean"}
@@ -67,43 +67,6 @@ def validate_config(cfg: Any) -> None:
     lr_factor(cfg.optim, 1, 1)  # unknown schedule names fail here
 
 
-def make_data(cfg: Any, series: Series, ranges: dict[str, tuple[int, int]], with_marks: bool
-              ) -> ForecastData:
-    return ForecastData(
-        series, ranges, int(cfg.seq_len), int(cfg.pred_len), str(cfg.features),
-        batch_size=int(cfg.data.batch_size), eval_batch_size=int(cfg.data.eval_batch_size),
-        seed=int(cfg.seed), with_marks=with_marks, pin_memory=bool(cfg.trainer.pin_memory),
-        drop_last=bool(cfg.data.drop_last),
-    )
-
-
-def fit_and_score(cfg: Any, series: Series, ranges: dict[str, tuple[int, int]], out_dir: Path,
-                  logger: Any = False, max_epochs: int | None = None
-                  ) -> tuple[dict[str, Any], Any, ForecastData]:
-    """Train a fresh model on ``ranges`` and score every split in it except train."""
-    n_vars = 1 if cfg.features == "S" else series.values.shape[1]
-    n_marks = time_features(series.dates[:1], series.freq).shape[1]
-    model = build_model(cfg.model, int(cfg.seq_len), int(cfg.pred_len), n_vars, n_marks)
-    data = make_data(cfg, series, ranges, with_marks=model.uses_time_features)
-    if bool(cfg.model.get("compile", False)):
-        model.compile()
-    info = train(model, data, cfg, out_dir, logger=logger, max_epochs=max_epochs)
-    history = info.pop("history", None)
-    if history and history["train_loss"]:
-        plot_losses(history, f"{cfg.model.name} on {series.name}: loss per epoch",
-                    out_dir / "loss.png")
-    metrics: dict[str, Any] = {**info, "n_params": count_parameters(model),
-                               "n_train_windows": len(data.windows("train")),
-                               "splits_read": sorted(ranges)}
-    for split in ranges:
-        if split == "train":
-            continue
-        scores = evaluate(model, data, split)
-        metrics[f"n_{split}_windows"] = scores.pop("n_windows")
-        metrics.update({f"{split}_{key}": value for key, value in scores.items()})
-    return metrics, model, data
-
-
 def run(cfg: DictConfig, run_dir: Path, parallel_jobs: int = 1) -> dict[str, Any]:
     """Run one configuration; write ``config.yaml``, plots, checkpoint and, last,
     ``metrics.json`` into ``run_dir``. Returns the metrics, ``objective`` included."""
@@ -123,11 +86,9 @@ def _run(cfg: DictConfig, run_dir: Path, threads: int) -> dict[str, Any]:
     series = load_series(cfg.dataset)
     borders = benchmark_borders(len(series.values), series.split, int(cfg.seq_len),
                                 series.train_frac, series.test_frac)
-    write_text_atomic(run_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
+    write_config(run_dir, cfg)
     logger = build_logger(cfg, run_dir)
     if cfg.cv.name == "tscv":
-        from tsbench.training.crossval import cross_validate
-
         metrics = cross_validate(cfg, series, borders, run_dir, logger)
     else:
         ranges = {"train": borders.train, "val": borders.val}
@@ -138,7 +99,7 @@ def _run(cfg: DictConfig, run_dir: Path, threads: int) -> dict[str, Any]:
     metrics["objective"] = metrics[OBJECTIVE[str(cfg.cv.name)]]
     metrics.update(seed=int(cfg.seed), threads=threads)
     log_final_metrics(logger, metrics)
-    write_json_atomic(run_dir / "metrics.json", metrics)
+    write_metrics(run_dir, metrics)
     log_artifacts(logger, run_dir)
     return metrics
 
@@ -152,4 +113,4 @@ def _plot(model: Any, data: ForecastData, series: Series, run_dir: Path, cfg: An
     title = (f"{cfg.model.name} on {series.name}: seq_len={cfg.seq_len}, "
              f"pred_len={cfg.pred_len}, features={cfg.features}")
     plot_forecasts(x.numpy(), y.numpy(), pred.numpy(), starts, channel, title,
-                   run_dir / "forecast.png", split=split, freq=series.freq)
+                   run_dir / FORECAST_PLOT, split=split, freq=series.freq)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tsbench.search.ensemble import greedy_weights
+from tsbench.tune.ensemble import greedy_weights
 
 
 def _gram(errors: np.ndarray) -> np.ndarray:

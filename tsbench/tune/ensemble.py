@@ -8,31 +8,14 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from omegaconf import DictConfig, OmegaConf
 
 from tsbench.data.datamodule import ForecastData
 from tsbench.data.loading import load_series
 from tsbench.data.splits import benchmark_borders
-from tsbench.data.timefeatures import time_features
 from tsbench.errors import ConfigError
 from tsbench.models.base import ForecastModel
+from tsbench.rundir import load_run
 from tsbench.training.evaluate import evaluate
-from tsbench.training.fit import build_model
-
-
-def load_member(run_dir: Path) -> tuple[DictConfig, ForecastModel]:
-    """A finished run's config and its model with the best-validation weights."""
-    cfg = OmegaConf.load(run_dir / "config.yaml")
-    series = load_series(cfg.dataset)
-    n_vars = 1 if cfg.features == "S" else series.values.shape[1]
-    n_marks = time_features(series.dates[:1], series.freq).shape[1]
-    model = build_model(cfg.model, int(cfg.seq_len), int(cfg.pred_len), n_vars, n_marks)
-    checkpoint = run_dir / "checkpoints" / "best.ckpt"
-    if model.trainable:
-        state = torch.load(checkpoint, map_location="cpu", weights_only=True)["state_dict"]
-        model.load_state_dict({k.removeprefix("model."): v for k, v in state.items()})
-    model.eval()
-    return cfg, model
 
 
 class Ensemble(ForecastModel):
@@ -90,15 +73,16 @@ def load_ensemble(run_dirs: list[Path], splits: list[str],
                    ) -> tuple[Ensemble, ForecastData]:
     """Members must share dataset, features and pred_len; the scaler is fitted on the same
     training rows whatever their look-back."""
-    loaded = [load_member(d) for d in run_dirs]
-    first = loaded[0][0]
-    for cfg, _ in loaded[1:]:
+    loaded = [load_run(d) for d in run_dirs]
+    first = loaded[0].config
+    for run in loaded[1:]:
         for key in ("features", "pred_len"):
-            if cfg[key] != first[key]:
-                raise ConfigError(key, f"ensemble members differ ({cfg[key]} vs {first[key]})")
-        if cfg.dataset != first.dataset:
+            if run.config[key] != first[key]:
+                raise ConfigError(
+                    key, f"ensemble members differ ({run.config[key]} vs {first[key]})")
+        if run.config.dataset != first.dataset:
             raise ConfigError("dataset", "ensemble members use different datasets")
-    model = Ensemble([m for _, m in loaded], weights)
+    model = Ensemble([run.model for run in loaded], weights)
     series = load_series(first.dataset)
     borders = benchmark_borders(
         len(series.values), series.split, model.seq_len, series.train_frac, series.test_frac

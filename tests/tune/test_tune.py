@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from tests.conftest import ROOT
-from tsbench.search.ensemble import error_gram
-from tsbench.search.recipe import lr_range, spread
+from tsbench.tune.ensemble import error_gram
+from tsbench.tune.recipe import lr_range, spread
 
 
 def test_spread_keeps_the_ends() -> None:
@@ -35,7 +35,7 @@ def test_quick_recipe_end_to_end_never_reads_test_before_g(tmp_path: Path) -> No
             "recipe.bayes_trials=2", "recipe.top_k=2", "recipe.seeds=[1,2]",
             "recipe.max_seq_len=120", f"out={out}"]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.run([sys.executable, "-m", "tsbench.search.recipe_cli", *args], cwd=ROOT,
+    proc = subprocess.run([sys.executable, "-m", "tsbench.tune.cli", *args], cwd=ROOT,
                           env=env, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
     report = json.loads((out / "report.json").read_text())

@@ -15,7 +15,7 @@ from omegaconf import OmegaConf
 
 from tsbench.errors import TsbenchError
 from tsbench.quiet import quiet_dependencies
-from tsbench.search.recipe import run_recipe
+from tsbench.tune.recipe import run_recipe
 
 RECIPES = Path(__file__).resolve().parents[1] / "conf" / "recipe"
 

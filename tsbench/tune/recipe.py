@@ -21,9 +21,9 @@ from typing import Any
 
 import yaml
 
+from tsbench.atomic import write_json, write_text
 from tsbench.errors import TsbenchError
-from tsbench.search.ensemble import error_gram, greedy_weights, score_runs
-from tsbench.training.outputs import write_json_atomic, write_text_atomic
+from tsbench.tune.ensemble import error_gram, greedy_weights, score_runs
 
 log = logging.getLogger("tsbench.tune")
 SEARCH_PRESETS = Path(__file__).resolve().parents[1] / "conf" / "search"
@@ -221,8 +221,8 @@ def run_recipe(overrides: list[str], recipe: Any, out_dir: Path) -> dict[str, An
         "results": results,
         "splits_read": {"a-f": ["train", "val"], "g": ["train", "val", "test"]},
     }
-    write_json_atomic(out_dir / "report.json", summary)
-    write_text_atomic(out_dir / "report.md", render_report(summary))
+    write_json(out_dir / "report.json", summary)
+    write_text(out_dir / "report.md", render_report(summary))
     return summary
 
 

@@ -1,0 +1,66 @@
+"""From a model config (``conf/model/<name>.yaml``) to a model instance."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import torch
+from hydra.utils import get_class
+from omegaconf import DictConfig, OmegaConf
+
+from tsbench.data.loading import Series
+from tsbench.data.timefeatures import time_features
+from tsbench.errors import ConfigError
+from tsbench.models.base import ForecastModel
+
+#: Keys of a model config that are not constructor arguments.
+NON_ARGS = ("_target_", "name", "compile")
+#: Constructor arguments tsbench fills in from the top-level config and the data.
+FILLED_IN = ("self", "seq_len", "pred_len", "n_vars", "n_marks")
+
+
+def model_class(model_cfg: Any) -> type[ForecastModel]:
+    """The class named by ``model._target_``, checked to be a :class:`ForecastModel`."""
+    target = str(model_cfg.get("_target_", ""))
+    try:
+        cls = get_class(target)
+    except Exception:  # noqa: BLE001 - Hydra raises several types for a bad path
+        raise ConfigError(
+            "model._target_", f"cannot import '{target}'",
+            "point it at a ForecastModel subclass, e.g. mypkg.models.MyModel",
+        ) from None
+    if not (isinstance(cls, type) and issubclass(cls, ForecastModel)):
+        raise ConfigError("model._target_", f"{target} is not a tsbench ForecastModel",
+                          "subclass tsbench.models.base.ForecastModel")
+    return cls
+
+
+def build_model(model_cfg: Any, seq_len: int, pred_len: int, n_vars: int, n_marks: int = 0
+                ) -> ForecastModel:
+    """Instantiate the model of ``model_cfg``; unknown hyperparameters name the field."""
+    cls = model_class(model_cfg)
+    params = OmegaConf.to_container(model_cfg, resolve=True) if isinstance(
+        model_cfg, DictConfig) else dict(model_cfg)
+    kwargs = {k: v for k, v in params.items() if k not in NON_ARGS}
+    accepted = inspect.signature(cls.__init__).parameters
+    for key in kwargs:
+        if key not in accepted:
+            names = sorted(set(accepted) - set(FILLED_IN))
+            raise ConfigError(f"model.{key}", f"{cls.__name__} has no such hyperparameter",
+                              f"use one of {names}")
+    if "n_marks" in accepted:
+        kwargs["n_marks"] = n_marks
+    return cls(seq_len=seq_len, pred_len=pred_len, n_vars=n_vars, **kwargs)
+
+
+def model_for(cfg: Any, series: Series) -> ForecastModel:
+    """The model of a run config (``cfg.model`` at ``cfg.seq_len``/``cfg.pred_len``) sized
+    for ``series``: its channels (one with ``features=S``) and calendar features."""
+    n_vars = 1 if cfg.features == "S" else series.values.shape[1]
+    n_marks = time_features(series.dates[:1], series.freq).shape[1]
+    return build_model(cfg.model, int(cfg.seq_len), int(cfg.pred_len), n_vars, n_marks)
+
+
+def count_parameters(model: torch.nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)

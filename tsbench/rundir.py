@@ -1,0 +1,119 @@
+"""The run directory: the names of its files, how they are written, and how a finished
+run is read back.
+
+A run directory holds what one ``tsbench`` run leaves behind. ``metrics.json`` is written
+last and atomically, so a directory with it is a finished run and one without it an
+unfinished or failed one. Every reader and writer of these files (training, report, tune,
+tracking) goes through this module; nothing else spells their names.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from tsbench.atomic import write_json, write_text
+
+#: The resolved config of the run.
+CONFIG = "config.yaml"
+#: Hydra's own copy of the composed config (older runs may only have this one).
+HYDRA_CONFIG = ".hydra/config.yaml"
+#: The scores, written last: its presence marks a finished run.
+METRICS = "metrics.json"
+#: The best-validation weights, as Lightning's checkpoint.
+CHECKPOINT_DIR = "checkpoints"
+CHECKPOINT_NAME = "best"
+CHECKPOINT = f"{CHECKPOINT_DIR}/{CHECKPOINT_NAME}.ckpt"
+#: The prefix of the model's weights in the checkpoint's state dict (the LightningModule's
+#: ``model`` attribute).
+STATE_PREFIX = "model."
+#: Per-epoch metrics of the CSV and TensorBoard loggers.
+LOGS = "logs"
+TENSORBOARD = "tensorboard"
+#: Pictures: forecasts of three windows, the loss curves, the learning-rate range test.
+FORECAST_PLOT = "forecast.png"
+LOSS_PLOT = "loss.png"
+LR_FIND_PLOT = "lr_find.png"
+#: The learning-rate range test's numbers.
+LR_FIND = "lr_find.json"
+#: ``tsbench-analyze``: look-back candidates and the ACF picture.
+LOOKBACK = "lookback.yaml"
+ACF_PLOT = "acf.png"
+#: Outputs a tracker (MLflow) attaches to its run.
+ARTIFACTS = (FORECAST_PLOT, LOSS_PLOT, METRICS, CONFIG, LR_FIND_PLOT)
+
+
+def fold_dir(run_dir: Path, fold: int) -> Path:
+    """Where cross-validation fold ``fold`` (from 0) keeps its outputs."""
+    return run_dir / f"fold_{fold}"
+
+
+def write_config(run_dir: Path, cfg: DictConfig) -> None:
+    write_text(run_dir / CONFIG, OmegaConf.to_yaml(cfg, resolve=True))
+
+
+def write_metrics(run_dir: Path, metrics: dict[str, Any]) -> None:
+    write_json(run_dir / METRICS, metrics)
+
+
+def config_path(run_dir: Path) -> Path | None:
+    """The run's saved config: ``config.yaml``, else Hydra's copy, else None."""
+    for name in (CONFIG, HYDRA_CONFIG):
+        if (run_dir / name).is_file():
+            return run_dir / name
+    return None
+
+
+def is_finished(run_dir: Path) -> bool:
+    return (run_dir / METRICS).is_file() and config_path(run_dir) is not None
+
+
+def read_metrics(run_dir: Path) -> dict[str, Any]:
+    return json.loads((run_dir / METRICS).read_text())
+
+
+def read_config(run_dir: Path) -> DictConfig:
+    path = config_path(run_dir)
+    if path is None:
+        raise FileNotFoundError(f"{run_dir} holds no {CONFIG}")
+    return OmegaConf.load(path)  # type: ignore[return-value]
+
+
+def find_runs(roots: list[Path]) -> list[Path]:
+    """Every finished run directory under ``roots``, each once, in path order."""
+    found = {p.parent.resolve() for root in roots for p in Path(root).rglob(METRICS)}
+    return sorted(d for d in found if is_finished(d))
+
+
+@dataclass
+class LoadedRun:
+    """A finished run read back: its config and metrics, and (built on first use) its
+    model with the best-validation weights, in eval mode."""
+
+    path: Path
+    config: DictConfig
+    metrics: dict[str, Any] = field(repr=False)
+
+    @cached_property
+    def model(self) -> Any:
+        import torch
+
+        from tsbench.data.loading import load_series
+        from tsbench.models.build import model_for
+
+        model = model_for(self.config, load_series(self.config.dataset))
+        if model.trainable:
+            state = torch.load(self.path / CHECKPOINT, map_location="cpu",
+                               weights_only=True)["state_dict"]
+            model.load_state_dict({k.removeprefix(STATE_PREFIX): v for k, v in state.items()})
+        return model.eval()
+
+
+def load_run(path: Path) -> LoadedRun:
+    """Read the finished run in ``path`` (its model is built when first asked for)."""
+    return LoadedRun(Path(path), read_config(Path(path)), read_metrics(Path(path)))

@@ -1,0 +1,51 @@
+"""Train one fresh model on given row ranges and score every split but train: the unit of
+work of a holdout run, of each cross-validation fold and of a fold's refit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tsbench.data.datamodule import ForecastData
+from tsbench.data.loading import Series
+from tsbench.models.build import count_parameters, model_for
+from tsbench.rundir import LOSS_PLOT
+from tsbench.training.evaluate import evaluate
+from tsbench.training.fit import train
+from tsbench.training.plots import plot_losses
+
+
+def make_data(cfg: Any, series: Series, ranges: dict[str, tuple[int, int]], with_marks: bool
+              ) -> ForecastData:
+    """The scaled splits, windows and loaders of a run config."""
+    return ForecastData(
+        series, ranges, int(cfg.seq_len), int(cfg.pred_len), str(cfg.features),
+        batch_size=int(cfg.data.batch_size), eval_batch_size=int(cfg.data.eval_batch_size),
+        seed=int(cfg.seed), with_marks=with_marks, pin_memory=bool(cfg.trainer.pin_memory),
+        drop_last=bool(cfg.data.drop_last),
+    )
+
+
+def fit_and_score(cfg: Any, series: Series, ranges: dict[str, tuple[int, int]], out_dir: Path,
+                  logger: Any = False, max_epochs: int | None = None
+                  ) -> tuple[dict[str, Any], Any, ForecastData]:
+    """Train a fresh model on ``ranges`` and score every split in it except train."""
+    model = model_for(cfg, series)
+    data = make_data(cfg, series, ranges, with_marks=model.uses_time_features)
+    if bool(cfg.model.get("compile", False)):
+        model.compile()
+    info = train(model, data, cfg, out_dir, logger=logger, max_epochs=max_epochs)
+    history = info.pop("history", None)
+    if history and history["train_loss"]:
+        plot_losses(history, f"{cfg.model.name} on {series.name}: loss per epoch",
+                    out_dir / LOSS_PLOT)
+    metrics: dict[str, Any] = {**info, "n_params": count_parameters(model),
+                               "n_train_windows": len(data.windows("train")),
+                               "splits_read": sorted(ranges)}
+    for split in ranges:
+        if split == "train":
+            continue
+        scores = evaluate(model, data, split)
+        metrics[f"n_{split}_windows"] = scores.pop("n_windows")
+        metrics.update({f"{split}_{key}": value for key, value in scores.items()})
+    return metrics, model, data
