@@ -1,4 +1,4 @@
-"""Build a model from its config and train it with Lightning (early stopping, best weights)."""
+"""Train a model with Lightning: early stopping, and the best-validation weights kept."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from tsbench.rundir import CHECKPOINT_DIR, CHECKPOINT_NAME
 from tsbench.training.lr_find import tune_lr
 from tsbench.training.module import ForecastModule, LossProgressBar
 from tsbench.training.schedules import scaled_lr
+from tsbench.training.trainer import make_trainer
 
 
 def train(
@@ -32,7 +33,7 @@ def train(
     steps = len(data.train_dataloader())
     module = ForecastModule(
         model, cfg.optim, scaled_lr(cfg.optim, data.batch_size), data.target_dims, steps, epochs,
-        trainer_cfg.gradient_clip_val,
+        trainer_cfg.gradient_clip_val, "mixed" in str(trainer_cfg.precision),
     )
     tuned = tune_lr(module, data, cfg, out_dir) if cfg.tune.lr_find else {}
     has_val = "val" in data.ranges
@@ -50,14 +51,8 @@ def train(
         callbacks.append(EarlyStopping("val_loss", patience=int(trainer_cfg.patience), mode="min"))
     if trainer_cfg.progress_bar:
         callbacks.append(LossProgressBar(refresh_rate=int(trainer_cfg.progress_refresh)))
-    trainer = pl.Trainer(
-        accelerator=str(trainer_cfg.accelerator), devices=1,
-        precision=trainer_cfg.precision, max_epochs=epochs,
-        deterministic=bool(trainer_cfg.deterministic), callbacks=callbacks, logger=logger,
-        enable_progress_bar=bool(trainer_cfg.progress_bar), enable_model_summary=False,
-        num_sanity_val_steps=0, log_every_n_steps=max(1, min(50, steps)),
-        default_root_dir=str(out_dir), limit_train_batches=trainer_cfg.limit_train_batches,
-    )
+    trainer = make_trainer(trainer_cfg, out_dir, epochs, callbacks=callbacks, logger=logger,
+                           log_every_n_steps=max(1, min(50, steps)))
     start = time.perf_counter()
     trainer.fit(
         module,

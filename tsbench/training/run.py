@@ -18,12 +18,9 @@ from tsbench.data.datamodule import FEATURES, ForecastData
 from tsbench.data.loading import Series, load_series
 from tsbench.data.splits import benchmark_borders
 from tsbench.errors import ConfigError
+from tsbench.models.layers.kernels import fast_kernels
 from tsbench.rundir import FORECAST_PLOT, write_config, write_metrics
-from tsbench.training.allocator import (
-    keep_freed_memory,
-    release_freed_memory,
-    skip_deterministic_fill,
-)
+from tsbench.training.allocator import run_memory
 from tsbench.training.crossval import cross_validate
 from tsbench.training.evaluate import forecast_windows
 from tsbench.training.loggers import build_logger, log_artifacts, log_final_metrics
@@ -73,15 +70,12 @@ def run(cfg: DictConfig, run_dir: Path, parallel_jobs: int = 1) -> dict[str, Any
     validate_config(cfg)
     run_dir.mkdir(parents=True, exist_ok=True)
     threads = apply_threads(cfg.trainer.num_threads, parallel_jobs)
-    keep_freed_memory()
-    try:
+    fast = bool(cfg.trainer.fast_kernels)
+    with fast_kernels(fast), run_memory(fast):  # undone when the run fails too
         return _run(cfg, run_dir, threads)
-    finally:
-        release_freed_memory()  # also when the run fails: a sweep's worker goes on
 
 
 def _run(cfg: DictConfig, run_dir: Path, threads: int) -> dict[str, Any]:
-    skip_deterministic_fill()
     pl.seed_everything(int(cfg.seed), workers=True, verbose=False)
     series = load_series(cfg.dataset)
     borders = benchmark_borders(len(series.values), series.split, int(cfg.seq_len),

@@ -14,7 +14,8 @@ less on drawing them than on using them. Each mask's seed comes from torch's def
 generator, so ``torch.manual_seed`` fixes the masks. Inside :meth:`PassMasks.drawing` (a
 training forward pass) the masks of the whole pass come from one draw per rate: see
 :class:`PassMasks`. Off the CPU and under ``torch.compile`` (whose kernels draw their own
-fused masks) this is :func:`torch.nn.functional.dropout`.
+fused masks) and with ``trainer.fast_kernels=false`` this is
+:func:`torch.nn.functional.dropout`.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from tsbench.models.layers import kernels
 
 #: 64-bit draws below which one thread fills a whole mask (thread hand-off costs more).
 MIN_CHUNK = 1 << 17
@@ -197,7 +200,7 @@ def dropout_noise(x: torch.Tensor, p: float) -> torch.Tensor:
 
 def _fast_path(x: torch.Tensor, p: float, training: bool) -> bool:
     return (training and 0.0 < p < 1.0 and x.device.type == "cpu"
-            and not torch.compiler.is_compiling())
+            and not torch.compiler.is_compiling() and kernels.enabled())
 
 
 def dropout(x: torch.Tensor, p: float, training: bool = True) -> torch.Tensor:
