@@ -52,7 +52,7 @@ class OneDNNLinear(torch.autograd.Function):
             grad_x = _matmul_t(grad, weight.t()).view(ctx.x_shape)
         if ctx.needs_input_grad[1]:
             # grad.T @ rows. For long, narrow inputs (PatchTST/42: 37,632 rows of 16 in, 128
-            # out) oneDNN is 4x faster at (rows.T @ grad).T, a strided result.
+            # out) oneDNN is faster at (rows.T @ grad).T, a strided result.
             out_features, in_features = weight.shape
             if out_features > in_features and rows.shape[0] >= 16 * out_features:
                 grad_w = _matmul_t(rows.t(), grad.t()).t()
@@ -82,11 +82,11 @@ class Linear(nn.Linear):
     """:class:`torch.nn.Linear` (same parameters, initialisation and state dict) whose
     float32 CPU products run on oneDNN instead of PyTorch's BLAS (MKL).
 
-    MKL takes its AVX2 kernels on AMD CPUs; oneDNN's AVX-512 ones did every product of a
-    PatchTST/iTransformer training step about 2x faster on the benchmark machine (AMD
-    EPYC), and match MKL on Intel. Other devices, dtypes, autocast and ``torch.compile``
-    (whose CPU linears are these very oneDNN calls) use :func:`torch.nn.functional.linear`,
-    as does ``trainer.fast_kernels=false`` (see :mod:`~tsbench.models.layers.kernels`).
+    MKL takes its AVX2 kernels on AMD CPUs, oneDNN its AVX-512 ones: faster on AMD, as fast on
+    Intel (``benchmarks/step_variants.py`` measures it). Other devices, dtypes, autocast and
+    ``torch.compile`` (whose CPU linears are these very oneDNN calls) use
+    :func:`torch.nn.functional.linear`, as does ``trainer.fast_kernels=false`` (see
+    :mod:`~tsbench.models.layers.kernels`).
     """
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
