@@ -13,6 +13,7 @@ from pytorch_lightning.callbacks import EarlyStopping, ModelCheckpoint
 from tsbench.data.datamodule import ForecastData
 from tsbench.models.base import ForecastModel
 from tsbench.rundir import CHECKPOINT_DIR, CHECKPOINT_NAME
+from tsbench.training.gpu import trainer_devices
 from tsbench.training.lr_find import tune_lr
 from tsbench.training.module import ForecastModule, LossProgressBar
 from tsbench.training.schedules import scaled_lr
@@ -24,7 +25,8 @@ def train(
 ) -> dict[str, Any]:
     """Train on ``data``'s train split with early stopping on its val split (if any: else
     for all epochs), then load the best weights into ``model``. Returns ``epochs``,
-    ``best_epoch``, ``train_seconds``, ``lr_used`` (and ``lr_suggested`` with tune.lr_find)."""
+    ``best_epoch``, ``train_seconds``, ``lr_used`` (and ``lr_suggested`` with tune.lr_find).
+    ``model`` is left on the device it trained on, where the run scores it."""
     if not model.trainable:
         return {"epochs": 0, "best_epoch": 0, "train_seconds": 0.0}
     trainer_cfg = cfg.trainer
@@ -51,7 +53,7 @@ def train(
     if trainer_cfg.progress_bar:
         callbacks.append(LossProgressBar(refresh_rate=int(trainer_cfg.progress_refresh)))
     trainer = pl.Trainer(
-        accelerator=str(trainer_cfg.accelerator), devices=1,
+        accelerator=str(trainer_cfg.accelerator), devices=trainer_devices(trainer_cfg),
         precision=trainer_cfg.precision, max_epochs=epochs,
         deterministic=bool(trainer_cfg.deterministic), callbacks=callbacks, logger=logger,
         enable_progress_bar=bool(trainer_cfg.progress_bar), enable_model_summary=False,
@@ -70,6 +72,7 @@ def train(
         state = torch.load(checkpoint.best_model_path, map_location="cpu", weights_only=True)
         module.load_state_dict(state["state_dict"])
         best_epoch = _epoch_of(state)
+    model.to(trainer.strategy.root_device)  # Lightning's teardown moved it to the CPU
     return {
         "epochs": int(trainer.current_epoch),
         "best_epoch": best_epoch,

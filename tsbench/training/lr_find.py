@@ -21,6 +21,7 @@ from tsbench.atomic import write_json  # noqa: E402
 from tsbench.data.datamodule import ForecastData  # noqa: E402
 from tsbench.errors import ConfigError  # noqa: E402
 from tsbench.rundir import LR_FIND, LR_FIND_PLOT  # noqa: E402
+from tsbench.training.gpu import trainer_devices  # noqa: E402
 from tsbench.training.module import ForecastModule  # noqa: E402
 
 #: Lightning's suggestion skips the first 10 and the last step of the curve.
@@ -50,7 +51,7 @@ def tune_lr(
     loader = data.train_dataloader()
     trainer = pl.Trainer(
         accelerator=str(cfg.trainer.accelerator),
-        devices=1,
+        devices=trainer_devices(cfg.trainer),
         precision=cfg.trainer.precision,
         max_epochs=math.ceil(steps / len(loader)),
         logger=False,
