@@ -11,7 +11,8 @@
 #    Steps, in this order (default: all): env run bf16 sweep fp32 compile. Each writes
 #    $OUT/<step>.txt (OUT defaults to gpu-out/), and $OUT/summary.txt gets its exit status
 #    and seconds (124: stopped at its limit). With every step at its limit the script ends
-#    after 520 s, inside a 10-minute allowance; rerun the steps that did not finish by name.
+#    after 520 s, inside a 10-minute allowance; rerun the steps that did not finish by name,
+#    with a longer limit if need be: LIMIT_run=300 bash benchmarks/gpu_checks.sh run
 #
 #   env      nvidia-smi; GPU name, driver, torch, CUDA, cuDNN and Lightning versions
 #   run      one full PatchTST/42 ETTh1-96 run with trainer=gpu, the CPU seeds' protocol
@@ -26,6 +27,10 @@ cd "$(dirname "$0")/.."
 
 declare -A LIMIT=([env]=30 [run]=150 [bf16]=100 [sweep]=110 [fp32]=70 [compile]=60)
 STEPS=(env run bf16 sweep fp32 compile)
+for name in "${STEPS[@]}"; do  # LIMIT_<step>=seconds overrides a step's limit
+    override="LIMIT_$name"
+    [ -z "${!override:-}" ] || LIMIT[$name]=${!override}
+done
 WHEELS=(hydra-core omegaconf antlr4-python3-runtime hydra-joblib-launcher scikit-optimize pyaml)
 
 prepare() {
