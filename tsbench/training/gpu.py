@@ -4,9 +4,9 @@ turns a trial's GPU out-of-memory error into one clear message naming the packin
 tsbench trains each trial on one device. Trials run side by side on one GPU through a
 parallel Hydra launcher (``hydra/launcher=joblib hydra.launcher.n_jobs=k trainer=gpu``):
 each is its own process on the same device, with the CPU cores shared out as for CPU
-trials (:mod:`tsbench.training.threads`). When their memory does not fit, the trial that
-asks last fails with ``torch.OutOfMemoryError``; :func:`out_of_memory_error` says how many
-trials shared the GPU and what to lower, and the sweep goes on.
+trials (:mod:`tsbench.training.threads`). When their memory does not fit, a trial whose
+allocation fails raises ``torch.cuda.OutOfMemoryError``; :func:`out_of_memory_error` says
+how many trials shared the GPU and what to lower, and the sweep goes on.
 """
 
 from __future__ import annotations
