@@ -5,6 +5,7 @@ puts them back when it ends."""
 from __future__ import annotations
 
 import ctypes
+import gc
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -66,3 +67,12 @@ def run_memory(tuned: bool) -> Iterator[None]:
             mallopt(M_MMAP_THRESHOLD, GLIBC_DEFAULT)
             mallopt(M_TRIM_THRESHOLD, GLIBC_DEFAULT)
             ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
+def release_gpu_memory() -> None:
+    """In a process that used CUDA, hand the blocks PyTorch's caching allocator keeps back to
+    the driver, so that the other trials packed on the same GPU can use them (a no-op, and
+    no CUDA context opened, in a process that never used CUDA)."""
+    if torch.cuda.is_initialized():
+        gc.collect()  # Lightning's trainer and module refer to each other: free them first
+        torch.cuda.empty_cache()

@@ -25,7 +25,8 @@ def train(
 ) -> dict[str, Any]:
     """Train on ``data``'s train split with early stopping on its val split (if any: else
     for all epochs), then load the best weights into ``model``. Returns ``epochs``,
-    ``best_epoch``, ``train_seconds``, ``lr_used`` (and ``lr_suggested`` with tune.lr_find)."""
+    ``best_epoch``, ``train_seconds``, ``lr_used`` (and ``lr_suggested`` with tune.lr_find).
+    ``model`` is left on the device it trained on, where the run scores it."""
     if not model.trainable:
         return {"epochs": 0, "best_epoch": 0, "train_seconds": 0.0}
     trainer_cfg = cfg.trainer
@@ -65,6 +66,7 @@ def train(
         state = torch.load(checkpoint.best_model_path, map_location="cpu", weights_only=True)
         module.load_state_dict(state["state_dict"])
         best_epoch = _epoch_of(state)
+    model.to(trainer.strategy.root_device)  # Lightning's teardown moved it to the CPU
     return {
         "epochs": int(trainer.current_epoch),
         "best_epoch": best_epoch,

@@ -20,9 +20,10 @@ from tsbench.data.splits import benchmark_borders
 from tsbench.errors import ConfigError
 from tsbench.models.layers.kernels import fast_kernels
 from tsbench.rundir import FORECAST_PLOT, write_config, write_metrics
-from tsbench.training.allocator import run_memory
+from tsbench.training.allocator import release_gpu_memory, run_memory
 from tsbench.training.crossval import cross_validate
 from tsbench.training.evaluate import forecast_windows
+from tsbench.training.gpu import out_of_memory, out_of_memory_error, trainer_devices
 from tsbench.training.loggers import build_logger, log_artifacts, log_final_metrics
 from tsbench.training.plots import plot_forecasts
 from tsbench.training.schedules import lr_factor
@@ -56,6 +57,7 @@ def validate_config(cfg: Any) -> None:
             "trainer.accelerator",
             f"'{accelerator}' asks for a GPU, but torch {torch.__version__} finds none",
             "use trainer=cpu, or a GPU build of torch on a machine with a GPU")
+    trainer_devices(cfg.trainer)
     if str(cfg.cv.name) not in OBJECTIVE:
         raise ConfigError("cv", f"unknown cross-validation '{cfg.cv.name}'", "use holdout or tscv")
     if cfg.cv.get("refit") and not cfg.score_test:
@@ -71,8 +73,16 @@ def run(cfg: DictConfig, run_dir: Path, parallel_jobs: int = 1) -> dict[str, Any
     run_dir.mkdir(parents=True, exist_ok=True)
     threads = apply_threads(cfg.trainer.num_threads, parallel_jobs)
     fast = bool(cfg.trainer.fast_kernels)
-    with fast_kernels(fast), run_memory(fast):  # undone when the run fails too
-        return _run(cfg, run_dir, threads)
+    try:
+        with fast_kernels(fast), run_memory(fast):  # undone when the run fails too
+            return _run(cfg, run_dir, threads)
+    except Exception as error:
+        if not out_of_memory(error):
+            raise
+        failure = out_of_memory_error(error, parallel_jobs)
+    finally:
+        release_gpu_memory()  # also when the run fails: other trials share the GPU
+    raise failure  # after the release: the failed run's tensors died with its traceback
 
 
 def _run(cfg: DictConfig, run_dir: Path, threads: int) -> dict[str, Any]:

@@ -7,6 +7,8 @@ from typing import Any
 
 import pytorch_lightning as pl
 
+from tsbench.training.gpu import trainer_devices
+
 
 def make_trainer(trainer_cfg: Any, out_dir: Path, max_epochs: int, *,
                  callbacks: list[pl.Callback] | None = None, logger: Any = False,
@@ -17,7 +19,7 @@ def make_trainer(trainer_cfg: Any, out_dir: Path, max_epochs: int, *,
     ``trainer.progress_bar``; ``limit_batches`` applies ``trainer.limit_train_batches``."""
     show = bool(trainer_cfg.progress_bar) if progress_bar is None else progress_bar
     return pl.Trainer(
-        accelerator=str(trainer_cfg.accelerator), devices=1,
+        accelerator=str(trainer_cfg.accelerator), devices=trainer_devices(trainer_cfg),
         precision=trainer_cfg.precision, max_epochs=max_epochs,
         deterministic=bool(trainer_cfg.deterministic), callbacks=callbacks or [],
         logger=logger, enable_checkpointing=checkpointing,
