@@ -60,7 +60,10 @@ class RecursiveForecaster(ForecastModel):
             outputs.append(forecast)
             if roll + 1 < self.rolls:
                 window = torch.cat([window, forecast], dim=1)[:, -self.seq_len:]
-        return torch.cat(outputs, dim=1)[:, : self.pred_len]
+        # one roll is the step model's own output (no copy: the same memory layout, so the
+        # same float sums as the direct model's when step == pred_len)
+        rolled = outputs[0] if len(outputs) == 1 else torch.cat(outputs, dim=1)
+        return rolled[:, : self.pred_len]
 
 
 def strategy_step(cfg: Any) -> int | None:
