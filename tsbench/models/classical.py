@@ -77,20 +77,22 @@ class ETS(HistoryModel):
                                                          else 0)
         return params, len(params) + initial_states
 
-    def _forecast_channel(self, fitted: Any, y: np.ndarray, origins: np.ndarray,
-                          pred_len: int) -> np.ndarray:
-        res = ETSModel(y, **self.spec).smooth(fitted)
+    def _filter_channel(self, fitted: Any, y: np.ndarray) -> Any:
+        return ETSModel(y, **self.spec).smooth(fitted)
+
+    def _forecast_channel(self, filtered: Any, origins: np.ndarray, pred_len: int
+                          ) -> np.ndarray:
         last = origins - 1  # the states after the last observation before each origin
         steps = np.arange(1, pred_len + 1)
-        out = np.repeat(np.asarray(res.level)[last, None], pred_len, axis=1)
+        out = np.repeat(np.asarray(filtered.level)[last, None], pred_len, axis=1)
         if self.spec["trend"]:
-            growth = (np.cumsum(float(res.phi) ** steps) if self.spec["damped_trend"]
+            growth = (np.cumsum(float(filtered.phi) ** steps) if self.spec["damped_trend"]
                       else steps.astype(np.float64))
-            out += np.asarray(res.slope)[last, None] * growth
+            out += np.asarray(filtered.slope)[last, None] * growth
         if self.spec["seasonal"]:
             m = self.period
             rows = last[:, None] + steps - m * ((steps - 1) // m + 1)  # same phase, last season
-            out += np.asarray(res.season)[rows]
+            out += np.asarray(filtered.season)[rows]
         return out
 
 
@@ -118,13 +120,16 @@ class Theta(HistoryModel):
                   else np.zeros(self.period))
         return (b0, alpha, season), 2 + (self.period if self.deseasonalize else 0)
 
-    def _forecast_channel(self, fitted: Any, y: np.ndarray, origins: np.ndarray,
-                          pred_len: int) -> np.ndarray:
+    def _filter_channel(self, fitted: Any, y: np.ndarray) -> Any:
         b0, alpha, season = fitted
-        phase = np.arange(len(y)) % self.period
-        adjusted = y - season[phase]
+        adjusted = y - season[np.arange(len(y)) % self.period]
         # SES level after each row, started at the first value (as statsmodels does)
         level = lfilter([alpha], [1.0, alpha - 1.0], adjusted, zi=[(1 - alpha) * adjusted[0]])[0]
+        return b0, alpha, season, level
+
+    def _forecast_channel(self, filtered: Any, origins: np.ndarray, pred_len: int
+                          ) -> np.ndarray:
+        b0, alpha, season, level = filtered
         steps = np.arange(pred_len, dtype=np.float64)
         horizon = np.broadcast_to(steps, (len(origins), pred_len)).copy()
         if alpha > 0:
@@ -165,11 +170,13 @@ class ARIMA(HistoryModel):
             params = np.asarray(StatsmodelsARIMA(y, **self.spec).fit(method=self.method).params)
         return params, len(params)
 
-    def _forecast_channel(self, fitted: Any, y: np.ndarray, origins: np.ndarray,
-                          pred_len: int) -> np.ndarray:
+    def _filter_channel(self, fitted: Any, y: np.ndarray) -> Any:
         with _quiet_fit():
-            res = StatsmodelsARIMA(y, **self.spec).filter(fitted).filter_results
-        return state_space_forecasts(res, origins, pred_len)
+            return StatsmodelsARIMA(y, **self.spec).filter(fitted).filter_results
+
+    def _forecast_channel(self, filtered: Any, origins: np.ndarray, pred_len: int
+                          ) -> np.ndarray:
+        return state_space_forecasts(filtered, origins, pred_len)
 
 
 def state_space_forecasts(filtered: Any, origins: np.ndarray, pred_len: int) -> np.ndarray:

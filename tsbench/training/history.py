@@ -28,11 +28,14 @@ def history_forecasts(model: HistoryModel, data: ForecastData, split: str,
     numbered ``windows`` (all by default): window ``i``'s origin is its first target row,
     and the model has read every row from the start of training up to it."""
     train_start = data.ranges["train"][0]
-    split_start, split_end = data.ranges[split]
+    split_start = data.ranges[split][0]
     if windows is None:
         windows = np.arange(len(data.windows(split)))
     origins = split_start + data.seq_len + np.asarray(windows) - train_start
-    values = data.scaled[train_start:split_end].double().numpy()
+    # every split is asked with the same rows (through the last split's end), so the model
+    # filters them once; a forecast reads only the rows before its origin
+    last_row = max(end for _, end in data.ranges.values())
+    values = data.scaled[train_start:last_row].double().numpy()
     return torch.from_numpy(model.forecast_origins(values, origins, data.pred_len))
 
 
