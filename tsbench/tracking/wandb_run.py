@@ -93,13 +93,12 @@ def _hydra_job() -> tuple[Path | None, list[str]]:
 
 @contextmanager
 def _inside(folder: Path) -> Iterator[None]:
-    """Point wandb's cache, config, data and artifact folders, and the cache of its core
-    service (where it keeps its debug logs: ``$XDG_CACHE_HOME``), into ``folder/wandb``
-    while the run starts; a variable the user has set wins."""
+    """Point wandb's cache (where its core service also keeps its debug logs), config, data
+    and artifact folders into ``folder/wandb`` while the run starts (and wandb's service
+    with it); a variable the user has set wins."""
     root = folder / "wandb"
     wanted = {"WANDB_CACHE_DIR": root / "cache", "WANDB_CONFIG_DIR": root / "config",
-              "WANDB_DATA_DIR": root / "data", "WANDB_ARTIFACT_DIR": root / "artifacts",
-              "XDG_CACHE_HOME": root / "cache"}
+              "WANDB_DATA_DIR": root / "data", "WANDB_ARTIFACT_DIR": root / "artifacts"}
     added = {k: str(v) for k, v in wanted.items() if k not in os.environ}
     os.environ.update(added)
     try:
