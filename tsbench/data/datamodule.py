@@ -24,6 +24,12 @@ class ForecastData:
     alone, MS = all channels in, the target (last channel) scored. ``drop_last`` drops the
     last partial training batch of each epoch (as the official PatchTST, iTransformer and
     LTSF-Linear loaders do); validation and test always score every window.
+
+    ``train_pred_len`` (default ``pred_len``) is the horizon of the training windows: a
+    recursive strategy trains a model on ``step``-ahead targets, over every window of that
+    horizon, and scores its rolled-out forecast on ``pred_len`` windows. ``horizon_marks``
+    gives the scored splits' windows the calendar features of their look-back *and* horizon
+    rows (``(batch, seq_len + pred_len, n_marks)``), which a rolled-out model needs.
     """
 
     def __init__(
@@ -39,11 +45,16 @@ class ForecastData:
         with_marks: bool = False,
         pin_memory: bool = False,
         drop_last: bool = False,
+        train_pred_len: int | None = None,
+        horizon_marks: bool = False,
     ) -> None:
         if features not in FEATURES:
             raise ConfigError("features", f"unknown value '{features}'", "use M, S or MS")
+        horizons = {split: pred_len for split in ranges}
+        if train_pred_len is not None:
+            horizons["train"] = train_pred_len
         for split, (start, end) in ranges.items():
-            check_split_length(split, start, end, seq_len, pred_len)
+            check_split_length(split, start, end, seq_len, horizons[split])
         self.series = series
         self.ranges = dict(ranges)
         self.seq_len, self.pred_len = seq_len, pred_len
@@ -54,11 +65,14 @@ class ForecastData:
         raw = series.values[:, -1:] if features == "S" else series.values
         self.scaler = StandardScaler().fit(raw, self.ranges["train"])
         scaled = torch.from_numpy(self.scaler.transform(raw))
+        #: The whole scaled series (the splits' windows are views of its rows).
+        self.scaled = scaled
         marks = torch.from_numpy(time_features(series.dates, series.freq)) if with_marks else None
         self._windows = {
             split: Windows(
-                scaled[start:end], None if marks is None else marks[start:end], seq_len, pred_len,
-                pin_memory=pin_memory,
+                scaled[start:end], None if marks is None else marks[start:end], seq_len,
+                horizons[split], pin_memory=pin_memory,
+                horizon_marks=horizon_marks and split != "train",
             )
             for split, (start, end) in self.ranges.items()
         }

@@ -15,11 +15,12 @@ class Windows:
     ``[i+L, i+L+H)``. A batch of windows is one gather of precomputed row offsets; with
     ``pin_memory`` it gathers into page-locked memory, so that the copy to a GPU can be
     asynchronous (Lightning copies batches with ``non_blocking=True``); without CUDA,
-    ``pin_memory`` is ignored, as by torch's DataLoader."""
+    ``pin_memory`` is ignored, as by torch's DataLoader. With ``horizon_marks`` the marks
+    cover the input and target rows ``[i, i+L+H)``."""
 
     def __init__(
         self, values: torch.Tensor, marks: torch.Tensor | None, seq_len: int, pred_len: int,
-        pin_memory: bool = False,
+        pin_memory: bool = False, horizon_marks: bool = False,
     ) -> None:
         self.values = values.contiguous()
         self.marks = None if marks is None else marks.contiguous()
@@ -28,15 +29,18 @@ class Windows:
         self.pin_memory = pin_memory and torch.cuda.is_available()
         self._x_offsets = torch.arange(seq_len)
         self._y_offsets = torch.arange(seq_len, seq_len + pred_len)
+        self._mark_offsets = torch.arange(seq_len + pred_len if horizon_marks else seq_len)
 
     def __len__(self) -> int:
         return max(0, self.values.shape[0] - self.seq_len - self.pred_len + 1)
 
     def batch(self, starts: torch.Tensor) -> Batch:
-        """Inputs ``(B, L, C)``, targets ``(B, H, C)`` and marks ``(B, L, M)`` or None."""
+        """Inputs ``(B, L, C)``, targets ``(B, H, C)`` and marks ``(B, L, M)`` (``(B, L+H, M)``
+        with ``horizon_marks``) or None."""
         x_rows = starts[:, None] + self._x_offsets
         y_rows = starts[:, None] + self._y_offsets
-        x_mark = None if self.marks is None else self._gather(self.marks, x_rows)
+        x_mark = (None if self.marks is None
+                  else self._gather(self.marks, starts[:, None] + self._mark_offsets))
         return self._gather(self.values, x_rows), self._gather(self.values, y_rows), x_mark
 
     def _gather(self, source: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:

@@ -13,6 +13,8 @@ from tsbench.data.loading import Series
 from tsbench.data.timefeatures import time_features
 from tsbench.errors import ConfigError
 from tsbench.models.base import ForecastModel
+from tsbench.models.history import HistoryModel
+from tsbench.models.recursive import RecursiveForecaster, strategy_step
 
 #: Keys of a model config that are not constructor arguments.
 NON_ARGS = ("_target_", "name", "compile")
@@ -56,11 +58,23 @@ def build_model(model_cfg: Any, seq_len: int, pred_len: int, n_vars: int, n_mark
 
 def model_for(cfg: Any, series: Series) -> ForecastModel:
     """The model of a run config (``cfg.model`` at ``cfg.seq_len``/``cfg.pred_len``) sized
-    for ``series``: its channels (one with ``features=S``) and calendar features."""
+    for ``series``: its channels (one with ``features=S``) and calendar features; with
+    ``strategy=recursive``, built for ``strategy.step`` and rolled out to ``pred_len``."""
     n_vars = 1 if cfg.features == "S" else series.values.shape[1]
     n_marks = time_features(series.dates[:1], series.freq).shape[1]
-    return build_model(cfg.model, int(cfg.seq_len), int(cfg.pred_len), n_vars, n_marks)
+    step = strategy_step(cfg)
+    model = build_model(cfg.model, int(cfg.seq_len), step or int(cfg.pred_len), n_vars, n_marks)
+    if step is None:
+        return model
+    if isinstance(model, HistoryModel):
+        raise ConfigError("strategy", f"model={cfg.model.name} forecasts every origin from the "
+                          "whole history; it has no step model to roll out",
+                          "use strategy=direct for the classical baselines")
+    return RecursiveForecaster(model, int(cfg.pred_len))
 
 
 def count_parameters(model: torch.nn.Module) -> int:
+    """Trainable weights, or the values a classical model estimated from the training rows."""
+    if isinstance(model, HistoryModel):
+        return model.n_fitted_params
     return sum(p.numel() for p in model.parameters() if p.requires_grad)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import torch
 
 from tsbench.data.datamodule import ForecastData
 from tsbench.models.base import ForecastModel
+from tsbench.models.history import HistoryModel
+from tsbench.training.history import history_batches, history_forecasts
 
 
 @torch.inference_mode()
@@ -21,10 +25,8 @@ def evaluate(model: ForecastModel, data: ForecastData, split: str) -> dict[str, 
     sae = torch.zeros((), dtype=torch.float64, device=device)
     sse_orig = torch.zeros((), dtype=torch.float64, device=device)
     sae_orig = torch.zeros((), dtype=torch.float64, device=device)
-    for x, y, x_mark in data.loader(split):
-        x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
-        x_mark = None if x_mark is None else x_mark.to(device, non_blocking=True)
-        err = (model(x, x_mark)[..., dims] - y[..., dims]).double()
+    for pred, y in _forecasts(model, data, split, device):
+        err = (pred[..., dims] - y[..., dims]).double()
         sse_step += err.pow(2).sum(dim=(0, 2))
         sae += err.abs().sum()
         err_orig = err * scale  # the mean cancels in a difference
@@ -43,6 +45,18 @@ def evaluate(model: ForecastModel, data: ForecastData, split: str) -> dict[str, 
     }
 
 
+def _forecasts(model: ForecastModel, data: ForecastData, split: str, device: torch.device
+               ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """(forecast, truth) batches over every window of ``split``."""
+    if isinstance(model, HistoryModel):
+        yield from history_batches(model, data, split)
+        return
+    for x, y, x_mark in data.loader(split):
+        x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+        x_mark = None if x_mark is None else x_mark.to(device, non_blocking=True)
+        yield model(x, x_mark), y
+
+
 @torch.inference_mode()
 def forecast_windows(
     model: ForecastModel, data: ForecastData, split: str, starts: list[int]
@@ -51,7 +65,10 @@ def forecast_windows(
     model.eval()
     device = next(model.parameters(), torch.zeros(())).device
     x, y, x_mark = data.windows(split).batch(torch.as_tensor(starts))
-    pred = model(x.to(device), None if x_mark is None else x_mark.to(device)).cpu()
+    if isinstance(model, HistoryModel):
+        pred = history_forecasts(model, data, split, starts)
+    else:
+        pred = model(x.to(device), None if x_mark is None else x_mark.to(device)).cpu()
     dims = data.target_dims
     return tuple(  # type: ignore[return-value]
         torch.from_numpy(data.inverse(t[..., dims].double().numpy())) for t in (x, y, pred)

@@ -1,4 +1,4 @@
-"""Lightning loggers chosen by ``logger=``: csv (default), tensorboard, mlflow, none."""
+"""Lightning loggers chosen by ``logger=``: csv (default), tensorboard, mlflow, wandb, none."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from pytorch_lightning.loggers import CSVLogger, Logger, TensorBoardLogger
 
 from tsbench.errors import ConfigError
 from tsbench.rundir import ARTIFACTS, LOGS, TENSORBOARD
+from tsbench.tracking.wandb_run import WandbRunLogger, wandb_logger
 
-LOGGERS = ("csv", "tensorboard", "mlflow", "none")
+LOGGERS = ("csv", "tensorboard", "mlflow", "wandb", "none")
 
 
 def build_logger(cfg: Any, run_dir: Path) -> Logger | bool:
@@ -24,6 +25,8 @@ def build_logger(cfg: Any, run_dir: Path) -> Logger | bool:
         return TensorBoardLogger(save_dir=str(run_dir), name=TENSORBOARD, version="")
     if name == "mlflow":
         return _mlflow_logger(cfg, run_dir)
+    if name == "wandb":
+        return wandb_logger(cfg, run_dir)
     if name == "none":
         return False
     raise ConfigError("logger", f"unknown logger '{name}'", f"use one of {LOGGERS}")
@@ -59,12 +62,17 @@ def log_final_metrics(logger: Logger | bool, metrics: dict[str, Any]) -> None:
         for k, v in metrics.items()
         if isinstance(v, (int, float)) and not isinstance(v, bool)
     }
+    if isinstance(logger, WandbRunLogger):
+        logger.log_summary(scalars)  # a W&B run's final values are its summary
+        return
     logger.log_metrics(scalars)
     logger.save()
 
 
 def log_artifacts(logger: Logger | bool, run_dir: Path) -> None:
-    """Attach the run's outputs to an MLflow run and close it."""
+    """Attach the run's outputs to an MLflow or W&B run and close it."""
+    if isinstance(logger, WandbRunLogger):
+        logger.finish(run_dir)
     if logger and type(logger).__name__ == "MLFlowLogger":
         for name in ARTIFACTS:
             if (run_dir / name).is_file():

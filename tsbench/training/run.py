@@ -19,6 +19,7 @@ from tsbench.data.loading import Series, load_series
 from tsbench.data.splits import benchmark_borders
 from tsbench.errors import ConfigError
 from tsbench.models.layers.kernels import fast_kernels
+from tsbench.models.recursive import strategy_step
 from tsbench.rundir import FORECAST_PLOT, write_config, write_metrics
 from tsbench.training.allocator import release_gpu_memory, run_memory
 from tsbench.training.crossval import cross_validate
@@ -64,6 +65,7 @@ def validate_config(cfg: Any) -> None:
         raise ConfigError("cv.refit", "scores the test split, but score_test=false",
                           "drop cv.refit=true, or set score_test=true")
     lr_factor(cfg.optim, 1, 1)  # unknown schedule names fail here
+    strategy_step(cfg)  # unknown strategies and impossible steps too
 
 
 def run(cfg: DictConfig, run_dir: Path, parallel_jobs: int = 1) -> dict[str, Any]:
@@ -101,7 +103,9 @@ def _run(cfg: DictConfig, run_dir: Path, threads: int) -> dict[str, Any]:
         metrics, model, data = fit_and_score(cfg, series, ranges, run_dir, logger)
         _plot(model, data, series, run_dir, cfg)
     metrics["objective"] = metrics[OBJECTIVE[str(cfg.cv.name)]]
-    metrics.update(seed=int(cfg.seed), threads=threads)
+    step = strategy_step(cfg)
+    metrics.update(seed=int(cfg.seed), threads=threads, step=step or int(cfg.pred_len),
+                   strategy="direct" if step is None else "recursive")
     log_final_metrics(logger, metrics)
     write_metrics(run_dir, metrics)
     log_artifacts(logger, run_dir)

@@ -9,20 +9,26 @@ from typing import Any
 from tsbench.data.datamodule import ForecastData
 from tsbench.data.loading import Series
 from tsbench.models.build import count_parameters, model_for
+from tsbench.models.history import HistoryModel
+from tsbench.models.recursive import strategy_step
 from tsbench.rundir import LOSS_PLOT
 from tsbench.training.evaluate import evaluate
 from tsbench.training.fit import train
+from tsbench.training.history import fit_history
 from tsbench.training.plots import plot_losses
 
 
 def make_data(cfg: Any, series: Series, ranges: dict[str, tuple[int, int]], with_marks: bool
               ) -> ForecastData:
-    """The scaled splits, windows and loaders of a run config."""
+    """The scaled splits, windows and loaders of a run config (a recursive strategy trains on
+    ``strategy.step``-ahead windows and rolls out over the horizon's calendar features)."""
+    step = strategy_step(cfg)
     return ForecastData(
         series, ranges, int(cfg.seq_len), int(cfg.pred_len), str(cfg.features),
         batch_size=int(cfg.data.batch_size), eval_batch_size=int(cfg.data.eval_batch_size),
         seed=int(cfg.seed), with_marks=with_marks, pin_memory=bool(cfg.trainer.pin_memory),
         drop_last=bool(cfg.data.drop_last),
+        train_pred_len=step, horizon_marks=with_marks and step is not None,
     )
 
 
@@ -34,7 +40,10 @@ def fit_and_score(cfg: Any, series: Series, ranges: dict[str, tuple[int, int]], 
     data = make_data(cfg, series, ranges, with_marks=model.uses_time_features)
     if bool(cfg.model.get("compile", False)):
         model.compile()
-    info = train(model, data, cfg, out_dir, logger=logger, max_epochs=max_epochs)
+    if isinstance(model, HistoryModel):  # classical baselines: fitted, not trained
+        info = fit_history(model, data)
+    else:
+        info = train(model, data, cfg, out_dir, logger=logger, max_epochs=max_epochs)
     history = info.pop("history", None)
     if history and history["train_loss"]:
         plot_losses(history, f"{cfg.model.name} on {series.name}: loss per epoch",

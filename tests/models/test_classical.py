@@ -1,0 +1,110 @@
+"""The classical baselines (ets, theta, arima): fitted on the training rows, filtered forward,
+scored on every window like any model, and equal to statsmodels' own forecasts."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hydra import compose, initialize_config_module
+from statsmodels.tsa.arima.model import ARIMA
+from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+from statsmodels.tsa.forecasting.theta import ThetaModel
+
+from tsbench.data.loading import load_series
+from tsbench.data.splits import benchmark_borders
+from tsbench.models.build import model_for
+from tsbench.training.history import fit_history, history_forecasts
+from tsbench.training.run import run
+from tsbench.training.train_and_score import make_data
+
+#: One seasonal channel (period 24) with noise; 600 rows: 420 train, 60 val, 120 test.
+BASE = ["dataset=synthetic", "dataset.n_rows=600", "features=S", "seq_len=48", "pred_len=24",
+        "trainer=debug", "logger=none"]
+
+
+def _config(model: str, *overrides: str):
+    with initialize_config_module("tsbench.conf", version_base="1.3"):
+        return compose("config", overrides=[*BASE, f"model={model}", *overrides])
+
+
+@pytest.fixture(scope="module")
+def naive_scores(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    return run(_config("naive"), tmp_path_factory.mktemp("naive"))
+
+
+@pytest.mark.parametrize("model", ["ets", "theta", "arima"])
+def test_classical_model_beats_naive_on_a_seasonal_series(model: str, naive_scores: dict,
+                                                          tmp_path: Path) -> None:
+    metrics = run(_config(model), tmp_path)
+    for key in ("n_val_windows", "n_test_windows"):
+        assert metrics[key] == naive_scores[key] > 0
+    assert metrics["epochs"] == metrics["best_epoch"] == 0
+    assert metrics["n_params"] > 0
+    assert metrics["test_mse"] < 0.5 * naive_scores["test_mse"]
+    assert metrics["val_mse"] < 0.5 * naive_scores["val_mse"]
+    assert (tmp_path / "forecast.png").is_file()
+
+
+def _fitted(model: str, *overrides: str):
+    """The run's model fitted on the scaled training rows, its data and the scaled series."""
+    cfg = _config(model, *overrides)
+    series = load_series(cfg.dataset)
+    borders = benchmark_borders(len(series.values), series.split, int(cfg.seq_len),
+                                series.train_frac, series.test_frac)
+    data = make_data(cfg, series, {"train": borders.train, "val": borders.val,
+                                   "test": borders.test}, with_marks=False)
+    forecaster = model_for(cfg, series)
+    fit_history(forecaster, data)
+    return forecaster, data, data.scaled[:, 0].double().numpy()
+
+
+def _origin(data, split: str, window: int) -> int:
+    """Row of the first forecast step of ``window`` in ``split``."""
+    return data.ranges[split][0] + data.seq_len + window
+
+
+@pytest.mark.parametrize("window", [0, 57])
+def test_ets_matches_statsmodels_filtered_to_the_origin(window: int) -> None:
+    model, data, y = _fitted("ets")
+    train_end = data.ranges["train"][1]
+    spec = {"error": "add", "trend": "add", "damped_trend": True, "seasonal": "add",
+            "seasonal_periods": 24, "initialization_method": "heuristic"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        params = ETSModel(y[:train_end], **spec).fit(disp=False).params
+    origin = _origin(data, "test", window)
+    expected = ETSModel(y[:origin], **spec).smooth(params).forecast(24)
+    got = history_forecasts(model, data, "test", np.array([window]))[0, :, 0].numpy()
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-6)
+    assert model.n_fitted_params == len(params) + 1 + 1 + 24  # + initial level, trend, season
+
+
+@pytest.mark.parametrize("overrides", [[], ["model.order=[1,1,1]"]])
+def test_arima_matches_statsmodels_filtered_to_the_origin(overrides: list[str]) -> None:
+    model, data, y = _fitted("arima", *overrides)
+    train_end = data.ranges["train"][1]
+    order = (1, 1, 1) if overrides else (2, 0, 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fitted = ARIMA(y[:train_end], order=order).fit(method="innovations_mle")
+    for split, window in (("val", 0), ("test", 33), ("test", 95)):
+        origin = _origin(data, split, window)
+        expected = fitted.apply(y[:origin]).forecast(24)
+        got = history_forecasts(model, data, split, np.array([window]))[0, :, 0].numpy()
+        np.testing.assert_allclose(got, expected, rtol=0, atol=1e-6)
+    assert model.n_fitted_params == len(fitted.params)
+
+
+def test_theta_matches_statsmodels_at_the_end_of_training() -> None:
+    """The first validation window's origin is the end of the training rows, where the
+    fitted Theta model's own forecast applies."""
+    model, data, y = _fitted("theta")
+    train_end = data.ranges["train"][1]
+    assert _origin(data, "val", 0) == train_end
+    expected = ThetaModel(y[:train_end], period=24, use_test=False,
+                          method="additive").fit().forecast(24)
+    got = history_forecasts(model, data, "val", np.array([0]))[0, :, 0].numpy()
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-6)

@@ -1,0 +1,50 @@
+"""Fitting and scoring the models that read the whole history (``HistoryModel``: the
+classical baselines) on a run's splits: no Lightning loop, the same windows and scores."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import torch
+
+from tsbench.data.datamodule import ForecastData
+from tsbench.models.history import HistoryModel
+
+
+def fit_history(model: HistoryModel, data: ForecastData) -> dict[str, Any]:
+    """Fit on the scaled training rows; the same keys as a deep model's training."""
+    start, end = data.ranges["train"]
+    began = time.perf_counter()
+    model.fit_series(data.scaled[start:end].numpy())
+    return {"epochs": 0, "best_epoch": 0, "train_seconds": round(time.perf_counter() - began, 3)}
+
+
+def history_forecasts(model: HistoryModel, data: ForecastData, split: str,
+                      windows: np.ndarray | None = None) -> torch.Tensor:
+    """Forecasts ``(windows, pred_len, n_vars)`` (scaled, float64) of the ``split`` windows
+    numbered ``windows`` (all by default): window ``i``'s origin is its first target row,
+    and the model has read every row from the start of training up to it."""
+    train_start = data.ranges["train"][0]
+    split_start = data.ranges[split][0]
+    if windows is None:
+        windows = np.arange(len(data.windows(split)))
+    origins = split_start + data.seq_len + np.asarray(windows) - train_start
+    # every split is asked with the same rows (through the last split's end), so the model
+    # filters them once; a forecast reads only the rows before its origin
+    last_row = max(end for _, end in data.ranges.values())
+    values = data.scaled[train_start:last_row].double().numpy()
+    return torch.from_numpy(model.forecast_origins(values, origins, data.pred_len))
+
+
+def history_batches(model: HistoryModel, data: ForecastData, split: str
+                    ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """(forecast, truth) batches over every window of ``split``, as ``data.loader`` gives
+    the truths."""
+    forecasts = history_forecasts(model, data, split)
+    done = 0
+    for _, y, _ in data.loader(split):
+        yield forecasts[done:done + len(y)], y
+        done += len(y)
