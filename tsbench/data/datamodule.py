@@ -8,7 +8,6 @@ import torch
 from tsbench.data.loading import Series
 from tsbench.data.scaling import StandardScaler
 from tsbench.data.splits import check_split_length
-from tsbench.data.timefeatures import time_features
 from tsbench.data.windows import WindowLoader, Windows
 from tsbench.errors import ConfigError
 
@@ -54,7 +53,7 @@ class ForecastData:
         raw = series.values[:, -1:] if features == "S" else series.values
         self.scaler = StandardScaler().fit(raw, self.ranges["train"])
         scaled = torch.from_numpy(self.scaler.transform(raw))
-        marks = torch.from_numpy(time_features(series.dates, series.freq)) if with_marks else None
+        marks = torch.from_numpy(series.time_features()) if with_marks else None
         self._windows = {
             split: Windows(
                 scaled[start:end], None if marks is None else marks[start:end], seq_len, pred_len,
