@@ -15,8 +15,9 @@ from pandas.tseries.offsets import BaseOffset, Tick
 from tsbench.data.timefeatures import calendar
 from tsbench.errors import ConfigError, DataError
 
-#: Rows per window when the frequency of a series with gaps is inferred piecewise.
-_PIECE = 8
+#: Rows per stretch when the frequency of a series with gaps is inferred piecewise: long
+#: enough to tell business days from days, and the fewest pandas infers from.
+_PIECES_ROWS = (8, 3)
 #: Windows tried (evenly spread over the series).
 _PIECES = 24
 #: A regular index may hold at most this many times the rows of the data: beyond, the
@@ -106,13 +107,14 @@ def _infer(dates: pd.DatetimeIndex) -> tuple[BaseOffset, pd.DatetimeIndex] | Non
     inferred = infer_offset(dates)
     if inferred is not None:
         return inferred, dates
-    starts = np.unique(np.linspace(0, len(dates) - min(_PIECE, len(dates)), _PIECES).astype(int))
     candidates: dict[str, BaseOffset] = {}
-    for start in starts:
-        piece = dates[start : start + _PIECE]
-        offset = infer_offset(piece) if len(piece) >= 3 else None
-        if offset is not None:
-            candidates.setdefault(offset.freqstr, offset)
+    for rows in _PIECES_ROWS:
+        if rows > len(dates):
+            continue
+        for start in np.unique(np.linspace(0, len(dates) - rows, _PIECES).astype(int)):
+            offset = infer_offset(dates[start : start + rows])
+            if offset is not None:
+                candidates.setdefault(offset.freqstr, offset)
     fits = [(offset, index) for offset in candidates.values()
             if (index := _regular_index(dates, offset)) is not None]
     return min(fits, key=lambda fit: len(fit[1])) if fits else None
