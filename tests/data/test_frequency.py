@@ -45,6 +45,7 @@ def test_every_alias_has_a_season_and_calendar_features(alias: str) -> None:
     ("banana", "'banana' is not a pandas frequency alias"),
     ("M", "Please use 'ME' instead"),
     ("H", "Did you mean h?"),
+    ("d", "please use 'D' instead"),  # deprecated: it would stop working with a later pandas
     ("bh", "BusinessHour steps (bh) are not supported"),
     ("ms", "sub-second steps (ms) are not supported"),
 ])  # fmt: skip

@@ -262,7 +262,8 @@ def _numeric(data: pd.DataFrame, source: str) -> pd.DataFrame:
 def _check_finite(data: pd.DataFrame, source: str) -> None:
     """inf, -inf and values beyond float32 would make every score NaN: refused."""
     values = data.to_numpy(dtype=np.float64)
-    bad = np.abs(values) > np.finfo(np.float32).max  # inf included, NaN excluded
+    most = np.finfo(np.float32).max
+    bad = (values > most) | (values < -most)  # inf included, NaN excluded
     if bad.any():
         rows, cols = np.nonzero(bad)
         value, row = values[rows[0], cols[0]], int(rows[0])
