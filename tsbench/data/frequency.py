@@ -41,12 +41,14 @@ def parse_freq(alias: str, field: str) -> BaseOffset:
     """The pandas offset of ``alias``; an unknown, outdated or unsupported alias is a
     :class:`ConfigError` naming ``field``."""
     with warnings.catch_warnings():
-        warnings.simplefilter("error")  # a deprecated alias ('d', 'H') fails, as it soon will
+        warnings.simplefilter("error")  # a deprecated alias ('d') fails, as it soon will
         try:
             offset = to_offset(alias)
         except (ValueError, Warning) as exc:
             hint = re.search(r"Did you mean [^?]+\?|[Pp]lease use '[^']+' instead", str(exc))
-            problem = f"'{alias}' is not a pandas frequency alias"
+            problem = (f"'{alias}' is a deprecated pandas frequency alias"
+                       if isinstance(exc, Warning) else
+                       f"'{alias}' is not a pandas frequency alias")
             raise ConfigError(field, problem + (f" ({hint.group(0)})" if hint else ""),
                               f"use one such as {_EXAMPLES}, or null to infer it from the "
                               f"timestamps") from None

@@ -31,7 +31,8 @@ _SEPARATORS = {";": ";", "\t": "\\t", "|": "|"}
 @dataclass(frozen=True)
 class Series:
     """A multivariate series ready for splitting: rows in time order, one per step of
-    ``freq`` (the data's pandas frequency alias), target last."""
+    ``freq`` (the data's pandas frequency alias; with ``dataset.gaps=keep`` a skipped step
+    has no row), target last."""
 
     name: str
     values: np.ndarray  # (rows, channels) float32
