@@ -68,7 +68,6 @@ from torch.utils.data import DataLoader, Dataset
 
 from tsbench.data.loading import load_series
 from tsbench.data.splits import benchmark_borders
-from tsbench.data.timefeatures import time_features
 from tsbench.models.build import build_model
 from tsbench.models.layers.attention import EncoderLayer, MultiHeadAttention
 from tsbench.models.layers.dropout import Dropout
@@ -164,7 +163,7 @@ def setup(cfg: Any) -> tuple[Any, dict[str, tuple[int, int]], Any]:
     borders = benchmark_borders(len(series.values), series.split, int(cfg.seq_len),
                                 series.train_frac, series.test_frac)
     ranges = {"train": borders.train, "val": borders.val, "test": borders.test}
-    n_marks = time_features(series.dates[:1], series.freq).shape[1]
+    n_marks = series.time_features(slice(0, 1)).shape[1]
     model = build_model(cfg.model, int(cfg.seq_len), int(cfg.pred_len), series.values.shape[1],
                         n_marks)
     return series, ranges, model

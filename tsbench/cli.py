@@ -33,7 +33,11 @@ def parallel_jobs() -> int:
 def summary(run_dir: Path, metrics: dict) -> str:
     keys = [k for k in ("test_mse", "test_mae", "val_mse", "cv_val_mse_mean") if k in metrics]
     figures = "  ".join(f"{k}={metrics[k]:.4f}" for k in keys)
-    return f"tsbench: outputs in {run_dir}\ntsbench: {figures}  epochs={metrics['epochs']}"
+    epochs = f"epochs={metrics['epochs']}"
+    if "cv_folds" in metrics:  # cross-validation: every fold's training (and the refit's)
+        refit = " + refit" if "refit_epochs" in metrics else ""
+        epochs += f" (summed over {len(metrics['cv_folds'])} folds{refit})"
+    return f"tsbench: outputs in {run_dir}\ntsbench: {figures}  {epochs}"
 
 
 @hydra.main(version_base="1.3", config_path="conf", config_name="config")

@@ -1,15 +1,15 @@
 """The OmegaConf resolvers that tsbench's config files use, registered by the entry points
 (``tsbench``, ``tsbench-analyze``) before Hydra composes a config.
 
-- ``${season:${dataset.freq}}``: the seasonal period of a frequency alias (24 for ``h``).
 - ``${by_horizon:${pred_len},[96,192],[256,512]}``: the value a preset lists for a horizon.
+
+(A seasonal period is no resolver: ``model.period: null`` takes it from the frequency of the
+data, known only once the data is read; see ``tsbench.models.build``.)
 """
 
 from __future__ import annotations
 
 from omegaconf import OmegaConf
-
-from tsbench.data.timefeatures import seasonal_period
 
 
 def by_horizon(pred_len: int, horizons: list, values: list) -> object:
@@ -22,7 +22,5 @@ def by_horizon(pred_len: int, horizons: list, values: list) -> object:
 
 def register_resolvers() -> None:
     """Register the resolvers once per process."""
-    if not OmegaConf.has_resolver("season"):
-        OmegaConf.register_new_resolver("season", lambda freq: seasonal_period(str(freq)))
     if not OmegaConf.has_resolver("by_horizon"):
         OmegaConf.register_new_resolver("by_horizon", by_horizon)

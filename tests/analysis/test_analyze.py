@@ -8,11 +8,14 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
+import statsmodels.api as sm
 import yaml
 
 from tests.conftest import data_dir
 from tsbench.analysis.periodicity import (
+    acf,
     dominant_periods,
     lookback_candidates,
     seasonal_strength,
@@ -77,3 +80,63 @@ def test_lookback_candidates() -> None:
     assert lookback_candidates([24], pred_len=96, max_len=300) == [48, 72, 96, 120, 144, 168, 192]
     assert lookback_candidates([24, 36], pred_len=0, max_len=150) == [48, 72, 96, 108, 120, 144]
     assert lookback_candidates([24], pred_len=96, max_len=100) == []
+
+
+def _sunspots() -> np.ndarray:
+    """Yearly sunspot numbers 1700-2008 (statsmodels' copy): a cycle of 9 to 14 years."""
+    return sm.datasets.sunspots.load_pandas().data["SUNACTIVITY"].to_numpy()
+
+
+def test_a_broad_long_cycle_is_found() -> None:
+    # The 216 training rows (70 %) of the sunspot series: ACF 0.55 at lag 11, but the cycle's
+    # varying length spreads its line over several periodogram bins; the highest bin alone
+    # stands only 17.7 times above its neighbours.
+    train = _sunspots()[:216]
+    assert acf(train, 11)[11, 0] > 0.5
+    found = dominant_periods(train, 100)
+    assert found and found[0].period == 11 and found[0].strength > 0.5
+
+
+def test_short_random_walks_have_no_period() -> None:
+    # A falling (red) spectrum must not be measured against its lower neighbours only.
+    for seed in range(20):
+        walk = np.cumsum(np.random.default_rng(seed).standard_normal(216))
+        assert dominant_periods(walk, 100) == [], seed
+
+
+def _csv(path: Path, values: np.ndarray, freq: str = "h", start: str = "2020-01-01") -> Path:
+    dates = pd.date_range(start, periods=len(values), freq=freq)
+    pd.DataFrame({"date": dates.strftime("%Y-%m-%d %H:%M:%S"), "OT": values}).to_csv(
+        path, index=False)
+    return path
+
+
+def test_yearly_csv_cycle_through_the_cli(tmp_path: Path) -> None:
+    csv = _csv(tmp_path / "sunspots.csv", _sunspots(), freq="YS", start="1700-01-01")
+    proc = _analyze(["dataset=csv", f"dataset.path={csv}", "pred_len=4"], tmp_path / "out")
+    report = yaml.safe_load((tmp_path / "out" / "lookback.yaml").read_text())
+    assert report["freq"] == "YS-JAN" and report["training_rows"] == [0, 216]
+    assert report["periods"] == [11] and report["candidates"] == [22]
+    assert "look-back candidates for pred_len=4 (1): 22" in proc.stdout
+
+
+def test_no_period_found_is_one_line(tmp_path: Path) -> None:
+    csv = _csv(tmp_path / "noise.csv", np.random.default_rng(0).standard_normal(1500))
+    proc = _analyze(["dataset=csv", f"dataset.path={csv}", "pred_len=24"], tmp_path / "out")
+    report = yaml.safe_load((tmp_path / "out" / "lookback.yaml").read_text())
+    assert report["periods"] == [] and report["candidates"] == []
+    lines = [line for line in proc.stdout.splitlines() if "no period found" in line]
+    assert lines == ["no period found overall, so no look-back candidates (weaker cycles show "
+                     "with lower min_prominence or min_strength)"]
+    assert "Traceback" not in proc.stderr and "Warning" not in proc.stderr
+
+
+def test_non_finite_values_are_refused(tmp_path: Path) -> None:
+    values = np.sin(np.arange(300.0))
+    values[40] = np.inf
+    csv = _csv(tmp_path / "inf.csv", values)
+    proc = _analyze(["dataset=csv", f"dataset.path={csv}"], tmp_path / "out", check=False)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert (f"tsbench-analyze: error: {csv}: 1 non-finite value(s) (first inf in column 'OT' "
+            f"at row 40)") in proc.stderr
+    assert not (tmp_path / "out" / "lookback.yaml").exists()

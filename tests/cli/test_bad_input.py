@@ -19,6 +19,8 @@ def _rows(n: int, start: int = 0, blank_at: int | None = None) -> str:
                    for i, t in enumerate(stamps, start))
 
 
+#: One case per kind of bad file through the real CLI; tests/data/test_loading_errors.py
+#: checks the exact wording of the others in-process.
 CASES = {
     "no_date_column": ("a,OT\n1,2\n", [], "dataset.date_col: column 'date' not found"),
     "bad_dates": (GOOD_HEAD + "not-a-date,1,2\n" + _rows(5), [], "are not dates"),
@@ -29,6 +31,20 @@ CASES = {
     "missing_target": ("date,a,b\n" + _rows(3), [], "dataset.target: column 'OT' not found"),
     "too_short": (GOOD_HEAD + _rows(200), ["seq_len=96", "pred_len=96"],
                   "shorter than seq_len + pred_len"),
+    "header_only": (GOOD_HEAD, [], "has no data rows, only a header"),
+    "inf": (GOOD_HEAD + _rows(3) + "2020-01-01 03:00:00,inf,1\n" + _rows(3, 4), [],
+            "1 non-finite value(s) (first inf in column 'a' at row 3)"),
+    "epoch_seconds": (GOOD_HEAD + "".join(f"{1_600_000_000 + 3600 * i},{i},{i}\n"
+                                          for i in range(5)), [],
+                      "dataset.date_unit: column 'date'"),
+    "columns_without_target": (GOOD_HEAD + _rows(5), ["dataset.columns=[a]"],
+                               "dataset.columns: ['a'] leaves out the target 'OT'"),
+    "semicolons": (GOOD_HEAD.replace(",", ";") + _rows(5).replace(",", ";"), [],
+                   "look separated by ';', not ','"),
+    "gap": (GOOD_HEAD + _rows(3) + _rows(3, 5), [],
+            "2 step(s) of its frequency h are missing (the first gap follows row 2"),
+    "freq_mismatch": (GOOD_HEAD + _rows(5), ["dataset.freq=D"],
+                      "dataset.freq: 'D' does not match the timestamps"),
 }
 
 
@@ -88,3 +104,25 @@ def test_gpu_trainer_without_a_gpu_names_the_fix(tmp_path: Path) -> None:
     assert "trainer.accelerator: 'gpu' asks for a GPU" in proc.stderr
     assert "use trainer=cpu" in proc.stderr and "Traceback" not in proc.stderr
     assert not (tmp_path / "run" / "metrics.json").exists()
+
+
+def test_a_folder_as_path_says_so(tmp_path: Path) -> None:
+    args = [a for a in TINY if not a.startswith("dataset")] + [
+        "dataset=csv", f"dataset.path={tmp_path}"]
+    proc = run_tsbench(args, tmp_path / "run", check=False)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert f"dataset.path: {tmp_path} is a folder, not a file" in proc.stderr
+
+
+@pytest.mark.parametrize("override, message", [
+    ("optim.weight_decay=-0.1", "optim.weight_decay: must be >= 0, got -0.1"),
+    ("data.eval_batch_size=0", "data.eval_batch_size: must be >= 1, got 0"),
+    ("optim.warmup=-5", "optim.warmup: must be >= 0, got -5"),
+])  # fmt: skip
+def test_impossible_settings_fail_before_training(override: str, message: str,
+                                                  tmp_path: Path) -> None:
+    # optim=adam_constant ignores warmup, yet a negative one is still refused
+    proc = run_tsbench([*TINY, "optim=adam_constant", override], tmp_path / "run", check=False)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert f"tsbench: error: {message}" in proc.stderr
+    assert not (tmp_path / "run" / "config.yaml").exists()  # stopped before any data was read

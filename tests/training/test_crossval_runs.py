@@ -33,6 +33,8 @@ def test_tscv_run_end_to_end(model: list[str], refit: bool, tmp_path: Path) -> N
         assert (run_dir / f"fold_{k}" / "checkpoints" / "best.ckpt").is_file()
         assert (run_dir / f"fold_{k}" / "logs" / "metrics.csv").is_file()
     assert "cv_val_mse_mean=" in proc.stdout
+    refit_note = " + refit" if refit else ""
+    assert f"epochs={metrics['epochs']} (summed over 3 folds{refit_note})" in proc.stdout
     if refit:
         assert metrics["n_test_windows"] == 200 - 24 + 1
         assert np.isfinite(metrics["test_mse"]) and metrics["refit_epochs"] == 2

@@ -95,10 +95,14 @@ def table(report: dict[str, Any]) -> str:
         strengths = ", ".join(f"{s:.2f}" for s in entry["strengths"]) or "-"
         lines.append(f"{name:<{width}}  {periods:<14}  {strengths}")
     candidates = report["candidates"]
-    lines.append(
-        f"look-back candidates for pred_len={report['pred_len']} ({len(candidates)}): "
-        + (" ".join(str(c) for c in candidates) or "none")
-    )
+    if not report["periods"]:
+        lines.append("no period found overall, so no look-back candidates (weaker cycles show "
+                     "with lower min_prominence or min_strength)")
+    else:
+        lines.append(
+            f"look-back candidates for pred_len={report['pred_len']} ({len(candidates)}): "
+            + (" ".join(str(c) for c in candidates) or "none")
+        )
     return "\n".join(lines)
 
 

@@ -3,24 +3,31 @@ periods with their strength, and look-back candidates built from those periods."
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.ndimage import correlate1d
 from scipy.signal import detrend, find_peaks, periodogram
+from scipy.special import gammaln, logsumexp
 from statsmodels.tsa.stattools import acf as _acf
 
 #: Spectral peaks examined, strongest first, before giving up on more periods.
 _PEAKS_EXAMINED = 20
 #: Bins either side of a peak that belong to the same (leaking) spectral line.
 _LINE_HALF_WIDTH = 2
+#: Bins either side of a peak whose power counts as the line's: a cycle whose frequency lies
+#: between two Fourier frequencies (long periods rarely divide the series' length), or whose
+#: length varies (sunspots: 9 to 14 years), spreads its power over the peak's neighbours.
+_LINE_SPREAD = 1
 
 
 @dataclass(frozen=True)
 class Period:
     """A dominant period in rows: ``strength`` in [-1, 1] (see :func:`seasonal_strength`),
-    ``prominence`` = its periodogram peak over the median power of the neighbouring bins."""
+    ``prominence`` = how far its spectral line stands above the neighbouring bins (see
+    :func:`_prominence`)."""
 
     period: int
     strength: float
@@ -33,8 +40,12 @@ def _columns(values: np.ndarray) -> np.ndarray:
 
 def acf(values: np.ndarray, nlags: int) -> np.ndarray:
     """Autocorrelations ``(nlags + 1, channels)`` of each channel, linear trend removed."""
-    x = detrend(_columns(values), axis=0, type="linear")
-    return np.stack([_acf(col, nlags=nlags, fft=True) for col in x.T], axis=1)
+    raw = _columns(values)
+    x = detrend(raw, axis=0, type="linear")
+    # A straight-line channel (a constant one too) leaves rounding noise: no autocorrelation.
+    flat = np.abs(x).max(axis=0) <= 1e-9 * (np.abs(raw).max(axis=0) + 1.0)
+    return np.stack([np.full(nlags + 1, np.nan) if line else _acf(col, nlags=nlags, fft=True)
+                     for col, line in zip(x.T, flat, strict=True)], axis=1)
 
 
 def spectrum(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -72,8 +83,9 @@ def dominant_periods(
     """Dominant periods (2..``max_period`` rows) of one channel, or of all channels together
     (the mean of their scaled periodograms; strength averaged over channels).
 
-    Periodogram peaks are taken strongest first; a peak counts when it stands
-    ``min_prominence`` times above its neighbourhood, is no harmonic (P/k) of a period
+    Periodogram peaks are taken strongest first; a peak counts when its line stands
+    ``min_prominence`` times above its neighbourhood (the peak bin alone, or the peak and its
+    neighbours as unlikely under noise, see :func:`_prominence`), is no harmonic (P/k) of a period
     already found, and its period, refined to the strongest integer period within the
     peak's bin, has ``seasonal_strength`` >= ``min_strength``.
     """
@@ -102,14 +114,37 @@ def dominant_periods(
 
 
 def _prominence(power: np.ndarray, b: int) -> float:
-    """Peak power over the median power of the bins around its spectral line."""
-    width = max(8, b // 4)
+    """How many times the line at bin ``b`` stands above the median power ``m`` of the bins
+    around it (as many below as above, so that a falling red-noise spectrum is not measured
+    against its lower side only): the peak bin's power over ``m``, or the power of the peak
+    and its ``_LINE_SPREAD`` neighbours each side expressed as the single-bin ratio that
+    noise would reach as rarely. Under noise a bin is ``m / ln 2`` times an Exp(1) variable,
+    so a ratio r has tail ``2**-r``, and k bins summing to r times ``m`` the Gamma(k) tail."""
+    reach = min(max(8, b // 4), b - 1)
     near = np.r_[
-        max(1, b - width) : max(1, b - _LINE_HALF_WIDTH),
-        b + _LINE_HALF_WIDTH + 1 : min(len(power), b + width + 1),
+        max(1, b - reach) : max(1, b - _LINE_HALF_WIDTH),
+        b + _LINE_HALF_WIDTH + 1 : min(len(power), b + reach + 1),
     ]
-    floor = float(np.median(power[near])) if near.size else 0.0
-    return float(power[b] / floor) if floor > 0 else float("inf")
+    if near.size < 2:
+        return 0.0  # no neighbourhood to stand above: fewer than 4 cycles in the rows
+    floor = float(np.median(power[near]))
+    if floor <= 0:
+        return float("inf")
+    line = power[max(1, b - _LINE_SPREAD) : b + _LINE_SPREAD + 1]
+    return max(float(power[b] / floor), _single_bin_equivalent(float(line.sum() / floor),
+                                                               len(line)))
+
+
+def _single_bin_equivalent(ratio: float, bins: int) -> float:
+    """The single-bin ratio as unlikely under noise as ``bins`` bins summing to ``ratio``
+    medians: -log2 of the Gamma(bins) tail at ``ratio * ln 2`` (closed form for whole k:
+    ``exp(-x) * sum(x**j / j!, j < k)``)."""
+    x = ratio * math.log(2.0)
+    if x <= 0:
+        return 0.0
+    j = np.arange(bins)
+    log_tail = -x + float(logsumexp(j * math.log(x) - gammaln(j + 1)))
+    return -log_tail / math.log(2.0)
 
 
 def _harmonic(period: float, fundamental: int) -> bool:

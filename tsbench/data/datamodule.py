@@ -8,7 +8,6 @@ import torch
 from tsbench.data.loading import Series
 from tsbench.data.scaling import StandardScaler
 from tsbench.data.splits import check_split_length
-from tsbench.data.timefeatures import time_features
 from tsbench.data.windows import WindowLoader, Windows
 from tsbench.errors import ConfigError
 
@@ -67,7 +66,7 @@ class ForecastData:
         scaled = torch.from_numpy(self.scaler.transform(raw))
         #: The whole scaled series (the splits' windows are views of its rows).
         self.scaled = scaled
-        marks = torch.from_numpy(time_features(series.dates, series.freq)) if with_marks else None
+        marks = torch.from_numpy(series.time_features()) if with_marks else None
         self._windows = {
             split: Windows(
                 scaled[start:end], None if marks is None else marks[start:end], seq_len,

@@ -2,21 +2,37 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
+from tsbench.data.frequency import parse_freq, timeline
 from tsbench.data.sources import DataFile, resolve_file
 from tsbench.data.synthetic import make_synthetic
+from tsbench.data.timefeatures import time_features
 from tsbench.errors import ConfigError, DataError
+
+#: Units of epoch-number dates (``dataset.date_unit``).
+DATE_UNITS = ("s", "ms", "us", "ns")
+#: ``dataset.gaps``: missing = a skipped timestamp is a missing row (refused, or filled with
+#: ``dataset.fillna=ffill``); keep = the rows are the series as published, whatever the dates.
+GAPS = ("missing", "keep")
+#: The fewest rows from which a frequency can be inferred.
+MIN_ROWS = 3
+#: Characters that a file read with the wrong separator shows in its one column's name.
+_SEPARATORS = {";": ";", "\t": "\\t", "|": "|"}
 
 
 @dataclass(frozen=True)
 class Series:
-    """A multivariate series ready for splitting: rows in time order, target last."""
+    """A multivariate series ready for splitting: rows in time order, one per step of
+    ``freq`` (the data's pandas frequency alias; with ``dataset.gaps=keep`` a skipped step
+    has no row), target last."""
 
     name: str
     values: np.ndarray  # (rows, channels) float32
@@ -26,6 +42,12 @@ class Series:
     split: str
     train_frac: float = 0.7
     test_frac: float = 0.2
+    #: Calendar features as for this frequency instead of ``freq`` (``dataset.calendar_freq``).
+    calendar_freq: str | None = None
+
+    def time_features(self, rows: slice = slice(None)) -> np.ndarray:
+        """Calendar features ``(rows, n_marks)`` of the chosen rows."""
+        return time_features(self.dates[rows], self.calendar_freq or self.freq)
 
 
 def load_series(cfg: Any) -> Series:
@@ -35,18 +57,18 @@ def load_series(cfg: Any) -> Series:
         frame = make_synthetic(
             n_rows=int(cfg.n_rows), n_vars=int(cfg.n_vars), periods=list(cfg.periods),
             noise=float(cfg.noise), trend=float(cfg.trend), seed=int(cfg.seed),
-            freq=str(cfg.freq),
+            freq=str(cfg.get("freq") or "h"),
         )
         source = "synthetic series"
     elif name == "csv":
         if not cfg.get("path"):
             raise ConfigError("dataset.path", "is required for dataset=csv",
                               "add dataset.path=/path/to/file.csv")
-        frame = _read_csv(Path(str(cfg.path)))
+        frame = _read_csv(Path(str(cfg.path)), cfg)
         source = str(cfg.path)
     elif cfg.get("file"):
         path = resolve_file(DataFile.of(cfg))
-        frame = _read_csv(path)
+        frame = _read_csv(path, cfg)
         source = str(path)
     else:
         raise ConfigError(
@@ -57,14 +79,38 @@ def load_series(cfg: Any) -> Series:
     return _to_series(frame, cfg, source)
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
+def _read_csv(path: Path, cfg: Any) -> pd.DataFrame:
+    if path.is_dir():
+        raise DataError(f"dataset.path: {path} is a folder, not a file -> give the path of "
+                        f"the CSV file itself")
     if not path.is_file():
         raise DataError(f"dataset.path: file {path} does not exist -> check the path")
+    sep, decimal = _separators(cfg)
     try:
-        return pd.read_csv(path)
+        frame = pd.read_csv(path, sep=sep, decimal=decimal)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise DataError(f"{path} is not a readable CSV ({first}) -> check the file") from None
+    if frame.shape[1] == 1:
+        column = str(frame.columns[0])
+        for char, shown in _SEPARATORS.items():
+            if char in column and char != sep:
+                raise DataError(
+                    f"dataset.sep: {path} reads as one column named {column!r}; its fields "
+                    f"look separated by '{shown}', not {sep!r} -> add \"dataset.sep='{shown}'\" "
+                    f"to the command line"
+                )
+    return frame
+
+
+def _separators(cfg: Any) -> tuple[str, str]:
+    """``dataset.sep`` (``\\t`` for a tab) and ``dataset.decimal``."""
+    sep = str(cfg.get("sep") or ",").replace("\\t", "\t")
+    decimal = str(cfg.get("decimal") or ".")
+    if len(decimal) != 1 or decimal == sep:
+        raise ConfigError("dataset.decimal", f"must be one character other than the "
+                          f"separator {sep!r}, got {decimal!r}", "use '.' or ','")
+    return sep, decimal
 
 
 def _to_series(frame: pd.DataFrame, cfg: Any, source: str) -> Series:
@@ -75,38 +121,44 @@ def _to_series(frame: pd.DataFrame, cfg: Any, source: str) -> Series:
             f"dataset.date_col: column '{date_col}' not found in {source}; columns are "
             f"{list(frame.columns)} -> set dataset.date_col=<name of the date column>"
         )
-    dates = pd.to_datetime(frame[date_col], errors="coerce")
-    bad = np.flatnonzero(dates.isna().to_numpy())
-    if bad.size:
-        row = int(bad[0])
-        raise DataError(
-            f"dataset.date_col: {bad.size} value(s) of column '{date_col}' in {source} are "
-            f"not dates (first at row {row}: {frame[date_col].iloc[row]!r}) -> fix or drop "
-            f"those rows"
-        )
-    _check_order(pd.DatetimeIndex(dates), source)
-
-    wanted = cfg.get("columns")
-    data = frame.drop(columns=[date_col])
-    if wanted:
-        missing = [c for c in wanted if c not in data.columns]
-        if missing:
-            raise DataError(f"dataset.columns: {missing} not in {source}; columns are "
-                            f"{list(data.columns)}")
-        data = data[list(wanted)]
-    if target not in data.columns:
-        raise DataError(
-            f"dataset.target: column '{target}' not found in {source}; columns are "
-            f"{list(data.columns)} -> set dataset.target=<column to forecast>"
-        )
-    data = data[[c for c in data.columns if c != target] + [target]]
+    if len(frame) < MIN_ROWS:
+        rows = "no data rows, only a header" if frame.empty else f"only {len(frame)} data row(s)"
+        raise DataError(f"{source} has {rows}; a series needs {MIN_ROWS} rows to show its "
+                        f"frequency, and seq_len + pred_len rows in each split -> use a "
+                        f"longer series")
+    dates = _parse_dates(frame[date_col], cfg.get("date_unit"), date_col, source)
+    _check_order(dates, source)
+    data = _channels(frame.drop(columns=[date_col]), cfg.get("columns"), target, source)
     data = _numeric(data, source)
-    data = _fill(data, cfg.get("fillna"), source)
+    _check_finite(data, source)
+    fillna = cfg.get("fillna")
+    if fillna not in (None, "ffill"):
+        raise ConfigError("dataset.fillna", f"unknown value {fillna!r}", "use null or ffill")
+    gaps = str(cfg.get("gaps") or "missing")
+    if gaps not in GAPS:
+        raise ConfigError("dataset.gaps", f"unknown value {gaps!r}", f"use one of {GAPS}")
+    freq = cfg.get("freq")
+    line = timeline(dates, None if freq is None else str(freq), source)
+    if len(line.missing) and gaps == "missing":
+        if fillna is None:
+            after = int(np.flatnonzero(dates != line.index[: len(dates)])[0]) - 1
+            raise DataError(
+                f"{source}: {len(line.missing)} step(s) of its frequency {line.freq} are "
+                f"missing (the first gap follows row {after}, {dates[after]}, whose next row "
+                f"is {dates[after + 1]}) -> add those rows, or set dataset.fillna=ffill to "
+                f"forward-fill them on a regular {line.freq} index"
+            )
+        data = data.set_axis(dates).reindex(line.index).reset_index(drop=True)
+        dates = line.index
+    data = _fill(data, fillna, dates, source)
+    calendar_freq = cfg.get("calendar_freq")
     return Series(
         name=str(cfg.name), values=data.to_numpy(dtype=np.float32, copy=True),
-        dates=pd.DatetimeIndex(dates), columns=list(data.columns), freq=str(cfg.freq),
+        dates=pd.DatetimeIndex(dates), columns=list(data.columns), freq=line.freq,
         split=str(cfg.split), train_frac=float(cfg.get("train_frac", 0.7)),
         test_frac=float(cfg.get("test_frac", 0.2)),
+        calendar_freq=None if calendar_freq is None else parse_freq(
+            str(calendar_freq), "dataset.calendar_freq").freqstr,
     )
 
 
@@ -128,6 +180,68 @@ def _check_order(dates: pd.DatetimeIndex, source: str) -> None:
         )
 
 
+def _parse_dates(column: pd.Series, unit: Any, date_col: str, source: str
+                 ) -> pd.DatetimeIndex:
+    """Date strings, or epoch numbers in ``unit`` (``dataset.date_unit``)."""
+    if unit is not None:
+        if str(unit) not in DATE_UNITS:
+            raise ConfigError("dataset.date_unit", f"unknown unit {unit!r}",
+                              f"use one of {DATE_UNITS}, or null for date strings")
+        numbers = pd.to_numeric(column, errors="coerce")
+        what, fix = "epoch numbers", "or set dataset.date_unit=null for date strings"
+        bad = np.flatnonzero(numbers.isna().to_numpy())
+        if not bad.size:
+            try:
+                return pd.DatetimeIndex(pd.to_datetime(numbers, unit=str(unit)))
+            except (OverflowError, ValueError) as exc:
+                first = str(exc).splitlines()[0]
+                raise DataError(
+                    f"dataset.date_unit: column '{date_col}' of {source} read as epoch {unit} "
+                    f"gives dates out of range ({first}) -> check dataset.date_unit"
+                ) from None
+    else:
+        if is_numeric_dtype(column) and not is_bool_dtype(column):
+            years = column.between(1000, 2999).all() and (column % 1 == 0).all()
+            raise DataError(
+                f"dataset.date_unit: column '{date_col}' of {source} holds numbers (first "
+                f"{column.iloc[0]}), not dates -> set dataset.date_unit to s, ms, us or ns "
+                f"if they count time since 1970-01-01"
+                + (", or write years as dates (1990 -> 1990-01-01)" if years else "")
+            )
+        dates = pd.to_datetime(column, errors="coerce")
+        what, fix = "dates", ""
+        bad = np.flatnonzero(dates.isna().to_numpy())
+        if not bad.size:
+            return pd.DatetimeIndex(dates)
+    row = int(bad[0])
+    raise DataError(
+        f"dataset.date_col: {bad.size} value(s) of column '{date_col}' in {source} are not "
+        f"{what} (first at row {row}: {column.iloc[row]!r}) -> fix or drop those rows"
+        + (f", {fix}" if fix else "")
+    )
+
+
+def _channels(data: pd.DataFrame, wanted: Any, target: str, source: str) -> pd.DataFrame:
+    """The channels to keep (``dataset.columns``, else all), the target moved last."""
+    if target not in data.columns:
+        raise DataError(
+            f"dataset.target: column '{target}' not found in {source}; columns are "
+            f"{list(data.columns)} -> set dataset.target=<column to forecast>"
+        )
+    if wanted:
+        names = [str(c) for c in wanted]
+        missing = [c for c in names if c not in data.columns]
+        if missing:
+            raise DataError(f"dataset.columns: {missing} not in {source}; columns are "
+                            f"{list(data.columns)}")
+        if target not in names:
+            raise ConfigError("dataset.columns", f"{names} leaves out the target '{target}'",
+                              f"add '{target}' to dataset.columns, or set dataset.target to "
+                              f"one of them")
+        data = data[names]
+    return data[[c for c in data.columns if c != target] + [target]]
+
+
 def _numeric(data: pd.DataFrame, source: str) -> pd.DataFrame:
     converted = data.apply(pd.to_numeric, errors="coerce")
     introduced = converted.isna() & data.notna()
@@ -135,26 +249,54 @@ def _numeric(data: pd.DataFrame, source: str) -> pd.DataFrame:
     if bad_cols:
         col = bad_cols[0]
         row = int(np.flatnonzero(introduced[col].to_numpy())[0])
+        value = data[col].iloc[row]
+        comma = isinstance(value, str) and re.fullmatch(r"[-+]?\d*,\d+", value.strip())
+        fix = ("for decimal commas add \"dataset.decimal=','\" to the command line" if comma else
+               "drop them or choose numeric ones with dataset.columns=[...]")
         raise DataError(
-            f"{source}: non-numeric column(s) {bad_cols} (e.g. {data[col].iloc[row]!r} in "
-            f"'{col}' at row {row}) -> drop them or choose numeric ones with "
-            f"dataset.columns=[...]"
+            f"{source}: non-numeric column(s) {bad_cols} (e.g. {value!r} in "
+            f"'{col}' at row {row}) -> {fix}"
         )
     return converted
 
 
-def _fill(data: pd.DataFrame, fillna: Any, source: str) -> pd.DataFrame:
-    if fillna not in (None, "ffill"):
-        raise ConfigError("dataset.fillna", f"unknown value {fillna!r}", "use null or ffill")
+def _check_finite(data: pd.DataFrame, source: str) -> None:
+    """inf, -inf and values beyond float32 would make every score NaN: refused."""
+    values = data.to_numpy(dtype=np.float64)
+    most = np.finfo(np.float32).max
+    bad = (values > most) | (values < -most)  # inf included, NaN excluded
+    if bad.any():
+        rows, cols = np.nonzero(bad)
+        value, row = values[rows[0], cols[0]], int(rows[0])
+        problem = "non-finite" if np.isinf(value) else "beyond float32"
+        raise DataError(
+            f"{source}: {int(bad.sum())} {problem} value(s) (first {value} in column "
+            f"'{data.columns[cols[0]]}' at row {row}) -> replace them with numbers, or empty "
+            f"those cells and set dataset.fillna=ffill"
+        )
+
+
+def _fill(data: pd.DataFrame, fillna: Any, dates: pd.DatetimeIndex, source: str
+          ) -> pd.DataFrame:
+    empty = [c for c in data.columns if data[c].isna().all()]
+    if empty:
+        raise DataError(f"{source}: column(s) {empty} hold no values (every cell is empty) "
+                        f"-> leave them out with dataset.columns=[...]")
     if fillna == "ffill":
         data = data.ffill()
     missing = data.isna().to_numpy()
     if missing.any():
         rows, cols = np.nonzero(missing)
-        hint = ("the series starts with missing values: drop those rows" if fillna
-                else "fill them in the file, or set dataset.fillna=ffill to forward-fill")
+        column, row = data.columns[cols[0]], int(rows[0])
+        if fillna:  # only leading values are left
+            first = int(data[column].notna().to_numpy().argmax())
+            raise DataError(
+                f"{source}: column '{column}' starts with {first} missing value(s) (until "
+                f"{dates[first - 1]}) that ffill cannot fill -> drop those rows"
+            )
         raise DataError(
-            f"{source}: {int(missing.sum())} missing value(s) (first in column "
-            f"'{data.columns[cols[0]]}' at row {int(rows[0])}) -> {hint}"
+            f"{source}: {int(missing.sum())} missing value(s) (first in column '{column}' at "
+            f"row {row}, {dates[row]}) -> fill them in the file, or set dataset.fillna=ffill "
+            f"to forward-fill them"
         )
     return data

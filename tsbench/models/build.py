@@ -10,7 +10,7 @@ from hydra.utils import get_class
 from omegaconf import DictConfig, OmegaConf
 
 from tsbench.data.loading import Series
-from tsbench.data.timefeatures import time_features
+from tsbench.data.timefeatures import seasonal_period
 from tsbench.errors import ConfigError
 from tsbench.models.base import ForecastModel
 from tsbench.models.history import HistoryModel
@@ -38,9 +38,11 @@ def model_class(model_cfg: Any) -> type[ForecastModel]:
     return cls
 
 
-def build_model(model_cfg: Any, seq_len: int, pred_len: int, n_vars: int, n_marks: int = 0
-                ) -> ForecastModel:
-    """Instantiate the model of ``model_cfg``; unknown hyperparameters name the field."""
+def build_model(model_cfg: Any, seq_len: int, pred_len: int, n_vars: int, n_marks: int = 0,
+                freq: str | None = None) -> ForecastModel:
+    """Instantiate the model of ``model_cfg``; unknown hyperparameters name the field.
+    ``model.period: null`` means the natural seasonal period of ``freq``, the data's
+    frequency (24 for hourly data, 52 for weekly)."""
     cls = model_class(model_cfg)
     params = OmegaConf.to_container(model_cfg, resolve=True) if isinstance(
         model_cfg, DictConfig) else dict(model_cfg)
@@ -53,6 +55,8 @@ def build_model(model_cfg: Any, seq_len: int, pred_len: int, n_vars: int, n_mark
                               f"use one of {names}")
     if "n_marks" in accepted:
         kwargs["n_marks"] = n_marks
+    if "period" in kwargs and kwargs["period"] is None:
+        kwargs["period"] = _season(freq)
     return cls(seq_len=seq_len, pred_len=pred_len, n_vars=n_vars, **kwargs)
 
 
@@ -61,9 +65,10 @@ def model_for(cfg: Any, series: Series) -> ForecastModel:
     for ``series``: its channels (one with ``features=S``) and calendar features; with
     ``strategy=recursive``, built for ``strategy.step`` and rolled out to ``pred_len``."""
     n_vars = 1 if cfg.features == "S" else series.values.shape[1]
-    n_marks = time_features(series.dates[:1], series.freq).shape[1]
+    n_marks = series.time_features(slice(0, 1)).shape[1]
     step = strategy_step(cfg)
-    model = build_model(cfg.model, int(cfg.seq_len), step or int(cfg.pred_len), n_vars, n_marks)
+    model = build_model(cfg.model, int(cfg.seq_len), step or int(cfg.pred_len), n_vars, n_marks,
+                        freq=series.freq)
     if step is None:
         return model
     if isinstance(model, HistoryModel):
@@ -71,6 +76,19 @@ def model_for(cfg: Any, series: Series) -> ForecastModel:
                           "whole history; it has no step model to roll out",
                           "use strategy=direct for the classical baselines")
     return RecursiveForecaster(model, int(cfg.pred_len))
+
+
+def _season(freq: str | None) -> int:
+    """The seasonal period that ``model.period: null`` stands for."""
+    if freq is None:
+        raise ConfigError("model.period", "is null (from the data), but no data frequency "
+                          "was given", "set model.period=<steps per season>")
+    period = seasonal_period(freq)
+    if period is None:
+        raise ConfigError("model.period", f"is null (from the data), but the data's "
+                          f"frequency {freq} has no whole-number seasonal period",
+                          "set model.period=<steps per season>")
+    return period
 
 
 def count_parameters(model: torch.nn.Module) -> int:

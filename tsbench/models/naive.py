@@ -24,12 +24,13 @@ class Naive(ForecastModel):
 
 
 class SeasonalNaive(ForecastModel):
-    """Forecast step ``h`` as the value one ``period`` earlier, repeating the last season."""
+    """Forecast step ``h`` as the value one ``period`` earlier, repeating the last season.
+    ``model.period: null`` (the preset) takes the season of the data's frequency."""
 
     trainable = False
 
     def __init__(
-        self, seq_len: int, pred_len: int, n_vars: int, period: int = 24, revin: bool = False
+        self, seq_len: int, pred_len: int, n_vars: int, period: int, revin: bool = False
     ) -> None:
         super().__init__(seq_len, pred_len, n_vars)
         check(1 <= period <= seq_len, "model.period",

@@ -14,7 +14,7 @@ from tsbench.data.datamodule import ForecastData
 from tsbench.models.base import ForecastModel
 from tsbench.rundir import CHECKPOINT_DIR, CHECKPOINT_NAME
 from tsbench.training.lr_find import tune_lr
-from tsbench.training.module import ForecastModule, LossProgressBar
+from tsbench.training.module import ForecastModule, LossProgressBar, StopOnNonFiniteLoss
 from tsbench.training.schedules import scaled_lr
 from tsbench.training.trainer import make_trainer
 
@@ -47,7 +47,7 @@ def train(
         save_weights_only=True,
         enable_version_counter=False,
     )
-    callbacks: list[pl.Callback] = [checkpoint]
+    callbacks: list[pl.Callback] = [checkpoint, StopOnNonFiniteLoss()]
     if has_val and int(trainer_cfg.patience) > 0:
         callbacks.append(EarlyStopping("val_loss", patience=int(trainer_cfg.patience), mode="min"))
     if trainer_cfg.progress_bar:

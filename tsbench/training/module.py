@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from contextlib import nullcontext
 from typing import Any
 
@@ -169,6 +170,25 @@ class ForecastModule(pl.LightningModule):
     def _fused_adam(self) -> bool:
         """Whether Adam/AdamW may be fused: not when gradients are clipped under mixed precision."""
         return not (self.gradient_clip_val and self.mixed_precision)
+
+
+def diverged(what: str, lr: float | None) -> ConfigError:
+    """The error of a run whose loss or scores are not finite: it names the likely fix."""
+    used = f" (this run used {lr:g})" if lr is not None else ""
+    return ConfigError("optim.lr", f"the run diverged: {what}",
+                       f"lower optim.lr{used}, or clip gradients with "
+                       f"trainer.gradient_clip_val=1.0")
+
+
+class StopOnNonFiniteLoss(pl.Callback):
+    """Ends training with :func:`diverged` after the first epoch whose mean training loss
+    is NaN or infinite (every later epoch would be wasted)."""
+
+    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        loss = pl_module.running_train_loss() if isinstance(pl_module, ForecastModule) else None
+        if loss is not None and not math.isfinite(loss):
+            raise diverged(f"the training loss is {loss} in epoch {trainer.current_epoch + 1}",
+                           pl_module.lr)
 
 
 class LossProgressBar(TQDMProgressBar):

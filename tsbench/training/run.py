@@ -45,10 +45,16 @@ def validate_config(cfg: Any) -> None:
             raise ConfigError(key, f"must be >= 1, got {cfg[key]}")
     if cfg.features not in FEATURES:
         raise ConfigError("features", f"unknown value '{cfg.features}'", "use M, S or MS")
-    if int(cfg.data.batch_size) < 1:
-        raise ConfigError("data.batch_size", f"must be >= 1, got {cfg.data.batch_size}")
+    for key in ("batch_size", "eval_batch_size"):
+        if int(cfg.data[key]) < 1:
+            raise ConfigError(f"data.{key}", f"must be >= 1, got {cfg.data[key]}")
     if float(cfg.optim.lr) <= 0:
         raise ConfigError("optim.lr", f"must be > 0, got {cfg.optim.lr}")
+    if float(cfg.optim.weight_decay) < 0:
+        raise ConfigError("optim.weight_decay", f"must be >= 0, got {cfg.optim.weight_decay}")
+    if float(cfg.optim.get("warmup", 0)) < 0:
+        raise ConfigError("optim.warmup", f"must be >= 0, got {cfg.optim.warmup}",
+                          "give a step count (e.g. 500) or a fraction of all steps (e.g. 0.05)")
     if int(cfg.trainer.max_epochs) < 1:
         raise ConfigError("trainer.max_epochs", f"must be >= 1, got {cfg.trainer.max_epochs}")
     accelerator = str(cfg.trainer.accelerator)

@@ -3,6 +3,7 @@ work of a holdout run, of each cross-validation fold and of a fold's refit."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from tsbench.rundir import LOSS_PLOT
 from tsbench.training.evaluate import evaluate
 from tsbench.training.fit import train
 from tsbench.training.history import fit_history
+from tsbench.training.module import diverged
 from tsbench.training.plots import plot_losses
 
 
@@ -57,4 +59,7 @@ def fit_and_score(cfg: Any, series: Series, ranges: dict[str, tuple[int, int]], 
         scores = evaluate(model, data, split)
         metrics[f"n_{split}_windows"] = scores.pop("n_windows")
         metrics.update({f"{split}_{key}": value for key, value in scores.items()})
+        if not all(math.isfinite(scores[key]) for key in ("mse", "mae")):
+            raise diverged(f"{split}_mse={scores['mse']}, {split}_mae={scores['mae']}",
+                           info.get("lr_used"))
     return metrics, model, data

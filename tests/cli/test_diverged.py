@@ -1,0 +1,74 @@
+"""A run whose loss or scores go non-finite fails with one line naming the fix: exit code 2,
+no metrics.json (so reports and sweepers see a failed run), and in a sweep a failed trial."""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import textwrap
+from pathlib import Path
+
+from tests.conftest import TINY, run_tsbench
+
+#: Plain SGD far too fast and no clipping: DLinear's weights overflow in the first epoch.
+DIVERGING = ["optim=sgd", "trainer.gradient_clip_val=null"]
+
+NAN_MODEL = '''
+"""A baseline whose forecasts are NaN, as a model that breaks down in evaluation."""
+import torch
+
+from tsbench.models.base import ForecastModel
+
+
+class NanForecast(ForecastModel):
+    trainable = False
+
+    def __init__(self, seq_len: int, pred_len: int, n_vars: int, revin: bool = False) -> None:
+        super().__init__(seq_len, pred_len, n_vars)
+
+    def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:
+        return torch.full((x.shape[0], self.pred_len, x.shape[2]), float("nan"))
+'''
+
+
+def test_diverged_training_stops_in_its_first_bad_epoch(tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    args = [*TINY, *DIVERGING, "optim.lr=1e6", "trainer.max_epochs=20"]
+    proc = run_tsbench(args, run_dir, check=False)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    error = [line for line in proc.stderr.splitlines() if line.startswith("tsbench: error:")]
+    assert len(error) == 1
+    assert re.fullmatch(
+        r"tsbench: error: optim\.lr: the run diverged: the training loss is (nan|inf) in epoch 1 "
+        r"-> lower optim\.lr \(this run used 1e\+06\), or clip gradients with "
+        r"trainer\.gradient_clip_val=1\.0", error[0]), error[0]
+    assert not (run_dir / "metrics.json").exists()
+
+
+def test_non_finite_scores_fail_the_run(tmp_path: Path) -> None:
+    (tmp_path / "nan_models.py").write_text(textwrap.dedent(NAN_MODEL))
+    path = os.pathsep.join(p for p in (str(tmp_path), os.environ.get("PYTHONPATH")) if p)
+    run_dir = tmp_path / "run"
+    args = [*TINY, "model=naive", "model._target_=nan_models.NanForecast"]
+    proc = run_tsbench(args, run_dir, env={"PYTHONPATH": path}, check=False)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "tsbench: error: optim.lr: the run diverged: val_mse=nan, val_mae=nan" in proc.stderr
+    assert not (run_dir / "metrics.json").exists()
+
+
+def test_a_diverged_trial_is_a_failed_trial_of_the_sweep(tmp_path: Path) -> None:
+    sweep = tmp_path / "sweep"
+    args = [
+        "hydra/sweeper=skopt", *TINY, *DIVERGING, "optim.lr=choice(0.001, 1000000.0)",
+        "hydra.sweeper.n_trials=2", "hydra.sweeper.n_initial_points=2",
+        "hydra.sweeper.random_state=0",
+    ]  # fmt: skip
+    run_tsbench(args, sweep, multirun=True, check=False)
+    with open(sweep / "trials.csv", newline="") as handle:
+        trials = {float(row["optim.lr"]): row for row in csv.DictReader(handle)}
+    assert sorted(trials) == [0.001, 1e6]
+    bad, good = trials[1e6], trials[0.001]
+    assert bad["status"] == "failed" and "the run diverged" in bad["error"]
+    assert not (sweep / bad["job_dir"] / "metrics.json").exists()
+    assert good["status"] == "ok" and (sweep / good["job_dir"] / "metrics.json").is_file()

@@ -1,0 +1,89 @@
+"""The exact one-line message of each bad CSV (the CLI path is tests/cli/test_bad_input.py:
+every DataError or ConfigError there ends in exit code 2 without a traceback)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from omegaconf import OmegaConf
+
+from tsbench.data.loading import load_series
+from tsbench.errors import TsbenchError
+
+CSV_CONF = Path(__file__).parents[2] / "tsbench" / "conf" / "dataset" / "csv.yaml"
+HOURS = pd.date_range("2020-01-01", periods=6, freq="h")
+
+
+def _rows(sep: str = ",", blank: tuple[int, str] | None = None) -> str:
+    """Six hourly rows of columns a and OT; ``blank`` empties one cell (row, column)."""
+    lines = []
+    for i, stamp in enumerate(HOURS):
+        cells = {"a": f"{i}", "OT": f"{i % 3}"}
+        if blank and blank[0] == i:
+            cells[blank[1]] = ""
+        lines.append(sep.join([str(stamp), cells["a"], cells["OT"]]))
+    return "\n".join(lines) + "\n"
+
+
+#: case -> (file text, config fields, the whole message after "<path>" or the field)
+CASES = {
+    "minus_inf": ("date,a,OT\n" + _rows() + "2020-01-01 06:00:00,1,-inf\n", {},
+                  "{path}: 1 non-finite value(s) (first -inf in column 'OT' at row 6) -> replace "
+                  "them with numbers, or empty those cells and set dataset.fillna=ffill"),
+    "beyond_float32": ("date,a,OT\n" + _rows() + "2020-01-01 06:00:00,1e39,1\n", {},
+                       "{path}: 1 beyond float32 value(s) (first 1e+39 in column 'a' at row 6) -> "
+                       "replace them with numbers, or empty those cells and set "
+                       "dataset.fillna=ffill"),
+    "one_row": ("date,a,OT\n2020-01-01,1,2\n", {},
+                "{path} has only 1 data row(s); a series needs 3 rows to show its frequency, and "
+                "seq_len + pred_len rows in each split -> use a longer series"),
+    "empty_column_ffill": ("date,a,b,OT\n" + "".join(f"{t},{i},,{i}\n"
+                                                      for i, t in enumerate(HOURS)),
+                           {"fillna": "ffill"},
+                           "{path}: column(s) ['b'] hold no values (every cell is empty) -> leave "
+                           "them out with dataset.columns=[...]"),
+    "leading_nan_ffill": ("date,a,OT\n" + _rows(blank=(0, "a")), {"fillna": "ffill"},
+                          "{path}: column 'a' starts with 1 missing value(s) (until 2020-01-01 "
+                          "00:00:00) that ffill cannot fill -> drop those rows"),
+    "decimal_commas": ("date;a;OT\n" + _rows(";").replace(";1\n", ";1,5\n"), {"sep": ";"},
+                       "{path}: non-numeric column(s) ['OT'] (e.g. '1,5' in 'OT' at row 1) -> "
+                       "for decimal commas add \"dataset.decimal=','\" to the command line"),
+    "tabs": ("date\ta\tOT\n" + _rows("\t"), {},
+             "dataset.sep: {path} reads as one column named 'date\\ta\\tOT'; its fields look "
+             "separated by '\\t', not ',' -> add \"dataset.sep='\\t'\" to the command line"),
+    "irregular": ("date,OT\n" + "".join(f"2020-01-01 {h:02d}:00:00,1\n" for h in (0, 1, 3, 7, 8)),
+                  {}, "{path}: the timestamps have no regular frequency (irregular: most steps "
+                  "are h, but row 2 (2020-01-01 03:00:00) comes 2h after the row before) -> "
+                  "resample the file to one frequency, or set dataset.freq if the rows lie on "
+                  "one with gaps"),
+    "freq_banana": ("date,a,OT\n" + _rows(), {"freq": "banana"},
+                    "dataset.freq: 'banana' is not a pandas frequency alias -> use one such as h, "
+                    "15min, D, B, W-SUN, MS, ME, QE, YS, or null to infer it from the timestamps"),
+    "freq_outdated": ("date,a,OT\n" + _rows(), {"freq": "M"},
+                      "dataset.freq: 'M' is not a pandas frequency alias (Please use 'ME' "
+                      "instead) -> use one such as h, 15min, D, B, W-SUN, MS, ME, QE, YS, or "
+                      "null to infer it from the timestamps"),
+    "bad_date_unit": ("date,a,OT\n1,2,3\n2,3,4\n3,4,5\n", {"date_unit": "days"},
+                      "dataset.date_unit: unknown unit 'days' -> use one of ('s', 'ms', 'us', "
+                      "'ns'), or null for date strings"),
+    "years_as_numbers": ("date,OT\n1990,1\n1991,2\n1992,3\n", {},
+                         "dataset.date_unit: column 'date' of {path} holds numbers (first 1990), "
+                         "not dates -> set dataset.date_unit to s, ms, us or ns if they count "
+                         "time since 1970-01-01, or write years as dates (1990 -> 1990-01-01)"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_message(case: str, tmp_path: Path) -> None:
+    text, fields, message = CASES[case]
+    path = tmp_path / "data.csv"
+    path.write_text(text)
+    cfg = OmegaConf.load(CSV_CONF)
+    cfg.path = str(path)
+    for key, value in fields.items():
+        cfg[key] = value
+    with pytest.raises(TsbenchError) as caught:
+        load_series(cfg)
+    assert str(caught.value) == message.format(path=path)
