@@ -10,6 +10,7 @@ from pytorch_lightning.loggers import CSVLogger, Logger, TensorBoardLogger
 
 from tsbench.errors import ConfigError
 from tsbench.rundir import ARTIFACTS, LOGS, TENSORBOARD
+from tsbench.training.protocol import protocol_params
 
 LOGGERS = ("csv", "tensorboard", "mlflow", "none")
 
@@ -61,6 +62,12 @@ def log_final_metrics(logger: Logger | bool, metrics: dict[str, Any]) -> None:
     }
     logger.log_metrics(scalars)
     logger.save()
+
+
+def log_protocol(logger: Logger | bool, card: dict[str, Any]) -> None:
+    """Record the run's protocol card as MLflow params (``protocol.<field>...``)."""
+    if logger and type(logger).__name__ == "MLFlowLogger":
+        logger.log_hyperparams(protocol_params(card))
 
 
 def log_artifacts(logger: Logger | bool, run_dir: Path) -> None:

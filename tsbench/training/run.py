@@ -18,7 +18,7 @@ from tsbench.data.datamodule import FEATURES, ForecastData
 from tsbench.data.loading import Series, load_series
 from tsbench.data.splits import benchmark_borders
 from tsbench.errors import ConfigError
-from tsbench.rundir import FORECAST_PLOT, write_config, write_metrics
+from tsbench.rundir import FORECAST_PLOT, write_config, write_metrics, write_protocol
 from tsbench.training.allocator import (
     keep_freed_memory,
     release_freed_memory,
@@ -26,8 +26,9 @@ from tsbench.training.allocator import (
 )
 from tsbench.training.crossval import cross_validate
 from tsbench.training.evaluate import forecast_windows
-from tsbench.training.loggers import build_logger, log_artifacts, log_final_metrics
+from tsbench.training.loggers import build_logger, log_artifacts, log_final_metrics, log_protocol
 from tsbench.training.plots import plot_forecasts
+from tsbench.training.protocol import protocol_card
 from tsbench.training.schedules import lr_factor
 from tsbench.training.threads import apply_threads
 from tsbench.training.train_and_score import fit_and_score
@@ -89,7 +90,7 @@ def _run(cfg: DictConfig, run_dir: Path, threads: int) -> dict[str, Any]:
     write_config(run_dir, cfg)
     logger = build_logger(cfg, run_dir)
     if cfg.cv.name == "tscv":
-        metrics = cross_validate(cfg, series, borders, run_dir, logger)
+        metrics, data = cross_validate(cfg, series, borders, run_dir, logger), None
     else:
         ranges = {"train": borders.train, "val": borders.val}
         if cfg.score_test:
@@ -98,6 +99,9 @@ def _run(cfg: DictConfig, run_dir: Path, threads: int) -> dict[str, Any]:
         _plot(model, data, series, run_dir, cfg)
     metrics["objective"] = metrics[OBJECTIVE[str(cfg.cv.name)]]
     metrics.update(seed=int(cfg.seed), threads=threads)
+    card = protocol_card(cfg, series, borders, metrics, run_dir, data)
+    write_protocol(run_dir, card)  # before metrics.json, which marks a finished run
+    log_protocol(logger, card)
     log_final_metrics(logger, metrics)
     write_metrics(run_dir, metrics)
     log_artifacts(logger, run_dir)

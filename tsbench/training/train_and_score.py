@@ -9,7 +9,7 @@ from typing import Any
 from tsbench.data.datamodule import ForecastData
 from tsbench.data.loading import Series
 from tsbench.models.build import count_parameters, model_for
-from tsbench.rundir import LOSS_PLOT
+from tsbench.rundir import LOSS_PLOT, write_window_mse
 from tsbench.training.evaluate import evaluate
 from tsbench.training.fit import train
 from tsbench.training.plots import plot_losses
@@ -47,5 +47,6 @@ def fit_and_score(cfg: Any, series: Series, ranges: dict[str, tuple[int, int]], 
             continue
         scores = evaluate(model, data, split)
         metrics[f"n_{split}_windows"] = scores.pop("n_windows")
+        write_window_mse(out_dir, split, scores.pop("window_mse"))
         metrics.update({f"{split}_{key}": value for key, value in scores.items()})
     return metrics, model, data
