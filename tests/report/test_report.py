@@ -127,6 +127,20 @@ def test_sweep_trials_are_cells_of_their_own_and_searched(zoo: Zoo) -> None:
     assert _row(out, 24, "dlinear")[8] == "same"
 
 
+def test_a_sweeps_trials_csv_marks_seq_len_searched(zoo: Zoo, tmp_path: Path) -> None:
+    """What a run saved before protocol cards cannot say, its sweep's record can."""
+    sweep = tmp_path / "sweep"
+    shutil.copytree(zoo.sweep, sweep)
+    jobs = sorted(p.parent.name for p in sweep.glob("*/metrics.json"))
+    (sweep / "trials.csv").write_text(
+        "trial,job,status,objective,seconds,seq_len,job_dir,error\n"
+        + "".join(f"{i},{job},ok,0.5,1.0,36,{job},\n" for i, job in enumerate(jobs, 1)))
+    out = report(sweep, zoo.features_s, "--baseline", "dlinear").stdout
+    flag = _row(out, 24, "naive (features=S)")[-1]
+    assert "seq_len fixed (table: searched on val)" in flag and "features S" in flag
+    assert _row(out, 24, "naive (features=M)")[-1] == "same"
+
+
 def test_csv_runs_are_named_by_their_file(zoo: Zoo) -> None:
     rows = _rows(report(zoo.csv).stdout)
     assert [r[:3] for r in rows] == [["sales.csv", "12", "naive"]]

@@ -2,11 +2,12 @@
 
 A run's facts come from its protocol card; a run saved before cards existed gives what its
 config and metrics show (features, test windows, cross-validation) and leaves the rest
-unknown, and an unknown fact is never a difference. Runs that differ in a fact are never
-one cell (:func:`tsbench.report.collect.group`). Within a table (one dataset and horizon)
-each fact has a reference value, the baseline cell's where there is one, else the value
-most cells share; a cell that differs from it is flagged and left out of bolding, paired
-tests and ranks.
+unknown, and an unknown fact is never a difference. A run whose sweep's ``trials.csv`` has
+a ``seq_len`` column was a trial of a search over seq_len, card or not. Runs that differ in
+a fact are never one cell (:func:`tsbench.report.collect.group`). Within a table (one
+dataset and horizon) each fact has a reference value, the baseline cell's where there is
+one, else the value most cells share; a cell that differs from it is flagged and left out
+of bolding, paired tests and ranks.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def facts(run: Run) -> dict[str, str | None]:
     known["cross-validation"] = cv
     if "n_test_windows" in metrics:
         known["test windows"] = f"{metrics['n_test_windows']}"
-    if run.swept and "seq_len" in run.swept:  # a trial of a sweep over seq_len
+    if "seq_len" in run.swept:  # its sweep's trials.csv: a trial of a search over seq_len
         known["seq_len"] = "searched on " + ("cv folds" if cv == "tscv" else "val")
     if card is None:
         return {k: None if v is None else str(v) for k, v in known.items()}

@@ -33,12 +33,14 @@ img{max-width:100%;height:auto;display:block;margin:.5em 0}
 table{border-collapse:collapse;width:100%;font-size:14px}
 th,td{border-bottom:1px solid #ddd;padding:5px 6px;text-align:left;vertical-align:top}
 th{background:#f3f3f3}
+tr.main td{border-bottom:none}
+tr.cardrow td{padding:0 6px 5px;font-size:13px}
 td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 tr.best td.value{font-weight:700}
 .better{color:#07631a;font-weight:600}.worse{color:#a4000f;font-weight:600}
 .flag{color:#9a4a00}
 .muted{color:#666;font-size:.9em}
-details summary{cursor:pointer;color:#0645ad}
+details summary{cursor:pointer;color:#0645ad;font-size:13px}
 dl.card{display:grid;grid-template-columns:max-content 1fr;gap:2px 10px;margin:.4em 0}
 dl.card dt{font-weight:600}dl.card dd{margin:0;word-break:break-word}
 pre{white-space:pre-wrap;word-break:break-all;font-size:12px;background:#f7f7f7;padding:6px}
@@ -50,8 +52,10 @@ figure{margin:1em 0}figcaption{font-size:.9em;color:#444}
  table.results td{display:flex;justify-content:space-between;gap:10px;border:none;
   padding:3px 0;text-align:right;white-space:normal}
  table.results td::before{content:attr(data-label);font-weight:600;text-align:left}
- table.results td.card{display:block;text-align:left}
- table.results td.card::before{display:block}
+ table.results tr.main{margin:0;border-bottom:none;border-radius:6px 6px 0 0}
+ table.results tr.cardrow{margin:0 0 12px;border-top:none;border-radius:0 0 6px 6px}
+ table.results tr.cardrow td{display:block;text-align:left}
+ table.results tr.cardrow td::before{content:none}
  dl.card{grid-template-columns:1fr}
 }
 """
@@ -92,8 +96,8 @@ def render_html(report: Report, sources: list[str], n_runs: int) -> str:
     if by_horizon is not None:
         parts.append(f"<h2>Test {escape(metric)} by horizon</h2>")
         parts.append(_figure(by_horizon, f"Mean test {metric} over seeds with its 95 % "
-                                         "t-interval, per model (protocol-flagged cells left "
-                                         "out)."))
+                                         "t-interval, per model, where it has one comparable "
+                                         "configuration at a horizon."))
     parts.append("<h2>A forecast per model</h2>")
     parts += _forecasts(report)
     parts.append("</body></html>")
@@ -101,6 +105,7 @@ def render_html(report: Report, sources: list[str], n_runs: int) -> str:
 
 
 def _table(report: Report, rows: list[Row]) -> str:
+    """The table of one dataset and horizon; under each row, a details row with its card."""
     labels = header(report)[2:]  # dataset and pred_len are the section's title
     out = ['<div class="wide"><table class="results"><thead><tr>']
     out += [f"<th>{escape(label)}</th>" for label in labels]
@@ -113,31 +118,30 @@ def _table(report: Report, rows: list[Row]) -> str:
         if report.baseline:
             values.append((verdict_text(row), {BETTER: "better", WORSE: "worse"}.get(
                 row.verdict, "")))
-        out.append(f'<tr class="{"best" if row.best else ""}">')
+        values.append((protocol_text(row), "flag" if row.flags else ""))
+        out.append(f'<tr class="{"best " if row.best else ""}main">')
         out += [f'<td class="{cls}" data-label="{escape(label)}">{escape(text)}</td>'
-                for (text, cls), label in zip(values, labels, strict=False)]
-        out.append(f'<td class="card" data-label="{escape(labels[-1])}">{_card(row)}</td>')
-        out.append("</tr>")
+                for (text, cls), label in zip(values, labels, strict=True)]
+        out.append(f'</tr><tr class="cardrow"><td colspan="{len(labels)}">{_card(row)}</td></tr>')
     out.append("</tbody></table></div>")
     return "".join(out)
 
 
 def _card(row: Row) -> str:
-    """The protocol column: the flag (or 'same') and the card in a details element."""
-    text = protocol_text(row)
+    """The cell's protocol card: the compared facts, its seeds and runs, one full
+    protocol.json, in a details element."""
     shared = cell_facts(row.cell)
     facts = "".join(f"<dt>{escape(name)}</dt><dd>{escape(shared[name] or 'unknown')}</dd>"
                     for name in FACTS)
     seeds = ", ".join(str(r.seed) for r in row.cell.runs)
-    runs = "".join(f"<dd>{escape(str(r.path))}</dd>" for r in row.cell.runs)
+    runs = "<br>".join(escape(str(r.path)) for r in row.cell.runs)
     first = next((r for r in row.cell.runs if r.card is not None), None)
     full = ("" if first is None else
             f"<details><summary>protocol.json of seed {first.seed}</summary>"
             f"<pre>{escape(json.dumps(first.card, indent=1, sort_keys=True))}</pre></details>")
-    return (f'<span class="{"flag" if row.flags else ""}" title="{escape(text)}">'
-            f"{escape(text)}</span><details><summary>protocol card</summary>"
+    return (f"<details><summary>protocol card: {escape(row.cell.label)}</summary>"
             f'<dl class="card">{facts}<dt>seeds</dt><dd>{escape(seeds)}</dd>'
-            f"<dt>runs</dt>{runs}</dl>{full}</details>")
+            f"<dt>runs</dt><dd>{runs}</dd></dl>{full}</details>")
 
 
 def _figure(png: bytes, caption: str) -> str:

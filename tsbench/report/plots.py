@@ -69,16 +69,20 @@ def cd_diagram(ranking: Ranking) -> bytes:
 
 def metric_by_horizon(report: Report) -> bytes | None:
     """Test metric (mean over seeds, 95 % t-interval bars) against pred_len, one line per
-    model and one panel per dataset; protocol-flagged cells are left out. None when no
-    model has two horizons."""
-    series: dict[str, dict[str, list[tuple[int, float, float]]]] = {}
+    model and one panel per dataset, from the tables where the model has exactly one
+    comparable (unflagged) cell. None when no model has two such horizons."""
+    cells: dict[tuple[str, str, int], list] = {}
     for row in report.rows:
-        if row.flags:
+        if not row.flags:
+            cells.setdefault((row.cell.dataset, row.cell.model, row.cell.pred_len), []).append(row)
+    series: dict[str, dict[str, list[tuple[int, float, float]]]] = {}
+    for (dataset, model, pred_len), rows in cells.items():
+        if len(rows) != 1:
             continue
-        ci = row.spread.ci
+        ci = rows[0].spread.ci
         err = 0.0 if ci is None else (ci[1] - ci[0]) / 2
-        series.setdefault(row.cell.dataset, {}).setdefault(row.cell.label, []).append(
-            (row.cell.pred_len, row.spread.mean, err))
+        series.setdefault(dataset, {}).setdefault(model, []).append(
+            (pred_len, rows[0].spread.mean, err))
     datasets = [d for d, lines in series.items() if any(len(p) > 1 for p in lines.values())]
     if not datasets:
         return None

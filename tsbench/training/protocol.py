@@ -8,11 +8,10 @@ precision, library versions and the source revision. The report compares cards b
 compares numbers; :func:`protocol_params` flattens a card for a tracker's params.
 
 ``seq_len`` is ``searched`` when the run is a trial of a Hydra sweep whose space holds
-``seq_len`` (the sweeper's ``params`` or, for the basic sweeper, its command line in
-``multirun.yaml``), or when the config says so (``seq_len_searched_on=val``, for a run
-whose look-back was picked by an earlier search); otherwise ``fixed``. A skopt sweep over
-a command-line ``seq_len=choice(...)`` is invisible to its jobs: the report reads the
-sweep's ``trials.csv`` for those.
+``seq_len`` (the sweeper's ``params``, or the sweep's command line, which Hydra's basic
+sweeper and tsbench's skopt sweeper save as ``multirun.yaml`` before launching), or when
+the config says so (``seq_len_searched_on=val``: a run whose look-back an earlier search
+picked, e.g. a tsbench-tune stage); otherwise ``fixed``.
 """
 
 from __future__ import annotations
@@ -121,7 +120,7 @@ def swept_keys() -> set[str]:
         return set()
     hc = HydraConfig.get()
     lines = [f"{key}={value}" for key, value in (hc.sweeper.get("params") or {}).items()]
-    multirun = Path(str(hc.sweep.dir)) / "multirun.yaml"  # the basic sweeper's command line
+    multirun = Path(str(hc.sweep.dir)) / "multirun.yaml"  # the sweep's command line
     if multirun.is_file():
         lines += list(OmegaConf.select(OmegaConf.load(multirun), "hydra.overrides.task") or [])
     parser = OverridesParser.create()
