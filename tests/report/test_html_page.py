@@ -76,5 +76,9 @@ def test_the_html_report_renders_in_chromium(zoo: Zoo, browser: webdriver.Chrome
     overflow = browser.execute_script(
         "return document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"{overflow} px of sideways scrolling at phone width"
+    widest = browser.execute_script(
+        "return Math.max(...[...document.querySelectorAll('table.results, img')].map("
+        "e => e.getBoundingClientRect().right)) - window.innerWidth")
+    assert widest <= 0, f"a table or picture reaches {widest} px past a phone's screen"
     errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert errors == []
