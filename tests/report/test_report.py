@@ -232,7 +232,7 @@ def test_runs_saved_before_protocol_cards_still_report(legacy: Path) -> None:
     assert _row(out, 96, "dlinear")[3].startswith("**")
     assert _row(out, 192, "patchtst")[3] == f"**{LEGACY[('patchtst', 192)][0]:.4f} (1)**"
     assert _row(out, 192, "patchtst")[4] == "–"  # one seed: no interval
-    assert "no per-window errors saved" in line[7]
+    assert "no readable per-window errors" in line[7]
     assert line[8] == "no card (saved before protocol.json)"
     assert "over 2 tables (etth1/96, etth1/192): dlinear 1.50, patchtst 1.50" in out
 

@@ -10,7 +10,7 @@ seed-averaged forecast (the forecasts themselves are not saved).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -61,7 +61,6 @@ class Report:
     n_tests: int = 0
     ranking: Ranking | None = None
     ranking_note: str = ""
-    notes: list[str] = field(default_factory=list)
 
     def tables(self) -> dict[tuple[str, int], list[Row]]:
         out: dict[tuple[str, int], list[Row]] = {}
@@ -105,7 +104,7 @@ def seed_mean_window_mse(cell: Cell) -> tuple[np.ndarray | None, str]:
     """The cell's per-window test MSE averaged over its seeds, or None and why not."""
     arrays = [run.window_mse("test") for run in cell.runs]
     if any(a is None for a in arrays):
-        return None, "no per-window errors saved (a run from before they were)"
+        return None, "no readable per-window errors (a run saved before they were?)"
     sizes = {int(a.size) for a in arrays} | {int(r.metrics.get("n_test_windows", -1))
                                              for r in cell.runs}
     if len(sizes) > 1:

@@ -46,7 +46,8 @@ def facts(run: Run) -> dict[str, str | None]:
         known["seq_len"] = ("fixed" if policy["policy"] == "fixed"
                             else f"searched on {policy['searched_on']}")
     known.update({
-        "data file": data.get("sha256") or json.dumps(data.get("generator"), sort_keys=True),
+        "data file": f"sha256 {data['sha256'][:12]}" if data.get("sha256")
+        else json.dumps(data.get("generator"), sort_keys=True),
         "rows used": f"{data['rows_used'][0]}-{data['rows_used'][1]} of {data['rows_loaded']}",
         "split": f"{split['rule']}, test targets from row {split['first_target']['test']}",
         "scaler rows": None if card["scaler"].get("fitted_rows") is None
@@ -84,12 +85,6 @@ def flags(cells: list[Cell], reference: Cell | None = None) -> dict[int, list[st
         for cell in cells:
             value = values[id(cell)]
             if value is not None and value != expected:
-                shown = "differs" if expected is None else f"table: {_brief(expected)}"
-                out[id(cell)].append(f"{fact} {_brief(value)} ({shown})")
+                shown = "differs" if expected is None else f"table: {expected}"
+                out[id(cell)].append(f"{fact} {value} ({shown})")
     return out
-
-
-def _brief(value: str) -> str:
-    """A sha256 shortened to 12 hex digits; other facts as they are."""
-    return value[:12] if len(value) == 64 and all(c in "0123456789abcdef" for c in value) \
-        else value

@@ -96,6 +96,7 @@ def render(report: Report, fmt: str = "markdown") -> str:
         return _latex(report, columns, lines)
     if fmt != "markdown":
         raise ValueError(f"unknown format '{fmt}': use one of {FORMATS}")
+    lines = [[cell.replace("|", "\\|") for cell in line] for line in lines]
     for line, row in zip(lines, report.rows, strict=True):
         if row.best:
             line[3] = f"**{line[3]}**"
