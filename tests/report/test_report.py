@@ -136,9 +136,9 @@ def test_a_sweeps_trials_csv_marks_seq_len_searched(zoo: Zoo, tmp_path: Path) ->
         "trial,job,status,objective,seconds,seq_len,job_dir,error\n"
         + "".join(f"{i},{job},ok,0.5,1.0,36,{job},\n" for i, job in enumerate(jobs, 1)))
     out = report(sweep, zoo.features_s, "--baseline", "dlinear").stdout
-    flag = _row(out, 24, "naive (features=S)")[-1]
+    flag = _row(out, 24, "naive (features=S, seq_len: fixed)")[-1]
     assert "seq_len fixed (table: searched on val)" in flag and "features S" in flag
-    assert _row(out, 24, "naive (features=M)")[-1] == "same"
+    assert _row(out, 24, "naive (features=M, seq_len: searched on val)")[-1] == "same"
 
 
 def test_csv_runs_are_named_by_their_file(zoo: Zoo) -> None:

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import platform
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -171,9 +173,15 @@ def test_a_cross_validated_csv_run_says_so(tmp_path: Path) -> None:
 
 
 def test_trials_of_a_sweep_over_seq_len_are_searched_others_fixed(tmp_path: Path) -> None:
+    # a sweep directory relative to where it started, read from jobs that chdir into theirs
+    proc = subprocess.run(
+        [sys.executable, "-m", "tsbench", "-m", "dataset=ili", "model=naive", "pred_len=24",
+         "trainer=debug", "logger=none", "seq_len=24,36", "hydra.sweep.dir=sweep",
+         "hydra.job.chdir=true"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=600,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"})
+    assert proc.returncode == 0, proc.stderr[-3000:]
     sweep = tmp_path / "sweep"
-    run_tsbench(["dataset=ili", "model=naive", "pred_len=24", "trainer=debug", "logger=none",
-                 "seq_len=24,36"], sweep, multirun=True)
     cards = [_card(sweep / job) for job in ("0", "1")]
     assert sorted(c["seq_len"]["value"] for c in cards) == [24, 36]
     for card in cards:

@@ -120,7 +120,10 @@ def swept_keys() -> set[str]:
         return set()
     hc = HydraConfig.get()
     lines = [f"{key}={value}" for key, value in (hc.sweeper.get("params") or {}).items()]
-    multirun = Path(str(hc.sweep.dir)) / "multirun.yaml"  # the sweep's command line
+    sweep_dir = Path(str(hc.sweep.dir))
+    if not sweep_dir.is_absolute():  # relative to where the sweep started
+        sweep_dir = Path(str(hc.runtime.cwd)) / sweep_dir
+    multirun = sweep_dir / "multirun.yaml"  # the sweep's command line
     if multirun.is_file():
         lines += list(OmegaConf.select(OmegaConf.load(multirun), "hydra.overrides.task") or [])
     parser = OverridesParser.create()
