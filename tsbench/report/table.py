@@ -122,7 +122,7 @@ def _latex(report: Report, columns: list[str], lines: list[list[str]]) -> str:
     notes = [esc(line) for line in summary_lines(report)]
     return "\n".join([f"\\begin{{tabular}}{{{spec}}}", "\\toprule",
                       " & ".join(esc(c) for c in columns) + " \\\\", "\\midrule", *body,
-                      "\\bottomrule", "\\end{tabular}", "", *notes]) + "\n"
+                      "\\bottomrule", "\\end{tabular}", "", "\n\n".join(notes)]) + "\n"
 
 
 CSV_FIELDS = ["dataset", "pred_len", "model", "label", "mean", "std", "n", "ci_low", "ci_high",
