@@ -166,7 +166,8 @@ def test_runs_that_cannot_count_are_left_out_with_one_warning_each(zoo: Zoo, tmp
     warnings = proc.stderr.strip().splitlines()
     assert len(warnings) == 5 and all(w.startswith("tsbench-report: warning:") for w in warnings)
     expect = {truncated: "metrics.json is unreadable", broken: "config is unreadable",
-              diverged: "test_mse is nan", pruned: "pruned", failed: "marks it failed"}
+              diverged: "test_mse is nan", pruned: "pruned",
+              failed: "trials.csv marks it failed (val_mse is nan)"}
     for run_dir, words in expect.items():
         assert any(str(run_dir) in w and words in w for w in warnings), (words, warnings)
     assert sum(_n(r[3]) for r in _rows(proc.stdout)) == len(kept)

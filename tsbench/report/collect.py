@@ -36,6 +36,9 @@ IGNORED = ("seed", "logger.", "trainer.progress_bar", "trainer.progress_refresh"
 #: importing the sweeper loads scikit-optimize).
 TRIALS_FILE = "trials.csv"
 TRIAL_OK = "ok"
+#: Its columns that are not searched parameters.
+TRIAL_COLUMNS = {"trial", "job", "status", "objective", "seconds", "job_dir", "error",
+                 "epochs", "pruned_at_epoch", "started", "ended"}
 
 Warn = Callable[[str], None]
 
@@ -130,7 +133,7 @@ def collect(roots: list[Path], metric_key: str, warn: Warn) -> Collected:
         run = _load(path, warn)
         reason = None if run is None else _exclusion(run, metric_key)
         if run is not None and path in failed_by_sweep[sweep]:
-            reason = f"its sweep's {TRIALS_FILE} marks it failed ({failed_by_sweep[sweep][path]})"
+            reason = f"its sweep's {TRIALS_FILE} marks it {failed_by_sweep[sweep][path]}"
         if run is None or reason:
             if reason:
                 warn(f"left out {path}: {reason}")
@@ -191,8 +194,9 @@ def _exclusion(run: Run, metric_key: str) -> str | None:
 
 
 def _read_trials(sweep: Path, warn: Warn) -> tuple[dict[Path, str], frozenset[str]]:
-    """Job directories the sweep in ``sweep`` marked failed (with the error), and the
-    parameters it searched; nothing where there is no readable ``trials.csv``."""
+    """Job directories the sweep in ``sweep`` did not mark ``ok`` (-> their status and
+    error: failed, pruned), and the parameters it searched; nothing where there is no
+    readable ``trials.csv``."""
     path = sweep / TRIALS_FILE
     if not path.is_file():
         return {}, frozenset()
@@ -205,11 +209,11 @@ def _read_trials(sweep: Path, warn: Warn) -> tuple[dict[Path, str], frozenset[st
         warn(f"{path} is unreadable, its failed trials cannot be told apart: "
              f"{_first_line(exc)}")
         return {}, frozenset()
-    failed = {(sweep / row["job_dir"]).resolve(): row.get("error") or "no error recorded"
+    failed = {(sweep / row["job_dir"]).resolve():
+              row["status"] + (f" ({row['error']})" if row.get("error") else "")
               for row in rows
               if row.get("status") not in (None, TRIAL_OK) and row.get("job_dir")}
-    fixed = {"trial", "job", "status", "objective", "seconds", "job_dir", "error"}
-    return failed, frozenset(c for c in columns if c not in fixed)
+    return failed, frozenset(c for c in columns if c not in TRIAL_COLUMNS)
 
 
 def group(runs: list[Run], warn: Warn) -> list[Cell]:
