@@ -39,7 +39,7 @@ import torch
 from throughput import CONFIGS, compose, machine, setup
 
 from tsbench.models.layers import attention, dropout, revin
-from tsbench.training.allocator import keep_freed_memory, skip_deterministic_fill
+from tsbench.training.allocator import run_memory
 from tsbench.training.module import ForecastModule
 from tsbench.training.threads import apply_threads
 from tsbench.training.train_and_score import make_data
@@ -124,8 +124,7 @@ def main() -> None:
     names = args.variants.split(",")
     cfg = compose(args.config, [])
     apply_threads(cfg.trainer.num_threads)
-    keep_freed_memory()
-    skip_deterministic_fill()
+    run_memory(True).__enter__()  # as a run does, for the whole process
     pl.seed_everything(int(cfg.seed), verbose=False)
     series, ranges, model = setup(cfg)
     data = make_data(cfg, series, ranges, with_marks=model.uses_time_features)

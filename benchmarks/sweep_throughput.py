@@ -14,8 +14,15 @@ that of the whole ``tsbench -m`` command (start-up included); each trial's torch
 count is read back from its ``metrics.json``. ``other`` is the average number of cores
 that other processes used meanwhile (keep runs with other ~ 0).
 
+``--device cuda`` measures packing on one GPU instead: a 16-configuration grid (the lr
+values 1e-4 .. 3e-3 only) with ``trainer=gpu``, run by the joblib launcher with 1, 2, 4 and 8
+trials at once (``--gpu-jobs``), every trial on the same GPU and the cores shared out as
+for CPU trials; the speed-up is against one trial at a time. Without CUDA it exits with
+status 2 and one line.
+
     TSBENCH_DATA_DIR=... python benchmarks/sweep_throughput.py
     python benchmarks/sweep_throughput.py --batches 5 --repeat 2
+    python benchmarks/sweep_throughput.py --device cuda
 """
 
 from __future__ import annotations
@@ -29,18 +36,23 @@ import tempfile
 import time
 from pathlib import Path
 
-from throughput import busy_seconds, machine
+from throughput import busy_seconds, machine, require_cuda
 
 GRID = ["model.d_model=16,32", "model.patch_len=8,16", "optim.lr=1e-4,3e-4,1e-3,3e-3,1e-2"]
 TRIALS = 20
+#: --device cuda: a 16-configuration grid, run with these numbers of trials at once.
+GPU_GRID = ["model.d_model=16,32", "model.patch_len=8,16", "optim.lr=1e-4,3e-4,1e-3,3e-3"]
+GPU_TRIALS = 16
+GPU_JOBS = "1,2,4,8"
 
 
-def sweep(launcher: list[str], batches: int, extra: list[str]) -> dict[str, float]:
+def sweep(launcher: list[str], batches: int, extra: list[str], grid: list[str] = GRID
+          ) -> dict[str, float]:
     """Run the grid once; wall seconds, trials finished, thread counts, other cores."""
     with tempfile.TemporaryDirectory() as tmp:
         command = [sys.executable, "-m", "tsbench", "-m", "experiment=patchtst42_etth1",
                    "pred_len=96", "trainer.max_epochs=1", f"trainer.limit_train_batches={batches}",
-                   "trainer.progress_bar=false", "logger=none", "score_test=false", *GRID,
+                   "trainer.progress_bar=false", "logger=none", "score_test=false", *grid,
                    *launcher, f"hydra.sweep.dir={tmp}", *extra]
         children = resource.getrusage(resource.RUSAGE_CHILDREN)
         busy, start = busy_seconds(), time.perf_counter()
@@ -63,29 +75,40 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="sweeps per launcher; best shown")
     parser.add_argument("--override", action="append", default=[],
                         help="extra Hydra override for every trial")
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
+                        help="cuda: trials/hour with --gpu-jobs trials at once on one GPU")
+    parser.add_argument("--gpu-jobs", default=GPU_JOBS,
+                        help="with --device cuda: comma-separated joblib n_jobs values")
     args = parser.parse_args()
+    require_cuda("sweep_throughput.py", args.device)
+    grid, trials, extra = GRID, TRIALS, args.override
     launchers = {
         "basic": [],
         "basic, 1 thread": ["trainer.num_threads=1"],
         f"joblib, n_jobs={args.jobs}": ["hydra/launcher=joblib",
                                         f"hydra.launcher.n_jobs={args.jobs}"],
     }
-    print(f"Machine: {machine()}\n")
+    if args.device == "cuda":
+        grid, trials, extra = GPU_GRID, GPU_TRIALS, ["trainer=gpu", *args.override]
+        launchers = {f"joblib, n_jobs={k}": ["hydra/launcher=joblib", f"hydra.launcher.n_jobs={k}"]
+                     for k in args.gpu_jobs.split(",")}
+    print(f"Machine: {machine(args.device)}\n")
     runs: dict[str, list[dict[str, float]]] = {name: [] for name in launchers}
     for _ in range(args.repeat):
         for name, launcher in launchers.items():
-            runs[name].append(sweep(launcher, args.batches, args.override))
-    print(f"PatchTST/42 ETTh1-96, {TRIALS}-configuration grid, {args.batches} training batches "
-          "of 128 per trial + validation\n")
+            runs[name].append(sweep(launcher, args.batches, extra, grid))
+    where = ", trainer=gpu, all trials on the one GPU" if args.device == "cuda" else ""
+    print(f"PatchTST/42 ETTh1-96, {trials}-configuration grid, {args.batches} training batches "
+          f"of 128 per trial + validation{where}\n")
     print("| launcher | trials | wall s | trials/hour | torch threads per trial | speed-up "
           "| other |")
     print("|---|---:|---:|---:|---|---:|---:|")
-    base = min(r["wall"] for r in runs["basic"])
+    base = min(r["wall"] for r in next(iter(runs.values())))
     for name, rs in runs.items():
         best = min(rs, key=lambda r: r["wall"])
         threads = ", ".join(str(t) for t in best["threads"])
         print(f"| {name} | {best['trials']} | {best['wall']:.1f} | "
-              f"{TRIALS / best['wall'] * 3600:,.0f} | {threads} | {base / best['wall']:.2f}x | "
+              f"{trials / best['wall'] * 3600:,.0f} | {threads} | {base / best['wall']:.2f}x | "
               f"{sum(r['other'] for r in rs) / len(rs):.2f} |")
 
 

@@ -26,8 +26,19 @@ configuration runs in its own subprocess, so peak RSS (``ru_maxrss``) is its own
 with other ~ 0). ``--repeat`` runs alternate the loops; the table shows the best rate and
 the largest peak RSS.
 
+``--device cuda`` trains both loops on the first CUDA GPU: tsbench's with ``trainer=gpu``
+(pinned batches, non-blocking copies), the plain one moving each batch with ``.to(device)``
+as TSLib does. ``--precision bf16`` is ``trainer.precision=bf16-mixed`` for tsbench and the
+same autocast in the plain loop (forward and loss under ``torch.autocast(dtype=bfloat16)``,
+backward and step outside); ``fp32`` is ``32-true`` and no autocast. Both loops score in
+float32 (tsbench always does). ``--compile`` runs ``model.compile()`` in both loops
+(``model.compile=true``). On a GPU each timed stretch ends with ``torch.cuda.synchronize``,
+and ``peak GPU MB`` is ``torch.cuda.max_memory_allocated``. Without CUDA, ``--device cuda``
+exits with status 2 and one line.
+
     TSBENCH_DATA_DIR=... python benchmarks/throughput.py
     python benchmarks/throughput.py --configs patchtst42 --steps 20 --repeat 3
+    python benchmarks/throughput.py --device cuda --precision bf16 --repeat 1
 """
 
 from __future__ import annotations
@@ -41,6 +52,7 @@ import subprocess
 import sys
 import time
 import types
+from contextlib import nullcontext
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -60,10 +72,12 @@ from tsbench.data.timefeatures import time_features
 from tsbench.models.build import build_model
 from tsbench.models.layers.attention import EncoderLayer, MultiHeadAttention
 from tsbench.models.layers.dropout import Dropout
+from tsbench.models.layers.kernels import fast_kernels
 from tsbench.models.layers.linear import Linear
 from tsbench.quiet import quiet_dependencies
-from tsbench.training.allocator import keep_freed_memory, skip_deterministic_fill
+from tsbench.training.allocator import run_memory
 from tsbench.training.evaluate import evaluate
+from tsbench.training.gpu import trainer_devices
 from tsbench.training.module import ForecastModule
 from tsbench.training.schedules import scaled_lr
 from tsbench.training.threads import apply_threads
@@ -76,6 +90,33 @@ CONFIGS = {
 }
 LOOPS = ("tsbench", "plain")
 MARK = "THROUGHPUT "
+#: --precision -> trainer.precision of the tsbench loop.
+PRECISION = {"fp32": "32-true", "bf16": "bf16-mixed"}
+
+
+def run_overrides(args: argparse.Namespace) -> list[str]:
+    """Hydra overrides for --device, --precision and --compile (none for the defaults)."""
+    extra = ["trainer=gpu"] if args.device == "cuda" else []
+    if args.device == "cuda" or args.precision != "fp32":
+        extra.append(f"trainer.precision={PRECISION[args.precision]}")
+    if args.compile:
+        extra.append("model.compile=true")
+    return extra
+
+
+def require_cuda(script: str, device: str) -> None:
+    """Exit with status 2 and one line when ``--device cuda`` finds no CUDA GPU."""
+    if device == "cuda" and not torch.cuda.is_available():
+        print(f"{script}: --device cuda: torch {torch.__version__} finds no CUDA GPU -> run "
+              "it on a machine with an NVIDIA GPU and a CUDA build of torch, or use "
+              "--device cpu", file=sys.stderr)
+        sys.exit(2)
+
+
+def synchronize(device: torch.device) -> None:
+    """Wait for the GPU's queued work (a no-op on the CPU)."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
 
 
 def compose(name: str, extra: list[str]) -> Any:
@@ -85,20 +126,30 @@ def compose(name: str, extra: list[str]) -> Any:
 
 
 class Clock:
-    """Times batches ``warmup`` .. end and counts their windows."""
+    """Times batches ``warmup`` .. end and counts their windows. On a GPU, where steps are
+    queued, the clock starts after a synchronize and :meth:`finish` stops it after one."""
 
-    def __init__(self, warmup: int) -> None:
+    def __init__(self, warmup: int, device: torch.device) -> None:
         self.warmup = warmup
+        self.device = device
         self.start = self.end = self.cpu_start = self.cpu_end = 0.0
         self.windows = 0
 
     def batch_start(self, index: int) -> None:
         if index == self.warmup:
+            synchronize(self.device)
             self.start, self.cpu_start = time.perf_counter(), time.process_time()
 
     def batch_end(self, index: int, size: int) -> None:
         if index >= self.warmup:
             self.windows += size
+            if self.device.type == "cpu":
+                self.end, self.cpu_end = time.perf_counter(), time.process_time()
+
+    def finish(self) -> None:
+        """After the last timed batch: on a GPU, stop the clock once its steps have run."""
+        if self.device.type != "cpu" and self.windows:
+            synchronize(self.device)
             self.end, self.cpu_end = time.perf_counter(), time.process_time()
 
     def result(self) -> dict[str, float]:
@@ -119,10 +170,16 @@ def setup(cfg: Any) -> tuple[Any, dict[str, tuple[int, int]], Any]:
     return series, ranges, model
 
 
-def measure_tsbench(cfg: Any, warmup: int, steps: int | None) -> dict[str, float]:
+def measure_tsbench(cfg: Any, warmup: int, steps: int | None, device: torch.device
+                    ) -> dict[str, float]:
+    fast = bool(cfg.trainer.fast_kernels)
+    with fast_kernels(fast), run_memory(fast):  # as tsbench.training.run.run does
+        return _measure_tsbench(cfg, warmup, steps, device)
+
+
+def _measure_tsbench(cfg: Any, warmup: int, steps: int | None, device: torch.device
+                     ) -> dict[str, float]:
     apply_threads(cfg.trainer.num_threads)
-    keep_freed_memory()  # as tsbench.training.run.run does
-    skip_deterministic_fill()
     pl.seed_everything(int(cfg.seed), verbose=False)
     series, ranges, model = setup(cfg)
     data = make_data(cfg, series, ranges, with_marks=model.uses_time_features)
@@ -130,8 +187,9 @@ def measure_tsbench(cfg: Any, warmup: int, steps: int | None) -> dict[str, float
         model.compile()
     batches = len(data.train_dataloader())
     module = ForecastModule(model, cfg.optim, scaled_lr(cfg.optim, data.batch_size),
-                            data.target_dims, batches, 1, cfg.trainer.gradient_clip_val)
-    clock = Clock(warmup)
+                            data.target_dims, batches, 1, cfg.trainer.gradient_clip_val,
+                            "mixed" in str(cfg.trainer.precision))
+    clock = Clock(warmup, device)
 
     class Timer(pl.Callback):
         def on_train_batch_start(self, trainer: Any, pl_module: Any, batch: Any, i: int) -> None:
@@ -141,9 +199,13 @@ def measure_tsbench(cfg: Any, warmup: int, steps: int | None) -> dict[str, float
                                i: int) -> None:
             clock.batch_end(i, batch[0].shape[0])
 
+        def on_train_epoch_end(self, trainer: Any, pl_module: Any) -> None:
+            clock.finish()
+
     trainer_cfg = cfg.trainer
     trainer = pl.Trainer(
-        accelerator=str(trainer_cfg.accelerator), devices=1, precision=trainer_cfg.precision,
+        accelerator=str(trainer_cfg.accelerator), devices=trainer_devices(trainer_cfg),
+        precision=trainer_cfg.precision,
         max_epochs=1,
         deterministic=bool(trainer_cfg.deterministic), callbacks=[Timer()], logger=False,
         enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
@@ -151,7 +213,9 @@ def measure_tsbench(cfg: Any, warmup: int, steps: int | None) -> dict[str, float
         limit_train_batches=batches if steps is None else min(batches, warmup + steps),
     )
     trainer.fit(module, train_dataloaders=data.train_dataloader())
+    model.to(trainer.strategy.root_device)  # scored where it trained, as in fit.train
     evaluate(model, data, "val")
+    synchronize(device)
     start = time.perf_counter()
     scores = evaluate(model, data, "test")
     eval_rate = scores["n_windows"] / (time.perf_counter() - start)
@@ -221,11 +285,15 @@ class WindowDataset(Dataset):
         return self.values[i:mid], self.values[mid:end], self.marks[i:mid]
 
 
-def measure_plain(cfg: Any, warmup: int, steps: int | None, workers: int) -> dict[str, float]:
+def measure_plain(cfg: Any, warmup: int, steps: int | None, workers: int, device: torch.device,
+                  precision: str) -> dict[str, float]:
     apply_threads(cfg.trainer.num_threads)
     torch.manual_seed(int(cfg.seed))
     series, ranges, model = setup(cfg)
     standard_layers(model)
+    model.to(device)
+    if bool(cfg.model.get("compile", False)):
+        model.compile()
     uses_marks = model.uses_time_features
     data = make_data(cfg, series, ranges, with_marks=uses_marks)  # the same scaled splits
 
@@ -237,24 +305,33 @@ def measure_plain(cfg: Any, warmup: int, steps: int | None, workers: int) -> dic
         return DataLoader(dataset, batch_size=data.batch_size, shuffle=shuffle,
                           num_workers=workers)
 
+    def autocast() -> Any:  # forward and loss only, as Lightning's bf16-mixed
+        if precision == "bf16":
+            return torch.autocast(device.type, dtype=torch.bfloat16)
+        return nullcontext()
+
     optimizer = torch.optim.Adam(model.parameters(), lr=float(cfg.optim.lr))
-    clock = Clock(warmup)
+    clock = Clock(warmup, device)
     model.train()
     for i, (x, y, marks) in enumerate(loader("train", shuffle=True)):
         if steps is not None and i == warmup + steps:
             break
         clock.batch_start(i)
+        x, y, marks = x.to(device), y.to(device), marks.to(device)
         optimizer.zero_grad()
-        loss = F.mse_loss(model(x, marks if uses_marks else None), y)
+        with autocast():
+            loss = F.mse_loss(model(x, marks if uses_marks else None), y)
         loss.backward()
         optimizer.step()
         clock.batch_end(i, x.shape[0])
+    clock.finish()
 
     def test_pass(split: str) -> float:
         model.eval()
         start, windows, sse = time.perf_counter(), 0, 0.0
         with torch.no_grad():
             for x, y, marks in loader(split, shuffle=False):
+                x, y, marks = x.to(device), y.to(device), marks.to(device)
                 sse += float(((model(x, marks if uses_marks else None) - y) ** 2).sum())
                 windows += x.shape[0]
         return windows / (time.perf_counter() - start)
@@ -265,12 +342,16 @@ def measure_plain(cfg: Any, warmup: int, steps: int | None, workers: int) -> dic
 
 def worker(args: argparse.Namespace) -> None:
     quiet_dependencies()
-    cfg = compose(args.worker, args.override)
+    cfg = compose(args.worker, [*run_overrides(args), *args.override])
+    device = torch.device(args.device)
     if args.loop == "tsbench":
-        result = measure_tsbench(cfg, args.warmup, args.steps)
+        result = measure_tsbench(cfg, args.warmup, args.steps, device)
     else:
-        result = measure_plain(cfg, args.warmup, args.steps, args.workers)
+        result = measure_plain(cfg, args.warmup, args.steps, args.workers, device,
+                               args.precision)
     result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    if device.type == "cuda":
+        result["peak_gpu_mb"] = torch.cuda.max_memory_allocated(device) / 2**20
     result["threads"] = torch.get_num_threads()
     print(MARK + json.dumps(result), flush=True)
 
@@ -284,7 +365,10 @@ def busy_seconds() -> float:
 
 def run_worker(name: str, loop: str, args: argparse.Namespace) -> dict[str, float]:
     command = [sys.executable, __file__, "--worker", name, "--loop", loop,
-               "--warmup", str(args.warmup), "--workers", str(args.workers)]
+               "--warmup", str(args.warmup), "--workers", str(args.workers),
+               "--device", args.device, "--precision", args.precision]
+    if args.compile:
+        command.append("--compile")
     if args.steps is not None:
         command += ["--steps", str(args.steps)]
     for override in args.override:
@@ -303,7 +387,19 @@ def run_worker(name: str, loop: str, args: argparse.Namespace) -> dict[str, floa
     return result
 
 
-def machine() -> str:
+def gpu() -> str:
+    """The first CUDA GPU: name, memory, driver, and the CUDA version torch was built with."""
+    props = torch.cuda.get_device_properties(0)
+    try:
+        query = ["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader", "-i", "0"]
+        driver = subprocess.run(query, capture_output=True, text=True, check=True).stdout.split()[0]
+    except (OSError, subprocess.CalledProcessError, IndexError):
+        driver = "unknown"
+    return (f"GPU {props.name} ({props.total_memory / 2**30:.0f} GiB), driver {driver}, "
+            f"CUDA {torch.version.cuda}, cuDNN {torch.backends.cudnn.version()}")
+
+
+def machine(device: str = "cpu") -> str:
     model = platform.processor() or "unknown CPU"
     for line in Path("/proc/cpuinfo").read_text().splitlines():
         if line.startswith("model name"):
@@ -312,7 +408,8 @@ def machine() -> str:
     cores = len(os.sched_getaffinity(0))
     return (f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; {model}, {cores} cores; "
             f"Python {platform.python_version()}, torch {torch.__version__}; "
-            f"load average {os.getloadavg()[0]:.2f} at start")
+            + (f"{gpu()}; " if device == "cuda" else "")
+            + f"load average {os.getloadavg()[0]:.2f} at start")
 
 
 def main() -> None:
@@ -326,6 +423,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=0, help="plain DataLoader workers")
     parser.add_argument("--override", action="append", default=[],
                         help="extra Hydra override for both loops, e.g. trainer.num_threads=1")
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
+                        help="train and score on the CPU or the first CUDA GPU (trainer=gpu)")
+    parser.add_argument("--precision", choices=tuple(PRECISION), default="fp32",
+                        help="bf16: trainer.precision=bf16-mixed, and autocast in the plain loop")
+    parser.add_argument("--compile", action="store_true", help="model.compile() in both loops")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--loop", choices=LOOPS, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -336,10 +438,16 @@ def main() -> None:
     unknown = sorted(set(names) - set(CONFIGS))
     if unknown:
         parser.error(f"unknown configs {unknown}; use {', '.join(CONFIGS)}")
-    print(f"Machine: {machine()}\n")
+    require_cuda("throughput.py", args.device)
+    print(f"Machine: {machine(args.device)}\n")
+    on_gpu = args.device == "cuda"
+    if on_gpu or args.precision != "fp32" or args.compile:
+        print(f"Settings: --device {args.device} --precision {args.precision}, model.compile "
+              f"{'on' if args.compile else 'off'}; tsbench overrides: "
+              f"{' '.join(run_overrides(args))}\n")
     print("| config | loop | train windows/s | eval windows/s | s/epoch | CPU s/epoch "
-          "| peak RSS MB | other |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|")
+          "| peak RSS MB |" + (" peak GPU MB |" if on_gpu else "") + " other |")
+    print("|---|---|---:|---:|---:|---:|---:|" + ("---:|" if on_gpu else "") + "---:|")
     for name in names:
         runs: dict[str, list[dict[str, float]]] = {loop: [] for loop in LOOPS}
         for _ in range(args.repeat):
@@ -354,14 +462,15 @@ def main() -> None:
                 "other": sum(r["other"] for r in rs) / len(rs),
             }
             b = best[loop]
+            gpu_mb = f"{max(r['peak_gpu_mb'] for r in rs):,.0f} | " if on_gpu else ""
             print(f"| {CONFIGS[name][0]} | {loop} | {b['train']:,.0f} | {b['eval']:,.0f} | "
                   f"{rs[0]['n_train'] / b['train']:.1f} | {rs[0]['n_train'] * b['cpu']:.1f} | "
-                  f"{b['peak_mb']:,.0f} | "
+                  f"{b['peak_mb']:,.0f} | {gpu_mb}"
                   f"{b['other']:.2f} |", flush=True)
         ours, plain = best["tsbench"], best["plain"]
         train, evaluation = ours["train"] / plain["train"], ours["eval"] / plain["eval"]
         print(f"| {CONFIGS[name][0]} | **tsbench / plain** | **{train:.2f}x** | "
-              f"**{evaluation:.2f}x** | | | | |", flush=True)
+              f"**{evaluation:.2f}x** | | | |" + (" |" if on_gpu else "") + " |", flush=True)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,9 @@ def parallel_jobs() -> int:
         return 1
     n_jobs = hc.launcher.get("n_jobs") if "launcher" in hc else None
     if isinstance(n_jobs, int) and n_jobs != 0:
-        return n_jobs if n_jobs > 0 else 1 << 10  # -1: one per core, one thread each
+        from tsbench.training.threads import usable_cores
+
+        return n_jobs if n_jobs > 0 else max(1, usable_cores() + 1 + n_jobs)  # as joblib counts
     return 1
 
 

@@ -21,6 +21,11 @@ class ConfigError(TsbenchError):
             message += f" -> {fix}"
         super().__init__(message)
 
+    def __reduce__(self) -> tuple:
+        # Rebuilt from its parts: a trial's error travels back from a launcher's worker
+        # process (joblib) pickled, and the default would call __init__(message) alone.
+        return type(self), (self.field, self.problem, self.fix)
+
 
 class DataError(TsbenchError):
     """Input data that cannot be used (missing file, bad CSV, too-short split)."""

@@ -3,6 +3,7 @@ from outside the package (one module + one YAML)."""
 
 from __future__ import annotations
 
+import re
 import sys
 import textwrap
 from pathlib import Path
@@ -14,7 +15,9 @@ from hydra import compose, initialize_config_module
 from omegaconf import OmegaConf
 
 from tests.conftest import ROOT, read_metrics, run_tsbench
-from tsbench.models.build import build_model
+from tsbench.models import ContractError, check_model
+from tsbench.models.base import ForecastModel
+from tsbench.models.build import NON_ARGS, model_class
 from tsbench.training.run import run
 
 MODEL_DIR = ROOT / "tsbench" / "conf" / "model"
@@ -25,7 +28,6 @@ SMALL: dict[str, dict[str, Any]] = {
     "itransformer": {"d_model": 16, "n_heads": 2, "e_layers": 1, "d_ff": 16},
     "seasonal_naive": {"period": 8},
 }
-SHAPES = [(32, 8, 3), (48, 24, 1), (64, 16, 5)]
 
 TOY_MODULE = '''
 """A toy model: one linear map over time, shared by all channels."""
@@ -70,17 +72,12 @@ def _configs(toy_dir: Path) -> dict[str, Path]:
     return {**found, "toy": toy_dir / "conf" / "model" / "toy.yaml"}
 
 
-def _build(path: Path, seq_len: int, pred_len: int, n_vars: int) -> torch.nn.Module:
+def _class_and_hparams(path: Path) -> tuple[type, dict[str, Any]]:
+    """A model config's class and constructor hyperparameters (small sizes)."""
     cfg = OmegaConf.merge(OmegaConf.load(path), SMALL.get(path.stem, {}))
     cfg.pop("defaults", None)  # a defaults list is Hydra's, not a hyperparameter
-    return build_model(cfg, seq_len, pred_len, n_vars, n_marks=4)
-
-
-def _inputs(model: torch.nn.Module, batch: int, seq_len: int, n_vars: int, seed: int = 0):
-    gen = torch.Generator().manual_seed(seed)
-    x = torch.randn(batch, seq_len, n_vars, generator=gen)
-    marks = torch.rand(batch, seq_len, 4, generator=gen) - 0.5
-    return x, (marks if model.uses_time_features else None)
+    params = OmegaConf.to_container(cfg)
+    return model_class(cfg), {k: v for k, v in params.items() if k not in NON_ARGS}
 
 
 def test_every_shipped_model_is_covered(toy_dir: Path) -> None:
@@ -91,35 +88,76 @@ def test_every_shipped_model_is_covered(toy_dir: Path) -> None:
 @pytest.mark.parametrize("name", ["dlinear", "naive", "seasonal_naive", "patchtst",
                                   "itransformer", "toy"])
 def test_contract(name: str, toy_dir: Path) -> None:
-    path = _configs(toy_dir)[name]
-    torch.manual_seed(0)
-    for seq_len, pred_len, n_vars in SHAPES:
-        model = _build(path, seq_len, pred_len, n_vars)
-        for batch in (4, 1):
-            x, marks = _inputs(model, batch, seq_len, n_vars)
-            assert model(x, marks).shape == (batch, pred_len, n_vars)
+    cls, hparams = _class_and_hparams(_configs(toy_dir)[name])
+    check_model(cls, **hparams)
 
-    seq_len, pred_len, n_vars = SHAPES[0]
-    model = _build(path, seq_len, pred_len, n_vars)
-    x, marks = _inputs(model, 4, seq_len, n_vars)
-    params = [p for p in model.parameters() if p.requires_grad]
-    assert bool(params) == model.trainable
-    if params:
-        model.train()
-        model(x, marks).pow(2).mean().backward()
-        for pname, p in model.named_parameters():
-            assert p.grad is not None and torch.isfinite(p.grad).all(), pname
-            assert p.grad.abs().sum() > 0, f"no gradient reaches {pname}"
 
-    model.eval()
-    with torch.no_grad():
-        assert torch.equal(model(x, marks), model(x, marks))
-        constant = torch.full_like(x, 3.0)
-        assert torch.isfinite(model(constant, marks)).all()
-        clone = _build(path, seq_len, pred_len, n_vars)
-        clone.load_state_dict(model.state_dict())
-        clone.eval()
-        assert torch.equal(clone(x, marks), model(x, marks))
+class _Broken(ForecastModel):
+    """Each flag breaks one promise of the contract."""
+
+    def __init__(self, seq_len: int, pred_len: int, n_vars: int, revin: bool = False,
+                 fault: str = "") -> None:
+        super().__init__(seq_len, pred_len, n_vars)
+        self.fault = fault
+        self.proj = torch.nn.Linear(seq_len, pred_len)
+        self.unused = torch.nn.Linear(2, 2)  # reached by no gradient unless fault != "unused"
+
+    def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:
+        out = self.proj(x.transpose(1, 2)).transpose(1, 2)
+        if self.fault != "unused":
+            out = out + 1e-3 * (self.unused.weight.sum() + self.unused.bias.sum())
+        if self.fault == "shape":
+            return out[:, :-1]
+        if self.fault == "random":
+            return out + torch.randn_like(out)
+        if self.fault == "constant":
+            return out / x.std(dim=1, keepdim=True)
+        return out
+
+
+@pytest.mark.parametrize(("fault", "words"), [
+    ("", None), ("shape", "not (4, 8, 3)"), ("unused", "unused"),
+    ("random", "different outputs"), ("constant", "constant input"),
+])
+def test_check_model_names_the_broken_promise(fault: str, words: str | None) -> None:
+    if words is None:
+        check_model(_Broken, fault=fault)
+        return
+    with pytest.raises(ContractError, match=re.escape(words)):
+        check_model(_Broken, fault=fault)
+
+
+def test_check_model_requires_revin() -> None:
+    class NoRevin(ForecastModel):
+        def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:
+            return x[:, -1:].expand(-1, self.pred_len, -1)
+
+    with pytest.raises(ContractError, match="no 'revin' argument"):
+        check_model(NoRevin)
+
+
+def test_readme_snippet_checks_an_outside_model(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """The README's "Add a model" snippet, run as written, on the toy model saved as the
+    module it imports."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("### Add a model"):]
+    snippet = section[section.index("```python\n") + 10:]
+    snippet = textwrap.dedent(snippet[:snippet.index("```")])
+    assert "check_model(" in snippet
+    names = re.findall(r"^from (\S+) import (\w+)", snippet, re.M)
+    user = [(mod, cls) for mod, cls in names if not mod.startswith("tsbench")]
+    assert len(user) == 1, names
+    mod, cls = user[0]
+    path = tmp_path.joinpath(*mod.split(".")).with_suffix(".py")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for parent in path.parents:
+        if parent == tmp_path:
+            break
+        (parent / "__init__.py").touch()
+    path.write_text(textwrap.dedent(TOY_MODULE).replace("LastLinear", cls))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    exec(compile(snippet, "README.md", "exec"), {})  # noqa: S102 - the README's own code
 
 
 @pytest.mark.parametrize("name", ["dlinear", "naive", "seasonal_naive", "patchtst",

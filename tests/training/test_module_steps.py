@@ -55,7 +55,8 @@ def _train(module_cls: type[ForecastModule], optim: Any, module_clip: float | No
     loader = WindowLoader(Windows(values, marks, SEQ, PRED), 8, shuffle=True, seed=0)
     model = ITransformer(SEQ, PRED, VARS, MARKS, d_model=16, n_heads=2, e_layers=1, d_ff=16,
                          dropout=0.1)
-    module = module_cls(model, optim, 0.01, slice(None), len(loader), EPOCHS, module_clip)
+    module = module_cls(model, optim, 0.01, slice(None), len(loader), EPOCHS, module_clip,
+                        "mixed" in precision)
     rates = LearningRates()
     trainer = pl.Trainer(
         accelerator="cpu", max_epochs=EPOCHS, logger=False, enable_checkpointing=False,

@@ -106,9 +106,9 @@ def test_a_holdout_run_on_a_registry_file_carries_its_protocol(tmp_path: Path) -
         2, 3, True)
     assert 1 <= training["best_epoch"] <= training["epochs"] <= 3
     assert (card["seed"], card["deterministic"]) == (3, True)
-    assert card["device"] == {"accelerator": "cpu", "kind": "cpu",
+    assert card["device"] == {"accelerator": "cpu", "kind": "cpu", "index": None,
                               "name": card["device"]["name"], "precision": "32-true",
-                              "threads": metrics["threads"]}
+                              "threads": metrics["threads"], "fast_kernels": True}
     assert card["versions"] == {"tsbench": tsbench.__version__, "torch": torch.__version__,
                                 "lightning": pl.__version__,
                                 "python": platform.python_version()}

@@ -59,6 +59,7 @@ def analyze(cfg: Any, out_dir: Path) -> dict[str, Any]:
         **_periods(overall),
         "channels": {name: _periods(found) for name, found in channels.items()},
         "candidates": lookback_candidates([p.period for p in overall], pred_len, max_len),
+        "longest_lookback": max_len - pred_len,  # the longest seq_len every split can hold
     }
     lags = min(int(cfg.acf_lags), len(train) - 1)
     title = f"ACF of {series.name}, training rows {start}-{end}"

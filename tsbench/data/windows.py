@@ -40,7 +40,7 @@ class Windows:
         return self._gather(self.values, x_rows), self._gather(self.values, y_rows), x_mark
 
     def _gather(self, source: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
-        """``source[rows]``, by ``index_select`` (4x faster on CPU than advanced indexing)."""
+        """``source[rows]``, by ``index_select`` (faster on CPU than advanced indexing)."""
         out = torch.empty((rows.numel(), source.shape[1]), dtype=source.dtype,
                           pin_memory=self.pin_memory)
         torch.index_select(source, 0, rows.reshape(-1), out=out)

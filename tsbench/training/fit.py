@@ -1,4 +1,4 @@
-"""Build a model from its config and train it with Lightning (early stopping, best weights)."""
+"""Train a model with Lightning: early stopping, and the best-validation weights kept."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from tsbench.rundir import CHECKPOINT_DIR, CHECKPOINT_NAME
 from tsbench.training.lr_find import tune_lr
 from tsbench.training.module import ForecastModule, LossProgressBar
 from tsbench.training.schedules import scaled_lr
+from tsbench.training.trainer import make_trainer
 
 
 def train(
@@ -24,7 +25,8 @@ def train(
 ) -> dict[str, Any]:
     """Train on ``data``'s train split with early stopping on its val split (if any: else
     for all epochs), then load the best weights into ``model``. Returns ``epochs``,
-    ``best_epoch``, ``train_seconds``, ``lr_used`` (and ``lr_suggested`` with tune.lr_find)."""
+    ``best_epoch``, ``train_seconds``, ``lr_used`` (and ``lr_suggested`` with tune.lr_find).
+    ``model`` is left on the device it trained on, where the run scores it."""
     if not model.trainable:
         return {"epochs": 0, "best_epoch": 0, "train_seconds": 0.0}
     trainer_cfg = cfg.trainer
@@ -32,7 +34,7 @@ def train(
     steps = len(data.train_dataloader())
     module = ForecastModule(
         model, cfg.optim, scaled_lr(cfg.optim, data.batch_size), data.target_dims, steps, epochs,
-        trainer_cfg.gradient_clip_val,
+        trainer_cfg.gradient_clip_val, "mixed" in str(trainer_cfg.precision),
     )
     tuned = tune_lr(module, data, cfg, out_dir) if cfg.tune.lr_find else {}
     has_val = "val" in data.ranges
@@ -50,14 +52,8 @@ def train(
         callbacks.append(EarlyStopping("val_loss", patience=int(trainer_cfg.patience), mode="min"))
     if trainer_cfg.progress_bar:
         callbacks.append(LossProgressBar(refresh_rate=int(trainer_cfg.progress_refresh)))
-    trainer = pl.Trainer(
-        accelerator=str(trainer_cfg.accelerator), devices=1,
-        precision=trainer_cfg.precision, max_epochs=epochs,
-        deterministic=bool(trainer_cfg.deterministic), callbacks=callbacks, logger=logger,
-        enable_progress_bar=bool(trainer_cfg.progress_bar), enable_model_summary=False,
-        num_sanity_val_steps=0, log_every_n_steps=max(1, min(50, steps)),
-        default_root_dir=str(out_dir), limit_train_batches=trainer_cfg.limit_train_batches,
-    )
+    trainer = make_trainer(trainer_cfg, out_dir, epochs, callbacks=callbacks, logger=logger,
+                           log_every_n_steps=max(1, min(50, steps)))
     start = time.perf_counter()
     trainer.fit(
         module,
@@ -70,6 +66,7 @@ def train(
         state = torch.load(checkpoint.best_model_path, map_location="cpu", weights_only=True)
         module.load_state_dict(state["state_dict"])
         best_epoch = _epoch_of(state)
+    model.to(trainer.strategy.root_device)  # Lightning's teardown moved it to the CPU
     return {
         "epochs": int(trainer.current_epoch),
         "best_epoch": best_epoch,

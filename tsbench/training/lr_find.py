@@ -3,25 +3,24 @@ and numbers in the run directory, and (unless told otherwise) training at the su
 
 from __future__ import annotations
 
+import io
 import math
-from contextlib import AbstractContextManager, nullcontext
-from functools import partial
+from contextlib import AbstractContextManager, nullcontext, redirect_stderr
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-import pytorch_lightning as pl  # noqa: E402
-from pytorch_lightning.tuner import Tuner, lr_finder  # noqa: E402
+from pytorch_lightning.tuner import Tuner  # noqa: E402
 
 from tsbench.atomic import write_json  # noqa: E402
 from tsbench.data.datamodule import ForecastData  # noqa: E402
 from tsbench.errors import ConfigError  # noqa: E402
 from tsbench.rundir import LR_FIND, LR_FIND_PLOT  # noqa: E402
 from tsbench.training.module import ForecastModule  # noqa: E402
+from tsbench.training.trainer import make_trainer  # noqa: E402
 
 #: Lightning's suggestion skips the first 10 and the last step of the curve.
 _MIN_STEPS = 20
@@ -48,19 +47,8 @@ def tune_lr(
             "the suggestion needs a curve of at least 20 steps",
         )
     loader = data.train_dataloader()
-    trainer = pl.Trainer(
-        accelerator=str(cfg.trainer.accelerator),
-        devices=1,
-        precision=cfg.trainer.precision,
-        max_epochs=math.ceil(steps / len(loader)),
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        num_sanity_val_steps=0,
-        deterministic=bool(cfg.trainer.deterministic),
-        default_root_dir=str(out_dir),
-    )
+    trainer = make_trainer(cfg.trainer, out_dir, math.ceil(steps / len(loader)),
+                           progress_bar=False, checkpointing=False, limit_batches=False)
     with _finder_bar(bool(cfg.trainer.progress_bar)):
         finder = Tuner(trainer).lr_find(
             module,
@@ -108,11 +96,10 @@ def min_loss_lr(lrs: list[float], losses: list[float], suggestion: float) -> flo
 
 
 def _finder_bar(show: bool) -> AbstractContextManager:
-    """Lightning's range test always draws its own "Finding best initial lr" bar; hide it
-    when ``trainer.progress_bar=false``, as the training bar is."""
-    if show:
-        return nullcontext()
-    return mock.patch.object(lr_finder, "tqdm", partial(lr_finder.tqdm, disable=True))
+    """Lightning's range test always draws its own "Finding best initial lr" bar on stderr
+    and has no switch for it; with ``trainer.progress_bar=false`` stderr goes to a sink for
+    the test's duration, as the training bar is hidden. (Errors still raise.)"""
+    return nullcontext() if show else redirect_stderr(io.StringIO())
 
 
 def _plot(lrs: list[float], losses: list[float], suggestion: float, model: str, path: Path) -> None:

@@ -12,6 +12,7 @@ from torch.nn import functional as F
 
 from tsbench.errors import ConfigError
 from tsbench.models.base import ForecastModel
+from tsbench.models.layers import kernels
 from tsbench.models.layers.dropout import PassMasks
 from tsbench.training.schedules import PER_STEP, lr_factor
 
@@ -20,13 +21,14 @@ OPTIMIZERS = ("adamw", "adam", "radam", "sgd")
 
 class ForecastModule(pl.LightningModule):
     """Trains ``model`` on the channels ``target_dims`` with MSE, clipping the gradient
-    norm at ``gradient_clip_val`` (None: no clipping).
+    norm at ``gradient_clip_val`` (None: no clipping); ``mixed_precision`` says whether the
+    Trainer runs under autocast (``trainer.precision`` bf16-mixed or 16-mixed).
 
     ``val_loss`` is the exact MSE over every validation window (summed errors over the
     epoch, divided once), not a mean of batch means. The optimizer and schedule are
     stepped here (Lightning's manual optimization) in the order of Lightning's automatic
-    loop, whose closure and per-step hooks cost ~0.3 ms a step: 3 % of an iTransformer
-    step on two CPU threads (``benchmarks/RESULTS-throughput.md``).
+    loop, which skips the automatic loop's closure and per-step hooks (their cost is
+    measured in ``benchmarks/RESULTS-throughput.md``).
     """
 
     def __init__(
@@ -38,10 +40,12 @@ class ForecastModule(pl.LightningModule):
         steps_per_epoch: int,
         max_epochs: int,
         gradient_clip_val: float | None = None,
+        mixed_precision: bool = False,
     ) -> None:
         super().__init__()
         self.automatic_optimization = False
         self.gradient_clip_val = gradient_clip_val
+        self.mixed_precision = mixed_precision
         self.model = model
         self.optim = optim
         self.lr = lr  # read by configure_optimizers; the lr finder writes it
@@ -106,7 +110,7 @@ class ForecastModule(pl.LightningModule):
     def training_loss(self, batch: tuple) -> torch.Tensor:
         """The batch's MSE on the target channels (added to the epoch's running loss)."""
         x, y, x_mark = batch
-        with self.pass_masks.drawing():
+        with self.pass_masks.drawing() if kernels.enabled() else nullcontext():
             pred = self.model(x, x_mark)
         loss = F.mse_loss(pred[..., self.target_dims], y[..., self.target_dims])
         # No self.log here: a per-step log costs more Python than a small model's step, and
@@ -164,9 +168,7 @@ class ForecastModule(pl.LightningModule):
 
     def _fused_adam(self) -> bool:
         """Whether Adam/AdamW may be fused: not when gradients are clipped under mixed precision."""
-        trainer = self._trainer
-        return not (self.gradient_clip_val and trainer is not None
-                    and "mixed" in str(trainer.precision))
+        return not (self.gradient_clip_val and self.mixed_precision)
 
 
 class LossProgressBar(TQDMProgressBar):

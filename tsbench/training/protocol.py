@@ -36,6 +36,7 @@ from tsbench.data.loading import Series
 from tsbench.data.sources import DataFile, resolve_file, sha256_of
 from tsbench.data.splits import Borders, n_windows
 from tsbench.rundir import fold_dir, read_window_mse
+from tsbench.training.gpu import trainer_devices
 
 #: Bumped when a field changes meaning.
 CARD_VERSION = 1
@@ -282,12 +283,17 @@ def _training(cfg: Any, metrics: dict[str, Any]) -> dict[str, Any]:
 
 
 def _device(cfg: Any, threads: int | None) -> dict[str, Any]:
+    """Where the run trained and scored: the device (GPU index and name), precision, CPU
+    threads and whether tsbench's fast CPU kernels were on (same math, other dropout masks)."""
     accelerator = str(cfg.trainer.accelerator)
+    devices = trainer_devices(cfg.trainer)
+    index = devices[0] if isinstance(devices, list) else 0
     if accelerator in ("gpu", "cuda") and torch.cuda.is_available():
-        kind, name = "cuda", torch.cuda.get_device_name(0)
+        kind, name = "cuda", torch.cuda.get_device_name(index)
     elif accelerator in ("gpu", "mps") and torch.backends.mps.is_available():
-        kind, name = "mps", "Apple MPS"
+        kind, name, index = "mps", "Apple MPS", 0
     else:
-        kind, name = "cpu", platform.processor() or platform.machine()
-    return {"accelerator": accelerator, "kind": kind, "name": name,
-            "precision": str(cfg.trainer.precision), "threads": threads}
+        kind, name, index = "cpu", platform.processor() or platform.machine(), None
+    return {"accelerator": accelerator, "kind": kind, "index": index, "name": name,
+            "precision": str(cfg.trainer.precision), "threads": threads,
+            "fast_kernels": bool(cfg.trainer.get("fast_kernels", False))}

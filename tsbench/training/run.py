@@ -18,14 +18,12 @@ from tsbench.data.datamodule import FEATURES, ForecastData
 from tsbench.data.loading import Series, load_series
 from tsbench.data.splits import benchmark_borders
 from tsbench.errors import ConfigError
+from tsbench.models.layers.kernels import fast_kernels
 from tsbench.rundir import FORECAST_PLOT, write_config, write_metrics, write_protocol
-from tsbench.training.allocator import (
-    keep_freed_memory,
-    release_freed_memory,
-    skip_deterministic_fill,
-)
+from tsbench.training.allocator import release_gpu_memory, run_memory
 from tsbench.training.crossval import cross_validate
 from tsbench.training.evaluate import forecast_windows
+from tsbench.training.gpu import out_of_memory, out_of_memory_error, trainer_devices
 from tsbench.training.loggers import build_logger, log_artifacts, log_final_metrics, log_protocol
 from tsbench.training.plots import plot_forecasts
 from tsbench.training.protocol import protocol_card
@@ -60,6 +58,7 @@ def validate_config(cfg: Any) -> None:
             "trainer.accelerator",
             f"'{accelerator}' asks for a GPU, but torch {torch.__version__} finds none",
             "use trainer=cpu, or a GPU build of torch on a machine with a GPU")
+    trainer_devices(cfg.trainer)
     if str(cfg.cv.name) not in OBJECTIVE:
         raise ConfigError("cv", f"unknown cross-validation '{cfg.cv.name}'", "use holdout or tscv")
     if cfg.cv.get("refit") and not cfg.score_test:
@@ -74,15 +73,20 @@ def run(cfg: DictConfig, run_dir: Path, parallel_jobs: int = 1) -> dict[str, Any
     validate_config(cfg)
     run_dir.mkdir(parents=True, exist_ok=True)
     threads = apply_threads(cfg.trainer.num_threads, parallel_jobs)
-    keep_freed_memory()
+    fast = bool(cfg.trainer.fast_kernels)
     try:
-        return _run(cfg, run_dir, threads)
+        with fast_kernels(fast), run_memory(fast):  # undone when the run fails too
+            return _run(cfg, run_dir, threads)
+    except Exception as error:
+        if not out_of_memory(error):
+            raise
+        failure = out_of_memory_error(error, parallel_jobs)
     finally:
-        release_freed_memory()  # also when the run fails: a sweep's worker goes on
+        release_gpu_memory()  # also when the run fails: other trials share the GPU
+    raise failure  # after the release: the failed run's tensors died with its traceback
 
 
 def _run(cfg: DictConfig, run_dir: Path, threads: int) -> dict[str, Any]:
-    skip_deterministic_fill()
     pl.seed_everything(int(cfg.seed), workers=True, verbose=False)
     series = load_series(cfg.dataset)
     borders = benchmark_borders(len(series.values), series.split, int(cfg.seq_len),

@@ -7,12 +7,17 @@ import os
 import torch
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the OS reports it)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return cores or 1
+
+
 def choose_threads(requested: int | None, parallel_jobs: int = 1) -> int:
     """``requested`` if given, else the usable cores divided by the parallel jobs."""
     if requested:
         return int(requested)
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return max(1, (cores or 1) // max(1, parallel_jobs))
+    return max(1, usable_cores() // max(1, parallel_jobs))
 
 
 def apply_threads(requested: int | None, parallel_jobs: int = 1) -> int:

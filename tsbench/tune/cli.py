@@ -1,14 +1,17 @@
 """``tsbench-tune``: the whole tuning recipe as one command.
 
-tsbench-tune dataset=etth1 model=patchtst pred_len=96 [recipe=quick] [recipe.top_k=5]
+tsbench-tune dataset=etth1 model=patchtst pred_len=96 [recipe=quick] [recipe.budget_hours=2]
              [out=DIR] [any other tsbench override, passed to every stage]
+
+Without ``out=`` the folder is named after the dataset, model, horizon and a digest of all
+arguments, so the same command again resumes an interrupted tuning run.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import sys
-from datetime import datetime
 from pathlib import Path
 
 from omegaconf import OmegaConf
@@ -23,7 +26,7 @@ RECIPES = Path(__file__).resolve().parents[1] / "conf" / "recipe"
 def parse(argv: list[str]) -> tuple[list[str], object, Path]:
     """Split ``argv`` into tsbench overrides, the recipe config and the output folder."""
     name, fields, passthrough = "default", [], []
-    out = Path("outputs/tune") / datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
+    out = None
     for arg in argv:
         key, _, value = arg.partition("=")
         if key == "recipe":
@@ -45,7 +48,19 @@ def parse(argv: list[str]) -> tuple[list[str], object, Path]:
     unknown = [f.split("=")[0] for f in fields if f.split("=")[0] not in recipe]
     if unknown:
         raise TsbenchError(f"recipe.{unknown[0]}: no such field -> use one of {list(recipe)}")
-    return passthrough, OmegaConf.merge(recipe, OmegaConf.from_dotlist(fields)), out
+    return passthrough, OmegaConf.merge(recipe, OmegaConf.from_dotlist(fields)), (
+        out or default_out(passthrough, name, fields))
+
+
+def default_out(overrides: list[str], recipe: str, fields: list[str]) -> Path:
+    """``outputs/tune/<dataset>-<model>-<pred_len>-<digest of every argument>``."""
+    def value(key: str, default: str) -> str:
+        return next((o.split("=", 1)[1] for o in overrides if o.startswith(f"{key}=")), default)
+
+    digest = hashlib.sha256("\n".join([recipe, *sorted(fields), *overrides]).encode())
+    name = "-".join([value("dataset", "etth1"), value("model", "patchtst"),
+                     value("pred_len", "96"), digest.hexdigest()[:8]])
+    return Path("outputs/tune") / name
 
 
 def main(argv: list[str] | None = None) -> int:

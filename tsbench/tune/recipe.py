@@ -1,12 +1,18 @@
-"""The tuning recipe as stages of ordinary tsbench commands, all in one directory.
+"""The tuning recipe as stages of ordinary tsbench commands, each in its own folder of one
+tuning directory, sized by a wall-time budget.
 
-(a) baseline with the preset's defaults, (b) learning-rate finder, (c) look-back
-candidates from the data's periodicity, (d) random search, (e) Bayesian search
-warm-started from the best random trials, (f) the top-k configurations retrained with
-several seeds, (g) one final test evaluation of baseline, best single model and ensemble
-(the retrained runs picked greedily, with replacement, by validation MSE).
-Stages (a)-(f) run with ``score_test=false``: their runs never window the test split and
-each records ``splits_read`` in its metrics.json; every selection uses validation scores.
+(a) baseline with the preset's defaults; (b) learning-rate range test; (c) look-back
+candidates from the training rows' periodicity; (d) random search and (e) Bayesian search
+warm-started from the best random trials, both pruned by ASHA and stopped when their share
+of the budget is spent; (f) the best configurations retrained with more seeds at the full
+budget; (g) the one test evaluation of the baseline, the best single run and a greedy
+ensemble of the full-budget runs, all chosen on validation.
+
+Stages (a)-(f) run with ``score_test=false``: their runs never window the test split, and
+every selection uses validation scores. ``recipe.budget_hours`` is the wall time of stages
+(b)-(f); what a stage gets is decided when it starts, from the time left. Each finished
+stage is recorded in ``tune.json``: the same command again resumes an interrupted tuning
+run (finished stages are skipped, an interrupted sweep resumes from its ``trials.csv``).
 """
 
 from __future__ import annotations
@@ -16,6 +22,8 @@ import json
 import logging
 import subprocess
 import sys
+from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -23,40 +31,77 @@ import yaml
 
 from tsbench.atomic import write_json, write_text
 from tsbench.errors import TsbenchError
+from tsbench.rundir import LOOKBACK, LR_FIND, METRICS, is_finished, read_config, read_metrics
 from tsbench.tune.ensemble import error_gram, greedy_weights, score_runs
+from tsbench.tune.progress import TRIALS_FILE, Progress, clock
+from tsbench.tune.state import TuneState
 
 log = logging.getLogger("tsbench.tune")
-SEARCH_PRESETS = Path(__file__).resolve().parents[1] / "conf" / "search"
+SPACES = Path(__file__).resolve().parents[1] / "conf" / "search"
+#: Look-backs tried when the training rows show no period (kept to those that fit).
+FALLBACK_LOOKBACKS = (48, 96, 192, 336, 512, 720)
+#: Columns of trials.csv that are not searched parameters.
+TRIAL_COLUMNS = {"trial", "job", "status", "objective", "seconds", "job_dir", "error",
+                 "epochs", "pruned_at_epoch", "started", "ended"}
 
 
 class StageFailed(TsbenchError):
     """A stage's command exited non-zero."""
 
 
-def run_stage(name: str, argv: list[str], out_dir: Path) -> None:
-    """Run one stage's command, keeping its output in ``<out_dir>/<name>.log``."""
-    log.info("stage %s: %s", name, " ".join(argv))
-    with open(out_dir / f"{name}.log", "w") as handle:
-        proc = subprocess.run(argv, stdout=handle, stderr=subprocess.STDOUT)
-    if proc.returncode != 0:
-        raise StageFailed(
-            f"stage {name} failed (exit {proc.returncode}); see {out_dir / f'{name}.log'}"
-        )
+@dataclass
+class Tuning:
+    """One tuning run: its tsbench overrides, recipe settings, folder and state."""
+
+    overrides: list[str]
+    recipe: Any
+    out: Path
+    state: TuneState
+
+    @property
+    def model(self) -> str:
+        return next((o.split("=", 1)[1] for o in self.overrides if o.startswith("model=")),
+                    "patchtst")
+
+    @property
+    def base(self) -> list[str]:
+        """Overrides of every stage run: validation only, quiet."""
+        return [*self.overrides, "score_test=false", "trainer.progress_bar=false"]
+
+    def trial_base(self, lr: dict[str, float]) -> list[str]:
+        """Overrides of every search trial and retrained run: the full budget, and the learning
+        rate moved with the batch size (sqrt rule) from the one the range test ran at."""
+        r = self.recipe
+        return [*self.base, f"trainer.max_epochs={int(r.max_epochs)}",
+                f"trainer.patience={int(r.patience)}", "logger=none", "optim.lr_scaling=sqrt",
+                f"optim.base_batch_size={int(lr['batch_size'])}"]
+
+    def budget_left(self) -> float:
+        """Seconds of the (b)-(f) budget not spent yet (the baseline does not count)."""
+        spent = self.state.spent() - float(self.state.stages.get("a_seconds", 0.0))
+        return float(self.recipe.budget_hours) * 3600.0 - spent
 
 
 def tsbench(*args: str) -> list[str]:
     return [sys.executable, "-m", "tsbench", *args]
 
 
+def run_stage(name: str, argv: list[str], out_dir: Path) -> None:
+    """Run one stage's command, its output appended to ``<out_dir>/<name>.log``."""
+    log.debug("stage %s: %s", name, " ".join(argv))
+    with open(out_dir / f"{name}.log", "a") as handle:
+        proc = subprocess.run(argv, stdout=handle, stderr=subprocess.STDOUT)
+    if proc.returncode != 0:
+        raise StageFailed(
+            f"stage {name} failed (exit {proc.returncode}); see {out_dir / f'{name}.log'}")
+
+
 def spread(values: list[int], n: int) -> list[int]:
     """At most ``n`` values evenly spread over ``values`` (ends included)."""
     if len(values) <= n:
         return values
-    picks = (
-        {values[round(i * (len(values) - 1) / (n - 1))] for i in range(n)}
-        if n > 1
-        else {values[len(values) // 2]}
-    )
+    picks = ({values[round(i * (len(values) - 1) / (n - 1))] for i in range(n)} if n > 1
+             else {values[len(values) // 2]})
     return sorted(picks)
 
 
@@ -67,158 +112,243 @@ def lr_range(suggestion: float, min_loss_lr: float, span: float) -> tuple[float,
     return suggestion / span, max(suggestion * span, min_loss_lr / 10.0)
 
 
-def read_ok_trials(path: Path) -> list[dict[str, str]]:
-    with open(path) as handle:
-        return [row for row in csv.DictReader(handle) if row["status"] == "ok"]
+def read_trials(sweep_dir: Path) -> list[dict[str, str]]:
+    """The rows of a stage's trials.csv (none if the sweep recorded nothing)."""
+    path = sweep_dir / TRIALS_FILE
+    if not path.is_file():
+        return []
+    with open(path, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
 
 
 def params_of(row: dict[str, str]) -> dict[str, str]:
     """The searched parameters of a trials.csv row."""
-    fixed = {"trial", "job", "status", "objective", "seconds", "job_dir", "error"}
-    return {k: v for k, v in row.items() if k not in fixed}
+    return {k: v for k, v in row.items() if k not in TRIAL_COLUMNS}
+
+
+def full_budget(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Trials that ran their whole budget (neither pruned nor failed), best first."""
+    return sorted((r for r in rows if r["status"] == "ok"), key=lambda r: float(r["objective"]))
+
+
+# -- the stages -------------------------------------------------------------------------
+
+def baseline(t: Tuning) -> dict[str, Any]:
+    """(a) The preset as it is; its cost per epoch sizes the searches."""
+    run_dir = t.out / "a_baseline"
+    if not is_finished(run_dir):
+        run_stage("a_baseline", tsbench(*t.base, f"hydra.run.dir={run_dir}"), t.out)
+    metrics = read_metrics(run_dir)
+    epoch = metrics["train_seconds"] / max(1, metrics["epochs"])
+    log.info("(a) baseline: val %.4f in %d epochs (%.1f s an epoch)", metrics["val_mse"],
+             metrics["epochs"], epoch)
+    return {"val_mse": metrics["val_mse"], "seconds_per_epoch": epoch}
+
+
+def lr_find(t: Tuning) -> dict[str, float]:
+    """(b) The learning-rate range test; the searched range around its suggestion."""
+    run_dir = t.out / "b_lr_find"
+    if not (run_dir / LR_FIND).is_file():
+        run_stage("b_lr_find", tsbench(*t.base, "tune.lr_find=true", "tune.lr_find_apply=false",
+                                       "trainer.max_epochs=1", f"hydra.run.dir={run_dir}"), t.out)
+    found = json.loads((run_dir / LR_FIND).read_text())
+    low, high = lr_range(float(found["suggestion"]), float(found["min_loss_lr"]),
+                         float(t.recipe.lr_span))
+    log.info("(b) learning rate: suggestion %.3g, searched %.3g to %.3g", found["suggestion"],
+             low, high)
+    return {"suggestion": float(found["suggestion"]), "low": low, "high": high,
+            "batch_size": int(read_config(run_dir).data.batch_size)}
+
+
+def lookbacks(t: Tuning) -> list[int]:
+    """(c) Look-back candidates: multiples of the training rows' periods, at most
+    ``recipe.n_lookbacks`` of them evenly spread; a ladder of common look-backs that fit
+    when the analysis finds no period."""
+    run_dir = t.out / "c_lookback"
+    if not (run_dir / LOOKBACK).is_file():
+        data_args = [o for o in t.overrides if o.startswith(("dataset", "pred_len"))]
+        run_stage("c_lookback", [sys.executable, "-m", "tsbench.analysis.cli", *data_args,
+                                 f"max_lookback={int(t.recipe.max_seq_len)}",
+                                 f"hydra.run.dir={run_dir}"], t.out)
+    found = yaml.safe_load((run_dir / LOOKBACK).read_text())
+    candidates = sorted(int(v) for v in found["candidates"])
+    if not candidates:
+        longest = int(found["longest_lookback"])
+        candidates = [v for v in FALLBACK_LOOKBACKS if v <= longest] or [longest]
+        log.info("(c) no period in the training rows: look-backs %s", candidates)
+    chosen = spread(candidates, int(t.recipe.n_lookbacks))
+    log.info("(c) look-backs searched: %s", chosen)
+    return chosen
+
+
+def search_args(t: Tuning, lr: dict[str, float], seq_lens: list[int]) -> list[str]:
+    """The sweep overrides shared by (d) and (e): the model's tuning space, the look-backs and
+    learning rates found, ASHA pruning up to ``recipe.max_epochs``."""
+    r = t.recipe
+    space = SPACES / f"{t.model}_tune.yaml"
+    preset = f"search={t.model}_tune" if space.is_file() else "hydra/sweeper=skopt"
+    searched = ("seq_len=", "optim.lr=")
+    return [
+        preset, *[o for o in t.trial_base(lr) if not o.startswith(searched)],
+        f"seq_len=choice({','.join(map(str, seq_lens))})",
+        f"optim.lr=tag(log,interval({lr['low']:.3g},{lr['high']:.3g}))",
+        f"hydra.sweeper.random_state={int(r.random_state)}",
+        f"hydra.sweeper.n_jobs={int(r.n_jobs)}",
+        f"hydra.sweeper.pruner.kind={r.pruner}",
+        f"hydra.sweeper.pruner.min_epochs={int(r.min_epochs)}",
+        f"hydra.sweeper.pruner.eta={int(r.eta)}",
+    ]
+
+
+def planned_trials(t: Tuning, seconds: float, epoch_seconds: float) -> int:
+    """How many trials ``seconds`` buy at ``epoch_seconds`` an epoch, when ASHA stops all but
+    1/eta of the trials at each rung ``min_epochs * eta**k`` (an estimate for the progress
+    line; the sweep stops when its time is spent, whatever the count)."""
+    r = t.recipe
+    eta, last = int(r.eta), int(r.max_epochs)
+    rungs = [e for e in (int(r.min_epochs) * eta**k for k in range(16)) if e < last] + [last]
+    if r.pruner == "none":
+        rungs, eta = [last], 1
+    epochs = sum((b - a) / eta**k for k, (a, b) in enumerate(pairwise([0, *rungs])))
+    return max(int(r.min_trials), int(seconds / max(1e-9, epochs * epoch_seconds)))
+
+
+def sweep(t: Tuning, stage: str, label: str, args: list[str], seconds: float, planned: int
+          ) -> list[dict[str, str]]:
+    """Run (or resume) one search stage for at most ``seconds`` and ``planned`` trials."""
+    sweep_dir = t.out / stage
+    resume = (sweep_dir / TRIALS_FILE).is_file()
+    argv = tsbench("-m", *args, f"hydra.sweeper.n_trials={planned}",
+                   f"hydra.sweeper.max_seconds={max(1, int(seconds))}",
+                   f"hydra.sweep.dir={sweep_dir}", *(["hydra.sweeper.resume=true"] if resume
+                                                     else []))
+    with Progress(label, sweep_dir, planned, t.budget_left):
+        run_stage(stage, argv, t.out)
+    return read_trials(sweep_dir)
+
+
+def random_search(t: Tuning, args: list[str], epoch_seconds: float) -> dict[str, Any]:
+    """(d) Random search over the space, its share of the search time."""
+    r = t.recipe
+    seconds = (t.budget_left() - t.state.stages["f_reserve"]) * float(r.random_share)
+    planned = planned_trials(t, seconds, epoch_seconds)
+    log.info("(d) random search: about %d trials in %s", planned, clock(seconds))
+    rows = sweep(t, "d_random", "(d) random search",
+                 [*args, "hydra.sweeper.mode=random"], seconds, planned)
+    return {"trials": len(rows), "full_budget": len(full_budget(rows))}
+
+
+def bayes_search(t: Tuning, args: list[str], epoch_seconds: float) -> dict[str, Any]:
+    """(e) Bayesian search warm-started with the best random trials, the rest of the search
+    time."""
+    r = t.recipe
+    seconds = t.budget_left() - t.state.stages["f_reserve"]
+    planned = planned_trials(t, seconds, epoch_seconds)
+    ranked = full_budget(read_trials(t.out / "d_random"))
+    warm = t.out / "e_warm_start.csv"
+    warm_args: list[str] = []
+    if ranked:
+        rows = ranked[: int(r.warm_start_top)]
+        write_text(warm, _csv(rows))
+        warm_args = [f"hydra.sweeper.warm_start={warm}", "hydra.sweeper.n_initial_points=1"]
+    log.info("(e) Bayesian search: about %d trials in %s, warm-started with %d random trials",
+             planned, clock(seconds), len(ranked[: int(r.warm_start_top)]))
+    rows = sweep(t, "e_bayes", "(e) Bayesian search",
+                 [*args, "hydra.sweeper.mode=bayes", *warm_args], seconds, planned)
+    return {"trials": len(rows), "full_budget": len(full_budget(rows))}
+
+
+def top_configs(t: Tuning) -> list[dict[str, Any]]:
+    """The distinct searched configurations, best validation first (full-budget trials of
+    both searches), each with its run directory and seconds."""
+    found: list[dict[str, Any]] = []
+    for stage in ("d_random", "e_bayes"):
+        for row in full_budget(read_trials(t.out / stage)):
+            found.append({"params": params_of(row), "val_mse": float(row["objective"]),
+                          "run": str(t.out / stage / row["job_dir"]),
+                          "seconds": float(row["seconds"] or 0.0)})
+    found.sort(key=lambda c: c["val_mse"])
+    distinct: list[dict[str, Any]] = []
+    for config in found:
+        if config["params"] not in [c["params"] for c in distinct]:
+            distinct.append(config)
+    return distinct
+
+
+def retrain(t: Tuning, lr: dict[str, float]) -> dict[str, Any]:
+    """(f) The best configurations again with each of ``recipe.seeds`` (their search run is
+    one more member), best first, while the budget lasts: at least the best one once."""
+    configs = top_configs(t)[: int(t.recipe.top_k)]
+    if not configs:
+        raise StageFailed("no search trial ran its full budget: nothing to retrain -> raise "
+                          "recipe.budget_hours, or lower recipe.max_epochs")
+    runs: list[str] = []
+    for rank, config in enumerate(configs, start=1):
+        for seed in t.recipe.seeds:
+            run_dir = t.out / "f_retrain" / f"{rank}" / f"seed_{seed}"
+            if not is_finished(run_dir):
+                if runs and t.budget_left() < config["seconds"]:
+                    log.info("(f) budget spent after %d runs", len(runs))
+                    return {"runs": runs, "configs": configs}
+                log.info("(f) configuration %d/%d, seed %s (%s left): %s", rank, len(configs),
+                         seed, clock(t.budget_left()), config["params"])
+                params = [f"{k}={v}" for k, v in config["params"].items()]
+                kept = [o for o in t.trial_base(lr) if o.split("=", 1)[0] not in config["params"]]
+                run_stage(f"f_retrain_{rank}_{seed}", tsbench(
+                    *kept, *params, f"seed={seed}", f"hydra.run.dir={run_dir}"), t.out)
+            runs.append(str(run_dir))
+    return {"runs": runs, "configs": configs}
+
+
+def final_scores(t: Tuning, retrained: dict[str, Any]) -> dict[str, Any]:
+    """(g) The one test evaluation: baseline, best single run and greedy ensemble, chosen
+    among every full-budget run (searches and retraining) on validation only."""
+    members = [Path(c["run"]) for c in retrained["configs"]]
+    members += [Path(r) for r in retrained["runs"]]
+    members = [m for m in dict.fromkeys(members) if (m / METRICS).is_file()]
+    val = {m: read_metrics(m)["val_mse"] for m in members}
+    best_single = min(members, key=val.__getitem__)
+    counts = greedy_weights(error_gram(members, "val"))
+    picked = {m: c for m, c in zip(members, counts, strict=True) if c}
+    entries = {"baseline": ([t.out / "a_baseline"], None), "best single": ([best_single], None),
+               "ensemble": (list(picked), list(picked.values()))}
+    results = {name: score_runs(dirs, ["val", "test"], weights)
+               for name, (dirs, weights) in entries.items()}
+    return {"members": [str(m) for m in members], "best_single": str(best_single),
+            "ensemble_weights": {str(m): c / sum(counts) for m, c in picked.items()},
+            "results": results}
 
 
 def run_recipe(overrides: list[str], recipe: Any, out_dir: Path) -> dict[str, Any]:
-    """Run stages (a)-(g) for the tsbench ``overrides`` (dataset=, model=, pred_len=, ...)."""
+    """Run (or resume) stages (a)-(g) for the tsbench ``overrides`` (dataset=, model=, ...)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    base = [*overrides, "score_test=false", "trainer.progress_bar=false"]
-    model = next((o.split("=", 1)[1] for o in overrides if o.startswith("model=")), "patchtst")
-
-    # (a) baseline, (b) learning-rate finder
-    run_stage("a_baseline", tsbench(*base, f"hydra.run.dir={out_dir / 'a_baseline'}"), out_dir)
-    run_stage(
-        "b_lr_find",
-        tsbench(
-            *base,
-            "tune.lr_find=true",
-            "tune.lr_find_apply=false",
-            "trainer.max_epochs=1",
-            f"hydra.run.dir={out_dir / 'b_lr_find'}",
-        ),
-        out_dir,
-    )
-    found_lr = json.loads((out_dir / "b_lr_find" / "lr_find.json").read_text())
-    lr = float(found_lr["suggestion"])
-    lr_low, lr_high = lr_range(lr, float(found_lr["min_loss_lr"]), float(recipe.lr_span))
-
-    # (c) look-back candidates from the training rows' periodicity
-    data_args = [o for o in overrides if o.startswith(("dataset", "pred_len"))]
-    run_stage(
-        "c_lookback",
-        [
-            sys.executable,
-            "-m",
-            "tsbench.analysis.cli",
-            *data_args,
-            f"max_lookback={int(recipe.max_seq_len)}",
-            f"hydra.run.dir={out_dir / 'c_lookback'}",
-        ],
-        out_dir,
-    )
-    found = yaml.safe_load((out_dir / "c_lookback" / "lookback.yaml").read_text())
-    lookbacks = spread(sorted(int(v) for v in found["candidates"]), int(recipe.n_lookbacks))
-
-    # (d) random search, (e) Bayesian search warm-started from the best random trials
-    preset = (
-        f"search={model}_bo"
-        if (SEARCH_PRESETS / f"{model}_bo.yaml").is_file()
-        else ("hydra/sweeper=skopt")
-    )
-    space = [
-        f"seq_len=choice({','.join(map(str, lookbacks))})",
-        f"optim.lr=tag(log,interval({lr_low:.3g},{lr_high:.3g}))",
-    ]
-    searched = ("seq_len=", "optim.lr=")
-    search = [
-        preset,
-        *[o for o in base if not o.startswith(searched)],
-        *space,
-        f"trainer.max_epochs={int(recipe.search_epochs)}",
-        "logger=none",
-        f"hydra.sweeper.random_state={int(recipe.random_state)}",
-        f"hydra.sweeper.n_jobs={int(recipe.n_jobs)}",
-    ]
-    random_dir, bayes_dir = out_dir / "d_random", out_dir / "e_bayes"
-    run_stage(
-        "d_random",
-        tsbench(
-            "-m",
-            *search,
-            "hydra.sweeper.mode=random",
-            f"hydra.sweeper.n_trials={int(recipe.random_trials)}",
-            f"hydra.sweeper.n_initial_points={int(recipe.random_trials)}",
-            f"hydra.sweep.dir={random_dir}",
-        ),
-        out_dir,
-    )
-    ranked = sorted(read_ok_trials(random_dir / "trials.csv"), key=lambda r: float(r["objective"]))
-    warm = out_dir / "e_warm_start.csv"
-    _write_rows(warm, ranked[: int(recipe.warm_start_top)])
-    run_stage(
-        "e_bayes",
-        tsbench(
-            "-m",
-            *search,
-            "hydra.sweeper.mode=bayes",
-            f"hydra.sweeper.n_trials={int(recipe.bayes_trials)}",
-            "hydra.sweeper.n_initial_points=1",
-            f"hydra.sweeper.warm_start={warm}",
-            f"hydra.sweep.dir={bayes_dir}",
-        ),
-        out_dir,
-    )
-
-    # (f) the top-k distinct configurations, retrained with several seeds
-    every = ranked + read_ok_trials(bayes_dir / "trials.csv")
-    top: list[dict[str, str]] = []
-    for row in sorted(every, key=lambda r: float(r["objective"])):
-        if params_of(row) not in [params_of(t) for t in top]:
-            top.append(row)
-        if len(top) == int(recipe.top_k):
-            break
-    seeds = ",".join(str(int(s)) for s in recipe.seeds)
-    members: list[Path] = []
-    for rank, row in enumerate(top, start=1):
-        sweep = out_dir / "f_top" / str(rank)
-        params = params_of(row)
-        kept = [o for o in base if o.split("=", 1)[0] not in params]
-        run_stage(
-            f"f_top{rank}",
-            tsbench(
-                "-m",
-                *kept,
-                *[f"{k}={v}" for k, v in params.items()],
-                f"trainer.max_epochs={int(recipe.search_epochs)}",
-                f"seed={seeds}",
-                f"hydra.sweep.dir={sweep}",
-            ),
-            out_dir,
-        )
-        members += sorted(p.parent for p in sweep.glob("*/metrics.json"))
-    val = {m: json.loads((m / "metrics.json").read_text())["val_mse"] for m in members}
-    best_single = min(members, key=val.__getitem__)
-    # The ensemble: members picked greedily (with replacement) by validation MSE.
-    counts = greedy_weights(error_gram(members, "val"))
-    picked = {m: c for m, c in zip(members, counts, strict=True) if c}
-
-    # (g) the one test evaluation
-    entries = {
-        "baseline": ([out_dir / "a_baseline"], None),
-        "best single": ([best_single], None),
-        "ensemble": (list(picked), list(picked.values())),
-    }
-    results = {name: score_runs(dirs, ["val", "test"], weights)
-               for name, (dirs, weights) in entries.items()}
+    settings = {"overrides": list(overrides), "recipe": _plain(recipe)}
+    t = Tuning(list(overrides), recipe, out_dir, TuneState.open(out_dir, settings))
+    if t.state.stages:
+        log.info("resuming %s: stages %s done, %s of the budget spent", out_dir,
+                 ", ".join(s for s in t.state.stages if s[1] == "_"),
+                 clock(t.state.spent_before - float(t.state.stages.get("a_seconds", 0.0))))
+    if not t.state.done("a_baseline"):
+        base = baseline(t)
+        t.state.stages["a_seconds"] = t.state.spent()
+        t.state.finish("a_baseline", base)
+    base = t.state.stages["a_baseline"]
+    lr = t.state.stage("b_lr_find", lambda: lr_find(t))
+    seq_lens = t.state.stage("c_lookback", lambda: lookbacks(t))
+    args = search_args(t, lr, seq_lens)
+    epoch = float(base["seconds_per_epoch"])
+    # (f)'s share is set aside once, from the budget left when the searches start
+    t.state.stage("f_reserve", lambda: float(recipe.retrain_share) * t.budget_left())
+    t.state.stage("d_random", lambda: random_search(t, args, epoch))
+    t.state.stage("e_bayes", lambda: bayes_search(t, args, epoch))
+    retrained = t.state.stage("f_retrain", lambda: retrain(t, lr))
+    final = t.state.stage("g_report", lambda: final_scores(t, retrained))
     summary = {
-        "overrides": overrides,
-        "lr_suggested": lr,
-        "lr_searched": [lr_low, lr_high],
-        "lookbacks": lookbacks,
-        "top_configs": [{**params_of(r), "val_mse": float(r["objective"])} for r in top],
-        "members": [str(m) for m in members],
-        "ensemble_weights": {str(m): c / sum(counts) for m, c in picked.items()},
-        "best_single": str(best_single),
-        "results": results,
+        "overrides": list(overrides), "lr": lr, "lookbacks": seq_lens,
+        "stages": {s: t.state.stages[s] for s in ("d_random", "e_bayes")},
+        "top_configs": [{**c["params"], "val_mse": c["val_mse"]}
+                        for c in retrained["configs"]],
+        "wall_seconds": t.state.spent(), **final,
         "splits_read": {"a-f": ["train", "val"], "g": ["train", "val", "test"]},
     }
     write_json(out_dir / "report.json", summary)
@@ -226,40 +356,46 @@ def run_recipe(overrides: list[str], recipe: Any, out_dir: Path) -> dict[str, An
     return summary
 
 
-def _write_rows(path: Path, rows: list[dict[str, str]]) -> None:
-    with open(path, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]) if rows else ["trial"])
-        writer.writeheader()
-        writer.writerows(rows)
+def _plain(recipe: Any) -> dict[str, Any]:
+    from omegaconf import OmegaConf
+
+    return OmegaConf.to_container(recipe, resolve=True) if OmegaConf.is_config(recipe) else dict(
+        recipe)
+
+
+def _csv(rows: list[dict[str, str]]) -> str:
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
 
 
 def render_report(summary: dict[str, Any]) -> str:
+    lr = summary["lr"]
+    weights = summary["ensemble_weights"]
     lines = [
-        "# tsbench-tune report",
-        "",
+        "# tsbench-tune report", "",
         f"Overrides: `{' '.join(summary['overrides'])}`  ",
-        f"Learning-rate finder suggestion: {summary['lr_suggested']:.3g}; searched "
-        f"{summary['lr_searched'][0]:.3g} to {summary['lr_searched'][1]:.3g} (log scale)  ",
-        f"Look-back candidates searched: {summary['lookbacks']}",
-        "",
-        "| | members | val MSE | test MSE | test MAE |",
-        "|---|---:|---:|---:|---:|",
+        f"Wall time: {clock(summary['wall_seconds'])}  ",
+        f"Learning-rate finder suggestion: {lr['suggestion']:.3g}; searched {lr['low']:.3g} to "
+        f"{lr['high']:.3g} (log scale)  ",
+        f"Look-back candidates searched: {summary['lookbacks']}  ",
+        "Searches: " + "; ".join(f"{stage}: {s['trials']} trials, {s['full_budget']} at full "
+                                 "budget" for stage, s in summary["stages"].items()),
+        "", "| | members | val MSE | test MSE | test MAE |", "|---|---:|---:|---:|---:|",
     ]
-    counts = {"baseline": 1, "best single": 1, "ensemble": len(summary["ensemble_weights"])}
+    counts = {"baseline": 1, "best single": 1, "ensemble": len(weights)}
     for name, scores in summary["results"].items():
-        lines.append(
-            f"| {name} | {counts[name]} | {scores['val_mse']:.4f} | "
-            f"{scores['test_mse']:.4f} | {scores['test_mae']:.4f} |"
-        )
+        lines.append(f"| {name} | {counts[name]} | {scores['val_mse']:.4f} | "
+                     f"{scores['test_mse']:.4f} | {scores['test_mae']:.4f} |")
     lines += ["", "Top configurations (validation MSE of the search trial):", ""]
     lines += [f"- {cfg}" for cfg in summary["top_configs"]]
     lines += ["", f"Ensemble: picked greedily by validation MSE from the "
-              f"{len(summary['members'])} retrained runs (weight: run):", ""]
-    lines += [f"- {w:.3f}: `{m}`" for m, w in summary["ensemble_weights"].items()]
-    lines += [
-        "",
-        "Stages (a)-(f) read only the training and validation splits; the test "
-        "split was scored once, in stage (g), for the three rows above.",
-        "",
-    ]
+              f"{len(summary['members'])} full-budget runs (weight: run):", ""]
+    lines += [f"- {w:.3f}: `{m}`" for m, w in weights.items()]
+    lines += ["", "Stages (a)-(f) read only the training and validation splits; the test "
+              "split was scored once, in stage (g), for the three rows above.", ""]
     return "\n".join(lines)

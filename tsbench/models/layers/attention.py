@@ -10,6 +10,7 @@ from torch import nn
 from torch.autograd.function import once_differentiable
 
 from tsbench.models.base import check
+from tsbench.models.layers import kernels
 from tsbench.models.layers.dropout import Dropout, dropout_noise
 from tsbench.models.layers.linear import Linear
 
@@ -24,8 +25,8 @@ class MultiHeadAttention(nn.Module):
     previous layer are added to this layer's scores and the new scores are returned for the
     next layer; otherwise no scores are returned. The core is :class:`Attention` on the CPU
     and for residual attention; plain attention on other devices, and everything under
-    ``torch.compile`` or autocast, runs through composed ops and
-    :func:`torch.nn.functional.scaled_dot_product_attention`.
+    ``torch.compile``, autocast or ``trainer.fast_kernels=false``, runs through composed ops
+    and :func:`torch.nn.functional.scaled_dot_product_attention`.
     ``attn_dropout`` drops attention weights; ``proj_dropout`` follows the output projection.
     The q/k/v projections are fused into one ``Linear(d_model, 3 * d_model)``: the same
     parameters and initialisation distribution as three separate ones.
@@ -73,7 +74,7 @@ class MultiHeadAttention(nn.Module):
         scores = None
         device = x.device.type
         if (torch.compiler.is_compiling() or torch.is_autocast_enabled(device)
-                or not (self.res_attention or device == "cpu")):
+                or not (self.res_attention or device == "cpu") or not kernels.enabled()):
             # Composed ops: fused by torch.compile, autocast, flash kernels on GPUs.
             q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)  # each (batch, heads, tokens, dim)
             q = q[:, :, :n_q]
@@ -97,8 +98,8 @@ class MultiHeadAttention(nn.Module):
         return self.proj_dropout(self.out(out)), scores
 
 
-#: Below this many keys PyTorch's CPU softmax kernels are several times slower than
-#: composed ops (their vector loops are 16 floats wide): 385 vs 75 us for 11 keys.
+#: Below this many keys PyTorch's CPU softmax kernels are slower than composed ops (their
+#: vector loops are 16 floats wide).
 _NARROW = 16
 
 
@@ -111,17 +112,29 @@ def _softmax(scores: torch.Tensor) -> torch.Tensor:
 
 def _softmax_backward(grad: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
     """The gradient of the scores from that of ``weights = softmax(scores)`` (overwrites
-    ``grad`` on the narrow path)."""
-    if weights.shape[-1] >= _NARROW or weights.device.type != "cpu":
+    ``grad`` on the composed path): PyTorch's own kernel for wide rows, checked once against
+    the composed formula since it is a private API."""
+    if ((weights.shape[-1] >= _NARROW or weights.device.type != "cpu")
+            and kernels.usable("softmax backward", _softmax_backward_matches)):
         return torch._softmax_backward_data(grad, weights, -1, weights.dtype)
     return grad.sub_((grad * weights).sum(dim=-1, keepdim=True)).mul_(weights)
+
+
+def _softmax_backward_matches() -> bool:
+    """``torch._softmax_backward_data`` equals the composed formula on a small input."""
+    gen = torch.Generator().manual_seed(0)
+    weights = torch.randn(3, 4, 20, generator=gen).softmax(-1)
+    grad = torch.randn(3, 4, 20, generator=gen)
+    private = torch._softmax_backward_data(grad, weights, -1, weights.dtype)
+    composed = (grad - (grad * weights).sum(dim=-1, keepdim=True)) * weights
+    return torch.allclose(private, composed, rtol=1e-4, atol=1e-6)
 
 
 def _bmm_t(a: torch.Tensor, b: torch.Tensor, out: torch.Tensor, alpha: float = 1.0
            ) -> torch.Tensor:
     """``out = alpha * a^T b`` for ``a`` of shape ``(n, s, t)``, ``b`` of ``(n, s, d)``.
 
-    With fewer dims than rows (PatchTST/42: 4 vs 42) BLAS is 4x faster at ``(b^T a)^T``;
+    With fewer dims than rows (PatchTST/42: 4 vs 42) BLAS is faster at ``(b^T a)^T``;
     otherwise at ``a^T b`` directly.
     """
     if b.shape[-1] < b.shape[-2]:

@@ -1,20 +1,21 @@
 """Dropout whose CPU masks are drawn fast.
 
 PyTorch's CPU dropout draws its mask with ``bernoulli_``: one double-precision variate per
-element, on one thread (60 % of a PatchTST/42 training step in the reference code's
-profile). Here each element gets one random byte from a PCG64 stream, filled in parallel
-chunks that jump ahead in one stream (so a mask depends on its seed only, not on the
-thread count): a byte below ``k = floor(256 p)`` drops its element, and of the rest each
-is dropped with the small remaining probability ``q = (p - k/256) / (1 - k/256)``, whose
-rare positions are drawn by geometric skips (one draw per extra drop, not one per
-element). An element is thus dropped with probability ``p`` (to float64 rounding) and a
-kept one scaled by ``1 / (1 - p)``, as in :func:`torch.nn.functional.dropout`. Eight times
-fewer random bits than one 32-bit word per element: on the CPU a training step spends
+element, on one thread (most of a PatchTST/42 training step in the reference code's profile:
+``benchmarks/RESULTS-throughput.md``). Here each element gets one random byte from a PCG64
+stream, filled in parallel chunks that jump ahead in one stream (so a mask depends on its
+seed only, not on the thread count): a byte below ``k = floor(256 p)`` drops its element,
+and of the rest each is dropped with the small remaining probability ``q = (p - k/256) / (1
+- k/256)``, whose rare positions are drawn by geometric skips (one draw per extra drop, not
+one per element). An element is thus dropped with probability ``p`` (to float64 rounding)
+and a kept one scaled by ``1 / (1 - p)``, as in :func:`torch.nn.functional.dropout`. Eight
+times fewer random bits than one 32-bit word per element: on the CPU a training step spends
 less on drawing them than on using them. Each mask's seed comes from torch's default
 generator, so ``torch.manual_seed`` fixes the masks. Inside :meth:`PassMasks.drawing` (a
 training forward pass) the masks of the whole pass come from one draw per rate: see
 :class:`PassMasks`. Off the CPU and under ``torch.compile`` (whose kernels draw their own
-fused masks) this is :func:`torch.nn.functional.dropout`.
+fused masks) and with ``trainer.fast_kernels=false`` this is
+:func:`torch.nn.functional.dropout`.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from tsbench.models.layers import kernels
 
 #: 64-bit draws below which one thread fills a whole mask (thread hand-off costs more).
 MIN_CHUNK = 1 << 17
@@ -197,7 +200,7 @@ def dropout_noise(x: torch.Tensor, p: float) -> torch.Tensor:
 
 def _fast_path(x: torch.Tensor, p: float, training: bool) -> bool:
     return (training and 0.0 < p < 1.0 and x.device.type == "cpu"
-            and not torch.compiler.is_compiling())
+            and not torch.compiler.is_compiling() and kernels.enabled())
 
 
 def dropout(x: torch.Tensor, p: float, training: bool = True) -> torch.Tensor:

@@ -9,6 +9,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.autograd.function import once_differentiable
 
+from tsbench.models.layers import kernels
+
 
 def _onednn_linear() -> Any:
     """oneDNN's dense ``x @ w.T + b`` (the op torch.compile emits for CPU linears), or None."""
@@ -50,7 +52,7 @@ class OneDNNLinear(torch.autograd.Function):
             grad_x = _matmul_t(grad, weight.t()).view(ctx.x_shape)
         if ctx.needs_input_grad[1]:
             # grad.T @ rows. For long, narrow inputs (PatchTST/42: 37,632 rows of 16 in, 128
-            # out) oneDNN is 4x faster at (rows.T @ grad).T, a strided result.
+            # out) oneDNN is faster at (rows.T @ grad).T, a strided result.
             out_features, in_features = weight.shape
             if out_features > in_features and rows.shape[0] >= 16 * out_features:
                 grad_w = _matmul_t(rows.t(), grad.t()).t()
@@ -61,14 +63,30 @@ class OneDNNLinear(torch.autograd.Function):
         return grad_x, grad_w, grad_b
 
 
+def _matches_stock() -> bool:
+    """The one-time check of :mod:`~tsbench.models.layers.kernels`: outputs and gradients of
+    :class:`OneDNNLinear` equal ``F.linear``'s on a small input."""
+    with torch.inference_mode(False), torch.enable_grad():
+        gen = torch.Generator().manual_seed(0)
+        args = [torch.randn(shape, generator=gen, requires_grad=True)
+                for shape in ((6, 5), (4, 5), (4,))]
+        fast = OneDNNLinear.apply(*args)
+        fast_grads = torch.autograd.grad(fast.square().sum(), args)
+        stock = F.linear(*args)
+        stock_grads = torch.autograd.grad(stock.square().sum(), args)
+    return all(torch.allclose(a, b, rtol=1e-4, atol=1e-5)
+               for a, b in zip((fast, *fast_grads), (stock, *stock_grads), strict=True))
+
+
 class Linear(nn.Linear):
     """:class:`torch.nn.Linear` (same parameters, initialisation and state dict) whose
     float32 CPU products run on oneDNN instead of PyTorch's BLAS (MKL).
 
-    MKL takes its AVX2 kernels on AMD CPUs; oneDNN's AVX-512 ones did every product of a
-    PatchTST/iTransformer training step about 2x faster on the benchmark machine (AMD
-    EPYC), and match MKL on Intel. Other devices, dtypes, autocast and ``torch.compile``
-    (whose CPU linears are these very oneDNN calls) use :func:`torch.nn.functional.linear`.
+    MKL takes its AVX2 kernels on AMD CPUs, oneDNN its AVX-512 ones: faster on AMD, as fast on
+    Intel (``benchmarks/step_variants.py`` measures it). Other devices, dtypes, autocast and
+    ``torch.compile`` (whose CPU linears are these very oneDNN calls) use
+    :func:`torch.nn.functional.linear`, as does ``trainer.fast_kernels=false`` (see
+    :mod:`~tsbench.models.layers.kernels`).
     """
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -79,6 +97,7 @@ class Linear(nn.Linear):
             or self.weight.dtype != torch.float32
             or torch.is_autocast_enabled("cpu")
             or torch.compiler.is_compiling()
+            or not kernels.usable("oneDNN linear", _matches_stock)
         ):
             return F.linear(x, self.weight, self.bias)
         return OneDNNLinear.apply(x, self.weight, self.bias)

@@ -1,0 +1,104 @@
+"""``trainer.fast_kernels``: off, every layer runs stock PyTorch ops; on or off, a model
+trains to the same validation loss; a private-API kernel that fails its check is switched
+off with one warning and the stock op takes over with the same results."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import pytest
+import torch
+import torch.nn.functional as F
+from hydra import compose, initialize_config_module
+
+from tsbench.models.itransformer import ITransformer
+from tsbench.models.layers import attention, kernels, linear
+from tsbench.models.patchtst import PatchTST
+from tsbench.training.run import run
+
+SMALL = {
+    "patchtst": ["model.d_model=8", "model.n_heads=2", "model.e_layers=2", "model.d_ff=16",
+                 "model.patch_len=8", "model.stride=4"],
+    "itransformer": ["model.d_model=16", "model.n_heads=2", "model.e_layers=2", "model.d_ff=16"],
+}
+
+
+@pytest.fixture(autouse=True)
+def fresh_checks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test sees the kernels unchecked, and leaves no verdict behind."""
+    monkeypatch.setattr(kernels, "_checked", {})
+
+
+@pytest.mark.parametrize("name", ["patchtst", "itransformer"])
+def test_both_settings_train_to_the_same_validation_loss(name: str, tmp_path: Path) -> None:
+    """Dropout 0, so both settings compute the same math and differ only in rounding (oneDNN
+    vs MKL products, the attention core's own backward): the validation MSE after two epochs
+    agrees to 1e-4 relative. With dropout the masks come from different generators."""
+    scores = {}
+    for fast in (True, False):
+        with initialize_config_module("tsbench.conf", version_base="1.3"):
+            cfg = compose("config", overrides=[
+                "dataset=synthetic", "dataset.n_rows=500", f"model={name}", *SMALL[name],
+                "model.dropout=0.0", "seq_len=32", "pred_len=8", "trainer=debug",
+                "logger=none", "data.batch_size=32", f"trainer.fast_kernels={fast}"])
+        scores[fast] = run(cfg, tmp_path / str(fast))["val_mse"]
+    assert scores[True] == pytest.approx(scores[False], rel=1e-4)
+    assert scores[True] != scores[False] or name == "itransformer"  # really other kernels
+
+
+def test_off_means_stock_ops(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the switch off no tsbench kernel runs, in training or evaluation."""
+    def forbidden(*_: object) -> None:
+        raise AssertionError("a fast kernel ran with fast_kernels off")
+
+    monkeypatch.setattr(linear.OneDNNLinear, "apply", forbidden)
+    monkeypatch.setattr(attention.Attention, "apply", forbidden)
+    monkeypatch.setattr("tsbench.models.layers.dropout.dropout_noise", forbidden)
+    models = [PatchTST(32, 8, 3, d_model=8, n_heads=2, e_layers=1, d_ff=16, patch_len=8,
+                       stride=4, dropout=0.3),
+              ITransformer(32, 8, 3, 4, d_model=16, n_heads=2, e_layers=1, d_ff=16)]
+    with kernels.fast_kernels(False):
+        for model in models:
+            model.train()
+            model(torch.randn(4, 32, 3), torch.rand(4, 32, 4)).sum().backward()
+            model.eval()
+            model(torch.randn(4, 32, 3), torch.rand(4, 32, 4))
+    assert kernels.enabled()  # the switch is back on after the run
+
+
+def test_a_failing_private_linear_falls_back_with_one_warning(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    def changed_signature(*_: object) -> torch.Tensor:
+        raise TypeError("_linear_pointwise() takes 2 positional arguments")
+
+    monkeypatch.setattr(linear, "_LINEAR", changed_signature)
+    layer = linear.Linear(5, 3)
+    x = torch.randn(4, 5, requires_grad=True)
+    with pytest.warns(UserWarning, match="fast oneDNN linear kernel is off .*TypeError"):
+        out = layer(x)
+    torch.testing.assert_close(out, F.linear(x, layer.weight, layer.bias))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # once per process: no second warning
+        layer(x).sum().backward()
+    assert x.grad is not None
+
+
+def test_a_wrong_private_softmax_backward_falls_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A private op that still runs but computes something else is caught by the check."""
+    true_op = torch._softmax_backward_data
+    monkeypatch.setattr(torch, "_softmax_backward_data",
+                        lambda grad, w, dim, dtype: 2 * true_op(grad, w, dim, dtype))
+    torch.manual_seed(0)
+    # 24 patches: wide enough (>= 16 keys) for PyTorch's own softmax backward
+    model = PatchTST(96, 8, 3, d_model=8, n_heads=2, e_layers=2, d_ff=16, patch_len=8,
+                     stride=4, dropout=0.0)
+    x, marks = torch.randn(4, 96, 3), None
+    with pytest.warns(UserWarning, match="fast softmax backward kernel is off"):
+        model(x, marks).square().mean().backward()
+    fast = [p.grad.clone() for p in model.parameters()]
+    model.zero_grad()
+    with kernels.fast_kernels(False):
+        model(x, marks).square().mean().backward()
+    for a, b in zip(fast, [p.grad for p in model.parameters()], strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-3, atol=1e-6)

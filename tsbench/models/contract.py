@@ -1,0 +1,99 @@
+"""The model contract as a public check: ``check_model(MyModel, **hparams)``.
+
+A tsbench model is a :class:`~tsbench.models.base.ForecastModel` whose ``__init__`` takes
+``seq_len``, ``pred_len`` and ``n_vars`` (plus ``n_marks`` if it reads calendar features)
+and its own hyperparameters, ``revin`` among them, and whose ``forward(x, x_mark)`` maps
+``(batch, seq_len, n_vars)`` to ``(batch, pred_len, n_vars)``. :func:`check_model` builds
+the model at several sizes and checks every promise the training loop and the report rely
+on; it raises :class:`ContractError` naming the first one broken.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import torch
+
+from tsbench.models.base import ForecastModel
+
+#: (seq_len, pred_len, n_vars) the contract is checked at.
+SHAPES = ((32, 8, 3), (48, 24, 1), (64, 16, 5))
+
+
+class ContractError(AssertionError):
+    """A model breaks the contract; the message says which promise and how."""
+
+
+def check_model(cls: type, n_marks: int = 4, shapes: tuple[tuple[int, int, int], ...] = SHAPES,
+                **hparams: Any) -> None:
+    """Check ``cls`` built with ``hparams`` (small sizes keep it fast): it subclasses
+    ForecastModel and accepts ``revin``; output shapes at every size in ``shapes`` for batches
+    of 4 and 1, with ``revin`` off and on; parameters exactly when ``trainable``, gradients
+    that are finite and reach every one of them; the same output twice in eval mode; finite
+    output on a constant input; a state-dict round trip that gives the same output."""
+    name = getattr(cls, "__name__", repr(cls))
+    _require(isinstance(cls, type) and issubclass(cls, ForecastModel), name,
+             "is not a subclass of tsbench.models.base.ForecastModel")
+    accepted = inspect.signature(cls.__init__).parameters
+    for arg in ("seq_len", "pred_len", "n_vars", "revin"):
+        _require(arg in accepted, name, f"__init__ has no '{arg}' argument "
+                 "(every model takes seq_len, pred_len, n_vars and revin)")
+    hparams = {k: v for k, v in hparams.items() if k != "revin"}
+    torch.manual_seed(0)
+    for revin in (False, True):
+        for seq_len, pred_len, n_vars in shapes:
+            model = _build(cls, accepted, seq_len, pred_len, n_vars, n_marks,
+                           {**hparams, "revin": revin})
+            for batch in (4, 1):
+                x, marks = _inputs(model, batch, seq_len, n_vars, n_marks)
+                out = model(x, marks)
+                want = (batch, pred_len, n_vars)
+                _require(tuple(out.shape) == want, name, f"with revin={revin} maps input "
+                         f"{tuple(x.shape)} to {tuple(out.shape)}, not {want}")
+
+    seq_len, pred_len, n_vars = shapes[0]
+    model = _build(cls, accepted, seq_len, pred_len, n_vars, n_marks, hparams)
+    x, marks = _inputs(model, 4, seq_len, n_vars, n_marks)
+    params = [p for p in model.parameters() if p.requires_grad]
+    _require(bool(params) == model.trainable, name,
+             f"has trainable={model.trainable} but {len(params)} trainable parameters "
+             "(set trainable = False exactly for models without parameters)")
+    if params:
+        model.train()
+        model(x, marks).pow(2).mean().backward()
+        for pname, p in model.named_parameters():
+            _require(p.grad is not None and bool(torch.isfinite(p.grad).all()), name,
+                     f"parameter {pname} gets no finite gradient")
+            _require(bool(p.grad.abs().sum() > 0), name, f"no gradient reaches {pname}")
+    model.eval()
+    with torch.no_grad():
+        out = model(x, marks)
+        _require(torch.equal(out, model(x, marks)), name,
+                 "gives different outputs for the same input in eval mode")
+        constant = torch.full_like(x, 3.0)
+        _require(bool(torch.isfinite(model(constant, marks)).all()), name,
+                 "gives non-finite output for a constant input (divide by a zero std?)")
+        clone = _build(cls, accepted, seq_len, pred_len, n_vars, n_marks, hparams)
+        clone.load_state_dict(model.state_dict())
+        _require(torch.equal(clone.eval()(x, marks), out), name,
+                 "gives another output after a state-dict round trip")
+
+
+def _require(condition: bool, name: str, problem: str) -> None:
+    if not condition:
+        raise ContractError(f"{name} breaks the model contract: {problem}")
+
+
+def _build(cls: type, accepted: Any, seq_len: int, pred_len: int, n_vars: int, n_marks: int,
+           hparams: dict[str, Any]) -> ForecastModel:
+    extra = {"n_marks": n_marks} if "n_marks" in accepted else {}
+    return cls(seq_len=seq_len, pred_len=pred_len, n_vars=n_vars, **extra, **hparams)
+
+
+def _inputs(model: ForecastModel, batch: int, seq_len: int, n_vars: int, n_marks: int
+            ) -> tuple[torch.Tensor, torch.Tensor | None]:
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(batch, seq_len, n_vars, generator=gen)
+    marks = torch.rand(batch, seq_len, n_marks, generator=gen) - 0.5
+    return x, (marks if model.uses_time_features else None)

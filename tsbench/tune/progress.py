@@ -1,0 +1,78 @@
+"""The progress line of ``tsbench-tune``: stage, trials done / planned, best validation so
+far, time left. A background thread reads the running sweep's ``trials.csv`` (written
+atomically by the sweeper after every trial) and prints a line whenever it changed."""
+
+from __future__ import annotations
+
+import csv
+import logging
+import threading
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+
+log = logging.getLogger("tsbench.tune")
+
+TRIALS_FILE = "trials.csv"
+
+
+def clock(seconds: float) -> str:
+    """``1:02:03`` for a number of seconds (0:00:00 when none are left)."""
+    total = max(0, int(seconds))
+    return f"{total // 3600}:{total % 3600 // 60:02d}:{total % 60:02d}"
+
+
+def sweep_summary(sweep_dir: Path) -> tuple[Counter, float | None]:
+    """Trials per status and the best objective of the full-budget ('ok') trials so far."""
+    path = sweep_dir / TRIALS_FILE
+    if not path.is_file():
+        return Counter(), None
+    with open(path, newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    statuses = Counter(row.get("status", "") for row in rows)
+    values = [float(row["objective"]) for row in rows
+              if row.get("status") == "ok" and row.get("objective")]
+    return statuses, min(values, default=None)
+
+
+class Progress:
+    """Logs ``label: done/planned trials (pruned, failed), best val ..., time left`` for the
+    sweep in ``sweep_dir`` while it runs (every ``interval`` seconds, when it changed)."""
+
+    def __init__(self, label: str, sweep_dir: Path, planned: int,
+                 time_left: Callable[[], float], interval: float = 5.0) -> None:
+        self.label, self.sweep_dir, self.planned = label, sweep_dir, planned
+        self.time_left, self.interval = time_left, interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._last = ""
+
+    def line(self) -> str:
+        statuses, best = sweep_summary(self.sweep_dir)
+        done = sum(statuses.values())
+        extra = ", ".join(f"{statuses[s]} {s}" for s in ("pruned", "failed") if statuses[s])
+        best_text = "none yet" if best is None else f"{best:.4f}"
+        return (f"{self.label}: {done}/{self.planned} trials{f' ({extra})' if extra else ''}, "
+                f"best val {best_text}, {clock(self.time_left())} left")
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self.interval):
+            self._report()
+
+    def _report(self) -> None:
+        text = self.line()
+        changed = text.rsplit(", ", 1)[0]  # the line without the time left
+        if changed != self._last:
+            log.info(text)
+            self._last = changed
+
+    def __enter__(self) -> Progress:
+        self._thread.start()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._report()

@@ -1,0 +1,78 @@
+"""What a tuning folder has done so far: the settings it was started with, the wall time
+spent, and the result of every finished stage, kept in ``tune.json`` (written atomically).
+
+Starting ``tsbench-tune`` again on the same folder reads it back: finished stages are not
+run again, the budget counts the time already spent, and a folder started with other
+settings is refused, naming each difference.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tsbench.atomic import write_json
+from tsbench.errors import ConfigError
+
+STATE_FILE = "tune.json"
+
+
+@dataclass
+class TuneState:
+    """The settings, the seconds spent in earlier sessions, and each finished stage's result."""
+
+    path: Path
+    settings: dict[str, Any]
+    spent_before: float = 0.0
+    stages: dict[str, Any] = field(default_factory=dict)
+    started: float = field(default_factory=time.monotonic)
+
+    @classmethod
+    def open(cls, out_dir: Path, settings: dict[str, Any]) -> TuneState:
+        """The folder's state; a new one if there is none, else the recorded one, whose
+        settings must equal ``settings``."""
+        path = out_dir / STATE_FILE
+        if not path.is_file():
+            return cls(path, settings)
+        try:
+            recorded = json.loads(path.read_text())
+            old = recorded["settings"]
+        except (ValueError, KeyError, TypeError) as error:
+            raise ConfigError("out", f"{path} is not a tsbench-tune record ({error})",
+                              "give a new out=DIR") from None
+        changed = sorted(k for k in {*old, *settings} if old.get(k) != settings.get(k))
+        if changed:
+            details = "; ".join(f"{k}: {old.get(k)!r} then, {settings.get(k)!r} now"
+                                for k in changed)
+            raise ConfigError("out", f"{out_dir} holds a tuning run started with other "
+                              f"settings ({details})",
+                              "run the same command to resume it, or give a new out=DIR")
+        return cls(path, settings, float(recorded.get("spent_seconds", 0.0)),
+                   dict(recorded.get("stages", {})))
+
+    def spent(self) -> float:
+        """Wall seconds spent on this folder, over every session."""
+        return self.spent_before + time.monotonic() - self.started
+
+    def done(self, stage: str) -> bool:
+        return stage in self.stages
+
+    def finish(self, stage: str, result: Any) -> Any:
+        """Record ``stage`` as finished with ``result`` (JSON-able) and save."""
+        self.stages[stage] = result
+        self.save()
+        return result
+
+    def save(self) -> None:
+        write_json(self.path, {"settings": self.settings, "spent_seconds": self.spent(),
+                               "stages": self.stages})
+
+    def stage(self, name: str, work: Callable[[], Any]) -> Any:
+        """The recorded result of ``name``, or run ``work`` and record its result."""
+        if self.done(name):
+            return self.stages[name]
+        return self.finish(name, work())
