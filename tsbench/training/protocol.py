@@ -62,7 +62,7 @@ def protocol_card(cfg: Any, series: Series, borders: Borders, metrics: dict[str,
         "card_version": CARD_VERSION,
         "dataset": _dataset(cfg.dataset, series, max(end for _, end in ranges.values())),
         "split": _split(cfg, series, borders, metrics),
-        "scaler": _scaler(cv, borders, metrics, data),
+        "scaler": _scaler(borders, metrics, data),
         "features": str(cfg.features),
         "target": series.columns[-1],
         "seq_len": {"value": seq_len, **seq_len_policy(cfg)},
@@ -230,8 +230,9 @@ def _split(cfg: Any, series: Series, borders: Borders, metrics: dict[str, Any]) 
     return split
 
 
-def _scaler(cv: str, borders: Borders, metrics: dict[str, Any], data: ForecastData | None
+def _scaler(borders: Borders, metrics: dict[str, Any], data: ForecastData | None
             ) -> dict[str, Any]:
+    """The rows the scaler saw: the holdout training rows, or each fold's and the refit's."""
     if data is not None:
         return {"fitted_rows": list(data.scaler.fitted_rows), "kind": SCALER}
     folds = [fold["train"] for fold in metrics.get("cv_folds", [])]
