@@ -9,15 +9,17 @@ tracking) goes through this module; nothing else spells their names.
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
-from tsbench.atomic import write_json, write_text
+from tsbench.atomic import write_bytes, write_json, write_text
 
 #: The resolved config of the run.
 CONFIG = "config.yaml"
@@ -25,6 +27,11 @@ CONFIG = "config.yaml"
 HYDRA_CONFIG = ".hydra/config.yaml"
 #: The scores, written last: its presence marks a finished run.
 METRICS = "metrics.json"
+#: The protocol card: data, split, scaler, windows, training budget, versions (written
+#: just before metrics.json; runs saved before it existed have none).
+PROTOCOL = "protocol.json"
+#: Per-window MSE of a scored split, float32 in window order (``val``/``test``).
+WINDOW_MSE = "{split}_window_mse.npy"
 #: The best-validation weights, as Lightning's checkpoint.
 CHECKPOINT_DIR = "checkpoints"
 CHECKPOINT_NAME = "best"
@@ -45,7 +52,7 @@ LR_FIND = "lr_find.json"
 LOOKBACK = "lookback.yaml"
 ACF_PLOT = "acf.png"
 #: Outputs a tracker (MLflow) attaches to its run.
-ARTIFACTS = (FORECAST_PLOT, LOSS_PLOT, METRICS, CONFIG, LR_FIND_PLOT)
+ARTIFACTS = (FORECAST_PLOT, LOSS_PLOT, METRICS, PROTOCOL, CONFIG, LR_FIND_PLOT)
 
 
 def fold_dir(run_dir: Path, fold: int) -> Path:
@@ -59,6 +66,29 @@ def write_config(run_dir: Path, cfg: DictConfig) -> None:
 
 def write_metrics(run_dir: Path, metrics: dict[str, Any]) -> None:
     write_json(run_dir / METRICS, metrics)
+
+
+def write_protocol(run_dir: Path, card: dict[str, Any]) -> None:
+    write_json(run_dir / PROTOCOL, card)
+
+
+def read_protocol(run_dir: Path) -> dict[str, Any] | None:
+    """The run's protocol card, or None for a run saved before cards were written."""
+    path = run_dir / PROTOCOL
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def write_window_mse(run_dir: Path, split: str, values: np.ndarray) -> None:
+    """Save one split's per-window MSE (float32, window order) as a ``.npy`` file."""
+    buffer = io.BytesIO()
+    np.save(buffer, np.ascontiguousarray(values, dtype="<f4"), allow_pickle=False)
+    write_bytes(run_dir / WINDOW_MSE.format(split=split), buffer.getvalue())
+
+
+def read_window_mse(run_dir: Path, split: str) -> np.ndarray | None:
+    """One split's per-window MSE, or None where the run saved none."""
+    path = run_dir / WINDOW_MSE.format(split=split)
+    return np.load(path, allow_pickle=False) if path.is_file() else None
 
 
 def config_path(run_dir: Path) -> Path | None:

@@ -1,16 +1,202 @@
-"""tsbench-report on a tree of fake run directories."""
+"""tsbench-report through its real CLI: on real tiny runs (cells, protocol flags, paired
+tests, ranks, what is left out and why) and on run directories saved before protocol cards
+and per-window errors existed."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tsbench.report.cli import main
+from tests.report.conftest import Zoo, report
+from tsbench.report.stats import diebold_mariano, holm
 
-FAKE = {  # (model, pred_len): test_mse per seed
+
+def _rows(out: str) -> list[list[str]]:
+    """The cells of a Markdown table's body rows."""
+    return [[c.strip() for c in line.strip("|").split("|")] for line in out.splitlines()
+            if line.startswith("| ") and not line.startswith(("| dataset", "| ---"))]
+
+
+def _row(out: str, pred_len: int, label: str) -> list[str]:
+    return next(r for r in _rows(out) if r[1] == str(pred_len) and r[2] == label)
+
+
+def _n(value: str) -> int:
+    """The n of a ``mean ± std (n)`` cell, bold or not."""
+    return int(value.strip("*").rstrip(")").rsplit("(", 1)[-1])
+
+
+def _csv(out: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(out)))
+
+
+def test_a_folder_its_parent_and_twice_give_one_table(zoo: Zoo) -> None:
+    alone = report(zoo.sweep).stdout
+    for dirs in ([zoo.sweep, zoo.multirun], [zoo.multirun], [zoo.sweep, zoo.sweep]):
+        proc = report(*dirs)
+        assert proc.stdout == alone and proc.stderr == ""  # found once, not left out twice
+    rows = _rows(alone)
+    assert len(rows) == 4 and all(_n(r[3]) == 2 for r in rows)  # 2 seeds, never 4
+
+
+def test_means_intervals_and_bold_from_the_runs(zoo: Zoo) -> None:
+    out = report(zoo.sweep).stdout
+    for pred_len in (24, 36):
+        values = {}
+        for model in ("dlinear", "naive"):
+            runs = _runs(zoo.sweep, model, pred_len)
+            values[model] = np.array([json.loads((r / "metrics.json").read_text())["test_mse"]
+                                      for r in runs])
+            assert len(values[model]) == 2
+            row = _row(out, pred_len, model)
+            mean, std = values[model].mean(), values[model].std(ddof=1)
+            half = 12.706204736174707 * std / np.sqrt(2)  # t_{0.975, 1}
+            assert f"{mean:.4f} ± {std:.4f} (2)" in row[3]
+            assert row[4] == f"[{mean - half:.4f}, {mean + half:.4f}]"
+            assert row[-1] == "same"  # every run has a matching protocol card
+        best = min(values, key=lambda m: values[m].mean())
+        assert _row(out, pred_len, best)[3].startswith("**")
+        worst = max(values, key=lambda m: values[m].mean())
+        assert "**" not in _row(out, pred_len, worst)[3]
+
+
+def _runs(sweep: Path, model: str, pred_len: int) -> list[Path]:
+    """The job directories of ``sweep`` that ran ``model`` at ``pred_len``."""
+    def matches(run_dir: Path) -> bool:
+        text = (run_dir / "config.yaml").read_text()
+        return f"  name: {model}\n" in text and f"\npred_len: {pred_len}\n" in text
+
+    return [p.parent for p in sweep.glob("*/metrics.json") if matches(p.parent)]
+
+
+def test_paired_tests_holm_and_ranks_match_the_saved_window_errors(zoo: Zoo, tmp_path: Path
+                                                                   ) -> None:
+    diagram = tmp_path / "cd.png"
+    out = report(zoo.sweep, "--baseline", "dlinear", "--format", "csv", "--cd-diagram",
+                 diagram).stdout
+    rows = {(r["pred_len"], r["model"]): r for r in _csv(out)}
+    p_values = []
+    for pred_len in (24, 36):
+        def seed_mean(model: str, pred_len: int = pred_len) -> np.ndarray:
+            runs = _runs(zoo.sweep, model, pred_len)
+            return np.mean([np.load(r / "test_window_mse.npy").astype(np.float64)
+                            for r in runs], axis=0)
+
+        expected = diebold_mariano(seed_mean("naive"), seed_mean("dlinear"), pred_len)
+        row = rows[(str(pred_len), "naive")]
+        assert float(row["p_value"]) == pytest.approx(expected.p_value, rel=1e-9)
+        assert rows[(str(pred_len), "dlinear")]["vs_baseline"] == "baseline"
+        p_values.append(expected.p_value)
+    adjusted = holm(np.array(p_values))
+    for pred_len, p in zip((24, 36), adjusted, strict=True):
+        row = rows[(str(pred_len), "naive")]
+        assert float(row["p_holm"]) == pytest.approx(p, rel=1e-9)
+        assert row["vs_baseline"] in ("better", "worse", "indistinguishable")
+        assert (row["vs_baseline"] == "indistinguishable") == (p >= 0.05)
+    text = report(zoo.sweep, "--baseline", "dlinear").stdout
+    assert "Holm-adjusted over the 2 test(s)" in text and "Diebold-Mariano" in text
+    assert "Average ranks (1 = best test MSE) over 2 tables (ili/24, ili/36)" in text
+    assert diagram.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_different_features_are_another_cell_and_flagged(zoo: Zoo) -> None:
+    out = report(zoo.sweep, zoo.features_s, "--baseline", "dlinear").stdout
+    s_row = _row(out, 24, "naive (features=S)")
+    m_row = _row(out, 24, "naive (features=M)")
+    assert _n(s_row[3]) == 1 and _n(m_row[3]) == 2
+    assert "⚠" in s_row[8] and "features S (table: M)" in s_row[8]
+    assert "not compared" in s_row[7] and "**" not in s_row[3]
+    assert m_row[8] == "same" and "(p" in m_row[7]
+    without_baseline = report(zoo.sweep, zoo.features_s).stdout  # the majority is M
+    assert "features S (table: M)" in _row(without_baseline, 24, "naive (features=S)")[-1]
+
+
+def test_sweep_trials_are_cells_of_their_own_and_searched(zoo: Zoo) -> None:
+    out = report(zoo.sweep, zoo.seq_sweep, "--baseline", "dlinear").stdout
+    for seq_len in (24, 36):
+        row = _row(out, 24, f"naive (seq_len: searched on val, seq_len={seq_len})")
+        assert _n(row[3]) == 1  # one trial is not a seed of another
+        assert "seq_len searched on val (table: fixed)" in row[8]
+    assert _n(_row(out, 24, "naive (seq_len: fixed, seq_len=36)")[3]) == 2
+    assert _row(out, 24, "dlinear")[8] == "same"
+
+
+def test_a_sweeps_trials_csv_marks_seq_len_searched(zoo: Zoo, tmp_path: Path) -> None:
+    """What a run saved before protocol cards cannot say, its sweep's record can."""
+    sweep = tmp_path / "sweep"
+    shutil.copytree(zoo.sweep, sweep)
+    jobs = sorted(p.parent.name for p in sweep.glob("*/metrics.json"))
+    (sweep / "trials.csv").write_text(
+        "trial,job,status,objective,seconds,seq_len,job_dir,error\n"
+        + "".join(f"{i},{job},ok,0.5,1.0,36,{job},\n" for i, job in enumerate(jobs, 1)))
+    out = report(sweep, zoo.features_s, "--baseline", "dlinear").stdout
+    flag = _row(out, 24, "naive (features=S, seq_len: fixed)")[-1]
+    assert "seq_len fixed (table: searched on val)" in flag and "features S" in flag
+    assert _row(out, 24, "naive (features=M, seq_len: searched on val)")[-1] == "same"
+
+
+def test_csv_runs_are_named_by_their_file(zoo: Zoo) -> None:
+    rows = _rows(report(zoo.csv).stdout)
+    assert [r[:3] for r in rows] == [["sales.csv", "12", "naive"]]
+
+
+def test_runs_that_cannot_count_are_left_out_with_one_warning_each(zoo: Zoo, tmp_path: Path
+                                                                   ) -> None:
+    sweep = tmp_path / "sweep"
+    shutil.copytree(zoo.sweep, sweep)
+    jobs = sorted((p.parent for p in sweep.glob("*/metrics.json")), key=lambda p: int(p.name))
+    truncated, broken, diverged, pruned, failed, *kept = jobs
+    text = (truncated / "metrics.json").read_text()
+    (truncated / "metrics.json").write_text(text[: len(text) // 2])
+    (broken / "config.yaml").write_text("model: [dlinear,\n")
+    for run_dir, change in ((diverged, {"test_mse": float("nan")}), (pruned, {"pruned": True})):
+        metrics = json.loads((run_dir / "metrics.json").read_text())
+        (run_dir / "metrics.json").write_text(json.dumps({**metrics, **change}))
+    (sweep / "trials.csv").write_text(
+        "trial,job,status,objective,seconds,seq_len,job_dir,error\n"
+        f"1,{failed.name},failed,,1.0,36,{failed.name},val_mse is nan\n"
+        f"2,{kept[0].name},ok,0.5,1.0,36,{kept[0].name},\n")
+    proc = report(sweep)
+    warnings = proc.stderr.strip().splitlines()
+    assert len(warnings) == 5 and all(w.startswith("tsbench-report: warning:") for w in warnings)
+    expect = {truncated: "metrics.json is unreadable", broken: "config is unreadable",
+              diverged: "test_mse is nan", pruned: "pruned",
+              failed: "trials.csv marks it failed (val_mse is nan)"}
+    for run_dir, words in expect.items():
+        assert any(str(run_dir) in w and words in w for w in warnings), (words, warnings)
+    assert sum(_n(r[3]) for r in _rows(proc.stdout)) == len(kept)
+    assert "nan" not in proc.stdout
+
+
+def test_runs_without_test_scores_say_why(zoo: Zoo) -> None:
+    proc = report(zoo.no_test, check=False)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert "tsbench-report: error: none of the 1 finished run(s)" in proc.stderr
+    assert "has test_mse" in proc.stderr and "score_test=false" in proc.stderr
+    mixed = report(zoo.no_test, zoo.csv)
+    assert "left out 1 run(s) without test_mse (score_test=false)" in mixed.stderr
+
+
+def test_user_errors_are_one_line_and_exit_2(zoo: Zoo, tmp_path: Path) -> None:
+    cases = [([tmp_path], "no finished run (metrics.json + config.yaml) under"),
+             ([tmp_path / "nope"], "not a directory"),
+             ([zoo.sweep, "--baseline", "patchtst"],
+              "--baseline patchtst: no patchtst run under"),
+             ([zoo.sweep, "--alpha", "2"], "must lie between 0 and 1")]
+    for args, words in cases:
+        proc = report(*args, check=False)
+        assert proc.returncode == 2 and words in proc.stderr, proc.stderr
+        assert proc.stderr.strip().splitlines()[-1].startswith("tsbench-report: error: ")
+
+
+# Run directories as tsbench wrote them before protocol.json and the window-error files.
+LEGACY = {  # (model, pred_len): test_mse per seed
     ("patchtst", 96): [0.380, 0.390, 0.386],
     ("dlinear", 96): [0.372, 0.377, 0.371],
     ("patchtst", 192): [0.420],
@@ -18,56 +204,46 @@ FAKE = {  # (model, pred_len): test_mse per seed
 }
 
 
-def _write_run(root: Path, i: int, model: str, pred_len: int, seed: int, mse: float) -> None:
-    run = root / str(i)
-    (run / ".hydra").mkdir(parents=True)
-    (run / ".hydra" / "config.yaml").write_text(
-        f"dataset:\n  name: etth1\nmodel:\n  name: {model}\npred_len: {pred_len}\nseed: {seed}\n")
-    (run / "metrics.json").write_text(json.dumps({"test_mse": mse, "test_mae": mse / 2}))
-
-
 @pytest.fixture
-def tree(tmp_path: Path) -> Path:
+def legacy(tmp_path: Path) -> Path:
     i = 0
-    for (model, pred_len), values in FAKE.items():
+    for (model, pred_len), values in LEGACY.items():
         for seed, mse in enumerate(values, start=1):
-            _write_run(tmp_path / "sweep", i, model, pred_len, seed, mse)
+            run = tmp_path / "sweep" / str(i)
+            (run / ".hydra").mkdir(parents=True)
+            (run / ".hydra" / "config.yaml").write_text(
+                f"dataset:\n  name: etth1\nmodel:\n  name: {model}\npred_len: {pred_len}\n"
+                f"seed: {seed}\nfeatures: M\n")
+            (run / "metrics.json").write_text(json.dumps(
+                {"test_mse": mse, "test_mae": mse / 2, "n_test_windows": 2785}))
             i += 1
-    unfinished = tmp_path / "sweep" / "99"
-    (unfinished / ".hydra").mkdir(parents=True)  # no metrics.json: left out
+    (tmp_path / "sweep" / "99" / ".hydra").mkdir(parents=True)  # unfinished: no metrics.json
     return tmp_path / "sweep"
 
 
-def _line(out: str, model: str, pred_len: int) -> str:
-    return next(line for line in out.splitlines() if f"| {pred_len} | {model} |" in line)
-
-
-def test_markdown_means_stds_bold_and_deltas(tree: Path, capsys: pytest.CaptureFixture) -> None:
-    assert main([str(tree)]) == 0
-    out = capsys.readouterr().out
-    values = FAKE[("patchtst", 96)]
+def test_runs_saved_before_protocol_cards_still_report(legacy: Path) -> None:
+    proc = report(legacy, "--baseline", "dlinear")
+    assert proc.stderr == ""
+    out = proc.stdout
+    values = LEGACY[("patchtst", 96)]
     mean, std = np.mean(values), np.std(values, ddof=1)
-    line = _line(out, "patchtst", 96)
-    assert f"{mean:.4f} ± {std:.4f} (3)" in line and "**" not in line
-    assert "0.385" in line and f"{100 * (mean - 0.385) / 0.385:+.1f} %" in line
-    dl = _line(out, "dlinear", 96)
-    assert dl.count("**") == 2 and "0.384" in dl  # best of its row; all-windows reference
-    single = _line(out, "patchtst", 192)  # one seed: no std
-    assert "**" in single and f"{FAKE[('patchtst', 192)][0]:.4f} (1)" in single
-    assert "±" not in single
-    assert "**" not in _line(out, "dlinear", 192)
+    line = _row(out, 96, "patchtst")
+    assert line[3] == f"{mean:.4f} ± {std:.4f} (3)"
+    assert line[5] == "0.385" and line[6] == f"{100 * (mean - 0.385) / 0.385:+.1f} %"
+    assert _row(out, 96, "dlinear")[3].startswith("**")
+    assert _row(out, 192, "patchtst")[3] == f"**{LEGACY[('patchtst', 192)][0]:.4f} (1)**"
+    assert _row(out, 192, "patchtst")[4] == "–"  # one seed: no interval
+    assert "no readable per-window errors" in line[7]
+    assert line[8] == "no card (saved before protocol.json)"
+    assert "over 2 tables (etth1/96, etth1/192): dlinear 1.50, patchtst 1.50" in out
 
 
-def test_csv_and_latex(tree: Path, capsys: pytest.CaptureFixture) -> None:
-    assert main([str(tree), "--format", "csv"]) == 0
-    lines = capsys.readouterr().out.strip().splitlines()
-    assert lines[0] == "dataset,pred_len,model,mean,std,n,published,delta,best"
-    assert len(lines) == 1 + len(FAKE)
-    assert main([str(tree), "--format", "latex", "--metric", "mae"]) == 0
-    latex = capsys.readouterr().out
+def test_csv_and_latex(legacy: Path) -> None:
+    rows = _csv(report(legacy, "--format", "csv").stdout)
+    assert len(rows) == len(LEGACY)
+    first = next(r for r in rows if (r["model"], r["pred_len"]) == ("patchtst", "96"))
+    assert float(first["mean"]) == pytest.approx(np.mean(LEGACY[("patchtst", 96)]))
+    assert float(first["n"]) == 3 and first["best"] == "False"
+    latex = report(legacy, "--format", "latex", "--metric", "mae").stdout
     assert "\\textbf{" in latex and "\\begin{tabular}" in latex and "MAE" in latex
-
-
-def test_no_runs_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    assert main([str(tmp_path)]) == 2
-    assert "no finished run" in capsys.readouterr().err
+    assert "$\\pm$" in latex

@@ -28,7 +28,13 @@ def test_mlflow_sweep_has_one_parent_and_a_child_per_trial(tmp_path: Path) -> No
     assert (tmp_path / "mlartifacts").is_dir()
     client = mlflow.tracking.MlflowClient(uri)
     child_files = {a.path for a in client.list_artifacts(children["run_id"].iloc[0])}
-    assert {"metrics.json", "forecast.png", "config.yaml"} <= child_files
+    assert {"metrics.json", "protocol.json", "forecast.png", "config.yaml"} <= child_files
+    protocol = children.iloc[0]  # the protocol card's facts, as params
+    assert protocol["params.protocol.seed"] == protocol["params.seed"]
+    assert protocol["params.protocol.seq_len.policy"] == "fixed"
+    assert protocol["params.protocol.dataset.name"] == "synthetic"
+    assert int(protocol["params.protocol.windows.test.scored"]) == int(
+        protocol["metrics.n_test_windows"])
     assert parents["status"].iloc[0] == "FINISHED"
 
 

@@ -1,4 +1,5 @@
-"""``tsbench-report DIR...``: a results table of every finished run under DIRs."""
+"""``tsbench-report DIR...``: a results table of every finished run under DIRs, with seed
+statistics, protocol checks, paired tests against a baseline and average ranks."""
 
 from __future__ import annotations
 
@@ -6,30 +7,96 @@ import argparse
 import sys
 from pathlib import Path
 
-from tsbench.report.collect import aggregate, find_runs
-from tsbench.report.table import FORMATS, render, rows
+from tsbench.atomic import write_bytes, write_text
+from tsbench.report.build import build
+from tsbench.report.collect import Collected, collect, group
+from tsbench.report.table import FORMATS, render
+
+PROG = "tsbench-report"
+
+
+def _alpha(text: str) -> float:
+    value = float(text)
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must lie between 0 and 1, got {text}")
+    return value
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog=PROG,
+        description="Mean ± std and 95 %% t-interval over seeds of every finished run under "
+                    "the given run/multirun directories, beside the published numbers; with "
+                    "--baseline, a paired test of every cell against the baseline model.")
+    p.add_argument("dirs", nargs="+", type=Path, help="run or multirun directories")
+    p.add_argument("--format", choices=FORMATS, default="markdown")
+    p.add_argument("--metric", choices=("mse", "mae"), default="mse")
+    p.add_argument("--baseline", metavar="MODEL",
+                   help="model every cell is tested against, per dataset and horizon")
+    p.add_argument("--alpha", type=_alpha, default=0.05,
+                   help="significance level of the tests and the critical difference")
+    p.add_argument("-o", "--output", type=Path, help="write the report here (default: stdout)")
+    p.add_argument("--cd-diagram", type=Path, metavar="PNG",
+                   help="also write the critical-difference diagram to this PNG file")
+    return p
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="tsbench-report",
-        description="Mean ± std over seeds of every finished run under the given "
-                    "run/multirun directories, beside the published numbers.")
-    parser.add_argument("dirs", nargs="+", type=Path, help="run or multirun directories")
-    parser.add_argument("--format", choices=FORMATS, default="markdown")
-    parser.add_argument("--metric", choices=("mse", "mae"), default="mse")
-    args = parser.parse_args(argv)
+    args = parser().parse_args(argv)
     missing = [str(d) for d in args.dirs if not d.is_dir()]
     if missing:
-        print(f"tsbench-report: error: not a directory: {', '.join(missing)}", file=sys.stderr)
-        return 2
-    runs = find_runs(args.dirs)
-    if not runs:
-        print("tsbench-report: error: no finished run (metrics.json + config.yaml) under "
-              f"{', '.join(map(str, args.dirs))}", file=sys.stderr)
-        return 2
-    sys.stdout.write(render(rows(aggregate(runs), args.metric), args.format, args.metric))
+        return _error(f"not a directory: {', '.join(missing)}")
+    where = ", ".join(map(str, args.dirs))
+    found = collect(args.dirs, f"test_{args.metric}", _warn)
+    if not found.runs:
+        return _error(_empty_reason(found, where, args.metric))
+    cells = group(found.runs, _warn)
+    if args.baseline and not any(c.model == args.baseline for c in cells):
+        models = sorted({c.model for c in cells})
+        return _error(f"--baseline {args.baseline}: no {args.baseline} run under {where} "
+                      f"-> use one of {', '.join(models)}")
+    report = build(cells, args.metric, args.baseline, args.alpha)
+    if args.cd_diagram:
+        if report.ranking is None:
+            _warn(f"no critical-difference diagram: {report.ranking_note}")
+        else:
+            from tsbench.report.plots import cd_diagram  # matplotlib only when drawing
+
+            write_bytes(args.cd_diagram, cd_diagram(report.ranking))
+    if args.format == "html":
+        from tsbench.report.html import render_html
+
+        text = render_html(report, [str(d) for d in args.dirs], len(found.runs))
+    else:
+        text = render(report, args.format)
+    if args.output:
+        write_text(args.output, text)
+    else:
+        sys.stdout.write(text)
     return 0
+
+
+def _empty_reason(found: Collected, where: str, metric: str) -> str:
+    if found.n_found == 0:
+        return f"no finished run (metrics.json + config.yaml) under {where}"
+    if found.n_without_metric:
+        skipped = f" ({found.n_skipped} more left out, see the warnings)" if found.n_skipped \
+            else ""
+        return (f"none of the {found.n_found} finished run(s) under {where} has test_{metric}"
+                f"{skipped}: {found.n_without_metric} ran with score_test=false (as the stages "
+                f"of a tsbench-tune folder do; its report.md has the test scores) or cv=tscv "
+                f"without cv.refit -> report runs that scored the test split")
+    return (f"none of the {found.n_found} finished run(s) under {where} can be used "
+            f"(see the warnings above)")
+
+
+def _warn(message: str) -> None:
+    print(f"{PROG}: warning: {message}", file=sys.stderr)
+
+
+def _error(message: str) -> int:
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+    return 2
 
 
 def entry() -> None:

@@ -1,71 +1,264 @@
-"""Collect finished runs (config + metrics.json) and aggregate them over seeds."""
+"""Collect finished runs and group them into cells of seeds.
+
+A run is a directory with ``metrics.json`` and a saved config, found once however many
+of the given folders reach it (:func:`tsbench.rundir.find_runs` resolves and dedupes).
+A cell holds the runs whose resolved configs are equal except ``seed`` (and settings that
+do not change what is computed: :data:`IGNORED`); runs differing in anything else are
+different cells, and the row names what differs. What cannot be used is left out with one
+warning line each: unreadable files, pruned or failed runs (by their metrics.json or by
+their sweep's ``trials.csv``), non-finite scores, a second run of the same cell and seed.
+"""
 
 from __future__ import annotations
 
+import csv
 import json
+import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from omegaconf import OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+from yaml import YAMLError
+
+from tsbench.report.compare import CONFIG_FACTS, facts
+from tsbench.rundir import find_runs, read_config, read_metrics, read_protocol, read_window_mse
+
+#: Config keys that do not change a run's numbers (where logs go, progress output, how
+#: many threads or windows per scoring batch); they never split a cell.
+IGNORED = ("seed", "logger.", "trainer.progress_bar", "trainer.progress_refresh",
+           "trainer.num_threads", "data.eval_batch_size")
+#: The sweeper's record beside its job directories and its status of a finished trial
+#: (``tsbench.search.sweep.TRIALS_FILE``, ``tsbench.search.trials.OK``; not imported:
+#: importing the sweeper loads scikit-optimize).
+TRIALS_FILE = "trials.csv"
+TRIAL_OK = "ok"
+#: Its columns that are not searched parameters.
+TRIAL_COLUMNS = {"trial", "job", "status", "objective", "seconds", "job_dir", "error",
+                 "epochs", "pruned_at_epoch", "started", "ended"}
+
+Warn = Callable[[str], None]
 
 
-@dataclass(frozen=True)
+@dataclass
 class Run:
-    """One finished run: where it is, what it was, what it scored."""
+    """One usable finished run."""
 
     path: Path
-    dataset: str
-    model: str
-    pred_len: int
-    seed: int
-    metrics: dict
+    config: dict[str, Any]  # flattened: {"model.name": "dlinear", ...}
+    metrics: dict[str, Any]
+    card: dict[str, Any] | None
+    swept: frozenset[str] = frozenset()  # keys its sweep's trials.csv searched
+
+    @property
+    def dataset(self) -> str:
+        """The dataset's name; a CSV's file name for ``dataset=csv``."""
+        name = str(self.config.get("dataset.name"))
+        path = self.config.get("dataset.path")
+        return Path(str(path)).name if name == "csv" and path else name
+
+    @property
+    def model(self) -> str:
+        return str(self.config.get("model.name"))
+
+    @property
+    def pred_len(self) -> int:
+        return int(self.config["pred_len"])
+
+    @property
+    def seed(self) -> int:
+        return int(self.config["seed"])
+
+    def window_mse(self, split: str = "test") -> np.ndarray | None:
+        try:
+            return read_window_mse(self.path, split)
+        except (OSError, ValueError):
+            return None
 
 
 @dataclass
 class Cell:
-    """The runs of one (dataset, model, pred_len) over seeds."""
+    """The runs of one configuration over seeds (one run per seed, in seed order)."""
 
-    values: dict[str, list[float]] = field(default_factory=dict)
+    dataset: str
+    pred_len: int
+    model: str
+    key: str  # the configuration without seed, as canonical JSON
+    runs: list[Run] = field(default_factory=list)
+    label: str = ""  # the model, plus what sets it apart from its other cells
 
-    def add(self, metrics: dict) -> None:
-        for key, value in metrics.items():
-            if isinstance(value, (int, float)):
-                self.values.setdefault(key, []).append(float(value))
+    def values(self, key: str) -> np.ndarray:
+        return np.array([float(run.metrics[key]) for run in self.runs])
 
-    def mean(self, key: str) -> float:
-        return float(np.mean(self.values[key]))
-
-    def std(self, key: str) -> float | None:
-        """Sample standard deviation over seeds (None for a single run: undefined)."""
-        vals = self.values[key]
-        return float(np.std(vals, ddof=1)) if len(vals) > 1 else None
-
-    def count(self, key: str) -> int:
-        return len(self.values.get(key, []))
+    @property
+    def config(self) -> dict[str, Any]:
+        """The cell's configuration without seed, and its protocol facts
+        (``"protocol: <fact>"`` keys)."""
+        return json.loads(self.key)
 
 
-def find_runs(roots: list[Path]) -> list[Run]:
-    """Every directory under ``roots`` with a ``metrics.json`` and a saved config."""
-    runs = []
-    for root in roots:
-        for metrics_path in sorted(Path(root).rglob("metrics.json")):
-            run_dir = metrics_path.parent
-            config_path = run_dir / "config.yaml"
-            if not config_path.is_file():
-                config_path = run_dir / ".hydra" / "config.yaml"
-            if not config_path.is_file():
-                continue
-            cfg = OmegaConf.load(config_path)
-            runs.append(Run(run_dir, str(cfg.dataset.name), str(cfg.model.name),
-                            int(cfg.pred_len), int(cfg.seed),
-                            json.loads(metrics_path.read_text())))
-    return runs
+@dataclass
+class Collected:
+    """What :func:`collect` found: usable runs, and counts for an empty result's reason."""
+
+    runs: list[Run]
+    n_found: int
+    n_skipped: int
+    n_without_metric: int
 
 
-def aggregate(runs: list[Run]) -> dict[tuple[str, str, int], Cell]:
-    """Group runs by (dataset, model, pred_len)."""
-    cells: dict[tuple[str, str, int], Cell] = {}
+def flatten(node: Any, prefix: str = "") -> dict[str, Any]:
+    """``{"a": {"b": 1}}`` -> ``{"a.b": 1}`` (lists stay values)."""
+    if not isinstance(node, dict):
+        return {prefix: node}
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        out.update(flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+    return out
+
+
+def collect(roots: list[Path], metric_key: str, warn: Warn) -> Collected:
+    """Every usable finished run under ``roots`` that has ``metric_key``."""
+    found = find_runs(roots)
+    failed_by_sweep: dict[Path, dict[Path, str]] = {}
+    swept_by_sweep: dict[Path, frozenset[str]] = {}
+    runs, skipped, without = [], 0, []
+    for path in found:
+        sweep = path.parent
+        if sweep not in failed_by_sweep:
+            failed_by_sweep[sweep], swept_by_sweep[sweep] = _read_trials(sweep, warn)
+        run = _load(path, warn)
+        reason = None if run is None else _exclusion(run, metric_key)
+        if run is not None and path in failed_by_sweep[sweep]:
+            reason = f"its sweep's {TRIALS_FILE} marks it {failed_by_sweep[sweep][path]}"
+        if run is None or reason:
+            if reason:
+                warn(f"left out {path}: {reason}")
+            skipped += 1
+            continue
+        if metric_key not in run.metrics:
+            without.append(path)
+            continue
+        run.swept = swept_by_sweep[sweep]
+        runs.append(run)
+    if runs and without:
+        warn(f"left out {len(without)} run(s) without {metric_key} (score_test=false), "
+             f"e.g. {without[0]}")
+    return Collected(runs, len(found), skipped, len(without))
+
+
+def _load(path: Path, warn: Warn) -> Run | None:
+    """Read one run directory; None (after one warning) when a file cannot be read."""
+    try:
+        metrics = read_metrics(path)
+        if not isinstance(metrics, dict):
+            raise ValueError("not a JSON object")
+    except (OSError, ValueError) as exc:
+        warn(f"skipped {path}: metrics.json is unreadable (truncated?): {_first_line(exc)}")
+        return None
+    try:
+        config = flatten(OmegaConf.to_container(read_config(path), resolve=True))
+    except (OSError, YAMLError, OmegaConfBaseException, ValueError) as exc:
+        warn(f"skipped {path}: its config is unreadable: {_first_line(exc)}")
+        return None
+    missing = [k for k in ("dataset.name", "model.name", "pred_len", "seed") if k not in config]
+    if missing:
+        warn(f"skipped {path}: its config has no {', '.join(missing)}")
+        return None
+    try:
+        card = read_protocol(path)
+        if card is not None and not isinstance(card, dict):
+            raise ValueError("not a JSON object")
+    except (OSError, ValueError) as exc:
+        warn(f"skipped {path}: protocol.json is unreadable: {_first_line(exc)}")
+        return None
+    return Run(path, config, metrics, card)
+
+
+def _exclusion(run: Run, metric_key: str) -> str | None:
+    """Why a readable run must not be counted (None: it counts)."""
+    metrics = run.metrics
+    if metrics.get("pruned"):
+        return "pruned (metrics.json: pruned: true)"
+    status = metrics.get("status")
+    if metrics.get("failed") or (status is not None and status != TRIAL_OK):
+        why = metrics.get("error") or metrics.get("reason") or metrics.get("failed") or status
+        return f"failed ({why})"
+    value = metrics.get(metric_key)
+    if value is not None and not (isinstance(value, (int, float)) and math.isfinite(value)):
+        return f"{metric_key} is {value} (diverged?)"
+    return None
+
+
+def _read_trials(sweep: Path, warn: Warn) -> tuple[dict[Path, str], frozenset[str]]:
+    """Job directories the sweep in ``sweep`` did not mark ``ok`` (-> their status and
+    error: failed, pruned), and the parameters it searched; nothing where there is no
+    readable ``trials.csv``."""
+    path = sweep / TRIALS_FILE
+    if not path.is_file():
+        return {}, frozenset()
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            rows = list(reader)
+            columns = reader.fieldnames or []
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        warn(f"{path} is unreadable, its failed trials cannot be told apart: "
+             f"{_first_line(exc)}")
+        return {}, frozenset()
+    failed = {(sweep / row["job_dir"]).resolve():
+              row["status"] + (f" ({row['error']})" if row.get("error") else "")
+              for row in rows
+              if row.get("status") not in (None, TRIAL_OK) and row.get("job_dir")}
+    return failed, frozenset(c for c in columns if c not in TRIAL_COLUMNS)
+
+
+def group(runs: list[Run], warn: Warn) -> list[Cell]:
+    """Cells of runs with equal configs except the ignored keys and equal protocol facts
+    (:func:`tsbench.report.compare.facts`), one run per seed; cells of one model on one
+    dataset and horizon are labelled with the keys and facts that set them apart."""
+    cells: dict[tuple, Cell] = {}
     for run in runs:
-        cells.setdefault((run.dataset, run.model, run.pred_len), Cell()).add(run.metrics)
-    return cells
+        kept = {k: v for k, v in run.config.items() if not k.startswith(IGNORED)}
+        kept.update({f"protocol: {k}": v for k, v in facts(run).items()
+                     if k not in CONFIG_FACTS})
+        key = json.dumps(kept, sort_keys=True, default=str)
+        cell = cells.setdefault((run.dataset, run.pred_len, run.model, key),
+                                Cell(run.dataset, run.pred_len, run.model, key))
+        twin = next((r for r in cell.runs if r.seed == run.seed), None)
+        if twin is not None:
+            warn(f"left out {run.path}: same configuration and seed {run.seed} as {twin.path}")
+            continue
+        cell.runs.append(run)
+    for cell in cells.values():
+        cell.runs.sort(key=lambda r: r.seed)
+    _label(list(cells.values()))
+    return sorted(cells.values(), key=lambda c: (c.dataset, c.pred_len, c.model, c.label))
+
+
+def _label(cells: list[Cell]) -> None:
+    by_row: dict[tuple, list[Cell]] = {}
+    for cell in cells:
+        by_row.setdefault((cell.dataset, cell.pred_len, cell.model), []).append(cell)
+    for group_cells in by_row.values():
+        configs = [c.config for c in group_cells]
+        keys = sorted({k for config in configs for k in config})
+        differing = [k for k in keys if len({json.dumps(c.get(k), default=str)
+                                             for c in configs}) > 1]
+        for cell, config in zip(group_cells, configs, strict=True):
+            named = ", ".join(f"{k.removeprefix('protocol: ')}: {_short(config.get(k))}"
+                              if k.startswith("protocol: ") else f"{k}={_short(config.get(k))}"
+                              for k in differing)
+            cell.label = f"{cell.model} ({named})" if named else cell.model
+
+
+def _short(value: Any) -> str:
+    return "unknown" if value is None else str(value)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

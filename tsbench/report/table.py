@@ -1,67 +1,147 @@
-"""Render aggregated cells as Markdown, LaTeX or CSV, with published numbers beside them."""
+"""The report as Markdown, LaTeX or CSV text (the HTML page is :mod:`tsbench.report.html`)."""
 
 from __future__ import annotations
 
 import csv
 import io
 
-from tsbench.report.collect import Cell
-from tsbench.report.published import published
+from tsbench.report.build import BASELINE, Report, Row
 
-FORMATS = ("markdown", "latex", "csv")
-
-
-def rows(cells: dict[tuple[str, str, int], Cell], metric: str = "mse") -> list[dict]:
-    """One row per (dataset, pred_len, model): mean, std, n, published, relative delta,
-    and whether it is the best mean of its (dataset, pred_len)."""
-    key = f"test_{metric}"
-    out = []
-    for (dataset, model, pred_len), cell in sorted(cells.items(), key=lambda kv: (
-            kv[0][0], kv[0][2], kv[0][1])):
-        if cell.count(key) == 0:
-            continue
-        ref = published(model, dataset, pred_len, metric)
-        mean = cell.mean(key)
-        out.append({
-            "dataset": dataset, "pred_len": pred_len, "model": model, "mean": mean,
-            "std": cell.std(key), "n": cell.count(key), "published": ref,
-            "delta": None if ref is None else (mean - ref) / ref,
-        })
-    for row in out:
-        group = [r["mean"] for r in out
-                 if (r["dataset"], r["pred_len"]) == (row["dataset"], row["pred_len"])]
-        row["best"] = row["mean"] == min(group)
-    return out
+FORMATS = ("markdown", "latex", "csv", "html")
+TEST_NAME = ("Diebold-Mariano test on the per-window test MSE averaged over each cell's "
+             "seeds, with a weighted-periodogram (Daniell) HAC variance and Student-t "
+             "reference of fixed-smoothing asymptotics (Coroneo & Iacone 2020): consecutive "
+             "windows overlap, so their errors are not independent pairs")
 
 
-def render(table: list[dict], fmt: str = "markdown", metric: str = "mse") -> str:
-    if fmt == "csv":
-        buffer = io.StringIO()
-        fields = ["dataset", "pred_len", "model", "mean", "std", "n", "published", "delta", "best"]
-        writer = csv.DictWriter(buffer, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(table)
-        return buffer.getvalue()
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown format '{fmt}': use one of {FORMATS}")
-    latex = fmt == "latex"
-    header = ["dataset", "pred_len", "model", f"test {metric.upper()} (mean ± std, n)",
-              "published", "Δ vs published"]
+def value_text(row: Row) -> str:
+    spread = "" if row.spread.std is None else f" ± {row.spread.std:.4f}"
+    return f"{row.spread.mean:.4f}{spread} ({row.spread.n})"
+
+
+def ci_text(row: Row) -> str:
+    return "–" if row.spread.ci is None else f"[{row.spread.ci[0]:.4f}, {row.spread.ci[1]:.4f}]"
+
+
+def verdict_text(row: Row) -> str:
+    """``better (p=0.003)``, ``baseline``, or why there is no test."""
+    if row.verdict == BASELINE:
+        return BASELINE
+    if row.test is not None and row.p_holm is not None:
+        return f"{row.verdict} ({_p(row.p_holm)})"
+    return f"– ({row.note})" if row.note else "–"
+
+
+def protocol_text(row: Row) -> str:
+    if row.flags:
+        return "⚠ " + "; ".join(row.flags)
+    return "same" if row.has_card else "no card (saved before protocol.json)"
+
+
+def _p(p: float, space: str = "") -> str:
+    """``p=0.012`` or ``p<0.001`` (``space=" "``: ``p = 0.012``)."""
+    return f"p{space}<{space}0.001" if p < 0.001 else f"p{space}={space}{p:.3f}"
+
+
+def header(report: Report) -> list[str]:
+    metric = report.metric.upper()
+    columns = ["dataset", "pred_len", "model", f"test {metric} (mean ± std, n)", "95 % CI (t)",
+               "published", "Δ vs published"]
+    if report.baseline:
+        columns.append(f"vs {report.baseline} (Holm p)")
+    return [*columns, "protocol"]
+
+
+def cells(row: Row, report: Report) -> list[str]:
+    ref = "–" if row.published is None else f"{row.published:.3f}"
+    delta = "–" if row.delta is None else f"{100 * row.delta:+.1f} %"
+    out = [row.cell.dataset, str(row.cell.pred_len), row.cell.label, value_text(row),
+           ci_text(row), ref, delta]
+    if report.baseline:
+        out.append(verdict_text(row))
+    return [*out, protocol_text(row)]
+
+
+def summary_lines(report: Report) -> list[str]:
+    """What the test was, how many were corrected together, and the ranking."""
     lines = []
-    for row in table:
-        spread = "" if row["std"] is None else f" ± {row['std']:.4f}"
-        value = f"{row['mean']:.4f}{spread} ({row['n']})"
-        if row["best"]:
-            value = f"\\textbf{{{value}}}" if latex else f"**{value}**"
-        ref = "–" if row["published"] is None else f"{row['published']:.3f}"
-        delta = "–" if row["delta"] is None else f"{100 * row['delta']:+.1f} %"
-        lines.append([row["dataset"], str(row["pred_len"]), row["model"], value, ref, delta])
-    if latex:
-        body = [" & ".join(c.replace("±", "$\\pm$").replace("%", "\\%").replace("_", "\\_")
-                           for c in line) + " \\\\" for line in lines]
-        return "\n".join(["\\begin{tabular}{lrlllr}", "\\toprule",
-                          " & ".join(header).replace("±", "$\\pm$").replace("_", "\\_")
-                          .replace("Δ", "$\\Delta$") + " \\\\", "\\midrule", *body,
-                          "\\bottomrule", "\\end{tabular}"]) + "\n"
-    sep = ["---", "---:", "---", "---:", "---:", "---:"]
-    return "\n".join("| " + " | ".join(line) + " |" for line in [header, sep, *lines]) + "\n"
+    if report.baseline:
+        lines.append(f"Paired tests against {report.baseline}: {TEST_NAME}. Holm-adjusted over "
+                     f"the {report.n_tests} test(s) of this report; better/worse at "
+                     f"α = {report.alpha}.")
+    ranking = report.ranking
+    if ranking is None:
+        lines.append(f"Average ranks: none ({report.ranking_note}).")
+        return lines
+    f = ranking.friedman
+    ranks = ", ".join(f"{m} {r:.2f}" for r, m in sorted(zip(f.average_ranks, ranking.models,
+                                                            strict=True)))
+    blocks = ", ".join(f"{d}/{h}" for d, h in ranking.blocks)
+    p_chi2, p_f = _p(f.p_chi2, " "), _p(f.p_f, " ")
+    left = f"; {report.ranking_note}" if report.ranking_note else ""
+    lines.append(
+        f"Average ranks (1 = best test {report.metric.upper()}) over {f.n_blocks} tables "
+        f"({blocks}): {ranks}. Friedman χ² = {f.chi2:.2f} ({p_chi2}), Iman-Davenport "
+        f"F = {f.f:.2f} ({p_f}); Nemenyi critical difference at α = {ranking.alpha}: "
+        f"{ranking.cd:.2f}{left}.")
+    return lines
+
+
+def render(report: Report, fmt: str = "markdown") -> str:
+    if fmt == "csv":
+        return _csv(report)
+    lines = [cells(row, report) for row in report.rows]
+    columns = header(report)
+    if fmt == "latex":
+        return _latex(report, columns, lines)
+    if fmt != "markdown":
+        raise ValueError(f"unknown format '{fmt}': use one of {FORMATS}")
+    lines = [[cell.replace("|", "\\|") for cell in line] for line in lines]
+    for line, row in zip(lines, report.rows, strict=True):
+        if row.best:
+            line[3] = f"**{line[3]}**"
+    sep = ["---", "---:", "---", "---:", "---:", "---:", "---:"] + ["---"] * (len(columns) - 7)
+    table = "\n".join("| " + " | ".join(line) + " |" for line in [columns, sep, *lines])
+    return table + "\n\n" + "\n\n".join(summary_lines(report)) + "\n"
+
+
+def _latex(report: Report, columns: list[str], lines: list[list[str]]) -> str:
+    def esc(text: str) -> str:
+        return (text.replace("\\", "\\textbackslash{}").replace("&", "\\&").replace("%", "\\%")
+                .replace("_", "\\_").replace("#", "\\#").replace("±", "$\\pm$")
+                .replace("Δ", "$\\Delta$").replace("α", "$\\alpha$").replace("χ²", "$\\chi^2$")
+                .replace("⚠", "(!)").replace("–", "--"))
+
+    body = []
+    for line, row in zip(lines, report.rows, strict=True):
+        cells_tex = [esc(c) for c in line]
+        if row.best:
+            cells_tex[3] = f"\\textbf{{{cells_tex[3]}}}"
+        body.append(" & ".join(cells_tex) + " \\\\")
+    spec = "lrl" + "r" * 4 + "l" * (len(columns) - 7)
+    notes = [esc(line) for line in summary_lines(report)]
+    return "\n".join([f"\\begin{{tabular}}{{{spec}}}", "\\toprule",
+                      " & ".join(esc(c) for c in columns) + " \\\\", "\\midrule", *body,
+                      "\\bottomrule", "\\end{tabular}", "", "\n\n".join(notes)]) + "\n"
+
+
+CSV_FIELDS = ["dataset", "pred_len", "model", "label", "mean", "std", "n", "ci_low", "ci_high",
+              "published", "delta", "best", "vs_baseline", "p_value", "p_holm", "protocol_flags"]
+
+
+def _csv(report: Report) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS)
+    writer.writeheader()
+    for row in report.rows:
+        ci = row.spread.ci
+        writer.writerow({
+            "dataset": row.cell.dataset, "pred_len": row.cell.pred_len, "model": row.cell.model,
+            "label": row.cell.label, "mean": row.spread.mean, "std": row.spread.std,
+            "n": row.spread.n, "ci_low": None if ci is None else ci[0],
+            "ci_high": None if ci is None else ci[1], "published": row.published,
+            "delta": row.delta, "best": row.best, "vs_baseline": row.verdict or row.note,
+            "p_value": None if row.test is None else row.test.p_value, "p_holm": row.p_holm,
+            "protocol_flags": "; ".join(row.flags),
+        })
+    return buffer.getvalue()

@@ -11,6 +11,7 @@ from pytorch_lightning.loggers import CSVLogger, Logger, TensorBoardLogger
 from tsbench.errors import ConfigError
 from tsbench.rundir import ARTIFACTS, LOGS, TENSORBOARD
 from tsbench.tracking.wandb_run import WandbRunLogger, wandb_logger
+from tsbench.training.protocol import protocol_params
 
 LOGGERS = ("csv", "tensorboard", "mlflow", "wandb", "none")
 
@@ -67,6 +68,14 @@ def log_final_metrics(logger: Logger | bool, metrics: dict[str, Any]) -> None:
         return
     logger.log_metrics(scalars)
     logger.save()
+
+
+def log_protocol(logger: Logger | bool, card: dict[str, Any]) -> None:
+    """Record the run's protocol card as MLflow params or W&B config entries
+    (``protocol.<field>...``)."""
+    if isinstance(logger, WandbRunLogger) or (
+            logger and type(logger).__name__ == "MLFlowLogger"):
+        logger.log_hyperparams(protocol_params(card))
 
 
 def log_artifacts(logger: Logger | bool, run_dir: Path) -> None:

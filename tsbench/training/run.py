@@ -20,13 +20,14 @@ from tsbench.data.splits import benchmark_borders
 from tsbench.errors import ConfigError
 from tsbench.models.layers.kernels import fast_kernels
 from tsbench.models.recursive import strategy_step
-from tsbench.rundir import FORECAST_PLOT, write_config, write_metrics
+from tsbench.rundir import FORECAST_PLOT, write_config, write_metrics, write_protocol
 from tsbench.training.allocator import release_gpu_memory, run_memory
 from tsbench.training.crossval import cross_validate
 from tsbench.training.evaluate import forecast_windows
 from tsbench.training.gpu import out_of_memory, out_of_memory_error, trainer_devices
-from tsbench.training.loggers import build_logger, log_artifacts, log_final_metrics
+from tsbench.training.loggers import build_logger, log_artifacts, log_final_metrics, log_protocol
 from tsbench.training.plots import plot_forecasts
+from tsbench.training.protocol import protocol_card
 from tsbench.training.schedules import lr_factor
 from tsbench.training.threads import apply_threads
 from tsbench.training.train_and_score import fit_and_score
@@ -101,7 +102,7 @@ def _run(cfg: DictConfig, run_dir: Path, threads: int) -> dict[str, Any]:
     write_config(run_dir, cfg)
     logger = build_logger(cfg, run_dir)
     if cfg.cv.name == "tscv":
-        metrics = cross_validate(cfg, series, borders, run_dir, logger)
+        metrics, data = cross_validate(cfg, series, borders, run_dir, logger), None
     else:
         ranges = {"train": borders.train, "val": borders.val}
         if cfg.score_test:
@@ -112,6 +113,9 @@ def _run(cfg: DictConfig, run_dir: Path, threads: int) -> dict[str, Any]:
     step = strategy_step(cfg)
     metrics.update(seed=int(cfg.seed), threads=threads, step=step or int(cfg.pred_len),
                    strategy="direct" if step is None else "recursive")
+    card = protocol_card(cfg, series, borders, metrics, run_dir, data)
+    write_protocol(run_dir, card)  # before metrics.json, which marks a finished run
+    log_protocol(logger, card)
     log_final_metrics(logger, metrics)
     write_metrics(run_dir, metrics)
     log_artifacts(logger, run_dir)

@@ -12,7 +12,7 @@ from tsbench.data.loading import Series
 from tsbench.models.build import count_parameters, model_for
 from tsbench.models.history import HistoryModel
 from tsbench.models.recursive import strategy_step
-from tsbench.rundir import LOSS_PLOT
+from tsbench.rundir import LOSS_PLOT, write_window_mse
 from tsbench.training.evaluate import evaluate
 from tsbench.training.fit import train
 from tsbench.training.history import fit_history
@@ -57,9 +57,10 @@ def fit_and_score(cfg: Any, series: Series, ranges: dict[str, tuple[int, int]], 
         if split == "train":
             continue
         scores = evaluate(model, data, split)
-        metrics[f"n_{split}_windows"] = scores.pop("n_windows")
-        metrics.update({f"{split}_{key}": value for key, value in scores.items()})
         if not all(math.isfinite(scores[key]) for key in ("mse", "mae")):
             raise diverged(f"{split}_mse={scores['mse']}, {split}_mae={scores['mae']}",
                            info.get("lr_used"))
+        metrics[f"n_{split}_windows"] = scores.pop("n_windows")
+        write_window_mse(out_dir, split, scores.pop("window_mse"))
+        metrics.update({f"{split}_{key}": value for key, value in scores.items()})
     return metrics, model, data

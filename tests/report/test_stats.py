@@ -1,0 +1,159 @@
+"""The report's statistics against hand-computed values, scipy/statsmodels and Demšar (2006).
+
+Demšar's numbers are quoted from J. Demšar, "Statistical Comparisons of Classifiers over
+Multiple Data Sets", JMLR 7 (2006) 1-30 (read at
+https://is.muni.cz/el/fi/podzim2020/PA164/projekt/Statistical_Comparison_of_Classifiers_over_Multiple_Data_Sets.txt):
+Table 5(a), critical values q_0.05 and q_0.10 of the two-tailed Nemenyi test; Table 6, the AUC
+of four C4.5 variants on 14 data sets with their ranks in parentheses; section 3.2.2,
+"chi2_F = 9.28", "F_F = 3.69", the F(3, 39) critical value 2.85, "CD is
+2.569 sqrt(4*5/(6*14)) = 1.25" and, at p = 0.10, "CD is 2.291 sqrt(...) = 1.12"; "pure C4.5
+is significantly worse than C4.5+m and C4.5+m+cf. We cannot tell which group C4.5+cf
+belongs to" (Figure 1a); and the Holm example: p = 0.016, 0.019, 0.607 against
+alpha / i = 0.017, 0.025, 0.050, "The Holm procedure rejects the first and then the second
+hypothesis".
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import signal, stats
+from statsmodels.stats.multitest import multipletests
+
+from tsbench.report.stats import (
+    average_ranks,
+    cliques,
+    diebold_mariano,
+    dm_bandwidth,
+    friedman,
+    holm,
+    nemenyi_cd,
+    nemenyi_q,
+    t_interval,
+)
+
+MODELS = ["C4.5", "C4.5+m", "C4.5+cf", "C4.5+m+cf"]
+#: Table 6: AUC per data set (adult (sample), breast cancer, breast cancer wisconsin, cmc,
+#: ionosphere, iris, liver disorders, lung cancer, lymphography, mushroom, primary tumor,
+#: rheum, voting, wine) ...
+AUC = np.array([
+    [0.763, 0.768, 0.771, 0.798], [0.599, 0.591, 0.590, 0.569], [0.954, 0.971, 0.968, 0.967],
+    [0.628, 0.661, 0.654, 0.657], [0.882, 0.888, 0.886, 0.898], [0.936, 0.931, 0.916, 0.931],
+    [0.661, 0.668, 0.609, 0.685], [0.583, 0.583, 0.563, 0.625], [0.775, 0.838, 0.866, 0.875],
+    [1.000, 1.000, 1.000, 1.000], [0.940, 0.962, 0.965, 0.962], [0.619, 0.666, 0.614, 0.669],
+    [0.972, 0.981, 0.975, 0.975], [0.957, 0.978, 0.946, 0.970],
+])
+#: ... and the ranks printed beside them (voting's two 0.975 are ranked 2 and 3 there: the
+#: unrounded AUCs differ).
+RANKS = np.array([
+    [4, 3, 2, 1], [1, 2, 3, 4], [4, 1, 2, 3], [4, 1, 3, 2], [4, 2, 3, 1], [1, 2.5, 4, 2.5],
+    [3, 2, 4, 1], [2.5, 2.5, 4, 1], [4, 3, 2, 1], [2.5, 2.5, 2.5, 2.5], [4, 2.5, 1, 2.5],
+    [3, 2, 4, 1], [4, 1, 2, 3], [3, 1, 4, 2],
+])
+VOTING = 12
+
+
+def test_t_interval_is_students_over_seeds() -> None:
+    values = np.array([0.380, 0.390, 0.386])
+    spread = t_interval(values)
+    mean, sem = values.mean(), values.std(ddof=1) / math.sqrt(3)
+    half = 4.302652729911275 * sem  # t_{0.975, 2} (tables: 4.303)
+    assert spread.mean == pytest.approx(mean) and spread.n == 3
+    assert spread.std == pytest.approx(values.std(ddof=1))
+    assert spread.ci == pytest.approx((mean - half, mean + half), rel=1e-12)
+    assert spread.ci == pytest.approx(stats.t.interval(0.95, 2, loc=mean, scale=sem), rel=1e-12)
+    single = t_interval(np.array([0.4]))
+    assert single.std is None and single.ci is None and single.n == 1
+
+
+def test_dm_statistic_equals_the_hand_computed_one() -> None:
+    """Twelve windows, pred_len 1: m = min(int(12 ** (1/3)), 12 // 4) = 2 frequencies."""
+    loss_a = np.array([1.0, 0.8, 1.3, 0.9, 1.1, 0.7, 1.2, 1.0, 0.6, 0.9, 1.4, 0.8])
+    loss_b = np.array([1.2, 1.0, 1.1, 1.3, 1.0, 1.1, 1.5, 0.9, 1.0, 1.2, 1.3, 1.1])
+    d = loss_a - loss_b
+    n, m = 12, 2
+    t = np.arange(n)
+    periodogram = [(np.sum(d * np.cos(2 * math.pi * j * t / n)) ** 2
+                    + np.sum(d * np.sin(2 * math.pi * j * t / n)) ** 2) / n for j in (1, 2)]
+    statistic = d.mean() / math.sqrt(np.mean(periodogram) / n)
+    result = diebold_mariano(loss_a, loss_b, pred_len=1)
+    assert dm_bandwidth(n, 1) == m and result.df == 2 * m and result.n == n
+    assert result.mean_diff == pytest.approx(d.mean())
+    assert result.statistic == pytest.approx(statistic, rel=1e-12)
+    assert result.p_value == pytest.approx(2 * stats.t.sf(abs(statistic), 2 * m), rel=1e-12)
+
+
+def _window_losses(errors: np.ndarray, pred_len: int) -> np.ndarray:
+    """Per-window MSE of overlapping windows (stride 1), as tsbench scores them."""
+    return np.convolve(errors ** 2, np.ones(pred_len) / pred_len, mode="valid")
+
+
+def test_dm_finds_the_better_model_and_not_identical_ones() -> None:
+    """Model A's per-step errors are B's independent twin scaled by 0.7 (half the MSE):
+    better by construction; the same losses twice are no difference at all."""
+    rng = np.random.default_rng(7)
+    pred_len, n = 24, 2000
+    a, b = (signal.lfilter([1.0], [1.0, -0.5], rng.standard_normal(n + pred_len - 1))
+            for _ in range(2))
+    loss_a, loss_b = _window_losses(0.7 * a, pred_len), _window_losses(b, pred_len)
+    better = diebold_mariano(loss_a, loss_b, pred_len)
+    assert better.p_value < 0.01 and better.mean_diff < 0 and better.statistic < 0
+    assert diebold_mariano(loss_b, loss_a, pred_len).statistic == pytest.approx(
+        -better.statistic)
+    same = diebold_mariano(loss_b, loss_b.copy(), pred_len)
+    assert same.p_value == 1.0 and same.statistic == 0.0 and same.mean_diff == 0.0
+
+
+def test_dm_bandwidth_shrinks_with_the_overlap() -> None:
+    assert dm_bandwidth(2785, 96) == 7  # ETTh1-96: 14 degrees of freedom
+    assert dm_bandwidth(2689, 192) == 3
+    assert dm_bandwidth(2161, 720) == 1  # three non-overlapping stretches: t(2)
+    assert dm_bandwidth(170, 24) == 1  # ILI-24
+    with pytest.raises(ValueError, match="equal-length"):
+        diebold_mariano(np.ones(5), np.ones(4), 1)
+
+
+def test_holm_on_demsars_example_and_against_statsmodels() -> None:
+    adjusted = holm(np.array([0.607, 0.016, 0.019]))
+    assert adjusted == pytest.approx([0.607, 3 * 0.016, 3 * 0.016])  # p2: max(2*0.019, 0.048)
+    assert list(adjusted < 0.05) == [False, True, True]  # Demšar: rejects the first two
+    p = np.random.default_rng(3).uniform(0, 0.2, size=9)
+    reject, expected, _, _ = multipletests(p, alpha=0.05, method="holm")
+    assert holm(p) == pytest.approx(expected, rel=1e-12)
+    assert list(holm(p) < 0.05) == list(reject)
+
+
+def test_average_ranks_reproduce_table6_ranks() -> None:
+    ranks = np.array([average_ranks(-row[None, :]) for row in AUC])  # higher AUC = rank 1
+    others = [i for i in range(len(AUC)) if i != VOTING]
+    assert ranks[others] == pytest.approx(RANKS[others])
+    assert ranks[VOTING] == pytest.approx([4, 1, 2.5, 2.5])  # the printed values tie
+
+
+def test_friedman_and_nemenyi_on_demsars_table6() -> None:
+    result = friedman(RANKS)  # the paper's ranks (lower = better), as scores
+    assert np.round(result.average_ranks, 3) == pytest.approx([3.143, 2.000, 2.893, 1.964])
+    assert result.chi2 == pytest.approx(9.28, abs=0.005)
+    assert result.f == pytest.approx(3.69, abs=0.005)
+    assert result.f > stats.f.ppf(0.95, 3, 39) == pytest.approx(2.85, abs=0.005)
+    assert result.p_f < 0.05 and (result.n_blocks, result.k) == (14, 4)
+    table5a = {0.05: [1.960, 2.343, 2.569, 2.728, 2.850, 2.949, 3.031, 3.102, 3.164],
+               0.10: [1.645, 2.052, 2.291, 2.459, 2.589, 2.693, 2.780, 2.855, 2.920]}
+    for alpha, row in table5a.items():  # printed to 3 decimals, some cut (2.343 for 2.3437)
+        assert [nemenyi_q(k, alpha) for k in range(2, 11)] == pytest.approx(row, abs=1e-3)
+    assert nemenyi_cd(4, 14, 0.05) == pytest.approx(1.25, abs=0.005)
+    assert nemenyi_cd(4, 14, 0.10) == pytest.approx(1.12, abs=0.005)
+    # Rank order: C4.5+m+cf 1.964, C4.5+m 2.000, C4.5+cf 2.893, C4.5 3.143.
+    assert cliques(result.average_ranks, nemenyi_cd(4, 14, 0.05)) == [(0, 3)]  # no difference
+    assert cliques(result.average_ranks, nemenyi_cd(4, 14, 0.10)) == [(0, 2), (2, 3)]
+
+
+def test_friedman_matches_scipy_without_ties() -> None:
+    scores = np.random.default_rng(5).normal(size=(9, 5))
+    result = friedman(scores)
+    chi2, p = stats.friedmanchisquare(*scores.T)
+    assert result.chi2 == pytest.approx(chi2, rel=1e-12)
+    assert result.p_chi2 == pytest.approx(p, rel=1e-12)
+    assert result.average_ranks.sum() == pytest.approx(5 * 6 / 2)

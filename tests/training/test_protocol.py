@@ -1,0 +1,193 @@
+"""protocol.json and the per-window error files of real tiny runs: every field holds the
+value it names, computed here independently (the file's own sha256, the published split
+borders, the windows a split holds, the library versions, the checkout's commit)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import pytorch_lightning as pl
+import torch
+from hydra import compose, initialize_config_module
+
+import tsbench
+from tests.conftest import ROOT, data_dir, read_metrics, run_tsbench
+from tsbench.data.splits import benchmark_borders, n_windows
+from tsbench.training.run import run
+
+#: Saved float32 values round each window's float64 MSE by at most 2**-24 of itself, and
+#: all are >= 0, so their mean lies within 2**-24 (relative) of the float64 mean; 1e-12
+#: covers float64 summation order.
+WINDOW_MEAN_RTOL = 2.0 ** -24 + 1e-12
+#: Every field the issue asks the card for (dotted paths into protocol.json).
+FIELDS = [
+    "dataset.name", "dataset.sha256", "dataset.rows_loaded", "dataset.rows_used",
+    "split.rule", "split.train", "split.val", "split.test", "scaler.fitted_rows", "features",
+    "seq_len.value", "seq_len.policy", "seq_len.searched_on", "pred_len", "windows.test.scored",
+    "windows.test.all", "windows.val.scored", "metrics_scale.headline", "training.epochs",
+    "training.best_epoch", "training.patience", "training.max_epochs", "seed", "deterministic",
+    "device.kind", "device.precision", "versions.tsbench", "versions.torch",
+    "versions.lightning", "source.git_commit", "source.git_dirty",
+]
+
+
+def _get(card: dict, dotted: str) -> object:
+    node: object = card
+    for key in dotted.split("."):
+        assert isinstance(node, dict) and key in node, f"protocol.json has no {dotted}"
+        node = node[key]
+    return node
+
+
+def _card(run_dir: Path) -> dict:
+    return json.loads((run_dir / "protocol.json").read_text())
+
+
+def _git(*args: str) -> str:
+    return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
+def _window_mse(run_dir: Path, split: str) -> np.ndarray:
+    values = np.load(run_dir / f"{split}_window_mse.npy")
+    assert values.dtype == np.float32 and values.ndim == 1
+    return values
+
+
+def test_a_holdout_run_on_a_registry_file_carries_its_protocol(tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    run_tsbench(["dataset=ili", "model=dlinear", "seq_len=36", "pred_len=24", "seed=3",
+                 "trainer=debug", "trainer.max_epochs=3", "trainer.patience=2",
+                 "logger=none"], run_dir)
+    card, metrics = _card(run_dir), read_metrics(run_dir)
+    for field in FIELDS:
+        _get(card, field)
+    path = data_dir() / "national_illness.csv"
+    sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert card["dataset"]["sha256"] == sha == (
+        "8594cecb98c6f2f9dc014eca11c4d5d1e38ad5ce6ed0592d4abe65b146fce395")  # conf/dataset/ili
+    assert card["dataset"]["file"] == str(path.resolve()) and card["dataset"]["name"] == "ili"
+    rows = len(pd.read_csv(path))
+    assert card["dataset"]["rows_loaded"] == rows and card["dataset"]["rows_used"] == [0, rows]
+    borders = benchmark_borders(rows, "ratio", 36, 0.7, 0.2)
+    split = card["split"]
+    assert (split["train"], split["val"], split["test"]) == (
+        list(borders.train), list(borders.val), list(borders.test))
+    assert split["rule"] == "ratio" and (split["train_frac"], split["test_frac"]) == (0.7, 0.2)
+    assert split["first_target"] == {"val": borders.train[1], "test": borders.val[1]}
+    assert split["cv"] == "holdout" and sorted(split["splits_read"]) == ["test", "train", "val"]
+    assert card["scaler"]["fitted_rows"] == list(borders.train)
+    assert (card["features"], card["target"], card["pred_len"]) == ("M", "OT", 24)
+    assert len(card["dataset"]["channels"]) == 7
+    assert card["dataset"]["freq"] == "W-TUE"  # inferred: ILI's weeks end on Tuesdays
+    assert card["seq_len"] == {"value": 36, "policy": "fixed", "searched_on": None,
+                               "how": "set in the config"}
+    for name in ("val", "test"):
+        start, end = borders[name]
+        expected = n_windows(end - start, 36, 24)
+        assert card["windows"][name] == {"scored": expected, "available": expected, "all": True}
+        assert metrics[f"n_{name}_windows"] == expected
+    assert card["windows"]["test"]["scored"] == 170  # README: ILI has 170 at pred_len=24
+    assert card["windows"]["train"] == {"available": n_windows(borders.train[1], 36, 24),
+                                        "drop_last": False}
+    assert card["metrics_scale"]["headline"] == "scaled"
+    training = card["training"]
+    assert (training["epochs"], training["best_epoch"]) == (metrics["epochs"],
+                                                           metrics["best_epoch"])
+    assert (training["patience"], training["max_epochs"], training["early_stopping"]) == (
+        2, 3, True)
+    assert 1 <= training["best_epoch"] <= training["epochs"] <= 3
+    assert (card["seed"], card["deterministic"]) == (3, True)
+    assert card["device"] == {"accelerator": "cpu", "kind": "cpu", "index": None,
+                              "name": card["device"]["name"], "precision": "32-true",
+                              "threads": metrics["threads"], "fast_kernels": True}
+    assert card["versions"] == {"tsbench": tsbench.__version__, "torch": torch.__version__,
+                                "lightning": pl.__version__,
+                                "python": platform.python_version()}
+    if (ROOT / ".git").exists():
+        assert card["source"]["git_commit"] == _git("rev-parse", "HEAD")
+        assert card["source"]["git_dirty"] is bool(_git("status", "--porcelain"))
+    # protocol.json is complete before metrics.json marks the run finished
+    assert (run_dir / "protocol.json").stat().st_mtime_ns <= (
+        run_dir / "metrics.json").stat().st_mtime_ns
+    for name in ("val", "test"):
+        errors = _window_mse(run_dir, name)
+        assert errors.size == metrics[f"n_{name}_windows"]
+        assert errors.astype(np.float64).mean() == pytest.approx(
+            metrics[f"{name}_mse"], rel=WINDOW_MEAN_RTOL, abs=0)
+        assert errors.std() > 0  # one value per window, not one value repeated
+
+
+def _sales(path: Path, rows: int = 400) -> Path:
+    t = np.arange(rows)
+    pd.DataFrame({"date": pd.date_range("2024-01-01", periods=rows, freq="h"),
+                  "load": np.sin(2 * np.pi * t / 24), "OT": np.cos(2 * np.pi * t / 24 + 0.3)
+                  + 0.05 * np.sin(t / 5.0)}).to_csv(path, index=False)
+    return path
+
+
+def test_a_cross_validated_csv_run_says_so(tmp_path: Path) -> None:
+    csv = _sales(tmp_path / "sales.csv")
+    run_dir = tmp_path / "run"
+    with initialize_config_module("tsbench.conf", version_base="1.3"):
+        cfg = compose("config", overrides=[
+            "dataset=csv", f"dataset.path={csv}", "model=dlinear", "seq_len=24", "pred_len=12",
+            "features=S", "cv=tscv", "cv.n_splits=2", "cv.refit=true", "trainer=debug",
+            "logger=none", "seq_len_searched_on=val"])
+    run(cfg, run_dir)
+    card, metrics = _card(run_dir), read_metrics(run_dir)
+    assert card["dataset"]["sha256"] == hashlib.sha256(csv.read_bytes()).hexdigest()
+    assert card["dataset"]["name"] == "csv" and card["dataset"]["rows_used"] == [0, 400]
+    assert card["features"] == "S" and card["dataset"]["channels"] == ["load", "OT"]
+    assert card["seq_len"]["policy"] == "searched" and card["seq_len"]["searched_on"] == "val"
+    borders = benchmark_borders(400, "ratio", 24, 0.7, 0.2)
+    tscv = card["split"]["tscv"]
+    assert card["split"]["cv"] == "tscv" and tscv["folds"] == metrics["cv_folds"]
+    assert len(tscv["folds"]) == 2 and tscv["refit"] is True
+    assert tscv["refit_train"] == [0, borders.val[1]]
+    assert card["scaler"]["fitted_rows"] == [0, borders.val[1]]  # the refit's scaler
+    assert card["scaler"]["fold_fitted_rows"] == [f["train"] for f in metrics["cv_folds"]]
+    for k, (fold, counted) in enumerate(zip(metrics["cv_folds"], card["windows"]["cv_val_folds"],
+                                            strict=True)):
+        expected = n_windows(fold["val"][1] - fold["val"][0] + 24, 24, 12)
+        assert counted == {"scored": expected, "available": expected, "all": True}
+        errors = _window_mse(run_dir / f"fold_{k}", "val")
+        assert errors.astype(np.float64).mean() == pytest.approx(
+            metrics[f"fold_{k}_val_mse"], rel=WINDOW_MEAN_RTOL, abs=0)
+    test = n_windows(borders.test[1] - borders.test[0], 24, 12)
+    assert card["windows"]["test"] == {"scored": test, "available": test, "all": True}
+    assert "train" not in card["windows"] and "val" not in card["windows"]
+    assert card["training"]["fold_best_epochs"] == [metrics["fold_0_best_epoch"],
+                                                    metrics["fold_1_best_epoch"]]
+    assert card["training"]["refit_epochs"] == metrics["refit_epochs"]
+    assert _window_mse(run_dir, "test").astype(np.float64).mean() == pytest.approx(
+        metrics["test_mse"], rel=WINDOW_MEAN_RTOL, abs=0)
+
+
+def test_trials_of_a_sweep_over_seq_len_are_searched_others_fixed(tmp_path: Path) -> None:
+    # a sweep directory relative to where it started, read from jobs that chdir into theirs
+    proc = subprocess.run(
+        [sys.executable, "-m", "tsbench", "-m", "dataset=ili", "model=naive", "pred_len=24",
+         "trainer=debug", "logger=none", "seq_len=24,36", "hydra.sweep.dir=sweep",
+         "hydra.job.chdir=true"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=600,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    sweep = tmp_path / "sweep"
+    cards = [_card(sweep / job) for job in ("0", "1")]
+    assert sorted(c["seq_len"]["value"] for c in cards) == [24, 36]
+    for card in cards:
+        assert card["seq_len"]["policy"] == "searched" and card["seq_len"]["searched_on"] == "val"
+    seeds = tmp_path / "seeds"
+    run_tsbench(["dataset=ili", "model=naive", "pred_len=24", "trainer=debug", "logger=none",
+                 "seq_len=36", "seed=1,2"], seeds, multirun=True)
+    assert [_card(seeds / job)["seq_len"]["policy"] for job in ("0", "1")] == ["fixed"] * 2

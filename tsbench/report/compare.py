@@ -1,0 +1,90 @@
+"""Which cells of a table may be compared: the protocol facts every number depends on.
+
+A run's facts come from its protocol card; a run saved before cards existed gives what its
+config and metrics show (features, test windows, cross-validation) and leaves the rest
+unknown, and an unknown fact is never a difference. A run whose sweep's ``trials.csv`` has
+a ``seq_len`` column was a trial of a search over seq_len, card or not. Runs that differ in
+a fact are never one cell (:func:`tsbench.report.collect.group`). Within a table (one
+dataset and horizon) each fact has a reference value, the baseline cell's where there is
+one, else the value most cells share; a cell that differs from it is flagged and left out
+of bolding, paired tests and ranks.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tsbench.report.collect import Cell, Run
+
+#: The compared facts, in the order a flag names them.
+FACTS = ("data file", "rows used", "split", "scaler rows", "features", "seq_len",
+         "test windows", "metric scale", "cross-validation")
+#: Facts that are config values too (the config already tells cells apart by them).
+CONFIG_FACTS = ("features", "cross-validation")
+
+
+def facts(run: Run) -> dict[str, str | None]:
+    """The protocol facts of one run, as short text (None: unknown)."""
+    card, cfg, metrics = run.card, run.config, run.metrics
+    cv = cfg.get("cv.name")
+    known: dict[str, Any] = dict.fromkeys(FACTS)
+    known["features"] = cfg.get("features")
+    known["cross-validation"] = cv
+    if "n_test_windows" in metrics:
+        known["test windows"] = f"{metrics['n_test_windows']}"
+    if "seq_len" in run.swept:  # its sweep's trials.csv: a trial of a search over seq_len
+        known["seq_len"] = "searched on " + ("cv folds" if cv == "tscv" else "val")
+    if card is None:
+        return {k: None if v is None else str(v) for k, v in known.items()}
+    data, split, windows = card["dataset"], card["split"], card["windows"]
+    test = windows.get("test")
+    policy = card["seq_len"]
+    if known["seq_len"] is None:
+        known["seq_len"] = ("fixed" if policy["policy"] == "fixed"
+                            else f"searched on {policy['searched_on']}")
+    known.update({
+        "data file": f"sha256 {data['sha256'][:12]}" if data.get("sha256")
+        else json.dumps(data.get("generator"), sort_keys=True),
+        "rows used": f"{data['rows_used'][0]}-{data['rows_used'][1]} of {data['rows_loaded']}",
+        "split": f"{split['rule']}, test targets from row {split['first_target']['test']}",
+        "scaler rows": None if card["scaler"].get("fitted_rows") is None
+        else json.dumps(card["scaler"]["fitted_rows"]),
+        "features": card["features"],
+        "test windows": None if test is None else
+        f"{test['scored']}" + ("" if test["all"] else f" of {test['available']}"),
+        "metric scale": card["metrics_scale"]["headline"],
+        "cross-validation": split["cv"],
+    })
+    return {k: None if v is None else str(v) for k, v in known.items()}
+
+
+def cell_facts(cell: Cell) -> dict[str, str | None]:
+    """The facts of a cell (its runs share them: they are part of what groups them)."""
+    return facts(cell.runs[0])
+
+
+def flags(cells: list[Cell], reference: Cell | None = None) -> dict[int, list[str]]:
+    """For the cells of one table: ``id(cell)`` -> what sets it apart (empty: comparable).
+    ``reference`` (the baseline cell) fixes the expected values; otherwise the most
+    common value of each fact does, and a tie flags every cell off it."""
+    known = {id(c): cell_facts(c) for c in cells}
+    out: dict[int, list[str]] = {id(c): [] for c in cells}
+    for fact in FACTS:
+        values = {id(c): known[id(c)][fact] for c in cells}
+        counts = Counter(v for v in values.values() if v is not None)
+        if len(counts) < 2:
+            continue
+        if reference is not None and values[id(reference)] is not None:
+            expected: str | None = values[id(reference)]
+        else:
+            (top, n_top), *rest = counts.most_common()
+            expected = top if not rest or rest[0][1] < n_top else None
+        for cell in cells:
+            value = values[id(cell)]
+            if value is not None and value != expected:
+                shown = "differs" if expected is None else f"table: {expected}"
+                out[id(cell)].append(f"{fact} {value} ({shown})")
+    return out

@@ -1,0 +1,162 @@
+"""The report as one self-contained HTML page: every picture is a data URI, no script,
+no font or style sheet from elsewhere, so the file opens anywhere without a server or a
+network. Narrow screens get one card per row instead of a wide table."""
+
+from __future__ import annotations
+
+import base64
+import json
+from html import escape
+from pathlib import Path
+
+from tsbench.report import plots
+from tsbench.report.build import BETTER, WORSE, Report, Row
+from tsbench.report.compare import FACTS, cell_facts
+from tsbench.report.table import (
+    TEST_NAME,
+    ci_text,
+    header,
+    protocol_text,
+    summary_lines,
+    value_text,
+    verdict_text,
+)
+from tsbench.rundir import FORECAST_PLOT
+
+STYLE = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0 auto;
+max-width:1150px;padding:12px;line-height:1.45;color:#1d1d1d;background:#fff}
+h1{font-size:1.5em;margin:.3em 0}h2{font-size:1.25em;margin-top:1.6em}
+h3{font-size:1.05em;margin:1.2em 0 .4em}
+img{max-width:100%;height:auto;display:block;margin:.5em 0}
+.wide{overflow-x:auto}
+table{border-collapse:collapse;width:100%;font-size:14px}
+th,td{border-bottom:1px solid #ddd;padding:5px 6px;text-align:left;vertical-align:top}
+th{background:#f3f3f3}
+tr.main td{border-bottom:none}
+tr.cardrow td{padding:0 6px 5px;font-size:13px}
+td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+tr.best td.value{font-weight:700}
+.better{color:#07631a;font-weight:600}.worse{color:#a4000f;font-weight:600}
+.flag{color:#9a4a00}
+.muted{color:#666;font-size:.9em}
+details summary{cursor:pointer;color:#0645ad;font-size:13px}
+dl.card{display:grid;grid-template-columns:max-content 1fr;gap:2px 10px;margin:.4em 0}
+dl.card dt{font-weight:600}dl.card dd{margin:0;word-break:break-word}
+pre{white-space:pre-wrap;word-break:break-all;font-size:12px;background:#f7f7f7;padding:6px}
+figure{margin:1em 0}figcaption{font-size:.9em;color:#444}
+@media (max-width:700px){
+ table.results thead{display:none}
+ table.results tr{display:block;border:1px solid #ccc;border-radius:6px;margin:0 0 12px;
+  padding:4px 6px}
+ table.results td{display:flex;justify-content:space-between;gap:10px;border:none;
+  padding:3px 0;text-align:right;white-space:normal}
+ table.results td::before{content:attr(data-label);font-weight:600;text-align:left}
+ table.results tr.main{margin:0;border-bottom:none;border-radius:6px 6px 0 0}
+ table.results tr.cardrow{margin:0 0 12px;border-top:none;border-radius:0 0 6px 6px}
+ table.results tr.cardrow td{display:block;text-align:left}
+ table.results tr.cardrow td::before{content:none}
+ dl.card{grid-template-columns:1fr}
+}
+"""
+
+
+def data_uri(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def render_html(report: Report, sources: list[str], n_runs: int) -> str:
+    """The whole page for ``report`` built from ``n_runs`` runs found under ``sources``."""
+    metric = report.metric.upper()
+    parts = [
+        "<!doctype html>", '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        '<link rel="icon" href="data:,">', "<title>tsbench report</title>",
+        f"<style>{STYLE}</style></head><body>",
+        "<h1>tsbench report</h1>",
+        f'<p class="muted">Test {escape(metric)} of {n_runs} run(s) in {len(report.rows)} '
+        f"cell(s), read from {escape(', '.join(sources))}. A cell is one configuration "
+        "over seeds; bold: the lowest mean among the cells of its table whose protocol "
+        "matches.</p>",
+        "<h2>Results</h2>",
+    ]
+    for (dataset, pred_len), rows in report.tables().items():
+        parts.append(f"<h3>{escape(dataset)}, pred_len {pred_len}</h3>")
+        parts.append(_table(report, rows))
+    parts.append("<h2>Statistics</h2>")
+    parts += [f"<p>{escape(line)}</p>" for line in summary_lines(report)]
+    if not report.baseline:
+        parts.append(f'<p class="muted">No paired tests: give <code>--baseline MODEL</code> '
+                     f"(the {escape(TEST_NAME)}).</p>")
+    if report.ranking is not None:
+        parts.append(_figure(plots.cd_diagram(report.ranking),
+                             "Critical-difference diagram: average ranks (1 = best); models "
+                             "joined by a bar are not significantly different (Nemenyi)."))
+    by_horizon = plots.metric_by_horizon(report)
+    if by_horizon is not None:
+        parts.append(f"<h2>Test {escape(metric)} by horizon</h2>")
+        parts.append(_figure(by_horizon, f"Mean test {metric} over seeds with its 95 % "
+                                         "t-interval, per model, where it has one comparable "
+                                         "configuration at a horizon."))
+    parts.append("<h2>A forecast per model</h2>")
+    parts += _forecasts(report)
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
+
+
+def _table(report: Report, rows: list[Row]) -> str:
+    """The table of one dataset and horizon; under each row, a details row with its card."""
+    labels = header(report)[2:]  # dataset and pred_len are the section's title
+    out = ['<div class="wide"><table class="results"><thead><tr>']
+    out += [f"<th>{escape(label)}</th>" for label in labels]
+    out.append("</tr></thead><tbody>")
+    for row in rows:
+        ref = "–" if row.published is None else f"{row.published:.3f}"
+        delta = "–" if row.delta is None else f"{100 * row.delta:+.1f} %"
+        values = [(row.cell.label, ""), (value_text(row), "num value"), (ci_text(row), "num"),
+                  (ref, "num"), (delta, "num")]
+        if report.baseline:
+            values.append((verdict_text(row), {BETTER: "better", WORSE: "worse"}.get(
+                row.verdict, "")))
+        values.append((protocol_text(row), "flag" if row.flags else ""))
+        out.append(f'<tr class="{"best " if row.best else ""}main">')
+        out += [f'<td class="{cls}" data-label="{escape(label)}">{escape(text)}</td>'
+                for (text, cls), label in zip(values, labels, strict=True)]
+        out.append(f'</tr><tr class="cardrow"><td colspan="{len(labels)}">{_card(row)}</td></tr>')
+    out.append("</tbody></table></div>")
+    return "".join(out)
+
+
+def _card(row: Row) -> str:
+    """The cell's protocol card: the compared facts, its seeds and runs, one full
+    protocol.json, in a details element."""
+    shared = cell_facts(row.cell)
+    facts = "".join(f"<dt>{escape(name)}</dt><dd>{escape(shared[name] or 'unknown')}</dd>"
+                    for name in FACTS)
+    seeds = ", ".join(str(r.seed) for r in row.cell.runs)
+    runs = "<br>".join(escape(str(r.path)) for r in row.cell.runs)
+    first = next((r for r in row.cell.runs if r.card is not None), None)
+    full = ("" if first is None else
+            f"<details><summary>protocol.json of seed {first.seed}</summary>"
+            f"<pre>{escape(json.dumps(first.card, indent=1, sort_keys=True))}</pre></details>")
+    return (f"<details><summary>protocol card: {escape(row.cell.label)}</summary>"
+            f'<dl class="card">{facts}<dt>seeds</dt><dd>{escape(seeds)}</dd>'
+            f"<dt>runs</dt><dd>{runs}</dd></dl>{full}</details>")
+
+
+def _figure(png: bytes, caption: str) -> str:
+    return (f'<figure><img src="{data_uri(png)}" alt="{escape(caption)}">'
+            f"<figcaption>{escape(caption)}</figcaption></figure>")
+
+
+def _forecasts(report: Report) -> list[str]:
+    """The forecast picture of one run per model: its first seed in its first table."""
+    shown: dict[str, Path] = {}
+    for row in report.rows:
+        for run in row.cell.runs:
+            if row.cell.model not in shown and (run.path / FORECAST_PLOT).is_file():
+                shown[row.cell.model] = run.path
+    if not shown:
+        return ['<p class="muted">No run has a forecast picture.</p>']
+    return [_figure((path / FORECAST_PLOT).read_bytes(), f"{model}: {path}")
+            for model, path in sorted(shown.items())]

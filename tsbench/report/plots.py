@@ -1,0 +1,104 @@
+"""The report's pictures as PNG bytes: the critical-difference diagram (Demšar, 2006,
+Fig. 1a) and the test metric by horizon per model."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from tsbench.report.build import Ranking, Report
+from tsbench.report.stats import cliques
+
+
+def _png(fig: Figure) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110)
+    return buffer.getvalue()
+
+
+def cd_diagram(ranking: Ranking) -> bytes:
+    """Average ranks on an axis with the best (rank 1) on the right, each model's name
+    beside its rank, bars joining models within one critical difference, and the CD."""
+    ranks = np.asarray(ranking.friedman.average_ranks, dtype=np.float64)
+    k = len(ranks)
+    order = np.argsort(ranks, kind="stable")  # best first
+    groups = cliques(ranks, ranking.cd)
+    half = (k + 1) // 2
+    rows = max(half, k - half)
+    height = 1.4 + 0.14 * len(groups) + 0.32 * (rows - 1)
+    fig = Figure(figsize=(6.5, height))
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, height)
+    ax.set_axis_off()
+    left, right = 0.27, 0.73
+
+    def x_of(rank: float) -> float:
+        return left + (right - left) * (k - rank) / (k - 1)
+
+    axis_y = height - 0.75
+    ax.plot([left, right], [axis_y, axis_y], color="black", lw=1)
+    for tick in range(1, k + 1):
+        ax.plot([x_of(tick)] * 2, [axis_y, axis_y + 0.08], color="black", lw=1)
+        ax.text(x_of(tick), axis_y + 0.12, str(tick), ha="center", va="bottom", fontsize=9)
+    cd_end = x_of(k - ranking.cd) if ranking.cd < k - 1 else right
+    ax.plot([left, cd_end], [height - 0.2] * 2, color="black", lw=1.5)
+    for x in (left, cd_end):
+        ax.plot([x, x], [height - 0.26, height - 0.14], color="black", lw=1)
+    ax.text((left + cd_end) / 2, height - 0.3, f"CD = {ranking.cd:.2f} (α = {ranking.alpha})",
+            ha="center", va="top", fontsize=8)
+    for level, (first, last) in enumerate(groups):
+        y = axis_y - 0.18 - 0.14 * level
+        ax.plot([x_of(ranks[order[first]]) - 0.005, x_of(ranks[order[last]]) + 0.005], [y, y],
+                color="black", lw=3.5, solid_capstyle="round")
+    base = axis_y - 0.3 - 0.14 * len(groups)
+    for position, index in enumerate(order):
+        better = position < half
+        row = position if better else k - 1 - position
+        y = base - 0.32 * row
+        x = x_of(ranks[index])
+        label_x = right + 0.03 if better else left - 0.03
+        ax.plot([x, x, label_x], [axis_y, y, y], color="0.3", lw=0.9)
+        ax.text(label_x + (0.01 if better else -0.01), y,
+                f"{ranking.models[index]} ({ranks[index]:.2f})", ha="left" if better else "right",
+                va="center", fontsize=9)
+    return _png(fig)
+
+
+def metric_by_horizon(report: Report) -> bytes | None:
+    """Test metric (mean over seeds, 95 % t-interval bars) against pred_len, one line per
+    model and one panel per dataset, from the tables where the model has exactly one
+    comparable (unflagged) cell. None when no model has two such horizons."""
+    cells: dict[tuple[str, str, int], list] = {}
+    for row in report.rows:
+        if not row.flags:
+            cells.setdefault((row.cell.dataset, row.cell.model, row.cell.pred_len), []).append(row)
+    series: dict[str, dict[str, list[tuple[int, float, float]]]] = {}
+    for (dataset, model, pred_len), rows in cells.items():
+        if len(rows) != 1:
+            continue
+        ci = rows[0].spread.ci
+        err = 0.0 if ci is None else (ci[1] - ci[0]) / 2
+        series.setdefault(dataset, {}).setdefault(model, []).append(
+            (pred_len, rows[0].spread.mean, err))
+    datasets = [d for d, lines in series.items() if any(len(p) > 1 for p in lines.values())]
+    if not datasets:
+        return None
+    fig = Figure(figsize=(7.0, 3.2 * len(datasets)))
+    axes = fig.subplots(len(datasets), 1, squeeze=False)[:, 0]
+    for ax, dataset in zip(axes, datasets, strict=True):
+        for label, points in sorted(series[dataset].items()):
+            points.sort()
+            horizons, means, errs = zip(*points, strict=True)
+            ax.errorbar(horizons, means, yerr=errs, marker="o", ms=4, capsize=3, label=label)
+        ax.set_xticks(sorted({p[0] for pts in series[dataset].values() for p in pts}))
+        ax.set_xlabel("pred_len (horizon)")
+        ax.set_ylabel(f"test {report.metric.upper()}")
+        ax.set_title(f"{dataset}: test {report.metric.upper()} by horizon "
+                     "(mean over seeds, 95 % t-interval)", fontsize=10)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    return _png(fig)

@@ -1,0 +1,158 @@
+"""Statistics of the report: plain functions, numpy arrays in, numbers out.
+
+- :func:`t_interval`: mean, sample std and the 95 % Student-t interval over seeds.
+- :func:`diebold_mariano`: the paired test of two forecasters over the same test windows.
+  Consecutive windows share ``pred_len - 1`` target steps, so their errors are strongly
+  autocorrelated: a test that assumes independent pairs (Wilcoxon, a plain t-test) or the
+  Newey-West variance with normal critical values rejects a true null far too often at
+  these horizons (``benchmarks/dm_size.py``). The variance is the weighted-periodogram
+  (Daniell) HAC estimate over the ``m`` lowest Fourier frequencies, and the statistic is
+  referred to Student's t with ``2m`` degrees of freedom: the fixed-smoothing asymptotics
+  of Coroneo & Iacone (2020, J. Applied Econometrics 35(4)), which keep the test's size in
+  samples that hold only a few independent stretches of windows.
+- :func:`holm`: Holm's (1979) step-down adjustment of a family of p-values.
+- :func:`friedman`, :func:`nemenyi_cd`, :func:`cliques`: average ranks, the Friedman test
+  with Iman and Davenport's F, and the Nemenyi critical difference (Demšar, 2006, JMLR 7).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+
+@dataclass(frozen=True)
+class Spread:
+    """Mean over seeds, sample std and the Student-t confidence interval (None: n < 2)."""
+
+    mean: float
+    std: float | None
+    n: int
+    ci: tuple[float, float] | None
+
+
+def t_interval(values: np.ndarray, confidence: float = 0.95) -> Spread:
+    """``mean ± t_{(1+c)/2, n-1} * s / sqrt(n)`` over ``values`` (one per seed)."""
+    values = np.asarray(values, dtype=np.float64)
+    n = int(values.size)
+    mean = float(values.mean())
+    if n < 2:
+        return Spread(mean, None, n, None)
+    std = float(values.std(ddof=1))
+    half = float(stats.t.ppf((1 + confidence) / 2, n - 1)) * std / math.sqrt(n)
+    return Spread(mean, std, n, (mean - half, mean + half))
+
+
+@dataclass(frozen=True)
+class PairedTest:
+    """``mean_diff`` = mean(loss_a - loss_b) (< 0: a has the lower loss)."""
+
+    mean_diff: float
+    statistic: float
+    p_value: float
+    df: int
+    n: int
+
+
+def dm_bandwidth(n: int, pred_len: int) -> int:
+    """Fourier frequencies in the variance: ``n ** (1/3)`` (Coroneo & Iacone's choice), at
+    most ``n / (4 pred_len)`` so that every frequency lies where the spectrum of
+    overlapping windows' losses is still near its value at zero; at least 1."""
+    return max(1, min(int(n ** (1 / 3)), n // (4 * pred_len)))
+
+
+def diebold_mariano(loss_a: np.ndarray, loss_b: np.ndarray, pred_len: int) -> PairedTest:
+    """Two-sided Diebold-Mariano test of equal mean loss over the same windows, in order,
+    with the weighted-periodogram variance and t(2m) reference (module docstring)."""
+    a, b = np.asarray(loss_a, dtype=np.float64), np.asarray(loss_b, dtype=np.float64)
+    if a.ndim != 1 or a.shape != b.shape or a.size < 2:
+        raise ValueError(f"need two equal-length loss series of >= 2 windows, got shapes "
+                         f"{a.shape} and {b.shape}")
+    d = a - b
+    n = int(d.size)
+    m = dm_bandwidth(n, pred_len)
+    mean = float(d.mean())
+    spectrum = np.abs(np.fft.rfft(d - mean)[1:m + 1]) ** 2 / n  # 2*pi * periodogram
+    long_run_var = float(spectrum.mean())
+    if long_run_var <= 0.0:  # identical losses, or a constant difference
+        statistic = 0.0 if mean == 0.0 else math.copysign(math.inf, mean)
+    else:
+        statistic = mean / math.sqrt(long_run_var / n)
+    p_value = float(2 * stats.t.sf(abs(statistic), 2 * m))
+    return PairedTest(mean, statistic, p_value, 2 * m, n)
+
+
+def holm(p_values: np.ndarray) -> np.ndarray:
+    """Holm-adjusted p-values: the i-th smallest of m becomes
+    ``max_{j<=i} min(1, (m - j + 1) p_(j))``; reject where the adjusted p < alpha."""
+    p = np.asarray(p_values, dtype=np.float64)
+    m = p.size
+    order = np.argsort(p, kind="stable")
+    scaled = np.minimum(1.0, (m - np.arange(m)) * p[order])
+    adjusted = np.empty(m)
+    adjusted[order] = np.maximum.accumulate(scaled)
+    return adjusted
+
+
+@dataclass(frozen=True)
+class Friedman:
+    """Average ranks (1 = best) over ``n_blocks`` blocks of ``k`` treatments, Friedman's
+    chi-square and Iman-Davenport's F with their p-values."""
+
+    average_ranks: np.ndarray
+    n_blocks: int
+    k: int
+    chi2: float
+    p_chi2: float
+    f: float
+    p_f: float
+
+
+def average_ranks(scores: np.ndarray) -> np.ndarray:
+    """Mean rank of each column over the rows of ``scores`` (lower score = rank 1; ties
+    share the mean of their ranks)."""
+    return stats.rankdata(np.asarray(scores, dtype=np.float64), axis=1).mean(axis=0)
+
+
+def friedman(scores: np.ndarray) -> Friedman:
+    """Friedman's test on ``scores`` (blocks x treatments, lower is better), as Demšar's
+    section 3.2.2 writes it (no tie correction)."""
+    scores = np.asarray(scores, dtype=np.float64)
+    n, k = scores.shape
+    ranks = average_ranks(scores)
+    chi2 = 12 * n / (k * (k + 1)) * (float(np.sum(ranks ** 2)) - k * (k + 1) ** 2 / 4)
+    denominator = n * (k - 1) - chi2
+    f = (n - 1) * chi2 / denominator if denominator > 0 else math.inf
+    return Friedman(
+        average_ranks=ranks, n_blocks=n, k=k, chi2=chi2,
+        p_chi2=float(stats.chi2.sf(chi2, k - 1)), f=f,
+        p_f=float(stats.f.sf(f, k - 1, (k - 1) * (n - 1))) if math.isfinite(f) else 0.0,
+    )
+
+
+def nemenyi_q(k: int, alpha: float = 0.05) -> float:
+    """Nemenyi's critical value: the studentized range quantile (k groups, infinite df)
+    divided by sqrt(2) (Demšar's Table 5a)."""
+    return float(stats.studentized_range.ppf(1 - alpha, k, np.inf)) / math.sqrt(2)
+
+
+def nemenyi_cd(k: int, n_blocks: int, alpha: float = 0.05) -> float:
+    """Critical difference of average ranks: ``q_alpha * sqrt(k (k + 1) / (6 N))``."""
+    return nemenyi_q(k, alpha) * math.sqrt(k * (k + 1) / (6 * n_blocks))
+
+
+def cliques(ranks: np.ndarray, cd: float) -> list[tuple[int, int]]:
+    """Maximal runs of treatments (as ``(first, last)`` positions in rank order) whose
+    average ranks lie within ``cd`` of each other: the bars of a CD diagram."""
+    ordered = np.sort(np.asarray(ranks, dtype=np.float64))
+    runs: list[tuple[int, int]] = []
+    for first in range(len(ordered)):
+        last = first
+        while last + 1 < len(ordered) and ordered[last + 1] - ordered[first] < cd:
+            last += 1
+        if last > first and not any(a <= first and last <= b for a, b in runs):
+            runs.append((first, last))
+    return runs

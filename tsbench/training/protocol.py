@@ -1,0 +1,300 @@
+"""The protocol card of a run (``protocol.json``): the facts a score depends on that the
+config alone does not show.
+
+Which file (its sha256) and rows were used, the split rule and borders, the rows the
+scaler saw, how many windows were scored of how many there are, on which scale the
+metrics are, the training budget actually spent, how ``seq_len`` was chosen, the device,
+precision, library versions and the source revision. The report compares cards before it
+compares numbers; :func:`protocol_params` flattens a card for a tracker's params.
+
+``seq_len`` is ``searched`` when the run is a trial of a Hydra sweep whose space holds
+``seq_len`` (the sweeper's ``params``, or the sweep's command line, which Hydra's basic
+sweeper and tsbench's skopt sweeper save as ``multirun.yaml`` before launching), or when
+the config says so (``seq_len_searched_on=val``: a run whose look-back an earlier search
+picked, e.g. a tsbench-tune stage); otherwise ``fixed``.
+"""
+
+from __future__ import annotations
+
+import platform
+import subprocess
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import pytorch_lightning as pl
+import torch
+from hydra.core.hydra_config import HydraConfig
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.errors import OverrideParseException
+from hydra.types import RunMode
+from omegaconf import OmegaConf
+
+import tsbench
+from tsbench.data.datamodule import ForecastData
+from tsbench.data.loading import Series
+from tsbench.data.sources import DataFile, resolve_file, sha256_of
+from tsbench.data.splits import Borders, n_windows
+from tsbench.rundir import fold_dir, read_window_mse
+from tsbench.training.gpu import trainer_devices
+
+#: Bumped when a field changes meaning.
+CARD_VERSION = 1
+#: The split a sweep's objective is computed on, per cross-validation mode.
+OBJECTIVE_SPLIT = {"holdout": "val", "tscv": "cv folds (validation blocks of train+val rows)"}
+SPLIT_RULES = {
+    "ett_hour": "ETT hourly: train/val/test = 12/4/4 months of 30 days",
+    "ett_minute": "ETT 15-minute: train/val/test = 12/4/4 months of 30 days",
+    "ratio": "ratio: int(train_frac * N) train rows, int(test_frac * N) test rows, "
+             "validation between",
+}
+SCALER = "StandardScaler per channel (mean, population std) fitted on these rows only"
+
+
+def protocol_card(cfg: Any, series: Series, borders: Borders, metrics: dict[str, Any],
+                  run_dir: Path, data: ForecastData | None = None) -> dict[str, Any]:
+    """The card of a finished run: ``metrics`` are its scores, ``data`` its holdout data
+    (None for cross-validation, whose folds each had their own)."""
+    cv = str(cfg.cv.name)
+    seq_len, pred_len = int(cfg.seq_len), int(cfg.pred_len)
+    ranges = _ranges_read(cv, borders, metrics)
+    return {
+        "card_version": CARD_VERSION,
+        "dataset": _dataset(cfg.dataset, series, max(end for _, end in ranges.values())),
+        "split": _split(cfg, series, borders, metrics),
+        "scaler": _scaler(borders, metrics, data),
+        "features": str(cfg.features),
+        "target": series.columns[-1],
+        "seq_len": {"value": seq_len, **seq_len_policy(cfg)},
+        "pred_len": pred_len,
+        "windows": _windows(cfg, ranges, metrics, run_dir),
+        "metrics_scale": {
+            "headline": "scaled",
+            "scaled": "test_/val_ mse, mae, mse_per_step and the window-MSE files: "
+                      "z-scores of the scaler above (the published convention)",
+            "original": "test_mse_orig, test_mae_orig: original units",
+        },
+        "training": _training(cfg, metrics),
+        "seed": int(cfg.seed),
+        "deterministic": bool(cfg.trainer.deterministic),
+        "device": _device(cfg, metrics.get("threads")),
+        "versions": {"tsbench": tsbench.__version__, "torch": torch.__version__,
+                     "lightning": pl.__version__, "python": platform.python_version()},
+        "source": source_revision(),
+    }
+
+
+def protocol_params(card: dict[str, Any], prefix: str = "protocol") -> dict[str, str]:
+    """The card flattened to ``{"protocol.dataset.sha256": "...", ...}`` string params, for
+    MLflow, W&B or any tracker that takes flat key-value params."""
+    flat: dict[str, str] = {}
+
+    def walk(node: Any, key: str) -> None:
+        if isinstance(node, dict):
+            for name, value in node.items():
+                walk(value, f"{key}.{name}")
+        elif isinstance(node, list) and any(isinstance(v, (dict, list)) for v in node):
+            for i, value in enumerate(node):
+                walk(value, f"{key}.{i}")
+        else:
+            flat[key] = "null" if node is None else str(node)
+
+    walk(card, prefix)
+    return flat
+
+
+def seq_len_policy(cfg: Any) -> dict[str, Any]:
+    """``fixed``, or ``searched`` and the split the search scored on (module docstring)."""
+    explicit = cfg.get("seq_len_searched_on")
+    if explicit:
+        return {"policy": "searched", "searched_on": str(explicit),
+                "how": "config: seq_len_searched_on"}
+    if "seq_len" in swept_keys():
+        return {"policy": "searched", "searched_on": OBJECTIVE_SPLIT[str(cfg.cv.name)],
+                "how": "a trial of a Hydra sweep over seq_len"}
+    return {"policy": "fixed", "searched_on": None, "how": "set in the config"}
+
+
+def swept_keys() -> set[str]:
+    """Config keys the current Hydra multirun sweeps (empty outside one)."""
+    if not HydraConfig.initialized() or HydraConfig.get().mode != RunMode.MULTIRUN:
+        return set()
+    hc = HydraConfig.get()
+    lines = [f"{key}={value}" for key, value in (hc.sweeper.get("params") or {}).items()]
+    sweep_dir = Path(str(hc.sweep.dir))
+    if not sweep_dir.is_absolute():  # relative to where the sweep started
+        sweep_dir = Path(str(hc.runtime.cwd)) / sweep_dir
+    multirun = sweep_dir / "multirun.yaml"  # the sweep's command line
+    if multirun.is_file():
+        lines += list(OmegaConf.select(OmegaConf.load(multirun), "hydra.overrides.task") or [])
+    parser = OverridesParser.create()
+    swept = set()
+    for line in lines:
+        try:
+            override = parser.parse_override(str(line))
+        except OverrideParseException:  # a line Hydra itself read: never fail a run here
+            continue
+        if override.is_sweep_override():
+            swept.add(override.key_or_group)
+    return swept
+
+
+def source_revision() -> dict[str, Any]:
+    """The git commit of the tsbench checkout that ran, and whether its tree had changes
+    (tracked or untracked, ignored files aside); nulls for an installed package."""
+    root = Path(tsbench.__file__).resolve().parents[1]
+    if not (root / ".git").exists():
+        return {"git_commit": None, "git_dirty": None, "checkout": None}
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True,
+                              check=True, timeout=30).stdout.strip()
+
+    try:
+        commit = git("rev-parse", "HEAD")
+        dirty = bool(git("status", "--porcelain"))
+    except (OSError, subprocess.SubprocessError):
+        return {"git_commit": None, "git_dirty": None, "checkout": str(root)}
+    return {"git_commit": commit, "git_dirty": dirty, "checkout": str(root)}
+
+
+def dataset_file(ds_cfg: Any) -> Path | None:
+    """The file a dataset config reads (as ``load_series`` finds it), None for synthetic."""
+    name = str(ds_cfg.name)
+    if name == "synthetic":
+        return None
+    if name == "csv":
+        return Path(str(ds_cfg.path)).resolve()
+    return resolve_file(DataFile.of(ds_cfg)).resolve()
+
+
+def _dataset(ds_cfg: Any, series: Series, rows_end: int) -> dict[str, Any]:
+    path = dataset_file(ds_cfg)
+    facts: dict[str, Any] = {
+        "name": series.name,
+        "file": None if path is None else str(path),
+        "sha256": None if path is None else _sha256(path, *_stamp(path)),
+        "rows_loaded": int(len(series.values)),
+        "rows_used": [0, int(rows_end)],
+        "channels": list(series.columns),
+        "freq": series.freq,
+    }
+    if path is None:
+        facts["generator"] = {k: v for k, v in OmegaConf.to_container(ds_cfg, resolve=True).items()
+                              if k not in ("name", "split", "train_frac", "test_frac")}
+    return facts
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    stat = path.stat()
+    return stat.st_size, stat.st_mtime_ns
+
+
+@lru_cache(maxsize=32)
+def _sha256(path: Path, size: int, mtime_ns: int) -> str:
+    """sha256 of a file, computed once per process while its size and mtime stay the same
+    (a sweep's trials read the same file)."""
+    return sha256_of(path)
+
+
+def _ranges_read(cv: str, borders: Borders, metrics: dict[str, Any]) -> dict[str, tuple]:
+    """The row ranges the run read: the holdout splits it read, or the train+val rows that
+    cross-validation cuts into folds (``train``) and the test split of its refit."""
+    if cv == "tscv":
+        ranges = {"train": (0, borders.val[1])}
+        if "test" in metrics.get("splits_read", []):
+            ranges["test"] = tuple(borders.test)
+        return ranges
+    return {split: tuple(borders[split]) for split in metrics["splits_read"]}
+
+
+def _split(cfg: Any, series: Series, borders: Borders, metrics: dict[str, Any]) -> dict:
+    split: dict[str, Any] = {
+        "rule": series.split,
+        "rule_text": SPLIT_RULES.get(series.split, series.split),
+        "train": list(borders.train), "val": list(borders.val), "test": list(borders.test),
+        "first_target": {"val": borders.train[1], "test": borders.val[1]},
+        "look_back_overlap": "val and test start seq_len rows before their first target",
+        "splits_read": list(metrics.get("splits_read", [])),
+        "cv": str(cfg.cv.name),
+    }
+    if series.split == "ratio":
+        split.update(train_frac=series.train_frac, test_frac=series.test_frac)
+    if cfg.cv.name == "tscv":
+        split["tscv"] = {
+            "n_splits": int(cfg.cv.n_splits), "gap": int(cfg.cv.gap),
+            "test_size": cfg.cv.test_size, "max_train_size": cfg.cv.max_train_size,
+            "refit": bool(cfg.cv.refit), "folds": metrics["cv_folds"],
+            "refit_train": [0, borders.val[1]] if cfg.cv.refit else None,
+        }
+    return split
+
+
+def _scaler(borders: Borders, metrics: dict[str, Any], data: ForecastData | None
+            ) -> dict[str, Any]:
+    """The rows the scaler saw: the holdout training rows, or each fold's and the refit's."""
+    if data is not None:
+        return {"fitted_rows": list(data.scaler.fitted_rows), "kind": SCALER}
+    folds = [fold["train"] for fold in metrics.get("cv_folds", [])]
+    refit = [0, borders.val[1]] if "test" in metrics.get("splits_read", []) else None
+    return {"fitted_rows": refit, "fold_fitted_rows": folds, "kind": SCALER + " (one per fold)"}
+
+
+def _windows(cfg: Any, ranges: dict[str, tuple], metrics: dict[str, Any], run_dir: Path
+             ) -> dict[str, Any]:
+    """Windows scored per split against the windows the split holds."""
+    seq_len, pred_len = int(cfg.seq_len), int(cfg.pred_len)
+    windows: dict[str, Any] = {}
+    for split, (start, end) in ranges.items():
+        available = n_windows(end - start, seq_len, pred_len)
+        if split == "train":
+            windows["train"] = {"available": available, "drop_last": bool(cfg.data.drop_last)}
+        else:
+            scored = int(metrics[f"n_{split}_windows"])
+            windows[split] = {"scored": scored, "available": available, "all": scored == available}
+    if cfg.cv.name == "tscv":
+        windows.pop("train")  # each fold (and the refit) trained on its own rows
+        folds = []
+        for k, fold in enumerate(metrics["cv_folds"]):
+            start, end = fold["val"][0] - seq_len, fold["val"][1]
+            errors = read_window_mse(fold_dir(run_dir, k), "val")
+            scored = None if errors is None else int(errors.size)
+            available = n_windows(end - start, seq_len, pred_len)
+            folds.append({"scored": scored, "available": available, "all": scored == available})
+        windows["cv_val_folds"] = folds
+    return windows
+
+
+def _training(cfg: Any, metrics: dict[str, Any]) -> dict[str, Any]:
+    patience = int(cfg.trainer.patience)
+    facts: dict[str, Any] = {
+        "epochs": metrics.get("epochs"),
+        "best_epoch": metrics.get("best_epoch"),
+        "patience": patience,
+        "max_epochs": int(cfg.trainer.max_epochs),
+        "early_stopping": patience > 0,
+        "batch_size": int(cfg.data.batch_size),
+    }
+    if cfg.cv.name == "tscv":
+        facts["epochs_counts"] = "all folds and the refit together"
+        facts["fold_best_epochs"] = [metrics.get(f"fold_{k}_best_epoch")
+                                     for k in range(len(metrics["cv_folds"]))]
+        facts["refit_epochs"] = metrics.get("refit_epochs")
+    return facts
+
+
+def _device(cfg: Any, threads: int | None) -> dict[str, Any]:
+    """Where the run trained and scored: the device (GPU index and name), precision, CPU
+    threads and whether tsbench's fast CPU kernels were on (same math, other dropout masks)."""
+    accelerator = str(cfg.trainer.accelerator)
+    devices = trainer_devices(cfg.trainer)
+    index = devices[0] if isinstance(devices, list) else 0
+    if accelerator in ("gpu", "cuda") and torch.cuda.is_available():
+        kind, name = "cuda", torch.cuda.get_device_name(index)
+    elif accelerator in ("gpu", "mps") and torch.backends.mps.is_available():
+        kind, name, index = "mps", "Apple MPS", 0
+    else:
+        kind, name, index = "cpu", platform.processor() or platform.machine(), None
+    return {"accelerator": accelerator, "kind": kind, "index": index, "name": name,
+            "precision": str(cfg.trainer.precision), "threads": threads,
+            "fast_kernels": bool(cfg.trainer.get("fast_kernels", False))}
