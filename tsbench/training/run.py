@@ -28,6 +28,7 @@ from tsbench.training.crossval import cross_validate
 from tsbench.training.evaluate import forecast_windows
 from tsbench.training.loggers import build_logger, log_artifacts, log_final_metrics
 from tsbench.training.plots import plot_forecasts
+from tsbench.training.pruning import TrialPruned, trial_pruning, write_pruned
 from tsbench.training.schedules import lr_factor
 from tsbench.training.threads import apply_threads
 from tsbench.training.train_and_score import fit_and_score
@@ -76,6 +77,8 @@ def run(cfg: DictConfig, run_dir: Path, parallel_jobs: int = 1) -> dict[str, Any
     keep_freed_memory()
     try:
         return _run(cfg, run_dir, threads)
+    except TrialPruned as stopped:  # a pruning sweep stopped this trial: no test scores
+        return write_pruned(cfg, run_dir, stopped, threads)
     finally:
         release_freed_memory()  # also when the run fails: a sweep's worker goes on
 
@@ -88,13 +91,15 @@ def _run(cfg: DictConfig, run_dir: Path, threads: int) -> dict[str, Any]:
                                 series.train_frac, series.test_frac)
     write_config(run_dir, cfg)
     logger = build_logger(cfg, run_dir)
+    pruning = trial_pruning(cfg)  # None unless a pruning sweep launched this run
     if cfg.cv.name == "tscv":
-        metrics = cross_validate(cfg, series, borders, run_dir, logger)
+        metrics = cross_validate(cfg, series, borders, run_dir, logger, pruning)
     else:
         ranges = {"train": borders.train, "val": borders.val}
         if cfg.score_test:
             ranges["test"] = borders.test
-        metrics, model, data = fit_and_score(cfg, series, ranges, run_dir, logger)
+        metrics, model, data = fit_and_score(cfg, series, ranges, run_dir, logger,
+                                             pruning=pruning)
         _plot(model, data, series, run_dir, cfg)
     metrics["objective"] = metrics[OBJECTIVE[str(cfg.cv.name)]]
     metrics.update(seed=int(cfg.seed), threads=threads)

@@ -13,6 +13,7 @@ from tsbench.rundir import LOSS_PLOT
 from tsbench.training.evaluate import evaluate
 from tsbench.training.fit import train
 from tsbench.training.plots import plot_losses
+from tsbench.training.pruning import TrialPruning
 
 
 def make_data(cfg: Any, series: Series, ranges: dict[str, tuple[int, int]], with_marks: bool
@@ -27,14 +28,16 @@ def make_data(cfg: Any, series: Series, ranges: dict[str, tuple[int, int]], with
 
 
 def fit_and_score(cfg: Any, series: Series, ranges: dict[str, tuple[int, int]], out_dir: Path,
-                  logger: Any = False, max_epochs: int | None = None
+                  logger: Any = False, max_epochs: int | None = None,
+                  pruning: TrialPruning | None = None,
                   ) -> tuple[dict[str, Any], Any, ForecastData]:
     """Train a fresh model on ``ranges`` and score every split in it except train."""
     model = model_for(cfg, series)
     data = make_data(cfg, series, ranges, with_marks=model.uses_time_features)
     if bool(cfg.model.get("compile", False)):
         model.compile()
-    info = train(model, data, cfg, out_dir, logger=logger, max_epochs=max_epochs)
+    info = train(model, data, cfg, out_dir, logger=logger, max_epochs=max_epochs,
+                 pruning=pruning)
     history = info.pop("history", None)
     if history and history["train_loss"]:
         plot_losses(history, f"{cfg.model.name} on {series.name}: loss per epoch",
