@@ -211,6 +211,10 @@ class SkoptSweep(Sweeper):
         for r in relaunch:
             log.info("  trial %d was running when the sweep died (job %d): launched again",
                      r.number, r.lost_jobs[-1])
+        workers = OmegaConf.select(self.config, "hydra.launcher.n_jobs", default=None)
+        if isinstance(workers, int) and workers > s.n_jobs:
+            log.info("  hydra.launcher.n_jobs=%d, but hydra.sweeper.n_jobs=%d trials run at "
+                     "once: raise hydra.sweeper.n_jobs to use every worker", workers, s.n_jobs)
         if s.n_jobs > 1 and _basic(self.config):
             log.info(
                 "  the basic launcher runs a batch's trials one after another; "
