@@ -132,32 +132,49 @@ def job_times(sweep_dir: Path) -> dict[int, tuple[float, float]]:
     return {launch.trial: (launch.started, launch.ended) for launch in launches}
 
 
-@pytest.mark.parametrize("schedule", ["auto", "batch"])
-def test_joblib_refills_a_free_slot_at_once(sweep_dir: Path, schedule: str) -> None:
-    multirun(
-        sweep_dir, *SPACE, *JOBLIB, f"hydra.sweeper.schedule={schedule}",
-        "hydra.sweeper.n_trials=5", "hydra.sweeper.n_initial_points=2",
-        "epochs=4", "epoch_sleep=0.05", "slow_job=0", "slow_sleep=4",
-        "hydra.sweeper.pruner.kind=median", "hydra.sweeper.pruner.min_epochs=3",
-    )  # fmt: skip
-    rows = read_rows(sweep_dir)
-    assert len(rows) == 5
-    times = job_times(sweep_dir)
-    slower_end = max(times[1][1], times[2][1])
-    if schedule == "auto":  # trial 3 takes the slot that trial 2 freed
-        assert times[3][0] < slower_end
-    else:  # batch: the next batch waits for the slow trial
-        assert times[3][0] >= slower_end
+def test_joblib_refills_a_free_slot_at_once(tmp_path: Path) -> None:
+    """Refill starts trial 3 when trial 2 ends, batch waits for the slow trial 1; in random
+    mode both propose the same points in the same order (a Latin hypercube's k-th point,
+    so the running points must have been counted as pending)."""
+    points = {}
+    for schedule in ("auto", "batch"):
+        sweep_dir = tmp_path / schedule
+        multirun(
+            sweep_dir, *SPACE, *JOBLIB, f"hydra.sweeper.schedule={schedule}",
+            "hydra.sweeper.mode=random", "hydra.sweeper.initial_point_generator=lhs",
+            "hydra.sweeper.n_trials=5", "epochs=4", "epoch_sleep=0.05", "slow_job=0",
+            "slow_sleep=4", "hydra.sweeper.pruner.kind=median",
+            "hydra.sweeper.pruner.min_epochs=3",
+        )  # fmt: skip
+        rows = read_rows(sweep_dir)
+        assert len(rows) == 5
+        points[schedule] = [(r["x"], r["n"], r["kind"]) for r in rows]
+        times = job_times(sweep_dir)
+        slower_end = max(times[1][1], times[2][1])
+        if schedule == "auto":  # trial 3 takes the slot that trial 2 freed
+            assert times[3][0] < slower_end
+        else:  # the next batch waits for the slow trial
+            assert times[3][0] >= slower_end
 
-    # every report of the trials that ran side by side is in the record, as computed
-    record = Record(sweep_dir / "record")
-    reports = {(r.trial, r.epoch): r.val_loss for r in record.reports()}
-    expected = {}
-    for row in rows:
-        result = json.loads((sweep_dir / row["job_dir"] / "result.json").read_text())
-        for epoch in range(1, result["epochs"] + 1):
-            expected[int(row["trial"]), epoch] = result["value"] * (1 + 1 / epoch)
-    assert reports == expected
+        # every report of the trials that ran side by side is in the record, as computed
+        reports = {(r.trial, r.epoch): r.val_loss for r in Record(sweep_dir / "record").reports()}
+        expected = {}
+        for row in rows:
+            result = json.loads((sweep_dir / row["job_dir"] / "result.json").read_text())
+            for epoch in range(1, result["epochs"] + 1):
+                expected[int(row["trial"]), epoch] = result["value"] * (1 + 1 / epoch)
+        assert reports == expected
+    assert points["auto"] == points["batch"]
+
+
+def test_submitit_refills_a_free_slot_at_once(sweep_dir: Path) -> None:
+    multirun(
+        sweep_dir, *SPACE, "hydra/launcher=submitit_local", "hydra.sweeper.n_jobs=2",
+        "hydra.sweeper.n_trials=3", "hydra.sweeper.n_initial_points=2", "slow_job=0",
+        "slow_sleep=6",
+    )  # fmt: skip
+    times = job_times(sweep_dir)
+    assert times[3][0] < max(times[1][1], times[2][1])
 
 
 def test_refill_is_refused_with_the_basic_launcher(sweep_dir: Path) -> None:

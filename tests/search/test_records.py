@@ -37,17 +37,17 @@ def test_trials_round_trip(tmp_path: Path) -> None:
     assert not list(tmp_path.glob(".trials*"))  # no temporary file left behind
 
 
-def test_pruned_and_relaunched_trials_round_trip(tmp_path: Path) -> None:
+def test_pruned_trials_round_trip(tmp_path: Path) -> None:
     path = tmp_path / "trials.csv"
     trials = [
         TRIALS[0],
-        Trial(2, 4, [1e-05, "b c", 3], 0.9, 0.5, "4", "asha rung 3: ...", 3, (1,)),
-        Trial(3, 5, [0.0001, "a", 2], None, 0.1, "5", "ValueError: x", None, (2, 3)),
+        Trial(2, 4, [1e-05, "b c", 3], 0.9, 0.5, "4", "asha rung 3: ...", 3),
+        Trial(3, 5, [0.0001, "a", 2], None, 0.1, "5", "ValueError: x"),
     ]
     write_trials(path, trials, SPACE, pruning=True)
     lines = path.read_text().splitlines()
     assert lines[0] == (
-        "trial,job,status,objective,seconds,pruned_at_epoch,optim.lr,kind,n,job_dir,error,lost_jobs"
+        "trial,job,status,objective,seconds,pruned_at_epoch,optim.lr,kind,n,job_dir,error"
     )
     assert lines[2].startswith("2,4,pruned,0.9,0.5,3,")
     assert read_trials(path, SPACE, strict=True) == trials

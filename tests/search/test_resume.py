@@ -64,7 +64,7 @@ def test_killed_pruning_sweep_relaunches_its_running_trials_once(sweep_dir: Path
     for job, trial in dead.items():  # each killed trial ran again once, in a new job
         again = [r for r in rows if int(r["trial"]) == trial]
         assert len(again) == 1 and int(again[0]["job"]) > highest_job
-        assert again[0]["lost_jobs"] == str(job)
+        assert again[0]["error"].endswith(f"relaunched: job {job} died with the sweep")
     new_jobs = [int(r["job"]) for r in rows if int(r["trial"]) not in ended]
     assert len(set(new_jobs)) == len(new_jobs) and min(new_jobs) > highest_job
     for job, before_files in files.items():  # dead job directories left as they were
@@ -95,8 +95,8 @@ def test_sweep_stopped_in_its_first_trial_relaunches_it(sweep_dir: Path, monkeyp
     monkeypatch.delenv("QUAD_INTERRUPT_AT_JOB")
     multirun(sweep_dir, *args, "hydra.sweeper.resume=true")
     rows = read_rows(sweep_dir)
-    assert [(r["trial"], r["job"], r["lost_jobs"]) for r in rows] == [("1", "1", "0"),
-                                                                      ("2", "2", "")]
+    assert [(r["trial"], r["job"], r["error"]) for r in rows] == [
+        ("1", "1", "relaunched: job 0 died with the sweep"), ("2", "2", "")]
 
 
 def resume_error(sweep_dir: Path, *overrides: str) -> str:

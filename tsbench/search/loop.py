@@ -201,6 +201,9 @@ class Loop:
         mark = self.record.pruned(job) if outcome.ok and self.s.pruner.on else None
         if outcome.ok and self.s.pruner.on and mark is None:
             self._warn_if_silent(running.launch.trial)
+        notes = [mark.reason if mark else outcome.error]
+        if running.launch.lost_jobs:
+            notes.append(relaunch_note(running.launch.lost_jobs))
         return Trial(
             number=running.launch.trial,
             job=job,
@@ -208,9 +211,8 @@ class Loop:
             objective=outcome.objective,
             seconds=outcome.seconds,
             job_dir=_job_dir(result, self.sweep_dir) if result is not None else "",
-            error=mark.reason if mark else outcome.error,
+            error="; ".join(n for n in notes if n),
             pruned_at_epoch=mark.epoch if mark else None,
-            lost_jobs=running.launch.lost_jobs,
         )
 
     def _warn_if_silent(self, number: int) -> None:
@@ -247,6 +249,12 @@ class Loop:
 
     def _best(self) -> Trial | None:
         return report.best_trial(self.trials, self.s.direction == "maximize")
+
+
+def relaunch_note(lost_jobs: Sequence[int]) -> str:
+    """The mark in trials.csv of a trial launched again after its sweep died."""
+    jobs = ", ".join(map(str, lost_jobs))
+    return f"relaunched: job{'s' if len(lost_jobs) > 1 else ''} {jobs} died with the sweep"
 
 
 def write_record(

@@ -68,19 +68,23 @@ class PrunerSettings:
             epoch *= self.eta
         return rungs
 
+    def judges(self, epoch: int, max_epochs: int | None) -> bool:
+        """Whether the rule may stop a trial at ``epoch`` (only then is the rung read)."""
+        top = self.max_epochs if self.max_epochs is not None else max_epochs
+        if not self.on or epoch < self.min_epochs or (top is not None and epoch >= top):
+            return False
+        return self.kind != "asha" or _is_rung(epoch, self.min_epochs, self.eta)
+
     def judge(
         self, epoch: int, value: float, others: Sequence[float], max_epochs: int | None
     ) -> tuple[float, str] | None:
         """``(cut-off, reason)`` when a trial at ``epoch`` with ``value`` must stop, given
         the other trials' values at that epoch; None when it goes on."""
-        top = self.max_epochs if self.max_epochs is not None else max_epochs
-        if not self.on or epoch < self.min_epochs or (top is not None and epoch >= top):
+        if not self.judges(epoch, max_epochs):
             return None
         value = _worst_if_not_finite(value)
         others = [_worst_if_not_finite(v) for v in others]
         if self.kind == "asha":
-            if not _is_rung(epoch, self.min_epochs, self.eta):
-                return None
             values = sorted([*others, value])
             keep = max(1, len(values) // self.eta)
             cutoff = values[keep - 1]
@@ -161,6 +165,8 @@ class Reporter:
         # Write first, then read: of two trials reporting at once, each sees the other or
         # the other sees it, so no comparison is lost.
         self.record.report(Report(self.trial, self.job, fold, epoch, loss, best))
+        if not self.settings.judges(epoch, self.max_epochs):
+            return False
         others = self.record.rung(fold, epoch)
         others.pop(self.trial, None)
         verdict = self.settings.judge(epoch, best, list(others.values()), self.max_epochs)

@@ -12,8 +12,8 @@ Resume contract (``hydra.sweeper.resume=true``, same ``hydra.sweep.dir``):
   ended: finished, pruned or failed);
 - trials that were running when the sweep died (a launch in the record with no end and
   no row) are launched again, once each, into new job directories, before any new point;
-  the dead job's directory is left as it is, its launch is marked ``lost`` and the
-  relaunched trial's row names it in ``lost_jobs``;
+  the dead job's directory is left as it is, its launch is marked ``lost`` in the launch
+  log and the relaunched trial's row says ``relaunched: job <n> died with the sweep``;
 - job numbers continue after the highest recorded, logged or existing job directory, so
   nothing is overwritten;
 - the per-epoch reports stay in the record, so a resumed sweep prunes against the rungs
@@ -257,8 +257,6 @@ def _lost(record: Record, trials: list[Trial], space: SearchSpace) -> list[Relau
 def _next_job(sweep_dir: Path, trials: Sequence[Trial], record: Record) -> int:
     """One past the highest recorded or logged job number and numbered directory."""
     numbers = [t.job for t in trials] + [launch.job for launch in record.launches()]
-    for t in trials:
-        numbers += list(t.lost_jobs)
     if sweep_dir.is_dir():
         numbers += [int(p.name) for p in sweep_dir.iterdir() if p.is_dir() and p.name.isdigit()]
     return max(numbers, default=-1) + 1

@@ -1,12 +1,12 @@
 """The record of a sweep: one :class:`Trial` per ended trial, kept in trials.csv.
 
 Columns: ``trial, job, status, objective, seconds``, then ``pruned_at_epoch`` when the sweep
-prunes, one column per searched parameter, ``job_dir, error``, and ``lost_jobs`` once a
-trial had to be launched again (its earlier jobs died with the sweep; their directories
-are left as they were). ``status`` is ``ok`` (ran its full budget), ``pruned`` (stopped by
-the pruning rule; ``objective`` is its best value up to ``pruned_at_epoch`` and ``error``
-says why) or ``failed``. Trials still running are not in trials.csv but in the launch log
-(:mod:`tsbench.search.record`).
+prunes, one column per searched parameter, and ``job_dir, error``. ``status`` is ``ok``
+(ran its full budget), ``pruned`` (stopped by the pruning rule; ``objective`` is its best
+value up to ``pruned_at_epoch``) or ``failed``. ``error`` says why a trial failed or was
+pruned, and ends with ``relaunched: job 3 died with the sweep`` when the trial had to be
+launched again after its sweep died (the dead job's directory is left as it was). Trials
+still running are not in trials.csv but in the launch log (:mod:`tsbench.search.record`).
 """
 
 from __future__ import annotations
@@ -30,9 +30,8 @@ STATUSES = (OK, FAILED, PRUNED)
 HEAD = ["trial", "job", "status", "objective", "seconds"]
 PRUNED_AT = "pruned_at_epoch"
 TAIL = ["job_dir", "error"]
-LOST = "lost_jobs"
 #: Every column that is not a searched parameter.
-RECORD_COLUMNS = (*HEAD, PRUNED_AT, *TAIL, LOST)
+RECORD_COLUMNS = (*HEAD, PRUNED_AT, *TAIL)
 
 
 @dataclass(frozen=True)
@@ -45,9 +44,8 @@ class Trial:
     objective: float | None
     seconds: float | None
     job_dir: str
-    error: str = ""  # why it failed, or why it was pruned
+    error: str = ""  # why it failed or was pruned; whether it was launched again
     pruned_at_epoch: int | None = None
-    lost_jobs: tuple[int, ...] = ()  # earlier launches that died with the sweep
     in_space: bool = True  # False: recorded outside a space changed by resume=force
 
     @property
@@ -66,13 +64,10 @@ def write_trials(
     path: Path, trials: Sequence[Trial], space: SearchSpace, pruning: bool = False
 ) -> None:
     """Write all trials to ``path`` atomically, one column per parameter."""
-    lost = any(t.lost_jobs for t in trials)
 
     def write(handle: IO[str]) -> None:
         writer = csv.writer(handle)
-        writer.writerow(
-            HEAD + [PRUNED_AT] * pruning + space.names + TAIL + [LOST] * lost
-        )
+        writer.writerow(HEAD + [PRUNED_AT] * pruning + space.names + TAIL)
         for t in sorted(trials, key=lambda t: (t.number, t.job)):
             epoch = "" if t.pruned_at_epoch is None else str(t.pruned_at_epoch)
             writer.writerow(
@@ -86,7 +81,6 @@ def write_trials(
                     *[str(v) for v in t.point],
                     t.job_dir,
                     t.error,
-                    *[" ".join(map(str, t.lost_jobs))] * lost,
                 ]
             )
 
@@ -185,9 +179,6 @@ def _trial(
     if objective is not None and not math.isfinite(objective):
         raise ConfigError(setting, f"{where}: status {status} with objective {objective}")
     epoch = _number(row, PRUNED_AT, where, setting, int) if status == PRUNED else None
-    lost = row.get(LOST, "").split()
-    if not all(j.isdigit() for j in lost):
-        raise ConfigError(setting, f"{where}: {LOST} holds {row[LOST]!r}, not job numbers")
     return Trial(
         number=number,
         job=_number(row, "job", where, setting, int) if row.get("job") else -1,
@@ -197,7 +188,6 @@ def _trial(
         job_dir=row.get("job_dir", ""),
         error=row.get("error", ""),
         pruned_at_epoch=epoch,
-        lost_jobs=tuple(int(j) for j in lost),
         in_space=in_space,
     )
 
