@@ -220,8 +220,9 @@ class Loop:
             return
         self.warned_silent = True
         log.warning(
-            "pruner.kind=%s, but trial %d reported no epoch to %s: tsbench's training "
-            "reports every epoch; another task must call tsbench.search.pruning.Reporter",
+            "pruner.kind=%s, but trial %d reported no epoch to %s, so nothing prunes it: "
+            "tsbench reports every trained epoch (models without training report none); "
+            "another task must use tsbench.search.pruning.Reporter",
             self.s.pruner.kind, number, self.record.directory,
         )
 
