@@ -33,12 +33,14 @@ pruned sweep on the joblib launcher with 2 jobs, batch
 mode vs refill-at-once, on the same proposals (random mode with a Latin hypercube: the
 k-th point does not depend on results, and both schedules ask in the same order).
 
-    python benchmarks/pruning.py                           # everything: ~80 min on 2 cores
+    python benchmarks/pruning.py                           # everything: ~90 min on 2 cores
     python benchmarks/pruning.py --methods gp gp_asha --states 0 --out outputs/pruning
     python benchmarks/pruning.py --tables occupancy         # only table 2
     python benchmarks/pruning.py --tiny                     # end-to-end check, a few minutes
 
-Results are kept in ``--out`` (one folder per method and state) and reused, so the
+The 90 minutes are an estimate (not measured): 8 B epochs per random state at about 7 s
+an epoch (the calibration's 769 s for 108 epochs), plus the occupancy sweeps. Results are
+kept in ``--out`` (one folder per method and state) and reused, so the
 benchmark can run in pieces; the tables summarize whatever is there for the requested
 methods and states.
 """
