@@ -36,12 +36,12 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 
 from tsbench.search.constraints import build_constraints
 from tsbench.search.faults import Teller
+from tsbench.search.loop import write_record
 from tsbench.search.optimizer import make_optimizer
 from tsbench.search.plots import write_plots
 from tsbench.search.proposer import Proposer
 from tsbench.search.settings import ACQ_FUNCS, ESTIMATORS, SweepSettings
 from tsbench.search.space import SearchSpace, parse_space, plain
-from tsbench.search.sweep import write_record
 from tsbench.search.trials import Trial
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -89,7 +89,7 @@ def step_costs(estimator: str, acq_func: str, k: int, repeats: int, out: Path) -
         proposer.mark_seen(point)
         teller.tell(trials[-1:])
         t2 = time.perf_counter()
-        write_record(out, space, trials, 1.0)
+        write_record(out, space, trials, maximize=False)
         t3 = time.perf_counter()
         write_plots(out, trials, optimizer, 1.0)
         t4 = time.perf_counter()

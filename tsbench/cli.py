@@ -33,6 +33,8 @@ def parallel_jobs() -> int:
 def summary(run_dir: Path, metrics: dict) -> str:
     keys = [k for k in ("test_mse", "test_mae", "val_mse", "cv_val_mse_mean") if k in metrics]
     figures = "  ".join(f"{k}={metrics[k]:.4f}" for k in keys)
+    if metrics.get("pruned"):  # stopped by a pruning sweep (tsbench.training.pruning)
+        figures = f"pruned  objective={metrics['objective']:.4f}"
     epochs = f"epochs={metrics['epochs']}"
     if "cv_folds" in metrics:  # cross-validation: every fold's training (and the refit's)
         refit = " + refit" if "refit_epochs" in metrics else ""

@@ -126,3 +126,21 @@ def test_plain_objective_is_told_as_is() -> None:
     recorder = _Recorder()
     Teller(recorder, sign=-1.0).tell([_trial(1, 0.5)])
     assert recorder.told == [([[1]], [-0.5])]
+
+
+def _pruned(number: int, objective: float, epoch: int):
+    from tsbench.search.trials import Trial
+
+    return Trial(number, number, [number], objective, 1.0, str(number), "asha", epoch)
+
+
+def test_pruned_trials_are_told_no_better_than_the_best_full_budget_trial() -> None:
+    recorder = _Recorder()
+    teller = Teller(recorder, sign=1.0, log_objective=True)
+    teller.tell([_pruned(1, 0.3, 2)])  # nothing finished yet: its own value
+    teller.tell([_trial(2, 0.5), _pruned(3, 0.9, 2), _pruned(4, 0.4, 6), _trial(5, None)])
+    (xs1, ys1), (xs2, ys2) = recorder.told
+    assert ys1 == pytest.approx([math.log(0.3)])
+    assert xs2 == [[2], [3], [4], [5]]  # full-budget trials first, then pruned, then failed
+    assert ys2[:3] == pytest.approx([math.log(0.5), math.log(0.9), math.log(0.5)])
+    assert ys2[3] > math.log(0.9)  # a failure is penalized beyond every pruned value

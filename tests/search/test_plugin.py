@@ -22,6 +22,7 @@ def test_discovered_and_registered() -> None:
     node = ConfigStore.instance().load("hydra/sweeper/skopt.yaml").node
     assert node._target_ == "hydra_plugins.tsbench_skopt_sweeper.skopt_sweeper.SkoptSweeper"
     assert node.acq_func == SweepSettings().acq_func == "EI"
+    assert (node.pruner.kind, node.pruner.eta, node.schedule) == ("none", 3, "auto")
     assert issubclass(SkoptSweeperConf, SweepSettings)
 
 

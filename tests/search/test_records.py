@@ -37,6 +37,54 @@ def test_trials_round_trip(tmp_path: Path) -> None:
     assert not list(tmp_path.glob(".trials*"))  # no temporary file left behind
 
 
+def test_pruned_trials_round_trip(tmp_path: Path) -> None:
+    path = tmp_path / "trials.csv"
+    trials = [
+        TRIALS[0],
+        Trial(2, 4, [1e-05, "b c", 3], 0.9, 0.5, "4", "asha rung 3: ...", 3),
+        Trial(3, 5, [0.0001, "a", 2], None, 0.1, "5", "ValueError: x"),
+    ]
+    write_trials(path, trials, SPACE, pruning=True)
+    lines = path.read_text().splitlines()
+    assert lines[0] == (
+        "trial,job,status,objective,seconds,pruned_at_epoch,optim.lr,kind,n,job_dir,error"
+    )
+    assert lines[2].startswith("2,4,pruned,0.9,0.5,3,")
+    assert read_trials(path, SPACE, strict=True) == trials
+    assert [t.status for t in trials] == ["ok", "pruned", "failed"]
+
+
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        (lambda text: b"\x00\x9f\x92\x96" * 50, "not a readable CSV file"),
+        (lambda text: text.replace("0.25", "abc").encode(), "column 'objective' holds 'abc'"),
+        (lambda text: text.replace("\n3,3,ok", "\n3,three,ok").encode(),
+         "column 'job' holds 'three'"),
+        (lambda text: text[: text.rindex("a,2")].encode(), "line 4 has 7 fields where"),
+        (lambda text: (text + text.splitlines()[1].replace("0.5", "0.7") + "\n").encode(),
+         "records trial 1 (job 0) again, differently from line 2"),
+    ],
+)
+def test_damaged_record_is_one_clear_error(tmp_path: Path, damage, message: str) -> None:
+    path = tmp_path / "trials.csv"
+    write_trials(path, TRIALS, SPACE)
+    path.write_bytes(damage(path.read_text()))
+    with pytest.raises(ConfigError, match="hydra.sweeper.resume") as caught:
+        read_trials(path, SPACE, strict=True)
+    assert message in str(caught.value) and "outside" not in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_repeated_row_counts_once(tmp_path: Path, caplog) -> None:
+    path = tmp_path / "trials.csv"
+    write_trials(path, TRIALS, SPACE)
+    text = path.read_text()
+    path.write_text(text + text.splitlines()[2] + "\n")
+    assert read_trials(path, SPACE, strict=True) == TRIALS
+    assert "line 5 repeats line 3; counted once" in caplog.text
+
+
 def test_resume_refuses_a_changed_space_warm_start_skips(tmp_path: Path) -> None:
     path = tmp_path / "trials.csv"
     write_trials(path, TRIALS, SPACE)

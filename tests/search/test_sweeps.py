@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
 from pathlib import Path
 
@@ -102,6 +103,24 @@ def test_sweep_that_keeps_failing_aborts(sweep_dir: Path, capsys) -> None:
     assert isinstance(user_error(caught), SweepAbortedError)
     assert "max_failure_rate: 3 of 3 trials failed" in capsys.readouterr().err
     assert [r["status"] for r in read_rows(sweep_dir)] == ["failed"] * 3
+
+
+def test_sweep_whose_last_trial_fails_ends_normally(sweep_dir: Path, caplog) -> None:
+    """Nothing is left to save by aborting: exit 0 and a summary naming the failure."""
+    caplog.set_level(logging.INFO, logger="tsbench.search")
+    multirun(
+        sweep_dir, *SPACE, "hydra.sweeper.n_trials=4", "hydra.sweeper.n_initial_points=1",
+        "hydra.sweeper.max_failure_rate=0.2", "fail_job=3",
+    )  # fmt: skip
+    rows = read_rows(sweep_dir)
+    assert [r["status"] for r in rows] == ["ok", "ok", "ok", "failed"]
+    best = min(rows[:3], key=lambda r: float(r["objective"]))
+    summary = [r.message for r in caplog.records if r.message.startswith("sweep done")]
+    assert summary == [
+        "sweep done: 4 trials, 3 ran their full budget, 0 pruned, 1 failed (trials 4 (job 3): "
+        f"see their logs); best {float(best['objective']):.6g} (trial {best['trial']})"
+    ]
+    assert "resume" not in caplog.text
 
 
 def test_interrupted_sweep_resumes_to_exactly_n_trials(sweep_dir: Path, monkeypatch) -> None:

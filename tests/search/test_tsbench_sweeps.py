@@ -66,11 +66,15 @@ def test_bayes_preset_records_reproduces_and_respects_constraints(tmp_path: Path
 
 def test_failing_trials_are_marked_and_the_sweep_completes(tmp_path: Path) -> None:
     sweep = tmp_path / "sweep"
-    run_tsbench(
+    proc = run_tsbench(
         [*BASELINES, "hydra.sweeper.n_trials=4", "hydra.sweeper.n_initial_points=2"],
         sweep,
         multirun=True,
     )
+    output = proc.stdout + proc.stderr
+    assert "Traceback" not in output and "Error executing job" not in output
+    bad = [line for line in output.splitlines() if "failed:" in line]
+    assert len(bad) == 1 and "model.period" in bad[0]  # one line for the bad job
     by_point = {(r["seq_len"], r["model"]): r for r in rows(sweep)}
     assert len(by_point) == 4  # the whole space, each point once
     failed = by_point["12", "seasonal_naive"]

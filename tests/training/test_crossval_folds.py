@@ -52,7 +52,7 @@ def _cross_validate(cfg: Any, series: Any, tmp_path: Path, monkeypatch: pytest.M
     """cross_validate with training replaced by building the fold's real ForecastData."""
     seen: list = []
 
-    def fake_fit(cfg, series, ranges, out_dir, logger=False, max_epochs=None):
+    def fake_fit(cfg, series, ranges, out_dir, logger=False, max_epochs=None, pruning=None):
         data = make_data(cfg, series, ranges, with_marks=False)
         seen.append((ranges, data, max_epochs))
         fold = {"val_mse": 1.0 + len(seen), "val_mae": 0.5, "best_epoch": len(seen) + 1,

@@ -1,10 +1,14 @@
 """Bayesian and random search with scikit-optimize, run as a Hydra sweeper.
 
 The Hydra plugin in ``hydra_plugins/tsbench_skopt_sweeper`` is a thin shim around
-:class:`tsbench.search.sweep.SkoptSweep` (the ask -> launch -> tell loop). The other
-modules each do one job: ``settings`` (``hydra.sweeper.*``), ``space`` (override
-grammar -> skopt dimensions), ``constraints``, ``validate`` (checks before any trial),
-``optimizer`` and ``gbrt`` (skopt set-up), ``proposer`` (feasible, new points only),
-``faults`` (failed trials, penalty, failure rate), ``timing``, ``trials``
-(trials.csv), ``report`` (best.yaml, log line), ``plots`` and ``files`` (atomic writes).
+:class:`tsbench.search.sweep.SkoptSweep` (checks, resume). The other modules each do
+one job: ``loop`` (propose -> launch -> record each ended trial), ``slots`` (refill at
+once through one-job launcher calls), ``settings`` (``hydra.sweeper.*``), ``space``
+(override grammar -> skopt dimensions), ``constraints``, ``validate`` (checks before any
+trial), ``definition`` (search.yaml, checked on resume), ``optimizer`` and ``gbrt`` (skopt
+set-up), ``proposer`` (feasible, new points; pending ones lied about), ``faults`` (failed
+and pruned trials told to the surrogate, failure rate), ``timing``, ``trials``
+(trials.csv), ``record`` (launch log, per-epoch reports), ``pruning`` (ASHA and median
+rules, the trial's reporter; no torch, so training imports it), ``report`` (best.yaml,
+log lines) and ``plots``.
 """

@@ -15,10 +15,23 @@ worst real result marks the region as bad without the huge constant (1e6) that w
 flatten a GP's fit elsewhere. Failures that happen before any
 trial has finished are told once the first finite value exists.
 
-The sweep aborts when ``failed > max_failure_rate * max(launched, n_initial_points)``:
-``0`` stops at the first failure, ``1`` never stops, and the first
-``n_initial_points`` trials act as a grace window so that early bad luck in a small
-batch does not end a long sweep.
+Pruned trials (see :mod:`tsbench.search.pruning`) are told their best objective up to the
+epoch where they were stopped, but never a value better than the best trial that ran its
+full budget. For a minimized validation loss with the best epoch's weights kept, a
+trial's best value so far can only fall with more epochs, so the told value is never
+better than what the trial would have reached with its full budget: the surrogate does
+not mistake an early-epoch loss for a full-budget one, and pruned points rank below the
+trials that were promoted past them. Values stay graded (a hopeless learning rate is told
+a worse value than a near miss), which a constant penalty would erase. The floor at the
+best full-budget value keeps the incumbent a full-budget trial also where the per-epoch
+value is not the objective itself (with ``cv=tscv`` a trial is judged on one fold's loss,
+while its objective is the mean over folds).
+
+The sweep aborts when ``failed > max_failure_rate * max(ended, n_initial_points)`` and
+trials are still to be launched: ``0`` stops at the first failure, ``1`` never stops,
+and the first ``n_initial_points`` trials act as a grace window so that early bad luck
+in a small batch does not end a long sweep. A sweep whose last trials failed has nothing
+left to save by stopping: it ends normally and its summary names the failures.
 """
 
 from __future__ import annotations
@@ -63,15 +76,21 @@ class Outcome:
 def outcome_of(job: JobReturn, label: str) -> Outcome:
     """Read a job's result without letting a failed job abort the sweep.
 
-    ``label`` names the trial in the logged traceback (Hydra logs none itself).
+    ``label`` names the trial in the logged error: one line for a user error (a
+    :class:`TsbenchError` says all in one line), the traceback for anything else.
     """
     if job.status != JobStatus.COMPLETED:
-        try:
-            job.return_value  # noqa: B018 - re-raises the job's exception
-        except Exception as error:  # a trial may fail in any way
-            log.error("%s failed:\n%s", label, "".join(traceback.format_exception(error)).rstrip())
-            return Outcome(None, getattr(error, SECONDS_ATTR, None), _one_line(error))
-        return Outcome(None, None, f"job ended with status {job.status.name}")
+        # The job's exception, read without Hydra's return_value property, which would
+        # print a second line per failed job to stderr before raising it.
+        error = getattr(job, "_return_value", None)
+        if not isinstance(error, BaseException):
+            return Outcome(None, None, f"job ended with status {job.status.name}")
+        if isinstance(error, TsbenchError):
+            log.error("%s failed: %s", label, error)
+        else:
+            trace = "".join(traceback.format_exception(error)).rstrip()
+            log.error("%s failed:\n%s", label, trace)
+        return Outcome(None, getattr(error, SECONDS_ATTR, None), _one_line(error))
     returned = job.return_value
     seconds = returned.seconds if isinstance(returned, TimedValue) else None
     value = returned.value if isinstance(returned, TimedValue) else returned
@@ -81,6 +100,12 @@ def outcome_of(job: JobReturn, label: str) -> Outcome:
         log.error("%s failed: %s", label, message)
         return Outcome(None, seconds, message)
     return Outcome(number, seconds)
+
+
+def launch_failure(error: BaseException, label: str) -> Outcome:
+    """A job that the launcher itself could not run (e.g. its worker process was killed)."""
+    log.error("%s failed in the launcher: %s", label, _one_line(error))
+    return Outcome(None, None, f"launcher: {_one_line(error)}")
 
 
 def penalty(finite: Sequence[float]) -> float:
@@ -105,25 +130,32 @@ def check_failure_rate(
 
 
 class Teller:
-    """Tells the optimizer finished trials, with the penalty rule for failed ones."""
+    """Tells the optimizer ended trials: the penalty rule for failed ones, the floor rule
+    for pruned ones (see the module docstring)."""
 
     def __init__(self, optimizer: Any, sign: float, log_objective: bool = False) -> None:
         self.optimizer = optimizer
         self.sign = sign
         self.log_objective = log_objective
-        self.finite: list[float] = []
+        self.finite: list[float] = []  # every finite value told, pruned ones included
+        self.full: list[float] = []  # values of trials that ran their full budget
         self.pending: list[list[Any]] = []  # failed points waiting for a finite value
 
     def tell(self, trials: Sequence[Trial]) -> None:
         xs: list[list[Any]] = []
         ys: list[float] = []
-        for t in trials:
+        kept = [t for t in trials if t.in_space]
+        for t in [t for t in kept if t.ok]:
+            xs.append(t.point)
+            ys.append(self._surrogate_value(t.objective))  # type: ignore[arg-type]
+            self.full.append(ys[-1])
+        for t in [t for t in kept if not t.ok]:
             if t.objective is None:
                 self.pending.append(t.point)
                 continue
             xs.append(t.point)
-            ys.append(self._surrogate_value(t.objective))
-            self.finite.append(ys[-1])
+            ys.append(max(self._surrogate_value(t.objective), min(self.full, default=-math.inf)))
+        self.finite += ys
         if self.finite and self.pending:
             xs += self.pending
             ys += [penalty(self.finite)] * len(self.pending)

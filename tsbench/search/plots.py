@@ -1,7 +1,8 @@
 """convergence.png, objective.png and evaluations.png from ``skopt.plots``.
 
 The plots show the minimized quantity (the negated objective when
-``direction=maximize``) over the finished trials; failed trials are left out.
+``direction=maximize``) over the trials that ran their full budget; failed and pruned
+trials are left out (a pruned trial's value is an early epoch's).
 ``objective.png`` (partial dependence of the surrogate) needs a fitted surrogate, so it
 appears once the initial points are done, and never in ``mode=random``;
 ``evaluations.png`` needs two or more dimensions (skopt 0.10.2 fails on one). The
@@ -40,8 +41,8 @@ OBJECTIVE_GRID = {"n_points": 10, "n_samples": 100}
 def write_plots(
     directory: Path, trials: Sequence[Trial], optimizer: Optimizer, sign: float
 ) -> None:
-    """Redraw the three plots for the finished trials (``sign`` = -1 when maximizing)."""
-    finished = [t for t in trials if t.objective is not None]
+    """Redraw the three plots for the full-budget trials (``sign`` = -1 when maximizing)."""
+    finished = [t for t in trials if t.ok and t.in_space]
     if not finished:
         return
     result = create_result(

@@ -8,6 +8,12 @@ already in the batch is replaced by a random feasible point that is none of thes
 When a finite space has no such point left, the batch comes back short (possibly
 empty) and the sweep ends early.
 
+Points still running are *pending*: the optimizer is asked on a copy that was told each
+pending point with the constant-liar value (the lowest value seen so far, skopt's
+``cl_min``), exactly as skopt proposes the rest of a batch; without pending points the
+optimizer is asked directly, so a sweep without parallel trials proposes what it always
+did.
+
 The surrogate's linear algebra runs on one BLAS thread: its matrices are small (one
 row per trial), and several threads on a busy 2-core machine made a GP refit at 100
 trials about 4x slower.
@@ -54,14 +60,16 @@ class Proposer:
     def mark_seen(self, point: Sequence[Any]) -> None:
         self.seen.add(point_key(point))
 
-    def ask(self, n_points: int) -> list[list[Scalar]]:
-        """Up to ``n_points`` points (constant liar when more than one)."""
+    def ask(self, n_points: int, pending: Sequence[Sequence[Any]] = ()) -> list[list[Scalar]]:
+        """Up to ``n_points`` points (constant liar for ``pending`` points and when more
+        than one is asked); ``pending`` points must already be marked seen."""
         with warnings.catch_warnings(), threadpool_limits(limits=1):
             warnings.filterwarnings("ignore", message="The objective has been evaluated")
+            optimizer = self._lied_to(pending) if pending else self.optimizer
             if n_points == 1:
-                proposed = [self.optimizer.ask()]
+                proposed = [optimizer.ask()]
             else:
-                proposed = self.optimizer.ask(n_points=n_points, strategy="cl_min")
+                proposed = optimizer.ask(n_points=n_points, strategy="cl_min")
         batch: list[list[Scalar]] = []
         for raw in proposed:
             point: list[Scalar] | None = [plain(v) for v in raw]
@@ -71,6 +79,14 @@ class Proposer:
                     break
             batch.append(point)
         return batch
+
+    def _lied_to(self, pending: Sequence[Sequence[Any]]) -> Optimizer:
+        """A copy of the optimizer told ``pending`` with the constant-liar value."""
+        seed = self.optimizer.rng.randint(0, np.iinfo(np.int32).max)
+        copy = self.optimizer.copy(random_state=seed)
+        lie = float(np.min(copy.yi)) if copy.yi else 0.0
+        copy.tell([list(p) for p in pending], [lie] * len(pending))
+        return copy
 
     def _admissible(self, point: list[Scalar], batch: list[list[Scalar]]) -> bool:
         key = point_key(point)

@@ -1,4 +1,5 @@
-"""best.yaml, the command that reproduces the best trial, and the per-trial log line."""
+"""best.yaml, the command that reproduces the best trial, the per-trial log line and the
+sweep's closing summary. Only trials that ran their full budget are candidates for best."""
 
 from __future__ import annotations
 
@@ -12,12 +13,12 @@ import yaml
 
 from tsbench.atomic import write_with
 from tsbench.search.space import SearchSpace
-from tsbench.search.trials import Trial
+from tsbench.search.trials import FAILED, PRUNED, Trial
 
 
 def best_trial(trials: Sequence[Trial], maximize: bool) -> Trial | None:
-    """The finished trial with the best objective (the earliest on ties)."""
-    finished = [t for t in trials if t.objective is not None]
+    """The full-budget trial with the best objective (the earliest on ties)."""
+    finished = [t for t in trials if t.ok and t.in_space]
     if not finished:
         return None
     sign = -1.0 if maximize else 1.0
@@ -60,7 +61,8 @@ def write_best(
         "overrides": space.overrides(best.point),
         "command": reproduce_command(space, best),
         "trials_finished": sum(t.ok for t in trials),
-        "trials_failed": sum(not t.ok for t in trials),
+        "trials_pruned": sum(t.status == PRUNED for t in trials),
+        "trials_failed": sum(t.status == FAILED for t in trials),
     }
 
     def write(handle: IO[str]) -> None:
@@ -71,7 +73,24 @@ def write_best(
 
 
 def trial_line(trial: Trial, n_trials: int, best: Trial | None, elapsed: float) -> str:
-    """``trial i/N value=... best=... elapsed=...`` for one finished trial."""
-    value = f"{trial.objective:.6g}" if trial.ok else f"failed ({trial.error})"
+    """``trial i/N value=... best=... elapsed=...`` for one ended trial."""
+    if trial.status == PRUNED:
+        value = f"{trial.objective:.6g} pruned at epoch {trial.pruned_at_epoch}"
+    else:
+        value = f"{trial.objective:.6g}" if trial.ok else f"failed ({trial.error})"
     best_text = "none" if best is None else f"{best.objective:.6g}"
     return f"trial {trial.number}/{n_trials} value={value} best={best_text} elapsed={elapsed:.1f}s"
+
+
+def summary(trials: Sequence[Trial], best: Trial | None) -> str:
+    """The closing line: how many trials finished, were pruned or failed, and the best."""
+    ok = sum(t.ok for t in trials)
+    pruned = sum(t.status == PRUNED for t in trials)
+    failed = [t for t in trials if t.status == FAILED]
+    line = f"sweep done: {len(trials)} trials, {ok} ran their full budget, {pruned} pruned"
+    line += f", {len(failed)} failed"
+    if failed:
+        jobs = ", ".join(f"{t.number} (job {t.job_dir or t.job})" for t in failed[:10])
+        line += f" (trials {jobs}{', ...' if len(failed) > 10 else ''}: see their logs)"
+    best_text = "none" if best is None else f"{best.objective:.6g} (trial {best.number})"
+    return f"{line}; best {best_text}"

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from tsbench.errors import ConfigError
+from tsbench.search.pruning import KINDS, PrunerSettings
 
 ESTIMATORS = ("GP", "RF", "ET", "GBRT")
 ACQ_FUNCS = ("gp_hedge", "EI", "PI", "LCB")
@@ -13,6 +15,7 @@ ACQ_OPTIMIZERS = ("sampling", "lbfgs", "auto")
 POINT_GENERATORS = ("random", "lhs", "sobol", "halton", "hammersly", "grid")
 DIRECTIONS = ("minimize", "maximize")
 MODES = ("bayes", "random")
+SCHEDULES = ("auto", "refill", "batch")
 
 #: Most initial points used when ``n_initial_points`` is left unset.
 MAX_AUTO_INITIAL_POINTS = 10
@@ -30,7 +33,7 @@ class SweepSettings:
     a few seconds or more they are redrawn after every batch).
     """
 
-    # Total number of trials, counting failed ones and those of a resumed sweep.
+    # Total number of trials that end (finished, pruned or failed), a resumed sweep's included.
     n_trials: int = 20
     # Points drawn by initial_point_generator before the surrogate is used;
     # null = min(10, n_trials // 2), at least 1.
@@ -43,8 +46,12 @@ class SweepSettings:
     acq_func: str = "EI"
     # How the acquisition function is maximized: sampling | lbfgs (GP only) | auto.
     acq_optimizer: str = "sampling"
-    # Points per batch, proposed with the constant-liar strategy, launched together.
+    # Trials running at once: points proposed with the constant-liar strategy, the running
+    # ones counted as pending.
     n_jobs: int = 1
+    # refill (start the next trial as soon as one ends; joblib, submitit) | batch (launch
+    # n_jobs points together, wait for all) | auto (refill where the launcher allows it).
+    schedule: str = "auto"
     # Seed of the optimizer; null = a different sequence each run.
     random_state: int | None = None
     # minimize | maximize the value returned by the task.
@@ -57,8 +64,9 @@ class SweepSettings:
     constraints: list[str] = field(default_factory=list)
     # Abort when failed trials exceed this share of max(launched, n_initial_points).
     max_failure_rate: float = 0.5
-    # Continue the sweep recorded in hydra.sweep.dir/trials.csv.
-    resume: bool = False
+    # true: continue the sweep recorded in hydra.sweep.dir (same space, constraints, pruner
+    # and fixed overrides); force: continue it even where those differ.
+    resume: Any = False
     # A trials.csv of an earlier sweep whose points seed the optimizer.
     warm_start: str | None = None
     # Largest share of the sweep's time spent redrawing the plots (1.0 = after every batch).
@@ -66,6 +74,12 @@ class SweepSettings:
     # Tell the surrogate log(objective) (minimize only; needs positive objectives, as losses
     # are): one diverged trial at 200 next to losses near 0.8 no longer flattens the GP.
     log_objective: bool = True
+    # Stop bad trials early from inside training (see tsbench.search.pruning).
+    pruner: PrunerSettings = field(default_factory=PrunerSettings)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.pruner, dict):  # from the Hydra plugin's plain container
+            self.pruner = PrunerSettings(**self.pruner)
 
     @property
     def initial_points(self) -> int:
@@ -83,6 +97,10 @@ def check_settings(s: SweepSettings) -> None:
     _one_of("initial_point_generator", s.initial_point_generator, POINT_GENERATORS)
     _one_of("direction", s.direction, DIRECTIONS)
     _one_of("mode", s.mode, MODES)
+    _one_of("schedule", s.schedule, SCHEDULES)
+    if not (isinstance(s.resume, bool) or s.resume == "force"):
+        raise _error("resume", f"unknown value {s.resume!r}", "use true, false or force")
+    _check_pruner(s)
     if s.n_trials < 1:
         raise _error("n_trials", f"must be >= 1, got {s.n_trials}")
     if s.n_jobs < 1:
@@ -111,6 +129,29 @@ def check_settings(s: SweepSettings) -> None:
             raise _error(name, f"must be in [0, 1], got {getattr(s, name)}")
     if s.warm_start and not Path(s.warm_start).is_file():
         raise _error("warm_start", f"no such file: {s.warm_start}", "give a trials.csv path")
+
+
+def _check_pruner(s: SweepSettings) -> None:
+    p = s.pruner
+    _one_of("pruner.kind", p.kind, KINDS)
+    if not p.on:
+        return
+    if p.min_epochs < 1:
+        raise _error("pruner.min_epochs", f"must be >= 1, got {p.min_epochs}")
+    if p.eta < 2:
+        raise _error("pruner.eta", f"must be >= 2, got {p.eta}")
+    if p.max_epochs is not None and p.max_epochs <= p.min_epochs:
+        raise _error(
+            "pruner.max_epochs",
+            f"{p.max_epochs} leaves no epoch to judge after min_epochs={p.min_epochs}",
+            "raise max_epochs or lower min_epochs",
+        )
+    if s.direction != "minimize":
+        raise _error(
+            "pruner.kind",
+            "pruning compares validation losses, which are minimized",
+            "use direction=minimize, or pruner.kind=none",
+        )
 
 
 def _one_of(name: str, value: str, allowed: tuple[str, ...]) -> None:

@@ -91,12 +91,30 @@ class SearchSpace:
         ]
         return fixed + chosen
 
+    def texts(self, point: Sequence[Any]) -> dict[str, str]:
+        """A point as ``{name: text}``, written as trials.csv writes it."""
+        return {p.name: str(plain(v)) for p, v in zip(self.params, point, strict=True)}
+
     def point_from_text(self, row: Mapping[str, str]) -> list[Scalar] | None:
         """The point recorded as text in ``row`` (a trials.csv row), or None if outside."""
         try:
-            return [value_from_text(p.dimension, row[p.name]) for p in self.params]
+            return self.parse_row(row)
         except ValueError:
             return None
+
+    def parse_row(self, row: Mapping[str, str]) -> list[Scalar]:
+        """The point recorded as text in ``row``; ValueError naming the first value outside."""
+        point = []
+        for p in self.params:
+            try:
+                point.append(value_from_text(p.dimension, row[p.name]))
+            except ValueError as error:
+                raise ValueError(f"{p.name}={row[p.name]}: {error}") from None
+        return point
+
+    def describe(self) -> dict[str, str]:
+        """Each parameter's range or choices as text (for the sweep's definition)."""
+        return {p.name: describe(p.dimension) for p in self.params}
 
 
 def parse_space(
@@ -149,6 +167,16 @@ def dimension_of(override: Override) -> Dimension:
     if isinstance(sweep, ChoiceSweep):
         return _categorical(key, name, [_unquote(v) for v in sweep.list], log)
     raise ConfigError(key, f"unsupported sweep {override.get_value_string()}")
+
+
+def describe(dimension: Dimension) -> str:
+    """A dimension as text: ``choice(a, b)``, ``int interval(1, 5)``, ``log interval(...)``."""
+    if isinstance(dimension, Categorical):
+        return f"choice({', '.join(str(plain(c)) for c in dimension.categories)})"
+    kind = "int interval" if isinstance(dimension, Integer) else "interval"
+    log = "log " if dimension.prior == "log-uniform" else ""
+    low, high = (plain(b) for b in dimension.bounds)
+    return f"{log}{kind}({low}, {high})"
 
 
 def plain(value: Any) -> Scalar:

@@ -1,25 +1,31 @@
-"""The sweep loop: ask a batch -> launch it -> tell the results -> write the record.
+"""The skopt sweeper: check the search, rebuild a resumed sweep, then run the loop.
 
-Each batch holds ``n_jobs`` points, proposed together with the constant-liar strategy
-and handed to the Hydra launcher in one call, so a parallel launcher (joblib, submitit,
-ray) runs them side by side. After every batch the sweep directory gets ``trials.csv``
-and ``best.yaml``, and the plots unless redrawing them would take more than
-``plot_share`` of the sweep's time so far (they are always drawn when the sweep ends);
-every file is written atomically.
+The loop itself (schedules, recording each ended trial) is :mod:`tsbench.search.loop`.
 
-Resume (``hydra.sweeper.resume=true``, same ``hydra.sweep.dir``): the optimizer is
-rebuilt by telling it every trial recorded in trials.csv; recorded points are never
-launched again; job numbers continue after the highest recorded job and the highest
-job directory found (so nothing is overwritten); ``n_trials`` counts the recorded
-trials too. Warm start (``hydra.sweeper.warm_start=<trials.csv>``) tells the optimizer
-the trials of another sweep that lie in this search space; they are not part of this
-sweep's record.
+Resume contract (``hydra.sweeper.resume=true``, same ``hydra.sweep.dir``):
+
+- the search (space, constraints, pruner, fixed overrides, direction) must be the one in
+  ``search.yaml``; a difference stops the sweep before any trial with one message naming
+  each, and ``resume=force`` accepts it (:mod:`tsbench.search.definition`);
+- the optimizer is rebuilt by telling it every trial in trials.csv; recorded points are
+  never launched again; ``n_trials`` counts the recorded trials too (only trials that
+  ended: finished, pruned or failed);
+- trials that were running when the sweep died (a launch in the record with no end and
+  no row) are launched again, once each, into new job directories, before any new point;
+  the dead job's directory is left as it is, its launch is marked ``lost`` in the launch
+  log and the relaunched trial's row says ``relaunched: job <n> died with the sweep``;
+- job numbers continue after the highest recorded, logged or existing job directory, so
+  nothing is overwritten;
+- the per-epoch reports stay in the record, so a resumed sweep prunes against the rungs
+  its trials reached before.
+
+Warm start (``hydra.sweeper.warm_start=<trials.csv>``) tells the optimizer the trials of
+another sweep that lie in this search space; they are not part of this sweep's record.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -32,20 +38,22 @@ from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf
 
 from tsbench.errors import ConfigError
-from tsbench.search import faults, plots, report
+from tsbench.search import faults, slots
 from tsbench.search.constraints import ConstraintSet, build_constraints
+from tsbench.search.definition import check_resume, definition, write_definition
+from tsbench.search.loop import TRIALS_FILE, Loop, Plotter, Relaunch
 from tsbench.search.optimizer import make_optimizer
 from tsbench.search.proposer import Proposer
+from tsbench.search.record import RECORD_DIR, Launch, Record
 from tsbench.search.settings import SweepSettings, check_settings
 from tsbench.search.space import SearchSpace, parse_space
 from tsbench.search.timing import TimedTask
-from tsbench.search.trials import Trial, read_trials, write_trials
+from tsbench.search.trials import Trial, read_trials
 from tsbench.search.validate import check_feasible, check_keys, config_groups, fixed_lookup
 
 log = logging.getLogger(__name__)
 
-TRIALS_FILE = "trials.csv"
-BEST_FILE = "best.yaml"
+LOST = "lost"
 
 
 class SkoptSweep(Sweeper):
@@ -72,39 +80,44 @@ class SkoptSweep(Sweeper):
         assert self.config is not None
         s = self.settings
         space, constraints = self._checked_space(arguments)
+        refill = self._refills()
         sweep_dir = Path(str(self.config.hydra.sweep.dir))
-        trials = self._recorded(sweep_dir, space)
+        current = definition(space, s)
+        record = Record(sweep_dir / RECORD_DIR)
+        trials = self._recorded(sweep_dir, space, current, record)
+        relaunch = _lost(record, trials, space) if s.resume else []
         warm = read_trials(Path(s.warm_start), space, strict=False) if s.warm_start else []
         if s.warm_start:
             log.info("warm start: %d trials from %s", len(warm), s.warm_start)
         optimizer = make_optimizer(s, space.dimensions, constraints, len(warm) + len(trials))
         proposer = Proposer(optimizer, constraints, s.random_state)
         teller = faults.Teller(optimizer, self.sign, s.log_objective and self.sign > 0)
-        _learn([*warm, *trials], proposer, teller)
+        for t in [*warm, *trials]:
+            proposer.mark_seen(t.point)
+        teller.tell([*warm, *trials])
+        for r in relaunch:
+            proposer.mark_seen(r.point)
 
         sweep_dir.mkdir(parents=True, exist_ok=True)
         OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
-        self._log_start(space, sweep_dir, len(trials))
-        job = _next_job(sweep_dir, trials)
-        plotter = _Plotter(sweep_dir, optimizer, self.sign, s.plot_share)
-        launched: list[Sequence[JobReturn]] = []
-        while len(trials) < s.n_trials:
-            batch = proposer.ask(min(s.n_jobs, s.n_trials - len(trials)))
-            if not batch:
-                log.info("search space exhausted after %d trials: every point tried", len(trials))
-                break
-            results, new = self._launch(space, batch, job, len(trials), sweep_dir)
-            launched.append(results)
-            job += len(batch)
-            trials += new
-            _learn(new, proposer, teller)
-            write_record(sweep_dir, space, trials, self.sign)
-            plotter.maybe_draw(trials)
-            self._report(trials, new, plotter.elapsed())
-        if trials:
-            write_record(sweep_dir, space, trials, self.sign)
-            plotter.draw(trials)
-        return launched
+        write_definition(sweep_dir, current)
+        self._log_start(space, sweep_dir, len(trials), relaunch, refill)
+        loop = Loop(
+            settings=s,
+            space=space,
+            sweep_dir=sweep_dir,
+            record=record,
+            launcher=self.launcher,
+            validate=self.validate_batch_is_legal,
+            proposer=proposer,
+            teller=teller,
+            plotter=Plotter(sweep_dir, optimizer, self.sign, s.plot_share),
+            trials=trials,
+            relaunch=relaunch,
+            first_job=_next_job(sweep_dir, trials, record),
+            refill=refill,
+        )
+        return loop.run()
 
     def _checked_space(self, arguments: list[str]) -> tuple[SearchSpace, ConstraintSet]:
         """Parse and check the search space and constraints (all before any trial)."""
@@ -123,58 +136,65 @@ class SkoptSweep(Sweeper):
         check_feasible(constraints, space, self.settings.random_state)
         return space, constraints
 
-    def _launch(
-        self, space: SearchSpace, batch: list[list[Any]], job: int, done: int, sweep_dir: Path
-    ) -> tuple[Sequence[JobReturn], list[Trial]]:
-        """Run one batch through the launcher; its jobs are numbered from ``job``."""
-        overrides = [space.overrides(p) for p in batch]
-        self.validate_batch_is_legal(overrides)
-        results = self.launcher.launch(overrides, initial_job_idx=job)
-        trials = [
-            _trial(done + i + 1, job + i, point, result, sweep_dir)
-            for i, (point, result) in enumerate(zip(batch, results, strict=True))
-        ]
-        return results, trials
-
-    def _report(self, trials: list[Trial], new: list[Trial], elapsed: float) -> None:
-        """Log one line per new trial, then stop the sweep if too many failed."""
+    def _refills(self) -> bool:
+        """Whether trials start as soon as a slot frees (see :mod:`tsbench.search.slots`)."""
         s = self.settings
-        for t in new:
-            best = report.best_trial(trials[: t.number], s.direction == "maximize")
-            log.info(report.trial_line(t, s.n_trials, best, elapsed))
-        failed = [t for t in trials if not t.ok]
-        if failed:
-            faults.check_failure_rate(
-                len(failed), len(trials), s.max_failure_rate, s.initial_points, failed[-1].error
+        if s.schedule == "batch" or s.n_jobs == 1:
+            return False
+        if s.schedule == "auto":
+            return slots.refills(self.launcher)
+        if _basic(self.config):
+            raise ConfigError(
+                "hydra.sweeper.schedule",
+                "refill runs trials side by side, and the basic launcher runs them one by one "
+                "inside the sweep's own process",
+                "use hydra/launcher=joblib or submitit_local, or schedule=batch",
             )
+        return True
 
-    def _recorded(self, sweep_dir: Path, space: SearchSpace) -> list[Trial]:
+    def _recorded(
+        self, sweep_dir: Path, space: SearchSpace, current: dict, record: Record
+    ) -> list[Trial]:
+        """The trials of the sweep being resumed (checked against ``current``)."""
         path = sweep_dir / TRIALS_FILE
-        if not path.exists():
-            if self.settings.resume:
+        s = self.settings
+        if not path.exists() and not record.launches():
+            if s.resume:
                 log.info("resume: no %s in %s, starting a new sweep", TRIALS_FILE, sweep_dir)
             return []
-        if not self.settings.resume:
+        if not s.resume:
             raise ConfigError(
                 "hydra.sweeper.resume",
-                f"{sweep_dir} already holds a sweep ({TRIALS_FILE})",
+                f"{sweep_dir} already holds a sweep ({TRIALS_FILE} or {RECORD_DIR}/)",
                 "add hydra.sweeper.resume=true to continue it, or choose a new hydra.sweep.dir",
             )
-        trials = read_trials(path, space, strict=True)
+        check_resume(sweep_dir, current, s.resume)
+        if not path.exists():
+            return []
+        trials = read_trials(path, space, strict=True, keep_outside=s.resume == "force")
         log.info("resume: %d trials recorded in %s", len(trials), path)
+        outside = sum(not t.in_space for t in trials)
+        if outside:
+            log.warning("resume=force: %d recorded trials lie outside the new space; they stay "
+                        "in the record but are not told to the optimizer", outside)
         return trials
 
-    def _log_start(self, space: SearchSpace, sweep_dir: Path, n_recorded: int) -> None:
+    def _log_start(
+        self, space: SearchSpace, sweep_dir: Path, n_recorded: int, relaunch: list[Relaunch],
+        refill: bool,
+    ) -> None:
         s = self.settings
         model = "random" if s.mode == "random" else f"bayes {s.base_estimator}/{s.acq_func}"
+        schedule = "refill at once" if refill else "batches"
         log.info(
-            "skopt sweep (%s, %s): %d trials, %d initial (%s), %d per batch, %s in %s",
+            "skopt sweep (%s, %s): %d trials, %d initial (%s), %d at once (%s), %s in %s",
             model,
             s.direction,
             s.n_trials,
             s.initial_points,
             s.initial_point_generator,
             s.n_jobs,
+            schedule,
             f"{n_recorded} already recorded" if n_recorded else "none recorded",
             sweep_dir,
         )
@@ -182,78 +202,61 @@ class SkoptSweep(Sweeper):
             log.info("  %s: %s", p.key, p.dimension)
         for text in s.constraints:
             log.info("  constraint: %s", text)
-        launcher = str(OmegaConf.select(self.config, "hydra.launcher._target_", default=""))
-        if s.n_jobs > 1 and launcher.endswith("BasicLauncher"):
+        if s.pruner.on:
+            p = s.pruner
+            rungs = f"rungs at epochs {p.min_epochs} x {p.eta}^k" if p.kind == "asha" else (
+                f"from epoch {p.min_epochs}")
+            top = p.max_epochs if p.max_epochs is not None else "each trial's max_epochs"
+            log.info("  pruner %s: %s, below %s", p.kind, rungs, top)
+        for r in relaunch:
+            log.info("  trial %d was running when the sweep died (job %d): launched again",
+                     r.number, r.lost_jobs[-1])
+        workers = OmegaConf.select(self.config, "hydra.launcher.n_jobs", default=None)
+        if isinstance(workers, int) and workers > s.n_jobs:
+            log.info("  hydra.launcher.n_jobs=%d, but hydra.sweeper.n_jobs=%d trials run at "
+                     "once: raise hydra.sweeper.n_jobs to use every worker", workers, s.n_jobs)
+        if s.n_jobs > 1 and _basic(self.config):
             log.info(
                 "  the basic launcher runs a batch's trials one after another; "
                 "hydra/launcher=joblib runs them in parallel"
             )
 
 
-def _learn(trials: Sequence[Trial], proposer: Proposer, teller: faults.Teller) -> None:
-    """Never propose these points again, and tell the optimizer their results."""
-    for t in trials:
-        proposer.mark_seen(t.point)
-    teller.tell(trials)
+def _basic(config: DictConfig | None) -> bool:
+    launcher = str(OmegaConf.select(config, "hydra.launcher._target_", default=""))
+    return launcher.endswith("BasicLauncher")
 
 
-def write_record(sweep_dir: Path, space: SearchSpace, trials: list[Trial], sign: float) -> None:
-    """trials.csv and best.yaml, each written atomically."""
-    write_trials(sweep_dir / TRIALS_FILE, trials, space)
-    report.write_best(sweep_dir / BEST_FILE, space, trials, sign < 0)
+def _lost(record: Record, trials: list[Trial], space: SearchSpace) -> list[Relaunch]:
+    """Trials that were running when the sweep died, to launch again (their launches are
+    marked lost)."""
+    ended = {t.number: t for t in trials}
+    running: dict[int, list[Launch]] = {}
+    for launch in record.launches():
+        if launch.ended is None:
+            running.setdefault(launch.trial, []).append(launch)
+    relaunch = []
+    for number, launches in sorted(running.items()):
+        if number in ended:  # died between its row and its end entry: it did end
+            for launch in launches:
+                record.ended(launch, ended[number].status)
+            continue
+        for launch in launches:
+            record.ended(launch, LOST)
+        lost_jobs = tuple(sorted({j for la in launches for j in (*la.lost_jobs, la.job)}))
+        try:
+            point = space.parse_row(launches[-1].point)
+        except ValueError as error:  # resume=force with a narrowed space
+            log.warning("trial %d (job %d) lies outside the new space (%s): not launched "
+                        "again", number, launches[-1].job, error)
+            continue
+        relaunch.append(Relaunch(number, point, lost_jobs))
+    return relaunch
 
 
-class _Plotter:
-    """Redraws the plots while that takes at most ``share`` of the sweep's wall time."""
-
-    def __init__(self, sweep_dir: Path, optimizer: Any, sign: float, share: float) -> None:
-        self.sweep_dir, self.optimizer, self.sign, self.share = sweep_dir, optimizer, sign, share
-        self.start = time.perf_counter()
-        self.seconds = 0.0  # spent drawing so far
-        self.drawn_for = -1  # number of trials the current plots show
-
-    def elapsed(self) -> float:
-        return time.perf_counter() - self.start
-
-    def maybe_draw(self, trials: list[Trial]) -> None:
-        if self.seconds <= self.share * self.elapsed():
-            self.draw(trials)
-
-    def draw(self, trials: list[Trial]) -> None:
-        if self.drawn_for == len(trials):
-            return
-        start = time.perf_counter()
-        plots.write_plots(self.sweep_dir, trials, self.optimizer, self.sign)
-        self.seconds += time.perf_counter() - start
-        self.drawn_for = len(trials)
-
-
-def _trial(number: int, job: int, point: list[Any], result: JobReturn, sweep_dir: Path) -> Trial:
-    outcome = faults.outcome_of(result, f"trial {number} (job {job})")
-    return Trial(
-        number=number,
-        job=job,
-        point=point,
-        objective=outcome.objective,
-        seconds=outcome.seconds,
-        job_dir=_job_dir(result, sweep_dir),
-        error=outcome.error,
-    )
-
-
-def _job_dir(result: JobReturn, sweep_dir: Path) -> str:
-    output = OmegaConf.select(result.hydra_cfg, "hydra.runtime.output_dir", default=None)
-    if output is None:
-        return ""
-    path = Path(str(output))
-    try:
-        return str(path.relative_to(sweep_dir.resolve()))
-    except ValueError:
-        return str(path)
-
-
-def _next_job(sweep_dir: Path, trials: Sequence[Trial]) -> int:
-    """One past the highest recorded job number and numbered directory in the sweep."""
-    numbers = [t.job for t in trials]
-    numbers += [int(p.name) for p in sweep_dir.iterdir() if p.is_dir() and p.name.isdigit()]
+def _next_job(sweep_dir: Path, trials: Sequence[Trial], record: Record) -> int:
+    """One past the highest recorded or logged job number and numbered directory."""
+    numbers = [t.job for t in trials] + [launch.job for launch in record.launches()]
+    if sweep_dir.is_dir():
+        numbers += [int(p.name) for p in sweep_dir.iterdir() if p.is_dir() and p.name.isdigit()]
     return max(numbers, default=-1) + 1

@@ -1,53 +1,83 @@
-"""The record of a sweep: one :class:`Trial` per launched point, kept in trials.csv."""
+"""The record of a sweep: one :class:`Trial` per ended trial, kept in trials.csv.
+
+Columns: ``trial, job, status, objective, seconds``, then ``pruned_at_epoch`` when the sweep
+prunes, one column per searched parameter, and ``job_dir, error``. ``status`` is ``ok``
+(ran its full budget), ``pruned`` (stopped by the pruning rule; ``objective`` is its best
+value up to ``pruned_at_epoch``) or ``failed``. ``error`` says why a trial failed or was
+pruned, and ends with ``relaunched: job 3 died with the sweep`` when the trial had to be
+launched again after its sweep died (the dead job's directory is left as it was). Trials
+still running are not in trials.csv but in the launch log (:mod:`tsbench.search.record`).
+"""
 
 from __future__ import annotations
 
 import csv
+import logging
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from tsbench.atomic import write_with
 from tsbench.errors import ConfigError
 from tsbench.search.space import Scalar, SearchSpace
 
-OK, FAILED = "ok", "failed"
+log = logging.getLogger(__name__)
+
+OK, FAILED, PRUNED = "ok", "failed", "pruned"
+STATUSES = (OK, FAILED, PRUNED)
 HEAD = ["trial", "job", "status", "objective", "seconds"]
+PRUNED_AT = "pruned_at_epoch"
 TAIL = ["job_dir", "error"]
+#: Every column that is not a searched parameter.
+RECORD_COLUMNS = (*HEAD, PRUNED_AT, *TAIL)
 
 
 @dataclass(frozen=True)
 class Trial:
-    """One launched point and its outcome; ``objective`` is None when it failed."""
+    """One ended trial; ``objective`` is None when it failed."""
 
-    number: int  # 1-based position in the sweep
+    number: int  # 1-based, in launch order
     job: int  # Hydra job number (hydra.job.num, the job directory's name by default)
     point: list[Scalar]
     objective: float | None
     seconds: float | None
     job_dir: str
-    error: str = ""
+    error: str = ""  # why it failed or was pruned; whether it was launched again
+    pruned_at_epoch: int | None = None
+    in_space: bool = True  # False: recorded outside a space changed by resume=force
+
+    @property
+    def status(self) -> str:
+        if self.objective is None:
+            return FAILED
+        return OK if self.pruned_at_epoch is None else PRUNED
 
     @property
     def ok(self) -> bool:
-        return self.objective is not None
+        """Ran its full budget: a candidate for the best trial."""
+        return self.status == OK
 
 
-def write_trials(path: Path, trials: Sequence[Trial], space: SearchSpace) -> None:
+def write_trials(
+    path: Path, trials: Sequence[Trial], space: SearchSpace, pruning: bool = False
+) -> None:
     """Write all trials to ``path`` atomically, one column per parameter."""
 
     def write(handle: IO[str]) -> None:
         writer = csv.writer(handle)
-        writer.writerow(HEAD + space.names + TAIL)
-        for t in trials:
+        writer.writerow(HEAD + [PRUNED_AT] * pruning + space.names + TAIL)
+        for t in sorted(trials, key=lambda t: (t.number, t.job)):
+            epoch = "" if t.pruned_at_epoch is None else str(t.pruned_at_epoch)
             writer.writerow(
                 [
                     t.number,
                     t.job,
-                    OK if t.ok else FAILED,
+                    t.status,
                     "" if t.objective is None else repr(t.objective),
                     "" if t.seconds is None else f"{t.seconds:.6g}",
+                    *[epoch] * pruning,
                     *[str(v) for v in t.point],
                     t.job_dir,
                     t.error,
@@ -57,43 +87,127 @@ def write_trials(path: Path, trials: Sequence[Trial], space: SearchSpace) -> Non
     write_with(path, write)
 
 
-def read_trials(path: Path, space: SearchSpace, strict: bool) -> list[Trial]:
+def read_trials(
+    path: Path, space: SearchSpace, strict: bool, keep_outside: bool = False
+) -> list[Trial]:
     """Read the trials of ``path`` whose points lie in ``space``.
 
     A missing parameter column is always an error. A row outside ``space`` is an error
-    when ``strict`` (resuming the same sweep) and skipped otherwise (warm start).
+    when ``strict`` (resuming the same sweep), kept with ``in_space=False`` when
+    ``keep_outside`` (resume=force: it stays in the record but is not told to the
+    optimizer) and skipped otherwise (warm start). A damaged file (binary, truncated,
+    non-numeric fields, a trial or job recorded twice with different content) is an
+    error naming the line; a row repeated exactly is counted once, with a warning.
     """
     setting = "hydra.sweeper.resume" if strict else "hydra.sweeper.warm_start"
-    with open(path, newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        columns = reader.fieldnames or []
-        missing = [n for n in space.names + ["status", "objective"] if n not in columns]
-        if missing:
-            raise ConfigError(setting, f"{path} has no column(s) {missing}", "is it a trials.csv?")
-        extra = [c for c in columns if c not in HEAD + TAIL + space.names]
-        if strict and extra:
-            raise ConfigError(setting, f"{path} records parameters {extra} not searched now")
-        trials = []
-        for line, row in enumerate(reader, start=2):
-            point = space.point_from_text(row)
-            if point is None:
-                if strict:
-                    raise ConfigError(
-                        setting,
-                        f"{path} line {line} lies outside the current search space",
-                        "resume with the search space the sweep started with",
-                    )
-                continue
-            ok = row["status"] == OK
-            trials.append(
-                Trial(
-                    number=len(trials) + 1,
-                    job=int(row.get("job") or -1),
-                    point=point,
-                    objective=float(row["objective"]) if ok else None,
-                    seconds=float(row["seconds"]) if row.get("seconds") else None,
-                    job_dir=row.get("job_dir", ""),
-                    error=row.get("error", ""),
-                )
+    fix = "restore the file, or start a new sweep (a new hydra.sweep.dir)"
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            return _read(csv.DictReader(handle), path, space, strict, keep_outside, setting)
+    except (UnicodeDecodeError, csv.Error) as error:
+        raise ConfigError(setting, f"{path} is not a readable CSV file ({error})", fix) from None
+
+
+def _read(
+    reader: csv.DictReader, path: Path, space: SearchSpace, strict: bool, keep_outside: bool,
+    setting: str,
+) -> list[Trial]:
+    columns = reader.fieldnames or []
+    required = space.names + ["status", "objective"] + (["trial", "job"] if strict else [])
+    missing = [n for n in required if n not in columns]
+    if missing:
+        raise ConfigError(setting, f"{path} has no column(s) {missing}", "is it a trials.csv?")
+    extra = [c for c in columns if c not in RECORD_COLUMNS and c not in space.names]
+    if strict and extra:
+        raise ConfigError(setting, f"{path} records parameters {extra} not searched now")
+    trials: list[Trial] = []
+    seen: dict[tuple[str, str], tuple[int, dict[str, str]]] = {}
+    for line, row in enumerate(reader, start=2):
+        where = f"{path} line {line}"
+        if None in row or None in row.values():
+            count = len(columns) - list(row.values()).count(None) + len(row.get(None) or [])
+            raise ConfigError(
+                setting,
+                f"{where} has {count} fields where the header has {len(columns)}: "
+                "the file is truncated or damaged",
+                "restore it, or delete that line (its trial is then run again)",
             )
+        key = (row.get("trial", ""), row.get("job", ""))
+        if strict and key in seen:
+            first, content = seen[key]
+            if content != row:
+                raise ConfigError(
+                    setting, f"{where} records trial {key[0]} (job {key[1]}) again, "
+                    f"differently from line {first}", "delete the wrong line",
+                )
+            log.warning("%s repeats line %d; counted once", where, first)
+            continue
+        seen[key] = (line, row)
+        trial = _trial(row, where, space, strict, keep_outside, setting, len(trials) + 1)
+        if trial is not None:
+            trials.append(trial)
+    if strict:
+        _unique(trials, "number", "trial", path, setting)
+        _unique(trials, "job", "job", path, setting)
     return trials
+
+
+def _trial(
+    row: dict[str, str], where: str, space: SearchSpace, strict: bool, keep_outside: bool,
+    setting: str, position: int,
+) -> Trial | None:
+    status = row["status"]
+    if status not in STATUSES:
+        raise ConfigError(setting, f"{where}: unknown status {status!r}",
+                          f"use one of {', '.join(STATUSES)}")
+    try:
+        point: list[Scalar] = space.parse_row(row)
+        in_space = True
+    except ValueError as error:
+        if keep_outside:
+            point, in_space = [row[n] for n in space.names], False
+        elif strict:
+            raise ConfigError(
+                setting,
+                f"{where} lies outside the current search space ({error})",
+                "resume with the search space the sweep started with, or resume=force",
+            ) from None
+        else:
+            return None
+    number = _number(row, "trial", where, setting, int) if strict else position
+    objective = _number(row, "objective", where, setting, float) if status != FAILED else None
+    if objective is not None and not math.isfinite(objective):
+        raise ConfigError(setting, f"{where}: status {status} with objective {objective}")
+    epoch = _number(row, PRUNED_AT, where, setting, int) if status == PRUNED else None
+    return Trial(
+        number=number,
+        job=_number(row, "job", where, setting, int) if row.get("job") else -1,
+        point=point,
+        objective=objective,
+        seconds=_number(row, "seconds", where, setting, float) if row.get("seconds") else None,
+        job_dir=row.get("job_dir", ""),
+        error=row.get("error", ""),
+        pruned_at_epoch=epoch,
+        in_space=in_space,
+    )
+
+
+def _number(row: dict[str, str], column: str, where: str, setting: str, kind: type) -> Any:
+    text = row.get(column, "")
+    try:
+        return kind(text)
+    except ValueError:
+        raise ConfigError(
+            setting, f"{where}: column {column!r} holds {text!r}, not a number",
+            "restore the file, or delete that line (its trial is then run again)",
+        ) from None
+
+
+def _unique(trials: list[Trial], attribute: str, column: str, path: Path, setting: str) -> None:
+    values = [getattr(t, attribute) for t in trials]
+    repeated = sorted({v for v in values if values.count(v) > 1})
+    if repeated:
+        raise ConfigError(
+            setting, f"{path} records {column} {repeated[0]} on more than one line",
+            "keep one line per trial (delete the wrong one)",
+        )

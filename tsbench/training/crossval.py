@@ -16,6 +16,7 @@ from tsbench.data.loading import Series
 from tsbench.data.splits import Borders
 from tsbench.errors import ConfigError
 from tsbench.rundir import LOGS, fold_dir
+from tsbench.training.pruning import TrialPruning
 from tsbench.training.train_and_score import fit_and_score
 
 #: Per-fold metrics copied into metrics.json as ``fold_<k>_<key>``.
@@ -103,7 +104,8 @@ def _fold_logger(cfg: Any, out: Path) -> CSVLogger | bool:
 
 
 def cross_validate(
-    cfg: Any, series: Series, borders: Borders, run_dir: Path, logger: Any
+    cfg: Any, series: Series, borders: Borders, run_dir: Path, logger: Any,
+    pruning: TrialPruning | None = None,
 ) -> dict[str, Any]:
     """Train and score one fresh model per fold (outputs in ``run_dir/fold_<k>``, k from 0);
     with ``cv.refit`` train once more on all train+val rows for the folds' median best epoch
@@ -117,7 +119,8 @@ def cross_validate(
         pl.seed_everything(int(cfg.seed), workers=True, verbose=False)
         out = fold_dir(run_dir, k)
         fold, _, _ = fit_and_score(
-            cfg, series, fold_ranges(train, block, seq_len), out, _fold_logger(cfg, out)
+            cfg, series, fold_ranges(train, block, seq_len), out, _fold_logger(cfg, out),
+            pruning=pruning,
         )
         metrics.update({f"fold_{k}_{key}": fold[key] for key in _FOLD_KEYS if key in fold})
         scores.append(fold)

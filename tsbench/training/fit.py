@@ -15,13 +15,14 @@ from tsbench.models.base import ForecastModel
 from tsbench.rundir import CHECKPOINT_DIR, CHECKPOINT_NAME
 from tsbench.training.lr_find import tune_lr
 from tsbench.training.module import ForecastModule, LossProgressBar, StopOnNonFiniteLoss
+from tsbench.training.pruning import TrialPruning
 from tsbench.training.schedules import scaled_lr
 from tsbench.training.trainer import make_trainer
 
 
 def train(
     model: ForecastModel, data: ForecastData, cfg: Any, out_dir: Path,
-    logger: Any = False, max_epochs: int | None = None,
+    logger: Any = False, max_epochs: int | None = None, pruning: TrialPruning | None = None,
 ) -> dict[str, Any]:
     """Train on ``data``'s train split with early stopping on its val split (if any: else
     for all epochs), then load the best weights into ``model``. Returns ``epochs``,
@@ -52,6 +53,8 @@ def train(
         callbacks.append(EarlyStopping("val_loss", patience=int(trainer_cfg.patience), mode="min"))
     if trainer_cfg.progress_bar:
         callbacks.append(LossProgressBar(refresh_rate=int(trainer_cfg.progress_refresh)))
+    if pruning is not None:  # a pruning sweep's trial: report epochs, stop when told
+        callbacks += pruning.callbacks(has_val)
     trainer = make_trainer(trainer_cfg, out_dir, epochs, callbacks=callbacks, logger=logger,
                            log_every_n_steps=max(1, min(50, steps)))
     start = time.perf_counter()
@@ -61,6 +64,8 @@ def train(
         val_dataloaders=data.val_dataloader() if has_val else None,
     )
     seconds = time.perf_counter() - start
+    if pruning is not None:
+        pruning.raise_if_pruned()  # stopped by the sweep: nothing more to score
     best_epoch = trainer.current_epoch
     if checkpoint.best_model_path:
         state = torch.load(checkpoint.best_model_path, map_location="cpu", weights_only=True)

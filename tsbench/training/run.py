@@ -28,6 +28,7 @@ from tsbench.training.gpu import out_of_memory, out_of_memory_error, trainer_dev
 from tsbench.training.loggers import build_logger, log_artifacts, log_final_metrics, log_protocol
 from tsbench.training.plots import plot_forecasts
 from tsbench.training.protocol import protocol_card
+from tsbench.training.pruning import TrialPruned, trial_pruning, write_pruned
 from tsbench.training.schedules import lr_factor
 from tsbench.training.threads import apply_threads
 from tsbench.training.train_and_score import fit_and_score
@@ -85,6 +86,8 @@ def run(cfg: DictConfig, run_dir: Path, parallel_jobs: int = 1) -> dict[str, Any
     try:
         with fast_kernels(fast), run_memory(fast):  # undone when the run fails too
             return _run(cfg, run_dir, threads)
+    except TrialPruned as stopped:  # a pruning sweep stopped this trial: no test scores
+        return write_pruned(cfg, run_dir, stopped, threads)
     except Exception as error:
         if not out_of_memory(error):
             raise
@@ -101,13 +104,15 @@ def _run(cfg: DictConfig, run_dir: Path, threads: int) -> dict[str, Any]:
                                 series.train_frac, series.test_frac)
     write_config(run_dir, cfg)
     logger = build_logger(cfg, run_dir)
+    pruning = trial_pruning(cfg)  # None unless a pruning sweep launched this run
     if cfg.cv.name == "tscv":
-        metrics, data = cross_validate(cfg, series, borders, run_dir, logger), None
+        metrics, data = cross_validate(cfg, series, borders, run_dir, logger, pruning), None
     else:
         ranges = {"train": borders.train, "val": borders.val}
         if cfg.score_test:
             ranges["test"] = borders.test
-        metrics, model, data = fit_and_score(cfg, series, ranges, run_dir, logger)
+        metrics, model, data = fit_and_score(cfg, series, ranges, run_dir, logger,
+                                             pruning=pruning)
         _plot(model, data, series, run_dir, cfg)
     metrics["objective"] = metrics[OBJECTIVE[str(cfg.cv.name)]]
     step = strategy_step(cfg)

@@ -18,6 +18,7 @@ from tsbench.training.fit import train
 from tsbench.training.history import fit_history
 from tsbench.training.module import diverged
 from tsbench.training.plots import plot_losses
+from tsbench.training.pruning import TrialPruning
 
 
 def make_data(cfg: Any, series: Series, ranges: dict[str, tuple[int, int]], with_marks: bool
@@ -35,7 +36,8 @@ def make_data(cfg: Any, series: Series, ranges: dict[str, tuple[int, int]], with
 
 
 def fit_and_score(cfg: Any, series: Series, ranges: dict[str, tuple[int, int]], out_dir: Path,
-                  logger: Any = False, max_epochs: int | None = None
+                  logger: Any = False, max_epochs: int | None = None,
+                  pruning: TrialPruning | None = None,
                   ) -> tuple[dict[str, Any], Any, ForecastData]:
     """Train a fresh model on ``ranges`` and score every split in it except train."""
     model = model_for(cfg, series)
@@ -45,7 +47,8 @@ def fit_and_score(cfg: Any, series: Series, ranges: dict[str, tuple[int, int]], 
     if isinstance(model, HistoryModel):  # classical baselines: fitted, not trained
         info = fit_history(model, data)
     else:
-        info = train(model, data, cfg, out_dir, logger=logger, max_epochs=max_epochs)
+        info = train(model, data, cfg, out_dir, logger=logger, max_epochs=max_epochs,
+                     pruning=pruning)
     history = info.pop("history", None)
     if history and history["train_loss"]:
         plot_losses(history, f"{cfg.model.name} on {series.name}: loss per epoch",

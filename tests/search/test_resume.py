@@ -1,0 +1,142 @@
+"""The resume contract: running trials relaunched once, n_trials counts ended trials,
+nothing overwritten, the rung record kept, a changed search refused by name."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.search.conftest import APP, BASE, multirun, read_rows
+from tsbench.errors import ConfigError
+from tsbench.search.record import Record
+
+SPACE = ["x=interval(-1.0, 1.0)", "n=range(1, 6)", "kind=a,b,c"]
+
+
+def snapshot(directory: Path) -> dict[str, float]:
+    """Every file under ``directory`` with its modification time."""
+    return {str(p.relative_to(directory)): p.stat().st_mtime
+            for p in directory.rglob("*") if p.is_file()}
+
+
+def test_killed_pruning_sweep_relaunches_its_running_trials_once(sweep_dir: Path) -> None:
+    args = [
+        *SPACE, "hydra.sweeper.mode=random", "hydra.sweeper.n_trials=10",
+        "epochs=6", "epoch_sleep=0.3", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2",
+        "hydra.sweeper.n_jobs=2", "hydra.sweeper.pruner.kind=asha",
+        "hydra.sweeper.pruner.min_epochs=1", "hydra.sweeper.pruner.eta=2",
+    ]  # fmt: skip
+    command = [sys.executable, str(APP), "-m", *BASE, *args, f"hydra.sweep.dir={sweep_dir}"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    record = Record(sweep_dir / "record")
+    with subprocess.Popen(command, env=env, start_new_session=True,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as proc:
+        deadline = time.monotonic() + 300
+        while not (
+            (sweep_dir / "trials.csv").exists()
+            and any(la.ended is None and record.has_reports(la.trial) for la in record.launches())
+        ):
+            assert proc.poll() is None and time.monotonic() < deadline, "sweep ended early"
+            time.sleep(0.05)
+        os.killpg(proc.pid, signal.SIGKILL)  # the sweep and its joblib workers, at once
+    before = read_rows(sweep_dir)
+    ended = {int(r["trial"]) for r in before}
+    dead = {la.job: la.trial for la in record.launches()
+            if la.ended is None and la.trial not in ended}
+    assert dead and len(before) < 10
+    files = {job: snapshot(sweep_dir / str(job)) for job in dead if (sweep_dir / str(job)).is_dir()}
+    reports = snapshot(sweep_dir / "record" / "epochs")
+    highest_job = max(int(p.name) for p in sweep_dir.iterdir() if p.name.isdigit())
+
+    multirun(sweep_dir, *args, "hydra.sweeper.resume=true")
+    rows = read_rows(sweep_dir)
+    assert len(rows) == 10 and {r["status"] for r in rows} <= {"ok", "pruned"}
+    assert [r["trial"] for r in rows] == [str(i) for i in range(1, 11)]
+    for row in before:  # what had ended stays as it was
+        assert {k: v for k, v in rows[int(row["trial"]) - 1].items() if k in row} == row
+    for job, trial in dead.items():  # each killed trial ran again once, in a new job
+        again = [r for r in rows if int(r["trial"]) == trial]
+        assert len(again) == 1 and int(again[0]["job"]) > highest_job
+        assert again[0]["error"].endswith(f"relaunched: job {job} died with the sweep")
+    new_jobs = [int(r["job"]) for r in rows if int(r["trial"]) not in ended]
+    assert len(set(new_jobs)) == len(new_jobs) and min(new_jobs) > highest_job
+    for job, before_files in files.items():  # dead job directories left as they were
+        assert snapshot(sweep_dir / str(job)) == before_files
+    assert {la.job: la.status for la in record.launches() if la.job in dead} == {
+        job: "lost" for job in dead}
+
+    # the rung record survived, and the resumed sweep judged against it
+    after = snapshot(sweep_dir / "record" / "epochs")
+    assert all(after.get(name) == mtime for name, mtime in reports.items()
+               if not name.endswith(tuple(f"/trial{t}.json" for t in dead.values())))
+    pruned_after = [r for r in rows if r["status"] == "pruned" and int(r["trial"]) not in ended]
+    assert pruned_after
+    for row in pruned_after:  # each counted every report made before the kill at its rung
+        rung, total = map(int, re.search(r"rung (\d+): .* of (\d+) ", row["error"]).groups())
+        earlier = sum(name.startswith(f"fold0/epoch{rung}/") for name in reports)
+        relaunched = int(row["trial"]) in dead.values()  # its own dead report was one of them
+        assert total >= earlier + (0 if relaunched else 1)
+
+
+def test_sweep_stopped_in_its_first_trial_relaunches_it(sweep_dir: Path, monkeypatch) -> None:
+    args = [*SPACE, "hydra.sweeper.n_trials=2", "hydra.sweeper.n_initial_points=1"]
+    monkeypatch.setenv("QUAD_INTERRUPT_AT_JOB", "0")
+    with pytest.raises(KeyboardInterrupt):
+        multirun(sweep_dir, *args)
+    assert not (sweep_dir / "trials.csv").exists()
+    with pytest.raises(SystemExit):  # a launch log is a sweep too: no silent restart
+        multirun(sweep_dir, *args)
+    monkeypatch.delenv("QUAD_INTERRUPT_AT_JOB")
+    multirun(sweep_dir, *args, "hydra.sweeper.resume=true")
+    rows = read_rows(sweep_dir)
+    assert [(r["trial"], r["job"], r["error"]) for r in rows] == [
+        ("1", "1", "relaunched: job 0 died with the sweep"), ("2", "2", "")]
+
+
+def resume_error(sweep_dir: Path, *overrides: str) -> str:
+    with pytest.raises(SystemExit) as caught:
+        multirun(sweep_dir, *overrides)
+    assert caught.value.code == 2
+    error = caught.value.__cause__
+    assert isinstance(error, ConfigError) and error.field == "hydra.sweeper.resume"
+    return str(error)
+
+
+def test_changed_search_is_refused_naming_each_change(sweep_dir: Path) -> None:
+    first = [*SPACE, "hydra.sweeper.n_trials=3", "hydra.sweeper.n_initial_points=2",
+             "sleep=0.0", "hydra.sweeper.pruner.kind=median"]
+    multirun(sweep_dir, *first)
+    before = read_rows(sweep_dir)
+    jobs = sorted(p.name for p in sweep_dir.iterdir() if p.name.isdigit())
+    resumed = ["hydra.sweeper.n_trials=5", "hydra.sweeper.resume=true"]
+    changed = [
+        "x=interval(-2.0, 1.0)", "n=range(1, 6)", "kind=a,b", "hydra.sweeper.n_initial_points=2",
+        "sleep=0.001", "hydra.sweeper.pruner.kind=asha", "+hydra.sweeper.constraints=['n > 1']",
+    ]  # fmt: skip
+    message = resume_error(sweep_dir, *changed, *resumed)
+    for change in (
+        "x: interval(-1.0, 1.0) -> interval(-2.0, 1.0)",
+        "kind: choice(a, b, c) -> choice(a, b)",
+        "fixed override removed: sleep=0.0",
+        "fixed override added: sleep=0.001",
+        "pruner.kind: median -> asha",
+        "constraint added: n > 1",
+        "resume=force",
+    ):
+        assert change in message
+    assert sorted(p.name for p in sweep_dir.iterdir() if p.name.isdigit()) == jobs  # no trial
+    assert "parameter n removed" in resume_error(sweep_dir, *SPACE[::2], *resumed)
+
+    # force accepts the change; a recorded point outside the new space stays in the record
+    multirun(sweep_dir, *changed[:-1], "hydra.sweeper.n_trials=5",
+             "hydra.sweeper.resume=force")
+    rows = read_rows(sweep_dir)
+    assert len(rows) == 5 and rows[:3] == before
+    assert all(r["kind"] in ("a", "b") for r in rows[3:])

@@ -1,0 +1,100 @@
+"""Pruning from inside Lightning: real tsbench runs (tiny DLinear on the synthetic series)
+report every validation epoch to the sweep's record and stop when the rule says so."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import yaml
+from hydra import compose, initialize_config_module
+
+from tests.conftest import TINY, read_metrics, run_tsbench
+from tsbench.search.record import Record, Report
+from tsbench.training.pruning import trial_pruning
+
+GOOD_LR = "0.01"  # learns within an epoch; the others cannot learn at all
+SWEEP = [
+    "hydra/sweeper=skopt", *TINY, "logger=csv", "trainer.max_epochs=3",
+    "optim.lr=choice(0.01, 1e-7, 2e-7, 3e-7)", "hydra.sweeper.mode=random",
+    "hydra.sweeper.n_trials=4", "hydra.sweeper.random_state=0",
+    "hydra.sweeper.pruner.kind=asha", "hydra.sweeper.pruner.min_epochs=2",
+]  # fmt: skip
+
+
+def rows(sweep_dir: Path) -> list[dict[str, str]]:
+    with open(sweep_dir / "trials.csv", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def val_epochs(run_dir: Path) -> int:
+    """Validation epochs that Lightning's CSV logger recorded."""
+    with open(run_dir / "logs" / "metrics.csv", newline="") as handle:
+        return sum(1 for r in csv.DictReader(handle) if r.get("val_loss"))
+
+
+def test_asha_sweep_stops_learning_rates_that_cannot_learn(tmp_path: Path) -> None:
+    sweep = tmp_path / "sweep"
+    run_tsbench(SWEEP, sweep, multirun=True)
+    record = Record(sweep / "record")
+    trials = rows(sweep)
+    assert len(trials) == 4 and [r["trial"] for r in trials] == ["1", "2", "3", "4"]
+    good = next(i for i, r in enumerate(trials) if r["optim.lr"] == GOOD_LR)
+    assert good < 3, "the setup needs a hopeless learning rate launched after the good one"
+
+    rung = record.rung(0, 2)  # trial -> best validation loss up to epoch 2
+    for i, row in enumerate(trials):
+        metrics = read_metrics(sweep / row["job_dir"])
+        earlier = [rung[int(r["trial"])] for r in trials[:i]]
+        # with fewer than 6 reports at the rung only the best so far goes on (eta = 3)
+        expect_pruned = bool(earlier) and rung[int(row["trial"])] > min(earlier)
+        if i > good:
+            assert expect_pruned  # every hopeless rate after the good one is stopped
+        if not expect_pruned:
+            assert row["status"] == "ok" and row["pruned_at_epoch"] == ""
+            assert metrics["epochs"] == 3 == val_epochs(sweep / row["job_dir"])
+            assert "test_mse" in metrics and "pruned" not in metrics
+            continue
+        assert (row["status"], row["pruned_at_epoch"]) == ("pruned", "2")
+        assert row["error"].startswith("asha rung 2: ")
+        assert metrics["pruned"] is True and metrics["pruned_at_epoch"] == 2
+        assert metrics["epochs"] == 2 == val_epochs(sweep / row["job_dir"])  # stopped at once
+        assert not [k for k in metrics if k.startswith(("test_", "n_test"))]  # never scored
+        own = [r.val_loss for r in record.reports() if r.trial == int(row["trial"])]
+        assert len(own) == 2
+        assert metrics["objective"] == float(row["objective"]) == min(own)
+
+    best = yaml.safe_load((sweep / "best.yaml").read_text())
+    assert best["params"]["optim.lr"] == float(GOOD_LR) and best["trial"] == good + 1
+    assert best["trials_pruned"] == sum(r["status"] == "pruned" for r in trials) >= 1
+
+
+def test_tscv_reports_each_fold_and_stops_in_the_fold_judged(tmp_path: Path) -> None:
+    """A single run given a pruning block: folds report apart; fold 1 is judged against
+    a planted better trial and stopped at its first rung."""
+    record = Record(tmp_path / "record")
+    record.report(Report(trial=9, job=9, fold=1, epoch=1, val_loss=1e-6, objective=1e-6))
+    run_dir = tmp_path / "run"
+    block = [f"++pruning.record={record.directory}", "++pruning.kind=asha",
+             "++pruning.min_epochs=1", "++pruning.eta=3", "++pruning.trial=1", "++pruning.job=0"]
+    run_tsbench([*TINY, "cv=tscv", "cv.n_splits=2", "trainer.max_epochs=3", *block], run_dir)
+    metrics = read_metrics(run_dir)
+    assert (metrics["pruned"], metrics["pruned_at_fold"], metrics["pruned_at_epoch"]) == (
+        True, 1, 1)
+    assert metrics["epochs"] == 3 + 1  # all of fold 0, one epoch of fold 1
+    reported = sorted((r.fold, r.epoch) for r in record.reports() if r.trial == 1)
+    assert reported == [(0, 1), (0, 2), (0, 3), (1, 1)]
+    assert record.pruned(0).fold == 1
+
+
+def test_only_a_run_with_a_pruning_block_reports() -> None:
+    block = ["++pruning.record=/r", "++pruning.min_epochs=1", "++pruning.eta=3",
+             "++pruning.trial=1", "++pruning.job=0"]
+    with initialize_config_module("tsbench.conf", version_base="1.3"):
+        plain = compose("config")
+        off = compose("config", overrides=[*block, "++pruning.kind=none"])
+        on = compose("config", overrides=[*block, "++pruning.kind=median"])
+    assert trial_pruning(plain) is None and trial_pruning(off) is None
+    pruning = trial_pruning(on)
+    assert pruning is not None and pruning.reporter.max_epochs == on.trainer.max_epochs
+    assert pruning.callbacks(has_val=False) == [] and len(pruning.callbacks(has_val=True)) == 1

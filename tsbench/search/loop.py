@@ -1,0 +1,303 @@
+"""The sweep loop: propose -> launch -> record each trial as it ends -> tell the optimizer.
+
+Two schedules (``hydra.sweeper.schedule``):
+
+- ``batch``: ``n_jobs`` points proposed together (constant liar), handed to the launcher
+  in one call, and told together when the call returns; the next batch waits for the
+  slowest trial of the last one. The basic launcher always runs this way (one trial
+  after another when ``n_jobs`` > 1).
+- ``refill``: up to ``n_jobs`` trials run at once, each as its own launcher call in a
+  thread (:mod:`tsbench.search.slots`); when one ends (finished, pruned or failed) it is
+  recorded and told, and the next point, proposed with the running ones counted as
+  pending, starts at once. ``auto`` picks refill for joblib and submitit.
+
+With ``n_jobs=1`` both are one trial at a time and propose exactly the same points. Every
+launch is logged in the record before it starts (:mod:`tsbench.search.record`), so a
+sweep that dies leaves its running trials findable; trials.csv, best.yaml and the launch
+log's end entry are rewritten, atomically and in that order, after every end.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hydra.core.utils import JobReturn
+from omegaconf import OmegaConf
+
+from tsbench.search import faults, plots, report
+from tsbench.search.proposer import Proposer
+from tsbench.search.pruning import trial_overrides
+from tsbench.search.record import Launch, Record
+from tsbench.search.settings import SweepSettings
+from tsbench.search.slots import Slots
+from tsbench.search.space import Scalar, SearchSpace
+from tsbench.search.trials import FAILED, Trial, write_trials
+
+log = logging.getLogger(__name__)
+
+TRIALS_FILE = "trials.csv"
+BEST_FILE = "best.yaml"
+
+
+@dataclass(frozen=True)
+class Relaunch:
+    """A trial that was running when its sweep died: launched again, once."""
+
+    number: int
+    point: list[Scalar]
+    lost_jobs: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class _Running:
+    launch: Launch
+    point: list[Scalar]
+
+
+class Loop:
+    """Runs a sweep's trials until ``n_trials`` have ended (see the module docstring)."""
+
+    def __init__(
+        self,
+        *,
+        settings: SweepSettings,
+        space: SearchSpace,
+        sweep_dir: Path,
+        record: Record,
+        launcher: Any,
+        validate: Callable[[list[list[str]]], None],
+        proposer: Proposer,
+        teller: faults.Teller,
+        plotter: Plotter,
+        trials: list[Trial],
+        relaunch: list[Relaunch],
+        first_job: int,
+        refill: bool,
+    ) -> None:
+        self.s = settings
+        self.space = space
+        self.sweep_dir = sweep_dir
+        self.record = record
+        self.launcher = launcher
+        self.validate = validate
+        self.proposer = proposer
+        self.teller = teller
+        self.plotter = plotter
+        self.trials = trials
+        self.relaunch = relaunch
+        self.job = first_job
+        self.slots = Slots(launcher) if refill else None
+        numbers = [t.number for t in trials] + [r.number for r in relaunch]
+        numbers += [launch.trial for launch in record.launches()]
+        self.number = max(numbers, default=0) + 1
+        self.running: dict[int, _Running] = {}
+        self.launched: list[Sequence[JobReturn]] = []
+        self.exhausted = False
+        self.abort: faults.SweepAbortedError | None = None
+        self.warned_silent = False
+
+    def run(self) -> list[Sequence[JobReturn]]:
+        while True:
+            started = self._fill()
+            if self.slots is None:  # batch: the batch has ended inside _fill
+                if not started:
+                    break
+                continue
+            self.plotter.maybe_draw(self.trials)  # after the free slots were refilled
+            if not self.running:
+                break
+            ended = self.slots.next()
+            self.launched.append([ended.result] if ended.result is not None else [])
+            self._ended([(ended.job, ended.result, ended.error)])
+        if self.trials:
+            self._write_record()
+            self.plotter.draw(self.trials)
+        if self.abort is not None:
+            raise self.abort
+        log.info(report.summary(self.trials, self._best()))
+        return self.launched
+
+    def _fill(self) -> bool:
+        """Launch as many trials as free slots and the budget allow (batch: only when
+        nothing runs); False when none could be launched."""
+        if self.abort is not None or (self.slots is None and self.running):
+            return False
+        free = self.s.n_jobs - len(self.running)
+        want = min(free, self.s.n_trials - len(self.trials) - len(self.running))
+        if want <= 0:
+            return False
+        again = self.relaunch[:want]
+        self.relaunch = self.relaunch[want:]
+        fresh: list[list[Scalar]] = []
+        if want > len(again) and not self.exhausted:
+            pending = [r.point for r in self.running.values()] + [r.point for r in again]
+            fresh = self.proposer.ask(want - len(again), pending)
+            if len(fresh) < want - len(again):
+                self.exhausted = True
+                log.info("search space exhausted after %d trials: every point tried",
+                         len(self.trials) + len(self.running) + len(again) + len(fresh))
+        starts = [(r.number, r.point, r.lost_jobs) for r in again]
+        for point in fresh:
+            starts.append((self.number, point, ()))
+            self.number += 1
+        if starts:
+            self._launch(starts)
+        return bool(starts)
+
+    def _launch(self, starts: list[tuple[int, list[Scalar], tuple[int, ...]]]) -> None:
+        overrides = []
+        for i, (number, point, _) in enumerate(starts):
+            lines = self.space.overrides(point)
+            if self.s.pruner.on:
+                lines += trial_overrides(
+                    self.s.pruner, self.record.directory.resolve(), number, self.job + i
+                )
+            overrides.append(lines)
+        self.validate(overrides)
+        jobs = list(range(self.job, self.job + len(starts)))
+        self.job += len(starts)
+        for job, (number, point, lost) in zip(jobs, starts, strict=True):
+            launch = Launch(number, job, self.space.texts(point), time.time(), lost)
+            self.record.launched(launch)
+            self.proposer.mark_seen(point)
+            self.running[job] = _Running(launch, point)
+        if self.slots is not None:
+            for job, lines in zip(jobs, overrides, strict=True):
+                self.slots.start(lines, job)
+            return
+        results = self.launcher.launch(overrides, initial_job_idx=jobs[0])
+        self.launched.append(results)
+        self._ended([(job, r, None) for job, r in zip(jobs, results, strict=True)])
+
+    def _ended(self, ends: list[tuple[int, JobReturn | None, BaseException | None]]) -> None:
+        """Record, tell and log jobs that came back (a whole batch is told at once)."""
+        new = [self._trial(job, result, error) for job, result, error in ends]
+        self.trials = sorted([*self.trials, *new], key=lambda t: (t.number, t.job))
+        for t in new:
+            self.proposer.mark_seen(t.point)
+        self.teller.tell(new)
+        self._write_record()
+        for t in new:
+            self.record.ended(self.running.pop(t.job).launch, t.status)
+        if self.slots is None:
+            self.plotter.maybe_draw(self.trials)
+        best = self._best()
+        for t in new:
+            log.info(report.trial_line(t, self.s.n_trials, best, self.plotter.elapsed()))
+        self._check_failures()
+
+    def _trial(self, job: int, result: JobReturn | None, error: BaseException | None) -> Trial:
+        running = self.running[job]
+        label = f"trial {running.launch.trial} (job {job})"
+        if result is None:
+            outcome = faults.launch_failure(error or RuntimeError("no result"), label)
+        else:
+            outcome = faults.outcome_of(result, label)
+        mark = self.record.pruned(job) if outcome.ok and self.s.pruner.on else None
+        if outcome.ok and self.s.pruner.on and mark is None:
+            self._warn_if_silent(running.launch.trial)
+        notes = [mark.reason if mark else outcome.error]
+        if running.launch.lost_jobs:
+            notes.append(relaunch_note(running.launch.lost_jobs))
+        return Trial(
+            number=running.launch.trial,
+            job=job,
+            point=running.point,
+            objective=outcome.objective,
+            seconds=outcome.seconds,
+            job_dir=_job_dir(result, self.sweep_dir) if result is not None else "",
+            error="; ".join(n for n in notes if n),
+            pruned_at_epoch=mark.epoch if mark else None,
+        )
+
+    def _warn_if_silent(self, number: int) -> None:
+        if self.warned_silent or self.record.has_reports(number):
+            return
+        self.warned_silent = True
+        log.warning(
+            "pruner.kind=%s, but trial %d reported no epoch to %s, so nothing prunes it: "
+            "tsbench reports every trained epoch (models without training report none); "
+            "another task must use tsbench.search.pruning.Reporter",
+            self.s.pruner.kind, number, self.record.directory,
+        )
+
+    def _check_failures(self) -> None:
+        """Stop launching when too many trials failed, unless nothing is left to launch
+        (then the sweep ends normally and its summary names the failures)."""
+        failed = [t for t in self.trials if t.status == FAILED]
+        left = self.s.n_trials - len(self.trials) - len(self.running)
+        if not failed or left <= 0 or self.abort is not None:
+            return
+        try:
+            faults.check_failure_rate(
+                len(failed), len(self.trials), self.s.max_failure_rate,
+                self.s.initial_points, failed[-1].error,
+            )
+        except faults.SweepAbortedError as error:
+            self.abort = error
+            if self.running:
+                log.error("%s; waiting for the %d running trials to end", error,
+                          len(self.running))
+
+    def _write_record(self) -> None:
+        write_record(self.sweep_dir, self.space, self.trials, self.s.direction == "maximize",
+                     self.s.pruner.on)
+
+    def _best(self) -> Trial | None:
+        return report.best_trial(self.trials, self.s.direction == "maximize")
+
+
+def relaunch_note(lost_jobs: Sequence[int]) -> str:
+    """The mark in trials.csv of a trial launched again after its sweep died."""
+    jobs = ", ".join(map(str, lost_jobs))
+    return f"relaunched: job{'s' if len(lost_jobs) > 1 else ''} {jobs} died with the sweep"
+
+
+def write_record(
+    sweep_dir: Path, space: SearchSpace, trials: list[Trial], maximize: bool,
+    pruning: bool = False,
+) -> None:
+    """trials.csv and best.yaml, each written atomically."""
+    write_trials(sweep_dir / TRIALS_FILE, trials, space, pruning)
+    report.write_best(sweep_dir / BEST_FILE, space, trials, maximize)
+
+
+class Plotter:
+    """Redraws the plots while that takes at most ``share`` of the sweep's wall time."""
+
+    def __init__(self, sweep_dir: Path, optimizer: Any, sign: float, share: float) -> None:
+        self.sweep_dir, self.optimizer, self.sign, self.share = sweep_dir, optimizer, sign, share
+        self.start = time.perf_counter()
+        self.seconds = 0.0  # spent drawing so far
+        self.drawn_for = -1  # number of trials the current plots show
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
+    def maybe_draw(self, trials: list[Trial]) -> None:
+        if self.seconds <= self.share * self.elapsed():
+            self.draw(trials)
+
+    def draw(self, trials: list[Trial]) -> None:
+        if self.drawn_for == len(trials):
+            return
+        start = time.perf_counter()
+        plots.write_plots(self.sweep_dir, trials, self.optimizer, self.sign)
+        self.seconds += time.perf_counter() - start
+        self.drawn_for = len(trials)
+
+
+def _job_dir(result: JobReturn, sweep_dir: Path) -> str:
+    output = OmegaConf.select(result.hydra_cfg, "hydra.runtime.output_dir", default=None)
+    if output is None:
+        return ""
+    path = Path(str(output))
+    try:
+        return str(path.relative_to(sweep_dir.resolve()))
+    except ValueError:
+        return str(path)

@@ -1,0 +1,189 @@
+"""Pruning rules (ASHA, median) and the trial's side of them: report, then ask.
+
+A trial of a pruning sweep reports its validation loss after every epoch to the sweep's
+record (:mod:`tsbench.search.record`) and learns at once whether the rule stops it.
+What is compared is the trial's *best* validation loss so far, the objective it would
+return if it stopped now (tsbench restores the best epoch's weights), against the other
+trials' reports of the same fold and epoch:
+
+- ``asha`` (asynchronous successive halving, Li et al., MLSys 2020): rungs at epochs
+  ``min_epochs * eta**k`` below ``max_epochs``. At a rung the trial goes on only if its
+  value is among the best ``max(1, n // eta)`` of the ``n`` values the rung holds so far,
+  its own included; no trial waits for a rung to fill (a late trial is judged against
+  everything recorded before it, an early one against little).
+- ``median``: from epoch ``min_epochs`` on, stop when the value is worse than the median
+  of the other trials' values at the same epoch (none recorded yet: go on).
+
+A trial is never stopped at its last epoch (``max_epochs``): it then ran its full budget.
+With ``cv=tscv`` every fold reports its own epochs and is judged against the same fold of
+the other trials (folds differ in difficulty, so fold 2's epoch 3 is compared only with
+fold 2's epoch 3). A non-finite loss counts as the worst value.
+
+The sweeper passes a trial the rule and where the record is as overrides of a ``pruning``
+block (:func:`trial_overrides`); a run without that block is not affected. This module
+needs only the standard library, so training code may import it.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tsbench.search.record import PrunedMark, Record, Report
+
+KINDS = ("none", "asha", "median")
+#: The config block of a trial that a pruning sweep launched.
+BLOCK = "pruning"
+
+
+@dataclass
+class PrunerSettings:
+    """``hydra.sweeper.pruner``: which rule stops bad trials early, and its rungs."""
+
+    # none | asha | median.
+    kind: str = "none"
+    # First rung (asha) or first epoch judged (median).
+    min_epochs: int = 1
+    # asha: rungs at min_epochs * eta**k; the best 1/eta of a rung go on.
+    eta: int = 3
+    # Top of the rung ladder; null = each trial's own trainer.max_epochs.
+    max_epochs: int | None = None
+
+    @property
+    def on(self) -> bool:
+        return self.kind != "none"
+
+    def rungs(self, max_epochs: int | None = None) -> list[int]:
+        """The asha rungs below ``max_epochs`` (this setting's, else the one given)."""
+        top = self.max_epochs if self.max_epochs is not None else max_epochs
+        if top is None:
+            raise ValueError("rungs need max_epochs")
+        rungs, epoch = [], self.min_epochs
+        while epoch < top:
+            rungs.append(epoch)
+            epoch *= self.eta
+        return rungs
+
+    def judges(self, epoch: int, max_epochs: int | None) -> bool:
+        """Whether the rule may stop a trial at ``epoch`` (only then is the rung read)."""
+        top = self.max_epochs if self.max_epochs is not None else max_epochs
+        if not self.on or epoch < self.min_epochs or (top is not None and epoch >= top):
+            return False
+        return self.kind != "asha" or _is_rung(epoch, self.min_epochs, self.eta)
+
+    def judge(
+        self, epoch: int, value: float, others: Sequence[float], max_epochs: int | None
+    ) -> tuple[float, str] | None:
+        """``(cut-off, reason)`` when a trial at ``epoch`` with ``value`` must stop, given
+        the other trials' values at that epoch; None when it goes on."""
+        if not self.judges(epoch, max_epochs):
+            return None
+        value = _worst_if_not_finite(value)
+        others = [_worst_if_not_finite(v) for v in others]
+        if self.kind == "asha":
+            values = sorted([*others, value])
+            keep = max(1, len(values) // self.eta)
+            cutoff = values[keep - 1]
+            if value > cutoff:
+                return cutoff, (
+                    f"asha rung {epoch}: {value:.6g} is not among the best {keep} of "
+                    f"{len(values)} (cut-off {cutoff:.6g})"
+                )
+            return None
+        if not others:
+            return None
+        median = statistics.median(others)
+        if value > median:
+            return median, (
+                f"median at epoch {epoch}: {value:.6g} is worse than the median "
+                f"{median:.6g} of {len(others)} other trials"
+            )
+        return None
+
+
+def trial_overrides(settings: PrunerSettings, record: Path, trial: int, job: int) -> list[str]:
+    """The overrides that tell a trial where the record is and which rule applies."""
+    from tsbench.search.space import format_value  # the sweeper's side only (imports hydra)
+
+    lines = [
+        f"++{BLOCK}.record={format_value(str(record))}",
+        f"++{BLOCK}.kind={settings.kind}",
+        f"++{BLOCK}.min_epochs={settings.min_epochs}",
+        f"++{BLOCK}.eta={settings.eta}",
+        f"++{BLOCK}.trial={trial}",
+        f"++{BLOCK}.job={job}",
+    ]
+    if settings.max_epochs is not None:
+        lines.append(f"++{BLOCK}.max_epochs={settings.max_epochs}")
+    return lines
+
+
+class Reporter:
+    """A trial's side of pruning: :meth:`report` each epoch, stop when it says so."""
+
+    def __init__(
+        self, record: Record, settings: PrunerSettings, trial: int, job: int,
+        max_epochs: int | None,
+    ) -> None:
+        self.record = record
+        self.settings = settings
+        self.trial = trial
+        self.job = job
+        self.max_epochs = max_epochs
+        self.best: dict[int, float] = {}  # fold -> best loss so far
+        self.epochs = 0  # epochs reported, every fold together
+        self.stopped: PrunedMark | None = None
+
+    @classmethod
+    def from_config(cls, block: Mapping[str, Any] | None, max_epochs: int | None
+                    ) -> Reporter | None:
+        """The reporter of a trial whose config holds a ``pruning`` block (None without
+        one, or with ``kind: none``); ``max_epochs`` is the trial's own epoch budget."""
+        if not block or str(block.get("kind", "none")) == "none":
+            return None
+        top = block.get("max_epochs")
+        settings = PrunerSettings(
+            kind=str(block["kind"]),
+            min_epochs=int(block["min_epochs"]),
+            eta=int(block["eta"]),
+            max_epochs=None if top is None else int(top),
+        )
+        return cls(Record(Path(str(block["record"]))), settings, int(block["trial"]),
+                   int(block["job"]), max_epochs)
+
+    def report(self, epoch: int, val_loss: float, fold: int = 0) -> bool:
+        """Record ``val_loss`` of ``epoch`` (1-based) of ``fold``; True when the trial must
+        stop now (then :attr:`stopped` says where and why, also in the record)."""
+        loss = _worst_if_not_finite(float(val_loss))
+        best = min(self.best.get(fold, math.inf), loss)
+        self.best[fold] = best
+        self.epochs += 1
+        # Write first, then read: of two trials reporting at once, each sees the other or
+        # the other sees it, so no comparison is lost.
+        self.record.report(Report(self.trial, self.job, fold, epoch, loss, best))
+        if not self.settings.judges(epoch, self.max_epochs):
+            return False
+        others = self.record.rung(fold, epoch)
+        others.pop(self.trial, None)
+        verdict = self.settings.judge(epoch, best, list(others.values()), self.max_epochs)
+        if verdict is None:
+            return False
+        cutoff, reason = verdict
+        self.stopped = PrunedMark(self.trial, self.job, fold, epoch, best, cutoff, reason)
+        self.record.mark_pruned(self.stopped)
+        return True
+
+
+def _is_rung(epoch: int, min_epochs: int, eta: int) -> bool:
+    rung = min_epochs
+    while rung < epoch:
+        rung *= eta
+    return rung == epoch
+
+
+def _worst_if_not_finite(value: float) -> float:
+    return value if math.isfinite(value) else math.inf

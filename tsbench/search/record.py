@@ -1,0 +1,197 @@
+"""The sweep's own record: what the sweeper and its trials write while a sweep runs.
+
+``<sweep_dir>/record/`` holds
+
+- ``jobs/<job>.json``: one file per launched job. The sweeper writes it when it hands the
+  job to the launcher (trial number, point, start time) and again when the job has ended
+  (end time, status). A job whose file has no end, and whose trial has no row in
+  trials.csv, was running when the sweep died: a resumed sweep launches its trial again.
+- ``epochs/fold<f>/epoch<e>/trial<t>.json``: trial ``t``'s report after epoch ``e`` of
+  fold ``f`` (the validation loss of that epoch and the best one so far), written by the
+  trial itself. A rung of a pruning rule is one such folder.
+- ``pruned/job<j>.json``: written by a trial that a pruning rule stopped: the epoch, the
+  objective there and the reason. The sweeper reads it when the job returns.
+
+One small file per report, each written atomically (a temporary file beside it, then one
+rename), because the writers are trials in other processes and on other machines that
+share the sweep directory (joblib, submitit on SLURM) and there is no server: a rename is
+atomic on local file systems and on NFS, so a reader sees a whole report or none; two
+trials never write the same file, so no report is lost when they write at once; and a
+``kill -9`` at any moment leaves at most a hidden temporary file, which readers skip.
+Appending JSON lines to one shared file would be cheaper to read, but ``O_APPEND`` is not
+atomic on NFS (each client computes the end of the file itself), so two machines
+appending at once can overwrite each other's lines. Reading a rung lists one folder.
+
+Reports are named by trial, not job: a trial launched again after its sweep died writes
+over the reports of its dead launch, so a rung counts every trial once. This module
+needs nothing but the standard library and :mod:`tsbench.atomic`, so trials can import it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tsbench.atomic import write_json
+
+log = logging.getLogger(__name__)
+
+#: The record's folder inside the sweep directory.
+RECORD_DIR = "record"
+JOBS, EPOCHS, PRUNED = "jobs", "epochs", "pruned"
+RUNNING = "running"
+
+
+@dataclass(frozen=True)
+class Launch:
+    """One job handed to the launcher: which trial, which point, when, and how it ended."""
+
+    trial: int
+    job: int
+    point: dict[str, str]  # parameter -> value as written in trials.csv
+    started: float  # seconds since the epoch, on the sweeper's clock
+    lost_jobs: tuple[int, ...] = ()  # earlier launches of this trial that died with a sweep
+    ended: float | None = None
+    status: str = RUNNING
+
+
+@dataclass(frozen=True)
+class Report:
+    """A trial's validation loss after one epoch, and its best one so far (the objective a
+    trial stopped at this epoch would have: tsbench keeps the best epoch's weights)."""
+
+    trial: int
+    job: int
+    fold: int
+    epoch: int  # 1-based
+    val_loss: float
+    objective: float
+    time: float = field(default_factory=time.time)
+
+
+@dataclass(frozen=True)
+class PrunedMark:
+    """Why and where a pruning rule stopped a trial."""
+
+    trial: int
+    job: int
+    fold: int
+    epoch: int
+    objective: float
+    cutoff: float
+    reason: str
+
+
+class Record:
+    """The files of ``<sweep_dir>/record`` (see the module docstring)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = Path(directory)
+
+    # -- the launch log (written by the sweeper only) --
+
+    def launched(self, launch: Launch) -> None:
+        write_json(self._job_path(launch.job), _plain(asdict(launch)))
+
+    def ended(self, launch: Launch, status: str) -> Launch:
+        done = Launch(**{**asdict(launch), "ended": time.time(), "status": status})
+        write_json(self._job_path(launch.job), _plain(asdict(done)))
+        return done
+
+    def launches(self) -> list[Launch]:
+        """Every logged launch, in job order."""
+        found = []
+        for data in _read_all(self.directory / JOBS):
+            data["lost_jobs"] = tuple(data.get("lost_jobs", ()))
+            found.append(Launch(**data))
+        return sorted(found, key=lambda launch: launch.job)
+
+    # -- per-epoch reports (written by trials) --
+
+    def report(self, report: Report) -> None:
+        path = self._epoch_dir(report.fold, report.epoch) / f"trial{report.trial}.json"
+        write_json(path, _plain(asdict(report)))
+
+    def rung(self, fold: int, epoch: int) -> dict[int, float]:
+        """trial -> objective of every report at ``epoch`` of ``fold``."""
+        values = {}
+        for data in _read_all(self._epoch_dir(fold, epoch)):
+            values[int(data["trial"])] = _number(data["objective"])
+        return values
+
+    def reports(self) -> list[Report]:
+        """Every report in the record (for analysis; rules read one rung at a time)."""
+        found = []
+        root = self.directory / EPOCHS
+        for path in sorted(root.glob("fold*/epoch*")) if root.is_dir() else []:
+            for data in _read_all(path):
+                data["val_loss"] = _number(data["val_loss"])
+                data["objective"] = _number(data["objective"])
+                found.append(Report(**data))
+        return found
+
+    def has_reports(self, trial: int) -> bool:
+        """Whether ``trial`` reported its first epoch (every reporting trial does)."""
+        return (self._epoch_dir(0, 1) / f"trial{trial}.json").is_file()
+
+    # -- pruning decisions (written by trials) --
+
+    def mark_pruned(self, mark: PrunedMark) -> None:
+        write_json(self.directory / PRUNED / f"job{mark.job}.json", _plain(asdict(mark)))
+
+    def pruned(self, job: int) -> PrunedMark | None:
+        path = self.directory / PRUNED / f"job{job}.json"
+        data = _read(path)
+        if data is None:
+            return None
+        data["objective"] = _number(data["objective"])
+        data["cutoff"] = _number(data["cutoff"])
+        return PrunedMark(**data)
+
+    def _job_path(self, job: int) -> Path:
+        return self.directory / JOBS / f"{job}.json"
+
+    def _epoch_dir(self, fold: int, epoch: int) -> Path:
+        return self.directory / EPOCHS / f"fold{fold}" / f"epoch{epoch}"
+
+
+def _plain(data: Mapping[str, Any]) -> dict[str, Any]:
+    """JSON-safe: non-finite floats become null (JSON has no NaN or infinity)."""
+    return {k: None if isinstance(v, float) and not math.isfinite(v) else v
+            for k, v in data.items()}
+
+
+def _number(value: Any) -> float:
+    """A recorded number; null (a non-finite loss) reads back as +inf, the worst loss."""
+    return math.inf if value is None else float(value)
+
+
+def _read_all(directory: Path) -> Iterator[dict[str, Any]]:
+    """The JSON files of ``directory``, skipping temporary files of interrupted writes."""
+    try:
+        names = sorted(os.listdir(directory))
+    except FileNotFoundError:
+        return
+    for name in names:
+        if name.startswith(".") or not name.endswith(".json"):
+            continue
+        data = _read(directory / name)
+        if data is not None:
+            yield data
+
+
+def _read(path: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:  # damaged from outside
+        log.warning("skipping unreadable record file %s: %s", path, error)
+        return None

@@ -1,0 +1,93 @@
+"""Pruning from inside Lightning: a trial of a pruning sweep reports every validation epoch
+to the sweep's record and stops as soon as the sweep's rule says so.
+
+The sweeper gives each trial a ``pruning`` block (record folder, rule, trial and job
+number; see :mod:`tsbench.search.pruning`); a run without it gets no callback and is not
+affected. After each validation epoch the callback reports ``val_loss`` (the exact MSE
+over every validation window) and, when the rule stops the trial, ends training at that
+epoch; :func:`tsbench.training.fit.train` then raises :class:`TrialPruned`, so nothing is
+scored on the test split, and :func:`tsbench.training.run.run` writes the pruned run's
+``metrics.json`` (:func:`write_pruned`). With ``cv=tscv`` every fold reports its own
+epochs (fold ``k`` is the ``k``-th training with a validation split) and is judged against
+the same fold of the other trials; the refit never reports (it has no validation split).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytorch_lightning as pl
+
+from tsbench.rundir import write_metrics
+from tsbench.search.pruning import BLOCK, Reporter
+from tsbench.search.record import PrunedMark
+
+
+class TrialPruned(Exception):
+    """The sweep's pruning rule stopped this trial (raised after training ended)."""
+
+    def __init__(self, mark: PrunedMark, epochs: int) -> None:
+        super().__init__(mark.reason)
+        self.mark = mark
+        self.epochs = epochs  # epochs trained, every fold together
+
+
+class TrialPruning:
+    """The pruning of one run: a callback for each training, and the verdict."""
+
+    def __init__(self, reporter: Reporter) -> None:
+        self.reporter = reporter
+        self.fits = 0  # trainings with a validation split so far (the next one's fold)
+
+    def callbacks(self, has_val: bool) -> list[pl.Callback]:
+        """The callbacks of the next training (none without a validation split)."""
+        if not has_val:
+            return []
+        self.fits += 1
+        return [_ReportEpochs(self.reporter, fold=self.fits - 1)]
+
+    def raise_if_pruned(self) -> None:
+        if self.reporter.stopped is not None:
+            raise TrialPruned(self.reporter.stopped, self.reporter.epochs)
+
+
+def trial_pruning(cfg: Any) -> TrialPruning | None:
+    """The pruning of a run launched by a pruning sweep; None for any other run."""
+    reporter = Reporter.from_config(cfg.get(BLOCK), max_epochs=int(cfg.trainer.max_epochs))
+    return None if reporter is None else TrialPruning(reporter)
+
+
+def write_pruned(cfg: Any, run_dir: Path, stopped: TrialPruned, threads: int) -> dict[str, Any]:
+    """Write and return metrics.json of a pruned run: the objective (best validation loss)
+    up to the epoch where it was stopped, and no test scores."""
+    mark = stopped.mark
+    metrics: dict[str, Any] = {
+        "pruned": True,
+        "pruned_at_epoch": mark.epoch,
+        "objective": mark.objective,
+        "pruning_reason": mark.reason,
+        "epochs": stopped.epochs,
+        "splits_read": ["train", "val"],
+        "seed": int(cfg.seed),
+        "threads": threads,
+    }
+    if str(cfg.cv.name) == "tscv":
+        metrics["pruned_at_fold"] = mark.fold
+    write_metrics(run_dir, metrics)
+    return metrics
+
+
+class _ReportEpochs(pl.Callback):
+    """Reports each validation epoch's ``val_loss``; stops training when told to."""
+
+    def __init__(self, reporter: Reporter, fold: int) -> None:
+        self.reporter = reporter
+        self.fold = fold
+
+    def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if trainer.sanity_checking or "val_loss" not in trainer.callback_metrics:
+            return
+        loss = float(trainer.callback_metrics["val_loss"])
+        if self.reporter.report(trainer.current_epoch + 1, loss, self.fold):
+            trainer.should_stop = True
