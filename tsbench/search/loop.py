@@ -100,6 +100,7 @@ class Loop:
         self.exhausted = False
         self.abort: faults.SweepAbortedError | None = None
         self.warned_silent = False
+        self.out_of_time = False
 
     def run(self) -> list[Sequence[JobReturn]]:
         while True:
@@ -127,6 +128,8 @@ class Loop:
         nothing runs); False when none could be launched."""
         if self.abort is not None or (self.slots is None and self.running):
             return False
+        if self._time_spent():
+            return False
         free = self.s.n_jobs - len(self.running)
         want = min(free, self.s.n_trials - len(self.trials) - len(self.running))
         if want <= 0:
@@ -148,6 +151,16 @@ class Loop:
         if starts:
             self._launch(starts)
         return bool(starts)
+
+    def _time_spent(self) -> bool:
+        """Whether ``max_seconds`` has passed (logged once): no new trial starts then."""
+        if self.s.max_seconds is None or self.plotter.elapsed() < self.s.max_seconds:
+            return False
+        if not self.out_of_time:
+            self.out_of_time = True
+            log.info("max_seconds=%g spent after %d ended trials: no new trial is launched",
+                     self.s.max_seconds, len(self.trials))
+        return True
 
     def _launch(self, starts: list[tuple[int, list[Scalar], tuple[int, ...]]]) -> None:
         overrides = []

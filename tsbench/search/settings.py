@@ -76,6 +76,9 @@ class SweepSettings:
     log_objective: bool = True
     # Stop bad trials early from inside training (see tsbench.search.pruning).
     pruner: PrunerSettings = field(default_factory=PrunerSettings)
+    # Launch no new trial once the sweep has run this many seconds (running trials end
+    # normally; counted from this process's start); null = no time limit.
+    max_seconds: float | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.pruner, dict):  # from the Hydra plugin's plain container
@@ -101,6 +104,8 @@ def check_settings(s: SweepSettings) -> None:
     if not (isinstance(s.resume, bool) or s.resume == "force"):
         raise _error("resume", f"unknown value {s.resume!r}", "use true, false or force")
     _check_pruner(s)
+    if s.max_seconds is not None and not s.max_seconds > 0:
+        raise _error("max_seconds", f"must be > 0 or null, got {s.max_seconds}")
     if s.n_trials < 1:
         raise _error("n_trials", f"must be >= 1, got {s.n_trials}")
     if s.n_jobs < 1:

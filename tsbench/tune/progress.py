@@ -12,9 +12,10 @@ from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
-log = logging.getLogger("tsbench.tune")
+from tsbench.search.loop import TRIALS_FILE
+from tsbench.search.trials import FAILED, OK, PRUNED
 
-TRIALS_FILE = "trials.csv"
+log = logging.getLogger("tsbench.tune")
 
 
 def clock(seconds: float) -> str:
@@ -32,7 +33,7 @@ def sweep_summary(sweep_dir: Path) -> tuple[Counter, float | None]:
         rows = list(csv.DictReader(handle))
     statuses = Counter(row.get("status", "") for row in rows)
     values = [float(row["objective"]) for row in rows
-              if row.get("status") == "ok" and row.get("objective")]
+              if row.get("status") == OK and row.get("objective")]
     return statuses, min(values, default=None)
 
 
@@ -51,7 +52,7 @@ class Progress:
     def line(self) -> str:
         statuses, best = sweep_summary(self.sweep_dir)
         done = sum(statuses.values())
-        extra = ", ".join(f"{statuses[s]} {s}" for s in ("pruned", "failed") if statuses[s])
+        extra = ", ".join(f"{statuses[s]} {s}" for s in (PRUNED, FAILED) if statuses[s])
         best_text = "none yet" if best is None else f"{best:.4f}"
         return (f"{self.label}: {done}/{self.planned} trials{f' ({extra})' if extra else ''}, "
                 f"best val {best_text}, {clock(self.time_left())} left")

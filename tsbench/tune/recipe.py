@@ -32,6 +32,7 @@ import yaml
 from tsbench.atomic import write_json, write_text
 from tsbench.errors import TsbenchError
 from tsbench.rundir import LOOKBACK, LR_FIND, METRICS, is_finished, read_config, read_metrics
+from tsbench.search.trials import OK, RECORD_COLUMNS
 from tsbench.tune.ensemble import error_gram, greedy_weights, score_runs
 from tsbench.tune.progress import TRIALS_FILE, Progress, clock
 from tsbench.tune.state import TuneState
@@ -40,9 +41,6 @@ log = logging.getLogger("tsbench.tune")
 SPACES = Path(__file__).resolve().parents[1] / "conf" / "search"
 #: Look-backs tried when the training rows show no period (kept to those that fit).
 FALLBACK_LOOKBACKS = (48, 96, 192, 336, 512, 720)
-#: Columns of trials.csv that are not searched parameters.
-TRIAL_COLUMNS = {"trial", "job", "status", "objective", "seconds", "job_dir", "error",
-                 "epochs", "pruned_at_epoch", "started", "ended"}
 
 
 class StageFailed(TsbenchError):
@@ -123,12 +121,12 @@ def read_trials(sweep_dir: Path) -> list[dict[str, str]]:
 
 def params_of(row: dict[str, str]) -> dict[str, str]:
     """The searched parameters of a trials.csv row."""
-    return {k: v for k, v in row.items() if k not in TRIAL_COLUMNS}
+    return {k: v for k, v in row.items() if k not in RECORD_COLUMNS}
 
 
 def full_budget(rows: list[dict[str, str]]) -> list[dict[str, str]]:
     """Trials that ran their whole budget (neither pruned nor failed), best first."""
-    return sorted((r for r in rows if r["status"] == "ok"), key=lambda r: float(r["objective"]))
+    return sorted((r for r in rows if r["status"] == OK), key=lambda r: float(r["objective"]))
 
 
 # -- the stages -------------------------------------------------------------------------
@@ -202,15 +200,17 @@ def search_args(t: Tuning, lr: dict[str, float], seq_lens: list[int]) -> list[st
 
 def planned_trials(t: Tuning, seconds: float, epoch_seconds: float) -> int:
     """How many trials ``seconds`` buy at ``epoch_seconds`` an epoch, when ASHA stops all but
-    1/eta of the trials at each rung ``min_epochs * eta**k`` (an estimate for the progress
-    line; the sweep stops when its time is spent, whatever the count)."""
+    1/eta of the trials at each rung ``min_epochs * eta**k`` (an estimate, within
+    ``recipe.min_trials`` and ``recipe.max_trials``; the sweep stops when its time is spent
+    or this many trials have ended)."""
     r = t.recipe
     eta, last = int(r.eta), int(r.max_epochs)
     rungs = [e for e in (int(r.min_epochs) * eta**k for k in range(16)) if e < last] + [last]
     if r.pruner == "none":
         rungs, eta = [last], 1
     epochs = sum((b - a) / eta**k for k, (a, b) in enumerate(pairwise([0, *rungs])))
-    return max(int(r.min_trials), int(seconds / max(1e-9, epochs * epoch_seconds)))
+    estimate = max(int(r.min_trials), int(seconds / max(1e-9, epochs * epoch_seconds)))
+    return estimate if r.max_trials is None else min(estimate, int(r.max_trials))
 
 
 def sweep(t: Tuning, stage: str, label: str, args: list[str], seconds: float, planned: int

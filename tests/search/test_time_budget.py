@@ -1,0 +1,32 @@
+"""``hydra.sweeper.max_seconds``: no trial starts once the sweep has run that long; the
+running ones end normally and the record stays complete."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.search.conftest import multirun, read_rows
+
+
+def test_no_trial_starts_after_max_seconds(sweep_dir: Path) -> None:
+    multirun(sweep_dir, "x=interval(0, 1)", "n=range(1, 6)", "sleep=0.5",
+             "hydra.sweeper.n_trials=30", "hydra.sweeper.mode=random",
+             "hydra.sweeper.max_seconds=2")
+    rows = read_rows(sweep_dir)
+    assert 2 <= len(rows) < 30  # stopped by time, not by the trial count
+    assert all(r["status"] == "ok" for r in rows)
+    runs = [json.loads((sweep_dir / r["job_dir"] / "result.json").read_text()) for r in rows]
+    first = min(run["start"] for run in runs)
+    late = sorted(run["start"] - first for run in runs)
+    assert late[-1] < 2.0 + 0.5  # the last start came before the limit (plus one proposal)
+    assert max(run["end"] for run in runs) - first >= 2.0 - 0.5  # and it really used the time
+
+
+def test_max_seconds_must_be_positive(sweep_dir: Path, capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        multirun(sweep_dir, "x=interval(0, 1)", "hydra.sweeper.max_seconds=0")
+    assert exit_info.value.code == 2
+    assert "hydra.sweeper.max_seconds: must be > 0" in capsys.readouterr().err
