@@ -1,5 +1,5 @@
 """tsbench-tune with the quick recipe, end to end on synthetic data: the stages before (g)
-never touch the test split."""
+never touch the test split, checked by what they record and from the outside."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import ROOT
+from tests.unseen import differences, outputs_of_both, series, snapshot
 from tsbench.tune.ensemble import error_gram
 from tsbench.tune.recipe import lr_range, spread
 
@@ -27,17 +28,38 @@ def test_lr_range_reaches_the_loss_minimum() -> None:
     assert lr_range(1e-3, 2e-2, 10.0) == pytest.approx((1e-4, 1e-2))  # within the usual span
 
 
-def test_quick_recipe_end_to_end_never_reads_test_before_g(tmp_path: Path) -> None:
-    out = tmp_path / "tune"
-    args = ["dataset=synthetic", "dataset.n_rows=900", "model=patchtst", "model.e_layers=1",
-            "model.d_ff=16", "model.n_heads=2", "pred_len=24", "seq_len=48", "trainer=debug",
-            "data.batch_size=64", "recipe=quick", "recipe.random_trials=3",
-            "recipe.bayes_trials=2", "recipe.top_k=2", "recipe.seeds=[1,2]",
-            "recipe.max_seq_len=120", f"out={out}"]
+#: The quick recipe, shrunk: a tiny PatchTST, 3 random and 2 Bayesian trials, 2 x 2 retrained.
+RECIPE = ["model=patchtst", "model.e_layers=1", "model.d_ff=16", "model.n_heads=2",
+          "pred_len=24", "seq_len=48", "trainer=debug", "data.batch_size=64", "recipe=quick",
+          "recipe.random_trials=3", "recipe.bayes_trials=2", "recipe.top_k=2",
+          "recipe.seeds=[1,2]", "recipe.max_seq_len=120"]
+#: The synthetic series' rows; the ratio split's test rows are the last int(0.2 * 900).
+N_ROWS, TEST_START = 900, 900 - 180
+#: What stage (g) writes: the only files that may hold test scores.
+FINAL = ("report.json", "report.md")
+
+
+def run_tune(path: Path, out: Path) -> None:
+    """tsbench-tune with RECIPE on the CSV series ``path``, outputs in ``out``."""
+    args = ["dataset=csv", f"dataset.path={path}", *RECIPE, f"out={out}"]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.run([sys.executable, "-m", "tsbench.tune.cli", *args], cwd=ROOT,
                           env=env, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
+
+
+@pytest.fixture(scope="module")
+def recipe_outputs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The recipe's outputs on the synthetic series, and on the same series with its test
+    rows replaced by a huge period-7 pattern (same paths: see tests/unseen.py)."""
+    root = tmp_path_factory.mktemp("tune")
+    return outputs_of_both(root, series(N_ROWS), TEST_START, run_tune)
+
+
+def test_quick_recipe_end_to_end_never_reads_test_before_g(
+    recipe_outputs: tuple[Path, Path],
+) -> None:
+    out = recipe_outputs[0]
     report = json.loads((out / "report.json").read_text())
     assert set(report["results"]) == {"baseline", "best single", "ensemble"}
     assert len(report["members"]) == 4  # top 2 configurations x 2 seeds
@@ -50,7 +72,7 @@ def test_quick_recipe_end_to_end_never_reads_test_before_g(tmp_path: Path) -> No
     assert w @ error_gram(members, "val") @ w == pytest.approx(
         results["ensemble"]["val_mse"], rel=1e-6)
     for scores in report["results"].values():
-        assert scores["n_test_windows"] == 180 - 24 + 1  # every test window: int(0.2 * 900)
+        assert scores["n_test_windows"] == N_ROWS - TEST_START - 24 + 1  # every test window
     stage_runs = [p for p in out.rglob("metrics.json")]
     assert len(stage_runs) == 1 + 1 + 3 + 2 + 4  # a, b, d, e, f
     for path in stage_runs:
@@ -61,3 +83,32 @@ def test_quick_recipe_end_to_end_never_reads_test_before_g(tmp_path: Path) -> No
     found = json.loads((out / "b_lr_find" / "lr_find.json").read_text())
     assert report["lr_searched"] == list(
         lr_range(found["suggestion"], found["min_loss_lr"], 10.0))
+
+
+def without_test_scores(report: dict) -> dict:
+    """``report`` without stage (g)'s test scores (its validation scores stay)."""
+    results = {name: {k: v for k, v in scores.items() if not k.startswith(("test_", "n_test"))}
+               for name, scores in report["results"].items()}
+    return {**report, "results": results}
+
+
+def test_stages_before_g_never_see_the_test_rows(recipe_outputs: tuple[Path, Path]) -> None:
+    """Checked from the outside: with the test rows replaced by a huge period-7 pattern,
+    stages (a)-(f) write exactly the same files (look-backs, learning-rate range test,
+    trials and their objectives, best configurations, every run's weights, curves and
+    metrics) and the report the same choices (members, ensemble weights, validation
+    scores); only the test scores of (g) change. Console logs, which carry clock times,
+    are left out."""
+    clean, replaced = recipe_outputs
+
+    def stage_files(out: Path) -> dict:
+        return snapshot(out, skip=lambda name: name in FINAL or name.endswith(".log"))
+
+    files = stage_files(clean)
+    for kind in ("lookback.yaml", "lr_find.json", "trials.csv", "best.ckpt", "metrics.json"):
+        assert any(name.endswith(kind) for name in files), kind  # what the comparison covers
+    assert differences(files, stage_files(replaced)) == []
+    report, other = (json.loads((out / "report.json").read_text()) for out in recipe_outputs)
+    assert without_test_scores(report) == without_test_scores(other)
+    for name, scores in report["results"].items():  # the replaced rows did reach stage (g)
+        assert scores["test_mse"] != other["results"][name]["test_mse"], name
