@@ -14,6 +14,7 @@ import statsmodels.api as sm
 import yaml
 
 from tests.conftest import data_dir
+from tests.unseen import differences, outputs_of_both, replaced_from, series, snapshot
 from tsbench.analysis.periodicity import (
     acf,
     dominant_periods,
@@ -52,6 +53,21 @@ def test_etth1_daily_period_and_candidates(tmp_path: Path) -> None:
     assert report["periods"][0] == 24
     assert report["channels"]["OT"]["periods"][0] == 24
     assert report["candidates"] == list(range(48, 721, 24))
+
+
+def test_rows_after_the_training_split_change_nothing(tmp_path: Path) -> None:
+    """Checked from the outside: with every row after the training split (validation and
+    test) replaced by a huge period-7 pattern, the analysis writes exactly the same files
+    (report and ACF plot), although those rows alone have another dominant period."""
+    frame = series(900)
+    border = int(0.7 * 900)  # the ratio split's training rows are [0, 630)
+    clean, replaced = outputs_of_both(tmp_path, frame, border, lambda path, out: _analyze(
+        ["dataset=csv", f"dataset.path={path}", "pred_len=24", "max_lookback=120"], out))
+    report = yaml.safe_load((clean / "lookback.yaml").read_text())
+    assert report["training_rows"] == [0, border] and report["periods"][0] == 24
+    assert differences(snapshot(clean), snapshot(replaced)) == []
+    values = replaced_from(frame, border).drop(columns="date").to_numpy()
+    assert dominant_periods(values, 60)[0].period == 7  # what reading them would find
 
 
 def test_bad_setting_is_one_clear_error(tmp_path: Path) -> None:

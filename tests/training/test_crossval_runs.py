@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import read_metrics, run_tsbench
+from tests.unseen import differences, outputs_of_both, series, snapshot
 
 #: 1000 rows, ratio split: 800 train+val rows, three validation blocks of 200 rows.
 BASE = ["dataset=synthetic", "dataset.n_rows=1000", "seq_len=48", "pred_len=24",
@@ -50,3 +51,18 @@ def test_too_many_folds_is_one_clear_error(tmp_path: Path) -> None:
     assert "tsbench: error: cv.n_splits: 20 folds are more than" in proc.stderr
     assert "use cv.n_splits <= 10" in proc.stderr
     assert not (tmp_path / "run" / "metrics.json").exists()
+
+
+def test_folds_never_read_the_test_rows(tmp_path: Path) -> None:
+    """Checked from the outside: with the test rows replaced by a huge period-7 pattern, a
+    ``cv=tscv score_test=false`` run writes exactly the same files (every fold's
+    checkpoint, per-epoch log and plot, the metrics), wall-clock timings aside."""
+    frame = series(1000)  # ratio split: train+val rows [0, 800), test rows [800, 1000)
+    csv_base = [a for a in BASE if not a.startswith("dataset")] + ["dataset=csv"]
+    clean, replaced = outputs_of_both(tmp_path, frame, 800, lambda path, out: run_tsbench(
+        [*csv_base, f"dataset.path={path}", "model=dlinear", "score_test=false", "logger=csv"],
+        out))
+    files = snapshot(clean)
+    assert {f"fold_{k}/checkpoints/best.ckpt" for k in range(3)} <= set(files)
+    assert {f"fold_{k}/logs/metrics.csv" for k in range(3)} <= set(files)
+    assert differences(files, snapshot(replaced)) == []

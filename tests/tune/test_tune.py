@@ -1,18 +1,23 @@
 """tsbench-tune with the quick recipe, end to end on synthetic data: the stages before (g)
-never touch the test split."""
+never touch the test split, checked by what they record and from the outside."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from tests.conftest import ROOT
+from tests.unseen import content, differences, outputs_of_both, series, snapshot
 from tsbench.tune.ensemble import error_gram
 from tsbench.tune.recipe import lr_range, spread
 
@@ -27,20 +32,44 @@ def test_lr_range_reaches_the_loss_minimum() -> None:
     assert lr_range(1e-3, 2e-2, 10.0) == pytest.approx((1e-4, 1e-2))  # within the usual span
 
 
-def test_quick_recipe_end_to_end_never_reads_test_before_g(tmp_path: Path) -> None:
-    out = tmp_path / "tune"
-    args = ["dataset=synthetic", "dataset.n_rows=900", "model=patchtst", "model.e_layers=1",
-            "model.d_ff=16", "model.n_heads=2", "pred_len=24", "seq_len=48", "trainer=debug",
-            "data.batch_size=64", "recipe=quick", "recipe.random_trials=3",
-            "recipe.bayes_trials=2", "recipe.top_k=2", "recipe.seeds=[1,2]",
-            "recipe.max_seq_len=120", f"out={out}"]
+#: The quick recipe on a tiny PatchTST: 3 random and 3 Bayesian trials (ASHA from epoch 1 of
+#: 3), the best 2 configurations retrained with one more seed. The budget is large enough
+#: that the trial counts, not the clock, end each stage: two runs make the same choices.
+RECIPE = ["model=patchtst", "model.e_layers=1", "model.d_ff=16", "model.n_heads=2",
+          "pred_len=24", "seq_len=48", "trainer=debug", "data.batch_size=64", "recipe=quick",
+          "recipe.budget_hours=1", "recipe.min_trials=3", "recipe.max_trials=3",
+          "recipe.top_k=2", "recipe.seeds=[1]", "recipe.max_seq_len=120"]
+#: The synthetic series' rows; the ratio split's test rows are the last int(0.2 * 900).
+N_ROWS, TEST_START = 900, 900 - 180
+#: What stage (g) writes: the only files that may hold test scores (tune.json records
+#: every stage's result, (g)'s too).
+FINAL = ("report.json", "report.md", "tune.json")
+
+
+def run_tune(path: Path, out: Path) -> None:
+    """tsbench-tune with RECIPE on the CSV series ``path``, outputs in ``out``."""
+    args = ["dataset=csv", f"dataset.path={path}", *RECIPE, f"out={out}"]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.run([sys.executable, "-m", "tsbench.tune.cli", *args], cwd=ROOT,
                           env=env, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
+
+
+@pytest.fixture(scope="module")
+def recipe_outputs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The recipe's outputs on the synthetic series, and on the same series with its test
+    rows replaced by a huge period-7 pattern (same paths: see tests/unseen.py)."""
+    root = tmp_path_factory.mktemp("tune")
+    return outputs_of_both(root, series(N_ROWS), TEST_START, run_tune)
+
+
+def test_quick_recipe_end_to_end_never_reads_test_before_g(
+    recipe_outputs: tuple[Path, Path],
+) -> None:
+    out = recipe_outputs[0]
     report = json.loads((out / "report.json").read_text())
     assert set(report["results"]) == {"baseline", "best single", "ensemble"}
-    assert len(report["members"]) == 4  # top 2 configurations x 2 seeds
+    assert len(report["members"]) == 4  # top 2 configurations: their trial and one more seed
     weights = report["ensemble_weights"]
     assert set(weights) <= set(report["members"]) and sum(weights.values()) == pytest.approx(1)
     results = report["results"]  # greedy selection starts from the best single run
@@ -50,14 +79,87 @@ def test_quick_recipe_end_to_end_never_reads_test_before_g(tmp_path: Path) -> No
     assert w @ error_gram(members, "val") @ w == pytest.approx(
         results["ensemble"]["val_mse"], rel=1e-6)
     for scores in report["results"].values():
-        assert scores["n_test_windows"] == 180 - 24 + 1  # every test window: int(0.2 * 900)
+        assert scores["n_test_windows"] == N_ROWS - TEST_START - 24 + 1  # every test window
     stage_runs = [p for p in out.rglob("metrics.json")]
-    assert len(stage_runs) == 1 + 1 + 3 + 2 + 4  # a, b, d, e, f
+    assert len(stage_runs) == 1 + 1 + 3 + 3 + 2  # a, b, d, e (pruned trials too), f
     for path in stage_runs:
         metrics = json.loads(path.read_text())
         assert metrics["splits_read"] == ["train", "val"], path
         assert not [k for k in metrics if k.startswith(("test_", "n_test"))], path
     assert f"| ensemble | {len(weights)} |" in (out / "report.md").read_text()
     found = json.loads((out / "b_lr_find" / "lr_find.json").read_text())
-    assert report["lr_searched"] == list(
+    assert [report["lr"]["low"], report["lr"]["high"]] == list(
         lr_range(found["suggestion"], found["min_loss_lr"], 10.0))
+
+
+def without_test_scores(report: dict) -> dict:
+    """``report`` without stage (g)'s test scores (its validation scores stay)."""
+    results = {name: {k: v for k, v in scores.items() if not k.startswith(("test_", "n_test"))}
+               for name, scores in report["results"].items()}
+    return {**report, "results": results}
+
+
+def test_stages_before_g_never_see_the_test_rows(recipe_outputs: tuple[Path, Path]) -> None:
+    """Checked from the outside: with the test rows replaced by a huge period-7 pattern,
+    stages (a)-(f) write exactly the same files (look-backs, learning-rate range test,
+    trials and their objectives, best configurations, every run's weights, curves and
+    metrics) and the report the same choices (members, ensemble weights, validation
+    scores); only the test scores of (g) change. Console logs, which carry clock times,
+    are left out."""
+    clean, replaced = recipe_outputs
+
+    def stage_files(out: Path) -> dict:
+        return snapshot(out, skip=lambda name: name in FINAL or name.endswith(".log"))
+
+    files = stage_files(clean)
+    for kind in ("lookback.yaml", "lr_find.json", "trials.csv", "best.ckpt", "metrics.json"):
+        assert any(name.endswith(kind) for name in files), kind  # what the comparison covers
+    assert differences(files, stage_files(replaced)) == []
+    report, other = (content(out / "report.json") for out in recipe_outputs)
+    assert without_test_scores(report) == without_test_scores(other)
+    stages = [content(out / "tune.json")["stages"] for out in recipe_outputs]
+    for record in stages:
+        record["g_report"] = without_test_scores(record["g_report"])
+    assert stages[0] == stages[1]
+    for name, scores in report["results"].items():  # the replaced rows did reach stage (g)
+        assert scores["test_mse"] != other["results"][name]["test_mse"], name
+
+
+def test_a_killed_tuning_run_resumes_without_rerunning_ended_trials(tmp_path: Path) -> None:
+    """kill -9 in the middle of the random search, then the same command again: it
+    finishes, and every trial that had ended (and the stages before) is kept as it was,
+    not run again."""
+    frame = series(N_ROWS)
+    data, out = tmp_path / "series.csv", tmp_path / "out"
+    frame.to_csv(data, index=False)
+    argv = [sys.executable, "-m", "tsbench.tune.cli", "dataset=csv", f"dataset.path={data}",
+            *RECIPE, f"out={out}"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    trials = out / "d_random" / "trials.csv"
+    deadline = time.monotonic() + 600
+    while not (trials.is_file() and len(trials.read_text().splitlines()) >= 2):
+        assert proc.poll() is None and time.monotonic() < deadline, "no trial ended"
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    before = {row["trial"]: row for row in csv.DictReader(io.StringIO(trials.read_text()))}
+    stamps = {p: p.stat().st_mtime_ns for p in out.rglob("*")
+              if p.is_file() and p.parent.name != "record" and "record" not in p.parts
+              and p.name not in ("tune.json", "trials.csv", "best.yaml", "d_random.log",
+                                 "multirun.yaml", "search.yaml")  # the sweep's own record
+              and not p.suffix == ".png"}
+    assert not (out / "report.json").exists() and before
+
+    resumed = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True,
+                             timeout=900)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert (out / "report.json").is_file()
+    after = {row["trial"]: row for row in csv.DictReader(io.StringIO(trials.read_text()))}
+    for number, row in before.items():  # ended trials kept: same job, same score
+        assert {k: after[number][k] for k in ("job", "status", "objective")} == {
+            k: row[k] for k in ("job", "status", "objective")}, number
+    assert len(after) == 3
+    changed = [str(p) for p, stamp in stamps.items() if p.stat().st_mtime_ns != stamp]
+    assert changed == []  # no run of stages (a)-(c) or of an ended trial was written again

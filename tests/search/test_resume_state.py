@@ -1,0 +1,95 @@
+"""Resume rebuilds the search from the record: a resumed sweep proposes what the same sweep
+would have proposed without the interruption, and a trial killed mid-run (``kill -9``)
+leaves its job directory as it was, never reused and never overwritten. Both through the
+public interface: Hydra multiruns with ``hydra.sweeper.resume=true`` on the same
+``hydra.sweep.dir``."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.search.conftest import APP, BASE, multirun, read_rows
+
+SPACE = ["x=interval(-1.0, 1.0)", "n=range(1, 6)", "kind=a,b,c"]
+INITIAL = 4
+
+
+def points(rows: list[dict[str, str]]) -> list[tuple[str, ...]]:
+    return [(r["x"], r["n"], r["kind"]) for r in rows]
+
+
+def test_resumed_sweep_proposes_what_the_uninterrupted_one_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stopped after its initial design, then resumed, a sweep's guided proposals equal
+    those of the same sweep run in one go: the optimizer learned the recorded results.
+
+    The stop falls where the uninterrupted sweep's optimizer has also been told every
+    result of the design and fitted nothing yet (skopt's Latin-hypercube points are drawn
+    up front), so both optimizers hold the same data and the same random state and every
+    later point is determined by the recorded results alone. An optimizer that was not
+    told them (or told other values) starts its design again or fits another surrogate.
+    """
+    args = [*SPACE, "hydra.sweeper.n_trials=7", f"hydra.sweeper.n_initial_points={INITIAL}"]
+    multirun(tmp_path / "whole", *args)
+    whole = read_rows(tmp_path / "whole")
+
+    monkeypatch.setenv("QUAD_INTERRUPT_AT_JOB", str(INITIAL))
+    with pytest.raises(KeyboardInterrupt):
+        multirun(tmp_path / "cut", *args)
+    assert points(read_rows(tmp_path / "cut")) == points(whole[:INITIAL])
+    monkeypatch.delenv("QUAD_INTERRUPT_AT_JOB")
+    multirun(tmp_path / "cut", *args, "hydra.sweeper.resume=true")
+    resumed = read_rows(tmp_path / "cut")
+
+    assert len(resumed) == len(whole) == 7
+    assert points(resumed) == points(whole)  # the guided proposals 5-7 too, bit for bit
+    assert [r["objective"] for r in resumed] == [r["objective"] for r in whole]
+
+
+def file_states(folder: Path) -> dict[str, tuple[bytes, int]]:
+    """Every file under ``folder``: its bytes and modification time."""
+    return {str(p.relative_to(folder)): (p.read_bytes(), p.stat().st_mtime_ns)
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_trial_killed_mid_run_leaves_its_job_directory_alone(tmp_path: Path) -> None:
+    """``kill -9`` while trial 3 (job 2) sleeps: after the resume its half-written job
+    directory is exactly as the kill left it, and no recorded trial uses it."""
+    sweep = tmp_path / "sweep"
+    args = [*BASE, *SPACE, "hydra.sweeper.n_trials=5", "hydra.sweeper.n_initial_points=2"]
+    command = [sys.executable, str(APP), "-m", *args, "sleep=2.0", f"hydra.sweep.dir={sweep}"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    killed = sweep / "2"
+    with subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL) as proc:
+        deadline = time.monotonic() + 120
+        while not (killed / ".hydra" / "overrides.yaml").exists():
+            assert proc.poll() is None and time.monotonic() < deadline, "sweep ended early"
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGKILL)
+    assert proc.returncode == -signal.SIGKILL
+    before = read_rows(sweep)
+    assert [r["job"] for r in before] == ["0", "1"]  # job 2 was running, not recorded
+    half_written = file_states(killed)
+    assert ".hydra/config.yaml" in half_written and "result.json" not in half_written
+
+    multirun(sweep, *SPACE, "hydra.sweeper.n_trials=5", "hydra.sweeper.n_initial_points=2",
+             "hydra.sweeper.resume=true")
+    rows = read_rows(sweep)
+    assert rows[:2] == before and len(rows) == 5
+    assert file_states(killed) == half_written  # neither reused nor overwritten
+    assert "2" not in {r["job"] for r in rows} | {r["job_dir"] for r in rows}
+    assert len({r["job_dir"] for r in rows}) == 5
+    for row in rows:  # each recorded trial ran in its own directory and wrote its value
+        result = json.loads((sweep / row["job_dir"] / "result.json").read_text())
+        assert float(row["objective"]) == result["value"]

@@ -1,0 +1,60 @@
+"""The scored weights are the best-validation weights: a run whose validation loss gets
+worse after its best epoch reports that epoch's validation loss, and the checkpoint it
+leaves scores the reported numbers again."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import read_metrics, run_tsbench
+from tsbench.data.loading import load_series
+from tsbench.data.splits import benchmark_borders
+from tsbench.rundir import LOGS, load_run
+from tsbench.training.evaluate import evaluate
+from tsbench.training.train_and_score import make_data
+
+#: The learning rate grows 4x per epoch (a step schedule with gamma 4), so training first
+#: improves, then overshoots: the validation loss is worst at the last epoch.
+DIVERGING = [
+    "dataset=synthetic", "dataset.n_rows=600", "model=dlinear", "seq_len=48", "pred_len=12",
+    "trainer=debug", "trainer.max_epochs=5", "data.batch_size=32", "logger=csv",
+    "optim=adamw_step", "optim.lr=0.01", "optim.step_size=1", "optim.gamma=4", "seed=1",
+]  # fmt: skip
+
+
+def logged_val_losses(run_dir: Path) -> list[float]:
+    """The per-epoch validation losses of the CSV logger, in epoch order."""
+    with open(run_dir / LOGS / "metrics.csv", newline="") as handle:
+        rows = [r for r in csv.DictReader(handle) if r.get("val_loss")]
+    assert [int(r["epoch"]) for r in rows] == list(range(len(rows)))
+    return [float(r["val_loss"]) for r in rows]
+
+
+def test_scores_come_from_the_best_validation_epoch(tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    run_tsbench(DIVERGING, run_dir)
+    metrics = read_metrics(run_dir)
+    losses = logged_val_losses(run_dir)
+    best = min(range(len(losses)), key=losses.__getitem__)
+    # The construction holds: five epochs, the best one early, the last far worse.
+    assert len(losses) == metrics["epochs"] == 5
+    assert best + 1 < len(losses) and losses[-1] > 2 * losses[best]
+    assert metrics["best_epoch"] == best + 1
+    # The reported validation MSE is the best epoch's (float64 sums vs the logged float32).
+    assert metrics["val_mse"] == pytest.approx(losses[best], rel=1e-6)
+    assert metrics["objective"] == metrics["val_mse"]
+
+    # The checkpoint holds the weights that were scored: they give the same numbers again.
+    run = load_run(run_dir)
+    series = load_series(run.config.dataset)
+    borders = benchmark_borders(len(series.values), series.split, int(run.config.seq_len),
+                                series.train_frac, series.test_frac)
+    ranges = {"train": borders.train, "val": borders.val, "test": borders.test}
+    data = make_data(run.config, series, ranges, with_marks=run.model.uses_time_features)
+    for split in ("val", "test"):
+        scores = evaluate(run.model, data, split)
+        assert scores["mse"] == metrics[f"{split}_mse"], split
+        assert scores["mae"] == metrics[f"{split}_mae"], split

@@ -1,0 +1,104 @@
+"""Learning-rate schedules equal their published formulas: the rate the optimizer actually
+used at every training step of a real ``ForecastModule`` under a real Trainer, checked
+against values written out by hand from each formula (not against tsbench's own code)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import pytorch_lightning as pl
+import torch
+from hydra import compose, initialize_config_module
+
+from tsbench.data.windows import WindowLoader, Windows
+from tsbench.models.dlinear import DLinear
+from tsbench.training.module import ForecastModule
+
+SEQ, PRED, BATCH, STEPS_PER_EPOCH = 16, 4, 8, 4
+LR = 0.01
+
+pytestmark = pytest.mark.filterwarnings("ignore:You defined a `validation_step` but have no")
+
+
+class UsedRates(pl.Callback):
+    """The learning rate of the optimizer's group at the start of every training step."""
+
+    def __init__(self) -> None:
+        self.seen: list[float] = []
+
+    def on_train_batch_start(self, trainer: Any, pl_module: Any, batch: Any, i: int) -> None:
+        self.seen.append(trainer.optimizers[0].param_groups[0]["lr"])
+
+
+def used_rates(overrides: list[str], epochs: int) -> list[float]:
+    """Train a tiny DLinear for ``epochs`` epochs of STEPS_PER_EPOCH steps; the rates used."""
+    with initialize_config_module("tsbench.conf", version_base="1.3"):
+        optim = compose("config", overrides=[*overrides, f"optim.lr={LR}"]).optim
+    torch.manual_seed(0)
+    t = torch.arange(SEQ + PRED + STEPS_PER_EPOCH * BATCH - 1, dtype=torch.float32)
+    values = torch.stack([torch.sin(t / 3), torch.cos(t / 5)], dim=1)
+    loader = WindowLoader(Windows(values, None, SEQ, PRED), BATCH, shuffle=True, seed=0)
+    assert len(loader) == STEPS_PER_EPOCH
+    module = ForecastModule(DLinear(SEQ, PRED, 2, kernel_size=5), optim, LR, slice(None),
+                            len(loader), epochs)
+    rates = UsedRates()
+    trainer = pl.Trainer(
+        accelerator="cpu", max_epochs=epochs, logger=False, enable_checkpointing=False,
+        enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=0,
+        callbacks=[rates],
+    )
+    trainer.fit(module, train_dataloaders=loader)
+    assert len(rates.seen) == STEPS_PER_EPOCH * epochs
+    return rates.seen
+
+
+def per_epoch(rates: list[float]) -> list[float]:
+    """The one rate of each epoch (a per-epoch schedule never moves within an epoch)."""
+    epochs = [rates[i:i + STEPS_PER_EPOCH] for i in range(0, len(rates), STEPS_PER_EPOCH)]
+    assert all(len(set(epoch)) == 1 for epoch in epochs), epochs
+    return [epoch[0] for epoch in epochs]
+
+
+def test_warmup_cosine_fraction_with_floor_per_step() -> None:
+    # 12 steps, warmup 0.25 -> 3 steps: lr (k + 1) / 3 for k = 0, 1, 2; then
+    # min_lr + (lr - min_lr) (1 + cos(pi (k - 3) / 9)) / 2, with lr 0.01 and min_lr 0.001:
+    # cos(0, 20, 40, ..., 160 degrees) = 1, 0.93969, 0.76604, 0.5, 0.17365, -0.17365, ...
+    expected = [0.003333333333, 0.006666666667, 0.01,
+                0.01, 0.009728616794, 0.008947199994, 0.00775, 0.0062814168,
+                0.0047185832, 0.00325, 0.002052800006, 0.001271383206]
+    rates = used_rates(["optim=adamw", "optim.warmup=0.25", "optim.min_lr=0.001"], epochs=3)
+    assert rates == pytest.approx(expected, rel=1e-9)
+
+
+def test_warmup_cosine_step_count_to_zero_per_step() -> None:
+    # 8 steps, warmup 2 steps: 0.005, 0.01; then 0.01 (1 + cos(pi (k - 2) / 6)) / 2
+    expected = [0.005, 0.01, 0.01, 0.009330127019, 0.0075, 0.005, 0.0025, 0.0006698729811]
+    rates = used_rates(["optim=adam", "optim.warmup=2", "optim.min_lr=0.0"], epochs=2)
+    assert rates == pytest.approx(expected, rel=1e-9)
+
+
+def test_step_decay_per_epoch() -> None:
+    # torch's StepLR: lr * gamma ** (epoch // step_size) for 0-based epochs; optim=adamw_step
+    # halves every 3 epochs.
+    expected = [0.01, 0.01, 0.01, 0.005, 0.005, 0.005, 0.0025]
+    assert per_epoch(used_rates(["optim=adamw_step"], epochs=7)) == pytest.approx(
+        expected, rel=1e-12)
+
+
+def test_type1_as_ltsf_linear_adjust_learning_rate() -> None:
+    # The official scripts call adjust_learning_rate(epoch + 1) after each 0-based epoch:
+    # type1 sets lr * 0.5 ** ((epoch - 1) // 1), so after epoch 1: lr, after 2: lr / 2, ...
+    # Epochs 1-2 train at lr, then the rate halves every epoch.
+    expected = [0.01, 0.01, 0.005, 0.0025, 0.00125, 0.000625]
+    assert per_epoch(used_rates(["optim=adam_type1"], epochs=6)) == pytest.approx(
+        expected, rel=1e-12)
+
+
+def test_type3_as_patchtst_adjust_learning_rate() -> None:
+    # type3 sets lr if epoch < 3 else lr * 0.9 ** ((epoch - 3) // 1) after (1-based) epoch:
+    # after epochs 1, 2, 3: lr; after 4: 0.9 lr, ... Epochs 1-4 train at lr, epoch k >= 4 at
+    # lr * 0.9 ** (k - 4).
+    expected = [0.01, 0.01, 0.01, 0.01, 0.009, 0.0081, 0.00729]
+    assert per_epoch(used_rates(["optim=adam_type3"], epochs=7)) == pytest.approx(
+        expected, rel=1e-12)

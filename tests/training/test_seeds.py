@@ -1,0 +1,50 @@
+"""Same seed, same numbers, for the models with dropout and attention too: two runs of one
+seed on the CPU give bitwise equal metrics and weights, another seed other numbers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from hydra import compose, initialize_config_module
+
+from tsbench.rundir import CHECKPOINT, read_metrics
+from tsbench.training.run import run
+
+BASE = ["dataset=synthetic", "dataset.n_rows=600", "seq_len=48", "pred_len=12",
+        "trainer=debug", "data.batch_size=32", "logger=none"]
+#: Tiny models with every dropout they have switched on.
+MODELS = {
+    "patchtst": ["model=patchtst", "model.d_model=8", "model.n_heads=2", "model.e_layers=1",
+                 "model.d_ff=16", "model.patch_len=8", "model.stride=8", "model.dropout=0.3",
+                 "model.attn_dropout=0.1", "model.head_dropout=0.1"],
+    "itransformer": ["model=itransformer", "model.d_model=16", "model.n_heads=2",
+                     "model.e_layers=1", "model.d_ff=16", "model.dropout=0.1"],
+}
+#: Wall-clock figures, the only fields allowed to differ between two runs of one seed.
+TIMINGS = {"train_seconds"}
+
+
+def run_seed(model: str, seed: int, run_dir: Path) -> tuple[dict[str, Any], dict]:
+    """Run ``model`` with ``seed`` in this process; its metrics and checkpoint weights."""
+    with initialize_config_module("tsbench.conf", version_base="1.3"):
+        cfg = compose("config", overrides=[*BASE, *MODELS[model], f"seed={seed}"])
+    run(cfg, run_dir)
+    metrics = {k: v for k, v in read_metrics(run_dir).items() if k not in TIMINGS}
+    weights = torch.load(run_dir / CHECKPOINT, map_location="cpu", weights_only=True)
+    return metrics, weights["state_dict"]
+
+
+@pytest.mark.parametrize("model", sorted(MODELS))
+def test_same_seed_bitwise_equal_other_seed_different(model: str, tmp_path: Path) -> None:
+    metrics, weights = run_seed(model, 1, tmp_path / "a")
+    again, again_weights = run_seed(model, 1, tmp_path / "b")
+    assert metrics["epochs"] == 2 and metrics["test_mse"] > 0
+    assert again == metrics  # every number, per-step MSEs included, bit for bit
+    assert weights.keys() == again_weights.keys()
+    assert all(torch.equal(weights[k], again_weights[k]) for k in weights)
+    other, _ = run_seed(model, 2, tmp_path / "c")
+    for key in ("val_mse", "test_mse", "test_mae"):
+        assert other[key] != metrics[key], key
