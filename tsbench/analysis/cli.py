@@ -12,7 +12,7 @@ import yaml
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-from tsbench.analysis.lookback import longest_window, split_rows
+from tsbench.analysis.lookback import longest_lookback, split_rows
 from tsbench.analysis.periodicity import Period, acf, dominant_periods, lookback_candidates
 from tsbench.analysis.plots import plot_acf
 from tsbench.atomic import write_text
@@ -49,7 +49,7 @@ def analyze(cfg: Any, out_dir: Path) -> dict[str, Any]:
     channels = {
         name: dominant_periods(train[:, j], **options) for j, name in enumerate(series.columns)
     }
-    max_len = min(longest_window(borders), max_lookback + pred_len)
+    max_len = min(longest_lookback(borders, pred_len), max_lookback) + pred_len
     report = {
         "dataset": series.name,
         "freq": series.freq,
@@ -59,7 +59,7 @@ def analyze(cfg: Any, out_dir: Path) -> dict[str, Any]:
         **_periods(overall),
         "channels": {name: _periods(found) for name, found in channels.items()},
         "candidates": lookback_candidates([p.period for p in overall], pred_len, max_len),
-        "longest_lookback": max_len - pred_len,  # the longest seq_len every split can hold
+        "longest_lookback": max_len - pred_len,  # the longest seq_len searched
     }
     lags = min(int(cfg.acf_lags), len(train) - 1)
     title = f"ACF of {series.name}, training rows {start}-{end}"

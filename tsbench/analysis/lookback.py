@@ -13,6 +13,9 @@ def split_rows(series: Series) -> Borders:
     )
 
 
-def longest_window(borders: Borders) -> int:
-    """Rows of the shortest split: the most that one window (look-back + horizon) may span."""
-    return min(end - start for start, end in (borders.train, borders.val, borders.test))
+def longest_lookback(borders: Borders, pred_len: int) -> int:
+    """The longest look-back worth trying: validation and test windows take their look-back
+    from the rows before their split (the published convention), so only the training split
+    bounds it, and at least half of its rows should still start a training window."""
+    train_rows = borders.train[1] - borders.train[0]
+    return max(1, train_rows // 2 - pred_len)
