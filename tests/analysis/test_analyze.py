@@ -39,8 +39,8 @@ def test_synthetic_period_24_with_noise_and_trend(tmp_path: Path) -> None:
     assert report["training_rows"] == [0, 1400]
     assert report["periods"][0] == 24 and report["strengths"][0] > 0.3
     assert all(entry["periods"][0] == 24 for entry in report["channels"].values())
-    # the 200-row validation split bounds seq_len + pred_len
-    assert report["candidates"] == [48, 72, 96, 120, 144, 168]
+    # half of the 1400 training rows keep starting a window: seq_len <= 700 - 24
+    assert report["candidates"] == list(range(48, 677, 24)) and report["longest_lookback"] == 676
     assert (tmp_path / "acf.png").stat().st_size > 10_000
     assert "overall" in proc.stdout and "48 72 96 120 144 168" in proc.stdout
 
@@ -132,8 +132,9 @@ def test_yearly_csv_cycle_through_the_cli(tmp_path: Path) -> None:
     proc = _analyze(["dataset=csv", f"dataset.path={csv}", "pred_len=4"], tmp_path / "out")
     report = yaml.safe_load((tmp_path / "out" / "lookback.yaml").read_text())
     assert report["freq"] == "YS-JAN" and report["training_rows"] == [0, 216]
-    assert report["periods"] == [11] and report["candidates"] == [22]
-    assert "look-back candidates for pred_len=4 (1): 22" in proc.stdout
+    assert report["periods"] == [11]
+    assert report["candidates"] == list(range(22, 105, 11))  # up to 216 // 2 - 4 = 104
+    assert "look-back candidates for pred_len=4 (8): 22 33 44" in proc.stdout
 
 
 def test_no_period_found_is_one_line(tmp_path: Path) -> None:

@@ -83,8 +83,9 @@ def test_trial_killed_mid_run_leaves_its_job_directory_alone(tmp_path: Path) -> 
     half_written = file_states(killed)
     assert ".hydra/config.yaml" in half_written and "result.json" not in half_written
 
+    # without the 2 s sleep (a changed fixed override: resume=force accepts it)
     multirun(sweep, *SPACE, "hydra.sweeper.n_trials=5", "hydra.sweeper.n_initial_points=2",
-             "hydra.sweeper.resume=true")
+             "hydra.sweeper.resume=force")
     rows = read_rows(sweep)
     assert rows[:2] == before and len(rows) == 5
     assert file_states(killed) == half_written  # neither reused nor overwritten
