@@ -36,11 +36,12 @@ def test_lr_range_reaches_the_loss_minimum() -> None:
 #: 3), the best 2 configurations retrained with one more seed. The budget is large enough
 #: that the trial counts, not the clock, end each stage: two runs make the same choices.
 RECIPE = ["model=patchtst", "model.e_layers=1", "model.d_ff=16", "model.n_heads=2",
-          "pred_len=24", "seq_len=48", "trainer=debug", "data.batch_size=64", "recipe=quick",
+          "pred_len=24", "seq_len=48", "trainer=debug", "data.batch_size=64",
+          "tune.lr_find_num_training=20", "recipe=quick",
           "recipe.budget_hours=1", "recipe.min_trials=3", "recipe.max_trials=3",
           "recipe.top_k=2", "recipe.seeds=[1]", "recipe.max_seq_len=120"]
-#: The synthetic series' rows; the ratio split's test rows are the last int(0.2 * 900).
-N_ROWS, TEST_START = 900, 900 - 180
+#: The synthetic series' rows; the ratio split's test rows are the last int(0.2 * 600).
+N_ROWS, TEST_START = 600, 600 - 120
 #: What stage (g) writes: the only files that may hold test scores (tune.json records
 #: every stage's result, (g)'s too).
 FINAL = ("report.json", "report.md", "tune.json")
