@@ -9,7 +9,6 @@ import pytest
 import yaml
 from hydra.core.override_parser.overrides_parser import OverridesParser
 
-from tsbench.atomic import write_with
 from tsbench.errors import ConfigError
 from tsbench.search import report
 from tsbench.search.space import parse_space
@@ -102,20 +101,6 @@ def test_resume_refuses_a_changed_space_warm_start_skips(tmp_path: Path) -> None
     wider = parse_space({}, ["kind=a,'b c'", "n=range(1, 4)", "d=range(1, 3)"], PARSER)
     with pytest.raises(ConfigError, match=r"no column\(s\) \['d'\]"):
         read_trials(path, wider, strict=False)
-
-
-def test_atomic_write_keeps_old_file_on_error(tmp_path: Path) -> None:
-    path = tmp_path / "f.txt"
-    path.write_text("old")
-
-    def explode(handle) -> None:
-        handle.write("half")
-        raise RuntimeError("disk full")
-
-    with pytest.raises(RuntimeError):
-        write_with(path, explode)
-    assert path.read_text() == "old"
-    assert [p.name for p in tmp_path.iterdir()] == ["f.txt"]
 
 
 @pytest.mark.parametrize("maximize, best", [(False, 3), (True, 1)])

@@ -8,6 +8,7 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
+from tsbench.atomic import write_text
 from tsbench.tracking.mlflow_store import PARENT_RUN_FILE, artifact_location, tracking_uri
 
 #: Files of a sweep directory logged as the parent run's artifacts when they exist.
@@ -59,7 +60,7 @@ class MlflowSweepCallback(Callback):
             tags={"tsbench.sweep_dir": str(sweep_dir)},
         )
         self._run_id = run.info.run_id
-        (sweep_dir / PARENT_RUN_FILE).write_text(self._run_id)
+        write_text(sweep_dir / PARENT_RUN_FILE, self._run_id)
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         if self._client is None or self._run_id is None:

@@ -190,6 +190,7 @@ def search_args(t: Tuning, lr: dict[str, float], seq_lens: list[int]) -> list[st
         preset, *[o for o in t.trial_base(lr) if not o.startswith(searched)],
         f"seq_len=choice({','.join(map(str, seq_lens))})",
         f"optim.lr=tag(log,interval({lr['low']:.3g},{lr['high']:.3g}))",
+        *[str(o) for o in r.search],
         f"hydra.sweeper.random_state={int(r.random_state)}",
         f"hydra.sweeper.n_jobs={int(r.n_jobs)}",
         f"hydra.sweeper.pruner.kind={r.pruner}",
