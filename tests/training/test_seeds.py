@@ -10,6 +10,7 @@ import pytest
 import torch
 from hydra import compose, initialize_config_module
 
+from tsbench.data.windows import WindowLoader
 from tsbench.rundir import CHECKPOINT, read_metrics
 from tsbench.training.run import run
 
@@ -48,3 +49,22 @@ def test_same_seed_bitwise_equal_other_seed_different(model: str, tmp_path: Path
     other, _ = run_seed(model, 2, tmp_path / "c")
     for key in ("val_mse", "test_mse", "test_mae"):
         assert other[key] != metrics[key], key
+
+
+@pytest.mark.parametrize("model", sorted(MODELS))
+def test_the_seed_draws_weights_and_dropout_not_only_the_order(
+    model: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every training loader shuffles with seed 0 whatever the run's seed: the two runs then
+    # differ only through what the seed draws inside the model (initial weights, dropout).
+    pinned = WindowLoader.__init__
+
+    def one_order(self: WindowLoader, *args: Any, **kwargs: Any) -> None:
+        pinned(self, *args, **{**kwargs, "seed": 0})
+
+    monkeypatch.setattr(WindowLoader, "__init__", one_order)
+    first, first_weights = run_seed(model, 1, tmp_path / "a")
+    second, second_weights = run_seed(model, 2, tmp_path / "b")
+    assert first["val_mse"] != second["val_mse"]
+    assert not any(torch.equal(first_weights[k], second_weights[k]) for k in first_weights
+                   if first_weights[k].is_floating_point() and first_weights[k].numel() > 1)

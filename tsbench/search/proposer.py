@@ -15,8 +15,8 @@ optimizer is asked directly, so a sweep without parallel trials proposes what it
 did.
 
 The surrogate's linear algebra runs on one BLAS thread: its matrices are small (one
-row per trial), and several threads on a busy 2-core machine made a GP refit at 100
-trials about 4x slower.
+row per trial), and on a 2-core machine further threads only contend with the running
+trials for the cores.
 """
 
 from __future__ import annotations
