@@ -25,6 +25,8 @@ from tsbench.atomic import write_bytes, write_json, write_text
 CONFIG = "config.yaml"
 #: Hydra's own copy of the composed config (older runs may only have this one).
 HYDRA_CONFIG = ".hydra/config.yaml"
+#: Hydra's record of the run, with the option each config group took (runtime.choices).
+HYDRA_RECORD = ".hydra/hydra.yaml"
 #: The scores, written last: its presence marks a finished run.
 METRICS = "metrics.json"
 #: The protocol card: data, split, scaler, windows, training budget, versions (written
@@ -97,6 +99,16 @@ def config_path(run_dir: Path) -> Path | None:
         if (run_dir / name).is_file():
             return run_dir / name
     return None
+
+
+def config_choice(run_dir: Path, group: str) -> str | None:
+    """The option the run took for a config group (``dataset`` -> ``ili``, whether the command
+    line or a preset chose it), or None where Hydra's record is missing."""
+    path = run_dir / HYDRA_RECORD
+    if not path.is_file():
+        return None
+    choices = OmegaConf.load(path).hydra.runtime.choices
+    return str(choices[group]) if group in choices else None
 
 
 def is_finished(run_dir: Path) -> bool:

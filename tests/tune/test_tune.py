@@ -18,8 +18,10 @@ import pytest
 
 from tests.conftest import ROOT
 from tests.unseen import content, differences, outputs_of_both, series, snapshot
+from tsbench.tune.cli import parse
 from tsbench.tune.ensemble import error_gram
-from tsbench.tune.recipe import lr_range, spread
+from tsbench.tune.recipe import Tuning, analysis_args, lookbacks, lr_range, spread, tsbench
+from tsbench.tune.state import TuneState
 
 
 def test_spread_keeps_the_ends() -> None:
@@ -164,3 +166,19 @@ def test_a_killed_tuning_run_resumes_without_rerunning_ended_trials(tmp_path: Pa
     assert len(after) == 3
     changed = [str(p) for p, stamp in stamps.items() if p.stat().st_mtime_ns != stamp]
     assert changed == []  # no run of stages (a)-(c) or of an ended trial was written again
+
+
+def test_the_look_back_analysis_reads_the_series_a_preset_chose(tmp_path: Path) -> None:
+    # experiment=dlinear_ili chooses the ILI file and pred_len 24 with no dataset= or pred_len=
+    # on the command line: (c) must analyse ILI (weekly, period 52), not the default ETTh1
+    # (hourly, period 24)
+    overrides, recipe, out = parse(["experiment=dlinear_ili", "trainer.max_epochs=1",
+                                    "logger=none", f"out={tmp_path}"])
+    baseline = out / "a_baseline"
+    subprocess.run(tsbench(*overrides, "score_test=false", "trainer.progress_bar=false",
+                           f"hydra.run.dir={baseline}"), cwd=ROOT, check=True,
+                   capture_output=True)
+    assert analysis_args(baseline, overrides) == ["dataset=ili", "pred_len=24"]
+    tuning = Tuning(overrides, recipe, out, TuneState.open(out, {"overrides": overrides}))
+    found = lookbacks(tuning)
+    assert found and all(v % 52 == 0 for v in found), found

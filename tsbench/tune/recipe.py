@@ -31,7 +31,15 @@ import yaml
 
 from tsbench.atomic import write_json, write_text
 from tsbench.errors import TsbenchError
-from tsbench.rundir import LOOKBACK, LR_FIND, METRICS, is_finished, read_config, read_metrics
+from tsbench.rundir import (
+    LOOKBACK,
+    LR_FIND,
+    METRICS,
+    config_choice,
+    is_finished,
+    read_config,
+    read_metrics,
+)
 from tsbench.search.trials import OK, RECORD_COLUMNS
 from tsbench.tune.ensemble import error_gram, greedy_weights, score_runs
 from tsbench.tune.progress import TRIALS_FILE, Progress, clock
@@ -132,10 +140,14 @@ def full_budget(rows: list[dict[str, str]]) -> list[dict[str, str]]:
 # -- the stages -------------------------------------------------------------------------
 
 def baseline(t: Tuning) -> dict[str, Any]:
-    """(a) The preset as it is; its cost per epoch sizes the searches."""
+    """(a) The preset at the recipe's epoch budget (``recipe.max_epochs``, early stopping with
+    ``recipe.patience``, as every trial); its cost per epoch sizes the searches."""
     run_dir = t.out / "a_baseline"
     if not is_finished(run_dir):
-        run_stage("a_baseline", tsbench(*t.base, f"hydra.run.dir={run_dir}"), t.out)
+        r = t.recipe
+        run_stage("a_baseline", tsbench(*t.base, f"trainer.max_epochs={int(r.max_epochs)}",
+                                        f"trainer.patience={int(r.patience)}",
+                                        f"hydra.run.dir={run_dir}"), t.out)
     metrics = read_metrics(run_dir)
     epoch = metrics["train_seconds"] / max(1, metrics["epochs"])
     log.info("(a) baseline: val %.4f in %d epochs (%.1f s an epoch)", metrics["val_mse"],
@@ -158,14 +170,24 @@ def lr_find(t: Tuning) -> dict[str, float]:
             "batch_size": int(read_config(run_dir).data.batch_size)}
 
 
+def analysis_args(baseline: Path, overrides: list[str]) -> list[str]:
+    """tsbench-analyze's arguments for the series the baseline run read: the dataset its config
+    took (a preset such as ``experiment=patchtst42_ili`` chooses one too), the dataset fields
+    of the command line, and the run's pred_len."""
+    config = read_config(baseline)
+    dataset = config_choice(baseline, "dataset") or str(config.dataset.name)
+    fields = [o for o in overrides if o.startswith("dataset.")]
+    return [f"dataset={dataset}", *fields, f"pred_len={int(config.pred_len)}"]
+
+
 def lookbacks(t: Tuning) -> list[int]:
     """(c) Look-back candidates: multiples of the training rows' periods, at most
     ``recipe.n_lookbacks`` of them evenly spread; a ladder of common look-backs that fit
     when the analysis finds no period."""
     run_dir = t.out / "c_lookback"
     if not (run_dir / LOOKBACK).is_file():
-        data_args = [o for o in t.overrides if o.startswith(("dataset", "pred_len"))]
-        run_stage("c_lookback", [sys.executable, "-m", "tsbench.analysis.cli", *data_args,
+        run_stage("c_lookback", [sys.executable, "-m", "tsbench.analysis.cli",
+                                 *analysis_args(t.out / "a_baseline", t.overrides),
                                  f"max_lookback={int(t.recipe.max_seq_len)}",
                                  f"hydra.run.dir={run_dir}"], t.out)
     found = yaml.safe_load((run_dir / LOOKBACK).read_text())

@@ -1,0 +1,122 @@
+"""Summarise a finished ``tsbench-tune`` folder as Markdown for ``benchmarks/tune_results.md``.
+
+    python benchmarks/tune_summary.py outputs/tune/etth1_96
+
+Prints the settings, each search stage's trials (ended, full budget, pruned and at which
+epoch, failed, best validation MSE, trial seconds), the best full-budget configurations,
+the retrained runs, and the final scores of report.json (the one test evaluation).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+from collections import Counter
+from pathlib import Path
+
+from tsbench.search.trials import OK, PRUNED, RECORD_COLUMNS
+
+SEARCHES = {"d_random": "(d) random search", "e_bayes": "(e) Bayesian search"}
+
+
+def read_trials(sweep_dir: Path) -> list[dict[str, str]]:
+    path = sweep_dir / "trials.csv"
+    if not path.is_file():
+        return []
+    with open(path, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def search_rows(out: Path) -> list[str]:
+    lines = ["| stage | ended | full budget | pruned (at epoch: count) | failed | best val MSE "
+             "| trial s (sum) |", "|---|---:|---:|---|---:|---:|---:|"]
+    for stage, label in SEARCHES.items():
+        rows = read_trials(out / stage)
+        done = [r for r in rows if r["status"] == OK]
+        pruned = Counter(int(r["pruned_at_epoch"]) for r in rows if r["status"] == PRUNED)
+        failed = sum(r["status"] not in (OK, PRUNED) for r in rows)
+        best = min((float(r["objective"]) for r in done), default=float("nan"))
+        seconds = sum(float(r["seconds"] or 0) for r in rows)
+        at = ", ".join(f"{e}: {n}" for e, n in sorted(pruned.items())) or "-"
+        lines.append(f"| {label} | {len(rows)} | {len(done)} | {sum(pruned.values())} ({at}) | "
+                     f"{failed} | {best:.4f} | {seconds:,.0f} |")
+    return lines
+
+
+def top_rows(out: Path, k: int) -> list[str]:
+    found = [(float(r["objective"]), stage, r) for stage in SEARCHES
+             for r in read_trials(out / stage) if r["status"] == OK]
+    found.sort(key=lambda item: item[0])
+    if not found:
+        return ["(no full-budget trial)"]
+    params = [c for c in found[0][2] if c not in RECORD_COLUMNS]
+    lines = ["| val MSE | stage | " + " | ".join(params) + " |",
+             "|---:|---|" + "---|" * len(params)]
+    for value, stage, row in found[:k]:
+        cells = [_short(row[p]) for p in params]
+        lines.append(f"| {value:.4f} | {stage} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def retrain_rows(out: Path) -> list[str]:
+    runs = sorted((out / "f_retrain").glob("*/seed_*/metrics.json"))
+    lines = ["| run | val MSE | epochs (best) | train s |", "|---|---:|---:|---:|"]
+    for path in runs:
+        m = json.loads(path.read_text())
+        lines.append(f"| {path.parent.relative_to(out)} | {m['val_mse']:.4f} | "
+                     f"{m['epochs']} ({m['best_epoch']}) | {m['train_seconds']:,.0f} |")
+    return lines
+
+
+def final_rows(report: dict) -> list[str]:
+    lines = ["| | val MSE | val MAE | test MSE | test MAE | test windows |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for name, s in report["results"].items():
+        lines.append(f"| {name} | {s['val_mse']:.4f} | {s['val_mae']:.4f} | "
+                     f"{s['test_mse']:.4f} | {s['test_mae']:.4f} | {s['n_test_windows']} |")
+    return lines
+
+
+def _short(value: str) -> str:
+    try:
+        number = float(value)
+    except ValueError:
+        return value
+    return f"{number:.3g}" if not number.is_integer() else str(int(number))
+
+
+def _relative(run: Path, out: Path) -> Path:
+    """``run`` inside the tune folder ``out``, relative to it where it is."""
+    for base in (out, out.resolve()):
+        if run.is_relative_to(base):
+            return run.relative_to(base)
+    return run
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out", type=Path, help="the tsbench-tune folder (out=)")
+    parser.add_argument("--top", type=int, default=8, help="best configurations listed")
+    args = parser.parse_args()
+    out: Path = args.out
+    report = json.loads((out / "report.json").read_text())
+    state = json.loads((out / "tune.json").read_text())
+    lr = report["lr"]
+    print(f"Overrides: `{' '.join(report['overrides'])}`  ")
+    print(f"Recipe: `{json.dumps(state['settings']['recipe'])}`  ")
+    print(f"Wall time of tsbench-tune (stages a-g, tune.json): {report['wall_seconds']:,.0f} s  ")
+    print(f"Learning rate: range-test suggestion {lr['suggestion']:.3g}, searched "
+          f"{lr['low']:.3g} to {lr['high']:.3g}  ")
+    print(f"Look-backs searched: {report['lookbacks']}\n")
+    for block in (search_rows(out), ["", f"Best full-budget trials (top {args.top}):", ""],
+                  top_rows(out, args.top), ["", "Retrained runs (f):", ""], retrain_rows(out),
+                  ["", "Final scores (g), every window:", ""], final_rows(report)):
+        print("\n".join(block))
+    print("\nEnsemble members (weight: run):")
+    for run, weight in report["ensemble_weights"].items():
+        print(f"- {weight:.3f}: `{_relative(Path(run), out)}`")
+
+
+if __name__ == "__main__":
+    main()
