@@ -18,9 +18,6 @@ from tests.report.conftest import Zoo, report
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 
-#: One worker builds the session's zoo of runs for both report modules.
-pytestmark = pytest.mark.xdist_group("report_zoo")
-
 
 @pytest.fixture
 def browser(tmp_path: Path) -> Iterator[webdriver.Chrome]:

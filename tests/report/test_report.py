@@ -16,9 +16,6 @@ import pytest
 from tests.report.conftest import Zoo, report
 from tsbench.report.stats import diebold_mariano, holm
 
-#: One worker builds the session's zoo of runs for both report modules.
-pytestmark = pytest.mark.xdist_group("report_zoo")
-
 
 def _rows(out: str) -> list[list[str]]:
     """The cells of a Markdown table's body rows."""

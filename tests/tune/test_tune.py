@@ -58,7 +58,9 @@ def run_tune(path: Path, out: Path) -> None:
     assert proc.returncode == 0, proc.stderr[-3000:]
 
 
-@pytest.fixture(scope="module")
+# Session scope: built at most once per xdist worker (a module-scoped fixture is rebuilt
+# whenever the worker runs another module's test in between).
+@pytest.fixture(scope="session")
 def recipe_outputs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """The recipe's outputs on the synthetic series, and on the same series with its test
     rows replaced by a huge period-7 pattern (same paths: see tests/unseen.py)."""
@@ -66,7 +68,6 @@ def recipe_outputs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path
     return outputs_of_both(root, series(N_ROWS), TEST_START, run_tune)
 
 
-@pytest.mark.xdist_group("tune_recipe")  # one worker builds recipe_outputs
 def test_quick_recipe_end_to_end_never_reads_test_before_g(
     recipe_outputs: tuple[Path, Path],
 ) -> None:
@@ -103,7 +104,6 @@ def without_test_scores(report: dict) -> dict:
     return {**report, "results": results}
 
 
-@pytest.mark.xdist_group("tune_recipe")
 def test_stages_before_g_never_see_the_test_rows(recipe_outputs: tuple[Path, Path]) -> None:
     """Checked from the outside: with the test rows replaced by a huge period-7 pattern,
     stages (a)-(f) write exactly the same files (look-backs, learning-rate range test,
