@@ -10,22 +10,14 @@ the retrained runs, and the final scores of report.json (the one test evaluation
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 from collections import Counter
 from pathlib import Path
 
 from tsbench.search.trials import OK, PRUNED, RECORD_COLUMNS
+from tsbench.tune.recipe import read_trials
 
 SEARCHES = {"d_random": "(d) random search", "e_bayes": "(e) Bayesian search"}
-
-
-def read_trials(sweep_dir: Path) -> list[dict[str, str]]:
-    path = sweep_dir / "trials.csv"
-    if not path.is_file():
-        return []
-    with open(path, newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
 
 
 def search_rows(out: Path) -> list[str]:

@@ -74,12 +74,17 @@ class Tuning:
         """Overrides of every stage run: validation only, quiet."""
         return [*self.overrides, "score_test=false", "trainer.progress_bar=false"]
 
+    @property
+    def epoch_budget(self) -> list[str]:
+        """The full budget of the baseline, every trial and retrained run: ``recipe.max_epochs``
+        with early stopping after ``recipe.patience``."""
+        r = self.recipe
+        return [f"trainer.max_epochs={int(r.max_epochs)}", f"trainer.patience={int(r.patience)}"]
+
     def trial_base(self, lr: dict[str, float]) -> list[str]:
         """Overrides of every search trial and retrained run: the full budget, and the learning
         rate moved with the batch size (sqrt rule) from the one the range test ran at."""
-        r = self.recipe
-        return [*self.base, f"trainer.max_epochs={int(r.max_epochs)}",
-                f"trainer.patience={int(r.patience)}", "logger=none", "optim.lr_scaling=sqrt",
+        return [*self.base, *self.epoch_budget, "logger=none", "optim.lr_scaling=sqrt",
                 f"optim.base_batch_size={int(lr['batch_size'])}"]
 
     def budget_left(self) -> float:
@@ -144,10 +149,8 @@ def baseline(t: Tuning) -> dict[str, Any]:
     ``recipe.patience``, as every trial); its cost per epoch sizes the searches."""
     run_dir = t.out / "a_baseline"
     if not is_finished(run_dir):
-        r = t.recipe
-        run_stage("a_baseline", tsbench(*t.base, f"trainer.max_epochs={int(r.max_epochs)}",
-                                        f"trainer.patience={int(r.patience)}",
-                                        f"hydra.run.dir={run_dir}"), t.out)
+        run_stage("a_baseline", tsbench(*t.base, *t.epoch_budget, f"hydra.run.dir={run_dir}"),
+                  t.out)
     metrics = read_metrics(run_dir)
     epoch = metrics["train_seconds"] / max(1, metrics["epochs"])
     log.info("(a) baseline: val %.4f in %d epochs (%.1f s an epoch)", metrics["val_mse"],
