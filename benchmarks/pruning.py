@@ -38,6 +38,14 @@ k-th point does not depend on results, and both schedules ask in the same order)
     python benchmarks/pruning.py --tables occupancy         # only table 2
     python benchmarks/pruning.py --tiny                     # end-to-end check, a few minutes
 
+Two pieces side by side on a 2-core machine, one torch thread each (a two-thread trial
+beside another process runs many times slower), then the occupancy table alone:
+
+    python benchmarks/pruning.py --methods gp_3b optuna --tables search --threads 1 &
+    python benchmarks/pruning.py --methods random gp random_asha gp_asha --tables search \
+        --threads 1 &
+    wait; python benchmarks/pruning.py --tables occupancy
+
 The 90 minutes are an estimate (not measured): 8 B epochs per random state at about 7 s
 an epoch (the calibration's 769 s for 108 epochs), plus the occupancy sweeps. Results are
 kept in ``--out`` (one folder per method and state) and reused, so the
@@ -367,12 +375,17 @@ def main() -> None:
     parser.add_argument("--tables", nargs="+", choices=("search", "occupancy"),
                         default=["search", "occupancy"])
     parser.add_argument("--tiny", action="store_true", help="a few-minute end-to-end check")
+    parser.add_argument("--threads", type=int,
+                        help="torch threads per trial of table 1 (default: all cores)")
     parser.add_argument("--out", type=Path, default=Path("outputs/pruning"))
     args = parser.parse_args()
     setup = TINY if args.tiny else FULL
     if args.budget or args.target:
         setup = Setup(**{**setup.__dict__, "budget": args.budget or setup.budget,
                          "target": args.target or setup.target})
+    if args.threads:
+        setup = Setup(**{**setup.__dict__,
+                         "fixed": [*setup.fixed, f"trainer.num_threads={args.threads}"]})
     start = time.perf_counter()
     print(f"setup: {' '.join(setup.fixed + setup.space)}; asha/hyperband min_epochs="
           f"{setup.min_epochs} eta={setup.eta}; GP n_initial_points={setup.initial}")
