@@ -26,6 +26,20 @@ TINY = [
 ]
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Heavy tests first (the longest, by the seconds their marker gives, before the others),
+    then the notebooks, then the rest: with xdist handing out one test at a time
+    (``--maxschedchunk=1``), longest-first keeps the two workers ending together instead
+    of one of them starting a long test when the other is nearly done."""
+    def rank(item: pytest.Item) -> tuple[int, float]:
+        heavy = item.get_closest_marker("heavy")
+        if heavy:
+            return 0, -float(heavy.args[0] if heavy.args else 15)
+        return (1 if item.path.suffix == ".ipynb" else 2), 0.0
+
+    items.sort(key=rank)  # stable: file order within each rank
+
+
 def data_dir() -> Path:
     """The folder with the real benchmark CSVs (CI points at ../shared/datasets)."""
     path = Path(os.environ.get("TSBENCH_DATA_DIR", SHARED_DATA))

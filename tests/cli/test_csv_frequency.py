@@ -13,6 +13,7 @@ from tests.conftest import read_metrics, run_tsbench
 
 
 @pytest.mark.parametrize("alias, period", [("W-SUN", 52), ("MS", 12), ("QE-DEC", 4)])
+@pytest.mark.heavy
 def test_seasonal_naive_uses_the_season_of_the_inferred_frequency(
     alias: str, period: int, tmp_path: Path
 ) -> None:

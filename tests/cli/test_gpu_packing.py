@@ -27,6 +27,7 @@ MESSAGE = ("trainer: GPU out of memory (tried to allocate 2.00 GiB) with 2 trial
 no_cuda = pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
 
 
+@pytest.mark.heavy
 def test_a_sweep_records_the_trial_out_of_gpu_memory_and_goes_on(tmp_path: Path) -> None:
     sweep = tmp_path / "sweep"
     tiny = [a for a in TINY if not a.startswith("seq_len")]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import TINY, read_metrics, run_tsbench
 
 REQUIRED = ("val_mse", "val_mae", "test_mse", "test_mae", "epochs", "train_seconds", "n_params",
@@ -24,6 +26,7 @@ def test_run_writes_complete_outputs(tmp_path: Path) -> None:
     assert f"outputs in {run_dir}" in proc.stdout and "test_mse=" in proc.stdout
 
 
+@pytest.mark.heavy
 def test_same_seed_same_metrics(tmp_path: Path) -> None:
     first = read_metrics(_run(tmp_path / "a", seed=7))
     second = read_metrics(_run(tmp_path / "b", seed=7))

@@ -45,6 +45,7 @@ def _screenshot(driver: webdriver.Chrome, width: int, path: Path) -> None:
     driver.save_screenshot(str(path))
 
 
+@pytest.mark.heavy
 def test_the_html_report_renders_in_chromium(zoo: Zoo, browser: webdriver.Chrome,
                                              tmp_path: Path) -> None:
     page = tmp_path / "report.html"

@@ -36,6 +36,7 @@ def _csv(out: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(out)))
 
 
+@pytest.mark.heavy
 def test_a_folder_its_parent_and_twice_give_one_table(zoo: Zoo) -> None:
     alone = report(zoo.sweep).stdout
     for dirs in ([zoo.sweep, zoo.multirun], [zoo.multirun], [zoo.sweep, zoo.sweep]):

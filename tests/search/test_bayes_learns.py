@@ -7,6 +7,8 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import pytest
+
 from tests.search.conftest import multirun, read_rows
 
 #: x is continuous (best at 0.3), kind costs 0, 0.5 or 1 (best a); n fixed at its best.
@@ -27,6 +29,7 @@ def best_value(sweep_dir: Path, mode: str, state: int) -> float:
     return min(float(r["objective"]) for r in rows)
 
 
+@pytest.mark.heavy
 def test_gp_beats_random_search_at_equal_budget(tmp_path: Path) -> None:
     bayes = [best_value(tmp_path / f"bayes_{s}", "bayes", s) for s in STATES]
     random = [best_value(tmp_path / f"random_{s}", "random", s) for s in STATES]

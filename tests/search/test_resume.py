@@ -26,6 +26,7 @@ def snapshot(directory: Path) -> dict[str, float]:
             for p in directory.rglob("*") if p.is_file()}
 
 
+@pytest.mark.heavy
 def test_killed_pruning_sweep_relaunches_its_running_trials_once(sweep_dir: Path) -> None:
     args = [
         *SPACE, "hydra.sweeper.mode=random", "hydra.sweeper.n_trials=10",

@@ -62,6 +62,7 @@ def file_states(folder: Path) -> dict[str, tuple[bytes, int]]:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+@pytest.mark.heavy
 def test_trial_killed_mid_run_leaves_its_job_directory_alone(tmp_path: Path) -> None:
     """``kill -9`` while trial 3 (job 2) sleeps: after the resume its half-written job
     directory is exactly as the kill left it, and no recorded trial uses it."""

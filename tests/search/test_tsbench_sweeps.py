@@ -37,6 +37,7 @@ def rows(sweep_dir: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
+@pytest.mark.heavy
 def test_bayes_preset_records_reproduces_and_respects_constraints(tmp_path: Path) -> None:
     sweep = tmp_path / "sweep"
     proc = run_tsbench(
@@ -64,6 +65,7 @@ def test_bayes_preset_records_reproduces_and_respects_constraints(tmp_path: Path
     assert read_metrics(tmp_path / "again")["objective"] == pytest.approx(best["objective"])
 
 
+@pytest.mark.heavy
 def test_failing_trials_are_marked_and_the_sweep_completes(tmp_path: Path) -> None:
     sweep = tmp_path / "sweep"
     proc = run_tsbench(
@@ -82,6 +84,7 @@ def test_failing_trials_are_marked_and_the_sweep_completes(tmp_path: Path) -> No
     assert all(r["status"] == "ok" for k, r in by_point.items() if r is not failed)
 
 
+@pytest.mark.heavy
 def test_killed_sweep_resumes_to_exactly_n_trials(tmp_path: Path) -> None:
     sweep = tmp_path / "sweep"
     args = [
@@ -119,6 +122,7 @@ def job_span(job_dir: Path) -> tuple[float, float]:
 
 
 @pytest.mark.parametrize("launcher", ["joblib", "submitit_local"])
+@pytest.mark.heavy
 def test_parallel_launchers_run_each_batch_together(tmp_path: Path, launcher: str) -> None:
     sweep = tmp_path / "sweep"
     extra = ["hydra.launcher.n_jobs=2"] if launcher == "joblib" else []

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import ROOT, TINY, run_tsbench
 
 
+@pytest.mark.heavy
 def test_mlflow_sweep_has_one_parent_and_a_child_per_trial(tmp_path: Path) -> None:
     import mlflow
 

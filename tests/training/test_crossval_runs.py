@@ -53,6 +53,7 @@ def test_too_many_folds_is_one_clear_error(tmp_path: Path) -> None:
     assert not (tmp_path / "run" / "metrics.json").exists()
 
 
+@pytest.mark.heavy
 def test_folds_never_read_the_test_rows(tmp_path: Path) -> None:
     """Checked from the outside: with the test rows replaced by a huge period-7 pattern, a
     ``cv=tscv score_test=false`` run writes exactly the same files (every fold's

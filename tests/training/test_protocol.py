@@ -173,6 +173,7 @@ def test_a_cross_validated_csv_run_says_so(tmp_path: Path) -> None:
         metrics["test_mse"], rel=WINDOW_MEAN_RTOL, abs=0)
 
 
+@pytest.mark.heavy
 def test_trials_of_a_sweep_over_seq_len_are_searched_others_fixed(tmp_path: Path) -> None:
     # a sweep directory relative to where it started, read from jobs that chdir into theirs
     proc = subprocess.run(

@@ -58,20 +58,8 @@ def run_tune(path: Path, out: Path) -> None:
     assert proc.returncode == 0, proc.stderr[-3000:]
 
 
-# Session scope: built at most once per xdist worker (a module-scoped fixture is rebuilt
-# whenever the worker runs another module's test in between).
-@pytest.fixture(scope="session")
-def recipe_outputs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """The recipe's outputs on the synthetic series, and on the same series with its test
-    rows replaced by a huge period-7 pattern (same paths: see tests/unseen.py)."""
-    root = tmp_path_factory.mktemp("tune")
-    return outputs_of_both(root, series(N_ROWS), TEST_START, run_tune)
-
-
-def test_quick_recipe_end_to_end_never_reads_test_before_g(
-    recipe_outputs: tuple[Path, Path],
-) -> None:
-    out = recipe_outputs[0]
+def check_the_quick_recipe_end_to_end(out: Path) -> None:
+    """The clean run's report: its results, members, greedy weights and window counts."""
     report = json.loads((out / "report.json").read_text())
     assert set(report["results"]) == {"baseline", "best single", "ensemble"}
     assert len(report["members"]) == 4  # top 2 configurations: their trial and one more seed
@@ -104,14 +92,13 @@ def without_test_scores(report: dict) -> dict:
     return {**report, "results": results}
 
 
-def test_stages_before_g_never_see_the_test_rows(recipe_outputs: tuple[Path, Path]) -> None:
+def check_stages_before_g_never_see_the_test_rows(clean: Path, replaced: Path) -> None:
     """Checked from the outside: with the test rows replaced by a huge period-7 pattern,
     stages (a)-(f) write exactly the same files (look-backs, learning-rate range test,
     trials and their objectives, best configurations, every run's weights, curves and
     metrics) and the report the same choices (members, ensemble weights, validation
     scores); only the test scores of (g) change. Console logs, which carry clock times,
     are left out."""
-    clean, replaced = recipe_outputs
 
     def stage_files(out: Path) -> dict:
         return snapshot(out, skip=lambda name: name in FINAL or name.endswith(".log"))
@@ -120,9 +107,9 @@ def test_stages_before_g_never_see_the_test_rows(recipe_outputs: tuple[Path, Pat
     for kind in ("lookback.yaml", "lr_find.json", "trials.csv", "best.ckpt", "metrics.json"):
         assert any(name.endswith(kind) for name in files), kind  # what the comparison covers
     assert differences(files, stage_files(replaced)) == []
-    report, other = (content(out / "report.json") for out in recipe_outputs)
+    report, other = (content(out / "report.json") for out in (clean, replaced))
     assert without_test_scores(report) == without_test_scores(other)
-    stages = [content(out / "tune.json")["stages"] for out in recipe_outputs]
+    stages = [content(out / "tune.json")["stages"] for out in (clean, replaced)]
     for record in stages:
         record["g_report"] = without_test_scores(record["g_report"])
     assert stages[0] == stages[1]
@@ -130,6 +117,17 @@ def test_stages_before_g_never_see_the_test_rows(recipe_outputs: tuple[Path, Pat
         assert scores["test_mse"] != other["results"][name]["test_mse"], name
 
 
+@pytest.mark.heavy(170)
+def test_quick_recipe_end_to_end_never_sees_the_test_rows_before_g(tmp_path: Path) -> None:
+    """The recipe on the synthetic series and on the same series with its test rows
+    replaced by a huge period-7 pattern (same paths: see tests/unseen.py). One test for
+    both checks, so that the two recipe runs are made once in the suite."""
+    clean, replaced = outputs_of_both(tmp_path, series(N_ROWS), TEST_START, run_tune)
+    check_the_quick_recipe_end_to_end(clean)
+    check_stages_before_g_never_see_the_test_rows(clean, replaced)
+
+
+@pytest.mark.heavy(90)
 def test_a_killed_tuning_run_resumes_without_rerunning_ended_trials(tmp_path: Path) -> None:
     """kill -9 in the middle of the random search, then the same command again: it
     finishes, and every trial that had ended (and the stages before) is kept as it was,
@@ -170,6 +168,7 @@ def test_a_killed_tuning_run_resumes_without_rerunning_ended_trials(tmp_path: Pa
     assert changed == []  # no run of stages (a)-(c) or of an ended trial was written again
 
 
+@pytest.mark.heavy
 def test_the_look_back_analysis_reads_the_series_a_preset_chose(tmp_path: Path) -> None:
     # experiment=dlinear_ili chooses the ILI file and pred_len 24 with no dataset= or pred_len=
     # on the command line: (c) must analyse ILI (weekly, period 52), not the default ETTh1
