@@ -30,8 +30,10 @@ def test_spread_keeps_the_ends() -> None:
 
 
 def test_lr_range_reaches_the_loss_minimum() -> None:
-    assert lr_range(2e-5, 0.2, 10.0) == pytest.approx((2e-6, 0.02))  # minimum far above
+    # minimum far above: the top is a tenth of it, the bottom two decades (span**2) below
+    assert lr_range(2e-5, 0.2, 10.0) == pytest.approx((2e-4, 0.02))
     assert lr_range(1e-3, 2e-2, 10.0) == pytest.approx((1e-4, 1e-2))  # within the usual span
+    assert lr_range(1e-3, 5e-4, 3.0) == pytest.approx((1e-3 / 3, 3e-3))  # minimum below
 
 
 #: The quick recipe on a tiny PatchTST: 3 random and 3 Bayesian trials (ASHA from epoch 1 of
@@ -62,7 +64,9 @@ def check_the_quick_recipe_end_to_end(out: Path) -> None:
     """The clean run's report: its results, members, greedy weights and window counts."""
     report = json.loads((out / "report.json").read_text())
     assert set(report["results"]) == {"baseline", "best single", "ensemble"}
-    assert len(report["members"]) == 4  # top 2 configurations: their trial and one more seed
+    # the baseline (the trials' epoch budget), and the top 2 configurations: their trial and
+    # one more seed each
+    assert report["members"][0] == str(out / "a_baseline") and len(report["members"]) == 5
     weights = report["ensemble_weights"]
     assert set(weights) <= set(report["members"]) and sum(weights.values()) == pytest.approx(1)
     results = report["results"]  # greedy selection starts from the best single run

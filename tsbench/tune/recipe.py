@@ -119,8 +119,12 @@ def spread(values: list[int], n: int) -> list[int]:
 def lr_range(suggestion: float, min_loss_lr: float, span: float) -> tuple[float, float]:
     """The searched learning rates: ``suggestion / span`` up to ``suggestion * span``, or up
     to a tenth of the rate at the range test's loss minimum where that is higher (fastai's
-    rule of thumb; the steepest-descent suggestion often sits at the start of the fall)."""
-    return suggestion / span, max(suggestion * span, min_loss_lr / 10.0)
+    rule of thumb; the steepest-descent suggestion often sits at the start of the fall).
+    The range spans ``span**2`` at most: a suggestion far below the top (2e-05 against a
+    top of 3e-03 on ETTh1, 7e-06 against 2e-02 on ILI) would otherwise spend most trials on
+    rates too small to learn in the epoch budget, and ASHA prunes them at the first rung."""
+    high = max(suggestion * span, min_loss_lr / 10.0)
+    return max(suggestion / span, high / span**2), high
 
 
 def read_trials(sweep_dir: Path) -> list[dict[str, str]]:
@@ -328,8 +332,9 @@ def retrain(t: Tuning, lr: dict[str, float]) -> dict[str, Any]:
 
 def final_scores(t: Tuning, retrained: dict[str, Any]) -> dict[str, Any]:
     """(g) The one test evaluation: baseline, best single run and greedy ensemble, chosen
-    among every full-budget run (searches and retraining) on validation only."""
-    members = [Path(c["run"]) for c in retrained["configs"]]
+    among every full-budget run (the baseline, which ran the trials' epoch budget, the
+    searches and retraining) on validation only."""
+    members = [t.out / "a_baseline", *(Path(c["run"]) for c in retrained["configs"])]
     members += [Path(r) for r in retrained["runs"]]
     members = [m for m in dict.fromkeys(members) if (m / METRICS).is_file()]
     val = {m: read_metrics(m)["val_mse"] for m in members}
