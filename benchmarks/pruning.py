@@ -60,6 +60,7 @@ import csv
 import json
 import math
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -201,6 +202,7 @@ def run_optuna(state: int, setup: Setup, out: Path) -> list[TrialResult]:
     saved = study_dir / "trials.json"
     if saved.is_file():
         return [TrialResult(**r) for r in json.loads(saved.read_text())]
+    shutil.rmtree(study_dir, ignore_errors=True)  # an interrupted study starts again whole
     register_resolvers()
     quiet_dependencies()
     preset = OmegaConf.load(ROOT / "tsbench" / "conf" / "search" / "patchtst_bo.yaml")
@@ -324,7 +326,9 @@ def occupancy(schedule: str, setup: Setup, out: Path) -> tuple[dict[str, Any], l
     from tsbench.search.record import Record
 
     sweep_dir = out / f"occupancy_{schedule}"
-    if not (sweep_dir / "trials.csv").is_file():
+    if len(sweep_results(sweep_dir)) < setup.occupancy_trials:
+        # an interrupted sweep's spans are no measure of a schedule: run it whole again
+        shutil.rmtree(sweep_dir, ignore_errors=True)
         tsbench("search=random", *setup.fixed, *setup.space,
                 "hydra.sweeper.initial_point_generator=lhs",
                 f"hydra.sweeper.n_trials={setup.occupancy_trials}", "hydra.sweeper.random_state=0",
