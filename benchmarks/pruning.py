@@ -50,7 +50,10 @@ The 90 minutes are an estimate (not measured): 8 B epochs per random state at ab
 an epoch (the calibration's 769 s for 108 epochs), plus the occupancy sweeps. Results are
 kept in ``--out`` (one folder per method and state) and reused, so the
 benchmark can run in pieces; the tables summarize whatever is there for the requested
-methods and states.
+methods and states. A killed run continues where it stopped: an interrupted sweep of
+table 1 resumes (``hydra.sweeper.resume=true``: the trial that was running starts again,
+the epochs it had trained are not counted), an interrupted Optuna study or occupancy sweep
+runs again whole.
 """
 
 from __future__ import annotations
