@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import torch
+
+from tests.preloaded import run_module
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "datasets"
@@ -52,11 +53,11 @@ def run_tsbench(
     args: list[str], run_dir: Path, env: dict[str, str] | None = None, multirun: bool = False,
     check: bool = True,
 ) -> subprocess.CompletedProcess:
-    """Run ``python -m tsbench`` with ``args`` writing into ``run_dir``."""
+    """Run ``python -m tsbench`` with ``args`` writing into ``run_dir`` (forked from a
+    process that has imported torch and Lightning, see ``tests/preloaded.py``)."""
     where = f"hydra.sweep.dir={run_dir}" if multirun else f"hydra.run.dir={run_dir}"
-    cmd = [sys.executable, "-m", "tsbench", *(["-m"] if multirun else []), *args, where]
     full_env = {**os.environ, "OMP_NUM_THREADS": "1", **(env or {})}
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=full_env, timeout=600)
+    proc = run_module("tsbench", [*(["-m"] if multirun else []), *args, where], full_env)
     if check and proc.returncode != 0:
         raise AssertionError(f"tsbench failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
     return proc

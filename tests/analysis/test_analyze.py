@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +13,7 @@ import statsmodels.api as sm
 import yaml
 
 from tests.conftest import data_dir
+from tests.preloaded import run_module
 from tests.unseen import differences, outputs_of_both, replaced_from, series, snapshot
 from tsbench.analysis.periodicity import (
     acf,
@@ -24,9 +24,8 @@ from tsbench.analysis.periodicity import (
 
 
 def _analyze(args: list[str], out_dir: Path, check: bool = True) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "tsbench.analysis.cli", *args, f"hydra.run.dir={out_dir}"]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "OMP_NUM_THREADS": "1"})
+    proc = run_module("tsbench.analysis.cli", [*args, f"hydra.run.dir={out_dir}"],
+                      {**os.environ, "OMP_NUM_THREADS": "1"}, timeout=300)
     if check and proc.returncode != 0:
         raise AssertionError(f"tsbench-analyze failed:\n{proc.stderr[-3000:]}")
     return proc

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import pytest
 from hydra import compose, initialize_config_module
 
 from tests.conftest import ROOT, run_tsbench
+from tests.preloaded import run_module
 from tsbench.training.run import run
 
 #: Tiny runs on the real ILI file (966 weekly rows): 170 test windows at pred_len 24.
@@ -77,10 +77,9 @@ def zoo(tmp_path_factory: pytest.TempPathFactory) -> Zoo:
 
 
 def report(*args: object, check: bool = True) -> subprocess.CompletedProcess:
-    """``python -m tsbench.report ARGS`` (the tsbench-report command) in a subprocess."""
+    """``python -m tsbench.report ARGS`` (the tsbench-report command) in a new process."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
-    proc = subprocess.run([sys.executable, "-m", "tsbench.report", *map(str, args)],
-                          capture_output=True, text=True, env=env, timeout=300, cwd=ROOT)
+    proc = run_module("tsbench.report", [str(a) for a in args], env, cwd=ROOT, timeout=300)
     assert "Traceback" not in proc.stderr, proc.stderr
     if check:
         assert proc.returncode == 0, proc.stderr

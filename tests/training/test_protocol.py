@@ -9,7 +9,6 @@ import json
 import os
 import platform
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +20,7 @@ from hydra import compose, initialize_config_module
 
 import tsbench
 from tests.conftest import ROOT, data_dir, read_metrics, run_tsbench
+from tests.preloaded import run_module
 from tsbench.data.splits import benchmark_borders, n_windows
 from tsbench.training.run import run
 
@@ -176,12 +176,11 @@ def test_a_cross_validated_csv_run_says_so(tmp_path: Path) -> None:
 @pytest.mark.heavy
 def test_trials_of_a_sweep_over_seq_len_are_searched_others_fixed(tmp_path: Path) -> None:
     # a sweep directory relative to where it started, read from jobs that chdir into theirs
-    proc = subprocess.run(
-        [sys.executable, "-m", "tsbench", "-m", "dataset=ili", "model=naive", "pred_len=24",
-         "trainer=debug", "logger=none", "seq_len=24,36", "hydra.sweep.dir=sweep",
-         "hydra.job.chdir=true"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=600,
-        env={**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"})
+    proc = run_module(
+        "tsbench", ["-m", "dataset=ili", "model=naive", "pred_len=24", "trainer=debug",
+                    "logger=none", "seq_len=24,36", "hydra.sweep.dir=sweep",
+                    "hydra.job.chdir=true"],
+        {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     sweep = tmp_path / "sweep"
     cards = [_card(sweep / job) for job in ("0", "1")]

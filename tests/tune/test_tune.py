@@ -17,10 +17,11 @@ import numpy as np
 import pytest
 
 from tests.conftest import ROOT
+from tests.preloaded import run_module
 from tests.unseen import content, differences, outputs_of_both, series, snapshot
 from tsbench.tune.cli import parse
 from tsbench.tune.ensemble import error_gram
-from tsbench.tune.recipe import Tuning, analysis_args, lookbacks, lr_range, spread, tsbench
+from tsbench.tune.recipe import Tuning, analysis_args, lookbacks, lr_range, spread
 from tsbench.tune.state import TuneState
 
 
@@ -183,9 +184,9 @@ def test_the_look_back_analysis_reads_the_series_a_preset_chose(tmp_path: Path) 
     overrides, recipe, out = parse(["experiment=dlinear_ili", "trainer.max_epochs=1",
                                     "logger=none", f"out={tmp_path}"])
     baseline = out / "a_baseline"
-    subprocess.run(tsbench(*overrides, "score_test=false", "trainer.progress_bar=false",
-                           f"hydra.run.dir={baseline}"), cwd=ROOT, check=True,
-                   capture_output=True)
+    proc = run_module("tsbench", [*overrides, "score_test=false", "trainer.progress_bar=false",
+                                  f"hydra.run.dir={baseline}"], cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-3000:]
     assert analysis_args(baseline, overrides) == ["dataset=ili", "pred_len=24"]
     tuning = Tuning(overrides, recipe, out, TuneState.open(out, {"overrides": overrides}))
     found = lookbacks(tuning)
