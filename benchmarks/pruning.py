@@ -379,6 +379,9 @@ def main() -> None:
     parser.add_argument("--states", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--budget", type=int, help="B in epochs (default: the setup's)")
     parser.add_argument("--target", type=float, help="validation MSE for 'epochs to target'")
+    parser.add_argument("--initial", type=int,
+                        help="Latin-hypercube points before the GP proposes (default: the "
+                             "setup's); give another --out, the sweeps differ")
     parser.add_argument("--tables", nargs="+", choices=("search", "occupancy"),
                         default=["search", "occupancy"])
     parser.add_argument("--tiny", action="store_true", help="a few-minute end-to-end check")
@@ -387,9 +390,10 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("outputs/pruning"))
     args = parser.parse_args()
     setup = TINY if args.tiny else FULL
-    if args.budget or args.target:
+    if args.budget or args.target or args.initial:
         setup = Setup(**{**setup.__dict__, "budget": args.budget or setup.budget,
-                         "target": args.target or setup.target})
+                         "target": args.target or setup.target,
+                         "initial": args.initial or setup.initial})
     if args.threads:
         setup = Setup(**{**setup.__dict__,
                          "fixed": [*setup.fixed, f"trainer.num_threads={args.threads}"]})

@@ -25,7 +25,7 @@ def _alpha(text: str) -> float:
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog=PROG,
-        description="Mean ± std and 95 %% t-interval over seeds of every finished run under "
+        description="Mean ± std and 95 % t-interval over seeds of every finished run under "
                     "the given run/multirun directories, beside the published numbers; with "
                     "--baseline, a paired test of every cell against the baseline model.")
     p.add_argument("dirs", nargs="+", type=Path, help="run or multirun directories")
