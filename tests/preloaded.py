@@ -55,7 +55,7 @@ def run_module(module: str, args: list[str], env: dict[str, str] | None = None,
     cwd = str(cwd or os.getcwd())
     with tempfile.TemporaryDirectory(prefix="tsbench-run-") as folder:
         stdout_path, stderr_path = Path(folder, "stdout"), Path(folder, "stderr")
-        stdout_path.touch()
+        stdout_path.touch()  # there to read even when the child dies before redirecting
         stderr_path.touch()
         child = _context.Process(target=_main, args=(
             module, [str(a) for a in args], dict(env if env is not None else os.environ),
