@@ -157,5 +157,20 @@ class LoadedRun:
 
 
 def load_run(path: Path) -> LoadedRun:
-    """Read the finished run in ``path`` (its model is built when first asked for)."""
-    return LoadedRun(Path(path), read_config(Path(path)), read_metrics(Path(path)))
+    """Read the finished run in ``path`` (its model is built when first asked for). A
+    cross-validation fold's directory (``fold_dir``) is read with its run's config; its
+    metrics are the fold's own (``val_mse``, ``best_epoch``, ...)."""
+    path = Path(path)
+    fold = _fold_number(path)
+    if fold is None or config_path(path) is not None:
+        return LoadedRun(path, read_config(path), read_metrics(path))
+    prefix = f"fold_{fold}_"
+    metrics = {k.removeprefix(prefix): v for k, v in read_metrics(path.parent).items()
+               if k.startswith(prefix)}
+    return LoadedRun(path, read_config(path.parent), metrics)
+
+
+def _fold_number(path: Path) -> int | None:
+    """k for a ``fold_dir(run, k)`` path, else None."""
+    name = path.name.removeprefix("fold_")
+    return int(name) if name != path.name and name.isdigit() else None

@@ -114,11 +114,24 @@ def test_refit_trains_on_train_and_val_rows_for_the_median_best_epoch(
     assert metrics["test_mse"] == 0.25 and metrics["n_test_windows"] == 2880 - PRED_LEN + 1
 
 
+def test_blocks_as_long_as_the_validation_split_end_with_the_published_one() -> None:
+    # ILI's shapes: 676 training and 97 validation rows; look-back 208 is longer than a
+    # block, whose windows read their look-back before it, as the published split's do
+    node = OmegaConf.create({"n_splits": 4, "gap": 0, "test_size": "val",
+                             "max_train_size": None})
+    blocks = crossval.fold_blocks(773, 208, 24, node, val_rows=97)
+    assert blocks == [((0, 385), (385, 482)), ((0, 482), (482, 579)), ((0, 579), (579, 676)),
+                      ((0, 676), (676, 773))]
+    borders = benchmark_borders(966, "ratio", 208)
+    assert crossval.fold_ranges(*blocks[-1], 208) == {"train": borders.train, "val": borders.val}
+
+
 @pytest.mark.parametrize("cv, field, fix", [
-    ({"n_splits": 40}, "cv.n_splits", "use cv.n_splits <= 25"),
+    ({"n_splits": 40}, "cv.n_splits", "use cv.n_splits <= 26"),
     ({"n_splits": 1}, "cv.n_splits", "2 or more folds"),
     ({"n_splits": 4, "test_size": 3000}, "cv.n_splits", "use cv.n_splits <= 3"),
-    ({"n_splits": 3, "test_size": 400}, "cv.test_size", "cv.test_size >= 432"),
+    ({"n_splits": 3, "test_size": 50}, "cv.test_size", "cv.test_size >= 96"),
+    ({"n_splits": 3, "test_size": "week"}, "cv.test_size", "or val"),
     ({"n_splits": 3, "gap": 3000}, "cv.gap", "use cv.gap <= 2448"),
     ({"n_splits": 3, "gap": -1}, "cv.gap", ""),
     ({"n_splits": 3, "max_train_size": 100}, "cv.max_train_size", ">= 432"),

@@ -49,7 +49,7 @@ def test_too_many_folds_is_one_clear_error(tmp_path: Path) -> None:
                        check=False)
     assert proc.returncode == 2
     assert "tsbench: error: cv.n_splits: 20 folds are more than" in proc.stderr
-    assert "use cv.n_splits <= 10" in proc.stderr
+    assert "use cv.n_splits <= 11" in proc.stderr
     assert not (tmp_path / "run" / "metrics.json").exists()
 
 

@@ -19,8 +19,9 @@ import pytest
 from tests.conftest import ROOT
 from tests.preloaded import run_module
 from tests.unseen import content, differences, outputs_of_both, series, snapshot
+from tsbench.rundir import read_metrics
 from tsbench.tune.cli import parse
-from tsbench.tune.ensemble import error_gram
+from tsbench.tune.ensemble import cv_error_gram, error_gram
 from tsbench.tune.recipe import Tuning, analysis_args, lookbacks, lr_range, spread
 from tsbench.tune.state import TuneState
 
@@ -52,9 +53,10 @@ N_ROWS, TEST_START = 600, 600 - 120
 FINAL = ("report.json", "report.md", "tune.json")
 
 
-def run_tune(path: Path, out: Path) -> None:
-    """tsbench-tune with RECIPE on the CSV series ``path``, outputs in ``out``."""
-    args = ["dataset=csv", f"dataset.path={path}", *RECIPE, f"out={out}"]
+def run_tune(path: Path, out: Path, *extra: str) -> None:
+    """tsbench-tune with RECIPE (and ``extra``) on the CSV series ``path``, outputs in
+    ``out``."""
+    args = ["dataset=csv", f"dataset.path={path}", *RECIPE, *extra, f"out={out}"]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.run([sys.executable, "-m", "tsbench.tune.cli", *args], cwd=ROOT,
                           env=env, capture_output=True, text=True, timeout=900)
@@ -129,6 +131,51 @@ def test_quick_recipe_end_to_end_never_sees_the_test_rows_before_g(tmp_path: Pat
     both checks, so that the two recipe runs are made once in the suite."""
     clean, replaced = outputs_of_both(tmp_path, series(N_ROWS), TEST_START, run_tune)
     check_the_quick_recipe_end_to_end(clean)
+    check_stages_before_g_never_see_the_test_rows(clean, replaced)
+
+
+#: The ratio split of the synthetic series: training rows [0, 420), validation rows [420, 480).
+TRAIN_END, VAL_END = 420, 480
+
+
+def check_cross_validated_selection(out: Path) -> None:
+    """With ``recipe.cv_folds=2`` every compared run is cross-validated on two blocks as long
+    as the validation split, the last one the published split; (g) chooses on the folds'
+    mean and out-of-fold errors and scores each chosen run's last fold."""
+    report = json.loads((out / "report.json").read_text())
+    assert report["selection"] == "2-fold time-series CV"
+    members = [Path(m) for m in report["members"]]
+    for member in members:
+        metrics = read_metrics(member)
+        assert metrics["cv_folds"] == [{"train": [0, 360], "val": [360, TRAIN_END]},
+                                       {"train": [0, TRAIN_END], "val": [TRAIN_END, VAL_END]}]
+    objective = {str(m): read_metrics(m)["cv_val_mse_mean"] for m in members}
+    best = report["best_single"]
+    assert objective[best] == min(objective.values())
+    gram = cv_error_gram(members)  # out-of-fold errors: equal blocks give the folds' mean
+    np.testing.assert_allclose(np.diag(gram), list(objective.values()), rtol=1e-5)
+    results = report["results"]
+    assert results["best single"]["objective"] == pytest.approx(objective[best], rel=1e-5)
+    # the scored model is the last fold's: its validation score is the fold's own
+    assert results["best single"]["val_mse"] == pytest.approx(
+        read_metrics(Path(best))["fold_1_val_mse"], rel=1e-5)
+    weights = report["ensemble_weights"]
+    w = np.array([weights.get(str(m), 0.0) for m in members])
+    assert w @ gram @ w == pytest.approx(results["ensemble"]["objective"], rel=1e-6)
+    assert results["ensemble"]["objective"] <= objective[best] * (1 + 1e-6)
+    for scores in results.values():
+        assert scores["n_test_windows"] == N_ROWS - TEST_START - 24 + 1
+
+
+@pytest.mark.heavy(100)
+def test_cross_validated_selection_never_sees_the_test_rows_before_g(tmp_path: Path) -> None:
+    """``recipe.cv_folds=2`` (2 trials a search): the choices are the CV folds', and stages
+    (a)-(f) write the same files when the test rows are replaced."""
+    def run(path: Path, out: Path) -> None:
+        run_tune(path, out, "recipe.cv_folds=2", "recipe.min_trials=2", "recipe.max_trials=2")
+
+    clean, replaced = outputs_of_both(tmp_path, series(N_ROWS), TEST_START, run)
+    check_cross_validated_selection(clean)
     check_stages_before_g_never_see_the_test_rows(clean, replaced)
 
 

@@ -23,19 +23,40 @@ from tsbench.training.train_and_score import fit_and_score
 _FOLD_KEYS = ("val_mse", "val_mae", "best_epoch", "lr_suggested", "lr_used")
 
 
-def _fits(n_rows: int, n_splits: int, gap: int, test_size: int | None, window: int) -> bool:
-    """Whether every validation block and the first training block hold a whole window."""
+def _fits(n_rows: int, n_splits: int, gap: int, test_size: int | None, window: int,
+          pred_len: int) -> bool:
+    """Whether every validation block holds a horizon (its windows' look-back reaches back
+    before it) and the first training block a whole window."""
     block = test_size if test_size is not None else n_rows // (n_splits + 1)
-    return block >= window and n_rows - n_splits * block - gap >= window
+    return block >= pred_len and n_rows - n_splits * block - gap >= window
+
+
+def block_rows(cv: Any, val_rows: int | None) -> int | None:
+    """``cv.test_size`` in rows: a number, null (TimeSeriesSplit's default), or ``val``: as
+    long as the published validation split (``val_rows``), whose own block is then the last
+    fold's, trained on the published training rows."""
+    size = cv.test_size
+    if size is None:
+        return None
+    if str(size) == "val" and val_rows is not None:
+        return val_rows
+    if isinstance(size, int) and not isinstance(size, bool):
+        return size
+    raise ConfigError("cv.test_size", f"'{size}' is not a number of rows",
+                      "give rows per validation block, null, or val (the published "
+                      "validation split's length)")
 
 
 def fold_blocks(
-    n_rows: int, seq_len: int, pred_len: int, cv: Any
+    n_rows: int, seq_len: int, pred_len: int, cv: Any, val_rows: int | None = None
 ) -> list[tuple[tuple[int, int], tuple[int, int]]]:
     """(training rows, validation block) per fold, half-open, as TimeSeriesSplit cuts rows
-    ``[0, n_rows)``; every block must hold a whole window of ``seq_len + pred_len`` rows."""
+    ``[0, n_rows)``. A validation block must hold a horizon of ``pred_len`` rows (its
+    windows' look-back reaches before it, as the published validation split's does), the
+    first training block a whole window of ``seq_len + pred_len`` rows. ``val_rows`` is the
+    published validation split's length (for ``cv.test_size=val``)."""
     n_splits, gap = int(cv.n_splits), int(cv.gap)
-    test_size = None if cv.test_size is None else int(cv.test_size)
+    test_size = block_rows(cv, val_rows)
     max_train = None if cv.max_train_size is None else int(cv.max_train_size)
     window = seq_len + pred_len
     if n_splits < 2:
@@ -46,11 +67,11 @@ def fold_blocks(
         )
     if gap < 0:
         raise ConfigError("cv.gap", f"must be >= 0, got {gap}")
-    if test_size is not None and test_size < window:
+    if test_size is not None and test_size < pred_len:
         raise ConfigError(
             "cv.test_size",
-            f"validation blocks of {test_size} rows are shorter than seq_len + pred_len = {window}",
-            f"use cv.test_size >= {window}, or lower seq_len or pred_len",
+            f"validation blocks of {test_size} rows are shorter than pred_len = {pred_len}",
+            f"use cv.test_size >= {pred_len}, or lower pred_len",
         )
     if max_train is not None and max_train < window:
         raise ConfigError(
@@ -58,10 +79,10 @@ def fold_blocks(
             f"{max_train} rows hold no training window of seq_len + pred_len = {window} rows",
             f"use cv.max_train_size >= {window}, or null",
         )
-    if not _fits(n_rows, n_splits, gap, test_size, window):
+    if not _fits(n_rows, n_splits, gap, test_size, window, pred_len):
         block = test_size if test_size is not None else n_rows // (n_splits + 1)
         first = max(0, n_rows - n_splits * block - gap)
-        if gap > 0 and _fits(n_rows, n_splits, 0, test_size, window):
+        if gap > 0 and _fits(n_rows, n_splits, 0, test_size, window, pred_len):
             raise ConfigError(
                 "cv.gap",
                 f"a gap of {gap} rows leaves the first fold {first} "
@@ -69,7 +90,8 @@ def fold_blocks(
                 f"use cv.gap <= {n_rows - n_splits * block - window}",
             )
         most = max(
-            (k for k in range(2, n_splits) if _fits(n_rows, k, gap, test_size, window)),
+            (k for k in range(2, n_splits)
+             if _fits(n_rows, k, gap, test_size, window, pred_len)),
             default=None,
         )
         fix = f"use cv.n_splits <= {most}" if most else "lower seq_len or pred_len, or cv=holdout"
@@ -77,7 +99,7 @@ def fold_blocks(
             "cv.n_splits",
             f"{n_splits} folds are more than the {n_rows} train+val rows allow: "
             f"validation blocks of {block} rows and a first training block of {first} rows, "
-            f"each needs seq_len + pred_len = {window}",
+            f"which needs seq_len + pred_len = {window}",
             fix,
         )
     splitter = TimeSeriesSplit(
@@ -112,7 +134,8 @@ def cross_validate(
     and score the test split. ``cv_val_mse_std`` is the population std over folds (as in
     scikit-learn's ``cv_results_``); ``epochs`` and ``train_seconds`` add up every training."""
     seq_len = int(cfg.seq_len)
-    blocks = fold_blocks(borders.val[1], seq_len, int(cfg.pred_len), cfg.cv)
+    blocks = fold_blocks(borders.val[1], seq_len, int(cfg.pred_len), cfg.cv,
+                         val_rows=borders.val[1] - borders.train[1])
     metrics: dict[str, Any] = {"cv_folds": [{"train": list(t), "val": list(v)} for t, v in blocks]}
     scores = []
     for k, (train, block) in enumerate(blocks):

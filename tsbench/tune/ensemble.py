@@ -14,7 +14,7 @@ from tsbench.data.loading import load_series
 from tsbench.data.splits import benchmark_borders
 from tsbench.errors import ConfigError
 from tsbench.models.base import ForecastModel
-from tsbench.rundir import load_run
+from tsbench.rundir import fold_dir, load_run, read_metrics
 from tsbench.training.evaluate import evaluate
 
 
@@ -69,10 +69,12 @@ def greedy_weights(gram: np.ndarray, rounds: int = 20) -> list[int]:
 
 
 def load_ensemble(run_dirs: list[Path], splits: list[str],
-                   weights: Sequence[float] | None = None
-                   ) -> tuple[Ensemble, ForecastData]:
+                  weights: Sequence[float] | None = None,
+                  ranges: dict[str, tuple[int, int]] | None = None,
+                  ) -> tuple[Ensemble, ForecastData]:
     """Members must share dataset, features and pred_len; the scaler is fitted on the same
-    training rows whatever their look-back."""
+    training rows whatever their look-back: the published ones, or ``ranges["train"]``
+    (``ranges`` replaces the published borders, e.g. by a cross-validation fold's)."""
     loaded = [load_run(d) for d in run_dirs]
     first = loaded[0].config
     for run in loaded[1:]:
@@ -84,10 +86,11 @@ def load_ensemble(run_dirs: list[Path], splits: list[str],
             raise ConfigError("dataset", "ensemble members use different datasets")
     model = Ensemble([run.model for run in loaded], weights)
     series = load_series(first.dataset)
-    borders = benchmark_borders(
-        len(series.values), series.split, model.seq_len, series.train_frac, series.test_frac
-    )
-    ranges = {"train": borders.train, **{s: borders[s] for s in splits}}
+    if ranges is None:
+        borders = benchmark_borders(
+            len(series.values), series.split, model.seq_len, series.train_frac,
+            series.test_frac)
+        ranges = {"train": borders.train, **{s: borders[s] for s in splits}}
     data = ForecastData(
         series,
         ranges,
@@ -101,20 +104,48 @@ def load_ensemble(run_dirs: list[Path], splits: list[str],
 
 
 @torch.inference_mode()
-def error_gram(run_dirs: list[Path], split: str = "val") -> np.ndarray:
-    """Mean products of the members' errors over every window of ``split`` (scaled data,
-    scored channels), streamed batch by batch: members x members, for :func:`greedy_weights`."""
-    model, data = load_ensemble(run_dirs, [split])
+def _error_products(model: Ensemble, data: ForecastData, split: str
+                    ) -> tuple[torch.Tensor, int]:
+    """Sums of products of the members' errors over every window of ``split`` (scaled data,
+    scored channels), streamed batch by batch, and how many values were summed."""
     model.eval()
     dims = data.target_dims
-    gram = torch.zeros(len(run_dirs), len(run_dirs), dtype=torch.float64)
+    n = len(model.members)
+    gram = torch.zeros(n, n, dtype=torch.float64)
     count = 0
     for x, y, x_mark in data.loader(split):
         err = (model.member_forecasts(x, x_mark)[..., dims] - y[..., dims]).double()
-        err = err.reshape(len(run_dirs), -1)
+        err = err.reshape(n, -1)
         gram += err @ err.T
         count += err.shape[1]
+    return gram, count
+
+
+def error_gram(run_dirs: list[Path], split: str = "val") -> np.ndarray:
+    """Mean products of the members' errors over every window of ``split``: members x
+    members, for :func:`greedy_weights`."""
+    gram, count = _error_products(*load_ensemble(run_dirs, [split]), split)
     return (gram / count).numpy()
+
+
+def cv_error_gram(run_dirs: list[Path]) -> np.ndarray:
+    """The same over the validation windows of every fold of cross-validation runs, each
+    member's fold ``k`` model forecasting fold ``k``'s block (out-of-fold errors, in the
+    fold's scaling). The runs must share their folds; with equally long blocks the diagonal
+    is each run's ``cv_val_mse_mean``."""
+    folds = [read_metrics(Path(d)).get("cv_folds") for d in run_dirs]
+    if folds[0] is None or any(f != folds[0] for f in folds):
+        raise ConfigError("cv", "the runs are not cross-validation runs on the same folds",
+                          "use runs of one cv=tscv setting (n_splits, gap, test_size)")
+    total, count = None, 0
+    for k, fold in enumerate(folds[0]):
+        members = [fold_dir(Path(d), k) for d in run_dirs]
+        longest = max(int(load_run(m).config.seq_len) for m in members)
+        start, end = fold["val"]
+        ranges = {"train": tuple(fold["train"]), "val": (start - longest, end)}
+        gram, n = _error_products(*load_ensemble(members, ["val"], ranges=ranges), "val")
+        total, count = (gram if total is None else total + gram), count + n
+    return (total / count).numpy()
 
 
 def score_runs(run_dirs: list[Path], splits: list[str],

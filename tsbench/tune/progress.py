@@ -42,8 +42,10 @@ class Progress:
     sweep in ``sweep_dir`` while it runs (every ``interval`` seconds, when it changed)."""
 
     def __init__(self, label: str, sweep_dir: Path, planned: int,
-                 time_left: Callable[[], float], interval: float = 5.0) -> None:
+                 time_left: Callable[[], float], interval: float = 5.0,
+                 metric: str = "val") -> None:
         self.label, self.sweep_dir, self.planned = label, sweep_dir, planned
+        self.metric = metric  # what the objective is: "val", "CV val"
         self.time_left, self.interval = time_left, interval
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, daemon=True)
@@ -55,7 +57,7 @@ class Progress:
         extra = ", ".join(f"{statuses[s]} {s}" for s in (PRUNED, FAILED) if statuses[s])
         best_text = "none yet" if best is None else f"{best:.4f}"
         return (f"{self.label}: {done}/{self.planned} trials{f' ({extra})' if extra else ''}, "
-                f"best val {best_text}, {clock(self.time_left())} left")
+                f"best {self.metric} {best_text}, {clock(self.time_left())} left")
 
     def _watch(self) -> None:
         while not self._stop.wait(self.interval):

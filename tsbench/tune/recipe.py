@@ -9,10 +9,15 @@ budget; (g) the one test evaluation of the baseline, the best single run and a g
 ensemble of the full-budget runs, all chosen on validation.
 
 Stages (a)-(f) run with ``score_test=false``: their runs never window the test split, and
-every selection uses validation scores. ``recipe.budget_hours`` is the wall time of stages
-(b)-(f); what a stage gets is decided when it starts, from the time left. Each finished
-stage is recorded in ``tune.json``: the same command again resumes an interrupted tuning
-run (finished stages are skipped, an interrupted sweep resumes from its ``trials.csv``).
+every selection uses validation scores: the published validation split's, or with
+``recipe.cv_folds`` the mean over time-series cross-validation folds of the train+val rows
+(blocks as long as the validation split, the last one the published split itself), for a
+series whose validation split is too short to rank configurations. The models then scored on
+test are the runs' last folds: trained on the published training rows, as the paper's.
+``recipe.budget_hours`` is the wall time of stages (b)-(f); what a stage gets is decided
+when it starts, from the time left. Each finished stage is recorded in ``tune.json``: the
+same command again resumes an interrupted tuning run (finished stages are skipped, an
+interrupted sweep resumes from its ``trials.csv``).
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 
 from tsbench.atomic import write_json, write_text
@@ -36,12 +42,13 @@ from tsbench.rundir import (
     LR_FIND,
     METRICS,
     config_choice,
+    fold_dir,
     is_finished,
     read_config,
     read_metrics,
 )
 from tsbench.search.trials import OK, RECORD_COLUMNS
-from tsbench.tune.ensemble import error_gram, greedy_weights, score_runs
+from tsbench.tune.ensemble import cv_error_gram, error_gram, greedy_weights, score_runs
 from tsbench.tune.progress import TRIALS_FILE, Progress, clock
 from tsbench.tune.state import TuneState
 
@@ -70,9 +77,23 @@ class Tuning:
                     "patchtst")
 
     @property
-    def base(self) -> list[str]:
+    def cv_folds(self) -> int:
+        """Folds of the cross-validation every selection uses (0: the validation split)."""
+        return int(self.recipe.get("cv_folds") or 0)
+
+    @property
+    def quiet(self) -> list[str]:
         """Overrides of every stage run: validation only, quiet."""
         return [*self.overrides, "score_test=false", "trainer.progress_bar=false"]
+
+    @property
+    def base(self) -> list[str]:
+        """Overrides of the runs that are compared (baseline, trials, retrained runs): with
+        ``recipe.cv_folds``, cross-validated on blocks as long as the validation split."""
+        if not self.cv_folds:
+            return self.quiet
+        return [*self.quiet, "cv=tscv", f"cv.n_splits={self.cv_folds}", "cv.test_size=val",
+                "cv.refit=false"]
 
     @property
     def epoch_budget(self) -> list[str]:
@@ -155,18 +176,18 @@ def baseline(t: Tuning) -> dict[str, Any]:
     if not is_finished(run_dir):
         run_stage("a_baseline", tsbench(*t.base, *t.epoch_budget, f"hydra.run.dir={run_dir}"),
                   t.out)
-    metrics = read_metrics(run_dir)
+    metrics = read_metrics(run_dir)  # epochs and seconds of every fold together
     epoch = metrics["train_seconds"] / max(1, metrics["epochs"])
-    log.info("(a) baseline: val %.4f in %d epochs (%.1f s an epoch)", metrics["val_mse"],
-             metrics["epochs"], epoch)
-    return {"val_mse": metrics["val_mse"], "seconds_per_epoch": epoch}
+    log.info("(a) baseline: objective %.4f in %d epochs (%.1f s an epoch)",
+             metrics["objective"], metrics["epochs"], epoch)
+    return {"objective": metrics["objective"], "seconds_per_epoch": epoch}
 
 
 def lr_find(t: Tuning) -> dict[str, float]:
     """(b) The learning-rate range test; the searched range around its suggestion."""
     run_dir = t.out / "b_lr_find"
     if not (run_dir / LR_FIND).is_file():
-        run_stage("b_lr_find", tsbench(*t.base, "tune.lr_find=true", "tune.lr_find_apply=false",
+        run_stage("b_lr_find", tsbench(*t.quiet, "tune.lr_find=true", "tune.lr_find_apply=false",
                                        "trainer.max_epochs=1", f"hydra.run.dir={run_dir}"), t.out)
     found = json.loads((run_dir / LR_FIND).read_text())
     low, high = lr_range(float(found["suggestion"]), float(found["min_loss_lr"]),
@@ -229,8 +250,9 @@ def search_args(t: Tuning, lr: dict[str, float], seq_lens: list[int]) -> list[st
 
 
 def planned_trials(t: Tuning, seconds: float, epoch_seconds: float) -> int:
-    """How many trials ``seconds`` buy at ``epoch_seconds`` an epoch, when ASHA stops all but
-    1/eta of the trials at each rung ``min_epochs * eta**k`` (an estimate, within
+    """How many trials ``seconds`` buy at ``epoch_seconds`` an epoch (of each fold, with
+    ``recipe.cv_folds``), when ASHA stops all but 1/eta of the trials at each rung
+    ``min_epochs * eta**k`` (an estimate, within
     ``recipe.min_trials`` and ``recipe.max_trials``; the sweep stops when its time is spent
     or this many trials have ended)."""
     r = t.recipe
@@ -239,6 +261,7 @@ def planned_trials(t: Tuning, seconds: float, epoch_seconds: float) -> int:
     if r.pruner == "none":
         rungs, eta = [last], 1
     epochs = sum((b - a) / eta**k for k, (a, b) in enumerate(pairwise([0, *rungs])))
+    epochs *= max(1, t.cv_folds)
     estimate = max(int(r.min_trials), int(seconds / max(1e-9, epochs * epoch_seconds)))
     return estimate if r.max_trials is None else min(estimate, int(r.max_trials))
 
@@ -252,7 +275,8 @@ def sweep(t: Tuning, stage: str, label: str, args: list[str], seconds: float, pl
                    f"hydra.sweeper.max_seconds={max(1, int(seconds))}",
                    f"hydra.sweep.dir={sweep_dir}", *(["hydra.sweeper.resume=true"] if resume
                                                      else []))
-    with Progress(label, sweep_dir, planned, t.budget_left):
+    with Progress(label, sweep_dir, planned, t.budget_left,
+                  metric="CV val" if t.cv_folds else "val"):
         run_stage(stage, argv, t.out)
     return read_trials(sweep_dir)
 
@@ -289,15 +313,15 @@ def bayes_search(t: Tuning, args: list[str], epoch_seconds: float) -> dict[str, 
 
 
 def top_configs(t: Tuning) -> list[dict[str, Any]]:
-    """The distinct searched configurations, best validation first (full-budget trials of
+    """The distinct searched configurations, best objective first (full-budget trials of
     both searches), each with its run directory and seconds."""
     found: list[dict[str, Any]] = []
     for stage in ("d_random", "e_bayes"):
         for row in full_budget(read_trials(t.out / stage)):
-            found.append({"params": params_of(row), "val_mse": float(row["objective"]),
+            found.append({"params": params_of(row), "objective": float(row["objective"]),
                           "run": str(t.out / stage / row["job_dir"]),
                           "seconds": float(row["seconds"] or 0.0)})
-    found.sort(key=lambda c: c["val_mse"])
+    found.sort(key=lambda c: c["objective"])
     distinct: list[dict[str, Any]] = []
     for config in found:
         if config["params"] not in [c["params"] for c in distinct]:
@@ -333,25 +357,38 @@ def retrain(t: Tuning, lr: dict[str, float]) -> dict[str, Any]:
 def final_scores(t: Tuning, retrained: dict[str, Any]) -> dict[str, Any]:
     """(g) The one test evaluation: baseline, best single run and greedy ensemble, chosen
     among every full-budget run (the baseline, which ran the trials' epoch budget, the
-    searches and retraining) on validation only."""
+    searches and retraining) by the objective only: validation MSE, or with
+    ``recipe.cv_folds`` the folds' mean and out-of-fold errors; then the runs' last folds
+    (the published split) are scored."""
     members = [t.out / "a_baseline", *(Path(c["run"]) for c in retrained["configs"])]
     members += [Path(r) for r in retrained["runs"]]
     members = [m for m in dict.fromkeys(members) if (m / METRICS).is_file()]
-    val = {m: read_metrics(m)["val_mse"] for m in members}
-    best_single = min(members, key=val.__getitem__)
-    counts = greedy_weights(error_gram(members, "val"))
+    objective = {m: read_metrics(m)["objective"] for m in members}
+    best_single = min(members, key=objective.__getitem__)
+    gram = cv_error_gram(members) if t.cv_folds else error_gram(members, "val")
+    counts = greedy_weights(gram)
     picked = {m: c for m, c in zip(members, counts, strict=True) if c}
-    entries = {"baseline": ([t.out / "a_baseline"], None), "best single": ([best_single], None),
-               "ensemble": (list(picked), list(picked.values()))}
-    results = {name: score_runs(dirs, ["val", "test"], weights)
-               for name, (dirs, weights) in entries.items()}
+    entries = {"baseline": {t.out / "a_baseline": 1}, "best single": {best_single: 1},
+               "ensemble": picked}
+    results = {}
+    for name, chosen in entries.items():
+        weights = np.array([chosen.get(m, 0) for m in members], dtype=float)
+        weights /= weights.sum()
+        scored = [fold_dir(m, t.cv_folds - 1) if t.cv_folds else m for m in chosen]
+        results[name] = {"objective": float(weights @ gram @ weights),
+                         **score_runs(scored, ["val", "test"], list(chosen.values()))}
     return {"members": [str(m) for m in members], "best_single": str(best_single),
+            "selection": f"{t.cv_folds}-fold time-series CV" if t.cv_folds else "validation",
             "ensemble_weights": {str(m): c / sum(counts) for m, c in picked.items()},
             "results": results}
 
 
 def run_recipe(overrides: list[str], recipe: Any, out_dir: Path) -> dict[str, Any]:
     """Run (or resume) stages (a)-(g) for the tsbench ``overrides`` (dataset=, model=, ...)."""
+    folds = recipe.get("cv_folds") or 0
+    if folds == 1 or folds < 0:
+        raise TsbenchError(f"recipe.cv_folds: {folds} folds select nothing -> use 0 (the "
+                           "validation split) or 2 or more")
     out_dir.mkdir(parents=True, exist_ok=True)
     settings = {"overrides": list(overrides), "recipe": _plain(recipe)}
     t = Tuning(list(overrides), recipe, out_dir, TuneState.open(out_dir, settings))
@@ -377,7 +414,7 @@ def run_recipe(overrides: list[str], recipe: Any, out_dir: Path) -> dict[str, An
     summary = {
         "overrides": list(overrides), "lr": lr, "lookbacks": seq_lens,
         "stages": {s: t.state.stages[s] for s in ("d_random", "e_bayes")},
-        "top_configs": [{**c["params"], "val_mse": c["val_mse"]}
+        "top_configs": [{**c["params"], "objective": c["objective"]}
                         for c in retrained["configs"]],
         "wall_seconds": t.state.spent(), **final,
         "splits_read": {"a-f": ["train", "val"], "g": ["train", "val", "test"]},
@@ -407,6 +444,7 @@ def _csv(rows: list[dict[str, str]]) -> str:
 def render_report(summary: dict[str, Any]) -> str:
     lr = summary["lr"]
     weights = summary["ensemble_weights"]
+    selection = summary.get("selection", "validation")
     lines = [
         "# tsbench-tune report", "",
         f"Overrides: `{' '.join(summary['overrides'])}`  ",
@@ -415,18 +453,24 @@ def render_report(summary: dict[str, Any]) -> str:
         f"{lr['high']:.3g} (log scale)  ",
         f"Look-back candidates searched: {summary['lookbacks']}  ",
         "Searches: " + "; ".join(f"{stage}: {s['trials']} trials, {s['full_budget']} at full "
-                                 "budget" for stage, s in summary["stages"].items()),
-        "", "| | members | val MSE | test MSE | test MAE |", "|---|---:|---:|---:|---:|",
+                                 "budget" for stage, s in summary["stages"].items()) + "  ",
+        f"Selection objective: MSE on {selection}",
+        "", "| | members | objective | val MSE | test MSE | test MAE |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
     counts = {"baseline": 1, "best single": 1, "ensemble": len(weights)}
     for name, scores in summary["results"].items():
-        lines.append(f"| {name} | {counts[name]} | {scores['val_mse']:.4f} | "
-                     f"{scores['test_mse']:.4f} | {scores['test_mae']:.4f} |")
-    lines += ["", "Top configurations (validation MSE of the search trial):", ""]
+        lines.append(f"| {name} | {counts[name]} | {scores['objective']:.4f} | "
+                     f"{scores['val_mse']:.4f} | {scores['test_mse']:.4f} | "
+                     f"{scores['test_mae']:.4f} |")
+    lines += ["", "Top configurations (objective of the search trial):", ""]
     lines += [f"- {cfg}" for cfg in summary["top_configs"]]
-    lines += ["", f"Ensemble: picked greedily by validation MSE from the "
+    lines += ["", f"Ensemble: picked greedily by the objective from the "
               f"{len(summary['members'])} full-budget runs (weight: run):", ""]
     lines += [f"- {w:.3f}: `{m}`" for m, w in weights.items()]
     lines += ["", "Stages (a)-(f) read only the training and validation splits; the test "
-              "split was scored once, in stage (g), for the three rows above.", ""]
-    return "\n".join(lines)
+              "split was scored once, in stage (g), for the three rows above."]
+    if selection != "validation":
+        lines += ["Scored models: each run's last fold, trained on the published training "
+                  "rows (val MSE: the published validation split)."]
+    return "\n".join([*lines, ""])
