@@ -3,8 +3,9 @@
     python benchmarks/tune_summary.py outputs/tune/etth1_96
 
 Prints the settings, each search stage's trials (ended, full budget, pruned and at which
-epoch, failed, best validation MSE, trial seconds), the best full-budget configurations,
-the retrained runs, and the final scores of report.json (the one test evaluation).
+epoch, failed, best objective: validation or CV MSE, trial seconds), the best full-budget
+configurations, the retrained runs, and the final scores of report.json (the one test
+evaluation).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ SEARCHES = {"d_random": "(d) random search", "e_bayes": "(e) Bayesian search"}
 
 
 def search_rows(out: Path) -> list[str]:
-    lines = ["| stage | ended | full budget | pruned (at epoch: count) | failed | best val MSE "
+    lines = ["| stage | ended | full budget | pruned (at epoch: count) | failed | best objective "
              "| trial s (sum) |", "|---|---:|---:|---|---:|---:|---:|"]
     for stage, label in SEARCHES.items():
         rows = read_trials(out / stage)
@@ -43,7 +44,7 @@ def top_rows(out: Path, k: int) -> list[str]:
     if not found:
         return ["(no full-budget trial)"]
     params = [c for c in found[0][2] if c not in RECORD_COLUMNS]
-    lines = ["| val MSE | stage | " + " | ".join(params) + " |",
+    lines = ["| objective | stage | " + " | ".join(params) + " |",
              "|---:|---|" + "---|" * len(params)]
     for value, stage, row in found[:k]:
         cells = [_short(row[p]) for p in params]
@@ -53,19 +54,21 @@ def top_rows(out: Path, k: int) -> list[str]:
 
 def retrain_rows(out: Path) -> list[str]:
     runs = sorted((out / "f_retrain").glob("*/seed_*/metrics.json"))
-    lines = ["| run | val MSE | epochs (best) | train s |", "|---|---:|---:|---:|"]
+    lines = ["| run | objective | epochs (best) | train s |", "|---|---:|---:|---:|"]
     for path in runs:
-        m = json.loads(path.read_text())
-        lines.append(f"| {path.parent.relative_to(out)} | {m['val_mse']:.4f} | "
-                     f"{m['epochs']} ({m['best_epoch']}) | {m['train_seconds']:,.0f} |")
+        m = json.loads(path.read_text())  # cross-validated: epochs of every fold, median best
+        best = m.get("best_epoch", m.get("cv_best_epoch_median"))
+        lines.append(f"| {path.parent.relative_to(out)} | {m['objective']:.4f} | "
+                     f"{m['epochs']} ({best:g}) | {m['train_seconds']:,.0f} |")
     return lines
 
 
 def final_rows(report: dict) -> list[str]:
-    lines = ["| | val MSE | val MAE | test MSE | test MAE | test windows |",
-             "|---|---:|---:|---:|---:|---:|"]
+    lines = ["| | objective | val MSE | val MAE | test MSE | test MAE | test windows |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
     for name, s in report["results"].items():
-        lines.append(f"| {name} | {s['val_mse']:.4f} | {s['val_mae']:.4f} | "
+        objective = s.get("objective", s["val_mse"])  # runs before cv_folds chose on val
+        lines.append(f"| {name} | {objective:.4f} | {s['val_mse']:.4f} | {s['val_mae']:.4f} | "
                      f"{s['test_mse']:.4f} | {s['test_mae']:.4f} | {s['n_test_windows']} |")
     return lines
 
@@ -100,7 +103,8 @@ def main() -> None:
     print(f"Wall time of tsbench-tune (stages a-g, tune.json): {report['wall_seconds']:,.0f} s  ")
     print(f"Learning rate: range-test suggestion {lr['suggestion']:.3g}, searched "
           f"{lr['low']:.3g} to {lr['high']:.3g}  ")
-    print(f"Look-backs searched: {report['lookbacks']}\n")
+    print(f"Look-backs searched: {report['lookbacks']}  ")
+    print(f"Objective: MSE on {report.get('selection', 'validation')}\n")
     for block in (search_rows(out), ["", f"Best full-budget trials (top {args.top}):", ""],
                   top_rows(out, args.top), ["", "Retrained runs (f):", ""], retrain_rows(out),
                   ["", "Final scores (g), every window:", ""], final_rows(report)):

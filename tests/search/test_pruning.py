@@ -68,13 +68,17 @@ def test_reporter_compares_best_so_far_and_marks_the_pruned_job(tmp_path: Path) 
     assert record.has_reports(3) and not record.has_reports(4)
 
 
-def test_folds_are_judged_apart(tmp_path: Path) -> None:
+def test_only_the_first_fold_is_judged_against_the_first_folds(tmp_path: Path) -> None:
     record = Record(tmp_path)
     record.report(Report(trial=9, job=9, fold=1, epoch=2, val_loss=0.01, objective=0.01))
     reporter = Reporter(record, ASHA, trial=1, job=0, max_epochs=9)
     assert not reporter.report(2, 0.5, fold=0)  # fold 0's rung holds only this trial
-    assert reporter.report(2, 0.5, fold=1)
-    assert (reporter.stopped.fold, reporter.epochs) == (1, 2)
+    assert not reporter.report(2, 0.5, fold=1)  # a better fold 1 is recorded, never judged
+    assert record.rung(1, 2) == {9: 0.01, 1: 0.5}
+    record.report(Report(trial=8, job=8, fold=0, epoch=2, val_loss=0.01, objective=0.01))
+    second = Reporter(record, ASHA, trial=2, job=1, max_epochs=9)
+    assert second.report(2, 0.5, fold=0)  # the better fold 0 stops it
+    assert (second.stopped.fold, second.epochs) == (0, 1)
 
 
 def test_trial_overrides_quote_the_record_path() -> None:

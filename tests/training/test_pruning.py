@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import pytest
 import yaml
 from hydra import compose, initialize_config_module
 
@@ -69,22 +70,30 @@ def test_asha_sweep_stops_learning_rates_that_cannot_learn(tmp_path: Path) -> No
     assert best["trials_pruned"] == sum(r["status"] == "pruned" for r in trials) >= 1
 
 
-def test_tscv_reports_each_fold_and_stops_in_the_fold_judged(tmp_path: Path) -> None:
-    """A single run given a pruning block: folds report apart; fold 1 is judged against
-    a planted better trial and stopped at its first rung."""
+@pytest.mark.parametrize("better_fold", [0, 1])
+def test_tscv_reports_each_fold_and_is_judged_in_the_first(tmp_path: Path,
+                                                           better_fold: int) -> None:
+    """A single run given a pruning block, against a planted better trial: every fold
+    reports; a better first fold stops the run at its first rung, a better second fold
+    does not (the run trains both folds whole)."""
     record = Record(tmp_path / "record")
-    record.report(Report(trial=9, job=9, fold=1, epoch=1, val_loss=1e-6, objective=1e-6))
+    record.report(Report(trial=9, job=9, fold=better_fold, epoch=1, val_loss=1e-6,
+                         objective=1e-6))
     run_dir = tmp_path / "run"
     block = [f"++pruning.record={record.directory}", "++pruning.kind=asha",
              "++pruning.min_epochs=1", "++pruning.eta=3", "++pruning.trial=1", "++pruning.job=0"]
     run_tsbench([*TINY, "cv=tscv", "cv.n_splits=2", "trainer.max_epochs=3", *block], run_dir)
     metrics = read_metrics(run_dir)
-    assert (metrics["pruned"], metrics["pruned_at_fold"], metrics["pruned_at_epoch"]) == (
-        True, 1, 1)
-    assert metrics["epochs"] == 3 + 1  # all of fold 0, one epoch of fold 1
     reported = sorted((r.fold, r.epoch) for r in record.reports() if r.trial == 1)
-    assert reported == [(0, 1), (0, 2), (0, 3), (1, 1)]
-    assert record.pruned(0).fold == 1
+    if better_fold == 0:
+        assert (metrics["pruned"], metrics["pruned_at_fold"], metrics["pruned_at_epoch"]) == (
+            True, 0, 1)
+        assert metrics["epochs"] == 1 and reported == [(0, 1)]
+        assert record.pruned(0).fold == 0
+    else:
+        assert "pruned" not in metrics and metrics["epochs"] == 3 + 3
+        assert reported == [(0, 1), (0, 2), (0, 3), (1, 1), (1, 2), (1, 3)]
+        assert record.pruned(0) is None
 
 
 def test_only_a_run_with_a_pruning_block_reports() -> None:

@@ -22,7 +22,15 @@ from tests.unseen import content, differences, outputs_of_both, series, snapshot
 from tsbench.rundir import read_metrics
 from tsbench.tune.cli import parse
 from tsbench.tune.ensemble import cv_error_gram, error_gram
-from tsbench.tune.recipe import Tuning, analysis_args, lookbacks, lr_range, spread
+from tsbench.tune.recipe import (
+    Tuning,
+    analysis_args,
+    lookbacks,
+    lr_range,
+    planned_trials,
+    spread,
+    trial_cap,
+)
 from tsbench.tune.state import TuneState
 
 
@@ -36,6 +44,23 @@ def test_lr_range_reaches_the_loss_minimum() -> None:
     assert lr_range(2e-5, 0.2, 10.0) == pytest.approx((2e-4, 0.02))
     assert lr_range(1e-3, 2e-2, 10.0) == pytest.approx((1e-4, 1e-2))  # within the usual span
     assert lr_range(1e-3, 5e-4, 3.0) == pytest.approx((1e-3 / 3, 3e-3))  # minimum below
+
+
+def test_the_time_not_the_estimate_ends_a_search(tmp_path: Path) -> None:
+    # 30 epochs at most, rungs 2, 6, 18 (eta 3): an ASHA trial costs 2 + 4/3 + 12/9 + 12/27
+    # epochs on average; the cap is what the time buys when every trial stops at epoch 2
+    def tuning(*fields: str) -> Tuning:
+        overrides, recipe, out = parse([*fields, f"out={tmp_path}"])
+        return Tuning(overrides, recipe, out, TuneState.open(out, {"overrides": overrides}))
+
+    plain = tuning()
+    assert planned_trials(plain, 1000, 1.0) == int(1000 / (2 + 4 / 3 + 12 / 9 + 12 / 27))
+    assert trial_cap(plain, 1000, 1.0, 195) == 500
+    folds = tuning("recipe.cv_folds=4")  # a trial trains 4 folds; only the first is judged
+    assert planned_trials(folds, 1000, 1.0) == int(1000 / (4 * (2 + 4 / 3 + 12 / 9 + 12 / 27)))
+    assert trial_cap(folds, 1000, 1.0, 48) == 500
+    assert trial_cap(tuning("recipe.max_trials=40"), 1000, 1.0, 40) == 40
+    assert trial_cap(tuning("recipe.pruner=none"), 1000, 1.0, 33) == 33
 
 
 #: The quick recipe on a tiny PatchTST: 3 random and 3 Bayesian trials (ASHA from epoch 1 of
@@ -165,14 +190,23 @@ def check_cross_validated_selection(out: Path) -> None:
     assert results["ensemble"]["objective"] <= objective[best] * (1 + 1e-6)
     for scores in results.values():
         assert scores["n_test_windows"] == N_ROWS - TEST_START - 24 + 1
+    # (e) learns from the baseline too: first row of its warm start, told to the optimizer
+    with open(out / "e_warm_start.csv", newline="") as handle:
+        warm = list(csv.DictReader(handle))
+    assert float(warm[0]["objective"]) == objective[str(out / "a_baseline")]
+    assert (warm[0]["seq_len"], warm[0]["optim.lr"], warm[0]["model.patch_len"]) == (
+        "48", "0.002", "16")
+    assert f"warm start: {len(warm)} trials" in (out / "e_bayes.log").read_text()
 
 
 @pytest.mark.heavy(100)
 def test_cross_validated_selection_never_sees_the_test_rows_before_g(tmp_path: Path) -> None:
-    """``recipe.cv_folds=2`` (2 trials a search): the choices are the CV folds', and stages
-    (a)-(f) write the same files when the test rows are replaced."""
+    """``recipe.cv_folds=2`` (2 trials a search; the baseline's learning rate inside the
+    searched range): the choices are the CV folds', and stages (a)-(f) write the same files
+    when the test rows are replaced."""
     def run(path: Path, out: Path) -> None:
-        run_tune(path, out, "recipe.cv_folds=2", "recipe.min_trials=2", "recipe.max_trials=2")
+        run_tune(path, out, "recipe.cv_folds=2", "recipe.min_trials=2", "recipe.max_trials=2",
+                 "optim.lr=0.002")
 
     clean, replaced = outputs_of_both(tmp_path, series(N_ROWS), TEST_START, run)
     check_cross_validated_selection(clean)

@@ -8,8 +8,9 @@ over every validation window) and, when the rule stops the trial, ends training 
 epoch; :func:`tsbench.training.fit.train` then raises :class:`TrialPruned`, so nothing is
 scored on the test split, and :func:`tsbench.training.run.run` writes the pruned run's
 ``metrics.json`` (:func:`write_pruned`). With ``cv=tscv`` every fold reports its own
-epochs (fold ``k`` is the ``k``-th training with a validation split) and is judged against
-the same fold of the other trials; the refit never reports (it has no validation split).
+epochs (fold ``k`` is the ``k``-th training with a validation split); only fold 0 is judged
+(see :mod:`tsbench.search.pruning`), and the refit never reports (it has no validation
+split).
 """
 
 from __future__ import annotations

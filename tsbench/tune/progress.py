@@ -38,7 +38,7 @@ def sweep_summary(sweep_dir: Path) -> tuple[Counter, float | None]:
 
 
 class Progress:
-    """Logs ``label: done/planned trials (pruned, failed), best val ..., time left`` for the
+    """Logs ``label: done/~planned trials (pruned, failed), best val ..., time left`` for the
     sweep in ``sweep_dir`` while it runs (every ``interval`` seconds, when it changed)."""
 
     def __init__(self, label: str, sweep_dir: Path, planned: int,
@@ -56,7 +56,7 @@ class Progress:
         done = sum(statuses.values())
         extra = ", ".join(f"{statuses[s]} {s}" for s in (PRUNED, FAILED) if statuses[s])
         best_text = "none yet" if best is None else f"{best:.4f}"
-        return (f"{self.label}: {done}/{self.planned} trials{f' ({extra})' if extra else ''}, "
+        return (f"{self.label}: {done}/~{self.planned} trials{f' ({extra})' if extra else ''}, "
                 f"best {self.metric} {best_text}, {clock(self.time_left())} left")
 
     def _watch(self) -> None:

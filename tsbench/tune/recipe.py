@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 import yaml
+from omegaconf import OmegaConf
 
 from tsbench.atomic import write_json, write_text
 from tsbench.errors import TsbenchError
@@ -252,9 +253,8 @@ def search_args(t: Tuning, lr: dict[str, float], seq_lens: list[int]) -> list[st
 def planned_trials(t: Tuning, seconds: float, epoch_seconds: float) -> int:
     """How many trials ``seconds`` buy at ``epoch_seconds`` an epoch (of each fold, with
     ``recipe.cv_folds``), when ASHA stops all but 1/eta of the trials at each rung
-    ``min_epochs * eta**k`` (an estimate, within
-    ``recipe.min_trials`` and ``recipe.max_trials``; the sweep stops when its time is spent
-    or this many trials have ended)."""
+    ``min_epochs * eta**k``: an estimate, within ``recipe.min_trials`` and
+    ``recipe.max_trials``, shown as the stage's progress (:func:`trial_cap` ends it)."""
     r = t.recipe
     eta, last = int(r.eta), int(r.max_epochs)
     rungs = [e for e in (int(r.min_epochs) * eta**k for k in range(16)) if e < last] + [last]
@@ -266,12 +266,27 @@ def planned_trials(t: Tuning, seconds: float, epoch_seconds: float) -> int:
     return estimate if r.max_trials is None else min(estimate, int(r.max_trials))
 
 
-def sweep(t: Tuning, stage: str, label: str, args: list[str], seconds: float, planned: int
-          ) -> list[dict[str, str]]:
-    """Run (or resume) one search stage for at most ``seconds`` and ``planned`` trials."""
+def trial_cap(t: Tuning, seconds: float, epoch_seconds: float, planned: int) -> int:
+    """The most trials a search may run: as many as ``seconds`` buy when every trial stops
+    at the first rung (``recipe.min_epochs`` of its first fold), so that the time, not the
+    estimate, ends a search whose trials are pruned sooner than planned (ILI with 4 folds:
+    25 planned Bayesian trials ended with 12 of 24 minutes left); ``recipe.max_trials`` at
+    most, ``planned`` without pruning."""
+    r = t.recipe
+    if r.pruner == "none":
+        return planned
+    cap = max(planned, int(seconds / max(1e-9, int(r.min_epochs) * epoch_seconds)))
+    return cap if r.max_trials is None else min(cap, int(r.max_trials))
+
+
+def sweep(t: Tuning, stage: str, label: str, args: list[str], seconds: float, planned: int,
+          epoch_seconds: float) -> list[dict[str, str]]:
+    """Run (or resume) one search stage until ``seconds`` are spent or :func:`trial_cap`
+    trials have ended."""
     sweep_dir = t.out / stage
     resume = (sweep_dir / TRIALS_FILE).is_file()
-    argv = tsbench("-m", *args, f"hydra.sweeper.n_trials={planned}",
+    cap = trial_cap(t, seconds, epoch_seconds, planned)
+    argv = tsbench("-m", *args, f"hydra.sweeper.n_trials={cap}",
                    f"hydra.sweeper.max_seconds={max(1, int(seconds))}",
                    f"hydra.sweep.dir={sweep_dir}", *(["hydra.sweeper.resume=true"] if resume
                                                      else []))
@@ -288,27 +303,42 @@ def random_search(t: Tuning, args: list[str], epoch_seconds: float) -> dict[str,
     planned = planned_trials(t, seconds, epoch_seconds)
     log.info("(d) random search: about %d trials in %s", planned, clock(seconds))
     rows = sweep(t, "d_random", "(d) random search",
-                 [*args, "hydra.sweeper.mode=random"], seconds, planned)
+                 [*args, "hydra.sweeper.mode=random"], seconds, planned, epoch_seconds)
     return {"trials": len(rows), "full_budget": len(full_budget(rows))}
 
 
+def baseline_row(t: Tuning, columns: list[str]) -> dict[str, str]:
+    """The baseline as a trials.csv row with ``columns``: its values of the searched
+    parameters and its objective. It ran the trials' epoch budget and is scored as they
+    are, so it is a point the Bayesian search may learn from (the sweeper skips it where
+    the preset lies outside the searched space)."""
+    run_dir = t.out / "a_baseline"
+    config = read_config(run_dir)
+    row = {c: "" for c in columns}
+    row.update({c: str(OmegaConf.select(config, c)) for c in columns
+                if c not in RECORD_COLUMNS})
+    row.update(status=OK, objective=repr(float(read_metrics(run_dir)["objective"])))
+    return row
+
+
 def bayes_search(t: Tuning, args: list[str], epoch_seconds: float) -> dict[str, Any]:
-    """(e) Bayesian search warm-started with the best random trials, the rest of the search
-    time."""
+    """(e) Bayesian search warm-started with the baseline and the best random trials, the
+    rest of the search time."""
     r = t.recipe
     seconds = t.budget_left() - t.state.stages["f_reserve"]
     planned = planned_trials(t, seconds, epoch_seconds)
-    ranked = full_budget(read_trials(t.out / "d_random"))
+    random_rows = read_trials(t.out / "d_random")
+    ranked = full_budget(random_rows)[: int(r.warm_start_top)]
     warm = t.out / "e_warm_start.csv"
     warm_args: list[str] = []
-    if ranked:
-        rows = ranked[: int(r.warm_start_top)]
-        write_text(warm, _csv(rows))
+    if random_rows:  # its header names the searched parameters
+        write_text(warm, _csv([baseline_row(t, list(random_rows[0])), *ranked]))
         warm_args = [f"hydra.sweeper.warm_start={warm}", "hydra.sweeper.n_initial_points=1"]
-    log.info("(e) Bayesian search: about %d trials in %s, warm-started with %d random trials",
-             planned, clock(seconds), len(ranked[: int(r.warm_start_top)]))
+    log.info("(e) Bayesian search: about %d trials in %s, warm-started with the baseline and "
+             "%d random trials", planned, clock(seconds), len(ranked))
     rows = sweep(t, "e_bayes", "(e) Bayesian search",
-                 [*args, "hydra.sweeper.mode=bayes", *warm_args], seconds, planned)
+                 [*args, "hydra.sweeper.mode=bayes", *warm_args], seconds, planned,
+                 epoch_seconds)
     return {"trials": len(rows), "full_budget": len(full_budget(rows))}
 
 
@@ -425,8 +455,6 @@ def run_recipe(overrides: list[str], recipe: Any, out_dir: Path) -> dict[str, An
 
 
 def _plain(recipe: Any) -> dict[str, Any]:
-    from omegaconf import OmegaConf
-
     return OmegaConf.to_container(recipe, resolve=True) if OmegaConf.is_config(recipe) else dict(
         recipe)
 
