@@ -20,7 +20,7 @@ from tests.conftest import ROOT
 from tests.preloaded import run_module
 from tests.unseen import content, differences, outputs_of_both, series, snapshot
 from tsbench.rundir import read_metrics
-from tsbench.tune.cli import parse
+from tsbench.tune.cli import main, parse
 from tsbench.tune.ensemble import cv_error_gram, error_gram
 from tsbench.tune.recipe import (
     Tuning,
@@ -61,6 +61,15 @@ def test_the_time_not_the_estimate_ends_a_search(tmp_path: Path) -> None:
     assert trial_cap(folds, 1000, 1.0, 48) == 500
     assert trial_cap(tuning("recipe.max_trials=40"), 1000, 1.0, 40) == 40
     assert trial_cap(tuning("recipe.pruner=none"), 1000, 1.0, 33) == 33
+
+
+@pytest.mark.parametrize("folds", ["1", "-2"])
+def test_cv_folds_that_select_nothing_are_refused(tmp_path: Path, folds: str,
+                                                  capsys: pytest.CaptureFixture) -> None:
+    out = tmp_path / "out"
+    assert main([f"recipe.cv_folds={folds}", f"out={out}"]) == 2
+    assert f"recipe.cv_folds: {folds} folds select nothing -> use 0" in capsys.readouterr().err
+    assert not out.exists()
 
 
 #: The quick recipe on a tiny PatchTST: 3 random and 3 Bayesian trials (ASHA from epoch 1 of
