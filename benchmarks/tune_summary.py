@@ -6,6 +6,12 @@ Prints the settings, each search stage's trials (ended, full budget, pruned and 
 epoch, failed, best objective: validation or CV MSE, trial seconds), the best full-budget
 configurations, the retrained runs, and the final scores of report.json (the one test
 evaluation).
+
+    python benchmarks/tune_summary.py outputs/tune/ili_24_v4 --rank-check
+
+also scores every full-budget run on the test split, after the fact and for the record
+only (nothing in the recipe reads it): how well the objective the recipe chose by ranked
+the runs for the test period (Spearman's rank correlation).
 """
 
 from __future__ import annotations
@@ -15,7 +21,11 @@ import json
 from collections import Counter
 from pathlib import Path
 
+from scipy.stats import spearmanr
+
+from tsbench.rundir import fold_dir, read_metrics
 from tsbench.search.trials import OK, PRUNED, RECORD_COLUMNS
+from tsbench.tune.ensemble import score_runs
 from tsbench.tune.recipe import read_trials
 
 SEARCHES = {"d_random": "(d) random search", "e_bayes": "(e) Bayesian search"}
@@ -73,6 +83,34 @@ def final_rows(report: dict) -> list[str]:
     return lines
 
 
+def full_budget_runs(out: Path) -> list[Path]:
+    """The baseline, every search trial that ran its full budget, every retrained run."""
+    runs = [out / "a_baseline"]
+    runs += [out / stage / r["job_dir"] for stage in SEARCHES for r in read_trials(out / stage)
+             if r["status"] == OK]
+    return runs + sorted(p.parent for p in (out / "f_retrain").glob("*/seed_*/metrics.json"))
+
+
+def rank_rows(out: Path) -> list[str]:
+    """Each full-budget run's objective beside the test MSE of its scored model (the run, or
+    its last fold when cross-validated), best objective first, and Spearman's rho."""
+    found = []
+    for run in full_budget_runs(out):
+        metrics = read_metrics(run)
+        scored = fold_dir(run, len(metrics["cv_folds"]) - 1) if "cv_folds" in metrics else run
+        found.append((metrics["objective"], score_runs([scored], ["test"])["test_mse"], run))
+    found.sort(key=lambda item: item[0])
+    rho = spearmanr([f[0] for f in found], [f[1] for f in found]).statistic
+    by_test = sorted(f[1] for f in found)
+    lines = [f"{len(found)} full-budget runs; Spearman's rho of objective and test MSE: "
+             f"{rho:.2f}; lowest test MSE of any: {by_test[0]:.4f}", "",
+             "| run | objective | test MSE | test rank |", "|---|---:|---:|---:|"]
+    for objective, test, run in found:
+        lines.append(f"| {_relative(run, out)} | {objective:.4f} | {test:.4f} | "
+                     f"{by_test.index(test) + 1} |")
+    return lines
+
+
 def _short(value: str) -> str:
     try:
         number = float(value)
@@ -93,6 +131,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path, help="the tsbench-tune folder (out=)")
     parser.add_argument("--top", type=int, default=8, help="best configurations listed")
+    parser.add_argument("--rank-check", action="store_true",
+                        help="also score every full-budget run on test (for the record)")
     args = parser.parse_args()
     out: Path = args.out
     report = json.loads((out / "report.json").read_text())
@@ -112,6 +152,10 @@ def main() -> None:
     print("\nEnsemble members (weight: run):")
     for run, weight in report["ensemble_weights"].items():
         print(f"- {weight:.3f}: `{_relative(Path(run), out)}`")
+    if args.rank_check:
+        print("\nAfter the fact, for the record (no choice used it): every full-budget run's "
+              "objective and test MSE, every test window:\n")
+        print("\n".join(rank_rows(out)))
 
 
 if __name__ == "__main__":
