@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +28,7 @@ from tsbench.tune.recipe import (
     analysis_args,
     lookbacks,
     lr_range,
+    max_lookback,
     planned_trials,
     spread,
     trial_cap,
@@ -70,6 +72,24 @@ def test_cv_folds_that_select_nothing_are_refused(tmp_path: Path, folds: str,
     assert main([f"recipe.cv_folds={folds}", f"out={out}"]) == 2
     assert f"recipe.cv_folds: {folds} folds select nothing -> use 0" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_cv_folds_cap_the_look_backs_at_the_first_folds_training_rows(tmp_path: Path) -> None:
+    # ILI's shapes, 4 folds of 97 rows: the first fold trains on rows [0, 385), so a
+    # look-back over 385 - 24 = 361 fails every trial that draws it
+    baseline = tmp_path / "a_baseline"
+    baseline.mkdir()
+    (baseline / "config.yaml").write_text("pred_len: 24\n")
+    folds = [{"train": [0, end], "val": [end, end + 97]} for end in (385, 482, 579, 676)]
+    (baseline / "metrics.json").write_text(json.dumps({"cv_folds": folds}))
+
+    def longest(*fields: str) -> int:
+        overrides, recipe, out = parse([*fields, f"out={tmp_path}"])
+        return max_lookback(Tuning(overrides, recipe, out, TuneState.open(out, {})))
+
+    assert longest("recipe.cv_folds=4") == 361
+    assert longest("recipe.cv_folds=4", "recipe.max_seq_len=200") == 200
+    assert longest() == 720  # the validation split: recipe.max_seq_len
 
 
 #: The quick recipe on a tiny PatchTST: 3 random and 3 Bayesian trials (ASHA from epoch 1 of
@@ -224,9 +244,10 @@ def test_cross_validated_selection_never_sees_the_test_rows_before_g(tmp_path: P
 
 @pytest.mark.heavy(70)
 def test_a_killed_tuning_run_resumes_without_rerunning_ended_trials(tmp_path: Path) -> None:
-    """kill -9 in the middle of the random search, then the same command again: it
-    finishes, and every trial that had ended (and the stages before) is kept as it was,
-    not run again."""
+    """kill -9 while the random search's first trial runs (nothing recorded but the sweep's
+    record/), the same command again, kill -9 again after a trial ended, then the same
+    command once more: it finishes, and every trial that had ended (and the stages before)
+    is kept as it was, not run again."""
     frame = series(N_ROWS)
     data, out = tmp_path / "series.csv", tmp_path / "out"
     frame.to_csv(data, index=False)
@@ -236,15 +257,21 @@ def test_a_killed_tuning_run_resumes_without_rerunning_ended_trials(tmp_path: Pa
     argv = [sys.executable, "-m", "tsbench.tune.cli", "dataset=csv", f"dataset.path={data}",
             *recipe, f"out={out}"]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
     trials = out / "d_random" / "trials.csv"
-    deadline = time.monotonic() + 600
-    while not (trials.is_file() and len(trials.read_text().splitlines()) >= 2):
-        assert proc.poll() is None and time.monotonic() < deadline, "no trial ended"
-        time.sleep(0.05)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+
+    def kill_when(ready: Callable[[], bool]) -> None:
+        proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.monotonic() + 600
+        while not ready():
+            assert proc.poll() is None and time.monotonic() < deadline, "not reached"
+            time.sleep(0.01)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+    kill_when(lambda: (out / "d_random" / "record" / "jobs" / "0.json").is_file())
+    assert not trials.exists()  # the first trial was running: only the record holds it
+    kill_when(lambda: trials.is_file() and len(trials.read_text().splitlines()) >= 2)
     before = {row["trial"]: row for row in csv.DictReader(io.StringIO(trials.read_text()))}
     stamps = {p: p.stat().st_mtime_ns for p in out.rglob("*")
               if p.is_file() and p.parent.name != "record" and "record" not in p.parts

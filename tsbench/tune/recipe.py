@@ -120,13 +120,19 @@ def tsbench(*args: str) -> list[str]:
 
 
 def run_stage(name: str, argv: list[str], out_dir: Path) -> None:
-    """Run one stage's command, its output appended to ``<out_dir>/<name>.log``."""
+    """Run one stage's command, its output appended to ``<out_dir>/<name>.log``; a failure
+    names the command's own error line."""
     log.debug("stage %s: %s", name, " ".join(argv))
-    with open(out_dir / f"{name}.log", "a") as handle:
+    path = out_dir / f"{name}.log"
+    with open(path, "a") as handle:
         proc = subprocess.run(argv, stdout=handle, stderr=subprocess.STDOUT)
     if proc.returncode != 0:
-        raise StageFailed(
-            f"stage {name} failed (exit {proc.returncode}); see {out_dir / f'{name}.log'}")
+        errors = [line.strip() for line in path.read_text(errors="replace").splitlines()
+                  if ": error: " in line]
+        said = f": {errors[-1]}" if errors else ""
+        if "cv.n_splits" in said:
+            said += " (tsbench-tune sets cv.n_splits to recipe.cv_folds)"
+        raise StageFailed(f"stage {name} failed (exit {proc.returncode}){said}; see {path}")
 
 
 def spread(values: list[int], n: int) -> list[int]:
@@ -179,8 +185,9 @@ def baseline(t: Tuning) -> dict[str, Any]:
                   t.out)
     metrics = read_metrics(run_dir)  # epochs and seconds of every fold together
     epoch = metrics["train_seconds"] / max(1, metrics["epochs"])
-    log.info("(a) baseline: objective %.4f in %d epochs (%.1f s an epoch)",
-             metrics["objective"], metrics["epochs"], epoch)
+    log.info("(a) baseline: objective %.4f in %d epochs%s (%.1f s an epoch)",
+             metrics["objective"], metrics["epochs"],
+             f" (its {t.cv_folds} folds together)" if t.cv_folds else "", epoch)
     return {"objective": metrics["objective"], "seconds_per_epoch": epoch}
 
 
@@ -209,15 +216,27 @@ def analysis_args(baseline: Path, overrides: list[str]) -> list[str]:
     return [f"dataset={dataset}", *fields, f"pred_len={int(config.pred_len)}"]
 
 
+def max_lookback(t: Tuning) -> int:
+    """``recipe.max_seq_len``, and with ``recipe.cv_folds`` no more than the first fold's
+    training rows hold with a horizon after them (read from the baseline's folds): a longer
+    look-back fails every trial that draws it."""
+    longest = int(t.recipe.max_seq_len)
+    if not t.cv_folds:
+        return longest
+    baseline = t.out / "a_baseline"
+    first_fold_rows = int(read_metrics(baseline)["cv_folds"][0]["train"][1])
+    return min(longest, first_fold_rows - int(read_config(baseline).pred_len))
+
+
 def lookbacks(t: Tuning) -> list[int]:
-    """(c) Look-back candidates: multiples of the training rows' periods, at most
-    ``recipe.n_lookbacks`` of them evenly spread; a ladder of common look-backs that fit
-    when the analysis finds no period."""
+    """(c) Look-back candidates: multiples of the training rows' periods up to
+    :func:`max_lookback`, at most ``recipe.n_lookbacks`` of them evenly spread; a ladder of
+    common look-backs that fit when the analysis finds no period."""
     run_dir = t.out / "c_lookback"
     if not (run_dir / LOOKBACK).is_file():
         run_stage("c_lookback", [sys.executable, "-m", "tsbench.analysis.cli",
                                  *analysis_args(t.out / "a_baseline", t.overrides),
-                                 f"max_lookback={int(t.recipe.max_seq_len)}",
+                                 f"max_lookback={max_lookback(t)}",
                                  f"hydra.run.dir={run_dir}"], t.out)
     found = yaml.safe_load((run_dir / LOOKBACK).read_text())
     candidates = sorted(int(v) for v in found["candidates"])
@@ -284,12 +303,12 @@ def sweep(t: Tuning, stage: str, label: str, args: list[str], seconds: float, pl
     """Run (or resume) one search stage until ``seconds`` are spent or :func:`trial_cap`
     trials have ended."""
     sweep_dir = t.out / stage
-    resume = (sweep_dir / TRIALS_FILE).is_file()
     cap = trial_cap(t, seconds, epoch_seconds, planned)
+    # resume=true starts a new sweep in an empty folder, and resumes one killed at any
+    # point: after its first trial ended (trials.csv) or before (only its record/)
     argv = tsbench("-m", *args, f"hydra.sweeper.n_trials={cap}",
                    f"hydra.sweeper.max_seconds={max(1, int(seconds))}",
-                   f"hydra.sweep.dir={sweep_dir}", *(["hydra.sweeper.resume=true"] if resume
-                                                     else []))
+                   f"hydra.sweep.dir={sweep_dir}", "hydra.sweeper.resume=true")
     with Progress(label, sweep_dir, planned, t.budget_left,
                   metric="CV val" if t.cv_folds else "val"):
         run_stage(stage, argv, t.out)
@@ -493,8 +512,10 @@ def render_report(summary: dict[str, Any]) -> str:
                      f"{scores['test_mae']:.4f} |")
     lines += ["", "Top configurations (objective of the search trial):", ""]
     lines += [f"- {cfg}" for cfg in summary["top_configs"]]
-    lines += ["", f"Ensemble: picked greedily by the objective from the "
-              f"{len(summary['members'])} full-budget runs (weight: run):", ""]
+    lines += ["", f"Best single run: `{summary['best_single']}`", "",
+              f"Ensemble: picked greedily by the objective from the "
+              f"{len(summary['members'])} candidates (the baseline, the top configurations' "
+              "search trials and their retrained runs; weight: run):", ""]
     lines += [f"- {w:.3f}: `{m}`" for m, w in weights.items()]
     lines += ["", "Stages (a)-(f) read only the training and validation splits; the test "
               "split was scored once, in stage (g), for the three rows above."]
