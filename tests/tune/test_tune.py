@@ -24,12 +24,14 @@ from tsbench.rundir import read_metrics
 from tsbench.tune.cli import main, parse
 from tsbench.tune.ensemble import cv_error_gram, error_gram
 from tsbench.tune.recipe import (
+    StageFailed,
     Tuning,
     analysis_args,
     lookbacks,
     lr_range,
     max_lookback,
     planned_trials,
+    run_stage,
     spread,
     trial_cap,
 )
@@ -90,6 +92,16 @@ def test_cv_folds_cap_the_look_backs_at_the_first_folds_training_rows(tmp_path: 
     assert longest("recipe.cv_folds=4") == 361
     assert longest("recipe.cv_folds=4", "recipe.max_seq_len=200") == 200
     assert longest() == 720  # the validation split: recipe.max_seq_len
+
+
+def test_a_failed_stage_names_the_error_of_its_command(tmp_path: Path) -> None:
+    said = "tsbench: error: cv.n_splits: 7 folds are more than ... -> use cv.n_splits <= 4"
+    argv = [sys.executable, "-c", f"print('training...'); print({said!r}); raise SystemExit(2)"]
+    with pytest.raises(StageFailed) as info:
+        run_stage("a_baseline", argv, tmp_path)
+    assert str(info.value) == (
+        f"stage a_baseline failed (exit 2): {said} (tsbench-tune sets cv.n_splits to "
+        f"recipe.cv_folds); see {tmp_path / 'a_baseline.log'}")
 
 
 #: The quick recipe on a tiny PatchTST: 3 random and 3 Bayesian trials (ASHA from epoch 1 of
