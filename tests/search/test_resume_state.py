@@ -27,8 +27,9 @@ def points(rows: list[dict[str, str]]) -> list[tuple[str, ...]]:
     return [(r["x"], r["n"], r["kind"]) for r in rows]
 
 
+@pytest.mark.parametrize("mode", ["bayes", "random"])
 def test_resumed_sweep_proposes_what_the_uninterrupted_one_does(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: str
 ) -> None:
     """Stopped after its initial design, then resumed, a sweep's guided proposals equal
     those of the same sweep run in one go: the optimizer learned the recorded results.
@@ -38,8 +39,11 @@ def test_resumed_sweep_proposes_what_the_uninterrupted_one_does(
     up front), so both optimizers hold the same data and the same random state and every
     later point is determined by the recorded results alone. An optimizer that was not
     told them (or told other values) starts its design again or fits another surrogate.
+    ``mode=random`` draws every point from one design of ``n_trials`` points: the resumed
+    sweep's design must be that one, not one sized by the trials told.
     """
-    args = [*SPACE, "hydra.sweeper.n_trials=7", f"hydra.sweeper.n_initial_points={INITIAL}"]
+    args = [*SPACE, "hydra.sweeper.n_trials=7", f"hydra.sweeper.n_initial_points={INITIAL}",
+            f"hydra.sweeper.mode={mode}"]
     multirun(tmp_path / "whole", *args)
     whole = read_rows(tmp_path / "whole")
 

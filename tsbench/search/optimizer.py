@@ -14,24 +14,26 @@ def make_optimizer(
     settings: SweepSettings,
     dimensions: list[Dimension],
     constraints: ConstraintSet,
-    n_prior: int = 0,
+    n_warm: int = 0,
 ) -> Optimizer:
     """An optimizer over ``dimensions`` that samples only points meeting ``constraints``.
 
-    ``n_prior`` is the number of trials told before the sweep starts (resumed or
-    warm-start ones). ``mode=random`` keeps skopt in its initial phase for the whole
-    budget, so every point comes from ``initial_point_generator`` (``random`` = uniform
-    draws) and no surrogate is ever fitted; skopt's own ``"dummy"`` estimator cannot be
-    used, as scikit-learn >= 1.6 rejects ``is_regressor(None)``. ``GBRT`` uses the
-    repaired surrogate of :mod:`tsbench.search.gbrt`. With constraints skopt maximizes
-    the acquisition function by sampling (``acq_optimizer`` is then always ``sampling``).
+    ``n_warm`` is the number of warm-start trials told before the sweep starts.
+    ``mode=random`` keeps skopt in its initial phase for the whole budget, so every point
+    comes from ``initial_point_generator`` (``random`` = uniform draws) and no surrogate is
+    ever fitted; the design holds the warm-start trials and ``n_trials`` more, the same when
+    the sweep resumes (the resumed trials, told, are its first points: the next point is the
+    one the uninterrupted sweep would have drawn); skopt's own ``"dummy"`` estimator cannot
+    be used, as scikit-learn >= 1.6 rejects ``is_regressor(None)``. ``GBRT`` uses the
+    repaired surrogate of :mod:`tsbench.search.gbrt`. With constraints skopt maximizes the
+    acquisition function by sampling (``acq_optimizer`` is then always ``sampling``).
     """
     random = settings.mode == "random"
     if settings.base_estimator == "GBRT" and not random:
         estimator: object = make_gbrt(settings.random_state)
     else:
         estimator = settings.base_estimator
-    initial_points = n_prior + settings.n_trials + 1 if random else settings.initial_points
+    initial_points = n_warm + settings.n_trials + 1 if random else settings.initial_points
     return Optimizer(
         dimensions,
         base_estimator=estimator,

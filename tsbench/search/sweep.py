@@ -89,7 +89,7 @@ class SkoptSweep(Sweeper):
         warm = read_trials(Path(s.warm_start), space, strict=False) if s.warm_start else []
         if s.warm_start:
             log.info("warm start: %d trials from %s", len(warm), s.warm_start)
-        optimizer = make_optimizer(s, space.dimensions, constraints, len(warm) + len(trials))
+        optimizer = make_optimizer(s, space.dimensions, constraints, len(warm))
         proposer = Proposer(optimizer, constraints, s.random_state)
         teller = faults.Teller(optimizer, self.sign, s.log_objective and self.sign > 0)
         for t in [*warm, *trials]:
