@@ -33,6 +33,7 @@ from tsbench.tune.recipe import (
     planned_trials,
     run_stage,
     spread,
+    sweep,
     trial_cap,
 )
 from tsbench.tune.state import TuneState
@@ -102,6 +103,23 @@ def test_a_failed_stage_names_the_error_of_its_command(tmp_path: Path) -> None:
     assert str(info.value) == (
         f"stage a_baseline failed (exit 2): {said} (tsbench-tune sets cv.n_splits to "
         f"recipe.cv_folds); see {tmp_path / 'a_baseline.log'}")
+
+
+def test_a_resumed_search_keeps_its_trial_count(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    # the first start records the cap; a resume, with less time left, launches the same
+    # n_trials (a random search's design is sized by it)
+    overrides, recipe, out = parse([f"out={tmp_path}"])
+    state = TuneState.open(out, {"overrides": overrides})
+    tuning = Tuning(overrides, recipe, out, state)
+    launched: list[list[str]] = []
+    monkeypatch.setattr("tsbench.tune.recipe.run_stage",
+                        lambda name, argv, out_dir: launched.append(argv))
+    sweep(tuning, "d_random", "(d)", [], 1000.0, 195, 1.0)
+    sweep(tuning, "d_random", "(d)", [], 300.0, 58, 1.0)
+    counts = [[a for a in argv if a.startswith("hydra.sweeper.n_trials=")] for argv in launched]
+    assert counts == [["hydra.sweeper.n_trials=500"]] * 2
+    assert json.loads((out / "tune.json").read_text())["stages"]["d_random_cap"] == 500
 
 
 #: The quick recipe on a tiny PatchTST: 3 random and 3 Bayesian trials (ASHA from epoch 1 of

@@ -55,6 +55,9 @@ from tsbench.tune.state import TuneState
 
 log = logging.getLogger("tsbench.tune")
 SPACES = Path(__file__).resolve().parents[1] / "conf" / "search"
+#: The stages, in order, as tune.json records them.
+STAGES = ("a_baseline", "b_lr_find", "c_lookback", "d_random", "e_bayes", "f_retrain",
+          "g_report")
 #: Look-backs tried when the training rows show no period (kept to those that fit).
 FALLBACK_LOOKBACKS = (48, 96, 192, 336, 512, 720)
 
@@ -303,7 +306,8 @@ def sweep(t: Tuning, stage: str, label: str, args: list[str], seconds: float, pl
     """Run (or resume) one search stage until ``seconds`` are spent or :func:`trial_cap`
     trials have ended."""
     sweep_dir = t.out / stage
-    cap = trial_cap(t, seconds, epoch_seconds, planned)
+    # set once: a resumed search keeps its n_trials, so that it proposes what it would have
+    cap = t.state.stage(f"{stage}_cap", lambda: trial_cap(t, seconds, epoch_seconds, planned))
     # resume=true starts a new sweep in an empty folder, and resumes one killed at any
     # point: after its first trial ended (trials.csv) or before (only its record/)
     argv = tsbench("-m", *args, f"hydra.sweeper.n_trials={cap}",
@@ -443,7 +447,7 @@ def run_recipe(overrides: list[str], recipe: Any, out_dir: Path) -> dict[str, An
     t = Tuning(list(overrides), recipe, out_dir, TuneState.open(out_dir, settings))
     if t.state.stages:
         log.info("resuming %s: stages %s done, %s of the budget spent", out_dir,
-                 ", ".join(s for s in t.state.stages if s[1] == "_"),
+                 ", ".join(s for s in t.state.stages if s in STAGES),
                  clock(t.state.spent_before - float(t.state.stages.get("a_seconds", 0.0))))
     if not t.state.done("a_baseline"):
         base = baseline(t)
