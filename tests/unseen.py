@@ -27,9 +27,10 @@ from tsbench.data.synthetic import make_synthetic
 #: for retraining): the only ones two identical runs may disagree on.
 TIMINGS = frozenset({"seconds", "train_seconds", "started", "ended", "time", "spent_seconds",
                      "a_seconds", "seconds_per_epoch", "f_reserve", "wall_seconds",
-                     "max_seconds"})
-#: The same as an override in a list (tsbench-tune gives each search the time left).
-TIMED_OVERRIDE = re.compile(r"(max_seconds=)[0-9.e+-]+")
+                     "max_seconds", "deadline"})
+#: The same as an override in a list (tsbench-tune gives each search the time left, and
+#: each trial the moment it is spent).
+TIMED_OVERRIDE = re.compile(r"((?:max_seconds|deadline)=)[0-9.e+-]+")
 
 
 def series(n_rows: int) -> pd.DataFrame:

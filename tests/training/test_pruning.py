@@ -4,6 +4,7 @@ report every validation epoch to the sweep's record and stop when the rule says 
 from __future__ import annotations
 
 import csv
+import time
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ import yaml
 from hydra import compose, initialize_config_module
 
 from tests.conftest import TINY, read_metrics, run_tsbench
+from tsbench.search.pruning import PrunerSettings, Reporter
 from tsbench.search.record import Record, Report
 from tsbench.training.pruning import trial_pruning
 
@@ -107,3 +109,46 @@ def test_only_a_run_with_a_pruning_block_reports() -> None:
     pruning = trial_pruning(on)
     assert pruning is not None and pruning.reporter.max_epochs == on.trainer.max_epochs
     assert pruning.callbacks(has_val=False) == [] and len(pruning.callbacks(has_val=True)) == 1
+
+
+def test_a_passed_deadline_stops_a_trial_at_its_next_epoch_but_never_its_last(
+        tmp_path: Path) -> None:
+    record = Record(tmp_path / "record")
+    asha = PrunerSettings(kind="asha", min_epochs=2, eta=3, stop_at_max_seconds=True)
+    late = Reporter(record, asha, trial=1, job=0, max_epochs=9, deadline=time.time() - 1)
+    assert not late.report(9, 0.5)  # its last epoch: the trial ran its full budget
+    assert late.report(1, 0.5)  # epoch 1 is no rung: only the deadline stops it
+    assert late.stopped.reason == "max_seconds spent: stopped at epoch 1"
+    assert record.pruned(0) == late.stopped
+    early = Reporter(record, asha, trial=2, job=1, max_epochs=9, deadline=time.time() + 600)
+    assert not early.report(1, 0.5)
+
+
+def test_a_sweep_stops_its_running_trial_when_max_seconds_is_spent(tmp_path: Path) -> None:
+    """One long trial (up to 2000 epochs) in a sweep of 3 s: it stops at the first epoch
+    after the limit, recorded as pruned with its objective there, and no other starts."""
+    sweep = tmp_path / "sweep"
+    started = time.monotonic()
+    run_tsbench(["hydra/sweeper=skopt", *TINY, "trainer.max_epochs=2000", "trainer.patience=2000",
+                 "optim.lr=choice(0.01, 0.02)", "hydra.sweeper.mode=random",
+                 "hydra.sweeper.n_trials=2", "hydra.sweeper.max_seconds=3",
+                 "hydra.sweeper.pruner.kind=asha", "hydra.sweeper.pruner.min_epochs=500",
+                 "hydra.sweeper.pruner.stop_at_max_seconds=true"], sweep, multirun=True)
+    took = time.monotonic() - started
+    [row] = rows(sweep)
+    metrics = read_metrics(sweep / row["job_dir"])
+    assert row["status"] == "pruned" and metrics["pruning_reason"].startswith(
+        "max_seconds spent: stopped at epoch ")
+    assert 1 <= metrics["epochs"] < 2000 and int(row["pruned_at_epoch"]) == metrics["epochs"]
+    assert float(row["objective"]) == metrics["objective"]
+    assert took < 120  # 2000 epochs would take minutes
+
+
+def test_stop_at_max_seconds_needs_a_pruner(tmp_path: Path) -> None:
+    proc = run_tsbench(["hydra/sweeper=skopt", *TINY, "optim.lr=choice(0.01, 0.02)",
+                        "hydra.sweeper.n_trials=2",
+                        "hydra.sweeper.pruner.stop_at_max_seconds=true"], tmp_path / "sweep",
+                       multirun=True, check=False)
+    assert proc.returncode != 0
+    assert "hydra.sweeper.pruner.stop_at_max_seconds" in proc.stderr
+    assert "set pruner.kind=asha or median" in proc.stderr

@@ -162,13 +162,20 @@ class Loop:
                      self.s.max_seconds, len(self.trials))
         return True
 
+    def _deadline(self) -> float | None:
+        """When ``max_seconds`` is spent, in seconds since the epoch (None without it)."""
+        if self.s.max_seconds is None:
+            return None
+        return time.time() + self.s.max_seconds - self.plotter.elapsed()
+
     def _launch(self, starts: list[tuple[int, list[Scalar], tuple[int, ...]]]) -> None:
         overrides = []
         for i, (number, point, _) in enumerate(starts):
             lines = self.space.overrides(point)
             if self.s.pruner.on:
                 lines += trial_overrides(
-                    self.s.pruner, self.record.directory.resolve(), number, self.job + i
+                    self.s.pruner, self.record.directory.resolve(), number, self.job + i,
+                    self._deadline(),
                 )
             overrides.append(lines)
         self.validate(overrides)

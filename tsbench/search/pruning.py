@@ -15,6 +15,9 @@ trials' reports of the same fold and epoch:
   of the other trials' values at the same epoch (none recorded yet: go on).
 
 A trial is never stopped at its last epoch (``max_epochs``): it then ran its full budget.
+With ``stop_at_max_seconds`` a trial also stops at its next epoch once the sweep's
+``max_seconds`` is spent (the sweeper hands it that moment as a deadline on its clock), so
+that a trial launched just before the limit does not run far past it.
 With ``cv=tscv`` every fold reports its own epochs, but only the first fold (the cheapest:
 the fewest training rows) is judged, against the first fold of the other trials. Judging
 every fold would cut a trial at each fold's rungs, (1/eta)^(rungs x folds) surviving
@@ -31,6 +34,7 @@ from __future__ import annotations
 
 import math
 import statistics
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,6 +59,10 @@ class PrunerSettings:
     eta: int = 3
     # Top of the rung ladder; null = each trial's own trainer.max_epochs.
     max_epochs: int | None = None
+    # true: once hydra.sweeper.max_seconds is spent, running trials stop at their next
+    # epoch (recorded as pruned) instead of training to their end; false: only no new trial
+    # starts then.
+    stop_at_max_seconds: bool = False
 
     @property
     def on(self) -> bool:
@@ -108,8 +116,10 @@ class PrunerSettings:
         return None
 
 
-def trial_overrides(settings: PrunerSettings, record: Path, trial: int, job: int) -> list[str]:
-    """The overrides that tell a trial where the record is and which rule applies."""
+def trial_overrides(settings: PrunerSettings, record: Path, trial: int, job: int,
+                    deadline: float | None = None) -> list[str]:
+    """The overrides that tell a trial where the record is and which rule applies;
+    ``deadline`` (seconds since the epoch) is when ``max_seconds`` is spent."""
     from tsbench.search.space import format_value  # the sweeper's side only (imports hydra)
 
     lines = [
@@ -122,6 +132,8 @@ def trial_overrides(settings: PrunerSettings, record: Path, trial: int, job: int
     ]
     if settings.max_epochs is not None:
         lines.append(f"++{BLOCK}.max_epochs={settings.max_epochs}")
+    if settings.stop_at_max_seconds and deadline is not None:
+        lines.append(f"++{BLOCK}.deadline={deadline:.3f}")
     return lines
 
 
@@ -130,9 +142,10 @@ class Reporter:
 
     def __init__(
         self, record: Record, settings: PrunerSettings, trial: int, job: int,
-        max_epochs: int | None,
+        max_epochs: int | None, deadline: float | None = None,
     ) -> None:
         self.record = record
+        self.deadline = deadline  # seconds since the epoch: stop at the next epoch after
         self.settings = settings
         self.trial = trial
         self.job = job
@@ -155,8 +168,10 @@ class Reporter:
             eta=int(block["eta"]),
             max_epochs=None if top is None else int(top),
         )
+        deadline = block.get("deadline")
         return cls(Record(Path(str(block["record"]))), settings, int(block["trial"]),
-                   int(block["job"]), max_epochs)
+                   int(block["job"]), max_epochs,
+                   None if deadline is None else float(deadline))
 
     def report(self, epoch: int, val_loss: float, fold: int = 0) -> bool:
         """Record ``val_loss`` of ``epoch`` (1-based) of ``fold``; True when the trial must
@@ -169,6 +184,9 @@ class Reporter:
         # Write first, then read: of two trials reporting at once, each sees the other or
         # the other sees it, so no comparison is lost.
         self.record.report(Report(self.trial, self.job, fold, epoch, loss, best))
+        if self._past_deadline(epoch):
+            return self._stop(fold, epoch, best, best, "max_seconds spent: stopped at epoch "
+                              f"{epoch}" + (f" of fold {fold}" if fold else ""))
         if fold > 0 or not self.settings.judges(epoch, self.max_epochs):
             return False
         others = self.record.rung(fold, epoch)
@@ -176,7 +194,15 @@ class Reporter:
         verdict = self.settings.judge(epoch, best, list(others.values()), self.max_epochs)
         if verdict is None:
             return False
-        cutoff, reason = verdict
+        return self._stop(fold, epoch, best, *verdict)
+
+    def _past_deadline(self, epoch: int) -> bool:
+        top = self.settings.max_epochs if self.settings.max_epochs is not None else (
+            self.max_epochs)
+        return (self.deadline is not None and time.time() >= self.deadline
+                and (top is None or epoch < top))
+
+    def _stop(self, fold: int, epoch: int, best: float, cutoff: float, reason: str) -> bool:
         self.stopped = PrunedMark(self.trial, self.job, fold, epoch, best, cutoff, reason)
         self.record.mark_pruned(self.stopped)
         return True

@@ -140,6 +140,10 @@ def _check_pruner(s: SweepSettings) -> None:
     p = s.pruner
     _one_of("pruner.kind", p.kind, KINDS)
     if not p.on:
+        if p.stop_at_max_seconds:
+            raise _error("pruner.stop_at_max_seconds", "stops trials through the pruning "
+                         "callback, which pruner.kind=none does not install",
+                         "set pruner.kind=asha or median")
         return
     if p.min_epochs < 1:
         raise _error("pruner.min_epochs", f"must be >= 1, got {p.min_epochs}")

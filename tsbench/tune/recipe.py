@@ -269,6 +269,8 @@ def search_args(t: Tuning, lr: dict[str, float], seq_lens: list[int]) -> list[st
         f"hydra.sweeper.pruner.kind={r.pruner}",
         f"hydra.sweeper.pruner.min_epochs={int(r.min_epochs)}",
         f"hydra.sweeper.pruner.eta={int(r.eta)}",
+        # a trial launched just before a search's time is up stops with it, not in (f)'s
+        *([] if r.pruner == "none" else ["hydra.sweeper.pruner.stop_at_max_seconds=true"]),
     ]
 
 
