@@ -23,7 +23,7 @@ from pathlib import Path
 
 from scipy.stats import spearmanr
 
-from tsbench.rundir import fold_dir, read_metrics
+from tsbench.rundir import holdout_model_dir, read_metrics
 from tsbench.search.trials import OK, PRUNED, RECORD_COLUMNS
 from tsbench.tune.ensemble import score_runs
 from tsbench.tune.recipe import read_trials
@@ -96,9 +96,8 @@ def rank_rows(out: Path) -> list[str]:
     its last fold when cross-validated), best objective first, and Spearman's rho."""
     found = []
     for run in full_budget_runs(out):
-        metrics = read_metrics(run)
-        scored = fold_dir(run, len(metrics["cv_folds"]) - 1) if "cv_folds" in metrics else run
-        found.append((metrics["objective"], score_runs([scored], ["test"])["test_mse"], run))
+        test = score_runs([holdout_model_dir(run)], ["test"])["test_mse"]
+        found.append((read_metrics(run)["objective"], test, run))
     found.sort(key=lambda item: item[0])
     rho = spearmanr([f[0] for f in found], [f[1] for f in found]).statistic
     by_test = sorted(f[1] for f in found)

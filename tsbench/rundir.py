@@ -170,6 +170,14 @@ def load_run(path: Path) -> LoadedRun:
     return LoadedRun(path, read_config(path.parent), metrics)
 
 
+def holdout_model_dir(run_dir: Path) -> Path:
+    """Where the run's model trained on the published training rows lives: the run itself,
+    or, for a cross-validation run, its last fold (whose block is the validation split
+    when ``cv.test_size=val``)."""
+    folds = read_metrics(run_dir).get("cv_folds")
+    return run_dir if folds is None else fold_dir(run_dir, len(folds) - 1)
+
+
 def _fold_number(path: Path) -> int | None:
     """k for a ``fold_dir(run, k)`` path, else None."""
     name = path.name.removeprefix("fold_")

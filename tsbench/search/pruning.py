@@ -68,9 +68,13 @@ class PrunerSettings:
     def on(self) -> bool:
         return self.kind != "none"
 
+    def top(self, max_epochs: int | None) -> int | None:
+        """The last epoch: this setting's ``max_epochs``, else the trial's own."""
+        return self.max_epochs if self.max_epochs is not None else max_epochs
+
     def rungs(self, max_epochs: int | None = None) -> list[int]:
         """The asha rungs below ``max_epochs`` (this setting's, else the one given)."""
-        top = self.max_epochs if self.max_epochs is not None else max_epochs
+        top = self.top(max_epochs)
         if top is None:
             raise ValueError("rungs need max_epochs")
         rungs, epoch = [], self.min_epochs
@@ -81,7 +85,7 @@ class PrunerSettings:
 
     def judges(self, epoch: int, max_epochs: int | None) -> bool:
         """Whether the rule may stop a trial at ``epoch`` (only then is the rung read)."""
-        top = self.max_epochs if self.max_epochs is not None else max_epochs
+        top = self.top(max_epochs)
         if not self.on or epoch < self.min_epochs or (top is not None and epoch >= top):
             return False
         return self.kind != "asha" or _is_rung(epoch, self.min_epochs, self.eta)
@@ -197,8 +201,7 @@ class Reporter:
         return self._stop(fold, epoch, best, *verdict)
 
     def _past_deadline(self, epoch: int) -> bool:
-        top = self.settings.max_epochs if self.settings.max_epochs is not None else (
-            self.max_epochs)
+        top = self.settings.top(self.max_epochs)
         return (self.deadline is not None and time.time() >= self.deadline
                 and (top is None or epoch < top))
 

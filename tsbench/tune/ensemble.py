@@ -70,11 +70,11 @@ def greedy_weights(gram: np.ndarray, rounds: int = 20) -> list[int]:
 
 def load_ensemble(run_dirs: list[Path], splits: list[str],
                   weights: Sequence[float] | None = None,
-                  ranges: dict[str, tuple[int, int]] | None = None,
+                  fold: dict[str, list[int]] | None = None,
                   ) -> tuple[Ensemble, ForecastData]:
     """Members must share dataset, features and pred_len; the scaler is fitted on the same
-    training rows whatever their look-back: the published ones, or ``ranges["train"]``
-    (``ranges`` replaces the published borders, e.g. by a cross-validation fold's)."""
+    training rows whatever their look-back: the published ones, or a cross-validation
+    ``fold``'s (its ``train`` rows, and ``val`` windows whose targets lie in its block)."""
     loaded = [load_run(d) for d in run_dirs]
     first = loaded[0].config
     for run in loaded[1:]:
@@ -86,11 +86,14 @@ def load_ensemble(run_dirs: list[Path], splits: list[str],
             raise ConfigError("dataset", "ensemble members use different datasets")
     model = Ensemble([run.model for run in loaded], weights)
     series = load_series(first.dataset)
-    if ranges is None:
+    if fold is None:
         borders = benchmark_borders(
             len(series.values), series.split, model.seq_len, series.train_frac,
             series.test_frac)
         ranges = {"train": borders.train, **{s: borders[s] for s in splits}}
+    else:
+        start, end = fold["val"]
+        ranges = {"train": tuple(fold["train"]), "val": (start - model.seq_len, end)}
     data = ForecastData(
         series,
         ranges,
@@ -140,10 +143,7 @@ def cv_error_gram(run_dirs: list[Path]) -> np.ndarray:
     total, count = None, 0
     for k, fold in enumerate(folds[0]):
         members = [fold_dir(Path(d), k) for d in run_dirs]
-        longest = max(int(load_run(m).config.seq_len) for m in members)
-        start, end = fold["val"]
-        ranges = {"train": tuple(fold["train"]), "val": (start - longest, end)}
-        gram, n = _error_products(*load_ensemble(members, ["val"], ranges=ranges), "val")
+        gram, n = _error_products(*load_ensemble(members, ["val"], fold=fold), "val")
         total, count = (gram if total is None else total + gram), count + n
     return (total / count).numpy()
 

@@ -43,7 +43,7 @@ from tsbench.rundir import (
     LR_FIND,
     METRICS,
     config_choice,
-    fold_dir,
+    holdout_model_dir,
     is_finished,
     read_config,
     read_metrics,
@@ -429,7 +429,7 @@ def final_scores(t: Tuning, retrained: dict[str, Any]) -> dict[str, Any]:
     for name, chosen in entries.items():
         weights = np.array([chosen.get(m, 0) for m in members], dtype=float)
         weights /= weights.sum()
-        scored = [fold_dir(m, t.cv_folds - 1) if t.cv_folds else m for m in chosen]
+        scored = [holdout_model_dir(m) for m in chosen]
         results[name] = {"objective": float(weights @ gram @ weights),
                          **score_runs(scored, ["val", "test"], list(chosen.values()))}
     return {"members": [str(m) for m in members], "best_single": str(best_single),
