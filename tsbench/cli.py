@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 
@@ -44,7 +45,8 @@ def summary(run_dir: Path, metrics: dict) -> str:
 
 @hydra.main(version_base="1.3", config_path="conf", config_name="config")
 def main(cfg: DictConfig) -> float:
-    """Run one configuration and return its validation objective to Hydra."""
+    """Run one configuration and return its validation objective to Hydra (NaN for a
+    refit: a search records such trials as failed)."""
     from tsbench.training.run import run  # heavy imports after Hydra parsed the command line
 
     run_dir = Path(HydraConfig.get().runtime.output_dir)
@@ -57,7 +59,8 @@ def main(cfg: DictConfig) -> float:
         print(f"tsbench: error: {exc}", file=sys.stderr)
         sys.exit(2)
     print(summary(run_dir, metrics), flush=True)
-    return float(metrics["objective"])
+    objective = metrics["objective"]  # None for cv=refit, which has no validation split
+    return math.nan if objective is None else float(objective)
 
 
 def entry() -> None:

@@ -19,8 +19,10 @@ class ForecastData:
 
     ``ranges`` maps split names (``train``, ``val``, ``test``; a CV fold may have only
     ``train`` and ``val``) to half-open row ranges; the scaler is fitted on
-    ``ranges["train"]`` only. ``features``: M = all channels in and out, S = the target
-    alone, MS = all channels in, the target (last channel) scored. ``drop_last`` drops the
+    ``ranges["train"]`` only, or on ``scaler_rows`` (a refit on train+val rows keeps the
+    published training rows' scaler, so that its scores are on the published scale).
+    ``features``: M = all channels in and out, S = the target alone, MS = all channels in,
+    the target (last channel) scored. ``drop_last`` drops the
     last partial training batch of each epoch (as the official PatchTST, iTransformer and
     LTSF-Linear loaders do); validation and test always score every window.
 
@@ -46,6 +48,7 @@ class ForecastData:
         drop_last: bool = False,
         train_pred_len: int | None = None,
         horizon_marks: bool = False,
+        scaler_rows: tuple[int, int] | None = None,
     ) -> None:
         if features not in FEATURES:
             raise ConfigError("features", f"unknown value '{features}'", "use M, S or MS")
@@ -62,7 +65,7 @@ class ForecastData:
         self.seed = seed
         self.drop_last = drop_last
         raw = series.values[:, -1:] if features == "S" else series.values
-        self.scaler = StandardScaler().fit(raw, self.ranges["train"])
+        self.scaler = StandardScaler().fit(raw, scaler_rows or self.ranges["train"])
         scaled = torch.from_numpy(self.scaler.transform(raw))
         #: The whole scaled series (the splits' windows are views of its rows).
         self.scaled = scaled

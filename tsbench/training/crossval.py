@@ -131,8 +131,9 @@ def cross_validate(
 ) -> dict[str, Any]:
     """Train and score one fresh model per fold (outputs in ``run_dir/fold_<k>``, k from 0);
     with ``cv.refit`` train once more on all train+val rows for the folds' median best epoch
-    and score the test split. ``cv_val_mse_std`` is the population std over folds (as in
-    scikit-learn's ``cv_results_``); ``epochs`` and ``train_seconds`` add up every training."""
+    and score the test split (scaled as the published training rows are, as ``cv=refit``).
+    ``cv_val_mse_std`` is the population std over folds (as in scikit-learn's
+    ``cv_results_``); ``epochs`` and ``train_seconds`` add up every training."""
     seq_len = int(cfg.seq_len)
     blocks = fold_blocks(borders.val[1], seq_len, int(cfg.pred_len), cfg.cv,
                          val_rows=borders.val[1] - borders.train[1])
@@ -163,7 +164,8 @@ def cross_validate(
         pl.seed_everything(int(cfg.seed), workers=True, verbose=False)
         epochs = max(1, math.ceil(np.median(best)))
         ranges = {"train": (0, borders.val[1]), "test": borders.test}
-        refit, _, _ = fit_and_score(cfg, series, ranges, run_dir, logger, max_epochs=epochs)
+        refit, _, _ = fit_and_score(cfg, series, ranges, run_dir, logger, max_epochs=epochs,
+                                    scaler_rows=borders.train)
         metrics.update({k: v for k, v in refit.items() if k.startswith(("test_", "n_test", "lr_"))})
         metrics.update(
             splits_read=["train", "test", "val"],

@@ -41,7 +41,8 @@ from tsbench.training.gpu import trainer_devices
 #: Bumped when a field changes meaning.
 CARD_VERSION = 1
 #: The split a sweep's objective is computed on, per cross-validation mode.
-OBJECTIVE_SPLIT = {"holdout": "val", "tscv": "cv folds (validation blocks of train+val rows)"}
+OBJECTIVE_SPLIT = {"holdout": "val", "tscv": "cv folds (validation blocks of train+val rows)",
+                   "refit": "none (a refit has no validation split)"}
 SPLIT_RULES = {
     "ett_hour": "ETT hourly: train/val/test = 12/4/4 months of 30 days",
     "ett_minute": "ETT 15-minute: train/val/test = 12/4/4 months of 30 days",
@@ -199,8 +200,8 @@ def _sha256(path: Path, size: int, mtime_ns: int) -> str:
 
 def _ranges_read(cv: str, borders: Borders, metrics: dict[str, Any]) -> dict[str, tuple]:
     """The row ranges the run read: the holdout splits it read, or the train+val rows that
-    cross-validation cuts into folds (``train``) and the test split of its refit."""
-    if cv == "tscv":
+    cross-validation cuts into folds or a refit trains on (``train``) and the test split."""
+    if cv in ("tscv", "refit"):
         ranges = {"train": (0, borders.val[1])}
         if "test" in metrics.get("splits_read", []):
             ranges["test"] = tuple(borders.test)
@@ -227,6 +228,10 @@ def _split(cfg: Any, series: Series, borders: Borders, metrics: dict[str, Any]) 
             "refit": bool(cfg.cv.refit), "folds": metrics["cv_folds"],
             "refit_train": [0, borders.val[1]] if cfg.cv.refit else None,
         }
+    if cfg.cv.name == "refit":
+        split["refit"] = {"train": [0, borders.val[1]], "epochs": int(cfg.trainer.max_epochs),
+                          "rule": "trained on the train and val rows for a fixed epoch count, "
+                                  "no validation; scaler of the published training rows"}
     return split
 
 
@@ -236,7 +241,7 @@ def _scaler(borders: Borders, metrics: dict[str, Any], data: ForecastData | None
     if data is not None:
         return {"fitted_rows": list(data.scaler.fitted_rows), "kind": SCALER}
     folds = [fold["train"] for fold in metrics.get("cv_folds", [])]
-    refit = [0, borders.val[1]] if "test" in metrics.get("splits_read", []) else None
+    refit = list(borders.train) if "test" in metrics.get("splits_read", []) else None
     return {"fitted_rows": refit, "fold_fitted_rows": folds, "kind": SCALER + " (one per fold)"}
 
 
@@ -272,7 +277,7 @@ def _training(cfg: Any, metrics: dict[str, Any]) -> dict[str, Any]:
         "best_epoch": metrics.get("best_epoch"),
         "patience": patience,
         "max_epochs": int(cfg.trainer.max_epochs),
-        "early_stopping": patience > 0,
+        "early_stopping": patience > 0 and cfg.cv.name != "refit",  # a refit has no val
         "batch_size": int(cfg.data.batch_size),
     }
     if cfg.cv.name == "tscv":

@@ -16,7 +16,7 @@ from pytorch_lightning.accelerators import CUDAAccelerator, MPSAccelerator
 
 from tsbench.data.datamodule import FEATURES, ForecastData
 from tsbench.data.loading import Series, load_series
-from tsbench.data.splits import benchmark_borders
+from tsbench.data.splits import Borders, benchmark_borders
 from tsbench.errors import ConfigError
 from tsbench.models.layers.kernels import fast_kernels
 from tsbench.models.recursive import strategy_step
@@ -33,8 +33,8 @@ from tsbench.training.schedules import lr_factor
 from tsbench.training.threads import apply_threads
 from tsbench.training.train_and_score import fit_and_score
 
-#: The number a sweeper optimizes, per cross-validation mode.
-OBJECTIVE = {"holdout": "val_mse", "tscv": "cv_val_mse_mean"}
+#: The number a sweeper optimizes, per cross-validation mode (a refit has no validation).
+OBJECTIVE = {"holdout": "val_mse", "tscv": "cv_val_mse_mean", "refit": None}
 #: Lightning's GPU accelerator names and the backends each can use.
 GPU_BACKENDS = {"gpu": (CUDAAccelerator, MPSAccelerator), "cuda": (CUDAAccelerator,),
                 "mps": (MPSAccelerator,)}
@@ -68,7 +68,8 @@ def validate_config(cfg: Any) -> None:
             "use trainer=cpu, or a GPU build of torch on a machine with a GPU")
     trainer_devices(cfg.trainer)
     if str(cfg.cv.name) not in OBJECTIVE:
-        raise ConfigError("cv", f"unknown cross-validation '{cfg.cv.name}'", "use holdout or tscv")
+        raise ConfigError("cv", f"unknown cross-validation '{cfg.cv.name}'",
+                          "use holdout, tscv or refit")
     if cfg.cv.get("refit") and not cfg.score_test:
         raise ConfigError("cv.refit", "scores the test split, but score_test=false",
                           "drop cv.refit=true, or set score_test=true")
@@ -107,6 +108,8 @@ def _run(cfg: DictConfig, run_dir: Path, threads: int) -> dict[str, Any]:
     pruning = trial_pruning(cfg)  # None unless a pruning sweep launched this run
     if cfg.cv.name == "tscv":
         metrics, data = cross_validate(cfg, series, borders, run_dir, logger, pruning), None
+    elif cfg.cv.name == "refit":
+        metrics, data = _refit(cfg, series, borders, run_dir, logger)
     else:
         ranges = {"train": borders.train, "val": borders.val}
         if cfg.score_test:
@@ -114,7 +117,8 @@ def _run(cfg: DictConfig, run_dir: Path, threads: int) -> dict[str, Any]:
         metrics, model, data = fit_and_score(cfg, series, ranges, run_dir, logger,
                                              pruning=pruning)
         _plot(model, data, series, run_dir, cfg)
-    metrics["objective"] = metrics[OBJECTIVE[str(cfg.cv.name)]]
+    objective = OBJECTIVE[str(cfg.cv.name)]
+    metrics["objective"] = None if objective is None else metrics[objective]
     step = strategy_step(cfg)
     metrics.update(seed=int(cfg.seed), threads=threads, step=step or int(cfg.pred_len),
                    strategy="direct" if step is None else "recursive")
@@ -125,6 +129,22 @@ def _run(cfg: DictConfig, run_dir: Path, threads: int) -> dict[str, Any]:
     write_metrics(run_dir, metrics)
     log_artifacts(logger, run_dir)
     return metrics
+
+
+def _refit(cfg: DictConfig, series: Series, borders: Borders, run_dir: Path, logger: Any
+           ) -> tuple[dict[str, Any], ForecastData]:
+    """``cv=refit``: train on every train+val row for exactly ``trainer.max_epochs`` (no
+    validation to stop on) and score the test split unless ``score_test=false``; the scaler
+    is the published training rows', so the scores are on the published scale."""
+    ranges = {"train": (0, borders.val[1])}
+    if cfg.score_test:
+        ranges["test"] = borders.test
+    metrics, model, data = fit_and_score(cfg, series, ranges, run_dir, logger,
+                                         scaler_rows=borders.train)
+    metrics["splits_read"] = sorted({*ranges, "val"})  # val rows were trained on
+    if cfg.score_test:
+        _plot(model, data, series, run_dir, cfg)
+    return metrics, data
 
 
 def _plot(model: Any, data: ForecastData, series: Series, run_dir: Path, cfg: Any) -> None:

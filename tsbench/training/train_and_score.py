@@ -21,8 +21,8 @@ from tsbench.training.plots import plot_losses
 from tsbench.training.pruning import TrialPruning
 
 
-def make_data(cfg: Any, series: Series, ranges: dict[str, tuple[int, int]], with_marks: bool
-              ) -> ForecastData:
+def make_data(cfg: Any, series: Series, ranges: dict[str, tuple[int, int]], with_marks: bool,
+              scaler_rows: tuple[int, int] | None = None) -> ForecastData:
     """The scaled splits, windows and loaders of a run config (a recursive strategy trains on
     ``strategy.step``-ahead windows and rolls out over the horizon's calendar features)."""
     step = strategy_step(cfg)
@@ -32,16 +32,20 @@ def make_data(cfg: Any, series: Series, ranges: dict[str, tuple[int, int]], with
         seed=int(cfg.seed), with_marks=with_marks, pin_memory=bool(cfg.trainer.pin_memory),
         drop_last=bool(cfg.data.drop_last),
         train_pred_len=step, horizon_marks=with_marks and step is not None,
+        scaler_rows=scaler_rows,
     )
 
 
 def fit_and_score(cfg: Any, series: Series, ranges: dict[str, tuple[int, int]], out_dir: Path,
                   logger: Any = False, max_epochs: int | None = None,
                   pruning: TrialPruning | None = None,
+                  scaler_rows: tuple[int, int] | None = None,
                   ) -> tuple[dict[str, Any], Any, ForecastData]:
-    """Train a fresh model on ``ranges`` and score every split in it except train."""
+    """Train a fresh model on ``ranges`` and score every split in it except train (the
+    scaler fitted on ``scaler_rows``, by default the training rows)."""
     model = model_for(cfg, series)
-    data = make_data(cfg, series, ranges, with_marks=model.uses_time_features)
+    data = make_data(cfg, series, ranges, with_marks=model.uses_time_features,
+                     scaler_rows=scaler_rows)
     if bool(cfg.model.get("compile", False)):
         model.compile()
     if isinstance(model, HistoryModel):  # classical baselines: fitted, not trained

@@ -25,6 +25,7 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import math
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -409,12 +410,53 @@ def retrain(t: Tuning, lr: dict[str, float]) -> dict[str, Any]:
     return {"runs": runs, "configs": configs}
 
 
+def refit_epochs(run_dir: Path) -> int:
+    """A run's epoch count chosen on validation: its best epoch, or for a cross-validation
+    run the folds' median best epoch (rounded up, as ``cv.refit`` does)."""
+    metrics = read_metrics(run_dir)
+    if "cv_folds" in metrics:
+        return max(1, math.ceil(float(metrics["cv_best_epoch_median"])))
+    return max(1, int(metrics["best_epoch"]))
+
+
+#: Override keys a refit does not take over from the run it refits: how the run was
+#: validated, budgeted and launched (a search's trial carries its sweep's settings).
+NOT_REFIT = ("cv", "search", "score_test", "trainer.max_epochs", "trainer.patience",
+             "trainer.progress_bar", "hydra", "pruning")
+
+
+def refit_overrides(run_dir: Path) -> list[str]:
+    """The run's own command-line overrides (``.hydra/overrides.yaml``) less ``NOT_REFIT``."""
+    overrides = yaml.safe_load((run_dir / ".hydra" / "overrides.yaml").read_text()) or []
+    kept = []
+    for override in overrides:
+        key = override.split("=", 1)[0].lstrip("+~")
+        if not any(key == k or key.startswith(f"{k}.") or key.startswith(f"{k}/")
+                   for k in NOT_REFIT):
+            kept.append(override)
+    return kept
+
+
+def refit(t: Tuning, run_dir: Path) -> Path:
+    """(g) The run's configuration and seed trained again on every train+val row for its
+    validation-chosen epoch count (``cv=refit``), without scoring; returns its folder."""
+    out = t.out / "g_refit" / run_dir.relative_to(t.out)
+    if not is_finished(out):
+        epochs = refit_epochs(run_dir)
+        log.info("(g) refit on train+val rows, %d epochs: %s", epochs, run_dir.relative_to(t.out))
+        run_stage(f"g_refit_{'_'.join(run_dir.relative_to(t.out).parts)}", tsbench(
+            *refit_overrides(run_dir), "cv=refit", f"trainer.max_epochs={epochs}",
+            "score_test=false", "trainer.progress_bar=false", f"hydra.run.dir={out}"), t.out)
+    return out
+
+
 def final_scores(t: Tuning, retrained: dict[str, Any]) -> dict[str, Any]:
     """(g) The one test evaluation: baseline, best single run and greedy ensemble, chosen
     among every full-budget run (the baseline, which ran the trials' epoch budget, the
     searches and retraining) by the objective only: validation MSE, or with
-    ``recipe.cv_folds`` the folds' mean and out-of-fold errors; then the runs' last folds
-    (the published split) are scored."""
+    ``recipe.cv_folds`` the folds' mean and out-of-fold errors; then the runs' models
+    trained on the published training rows (a CV run's last fold) are scored, and with
+    ``recipe.refit`` the same choices refitted on the train+val rows too."""
     members = [t.out / "a_baseline", *(Path(c["run"]) for c in retrained["configs"])]
     members += [Path(r) for r in retrained["runs"]]
     members = [m for m in dict.fromkeys(members) if (m / METRICS).is_file()]
@@ -425,16 +467,24 @@ def final_scores(t: Tuning, retrained: dict[str, Any]) -> dict[str, Any]:
     picked = {m: c for m, c in zip(members, counts, strict=True) if c}
     entries = {"baseline": {t.out / "a_baseline": 1}, "best single": {best_single: 1},
                "ensemble": picked}
+    models = {name: [holdout_model_dir(m) for m in chosen] for name, chosen in entries.items()}
+    if t.recipe.get("refit"):
+        for name, chosen in list(entries.items()):
+            entries[f"{name} refit"] = chosen
+            models[f"{name} refit"] = [refit(t, m) for m in chosen]
     results = {}
     for name, chosen in entries.items():
         weights = np.array([chosen.get(m, 0) for m in members], dtype=float)
         weights /= weights.sum()
-        scored = [holdout_model_dir(m) for m in chosen]
+        splits = ["test"] if name.endswith("refit") else ["val", "test"]  # val was trained on
         results[name] = {"objective": float(weights @ gram @ weights),
-                         **score_runs(scored, ["val", "test"], list(chosen.values()))}
+                         **score_runs(models[name], splits, list(chosen.values()))}
     return {"members": [str(m) for m in members], "best_single": str(best_single),
             "selection": f"{t.cv_folds}-fold time-series CV" if t.cv_folds else "validation",
             "ensemble_weights": {str(m): c / sum(counts) for m, c in picked.items()},
+            "refit_epochs": {str(m): refit_epochs(m) for m in dict.fromkeys(
+                m for chosen in entries.values() for m in chosen)} if t.recipe.get("refit")
+            else {},
             "results": results}
 
 
@@ -513,8 +563,9 @@ def render_report(summary: dict[str, Any]) -> str:
     ]
     counts = {"baseline": 1, "best single": 1, "ensemble": len(weights)}
     for name, scores in summary["results"].items():
-        lines.append(f"| {name} | {counts[name]} | {scores['objective']:.4f} | "
-                     f"{scores['val_mse']:.4f} | {scores['test_mse']:.4f} | "
+        val = f"{scores['val_mse']:.4f}" if "val_mse" in scores else "(trained on)"
+        lines.append(f"| {name} | {counts[name.removesuffix(' refit')]} | "
+                     f"{scores['objective']:.4f} | {val} | {scores['test_mse']:.4f} | "
                      f"{scores['test_mae']:.4f} |")
     lines += ["", "Top configurations (objective of the search trial):", ""]
     lines += [f"- {cfg}" for cfg in summary["top_configs"]]
@@ -528,4 +579,10 @@ def render_report(summary: dict[str, Any]) -> str:
     if selection != "validation":
         lines += ["Scored models: each run's last fold, trained on the published training "
                   "rows (val MSE: the published validation split)."]
+    if summary.get("refit_epochs"):
+        lines += ["Rows marked refit: the same choices trained again, with the same seeds, on "
+                  "the training and validation rows for each run's validation-chosen epoch "
+                  "count (scaler and scores on the published scale; the published numbers "
+                  "train on the training rows only). Epochs: " + ", ".join(
+                      f"`{m}` {e}" for m, e in summary["refit_epochs"].items())]
     return "\n".join([*lines, ""])
