@@ -52,8 +52,9 @@ def _cross_validate(cfg: Any, series: Any, tmp_path: Path, monkeypatch: pytest.M
     """cross_validate with training replaced by building the fold's real ForecastData."""
     seen: list = []
 
-    def fake_fit(cfg, series, ranges, out_dir, logger=False, max_epochs=None, pruning=None):
-        data = make_data(cfg, series, ranges, with_marks=False)
+    def fake_fit(cfg, series, ranges, out_dir, logger=False, max_epochs=None, pruning=None,
+                 scaler_rows=None):
+        data = make_data(cfg, series, ranges, with_marks=False, scaler_rows=scaler_rows)
         seen.append((ranges, data, max_epochs))
         fold = {"val_mse": 1.0 + len(seen), "val_mae": 0.5, "best_epoch": len(seen) + 1,
                 "epochs": 9, "train_seconds": 0.5, "n_params": 7, "test_mse": 0.25,
@@ -109,7 +110,7 @@ def test_refit_trains_on_train_and_val_rows_for_the_median_best_epoch(
     ranges, data, max_epochs = seen[-1]
     assert len(seen) == 5
     assert ranges == {"train": (0, TRAIN_VAL), "test": (TRAIN_VAL - SEQ_LEN, 14400)}
-    assert data.scaler.fitted_rows == (0, TRAIN_VAL)
+    assert data.scaler.fitted_rows == (0, 8640)  # the published training rows: their scale
     assert max_epochs == math.ceil(np.median([2, 3, 4, 5]))
     assert metrics["test_mse"] == 0.25 and metrics["n_test_windows"] == 2880 - PRED_LEN + 1
 

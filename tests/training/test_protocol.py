@@ -135,6 +135,34 @@ def _sales(path: Path, rows: int = 400) -> Path:
     return path
 
 
+def test_a_refit_trains_on_train_and_val_rows_for_exactly_max_epochs(tmp_path: Path) -> None:
+    """``cv=refit``: every train+val window is a training window, no validation split is
+    read or scored, the epoch count is max_epochs (nothing to stop early on), the scaler is
+    the published training rows' and every test window is scored."""
+    csv = _sales(tmp_path / "sales.csv")
+    run_dir = tmp_path / "run"
+    with initialize_config_module("tsbench.conf", version_base="1.3"):
+        cfg = compose("config", overrides=[
+            "dataset=csv", f"dataset.path={csv}", "model=dlinear", "seq_len=24", "pred_len=12",
+            "cv=refit", "trainer=debug", "trainer.max_epochs=3", "trainer.patience=1",
+            "logger=none"])
+    metrics = run(cfg, run_dir)
+    card = _card(run_dir)
+    borders = benchmark_borders(400, "ratio", 24, 0.7, 0.2)
+    assert metrics["objective"] is None and "val_mse" not in metrics
+    assert metrics["epochs"] == 3 and metrics["n_train_windows"] == n_windows(
+        borders.val[1], 24, 12)
+    assert metrics["splits_read"] == card["split"]["splits_read"] == ["test", "train", "val"]
+    assert card["split"]["refit"]["train"] == [0, borders.val[1]]
+    assert card["scaler"]["fitted_rows"] == list(borders.train)
+    assert card["training"]["early_stopping"] is False
+    test = n_windows(borders.test[1] - borders.test[0], 24, 12)
+    assert card["windows"]["test"] == {"scored": test, "available": test, "all": True}
+    assert "val" not in card["windows"]
+    assert _window_mse(run_dir, "test").astype(np.float64).mean() == pytest.approx(
+        metrics["test_mse"], rel=WINDOW_MEAN_RTOL, abs=0)
+
+
 def test_a_cross_validated_csv_run_says_so(tmp_path: Path) -> None:
     csv = _sales(tmp_path / "sales.csv")
     run_dir = tmp_path / "run"
@@ -154,7 +182,7 @@ def test_a_cross_validated_csv_run_says_so(tmp_path: Path) -> None:
     assert card["split"]["cv"] == "tscv" and tscv["folds"] == metrics["cv_folds"]
     assert len(tscv["folds"]) == 2 and tscv["refit"] is True
     assert tscv["refit_train"] == [0, borders.val[1]]
-    assert card["scaler"]["fitted_rows"] == [0, borders.val[1]]  # the refit's scaler
+    assert card["scaler"]["fitted_rows"] == list(borders.train)  # the refit's: published scale
     assert card["scaler"]["fold_fitted_rows"] == [f["train"] for f in metrics["cv_folds"]]
     for k, (fold, counted) in enumerate(zip(metrics["cv_folds"], card["windows"]["cv_val_folds"],
                                             strict=True)):

@@ -31,6 +31,7 @@ from tsbench.tune.recipe import (
     lr_range,
     max_lookback,
     planned_trials,
+    refit_overrides,
     run_stage,
     spread,
     sweep,
@@ -49,6 +50,20 @@ def test_lr_range_reaches_the_loss_minimum() -> None:
     assert lr_range(2e-5, 0.2, 10.0) == pytest.approx((2e-4, 0.02))
     assert lr_range(1e-3, 2e-2, 10.0) == pytest.approx((1e-4, 1e-2))  # within the usual span
     assert lr_range(1e-3, 5e-4, 3.0) == pytest.approx((1e-3 / 3, 3e-3))  # minimum below
+
+
+def test_a_refit_keeps_what_a_run_trained_with_not_how_it_was_validated_or_launched(
+        tmp_path: Path) -> None:
+    (tmp_path / ".hydra").mkdir()
+    (tmp_path / ".hydra" / "overrides.yaml").write_text("\n".join(f"- {o}" for o in [
+        "model.n_heads=2", "search=patchtst_tune", "dataset=ili", "score_test=false",
+        "trainer.progress_bar=false", "trainer.max_epochs=60", "trainer.patience=10",
+        "trainer.num_threads=1", "cv=tscv", "cv.n_splits=4", "logger=none", "seq_len=104",
+        "optim.lr=0.002", "model.subtract_last=true", "++pruning.kind=asha",
+        "++pruning.deadline=17.5", "seed=2"]))
+    assert refit_overrides(tmp_path) == [
+        "model.n_heads=2", "dataset=ili", "trainer.num_threads=1", "logger=none",
+        "seq_len=104", "optim.lr=0.002", "model.subtract_last=true", "seed=2"]
 
 
 def test_the_time_not_the_estimate_ends_a_search(tmp_path: Path) -> None:
@@ -125,11 +140,12 @@ def test_a_resumed_search_keeps_its_trial_count(tmp_path: Path,
 #: The quick recipe on a tiny PatchTST: 3 random and 3 Bayesian trials (ASHA from epoch 1 of
 #: 3), the best 2 configurations retrained with one more seed. The budget is large enough
 #: that the trial counts, not the clock, end each stage: two runs make the same choices.
+#: The refits of (g) are checked with cross-validated selection only (they cost a run each).
 RECIPE = ["model=patchtst", "model.e_layers=1", "model.d_ff=16", "model.n_heads=2",
           "pred_len=24", "seq_len=48", "trainer=debug", "data.batch_size=64",
           "tune.lr_find_num_training=20", "recipe=quick",
           "recipe.budget_hours=1", "recipe.min_trials=3", "recipe.max_trials=3",
-          "recipe.top_k=2", "recipe.seeds=[1]", "recipe.max_seq_len=120"]
+          "recipe.top_k=2", "recipe.seeds=[1]", "recipe.max_seq_len=120", "recipe.refit=false"]
 #: The synthetic series' rows; the ratio split's test rows are the last int(0.2 * 600).
 N_ROWS, TEST_START = 600, 600 - 120
 #: What stage (g) writes: the only files that may hold test scores (tune.json records
@@ -183,19 +199,21 @@ def without_test_scores(report: dict) -> dict:
     return {**report, "results": results}
 
 
-def check_stages_before_g_never_see_the_test_rows(clean: Path, replaced: Path) -> None:
+def check_stages_before_g_never_see_the_test_rows(clean: Path, replaced: Path,
+                                                  refit: bool = False) -> None:
     """Checked from the outside: with the test rows replaced by a huge period-7 pattern,
     stages (a)-(f) write exactly the same files (look-backs, learning-rate range test,
     trials and their objectives, best configurations, every run's weights, curves and
-    metrics) and the report the same choices (members, ensemble weights, validation
-    scores); only the test scores of (g) change. Console logs, which carry clock times,
-    are left out."""
+    metrics), and so do (g)'s refits on train+val rows; the report makes the same choices
+    (members, ensemble weights, validation scores); only the test scores of (g) change.
+    Console logs, which carry clock times, are left out."""
 
     def stage_files(out: Path) -> dict:
         return snapshot(out, skip=lambda name: name in FINAL or name.endswith(".log"))
 
     files = stage_files(clean)
-    for kind in ("lookback.yaml", "lr_find.json", "trials.csv", "best.ckpt", "metrics.json"):
+    kinds = ["lookback.yaml", "lr_find.json", "trials.csv", "best.ckpt", "metrics.json"]
+    for kind in kinds + (["g_refit/a_baseline/checkpoints/best.ckpt"] if refit else []):
         assert any(name.endswith(kind) for name in files), kind  # what the comparison covers
     assert differences(files, stage_files(replaced)) == []
     report, other = (content(out / "report.json") for out in (clean, replaced))
@@ -258,18 +276,51 @@ def check_cross_validated_selection(out: Path) -> None:
     assert f"warm start: {len(warm)} trials" in (out / "e_bayes.log").read_text()
 
 
+def check_the_refits(out: Path) -> None:
+    """(g) also scores its choices trained again on the train+val rows: each refit is its
+    run's configuration and seed, trained on rows [0, VAL_END) for the folds' median best
+    epoch (rounded up), scaled as the published training rows, and never scored by itself;
+    the refit rows score every test window with the weights chosen on the folds."""
+    report = json.loads((out / "report.json").read_text())
+    results = report["results"]
+    assert set(results) == {f"{name}{refit}" for name in ("baseline", "best single", "ensemble")
+                            for refit in ("", " refit")}
+    chosen = {str(out / "a_baseline"), report["best_single"], *report["ensemble_weights"]}
+    assert set(report["refit_epochs"]) == chosen
+    for run, epochs in report["refit_epochs"].items():
+        source = Path(run)
+        refitted = out / "g_refit" / source.relative_to(out)
+        metrics, card = read_metrics(refitted), content(refitted / "protocol.json")
+        assert epochs == metrics["epochs"] == np.ceil(
+            read_metrics(source)["cv_best_epoch_median"])
+        ours, theirs = (content(d / "config.yaml") for d in (refitted, source))
+        assert metrics["n_train_windows"] == VAL_END - int(ours["seq_len"]) - 24 + 1
+        assert card["split"]["refit"]["train"] == [0, VAL_END]
+        assert card["scaler"]["fitted_rows"] == [0, TRAIN_END]
+        assert metrics["splits_read"] == ["train", "val"]  # trained on val; test never read
+        for key in ("model", "optim", "data", "seq_len", "seed"):
+            assert ours[key] == theirs[key], (run, key)
+    assert results["ensemble refit"]["objective"] == results["ensemble"]["objective"]
+    for name in ("baseline refit", "best single refit", "ensemble refit"):
+        assert results[name]["n_test_windows"] == N_ROWS - TEST_START - 24 + 1
+        assert "val_mse" not in results[name]
+        assert results[name]["test_mse"] != results[name.removesuffix(" refit")]["test_mse"]
+
+
 @pytest.mark.heavy(100)
 def test_cross_validated_selection_never_sees_the_test_rows_before_g(tmp_path: Path) -> None:
     """``recipe.cv_folds=2`` (2 trials a search; the baseline's learning rate inside the
-    searched range): the choices are the CV folds', and stages (a)-(f) write the same files
-    when the test rows are replaced."""
+    searched range) and ``recipe.refit``: the choices are the CV folds', the refits train on
+    the train+val rows, and stages (a)-(f) and the refits write the same files when the test
+    rows are replaced."""
     def run(path: Path, out: Path) -> None:
         run_tune(path, out, "recipe.cv_folds=2", "recipe.min_trials=2", "recipe.max_trials=2",
-                 "optim.lr=0.002")
+                 "optim.lr=0.002", "recipe.refit=true")
 
     clean, replaced = outputs_of_both(tmp_path, series(N_ROWS), TEST_START, run)
     check_cross_validated_selection(clean)
-    check_stages_before_g_never_see_the_test_rows(clean, replaced)
+    check_the_refits(clean)
+    check_stages_before_g_never_see_the_test_rows(clean, replaced, refit=True)
 
 
 @pytest.mark.heavy(70)

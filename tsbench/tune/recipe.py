@@ -6,7 +6,9 @@ candidates from the training rows' periodicity; (d) random search and (e) Bayesi
 warm-started from the best random trials, both pruned by ASHA and stopped when their share
 of the budget is spent; (f) the best configurations retrained with more seeds at the full
 budget; (g) the one test evaluation of the baseline, the best single run and a greedy
-ensemble of the full-budget runs, all chosen on validation.
+ensemble of the full-budget runs, all chosen on validation, and with ``recipe.refit`` of the
+same choices trained again on the train+val rows (``cv=refit``: each run's configuration and
+seed for its validation-chosen epoch count), the rows just before the test split.
 
 Stages (a)-(f) run with ``score_test=false``: their runs never window the test split, and
 every selection uses validation scores: the published validation split's, or with
