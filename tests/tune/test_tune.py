@@ -24,6 +24,8 @@ from tsbench.rundir import read_metrics
 from tsbench.tune.cli import main, parse
 from tsbench.tune.ensemble import cv_error_gram, error_gram
 from tsbench.tune.recipe import (
+    REFIT_MARGIN,
+    REFIT_START,
     StageFailed,
     Tuning,
     analysis_args,
@@ -32,6 +34,7 @@ from tsbench.tune.recipe import (
     max_lookback,
     planned_trials,
     refit_overrides,
+    refit_seconds,
     run_stage,
     spread,
     sweep,
@@ -64,6 +67,19 @@ def test_a_refit_keeps_what_a_run_trained_with_not_how_it_was_validated_or_launc
     assert refit_overrides(tmp_path) == [
         "model.n_heads=2", "dataset=ili", "trainer.num_threads=1", "logger=none",
         "seq_len=104", "optim.lr=0.002", "model.subtract_last=true", "seed=2"]
+
+
+def test_a_refit_is_budgeted_from_its_runs_seconds_per_row_and_epoch(tmp_path: Path) -> None:
+    # a 2-fold CV run: training blocks of 300 and 500 rows, 40 epochs in 80 s (1 s per 200
+    # rows and epoch); the refit trains the 600 train+val rows for the median best epoch, 7
+    (tmp_path / "metrics.json").write_text(json.dumps({
+        "cv_folds": [{"train": [0, 300], "val": [300, 500]}, {"train": [0, 500],
+                                                               "val": [500, 600]}],
+        "train_seconds": 80.0, "epochs": 40, "cv_best_epoch_median": 6.5}))
+    (tmp_path / "protocol.json").write_text(json.dumps({"split": {
+        "train": [0, 500], "val": [500, 600], "test": [600, 700]}}))
+    assert refit_seconds(tmp_path) == pytest.approx(
+        REFIT_START + REFIT_MARGIN * 80.0 / 40 / 400 * 600 * 7)
 
 
 def test_the_time_not_the_estimate_ends_a_search(tmp_path: Path) -> None:

@@ -50,6 +50,7 @@ from tsbench.rundir import (
     is_finished,
     read_config,
     read_metrics,
+    read_protocol,
 )
 from tsbench.search.trials import OK, RECORD_COLUMNS
 from tsbench.tune.ensemble import cv_error_gram, error_gram, greedy_weights, score_runs
@@ -389,18 +390,22 @@ def top_configs(t: Tuning) -> list[dict[str, Any]]:
 
 def retrain(t: Tuning, lr: dict[str, float]) -> dict[str, Any]:
     """(f) The best configurations again with each of ``recipe.seeds`` (their search run is
-    one more member), best first, while the budget lasts: at least the best one once."""
+    one more member), best first, while the budget lasts; with ``recipe.refit`` it keeps
+    what (g)'s refits of the baseline and of each configuration will take."""
     configs = top_configs(t)[: int(t.recipe.top_k)]
     if not configs:
         raise StageFailed("no search trial ran its full budget: nothing to retrain -> raise "
                           "recipe.budget_hours, or lower recipe.max_epochs")
+    kept = sum(refit_seconds(Path(r)) for r in [t.out / "a_baseline", *(
+        c["run"] for c in configs)]) if t.recipe.get("refit") else 0.0
     runs: list[str] = []
     for rank, config in enumerate(configs, start=1):
         for seed in t.recipe.seeds:
             run_dir = t.out / "f_retrain" / f"{rank}" / f"seed_{seed}"
             if not is_finished(run_dir):
-                if runs and t.budget_left() < config["seconds"]:
-                    log.info("(f) budget spent after %d runs", len(runs))
+                if t.budget_left() < config["seconds"] + kept:
+                    log.info("(f) budget spent after %d runs (%s kept for (g)'s refits)",
+                             len(runs), clock(kept))
                     return {"runs": runs, "configs": configs}
                 log.info("(f) configuration %d/%d, seed %s (%s left): %s", rank, len(configs),
                          seed, clock(t.budget_left()), config["params"])
@@ -419,6 +424,22 @@ def refit_epochs(run_dir: Path) -> int:
     if "cv_folds" in metrics:
         return max(1, math.ceil(float(metrics["cv_best_epoch_median"])))
     return max(1, int(metrics["best_epoch"]))
+
+
+#: Refit time estimates are multiplied by this (the refits of ILI-24 took 1.0-2.0 times
+#: the seconds per row and epoch of their runs' folds), plus a process start.
+REFIT_MARGIN, REFIT_START = 1.5, 10.0
+
+
+def refit_seconds(run_dir: Path) -> float:
+    """About how long :func:`refit` takes for a run: the run's seconds per training row and
+    epoch (over all its folds for a CV run) times the train+val rows and its refit epochs."""
+    metrics, split = read_metrics(run_dir), read_protocol(run_dir)["split"]
+    folds = metrics.get("cv_folds")
+    rows = np.mean([f["train"][1] - f["train"][0] for f in folds]) if folds else (
+        split["train"][1] - split["train"][0])
+    per_row_epoch = float(metrics["train_seconds"]) / max(1, int(metrics["epochs"])) / rows
+    return REFIT_START + REFIT_MARGIN * per_row_epoch * split["val"][1] * refit_epochs(run_dir)
 
 
 #: Override keys a refit does not take over from the run it refits: how the run was
