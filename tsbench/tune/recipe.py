@@ -16,8 +16,9 @@ every selection uses validation scores: the published validation split's, or wit
 (blocks as long as the validation split, the last one the published split itself), for a
 series whose validation split is too short to rank configurations. The models then scored on
 test are the runs' last folds: trained on the published training rows, as the paper's.
-``recipe.budget_hours`` is the wall time of stages (b)-(f); what a stage gets is decided
-when it starts, from the time left. Each finished stage is recorded in ``tune.json``: the
+``recipe.budget_hours`` is the wall time of stages (b)-(f) and (g)'s refits (which (f)
+leaves time for, estimated); what a stage gets is decided when it starts, from the time
+left. Each finished stage is recorded in ``tune.json``: the
 same command again resumes an interrupted tuning run (finished stages are skipped, an
 interrupted sweep resumes from its ``trials.csv``).
 """
