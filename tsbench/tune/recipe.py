@@ -397,16 +397,16 @@ def retrain(t: Tuning, lr: dict[str, float]) -> dict[str, Any]:
     if not configs:
         raise StageFailed("no search trial ran its full budget: nothing to retrain -> raise "
                           "recipe.budget_hours, or lower recipe.max_epochs")
-    kept = sum(refit_seconds(Path(r)) for r in [t.out / "a_baseline", *(
-        c["run"] for c in configs)]) if t.recipe.get("refit") else 0.0
+    refits = [t.out / "a_baseline", *(Path(c["run"]) for c in configs)]
+    refit_time = sum(map(refit_seconds, refits)) if t.recipe.get("refit") else 0.0
     runs: list[str] = []
     for rank, config in enumerate(configs, start=1):
         for seed in t.recipe.seeds:
             run_dir = t.out / "f_retrain" / f"{rank}" / f"seed_{seed}"
             if not is_finished(run_dir):
-                if t.budget_left() < config["seconds"] + kept:
+                if t.budget_left() < config["seconds"] + refit_time:
                     log.info("(f) budget spent after %d runs (%s kept for (g)'s refits)",
-                             len(runs), clock(kept))
+                             len(runs), clock(refit_time))
                     return {"runs": runs, "configs": configs}
                 log.info("(f) configuration %d/%d, seed %s (%s left): %s", rank, len(configs),
                          seed, clock(t.budget_left()), config["params"])
