@@ -323,7 +323,7 @@ def check_the_refits(out: Path) -> None:
         assert results[name]["test_mse"] != results[name.removesuffix(" refit")]["test_mse"]
 
 
-@pytest.mark.heavy(100)
+@pytest.mark.heavy(320)
 def test_cross_validated_selection_never_sees_the_test_rows_before_g(tmp_path: Path) -> None:
     """``recipe.cv_folds=2`` (2 trials a search; the baseline's learning rate inside the
     searched range) and ``recipe.refit``: the choices are the CV folds', the refits train on
