@@ -11,7 +11,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from tsbench.errors import TsbenchError
+from tsbench.errors import ConfigError, TsbenchError
 from tsbench.quiet import quiet_dependencies
 from tsbench.resolvers import register_resolvers
 
@@ -52,6 +52,11 @@ def main(cfg: DictConfig) -> float:
     run_dir = Path(HydraConfig.get().runtime.output_dir)
     multirun = HydraConfig.get().mode == RunMode.MULTIRUN
     try:
+        if cfg.cv.name == "refit" and multirun and not str(
+                HydraConfig.get().sweeper.get("_target_", "")).endswith("BasicSweeper"):
+            raise ConfigError("cv", "refit has no validation split, so a search has nothing "
+                              "to optimize", "search with cv=holdout or cv=tscv, then refit "
+                              "the configuration it chose with cv=refit")
         metrics = run(cfg, run_dir, parallel_jobs=parallel_jobs())
     except TsbenchError as exc:
         if multirun:  # the sweeper records the failed trial and goes on

@@ -163,6 +163,21 @@ def test_a_refit_trains_on_train_and_val_rows_for_exactly_max_epochs(tmp_path: P
         metrics["test_mse"], rel=WINDOW_MEAN_RTOL, abs=0)
 
 
+def test_a_search_refuses_refits_before_training_and_a_seed_sweep_runs_them(
+        tmp_path: Path) -> None:
+    csv = _sales(tmp_path / "sales.csv")
+    base = ["dataset=csv", f"dataset.path={csv}", "seq_len=24", "pred_len=12", "cv=refit",
+            "trainer=debug", "trainer.max_epochs=1", "logger=none"]
+    search = run_tsbench([*base, "search=random", "hydra.sweeper.n_trials=2"],
+                         tmp_path / "search", multirun=True, check=False)
+    assert "refit has no validation split, so a search has nothing to optimize" in (
+        search.stderr)
+    assert not list((tmp_path / "search").rglob("metrics.json"))  # nothing trained or scored
+    seeds = run_tsbench([*base, "model=dlinear", "seed=1,2"], tmp_path / "seeds",
+                        multirun=True)
+    assert seeds.stdout.count("test_mse=") == 2
+
+
 def test_a_cross_validated_csv_run_says_so(tmp_path: Path) -> None:
     csv = _sales(tmp_path / "sales.csv")
     run_dir = tmp_path / "run"
