@@ -125,6 +125,18 @@ def _fold_logger(cfg: Any, out: Path) -> CSVLogger | bool:
     return False if str(cfg.logger.name) == "none" else CSVLogger(str(out), LOGS, "")
 
 
+def refit_and_score(cfg: Any, series: Series, borders: Borders, run_dir: Path, logger: Any,
+                    max_epochs: int | None = None) -> tuple[dict[str, Any], Any, Any]:
+    """Train on every train+val row (no validation to stop on) and score the test split
+    unless ``score_test=false``; the scaler is the published training rows', so the scores
+    are on the published scale (``cv=refit``, and ``cv.refit`` after the folds)."""
+    ranges = {"train": (0, borders.val[1])}
+    if cfg.score_test:
+        ranges["test"] = borders.test
+    return fit_and_score(cfg, series, ranges, run_dir, logger, max_epochs=max_epochs,
+                         scaler_rows=borders.train)
+
+
 def cross_validate(
     cfg: Any, series: Series, borders: Borders, run_dir: Path, logger: Any,
     pruning: TrialPruning | None = None,
@@ -163,9 +175,7 @@ def cross_validate(
     if bool(cfg.cv.refit):
         pl.seed_everything(int(cfg.seed), workers=True, verbose=False)
         epochs = max(1, math.ceil(np.median(best)))
-        ranges = {"train": (0, borders.val[1]), "test": borders.test}
-        refit, _, _ = fit_and_score(cfg, series, ranges, run_dir, logger, max_epochs=epochs,
-                                    scaler_rows=borders.train)
+        refit, _, _ = refit_and_score(cfg, series, borders, run_dir, logger, max_epochs=epochs)
         metrics.update({k: v for k, v in refit.items() if k.startswith(("test_", "n_test", "lr_"))})
         metrics.update(
             splits_read=["train", "test", "val"],

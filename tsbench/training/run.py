@@ -22,7 +22,7 @@ from tsbench.models.layers.kernels import fast_kernels
 from tsbench.models.recursive import strategy_step
 from tsbench.rundir import FORECAST_PLOT, write_config, write_metrics, write_protocol
 from tsbench.training.allocator import release_gpu_memory, run_memory
-from tsbench.training.crossval import cross_validate
+from tsbench.training.crossval import cross_validate, refit_and_score
 from tsbench.training.evaluate import forecast_windows
 from tsbench.training.gpu import out_of_memory, out_of_memory_error, trainer_devices
 from tsbench.training.loggers import build_logger, log_artifacts, log_final_metrics, log_protocol
@@ -133,15 +133,9 @@ def _run(cfg: DictConfig, run_dir: Path, threads: int) -> dict[str, Any]:
 
 def _refit(cfg: DictConfig, series: Series, borders: Borders, run_dir: Path, logger: Any
            ) -> tuple[dict[str, Any], ForecastData]:
-    """``cv=refit``: train on every train+val row for exactly ``trainer.max_epochs`` (no
-    validation to stop on) and score the test split unless ``score_test=false``; the scaler
-    is the published training rows', so the scores are on the published scale."""
-    ranges = {"train": (0, borders.val[1])}
-    if cfg.score_test:
-        ranges["test"] = borders.test
-    metrics, model, data = fit_and_score(cfg, series, ranges, run_dir, logger,
-                                         scaler_rows=borders.train)
-    metrics["splits_read"] = sorted({*ranges, "val"})  # val rows were trained on
+    """``cv=refit``: :func:`refit_and_score` for exactly ``trainer.max_epochs``."""
+    metrics, model, data = refit_and_score(cfg, series, borders, run_dir, logger)
+    metrics["splits_read"] = sorted({*data.ranges, "val"})  # val rows were trained on
     if cfg.score_test:
         _plot(model, data, series, run_dir, cfg)
     return metrics, data

@@ -492,10 +492,13 @@ def final_scores(t: Tuning, retrained: dict[str, Any]) -> dict[str, Any]:
     entries = {"baseline": {t.out / "a_baseline": 1}, "best single": {best_single: 1},
                "ensemble": picked}
     models = {name: [holdout_model_dir(m) for m in chosen] for name, chosen in entries.items()}
-    if t.recipe.get("refit"):
+    refits: dict[Path, Path] = {}
+    if t.recipe.get("refit"):  # each chosen run once, then the same three choices refitted
+        refits = {m: refit(t, m) for m in dict.fromkeys(
+            m for chosen in entries.values() for m in chosen)}
         for name, chosen in list(entries.items()):
             entries[f"{name} refit"] = chosen
-            models[f"{name} refit"] = [refit(t, m) for m in chosen]
+            models[f"{name} refit"] = [refits[m] for m in chosen]
     results = {}
     for name, chosen in entries.items():
         weights = np.array([chosen.get(m, 0) for m in members], dtype=float)
@@ -506,9 +509,7 @@ def final_scores(t: Tuning, retrained: dict[str, Any]) -> dict[str, Any]:
     return {"members": [str(m) for m in members], "best_single": str(best_single),
             "selection": f"{t.cv_folds}-fold time-series CV" if t.cv_folds else "validation",
             "ensemble_weights": {str(m): c / sum(counts) for m, c in picked.items()},
-            "refit_epochs": {str(m): refit_epochs(m) for m in dict.fromkeys(
-                m for chosen in entries.values() for m in chosen)} if t.recipe.get("refit")
-            else {},
+            "refit_epochs": {str(m): refit_epochs(m) for m in refits},
             "results": results}
 
 
