@@ -99,6 +99,14 @@ def test_the_time_not_the_estimate_ends_a_search(tmp_path: Path) -> None:
     assert trial_cap(tuning("recipe.pruner=none"), 1000, 1.0, 33) == 33
 
 
+def test_a_refit_setting_that_is_not_a_boolean_is_refused(tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture) -> None:
+    out = tmp_path / "out"
+    assert main(["recipe.refit=maybe", f"out={out}"]) == 2
+    assert "recipe.refit: 'maybe' is not true or false" in capsys.readouterr().err
+    assert not out.exists()
+
+
 @pytest.mark.parametrize("folds", ["1", "-2"])
 def test_cv_folds_that_select_nothing_are_refused(tmp_path: Path, folds: str,
                                                   capsys: pytest.CaptureFixture) -> None:

@@ -519,6 +519,9 @@ def run_recipe(overrides: list[str], recipe: Any, out_dir: Path) -> dict[str, An
     if folds == 1 or folds < 0:
         raise TsbenchError(f"recipe.cv_folds: {folds} folds select nothing -> use 0 (the "
                            "validation split) or 2 or more")
+    if not isinstance(recipe.get("refit", False), bool):
+        raise TsbenchError(f"recipe.refit: {recipe.get('refit')!r} is not true or false -> "
+                           "use recipe.refit=true (also score refits on train+val) or false")
     out_dir.mkdir(parents=True, exist_ok=True)
     settings = {"overrides": list(overrides), "recipe": _plain(recipe)}
     t = Tuning(list(overrides), recipe, out_dir, TuneState.open(out_dir, settings))
