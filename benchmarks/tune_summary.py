@@ -4,14 +4,14 @@
 
 Prints the settings, each search stage's trials (ended, full budget, pruned and at which
 epoch, failed, best objective: validation or CV MSE, trial seconds), the best full-budget
-configurations, the retrained runs, and the final scores of report.json (the one test
-evaluation).
+configurations, the retrained runs, (g)'s refits, and the final scores of report.json (the
+one test evaluation).
 
     python benchmarks/tune_summary.py outputs/tune/ili_24_v4 --rank-check
 
 also scores every full-budget run on the test split, after the fact and for the record
 only (nothing in the recipe reads it): how well the objective the recipe chose by ranked
-the runs for the test period (Spearman's rank correlation).
+the runs for the test period (Spearman's rank correlation), and each refit alone.
 """
 
 from __future__ import annotations
@@ -70,6 +70,20 @@ def retrain_rows(out: Path) -> list[str]:
         best = m.get("best_epoch", m.get("cv_best_epoch_median"))
         lines.append(f"| {path.parent.relative_to(out)} | {m['objective']:.4f} | "
                      f"{m['epochs']} ({best:g}) | {m['train_seconds']:,.0f} |")
+    return lines
+
+
+def refit_rows(out: Path, alone: bool) -> list[str]:
+    """(g)'s refits on the train+val rows: epochs, seed and training seconds; with ``alone``
+    also each one's own test MSE (after the fact: (g) scores them only averaged)."""
+    runs = sorted(p.parent for p in (out / "g_refit").rglob("metrics.json"))
+    lines = ["| refit | epochs | seed | train s |" + (" test MSE alone |" if alone else ""),
+             "|---|---:|---:|---:|" + ("---:|" if alone else "")]
+    for run in runs:
+        m = read_metrics(run)
+        test = f" {score_runs([run], ['test'])['test_mse']:.4f} |" if alone else ""
+        lines.append(f"| {run.relative_to(out)} | {m['epochs']} | {m['seed']} | "
+                     f"{m['train_seconds']:,.0f} |{test}")
     return lines
 
 
@@ -148,6 +162,9 @@ def main() -> None:
     print(f"Objective: MSE on {report.get('selection', 'validation')}\n")
     for block in (search_rows(out), ["", f"Best full-budget trials (top {args.top}):", ""],
                   top_rows(out, args.top), ["", "Retrained runs (f):", ""], retrain_rows(out),
+                  ["", "Refits (g) on the train+val rows" + (
+                      " (test MSE alone: after the fact, for the record)" if args.rank_check
+                      else "") + ":", ""], refit_rows(out, args.rank_check),
                   ["", "Final scores (g), every window:", ""], final_rows(report)):
         print("\n".join(block))
     print("\nEnsemble members (weight: run):")

@@ -22,7 +22,7 @@ from tests.preloaded import run_module
 from tests.unseen import content, differences, outputs_of_both, series, snapshot
 from tsbench.rundir import read_metrics
 from tsbench.tune.cli import main, parse
-from tsbench.tune.ensemble import cv_error_gram, error_gram
+from tsbench.tune.ensemble import cv_error_gram, error_gram, score_runs
 from tsbench.tune.recipe import (
     REFIT_MARGIN,
     REFIT_START,
@@ -33,8 +33,10 @@ from tsbench.tune.recipe import (
     lr_range,
     max_lookback,
     planned_trials,
+    refit_bag,
     refit_overrides,
     refit_seconds,
+    retrain_reserve,
     run_stage,
     spread,
     sweep,
@@ -82,6 +84,26 @@ def test_a_refit_is_budgeted_from_its_runs_seconds_per_row_and_epoch(tmp_path: P
         REFIT_START + REFIT_MARGIN * 80.0 / 40 / 400 * 600 * 7)
 
 
+def test_the_searches_leave_time_for_the_refits_of_every_seed(tmp_path: Path) -> None:
+    # the baseline's refit is estimated at refit_seconds; (f) keeps at least two such refits
+    # per seed of the bag (the baseline and one configuration), else its share
+    base = tmp_path / "out" / "a_baseline"
+    base.mkdir(parents=True)
+    test_a_refit_is_budgeted_from_its_runs_seconds_per_row_and_epoch(base)
+    (base / "config.yaml").write_text("seed: 2021\n")
+
+    def reserve(*fields: str) -> float:
+        overrides, recipe, out = parse([*fields, f"out={base.parent}"])
+        return retrain_reserve(Tuning(overrides, recipe, out, TuneState.open(out, {})))
+
+    one = refit_seconds(base)
+    assert reserve("recipe.retrain_share=0") == pytest.approx(2 * one)
+    assert reserve("recipe.retrain_share=0", "recipe.refit_seeds=[1,2]") == pytest.approx(6 * one)
+    assert reserve("recipe.retrain_share=0", "recipe.refit=false") == 0
+    assert reserve("recipe.retrain_share=0.5", "recipe.budget_hours=2") == pytest.approx(
+        3600, rel=1e-3)
+
+
 def test_the_time_not_the_estimate_ends_a_search(tmp_path: Path) -> None:
     # 30 epochs at most, rungs 2, 6, 18 (eta 3): an ASHA trial costs 2 + 4/3 + 12/9 + 12/27
     # epochs on average; the cap is what the time buys when every trial stops at epoch 2
@@ -105,6 +127,30 @@ def test_a_refit_setting_that_is_not_a_boolean_is_refused(tmp_path: Path,
     assert main(["recipe.refit=maybe", f"out={out}"]) == 2
     assert "recipe.refit: 'maybe' is not true or false" in capsys.readouterr().err
     assert not out.exists()
+
+
+@pytest.mark.parametrize(("fields", "said"), [
+    (["recipe.refit_seeds=3"], "recipe.refit_seeds: 3 is not a list of seeds -> use e.g."),
+    (["recipe.refit_seeds=[1,x]"], "recipe.refit_seeds: [1, 'x'] is not a list of seeds"),
+    (["recipe.refit=false", "recipe.refit_seeds=[1]"],
+     "recipe.refit_seeds: seeds of refits, but recipe.refit is false -> use recipe.refit=true"),
+])
+def test_refit_seeds_that_are_not_seeds_of_refits_are_refused(
+        tmp_path: Path, fields: list[str], said: str, capsys: pytest.CaptureFixture) -> None:
+    out = tmp_path / "out"
+    assert main([*fields, f"out={out}"]) == 2
+    assert said in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_a_refit_bag_starts_with_the_runs_own_seed_and_takes_each_seed_once(
+        tmp_path: Path) -> None:
+    run = tmp_path / "out" / "e_bayes" / "0"
+    run.mkdir(parents=True)
+    (run / "config.yaml").write_text("seed: 2\n")
+    overrides, recipe, out = parse(["recipe.refit_seeds=[1,2,3]", f"out={tmp_path / 'out'}"])
+    tuning = Tuning(overrides, recipe, out, TuneState.open(out, {"overrides": overrides}))
+    assert refit_bag(tuning, run) == [2, 1, 3]
 
 
 @pytest.mark.parametrize("folds", ["1", "-2"])
@@ -237,7 +283,8 @@ def check_stages_before_g_never_see_the_test_rows(clean: Path, replaced: Path,
 
     files = stage_files(clean)
     kinds = ["lookback.yaml", "lr_find.json", "trials.csv", "best.ckpt", "metrics.json"]
-    for kind in kinds + (["g_refit/a_baseline/checkpoints/best.ckpt"] if refit else []):
+    refits = [f"g_refit/a_baseline/seed_{s}/checkpoints/best.ckpt" for s in (2021, REFIT_SEED)]
+    for kind in kinds + (refits if refit else []):
         assert any(name.endswith(kind) for name in files), kind  # what the comparison covers
     assert differences(files, stage_files(replaced)) == []
     report, other = (content(out / "report.json") for out in (clean, replaced))
@@ -300,46 +347,64 @@ def check_cross_validated_selection(out: Path) -> None:
     assert f"warm start: {len(warm)} trials" in (out / "e_bayes.log").read_text()
 
 
+#: The extra seed every refit of the CV recipe test is also trained with.
+REFIT_SEED = 7
+
+
 def check_the_refits(out: Path) -> None:
     """(g) also scores its choices trained again on the train+val rows: each refit is its
-    run's configuration and seed, trained on rows [0, VAL_END) for the folds' median best
-    epoch (rounded up), scaled as the published training rows, and never scored by itself;
-    the refit rows score every test window with the weights chosen on the folds."""
+    run's configuration, trained with the run's seed and with REFIT_SEED on rows [0, VAL_END)
+    for the folds' median best epoch (rounded up), scaled as the published training rows,
+    and never scored by itself; the refit rows score every test window with the weights
+    chosen on the folds, a run's weight split evenly over its two seeds' forecasts."""
     report = json.loads((out / "report.json").read_text())
     results = report["results"]
     assert set(results) == {f"{name}{refit}" for name in ("baseline", "best single", "ensemble")
                             for refit in ("", " refit")}
     chosen = {str(out / "a_baseline"), report["best_single"], *report["ensemble_weights"]}
-    assert set(report["refit_epochs"]) == chosen
+    assert set(report["refit_epochs"]) == set(report["refit_seeds"]) == chosen
+    bags = {}
     for run, epochs in report["refit_epochs"].items():
         source = Path(run)
-        refitted = out / "g_refit" / source.relative_to(out)
-        metrics, card = read_metrics(refitted), content(refitted / "protocol.json")
-        assert epochs == metrics["epochs"] == np.ceil(
-            read_metrics(source)["cv_best_epoch_median"])
-        ours, theirs = (content(d / "config.yaml") for d in (refitted, source))
-        assert metrics["n_train_windows"] == VAL_END - int(ours["seq_len"]) - 24 + 1
-        assert card["split"]["refit"]["train"] == [0, VAL_END]
-        assert card["scaler"]["fitted_rows"] == [0, TRAIN_END]
-        assert metrics["splits_read"] == ["train", "val"]  # trained on val; test never read
-        for key in ("model", "optim", "data", "seq_len", "seed"):
-            assert ours[key] == theirs[key], (run, key)
+        theirs = content(source / "config.yaml")
+        assert report["refit_seeds"][run] == [theirs["seed"], REFIT_SEED]
+        bags[run] = [out / "g_refit" / source.relative_to(out) / f"seed_{seed}"
+                     for seed in report["refit_seeds"][run]]
+        for refitted, seed in zip(bags[run], report["refit_seeds"][run], strict=True):
+            metrics, card = read_metrics(refitted), content(refitted / "protocol.json")
+            assert epochs == metrics["epochs"] == np.ceil(
+                read_metrics(source)["cv_best_epoch_median"])
+            ours = content(refitted / "config.yaml")
+            assert metrics["n_train_windows"] == VAL_END - int(ours["seq_len"]) - 24 + 1
+            assert card["split"]["refit"]["train"] == [0, VAL_END]
+            assert card["scaler"]["fitted_rows"] == [0, TRAIN_END]
+            assert metrics["splits_read"] == ["train", "val"]  # trained on val; test never read
+            for key in ("model", "optim", "data", "seq_len"):
+                assert ours[key] == theirs[key], (run, key)
+            assert ours["seed"] == metrics["seed"] == seed
     assert results["ensemble refit"]["objective"] == results["ensemble"]["objective"]
     for name in ("baseline refit", "best single refit", "ensemble refit"):
         assert results[name]["n_test_windows"] == N_ROWS - TEST_START - 24 + 1
         assert "val_mse" not in results[name]
         assert results[name]["test_mse"] != results[name.removesuffix(" refit")]["test_mse"]
+    # the baseline's refit row is the mean forecast of its two seeds, not either alone
+    bag = bags[str(out / "a_baseline")]
+    assert results["baseline refit"]["test_mse"] == pytest.approx(
+        score_runs(bag, ["test"])["test_mse"], rel=1e-6)
+    for alone in bag:
+        assert results["baseline refit"]["test_mse"] != pytest.approx(
+            score_runs([alone], ["test"])["test_mse"], rel=1e-6)
 
 
 @pytest.mark.heavy(320)
 def test_cross_validated_selection_never_sees_the_test_rows_before_g(tmp_path: Path) -> None:
     """``recipe.cv_folds=2`` (2 trials a search; the baseline's learning rate inside the
-    searched range) and ``recipe.refit``: the choices are the CV folds', the refits train on
-    the train+val rows, and stages (a)-(f) and the refits write the same files when the test
-    rows are replaced."""
+    searched range) and ``recipe.refit`` with one more seed: the choices are the CV folds',
+    the refits train on the train+val rows, and stages (a)-(f) and the refits write the
+    same files when the test rows are replaced."""
     def run(path: Path, out: Path) -> None:
         run_tune(path, out, "recipe.cv_folds=2", "recipe.min_trials=2", "recipe.max_trials=2",
-                 "optim.lr=0.002", "recipe.refit=true")
+                 "optim.lr=0.002", "recipe.refit=true", f"recipe.refit_seeds=[{REFIT_SEED}]")
 
     clean, replaced = outputs_of_both(tmp_path, series(N_ROWS), TEST_START, run)
     check_cross_validated_selection(clean)

@@ -7,8 +7,9 @@ warm-started from the best random trials, both pruned by ASHA and stopped when t
 of the budget is spent; (f) the best configurations retrained with more seeds at the full
 budget; (g) the one test evaluation of the baseline, the best single run and a greedy
 ensemble of the full-budget runs, all chosen on validation, and with ``recipe.refit`` of the
-same choices trained again on the train+val rows (``cv=refit``: each run's configuration and
-seed for its validation-chosen epoch count), the rows just before the test split.
+same choices trained again on the train+val rows (``cv=refit``: each run's configuration for
+its validation-chosen epoch count, with its own seed and each of ``recipe.refit_seeds``, whose
+forecasts are averaged), the rows just before the test split.
 
 Stages (a)-(f) run with ``score_test=false``: their runs never window the test split, and
 every selection uses validation scores: the published validation split's, or with
@@ -31,6 +32,7 @@ import logging
 import math
 import subprocess
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
@@ -389,6 +391,18 @@ def top_configs(t: Tuning) -> list[dict[str, Any]]:
     return distinct
 
 
+def retrain_reserve(t: Tuning) -> float:
+    """Seconds set aside for (f) and (g)'s refits, once, when the searches start:
+    ``recipe.retrain_share`` of the budget left, and with ``recipe.refit`` at least the
+    estimated refits of the baseline and of one configuration as costly, every seed of
+    their bags (so that more refit seeds shorten the searches, not overrun the budget)."""
+    share = float(t.recipe.retrain_share) * t.budget_left()
+    if not t.recipe.get("refit"):
+        return share
+    base = t.out / "a_baseline"
+    return max(share, 2 * refit_seconds(base) * len(refit_bag(t, base)))
+
+
 def retrain(t: Tuning, lr: dict[str, float]) -> dict[str, Any]:
     """(f) The best configurations again with each of ``recipe.seeds`` (their search run is
     one more member), best first, while the budget lasts; with ``recipe.refit`` it keeps
@@ -398,7 +412,8 @@ def retrain(t: Tuning, lr: dict[str, float]) -> dict[str, Any]:
         raise StageFailed("no search trial ran its full budget: nothing to retrain -> raise "
                           "recipe.budget_hours, or lower recipe.max_epochs")
     refits = [t.out / "a_baseline", *(Path(c["run"]) for c in configs)]
-    refit_time = sum(map(refit_seconds, refits)) if t.recipe.get("refit") else 0.0
+    refit_time = sum(refit_seconds(r) * len(refit_bag(t, r)) for r in refits) if t.recipe.get(
+        "refit") else 0.0
     runs: list[str] = []
     for rank, config in enumerate(configs, start=1):
         for seed in t.recipe.seeds:
@@ -461,17 +476,29 @@ def refit_overrides(run_dir: Path) -> list[str]:
     return kept
 
 
-def refit(t: Tuning, run_dir: Path) -> Path:
-    """(g) The run's configuration and seed trained again on every train+val row for its
-    validation-chosen epoch count (``cv=refit``), without scoring; returns its folder."""
+def refit_bag(t: Tuning, run_dir: Path) -> list[int]:
+    """The seeds a run is refitted with: its own, then each of ``recipe.refit_seeds``."""
+    own = int(read_config(run_dir)["seed"])
+    return list(dict.fromkeys([own, *(int(s) for s in t.recipe.get("refit_seeds") or [])]))
+
+
+def refit(t: Tuning, run_dir: Path) -> list[Path]:
+    """(g) The run's configuration trained again on every train+val row for its
+    validation-chosen epoch count (``cv=refit``), without scoring, once with each seed of
+    its bag (one multirun for the seeds not refitted yet); returns their folders."""
     out = t.out / "g_refit" / run_dir.relative_to(t.out)
-    if not is_finished(out):
+    bag = refit_bag(t, run_dir)
+    todo = [s for s in bag if not is_finished(out / f"seed_{s}")]
+    if todo:
         epochs = refit_epochs(run_dir)
-        log.info("(g) refit on train+val rows, %d epochs: %s", epochs, run_dir.relative_to(t.out))
+        log.info("(g) refit on train+val rows, %d epochs, seeds %s: %s", epochs, todo,
+                 run_dir.relative_to(t.out))
+        kept = [o for o in refit_overrides(run_dir) if o.split("=", 1)[0].lstrip("+~") != "seed"]
         run_stage(f"g_refit_{'_'.join(run_dir.relative_to(t.out).parts)}", tsbench(
-            *refit_overrides(run_dir), "cv=refit", f"trainer.max_epochs={epochs}",
-            "score_test=false", "trainer.progress_bar=false", f"hydra.run.dir={out}"), t.out)
-    return out
+            "-m", *kept, "cv=refit", f"trainer.max_epochs={epochs}", "score_test=false",
+            "trainer.progress_bar=false", f"seed={','.join(map(str, todo))}",
+            f"hydra.sweep.dir={out}", "hydra.sweep.subdir=seed_${seed}"), t.out)
+    return [out / f"seed_{s}" for s in bag]
 
 
 def final_scores(t: Tuning, retrained: dict[str, Any]) -> dict[str, Any]:
@@ -492,24 +519,28 @@ def final_scores(t: Tuning, retrained: dict[str, Any]) -> dict[str, Any]:
     entries = {"baseline": {t.out / "a_baseline": 1}, "best single": {best_single: 1},
                "ensemble": picked}
     models = {name: [holdout_model_dir(m) for m in chosen] for name, chosen in entries.items()}
-    refits: dict[Path, Path] = {}
+    shares = {name: list(chosen.values()) for name, chosen in entries.items()}
+    refits: dict[Path, list[Path]] = {}
     if t.recipe.get("refit"):  # each chosen run once, then the same three choices refitted
         refits = {m: refit(t, m) for m in dict.fromkeys(
             m for chosen in entries.values() for m in chosen)}
-        for name, chosen in list(entries.items()):
+        for name, chosen in list(entries.items()):  # a run's share split over its seeds
             entries[f"{name} refit"] = chosen
-            models[f"{name} refit"] = [refits[m] for m in chosen]
+            models[f"{name} refit"] = [d for m in chosen for d in refits[m]]
+            shares[f"{name} refit"] = [c / len(refits[m]) for m, c in chosen.items()
+                                       for _ in refits[m]]
     results = {}
     for name, chosen in entries.items():
         weights = np.array([chosen.get(m, 0) for m in members], dtype=float)
         weights /= weights.sum()
         splits = ["test"] if name.endswith("refit") else ["val", "test"]  # val was trained on
         results[name] = {"objective": float(weights @ gram @ weights),
-                         **score_runs(models[name], splits, list(chosen.values()))}
+                         **score_runs(models[name], splits, shares[name])}
     return {"members": [str(m) for m in members], "best_single": str(best_single),
             "selection": f"{t.cv_folds}-fold time-series CV" if t.cv_folds else "validation",
             "ensemble_weights": {str(m): c / sum(counts) for m, c in picked.items()},
             "refit_epochs": {str(m): refit_epochs(m) for m in refits},
+            "refit_seeds": {str(m): refit_bag(t, m) for m in refits},
             "results": results}
 
 
@@ -522,6 +553,14 @@ def run_recipe(overrides: list[str], recipe: Any, out_dir: Path) -> dict[str, An
     if not isinstance(recipe.get("refit", False), bool):
         raise TsbenchError(f"recipe.refit: {recipe.get('refit')!r} is not true or false -> "
                            "use recipe.refit=true (also score refits on train+val) or false")
+    seeds = recipe.get("refit_seeds") or []
+    if not isinstance(seeds, Sequence) or isinstance(seeds, str) or not all(
+            isinstance(s, int) and not isinstance(s, bool) for s in seeds):
+        raise TsbenchError(f"recipe.refit_seeds: {seeds!r} is not a list of seeds -> use e.g. "
+                           "recipe.refit_seeds=[1,2] (or [] for the run's own seed only)")
+    if seeds and not recipe.get("refit"):
+        raise TsbenchError("recipe.refit_seeds: seeds of refits, but recipe.refit is false -> "
+                           "use recipe.refit=true, or recipe.refit_seeds=[]")
     out_dir.mkdir(parents=True, exist_ok=True)
     settings = {"overrides": list(overrides), "recipe": _plain(recipe)}
     t = Tuning(list(overrides), recipe, out_dir, TuneState.open(out_dir, settings))
@@ -538,8 +577,7 @@ def run_recipe(overrides: list[str], recipe: Any, out_dir: Path) -> dict[str, An
     seq_lens = t.state.stage("c_lookback", lambda: lookbacks(t))
     args = search_args(t, lr, seq_lens)
     epoch = float(base["seconds_per_epoch"])
-    # (f)'s share is set aside once, from the budget left when the searches start
-    t.state.stage("f_reserve", lambda: float(recipe.retrain_share) * t.budget_left())
+    t.state.stage("f_reserve", lambda: retrain_reserve(t))
     t.state.stage("d_random", lambda: random_search(t, args, epoch))
     t.state.stage("e_bayes", lambda: bayes_search(t, args, epoch))
     retrained = t.state.stage("f_retrain", lambda: retrain(t, lr))
@@ -608,9 +646,12 @@ def render_report(summary: dict[str, Any]) -> str:
         lines += ["Scored models: each run's last fold, trained on the published training "
                   "rows (val MSE: the published validation split)."]
     if summary.get("refit_epochs"):
-        lines += ["Rows marked refit: the same choices trained again, with the same seeds, on "
-                  "the training and validation rows for each run's validation-chosen epoch "
-                  "count (scaler and scores on the published scale; the published numbers "
-                  "train on the training rows only). Epochs: " + ", ".join(
-                      f"`{m}` {e}" for m, e in summary["refit_epochs"].items())]
+        seeds = summary.get("refit_seeds", {})
+        lines += ["Rows marked refit: the same choices trained again on the training and "
+                  "validation rows for each run's validation-chosen epoch count, with its own "
+                  "seed and `recipe.refit_seeds` (a run's share split evenly over its seeds' "
+                  "forecasts; scaler and scores on the published scale; the published numbers "
+                  "train on the training rows only). Epochs and seeds: " + ", ".join(
+                      f"`{m}` {e} {seeds.get(m, '')}".rstrip()
+                      for m, e in summary["refit_epochs"].items())]
     return "\n".join([*lines, ""])
