@@ -63,7 +63,10 @@ def top_rows(out: Path, k: int) -> list[str]:
 
 
 def retrain_rows(out: Path) -> list[str]:
+    """(f)'s retrained runs: objective, epochs (best epoch) and training seconds."""
     runs = sorted((out / "f_retrain").glob("*/seed_*/metrics.json"))
+    if not runs:
+        return ["none: the budget was spent (or kept for (g)'s refits) before any retraining"]
     lines = ["| run | objective | epochs (best) | train s |", "|---|---:|---:|---:|"]
     for path in runs:
         m = json.loads(path.read_text())  # cross-validated: epochs of every fold, median best
