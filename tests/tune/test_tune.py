@@ -297,7 +297,7 @@ def check_stages_before_g_never_see_the_test_rows(clean: Path, replaced: Path,
         assert scores["test_mse"] != other["results"][name]["test_mse"], name
 
 
-@pytest.mark.heavy(170)
+@pytest.mark.heavy(240)
 def test_quick_recipe_end_to_end_never_sees_the_test_rows_before_g(tmp_path: Path) -> None:
     """The recipe on the synthetic series and on the same series with its test rows
     replaced by a huge period-7 pattern (same paths: see tests/unseen.py). One test for
@@ -396,15 +396,16 @@ def check_the_refits(out: Path) -> None:
             score_runs([alone], ["test"])["test_mse"], rel=1e-6)
 
 
-@pytest.mark.heavy(320)
+@pytest.mark.heavy(250)
 def test_cross_validated_selection_never_sees_the_test_rows_before_g(tmp_path: Path) -> None:
-    """``recipe.cv_folds=2`` (2 trials a search; the baseline's learning rate inside the
-    searched range) and ``recipe.refit`` with one more seed: the choices are the CV folds',
-    the refits train on the train+val rows, and stages (a)-(f) and the refits write the
-    same files when the test rows are replaced."""
+    """``recipe.cv_folds=2`` (2 trials a search, the best configuration retrained; the
+    baseline's learning rate inside the searched range) and ``recipe.refit`` with one more
+    seed: the choices are the CV folds', the refits train on the train+val rows, and stages
+    (a)-(f) and the refits write the same files when the test rows are replaced."""
     def run(path: Path, out: Path) -> None:
         run_tune(path, out, "recipe.cv_folds=2", "recipe.min_trials=2", "recipe.max_trials=2",
-                 "optim.lr=0.002", "recipe.refit=true", f"recipe.refit_seeds=[{REFIT_SEED}]")
+                 "recipe.top_k=1", "optim.lr=0.002", "recipe.refit=true",
+                 f"recipe.refit_seeds=[{REFIT_SEED}]")
 
     clean, replaced = outputs_of_both(tmp_path, series(N_ROWS), TEST_START, run)
     check_cross_validated_selection(clean)
