@@ -143,6 +143,22 @@ def test_refit_seeds_that_are_not_seeds_of_refits_are_refused(
     assert not out.exists()
 
 
+@pytest.mark.parametrize(("fields", "said"), [
+    (["dataset.target=units"], "dataset.target: column 'units' not found in"),
+    (["model=patchtsd"], "Could not find 'model/patchtsd'"),
+    (["recipe.cv_folds=40"], "cv.n_splits: 40 folds are more than the 480 train+val rows"),
+    (["model.patch_len=96"], "model.patch_len: 96 is longer than seq_len (48)"),
+])
+def test_a_command_stage_a_would_fail_is_refused_before_any_folder(
+        tmp_path: Path, fields: list[str], said: str, capsys: pytest.CaptureFixture) -> None:
+    # checked in-process before stage (a) starts: no half-written tuning folder
+    data, out = tmp_path / "series.csv", tmp_path / "out"
+    series(N_ROWS).to_csv(data, index=False)
+    assert main(["dataset=csv", f"dataset.path={data}", *RECIPE, *fields, f"out={out}"]) == 2
+    assert said in capsys.readouterr().err
+    assert not out.exists()
+
+
 def test_a_refit_bag_starts_with_the_runs_own_seed_and_takes_each_seed_once(
         tmp_path: Path) -> None:
     run = tmp_path / "out" / "e_bayes" / "0"

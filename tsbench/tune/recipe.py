@@ -57,6 +57,7 @@ from tsbench.rundir import (
 )
 from tsbench.search.trials import OK, RECORD_COLUMNS
 from tsbench.tune.ensemble import cv_error_gram, error_gram, greedy_weights, score_runs
+from tsbench.tune.preflight import check_command
 from tsbench.tune.progress import TRIALS_FILE, Progress, clock
 from tsbench.tune.state import TuneState
 
@@ -561,9 +562,10 @@ def run_recipe(overrides: list[str], recipe: Any, out_dir: Path) -> dict[str, An
     if seeds and not recipe.get("refit"):
         raise TsbenchError("recipe.refit_seeds: seeds of refits, but recipe.refit is false -> "
                            "use recipe.refit=true, or recipe.refit_seeds=[]")
-    out_dir.mkdir(parents=True, exist_ok=True)
     settings = {"overrides": list(overrides), "recipe": _plain(recipe)}
     t = Tuning(list(overrides), recipe, out_dir, TuneState.open(out_dir, settings))
+    check_command([*t.base, *t.epoch_budget])  # stage (a)'s command, before any folder
+    out_dir.mkdir(parents=True, exist_ok=True)
     if t.state.stages:
         log.info("resuming %s: stages %s done, %s of the budget spent", out_dir,
                  ", ".join(s for s in t.state.stages if s in STAGES),

@@ -1,0 +1,40 @@
+"""Check a tuning run's command before any stage starts: its config composes, its settings
+are possible, its dataset reads and splits, and its model builds. A typo in a column name
+then ends ``tsbench-tune`` at once, with the error stage (a) would have given minutes later
+and no output folder."""
+
+from __future__ import annotations
+
+from hydra import compose, initialize_config_module
+from hydra.errors import HydraException
+from omegaconf.errors import OmegaConfBaseException
+
+from tsbench.data.loading import load_series
+from tsbench.data.splits import benchmark_borders
+from tsbench.errors import TsbenchError
+from tsbench.models.build import model_for
+from tsbench.resolvers import register_resolvers
+from tsbench.training.crossval import fold_blocks
+from tsbench.training.run import validate_config
+
+
+def check_command(overrides: list[str]) -> None:
+    """Raise the :class:`TsbenchError` a ``tsbench`` run with ``overrides`` would fail with
+    before training, or one naming the override Hydra could not compose."""
+    register_resolvers()
+    try:
+        with initialize_config_module("tsbench.conf", version_base="1.3"):
+            cfg = compose("config", overrides=overrides)
+    except (HydraException, OmegaConfBaseException) as exc:
+        said = " ".join(str(exc).split())
+        raise TsbenchError(f"{said} -> check the command's overrides (tsbench --help lists "
+                           "the config groups; tsbench --cfg job shows the composed config)"
+                           ) from None
+    validate_config(cfg)
+    series = load_series(cfg.dataset)
+    borders = benchmark_borders(len(series.values), series.split, int(cfg.seq_len),
+                                series.train_frac, series.test_frac)
+    if cfg.cv.name == "tscv":
+        fold_blocks(borders.val[1], int(cfg.seq_len), int(cfg.pred_len), cfg.cv,
+                    val_rows=borders.val[1] - borders.train[1])
+    model_for(cfg, series)
