@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, TINY
 from tests.preloaded import run_module
 from tests.unseen import content, differences, outputs_of_both, series, snapshot
 from tsbench.rundir import read_metrics
@@ -197,13 +197,17 @@ def test_cv_folds_cap_the_look_backs_at_the_first_folds_training_rows(tmp_path: 
 
 
 def test_a_failed_stage_names_the_error_of_its_command(tmp_path: Path) -> None:
-    said = "tsbench: error: cv.n_splits: 7 folds are more than ... -> use cv.n_splits <= 4"
-    argv = [sys.executable, "-c", f"print('training...'); print({said!r}); raise SystemExit(2)"]
+    # a real tsbench command (forked from the preloaded server), failing after its data read
+    command = ["tsbench", *TINY, "cv=tscv", "cv.n_splits=40", f"hydra.run.dir={tmp_path}/a"]
     with pytest.raises(StageFailed) as info:
-        run_stage("a_baseline", argv, tmp_path)
+        run_stage("a_baseline", command, tmp_path)
+    said = ("tsbench: error: cv.n_splits: 40 folds are more than the 480 train+val rows allow: "
+            "validation blocks of 11 rows and a first training block of 40 rows, which needs "
+            "seq_len + pred_len = 60 -> use cv.n_splits <= 7")
     assert str(info.value) == (
         f"stage a_baseline failed (exit 2): {said} (tsbench-tune sets cv.n_splits to "
         f"recipe.cv_folds); see {tmp_path / 'a_baseline.log'}")
+    assert said in (tmp_path / "a_baseline.log").read_text()  # the command's own output
 
 
 def test_a_resumed_search_keeps_its_trial_count(tmp_path: Path,

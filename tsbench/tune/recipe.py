@@ -30,8 +30,6 @@ import csv
 import json
 import logging
 import math
-import subprocess
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
@@ -44,6 +42,7 @@ from omegaconf import OmegaConf
 
 from tsbench.atomic import write_json, write_text
 from tsbench.errors import TsbenchError
+from tsbench.preload import run_module
 from tsbench.rundir import (
     LOOKBACK,
     LR_FIND,
@@ -127,23 +126,24 @@ class Tuning:
 
 
 def tsbench(*args: str) -> list[str]:
-    return [sys.executable, "-m", "tsbench", *args]
+    """The stage command ``python -m tsbench args``: the module, then its arguments."""
+    return ["tsbench", *args]
 
 
-def run_stage(name: str, argv: list[str], out_dir: Path) -> None:
-    """Run one stage's command, its output appended to ``<out_dir>/<name>.log``; a failure
-    names the command's own error line."""
-    log.debug("stage %s: %s", name, " ".join(argv))
+def run_stage(name: str, command: list[str], out_dir: Path) -> None:
+    """Run one stage's command (``python -m command[0] command[1:]``, forked from the
+    preloaded server of :mod:`tsbench.preload`), its output appended to
+    ``<out_dir>/<name>.log``; a failure names the command's own error line."""
+    log.debug("stage %s: python -m %s", name, " ".join(command))
     path = out_dir / f"{name}.log"
-    with open(path, "a") as handle:
-        proc = subprocess.run(argv, stdout=handle, stderr=subprocess.STDOUT)
-    if proc.returncode != 0:
+    code = run_module(command[0], command[1:], path)
+    if code != 0:
         errors = [line.strip() for line in path.read_text(errors="replace").splitlines()
                   if ": error: " in line]
         said = f": {errors[-1]}" if errors else ""
         if "cv.n_splits" in said:
             said += " (tsbench-tune sets cv.n_splits to recipe.cv_folds)"
-        raise StageFailed(f"stage {name} failed (exit {proc.returncode}){said}; see {path}")
+        raise StageFailed(f"stage {name} failed (exit {code}){said}; see {path}")
 
 
 def spread(values: list[int], n: int) -> list[int]:
@@ -245,7 +245,7 @@ def lookbacks(t: Tuning) -> list[int]:
     common look-backs that fit when the analysis finds no period."""
     run_dir = t.out / "c_lookback"
     if not (run_dir / LOOKBACK).is_file():
-        run_stage("c_lookback", [sys.executable, "-m", "tsbench.analysis.cli",
+        run_stage("c_lookback", ["tsbench.analysis.cli",
                                  *analysis_args(t.out / "a_baseline", t.overrides),
                                  f"max_lookback={max_lookback(t)}",
                                  f"hydra.run.dir={run_dir}"], t.out)

@@ -1,0 +1,67 @@
+"""Run ``python -m MODULE ARGS`` as a fresh process that skips the slow imports.
+
+Every ``python -m tsbench`` spends seconds importing torch and Lightning (which pulls in
+torch._dynamo and torchmetrics) before its first line of work: 6-7 s on a 2-core CPU, a
+minute and more over the dozen stage commands of one ``tsbench-tune`` run. Here each
+command is forked from a multiprocessing fork server that imported those modules once
+(importing starts no thread pools, so forking after it is safe): still a new process with
+its own argv, environment, working directory, exit code and output, in the caller's
+process group (a signal to the group reaches it as it reaches a subprocess).
+"""
+
+from __future__ import annotations
+
+import atexit
+import multiprocessing
+import os
+import runpy
+import subprocess
+import sys
+import threading
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+#: Imported once by the fork server.
+PRELOAD = ["torch", "pytorch_lightning", "tsbench.training.run", "tsbench.preload"]
+
+_context = multiprocessing.get_context("forkserver")
+_context.set_forkserver_preload(PRELOAD)
+
+
+def _main(module: str, args: list[str], env: dict[str, str], cwd: str, stdout: str,
+          stderr: str) -> None:
+    """The child: what ``python -m module args`` would do, its output appended to files."""
+    for fd, path in ((1, stdout), (2, stderr)):
+        handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+        os.dup2(handle, fd)
+        os.close(handle)
+    os.environ.clear()
+    os.environ.update(env)
+    os.chdir(cwd)
+    extra = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    sys.path[:0] = [cwd, *extra]
+    sys.argv = [module, *args]
+    try:
+        runpy.run_module(module, run_name="__main__", alter_sys=True)
+    finally:  # what interpreter exit does and a Process child skips: loky stops its workers
+        threading._shutdown()  # type: ignore[attr-defined]
+        atexit._run_exitfuncs()  # type: ignore[attr-defined]
+
+
+def run_module(module: str, args: Sequence[str], stdout: Path, stderr: Path | None = None,
+               env: Mapping[str, str] | None = None, cwd: Path | str | None = None,
+               timeout: float | None = None) -> int:
+    """``python -m module args`` with ``env`` (the whole environment, default this one) in
+    ``cwd``, its stdout appended to ``stdout`` and its stderr to ``stderr`` (default: the
+    same file). Returns its exit code (negative: killed by that signal); after ``timeout``
+    seconds it is killed and :class:`subprocess.TimeoutExpired` raised."""
+    child = _context.Process(target=_main, args=(
+        module, [str(a) for a in args], dict(os.environ if env is None else env),
+        str(cwd or os.getcwd()), str(stdout), str(stderr or stdout)))
+    child.start()
+    child.join(timeout)
+    if child.exitcode is None:
+        child.kill()
+        child.join()
+        raise subprocess.TimeoutExpired([module, *map(str, args)], timeout or 0.0)
+    return child.exitcode
