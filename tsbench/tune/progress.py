@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import logging
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -39,25 +40,44 @@ def sweep_summary(sweep_dir: Path) -> tuple[Counter, float | None]:
 
 class Progress:
     """Logs ``label: done/~planned trials (pruned, failed), best val ..., time left`` for the
-    sweep in ``sweep_dir`` while it runs (every ``interval`` seconds, when it changed)."""
+    sweep in ``sweep_dir`` while it runs (every ``interval`` seconds, when it changed).
+
+    ``planned`` is the stage's first estimate (from the baseline's seconds an epoch); once a
+    trial has ended in this session the line plans as many more as the stage's ``seconds``
+    left buy at the rate trials have ended so far (every overhead and parallel slot
+    included), ``cap`` at most: a tiny model's trials cost their start and evaluation more
+    than their epochs, which the first estimate cannot know."""
 
     def __init__(self, label: str, sweep_dir: Path, planned: int,
-                 time_left: Callable[[], float], interval: float = 5.0,
-                 metric: str = "val") -> None:
+                 time_left: Callable[[], float], seconds: float, cap: int,
+                 interval: float = 5.0, metric: str = "val") -> None:
         self.label, self.sweep_dir, self.planned = label, sweep_dir, planned
+        self.seconds, self.cap = seconds, cap
         self.metric = metric  # what the objective is: "val", "CV val"
         self.time_left, self.interval = time_left, interval
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, daemon=True)
         self._last = ""
+        self._started = time.monotonic()
+        self._ended_before = sum(sweep_summary(sweep_dir)[0].values())  # a resumed sweep's
+
+    def estimate(self, done: int) -> int:
+        """Trials planned with ``done`` ended (see the class)."""
+        ended_here = done - self._ended_before
+        elapsed = time.monotonic() - self._started
+        if ended_here < 1 or elapsed <= 0:
+            return self.planned
+        left = max(0.0, self.seconds - elapsed)
+        return max(done, min(self.cap, done + int(left * ended_here / elapsed)))
 
     def line(self) -> str:
         statuses, best = sweep_summary(self.sweep_dir)
         done = sum(statuses.values())
         extra = ", ".join(f"{statuses[s]} {s}" for s in (PRUNED, FAILED) if statuses[s])
         best_text = "none yet" if best is None else f"{best:.4f}"
-        return (f"{self.label}: {done}/~{self.planned} trials{f' ({extra})' if extra else ''}, "
-                f"best {self.metric} {best_text}, {clock(self.time_left())} left")
+        return (f"{self.label}: {done}/~{self.estimate(done)} trials"
+                f"{f' ({extra})' if extra else ''}, best {self.metric} {best_text}, "
+                f"{clock(self.time_left())} left")
 
     def _watch(self) -> None:
         while not self._stop.wait(self.interval):

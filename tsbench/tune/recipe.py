@@ -323,7 +323,7 @@ def sweep(t: Tuning, stage: str, label: str, args: list[str], seconds: float, pl
     argv = tsbench("-m", *args, f"hydra.sweeper.n_trials={cap}",
                    f"hydra.sweeper.max_seconds={max(1, int(seconds))}",
                    f"hydra.sweep.dir={sweep_dir}", "hydra.sweeper.resume=true")
-    with Progress(label, sweep_dir, planned, t.budget_left,
+    with Progress(label, sweep_dir, planned, t.budget_left, seconds, cap,
                   metric="CV val" if t.cv_folds else "val"):
         run_stage(stage, argv, t.out)
     return read_trials(sweep_dir)

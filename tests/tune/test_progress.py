@@ -1,0 +1,41 @@
+"""tsbench-tune's progress line: stage, trials done / planned, best validation, time left;
+the planned count follows the rate trials actually end at."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from tsbench.search.loop import TRIALS_FILE
+from tsbench.tune.progress import Progress
+
+
+def write_trials(sweep_dir: Path, rows: list[tuple[str, str]]) -> None:
+    """A trials.csv with one row per (status, objective)."""
+    with open(sweep_dir / TRIALS_FILE, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["trial", "job", "status", "objective", "seconds"])
+        writer.writerows([i + 1, i, status, objective, 1.0]
+                         for i, (status, objective) in enumerate(rows))
+
+
+def test_the_planned_trials_follow_the_rate_trials_end_at(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    now = [1000.0]
+    monkeypatch.setattr("tsbench.tune.progress.time.monotonic", lambda: now[0])
+    write_trials(tmp_path, [("ok", "0.5")])  # a resumed sweep: one trial ended before
+    progress = Progress("(d) random search", tmp_path, planned=385, time_left=lambda: 610.0,
+                        seconds=100.0, cap=40)
+    # nothing ended in this session yet: the first estimate
+    assert progress.line() == "(d) random search: 1/~385 trials, best val 0.5000, 0:10:10 left"
+    now[0] += 20.0  # four more ended in 20 s: the 80 s left buy 16 more
+    write_trials(tmp_path, [("ok", "0.5"), ("pruned", "0.9"), ("ok", "0.3"), ("failed", ""),
+                            ("ok", "0.4")])
+    assert progress.line() == ("(d) random search: 5/~21 trials (1 pruned, 1 failed), "
+                               "best val 0.3000, 0:10:10 left")
+    now[0] -= 15.0  # the same four in 5 s: 95 s left would buy 76 more, the cap is 40
+    assert progress.line().startswith("(d) random search: 5/~40 trials")
+    now[0] += 200.0  # the stage's time is spent: what ended is what ran
+    assert progress.line().startswith("(d) random search: 5/~5 trials")
