@@ -82,11 +82,14 @@ def test_a_refit_is_budgeted_from_its_runs_seconds_per_row_and_epoch(tmp_path: P
         "train": [0, 500], "val": [500, 600], "test": [600, 700]}}))
     assert refit_seconds(tmp_path) == pytest.approx(
         REFIT_START + REFIT_MARGIN * 80.0 / 40 / 400 * 600 * 7)
+    # three seeds: one multirun, so one start
+    assert refit_seconds(tmp_path, 3) == pytest.approx(
+        REFIT_START + 3 * REFIT_MARGIN * 80.0 / 40 / 400 * 600 * 7)
 
 
 def test_the_searches_leave_time_for_the_refits_of_every_seed(tmp_path: Path) -> None:
     # the baseline's refit is estimated at refit_seconds; (f) keeps at least two such refits
-    # per seed of the bag (the baseline and one configuration), else its share
+    # with every seed of the bag (the baseline and one configuration), else its share
     base = tmp_path / "out" / "a_baseline"
     base.mkdir(parents=True)
     test_a_refit_is_budgeted_from_its_runs_seconds_per_row_and_epoch(base)
@@ -96,9 +99,10 @@ def test_the_searches_leave_time_for_the_refits_of_every_seed(tmp_path: Path) ->
         overrides, recipe, out = parse([*fields, f"out={base.parent}"])
         return retrain_reserve(Tuning(overrides, recipe, out, TuneState.open(out, {})))
 
-    one = refit_seconds(base)
-    assert reserve("recipe.retrain_share=0") == pytest.approx(2 * one)
-    assert reserve("recipe.retrain_share=0", "recipe.refit_seeds=[1,2]") == pytest.approx(6 * one)
+    one = refit_seconds(base) - REFIT_START  # a seed's training
+    assert reserve("recipe.retrain_share=0") == pytest.approx(2 * (REFIT_START + one))
+    assert reserve("recipe.retrain_share=0", "recipe.refit_seeds=[1,2]") == pytest.approx(
+        2 * (REFIT_START + 3 * one))
     assert reserve("recipe.retrain_share=0", "recipe.refit=false") == 0
     assert reserve("recipe.retrain_share=0.5", "recipe.budget_hours=2") == pytest.approx(
         3600, rel=1e-3)

@@ -401,7 +401,7 @@ def retrain_reserve(t: Tuning) -> float:
     if not t.recipe.get("refit"):
         return share
     base = t.out / "a_baseline"
-    return max(share, 2 * refit_seconds(base) * len(refit_bag(t, base)))
+    return max(share, 2 * refit_seconds(base, len(refit_bag(t, base))))
 
 
 def retrain(t: Tuning, lr: dict[str, float]) -> dict[str, Any]:
@@ -413,7 +413,7 @@ def retrain(t: Tuning, lr: dict[str, float]) -> dict[str, Any]:
         raise StageFailed("no search trial ran its full budget: nothing to retrain -> raise "
                           "recipe.budget_hours, or lower recipe.max_epochs")
     refits = [t.out / "a_baseline", *(Path(c["run"]) for c in configs)]
-    refit_time = sum(refit_seconds(r) * len(refit_bag(t, r)) for r in refits) if t.recipe.get(
+    refit_time = sum(refit_seconds(r, len(refit_bag(t, r))) for r in refits) if t.recipe.get(
         "refit") else 0.0
     runs: list[str] = []
     for rank, config in enumerate(configs, start=1):
@@ -444,19 +444,22 @@ def refit_epochs(run_dir: Path) -> int:
 
 
 #: Refit time estimates are multiplied by this (the refits of ILI-24 took 1.0-2.0 times
-#: the seconds per row and epoch of their runs' folds), plus a process start.
+#: the seconds per row and epoch of their runs' folds), plus the start of the one multirun
+#: that refits a run's seeds.
 REFIT_MARGIN, REFIT_START = 1.5, 10.0
 
 
-def refit_seconds(run_dir: Path) -> float:
-    """About how long :func:`refit` takes for a run: the run's seconds per training row and
-    epoch (over all its folds for a CV run) times the train+val rows and its refit epochs."""
+def refit_seconds(run_dir: Path, seeds: int = 1) -> float:
+    """About how long :func:`refit` takes for a run with ``seeds`` seeds: the run's seconds
+    per training row and epoch (over all its folds for a CV run) times the train+val rows,
+    its refit epochs and the seeds."""
     metrics, split = read_metrics(run_dir), read_protocol(run_dir)["split"]
     folds = metrics.get("cv_folds")
     rows = np.mean([f["train"][1] - f["train"][0] for f in folds]) if folds else (
         split["train"][1] - split["train"][0])
     per_row_epoch = float(metrics["train_seconds"]) / max(1, int(metrics["epochs"])) / rows
-    return REFIT_START + REFIT_MARGIN * per_row_epoch * split["val"][1] * refit_epochs(run_dir)
+    return REFIT_START + REFIT_MARGIN * per_row_epoch * split["val"][1] * refit_epochs(
+        run_dir) * seeds
 
 
 #: Override keys a refit does not take over from the run it refits: how the run was
