@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -65,3 +67,42 @@ def run_tsbench(
 
 def read_metrics(run_dir: Path) -> dict:
     return json.loads((run_dir / "metrics.json").read_text())
+
+
+#: A model added from outside the package: one module and one YAML (README, Add a model).
+TOY_MODULE = '''
+"""A toy model: one linear map over time, shared by all channels."""
+import torch
+from torch import nn
+
+from tsbench.models.base import ForecastModel
+
+
+class LastLinear(ForecastModel):
+    def __init__(self, seq_len: int, pred_len: int, n_vars: int, hidden: int = 8,
+                 revin: bool = False) -> None:
+        super().__init__(seq_len, pred_len, n_vars)
+        self.net = nn.Sequential(nn.Linear(seq_len, hidden), nn.ReLU(),
+                                 nn.Linear(hidden, pred_len))
+
+    def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:
+        return self.net(x.transpose(1, 2)).transpose(1, 2)
+'''
+TOY_YAML = """
+_target_: toy_models.LastLinear
+name: toy
+hidden: 8       # hidden width
+revin: false    # unused by this toy
+compile: false  # torch.compile the model
+"""
+
+
+@pytest.fixture(scope="module")
+def toy_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder holding ``toy_models.py`` and ``conf/model/toy.yaml``, importable."""
+    root = tmp_path_factory.mktemp("toy")
+    (root / "toy_models.py").write_text(textwrap.dedent(TOY_MODULE))
+    (root / "conf" / "model").mkdir(parents=True)
+    (root / "conf" / "model" / "toy.yaml").write_text(TOY_YAML)
+    sys.path.insert(0, str(root))
+    return root

@@ -4,7 +4,6 @@ from outside the package (one module + one YAML)."""
 from __future__ import annotations
 
 import re
-import sys
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ import torch
 from hydra import compose, initialize_config_module
 from omegaconf import OmegaConf
 
-from tests.conftest import ROOT, read_metrics, run_tsbench
+from tests.conftest import ROOT, TOY_MODULE, read_metrics, run_tsbench
 from tsbench.models import ContractError, check_model
 from tsbench.models.base import ForecastModel
 from tsbench.models.build import NON_ARGS, model_class
@@ -29,42 +28,7 @@ SMALL: dict[str, dict[str, Any]] = {
     "seasonal_naive": {"period": 8},
 }
 
-TOY_MODULE = '''
-"""A toy model: one linear map over time, shared by all channels."""
-import torch
-from torch import nn
 
-from tsbench.models.base import ForecastModel
-
-
-class LastLinear(ForecastModel):
-    def __init__(self, seq_len: int, pred_len: int, n_vars: int, hidden: int = 8,
-                 revin: bool = False) -> None:
-        super().__init__(seq_len, pred_len, n_vars)
-        self.net = nn.Sequential(nn.Linear(seq_len, hidden), nn.ReLU(),
-                                 nn.Linear(hidden, pred_len))
-
-    def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:
-        return self.net(x.transpose(1, 2)).transpose(1, 2)
-'''
-TOY_YAML = """
-_target_: toy_models.LastLinear
-name: toy
-hidden: 8       # hidden width
-revin: false    # unused by this toy
-compile: false  # torch.compile the model
-"""
-
-
-@pytest.fixture(scope="module")
-def toy_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A folder holding ``toy_models.py`` and ``conf/model/toy.yaml``, importable."""
-    root = tmp_path_factory.mktemp("toy")
-    (root / "toy_models.py").write_text(textwrap.dedent(TOY_MODULE))
-    (root / "conf" / "model").mkdir(parents=True)
-    (root / "conf" / "model" / "toy.yaml").write_text(TOY_YAML)
-    sys.path.insert(0, str(root))
-    return root
 
 
 def _configs(toy_dir: Path) -> dict[str, Path]:

@@ -20,7 +20,7 @@ import pytest
 from tests.conftest import ROOT, TINY
 from tests.preloaded import run_module
 from tests.unseen import content, differences, outputs_of_both, series, snapshot
-from tsbench.rundir import read_metrics
+from tsbench.rundir import read_config, read_metrics
 from tsbench.tune.cli import main, parse
 from tsbench.tune.ensemble import cv_error_gram, error_gram, score_runs
 from tsbench.tune.recipe import (
@@ -33,7 +33,9 @@ from tsbench.tune.recipe import (
     lr_range,
     max_lookback,
     planned_trials,
+    refit,
     refit_bag,
+    refit_epochs,
     refit_overrides,
     refit_seconds,
     retrain_reserve,
@@ -171,6 +173,25 @@ def test_a_refit_bag_starts_with_the_runs_own_seed_and_takes_each_seed_once(
     overrides, recipe, out = parse(["recipe.refit_seeds=[1,2,3]", f"out={tmp_path / 'out'}"])
     tuning = Tuning(overrides, recipe, out, TuneState.open(out, {"overrides": overrides}))
     assert refit_bag(tuning, run) == [2, 1, 3]
+
+
+def test_a_refit_finds_a_model_config_outside_the_package(
+        toy_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the README's "Add a model" path through tsbench-tune: a run records no hydra.*
+    # override, so (g)'s refit takes the config search path from the command
+    monkeypatch.setenv("PYTHONPATH", str(toy_dir))
+    overrides, recipe, out = parse([
+        "dataset=synthetic", "dataset.n_rows=600", "model=toy", "seq_len=32", "pred_len=8",
+        "trainer=debug", "logger=none", f"hydra.searchpath=[file://{toy_dir / 'conf'}]",
+        f"out={tmp_path}"])
+    baseline = out / "a_baseline"
+    proc = run_module("tsbench", [*overrides, "score_test=false", f"hydra.run.dir={baseline}"],
+                      cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    tuning = Tuning(overrides, recipe, out, TuneState.open(out, {"overrides": overrides}))
+    (seed_dir,) = refit(tuning, baseline)
+    assert read_config(seed_dir).model.name == "toy"
+    assert read_metrics(seed_dir)["epochs"] == refit_epochs(baseline)
 
 
 @pytest.mark.parametrize("folds", ["1", "-2"])

@@ -498,9 +498,13 @@ def refit(t: Tuning, run_dir: Path) -> list[Path]:
         log.info("(g) refit on train+val rows, %d epochs, seeds %s: %s", epochs, todo,
                  run_dir.relative_to(t.out))
         kept = [o for o in refit_overrides(run_dir) if o.split("=", 1)[0].lstrip("+~") != "seed"]
+        # a run records no hydra.* override: the config search path (a model config outside
+        # the package) is the command's
+        searchpath = [o for o in t.overrides
+                      if o.split("=", 1)[0].lstrip("+~") == "hydra.searchpath"]
         run_stage(f"g_refit_{'_'.join(run_dir.relative_to(t.out).parts)}", tsbench(
-            "-m", *kept, "cv=refit", f"trainer.max_epochs={epochs}", "score_test=false",
-            "trainer.progress_bar=false", f"seed={','.join(map(str, todo))}",
+            "-m", *kept, *searchpath, "cv=refit", f"trainer.max_epochs={epochs}",
+            "score_test=false", "trainer.progress_bar=false", f"seed={','.join(map(str, todo))}",
             f"hydra.sweep.dir={out}", "hydra.sweep.subdir=seed_${seed}"), t.out)
     return [out / f"seed_{s}" for s in bag]
 
