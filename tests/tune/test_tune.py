@@ -175,20 +175,26 @@ def test_a_refit_bag_starts_with_the_runs_own_seed_and_takes_each_seed_once(
     assert refit_bag(tuning, run) == [2, 1, 3]
 
 
-def test_a_refit_finds_a_model_config_outside_the_package(
+def test_a_model_and_a_dataset_config_outside_the_package_reach_every_stage(
         toy_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # the README's "Add a model" path through tsbench-tune: a run records no hydra.*
-    # override, so (g)'s refit takes the config search path from the command
+    # the README's "Add a model" path through tsbench-tune, with a dataset config of the
+    # user's too: a run records no hydra.* override, so (c)'s analysis and (g)'s refit
+    # take the config search path from the command
     monkeypatch.setenv("PYTHONPATH", str(toy_dir))
+    series(N_ROWS).to_csv(tmp_path / "shop.csv", index=False)
+    (toy_dir / "conf" / "dataset").mkdir(exist_ok=True)
+    (toy_dir / "conf" / "dataset" / "shop.yaml").write_text(
+        f"defaults:\n  - csv\n  - _self_\npath: {tmp_path / 'shop.csv'}\n")
     overrides, recipe, out = parse([
-        "dataset=synthetic", "dataset.n_rows=600", "model=toy", "seq_len=32", "pred_len=8",
-        "trainer=debug", "logger=none", f"hydra.searchpath=[file://{toy_dir / 'conf'}]",
-        f"out={tmp_path}"])
+        "dataset=shop", "model=toy", "seq_len=32", "pred_len=8", "trainer=debug",
+        "logger=none", f"hydra.searchpath=[file://{toy_dir / 'conf'}]", f"out={tmp_path}/out"])
     baseline = out / "a_baseline"
     proc = run_module("tsbench", [*overrides, "score_test=false", f"hydra.run.dir={baseline}"],
                       cwd=ROOT)
     assert proc.returncode == 0, proc.stderr[-3000:]
     tuning = Tuning(overrides, recipe, out, TuneState.open(out, {"overrides": overrides}))
+    found = lookbacks(tuning)  # multiples of the synthetic series' period, read in shop.csv
+    assert found and all(v % 24 == 0 for v in found), found
     (seed_dir,) = refit(tuning, baseline)
     assert read_config(seed_dir).model.name == "toy"
     assert read_metrics(seed_dir)["epochs"] == refit_epochs(baseline)

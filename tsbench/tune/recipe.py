@@ -217,14 +217,21 @@ def lr_find(t: Tuning) -> dict[str, float]:
             "batch_size": int(read_config(run_dir).data.batch_size)}
 
 
+def search_path(overrides: list[str]) -> list[str]:
+    """The command's ``hydra.searchpath`` override (config groups of the user's, outside the
+    package), for the stage commands that take not every override of the command."""
+    return [o for o in overrides if o.split("=", 1)[0].lstrip("+~") == "hydra.searchpath"]
+
+
 def analysis_args(baseline: Path, overrides: list[str]) -> list[str]:
     """tsbench-analyze's arguments for the series the baseline run read: the dataset its config
     took (a preset such as ``experiment=patchtst42_ili`` chooses one too), the dataset fields
-    of the command line, and the run's pred_len."""
+    of the command line, the run's pred_len, and the config search path."""
     config = read_config(baseline)
     dataset = config_choice(baseline, "dataset") or str(config.dataset.name)
     fields = [o for o in overrides if o.startswith("dataset.")]
-    return [f"dataset={dataset}", *fields, f"pred_len={int(config.pred_len)}"]
+    return [f"dataset={dataset}", *fields, f"pred_len={int(config.pred_len)}",
+            *search_path(overrides)]
 
 
 def max_lookback(t: Tuning) -> int:
@@ -498,12 +505,9 @@ def refit(t: Tuning, run_dir: Path) -> list[Path]:
         log.info("(g) refit on train+val rows, %d epochs, seeds %s: %s", epochs, todo,
                  run_dir.relative_to(t.out))
         kept = [o for o in refit_overrides(run_dir) if o.split("=", 1)[0].lstrip("+~") != "seed"]
-        # a run records no hydra.* override: the config search path (a model config outside
-        # the package) is the command's
-        searchpath = [o for o in t.overrides
-                      if o.split("=", 1)[0].lstrip("+~") == "hydra.searchpath"]
+        # a run records no hydra.* override: the config search path is the command's
         run_stage(f"g_refit_{'_'.join(run_dir.relative_to(t.out).parts)}", tsbench(
-            "-m", *kept, *searchpath, "cv=refit", f"trainer.max_epochs={epochs}",
+            "-m", *kept, *search_path(t.overrides), "cv=refit", f"trainer.max_epochs={epochs}",
             "score_test=false", "trainer.progress_bar=false", f"seed={','.join(map(str, todo))}",
             f"hydra.sweep.dir={out}", "hydra.sweep.subdir=seed_${seed}"), t.out)
     return [out / f"seed_{s}" for s in bag]
