@@ -20,12 +20,16 @@ import sys
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 #: Imported once by the fork server.
 PRELOAD = ["torch", "pytorch_lightning", "tsbench.training.run", "tsbench.preload"]
 
-_context = multiprocessing.get_context("forkserver")
-_context.set_forkserver_preload(PRELOAD)
+if "forkserver" in multiprocessing.get_all_start_methods():
+    _context: Any = multiprocessing.get_context("forkserver")
+    _context.set_forkserver_preload(PRELOAD)
+else:  # Windows: no fork server, so plain subprocesses
+    _context = None
 
 
 def _main(module: str, args: list[str], env: dict[str, str], cwd: str, stdout: str,
@@ -55,6 +59,8 @@ def run_module(module: str, args: Sequence[str], stdout: Path, stderr: Path | No
     ``cwd``, its stdout appended to ``stdout`` and its stderr to ``stderr`` (default: the
     same file). Returns its exit code (negative: killed by that signal); after ``timeout``
     seconds it is killed and :class:`subprocess.TimeoutExpired` raised."""
+    if _context is None:
+        return _subprocess(module, args, stdout, stderr or stdout, env, cwd, timeout)
     child = _context.Process(target=_main, args=(
         module, [str(a) for a in args], dict(os.environ if env is None else env),
         str(cwd or os.getcwd()), str(stdout), str(stderr or stdout)))
@@ -65,3 +71,14 @@ def run_module(module: str, args: Sequence[str], stdout: Path, stderr: Path | No
         child.join()
         raise subprocess.TimeoutExpired([module, *map(str, args)], timeout or 0.0)
     return child.exitcode
+
+
+def _subprocess(module: str, args: Sequence[str], stdout: Path, stderr: Path,
+                env: Mapping[str, str] | None, cwd: Path | str | None,
+                timeout: float | None) -> int:
+    """:func:`run_module` without a fork server: ``python -m`` as a subprocess."""
+    with open(stdout, "ab") as out, open(stderr, "ab") as err:
+        same = Path(stdout).resolve() == Path(stderr).resolve()
+        return subprocess.run([sys.executable, "-m", module, *map(str, args)], stdout=out,
+                              stderr=subprocess.STDOUT if same else err, env=env, cwd=cwd,
+                              timeout=timeout).returncode
