@@ -37,5 +37,9 @@ def test_the_planned_trials_follow_the_rate_trials_end_at(
                                "best val 0.3000, 0:10:10 left")
     now[0] -= 15.0  # the same four in 5 s: 95 s left would buy 76 more, the cap is 40
     assert progress.line().startswith("(d) random search: 5/~40 trials")
+    now[0] += 65.0  # 70 s for the four: the 30 s left buy 1.7, and one starts at least
+    assert progress.line().startswith("(d) random search: 5/~6 trials")
+    now[0] += 29.0
+    assert progress.line().startswith("(d) random search: 5/~6 trials")
     now[0] += 200.0  # the stage's time is spent: what ended is what ran
     assert progress.line().startswith("(d) random search: 5/~5 trials")

@@ -45,8 +45,9 @@ class Progress:
     ``planned`` is the stage's first estimate (from the baseline's seconds an epoch); once a
     trial has ended in this session the line plans as many more as the stage's ``seconds``
     left buy at the rate trials have ended so far (every overhead and parallel slot
-    included), ``cap`` at most: a tiny model's trials cost their start and evaluation more
-    than their epochs, which the first estimate cannot know."""
+    included; one at least while time is left), ``cap`` at most: a tiny model's trials cost
+    their start and evaluation more than their epochs, which the first estimate cannot
+    know."""
 
     def __init__(self, label: str, sweep_dir: Path, planned: int,
                  time_left: Callable[[], float], seconds: float, cap: int,
@@ -67,8 +68,11 @@ class Progress:
         elapsed = time.monotonic() - self._started
         if ended_here < 1 or elapsed <= 0:
             return self.planned
-        left = max(0.0, self.seconds - elapsed)
-        return max(done, min(self.cap, done + int(left * ended_here / elapsed)))
+        left = self.seconds - elapsed
+        if left <= 0:
+            return done
+        # while time is left the sweep launches another trial, however slow the last ones
+        return max(done, min(self.cap, done + max(1, int(left * ended_here / elapsed))))
 
     def line(self) -> str:
         statuses, best = sweep_summary(self.sweep_dir)
