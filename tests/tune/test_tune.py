@@ -153,6 +153,8 @@ def test_refit_seeds_that_are_not_seeds_of_refits_are_refused(
     (["dataset.target=units"], "dataset.target: column 'units' not found in"),
     (["model=patchtsd"], "Could not find 'model/patchtsd'"),
     (["recipe.cv_folds=40"], "cv.n_splits: 40 folds are more than the 480 train+val rows"),
+    (["recipe.cv_folds=9"], "-> use cv.n_splits <= 6 (tsbench-tune sets cv.n_splits to "
+                            "recipe.cv_folds)\n"),
     (["model.patch_len=96"], "model.patch_len: 96 is longer than seq_len (48)"),
 ])
 def test_a_command_stage_a_would_fail_is_refused_before_any_folder(

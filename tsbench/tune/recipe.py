@@ -140,10 +140,15 @@ def run_stage(name: str, command: list[str], out_dir: Path) -> None:
     if code != 0:
         errors = [line.strip() for line in path.read_text(errors="replace").splitlines()
                   if ": error: " in line]
-        said = f": {errors[-1]}" if errors else ""
-        if "cv.n_splits" in said:
-            said += " (tsbench-tune sets cv.n_splits to recipe.cv_folds)"
+        said = f": {in_recipe_terms(errors[-1])}" if errors else ""
         raise StageFailed(f"stage {name} failed (exit {code}){said}; see {path}")
+
+
+def in_recipe_terms(said: str) -> str:
+    """A stage command's error, with where the recipe sets what it names."""
+    if "cv.n_splits" in said:
+        return f"{said} (tsbench-tune sets cv.n_splits to recipe.cv_folds)"
+    return said
 
 
 def spread(values: list[int], n: int) -> list[int]:
@@ -575,7 +580,10 @@ def run_recipe(overrides: list[str], recipe: Any, out_dir: Path) -> dict[str, An
                            "use recipe.refit=true, or recipe.refit_seeds=[]")
     settings = {"overrides": list(overrides), "recipe": _plain(recipe)}
     t = Tuning(list(overrides), recipe, out_dir, TuneState.open(out_dir, settings))
-    check_command([*t.base, *t.epoch_budget])  # stage (a)'s command, before any folder
+    try:  # stage (a)'s command, before any folder
+        check_command([*t.base, *t.epoch_budget])
+    except TsbenchError as error:
+        raise TsbenchError(in_recipe_terms(str(error))) from None
     out_dir.mkdir(parents=True, exist_ok=True)
     if t.state.stages:
         log.info("resuming %s: stages %s done, %s of the budget spent", out_dir,
