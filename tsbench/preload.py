@@ -1,8 +1,9 @@
 """Run ``python -m MODULE ARGS`` as a fresh process that skips the slow imports.
 
 Every ``python -m tsbench`` spends seconds importing torch and Lightning (which pulls in
-torch._dynamo and torchmetrics) before its first line of work: 6-7 s on a 2-core CPU, a
-minute and more over the dozen stage commands of one ``tsbench-tune`` run. Here each
+torch._dynamo and torchmetrics) before its first line of work: about 8 s on a 2-core CPU
+(``benchmarks/stage_start.py``), minutes over the stage commands of one ``tsbench-tune``
+run. Here each
 command is forked from a multiprocessing fork server that imported those modules once
 (importing starts no thread pools, so forking after it is safe): still a new process with
 its own argv, environment, working directory, exit code and output, in the caller's
