@@ -243,6 +243,23 @@ def test_a_failed_stage_names_the_error_of_its_command(tmp_path: Path) -> None:
     assert said in (tmp_path / "a_baseline.log").read_text()  # the command's own output
 
 
+def test_a_stage_that_fails_without_an_error_line_names_its_cause(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Hydra's composition error (no tsbench error line), then a traceback's last line
+    with pytest.raises(StageFailed) as info:
+        run_stage("g_refit", ["tsbench", "-m", *TINY, "model=toy", f"hydra.sweep.dir={tmp_path}"],
+                  tmp_path)
+    assert str(info.value) == ("stage g_refit failed (exit 1): In 'config': Could not find "
+                               f"'model/toy'; see {tmp_path / 'g_refit.log'}")
+    (tmp_path / "broken_stage.py").write_text(
+        "def load():\n    raise ValueError('no rows in shop.csv')\n\nload()\n")
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    with pytest.raises(StageFailed) as info:
+        run_stage("c_lookback", ["broken_stage"], tmp_path)
+    assert str(info.value) == ("stage c_lookback failed (exit 1): ValueError: no rows in "
+                               f"shop.csv; see {tmp_path / 'c_lookback.log'}")
+
+
 def test_a_resumed_search_keeps_its_trial_count(tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     # the first start records the cap; a resume, with less time left, launches the same

@@ -30,6 +30,7 @@ import csv
 import json
 import logging
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
@@ -138,10 +139,25 @@ def run_stage(name: str, command: list[str], out_dir: Path) -> None:
     path = out_dir / f"{name}.log"
     code = run_module(command[0], command[1:], path)
     if code != 0:
-        errors = [line.strip() for line in path.read_text(errors="replace").splitlines()
-                  if ": error: " in line]
-        said = f": {in_recipe_terms(errors[-1])}" if errors else ""
+        cause = failure_cause(path.read_text(errors="replace"))
+        said = f": {in_recipe_terms(cause)}" if cause else ""
         raise StageFailed(f"stage {name} failed (exit {code}){said}; see {path}")
+
+
+#: Lines of a failed command's output that say why, most telling first: tsbench's own
+#: error line, a Python exception (a traceback's last line), Hydra's composition error.
+CAUSES = (re.compile(r": error: "), re.compile(r"^[A-Za-z_][\w.]*(Error|Exception)\b"),
+          re.compile(r"^(In '|Could not )"))
+
+
+def failure_cause(output: str) -> str:
+    """The last line of ``output`` of the most telling kind in ``CAUSES`` ('' if none)."""
+    lines = output.splitlines()
+    for cause in CAUSES:
+        found = [line.strip() for line in lines if cause.search(line)]
+        if found:
+            return found[-1]
+    return ""
 
 
 def in_recipe_terms(said: str) -> str:
