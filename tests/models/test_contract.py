@@ -29,8 +29,6 @@ SMALL: dict[str, dict[str, Any]] = {
 }
 
 
-
-
 def _configs(toy_dir: Path) -> dict[str, Path]:
     found = {p.stem: p for p in sorted(MODEL_DIR.glob("*.yaml"))}
     return {**found, "toy": toy_dir / "conf" / "model" / "toy.yaml"}

@@ -238,10 +238,15 @@ def lr_find(t: Tuning) -> dict[str, float]:
             "batch_size": int(read_config(run_dir).data.batch_size)}
 
 
+def override_key(override: str) -> str:
+    """The key an override sets: ``model.d_model`` of ``+model.d_model=64``."""
+    return override.split("=", 1)[0].lstrip("+~")
+
+
 def search_path(overrides: list[str]) -> list[str]:
     """The command's ``hydra.searchpath`` override (config groups of the user's, outside the
     package), for the stage commands that take not every override of the command."""
-    return [o for o in overrides if o.split("=", 1)[0].lstrip("+~") == "hydra.searchpath"]
+    return [o for o in overrides if override_key(o) == "hydra.searchpath"]
 
 
 def analysis_args(baseline: Path, overrides: list[str]) -> list[str]:
@@ -455,7 +460,7 @@ def retrain(t: Tuning, lr: dict[str, float]) -> dict[str, Any]:
                 log.info("(f) configuration %d/%d, seed %s (%s left): %s", rank, len(configs),
                          seed, clock(t.budget_left()), config["params"])
                 params = [f"{k}={v}" for k, v in config["params"].items()]
-                kept = [o for o in t.trial_base(lr) if o.split("=", 1)[0] not in config["params"]]
+                kept = [o for o in t.trial_base(lr) if override_key(o) not in config["params"]]
                 run_stage(f"f_retrain_{rank}_{seed}", tsbench(
                     *kept, *params, f"seed={seed}", f"hydra.run.dir={run_dir}"), t.out)
             runs.append(str(run_dir))
@@ -501,7 +506,7 @@ def refit_overrides(run_dir: Path) -> list[str]:
     overrides = yaml.safe_load((run_dir / ".hydra" / "overrides.yaml").read_text()) or []
     kept = []
     for override in overrides:
-        key = override.split("=", 1)[0].lstrip("+~")
+        key = override_key(override)
         if not any(key == k or key.startswith(f"{k}.") or key.startswith(f"{k}/")
                    for k in NOT_REFIT):
             kept.append(override)
@@ -525,7 +530,7 @@ def refit(t: Tuning, run_dir: Path) -> list[Path]:
         epochs = refit_epochs(run_dir)
         log.info("(g) refit on train+val rows, %d epochs, seeds %s: %s", epochs, todo,
                  run_dir.relative_to(t.out))
-        kept = [o for o in refit_overrides(run_dir) if o.split("=", 1)[0].lstrip("+~") != "seed"]
+        kept = [o for o in refit_overrides(run_dir) if override_key(o) != "seed"]
         # a run records no hydra.* override: the config search path is the command's
         run_stage(f"g_refit_{'_'.join(run_dir.relative_to(t.out).parts)}", tsbench(
             "-m", *kept, *search_path(t.overrides), "cv=refit", f"trainer.max_epochs={epochs}",
