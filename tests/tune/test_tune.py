@@ -156,6 +156,7 @@ def test_refit_seeds_that_are_not_seeds_of_refits_are_refused(
     (["recipe.cv_folds=9"], "-> use cv.n_splits <= 6 (tsbench-tune sets cv.n_splits to "
                             "recipe.cv_folds)\n"),
     (["model.patch_len=96"], "model.patch_len: 96 is longer than seq_len (48)"),
+    (["seq_len=400"], "the train split has 420 rows, shorter than seq_len + pred_len = 400 + 24"),
 ])
 def test_a_command_stage_a_would_fail_is_refused_before_any_folder(
         tmp_path: Path, fields: list[str], said: str, capsys: pytest.CaptureFixture) -> None:

@@ -16,6 +16,7 @@ from tsbench.models.build import model_for
 from tsbench.resolvers import register_resolvers
 from tsbench.training.crossval import fold_blocks
 from tsbench.training.run import validate_config
+from tsbench.training.train_and_score import make_data
 
 
 def check_command(overrides: list[str]) -> None:
@@ -37,4 +38,6 @@ def check_command(overrides: list[str]) -> None:
     if cfg.cv.name == "tscv":
         fold_blocks(borders.val[1], int(cfg.seq_len), int(cfg.pred_len), cfg.cv,
                     val_rows=borders.val[1] - borders.train[1])
+    else:  # the splits' windows, as the run makes them
+        make_data(cfg, series, {"train": borders.train, "val": borders.val}, with_marks=False)
     model_for(cfg, series)
