@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from omegaconf import OmegaConf
 
 from tests.conftest import ROOT, TINY
 from tests.preloaded import run_module
@@ -44,6 +45,7 @@ from tsbench.tune.recipe import (
     sweep,
     trial_cap,
 )
+from tsbench.tune.settings import RULES, check_recipe
 from tsbench.tune.state import TuneState
 
 
@@ -203,13 +205,36 @@ def test_a_model_and_a_dataset_config_outside_the_package_reach_every_stage(
     assert read_metrics(seed_dir)["epochs"] == refit_epochs(baseline)
 
 
-@pytest.mark.parametrize("folds", ["1", "-2"])
-def test_cv_folds_that_select_nothing_are_refused(tmp_path: Path, folds: str,
-                                                  capsys: pytest.CaptureFixture) -> None:
+@pytest.mark.parametrize(("field", "said"), [
+    ("recipe.budget_hours=0", "recipe.budget_hours: 0 is not a number of hours > 0 -> use e.g. "
+                              "recipe.budget_hours=0.5"),
+    ("recipe.budget_hours=-1", "recipe.budget_hours: -1 is not a number of hours > 0"),
+    ("recipe.top_k=0", "recipe.top_k: 0 is not a whole number >= 1 -> use e.g. recipe.top_k=3"),
+    ("recipe.eta=1", "recipe.eta: 1 is not a whole number >= 2 (the top 1/eta of a rung goes "
+                     "on)"),
+    ("recipe.random_share=1.5", "recipe.random_share: 1.5 is not a share in (0, 1)"),
+    ("recipe.pruner=ashaa", "recipe.pruner: 'ashaa' is not one of ['none', 'asha', 'median']"),
+    ("recipe.max_epochs=2.5", "recipe.max_epochs: 2.5 is not a whole number of epochs >= 1"),
+    ("recipe.n_jobs=0", "recipe.n_jobs: 0 is not a whole number of trials at once >= 1"),
+    ("recipe.seeds=[1,x]", "recipe.seeds: [1, 'x'] is not a list of seeds"),
+    ("recipe.cv_folds=1", "recipe.cv_folds: 1 is not a number of folds that selects anything "
+                          "-> use e.g. recipe.cv_folds=0 (the validation split) or 2 or more"),
+    ("recipe.cv_folds=-2", "recipe.cv_folds: -2 is not a number of folds that selects"),
+])
+def test_a_recipe_value_no_stage_can_use_is_refused_before_any_folder(
+        tmp_path: Path, field: str, said: str, capsys: pytest.CaptureFixture) -> None:
     out = tmp_path / "out"
-    assert main([f"recipe.cv_folds={folds}", f"out={out}"]) == 2
-    assert f"recipe.cv_folds: {folds} folds select nothing -> use 0" in capsys.readouterr().err
+    assert main([field, f"out={out}"]) == 2
+    assert said in capsys.readouterr().err
     assert not out.exists()
+
+
+@pytest.mark.parametrize("name", ["default", "quick"])
+def test_every_recipe_field_is_checked_and_the_shipped_recipes_pass(name: str) -> None:
+    _, recipe, _ = parse([f"recipe={name}"])
+    plain = OmegaConf.to_container(recipe)
+    assert set(plain) == set(RULES)
+    check_recipe(plain)
 
 
 def test_cv_folds_cap_the_look_backs_at_the_first_folds_training_rows(tmp_path: Path) -> None:

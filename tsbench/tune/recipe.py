@@ -31,7 +31,6 @@ import json
 import logging
 import math
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
@@ -59,6 +58,7 @@ from tsbench.search.trials import OK, RECORD_COLUMNS
 from tsbench.tune.ensemble import cv_error_gram, error_gram, greedy_weights, score_runs
 from tsbench.tune.preflight import check_command
 from tsbench.tune.progress import TRIALS_FILE, Progress, clock
+from tsbench.tune.settings import check_recipe
 from tsbench.tune.state import TuneState
 
 log = logging.getLogger("tsbench.tune")
@@ -584,21 +584,7 @@ def final_scores(t: Tuning, retrained: dict[str, Any]) -> dict[str, Any]:
 
 def run_recipe(overrides: list[str], recipe: Any, out_dir: Path) -> dict[str, Any]:
     """Run (or resume) stages (a)-(g) for the tsbench ``overrides`` (dataset=, model=, ...)."""
-    folds = recipe.get("cv_folds") or 0
-    if folds == 1 or folds < 0:
-        raise TsbenchError(f"recipe.cv_folds: {folds} folds select nothing -> use 0 (the "
-                           "validation split) or 2 or more")
-    if not isinstance(recipe.get("refit", False), bool):
-        raise TsbenchError(f"recipe.refit: {recipe.get('refit')!r} is not true or false -> "
-                           "use recipe.refit=true (also score refits on train+val) or false")
-    seeds = recipe.get("refit_seeds") or []
-    if not isinstance(seeds, Sequence) or isinstance(seeds, str) or not all(
-            isinstance(s, int) and not isinstance(s, bool) for s in seeds):
-        raise TsbenchError(f"recipe.refit_seeds: {seeds!r} is not a list of seeds -> use e.g. "
-                           "recipe.refit_seeds=[1,2] (or [] for the run's own seed only)")
-    if seeds and not recipe.get("refit"):
-        raise TsbenchError("recipe.refit_seeds: seeds of refits, but recipe.refit is false -> "
-                           "use recipe.refit=true, or recipe.refit_seeds=[]")
+    check_recipe(_plain(recipe))
     settings = {"overrides": list(overrides), "recipe": _plain(recipe)}
     t = Tuning(list(overrides), recipe, out_dir, TuneState.open(out_dir, settings))
     try:  # stage (a)'s command, before any folder

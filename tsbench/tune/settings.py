@@ -1,0 +1,75 @@
+"""The recipe's settings (``conf/recipe/*.yaml`` and ``recipe.<field>=`` overrides), checked
+before any stage runs: a value no stage can use ends ``tsbench-tune`` at once in one line
+naming the field and a valid value, instead of stages later (a zero budget ran stages (a)-(e)
+and then blamed the searches; ``recipe.eta=1`` failed in (d) after minutes)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from tsbench.errors import TsbenchError
+from tsbench.search.pruning import KINDS
+
+
+def _whole(value: Any, least: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= least
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(
+        value)
+
+
+def _seeds(value: Any) -> bool:
+    return isinstance(value, Sequence) and not isinstance(value, str) and all(
+        _whole(s, -(2**31)) for s in value)
+
+
+#: field -> (whether a value is valid, what a valid one is, an example)
+RULES: dict[str, tuple[Callable[[Any], bool], str, str]] = {
+    "budget_hours": (lambda v: _number(v) and v > 0, "a number of hours > 0", "0.5"),
+    "max_epochs": (lambda v: _whole(v, 1), "a whole number of epochs >= 1", "30"),
+    "patience": (lambda v: _whole(v, 0), "a whole number of epochs >= 0 (0: no early "
+                 "stopping)", "6"),
+    "pruner": (lambda v: v in KINDS, f"one of {list(KINDS)}", "asha"),
+    "min_epochs": (lambda v: _whole(v, 1), "a whole number of epochs >= 1", "2"),
+    "eta": (lambda v: _whole(v, 2), "a whole number >= 2 (the top 1/eta of a rung goes on)",
+            "3"),
+    "min_trials": (lambda v: _whole(v, 1), "a whole number >= 1", "4"),
+    "max_trials": (lambda v: v is None or _whole(v, 1), "null or a whole number >= 1", "null"),
+    "retrain_share": (lambda v: _number(v) and 0 <= v < 1, "a share in [0, 1)", "0.3"),
+    "random_share": (lambda v: _number(v) and 0 < v < 1,
+                     "a share in (0, 1) ((e) gets the rest of the search time)", "0.4"),
+    "warm_start_top": (lambda v: _whole(v, 0), "a whole number >= 0", "5"),
+    "n_lookbacks": (lambda v: _whole(v, 1), "a whole number >= 1", "6"),
+    "max_seq_len": (lambda v: _whole(v, 1), "a whole number of rows >= 1", "720"),
+    "lr_span": (lambda v: _number(v) and v > 1, "a number > 1", "10"),
+    "top_k": (lambda v: _whole(v, 1), "a whole number >= 1", "3"),
+    "seeds": (_seeds, "a list of seeds", "[1,2] (or [] for no retraining)"),
+    "search": (lambda v: isinstance(v, Sequence) and not isinstance(v, str) and all(
+        isinstance(s, str) for s in v), "a list of overrides",
+        "\"['data.batch_size=choice(8,16,32)']\""),
+    "cv_folds": (lambda v: v in (0, None) or _whole(v, 2),
+                 "a number of folds that selects anything",
+                 "0 (the validation split) or 2 or more"),
+    "random_state": (lambda v: _whole(v, 0), "a seed (a whole number >= 0)", "0"),
+    "n_jobs": (lambda v: _whole(v, 1), "a whole number of trials at once >= 1", "1"),
+    "refit": (lambda v: isinstance(v, bool), "true or false",
+              "true (also score refits on train+val) or false"),
+    "refit_seeds": (lambda v: v is None or _seeds(v), "a list of seeds",
+                    "[1,2] (or [] for the run's own seed only)"),
+}
+
+
+def check_recipe(recipe: dict[str, Any]) -> None:
+    """Raise a :class:`TsbenchError` naming the first field of ``recipe`` (plain values)
+    that no stage can use, and a valid value."""
+    for field, (valid, what, example) in RULES.items():
+        if field in recipe and not valid(recipe[field]):
+            raise TsbenchError(f"recipe.{field}: {recipe[field]!r} is not {what} -> use e.g. "
+                               f"recipe.{field}={example}")
+    if recipe.get("refit_seeds") and not recipe.get("refit"):
+        raise TsbenchError("recipe.refit_seeds: seeds of refits, but recipe.refit is false -> "
+                           "use recipe.refit=true, or recipe.refit_seeds=[]")
