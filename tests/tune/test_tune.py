@@ -223,8 +223,10 @@ def test_a_model_and_a_dataset_config_outside_the_package_reach_every_stage(
 ])
 def test_a_recipe_value_no_stage_can_use_is_refused_before_any_folder(
         tmp_path: Path, field: str, said: str, capsys: pytest.CaptureFixture) -> None:
-    out = tmp_path / "out"
-    assert main([field, f"out={out}"]) == 2
+    # a command that runs (quickly) with a valid value instead
+    data, out = tmp_path / "series.csv", tmp_path / "out"
+    series(N_ROWS).to_csv(data, index=False)
+    assert main(["dataset=csv", f"dataset.path={data}", *RECIPE, field, f"out={out}"]) == 2
     assert said in capsys.readouterr().err
     assert not out.exists()
 
