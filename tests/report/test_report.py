@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.report.conftest import Zoo, report
+from tests.conftest import run_tsbench
+from tests.report.conftest import ILI, Zoo, report
 from tsbench.report.stats import diebold_mariano, holm
 
 
@@ -126,6 +127,19 @@ def test_sweep_trials_are_cells_of_their_own_and_searched(zoo: Zoo) -> None:
         assert "seq_len searched on val (table: fixed)" in row[8]
     assert _n(_row(out, 24, "naive (seq_len: fixed, seq_len=36)")[3]) == 2
     assert _row(out, 24, "dlinear")[8] == "same"
+
+
+def test_the_trials_of_a_pruning_sweep_pool_with_a_plain_run_as_seeds(tmp_path: Path) -> None:
+    """The ``pruning`` block a pruning sweep hands each trial (its job and trial numbers,
+    where it reports) does not change what a trial that ran its budget computed."""
+    tiny = [*ILI, "model=dlinear", "pred_len=24"]
+    run_tsbench([*tiny, "hydra/sweeper=skopt", "seed=choice(1,2)", "hydra.sweeper.n_trials=2",
+                 "hydra.sweeper.random_state=0", "hydra.sweeper.pruner.kind=asha",
+                 "hydra.sweeper.pruner.min_epochs=100"], tmp_path / "pruned", multirun=True)
+    run_tsbench([*tiny, "seed=3"], tmp_path / "plain")
+    proc = report(tmp_path / "pruned", tmp_path / "plain")
+    [row] = _rows(proc.stdout)
+    assert row[2] == "dlinear" and _n(row[3]) == 3 and proc.stderr == ""
 
 
 def test_a_sweeps_trials_csv_marks_seq_len_searched(zoo: Zoo, tmp_path: Path) -> None:

@@ -28,9 +28,11 @@ from tsbench.report.compare import CONFIG_FACTS, facts
 from tsbench.rundir import find_runs, read_config, read_metrics, read_protocol, read_window_mse
 
 #: Config keys that do not change a run's numbers (where logs go, progress output, how
-#: many threads or windows per scoring batch); they never split a cell.
+#: many threads or windows per scoring batch, the ``pruning`` block a pruning sweep gives its
+#: trials: where to report, job and trial numbers, the rule; a trial it stopped is left out,
+#: one that ran its budget computed what a plain run does); they never split a cell.
 IGNORED = ("seed", "logger.", "trainer.progress_bar", "trainer.progress_refresh",
-           "trainer.num_threads", "data.eval_batch_size")
+           "trainer.num_threads", "data.eval_batch_size", "pruning.")
 #: The sweeper's record beside its job directories and its status of a finished trial
 #: (``tsbench.search.sweep.TRIALS_FILE``, ``tsbench.search.trials.OK``; not imported:
 #: importing the sweeper loads scikit-optimize).
