@@ -561,6 +561,15 @@ def test_a_killed_tuning_run_resumes_without_rerunning_ended_trials(tmp_path: Pa
     changed = [str(p) for p, stamp in stamps.items() if p.stat().st_mtime_ns != stamp]
     assert changed == []  # no run of stages (a)-(c) or of an ended trial was written again
 
+    finished = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in out.rglob("*")
+                if p.is_file()}
+    again = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "is finished: its report stays as it was written" in again.stderr
+    assert (out / "report.md").read_text() in again.stdout  # the report, printed again
+    now = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in out.rglob("*") if p.is_file()}
+    assert now == finished  # a finished folder is left as it is, report.md included
+
 
 @pytest.mark.heavy
 def test_the_look_back_analysis_reads_the_series_a_preset_chose(tmp_path: Path) -> None:

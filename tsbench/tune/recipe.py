@@ -591,6 +591,9 @@ def run_recipe(overrides: list[str], recipe: Any, out_dir: Path) -> dict[str, An
         check_command([*t.base, *t.epoch_budget])
     except TsbenchError as error:
         raise TsbenchError(in_recipe_terms(str(error))) from None
+    if t.state.done("g_report") and (out_dir / "report.json").is_file():
+        log.info("%s is finished: its report stays as it was written", out_dir)
+        return json.loads((out_dir / "report.json").read_text())
     out_dir.mkdir(parents=True, exist_ok=True)
     if t.state.stages:
         log.info("resuming %s: stages %s done, %s of the budget spent", out_dir,
@@ -615,6 +618,7 @@ def run_recipe(overrides: list[str], recipe: Any, out_dir: Path) -> dict[str, An
         "stages": {s: t.state.stages[s] for s in ("d_random", "e_bayes")},
         "top_configs": [{**c["params"], "objective": c["objective"]}
                         for c in retrained["configs"]],
+        "trial_overrides": [o for o in t.trial_base(lr) if o.startswith("optim.")],
         "wall_seconds": t.state.spent(), **final,
         "splits_read": {"a-f": ["train", "val"], "g": ["train", "val", "test"]},
     }
@@ -656,20 +660,29 @@ def render_report(summary: dict[str, Any]) -> str:
         "|---|---:|---:|---:|---:|---:|",
     ]
     counts = {"baseline": 1, "best single": 1, "ensemble": len(weights)}
-    for name, scores in summary["results"].items():
+    results = summary["results"]
+    for name in sorted(results, key=lambda n: (n.endswith(" refit"),
+                                               list(counts).index(n.removesuffix(" refit")))):
+        scores = results[name]
         val = f"{scores['val_mse']:.4f}" if "val_mse" in scores else "(trained on)"
         lines.append(f"| {name} | {counts[name.removesuffix(' refit')]} | "
                      f"{scores['objective']:.4f} | {val} | {scores['test_mse']:.4f} | "
                      f"{scores['test_mae']:.4f} |")
-    lines += ["", "Top configurations (objective of the search trial):", ""]
-    lines += [f"- {cfg}" for cfg in summary["top_configs"]]
+    lines += ["", "Top configurations (objective of the search trial; every trial also ran "
+              f"with `{' '.join(summary.get('trial_overrides', []))}`: the learning rate it "
+              "trained at moved with its batch size):", ""]
+    lines += [f"- {cfg['objective']:.4f}: `"
+              + " ".join(f"{k}={v}" for k, v in cfg.items() if k != "objective") + "`"
+              for cfg in summary["top_configs"]]
     lines += ["", f"Best single run: `{summary['best_single']}`", "",
               f"Ensemble: picked greedily by the objective from the "
               f"{len(summary['members'])} candidates (the baseline, the top configurations' "
               "search trials and their retrained runs; weight: run):", ""]
-    lines += [f"- {w:.3f}: `{m}`" for m, w in weights.items()]
+    lines += [f"- {w:.3f}: `{m}`" for m, w in sorted(weights.items())]
     lines += ["", "Stages (a)-(f) read only the training and validation splits; the test "
-              "split was scored once, in stage (g), for the three rows above."]
+              f"split was scored once, in stage (g), for the {len(results)} rows above, all "
+              "chosen before it was read (a refit row's objective is its choice's: a refit "
+              "has no validation rows left)."]
     if selection != "validation":
         lines += ["Scored models: each run's last fold, trained on the published training "
                   "rows (val MSE: the published validation split)."]
@@ -681,5 +694,5 @@ def render_report(summary: dict[str, Any]) -> str:
                   "forecasts; scaler and scores on the published scale; the published numbers "
                   "train on the training rows only). Epochs and seeds: " + ", ".join(
                       f"`{m}` {e} {seeds.get(m, '')}".rstrip()
-                      for m, e in summary["refit_epochs"].items())]
+                      for m, e in sorted(summary["refit_epochs"].items()))]
     return "\n".join([*lines, ""])
