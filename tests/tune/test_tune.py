@@ -39,6 +39,7 @@ from tsbench.tune.recipe import (
     refit_epochs,
     refit_overrides,
     refit_seconds,
+    render_report,
     retrain_reserve,
     run_stage,
     spread,
@@ -168,6 +169,37 @@ def test_a_command_stage_a_would_fail_is_refused_before_any_folder(
     assert main(["dataset=csv", f"dataset.path={data}", *RECIPE, *fields, f"out={out}"]) == 2
     assert said in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_a_report_read_back_from_its_json_record_renders_as_it_was_written() -> None:
+    """tune.json and report.json keep keys sorted: the rows, configurations and members
+    must render in their own order either way."""
+    scores = {"objective": 0.27, "val_mse": 0.21, "test_mse": 1.9, "test_mae": 0.8}
+    refit_scores = {k: v for k, v in scores.items() if k != "val_mse"}
+    runs = ["out/a_baseline", "out/e_bayes/0"]
+    summary = {
+        "overrides": ["experiment=patchtst42_ili"], "wall_seconds": 61.0,
+        "lr": {"suggestion": 1e-4, "low": 1e-5, "high": 1e-3}, "lookbacks": [104, 156],
+        "stages": {"d_random": {"trials": 4, "full_budget": 1},
+                   "e_bayes": {"trials": 3, "full_budget": 1}},
+        "selection": "validation", "members": runs, "best_single": runs[0],
+        "results": {"baseline": scores, "best single": scores, "ensemble": scores,
+                    "baseline refit": refit_scores, "best single refit": refit_scores,
+                    "ensemble refit": refit_scores},
+        "top_configs": [{"seq_len": "104", "model.d_model": "128", "objective": 0.2856}],
+        "trial_overrides": ["optim.lr_scaling=sqrt", "optim.base_batch_size=16"],
+        "ensemble_weights": {runs[1]: 0.5, runs[0]: 0.5},
+        "refit_epochs": {runs[1]: 10, runs[0]: 15}, "refit_seeds": {runs[1]: [1], runs[0]: [1]},
+    }
+    text = render_report(summary)
+    assert render_report(json.loads(json.dumps(summary, sort_keys=True))) == text
+    rows = [line.split("|")[1].strip() for line in text.splitlines()
+            if line.startswith("| ") and "members" not in line]
+    assert rows == ["baseline", "best single", "ensemble", "baseline refit",
+                    "best single refit", "ensemble refit"]
+    assert "- 0.2856: `model.d_model=128 seq_len=104`" in text  # copyable overrides
+    assert "ran with `optim.lr_scaling=sqrt optim.base_batch_size=16`" in text
+    assert "the test split was scored once, in stage (g), for the 6 rows above" in text
 
 
 def test_a_refit_bag_starts_with_the_runs_own_seed_and_takes_each_seed_once(

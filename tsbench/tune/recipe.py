@@ -672,7 +672,7 @@ def render_report(summary: dict[str, Any]) -> str:
               f"with `{' '.join(summary.get('trial_overrides', []))}`: the learning rate it "
               "trained at moved with its batch size):", ""]
     lines += [f"- {cfg['objective']:.4f}: `"
-              + " ".join(f"{k}={v}" for k, v in cfg.items() if k != "objective") + "`"
+              + " ".join(f"{k}={v}" for k, v in sorted(cfg.items()) if k != "objective") + "`"
               for cfg in summary["top_configs"]]
     lines += ["", f"Best single run: `{summary['best_single']}`", "",
               f"Ensemble: picked greedily by the objective from the "
