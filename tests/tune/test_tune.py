@@ -47,7 +47,7 @@ from tsbench.tune.recipe import (
     trial_cap,
 )
 from tsbench.tune.settings import RULES, check_recipe
-from tsbench.tune.state import TuneState
+from tsbench.tune.state import CLOCK_FILE, STATE_FILE, TuneState
 
 
 def test_spread_keeps_the_ends() -> None:
@@ -409,7 +409,8 @@ def check_stages_before_g_never_see_the_test_rows(clean: Path, replaced: Path,
     Console logs, which carry clock times, are left out."""
 
     def stage_files(out: Path) -> dict:
-        return snapshot(out, skip=lambda name: name in FINAL or name.endswith(".log"))
+        return snapshot(out, skip=lambda name: name in FINAL or name == CLOCK_FILE
+                        or name.endswith(".log"))
 
     files = stage_files(clean)
     kinds = ["lookback.yaml", "lr_find.json", "trials.csv", "best.ckpt", "metrics.json"]
@@ -576,7 +577,7 @@ def test_a_killed_tuning_run_resumes_without_rerunning_ended_trials(tmp_path: Pa
     before = {row["trial"]: row for row in csv.DictReader(io.StringIO(trials.read_text()))}
     stamps = {p: p.stat().st_mtime_ns for p in out.rglob("*")
               if p.is_file() and p.parent.name != "record" and "record" not in p.parts
-              and p.name not in ("tune.json", "trials.csv", "best.yaml", "d_random.log",
+              and p.name not in (STATE_FILE, CLOCK_FILE, "trials.csv", "best.yaml", "d_random.log",
                                  "multirun.yaml", "search.yaml")  # the sweep's own record
               and not p.suffix == ".png"}
     assert not (out / "report.json").exists() and before
@@ -604,6 +605,31 @@ def test_a_killed_tuning_run_resumes_without_rerunning_ended_trials(tmp_path: Pa
 
 
 @pytest.mark.heavy
+def test_a_killed_run_counts_the_time_of_its_unfinished_stage(tmp_path: Path) -> None:
+    """tune.json is written when a stage ends; the clock's ticks keep the time of a stage
+    that was running when ``tsbench-tune`` was killed (the budget counts it on resume)."""
+    script = (
+        "import sys, time\n"
+        "from pathlib import Path\n"
+        "from tsbench.tune.state import TuneState\n"
+        "state = TuneState.open(Path(sys.argv[1]), {'overrides': []})\n"
+        "state.finish('a_baseline', {})\n"
+        "with state.clock(interval=0.1):\n"
+        "    time.sleep(600)\n")
+    proc = subprocess.Popen([sys.executable, "-c", script, str(tmp_path)], cwd=ROOT)
+    try:
+        deadline = time.monotonic() + 120
+        while not (tmp_path / CLOCK_FILE).is_file():
+            assert proc.poll() is None and time.monotonic() < deadline, "no clock"
+            time.sleep(0.05)
+        time.sleep(1.5)  # the unfinished stage runs on
+    finally:
+        proc.kill()
+        proc.wait()
+    recorded = json.loads((tmp_path / STATE_FILE).read_text())["spent_seconds"]
+    assert TuneState.open(tmp_path, {"overrides": []}).spent_before >= recorded + 1.4
+
+
 def test_the_look_back_analysis_reads_the_series_a_preset_chose(tmp_path: Path) -> None:
     # experiment=dlinear_ili chooses the ILI file and pred_len 24 with no dataset= or pred_len=
     # on the command line: (c) must analyse ILI (weekly, period 52), not the default ETTh1

@@ -582,21 +582,10 @@ def final_scores(t: Tuning, retrained: dict[str, Any]) -> dict[str, Any]:
             "results": results}
 
 
-def run_recipe(overrides: list[str], recipe: Any, out_dir: Path) -> dict[str, Any]:
-    """Run (or resume) stages (a)-(g) for the tsbench ``overrides`` (dataset=, model=, ...)."""
-    check_recipe(_plain(recipe))
-    settings = {"overrides": list(overrides), "recipe": _plain(recipe)}
-    t = Tuning(list(overrides), recipe, out_dir, TuneState.open(out_dir, settings))
-    try:  # stage (a)'s command, before any folder
-        check_command([*t.base, *t.epoch_budget])
-    except TsbenchError as error:
-        raise TsbenchError(in_recipe_terms(str(error))) from None
-    if t.state.done("g_report") and (out_dir / "report.json").is_file():
-        log.info("%s is finished: its report stays as it was written", out_dir)
-        return json.loads((out_dir / "report.json").read_text())
-    out_dir.mkdir(parents=True, exist_ok=True)
+def run_stages(t: Tuning, overrides: list[str]) -> dict[str, Any]:
+    """Stages (a)-(g), each skipped if ``tune.json`` records it; the report's summary."""
     if t.state.stages:
-        log.info("resuming %s: stages %s done, %s of the budget spent", out_dir,
+        log.info("resuming %s: stages %s done, %s of the budget spent", t.out,
                  ", ".join(s for s in t.state.stages if s in STAGES),
                  clock(t.state.spent_before - float(t.state.stages.get("a_seconds", 0.0))))
     if not t.state.done("a_baseline"):
@@ -613,7 +602,7 @@ def run_recipe(overrides: list[str], recipe: Any, out_dir: Path) -> dict[str, An
     t.state.stage("e_bayes", lambda: bayes_search(t, args, epoch))
     retrained = t.state.stage("f_retrain", lambda: retrain(t, lr))
     final = t.state.stage("g_report", lambda: final_scores(t, retrained))
-    summary = {
+    return {
         "overrides": list(overrides), "lr": lr, "lookbacks": seq_lens,
         "stages": {s: t.state.stages[s] for s in ("d_random", "e_bayes")},
         "top_configs": [{**c["params"], "objective": c["objective"]}
@@ -622,6 +611,23 @@ def run_recipe(overrides: list[str], recipe: Any, out_dir: Path) -> dict[str, An
         "wall_seconds": t.state.spent(), **final,
         "splits_read": {"a-f": ["train", "val"], "g": ["train", "val", "test"]},
     }
+
+
+def run_recipe(overrides: list[str], recipe: Any, out_dir: Path) -> dict[str, Any]:
+    """Run (or resume) stages (a)-(g) for the tsbench ``overrides`` (dataset=, model=, ...)."""
+    check_recipe(_plain(recipe))
+    settings = {"overrides": list(overrides), "recipe": _plain(recipe)}
+    t = Tuning(list(overrides), recipe, out_dir, TuneState.open(out_dir, settings))
+    if t.state.done("g_report") and (out_dir / "report.json").is_file():
+        log.info("%s is finished: its report stays as it was written", out_dir)
+        return json.loads((out_dir / "report.json").read_text())
+    try:  # stage (a)'s command, before any folder
+        check_command([*t.base, *t.epoch_budget])
+    except TsbenchError as error:
+        raise TsbenchError(in_recipe_terms(str(error))) from None
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with t.state.clock():  # a killed run's unfinished stage counts on resume
+        summary = run_stages(t, overrides)
     write_json(out_dir / "report.json", summary)
     write_text(out_dir / "report.md", render_report(summary))
     return summary

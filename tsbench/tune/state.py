@@ -3,14 +3,18 @@ spent, and the result of every finished stage, kept in ``tune.json`` (written at
 
 Starting ``tsbench-tune`` again on the same folder reads it back: finished stages are not
 run again, the budget counts the time already spent, and a folder started with other
-settings is refused, naming each difference.
+settings is refused, naming each difference. ``tune.json`` is written when a stage ends;
+while stages run, :meth:`TuneState.clock` also writes the seconds spent to
+``tune_clock.json`` every few seconds, so that a killed run's unfinished stage counts too.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +23,7 @@ from tsbench.atomic import write_json
 from tsbench.errors import ConfigError
 
 STATE_FILE = "tune.json"
+CLOCK_FILE = "tune_clock.json"
 
 
 @dataclass
@@ -51,12 +56,37 @@ class TuneState:
             raise ConfigError("out", f"{out_dir} holds a tuning run started with other "
                               f"settings ({details})",
                               "run the same command to resume it, or give a new out=DIR")
-        return cls(path, settings, float(recorded.get("spent_seconds", 0.0)),
-                   dict(recorded.get("stages", {})))
+        spent = [float(recorded.get("spent_seconds", 0.0))]
+        clock = out_dir / CLOCK_FILE
+        if clock.is_file():  # the last tick of a session killed after tune.json was written
+            try:
+                spent.append(float(json.loads(clock.read_text())["spent_seconds"]))
+            except (ValueError, KeyError, TypeError):
+                pass  # a clock that cannot be read: tune.json's figure stands
+        return cls(path, settings, max(spent), dict(recorded.get("stages", {})))
 
     def spent(self) -> float:
         """Wall seconds spent on this folder, over every session."""
         return self.spent_before + time.monotonic() - self.started
+
+    @contextmanager
+    def clock(self, interval: float = 5.0) -> Iterator[None]:
+        """Write the seconds spent to ``tune_clock.json`` every ``interval`` seconds while
+        the block runs: a killed ``tsbench-tune`` loses at most that much of the time its
+        budget counts."""
+        stop = threading.Event()
+
+        def tick() -> None:
+            while not stop.wait(interval):
+                write_json(self.path.with_name(CLOCK_FILE), {"spent_seconds": self.spent()})
+
+        thread = threading.Thread(target=tick, daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()
 
     def done(self, stage: str) -> bool:
         return stage in self.stages
