@@ -605,6 +605,30 @@ def test_a_killed_tuning_run_resumes_without_rerunning_ended_trials(tmp_path: Pa
 
 
 @pytest.mark.heavy
+@pytest.mark.parametrize(("now", "said"), [
+    (["trainer.num_threads=2", "recipe.top_k=3"],
+     "(recipe.top_k: 2 then, 3 now) -> run the same command to resume it"),
+    (["trainer.num_threads=1"], "(overrides: trainer.num_threads=2 only then, "
+                                "trainer.num_threads=1 only now)"),
+    ([], "(overrides: trainer.num_threads=2 only then, none only now)"),
+])
+def test_a_folder_started_with_other_settings_is_refused_naming_each_difference(
+        tmp_path: Path, now: list[str], said: str, capsys: pytest.CaptureFixture) -> None:
+    out = tmp_path / "out"
+    then = ["model=dlinear", "dataset=csv", f"dataset.path={tmp_path / 'none.csv'}",
+            "recipe=quick", "trainer.num_threads=2", f"out={out}"]
+    overrides, recipe, _ = parse(then)
+    TuneState.open(out, {"overrides": overrides, "recipe": OmegaConf.to_container(recipe)}
+                   ).save()
+    assert main([*then[:4], *now, f"out={out}"]) == 2
+    assert f"tsbench-tune: error: out: {out} holds a tuning run started with other settings " \
+           f"{said}" in capsys.readouterr().err
+    # the same settings, overrides in another order: not refused (it then reads the data)
+    assert main(list(reversed(then))) == 2
+    assert f"dataset.path: file {tmp_path / 'none.csv'} does not exist" in capsys.readouterr(
+        ).err
+
+
 def test_a_killed_run_counts_the_time_of_its_unfinished_stage(tmp_path: Path) -> None:
     """tune.json is written when a stage ends; the clock's ticks keep the time of a stage
     that was running when ``tsbench-tune`` was killed (the budget counts it on resume)."""

@@ -26,6 +26,26 @@ STATE_FILE = "tune.json"
 CLOCK_FILE = "tune_clock.json"
 
 
+def differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """What differs between two runs' settings, one entry each: the overrides given only
+    then or only now (their order does not change the composed config), each differing
+    recipe field, any other differing setting."""
+    found = []
+    for key in sorted({*old, *new}):
+        then, now = old.get(key), new.get(key)
+        if key == "overrides" and isinstance(then, list) and isinstance(now, list):
+            gone, added = [o for o in then if o not in now], [o for o in now if o not in then]
+            if gone or added:
+                found.append(f"overrides: {' '.join(gone) or 'none'} only then, "
+                             f"{' '.join(added) or 'none'} only now")
+        elif key == "recipe" and isinstance(then, dict) and isinstance(now, dict):
+            found += [f"recipe.{field}: {then.get(field)!r} then, {now.get(field)!r} now"
+                      for field in sorted({*then, *now}) if then.get(field) != now.get(field)]
+        elif then != now:
+            found.append(f"{key}: {then!r} then, {now!r} now")
+    return found
+
+
 @dataclass
 class TuneState:
     """The settings, the seconds spent in earlier sessions, and each finished stage's result."""
@@ -49,12 +69,10 @@ class TuneState:
         except (ValueError, KeyError, TypeError) as error:
             raise ConfigError("out", f"{path} is not a tsbench-tune record ({error})",
                               "give a new out=DIR") from None
-        changed = sorted(k for k in {*old, *settings} if old.get(k) != settings.get(k))
+        changed = differences(old, settings)
         if changed:
-            details = "; ".join(f"{k}: {old.get(k)!r} then, {settings.get(k)!r} now"
-                                for k in changed)
             raise ConfigError("out", f"{out_dir} holds a tuning run started with other "
-                              f"settings ({details})",
+                              f"settings ({'; '.join(changed)})",
                               "run the same command to resume it, or give a new out=DIR")
         spent = [float(recorded.get("spent_seconds", 0.0))]
         clock = out_dir / CLOCK_FILE
