@@ -14,6 +14,7 @@ from omegaconf import DictConfig
 from tsbench.errors import ConfigError, TsbenchError
 from tsbench.quiet import quiet_dependencies
 from tsbench.resolvers import register_resolvers
+from tsbench.rundir import remove_refused
 
 register_resolvers()
 
@@ -61,6 +62,7 @@ def main(cfg: DictConfig) -> float:
     except TsbenchError as exc:
         if multirun:  # the sweeper records the failed trial and goes on
             raise
+        remove_refused(run_dir, f"{HydraConfig.get().job.name}.log")  # no half-written results
         print(f"tsbench: error: {exc}", file=sys.stderr)
         sys.exit(2)
     print(summary(run_dir, metrics), flush=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -27,6 +28,8 @@ CONFIG = "config.yaml"
 HYDRA_CONFIG = ".hydra/config.yaml"
 #: Hydra's record of the run, with the option each config group took (runtime.choices).
 HYDRA_RECORD = ".hydra/hydra.yaml"
+#: Hydra's list of the command line's overrides.
+HYDRA_OVERRIDES = ".hydra/overrides.yaml"
 #: The scores, written last: its presence marks a finished run.
 METRICS = "metrics.json"
 #: The protocol card: data, split, scaler, windows, training budget, versions (written
@@ -64,6 +67,22 @@ def fold_dir(run_dir: Path, fold: int) -> Path:
 
 def write_config(run_dir: Path, cfg: DictConfig) -> None:
     write_text(run_dir / CONFIG, OmegaConf.to_yaml(cfg, resolve=True))
+
+
+def remove_refused(run_dir: Path, job_log: str) -> None:
+    """Delete the directory of a run refused for bad input if it holds nothing but what such
+    a run writes: Hydra's ``.hydra/`` files, the job log (file name ``job_log``) and
+    ``config.yaml``. Anything else (metrics, checkpoints, logs, a user's own files) keeps
+    it, and so does the folder above it."""
+    hydra_dir = run_dir / Path(HYDRA_CONFIG).parent
+    if run_dir.is_symlink() or hydra_dir.is_symlink() or not run_dir.is_dir():
+        return
+    files = {CONFIG, job_log, HYDRA_CONFIG, HYDRA_RECORD, HYDRA_OVERRIDES}
+    entries = [*run_dir.iterdir(), *(hydra_dir.iterdir() if hydra_dir.is_dir() else ())]
+    if all(entry.is_dir() if entry == hydra_dir else
+           entry.relative_to(run_dir).as_posix() in files and entry.is_file()
+           for entry in entries):
+        shutil.rmtree(run_dir, ignore_errors=True)  # Windows: the open job log stays
 
 
 def write_metrics(run_dir: Path, metrics: dict[str, Any]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -9,6 +10,7 @@ import pytest
 from pytorch_lightning.accelerators import CUDAAccelerator, MPSAccelerator
 
 from tests.conftest import TINY, run_tsbench
+from tests.preloaded import run_module
 
 GOOD_HEAD = "date,a,OT\n"
 
@@ -24,6 +26,8 @@ def _rows(n: int, start: int = 0, blank_at: int | None = None) -> str:
 CASES = {
     "no_date_column": ("a,OT\n1,2\n", [], "dataset.date_col: column 'date' not found"),
     "bad_dates": (GOOD_HEAD + "not-a-date,1,2\n" + _rows(5), [], "are not dates"),
+    "no_dates": (GOOD_HEAD + "abc,1,2\n" * 600, [],
+                 "are dates (first 'abc') -> set dataset.date_col to the column that holds"),
     "non_numeric": (GOOD_HEAD + _rows(3) + "2020-02-01 00:00:00,x,1\n", [], "non-numeric"),
     "nan": (GOOD_HEAD + _rows(5, blank_at=3), [], "missing value"),
     "duplicate": (GOOD_HEAD + _rows(3) + _rows(1, 2), [], "duplicate timestamp"),
@@ -60,7 +64,7 @@ def test_bad_csv(case: str, tmp_path: Path) -> None:
     assert proc.returncode == 2, proc.stderr
     assert message in proc.stderr
     assert "Traceback" not in proc.stderr
-    assert not (run_dir / "metrics.json").exists()
+    assert not run_dir.exists()  # no half-written results: not even Hydra's files
 
 
 def test_nan_allowed_with_ffill(tmp_path: Path) -> None:
@@ -93,6 +97,24 @@ def test_impossible_model_setting_names_the_field(tmp_path: Path) -> None:
     proc = run_tsbench(args, tmp_path / "run", check=False)
     assert proc.returncode == 2
     assert "model.patch_len" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "run").exists()  # refused after config.yaml was written
+
+
+def test_refused_run_leaves_no_folder_in_outputs(tmp_path: Path) -> None:
+    """The plain command, with Hydra's default run directory."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = run_module("tsbench", [*TINY, "pred_len=-5"], env, cwd=tmp_path)
+    assert proc.returncode == 2 and "tsbench: error: pred_len: must be >= 1" in proc.stderr
+    assert list((tmp_path / "outputs" / "runs").glob("*/*")) == []
+
+
+def test_refused_run_keeps_a_folder_with_other_files(tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / "notes.txt").write_text("mine")
+    proc = run_tsbench([*TINY, "pred_len=-5"], run_dir, check=False)
+    assert proc.returncode == 2
+    assert (run_dir / "notes.txt").read_text() == "mine" and (run_dir / ".hydra").is_dir()
 
 
 @pytest.mark.skipif(CUDAAccelerator.is_available() or MPSAccelerator.is_available(),
@@ -118,11 +140,17 @@ def test_a_folder_as_path_says_so(tmp_path: Path) -> None:
     ("optim.weight_decay=-0.1", "optim.weight_decay: must be >= 0, got -0.1"),
     ("data.eval_batch_size=0", "data.eval_batch_size: must be >= 1, got 0"),
     ("optim.warmup=-5", "optim.warmup: must be >= 0, got -5"),
+    ("trainer.patience=-1", "trainer.patience: must be >= 0, got -1 -> use 0 to turn early "
+                            "stopping off, or the epochs without a better validation loss to "
+                            "wait for (e.g. 3)"),
 ])  # fmt: skip
 def test_impossible_settings_fail_before_training(override: str, message: str,
                                                   tmp_path: Path) -> None:
-    # optim=adam_constant ignores warmup, yet a negative one is still refused
-    proc = run_tsbench([*TINY, "optim=adam_constant", override], tmp_path / "run", check=False)
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / "notes.txt").write_text("mine")  # a folder of the user's: kept, so it shows
+    # what the run wrote. optim=adam_constant ignores warmup, yet a negative one is refused
+    proc = run_tsbench([*TINY, "optim=adam_constant", override], run_dir, check=False)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert f"tsbench: error: {message}" in proc.stderr
-    assert not (tmp_path / "run" / "config.yaml").exists()  # stopped before any data was read
+    assert not (run_dir / "config.yaml").exists()  # stopped before any data was read

@@ -72,6 +72,18 @@ CASES = {
                          "dataset.date_unit: column 'date' of {path} holds numbers (first 1990), "
                          "not dates -> set dataset.date_unit to s, ms, us or ns if they count "
                          "time since 1970-01-01, or write years as dates (1990 -> 1990-01-01)"),
+    "no_dates": ("date,a,OT\n" + "abc,1,2\n" * 600, {},
+                 "dataset.date_col: none of the 600 values of column 'date' in {path} are dates "
+                 "(first 'abc') -> set dataset.date_col to the column that holds the dates, or "
+                 "fix column 'date'"),
+    "no_epoch_numbers": ("date,a,OT\n" + "abc,1,2\n" * 5, {"date_unit": "s"},
+                         "dataset.date_col: none of the 5 values of column 'date' in {path} are "
+                         "epoch numbers (first 'abc') -> set dataset.date_col to the column that "
+                         "holds the epoch numbers, or fix column 'date', or set "
+                         "dataset.date_unit=null for date strings"),
+    "some_bad_dates": ("date,a,OT\n" + _rows() + "abc,1,2\n", {},
+                       "dataset.date_col: 1 value(s) of column 'date' in {path} are not dates "
+                       "(first at row 6: 'abc') -> fix or drop those rows"),
 }  # fmt: skip
 
 

@@ -63,6 +63,8 @@ class _Broken(ForecastModel):
         self.fault = fault
         self.proj = torch.nn.Linear(seq_len, pred_len)
         self.unused = torch.nn.Linear(2, 2)  # reached by no gradient unless fault != "unused"
+        if fault == "nan_grad":
+            self.proj.weight.register_hook(lambda grad: torch.full_like(grad, float("nan")))
 
     def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:
         out = self.proj(x.transpose(1, 2)).transpose(1, 2)
@@ -78,7 +80,9 @@ class _Broken(ForecastModel):
 
 
 @pytest.mark.parametrize(("fault", "words"), [
-    ("", None), ("shape", "not (4, 8, 3)"), ("unused", "unused"),
+    ("", None), ("shape", "not (4, 8, 3)"),
+    ("unused", "parameter unused.weight gets no gradient (not used in forward?)"),
+    ("nan_grad", "parameter proj.weight gets no finite gradient"),
     ("random", "different outputs"), ("constant", "constant input"),
 ])
 def test_check_model_names_the_broken_promise(fault: str, words: str | None) -> None:

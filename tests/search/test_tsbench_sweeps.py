@@ -81,6 +81,7 @@ def test_failing_trials_are_marked_and_the_sweep_completes(tmp_path: Path) -> No
     assert len(by_point) == 4  # the whole space, each point once
     failed = by_point["12", "seasonal_naive"]
     assert failed["status"] == "failed" and "model.period" in failed["error"]
+    assert (sweep / failed["job"] / ".hydra").is_dir()  # a failed trial's folder stays
     assert all(r["status"] == "ok" for k, r in by_point.items() if r is not failed)
 
 

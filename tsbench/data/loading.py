@@ -213,6 +213,13 @@ def _parse_dates(column: pd.Series, unit: Any, date_col: str, source: str
         bad = np.flatnonzero(dates.isna().to_numpy())
         if not bad.size:
             return pd.DatetimeIndex(dates)
+    if bad.size == len(column):  # not one value parses: the wrong column, not bad rows
+        raise DataError(
+            f"dataset.date_col: none of the {bad.size} values of column '{date_col}' in "
+            f"{source} are {what} (first {column.iloc[0]!r}) -> set dataset.date_col to the "
+            f"column that holds the {what}, or fix column '{date_col}'"
+            + (f", {fix}" if fix else "")
+        )
     row = int(bad[0])
     raise DataError(
         f"dataset.date_col: {bad.size} value(s) of column '{date_col}' in {source} are not "

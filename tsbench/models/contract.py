@@ -63,7 +63,9 @@ def check_model(cls: type, n_marks: int = 4, shapes: tuple[tuple[int, int, int],
         model.train()
         model(x, marks).pow(2).mean().backward()
         for pname, p in model.named_parameters():
-            _require(p.grad is not None and bool(torch.isfinite(p.grad).all()), name,
+            _require(p.grad is not None, name,
+                     f"parameter {pname} gets no gradient (not used in forward?)")
+            _require(bool(torch.isfinite(p.grad).all()), name,
                      f"parameter {pname} gets no finite gradient")
             _require(bool(p.grad.abs().sum() > 0), name, f"no gradient reaches {pname}")
     model.eval()

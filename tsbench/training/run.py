@@ -59,6 +59,10 @@ def validate_config(cfg: Any) -> None:
                           "give a step count (e.g. 500) or a fraction of all steps (e.g. 0.05)")
     if int(cfg.trainer.max_epochs) < 1:
         raise ConfigError("trainer.max_epochs", f"must be >= 1, got {cfg.trainer.max_epochs}")
+    if int(cfg.trainer.patience) < 0:
+        raise ConfigError("trainer.patience", f"must be >= 0, got {cfg.trainer.patience}",
+                          "use 0 to turn early stopping off, or the epochs without a better "
+                          "validation loss to wait for (e.g. 3)")
     accelerator = str(cfg.trainer.accelerator)
     backends = GPU_BACKENDS.get(accelerator, ())
     if backends and not any(backend.is_available() for backend in backends):
