@@ -155,6 +155,8 @@ def test_refit_seeds_that_are_not_seeds_of_refits_are_refused(
 @pytest.mark.parametrize(("fields", "said"), [
     (["dataset.target=units"], "dataset.target: column 'units' not found in"),
     (["model=patchtsd"], "Could not find 'model/patchtsd'"),
+    (["optim.lrr=0.01"], "tsbench-tune: error: optim.lrr: no such setting -> check its "
+                         "spelling (tsbench --cfg job shows every setting)\n"),
     (["recipe.cv_folds=40"], "cv.n_splits: 40 folds are more than the 480 train+val rows"),
     (["recipe.cv_folds=9"], "-> use cv.n_splits <= 6 (tsbench-tune sets cv.n_splits to "
                             "recipe.cv_folds)\n"),

@@ -5,6 +5,8 @@ and no output folder."""
 
 from __future__ import annotations
 
+import re
+
 from hydra import compose, initialize_config_module
 from hydra.errors import HydraException
 from omegaconf.errors import OmegaConfBaseException
@@ -18,6 +20,9 @@ from tsbench.training.crossval import fold_blocks
 from tsbench.training.run import validate_config
 from tsbench.training.train_and_score import make_data
 
+#: Hydra's error for an override of a key the config does not have.
+UNKNOWN_KEY = re.compile(r"Could not override '([^']+)'")
+
 
 def check_command(overrides: list[str]) -> None:
     """Raise the :class:`TsbenchError` a ``tsbench`` run with ``overrides`` would fail with
@@ -28,6 +33,10 @@ def check_command(overrides: list[str]) -> None:
             cfg = compose("config", overrides=overrides)
     except (HydraException, OmegaConfBaseException) as exc:
         said = " ".join(str(exc).split())
+        unknown = UNKNOWN_KEY.match(said)
+        if unknown:  # Hydra's hint, '+key=value', would add a misspelt key, not fix it
+            raise TsbenchError(f"{unknown[1]}: no such setting -> check its spelling (tsbench "
+                               "--cfg job shows every setting)") from None
         raise TsbenchError(f"{said} -> check the command's overrides (tsbench --help lists "
                            "the config groups; tsbench --cfg job shows the composed config)"
                            ) from None
