@@ -142,6 +142,19 @@ def test_the_trials_of_a_pruning_sweep_pool_with_a_plain_run_as_seeds(tmp_path: 
     assert row[2] == "dlinear" and _n(row[3]) == 3 and proc.stderr == ""
 
 
+def test_a_published_number_names_its_look_back_beside_a_cell_of_another(
+        zoo: Zoo, tmp_path: Path) -> None:
+    """DLinear's ILI numbers were got at L=104; the zoo's DLinear runs use 36."""
+    run_tsbench([*[o for o in ILI if not o.startswith("seq_len=")], "seq_len=104",
+                 "model=dlinear", "pred_len=24", "seed=1"], tmp_path / "l104")
+    out = report(zoo.sweep, tmp_path / "l104").stdout
+    assert _row(out, 24, "dlinear (seq_len=36)")[5] == "2.215 (L=104)"
+    assert _row(out, 24, "dlinear (seq_len=104)")[5] == "2.215"
+    rows = _csv(report(zoo.sweep, tmp_path / "l104", "--format", "csv").stdout)
+    assert {r["published_seq_len"] for r in rows if r["model"] == "dlinear"} == {"104"}
+    assert {r["published_seq_len"] for r in rows if r["model"] == "naive"} == {""}
+
+
 def test_a_sweeps_trials_csv_marks_seq_len_searched(zoo: Zoo, tmp_path: Path) -> None:
     """What a run saved before protocol cards cannot say, its sweep's record can."""
     sweep = tmp_path / "sweep"

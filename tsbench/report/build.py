@@ -17,7 +17,7 @@ import numpy as np
 from tsbench.report import stats
 from tsbench.report.collect import Cell
 from tsbench.report.compare import flags
-from tsbench.report.published import published
+from tsbench.report.published import published, published_seq_len
 
 #: Verdicts of a paired test against the baseline.
 BETTER, WORSE, SAME, BASELINE = "better", "worse", "indistinguishable", "baseline"
@@ -38,6 +38,13 @@ class Row:
     p_holm: float | None = None
     verdict: str = ""  # BETTER, WORSE, SAME, BASELINE or "" (no test: see ``note``)
     note: str = ""
+    published_seq_len: int | None = None  # the look-back the published number was got at
+
+    @property
+    def published_elsewhere(self) -> bool:
+        """Whether the published number was obtained at another look-back than the cell's."""
+        own = self.cell.runs[0].config.get("seq_len")
+        return self.published_seq_len is not None and own != self.published_seq_len
 
 
 @dataclass
@@ -86,7 +93,8 @@ def build(cells: list[Cell], metric: str = "mse", baseline: str | None = None,
             spread = stats.t_interval(cell.values(key))
             ref = published(cell.model, dataset, pred_len, metric)
             rows.append(Row(cell, spread, ref, None if ref is None else (spread.mean - ref) / ref,
-                            flagged[id(cell)], all(r.card is not None for r in cell.runs)))
+                            flagged[id(cell)], all(r.card is not None for r in cell.runs),
+                            published_seq_len=published_seq_len(cell.model, dataset, pred_len)))
         comparable = [r for r in rows if not r.flags]
         if comparable:
             low = min(r.spread.mean for r in comparable)

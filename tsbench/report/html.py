@@ -17,6 +17,7 @@ from tsbench.report.table import (
     ci_text,
     header,
     protocol_text,
+    published_text,
     summary_lines,
     value_text,
     verdict_text,
@@ -111,7 +112,7 @@ def _table(report: Report, rows: list[Row]) -> str:
     out += [f"<th>{escape(label)}</th>" for label in labels]
     out.append("</tr></thead><tbody>")
     for row in rows:
-        ref = "–" if row.published is None else f"{row.published:.3f}"
+        ref = published_text(row)
         delta = "–" if row.delta is None else f"{100 * row.delta:+.1f} %"
         values = [(row.cell.label, ""), (value_text(row), "num value"), (ci_text(row), "num"),
                   (ref, "num"), (delta, "num")]

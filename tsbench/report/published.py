@@ -21,3 +21,13 @@ def published(model: str, dataset: str, pred_len: int, metric: str = "mse") -> f
     if entry is None:
         return None
     return entry.get(f"{metric}_allwindows", entry.get(metric))
+
+
+def published_seq_len(model: str, dataset: str, pred_len: int) -> int | None:
+    """The look-back the reference for a cell was obtained at (the all-windows re-runs ran
+    the papers' scripts, at the papers' look-back)."""
+    entry = _table()["results"].get(model, {}).get(dataset, {}).get(pred_len)
+    if entry is None:
+        return None
+    lookbacks = _table()["lookbacks"].get(entry["source"], {})
+    return lookbacks.get(dataset, lookbacks.get("default"))

@@ -52,8 +52,16 @@ def header(report: Report) -> list[str]:
     return [*columns, "protocol"]
 
 
+def published_text(row: Row) -> str:
+    """The published number, with its look-back where the cell's differs."""
+    if row.published is None:
+        return "–"
+    return f"{row.published:.3f}" + (f" (L={row.published_seq_len})"
+                                     if row.published_elsewhere else "")
+
+
 def cells(row: Row, report: Report) -> list[str]:
-    ref = "–" if row.published is None else f"{row.published:.3f}"
+    ref = published_text(row)
     delta = "–" if row.delta is None else f"{100 * row.delta:+.1f} %"
     out = [row.cell.dataset, str(row.cell.pred_len), row.cell.label, value_text(row),
            ci_text(row), ref, delta]
@@ -126,7 +134,8 @@ def _latex(report: Report, columns: list[str], lines: list[list[str]]) -> str:
 
 
 CSV_FIELDS = ["dataset", "pred_len", "model", "label", "mean", "std", "n", "ci_low", "ci_high",
-              "published", "delta", "best", "vs_baseline", "p_value", "p_holm", "protocol_flags"]
+              "published", "published_seq_len", "delta", "best", "vs_baseline", "p_value",
+              "p_holm", "protocol_flags"]
 
 
 def _csv(report: Report) -> str:
@@ -140,6 +149,7 @@ def _csv(report: Report) -> str:
             "label": row.cell.label, "mean": row.spread.mean, "std": row.spread.std,
             "n": row.spread.n, "ci_low": None if ci is None else ci[0],
             "ci_high": None if ci is None else ci[1], "published": row.published,
+            "published_seq_len": row.published_seq_len,
             "delta": row.delta, "best": row.best, "vs_baseline": row.verdict or row.note,
             "p_value": None if row.test is None else row.test.p_value, "p_holm": row.p_holm,
             "protocol_flags": "; ".join(row.flags),
