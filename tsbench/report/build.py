@@ -42,9 +42,10 @@ class Row:
 
     @property
     def published_elsewhere(self) -> bool:
-        """Whether the published number was obtained at another look-back than the cell's."""
+        """Whether the published number was obtained at another look-back than the cell's
+        (an unknown look-back, of a run saved without it, is no difference)."""
         own = self.cell.runs[0].config.get("seq_len")
-        return self.published_seq_len is not None and own != self.published_seq_len
+        return None not in (own, self.published_seq_len) and own != self.published_seq_len
 
 
 @dataclass
