@@ -80,8 +80,8 @@ def _empty_reason(found: Collected, where: str, metric: str) -> str:
     if found.n_found == 0:
         return f"no finished run (metrics.json + config.yaml) under {where}"
     if found.n_without_metric:
-        skipped = f" ({found.n_skipped} more left out, see the warnings)" if found.n_skipped \
-            else ""
+        skipped = (f" ({found.n_skipped} of them left out for other reasons, see the "
+                   "warnings)") if found.n_skipped else ""
         return (f"none of the {found.n_found} finished run(s) under {where} has test_{metric}"
                 f"{skipped}: {found.n_without_metric} ran with score_test=false (as the stages "
                 f"of a tsbench-tune folder do; its report.md has the test scores) or cv=tscv "

@@ -299,6 +299,10 @@ def search_args(t: Tuning, lr: dict[str, float], seq_lens: list[int]) -> list[st
     r = t.recipe
     space = SPACES / f"{t.model}_tune.yaml"
     preset = f"search={t.model}_tune" if space.is_file() else "hydra/sweeper=skopt"
+    if not space.is_file():
+        log.info("(d, e) no tuning space for model %s (tsbench/conf/search/%s_tune.yaml): "
+                 "searching seq_len, optim.lr and recipe.search %s only", t.model, t.model,
+                 list(r.search))
     searched = ("seq_len=", "optim.lr=")
     return [
         preset, *[o for o in t.trial_base(lr) if not o.startswith(searched)],
