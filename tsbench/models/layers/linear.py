@@ -36,7 +36,10 @@ class OneDNNLinear(torch.autograd.Function):
     @staticmethod
     def forward(ctx: Any, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None
                 ) -> torch.Tensor:
-        rows = x.reshape(-1, x.shape[-1])
+        # contiguous: for one series of one window reshape keeps a view, and PatchTST's
+        # overlapping patches (stride < patch_len) then have strides oneDNN cannot describe
+        # (a last batch of one window crashed training); otherwise it is a no-op here
+        rows = x.reshape(-1, x.shape[-1]).contiguous()
         ctx.save_for_backward(rows, weight)
         ctx.x_shape, ctx.has_bias = x.shape, bias is not None
         out = _LINEAR(rows, weight, bias, "none", [], "")
