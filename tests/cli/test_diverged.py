@@ -46,6 +46,15 @@ def test_diverged_training_stops_in_its_first_bad_epoch(tmp_path: Path) -> None:
     assert not (run_dir / "metrics.json").exists()
 
 
+def test_a_clipped_run_that_diverges_is_not_told_to_clip(tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    args = [*TINY, "optim=sgd", "trainer.gradient_clip_val=0.5", "optim.lr=1e30"]
+    proc = run_tsbench(args, run_dir, check=False)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert re.search(r"-> lower optim\.lr \(this run used 1e\+30; its gradients were clipped "
+                     r"at trainer\.gradient_clip_val=0\.5\)$", proc.stderr.strip()), proc.stderr
+
+
 def test_non_finite_scores_fail_the_run(tmp_path: Path) -> None:
     (tmp_path / "nan_models.py").write_text(textwrap.dedent(NAN_MODEL))
     path = os.pathsep.join(p for p in (str(tmp_path), os.environ.get("PYTHONPATH")) if p)

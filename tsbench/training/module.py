@@ -172,12 +172,17 @@ class ForecastModule(pl.LightningModule):
         return not (self.gradient_clip_val and self.mixed_precision)
 
 
-def diverged(what: str, lr: float | None) -> ConfigError:
-    """The error of a run whose loss or scores are not finite: it names the likely fix."""
-    used = f" (this run used {lr:g})" if lr is not None else ""
+def diverged(what: str, lr: float | None, clip: float | None) -> ConfigError:
+    """The error of a run whose loss or scores are not finite: it names the likely fix
+    (clipping only where the run's gradients were not clipped already)."""
+    used = f"this run used {lr:g}" if lr is not None else ""
+    if clip:
+        used += f"{'; ' if used else ''}its gradients were clipped at " \
+                f"trainer.gradient_clip_val={clip:g}"
+        return ConfigError("optim.lr", f"the run diverged: {what}", f"lower optim.lr ({used})")
     return ConfigError("optim.lr", f"the run diverged: {what}",
-                       f"lower optim.lr{used}, or clip gradients with "
-                       f"trainer.gradient_clip_val=1.0")
+                       f"lower optim.lr{f' ({used})' if used else ''}, or clip gradients with "
+                       "trainer.gradient_clip_val=1.0")
 
 
 class StopOnNonFiniteLoss(pl.Callback):
@@ -188,7 +193,7 @@ class StopOnNonFiniteLoss(pl.Callback):
         loss = pl_module.running_train_loss() if isinstance(pl_module, ForecastModule) else None
         if loss is not None and not math.isfinite(loss):
             raise diverged(f"the training loss is {loss} in epoch {trainer.current_epoch + 1}",
-                           pl_module.lr)
+                           pl_module.lr, pl_module.gradient_clip_val)
 
 
 class LossProgressBar(TQDMProgressBar):

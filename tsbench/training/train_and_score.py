@@ -66,7 +66,7 @@ def fit_and_score(cfg: Any, series: Series, ranges: dict[str, tuple[int, int]], 
         scores = evaluate(model, data, split)
         if not all(math.isfinite(scores[key]) for key in ("mse", "mae")):
             raise diverged(f"{split}_mse={scores['mse']}, {split}_mae={scores['mae']}",
-                           info.get("lr_used"))
+                           info.get("lr_used"), cfg.trainer.get("gradient_clip_val"))
         metrics[f"n_{split}_windows"] = scores.pop("n_windows")
         write_window_mse(out_dir, split, scores.pop("window_mse"))
         metrics.update({f"{split}_{key}": value for key, value in scores.items()})
