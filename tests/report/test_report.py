@@ -155,6 +155,19 @@ def test_a_published_number_names_its_look_back_beside_a_cell_of_another(
     assert {r["published_seq_len"] for r in rows if r["model"] == "naive"} == {""}
 
 
+def test_a_config_group_chosen_differently_names_the_row_by_its_choice(tmp_path: Path) -> None:
+    """cv=holdout has none of cv=tscv's fields: the rows say cv=holdout and cv=tscv, not
+    cv.gap=unknown, ...; a tscv field shows where it differs among the tscv cells."""
+    tiny = [*ILI, "model=naive", "pred_len=24", "seed=1"]
+    run_tsbench(tiny, tmp_path / "holdout")
+    for folds in (3, 5):
+        run_tsbench([*tiny, "cv=tscv", "cv.refit=true", f"cv.n_splits={folds}"],
+                    tmp_path / f"tscv{folds}")
+    labels = sorted(r[2] for r in _rows(report(tmp_path).stdout))
+    assert labels == ["naive (cv=holdout)", "naive (cv=tscv, cv.n_splits=3)",
+                      "naive (cv=tscv, cv.n_splits=5)"]
+
+
 def test_a_sweeps_trials_csv_marks_seq_len_searched(zoo: Zoo, tmp_path: Path) -> None:
     """What a run saved before protocol cards cannot say, its sweep's record can."""
     sweep = tmp_path / "sweep"

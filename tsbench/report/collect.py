@@ -248,13 +248,32 @@ def _label(cells: list[Cell]) -> None:
     for group_cells in by_row.values():
         configs = [c.config for c in group_cells]
         keys = sorted({k for config in configs for k in config})
-        differing = [k for k in keys if len({json.dumps(c.get(k), default=str)
-                                             for c in configs}) > 1]
+        differing = [k for k in keys if _differs(configs, k)]
+        # a config group chosen differently (cv=holdout, cv=tscv) is named by its choice;
+        # its other fields only where they differ among the cells of the same choice
+        chosen = {k.removesuffix(".name") for k in differing if k.endswith(".name")}
+        differing.sort(key=lambda k: (k.rsplit(".", 1)[0], not k.endswith(".name"), k))
         for cell, config in zip(group_cells, configs, strict=True):
-            named = ", ".join(f"{k.removeprefix('protocol: ')}: {_short(config.get(k))}"
-                              if k.startswith("protocol: ") else f"{k}={_short(config.get(k))}"
-                              for k in differing)
+            parts = []
+            for k in differing:
+                group = k.rsplit(".", 1)[0] if "." in k else None
+                if k.startswith("protocol: "):
+                    parts.append(f"{k.removeprefix('protocol: ')}: {_short(config.get(k))}")
+                elif group in chosen and k == f"{group}.name":
+                    parts.append(f"{group}={_short(config.get(k))}")
+                elif group in chosen:
+                    same = [c for c in configs if c.get(f"{group}.name") == config.get(
+                        f"{group}.name")]
+                    if _differs(same, k):
+                        parts.append(f"{k}={_short(config.get(k))}")
+                else:
+                    parts.append(f"{k}={_short(config.get(k))}")
+            named = ", ".join(parts)
             cell.label = f"{cell.model} ({named})" if named else cell.model
+
+
+def _differs(configs: list[dict[str, Any]], key: str) -> bool:
+    return len({json.dumps(c.get(key), default=str) for c in configs}) > 1
 
 
 def _short(value: Any) -> str:
