@@ -155,7 +155,8 @@ def test_a_published_number_names_its_look_back_beside_a_cell_of_another(
     assert {r["published_seq_len"] for r in rows if r["model"] == "naive"} == {""}
 
 
-def test_a_config_group_chosen_differently_names_the_row_by_its_choice(tmp_path: Path) -> None:
+def test_a_config_group_chosen_differently_names_the_row_by_its_choice(
+        tmp_path: Path) -> None:
     """cv=holdout has none of cv=tscv's fields: the rows say cv=holdout and cv=tscv, not
     cv.gap=unknown, ...; a tscv field shows where it differs among the tscv cells."""
     tiny = [*ILI, "model=naive", "pred_len=24", "seed=1"]
@@ -163,9 +164,22 @@ def test_a_config_group_chosen_differently_names_the_row_by_its_choice(tmp_path:
     for folds in (3, 5):
         run_tsbench([*tiny, "cv=tscv", "cv.refit=true", f"cv.n_splits={folds}"],
                     tmp_path / f"tscv{folds}")
+    run_tsbench([*tiny[:-3], "model=seasonal_naive", "model.period=12", "pred_len=24", "seed=1"],
+                tmp_path / "seasonal")
     labels = sorted(r[2] for r in _rows(report(tmp_path).stdout))
     assert labels == ["naive (cv=holdout)", "naive (cv=tscv, cv.n_splits=3)",
-                      "naive (cv=tscv, cv.n_splits=5)"]
+                      "naive (cv=tscv, cv.n_splits=5)", "seasonal_naive"]
+    # a model of several configurations is a baseline by its row's label
+    rows = {r["label"]: r for r in _csv(report(tmp_path, "--baseline", "naive", "--format",
+                                               "csv").stdout)}
+    assert rows["seasonal_naive"]["vs_baseline"] == (
+        "3 naive configurations in this table: none is the baseline -> name one by its row, "
+        "e.g. --baseline 'naive (cv=holdout)'")
+    rows = {r["label"]: r for r in _csv(report(tmp_path, "--baseline", "naive (cv=holdout)",
+                                               "--format", "csv").stdout)}
+    assert rows["naive (cv=holdout)"]["vs_baseline"] == "baseline"
+    assert rows["seasonal_naive"]["vs_baseline"] in ("better", "worse", "indistinguishable")
+    assert float(rows["seasonal_naive"]["p_value"]) >= 0
 
 
 def test_a_sweeps_trials_csv_marks_seq_len_searched(zoo: Zoo, tmp_path: Path) -> None:

@@ -86,7 +86,9 @@ def build(cells: list[Cell], metric: str = "mse", baseline: str | None = None,
     for cell in cells:
         by_table.setdefault((cell.dataset, cell.pred_len), []).append(cell)
     for (dataset, pred_len), table_cells in sorted(by_table.items()):
-        bases = [c for c in table_cells if c.model == baseline]
+        # the baseline: the cell of that row label, else the cells of that model
+        bases = [c for c in table_cells if c.label == baseline] or [
+            c for c in table_cells if c.model == baseline]
         reference = bases[0] if len(bases) == 1 else None
         flagged = flags(table_cells, reference)
         rows = []
@@ -102,7 +104,7 @@ def build(cells: list[Cell], metric: str = "mse", baseline: str | None = None,
             for row in comparable:
                 row.best = row.spread.mean == low
         if baseline is not None:
-            _paired_tests(rows, baseline, len(bases), pred_len)
+            _paired_tests(rows, baseline, bases, pred_len)
         report.rows += rows
     _adjust(report)
     report.ranking, report.ranking_note = _ranking(report, alpha)
@@ -121,14 +123,15 @@ def seed_mean_window_mse(cell: Cell) -> tuple[np.ndarray | None, str]:
     return np.stack(arrays).astype(np.float64).mean(axis=0), ""
 
 
-def _paired_tests(rows: list[Row], baseline: str, n_bases: int, pred_len: int) -> None:
-    if n_bases != 1:
-        why = (f"no {baseline} run in this table" if n_bases == 0
-               else f"{n_bases} {baseline} configurations in this table: none is the baseline")
+def _paired_tests(rows: list[Row], baseline: str, bases: list[Cell], pred_len: int) -> None:
+    if len(bases) != 1:
+        why = (f"no {baseline} run in this table" if not bases
+               else f"{len(bases)} {baseline} configurations in this table: none is the "
+                    f"baseline -> name one by its row, e.g. --baseline '{bases[0].label}'")
         for row in rows:
             row.note = why
         return
-    base = next(r for r in rows if r.cell.model == baseline)
+    base = next(r for r in rows if r.cell is bases[0])
     base.verdict = BASELINE  # the table's reference protocol: never flagged
     base_errors, why = seed_mean_window_mse(base.cell)
     for row in rows:

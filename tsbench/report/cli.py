@@ -32,7 +32,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=FORMATS, default="markdown")
     p.add_argument("--metric", choices=("mse", "mae"), default="mse")
     p.add_argument("--baseline", metavar="MODEL",
-                   help="model every cell is tested against, per dataset and horizon")
+                   help="model every cell is tested against, per dataset and horizon (or "
+                        "a row's label, where the model has several configurations)")
     p.add_argument("--alpha", type=_alpha, default=0.05,
                    help="significance level of the tests and the critical difference")
     p.add_argument("-o", "--output", type=Path, help="write the report here (default: stdout)")
@@ -51,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     if not found.runs:
         return _error(_empty_reason(found, where, args.metric))
     cells = group(found.runs, _warn)
-    if args.baseline and not any(c.model == args.baseline for c in cells):
+    if args.baseline and not any(args.baseline in (c.model, c.label) for c in cells):
         models = sorted({c.model for c in cells})
         return _error(f"--baseline {args.baseline}: no {args.baseline} run under {where} "
                       f"-> use one of {', '.join(models)}")
