@@ -7,11 +7,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shlex
 import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
 from tests.conftest import run_tsbench
 from tests.report.conftest import ILI, Zoo, report
@@ -180,6 +182,20 @@ def test_a_config_group_chosen_differently_names_the_row_by_its_choice(
     assert rows["naive (cv=holdout)"]["vs_baseline"] == "baseline"
     assert rows["seasonal_naive"]["vs_baseline"] in ("better", "worse", "indistinguishable")
     assert float(rows["seasonal_naive"]["p_value"]) >= 0
+
+
+def test_the_best_trials_command_reruns_with_its_look_back_marked_searched(
+        zoo: Zoo, tmp_path: Path) -> None:
+    """best.yaml's command of a search over seq_len: its rerun's card says the look-back was
+    searched on val, as the trial's does (a fixed look-back would hide the selection)."""
+    best = yaml.safe_load((zoo.seq_sweep / "best.yaml").read_text())
+    args = [a for a in shlex.split(best["command"]) if "=" in a]  # less the program
+    assert args[-2:] == ["seq_len_searched_on=val", "hydra.mode=RUN"]
+    run_tsbench(args[:-1], tmp_path / "rerun")
+    card = json.loads((tmp_path / "rerun" / "protocol.json").read_text())["seq_len"]
+    trial = json.loads((zoo.seq_sweep / best["job_dir"] / "protocol.json").read_text())["seq_len"]
+    assert card["policy"] == trial["policy"] == "searched"
+    assert card["searched_on"] == trial["searched_on"] == "val"
 
 
 def test_a_sweeps_trials_csv_marks_seq_len_searched(zoo: Zoo, tmp_path: Path) -> None:

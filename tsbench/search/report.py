@@ -3,6 +3,8 @@ sweep's closing summary. Only trials that ran their full budget are candidates f
 
 from __future__ import annotations
 
+import json
+import re
 import shlex
 import sys
 from collections.abc import Sequence
@@ -35,10 +37,28 @@ def program() -> str:
     return argv0.name
 
 
-def reproduce_command(space: SearchSpace, trial: Trial) -> str:
-    """A single-run command (``hydra.mode=RUN``) with the trial's exact overrides."""
-    overrides = [*space.overrides(trial.point), "hydra.mode=RUN"]
+def reproduce_command(space: SearchSpace, trial: Trial, run_dir: Path | None = None) -> str:
+    """A single-run command (``hydra.mode=RUN``) with the trial's exact overrides, and what
+    its run recorded of the search (:func:`search_marks`)."""
+    marks = search_marks(run_dir) if run_dir is not None else []
+    overrides = [*space.overrides(trial.point), *marks, "hydra.mode=RUN"]
     return " ".join([program(), *(shlex.quote(o) for o in overrides)])
+
+
+def search_marks(run_dir: Path) -> list[str]:
+    """Overrides that carry a trial's search into its rerun: a tsbench run whose look-back
+    was searched says so in its protocol card (``protocol.json``), and a rerun of the best
+    trial must too (``seq_len_searched_on``), or its card says the look-back was fixed. None
+    for a run without that card (another Hydra app)."""
+    try:
+        policy = json.loads((run_dir / "protocol.json").read_text())["seq_len"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+    split = policy.get("searched_on") if policy.get("policy") == "searched" else None
+    if not split:
+        return []
+    plain = re.fullmatch(r"[\w.-]+", str(split))
+    return [f"seq_len_searched_on={split}" if plain else f'seq_len_searched_on="{split}"']
 
 
 def write_best(
@@ -59,7 +79,7 @@ def write_best(
         "job_dir": best.job_dir,
         "params": space.values(best.point),
         "overrides": space.overrides(best.point),
-        "command": reproduce_command(space, best),
+        "command": reproduce_command(space, best, path.parent / best.job_dir),
         "trials_finished": sum(t.ok for t in trials),
         "trials_pruned": sum(t.status == PRUNED for t in trials),
         "trials_failed": sum(t.status == FAILED for t in trials),
