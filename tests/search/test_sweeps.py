@@ -158,6 +158,24 @@ def test_warm_start_seeds_without_relaunching(tmp_path: Path) -> None:
     assert not seeded & points_of(tmp_path / "bo")
 
 
+def test_warm_start_trials_count_towards_the_initial_points(
+        tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """skopt counts every point it is told, warm-start ones too, among the random initial
+    ones: 4 initial points with 3 warm-start trials leave 1 for the sweep's single trial."""
+    space = ["x=choice(-0.5, 0.0, 0.5)", "kind=a,b"]
+    multirun(tmp_path / "rs", *space, "hydra.sweeper.mode=random", "hydra.sweeper.n_trials=3")
+    warm = f"hydra.sweeper.warm_start={tmp_path / 'rs' / 'trials.csv'}"
+    multirun(tmp_path / "bo", *space, "hydra.sweeper.n_trials=1",
+             "hydra.sweeper.n_initial_points=4", warm)
+    assert len(read_rows(tmp_path / "bo")) == 1
+    with pytest.raises(SystemExit) as exit_info:
+        multirun(tmp_path / "bo5", *space, "hydra.sweeper.n_trials=1",
+                 "hydra.sweeper.n_initial_points=5", warm)
+    assert exit_info.value.code == 2
+    assert ("hydra.sweeper.n_initial_points: 5 is more than n_trials=1 plus the 3 warm-start "
+            "trials -> lower n_initial_points or raise n_trials") in capsys.readouterr().err
+
+
 def points_of(sweep_dir: Path) -> set[tuple[str, str]]:
     return {(r["x"], r["kind"]) for r in read_rows(sweep_dir)}
 

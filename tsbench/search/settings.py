@@ -117,12 +117,8 @@ def check_settings(s: SweepSettings) -> None:
             f"must be >= {lowest}, got {s.initial_points}",
             "0 is allowed only with warm_start",
         )
-    if s.initial_points > s.n_trials:
-        raise _error(
-            "n_initial_points",
-            f"{s.initial_points} is more than n_trials={s.n_trials}",
-            "lower n_initial_points or raise n_trials",
-        )
+    if not s.warm_start:  # with it, the warm-start trials count too (checked once read)
+        check_initial_points(s, 0)
     if s.acq_optimizer == "lbfgs" and s.base_estimator != "GP":
         raise _error(
             "acq_optimizer",
@@ -166,6 +162,18 @@ def _check_pruner(s: SweepSettings) -> None:
 def _one_of(name: str, value: str, allowed: tuple[str, ...]) -> None:
     if value not in allowed:
         raise _error(name, f"unknown value {value!r}", f"use one of {', '.join(allowed)}")
+
+
+def check_initial_points(s: SweepSettings, n_warm: int) -> None:
+    """The random initial points are drawn from the sweep's trials and the ``n_warm``
+    warm-start trials the optimizer is told (each told point counts as one)."""
+    if s.initial_points > s.n_trials + n_warm:
+        warm = f" plus the {n_warm} warm-start trials" if s.warm_start else ""
+        raise _error(
+            "n_initial_points",
+            f"{s.initial_points} is more than n_trials={s.n_trials}{warm}",
+            "lower n_initial_points or raise n_trials",
+        )
 
 
 def _error(name: str, problem: str, fix: str = "") -> ConfigError:

@@ -45,7 +45,7 @@ from tsbench.search.loop import TRIALS_FILE, Loop, Plotter, Relaunch
 from tsbench.search.optimizer import make_optimizer
 from tsbench.search.proposer import Proposer
 from tsbench.search.record import RECORD_DIR, Launch, Record
-from tsbench.search.settings import SweepSettings, check_settings
+from tsbench.search.settings import SweepSettings, check_initial_points, check_settings
 from tsbench.search.space import SearchSpace, parse_space
 from tsbench.search.timing import TimedTask
 from tsbench.search.trials import Trial, read_trials
@@ -89,6 +89,7 @@ class SkoptSweep(Sweeper):
         warm = read_trials(Path(s.warm_start), space, strict=False) if s.warm_start else []
         if s.warm_start:
             log.info("warm start: %d trials from %s", len(warm), s.warm_start)
+            check_initial_points(s, len(warm))
         optimizer = make_optimizer(s, space.dimensions, constraints, len(warm))
         proposer = Proposer(optimizer, constraints, s.random_state)
         teller = faults.Teller(optimizer, self.sign, s.log_objective and self.sign > 0)
