@@ -13,7 +13,7 @@ from omegaconf import OmegaConf
 
 from tests.conftest import TINY, read_metrics, run_tsbench
 from tsbench.errors import ConfigError
-from tsbench.training.lr_find import min_loss_lr
+from tsbench.training.lr_find import far_below, min_loss_lr
 from tsbench.training.module import ForecastModule
 from tsbench.training.run import run
 from tsbench.training.schedules import scaled_lr
@@ -52,6 +52,14 @@ def test_min_loss_lr_ignores_the_noise_below_the_suggestion() -> None:
     losses = [0.1, 0.9, 0.8, 0.5, float("nan"), 2.0]  # first batch happens to be easy
     assert min_loss_lr(lrs, losses, suggestion=1e-4) == 1e-3
     assert min_loss_lr(lrs, losses, suggestion=1e-1) == 1e-1
+
+
+def test_a_suggestion_far_below_the_loss_minimum_is_flagged() -> None:
+    assert far_below(1e-3, 5e-3, applied=True) == ""  # a rate near the fall's bottom
+    assert far_below(2.4e-5, 0.5, applied=True) == (
+        "lr finder: the suggestion 2.4e-05 is 20,833 times below the rate at the loss minimum "
+        "(0.5); check lr_find.png (it is applied; tune.lr_find_apply=false keeps optim.lr)")
+    assert far_below(2.4e-5, 0.5, applied=False).endswith("(not applied)")
 
 
 def _optimizer_lrs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, overrides: list[str]

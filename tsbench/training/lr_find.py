@@ -4,6 +4,7 @@ and numbers in the run directory, and (unless told otherwise) training at the su
 from __future__ import annotations
 
 import io
+import logging
 import math
 from contextlib import AbstractContextManager, nullcontext, redirect_stderr
 from pathlib import Path
@@ -22,6 +23,7 @@ from tsbench.rundir import LR_FIND, LR_FIND_PLOT  # noqa: E402
 from tsbench.training.module import ForecastModule  # noqa: E402
 from tsbench.training.trainer import make_trainer  # noqa: E402
 
+log = logging.getLogger(__name__)
 #: Lightning's suggestion skips the first 10 and the last step of the curve.
 _MIN_STEPS = 20
 
@@ -67,11 +69,15 @@ def tune_lr(
         )
     lrs, losses = finder.results["lr"], finder.results["loss"]
     _plot(lrs, losses, suggestion, str(cfg.model.name), out_dir / LR_FIND_PLOT)
+    lowest = min_loss_lr(lrs, losses, suggestion)
+    doubt = far_below(suggestion, lowest, bool(tune.lr_find_apply))
+    if doubt:
+        log.warning(doubt)
     write_json(
         out_dir / LR_FIND,
         {
             "suggestion": suggestion,
-            "min_loss_lr": min_loss_lr(lrs, losses, suggestion),
+            "min_loss_lr": lowest,
             "applied": bool(tune.lr_find_apply),
             "lrs": [float(x) for x in lrs],
             "losses": [float(x) if math.isfinite(x) else None for x in losses],
@@ -80,6 +86,23 @@ def tune_lr(
     if bool(tune.lr_find_apply):
         module.lr = suggestion
     return {"lr_suggested": float(suggestion)}
+
+
+#: A suggestion this many times below the loss minimum's rate is doubtful: fastai's rule of
+#: thumb puts a good rate about ten times below it.
+FAR_BELOW = 100.0
+
+
+def far_below(suggestion: float, lowest: float, applied: bool) -> str:
+    """A warning when the suggestion lies more than ``FAR_BELOW`` times below the rate at the
+    loss minimum: Lightning's steepest descent then often sits on the curve's flat start (ILI
+    PatchTST: 2.4e-05, the loss falling until 0.5); '' otherwise."""
+    if lowest < FAR_BELOW * suggestion:
+        return ""
+    kept = ("it is applied; tune.lr_find_apply=false keeps optim.lr" if applied
+            else "not applied")
+    return (f"lr finder: the suggestion {suggestion:.3g} is {lowest / suggestion:,.0f} times "
+            f"below the rate at the loss minimum ({lowest:.3g}); check lr_find.png ({kept})")
 
 
 def min_loss_lr(lrs: list[float], losses: list[float], suggestion: float) -> float:
