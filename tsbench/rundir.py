@@ -74,14 +74,13 @@ def remove_refused(run_dir: Path, job_log: str) -> None:
     a run writes: Hydra's ``.hydra/`` files, the job log (file name ``job_log``) and
     ``config.yaml``. Anything else (metrics, checkpoints, logs, a user's own files) keeps
     it, and so does the folder above it."""
-    hydra_dir = run_dir / Path(HYDRA_CONFIG).parent
-    if run_dir.is_symlink() or hydra_dir.is_symlink() or not run_dir.is_dir():
+    hydra_dir = Path(HYDRA_CONFIG).parent.as_posix()
+    if run_dir.is_symlink() or (run_dir / hydra_dir).is_symlink() or not run_dir.is_dir():
         return
-    files = {CONFIG, job_log, HYDRA_CONFIG, HYDRA_RECORD, HYDRA_OVERRIDES}
-    entries = [*run_dir.iterdir(), *(hydra_dir.iterdir() if hydra_dir.is_dir() else ())]
-    if all(entry.is_dir() if entry == hydra_dir else
-           entry.relative_to(run_dir).as_posix() in files and entry.is_file()
-           for entry in entries):
+    allowed = {hydra_dir, CONFIG, job_log, HYDRA_CONFIG, HYDRA_RECORD, HYDRA_OVERRIDES}
+    found = {p.relative_to(run_dir).as_posix(): p for p in run_dir.rglob("*")}
+    if set(found) <= allowed and all(p.is_dir() == (name == hydra_dir)
+                                     for name, p in found.items()):
         shutil.rmtree(run_dir, ignore_errors=True)  # Windows: the open job log stays
 
 

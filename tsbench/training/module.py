@@ -175,14 +175,13 @@ class ForecastModule(pl.LightningModule):
 def diverged(what: str, lr: float | None, clip: float | None) -> ConfigError:
     """The error of a run whose loss or scores are not finite: it names the likely fix
     (clipping only where the run's gradients were not clipped already)."""
-    used = f"this run used {lr:g}" if lr is not None else ""
+    said = [f"this run used {lr:g}"] if lr is not None else []
     if clip:
-        used += f"{'; ' if used else ''}its gradients were clipped at " \
-                f"trainer.gradient_clip_val={clip:g}"
-        return ConfigError("optim.lr", f"the run diverged: {what}", f"lower optim.lr ({used})")
-    return ConfigError("optim.lr", f"the run diverged: {what}",
-                       f"lower optim.lr{f' ({used})' if used else ''}, or clip gradients with "
-                       "trainer.gradient_clip_val=1.0")
+        said.append(f"its gradients were clipped at trainer.gradient_clip_val={clip:g}")
+    fix = f"lower optim.lr ({'; '.join(said)})" if said else "lower optim.lr"
+    if not clip:
+        fix += ", or clip gradients with trainer.gradient_clip_val=1.0"
+    return ConfigError("optim.lr", f"the run diverged: {what}", fix)
 
 
 class StopOnNonFiniteLoss(pl.Callback):

@@ -619,8 +619,9 @@ def run_stages(t: Tuning, overrides: list[str]) -> dict[str, Any]:
 
 def run_recipe(overrides: list[str], recipe: Any, out_dir: Path) -> dict[str, Any]:
     """Run (or resume) stages (a)-(g) for the tsbench ``overrides`` (dataset=, model=, ...)."""
-    check_recipe(_plain(recipe))
-    settings = {"overrides": list(overrides), "recipe": _plain(recipe)}
+    plain = _plain(recipe)
+    check_recipe(plain)
+    settings = {"overrides": list(overrides), "recipe": plain}
     t = Tuning(list(overrides), recipe, out_dir, TuneState.open(out_dir, settings))
     if t.state.done("g_report") and (out_dir / "report.json").is_file():
         log.info("%s is finished: its report stays as it was written", out_dir)

@@ -22,9 +22,12 @@ def _number(value: Any) -> bool:
         value)
 
 
+def _list_of(value: Any, item: Callable[[Any], bool]) -> bool:
+    return isinstance(value, Sequence) and not isinstance(value, str) and all(map(item, value))
+
+
 def _seeds(value: Any) -> bool:
-    return isinstance(value, Sequence) and not isinstance(value, str) and all(
-        _whole(s, -(2**31)) for s in value)
+    return _list_of(value, lambda s: _whole(s, -(2**31)))
 
 
 #: field -> (whether a value is valid, what a valid one is, an example)
@@ -48,9 +51,8 @@ RULES: dict[str, tuple[Callable[[Any], bool], str, str]] = {
     "lr_span": (lambda v: _number(v) and v > 1, "a number > 1", "10"),
     "top_k": (lambda v: _whole(v, 1), "a whole number >= 1", "3"),
     "seeds": (_seeds, "a list of seeds", "[1,2] (or [] for no retraining)"),
-    "search": (lambda v: isinstance(v, Sequence) and not isinstance(v, str) and all(
-        isinstance(s, str) for s in v), "a list of overrides",
-        "\"['data.batch_size=choice(8,16,32)']\""),
+    "search": (lambda v: _list_of(v, lambda s: isinstance(s, str)), "a list of overrides",
+               "\"['data.batch_size=choice(8,16,32)']\""),
     "cv_folds": (lambda v: v in (0, None) or _whole(v, 2),
                  "a number of folds that selects anything",
                  "0 (the validation split) or 2 or more"),
