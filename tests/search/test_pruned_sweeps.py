@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
+import re
 import statistics
 from pathlib import Path
 
@@ -139,13 +141,16 @@ def job_times(sweep_dir: Path) -> dict[int, tuple[float, float]]:
     return {launch.trial: (launch.started, launch.ended) for launch in launches}
 
 
-def test_joblib_refills_a_free_slot_at_once(tmp_path: Path) -> None:
+def test_joblib_refills_a_free_slot_at_once(tmp_path: Path, caplog) -> None:
     """Refill starts trial 3 when trial 2 ends, batch waits for the slow trial 1; in random
     mode both propose the same points in the same order (a Latin hypercube's k-th point,
-    so the running points must have been counted as pending)."""
+    so the running points must have been counted as pending). Each trial's log line
+    counts the trials ended so far, whatever the trial's number."""
     points = {}
     for schedule in ("auto", "batch"):
         sweep_dir = tmp_path / schedule
+        caplog.clear()
+        caplog.set_level(logging.INFO, logger="tsbench.search.loop")
         multirun(
             sweep_dir, *SPACE, *JOBLIB, f"hydra.sweeper.schedule={schedule}",
             "hydra.sweeper.mode=random", "hydra.sweeper.initial_point_generator=lhs",
@@ -160,6 +165,10 @@ def test_joblib_refills_a_free_slot_at_once(tmp_path: Path) -> None:
         slower_end = max(times[1][1], times[2][1])
         if schedule == "auto":  # trial 3 takes the slot that trial 2 freed
             assert times[3][0] < slower_end
+            lines = re.findall(r"trial (\d+): .* ended=(\d+)/5 ", caplog.text)
+            by_end = sorted(times, key=lambda trial: times[trial][1])
+            assert lines == [(str(trial), str(k)) for k, trial in enumerate(by_end, start=1)]
+            assert by_end[0] != 1  # the slow trial 1 ended after others
         else:  # the next batch waits for the slow trial
             assert times[3][0] >= slower_end
 

@@ -135,6 +135,7 @@ def test_program(monkeypatch, argv0: str, program: str) -> None:
 
 
 def test_trial_line() -> None:
-    line = report.trial_line(TRIALS[1], 10, TRIALS[0], 12.34)
-    assert line == "trial 2/10 value=failed (ValueError: boom) best=0.5 elapsed=12.3s"
-    assert report.trial_line(TRIALS[0], 10, TRIALS[0], 1.0).startswith("trial 1/10 value=0.5 ")
+    line = report.trial_line(TRIALS[1], 3, 10, TRIALS[0], 12.34)
+    assert line == "trial 2: value=failed best=0.5 ended=3/10 elapsed=12.3s"
+    line = report.trial_line(TRIALS[0], 1, 10, TRIALS[0], 1.0)
+    assert line.startswith("trial 1: value=0.5 best=0.5 ended=1/10 ")

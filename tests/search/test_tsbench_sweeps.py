@@ -47,7 +47,7 @@ def test_bayes_preset_records_reproduces_and_respects_constraints(tmp_path: Path
     )
     record = rows(sweep)
     assert len(record) == 6 and {r["status"] for r in record} == {"ok"}
-    assert "trial 6/6 value=" in proc.stdout + proc.stderr
+    assert "ended=6/6 " in proc.stdout + proc.stderr
     for name in ("best.yaml", "convergence.png", "objective.png", "evaluations.png"):
         assert (sweep / name).stat().st_size > 0
     for row in record:  # the launched config itself obeys every constraint

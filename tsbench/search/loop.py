@@ -207,8 +207,10 @@ class Loop:
         if self.slots is None:
             self.plotter.maybe_draw(self.trials)
         best = self._best()
-        for t in new:
-            log.info(report.trial_line(t, self.s.n_trials, best, self.plotter.elapsed()))
+        before = len(self.trials) - len(new)
+        for i, t in enumerate(new, start=1):
+            log.info(report.trial_line(t, before + i, self.s.n_trials, best,
+                                       self.plotter.elapsed()))
         self._check_failures()
 
     def _trial(self, job: int, result: JobReturn | None, error: BaseException | None) -> Trial:

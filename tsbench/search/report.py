@@ -92,14 +92,19 @@ def write_best(
     return best
 
 
-def trial_line(trial: Trial, n_trials: int, best: Trial | None, elapsed: float) -> str:
-    """``trial i/N value=... best=... elapsed=...`` for one ended trial."""
+def trial_line(
+    trial: Trial, ended: int, n_trials: int, best: Trial | None, elapsed: float
+) -> str:
+    """``trial i: value=... best=... ended=k/N elapsed=...`` for one ended trial. ``i`` is
+    the trial's number, ``k`` how many trials of the sweep have ended with it (trials end
+    out of order when several run at once). A failure's error is logged just before."""
     if trial.status == PRUNED:
         value = f"{trial.objective:.6g} pruned at epoch {trial.pruned_at_epoch}"
     else:
-        value = f"{trial.objective:.6g}" if trial.ok else f"failed ({trial.error})"
+        value = f"{trial.objective:.6g}" if trial.ok else "failed"
     best_text = "none" if best is None else f"{best.objective:.6g}"
-    return f"trial {trial.number}/{n_trials} value={value} best={best_text} elapsed={elapsed:.1f}s"
+    return (f"trial {trial.number}: value={value} best={best_text} ended={ended}/{n_trials} "
+            f"elapsed={elapsed:.1f}s")
 
 
 def summary(trials: Sequence[Trial], best: Trial | None) -> str:
