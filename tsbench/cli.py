@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import math
 import sys
 from pathlib import Path
 
 import hydra
+from hydra._internal.utils import get_args_parser
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
@@ -15,6 +18,7 @@ from tsbench.errors import ConfigError, TsbenchError
 from tsbench.quiet import quiet_dependencies
 from tsbench.resolvers import register_resolvers
 from tsbench.rundir import remove_refused
+from tsbench.settings_check import check_settings
 
 register_resolvers()
 
@@ -72,4 +76,23 @@ def main(cfg: DictConfig) -> float:
 
 def entry() -> None:
     quiet_dependencies()
+    try:
+        check_settings(command_overrides(sys.argv[1:]))
+    except TsbenchError as exc:  # before Hydra makes a run folder
+        print(f"tsbench: error: {exc}", file=sys.stderr)
+        sys.exit(2)
     main()
+
+
+def command_overrides(argv: list[str]) -> list[str]:
+    """The overrides of a command line that composes tsbench's own config (none for
+    ``--help``, shell completion, or another config path or name)."""
+    try:
+        with contextlib.redirect_stderr(io.StringIO()):
+            args = get_args_parser().parse_args(argv)
+    except SystemExit:  # Hydra's own parse reports the bad flag
+        return []
+    other_config = args.config_path or args.config_name or args.config_dir
+    if args.help or args.hydra_help or args.shell_completion or args.info or other_config:
+        return []
+    return list(args.overrides)

@@ -11,6 +11,8 @@ from pytorch_lightning.accelerators import CUDAAccelerator, MPSAccelerator
 
 from tests.conftest import TINY, run_tsbench
 from tests.preloaded import run_module
+from tsbench.errors import TsbenchError
+from tsbench.settings_check import check_settings
 
 GOOD_HEAD = "date,a,OT\n"
 
@@ -154,3 +156,33 @@ def test_impossible_settings_fail_before_training(override: str, message: str,
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert f"tsbench: error: {message}" in proc.stderr
     assert not (run_dir / "config.yaml").exists()  # stopped before any data was read
+
+
+@pytest.mark.parametrize("multirun, args, key", [
+    (False, ["optim.lrr=0.01"], "optim.lrr"),
+    (False, ["modell=dlinear"], "modell"),
+    (True, ["seq_len=interval(24,48)", "optim.lrr=0.01,0.02"], "optim.lrr"),
+    (True, ["model=dlinear,patchtst", "model.patch_len=8"], "model.patch_len"),
+])  # fmt: skip
+def test_a_misspelt_setting_is_named_in_one_line(multirun: bool, args: list[str], key: str,
+                                                 tmp_path: Path) -> None:
+    """Not Hydra's hint ``+optim.lrr=0.01``, which would add the typo; no folder either."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = run_module("tsbench", [*(["-m"] if multirun else []), *TINY, *args], env,
+                      cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr == (f"tsbench: error: {key}: no such setting -> check its spelling "
+                           "(tsbench --cfg job shows every setting)\n")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_settings_of_every_sweep_syntax_are_not_refused() -> None:
+    """The check composes a sweep at its first value (null for an interval): a setting that
+    exists passes, whatever sweep it is given."""
+    check_settings(["model=patchtst,dlinear", "model.patch_len=8,16", "seq_len=interval(48,96)",
+                    "optim.lr=tag(log,interval(1e-4,1e-2))", "model.d_model=choice(16,32)",
+                    "seed=range(1,4)", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2",
+                    "+my_note=1"])
+    with pytest.raises(TsbenchError, match=r"^hydra.sweeper.n_trialz: no such setting -> "
+                                           r"check its spelling \(tsbench --cfg hydra"):
+        check_settings(["hydra.sweeper.n_trialz=3"])

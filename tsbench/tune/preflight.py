@@ -5,8 +5,6 @@ and no output folder."""
 
 from __future__ import annotations
 
-import re
-
 from hydra import compose, initialize_config_module
 from hydra.errors import HydraException
 from omegaconf.errors import OmegaConfBaseException
@@ -16,12 +14,10 @@ from tsbench.data.splits import benchmark_borders
 from tsbench.errors import TsbenchError
 from tsbench.models.build import model_for
 from tsbench.resolvers import register_resolvers
+from tsbench.settings_check import unknown_setting
 from tsbench.training.crossval import fold_blocks
 from tsbench.training.run import validate_config
 from tsbench.training.train_and_score import make_data
-
-#: Hydra's error for an override of a key the config does not have.
-UNKNOWN_KEY = re.compile(r"Could not override '([^']+)'")
 
 
 def check_command(overrides: list[str]) -> None:
@@ -33,13 +29,9 @@ def check_command(overrides: list[str]) -> None:
             cfg = compose("config", overrides=overrides)
     except (HydraException, OmegaConfBaseException) as exc:
         said = " ".join(str(exc).split())
-        unknown = UNKNOWN_KEY.match(said)
-        if unknown:  # Hydra's hint, '+key=value', would add a misspelt key, not fix it
-            raise TsbenchError(f"{unknown[1]}: no such setting -> check its spelling (tsbench "
-                               "--cfg job shows every setting)") from None
-        raise TsbenchError(f"{said} -> check the command's overrides (tsbench --help lists "
-                           "the config groups; tsbench --cfg job shows the composed config)"
-                           ) from None
+        raise unknown_setting(exc) or TsbenchError(
+            f"{said} -> check the command's overrides (tsbench --help lists the config "
+            "groups; tsbench --cfg job shows the composed config)") from None
     validate_config(cfg)
     series = load_series(cfg.dataset)
     borders = benchmark_borders(len(series.values), series.split, int(cfg.seq_len),

@@ -1,0 +1,59 @@
+"""A misspelt setting on the command line, named in one line with its fix.
+
+Hydra's own error for ``optim.lrr=0.01`` is several lines ending in the hint
+``To append to your config use +optim.lrr=0.01``, which would add the typo rather than fix
+it. ``tsbench`` and ``tsbench-tune`` compose the command's config first and say instead
+``optim.lrr: no such setting -> check its spelling ...``. Every other composition problem
+is left to Hydra, which names the group's options for a misspelt choice.
+"""
+
+from __future__ import annotations
+
+import re
+
+from hydra import compose, initialize_config_module
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.core.override_parser.types import Override
+from hydra.errors import HydraException
+
+from tsbench.errors import TsbenchError
+
+#: Hydra's error for an override of a key the config does not have.
+UNKNOWN_KEY = re.compile(r"Could not override '([^']+)'")
+
+
+def unknown_setting(error: BaseException) -> TsbenchError | None:
+    """The one-line error for Hydra's ``error`` when it names a setting the config lacks."""
+    found = UNKNOWN_KEY.match(" ".join(str(error).split()))
+    if found is None:
+        return None
+    key = found[1]
+    shows = "--cfg hydra shows Hydra's settings" if key.startswith("hydra.") else (
+        "--cfg job shows every setting")
+    return TsbenchError(f"{key}: no such setting -> check its spelling (tsbench {shows})")
+
+
+def check_settings(overrides: list[str]) -> None:
+    """Raise :func:`unknown_setting`'s error for the first override of a setting that
+    tsbench's config lacks. A sweep (``a=1,2``, ``choice(...)``, ``interval(...)``) is
+    composed at its first value, or at null when it has none to list."""
+    try:
+        parsed = OverridesParser.create().parse_overrides(overrides)
+    except HydraException:
+        return  # Hydra says what is wrong with the syntax
+    single = [o.input_line if not o.is_sweep_override() else
+              f"{o.get_key_element()}={_first_value(o)}" for o in parsed]
+    try:
+        with initialize_config_module("tsbench.conf", version_base="1.3"):
+            compose("config", overrides=single)
+    except Exception as exc:  # noqa: BLE001 (anything but a misspelt key is Hydra's to say)
+        error = unknown_setting(exc)
+        if error is not None:
+            raise error from None
+
+
+def _first_value(override: Override) -> str:
+    try:
+        return next(override.sweep_string_iterator())
+    except (HydraException, StopIteration):
+        return "null"
