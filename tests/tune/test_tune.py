@@ -631,6 +631,19 @@ def test_a_folder_started_with_other_settings_is_refused_naming_each_difference(
         ).err
 
 
+def test_the_default_folder_is_the_same_for_the_same_settings_in_any_order() -> None:
+    """Without out=, the same command resumes its folder; overrides in another order are
+    the same command (Hydra composes them alike), other values are another folder."""
+    command = ["model=dlinear", "dataset=ili", "pred_len=24", "recipe=quick",
+               "recipe.top_k=3", "recipe.eta=4", "trainer.num_threads=2", "seed=7"]
+    _, _, out = parse(command)
+    assert out.parent == Path("outputs/tune") and out.name.startswith("ili-dlinear-24-")
+    assert parse(list(reversed(command)))[2] == out
+    for other in (["seed=8"], ["recipe.eta=5"], ["recipe=default"]):
+        changed = [a for a in command if a.split("=")[0] != other[0].split("=")[0]]
+        assert parse([*changed, *other])[2] != out
+
+
 def test_a_killed_run_counts_the_time_of_its_unfinished_stage(tmp_path: Path) -> None:
     """tune.json is written when a stage ends; the clock's ticks keep the time of a stage
     that was running when ``tsbench-tune`` was killed (the budget counts it on resume)."""

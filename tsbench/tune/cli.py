@@ -4,7 +4,7 @@ tsbench-tune dataset=etth1 model=patchtst pred_len=96 [recipe=quick] [recipe.bud
              [out=DIR] [any other tsbench override, passed to every stage]
 
 Without ``out=`` the folder is named after the dataset, model, horizon and a digest of all
-arguments, so the same command again resumes an interrupted tuning run.
+arguments (in any order), so the same command again resumes an interrupted tuning run.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ def default_out(overrides: list[str], recipe: str, fields: list[str]) -> Path:
     def value(key: str, default: str) -> str:
         return next((o.split("=", 1)[1] for o in overrides if o.startswith(f"{key}=")), default)
 
-    digest = hashlib.sha256("\n".join([recipe, *sorted(fields), *overrides]).encode())
+    digest = hashlib.sha256("\n".join([recipe, *sorted(fields), *sorted(overrides)]).encode())
     name = "-".join([value("dataset", "etth1"), value("model", "patchtst"),
                      value("pred_len", "96"), digest.hexdigest()[:8]])
     return Path("outputs/tune") / name
