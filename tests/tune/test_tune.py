@@ -7,6 +7,8 @@ import csv
 import io
 import json
 import os
+import re
+import shlex
 import signal
 import subprocess
 import sys
@@ -181,6 +183,7 @@ def test_a_report_read_back_from_its_json_record_renders_as_it_was_written() -> 
     runs = ["out/a_baseline", "out/e_bayes/0"]
     summary = {
         "overrides": ["experiment=patchtst42_ili"], "wall_seconds": 61.0,
+        "command": "tsbench-tune experiment=patchtst42_ili recipe.top_k=1 out=o",
         "lr": {"suggestion": 1e-4, "low": 1e-5, "high": 1e-3}, "lookbacks": [104, 156],
         "stages": {"d_random": {"trials": 4, "full_budget": 1},
                    "e_bayes": {"trials": 3, "full_budget": 1}},
@@ -598,7 +601,13 @@ def test_a_killed_tuning_run_resumes_without_rerunning_ended_trials(tmp_path: Pa
 
     finished = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in out.rglob("*")
                 if p.is_file()}
-    again = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    # the report's command is this run's: run again, it finds its settings unchanged
+    command = re.search(r"^Command: `(.*)`", (out / "report.md").read_text(), re.M)[1]
+    assert "recipe=" not in command  # the recipe's own fields, as given on top of default
+    words = shlex.split(command)
+    assert words[0] == "tsbench-tune"
+    again = subprocess.run([*argv[:3], *words[1:]], cwd=ROOT, env=env, capture_output=True,
+                           text=True, timeout=300)
     assert again.returncode == 0, again.stderr[-3000:]
     assert "is finished: its report stays as it was written" in again.stderr
     assert (out / "report.md").read_text() in again.stdout  # the report, printed again

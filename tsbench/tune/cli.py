@@ -19,8 +19,7 @@ from omegaconf import OmegaConf
 from tsbench.errors import TsbenchError
 from tsbench.quiet import quiet_dependencies
 from tsbench.tune.recipe import run_recipe
-
-RECIPES = Path(__file__).resolve().parents[1] / "conf" / "recipe"
+from tsbench.tune.settings import load_recipe
 
 
 def parse(argv: list[str]) -> tuple[list[str], object, Path]:
@@ -37,14 +36,7 @@ def parse(argv: list[str]) -> tuple[list[str], object, Path]:
             out = Path(value)
         else:
             passthrough.append(arg)
-    path = RECIPES / f"{name}.yaml"
-    if not path.is_file():
-        known = sorted(p.stem for p in RECIPES.glob("*.yaml"))
-        raise TsbenchError(f"recipe: unknown recipe '{name}' -> use one of {known}")
-    recipe = OmegaConf.load(path)
-    if "defaults" in recipe:  # quick.yaml extends default.yaml
-        base = OmegaConf.load(RECIPES / "default.yaml")
-        recipe = OmegaConf.merge(base, {k: v for k, v in recipe.items() if k != "defaults"})
+    recipe = load_recipe(name)
     unknown = [f.split("=")[0] for f in fields if f.split("=")[0] not in recipe]
     if unknown:
         raise TsbenchError(f"recipe.{unknown[0]}: no such field -> use one of {list(recipe)}")

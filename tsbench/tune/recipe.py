@@ -31,6 +31,7 @@ import json
 import logging
 import math
 import re
+import shlex
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
@@ -58,7 +59,7 @@ from tsbench.search.trials import OK, RECORD_COLUMNS
 from tsbench.tune.ensemble import cv_error_gram, error_gram, greedy_weights, score_runs
 from tsbench.tune.preflight import check_command
 from tsbench.tune.progress import TRIALS_FILE, Progress, clock
-from tsbench.tune.settings import check_recipe
+from tsbench.tune.settings import check_recipe, recipe_arguments
 from tsbench.tune.state import TuneState
 
 log = logging.getLogger("tsbench.tune")
@@ -606,8 +607,11 @@ def run_stages(t: Tuning, overrides: list[str]) -> dict[str, Any]:
     t.state.stage("e_bayes", lambda: bayes_search(t, args, epoch))
     retrained = t.state.stage("f_retrain", lambda: retrain(t, lr))
     final = t.state.stage("g_report", lambda: final_scores(t, retrained))
+    command = ["tsbench-tune", *map(shlex.quote, overrides),
+               *recipe_arguments(_plain(t.recipe)), shlex.quote(f"out={t.out}")]
     return {
-        "overrides": list(overrides), "lr": lr, "lookbacks": seq_lens,
+        "overrides": list(overrides), "command": " ".join(command), "lr": lr,
+        "lookbacks": seq_lens,
         "stages": {s: t.state.stages[s] for s in ("d_random", "e_bayes")},
         "top_configs": [{**c["params"], "objective": c["objective"]}
                         for c in retrained["configs"]],
@@ -659,7 +663,7 @@ def render_report(summary: dict[str, Any]) -> str:
     selection = summary.get("selection", "validation")
     lines = [
         "# tsbench-tune report", "",
-        f"Overrides: `{' '.join(summary['overrides'])}`  ",
+        f"Command: `{summary['command']}`  ",
         f"Wall time: {clock(summary['wall_seconds'])}  ",
         f"Learning-rate finder suggestion: {lr['suggestion']:.3g}; searched {lr['low']:.3g} to "
         f"{lr['high']:.3g} (log scale)  ",

@@ -5,12 +5,41 @@ and then blamed the searches; ``recipe.eta=1`` failed in (d) after minutes)."""
 
 from __future__ import annotations
 
+import json
 import math
+import shlex
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
 
 from tsbench.errors import TsbenchError
 from tsbench.search.pruning import KINDS
+
+RECIPES = Path(__file__).resolve().parents[1] / "conf" / "recipe"
+
+
+def load_recipe(name: str) -> DictConfig:
+    """``conf/recipe/<name>.yaml``, merged over ``default.yaml`` when it extends it."""
+    path = RECIPES / f"{name}.yaml"
+    if not path.is_file():
+        known = sorted(p.stem for p in RECIPES.glob("*.yaml"))
+        raise TsbenchError(f"recipe: unknown recipe '{name}' -> use one of {known}")
+    recipe = OmegaConf.load(path)
+    if "defaults" in recipe:  # quick.yaml extends default.yaml
+        base = OmegaConf.load(RECIPES / "default.yaml")
+        recipe = OmegaConf.merge(base, {k: v for k, v in recipe.items() if k != "defaults"})
+    return recipe
+
+
+def recipe_arguments(recipe: dict[str, Any]) -> list[str]:
+    """The ``recipe.<field>=<value>`` arguments that give ``recipe`` on top of the default
+    recipe, shell-quoted (what a report's command needs to say to be rerun)."""
+    default = OmegaConf.to_container(load_recipe("default"), resolve=True)
+    assert isinstance(default, dict)
+    return [shlex.quote(f"recipe.{field}={value if isinstance(value, str) else json.dumps(value)}")
+            for field, value in recipe.items() if default.get(field) != value]
 
 
 def _whole(value: Any, least: int) -> bool:
