@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.conftest import ROOT, TINY, run_tsbench
 
@@ -38,7 +39,31 @@ def test_mlflow_sweep_has_one_parent_and_a_child_per_trial(tmp_path: Path) -> No
     assert protocol["params.protocol.dataset.name"] == "synthetic"
     assert int(protocol["params.protocol.windows.test.scored"]) == int(
         protocol["metrics.n_test_windows"])
-    assert parents["status"].iloc[0] == "FINISHED"
+    parent = parents.iloc[0]
+    assert parent["status"] == "FINISHED"
+    # the sweep's result on the parent: the best child's objective, naming that child
+    best = children.loc[children["metrics.objective"].idxmin()]
+    assert parent["metrics.best_objective"] == best["metrics.objective"]
+    assert parent["tags.tsbench.best_run_id"] == best["run_id"]
+
+
+@pytest.mark.heavy
+def test_mlflow_parent_of_a_search_holds_its_best_trial(tmp_path: Path) -> None:
+    import mlflow
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    args = [a for a in TINY if not a.startswith(("logger", "seq_len"))] + [
+        "logger=mlflow", "hydra/sweeper=skopt", "hydra.sweeper.mode=random",
+        "hydra.sweeper.n_trials=3", "seq_len=choice(24,36,48)", "hydra.sweeper.random_state=0"]
+    run_tsbench(args, tmp_path / "sweep", env={"MLFLOW_TRACKING_URI": uri}, multirun=True)
+    best = yaml.safe_load((tmp_path / "sweep" / "best.yaml").read_text())
+    mlflow.set_tracking_uri(uri)
+    runs = mlflow.search_runs(experiment_names=["tsbench"])
+    parent = runs[runs["tags.mlflow.parentRunId"].isna()].iloc[0]
+    assert parent["metrics.best_objective"] == pytest.approx(best["objective"], rel=1e-12)
+    assert parent["params.best.seq_len"] == str(best["params"]["seq_len"])
+    assert parent["metrics.trials_finished"] == 3 and parent["metrics.trials_failed"] == 0
+    assert parent["tags.tsbench.best_job_dir"] == best["job_dir"]
 
 
 def test_tensorboard_writes_event_files(tmp_path: Path) -> None:

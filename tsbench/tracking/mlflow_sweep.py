@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
+import time
 from pathlib import Path
 from typing import Any
 
+import yaml
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
@@ -22,10 +25,15 @@ SWEEP_ARTIFACTS = (
 )
 
 
+#: best.yaml's trial counts, logged as the parent's metrics.
+COUNTS = ("trials_finished", "trials_pruned", "trials_failed")
+
+
 class MlflowSweepCallback(Callback):
     """On multirun start: create the parent run and record its id in the sweep directory
     (each trial's MLflow run reads it and becomes a child). On multirun end: log the
-    sweep's files (best.yaml, trials.csv, plots) to the parent and close it."""
+    sweep's result to the parent (:meth:`log_best`), its files (best.yaml, trials.csv,
+    plots), and close it."""
 
     def __init__(
         self,
@@ -38,6 +46,7 @@ class MlflowSweepCallback(Callback):
         self.output_root = Path(output_root)
         self._client: Any = None
         self._run_id: str | None = None
+        self._experiment_id: str | None = None
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         from mlflow.tracking import MlflowClient
@@ -60,13 +69,44 @@ class MlflowSweepCallback(Callback):
             tags={"tsbench.sweep_dir": str(sweep_dir)},
         )
         self._run_id = run.info.run_id
+        self._experiment_id = experiment_id
         write_text(sweep_dir / PARENT_RUN_FILE, self._run_id)
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         if self._client is None or self._run_id is None:
             return
         sweep_dir = Path(config.hydra.sweep.dir)
+        self.log_best(sweep_dir)
         for name in SWEEP_ARTIFACTS:
             if (sweep_dir / name).is_file():
                 self._client.log_artifact(self._run_id, str(sweep_dir / name))
         self._client.set_terminated(self._run_id)
+
+    def log_best(self, sweep_dir: Path) -> None:
+        """The sweep's best objective as the parent's metric ``best_objective``: the one of
+        ``best.yaml`` when a tsbench sweeper wrote it (with its trial counts as metrics and
+        the best parameters as ``best.<name>`` params), else the lowest ``objective`` of the
+        child runs (tsbench's objective is a loss), with that child's id as a tag."""
+        from mlflow.entities import Metric, Param, RunTag
+
+        stamp = int(time.time() * 1000)
+        best_file = sweep_dir / "best.yaml"
+        if best_file.is_file():
+            best = yaml.safe_load(best_file.read_text())
+            counts = {key: best[key] for key in COUNTS}
+            self._client.log_batch(
+                self._run_id,
+                metrics=[Metric(key, float(value), stamp, 0) for key, value in
+                         {"best_objective": best["objective"], **counts}.items()],
+                params=[Param(f"best.{k}", str(v)) for k, v in best["params"].items()],
+                tags=[RunTag("tsbench.best_job_dir", str(best["job_dir"]))],
+            )
+            return
+        children = self._client.search_runs(
+            [self._experiment_id], f"tags.mlflow.parentRunId = '{self._run_id}'")
+        scored = [(run.data.metrics["objective"], run.info.run_id) for run in children
+                  if math.isfinite(run.data.metrics.get("objective", math.nan))]
+        if scored:
+            objective, child = min(scored)
+            self._client.log_metric(self._run_id, "best_objective", objective, stamp)
+            self._client.set_tag(self._run_id, "tsbench.best_run_id", child)
