@@ -62,7 +62,10 @@ def main(cfg: DictConfig) -> float:
             raise ConfigError("cv", "refit has no validation split, so a search has nothing "
                               "to optimize", "search with cv=holdout or cv=tscv, then refit "
                               "the configuration it chose with cv=refit")
-        metrics = run(cfg, run_dir, parallel_jobs=parallel_jobs())
+        side_by_side = parallel_jobs()
+        if side_by_side > 1:  # their progress bars would interleave on one terminal
+            cfg.trainer.progress_bar = False
+        metrics = run(cfg, run_dir, parallel_jobs=side_by_side)
     except TsbenchError as exc:
         if multirun:  # the sweeper records the failed trial and goes on
             raise

@@ -146,3 +146,20 @@ def test_parallel_launchers_run_each_batch_together(tmp_path: Path, launcher: st
     assert [r["status"] for r in record] == ["ok", "ok"]
     (start0, end0), (start1, end1) = (job_span(sweep / r["job_dir"]) for r in record)
     assert start0 < end1 and start1 < end0  # the two trials of the batch overlapped
+
+
+@pytest.mark.heavy
+def test_trials_side_by_side_show_no_progress_bars(tmp_path: Path) -> None:
+    """Two joblib workers' bars would interleave on one terminal: trials run side by side
+    train without them (and their config says so); one trial at a time keeps its bar."""
+    from tests.conftest import TINY
+
+    base = [*TINY, "trainer.progress_bar=true", "trainer.max_epochs=1", "seed=1,2"]
+    parallel = run_tsbench([*base, "hydra/launcher=joblib", "hydra.launcher.n_jobs=2"],
+                           tmp_path / "parallel", multirun=True)
+    assert "Epoch 0" not in parallel.stderr + parallel.stdout
+    for job in ("0", "1"):
+        cfg = yaml.safe_load((tmp_path / "parallel" / job / "config.yaml").read_text())
+        assert cfg["trainer"]["progress_bar"] is False
+    serial = run_tsbench(base, tmp_path / "serial", multirun=True)
+    assert "Epoch 0" in serial.stderr + serial.stdout
