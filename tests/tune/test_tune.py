@@ -517,7 +517,19 @@ def check_the_refits(out: Path) -> None:
             assert metrics["splits_read"] == ["train", "val"]  # trained on val; test never read
             for key in ("model", "optim", "data", "seq_len"):
                 assert ours[key] == theirs[key], (run, key)
+            # how the look-back was chosen: the source run's (searched for a trial's)
+            source_card = content(source / "protocol.json")
+            assert [card["seq_len"][k] for k in ("policy", "searched_on")] == [
+                source_card["seq_len"][k] for k in ("policy", "searched_on")], run
             assert ours["seed"] == metrics["seed"] == seed
+    trial_card = content(out / "d_random" / "0" / "protocol.json")
+    assert trial_card["seq_len"]["policy"] == "searched"
+    assert content(out / "a_baseline" / "protocol.json")["seq_len"]["policy"] == "fixed"
+    retrained = list((out / "f_retrain").glob("*/seed_*"))
+    assert retrained
+    for run_dir in retrained:  # a configuration the searches chose, look-back included
+        assert content(run_dir / "protocol.json")["seq_len"]["searched_on"] == trial_card[
+            "seq_len"]["searched_on"], run_dir
     assert results["ensemble refit"]["objective"] == results["ensemble"]["objective"]
     for name in ("baseline refit", "best single refit", "ensemble refit"):
         assert results[name]["n_test_windows"] == N_ROWS - TEST_START - 24 + 1

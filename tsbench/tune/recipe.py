@@ -55,6 +55,7 @@ from tsbench.rundir import (
     read_metrics,
     read_protocol,
 )
+from tsbench.search.report import search_marks
 from tsbench.search.trials import OK, RECORD_COLUMNS
 from tsbench.tune.ensemble import cv_error_gram, error_gram, greedy_weights, score_runs
 from tsbench.tune.preflight import check_command
@@ -467,7 +468,8 @@ def retrain(t: Tuning, lr: dict[str, float]) -> dict[str, Any]:
                 params = [f"{k}={v}" for k, v in config["params"].items()]
                 kept = [o for o in t.trial_base(lr) if override_key(o) not in config["params"]]
                 run_stage(f"f_retrain_{rank}_{seed}", tsbench(
-                    *kept, *params, f"seed={seed}", f"hydra.run.dir={run_dir}"), t.out)
+                    *kept, *params, *search_marks(Path(config["run"])), f"seed={seed}",
+                    f"hydra.run.dir={run_dir}"), t.out)
             runs.append(str(run_dir))
     return {"runs": runs, "configs": configs}
 
@@ -535,10 +537,12 @@ def refit(t: Tuning, run_dir: Path) -> list[Path]:
         epochs = refit_epochs(run_dir)
         log.info("(g) refit on train+val rows, %d epochs, seeds %s: %s", epochs, todo,
                  run_dir.relative_to(t.out))
-        kept = [o for o in refit_overrides(run_dir) if override_key(o) != "seed"]
+        kept = [o for o in refit_overrides(run_dir)
+                if override_key(o) not in ("seed", "seq_len_searched_on")]
         # a run records no hydra.* override: the config search path is the command's
         run_stage(f"g_refit_{'_'.join(run_dir.relative_to(t.out).parts)}", tsbench(
-            "-m", *kept, *search_path(t.overrides), "cv=refit", f"trainer.max_epochs={epochs}",
+            "-m", *kept, *search_marks(run_dir), *search_path(t.overrides), "cv=refit",
+            f"trainer.max_epochs={epochs}",
             "score_test=false", "trainer.progress_bar=false", f"seed={','.join(map(str, todo))}",
             f"hydra.sweep.dir={out}", "hydra.sweep.subdir=seed_${seed}"), t.out)
     return [out / f"seed_{s}" for s in bag]
