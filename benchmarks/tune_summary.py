@@ -153,6 +153,11 @@ def main() -> None:
                         help="also score every full-budget run on test (for the record)")
     args = parser.parse_args()
     out: Path = args.out
+    if not (out / "report.json").is_file():
+        what = "an unfinished tsbench-tune run (no report.json yet)" if (
+            out / "tune.json").is_file() else "not a tsbench-tune folder (no tune.json)"
+        parser.error(f"{out} is {what} -> give the folder of a finished run; the same "
+                     "tsbench-tune command finishes an unfinished one")
     report = json.loads((out / "report.json").read_text())
     state = json.loads((out / "tune.json").read_text())
     lr = report["lr"]

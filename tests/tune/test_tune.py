@@ -32,6 +32,7 @@ from tsbench.tune.recipe import (
     StageFailed,
     Tuning,
     analysis_args,
+    budget_fix,
     lookbacks,
     lr_range,
     max_lookback,
@@ -44,6 +45,7 @@ from tsbench.tune.recipe import (
     render_report,
     retrain_reserve,
     run_stage,
+    searches_too_short,
     spread,
     sweep,
     trial_cap,
@@ -650,6 +652,61 @@ def test_a_folder_started_with_other_settings_is_refused_naming_each_difference(
     assert main(list(reversed(then))) == 2
     assert f"dataset.path: file {tmp_path / 'none.csv'} does not exist" in capsys.readouterr(
         ).err
+
+
+@pytest.mark.heavy(40)
+def test_a_budget_too_short_for_one_full_trial_is_said_with_the_budget_that_fits(
+        tmp_path: Path) -> None:
+    """A warning before the searches and the closing error both give a trial's cost and a
+    budget that buys one per search; the folder is named, and --help lists the fields."""
+    data, out = tmp_path / "series.csv", tmp_path / "out"
+    series(N_ROWS).to_csv(data, index=False)
+    argv = [sys.executable, "-m", "tsbench.tune.cli", "dataset=csv", f"dataset.path={data}",
+            *[o for o in RECIPE if not o.startswith("recipe.budget_hours")],
+            "recipe.budget_hours=0.0001", "recipe.max_epochs=40", "recipe.patience=0",
+            f"out={out}"]  # each search's one trial is stopped at its deadline
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 2
+    state = json.loads((out / STATE_FILE).read_text())["stages"]
+    epoch = state["a_baseline"]["seconds_per_epoch"]
+    fix = re.search(r"a trial of recipe.max_epochs=40 takes about (\S+) \(([\d.]+) s an epoch, "
+                    r"the baseline's\): raise recipe.budget_hours to ([\d.]+) or more, or "
+                    r"lower recipe.max_epochs", proc.stderr)
+    assert fix and float(fix[2]) == pytest.approx(epoch, abs=0.05)
+    warning = proc.stderr.index("too short for one trial to run its full budget")
+    assert warning < proc.stderr.index("(d) random search")
+    assert f"tsbench-tune: error: no search trial ran its full budget: nothing to retrain -> " \
+           f"{fix[0]}" in proc.stderr
+    assert f"tsbench-tune: what the stages wrote so far is in {out}" in proc.stderr
+    assert f"outputs in {out}" in proc.stderr.splitlines()[0]
+    helped = subprocess.run([*argv[:3], "--help"], capture_output=True, text=True, check=True)
+    assert all(f"\n{field}:" in helped.stdout for field in parse([])[1])
+    summary = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "tune_summary.py"),
+                              str(out)], capture_output=True, text=True)
+    assert summary.returncode == 2 and f"{out} is an unfinished tsbench-tune run (no " \
+        "report.json yet) -> give the folder of a finished run" in summary.stderr
+
+
+@pytest.mark.parametrize("extra", [[], ["recipe.cv_folds=3", "recipe.random_share=0.7"]])
+def test_the_budget_told_for_a_too_short_search_buys_each_search_one_full_trial(
+        tmp_path: Path, extra: list[str]) -> None:
+    """With the budget budget_fix names (the time already spent as it was), each search's
+    share of what the reserve leaves holds one trial of max_epochs; 0.01 h less does not."""
+    def tuning(hours: float) -> Tuning:
+        overrides, recipe, out = parse(["recipe=quick", f"recipe.budget_hours={hours}",
+                                        "recipe.refit=false", *extra, f"out={tmp_path}"])
+        state = TuneState(out / STATE_FILE, {}, spent_before=100.0 + 40.0)  # (a) 100 s
+        state.stages = {"a_baseline": {"seconds_per_epoch": 20.0}, "a_seconds": 100.0}
+        t = Tuning(overrides, recipe, out, state)
+        state.stages["f_reserve"] = retrain_reserve(t)
+        return t
+
+    t = tuning(0.01)
+    assert searches_too_short(t)
+    told = float(re.search(r"raise recipe.budget_hours to ([\d.]+)", budget_fix(t))[1])
+    assert not searches_too_short(tuning(told))
+    assert searches_too_short(tuning(told - 0.01))
 
 
 def test_the_default_folder_is_the_same_for_the_same_settings_in_any_order() -> None:

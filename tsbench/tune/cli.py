@@ -2,6 +2,7 @@
 
 tsbench-tune dataset=etth1 model=patchtst pred_len=96 [recipe=quick] [recipe.budget_hours=2]
              [out=DIR] [any other tsbench override, passed to every stage]
+tsbench-tune --help
 
 Without ``out=`` the folder is named after the dataset, model, horizon and a digest of all
 arguments (in any order), so the same command again resumes an interrupted tuning run.
@@ -19,7 +20,7 @@ from omegaconf import OmegaConf
 from tsbench.errors import TsbenchError
 from tsbench.quiet import quiet_dependencies
 from tsbench.tune.recipe import run_recipe
-from tsbench.tune.settings import load_recipe
+from tsbench.tune.settings import RECIPES, load_recipe
 
 
 def parse(argv: list[str]) -> tuple[list[str], object, Path]:
@@ -55,13 +56,32 @@ def default_out(overrides: list[str], recipe: str, fields: list[str]) -> Path:
     return Path("outputs/tune") / name
 
 
+def usage() -> str:
+    """This module's synopsis, the recipes, and every recipe field with its default and
+    meaning (``conf/recipe/default.yaml``, commented)."""
+    others = [p for p in sorted(RECIPES.glob("*.yaml")) if p.stem != "default"]
+    text = [__doc__.replace("``", "").strip(), "",
+            "Every recipe field can be set with recipe.<field>=<value>; the defaults "
+            "(recipe=default):", "", (RECIPES / "default.yaml").read_text()]
+    for path in others:
+        text += [f"recipe={path.stem} changes:", "", path.read_text()]
+    return "\n".join(text)
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="[tsbench-tune] %(message)s")
+    args = sys.argv[1:] if argv is None else argv
+    if {"-h", "--help"} & set(args):
+        print(usage())
+        return 0
+    out = None
     try:
-        overrides, recipe, out = parse(sys.argv[1:] if argv is None else argv)
+        overrides, recipe, out = parse(args)
         run_recipe(overrides, recipe, out)
     except TsbenchError as exc:
         print(f"tsbench-tune: error: {exc}", file=sys.stderr)
+        if out is not None and out.is_dir():
+            print(f"tsbench-tune: what the stages wrote so far is in {out}", file=sys.stderr)
         return 2
     print((out / "report.md").read_text())
     print(f"tsbench-tune: outputs in {out}")

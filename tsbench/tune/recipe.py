@@ -431,6 +431,37 @@ def top_configs(t: Tuning) -> list[dict[str, Any]]:
     return distinct
 
 
+def full_trial_seconds(t: Tuning) -> float:
+    """About how long a trial that runs ``recipe.max_epochs`` takes, at the baseline's
+    seconds per epoch (of each fold, with ``recipe.cv_folds``)."""
+    epoch = float(t.state.stages["a_baseline"]["seconds_per_epoch"])
+    return int(t.recipe.max_epochs) * epoch * max(1, t.cv_folds)
+
+
+def searches_too_short(t: Tuning) -> bool:
+    """Whether the time left for (d) and (e) gives either less than one full-budget trial."""
+    shares = (float(t.recipe.random_share), 1.0 - float(t.recipe.random_share))
+    return (t.budget_left() - t.state.stages["f_reserve"]) * min(shares) < full_trial_seconds(t)
+
+
+def budget_fix(t: Tuning) -> str:
+    """What to change when the searches cannot run one trial to its full budget: the trial's
+    cost, and the budget that gives each search one (the time spent before the searches and
+    the reserve for (f) and (g) as in this run)."""
+    r = t.recipe
+    shares = (float(r.random_share), 1.0 - float(r.random_share))
+    before = t.state.spent() - float(t.state.stages.get("a_seconds", 0.0))
+    reserve = float(t.state.stages.get("f_reserve", 0.0))
+    searches = full_trial_seconds(t) / min(shares)
+    hours = (before + max(reserve, searches * float(r.retrain_share) / (
+        1 - float(r.retrain_share))) + searches) / 3600
+    epoch = float(t.state.stages["a_baseline"]["seconds_per_epoch"])
+    return (f"a trial of recipe.max_epochs={r.max_epochs} takes about "
+            f"{clock(full_trial_seconds(t))} ({epoch:.1f} s an epoch, the baseline's"
+            f"{f', x {t.cv_folds} folds' if t.cv_folds else ''}): raise recipe.budget_hours to "
+            f"{math.ceil(hours * 100) / 100:g} or more, or lower recipe.max_epochs")
+
+
 def retrain_reserve(t: Tuning) -> float:
     """Seconds set aside for (f) and (g)'s refits, once, when the searches start:
     ``recipe.retrain_share`` of the budget left, and with ``recipe.refit`` at least the
@@ -449,8 +480,8 @@ def retrain(t: Tuning, lr: dict[str, float]) -> dict[str, Any]:
     what (g)'s refits of the baseline and of each configuration will take."""
     configs = top_configs(t)[: int(t.recipe.top_k)]
     if not configs:
-        raise StageFailed("no search trial ran its full budget: nothing to retrain -> raise "
-                          "recipe.budget_hours, or lower recipe.max_epochs")
+        raise StageFailed(f"no search trial ran its full budget: nothing to retrain -> "
+                          f"{budget_fix(t)}")
     refits = [t.out / "a_baseline", *(Path(c["run"]) for c in configs)]
     refit_time = sum(refit_seconds(r, len(refit_bag(t, r))) for r in refits) if t.recipe.get(
         "refit") else 0.0
@@ -607,6 +638,9 @@ def run_stages(t: Tuning, overrides: list[str]) -> dict[str, Any]:
     args = search_args(t, lr, seq_lens)
     epoch = float(base["seconds_per_epoch"])
     t.state.stage("f_reserve", lambda: retrain_reserve(t))
+    if not t.state.done("d_random") and searches_too_short(t):
+        log.warning("the searches' time is too short for one trial to run its full budget, "
+                    "so (f) will have nothing to retrain -> %s", budget_fix(t))
     t.state.stage("d_random", lambda: random_search(t, args, epoch))
     t.state.stage("e_bayes", lambda: bayes_search(t, args, epoch))
     retrained = t.state.stage("f_retrain", lambda: retrain(t, lr))
@@ -639,6 +673,7 @@ def run_recipe(overrides: list[str], recipe: Any, out_dir: Path) -> dict[str, An
     except TsbenchError as error:
         raise TsbenchError(in_recipe_terms(str(error))) from None
     out_dir.mkdir(parents=True, exist_ok=True)
+    log.info("outputs in %s", out_dir)
     with t.state.clock():  # a killed run's unfinished stage counts on resume
         summary = run_stages(t, overrides)
     write_json(out_dir / "report.json", summary)
