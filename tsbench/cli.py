@@ -57,11 +57,7 @@ def main(cfg: DictConfig) -> float:
     run_dir = Path(HydraConfig.get().runtime.output_dir)
     multirun = HydraConfig.get().mode == RunMode.MULTIRUN
     try:
-        if cfg.cv.name == "refit" and multirun and not str(
-                HydraConfig.get().sweeper.get("_target_", "")).endswith("BasicSweeper"):
-            raise ConfigError("cv", "refit has no validation split, so a search has nothing "
-                              "to optimize", "search with cv=holdout or cv=tscv, then refit "
-                              "the configuration it chose with cv=refit")
+        check_refit(cfg, multirun, HydraConfig.get().sweeper)
         side_by_side = parallel_jobs()
         if side_by_side > 1:  # their progress bars would interleave on one terminal
             cfg.trainer.progress_bar = False
@@ -77,25 +73,38 @@ def main(cfg: DictConfig) -> float:
     return math.nan if objective is None else float(objective)
 
 
-def entry() -> None:
-    quiet_dependencies()
-    try:
-        check_settings(command_overrides(sys.argv[1:]))
-    except TsbenchError as exc:  # before Hydra makes a run folder
-        print(f"tsbench: error: {exc}", file=sys.stderr)
-        sys.exit(2)
-    main()
+def check_refit(cfg: DictConfig, multirun: bool, sweeper: DictConfig) -> None:
+    """Refuse ``cv=refit`` in a search: a refit has no validation split to optimize (a plain
+    multirun over seeds, Hydra's basic sweeper, may refit)."""
+    if cfg.cv.name == "refit" and multirun and not str(
+            sweeper.get("_target_", "")).endswith("BasicSweeper"):
+        raise ConfigError("cv", "refit has no validation split, so a search has nothing "
+                          "to optimize", "search with cv=holdout or cv=tscv, then refit "
+                          "the configuration it chose with cv=refit")
 
 
-def command_overrides(argv: list[str]) -> list[str]:
-    """The overrides of a command line that composes tsbench's own config (none for
-    ``--help``, shell completion, or another config path or name)."""
+def check_command_line(argv: list[str]) -> None:
+    """Before Hydra makes any folder: a misspelt setting (:func:`check_settings`), and a
+    search over refits, which would otherwise fail trial by trial. Skipped for ``--help``,
+    shell completion, and another config path or name."""
     try:
         with contextlib.redirect_stderr(io.StringIO()):
             args = get_args_parser().parse_args(argv)
     except SystemExit:  # Hydra's own parse reports the bad flag
-        return []
+        return
     other_config = args.config_path or args.config_name or args.config_dir
     if args.help or args.hydra_help or args.shell_completion or args.info or other_config:
-        return []
-    return list(args.overrides)
+        return
+    cfg = check_settings(list(args.overrides))
+    if cfg is not None:
+        check_refit(cfg, args.multirun or cfg.hydra.mode == RunMode.MULTIRUN, cfg.hydra.sweeper)
+
+
+def entry() -> None:
+    quiet_dependencies()
+    try:
+        check_command_line(sys.argv[1:])
+    except TsbenchError as exc:
+        print(f"tsbench: error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    main()

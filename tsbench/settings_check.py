@@ -15,6 +15,7 @@ from hydra import compose, initialize_config_module
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import Override
 from hydra.errors import HydraException
+from omegaconf import DictConfig
 
 from tsbench.errors import TsbenchError
 
@@ -33,23 +34,26 @@ def unknown_setting(error: BaseException) -> TsbenchError | None:
     return TsbenchError(f"{key}: no such setting -> check its spelling (tsbench {shows})")
 
 
-def check_settings(overrides: list[str]) -> None:
+def check_settings(overrides: list[str]) -> DictConfig | None:
     """Raise :func:`unknown_setting`'s error for the first override of a setting that
-    tsbench's config lacks. A sweep (``a=1,2``, ``choice(...)``, ``interval(...)``) is
-    composed at its first value, or at null when it has none to list."""
+    tsbench's config lacks; else return the composed config, Hydra's included (None where
+    it does not compose for another reason, which Hydra then reports). A sweep (``a=1,2``,
+    ``choice(...)``, ``interval(...)``) is composed at its first value, or at null when it
+    has none to list."""
     try:
         parsed = OverridesParser.create().parse_overrides(overrides)
     except HydraException:
-        return  # Hydra says what is wrong with the syntax
+        return None  # Hydra says what is wrong with the syntax
     single = [o.input_line if not o.is_sweep_override() else
               f"{o.get_key_element()}={_first_value(o)}" for o in parsed]
     try:
         with initialize_config_module("tsbench.conf", version_base="1.3"):
-            compose("config", overrides=single)
+            return compose("config", overrides=single, return_hydra_config=True)
     except Exception as exc:  # noqa: BLE001 (anything but a misspelt key is Hydra's to say)
         error = unknown_setting(exc)
         if error is not None:
             raise error from None
+        return None
 
 
 def _first_value(override: Override) -> str:

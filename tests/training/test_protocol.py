@@ -168,11 +168,14 @@ def test_a_search_refuses_refits_before_training_and_a_seed_sweep_runs_them(
     csv = _sales(tmp_path / "sales.csv")
     base = ["dataset=csv", f"dataset.path={csv}", "seq_len=24", "pred_len=12", "cv=refit",
             "trainer=debug", "trainer.max_epochs=1", "logger=none"]
-    search = run_tsbench([*base, "search=random", "hydra.sweeper.n_trials=2"],
-                         tmp_path / "search", multirun=True, check=False)
-    assert "refit has no validation split, so a search has nothing to optimize" in (
-        search.stderr)
-    assert not list((tmp_path / "search").rglob("metrics.json"))  # nothing trained or scored
+    for how in (["search=random"], ["-m", "hydra/sweeper=skopt", "seq_len=choice(24,36)"]):
+        search = run_tsbench([*how, *base, "hydra.sweeper.n_trials=2"], tmp_path / "search",
+                             check=False)  # a search preset is a multirun without -m
+        assert search.returncode == 2 and search.stderr == (
+            "tsbench: error: cv: refit has no validation split, so a search has nothing to "
+            "optimize -> search with cv=holdout or cv=tscv, then refit the configuration it "
+            "chose with cv=refit\n")  # once, before any trial
+        assert not (tmp_path / "search").exists()
     seeds = run_tsbench([*base, "model=dlinear", "seed=1,2"], tmp_path / "seeds",
                         multirun=True)
     assert seeds.stdout.count("test_mse=") == 2
