@@ -438,10 +438,16 @@ def full_trial_seconds(t: Tuning) -> float:
     return int(t.recipe.max_epochs) * epoch * max(1, t.cv_folds)
 
 
+def smaller_search_share(t: Tuning) -> float:
+    """The share of the search time that the shorter of (d) and (e) gets."""
+    random = float(t.recipe.random_share)
+    return min(random, 1.0 - random)
+
+
 def searches_too_short(t: Tuning) -> bool:
     """Whether the time left for (d) and (e) gives either less than one full-budget trial."""
-    shares = (float(t.recipe.random_share), 1.0 - float(t.recipe.random_share))
-    return (t.budget_left() - t.state.stages["f_reserve"]) * min(shares) < full_trial_seconds(t)
+    searches = t.budget_left() - t.state.stages["f_reserve"]
+    return searches * smaller_search_share(t) < full_trial_seconds(t)
 
 
 def budget_fix(t: Tuning) -> str:
@@ -449,15 +455,15 @@ def budget_fix(t: Tuning) -> str:
     cost, and the budget that gives each search one (the time spent before the searches and
     the reserve for (f) and (g) as in this run)."""
     r = t.recipe
-    shares = (float(r.random_share), 1.0 - float(r.random_share))
+    trial = full_trial_seconds(t)
     before = t.state.spent() - float(t.state.stages.get("a_seconds", 0.0))
     reserve = float(t.state.stages.get("f_reserve", 0.0))
-    searches = full_trial_seconds(t) / min(shares)
+    searches = trial / smaller_search_share(t)
     hours = (before + max(reserve, searches * float(r.retrain_share) / (
         1 - float(r.retrain_share))) + searches) / 3600
     epoch = float(t.state.stages["a_baseline"]["seconds_per_epoch"])
     return (f"a trial of recipe.max_epochs={r.max_epochs} takes about "
-            f"{clock(full_trial_seconds(t))} ({epoch:.1f} s an epoch, the baseline's"
+            f"{clock(trial)} ({epoch:.1f} s an epoch, the baseline's"
             f"{f', x {t.cv_folds} folds' if t.cv_folds else ''}): raise recipe.budget_hours to "
             f"{math.ceil(hours * 100) / 100:g} or more, or lower recipe.max_epochs")
 
