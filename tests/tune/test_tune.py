@@ -24,34 +24,30 @@ from tests.conftest import ROOT, TINY
 from tests.preloaded import run_module
 from tests.unseen import content, differences, outputs_of_both, series, snapshot
 from tsbench.rundir import read_config, read_metrics
+from tsbench.tune.budget import (
+    budget_fix,
+    planned_trials,
+    retrain_reserve,
+    searches_too_short,
+    trial_cap,
+)
 from tsbench.tune.cli import main, parse
+from tsbench.tune.commands import StageFailed, run_stage
 from tsbench.tune.ensemble import cv_error_gram, error_gram, score_runs
-from tsbench.tune.recipe import (
+from tsbench.tune.recipe import analysis_args, lookbacks, lr_range, max_lookback, spread, sweep
+from tsbench.tune.refit import (
     REFIT_MARGIN,
     REFIT_START,
-    StageFailed,
-    Tuning,
-    analysis_args,
-    budget_fix,
-    lookbacks,
-    lr_range,
-    max_lookback,
-    planned_trials,
     refit,
     refit_bag,
     refit_epochs,
     refit_overrides,
     refit_seconds,
-    render_report,
-    retrain_reserve,
-    run_stage,
-    searches_too_short,
-    spread,
-    sweep,
-    trial_cap,
 )
+from tsbench.tune.report import render_report
 from tsbench.tune.settings import RULES, check_recipe
 from tsbench.tune.state import CLOCK_FILE, STATE_FILE, TuneState
+from tsbench.tune.tuning import Tuning
 
 
 def test_spread_keeps_the_ends() -> None:

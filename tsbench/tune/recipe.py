@@ -27,41 +27,44 @@ interrupted sweep resumes from its ``trials.csv``).
 from __future__ import annotations
 
 import csv
+import io
 import json
 import logging
-import math
-import re
 import shlex
-from dataclasses import dataclass
-from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import yaml
 from omegaconf import OmegaConf
 
 from tsbench.atomic import write_json, write_text
 from tsbench.errors import TsbenchError
-from tsbench.preload import run_module
-from tsbench.rundir import (
-    LOOKBACK,
-    LR_FIND,
-    METRICS,
-    config_choice,
-    holdout_model_dir,
-    is_finished,
-    read_config,
-    read_metrics,
-    read_protocol,
-)
+from tsbench.rundir import LOOKBACK, LR_FIND, config_choice, is_finished, read_config, read_metrics
 from tsbench.search.report import search_marks
 from tsbench.search.trials import OK, RECORD_COLUMNS
-from tsbench.tune.ensemble import cv_error_gram, error_gram, greedy_weights, score_runs
+from tsbench.tune.budget import (
+    budget_fix,
+    planned_trials,
+    retrain_reserve,
+    searches_too_short,
+    trial_cap,
+)
+from tsbench.tune.commands import (
+    StageFailed,
+    in_recipe_terms,
+    override_key,
+    run_stage,
+    search_path,
+    tsbench,
+)
 from tsbench.tune.preflight import check_command
 from tsbench.tune.progress import TRIALS_FILE, Progress, clock
+from tsbench.tune.refit import refit_bag, refit_seconds
+from tsbench.tune.report import render_report
+from tsbench.tune.scoring import final_scores
 from tsbench.tune.settings import check_recipe, recipe_arguments
 from tsbench.tune.state import TuneState
+from tsbench.tune.tuning import Tuning
 
 log = logging.getLogger("tsbench.tune")
 SPACES = Path(__file__).resolve().parents[1] / "conf" / "search"
@@ -70,103 +73,6 @@ STAGES = ("a_baseline", "b_lr_find", "c_lookback", "d_random", "e_bayes", "f_ret
           "g_report")
 #: Look-backs tried when the training rows show no period (kept to those that fit).
 FALLBACK_LOOKBACKS = (48, 96, 192, 336, 512, 720)
-
-
-class StageFailed(TsbenchError):
-    """A stage's command exited non-zero."""
-
-
-@dataclass
-class Tuning:
-    """One tuning run: its tsbench overrides, recipe settings, folder and state."""
-
-    overrides: list[str]
-    recipe: Any
-    out: Path
-    state: TuneState
-
-    @property
-    def model(self) -> str:
-        return next((o.split("=", 1)[1] for o in self.overrides if o.startswith("model=")),
-                    "patchtst")
-
-    @property
-    def cv_folds(self) -> int:
-        """Folds of the cross-validation every selection uses (0: the validation split)."""
-        return int(self.recipe.get("cv_folds") or 0)
-
-    @property
-    def quiet(self) -> list[str]:
-        """Overrides of every stage run: validation only, quiet."""
-        return [*self.overrides, "score_test=false", "trainer.progress_bar=false"]
-
-    @property
-    def base(self) -> list[str]:
-        """Overrides of the runs that are compared (baseline, trials, retrained runs): with
-        ``recipe.cv_folds``, cross-validated on blocks as long as the validation split."""
-        if not self.cv_folds:
-            return self.quiet
-        return [*self.quiet, "cv=tscv", f"cv.n_splits={self.cv_folds}", "cv.test_size=val",
-                "cv.refit=false"]
-
-    @property
-    def epoch_budget(self) -> list[str]:
-        """The full budget of the baseline, every trial and retrained run: ``recipe.max_epochs``
-        with early stopping after ``recipe.patience``."""
-        r = self.recipe
-        return [f"trainer.max_epochs={int(r.max_epochs)}", f"trainer.patience={int(r.patience)}"]
-
-    def trial_base(self, lr: dict[str, float]) -> list[str]:
-        """Overrides of every search trial and retrained run: the full budget, and the learning
-        rate moved with the batch size (sqrt rule) from the one the range test ran at."""
-        return [*self.base, *self.epoch_budget, "logger=none", "optim.lr_scaling=sqrt",
-                f"optim.base_batch_size={int(lr['batch_size'])}"]
-
-    def budget_left(self) -> float:
-        """Seconds of the (b)-(f) budget not spent yet (the baseline does not count)."""
-        spent = self.state.spent() - float(self.state.stages.get("a_seconds", 0.0))
-        return float(self.recipe.budget_hours) * 3600.0 - spent
-
-
-def tsbench(*args: str) -> list[str]:
-    """The stage command ``python -m tsbench args``: the module, then its arguments."""
-    return ["tsbench", *args]
-
-
-def run_stage(name: str, command: list[str], out_dir: Path) -> None:
-    """Run one stage's command (``python -m command[0] command[1:]``, forked from the
-    preloaded server of :mod:`tsbench.preload`), its output appended to
-    ``<out_dir>/<name>.log``; a failure names the command's own error line."""
-    log.debug("stage %s: python -m %s", name, " ".join(command))
-    path = out_dir / f"{name}.log"
-    code = run_module(command[0], command[1:], path)
-    if code != 0:
-        cause = failure_cause(path.read_text(errors="replace"))
-        said = f": {in_recipe_terms(cause)}" if cause else ""
-        raise StageFailed(f"stage {name} failed (exit {code}){said}; see {path}")
-
-
-#: Lines of a failed command's output that say why, most telling first: tsbench's own
-#: error line, a Python exception (a traceback's last line), Hydra's composition error.
-CAUSES = (re.compile(r": error: "), re.compile(r"^[A-Za-z_][\w.]*(Error|Exception)\b"),
-          re.compile(r"^(In '|Could not )"))
-
-
-def failure_cause(output: str) -> str:
-    """The last line of ``output`` of the most telling kind in ``CAUSES`` ('' if none)."""
-    lines = output.splitlines()
-    for cause in CAUSES:
-        found = [line.strip() for line in lines if cause.search(line)]
-        if found:
-            return found[-1]
-    return ""
-
-
-def in_recipe_terms(said: str) -> str:
-    """A stage command's error, with where the recipe sets what it names."""
-    if "cv.n_splits" in said:
-        return f"{said} (tsbench-tune sets cv.n_splits to recipe.cv_folds)"
-    return said
 
 
 def spread(values: list[int], n: int) -> list[int]:
@@ -240,17 +146,6 @@ def lr_find(t: Tuning) -> dict[str, float]:
             "batch_size": int(read_config(run_dir).data.batch_size)}
 
 
-def override_key(override: str) -> str:
-    """The key an override sets: ``model.d_model`` of ``+model.d_model=64``."""
-    return override.split("=", 1)[0].lstrip("+~")
-
-
-def search_path(overrides: list[str]) -> list[str]:
-    """The command's ``hydra.searchpath`` override (config groups of the user's, outside the
-    package), for the stage commands that take not every override of the command."""
-    return [o for o in overrides if override_key(o) == "hydra.searchpath"]
-
-
 def analysis_args(baseline: Path, overrides: list[str]) -> list[str]:
     """tsbench-analyze's arguments for the series the baseline run read: the dataset its config
     took (a preset such as ``experiment=patchtst42_ili`` chooses one too), the dataset fields
@@ -319,35 +214,6 @@ def search_args(t: Tuning, lr: dict[str, float], seq_lens: list[int]) -> list[st
         # a trial launched just before a search's time is up stops with it, not in (f)'s
         *([] if r.pruner == "none" else ["hydra.sweeper.pruner.stop_at_max_seconds=true"]),
     ]
-
-
-def planned_trials(t: Tuning, seconds: float, epoch_seconds: float) -> int:
-    """How many trials ``seconds`` buy at ``epoch_seconds`` an epoch (of each fold, with
-    ``recipe.cv_folds``), when ASHA stops all but 1/eta of the trials at each rung
-    ``min_epochs * eta**k``: an estimate, within ``recipe.min_trials`` and
-    ``recipe.max_trials``, shown as the stage's progress (:func:`trial_cap` ends it)."""
-    r = t.recipe
-    eta, last = int(r.eta), int(r.max_epochs)
-    rungs = [e for e in (int(r.min_epochs) * eta**k for k in range(16)) if e < last] + [last]
-    if r.pruner == "none":
-        rungs, eta = [last], 1
-    epochs = sum((b - a) / eta**k for k, (a, b) in enumerate(pairwise([0, *rungs])))
-    epochs *= max(1, t.cv_folds)
-    estimate = max(int(r.min_trials), int(seconds / max(1e-9, epochs * epoch_seconds)))
-    return estimate if r.max_trials is None else min(estimate, int(r.max_trials))
-
-
-def trial_cap(t: Tuning, seconds: float, epoch_seconds: float, planned: int) -> int:
-    """The most trials a search may run: as many as ``seconds`` buy when every trial stops
-    at the first rung (``recipe.min_epochs`` of its first fold), so that the time, not the
-    estimate, ends a search whose trials are pruned sooner than planned (ILI with 4 folds:
-    25 planned Bayesian trials ended with 12 of 24 minutes left); ``recipe.max_trials`` at
-    most, ``planned`` without pruning."""
-    r = t.recipe
-    if r.pruner == "none":
-        return planned
-    cap = max(planned, int(seconds / max(1e-9, int(r.min_epochs) * epoch_seconds)))
-    return cap if r.max_trials is None else min(cap, int(r.max_trials))
 
 
 def sweep(t: Tuning, stage: str, label: str, args: list[str], seconds: float, planned: int,
@@ -431,55 +297,6 @@ def top_configs(t: Tuning) -> list[dict[str, Any]]:
     return distinct
 
 
-def full_trial_seconds(t: Tuning) -> float:
-    """About how long a trial that runs ``recipe.max_epochs`` takes, at the baseline's
-    seconds per epoch (of each fold, with ``recipe.cv_folds``)."""
-    epoch = float(t.state.stages["a_baseline"]["seconds_per_epoch"])
-    return int(t.recipe.max_epochs) * epoch * max(1, t.cv_folds)
-
-
-def smaller_search_share(t: Tuning) -> float:
-    """The share of the search time that the shorter of (d) and (e) gets."""
-    random = float(t.recipe.random_share)
-    return min(random, 1.0 - random)
-
-
-def searches_too_short(t: Tuning) -> bool:
-    """Whether the time left for (d) and (e) gives either less than one full-budget trial."""
-    searches = t.budget_left() - t.state.stages["f_reserve"]
-    return searches * smaller_search_share(t) < full_trial_seconds(t)
-
-
-def budget_fix(t: Tuning) -> str:
-    """What to change when the searches cannot run one trial to its full budget: the trial's
-    cost, and the budget that gives each search one (the time spent before the searches and
-    the reserve for (f) and (g) as in this run)."""
-    r = t.recipe
-    trial = full_trial_seconds(t)
-    before = t.state.spent() - float(t.state.stages.get("a_seconds", 0.0))
-    reserve = float(t.state.stages.get("f_reserve", 0.0))
-    searches = trial / smaller_search_share(t)
-    hours = (before + max(reserve, searches * float(r.retrain_share) / (
-        1 - float(r.retrain_share))) + searches) / 3600
-    epoch = float(t.state.stages["a_baseline"]["seconds_per_epoch"])
-    return (f"a trial of recipe.max_epochs={r.max_epochs} takes about "
-            f"{clock(trial)} ({epoch:.1f} s an epoch, the baseline's"
-            f"{f', x {t.cv_folds} folds' if t.cv_folds else ''}): raise recipe.budget_hours to "
-            f"{math.ceil(hours * 100) / 100:g} or more, or lower recipe.max_epochs")
-
-
-def retrain_reserve(t: Tuning) -> float:
-    """Seconds set aside for (f) and (g)'s refits, once, when the searches start:
-    ``recipe.retrain_share`` of the budget left, and with ``recipe.refit`` at least the
-    estimated refits of the baseline and of one configuration as costly, every seed of
-    their bags (so that more refit seeds shorten the searches, not overrun the budget)."""
-    share = float(t.recipe.retrain_share) * t.budget_left()
-    if not t.recipe.get("refit"):
-        return share
-    base = t.out / "a_baseline"
-    return max(share, 2 * refit_seconds(base, len(refit_bag(t, base))))
-
-
 def retrain(t: Tuning, lr: dict[str, float]) -> dict[str, Any]:
     """(f) The best configurations again with each of ``recipe.seeds`` (their search run is
     one more member), best first, while the budget lasts; with ``recipe.refit`` it keeps
@@ -509,123 +326,6 @@ def retrain(t: Tuning, lr: dict[str, float]) -> dict[str, Any]:
                     f"hydra.run.dir={run_dir}"), t.out)
             runs.append(str(run_dir))
     return {"runs": runs, "configs": configs}
-
-
-def refit_epochs(run_dir: Path) -> int:
-    """A run's epoch count chosen on validation: its best epoch, or for a cross-validation
-    run the folds' median best epoch (rounded up, as ``cv.refit`` does)."""
-    metrics = read_metrics(run_dir)
-    if "cv_folds" in metrics:
-        return max(1, math.ceil(float(metrics["cv_best_epoch_median"])))
-    return max(1, int(metrics["best_epoch"]))
-
-
-#: Refit time estimates are multiplied by this (the refits of ILI-24 took 1.0-2.0 times
-#: the seconds per row and epoch of their runs' folds), plus the start of the one multirun
-#: that refits a run's seeds.
-REFIT_MARGIN, REFIT_START = 1.5, 10.0
-
-
-def refit_seconds(run_dir: Path, seeds: int = 1) -> float:
-    """About how long :func:`refit` takes for a run with ``seeds`` seeds: the run's seconds
-    per training row and epoch (over all its folds for a CV run) times the train+val rows,
-    its refit epochs and the seeds."""
-    metrics, split = read_metrics(run_dir), read_protocol(run_dir)["split"]
-    folds = metrics.get("cv_folds")
-    rows = np.mean([f["train"][1] - f["train"][0] for f in folds]) if folds else (
-        split["train"][1] - split["train"][0])
-    per_row_epoch = float(metrics["train_seconds"]) / max(1, int(metrics["epochs"])) / rows
-    return REFIT_START + REFIT_MARGIN * per_row_epoch * split["val"][1] * refit_epochs(
-        run_dir) * seeds
-
-
-#: Override keys a refit does not take over from the run it refits: how the run was
-#: validated, budgeted and launched (a search's trial carries its sweep's settings).
-NOT_REFIT = ("cv", "search", "score_test", "trainer.max_epochs", "trainer.patience",
-             "trainer.progress_bar", "hydra", "pruning")
-
-
-def refit_overrides(run_dir: Path) -> list[str]:
-    """The run's own command-line overrides (``.hydra/overrides.yaml``) less ``NOT_REFIT``."""
-    overrides = yaml.safe_load((run_dir / ".hydra" / "overrides.yaml").read_text()) or []
-    kept = []
-    for override in overrides:
-        key = override_key(override)
-        if not any(key == k or key.startswith(f"{k}.") or key.startswith(f"{k}/")
-                   for k in NOT_REFIT):
-            kept.append(override)
-    return kept
-
-
-def refit_bag(t: Tuning, run_dir: Path) -> list[int]:
-    """The seeds a run is refitted with: its own, then each of ``recipe.refit_seeds``."""
-    own = int(read_config(run_dir)["seed"])
-    return list(dict.fromkeys([own, *(int(s) for s in t.recipe.get("refit_seeds") or [])]))
-
-
-def refit(t: Tuning, run_dir: Path) -> list[Path]:
-    """(g) The run's configuration trained again on every train+val row for its
-    validation-chosen epoch count (``cv=refit``), without scoring, once with each seed of
-    its bag (one multirun for the seeds not refitted yet); returns their folders."""
-    out = t.out / "g_refit" / run_dir.relative_to(t.out)
-    bag = refit_bag(t, run_dir)
-    todo = [s for s in bag if not is_finished(out / f"seed_{s}")]
-    if todo:
-        epochs = refit_epochs(run_dir)
-        log.info("(g) refit on train+val rows, %d epochs, seeds %s: %s", epochs, todo,
-                 run_dir.relative_to(t.out))
-        kept = [o for o in refit_overrides(run_dir)
-                if override_key(o) not in ("seed", "seq_len_searched_on")]
-        # a run records no hydra.* override: the config search path is the command's
-        run_stage(f"g_refit_{'_'.join(run_dir.relative_to(t.out).parts)}", tsbench(
-            "-m", *kept, *search_marks(run_dir), *search_path(t.overrides), "cv=refit",
-            f"trainer.max_epochs={epochs}",
-            "score_test=false", "trainer.progress_bar=false", f"seed={','.join(map(str, todo))}",
-            f"hydra.sweep.dir={out}", "hydra.sweep.subdir=seed_${seed}"), t.out)
-    return [out / f"seed_{s}" for s in bag]
-
-
-def final_scores(t: Tuning, retrained: dict[str, Any]) -> dict[str, Any]:
-    """(g) The one test evaluation: baseline, best single run and greedy ensemble, chosen
-    among every full-budget run (the baseline, which ran the trials' epoch budget, the
-    searches and retraining) by the objective only: validation MSE, or with
-    ``recipe.cv_folds`` the folds' mean and out-of-fold errors; then the runs' models
-    trained on the published training rows (a CV run's last fold) are scored, and with
-    ``recipe.refit`` the same choices refitted on the train+val rows too."""
-    members = [t.out / "a_baseline", *(Path(c["run"]) for c in retrained["configs"])]
-    members += [Path(r) for r in retrained["runs"]]
-    members = [m for m in dict.fromkeys(members) if (m / METRICS).is_file()]
-    objective = {m: read_metrics(m)["objective"] for m in members}
-    best_single = min(members, key=objective.__getitem__)
-    gram = cv_error_gram(members) if t.cv_folds else error_gram(members, "val")
-    counts = greedy_weights(gram)
-    picked = {m: c for m, c in zip(members, counts, strict=True) if c}
-    entries = {"baseline": {t.out / "a_baseline": 1}, "best single": {best_single: 1},
-               "ensemble": picked}
-    models = {name: [holdout_model_dir(m) for m in chosen] for name, chosen in entries.items()}
-    shares = {name: list(chosen.values()) for name, chosen in entries.items()}
-    refits: dict[Path, list[Path]] = {}
-    if t.recipe.get("refit"):  # each chosen run once, then the same three choices refitted
-        refits = {m: refit(t, m) for m in dict.fromkeys(
-            m for chosen in entries.values() for m in chosen)}
-        for name, chosen in list(entries.items()):  # a run's share split over its seeds
-            entries[f"{name} refit"] = chosen
-            models[f"{name} refit"] = [d for m in chosen for d in refits[m]]
-            shares[f"{name} refit"] = [c / len(refits[m]) for m, c in chosen.items()
-                                       for _ in refits[m]]
-    results = {}
-    for name, chosen in entries.items():
-        weights = np.array([chosen.get(m, 0) for m in members], dtype=float)
-        weights /= weights.sum()
-        splits = ["test"] if name.endswith("refit") else ["val", "test"]  # val was trained on
-        results[name] = {"objective": float(weights @ gram @ weights),
-                         **score_runs(models[name], splits, shares[name])}
-    return {"members": [str(m) for m in members], "best_single": str(best_single),
-            "selection": f"{t.cv_folds}-fold time-series CV" if t.cv_folds else "validation",
-            "ensemble_weights": {str(m): c / sum(counts) for m, c in picked.items()},
-            "refit_epochs": {str(m): refit_epochs(m) for m in refits},
-            "refit_seeds": {str(m): refit_bag(t, m) for m in refits},
-            "results": results}
 
 
 def run_stages(t: Tuning, overrides: list[str]) -> dict[str, Any]:
@@ -693,8 +393,6 @@ def _plain(recipe: Any) -> dict[str, Any]:
 
 
 def _csv(rows: list[dict[str, str]]) -> str:
-    import io
-
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
     writer.writeheader()
@@ -702,57 +400,3 @@ def _csv(rows: list[dict[str, str]]) -> str:
     return buffer.getvalue()
 
 
-def render_report(summary: dict[str, Any]) -> str:
-    lr = summary["lr"]
-    weights = summary["ensemble_weights"]
-    selection = summary.get("selection", "validation")
-    lines = [
-        "# tsbench-tune report", "",
-        f"Command: `{summary['command']}`  ",
-        f"Wall time: {clock(summary['wall_seconds'])}  ",
-        f"Learning-rate finder suggestion: {lr['suggestion']:.3g}; searched {lr['low']:.3g} to "
-        f"{lr['high']:.3g} (log scale)  ",
-        f"Look-back candidates searched: {summary['lookbacks']}  ",
-        "Searches: " + "; ".join(f"{stage}: {s['trials']} trials, {s['full_budget']} at full "
-                                 "budget" for stage, s in summary["stages"].items()) + "  ",
-        f"Selection objective: MSE on {selection}",
-        "", "| | members | objective | val MSE | test MSE | test MAE |",
-        "|---|---:|---:|---:|---:|---:|",
-    ]
-    counts = {"baseline": 1, "best single": 1, "ensemble": len(weights)}
-    results = summary["results"]
-    for name in sorted(results, key=lambda n: (n.endswith(" refit"),
-                                               list(counts).index(n.removesuffix(" refit")))):
-        scores = results[name]
-        val = f"{scores['val_mse']:.4f}" if "val_mse" in scores else "(trained on)"
-        lines.append(f"| {name} | {counts[name.removesuffix(' refit')]} | "
-                     f"{scores['objective']:.4f} | {val} | {scores['test_mse']:.4f} | "
-                     f"{scores['test_mae']:.4f} |")
-    lines += ["", "Top configurations (objective of the search trial; every trial also ran "
-              f"with `{' '.join(summary.get('trial_overrides', []))}`: the learning rate it "
-              "trained at moved with its batch size):", ""]
-    lines += [f"- {cfg['objective']:.4f}: `"
-              + " ".join(f"{k}={v}" for k, v in sorted(cfg.items()) if k != "objective") + "`"
-              for cfg in summary["top_configs"]]
-    lines += ["", f"Best single run: `{summary['best_single']}`", "",
-              f"Ensemble: picked greedily by the objective from the "
-              f"{len(summary['members'])} candidates (the baseline, the top configurations' "
-              "search trials and their retrained runs; weight: run):", ""]
-    lines += [f"- {w:.3f}: `{m}`" for m, w in sorted(weights.items())]
-    lines += ["", "Stages (a)-(f) read only the training and validation splits; the test "
-              f"split was scored once, in stage (g), for the {len(results)} rows above, all "
-              "chosen before it was read (a refit row's objective is its choice's: a refit "
-              "has no validation rows left)."]
-    if selection != "validation":
-        lines += ["Scored models: each run's last fold, trained on the published training "
-                  "rows (val MSE: the published validation split)."]
-    if summary.get("refit_epochs"):
-        seeds = summary.get("refit_seeds", {})
-        lines += ["Rows marked refit: the same choices trained again on the training and "
-                  "validation rows for each run's validation-chosen epoch count, with its own "
-                  "seed and `recipe.refit_seeds` (a run's share split evenly over its seeds' "
-                  "forecasts; scaler and scores on the published scale; the published numbers "
-                  "train on the training rows only). Epochs and seeds: " + ", ".join(
-                      f"`{m}` {e} {seeds.get(m, '')}".rstrip()
-                      for m, e in sorted(summary["refit_epochs"].items()))]
-    return "\n".join([*lines, ""])

@@ -1,0 +1,90 @@
+"""How the recipe spends ``recipe.budget_hours``: trials a search's time buys under ASHA,
+the cap that lets time end a search, the reserve kept for (f) and (g)'s refits, and what to
+change when the searches cannot run one trial to its full budget."""
+
+from __future__ import annotations
+
+import math
+from itertools import pairwise
+
+from tsbench.tune.progress import clock
+from tsbench.tune.refit import refit_bag, refit_seconds
+from tsbench.tune.tuning import Tuning
+
+
+def planned_trials(t: Tuning, seconds: float, epoch_seconds: float) -> int:
+    """How many trials ``seconds`` buy at ``epoch_seconds`` an epoch (of each fold, with
+    ``recipe.cv_folds``), when ASHA stops all but 1/eta of the trials at each rung
+    ``min_epochs * eta**k``: an estimate, within ``recipe.min_trials`` and
+    ``recipe.max_trials``, shown as the stage's progress (:func:`trial_cap` ends it)."""
+    r = t.recipe
+    eta, last = int(r.eta), int(r.max_epochs)
+    rungs = [e for e in (int(r.min_epochs) * eta**k for k in range(16)) if e < last] + [last]
+    if r.pruner == "none":
+        rungs, eta = [last], 1
+    epochs = sum((b - a) / eta**k for k, (a, b) in enumerate(pairwise([0, *rungs])))
+    epochs *= max(1, t.cv_folds)
+    estimate = max(int(r.min_trials), int(seconds / max(1e-9, epochs * epoch_seconds)))
+    return estimate if r.max_trials is None else min(estimate, int(r.max_trials))
+
+
+def trial_cap(t: Tuning, seconds: float, epoch_seconds: float, planned: int) -> int:
+    """The most trials a search may run: as many as ``seconds`` buy when every trial stops
+    at the first rung (``recipe.min_epochs`` of its first fold), so that the time, not the
+    estimate, ends a search whose trials are pruned sooner than planned (ILI with 4 folds:
+    25 planned Bayesian trials ended with 12 of 24 minutes left); ``recipe.max_trials`` at
+    most, ``planned`` without pruning."""
+    r = t.recipe
+    if r.pruner == "none":
+        return planned
+    cap = max(planned, int(seconds / max(1e-9, int(r.min_epochs) * epoch_seconds)))
+    return cap if r.max_trials is None else min(cap, int(r.max_trials))
+
+
+def full_trial_seconds(t: Tuning) -> float:
+    """About how long a trial that runs ``recipe.max_epochs`` takes, at the baseline's
+    seconds per epoch (of each fold, with ``recipe.cv_folds``)."""
+    epoch = float(t.state.stages["a_baseline"]["seconds_per_epoch"])
+    return int(t.recipe.max_epochs) * epoch * max(1, t.cv_folds)
+
+
+def smaller_search_share(t: Tuning) -> float:
+    """The share of the search time that the shorter of (d) and (e) gets."""
+    random = float(t.recipe.random_share)
+    return min(random, 1.0 - random)
+
+
+def searches_too_short(t: Tuning) -> bool:
+    """Whether the time left for (d) and (e) gives either less than one full-budget trial."""
+    searches = t.budget_left() - t.state.stages["f_reserve"]
+    return searches * smaller_search_share(t) < full_trial_seconds(t)
+
+
+def budget_fix(t: Tuning) -> str:
+    """What to change when the searches cannot run one trial to its full budget: the trial's
+    cost, and the budget that gives each search one (the time spent before the searches and
+    the reserve for (f) and (g) as in this run)."""
+    r = t.recipe
+    trial = full_trial_seconds(t)
+    before = t.state.spent() - float(t.state.stages.get("a_seconds", 0.0))
+    reserve = float(t.state.stages.get("f_reserve", 0.0))
+    searches = trial / smaller_search_share(t)
+    hours = (before + max(reserve, searches * float(r.retrain_share) / (
+        1 - float(r.retrain_share))) + searches) / 3600
+    epoch = float(t.state.stages["a_baseline"]["seconds_per_epoch"])
+    return (f"a trial of recipe.max_epochs={r.max_epochs} takes about "
+            f"{clock(trial)} ({epoch:.1f} s an epoch, the baseline's"
+            f"{f', x {t.cv_folds} folds' if t.cv_folds else ''}): raise recipe.budget_hours to "
+            f"{math.ceil(hours * 100) / 100:g} or more, or lower recipe.max_epochs")
+
+
+def retrain_reserve(t: Tuning) -> float:
+    """Seconds set aside for (f) and (g)'s refits, once, when the searches start:
+    ``recipe.retrain_share`` of the budget left, and with ``recipe.refit`` at least the
+    estimated refits of the baseline and of one configuration as costly, every seed of
+    their bags (so that more refit seeds shorten the searches, not overrun the budget)."""
+    share = float(t.recipe.retrain_share) * t.budget_left()
+    if not t.recipe.get("refit"):
+        return share
+    base = t.out / "a_baseline"
+    return max(share, 2 * refit_seconds(base, len(refit_bag(t, base))))

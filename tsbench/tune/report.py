@@ -1,0 +1,63 @@
+"""A finished tuning run's ``report.md``, from the summary ``report.json`` holds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tsbench.tune.progress import clock
+
+
+def render_report(summary: dict[str, Any]) -> str:
+    lr = summary["lr"]
+    weights = summary["ensemble_weights"]
+    selection = summary.get("selection", "validation")
+    lines = [
+        "# tsbench-tune report", "",
+        f"Command: `{summary['command']}`  ",
+        f"Wall time: {clock(summary['wall_seconds'])}  ",
+        f"Learning-rate finder suggestion: {lr['suggestion']:.3g}; searched {lr['low']:.3g} to "
+        f"{lr['high']:.3g} (log scale)  ",
+        f"Look-back candidates searched: {summary['lookbacks']}  ",
+        "Searches: " + "; ".join(f"{stage}: {s['trials']} trials, {s['full_budget']} at full "
+                                 "budget" for stage, s in summary["stages"].items()) + "  ",
+        f"Selection objective: MSE on {selection}",
+        "", "| | members | objective | val MSE | test MSE | test MAE |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    counts = {"baseline": 1, "best single": 1, "ensemble": len(weights)}
+    results = summary["results"]
+    for name in sorted(results, key=lambda n: (n.endswith(" refit"),
+                                               list(counts).index(n.removesuffix(" refit")))):
+        scores = results[name]
+        val = f"{scores['val_mse']:.4f}" if "val_mse" in scores else "(trained on)"
+        lines.append(f"| {name} | {counts[name.removesuffix(' refit')]} | "
+                     f"{scores['objective']:.4f} | {val} | {scores['test_mse']:.4f} | "
+                     f"{scores['test_mae']:.4f} |")
+    lines += ["", "Top configurations (objective of the search trial; every trial also ran "
+              f"with `{' '.join(summary.get('trial_overrides', []))}`: the learning rate it "
+              "trained at moved with its batch size):", ""]
+    lines += [f"- {cfg['objective']:.4f}: `"
+              + " ".join(f"{k}={v}" for k, v in sorted(cfg.items()) if k != "objective") + "`"
+              for cfg in summary["top_configs"]]
+    lines += ["", f"Best single run: `{summary['best_single']}`", "",
+              f"Ensemble: picked greedily by the objective from the "
+              f"{len(summary['members'])} candidates (the baseline, the top configurations' "
+              "search trials and their retrained runs; weight: run):", ""]
+    lines += [f"- {w:.3f}: `{m}`" for m, w in sorted(weights.items())]
+    lines += ["", "Stages (a)-(f) read only the training and validation splits; the test "
+              f"split was scored once, in stage (g), for the {len(results)} rows above, all "
+              "chosen before it was read (a refit row's objective is its choice's: a refit "
+              "has no validation rows left)."]
+    if selection != "validation":
+        lines += ["Scored models: each run's last fold, trained on the published training "
+                  "rows (val MSE: the published validation split)."]
+    if summary.get("refit_epochs"):
+        seeds = summary.get("refit_seeds", {})
+        lines += ["Rows marked refit: the same choices trained again on the training and "
+                  "validation rows for each run's validation-chosen epoch count, with its own "
+                  "seed and `recipe.refit_seeds` (a run's share split evenly over its seeds' "
+                  "forecasts; scaler and scores on the published scale; the published numbers "
+                  "train on the training rows only). Epochs and seeds: " + ", ".join(
+                      f"`{m}` {e} {seeds.get(m, '')}".rstrip()
+                      for m, e in sorted(summary["refit_epochs"].items()))]
+    return "\n".join([*lines, ""])

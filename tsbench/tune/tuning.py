@@ -1,0 +1,62 @@
+"""One tuning run: the user's tsbench overrides, the recipe's settings, the folder and the
+recorded state; the overrides every stage's runs share, and the budget left."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tsbench.tune.state import TuneState
+
+
+@dataclass
+class Tuning:
+    """One tuning run: its tsbench overrides, recipe settings, folder and state."""
+
+    overrides: list[str]
+    recipe: Any
+    out: Path
+    state: TuneState
+
+    @property
+    def model(self) -> str:
+        return next((o.split("=", 1)[1] for o in self.overrides if o.startswith("model=")),
+                    "patchtst")
+
+    @property
+    def cv_folds(self) -> int:
+        """Folds of the cross-validation every selection uses (0: the validation split)."""
+        return int(self.recipe.get("cv_folds") or 0)
+
+    @property
+    def quiet(self) -> list[str]:
+        """Overrides of every stage run: validation only, quiet."""
+        return [*self.overrides, "score_test=false", "trainer.progress_bar=false"]
+
+    @property
+    def base(self) -> list[str]:
+        """Overrides of the runs that are compared (baseline, trials, retrained runs): with
+        ``recipe.cv_folds``, cross-validated on blocks as long as the validation split."""
+        if not self.cv_folds:
+            return self.quiet
+        return [*self.quiet, "cv=tscv", f"cv.n_splits={self.cv_folds}", "cv.test_size=val",
+                "cv.refit=false"]
+
+    @property
+    def epoch_budget(self) -> list[str]:
+        """The full budget of the baseline, every trial and retrained run: ``recipe.max_epochs``
+        with early stopping after ``recipe.patience``."""
+        r = self.recipe
+        return [f"trainer.max_epochs={int(r.max_epochs)}", f"trainer.patience={int(r.patience)}"]
+
+    def trial_base(self, lr: dict[str, float]) -> list[str]:
+        """Overrides of every search trial and retrained run: the full budget, and the learning
+        rate moved with the batch size (sqrt rule) from the one the range test ran at."""
+        return [*self.base, *self.epoch_budget, "logger=none", "optim.lr_scaling=sqrt",
+                f"optim.base_batch_size={int(lr['batch_size'])}"]
+
+    def budget_left(self) -> float:
+        """Seconds of the (b)-(f) budget not spent yet (the baseline does not count)."""
+        spent = self.state.spent() - float(self.state.stages.get("a_seconds", 0.0))
+        return float(self.recipe.budget_hours) * 3600.0 - spent
