@@ -105,6 +105,27 @@ def test_sweep_that_keeps_failing_aborts(sweep_dir: Path, capsys) -> None:
     assert [r["status"] for r in read_rows(sweep_dir)] == ["failed"] * 3
 
 
+def test_a_resume_after_the_cause_is_fixed_counts_failures_anew(sweep_dir: Path,
+                                                                 monkeypatch, capsys) -> None:
+    """The abort's advice holds: fix the cause, resume, and the sweep runs to the end (the
+    failures before the resume do not stop it again; new ones get the grace window)."""
+    args = [*SPACE, "hydra.sweeper.n_trials=8", "hydra.sweeper.n_initial_points=4"]
+    monkeypatch.setenv("QUAD_BROKEN", "1")
+    with pytest.raises(SystemExit) as caught:
+        multirun(sweep_dir, *args)
+    assert isinstance(user_error(caught), SweepAbortedError)
+    assert "then rerun with hydra.sweeper.resume=true" in capsys.readouterr().err
+    monkeypatch.delenv("QUAD_BROKEN")
+    multirun(sweep_dir, *args, "hydra.sweeper.resume=true")
+    assert [r["status"] for r in read_rows(sweep_dir)] == ["failed"] * 3 + ["ok"] * 5
+    monkeypatch.setenv("QUAD_BROKEN", "1")  # not fixed: the grace window, then the abort
+    with pytest.raises(SystemExit) as caught:
+        multirun(sweep_dir, *args[:-2], "hydra.sweeper.n_trials=16",
+                 "hydra.sweeper.n_initial_points=4", "hydra.sweeper.resume=force")
+    assert "max_failure_rate: 3 of 3 trials failed since the sweep (re)started" in \
+        capsys.readouterr().err
+
+
 def test_sweep_whose_last_trial_fails_ends_normally(sweep_dir: Path, caplog) -> None:
     """Nothing is left to save by aborting: exit 0 and a summary naming the failure."""
     caplog.set_level(logging.INFO, logger="tsbench.search")

@@ -30,7 +30,9 @@ while its objective is the mean over folds).
 The sweep aborts when ``failed > max_failure_rate * max(ended, n_initial_points)`` and
 trials are still to be launched: ``0`` stops at the first failure, ``1`` never stops,
 and the first ``n_initial_points`` trials act as a grace window so that early bad luck
-in a small batch does not end a long sweep. A sweep whose last trials failed has nothing
+in a small batch does not end a long sweep. Both counts start again when a sweep is
+resumed: the abort tells the user to fix the cause and resume, and the failures before
+the fix would otherwise stop the resumed sweep at its first ended trial. A sweep whose last trials failed has nothing
 left to save by stopping: it ends normally and its summary names the failures.
 """
 
@@ -118,14 +120,17 @@ def penalty(finite: Sequence[float]) -> float:
 def check_failure_rate(
     n_failed: int, n_launched: int, max_failure_rate: float, n_initial_points: int, last: str
 ) -> None:
-    """Raise :class:`SweepAbortedError` when failures exceed the allowed share."""
+    """Raise :class:`SweepAbortedError` when failures exceed the allowed share (counts of
+    the trials that ended since the sweep started or was resumed)."""
     window = max(n_launched, n_initial_points)
     if n_failed > max_failure_rate * window:
         raise SweepAbortedError(
-            f"hydra.sweeper.max_failure_rate: {n_failed} of {n_launched} trials failed, "
-            f"more than {max_failure_rate:g} x {window}; last error: {last} -> read the "
-            "failed jobs' logs (trials.csv has their job_dir), fix the cause, then rerun "
-            "with hydra.sweeper.resume=true (or raise max_failure_rate)"
+            f"hydra.sweeper.max_failure_rate: {n_failed} of {n_launched} trials failed "
+            f"since the sweep (re)started, more than {max_failure_rate:g} x {window}; last "
+            f"error: {last} -> read the failed jobs' logs (trials.csv has their job_dir), "
+            "fix the cause, then rerun with hydra.sweeper.resume=true (the failures so far "
+            "count no more; resume=force if the fix changes the sweep's settings), or raise "
+            "max_failure_rate"
         )
 
 

@@ -89,6 +89,7 @@ class Loop:
         self.teller = teller
         self.plotter = plotter
         self.trials = trials
+        self.resumed_after = len(trials)  # the failure rate counts the trials after these
         self.relaunch = relaunch
         self.job = first_job
         self.slots = Slots(launcher) if refill else None
@@ -250,14 +251,17 @@ class Loop:
 
     def _check_failures(self) -> None:
         """Stop launching when too many trials failed, unless nothing is left to launch
-        (then the sweep ends normally and its summary names the failures)."""
-        failed = [t for t in self.trials if t.status == FAILED]
+        (then the sweep ends normally and its summary names the failures). Only the trials
+        that ended since the sweep (re)started count: a resume after an abort follows the
+        advice to fix the cause, and gets the grace window again."""
+        ended = self.trials[self.resumed_after:]
+        failed = [t for t in ended if t.status == FAILED]
         left = self.s.n_trials - len(self.trials) - len(self.running)
         if not failed or left <= 0 or self.abort is not None:
             return
         try:
             faults.check_failure_rate(
-                len(failed), len(self.trials), self.s.max_failure_rate,
+                len(failed), len(ended), self.s.max_failure_rate,
                 self.s.initial_points, failed[-1].error,
             )
         except faults.SweepAbortedError as error:

@@ -2,7 +2,8 @@
 
 ``fail_above``: trials whose value exceeds it fail as ``fail_mode`` says (raise,
 return_nan or return_none). Environment ``QUAD_INTERRUPT_AT_JOB=<n>`` raises
-KeyboardInterrupt in job ``n`` (as Ctrl-C would). Job ``slow_job`` sleeps ``slow_sleep``
+KeyboardInterrupt in job ``n`` (as Ctrl-C would); ``QUAD_BROKEN=1`` makes every trial raise
+OSError (a fault of the machine, not of the settings). Job ``slow_job`` sleeps ``slow_sleep``
 seconds instead of ``sleep``; job ``fail_job`` raises ValueError. Each trial writes ``result.json``
 (value, pid, start, end, value types, epochs run, pruned epoch) to its job directory.
 
@@ -35,6 +36,8 @@ def objective(cfg: DictConfig) -> float | None:
     hydra_cfg = HydraConfig.get()
     if os.environ.get("QUAD_INTERRUPT_AT_JOB") == str(hydra_cfg.job.get("num")):
         raise KeyboardInterrupt
+    if os.environ.get("QUAD_BROKEN"):
+        raise OSError("planted fault of the machine")
     if hydra_cfg.job.get("num") == cfg.fail_job:
         raise ValueError("planted failure")
     value = (cfg.x - 0.3) ** 2 + 0.1 * (cfg.n - 3) ** 2 + KIND_COST[cfg.kind] + cfg.model.penalty
