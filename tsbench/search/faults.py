@@ -32,8 +32,9 @@ trials are still to be launched: ``0`` stops at the first failure, ``1`` never s
 and the first ``n_initial_points`` trials act as a grace window so that early bad luck
 in a small batch does not end a long sweep. Both counts start again when a sweep is
 resumed: the abort tells the user to fix the cause and resume, and the failures before
-the fix would otherwise stop the resumed sweep at its first ended trial. A sweep whose last trials failed has nothing
-left to save by stopping: it ends normally and its summary names the failures.
+the fix would otherwise stop the resumed sweep at its first ended trial. A sweep whose
+last trials failed has nothing left to save by stopping: it ends normally and its summary
+names the failures.
 """
 
 from __future__ import annotations

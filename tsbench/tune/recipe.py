@@ -218,8 +218,8 @@ def search_args(t: Tuning, lr: dict[str, float], seq_lens: list[int]) -> list[st
 
 def sweep(t: Tuning, stage: str, label: str, args: list[str], seconds: float, planned: int,
           epoch_seconds: float) -> list[dict[str, str]]:
-    """Run (or resume) one search stage until ``seconds`` are spent or :func:`~tsbench.tune.budget.trial_cap`
-    trials have ended."""
+    """Run (or resume) one search stage until ``seconds`` are spent or
+    :func:`~tsbench.tune.budget.trial_cap` trials have ended."""
     sweep_dir = t.out / stage
     # set once: a resumed search keeps its n_trials, so that it proposes what it would have
     cap = t.state.stage(f"{stage}_cap", lambda: trial_cap(t, seconds, epoch_seconds, planned))
