@@ -34,7 +34,15 @@ from tsbench.tune.budget import (
 from tsbench.tune.cli import main, parse
 from tsbench.tune.commands import StageFailed, run_stage
 from tsbench.tune.ensemble import cv_error_gram, error_gram, score_runs
-from tsbench.tune.recipe import analysis_args, lookbacks, lr_range, max_lookback, spread, sweep
+from tsbench.tune.recipe import (
+    analysis_args,
+    lookbacks,
+    lr_range,
+    max_lookback,
+    search_args,
+    spread,
+    sweep,
+)
 from tsbench.tune.refit import (
     REFIT_MARGIN,
     REFIT_START,
@@ -170,6 +178,21 @@ def test_a_command_stage_a_would_fail_is_refused_before_any_folder(
     series(N_ROWS).to_csv(data, index=False)
     assert main(["dataset=csv", f"dataset.path={data}", *RECIPE, *fields, f"out={out}"]) == 2
     assert said in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_a_model_without_training_is_refused_before_any_folder(
+        tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    # a classical baseline has no learning rate or epochs: stage (b) would fail on it
+    data, out = tmp_path / "series.csv", tmp_path / "out"
+    series(N_ROWS).to_csv(data, index=False)
+    assert main(["dataset=csv", f"dataset.path={data}", "model=theta", "pred_len=24",
+                 "seq_len=48", "recipe=quick", f"out={out}"]) == 2
+    assert capsys.readouterr().err == (
+        "tsbench-tune: error: model=theta: a model without training; tsbench-tune tunes a "
+        "trained model's learning rate, epochs and hyperparameters -> tune model=patchtst, "
+        "itransformer, dlinear or your own trained model, and score the classical baselines "
+        "with tsbench -m model=naive,seasonal_naive,ets,theta,arima\n")
     assert not out.exists()
 
 
@@ -743,10 +766,11 @@ def test_a_killed_run_counts_the_time_of_its_unfinished_stage(tmp_path: Path) ->
     assert TuneState.open(tmp_path, {"overrides": []}).spent_before >= recorded + 1.4
 
 
-def test_the_look_back_analysis_reads_the_series_a_preset_chose(tmp_path: Path) -> None:
-    # experiment=dlinear_ili chooses the ILI file and pred_len 24 with no dataset= or pred_len=
-    # on the command line: (c) must analyse ILI (weekly, period 52), not the default ETTh1
-    # (hourly, period 24)
+def test_the_stages_use_the_series_and_model_a_preset_chose(tmp_path: Path) -> None:
+    # experiment=dlinear_ili chooses the ILI file, DLinear and pred_len 24 with no dataset=,
+    # model= or pred_len= on the command line: (c) must analyse ILI (weekly, period 52), not
+    # the default ETTh1 (hourly, period 24), and (d, e) search DLinear's space, not PatchTST's
+    assert parse(["experiment=dlinear_ili"])[2].name.startswith("ili-dlinear-24-")
     overrides, recipe, out = parse(["experiment=dlinear_ili", "trainer.max_epochs=1",
                                     "logger=none", f"out={tmp_path}"])
     baseline = out / "a_baseline"
@@ -757,3 +781,5 @@ def test_the_look_back_analysis_reads_the_series_a_preset_chose(tmp_path: Path) 
     tuning = Tuning(overrides, recipe, out, TuneState.open(out, {"overrides": overrides}))
     found = lookbacks(tuning)
     assert found and all(v % 52 == 0 for v in found), found
+    lr = {"low": 1e-4, "high": 1e-2, "batch_size": 32}
+    assert search_args(tuning, lr, found)[0] == "search=dlinear_tune"

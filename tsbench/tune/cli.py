@@ -19,6 +19,7 @@ from omegaconf import OmegaConf
 
 from tsbench.errors import TsbenchError
 from tsbench.quiet import quiet_dependencies
+from tsbench.tune.preflight import compose_command
 from tsbench.tune.recipe import run_recipe
 from tsbench.tune.settings import RECIPES, load_recipe
 
@@ -46,13 +47,13 @@ def parse(argv: list[str]) -> tuple[list[str], object, Path]:
 
 
 def default_out(overrides: list[str], recipe: str, fields: list[str]) -> Path:
-    """``outputs/tune/<dataset>-<model>-<pred_len>-<digest of every argument>``."""
-    def value(key: str, default: str) -> str:
-        return next((o.split("=", 1)[1] for o in overrides if o.startswith(f"{key}=")), default)
-
+    """``outputs/tune/<dataset>-<model>-<pred_len>-<digest of every argument>``, the dataset,
+    model and horizon the overrides compose (an ``experiment=`` preset chooses them too)."""
+    cfg = compose_command(overrides, hydra_config=True)
+    choices = cfg.hydra.runtime.choices
     digest = hashlib.sha256("\n".join([recipe, *sorted(fields), *sorted(overrides)]).encode())
-    name = "-".join([value("dataset", "etth1"), value("model", "patchtst"),
-                     value("pred_len", "96"), digest.hexdigest()[:8]])
+    name = "-".join([str(choices.dataset), str(choices.model), str(cfg.pred_len),
+                     digest.hexdigest()[:8]])
     return Path("outputs/tune") / name
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from hydra import compose, initialize_config_module
 from hydra.errors import HydraException
+from omegaconf import DictConfig
 from omegaconf.errors import OmegaConfBaseException
 
 from tsbench.data.loading import load_series
@@ -20,18 +21,26 @@ from tsbench.training.run import validate_config
 from tsbench.training.train_and_score import make_data
 
 
-def check_command(overrides: list[str]) -> None:
-    """Raise the :class:`TsbenchError` a ``tsbench`` run with ``overrides`` would fail with
-    before training, or one naming the override Hydra could not compose."""
+def compose_command(overrides: list[str], hydra_config: bool = False) -> DictConfig:
+    """The config a ``tsbench`` run with ``overrides`` composes (with ``hydra_config``, also
+    Hydra's, whose ``hydra.runtime.choices`` name the groups' options a preset chose), or
+    the :class:`TsbenchError` naming the override Hydra could not compose."""
     register_resolvers()
     try:
         with initialize_config_module("tsbench.conf", version_base="1.3"):
-            cfg = compose("config", overrides=overrides)
+            return compose("config", overrides=overrides, return_hydra_config=hydra_config)
     except (HydraException, OmegaConfBaseException) as exc:
         said = " ".join(str(exc).split())
         raise unknown_setting(exc) or TsbenchError(
             f"{said} -> check the command's overrides (tsbench --help lists the config "
             "groups; tsbench --cfg job shows the composed config)") from None
+
+
+def check_command(overrides: list[str]) -> None:
+    """Raise the :class:`TsbenchError` a ``tsbench`` run with ``overrides`` would fail with
+    before training, or one naming the override Hydra could not compose, or one for a model
+    without training (a classical baseline: no learning rate, epochs or space to tune)."""
+    cfg = compose_command(overrides)
     validate_config(cfg)
     series = load_series(cfg.dataset)
     borders = benchmark_borders(len(series.values), series.split, int(cfg.seq_len),
@@ -41,4 +50,9 @@ def check_command(overrides: list[str]) -> None:
                     val_rows=borders.val[1] - borders.train[1])
     else:  # the splits' windows, as the run makes them
         make_data(cfg, series, {"train": borders.train, "val": borders.val}, with_marks=False)
-    model_for(cfg, series)
+    if not model_for(cfg, series).trainable:
+        raise TsbenchError(
+            f"model={cfg.model.name}: a model without training; tsbench-tune tunes a trained "
+            "model's learning rate, epochs and hyperparameters -> tune model=patchtst, "
+            "itransformer, dlinear or your own trained model, and score the classical "
+            "baselines with tsbench -m model=naive,seasonal_naive,ets,theta,arima")

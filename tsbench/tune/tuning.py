@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tsbench.errors import TsbenchError
+from tsbench.rundir import config_choice
 from tsbench.tune.state import TuneState
 
 
@@ -21,8 +23,13 @@ class Tuning:
 
     @property
     def model(self) -> str:
-        return next((o.split("=", 1)[1] for o in self.overrides if o.startswith("model=")),
-                    "patchtst")
+        """The model config the baseline ran (``model=`` or a preset such as
+        ``experiment=dlinear_ili`` chose it): the searches use its tuning space."""
+        chosen = config_choice(self.out / "a_baseline", "model")
+        if chosen is None:
+            raise TsbenchError(f"{self.out / 'a_baseline'} has no record of its config "
+                               "choices -> run tsbench-tune again in a new out= folder")
+        return chosen
 
     @property
     def cv_folds(self) -> int:
