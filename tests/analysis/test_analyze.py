@@ -75,6 +75,26 @@ def test_bad_setting_is_one_clear_error(tmp_path: Path) -> None:
     assert "tsbench-analyze: error: pred_len: must be >= 1" in proc.stderr
 
 
+def test_a_horizon_no_split_can_forecast_is_refused(tmp_path: Path) -> None:
+    data_dir()  # ILI's validation split holds 97 weeks to forecast
+    proc = _analyze(["dataset=ili", "pred_len=500"], tmp_path, check=False)
+    assert proc.returncode == 2
+    assert proc.stderr == ("tsbench-analyze: error: pred_len: 500 is longer than the val "
+                           "split's 97 rows to forecast -> use pred_len <= 97\n")
+
+
+def test_no_candidate_says_why(tmp_path: Path) -> None:
+    # a daily cycle in 150 training rows: half of them less pred_len 40 leaves a look-back
+    # of 35, shorter than two cycles (48)
+    csv = _csv(tmp_path / "short.csv", np.sin(2 * np.pi * np.arange(300) / 24))
+    proc = _analyze(["dataset=csv", f"dataset.path={csv}", "dataset.train_frac=0.5",
+                     "dataset.test_frac=0.2", "pred_len=40"], tmp_path / "out")
+    assert ("look-back candidates for pred_len=40 (0): none: two cycles of period 24 are "
+            "longer than the longest look-back that fits, 35 (half the training rows less "
+            "pred_len, at most max_lookback) -> lower pred_len, or raise max_lookback") in \
+        proc.stdout
+
+
 def test_noise_and_random_walks_have_no_period() -> None:
     rng = np.random.default_rng(0)
     assert dominant_periods(rng.standard_normal((2000, 3)), 360) == []

@@ -9,6 +9,7 @@ from tests.conftest import ROOT, data_dir
 from tsbench.data.datamodule import ForecastData
 from tsbench.data.loading import load_series
 from tsbench.data.splits import benchmark_borders, n_windows
+from tsbench.errors import DataError
 
 
 def _series(name: str):
@@ -47,6 +48,25 @@ def test_exchange_and_ili_counts() -> None:
     assert borders.train == (0, 676)
     rows = borders.test[1] - borders.test[0]
     assert [n_windows(rows, 104, h) for h in (24, 36, 48, 60)] == [170, 158, 146, 134]
+
+
+def test_a_split_too_short_names_the_fix_that_helps() -> None:
+    # ILI's validation split forecasts 97 weeks: a horizon of 100 is too long whatever the
+    # look-back, which comes from the training rows
+    ili = _series("ili")
+    borders = benchmark_borders(len(ili.values), "ratio", 4)
+    ranges = {"train": borders.train, "val": borders.val, "test": borders.test}
+    with pytest.raises(DataError) as caught:
+        ForecastData(ili, ranges, 4, 100)
+    assert str(caught.value) == ("the val split has 97 rows to forecast, fewer than pred_len "
+                                 "= 100 (its look-back comes from the rows before it) -> use "
+                                 "pred_len <= 97, or a longer series")
+    assert len(ForecastData(ili, ranges, 4, 97).windows("val")) == 1  # the bound told holds
+    borders = benchmark_borders(len(ili.values), "ratio", 600)
+    ranges = {"train": borders.train, "val": borders.val, "test": borders.test}
+    with pytest.raises(DataError, match="the train split has 676 rows, shorter than seq_len "
+                                        r"\+ pred_len = 600 \+ 100 -> lower seq_len or"):
+        ForecastData(ili, ranges, 600, 100)
 
 
 def test_scaler_sees_only_train_rows() -> None:

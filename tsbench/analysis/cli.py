@@ -39,6 +39,11 @@ def analyze(cfg: Any, out_dir: Path) -> dict[str, Any]:
     start, end = borders.train
     train = series.values[start:end]
     pred_len, max_lookback = int(cfg.pred_len), int(cfg.max_lookback)
+    for split in ("val", "test"):  # no run can forecast further than a split holds
+        rows = borders[split][1] - borders[split][0]
+        if pred_len > rows:
+            raise ConfigError("pred_len", f"{pred_len} is longer than the {split} split's "
+                              f"{rows} rows to forecast", f"use pred_len <= {rows}")
     options = dict(
         max_period=max_lookback // 2,
         n_periods=int(cfg.n_periods),
@@ -98,10 +103,17 @@ def table(report: dict[str, Any]) -> str:
     if not report["periods"]:
         lines.append("no period found overall, so no look-back candidates (weaker cycles show "
                      "with lower min_prominence or min_strength)")
+    elif not candidates:
+        lines.append(
+            f"look-back candidates for pred_len={report['pred_len']} (0): none: two cycles of "
+            f"period {min(report['periods'])} are longer than the longest look-back that fits, "
+            f"{report['longest_lookback']} (half the training rows less pred_len, at most "
+            "max_lookback) -> lower pred_len, or raise max_lookback"
+        )
     else:
         lines.append(
             f"look-back candidates for pred_len={report['pred_len']} ({len(candidates)}): "
-            + (" ".join(str(c) for c in candidates) or "none")
+            + " ".join(str(c) for c in candidates)
         )
     return "\n".join(lines)
 

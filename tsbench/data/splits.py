@@ -60,9 +60,18 @@ def n_windows(rows: int, seq_len: int, pred_len: int) -> int:
 
 
 def check_split_length(split: str, start: int, end: int, seq_len: int, pred_len: int) -> None:
-    """Every split must hold at least one whole window."""
-    if n_windows(end - start, seq_len, pred_len) < 1:
+    """Every split must hold at least one whole window. A val or test range starts
+    ``seq_len`` rows before its border (its first look-back), so a look-back never makes it
+    too short: only its rows after those are forecast, and the fix is a shorter horizon."""
+    rows = end - start
+    if n_windows(rows, seq_len, pred_len) >= 1:
+        return
+    if split == "train":
         raise DataError(
-            f"the {split} split has {end - start} rows, shorter than seq_len + pred_len = "
-            f"{seq_len} + {pred_len} -> lower seq_len or pred_len, or use a longer series"
-        )
+            f"the train split has {rows} rows, shorter than seq_len + pred_len = "
+            f"{seq_len} + {pred_len} -> lower seq_len or pred_len, or use a longer series")
+    targets = rows - seq_len
+    raise DataError(
+        f"the {split} split has {targets} rows to forecast, fewer than pred_len = {pred_len} "
+        "(its look-back comes from the rows before it) -> use pred_len <= "
+        f"{targets}, or a longer series")
