@@ -66,7 +66,23 @@ def test_mlflow_parent_of_a_search_holds_its_best_trial(tmp_path: Path) -> None:
     assert parent["tags.tsbench.best_job_dir"] == best["job_dir"]
 
 
-def test_tensorboard_writes_event_files(tmp_path: Path) -> None:
+def test_tensorboard_has_the_config_beside_the_final_scores(tmp_path: Path) -> None:
+    """The HParams tab compares a sweep's runs: each run's resolved config with its final
+    scores, which are the run's metrics.json (settings such as the seed are not scores)."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    from tensorboard.plugins.hparams.plugin_data_pb2 import HParamsPluginData
+
     args = [a for a in TINY if not a.startswith("logger")] + ["logger=tensorboard"]
     run_tsbench(args, tmp_path / "run")
-    assert list((tmp_path / "run" / "tensorboard").glob("events.out.tfevents.*"))
+    events = EventAccumulator(str(tmp_path / "run" / "tensorboard")).Reload()
+    start = HParamsPluginData.FromString(
+        events.PluginTagToContent("hparams")["_hparams_/session_start_info"])
+    hparams = start.session_start_info.hparams
+    config = yaml.safe_load((tmp_path / "run" / "config.yaml").read_text())
+    assert hparams["model/name"].string_value == config["model"]["name"]
+    assert hparams["pred_len"].number_value == config["pred_len"]
+    metrics = yaml.safe_load((tmp_path / "run" / "metrics.json").read_text())
+    for key in ("test_mse", "val_mse", "test_mae", "n_params"):
+        assert events.Scalars(key)[-1].value == pytest.approx(metrics[key], rel=1e-6), key
+    assert "val_loss" in events.Tags()["scalars"]  # the training curve
+    assert not {"seed", "threads", "step", "hp_metric"} & set(events.Tags()["scalars"])

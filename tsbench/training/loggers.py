@@ -22,8 +22,9 @@ def build_logger(cfg: Any, run_dir: Path) -> Logger | bool:
     name = str(cfg.logger.name)
     if name == "csv":
         return CSVLogger(save_dir=str(run_dir), name=LOGS, version="")
-    if name == "tensorboard":
-        return TensorBoardLogger(save_dir=str(run_dir), name=TENSORBOARD, version="")
+    if name == "tensorboard":  # no placeholder hp_metric: the run's scores come at its end
+        return TensorBoardLogger(save_dir=str(run_dir), name=TENSORBOARD, version="",
+                                 default_hp_metric=False)
     if name == "mlflow":
         return _mlflow_logger(cfg, run_dir)
     if name == "wandb":
@@ -54,19 +55,27 @@ def _mlflow_logger(cfg: Any, run_dir: Path) -> Logger:
     return logger
 
 
-def log_final_metrics(logger: Logger | bool, metrics: dict[str, Any]) -> None:
-    """Record the scalar end-of-run metrics with the run's logger."""
+#: Entries of metrics.json that are settings, not measurements (the config has them).
+NOT_MEASURED = ("seed", "threads", "step")
+
+
+def log_final_metrics(logger: Logger | bool, metrics: dict[str, Any], cfg: Any) -> None:
+    """Record the scalar end-of-run metrics with the run's logger; TensorBoard's beside the
+    run's resolved config (its HParams tab then compares the runs of a sweep)."""
     if not logger:
         return
     scalars = {
         k: float(v)
         for k, v in metrics.items()
-        if isinstance(v, (int, float)) and not isinstance(v, bool)
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and k not in NOT_MEASURED
     }
     if isinstance(logger, WandbRunLogger):
         logger.log_summary(scalars)  # a W&B run's final values are its summary
         return
-    logger.log_metrics(scalars)
+    if isinstance(logger, TensorBoardLogger):
+        logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True), metrics=scalars)
+    else:
+        logger.log_metrics(scalars)
     logger.save()
 
 

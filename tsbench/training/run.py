@@ -129,7 +129,7 @@ def _run(cfg: DictConfig, run_dir: Path, threads: int) -> dict[str, Any]:
     card = protocol_card(cfg, series, borders, metrics, run_dir, data)
     write_protocol(run_dir, card)  # before metrics.json, which marks a finished run
     log_protocol(logger, card)
-    log_final_metrics(logger, metrics)
+    log_final_metrics(logger, metrics, cfg)
     write_metrics(run_dir, metrics)
     log_artifacts(logger, run_dir)
     return metrics
