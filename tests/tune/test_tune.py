@@ -39,6 +39,7 @@ from tsbench.tune.recipe import (
     lookbacks,
     lr_range,
     max_lookback,
+    scored_channels,
     search_args,
     spread,
     sweep,
@@ -196,6 +197,19 @@ def test_a_model_without_training_is_refused_before_any_folder(
     assert not out.exists()
 
 
+def test_the_report_says_which_channels_were_scored(tmp_path: Path) -> None:
+    data = tmp_path / "series.csv"
+    series(N_ROWS).to_csv(data, index=False)
+    for features, said in (("MS", "the target channel OT only (features=MS)"),
+                           ("M", "every channel (features=M)")):
+        run_dir = tmp_path / features
+        proc = run_module("tsbench", ["dataset=csv", f"dataset.path={data}", "model=naive",
+                                      "pred_len=24", "seq_len=48", f"features={features}",
+                                      "logger=none", f"hydra.run.dir={run_dir}"], cwd=ROOT)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        assert scored_channels(run_dir) == said
+
+
 def test_a_report_read_back_from_its_json_record_renders_as_it_was_written() -> None:
     """tune.json and report.json keep keys sorted: the rows, configurations and members
     must render in their own order either way."""
@@ -216,6 +230,7 @@ def test_a_report_read_back_from_its_json_record_renders_as_it_was_written() -> 
         "trial_overrides": ["optim.lr_scaling=sqrt", "optim.base_batch_size=16"],
         "ensemble_weights": {runs[1]: 0.5, runs[0]: 0.5},
         "refit_epochs": {runs[1]: 10, runs[0]: 15}, "refit_seeds": {runs[1]: [1], runs[0]: [1]},
+        "scored": "every channel (features=M)",
     }
     text = render_report(summary)
     assert render_report(json.loads(json.dumps(summary, sort_keys=True))) == text
@@ -413,6 +428,7 @@ def check_the_quick_recipe_end_to_end(out: Path) -> None:
         assert metrics["splits_read"] == ["train", "val"], path
         assert not [k for k in metrics if k.startswith(("test_", "n_test"))], path
     assert f"| ensemble | {len(weights)} |" in (out / "report.md").read_text()
+    assert "Scores: MSE and MAE of every channel (features=M)" in (out / "report.md").read_text()
     found = json.loads((out / "b_lr_find" / "lr_find.json").read_text())
     assert [report["lr"]["low"], report["lr"]["high"]] == list(
         lr_range(found["suggestion"], found["min_loss_lr"], 10.0))

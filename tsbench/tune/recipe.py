@@ -39,7 +39,15 @@ from omegaconf import OmegaConf
 
 from tsbench.atomic import write_json, write_text
 from tsbench.errors import TsbenchError
-from tsbench.rundir import LOOKBACK, LR_FIND, config_choice, is_finished, read_config, read_metrics
+from tsbench.rundir import (
+    LOOKBACK,
+    LR_FIND,
+    config_choice,
+    is_finished,
+    read_config,
+    read_metrics,
+    read_protocol,
+)
 from tsbench.search.report import search_marks
 from tsbench.search.trials import OK, RECORD_COLUMNS
 from tsbench.tune.budget import (
@@ -328,6 +336,14 @@ def retrain(t: Tuning, lr: dict[str, float]) -> dict[str, Any]:
     return {"runs": runs, "configs": configs}
 
 
+def scored_channels(run_dir: Path) -> str:
+    """Which channels the run's scores cover, as its protocol card says."""
+    card = read_protocol(run_dir)
+    if card["features"] == "M":
+        return "every channel (features=M)"
+    return f"the target channel {card['target']} only (features={card['features']})"
+
+
 def run_stages(t: Tuning, overrides: list[str]) -> dict[str, Any]:
     """Stages (a)-(g), each skipped if ``tune.json`` records it; the report's summary."""
     if t.state.stages:
@@ -360,7 +376,8 @@ def run_stages(t: Tuning, overrides: list[str]) -> dict[str, Any]:
         "top_configs": [{**c["params"], "objective": c["objective"]}
                         for c in retrained["configs"]],
         "trial_overrides": [o for o in t.trial_base(lr) if o.startswith("optim.")],
-        "wall_seconds": t.state.spent(), **final,
+        "wall_seconds": t.state.spent(), "scored": scored_channels(t.out / "a_baseline"),
+        **final,
         "splits_read": {"a-f": ["train", "val"], "g": ["train", "val", "test"]},
     }
 

@@ -20,7 +20,9 @@ def render_report(summary: dict[str, Any]) -> str:
         f"Look-back candidates searched: {summary['lookbacks']}  ",
         "Searches: " + "; ".join(f"{stage}: {s['trials']} trials, {s['full_budget']} at full "
                                  "budget" for stage, s in summary["stages"].items()) + "  ",
-        f"Selection objective: MSE on {selection}",
+        f"Selection objective: MSE on {selection}  ",
+        f"Scores: MSE and MAE of {summary['scored']}, on the training "
+        "rows' scaler (the published convention)",
         "", "| | members | objective | val MSE | test MSE | test MAE |",
         "|---|---:|---:|---:|---:|---:|",
     ]
