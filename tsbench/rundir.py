@@ -35,8 +35,10 @@ METRICS = "metrics.json"
 #: The protocol card: data, split, scaler, windows, training budget, versions (written
 #: just before metrics.json; runs saved before it existed have none).
 PROTOCOL = "protocol.json"
-#: Per-window MSE of a scored split, float32 in window order (``val``/``test``).
-WINDOW_MSE = "{split}_window_mse.npy"
+#: Per-window error of a scored split, float32 in window order (``val``/``test``), one file
+#: per metric in ``WINDOW_METRICS`` (runs saved before the MAE files have only the MSE ones).
+WINDOW_ERRORS = "{split}_window_{metric}.npy"
+WINDOW_METRICS = ("mse", "mae")
 #: The best-validation weights, as Lightning's checkpoint.
 CHECKPOINT_DIR = "checkpoints"
 CHECKPOINT_NAME = "best"
@@ -98,17 +100,36 @@ def read_protocol(run_dir: Path) -> dict[str, Any] | None:
     return json.loads(path.read_text()) if path.is_file() else None
 
 
-def write_window_mse(run_dir: Path, split: str, values: np.ndarray) -> None:
-    """Save one split's per-window MSE (float32, window order) as a ``.npy`` file."""
-    buffer = io.BytesIO()
-    np.save(buffer, np.ascontiguousarray(values, dtype="<f4"), allow_pickle=False)
-    write_bytes(run_dir / WINDOW_MSE.format(split=split), buffer.getvalue())
+@dataclass(frozen=True)
+class WindowErrors:
+    """One split's per-window MSE and MAE (window order; their means are the split's
+    ``mse`` and ``mae``)."""
+
+    mse: np.ndarray
+    mae: np.ndarray
+
+
+def write_window_errors(run_dir: Path, split: str, errors: WindowErrors) -> None:
+    """Save one split's per-window errors, one float32 ``.npy`` file per metric
+    (``WINDOW_ERRORS``: ``test_window_mse.npy``, ``test_window_mae.npy``)."""
+    for metric in WINDOW_METRICS:
+        buffer = io.BytesIO()
+        np.save(buffer, np.ascontiguousarray(getattr(errors, metric), dtype="<f4"),
+                allow_pickle=False)
+        write_bytes(run_dir / WINDOW_ERRORS.format(split=split, metric=metric),
+                    buffer.getvalue())
+
+
+def read_window_errors(run_dir: Path, split: str, metric: str = "mse") -> np.ndarray | None:
+    """One split's per-window ``metric`` (``WINDOW_METRICS``), or None where the run saved
+    none."""
+    path = run_dir / WINDOW_ERRORS.format(split=split, metric=metric)
+    return np.load(path, allow_pickle=False) if path.is_file() else None
 
 
 def read_window_mse(run_dir: Path, split: str) -> np.ndarray | None:
     """One split's per-window MSE, or None where the run saved none."""
-    path = run_dir / WINDOW_MSE.format(split=split)
-    return np.load(path, allow_pickle=False) if path.is_file() else None
+    return read_window_errors(run_dir, split, "mse")
 
 
 def config_path(run_dir: Path) -> Path | None:

@@ -175,8 +175,7 @@ def test_a_config_group_chosen_differently_names_the_row_by_its_choice(
     rows = {r["label"]: r for r in _csv(report(tmp_path, "--baseline", "naive", "--format",
                                                "csv").stdout)}
     assert rows["seasonal_naive"]["vs_baseline"] == (
-        "3 naive configurations in this table: none is the baseline -> name one by its row, "
-        "e.g. --baseline 'naive (cv=holdout)'")
+        "3 naive configurations in this table: none is the baseline")
     rows = {r["label"]: r for r in _csv(report(tmp_path, "--baseline", "naive (cv=holdout)",
                                                "--format", "csv").stdout)}
     assert rows["naive (cv=holdout)"]["vs_baseline"] == "baseline"
@@ -275,19 +274,24 @@ LEGACY = {  # (model, pred_len): test_mse per seed
 }
 
 
+def _write_legacy(sweep: Path, table: dict[tuple[str, int], list[float]]) -> Path:
+    """Legacy run directories in ``sweep``: ETTh1, one per (model, pred_len) and test MSE."""
+    for i, ((model, pred_len), seed, mse) in enumerate(
+            (cell, seed, mse) for cell, values in table.items()
+            for seed, mse in enumerate(values, start=1)):
+        run = sweep / str(i)
+        (run / ".hydra").mkdir(parents=True)
+        (run / ".hydra" / "config.yaml").write_text(
+            f"dataset:\n  name: etth1\nmodel:\n  name: {model}\npred_len: {pred_len}\n"
+            f"seed: {seed}\nfeatures: M\n")
+        (run / "metrics.json").write_text(json.dumps(
+            {"test_mse": mse, "test_mae": mse / 2, "n_test_windows": 2785}))
+    return sweep
+
+
 @pytest.fixture
 def legacy(tmp_path: Path) -> Path:
-    i = 0
-    for (model, pred_len), values in LEGACY.items():
-        for seed, mse in enumerate(values, start=1):
-            run = tmp_path / "sweep" / str(i)
-            (run / ".hydra").mkdir(parents=True)
-            (run / ".hydra" / "config.yaml").write_text(
-                f"dataset:\n  name: etth1\nmodel:\n  name: {model}\npred_len: {pred_len}\n"
-                f"seed: {seed}\nfeatures: M\n")
-            (run / "metrics.json").write_text(json.dumps(
-                {"test_mse": mse, "test_mae": mse / 2, "n_test_windows": 2785}))
-            i += 1
+    _write_legacy(tmp_path / "sweep", LEGACY)
     (tmp_path / "sweep" / "99" / ".hydra").mkdir(parents=True)  # unfinished: no metrics.json
     return tmp_path / "sweep"
 
@@ -318,3 +322,112 @@ def test_csv_and_latex(legacy: Path) -> None:
     latex = report(legacy, "--format", "latex", "--metric", "mae").stdout
     assert "\\textbf{" in latex and "\\begin{tabular}" in latex and "MAE" in latex
     assert "$\\pm$" in latex
+
+
+def test_a_published_number_only_beside_a_cell_of_its_protocol(zoo: Zoo, tmp_path: Path
+                                                               ) -> None:
+    """DLinear's ILI numbers are multivariate: a features=S DLinear cell gets none (said
+    once, below the table), the features=M cells keep theirs."""
+    run_tsbench([*ILI, "model=dlinear", "pred_len=24", "seed=1", "features=S"],
+                tmp_path / "dlinear_S")
+    out = report(zoo.sweep, tmp_path / "dlinear_S").stdout
+    s_row = _row(out, 24, "dlinear (features=S)")
+    assert s_row[5] == "–" and s_row[6] == "–"
+    assert _row(out, 24, "dlinear (features=M)")[5] == "2.215 (L=104)"
+    assert out.count("features S (published: M)") == 1
+    assert "none is shown beside a cell whose protocol differs" in out
+    rows = {r["label"]: r for r in _csv(report(zoo.sweep, tmp_path / "dlinear_S", "--format",
+                                               "csv").stdout) if r["pred_len"] == "24"}
+    assert rows["dlinear (features=S)"]["published"] == ""
+    assert rows["dlinear (features=S)"]["published_withheld"] == "features S (published: M)"
+    assert rows["dlinear (features=M)"]["published"] == "2.215"
+    # two M cells and two S cells, no baseline to decide: the published protocol (M) does
+    both = report(zoo.sweep, tmp_path / "dlinear_S", zoo.features_s, "--baseline",
+                  "dlinear").stdout
+    for model in ("dlinear", "naive"):
+        assert _row(both, 24, f"{model} (features=M)")[-1] == "same"
+        assert _row(both, 24, f"{model} (features=S)")[-1] == "⚠ features S (table: M)"
+    notes = [r[7] for r in _rows(both) if r[1] == "24"]
+    assert set(notes) == {"– (2 dlinear configurations in this table: none is the baseline)"}
+    assert both.count("name one by its row's label") == 1
+    assert "--baseline 'dlinear (features=M)'" in both
+
+
+def test_a_null_setting_is_labelled_null(zoo: Zoo, tmp_path: Path) -> None:
+    """The presets turn gradient clipping off (null); trainer=cpu clips at 1.0."""
+    run_tsbench([*ILI, "model=dlinear", "pred_len=24", "seed=1",
+                 "trainer.gradient_clip_val=null"], tmp_path / "no_clip")
+    labels = {r[2] for r in _rows(report(zoo.sweep, tmp_path / "no_clip").stdout)
+              if r[1] == "24" and r[2].startswith("dlinear")}
+    assert labels == {"dlinear (trainer.gradient_clip_val=1.0)",
+                      "dlinear (trainer.gradient_clip_val=null)"}
+
+
+def test_ranks_alike_in_every_table_give_no_iman_davenport_f(tmp_path: Path) -> None:
+    """Three models ranked alike in two tables: Iman-Davenport's F divides by
+    N(k-1) - χ² = 0; Friedman's p = 0.135 decides, and nothing is significant."""
+    alike = {(model, pred_len): [mse + (pred_len - 96) / 1000]
+             for model, mse in (("dlinear", 0.37), ("patchtst", 0.38), ("itransformer", 0.39))
+             for pred_len in (96, 192)}
+    out = report(_write_legacy(tmp_path / "sweep", alike)).stdout
+    assert "Friedman χ² = 4.00 (p = 0.135), Iman-Davenport F undefined" in out
+    assert "p < 0.001" not in out and "F = inf" not in out
+    assert "the ranks do not differ significantly at α = 0.05" in out
+    three = {(m, h): v for (m, _), v in alike.items() for h in (96, 192, 336)}
+    out = report(_write_legacy(tmp_path / "three", three)).stdout
+    assert "Friedman χ² = 6.00 (p = 0.050), Iman-Davenport F undefined" in out
+    assert "the ranks differ at α = 0.05; Nemenyi critical difference 1.91" in out
+
+
+def _seed_mean(runs: list[Path], metric: str) -> np.ndarray:
+    return np.mean([np.load(r / f"test_window_{metric}.npy").astype(np.float64)
+                    for r in runs], axis=0)
+
+
+def test_the_mae_report_tests_the_per_window_mae(zoo: Zoo) -> None:
+    for run_dir in _runs(zoo.sweep, "naive", 24):
+        metrics = json.loads((run_dir / "metrics.json").read_text())
+        for split in ("test", "val"):
+            mae = np.load(run_dir / f"{split}_window_mae.npy")
+            assert mae.dtype == np.float32 and mae.size == metrics[f"n_{split}_windows"]
+            assert mae.astype(np.float64).mean() == pytest.approx(metrics[f"{split}_mae"],
+                                                                  rel=1e-6)
+    rows = {(r["pred_len"], r["model"]): r for r in _csv(report(
+        zoo.sweep, "--baseline", "dlinear", "--metric", "mae", "--format", "csv").stdout)}
+    for pred_len in (24, 36):
+        expected = diebold_mariano(_seed_mean(_runs(zoo.sweep, "naive", pred_len), "mae"),
+                                   _seed_mean(_runs(zoo.sweep, "dlinear", pred_len), "mae"),
+                                   pred_len)
+        row = rows[(str(pred_len), "naive")]
+        assert float(row["p_value"]) == pytest.approx(expected.p_value, rel=1e-9)
+    assert "per-window test MAE" in report(zoo.sweep, "--baseline", "dlinear",
+                                           "--metric", "mae").stdout
+
+
+def test_a_run_without_per_window_mae_is_not_tested_on_mse(zoo: Zoo, tmp_path: Path) -> None:
+    sweep = tmp_path / "sweep"
+    shutil.copytree(zoo.sweep, sweep)
+    for path in sweep.glob("*/test_window_mae.npy"):
+        path.unlink()
+    rows = _csv(report(sweep, "--baseline", "dlinear", "--metric", "mae", "--format",
+                       "csv").stdout)
+    naive = [r for r in rows if r["model"] == "naive"]
+    assert all(r["p_value"] == "" for r in naive)
+    assert all("no test_window_mae.npy (a run saved before" in r["vs_baseline"] for r in naive)
+    mse = _csv(report(sweep, "--baseline", "dlinear", "--format", "csv").stdout)
+    assert all(r["p_value"] != "" for r in mse if r["model"] == "naive")
+
+
+def test_a_published_mae_from_the_paper_says_so(legacy: Path) -> None:
+    """ETTh1 DLinear: the MSE reference is the all-windows re-run, the MAE the paper's."""
+    mse = report(legacy).stdout
+    assert _row(mse, 96, "dlinear")[5] == "0.384" and "Published (paper)" not in mse
+    mae = report(legacy, "--metric", "mae").stdout
+    assert _row(mae, 96, "dlinear")[5] == "0.399 (paper)"
+    assert mae.count("Published (paper): the paper's figure") == 1
+    rows = {(r["pred_len"], r["model"]): r for r in _csv(report(
+        legacy, "--metric", "mae", "--format", "csv").stdout)}
+    assert rows[("96", "dlinear")]["published_source"] == "dlinear_paper"
+    rows = {(r["pred_len"], r["model"]): r for r in _csv(report(
+        legacy, "--format", "csv").stdout)}
+    assert rows[("96", "dlinear")]["published_source"] == "dlinear_allwindows"

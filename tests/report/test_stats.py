@@ -157,3 +157,13 @@ def test_friedman_matches_scipy_without_ties() -> None:
     assert result.chi2 == pytest.approx(chi2, rel=1e-12)
     assert result.p_chi2 == pytest.approx(p, rel=1e-12)
     assert result.average_ranks.sum() == pytest.approx(5 * 6 / 2)
+
+
+def test_iman_davenport_is_undefined_where_every_block_ranks_alike() -> None:
+    """Its denominator N(k-1) - χ² is 0: no F, no p; Friedman's p decides."""
+    alike = friedman(np.array([[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]]))
+    assert alike.chi2 == pytest.approx(4.0) and alike.p_chi2 == pytest.approx(math.exp(-2))
+    assert alike.f is None and alike.p_f is None
+    assert alike.p_value == alike.p_chi2
+    differ = friedman(RANKS)
+    assert differ.f is not None and differ.p_value == differ.p_f

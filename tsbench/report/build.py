@@ -2,22 +2,26 @@
 against a baseline (Holm-adjusted over the whole report), and average ranks with the
 Friedman test and Nemenyi's critical difference over the (dataset, horizon) blocks.
 
-What a paired test compares: the per-window test MSE of each run (``test_window_mse.npy``)
-averaged over the cell's seeds, window by window, against the same for the baseline cell.
-That is the expected error of one training run on each window, not the error of the
-seed-averaged forecast (the forecasts themselves are not saved).
+What a paired test compares: the per-window test error in the report's metric of each run
+(``test_window_mse.npy``, ``test_window_mae.npy``) averaged over the cell's seeds, window by
+window, against the same for the baseline cell. That is the expected error of one training
+run on each window, not the error of the seed-averaged forecast (the forecasts themselves
+are not saved).
+
+A published number stands beside a cell only where the cell's protocol matches the one the
+published numbers share (:func:`tsbench.report.compare.off_published`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from tsbench.report import stats
+from tsbench.report import published, stats
 from tsbench.report.collect import Cell
-from tsbench.report.compare import flags
-from tsbench.report.published import published, published_seq_len
+from tsbench.report.compare import flags, off_published
+from tsbench.rundir import WINDOW_ERRORS
 
 #: Verdicts of a paired test against the baseline.
 BETTER, WORSE, SAME, BASELINE = "better", "worse", "indistinguishable", "baseline"
@@ -29,23 +33,33 @@ class Row:
 
     cell: Cell
     spread: stats.Spread
-    published: float | None
-    delta: float | None
+    reference: published.Reference | None  # the published number beside the cell
     flags: list[str]
     has_card: bool
+    withheld: list[str] = field(default_factory=list)  # why a published number is not shown
     best: bool = False
     test: stats.PairedTest | None = None
     p_holm: float | None = None
     verdict: str = ""  # BETTER, WORSE, SAME, BASELINE or "" (no test: see ``note``)
     note: str = ""
-    published_seq_len: int | None = None  # the look-back the published number was got at
+
+    @property
+    def published(self) -> float | None:
+        return None if self.reference is None else self.reference.value
+
+    @property
+    def delta(self) -> float | None:
+        """(mean - published) / published."""
+        ref = self.published
+        return None if ref is None else (self.spread.mean - ref) / ref
 
     @property
     def published_elsewhere(self) -> bool:
         """Whether the published number was obtained at another look-back than the cell's
         (an unknown look-back, of a run saved without it, is no difference)."""
         own = self.cell.runs[0].config.get("seq_len")
-        return None not in (own, self.published_seq_len) and own != self.published_seq_len
+        lookback = None if self.reference is None else self.reference.seq_len
+        return None not in (own, lookback) and own != lookback
 
 
 @dataclass
@@ -59,6 +73,12 @@ class Ranking:
     cd: float
     alpha: float
 
+    @property
+    def significant(self) -> bool:
+        """Whether the ranks differ at ``alpha`` (:attr:`stats.Friedman.p_value`); only then
+        does the critical difference tell models apart (Demšar's post-hoc rule)."""
+        return self.friedman.p_value < self.alpha
+
 
 @dataclass
 class Report:
@@ -69,6 +89,7 @@ class Report:
     n_tests: int = 0
     ranking: Ranking | None = None
     ranking_note: str = ""
+    baseline_hint: str = ""  # how to name the baseline where the model has several cells
 
     def tables(self) -> dict[tuple[str, int], list[Row]]:
         out: dict[tuple[str, int], list[Row]] = {}
@@ -93,28 +114,38 @@ def build(cells: list[Cell], metric: str = "mse", baseline: str | None = None,
         flagged = flags(table_cells, reference)
         rows = []
         for cell in table_cells:
-            spread = stats.t_interval(cell.values(key))
-            ref = published(cell.model, dataset, pred_len, metric)
-            rows.append(Row(cell, spread, ref, None if ref is None else (spread.mean - ref) / ref,
-                            flagged[id(cell)], all(r.card is not None for r in cell.runs),
-                            published_seq_len=published_seq_len(cell.model, dataset, pred_len)))
+            ref = published.reference(cell.model, dataset, pred_len, metric)
+            withheld = [] if ref is None else off_published(cell)
+            rows.append(Row(cell, stats.t_interval(cell.values(key)),
+                            None if withheld else ref, flagged[id(cell)],
+                            all(r.card is not None for r in cell.runs), withheld))
         comparable = [r for r in rows if not r.flags]
         if comparable:
             low = min(r.spread.mean for r in comparable)
             for row in comparable:
                 row.best = row.spread.mean == low
         if baseline is not None:
-            _paired_tests(rows, baseline, bases, pred_len)
+            _paired_tests(rows, baseline, bases, pred_len, metric)
+            if len(bases) > 1 and not report.baseline_hint:
+                report.baseline_hint = (f"--baseline {baseline}: {len(bases)} {baseline} "
+                                        f"configurations share a table, so none is its "
+                                        f"baseline -> name one by its row's label, e.g. "
+                                        f"--baseline '{bases[0].label}'")
         report.rows += rows
     _adjust(report)
     report.ranking, report.ranking_note = _ranking(report, alpha)
     return report
 
 
-def seed_mean_window_mse(cell: Cell) -> tuple[np.ndarray | None, str]:
-    """The cell's per-window test MSE averaged over its seeds, or None and why not."""
-    arrays = [run.window_mse("test") for run in cell.runs]
+def seed_mean_window_errors(cell: Cell, metric: str) -> tuple[np.ndarray | None, str]:
+    """The cell's per-window test ``metric`` averaged over its seeds, or None and why not."""
+    arrays = [run.window_errors(metric, "test") for run in cell.runs]
     if any(a is None for a in arrays):
+        if metric != "mse" and all(r.window_errors("mse", "test") is not None
+                                   for r in cell.runs):
+            return None, (f"not tested: no {WINDOW_ERRORS.format(split='test', metric=metric)}"
+                          f" (a run saved before runs wrote per-window {metric.upper()}; "
+                          f"rerun it, or report --metric mse)")
         return None, "no readable per-window errors (a run saved before they were?)"
     sizes = {int(a.size) for a in arrays} | {int(r.metrics.get("n_test_windows", -1))
                                              for r in cell.runs}
@@ -123,17 +154,18 @@ def seed_mean_window_mse(cell: Cell) -> tuple[np.ndarray | None, str]:
     return np.stack(arrays).astype(np.float64).mean(axis=0), ""
 
 
-def _paired_tests(rows: list[Row], baseline: str, bases: list[Cell], pred_len: int) -> None:
+def _paired_tests(rows: list[Row], baseline: str, bases: list[Cell], pred_len: int,
+                  metric: str) -> None:
     if len(bases) != 1:
         why = (f"no {baseline} run in this table" if not bases
                else f"{len(bases)} {baseline} configurations in this table: none is the "
-                    f"baseline -> name one by its row, e.g. --baseline '{bases[0].label}'")
+                    f"baseline")
         for row in rows:
             row.note = why
         return
     base = next(r for r in rows if r.cell is bases[0])
     base.verdict = BASELINE  # the table's reference protocol: never flagged
-    base_errors, why = seed_mean_window_mse(base.cell)
+    base_errors, why = seed_mean_window_errors(base.cell, metric)
     for row in rows:
         if row is base:
             continue
@@ -143,7 +175,7 @@ def _paired_tests(rows: list[Row], baseline: str, bases: list[Cell], pred_len: i
         if base_errors is None:
             row.note = f"baseline: {why}"
             continue
-        errors, why_not = seed_mean_window_mse(row.cell)
+        errors, why_not = seed_mean_window_errors(row.cell, metric)
         if errors is None:
             row.note = why_not
         else:

@@ -25,7 +25,7 @@ from omegaconf.errors import OmegaConfBaseException
 from yaml import YAMLError
 
 from tsbench.report.compare import CONFIG_FACTS, facts
-from tsbench.rundir import find_runs, read_config, read_metrics, read_protocol, read_window_mse
+from tsbench.rundir import find_runs, read_config, read_metrics, read_protocol, read_window_errors
 
 #: Config keys that do not change a run's numbers (where logs go, progress output, how
 #: many threads or windows per scoring batch, the ``pruning`` block a pruning sweep gives its
@@ -74,9 +74,11 @@ class Run:
     def seed(self) -> int:
         return int(self.config["seed"])
 
-    def window_mse(self, split: str = "test") -> np.ndarray | None:
+    def window_errors(self, metric: str, split: str = "test") -> np.ndarray | None:
+        """The run's per-window ``metric`` (mse, mae) on ``split``; None where it saved
+        none or the file is unreadable."""
         try:
-            return read_window_mse(self.path, split)
+            return read_window_errors(self.path, split, metric)
         except (OSError, ValueError):
             return None
 
@@ -258,16 +260,18 @@ def _label(cells: list[Cell]) -> None:
             for k in differing:
                 group = k.rsplit(".", 1)[0] if "." in k else None
                 if k.startswith("protocol: "):
-                    parts.append(f"{k.removeprefix('protocol: ')}: {_short(config.get(k))}")
+                    fact = config.get(k)
+                    parts.append(f"{k.removeprefix('protocol: ')}: "
+                                 f"{'unknown' if fact is None else fact}")
                 elif group in chosen and k == f"{group}.name":
-                    parts.append(f"{group}={_short(config.get(k))}")
+                    parts.append(f"{group}={_short(config, k)}")
                 elif group in chosen:
                     same = [c for c in configs if c.get(f"{group}.name") == config.get(
                         f"{group}.name")]
                     if _differs(same, k):
-                        parts.append(f"{k}={_short(config.get(k))}")
+                        parts.append(f"{k}={_short(config, k)}")
                 else:
-                    parts.append(f"{k}={_short(config.get(k))}")
+                    parts.append(f"{k}={_short(config, k)}")
             named = ", ".join(parts)
             cell.label = f"{cell.model} ({named})" if named else cell.model
 
@@ -276,8 +280,13 @@ def _differs(configs: list[dict[str, Any]], key: str) -> bool:
     return len({json.dumps(c.get(key), default=str) for c in configs}) > 1
 
 
-def _short(value: Any) -> str:
-    return "unknown" if value is None else str(value)
+def _short(config: dict[str, Any], key: str) -> str:
+    """A config value as the command line writes it (``null`` for None); ``unknown`` where
+    the run's config has no such key (a run saved before it existed)."""
+    if key not in config:
+        return "unknown"
+    value = config[key]
+    return "null" if value is None else str(value)
 
 
 def _first_line(exc: BaseException) -> str:

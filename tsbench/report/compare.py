@@ -6,8 +6,9 @@ unknown, and an unknown fact is never a difference. A run whose sweep's ``trials
 a ``seq_len`` column was a trial of a search over seq_len, card or not. Runs that differ in
 a fact are never one cell (:func:`tsbench.report.collect.group`). Within a table (one
 dataset and horizon) each fact has a reference value, the baseline cell's where there is
-one, else the value most cells share; a cell that differs from it is flagged and left out
-of bolding, paired tests and ranks.
+one, else the value most cells share (on a tie, the published protocol's where it is one of
+them); a cell that differs from it is flagged and left out of bolding, paired tests and
+ranks.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from __future__ import annotations
 import json
 from collections import Counter
 from typing import TYPE_CHECKING, Any
+
+from tsbench.report.published import protocol
 
 if TYPE_CHECKING:
     from tsbench.report.collect import Cell, Run
@@ -66,10 +69,19 @@ def cell_facts(cell: Cell) -> dict[str, str | None]:
     return facts(cell.runs[0])
 
 
+def off_published(cell: Cell) -> list[str]:
+    """How a cell's protocol differs from the one the published numbers share (unknown
+    facts never do): ``["features S (published: M)"]``."""
+    known = cell_facts(cell)
+    return [f"{fact} {known[fact]} (published: {value})" for fact, value in protocol().items()
+            if known.get(fact) is not None and known[fact] != value]
+
+
 def flags(cells: list[Cell], reference: Cell | None = None) -> dict[int, list[str]]:
     """For the cells of one table: ``id(cell)`` -> what sets it apart (empty: comparable).
     ``reference`` (the baseline cell) fixes the expected values; otherwise the most
-    common value of each fact does, and a tie flags every cell off it."""
+    common value of each fact does, a tie broken by the published protocol's value
+    (:func:`tsbench.report.published.protocol`: features M, ...), else flagging every cell."""
     known = {id(c): cell_facts(c) for c in cells}
     out: dict[int, list[str]] = {id(c): [] for c in cells}
     for fact in FACTS:
@@ -80,8 +92,10 @@ def flags(cells: list[Cell], reference: Cell | None = None) -> dict[int, list[st
         if reference is not None and values[id(reference)] is not None:
             expected: str | None = values[id(reference)]
         else:
-            (top, n_top), *rest = counts.most_common()
-            expected = top if not rest or rest[0][1] < n_top else None
+            n_top = counts.most_common(1)[0][1]
+            tied = [v for v, n in counts.items() if n == n_top]
+            published = protocol().get(fact)
+            expected = tied[0] if len(tied) == 1 else published if published in tied else None
         for cell in cells:
             value = values[id(cell)]
             if value is not None and value != expected:

@@ -13,12 +13,12 @@ from tsbench.report import plots
 from tsbench.report.build import BETTER, WORSE, Report, Row
 from tsbench.report.compare import FACTS, cell_facts
 from tsbench.report.table import (
-    TEST_NAME,
     ci_text,
     header,
     protocol_text,
     published_text,
     summary_lines,
+    test_name,
     value_text,
     verdict_text,
 )
@@ -88,7 +88,7 @@ def render_html(report: Report, sources: list[str], n_runs: int) -> str:
     parts += [f"<p>{escape(line)}</p>" for line in summary_lines(report)]
     if not report.baseline:
         parts.append(f'<p class="muted">No paired tests: give <code>--baseline MODEL</code> '
-                     f"(the {escape(TEST_NAME)}).</p>")
+                     f"(the {escape(test_name(report.metric))}).</p>")
     if report.ranking is not None:
         parts.append(_figure(plots.cd_diagram(report.ranking),
                              "Critical-difference diagram: average ranks (1 = best); models "

@@ -20,11 +20,12 @@ def _png(fig: Figure) -> bytes:
 
 def cd_diagram(ranking: Ranking) -> bytes:
     """Average ranks on an axis with the best (rank 1) on the right, each model's name
-    beside its rank, bars joining models within one critical difference, and the CD."""
+    beside its rank, bars joining models within one critical difference (one bar joining
+    all where the Friedman test finds no difference), and the CD."""
     ranks = np.asarray(ranking.friedman.average_ranks, dtype=np.float64)
     k = len(ranks)
     order = np.argsort(ranks, kind="stable")  # best first
-    groups = cliques(ranks, ranking.cd)
+    groups = cliques(ranks, ranking.cd) if ranking.significant else [(0, k - 1)]
     half = (k + 1) // 2
     rows = max(half, k - half)
     height = 1.4 + 0.14 * len(groups) + 0.32 * (rows - 1)

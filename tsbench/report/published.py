@@ -1,13 +1,30 @@
-"""Published reference numbers (one data file, with sources)."""
+"""Published reference numbers (one data file, with sources and the protocol they were
+obtained under)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 from omegaconf import OmegaConf
 
 _FILE = Path(__file__).with_name("published.yaml")
+#: The metrics with published numbers.
+METRICS = ("mse", "mae")
+
+
+@dataclass(frozen=True)
+class Reference:
+    """The published number of a cell: ``source`` (a key of the file's ``sources``) is the
+    all-windows re-run where one exists (``all_windows``), else the paper's table;
+    ``mixed``: the other metric's number of the same cell comes from the other kind."""
+
+    value: float
+    source: str
+    all_windows: bool
+    mixed: bool
+    seq_len: int | None  # the look-back it was obtained at (a re-run ran the paper's scripts)
 
 
 @cache
@@ -15,23 +32,25 @@ def _table() -> dict:
     return OmegaConf.to_container(OmegaConf.load(_FILE), resolve=True)  # type: ignore[return-value]
 
 
-def _entry(model: str, dataset: str, pred_len: int) -> dict | None:
-    return _table()["results"].get(model, {}).get(dataset, {}).get(pred_len)
+def protocol() -> dict[str, str]:
+    """The protocol facts every published number shares (:data:`compare.FACTS` names)."""
+    return dict(_table()["protocol"])
 
 
-def published(model: str, dataset: str, pred_len: int, metric: str = "mse") -> float | None:
-    """The reference for a cell: the all-windows re-run where one exists, else the paper."""
-    entry = _entry(model, dataset, pred_len)
-    if entry is None:
+def reference(model: str, dataset: str, pred_len: int, metric: str = "mse"
+              ) -> Reference | None:
+    """The reference for a cell on ``metric``: the all-windows re-run where one exists, else
+    the paper; None where nothing is published."""
+    entry = _table()["results"].get(model, {}).get(dataset, {}).get(pred_len)
+    if entry is None or metric not in entry:
         return None
-    return entry.get(f"{metric}_allwindows", entry.get(metric))
-
-
-def published_seq_len(model: str, dataset: str, pred_len: int) -> int | None:
-    """The look-back the reference for a cell was obtained at (the all-windows re-runs ran
-    the papers' scripts, at the papers' look-back)."""
-    entry = _entry(model, dataset, pred_len)
-    if entry is None:
-        return None
-    lookbacks = _table()["lookbacks"].get(entry["source"], {})
-    return lookbacks.get(dataset, lookbacks.get("default"))
+    rerun = {m: f"{m}_allwindows" in entry for m in METRICS if m in entry}
+    all_windows = rerun[metric]
+    paper = entry["source"]
+    lookbacks = _table()["lookbacks"].get(paper, {})
+    return Reference(
+        value=float(entry[f"{metric}_allwindows" if all_windows else metric]),
+        source=_table()["allwindows"][paper] if all_windows else paper,
+        all_windows=all_windows, mixed=len(set(rerun.values())) > 1,
+        seq_len=lookbacks.get(dataset, lookbacks.get("default")),
+    )

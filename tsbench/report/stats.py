@@ -100,15 +100,23 @@ def holm(p_values: np.ndarray) -> np.ndarray:
 @dataclass(frozen=True)
 class Friedman:
     """Average ranks (1 = best) over ``n_blocks`` blocks of ``k`` treatments, Friedman's
-    chi-square and Iman-Davenport's F with their p-values."""
+    chi-square and Iman-Davenport's F with their p-values. F is None (undefined) when
+    every block ranks the treatments in the same order without ties: its denominator
+    ``N(k-1) - chi2`` is then 0."""
 
     average_ranks: np.ndarray
     n_blocks: int
     k: int
     chi2: float
     p_chi2: float
-    f: float
-    p_f: float
+    f: float | None
+    p_f: float | None
+
+    @property
+    def p_value(self) -> float:
+        """The p-value that decides: Iman-Davenport's where F is defined (Demšar's
+        choice), else Friedman's."""
+        return self.p_chi2 if self.p_f is None else self.p_f
 
 
 def average_ranks(scores: np.ndarray) -> np.ndarray:
@@ -125,11 +133,12 @@ def friedman(scores: np.ndarray) -> Friedman:
     ranks = average_ranks(scores)
     chi2 = 12 * n / (k * (k + 1)) * (float(np.sum(ranks ** 2)) - k * (k + 1) ** 2 / 4)
     denominator = n * (k - 1) - chi2
-    f = (n - 1) * chi2 / denominator if denominator > 0 else math.inf
+    # chi2 <= N(k-1), with equality (to rounding) exactly when every block ranks alike
+    f = None if denominator <= 1e-9 * n * (k - 1) else (n - 1) * chi2 / denominator
     return Friedman(
         average_ranks=ranks, n_blocks=n, k=k, chi2=chi2,
         p_chi2=float(stats.chi2.sf(chi2, k - 1)), f=f,
-        p_f=float(stats.f.sf(f, k - 1, (k - 1) * (n - 1))) if math.isfinite(f) else 0.0,
+        p_f=None if f is None else float(stats.f.sf(f, k - 1, (k - 1) * (n - 1))),
     )
 
 

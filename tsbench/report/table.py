@@ -5,13 +5,21 @@ from __future__ import annotations
 import csv
 import io
 
+from tsbench.report import published
 from tsbench.report.build import BASELINE, Report, Row
 
 FORMATS = ("markdown", "latex", "csv", "html")
-TEST_NAME = ("Diebold-Mariano test on the per-window test MSE averaged over each cell's "
-             "seeds, with a weighted-periodogram (Daniell) HAC variance and Student-t "
-             "reference of fixed-smoothing asymptotics (Coroneo & Iacone 2020): consecutive "
-             "windows overlap, so their errors are not independent pairs")
+#: Beside a published number from the paper's table where the other metric's is an
+#: all-windows re-run (published.yaml has re-runs of MSE only).
+PAPER = "paper"
+
+
+def test_name(metric: str) -> str:
+    """What the paired test compares, on ``metric``."""
+    return (f"Diebold-Mariano test on the per-window test {metric.upper()} averaged over each "
+            "cell's seeds, with a weighted-periodogram (Daniell) HAC variance and Student-t "
+            "reference of fixed-smoothing asymptotics (Coroneo & Iacone 2020): consecutive "
+            "windows overlap, so their errors are not independent pairs")
 
 
 def value_text(row: Row) -> str:
@@ -53,11 +61,15 @@ def header(report: Report) -> list[str]:
 
 
 def published_text(row: Row) -> str:
-    """The published number, with its look-back where the cell's differs."""
-    if row.published is None:
+    """The published number, with its look-back where the cell's differs and ``(paper)``
+    where it is the paper's figure while the other metric's is an all-windows re-run."""
+    ref = row.reference
+    if ref is None:
         return "–"
-    return f"{row.published:.3f}" + (f" (L={row.published_seq_len})"
-                                     if row.published_elsewhere else "")
+    marks = [f"L={ref.seq_len}"] if row.published_elsewhere else []
+    if ref.mixed and not ref.all_windows:
+        marks.append(PAPER)
+    return f"{ref.value:.3f}" + (f" ({', '.join(marks)})" if marks else "")
 
 
 def cells(row: Row, report: Report) -> list[str]:
@@ -70,13 +82,38 @@ def cells(row: Row, report: Report) -> list[str]:
     return [*out, protocol_text(row)]
 
 
-def summary_lines(report: Report) -> list[str]:
-    """What the test was, how many were corrected together, and the ranking."""
+def published_lines(report: Report) -> list[str]:
+    """Where published numbers are left out or come from another source, said once."""
     lines = []
+    withheld: dict[str, list[str]] = {}
+    for row in report.rows:
+        if row.withheld:
+            withheld.setdefault("; ".join(row.withheld), []).append(
+                f"{row.cell.label} at {row.cell.dataset}/{row.cell.pred_len}")
+    if withheld:
+        shared = ", ".join(f"{k} {v}" for k, v in published.protocol().items())
+        cells = "; ".join(f"{why}: {', '.join(where)}" for why, where in withheld.items())
+        lines.append(f"Published numbers were obtained with {shared}; none is shown beside a "
+                     f"cell whose protocol differs ({cells}).")
+    if any(r.reference is not None and r.reference.mixed and not r.reference.all_windows
+           for r in report.rows):
+        lines.append(f"Published ({PAPER}): the paper's figure, which leaves the last test "
+                     "windows unscored (drop_last); the published test MSE of these cells is "
+                     "the re-run of the official code that scores every window, as tsbench "
+                     "does, which has no MAE.")
+    return lines
+
+
+def summary_lines(report: Report) -> list[str]:
+    """Published numbers left out, what the test was, how many were corrected together,
+    and the ranking."""
+    lines = published_lines(report)
     if report.baseline:
-        lines.append(f"Paired tests against {report.baseline}: {TEST_NAME}. Holm-adjusted over "
-                     f"the {report.n_tests} test(s) of this report; better/worse at "
-                     f"α = {report.alpha}.")
+        lines.append(f"Paired tests against {report.baseline}: {test_name(report.metric)}. "
+                     f"Holm-adjusted over the {report.n_tests} test(s) of this report; "
+                     f"better/worse at α = {report.alpha}.")
+    if report.baseline_hint:
+        lines.append(f"{report.baseline_hint}.")
     ranking = report.ranking
     if ranking is None:
         lines.append(f"Average ranks: none ({report.ranking_note}).")
@@ -85,13 +122,24 @@ def summary_lines(report: Report) -> list[str]:
     ranks = ", ".join(f"{m} {r:.2f}" for r, m in sorted(zip(f.average_ranks, ranking.models,
                                                             strict=True)))
     blocks = ", ".join(f"{d}/{h}" for d, h in ranking.blocks)
-    p_chi2, p_f = _p(f.p_chi2, " "), _p(f.p_f, " ")
+    if f.f is None or f.p_f is None:
+        iman = ("Iman-Davenport F undefined (every table ranks the models in the same order, "
+                "so its denominator N(k-1) - χ² is 0; Friedman's p decides)")
+    else:
+        iman = f"Iman-Davenport F = {f.f:.2f} ({_p(f.p_f, ' ')})"
+    if ranking.significant:
+        verdict = (f"the ranks differ at α = {ranking.alpha}; Nemenyi critical difference "
+                   f"{ranking.cd:.2f}: two models whose average ranks differ by more are "
+                   "significantly different")
+    else:
+        verdict = (f"the ranks do not differ significantly at α = {ranking.alpha}, so no two "
+                   f"models are told apart (Nemenyi critical difference {ranking.cd:.2f} not "
+                   "applied)")
     left = f"; {report.ranking_note}" if report.ranking_note else ""
     lines.append(
         f"Average ranks (1 = best test {report.metric.upper()}) over {f.n_blocks} tables "
-        f"({blocks}): {ranks}. Friedman χ² = {f.chi2:.2f} ({p_chi2}), Iman-Davenport "
-        f"F = {f.f:.2f} ({p_f}); Nemenyi critical difference at α = {ranking.alpha}: "
-        f"{ranking.cd:.2f}{left}.")
+        f"({blocks}): {ranks}. Friedman χ² = {f.chi2:.2f} ({_p(f.p_chi2, ' ')}), {iman}: "
+        f"{verdict}{left}.")
     return lines
 
 
@@ -134,8 +182,8 @@ def _latex(report: Report, columns: list[str], lines: list[list[str]]) -> str:
 
 
 CSV_FIELDS = ["dataset", "pred_len", "model", "label", "mean", "std", "n", "ci_low", "ci_high",
-              "published", "published_seq_len", "delta", "best", "vs_baseline", "p_value",
-              "p_holm", "protocol_flags"]
+              "published", "published_seq_len", "published_source", "published_withheld",
+              "delta", "best", "vs_baseline", "p_value", "p_holm", "protocol_flags"]
 
 
 def _csv(report: Report) -> str:
@@ -143,13 +191,15 @@ def _csv(report: Report) -> str:
     writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS)
     writer.writeheader()
     for row in report.rows:
-        ci = row.spread.ci
+        ci, ref = row.spread.ci, row.reference
         writer.writerow({
             "dataset": row.cell.dataset, "pred_len": row.cell.pred_len, "model": row.cell.model,
             "label": row.cell.label, "mean": row.spread.mean, "std": row.spread.std,
             "n": row.spread.n, "ci_low": None if ci is None else ci[0],
             "ci_high": None if ci is None else ci[1], "published": row.published,
-            "published_seq_len": row.published_seq_len,
+            "published_seq_len": None if ref is None else ref.seq_len,
+            "published_source": None if ref is None else ref.source,
+            "published_withheld": "; ".join(row.withheld),
             "delta": row.delta, "best": row.best, "vs_baseline": row.verdict or row.note,
             "p_value": None if row.test is None else row.test.p_value, "p_holm": row.p_holm,
             "protocol_flags": "; ".join(row.flags),

@@ -10,6 +10,7 @@ import torch
 from tsbench.data.datamodule import ForecastData
 from tsbench.models.base import ForecastModel
 from tsbench.models.history import HistoryModel
+from tsbench.rundir import WindowErrors
 from tsbench.training.history import history_batches, history_forecasts
 
 
@@ -17,7 +18,8 @@ from tsbench.training.history import history_batches, history_forecasts
 def evaluate(model: ForecastModel, data: ForecastData, split: str) -> dict[str, Any]:
     """MSE/MAE over all windows x horizon steps x scored channels, on the scaled data
     (the published convention) and in original units, plus MSE per horizon step and
-    ``window_mse``: each window's MSE (float32, window order; their mean is ``mse``)."""
+    ``window_errors``: each window's MSE and MAE (:class:`tsbench.rundir.WindowErrors`, float32,
+    window order; their means are ``mse`` and ``mae``)."""
     model.eval()
     device = next(model.parameters(), torch.zeros(())).device
     dims = data.target_dims
@@ -27,13 +29,15 @@ def evaluate(model: ForecastModel, data: ForecastData, split: str) -> dict[str, 
     sae = torch.zeros((), dtype=torch.float64, device=device)
     sse_orig = torch.zeros((), dtype=torch.float64, device=device)
     sae_orig = torch.zeros((), dtype=torch.float64, device=device)
-    window_mse = []
+    window_mse, window_mae = [], []
     for pred, y in _forecasts(model, data, split, device):
         err = (pred[..., dims] - y[..., dims]).double()
         squared = err.pow(2)
         sse_step += squared.sum(dim=(0, 2))
         window_mse.append(squared.mean(dim=(1, 2)))
-        sae += err.abs().sum()
+        absolute = err.abs()
+        window_mae.append(absolute.mean(dim=(1, 2)))
+        sae += absolute.sum()
         err_orig = err * scale  # the mean cancels in a difference
         sse_orig += err_orig.pow(2).sum()
         sae_orig += err_orig.abs().sum()
@@ -47,7 +51,8 @@ def evaluate(model: ForecastModel, data: ForecastData, split: str) -> dict[str, 
         "mae_orig": float(sae_orig / count),
         "mse_per_step": (sse_step / per_step).tolist(),
         "n_windows": windows,
-        "window_mse": torch.cat(window_mse).float().cpu().numpy(),
+        "window_errors": WindowErrors(mse=torch.cat(window_mse).float().cpu().numpy(),
+                                   mae=torch.cat(window_mae).float().cpu().numpy()),
     }
 
 

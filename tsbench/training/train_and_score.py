@@ -12,7 +12,7 @@ from tsbench.data.loading import Series
 from tsbench.models.build import count_parameters, model_for
 from tsbench.models.history import HistoryModel
 from tsbench.models.recursive import strategy_step
-from tsbench.rundir import LOSS_PLOT, write_window_mse
+from tsbench.rundir import LOSS_PLOT, write_window_errors
 from tsbench.training.evaluate import evaluate
 from tsbench.training.fit import train
 from tsbench.training.history import fit_history
@@ -68,6 +68,6 @@ def fit_and_score(cfg: Any, series: Series, ranges: dict[str, tuple[int, int]], 
             raise diverged(f"{split}_mse={scores['mse']}, {split}_mae={scores['mae']}",
                            info.get("lr_used"), cfg.trainer.get("gradient_clip_val"))
         metrics[f"n_{split}_windows"] = scores.pop("n_windows")
-        write_window_mse(out_dir, split, scores.pop("window_mse"))
+        write_window_errors(out_dir, split, scores.pop("window_errors"))
         metrics.update({f"{split}_{key}": value for key, value in scores.items()})
     return metrics, model, data
