@@ -126,6 +126,36 @@ def test_a_resume_after_the_cause_is_fixed_counts_failures_anew(sweep_dir: Path,
         capsys.readouterr().err
 
 
+def test_retry_failed_launches_the_failed_points_again_once(sweep_dir: Path,
+                                                              monkeypatch) -> None:
+    args = [*SPACE, "hydra.sweeper.n_trials=5", "hydra.sweeper.n_initial_points=2",
+            "hydra.sweeper.max_failure_rate=1.0"]
+    monkeypatch.setenv("QUAD_BROKEN", "1")
+    multirun(sweep_dir, *args)  # every trial failed; the last ones end the sweep normally
+    failed = read_rows(sweep_dir)
+    assert [r["status"] for r in failed] == ["failed"] * 5
+    monkeypatch.delenv("QUAD_BROKEN")
+    multirun(sweep_dir, *args, "hydra.sweeper.resume=true", "hydra.sweeper.retry_failed=true")
+    rows = read_rows(sweep_dir)
+    assert [r["status"] for r in rows] == ["ok"] * 5  # no new point: n_trials were recorded
+    assert points(rows) == points(failed) and [r["trial"] for r in rows] == ["1", "2", "3",
+                                                                            "4", "5"]
+    for old, new in zip(failed, rows, strict=True):
+        assert int(new["job_dir"]) >= 5 and new["error"] == f"retried: job {old['job_dir']} failed"
+        result = json.loads((sweep_dir / new["job_dir"] / "result.json").read_text())
+        assert float(new["objective"]) == result["value"]
+    multirun(sweep_dir, *args, "hydra.sweeper.resume=true", "hydra.sweeper.retry_failed=true")
+    assert read_rows(sweep_dir) == rows  # nothing failed: nothing to retry
+
+
+def test_retry_failed_without_resume_is_refused(sweep_dir: Path, capsys) -> None:
+    with pytest.raises(SystemExit) as caught:
+        multirun(sweep_dir, *SPACE, "hydra.sweeper.n_trials=2", "hydra.sweeper.retry_failed=true")
+    assert isinstance(user_error(caught), ConfigError)
+    assert ("hydra.sweeper.retry_failed: retries the failed trials of a resumed sweep -> add "
+            "hydra.sweeper.resume=true") in capsys.readouterr().err
+
+
 def test_sweep_whose_last_trial_fails_ends_normally(sweep_dir: Path, caplog) -> None:
     """Nothing is left to save by aborting: exit 0 and a summary naming the failure."""
     caplog.set_level(logging.INFO, logger="tsbench.search")

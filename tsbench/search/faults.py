@@ -130,7 +130,8 @@ def check_failure_rate(
             f"since the sweep (re)started, more than {max_failure_rate:g} x {window}; last "
             f"error: {last} -> read the failed jobs' logs (trials.csv has their job_dir), "
             "fix the cause, then rerun with hydra.sweeper.resume=true (the failures so far "
-            "count no more; resume=force if the fix changes the sweep's settings), or raise "
+            "count no more; add hydra.sweeper.retry_failed=true to run their points again; "
+            "resume=force if the fix changes the sweep's settings), or raise "
             "max_failure_rate"
         )
 

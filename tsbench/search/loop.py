@@ -46,11 +46,13 @@ BEST_FILE = "best.yaml"
 
 @dataclass(frozen=True)
 class Relaunch:
-    """A trial that was running when its sweep died: launched again, once."""
+    """A trial launched again, once: it was running when its sweep died (``lost_jobs``), or
+    it failed and the resume retries it (``failed_jobs``, ``retry_failed``)."""
 
     number: int
     point: list[Scalar]
     lost_jobs: tuple[int, ...]
+    failed_jobs: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -145,9 +147,9 @@ class Loop:
                 self.exhausted = True
                 log.info("search space exhausted after %d trials: every point tried",
                          len(self.trials) + len(self.running) + len(again) + len(fresh))
-        starts = [(r.number, r.point, r.lost_jobs) for r in again]
+        starts = [(r.number, r.point, r.lost_jobs, r.failed_jobs) for r in again]
         for point in fresh:
-            starts.append((self.number, point, ()))
+            starts.append((self.number, point, (), ()))
             self.number += 1
         if starts:
             self._launch(starts)
@@ -169,9 +171,10 @@ class Loop:
             return None
         return time.time() + self.s.max_seconds - self.plotter.elapsed()
 
-    def _launch(self, starts: list[tuple[int, list[Scalar], tuple[int, ...]]]) -> None:
+    def _launch(self, starts: list[tuple[int, list[Scalar], tuple[int, ...], tuple[int, ...]]]
+                ) -> None:
         overrides = []
-        for i, (number, point, _) in enumerate(starts):
+        for i, (number, point, _, _) in enumerate(starts):
             lines = self.space.overrides(point)
             if self.s.pruner.on:
                 lines += trial_overrides(
@@ -182,8 +185,8 @@ class Loop:
         self.validate(overrides)
         jobs = list(range(self.job, self.job + len(starts)))
         self.job += len(starts)
-        for job, (number, point, lost) in zip(jobs, starts, strict=True):
-            launch = Launch(number, job, self.space.texts(point), time.time(), lost)
+        for job, (number, point, lost, failed) in zip(jobs, starts, strict=True):
+            launch = Launch(number, job, self.space.texts(point), time.time(), lost, failed)
             self.record.launched(launch)
             self.proposer.mark_seen(point)
             self.running[job] = _Running(launch, point)
@@ -225,6 +228,8 @@ class Loop:
         if outcome.ok and self.s.pruner.on and mark is None:
             self._warn_if_silent(running.launch.trial)
         notes = [mark.reason if mark else outcome.error]
+        if running.launch.failed_jobs:
+            notes.append(retry_note(running.launch.failed_jobs))
         if running.launch.lost_jobs:
             notes.append(relaunch_note(running.launch.lost_jobs))
         return Trial(
@@ -276,6 +281,12 @@ class Loop:
 
     def _best(self) -> Trial | None:
         return report.best_trial(self.trials, self.s.direction == "maximize")
+
+
+def retry_note(failed_jobs: Sequence[int]) -> str:
+    """The trials.csv note of a failed trial launched again by ``retry_failed``."""
+    jobs = ", ".join(map(str, failed_jobs))
+    return f"retried: job{'s' if len(failed_jobs) > 1 else ''} {jobs} failed"
 
 
 def relaunch_note(lost_jobs: Sequence[int]) -> str:

@@ -58,6 +58,7 @@ class Launch:
     point: dict[str, str]  # parameter -> value as written in trials.csv
     started: float  # seconds since the epoch, on the sweeper's clock
     lost_jobs: tuple[int, ...] = ()  # earlier launches of this trial that died with a sweep
+    failed_jobs: tuple[int, ...] = ()  # earlier launches of it that failed (retry_failed)
     ended: float | None = None
     status: str = RUNNING
 
@@ -110,6 +111,7 @@ class Record:
         found = []
         for data in _read_all(self.directory / JOBS):
             data["lost_jobs"] = tuple(data.get("lost_jobs", ()))
+            data["failed_jobs"] = tuple(data.get("failed_jobs", ()))
             found.append(Launch(**data))
         return sorted(found, key=lambda launch: launch.job)
 

@@ -67,6 +67,9 @@ class SweepSettings:
     # true: continue the sweep recorded in hydra.sweep.dir (same space, constraints, pruner
     # and fixed overrides); force: continue it even where those differ.
     resume: Any = False
+    # With resume: launch each failed trial's point again, once, before any new point (for
+    # faults of the machine or the code, fixed since; its row is replaced when it ends).
+    retry_failed: bool = False
     # A trials.csv of an earlier sweep whose points seed the optimizer.
     warm_start: str | None = None
     # Largest share of the sweep's time spent redrawing the plots (1.0 = after every batch).
@@ -103,6 +106,12 @@ def check_settings(s: SweepSettings) -> None:
     _one_of("schedule", s.schedule, SCHEDULES)
     if not (isinstance(s.resume, bool) or s.resume == "force"):
         raise _error("resume", f"unknown value {s.resume!r}", "use true, false or force")
+    if not isinstance(s.retry_failed, bool):
+        raise _error("retry_failed", f"{s.retry_failed!r} is not true or false",
+                     "use true (with resume=true) or false")
+    if s.retry_failed and not s.resume:
+        raise _error("retry_failed", "retries the failed trials of a resumed sweep",
+                     "add hydra.sweeper.resume=true")
     _check_pruner(s)
     if s.max_seconds is not None and not s.max_seconds > 0:
         raise _error("max_seconds", f"must be > 0 or null, got {s.max_seconds}")

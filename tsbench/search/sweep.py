@@ -9,11 +9,15 @@ Resume contract (``hydra.sweeper.resume=true``, same ``hydra.sweep.dir``):
   each, and ``resume=force`` accepts it (:mod:`tsbench.search.definition`);
 - the optimizer is rebuilt by telling it every trial in trials.csv; recorded points are
   never launched again; ``n_trials`` counts the recorded trials too (only trials that
-  ended: finished, pruned or failed);
+  ended: finished, pruned or failed; but see ``retry_failed`` below);
 - trials that were running when the sweep died (a launch in the record with no end and
   no row) are launched again, once each, into new job directories, before any new point;
   the dead job's directory is left as it is, its launch is marked ``lost`` in the launch
   log and the relaunched trial's row says ``relaunched: job <n> died with the sweep``;
+- ``retry_failed=true`` launches the failed trials again too, once each, in the same way
+  (for a fault fixed since: a full disk, a lost node, a bug): they leave the record and
+  are not told to the optimizer until their retries end, whose rows say ``retried: job
+  <n> failed``;
 - job numbers continue after the highest recorded, logged or existing job directory, so
   nothing is overwritten;
 - the per-epoch reports stay in the record, so a resumed sweep prunes against the rungs
@@ -48,7 +52,7 @@ from tsbench.search.record import RECORD_DIR, Launch, Record
 from tsbench.search.settings import SweepSettings, check_initial_points, check_settings
 from tsbench.search.space import SearchSpace, parse_space
 from tsbench.search.timing import TimedTask
-from tsbench.search.trials import Trial, read_trials
+from tsbench.search.trials import FAILED, Trial, read_trials
 from tsbench.search.validate import check_feasible, check_keys, config_groups, fixed_lookup
 
 log = logging.getLogger(__name__)
@@ -86,6 +90,9 @@ class SkoptSweep(Sweeper):
         record = Record(sweep_dir / RECORD_DIR)
         trials = self._recorded(sweep_dir, space, current, record)
         relaunch = _lost(record, trials, space) if s.resume else []
+        if s.retry_failed:
+            trials, retries = _retries(trials)
+            relaunch += retries
         warm = read_trials(Path(s.warm_start), space, strict=False) if s.warm_start else []
         if s.warm_start:
             log.info("warm start: %d trials from %s", len(warm), s.warm_start)
@@ -210,8 +217,12 @@ class SkoptSweep(Sweeper):
             top = p.max_epochs if p.max_epochs is not None else "each trial's max_epochs"
             log.info("  pruner %s: %s, below %s", p.kind, rungs, top)
         for r in relaunch:
-            log.info("  trial %d was running when the sweep died (job %d): launched again",
-                     r.number, r.lost_jobs[-1])
+            if r.lost_jobs:
+                log.info("  trial %d was running when the sweep died (job %d): launched "
+                         "again", r.number, r.lost_jobs[-1])
+            else:
+                log.info("  trial %d failed (job %d): launched again (retry_failed)",
+                         r.number, r.failed_jobs[-1])
         workers = OmegaConf.select(self.config, "hydra.launcher.n_jobs", default=None)
         if isinstance(workers, int) and workers > s.n_jobs:
             log.info("  hydra.launcher.n_jobs=%d, but hydra.sweeper.n_jobs=%d trials run at "
@@ -245,14 +256,25 @@ def _lost(record: Record, trials: list[Trial], space: SearchSpace) -> list[Relau
         for launch in launches:
             record.ended(launch, LOST)
         lost_jobs = tuple(sorted({j for la in launches for j in (*la.lost_jobs, la.job)}))
+        failed_jobs = tuple(sorted({j for la in launches for j in la.failed_jobs}))
         try:
             point = space.parse_row(launches[-1].point)
         except ValueError as error:  # resume=force with a narrowed space
             log.warning("trial %d (job %d) lies outside the new space (%s): not launched "
                         "again", number, launches[-1].job, error)
             continue
-        relaunch.append(Relaunch(number, point, lost_jobs))
+        relaunch.append(Relaunch(number, point, lost_jobs, failed_jobs))
     return relaunch
+
+
+def _retries(trials: list[Trial]) -> tuple[list[Trial], list[Relaunch]]:
+    """``retry_failed``: the failed trials (in the current space) leave the record, to be
+    launched again once each; the rest stay."""
+    def retried(t: Trial) -> bool:
+        return t.status == FAILED and t.in_space
+
+    return ([t for t in trials if not retried(t)],
+            [Relaunch(t.number, t.point, (), (t.job,)) for t in trials if retried(t)])
 
 
 def _next_job(sweep_dir: Path, trials: Sequence[Trial], record: Record) -> int:
