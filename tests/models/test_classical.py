@@ -13,9 +13,13 @@ from statsmodels.tsa.arima.model import ARIMA
 from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 from statsmodels.tsa.forecasting.theta import ThetaModel
 
+from tests.conftest import run_tsbench
 from tsbench.data.loading import load_series
 from tsbench.data.splits import benchmark_borders
+from tsbench.errors import ConfigError
+from tsbench.models import classical
 from tsbench.models.build import model_for
+from tsbench.models.naive import SeasonalNaive
 from tsbench.training.history import fit_history, history_forecasts
 from tsbench.training.run import run
 from tsbench.training.train_and_score import make_data
@@ -108,3 +112,99 @@ def test_theta_matches_statsmodels_at_the_end_of_training() -> None:
                           method="additive").fit().forecast(24)
     got = history_forecasts(model, data, "val", np.array([0]))[0, :, 0].numpy()
     np.testing.assert_allclose(got, expected, rtol=0, atol=1e-6)
+
+
+def _refused(args: list[str], run_dir: Path) -> str:
+    """The one stderr line of a run refused for bad input (exit 2, no run folder left)."""
+    proc = run_tsbench(args, run_dir, check=False)
+    assert proc.returncode == 2, proc.stderr[-3000:]
+    assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("tsbench: error: ")
+    assert not run_dir.exists()  # no half-written results
+    return proc.stderr.strip()
+
+
+def test_a_statsmodels_fit_failure_is_one_line_naming_the_orders(tmp_path: Path) -> None:
+    """Orders that pass every early check but that statsmodels cannot fit on these rows."""
+    line = _refused([*BASE, "model=arima", "model.order=[3,2,3]",
+                     "model.method=hannan_rissanen"], tmp_path / "run")
+    assert line.startswith("tsbench: error: model.order: statsmodels could not fit "
+                           "ARIMA(3,2,3) (method hannan_rissanen): ValueError: Non-invertible "
+                           "moving average parameters")
+    assert line.endswith("-> use smaller orders (e.g. model.order=[2,1,1]) or "
+                         "model.method=statespace")
+
+
+@pytest.mark.parametrize(("order", "problem"), [
+    ("[9,9,9]", "model.order: d=9 differences the series 9 times"),  # the user's: refused
+    ("[1.5,0,0]", "model.order: must be three non-negative integers [p, d, q], "  # not cut
+                  "got [1.5, 0, 0] -> write whole numbers"),
+])
+def test_an_impossible_order_is_refused_before_anything_is_fitted(
+        order: str, problem: str, tmp_path: Path) -> None:
+    line = _refused(["dataset=ili", "seq_len=104", "pred_len=24", "trainer=debug",
+                     "logger=none", "model=arima", f"model.order={order}"], tmp_path / "run")
+    assert line.startswith(f"tsbench: error: {problem}")
+
+
+def _arima(**settings: object) -> classical.ARIMA:
+    return classical.ARIMA(48, 24, 1, **{"period": 24, **settings})
+
+
+@pytest.mark.parametrize(("build", "field"), [
+    (lambda: _arima(order=[1.5, 0, 0]), "model.order"),
+    (lambda: _arima(order=[1.0, 0, 0]), "model.order"),
+    (lambda: _arima(order=[True, 0, 0]), "model.order"),
+    (lambda: _arima(order=[1, 0]), "model.order"),
+    (lambda: _arima(order=2), "model.order"),
+    (lambda: _arima(order=[-1, 0, 0]), "model.order"),
+    (lambda: _arima(order=["1", 0, 0]), "model.order"),
+    (lambda: _arima(seasonal_order=[1, 0, 0.5]), "model.seasonal_order"),
+    (lambda: _arima(seasonal_order=[0, 2, 0]), "model.seasonal_order"),
+    (lambda: _arima(order=[24, 0, 0], seasonal_order=[1, 0, 0]), "model.order"),
+    (lambda: _arima(order=[1, 0, 30], seasonal_order=[0, 0, 1]), "model.order"),
+    (lambda: _arima(order=[1, 1, 0], trend="c"), "model.trend"),
+    (lambda: _arima(order=[1, 2, 0], trend="t"), "model.trend"),
+    (lambda: _arima(trend="x"), "model.trend"),
+    (lambda: _arima(order=[1, 0, 1], method="burg"), "model.method"),
+    (lambda: _arima(order=[1, 0, 1], method="innovations"), "model.method"),
+    (lambda: _arima(seasonal_order=[1, 0, 0], method="hannan_rissanen"), "model.method"),
+    (lambda: _arima(seasonal_order=[1, 0, 0], period=7.5), "model.period"),
+    (lambda: classical.ETS(48, 24, 1, period=7.5), "model.period"),
+    (lambda: classical.Theta(48, 24, 1, period=7.5), "model.period"),
+    (lambda: SeasonalNaive(48, 24, 1, period=7.5), "model.period"),
+])
+def test_malformed_settings_are_refused_when_the_model_is_built(build, field: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        build()
+    assert refused.value.field == field and refused.value.fix
+
+
+@pytest.mark.parametrize(("model", "rows", "needed"), [
+    (_arima(order=[3, 2, 3]), 11, "needs at least 12 training rows (2 lost to differencing, "
+                                  "3 to the longest lag, 7 for the coefficients)"),
+    (classical.ETS(48, 24, 1, period=24), 47, "needs at least 48 training rows (two seasons"),
+    (classical.Theta(48, 24, 1, period=24), 47, "needs at least 48 training rows (two seasons"),
+])
+def test_too_few_training_rows_are_refused_before_statsmodels_fits(
+        model: classical.StatsmodelsModel, rows: int, needed: str) -> None:
+    y = np.random.default_rng(0).standard_normal((rows, 1)).cumsum(axis=0)
+    with pytest.raises(ConfigError) as refused:
+        model.fit_series(y)
+    assert needed in refused.value.problem
+    try:  # one row more passes the count (statsmodels may still refuse a fit this short)
+        model.fit_series(np.vstack([y, y[-1:]]))
+    except ConfigError as error:
+        assert "statsmodels could not fit" in error.problem
+
+
+def test_non_finite_forecasts_name_the_model_not_the_learning_rate() -> None:
+    """Rows the filter cannot run over give a ConfigError on the model's settings (a NaN
+    score would otherwise be reported as a diverged training run, blaming optim.lr)."""
+    model, data, y = _fitted("ets")
+    values = y[:, None].copy()
+    values[data.ranges["train"][1] + 5] = np.nan
+    origins = np.array([data.ranges["train"][1] + 10])
+    with pytest.raises(ConfigError) as refused:
+        model.forecast_origins(values, origins, 24)
+    assert refused.value.field == "model.trend, model.damped_trend, model.seasonal"
+    assert "forecasts non-finite values" in refused.value.problem

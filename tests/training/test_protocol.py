@@ -127,12 +127,74 @@ def test_a_holdout_run_on_a_registry_file_carries_its_protocol(tmp_path: Path) -
         assert errors.std() > 0  # one value per window, not one value repeated
 
 
-def _sales(path: Path, rows: int = 400) -> Path:
+def _sales(path: Path, rows: int = 400, freq: str = "h") -> Path:
     t = np.arange(rows)
-    pd.DataFrame({"date": pd.date_range("2024-01-01", periods=rows, freq="h"),
+    pd.DataFrame({"date": pd.date_range("2024-01-01", periods=rows, freq=freq),
                   "load": np.sin(2 * np.pi * t / 24), "OT": np.cos(2 * np.pi * t / 24 + 0.3)
                   + 0.05 * np.sin(t / 5.0)}).to_csv(path, index=False)
     return path
+
+
+#: Settings a training loop has, which an untrained model's card must not claim.
+TRAINING_ONLY = {"best_epoch", "patience", "max_epochs", "early_stopping", "batch_size"}
+
+
+@pytest.mark.parametrize(("model", "freq", "overrides", "season"), [
+    ("naive", "D", [], None),
+    ("seasonal_naive", "D", [], {"value": 7, "from": "the data's frequency (D)"}),
+    ("seasonal_naive", "h", [], {"value": 24, "from": "the data's frequency (h)"}),
+    ("seasonal_naive", "h", ["model.period=12"], {"value": 12, "from": "model.period"}),
+    ("ets", "D", [], {"value": 7, "from": "the data's frequency (D)"}),
+    ("ets", "D", ["model.seasonal=false"], None),
+    ("theta", "h", [], {"value": 24, "from": "the data's frequency (h)"}),
+    ("arima", "D", [], None),  # not seasonal: the period is unused
+    ("arima", "D", ["model.seasonal_order=[1,0,0]"],
+     {"value": 7, "from": "the data's frequency (D)"}),
+])
+def test_an_untrained_model_s_card_says_what_it_was_fitted_on_and_its_season(
+        model: str, freq: str, overrides: list[str], season: dict | None,
+        tmp_path: Path) -> None:
+    csv = _sales(tmp_path / "sales.csv", freq=freq)
+    run_dir = tmp_path / "run"
+    with initialize_config_module("tsbench.conf", version_base="1.3"):
+        cfg = compose("config", overrides=[
+            "dataset=csv", f"dataset.path={csv}", f"model={model}", *overrides, "seq_len=48",
+            "pred_len=12", "features=S", "trainer=debug", "trainer.patience=3",
+            "logger=none"])
+    metrics = run(cfg, run_dir)
+    card = _card(run_dir)
+    training = card["training"]
+    assert training["trained"] is False and training["epochs"] == metrics["epochs"] == 0
+    assert not TRAINING_ONLY & set(training)
+    borders = benchmark_borders(400, "ratio", 48, 0.7, 0.2)
+    if model in ("naive", "seasonal_naive"):
+        assert training["fitted_on"].startswith("nothing: each forecast is computed from its "
+                                                "window's look-back alone")
+        assert "fitted_rows" not in training
+    else:
+        assert training["fitted_on"].startswith("the scaled fitted_rows")
+        assert training["fitted_rows"] == list(borders.train) == card["scaler"]["fitted_rows"]
+    assert card["seasonal_period"] == season
+    assert card["dataset"]["channels"] == ["OT"] == [card["target"]]  # features=S
+
+
+def test_a_classical_model_s_cards_fitted_rows_follow_the_folds(tmp_path: Path) -> None:
+    """``cv=tscv``: each fold fits on its own training rows, the refit on train+val."""
+    csv = _sales(tmp_path / "sales.csv", freq="D")
+    run_dir = tmp_path / "run"
+    with initialize_config_module("tsbench.conf", version_base="1.3"):
+        cfg = compose("config", overrides=[
+            "dataset=csv", f"dataset.path={csv}", "model=theta", "seq_len=24", "pred_len=12",
+            "features=MS", "cv=tscv", "cv.n_splits=2", "cv.refit=true", "trainer=debug",
+            "logger=none"])
+    metrics = run(cfg, run_dir)
+    card = _card(run_dir)
+    borders = benchmark_borders(400, "ratio", 24, 0.7, 0.2)
+    assert card["training"]["fold_fitted_rows"] == [f["train"] for f in metrics["cv_folds"]]
+    assert card["training"]["fitted_rows"] == [0, borders.val[1]]
+    assert not TRAINING_ONLY & set(card["training"])
+    assert card["seasonal_period"] == {"value": 7, "from": "the data's frequency (D)"}
+    assert card["dataset"]["channels"] == ["load", "OT"]  # MS: every channel is read
 
 
 def test_a_refit_trains_on_train_and_val_rows_for_exactly_max_epochs(tmp_path: Path) -> None:
@@ -193,7 +255,7 @@ def test_a_cross_validated_csv_run_says_so(tmp_path: Path) -> None:
     card, metrics = _card(run_dir), read_metrics(run_dir)
     assert card["dataset"]["sha256"] == hashlib.sha256(csv.read_bytes()).hexdigest()
     assert card["dataset"]["name"] == "csv" and card["dataset"]["rows_used"] == [0, 400]
-    assert card["features"] == "S" and card["dataset"]["channels"] == ["load", "OT"]
+    assert card["features"] == "S" and card["dataset"]["channels"] == ["OT"]  # modelled
     assert card["seq_len"]["policy"] == "searched" and card["seq_len"]["searched_on"] == "val"
     borders = benchmark_borders(400, "ratio", 24, 0.7, 0.2)
     tscv = card["split"]["tscv"]

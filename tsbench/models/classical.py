@@ -5,6 +5,11 @@ Each is fitted on the scaled training rows, then filtered over the later rows wi
 fitted parameters; the forecasts of every origin come from the filtered states at once
 (one pass over the series per channel, then array arithmetic over the origins), so scoring
 all windows costs about one filtering pass, not one forecast call per window.
+
+Settings are checked when the model is built, and against the number of training rows
+before the first channel is fitted; whatever statsmodels still refuses while fitting or
+filtering (or non-finite forecasts) becomes one :class:`~tsbench.errors.ConfigError` that
+names the model's settings and a fix.
 """
 
 from __future__ import annotations
@@ -26,12 +31,24 @@ from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 from statsmodels.tsa.forecasting.theta import ThetaModel
 from statsmodels.tsa.seasonal import seasonal_decompose
 
+from tsbench.errors import ConfigError
 from tsbench.models.base import check
 from tsbench.models.history import HistoryModel
+from tsbench.models.naive import check_period
 
 #: ``ARIMA.fit(method=...)`` values statsmodels accepts.
 ARIMA_METHODS = ("statespace", "innovations_mle", "hannan_rissanen", "innovations", "burg",
                  "yule_walker")
+#: The models each non-likelihood method can fit (statsmodels refuses others).
+METHOD_SCOPE = {"yule_walker": "pure AR models (q = 0, P = Q = 0)",
+                "burg": "pure AR models (q = 0, P = Q = 0)",
+                "innovations": "pure MA models (p = 0, P = Q = 0)",
+                "hannan_rissanen": "non-seasonal ARMA models (P = Q = 0)"}
+#: ``model.trend`` values and the lowest power of time each includes (None: no term).
+ARIMA_TRENDS = {"n": None, "c": 0, "t": 1, "ct": 0}
+#: Most differences of each kind: more is never needed in practice (Box & Jenkins;
+#: Hyndman & Athanasopoulos) and leaves statsmodels fitting amplified noise.
+MAX_D, MAX_SEASONAL_D = 2, 1
 
 
 @contextmanager
@@ -45,16 +62,70 @@ def _quiet_fit() -> Iterator[None]:
 
 
 def _check_period(period: int, seasonal: bool) -> None:
+    check_period(period)
     check(not seasonal or period >= 2, "model.period",
           f"a seasonal model needs a period >= 2, got {period}",
           "set model.period, or switch the seasonal part off")
 
 
-class ETS(HistoryModel):
+def _order(value: Any, field: str, names: str, example: str) -> tuple[int, int, int]:
+    """``value`` as three non-negative integers, else a ConfigError naming ``field``."""
+    check(isinstance(value, (list, tuple)) and len(value) == 3
+          and all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value),
+          field, f"must be three non-negative integers {names}, got {value}",
+          f"write whole numbers, e.g. {field}={example}")
+    return tuple(value)
+
+
+class StatsmodelsModel(HistoryModel):
+    """A :class:`HistoryModel` whose fitting and filtering are statsmodels calls, run inside
+    :meth:`_statsmodels`: a failure there, or a non-finite forecast, is a
+    :class:`ConfigError` on :attr:`settings` with :attr:`fix`."""
+
+    #: The seasonal period the forecasts use (None: the model has no seasonal part).
+    season: int | None = None
+    #: The config keys that define the fitted model, named by its errors.
+    settings = "model"
+    #: What to change when statsmodels fails on these settings.
+    fix = ""
+
+    def describe(self) -> str:
+        """The model and its settings, e.g. ``ARIMA(2,1,1) (method innovations_mle)``."""
+        raise NotImplementedError
+
+    @contextmanager
+    def _statsmodels(self, doing: str) -> Iterator[None]:
+        """Quiet statsmodels' notices; turn what it raises into a one-line ConfigError."""
+        with _quiet_fit():
+            try:
+                yield
+            except Exception as error:  # noqa: BLE001 - statsmodels raises many types
+                message = " ".join(str(error).split())
+                raise ConfigError(
+                    self.settings, f"statsmodels could not {doing} {self.describe()}: "
+                    f"{type(error).__name__}: {message}", self.fix) from error
+
+    def _check_rows(self, needed: int, rows: int, why: str, field: str, fix: str) -> None:
+        check(rows >= needed, field, f"{self.describe()} needs at least {needed} training "
+              f"rows ({why}), the run has {rows}", fix)
+
+    def forecast_origins(self, values: np.ndarray, origins: np.ndarray, pred_len: int
+                         ) -> np.ndarray:
+        out = super().forecast_origins(values, origins, pred_len)
+        check(bool(np.isfinite(out).all()), self.settings,
+              f"{self.describe()} forecasts non-finite values from the fitted parameters",
+              self.fix)
+        return out
+
+
+class ETS(StatsmodelsModel):
     """Exponential smoothing with additive errors, ETS(A, N|A|Ad, N|A): statsmodels'
     ``ETSModel``, smoothing parameters by maximum likelihood, initial states by the
     heuristic of Hyndman & Athanasopoulos (from the first seasons of the training rows).
     Additive errors and seasons, because the scaled series crosses zero."""
+
+    settings = "model.trend, model.damped_trend, model.seasonal"
+    fix = "switch off model.damped_trend, model.trend or model.seasonal"
 
     def __init__(self, seq_len: int, pred_len: int, n_vars: int, period: int = 24,
                  trend: bool = True, damped_trend: bool = True, seasonal: bool = True,
@@ -69,16 +140,30 @@ class ETS(HistoryModel):
             "initialization_method": "heuristic",
         }
         self.period = period
+        self.season = period if seasonal else None
+
+    def describe(self) -> str:
+        trend = ("Ad" if self.spec["damped_trend"] else "A") if self.spec["trend"] else "N"
+        return f"ETS(A,{trend},{'N' if self.season is None else 'A'})" + (
+            "" if self.season is None else f" with period {self.season}")
 
     def _fit_channel(self, y: np.ndarray) -> tuple[Any, int]:
-        with _quiet_fit():
+        if self.season is None:  # the heuristic initialization's own minimum
+            self._check_rows(10, len(y), "for the initial states", "dataset",
+                             "use a dataset with more training rows")
+        else:
+            self._check_rows(max(10, 2 * self.season), len(y), "two seasons for the initial "
+                             "states", "model.period", "set a shorter model.period, or "
+                             "model.seasonal=false")
+        with self._statsmodels("fit"):
             params = np.asarray(ETSModel(y, **self.spec).fit(disp=False).params)
         initial_states = 1 + bool(self.spec["trend"]) + (self.period if self.spec["seasonal"]
                                                          else 0)
         return params, len(params) + initial_states
 
     def _filter_channel(self, fitted: Any, y: np.ndarray) -> Any:
-        return ETSModel(y, **self.spec).smooth(fitted)
+        with self._statsmodels("filter"):
+            return ETSModel(y, **self.spec).smooth(fitted)
 
     def _forecast_channel(self, filtered: Any, origins: np.ndarray, pred_len: int
                           ) -> np.ndarray:
@@ -96,12 +181,15 @@ class ETS(HistoryModel):
         return out
 
 
-class Theta(HistoryModel):
+class Theta(StatsmodelsModel):
     """The Theta method (Assimakopoulos & Nikolopoulos, 2000) as statsmodels' ``ThetaModel``
     fits it: additive deseasonalizing by classical decomposition, drift ``b0`` by OLS and
     simple exponential smoothing ``alpha`` on the training rows; forecast = SES level +
     ``(1 - 1/theta) * b0 * (h - 1 + 1/alpha - (1 - alpha)^T / alpha)`` + season, with ``T``
     the number of observations before the origin (Hyndman & Billah, 2003)."""
+
+    settings = "model.deseasonalize, model.period"
+    fix = "set model.deseasonalize=false or another model.period"
 
     def __init__(self, seq_len: int, pred_len: int, n_vars: int, period: int = 24,
                  deseasonalize: bool = True, theta: float = 2.0, revin: bool = False) -> None:
@@ -109,15 +197,24 @@ class Theta(HistoryModel):
         _check_period(period, deseasonalize)
         check(theta >= 1, "model.theta", f"must be >= 1, got {theta}")
         self.period, self.deseasonalize, self.theta = period, deseasonalize, theta
+        self.season = period if deseasonalize else None
+
+    def describe(self) -> str:
+        return f"Theta(theta={self.theta})" + (
+            "" if self.season is None else f" with period {self.season}")
 
     def _fit_channel(self, y: np.ndarray) -> tuple[Any, int]:
-        with _quiet_fit():
+        if self.season is not None:
+            self._check_rows(2 * self.season, len(y), "two seasons to deseasonalize",
+                             "model.period", "set a shorter model.period, or "
+                             "model.deseasonalize=false")
+        with self._statsmodels("fit"):
             res = ThetaModel(y, period=self.period, deseasonalize=self.deseasonalize,
                              use_test=False, method="additive").fit()
-        b0, alpha = (float(v) for v in np.asarray(res.params))
-        season = (np.asarray(seasonal_decompose(y, model="additive", period=self.period)
-                             .seasonal[: self.period]) if self.deseasonalize
-                  else np.zeros(self.period))
+            b0, alpha = (float(v) for v in np.asarray(res.params))
+            season = (np.asarray(seasonal_decompose(y, model="additive", period=self.period)
+                                 .seasonal[: self.period]) if self.deseasonalize
+                      else np.zeros(self.period))
         return (b0, alpha, season), 2 + (self.period if self.deseasonalize else 0)
 
     def _filter_channel(self, fitted: Any, y: np.ndarray) -> Any:
@@ -139,39 +236,77 @@ class Theta(HistoryModel):
         return out + season[(origins[:, None] + np.arange(pred_len)) % self.period]
 
 
-class ARIMA(HistoryModel):
+class ARIMA(StatsmodelsModel):
     """Seasonal ARIMA as statsmodels' ``tsa.arima.model.ARIMA`` (a state-space model):
     fitted with ``model.method``, then Kalman-filtered over the later rows with the fitted
     parameters. The forecasts of every origin come from the filter's one-step state
-    predictions, iterated through the transition matrix for all origins together."""
+    predictions, iterated through the transition matrix for all origins together.
+
+    Refused when built: malformed orders, more than :data:`MAX_D` differences
+    (:data:`MAX_SEASONAL_D` seasonal ones), non-seasonal lags that reach the seasonal ones,
+    a trend the differencing removes and a method that cannot fit the orders."""
 
     def __init__(self, seq_len: int, pred_len: int, n_vars: int, period: int = 24,
                  order: tuple[int, int, int] = (2, 0, 1),
                  seasonal_order: tuple[int, int, int] = (0, 0, 0), trend: str | None = None,
                  method: str = "innovations_mle", revin: bool = False) -> None:
         super().__init__(seq_len, pred_len, n_vars)
-        order, seasonal_order = tuple(int(v) for v in order), tuple(int(v) for v in
-                                                                    seasonal_order)
-        check(len(order) == 3 and min(order) >= 0, "model.order",
-              f"must be three non-negative integers [p, d, q], got {list(order)}")
-        check(len(seasonal_order) == 3 and min(seasonal_order) >= 0, "model.seasonal_order",
-              f"must be three non-negative integers [P, D, Q], got {list(seasonal_order)}")
+        order = _order(order, "model.order", "[p, d, q]", "[2,1,1]")
+        seasonal_order = _order(seasonal_order, "model.seasonal_order", "[P, D, Q]", "[1,0,0]")
+        (p, d, q), (sp, sd, sq) = order, seasonal_order
         seasonal = any(seasonal_order)
         _check_period(period, seasonal)
+        check(d <= MAX_D, "model.order", f"d={d} differences the series {d} times; more than "
+              f"{MAX_D} is almost never needed and leaves mostly amplified noise to fit",
+              f"use d <= {MAX_D}, e.g. model.order=[{p},1,{q}]")
+        check(sd <= MAX_SEASONAL_D, "model.seasonal_order", f"D={sd} seasonal differences; more "
+              f"than {MAX_SEASONAL_D} is almost never needed", "use D = 0 or 1")
+        for lags, seasonal_lags, name in ((p, sp, "p"), (q, sq, "q")):
+            check(not seasonal_lags or lags < period, "model.order",
+                  f"{name}={lags} reaches lag {period}, which model.seasonal_order's "
+                  f"{name.upper()}={seasonal_lags} also holds (period {period})",
+                  f"use {name} < {period}, or {name.upper()}=0")
+        check(trend is None or (isinstance(trend, str) and trend in ARIMA_TRENDS),
+              "model.trend", f"unknown trend '{trend}'", "use null, n, c, t or ct")
+        lowest = None if trend is None else ARIMA_TRENDS[trend]
+        check(lowest is None or lowest >= d + sd, "model.trend",
+              f"'{trend}' has a term the d + D = {d + sd} differences remove",
+              "use model.trend=n" + (" or t" if d + sd == 1 else ""))
         check(method in ARIMA_METHODS, "model.method", f"unknown fit method '{method}'",
               f"use one of {ARIMA_METHODS}")
+        unfit = {"yule_walker": q or sp or sq, "burg": q or sp or sq, "innovations": p or sp or sq,
+                 "hannan_rissanen": sp or sq}
+        check(not unfit.get(method), "model.method",
+              f"{method} fits only {METHOD_SCOPE.get(method)}, not {list(order)} x "
+              f"{list(seasonal_order)}", "use model.method=innovations_mle or statespace")
         self.spec = {"order": order,
                      "seasonal_order": (*seasonal_order, period) if seasonal else (0, 0, 0, 0),
                      "trend": trend}
         self.method = method
+        self.season = period if seasonal else None
+        self.settings = "model.order" + (", model.seasonal_order" if seasonal else "")
+        other = "statespace" if method != "statespace" else "innovations_mle"
+        self.fix = f"use smaller orders (e.g. model.order=[2,1,1]) or model.method={other}"
+
+    def describe(self) -> str:
+        seasonal = ("" if self.season is None else
+                    "x({},{},{},{})".format(*self.spec["seasonal_order"]))
+        return "ARIMA({},{},{}){} (method {})".format(*self.spec["order"], seasonal, self.method)
 
     def _fit_channel(self, y: np.ndarray) -> tuple[Any, int]:
-        with _quiet_fit():
+        (p, d, q), (sp, sd, sq, period) = self.spec["order"], self.spec["seasonal_order"]
+        lost, lags = d + sd * period, max(p + sp * period, q + sq * period)
+        coefficients = p + q + sp + sq + 1  # and the innovations' variance
+        self._check_rows(lost + lags + coefficients, len(y),
+                         f"{lost} lost to differencing, {lags} to the longest lag, "
+                         f"{coefficients} for the coefficients", self.settings,
+                         "lower the orders, or use a dataset with more training rows")
+        with self._statsmodels("fit"):
             params = np.asarray(StatsmodelsARIMA(y, **self.spec).fit(method=self.method).params)
         return params, len(params)
 
     def _filter_channel(self, fitted: Any, y: np.ndarray) -> Any:
-        with _quiet_fit():
+        with self._statsmodels("filter"):
             return StatsmodelsARIMA(y, **self.spec).filter(fitted).filter_results
 
     def _forecast_channel(self, filtered: Any, origins: np.ndarray, pred_len: int

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 
 from tsbench.models.base import ForecastModel, check
@@ -15,6 +17,8 @@ class Naive(ForecastModel):
     """
 
     trainable = False
+    #: No seasonal part (the protocol card records a model's ``season``).
+    season: int | None = None
 
     def __init__(self, seq_len: int, pred_len: int, n_vars: int, revin: bool = False) -> None:
         super().__init__(seq_len, pred_len, n_vars)
@@ -33,12 +37,22 @@ class SeasonalNaive(ForecastModel):
         self, seq_len: int, pred_len: int, n_vars: int, period: int, revin: bool = False
     ) -> None:
         super().__init__(seq_len, pred_len, n_vars)
+        check_period(period)
         check(1 <= period <= seq_len, "model.period",
               f"must be between 1 and seq_len={seq_len}, got {period}",
               "raise seq_len to at least one season or set model.period")
         steps = torch.arange(pred_len) % period
         self.register_buffer("_rows", seq_len - period + steps, persistent=False)
         self.period = period
+        #: The seasonal period the forecasts use.
+        self.season: int | None = period
 
     def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:
         return x[:, self._rows, :]
+
+
+def check_period(period: Any) -> None:
+    """``model.period`` is a whole number of steps (a fraction would be truncated, or fail
+    deep inside a model)."""
+    check(isinstance(period, int) and not isinstance(period, bool), "model.period",
+          f"must be a whole number of steps, got {period}", "e.g. model.period=24")

@@ -3,9 +3,10 @@ config alone does not show.
 
 Which file (its sha256) and rows were used, the split rule and borders, the rows the
 scaler saw, how many windows were scored of how many there are, on which scale the
-metrics are, the training budget actually spent, how ``seq_len`` was chosen, the device,
-precision, library versions and the source revision. The report compares cards before it
-compares numbers; :func:`protocol_params` flattens a card for a tracker's params.
+metrics are, the training budget actually spent (or, for the untrained baselines, what
+they were fitted on), the seasonal period a model used, how ``seq_len`` was chosen, the
+device, precision, library versions and the source revision. The report compares cards
+before it compares numbers; :func:`protocol_params` flattens a card for a tracker's params.
 
 ``seq_len`` is ``searched`` when the run is a trial of a Hydra sweep whose space holds
 ``seq_len`` (the sweeper's ``params``, or the sweep's command line, which Hydra's basic
@@ -35,6 +36,8 @@ from tsbench.data.datamodule import ForecastData
 from tsbench.data.loading import Series
 from tsbench.data.sources import DataFile, resolve_file, sha256_of
 from tsbench.data.splits import Borders, n_windows
+from tsbench.models.build import build_model, model_class
+from tsbench.models.history import HistoryModel
 from tsbench.rundir import fold_dir, read_window_mse
 from tsbench.training.gpu import trainer_devices
 
@@ -50,6 +53,14 @@ SPLIT_RULES = {
              "validation between",
 }
 SCALER = "StandardScaler per channel (mean, population std) fitted on these rows only"
+#: What the untrained models' parameters come from, in place of a training budget.
+FITTED_ON = {
+    "history": "the scaled fitted_rows (each fold's with cv=tscv), one statsmodels model per "
+               "channel, then filtered over the later rows with those parameters (no "
+               "refitting): each forecast reads every row from the first fitted one to its origin",
+    "look-back": "nothing: each forecast is computed from its window's look-back alone "
+                 "(seq_len rows)",
+}
 
 
 def protocol_card(cfg: Any, series: Series, borders: Borders, metrics: dict[str, Any],
@@ -61,7 +72,8 @@ def protocol_card(cfg: Any, series: Series, borders: Borders, metrics: dict[str,
     ranges = _ranges_read(cv, borders, metrics)
     return {
         "card_version": CARD_VERSION,
-        "dataset": _dataset(cfg.dataset, series, max(end for _, end in ranges.values())),
+        "dataset": _dataset(cfg.dataset, series, max(end for _, end in ranges.values()),
+                            str(cfg.features)),
         "split": _split(cfg, series, borders, metrics),
         "scaler": _scaler(borders, metrics, data),
         "features": str(cfg.features),
@@ -75,7 +87,8 @@ def protocol_card(cfg: Any, series: Series, borders: Borders, metrics: dict[str,
                       "z-scores of the scaler above (the published convention)",
             "original": "test_mse_orig, test_mae_orig: original units",
         },
-        "training": _training(cfg, metrics),
+        "seasonal_period": _seasonal_period(cfg, series),
+        "training": _training(cfg, borders, metrics),
         "seed": int(cfg.seed),
         "deterministic": bool(cfg.trainer.deterministic),
         "device": _device(cfg, metrics.get("threads")),
@@ -169,7 +182,9 @@ def dataset_file(ds_cfg: Any) -> Path | None:
     return resolve_file(DataFile.of(ds_cfg)).resolve()
 
 
-def _dataset(ds_cfg: Any, series: Series, rows_end: int) -> dict[str, Any]:
+def _dataset(ds_cfg: Any, series: Series, rows_end: int, features: str) -> dict[str, Any]:
+    """The file and its rows; ``channels`` are those the model reads (the target alone with
+    ``features=S``)."""
     path = dataset_file(ds_cfg)
     facts: dict[str, Any] = {
         "name": series.name,
@@ -177,7 +192,7 @@ def _dataset(ds_cfg: Any, series: Series, rows_end: int) -> dict[str, Any]:
         "sha256": None if path is None else _sha256(path, *_stamp(path)),
         "rows_loaded": int(len(series.values)),
         "rows_used": [0, int(rows_end)],
-        "channels": list(series.columns),
+        "channels": list(series.columns[-1:] if features == "S" else series.columns),
         "freq": series.freq,
     }
     if path is None:
@@ -229,9 +244,13 @@ def _split(cfg: Any, series: Series, borders: Borders, metrics: dict[str, Any]) 
             "refit_train": [0, borders.val[1]] if cfg.cv.refit else None,
         }
     if cfg.cv.name == "refit":
-        split["refit"] = {"train": [0, borders.val[1]], "epochs": int(cfg.trainer.max_epochs),
-                          "rule": "trained on the train and val rows for a fixed epoch count, "
-                                  "no validation; scaler of the published training rows"}
+        trained = model_class(cfg.model).trainable
+        how = ("trained on the train and val rows for a fixed epoch count" if trained
+               else "fitted on the train and val rows")
+        split["refit"] = {"train": [0, borders.val[1]],
+                          "epochs": int(cfg.trainer.max_epochs) if trained else None,
+                          "rule": f"{how}, no validation; scaler of the published training "
+                                  "rows"}
     return split
 
 
@@ -270,9 +289,28 @@ def _windows(cfg: Any, ranges: dict[str, tuple], metrics: dict[str, Any], run_di
     return windows
 
 
-def _training(cfg: Any, metrics: dict[str, Any]) -> dict[str, Any]:
+def _seasonal_period(cfg: Any, series: Series) -> dict[str, Any] | None:
+    """The season the model's forecasts used (its ``season``: ``model.period``, or the
+    data frequency's when null) and where it came from; None for a model without one."""
+    if "period" not in cfg.model:
+        return None
+    model = build_model(cfg.model, int(cfg.seq_len), int(cfg.pred_len), 1, freq=series.freq)
+    season = getattr(model, "season", None)
+    if season is None:
+        return None
+    source = ("model.period" if cfg.model.period is not None
+              else f"the data's frequency ({series.freq})")
+    return {"value": int(season), "from": source}
+
+
+def _training(cfg: Any, borders: Borders, metrics: dict[str, Any]) -> dict[str, Any]:
+    """The training budget spent, or what an untrained model was fitted on."""
+    cls = model_class(cfg.model)
+    if not cls.trainable:
+        return _fitting(cfg, borders, metrics, issubclass(cls, HistoryModel))
     patience = int(cfg.trainer.patience)
     facts: dict[str, Any] = {
+        "trained": True,
         "epochs": metrics.get("epochs"),
         "best_epoch": metrics.get("best_epoch"),
         "patience": patience,
@@ -285,6 +323,24 @@ def _training(cfg: Any, metrics: dict[str, Any]) -> dict[str, Any]:
         facts["fold_best_epochs"] = [metrics.get(f"fold_{k}_best_epoch")
                                      for k in range(len(metrics["cv_folds"]))]
         facts["refit_epochs"] = metrics.get("refit_epochs")
+    return facts
+
+
+def _fitting(cfg: Any, borders: Borders, metrics: dict[str, Any], history: bool
+             ) -> dict[str, Any]:
+    """An untrained model's block: no epochs, batches or early stopping applied; the
+    classical models' fitted rows (each fold's with ``cv=tscv``), or none for the naive
+    ones, whose forecasts read only each window's look-back."""
+    facts: dict[str, Any] = {"trained": False, "epochs": metrics.get("epochs"),
+                             "fitted_on": FITTED_ON["history" if history else "look-back"]}
+    if not history:
+        return facts
+    if cfg.cv.name == "tscv":
+        facts["fold_fitted_rows"] = [fold["train"] for fold in metrics["cv_folds"]]
+        facts["fitted_rows"] = [0, borders.val[1]] if cfg.cv.refit else None
+    else:
+        facts["fitted_rows"] = ([0, borders.val[1]] if cfg.cv.name == "refit"
+                                else list(borders.train))
     return facts
 
 
