@@ -148,6 +148,29 @@ def test_retry_failed_launches_the_failed_points_again_once(sweep_dir: Path,
     assert read_rows(sweep_dir) == rows  # nothing failed: nothing to retry
 
 
+def test_retries_that_fail_again_count_as_failures_since_the_resume(sweep_dir: Path,
+                                                                     monkeypatch,
+                                                                     capsys) -> None:
+    # trial 2 failed once; resumed with everything broken, its retry (trial 2, job 6) and
+    # trial 7 fail: 2 of the 2 trials since the resume, though recorded trials sort after
+    # the retry
+    args = [*SPACE, "hydra.sweeper.n_initial_points=2", "hydra.sweeper.max_failure_rate=1.0"]
+    multirun(sweep_dir, *args, "hydra.sweeper.n_trials=6", "fail_job=1")
+    assert [r["status"] for r in read_rows(sweep_dir)] == ["ok", "failed", *["ok"] * 4]
+    monkeypatch.setenv("QUAD_BROKEN", "1")
+    with pytest.raises(SystemExit) as caught:
+        multirun(sweep_dir, *args[:-1], "hydra.sweeper.max_failure_rate=0.5",
+                 "hydra.sweeper.n_trials=8", "fail_job=1", "hydra.sweeper.resume=true",
+                 "hydra.sweeper.retry_failed=true")
+    assert isinstance(user_error(caught), SweepAbortedError)
+    assert "max_failure_rate: 2 of 2 trials failed since the sweep (re)started" in \
+        capsys.readouterr().err
+    rows = read_rows(sweep_dir)
+    assert [(r["trial"], r["status"]) for r in rows] == [
+        ("1", "ok"), ("2", "failed"), *[(str(n), "ok") for n in range(3, 7)], ("7", "failed")]
+    assert rows[1]["error"].endswith("retried: job 1 failed")
+
+
 def test_retry_failed_without_resume_is_refused(sweep_dir: Path, capsys) -> None:
     with pytest.raises(SystemExit) as caught:
         multirun(sweep_dir, *SPACE, "hydra.sweeper.n_trials=2", "hydra.sweeper.retry_failed=true")

@@ -91,7 +91,7 @@ class Loop:
         self.teller = teller
         self.plotter = plotter
         self.trials = trials
-        self.resumed_after = len(trials)  # the failure rate counts the trials after these
+        self.recorded_jobs = {t.job for t in trials}  # the failure rate counts the others
         self.relaunch = relaunch
         self.job = first_job
         self.slots = Slots(launcher) if refill else None
@@ -259,7 +259,7 @@ class Loop:
         (then the sweep ends normally and its summary names the failures). Only the trials
         that ended since the sweep (re)started count: a resume after an abort follows the
         advice to fix the cause, and gets the grace window again."""
-        ended = self.trials[self.resumed_after:]
+        ended = [t for t in self.trials if t.job not in self.recorded_jobs]
         failed = [t for t in ended if t.status == FAILED]
         left = self.s.n_trials - len(self.trials) - len(self.running)
         if not failed or left <= 0 or self.abort is not None:
