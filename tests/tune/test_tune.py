@@ -39,6 +39,7 @@ from tsbench.tune.recipe import (
     lookbacks,
     lr_range,
     max_lookback,
+    refit_reserve,
     scored_channels,
     search_args,
     spread,
@@ -54,6 +55,7 @@ from tsbench.tune.refit import (
     refit_seconds,
 )
 from tsbench.tune.report import render_report
+from tsbench.tune.scoring import candidates, choose
 from tsbench.tune.settings import RULES, check_recipe
 from tsbench.tune.state import CLOCK_FILE, STATE_FILE, TuneState
 from tsbench.tune.tuning import Tuning
@@ -208,6 +210,34 @@ def test_the_report_says_which_channels_were_scored(tmp_path: Path) -> None:
                                       "logger=none", f"hydra.run.dir={run_dir}"], cwd=ROOT)
         assert proc.returncode == 0, proc.stderr[-3000:]
         assert scored_channels(run_dir) == said
+
+
+def test_retraining_keeps_the_refits_of_what_g_would_choose(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # real runs on validation: the baseline and configuration 1 (DLinear) forecast the
+    # seasonal series, configuration 2 (naive) does not and is not chosen; before (f)
+    # retrains configuration 1, it keeps the refits of (g)'s current choice and of the run
+    # about to be trained, not those of every top configuration
+    data = tmp_path / "series.csv"
+    series(N_ROWS).to_csv(data, index=False)
+    runs = {"a_baseline": ["model=dlinear", "seed=1"], "one": ["model=dlinear", "seed=2"],
+            "two": ["model=naive"]}
+    for name, args in runs.items():
+        proc = run_module("tsbench", ["dataset=csv", f"dataset.path={data}", *args,
+                                      "pred_len=24", "seq_len=48", "trainer.max_epochs=2",
+                                      "score_test=false", "logger=none",
+                                      f"hydra.run.dir={tmp_path / name}"], cwd=ROOT)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+    overrides, recipe, out = parse(["recipe.refit_seeds=[7]", f"out={tmp_path}"])
+    tuning = Tuning(overrides, recipe, out, TuneState.open(out, {}))
+    configs = [{"run": str(tmp_path / "one")}, {"run": str(tmp_path / "two")}]
+    chosen = choose(tuning, candidates(tuning, configs, [])).runs
+    assert tmp_path / "two" not in chosen and tmp_path / "a_baseline" in chosen
+    cost = {tmp_path / "a_baseline": 1.0, tmp_path / "one": 10.0, tmp_path / "two": 100.0}
+    monkeypatch.setattr("tsbench.tune.recipe.refit_seconds",
+                        lambda run, seeds=1: cost[Path(run)] * seeds)
+    expected = sum(cost[r] * 2 for r in chosen) + cost[tmp_path / "one"] * 2  # 2 seeds a bag
+    assert refit_reserve(tuning, configs, [], configs[0], 3) == expected
 
 
 def test_a_report_read_back_from_its_json_record_renders_as_it_was_written() -> None:

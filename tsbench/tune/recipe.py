@@ -69,7 +69,7 @@ from tsbench.tune.preflight import check_command
 from tsbench.tune.progress import TRIALS_FILE, Progress, clock
 from tsbench.tune.refit import refit_bag, refit_seconds
 from tsbench.tune.report import render_report
-from tsbench.tune.scoring import final_scores
+from tsbench.tune.scoring import candidates, choose, final_scores
 from tsbench.tune.settings import check_recipe, recipe_arguments
 from tsbench.tune.state import TuneState
 from tsbench.tune.tuning import Tuning
@@ -305,22 +305,33 @@ def top_configs(t: Tuning) -> list[dict[str, Any]]:
     return distinct
 
 
+def refit_reserve(t: Tuning, configs: list[dict[str, Any]], runs: list[str],
+                  config: dict[str, Any], seed: int) -> float:
+    """Seconds (f) keeps for (g)'s refits before retraining ``config`` with ``seed``: the
+    refits of what (g) would choose now (on validation only), and of the run about to be
+    trained, which (g) may choose too (estimated from the configuration's search run)."""
+    if not t.recipe.get("refit"):
+        return 0.0
+    chosen = choose(t, candidates(t, configs, runs)).runs
+    bag = len(dict.fromkeys([seed, *(int(s) for s in t.recipe.get("refit_seeds") or [])]))
+    return sum(refit_seconds(r, len(refit_bag(t, r))) for r in chosen) + refit_seconds(
+        Path(config["run"]), bag)
+
+
 def retrain(t: Tuning, lr: dict[str, float]) -> dict[str, Any]:
     """(f) The best configurations again with each of ``recipe.seeds`` (their search run is
     one more member), best first, while the budget lasts; with ``recipe.refit`` it keeps
-    what (g)'s refits of the baseline and of each configuration will take."""
+    what (g)'s refits will take (:func:`refit_reserve`)."""
     configs = top_configs(t)[: int(t.recipe.top_k)]
     if not configs:
         raise StageFailed(f"no search trial ran its full budget: nothing to retrain -> "
                           f"{budget_fix(t)}")
-    refits = [t.out / "a_baseline", *(Path(c["run"]) for c in configs)]
-    refit_time = sum(refit_seconds(r, len(refit_bag(t, r))) for r in refits) if t.recipe.get(
-        "refit") else 0.0
     runs: list[str] = []
     for rank, config in enumerate(configs, start=1):
         for seed in t.recipe.seeds:
             run_dir = t.out / "f_retrain" / f"{rank}" / f"seed_{seed}"
             if not is_finished(run_dir):
+                refit_time = refit_reserve(t, configs, runs, config, int(seed))
                 if t.budget_left() < config["seconds"] + refit_time:
                     log.info("(f) budget spent after %d runs (%s kept for (g)'s refits)",
                              len(runs), clock(refit_time))
