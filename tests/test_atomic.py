@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 
 import pytest
@@ -30,3 +31,13 @@ def test_json_written_whole_and_replaced(tmp_path: Path) -> None:
     write_json(path, {"c": None})
     assert path.read_text() == '{\n  "c": null\n}\n'
     assert [p.name for p in path.parent.iterdir()] == ["m.json"]
+
+
+def test_written_files_get_the_permissions_open_gives(tmp_path: Path) -> None:
+    """Results on a shared cluster folder stay readable by the group (umask 022: 0644),
+    not owner-only as ``mkstemp`` makes its files."""
+    plain = tmp_path / "plain.txt"
+    plain.write_text("x")
+    written = tmp_path / "written.json"
+    write_json(written, {"a": 1})
+    assert stat.S_IMODE(written.stat().st_mode) == stat.S_IMODE(plain.stat().st_mode)

@@ -16,12 +16,19 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
+#: The process's umask, read once at import (setting it to read it is not thread-safe).
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
 
 @contextmanager
 def atomic_path(path: Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; on success it replaces ``path``."""
+    """Yield a temporary path beside ``path``; on success it replaces ``path``, with the
+    permissions of a file ``open`` would create (``mkstemp`` makes it owner-only, which
+    would hide results from the colleagues sharing a cluster's folder)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.fchmod(fd, 0o666 & ~_UMASK)
     os.close(fd)
     try:
         yield Path(tmp)
