@@ -101,7 +101,9 @@ def test_sweep_that_keeps_failing_aborts(sweep_dir: Path, capsys) -> None:
             "fail_above=-1.0",
         )
     assert isinstance(user_error(caught), SweepAbortedError)
-    assert "max_failure_rate: 3 of 3 trials failed" in capsys.readouterr().err
+    assert ("max_failure_rate: 3 of 3 trials failed since the sweep (re)started, more than "
+            "0.5 x 4 (the trials ended, or n_initial_points=4 where more: the grace window)"
+            ) in capsys.readouterr().err
     assert [r["status"] for r in read_rows(sweep_dir)] == ["failed"] * 3
 
 
@@ -169,6 +171,21 @@ def test_retries_that_fail_again_count_as_failures_since_the_resume(sweep_dir: P
     assert [(r["trial"], r["status"]) for r in rows] == [
         ("1", "ok"), ("2", "failed"), *[(str(n), "ok") for n in range(3, 7)], ("7", "failed")]
     assert rows[1]["error"].endswith("retried: job 1 failed")
+
+
+def test_a_row_deleted_from_a_damaged_record_is_run_again(sweep_dir: Path) -> None:
+    # the error about a damaged trials.csv says: delete that line, its trial is run again
+    args = [*SPACE, "hydra.sweeper.n_trials=4", "hydra.sweeper.n_initial_points=2"]
+    multirun(sweep_dir, *args)
+    first = read_rows(sweep_dir)
+    lines = (sweep_dir / "trials.csv").read_text().splitlines(keepends=True)
+    (sweep_dir / "trials.csv").write_text("".join(lines[:2] + lines[3:]))  # trial 2's row
+    multirun(sweep_dir, *args, "hydra.sweeper.resume=true")
+    rows = read_rows(sweep_dir)
+    assert points(rows) == points(first) and [r["trial"] for r in rows] == ["1", "2", "3", "4"]
+    assert rows[1]["job_dir"] == "4" and rows[1]["error"] == ""  # a new job, no note
+    assert [r for i, r in enumerate(rows) if i != 1] == [r for i, r in enumerate(first)
+                                                         if i != 1]
 
 
 def test_retry_failed_without_resume_is_refused(sweep_dir: Path, capsys) -> None:

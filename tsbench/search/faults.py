@@ -127,7 +127,9 @@ def check_failure_rate(
     if n_failed > max_failure_rate * window:
         raise SweepAbortedError(
             f"hydra.sweeper.max_failure_rate: {n_failed} of {n_launched} trials failed "
-            f"since the sweep (re)started, more than {max_failure_rate:g} x {window}; last "
+            f"since the sweep (re)started, more than {max_failure_rate:g} x {window} (the "
+            f"trials ended, or n_initial_points={n_initial_points} where more: the grace "
+            f"window); last "
             f"error: {last} -> read the failed jobs' logs (trials.csv has their job_dir), "
             "fix the cause, then rerun with hydra.sweeper.resume=true (the failures so far "
             "count no more; add hydra.sweeper.retry_failed=true to run their points again; "

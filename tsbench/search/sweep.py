@@ -220,9 +220,11 @@ class SkoptSweep(Sweeper):
             if r.lost_jobs:
                 log.info("  trial %d was running when the sweep died (job %d): launched "
                          "again", r.number, r.lost_jobs[-1])
+            elif r.failed_jobs:
+                log.info("  trial %d failed (job %d): launched again", r.number,
+                         r.failed_jobs[-1])
             else:
-                log.info("  trial %d failed (job %d): launched again (retry_failed)",
-                         r.number, r.failed_jobs[-1])
+                log.info("  trial %d has no row in %s: launched again", r.number, TRIALS_FILE)
         workers = OmegaConf.select(self.config, "hydra.launcher.n_jobs", default=None)
         if isinstance(workers, int) and workers > s.n_jobs:
             log.info("  hydra.launcher.n_jobs=%d, but hydra.sweeper.n_jobs=%d trials run at "
@@ -241,11 +243,12 @@ def _basic(config: DictConfig | None) -> bool:
 
 def _lost(record: Record, trials: list[Trial], space: SearchSpace) -> list[Relaunch]:
     """Trials that were running when the sweep died, to launch again (their launches are
-    marked lost)."""
+    marked lost), and trials whose row was deleted from a damaged trials.csv (their
+    launches ended: run again, as the error about the damage says)."""
     ended = {t.number: t for t in trials}
     running: dict[int, list[Launch]] = {}
     for launch in record.launches():
-        if launch.ended is None:
+        if launch.ended is None or launch.trial not in ended:
             running.setdefault(launch.trial, []).append(launch)
     relaunch = []
     for number, launches in sorted(running.items()):
@@ -254,9 +257,12 @@ def _lost(record: Record, trials: list[Trial], space: SearchSpace) -> list[Relau
                 record.ended(launch, ended[number].status)
             continue
         for launch in launches:
-            record.ended(launch, LOST)
-        lost_jobs = tuple(sorted({j for la in launches for j in (*la.lost_jobs, la.job)}))
-        failed_jobs = tuple(sorted({j for la in launches for j in la.failed_jobs}))
+            if launch.ended is None:
+                record.ended(launch, LOST)
+        died = {la.job for la in launches if la.ended is None or la.status == LOST}
+        lost_jobs = tuple(sorted({j for la in launches for j in la.lost_jobs} | died))
+        failed = {la.job for la in launches if la.status == FAILED}  # a deleted failed row
+        failed_jobs = tuple(sorted({j for la in launches for j in la.failed_jobs} | failed))
         try:
             point = space.parse_row(launches[-1].point)
         except ValueError as error:  # resume=force with a narrowed space
