@@ -19,6 +19,7 @@ from tsbench.quiet import quiet_dependencies
 from tsbench.resolvers import register_resolvers
 from tsbench.rundir import remove_refused
 from tsbench.settings_check import check_settings
+from tsbench.sweep_watch import exit_with_sweep, mark_sweep_process
 
 register_resolvers()
 
@@ -56,6 +57,8 @@ def main(cfg: DictConfig) -> float:
 
     run_dir = Path(HydraConfig.get().runtime.output_dir)
     multirun = HydraConfig.get().mode == RunMode.MULTIRUN
+    if multirun:
+        exit_with_sweep()  # in a launcher's worker: no orphan trial when the sweep is killed
     try:
         check_refit(cfg, multirun, HydraConfig.get().sweeper)
         side_by_side = parallel_jobs()
@@ -102,6 +105,7 @@ def check_command_line(argv: list[str]) -> None:
 
 def entry() -> None:
     quiet_dependencies()
+    mark_sweep_process()
     try:
         check_command_line(sys.argv[1:])
     except TsbenchError as exc:

@@ -1,0 +1,62 @@
+"""A joblib multirun killed with SIGKILL: its workers' trials stop with it (no orphans)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.conftest import ROOT, TINY
+from tsbench.sweep_watch import SWEEP_PID
+
+
+def workers_of(sweep_pid: int) -> list[int]:
+    """The live processes whose environment names ``sweep_pid`` as their sweep's."""
+    mark = f"{SWEEP_PID}={sweep_pid}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == sweep_pid:
+            continue
+        try:
+            environ = (entry / "environ").read_bytes().split(b"\0")
+            state = (entry / "stat").read_text().split(") ")[-1].split()[0]
+        except OSError:  # gone, or not ours to read
+            continue
+        if mark in environ and state != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+def test_the_trials_of_a_killed_sweep_stop_with_it(tmp_path: Path) -> None:
+    sweep = tmp_path / "sweep"
+    args = [a for a in TINY if not a.startswith("trainer")] + [
+        "trainer=cpu", "trainer.max_epochs=100000", "trainer.patience=100000",
+        "trainer.progress_bar=false", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2",
+        "seed=1,2", f"hydra.sweep.dir={sweep}"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "tsbench", "-m", *args], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    workers: list[int] = []
+    try:
+        deadline = time.monotonic() + 300
+        while not all((sweep / job / "config.yaml").is_file() for job in ("0", "1")):
+            assert proc.poll() is None and time.monotonic() < deadline, "no trial started"
+            time.sleep(0.2)
+        workers = workers_of(proc.pid)
+        assert len(workers) >= 2  # both trials train in worker processes
+        proc.send_signal(signal.SIGKILL)  # the sweep's process alone, as the OOM killer would
+        proc.wait()
+        deadline = time.monotonic() + 30
+        while workers_of(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert workers_of(proc.pid) == []
+    finally:
+        for pid in [proc.pid, *workers]:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
