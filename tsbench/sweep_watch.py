@@ -3,9 +3,10 @@
 joblib's (loky) and submitit_local's workers outlive a sweep killed with SIGKILL, or by the
 out-of-memory killer: re-parented, they train on, hold their memory (and GPU memory) for
 minutes, and finish trials that no one records (a resumed sweep launches them again). The
-``tsbench`` process marks itself as the sweep's (:func:`mark_sweep_process`); a trial whose
-parent is that process watches it and exits once it is gone. A trial in the sweep's own
-process (the basic launcher) or on another machine (SLURM) has another parent: not watched.
+``tsbench`` process marks itself as the sweep's (:func:`mark_sweep_process`); a trial that
+descends from that process watches it and exits once it is gone. A trial in the sweep's own
+process (the basic launcher) or on another machine (SLURM) does not descend from it: not
+watched.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import logging
 import os
 import threading
 import time
+from pathlib import Path
 
 log = logging.getLogger(__name__)
 
@@ -27,16 +29,36 @@ def mark_sweep_process() -> None:
     os.environ[SWEEP_PID] = str(os.getpid())
 
 
+def _descends_from(pid: int) -> bool:
+    """Whether ``pid`` is this process's parent or an earlier ancestor (read from /proc;
+    where there is none, the parent only). submitit_local's jobs are grandchildren of the
+    sweep's process, whose death re-parents their parent."""
+    current = os.getppid()
+    for _ in range(64):
+        if current == pid:
+            return True
+        if current <= 1:
+            return False
+        try:
+            stat = Path(f"/proc/{current}/stat").read_text()
+        except OSError:
+            return False
+        current = int(stat.rsplit(")", 1)[1].split()[1])  # the field after the state
+    return False
+
+
 def exit_with_sweep(interval: float = 1.0) -> bool:
     """In a worker of the sweep's process, start a daemon thread that ends this process
     within ``interval`` seconds of the sweep's death; whether this process is watched."""
     sweep = os.environ.get(SWEEP_PID, "")
-    if _watching or not sweep.isdigit() or os.getppid() != int(sweep):
+    if _watching or not sweep.isdigit() or int(sweep) == os.getpid():
         return bool(_watching)
+    if not _descends_from(int(sweep)):
+        return False
     _watching.append(int(sweep))
 
     def watch() -> None:
-        while os.getppid() == int(sweep):
+        while _descends_from(int(sweep)):
             time.sleep(interval)
         log.error("the sweep's process (pid %s) died: this trial stops with it", sweep)
         os._exit(3)

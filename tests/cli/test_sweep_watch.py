@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import ROOT, TINY
 from tsbench.sweep_watch import SWEEP_PID
 
@@ -30,12 +32,13 @@ def workers_of(sweep_pid: int) -> list[int]:
     return found
 
 
-def test_the_trials_of_a_killed_sweep_stop_with_it(tmp_path: Path) -> None:
+@pytest.mark.parametrize("launcher", [["hydra/launcher=joblib", "hydra.launcher.n_jobs=2"],
+                                      ["hydra/launcher=submitit_local"]])
+def test_the_trials_of_a_killed_sweep_stop_with_it(tmp_path: Path, launcher: list[str]) -> None:
     sweep = tmp_path / "sweep"
     args = [a for a in TINY if not a.startswith("trainer")] + [
         "trainer=cpu", "trainer.max_epochs=100000", "trainer.patience=100000",
-        "trainer.progress_bar=false", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2",
-        "seed=1,2", f"hydra.sweep.dir={sweep}"]
+        "trainer.progress_bar=false", *launcher, "seed=1,2", f"hydra.sweep.dir={sweep}"]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.Popen([sys.executable, "-m", "tsbench", "-m", *args], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
