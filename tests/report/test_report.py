@@ -211,6 +211,19 @@ def test_a_sweeps_trials_csv_marks_seq_len_searched(zoo: Zoo, tmp_path: Path) ->
     assert _row(out, 24, "naive (features=M, seq_len: searched on val)")[-1] == "same"
 
 
+def test_trials_of_one_search_are_not_to_be_picked_by_test(zoo: Zoo) -> None:
+    # the seq_len search's two trials are two rows of one table: the report says to take
+    # the search's own choice (on validation), once; a plain multirun gets no such line
+    out = report(zoo.seq_sweep).stdout
+    assert len(_rows(out)) == 2
+    said = [line for line in out.splitlines() if "rows are trials of the search" in line]
+    assert said == [f"2 rows are trials of the search in {zoo.seq_sweep} (it searched seq_len): "
+                    "choosing among them by these test scores is selection on test -> take the "
+                    "configuration the search chose on validation "
+                    f"({zoo.seq_sweep / 'best.yaml'}) and report that run"]
+    assert "trials of the search" not in report(zoo.sweep).stdout
+
+
 def test_csv_runs_are_named_by_their_file(zoo: Zoo) -> None:
     rows = _rows(report(zoo.csv).stdout)
     assert [r[:3] for r in rows] == [["sales.csv", "12", "naive"]]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 
 from tsbench.report import published
 from tsbench.report.build import BASELINE, Report, Row
@@ -104,10 +105,29 @@ def published_lines(report: Report) -> list[str]:
     return lines
 
 
+def search_lines(report: Report) -> list[str]:
+    """Where the report lists several trials of one search, the honest way to pick among
+    them, said once per search: by validation (the search's choice), not by the test
+    scores here."""
+    rows: dict[Path, set[str]] = {}
+    searched: dict[Path, frozenset[str]] = {}
+    for row in report.rows:
+        for run in row.cell.runs:
+            if run.swept:
+                rows.setdefault(run.path.parent, set()).add(
+                    f"{row.cell.label} at {row.cell.dataset}/{row.cell.pred_len}")
+                searched[run.path.parent] = run.swept
+    return [f"{len(labels)} rows are trials of the search in {sweep} (it searched "
+            f"{', '.join(sorted(searched[sweep]))}): choosing among them by these test scores "
+            "is selection on test -> take the configuration the search chose on validation "
+            f"({sweep / 'best.yaml'}) and report that run"
+            for sweep, labels in sorted(rows.items()) if len(labels) > 1]
+
+
 def summary_lines(report: Report) -> list[str]:
-    """Published numbers left out, what the test was, how many were corrected together,
-    and the ranking."""
-    lines = published_lines(report)
+    """Trials of a search, published numbers left out, what the test was, how many were
+    corrected together, and the ranking."""
+    lines = [*search_lines(report), *published_lines(report)]
     if report.baseline:
         lines.append(f"Paired tests against {report.baseline}: {test_name(report.metric)}. "
                      f"Holm-adjusted over the {report.n_tests} test(s) of this report; "
