@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import nn
 
@@ -39,6 +41,13 @@ def check(condition: bool, field: str, problem: str, fix: str = "") -> None:
     """Raise :class:`ConfigError` naming ``field`` unless ``condition`` holds."""
     if not condition:
         raise ConfigError(field, problem, fix)
+
+
+def check_period(period: Any) -> None:
+    """``model.period`` is a whole number of steps (a fraction would be truncated, or fail
+    deep inside a model)."""
+    check(isinstance(period, int) and not isinstance(period, bool), "model.period",
+          f"must be a whole number of steps, got {period}", "e.g. model.period=24")
 
 
 def check_dropout(value: float, field: str) -> None:

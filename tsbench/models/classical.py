@@ -32,9 +32,8 @@ from statsmodels.tsa.forecasting.theta import ThetaModel
 from statsmodels.tsa.seasonal import seasonal_decompose
 
 from tsbench.errors import ConfigError
-from tsbench.models.base import check
+from tsbench.models.base import check, check_period
 from tsbench.models.history import HistoryModel
-from tsbench.models.naive import check_period
 
 #: ``ARIMA.fit(method=...)`` values statsmodels accepts.
 ARIMA_METHODS = ("statespace", "innovations_mle", "hannan_rissanen", "innovations", "burg",

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 
-from tsbench.models.base import ForecastModel, check
+from tsbench.models.base import ForecastModel, check, check_period
 
 
 class Naive(ForecastModel):
@@ -49,10 +47,3 @@ class SeasonalNaive(ForecastModel):
 
     def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:
         return x[:, self._rows, :]
-
-
-def check_period(period: Any) -> None:
-    """``model.period`` is a whole number of steps (a fraction would be truncated, or fail
-    deep inside a model)."""
-    check(isinstance(period, int) and not isinstance(period, bool), "model.period",
-          f"must be a whole number of steps, got {period}", "e.g. model.period=24")
