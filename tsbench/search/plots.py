@@ -36,6 +36,15 @@ DPI = 100
 #: Inches per dimension of the square plot matrices (partial dependence, evaluations).
 PANEL_INCHES = 2.6
 OBJECTIVE_GRID = {"n_points": 10, "n_samples": 100}
+#: Seconds one panel of the plots takes to draw on a 2-core CPU (8 dimensions, 129 panels:
+#: 4-5.5 s a redraw), the first redraw's expected cost in :class:`tsbench.search.loop.Plotter`.
+SECONDS_PER_PANEL = 0.035
+
+
+def panels(n_dims: int) -> int:
+    """How many panels the plots of ``n_dims`` dimensions have at most: convergence, and the
+    evaluations and partial-dependence matrices (``n_dims`` squared each)."""
+    return 1 + (2 * n_dims * n_dims if n_dims > 1 else 1)
 
 
 def write_plots(

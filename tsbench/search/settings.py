@@ -28,9 +28,10 @@ class SweepSettings:
     The defaults keep the sweeper's own cost under 1 s per trial at 100 trials on 2
     cores (``benchmarks/sweeper_overhead.md``): a GP with expected improvement, its maximum
     found by sampling 10 000 candidates (L-BFGS and ``gp_hedge`` cost about 3 s per tell at
-    100 trials), and plots redrawn after a batch only while redrawing stays under
-    ``plot_share`` of the sweep's time (one redraw of the three plots costs 1-2 s for 4
-    dimensions; with trials of a few seconds or more they are redrawn after every batch).
+    100 trials), and plots redrawn after a batch only while drawing, that redraw included,
+    stays under ``plot_share`` of the sweep's time (one redraw of the three plots costs 1-2 s
+    for 4 dimensions, 4-6 s for 8: with 4 dimensions and trials of 7 s or more they are
+    redrawn after every batch).
     """
 
     # Total number of trials that end (finished, pruned or failed), a resumed sweep's included.
