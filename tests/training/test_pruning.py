@@ -57,11 +57,14 @@ def test_asha_sweep_stops_learning_rates_that_cannot_learn(tmp_path: Path) -> No
             assert row["status"] == "ok" and row["pruned_at_epoch"] == ""
             assert metrics["epochs"] == 3 == val_epochs(sweep / row["job_dir"])
             assert "test_mse" in metrics and "pruned" not in metrics
+            assert (sweep / row["job_dir"] / "checkpoints" / "best.ckpt").is_file()
             continue
         assert (row["status"], row["pruned_at_epoch"]) == ("pruned", "2")
         assert row["error"].startswith("asha rung 2: ")
         assert metrics["pruned"] is True and metrics["pruned_at_epoch"] == 2
         assert metrics["epochs"] == 2 == val_epochs(sweep / row["job_dir"])  # stopped at once
+        assert 0 < metrics["train_seconds"] < float(row["seconds"])
+        assert not (sweep / row["job_dir"] / "checkpoints").exists()  # nothing uses it
         assert not [k for k in metrics if k.startswith(("test_", "n_test"))]  # never scored
         own = [r.val_loss for r in record.reports() if r.trial == int(row["trial"])]
         assert len(own) == 2
@@ -92,6 +95,7 @@ def test_tscv_reports_each_fold_and_is_judged_in_the_first(tmp_path: Path,
             True, 0, 1)
         assert metrics["epochs"] == 1 and reported == [(0, 1)]
         assert record.pruned(0).fold == 0
+        assert metrics["train_seconds"] > 0 and not list(run_dir.rglob("*.ckpt"))
     else:
         assert "pruned" not in metrics and metrics["epochs"] == 3 + 3
         assert reported == [(0, 1), (0, 2), (0, 3), (1, 1), (1, 2), (1, 3)]

@@ -65,7 +65,7 @@ def train(
     )
     seconds = time.perf_counter() - start
     if pruning is not None:
-        pruning.raise_if_pruned()  # stopped by the sweep: nothing more to score
+        pruning.raise_if_pruned(seconds)  # stopped by the sweep: nothing more to score
     best_epoch = trainer.current_epoch
     if checkpoint.best_model_path:
         state = torch.load(checkpoint.best_model_path, map_location="cpu", weights_only=True)

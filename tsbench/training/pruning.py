@@ -15,12 +15,13 @@ split).
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
 import pytorch_lightning as pl
 
-from tsbench.rundir import write_metrics
+from tsbench.rundir import CHECKPOINT_DIR, write_metrics
 from tsbench.search.pruning import BLOCK, Reporter
 from tsbench.search.record import PrunedMark
 
@@ -28,10 +29,11 @@ from tsbench.search.record import PrunedMark
 class TrialPruned(Exception):
     """The sweep's pruning rule stopped this trial (raised after training ended)."""
 
-    def __init__(self, mark: PrunedMark, epochs: int) -> None:
+    def __init__(self, mark: PrunedMark, epochs: int, train_seconds: float) -> None:
         super().__init__(mark.reason)
         self.mark = mark
         self.epochs = epochs  # epochs trained, every fold together
+        self.train_seconds = train_seconds  # every fold's training together
 
 
 class TrialPruning:
@@ -40,6 +42,7 @@ class TrialPruning:
     def __init__(self, reporter: Reporter) -> None:
         self.reporter = reporter
         self.fits = 0  # trainings with a validation split so far (the next one's fold)
+        self.train_seconds = 0.0  # of the trainings so far
 
     def callbacks(self, has_val: bool) -> list[pl.Callback]:
         """The callbacks of the next training (none without a validation split)."""
@@ -48,9 +51,13 @@ class TrialPruning:
         self.fits += 1
         return [_ReportEpochs(self.reporter, fold=self.fits - 1)]
 
-    def raise_if_pruned(self) -> None:
+    def raise_if_pruned(self, train_seconds: float) -> None:
+        """After each training (which took ``train_seconds``): raise :class:`TrialPruned`
+        if the rule stopped the trial."""
+        self.train_seconds += train_seconds
         if self.reporter.stopped is not None:
-            raise TrialPruned(self.reporter.stopped, self.reporter.epochs)
+            raise TrialPruned(self.reporter.stopped, self.reporter.epochs,
+                              round(self.train_seconds, 3))
 
 
 def trial_pruning(cfg: Any) -> TrialPruning | None:
@@ -61,7 +68,11 @@ def trial_pruning(cfg: Any) -> TrialPruning | None:
 
 def write_pruned(cfg: Any, run_dir: Path, stopped: TrialPruned, threads: int) -> dict[str, Any]:
     """Write and return metrics.json of a pruned run: the objective (best validation loss)
-    up to the epoch where it was stopped, and no test scores."""
+    up to the epoch where it was stopped, the epochs and seconds it trained, and no test
+    scores. Its checkpoint is deleted: nothing scores, refits or ensembles a pruned run, and
+    a long sweep prunes most of its trials."""
+    for checkpoints in list(run_dir.rglob(CHECKPOINT_DIR)):  # the folds' too, with cv=tscv
+        shutil.rmtree(checkpoints, ignore_errors=True)
     mark = stopped.mark
     metrics: dict[str, Any] = {
         "pruned": True,
@@ -69,6 +80,7 @@ def write_pruned(cfg: Any, run_dir: Path, stopped: TrialPruned, threads: int) ->
         "objective": mark.objective,
         "pruning_reason": mark.reason,
         "epochs": stopped.epochs,
+        "train_seconds": stopped.train_seconds,
         "splits_read": ["train", "val"],
         "seed": int(cfg.seed),
         "threads": threads,
