@@ -55,6 +55,7 @@ def main(cfg: DictConfig) -> float:
     refit: a search records such trials as failed)."""
     from tsbench.training.run import run  # heavy imports after Hydra parsed the command line
 
+    quiet_dependencies()  # again: a launcher's worker process has its own filters and loggers
     run_dir = Path(HydraConfig.get().runtime.output_dir)
     multirun = HydraConfig.get().mode == RunMode.MULTIRUN
     if multirun:

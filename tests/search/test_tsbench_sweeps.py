@@ -163,3 +163,9 @@ def test_trials_side_by_side_show_no_progress_bars(tmp_path: Path) -> None:
         assert cfg["trainer"]["progress_bar"] is False
     serial = run_tsbench(base, tmp_path / "serial", multirun=True)
     assert "Epoch 0" in serial.stderr + serial.stdout
+    for run, folder in ((parallel, "parallel"), (serial, "serial")):  # no dependency noise
+        logs = [p.read_text() for p in (tmp_path / folder).glob("*/*.log")]
+        assert len(logs) == 2
+        for text in (run.stderr + run.stdout, *logs):
+            assert not [noise for noise in ("GPU available", "litlogger", "LeafSpec")
+                        if noise in text], (folder, text)
