@@ -429,8 +429,7 @@ def run_tune(path: Path, out: Path, *extra: str) -> None:
     ``out``."""
     args = ["dataset=csv", f"dataset.path={path}", *RECIPE, *extra, f"out={out}"]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.run([sys.executable, "-m", "tsbench.tune.cli", *args], cwd=ROOT,
-                          env=env, capture_output=True, text=True, timeout=900)
+    proc = run_module("tsbench.tune.cli", args, env=env, cwd=ROOT, timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
 
 
@@ -666,8 +665,7 @@ def test_a_killed_tuning_run_resumes_without_rerunning_ended_trials(tmp_path: Pa
               and not p.suffix == ".png"}
     assert not (out / "report.json").exists() and before
 
-    resumed = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True,
-                             timeout=900)
+    resumed = run_module("tsbench.tune.cli", argv[3:], env=env, cwd=ROOT, timeout=900)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert (out / "report.json").is_file()
     after = {row["trial"]: row for row in csv.DictReader(io.StringIO(trials.read_text()))}
@@ -685,8 +683,7 @@ def test_a_killed_tuning_run_resumes_without_rerunning_ended_trials(tmp_path: Pa
     assert "recipe=" not in command  # the recipe's own fields, as given on top of default
     words = shlex.split(command)
     assert words[0] == "tsbench-tune"
-    again = subprocess.run([*argv[:3], *words[1:]], cwd=ROOT, env=env, capture_output=True,
-                           text=True, timeout=300)
+    again = run_module("tsbench.tune.cli", words[1:], env=env, cwd=ROOT, timeout=300)
     assert again.returncode == 0, again.stderr[-3000:]
     assert "is finished: its report stays as it was written" in again.stderr
     assert (out / "report.md").read_text() in again.stdout  # the report, printed again
@@ -731,7 +728,7 @@ def test_a_budget_too_short_for_one_full_trial_is_said_with_the_budget_that_fits
             "recipe.budget_hours=0.0001", "recipe.max_epochs=40", "recipe.patience=0",
             f"out={out}"]  # each search's one trial is stopped at its deadline
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    proc = run_module("tsbench.tune.cli", argv[3:], env=env, cwd=ROOT)
     assert proc.returncode == 2
     state = json.loads((out / STATE_FILE).read_text())["stages"]
     epoch = state["a_baseline"]["seconds_per_epoch"]
