@@ -65,6 +65,23 @@ def test_bayes_preset_records_reproduces_and_respects_constraints(tmp_path: Path
     assert read_metrics(tmp_path / "again")["objective"] == pytest.approx(best["objective"])
 
 
+def test_best_command_of_a_sweep_over_a_model_outside_the_package_reruns_it(
+        toy_dir: Path, tmp_path: Path) -> None:
+    """best.yaml's command carries the sweep's ``hydra.searchpath`` (the user's own model
+    config), not its sweeper or sweep-folder settings, and reruns the best trial as it is."""
+    env = {**os.environ, "PYTHONPATH": str(toy_dir)}
+    sweep = tmp_path / "sweep"
+    searchpath = f"hydra.searchpath=[file://{toy_dir / 'conf'}]"
+    run_tsbench(["hydra/sweeper=skopt", "hydra.sweeper.n_trials=2", "hydra.sweeper.mode=random",
+                 *FAST, "model=toy", "model.hidden=choice(4,8)",
+                 searchpath], sweep, env=env, multirun=True)
+    best = yaml.safe_load((sweep / "best.yaml").read_text())
+    program, *args = shlex.split(best["command"])
+    assert searchpath in args and not [a for a in args if a.startswith(("hydra.sweep", "hydra/"))]
+    run_tsbench(args[2:], tmp_path / "again", env=env)
+    assert read_metrics(tmp_path / "again")["objective"] == pytest.approx(best["objective"])
+
+
 @pytest.mark.heavy
 def test_failing_trials_are_marked_and_the_sweep_completes(tmp_path: Path) -> None:
     sweep = tmp_path / "sweep"

@@ -37,12 +37,31 @@ def program() -> str:
     return argv0.name
 
 
+#: Hydra overrides of a sweep that are about sweeping and launching: not carried into the
+#: command that reruns one trial.
+SWEEP_ONLY = ("hydra.sweeper", "hydra.launcher", "hydra.sweep.", "hydra/sweeper",
+              "hydra/launcher", "hydra.mode", "hydra.run.dir")
+
+
 def reproduce_command(space: SearchSpace, trial: Trial, run_dir: Path | None = None) -> str:
-    """A single-run command (``hydra.mode=RUN``) with the trial's exact overrides, and what
-    its run recorded of the search (:func:`search_marks`)."""
-    marks = search_marks(run_dir) if run_dir is not None else []
-    overrides = [*space.overrides(trial.point), *marks, "hydra.mode=RUN"]
+    """A single-run command (``hydra.mode=RUN``) with the trial's exact overrides, the
+    sweep's Hydra overrides that shape a run (``hydra.searchpath`` to a user's own configs,
+    ``hydra.job.env_set``, ...; :func:`run_hydra_overrides`) and what its run recorded of
+    the search (:func:`search_marks`)."""
+    recorded = [] if run_dir is None else [*run_hydra_overrides(run_dir), *search_marks(run_dir)]
+    overrides = [*space.overrides(trial.point), *recorded, "hydra.mode=RUN"]
     return " ".join([program(), *(shlex.quote(o) for o in overrides)])
+
+
+def run_hydra_overrides(run_dir: Path) -> list[str]:
+    """The Hydra overrides a trial was launched with (its ``.hydra/hydra.yaml``) less those
+    about the sweep (:data:`SWEEP_ONLY`); none for a job folder without that file."""
+    try:
+        hydra = yaml.safe_load((run_dir / ".hydra" / "hydra.yaml").read_text())
+        lines = hydra["hydra"]["overrides"]["hydra"] or []
+    except (OSError, yaml.YAMLError, KeyError, TypeError):
+        return []
+    return [str(line) for line in lines if not str(line).lstrip("~+").startswith(SWEEP_ONLY)]
 
 
 def search_marks(run_dir: Path) -> list[str]:
