@@ -134,7 +134,11 @@ def test_blocks_as_long_as_the_validation_split_end_with_the_published_one() -> 
     ({"n_splits": 3, "test_size": 50}, "cv.test_size", "cv.test_size >= 96"),
     ({"n_splits": 3, "test_size": "week"}, "cv.test_size", "or val"),
     ({"n_splits": 3, "gap": 3000}, "cv.gap", "use cv.gap <= 2448"),
-    ({"n_splits": 3, "gap": -1}, "cv.gap", ""),
+    ({"n_splits": 3, "gap": -1}, "cv.gap", "use cv.gap=0"),
+    ({"n_splits": 2.5}, "cv.n_splits", "as an integer"),
+    ({"n_splits": 3, "gap": 1.5}, "cv.gap", "as an integer"),
+    ({"n_splits": 3, "max_train_size": "all"}, "cv.max_train_size", "as an integer"),
+    ({"n_splits": 3, "test_size": 6000}, "cv.test_size", "use cv.test_size <= 3696"),
     ({"n_splits": 3, "max_train_size": 100}, "cv.max_train_size", ">= 432"),
 ])
 def test_bad_settings_name_the_field_and_the_fix(cv: dict, field: str, fix: str) -> None:

@@ -31,6 +31,15 @@ def _fits(n_rows: int, n_splits: int, gap: int, test_size: int | None, window: i
     return block >= pred_len and n_rows - n_splits * block - gap >= window
 
 
+def _whole(cv: Any, name: str) -> int:
+    """``cv.<name>`` as a whole number of folds or rows; anything else refused."""
+    value = cv[name]
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise ConfigError(f"cv.{name}", f"must be a whole number, got {value!r}",
+                      f"give cv.{name} as an integer")
+
+
 def block_rows(cv: Any, val_rows: int | None) -> int | None:
     """``cv.test_size`` in rows: a number, null (TimeSeriesSplit's default), or ``val``: as
     long as the published validation split (``val_rows``), whose own block is then the last
@@ -55,9 +64,9 @@ def fold_blocks(
     windows' look-back reaches before it, as the published validation split's does), the
     first training block a whole window of ``seq_len + pred_len`` rows. ``val_rows`` is the
     published validation split's length (for ``cv.test_size=val``)."""
-    n_splits, gap = int(cv.n_splits), int(cv.gap)
+    n_splits, gap = _whole(cv, "n_splits"), _whole(cv, "gap")
     test_size = block_rows(cv, val_rows)
-    max_train = None if cv.max_train_size is None else int(cv.max_train_size)
+    max_train = None if cv.max_train_size is None else _whole(cv, "max_train_size")
     window = seq_len + pred_len
     if n_splits < 2:
         raise ConfigError(
@@ -66,7 +75,8 @@ def fold_blocks(
             "use 2 or more folds, or cv=holdout for the single published split",
         )
     if gap < 0:
-        raise ConfigError("cv.gap", f"must be >= 0, got {gap}")
+        raise ConfigError("cv.gap", f"must be >= 0, got {gap}",
+                          "use cv.gap=0 (validation right after training) or more rows")
     if test_size is not None and test_size < pred_len:
         raise ConfigError(
             "cv.test_size",
@@ -94,6 +104,15 @@ def fold_blocks(
              if _fits(n_rows, k, gap, test_size, window, pred_len)),
             default=None,
         )
+        fitting = (n_rows - gap - window) // n_splits  # the longest blocks that fit
+        if not most and test_size is not None and fitting >= pred_len:
+            raise ConfigError(
+                "cv.test_size",
+                f"{n_splits} validation blocks of {test_size} rows leave the first fold "
+                f"{first} of the {n_rows} train+val rows, fewer than seq_len + pred_len = "
+                f"{window}",
+                f"use cv.test_size <= {fitting}, or null (equal blocks)",
+            )
         fix = f"use cv.n_splits <= {most}" if most else "lower seq_len or pred_len, or cv=holdout"
         raise ConfigError(
             "cv.n_splits",
