@@ -23,12 +23,27 @@ from tsbench.errors import TsbenchError
 UNKNOWN_KEY = re.compile(r"Could not override '([^']+)'")
 
 
-def unknown_setting(error: BaseException) -> TsbenchError | None:
-    """The one-line error for Hydra's ``error`` when it names a setting the config lacks."""
+def unknown_setting(error: BaseException, choices: dict[str, list[str]] | None = None,
+                    ) -> TsbenchError | None:
+    """The one-line error for Hydra's ``error`` when it names a setting the config lacks.
+    ``choices`` are the command's config-group choices (``{"strategy": ["direct",
+    "recursive"]}``): a setting of one option of a group that the command sweeps (or sets to
+    another option) is named as such, not as a misspelling."""
     found = UNKNOWN_KEY.match(" ".join(str(error).split()))
     if found is None:
         return None
     key = found[1]
+    group = key.split(".")[0]
+    options = (choices or {}).get(group, []) if "." in key else []
+    if len(options) > 1:
+        return TsbenchError(
+            f"{key}: no such setting of {group}={options[0]}, one of the options this "
+            f"multirun sweeps -> run each {group} in its own multirun, setting {key} only "
+            f"where its {group} has it (tsbench --cfg job {group}=<option> shows its settings)")
+    if options:
+        return TsbenchError(
+            f"{key}: no such setting of {group}={options[0]} -> check its spelling, or choose "
+            f"a {group} that has it (tsbench --cfg job {group}=<option> shows its settings)")
     shows = "--cfg hydra shows Hydra's settings" if key.startswith("hydra.") else (
         "--cfg job shows every setting")
     return TsbenchError(f"{key}: no such setting -> check its spelling (tsbench {shows})")
@@ -50,10 +65,27 @@ def check_settings(overrides: list[str]) -> DictConfig | None:
         with initialize_config_module("tsbench.conf", version_base="1.3"):
             return compose("config", overrides=single, return_hydra_config=True)
     except Exception as exc:  # noqa: BLE001 (anything but a misspelt key is Hydra's to say)
-        error = unknown_setting(exc)
+        error = unknown_setting(exc, _group_choices(parsed))
         if error is not None:
             raise error from None
         return None
+
+
+def _group_choices(parsed: list[Override]) -> dict[str, list[str]]:
+    """Each config group chosen on the command line (``strategy=direct,recursive``) and the
+    options given, the composed one first."""
+    choices = {}
+    for override in parsed:
+        key = override.get_key_element()
+        if "." in key or "/" in key or key.startswith(("+", "~")):
+            continue
+        try:
+            values = list(override.sweep_string_iterator()) if override.is_sweep_override() \
+                else [str(override.value())]
+        except HydraException:
+            continue
+        choices[key] = values
+    return choices
 
 
 def _first_value(override: Override) -> str:
