@@ -165,9 +165,16 @@ def read_config(run_dir: Path) -> DictConfig:
     return OmegaConf.load(path)  # type: ignore[return-value]
 
 
+#: Folders where trackers keep copies of a run's files (W&B's offline runs, MLflow's
+#: artifacts beside its store): not runs of their own.
+TRACKER_COPIES = frozenset({"wandb", "mlartifacts", "mlruns"})
+
+
 def find_runs(roots: list[Path]) -> list[Path]:
-    """Every finished run directory under ``roots``, each once, in path order."""
-    found = {p.parent.resolve() for root in roots for p in Path(root).rglob(METRICS)}
+    """Every finished run directory under ``roots``, each once, in path order; a tracker's
+    copy of a run's files (under :data:`TRACKER_COPIES`) is not a run."""
+    found = {p.parent.resolve() for root in roots for p in Path(root).rglob(METRICS)
+             if not TRACKER_COPIES.intersection(p.relative_to(root).parts)}
     return sorted(d for d in found if is_finished(d))
 
 
