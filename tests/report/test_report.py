@@ -366,6 +366,24 @@ def test_a_published_number_only_beside_a_cell_of_its_protocol(zoo: Zoo, tmp_pat
     assert "--baseline 'dlinear (features=M)'" in both
 
 
+def test_a_recursive_cell_gets_no_published_direct_number(zoo: Zoo, tmp_path: Path) -> None:
+    """The published numbers forecast every step at once: a recursive run's cell is flagged
+    and gets none; its protocol card says how it forecast and what it trained on."""
+    run_dir = tmp_path / "recursive"
+    run_tsbench([*ILI, "model=dlinear", "pred_len=24", "seed=1", "strategy=recursive",
+                 "strategy.step=12"], run_dir)
+    card = json.loads((run_dir / "protocol.json").read_text())
+    assert card["strategy"] == {"name": "recursive", "step": 12, "rolls": 2}
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert card["windows"]["train"]["available"] == metrics["n_train_windows"]
+    rows = {r["label"]: r for r in _csv(report(zoo.sweep, run_dir, "--format", "csv").stdout)
+            if r["pred_len"] == "24"}
+    recursive = rows["dlinear (strategy=recursive)"]
+    assert recursive["published"] == ""
+    assert recursive["published_withheld"] == "strategy recursive step 12 (published: direct)"
+    assert rows["dlinear (strategy=direct)"]["published"] == "2.215"
+
+
 def test_a_null_setting_is_labelled_null(zoo: Zoo, tmp_path: Path) -> None:
     """The presets turn gradient clipping off (null); trainer=cpu clips at 1.0."""
     run_tsbench([*ILI, "model=dlinear", "pred_len=24", "seed=1",

@@ -24,9 +24,9 @@ if TYPE_CHECKING:
 
 #: The compared facts, in the order a flag names them.
 FACTS = ("data file", "rows used", "split", "scaler rows", "features", "seq_len",
-         "test windows", "metric scale", "cross-validation")
+         "test windows", "metric scale", "cross-validation", "strategy")
 #: Facts that are config values too (the config already tells cells apart by them).
-CONFIG_FACTS = ("features", "cross-validation")
+CONFIG_FACTS = ("features", "cross-validation", "strategy")
 
 
 def facts(run: Run) -> dict[str, str | None]:
@@ -36,6 +36,9 @@ def facts(run: Run) -> dict[str, str | None]:
     known: dict[str, Any] = dict.fromkeys(FACTS)
     known["features"] = cfg.get("features")
     known["cross-validation"] = cv
+    strategy = cfg.get("strategy.name", "direct")  # configs from before strategies: direct
+    known["strategy"] = strategy if strategy == "direct" else (
+        f"{strategy} step {cfg.get('strategy.step')}")
     if "n_test_windows" in metrics:
         known["test windows"] = f"{metrics['n_test_windows']}"
     if "seq_len" in run.swept:  # its sweep's trials.csv: a trial of a search over seq_len

@@ -38,6 +38,7 @@ from tsbench.data.sources import DataFile, resolve_file, sha256_of
 from tsbench.data.splits import Borders, n_windows
 from tsbench.models.build import build_model, model_class
 from tsbench.models.history import HistoryModel
+from tsbench.models.recursive import strategy_step
 from tsbench.rundir import fold_dir, read_window_mse
 from tsbench.training.gpu import trainer_devices
 
@@ -80,6 +81,7 @@ def protocol_card(cfg: Any, series: Series, borders: Borders, metrics: dict[str,
         "target": series.columns[-1],
         "seq_len": {"value": seq_len, **seq_len_policy(cfg)},
         "pred_len": pred_len,
+        "strategy": _strategy(cfg),
         "windows": _windows(cfg, ranges, metrics, run_dir),
         "metrics_scale": {
             "headline": "scaled",
@@ -266,13 +268,15 @@ def _scaler(borders: Borders, metrics: dict[str, Any], data: ForecastData | None
 
 def _windows(cfg: Any, ranges: dict[str, tuple], metrics: dict[str, Any], run_dir: Path
              ) -> dict[str, Any]:
-    """Windows scored per split against the windows the split holds."""
+    """Windows scored per split against the windows the split holds (the training split's
+    windows have ``strategy.step`` target rows with ``strategy=recursive``)."""
     seq_len, pred_len = int(cfg.seq_len), int(cfg.pred_len)
     windows: dict[str, Any] = {}
     for split, (start, end) in ranges.items():
         available = n_windows(end - start, seq_len, pred_len)
         if split == "train":
-            windows["train"] = {"available": available, "drop_last": bool(cfg.data.drop_last)}
+            trained = n_windows(end - start, seq_len, strategy_step(cfg) or pred_len)
+            windows["train"] = {"available": trained, "drop_last": bool(cfg.data.drop_last)}
         else:
             scored = int(metrics[f"n_{split}_windows"])
             windows[split] = {"scored": scored, "available": available, "all": scored == available}
@@ -287,6 +291,15 @@ def _windows(cfg: Any, ranges: dict[str, tuple], metrics: dict[str, Any], run_di
             folds.append({"scored": scored, "available": available, "all": scored == available})
         windows["cv_val_folds"] = folds
     return windows
+
+
+def _strategy(cfg: Any) -> dict[str, Any]:
+    """How the pred_len steps were forecast: all at once, or ``step`` at a time, each roll's
+    forecast appended to the look-back (scored on the same windows either way)."""
+    step = strategy_step(cfg)
+    if step is None:
+        return {"name": "direct"}
+    return {"name": "recursive", "step": step, "rolls": -(-int(cfg.pred_len) // step)}
 
 
 def _seasonal_period(cfg: Any, series: Series) -> dict[str, Any] | None:
