@@ -13,7 +13,7 @@ import torch
 from hydra import compose, initialize_config_module
 from omegaconf import OmegaConf
 
-from tests.conftest import ROOT, TOY_MODULE, read_metrics, run_tsbench
+from tests.conftest import ROOT, read_metrics, run_tsbench
 from tsbench.models import ContractError, check_model
 from tsbench.models.base import ForecastModel
 from tsbench.models.build import NON_ARGS, model_class
@@ -104,13 +104,13 @@ def test_check_model_requires_revin() -> None:
 
 def test_readme_snippet_checks_an_outside_model(tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    """The README's "Add a model" snippet, run as written, on the toy model saved as the
-    module it imports."""
+    """The README's "Add a model" snippet, run as written, on the README's example model
+    saved as the module it imports."""
     readme = (ROOT / "README.md").read_text()
-    section = readme[readme.index("### Add a model"):]
-    snippet = section[section.index("```python\n") + 10:]
-    snippet = textwrap.dedent(snippet[:snippet.index("```")])
-    assert "check_model(" in snippet
+    section = readme[readme.index("### Add a model"):readme.index("## Results")]
+    model_code, snippet = (textwrap.dedent(block) for block in
+                           re.findall(r"```python\n(.*?)```", section, re.S))
+    assert "check_model(" in snippet and "(ForecastModel):" in model_code
     names = re.findall(r"^from (\S+) import (\w+)", snippet, re.M)
     user = [(mod, cls) for mod, cls in names if not mod.startswith("tsbench")]
     assert len(user) == 1, names
@@ -121,7 +121,7 @@ def test_readme_snippet_checks_an_outside_model(tmp_path: Path,
         if parent == tmp_path:
             break
         (parent / "__init__.py").touch()
-    path.write_text(textwrap.dedent(TOY_MODULE).replace("LastLinear", cls))
+    path.write_text(model_code)
     monkeypatch.syspath_prepend(str(tmp_path))
     exec(compile(snippet, "README.md", "exec"), {})  # noqa: S102 - the README's own code
 

@@ -13,6 +13,7 @@ from tsbench.data.loading import Series
 from tsbench.data.timefeatures import seasonal_period
 from tsbench.errors import ConfigError
 from tsbench.models.base import ForecastModel
+from tsbench.models.contract import CHECK_MODEL
 from tsbench.models.history import HistoryModel
 from tsbench.models.recursive import RecursiveForecaster, strategy_step
 
@@ -48,6 +49,7 @@ def build_model(model_cfg: Any, seq_len: int, pred_len: int, n_vars: int, n_mark
         model_cfg, DictConfig) else dict(model_cfg)
     kwargs = {k: v for k, v in params.items() if k not in NON_ARGS}
     accepted = inspect.signature(cls.__init__).parameters
+    check_constructor(cls, accepted, kwargs)
     for key in kwargs:
         if key not in accepted:
             names = sorted(set(accepted) - set(FILLED_IN))
@@ -58,6 +60,38 @@ def build_model(model_cfg: Any, seq_len: int, pred_len: int, n_vars: int, n_mark
     if "period" in kwargs and kwargs["period"] is None:
         kwargs["period"] = _season(freq)
     return cls(seq_len=seq_len, pred_len=pred_len, n_vars=n_vars, **kwargs)
+
+
+def check_constructor(cls: type, accepted: Any, kwargs: dict[str, Any]) -> None:
+    """``cls.__init__`` takes what tsbench fills in (``seq_len``, ``pred_len``, ``n_vars``),
+    and the model config sets every argument it requires: a :class:`ConfigError` naming
+    the argument, not the ``TypeError`` of the call."""
+    if any(p.kind is p.VAR_KEYWORD for p in accepted.values()):
+        return  # **kwargs: the call says
+    target = f"{cls.__module__}.{cls.__qualname__}"
+    missing = [arg for arg in ("seq_len", "pred_len", "n_vars") if arg not in accepted]
+    if missing:
+        takes = ", ".join(name for name in accepted if name != "self")
+        raise ConfigError(
+            "model._target_", f"{target}.__init__({takes}) takes no "
+            f"{_either(missing)}: tsbench builds every model with "
+            "seq_len, pred_len and n_vars (from the config and the data) plus the model "
+            "config's hyperparameters",
+            f"name them so: __init__(self, seq_len, pred_len, n_vars, ..., revin=False); "
+            f"{CHECK_MODEL}({cls.__name__}, ...) checks the whole model contract")
+    for arg, param in accepted.items():
+        if (arg not in FILLED_IN and arg not in kwargs and param.default is param.empty
+                and param.kind not in (param.VAR_POSITIONAL, param.VAR_KEYWORD)):
+            raise ConfigError(f"model.{arg}", f"{target}.__init__ requires '{arg}', which "
+                              "the model config does not set",
+                              f"add '{arg}: <value>' to the model's YAML, or give "
+                              f"+model.{arg}=<value> on the command line")
+
+
+def _either(names: list[str]) -> str:
+    """'a', 'b' or 'c'."""
+    quoted = [repr(name) for name in names]
+    return " or ".join([", ".join(quoted[:-1]), quoted[-1]] if len(quoted) > 1 else quoted)
 
 
 def model_for(cfg: Any, series: Series) -> ForecastModel:

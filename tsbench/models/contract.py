@@ -5,7 +5,9 @@ A tsbench model is a :class:`~tsbench.models.base.ForecastModel` whose ``__init_
 and its own hyperparameters, ``revin`` among them, and whose ``forward(x, x_mark)`` maps
 ``(batch, seq_len, n_vars)`` to ``(batch, pred_len, n_vars)``. :func:`check_model` builds
 the model at several sizes and checks every promise the training loop and the report rely
-on; it raises :class:`ContractError` naming the first one broken.
+on; it raises :class:`ContractError` naming the first one broken. (A ``tsbench`` run checks
+the shape alone, on one batch of its own data, before it trains:
+:mod:`tsbench.training.model_check`.)
 """
 
 from __future__ import annotations
@@ -19,6 +21,11 @@ from tsbench.models.base import ForecastModel
 
 #: (seq_len, pred_len, n_vars) the contract is checked at.
 SHAPES = ((32, 8, 3), (48, 24, 1), (64, 16, 5))
+#: How far the input-dependence check moves each trainable parameter off its initial value
+#: (standard deviations of added noise): a zero-initialised layer then passes the input on.
+NUDGE = 0.1
+#: The full check, as error messages elsewhere name it.
+CHECK_MODEL = "tsbench.models.contract.check_model"
 
 
 class ContractError(AssertionError):
@@ -28,10 +35,23 @@ class ContractError(AssertionError):
 def check_model(cls: type, n_marks: int = 4, shapes: tuple[tuple[int, int, int], ...] = SHAPES,
                 **hparams: Any) -> None:
     """Check ``cls`` built with ``hparams`` (small sizes keep it fast): it subclasses
-    ForecastModel and accepts ``revin``; output shapes at every size in ``shapes`` for batches
-    of 4 and 1, with ``revin`` off and on; parameters exactly when ``trainable``, gradients
-    that are finite and reach every one of them; the same output twice in eval mode; finite
-    output on a constant input; a state-dict round trip that gives the same output."""
+    ForecastModel, accepts ``revin`` and has a ``forward(x, x_mark)``; output shapes at every
+    size in ``shapes`` for batches of 4 and 1, with ``revin`` off and on; parameters exactly
+    when ``trainable``, every trainable one used by ``forward`` (its gradient exists) with a
+    finite gradient; a forecast that depends on the input window; the same output twice in
+    eval mode; finite output on a constant input; a state-dict round trip that gives the
+    same output.
+
+    What the input-dependence check claims: with ``revin=False``, and the trainable
+    parameters moved a little off their initial values (so that a zero-initialised output
+    layer, which makes every forecast the same before training, passes), the gradient of
+    the forecast with respect to ``x`` is not all zero: some input value changes the
+    forecast. A model whose forecast comes from its parameters (or ``x_mark``) alone fails.
+    It says nothing about ``revin=True``: RevIN's de-normalisation makes any forecast move
+    with the window's mean and scale, whatever the network does between; nor does it say
+    that the forecast uses every step or channel of the window. A zero gradient at the
+    initial weights is allowed (only a parameter that gets no gradient at all, one that
+    ``forward`` does not use, is refused)."""
     name = getattr(cls, "__name__", repr(cls))
     _require(isinstance(cls, type) and issubclass(cls, ForecastModel), name,
              "is not a subclass of tsbench.models.base.ForecastModel")
@@ -39,6 +59,9 @@ def check_model(cls: type, n_marks: int = 4, shapes: tuple[tuple[int, int, int],
     for arg in ("seq_len", "pred_len", "n_vars", "revin"):
         _require(arg in accepted, name, f"__init__ has no '{arg}' argument "
                  "(every model takes seq_len, pred_len, n_vars and revin)")
+    _require(forward_takes_marks(cls), name, "forward does not take x_mark: tsbench calls "
+             "forward(x, x_mark), x_mark None unless uses_time_features = True "
+             "-> define forward(self, x, x_mark=None)")
     hparams = {k: v for k, v in hparams.items() if k != "revin"}
     torch.manual_seed(0)
     for revin in (False, True):
@@ -49,6 +72,8 @@ def check_model(cls: type, n_marks: int = 4, shapes: tuple[tuple[int, int, int],
                 x, marks = _inputs(model, batch, seq_len, n_vars, n_marks)
                 out = model(x, marks)
                 want = (batch, pred_len, n_vars)
+                _require(isinstance(out, torch.Tensor), name, f"forward returns a "
+                         f"{type(out).__name__}, not a tensor {want}")
                 _require(tuple(out.shape) == want, name, f"with revin={revin} maps input "
                          f"{tuple(x.shape)} to {tuple(out.shape)}, not {want}")
 
@@ -63,11 +88,15 @@ def check_model(cls: type, n_marks: int = 4, shapes: tuple[tuple[int, int, int],
         model.train()
         model(x, marks).pow(2).mean().backward()
         for pname, p in model.named_parameters():
+            if not p.requires_grad:  # frozen on purpose: no gradient expected
+                continue
+            # a zero gradient is fine (e.g. the layers before a zero-initialised output
+            # layer); no gradient at all means forward never used the parameter
             _require(p.grad is not None, name,
                      f"parameter {pname} gets no gradient (not used in forward?)")
             _require(bool(torch.isfinite(p.grad).all()), name,
                      f"parameter {pname} gets no finite gradient")
-            _require(bool(p.grad.abs().sum() > 0), name, f"no gradient reaches {pname}")
+    _check_input_dependence(cls, accepted, name, n_marks, shapes[0], hparams)
     model.eval()
     with torch.no_grad():
         out = model(x, marks)
@@ -80,6 +109,42 @@ def check_model(cls: type, n_marks: int = 4, shapes: tuple[tuple[int, int, int],
         clone.load_state_dict(model.state_dict())
         _require(torch.equal(clone.eval()(x, marks), out), name,
                  "gives another output after a state-dict round trip")
+
+
+def forward_takes_marks(cls: type) -> bool:
+    """Whether ``cls.forward`` can be called as tsbench calls it: ``forward(x, x_mark)``."""
+    try:
+        inspect.signature(cls.forward).bind(None, None, None)  # self, x, x_mark
+    except TypeError:
+        return False
+    except ValueError:  # no signature to read (a builtin): let the call say
+        return True
+    return True
+
+
+def _check_input_dependence(cls: type, accepted: Any, name: str, n_marks: int,
+                            shape: tuple[int, int, int], hparams: dict[str, Any]) -> None:
+    """The forecast depends on ``x`` (see :func:`check_model` for what this claims)."""
+    seq_len, pred_len, n_vars = shape
+    model = _build(cls, accepted, seq_len, pred_len, n_vars, n_marks,
+                   {**hparams, "revin": False})
+    gen = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        for p in model.parameters():
+            if p.requires_grad:
+                p.add_(NUDGE * torch.randn(p.shape, generator=gen, dtype=p.dtype))
+    model.eval()
+    x, marks = _inputs(model, 4, seq_len, n_vars, n_marks)
+    x.requires_grad_(True)
+    out = model(x, marks)
+    grad = None
+    if out.requires_grad:
+        weights = torch.randn(out.shape, generator=gen, dtype=out.dtype)
+        (grad,) = torch.autograd.grad(out, x, weights, allow_unused=True)
+    _require(grad is not None and bool((grad != 0).any()), name,
+             "the forecast does not depend on the input window (with revin=False, its "
+             "gradient with respect to x is zero) -> compute the forecast from x, not from "
+             "parameters or x_mark alone")
 
 
 def _require(condition: bool, name: str, problem: str) -> None:

@@ -16,6 +16,7 @@ from tsbench.rundir import LOSS_PLOT, write_window_errors
 from tsbench.training.evaluate import evaluate
 from tsbench.training.fit import train
 from tsbench.training.history import fit_history
+from tsbench.training.model_check import check_forecast_shape, check_history_forecasts
 from tsbench.training.module import diverged
 from tsbench.training.plots import plot_losses
 from tsbench.training.pruning import TrialPruning
@@ -46,10 +47,14 @@ def fit_and_score(cfg: Any, series: Series, ranges: dict[str, tuple[int, int]], 
     model = model_for(cfg, series)
     data = make_data(cfg, series, ranges, with_marks=model.uses_time_features,
                      scaler_rows=scaler_rows)
+    # every run trains or fits here (holdout, each fold, a refit): the model's output shape
+    # on one batch of these windows is checked before anything is trained or written
+    check_forecast_shape(model, data)
     if bool(cfg.model.get("compile", False)):
         model.compile()
     if isinstance(model, HistoryModel):  # classical baselines: fitted, not trained
         info = fit_history(model, data)
+        check_history_forecasts(model, data)
     else:
         info = train(model, data, cfg, out_dir, logger=logger, max_epochs=max_epochs,
                      pruning=pruning)

@@ -1,0 +1,96 @@
+"""A user's own model with a wrong output or constructor fails before training, through the
+real CLI: one line naming what came back and what was expected (and check_model for the
+whole contract), exit code 2, no traceback, no run folder left; on every path a run trains
+or fits by (holdout, cv=tscv folds, a recursive strategy, an untrained or classical model).
+The models are in tests/models/faulty_models.py."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, TINY, run_tsbench
+
+ENV = {"PYTHONPATH": str(ROOT)}
+FAULTY = "model._target_=tests.models.faulty_models."
+#: What every shape error ends with.
+CONTRACT = (r"; tsbench\.models\.contract\.check_model\({cls}, \.\.\.\) checks the whole "
+            "model contract")
+DIRECT = "return (batch, pred_len, n_vars) with the pred_len and n_vars that __init__ gets"
+MODULE = "tests.models.faulty_models."
+
+CASES = {
+    "one_channel": (
+        ["model=naive", f"{FAULTY}OneChannel"],
+        re.escape(f"model._target_: {MODULE}OneChannel.forward returned shape (32, 12, 1) for "
+                  "training windows x of shape (32, 48, 3), expected (batch, pred_len, n_vars) "
+                  f"= (32, 12, 3) -> {DIRECT}") + CONTRACT.format(cls="OneChannel")),
+    "lookback_steps": (
+        ["model=naive", f"{FAULTY}LookbackSteps"],
+        re.escape(f"model._target_: {MODULE}LookbackSteps.forward returned shape (32, 48, 3) "
+                  "for training windows x of shape (32, 48, 3), expected (batch, pred_len, "
+                  f"n_vars) = (32, 12, 3) -> {DIRECT}") + CONTRACT.format(cls="LookbackSteps")),
+    "no_x_mark": (
+        ["model=naive", f"{FAULTY}NoMarks"],
+        re.escape(f"model._target_: {MODULE}NoMarks.forward does not take x_mark: tsbench "
+                  "calls forward(x, x_mark) (x_mark is None unless the model sets "
+                  "uses_time_features = True) -> define forward(self, x, x_mark=None)")
+        + CONTRACT.format(cls="NoMarks")),
+    "own_names": (
+        ["model=naive", f"{FAULTY}OwnNames"],
+        re.escape(f"model._target_: {MODULE}OwnNames.__init__(input_len, horizon, revin) "
+                  "takes no 'seq_len', 'pred_len' or 'n_vars': tsbench builds every model "
+                  "with seq_len, pred_len and n_vars (from the config and the data) plus the "
+                  "model config's hyperparameters -> name them so: __init__(self, seq_len, "
+                  "pred_len, n_vars, ..., revin=False)") + CONTRACT.format(cls="OwnNames")),
+    "required_hyperparameter": (
+        ["model=naive", f"{FAULTY}NeedsHidden"],
+        re.escape(f"model.hidden: {MODULE}NeedsHidden.__init__ requires 'hidden', which the "
+                  "model config does not set -> add 'hidden: <value>' to the model's YAML, or "
+                  "give +model.hidden=<value> on the command line")),
+    # the other paths: every fold of a cross-validation, the step model of a roll-out,
+    # features=S, the default logger (nothing of it left behind), a classical model
+    "tscv": (
+        ["model=naive", f"{FAULTY}OneChannel", "cv=tscv", "cv.n_splits=2", "cv.refit=true",
+         "logger=csv"],
+        ".*" + re.escape("OneChannel.forward returned shape (32, 12, 1) for training "
+                         "windows x of shape (32, 48, 3)") + ".*"),
+    "recursive": (
+        ["model=naive", f"{FAULTY}LookbackSteps", "strategy=recursive", "strategy.step=4"],
+        re.escape(f"model._target_: {MODULE}LookbackSteps.forward returned shape (32, 48, 3) "
+                  "for training windows x of shape (32, 48, 3), expected (batch, "
+                  "strategy.step, n_vars) = (32, 4, 3) -> return (batch, pred_len, n_vars) "
+                  "with the pred_len and n_vars that __init__ gets (a recursive run builds the "
+                  "model with pred_len = strategy.step)") + CONTRACT.format(cls="LookbackSteps")),
+    "features_s": (
+        ["model=naive", f"{FAULTY}LookbackSteps", "features=S"],
+        ".*" + re.escape("shape (32, 48, 1) for training windows x of shape (32, 48, 1), "
+                         "expected (batch, pred_len, n_vars) = (32, 12, 1)") + ".*"),
+    "classical": (
+        ["model=theta", f"{FAULTY}ShortTheta", "model.period=24"],
+        re.escape(f"model._target_: {MODULE}ShortTheta.forecast_origins returned shape "
+                  "(32, 11, 3) for 32 val windows, expected (windows, pred_len, n_vars) = "
+                  "(32, 12, 3) -> make forecast_origins return (origins, pred_len, n_vars), "
+                  "one forecast per fitted channel") + CONTRACT.format(cls="ShortTheta")),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_a_faulty_model_fails_in_one_line_before_training(case: str, tmp_path: Path) -> None:
+    args, pattern = CASES[case]
+    run_dir = tmp_path / "run"
+    proc = run_tsbench([*TINY, *args], run_dir, env=ENV, check=False)
+    assert proc.returncode == 2, proc.stderr[-3000:]
+    assert "Traceback" not in proc.stderr and "UserWarning" not in proc.stderr, proc.stderr
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("tsbench: error:")]
+    assert len(errors) == 1, proc.stderr
+    assert re.fullmatch(f"tsbench: error: {pattern}", errors[0]), errors[0]
+    assert not run_dir.exists()  # no half-written results, not even Hydra's files
+
+
+def test_a_valid_model_from_outside_the_package_still_runs(tmp_path: Path) -> None:
+    run_tsbench([*TINY, "model=naive", f"{FAULTY}ZeroOutput", "strategy=recursive",
+                 "strategy.step=4"], tmp_path / "run", env=ENV)
+    assert (tmp_path / "run" / "metrics.json").is_file()

@@ -1,0 +1,142 @@
+"""Test-only models outside the package, each with one fault a user's own model may have
+(and a few valid ones the contract must accept). A run selects one with
+``model=naive model._target_=tests.models.faulty_models.<Class>`` (``naive``'s config holds
+``revin`` alone) and ``PYTHONPATH`` at the repository root."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from tsbench.models.base import ForecastModel
+from tsbench.models.classical import Theta
+from tsbench.models.layers.revin import RevIN
+
+
+class TimeLinear(ForecastModel):
+    """A valid model: one linear map over time, shared by all channels."""
+
+    def __init__(self, seq_len: int, pred_len: int, n_vars: int, revin: bool = False) -> None:
+        super().__init__(seq_len, pred_len, n_vars)
+        self.proj = nn.Linear(seq_len, pred_len)
+
+    def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:
+        return self.proj(x.transpose(1, 2)).transpose(1, 2)
+
+
+class OneChannel(TimeLinear):
+    """Forecasts the first channel only: ``(batch, pred_len, 1)`` whatever ``n_vars`` is."""
+
+    def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:
+        return super().forward(x, x_mark)[..., :1]
+
+
+class LookbackSteps(ForecastModel):
+    """Returns ``seq_len`` steps instead of ``pred_len``."""
+
+    def __init__(self, seq_len: int, pred_len: int, n_vars: int, revin: bool = False) -> None:
+        super().__init__(seq_len, pred_len, n_vars)
+        self.proj = nn.Linear(seq_len, seq_len)
+
+    def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:
+        return self.proj(x.transpose(1, 2)).transpose(1, 2)
+
+
+class NoMarks(TimeLinear):
+    """``forward(self, x)``: takes no ``x_mark``."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        return super().forward(x)
+
+
+class OwnNames(ForecastModel):
+    """A constructor with its own names for the sizes tsbench fills in."""
+
+    def __init__(self, input_len: int, horizon: int, revin: bool = False) -> None:
+        super().__init__(input_len, horizon, 1)
+        self.proj = nn.Linear(input_len, horizon)
+
+    def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:
+        return self.proj(x.transpose(1, 2)).transpose(1, 2)
+
+
+class NeedsHidden(TimeLinear):
+    """A required hyperparameter (no default) that ``naive``'s config does not set."""
+
+    def __init__(self, seq_len: int, pred_len: int, n_vars: int, hidden: int,
+                 revin: bool = False) -> None:
+        super().__init__(seq_len, pred_len, n_vars)
+
+
+class TupleOut(TimeLinear):
+    """Returns the forecast in a tuple."""
+
+    def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None
+                ) -> tuple[torch.Tensor]:  # type: ignore[override]
+        return (super().forward(x, x_mark),)
+
+
+class ShortTheta(Theta):
+    """A classical model whose forecasts stop one step short of the horizon."""
+
+    def _forecast_channel(self, filtered: object, origins: np.ndarray, pred_len: int
+                          ) -> np.ndarray:
+        return super()._forecast_channel(filtered, origins, pred_len)[:, :-1]
+
+
+class DrawsInEval(TimeLinear):
+    """A valid model with dropout that also draws random numbers in eval mode (torch's and
+    NumPy's): a draw that training does not undo would change its dropout masks."""
+
+    def __init__(self, seq_len: int, pred_len: int, n_vars: int, revin: bool = False) -> None:
+        super().__init__(seq_len, pred_len, n_vars)
+        self.drop = nn.Dropout(0.3)
+
+    def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:
+        noise = torch.randn(()) + float(np.random.rand())
+        return self.drop(super().forward(x, x_mark)) + 0.0 * noise
+
+
+class ZeroOutput(ForecastModel):
+    """A valid model with a zero-initialised output layer: before training every forecast
+    is zero, and the layers before the output get exactly zero gradients."""
+
+    def __init__(self, seq_len: int, pred_len: int, n_vars: int, hidden: int = 8,
+                 revin: bool = False) -> None:
+        super().__init__(seq_len, pred_len, n_vars)
+        self.inp = nn.Linear(seq_len, hidden)
+        self.out = nn.Linear(hidden, pred_len)
+        nn.init.zeros_(self.out.weight)
+        nn.init.zeros_(self.out.bias)
+
+    def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:
+        return self.out(torch.relu(self.inp(x.transpose(1, 2)))).transpose(1, 2)
+
+
+class LearnedConstant(ForecastModel):
+    """Ignores its input: a learned, randomly initialised forecast, the same for every
+    window (with ``revin``, moved by the window's mean and scale alone)."""
+
+    def __init__(self, seq_len: int, pred_len: int, n_vars: int, revin: bool = False) -> None:
+        super().__init__(seq_len, pred_len, n_vars)
+        self.forecast = nn.Parameter(torch.randn(pred_len, n_vars))
+        self.revin = RevIN(n_vars) if revin else None
+
+    def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:
+        if self.revin is not None:
+            self.revin.normalize(x)
+        out = self.forecast.expand(x.shape[0], -1, -1)
+        return out if self.revin is None else self.revin.denormalize(out)
+
+
+class AttachedRevinConstant(LearnedConstant):
+    """:class:`LearnedConstant` whose own RevIN keeps the statistics attached: with ``revin``
+    its forecast has a gradient with respect to the input through the de-normalisation."""
+
+    def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:
+        out = self.forecast.expand(x.shape[0], -1, -1)
+        if self.revin is None:
+            return out
+        mean, std = x.mean(dim=1, keepdim=True), x.std(dim=1, keepdim=True) + 1e-5
+        return out * std + mean

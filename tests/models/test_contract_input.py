@@ -1,0 +1,58 @@
+"""check_model's gradient and input rules: a parameter is refused only when forward does not
+use it, and the forecast must depend on the input window (checked with ``revin`` off, which
+RevIN's de-normalisation would otherwise satisfy for any forecast); a forward without
+``x_mark`` and a forward that returns no tensor are contract errors too."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.models import faulty_models as faulty
+from tsbench.models import ContractError, check_model
+
+NO_INPUT = ("the forecast does not depend on the input window (with revin=False, its gradient "
+            "with respect to x is zero) -> compute the forecast from x, not from parameters "
+            "or x_mark alone")
+
+
+def test_a_zero_initialised_output_layer_is_a_valid_model() -> None:
+    # before training, the layers before a zero output layer get exactly zero gradients
+    check_model(faulty.ZeroOutput, hidden=8)
+
+
+def test_a_model_that_ignores_its_input_is_refused() -> None:
+    with pytest.raises(ContractError, match=re.escape(f"LearnedConstant breaks the model "
+                                                      f"contract: {NO_INPUT}")):
+        check_model(faulty.LearnedConstant)
+
+
+def test_revin_does_not_make_an_ignored_input_count() -> None:
+    # with revin on, this forecast has a gradient w.r.t. x through the de-normalisation
+    # alone; the input dependence is checked with revin off
+    with pytest.raises(ContractError, match=re.escape(NO_INPUT)):
+        check_model(faulty.AttachedRevinConstant, revin=True)
+
+
+def test_an_unused_parameter_is_still_refused() -> None:
+    class Unused(faulty.TimeLinear):
+        def __init__(self, seq_len: int, pred_len: int, n_vars: int,
+                     revin: bool = False) -> None:
+            super().__init__(seq_len, pred_len, n_vars)
+            self.spare = faulty.nn.Linear(2, 2)
+
+    with pytest.raises(ContractError, match=re.escape(
+            "parameter spare.weight gets no gradient (not used in forward?)")):
+        check_model(Unused)
+
+
+def test_forward_without_x_mark_is_a_contract_error() -> None:
+    with pytest.raises(ContractError, match=re.escape(
+            "NoMarks breaks the model contract: forward does not take x_mark")):
+        check_model(faulty.NoMarks)
+
+
+def test_forward_returning_a_tuple_is_a_contract_error() -> None:
+    with pytest.raises(ContractError, match=re.escape("forward returns a tuple, not a tensor")):
+        check_model(faulty.TupleOut)

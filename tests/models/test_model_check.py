@@ -1,0 +1,104 @@
+"""The shape check a run makes before training (tsbench.training.model_check), in process:
+it names what came back and what was expected, and it changes nothing about training (the
+random number generators and the modules' modes are as before: same seed, same metrics)."""
+
+from __future__ import annotations
+
+import random
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+from hydra import compose, initialize_config_module
+
+from tests.conftest import TINY
+from tests.models import faulty_models as faulty
+from tsbench.data.loading import load_series
+from tsbench.data.splits import benchmark_borders
+from tsbench.errors import ConfigError
+from tsbench.rundir import read_metrics
+from tsbench.training import train_and_score
+from tsbench.training.model_check import check_forecast_shape
+from tsbench.training.run import run
+from tsbench.training.train_and_score import make_data
+
+FAULTY = "model._target_=tests.models.faulty_models."
+
+
+def _config(*extra: str) -> Any:
+    with initialize_config_module("tsbench.conf", version_base="1.3"):
+        return compose("config", overrides=[*TINY, *extra])
+
+
+def _data(cfg: Any) -> Any:
+    series = load_series(cfg.dataset)
+    borders = benchmark_borders(len(series.values), series.split, int(cfg.seq_len),
+                                series.train_frac, series.test_frac)
+    return make_data(cfg, series, {"train": borders.train, "val": borders.val},
+                     with_marks=False)
+
+
+@pytest.mark.parametrize(("model", "words"), [
+    (faulty.OneChannel(48, 12, 3), "OneChannel.forward returned shape (32, 12, 1) for "
+     "training windows x of shape (32, 48, 3), expected (batch, pred_len, n_vars) = "
+     "(32, 12, 3) -> return (batch, pred_len, n_vars) with the pred_len and n_vars that "
+     "__init__ gets; tsbench.models.contract.check_model(OneChannel, ...) checks the whole "
+     "model contract"),
+    (faulty.LookbackSteps(48, 12, 3), "returned shape (32, 48, 3) for training windows"),
+    (faulty.TupleOut(48, 12, 3), "TupleOut.forward returned a tuple for training windows x "
+     "of shape (32, 48, 3), not a tensor of shape (batch, pred_len, n_vars) = (32, 12, 3)"),
+    (faulty.NoMarks(48, 12, 3), "NoMarks.forward does not take x_mark"),
+])
+def test_a_wrong_forecast_is_a_config_error(model: Any, words: str) -> None:
+    data = _data(_config())
+    assert data.n_vars == 3
+    with pytest.raises(ConfigError, match=re.escape(words)) as error:
+        check_forecast_shape(model, data)
+    assert error.value.field == "model._target_"
+
+
+def test_a_forward_that_raises_is_left_to_training() -> None:
+    class GpuOnly(faulty.TimeLinear):
+        def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:
+            raise RuntimeError("this kernel needs a CUDA tensor")
+
+    model = GpuOnly(48, 12, 3)
+    check_forecast_shape(model, _data(_config()))  # no verdict, no error
+    assert model.training
+
+
+def test_the_check_keeps_random_states_and_modes() -> None:
+    data = _data(_config())
+    model = faulty.DrawsInEval(48, 12, 3)
+    model.drop.eval()  # a submodule the user put in eval mode stays there
+    torch.manual_seed(5)
+    np.random.seed(5)
+    random.seed(5)
+    states = torch.get_rng_state(), np.random.get_state()[1].copy(), random.getstate()
+    check_forecast_shape(model, data)
+    assert torch.equal(torch.get_rng_state(), states[0])
+    assert np.array_equal(np.random.get_state()[1], states[1])
+    assert random.getstate() == states[2]
+    assert model.training and model.proj.training and not model.drop.training
+
+
+def _metrics(cfg: Any, run_dir: Path) -> dict[str, Any]:
+    run(cfg, run_dir)
+    return {k: v for k, v in read_metrics(run_dir).items() if k != "train_seconds"}
+
+
+def test_same_seed_same_metrics_with_and_without_the_check(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the model draws random numbers in eval mode (the check's pass) and trains with dropout
+    cfg = _config("model=naive", f"{FAULTY}DrawsInEval")
+    checked = _metrics(cfg, tmp_path / "checked")
+    calls: list[str] = []
+    monkeypatch.setattr(train_and_score, "check_forecast_shape",
+                        lambda model, data: calls.append(type(model).__name__))
+    unchecked = _metrics(cfg, tmp_path / "unchecked")
+    assert calls == ["DrawsInEval"]  # the only call: the check ran in the first run alone
+    assert checked["epochs"] == 2 and checked == unchecked
+

@@ -1,0 +1,132 @@
+"""Before a run trains a model (or fits and scores one without training): the model's
+forecast of one batch of the run's own training windows has the shape that the loss and
+the scores read, ``(batch, pred_len, n_vars)``, ``n_vars`` the modelled channels (one with
+``features=S``) and ``pred_len`` the training windows' horizon (``strategy.step`` for a
+recursive run, whose step model is checked). A wrong shape would otherwise broadcast
+silently into the loss (one channel against three) or fail deep inside training with a
+half-written run directory. This is the shape alone: the full contract is
+:func:`tsbench.models.contract.check_model`.
+
+It costs one forward pass in eval mode under ``torch.no_grad`` and changes nothing about
+training: the random number generators' states are restored afterwards (a model may draw
+in eval mode too), and so is each module's train/eval mode. The classical baselines
+(:class:`~tsbench.models.history.HistoryModel`) have no per-window forward pass: their
+forecasts of a few windows of the first scored split are checked after fitting, before
+scoring (the filtered history they leave behind is the one scoring reads, so it costs
+the forecasts of those windows alone).
+
+The pass runs on the CPU, where the model is built; a forward that raises there (a kernel
+that needs a GPU, a simulated out-of-memory error) is not judged: training meets the same
+error and reports it as it did without the check.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import torch
+
+from tsbench.data.datamodule import ForecastData
+from tsbench.errors import ConfigError
+from tsbench.models.base import ForecastModel
+from tsbench.models.contract import CHECK_MODEL, forward_takes_marks
+from tsbench.models.history import HistoryModel
+from tsbench.models.recursive import RecursiveForecaster
+from tsbench.training.history import history_forecasts
+
+#: The config field the errors name: the class that breaks the contract.
+FIELD = "model._target_"
+
+
+def check_forecast_shape(model: ForecastModel, data: ForecastData) -> None:
+    """Raise :class:`ConfigError` unless ``model`` maps a batch of ``data``'s training
+    windows to ``(batch, horizon, n_vars)`` (a classical model is checked after fitting,
+    by :func:`check_history_forecasts`)."""
+    if isinstance(model, HistoryModel):
+        return
+    recursive = isinstance(model, RecursiveForecaster)
+    step_model = model.model if recursive else model  # a roll-out is checked by its step
+    cls = type(step_model)
+    if not forward_takes_marks(cls):
+        raise ConfigError(
+            FIELD, f"{_target(cls)}.forward does not take x_mark: tsbench calls "
+            "forward(x, x_mark) (x_mark is None unless the model sets uses_time_features "
+            "= True)", f"define forward(self, x, x_mark=None); {_contract(cls)}")
+    windows = data.windows("train")
+    count = min(len(windows), data.batch_size)
+    x, _, x_mark = windows.batch(torch.arange(count))
+    device = next(step_model.parameters(), torch.zeros(())).device
+    x = x.to(device)
+    x_mark = None if x_mark is None else x_mark.to(device)
+    try:
+        with _state_kept(step_model), torch.no_grad():
+            out = step_model.eval()(x, x_mark)
+    except Exception:  # noqa: BLE001 - e.g. a GPU-only kernel on this CPU batch
+        return  # nothing to check: training meets the same error, reported as before
+    want = (count, windows.pred_len, data.n_vars)
+    if recursive:
+        meaning = "(batch, strategy.step, n_vars)"
+        fix = ("return (batch, pred_len, n_vars) with the pred_len and n_vars that __init__ "
+               "gets (a recursive run builds the model with pred_len = strategy.step)")
+    else:
+        meaning = "(batch, pred_len, n_vars)"
+        fix = "return (batch, pred_len, n_vars) with the pred_len and n_vars that __init__ gets"
+    _require_shape(cls, "forward", out, want, meaning,
+                   f"for training windows x of shape {tuple(x.shape)}", fix)
+
+
+def check_history_forecasts(model: HistoryModel, data: ForecastData) -> None:
+    """Raise :class:`ConfigError` unless the fitted ``model`` forecasts the first windows
+    of the first scored split as ``(windows, pred_len, n_vars)`` (nothing to check without
+    a scored split)."""
+    split = next((name for name in data.ranges if name != "train"), None)
+    if split is None:
+        return
+    count = min(len(data.windows(split)), data.batch_size)
+    with _state_kept(model):
+        out = history_forecasts(model, data, split, np.arange(count))
+    want = (count, data.pred_len, data.n_vars)
+    _require_shape(type(model), "forecast_origins", out, want, "(windows, pred_len, n_vars)",
+                   f"for {count} {split} windows", "make forecast_origins return "
+                   "(origins, pred_len, n_vars), one forecast per fitted channel")
+
+
+def _require_shape(cls: type, method: str, out: Any, want: tuple[int, int, int],
+                   meaning: str, given: str, fix: str) -> None:
+    name = f"{_target(cls)}.{method}"
+    if not isinstance(out, torch.Tensor):
+        raise ConfigError(FIELD, f"{name} returned a {type(out).__name__} {given}, not a "
+                          f"tensor of shape {meaning} = {want}", f"{fix}; {_contract(cls)}")
+    got = tuple(out.shape)
+    if got != want:
+        raise ConfigError(FIELD, f"{name} returned shape {got} {given}, "
+                          f"expected {meaning} = {want}", f"{fix}; {_contract(cls)}")
+
+
+def _target(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _contract(cls: type) -> str:
+    return f"{CHECK_MODEL}({cls.__name__}, ...) checks the whole model contract"
+
+
+@contextlib.contextmanager
+def _state_kept(model: torch.nn.Module) -> Iterator[None]:
+    """Restore the random number generators (torch's CPU and initialised CUDA devices',
+    NumPy's, Python's) and every module's train/eval mode on exit."""
+    modes = [(module, module.training) for module in model.modules()]
+    cuda = list(range(torch.cuda.device_count())) if torch.cuda.is_initialized() else []
+    numpy_state, python_state = np.random.get_state(), random.getstate()
+    try:
+        with torch.random.fork_rng(devices=cuda):
+            yield
+    finally:
+        np.random.set_state(numpy_state)
+        random.setstate(python_state)
+        for module, training in modes:
+            module.training = training
