@@ -32,15 +32,12 @@ class OneChannel(TimeLinear):
         return super().forward(x, x_mark)[..., :1]
 
 
-class LookbackSteps(ForecastModel):
+class LookbackSteps(TimeLinear):
     """Returns ``seq_len`` steps instead of ``pred_len``."""
 
     def __init__(self, seq_len: int, pred_len: int, n_vars: int, revin: bool = False) -> None:
-        super().__init__(seq_len, pred_len, n_vars)
+        super().__init__(seq_len, pred_len, n_vars, revin)
         self.proj = nn.Linear(seq_len, seq_len)
-
-    def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:
-        return self.proj(x.transpose(1, 2)).transpose(1, 2)
 
 
 class NoMarks(TimeLinear):

@@ -184,6 +184,20 @@ def test_a_command_stage_a_would_fail_is_refused_before_any_folder(
     assert not out.exists()
 
 
+def test_a_model_of_the_wrong_output_shape_is_refused_before_any_folder(
+        tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    # a user's model forecasting one channel of three would train silently in every stage
+    data, out = tmp_path / "series.csv", tmp_path / "out"
+    series(N_ROWS).to_csv(data, index=False)
+    assert main(["dataset=csv", f"dataset.path={data}", "model=naive",
+                 "model._target_=tests.models.faulty_models.OneChannel", "seq_len=48",
+                 "pred_len=24", "recipe=quick", f"out={out}"]) == 2
+    assert ("tsbench-tune: error: model._target_: tests.models.faulty_models.OneChannel.forward "
+            "returned shape (128, 24, 1) for training windows x of shape (128, 48, 3), "
+            "expected (batch, pred_len, n_vars) = (128, 24, 3)") in capsys.readouterr().err
+    assert not out.exists()
+
+
 def test_a_model_without_training_is_refused_before_any_folder(
         tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     # a classical baseline has no learning rate or epochs: stage (b) would fail on it

@@ -17,6 +17,7 @@ from tsbench.models.build import model_for
 from tsbench.resolvers import register_resolvers
 from tsbench.settings_check import unknown_setting
 from tsbench.training.crossval import fold_blocks
+from tsbench.training.model_check import check_forecast_shape
 from tsbench.training.run import validate_config
 from tsbench.training.train_and_score import make_data
 
@@ -45,14 +46,18 @@ def check_command(overrides: list[str]) -> None:
     series = load_series(cfg.dataset)
     borders = benchmark_borders(len(series.values), series.split, int(cfg.seq_len),
                                 series.train_frac, series.test_frac)
+    ranges = {"train": borders.train}
     if cfg.cv.name == "tscv":
         fold_blocks(borders.val[1], int(cfg.seq_len), int(cfg.pred_len), cfg.cv,
                     val_rows=borders.val[1] - borders.train[1])
     else:  # the splits' windows, as the run makes them
-        make_data(cfg, series, {"train": borders.train, "val": borders.val}, with_marks=False)
-    if not model_for(cfg, series).trainable:
+        ranges["val"] = borders.val
+    model = model_for(cfg, series)
+    data = make_data(cfg, series, ranges, with_marks=model.uses_time_features)
+    if not model.trainable:
         raise TsbenchError(
             f"model={cfg.model.name}: a model without training; tsbench-tune tunes a trained "
             "model's learning rate, epochs and hyperparameters -> tune model=patchtst, "
             "itransformer, dlinear or your own trained model, and score the classical "
             "baselines with tsbench -m model=naive,seasonal_naive,ets,theta,arima")
+    check_forecast_shape(model, data)  # a user's model: its output shape, before stage (a)
