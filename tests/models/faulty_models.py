@@ -127,9 +127,22 @@ class LearnedConstant(ForecastModel):
         return out if self.revin is None else self.revin.denormalize(out)
 
 
+class InPlaceNorm(TimeLinear):
+    """A valid model that normalises its window in place, as many ported models do."""
+
+    def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:
+        means = x.mean(1, keepdim=True)
+        x = x - means
+        x /= torch.sqrt(x.var(1, keepdim=True, unbiased=False) + 1e-5)
+        return super().forward(x, x_mark) + means
+
+
 class AttachedRevinConstant(LearnedConstant):
-    """:class:`LearnedConstant` whose own RevIN keeps the statistics attached: with ``revin``
-    its forecast has a gradient with respect to the input through the de-normalisation."""
+    """:class:`LearnedConstant` whose own RevIN keeps the statistics attached, on by default:
+    with ``revin`` its forecast moves with the input through the de-normalisation alone."""
+
+    def __init__(self, seq_len: int, pred_len: int, n_vars: int, revin: bool = True) -> None:
+        super().__init__(seq_len, pred_len, n_vars, revin)
 
     def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:
         out = self.forecast.expand(x.shape[0], -1, -1)

@@ -12,9 +12,9 @@ import pytest
 from tests.models import faulty_models as faulty
 from tsbench.models import ContractError, check_model
 
-NO_INPUT = ("the forecast does not depend on the input window (with revin=False, its gradient "
-            "with respect to x is zero) -> compute the forecast from x, not from parameters "
-            "or x_mark alone")
+NO_INPUT = ("the forecast does not depend on the input window (with revin=False, two different "
+            "windows give the same forecast) -> compute the forecast from x, not from "
+            "parameters or x_mark alone")
 
 
 def test_a_zero_initialised_output_layer_is_a_valid_model() -> None:
@@ -29,10 +29,16 @@ def test_a_model_that_ignores_its_input_is_refused() -> None:
 
 
 def test_revin_does_not_make_an_ignored_input_count() -> None:
-    # with revin on, this forecast has a gradient w.r.t. x through the de-normalisation
-    # alone; the input dependence is checked with revin off
+    # with revin on (this model's default), the forecast moves with x through the
+    # de-normalisation alone; the input dependence is checked with revin off
     with pytest.raises(ContractError, match=re.escape(NO_INPUT)):
-        check_model(faulty.AttachedRevinConstant, revin=True)
+        check_model(faulty.AttachedRevinConstant)
+
+
+def test_a_model_working_on_its_input_in_place_is_valid() -> None:
+    # the normalisation many models port (x = x - mean; x /= std) modifies a tensor autograd
+    # needs: it trains, so the contract must not trip over it
+    check_model(faulty.InPlaceNorm)
 
 
 def test_an_unused_parameter_is_still_refused() -> None:
