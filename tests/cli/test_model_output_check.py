@@ -24,14 +24,14 @@ MODULE = "tests.models.faulty_models."
 CASES = {
     "one_channel": (
         ["model=naive", f"{FAULTY}OneChannel"],
-        re.escape(f"model._target_: {MODULE}OneChannel.forward returned shape (32, 12, 1) for "
-                  "training windows x of shape (32, 48, 3), expected (batch, pred_len, n_vars) "
-                  f"= (32, 12, 3) -> {DIRECT}") + CONTRACT.format(cls="OneChannel")),
+        re.escape(f"model._target_: {MODULE}OneChannel.forward returned shape (2, 12, 1) for "
+                  "training windows x of shape (2, 48, 3), expected (batch, pred_len, n_vars) "
+                  f"= (2, 12, 3) -> {DIRECT}") + CONTRACT.format(cls="OneChannel")),
     "lookback_steps": (
         ["model=naive", f"{FAULTY}LookbackSteps"],
-        re.escape(f"model._target_: {MODULE}LookbackSteps.forward returned shape (32, 48, 3) "
-                  "for training windows x of shape (32, 48, 3), expected (batch, pred_len, "
-                  f"n_vars) = (32, 12, 3) -> {DIRECT}") + CONTRACT.format(cls="LookbackSteps")),
+        re.escape(f"model._target_: {MODULE}LookbackSteps.forward returned shape (2, 48, 3) "
+                  "for training windows x of shape (2, 48, 3), expected (batch, pred_len, "
+                  f"n_vars) = (2, 12, 3) -> {DIRECT}") + CONTRACT.format(cls="LookbackSteps")),
     "no_x_mark": (
         ["model=naive", f"{FAULTY}NoMarks"],
         re.escape(f"model._target_: {MODULE}NoMarks.forward does not take x_mark: tsbench "
@@ -55,24 +55,24 @@ CASES = {
     "tscv": (
         ["model=naive", f"{FAULTY}OneChannel", "cv=tscv", "cv.n_splits=2", "cv.refit=true",
          "logger=csv"],
-        ".*" + re.escape("OneChannel.forward returned shape (32, 12, 1) for training "
-                         "windows x of shape (32, 48, 3)") + ".*"),
+        ".*" + re.escape("OneChannel.forward returned shape (2, 12, 1) for training "
+                         "windows x of shape (2, 48, 3)") + ".*"),
     "recursive": (
         ["model=naive", f"{FAULTY}LookbackSteps", "strategy=recursive", "strategy.step=4"],
-        re.escape(f"model._target_: {MODULE}LookbackSteps.forward returned shape (32, 48, 3) "
-                  "for training windows x of shape (32, 48, 3), expected (batch, "
-                  "strategy.step, n_vars) = (32, 4, 3) -> return (batch, pred_len, n_vars) "
+        re.escape(f"model._target_: {MODULE}LookbackSteps.forward returned shape (2, 48, 3) "
+                  "for training windows x of shape (2, 48, 3), expected (batch, "
+                  "strategy.step, n_vars) = (2, 4, 3) -> return (batch, pred_len, n_vars) "
                   "with the pred_len and n_vars that __init__ gets (a recursive run builds the "
                   "model with pred_len = strategy.step)") + CONTRACT.format(cls="LookbackSteps")),
     "features_s": (
         ["model=naive", f"{FAULTY}LookbackSteps", "features=S"],
-        ".*" + re.escape("shape (32, 48, 1) for training windows x of shape (32, 48, 1), "
-                         "expected (batch, pred_len, n_vars) = (32, 12, 1)") + ".*"),
+        ".*" + re.escape("shape (2, 48, 1) for training windows x of shape (2, 48, 1), "
+                         "expected (batch, pred_len, n_vars) = (2, 12, 1)") + ".*"),
     "classical": (
         ["model=theta", f"{FAULTY}ShortTheta", "model.period=24"],
         re.escape(f"model._target_: {MODULE}ShortTheta.forecast_origins returned shape "
-                  "(32, 11, 3) for 32 val windows, expected (windows, pred_len, n_vars) = "
-                  "(32, 12, 3) -> make forecast_origins return (origins, pred_len, n_vars), "
+                  "(2, 11, 3) for 2 val windows, expected (windows, pred_len, n_vars) = "
+                  "(2, 12, 3) -> make forecast_origins return (origins, pred_len, n_vars), "
                   "one forecast per fitted channel") + CONTRACT.format(cls="ShortTheta")),
 }
 

@@ -193,8 +193,8 @@ def test_a_model_of_the_wrong_output_shape_is_refused_before_any_folder(
                  "model._target_=tests.models.faulty_models.OneChannel", "seq_len=48",
                  "pred_len=24", "recipe=quick", f"out={out}"]) == 2
     assert ("tsbench-tune: error: model._target_: tests.models.faulty_models.OneChannel.forward "
-            "returned shape (128, 24, 1) for training windows x of shape (128, 48, 3), "
-            "expected (batch, pred_len, n_vars) = (128, 24, 3)") in capsys.readouterr().err
+            "returned shape (2, 24, 1) for training windows x of shape (2, 48, 3), "
+            "expected (batch, pred_len, n_vars) = (2, 24, 3)") in capsys.readouterr().err
     assert not out.exists()
 
 

@@ -1,5 +1,5 @@
 """Before a run trains a model (or fits and scores one without training): the model's
-forecast of one batch of the run's own training windows has the shape that the loss and
+forecast of two of the run's own training windows has the shape that the loss and
 the scores read, ``(batch, pred_len, n_vars)``, ``n_vars`` the modelled channels (one with
 ``features=S``) and ``pred_len`` the training windows' horizon (``strategy.step`` for a
 recursive run, whose step model is checked). A wrong shape would otherwise broadcast
@@ -7,9 +7,12 @@ silently into the loss (one channel against three) or fail deep inside training 
 half-written run directory. This is the shape alone: the full contract is
 :func:`tsbench.models.contract.check_model`.
 
-It costs one forward pass in eval mode under ``torch.no_grad`` and changes nothing about
-training: the random number generators' states are restored afterwards (a model may draw
-in eval mode too), and so is each module's train/eval mode. The classical baselines
+It costs one forward pass of two windows in eval mode under ``torch.no_grad`` and changes
+nothing about training: the random number generators' states are restored afterwards (a
+model may draw in eval mode too), and so is each module's train/eval mode. (A model whose
+forward changes other state keeps that change: lazy modules, ``nn.LazyLinear``, are
+initialised inside the restored random state, so their first weights, and the random
+numbers drawn after them, differ from a run without the check.) The classical baselines
 (:class:`~tsbench.models.history.HistoryModel`) have no per-window forward pass: their
 forecasts of a few windows of the first scored split are checked after fitting, before
 scoring (the filtered history they leave behind is the one scoring reads, so it costs
@@ -40,10 +43,13 @@ from tsbench.training.history import history_forecasts
 
 #: The config field the errors name: the class that breaks the contract.
 FIELD = "model._target_"
+#: Windows the check forecasts: two show the batch dimension; more would cost a GPU run's
+#: model a full batch on the CPU.
+CHECKED_WINDOWS = 2
 
 
 def check_forecast_shape(model: ForecastModel, data: ForecastData) -> None:
-    """Raise :class:`ConfigError` unless ``model`` maps a batch of ``data``'s training
+    """Raise :class:`ConfigError` unless ``model`` maps two of ``data``'s training
     windows to ``(batch, horizon, n_vars)`` (a classical model is checked after fitting,
     by :func:`check_history_forecasts`)."""
     if isinstance(model, HistoryModel):
@@ -57,7 +63,7 @@ def check_forecast_shape(model: ForecastModel, data: ForecastData) -> None:
             "forward(x, x_mark) (x_mark is None unless the model sets uses_time_features "
             "= True)", f"define forward(self, x, x_mark=None); {_contract(cls)}")
     windows = data.windows("train")
-    count = min(len(windows), data.batch_size)
+    count = min(len(windows), CHECKED_WINDOWS)
     x, _, x_mark = windows.batch(torch.arange(count))
     device = next(step_model.parameters(), torch.zeros(())).device
     x = x.to(device)
@@ -86,7 +92,7 @@ def check_history_forecasts(model: HistoryModel, data: ForecastData) -> None:
     split = next((name for name in data.ranges if name != "train"), None)
     if split is None:
         return
-    count = min(len(data.windows(split)), data.batch_size)
+    count = min(len(data.windows(split)), CHECKED_WINDOWS)
     with _state_kept(model):
         out = history_forecasts(model, data, split, np.arange(count))
     want = (count, data.pred_len, data.n_vars)
