@@ -46,12 +46,12 @@ def check_command(overrides: list[str]) -> None:
     series = load_series(cfg.dataset)
     borders = benchmark_borders(len(series.values), series.split, int(cfg.seq_len),
                                 series.train_frac, series.test_frac)
-    ranges = {"train": borders.train}
-    if cfg.cv.name == "tscv":
-        fold_blocks(borders.val[1], int(cfg.seq_len), int(cfg.pred_len), cfg.cv,
-                    val_rows=borders.val[1] - borders.train[1])
+    if cfg.cv.name == "tscv":  # the first fold's training rows: the fewest a training gets
+        blocks = fold_blocks(borders.val[1], int(cfg.seq_len), int(cfg.pred_len), cfg.cv,
+                             val_rows=borders.val[1] - borders.train[1])
+        ranges = {"train": blocks[0][0]}
     else:  # the splits' windows, as the run makes them
-        ranges["val"] = borders.val
+        ranges = {"train": borders.train, "val": borders.val}
     model = model_for(cfg, series)
     data = make_data(cfg, series, ranges, with_marks=model.uses_time_features)
     if not model.trainable:
