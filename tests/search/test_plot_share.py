@@ -23,9 +23,10 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> SimpleNamespace:
     records the time it started."""
     now = SimpleNamespace(t=0.0, draws=[])
 
-    def draw(*_: object) -> None:
+    def draw(*_: object) -> bool:
         now.draws.append(now.t)
         now.t += DRAW_SECONDS
+        return True
 
     monkeypatch.setattr(loop, "time", SimpleNamespace(perf_counter=lambda: now.t))
     monkeypatch.setattr(plots, "write_plots", draw)

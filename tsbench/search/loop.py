@@ -331,9 +331,11 @@ class Plotter:
         if self.drawn_for == len(trials):
             return
         start = time.perf_counter()
-        plots.write_plots(self.sweep_dir, trials, self.optimizer, self.sign)
-        self.last = time.perf_counter() - start
-        self.seconds += self.last
+        drawn = plots.write_plots(self.sweep_dir, trials, self.optimizer, self.sign)
+        spent = time.perf_counter() - start
+        self.seconds += spent
+        if drawn:  # nothing to draw yet says nothing of a redraw's cost
+            self.last = spent
         self.drawn_for = len(trials)
 
 

@@ -49,11 +49,12 @@ def panels(n_dims: int) -> int:
 
 def write_plots(
     directory: Path, trials: Sequence[Trial], optimizer: Optimizer, sign: float
-) -> None:
-    """Redraw the three plots for the full-budget trials (``sign`` = -1 when maximizing)."""
+) -> bool:
+    """Redraw the three plots for the full-budget trials (``sign`` = -1 when maximizing);
+    False when there is none to draw."""
     finished = [t for t in trials if t.ok and t.in_space]
     if not finished:
-        return
+        return False
     result = create_result(
         [t.point for t in finished],
         [sign * t.objective for t in finished],  # type: ignore[operator]
@@ -70,6 +71,7 @@ def write_plots(
         _save(directory / "objective.png", plots.plot_objective, result,
               "Partial dependence of the surrogate (log objective with log_objective=true)",
               size=PANEL_INCHES, **OBJECTIVE_GRID)
+    return True
 
 
 def _save(

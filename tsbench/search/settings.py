@@ -73,7 +73,8 @@ class SweepSettings:
     retry_failed: bool = False
     # A trials.csv of an earlier sweep whose points seed the optimizer.
     warm_start: str | None = None
-    # Largest share of the sweep's time spent redrawing the plots (1.0 = after every batch).
+    # Largest share of the sweep's time spent redrawing the plots: a redraw starts only if the
+    # time spent drawing, that redraw included, stays within it (they are drawn at the end).
     plot_share: float = 0.2
     # Tell the surrogate log(objective) (minimize only; needs positive objectives, as losses
     # are): one diverged trial at 200 next to losses near 0.8 no longer flattens the GP.
