@@ -26,9 +26,10 @@ UNKNOWN_KEY = re.compile(r"Could not override '([^']+)'")
 def unknown_setting(error: BaseException, choices: dict[str, list[str]] | None = None,
                     ) -> TsbenchError | None:
     """The one-line error for Hydra's ``error`` when it names a setting the config lacks.
-    ``choices`` are the command's config-group choices (``{"strategy": ["direct",
-    "recursive"]}``): a setting of one option of a group that the command sweeps (or sets to
-    another option) is named as such, not as a misspelling."""
+    ``choices`` are config groups chosen on the command line, each as its composed option
+    followed by the other options given that do have the setting (``{"strategy": ["direct",
+    "recursive"]}``): a setting of another option of a swept group is named as such, not as
+    a misspelling."""
     found = UNKNOWN_KEY.match(" ".join(str(error).split()))
     if found is None:
         return None
@@ -36,10 +37,11 @@ def unknown_setting(error: BaseException, choices: dict[str, list[str]] | None =
     group = key.split(".")[0]
     options = (choices or {}).get(group, []) if "." in key else []
     if len(options) > 1:
+        having = ", ".join(f"{group}={o}" for o in options[1:])
         return TsbenchError(
-            f"{key}: no such setting of {group}={options[0]}, one of the options this "
-            f"multirun sweeps -> run each {group} in its own multirun, setting {key} only "
-            f"where its {group} has it (tsbench --cfg job {group}=<option> shows its settings)")
+            f"{key}: no such setting of {group}={options[0]}, a setting of {having} only, "
+            f"options this multirun sweeps together -> run each {group} in its own multirun, "
+            f"setting {key} only where its {group} has it")
     if options:
         return TsbenchError(
             f"{key}: no such setting of {group}={options[0]} -> check its spelling, or choose "
@@ -65,17 +67,21 @@ def check_settings(overrides: list[str]) -> DictConfig | None:
         with initialize_config_module("tsbench.conf", version_base="1.3"):
             return compose("config", overrides=single, return_hydra_config=True)
     except Exception as exc:  # noqa: BLE001 (anything but a misspelt key is Hydra's to say)
-        error = unknown_setting(exc, _group_choices(parsed))
+        error = unknown_setting(exc, _group_choices(parsed, single, exc))
         if error is not None:
             raise error from None
         return None
 
 
-def _group_choices(parsed: list[Override]) -> dict[str, list[str]]:
-    """Each config group chosen on the command line (``strategy=direct,recursive``) and the
-    options given, the composed one first."""
+def _group_choices(parsed: list[Override], single: list[str], error: BaseException,
+                   ) -> dict[str, list[str]]:
+    """Each config group chosen on the command line (``strategy=direct,recursive``): the
+    option composed, then the other options given whose config has the setting ``error``
+    names (composed once each, on this error's path only). A swept group none of whose
+    other options has it is left out: the setting is then misspelt."""
+    found = UNKNOWN_KEY.match(" ".join(str(error).split()))
     choices = {}
-    for override in parsed:
+    for i, override in enumerate(parsed):
         key = override.get_key_element()
         if "." in key or "/" in key or key.startswith(("+", "~")):
             continue
@@ -84,8 +90,27 @@ def _group_choices(parsed: list[Override]) -> dict[str, list[str]]:
                 else [str(override.value())]
         except HydraException:
             continue
-        choices[key] = values
+        choices.pop(key, None)  # the last override of a group is the one composed
+        if found is None or not found[1].startswith(f"{key}.") or len(values) == 1:
+            choices[key] = values
+            continue
+        having = [v for v in values[1:] if _has_setting(single, i, f"{key}={v}", found[1])]
+        if having:
+            choices[key] = [values[0], *having]
     return choices
+
+
+def _has_setting(single: list[str], index: int, choice: str, setting: str) -> bool:
+    """Whether the command ``single`` with its override ``index`` replaced by ``choice``
+    composes a config that has ``setting``."""
+    overrides = [*single[:index], choice, *single[index + 1:]]
+    try:
+        with initialize_config_module("tsbench.conf", version_base="1.3"):
+            compose("config", overrides=overrides)
+    except Exception as exc:  # noqa: BLE001 - only the same missing setting counts
+        found = UNKNOWN_KEY.match(" ".join(str(exc).split()))
+        return found is None or found[1] != setting
+    return True
 
 
 def _first_value(override: Override) -> str:

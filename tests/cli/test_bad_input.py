@@ -165,10 +165,11 @@ MISSPELT = "no such setting -> check its spelling (tsbench --cfg job shows every
     (False, ["optim.lrr=0.01"], f"optim.lrr: {MISSPELT}"),
     (False, ["modell=dlinear"], f"modell: {MISSPELT}"),
     (True, ["seq_len=interval(24,48)", "optim.lrr=0.01,0.02"], f"optim.lrr: {MISSPELT}"),
-    (True, ["model=dlinear,patchtst", "model.patch_len=8"],
-     "model.patch_len: no such setting of model=dlinear, one of the options this multirun "
-     "sweeps -> run each model in its own multirun, setting model.patch_len only where its "
-     "model has it (tsbench --cfg job model=<option> shows its settings)"),
+    (True, ["model=dlinear,patchtst,itransformer", "model.patch_len=8"],
+     "model.patch_len: no such setting of model=dlinear, a setting of model=patchtst only, "
+     "options this multirun sweeps together -> run each model in its own multirun, setting "
+     "model.patch_len only where its model has it"),
+    (True, ["model=dlinear,patchtst", "model.patch_lem=8"], f"model.patch_lem: {MISSPELT}"),
     (False, ["strategy=direct", "strategy.step=24"],
      "strategy.step: no such setting of strategy=direct -> check its spelling, or choose a "
      "strategy that has it (tsbench --cfg job strategy=<option> shows its settings)"),
