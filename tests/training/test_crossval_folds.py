@@ -136,6 +136,8 @@ def test_blocks_as_long_as_the_validation_split_end_with_the_published_one() -> 
     ({"n_splits": 3, "gap": 3000}, "cv.gap", "use cv.gap <= 2448"),
     ({"n_splits": 3, "gap": -1}, "cv.gap", "use cv.gap=0"),
     ({"n_splits": 2.5}, "cv.n_splits", "as an integer"),
+    ({"n_splits": "2.5"}, "cv.n_splits", "as an integer"),
+    ({"n_splits": "40"}, "cv.n_splits", "use cv.n_splits <= 26"),  # read as 40 folds
     ({"n_splits": 3, "gap": 1.5}, "cv.gap", "as an integer"),
     ({"n_splits": 3, "max_train_size": "all"}, "cv.max_train_size", "as an integer"),
     ({"n_splits": 3, "test_size": 6000}, "cv.test_size", "use cv.test_size <= 3696"),

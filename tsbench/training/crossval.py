@@ -4,6 +4,7 @@ a fresh model and scaler per fold, and optionally one refit scored on the test s
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,8 @@ def _whole(cv: Any, name: str) -> int:
     value = cv[name]
     if isinstance(value, int) and not isinstance(value, bool):
         return value
+    if isinstance(value, str) and re.fullmatch(r"[+-]?\d+", value.strip()):
+        return int(value)  # e.g. from ${oc.env:FOLDS}
     raise ConfigError(f"cv.{name}", f"must be a whole number, got {value!r}",
                       f"give cv.{name} as an integer")
 
