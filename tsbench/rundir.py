@@ -165,16 +165,23 @@ def read_config(run_dir: Path) -> DictConfig:
     return OmegaConf.load(path)  # type: ignore[return-value]
 
 
-#: Folders where trackers keep copies of a run's files (W&B's offline runs, MLflow's
-#: artifacts beside its store): not runs of their own.
-TRACKER_COPIES = frozenset({"wandb", "mlartifacts", "mlruns"})
+def tracker_copy(parts: tuple[str, ...]) -> bool:
+    """Whether a path (its ``parts`` below the folder searched) lies in a tracker's copy of
+    a run's files: a W&B run's folder (``wandb/run-*``, ``wandb/offline-run-*``) or MLflow
+    artifacts (``mlartifacts/.../artifacts``, ``mlruns/.../artifacts``)."""
+    for i, part in enumerate(parts[:-1]):
+        if part == "wandb" and parts[i + 1].startswith(("run-", "offline-run-")):
+            return True
+        if part in ("mlartifacts", "mlruns") and "artifacts" in parts[i + 1:]:
+            return True
+    return False
 
 
 def find_runs(roots: list[Path]) -> list[Path]:
     """Every finished run directory under ``roots``, each once, in path order; a tracker's
-    copy of a run's files (under :data:`TRACKER_COPIES`) is not a run."""
+    copy of a run's files (:func:`tracker_copy`) is not a run."""
     found = {p.parent.resolve() for root in roots for p in Path(root).rglob(METRICS)
-             if not TRACKER_COPIES.intersection(p.relative_to(root).parts)}
+             if not tracker_copy(p.relative_to(root).parts)}
     return sorted(d for d in found if is_finished(d))
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, TINY, read_metrics, run_tsbench
-from tsbench.rundir import find_runs
+from tsbench.rundir import find_runs, tracker_copy
 
 #: Variables that would send the runs online or elsewhere.
 WANDB_ENV = ("WANDB_API_KEY", "WANDB_MODE", "WANDB_DIR", "WANDB_CACHE_DIR", "WANDB_CONFIG_DIR",
@@ -85,6 +85,8 @@ def test_wandb_multirun_is_one_offline_group(tmp_path: Path, clean_home: Path) -
     assert sorted(seeds) == [1, 2, 3]
     # the copies attached to the W&B runs (metrics.json, config.yaml) are not runs of their own
     assert find_runs([sweep]) == [sweep / str(job) for job in range(3)]
+    assert not tracker_copy(("wandb", "0", "metrics.json"))  # a user's own folder so named
+    assert tracker_copy(("mlartifacts", "1", "3f2a", "artifacts", "metrics.json"))
     assert not list(clean_home.rglob("*")), "wandb wrote into $HOME"
     assert not (ROOT / "wandb").exists(), "wandb wrote into the working directory"
 
