@@ -30,10 +30,9 @@ def unknown_setting(error: BaseException, choices: dict[str, list[str]] | None =
     followed by the other options given that do have the setting (``{"strategy": ["direct",
     "recursive"]}``): a setting of another option of a swept group is named as such, not as
     a misspelling."""
-    found = UNKNOWN_KEY.match(" ".join(str(error).split()))
-    if found is None:
+    key = missing_setting(error)
+    if key is None:
         return None
-    key = found[1]
     group = key.split(".")[0]
     options = (choices or {}).get(group, []) if "." in key else []
     if len(options) > 1:
@@ -49,6 +48,12 @@ def unknown_setting(error: BaseException, choices: dict[str, list[str]] | None =
     shows = "--cfg hydra shows Hydra's settings" if key.startswith("hydra.") else (
         "--cfg job shows every setting")
     return TsbenchError(f"{key}: no such setting -> check its spelling (tsbench {shows})")
+
+
+def missing_setting(error: BaseException) -> str | None:
+    """The setting Hydra's ``error`` says the config lacks (None for any other error)."""
+    found = UNKNOWN_KEY.match(" ".join(str(error).split()))
+    return None if found is None else found[1]
 
 
 def check_settings(overrides: list[str]) -> DictConfig | None:
@@ -67,19 +72,18 @@ def check_settings(overrides: list[str]) -> DictConfig | None:
         with initialize_config_module("tsbench.conf", version_base="1.3"):
             return compose("config", overrides=single, return_hydra_config=True)
     except Exception as exc:  # noqa: BLE001 (anything but a misspelt key is Hydra's to say)
-        error = unknown_setting(exc, _group_choices(parsed, single, exc))
+        error = unknown_setting(exc, _group_choices(parsed, single, missing_setting(exc)))
         if error is not None:
             raise error from None
         return None
 
 
-def _group_choices(parsed: list[Override], single: list[str], error: BaseException,
+def _group_choices(parsed: list[Override], single: list[str], missing: str | None,
                    ) -> dict[str, list[str]]:
     """Each config group chosen on the command line (``strategy=direct,recursive``): the
-    option composed, then the other options given whose config has the setting ``error``
-    names (composed once each, on this error's path only). A swept group none of whose
-    other options has it is left out: the setting is then misspelt."""
-    found = UNKNOWN_KEY.match(" ".join(str(error).split()))
+    option composed, then the other options given whose config has the ``missing`` setting
+    (composed once each, on this error's path only). A swept group none of whose other
+    options has it is left out: the setting is then misspelt."""
     choices = {}
     for i, override in enumerate(parsed):
         key = override.get_key_element()
@@ -91,10 +95,10 @@ def _group_choices(parsed: list[Override], single: list[str], error: BaseExcepti
         except HydraException:
             continue
         choices.pop(key, None)  # the last override of a group is the one composed
-        if found is None or not found[1].startswith(f"{key}.") or len(values) == 1:
+        if missing is None or not missing.startswith(f"{key}.") or len(values) == 1:
             choices[key] = values
             continue
-        having = [v for v in values[1:] if _has_setting(single, i, f"{key}={v}", found[1])]
+        having = [v for v in values[1:] if _has_setting(single, i, f"{key}={v}", missing)]
         if having:
             choices[key] = [values[0], *having]
     return choices
@@ -108,8 +112,7 @@ def _has_setting(single: list[str], index: int, choice: str, setting: str) -> bo
         with initialize_config_module("tsbench.conf", version_base="1.3"):
             compose("config", overrides=overrides)
     except Exception as exc:  # noqa: BLE001 - only the same missing setting counts
-        found = UNKNOWN_KEY.match(" ".join(str(exc).split()))
-        return found is None or found[1] != setting
+        return missing_setting(exc) != setting
     return True
 
 

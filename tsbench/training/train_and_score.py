@@ -48,7 +48,7 @@ def fit_and_score(cfg: Any, series: Series, ranges: dict[str, tuple[int, int]], 
     data = make_data(cfg, series, ranges, with_marks=model.uses_time_features,
                      scaler_rows=scaler_rows)
     # every run trains or fits here (holdout, each fold, a refit): the model's output shape
-    # on one batch of these windows is checked before anything is trained or written
+    # on two of these windows is checked before anything is trained or written
     check_forecast_shape(model, data)
     if bool(cfg.model.get("compile", False)):
         model.compile()
