@@ -38,6 +38,13 @@ CASES = {
                   "calls forward(x, x_mark) (x_mark is None unless the model sets "
                   "uses_time_features = True) -> define forward(self, x, x_mark=None)")
         + CONTRACT.format(cls="NoMarks")),
+    "reads_x_mark": (
+        ["model=naive", f"{FAULTY}ReadsMarks"],
+        re.escape(f"model._target_: {MODULE}ReadsMarks.forward raised TypeError: 'NoneType' "
+                  f"object is not subscriptable (at {ROOT / 'tests/models/faulty_models.py'}:")
+        + r"\d+" + re.escape(") for training windows x of shape (2, 48, 3) and x_mark None -> "
+                             "fix the model's forward (a model that reads x_mark sets "
+                             "uses_time_features = True)") + CONTRACT.format(cls="ReadsMarks")),
     "own_names": (
         ["model=naive", f"{FAULTY}OwnNames"],
         re.escape(f"model._target_: {MODULE}OwnNames.__init__(input_len, horizon, revin) "

@@ -47,6 +47,13 @@ class NoMarks(TimeLinear):
         return super().forward(x)
 
 
+class ReadsMarks(TimeLinear):
+    """Reads ``x_mark`` without setting ``uses_time_features``: it gets None and raises."""
+
+    def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:
+        return super().forward(x) + x_mark[:, -1:, :1]  # type: ignore[index]
+
+
 class OwnNames(ForecastModel):
     """A constructor with its own names for the sizes tsbench fills in."""
 

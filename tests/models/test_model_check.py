@@ -56,18 +56,32 @@ def test_a_wrong_forecast_is_a_config_error(model: Any, words: str) -> None:
     data = _data(_config())
     assert data.n_vars == 3
     with pytest.raises(ConfigError, match=re.escape(words)) as error:
-        check_forecast_shape(model, data)
+        check_forecast_shape(model, data, on_cpu=True)
     assert error.value.field == "model._target_"
 
 
-def test_a_forward_that_raises_is_left_to_training() -> None:
-    class GpuOnly(faulty.TimeLinear):
-        def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:
-            raise RuntimeError("this kernel needs a CUDA tensor")
+class GpuOnly(faulty.TimeLinear):
+    def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:
+        raise RuntimeError("this kernel needs a CUDA tensor\nsecond line")
 
+
+def test_a_forward_that_raises_on_the_cpu_is_left_to_a_gpu_run() -> None:
     model = GpuOnly(48, 12, 3)
-    check_forecast_shape(model, _data(_config()))  # no verdict, no error
+    check_forecast_shape(model, _data(_config()), on_cpu=False)  # no verdict, no error
     assert model.training
+
+
+def test_a_forward_that_raises_in_a_cpu_run_is_named_with_its_line() -> None:
+    with pytest.raises(ConfigError) as error:
+        check_forecast_shape(GpuOnly(48, 12, 3), _data(_config()), on_cpu=True)
+    line = GpuOnly.forward.__code__.co_firstlineno + 1
+    assert str(error.value) == (
+        f"model._target_: {__name__}.GpuOnly.forward raised RuntimeError: this kernel needs "
+        f"a CUDA tensor (at {__file__}:{line}) for training windows x of shape (2, 48, 3) and "
+        "x_mark None -> fix the model's forward (a model that reads x_mark sets "
+        "uses_time_features = True); tsbench.models.contract.check_model(GpuOnly, ...) checks "
+        "the whole model contract")
+    assert isinstance(error.value.__cause__, RuntimeError)
 
 
 def test_the_check_keeps_random_states_and_modes() -> None:
@@ -78,7 +92,7 @@ def test_the_check_keeps_random_states_and_modes() -> None:
     np.random.seed(5)
     random.seed(5)
     states = torch.get_rng_state(), np.random.get_state()[1].copy(), random.getstate()
-    check_forecast_shape(model, data)
+    check_forecast_shape(model, data, on_cpu=True)
     assert torch.equal(torch.get_rng_state(), states[0])
     assert np.array_equal(np.random.get_state()[1], states[1])
     assert random.getstate() == states[2]
@@ -97,7 +111,7 @@ def test_same_seed_same_metrics_with_and_without_the_check(
     checked = _metrics(cfg, tmp_path / "checked")
     calls: list[str] = []
     monkeypatch.setattr(train_and_score, "check_forecast_shape",
-                        lambda model, data: calls.append(type(model).__name__))
+                        lambda model, data, on_cpu: calls.append(type(model).__name__))
     unchecked = _metrics(cfg, tmp_path / "unchecked")
     assert calls == ["DrawsInEval"]  # the second run called the stand-in, not the check
     assert checked["epochs"] == 2 and checked == unchecked

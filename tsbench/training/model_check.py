@@ -18,16 +18,21 @@ forecasts of a few windows of the first scored split are checked after fitting, 
 scoring (the filtered history they leave behind is the one scoring reads, so it costs
 the forecasts of those windows alone).
 
-The pass runs on the CPU, where the model is built; a forward that raises there (a kernel
-that needs a GPU, a simulated out-of-memory error) is not judged: training meets the same
-error and reports it as it did without the check.
+The pass runs on the CPU, where the model is built. For a run that trains on the CPU, a
+forward that raises there is a fault of the model that training would meet at its first
+step: it is reported in one line (the exception, the line of the model's code it came
+from, whether ``x_mark`` was None) before the run writes anything. For a run that trains
+on a GPU it is not judged (a kernel that needs a GPU): training meets the same error and
+reports it as it would without the check.
 """
 
 from __future__ import annotations
 
 import contextlib
 import random
+import traceback
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -48,10 +53,19 @@ FIELD = "model._target_"
 CHECKED_WINDOWS = 2
 
 
-def check_forecast_shape(model: ForecastModel, data: ForecastData) -> None:
+def trains_on_cpu(accelerator: str) -> bool:
+    """Whether a run with ``trainer.accelerator`` trains where the check runs: the CPU."""
+    if accelerator == "cpu":
+        return True
+    return (accelerator == "auto" and not torch.cuda.is_available()
+            and not torch.backends.mps.is_available())
+
+
+def check_forecast_shape(model: ForecastModel, data: ForecastData, on_cpu: bool) -> None:
     """Raise :class:`ConfigError` unless ``model`` maps two of ``data``'s training
-    windows to ``(batch, horizon, n_vars)`` (a classical model is checked after fitting,
-    by :func:`check_history_forecasts`)."""
+    windows to ``(batch, horizon, n_vars)``, or, for a run that trains on the CPU
+    (``on_cpu``), if its forward raises on them (a classical model is checked after
+    fitting, by :func:`check_history_forecasts`)."""
     if isinstance(model, HistoryModel):
         return
     recursive = isinstance(model, RecursiveForecaster)
@@ -71,8 +85,14 @@ def check_forecast_shape(model: ForecastModel, data: ForecastData) -> None:
     try:
         with _state_kept(step_model), torch.no_grad():
             out = step_model.eval()(x, x_mark)
-    except Exception:  # noqa: BLE001 - e.g. a GPU-only kernel on this CPU batch
-        return  # nothing to check: training meets the same error, reported as before
+    except Exception as error:  # noqa: BLE001 - any fault of the model's own code
+        if not on_cpu:  # e.g. a GPU-only kernel on this CPU batch: training will tell
+            return
+        raise ConfigError(FIELD, f"{_target(cls)}.forward raised {_error_line(error)} for "
+                          f"training windows x of shape {tuple(x.shape)} and x_mark "
+                          f"{'None' if x_mark is None else tuple(x_mark.shape)}",
+                          "fix the model's forward (a model that reads x_mark sets "
+                          f"uses_time_features = True); {_contract(cls)}") from error
     want = (count, windows.pred_len, data.n_vars)
     if recursive:
         meaning = "(batch, strategy.step, n_vars)"
@@ -111,6 +131,18 @@ def _require_shape(cls: type, method: str, out: Any, want: tuple[int, int, int],
     if got != want:
         raise ConfigError(FIELD, f"{name} returned shape {got} {given}, "
                           f"expected {meaning} = {want}", f"{fix}; {_contract(cls)}")
+
+
+def _error_line(error: Exception) -> str:
+    """``Type: message`` of ``error`` and the last line of code outside torch it came from."""
+    message = str(error).strip().splitlines()
+    text = type(error).__name__ + (f": {message[0]}" if message else "")
+    torch_dir = Path(torch.__file__).parent
+    frames = [f for f in traceback.extract_tb(error.__traceback__)
+              if torch_dir not in Path(f.filename).parents and f.filename != __file__]
+    if frames:
+        text += f" (at {frames[-1].filename}:{frames[-1].lineno})"
+    return text
 
 
 def _target(cls: type) -> str:

@@ -16,7 +16,11 @@ from tsbench.rundir import LOSS_PLOT, write_window_errors
 from tsbench.training.evaluate import evaluate
 from tsbench.training.fit import train
 from tsbench.training.history import fit_history
-from tsbench.training.model_check import check_forecast_shape, check_history_forecasts
+from tsbench.training.model_check import (
+    check_forecast_shape,
+    check_history_forecasts,
+    trains_on_cpu,
+)
 from tsbench.training.module import diverged
 from tsbench.training.plots import plot_losses
 from tsbench.training.pruning import TrialPruning
@@ -49,7 +53,7 @@ def fit_and_score(cfg: Any, series: Series, ranges: dict[str, tuple[int, int]], 
                      scaler_rows=scaler_rows)
     # every run trains or fits here (holdout, each fold, a refit): the model's output shape
     # on two of these windows is checked before anything is trained or written
-    check_forecast_shape(model, data)
+    check_forecast_shape(model, data, trains_on_cpu(str(cfg.trainer.accelerator)))
     if bool(cfg.model.get("compile", False)):
         model.compile()
     if isinstance(model, HistoryModel):  # classical baselines: fitted, not trained

@@ -17,7 +17,7 @@ from tsbench.models.build import model_for
 from tsbench.resolvers import register_resolvers
 from tsbench.settings_check import unknown_setting
 from tsbench.training.crossval import fold_blocks
-from tsbench.training.model_check import check_forecast_shape
+from tsbench.training.model_check import check_forecast_shape, trains_on_cpu
 from tsbench.training.run import validate_config
 from tsbench.training.train_and_score import make_data
 
@@ -60,4 +60,5 @@ def check_command(overrides: list[str]) -> None:
             "model's learning rate, epochs and hyperparameters -> tune model=patchtst, "
             "itransformer, dlinear or your own trained model, and score the classical "
             "baselines with tsbench -m model=naive,seasonal_naive,ets,theta,arima")
-    check_forecast_shape(model, data)  # a user's model: its output shape, before stage (a)
+    # a user's model: its output shape, before stage (a)
+    check_forecast_shape(model, data, trains_on_cpu(str(cfg.trainer.accelerator)))
