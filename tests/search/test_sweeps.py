@@ -13,6 +13,7 @@ import yaml
 from tests.search.conftest import multirun, read_rows
 from tsbench.errors import ConfigError
 from tsbench.search.faults import SweepAbortedError
+from tsbench.search.sweep import SkoptSweep
 
 SPACE = ["x=interval(-1.0, 1.0)", "n=range(1, 6)", "kind=a,b,c"]
 
@@ -320,6 +321,13 @@ def test_constraints_hold_and_small_space_is_never_repeated(sweep_dir: Path) -> 
             "more than n_trials=4",
         ),
         (["x=interval(0.0, 1.0)", "hydra.sweeper.acq_func=XI"], "hydra.sweeper.acq_func", "XI"),
+        (  # a misspelt option of a searched config group, whichever trial would draw it
+            ["x=interval(0.0, 1.0)", "model=small,huge"],
+            "model",
+            "the option 'huge' does not compose: In 'config': Could not find 'model/huge' "
+            "(Available options in 'model': big, small) -> check its spelling, or add the "
+            "config model/huge.yaml",
+        ),
     ],
 )
 def test_bad_search_fails_before_any_trial(sweep_dir: Path, overrides, field, message) -> None:
@@ -346,3 +354,26 @@ def test_other_surrogates_and_modes(sweep_dir: Path, settings: list[str]) -> Non
     assert len(set(points(read_rows(sweep_dir)))) == 4
     random = "hydra.sweeper.mode=random" in settings
     assert (sweep_dir / "objective.png").exists() is not random
+
+
+def test_each_shape_of_point_is_composed_once_before_launch(
+    sweep_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Hydra's check that a trial's overrides compose repeats the launcher's composition;
+    # numbers cannot change whether a config composes, a group's option can
+    composed: list[list[str]] = []
+    check = SkoptSweep.validate_batch_is_legal
+
+    def counted(self: SkoptSweep, batch: list[list[str]]) -> None:
+        composed.extend(batch)
+        check(self, batch)
+
+    monkeypatch.setattr(SkoptSweep, "validate_batch_is_legal", counted)
+    multirun(sweep_dir, "x=interval(-1.0, 1.0)", "model=small,big", "hydra.sweeper.n_trials=6",
+             "hydra.sweeper.n_initial_points=3", "hydra.sweeper.random_state=3")
+    rows = read_rows(sweep_dir)
+    assert len(rows) == 6 and {r["model"] for r in rows} == {"small", "big"}
+    options = [next(o for o in lines if o.startswith("model=")) for lines in composed]
+    # each option at the start (before any trial), then each again before its first launch
+    assert options == ["model=small", "model=big", f"model={rows[0]['model']}",
+                       f"model={({'small', 'big'} - {rows[0]['model']}).pop()}"]

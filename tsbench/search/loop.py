@@ -37,6 +37,7 @@ from tsbench.search.settings import SweepSettings
 from tsbench.search.slots import Slots
 from tsbench.search.space import Scalar, SearchSpace
 from tsbench.search.trials import FAILED, Trial, write_trials
+from tsbench.search.validate import composition_shape
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +100,7 @@ class Loop:
         numbers += [launch.trial for launch in record.launches()]
         self.number = max(numbers, default=0) + 1
         self.running: dict[int, _Running] = {}
+        self.composed: set[tuple[str, ...]] = set()  # point shapes checked to compose
         self.launched: list[Sequence[JobReturn]] = []
         self.exhausted = False
         self.abort: faults.SweepAbortedError | None = None
@@ -182,7 +184,11 @@ class Loop:
                     self._deadline(),
                 )
             overrides.append(lines)
-        self.validate(overrides)
+        shapes = [composition_shape(point) for _, point, _, _ in starts]
+        fresh = {shape: lines for shape, lines in zip(shapes, overrides, strict=True)
+                 if shape not in self.composed}
+        self.validate(list(fresh.values()))  # Hydra's check that they compose, once a shape
+        self.composed.update(fresh)
         jobs = list(range(self.job, self.job + len(starts)))
         self.job += len(starts)
         for job, (number, point, lost, failed) in zip(jobs, starts, strict=True):

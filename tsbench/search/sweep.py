@@ -53,7 +53,13 @@ from tsbench.search.settings import SweepSettings, check_initial_points, check_s
 from tsbench.search.space import SearchSpace, parse_space
 from tsbench.search.timing import TimedTask
 from tsbench.search.trials import FAILED, Trial, read_trials
-from tsbench.search.validate import check_feasible, check_keys, config_groups, fixed_lookup
+from tsbench.search.validate import (
+    check_feasible,
+    check_keys,
+    check_options,
+    config_groups,
+    fixed_lookup,
+)
 
 log = logging.getLogger(__name__)
 
@@ -135,6 +141,7 @@ class SkoptSweep(Sweeper):
         space = parse_space(self.settings.params, arguments, parser)
         check_keys(space, self.config)
         groups = config_groups(self.config)
+        check_options(space, groups, self.validate_batch_is_legal)
         constraints = build_constraints(
             self.settings.constraints,
             space.names,

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from hydra.errors import HydraException
 from omegaconf import DictConfig, ListConfig, OmegaConf
-from skopt.space import Space
+from skopt.space import Categorical, Space
 
 from tsbench.errors import ConfigError
 from tsbench.search.constraints import ConstraintSet
@@ -37,6 +38,31 @@ def check_keys(space: SearchSpace, config: DictConfig) -> None:
                 f"unknown key ({kind} in the search)",
                 f"check the spelling, or write +{key} to add a new key",
             )
+
+
+def check_options(
+    space: SearchSpace, groups: set[str], compose: Callable[[list[list[str]]], None]
+) -> None:
+    """Every searched option of a config group (``model=dlinear,patchtst``) must compose:
+    each is composed once (``compose``: Hydra's sweeper check), the other parameters at a
+    random point, so that a misspelt option fails before the sweep writes anything rather
+    than when a trial first draws it."""
+    point = [plain(v) for v in Space(space.dimensions).rvs(n_samples=1, random_state=0)[0]]
+    for i, param in enumerate(space.params):
+        if param.name not in groups or not isinstance(param.dimension, Categorical):
+            continue
+        for option in param.dimension.categories:
+            try:
+                compose([space.overrides([*point[:i], plain(option), *point[i + 1:]])])
+            except HydraException as error:
+                text = str(error).split("Config search path")[0]  # Hydra's, not the user's
+                lines = [line.strip() for line in text.splitlines() if line.strip()]
+                detail = f" ({lines[1]} {', '.join(lines[2:])})" if len(lines) > 1 else ""
+                raise ConfigError(
+                    param.name,
+                    f"the option {option!r} does not compose: {lines[0]}{detail}",
+                    f"check its spelling, or add the config {param.name}/{option}.yaml",
+                ) from error
 
 
 def fixed_lookup(config: DictConfig, space: SearchSpace) -> Callable[[str], Any]:
@@ -76,3 +102,12 @@ def check_feasible(constraints: ConstraintSet, space: SearchSpace, seed: int | N
         f"(points meeting each one: {held})",
         "loosen the constraints or move the search space",
     )
+
+
+def composition_shape(point: Sequence[Any]) -> tuple[str, ...]:
+    """What of a point can decide whether its trial's config composes: its text values (a
+    config group's option, a string) and the types of the others. Points of one shape
+    compose alike (numbers are not resolved when composing), so the sweeper checks one
+    point of each shape before its launch, not every trial: the launcher composes each
+    trial again, and a composition costs 0.2-0.5 s on a 2-core CPU."""
+    return tuple(v if isinstance(v, str) else type(v).__name__ for v in point)
