@@ -179,8 +179,13 @@ def test_a_config_group_chosen_differently_names_the_row_by_its_choice(
     rows = {r["label"]: r for r in _csv(report(tmp_path, "--baseline", "naive (cv=holdout)",
                                                "--format", "csv").stdout)}
     assert rows["naive (cv=holdout)"]["vs_baseline"] == "baseline"
-    assert rows["seasonal_naive"]["vs_baseline"] in ("better", "worse", "indistinguishable")
-    assert float(rows["seasonal_naive"]["p_value"]) >= 0
+    # the labelled baseline's run is the one the paired test reads (the only test here)
+    expected = diebold_mariano(*(np.load(tmp_path / run / "test_window_mse.npy")
+                                 .astype(np.float64) for run in ("seasonal", "holdout")), 24)
+    assert float(rows["seasonal_naive"]["p_value"]) == pytest.approx(expected.p_value, rel=1e-9)
+    verdict = ("indistinguishable" if expected.p_value >= 0.05
+               else "better" if expected.mean_diff < 0 else "worse")
+    assert rows["seasonal_naive"]["vs_baseline"] == verdict
 
 
 def test_the_best_trials_command_reruns_with_its_look_back_marked_searched(
@@ -410,6 +415,36 @@ def test_ranks_alike_in_every_table_give_no_iman_davenport_f(tmp_path: Path) -> 
     assert "the ranks differ at α = 0.05; Nemenyi critical difference 1.91" in out
 
 
+def test_verdicts_follow_the_sign_and_the_holm_adjusted_p(tmp_path: Path) -> None:
+    """Per-window errors made so that one model is clearly better than the baseline, one
+    clearly worse, and two differ at raw p < 0.05 but not after Holm's adjustment."""
+    rng = np.random.default_rng(7)
+    base = rng.gamma(2.0, 0.2, 300) + 0.15
+    noise = rng.normal(0.0, 0.05, (3, 300))
+    noise -= noise.mean(axis=1, keepdims=True)
+    errors = {"dlinear": base, "better": base - 0.05 + noise[1], "worse": base + 0.05 + noise[1],
+              "near_a": base + 0.009 + noise[0], "near_b": base + 0.008 + noise[2]}
+    sweep = _write_legacy(tmp_path / "sweep", {(m, 24): [float(e.mean())]
+                                               for m, e in errors.items()})
+    for run in sweep.iterdir():
+        model = yaml.safe_load((run / ".hydra" / "config.yaml").read_text())["model"]["name"]
+        np.save(run / "test_window_mse.npy", errors[model].astype(np.float32))
+        metrics = json.loads((run / "metrics.json").read_text())
+        (run / "metrics.json").write_text(json.dumps({**metrics, "n_test_windows": 300}))
+    rows = {r["model"]: r for r in _csv(report(sweep, "--baseline", "dlinear", "--format",
+                                               "csv").stdout)}
+    saved = {m: e.astype(np.float32).astype(np.float64) for m, e in errors.items()}
+    raw = {m: diebold_mariano(saved[m], saved["dlinear"], 24).p_value
+           for m in ("better", "worse", "near_a", "near_b")}
+    adjusted = dict(zip(raw, holm(np.array(list(raw.values()))), strict=True))
+    assert raw["better"] < 1e-6 and raw["worse"] < 1e-6  # the premise of each verdict
+    assert all(raw[m] < 0.05 <= adjusted[m] for m in ("near_a", "near_b"))
+    for model, p in adjusted.items():
+        assert float(rows[model]["p_holm"]) == pytest.approx(p, rel=1e-9)
+    assert [rows[m]["vs_baseline"] for m in ("dlinear", "better", "worse", "near_a", "near_b")
+            ] == ["baseline", "better", "worse", "indistinguishable", "indistinguishable"]
+
+
 def _seed_mean(runs: list[Path], metric: str) -> np.ndarray:
     return np.mean([np.load(r / f"test_window_{metric}.npy").astype(np.float64)
                     for r in runs], axis=0)
@@ -425,12 +460,20 @@ def test_the_mae_report_tests_the_per_window_mae(zoo: Zoo) -> None:
                                                                   rel=1e-6)
     rows = {(r["pred_len"], r["model"]): r for r in _csv(report(
         zoo.sweep, "--baseline", "dlinear", "--metric", "mae", "--format", "csv").stdout)}
+    tests = []
     for pred_len in (24, 36):
         expected = diebold_mariano(_seed_mean(_runs(zoo.sweep, "naive", pred_len), "mae"),
                                    _seed_mean(_runs(zoo.sweep, "dlinear", pred_len), "mae"),
                                    pred_len)
         row = rows[(str(pred_len), "naive")]
         assert float(row["p_value"]) == pytest.approx(expected.p_value, rel=1e-9)
+        tests.append(expected)
+    adjusted = holm(np.array([t.p_value for t in tests]))
+    for pred_len, test, p in zip((24, 36), tests, adjusted, strict=True):
+        row = rows[(str(pred_len), "naive")]
+        assert float(row["p_holm"]) == pytest.approx(p, rel=1e-9)
+        assert row["vs_baseline"] == ("indistinguishable" if p >= 0.05
+                                      else "better" if test.mean_diff < 0 else "worse")
     assert "per-window test MAE" in report(zoo.sweep, "--baseline", "dlinear",
                                            "--metric", "mae").stdout
 
