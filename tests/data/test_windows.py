@@ -37,6 +37,12 @@ def test_windows_equal_reference_loop() -> None:
     assert np.array_equal(x.numpy(), ref_x)
     assert np.array_equal(y.numpy(), ref_y)
     assert np.array_equal(m.numpy(), ref_m)
+    # a roll-out's windows carry the marks of the input and the horizon rows [i, i+L+H)
+    rolled = Windows(torch.from_numpy(values), torch.from_numpy(marks), 48, 24,
+                     horizon_marks=True)
+    x, y, m = rolled.batch(torch.arange(len(rolled)))
+    assert np.array_equal(x.numpy(), ref_x) and np.array_equal(y.numpy(), ref_y)
+    assert np.array_equal(m.numpy(), np.stack([marks[i:i + 72] for i in range(len(rolled))]))
 
 
 def test_loader_keeps_every_window_and_shuffles_reproducibly() -> None:

@@ -13,6 +13,9 @@ from tsbench.search.gbrt import QuantileGBRT, make_gbrt
 from tsbench.search.optimizer import make_optimizer
 from tsbench.search.settings import SweepSettings
 
+#: The fitted surrogate's class for each ``base_estimator``.
+SURROGATES = {"GP": "GaussianProcessRegressor", "RF": "RandomForestRegressor",
+              "ET": "ExtraTreesRegressor", "GBRT": "QuantileGBRT"}
 DIMS = [Integer(1, 10, name="n"), Real(0.0, 1.0, name="r"), Categorical(["a", "b"], name="c")]
 
 
@@ -47,3 +50,5 @@ def test_each_surrogate_and_acquisition(estimator: str, acq_func: str) -> None:
             opt.tell(points, [float((x[0] - 3) ** 2 + x[1]) for x in points])
         assert len(opt.models) == 1
         assert len(opt.ask(n_points=2)) == 2
+    assert type(opt.models[0]).__name__ == SURROGATES[estimator]  # the one asked for
+    assert opt.acq_func == acq_func

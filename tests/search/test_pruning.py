@@ -29,6 +29,7 @@ def test_asha_rungs() -> None:
         (2, 0.5, [], False),  # the first at a rung goes on
         (2, 0.6, [0.5], True),  # best 1 of 2 continues: 0.6 is not it
         (2, 0.5, [0.6, 0.7], False),
+        (2, 0.6, [0.5, 0.7, 0.8], True),  # best 1 of 4: floor(4 / 3), not ceil
         (2, 0.6, [0.5, 0.7, 0.8, 0.9, 1.0], False),  # best 2 of 6
         (2, 0.7, [0.5, 0.6, 0.8, 0.9, 1.0], True),
         (2, 0.5, [0.5], False),  # a tie is not worse

@@ -57,6 +57,19 @@ def test_params_from_config_and_maximize(sweep_dir: Path) -> None:
     assert best["objective"] == max(float(r["objective"]) for r in rows)
 
 
+def test_maximizing_proposes_as_minimizing_the_negated_objective(tmp_path: Path) -> None:
+    common = [*SPACE, "hydra.sweeper.n_trials=7", "hydra.sweeper.n_initial_points=3",
+              "hydra.sweeper.log_objective=false"]
+    multirun(tmp_path / "max", *common, "hydra.sweeper.direction=maximize")
+    multirun(tmp_path / "min", *common, "negate=true")
+    maximized, minimized = read_rows(tmp_path / "max"), read_rows(tmp_path / "min")
+    assert points(maximized) == points(minimized)  # the surrogate's proposals too
+    assert [float(r["objective"]) for r in maximized] == [
+        -float(r["objective"]) for r in minimized]
+    best = yaml.safe_load((tmp_path / "max" / "best.yaml").read_text())
+    assert best["objective"] == max(float(r["objective"]) for r in maximized)
+
+
 @pytest.mark.parametrize("fail_mode", ["raise", "return_nan", "return_none"])
 def test_failed_trials_are_recorded_and_the_sweep_goes_on(sweep_dir: Path, fail_mode) -> None:
     multirun(
@@ -235,19 +248,22 @@ def test_interrupted_sweep_resumes_to_exactly_n_trials(sweep_dir: Path, monkeypa
     assert read_rows(sweep_dir) == rows
 
 
-def test_warm_start_seeds_without_relaunching(tmp_path: Path) -> None:
+@pytest.mark.parametrize("mode", ["bayes", "random"])
+def test_warm_start_seeds_without_relaunching(tmp_path: Path, mode: str) -> None:
     space = ["x=choice(-0.5, 0.0, 0.5)", "kind=a,b"]
     multirun(tmp_path / "rs", *space, "hydra.sweeper.mode=random", "hydra.sweeper.n_trials=3")
     seeded = points_of(tmp_path / "rs")
     multirun(
         tmp_path / "bo",
         *space,
+        f"hydra.sweeper.mode={mode}",
         "hydra.sweeper.n_trials=3",
         "hydra.sweeper.n_initial_points=0",
         f"hydra.sweeper.warm_start={tmp_path / 'rs' / 'trials.csv'}",
     )
-    assert len(read_rows(tmp_path / "bo")) == 3
-    assert not seeded & points_of(tmp_path / "bo")
+    every = {(x, kind) for x in ("-0.5", "0.0", "0.5") for kind in "ab"}
+    assert len(seeded) == 3 and len(read_rows(tmp_path / "bo")) == 3
+    assert points_of(tmp_path / "bo") == every - seeded  # the three points not yet run
 
 
 def test_warm_start_trials_count_towards_the_initial_points(

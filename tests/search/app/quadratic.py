@@ -59,7 +59,7 @@ def objective(cfg: DictConfig) -> float | None:
         if cfg.fail_mode == "raise":
             raise ValueError(f"value {value:.3f} is above fail_above")
         return math.nan if cfg.fail_mode == "return_nan" else None
-    return returned
+    return -returned if cfg.negate else returned
 
 
 def train(cfg: DictConfig, value: float) -> tuple[float, int, int | None]:
