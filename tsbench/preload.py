@@ -7,7 +7,9 @@ run. Here each
 command is forked from a multiprocessing fork server that imported those modules once
 (importing starts no thread pools, so forking after it is safe): still a new process with
 its own argv, environment, working directory, exit code and output, in the caller's
-process group (a signal to the group reaches it as it reaches a subprocess).
+process group (a signal to the group reaches it as it reaches a subprocess). Unlike a
+subprocess, it is not the caller's child but the fork server's: it watches the caller and
+exits when the caller dies (a ``kill -9`` of ``tsbench-tune`` alone stops its stage too).
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from tsbench.sweep_watch import exit_with
+
 #: Imported once by the fork server.
 PRELOAD = ["torch", "pytorch_lightning", "tsbench.training.run", "tsbench.preload"]
 
@@ -34,8 +38,10 @@ else:  # Windows: no fork server, so plain subprocesses
 
 
 def _main(module: str, args: list[str], env: dict[str, str], cwd: str, stdout: str,
-          stderr: str) -> None:
-    """The child: what ``python -m module args`` would do, its output appended to files."""
+          stderr: str, caller: int) -> None:
+    """The child: what ``python -m module args`` would do, its output appended to files;
+    it ends when ``caller`` (the process that asked for it) dies."""
+    exit_with(caller, "the process that started this one")
     for fd, path in ((1, stdout), (2, stderr)):
         handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
         os.dup2(handle, fd)
@@ -64,7 +70,7 @@ def run_module(module: str, args: Sequence[str], stdout: Path, stderr: Path | No
         return _subprocess(module, args, stdout, stderr or stdout, env, cwd, timeout)
     child = _context.Process(target=_main, args=(
         module, [str(a) for a in args], dict(os.environ if env is None else env),
-        str(cwd or os.getcwd()), str(stdout), str(stderr or stdout)))
+        str(cwd or os.getcwd()), str(stdout), str(stderr or stdout), os.getpid()))
     child.start()
     child.join(timeout)
     if child.exitcode is None:

@@ -1,4 +1,4 @@
-"""A trial run in a worker process of its sweep ends when the sweep's process dies.
+"""A process started for a sweep or a tuning run ends when the process that started it dies.
 
 joblib's (loky) and submitit_local's workers outlive a sweep killed with SIGKILL, or by the
 out-of-memory killer: re-parented, they train on, hold their memory (and GPU memory) for
@@ -6,7 +6,9 @@ minutes, and finish trials that no one records (a resumed sweep launches them ag
 ``tsbench`` process marks itself as the sweep's (:func:`mark_sweep_process`); a trial that
 descends from that process watches it and exits once it is gone. A trial in the sweep's own
 process (the basic launcher) or on another machine (SLURM) does not descend from it: not
-watched.
+watched. A ``tsbench-tune`` stage (forked by :mod:`tsbench.preload`) watches
+``tsbench-tune`` the same way (:func:`exit_with`): a stage left running would go on beside
+the stage that the same command, run again to resume, starts in the same folder.
 """
 
 from __future__ import annotations
@@ -51,17 +53,26 @@ def exit_with_sweep(interval: float = 1.0) -> bool:
     """In a worker of the sweep's process, start a daemon thread that ends this process
     within ``interval`` seconds of the sweep's death; whether this process is watched."""
     sweep = os.environ.get(SWEEP_PID, "")
-    if _watching or not sweep.isdigit() or int(sweep) == os.getpid():
+    if not sweep.isdigit():
         return bool(_watching)
-    if not _descends_from(int(sweep)):
+    return exit_with(int(sweep), "the sweep's process", interval)
+
+
+def exit_with(pid: int, who: str, interval: float = 1.0) -> bool:
+    """Start a daemon thread that ends this process (exit code 3) within ``interval``
+    seconds of the death of ``pid``, an ancestor (``who`` names it in the log); whether
+    this process is watched (one watch a process: the first one asked for)."""
+    if _watching or pid == os.getpid():
+        return bool(_watching)
+    if not _descends_from(pid):
         return False
-    _watching.append(int(sweep))
+    _watching.append(pid)
 
     def watch() -> None:
-        while _descends_from(int(sweep)):
+        while _descends_from(pid):
             time.sleep(interval)
-        log.error("the sweep's process (pid %s) died: this trial stops with it", sweep)
+        log.error("%s (pid %s) died: this process stops with it", who, pid)
         os._exit(3)
 
-    threading.Thread(target=watch, name="tsbench-sweep-watch", daemon=True).start()
+    threading.Thread(target=watch, name="tsbench-watch", daemon=True).start()
     return True

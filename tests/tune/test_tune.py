@@ -34,6 +34,7 @@ from tsbench.tune.budget import (
 from tsbench.tune.cli import main, parse
 from tsbench.tune.commands import StageFailed, run_stage
 from tsbench.tune.ensemble import cv_error_gram, error_gram, score_runs
+from tsbench.tune.lock import LOCK_FILE, held
 from tsbench.tune.recipe import (
     analysis_args,
     lookbacks,
@@ -641,6 +642,37 @@ def test_cross_validated_selection_never_sees_the_test_rows_before_g(tmp_path: P
     check_stages_before_g_never_see_the_test_rows(clean, replaced, refit=True)
 
 
+def _parent(pid: int) -> int | None:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError):
+        return None
+
+
+def descendants(pid: int) -> list[int]:
+    """The processes below ``pid`` (children, their children, ...)."""
+    parents = {int(e.name): _parent(int(e.name)) for e in Path("/proc").iterdir()
+               if e.name.isdigit()}
+    found, frontier = [], {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier}
+        found += sorted(frontier)
+    return found
+
+
+def running(pids: list[int]) -> list[int]:
+    """Those of ``pids`` still running (not gone, not a zombie)."""
+    alive = []
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            alive.append(pid)
+    return alive
+
+
 @pytest.mark.heavy(70)
 def test_a_killed_tuning_run_resumes_without_rerunning_ended_trials(tmp_path: Path) -> None:
     """kill -9 while the random search's first trial runs (nothing recorded but the sweep's
@@ -658,23 +690,38 @@ def test_a_killed_tuning_run_resumes_without_rerunning_ended_trials(tmp_path: Pa
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     trials = out / "d_random" / "trials.csv"
 
-    def kill_when(ready: Callable[[], bool]) -> None:
+    def kill_when(ready: Callable[[], bool], group: bool) -> list[int]:
+        """Start the command, kill it (its process group, or tsbench-tune alone) once
+        ``ready``; the processes it had started, still running."""
         proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL, start_new_session=True)
         deadline = time.monotonic() + 600
         while not ready():
             assert proc.poll() is None and time.monotonic() < deadline, "not reached"
             time.sleep(0.01)
-        os.killpg(proc.pid, signal.SIGKILL)
+        started = descendants(proc.pid)
+        if group:
+            os.killpg(proc.pid, signal.SIGKILL)
+        else:  # as the out-of-memory killer would: its stage is not this process's child
+            os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
+        deadline = time.monotonic() + 30
+        while running(started) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        return running(started)
 
-    kill_when(lambda: (out / "d_random" / "record" / "jobs" / "0.json").is_file())
+    assert kill_when(lambda: (out / "d_random" / "record" / "jobs" / "0.json").is_file(),
+                     group=True) == []
     assert not trials.exists()  # the first trial was running: only the record holds it
-    kill_when(lambda: trials.is_file() and len(trials.read_text().splitlines()) >= 2)
+    # tsbench-tune alone: its stage (a random-search sweep) and trials stop with it, so the
+    # command run again does not run the stage twice over in one folder
+    assert kill_when(lambda: trials.is_file() and len(trials.read_text().splitlines()) >= 2,
+                     group=False) == []
     before = {row["trial"]: row for row in csv.DictReader(io.StringIO(trials.read_text()))}
     stamps = {p: p.stat().st_mtime_ns for p in out.rglob("*")
               if p.is_file() and p.parent.name != "record" and "record" not in p.parts
-              and p.name not in (STATE_FILE, CLOCK_FILE, "trials.csv", "best.yaml", "d_random.log",
+              and p.name not in (STATE_FILE, CLOCK_FILE, LOCK_FILE, "trials.csv", "best.yaml",
+                                 "d_random.log",
                                  "multirun.yaml", "search.yaml")  # the sweep's own record
               and not p.suffix == ".png"}
     assert not (out / "report.json").exists() and before
@@ -762,6 +809,35 @@ def test_a_budget_too_short_for_one_full_trial_is_said_with_the_budget_that_fits
                               str(out)], capture_output=True, text=True)
     assert summary.returncode == 2 and f"{out} is an unfinished tsbench-tune run (no " \
         "report.json yet) -> give the folder of a finished run" in summary.stderr
+
+
+def test_a_folder_that_another_tsbench_tune_runs_is_refused(
+        tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    data, out = tmp_path / "series.csv", tmp_path / "out"
+    series(N_ROWS).to_csv(data, index=False)
+    out.mkdir()
+    argv = ["dataset=csv", f"dataset.path={data}", *RECIPE, f"out={out}"]
+    with held(out):  # as a tsbench-tune running in another terminal holds it
+        assert main(argv) == 2
+    assert capsys.readouterr().err.startswith(
+        f"tsbench-tune: error: out={out}: another tsbench-tune (pid {os.getpid()}) is running "
+        f"this tuning run -> wait for it to end, or stop it (kill -INT {os.getpid()}), then "
+        "run the same command again to resume\n")
+    assert sorted(p.name for p in out.iterdir()) == [LOCK_FILE]  # no stage started
+
+
+def test_ctrl_c_says_how_to_resume_without_a_traceback(
+        tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupted(overrides: list[str], recipe: object, out: Path) -> None:
+        out.mkdir()
+        raise KeyboardInterrupt  # Ctrl-C during a stage
+
+    monkeypatch.setattr("tsbench.tune.cli.run_recipe", interrupted)
+    out = tmp_path / "out"
+    assert main(["dataset=etth1", "model=dlinear", f"out={out}"]) == 130
+    assert capsys.readouterr().err == (
+        f"tsbench-tune: interrupted; what the stages wrote so far is in {out}: the same "
+        "command again resumes there\n")
 
 
 @pytest.mark.parametrize("extra", [[], ["recipe.cv_folds=3", "recipe.random_share=0.7"]])

@@ -84,6 +84,11 @@ def main(argv: list[str] | None = None) -> int:
         if out is not None and out.is_dir():
             print(f"tsbench-tune: what the stages wrote so far is in {out}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C: the stage under way stops with it (same group)
+        print("tsbench-tune: interrupted" + (
+            f"; what the stages wrote so far is in {out}: the same command again resumes "
+            "there" if out is not None and out.is_dir() else ""), file=sys.stderr)
+        return 130
     print((out / "report.md").read_text())
     print(f"tsbench-tune: outputs in {out}")
     return 0

@@ -50,6 +50,7 @@ from tsbench.rundir import (
 )
 from tsbench.search.report import search_marks
 from tsbench.search.trials import OK, RECORD_COLUMNS
+from tsbench.tune import lock
 from tsbench.tune.budget import (
     budget_fix,
     planned_trials,
@@ -407,11 +408,12 @@ def run_recipe(overrides: list[str], recipe: Any, out_dir: Path) -> dict[str, An
     except TsbenchError as error:
         raise TsbenchError(in_recipe_terms(str(error))) from None
     out_dir.mkdir(parents=True, exist_ok=True)
-    log.info("outputs in %s", out_dir)
-    with t.state.clock():  # a killed run's unfinished stage counts on resume
-        summary = run_stages(t, overrides)
-    write_json(out_dir / "report.json", summary)
-    write_text(out_dir / "report.md", render_report(summary))
+    with lock.held(out_dir):
+        log.info("outputs in %s", out_dir)
+        with t.state.clock():  # a killed run's unfinished stage counts on resume
+            summary = run_stages(t, overrides)
+        write_json(out_dir / "report.json", summary)
+        write_text(out_dir / "report.md", render_report(summary))
     return summary
 
 
