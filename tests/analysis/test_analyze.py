@@ -111,6 +111,23 @@ def test_daily_and_weekly_periods_under_a_drift() -> None:
     assert seasonal_strength(np.sin(2 * np.pi * t / 24), 24) == pytest.approx(1.0)
 
 
+def test_a_daily_cycle_under_a_stronger_weekly_one_is_not_taken_for_its_harmonic() -> None:
+    rng = np.random.default_rng(2)
+    t = np.arange(24 * 7 * 40.0)
+    noise = 0.1 * rng.standard_normal(len(t))
+    day = (t % 24) / 24 * 2 - 1  # a sawtooth day: its line at 24 rows is 168 / 7
+    found = dominant_periods(day + 1.5 * np.sin(2 * np.pi * t / 168) + noise, 400)
+    assert [p.period for p in found] == [168, 24]
+    # the harmonics of a weekly cycle alone are no periods: a sawtooth week, a weekend step
+    for week in ((t % 168) / 168, np.where(t // 24 % 7 >= 5, -1.0, 1.0)):
+        assert [p.period for p in dominant_periods(week + noise, 400)] == [168]
+    # nor a harmonic of the week (21 = 168 / 8) near a daily cycle, whose autocorrelation
+    # it borrows (0.53 at 21 rows)
+    found = dominant_periods(np.sin(2 * np.pi * t / 24) + np.where(t // 24 % 7 >= 5, -1.0, 1.0)
+                             + 2 * noise, 400)
+    assert [p.period for p in found] == [24, 168]
+
+
 def test_lookback_candidates() -> None:
     assert lookback_candidates([24], pred_len=96, max_len=300) == [48, 72, 96, 120, 144, 168, 192]
     assert lookback_candidates([24, 36], pred_len=0, max_len=150) == [48, 72, 96, 108, 120, 144]

@@ -23,6 +23,14 @@ _LINE_HALF_WIDTH = 2
 _LINE_SPREAD = 1
 
 
+#: The seasonal strength at which a harmonic P/k of a period found is a period in its own
+#: right. A cycle of that length repeats row for row once slower change is removed (hourly
+#: sawtooth day under a weekly sine: 0.99; a sine day under a weekday/weekend step: 0.79),
+#: where a harmonic of the slower cycle alone does not (a weekly sawtooth, step or spike:
+#: 0.01 or less at 24 rows, 0.26 at 84).
+OWN_CYCLE_STRENGTH = 0.5
+
+
 @dataclass(frozen=True)
 class Period:
     """A dominant period in rows: ``strength`` in [-1, 1] (see :func:`seasonal_strength`),
@@ -85,9 +93,11 @@ def dominant_periods(
 
     Periodogram peaks are taken strongest first; a peak counts when its line stands
     ``min_prominence`` times above its neighbourhood (the peak bin alone, or the peak and its
-    neighbours as unlikely under noise, see :func:`_prominence`), is no harmonic (P/k) of a period
-    already found, and its period, refined to the strongest integer period within the
-    peak's bin, has ``seasonal_strength`` >= ``min_strength``.
+    neighbours as unlikely under noise, see :func:`_prominence`) and its period, refined to
+    the strongest integer period within the peak's bin, has ``seasonal_strength`` >=
+    ``min_strength``; a harmonic (P/k) of a period already found needs
+    :data:`OWN_CYCLE_STRENGTH` (a daily cycle under a stronger weekly one is a period of its
+    own, the weekly cycle's seventh harmonic is not).
     """
     x = _columns(values)
     max_period = min(max_period, len(x) // 3)
@@ -100,12 +110,15 @@ def dominant_periods(
     found: list[Period] = []
     for b in bins[np.argsort(power[bins])[::-1][:_PEAKS_EXAMINED]]:
         prominence = _prominence(power, int(b))
-        if prominence < min_prominence or any(_harmonic(1 / freqs[b], p.period) for p in found):
+        if prominence < min_prominence:
             continue
+        harmonic = any(_harmonic(1 / freqs[b], p.period) for p in found)
         period = _refine(x, freqs, int(b), max_period)
         if any(p.period == period for p in found):
             continue
         strength = seasonal_strength(x, period)
+        if harmonic and not _own_cycle(x, period, strength):
+            continue
         if strength >= min_strength:
             found.append(Period(period, round(strength, 4), round(prominence, 1)))
         if len(found) == n_periods:
@@ -145,6 +158,15 @@ def _single_bin_equivalent(ratio: float, bins: int) -> float:
     j = np.arange(bins)
     log_tail = -x + float(logsumexp(j * math.log(x) - gammaln(j + 1)))
     return -log_tail / math.log(2.0)
+
+
+def _own_cycle(x: np.ndarray, period: int, strength: float) -> bool:
+    """Whether a harmonic ``period`` of a period found is a cycle in its own right: its
+    strength reaches :data:`OWN_CYCLE_STRENGTH` and exceeds that of the periods one row
+    either side (a lag near a stronger cycle's borrows its autocorrelation: 21 rows near a
+    daily cycle of 24, ``cos(2 pi 21 / 24) = 0.71``, rising towards 24)."""
+    return strength >= OWN_CYCLE_STRENGTH and all(
+        strength > seasonal_strength(x, near) for near in (period - 1, period + 1) if near >= 2)
 
 
 def _harmonic(period: float, fundamental: int) -> bool:
