@@ -7,6 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from tsbench.errors import ConfigError
+from tsbench.models.dlinear import MovingAverage
 from tsbench.models.itransformer import ITransformer
 from tsbench.models.layers.attention import Attention, MultiHeadAttention
 from tsbench.models.layers.dropout import dropout_noise
@@ -241,6 +242,30 @@ def test_patchtst_shapes(
     out = model(series(2, seq_len, n_vars))
     assert out.shape == (2, pred_len, n_vars)
     out.mean().backward()
+
+
+def test_patchtst_patches_the_look_back_and_its_last_value_repeated() -> None:
+    seq_len, patch_len, stride = 20, 8, 4
+    model = PatchTST(seq_len, 4, 2, patch_len=patch_len, stride=stride, d_model=8, revin=False)
+    seen: list[torch.Tensor] = []
+    model.embed.register_forward_pre_hook(lambda module, args: seen.append(args[0]))
+    x = torch.stack([torch.arange(seq_len, dtype=torch.float32)] * 2, dim=1)[None]
+    model(x + torch.tensor([0.0, 100.0]))  # (1, seq_len, 2): channel 1 is channel 0 + 100
+    # the official 'end' padding: the last value once more per stride, then every stride-th
+    # patch_len-long slice
+    padded = torch.cat([torch.arange(seq_len), torch.full((stride,), seq_len - 1)]).float()
+    want = torch.stack([padded[i:i + patch_len]
+                        for i in range(0, seq_len + stride - patch_len + 1, stride)])
+    assert len(want) == model.patch_num
+    assert torch.equal(seen[0], torch.stack([want, want + 100]))  # one row per channel
+
+
+def test_the_dlinear_trend_is_a_centred_average_with_the_ends_repeated() -> None:
+    x = torch.arange(10.0)[None, :, None]
+    trend = MovingAverage(5)(x)[0, :, 0]
+    assert trend[0].item() == pytest.approx((0 + 0 + 0 + 1 + 2) / 5)
+    assert trend[-1].item() == pytest.approx((7 + 8 + 9 + 9 + 9) / 5)
+    assert torch.allclose(trend[2:-2], x[0, 2:-2, 0])  # a line is its own centred average
 
 
 @pytest.mark.parametrize(
