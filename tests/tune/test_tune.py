@@ -859,6 +859,12 @@ def test_the_budget_told_for_a_too_short_search_buys_each_search_one_full_trial(
     told = float(re.search(r"raise recipe.budget_hours to ([\d.]+)", budget_fix(t))[1])
     assert not searches_too_short(tuning(told))
     assert searches_too_short(tuning(told - 0.01))
+    # after the searches ran (their time spent), the error names the budget the warning
+    # before them named: the time before the searches is what it was then
+    t.state.stages["searches_from"] = t.state.spent()
+    before = budget_fix(t)
+    t.state.spent_before += 600.0
+    assert budget_fix(t) == before
 
 
 def test_the_default_folder_is_the_same_for_the_same_settings_in_any_order() -> None:

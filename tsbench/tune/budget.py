@@ -63,10 +63,12 @@ def searches_too_short(t: Tuning) -> bool:
 def budget_fix(t: Tuning) -> str:
     """What to change when the searches cannot run one trial to its full budget: the trial's
     cost, and the budget that gives each search one (the time spent before the searches and
-    the reserve for (f) and (g) as in this run)."""
+    the reserve for (f) and (g) as in this run: the same figure before the searches as after
+    them)."""
     r = t.recipe
     trial = full_trial_seconds(t)
-    before = t.state.spent() - float(t.state.stages.get("a_seconds", 0.0))
+    before = float(t.state.stages.get("searches_from", t.state.spent())) - float(
+        t.state.stages.get("a_seconds", 0.0))
     reserve = float(t.state.stages.get("f_reserve", 0.0))
     searches = trial / smaller_search_share(t)
     hours = (before + max(reserve, searches * float(r.retrain_share) / (

@@ -372,6 +372,7 @@ def run_stages(t: Tuning, overrides: list[str]) -> dict[str, Any]:
     args = search_args(t, lr, seq_lens)
     epoch = float(base["seconds_per_epoch"])
     t.state.stage("f_reserve", lambda: retrain_reserve(t))
+    t.state.stage("searches_from", t.state.spent)  # what (a)-(c) took, for budget_fix
     if not t.state.done("d_random") and searches_too_short(t):
         log.warning("the searches' time is too short for one trial to run its full budget, "
                     "so (f) will have nothing to retrain -> %s", budget_fix(t))
