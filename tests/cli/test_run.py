@@ -19,6 +19,10 @@ def test_run_writes_complete_outputs(tmp_path: Path) -> None:
     assert set(REQUIRED) <= set(metrics)
     assert metrics["objective"] == metrics["val_mse"]
     assert len(metrics["test_mse_per_step"]) == 12
+    # Each horizon step's MSE is over every window and channel (the synthetic series has 3),
+    # so the 12 steps' mean is the test MSE.
+    assert sum(metrics["test_mse_per_step"]) / 12 == pytest.approx(metrics["test_mse"],
+                                                                    rel=1e-9)
     # 600 rows: 420/60/120 -> test windows 120 + 48 - 48 - 12 + 1
     assert metrics["n_test_windows"] == 109
     for name in ("config.yaml", "forecast.png", "checkpoints/best.ckpt", "logs/metrics.csv"):

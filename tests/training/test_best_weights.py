@@ -1,6 +1,7 @@
 """The scored weights are the best-validation weights: a run whose validation loss gets
-worse after its best epoch reports that epoch's validation loss, and the checkpoint it
-leaves scores the reported numbers again."""
+worse after its best epoch stops ``trainer.patience`` epochs later, reports the best epoch's
+validation loss (the exact MSE over every validation window), and the checkpoint it leaves
+scores the reported numbers again."""
 
 from __future__ import annotations
 
@@ -17,10 +18,15 @@ from tsbench.training.evaluate import evaluate
 from tsbench.training.train_and_score import make_data
 
 #: The learning rate grows 4x per epoch (a step schedule with gamma 4), so training first
-#: improves, then overshoots: the validation loss is worst at the last epoch.
+#: improves (best at epoch 2), then overshoots: every later epoch is worse, so early stopping
+#: ends the run PATIENCE epochs after the best one, well before MAX_EPOCHS, at its worst
+#: epoch. The 49 validation windows are scored in batches of 16, 16, 16 and 1: a mean of
+#: batch means would weigh the last window 16 times more than the exact MSE does.
+PATIENCE, MAX_EPOCHS = 3, 8
 DIVERGING = [
     "dataset=synthetic", "dataset.n_rows=600", "model=dlinear", "seq_len=48", "pred_len=12",
-    "trainer=debug", "trainer.max_epochs=5", "data.batch_size=32", "logger=csv",
+    "trainer=debug", f"trainer.max_epochs={MAX_EPOCHS}", f"trainer.patience={PATIENCE}",
+    "data.batch_size=32", "data.eval_batch_size=16", "logger=csv",
     "optim=adamw_step", "optim.lr=0.01", "optim.step_size=1", "optim.gamma=4", "seed=1",
 ]  # fmt: skip
 
@@ -39,11 +45,17 @@ def test_scores_come_from_the_best_validation_epoch(tmp_path: Path) -> None:
     metrics = read_metrics(run_dir)
     losses = logged_val_losses(run_dir)
     best = min(range(len(losses)), key=losses.__getitem__)
-    # The construction holds: five epochs, the best one early, the last far worse.
-    assert len(losses) == metrics["epochs"] == 5
+    # The construction holds: the best epoch early, the last far worse.
     assert best + 1 < len(losses) and losses[-1] > 2 * losses[best]
-    assert metrics["best_epoch"] == best + 1
-    # The reported validation MSE is the best epoch's (float64 sums vs the logged float32).
+    assert metrics["best_epoch"] == best + 1  # 1-based
+    # Early stopping: PATIENCE epochs without improvement after the best, then no more
+    # (epochs counts the epochs run; without the callback all MAX_EPOCHS would run).
+    assert len(losses) == metrics["epochs"] == metrics["best_epoch"] + PATIENCE == 5
+    assert metrics["epochs"] < MAX_EPOCHS
+    assert all(loss > losses[best] for loss in losses[best + 1:])
+    # The reported validation MSE is the best epoch's (float64 sums vs the logged float32):
+    # both are the MSE over all 49 windows, whatever the batches (eval_batch_size=16).
+    assert metrics["n_val_windows"] == 49
     assert metrics["val_mse"] == pytest.approx(losses[best], rel=1e-6)
     assert metrics["objective"] == metrics["val_mse"]
 

@@ -16,6 +16,8 @@ from tsbench.models.itransformer import ITransformer
 from tsbench.training.module import ForecastModule
 
 SEQ, PRED, VARS, MARKS, BATCHES, EPOCHS = 24, 6, 3, 2, 4, 3
+OPTIMIZER_CLASSES = {"adamw": torch.optim.AdamW, "adam": torch.optim.Adam}
+WEIGHT_DECAY = 0.05
 
 
 class AutomaticReference(ForecastModule):
@@ -40,14 +42,16 @@ class AutomaticReference(ForecastModule):
 class LearningRates(pl.Callback):
     def __init__(self) -> None:
         self.seen: list[float] = []
+        self.optimizer: torch.optim.Optimizer | None = None
 
     def on_train_batch_start(self, trainer: Any, pl_module: Any, batch: Any, i: int) -> None:
-        self.seen.append(trainer.optimizers[0].param_groups[0]["lr"])
+        self.optimizer = trainer.optimizers[0]  # the one the Trainer steps
+        self.seen.append(self.optimizer.param_groups[0]["lr"])
 
 
 def _train(module_cls: type[ForecastModule], optim: Any, module_clip: float | None,
            trainer_clip: float | None, precision: str = "32-true"
-           ) -> tuple[list[float], list[torch.Tensor]]:
+           ) -> tuple[list[float], list[torch.Tensor], LearningRates]:
     torch.manual_seed(0)
     t = torch.arange(SEQ + PRED + BATCHES * 8 - 1, dtype=torch.float32)
     values = torch.stack([torch.sin(t / (3 + c)) for c in range(VARS)], dim=1)
@@ -64,7 +68,7 @@ def _train(module_cls: type[ForecastModule], optim: Any, module_clip: float | No
         gradient_clip_val=trainer_clip, callbacks=[rates], precision=precision,
     )
     trainer.fit(module, train_dataloaders=loader)
-    return rates.seen, [p.detach().clone() for p in model.parameters()]
+    return rates.seen, [p.detach().clone() for p in model.parameters()], rates
 
 
 @pytest.mark.filterwarnings("ignore:You defined a `validation_step` but have no")
@@ -76,12 +80,21 @@ def _train(module_cls: type[ForecastModule], optim: Any, module_clip: float | No
 )
 def test_manual_steps_match_lightnings_automatic_loop(optim_name: str, precision: str) -> None:
     with initialize_config_module("tsbench.conf", version_base="1.3"):
-        optim = compose("config", overrides=[f"optim={optim_name}"]).optim
+        # a weight decay other than any preset's, so that the optimizer's shows where it came from
+        optim = compose("config", overrides=[f"optim={optim_name}",
+                                             f"optim.weight_decay={WEIGHT_DECAY}"]).optim
     clip = 0.05  # small enough to clip every step
-    rates, weights = _train(ForecastModule, optim, clip, None, precision)
-    reference_rates, reference_weights = _train(AutomaticReference, optim, None, clip, precision)
+    rates, weights, seen = _train(ForecastModule, optim, clip, None, precision)
+    reference_rates, reference_weights, _ = _train(AutomaticReference, optim, None, clip,
+                                                   precision)
     assert len(rates) == BATCHES * EPOCHS and len(set(rates)) > 1  # the schedule moved
     assert rates == reference_rates
     assert all(torch.equal(a, b) for a, b in zip(weights, reference_weights, strict=True))
-    _, unclipped = _train(ForecastModule, optim, None, None, precision)
+    # The optimizer the config names, with its weight decay (decoupled for AdamW, an L2
+    # penalty for Adam), on every trainable parameter: none is exempt.
+    optimizer = seen.optimizer
+    assert type(optimizer) is OPTIMIZER_CLASSES[str(optim.name)]
+    assert [g["weight_decay"] for g in optimizer.param_groups] == [WEIGHT_DECAY]
+    assert len(optimizer.param_groups[0]["params"]) == len(weights)
+    _, unclipped, _ = _train(ForecastModule, optim, None, None, precision)
     assert not all(torch.equal(a, b) for a, b in zip(weights, unclipped, strict=True))

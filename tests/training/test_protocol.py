@@ -299,3 +299,52 @@ def test_trials_of_a_sweep_over_seq_len_are_searched_others_fixed(tmp_path: Path
     run_tsbench(["dataset=ili", "model=naive", "pred_len=24", "trainer=debug", "logger=none",
                  "seq_len=36", "seed=1,2"], seeds, multirun=True)
     assert [_card(seeds / job)["seq_len"]["policy"] for job in ("0", "1")] == ["fixed"] * 2
+
+
+def test_a_naive_run_scores_its_hand_computed_errors_in_scaled_and_original_units(
+        tmp_path: Path) -> None:
+    """``model=naive`` repeats each window's last input value, so every score can be computed
+    here from the CSV alone: MAE is the mean absolute error (not its root mean square), the
+    per-window files hold each window's errors, and ``*_orig`` are in the CSV's units (the
+    scaler's population std of the target over the training rows, sigma, undone)."""
+    rows, seq, pred = 400, 24, 12
+    t = np.arange(rows)
+    # far from unit scale and zero mean, so scaled and original units differ plainly
+    target = 50 + 20 * np.cos(2 * np.pi * t / 24 + 0.3) + 3 * np.sin(t / 5.0)
+    csv = tmp_path / "sales.csv"
+    pd.DataFrame({"date": pd.date_range("2024-01-01", periods=rows, freq="h"),
+                  "load": np.sin(2 * np.pi * t / 24), "OT": target}).to_csv(csv, index=False)
+    run_dir = tmp_path / "run"
+    with initialize_config_module("tsbench.conf", version_base="1.3"):
+        cfg = compose("config", overrides=[
+            "dataset=csv", f"dataset.path={csv}", "model=naive", f"seq_len={seq}",
+            f"pred_len={pred}", "features=S", "trainer=debug", "logger=none"])
+    metrics = run(cfg, run_dir)
+
+    values = pd.read_csv(csv)["OT"].to_numpy(np.float32).astype(np.float64)  # read as float32
+    borders = benchmark_borders(rows, "ratio", seq, 0.7, 0.2)
+    train = values[borders.train[0]:borders.train[1]]
+    sigma = train.std(ddof=0)  # population std, as the scaler's
+    assert sigma > 10  # scaled and original units far apart
+    start, end = borders.test
+    n = n_windows(end - start, seq, pred)
+    assert metrics["n_test_windows"] == n
+    starts = start + np.arange(n)
+    last = values[starts + seq - 1][:, None]  # (windows, 1): the forecast at every step
+    truth = values[starts[:, None] + seq + np.arange(pred)]  # (windows, pred)
+    err = (truth - last) / sigma  # the scaled error (the mean cancels)
+    assert np.sqrt((err ** 2).mean()) > 1.05 * np.abs(err).mean()  # RMSE and MAE apart
+
+    # scaled units: float32 scaled inputs, float64 sums
+    assert metrics["test_mae"] == pytest.approx(np.abs(err).mean(), rel=1e-5)
+    assert metrics["test_mse"] == pytest.approx((err ** 2).mean(), rel=1e-5)
+    window_mae = np.load(run_dir / "test_window_mae.npy")
+    assert window_mae.shape == (n,)
+    np.testing.assert_allclose(window_mae, np.abs(err).mean(axis=1), rtol=1e-5)
+    np.testing.assert_allclose(_window_mse(run_dir, "test"), (err ** 2).mean(axis=1),
+                               rtol=1e-5)
+    # original units: the same errors times sigma (one channel, features=S)
+    assert metrics["test_mse_orig"] == pytest.approx(metrics["test_mse"] * sigma ** 2, rel=1e-9)
+    assert metrics["test_mae_orig"] == pytest.approx(metrics["test_mae"] * sigma, rel=1e-9)
+    assert metrics["test_mae_orig"] == pytest.approx(np.abs(truth - last).mean(), rel=1e-5)
+    assert metrics["test_mse_orig"] == pytest.approx(((truth - last) ** 2).mean(), rel=1e-5)

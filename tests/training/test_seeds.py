@@ -10,9 +10,12 @@ import pytest
 import torch
 from hydra import compose, initialize_config_module
 
+from tsbench.data.loading import load_series
+from tsbench.data.splits import benchmark_borders
 from tsbench.data.windows import WindowLoader
 from tsbench.rundir import CHECKPOINT, read_metrics
 from tsbench.training.run import run
+from tsbench.training.train_and_score import make_data
 
 BASE = ["dataset=synthetic", "dataset.n_rows=600", "seq_len=48", "pred_len=12",
         "trainer=debug", "data.batch_size=32", "logger=none"]
@@ -68,3 +71,25 @@ def test_the_seed_draws_weights_and_dropout_not_only_the_order(
     assert first["val_mse"] != second["val_mse"]
     assert not any(torch.equal(first_weights[k], second_weights[k]) for k in first_weights
                    if first_weights[k].is_floating_point() and first_weights[k].numel() > 1)
+
+
+def _training_order(seed: int) -> list[torch.Tensor]:
+    """The target windows of the first training batch of each of two epochs of a run's data
+    (as ``fit_and_score`` builds it from the config) with ``seed``."""
+    with initialize_config_module("tsbench.conf", version_base="1.3"):
+        cfg = compose("config", overrides=[*BASE, "model=dlinear", f"seed={seed}"])
+    series = load_series(cfg.dataset)
+    borders = benchmark_borders(len(series.values), series.split, int(cfg.seq_len),
+                                series.train_frac, series.test_frac)
+    ranges = {"train": borders.train, "val": borders.val, "test": borders.test}
+    loader = make_data(cfg, series, ranges, with_marks=False).train_dataloader()
+    return [next(iter(loader))[1] for _ in range(2)]
+
+
+def test_the_seed_sets_the_training_order() -> None:
+    first, again, other = _training_order(1), _training_order(1), _training_order(2)
+    assert first[0].shape == (32, 12, 3)  # data.batch_size windows, pred_len, channels
+    assert all(torch.equal(a, b) for a, b in zip(first, again, strict=True))
+    assert not torch.equal(first[0], first[1])  # each epoch draws a new order
+    for a, b in zip(first, other, strict=True):
+        assert not torch.equal(a, b)
