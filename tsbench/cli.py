@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import math
 import sys
 from pathlib import Path
 
 import hydra
-from hydra._internal.utils import get_args_parser
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
@@ -18,7 +15,7 @@ from tsbench.errors import ConfigError, TsbenchError
 from tsbench.quiet import quiet_dependencies
 from tsbench.resolvers import register_resolvers
 from tsbench.rundir import remove_refused
-from tsbench.settings_check import check_settings
+from tsbench.settings_check import check_settings, command_overrides
 from tsbench.sweep_watch import exit_with_sweep, mark_sweep_process
 
 register_resolvers()
@@ -91,13 +88,8 @@ def check_command_line(argv: list[str]) -> None:
     """Before Hydra makes any folder: a misspelt setting (:func:`check_settings`), and a
     search over refits, which would otherwise fail trial by trial. Skipped for ``--help``,
     shell completion, and another config path or name."""
-    try:
-        with contextlib.redirect_stderr(io.StringIO()):
-            args = get_args_parser().parse_args(argv)
-    except SystemExit:  # Hydra's own parse reports the bad flag
-        return
-    other_config = args.config_path or args.config_name or args.config_dir
-    if args.help or args.hydra_help or args.shell_completion or args.info or other_config:
+    args = command_overrides(argv)
+    if args is None:
         return
     cfg = check_settings(list(args.overrides))
     if cfg is not None:

@@ -3,15 +3,21 @@
 Hydra's own error for ``optim.lrr=0.01`` is several lines ending in the hint
 ``To append to your config use +optim.lrr=0.01``, which would add the typo rather than fix
 it. ``tsbench`` and ``tsbench-tune`` compose the command's config first and say instead
-``optim.lrr: no such setting -> check its spelling ...``. Every other composition problem
-is left to Hydra, which names the group's options for a misspelt choice.
+``optim.lrr: no such setting -> check its spelling ...``. A misspelt option of a config
+group (``model=dlinaer``, or one option of a swept ``model=dlinear,dlinaer``) is named in
+one line with the group's options. Every other composition problem is left to Hydra.
 """
 
 from __future__ import annotations
 
+import argparse
+import contextlib
+import io
 import re
 
 from hydra import compose, initialize_config_module
+from hydra._internal.utils import get_args_parser
+from hydra.core.global_hydra import GlobalHydra
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import Override
 from hydra.errors import HydraException
@@ -21,10 +27,28 @@ from tsbench.errors import TsbenchError
 
 #: Hydra's error for an override of a key the config does not have.
 UNKNOWN_KEY = re.compile(r"Could not override '([^']+)'")
+#: Hydra's error for an option a config group does not have, and the options it lists.
+MISSING_OPTION = re.compile(r"Could not find '(.+)/([^'/]+)'")
+LISTED_OPTIONS = re.compile(r"Available options in '[^']+':\n((?:\t.*\n?)+)")
+
+
+def command_overrides(argv: list[str]) -> argparse.Namespace | None:
+    """Hydra's parse of a command line (``overrides``, ``multirun``, ...), or None where no
+    config is composed from the overrides alone: ``--help``, shell completion, another
+    config path or name, or a bad flag (Hydra's own parse reports it)."""
+    try:
+        with contextlib.redirect_stderr(io.StringIO()):
+            args = get_args_parser().parse_args(argv)
+    except SystemExit:
+        return None
+    other_config = args.config_path or args.config_name or args.config_dir
+    if args.help or args.hydra_help or args.shell_completion or args.info or other_config:
+        return None
+    return args
 
 
 def unknown_setting(error: BaseException, choices: dict[str, list[str]] | None = None,
-                    ) -> TsbenchError | None:
+                    program: str = "tsbench") -> TsbenchError | None:
     """The one-line error for Hydra's ``error`` when it names a setting the config lacks.
     ``choices`` are config groups chosen on the command line, each as its composed option
     followed by the other options given that do have the setting (``{"strategy": ["direct",
@@ -44,10 +68,25 @@ def unknown_setting(error: BaseException, choices: dict[str, list[str]] | None =
     if options:
         return TsbenchError(
             f"{key}: no such setting of {group}={options[0]} -> check its spelling, or choose "
-            f"a {group} that has it (tsbench --cfg job {group}=<option> shows its settings)")
+            f"a {group} that has it ({program} --cfg job {group}=<option> shows its "
+            "settings)")
     shows = "--cfg hydra shows Hydra's settings" if key.startswith("hydra.") else (
         "--cfg job shows every setting")
-    return TsbenchError(f"{key}: no such setting -> check its spelling (tsbench {shows})")
+    return TsbenchError(f"{key}: no such setting -> check its spelling ({program} {shows})")
+
+
+def unknown_option(error: BaseException) -> TsbenchError | None:
+    """The one-line error for Hydra's ``error`` when it names an option a config group lacks
+    (None for any other error)."""
+    text = str(error)
+    found = MISSING_OPTION.search(text)
+    if found is None:
+        return None
+    group, option = found[1], found[2]
+    listed = LISTED_OPTIONS.search(text)
+    fix = (f"use one of {', '.join(listed[1].split())}" if listed else
+           "check its spelling")
+    return TsbenchError(f"{group}: no option '{option}' -> {fix}")
 
 
 def missing_setting(error: BaseException) -> str | None:
@@ -56,12 +95,14 @@ def missing_setting(error: BaseException) -> str | None:
     return None if found is None else found[1]
 
 
-def check_settings(overrides: list[str]) -> DictConfig | None:
+def check_settings(overrides: list[str], config_name: str = "config",
+                   program: str = "tsbench") -> DictConfig | None:
     """Raise :func:`unknown_setting`'s error for the first override of a setting that
-    tsbench's config lacks; else return the composed config, Hydra's included (None where
-    it does not compose for another reason, which Hydra then reports). A sweep (``a=1,2``,
+    ``program``'s config (``config_name``) lacks, or :func:`unknown_option`'s for an option a
+    config group lacks; else return the composed config, Hydra's included (None where it
+    does not compose for another reason, which Hydra then reports). A sweep (``a=1,2``,
     ``choice(...)``, ``interval(...)``) is composed at its first value, or at null when it
-    has none to list."""
+    has none to list; a swept group's other options are checked too."""
     try:
         parsed = OverridesParser.create().parse_overrides(overrides)
     except HydraException:
@@ -70,12 +111,43 @@ def check_settings(overrides: list[str]) -> DictConfig | None:
               f"{o.get_key_element()}={_first_value(o)}" for o in parsed]
     try:
         with initialize_config_module("tsbench.conf", version_base="1.3"):
-            return compose("config", overrides=single, return_hydra_config=True)
+            config = compose(config_name, overrides=single, return_hydra_config=True)
+            _check_swept_options(parsed, single, config, config_name)
+            return config
+    except TsbenchError:
+        raise
     except Exception as exc:  # noqa: BLE001 (anything but a misspelt key is Hydra's to say)
-        error = unknown_setting(exc, _group_choices(parsed, single, missing_setting(exc)))
+        error = unknown_option(exc) or unknown_setting(
+            exc, _group_choices(parsed, single, missing_setting(exc)), program)
         if error is not None:
             raise error from None
         return None
+
+
+def _check_swept_options(parsed: list[Override], single: list[str], config: DictConfig,
+                         config_name: str) -> None:
+    """Raise :func:`unknown_option`'s error for an option after the first of a swept config
+    group that the group lacks (one the search path alone has is composed to be sure)."""
+    groups = config.hydra.runtime.choices
+    loader = GlobalHydra.instance().config_loader()
+    for i, override in enumerate(parsed):
+        key = override.get_key_element().lstrip("+")
+        if key not in groups or not override.is_sweep_override():
+            continue
+        try:
+            values = list(override.sweep_string_iterator())
+        except HydraException:
+            continue  # an interval: no options to list
+        known = set(loader.get_group_options(key))
+        for value in values[1:]:
+            if value not in known:
+                try:
+                    compose(config_name,
+                            overrides=[*single[:i], f"{key}={value}", *single[i + 1:]])
+                except Exception as exc:  # noqa: BLE001 - only a missing option is ours
+                    error = unknown_option(exc)
+                    if error is not None:
+                        raise error from None
 
 
 def _group_choices(parsed: list[Override], single: list[str], missing: str | None,

@@ -75,6 +75,20 @@ def test_bad_setting_is_one_clear_error(tmp_path: Path) -> None:
     assert "tsbench-analyze: error: pred_len: must be >= 1" in proc.stderr
 
 
+@pytest.mark.parametrize(("args", "said"), [
+    (["dataset=etth1", "seq_len=96"], "seq_len: no such setting -> check its spelling "
+     "(tsbench-analyze --cfg job shows every setting)"),  # a tsbench setting, not analyze's
+    (["dataset=ettx"], "dataset: no option 'ettx' -> use one of csv, electricity, etth1, etth2, "
+     "ettm1, ettm2, exchange, ili, synthetic, traffic, weather"),
+])
+def test_a_setting_or_option_it_lacks_is_one_line_and_no_folder(
+        args: list[str], said: str, tmp_path: Path) -> None:
+    proc = _analyze(args, tmp_path / "out", check=False)
+    assert proc.returncode == 2
+    assert proc.stderr == f"tsbench-analyze: error: {said}\n"
+    assert not (tmp_path / "out").exists()
+
+
 def test_a_horizon_no_split_can_forecast_is_refused(tmp_path: Path) -> None:
     data_dir()  # ILI's validation split holds 97 weeks to forecast
     proc = _analyze(["dataset=ili", "pred_len=500"], tmp_path, check=False)

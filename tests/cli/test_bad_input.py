@@ -145,6 +145,13 @@ def test_a_folder_as_path_says_so(tmp_path: Path) -> None:
     ("trainer.patience=-1", "trainer.patience: must be >= 0, got -1 -> use 0 to turn early "
                             "stopping off, or the epochs without a better validation loss to "
                             "wait for (e.g. 3)"),
+    # not a number where one is read (a bare ValueError before), a fraction where a whole
+    # number is (96.5 trained as 96 while config.yaml said 96.5)
+    ("seq_len=abc", "seq_len: must be a whole number, got 'abc' -> give seq_len as an integer"),
+    ("seq_len=48.5", "seq_len: must be a whole number, got 48.5 -> give seq_len as an integer"),
+    ("optim.lr=abc", "optim.lr: must be a finite number, got 'abc' -> give optim.lr as a "
+                     "number, e.g. optim.lr=0.001"),
+    ("data.batch_size=1e2", "data.batch_size: must be a whole number, got 100.0"),
 ])  # fmt: skip
 def test_impossible_settings_fail_before_training(override: str, message: str,
                                                   tmp_path: Path) -> None:
@@ -170,6 +177,13 @@ MISSPELT = "no such setting -> check its spelling (tsbench --cfg job shows every
      "options this multirun sweeps together -> run each model in its own multirun, setting "
      "model.patch_len only where its model has it"),
     (True, ["model=dlinear,patchtst", "model.patch_lem=8"], f"model.patch_lem: {MISSPELT}"),
+    (False, ["model=dlinaer"], "model: no option 'dlinaer' -> use one of arima, dlinear, ets, "
+                               "itransformer, naive, patchtst, seasonal_naive, theta"),
+    (True, ["model=dlinear,dlinaer"], "model: no option 'dlinaer' -> use one of arima, "
+                                      "dlinear, ets, itransformer, naive, patchtst, "
+                                      "seasonal_naive, theta"),
+    (True, ["hydra/launcher=joblib,jobli"], "hydra/launcher: no option 'jobli' -> use one of "
+                                            "basic, joblib, submitit_local, submitit_slurm"),
     (False, ["strategy=direct", "strategy.step=24"],
      "strategy.step: no such setting of strategy=direct -> check its spelling, or choose a "
      "strategy that has it (tsbench --cfg job strategy=<option> shows its settings)"),

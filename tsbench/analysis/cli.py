@@ -21,6 +21,7 @@ from tsbench.errors import ConfigError, TsbenchError
 from tsbench.quiet import quiet_dependencies
 from tsbench.resolvers import register_resolvers
 from tsbench.rundir import ACF_PLOT, LOOKBACK
+from tsbench.settings_check import check_settings, command_overrides
 
 register_resolvers()
 
@@ -131,6 +132,13 @@ def main(cfg: DictConfig) -> None:
 
 def entry() -> None:
     quiet_dependencies()
+    args = command_overrides(sys.argv[1:])
+    try:  # a misspelt setting or option in one line, before Hydra makes any folder
+        if args is not None:
+            check_settings(list(args.overrides), "analyze", "tsbench-analyze")
+    except TsbenchError as exc:
+        print(f"tsbench-analyze: error: {exc}", file=sys.stderr)
+        sys.exit(2)
     main()
 
 

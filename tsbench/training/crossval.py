@@ -4,7 +4,6 @@ a fresh model and scaler per fold, and optionally one refit scored on the test s
 from __future__ import annotations
 
 import math
-import re
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,7 @@ import pytorch_lightning as pl
 from pytorch_lightning.loggers import CSVLogger
 from sklearn.model_selection import TimeSeriesSplit
 
+from tsbench.config_values import whole
 from tsbench.data.loading import Series
 from tsbench.data.splits import Borders
 from tsbench.errors import ConfigError
@@ -34,13 +34,7 @@ def _fits(n_rows: int, n_splits: int, gap: int, test_size: int | None, window: i
 
 def _whole(cv: Any, name: str) -> int:
     """``cv.<name>`` as a whole number of folds or rows; anything else refused."""
-    value = cv[name]
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str) and re.fullmatch(r"[+-]?\d+", value.strip()):
-        return int(value)  # e.g. from ${oc.env:FOLDS}
-    raise ConfigError(f"cv.{name}", f"must be a whole number, got {value!r}",
-                      f"give cv.{name} as an integer")
+    return whole(cv[name], f"cv.{name}")
 
 
 def block_rows(cv: Any, val_rows: int | None) -> int | None:

@@ -14,6 +14,7 @@ import torch
 from omegaconf import DictConfig
 from pytorch_lightning.accelerators import CUDAAccelerator, MPSAccelerator
 
+from tsbench.config_values import number, whole
 from tsbench.data.datamodule import FEATURES, ForecastData
 from tsbench.data.loading import Series, load_series
 from tsbench.data.splits import Borders, benchmark_borders
@@ -43,23 +44,24 @@ GPU_BACKENDS = {"gpu": (CUDAAccelerator, MPSAccelerator), "cuda": (CUDAAccelerat
 def validate_config(cfg: Any) -> None:
     """Fail before any data is read when a top-level setting is impossible."""
     for key in ("seq_len", "pred_len"):
-        if int(cfg[key]) < 1:
+        if whole(cfg[key], key) < 1:
             raise ConfigError(key, f"must be >= 1, got {cfg[key]}")
+    whole(cfg.seed, "seed")
     if cfg.features not in FEATURES:
         raise ConfigError("features", f"unknown value '{cfg.features}'", "use M, S or MS")
     for key in ("batch_size", "eval_batch_size"):
-        if int(cfg.data[key]) < 1:
+        if whole(cfg.data[key], f"data.{key}") < 1:
             raise ConfigError(f"data.{key}", f"must be >= 1, got {cfg.data[key]}")
-    if float(cfg.optim.lr) <= 0:
+    if number(cfg.optim.lr, "optim.lr") <= 0:
         raise ConfigError("optim.lr", f"must be > 0, got {cfg.optim.lr}")
-    if float(cfg.optim.weight_decay) < 0:
+    if number(cfg.optim.weight_decay, "optim.weight_decay") < 0:
         raise ConfigError("optim.weight_decay", f"must be >= 0, got {cfg.optim.weight_decay}")
-    if float(cfg.optim.get("warmup", 0)) < 0:
+    if number(cfg.optim.get("warmup", 0), "optim.warmup") < 0:
         raise ConfigError("optim.warmup", f"must be >= 0, got {cfg.optim.warmup}",
                           "give a step count (e.g. 500) or a fraction of all steps (e.g. 0.05)")
-    if int(cfg.trainer.max_epochs) < 1:
+    if whole(cfg.trainer.max_epochs, "trainer.max_epochs") < 1:
         raise ConfigError("trainer.max_epochs", f"must be >= 1, got {cfg.trainer.max_epochs}")
-    if int(cfg.trainer.patience) < 0:
+    if whole(cfg.trainer.patience, "trainer.patience") < 0:
         raise ConfigError("trainer.patience", f"must be >= 0, got {cfg.trainer.patience}",
                           "use 0 to turn early stopping off, or the epochs without a better "
                           "validation loss to wait for (e.g. 3)")

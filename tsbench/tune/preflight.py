@@ -15,7 +15,7 @@ from tsbench.data.splits import benchmark_borders
 from tsbench.errors import TsbenchError
 from tsbench.models.build import model_for
 from tsbench.resolvers import register_resolvers
-from tsbench.settings_check import unknown_setting
+from tsbench.settings_check import unknown_option, unknown_setting
 from tsbench.training.crossval import fold_blocks
 from tsbench.training.model_check import check_forecast_shape, trains_on_cpu
 from tsbench.training.run import validate_config
@@ -32,7 +32,7 @@ def compose_command(overrides: list[str], hydra_config: bool = False) -> DictCon
             return compose("config", overrides=overrides, return_hydra_config=hydra_config)
     except (HydraException, OmegaConfBaseException) as exc:
         said = " ".join(str(exc).split())
-        raise unknown_setting(exc) or TsbenchError(
+        raise unknown_option(exc) or unknown_setting(exc) or TsbenchError(
             f"{said} -> check the command's overrides (tsbench --help lists the config "
             "groups; tsbench --cfg job shows the composed config)") from None
 

@@ -1,0 +1,43 @@
+"""Read a whole number or a number from a config value, refusing anything else by name.
+
+Hydra types what the command line gives (``seq_len=abc`` is the string ``'abc'``,
+``seq_len=96.5`` a float), so ``int(...)`` would raise a bare ``ValueError`` or truncate
+silently (96.5 trained as 96 while config.yaml says 96.5). Integer and number strings are
+accepted: they come from interpolations such as ``${oc.env:SEQ_LEN}``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+from tsbench.errors import ConfigError
+
+_INTEGER = re.compile(r"[+-]?\d+")
+
+
+def whole(value: Any, field: str) -> int:
+    """``value`` as an int: an int, or a string of one; :class:`ConfigError` otherwise."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
+        return int(value)
+    raise ConfigError(field, f"must be a whole number, got {value!r}",
+                      f"give {field} as an integer")
+
+
+def number(value: Any, field: str) -> float:
+    """``value`` as a finite float: an int, a float or a string of one; :class:`ConfigError`
+    otherwise."""
+    if isinstance(value, bool):
+        parsed = math.nan
+    else:
+        try:
+            parsed = float(value)
+        except (TypeError, ValueError):
+            parsed = math.nan
+    if not math.isfinite(parsed):
+        raise ConfigError(field, f"must be a finite number, got {value!r}",
+                          f"give {field} as a number, e.g. {field}=0.001")
+    return parsed
