@@ -826,6 +826,23 @@ def test_a_folder_that_another_tsbench_tune_runs_is_refused(
     assert sorted(p.name for p in out.iterdir()) == [LOCK_FILE]  # no stage started
 
 
+@pytest.mark.parametrize(("search", "said"), [
+    ("model.e_layer=choice(1,2)", "model.e_layer=choice(1,2): model.e_layer: no such setting "
+     "-> check its spelling (tsbench --cfg job shows every setting)"),
+    ("optim.weight_decay=interval(-0.1,0.1)", "optim.weight_decay=interval(-0.1,0.1): "
+     "optim.weight_decay: must be >= 0, got -0.1"),
+    ("model.dropout=choice(0.1,0.2", "cannot parse 'model.dropout=choice(0.1,0.2'"),
+])
+def test_a_search_its_trials_would_fail_on_is_refused_before_any_stage(
+        search: str, said: str, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    data, out = tmp_path / "series.csv", tmp_path / "out"
+    series(N_ROWS).to_csv(data, index=False)
+    assert main(["dataset=csv", f"dataset.path={data}", *RECIPE, f"recipe.search=['{search}']",
+                 f"out={out}"]) == 2
+    assert capsys.readouterr().err.startswith(f"tsbench-tune: error: recipe.search: {said}")
+    assert not out.exists()  # refused before stage (a), not an hour later in stage (d)
+
+
 def test_ctrl_c_says_how_to_resume_without_a_traceback(
         tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
     def interrupted(overrides: list[str], recipe: object, out: Path) -> None:

@@ -1,20 +1,25 @@
 """Check a tuning run's command before any stage starts: its config composes, its settings
 are possible, its dataset reads and splits, and its model builds. A typo in a column name
 then ends ``tsbench-tune`` at once, with the error stage (a) would have given minutes later
-and no output folder."""
+and no output folder; so does a misspelt or impossible ``recipe.search``, which the searches
+(d) and (e) would otherwise meet an hour in."""
 
 from __future__ import annotations
 
 from hydra import compose, initialize_config_module
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.core.override_parser.types import Override
 from hydra.errors import HydraException
 from omegaconf import DictConfig
 from omegaconf.errors import OmegaConfBaseException
+from skopt.space import Categorical
 
 from tsbench.data.loading import load_series
 from tsbench.data.splits import benchmark_borders
-from tsbench.errors import TsbenchError
+from tsbench.errors import ConfigError, TsbenchError
 from tsbench.models.build import model_for
 from tsbench.resolvers import register_resolvers
+from tsbench.search.space import Scalar, dimension_of, format_value, plain
 from tsbench.settings_check import unknown_option, unknown_setting
 from tsbench.training.crossval import fold_blocks
 from tsbench.training.model_check import check_forecast_shape, trains_on_cpu
@@ -62,3 +67,45 @@ def check_command(overrides: list[str]) -> None:
             "baselines with tsbench -m model=naive,seasonal_naive,ets,theta,arima")
     # a user's model: its output shape, before stage (a)
     check_forecast_shape(model, data, trains_on_cpu(str(cfg.trainer.accelerator)))
+
+
+def check_search(overrides: list[str], search: list[str]) -> None:
+    """Raise the error that trials of the searches (d) and (e) would fail with, for each
+    ``recipe.search`` line before any stage runs: a misspelt setting or option, a space
+    that does not parse, a value tsbench refuses (each option of a choice, each end of an
+    interval, the others at the command's values). A value valid only beside other
+    searched values (a patch length longer than the command's look-back) is the search's
+    constraints' to judge, not checked here."""
+    parser = OverridesParser.create()
+    for line in search:
+        override = _parsed(parser, str(line))
+        key = override.get_key_element()
+        for value in _values(override):
+            try:
+                validate_config(compose_command([*overrides, f"{key}={format_value(value)}"]))
+            except TsbenchError as error:
+                raise TsbenchError(f"recipe.search: {line}: {error}") from None
+
+
+def _parsed(parser: OverridesParser, line: str) -> Override:
+    try:
+        return parser.parse_overrides([line])[0]
+    except HydraException as error:
+        said = str(error).strip().splitlines()[0]
+        raise TsbenchError(f"recipe.search: cannot parse {line!r}: {said} -> write each "
+                           "search as key=choice(...) or key=interval(low,high), e.g. "
+                           "'model.dropout=interval(0.0,0.3)'") from None
+
+
+def _values(override: Override) -> list[Scalar]:
+    """The values a search's trials may take that can decide alone whether a run is valid:
+    every option of a choice, both ends of an interval or range, or the one fixed value."""
+    if not override.is_sweep_override():
+        return [override.value()]  # type: ignore[list-item]
+    try:
+        dimension = dimension_of(override)
+    except ConfigError as error:
+        raise TsbenchError(f"recipe.search: {error}") from None
+    if isinstance(dimension, Categorical):
+        return [plain(v) for v in dimension.categories]
+    return [plain(dimension.low), plain(dimension.high)]

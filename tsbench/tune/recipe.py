@@ -66,7 +66,7 @@ from tsbench.tune.commands import (
     search_path,
     tsbench,
 )
-from tsbench.tune.preflight import check_command
+from tsbench.tune.preflight import check_command, check_search
 from tsbench.tune.progress import TRIALS_FILE, Progress, clock
 from tsbench.tune.refit import refit_bag, refit_seconds
 from tsbench.tune.report import render_report
@@ -404,8 +404,9 @@ def run_recipe(overrides: list[str], recipe: Any, out_dir: Path) -> dict[str, An
     if t.state.done("g_report") and (out_dir / "report.json").is_file():
         log.info("%s is finished: its report stays as it was written", out_dir)
         return json.loads((out_dir / "report.json").read_text())
-    try:  # stage (a)'s command, before any folder
+    try:  # stage (a)'s command and the searches' own settings, before any folder
         check_command([*t.base, *t.epoch_budget])
+        check_search([*t.base, *t.epoch_budget], [str(s) for s in recipe.search])
     except TsbenchError as error:
         raise TsbenchError(in_recipe_terms(str(error))) from None
     out_dir.mkdir(parents=True, exist_ok=True)
