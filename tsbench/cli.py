@@ -93,7 +93,12 @@ def check_command_line(argv: list[str]) -> None:
         return
     cfg = check_settings(list(args.overrides))
     if cfg is not None:
-        check_refit(cfg, args.multirun or cfg.hydra.mode == RunMode.MULTIRUN, cfg.hydra.sweeper)
+        multirun = args.multirun or cfg.hydra.mode == RunMode.MULTIRUN
+        check_refit(cfg, multirun, cfg.hydra.sweeper)
+        if multirun:
+            from tsbench.training.sweep_values import check_sweep_values  # imports torch
+
+            check_sweep_values(cfg, list(args.overrides))
 
 
 def entry() -> None:

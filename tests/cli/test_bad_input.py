@@ -200,6 +200,22 @@ def test_a_misspelt_setting_is_named_in_one_line(multirun: bool, args: list[str]
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("args, said", [
+    (["hydra/sweeper=skopt", "optim.lr=interval(-1,1)"],
+     "optim.lr: must be > 0, got -1 (at optim.lr=-1 of the sweep optim.lr=interval(-1,1))"),
+    (["seq_len=48,abc"], "seq_len: must be a whole number, got 'abc' (at seq_len=abc of the "
+                         "sweep seq_len=48,abc) -> give seq_len as an integer"),
+])  # fmt: skip
+def test_a_swept_value_every_trial_of_it_would_fail_on_is_one_line(
+        args: list[str], said: str, tmp_path: Path) -> None:
+    """Not a failed trial per value, nor a sweep stopped by its failure rate, nor a folder."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = run_module("tsbench", ["-m", *TINY, *args], env, cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr == f"tsbench: error: {said}\n"
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_settings_of_every_sweep_syntax_are_not_refused() -> None:
     """The check composes a sweep at its first value (null for an interval): a setting that
     exists passes, whatever sweep it is given."""

@@ -12,18 +12,18 @@ from hydra.core.override_parser.types import Override
 from hydra.errors import HydraException
 from omegaconf import DictConfig
 from omegaconf.errors import OmegaConfBaseException
-from skopt.space import Categorical
 
 from tsbench.data.loading import load_series
 from tsbench.data.splits import benchmark_borders
 from tsbench.errors import ConfigError, TsbenchError
 from tsbench.models.build import model_for
 from tsbench.resolvers import register_resolvers
-from tsbench.search.space import Scalar, dimension_of, format_value, plain
+from tsbench.search.space import format_value
 from tsbench.settings_check import unknown_option, unknown_setting
 from tsbench.training.crossval import fold_blocks
 from tsbench.training.model_check import check_forecast_shape, trains_on_cpu
 from tsbench.training.run import validate_config
+from tsbench.training.sweep_values import sweep_values
 from tsbench.training.train_and_score import make_data
 
 
@@ -80,7 +80,11 @@ def check_search(overrides: list[str], search: list[str]) -> None:
     for line in search:
         override = _parsed(parser, str(line))
         key = override.get_key_element()
-        for value in _values(override):
+        try:
+            values = sweep_values(override)
+        except ConfigError as error:
+            raise TsbenchError(f"recipe.search: {error}") from None
+        for value in values:
             try:
                 validate_config(compose_command([*overrides, f"{key}={format_value(value)}"]))
             except TsbenchError as error:
@@ -95,17 +99,3 @@ def _parsed(parser: OverridesParser, line: str) -> Override:
         raise TsbenchError(f"recipe.search: cannot parse {line!r}: {said} -> write each "
                            "search as key=choice(...) or key=interval(low,high), e.g. "
                            "'model.dropout=interval(0.0,0.3)'") from None
-
-
-def _values(override: Override) -> list[Scalar]:
-    """The values a search's trials may take that can decide alone whether a run is valid:
-    every option of a choice, both ends of an interval or range, or the one fixed value."""
-    if not override.is_sweep_override():
-        return [override.value()]  # type: ignore[list-item]
-    try:
-        dimension = dimension_of(override)
-    except ConfigError as error:
-        raise TsbenchError(f"recipe.search: {error}") from None
-    if isinstance(dimension, Categorical):
-        return [plain(v) for v in dimension.categories]
-    return [plain(dimension.low), plain(dimension.high)]
