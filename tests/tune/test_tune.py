@@ -843,11 +843,23 @@ def test_a_search_its_trials_would_fail_on_is_refused_before_any_stage(
     assert not out.exists()  # refused before stage (a), not an hour later in stage (d)
 
 
+def test_a_folder_of_something_else_is_refused_as_it_is(
+        tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    out = tmp_path / "multirun"
+    (out / "0").mkdir(parents=True)
+    (out / "multirun.yaml").write_text("hydra: {}\n")
+    assert main(["dataset=etth1", "model=dlinear", f"out={out}"]) == 2
+    assert capsys.readouterr().err == (
+        f"tsbench-tune: error: out: {out} holds files of something else (0, multirun.yaml), "
+        "not a tsbench-tune run -> give a new or empty out=DIR\n")  # no stage wrote there
+    assert sorted(p.name for p in out.iterdir()) == ["0", "multirun.yaml"]
+
+
 def test_ctrl_c_says_how_to_resume_without_a_traceback(
         tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
     def interrupted(overrides: list[str], recipe: object, out: Path) -> None:
-        out.mkdir()
-        raise KeyboardInterrupt  # Ctrl-C during a stage
+        (out / "a_baseline").mkdir(parents=True)
+        raise KeyboardInterrupt  # Ctrl-C during stage (a)
 
     monkeypatch.setattr("tsbench.tune.cli.run_recipe", interrupted)
     out = tmp_path / "out"

@@ -22,6 +22,7 @@ from tsbench.quiet import quiet_dependencies
 from tsbench.tune.preflight import compose_command
 from tsbench.tune.recipe import run_recipe
 from tsbench.tune.settings import RECIPES, load_recipe
+from tsbench.tune.state import holds_stages
 
 
 def parse(argv: list[str]) -> tuple[list[str], object, Path]:
@@ -81,13 +82,13 @@ def main(argv: list[str] | None = None) -> int:
         run_recipe(overrides, recipe, out)
     except TsbenchError as exc:
         print(f"tsbench-tune: error: {exc}", file=sys.stderr)
-        if out is not None and out.is_dir():
+        if out is not None and holds_stages(out):
             print(f"tsbench-tune: what the stages wrote so far is in {out}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:  # Ctrl-C: the stage under way stops with it (same group)
         print("tsbench-tune: interrupted" + (
             f"; what the stages wrote so far is in {out}: the same command again resumes "
-            "there" if out is not None and out.is_dir() else ""), file=sys.stderr)
+            "there" if out is not None and holds_stages(out) else ""), file=sys.stderr)
         return 130
     print((out / "report.md").read_text())
     print(f"tsbench-tune: outputs in {out}")

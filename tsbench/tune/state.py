@@ -11,6 +11,7 @@ while stages run, :meth:`TuneState.clock` also writes the seconds spent to
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -24,6 +25,10 @@ from tsbench.errors import ConfigError
 
 STATE_FILE = "tune.json"
 CLOCK_FILE = "tune_clock.json"
+#: What tsbench-tune writes into its folder before tune.json exists (a run killed in stage
+#: (a)): the stages' folders, logs and seeds (``a_baseline``, ``d_random.log``, ...), its
+#: lock and clock. Anything else means the folder is not a tuning run's.
+OWN_ENTRY = re.compile(r"[a-g]_\w+(\.log|\.csv)?|tune\.lock|tune_clock\.json|report\.(json|md)")
 
 
 def differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
@@ -46,6 +51,12 @@ def differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     return found
 
 
+def holds_stages(out_dir: Path) -> bool:
+    """Whether a tuning run's stages wrote into ``out_dir`` (more than its lock)."""
+    return out_dir.is_dir() and any(OWN_ENTRY.fullmatch(p.name) and p.name != "tune.lock"
+                                    for p in out_dir.iterdir())
+
+
 @dataclass
 class TuneState:
     """The settings, the seconds spent in earlier sessions, and each finished stage's result."""
@@ -62,6 +73,12 @@ class TuneState:
         settings must equal ``settings``."""
         path = out_dir / STATE_FILE
         if not path.is_file():
+            others = sorted(p.name for p in out_dir.iterdir()
+                            if not OWN_ENTRY.fullmatch(p.name)) if out_dir.is_dir() else []
+            if others:
+                raise ConfigError("out", f"{out_dir} holds files of something else "
+                                  f"({', '.join(others[:3])}{', ...' if len(others) > 3 else ''}),"
+                                  " not a tsbench-tune run", "give a new or empty out=DIR")
             return cls(path, settings)
         try:
             recorded = json.loads(path.read_text())
