@@ -328,6 +328,9 @@ def test_runs_saved_before_protocol_cards_still_report(legacy: Path) -> None:
     assert _row(out, 192, "patchtst")[4] == "–"  # one seed: no interval
     assert "no readable per-window errors" in line[7]
     assert line[8] == "no card (saved before protocol.json)"
+    # no run has per-window errors: no test was made, none is said to be Holm-adjusted
+    assert "Paired tests against dlinear: none made (each row says why)." in out
+    assert "test(s) of this report" not in out
     assert "over 2 tables (etth1/96, etth1/192): dlinear 1.50, patchtst 1.50" in out
 
 

@@ -128,7 +128,9 @@ def summary_lines(report: Report) -> list[str]:
     """Trials of a search, published numbers left out, what the test was, how many were
     corrected together, and the ranking."""
     lines = [*search_lines(report), *published_lines(report)]
-    if report.baseline:
+    if report.baseline and not report.n_tests:
+        lines.append(f"Paired tests against {report.baseline}: none made (each row says why).")
+    elif report.baseline:
         lines.append(f"Paired tests against {report.baseline}: {test_name(report.metric)}. "
                      f"Holm-adjusted over the {report.n_tests} test(s) of this report; "
                      f"better/worse at α = {report.alpha}.")
