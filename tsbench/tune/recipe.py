@@ -149,8 +149,12 @@ def lr_find(t: Tuning) -> dict[str, float]:
     found = json.loads((run_dir / LR_FIND).read_text())
     low, high = lr_range(float(found["suggestion"]), float(found["min_loss_lr"]),
                          float(t.recipe.lr_span))
-    log.info("(b) learning rate: suggestion %.3g, searched %.3g to %.3g", found["suggestion"],
-             low, high)
+    suggestion = float(found["suggestion"])
+    why = "" if low <= suggestion else (
+        f" (above the suggestion: the loss falls on to its minimum at "
+        f"{float(found['min_loss_lr']):.3g}, and the range reaches a tenth of that)")
+    log.info("(b) learning rate: suggestion %.3g, searched %.3g to %.3g%s", suggestion, low,
+             high, why)
     return {"suggestion": float(found["suggestion"]), "low": low, "high": high,
             "batch_size": int(read_config(run_dir).data.batch_size)}
 
