@@ -43,3 +43,15 @@ def test_the_planned_trials_follow_the_rate_trials_end_at(
     assert progress.line().startswith("(d) random search: 5/~6 trials")
     now[0] += 200.0  # the stage's time is spent: what ended is what ran
     assert progress.line().startswith("(d) random search: 5/~5 trials")
+
+
+def test_a_search_shows_the_best_so_far_beside_its_own(tmp_path: Path) -> None:
+    """(e) after (d): the tuning run's best, then the Bayesian search's own."""
+    progress = Progress("(e) Bayesian search", tmp_path, planned=4, time_left=lambda: 60.0,
+                        seconds=60.0, cap=4, best_before=0.0769)
+    assert progress.line() == ("(e) Bayesian search: 0/~4 trials, best val 0.0769 (this "
+                               "search: none yet), 0:01:00 left")
+    write_trials(tmp_path, [("ok", "0.0889")])
+    assert "best val 0.0769 (this search: 0.0889)" in progress.line()
+    write_trials(tmp_path, [("ok", "0.0889"), ("ok", "0.0701")])
+    assert "best val 0.0701 (this search: 0.0701)" in progress.line()

@@ -40,7 +40,10 @@ def sweep_summary(sweep_dir: Path) -> tuple[Counter, float | None]:
 
 class Progress:
     """Logs ``label: done/~planned trials (pruned, failed), best val ..., time left`` for the
-    sweep in ``sweep_dir`` while it runs (every ``interval`` seconds, when it changed).
+    sweep in ``sweep_dir`` while it runs (every ``interval`` seconds, when it changed). With
+    ``best_before`` (the baseline's, or the random search's best) the best shown is the
+    tuning run's so far, then this search's own: a Bayesian search that has not yet beaten
+    the random one does not look like a step back.
 
     ``planned`` is the stage's first estimate (from the baseline's seconds an epoch); once a
     trial has ended in this session the line plans as many more as the stage's ``seconds``
@@ -51,8 +54,10 @@ class Progress:
 
     def __init__(self, label: str, sweep_dir: Path, planned: int,
                  time_left: Callable[[], float], seconds: float, cap: int,
-                 interval: float = 5.0, metric: str = "val") -> None:
+                 interval: float = 5.0, metric: str = "val",
+                 best_before: float | None = None) -> None:
         self.label, self.sweep_dir, self.planned = label, sweep_dir, planned
+        self.best_before = best_before  # the best of the stages before (the baseline's ...)
         self.seconds, self.cap = seconds, cap
         self.metric = metric  # what the objective is: "val", "CV val"
         self.time_left, self.interval = time_left, interval
@@ -79,6 +84,9 @@ class Progress:
         done = sum(statuses.values())
         extra = ", ".join(f"{statuses[s]} {s}" for s in (PRUNED, FAILED) if statuses[s])
         best_text = "none yet" if best is None else f"{best:.4f}"
+        if self.best_before is not None:  # the tuning run's best so far, then this search's
+            overall = min(v for v in (best, self.best_before) if v is not None)
+            best_text = f"{overall:.4f} (this search: {best_text})"
         return (f"{self.label}: {done}/~{self.estimate(done)} trials"
                 f"{f' ({extra})' if extra else ''}, best {self.metric} {best_text}, "
                 f"{clock(self.time_left())} left")

@@ -230,9 +230,10 @@ def search_args(t: Tuning, lr: dict[str, float], seq_lens: list[int]) -> list[st
 
 
 def sweep(t: Tuning, stage: str, label: str, args: list[str], seconds: float, planned: int,
-          epoch_seconds: float) -> list[dict[str, str]]:
+          epoch_seconds: float, best_before: float) -> list[dict[str, str]]:
     """Run (or resume) one search stage until ``seconds`` are spent or
-    :func:`~tsbench.tune.budget.trial_cap` trials have ended."""
+    :func:`~tsbench.tune.budget.trial_cap` trials have ended (``best_before``: the best
+    objective of the stages before, for the progress line)."""
     sweep_dir = t.out / stage
     # set once: a resumed search keeps its n_trials, so that it proposes what it would have
     cap = t.state.stage(f"{stage}_cap", lambda: trial_cap(t, seconds, epoch_seconds, planned))
@@ -242,7 +243,7 @@ def sweep(t: Tuning, stage: str, label: str, args: list[str], seconds: float, pl
                    f"hydra.sweeper.max_seconds={max(1, int(seconds))}",
                    f"hydra.sweep.dir={sweep_dir}", "hydra.sweeper.resume=true")
     with Progress(label, sweep_dir, planned, t.budget_left, seconds, cap,
-                  metric="CV val" if t.cv_folds else "val"):
+                  metric="CV val" if t.cv_folds else "val", best_before=best_before):
         run_stage(stage, argv, t.out)
     return read_trials(sweep_dir)
 
@@ -254,7 +255,8 @@ def random_search(t: Tuning, args: list[str], epoch_seconds: float) -> dict[str,
     planned = planned_trials(t, seconds, epoch_seconds)
     log.info("(d) random search: about %d trials in %s", planned, clock(seconds))
     rows = sweep(t, "d_random", "(d) random search",
-                 [*args, "hydra.sweeper.mode=random"], seconds, planned, epoch_seconds)
+                 [*args, "hydra.sweeper.mode=random"], seconds, planned, epoch_seconds,
+                 best_before=float(read_metrics(t.out / "a_baseline")["objective"]))
     return {"trials": len(rows), "full_budget": len(full_budget(rows))}
 
 
@@ -287,9 +289,11 @@ def bayes_search(t: Tuning, args: list[str], epoch_seconds: float) -> dict[str, 
         warm_args = [f"hydra.sweeper.warm_start={warm}", "hydra.sweeper.n_initial_points=1"]
     log.info("(e) Bayesian search: about %d trials in %s, warm-started with the baseline and "
              "%d random trials", planned, clock(seconds), len(ranked))
+    before = [float(row["objective"]) for row in full_budget(random_rows)]
+    before.append(float(read_metrics(t.out / "a_baseline")["objective"]))
     rows = sweep(t, "e_bayes", "(e) Bayesian search",
                  [*args, "hydra.sweeper.mode=bayes", *warm_args], seconds, planned,
-                 epoch_seconds)
+                 epoch_seconds, best_before=min(before))
     return {"trials": len(rows), "full_budget": len(full_budget(rows))}
 
 
