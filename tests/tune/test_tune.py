@@ -65,6 +65,12 @@ from tsbench.tune.tuning import Tuning
 def test_spread_keeps_the_ends() -> None:
     assert spread([48, 72, 96, 120, 144], 3) == [48, 96, 144]
     assert spread([24, 48], 6) == [24, 48]
+    # hourly data with daily and weekly periods: the multiples of 24 and 168 up to 720;
+    # two cycles of each period found are searched, the evenly spread picks nearest give way
+    both = sorted({m * p for p in (24, 168) for m in range(2, 720 // p + 1)})
+    assert spread(both, 3) == [48, 384, 720]  # no look-back holds two weeks
+    assert spread(both, 3, keep=[48, 336]) == [48, 336, 720]
+    assert spread(both, 6, keep=[48, 336]) == [48, 192, 336, 456, 576, 720]
 
 
 def test_lr_range_reaches_the_loss_minimum() -> None:

@@ -31,6 +31,7 @@ import io
 import json
 import logging
 import shlex
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -84,12 +85,19 @@ STAGES = ("a_baseline", "b_lr_find", "c_lookback", "d_random", "e_bayes", "f_ret
 FALLBACK_LOOKBACKS = (48, 96, 192, 336, 512, 720)
 
 
-def spread(values: list[int], n: int) -> list[int]:
-    """At most ``n`` values evenly spread over ``values`` (ends included)."""
+def spread(values: list[int], n: int, keep: Sequence[int] = ()) -> list[int]:
+    """At most ``n`` values evenly spread over ``values`` (ends included); each value of
+    ``keep`` found in ``values`` takes the place of the nearest pick (not one kept before)."""
     if len(values) <= n:
         return values
-    picks = ({values[round(i * (len(values) - 1) / (n - 1))] for i in range(n)} if n > 1
-             else {values[len(values) // 2]})
+    picks = sorted({values[round(i * (len(values) - 1) / (n - 1))] for i in range(n)} if n > 1
+                   else {values[len(values) // 2]})
+    kept: list[int] = []
+    for value in sorted(set(keep) & set(values)):
+        free = [p for p in picks if p not in kept]
+        if value not in picks and free:
+            picks[picks.index(min(free, key=lambda p: abs(p - value)))] = value
+        kept.append(value)
     return sorted(picks)
 
 
@@ -198,7 +206,11 @@ def lookbacks(t: Tuning) -> list[int]:
         longest = int(found["longest_lookback"])
         candidates = [v for v in FALLBACK_LOOKBACKS if v <= longest] or [longest]
         log.info("(c) no period in the training rows: look-backs %s", candidates)
-    chosen = spread(candidates, int(t.recipe.n_lookbacks))
+    # the shortest look-back holding two cycles of each period found is always searched: an
+    # even spread of 24's multiples could miss every multiple of a weekly 168
+    shortest = [min((c for c in candidates if c % p == 0), default=0)
+                for p in found.get("periods", [])]
+    chosen = spread(candidates, int(t.recipe.n_lookbacks), keep=shortest)
     log.info("(c) look-backs searched: %s", chosen)
     return chosen
 
