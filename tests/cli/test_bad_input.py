@@ -13,6 +13,7 @@ from tests.conftest import TINY, run_tsbench
 from tests.preloaded import run_module
 from tsbench.errors import TsbenchError
 from tsbench.settings_check import check_settings
+from tsbench.training.sweep_values import check_sweep_values
 
 GOOD_HEAD = "date,a,OT\n"
 
@@ -219,10 +220,13 @@ def test_a_swept_value_every_trial_of_it_would_fail_on_is_one_line(
 def test_settings_of_every_sweep_syntax_are_not_refused() -> None:
     """The check composes a sweep at its first value (null for an interval): a setting that
     exists passes, whatever sweep it is given."""
-    check_settings(["model=patchtst,dlinear", "model.patch_len=8,16", "seq_len=interval(48,96)",
-                    "optim.lr=tag(log,interval(1e-4,1e-2))", "model.d_model=choice(16,32)",
-                    "seed=range(1,4)", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2",
-                    "+my_note=1"])
+    sweeps = ["model=patchtst,dlinear", "model.patch_len=8,16", "seq_len=interval(48,96)",
+              "optim.lr=tag(log,interval(1e-4,1e-2))", "model.d_model=choice(16,32)",
+              "seed=range(1,4)", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2",
+              "+my_note=1"]
+    config = check_settings(sweeps)
+    # nor their values: an interval, composed at null, is checked at its ends
+    check_sweep_values(config, sweeps)
     with pytest.raises(TsbenchError, match=r"^hydra.sweeper.n_trialz: no such setting -> "
                                            r"check its spelling \(tsbench --cfg hydra"):
         check_settings(["hydra.sweeper.n_trialz=3"])

@@ -172,7 +172,9 @@ def test_refit_seeds_that_are_not_seeds_of_refits_are_refused(
 
 @pytest.mark.parametrize(("fields", "said"), [
     (["dataset.target=units"], "dataset.target: column 'units' not found in"),
-    (["model=patchtsd"], "Could not find 'model/patchtsd'"),
+    (["model=patchtsd"], "tsbench-tune: error: model: no option 'patchtsd' -> use one of "
+                         "arima, dlinear, ets, itransformer, naive, patchtst, seasonal_naive, "
+                         "theta\n"),
     (["optim.lrr=0.01"], "tsbench-tune: error: optim.lrr: no such setting -> check its "
                          "spelling (tsbench --cfg job shows every setting)\n"),
     (["recipe.cv_folds=40"], "cv.n_splits: 40 folds are more than the 480 train+val rows"),
@@ -239,22 +241,22 @@ def test_retraining_keeps_the_refits_of_what_g_would_choose(
     # seasonal series, configuration 2 (naive) does not and is not chosen; before (f)
     # retrains configuration 1, it keeps the refits of (g)'s current choice and of the run
     # about to be trained, not those of every top configuration
-    data = tmp_path / "series.csv"
+    data, out_dir = tmp_path / "series.csv", tmp_path / "out"
     series(N_ROWS).to_csv(data, index=False)
-    runs = {"a_baseline": ["model=dlinear", "seed=1"], "one": ["model=dlinear", "seed=2"],
-            "two": ["model=naive"]}
-    for name, args in runs.items():
+    runs = {out_dir / "a_baseline": ["model=dlinear", "seed=1"],
+            tmp_path / "one": ["model=dlinear", "seed=2"], tmp_path / "two": ["model=naive"]}
+    for run_dir, args in runs.items():
         proc = run_module("tsbench", ["dataset=csv", f"dataset.path={data}", *args,
                                       "pred_len=24", "seq_len=48", "trainer.max_epochs=2",
                                       "score_test=false", "logger=none",
-                                      f"hydra.run.dir={tmp_path / name}"], cwd=ROOT)
+                                      f"hydra.run.dir={run_dir}"], cwd=ROOT)
         assert proc.returncode == 0, proc.stderr[-3000:]
-    overrides, recipe, out = parse(["recipe.refit_seeds=[7]", f"out={tmp_path}"])
+    overrides, recipe, out = parse(["recipe.refit_seeds=[7]", f"out={out_dir}"])
     tuning = Tuning(overrides, recipe, out, TuneState.open(out, {}))
     configs = [{"run": str(tmp_path / "one")}, {"run": str(tmp_path / "two")}]
     chosen = choose(tuning, candidates(tuning, configs, [])).runs
-    assert tmp_path / "two" not in chosen and tmp_path / "a_baseline" in chosen
-    cost = {tmp_path / "a_baseline": 1.0, tmp_path / "one": 10.0, tmp_path / "two": 100.0}
+    assert tmp_path / "two" not in chosen and out_dir / "a_baseline" in chosen
+    cost = {out_dir / "a_baseline": 1.0, tmp_path / "one": 10.0, tmp_path / "two": 100.0}
     monkeypatch.setattr("tsbench.tune.recipe.refit_seconds",
                         lambda run, seeds=1: cost[Path(run)] * seeds)
     expected = sum(cost[r] * 2 for r in chosen) + cost[tmp_path / "one"] * 2  # 2 seeds a bag
@@ -399,10 +401,10 @@ def test_a_stage_that_fails_without_an_error_line_names_its_cause(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Hydra's composition error (no tsbench error line), then a traceback's last line
     with pytest.raises(StageFailed) as info:
-        run_stage("g_refit", ["tsbench", "-m", *TINY, "model=toy", f"hydra.sweep.dir={tmp_path}"],
-                  tmp_path)
-    assert str(info.value) == ("stage g_refit failed (exit 1): In 'config': Could not find "
-                               f"'model/toy'; see {tmp_path / 'g_refit.log'}")
+        run_stage("g_refit", ["tsbench", "-m", *TINY, "+seq_len=3",
+                              f"hydra.sweep.dir={tmp_path}"], tmp_path)
+    assert str(info.value) == ("stage g_refit failed (exit 1): Could not append to config. An "
+                               f"item is already at 'seq_len'.; see {tmp_path / 'g_refit.log'}")
     (tmp_path / "broken_stage.py").write_text(
         "def load():\n    raise ValueError('no rows in shop.csv')\n\nload()\n")
     monkeypatch.setenv("PYTHONPATH", str(tmp_path))
@@ -422,8 +424,8 @@ def test_a_resumed_search_keeps_its_trial_count(tmp_path: Path,
     launched: list[list[str]] = []
     monkeypatch.setattr("tsbench.tune.recipe.run_stage",
                         lambda name, argv, out_dir: launched.append(argv))
-    sweep(tuning, "d_random", "(d)", [], 1000.0, 195, 1.0)
-    sweep(tuning, "d_random", "(d)", [], 300.0, 58, 1.0)
+    sweep(tuning, "d_random", "(d)", [], 1000.0, 195, 1.0, best_before=0.5)
+    sweep(tuning, "d_random", "(d)", [], 300.0, 58, 1.0, best_before=0.5)
     counts = [[a for a in argv if a.startswith("hydra.sweeper.n_trials=")] for argv in launched]
     assert counts == [["hydra.sweeper.n_trials=500"]] * 2
     assert json.loads((out / "tune.json").read_text())["stages"]["d_random_cap"] == 500

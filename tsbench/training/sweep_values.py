@@ -35,18 +35,24 @@ def sweep_values(override: Override) -> list[Scalar]:
 
 def check_sweep_values(config: DictConfig, overrides: list[str]) -> None:
     """Raise the :class:`ConfigError` a trial of ``config`` (composed at the sweeps' first
-    values) would fail with at some value of a swept setting in ``overrides``."""
+    values, an interval at null) would fail with at some value of a swept setting in
+    ``overrides``, the other swept settings at their first values (an interval's low end)."""
     groups = set(OmegaConf.select(config, "hydra.runtime.choices", default={}) or {})
+    swept: dict[str, tuple[Override, list[Scalar]]] = {}
     for override in OverridesParser.create().parse_overrides(overrides):
         key = override.get_key_element().lstrip("+")
         if not override.is_sweep_override() or key in groups or key.startswith("hydra"):
             continue
         try:
-            values = sweep_values(override)
+            swept[key] = override, sweep_values(override)
         except ConfigError:  # a sweep the skopt sweeper would refuse: the launcher's to judge
             continue
+    first = copy.deepcopy(config)
+    for key, (_, values) in swept.items():
+        OmegaConf.update(first, key, values[0], force_add=True)
+    for key, (override, values) in swept.items():
         for value in values:
-            trial = copy.deepcopy(config)
+            trial = copy.deepcopy(first)
             OmegaConf.update(trial, key, value, force_add=True)
             try:
                 validate_config(trial)
