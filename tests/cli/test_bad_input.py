@@ -217,6 +217,18 @@ def test_a_swept_value_every_trial_of_it_would_fail_on_is_one_line(
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("sweep", [
+    # valid beside some of the other swept values: a constraint may keep step <= pred_len
+    ["pred_len=24,96", "strategy=recursive", "strategy.step=24,48"],
+    # trials a launcher may run on GPU nodes (SLURM), swept from a machine without one
+    ["hydra/launcher=submitit_slurm", "trainer=gpu", "seed=1,2"],
+    # a preset's horizon it has no value for: its trials say so (an interpolation's error)
+    ["experiment=dlinear_exchange", "pred_len=96,24"],
+])  # fmt: skip
+def test_a_swept_value_some_trial_may_run_is_not_refused(sweep: list[str]) -> None:
+    check_sweep_values(check_settings(sweep), sweep)
+
+
 def test_settings_of_every_sweep_syntax_are_not_refused() -> None:
     """The check composes a sweep at its first value (null for an interval): a setting that
     exists passes, whatever sweep it is given."""

@@ -503,8 +503,8 @@ def check_stages_before_g_never_see_the_test_rows(clean: Path, replaced: Path,
     Console logs, which carry clock times, are left out."""
 
     def stage_files(out: Path) -> dict:
-        return snapshot(out, skip=lambda name: name in FINAL or name == CLOCK_FILE
-                        or name.endswith(".log"))
+        return snapshot(out, skip=lambda name: name in FINAL or name in (CLOCK_FILE, LOCK_FILE)
+                        or name.endswith(".log"))  # the lock holds the process's pid
 
     files = stage_files(clean)
     kinds = ["lookback.yaml", "lr_find.json", "trials.csv", "best.ckpt", "metrics.json"]

@@ -41,8 +41,10 @@ GPU_BACKENDS = {"gpu": (CUDAAccelerator, MPSAccelerator), "cuda": (CUDAAccelerat
                 "mps": (MPSAccelerator,)}
 
 
-def validate_config(cfg: Any) -> None:
-    """Fail before any data is read when a top-level setting is impossible."""
+def validate_config(cfg: Any, here: bool = True) -> None:
+    """Fail before any data is read when a top-level setting is impossible (``here``: on
+    this machine too, its GPUs; not for a sweep's values, whose trials a launcher such as
+    SLURM may run on GPU nodes)."""
     for key in ("seq_len", "pred_len"):
         if whole(cfg[key], key) < 1:
             raise ConfigError(key, f"must be >= 1, got {cfg[key]}")
@@ -67,12 +69,13 @@ def validate_config(cfg: Any) -> None:
                           "validation loss to wait for (e.g. 3)")
     accelerator = str(cfg.trainer.accelerator)
     backends = GPU_BACKENDS.get(accelerator, ())
-    if backends and not any(backend.is_available() for backend in backends):
+    if here and backends and not any(backend.is_available() for backend in backends):
         raise ConfigError(
             "trainer.accelerator",
             f"'{accelerator}' asks for a GPU, but torch {torch.__version__} finds none",
             "use trainer=cpu, or a GPU build of torch on a machine with a GPU")
-    trainer_devices(cfg.trainer)
+    if here:
+        trainer_devices(cfg.trainer)
     if str(cfg.cv.name) not in OBJECTIVE:
         raise ConfigError("cv", f"unknown cross-validation '{cfg.cv.name}'",
                           "use holdout, tscv or refit")

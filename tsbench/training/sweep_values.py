@@ -4,17 +4,20 @@ Each option of a list or ``choice(...)`` and both ends of an ``interval(...)`` o
 ``range(...)`` are set, one at a time, on the command's config and go through
 :func:`tsbench.training.run.validate_config`: a sweep whose trials would fail one by one
 (``optim.lr=interval(-1,1)``, ``seq_len=96,abc``) is refused in one line before any folder.
-A value valid only beside other swept values is left to the trials (and the sweeper's
-constraints); config groups' options are :mod:`tsbench.settings_check`'s.
+A value is refused only where it fails beside every combination of the other swept values
+(``strategy.step=24,48`` with ``pred_len=24,96`` is a sweep whose constraints may keep
+48 to 96); config groups' options are :mod:`tsbench.settings_check`'s.
 """
 
 from __future__ import annotations
 
 import copy
+import itertools
 
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import Override
 from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
 from skopt.space import Categorical
 
 from tsbench.errors import ConfigError
@@ -34,9 +37,12 @@ def sweep_values(override: Override) -> list[Scalar]:
 
 
 def check_sweep_values(config: DictConfig, overrides: list[str]) -> None:
-    """Raise the :class:`ConfigError` a trial of ``config`` (composed at the sweeps' first
-    values, an interval at null) would fail with at some value of a swept setting in
-    ``overrides``, the other swept settings at their first values (an interval's low end)."""
+    """Raise the :class:`ConfigError` that every trial of ``config`` (composed at the sweeps'
+    first values, an interval at null) would fail with at some value of a setting swept in
+    ``overrides``: with each combination of the other swept settings' values (their options,
+    an interval's ends), at most :data:`COMBINATIONS` of them. This machine's GPUs are not
+    checked (a launcher may run the trials elsewhere), and a value whose check fails to
+    resolve an interpolation is left to its trials."""
     groups = set(OmegaConf.select(config, "hydra.runtime.choices", default={}) or {})
     swept: dict[str, tuple[Override, list[Scalar]]] = {}
     for override in OverridesParser.create().parse_overrides(overrides):
@@ -47,15 +53,36 @@ def check_sweep_values(config: DictConfig, overrides: list[str]) -> None:
             swept[key] = override, sweep_values(override)
         except ConfigError:  # a sweep the skopt sweeper would refuse: the launcher's to judge
             continue
-    first = copy.deepcopy(config)
-    for key, (_, values) in swept.items():
-        OmegaConf.update(first, key, values[0], force_add=True)
     for key, (override, values) in swept.items():
+        others = [(k, v) for k, (_, v) in swept.items() if k != key]
         for value in values:
-            trial = copy.deepcopy(first)
-            OmegaConf.update(trial, key, value, force_add=True)
-            try:
-                validate_config(trial)
-            except ConfigError as error:
+            error = _fails_everywhere(config, key, value, others)
+            if error is not None:
                 raise ConfigError(error.field, f"{error.problem} (at {key}={value} of the "
-                                  f"sweep {override.input_line})", error.fix) from None
+                                  f"sweep {override.input_line})", error.fix)
+
+
+#: Combinations of the other swept values a value is tried with, at most.
+COMBINATIONS = 256
+
+
+def _fails_everywhere(config: DictConfig, key: str, value: Scalar,
+                      others: list[tuple[str, list[Scalar]]]) -> ConfigError | None:
+    """The error of ``key=value`` with the first combination of ``others`` tried, if it fails
+    with every one (None if one passes, or one cannot be checked)."""
+    trial = copy.deepcopy(config)
+    OmegaConf.update(trial, key, value, force_add=True)
+    first: ConfigError | None = None
+    combos = itertools.product(*(values for _, values in others))
+    for combo in itertools.islice(combos, COMBINATIONS):
+        for (other, _), other_value in zip(others, combo, strict=True):
+            OmegaConf.update(trial, other, other_value, force_add=True)
+        try:
+            validate_config(trial, here=False)
+        except ConfigError as error:
+            first = first or error
+            continue
+        except OmegaConfBaseException:  # e.g. a preset's resolver: the trial will tell
+            return None
+        return None
+    return first

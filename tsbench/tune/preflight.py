@@ -89,6 +89,8 @@ def check_search(overrides: list[str], search: list[str]) -> None:
                 validate_config(compose_command([*overrides, f"{key}={format_value(value)}"]))
             except TsbenchError as error:
                 raise TsbenchError(f"recipe.search: {line}: {error}") from None
+            except OmegaConfBaseException:  # e.g. a preset's resolver: the trials will tell
+                continue
 
 
 def _parsed(parser: OverridesParser, line: str) -> Override:
