@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 from omegaconf import OmegaConf
 
 from tests.conftest import ROOT, TINY
@@ -71,6 +72,18 @@ def test_spread_keeps_the_ends() -> None:
     assert spread(both, 3) == [48, 384, 720]  # no look-back holds two weeks
     assert spread(both, 3, keep=[48, 336]) == [48, 336, 720]
     assert spread(both, 6, keep=[48, 336]) == [48, 192, 336, 456, 576, 720]
+
+
+def test_the_look_backs_hold_two_cycles_of_each_period_found(tmp_path: Path) -> None:
+    # (c)'s analysis of hourly data with a weekly and a daily cycle, read back by the recipe
+    overrides, recipe, out = parse(["recipe=quick", f"out={tmp_path / 'out'}"])
+    both = sorted({m * p for p in (24, 168) for m in range(2, 720 // p + 1)})
+    (out / "c_lookback").mkdir(parents=True)
+    (out / "c_lookback" / "lookback.yaml").write_text(yaml.safe_dump(
+        {"periods": [168, 24], "candidates": both, "longest_lookback": 720}))
+    tuning = Tuning(overrides, recipe, out, TuneState.open(out, {}))
+    assert recipe.n_lookbacks == 3
+    assert lookbacks(tuning) == [48, 336, 720]  # two days, two weeks, and the longest
 
 
 def test_lr_range_reaches_the_loss_minimum() -> None:

@@ -208,7 +208,7 @@ def lookbacks(t: Tuning) -> list[int]:
         log.info("(c) no period in the training rows: look-backs %s", candidates)
     # the shortest look-back holding two cycles of each period found is always searched: an
     # even spread of 24's multiples could miss every multiple of a weekly 168
-    shortest = [min((c for c in candidates if c % p == 0), default=0)
+    shortest = [min((c for c in candidates if c % p == 0 and c >= 2 * p), default=0)
                 for p in found.get("periods", [])]
     chosen = spread(candidates, int(t.recipe.n_lookbacks), keep=shortest)
     log.info("(c) look-backs searched: %s", chosen)
