@@ -871,9 +871,28 @@ def test_a_folder_of_something_else_is_refused_as_it_is(
     (out / "multirun.yaml").write_text("hydra: {}\n")
     assert main(["dataset=etth1", "model=dlinear", f"out={out}"]) == 2
     assert capsys.readouterr().err == (
-        f"tsbench-tune: error: out: {out} holds files of something else (0, multirun.yaml), "
+        f"tsbench-tune: error: out: {out} holds the output of something else (multirun.yaml), "
         "not a tsbench-tune run -> give a new or empty out=DIR\n")  # no stage wrote there
     assert sorted(p.name for p in out.iterdir()) == ["0", "multirun.yaml"]
+    killed = tmp_path / "killed"  # killed in stage (a), before tune.json: resumed as it is
+    (killed / "a_baseline").mkdir(parents=True)
+    for stray in (".tune_clock.json.x1y2.tmp", "nohup.out"):  # a cut write, the user's log
+        (killed / stray).write_text("")
+    assert TuneState.open(killed, {}).stages == {}
+
+
+def test_a_file_system_without_locks_runs_unlocked_with_a_warning(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def no_flock(handle: object, operation: int) -> None:
+        raise OSError(38, "Function not implemented")  # Lustre mounted with noflock
+
+    monkeypatch.setattr("tsbench.tune.lock.fcntl.flock", no_flock)
+    ran = []
+    with held(tmp_path):
+        ran.append(True)
+    assert ran == [True]
+    assert "cannot lock" in caplog.text and "Function not implemented" in caplog.text
 
 
 def test_ctrl_c_says_how_to_resume_without_a_traceback(

@@ -5,12 +5,14 @@ copies of a stage in one sweep folder: each takes the other's running trials for
 launches them again, and the budget clock counts one of them. The first holds an exclusive
 lock on ``<out>/tune.lock`` (``flock``: the system drops it when the process dies, however
 it dies) and the second is refused, naming the first's pid. Where ``fcntl`` is missing
-(Windows) nothing is locked.
+(Windows), or the file system cannot lock (a cluster's scratch space mounted without
+flock), nothing is locked (with a warning in the latter case).
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +25,8 @@ except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
 LOCK_FILE = "tune.lock"
+
+log = logging.getLogger(__name__)
 
 
 @contextlib.contextmanager
@@ -41,6 +45,11 @@ def held(out_dir: Path) -> Iterator[None]:
                 f"out={out_dir}: another tsbench-tune (pid {holder}) is running this tuning "
                 "run -> wait for it to end, or stop it (kill -INT "
                 f"{holder}), then run the same command again to resume") from None
+        except OSError as error:  # a file system without flock (Lustre's noflock, FUSE)
+            log.warning("cannot lock %s (%s): run one tsbench-tune at a time in it",
+                        out_dir, error)
+            yield
+            return
         handle.seek(0)
         handle.truncate()
         handle.write(f"{os.getpid()}\n")

@@ -30,6 +30,7 @@ import csv
 import io
 import json
 import logging
+import math
 import shlex
 from collections.abc import Sequence
 from pathlib import Path
@@ -124,6 +125,12 @@ def read_trials(sweep_dir: Path) -> list[dict[str, str]]:
 def params_of(row: dict[str, str]) -> dict[str, str]:
     """The searched parameters of a trials.csv row."""
     return {k: v for k, v in row.items() if k not in RECORD_COLUMNS}
+
+
+def _finite(value: object) -> float | None:
+    """``value`` as a float, None where it is not finite (a diverged baseline's NaN)."""
+    number = float(value)  # type: ignore[arg-type]
+    return number if math.isfinite(number) else None
 
 
 def full_budget(rows: list[dict[str, str]]) -> list[dict[str, str]]:
@@ -242,7 +249,7 @@ def search_args(t: Tuning, lr: dict[str, float], seq_lens: list[int]) -> list[st
 
 
 def sweep(t: Tuning, stage: str, label: str, args: list[str], seconds: float, planned: int,
-          epoch_seconds: float, best_before: float) -> list[dict[str, str]]:
+          epoch_seconds: float, best_before: float | None) -> list[dict[str, str]]:
     """Run (or resume) one search stage until ``seconds`` are spent or
     :func:`~tsbench.tune.budget.trial_cap` trials have ended (``best_before``: the best
     objective of the stages before, for the progress line)."""
@@ -268,7 +275,7 @@ def random_search(t: Tuning, args: list[str], epoch_seconds: float) -> dict[str,
     log.info("(d) random search: about %d trials in %s", planned, clock(seconds))
     rows = sweep(t, "d_random", "(d) random search",
                  [*args, "hydra.sweeper.mode=random"], seconds, planned, epoch_seconds,
-                 best_before=float(read_metrics(t.out / "a_baseline")["objective"]))
+                 best_before=_finite(read_metrics(t.out / "a_baseline")["objective"]))
     return {"trials": len(rows), "full_budget": len(full_budget(rows))}
 
 
@@ -301,11 +308,12 @@ def bayes_search(t: Tuning, args: list[str], epoch_seconds: float) -> dict[str, 
         warm_args = [f"hydra.sweeper.warm_start={warm}", "hydra.sweeper.n_initial_points=1"]
     log.info("(e) Bayesian search: about %d trials in %s, warm-started with the baseline and "
              "%d random trials", planned, clock(seconds), len(ranked))
-    before = [float(row["objective"]) for row in full_budget(random_rows)]
-    before.append(float(read_metrics(t.out / "a_baseline")["objective"]))
+    before = [_finite(row["objective"]) for row in full_budget(random_rows)]
+    before.append(_finite(read_metrics(t.out / "a_baseline")["objective"]))
     rows = sweep(t, "e_bayes", "(e) Bayesian search",
                  [*args, "hydra.sweeper.mode=bayes", *warm_args], seconds, planned,
-                 epoch_seconds, best_before=min(before))
+                 epoch_seconds, best_before=min((v for v in before if v is not None),
+                                                default=None))
     return {"trials": len(rows), "full_budget": len(full_budget(rows))}
 
 
@@ -392,7 +400,8 @@ def run_stages(t: Tuning, overrides: list[str]) -> dict[str, Any]:
     args = search_args(t, lr, seq_lens)
     epoch = float(base["seconds_per_epoch"])
     t.state.stage("f_reserve", lambda: retrain_reserve(t))
-    t.state.stage("searches_from", t.state.spent)  # what (a)-(c) took, for budget_fix
+    if not (t.out / "d_random").exists():  # what (a)-(c) took, for budget_fix (a folder
+        t.state.stage("searches_from", t.state.spent)  # of an older tsbench: not known)
     if not t.state.done("d_random") and searches_too_short(t):
         log.warning("the searches' time is too short for one trial to run its full budget, "
                     "so (f) will have nothing to retrain -> %s", budget_fix(t))

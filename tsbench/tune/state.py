@@ -27,8 +27,11 @@ STATE_FILE = "tune.json"
 CLOCK_FILE = "tune_clock.json"
 #: What tsbench-tune writes into its folder before tune.json exists (a run killed in stage
 #: (a)): the stages' folders, logs and seeds (``a_baseline``, ``d_random.log``, ...), its
-#: lock and clock. Anything else means the folder is not a tuning run's.
+#: lock and clock.
 OWN_ENTRY = re.compile(r"[a-g]_\w+(\.log|\.csv)?|tune\.lock|tune_clock\.json|report\.(json|md)")
+#: What marks a folder as another tool's output: a tsbench run's or a multirun's (a stray
+#: file, an editor's or a half-written temporary one, is no reason to refuse a resume).
+FOREIGN = ("multirun.yaml", ".hydra", "config.yaml", "metrics.json", "trials.csv")
 
 
 def differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
@@ -73,12 +76,11 @@ class TuneState:
         settings must equal ``settings``."""
         path = out_dir / STATE_FILE
         if not path.is_file():
-            others = sorted(p.name for p in out_dir.iterdir()
-                            if not OWN_ENTRY.fullmatch(p.name)) if out_dir.is_dir() else []
+            others = [name for name in FOREIGN if (out_dir / name).exists()]
             if others:
-                raise ConfigError("out", f"{out_dir} holds files of something else "
-                                  f"({', '.join(others[:3])}{', ...' if len(others) > 3 else ''}),"
-                                  " not a tsbench-tune run", "give a new or empty out=DIR")
+                raise ConfigError("out", f"{out_dir} holds the output of something else "
+                                  f"({', '.join(others)}), not a tsbench-tune run",
+                                  "give a new or empty out=DIR")
             return cls(path, settings)
         try:
             recorded = json.loads(path.read_text())
