@@ -84,6 +84,28 @@ def test_a_forward_that_raises_in_a_cpu_run_is_named_with_its_line() -> None:
     assert isinstance(error.value.__cause__, RuntimeError)
 
 
+class NeedsGradients(faulty.TimeLinear):
+    """Trains fine, but its forward needs gradients on (it raises under torch.no_grad)."""
+
+    def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:
+        if not torch.is_grad_enabled():
+            raise RuntimeError("element 0 of tensors does not require grad")
+        return super().forward(x, x_mark)
+
+
+class NeedsGradientsOneChannel(NeedsGradients):
+    def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:
+        return super().forward(x, x_mark)[..., :1]
+
+
+def test_a_forward_that_needs_gradients_is_checked_as_training_calls_it() -> None:
+    model = NeedsGradients(48, 12, 3)
+    check_forecast_shape(model, _data(_config()), on_cpu=True)  # no error: it trains
+    assert model.training and all(p.grad is None for p in model.parameters())
+    with pytest.raises(ConfigError, match=re.escape("returned shape (2, 12, 1)")):
+        check_forecast_shape(NeedsGradientsOneChannel(48, 12, 3), _data(_config()), on_cpu=True)
+
+
 def test_the_check_keeps_random_states_and_modes() -> None:
     data = _data(_config())
     model = faulty.DrawsInEval(48, 12, 3)

@@ -7,8 +7,9 @@ silently into the loss (one channel against three) or fail deep inside training 
 half-written run directory. This is the shape alone: the full contract is
 :func:`tsbench.models.contract.check_model`.
 
-It costs one forward pass of two windows in eval mode under ``torch.no_grad`` and changes
-nothing about training: the random number generators' states are restored afterwards (a
+It costs one forward pass of two windows in eval mode under ``torch.no_grad`` (where that
+raises, one more as training makes it: train mode, gradients on) and changes nothing about
+training: the random number generators' states are restored afterwards (a
 model may draw in eval mode too), and so is each module's train/eval mode. (A model whose
 forward changes other state keeps that change: lazy modules, ``nn.LazyLinear``, are
 initialised inside the restored random state, so their first weights, and the random
@@ -83,8 +84,7 @@ def check_forecast_shape(model: ForecastModel, data: ForecastData, on_cpu: bool)
     x = x.to(device)
     x_mark = None if x_mark is None else x_mark.to(device)
     try:
-        with _state_kept(step_model), torch.no_grad():
-            out = step_model.eval()(x, x_mark)
+        out = _forward(step_model, x, x_mark)
     except Exception as error:  # noqa: BLE001 - any fault of the model's own code
         if not on_cpu:  # e.g. a GPU-only kernel on this CPU batch: training will tell
             return
@@ -131,6 +131,17 @@ def _require_shape(cls: type, method: str, out: Any, want: tuple[int, int, int],
     if got != want:
         raise ConfigError(FIELD, f"{name} returned shape {got} {given}, "
                           f"expected {meaning} = {want}", f"{fix}; {_contract(cls)}")
+
+
+def _forward(model: torch.nn.Module, x: torch.Tensor, x_mark: torch.Tensor | None) -> Any:
+    """The model's forecast in eval mode without gradients; where that raises, as training
+    calls it (train mode, gradients on: a forward may need them), whose error then counts."""
+    try:
+        with _state_kept(model), torch.no_grad():
+            return model.eval()(x, x_mark)
+    except Exception:  # noqa: BLE001 - judged by the pass training makes
+        with _state_kept(model), torch.enable_grad():
+            return model.train()(x, x_mark)
 
 
 def _error_line(error: Exception) -> str:
