@@ -140,6 +140,10 @@ def test_a_daily_cycle_under_a_stronger_weekly_one_is_not_taken_for_its_harmonic
     found = dominant_periods(np.sin(2 * np.pi * t / 24) + np.where(t // 24 % 7 >= 5, -1.0, 1.0)
                              + 2 * noise, 400)
     assert [p.period for p in found] == [24, 168]
+    # nor half a day, the harmonic of a day with two rush hours, however self-similar
+    rush = (np.sin(2 * np.pi * t / 24) + 0.9 * np.sin(2 * np.pi * t / 12 + 0.5)
+            + 0.6 * np.sin(2 * np.pi * t / 168) + noise)
+    assert [p.period for p in dominant_periods(rush, 400)] == [24, 168]
 
 
 def test_lookback_candidates() -> None:

@@ -29,6 +29,10 @@ _LINE_SPREAD = 1
 #: where a harmonic of the slower cycle alone does not (a weekly sawtooth, step or spike:
 #: 0.01 or less at 24 rows, 0.26 at 84).
 OWN_CYCLE_STRENGTH = 0.5
+#: The lowest harmonic order k that may be a cycle of its own: P/2 and P/3 are the commonest
+#: harmonics of a cycle of two or three peaks (a day's morning and evening rush hours make
+#: a strong, self-similar 12-hour line), so they never count as periods of their own.
+MIN_OWN_ORDER = 4
 
 
 @dataclass(frozen=True)
@@ -95,9 +99,9 @@ def dominant_periods(
     ``min_prominence`` times above its neighbourhood (the peak bin alone, or the peak and its
     neighbours as unlikely under noise, see :func:`_prominence`) and its period, refined to
     the strongest integer period within the peak's bin, has ``seasonal_strength`` >=
-    ``min_strength``; a harmonic (P/k) of a period already found needs
-    :data:`OWN_CYCLE_STRENGTH` (a daily cycle under a stronger weekly one is a period of its
-    own, the weekly cycle's seventh harmonic is not).
+    ``min_strength``; a harmonic (P/k) of a period already found counts only for k >=
+    :data:`MIN_OWN_ORDER` and with :data:`OWN_CYCLE_STRENGTH` (a daily cycle under a
+    stronger weekly one is a period of its own, the weekly cycle's seventh harmonic is not).
     """
     x = _columns(values)
     max_period = min(max_period, len(x) // 3)
@@ -112,12 +116,13 @@ def dominant_periods(
         prominence = _prominence(power, int(b))
         if prominence < min_prominence:
             continue
-        harmonic = any(_harmonic(1 / freqs[b], p.period) for p in found)
+        orders = [_harmonic_order(1 / freqs[b], p.period) for p in found]
+        order = min((k for k in orders if k), default=0)  # 0: no harmonic of a period found
         period = _refine(x, freqs, int(b), max_period)
         if any(p.period == period for p in found):
             continue
         strength = seasonal_strength(x, period)
-        if harmonic and not _own_cycle(x, period, strength):
+        if order and (order < MIN_OWN_ORDER or not _own_cycle(x, period, strength)):
             continue
         if strength >= min_strength:
             found.append(Period(period, round(strength, 4), round(prominence, 1)))
@@ -169,10 +174,10 @@ def _own_cycle(x: np.ndarray, period: int, strength: float) -> bool:
         strength > seasonal_strength(x, near) for near in (period - 1, period + 1) if near >= 2)
 
 
-def _harmonic(period: float, fundamental: int) -> bool:
-    """Whether ``period`` is ``fundamental / k`` for a whole k >= 2 (within 2 %)."""
+def _harmonic_order(period: float, fundamental: int) -> int:
+    """The whole k >= 2 with ``period`` = ``fundamental / k`` (within 2 %), else 0."""
     k = fundamental / period
-    return k >= 1.5 and abs(k - round(k)) <= 0.02 * k
+    return round(k) if k >= 1.5 and abs(k - round(k)) <= 0.02 * k else 0
 
 
 def _refine(x: np.ndarray, freqs: np.ndarray, b: int, max_period: int) -> int:
