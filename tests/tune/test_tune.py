@@ -359,6 +359,15 @@ def test_a_model_and_a_dataset_config_outside_the_package_reach_every_stage(
     ("recipe.cv_folds=1", "recipe.cv_folds: 1 is not a number of folds that selects anything "
                           "-> use e.g. recipe.cv_folds=0 (the validation split) or 2 or more"),
     ("recipe.cv_folds=-2", "recipe.cv_folds: -2 is not a number of folds that selects"),
+    # recipe.search, which the searches (d) and (e) would otherwise meet an hour in
+    ("recipe.search=['model.e_layer=choice(1,2)']", "tsbench-tune: error: recipe.search: "
+     "model.e_layer=choice(1,2): model.e_layer: no such setting -> check its spelling "
+     "(tsbench --cfg job shows every setting)"),
+    ("recipe.search=['optim.weight_decay=interval(-0.1,0.1)']", "tsbench-tune: error: "
+     "recipe.search: optim.weight_decay=interval(-0.1,0.1): optim.weight_decay: must be >= 0, "
+     "got -0.1"),
+    ("recipe.search=['model.dropout=choice(0.1,0.2']", "tsbench-tune: error: recipe.search: "
+     "cannot parse 'model.dropout=choice(0.1,0.2'"),
 ])
 def test_a_recipe_value_no_stage_can_use_is_refused_before_any_folder(
         tmp_path: Path, field: str, said: str, capsys: pytest.CaptureFixture) -> None:
@@ -845,23 +854,6 @@ def test_a_folder_that_another_tsbench_tune_runs_is_refused(
         f"this tuning run -> wait for it to end, or stop it (kill -INT {os.getpid()}), then "
         "run the same command again to resume\n")
     assert sorted(p.name for p in out.iterdir()) == [LOCK_FILE]  # no stage started
-
-
-@pytest.mark.parametrize(("search", "said"), [
-    ("model.e_layer=choice(1,2)", "model.e_layer=choice(1,2): model.e_layer: no such setting "
-     "-> check its spelling (tsbench --cfg job shows every setting)"),
-    ("optim.weight_decay=interval(-0.1,0.1)", "optim.weight_decay=interval(-0.1,0.1): "
-     "optim.weight_decay: must be >= 0, got -0.1"),
-    ("model.dropout=choice(0.1,0.2", "cannot parse 'model.dropout=choice(0.1,0.2'"),
-])
-def test_a_search_its_trials_would_fail_on_is_refused_before_any_stage(
-        search: str, said: str, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    data, out = tmp_path / "series.csv", tmp_path / "out"
-    series(N_ROWS).to_csv(data, index=False)
-    assert main(["dataset=csv", f"dataset.path={data}", *RECIPE, f"recipe.search=['{search}']",
-                 f"out={out}"]) == 2
-    assert capsys.readouterr().err.startswith(f"tsbench-tune: error: recipe.search: {said}")
-    assert not out.exists()  # refused before stage (a), not an hour later in stage (d)
 
 
 def test_a_folder_of_something_else_is_refused_as_it_is(
