@@ -32,11 +32,6 @@ def _fits(n_rows: int, n_splits: int, gap: int, test_size: int | None, window: i
     return block >= pred_len and n_rows - n_splits * block - gap >= window
 
 
-def _whole(cv: Any, name: str) -> int:
-    """``cv.<name>`` as a whole number of folds or rows; anything else refused."""
-    return whole(cv[name], f"cv.{name}")
-
-
 def block_rows(cv: Any, val_rows: int | None) -> int | None:
     """``cv.test_size`` in rows: a number, null (TimeSeriesSplit's default), or ``val``: as
     long as the published validation split (``val_rows``), whose own block is then the last
@@ -61,9 +56,10 @@ def fold_blocks(
     windows' look-back reaches before it, as the published validation split's does), the
     first training block a whole window of ``seq_len + pred_len`` rows. ``val_rows`` is the
     published validation split's length (for ``cv.test_size=val``)."""
-    n_splits, gap = _whole(cv, "n_splits"), _whole(cv, "gap")
+    n_splits, gap = whole(cv.n_splits, "cv.n_splits"), whole(cv.gap, "cv.gap")
     test_size = block_rows(cv, val_rows)
-    max_train = None if cv.max_train_size is None else _whole(cv, "max_train_size")
+    max_train = (None if cv.max_train_size is None
+                 else whole(cv.max_train_size, "cv.max_train_size"))
     window = seq_len + pred_len
     if n_splits < 2:
         raise ConfigError(

@@ -23,7 +23,7 @@ from tsbench.settings_check import unknown_option, unknown_setting
 from tsbench.training.crossval import fold_blocks
 from tsbench.training.model_check import check_forecast_shape, trains_on_cpu
 from tsbench.training.run import validate_config
-from tsbench.training.sweep_values import sweep_values
+from tsbench.training.sweep_values import check_sweep_values, sweep_values
 from tsbench.training.train_and_score import make_data
 
 
@@ -77,20 +77,25 @@ def check_search(overrides: list[str], search: list[str]) -> None:
     searched values (a patch length longer than the command's look-back) is the search's
     constraints' to judge, not checked here."""
     parser = OverridesParser.create()
-    for line in search:
-        override = _parsed(parser, str(line))
+    for line in map(str, search):
+        override = _parsed(parser, line)
         key = override.get_key_element()
         try:
-            values = sweep_values(override)
+            values = [f"{key}={format_value(v)}" for v in sweep_values(override)]
         except ConfigError as error:
             raise TsbenchError(f"recipe.search: {error}") from None
-        for value in values:
-            try:
-                validate_config(compose_command([*overrides, f"{key}={format_value(value)}"]))
-            except TsbenchError as error:
-                raise TsbenchError(f"recipe.search: {line}: {error}") from None
-            except OmegaConfBaseException:  # e.g. a preset's resolver: the trials will tell
-                continue
+        try:  # composed at its first value; a group's other options composed too, the
+            # other values set as tsbench -m checks a sweep's (no composition each)
+            cfg = compose_command([*overrides, values[0]], hydra_config=True)
+            if key.lstrip("+") in cfg.hydra.runtime.choices:
+                for option in values[1:]:
+                    compose_command([*overrides, option])
+            validate_config(cfg)
+            check_sweep_values(cfg, [line])
+        except TsbenchError as error:
+            raise TsbenchError(f"recipe.search: {line}: {error}") from None
+        except OmegaConfBaseException:  # e.g. a preset's resolver: the trials will tell
+            continue
 
 
 def _parsed(parser: OverridesParser, line: str) -> Override:
