@@ -98,7 +98,7 @@ def check_command_line(argv: list[str]) -> None:
         if multirun:
             from tsbench.training.sweep_values import check_sweep_values  # imports torch
 
-            check_sweep_values(cfg, list(args.overrides))
+            check_sweep_values(cfg, list(args.overrides), cfg.hydra.sweeper.get("params"))
 
 
 def entry() -> None:

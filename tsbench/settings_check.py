@@ -57,6 +57,11 @@ def unknown_setting(error: BaseException, choices: dict[str, list[str]] | None =
     key = missing_setting(error)
     if key is None:
         return None
+    inner = getattr(error.__cause__, "full_key", "")
+    if inner.startswith(f"{key}."):  # the setting exists; the mapping given adds keys
+        return TsbenchError(
+            f"{key}: no key '{inner[len(key) + 1:]}' in it to set -> check that key's "
+            f"spelling, or add keys to {key} with ++{key}=...")
     group = key.split(".")[0]
     options = (choices or {}).get(group, []) if "." in key else []
     if len(options) > 1:

@@ -11,6 +11,7 @@ from pytorch_lightning.accelerators import CUDAAccelerator, MPSAccelerator
 
 from tests.conftest import TINY, run_tsbench
 from tests.preloaded import run_module
+from tsbench.cli import check_command_line
 from tsbench.errors import TsbenchError
 from tsbench.settings_check import check_settings
 from tsbench.training.sweep_values import check_sweep_values
@@ -185,6 +186,9 @@ MISSPELT = "no such setting -> check its spelling (tsbench --cfg job shows every
                                       "seasonal_naive, theta"),
     (True, ["hydra/launcher=joblib,jobli"], "hydra/launcher: no option 'jobli' -> use one of "
                                             "basic, joblib, submitit_local, submitit_slurm"),
+    (True, ["hydra/sweeper=skopt", "hydra.sweeper.params={optim.lr: 'interval(0.001,0.01)'}"],
+     "hydra.sweeper.params: no key 'optim.lr' in it to set -> check that key's spelling, or "
+     "add keys to hydra.sweeper.params with ++hydra.sweeper.params=..."),
     (False, ["strategy=direct", "strategy.step=24"],
      "strategy.step: no such setting of strategy=direct -> check its spelling, or choose a "
      "strategy that has it (tsbench --cfg job strategy=<option> shows its settings)"),
@@ -206,6 +210,10 @@ def test_a_misspelt_setting_is_named_in_one_line(multirun: bool, args: list[str]
      "optim.lr: must be > 0, got -1 (at optim.lr=-1 of the sweep optim.lr=interval(-1,1))"),
     (["seq_len=48,abc"], "seq_len: must be a whole number, got 'abc' (at seq_len=abc of the "
                          "sweep seq_len=48,abc) -> give seq_len as an integer"),
+    # a search preset's space (here given on the command line) is checked the same way
+    (["hydra/sweeper=skopt", "++hydra.sweeper.params={optim.lr: 'interval(-1,1)'}"],
+     "optim.lr: must be > 0, got -1 (at optim.lr=-1 of hydra.sweeper.params optim.lr: "
+     "interval(-1,1))"),
 ])  # fmt: skip
 def test_a_swept_value_every_trial_of_it_would_fail_on_is_one_line(
         args: list[str], said: str, tmp_path: Path) -> None:
@@ -224,9 +232,16 @@ def test_a_swept_value_every_trial_of_it_would_fail_on_is_one_line(
     ["hydra/launcher=submitit_slurm", "trainer=gpu", "seed=1,2"],
     # a preset's horizon it has no value for: its trials say so (an interpolation's error)
     ["experiment=dlinear_exchange", "pred_len=96,24"],
+    # the shipped search presets' spaces, whose constraints keep e.g. patch_len <= seq_len
+    *([f"search={name}"] for name in ["dlinear_tune", "grid", "itransformer_bo",
+                                      "itransformer_tune", "patchtst_bo", "patchtst_tune",
+                                      "random"]),
+    # a preset's space entry replaced by the command line's sweep of the same key
+    ["hydra/sweeper=skopt", "++hydra.sweeper.params={optim.lr: 'interval(-1,1)'}",
+     "optim.lr=interval(0.001,0.01)"],
 ])  # fmt: skip
 def test_a_swept_value_some_trial_may_run_is_not_refused(sweep: list[str]) -> None:
-    check_sweep_values(check_settings(sweep), sweep)
+    check_command_line(["-m", *sweep])
 
 
 def test_settings_of_every_sweep_syntax_are_not_refused() -> None:

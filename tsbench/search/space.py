@@ -124,9 +124,7 @@ def parse_space(
 
     A command-line override replaces a ``params`` entry with the same key.
     """
-    lines = {key: f"{key}={value}" for key, value in params.items()}
-    for line in arguments:
-        lines[line.split("=", 1)[0]] = line
+    lines = sweep_lines(params, arguments)
     searched: list[Param] = []
     fixed: list[Override] = []
     for key, line in lines.items():
@@ -142,6 +140,15 @@ def parse_space(
             "add e.g. params: {optim.lr: 'tag(log, interval(1e-5, 1e-2))'}",
         )
     return SearchSpace(tuple(searched), tuple(fixed))
+
+
+def sweep_lines(params: Mapping[str, Any], arguments: Iterable[str]) -> dict[str, str]:
+    """Each swept key's override: ``hydra.sweeper.params`` entries as ``key=value``, each
+    replaced by the command-line override of the same key (the other arguments added)."""
+    lines = {str(key): f"{key}={value}" for key, value in params.items()}
+    for line in arguments:
+        lines[line.split("=", 1)[0]] = line
+    return lines
 
 
 def dimension_of(override: Override) -> Dimension:
