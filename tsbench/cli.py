@@ -96,9 +96,9 @@ def check_command_line(argv: list[str]) -> None:
         multirun = args.multirun or cfg.hydra.mode == RunMode.MULTIRUN
         check_refit(cfg, multirun, cfg.hydra.sweeper)
         if multirun:
-            from tsbench.training.sweep_values import check_sweep_values  # imports torch
+            from tsbench.sweep_check import check_sweep  # imports torch
 
-            check_sweep_values(cfg, list(args.overrides), cfg.hydra.sweeper.get("params"))
+            check_sweep(cfg, list(args.overrides))
 
 
 def entry() -> None:

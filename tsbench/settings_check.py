@@ -112,8 +112,7 @@ def check_settings(overrides: list[str], config_name: str = "config",
         parsed = OverridesParser.create().parse_overrides(overrides)
     except HydraException:
         return None  # Hydra says what is wrong with the syntax
-    single = [o.input_line if not o.is_sweep_override() else
-              f"{o.get_key_element()}={_first_value(o)}" for o in parsed]
+    single = at_first_values(parsed)
     try:
         with initialize_config_module("tsbench.conf", version_base="1.3"):
             config = compose(config_name, overrides=single, return_hydra_config=True)
@@ -123,7 +122,7 @@ def check_settings(overrides: list[str], config_name: str = "config",
         raise
     except Exception as exc:  # noqa: BLE001 (anything but a misspelt key is Hydra's to say)
         error = unknown_option(exc) or unknown_setting(
-            exc, _group_choices(parsed, single, missing_setting(exc)), program)
+            exc, _group_choices(parsed, single, missing_setting(exc), config_name), program)
         if error is not None:
             raise error from None
         return None
@@ -156,7 +155,7 @@ def _check_swept_options(parsed: list[Override], single: list[str], config: Dict
 
 
 def _group_choices(parsed: list[Override], single: list[str], missing: str | None,
-                   ) -> dict[str, list[str]]:
+                   config_name: str) -> dict[str, list[str]]:
     """Each config group chosen on the command line (``strategy=direct,recursive``): the
     option composed, then the other options given whose config has the ``missing`` setting
     (composed once each, on this error's path only). A swept group none of whose other
@@ -175,22 +174,30 @@ def _group_choices(parsed: list[Override], single: list[str], missing: str | Non
         if missing is None or not missing.startswith(f"{key}.") or len(values) == 1:
             choices[key] = values
             continue
-        having = [v for v in values[1:] if _has_setting(single, i, f"{key}={v}", missing)]
+        having = [v for v in values[1:]
+                  if _has_setting(single, i, f"{key}={v}", missing, config_name)]
         if having:
             choices[key] = [values[0], *having]
     return choices
 
 
-def _has_setting(single: list[str], index: int, choice: str, setting: str) -> bool:
+def _has_setting(single: list[str], index: int, choice: str, setting: str,
+                 config_name: str) -> bool:
     """Whether the command ``single`` with its override ``index`` replaced by ``choice``
     composes a config that has ``setting``."""
     overrides = [*single[:index], choice, *single[index + 1:]]
     try:
         with initialize_config_module("tsbench.conf", version_base="1.3"):
-            compose("config", overrides=overrides)
+            compose(config_name, overrides=overrides)
     except Exception as exc:  # noqa: BLE001 - only the same missing setting counts
         return missing_setting(exc) != setting
     return True
+
+
+def at_first_values(parsed: list[Override]) -> list[str]:
+    """The overrides with each sweep at its first value (null for an interval)."""
+    return [o.input_line if not o.is_sweep_override() else
+            f"{o.get_key_element()}={_first_value(o)}" for o in parsed]
 
 
 def _first_value(override: Override) -> str:

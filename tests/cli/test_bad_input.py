@@ -14,7 +14,7 @@ from tests.preloaded import run_module
 from tsbench.cli import check_command_line
 from tsbench.errors import TsbenchError
 from tsbench.settings_check import check_settings
-from tsbench.training.sweep_values import check_sweep_values
+from tsbench.sweep_check import check_sweep
 
 GOOD_HEAD = "date,a,OT\n"
 
@@ -210,6 +210,10 @@ def test_a_misspelt_setting_is_named_in_one_line(multirun: bool, args: list[str]
      "optim.lr: must be > 0, got -1 (at optim.lr=-1 of the sweep optim.lr=interval(-1,1))"),
     (["seq_len=48,abc"], "seq_len: must be a whole number, got 'abc' (at seq_len=abc of the "
                          "sweep seq_len=48,abc) -> give seq_len as an integer"),
+    # a config group's option, whichever comes first (TINY's pred_len is 12)
+    (["strategy=direct,recursive"], "strategy.step: must be between 1 and pred_len=12, got 24 "
+     "(at strategy=recursive of the sweep strategy=direct,recursive) -> forecast a part of "
+     "the horizon per roll"),
     # a search preset's space (here given on the command line) is checked the same way
     (["hydra/sweeper=skopt", "++hydra.sweeper.params={optim.lr: 'interval(-1,1)'}"],
      "optim.lr: must be > 0, got -1 (at optim.lr=-1 of hydra.sweeper.params optim.lr: "
@@ -239,6 +243,12 @@ def test_a_swept_value_every_trial_of_it_would_fail_on_is_one_line(
     # a preset's space entry replaced by the command line's sweep of the same key
     ["hydra/sweeper=skopt", "++hydra.sweeper.params={optim.lr: 'interval(-1,1)'}",
      "optim.lr=interval(0.001,0.01)"],
+    # pred_len=12 fails beside strategy=recursive (step 24) only, whichever option is first
+    ["model=dlinear", "strategy=recursive,direct", "pred_len=12,96"],
+    ["model=dlinear", "strategy=direct,recursive", "pred_len=12,96"],
+    # step=48 runs beside pred_len=96 only, after more combinations than are tried
+    ["model=dlinear", "strategy=recursive", "strategy.step=24,48", "pred_len=24,96",
+     "seed=range(0,600,2)"],
 ])  # fmt: skip
 def test_a_swept_value_some_trial_may_run_is_not_refused(sweep: list[str]) -> None:
     check_command_line(["-m", *sweep])
@@ -253,7 +263,7 @@ def test_settings_of_every_sweep_syntax_are_not_refused() -> None:
               "+my_note=1"]
     config = check_settings(sweeps)
     # nor their values: an interval, composed at null, is checked at its ends
-    check_sweep_values(config, sweeps)
+    check_sweep(config, sweeps)
     with pytest.raises(TsbenchError, match=r"^hydra.sweeper.n_trialz: no such setting -> "
                                            r"check its spelling \(tsbench --cfg hydra"):
         check_settings(["hydra.sweeper.n_trialz=3"])

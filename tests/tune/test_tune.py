@@ -24,6 +24,7 @@ from omegaconf import OmegaConf
 from tests.conftest import ROOT, TINY
 from tests.preloaded import run_module
 from tests.unseen import content, differences, outputs_of_both, series, snapshot
+from tsbench.errors import TsbenchError
 from tsbench.rundir import read_config, read_metrics
 from tsbench.tune.budget import (
     budget_fix,
@@ -36,6 +37,7 @@ from tsbench.tune.cli import main, parse
 from tsbench.tune.commands import StageFailed, run_stage
 from tsbench.tune.ensemble import cv_error_gram, error_gram, score_runs
 from tsbench.tune.lock import LOCK_FILE, held
+from tsbench.tune.preflight import check_search
 from tsbench.tune.recipe import (
     analysis_args,
     lookbacks,
@@ -361,8 +363,9 @@ def test_a_model_and_a_dataset_config_outside_the_package_reach_every_stage(
     ("recipe.cv_folds=-2", "recipe.cv_folds: -2 is not a number of folds that selects"),
     # recipe.search, which the searches (d) and (e) would otherwise meet an hour in
     ("recipe.search=['model.e_layer=choice(1,2)']", "tsbench-tune: error: recipe.search: "
-     "model.e_layer=choice(1,2): model.e_layer: no such setting -> check its spelling "
-     "(tsbench --cfg job shows every setting)"),
+     "model.e_layer=choice(1,2): model.e_layer: no such setting of model=patchtst -> check "
+     "its spelling, or choose a model that has it (tsbench --cfg job model=<option> shows "
+     "its settings)"),
     ("recipe.search=['optim.weight_decay=interval(-0.1,0.1)']", "tsbench-tune: error: "
      "recipe.search: optim.weight_decay=interval(-0.1,0.1): optim.weight_decay: must be >= 0, "
      "got -0.1"),
@@ -377,6 +380,19 @@ def test_a_recipe_value_no_stage_can_use_is_refused_before_any_folder(
     assert main(["dataset=csv", f"dataset.path={data}", *RECIPE, field, f"out={out}"]) == 2
     assert said in capsys.readouterr().err
     assert not out.exists()
+
+
+@pytest.mark.parametrize("first", ["direct", "recursive"])
+def test_a_recipe_search_option_every_trial_of_it_would_fail_on_is_refused(first: str) -> None:
+    """Each option of a config group is composed and checked, not only the first: with
+    TINY's pred_len=12, strategy=recursive forecasts 24 steps a roll, more than the horizon."""
+    options = ",".join(sorted({"direct", "recursive"}, key=lambda o: o != first))
+    with pytest.raises(TsbenchError, match=re.escape(
+            f"recipe.search: strategy=choice({options}): strategy.step: must be between 1 and "
+            f"pred_len=12, got 24 (at strategy=recursive of the sweep strategy=choice("
+            f"{options}))")):
+        check_search(TINY, [f"strategy=choice({options})"])
+    check_search([*TINY, "pred_len=24"], [f"strategy=choice({options})"])
 
 
 @pytest.mark.parametrize("name", ["default", "quick"])

@@ -18,12 +18,11 @@ from tsbench.data.splits import benchmark_borders
 from tsbench.errors import ConfigError, TsbenchError
 from tsbench.models.build import model_for
 from tsbench.resolvers import register_resolvers
-from tsbench.search.space import format_value
-from tsbench.settings_check import unknown_option, unknown_setting
+from tsbench.settings_check import at_first_values, check_settings, unknown_option, unknown_setting
+from tsbench.sweep_check import check_sweep, sweep_values
 from tsbench.training.crossval import fold_blocks
 from tsbench.training.model_check import check_forecast_shape, trains_on_cpu
 from tsbench.training.run import validate_config
-from tsbench.training.sweep_values import check_sweep_values, sweep_values
 from tsbench.training.train_and_score import make_data
 
 
@@ -79,23 +78,17 @@ def check_search(overrides: list[str], search: list[str]) -> None:
     parser = OverridesParser.create()
     for line in map(str, search):
         override = _parsed(parser, line)
-        key = override.get_key_element()
         try:
-            values = [f"{key}={format_value(v)}" for v in sweep_values(override)]
+            sweep_values(override)
         except ConfigError as error:
             raise TsbenchError(f"recipe.search: {error}") from None
-        try:  # composed at its first value; a group's other options composed too, the
-            # other values set as tsbench -m checks a sweep's (no composition each)
-            cfg = compose_command([*overrides, values[0]], hydra_config=True)
-            if key.lstrip("+") in cfg.hydra.runtime.choices:
-                for option in values[1:]:
-                    compose_command([*overrides, option])
-            validate_config(cfg)
-            check_sweep_values(cfg, [line])
+        command = [*overrides, line]
+        try:  # spelling first (a group's options each), then the values
+            config = check_settings(command) or compose_command(
+                at_first_values(parser.parse_overrides(command)), hydra_config=True)
+            check_sweep(config, command)
         except TsbenchError as error:
             raise TsbenchError(f"recipe.search: {line}: {error}") from None
-        except OmegaConfBaseException:  # e.g. a preset's resolver: the trials will tell
-            continue
 
 
 def _parsed(parser: OverridesParser, line: str) -> Override:

@@ -1,0 +1,177 @@
+"""The values a multirun sweeps, checked before its first trial.
+
+Each option of a list or ``choice(...)`` and both ends of an ``interval(...)`` or
+``range(...)``, swept on the command line or in a preset's ``hydra.sweeper.params``, go
+through :func:`tsbench.training.run.validate_config`, one at a time: a sweep whose trials
+would fail one by one (``optim.lr=interval(-1,1)``, ``seq_len=96,abc``) is refused in one
+line before any folder. A value is refused only where it fails beside every combination
+of the other swept values (``strategy.step=24,48`` with ``pred_len=24,96`` is a sweep whose
+constraints may keep 48 to 96), a swept config group's options included: the command is
+composed at each combination of them. Where there are too many combinations to try them
+all, nothing is refused (the trials judge); the options' spelling is
+:mod:`tsbench.settings_check`'s.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from hydra import compose, initialize_config_module
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.core.override_parser.types import Override
+from hydra.errors import HydraException
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+from skopt.space import Categorical
+
+from tsbench.errors import ConfigError
+from tsbench.search.space import Scalar, dimension_of, format_value, plain, sweep_lines
+from tsbench.settings_check import at_first_values
+from tsbench.training.run import validate_config
+
+#: Combinations of the other swept settings' values a value is tried with, at most.
+COMBINATIONS = 256
+#: Combinations of swept config groups' options composed, at most.
+GROUP_COMBINATIONS = 16
+
+
+def sweep_values(override: Override) -> list[Scalar]:
+    """The values of ``override`` that can decide alone whether a run is valid: every option
+    of a list or choice, both ends of an interval or range, or its one value."""
+    if not override.is_sweep_override():
+        return [override.value()]  # type: ignore[list-item]
+    dimension = dimension_of(override)
+    if isinstance(dimension, Categorical):
+        return [plain(v) for v in dimension.categories]
+    return [plain(dimension.low), plain(dimension.high)]
+
+
+@dataclass(frozen=True)
+class Swept:
+    """One swept setting: its values to check and where the sweep was written."""
+
+    values: list[Scalar]
+    where: str
+
+
+@dataclass(frozen=True)
+class World:
+    """The command composed with one option of each swept config group (``config`` None
+    where that combination does not compose: its trials say why)."""
+
+    options: dict[str, Scalar]
+    config: DictConfig | None
+
+
+def check_sweep(config: DictConfig, overrides: list[str], config_name: str = "config") -> None:
+    """Raise the :class:`ConfigError` that every trial of the sweep ``overrides`` (with
+    ``config``, their composition at the sweeps' first values, Hydra's included) would fail
+    with at some swept value (see the module docstring). This machine's GPUs are not
+    checked (a launcher may run the trials elsewhere), and a value whose check fails to
+    resolve an interpolation is left to its trials."""
+    swept = _swept(config, overrides)
+    groups = set(OmegaConf.select(config, "hydra.runtime.choices", default={}) or {})
+    options = {key: s.values for key, s in swept.items() if key in groups}
+    worlds = _worlds(overrides, options, config_name)
+    if worlds is None:
+        return
+    settings = [key for key in swept if key not in groups]
+    for key, sweep in swept.items():
+        others = [(k, swept[k].values) for k in settings if k != key]
+        for value in sweep.values:
+            error = _fails_everywhere(worlds, key, value, others)
+            if error is not None:
+                raise ConfigError(error.field, f"{error.problem} (at {key}={value} of "
+                                  f"{sweep.where})", error.fix)
+
+
+def _swept(config: DictConfig, overrides: list[str]) -> dict[str, Swept]:
+    """Each swept setting or config group (Hydra's own left out), by key: the command line's
+    sweeps and the sweeper's ``params`` that the command line does not replace."""
+    params = dict(OmegaConf.select(config, "hydra.sweeper.params", default=None) or {})
+    preset = dict(params)
+    for line in overrides:
+        preset.pop(line.split("=", 1)[0], None)
+    parser = OverridesParser.create()
+    swept: dict[str, Swept] = {}
+    for written, line in sweep_lines(params, overrides).items():
+        try:
+            override = parser.parse_override(line)
+            values = sweep_values(override)
+        except (HydraException, ConfigError):  # a sweep the sweeper refuses: its to say
+            continue
+        key = override.get_key_element().lstrip("+")
+        if override.is_sweep_override() and not key.startswith("hydra"):
+            where = (f"hydra.sweeper.params {written}: {preset[written]}" if written in preset
+                     else f"the sweep {line}")
+            swept[key] = Swept(values, where)
+    return swept
+
+
+def _worlds(overrides: list[str], options: dict[str, list[Scalar]],
+            config_name: str) -> list[World] | None:
+    """The command composed at each combination of the swept groups' ``options`` (the other
+    sweeps at their first values), or None where there are more than
+    :data:`GROUP_COMBINATIONS`."""
+    parsed = [o for o in OverridesParser.create().parse_overrides(overrides)
+              if o.get_key_element().lstrip("+") not in options]
+    single = at_first_values(parsed)
+    combinations = list(itertools.islice(itertools.product(*options.values()),
+                                         GROUP_COMBINATIONS + 1))
+    if len(combinations) > GROUP_COMBINATIONS:
+        return None
+    worlds = []
+    with initialize_config_module("tsbench.conf", version_base="1.3"):
+        for combination in combinations:
+            chosen = dict(zip(options, combination, strict=True))
+            lines = [f"{key}={format_value(value)}" for key, value in chosen.items()]
+            try:
+                config = compose(config_name, overrides=[*single, *lines],
+                                 return_hydra_config=True)
+            except (HydraException, OmegaConfBaseException):
+                config = None
+            worlds.append(World(chosen, config))
+    return worlds
+
+
+def _fails_everywhere(worlds: list[World], key: str, value: Scalar,
+                      others: list[tuple[str, list[Scalar]]]) -> ConfigError | None:
+    """The first error of ``key=value`` if it fails in every world that can hold it (one
+    with that option, for a config group) beside every combination of ``others``; None if
+    one passes, cannot be checked, or was not tried (over :data:`COMBINATIONS`)."""
+    first: ConfigError | None = None
+    for world in worlds:
+        if world.options.get(key, value) != value:
+            continue
+        if world.config is None:
+            return None
+        for trial in _trials(world, key, value, others):
+            try:
+                validate_config(trial, here=False)
+            except ConfigError as error:
+                first = first or error
+                continue
+            except OmegaConfBaseException:  # e.g. a preset's resolver: the trial will tell
+                return None
+            return None
+        if math.prod(len(v) for _, v in others) > COMBINATIONS:
+            return None
+    return first
+
+
+def _trials(world: World, key: str, value: Scalar,
+            others: list[tuple[str, list[Scalar]]]) -> Iterator[DictConfig]:
+    """``world``'s config with ``key=value`` and each combination of ``others`` set, the
+    first :data:`COMBINATIONS` of them (one config, updated in place)."""
+    trial = copy.deepcopy(world.config)
+    if key not in world.options:
+        OmegaConf.update(trial, key, value, force_add=True)
+    for combination in itertools.islice(itertools.product(*(v for _, v in others)),
+                                        COMBINATIONS):
+        for (other, _), other_value in zip(others, combination, strict=True):
+            OmegaConf.update(trial, other, other_value, force_add=True)
+        yield trial
