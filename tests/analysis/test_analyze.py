@@ -69,10 +69,23 @@ def test_rows_after_the_training_split_change_nothing(tmp_path: Path) -> None:
     assert dominant_periods(values, 60)[0].period == 7  # what reading them would find
 
 
-def test_bad_setting_is_one_clear_error(tmp_path: Path) -> None:
-    proc = _analyze(["dataset=synthetic", "pred_len=0"], tmp_path, check=False)
+@pytest.mark.parametrize(("args", "said"), [
+    (["pred_len=0"], "pred_len: must be >= 1, got 0"),
+    # a fraction where a whole number is read (96.5 analyzed as 96 before), or no number
+    (["pred_len=24.5"], "pred_len: must be a whole number, got 24.5 -> give pred_len as an "
+                        "integer"),
+    (["min_strength=x"], "min_strength: must be a finite number, got 'x' -> give min_strength "
+                         "as a number, e.g. min_strength=0.001"),
+    (["dataset.n_rows=abc"], "dataset.n_rows: must be a whole number, got 'abc' -> give "
+                             "dataset.n_rows as an integer"),
+])
+def test_bad_setting_is_one_clear_error_and_no_folder(
+        args: list[str], said: str, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    proc = _analyze(["dataset=synthetic", *args], out, check=False)
     assert proc.returncode == 2
-    assert "tsbench-analyze: error: pred_len: must be >= 1" in proc.stderr
+    assert proc.stderr == f"tsbench-analyze: error: {said}\n"
+    assert not out.exists()  # Hydra's folder for the refused run is removed
 
 
 @pytest.mark.parametrize(("args", "said"), [

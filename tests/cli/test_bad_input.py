@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -12,9 +13,11 @@ from pytorch_lightning.accelerators import CUDAAccelerator, MPSAccelerator
 from tests.conftest import TINY, run_tsbench
 from tests.preloaded import run_module
 from tsbench.cli import check_command_line
-from tsbench.errors import TsbenchError
+from tsbench.data.loading import load_series
+from tsbench.errors import ConfigError, TsbenchError
 from tsbench.settings_check import check_settings
 from tsbench.sweep_check import check_sweep
+from tsbench.training.run import validate_config
 
 GOOD_HEAD = "date,a,OT\n"
 
@@ -165,6 +168,64 @@ def test_impossible_settings_fail_before_training(override: str, message: str,
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert f"tsbench: error: {message}" in proc.stderr
     assert not (run_dir / "config.yaml").exists()  # stopped before any data was read
+
+
+@pytest.mark.parametrize("overrides, message", [
+    (["optim.schedule=step", "optim.step_size=0"], "optim.step_size: must be >= 1, got 0 -> "
+     "give the epochs between decays, e.g. optim.step_size=1"),  # a ZeroDivisionError mid-run
+    (["optim.schedule=step", "optim.step_size=abc"], "optim.step_size: must be a whole number, "
+     "got 'abc' -> give optim.step_size as an integer"),
+    (["optim.schedule=step", "optim.gamma=0"], "optim.gamma: must be > 0, got 0 -> give the "
+     "decay factor, e.g. optim.gamma=0.5"),
+    (["optim=adamw", "optim.min_lr=-1e-5"], "optim.min_lr: must be >= 0, got -1e-05 -> give "
+     "the cosine's floor, e.g. optim.min_lr=0"),
+    (["optim=adamw", "optim.min_lr=abc"], "optim.min_lr: must be a finite number, got 'abc'"),
+    (["optim.schedule=cosine"], "optim.schedule: unknown schedule 'cosine' -> use one of "
+     "('warmup_cosine', 'constant', 'step', 'type1', 'type3')"),
+    (["optim.lr_scaling=linear", "optim.base_batch_size=0"], "optim.base_batch_size: must be "
+     ">= 1, got 0 -> give the batch size at which optim.lr applies unscaled, e.g. "
+     "optim.base_batch_size=32"),
+    (["optim.lr_scaling=cubic"], "optim.lr_scaling: unknown rule 'cubic' -> use none, sqrt or "
+     "linear"),
+    (["trainer.num_threads=2.5"], "trainer.num_threads: must be a whole number, got 2.5"),
+    (["trainer.num_threads=-2"], "trainer.num_threads: must be >= 1, got -2 -> give torch's "
+     "threads per run, or null for the cores shared out"),
+    (["trainer.progress_refresh=0"], "trainer.progress_refresh: must be >= 1, got 0 -> give the "
+     "steps between refreshes (trainer.progress_bar=false hides the bar)"),
+    (["tune.lr_find=true", "tune.lr_find_num_training=abc"], "tune.lr_find_num_training: must "
+     "be a whole number, got 'abc'"),
+    (["tune.lr_find=true", "tune.lr_find_min_lr=2"], "tune.lr_find_min_lr: need 0 < min_lr < "
+     "max_lr, got 2.0 and 1.0"),
+])  # fmt: skip
+def test_a_schedule_thread_or_finder_setting_no_run_can_use_is_named(
+        overrides: list[str], message: str) -> None:
+    """In-process (the CLI's path is the cases above): before any folder or data read."""
+    with pytest.raises(ConfigError) as refused:
+        validate_config(check_settings([*TINY, *overrides]))
+    assert str(refused.value).startswith(message)
+
+
+@pytest.mark.parametrize("overrides", [
+    ["optim.min_lr=abc"],  # dlinear's type1 schedule has no floor to read
+    ["optim.schedule=step", "optim.step_size=3", "optim.gamma=0.9"],
+    ["trainer.num_threads=2", "tune.lr_find_num_training=abc"],  # the finder does not run
+])
+def test_a_setting_the_run_does_not_read_is_not_refused(overrides: list[str]) -> None:
+    validate_config(check_settings([*TINY, *overrides]))
+
+
+@pytest.mark.parametrize("field, value, said", [
+    ("n_rows", "abc", "dataset.n_rows: must be a whole number, got 'abc'"),
+    ("n_rows", 0, "dataset.n_rows: must be >= 1, got 0"),
+    ("noise", -1, "dataset.noise: must be >= 0, got -1"),
+    ("periods", [24, 1], "dataset.periods: each period must be >= 2 steps, got [24, 1]"),
+])
+def test_a_synthetic_series_setting_out_of_range_is_named(field: str, value: object,
+                                                          said: str) -> None:
+    dataset = check_settings(["dataset=synthetic"]).dataset
+    dataset[field] = value
+    with pytest.raises(ConfigError, match=re.escape(said)):
+        load_series(dataset)
 
 
 MISSPELT = "no such setting -> check its spelling (tsbench --cfg job shows every setting)"

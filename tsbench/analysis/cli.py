@@ -16,11 +16,12 @@ from tsbench.analysis.lookback import longest_lookback, split_rows
 from tsbench.analysis.periodicity import Period, acf, dominant_periods, lookback_candidates
 from tsbench.analysis.plots import plot_acf
 from tsbench.atomic import write_text
+from tsbench.config_values import number, whole
 from tsbench.data.loading import load_series
 from tsbench.errors import ConfigError, TsbenchError
 from tsbench.quiet import quiet_dependencies
 from tsbench.resolvers import register_resolvers
-from tsbench.rundir import ACF_PLOT, LOOKBACK
+from tsbench.rundir import ACF_PLOT, LOOKBACK, remove_refused
 from tsbench.settings_check import check_settings, command_overrides
 
 register_resolvers()
@@ -28,8 +29,11 @@ register_resolvers()
 
 def _check(cfg: Any) -> None:
     for key, least in (("pred_len", 1), ("max_lookback", 4), ("n_periods", 1), ("acf_lags", 1)):
-        if int(cfg[key]) < least:
+        if whole(cfg[key], key) < least:
             raise ConfigError(key, f"must be >= {least}, got {cfg[key]}")
+    for key in ("min_strength", "min_prominence"):
+        if number(cfg[key], key) < 0:
+            raise ConfigError(key, f"must be >= 0, got {cfg[key]}")
 
 
 def analyze(cfg: Any, out_dir: Path) -> dict[str, Any]:
@@ -125,6 +129,7 @@ def main(cfg: DictConfig) -> None:
     try:
         report = analyze(cfg, out_dir)
     except TsbenchError as exc:
+        remove_refused(out_dir, f"{HydraConfig.get().job.name}.log")  # no half-written results
         print(f"tsbench-analyze: error: {exc}", file=sys.stderr)
         sys.exit(2)
     print(table(report) + f"\ntsbench-analyze: outputs in {out_dir}", flush=True)

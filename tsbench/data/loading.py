@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
+from tsbench.config_values import number, whole
 from tsbench.data.frequency import parse_freq, timeline
 from tsbench.data.sources import DataFile, resolve_file
 from tsbench.data.synthetic import make_synthetic
@@ -50,15 +51,26 @@ class Series:
         return time_features(self.dates[rows], self.calendar_freq or self.freq)
 
 
+def _synthetic_settings(cfg: Any) -> dict[str, Any]:
+    """``dataset=synthetic``'s numbers, each refused by name where it is none or out of
+    range."""
+    settings = {key: whole(cfg[key], f"dataset.{key}") for key in ("n_rows", "n_vars", "seed")}
+    settings.update({key: number(cfg[key], f"dataset.{key}") for key in ("noise", "trend")})
+    settings["periods"] = [number(p, "dataset.periods") for p in cfg.periods]
+    for key, least in (("n_rows", 1), ("n_vars", 1), ("noise", 0)):
+        if settings[key] < least:
+            raise ConfigError(f"dataset.{key}", f"must be >= {least}, got {cfg[key]}")
+    if any(p < 2 for p in settings["periods"]):
+        raise ConfigError("dataset.periods", f"each period must be >= 2 steps, got "
+                          f"{list(cfg.periods)}")
+    return settings
+
+
 def load_series(cfg: Any) -> Series:
     """Read the dataset described by ``cfg`` (the ``dataset`` config node)."""
     name = str(cfg.name)
     if name == "synthetic":
-        frame = make_synthetic(
-            n_rows=int(cfg.n_rows), n_vars=int(cfg.n_vars), periods=list(cfg.periods),
-            noise=float(cfg.noise), trend=float(cfg.trend), seed=int(cfg.seed),
-            freq=str(cfg.get("freq") or "h"),
-        )
+        frame = make_synthetic(**_synthetic_settings(cfg), freq=str(cfg.get("freq") or "h"))
         source = "synthetic series"
     elif name == "csv":
         if not cfg.get("path"):

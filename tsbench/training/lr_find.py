@@ -17,6 +17,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from pytorch_lightning.tuner import Tuner  # noqa: E402
 
 from tsbench.atomic import write_json  # noqa: E402
+from tsbench.config_values import number, whole  # noqa: E402
 from tsbench.data.datamodule import ForecastData  # noqa: E402
 from tsbench.errors import ConfigError  # noqa: E402
 from tsbench.rundir import LR_FIND, LR_FIND_PLOT  # noqa: E402
@@ -28,14 +29,12 @@ log = logging.getLogger(__name__)
 _MIN_STEPS = 20
 
 
-def tune_lr(
-    module: ForecastModule, data: ForecastData, cfg: Any, out_dir: Path
-) -> dict[str, float]:
-    """Run the range test; write ``lr_find.png`` and ``lr_find.json`` into ``out_dir``; set
-    ``module.lr`` to the suggestion when ``tune.lr_find_apply``. Returns ``lr_suggested``."""
-    tune = cfg.tune
-    low, high = float(tune.lr_find_min_lr), float(tune.lr_find_max_lr)
-    steps = int(tune.lr_find_num_training)
+def lr_find_settings(tune: Any) -> tuple[float, float, int]:
+    """The range test's lowest and highest rate and its steps, or the :class:`ConfigError`
+    naming the setting that is out of range."""
+    low = number(tune.lr_find_min_lr, "tune.lr_find_min_lr")
+    high = number(tune.lr_find_max_lr, "tune.lr_find_max_lr")
+    steps = whole(tune.lr_find_num_training, "tune.lr_find_num_training")
     if not 0 < low < high:
         raise ConfigError(
             "tune.lr_find_min_lr",
@@ -48,6 +47,16 @@ def tune_lr(
             f"must be >= {_MIN_STEPS}, got {steps}",
             "the suggestion needs a curve of at least 20 steps",
         )
+    return low, high, steps
+
+
+def tune_lr(
+    module: ForecastModule, data: ForecastData, cfg: Any, out_dir: Path
+) -> dict[str, float]:
+    """Run the range test; write ``lr_find.png`` and ``lr_find.json`` into ``out_dir``; set
+    ``module.lr`` to the suggestion when ``tune.lr_find_apply``. Returns ``lr_suggested``."""
+    tune = cfg.tune
+    low, high, steps = lr_find_settings(tune)
     loader = data.train_dataloader()
     trainer = make_trainer(cfg.trainer, out_dir, math.ceil(steps / len(loader)),
                            progress_bar=False, checkpointing=False, limit_batches=False)

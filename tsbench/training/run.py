@@ -27,10 +27,11 @@ from tsbench.training.crossval import cross_validate, refit_and_score
 from tsbench.training.evaluate import forecast_windows
 from tsbench.training.gpu import out_of_memory, out_of_memory_error, trainer_devices
 from tsbench.training.loggers import build_logger, log_artifacts, log_final_metrics, log_protocol
+from tsbench.training.lr_find import lr_find_settings
 from tsbench.training.plots import plot_forecasts
 from tsbench.training.protocol import protocol_card
 from tsbench.training.pruning import TrialPruned, trial_pruning, write_pruned
-from tsbench.training.schedules import lr_factor
+from tsbench.training.schedules import check_schedule
 from tsbench.training.threads import apply_threads
 from tsbench.training.train_and_score import fit_and_score
 
@@ -58,15 +59,23 @@ def validate_config(cfg: Any, here: bool = True) -> None:
         raise ConfigError("optim.lr", f"must be > 0, got {cfg.optim.lr}")
     if number(cfg.optim.weight_decay, "optim.weight_decay") < 0:
         raise ConfigError("optim.weight_decay", f"must be >= 0, got {cfg.optim.weight_decay}")
-    if number(cfg.optim.get("warmup", 0), "optim.warmup") < 0:
-        raise ConfigError("optim.warmup", f"must be >= 0, got {cfg.optim.warmup}",
-                          "give a step count (e.g. 500) or a fraction of all steps (e.g. 0.05)")
+    check_schedule(cfg.optim)
     if whole(cfg.trainer.max_epochs, "trainer.max_epochs") < 1:
         raise ConfigError("trainer.max_epochs", f"must be >= 1, got {cfg.trainer.max_epochs}")
     if whole(cfg.trainer.patience, "trainer.patience") < 0:
         raise ConfigError("trainer.patience", f"must be >= 0, got {cfg.trainer.patience}",
                           "use 0 to turn early stopping off, or the epochs without a better "
                           "validation loss to wait for (e.g. 3)")
+    threads = cfg.trainer.get("num_threads")
+    if threads is not None and whole(threads, "trainer.num_threads") < 1:
+        raise ConfigError("trainer.num_threads", f"must be >= 1, got {threads}",
+                          "give torch's threads per run, or null for the cores shared out")
+    if whole(cfg.trainer.progress_refresh, "trainer.progress_refresh") < 1:
+        raise ConfigError("trainer.progress_refresh", f"must be >= 1, got "
+                          f"{cfg.trainer.progress_refresh}", "give the steps between refreshes "
+                          "(trainer.progress_bar=false hides the bar)")
+    if cfg.tune.lr_find:
+        lr_find_settings(cfg.tune)
     accelerator = str(cfg.trainer.accelerator)
     backends = GPU_BACKENDS.get(accelerator, ())
     if here and backends and not any(backend.is_available() for backend in backends):
@@ -82,7 +91,6 @@ def validate_config(cfg: Any, here: bool = True) -> None:
     if cfg.cv.get("refit") and not cfg.score_test:
         raise ConfigError("cv.refit", "scores the test split, but score_test=false",
                           "drop cv.refit=true, or set score_test=true")
-    lr_factor(cfg.optim, 1, 1)  # unknown schedule names fail here
     strategy_step(cfg)  # unknown strategies and impossible steps too
 
 

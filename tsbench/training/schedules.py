@@ -6,18 +6,47 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from tsbench.config_values import number, whole
 from tsbench.errors import ConfigError
 
 SCHEDULES = ("warmup_cosine", "constant", "step", "type1", "type3")
+SCALING_RULES = ("none", "sqrt", "linear")
 #: Schedules stepped once per batch; the others once per epoch.
 PER_STEP = ("warmup_cosine",)
 
 
+def check_schedule(optim: Any) -> None:
+    """Raise a :class:`ConfigError` for an unknown schedule or scaling rule, or a setting of
+    them that is no number or out of range, before anything runs."""
+    name = str(optim.schedule)
+    if name not in SCHEDULES:
+        raise ConfigError("optim.schedule", f"unknown schedule '{name}'",
+                          f"use one of {SCHEDULES}")
+    if number(optim.get("warmup", 0), "optim.warmup") < 0:
+        raise ConfigError("optim.warmup", f"must be >= 0, got {optim.warmup}",
+                          "give a step count (e.g. 500) or a fraction of all steps (e.g. 0.05)")
+    if name == "warmup_cosine" and number(optim.min_lr, "optim.min_lr") < 0:
+        raise ConfigError("optim.min_lr", f"must be >= 0, got {optim.min_lr}",
+                          "give the cosine's floor, e.g. optim.min_lr=0")
+    if name == "step":
+        if whole(optim.step_size, "optim.step_size") < 1:
+            raise ConfigError("optim.step_size", f"must be >= 1, got {optim.step_size}",
+                              "give the epochs between decays, e.g. optim.step_size=1")
+        if number(optim.gamma, "optim.gamma") <= 0:
+            raise ConfigError("optim.gamma", f"must be > 0, got {optim.gamma}",
+                              "give the decay factor, e.g. optim.gamma=0.5")
+    rule = str(optim.get("lr_scaling", "none"))
+    if rule not in SCALING_RULES:
+        raise ConfigError("optim.lr_scaling", f"unknown rule '{rule}'",
+                          "use none, sqrt or linear")
+    if rule != "none" and whole(optim.base_batch_size, "optim.base_batch_size") < 1:
+        raise ConfigError("optim.base_batch_size", f"must be >= 1, got "
+                          f"{optim.base_batch_size}", "give the batch size at which optim.lr "
+                          "applies unscaled, e.g. optim.base_batch_size=32")
+
+
 def warmup_steps(warmup: float, total_steps: int) -> int:
     """``warmup`` >= 1 is a step count; 0 <= ``warmup`` < 1 is a fraction of all steps."""
-    if warmup < 0:
-        raise ConfigError("optim.warmup", f"must be >= 0, got {warmup}",
-                          "give a step count (e.g. 500) or a fraction (e.g. 0.05)")
     return int(warmup) if warmup >= 1 else round(warmup * total_steps)
 
 
