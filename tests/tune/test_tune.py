@@ -872,6 +872,32 @@ def test_a_folder_that_another_tsbench_tune_runs_is_refused(
     assert sorted(p.name for p in out.iterdir()) == [LOCK_FILE]  # no stage started
 
 
+def test_the_folder_is_read_again_once_the_lock_is_held(
+        tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A tsbench-tune that held the folder during this one's checks may have moved on: what
+    it recorded (here: another command's run, started meanwhile) is what counts."""
+    data, out = tmp_path / "series.csv", tmp_path / "out"
+    series(N_ROWS).to_csv(data, index=False)
+
+    def another_run_started(overrides: list[str]) -> None:
+        out.mkdir()
+        (out / "tune.json").write_text(json.dumps(
+            {"settings": {"overrides": ["model=dlinear"], "recipe": {}}, "stages": {}}))
+
+    monkeypatch.setattr("tsbench.tune.recipe.check_command", another_run_started)
+    assert main(["dataset=csv", f"dataset.path={data}", *RECIPE, f"out={out}"]) == 2
+    assert f"tsbench-tune: error: out: {out} holds a tuning run started with other settings" \
+        in capsys.readouterr().err
+    assert sorted(p.name for p in out.iterdir()) == ["tune.json", LOCK_FILE]  # no stage ran
+
+
+def test_an_empty_out_is_refused(capsys: pytest.CaptureFixture) -> None:
+    assert main(["dataset=etth1", "model=dlinear", "out="]) == 2  # not the working directory
+    assert capsys.readouterr().err == (
+        "tsbench-tune: error: out: empty -> give the tuning run's folder (out=DIR), or leave "
+        "out= off for one named after the command\n")
+
+
 def test_a_folder_of_something_else_is_refused_as_it_is(
         tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     out = tmp_path / "multirun"

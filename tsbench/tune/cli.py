@@ -36,6 +36,9 @@ def parse(argv: list[str]) -> tuple[list[str], object, Path]:
         elif key.startswith("recipe."):
             fields.append(arg[len("recipe.") :])
         elif key == "out":
+            if not value.strip():  # Path("") is the working directory
+                raise TsbenchError("out: empty -> give the tuning run's folder (out=DIR), or "
+                                   "leave out= off for one named after the command")
             out = Path(value)
         else:
             passthrough.append(arg)

@@ -430,8 +430,7 @@ def run_recipe(overrides: list[str], recipe: Any, out_dir: Path) -> dict[str, An
     check_recipe(plain)
     settings = {"overrides": list(overrides), "recipe": plain}
     t = Tuning(list(overrides), recipe, out_dir, TuneState.open(out_dir, settings))
-    if t.state.done("g_report") and (out_dir / "report.json").is_file():
-        log.info("%s is finished: its report stays as it was written", out_dir)
+    if _finished(t):
         return json.loads((out_dir / "report.json").read_text())
     try:  # stage (a)'s command and the searches' own settings, before any folder
         check_command([*t.base, *t.epoch_budget])
@@ -440,6 +439,10 @@ def run_recipe(overrides: list[str], recipe: Any, out_dir: Path) -> dict[str, An
         raise TsbenchError(in_recipe_terms(str(error))) from None
     out_dir.mkdir(parents=True, exist_ok=True)
     with lock.held(out_dir):
+        # read again under the lock: a run that held it until now may have moved on
+        t = Tuning(list(overrides), recipe, out_dir, TuneState.open(out_dir, settings))
+        if _finished(t):
+            return json.loads((out_dir / "report.json").read_text())
         log.info("outputs in %s", out_dir)
         with t.state.clock():  # a killed run's unfinished stage counts on resume
             summary = run_stages(t, overrides)
@@ -448,7 +451,16 @@ def run_recipe(overrides: list[str], recipe: Any, out_dir: Path) -> dict[str, An
     return summary
 
 
+def _finished(t: Tuning) -> bool:
+    """Whether the folder holds a finished run's report (which then stays as written)."""
+    if t.state.done("g_report") and (t.out / "report.json").is_file():
+        log.info("%s is finished: its report stays as it was written", t.out)
+        return True
+    return False
+
+
 def _plain(recipe: Any) -> dict[str, Any]:
+    """The recipe as plain data, its interpolations resolved (as tune.json records it)."""
     return OmegaConf.to_container(recipe, resolve=True) if OmegaConf.is_config(recipe) else dict(
         recipe)
 
