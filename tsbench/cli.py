@@ -35,6 +35,7 @@ def parallel_jobs() -> int:
 
 
 def summary(run_dir: Path, metrics: dict) -> str:
+    """The line a finished run prints: its scores, epochs and where its outputs are."""
     keys = [k for k in ("test_mse", "test_mae", "val_mse", "cv_val_mse_mean") if k in metrics]
     figures = "  ".join(f"{k}={metrics[k]:.4f}" for k in keys)
     if metrics.get("pruned"):  # stopped by a pruning sweep (tsbench.training.pruning)

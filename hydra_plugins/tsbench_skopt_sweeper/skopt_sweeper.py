@@ -9,13 +9,14 @@ from hydra.plugins.sweeper import Sweeper
 from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf
 
+from tsbench.search.settings import SweepSettings
+
 
 class SkoptSweeper(Sweeper):
     """Scikit-optimize search over Hydra overrides (``hydra/sweeper=skopt``)."""
 
     def __init__(self, **settings: Any) -> None:
         # Imported here so that Hydra's plugin discovery does not pay for skopt.
-        from tsbench.search.settings import SweepSettings
         from tsbench.search.sweep import SkoptSweep
 
         plain = {

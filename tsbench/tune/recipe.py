@@ -159,8 +159,10 @@ def lr_find(t: Tuning) -> dict[str, float]:
     """(b) The learning-rate range test; the searched range around its suggestion."""
     run_dir = t.out / "b_lr_find"
     if not (run_dir / LR_FIND).is_file():
+        # the range test trains on its own; the run's epoch after it, unused, is one batch
         run_stage("b_lr_find", tsbench(*t.quiet, "tune.lr_find=true", "tune.lr_find_apply=false",
-                                       "trainer.max_epochs=1", f"hydra.run.dir={run_dir}"), t.out)
+                                       "trainer.max_epochs=1", "trainer.limit_train_batches=1",
+                                       f"hydra.run.dir={run_dir}"), t.out)
     found = json.loads((run_dir / LR_FIND).read_text())
     low, high = lr_range(float(found["suggestion"]), float(found["min_loss_lr"]),
                          float(t.recipe.lr_span))

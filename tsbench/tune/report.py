@@ -8,6 +8,8 @@ from tsbench.tune.progress import clock
 
 
 def render_report(summary: dict[str, Any]) -> str:
+    """``report.md``'s Markdown for ``summary``: the stages, the choice and its test scores
+    beside the baseline's."""
     lr = summary["lr"]
     weights = summary["ensemble_weights"]
     selection = summary.get("selection", "validation")
