@@ -24,7 +24,7 @@ from pathlib import Path
 from scipy.stats import spearmanr
 
 from tsbench.rundir import holdout_model_dir, read_metrics
-from tsbench.search.trials import OK, PRUNED, RECORD_COLUMNS
+from tsbench.search.names import OK, PRUNED, RECORD_COLUMNS
 from tsbench.tune.ensemble import score_runs
 from tsbench.tune.recipe import read_trials
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tsbench.search.loop import TRIALS_FILE
+from tsbench.search.names import TRIALS_FILE
 from tsbench.tune.progress import Progress
 
 

@@ -26,6 +26,7 @@ from yaml import YAMLError
 
 from tsbench.report.compare import CONFIG_FACTS, facts
 from tsbench.rundir import find_runs, read_config, read_metrics, read_protocol, read_window_errors
+from tsbench.search.names import OK, RECORD_COLUMNS, TRIALS_FILE
 
 #: Config keys that do not change a run's numbers (where logs go, progress output, how
 #: many threads or windows per scoring batch, the ``pruning`` block a pruning sweep gives its
@@ -33,14 +34,6 @@ from tsbench.rundir import find_runs, read_config, read_metrics, read_protocol, 
 #: one that ran its budget computed what a plain run does); they never split a cell.
 IGNORED = ("seed", "logger.", "trainer.progress_bar", "trainer.progress_refresh",
            "trainer.num_threads", "data.eval_batch_size", "pruning.")
-#: The sweeper's record beside its job directories and its status of a finished trial
-#: (``tsbench.search.sweep.TRIALS_FILE``, ``tsbench.search.trials.OK``; not imported:
-#: importing the sweeper loads scikit-optimize).
-TRIALS_FILE = "trials.csv"
-TRIAL_OK = "ok"
-#: Its columns that are not searched parameters.
-TRIAL_COLUMNS = {"trial", "job", "status", "objective", "seconds", "job_dir", "error",
-                 "epochs", "pruned_at_epoch", "started", "ended"}
 
 Warn = Callable[[str], None]
 
@@ -188,7 +181,7 @@ def _exclusion(run: Run, metric_key: str) -> str | None:
     if metrics.get("pruned"):
         return "pruned (metrics.json: pruned: true)"
     status = metrics.get("status")
-    if metrics.get("failed") or (status is not None and status != TRIAL_OK):
+    if metrics.get("failed") or (status is not None and status != OK):
         why = metrics.get("error") or metrics.get("reason") or metrics.get("failed") or status
         return f"failed ({why})"
     value = metrics.get(metric_key)
@@ -216,8 +209,8 @@ def _read_trials(sweep: Path, warn: Warn) -> tuple[dict[Path, str], frozenset[st
     failed = {(sweep / row["job_dir"]).resolve():
               row["status"] + (f" ({row['error']})" if row.get("error") else "")
               for row in rows
-              if row.get("status") not in (None, TRIAL_OK) and row.get("job_dir")}
-    return failed, frozenset(c for c in columns if c not in TRIAL_COLUMNS)
+              if row.get("status") not in (None, OK) and row.get("job_dir")}
+    return failed, frozenset(c for c in columns if c not in RECORD_COLUMNS)
 
 
 def group(runs: list[Run], warn: Warn) -> list[Cell]:

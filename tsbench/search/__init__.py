@@ -10,5 +10,6 @@ set-up), ``proposer`` (feasible, new points; pending ones lied about), ``faults`
 and pruned trials told to the surrogate, failure rate), ``timing``, ``trials``
 (trials.csv), ``record`` (launch log, per-epoch reports), ``pruning`` (ASHA and median
 rules, the trial's reporter; no torch, so training imports it), ``report`` (best.yaml,
-log lines) and ``plots``.
+log lines), ``plots`` and ``names`` (the record files and trial states, for readers that
+need no skopt).
 """

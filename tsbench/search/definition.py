@@ -22,13 +22,11 @@ import yaml
 
 from tsbench.atomic import write_with
 from tsbench.errors import ConfigError
+from tsbench.search.names import DEFINITION_FILE, TRIALS_FILE
 from tsbench.search.settings import SweepSettings
 from tsbench.search.space import SearchSpace
 
 log = logging.getLogger(__name__)
-
-DEFINITION_FILE = "search.yaml"
-
 
 def definition(space: SearchSpace, settings: SweepSettings) -> dict[str, Any]:
     """The parts of a sweep that its trials' results depend on."""
@@ -71,7 +69,7 @@ def check_resume(sweep_dir: Path, current: dict[str, Any], resume: Any) -> None:
             "hydra.sweeper.resume",
             f"the sweep in {sweep_dir} searched other parameters: {'; '.join(changes)}",
             f"search them again, or start a new hydra.sweep.dir with "
-            f"hydra.sweeper.warm_start={sweep_dir / 'trials.csv'}",
+            f"hydra.sweeper.warm_start={sweep_dir / TRIALS_FILE}",
         )
     if resume != "force":
         raise ConfigError(

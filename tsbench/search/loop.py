@@ -30,6 +30,7 @@ from hydra.core.utils import JobReturn
 from omegaconf import OmegaConf
 
 from tsbench.search import faults, plots, report
+from tsbench.search.names import BEST_FILE, TRIALS_FILE
 from tsbench.search.proposer import Proposer
 from tsbench.search.pruning import trial_overrides
 from tsbench.search.record import Launch, Record
@@ -40,10 +41,6 @@ from tsbench.search.trials import FAILED, Trial, write_trials
 from tsbench.search.validate import composition_shape
 
 log = logging.getLogger(__name__)
-
-TRIALS_FILE = "trials.csv"
-BEST_FILE = "best.yaml"
-
 
 @dataclass(frozen=True)
 class Relaunch:

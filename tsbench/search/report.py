@@ -14,8 +14,10 @@ from typing import IO
 import yaml
 
 from tsbench.atomic import write_with
+from tsbench.rundir import HYDRA_RECORD, PROTOCOL
+from tsbench.search.names import FAILED, PRUNED
 from tsbench.search.space import SearchSpace
-from tsbench.search.trials import FAILED, PRUNED, Trial
+from tsbench.search.trials import Trial
 
 
 def best_trial(trials: Sequence[Trial], maximize: bool) -> Trial | None:
@@ -57,7 +59,7 @@ def run_hydra_overrides(run_dir: Path) -> list[str]:
     """The Hydra overrides a trial was launched with (its ``.hydra/hydra.yaml``) less those
     about the sweep (:data:`SWEEP_ONLY`); none for a job folder without that file."""
     try:
-        hydra = yaml.safe_load((run_dir / ".hydra" / "hydra.yaml").read_text())
+        hydra = yaml.safe_load((run_dir / HYDRA_RECORD).read_text())
         lines = hydra["hydra"]["overrides"]["hydra"] or []
     except (OSError, yaml.YAMLError, KeyError, TypeError):
         return []
@@ -70,7 +72,7 @@ def search_marks(run_dir: Path) -> list[str]:
     trial must too (``seq_len_searched_on``), or its card says the look-back was fixed. None
     for a run without that card (another Hydra app)."""
     try:
-        policy = json.loads((run_dir / "protocol.json").read_text())["seq_len"]
+        policy = json.loads((run_dir / PROTOCOL).read_text())["seq_len"]
     except (OSError, ValueError, KeyError, TypeError):
         return []
     split = policy.get("searched_on") if policy.get("policy") == "searched" else None

@@ -45,7 +45,8 @@ from tsbench.errors import ConfigError
 from tsbench.search import faults, slots
 from tsbench.search.constraints import ConstraintSet, build_constraints
 from tsbench.search.definition import check_resume, definition, write_definition
-from tsbench.search.loop import TRIALS_FILE, Loop, Plotter, Relaunch
+from tsbench.search.loop import Loop, Plotter, Relaunch
+from tsbench.search.names import MULTIRUN_FILE, TRIALS_FILE
 from tsbench.search.optimizer import make_optimizer
 from tsbench.search.proposer import Proposer
 from tsbench.search.record import RECORD_DIR, Launch, Record
@@ -113,7 +114,7 @@ class SkoptSweep(Sweeper):
             proposer.mark_seen(r.point)
 
         sweep_dir.mkdir(parents=True, exist_ok=True)
-        OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
+        OmegaConf.save(self.config, sweep_dir / MULTIRUN_FILE)
         write_definition(sweep_dir, current)
         self._log_start(space, sweep_dir, len(trials), relaunch, refill)
         loop = Loop(

@@ -21,17 +21,20 @@ from typing import IO, Any
 
 from tsbench.atomic import write_with
 from tsbench.errors import ConfigError
+from tsbench.search.names import (
+    FAILED,
+    HEAD,
+    OK,
+    PRUNED,
+    PRUNED_AT,
+    RECORD_COLUMNS,
+    STATUSES,
+    TAIL,
+)
 from tsbench.search.space import Scalar, SearchSpace
 
 log = logging.getLogger(__name__)
 
-OK, FAILED, PRUNED = "ok", "failed", "pruned"
-STATUSES = (OK, FAILED, PRUNED)
-HEAD = ["trial", "job", "status", "objective", "seconds"]
-PRUNED_AT = "pruned_at_epoch"
-TAIL = ["job_dir", "error"]
-#: Every column that is not a searched parameter.
-RECORD_COLUMNS = (*HEAD, PRUNED_AT, *TAIL)
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,13 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
 from tsbench.atomic import write_text
+from tsbench.search.names import BEST_FILE, TRIALS_FILE
 from tsbench.tracking.mlflow_store import PARENT_RUN_FILE, artifact_location, tracking_uri
 
 #: Files of a sweep directory logged as the parent run's artifacts when they exist.
 SWEEP_ARTIFACTS = (
-    "best.yaml",
-    "trials.csv",
+    BEST_FILE,
+    TRIALS_FILE,
     "convergence.png",
     "objective.png",
     "evaluations.png",
@@ -90,7 +91,7 @@ class MlflowSweepCallback(Callback):
         from mlflow.entities import Metric, Param, RunTag
 
         stamp = int(time.time() * 1000)
-        best_file = sweep_dir / "best.yaml"
+        best_file = sweep_dir / BEST_FILE
         if best_file.is_file():
             best = yaml.safe_load(best_file.read_text())
             counts = {key: best[key] for key in COUNTS}

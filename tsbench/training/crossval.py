@@ -123,6 +123,12 @@ def fold_blocks(
     ]
 
 
+def refit_epoch_count(median_best_epoch: float) -> int:
+    """The epochs ``cv.refit`` trains on train+val: the folds' median best epoch, rounded
+    up."""
+    return max(1, math.ceil(median_best_epoch))
+
+
 def fold_ranges(
     train: tuple[int, int], block: tuple[int, int], seq_len: int
 ) -> dict[str, tuple[int, int]]:
@@ -186,7 +192,7 @@ def cross_validate(
     )
     if bool(cfg.cv.refit):
         pl.seed_everything(int(cfg.seed), workers=True, verbose=False)
-        epochs = max(1, math.ceil(np.median(best)))
+        epochs = refit_epoch_count(float(np.median(best)))
         refit, _, _ = refit_and_score(cfg, series, borders, run_dir, logger, max_epochs=epochs)
         metrics.update({k: v for k, v in refit.items() if k.startswith(("test_", "n_test", "lr_"))})
         metrics.update(

@@ -23,7 +23,6 @@ def evaluate(model: ForecastModel, data: ForecastData, split: str) -> dict[str, 
     model.eval()
     device = next(model.parameters(), torch.zeros(())).device
     dims = data.target_dims
-    mean = torch.as_tensor(data.scaler.mean_[dims], dtype=torch.float64, device=device)
     scale = torch.as_tensor(data.scaler.scale_[dims], dtype=torch.float64, device=device)
     sse_step = torch.zeros(data.pred_len, dtype=torch.float64, device=device)
     sae = torch.zeros((), dtype=torch.float64, device=device)
@@ -42,7 +41,7 @@ def evaluate(model: ForecastModel, data: ForecastData, split: str) -> dict[str, 
         sse_orig += err_orig.pow(2).sum()
         sae_orig += err_orig.abs().sum()
     windows = len(data.windows(split))
-    per_step = windows * int(mean.numel())
+    per_step = windows * int(scale.numel())
     count = per_step * data.pred_len
     return {
         "mse": float(sse_step.sum() / count),

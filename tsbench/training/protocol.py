@@ -40,6 +40,8 @@ from tsbench.models.build import build_model, model_class
 from tsbench.models.history import HistoryModel
 from tsbench.models.recursive import strategy_step
 from tsbench.rundir import fold_dir, read_window_mse
+from tsbench.search.names import MULTIRUN_FILE
+from tsbench.training.crossval import fold_ranges
 from tsbench.training.gpu import trainer_devices
 
 #: Bumped when a field changes meaning.
@@ -140,7 +142,7 @@ def swept_keys() -> set[str]:
     sweep_dir = Path(str(hc.sweep.dir))
     if not sweep_dir.is_absolute():  # relative to where the sweep started
         sweep_dir = Path(str(hc.runtime.cwd)) / sweep_dir
-    multirun = sweep_dir / "multirun.yaml"  # the sweep's command line
+    multirun = sweep_dir / MULTIRUN_FILE  # the sweep's command line
     if multirun.is_file():
         lines += list(OmegaConf.select(OmegaConf.load(multirun), "hydra.overrides.task") or [])
     parser = OverridesParser.create()
@@ -284,7 +286,7 @@ def _windows(cfg: Any, ranges: dict[str, tuple], metrics: dict[str, Any], run_di
         windows.pop("train")  # each fold (and the refit) trained on its own rows
         folds = []
         for k, fold in enumerate(metrics["cv_folds"]):
-            start, end = fold["val"][0] - seq_len, fold["val"][1]
+            start, end = fold_ranges(fold["train"], fold["val"], seq_len)["val"]
             errors = read_window_mse(fold_dir(run_dir, k), "val")
             scored = None if errors is None else int(errors.size)
             available = n_windows(end - start, seq_len, pred_len)

@@ -15,6 +15,7 @@ from tsbench.data.splits import benchmark_borders
 from tsbench.errors import ConfigError
 from tsbench.models.base import ForecastModel
 from tsbench.rundir import fold_dir, load_run, read_metrics
+from tsbench.training.crossval import fold_ranges
 from tsbench.training.evaluate import evaluate
 
 
@@ -92,8 +93,7 @@ def load_ensemble(run_dirs: list[Path], splits: list[str],
             series.test_frac)
         ranges = {"train": borders.train, **{s: borders[s] for s in splits}}
     else:
-        start, end = fold["val"]
-        ranges = {"train": tuple(fold["train"]), "val": (start - model.seq_len, end)}
+        ranges = fold_ranges(tuple(fold["train"]), tuple(fold["val"]), model.seq_len)
     data = ForecastData(
         series,
         ranges,

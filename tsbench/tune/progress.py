@@ -13,8 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
-from tsbench.search.loop import TRIALS_FILE
-from tsbench.search.trials import FAILED, OK, PRUNED
+from tsbench.search.names import FAILED, OK, PRUNED, TRIALS_FILE
 
 log = logging.getLogger("tsbench.tune")
 

@@ -50,8 +50,8 @@ from tsbench.rundir import (
     read_metrics,
     read_protocol,
 )
+from tsbench.search.names import OK, RECORD_COLUMNS, TRIALS_FILE
 from tsbench.search.report import search_marks
-from tsbench.search.trials import OK, RECORD_COLUMNS
 from tsbench.tune import lock
 from tsbench.tune.budget import (
     budget_fix,
@@ -69,7 +69,7 @@ from tsbench.tune.commands import (
     tsbench,
 )
 from tsbench.tune.preflight import check_command, check_search
-from tsbench.tune.progress import TRIALS_FILE, Progress, clock
+from tsbench.tune.progress import Progress, clock
 from tsbench.tune.refit import refit_bag, refit_seconds
 from tsbench.tune.report import render_report
 from tsbench.tune.scoring import candidates, choose, final_scores

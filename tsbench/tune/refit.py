@@ -5,14 +5,14 @@ that is estimated to take (which (f) keeps inside the budget)."""
 from __future__ import annotations
 
 import logging
-import math
 from pathlib import Path
 
 import numpy as np
 import yaml
 
-from tsbench.rundir import is_finished, read_config, read_metrics, read_protocol
+from tsbench.rundir import HYDRA_OVERRIDES, is_finished, read_config, read_metrics, read_protocol
 from tsbench.search.report import search_marks
+from tsbench.training.crossval import refit_epoch_count
 from tsbench.tune.commands import override_key, run_stage, search_path, tsbench
 from tsbench.tune.tuning import Tuning
 
@@ -24,7 +24,7 @@ def refit_epochs(run_dir: Path) -> int:
     run the folds' median best epoch (rounded up, as ``cv.refit`` does)."""
     metrics = read_metrics(run_dir)
     if "cv_folds" in metrics:
-        return max(1, math.ceil(float(metrics["cv_best_epoch_median"])))
+        return refit_epoch_count(float(metrics["cv_best_epoch_median"]))
     return max(1, int(metrics["best_epoch"]))
 
 
@@ -55,7 +55,7 @@ NOT_REFIT = ("cv", "search", "score_test", "trainer.max_epochs", "trainer.patien
 
 def refit_overrides(run_dir: Path) -> list[str]:
     """The run's own command-line overrides (``.hydra/overrides.yaml``) less ``NOT_REFIT``."""
-    overrides = yaml.safe_load((run_dir / ".hydra" / "overrides.yaml").read_text()) or []
+    overrides = yaml.safe_load((run_dir / HYDRA_OVERRIDES).read_text()) or []
     kept = []
     for override in overrides:
         key = override_key(override)

@@ -22,6 +22,8 @@ from typing import Any
 
 from tsbench.atomic import write_json
 from tsbench.errors import ConfigError
+from tsbench.rundir import CONFIG, HYDRA_CONFIG, METRICS
+from tsbench.search.names import MULTIRUN_FILE, TRIALS_FILE
 
 STATE_FILE = "tune.json"
 CLOCK_FILE = "tune_clock.json"
@@ -31,7 +33,7 @@ CLOCK_FILE = "tune_clock.json"
 OWN_ENTRY = re.compile(r"[a-g]_\w+(\.log|\.csv)?|tune\.lock|tune_clock\.json|report\.(json|md)")
 #: What marks a folder as another tool's output: a tsbench run's or a multirun's (a stray
 #: file, an editor's or a half-written temporary one, is no reason to refuse a resume).
-FOREIGN = ("multirun.yaml", ".hydra", "config.yaml", "metrics.json", "trials.csv")
+FOREIGN = (MULTIRUN_FILE, Path(HYDRA_CONFIG).parent.as_posix(), CONFIG, METRICS, TRIALS_FILE)
 
 
 def differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
