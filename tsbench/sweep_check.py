@@ -30,6 +30,7 @@ from skopt.space import Categorical
 
 from tsbench.errors import ConfigError
 from tsbench.search.space import Scalar, dimension_of, format_value, plain, sweep_lines
+from tsbench.search.validate import config_groups
 from tsbench.settings_check import at_first_values
 from tsbench.training.run import validate_config
 
@@ -74,7 +75,7 @@ def check_sweep(config: DictConfig, overrides: list[str], config_name: str = "co
     checked (a launcher may run the trials elsewhere), and a value whose check fails to
     resolve an interpolation is left to its trials."""
     swept = _swept(config, overrides)
-    groups = set(OmegaConf.select(config, "hydra.runtime.choices", default={}) or {})
+    groups = config_groups(config)
     options = {key: s.values for key, s in swept.items() if key in groups}
     worlds = _worlds(overrides, options, config_name)
     if worlds is None:
