@@ -167,8 +167,9 @@ def _to_series(frame: pd.DataFrame, cfg: Any, source: str) -> Series:
     return Series(
         name=str(cfg.name), values=data.to_numpy(dtype=np.float32, copy=True),
         dates=pd.DatetimeIndex(dates), columns=list(data.columns), freq=line.freq,
-        split=str(cfg.split), train_frac=float(cfg.get("train_frac", 0.7)),
-        test_frac=float(cfg.get("test_frac", 0.2)),
+        split=str(cfg.split),
+        train_frac=number(cfg.get("train_frac", 0.7), "dataset.train_frac"),
+        test_frac=number(cfg.get("test_frac", 0.2), "dataset.test_frac"),
         calendar_freq=None if calendar_freq is None else parse_freq(
             str(calendar_freq), "dataset.calendar_freq").freqstr,
     )

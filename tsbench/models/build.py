@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import inspect
+import types
+import typing
 from typing import Any
 
 import torch
@@ -13,7 +15,7 @@ from tsbench.data.loading import Series
 from tsbench.data.timefeatures import seasonal_period
 from tsbench.errors import ConfigError
 from tsbench.models.base import ForecastModel
-from tsbench.models.contract import CHECK_MODEL
+from tsbench.models.contract import CHECK_MODEL, error_line
 from tsbench.models.history import HistoryModel
 from tsbench.models.recursive import RecursiveForecaster, strategy_step
 
@@ -55,11 +57,58 @@ def build_model(model_cfg: Any, seq_len: int, pred_len: int, n_vars: int, n_mark
             names = sorted(set(accepted) - set(FILLED_IN))
             raise ConfigError(f"model.{key}", f"{cls.__name__} has no such hyperparameter",
                               f"use one of {names}")
+    check_types(cls, kwargs)
     if "n_marks" in accepted:
         kwargs["n_marks"] = n_marks
     if "period" in kwargs and kwargs["period"] is None:
         kwargs["period"] = _season(freq)
-    return cls(seq_len=seq_len, pred_len=pred_len, n_vars=n_vars, **kwargs)
+    try:
+        return cls(seq_len=seq_len, pred_len=pred_len, n_vars=n_vars, **kwargs)
+    except (TypeError, ValueError, AttributeError, RuntimeError) as error:
+        settings = ", ".join(f"{k}={v!r}" for k, v in kwargs.items() if k != "n_marks")
+        raise ConfigError("model", f"{cls.__name__}({settings}) raised "
+                          f"{error_line(error, __file__)}", "check the model's settings "
+                          "(tsbench --cfg job shows them), or fix its __init__") from None
+
+
+def check_types(cls: type, kwargs: dict[str, Any]) -> None:
+    """Each hyperparameter whose ``__init__`` annotation is ``int``, ``float`` or ``bool``
+    (or one of them or None) holds such a value: ``model.d_model=16.5`` or
+    ``model.revin=maybe`` is named here, not met as a tensor error or a string taken as
+    true. Other annotations, and none, are the constructor's to check."""
+    try:
+        hints = typing.get_type_hints(cls.__init__)
+    except Exception:  # noqa: BLE001 - an annotation that does not resolve: no check
+        return
+    for key, value in kwargs.items():
+        kinds = _plain_kinds(hints.get(key))
+        if kinds is None or _is_kind(value, kinds):
+            continue
+        wanted = " or ".join(KIND_NAMES[k] for k in kinds)
+        raise ConfigError(f"model.{key}", f"must be {wanted}, got {value!r}",
+                          f"give model.{key} as {wanted}")
+
+
+#: How a constructor annotation's type is asked for in an error.
+KIND_NAMES = {int: "a whole number", float: "a number", bool: "true or false",
+              type(None): "null"}
+
+
+def _plain_kinds(hint: Any) -> tuple[type, ...] | None:
+    """``hint``'s types when each is int, float, bool or None (``float | None``), else None."""
+    kinds = typing.get_args(hint) if typing.get_origin(hint) in (typing.Union,
+                                                                 types.UnionType) else (hint,)
+    return kinds if kinds and all(k in KIND_NAMES for k in kinds) else None
+
+
+def _is_kind(value: Any, kinds: tuple[type, ...]) -> bool:
+    if isinstance(value, bool):
+        return bool in kinds
+    if isinstance(value, int):
+        return int in kinds or float in kinds
+    if isinstance(value, float):
+        return float in kinds
+    return value is None and type(None) in kinds
 
 
 def check_constructor(cls: type, accepted: Any, kwargs: dict[str, Any]) -> None:

@@ -13,6 +13,8 @@ the shape alone, on one batch of its own data, before it trains:
 from __future__ import annotations
 
 import inspect
+import traceback
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -70,7 +72,14 @@ def check_model(cls: type, n_marks: int = 4, shapes: tuple[tuple[int, int, int],
                            {**hparams, "revin": revin})
             for batch in (4, 1):
                 x, marks = _inputs(model, batch, seq_len, n_vars, n_marks)
-                out = model(x, marks)
+                try:
+                    out = model(x, marks)
+                except Exception as error:  # noqa: BLE001 - any fault of the model's code
+                    raise ContractError(
+                        f"{name} breaks the model contract: forward raised "
+                        f"{error_line(error)} for x of shape {tuple(x.shape)} and x_mark "
+                        f"{'None' if marks is None else tuple(marks.shape)} with "
+                        f"revin={revin}") from error
                 want = (batch, pred_len, n_vars)
                 _require(isinstance(out, torch.Tensor), name, f"forward returns a "
                          f"{type(out).__name__}, not a tensor {want}")
@@ -132,17 +141,32 @@ def _check_input_dependence(cls: type, accepted: Any, name: str, n_marks: int,
                    {**hparams, "revin": False})
     gen = torch.Generator().manual_seed(1)
     with torch.no_grad():
+        model.eval()
+        x, marks = _inputs(model, 4, seq_len, n_vars, n_marks)
+        model(x.clone(), marks)  # lazy modules (nn.LazyLinear) take their shapes here
         for p in model.parameters():
             if p.requires_grad:
                 p.add_(NUDGE * torch.randn(p.shape, generator=gen, dtype=p.dtype))
-        model.eval()
-        x, marks = _inputs(model, 4, seq_len, n_vars, n_marks)
         other = torch.randn(x.shape, generator=gen, dtype=x.dtype)
         first, second = model(x.clone(), marks), model(other, marks)
     _require(not torch.equal(first, second), name,
              "the forecast does not depend on the input window (with revin=False, two "
              "different windows give the same forecast) -> compute the forecast from x, not "
              "from parameters or x_mark alone")
+
+
+def error_line(error: Exception, caller: str = __file__) -> str:
+    """``Type: message`` of ``error`` and the last line of code it came from outside torch
+    and the ``caller``'s file (the model's own line, for a user's model)."""
+    message = str(error).strip().splitlines()
+    text = type(error).__name__ + (f": {message[0]}" if message else "")
+    torch_dir = Path(torch.__file__).parent
+    frames = [f for f in traceback.extract_tb(error.__traceback__)
+              if torch_dir not in Path(f.filename).parents and f.filename != caller]
+    if frames:
+        text += f" (at {frames[-1].filename}:{frames[-1].lineno})"
+    return text
+
 
 
 def _require(condition: bool, name: str, problem: str) -> None:
@@ -153,7 +177,13 @@ def _require(condition: bool, name: str, problem: str) -> None:
 def _build(cls: type, accepted: Any, seq_len: int, pred_len: int, n_vars: int, n_marks: int,
            hparams: dict[str, Any]) -> ForecastModel:
     extra = {"n_marks": n_marks} if "n_marks" in accepted else {}
-    return cls(seq_len=seq_len, pred_len=pred_len, n_vars=n_vars, **extra, **hparams)
+    try:
+        return cls(seq_len=seq_len, pred_len=pred_len, n_vars=n_vars, **extra, **hparams)
+    except Exception as error:  # noqa: BLE001 - any fault of the model's code
+        settings = ", ".join(f"{k}={v!r}" for k, v in hparams.items())
+        raise ContractError(f"{cls.__name__} breaks the model contract: __init__(seq_len="
+                            f"{seq_len}, pred_len={pred_len}, n_vars={n_vars}, {settings}) "
+                            f"raised {error_line(error)}") from error
 
 
 def _inputs(model: ForecastModel, batch: int, seq_len: int, n_vars: int, n_marks: int

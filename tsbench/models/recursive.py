@@ -27,6 +27,7 @@ from typing import Any
 
 import torch
 
+from tsbench.config_values import whole
 from tsbench.errors import ConfigError
 from tsbench.models.base import ForecastModel, check
 
@@ -75,7 +76,7 @@ def strategy_step(cfg: Any) -> int | None:
         return None
     if name != "recursive":
         raise ConfigError("strategy", f"unknown strategy '{name}'", "use direct or recursive")
-    step, pred_len = int(strategy.step), int(cfg.pred_len)
+    step, pred_len = whole(strategy.step, "strategy.step"), whole(cfg.pred_len, "pred_len")
     if not 1 <= step <= pred_len:
         raise ConfigError("strategy.step", f"must be between 1 and pred_len={pred_len}, got "
                           f"{step}", "forecast a part of the horizon per roll")

@@ -4,7 +4,9 @@ the scores read, ``(batch, pred_len, n_vars)``, ``n_vars`` the modelled channels
 ``features=S``) and ``pred_len`` the training windows' horizon (``strategy.step`` for a
 recursive run, whose step model is checked). A wrong shape would otherwise broadcast
 silently into the loss (one channel against three) or fail deep inside training with a
-half-written run directory. This is the shape alone: the full contract is
+half-written run directory. A forecast holding NaN or inf before any training is refused
+too (training would stop at its first epoch as diverged, blaming ``optim.lr``). This is
+the shape and finiteness alone: the full contract is
 :func:`tsbench.models.contract.check_model`.
 
 It costs one forward pass of two windows in eval mode under ``torch.no_grad`` (where that
@@ -31,9 +33,7 @@ from __future__ import annotations
 
 import contextlib
 import random
-import traceback
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -42,7 +42,7 @@ import torch
 from tsbench.data.datamodule import ForecastData
 from tsbench.errors import ConfigError
 from tsbench.models.base import ForecastModel
-from tsbench.models.contract import CHECK_MODEL, forward_takes_marks
+from tsbench.models.contract import CHECK_MODEL, error_line, forward_takes_marks
 from tsbench.models.history import HistoryModel
 from tsbench.models.recursive import RecursiveForecaster
 from tsbench.training.history import history_forecasts
@@ -88,8 +88,9 @@ def check_forecast_shape(model: ForecastModel, data: ForecastData, on_cpu: bool)
     except Exception as error:  # noqa: BLE001 - any fault of the model's own code
         if not on_cpu:  # e.g. a GPU-only kernel on this CPU batch: training will tell
             return
-        raise ConfigError(FIELD, f"{_target(cls)}.forward raised {_error_line(error)} for "
-                          f"training windows x of shape {tuple(x.shape)} and x_mark "
+        raise ConfigError(FIELD, f"{_target(cls)}.forward raised "
+                          f"{error_line(error, __file__)} for training windows x of shape "
+                          f"{tuple(x.shape)} and x_mark "
                           f"{'None' if x_mark is None else tuple(x_mark.shape)}",
                           "fix the model's forward (a model that reads x_mark sets "
                           f"uses_time_features = True); {_contract(cls)}") from error
@@ -103,6 +104,11 @@ def check_forecast_shape(model: ForecastModel, data: ForecastData, on_cpu: bool)
         fix = "return (batch, pred_len, n_vars) with the pred_len and n_vars that __init__ gets"
     _require_shape(cls, "forward", out, want, meaning,
                    f"for training windows x of shape {tuple(x.shape)}", fix)
+    if not torch.isfinite(out).all():  # else met as a diverged run, blamed on optim.lr
+        raise ConfigError(FIELD, f"{_target(cls)}.forward returned NaN or inf before any "
+                          f"training, for finite training windows x of shape "
+                          f"{tuple(x.shape)}", "fix the model's forward (a division by "
+                          f"zero, a log of 0, an uninitialised tensor); {_contract(cls)}")
 
 
 def check_history_forecasts(model: HistoryModel, data: ForecastData) -> None:
@@ -142,18 +148,6 @@ def _forward(model: torch.nn.Module, x: torch.Tensor, x_mark: torch.Tensor | Non
     except Exception:  # noqa: BLE001 - judged by the pass training makes
         with _state_kept(model), torch.enable_grad():
             return model.train()(x, x_mark)
-
-
-def _error_line(error: Exception) -> str:
-    """``Type: message`` of ``error`` and the last line of code outside torch it came from."""
-    message = str(error).strip().splitlines()
-    text = type(error).__name__ + (f": {message[0]}" if message else "")
-    torch_dir = Path(torch.__file__).parent
-    frames = [f for f in traceback.extract_tb(error.__traceback__)
-              if torch_dir not in Path(f.filename).parents and f.filename != __file__]
-    if frames:
-        text += f" (at {frames[-1].filename}:{frames[-1].lineno})"
-    return text
 
 
 def _target(cls: type) -> str:

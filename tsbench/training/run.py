@@ -66,6 +66,13 @@ def validate_config(cfg: Any, here: bool = True) -> None:
         raise ConfigError("trainer.patience", f"must be >= 0, got {cfg.trainer.patience}",
                           "use 0 to turn early stopping off, or the epochs without a better "
                           "validation loss to wait for (e.g. 3)")
+    clip = cfg.trainer.get("gradient_clip_val")
+    if clip is not None and number(clip, "trainer.gradient_clip_val") < 0:
+        raise ConfigError("trainer.gradient_clip_val", f"must be >= 0, got {clip}",
+                          "give the gradient norm to clip at, or null for no clipping")
+    if not cfg.model.get("name"):
+        raise ConfigError("model.name", "is not set", "add 'name: <model>' to the model's YAML "
+                          "(the name its runs are reported and plotted under)")
     threads = cfg.trainer.get("num_threads")
     if threads is not None and whole(threads, "trainer.num_threads") < 1:
         raise ConfigError("trainer.num_threads", f"must be >= 1, got {threads}",
