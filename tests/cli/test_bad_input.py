@@ -11,10 +11,12 @@ import pytest
 from pytorch_lightning.accelerators import CUDAAccelerator, MPSAccelerator
 
 from tests.conftest import TINY, run_tsbench
+from tests.models import faulty_models
 from tests.preloaded import run_module
 from tsbench.cli import check_command_line
 from tsbench.data.loading import load_series
 from tsbench.errors import ConfigError, TsbenchError
+from tsbench.models.build import model_for
 from tsbench.settings_check import check_settings
 from tsbench.sweep_check import check_sweep
 from tsbench.training.run import validate_config
@@ -205,6 +207,45 @@ def test_a_schedule_thread_or_finder_setting_no_run_can_use_is_named(
     assert str(refused.value).startswith(message)
 
 
+@pytest.mark.parametrize("overrides, message", [
+    (["model=patchtst", "model.d_model=16.5"], "model.d_model: must be a whole number, got 16.5 "
+     "-> give model.d_model as a whole number"),  # a tensor-size TypeError before
+    (["model.kernel_size=abc"], "model.kernel_size: must be a whole number, got 'abc'"),
+    (["model.revin=maybe"], "model.revin: must be true or false, got 'maybe'"),  # ran as true
+    (["model=patchtst", "model.dropout=high"], "model.dropout: must be a number, got 'high'"),
+    # a constructor that raises (a bug of a user's model): named with its line
+    (["model=naive", "model._target_=tests.models.faulty_models.RaisesInInit"],
+     "model: RaisesInInit(revin=False) raised ValueError: a bug in __init__ (at "
+     f"{faulty_models.__file__}:{faulty_models.RaisesInInit.__init__.__code__.co_firstlineno + 2}"
+     ") -> check the model's settings (tsbench --cfg job shows them), or fix its __init__"),
+])  # fmt: skip
+def test_a_model_setting_its_constructor_cannot_take_is_named(overrides: list[str],
+                                                              message: str) -> None:
+    cfg = check_settings([*TINY, *overrides])
+    with pytest.raises(ConfigError) as refused:
+        model_for(cfg, load_series(cfg.dataset))
+    assert str(refused.value).startswith(message)
+
+
+def test_model_settings_of_their_annotated_types_build() -> None:
+    cfg = check_settings([*TINY, "model=patchtst", "model.dropout=0", "model.revin=false",
+                          "model.d_model=16", "model.n_heads=2"])  # an int where a float is
+    assert model_for(cfg, load_series(cfg.dataset)).seq_len == 48
+
+
+@pytest.mark.parametrize("overrides, message", [
+    (["strategy=recursive", "strategy.step=abc"], "strategy.step: must be a whole number"),
+    (["trainer.gradient_clip_val=abc"], "trainer.gradient_clip_val: must be a finite number"),
+    (["trainer.gradient_clip_val=-1"], "trainer.gradient_clip_val: must be >= 0, got -1"),
+    (["~model.name"], "model.name: is not set -> add 'name: <model>' to the model's YAML"),
+])  # fmt: skip
+def test_a_strategy_trainer_or_model_config_setting_no_run_can_use_is_named(
+        overrides: list[str], message: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        validate_config(check_settings([*TINY, *overrides]))
+    assert str(refused.value).startswith(message)
+
+
 @pytest.mark.parametrize("overrides", [
     ["optim.min_lr=abc"],  # dlinear's type1 schedule has no floor to read
     ["optim.schedule=step", "optim.step_size=3", "optim.gamma=0.9"],
@@ -219,6 +260,7 @@ def test_a_setting_the_run_does_not_read_is_not_refused(overrides: list[str]) ->
     ("n_rows", 0, "dataset.n_rows: must be >= 1, got 0"),
     ("noise", -1, "dataset.noise: must be >= 0, got -1"),
     ("periods", [24, 1], "dataset.periods: each period must be >= 2 steps, got [24, 1]"),
+    ("train_frac", "abc", "dataset.train_frac: must be a finite number, got 'abc'"),
 ])
 def test_a_synthetic_series_setting_out_of_range_is_named(field: str, value: object,
                                                           said: str) -> None:

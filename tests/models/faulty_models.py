@@ -157,3 +157,11 @@ class AttachedRevinConstant(LearnedConstant):
             return out
         mean, std = x.mean(dim=1, keepdim=True), x.std(dim=1, keepdim=True) + 1e-5
         return out * std + mean
+
+
+class RaisesInInit(TimeLinear):
+    """A bug in ``__init__`` (a ValueError of the model's own code, not a ConfigError)."""
+
+    def __init__(self, seq_len: int, pred_len: int, n_vars: int, revin: bool = False) -> None:
+        super().__init__(seq_len, pred_len, n_vars, revin)
+        raise ValueError("a bug in __init__")

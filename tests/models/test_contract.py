@@ -93,6 +93,40 @@ def test_check_model_names_the_broken_promise(fault: str, words: str | None) -> 
         check_model(_Broken, fault=fault)
 
 
+class _Lazy(ForecastModel):
+    """A valid model whose layer takes its input size at the first call."""
+
+    def __init__(self, seq_len: int, pred_len: int, n_vars: int, revin: bool = False) -> None:
+        super().__init__(seq_len, pred_len, n_vars)
+        self.proj = torch.nn.LazyLinear(pred_len)
+
+    def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:
+        return self.proj(x.transpose(1, 2)).transpose(1, 2)
+
+
+def test_a_model_with_lazy_modules_passes() -> None:
+    check_model(_Lazy)  # its weights are nudged only once its first call has shaped them
+
+
+class _Raising(_Broken):
+    def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:
+        raise ValueError("a bug in forward")
+
+
+def test_a_forward_or_init_that_raises_is_a_contract_break_naming_its_line() -> None:
+    line = _Raising.forward.__code__.co_firstlineno + 1
+    with pytest.raises(ContractError) as broken:
+        check_model(_Raising)
+    assert str(broken.value) == (
+        f"_Raising breaks the model contract: forward raised ValueError: a bug in forward (at "
+        f"{__file__}:{line}) for x of shape (4, 32, 3) and x_mark None with revin=False")
+    with pytest.raises(ContractError, match=re.escape(
+            "_Broken breaks the model contract: __init__(seq_len=32, pred_len=8, n_vars=3, "
+            "width=4, revin=False) raised TypeError: _Broken.__init__() got an unexpected "
+            "keyword argument 'width'")):
+        check_model(_Broken, width=4)
+
+
 def test_check_model_requires_revin() -> None:
     class NoRevin(ForecastModel):
         def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:

@@ -60,6 +60,19 @@ def test_a_wrong_forecast_is_a_config_error(model: Any, words: str) -> None:
     assert error.value.field == "model._target_"
 
 
+class NanOut(faulty.TimeLinear):
+    def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:
+        return super().forward(x, x_mark) / 0.0 * 0.0  # 0/0: NaN before any training step
+
+
+def test_a_forecast_that_is_nan_before_training_is_named_not_blamed_on_the_rate() -> None:
+    with pytest.raises(ConfigError) as error:
+        check_forecast_shape(NanOut(48, 12, 3), _data(_config()), on_cpu=True)
+    assert str(error.value).startswith(
+        f"model._target_: {__name__}.NanOut.forward returned NaN or inf before any training, "
+        "for finite training windows x of shape (2, 48, 3) -> fix the model's forward")
+
+
 class GpuOnly(faulty.TimeLinear):
     def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:
         raise RuntimeError("this kernel needs a CUDA tensor\nsecond line")
