@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from omegaconf import OmegaConf
 
 from tests.conftest import run_tsbench
 from tests.report.conftest import ILI, Zoo, report
@@ -269,6 +270,23 @@ def test_runs_without_test_scores_say_why(zoo: Zoo) -> None:
     assert "has test_mse" in proc.stderr and "score_test=false" in proc.stderr
     mixed = report(zoo.no_test, zoo.csv)
     assert "left out 1 run(s) without test_mse (score_test=false)" in mixed.stderr
+
+
+def test_a_cross_validated_run_without_test_scores_says_so(zoo: Zoo, tmp_path: Path) -> None:
+    """Not "score_test=false": its config scores test, its folds do not (as cv=tscv writes
+    it without cv.refit; the config and metrics are edited from a holdout run's)."""
+    folds = tmp_path / "folds"
+    shutil.copytree(zoo.csv, folds)
+    config = OmegaConf.load(folds / "config.yaml")
+    config.cv = {"name": "tscv", "n_splits": 3, "refit": False}
+    OmegaConf.save(config, folds / "config.yaml")
+    metrics = json.loads((folds / "metrics.json").read_text())
+    (folds / "metrics.json").write_text(json.dumps(
+        {k: v for k, v in metrics.items() if not k.startswith("test_")}))
+    proc = report(folds, zoo.csv)
+    assert (f"left out 1 run(s) without test_mse (cv=tscv scores the folds' validation blocks; "
+            f"cv.refit=true adds the test split), e.g. {folds}") in proc.stderr
+    assert "score_test=false" not in proc.stderr
 
 
 def test_user_errors_are_one_line_and_exit_2(zoo: Zoo, tmp_path: Path) -> None:

@@ -137,14 +137,26 @@ def collect(roots: list[Path], metric_key: str, warn: Warn) -> Collected:
             skipped += 1
             continue
         if metric_key not in run.metrics:
-            without.append(path)
+            without.append((path, _why_without(run, metric_key)))
             continue
         run.swept = swept_by_sweep[sweep]
         runs.append(run)
-    if runs and without:
-        warn(f"left out {len(without)} run(s) without {metric_key} (score_test=false), "
-             f"e.g. {without[0]}")
+    if runs:
+        for why in sorted({why for _, why in without}):
+            paths = [path for path, reason in without if reason == why]
+            warn(f"left out {len(paths)} run(s) without {metric_key} ({why}), e.g. {paths[0]}")
     return Collected(runs, len(found), skipped, len(without))
+
+
+def _why_without(run: Run, metric_key: str) -> str:
+    """Why a finished run lacks ``metric_key``, as its config says."""
+    if not metric_key.startswith("test_"):
+        return f"its metrics.json has no {metric_key}"
+    if run.config.get("score_test") is False:
+        return "score_test=false"
+    if run.config.get("cv.name") == "tscv" and not run.config.get("cv.refit"):
+        return "cv=tscv scores the folds' validation blocks; cv.refit=true adds the test split"
+    return f"its metrics.json has no {metric_key}"
 
 
 def _load(path: Path, warn: Warn) -> Run | None:
