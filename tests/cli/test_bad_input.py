@@ -16,7 +16,7 @@ from tests.preloaded import run_module
 from tsbench.cli import check_command_line
 from tsbench.data.loading import load_series
 from tsbench.errors import ConfigError, TsbenchError
-from tsbench.models.build import model_for
+from tsbench.models.build import model_class, model_for
 from tsbench.settings_check import check_settings
 from tsbench.sweep_check import check_sweep
 from tsbench.training.run import validate_config
@@ -224,6 +224,22 @@ def test_a_model_setting_its_constructor_cannot_take_is_named(overrides: list[st
     cfg = check_settings([*TINY, *overrides])
     with pytest.raises(ConfigError) as refused:
         model_for(cfg, load_series(cfg.dataset))
+    assert str(refused.value).startswith(message)
+
+
+@pytest.mark.parametrize("target, message", [
+    # a model file in the working directory run without PYTHONPATH=.
+    ("mymodels.Last", "model._target_: cannot import 'mymodels.Last': no module named "
+     "'mymodels' -> put the model's file on the Python path (PYTHONPATH=. for one in the "
+     "working directory), or point it at a ForecastModel subclass"),
+    ("tests.models.faulty_models.Nope", "model._target_: tests.models.faulty_models has no "
+     "'Nope' -> point it at a ForecastModel subclass"),
+    ("tests.models.broken_import.Any", "model._target_: importing tests.models.broken_import "
+     "raised ModuleNotFoundError: No module named 'not_installed_anywhere' (at "),
+])
+def test_a_model_class_that_does_not_import_says_why(target: str, message: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        model_class({"_target_": target})
     assert str(refused.value).startswith(message)
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import types
 import typing
 from typing import Any
 
 import torch
-from hydra.utils import get_class
 from omegaconf import DictConfig, OmegaConf
 
 from tsbench.data.loading import Series
@@ -28,13 +28,26 @@ FILLED_IN = ("self", "seq_len", "pred_len", "n_vars", "n_marks")
 def model_class(model_cfg: Any) -> type[ForecastModel]:
     """The class named by ``model._target_``, checked to be a :class:`ForecastModel`."""
     target = str(model_cfg.get("_target_", ""))
+    module_name, _, name = target.rpartition(".")
+    fix = "point it at a ForecastModel subclass, e.g. mypkg.models.MyModel"
     try:
-        cls = get_class(target)
-    except Exception:  # noqa: BLE001 - Hydra raises several types for a bad path
-        raise ConfigError(
-            "model._target_", f"cannot import '{target}'",
-            "point it at a ForecastModel subclass, e.g. mypkg.models.MyModel",
-        ) from None
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        if error.name and (module_name + ".").startswith(error.name + "."):
+            raise ConfigError(
+                "model._target_", f"cannot import '{target}': no module named "
+                f"'{error.name}'", "put the model's file on the Python path (PYTHONPATH=. "
+                f"for one in the working directory), or {fix}") from None
+        raise ConfigError("model._target_", f"importing {module_name} raised "
+                          f"{error_line(error, __file__)}", "fix that import") from None
+    except (ValueError, TypeError):  # an empty or relative module name
+        raise ConfigError("model._target_", f"cannot import '{target}'", fix) from None
+    except Exception as error:  # noqa: BLE001 - any fault of the module's own code
+        raise ConfigError("model._target_", f"importing {module_name} raised "
+                          f"{error_line(error, __file__)}", "fix the module") from None
+    cls = getattr(module, name, None)
+    if cls is None:
+        raise ConfigError("model._target_", f"{module_name} has no '{name}'", fix)
     if not (isinstance(cls, type) and issubclass(cls, ForecastModel)):
         raise ConfigError("model._target_", f"{target} is not a tsbench ForecastModel",
                           "subclass tsbench.models.base.ForecastModel")
