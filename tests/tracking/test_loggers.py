@@ -8,6 +8,9 @@ import pytest
 import yaml
 
 from tests.conftest import ROOT, TINY, run_tsbench
+from tsbench.errors import ConfigError
+from tsbench.settings_check import check_settings
+from tsbench.training.loggers import build_logger
 
 
 @pytest.mark.heavy
@@ -86,3 +89,18 @@ def test_tensorboard_has_the_config_beside_the_final_scores(tmp_path: Path) -> N
         assert events.Scalars(key)[-1].value == pytest.approx(metrics[key], rel=1e-6), key
     assert "val_loss" in events.Tags()["scalars"]  # the training curve
     assert not {"seed", "threads", "step", "hp_metric"} & set(events.Tags()["scalars"])
+
+
+def test_a_store_mlflow_refuses_is_one_line_before_training(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """MLflow 3 refuses a file store (./mlruns) unless MLFLOW_ALLOW_FILE_STORE is set: said in
+    one line with the ways out, not MLflow's traceback."""
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"file:{tmp_path / 'mlruns'}")
+    monkeypatch.delenv("MLFLOW_ALLOW_FILE_STORE", raising=False)
+    cfg = check_settings([*[a for a in TINY if not a.startswith("logger")], "logger=mlflow"])
+    with pytest.raises(ConfigError) as refused:
+        build_logger(cfg, tmp_path / "run")
+    assert str(refused.value).startswith(
+        f"logger: the MLflow store file:{tmp_path / 'mlruns'} refused the run: The filesystem "
+        "tracking backend")
+    assert str(refused.value).endswith("or for a file store set MLFLOW_ALLOW_FILE_STORE=true")

@@ -36,6 +36,7 @@ def build_logger(cfg: Any, run_dir: Path) -> Logger | bool:
 
 def _mlflow_logger(cfg: Any, run_dir: Path) -> Logger:
     try:
+        from mlflow.exceptions import MlflowException
         from pytorch_lightning.loggers import MLFlowLogger
 
         from tsbench.tracking.mlflow_store import artifact_location, parent_run_id, tracking_uri
@@ -45,13 +46,20 @@ def _mlflow_logger(cfg: Any, run_dir: Path) -> Logger:
         ) from None
     parent = parent_run_id(run_dir.parent)
     uri = tracking_uri(cfg.logger.tracking_uri, Path(str(cfg.logger.output_root)))
-    logger = MLFlowLogger(
-        experiment_name=str(cfg.logger.experiment_name),
-        run_name=f"{cfg.model.name}-{cfg.dataset.name}-{cfg.pred_len}-{run_dir.name}",
-        tracking_uri=uri, artifact_location=artifact_location(uri),
-        tags={"mlflow.parentRunId": parent} if parent else None,
-    )
-    logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))
+    try:  # the store is opened here, before any training
+        logger = MLFlowLogger(
+            experiment_name=str(cfg.logger.experiment_name),
+            run_name=f"{cfg.model.name}-{cfg.dataset.name}-{cfg.pred_len}-{run_dir.name}",
+            tracking_uri=uri, artifact_location=artifact_location(uri),
+            tags={"mlflow.parentRunId": parent} if parent else None,
+        )
+        logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))
+    except MlflowException as error:
+        said = " ".join(str(error).split(". ")[0].split())
+        raise ConfigError("logger", f"the MLflow store {uri} refused the run: {said}",
+                          "unset MLFLOW_TRACKING_URI and logger.tracking_uri for the SQLite "
+                          "store under outputs/, give a server's or sqlite:/// URI, or for a "
+                          "file store set MLFLOW_ALLOW_FILE_STORE=true") from None
     return logger
 
 
