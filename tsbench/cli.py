@@ -8,6 +8,7 @@ from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.errors import CompactHydraException
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
@@ -65,14 +66,28 @@ def main(cfg: DictConfig) -> float:
             cfg.trainer.progress_bar = False
         metrics = run(cfg, run_dir, parallel_jobs=side_by_side)
     except TsbenchError as exc:
-        if multirun:  # the sweeper records the failed trial and goes on
-            raise
+        if multirun and records_failures(HydraConfig.get().sweeper):
+            raise  # the sweeper records the failed trial and goes on
         remove_refused(run_dir, f"{HydraConfig.get().job.name}.log")  # no half-written results
+        if multirun:  # said now; Hydra's sweeper runs the other jobs, then stops on this
+            said = f"tsbench: error: job {HydraConfig.get().job.num}: {exc}"
+            print(said, file=sys.stderr, flush=True)
+            raise JobRefused(f"{said} (the sweep's other jobs ran)") from None
         print(f"tsbench: error: {exc}", file=sys.stderr)
         sys.exit(2)
     print(summary(run_dir, metrics), flush=True)
     objective = metrics["objective"]  # None for cv=refit, which has no validation split
     return math.nan if objective is None else float(objective)
+
+
+class JobRefused(CompactHydraException):
+    """A job refused for bad input in a sweep that does not record failed jobs (Hydra's
+    basic sweeper): Hydra ends the sweep with this one line, not a traceback."""
+
+
+def records_failures(sweeper: DictConfig) -> bool:
+    """Whether the sweeper records a failed trial and goes on (tsbench's skopt sweeper)."""
+    return str(sweeper.get("_target_", "")).endswith("SkoptSweeper")
 
 
 def check_refit(cfg: DictConfig, multirun: bool, sweeper: DictConfig) -> None:

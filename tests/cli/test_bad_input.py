@@ -348,6 +348,23 @@ def test_a_swept_value_every_trial_of_it_would_fail_on_is_one_line(
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_job_refused_in_a_plain_multirun_is_one_line_and_the_others_run(
+        tmp_path: Path) -> None:
+    """Hydra's basic sweeper records no failed job: the refusal is said when it happens and
+    ends the sweep after its other jobs, one line each, no traceback, no refused folder.
+    (A value the model's constructor refuses passes the sweep check, which builds no model.)"""
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    sweep = tmp_path / "sweep"
+    proc = run_module("tsbench", ["-m", *TINY, "model=patchtst", "model.d_model=16",
+                                  "model.n_heads=3,4", f"hydra.sweep.dir={sweep}"], env,
+                      cwd=tmp_path)
+    said = ("tsbench: error: job 0: model.d_model: must be divisible by n_heads (3), got 16 "
+            "-> pick d_model as a multiple of model.n_heads")
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert f"{said}\n" in proc.stderr and f"{said} (the sweep's other jobs ran)\n" in proc.stderr
+    assert not (sweep / "0").exists() and (sweep / "1" / "metrics.json").is_file()
+
+
 @pytest.mark.parametrize("sweep", [
     # valid beside some of the other swept values: a constraint may keep step <= pred_len
     ["pred_len=24,96", "strategy=recursive", "strategy.step=24,48"],
