@@ -99,3 +99,21 @@ def test_message(case: str, tmp_path: Path) -> None:
     with pytest.raises(TsbenchError) as caught:
         load_series(cfg)
     assert str(caught.value) == message.format(path=path)
+
+
+def test_day_first_dates_are_named_and_read_when_said(tmp_path: Path) -> None:
+    """01/01 to 12/01 parse month-first too (as 1 January to 1 December): the file is refused
+    at its first 13th day, not read with those dates, and reads right with dayfirst."""
+    stamps = pd.date_range("2024-01-01", periods=24 * 14, freq="h")
+    path = tmp_path / "data.csv"
+    pd.DataFrame({"date": stamps.strftime("%d/%m/%Y %H:%M"), "OT": range(len(stamps))}
+                 ).to_csv(path, index=False)
+    cfg = OmegaConf.load(CSV_CONF)
+    cfg.path = str(path)
+    with pytest.raises(TsbenchError) as caught:
+        load_series(cfg)
+    assert str(caught.value) == (
+        f"dataset.dayfirst: column 'date' in {path} holds day-first dates (row 288: "
+        "'13/01/2024 00:00'), read month-first until then -> set dataset.dayfirst=true")
+    cfg.dayfirst = True
+    assert list(load_series(cfg).dates) == list(stamps)

@@ -138,7 +138,8 @@ def _to_series(frame: pd.DataFrame, cfg: Any, source: str) -> Series:
         raise DataError(f"{source} has {rows}; a series needs {MIN_ROWS} rows to show its "
                         f"frequency, and seq_len + pred_len rows in each split -> use a "
                         f"longer series")
-    dates = _parse_dates(frame[date_col], cfg.get("date_unit"), date_col, source)
+    dates = _parse_dates(frame[date_col], cfg.get("date_unit"), date_col, source,
+                         dayfirst=bool(cfg.get("dayfirst", False)))
     _check_order(dates, source)
     data = _channels(frame.drop(columns=[date_col]), cfg.get("columns"), target, source)
     data = _numeric(data, source)
@@ -193,9 +194,10 @@ def _check_order(dates: pd.DatetimeIndex, source: str) -> None:
         )
 
 
-def _parse_dates(column: pd.Series, unit: Any, date_col: str, source: str
-                 ) -> pd.DatetimeIndex:
-    """Date strings, or epoch numbers in ``unit`` (``dataset.date_unit``)."""
+def _parse_dates(column: pd.Series, unit: Any, date_col: str, source: str,
+                 dayfirst: bool = False) -> pd.DatetimeIndex:
+    """Date strings (``dayfirst``: 01/02/2024 is 1 February), or epoch numbers in ``unit``
+    (``dataset.date_unit``)."""
     if unit is not None:
         if str(unit) not in DATE_UNITS:
             raise ConfigError("dataset.date_unit", f"unknown unit {unit!r}",
@@ -221,11 +223,17 @@ def _parse_dates(column: pd.Series, unit: Any, date_col: str, source: str
                 f"if they count time since 1970-01-01"
                 + (", or write years as dates (1990 -> 1990-01-01)" if years else "")
             )
-        dates = pd.to_datetime(column, errors="coerce")
+        dates = pd.to_datetime(column, errors="coerce", dayfirst=dayfirst)
         what, fix = "dates", ""
         bad = np.flatnonzero(dates.isna().to_numpy())
         if not bad.size:
             return pd.DatetimeIndex(dates)
+        if not dayfirst and pd.to_datetime(column, errors="coerce", dayfirst=True).notna().all():
+            row = int(bad[0])  # the rows before it were read month-first (01/02 as 2 January)
+            raise DataError(
+                f"dataset.dayfirst: column '{date_col}' in {source} holds day-first dates "
+                f"(row {row}: {column.iloc[row]!r}), read month-first until then -> set "
+                "dataset.dayfirst=true")
     if bad.size == len(column):  # not one value parses: the wrong column, not bad rows
         raise DataError(
             f"dataset.date_col: none of the {bad.size} values of column '{date_col}' in "
