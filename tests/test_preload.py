@@ -14,6 +14,8 @@ from tsbench import preload
 SHOW = """
 import os, sys
 print("argv", sys.argv[1:], "cwd", os.getcwd(), "greeting", os.environ.get("GREETING"))
+# the environment given, nothing of the server's own (LC_CTYPE: Python's C-locale coercion)
+print("env", sorted(set(os.environ) - {"LC_CTYPE"}), file=sys.stderr)
 print("to stderr", file=sys.stderr)
 raise SystemExit(int(sys.argv[1]))
 """
@@ -33,7 +35,8 @@ def test_a_module_runs_as_python_m_would(forked: bool, tmp_path: Path,
     log.write_text("before\n")  # appended to, not replaced
     assert preload.run_module("show_start", ["3", "a b"], log, errors, env=env, cwd=work) == 3
     assert log.read_text() == f"before\nargv ['3', 'a b'] cwd {work} greeting hello\n"
-    assert errors.read_text() == "to stderr\n"
+    assert errors.read_text() == "env ['GREETING', 'PATH', 'PYTHONPATH']\nto stderr\n"
     assert preload.run_module("show_start", ["0"], log, env=env, cwd=work) == 0  # one file
     last = log.read_text().splitlines()[2:]  # in the order each stream was flushed
-    assert sorted(last) == [f"argv ['0'] cwd {work} greeting hello", "to stderr"]
+    assert sorted(last) == [f"argv ['0'] cwd {work} greeting hello",
+                            "env ['GREETING', 'PATH', 'PYTHONPATH']", "to stderr"]

@@ -10,6 +10,7 @@ import yaml
 from tests.conftest import ROOT, TINY, run_tsbench
 from tsbench.errors import ConfigError
 from tsbench.settings_check import check_settings
+from tsbench.tracking.mlflow_store import tracking_uri
 from tsbench.training.loggers import build_logger
 
 
@@ -104,3 +105,12 @@ def test_a_store_mlflow_refuses_is_one_line_before_training(
         f"logger: the MLflow store file:{tmp_path / 'mlruns'} refused the run: The filesystem "
         "tracking backend")
     assert str(refused.value).endswith("or for a file store set MLFLOW_ALLOW_FILE_STORE=true")
+
+
+def test_the_store_is_the_configured_one_then_the_environments_then_sqlite(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://tracking.example:5000")
+    assert tracking_uri("sqlite:///configured.db", tmp_path) == "sqlite:///configured.db"
+    assert tracking_uri(None, tmp_path) == "http://tracking.example:5000"
+    monkeypatch.delenv("MLFLOW_TRACKING_URI")
+    assert tracking_uri(None, tmp_path / "out") == f"sqlite:///{tmp_path / 'out' / 'mlflow.db'}"

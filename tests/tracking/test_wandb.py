@@ -31,8 +31,8 @@ def clean_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def read_offline_run(path: Path) -> dict:
-    """The run record, the history rows, the merged summary and the exit code of one
-    offline ``.wandb`` file."""
+    """The run record (its config with the entries logged later merged in), the history
+    rows, the merged summary and the exit code of one offline ``.wandb`` file."""
     out = subprocess.run([sys.executable, "-m", "wandb", "leet", "inspect", "--json", str(path)],
                          capture_output=True, text=True, check=True, timeout=120).stdout
     run, history, summary, exit_code = None, [], {}, None
@@ -41,6 +41,8 @@ def read_offline_run(path: Path) -> dict:
         kind = record["type"]
         if kind == "run":
             run = record["run"]
+        elif kind == "config":  # entries logged after the start: the protocol card's
+            run["config"]["update"].update(record["config"].get("update", {}))
         elif kind == "history":
             history.append(record["history"]["item"])
         elif kind == "summary":
@@ -72,6 +74,9 @@ def test_wandb_multirun_is_one_offline_group(tmp_path: Path, clean_home: Path) -
         assert config["model"]["name"] == "dlinear" and config["pred_len"] == 12
         metrics = read_metrics(run_dir)
         assert metrics["seed"] == seed
+        card = json.loads((run_dir / "protocol.json").read_text())  # the card, as config
+        assert config["protocol.seed"] == str(card["seed"]) == str(seed)
+        assert config["protocol.dataset.name"] == card["dataset"]["name"] == "synthetic"
         curve = [row["val_mse"] for row in record["history"] if "val_mse" in row]
         assert len(curve) == metrics["epochs"] == 2
         # the final score is the best epoch's validation MSE (float32 in training)

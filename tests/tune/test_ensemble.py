@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import torch
 
-from tsbench.tune.ensemble import greedy_weights
+from tsbench.models.base import ForecastModel
+from tsbench.tune.ensemble import Ensemble, greedy_weights
 
 
 def _gram(errors: np.ndarray) -> np.ndarray:
@@ -37,3 +39,19 @@ def test_greedy_keeps_the_best_alone_when_nothing_helps() -> None:
     same = np.random.default_rng(2).standard_normal(200)
     errors = np.stack([same, 1.5 * same, 2.0 * same])  # perfectly correlated, larger
     assert greedy_weights(_gram(errors)) == [1, 0, 0]
+
+
+class _LastValue(ForecastModel):
+    """Forecasts the last value of its look-back window, whatever the window's length."""
+
+    def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:
+        assert x.shape[1] == self.seq_len  # the window it was trained on, no longer
+        return x[:, -1:].expand(-1, self.pred_len, -1)
+
+
+def test_members_of_different_look_backs_each_read_their_last_rows() -> None:
+    ensemble = Ensemble([_LastValue(4, 3, 1), _LastValue(8, 3, 1)], weights=[1, 3])
+    x = torch.arange(8.0).reshape(1, 8, 1)  # the longest look-back's window
+    members = ensemble.member_forecasts(x)
+    assert members.shape == (2, 1, 3, 1) and torch.equal(members, torch.full_like(members, 7.0))
+    assert torch.equal(ensemble(x), torch.full((1, 3, 1), 7.0))

@@ -26,6 +26,7 @@ from tests.preloaded import run_module
 from tests.unseen import content, differences, outputs_of_both, series, snapshot
 from tsbench.errors import TsbenchError
 from tsbench.rundir import read_config, read_metrics
+from tsbench.tune import recipe as recipe_module
 from tsbench.tune.budget import (
     budget_fix,
     planned_trials,
@@ -40,14 +41,18 @@ from tsbench.tune.lock import LOCK_FILE, held
 from tsbench.tune.preflight import check_search
 from tsbench.tune.recipe import (
     analysis_args,
+    bayes_search,
     lookbacks,
     lr_range,
     max_lookback,
+    random_search,
     refit_reserve,
+    retrain,
     scored_channels,
     search_args,
     spread,
     sweep,
+    top_configs,
 )
 from tsbench.tune.refit import (
     REFIT_MARGIN,
@@ -306,6 +311,9 @@ def test_a_report_read_back_from_its_json_record_renders_as_it_was_written() -> 
             if line.startswith("| ") and "members" not in line]
     assert rows == ["baseline", "best single", "ensemble", "baseline refit",
                     "best single refit", "ensemble refit"]
+    # each figure in its column: members, objective, val MSE, test MSE, test MAE
+    assert "| baseline | 1 | 0.2700 | 0.2100 | 1.9000 | 0.8000 |" in text
+    assert "| ensemble refit | 2 | 0.2700 | (trained on) | 1.9000 | 0.8000 |" in text
     assert "- 0.2856: `model.d_model=128 seq_len=104`" in text  # copyable overrides
     assert "ran with `optim.lr_scaling=sqrt optim.base_batch_size=16`" in text
     assert "the test split was scored once, in stage (g), for the 6 rows above" in text
@@ -354,6 +362,9 @@ def test_a_model_and_a_dataset_config_outside_the_package_reach_every_stage(
     ("recipe.eta=1", "recipe.eta: 1 is not a whole number >= 2 (the top 1/eta of a rung goes "
                      "on)"),
     ("recipe.random_share=1.5", "recipe.random_share: 1.5 is not a share in (0, 1)"),
+    ("recipe.random_share=1", "recipe.random_share: 1 is not a share in (0, 1)"),  # no (e)
+    ("recipe.random_share=0", "recipe.random_share: 0 is not a share in (0, 1)"),  # no (d)
+    ("recipe.retrain_share=1", "recipe.retrain_share: 1 is not a share in [0, 1)"),
     ("recipe.pruner=ashaa", "recipe.pruner: 'ashaa' is not one of ['none', 'asha', 'median']"),
     ("recipe.max_epochs=2.5", "recipe.max_epochs: 2.5 is not a whole number of epochs >= 1"),
     ("recipe.n_jobs=0", "recipe.n_jobs: 0 is not a whole number of trials at once >= 1"),
@@ -507,8 +518,17 @@ def check_the_quick_recipe_end_to_end(out: Path) -> None:
     assert results["ensemble"]["val_mse"] <= results["best single"]["val_mse"] * (1 + 1e-6)
     members = [Path(m) for m in report["members"]]  # the streamed Gram predicts the score
     w = np.array([weights.get(str(m), 0.0) for m in members])
-    assert w @ error_gram(members, "val") @ w == pytest.approx(
-        results["ensemble"]["val_mse"], rel=1e-6)
+    gram = error_gram(members, "val")
+    assert w @ gram @ w == pytest.approx(results["ensemble"]["val_mse"], rel=1e-6)
+    # each member re-forecasts its own validation windows as it scored them (its look-back's
+    # rows, the training rows' scaler), and the rows report the runs they name
+    own = {str(m): read_metrics(m)["val_mse"] for m in members}
+    np.testing.assert_allclose(np.diag(gram), [own[str(m)] for m in members], rtol=1e-5)
+    assert report["best_single"] == min(own, key=own.__getitem__)
+    assert results["best single"]["val_mse"] == pytest.approx(own[report["best_single"]],
+                                                              rel=1e-5)
+    assert results["baseline"]["val_mse"] == pytest.approx(own[str(out / "a_baseline")],
+                                                           rel=1e-5)
     for scores in report["results"].values():
         assert scores["n_test_windows"] == N_ROWS - TEST_START - 24 + 1  # every test window
     stage_runs = [p for p in out.rglob("metrics.json")]
@@ -1025,3 +1045,97 @@ def test_the_stages_use_the_series_and_model_a_preset_chose(tmp_path: Path) -> N
     assert found and all(v % 52 == 0 for v in found), found
     lr = {"low": 1e-4, "high": 1e-2, "batch_size": 32}
     assert search_args(tuning, lr, found)[0] == "search=dlinear_tune"
+
+
+def _trials(sweep_dir: Path, rows: list[tuple[str, str, str, float]]) -> None:
+    """A stage's trials.csv: (status, objective, patch_len, seconds) per trial."""
+    sweep_dir.mkdir(parents=True, exist_ok=True)
+    lines = ["trial,job,status,objective,seconds,model.patch_len,job_dir,error"]
+    lines += [f"{i},{i},{status},{objective},{seconds},{patch},{i}," for i, (status, objective,
+              patch, seconds) in enumerate(rows)]
+    (sweep_dir / "trials.csv").write_text("\n".join(lines) + "\n")
+
+
+def _tuning(tmp_path: Path, *fields: str) -> Tuning:
+    overrides, recipe, out = parse([*fields, f"out={tmp_path / 'out'}"])
+    return Tuning(overrides, recipe, out, TuneState.open(out, {}))
+
+
+def test_the_configurations_retrained_are_the_best_full_budget_ones_each_once(
+        tmp_path: Path) -> None:
+    """Pruned and failed trials are no candidates (a pruned trial's early objective is not a
+    full-budget one); a configuration found by both searches counts once, at its best."""
+    t = _tuning(tmp_path)
+    _trials(t.out / "d_random", [("ok", "0.3", "8", 5.0), ("pruned", "0.05", "4", 1.0),
+                                 ("ok", "0.1", "16", 6.0), ("failed", "", "32", 0.5)])
+    _trials(t.out / "e_bayes", [("ok", "0.2", "24", 7.0), ("ok", "0.15", "16", 8.0)])
+    configs = top_configs(t)
+    assert [(c["objective"], c["params"]) for c in configs] == [
+        (0.1, {"model.patch_len": "16"}), (0.2, {"model.patch_len": "24"}),
+        (0.3, {"model.patch_len": "8"})]
+    assert configs[0]["run"] == str(t.out / "d_random" / "2") and configs[0]["seconds"] == 6.0
+
+
+def test_a_resumed_retraining_stage_trains_only_the_runs_not_finished(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    t = _tuning(tmp_path, "recipe.top_k=1", "recipe.seeds=[1,2]", "recipe.refit=false")
+    _trials(t.out / "d_random", [("ok", "0.1", "16", 6.0)])
+    done = t.out / "f_retrain" / "1" / "seed_1"  # finished before the kill
+    done.mkdir(parents=True)
+    (done / "metrics.json").write_text("{}")
+    (done / "config.yaml").write_text("seed: 1\n")
+    launched: list[str] = []
+    monkeypatch.setattr(recipe_module, "run_stage",
+                        lambda stage, command, out: launched.append(stage))
+    ran = retrain(t, {"batch_size": 32})
+    assert launched == ["f_retrain_1_2"]
+    assert ran["runs"] == [str(done), str(t.out / "f_retrain" / "1" / "seed_2")]
+
+
+def test_retraining_stops_where_a_run_and_the_refits_kept_for_g_would_overrun(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    t = _tuning(tmp_path, "recipe.top_k=1", "recipe.seeds=[1]")
+    _trials(t.out / "d_random", [("ok", "0.1", "16", 200.0)])
+    launched: list[str] = []
+    monkeypatch.setattr(recipe_module, "run_stage",
+                        lambda stage, command, out: launched.append(stage))
+    monkeypatch.setattr(recipe_module, "refit_reserve", lambda *args: 500.0)
+    monkeypatch.setattr(Tuning, "budget_left", lambda self: 650.0)  # < 200 s + 500 s
+    assert retrain(t, {"batch_size": 32})["runs"] == [] and launched == []
+    monkeypatch.setattr(Tuning, "budget_left", lambda self: 750.0)
+    assert len(retrain(t, {"batch_size": 32})["runs"]) == 1 and launched == ["f_retrain_1_1"]
+
+
+def test_the_searches_split_the_time_left_less_what_f_keeps(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """(d) gets random_share of the search time, (e) the rest: the time left less (f)'s
+    reserve when each starts."""
+    t = _tuning(tmp_path, "recipe.random_share=0.4")
+    t.state.stages["f_reserve"] = 1000.0
+    (t.out / "a_baseline").mkdir(parents=True)
+    (t.out / "a_baseline" / "metrics.json").write_text('{"objective": 0.5}')
+    (t.out / "a_baseline" / "config.yaml").write_text("seq_len: 48\n")
+    given: dict[str, float] = {}
+
+    def record(t: Tuning, stage: str, label: str, args: list[str], seconds: float,
+               *rest: object, **named: object) -> list[dict[str, str]]:
+        given[stage] = seconds
+        return []
+
+    monkeypatch.setattr(recipe_module, "sweep", record)
+    monkeypatch.setattr(Tuning, "budget_left", lambda self: 3600.0)
+    random_search(t, [], epoch_seconds=10.0)
+    bayes_search(t, [], epoch_seconds=10.0)
+    assert given == {"d_random": pytest.approx(2600 * 0.4), "e_bayes": pytest.approx(2600)}
+
+
+def test_a_refit_trains_for_the_validation_chosen_epochs(tmp_path: Path) -> None:
+    """The best epoch, not the epochs run (early stopping ran on past it); for a CV run the
+    folds' median best epoch rounded up."""
+    single, folds = tmp_path / "single", tmp_path / "folds"
+    for run_dir, metrics in ((single, {"best_epoch": 3, "epochs": 8}),
+                             (folds, {"cv_folds": [{}, {}], "cv_best_epoch_median": 2.5,
+                                      "epochs": 12})):
+        run_dir.mkdir()
+        (run_dir / "metrics.json").write_text(json.dumps(metrics))
+    assert refit_epochs(single) == 3 and refit_epochs(folds) == 3

@@ -70,11 +70,11 @@ def build_model(model_cfg: Any, seq_len: int, pred_len: int, n_vars: int, n_mark
             names = sorted(set(accepted) - set(FILLED_IN))
             raise ConfigError(f"model.{key}", f"{cls.__name__} has no such hyperparameter",
                               f"use one of {names}")
-    check_types(cls, kwargs)
     if "n_marks" in accepted:
         kwargs["n_marks"] = n_marks
     if "period" in kwargs and kwargs["period"] is None:
         kwargs["period"] = _season(freq)
+    check_types(cls, kwargs)
     try:
         return cls(seq_len=seq_len, pred_len=pred_len, n_vars=n_vars, **kwargs)
     except (TypeError, ValueError, AttributeError, RuntimeError) as error:

@@ -9,6 +9,7 @@ from typing import Any
 
 from tsbench.data.datamodule import ForecastData
 from tsbench.data.loading import Series
+from tsbench.errors import ConfigError
 from tsbench.models.build import count_parameters, model_for
 from tsbench.models.history import HistoryModel
 from tsbench.models.recursive import strategy_step
@@ -74,8 +75,12 @@ def fit_and_score(cfg: Any, series: Series, ranges: dict[str, tuple[int, int]], 
             continue
         scores = evaluate(model, data, split)
         if not all(math.isfinite(scores[key]) for key in ("mse", "mae")):
-            raise diverged(f"{split}_mse={scores['mse']}, {split}_mae={scores['mae']}",
-                           info.get("lr_used"), cfg.trainer.get("gradient_clip_val"))
+            what = f"{split}_mse={scores['mse']}, {split}_mae={scores['mae']}"
+            if not model.trainable:  # no learning rate to blame: the model's own forecast
+                raise ConfigError("model._target_", f"{type(model).__name__}, which does not "
+                                  f"train, forecast NaN or inf on the {split} split ({what})",
+                                  "fix the model's forward")
+            raise diverged(what, info.get("lr_used"), cfg.trainer.get("gradient_clip_val"))
         metrics[f"n_{split}_windows"] = scores.pop("n_windows")
         write_window_errors(out_dir, split, scores.pop("window_errors"))
         metrics.update({f"{split}_{key}": value for key, value in scores.items()})
