@@ -27,9 +27,9 @@ def whole(value: Any, field: str) -> int:
                       f"give {field} as an integer")
 
 
-def number(value: Any, field: str) -> float:
+def number(value: Any, field: str, example: str | None = None) -> float:
     """``value`` as a finite float: an int, a float or a string of one; :class:`ConfigError`
-    otherwise."""
+    otherwise (its fix shows ``example``, a value of the field, where given)."""
     if isinstance(value, bool):
         parsed = math.nan
     else:
@@ -39,5 +39,6 @@ def number(value: Any, field: str) -> float:
             parsed = math.nan
     if not math.isfinite(parsed):
         raise ConfigError(field, f"must be a finite number, got {value!r}",
-                          f"give {field} as a number, e.g. {field}=0.001")
+                          f"give {field} as a number"
+                          + (f", e.g. {field}={example}" if example else ""))
     return parsed

@@ -203,6 +203,12 @@ class LoadedRun:
 
         model = model_for(self.config, load_series(self.config.dataset))
         if model.trainable:
+            folds = self.metrics.get("cv_folds")
+            if folds and not (self.path / CHECKPOINT).is_file():
+                raise FileNotFoundError(
+                    f"{self.path} is a cross-validation run: each fold keeps its own model "
+                    f"-> load_run(fold_dir(path, k)) for k in 0..{len(folds) - 1} (the last "
+                    "fold's is holdout_model_dir(path))")
             state = torch.load(self.path / CHECKPOINT, map_location="cpu",
                                weights_only=True)["state_dict"]
             model.load_state_dict({k.removeprefix(STATE_PREFIX): v for k, v in state.items()})

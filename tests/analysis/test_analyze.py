@@ -75,7 +75,7 @@ def test_rows_after_the_training_split_change_nothing(tmp_path: Path) -> None:
     (["pred_len=24.5"], "pred_len: must be a whole number, got 24.5 -> give pred_len as an "
                         "integer"),
     (["min_strength=x"], "min_strength: must be a finite number, got 'x' -> give min_strength "
-                         "as a number, e.g. min_strength=0.001"),
+                         "as a number"),
     (["dataset.n_rows=abc"], "dataset.n_rows: must be a whole number, got 'abc' -> give "
                              "dataset.n_rows as an integer"),
 ])

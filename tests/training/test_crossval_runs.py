@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +10,7 @@ import pytest
 
 from tests.conftest import read_metrics, run_tsbench
 from tests.unseen import differences, outputs_of_both, series, snapshot
+from tsbench.rundir import load_run
 
 #: 1000 rows, ratio split: 800 train+val rows, three validation blocks of 200 rows.
 BASE = ["dataset=synthetic", "dataset.n_rows=1000", "seq_len=48", "pred_len=24",
@@ -40,8 +42,13 @@ def test_tscv_run_end_to_end(model: list[str], refit: bool, tmp_path: Path) -> N
         assert metrics["n_test_windows"] == 200 - 24 + 1
         assert np.isfinite(metrics["test_mse"]) and metrics["refit_epochs"] == 2
         assert metrics["epochs"] == 3 * 2 + 2
-    else:  # without a refit the test rows are never scored
+    else:  # without a refit the test rows are never scored, and there is no model of its own
         assert not any(key.startswith(("test_", "n_test")) for key in metrics)
+        with pytest.raises(FileNotFoundError, match=re.escape(
+                f"{run_dir} is a cross-validation run: each fold keeps its own model -> "
+                "load_run(fold_dir(path, k)) for k in 0..2")):
+            _ = load_run(run_dir).model
+        assert load_run(run_dir / "fold_2").model.seq_len == 48
 
 
 def test_too_many_folds_is_one_clear_error(tmp_path: Path) -> None:

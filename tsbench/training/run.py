@@ -55,7 +55,7 @@ def validate_config(cfg: Any, here: bool = True) -> None:
     for key in ("batch_size", "eval_batch_size"):
         if whole(cfg.data[key], f"data.{key}") < 1:
             raise ConfigError(f"data.{key}", f"must be >= 1, got {cfg.data[key]}")
-    if number(cfg.optim.lr, "optim.lr") <= 0:
+    if number(cfg.optim.lr, "optim.lr", "0.001") <= 0:
         raise ConfigError("optim.lr", f"must be > 0, got {cfg.optim.lr}")
     if number(cfg.optim.weight_decay, "optim.weight_decay") < 0:
         raise ConfigError("optim.weight_decay", f"must be >= 0, got {cfg.optim.weight_decay}")
