@@ -67,6 +67,12 @@ def fold_dir(run_dir: Path, fold: int) -> Path:
     return run_dir / f"fold_{fold}"
 
 
+def fold_metric(fold: int, key: str = "") -> str:
+    """The name of fold ``fold``'s ``key`` in its run's metrics.json (``fold_1_val_mse``);
+    without ``key``, the prefix of them all."""
+    return f"fold_{fold}_{key}"
+
+
 def write_config(run_dir: Path, cfg: DictConfig) -> None:
     write_text(run_dir / CONFIG, OmegaConf.to_yaml(cfg, resolve=True))
 
@@ -223,7 +229,7 @@ def load_run(path: Path) -> LoadedRun:
     fold = _fold_number(path)
     if fold is None or config_path(path) is not None:
         return LoadedRun(path, read_config(path), read_metrics(path))
-    prefix = f"fold_{fold}_"
+    prefix = fold_metric(fold)
     metrics = {k.removeprefix(prefix): v for k, v in read_metrics(path.parent).items()
                if k.startswith(prefix)}
     return LoadedRun(path, read_config(path.parent), metrics)

@@ -14,6 +14,7 @@ from pandas.api.types import is_bool_dtype, is_numeric_dtype
 from tsbench.config_values import number, whole
 from tsbench.data.frequency import parse_freq, timeline
 from tsbench.data.sources import DataFile, resolve_file
+from tsbench.data.splits import TEST_FRAC, TRAIN_FRAC
 from tsbench.data.synthetic import make_synthetic
 from tsbench.data.timefeatures import time_features
 from tsbench.errors import ConfigError, DataError
@@ -41,8 +42,8 @@ class Series:
     columns: list[str]
     freq: str
     split: str
-    train_frac: float = 0.7
-    test_frac: float = 0.2
+    train_frac: float = TRAIN_FRAC
+    test_frac: float = TEST_FRAC
     #: Calendar features as for this frequency instead of ``freq`` (``dataset.calendar_freq``).
     calendar_freq: str | None = None
 
@@ -169,8 +170,8 @@ def _to_series(frame: pd.DataFrame, cfg: Any, source: str) -> Series:
         name=str(cfg.name), values=data.to_numpy(dtype=np.float32, copy=True),
         dates=pd.DatetimeIndex(dates), columns=list(data.columns), freq=line.freq,
         split=str(cfg.split),
-        train_frac=number(cfg.get("train_frac", 0.7), "dataset.train_frac"),
-        test_frac=number(cfg.get("test_frac", 0.2), "dataset.test_frac"),
+        train_frac=number(cfg.get("train_frac", TRAIN_FRAC), "dataset.train_frac"),
+        test_frac=number(cfg.get("test_frac", TEST_FRAC), "dataset.test_frac"),
         calendar_freq=None if calendar_freq is None else parse_freq(
             str(calendar_freq), "dataset.calendar_freq").freqstr,
     )

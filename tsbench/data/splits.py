@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from tsbench.errors import ConfigError, DataError
 
+#: The ratio split's shares of training and test rows (validation gets the rest), 70/10/20.
+TRAIN_FRAC, TEST_FRAC = 0.7, 0.2
 _HOURS_PER_MONTH = 30 * 24
 _ROWS_PER_HOUR = {"ett_hour": 1, "ett_minute": 4}
 
@@ -24,7 +26,8 @@ class Borders:
 
 
 def benchmark_borders(
-    n_rows: int, rule: str, seq_len: int, train_frac: float = 0.7, test_frac: float = 0.2
+    n_rows: int, rule: str, seq_len: int, train_frac: float = TRAIN_FRAC,
+    test_frac: float = TEST_FRAC
 ) -> Borders:
     """Borders of the standard protocol: ETT 12/4/4 months, others 70/10/20 (int rounding)."""
     if rule in _ROWS_PER_HOUR:

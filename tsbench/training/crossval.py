@@ -16,7 +16,7 @@ from tsbench.config_values import whole
 from tsbench.data.loading import Series
 from tsbench.data.splits import Borders
 from tsbench.errors import ConfigError
-from tsbench.rundir import LOGS, fold_dir
+from tsbench.rundir import LOGS, fold_dir, fold_metric
 from tsbench.training.pruning import TrialPruning
 from tsbench.training.train_and_score import fit_and_score
 
@@ -176,7 +176,7 @@ def cross_validate(
             cfg, series, fold_ranges(train, block, seq_len), out, _fold_logger(cfg, out),
             pruning=pruning,
         )
-        metrics.update({f"fold_{k}_{key}": fold[key] for key in _FOLD_KEYS if key in fold})
+        metrics.update({fold_metric(k, key): fold[key] for key in _FOLD_KEYS if key in fold})
         scores.append(fold)
     mse = np.array([s["val_mse"] for s in scores])
     best = [s["best_epoch"] for s in scores]

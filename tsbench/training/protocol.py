@@ -39,7 +39,7 @@ from tsbench.data.splits import Borders, n_windows
 from tsbench.models.build import build_model, model_class
 from tsbench.models.history import HistoryModel
 from tsbench.models.recursive import strategy_step
-from tsbench.rundir import fold_dir, read_window_mse
+from tsbench.rundir import fold_dir, fold_metric, read_window_mse
 from tsbench.search.names import MULTIRUN_FILE
 from tsbench.training.crossval import fold_ranges
 from tsbench.training.gpu import trainer_devices
@@ -335,7 +335,7 @@ def _training(cfg: Any, borders: Borders, metrics: dict[str, Any]) -> dict[str, 
     }
     if cfg.cv.name == "tscv":
         facts["epochs_counts"] = "all folds and the refit together"
-        facts["fold_best_epochs"] = [metrics.get(f"fold_{k}_best_epoch")
+        facts["fold_best_epochs"] = [metrics.get(fold_metric(k, "best_epoch"))
                                      for k in range(len(metrics["cv_folds"]))]
         facts["refit_epochs"] = metrics.get("refit_epochs")
     return facts
