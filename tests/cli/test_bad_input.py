@@ -198,8 +198,12 @@ def test_impossible_settings_fail_before_training(override: str, message: str,
      "be a whole number, got 'abc'"),
     (["tune.lr_find=true", "tune.lr_find_min_lr=2"], "tune.lr_find_min_lr: need 0 < min_lr < "
      "max_lr, got 2.0 and 1.0"),
+    (["strategy=recursive", "strategy.step=abc"], "strategy.step: must be a whole number"),
+    (["trainer.gradient_clip_val=abc"], "trainer.gradient_clip_val: must be a finite number"),
+    (["trainer.gradient_clip_val=-1"], "trainer.gradient_clip_val: must be >= 0, got -1"),
+    (["~model.name"], "model.name: is not set -> add 'name: <model>' to the model's YAML"),
 ])  # fmt: skip
-def test_a_schedule_thread_or_finder_setting_no_run_can_use_is_named(
+def test_a_schedule_strategy_trainer_or_model_setting_no_run_can_use_is_named(
         overrides: list[str], message: str) -> None:
     """In-process (the CLI's path is the cases above): before any folder or data read."""
     with pytest.raises(ConfigError) as refused:
@@ -247,19 +251,6 @@ def test_model_settings_of_their_annotated_types_build() -> None:
     cfg = check_settings([*TINY, "model=patchtst", "model.dropout=0", "model.revin=false",
                           "model.d_model=16", "model.n_heads=2"])  # an int where a float is
     assert model_for(cfg, load_series(cfg.dataset)).seq_len == 48
-
-
-@pytest.mark.parametrize("overrides, message", [
-    (["strategy=recursive", "strategy.step=abc"], "strategy.step: must be a whole number"),
-    (["trainer.gradient_clip_val=abc"], "trainer.gradient_clip_val: must be a finite number"),
-    (["trainer.gradient_clip_val=-1"], "trainer.gradient_clip_val: must be >= 0, got -1"),
-    (["~model.name"], "model.name: is not set -> add 'name: <model>' to the model's YAML"),
-])  # fmt: skip
-def test_a_strategy_trainer_or_model_config_setting_no_run_can_use_is_named(
-        overrides: list[str], message: str) -> None:
-    with pytest.raises(ConfigError) as refused:
-        validate_config(check_settings([*TINY, *overrides]))
-    assert str(refused.value).startswith(message)
 
 
 @pytest.mark.parametrize("overrides", [
