@@ -77,7 +77,7 @@ def check_sweep(config: DictConfig, overrides: list[str], config_name: str = "co
     swept = _swept(config, overrides)
     groups = config_groups(config)
     options = {key: s.values for key, s in swept.items() if key in groups}
-    worlds = _worlds(overrides, options, config_name)
+    worlds = _worlds(overrides, options, config_name) if options else [World({}, config)]
     if worlds is None:
         return
     settings = [key for key in swept if key not in groups]
@@ -103,7 +103,7 @@ def _swept(config: DictConfig, overrides: list[str]) -> dict[str, Swept]:
         try:
             override = parser.parse_override(line)
             values = sweep_values(override)
-        except (HydraException, ConfigError):  # a sweep the sweeper refuses: its to say
+        except (HydraException, ConfigError):  # a sweep the sweeper refuses: the sweeper says
             continue
         key = override.get_key_element().lstrip("+")
         if override.is_sweep_override() and not key.startswith("hydra"):
