@@ -72,7 +72,8 @@ def main(cfg: DictConfig) -> float:
         if multirun:  # said now; Hydra's sweeper runs the other jobs, then stops on this
             said = f"tsbench: error: job {HydraConfig.get().job.num}: {exc}"
             print(said, file=sys.stderr, flush=True)
-            raise JobRefused(f"{said} (the sweep's other jobs ran)") from None
+            raise JobRefused(f"{said} (the first job refused; the sweep ran the others, "
+                             "each job's folder holds how it ended)") from None
         print(f"tsbench: error: {exc}", file=sys.stderr)
         sys.exit(2)
     print(summary(run_dir, metrics), flush=True)

@@ -27,6 +27,17 @@ def whole(value: Any, field: str) -> int:
                       f"give {field} as an integer")
 
 
+def flag(value: Any, field: str) -> bool:
+    """``value`` as a bool: true or false (or their strings, from an interpolation);
+    :class:`ConfigError` otherwise (``bool('no')`` would be true)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise ConfigError(field, f"must be true or false, got {value!r}",
+                      f"give {field}=true or {field}=false")
+
+
 def number(value: Any, field: str, example: str | None = None) -> float:
     """``value`` as a finite float: an int, a float or a string of one; :class:`ConfigError`
     otherwise (its fix shows ``example``, a value of the field, where given)."""

@@ -31,7 +31,7 @@ from skopt.space import Categorical
 from tsbench.errors import ConfigError
 from tsbench.search.space import Scalar, dimension_of, format_value, plain, sweep_lines
 from tsbench.search.validate import config_groups
-from tsbench.settings_check import at_first_values
+from tsbench.settings_check import at_first_values, missing_setting, unknown_setting
 from tsbench.training.run import validate_config
 
 #: Combinations of the other swept settings' values a value is tried with, at most.
@@ -125,7 +125,7 @@ def _worlds(overrides: list[str], options: dict[str, list[Scalar]],
                                          GROUP_COMBINATIONS + 1))
     if len(combinations) > GROUP_COMBINATIONS:
         return None
-    worlds = []
+    worlds, missing = [], {}
     with initialize_config_module("tsbench.conf", version_base="1.3"):
         for combination in combinations:
             chosen = dict(zip(options, combination, strict=True))
@@ -133,9 +133,18 @@ def _worlds(overrides: list[str], options: dict[str, list[Scalar]],
             try:
                 config = compose(config_name, overrides=[*single, *lines],
                                  return_hydra_config=True)
-            except (HydraException, OmegaConfBaseException):
+            except (HydraException, OmegaConfBaseException) as error:
                 config = None
+                setting = missing_setting(error)
+                if setting is not None and setting.split(".")[0] in chosen:
+                    missing.setdefault(setting, (chosen, error))
             worlds.append(World(chosen, config))
+    for setting, (chosen, error) in missing.items():  # a setting of some options only
+        group = setting.split(".")[0]
+        having = [str(w.options[group]) for w in worlds if w.config is not None
+                  and w.options[group] != chosen[group]]
+        raise unknown_setting(error, {group: [str(chosen[group]), *dict.fromkeys(having)]}
+                              ) or ConfigError(setting, "cannot be set")
     return worlds
 
 

@@ -202,6 +202,13 @@ def test_impossible_settings_fail_before_training(override: str, message: str,
     (["trainer.gradient_clip_val=abc"], "trainer.gradient_clip_val: must be a finite number"),
     (["trainer.gradient_clip_val=-1"], "trainer.gradient_clip_val: must be >= 0, got -1"),
     (["~model.name"], "model.name: is not set -> add 'name: <model>' to the model's YAML"),
+    # a string where true or false is read (bool('no') is true: it ran as true)
+    (["data.drop_last=no"], "data.drop_last: must be true or false, got 'no' -> give "
+     "data.drop_last=true or data.drop_last=false"),
+    (["model.compile=maybe"], "model.compile: must be true or false, got 'maybe'"),
+    (["score_test=maybe"], "score_test: must be true or false, got 'maybe'"),
+    # a model's annotated hyperparameter, before any data is read (a sweep's values too)
+    (["model.revin=maybe"], "model.revin: must be true or false, got 'maybe'"),
 ])  # fmt: skip
 def test_a_schedule_strategy_trainer_or_model_setting_no_run_can_use_is_named(
         overrides: list[str], message: str) -> None:
@@ -339,6 +346,26 @@ def test_a_swept_value_every_trial_of_it_would_fail_on_is_one_line(
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("sweep, message", [
+    # a setting of the swept group's first option only, whichever option comes first
+    (["strategy=recursive,direct", "strategy.step=4"], "strategy.step: no such setting of "
+     "strategy=direct, a setting of strategy=recursive only, options this multirun sweeps "
+     "together -> run each strategy in its own multirun"),
+    (["model=dlinear,naive,ets", "model.kernel_size=5"], "model.kernel_size: no such setting of "
+     "model=naive, a setting of model=dlinear only"),
+    # a model hyperparameter's value of another type than its annotation
+    (["model.revin=false,maybe"], "model.revin: must be true or false, got 'maybe' (at "
+     "model.revin=maybe of the sweep model.revin=false,maybe)"),
+])  # fmt: skip
+def test_a_sweep_some_of_whose_jobs_cannot_compose_or_build_is_refused(
+        sweep: list[str], message: str) -> None:
+    """Refused before Hydra composes the jobs (its own error named the '+' fix) or trains
+    the valid ones: in-process, as the CLI checks the command line."""
+    with pytest.raises(TsbenchError) as refused:
+        check_command_line(["-m", *TINY, *sweep])
+    assert str(refused.value).startswith(message)
+
+
 def test_a_job_refused_in_a_plain_multirun_is_one_line_and_the_others_run(
         tmp_path: Path) -> None:
     """Hydra's basic sweeper records no failed job: the refusal is said when it happens and
@@ -352,7 +379,8 @@ def test_a_job_refused_in_a_plain_multirun_is_one_line_and_the_others_run(
     said = ("tsbench: error: job 0: model.d_model: must be divisible by n_heads (3), got 16 "
             "-> pick d_model as a multiple of model.n_heads")
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
-    assert f"{said}\n" in proc.stderr and f"{said} (the sweep's other jobs ran)\n" in proc.stderr
+    end = f"{said} (the first job refused; the sweep ran the others, each job's folder holds how "
+    assert f"{said}\n" in proc.stderr and f"{end}it ended)\n" in proc.stderr
     assert not (sweep / "0").exists() and (sweep / "1" / "metrics.json").is_file()
 
 

@@ -406,6 +406,13 @@ def test_a_recipe_search_option_every_trial_of_it_would_fail_on_is_refused(first
     check_search([*TINY, "pred_len=24"], [f"strategy=choice({options})"])
 
 
+def test_a_recipe_search_value_the_model_cannot_take_is_refused() -> None:
+    with pytest.raises(TsbenchError, match=re.escape(
+            "recipe.search: model.n_heads=choice(2,2.5): model.n_heads: must be a whole number, "
+            "got 2.5 (at model.n_heads=2.5 of the sweep model.n_heads=choice(2,2.5))")):
+        check_search([*TINY, "model=patchtst", "model.d_model=16"], ["model.n_heads=choice(2,2.5)"])
+
+
 @pytest.mark.parametrize("name", ["default", "quick"])
 def test_every_recipe_field_is_checked_and_the_shipped_recipes_pass(name: str) -> None:
     _, recipe, _ = parse([f"recipe={name}"])

@@ -54,11 +54,11 @@ def model_class(model_cfg: Any) -> type[ForecastModel]:
     return cls
 
 
-def build_model(model_cfg: Any, seq_len: int, pred_len: int, n_vars: int, n_marks: int = 0,
-                freq: str | None = None) -> ForecastModel:
-    """Instantiate the model of ``model_cfg``; unknown hyperparameters name the field.
-    ``model.period: null`` means the natural seasonal period of ``freq``, the data's
-    frequency (24 for hourly data, 52 for weekly)."""
+def check_model_settings(model_cfg: Any) -> tuple[type[ForecastModel], dict[str, Any]]:
+    """The model class of ``model_cfg`` and its hyperparameters, checked before any data is
+    read: the class imports, its constructor takes what tsbench fills in and what the config
+    sets, and each annotated hyperparameter holds a value of its type (``model.period:
+    null``, filled in from the data, aside)."""
     cls = model_class(model_cfg)
     params = OmegaConf.to_container(model_cfg, resolve=True) if isinstance(
         model_cfg, DictConfig) else dict(model_cfg)
@@ -70,11 +70,20 @@ def build_model(model_cfg: Any, seq_len: int, pred_len: int, n_vars: int, n_mark
             names = sorted(set(accepted) - set(FILLED_IN))
             raise ConfigError(f"model.{key}", f"{cls.__name__} has no such hyperparameter",
                               f"use one of {names}")
-    if "n_marks" in accepted:
+    check_types(cls, {k: v for k, v in kwargs.items() if not (k == "period" and v is None)})
+    return cls, kwargs
+
+
+def build_model(model_cfg: Any, seq_len: int, pred_len: int, n_vars: int, n_marks: int = 0,
+                freq: str | None = None) -> ForecastModel:
+    """Instantiate the model of ``model_cfg`` (:func:`check_model_settings` first).
+    ``model.period: null`` means the natural seasonal period of ``freq``, the data's
+    frequency (24 for hourly data, 52 for weekly)."""
+    cls, kwargs = check_model_settings(model_cfg)
+    if "n_marks" in inspect.signature(cls.__init__).parameters:
         kwargs["n_marks"] = n_marks
     if "period" in kwargs and kwargs["period"] is None:
         kwargs["period"] = _season(freq)
-    check_types(cls, kwargs)
     try:
         return cls(seq_len=seq_len, pred_len=pred_len, n_vars=n_vars, **kwargs)
     except (TypeError, ValueError, AttributeError, RuntimeError) as error:

@@ -11,14 +11,15 @@ from typing import Any
 
 import pytorch_lightning as pl
 import torch
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.accelerators import CUDAAccelerator, MPSAccelerator
 
-from tsbench.config_values import number, whole
+from tsbench.config_values import flag, number, whole
 from tsbench.data.datamodule import FEATURES, ForecastData
 from tsbench.data.loading import Series, load_series
 from tsbench.data.splits import Borders, benchmark_borders
 from tsbench.errors import ConfigError
+from tsbench.models.build import check_model_settings
 from tsbench.models.layers.kernels import fast_kernels
 from tsbench.models.recursive import strategy_step
 from tsbench.rundir import FORECAST_PLOT, write_config, write_metrics, write_protocol
@@ -81,8 +82,15 @@ def validate_config(cfg: Any, here: bool = True) -> None:
         raise ConfigError("trainer.progress_refresh", f"must be >= 1, got "
                           f"{cfg.trainer.progress_refresh}", "give the steps between refreshes "
                           "(trainer.progress_bar=false hides the bar)")
+    for key in ("score_test", "data.drop_last", "trainer.fast_kernels", "trainer.deterministic",
+                "trainer.progress_bar", "trainer.pin_memory", "model.compile", "tune.lr_find",
+                "tune.lr_find_apply", "cv.refit", "dataset.dayfirst"):
+        value = OmegaConf.select(cfg, key, default=None)
+        if value is not None:
+            flag(value, key)
     if cfg.tune.lr_find:
         lr_find_settings(cfg.tune)
+    check_model_settings(cfg.model)
     accelerator = str(cfg.trainer.accelerator)
     backends = GPU_BACKENDS.get(accelerator, ())
     if here and backends and not any(backend.is_available() for backend in backends):
