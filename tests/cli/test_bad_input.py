@@ -147,7 +147,8 @@ def test_a_folder_as_path_says_so(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("override, message", [
     ("optim.weight_decay=-0.1", "optim.weight_decay: must be >= 0, got -0.1"),
-    ("data.eval_batch_size=0", "data.eval_batch_size: must be >= 1, got 0"),
+    ("data.eval_batch_size=0", "data.eval_batch_size: must be >= 1, got 0 -> give the windows "
+                               "per batch, e.g. data.eval_batch_size=32"),
     ("optim.warmup=-5", "optim.warmup: must be >= 0, got -5"),
     ("trainer.patience=-1", "trainer.patience: must be >= 0, got -1 -> use 0 to turn early "
                             "stopping off, or the epochs without a better validation loss to "

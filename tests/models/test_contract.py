@@ -76,6 +76,8 @@ class _Broken(ForecastModel):
             return out + torch.randn_like(out)
         if self.fault == "constant":
             return out / x.std(dim=1, keepdim=True)
+        if self.fault == "nan":
+            return out * float("nan")
         return out
 
 
@@ -84,6 +86,7 @@ class _Broken(ForecastModel):
     ("unused", "parameter unused.weight gets no gradient (not used in forward?)"),
     ("nan_grad", "parameter proj.weight gets no finite gradient"),
     ("random", "different outputs"), ("constant", "constant input"),
+    ("nan", "with revin=False forecasts NaN or inf for a finite input (4, 32, 3)"),
 ])
 def test_check_model_names_the_broken_promise(fault: str, words: str | None) -> None:
     if words is None:

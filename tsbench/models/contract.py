@@ -85,6 +85,8 @@ def check_model(cls: type, n_marks: int = 4, shapes: tuple[tuple[int, int, int],
                          f"{type(out).__name__}, not a tensor {want}")
                 _require(tuple(out.shape) == want, name, f"with revin={revin} maps input "
                          f"{tuple(x.shape)} to {tuple(out.shape)}, not {want}")
+                _require(bool(torch.isfinite(out).all()), name, f"with revin={revin} "
+                         f"forecasts NaN or inf for a finite input {tuple(x.shape)}")
 
     seq_len, pred_len, n_vars = shapes[0]
     model = _build(cls, accepted, seq_len, pred_len, n_vars, n_marks, hparams)

@@ -55,7 +55,8 @@ def validate_config(cfg: Any, here: bool = True) -> None:
         raise ConfigError("features", f"unknown value '{cfg.features}'", "use M, S or MS")
     for key in ("batch_size", "eval_batch_size"):
         if whole(cfg.data[key], f"data.{key}") < 1:
-            raise ConfigError(f"data.{key}", f"must be >= 1, got {cfg.data[key]}")
+            raise ConfigError(f"data.{key}", f"must be >= 1, got {cfg.data[key]}",
+                              f"give the windows per batch, e.g. data.{key}=32")
     if number(cfg.optim.lr, "optim.lr", "0.001") <= 0:
         raise ConfigError("optim.lr", f"must be > 0, got {cfg.optim.lr}")
     if number(cfg.optim.weight_decay, "optim.weight_decay") < 0:
