@@ -170,7 +170,6 @@ def error_line(error: Exception, caller: str = __file__) -> str:
     return text
 
 
-
 def _require(condition: bool, name: str, problem: str) -> None:
     if not condition:
         raise ContractError(f"{name} breaks the model contract: {problem}")

@@ -173,7 +173,6 @@ class Teller:
             with threadpool_limits(limits=1):  # see tsbench.search.proposer
                 self.optimizer.tell(xs, ys)
 
-
     def _surrogate_value(self, objective: float) -> float:
         """What the surrogate learns: the signed objective, or its log (log_objective)."""
         if not self.log_objective:

@@ -36,7 +36,6 @@ from tsbench.search.space import Scalar, SearchSpace
 log = logging.getLogger(__name__)
 
 
-
 @dataclass(frozen=True)
 class Trial:
     """One ended trial; ``objective`` is None when it failed."""

@@ -20,8 +20,7 @@ def check_schedule(optim: Any) -> None:
     them that is no number or out of range, before anything runs."""
     name = str(optim.schedule)
     if name not in SCHEDULES:
-        raise ConfigError("optim.schedule", f"unknown schedule '{name}'",
-                          f"use one of {SCHEDULES}")
+        raise _unknown_schedule(name)
     if number(optim.get("warmup", 0), "optim.warmup") < 0:
         raise ConfigError("optim.warmup", f"must be >= 0, got {optim.warmup}",
                           "give a step count (e.g. 500) or a fraction of all steps (e.g. 0.05)")
@@ -37,8 +36,7 @@ def check_schedule(optim: Any) -> None:
                               "give the decay factor, e.g. optim.gamma=0.5")
     rule = str(optim.get("lr_scaling", "none"))
     if rule not in SCALING_RULES:
-        raise ConfigError("optim.lr_scaling", f"unknown rule '{rule}'",
-                          "use none, sqrt or linear")
+        raise _unknown_rule(rule)
     if rule != "none" and whole(optim.base_batch_size, "optim.base_batch_size") < 1:
         raise ConfigError("optim.base_batch_size", f"must be >= 1, got "
                           f"{optim.base_batch_size}", "give the batch size at which optim.lr "
@@ -82,7 +80,7 @@ def lr_factor(optim: Any, steps_per_epoch: int, max_epochs: int) -> Callable[[in
         return lambda epoch: 0.5 ** max(0, epoch - 1)
     if name == "type3":
         return lambda epoch: 0.9 ** max(0, epoch - 3)
-    raise ConfigError("optim.schedule", f"unknown schedule '{name}'", f"use one of {SCHEDULES}")
+    raise _unknown_schedule(name)
 
 
 def scaled_lr(optim: Any, batch_size: int) -> float:
@@ -97,4 +95,13 @@ def scaled_lr(optim: Any, batch_size: int) -> float:
         return lr * math.sqrt(ratio)
     if rule == "linear":
         return lr * ratio
-    raise ConfigError("optim.lr_scaling", f"unknown rule '{rule}'", "use none, sqrt or linear")
+    raise _unknown_rule(rule)
+
+
+def _unknown_schedule(name: str) -> ConfigError:
+    return ConfigError("optim.schedule", f"unknown schedule '{name}'", f"use one of {SCHEDULES}")
+
+
+def _unknown_rule(rule: str) -> ConfigError:
+    return ConfigError("optim.lr_scaling", f"unknown rule '{rule}'",
+                       f"use {', '.join(SCALING_RULES[:-1])} or {SCALING_RULES[-1]}")

@@ -28,9 +28,9 @@ from tsbench.search.names import MULTIRUN_FILE, TRIALS_FILE
 STATE_FILE = "tune.json"
 CLOCK_FILE = "tune_clock.json"
 #: What tsbench-tune writes into its folder before tune.json exists (a run killed in stage
-#: (a)): the stages' folders, logs and seeds (``a_baseline``, ``d_random.log``, ...), its
-#: lock and clock.
-OWN_ENTRY = re.compile(r"[a-g]_\w+(\.log|\.csv)?|tune\.lock|tune_clock\.json|report\.(json|md)")
+#: (a)): the stages' folders, logs and seeds (``a_baseline``, ``d_random.log``, ...) and
+#: its clock (its lock is no sign that a stage wrote anything).
+OWN_ENTRY = re.compile(rf"[a-g]_\w+(\.log|\.csv)?|{re.escape(CLOCK_FILE)}|report\.(json|md)")
 #: What marks a folder as another tool's output: a tsbench run's or a multirun's (a stray
 #: file, an editor's or a half-written temporary one, is no reason to refuse a resume).
 FOREIGN = (MULTIRUN_FILE, Path(HYDRA_CONFIG).parent.as_posix(), CONFIG, METRICS, TRIALS_FILE)
@@ -58,8 +58,7 @@ def differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
 
 def holds_stages(out_dir: Path) -> bool:
     """Whether a tuning run's stages wrote into ``out_dir`` (more than its lock)."""
-    return out_dir.is_dir() and any(OWN_ENTRY.fullmatch(p.name) and p.name != "tune.lock"
-                                    for p in out_dir.iterdir())
+    return out_dir.is_dir() and any(OWN_ENTRY.fullmatch(p.name) for p in out_dir.iterdir())
 
 
 @dataclass
