@@ -18,7 +18,7 @@ from omegaconf import OmegaConf
 
 from tests.conftest import run_tsbench
 from tests.report.conftest import ILI, Zoo, report
-from tsbench.report.stats import diebold_mariano, holm
+from tsbench.report.stats import diebold_mariano, dm_bandwidth, holm
 
 
 def _rows(out: str) -> list[list[str]]:
@@ -96,6 +96,9 @@ def test_paired_tests_holm_and_ranks_match_the_saved_window_errors(zoo: Zoo, tmp
         expected = diebold_mariano(seed_mean("naive"), seed_mean("dlinear"), pred_len)
         row = rows[(str(pred_len), "naive")]
         assert float(row["p_value"]) == pytest.approx(expected.p_value, rel=1e-9)
+        assert float(row["dm_statistic"]) == pytest.approx(expected.statistic, rel=1e-9)
+        assert int(row["df"]) == expected.df == 2 * dm_bandwidth(len(seed_mean("naive")),
+                                                                 pred_len)
         assert rows[(str(pred_len), "dlinear")]["vs_baseline"] == "baseline"
         p_values.append(expected.p_value)
     adjusted = holm(np.array(p_values))
@@ -105,6 +108,10 @@ def test_paired_tests_holm_and_ranks_match_the_saved_window_errors(zoo: Zoo, tmp
         assert row["vs_baseline"] in ("better", "worse", "indistinguishable")
         assert (row["vs_baseline"] == "indistinguishable") == (p >= 0.05)
     text = report(zoo.sweep, "--baseline", "dlinear").stdout
+    for pred_len, p in zip((24, 36), adjusted, strict=True):
+        df = rows[(str(pred_len), "naive")]["df"]
+        shown = "p<0.001" if p < 0.001 else f"p={p:.3f}"
+        assert _row(text, pred_len, "naive")[7].endswith(f"({shown}, df {df})")
     assert "Holm-adjusted over the 2 test(s)" in text and "Diebold-Mariano" in text
     assert "Average ranks (1 = best test MSE) over 2 tables (ili/24, ili/36)" in text
     assert diagram.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -194,7 +201,8 @@ def test_the_best_trials_command_reruns_with_its_look_back_marked_searched(
     """best.yaml's command of a search over seq_len: its rerun's card says the look-back was
     searched on val, as the trial's does (a fixed look-back would hide the selection)."""
     best = yaml.safe_load((zoo.seq_sweep / "best.yaml").read_text())
-    args = [a for a in shlex.split(best["command"]) if "=" in a]  # less the program
+    args = [a for a in shlex.split(best["command"])  # less the program and PYTHONPATH
+            if "=" in a and not a.startswith("PYTHONPATH=")]
     assert args[-2:] == ["seq_len_searched_on=val", "hydra.mode=RUN"]
     run_tsbench(args[:-1], tmp_path / "rerun")
     card = json.loads((tmp_path / "rerun" / "protocol.json").read_text())["seq_len"]

@@ -33,11 +33,11 @@ def ci_text(row: Row) -> str:
 
 
 def verdict_text(row: Row) -> str:
-    """``better (p=0.003)``, ``baseline``, or why there is no test."""
+    """``better (p=0.003, df 10)``, ``baseline``, or why there is no test."""
     if row.verdict == BASELINE:
         return BASELINE
     if row.test is not None and row.p_holm is not None:
-        return f"{row.verdict} ({_p(row.p_holm)})"
+        return f"{row.verdict} ({_p(row.p_holm)}, df {row.test.df})"
     return f"– ({row.note})" if row.note else "–"
 
 
@@ -133,7 +133,11 @@ def summary_lines(report: Report) -> list[str]:
     elif report.baseline:
         lines.append(f"Paired tests against {report.baseline}: {test_name(report.metric)}. "
                      f"Holm-adjusted over the {report.n_tests} test(s) of this report; "
-                     f"better/worse at α = {report.alpha}.")
+                     f"better/worse at α = {report.alpha}. df: the test's degrees of freedom, "
+                     "2m for the m lowest Fourier frequencies in its variance, at most "
+                     "n / (4 pred_len) for n windows: overlapping windows hold few independent "
+                     "stretches, and with few degrees of freedom only a large difference is "
+                     "significant.")
     if report.baseline_hint:
         lines.append(f"{report.baseline_hint}.")
     ranking = report.ranking
@@ -205,7 +209,8 @@ def _latex(report: Report, columns: list[str], lines: list[list[str]]) -> str:
 
 CSV_FIELDS = ["dataset", "pred_len", "model", "label", "mean", "std", "n", "ci_low", "ci_high",
               "published", "published_seq_len", "published_source", "published_withheld",
-              "delta", "best", "vs_baseline", "p_value", "p_holm", "protocol_flags"]
+              "delta", "best", "vs_baseline", "dm_statistic", "df", "p_value", "p_holm",
+              "protocol_flags"]
 
 
 def _csv(report: Report) -> str:
@@ -223,6 +228,8 @@ def _csv(report: Report) -> str:
             "published_source": None if ref is None else ref.source,
             "published_withheld": "; ".join(row.withheld),
             "delta": row.delta, "best": row.best, "vs_baseline": row.verdict or row.note,
+            "dm_statistic": None if row.test is None else row.test.statistic,
+            "df": None if row.test is None else row.test.df,
             "p_value": None if row.test is None else row.test.p_value, "p_holm": row.p_holm,
             "protocol_flags": "; ".join(row.flags),
         })
