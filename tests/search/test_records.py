@@ -106,6 +106,7 @@ def test_resume_refuses_a_changed_space_warm_start_skips(tmp_path: Path) -> None
 @pytest.mark.parametrize("maximize, best", [(False, 3), (True, 1)])
 def test_best_yaml(tmp_path: Path, monkeypatch, maximize: bool, best: int) -> None:
     monkeypatch.setattr(sys, "argv", ["/venv/bin/tsbench"])
+    monkeypatch.delenv("PYTHONPATH", raising=False)
     trial = report.write_best(tmp_path / "best.yaml", SPACE, TRIALS, maximize)
     content = yaml.safe_load((tmp_path / "best.yaml").read_text())
     assert trial is not None and trial.number == best == content["trial"]
@@ -114,6 +115,10 @@ def test_best_yaml(tmp_path: Path, monkeypatch, maximize: bool, best: int) -> No
     assert content["command"].endswith(" hydra.mode=RUN")
     assert "kind='b c'" not in content["command"] or "\"kind='b c'\"" in content["command"]
     assert (content["trials_finished"], content["trials_failed"]) == (2, 1)
+    monkeypatch.setenv("PYTHONPATH", "my models")  # a user's own model module: kept, quoted
+    report.write_best(tmp_path / "best.yaml", SPACE, TRIALS, maximize)
+    command = yaml.safe_load((tmp_path / "best.yaml").read_text())["command"]
+    assert command.startswith("PYTHONPATH='my models' tsbench dataset=synthetic ")
 
 
 def test_no_best_when_all_failed(tmp_path: Path) -> None:

@@ -59,7 +59,7 @@ def test_bayes_preset_records_reproduces_and_respects_constraints(tmp_path: Path
 
     best = yaml.safe_load((sweep / "best.yaml").read_text())
     assert best["objective"] == min(float(r["objective"]) for r in record)
-    program, *args = shlex.split(best["command"])
+    program, *args = [a for a in shlex.split(best["command"]) if not a.startswith("PYTHONPATH=")]
     assert (program, args[:2]) == ("python", ["-m", "tsbench"])
     run_tsbench(args[2:], tmp_path / "again")
     assert read_metrics(tmp_path / "again")["objective"] == pytest.approx(best["objective"])
@@ -76,10 +76,18 @@ def test_best_command_of_a_sweep_over_a_model_outside_the_package_reruns_it(
                  *FAST, "model=toy", "model.hidden=choice(4,8)",
                  searchpath], sweep, env=env, multirun=True)
     best = yaml.safe_load((sweep / "best.yaml").read_text())
-    program, *args = shlex.split(best["command"])
+    path, program, *args = shlex.split(best["command"])
+    assert path == f"PYTHONPATH={toy_dir}" and program == "python"
     assert searchpath in args and not [a for a in args if a.startswith(("hydra.sweep", "hydra/"))]
-    run_tsbench(args[2:], tmp_path / "again", env=env)
-    assert read_metrics(tmp_path / "again")["objective"] == pytest.approx(best["objective"])
+    # the command as a user pastes it, in a shell without the sweep's PYTHONPATH
+    shell_env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    shell_env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+    again = tmp_path / "again"
+    proc = subprocess.run(["bash", "-c", f"{best['command']} hydra.run.dir={again}"],
+                          env={**shell_env, "OMP_NUM_THREADS": "1"}, cwd=tmp_path,
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert read_metrics(again)["objective"] == pytest.approx(best["objective"])
 
 
 @pytest.mark.heavy

@@ -4,6 +4,7 @@ sweep's closing summary. Only trials that ran their full budget are candidates f
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import sys
@@ -49,10 +50,13 @@ def reproduce_command(space: SearchSpace, trial: Trial, run_dir: Path | None = N
     """A single-run command (``hydra.mode=RUN``) with the trial's exact overrides, the
     sweep's Hydra overrides that shape a run (``hydra.searchpath`` to a user's own configs,
     ``hydra.job.env_set``, ...; :func:`run_hydra_overrides`) and what its run recorded of
-    the search (:func:`search_marks`)."""
+    the search (:func:`search_marks`). The sweep's ``PYTHONPATH`` leads it: a user's own
+    model module is found only there."""
     recorded = [] if run_dir is None else [*run_hydra_overrides(run_dir), *search_marks(run_dir)]
     overrides = [*space.overrides(trial.point), *recorded, "hydra.mode=RUN"]
-    return " ".join([program(), *(shlex.quote(o) for o in overrides)])
+    path = os.environ.get("PYTHONPATH")
+    env = [f"PYTHONPATH={shlex.quote(path)}"] if path else []
+    return " ".join([*env, program(), *(shlex.quote(o) for o in overrides)])
 
 
 def run_hydra_overrides(run_dir: Path) -> list[str]:
