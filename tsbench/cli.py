@@ -18,6 +18,7 @@ from tsbench.resolvers import register_resolvers
 from tsbench.rundir import remove_refused
 from tsbench.settings_check import check_settings, command_overrides
 from tsbench.sweep_watch import exit_with_sweep, mark_sweep_process
+from tsbench.tracking.mlflow_store import check_server, chosen_uri
 
 register_resolvers()
 
@@ -102,9 +103,10 @@ def check_refit(cfg: DictConfig, multirun: bool, sweeper: DictConfig) -> None:
 
 
 def check_command_line(argv: list[str]) -> None:
-    """Before Hydra makes any folder: a misspelt setting (:func:`check_settings`), and a
-    search over refits, which would otherwise fail trial by trial. Skipped for ``--help``,
-    shell completion, and another config path or name."""
+    """Before Hydra makes any folder: a misspelt setting (:func:`check_settings`), and, in a
+    multirun, a search over refits, values no job could run (:func:`check_sweep`) and an
+    MLflow server that does not answer, which would otherwise fail job by job. Skipped for
+    ``--help``, shell completion, and another config path or name."""
     args = command_overrides(argv)
     if args is None:
         return
@@ -116,6 +118,8 @@ def check_command_line(argv: list[str]) -> None:
             from tsbench.sweep_check import check_sweep  # imports torch
 
             check_sweep(cfg, list(args.overrides))
+            if cfg.logger.name == "mlflow":  # else every job would find out on its own
+                check_server(chosen_uri(cfg.logger.tracking_uri) or "")
 
 
 def entry() -> None:

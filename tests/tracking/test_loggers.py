@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
@@ -10,7 +15,7 @@ import yaml
 from tests.conftest import ROOT, TINY, run_tsbench
 from tsbench.errors import ConfigError
 from tsbench.settings_check import check_settings
-from tsbench.tracking.mlflow_store import tracking_uri
+from tsbench.tracking.mlflow_store import check_server, tracking_uri
 from tsbench.training.loggers import build_logger
 
 
@@ -114,3 +119,60 @@ def test_the_store_is_the_configured_one_then_the_environments_then_sqlite(
     assert tracking_uri(None, tmp_path) == "http://tracking.example:5000"
     monkeypatch.delenv("MLFLOW_TRACKING_URI")
     assert tracking_uri(None, tmp_path / "out") == f"sqlite:///{tmp_path / 'out' / 'mlflow.db'}"
+
+
+def _closed_port() -> int:
+    """A local port nothing listens on (connections to it are refused)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def answering_server() -> Iterator[str]:
+    """A local HTTP server that answers every request with 404 (no /health of its own)."""
+    class NotFound(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the handler's name
+            self.send_error(404)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), NotFound)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_a_tracking_server_that_answers_at_all_is_not_refused(answering_server: str) -> None:
+    check_server(answering_server)  # a 404 is an answer: the server is there
+    check_server("sqlite:///no/server.db")  # not a server's URI: nothing to reach
+
+
+def test_a_tracking_server_that_does_not_answer_is_refused_in_seconds() -> None:
+    with socket.socket() as silent:  # accepts connections, never replies
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        start = time.monotonic()
+        with pytest.raises(ConfigError, match="no MLflow server answers at http://127.0.0.1:"
+                                              r"\d+ \(timed out\) -> start it"):
+            check_server(f"http://127.0.0.1:{silent.getsockname()[1]}", timeout=0.5)
+        assert time.monotonic() - start < 5
+
+
+@pytest.mark.parametrize("multirun", [False, True])
+def test_an_unreachable_tracking_server_refuses_the_run_before_any_folder(
+        multirun: bool, tmp_path: Path) -> None:
+    """Not MLflow's minutes of retries, and in a sweep once, not once per job."""
+    uri = f"http://127.0.0.1:{_closed_port()}"
+    args = [*[a for a in TINY if not a.startswith("logger")], "logger=mlflow",
+            f"logger.tracking_uri={uri}", *(["seed=1,2"] if multirun else [])]
+    proc = run_tsbench(args, tmp_path / "out", multirun=multirun, check=False)
+    assert proc.returncode == 2
+    said = [line for line in proc.stderr.splitlines() if "tsbench: error" in line]
+    assert said == [f"tsbench: error: logger: no MLflow server answers at {uri} ([Errno 111] "
+                    "Connection refused) -> start it (mlflow server --host HOST --port PORT), "
+                    "correct logger.tracking_uri or MLFLOW_TRACKING_URI, or unset both for the "
+                    "SQLite store under outputs/"]
+    assert not (tmp_path / "out").exists()

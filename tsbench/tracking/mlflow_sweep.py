@@ -13,7 +13,12 @@ from omegaconf import DictConfig
 
 from tsbench.atomic import write_text
 from tsbench.search.names import BEST_FILE, TRIALS_FILE
-from tsbench.tracking.mlflow_store import PARENT_RUN_FILE, artifact_location, tracking_uri
+from tsbench.tracking.mlflow_store import (
+    PARENT_RUN_FILE,
+    artifact_location,
+    check_server,
+    tracking_uri,
+)
 
 #: Files of a sweep directory logged as the parent run's artifacts when they exist.
 SWEEP_ARTIFACTS = (
@@ -55,6 +60,7 @@ class MlflowSweepCallback(Callback):
         sweep_dir = Path(config.hydra.sweep.dir)
         sweep_dir.mkdir(parents=True, exist_ok=True)
         uri = tracking_uri(self.configured_uri, self.output_root)
+        check_server(uri)
         self._client = MlflowClient(uri)
         experiment = self._client.get_experiment_by_name(self.experiment_name)
         experiment_id = (

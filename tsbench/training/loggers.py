@@ -39,13 +39,19 @@ def _mlflow_logger(cfg: Any, run_dir: Path) -> Logger:
         from mlflow.exceptions import MlflowException
         from pytorch_lightning.loggers import MLFlowLogger
 
-        from tsbench.tracking.mlflow_store import artifact_location, parent_run_id, tracking_uri
+        from tsbench.tracking.mlflow_store import (
+            artifact_location,
+            check_server,
+            parent_run_id,
+            tracking_uri,
+        )
     except ImportError:  # pragma: no cover - depends on the environment
         raise ConfigError(
             "logger", "MLflow is not installed", "pip install 'tsbench[mlflow]'"
         ) from None
     parent = parent_run_id(run_dir.parent)
     uri = tracking_uri(cfg.logger.tracking_uri, Path(str(cfg.logger.output_root)))
+    check_server(uri)
     try:  # the store is opened here, before any training
         logger = MLFlowLogger(
             experiment_name=str(cfg.logger.experiment_name),
