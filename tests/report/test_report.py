@@ -152,17 +152,24 @@ def test_the_trials_of_a_pruning_sweep_pool_with_a_plain_run_as_seeds(tmp_path: 
     assert row[2] == "dlinear" and _n(row[3]) == 3 and proc.stderr == ""
 
 
-def test_a_published_number_names_its_look_back_beside_a_cell_of_another(
+def test_a_published_number_names_its_look_back_and_epochs_beside_a_cell_of_others(
         zoo: Zoo, tmp_path: Path) -> None:
-    """DLinear's ILI numbers were got at L=104; the zoo's DLinear runs use 36."""
+    """DLinear's ILI numbers were got at L=104 in up to 10 epochs; the zoo's DLinear runs use
+    36 and trainer=debug's 2 epochs."""
     run_tsbench([*[o for o in ILI if not o.startswith("seq_len=")], "seq_len=104",
-                 "model=dlinear", "pred_len=24", "seed=1"], tmp_path / "l104")
+                 "model=dlinear", "pred_len=24", "seed=1", "trainer.max_epochs=10",
+                 "trainer.limit_train_batches=1"], tmp_path / "l104")
     out = report(zoo.sweep, tmp_path / "l104").stdout
-    assert _row(out, 24, "dlinear (seq_len=36)")[5] == "2.215 (L=104)"
-    assert _row(out, 24, "dlinear (seq_len=104)")[5] == "2.215"
+    assert _row(out, 24, "dlinear (seq_len=36, trainer.limit_train_batches=null, "
+                "trainer.max_epochs=2)")[5] == "2.215 (L=104, 10 epochs)"
+    assert _row(out, 24, "dlinear (seq_len=104, trainer.limit_train_batches=1, "
+                "trainer.max_epochs=10)")[5] == "2.215"
+    assert out.count("Published (N epochs): that number was trained for up to N epochs") == 1
     rows = _csv(report(zoo.sweep, tmp_path / "l104", "--format", "csv").stdout)
     assert {r["published_seq_len"] for r in rows if r["model"] == "dlinear"} == {"104"}
+    assert {r["published_epochs"] for r in rows if r["model"] == "dlinear"} == {"10"}
     assert {r["published_seq_len"] for r in rows if r["model"] == "naive"} == {""}
+    assert "epochs" not in report(tmp_path / "l104").stdout  # a full budget: nothing to say
 
 
 def test_a_config_group_chosen_differently_names_the_row_by_its_choice(
@@ -380,7 +387,7 @@ def test_a_published_number_only_beside_a_cell_of_its_protocol(zoo: Zoo, tmp_pat
     out = report(zoo.sweep, tmp_path / "dlinear_S").stdout
     s_row = _row(out, 24, "dlinear (features=S)")
     assert s_row[5] == "–" and s_row[6] == "–"
-    assert _row(out, 24, "dlinear (features=M)")[5] == "2.215 (L=104)"
+    assert _row(out, 24, "dlinear (features=M)")[5] == "2.215 (L=104, 10 epochs)"
     assert out.count("features S (published: M)") == 1
     assert "none is shown beside a cell whose protocol differs" in out
     rows = {r["label"]: r for r in _csv(report(zoo.sweep, tmp_path / "dlinear_S", "--format",

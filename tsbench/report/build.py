@@ -61,6 +61,14 @@ class Row:
         lookback = None if self.reference is None else self.reference.seq_len
         return None not in (own, lookback) and own != lookback
 
+    @property
+    def fewer_epochs(self) -> bool:
+        """Whether the cell's runs could train for fewer epochs (``trainer.max_epochs``) than
+        the published number's (an unknown budget is no difference)."""
+        own = self.cell.runs[0].config.get("trainer.max_epochs")
+        budget = None if self.reference is None else self.reference.epochs
+        return None not in (own, budget) and own < budget  # type: ignore[operator]
+
 
 @dataclass
 class Ranking:

@@ -25,6 +25,7 @@ class Reference:
     all_windows: bool
     mixed: bool
     seq_len: int | None  # the look-back it was obtained at (a re-run ran the paper's scripts)
+    epochs: int | None  # the most epochs it was trained for
 
 
 @cache
@@ -48,9 +49,13 @@ def reference(model: str, dataset: str, pred_len: int, metric: str = "mse"
     all_windows = rerun[metric]
     paper = entry["source"]
     lookbacks = _table()["lookbacks"].get(paper, {})
+    epochs = _table()["epochs"].get(paper, {})
+    budget = epochs.get(dataset, epochs.get("default"))
+    if isinstance(budget, dict):
+        budget = budget.get(pred_len, epochs.get("default"))
     return Reference(
         value=float(entry[f"{metric}_allwindows" if all_windows else metric]),
         source=_table()["allwindows"][paper] if all_windows else paper,
         all_windows=all_windows, mixed=len(set(rerun.values())) > 1,
-        seq_len=lookbacks.get(dataset, lookbacks.get("default")),
+        seq_len=lookbacks.get(dataset, lookbacks.get("default")), epochs=budget,
     )

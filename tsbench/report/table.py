@@ -62,12 +62,15 @@ def header(report: Report) -> list[str]:
 
 
 def published_text(row: Row) -> str:
-    """The published number, with its look-back where the cell's differs and ``(paper)``
-    where it is the paper's figure while the other metric's is an all-windows re-run."""
+    """The published number, with its look-back where the cell's differs, its epochs where
+    the cell's budget is smaller, and ``(paper)`` where it is the paper's figure while the
+    other metric's is an all-windows re-run."""
     ref = row.reference
     if ref is None:
         return "–"
     marks = [f"L={ref.seq_len}"] if row.published_elsewhere else []
+    if row.fewer_epochs:
+        marks.append(f"{ref.epochs} epochs")
     if ref.mixed and not ref.all_windows:
         marks.append(PAPER)
     return f"{ref.value:.3f}" + (f" ({', '.join(marks)})" if marks else "")
@@ -96,6 +99,10 @@ def published_lines(report: Report) -> list[str]:
         cells = "; ".join(f"{why}: {', '.join(where)}" for why, where in withheld.items())
         lines.append(f"Published numbers were obtained with {shared}; none is shown beside a "
                      f"cell whose protocol differs ({cells}).")
+    if any(row.fewer_epochs for row in report.rows):
+        lines.append("Published (N epochs): that number was trained for up to N epochs, more "
+                     "than the cell's trainer.max_epochs allowed; part of a gap may be the "
+                     "budget's.")
     if any(r.reference is not None and r.reference.mixed and not r.reference.all_windows
            for r in report.rows):
         lines.append(f"Published ({PAPER}): the paper's figure, which leaves the last test "
@@ -208,7 +215,8 @@ def _latex(report: Report, columns: list[str], lines: list[list[str]]) -> str:
 
 
 CSV_FIELDS = ["dataset", "pred_len", "model", "label", "mean", "std", "n", "ci_low", "ci_high",
-              "published", "published_seq_len", "published_source", "published_withheld",
+              "published", "published_seq_len", "published_epochs", "published_source",
+              "published_withheld",
               "delta", "best", "vs_baseline", "dm_statistic", "df", "p_value", "p_holm",
               "protocol_flags"]
 
@@ -225,6 +233,7 @@ def _csv(report: Report) -> str:
             "n": row.spread.n, "ci_low": None if ci is None else ci[0],
             "ci_high": None if ci is None else ci[1], "published": row.published,
             "published_seq_len": None if ref is None else ref.seq_len,
+            "published_epochs": None if ref is None else ref.epochs,
             "published_source": None if ref is None else ref.source,
             "published_withheld": "; ".join(row.withheld),
             "delta": row.delta, "best": row.best, "vs_baseline": row.verdict or row.note,
