@@ -208,3 +208,26 @@ def test_non_finite_forecasts_name_the_model_not_the_learning_rate() -> None:
         model.forecast_origins(values, origins, 24)
     assert refused.value.field == "model.trend, model.damped_trend, model.seasonal"
     assert "forecasts non-finite values" in refused.value.problem
+
+
+@pytest.mark.parametrize("build", [
+    lambda n_vars: classical.ETS(48, 24, n_vars, period=24),
+    lambda n_vars: classical.Theta(48, 24, n_vars, period=24),
+    lambda n_vars: classical.ARIMA(48, 24, n_vars),
+])
+def test_a_channel_constant_over_training_is_forecast_as_that_constant(build) -> None:
+    """Not statsmodels' failure on a series without variance (ARIMA: ZeroDivisionError),
+    and the other channels' forecasts are those they get alone."""
+    t = np.arange(400)
+    seasonal = np.sin(2 * np.pi * t / 24) + 0.3 * np.random.default_rng(0).standard_normal(400)
+    values = np.column_stack([seasonal, np.full(400, 2.5)])
+    values[300:, 1] += np.linspace(0, 1, 100)  # later rows may vary: the fit saw a constant
+    origins = np.array([300, 333, 376])
+    model, alone = build(2), build(1)
+    model.fit_series(values[:300])
+    alone.fit_series(values[:300, :1])
+    got = model.forecast_origins(values, origins, 24)
+    np.testing.assert_array_equal(got[..., 1], 2.5)
+    np.testing.assert_array_equal(got[..., 0], alone.forecast_origins(values[:, :1], origins,
+                                                                       24)[..., 0])
+    assert model.n_fitted_params == alone.n_fitted_params + 1

@@ -5,12 +5,20 @@ rows with the fitted parameters, forecasting from every window's origin at once.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from tsbench.errors import TsbenchError
 from tsbench.models.base import ForecastModel
+
+
+@dataclass(frozen=True)
+class Constant:
+    """The model of a channel constant over the training rows: its value."""
+
+    value: float
 
 
 class HistoryModel(ForecastModel):
@@ -36,10 +44,13 @@ class HistoryModel(ForecastModel):
         self.n_fitted_params = 0
 
     def fit_series(self, train: np.ndarray) -> None:
-        """Fit one model per channel of ``train`` ``(rows, n_vars)``."""
+        """Fit one model per channel of ``train`` ``(rows, n_vars)``. A channel constant over
+        the training rows is forecast as that constant, what any of these models fits to it
+        (statsmodels cannot estimate, e.g., an ARIMA of a series without variance)."""
         self._fitted, self.n_fitted_params, self._filtered = [], 0, None
         for channel in np.asarray(train, dtype=np.float64).T:
-            fitted, count = self._fit_channel(channel)
+            fitted, count = ((Constant(float(channel[0])), 1) if np.ptp(channel) == 0
+                             else self._fit_channel(channel))
             self._fitted.append(fitted)
             self.n_fitted_params += count
 
@@ -54,10 +65,14 @@ class HistoryModel(ForecastModel):
         values = np.ascontiguousarray(values, dtype=np.float64)
         key = hashlib.sha1(values.tobytes()).digest() + bytes(str(values.shape), "ascii")
         if self._filtered is None or self._filtered[0] != key:
-            self._filtered = key, [self._filter_channel(fitted, values[:, k])
-                                   for k, fitted in enumerate(self._fitted)]
-        return np.stack([self._forecast_channel(filtered, origins, pred_len)
-                         for filtered in self._filtered[1]], axis=-1)
+            self._filtered = key, [
+                fitted if isinstance(fitted, Constant)
+                else self._filter_channel(fitted, values[:, k])
+                for k, fitted in enumerate(self._fitted)]
+        return np.stack([
+            np.full((len(origins), pred_len), filtered.value) if isinstance(filtered, Constant)
+            else self._forecast_channel(filtered, origins, pred_len)
+            for filtered in self._filtered[1]], axis=-1)
 
     def _fit_channel(self, y: np.ndarray) -> tuple[object, int]:
         """The fitted model of one channel and its number of values estimated from ``y``."""
