@@ -407,9 +407,50 @@ def test_a_published_number_only_beside_a_cell_of_its_protocol(zoo: Zoo, tmp_pat
     assert "--baseline 'dlinear (features=M)'" in both
 
 
+def test_cells_scoring_another_series_are_flagged_not_tested(zoo: Zoo, tmp_path: Path
+                                                             ) -> None:
+    """features=S runs of two targets score two different series: neither is tested against
+    the other or bolded, whichever is the baseline; and features=M runs of fewer columns
+    score other channels than those of all columns."""
+    run_tsbench([*ILI, "model=seasonal_naive", "model.period=12", "pred_len=24", "seed=1",
+                 "features=S", "dataset.target=ILITOTAL"], tmp_path / "ilitotal")
+    run_tsbench([*ILI, "model=seasonal_naive", "model.period=12", "pred_len=24", "seed=1",
+                 "features=S"], tmp_path / "ot")
+    rows = {r["label"]: r for r in _csv(report(
+        zoo.features_s, tmp_path / "ilitotal", tmp_path / "ot", "--baseline", "naive",
+        "--format", "csv").stdout)}
+    other = rows["seasonal_naive (dataset.target=ILITOTAL)"]
+    assert other["protocol_flags"] == "scored columns ILITOTAL (table: OT)"
+    assert other["p_value"] == "" and other["best"] == "False"
+    assert rows["seasonal_naive (dataset.target=OT)"]["protocol_flags"] == ""
+    assert rows["seasonal_naive (dataset.target=OT)"]["p_value"] != ""
+    run_tsbench([*ILI, "model=naive", "pred_len=24", "seed=1", "dataset.columns=[ILITOTAL,OT]"],
+                tmp_path / "two")
+    rows = {r["model"]: r for r in _csv(report(
+        tmp_path / "two", *_runs(zoo.sweep, "dlinear", 24), "--format", "csv").stdout)}
+    assert "scored columns ILITOTAL,OT (differs)" in rows["naive"]["protocol_flags"]
+
+
+def test_a_recursive_cell_is_tested_against_a_direct_one(zoo: Zoo, tmp_path: Path) -> None:
+    """How a model forecasts its horizon is its own choice, not a protocol: the same windows
+    are scored, so a recursive cell is compared with the direct ones."""
+    run_tsbench([*ILI, "model=dlinear", "pred_len=24", "seed=1", "strategy=recursive",
+                 "strategy.step=12"], tmp_path / "recursive")
+    rows = {r["label"]: r for r in _csv(report(
+        zoo.sweep, tmp_path / "recursive", "--baseline", "naive", "--format", "csv").stdout)
+        if r["pred_len"] == "24"}
+    recursive = rows["dlinear (strategy=recursive)"]
+    assert recursive["protocol_flags"] == "" and recursive["p_value"] != ""
+    errors = np.load(tmp_path / "recursive" / "test_window_mse.npy").astype(np.float64)
+    naive = np.mean([np.load(r / "test_window_mse.npy").astype(np.float64)
+                     for r in _runs(zoo.sweep, "naive", 24)], axis=0)
+    expected = diebold_mariano(errors, naive, 24)
+    assert float(recursive["p_value"]) == pytest.approx(expected.p_value, rel=1e-9)
+
+
 def test_a_recursive_cell_gets_no_published_direct_number(zoo: Zoo, tmp_path: Path) -> None:
-    """The published numbers forecast every step at once: a recursive run's cell is flagged
-    and gets none; its protocol card says how it forecast and what it trained on."""
+    """The published numbers forecast every step at once: a recursive run's cell gets
+    none; its protocol card says how it forecast and what it trained on."""
     run_dir = tmp_path / "recursive"
     run_tsbench([*ILI, "model=dlinear", "pred_len=24", "seed=1", "strategy=recursive",
                  "strategy.step=12"], run_dir)

@@ -7,7 +7,8 @@ a ``seq_len`` column was a trial of a search over seq_len, card or not. Runs tha
 a fact are never one cell (:func:`tsbench.report.collect.group`). Within a table (one
 dataset and horizon) each fact has a reference value, the baseline cell's where there is
 one, else the value most cells share (on a tie, the published protocol's where it is one of
-them); a cell that differs from it is flagged and left out of bolding, paired tests and
+them); a cell that differs from it (in a fact of what is scored, not of how a model
+forecasts: :data:`MODELLING_FACTS`) is flagged and left out of bolding, paired tests and
 ranks.
 """
 
@@ -23,10 +24,16 @@ if TYPE_CHECKING:
     from tsbench.report.collect import Cell, Run
 
 #: The compared facts, in the order a flag names them.
-FACTS = ("data file", "rows used", "split", "scaler rows", "features", "seq_len",
-         "test windows", "metric scale", "cross-validation", "strategy")
+FACTS = ("data file", "rows used", "split", "scaler rows", "features", "scored columns",
+         "seq_len", "test windows", "metric scale", "cross-validation", "strategy")
 #: Facts that are config values too (the config already tells cells apart by them).
-CONFIG_FACTS = ("features", "cross-validation", "strategy")
+CONFIG_FACTS = ("features", "scored columns", "cross-validation", "strategy")
+#: Facts of how a model forecasts, not of what is scored: the same windows of the same
+#: series are scored whatever they are, so cells that differ in them are compared (a
+#: published number still stands only beside the published choice, :func:`off_published`).
+MODELLING_FACTS = ("strategy",)
+#: Facts that follow from another: not named again on a cell the other flags.
+FOLLOWS_FROM = {"scored columns": "features"}
 
 
 def facts(run: Run) -> dict[str, str | None]:
@@ -41,6 +48,8 @@ def facts(run: Run) -> dict[str, str | None]:
         f"{strategy} step {cfg.get('strategy.step')}")
     if "n_test_windows" in metrics:
         known["test windows"] = f"{metrics['n_test_windows']}"
+    if cfg.get("features") in ("S", "MS"):  # the target alone is scored
+        known["scored columns"] = cfg.get("dataset.target")
     if "seq_len" in run.swept:  # its sweep's trials.csv: a trial of a search over seq_len
         known["seq_len"] = "searched on " + ("cv folds" if cv == "tscv" else "val")
     if card is None:
@@ -59,6 +68,8 @@ def facts(run: Run) -> dict[str, str | None]:
         "scaler rows": None if card["scaler"].get("fitted_rows") is None
         else json.dumps(card["scaler"]["fitted_rows"]),
         "features": card["features"],
+        "scored columns": card.get("target") if card["features"] in ("S", "MS")
+        else ",".join(data.get("channels") or []) or None,
         "test windows": None if test is None else
         f"{test['scored']}" + ("" if test["all"] else f" of {test['available']}"),
         "metric scale": card["metrics_scale"]["headline"],
@@ -84,10 +95,12 @@ def flags(cells: list[Cell], reference: Cell | None = None) -> dict[int, list[st
     """For the cells of one table: ``id(cell)`` -> what sets it apart (empty: comparable).
     ``reference`` (the baseline cell) fixes the expected values; otherwise the most
     common value of each fact does, a tie broken by the published protocol's value
-    (:func:`tsbench.report.published.protocol`: features M, ...), else flagging every cell."""
+    (:func:`tsbench.report.published.protocol`: features M, ...), else by the one value of
+    the cells no earlier fact flagged (the M cells' columns where features M was chosen),
+    else flagging every cell."""
     known = {id(c): cell_facts(c) for c in cells}
     out: dict[int, list[str]] = {id(c): [] for c in cells}
-    for fact in FACTS:
+    for fact in (f for f in FACTS if f not in MODELLING_FACTS):
         values = {id(c): known[id(c)][fact] for c in cells}
         counts = Counter(v for v in values.values() if v is not None)
         if len(counts) < 2:
@@ -98,9 +111,14 @@ def flags(cells: list[Cell], reference: Cell | None = None) -> dict[int, list[st
             n_top = counts.most_common(1)[0][1]
             tied = [v for v, n in counts.items() if n == n_top]
             published = protocol().get(fact)
-            expected = tied[0] if len(tied) == 1 else published if published in tied else None
+            unflagged = {values[id(c)] for c in cells if not out[id(c)]} & set(tied)
+            expected = (tied[0] if len(tied) == 1 else published if published in tied
+                        else unflagged.pop() if len(unflagged) == 1 else None)
         for cell in cells:
             value = values[id(cell)]
+            source = FOLLOWS_FROM.get(fact)
+            if source and any(f.startswith(f"{source} ") for f in out[id(cell)]):
+                continue
             if value is not None and value != expected:
                 shown = "differs" if expected is None else f"table: {expected}"
                 out[id(cell)].append(f"{fact} {value} ({shown})")
