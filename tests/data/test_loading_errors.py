@@ -117,3 +117,20 @@ def test_day_first_dates_are_named_and_read_when_said(tmp_path: Path) -> None:
         "'13/01/2024 00:00'), read month-first until then -> set dataset.dayfirst=true")
     cfg.dayfirst = True
     assert list(load_series(cfg).dates) == list(stamps)
+
+
+def test_local_times_across_daylight_saving_read_as_their_instants_in_utc(tmp_path: Path
+                                                                          ) -> None:
+    """Berlin's offset moves from +01:00 to +02:00 on 31 March: the instants, hourly in UTC
+    (pandas refuses offsets that change unless told to convert them)."""
+    instants = pd.date_range("2024-03-29", periods=24 * 5, freq="h", tz="UTC")
+    local = instants.tz_convert("Europe/Berlin")
+    assert len({stamp.utcoffset() for stamp in local}) == 2
+    path = tmp_path / "data.csv"
+    pd.DataFrame({"date": local.strftime("%Y-%m-%d %H:%M:%S%z"), "OT": range(len(local))}
+                 ).to_csv(path, index=False)
+    cfg = OmegaConf.load(CSV_CONF)
+    cfg.path = str(path)
+    series = load_series(cfg)
+    assert list(series.dates) == list(instants)
+    assert series.freq == "h"

@@ -197,7 +197,8 @@ def _check_order(dates: pd.DatetimeIndex, source: str) -> None:
 
 def _parse_dates(column: pd.Series, unit: Any, date_col: str, source: str,
                  dayfirst: bool = False) -> pd.DatetimeIndex:
-    """Date strings (``dayfirst``: 01/02/2024 is 1 February), or epoch numbers in ``unit``
+    """Date strings (``dayfirst``: 01/02/2024 is 1 February; offsets that change, as local
+    time across daylight saving, read in UTC), or epoch numbers in ``unit``
     (``dataset.date_unit``)."""
     if unit is not None:
         if str(unit) not in DATE_UNITS:
@@ -224,7 +225,11 @@ def _parse_dates(column: pd.Series, unit: Any, date_col: str, source: str,
                 f"if they count time since 1970-01-01"
                 + (", or write years as dates (1990 -> 1990-01-01)" if years else "")
             )
-        dates = pd.to_datetime(column, errors="coerce", dayfirst=dayfirst)
+        try:
+            dates = pd.to_datetime(column, errors="coerce", dayfirst=dayfirst)
+        except ValueError:  # UTC offsets that change (daylight saving): the instants in UTC,
+            # the one clock on which such a series is regular
+            dates = pd.to_datetime(column, errors="coerce", dayfirst=dayfirst, utc=True)
         what, fix = "dates", ""
         bad = np.flatnonzero(dates.isna().to_numpy())
         if not bad.size:
