@@ -194,22 +194,41 @@ def find_runs(roots: list[Path]) -> list[Path]:
 @dataclass
 class LoadedRun:
     """A finished run read back: its config and metrics, and (built on first use) its
-    model with the best-validation weights, in eval mode."""
+    series and its model: a trained one with its best-validation weights, in eval mode; a
+    classical one fitted again on the run's training rows (the fit is deterministic and
+    keeps no file)."""
 
     path: Path
     config: DictConfig
     metrics: dict[str, Any] = field(repr=False)
 
     @cached_property
+    def series(self) -> Any:
+        """The run's series, from ``dataset.path`` as the run had it, or, where that
+        relative path is not found from here, from the absolute file its card names."""
+        from tsbench.data.loading import load_series
+
+        dataset = self.config.dataset
+        path = dataset.get("path")
+        card = read_protocol(self._root)
+        recorded = None if card is None else card["dataset"].get("file")
+        if path and recorded and not Path(str(path)).is_absolute() and not Path(
+                str(path)).exists():
+            dataset = OmegaConf.merge(dataset, {"path": recorded})
+        return load_series(dataset)
+
+    @cached_property
     def model(self) -> Any:
         import torch
 
-        from tsbench.data.loading import load_series
         from tsbench.models.build import model_for
+        from tsbench.models.history import HistoryModel
 
-        model = model_for(self.config, load_series(self.config.dataset))
-        if model.trainable:
-            folds = self.metrics.get("cv_folds")
+        model = model_for(self.config, self.series)
+        folds = self.metrics.get("cv_folds")
+        if isinstance(model, HistoryModel):
+            self._fit_history(model)
+        elif model.trainable:
             if folds and not (self.path / CHECKPOINT).is_file():
                 raise FileNotFoundError(
                     f"{self.path} is a cross-validation run: each fold keeps its own model "
@@ -219,6 +238,33 @@ class LoadedRun:
                                weights_only=True)["state_dict"]
             model.load_state_dict({k.removeprefix(STATE_PREFIX): v for k, v in state.items()})
         return model.eval()
+
+    @property
+    def _root(self) -> Path:
+        """The run's own directory (a fold's run for a fold directory)."""
+        return self.path.parent if _fold_number(self.path) is not None and config_path(
+            self.path) is None else self.path
+
+    def _fit_history(self, model: Any) -> None:
+        """Fit a classical model as its run did: on the training rows of a holdout run, on
+        the train+val rows of a refit (``cv=refit``, or ``cv.refit`` after folds), scaled
+        as the published training rows are."""
+        from tsbench.data.datamodule import ForecastData
+        from tsbench.data.splits import benchmark_borders
+
+        cfg, series = self.config, self.series
+        refit = cfg.cv.name == "refit" or (cfg.cv.name == "tscv" and bool(cfg.cv.get("refit")))
+        if self._root != self.path or (cfg.cv.name == "tscv" and not refit):
+            raise FileNotFoundError(
+                f"{self.path}: a classical model of a cross-validation fold is not fitted "
+                "again here -> load a holdout run, or a cross-validation run with cv.refit")
+        seq_len, pred_len = int(cfg.seq_len), int(cfg.pred_len)
+        borders = benchmark_borders(len(series.values), series.split, seq_len,
+                                    series.train_frac, series.test_frac)
+        rows = (0, borders.val[1]) if refit else borders.train
+        data = ForecastData(series, {"train": rows}, seq_len, pred_len, str(cfg.features),
+                            scaler_rows=borders.train)
+        model.fit_series(data.scaled[rows[0]:rows[1]].numpy())
 
 
 def load_run(path: Path) -> LoadedRun:

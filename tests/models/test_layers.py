@@ -290,6 +290,11 @@ def test_itransformer_with_time_features() -> None:
     out = model(x, marks)
     assert out.shape == (2, 12, 3)
     assert not torch.allclose(out, model(x, marks + 1.0))
+    # without its calendar tokens it would forecast something else: refused, not run
+    with pytest.raises(ValueError, match="reads 4 calendar features as tokens: pass x_mark"):
+        model(x)
+    no_calendar = ITransformer(48, 12, 3, n_marks=0, d_model=16, d_ff=16, n_heads=2).eval()
+    assert no_calendar(x).shape == (2, 12, 3)  # a series without dates has no marks
 
 
 def test_itransformer_without_time_features() -> None:

@@ -45,6 +45,7 @@ class ITransformer(ForecastModel):
             check(value >= 1, f"model.{field}", f"must be >= 1, got {value}")
         check_dropout(dropout, "model.dropout")
         self.uses_time_features = use_time_features
+        self.n_marks = n_marks
         self.revin = RevIN(n_vars) if revin else None
         self.embed = Linear(seq_len, d_model)
         self.dropout = Dropout(dropout)
@@ -67,6 +68,11 @@ class ITransformer(ForecastModel):
     def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:
         """Map ``x`` (and ``x_mark`` of shape ``(batch, seq_len, n_marks)``) to the forecast."""
         n_vars = x.shape[-1]
+        if self.uses_time_features and self.n_marks and x_mark is None:
+            raise ValueError(
+                f"this iTransformer reads {self.n_marks} calendar features as tokens: pass "
+                "x_mark (batch, seq_len, n_marks), the look-back's features (a loaded run's "
+                "data gives them), or build it with use_time_features=False")
         if self.revin is not None:
             x = self.revin.normalize(x)
         tokens = x.transpose(1, 2)  # (batch, n_vars, seq_len)
