@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
@@ -76,13 +77,28 @@ def test_bad_csv(case: str, tmp_path: Path) -> None:
     assert not run_dir.exists()  # no half-written results: not even Hydra's files
 
 
-def test_nan_allowed_with_ffill(tmp_path: Path) -> None:
+def test_cells_ffill_filled_are_counted_where_they_are_scored(tmp_path: Path) -> None:
+    """700 rows: train targets 0-489, val 490-559, test 560-699 (seq_len 48). Column a is
+    empty at row 300, OT at 600 and 601: scored as if observed, so the card counts them per
+    split and the run says so where val or test scores them."""
     csv = tmp_path / "data.csv"
-    csv.write_text(GOOD_HEAD + _rows(700, blank_at=300))
+    lines = _rows(700, blank_at=300).splitlines(keepends=True)
+    for row in (600, 601):
+        lines[row] = lines[row].rsplit(",", 1)[0] + ",\n"
+    csv.write_text(GOOD_HEAD + "".join(lines))
     args = [a for a in TINY if not a.startswith("dataset")] + [
         "dataset=csv", f"dataset.path={csv}", "dataset.fillna=ffill"]
-    run_tsbench(args, tmp_path / "run")
-    assert (tmp_path / "run" / "metrics.json").exists()
+    proc = run_tsbench(args, tmp_path / "run")
+    card = json.loads((tmp_path / "run" / "protocol.json").read_text())
+    assert card["dataset"]["filled"] == {
+        "by": "ffill", "cells": 3, "scored_target_cells": {"train": 1, "val": 0, "test": 2}}
+    assert ("dataset.fillna=ffill filled scored target cells (2 in test): they are scored as "
+            "if observed") in proc.stderr + proc.stdout
+    run_tsbench([*args, "features=S"], tmp_path / "target")  # column a is not read
+    card = json.loads((tmp_path / "target" / "protocol.json").read_text())
+    assert card["dataset"]["filled"]["scored_target_cells"] == {"train": 0, "val": 0, "test": 2}
+    unscored = run_tsbench([*args, "score_test=false"], tmp_path / "no_test")
+    assert "filled scored target cells" not in unscored.stderr + unscored.stdout
 
 
 def test_offline_and_missing_names_file_url_and_env(tmp_path: Path) -> None:

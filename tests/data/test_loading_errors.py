@@ -47,6 +47,14 @@ CASES = {
     "leading_nan_ffill": ("date,a,OT\n" + _rows(blank=(0, "a")), {"fillna": "ffill"},
                           "{path}: column 'a' starts with 1 missing value(s) (until 2020-01-01 "
                           "00:00:00) that ffill cannot fill -> drop those rows"),
+    "future_rows": ("date,a,OT\n" + _rows(blank=(5, "OT")), {},
+                    "{path}: the last 1 row(s) of target 'OT' are empty (after 2020-01-01 "
+                    "04:00:00): a row without its target cannot be scored, and filling it would "
+                    "score an invented value -> drop those rows from the file"),
+    "future_rows_ffill": ("date,a,OT\n" + _rows(blank=(5, "OT")), {"fillna": "ffill"},
+                          "{path}: the last 1 row(s) of target 'OT' are empty (after 2020-01-01 "
+                          "04:00:00): a row without its target cannot be scored, and filling it "
+                          "would score an invented value -> drop those rows from the file"),
     "decimal_commas": ("date;a;OT\n" + _rows(";").replace(";1\n", ";1,5\n"), {"sep": ";"},
                        "{path}: non-numeric column(s) ['OT'] (e.g. '1,5' in 'OT' at row 1) -> "
                        "for decimal commas add \"dataset.decimal=','\" to the command line"),
@@ -134,3 +142,21 @@ def test_local_times_across_daylight_saving_read_as_their_instants_in_utc(tmp_pa
     series = load_series(cfg)
     assert list(series.dates) == list(instants)
     assert series.freq == "h"
+
+
+def test_the_cells_ffill_filled_are_marked(tmp_path: Path) -> None:
+    """An empty cell and a skipped row (every cell of it), and nothing else."""
+    stamps = [str(t) for i, t in enumerate(HOURS) if i != 3]
+    path = tmp_path / "data.csv"
+    path.write_text("date,a,OT\n" + "".join(
+        f"{t},{'' if i == 1 else i},{i}\n" for i, t in enumerate(stamps)))
+    cfg = OmegaConf.load(CSV_CONF)
+    cfg.path, cfg.fillna = str(path), "ffill"
+    series = load_series(cfg)
+    assert series.filled is not None
+    assert series.filled.tolist() == [[False, False], [True, False], [False, False],
+                                      [True, True], [False, False], [False, False]]
+    assert series.values[3].tolist() == series.values[2].tolist()
+    cfg.path = str(tmp_path / "full.csv")
+    Path(cfg.path).write_text("date,a,OT\n" + _rows())
+    assert load_series(cfg).filled is None

@@ -46,6 +46,8 @@ class Series:
     test_frac: float = TEST_FRAC
     #: Calendar features as for this frequency instead of ``freq`` (``dataset.calendar_freq``).
     calendar_freq: str | None = None
+    #: ``(rows, channels)``: True where ``dataset.fillna`` filled the cell (None: none was).
+    filled: np.ndarray | None = None
 
     def time_features(self, rows: slice = slice(None)) -> np.ndarray:
         """Calendar features ``(rows, n_marks)`` of the chosen rows."""
@@ -164,6 +166,7 @@ def _to_series(frame: pd.DataFrame, cfg: Any, source: str) -> Series:
             )
         data = data.set_axis(dates).reindex(line.index).reset_index(drop=True)
         dates = line.index
+    empty_cells = data.isna().to_numpy()
     data = _fill(data, fillna, dates, source)
     calendar_freq = cfg.get("calendar_freq")
     return Series(
@@ -174,6 +177,7 @@ def _to_series(frame: pd.DataFrame, cfg: Any, source: str) -> Series:
         test_frac=number(cfg.get("test_frac", TEST_FRAC), "dataset.test_frac"),
         calendar_freq=None if calendar_freq is None else parse_freq(
             str(calendar_freq), "dataset.calendar_freq").freqstr,
+        filled=empty_cells if empty_cells.any() else None,
     )
 
 
@@ -316,6 +320,13 @@ def _fill(data: pd.DataFrame, fillna: Any, dates: pd.DatetimeIndex, source: str
     if empty:
         raise DataError(f"{source}: column(s) {empty} hold no values (every cell is empty) "
                         f"-> leave them out with dataset.columns=[...]")
+    target = data.columns[-1]
+    known = np.flatnonzero(data[target].notna().to_numpy())
+    if known[-1] < len(data) - 1:  # rows after the target's last value: the future's
+        raise DataError(
+            f"{source}: the last {len(data) - 1 - known[-1]} row(s) of target '{target}' are "
+            f"empty (after {dates[known[-1]]}): a row without its target cannot be scored, "
+            "and filling it would score an invented value -> drop those rows from the file")
     if fillna == "ffill":
         data = data.ffill()
     missing = data.isna().to_numpy()

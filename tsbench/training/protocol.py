@@ -75,8 +75,9 @@ def protocol_card(cfg: Any, series: Series, borders: Borders, metrics: dict[str,
     ranges = _ranges_read(cv, borders, metrics)
     return {
         "card_version": CARD_VERSION,
-        "dataset": _dataset(cfg.dataset, series, max(end for _, end in ranges.values()),
-                            str(cfg.features)),
+        "dataset": {**_dataset(cfg.dataset, series, max(end for _, end in ranges.values()),
+                               str(cfg.features)),
+                    "filled": filled_facts(cfg, series, borders)},
         "split": _split(cfg, series, borders, metrics),
         "scaler": _scaler(borders, metrics, data),
         "features": str(cfg.features),
@@ -203,6 +204,28 @@ def _dataset(ds_cfg: Any, series: Series, rows_end: int, features: str) -> dict[
         facts["generator"] = {k: v for k, v in OmegaConf.to_container(ds_cfg, resolve=True).items()
                               if k not in ("name", "split", "train_frac", "test_frac")}
     return facts
+
+
+def filled_targets(series: Series, borders: Borders, seq_len: int, features: str
+                   ) -> dict[str, int]:
+    """Per split, the scored cells of its target rows (from its first target on) that
+    ``dataset.fillna`` filled: they are scored as if observed."""
+    if series.filled is None:
+        return {}
+    scored = series.filled[:, -1:] if features in ("S", "MS") else series.filled
+    firsts = {"train": borders.train[0], "val": borders.val[0] + seq_len,
+              "test": borders.test[0] + seq_len}
+    return {split: int(scored[first:borders[split][1]].sum())
+            for split, first in firsts.items()}
+
+
+def filled_facts(cfg: Any, series: Series, borders: Borders) -> dict[str, Any] | None:
+    """How many cells ``dataset.fillna`` filled, and how many of them a split scores."""
+    if series.filled is None:
+        return None
+    return {"by": str(cfg.dataset.get("fillna")), "cells": int(series.filled.sum()),
+            "scored_target_cells": filled_targets(series, borders, int(cfg.seq_len),
+                                                  str(cfg.features))}
 
 
 def _stamp(path: Path) -> tuple[int, int]:

@@ -6,6 +6,7 @@ function hands the validation objective (never a test metric) to the sweeper.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -30,11 +31,13 @@ from tsbench.training.gpu import out_of_memory, out_of_memory_error, trainer_dev
 from tsbench.training.loggers import build_logger, log_artifacts, log_final_metrics, log_protocol
 from tsbench.training.lr_find import lr_find_settings
 from tsbench.training.plots import plot_forecasts
-from tsbench.training.protocol import protocol_card
+from tsbench.training.protocol import filled_targets, protocol_card
 from tsbench.training.pruning import TrialPruned, trial_pruning, write_pruned
 from tsbench.training.schedules import check_schedule
 from tsbench.training.threads import apply_threads
 from tsbench.training.train_and_score import fit_and_score
+
+log = logging.getLogger(__name__)
 
 #: The number a sweeper optimizes, per cross-validation mode (a refit has no validation).
 OBJECTIVE = {"holdout": "val_mse", "tscv": "cv_val_mse_mean", "refit": None}
@@ -137,6 +140,7 @@ def _run(cfg: DictConfig, run_dir: Path, threads: int) -> dict[str, Any]:
     borders = benchmark_borders(len(series.values), series.split, int(cfg.seq_len),
                                 series.train_frac, series.test_frac)
     write_config(run_dir, cfg)
+    _warn_filled(cfg, series, borders)
     logger = build_logger(cfg, run_dir)
     pruning = trial_pruning(cfg)  # None unless a pruning sweep launched this run
     if cfg.cv.name == "tscv":
@@ -162,6 +166,18 @@ def _run(cfg: DictConfig, run_dir: Path, threads: int) -> dict[str, Any]:
     write_metrics(run_dir, metrics)
     log_artifacts(logger, run_dir)
     return metrics
+
+
+def _warn_filled(cfg: DictConfig, series: Series, borders: Borders) -> None:
+    """Say where filled cells are scored as if observed (the card counts them too)."""
+    counts = filled_targets(series, borders, int(cfg.seq_len), str(cfg.features))
+    scored = {s: n for s, n in counts.items() if n and (s == "val" or (
+        s == "test" and cfg.score_test))}
+    if scored:
+        where = ", ".join(f"{n} in {split}" for split, n in scored.items())
+        log.warning("dataset.fillna=%s filled scored target cells (%s): they are scored as "
+                    "if observed -> where they matter, fill the file from a better source",
+                    cfg.dataset.fillna, where)
 
 
 def _refit(cfg: DictConfig, series: Series, borders: Borders, run_dir: Path, logger: Any
