@@ -210,7 +210,7 @@ class LoadedRun:
 
         dataset = self.config.dataset
         path = dataset.get("path")
-        card = read_protocol(self._root)
+        card = read_protocol(self.root)
         recorded = None if card is None else card["dataset"].get("file")
         if path and recorded and not Path(str(path)).is_absolute() and not Path(
                 str(path)).exists():
@@ -240,7 +240,7 @@ class LoadedRun:
         return model.eval()
 
     @property
-    def _root(self) -> Path:
+    def root(self) -> Path:
         """The run's own directory (a fold's run for a fold directory)."""
         return self.path.parent if _fold_number(self.path) is not None and config_path(
             self.path) is None else self.path
@@ -254,7 +254,7 @@ class LoadedRun:
 
         cfg, series = self.config, self.series
         refit = cfg.cv.name == "refit" or (cfg.cv.name == "tscv" and bool(cfg.cv.get("refit")))
-        if self._root != self.path or (cfg.cv.name == "tscv" and not refit):
+        if self.root != self.path or (cfg.cv.name == "tscv" and not refit):
             raise FileNotFoundError(
                 f"{self.path}: a classical model of a cross-validation fold is not fitted "
                 "again here -> load a holdout run, or a cross-validation run with cv.refit")

@@ -29,7 +29,7 @@ def evaluate(model: ForecastModel, data: ForecastData, split: str) -> dict[str, 
     sse_orig = torch.zeros((), dtype=torch.float64, device=device)
     sae_orig = torch.zeros((), dtype=torch.float64, device=device)
     window_mse, window_mae = [], []
-    for pred, y in _forecasts(model, data, split, device):
+    for pred, y in forecast_batches(model, data, split, device):
         err = (pred[..., dims] - y[..., dims]).double()
         squared = err.pow(2)
         sse_step += squared.sum(dim=(0, 2))
@@ -55,8 +55,8 @@ def evaluate(model: ForecastModel, data: ForecastData, split: str) -> dict[str, 
     }
 
 
-def _forecasts(model: ForecastModel, data: ForecastData, split: str, device: torch.device
-               ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+def forecast_batches(model: ForecastModel, data: ForecastData, split: str,
+                     device: torch.device) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     """(forecast, truth) batches over every window of ``split``."""
     if isinstance(model, HistoryModel):
         yield from history_batches(model, data, split)

@@ -1,0 +1,121 @@
+"""tsbench-forecast: a finished run's forecasts with dates and in original units, read
+against the CSV itself: the future after its last row, and every scored window beside the
+file's values, whose squared differences give the run's own test score."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from tests.conftest import read_metrics, run_tsbench
+from tests.preloaded import run_module
+from tsbench.forecast.tables import WINDOW_COLUMNS, future, windows
+from tsbench.rundir import fold_dir, load_run
+
+ROWS, SEQ_LEN, PRED_LEN = 400, 48, 12
+#: ratio split: int(0.7 * 400) = 280 training rows, the last int(0.2 * 400) = 80 test rows
+TRAIN_ROWS, TEST_ROWS = 280, 80
+
+
+@pytest.fixture(scope="module")
+def csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Hourly load and temperature in their own units (far from z-scores)."""
+    t = np.arange(ROWS)
+    noise = np.random.default_rng(3).standard_normal((ROWS, 2))
+    path = tmp_path_factory.mktemp("data") / "load.csv"
+    pd.DataFrame({"date": pd.date_range("2024-03-01", periods=ROWS, freq="h"),
+                  "temp": 15 + 5 * np.cos(2 * np.pi * t / 24) + noise[:, 0],
+                  "OT": 300 + 80 * np.sin(2 * np.pi * t / 24) + 10 * noise[:, 1]}
+                 ).to_csv(path, index=False)
+    return path
+
+
+def _run(csv: Path, run_dir: Path, *extra: str) -> Path:
+    run_tsbench(["dataset=csv", f"dataset.path={csv}", f"seq_len={SEQ_LEN}",
+                 f"pred_len={PRED_LEN}", "trainer=debug", "logger=none", *extra], run_dir)
+    return run_dir
+
+
+def test_the_future_follows_the_last_row(csv: Path, tmp_path: Path) -> None:
+    frame = pd.read_csv(csv, parse_dates=["date"]).set_index("date")
+    naive = future(_run(csv, tmp_path / "naive", "model=naive"))
+    dates = pd.date_range(frame.index[-1], periods=PRED_LEN + 1, freq="h")[1:]
+    pd.testing.assert_index_equal(naive.index, pd.DatetimeIndex(dates, name="date"))
+    assert list(naive.columns) == ["temp", "OT"]
+    for column in naive:  # the last value, in the file's units (float32 rows)
+        np.testing.assert_allclose(naive[column], frame[column].iloc[-1], rtol=1e-5)
+    seasonal = future(_run(csv, tmp_path / "seasonal", "model=seasonal_naive", "features=S"))
+    assert list(seasonal.columns) == ["OT"]
+    np.testing.assert_allclose(seasonal["OT"], frame["OT"].iloc[-24:-24 + PRED_LEN], rtol=1e-5)
+
+
+def test_a_trained_models_future_reads_the_last_look_back_scaled_on_training_rows(
+        csv: Path, tmp_path: Path) -> None:
+    """Rebuilt from the file: z-scores of the training rows (population std), the last
+    seq_len rows through the loaded model, back to the file's units."""
+    run_dir = _run(csv, tmp_path / "dlinear", "model=dlinear", "optim.lr=0.005")
+    values = pd.read_csv(csv).drop(columns="date").to_numpy(np.float32).astype(np.float64)
+    mean, std = values[:TRAIN_ROWS].mean(axis=0), values[:TRAIN_ROWS].std(axis=0)
+    x = torch.from_numpy(((values[-SEQ_LEN:] - mean) / std).astype(np.float32))[None]
+    with torch.no_grad():
+        expected = load_run(run_dir).model(x)[0].double().numpy() * std + mean
+    np.testing.assert_allclose(future(run_dir).to_numpy(), expected, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("extra", [
+    ["model=dlinear", "features=MS"],
+    ["model=ets", "features=S"],
+    ["model=itransformer", "model.d_model=16", "model.d_ff=16", "model.n_heads=2",
+     "strategy=recursive", "strategy.step=5"],
+    ["model=dlinear", "cv=refit", "trainer.max_epochs=1"],
+])
+def test_every_window_beside_the_files_values_gives_the_runs_score(
+        csv: Path, tmp_path: Path, extra: list[str]) -> None:
+    run_dir = _run(csv, tmp_path / "run", *extra)
+    metrics = read_metrics(run_dir)
+    frame = pd.read_csv(csv, parse_dates=["date"]).set_index("date")
+    table = windows(run_dir, "test")
+    assert list(table.columns) == WINDOW_COLUMNS
+    scored = ["OT"] if "features" in " ".join(extra) else ["temp", "OT"]
+    assert table["window"].nunique() == metrics["n_test_windows"] == TEST_ROWS - PRED_LEN + 1
+    assert len(table) == metrics["n_test_windows"] * PRED_LEN * len(scored)
+    first = table[table["window"] == 0]
+    assert first["date"].iloc[0] == frame.index[ROWS - TEST_ROWS]  # the first test target
+    assert (first["origin"] == frame.index[ROWS - TEST_ROWS - 1]).all()
+    for channel in scored:
+        rows = table[table["channel"] == channel]
+        np.testing.assert_allclose(rows["actual"], frame.loc[rows["date"], channel], rtol=1e-5)
+        assert (rows["date"] - rows["origin"] == pd.to_timedelta(rows["step"], "h")).all()
+    error = table["forecast"] - table["actual"]
+    assert float((error ** 2).mean()) == pytest.approx(metrics["test_mse_orig"], rel=1e-5)
+    assert float(error.abs().mean()) == pytest.approx(metrics["test_mae_orig"], rel=1e-5)
+    assert future(run_dir).shape == (PRED_LEN, len(scored))
+    assert np.isfinite(future(run_dir).to_numpy()).all()
+
+
+def test_the_command_writes_csv_and_refuses_what_it_cannot_forecast(csv: Path, tmp_path: Path
+                                                                     ) -> None:
+    run_dir = _run(csv, tmp_path / "naive", "model=naive")
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    said = run_module("tsbench.forecast", [str(run_dir)], env)
+    assert said.returncode == 0, said.stderr
+    printed = pd.read_csv(io.StringIO(said.stdout), parse_dates=["date"], index_col="date")
+    pd.testing.assert_frame_equal(printed, future(run_dir), check_freq=False, rtol=1e-12)
+    out = tmp_path / "windows.csv"
+    assert run_module("tsbench.forecast", [str(run_dir), "--split", "val", "-o", str(out)],
+                      env).returncode == 0
+    assert len(pd.read_csv(out)) == read_metrics(run_dir)["n_val_windows"] * PRED_LEN * 2
+    folds = _run(csv, tmp_path / "cv", "model=naive", "cv=tscv", "cv.n_splits=2")
+    fold_message = "each model of a cross-validation run without cv.refit is a fold's"
+    for path, message in ((tmp_path, "is not a finished run (no metrics.json)"),
+                          (folds, fold_message), (fold_dir(folds, 0), fold_message)):
+        refused = run_module("tsbench.forecast", [str(path)], env)
+        assert refused.returncode == 2 and refused.stdout == ""
+        assert refused.stderr.startswith(f"tsbench-forecast: error: {path}")
+        assert message in refused.stderr and "Traceback" not in refused.stderr

@@ -1,0 +1,106 @@
+"""A finished run's forecasts as tables with dates, in original units: the ``pred_len``
+steps after the data's last row (the future a practitioner deploys the model for), and
+every window of a scored split beside its truths (what the run's scores were computed
+from: their mean squared difference on the scaled data is the split's MSE).
+
+The run's model is read back by :func:`tsbench.rundir.load_run` and fed as its run fed it:
+the series scaled by the scaler of the published training rows, the look-back's calendar
+features (and the horizon's, which are known in advance, for a recursive roll-out).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from tsbench.data.datamodule import ForecastData
+from tsbench.data.splits import benchmark_borders
+from tsbench.data.timefeatures import time_features
+from tsbench.models.history import HistoryModel
+from tsbench.models.recursive import strategy_step
+from tsbench.rundir import LoadedRun, load_run
+from tsbench.training.evaluate import forecast_batches
+from tsbench.training.train_and_score import make_data
+
+#: The long table's columns, one row per window, step and scored channel.
+WINDOW_COLUMNS = ["window", "origin", "step", "date", "channel", "forecast", "actual"]
+
+
+def run_data(run: LoadedRun) -> ForecastData:
+    """The run's splits as its run scaled them (the published training rows' scaler, for a
+    refit too); only holdout and refitted runs have one model to forecast with."""
+    cfg, series = run.config, run.series
+    if cfg.cv.name == "tscv" and not cfg.cv.get("refit") or run.path != run.root:
+        raise ValueError(f"{run.path}: each model of a cross-validation run without "
+                         "cv.refit is a fold's, scaled on the fold's own rows -> forecast with "
+                         "a holdout run, or a cross-validation run with cv.refit")
+    borders = benchmark_borders(len(series.values), series.split, int(cfg.seq_len),
+                                series.train_frac, series.test_frac)
+    ranges = {"train": borders.train, "val": borders.val, "test": borders.test}
+    return make_data(cfg, series, ranges, with_marks=run.model.uses_time_features,
+                     scaler_rows=borders.train)
+
+
+def future(run: LoadedRun | Any) -> pd.DataFrame:
+    """The forecast of the ``pred_len`` steps after the series' last row: one row per
+    future date (the data's frequency), one column per scored channel."""
+    run = run if isinstance(run, LoadedRun) else load_run(run)
+    data, model, series = run_data(run), run.model, run.series
+    seq_len, pred_len = data.seq_len, data.pred_len
+    dates = pd.date_range(series.dates[-1], periods=pred_len + 1, freq=series.freq)[1:]
+    with torch.inference_mode():
+        if isinstance(model, HistoryModel):
+            start = data.ranges["train"][0]
+            values = data.scaled[start:].double().numpy()
+            scaled = model.forecast_origins(values, np.array([len(values)]), pred_len)
+        else:
+            x = data.scaled[-seq_len:].float()[None]
+            marks = None
+            if model.uses_time_features:
+                freq = series.calendar_freq or series.freq
+                known = series.dates[-seq_len:].append(dates)
+                marks = torch.from_numpy(time_features(known, freq))[None]
+                marks = marks if strategy_step(run.config) else marks[:, :seq_len]
+            scaled = model(x, marks).double().numpy()
+    values = data.inverse(scaled[0][:, data.target_dims])
+    return pd.DataFrame(values, index=pd.DatetimeIndex(dates, name="date"),
+                        columns=_channels(series.columns, data))
+
+
+def windows(run: LoadedRun | Any, split: str = "test") -> pd.DataFrame:
+    """Every window of ``split`` (``val`` or ``test``): one row per window, step and scored
+    channel, with the window's ``origin`` (the date of its last look-back row), the forecast
+    and the actual value in original units."""
+    run = run if isinstance(run, LoadedRun) else load_run(run)
+    if split not in ("val", "test"):
+        raise ValueError(f"split must be val or test, got {split!r}")
+    data, model, series = run_data(run), run.model, run.series
+    dims = data.target_dims
+    with torch.inference_mode():
+        pairs = [(pred[..., dims].double().numpy(), y[..., dims].double().numpy())
+                 for pred, y in forecast_batches(model.eval(), data, split, torch.device("cpu"))]
+    forecasts = data.inverse(np.concatenate([p for p, _ in pairs]))
+    actuals = data.inverse(np.concatenate([y for _, y in pairs]))
+    n_windows, pred_len, n_channels = forecasts.shape
+    first_target = data.ranges[split][0] + data.seq_len
+    rows = first_target + np.arange(n_windows)[:, None] + np.arange(pred_len)[None, :]
+    shape = (n_windows, pred_len, n_channels)
+    return pd.DataFrame({
+        "window": np.broadcast_to(np.arange(n_windows)[:, None, None], shape).ravel(),
+        "origin": np.broadcast_to(series.dates[rows[:, 0] - 1].to_numpy()[:, None, None],
+                                  shape).ravel(),
+        "step": np.broadcast_to(np.arange(1, pred_len + 1)[None, :, None], shape).ravel(),
+        "date": np.broadcast_to(series.dates[rows.ravel()].to_numpy().reshape(
+            n_windows, pred_len)[:, :, None], shape).ravel(),
+        "channel": np.broadcast_to(np.array(_channels(series.columns, data)), shape).ravel(),
+        "forecast": forecasts.ravel(),
+        "actual": actuals.ravel(),
+    }, columns=WINDOW_COLUMNS)
+
+
+def _channels(columns: list[str], data: ForecastData) -> list[str]:
+    """The scored channels' names: the target alone with features S or MS."""
+    return list(columns[-1:] if data.features in ("S", "MS") else columns)
