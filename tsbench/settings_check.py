@@ -108,10 +108,7 @@ def check_settings(overrides: list[str], config_name: str = "config",
     does not compose for another reason, which Hydra then reports). A sweep (``a=1,2``,
     ``choice(...)``, ``interval(...)``) is composed at its first value, or at null when it
     has none to list; a swept group's other options are checked too."""
-    try:
-        parsed = OverridesParser.create().parse_overrides(overrides)
-    except HydraException:
-        return None  # Hydra says what is wrong with the syntax
+    parsed = parse_each(overrides)
     single = at_first_values(parsed)
     try:
         with initialize_config_module("tsbench.conf", version_base="1.3"):
@@ -126,6 +123,24 @@ def check_settings(overrides: list[str], config_name: str = "config",
         if error is not None:
             raise error from None
         return None
+
+
+def parse_each(overrides: list[str]) -> list[Override]:
+    """Hydra's parse of ``overrides``; one it cannot read is named in one line, with the
+    quoting that a value of Hydra's special characters needs (Hydra's own error shows its
+    parser's state)."""
+    parser = OverridesParser.create()
+    parsed = []
+    for line in overrides:
+        try:
+            parsed += parser.parse_overrides([line])
+        except HydraException as error:
+            said = " ".join(str(error).split("\n")[0].split())
+            raise TsbenchError(
+                f"cannot read the override {line!r} ({said}) -> check its syntax; a value "
+                "holding , ; : = ( ) [ ] { } or spaces needs Hydra's quotes inside the "
+                "shell's, e.g. \"dataset.sep=';'\" or \"dataset.decimal=','\"") from None
+    return parsed
 
 
 def _check_swept_options(parsed: list[Override], single: list[str], config: DictConfig,

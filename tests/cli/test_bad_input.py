@@ -326,6 +326,15 @@ MISSPELT = "no such setting -> check its spelling (tsbench --cfg job shows every
     (False, ["strategy=direct", "strategy.step=24"],
      "strategy.step: no such setting of strategy=direct -> check its spelling, or choose a "
      "strategy that has it (tsbench --cfg job strategy=<option> shows its settings)"),
+    # the shell ate Hydra's quotes: Hydra's own error shows its lexer's state
+    (False, ["dataset=csv", "dataset.sep=;"],
+     "cannot read the override 'dataset.sep=;' (LexerNoViableAltException: dataset.sep=;) -> "
+     "check its syntax; a value holding , ; : = ( ) [ ] { } or spaces needs Hydra's quotes "
+     "inside the shell's, e.g. \"dataset.sep=';'\" or \"dataset.decimal=','\""),
+    (True, ["seq_len=choice(24,48"], "cannot read the override 'seq_len=choice(24,48' (no "
+     "viable alternative at input 'choice(24,48') -> check its syntax; a value holding , ; : "
+     "= ( ) [ ] { } or spaces needs Hydra's quotes inside the shell's, e.g. "
+     "\"dataset.sep=';'\" or \"dataset.decimal=','\""),
 ])  # fmt: skip
 def test_a_misspelt_setting_is_named_in_one_line(multirun: bool, args: list[str], said: str,
                                                  tmp_path: Path) -> None:
