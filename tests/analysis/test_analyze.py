@@ -110,6 +110,37 @@ def test_a_horizon_no_split_can_forecast_is_refused(tmp_path: Path) -> None:
                            "split's 97 rows to forecast -> use pred_len <= 97\n")
 
 
+def test_features_s_finds_the_targets_period_among_channels_of_another(tmp_path: Path
+                                                                       ) -> None:
+    """A weekly target beside three monthly channels: M reads the periods of all channels
+    together, S and MS the target's alone (the channel their runs score)."""
+    rng = np.random.default_rng(5)
+    days = 700
+    walks = np.sin(2 * np.pi * np.arange(days) / 30)[:, None] + 0.3 * rng.standard_normal(
+        (days, 3))
+    target = np.sin(2 * np.pi * np.arange(days) / 7) + 0.3 * rng.standard_normal(days)
+    csv = tmp_path / "shop.csv"
+    pd.DataFrame({"date": pd.date_range("2022-01-01", periods=days, freq="D"),
+                  "a": walks[:, 0], "b": walks[:, 1], "c": walks[:, 2], "sales": target}
+                 ).to_csv(csv, index=False)
+    train = pd.read_csv(csv).iloc[:490, 1:].to_numpy(np.float32)
+    settings = {"max_period": 360, "n_periods": 3, "min_strength": 0.1, "min_prominence": 20.0}
+    for features, rows in (("M", train), ("S", train[:, -1:]), ("MS", train[:, -1:])):
+        out = tmp_path / features
+        proc = _analyze(["dataset=csv", f"dataset.path={csv}", "dataset.target=sales",
+                         "pred_len=14", f"features={features}"], out)
+        report = yaml.safe_load((out / "lookback.yaml").read_text())
+        expected = [p.period for p in dominant_periods(rows, **settings)]
+        assert report["periods"] == expected and report["features"] == features
+        assert report["channels"]["sales"]["periods"][0] == 7
+        if features != "M":
+            assert expected[0] == 7 and report["candidates"][:3] == [14, 21, 28]
+            assert [line.split()[:2] for line in proc.stdout.splitlines()
+                    if line.startswith("target ")] == [["target", "7"]]
+    assert yaml.safe_load((tmp_path / "M" / "lookback.yaml").read_text())["periods"] != \
+        yaml.safe_load((tmp_path / "S" / "lookback.yaml").read_text())["periods"]
+
+
 def test_no_candidate_says_why(tmp_path: Path) -> None:
     # a daily cycle in 150 training rows: half of them less pred_len 40 leaves a look-back
     # of 35, shorter than two cycles (48)

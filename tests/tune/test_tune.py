@@ -1046,7 +1046,7 @@ def test_the_stages_use_the_series_and_model_a_preset_chose(tmp_path: Path) -> N
     proc = run_module("tsbench", [*overrides, "score_test=false", "trainer.progress_bar=false",
                                   f"hydra.run.dir={baseline}"], cwd=ROOT)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert analysis_args(baseline, overrides) == ["dataset=ili", "pred_len=24"]
+    assert analysis_args(baseline, overrides) == ["dataset=ili", "pred_len=24", "features=M"]
     tuning = Tuning(overrides, recipe, out, TuneState.open(out, {"overrides": overrides}))
     found = lookbacks(tuning)
     assert found and all(v % 52 == 0 for v in found), found

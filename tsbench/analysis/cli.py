@@ -17,7 +17,7 @@ from tsbench.analysis.periodicity import Period, acf, dominant_periods, lookback
 from tsbench.analysis.plots import plot_acf
 from tsbench.atomic import write_text
 from tsbench.config_values import number, whole
-from tsbench.data.loading import load_series
+from tsbench.data.loading import FEATURES, load_series
 from tsbench.errors import ConfigError, TsbenchError
 from tsbench.quiet import quiet_dependencies
 from tsbench.resolvers import register_resolvers
@@ -34,6 +34,8 @@ def _check(cfg: Any) -> None:
     for key in ("min_strength", "min_prominence"):
         if number(cfg[key], key) < 0:
             raise ConfigError(key, f"must be >= 0, got {cfg[key]}")
+    if cfg.features not in FEATURES:
+        raise ConfigError("features", f"unknown value {cfg.features!r}", "use M, S or MS")
 
 
 def analyze(cfg: Any, out_dir: Path) -> dict[str, Any]:
@@ -55,7 +57,8 @@ def analyze(cfg: Any, out_dir: Path) -> dict[str, Any]:
         min_strength=float(cfg.min_strength),
         min_prominence=float(cfg.min_prominence),
     )
-    overall = dominant_periods(train, **options)
+    scored = train[:, -1:] if cfg.features in ("S", "MS") else train  # the target last
+    overall = dominant_periods(scored, **options)
     channels = {
         name: dominant_periods(train[:, j], **options) for j, name in enumerate(series.columns)
     }
@@ -65,6 +68,7 @@ def analyze(cfg: Any, out_dir: Path) -> dict[str, Any]:
         "freq": series.freq,
         "training_rows": [start, end],
         "pred_len": pred_len,
+        "features": str(cfg.features),
         "max_lookback": max_lookback,
         **_periods(overall),
         "channels": {name: _periods(found) for name, found in channels.items()},
@@ -94,7 +98,7 @@ def table(report: dict[str, Any]) -> str:
     """A short console summary of ``report``."""
     start, end = report["training_rows"]
     rows = [(name, entry) for name, entry in report["channels"].items()]
-    rows.append(("overall", report))
+    rows.append(("overall" if report["features"] == "M" else "target", report))
     width = max(8, *(len(name) for name, _ in rows))
     lines = [
         f"tsbench-analyze: {report['dataset']}, training rows {start}-{end}",
@@ -106,8 +110,11 @@ def table(report: dict[str, Any]) -> str:
         lines.append(f"{name:<{width}}  {periods:<14}  {strengths}")
     candidates = report["candidates"]
     if not report["periods"]:
-        lines.append("no period found overall, so no look-back candidates (weaker cycles show "
-                     "with lower min_prominence or min_strength)")
+        where = "overall" if report["features"] == "M" else "in the target"
+        lines.append(f"no period found {where}, so no look-back candidates (weaker cycles "
+                     "show with lower min_prominence or min_strength"
+                     + (", or the target's alone with features=S" if where == "overall" else "")
+                     + ")")
     elif not candidates:
         lines.append(
             f"look-back candidates for pred_len={report['pred_len']} (0): none: two cycles of "

@@ -5,13 +5,11 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from tsbench.data.loading import Series
+from tsbench.data.loading import FEATURES, Series
 from tsbench.data.scaling import StandardScaler
 from tsbench.data.splits import check_split_length
 from tsbench.data.windows import WindowLoader, Windows
 from tsbench.errors import ConfigError
-
-FEATURES = ("M", "S", "MS")
 
 
 class ForecastData:

@@ -30,6 +30,11 @@ MIN_ROWS = 3
 _SEPARATORS = {";": ";", "\t": "\\t", "|": "|"}
 
 
+#: ``features``: M = every channel in and scored, S = the target alone, MS = every channel
+#: in, the target (the last channel) scored.
+FEATURES = ("M", "S", "MS")
+
+
 @dataclass(frozen=True)
 class Series:
     """A multivariate series ready for splitting: rows in time order, one per step of

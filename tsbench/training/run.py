@@ -16,8 +16,8 @@ from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.accelerators import CUDAAccelerator, MPSAccelerator
 
 from tsbench.config_values import flag, number, whole
-from tsbench.data.datamodule import FEATURES, ForecastData
-from tsbench.data.loading import Series, load_series
+from tsbench.data.datamodule import ForecastData
+from tsbench.data.loading import FEATURES, Series, load_series
 from tsbench.data.splits import Borders, benchmark_borders
 from tsbench.errors import ConfigError
 from tsbench.models.build import check_model_settings

@@ -179,12 +179,13 @@ def lr_find(t: Tuning) -> dict[str, float]:
 def analysis_args(baseline: Path, overrides: list[str]) -> list[str]:
     """tsbench-analyze's arguments for the series the baseline run read: the dataset its config
     took (a preset such as ``experiment=patchtst42_ili`` chooses one too), the dataset fields
-    of the command line, the run's pred_len, and the config search path."""
+    of the command line, the run's pred_len and features (S or MS: the target's periods),
+    and the config search path."""
     config = read_config(baseline)
     dataset = config_choice(baseline, "dataset") or str(config.dataset.name)
     fields = [o for o in overrides if o.startswith("dataset.")]
     return [f"dataset={dataset}", *fields, f"pred_len={int(config.pred_len)}",
-            *search_path(overrides)]
+            f"features={config.features}", *search_path(overrides)]
 
 
 def max_lookback(t: Tuning) -> int:
