@@ -112,10 +112,13 @@ def test_the_command_writes_csv_and_refuses_what_it_cannot_forecast(csv: Path, t
                       env).returncode == 0
     assert len(pd.read_csv(out)) == read_metrics(run_dir)["n_val_windows"] * PRED_LEN * 2
     folds = _run(csv, tmp_path / "cv", "model=naive", "cv=tscv", "cv.n_splits=2")
-    fold_message = "each model of a cross-validation run without cv.refit is a fold's"
-    for path, message in ((tmp_path, "is not a finished run (no metrics.json)"),
-                          (folds, fold_message), (fold_dir(folds, 0), fold_message)):
-        refused = run_module("tsbench.forecast", [str(path)], env)
+    unseen = _run(csv, tmp_path / "unseen", "model=naive", "score_test=false")
+    fold_message = "a cross-validation fold's model is scaled on the fold's own rows"
+    for path, split, message in (
+            (tmp_path, "future", "is not a finished run (no metrics.json)"),
+            (folds, "future", fold_message), (fold_dir(folds, 0), "future", fold_message),
+            (unseen, "test", "was made not to read the test split (score_test=false")):
+        refused = run_module("tsbench.forecast", [str(path), "--split", split], env)
         assert refused.returncode == 2 and refused.stdout == ""
         assert refused.stderr.startswith(f"tsbench-forecast: error: {path}")
         assert message in refused.stderr and "Traceback" not in refused.stderr

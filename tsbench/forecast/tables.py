@@ -1,7 +1,7 @@
 """A finished run's forecasts as tables with dates, in original units: the ``pred_len``
 steps after the data's last row (the future a practitioner deploys the model for), and
 every window of a scored split beside its truths (what the run's scores were computed
-from: their mean squared difference on the scaled data is the split's MSE).
+from: their mean squared difference is the split's ``mse_orig``).
 
 The run's model is read back by :func:`tsbench.rundir.load_run` and fed as its run fed it:
 the series scaled by the scaler of the published training rows, the look-back's calendar
@@ -34,9 +34,9 @@ def run_data(run: LoadedRun) -> ForecastData:
     refit too); only holdout and refitted runs have one model to forecast with."""
     cfg, series = run.config, run.series
     if cfg.cv.name == "tscv" and not cfg.cv.get("refit") or run.path != run.root:
-        raise ValueError(f"{run.path}: each model of a cross-validation run without "
-                         "cv.refit is a fold's, scaled on the fold's own rows -> forecast with "
-                         "a holdout run, or a cross-validation run with cv.refit")
+        raise ValueError(f"{run.path}: a cross-validation fold's model is scaled on the "
+                         "fold's own rows -> forecast with a holdout run, or with the folder of "
+                         "a cross-validation run with cv.refit")
     borders = benchmark_borders(len(series.values), series.split, int(cfg.seq_len),
                                 series.train_frac, series.test_frac)
     ranges = {"train": borders.train, "val": borders.val, "test": borders.test}
@@ -77,6 +77,11 @@ def windows(run: LoadedRun | Any, split: str = "test") -> pd.DataFrame:
     run = run if isinstance(run, LoadedRun) else load_run(run)
     if split not in ("val", "test"):
         raise ValueError(f"split must be val or test, got {split!r}")
+    if split == "test" and not run.config.get("score_test", True):
+        raise ValueError(f"{run.path} was made not to read the test split (score_test=false, "
+                         "as tsbench-tune's stages are): its test forecasts would let a choice "
+                         "among such runs see the test period -> use --split val, or the run "
+                         "that scored the chosen configuration on test")
     data, model, series = run_data(run), run.model, run.series
     dims = data.target_dims
     with torch.inference_mode():
