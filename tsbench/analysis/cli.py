@@ -111,10 +111,10 @@ def table(report: dict[str, Any]) -> str:
     candidates = report["candidates"]
     if not report["periods"]:
         where = "overall" if report["features"] == "M" else "in the target"
+        several = where == "overall" and len(report["channels"]) > 1
         lines.append(f"no period found {where}, so no look-back candidates (weaker cycles "
                      "show with lower min_prominence or min_strength"
-                     + (", or the target's alone with features=S" if where == "overall" else "")
-                     + ")")
+                     + (", the target's alone with features=S" if several else "") + ")")
     elif not candidates:
         lines.append(
             f"look-back candidates for pred_len={report['pred_len']} (0): none: two cycles of "
