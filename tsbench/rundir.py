@@ -242,7 +242,7 @@ class LoadedRun:
     @property
     def root(self) -> Path:
         """The run's own directory (a fold's run for a fold directory)."""
-        return self.path.parent if _fold_number(self.path) is not None and config_path(
+        return self.path.parent if fold_number(self.path) is not None and config_path(
             self.path) is None else self.path
 
     def _fit_history(self, model: Any) -> None:
@@ -272,7 +272,7 @@ def load_run(path: Path) -> LoadedRun:
     cross-validation fold's directory (``fold_dir``) is read with its run's config; its
     metrics are the fold's own (``val_mse``, ``best_epoch``, ...)."""
     path = Path(path)
-    fold = _fold_number(path)
+    fold = fold_number(path)
     if fold is None or config_path(path) is not None:
         return LoadedRun(path, read_config(path), read_metrics(path))
     prefix = fold_metric(fold)
@@ -289,7 +289,7 @@ def holdout_model_dir(run_dir: Path) -> Path:
     return run_dir if folds is None else fold_dir(run_dir, len(folds) - 1)
 
 
-def _fold_number(path: Path) -> int | None:
+def fold_number(path: Path) -> int | None:
     """k for a ``fold_dir(run, k)`` path, else None."""
     name = path.name.removeprefix("fold_")
     return int(name) if name != path.name and name.isdigit() else None

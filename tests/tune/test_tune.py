@@ -9,6 +9,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 from omegaconf import OmegaConf
@@ -25,7 +27,8 @@ from tests.conftest import ROOT, TINY
 from tests.preloaded import run_module
 from tests.unseen import content, differences, outputs_of_both, series, snapshot
 from tsbench.errors import TsbenchError
-from tsbench.rundir import read_config, read_metrics
+from tsbench.forecast.tables import future
+from tsbench.rundir import holdout_model_dir, read_config, read_metrics
 from tsbench.tune import recipe as recipe_module
 from tsbench.tune.budget import (
     budget_fix,
@@ -595,6 +598,35 @@ def test_quick_recipe_end_to_end_never_sees_the_test_rows_before_g(tmp_path: Pat
     clean, replaced = outputs_of_both(tmp_path, series(N_ROWS), TEST_START, run_tune)
     check_the_quick_recipe_end_to_end(clean)
     check_stages_before_g_never_see_the_test_rows(clean, replaced)
+    check_the_ensembles_forecast(clean, tmp_path / "moved")
+
+
+def check_the_ensembles_forecast(out: Path, moved: Path) -> None:
+    """tsbench-forecast of a finished tuning folder: the weighted mean of the future
+    forecasts of the ensemble's members, each member's refits (one per seed, sharing its
+    weight) where (g) refitted, else its model trained on the published training rows (a
+    CV run's last fold); read from the folder moved elsewhere."""
+    report = json.loads((out / "report.json").read_text())
+    expected: pd.DataFrame | int = 0
+    for member, weight in report["ensemble_weights"].items():
+        seeds = report.get("refit_seeds", {}).get(member)
+        runs = ([out / "g_refit" / Path(member).relative_to(out) / f"seed_{seed}"
+                 for seed in seeds] if seeds else [holdout_model_dir(Path(member))])
+        for run_dir in runs:
+            expected = expected + weight / len(runs) * future(run_dir)
+    assert isinstance(expected, pd.DataFrame)
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    shutil.move(out, moved)  # report.json names the runs where they were made
+    try:
+        proc = run_module("tsbench.forecast", [str(moved)], env, cwd=moved.parent)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        printed = pd.read_csv(io.StringIO(proc.stdout), parse_dates=["date"], index_col="date")
+        pd.testing.assert_frame_equal(printed, expected, check_freq=False, rtol=1e-10)
+        refused = run_module("tsbench.forecast", [str(moved), "--split", "test"], env)
+        assert refused.returncode == 2 and "it forecasts the future with the ensemble it " \
+            "chose" in refused.stderr
+    finally:
+        shutil.move(moved, out)
 
 
 #: The ratio split of the synthetic series: training rows [0, 420), validation rows [420, 480).
@@ -713,6 +745,7 @@ def test_cross_validated_selection_never_sees_the_test_rows_before_g(tmp_path: P
     check_cross_validated_selection(clean)
     check_the_refits(clean)
     check_stages_before_g_never_see_the_test_rows(clean, replaced, refit=True)
+    check_the_ensembles_forecast(clean, tmp_path / "moved")
 
 
 def _parent(pid: int) -> int | None:

@@ -1,5 +1,6 @@
 """``tsbench-forecast RUN_DIR``: a finished run's forecast of the steps after its data's
-last row, or of every window of a scored split beside the actual values, as CSV."""
+last row, or of every window of a scored split beside the actual values, as CSV; of a
+finished ``tsbench-tune`` folder, its ensemble's forecast of those steps."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ from pathlib import Path
 
 from tsbench.atomic import write_text
 from tsbench.errors import TsbenchError
-from tsbench.forecast.tables import future, windows
+from tsbench.forecast.tables import future, tuned_future, windows
 from tsbench.quiet import quiet_dependencies
 from tsbench.rundir import METRICS, load_run
+from tsbench.tune.report import SUMMARY_FILE
+from tsbench.tune.state import STATE_FILE
 
 PROG = "tsbench-forecast"
 
@@ -23,7 +26,8 @@ def parser() -> argparse.ArgumentParser:
                     "'future' (default) the pred_len steps after the data's last row, one "
                     "row per date; 'val' or 'test' every window of that split, one row per "
                     "window, step and channel, beside the actual value.")
-    p.add_argument("run", type=Path, help="a finished run's directory (it has metrics.json)")
+    p.add_argument("run", type=Path, help="a finished run's directory (it has metrics.json), "
+                                          "or a finished tsbench-tune folder")
     p.add_argument("--split", choices=("future", "val", "test"), default="future")
     p.add_argument("-o", "--output", type=Path, help="write the CSV here (default: stdout)")
     return p
@@ -31,6 +35,8 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if (args.run / STATE_FILE).is_file():
+        return _tuned(args)
     try:
         run = load_run(args.run)
     except OSError:
@@ -40,12 +46,28 @@ def main(argv: list[str] | None = None) -> int:
         table = future(run) if args.split == "future" else windows(run, args.split)
     except (TsbenchError, ValueError, FileNotFoundError) as error:
         return _error(str(error))
-    text = table.to_csv(index=args.split == "future")
-    if args.output:
-        write_text(args.output, text)
+    _write(table.to_csv(index=args.split == "future"), args.output)
+    return 0
+
+
+def _tuned(args: argparse.Namespace) -> int:
+    """The forecast of the ensemble a finished tsbench-tune folder ended with."""
+    if not (args.run / SUMMARY_FILE).is_file():
+        return _error(f"{args.run} is an unfinished tsbench-tune run (no {SUMMARY_FILE} yet) "
+                      "-> run the same tsbench-tune command again to finish it")
+    if args.split != "future":
+        return _error(f"{args.run} is a tsbench-tune folder: it forecasts the future with "
+                      f"the ensemble it chose; its test scores are in {SUMMARY_FILE} -> "
+                      "--split future, or give one of its runs' folders")
+    _write(tuned_future(args.run).to_csv(), args.output)
+    return 0
+
+
+def _write(text: str, output: Path | None) -> None:
+    if output:
+        write_text(output, text)
     else:
         sys.stdout.write(text)
-    return 0
 
 
 def _error(message: str) -> int:

@@ -10,6 +10,8 @@ features (and the horizon's, which are known in advance, for a recursive roll-ou
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,24 +23,36 @@ from tsbench.data.splits import benchmark_borders
 from tsbench.data.timefeatures import time_features
 from tsbench.models.history import HistoryModel
 from tsbench.models.recursive import strategy_step
-from tsbench.rundir import LoadedRun, load_run
+from tsbench.rundir import LoadedRun, fold_number, holdout_model_dir, load_run, read_metrics
 from tsbench.training.evaluate import forecast_batches
 from tsbench.training.train_and_score import make_data
+from tsbench.tune.recipe import STAGES
+from tsbench.tune.refit import refit_folder
+from tsbench.tune.report import SUMMARY_FILE
 
 #: The long table's columns, one row per window, step and scored channel.
 WINDOW_COLUMNS = ["window", "origin", "step", "date", "channel", "forecast", "actual"]
 
 
 def run_data(run: LoadedRun) -> ForecastData:
-    """The run's splits as its run scaled them (the published training rows' scaler, for a
-    refit too); only holdout and refitted runs have one model to forecast with."""
+    """The run's splits as its run scaled them: on the published training rows, for a refit
+    too. A cross-validation fold is forecast with only where it trained on those rows (the
+    last fold when ``cv.test_size=val``); a cross-validation run without ``cv.refit`` has no
+    model of its own."""
     cfg, series = run.config, run.series
-    if cfg.cv.name == "tscv" and not cfg.cv.get("refit") or run.path != run.root:
-        raise ValueError(f"{run.path}: a cross-validation fold's model is scaled on the "
-                         "fold's own rows -> forecast with a holdout run, or with the folder of "
-                         "a cross-validation run with cv.refit")
     borders = benchmark_borders(len(series.values), series.split, int(cfg.seq_len),
                                 series.train_frac, series.test_frac)
+    if run.path != run.root:
+        fold = read_metrics(run.root)["cv_folds"][fold_number(run.path)]
+        if list(fold["train"]) != list(borders.train):
+            raise ValueError(
+                f"{run.path}: this fold trained and was scaled on rows {fold['train']}, not "
+                f"the published training rows {list(borders.train)} -> forecast with a "
+                "holdout run, or a cross-validation run with cv.refit")
+    elif cfg.cv.name == "tscv" and not cfg.cv.get("refit"):
+        raise ValueError(f"{run.path}: a cross-validation run without cv.refit keeps one "
+                         "model per fold, each scaled on its own rows -> forecast with a "
+                         "holdout run, or a cross-validation run with cv.refit")
     ranges = {"train": borders.train, "val": borders.val, "test": borders.test}
     return make_data(cfg, series, ranges, with_marks=run.model.uses_time_features,
                      scaler_rows=borders.train)
@@ -68,6 +82,30 @@ def future(run: LoadedRun | Any) -> pd.DataFrame:
     values = data.inverse(scaled[0][:, data.target_dims])
     return pd.DataFrame(values, index=pd.DatetimeIndex(dates, name="date"),
                         columns=_channels(series.columns, data))
+
+
+def tuned_future(tune_dir: Path) -> pd.DataFrame:
+    """:func:`future` of the model a finished ``tsbench-tune`` run ended with: its ensemble,
+    chosen on validation, as the weighted mean of its members' forecasts; where the recipe
+    refitted its choices on the train+val rows, each member's refits, its weight split
+    evenly over their seeds (as (g) scored them)."""
+    summary = json.loads((tune_dir / SUMMARY_FILE).read_text())
+    bags = summary.get("refit_seeds") or {}
+    parts: list[tuple[Path, float]] = []
+    for member, weight in summary["ensemble_weights"].items():
+        run_dir = _in_folder(tune_dir, Path(member))
+        seeds = bags.get(member)
+        dirs = ([refit_folder(tune_dir, run_dir) / f"seed_{s}" for s in seeds] if seeds
+                else [holdout_model_dir(run_dir)])
+        parts += [(d, weight / len(dirs)) for d in dirs]
+    return sum(weight * future(load_run(d)) for d, weight in parts)  # type: ignore[return-value]
+
+
+def _in_folder(tune_dir: Path, member: Path) -> Path:
+    """A run of the tuning folder as report.json names it (under the path the folder had
+    when it was tuned), found under ``tune_dir`` (from its stage folder on)."""
+    first = next(i for i, part in enumerate(member.parts) if part in STAGES)
+    return tune_dir.joinpath(*member.parts[first:])
 
 
 def windows(run: LoadedRun | Any, split: str = "test") -> pd.DataFrame:

@@ -21,6 +21,7 @@ from tsbench.errors import TsbenchError
 from tsbench.quiet import quiet_dependencies
 from tsbench.tune.preflight import compose_command
 from tsbench.tune.recipe import run_recipe
+from tsbench.tune.report import REPORT_FILE
 from tsbench.tune.settings import RECIPES, load_recipe
 from tsbench.tune.state import holds_stages
 
@@ -93,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
             f"; what the stages wrote so far is in {out}: the same command again resumes "
             "there" if out is not None and holds_stages(out) else ""), file=sys.stderr)
         return 130
-    print((out / "report.md").read_text())
+    print((out / REPORT_FILE).read_text())
     print(f"tsbench-tune: outputs in {out}")
     return 0
 

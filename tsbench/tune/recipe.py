@@ -71,7 +71,7 @@ from tsbench.tune.commands import (
 from tsbench.tune.preflight import check_command, check_search
 from tsbench.tune.progress import Progress, clock
 from tsbench.tune.refit import refit_bag, refit_seconds
-from tsbench.tune.report import render_report
+from tsbench.tune.report import REPORT_FILE, SUMMARY_FILE, render_report
 from tsbench.tune.scoring import candidates, choose, final_scores
 from tsbench.tune.settings import check_recipe, recipe_arguments
 from tsbench.tune.state import TuneState
@@ -434,7 +434,7 @@ def run_recipe(overrides: list[str], recipe: Any, out_dir: Path) -> dict[str, An
     settings = {"overrides": list(overrides), "recipe": plain}
     t = Tuning(list(overrides), recipe, out_dir, TuneState.open(out_dir, settings))
     if _finished(t):
-        return json.loads((out_dir / "report.json").read_text())
+        return json.loads((out_dir / SUMMARY_FILE).read_text())
     try:  # stage (a)'s command and the searches' own settings, before any folder
         check_command([*t.base, *t.epoch_budget])
         check_search([*t.base, *t.epoch_budget], [str(s) for s in recipe.search])
@@ -445,18 +445,18 @@ def run_recipe(overrides: list[str], recipe: Any, out_dir: Path) -> dict[str, An
         # read again under the lock: a run that held it until now may have moved on
         t = Tuning(list(overrides), recipe, out_dir, TuneState.open(out_dir, settings))
         if _finished(t):
-            return json.loads((out_dir / "report.json").read_text())
+            return json.loads((out_dir / SUMMARY_FILE).read_text())
         log.info("outputs in %s", out_dir)
         with t.state.clock():  # a killed run's unfinished stage counts on resume
             summary = run_stages(t, overrides)
-        write_json(out_dir / "report.json", summary)
-        write_text(out_dir / "report.md", render_report(summary))
+        write_json(out_dir / SUMMARY_FILE, summary)
+        write_text(out_dir / REPORT_FILE, render_report(summary))
     return summary
 
 
 def _finished(t: Tuning) -> bool:
     """Whether the folder holds a finished run's report (which then stays as written)."""
-    if t.state.done("g_report") and (t.out / "report.json").is_file():
+    if t.state.done("g_report") and (t.out / SUMMARY_FILE).is_file():
         log.info("%s is finished: its report stays as it was written", t.out)
         return True
     return False

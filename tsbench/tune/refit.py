@@ -71,11 +71,17 @@ def refit_bag(t: Tuning, run_dir: Path) -> list[int]:
     return list(dict.fromkeys([own, *(int(s) for s in t.recipe.get("refit_seeds") or [])]))
 
 
+def refit_folder(out: Path, run_dir: Path) -> Path:
+    """Where (g) refits ``run_dir``, a run of the tuning folder ``out``: a ``seed_<s>``
+    folder per seed of its bag."""
+    return out / "g_refit" / run_dir.relative_to(out)
+
+
 def refit(t: Tuning, run_dir: Path) -> list[Path]:
     """(g) The run's configuration trained again on every train+val row for its
     validation-chosen epoch count (``cv=refit``), without scoring, once with each seed of
     its bag (one multirun for the seeds not refitted yet); returns their folders."""
-    out = t.out / "g_refit" / run_dir.relative_to(t.out)
+    out = refit_folder(t.out, run_dir)
     bag = refit_bag(t, run_dir)
     todo = [s for s in bag if not is_finished(out / f"seed_{s}")]
     if todo:
