@@ -190,6 +190,45 @@ def test_a_daily_cycle_under_a_stronger_weekly_one_is_not_taken_for_its_harmonic
     assert [p.period for p in dominant_periods(rush, 400)] == [24, 168]
 
 
+def test_the_acf_is_of_the_detrended_series() -> None:
+    """A straight line has no autocorrelation left once its trend is removed (NaN, not the
+    near-1 of a trending series); a cycle under a steep trend shows its half-period trough."""
+    t = np.arange(480.0)
+    assert np.isnan(acf(3.0 * t + 1.0, 30)).all()
+    curve = acf(5.0 * t + np.sin(2 * np.pi * t / 24), 30)[:, 0]
+    assert curve[12] < -0.8 and curve[24] > 0.8
+
+
+def test_the_acf_picture_marks_each_period_at_its_lag(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from matplotlib import pyplot as plt
+
+    from tsbench.analysis.periodicity import Period
+    from tsbench.analysis.plots import plot_acf
+
+    monkeypatch.setattr(plt, "close", lambda fig: None)  # keep the figure to read it back
+    curves = acf(np.sin(2 * np.pi * np.arange(480.0) / 24), 60)
+    plot_acf(curves, ["OT"], [Period(24, 0.9, 50.0)], "t", "hours", tmp_path / "acf.png")
+    dashed = [line.get_xdata() for line in plt.gcf().axes[0].lines
+              if line.get_linestyle() == "--"]
+    plt.close("all")
+    assert [list(x) for x in dashed] == [[24, 24]]
+
+
+def test_a_period_longer_than_half_the_longest_look_back_is_not_reported(tmp_path: Path
+                                                                         ) -> None:
+    """Two cycles must fit in a look-back: with max_lookback=60, a strong period of 40 is
+    not a period here, the weaker 12 is."""
+    t = np.arange(1200)
+    values = 3 * np.sin(2 * np.pi * t / 40) + np.sin(2 * np.pi * t / 12)
+    csv = _csv(tmp_path / "two.csv", values + 0.1 * np.random.default_rng(1).standard_normal(1200))
+    _analyze(["dataset=csv", f"dataset.path={csv}", "pred_len=12", "max_lookback=60"],
+             tmp_path / "out")
+    report = yaml.safe_load((tmp_path / "out" / "lookback.yaml").read_text())
+    assert report["periods"] and all(p <= 30 for p in report["periods"])
+    assert 12 in report["periods"] and 40 not in report["periods"]
+
+
 def test_lookback_candidates() -> None:
     assert lookback_candidates([24], pred_len=96, max_len=300) == [48, 72, 96, 120, 144, 168, 192]
     assert lookback_candidates([24, 36], pred_len=0, max_len=150) == [48, 72, 96, 108, 120, 144]

@@ -19,6 +19,7 @@ from omegaconf import OmegaConf
 from tests.conftest import run_tsbench
 from tests.report.conftest import ILI, Zoo, report
 from tsbench.report.stats import diebold_mariano, dm_bandwidth, holm
+from tsbench.rundir import read_config
 
 
 def _rows(out: str) -> list[list[str]]:
@@ -255,7 +256,9 @@ def test_runs_that_cannot_count_are_left_out_with_one_warning_each(zoo: Zoo, tmp
     sweep = tmp_path / "sweep"
     shutil.copytree(zoo.sweep, sweep)
     jobs = sorted((p.parent for p in sweep.glob("*/metrics.json")), key=lambda p: int(p.name))
-    truncated, broken, diverged, pruned, failed, *kept = jobs
+    truncated, broken, diverged, pruned, failed, stopped, *kept = jobs
+    twin = sweep / "twin"  # a second run of a kept run's cell and seed
+    shutil.copytree(kept[0], twin)
     text = (truncated / "metrics.json").read_text()
     (truncated / "metrics.json").write_text(text[: len(text) // 2])
     (broken / "config.yaml").write_text("model: [dlinear,\n")
@@ -265,13 +268,16 @@ def test_runs_that_cannot_count_are_left_out_with_one_warning_each(zoo: Zoo, tmp
     (sweep / "trials.csv").write_text(
         "trial,job,status,objective,seconds,seq_len,job_dir,error\n"
         f"1,{failed.name},failed,,1.0,36,{failed.name},val_mse is nan\n"
-        f"2,{kept[0].name},ok,0.5,1.0,36,{kept[0].name},\n")
+        f"2,{kept[0].name},ok,0.5,1.0,36,{kept[0].name},\n"
+        f"3,{stopped.name},pruned,0.9,1.0,36,{stopped.name},pruned at epoch 1\n")
     proc = report(sweep)
     warnings = proc.stderr.strip().splitlines()
-    assert len(warnings) == 5 and all(w.startswith("tsbench-report: warning:") for w in warnings)
+    assert len(warnings) == 7 and all(w.startswith("tsbench-report: warning:") for w in warnings)
     expect = {truncated: "metrics.json is unreadable", broken: "config is unreadable",
               diverged: "test_mse is nan", pruned: "pruned",
-              failed: "trials.csv marks it failed (val_mse is nan)"}
+              failed: "trials.csv marks it failed (val_mse is nan)",
+              stopped: "trials.csv marks it pruned (pruned at epoch 1)",
+              twin: f"same configuration and seed {read_config(kept[0]).seed} as {kept[0]}"}
     for run_dir, words in expect.items():
         assert any(str(run_dir) in w and words in w for w in warnings), (words, warnings)
     assert sum(_n(r[3]) for r in _rows(proc.stdout)) == len(kept)

@@ -1,0 +1,47 @@
+"""From cells to rows, in memory: the difference from the published number and which cell
+is bold, for cells whose runs are given directly (no run folders)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tsbench.report.build import Report, Row, build
+from tsbench.report.collect import Run, group
+from tsbench.report.table import render
+
+#: DLinear's published ILI-24 MSE (published.yaml: the paper's, L=104).
+DLINEAR_ILI_24 = 2.215
+
+
+def _run(model: str, features: str, test_mse: float, seed: int = 1) -> Run:
+    config = {"dataset.name": "ili", "model.name": model, "pred_len": 24, "seed": seed,
+              "features": features, "seq_len": 104, "trainer.max_epochs": 10}
+    return Run(Path(f"/runs/{model}-{features}-{seed}"), config, {"test_mse": test_mse}, None)
+
+
+def _rows(runs: list[Run]) -> tuple[dict[str, Row], Report]:
+    report = build(group(runs, warn=lambda message: None))
+    return {row.cell.label: row for row in report.rows}, report
+
+
+def test_the_difference_is_relative_to_the_published_number() -> None:
+    rows, report = _rows([_run("dlinear", "M", 2.5), _run("dlinear", "M", 2.7, seed=2)])
+    row = rows["dlinear"]
+    assert row.published == DLINEAR_ILI_24
+    assert row.delta == pytest.approx((2.6 - DLINEAR_ILI_24) / DLINEAR_ILI_24)
+    shown = f"{100 * (2.6 - DLINEAR_ILI_24) / DLINEAR_ILI_24:+.1f} %"
+    assert shown == "+17.4 %" and f"| {shown} |" in render(report)
+
+
+def test_a_flagged_cell_is_never_bold_even_when_lowest() -> None:
+    """Two features=M cells and a features=S one (flagged: it scores another series) with
+    the lowest mean: the lowest comparable cell is bold, not the flagged one."""
+    rows, report = _rows([_run("naive", "M", 1.0), _run("dlinear", "M", 0.8),
+                          _run("seasonal_naive", "S", 0.1)])
+    assert rows["seasonal_naive"].flags == ["features S (table: M)"]
+    assert [label for label, row in rows.items() if row.best] == ["dlinear"]
+    lines = render(report).splitlines()
+    assert any(line.startswith("| ili | 24 | dlinear | **0.8000 (1)** |") for line in lines)
+    assert any(line.startswith("| ili | 24 | seasonal_naive | 0.1000 (1) |") for line in lines)
