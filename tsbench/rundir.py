@@ -205,16 +205,27 @@ class LoadedRun:
     @cached_property
     def series(self) -> Any:
         """The run's series, from ``dataset.path`` as the run had it, or, where that
-        relative path is not found from here, from the absolute file its card names."""
+        relative path is not found from here, from the absolute file its card names; the
+        file must be the one the run read (its card's sha256), or every split moves."""
         from tsbench.data.loading import load_series
+        from tsbench.data.sources import dataset_file, sha256_of
+        from tsbench.errors import DataError
 
         dataset = self.config.dataset
         path = dataset.get("path")
         card = read_protocol(self.root)
-        recorded = None if card is None else card["dataset"].get("file")
-        if path and recorded and not Path(str(path)).is_absolute() and not Path(
+        recorded = {} if card is None else card["dataset"]
+        if path and recorded.get("file") and not Path(str(path)).is_absolute() and not Path(
                 str(path)).exists():
-            dataset = OmegaConf.merge(dataset, {"path": recorded})
+            dataset = OmegaConf.merge(dataset, {"path": recorded["file"]})
+        file = dataset_file(dataset)
+        if recorded.get("sha256") and file is not None and file.is_file() and sha256_of(
+                file) != recorded["sha256"]:
+            raise DataError(
+                f"{file} is not the file the run {self.root} read (its sha256 differs from "
+                f"the protocol card's {recorded['sha256'][:12]}...): its splits, scaler and "
+                "windows would move -> restore the file the run read, or make a new run on "
+                "this one")
         return load_series(dataset)
 
     @cached_property

@@ -47,6 +47,14 @@ CASES = {
     "leading_nan_ffill": ("date,a,OT\n" + _rows(blank=(0, "a")), {"fillna": "ffill"},
                           "{path}: column 'a' starts with 1 missing value(s) (until 2020-01-01 "
                           "00:00:00) that ffill cannot fill -> drop those rows"),
+    "missing_covariate": ("date,a,OT\n" + _rows(blank=(2, "a")), {},
+                          "{path}: 1 missing value(s) (first in column 'a' at row 2, 2020-01-01 "
+                          "02:00:00) -> fill them in the file, or set dataset.fillna=ffill to "
+                          "forward-fill them, or leave column 'a' out with dataset.columns=[...]"),
+    "missing_target": ("date,a,OT\n" + _rows(blank=(2, "OT")), {},
+                       "{path}: 1 missing value(s) (first in column 'OT' at row 2, 2020-01-01 "
+                       "02:00:00) -> fill them in the file, or set dataset.fillna=ffill to "
+                       "forward-fill them"),
     "future_rows": ("date,a,OT\n" + _rows(blank=(5, "OT")), {},
                     "{path}: the last 1 row(s) of target 'OT' are empty (after 2020-01-01 "
                     "04:00:00): a row without its target cannot be scored, and filling it would "

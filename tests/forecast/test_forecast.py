@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,7 @@ import torch
 
 from tests.conftest import read_metrics, run_tsbench
 from tests.preloaded import run_module
+from tsbench.errors import DataError
 from tsbench.forecast.tables import WINDOW_COLUMNS, future, windows
 from tsbench.rundir import fold_dir, load_run
 
@@ -123,3 +125,32 @@ def test_the_command_writes_csv_and_refuses_what_it_cannot_forecast(csv: Path, t
         assert refused.returncode == 2 and refused.stdout == ""
         assert refused.stderr.startswith(f"tsbench-forecast: error: {path}")
         assert message in refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_a_data_file_changed_since_the_run_is_refused(csv: Path, tmp_path: Path) -> None:
+    """Rows added to the file move the ratio split, the scaler's rows and the windows: the
+    run's forecasts would be of another protocol than its scores."""
+    data = tmp_path / "load.csv"
+    shutil.copy(csv, data)
+    run_dir = _run(data, tmp_path / "naive", "model=naive")
+    assert future(run_dir).shape == (PRED_LEN, 2)
+    with open(data, "a") as handle:
+        handle.write("2024-03-17 16:00:00,15.0,300.0\n")
+    with pytest.raises(DataError, match=r"is not the file the run .* read \(its sha256 "):
+        _ = load_run(run_dir).series
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    refused = run_module("tsbench.forecast", [str(run_dir), "--split", "test"], env)
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert refused.stderr.startswith(f"tsbench-forecast: error: {data} is not the file the run")
+
+
+def test_what_the_command_cannot_write_or_would_show_in_sample_is_refused(
+        csv: Path, tmp_path: Path) -> None:
+    refit = _run(csv, tmp_path / "refit", "model=dlinear", "cv=refit", "trainer.max_epochs=1")
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    for args, said in (
+            (["--split", "val"], "is a refit: its model trained on the validation rows"),
+            (["-o", str(tmp_path)], f"-o {tmp_path} is a folder -> give the CSV file to write")):
+        refused = run_module("tsbench.forecast", [str(refit), *args], env)
+        assert refused.returncode == 2 and refused.stdout == ""
+        assert said in refused.stderr and "Traceback" not in refused.stderr

@@ -7,6 +7,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from hydra import compose, initialize_config_module
 from statsmodels.tsa.arima.model import ARIMA
@@ -231,3 +232,18 @@ def test_a_channel_constant_over_training_is_forecast_as_that_constant(build) ->
     np.testing.assert_array_equal(got[..., 0], alone.forecast_origins(values[:, :1], origins,
                                                                        24)[..., 0])
     assert model.n_fitted_params == alone.n_fitted_params + 1
+
+
+def test_a_run_names_the_channel_it_forecasts_as_a_constant(tmp_path: Path) -> None:
+    """OT is 2.0 over the 280 training rows and 5.0 after them: the fit cannot see the step,
+    and the run says so rather than leave a test MSE of 9 unexplained."""
+    t = np.arange(400)
+    csv = tmp_path / "step.csv"
+    pd.DataFrame({"date": pd.date_range("2024-01-01", periods=400, freq="h"),
+                  "a": np.sin(t / 5), "OT": np.where(t < 300, 2.0, 5.0)}).to_csv(csv, index=False)
+    proc = run_tsbench(["dataset=csv", f"dataset.path={csv}", "model=arima", "seq_len=48",
+                        "pred_len=12", "trainer=debug", "logger=none"], tmp_path / "run")
+    said = [line for line in (proc.stdout + proc.stderr).splitlines() if "constant" in line]
+    assert len(said) == 1 and said[0].endswith(
+        "ARIMA: channel(s) OT constant over the training rows, forecast as that constant "
+        "whatever the later rows do")

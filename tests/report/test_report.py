@@ -435,6 +435,10 @@ def test_cells_scoring_another_series_are_flagged_not_tested(zoo: Zoo, tmp_path:
     rows = {r["model"]: r for r in _csv(report(
         tmp_path / "two", *_runs(zoo.sweep, "dlinear", 24), "--format", "csv").stdout)}
     assert "scored columns ILITOTAL,OT (differs)" in rows["naive"]["protocol_flags"]
+    text = report(tmp_path / "two", *_runs(zoo.sweep, "dlinear", 24)).stdout
+    assert text.count("(differs): the table's cells disagree on that fact and no baseline or "
+                      "majority says which value is the table's") == 1
+    assert "the table's cells disagree" not in report(zoo.sweep).stdout
 
 
 def test_a_recursive_cell_is_tested_against_a_direct_one(zoo: Zoo, tmp_path: Path) -> None:

@@ -344,9 +344,11 @@ def _fill(data: pd.DataFrame, fillna: Any, dates: pd.DatetimeIndex, source: str
                 f"{source}: column '{column}' starts with {first} missing value(s) (until "
                 f"{dates[first - 1]}) that ffill cannot fill -> drop those rows"
             )
+        other = f", or leave column '{column}' out with dataset.columns=[...]" if (
+            column != target) else ""
         raise DataError(
             f"{source}: {int(missing.sum())} missing value(s) (first in column '{column}' at "
             f"row {row}, {dates[row]}) -> fill them in the file, or set dataset.fillna=ffill "
-            f"to forward-fill them"
+            f"to forward-fill them{other}"
         )
     return data

@@ -95,3 +95,13 @@ def _missing_message(entry: DataFile, data_dir: str | None, why: str) -> str:
         f"{cache_dir()}, and {why}. -> Download {entry.url} into a folder and set "
         f"{DATA_DIR_ENV} to that folder."
     )
+
+
+def dataset_file(ds_cfg: Any) -> Path | None:
+    """The file a dataset config reads (as ``load_series`` finds it), None for synthetic."""
+    name = str(ds_cfg.name)
+    if name == "synthetic":
+        return None
+    if name == "csv":
+        return Path(str(ds_cfg.path)).resolve()
+    return resolve_file(DataFile.of(ds_cfg)).resolve()

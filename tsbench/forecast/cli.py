@@ -35,6 +35,9 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if args.output is not None and args.output.is_dir():
+        return _error(f"-o {args.output} is a folder -> give the CSV file to write, e.g. "
+                      f"{args.output / 'forecast.csv'}")
     if (args.run / STATE_FILE).is_file():
         return _tuned(args)
     try:

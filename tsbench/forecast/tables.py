@@ -115,6 +115,12 @@ def windows(run: LoadedRun | Any, split: str = "test") -> pd.DataFrame:
     run = run if isinstance(run, LoadedRun) else load_run(run)
     if split not in ("val", "test"):
         raise ValueError(f"split must be val or test, got {split!r}")
+    cv = run.config.cv
+    if split == "val" and run.path == run.root and (
+            cv.name == "refit" or (cv.name == "tscv" and cv.get("refit"))):
+        raise ValueError(f"{run.path} is a refit: its model trained on the validation rows, "
+                         "so its val forecasts are in-sample -> --split test, or the val "
+                         "split of the run it refits")
     if split == "test" and not run.config.get("score_test", True):
         raise ValueError(f"{run.path} was made not to read the test split (score_test=false, "
                          "as tsbench-tune's stages are): its test forecasts would let a choice "

@@ -54,6 +54,11 @@ class HistoryModel(ForecastModel):
             self._fitted.append(fitted)
             self.n_fitted_params += count
 
+    @property
+    def constant_channels(self) -> list[int]:
+        """The channels fitted as constants (constant over the training rows)."""
+        return [k for k, fitted in enumerate(self._fitted) if isinstance(fitted, Constant)]
+
     def forecast_origins(self, values: np.ndarray, origins: np.ndarray, pred_len: int
                          ) -> np.ndarray:
         """Forecasts ``(len(origins), pred_len, n_vars)``: row ``origins[i]`` of ``values``
@@ -90,4 +95,5 @@ class HistoryModel(ForecastModel):
     def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:
         raise TsbenchError(
             f"{type(self).__name__} forecasts from the whole history, not from a look-back "
-            "window: score it with tsbench (it has no per-window forward pass)")
+            "window (it has no per-window forward pass) -> forecast_origins, or a run's "
+            "forecasts with tsbench-forecast (tsbench.forecast.tables)")

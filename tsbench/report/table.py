@@ -135,6 +135,10 @@ def summary_lines(report: Report) -> list[str]:
     """Trials of a search, published numbers left out, what the test was, how many were
     corrected together, and the ranking."""
     lines = [*search_lines(report), *published_lines(report)]
+    if any(flag.endswith("(differs)") for row in report.rows for flag in row.flags):
+        lines.append("⚠ ... (differs): the table's cells disagree on that fact and no "
+                     "baseline or majority says which value is the table's, so none of them is "
+                     "bolded, tested or ranked -> name the reference cell with --baseline")
     if report.baseline and not report.n_tests:
         lines.append(f"Paired tests against {report.baseline}: none made (each row says why).")
     elif report.baseline:

@@ -3,6 +3,7 @@ classical baselines) on a run's splits: no Lightning loop, the same windows and 
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -13,12 +14,19 @@ import torch
 from tsbench.data.datamodule import ForecastData
 from tsbench.models.history import HistoryModel
 
+log = logging.getLogger(__name__)
+
 
 def fit_history(model: HistoryModel, data: ForecastData) -> dict[str, Any]:
     """Fit on the scaled training rows; the same keys as a deep model's training."""
     start, end = data.ranges["train"]
     began = time.perf_counter()
     model.fit_series(data.scaled[start:end].numpy())
+    if model.constant_channels:
+        read = data.series.columns[-1:] if data.features == "S" else data.series.columns
+        log.warning("%s: channel(s) %s constant over the training rows, forecast as that "
+                    "constant whatever the later rows do", type(model).__name__,
+                    ", ".join(read[k] for k in model.constant_channels))
     return {"epochs": 0, "best_epoch": 0, "train_seconds": round(time.perf_counter() - began, 3)}
 
 

@@ -34,7 +34,7 @@ from omegaconf import OmegaConf
 import tsbench
 from tsbench.data.datamodule import ForecastData
 from tsbench.data.loading import Series
-from tsbench.data.sources import DataFile, resolve_file, sha256_of
+from tsbench.data.sources import dataset_file, sha256_of
 from tsbench.data.splits import Borders, n_windows
 from tsbench.models.build import build_model, model_class
 from tsbench.models.history import HistoryModel
@@ -175,16 +175,6 @@ def source_revision() -> dict[str, Any]:
     except (OSError, subprocess.SubprocessError):
         return {"git_commit": None, "git_dirty": None, "checkout": str(root)}
     return {"git_commit": commit, "git_dirty": dirty, "checkout": str(root)}
-
-
-def dataset_file(ds_cfg: Any) -> Path | None:
-    """The file a dataset config reads (as ``load_series`` finds it), None for synthetic."""
-    name = str(ds_cfg.name)
-    if name == "synthetic":
-        return None
-    if name == "csv":
-        return Path(str(ds_cfg.path)).resolve()
-    return resolve_file(DataFile.of(ds_cfg)).resolve()
 
 
 def _dataset(ds_cfg: Any, series: Series, rows_end: int, features: str) -> dict[str, Any]:
