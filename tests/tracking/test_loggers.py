@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hydra import compose, initialize_config_module
 
 from tests.conftest import ROOT, TINY, run_tsbench
 from tsbench.errors import ConfigError
@@ -176,3 +177,20 @@ def test_an_unreachable_tracking_server_refuses_the_run_before_any_folder(
                     "correct logger.tracking_uri or MLFLOW_TRACKING_URI, or unset both for the "
                     "SQLite store under outputs/"]
     assert not (tmp_path / "out").exists()
+
+
+def test_a_server_that_is_not_mlflows_is_named_with_the_fix_for_an_address(
+        answering_server: str, tmp_path: Path) -> None:
+    """Something answers (the reachability check passes) but not MLflow's API: one line
+    whose fix is about the address, not the file store's switch."""
+    with initialize_config_module("tsbench.conf", version_base="1.3"):
+        cfg = compose("config", overrides=[*[a for a in TINY if not a.startswith("logger")],
+                                           "logger=mlflow",
+                                           f"logger.tracking_uri={answering_server}"])
+    with pytest.raises(ConfigError) as refused:
+        build_logger(cfg, tmp_path / "run")
+    message = str(refused.value)
+    assert message.startswith(f"logger: the MLflow store {answering_server} refused the run")
+    assert message.endswith("-> check that it is an MLflow tracking server's address (mlflow "
+                            "server), or unset MLFLOW_TRACKING_URI and logger.tracking_uri for "
+                            "the SQLite store under outputs/")

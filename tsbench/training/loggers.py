@@ -62,10 +62,14 @@ def _mlflow_logger(cfg: Any, run_dir: Path) -> Logger:
         logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))
     except MlflowException as error:
         said = " ".join(str(error).split(". ")[0].split())
+        fix = ("check that it is an MLflow tracking server's address (mlflow server), or "
+               "unset MLFLOW_TRACKING_URI and logger.tracking_uri for the SQLite store under "
+               "outputs/") if uri.startswith(("http://", "https://")) else (
+            "unset MLFLOW_TRACKING_URI and logger.tracking_uri for the SQLite store under "
+            "outputs/, give a server's or sqlite:/// URI, or for a file store set "
+            "MLFLOW_ALLOW_FILE_STORE=true")
         raise ConfigError("logger", f"the MLflow store {uri} refused the run: {said}",
-                          "unset MLFLOW_TRACKING_URI and logger.tracking_uri for the SQLite "
-                          "store under outputs/, give a server's or sqlite:/// URI, or for a "
-                          "file store set MLFLOW_ALLOW_FILE_STORE=true") from None
+                          fix) from None
     return logger
 
 
