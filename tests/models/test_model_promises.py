@@ -1,7 +1,7 @@
 """What the models and the model contract promise, checked by what each promise means:
 RevIN's statistics, forecasts in the input's units, per-channel maps, the flatten head's
-feature order, one output per variate token, the recursive wrapper's training marks, and
-the contract and config checks that refuse what they say they refuse."""
+feature order, one output per variate token, and the contract and config checks that refuse
+what they say they refuse."""
 
 from __future__ import annotations
 
@@ -20,7 +20,6 @@ from tsbench.models.dlinear import DLinear
 from tsbench.models.itransformer import ITransformer
 from tsbench.models.layers.revin import RevIN
 from tsbench.models.patchtst import PatchTST
-from tsbench.models.recursive import RecursiveForecaster
 
 #: Tiny sizes: every model here builds and runs in milliseconds.
 PATCHTST = {"patch_len": 8, "stride": 4, "d_model": 4, "n_heads": 2, "e_layers": 1,
@@ -188,37 +187,6 @@ def test_itransformer_outputs_one_forecast_per_variate_token() -> None:
     assert (by_x[..., 0] - base[..., 0]).abs().max() > 1e-2
     torch.testing.assert_close(by_x[..., 1:], base[..., 1:], rtol=0, atol=1e-6)
     torch.testing.assert_close(by_marks, base, rtol=0, atol=1e-6)
-
-
-# RecursiveForecaster ---------------------------------------------------------------------
-
-
-class _MarkedLinear(ForecastModel):
-    """A step model whose forecast moves with its calendar features."""
-
-    uses_time_features = True
-
-    def __init__(self, seq_len: int, pred_len: int, n_vars: int, n_marks: int) -> None:
-        super().__init__(seq_len, pred_len, n_vars)
-        self.time = nn.Linear(seq_len, pred_len)
-        self.marks = nn.Linear(seq_len * n_marks, pred_len)
-
-    def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:
-        assert x_mark is not None and x_mark.shape[1] == self.seq_len
-        calendar = self.marks(x_mark.flatten(1))[:, :, None]
-        return self.time(x.transpose(1, 2)).transpose(1, 2) + calendar
-
-
-def test_recursive_training_gives_the_model_the_look_back_marks() -> None:
-    """In training the step model sees the marks of the look-back, the first seq_len rows
-    of x_mark (which holds the look-back's and the horizon's)."""
-    seq_len, step, pred_len = 16, 4, 12
-    inner = _MarkedLinear(seq_len, step, 2, n_marks=3)
-    wrapper = RecursiveForecaster(inner, pred_len).train()
-    x, marks = torch.randn(4, seq_len, 2), torch.randn(4, seq_len + pred_len, 3)
-    with torch.no_grad():
-        got, want = wrapper(x, marks), inner(x, marks[:, :seq_len])
-    torch.testing.assert_close(got, want, rtol=0, atol=0)
 
 
 # The contract check ----------------------------------------------------------------------

@@ -88,3 +88,15 @@ def test_training_mode_is_the_step_model() -> None:
 def test_step_longer_than_the_horizon_is_refused() -> None:
     with pytest.raises(ConfigError, match="strategy.step"):
         RecursiveForecaster(DLinear(SEQ_LEN, PRED_LEN + 1, N_VARS), PRED_LEN)
+
+
+def test_recursive_training_gives_the_model_the_look_back_marks() -> None:
+    """In training the step model sees the marks of the look-back, the first seq_len rows
+    of x_mark (which holds the look-back's and the horizon's)."""
+    seq_len, step, pred_len = 16, 4, 12
+    inner = MarkedLinear(seq_len, step, 2, n_marks=3)
+    wrapper = RecursiveForecaster(inner, pred_len).train()
+    x, marks = torch.randn(4, seq_len, 2), torch.randn(4, seq_len + pred_len, 3)
+    with torch.no_grad():
+        got, want = wrapper(x, marks), inner(x, marks[:, :seq_len])
+    torch.testing.assert_close(got, want, rtol=0, atol=0)
