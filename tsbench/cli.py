@@ -16,7 +16,7 @@ from tsbench.errors import ConfigError, TsbenchError
 from tsbench.quiet import quiet_dependencies
 from tsbench.resolvers import register_resolvers
 from tsbench.rundir import remove_refused
-from tsbench.settings_check import check_settings, command_overrides
+from tsbench.settings_check import check_settings, command_overrides, parse_each
 from tsbench.sweep_watch import exit_with_sweep, mark_sweep_process
 from tsbench.tracking.mlflow_store import check_server, chosen_uri
 
@@ -103,16 +103,22 @@ def check_refit(cfg: DictConfig, multirun: bool, sweeper: DictConfig) -> None:
 
 
 def check_command_line(argv: list[str]) -> None:
-    """Before Hydra makes any folder: a misspelt setting (:func:`check_settings`), and, in a
-    multirun, a search over refits, values no job could run (:func:`check_sweep`) and an
-    MLflow server that does not answer, which would otherwise fail job by job. Skipped for
-    ``--help``, shell completion, and another config path or name."""
+    """Before Hydra makes any folder: a misspelt setting (:func:`check_settings`), a sweep
+    without ``-m``, and, in a multirun, a search over refits, values no job could run
+    (:func:`check_sweep`) and an MLflow server that does not answer, which would otherwise
+    fail job by job. Skipped for ``--help``, shell completion, and another config path or
+    name."""
     args = command_overrides(argv)
     if args is None:
         return
     cfg = check_settings(list(args.overrides))
     if cfg is not None:
         multirun = args.multirun or cfg.hydra.mode == RunMode.MULTIRUN
+        swept = [line for line, override in zip(args.overrides, parse_each(args.overrides),
+                                                strict=True) if override.is_sweep_override()]
+        if swept and not multirun:
+            raise TsbenchError(f"{swept[0]} is a sweep, and a single run takes one value -> "
+                               f"run the sweep with tsbench -m ..., or give one value")
         check_refit(cfg, multirun, cfg.hydra.sweeper)
         if multirun:
             from tsbench.sweep_check import check_sweep  # imports torch

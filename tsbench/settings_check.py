@@ -28,7 +28,7 @@ from tsbench.errors import TsbenchError
 #: Hydra's error for an override of a key the config does not have.
 UNKNOWN_KEY = re.compile(r"Could not override '([^']+)'")
 #: Hydra's error for an option a config group does not have, and the options it lists.
-MISSING_OPTION = re.compile(r"Could not find '(.+)/([^'/]+)'")
+MISSING_OPTION = re.compile(r"Could not find '(.+)/([^'/]*)'")
 LISTED_OPTIONS = re.compile(r"Available options in '[^']+':\n((?:\t.*\n?)+)")
 
 
@@ -91,7 +91,8 @@ def unknown_option(error: BaseException) -> TsbenchError | None:
     listed = LISTED_OPTIONS.search(text)
     fix = (f"use one of {', '.join(listed[1].split())}" if listed else
            "check its spelling")
-    return TsbenchError(f"{group}: no option '{option}' -> {fix}")
+    problem = f"no option '{option}'" if option else "no option given"
+    return TsbenchError(f"{group}: {problem} -> {fix}")
 
 
 def missing_setting(error: BaseException) -> str | None:

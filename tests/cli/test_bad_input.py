@@ -326,6 +326,13 @@ MISSPELT = "no such setting -> check its spelling (tsbench --cfg job shows every
     (False, ["strategy=direct", "strategy.step=24"],
      "strategy.step: no such setting of strategy=direct -> check its spelling, or choose a "
      "strategy that has it (tsbench --cfg job strategy=<option> shows its settings)"),
+    (False, ["model="], "model: no option given -> use one of arima, dlinear, ets, "
+                        "itransformer, naive, patchtst, seasonal_naive, theta"),
+    # a sweep without -m: Hydra's "Ambiguous value" or "requires --multirun" and its hints
+    (False, ["pred_len=12,24"], "pred_len=12,24 is a sweep, and a single run takes one value "
+     "-> run the sweep with tsbench -m ..., or give one value"),
+    (False, ["seq_len=choice(24,48)"], "seq_len=choice(24,48) is a sweep, and a single run "
+     "takes one value -> run the sweep with tsbench -m ..., or give one value"),
     # the shell ate Hydra's quotes: Hydra's own error shows its lexer's state
     (False, ["dataset=csv", "dataset.sep=;"],
      "cannot read the override 'dataset.sep=;' (LexerNoViableAltException: dataset.sep=;) -> "
@@ -448,3 +455,11 @@ def test_settings_of_every_sweep_syntax_are_not_refused() -> None:
     with pytest.raises(TsbenchError, match=r"^hydra.sweeper.n_trialz: no such setting -> "
                                            r"check its spelling \(tsbench --cfg hydra"):
         check_settings(["hydra.sweeper.n_trialz=3"])
+
+
+@pytest.mark.parametrize("overrides", [
+    ["search=patchtst_bo", "seq_len=choice(96,192)"],  # a search preset runs as a multirun
+    ["hydra.mode=MULTIRUN", "seed=1,2"],
+])
+def test_a_sweep_of_a_command_that_runs_as_a_multirun_needs_no_m(overrides: list[str]) -> None:
+    check_command_line(overrides)
