@@ -168,3 +168,33 @@ def test_the_cells_ffill_filled_are_marked(tmp_path: Path) -> None:
     cfg.path = str(tmp_path / "full.csv")
     Path(cfg.path).write_text("date,a,OT\n" + _rows())
     assert load_series(cfg).filled is None
+
+
+DAYLIGHT_SAVING_HINT = (
+    " (if these are local times, that hour was repeated or skipped at a daylight-saving "
+    "change: write each time with its UTC offset, e.g. 2024-10-27 02:00:00+02:00, and tsbench "
+    "reads them as instants in UTC)")
+
+
+@pytest.mark.parametrize("start, said", [
+    ("2024-10-26 22:00", "1 duplicate timestamp(s) (first 2024-10-27 02:00:00 at row 3)"),
+    ("2024-03-30 22:00", "1 step(s) of its frequency h are missing (the first gap follows row "
+                         "2, 2024-03-31 01:00:00"),
+])
+def test_local_times_without_offsets_at_a_daylight_saving_change_say_so(
+        start: str, said: str, tmp_path: Path) -> None:
+    """Berlin's hourly local times written without offsets repeat 02:00 in October and skip
+    it in March; a gap or duplicate elsewhere gets no such hint."""
+    local = pd.date_range(start, periods=10, freq="h", tz="UTC").tz_convert("Europe/Berlin")
+    path = tmp_path / "data.csv"
+    pd.DataFrame({"date": local.tz_localize(None), "OT": range(10)}).to_csv(path, index=False)
+    cfg = OmegaConf.load(CSV_CONF)
+    cfg.path = str(path)
+    with pytest.raises(TsbenchError) as caught:
+        load_series(cfg)
+    assert said in str(caught.value) and str(caught.value).endswith(DAYLIGHT_SAVING_HINT)
+    winter = pd.date_range("2024-01-10", periods=10, freq="h").delete(4)
+    pd.DataFrame({"date": winter, "OT": range(9)}).to_csv(path, index=False)
+    with pytest.raises(TsbenchError) as caught:
+        load_series(cfg)
+    assert "are missing" in str(caught.value) and "daylight" not in str(caught.value)

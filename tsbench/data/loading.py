@@ -168,6 +168,7 @@ def _to_series(frame: pd.DataFrame, cfg: Any, source: str) -> Series:
                 f"missing (the first gap follows row {after}, {dates[after]}, whose next row "
                 f"is {dates[after + 1]}) -> add those rows, or set dataset.fillna=ffill to "
                 f"forward-fill them on a regular {line.freq} index"
+                + _daylight_saving(line.missing)
             )
         data = data.set_axis(dates).reindex(line.index).reset_index(drop=True)
         dates = line.index
@@ -186,6 +187,18 @@ def _to_series(frame: pd.DataFrame, cfg: Any, source: str) -> Series:
     )
 
 
+def _daylight_saving(stamps: pd.DatetimeIndex) -> str:
+    """A hint where the duplicated or missing ``stamps`` look like local time's repeated or
+    skipped hour at a daylight-saving change: naive times within one hour, in a month such
+    changes fall in."""
+    if stamps.tz is not None or not len(stamps) or stamps.max() - stamps.min() >= pd.Timedelta(
+            hours=1) or stamps[0].month not in (3, 4, 9, 10, 11):
+        return ""
+    return (" (if these are local times, that hour was repeated or skipped at a daylight-"
+            "saving change: write each time with its UTC offset, e.g. 2024-10-27 "
+            "02:00:00+02:00, and tsbench reads them as instants in UTC)")
+
+
 def _check_order(dates: pd.DatetimeIndex, source: str) -> None:
     duplicated = np.flatnonzero(np.asarray(dates.duplicated()))
     if duplicated.size:
@@ -193,6 +206,7 @@ def _check_order(dates: pd.DatetimeIndex, source: str) -> None:
         raise DataError(
             f"{source}: {duplicated.size} duplicate timestamp(s) (first {dates[row]} at row "
             f"{row}) -> keep one row per timestamp (e.g. aggregate duplicates)"
+            + _daylight_saving(dates[duplicated])
         )
     steps = np.diff(dates.asi8)
     backwards = np.flatnonzero(steps < 0)
