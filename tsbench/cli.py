@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import sys
 from pathlib import Path
@@ -75,11 +76,21 @@ def main(cfg: DictConfig) -> float:
             print(said, file=sys.stderr, flush=True)
             raise JobRefused(f"{said} (the first job refused; the sweep ran the others, "
                              "each job's folder holds how it ended)") from None
+        _remove_empty_day(run_dir)
         print(f"tsbench: error: {exc}", file=sys.stderr)
         sys.exit(2)
     print(summary(run_dir, metrics), flush=True)
     objective = metrics["objective"]  # None for cv=refit, which has no validation split
     return math.nan if objective is None else float(objective)
+
+
+def _remove_empty_day(run_dir: Path) -> None:
+    """Under Hydra's default run folder (``outputs/runs/<day>/<time>``), the day's folder
+    too when the refused run's was all it held."""
+    if any(o.startswith("hydra.run.dir=") for o in HydraConfig.get().overrides.hydra):
+        return
+    with contextlib.suppress(OSError):  # not empty, or already gone
+        run_dir.parent.rmdir()
 
 
 class JobRefused(CompactHydraException):

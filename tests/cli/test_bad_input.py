@@ -130,7 +130,12 @@ def test_refused_run_leaves_no_folder_in_outputs(tmp_path: Path) -> None:
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = run_module("tsbench", [*TINY, "pred_len=-5"], env, cwd=tmp_path)
     assert proc.returncode == 2 and "tsbench: error: pred_len: must be >= 1" in proc.stderr
-    assert list((tmp_path / "outputs" / "runs").glob("*/*")) == []
+    assert list((tmp_path / "outputs" / "runs").iterdir()) == []  # not even the day's folder
+    mine = tmp_path / "mine"  # a folder of the user's own, empty: it stays
+    mine.mkdir()
+    proc = run_module("tsbench", [*TINY, "pred_len=-5", "hydra.run.dir=mine/run"], env,
+                      cwd=tmp_path)
+    assert proc.returncode == 2 and mine.is_dir() and list(mine.iterdir()) == []
 
 
 def test_refused_run_keeps_a_folder_with_other_files(tmp_path: Path) -> None:
