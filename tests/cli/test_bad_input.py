@@ -91,12 +91,12 @@ def test_cells_ffill_filled_are_counted_where_they_are_scored(tmp_path: Path) ->
     proc = run_tsbench(args, tmp_path / "run")
     card = json.loads((tmp_path / "run" / "protocol.json").read_text())
     assert card["dataset"]["filled"] == {
-        "by": "ffill", "cells": 3, "scored_target_cells": {"train": 1, "val": 0, "test": 2}}
+        "by": "ffill", "cells": 3, "in_target_rows": {"train": 1, "val": 0, "test": 2}}
     assert ("dataset.fillna=ffill filled scored target cells (2 in test): they are scored as "
             "if observed") in proc.stderr + proc.stdout
     run_tsbench([*args, "features=S"], tmp_path / "target")  # column a is not read
     card = json.loads((tmp_path / "target" / "protocol.json").read_text())
-    assert card["dataset"]["filled"]["scored_target_cells"] == {"train": 0, "val": 0, "test": 2}
+    assert card["dataset"]["filled"]["in_target_rows"] == {"train": 0, "val": 0, "test": 2}
     unscored = run_tsbench([*args, "score_test=false"], tmp_path / "no_test")
     assert "filled scored target cells" not in unscored.stderr + unscored.stdout
 

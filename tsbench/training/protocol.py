@@ -198,8 +198,9 @@ def _dataset(ds_cfg: Any, series: Series, rows_end: int, features: str) -> dict[
 
 def filled_targets(series: Series, borders: Borders, seq_len: int, features: str
                    ) -> dict[str, int]:
-    """Per split, the scored cells of its target rows (from its first target on) that
-    ``dataset.fillna`` filled: they are scored as if observed."""
+    """Per split, the cells of its target rows (from its first target on) of the channels a
+    run scores that ``dataset.fillna`` filled: trained on (train) or scored (val, test) as
+    if observed."""
     if series.filled is None:
         return {}
     scored = series.filled[:, -1:] if features in ("S", "MS") else series.filled
@@ -210,12 +211,13 @@ def filled_targets(series: Series, borders: Borders, seq_len: int, features: str
 
 
 def filled_facts(cfg: Any, series: Series, borders: Borders) -> dict[str, Any] | None:
-    """How many cells ``dataset.fillna`` filled, and how many of them a split scores."""
+    """How many cells ``dataset.fillna`` filled, and how many lie in each split's target
+    rows of the scored channels."""
     if series.filled is None:
         return None
     return {"by": str(cfg.dataset.get("fillna")), "cells": int(series.filled.sum()),
-            "scored_target_cells": filled_targets(series, borders, int(cfg.seq_len),
-                                                  str(cfg.features))}
+            "in_target_rows": filled_targets(series, borders, int(cfg.seq_len),
+                                             str(cfg.features))}
 
 
 def _stamp(path: Path) -> tuple[int, int]:
