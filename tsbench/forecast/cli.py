@@ -7,10 +7,10 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from types import ModuleType
 
 from tsbench.atomic import write_text
 from tsbench.errors import TsbenchError
-from tsbench.forecast.tables import future, tuned_future, windows
 from tsbench.quiet import quiet_dependencies
 from tsbench.rundir import METRICS, load_run
 from tsbench.tune.report import SUMMARY_FILE
@@ -38,22 +38,25 @@ def main(argv: list[str] | None = None) -> int:
     if args.output is not None and args.output.is_dir():
         return _error(f"-o {args.output} is a folder -> give the CSV file to write, e.g. "
                       f"{args.output / 'forecast.csv'}")
+    from tsbench.forecast import tables  # torch and Lightning: not for --help
+
     if (args.run / STATE_FILE).is_file():
-        return _tuned(args)
+        return _tuned(args, tables)
     try:
         run = load_run(args.run)
     except OSError:
         return _error(f"{args.run} is not a finished run (no {METRICS}) -> give the folder "
                       "of a run that ended, e.g. outputs/runs/<date>/<time>")
     try:
-        table = future(run) if args.split == "future" else windows(run, args.split)
+        table = (tables.future(run) if args.split == "future"
+                 else tables.windows(run, args.split))
     except (TsbenchError, ValueError, FileNotFoundError) as error:
         return _error(str(error))
     _write(table.to_csv(index=args.split == "future"), args.output)
     return 0
 
 
-def _tuned(args: argparse.Namespace) -> int:
+def _tuned(args: argparse.Namespace, tables: ModuleType) -> int:
     """The forecast of the ensemble a finished tsbench-tune folder ended with."""
     if not (args.run / SUMMARY_FILE).is_file():
         return _error(f"{args.run} is an unfinished tsbench-tune run (no {SUMMARY_FILE} yet) "
@@ -62,7 +65,7 @@ def _tuned(args: argparse.Namespace) -> int:
         return _error(f"{args.run} is a tsbench-tune folder: it forecasts the future with "
                       f"the ensemble it chose; its test scores are in {SUMMARY_FILE} -> "
                       "--split future, or give one of its runs' folders")
-    _write(tuned_future(args.run).to_csv(), args.output)
+    _write(tables.tuned_future(args.run).to_csv(), args.output)
     return 0
 
 
