@@ -2,11 +2,13 @@
 
 Each option of a list or ``choice(...)`` and both ends of an ``interval(...)`` or
 ``range(...)``, swept on the command line or in a preset's ``hydra.sweeper.params``, go
-through :func:`tsbench.training.run.validate_config`, one at a time: a sweep whose trials
-would fail one by one (``optim.lr=interval(-1,1)``, ``seq_len=96,abc``) is refused in one
-line before any folder. A value is refused only where it fails beside every combination
-of the other swept values (``strategy.step=24,48`` with ``pred_len=24,96`` is a sweep whose
-constraints may keep 48 to 96), a swept config group's options included: the command is
+through :func:`tsbench.training.run.validate_config`, one at a time, and a model
+hyperparameter's through the model's own constructor: a sweep whose trials would fail one
+by one (``optim.lr=interval(-1,1)``, ``seq_len=96,abc``, ``model.dropout=interval(0,1.5)``)
+is refused in one line before any folder. A value is refused only where it fails beside
+every combination of the other swept values (``strategy.step=24,48`` with
+``pred_len=24,96`` is a sweep whose constraints may keep 48 to 96), a swept config group's
+options included: the command is
 composed at each combination of them. Where there are too many combinations to try them
 all, nothing is refused (the trials judge); the options' spelling is
 :mod:`tsbench.settings_check`'s.
@@ -28,7 +30,10 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 from skopt.space import Categorical
 
+from tsbench.config_values import whole
 from tsbench.errors import ConfigError
+from tsbench.models.build import build_model
+from tsbench.models.recursive import strategy_step
 from tsbench.search.space import Scalar, dimension_of, format_value, plain, sweep_lines
 from tsbench.search.validate import config_groups
 from tsbench.settings_check import at_first_values, missing_setting, unknown_setting
@@ -162,6 +167,7 @@ def _fails_everywhere(worlds: list[World], key: str, value: Scalar,
         for trial in _trials(world, key, value, others):
             try:
                 validate_config(trial, here=False)
+                _build(trial, key)
             except ConfigError as error:
                 first = first or error
                 continue
@@ -171,6 +177,22 @@ def _fails_everywhere(worlds: list[World], key: str, value: Scalar,
         if math.prod(len(v) for _, v in others) > COMBINATIONS:
             return None
     return first
+
+
+def _build(trial: DictConfig, key: str) -> None:
+    """Build the model of ``trial`` when ``key`` is one of its hyperparameters: its own
+    checks (``model.hidden`` >= 1, ``d_model`` divisible by ``n_heads``) are met here, not
+    trial by trial. The data is not read: the model gets one channel and no calendar, so
+    only an error naming ``key`` itself counts."""
+    if not key.startswith("model."):
+        return
+    step = strategy_step(trial)
+    try:
+        build_model(trial.model, whole(trial.seq_len, "seq_len"),
+                    step or whole(trial.pred_len, "pred_len"), n_vars=1, freq="h")
+    except ConfigError as error:
+        if error.field == key:
+            raise
 
 
 def _trials(world: World, key: str, value: Scalar,

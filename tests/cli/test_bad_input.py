@@ -373,6 +373,12 @@ def test_a_misspelt_setting_is_named_in_one_line(multirun: bool, args: list[str]
     (["hydra/sweeper=skopt", "++hydra.sweeper.params={optim.lr: 'interval(-1,1)'}"],
      "optim.lr: must be > 0, got -1 (at optim.lr=-1 of hydra.sweeper.params optim.lr: "
      "interval(-1,1))"),
+    # the model's own constructor checks (the model is built, the data not read)
+    (["hydra/sweeper=skopt", "model=patchtst", "model.dropout=interval(0.0,1.5)"],
+     "model.dropout: must be in [0, 1), got 1.5 (at model.dropout=1.5 of the sweep "
+     "model.dropout=interval(0.0,1.5))"),
+    (["model=patchtst", "model.d_model=0,16"], "model.d_model: must be >= 1, got 0 (at "
+     "model.d_model=0 of the sweep model.d_model=0,16)"),
 ])  # fmt: skip
 def test_a_swept_value_every_trial_of_it_would_fail_on_is_one_line(
         args: list[str], said: str, tmp_path: Path) -> None:

@@ -385,6 +385,10 @@ def test_a_model_and_a_dataset_config_outside_the_package_reach_every_stage(
      "got -0.1"),
     ("recipe.search=['model.dropout=choice(0.1,0.2']", "tsbench-tune: error: recipe.search: "
      "cannot parse 'model.dropout=choice(0.1,0.2'"),
+    # the model's own check, met when it is built with that value
+    ("recipe.search=['model.dropout=interval(0.0,1.5)']", "tsbench-tune: error: "
+     "recipe.search: model.dropout=interval(0.0,1.5): model.dropout: must be in [0, 1), got "
+     "1.5"),
 ])
 def test_a_recipe_value_no_stage_can_use_is_refused_before_any_folder(
         tmp_path: Path, field: str, said: str, capsys: pytest.CaptureFixture) -> None:
