@@ -92,6 +92,9 @@ def unknown_option(error: BaseException) -> TsbenchError | None:
     fix = (f"use one of {', '.join(listed[1].split())}" if listed else
            "check its spelling")
     problem = f"no option '{option}'" if option else "no option given"
+    if option and group in ("model", "dataset"):  # where users add their own
+        fix += (f", or for a {group} of your own, its folder of {group}/{option}.yaml on the "
+                "search path: 'hydra.searchpath=[file://conf]'")
     return TsbenchError(f"{group}: {problem} -> {fix}")
 
 

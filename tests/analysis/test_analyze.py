@@ -92,7 +92,8 @@ def test_bad_setting_is_one_clear_error_and_no_folder(
     (["dataset=etth1", "seq_len=96"], "seq_len: no such setting -> check its spelling "
      "(tsbench-analyze --cfg job shows every setting)"),  # a tsbench setting, not analyze's
     (["dataset=ettx"], "dataset: no option 'ettx' -> use one of csv, electricity, etth1, etth2, "
-     "ettm1, ettm2, exchange, ili, synthetic, traffic, weather"),
+     "ettm1, ettm2, exchange, ili, synthetic, traffic, weather, or for a dataset of your own, "
+     "its folder of dataset/ettx.yaml on the search path: 'hydra.searchpath=[file://conf]'"),
 ])
 def test_a_setting_or_option_it_lacks_is_one_line_and_no_folder(
         args: list[str], said: str, tmp_path: Path) -> None:

@@ -307,6 +307,9 @@ def test_a_synthetic_series_setting_out_of_range_is_named(field: str, value: obj
 
 
 MISSPELT = "no such setting -> check its spelling (tsbench --cfg job shows every setting)"
+#: The way to a model config of one's own, after a model option tsbench lacks ('dlinaer').
+OWN = (", or for a model of your own, its folder of model/dlinaer.yaml on the search path: "
+       "'hydra.searchpath=[file://conf]'")
 
 
 @pytest.mark.parametrize("multirun, args, said", [
@@ -319,10 +322,10 @@ MISSPELT = "no such setting -> check its spelling (tsbench --cfg job shows every
      "model.patch_len only where its model has it"),
     (True, ["model=dlinear,patchtst", "model.patch_lem=8"], f"model.patch_lem: {MISSPELT}"),
     (False, ["model=dlinaer"], "model: no option 'dlinaer' -> use one of arima, dlinear, ets, "
-                               "itransformer, naive, patchtst, seasonal_naive, theta"),
+                               f"itransformer, naive, patchtst, seasonal_naive, theta{OWN}"),
     (True, ["model=dlinear,dlinaer"], "model: no option 'dlinaer' -> use one of arima, "
                                       "dlinear, ets, itransformer, naive, patchtst, "
-                                      "seasonal_naive, theta"),
+                                      f"seasonal_naive, theta{OWN}"),
     (True, ["hydra/launcher=joblib,jobli"], "hydra/launcher: no option 'jobli' -> use one of "
                                             "basic, joblib, submitit_local, submitit_slurm"),
     (True, ["hydra/sweeper=skopt", "hydra.sweeper.params={optim.lr: 'interval(0.001,0.01)'}"],

@@ -5,6 +5,7 @@ file's values, whose squared differences give the run's own test score."""
 from __future__ import annotations
 
 import io
+import json
 import os
 import shutil
 from pathlib import Path
@@ -13,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from omegaconf import OmegaConf
 
 from tests.conftest import read_metrics, run_tsbench
 from tests.preloaded import run_module
@@ -154,3 +156,28 @@ def test_what_the_command_cannot_write_or_would_show_in_sample_is_refused(
         refused = run_module("tsbench.forecast", [str(refit), *args], env)
         assert refused.returncode == 2 and refused.stdout == ""
         assert said in refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_a_pruned_trial_and_a_tuning_folder_whose_model_does_not_import_are_one_line(
+        csv: Path, tmp_path: Path) -> None:
+    run_dir = _run(csv, tmp_path / "naive", "model=naive")
+    pruned = tmp_path / "pruned"
+    shutil.copytree(run_dir, pruned)
+    metrics = read_metrics(pruned)
+    (pruned / "metrics.json").write_text(json.dumps({**metrics, "pruned": True,
+                                                     "pruned_at_epoch": 1}))
+    tune_dir = tmp_path / "tune"  # a finished tuning folder whose one member is a model of
+    member = tune_dir / "a_baseline"  # the user's own, run without its PYTHONPATH
+    shutil.copytree(run_dir, member)
+    config = OmegaConf.load(member / "config.yaml")
+    config.model._target_ = "my_models.mlp.MLP"
+    OmegaConf.save(config, member / "config.yaml")
+    (tune_dir / "tune.json").write_text("{}")
+    (tune_dir / "report.json").write_text(json.dumps({"ensemble_weights": {str(member): 1.0}}))
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    for path, said in ((pruned, "is a trial its sweep pruned at epoch 1: it kept no model"),
+                       (tune_dir, "model._target_: cannot import 'my_models.mlp.MLP'")):
+        refused = run_module("tsbench.forecast", [str(path)], env)
+        assert refused.returncode == 2 and refused.stdout == ""
+        assert said in refused.stderr and "Traceback" not in refused.stderr
+        assert len(refused.stderr.strip().splitlines()) == 1

@@ -197,7 +197,8 @@ def test_refit_seeds_that_are_not_seeds_of_refits_are_refused(
     (["dataset.target=units"], "dataset.target: column 'units' not found in"),
     (["model=patchtsd"], "tsbench-tune: error: model: no option 'patchtsd' -> use one of "
                          "arima, dlinear, ets, itransformer, naive, patchtst, seasonal_naive, "
-                         "theta\n"),
+                         "theta, or for a model of your own, its folder of model/patchtsd.yaml "
+                         "on the search path: 'hydra.searchpath=[file://conf]'\n"),
     (["optim.lrr=0.01"], "tsbench-tune: error: optim.lrr: no such setting -> check its "
                          "spelling (tsbench --cfg job shows every setting)\n"),
     (["recipe.cv_folds=40"], "cv.n_splits: 40 folds are more than the 480 train+val rows"),

@@ -65,7 +65,11 @@ def _tuned(args: argparse.Namespace, tables: ModuleType) -> int:
         return _error(f"{args.run} is a tsbench-tune folder: it forecasts the future with "
                       f"the ensemble it chose; its test scores are in {SUMMARY_FILE} -> "
                       "--split future, or give one of its runs' folders")
-    _write(tables.tuned_future(args.run).to_csv(), args.output)
+    try:
+        table = tables.tuned_future(args.run)
+    except (TsbenchError, ValueError, FileNotFoundError) as error:
+        return _error(str(error))
+    _write(table.to_csv(), args.output)
     return 0
 
 

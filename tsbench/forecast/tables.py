@@ -39,6 +39,10 @@ def run_data(run: LoadedRun) -> ForecastData:
     too. A cross-validation fold is forecast with only where it trained on those rows (the
     last fold when ``cv.test_size=val``); a cross-validation run without ``cv.refit`` has no
     model of its own."""
+    if run.metrics.get("pruned"):
+        raise ValueError(f"{run.path} is a trial its sweep pruned at epoch "
+                         f"{run.metrics.get('pruned_at_epoch', '?')}: it kept no model -> "
+                         "forecast with the trial in its sweep's best.yaml (job_dir)")
     cfg, series = run.config, run.series
     borders = benchmark_borders(len(series.values), series.split, int(cfg.seq_len),
                                 series.train_frac, series.test_frac)
