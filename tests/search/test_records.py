@@ -115,10 +115,19 @@ def test_best_yaml(tmp_path: Path, monkeypatch, maximize: bool, best: int) -> No
     assert content["command"].endswith(" hydra.mode=RUN")
     assert "kind='b c'" not in content["command"] or "\"kind='b c'\"" in content["command"]
     assert (content["trials_finished"], content["trials_failed"]) == (2, 1)
-    monkeypatch.setenv("PYTHONPATH", "my models")  # a user's own model module: kept, quoted
-    report.write_best(tmp_path / "best.yaml", SPACE, TRIALS, maximize)
-    command = yaml.safe_load((tmp_path / "best.yaml").read_text())["command"]
-    assert command.startswith("PYTHONPATH='my models' tsbench dataset=synthetic ")
+    # a user's own model module (kept, absolute: the command reruns from anywhere, quoted),
+    # and the config folder of its YAML on a relative search path (absolute too)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PYTHONPATH", "my models")
+    job = tmp_path / "sweep" / TRIALS[best - 1].job_dir
+    (job / ".hydra").mkdir(parents=True)
+    (job / ".hydra" / "hydra.yaml").write_text(yaml.safe_dump({"hydra": {"overrides": {
+        "hydra": ["hydra.searchpath=[file://conf,pkg://x]", "hydra.sweeper.n_trials=3"]}}}))
+    report.write_best(tmp_path / "sweep" / "best.yaml", SPACE, TRIALS, maximize)
+    command = yaml.safe_load((tmp_path / "sweep" / "best.yaml").read_text())["command"]
+    assert command.startswith(f"PYTHONPATH='{tmp_path / 'my models'}' tsbench dataset=")
+    assert f" 'hydra.searchpath=[file://{tmp_path / 'conf'},pkg://x]' " in command
+    assert "n_trials" not in command
 
 
 def test_no_best_when_all_failed(tmp_path: Path) -> None:

@@ -51,12 +51,22 @@ def reproduce_command(space: SearchSpace, trial: Trial, run_dir: Path | None = N
     sweep's Hydra overrides that shape a run (``hydra.searchpath`` to a user's own configs,
     ``hydra.job.env_set``, ...; :func:`run_hydra_overrides`) and what its run recorded of
     the search (:func:`search_marks`). The sweep's ``PYTHONPATH`` leads it: a user's own
-    model module is found only there."""
+    model module is found only there. Relative folders (``PYTHONPATH=.``,
+    ``hydra.searchpath=[file://conf]``) are written absolute, so that it reruns from any
+    working directory."""
     recorded = [] if run_dir is None else [*run_hydra_overrides(run_dir), *search_marks(run_dir)]
-    overrides = [*space.overrides(trial.point), *recorded, "hydra.mode=RUN"]
-    path = os.environ.get("PYTHONPATH")
+    overrides = [*space.overrides(trial.point), *map(_absolute_files, recorded),
+                 "hydra.mode=RUN"]
+    path = os.pathsep.join(os.path.abspath(p) for p in
+                           os.environ.get("PYTHONPATH", "").split(os.pathsep) if p)
     env = [f"PYTHONPATH={shlex.quote(path)}"] if path else []
     return " ".join([*env, program(), *(shlex.quote(o) for o in overrides)])
+
+
+def _absolute_files(override: str) -> str:
+    """``override`` with each relative ``file://`` folder (a search path) made absolute."""
+    return re.sub(r"file://(?!/)([^,\]\s'\"]+)",
+                  lambda found: f"file://{os.path.abspath(found[1])}", override)
 
 
 def run_hydra_overrides(run_dir: Path) -> list[str]:
