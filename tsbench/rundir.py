@@ -208,7 +208,7 @@ class LoadedRun:
         relative path is not found from here, from the absolute file its card names; the
         file must be the one the run read (its card's sha256), or every split moves."""
         from tsbench.data.loading import load_series
-        from tsbench.data.sources import dataset_file, sha256_of
+        from tsbench.data.sources import dataset_file, file_sha256
         from tsbench.errors import DataError
 
         dataset = self.config.dataset
@@ -219,7 +219,7 @@ class LoadedRun:
                 str(path)).exists():
             dataset = OmegaConf.merge(dataset, {"path": recorded["file"]})
         file = dataset_file(dataset)
-        if recorded.get("sha256") and file is not None and file.is_file() and sha256_of(
+        if recorded.get("sha256") and file is not None and file.is_file() and file_sha256(
                 file) != recorded["sha256"]:
             raise DataError(
                 f"{file} is not the file the run {self.root} read (its sha256 differs from "
@@ -250,6 +250,22 @@ class LoadedRun:
             model.load_state_dict({k.removeprefix(STATE_PREFIX): v for k, v in state.items()})
         return model.eval()
 
+    @cached_property
+    def borders(self) -> Any:
+        """The run's published split of its series (:func:`benchmark_borders`)."""
+        from tsbench.data.splits import benchmark_borders
+
+        series = self.series
+        return benchmark_borders(len(series.values), series.split, int(self.config.seq_len),
+                                 series.train_frac, series.test_frac)
+
+    @property
+    def refitted(self) -> bool:
+        """Whether the run's own model trained on the train+val rows (``cv=refit``, or
+        ``cv.refit`` after folds)."""
+        cv = self.config.cv
+        return cv.name == "refit" or (cv.name == "tscv" and bool(cv.get("refit")))
+
     @property
     def root(self) -> Path:
         """The run's own directory (a fold's run for a fold directory)."""
@@ -261,20 +277,15 @@ class LoadedRun:
         the train+val rows of a refit (``cv=refit``, or ``cv.refit`` after folds), scaled
         as the published training rows are."""
         from tsbench.data.datamodule import ForecastData
-        from tsbench.data.splits import benchmark_borders
 
-        cfg, series = self.config, self.series
-        refit = cfg.cv.name == "refit" or (cfg.cv.name == "tscv" and bool(cfg.cv.get("refit")))
-        if self.root != self.path or (cfg.cv.name == "tscv" and not refit):
+        cfg, borders = self.config, self.borders
+        if self.root != self.path or (cfg.cv.name == "tscv" and not self.refitted):
             raise FileNotFoundError(
                 f"{self.path}: a classical model of a cross-validation fold is not fitted "
                 "again here -> load a holdout run, or a cross-validation run with cv.refit")
-        seq_len, pred_len = int(cfg.seq_len), int(cfg.pred_len)
-        borders = benchmark_borders(len(series.values), series.split, seq_len,
-                                    series.train_frac, series.test_frac)
-        rows = (0, borders.val[1]) if refit else borders.train
-        data = ForecastData(series, {"train": rows}, seq_len, pred_len, str(cfg.features),
-                            scaler_rows=borders.train)
+        rows = (0, borders.val[1]) if self.refitted else borders.train
+        data = ForecastData(self.series, {"train": rows}, int(cfg.seq_len), int(cfg.pred_len),
+                            str(cfg.features), scaler_rows=borders.train)
         model.fit_series(data.scaled[rows[0]:rows[1]].numpy())
 
 

@@ -7,6 +7,7 @@ import os
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,18 @@ def cache_dir() -> Path:
     if (checkout / "pyproject.toml").exists() and (checkout / "datasets").is_dir():
         return checkout / "datasets"
     return Path.home() / ".cache" / "tsbench"
+
+
+def file_sha256(path: Path) -> str:
+    """:func:`sha256_of`, computed once per process while the file's size and mtime stay the
+    same (a sweep's trials, and the runs a report or ensemble loads, read the same file)."""
+    stat = path.stat()
+    return _cached_sha256(path, stat.st_size, stat.st_mtime_ns)
+
+
+@lru_cache(maxsize=32)
+def _cached_sha256(path: Path, size: int, mtime_ns: int) -> str:
+    return sha256_of(path)
 
 
 def sha256_of(path: Path) -> str:

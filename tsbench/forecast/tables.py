@@ -19,7 +19,6 @@ import pandas as pd
 import torch
 
 from tsbench.data.datamodule import ForecastData
-from tsbench.data.splits import benchmark_borders
 from tsbench.data.timefeatures import time_features
 from tsbench.models.history import HistoryModel
 from tsbench.models.recursive import strategy_step
@@ -43,9 +42,7 @@ def run_data(run: LoadedRun) -> ForecastData:
         raise ValueError(f"{run.path} is a trial its sweep pruned at epoch "
                          f"{run.metrics.get('pruned_at_epoch', '?')}: it kept no model -> "
                          "forecast with the trial in its sweep's best.yaml (job_dir)")
-    cfg, series = run.config, run.series
-    borders = benchmark_borders(len(series.values), series.split, int(cfg.seq_len),
-                                series.train_frac, series.test_frac)
+    cfg, borders = run.config, run.borders
     if run.path != run.root:
         fold = read_metrics(run.root)["cv_folds"][fold_number(run.path)]
         if list(fold["train"]) != list(borders.train):
@@ -53,12 +50,12 @@ def run_data(run: LoadedRun) -> ForecastData:
                 f"{run.path}: this fold trained and was scaled on rows {fold['train']}, not "
                 f"the published training rows {list(borders.train)} -> forecast with a "
                 "holdout run, or a cross-validation run with cv.refit")
-    elif cfg.cv.name == "tscv" and not cfg.cv.get("refit"):
+    elif cfg.cv.name == "tscv" and not run.refitted:
         raise ValueError(f"{run.path}: a cross-validation run without cv.refit keeps one "
                          "model per fold, each scaled on its own rows -> forecast with a "
                          "holdout run, or a cross-validation run with cv.refit")
     ranges = {"train": borders.train, "val": borders.val, "test": borders.test}
-    return make_data(cfg, series, ranges, with_marks=run.model.uses_time_features,
+    return make_data(cfg, run.series, ranges, with_marks=run.model.uses_time_features,
                      scaler_rows=borders.train)
 
 
@@ -119,9 +116,7 @@ def windows(run: LoadedRun | Any, split: str = "test") -> pd.DataFrame:
     run = run if isinstance(run, LoadedRun) else load_run(run)
     if split not in ("val", "test"):
         raise ValueError(f"split must be val or test, got {split!r}")
-    cv = run.config.cv
-    if split == "val" and run.path == run.root and (
-            cv.name == "refit" or (cv.name == "tscv" and cv.get("refit"))):
+    if split == "val" and run.path == run.root and run.refitted:
         raise ValueError(f"{run.path} is a refit: its model trained on the validation rows, "
                          "so its val forecasts are in-sample -> --split test, or the val "
                          "split of the run it refits")

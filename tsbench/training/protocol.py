@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import platform
 import subprocess
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +33,7 @@ from omegaconf import OmegaConf
 import tsbench
 from tsbench.data.datamodule import ForecastData
 from tsbench.data.loading import Series
-from tsbench.data.sources import dataset_file, sha256_of
+from tsbench.data.sources import dataset_file, file_sha256
 from tsbench.data.splits import Borders, n_windows
 from tsbench.models.build import build_model, model_class
 from tsbench.models.history import HistoryModel
@@ -184,7 +183,7 @@ def _dataset(ds_cfg: Any, series: Series, rows_end: int, features: str) -> dict[
     facts: dict[str, Any] = {
         "name": series.name,
         "file": None if path is None else str(path),
-        "sha256": None if path is None else _sha256(path, *_stamp(path)),
+        "sha256": None if path is None else file_sha256(path),
         "rows_loaded": int(len(series.values)),
         "rows_used": [0, int(rows_end)],
         "channels": list(series.columns[-1:] if features == "S" else series.columns),
@@ -218,18 +217,6 @@ def filled_facts(cfg: Any, series: Series, borders: Borders) -> dict[str, Any] |
     return {"by": str(cfg.dataset.get("fillna")), "cells": int(series.filled.sum()),
             "in_target_rows": filled_targets(series, borders, int(cfg.seq_len),
                                              str(cfg.features))}
-
-
-def _stamp(path: Path) -> tuple[int, int]:
-    stat = path.stat()
-    return stat.st_size, stat.st_mtime_ns
-
-
-@lru_cache(maxsize=32)
-def _sha256(path: Path, size: int, mtime_ns: int) -> str:
-    """sha256 of a file, computed once per process while its size and mtime stay the same
-    (a sweep's trials read the same file)."""
-    return sha256_of(path)
 
 
 def _ranges_read(cv: str, borders: Borders, metrics: dict[str, Any]) -> dict[str, tuple]:
