@@ -308,6 +308,7 @@ def test_a_report_read_back_from_its_json_record_renders_as_it_was_written() -> 
         "ensemble_weights": {runs[1]: 0.5, runs[0]: 0.5},
         "refit_epochs": {runs[1]: 10, runs[0]: 15}, "refit_seeds": {runs[1]: [1], runs[0]: [1]},
         "scored": "every channel (features=M)",
+        "range_edges": "the best 3 trials sit at one end of a searched range, so ...",
     }
     text = render_report(summary)
     assert render_report(json.loads(json.dumps(summary, sort_keys=True))) == text
@@ -321,6 +322,8 @@ def test_a_report_read_back_from_its_json_record_renders_as_it_was_written() -> 
     assert "- 0.2856: `model.d_model=128 seq_len=104`" in text  # copyable overrides
     assert "ran with `optim.lr_scaling=sqrt optim.base_batch_size=16`" in text
     assert "the test split was scored once, in stage (g), for the 6 rows above" in text
+    assert "\nThe best 3 trials sit at one end of a searched range, so ...\n" in text
+    assert "No searched parameter" in render_report({**summary, "range_edges": ""})
 
 
 def test_a_refit_bag_starts_with_the_runs_own_seed_and_takes_each_seed_once(

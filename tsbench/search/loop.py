@@ -123,6 +123,9 @@ class Loop:
         if self.abort is not None:
             raise self.abort
         log.info(report.summary(self.trials, self._best()))
+        edges = report.sweep_edges(self.space, self.trials, self.s.direction == "maximize")[1]
+        if edges:
+            log.warning(edges)
         return self.launched
 
     def _fill(self) -> bool:

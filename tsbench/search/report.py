@@ -1,5 +1,6 @@
 """best.yaml, the command that reproduces the best trial, the per-trial log line and the
-sweep's closing summary. Only trials that ran their full budget are candidates for best."""
+sweep's closing summary, with the parameters whose best trials sit at one end of the searched
+range. Only trials that ran their full budget are candidates for best."""
 
 from __future__ import annotations
 
@@ -8,16 +9,17 @@ import os
 import re
 import shlex
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO
 
 import yaml
+from skopt.space import Dimension
 
 from tsbench.atomic import write_with
 from tsbench.rundir import HYDRA_RECORD, PROTOCOL
 from tsbench.search.names import FAILED, PRUNED
-from tsbench.search.space import SearchSpace
+from tsbench.search.space import Scalar, SearchSpace, describe, position
 from tsbench.search.trials import Trial
 
 
@@ -28,6 +30,58 @@ def best_trial(trials: Sequence[Trial], maximize: bool) -> Trial | None:
         return None
     sign = -1.0 if maximize else 1.0
     return min(finished, key=lambda t: (sign * t.objective, t.number))  # type: ignore[operator]
+
+
+#: A range-edge finding: the best full-budget trials it looks at, how many trials ran their
+#: full budget before it says anything, and the outer share of a range that is its end.
+EDGE_BEST, EDGE_MIN_TRIALS, EDGE_ZONE = 3, 6, 0.1
+
+
+def range_edges(dimensions: Mapping[str, Dimension],
+                best_first: Sequence[Mapping[str, Scalar]]) -> dict[str, str]:
+    """``{parameter: "low" | "high"}`` for each parameter whose :data:`EDGE_BEST` best
+    points (of ``best_first``, full-budget points best first) all sit in the outer
+    :data:`EDGE_ZONE` of one end of its range: the best value may lie beyond it. Nothing
+    before :data:`EDGE_MIN_TRIALS` points (the best few of fewer are near any value by
+    chance), and nothing for a choice without order (:func:`position`)."""
+    if len(best_first) < EDGE_MIN_TRIALS:
+        return {}
+    edges = {}
+    for name, dimension in dimensions.items():
+        places = [position(dimension, point[name]) for point in best_first[:EDGE_BEST]]
+        if any(p is None for p in places):
+            continue
+        if all(p <= EDGE_ZONE for p in places):  # type: ignore[operator]
+            edges[name] = "low"
+        elif all(p >= 1.0 - EDGE_ZONE for p in places):  # type: ignore[operator]
+            edges[name] = "high"
+    return edges
+
+
+def edge_note(edges: Mapping[str, str], dimensions: Mapping[str, Dimension],
+              best_first: Sequence[Mapping[str, Scalar]], fix: str) -> str:
+    """One sentence naming each parameter of ``edges``, its best values and its range."""
+    found = "; ".join(
+        f"{name} at the {end} end of {describe(dimensions[name])} ("
+        + ", ".join(f"{point[name]:.3g}" if isinstance(point[name], float) else str(point[name])
+                    for point in best_first[:EDGE_BEST]) + ")"
+        for name, end in edges.items())
+    return (f"the best {EDGE_BEST} trials sit at one end of a searched range, so the best "
+            f"value may lie beyond it: {found} -> {fix}")
+
+
+def sweep_edges(space: SearchSpace, trials: Sequence[Trial],
+                maximize: bool) -> tuple[dict[str, str], str]:
+    """:func:`range_edges` of a sweep's full-budget trials, and its :func:`edge_note` ("" when
+    none)."""
+    sign = -1.0 if maximize else 1.0
+    ranked = sorted((t for t in trials if t.ok and t.in_space),
+                    key=lambda t: (sign * t.objective, t.number))  # type: ignore[operator]
+    dimensions = dict(zip(space.names, space.dimensions, strict=True))
+    best_first = [space.values(t.point) for t in ranked]
+    edges = range_edges(dimensions, best_first)
+    fix = "widen it and resume with hydra.sweeper.resume=force: the trials so far are kept"
+    return edges, edge_note(edges, dimensions, best_first, fix) if edges else ""
 
 
 def program() -> str:
@@ -118,6 +172,7 @@ def write_best(
         "trials_finished": sum(t.ok for t in trials),
         "trials_pruned": sum(t.status == PRUNED for t in trials),
         "trials_failed": sum(t.status == FAILED for t in trials),
+        "at_range_edge": sweep_edges(space, trials, maximize)[0],
     }
 
     def write(handle: IO[str]) -> None:

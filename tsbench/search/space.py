@@ -186,6 +186,52 @@ def describe(dimension: Dimension) -> str:
     return f"{log}{kind}({low}, {high})"
 
 
+_DESCRIBED = re.compile(r"(log )?(int )?interval\((.+), (.+)\)")
+
+
+def dimension_from_text(text: str) -> Dimension:
+    """The dimension :func:`describe` wrote as ``text`` (``search.yaml``'s ranges); a
+    choice's values read back as int, float or bool where they are written so."""
+    if text.startswith("choice(") and text.endswith(")"):
+        return Categorical([_literal(v) for v in text[len("choice("):-1].split(", ")])
+    found = _DESCRIBED.fullmatch(text)
+    if found is None:
+        raise ValueError(f"not a described range: {text!r}")
+    log, integer, low, high = found.groups()
+    prior = "log-uniform" if log else "uniform"
+    if integer:
+        return Integer(int(low), int(high), prior=prior)
+    return Real(float(low), float(high), prior=prior)
+
+
+def _literal(text: str) -> Scalar:
+    if text in ("True", "False"):
+        return text == "True"
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return None if text == "None" else text
+
+
+def position(dimension: Dimension, value: Scalar) -> float | None:
+    """Where ``value`` sits in ``dimension``'s range: 0 at its low end, 1 at its high end,
+    on the prior's scale (log for a log interval). None for a choice that is not three or
+    more numbers (no order, or nothing between its ends)."""
+    if isinstance(dimension, Categorical):
+        values = [plain(c) for c in dimension.categories]
+        if len(values) < 3 or any(isinstance(v, bool) or not isinstance(v, int | float)
+                                  for v in values) or value not in values:
+            return None
+        ordered = sorted(values)  # type: ignore[type-var]
+        return ordered.index(value) / (len(ordered) - 1)
+    low, high, at = (float(x) for x in (*dimension.bounds, value))  # type: ignore[arg-type]
+    if dimension.prior == "log-uniform":
+        low, high, at = np.log(low), np.log(high), np.log(at)
+    return float((at - low) / (high - low))
+
+
 def plain(value: Any) -> Scalar:
     """A numpy scalar as the equivalent Python value; other values unchanged."""
     return value.item() if isinstance(value, np.generic) else value

@@ -68,6 +68,7 @@ from tsbench.tune.commands import (
     search_path,
     tsbench,
 )
+from tsbench.tune.edges import search_edges
 from tsbench.tune.preflight import check_command, check_search
 from tsbench.tune.progress import Progress, clock
 from tsbench.tune.refit import refit_bag, refit_seconds
@@ -420,6 +421,7 @@ def run_stages(t: Tuning, overrides: list[str]) -> dict[str, Any]:
         "stages": {s: t.state.stages[s] for s in ("d_random", "e_bayes")},
         "top_configs": [{**c["params"], "objective": c["objective"]}
                         for c in retrained["configs"]],
+        "range_edges": search_edges([t.out / "e_bayes", t.out / "d_random"], top_configs(t)),
         "trial_overrides": [o for o in t.trial_base(lr) if o.startswith("optim.")],
         "wall_seconds": t.state.spent(), "scored": scored_channels(t.out / "a_baseline"),
         **final,

@@ -46,6 +46,10 @@ def render_report(summary: dict[str, Any]) -> str:
     lines += [f"- {cfg['objective']:.4f}: `"
               + " ".join(f"{k}={v}" for k, v in sorted(cfg.items()) if k != "objective") + "`"
               for cfg in summary["top_configs"]]
+    if "range_edges" in summary:
+        lines += ["", summary["range_edges"][:1].upper() + summary["range_edges"][1:]
+                  if summary["range_edges"] else "No searched parameter has its best "
+                  "configurations at one end of its range."]
     lines += ["", f"Best single run: `{summary['best_single']}`", "",
               f"Ensemble: picked greedily by the objective from the "
               f"{len(summary['members'])} candidates (the baseline, the top configurations' "
