@@ -224,6 +224,13 @@ class SkoptSweep(Sweeper):
                 f"from epoch {p.min_epochs}")
             top = p.max_epochs if p.max_epochs is not None else "each trial's max_epochs"
             log.info("  pruner %s: %s, below %s", p.kind, rungs, top)
+            last = p.top(OmegaConf.select(self.config, "trainer.max_epochs", default=None))
+            if isinstance(last, int) and last <= p.min_epochs:
+                log.warning(
+                    "pruner %s stops no trial: its first epoch judged, min_epochs=%d, is not "
+                    "below the trials' last, trainer.max_epochs=%d (a trial that reached its "
+                    "last epoch ran its full budget) -> lower hydra.sweeper.pruner.min_epochs "
+                    "or raise trainer.max_epochs", p.kind, p.min_epochs, last)
         for r in relaunch:
             if r.lost_jobs:
                 log.info("  trial %d was running when the sweep died (job %d): launched "
