@@ -96,6 +96,9 @@ def test_tensorboard_has_the_config_beside_the_final_scores(tmp_path: Path) -> N
         assert events.Scalars(key)[-1].value == pytest.approx(metrics[key], rel=1e-6), key
     assert "val_loss" in events.Tags()["scalars"]  # the training curve
     assert not {"seed", "threads", "step", "hp_metric"} & set(events.Tags()["scalars"])
+    # and TensorBoard's hparams.yaml beside the events holds the same config
+    assert yaml.safe_load((tmp_path / "run" / "tensorboard" / "hparams.yaml").read_text()) \
+        == config
 
 
 def test_a_store_mlflow_refuses_is_one_line_before_training(

@@ -92,6 +92,8 @@ def log_final_metrics(logger: Logger | bool, metrics: dict[str, Any], cfg: Any) 
         return
     if isinstance(logger, TensorBoardLogger):
         logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True), metrics=scalars)
+        # its first save, during training, wrote hparams.yaml empty, and save() keeps a file
+        Path(logger.log_dir, logger.NAME_HPARAMS_FILE).unlink(missing_ok=True)
     else:
         logger.log_metrics(scalars)
     logger.save()
