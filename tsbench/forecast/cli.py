@@ -52,8 +52,13 @@ def main(argv: list[str] | None = None) -> int:
                  else tables.windows(run, args.split))
     except (TsbenchError, ValueError, FileNotFoundError) as error:
         return _error(str(error))
-    _write(table.to_csv(index=args.split == "future"), args.output)
+    _write(table.to_csv(index=args.split == "future", float_format=DIGITS), args.output)
     return 0
+
+
+#: The CSV's numbers: 7 significant digits, a float32's (the models' and the benchmark
+#: files' precision): more would print rounding noise (10.114000399018316 for 10.114).
+DIGITS = "%.7g"
 
 
 def _tuned(args: argparse.Namespace, tables: ModuleType) -> int:
@@ -69,7 +74,7 @@ def _tuned(args: argparse.Namespace, tables: ModuleType) -> int:
         table = tables.tuned_future(args.run)
     except (TsbenchError, ValueError, FileNotFoundError) as error:
         return _error(str(error))
-    _write(table.to_csv(), args.output)
+    _write(table.to_csv(float_format=DIGITS), args.output)
     return 0
 
 
