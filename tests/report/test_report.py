@@ -253,6 +253,7 @@ def test_csv_runs_are_named_by_their_file(zoo: Zoo) -> None:
 
 def test_runs_that_cannot_count_are_left_out_with_one_warning_each(zoo: Zoo, tmp_path: Path
                                                                    ) -> None:
+    """One line each, but one for all the pruned runs (a search prunes dozens)."""
     sweep = tmp_path / "sweep"
     shutil.copytree(zoo.sweep, sweep)
     jobs = sorted((p.parent for p in sweep.glob("*/metrics.json")), key=lambda p: int(p.name))
@@ -272,14 +273,16 @@ def test_runs_that_cannot_count_are_left_out_with_one_warning_each(zoo: Zoo, tmp
         f"3,{stopped.name},pruned,0.9,1.0,36,{stopped.name},pruned at epoch 1\n")
     proc = report(sweep)
     warnings = proc.stderr.strip().splitlines()
-    assert len(warnings) == 7 and all(w.startswith("tsbench-report: warning:") for w in warnings)
+    assert len(warnings) == 6 and all(w.startswith("tsbench-report: warning:") for w in warnings)
     expect = {truncated: "metrics.json is unreadable", broken: "config is unreadable",
-              diverged: "test_mse is nan", pruned: "pruned",
+              diverged: "test_mse is nan",
               failed: "trials.csv marks it failed (val_mse is nan)",
-              stopped: "trials.csv marks it pruned (pruned at epoch 1)",
               twin: f"same configuration and seed {read_config(kept[0]).seed} as {kept[0]}"}
     for run_dir, words in expect.items():
         assert any(str(run_dir) in w and words in w for w in warnings), (words, warnings)
+    # its pruned: true and a row trials.csv marks pruned
+    assert [w for w in warnings if "left out 2 pruned run(s)" in w
+            and ("e.g. " + str(pruned) in w or "e.g. " + str(stopped) in w)]
     assert sum(_n(r[3]) for r in _rows(proc.stdout)) == len(kept)
     assert "nan" not in proc.stdout
 

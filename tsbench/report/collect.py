@@ -5,8 +5,9 @@ of the given folders reach it (:func:`tsbench.rundir.find_runs` resolves and ded
 A cell holds the runs whose resolved configs are equal except ``seed`` (and settings that
 do not change what is computed: :data:`IGNORED`); runs differing in anything else are
 different cells, and the row names what differs. What cannot be used is left out with one
-warning line each: unreadable files, pruned or failed runs (by their metrics.json or by
-their sweep's ``trials.csv``), non-finite scores, a second run of the same cell and seed.
+warning line each: unreadable files, failed runs (by their metrics.json or by their sweep's
+``trials.csv``), non-finite scores, a second run of the same cell and seed; and one line for
+all the pruned runs (a search prunes dozens), counted.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from yaml import YAMLError
 
 from tsbench.report.compare import CONFIG_FACTS, facts
 from tsbench.rundir import find_runs, read_config, read_metrics, read_protocol, read_window_errors
-from tsbench.search.names import OK, RECORD_COLUMNS, TRIALS_FILE
+from tsbench.search.names import OK, PRUNED, RECORD_COLUMNS, TRIALS_FILE
 
 #: Config keys that do not change a run's numbers (where logs go, progress output, how
 #: many threads or windows per scoring batch, the ``pruning`` block a pruning sweep gives its
@@ -122,7 +123,7 @@ def collect(roots: list[Path], metric_key: str, warn: Warn) -> Collected:
     found = find_runs(roots)
     failed_by_sweep: dict[Path, dict[Path, str]] = {}
     swept_by_sweep: dict[Path, frozenset[str]] = {}
-    runs, skipped, without = [], 0, []
+    runs, skipped, without, pruned = [], 0, [], []
     for path in found:
         sweep = path.parent
         if sweep not in failed_by_sweep:
@@ -131,9 +132,12 @@ def collect(roots: list[Path], metric_key: str, warn: Warn) -> Collected:
         reason = None if run is None else _exclusion(run, metric_key)
         if run is not None and path in failed_by_sweep[sweep]:
             reason = f"its sweep's {TRIALS_FILE} marks it {failed_by_sweep[sweep][path]}"
+        if reason and (run.metrics.get("pruned")  # type: ignore[union-attr]
+                       or failed_by_sweep[sweep].get(path, "").startswith(PRUNED)):
+            pruned.append(path)  # a search's many: one line for them all
+        elif reason:
+            warn(f"left out {path}: {reason}")
         if run is None or reason:
-            if reason:
-                warn(f"left out {path}: {reason}")
             skipped += 1
             continue
         if metric_key not in run.metrics:
@@ -141,6 +145,9 @@ def collect(roots: list[Path], metric_key: str, warn: Warn) -> Collected:
             continue
         run.swept = swept_by_sweep[sweep]
         runs.append(run)
+    if pruned:
+        warn(f"left out {len(pruned)} pruned run(s) (stopped early by their sweep's pruner, "
+             f"short of their epoch budget), e.g. {pruned[0]}")
     if runs:
         for why in sorted({why for _, why in without}):
             paths = [path for path, reason in without if reason == why]
