@@ -36,9 +36,10 @@ METRICS = "metrics.json"
 #: just before metrics.json; runs saved before it existed have none).
 PROTOCOL = "protocol.json"
 #: Per-window error of a scored split, float32 in window order (``val``/``test``), one file
-#: per metric in ``WINDOW_METRICS`` (runs saved before the MAE files have only the MSE ones).
+#: per metric in ``WINDOW_METRICS`` (runs saved before the MAE files have only the MSE ones,
+#: before the MASE and sMAPE files only those two).
 WINDOW_ERRORS = "{split}_window_{metric}.npy"
-WINDOW_METRICS = ("mse", "mae")
+WINDOW_METRICS = ("mse", "mae", "mase", "smape")
 #: The best-validation weights, as Lightning's checkpoint.
 CHECKPOINT_DIR = "checkpoints"
 CHECKPOINT_NAME = "best"
@@ -106,22 +107,17 @@ def read_protocol(run_dir: Path) -> dict[str, Any] | None:
     return json.loads(path.read_text()) if path.is_file() else None
 
 
-@dataclass(frozen=True)
-class WindowErrors:
-    """One split's per-window MSE and MAE (window order; their means are the split's
-    ``mse`` and ``mae``)."""
-
-    mse: np.ndarray
-    mae: np.ndarray
+#: One split's per-window errors by metric (:data:`WINDOW_METRICS`; window order, the
+#: means are the split's scores); ``mase`` is absent where the run's MASE is undefined.
+WindowErrors = dict[str, np.ndarray]
 
 
 def write_window_errors(run_dir: Path, split: str, errors: WindowErrors) -> None:
     """Save one split's per-window errors, one float32 ``.npy`` file per metric
-    (``WINDOW_ERRORS``: ``test_window_mse.npy``, ``test_window_mae.npy``)."""
-    for metric in WINDOW_METRICS:
+    (``WINDOW_ERRORS``: ``test_window_mse.npy``, ``test_window_mae.npy``, ...)."""
+    for metric, values in errors.items():
         buffer = io.BytesIO()
-        np.save(buffer, np.ascontiguousarray(getattr(errors, metric), dtype="<f4"),
-                allow_pickle=False)
+        np.save(buffer, np.ascontiguousarray(values, dtype="<f4"), allow_pickle=False)
         write_bytes(run_dir / WINDOW_ERRORS.format(split=split, metric=metric),
                     buffer.getvalue())
 

@@ -11,6 +11,7 @@ from tsbench.atomic import write_bytes, write_text
 from tsbench.report.build import build
 from tsbench.report.collect import Collected, collect, group
 from tsbench.report.table import FORMATS, render
+from tsbench.rundir import WINDOW_METRICS
 
 PROG = "tsbench-report"
 
@@ -30,7 +31,9 @@ def parser() -> argparse.ArgumentParser:
                     "--baseline, a paired test of every cell against the baseline model.")
     p.add_argument("dirs", nargs="+", type=Path, help="run or multirun directories")
     p.add_argument("--format", choices=FORMATS, default="markdown")
-    p.add_argument("--metric", choices=("mse", "mae"), default="mse")
+    p.add_argument("--metric", choices=WINDOW_METRICS, default="mse",
+                   help="mase and smape: scale-free, comparable across series; published "
+                        "numbers are MSE and MAE only")
     p.add_argument("--baseline", metavar="MODEL",
                    help="model every cell is tested against, per dataset and horizon (or "
                         "a row's label, where the model has several configurations)")

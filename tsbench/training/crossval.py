@@ -21,7 +21,8 @@ from tsbench.training.pruning import TrialPruning
 from tsbench.training.train_and_score import fit_and_score
 
 #: Per-fold metrics copied into metrics.json as ``fold_<k>_<key>``.
-_FOLD_KEYS = ("val_mse", "val_mae", "best_epoch", "lr_suggested", "lr_used")
+_FOLD_KEYS = ("val_mse", "val_mae", "val_mase", "val_smape", "best_epoch", "lr_suggested",
+              "lr_used")
 
 
 def _fits(n_rows: int, n_splits: int, gap: int, test_size: int | None, window: int,

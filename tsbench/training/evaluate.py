@@ -2,56 +2,95 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Any
 
 import torch
 
 from tsbench.data.datamodule import ForecastData
+from tsbench.data.timefeatures import seasonal_period
 from tsbench.models.base import ForecastModel
 from tsbench.models.history import HistoryModel
-from tsbench.rundir import WindowErrors
+from tsbench.rundir import WINDOW_METRICS, WindowErrors
 from tsbench.training.history import history_batches, history_forecasts
+
+log = logging.getLogger(__name__)
+
+
+def mase_season(freq: str, rows: int) -> int:
+    """The season of MASE's naive forecast: the data frequency's (24 hourly, 7 daily, 52
+    weekly, ...), 1 where it has none or ``rows`` fitted rows hold no more than one."""
+    try:
+        season = seasonal_period(freq) or 1
+    except ValueError:
+        season = 1
+    return season if rows > season else 1
+
+
+def naive_scale(data: ForecastData) -> torch.Tensor:
+    """MASE's denominator (Hyndman & Koehler, 2006) per scored channel: the in-sample MAE
+    of the seasonal naive forecast (:func:`mase_season`) over the rows the scaler was fitted
+    on (the training rows; the published ones for a refit), in scaled units (float64)."""
+    start, end = data.scaler.fitted_rows  # type: ignore[misc]
+    season = mase_season(data.series.freq, end - start)
+    rows = data.scaled[start:end, data.target_dims].double()
+    return (rows[season:] - rows[:-season]).abs().mean(dim=0)
 
 
 @torch.inference_mode()
 def evaluate(model: ForecastModel, data: ForecastData, split: str) -> dict[str, Any]:
     """MSE/MAE over all windows x horizon steps x scored channels, on the scaled data
-    (the published convention) and in original units, plus MSE per horizon step and
-    ``window_errors``: each window's MSE and MAE (:class:`tsbench.rundir.WindowErrors`, float32,
-    window order; their means are ``mse`` and ``mae``)."""
+    (the published convention) and in original units, plus MSE per horizon step, the
+    scale-free MASE (each channel's absolute errors over its :func:`naive_scale`; left out,
+    with a warning, where a channel's is 0) and sMAPE (0-200, original units, a 0/0 term
+    counts 0), and ``window_errors``: each window's of them (:class:`WindowErrors`, float32,
+    window order; their means are the split's)."""
     model.eval()
     device = next(model.parameters(), torch.zeros(())).device
     dims = data.target_dims
     scale = torch.as_tensor(data.scaler.scale_[dims], dtype=torch.float64, device=device)
+    mean = torch.as_tensor(data.scaler.mean_[dims], dtype=torch.float64, device=device)
+    naive = naive_scale(data).to(device)
+    scale_free = bool((naive > 0).all())
     sse_step = torch.zeros(data.pred_len, dtype=torch.float64, device=device)
-    sae = torch.zeros((), dtype=torch.float64, device=device)
-    sse_orig = torch.zeros((), dtype=torch.float64, device=device)
-    sae_orig = torch.zeros((), dtype=torch.float64, device=device)
-    window_mse, window_mae = [], []
+    sums = {key: torch.zeros((), dtype=torch.float64, device=device)
+            for key in ("mae", "mse_orig", "mae_orig", "mase", "smape")}
+    windowed: dict[str, list[torch.Tensor]] = {key: [] for key in WINDOW_METRICS}
     for pred, y in forecast_batches(model, data, split, device):
         err = (pred[..., dims] - y[..., dims]).double()
-        squared = err.pow(2)
-        sse_step += squared.sum(dim=(0, 2))
-        window_mse.append(squared.mean(dim=(1, 2)))
-        absolute = err.abs()
-        window_mae.append(absolute.mean(dim=(1, 2)))
-        sae += absolute.sum()
         err_orig = err * scale  # the mean cancels in a difference
-        sse_orig += err_orig.pow(2).sum()
-        sae_orig += err_orig.abs().sum()
+        truth = y[..., dims].double() * scale + mean
+        size = (truth + err_orig).abs() + truth.abs()  # |forecast| + |actual|
+        terms = {"mse": err.pow(2), "mae": err.abs(), "mase": err.abs() / naive,
+                 "smape": torch.where(size > 0, 200.0 * err_orig.abs() / size, 0.0)}
+        sse_step += terms["mse"].sum(dim=(0, 2))
+        for key, term in terms.items():
+            windowed[key].append(term.mean(dim=(1, 2)))
+        sums["mae"] += terms["mae"].sum()
+        sums["mase"] += terms["mase"].sum()
+        sums["smape"] += terms["smape"].sum()
+        sums["mse_orig"] += err_orig.pow(2).sum()
+        sums["mae_orig"] += err_orig.abs().sum()
     windows = len(data.windows(split))
     per_step = windows * int(scale.numel())
     count = per_step * data.pred_len
+    per_window = {k: torch.cat(v).float().cpu().numpy() for k, v in windowed.items()}
+    if not scale_free:
+        exact = [c for c, n in zip(data.series.columns[dims], naive.tolist(), strict=True)
+                 if n == 0]
+        log.warning("%s_mase is left out: the seasonal naive forecast is exact on the "
+                    "training rows of channel(s) %s (constant?), so MASE would divide by 0 "
+                    "-> compare on MAE or sMAPE, or leave the channel out with "
+                    "dataset.columns", split, ", ".join(exact))
+        per_window.pop("mase")
+        sums.pop("mase")
     return {
         "mse": float(sse_step.sum() / count),
-        "mae": float(sae / count),
-        "mse_orig": float(sse_orig / count),
-        "mae_orig": float(sae_orig / count),
+        **{key: float(total / count) for key, total in sums.items()},
         "mse_per_step": (sse_step / per_step).tolist(),
         "n_windows": windows,
-        "window_errors": WindowErrors(mse=torch.cat(window_mse).float().cpu().numpy(),
-                                   mae=torch.cat(window_mae).float().cpu().numpy()),
+        "window_errors": WindowErrors(per_window),
     }
 
 

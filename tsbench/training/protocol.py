@@ -41,6 +41,7 @@ from tsbench.models.recursive import strategy_step
 from tsbench.rundir import fold_dir, fold_metric, read_window_mse
 from tsbench.search.names import MULTIRUN_FILE
 from tsbench.training.crossval import fold_ranges
+from tsbench.training.evaluate import mase_season
 from tsbench.training.gpu import trainer_devices
 
 #: Bumped when a field changes meaning.
@@ -90,6 +91,10 @@ def protocol_card(cfg: Any, series: Series, borders: Borders, metrics: dict[str,
             "scaled": "test_/val_ mse, mae, mse_per_step and the window-MSE files: "
                       "z-scores of the scaler above (the published convention)",
             "original": "test_mse_orig, test_mae_orig: original units",
+            "scale_free": "test_/val_ mase: absolute errors over each channel's in-sample "
+                          "seasonal naive MAE on the scaler's rows, averaged; smape: "
+                          "200 |forecast - actual| / (|forecast| + |actual|), original units",
+            "mase_season": mase_season(series.freq, borders.train[1] - borders.train[0]),
         },
         "seasonal_period": _seasonal_period(cfg, series),
         "training": _training(cfg, borders, metrics),

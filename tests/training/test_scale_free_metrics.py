@@ -1,0 +1,104 @@
+"""MASE and sMAPE, recomputed from the file itself: the run's test forecasts in the file's
+units (tsbench-forecast's table, which gives the run's test_mse_orig), each channel's
+seasonal naive MAE over the training rows, and the 0/0 rule of sMAPE."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.conftest import read_metrics, run_tsbench
+from tests.preloaded import run_module
+from tsbench.forecast.tables import windows
+
+ROWS, SEQ_LEN, PRED_LEN, SEASON = 400, 48, 12, 24  # hourly: a day's season
+TRAIN_ROWS = 280  # the ratio split's int(0.7 * 400)
+
+
+def _csv(path: Path, **extra: np.ndarray) -> Path:
+    t = np.arange(ROWS)
+    noise = np.random.default_rng(5).standard_normal((ROWS, 2))
+    pd.DataFrame({"date": pd.date_range("2024-03-01", periods=ROWS, freq="h"),
+                  **extra,
+                  "temp": 2 + 5 * np.cos(2 * np.pi * t / 24) + noise[:, 0],  # crosses 0
+                  "OT": 300 + 80 * np.sin(2 * np.pi * t / 24) + 10 * noise[:, 1]}
+                 ).to_csv(path, index=False)
+    return path
+
+
+def _run(csv: Path, run_dir: Path, *extra: str) -> Path:
+    run_tsbench(["dataset=csv", f"dataset.path={csv}", f"seq_len={SEQ_LEN}",
+                 f"pred_len={PRED_LEN}", "trainer=debug", "logger=none", *extra], run_dir)
+    return run_dir
+
+
+def expected(csv: Path, run_dir: Path, split: str, fitted: int) -> tuple[float, float]:
+    """(MASE, sMAPE) from the file and the run's forecasts in the file's units."""
+    frame = pd.read_csv(csv).drop(columns="date")
+    table = windows(run_dir, split)
+    train = frame.iloc[:fitted].to_numpy(np.float32).astype(np.float64)
+    naive = dict(zip(frame.columns, np.abs(train[SEASON:] - train[:-SEASON]).mean(axis=0),
+                     strict=True))
+    error = (table["forecast"] - table["actual"]).abs()
+    mase = float((error / table["channel"].map(naive)).mean())
+    size = table["forecast"].abs() + table["actual"].abs()
+    smape = float(np.where(size > 0, 200 * error / size.where(size > 0, 1), 0.0).mean())
+    return mase, smape
+
+
+@pytest.mark.parametrize("extra, fitted", [
+    (["model=dlinear"], TRAIN_ROWS),
+    (["model=naive", "features=MS"], TRAIN_ROWS),
+    (["model=dlinear", "cv=refit", "trainer.max_epochs=1"], TRAIN_ROWS),  # published scale
+])
+def test_mase_and_smape_are_those_of_the_files_values(tmp_path: Path, extra: list[str],
+                                                      fitted: int) -> None:
+    csv = _csv(tmp_path / "load.csv")
+    run_dir = _run(csv, tmp_path / "run", *extra)
+    metrics = read_metrics(run_dir)
+    mase, smape = expected(csv, run_dir, "test", fitted)
+    assert metrics["test_mase"] == pytest.approx(mase, rel=1e-4)
+    assert metrics["test_smape"] == pytest.approx(smape, rel=1e-4)
+    for metric in ("mase", "smape"):  # the per-window files the report's tests pair
+        per_window = np.load(run_dir / f"test_window_{metric}.npy")
+        assert per_window.size == metrics["n_test_windows"]
+        assert float(per_window.mean()) == pytest.approx(metrics[f"test_{metric}"], rel=1e-5)
+    if "cv=refit" not in extra:
+        assert metrics["val_mase"] == pytest.approx(expected(csv, run_dir, "val", fitted)[0],
+                                                    rel=1e-4)
+    card = (run_dir / "protocol.json").read_text()
+    assert '"mase_season": 24' in card
+
+
+def test_a_constant_channel_leaves_mase_out_and_counts_zero_over_zero_as_zero(
+        tmp_path: Path) -> None:
+    """A channel of zeros: the naive forecast is exact on it (0/0 in sMAPE: 0), and its
+    in-sample naive MAE is 0, so MASE is undefined: left out, with a warning, not inf."""
+    csv = _csv(tmp_path / "load.csv", idle=np.zeros(ROWS))
+    run_dir = tmp_path / "run"
+    said = run_tsbench(["dataset=csv", f"dataset.path={csv}", f"seq_len={SEQ_LEN}",
+                        f"pred_len={PRED_LEN}", "model=naive", "logger=none"], run_dir)
+    metrics = read_metrics(run_dir)
+    assert "test_mase" not in metrics and not (run_dir / "test_window_mase.npy").exists()
+    assert ("test_mase is left out: the seasonal naive forecast is exact on the training rows "
+            "of channel(s) idle (constant?)") in said.stdout
+    assert metrics["test_smape"] == pytest.approx(expected(csv, run_dir, "test", TRAIN_ROWS)[1],
+                                                  rel=1e-4)
+    table = windows(run_dir, "test")
+    assert (table[table["channel"] == "idle"]["forecast"] == 0).all()  # every term 0/0
+
+
+def test_the_report_compares_runs_on_mase(tmp_path: Path) -> None:
+    csv = _csv(tmp_path / "load.csv")
+    runs = [_run(csv, tmp_path / model, f"model={model}") for model in ("naive", "dlinear")]
+    said = run_module("tsbench.report", [*map(str, runs), "--metric", "mase", "--format",
+                                          "csv"], None)
+    assert said.returncode == 0, said.stderr
+    table = pd.read_csv(pd.io.common.StringIO(said.stdout))
+    for run_dir in runs:
+        row = table[table["model"] == run_dir.name]
+        assert float(row["mean"].iloc[0]) == pytest.approx(
+            read_metrics(run_dir)["test_mase"], abs=1e-4)
