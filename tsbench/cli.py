@@ -17,6 +17,7 @@ from tsbench.errors import ConfigError, TsbenchError
 from tsbench.quiet import quiet_dependencies
 from tsbench.resolvers import register_resolvers
 from tsbench.rundir import remove_refused
+from tsbench.search.names import REFIT_IN_SEARCH, is_search
 from tsbench.settings_check import check_settings, command_overrides, parse_each
 from tsbench.sweep_watch import exit_with_sweep, mark_sweep_process
 from tsbench.tracking.mlflow_store import check_server, chosen_uri
@@ -105,12 +106,16 @@ def records_failures(sweeper: DictConfig) -> bool:
 
 def check_refit(cfg: DictConfig, multirun: bool, sweeper: DictConfig) -> None:
     """Refuse ``cv=refit`` in a search: a refit has no validation split to optimize (a plain
-    multirun over seeds, Hydra's basic sweeper, may refit)."""
-    if cfg.cv.name == "refit" and multirun and not str(
-            sweeper.get("_target_", "")).endswith("BasicSweeper"):
+    multirun over seeds, Hydra's basic sweeper, may refit); and ``cv.refit``, which scores
+    the test split, where the search's trials do not."""
+    if not is_search(multirun, sweeper):
+        return
+    if cfg.cv.name == "refit":
         raise ConfigError("cv", "refit has no validation split, so a search has nothing "
                           "to optimize", "search with cv=holdout or cv=tscv, then refit "
                           "the configuration it chose with cv=refit")
+    if cfg.cv.get("refit") and cfg.score_test is None:
+        raise ConfigError("cv.refit", *REFIT_IN_SEARCH)
 
 
 def check_command_line(argv: list[str]) -> None:

@@ -62,7 +62,7 @@ def zoo(tmp_path_factory: pytest.TempPathFactory) -> Zoo:
                 multirun=True)
     seq_sweep = root / "seq_sweep"
     run_tsbench([*ILI, "hydra/sweeper=skopt", "model=naive", "pred_len=24", "seed=1",
-                 "seq_len=choice(24,36)", "hydra.sweeper.n_trials=2",
+                 "seq_len=choice(24,36)", "hydra.sweeper.n_trials=2", "score_test=true",
                  "hydra.sweeper.n_initial_points=2", "hydra.sweeper.random_state=0"],
                 seq_sweep, multirun=True)
     features_s = root / "features_s"

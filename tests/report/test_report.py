@@ -146,7 +146,8 @@ def test_the_trials_of_a_pruning_sweep_pool_with_a_plain_run_as_seeds(tmp_path: 
     tiny = [*ILI, "model=dlinear", "pred_len=24"]
     run_tsbench([*tiny, "hydra/sweeper=skopt", "seed=choice(1,2)", "hydra.sweeper.n_trials=2",
                  "hydra.sweeper.random_state=0", "hydra.sweeper.pruner.kind=asha",
-                 "hydra.sweeper.pruner.min_epochs=100"], tmp_path / "pruned", multirun=True)
+                 "hydra.sweeper.pruner.min_epochs=100", "score_test=true"], tmp_path / "pruned",
+                multirun=True)
     run_tsbench([*tiny, "seed=3"], tmp_path / "plain")
     proc = report(tmp_path / "pruned", tmp_path / "plain")
     [row] = _rows(proc.stdout)

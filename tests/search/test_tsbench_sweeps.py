@@ -48,10 +48,16 @@ def test_bayes_preset_records_reproduces_and_respects_constraints(tmp_path: Path
     record = rows(sweep)
     assert len(record) == 6 and {r["status"] for r in record} == {"ok"}
     assert "ended=6/6 " in proc.stdout + proc.stderr
+    assert "test_mse=" not in proc.stdout and proc.stdout.count("val_mse=") == 6
     for name in ("best.yaml", "convergence.png", "objective.png", "evaluations.png"):
         assert (sweep / name).stat().st_size > 0
     for row in record:  # the launched config itself obeys every constraint
         cfg = yaml.safe_load((sweep / row["job_dir"] / ".hydra" / "config.yaml").read_text())
+        # a search's trial never reads the test split (score_test=null), says so in its saved
+        # config, and its closing line has no test score
+        assert yaml.safe_load((sweep / row["job_dir"] / "config.yaml").read_text())[
+            "score_test"] is False
+        assert not [k for k in read_metrics(sweep / row["job_dir"]) if "test" in k]
         model = cfg["model"]
         assert model["patch_len"] <= cfg["seq_len"] and model["stride"] <= model["patch_len"]
         assert model["d_model"] % model["n_heads"] == 0
@@ -62,7 +68,9 @@ def test_bayes_preset_records_reproduces_and_respects_constraints(tmp_path: Path
     program, *args = [a for a in shlex.split(best["command"]) if not a.startswith("PYTHONPATH=")]
     assert (program, args[:2]) == ("python", ["-m", "tsbench"])
     run_tsbench(args[2:], tmp_path / "again")
-    assert read_metrics(tmp_path / "again")["objective"] == pytest.approx(best["objective"])
+    again = read_metrics(tmp_path / "again")
+    assert again["objective"] == pytest.approx(best["objective"])
+    assert again["n_test_windows"] > 0 and "test_mse" in again  # the choice, scored once
 
 
 def test_best_command_of_a_sweep_over_a_model_outside_the_package_reruns_it(

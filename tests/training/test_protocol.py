@@ -238,9 +238,18 @@ def test_a_search_refuses_refits_before_training_and_a_seed_sweep_runs_them(
             "optimize -> search with cv=holdout or cv=tscv, then refit the configuration it "
             "chose with cv=refit\n")  # once, before any trial
         assert not (tmp_path / "search").exists()
+    # cv.refit scores the test split, which a search's trials do not
+    folds = [*[o for o in base if o != "cv=refit"], "cv=tscv", "cv.n_splits=2", "cv.refit=true"]
+    search = run_tsbench(["search=random", *folds, "hydra.sweeper.n_trials=2"],
+                         tmp_path / "search", check=False)
+    assert search.returncode == 2 and search.stderr == (
+        "tsbench: error: cv.refit: scores the test split, which a search's trials do not "
+        "(score_test=null) -> drop cv.refit=true from the search and add it to best.yaml's "
+        "command, or set score_test=true\n")
+    assert not (tmp_path / "search").exists()
     seeds = run_tsbench([*base, "model=dlinear", "seed=1,2"], tmp_path / "seeds",
                         multirun=True)
-    assert seeds.stdout.count("test_mse=") == 2
+    assert seeds.stdout.count("test_mse=") == 2  # a plain multirun scores the test split
 
 
 def test_a_cross_validated_csv_run_says_so(tmp_path: Path) -> None:

@@ -22,6 +22,7 @@ SWEEP = [
     "optim.lr=choice(0.01, 1e-7, 2e-7, 3e-7)", "hydra.sweeper.mode=random",
     "hydra.sweeper.n_trials=4", "hydra.sweeper.random_state=0",
     "hydra.sweeper.pruner.kind=asha", "hydra.sweeper.pruner.min_epochs=2",
+    "score_test=true",  # a finished trial scores the test split, a pruned one never
 ]  # fmt: skip
 
 

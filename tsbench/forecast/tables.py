@@ -122,7 +122,8 @@ def windows(run: LoadedRun | Any, split: str = "test") -> pd.DataFrame:
                          "split of the run it refits")
     if split == "test" and not run.config.get("score_test", True):
         raise ValueError(f"{run.path} was made not to read the test split (score_test=false, "
-                         "as tsbench-tune's stages are): its test forecasts would let a choice "
+                         "as a search's trials and tsbench-tune's stages are): its test "
+                         "forecasts would let a choice "
                          "among such runs see the test period -> use --split val, or the run "
                          "that scored the chosen configuration on test")
     data, model, series = run_data(run), run.model, run.series

@@ -87,9 +87,10 @@ def _empty_reason(found: Collected, where: str, metric: str) -> str:
         skipped = (f" ({found.n_skipped} of them left out for other reasons, see the "
                    "warnings)") if found.n_skipped else ""
         return (f"none of the {found.n_found} finished run(s) under {where} has test_{metric}"
-                f"{skipped}: {found.n_without_metric} ran with score_test=false (as the stages "
-                f"of a tsbench-tune folder do; its report.md has the test scores) or cv=tscv "
-                f"without cv.refit -> report runs that scored the test split")
+                f"{skipped}: {found.n_without_metric} ran with score_test=false (a "
+                f"search's trials: rerun its best.yaml's command; a tsbench-tune folder's "
+                f"stages: its report.md has the test scores) or ran cv=tscv without cv.refit "
+                f"-> report runs that scored the test split")
     return (f"none of the {found.n_found} finished run(s) under {where} can be used "
             f"(see the warnings above)")
 

@@ -1,6 +1,8 @@
-"""The names of a sweep folder's records and of a trial's states, in one place and without
-imports: the report, tracking and tsbench-tune read sweep folders without loading
-scikit-optimize."""
+"""The names of a sweep folder's records and of a trial's states, and which multiruns are
+searches, in one place and without imports: the report, tracking, training and tsbench-tune
+read them without loading scikit-optimize."""
+
+from typing import Any
 
 #: The sweeper's record of every ended trial, and of the best one.
 TRIALS_FILE = "trials.csv"
@@ -18,3 +20,19 @@ PRUNED_AT = "pruned_at_epoch"
 TAIL = ["job_dir", "error"]
 #: Every column that is not a searched parameter.
 RECORD_COLUMNS = (*HEAD, PRUNED_AT, *TAIL)
+
+
+#: Hydra's sweeper that runs the jobs it is given; any other sweeper optimizes an objective.
+BASIC_SWEEPER = "hydra._internal.core_plugins.basic_sweeper.BasicSweeper"
+
+
+def is_search(multirun: bool, sweeper: Any) -> bool:
+    """Whether a run belongs to a search: a multirun whose sweeper (its config, with
+    ``_target_``) is not Hydra's basic one, e.g. ``hydra/sweeper=skopt``."""
+    return multirun and str(sweeper.get("_target_", "")) != BASIC_SWEEPER
+
+
+#: Why ``cv.refit`` cannot run in a search's trial, and the fix.
+REFIT_IN_SEARCH = ("scores the test split, which a search's trials do not (score_test=null)",
+                   "drop cv.refit=true from the search and add it to best.yaml's command, or "
+                   "set score_test=true")

@@ -12,6 +12,8 @@ from typing import Any
 
 import pytorch_lightning as pl
 import torch
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.accelerators import CUDAAccelerator, MPSAccelerator
 
@@ -24,6 +26,7 @@ from tsbench.models.build import check_model_settings
 from tsbench.models.layers.kernels import fast_kernels
 from tsbench.models.recursive import strategy_step
 from tsbench.rundir import FORECAST_PLOT, write_config, write_metrics, write_protocol
+from tsbench.search.names import REFIT_IN_SEARCH, is_search
 from tsbench.training.allocator import release_gpu_memory, run_memory
 from tsbench.training.crossval import cross_validate, refit_and_score
 from tsbench.training.evaluate import forecast_windows
@@ -107,16 +110,32 @@ def validate_config(cfg: Any, here: bool = True) -> None:
     if str(cfg.cv.name) not in OBJECTIVE:
         raise ConfigError("cv", f"unknown cross-validation '{cfg.cv.name}'",
                           "use holdout, tscv or refit")
-    if cfg.cv.get("refit") and not cfg.score_test:
+    if cfg.cv.get("refit") and not scores_test(cfg):
+        if cfg.score_test is None:
+            raise ConfigError("cv.refit", *REFIT_IN_SEARCH)
         raise ConfigError("cv.refit", "scores the test split, but score_test=false",
                           "drop cv.refit=true, or set score_test=true")
     strategy_step(cfg)  # unknown strategies and impossible steps too
 
 
+def scores_test(cfg: Any) -> bool:
+    """``score_test``, where null is true except in a trial of a search
+    (:func:`~tsbench.search.names.is_search`): a search must not see the test split, and
+    the trial it chooses is scored once by rerunning it (best.yaml's command)."""
+    if cfg.score_test is not None:
+        return bool(cfg.score_test)
+    if not HydraConfig.initialized():
+        return True
+    hydra = HydraConfig.get()
+    return not is_search(hydra.mode == RunMode.MULTIRUN, hydra.sweeper)
+
+
 def run(cfg: DictConfig, run_dir: Path, parallel_jobs: int = 1) -> dict[str, Any]:
     """Run one configuration; write ``config.yaml``, plots, checkpoint and, last,
-    ``metrics.json`` into ``run_dir``. Returns the metrics, ``objective`` included."""
+    ``metrics.json`` into ``run_dir``. Returns the metrics, ``objective`` included;
+    ``score_test`` is resolved (:func:`scores_test`) and saved so."""
     validate_config(cfg)
+    cfg.score_test = scores_test(cfg)
     run_dir.mkdir(parents=True, exist_ok=True)
     threads = apply_threads(cfg.trainer.num_threads, parallel_jobs)
     fast = bool(cfg.trainer.fast_kernels)
