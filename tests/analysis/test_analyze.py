@@ -295,3 +295,15 @@ def test_non_finite_values_are_refused(tmp_path: Path) -> None:
     assert (f"tsbench-analyze: error: {csv}: 1 non-finite value(s) (first inf in column 'OT' "
             f"at row 40)") in proc.stderr
     assert not (tmp_path / "out" / "lookback.yaml").exists()
+
+
+def test_the_help_names_the_tool_and_only_what_it_reads() -> None:
+    """tsbench-analyze reads the dataset group alone: its help must not offer tsbench's model,
+    experiment or trainer groups (each refused as "no such setting")."""
+    said = run_module("tsbench.analysis.cli", ["--help"], {**os.environ})
+    assert said.returncode == 0 and said.stdout.startswith("tsbench-analyze: the periods")
+    assert "experiment:" not in said.stdout and "model:" not in said.stdout
+    assert "dataset=<name>" in said.stdout and "max_lookback: 720" in said.stdout
+    main = run_module("tsbench", ["--help"], {**os.environ})
+    assert main.stdout.startswith("tsbench is powered by Hydra.")
+    assert "experiment: dlinear_etth1" in main.stdout
