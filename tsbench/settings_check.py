@@ -28,6 +28,9 @@ from tsbench.errors import TsbenchError
 #: Hydra's error for an override of a key the config does not have.
 UNKNOWN_KEY = re.compile(r"Could not override '([^']+)'")
 #: Hydra's error for an option a config group does not have, and the options it lists.
+#: Hydra launcher plugins tsbench's extras install (pyproject.toml), by launcher option.
+LAUNCHER_EXTRAS = {"joblib": "launchers", "submitit_local": "launchers",
+                   "submitit_slurm": "launchers", "ray": "ray"}
 MISSING_OPTION = re.compile(r"Could not find '(.+)/([^'/]*)'")
 LISTED_OPTIONS = re.compile(r"Available options in '[^']+':\n((?:\t.*\n?)+)")
 
@@ -95,6 +98,8 @@ def unknown_option(error: BaseException) -> TsbenchError | None:
     if option and group in ("model", "dataset"):  # where users add their own
         fix += (f", or for a {group} of your own, its folder of {group}/{option}.yaml on the "
                 "search path: 'hydra.searchpath=[file://conf]'")
+    if group == "hydra/launcher" and option in LAUNCHER_EXTRAS:  # a plugin not installed
+        fix = f"pip install \"tsbench[{LAUNCHER_EXTRAS[option]}]\" for it, or {fix}"
     return TsbenchError(f"{group}: {problem} -> {fix}")
 
 

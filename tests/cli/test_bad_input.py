@@ -328,6 +328,9 @@ OWN = (", or for a model of your own, its folder of model/dlinaer.yaml on the se
                                       f"seasonal_naive, theta{OWN}"),
     (True, ["hydra/launcher=joblib,jobli"], "hydra/launcher: no option 'jobli' -> use one of "
                                             "basic, joblib, submitit_local, submitit_slurm"),
+    # a launcher tsbench's extras install, not installed here: the extra to install
+    (True, ["hydra/launcher=ray"], "hydra/launcher: no option 'ray' -> pip install "
+     "\"tsbench[ray]\" for it, or use one of basic, joblib, submitit_local, submitit_slurm"),
     (True, ["hydra/sweeper=skopt", "hydra.sweeper.params={optim.lr: 'interval(0.001,0.01)'}"],
      "hydra.sweeper.params: no key 'optim.lr' in it to set -> check that key's spelling, or "
      "add keys to hydra.sweeper.params with ++hydra.sweeper.params=..."),
