@@ -18,7 +18,12 @@ from tsbench.quiet import quiet_dependencies
 from tsbench.resolvers import register_resolvers
 from tsbench.rundir import remove_refused
 from tsbench.search.names import REFIT_IN_SEARCH, is_search
-from tsbench.settings_check import check_settings, command_overrides, parse_each
+from tsbench.settings_check import (
+    check_settings,
+    command_overrides,
+    parse_each,
+    unread_additions,
+)
 from tsbench.sweep_watch import exit_with_sweep, mark_sweep_process
 from tsbench.tracking.mlflow_store import check_server, chosen_uri
 
@@ -129,6 +134,11 @@ def check_command_line(argv: list[str]) -> None:
         return
     cfg = check_settings(list(args.overrides))
     if cfg is not None:
+        for line in unread_additions(list(args.overrides), cfg):
+            print(f"tsbench: warning: {line} adds a setting tsbench reads nowhere: it changes "
+                  "nothing but the run's saved config (a report then shows it as a cell of its "
+                  "own) -> drop it, or check its spelling (tsbench --cfg job shows every "
+                  "setting)", file=sys.stderr)
         multirun = args.multirun or cfg.hydra.mode == RunMode.MULTIRUN
         swept = [line for line, override in zip(args.overrides, parse_each(args.overrides),
                                                 strict=True) if override.is_sweep_override()]

@@ -21,7 +21,7 @@ from hydra.core.global_hydra import GlobalHydra
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import Override
 from hydra.errors import HydraException
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from tsbench.errors import TsbenchError
 
@@ -132,6 +132,21 @@ def check_settings(overrides: list[str], config_name: str = "config",
         if error is not None:
             raise error from None
         return None
+
+
+#: Where a setting added with ``+`` is read: a model's own hyperparameters (its constructor
+#: refuses one it lacks), Hydra's settings, and the block a pruning sweep hands its trials.
+READS_ADDED = ("model", "hydra", "pruning")
+
+
+def unread_additions(overrides: list[str], config: DictConfig) -> list[str]:
+    """The ``+key=value`` overrides that add a setting tsbench reads nowhere (``+foo=1``,
+    ``+trainer.accumulate_grad_batches=2``): not a config group, nor under
+    :data:`READS_ADDED`."""
+    groups = set(OmegaConf.select(config, "hydra.runtime.choices", default={}) or {})
+    return [line for line, override in zip(overrides, parse_each(overrides), strict=True)
+            if override.is_add() and override.key_or_group not in groups
+            and override.key_or_group.split(".")[0] not in READS_ADDED]
 
 
 def parse_each(overrides: list[str]) -> list[Override]:

@@ -480,3 +480,19 @@ def test_settings_of_every_sweep_syntax_are_not_refused() -> None:
 ])
 def test_a_sweep_of_a_command_that_runs_as_a_multirun_needs_no_m(overrides: list[str]) -> None:
     check_command_line(overrides)
+
+
+def test_a_setting_added_that_tsbench_reads_nowhere_is_a_warning(tmp_path: Path) -> None:
+    """``+trainer.accumulate_grad_batches=2`` looks like Lightning's, but tsbench builds its
+    Trainer from named fields: the addition would change nothing but the saved config. A
+    model's own hyperparameter and Hydra's settings are read (a model refuses one it lacks)."""
+    proc = run_module("tsbench", ["+trainer.accumulate_grad_batches=2", "+foo=1",
+                                  "+model.extra=2", "+hydra.job.env_set.X=1", "--cfg", "job"],
+                      {**os.environ}, cwd=tmp_path)
+    warned = [line for line in proc.stderr.splitlines() if line.startswith("tsbench: warning:")]
+    assert proc.returncode == 0 and [w.split()[2] for w in warned] == [
+        "+trainer.accumulate_grad_batches=2", "+foo=1"]
+    assert warned[1] == (
+        "tsbench: warning: +foo=1 adds a setting tsbench reads nowhere: it changes nothing but "
+        "the run's saved config (a report then shows it as a cell of its own) -> drop it, or "
+        "check its spelling (tsbench --cfg job shows every setting)")
