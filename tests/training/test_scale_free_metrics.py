@@ -11,11 +11,11 @@ import pandas as pd
 import pytest
 
 from tests.conftest import read_metrics, run_tsbench
+from tests.forecast.test_forecast import PRED_LEN, ROWS, SEQ_LEN, TRAIN_ROWS, _run
 from tests.preloaded import run_module
 from tsbench.forecast.tables import windows
 
-ROWS, SEQ_LEN, PRED_LEN, SEASON = 400, 48, 12, 24  # hourly: a day's season
-TRAIN_ROWS = 280  # the ratio split's int(0.7 * 400)
+SEASON = 24  # hourly rows: a day's season
 
 
 def _csv(path: Path, **extra: np.ndarray) -> Path:
@@ -27,12 +27,6 @@ def _csv(path: Path, **extra: np.ndarray) -> Path:
                   "OT": 300 + 80 * np.sin(2 * np.pi * t / 24) + 10 * noise[:, 1]}
                  ).to_csv(path, index=False)
     return path
-
-
-def _run(csv: Path, run_dir: Path, *extra: str) -> Path:
-    run_tsbench(["dataset=csv", f"dataset.path={csv}", f"seq_len={SEQ_LEN}",
-                 f"pred_len={PRED_LEN}", "trainer=debug", "logger=none", *extra], run_dir)
-    return run_dir
 
 
 def expected(csv: Path, run_dir: Path, split: str, fitted: int) -> tuple[float, float]:
