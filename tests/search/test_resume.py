@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from tests.search.conftest import APP, BASE, multirun, read_rows
-from tsbench.errors import ConfigError
+from tsbench.errors import ConfigError, TsbenchError
+from tsbench.folder_lock import held
 from tsbench.search.record import Record
 
 SPACE = ["x=interval(-1.0, 1.0)", "n=range(1, 6)", "kind=a,b,c"]
@@ -141,3 +142,26 @@ def test_changed_search_is_refused_naming_each_change(sweep_dir: Path) -> None:
     rows = read_rows(sweep_dir)
     assert len(rows) == 5 and rows[:3] == before
     assert all(r["kind"] in ("a", "b") for r in rows[3:])
+
+
+def test_a_sweep_running_in_the_folder_refuses_a_second(sweep_dir: Path) -> None:
+    """The resume command run while the sweep still runs (a second terminal, a cluster
+    requeue) would relaunch the first's running trials and write its job folders: refused,
+    naming the running sweep's pid, before anything is read or written."""
+    multirun(sweep_dir, *SPACE, "hydra.sweeper.n_trials=2", "hydra.sweeper.n_initial_points=2")
+    assert (sweep_dir / "sweep.lock").read_text() == f"{os.getpid()}\n"  # held while it ran
+    before = snapshot(sweep_dir)
+    with held(sweep_dir / "sweep.lock", str):  # as a sweep in another process holds it
+        with pytest.raises(SystemExit) as caught:
+            multirun(sweep_dir, *SPACE, "hydra.sweeper.n_trials=4",
+                     "hydra.sweeper.n_initial_points=2", "hydra.sweeper.resume=true")
+    assert caught.value.code == 2 and isinstance(caught.value.__cause__, TsbenchError)
+    assert str(caught.value.__cause__) == (
+        f"hydra.sweeper: another sweep (pid {os.getpid()}) is running in {sweep_dir} -> wait "
+        f"for it to end, or stop it (kill -INT {os.getpid()}), then resume with the same "
+        "command and hydra.sweeper.resume=true")
+    before.pop("sweep.lock")  # written by this test's own hold
+    assert {k: v for k, v in snapshot(sweep_dir).items() if k != "sweep.lock"} == before
+    multirun(sweep_dir, *SPACE, "hydra.sweeper.n_trials=4", "hydra.sweeper.n_initial_points=2",
+             "hydra.sweeper.resume=true")  # once it has ended
+    assert len(read_rows(sweep_dir)) == 4

@@ -27,8 +27,10 @@ from tests.conftest import ROOT, TINY
 from tests.preloaded import run_module
 from tests.unseen import content, differences, outputs_of_both, series, snapshot
 from tsbench.errors import TsbenchError
+from tsbench.folder_lock import held
 from tsbench.forecast.tables import future
 from tsbench.rundir import holdout_model_dir, read_config, read_metrics
+from tsbench.search.names import LOCK_FILE as SWEEP_LOCK
 from tsbench.tune import recipe as recipe_module
 from tsbench.tune.budget import (
     budget_fix,
@@ -40,9 +42,9 @@ from tsbench.tune.budget import (
 from tsbench.tune.cli import main, parse
 from tsbench.tune.commands import StageFailed, run_stage
 from tsbench.tune.ensemble import cv_error_gram, error_gram, score_runs
-from tsbench.tune.lock import LOCK_FILE, held
 from tsbench.tune.preflight import check_search
 from tsbench.tune.recipe import (
+    LOCK_FILE,
     analysis_args,
     bayes_search,
     lookbacks,
@@ -579,8 +581,8 @@ def check_stages_before_g_never_see_the_test_rows(clean: Path, replaced: Path,
     Console logs, which carry clock times, are left out."""
 
     def stage_files(out: Path) -> dict:
-        return snapshot(out, skip=lambda name: name in FINAL or name in (CLOCK_FILE, LOCK_FILE)
-                        or name.endswith(".log"))  # the lock holds the process's pid
+        return snapshot(out, skip=lambda name: name in FINAL or Path(name).name in (
+            CLOCK_FILE, LOCK_FILE, SWEEP_LOCK) or name.endswith(".log"))  # locks hold a pid
 
     files = stage_files(clean)
     kinds = ["lookback.yaml", "lr_find.json", "trials.csv", "best.ckpt", "metrics.json"]
@@ -629,7 +631,7 @@ def check_the_ensembles_forecast(out: Path, moved: Path) -> None:
         proc = run_module("tsbench.forecast", [str(moved)], env, cwd=moved.parent)
         assert proc.returncode == 0, proc.stderr[-2000:]
         printed = pd.read_csv(io.StringIO(proc.stdout), parse_dates=["date"], index_col="date")
-        pd.testing.assert_frame_equal(printed, expected, check_freq=False, rtol=1e-10)
+        pd.testing.assert_frame_equal(printed, expected, check_freq=False, rtol=1e-6)
         refused = run_module("tsbench.forecast", [str(moved), "--split", "test"], env)
         assert refused.returncode == 2 and "it forecasts the future with the ensemble it " \
             "chose" in refused.stderr
@@ -834,8 +836,8 @@ def test_a_killed_tuning_run_resumes_without_rerunning_ended_trials(tmp_path: Pa
     before = {row["trial"]: row for row in csv.DictReader(io.StringIO(trials.read_text()))}
     stamps = {p: p.stat().st_mtime_ns for p in out.rglob("*")
               if p.is_file() and p.parent.name != "record" and "record" not in p.parts
-              and p.name not in (STATE_FILE, CLOCK_FILE, LOCK_FILE, "trials.csv", "best.yaml",
-                                 "d_random.log",
+              and p.name not in (STATE_FILE, CLOCK_FILE, LOCK_FILE, SWEEP_LOCK, "trials.csv",
+                                 "best.yaml", "d_random.log",
                                  "multirun.yaml", "search.yaml")  # the sweep's own record
               and not p.suffix == ".png"}
     assert not (out / "report.json").exists() and before
@@ -931,7 +933,7 @@ def test_a_folder_that_another_tsbench_tune_runs_is_refused(
     series(N_ROWS).to_csv(data, index=False)
     out.mkdir()
     argv = ["dataset=csv", f"dataset.path={data}", *RECIPE, f"out={out}"]
-    with held(out):  # as a tsbench-tune running in another terminal holds it
+    with held(out / LOCK_FILE, str):  # as a tsbench-tune in another terminal holds it
         assert main(argv) == 2
     assert capsys.readouterr().err.startswith(
         f"tsbench-tune: error: out={out}: another tsbench-tune (pid {os.getpid()}) is running "
@@ -989,9 +991,9 @@ def test_a_file_system_without_locks_runs_unlocked_with_a_warning(
     def no_flock(handle: object, operation: int) -> None:
         raise OSError(38, "Function not implemented")  # Lustre mounted with noflock
 
-    monkeypatch.setattr("tsbench.tune.lock.fcntl.flock", no_flock)
+    monkeypatch.setattr("tsbench.folder_lock.fcntl.flock", no_flock)
     ran = []
-    with held(tmp_path):
+    with held(tmp_path / LOCK_FILE, str):
         ran.append(True)
     assert ran == [True]
     assert "cannot lock" in caplog.text and "Function not implemented" in caplog.text

@@ -10,6 +10,8 @@ BEST_FILE = "best.yaml"
 #: What the sweep searches (checked on resume), and Hydra's record of the multirun's config.
 DEFINITION_FILE = "search.yaml"
 MULTIRUN_FILE = "multirun.yaml"
+#: The lock a running sweep holds in its folder (:mod:`tsbench.folder_lock`).
+LOCK_FILE = "sweep.lock"
 
 #: A trial's status in trials.csv.
 OK, FAILED, PRUNED = "ok", "failed", "pruned"

@@ -29,6 +29,7 @@ another sweep that lie in this search space; they are not part of this sweep's r
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Sequence
 from pathlib import Path
@@ -42,11 +43,12 @@ from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf
 
 from tsbench.errors import ConfigError
+from tsbench.folder_lock import held
 from tsbench.search import faults, slots
 from tsbench.search.constraints import ConstraintSet, build_constraints
 from tsbench.search.definition import check_resume, definition, write_definition
 from tsbench.search.loop import Loop, Plotter, Relaunch
-from tsbench.search.names import MULTIRUN_FILE, TRIALS_FILE
+from tsbench.search.names import LOCK_FILE, MULTIRUN_FILE, TRIALS_FILE
 from tsbench.search.optimizer import make_optimizer
 from tsbench.search.proposer import Proposer
 from tsbench.search.record import RECORD_DIR, Launch, Record
@@ -89,10 +91,18 @@ class SkoptSweep(Sweeper):
 
     def sweep(self, arguments: list[str]) -> list[Sequence[JobReturn]]:
         assert self.config is not None
-        s = self.settings
         space, constraints = self._checked_space(arguments)
         refill = self._refills()
         sweep_dir = Path(str(self.config.hydra.sweep.dir))
+        with contextlib.ExitStack() as lock:
+            if sweep_dir.is_dir():  # before its records are read: another sweep may run there
+                lock.enter_context(_held(sweep_dir))
+            return self._sweep(space, constraints, refill, sweep_dir, lock)
+
+    def _sweep(self, space: SearchSpace, constraints: ConstraintSet, refill: bool,
+               sweep_dir: Path, lock: contextlib.ExitStack) -> list[Sequence[JobReturn]]:
+        assert self.config is not None
+        s = self.settings
         current = definition(space, s)
         record = Record(sweep_dir / RECORD_DIR)
         trials = self._recorded(sweep_dir, space, current, record)
@@ -113,7 +123,9 @@ class SkoptSweep(Sweeper):
         for r in relaunch:
             proposer.mark_seen(r.point)
 
-        sweep_dir.mkdir(parents=True, exist_ok=True)
+        if not sweep_dir.is_dir():  # a new sweep: its folder made once every check passed
+            sweep_dir.mkdir(parents=True)
+            lock.enter_context(_held(sweep_dir))
         OmegaConf.save(self.config, sweep_dir / MULTIRUN_FILE)
         write_definition(sweep_dir, current)
         self._log_start(space, sweep_dir, len(trials), relaunch, refill)
@@ -249,6 +261,15 @@ class SkoptSweep(Sweeper):
                 "  the basic launcher runs a batch's trials one after another; "
                 "hydra/launcher=joblib runs them in parallel"
             )
+
+
+def _held(sweep_dir: Path) -> contextlib.AbstractContextManager[None]:
+    """The lock of ``sweep_dir`` for this sweep's lifetime (two sweeps in one folder would
+    take each other's running trials for lost and write the same job folders)."""
+    return held(sweep_dir / LOCK_FILE, lambda pid: (
+        f"hydra.sweeper: another sweep (pid {pid}) is running in {sweep_dir} -> wait for it "
+        f"to end, or stop it (kill -INT {pid}), then resume with the same command and "
+        "hydra.sweeper.resume=true"))
 
 
 def _basic(config: DictConfig | None) -> bool:

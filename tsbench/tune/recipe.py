@@ -41,6 +41,7 @@ from omegaconf import OmegaConf
 
 from tsbench.atomic import write_json, write_text
 from tsbench.errors import TsbenchError
+from tsbench.folder_lock import held
 from tsbench.rundir import (
     LOOKBACK,
     LR_FIND,
@@ -52,7 +53,6 @@ from tsbench.rundir import (
 )
 from tsbench.search.names import OK, RECORD_COLUMNS, TRIALS_FILE
 from tsbench.search.report import search_marks
-from tsbench.tune import lock
 from tsbench.tune.budget import (
     budget_fix,
     planned_trials,
@@ -83,6 +83,8 @@ SPACES = Path(__file__).resolve().parents[1] / "conf" / "search"
 #: The stages, in order, as tune.json records them.
 STAGES = ("a_baseline", "b_lr_find", "c_lookback", "d_random", "e_bayes", "f_retrain",
           "g_report")
+#: The lock a running tsbench-tune holds in its folder (:mod:`tsbench.folder_lock`).
+LOCK_FILE = "tune.lock"
 #: Look-backs tried when the training rows show no period (kept to those that fit).
 FALLBACK_LOOKBACKS = (48, 96, 192, 336, 512, 720)
 
@@ -443,7 +445,10 @@ def run_recipe(overrides: list[str], recipe: Any, out_dir: Path) -> dict[str, An
     except TsbenchError as error:
         raise TsbenchError(in_recipe_terms(str(error))) from None
     out_dir.mkdir(parents=True, exist_ok=True)
-    with lock.held(out_dir):
+    with held(out_dir / LOCK_FILE, lambda pid: (
+            f"out={out_dir}: another tsbench-tune (pid {pid}) is running this tuning run -> "
+            f"wait for it to end, or stop it (kill -INT {pid}), then run the same command "
+            "again to resume")):
         # read again under the lock: a run that held it until now may have moved on
         t = Tuning(list(overrides), recipe, out_dir, TuneState.open(out_dir, settings))
         if _finished(t):
