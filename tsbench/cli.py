@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import signal
 import sys
 from pathlib import Path
 
@@ -123,43 +124,75 @@ def check_refit(cfg: DictConfig, multirun: bool, sweeper: DictConfig) -> None:
         raise ConfigError("cv.refit", *REFIT_IN_SEARCH)
 
 
-def check_command_line(argv: list[str]) -> None:
+def check_command_line(argv: list[str]) -> str | None:
     """Before Hydra makes any folder: a misspelt setting (:func:`check_settings`), a sweep
     without ``-m``, and, in a multirun, a search over refits, values no job could run
     (:func:`check_sweep`) and an MLflow server that does not answer, which would otherwise
     fail job by job. Skipped for ``--help``, shell completion, and another config path or
-    name."""
+    name. Returns what the command runs: ``run``, ``multirun`` or ``search`` (None where
+    not known)."""
     args = command_overrides(argv)
     if args is None:
-        return
+        return None
     cfg = check_settings(list(args.overrides))
-    if cfg is not None:
-        for line in unread_additions(list(args.overrides), cfg):
-            print(f"tsbench: warning: {line} adds a setting tsbench reads nowhere: it changes "
-                  "nothing but the run's saved config (a report then shows it as a cell of its "
-                  "own) -> drop it, or check its spelling (tsbench --cfg job shows every "
-                  "setting)", file=sys.stderr)
-        multirun = args.multirun or cfg.hydra.mode == RunMode.MULTIRUN
-        swept = [line for line, override in zip(args.overrides, parse_each(args.overrides),
-                                                strict=True) if override.is_sweep_override()]
-        if swept and not multirun:
-            raise TsbenchError(f"{swept[0]} is a sweep, and a single run takes one value -> "
-                               f"run the sweep with tsbench -m ..., or give one value")
-        check_refit(cfg, multirun, cfg.hydra.sweeper)
-        if multirun:
-            from tsbench.sweep_check import check_sweep  # imports torch
+    if cfg is None:
+        return None
+    for line in unread_additions(list(args.overrides), cfg):
+        print(f"tsbench: warning: {line} adds a setting tsbench reads nowhere: it changes "
+              "nothing but the run's saved config (a report then shows it as a cell of its "
+              "own) -> drop it, or check its spelling (tsbench --cfg job shows every "
+              "setting)", file=sys.stderr)
+    multirun = args.multirun or cfg.hydra.mode == RunMode.MULTIRUN
+    swept = [line for line, override in zip(args.overrides, parse_each(args.overrides),
+                                            strict=True) if override.is_sweep_override()]
+    if swept and not multirun:
+        raise TsbenchError(f"{swept[0]} is a sweep, and a single run takes one value -> "
+                           f"run the sweep with tsbench -m ..., or give one value")
+    check_refit(cfg, multirun, cfg.hydra.sweeper)
+    if multirun:
+        from tsbench.sweep_check import check_sweep  # imports torch
 
-            check_sweep(cfg, list(args.overrides))
-            if cfg.logger.name == "mlflow":  # else every job would find out on its own
-                check_server(chosen_uri(cfg.logger.tracking_uri) or "")
+        check_sweep(cfg, list(args.overrides))
+        if cfg.logger.name == "mlflow":  # else every job would find out on its own
+            check_server(chosen_uri(cfg.logger.tracking_uri) or "")
+    if is_search(multirun, cfg.hydra.sweeper):
+        return "search"
+    return "multirun" if multirun else "run"
+
+
+class Stopped(SystemExit):
+    """tsbench stopped by a signal, with the shell's exit status for it (128 + its number):
+    not Lightning's exit 0 after SIGTERM, which a cluster's requeue takes for success."""
+
+
+def _stop(signum: int, _frame: object) -> None:
+    raise Stopped(128 + signum)
+
+
+#: What a stopped command left, by what it ran (check_command_line's answer).
+LEFT = {
+    "search": "the sweep's folder keeps its ended trials -> resume it with the same command "
+              "and hydra.sweeper.resume=true",
+    "multirun": "the jobs that ended kept their outputs (Hydra's basic sweeper resumes "
+                "nothing: run the jobs left with -m over their values)",
+    "run": "the run did not finish (no metrics.json) -> run it again",
+}
 
 
 def entry() -> None:
     quiet_dependencies()
     mark_sweep_process()
     try:
-        check_command_line(sys.argv[1:])
+        kind = check_command_line(sys.argv[1:])
     except TsbenchError as exc:
         print(f"tsbench: error: {exc}", file=sys.stderr)
         sys.exit(2)
-    main()
+    for stop in (signal.SIGTERM, signal.SIGINT):  # Lightning's handler calls this one too
+        signal.signal(stop, _stop)
+    try:
+        main()
+    except Stopped as stopped:
+        name = signal.Signals(int(stopped.code) - 128).name  # type: ignore[arg-type]
+        print(f"tsbench: stopped by {name}: {LEFT.get(kind or '', LEFT['run'])}",
+              file=sys.stderr)
+        raise

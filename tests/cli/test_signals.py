@@ -1,0 +1,55 @@
+"""A run or sweep stopped by SIGTERM (a cluster's time limit or preemption) or Ctrl-C ends
+with the shell's status for that signal and one line saying what it left: Lightning's own
+handler ended a SIGTERM'd run with exit 0, which a requeue-on-failure wrapper takes for
+success."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import TINY
+from tsbench.cli import check_command_line
+
+
+@pytest.mark.heavy(seconds=20)
+@pytest.mark.parametrize("stop, status, said", [
+    (signal.SIGTERM, 143, "tsbench: stopped by SIGTERM: the run did not finish (no "
+                          "metrics.json) -> run it again"),
+    (signal.SIGINT, 130, "tsbench: stopped by SIGINT: the run did not finish (no "
+                         "metrics.json) -> run it again"),
+])
+def test_a_run_stopped_in_training_exits_with_the_signals_status(
+        tmp_path: Path, stop: signal.Signals, status: int, said: str) -> None:
+    run_dir = tmp_path / "run"
+    command = [sys.executable, "-m", "tsbench", *TINY, "model=patchtst", "trainer=cpu",
+               "trainer.max_epochs=200", "trainer.progress_bar=false", "seq_len=24",
+               f"hydra.run.dir={run_dir}"]
+    with subprocess.Popen(command, env={**os.environ, "OMP_NUM_THREADS": "1"},
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
+        deadline = time.time() + 120
+        while not (run_dir / "config.yaml").exists() and time.time() < deadline:
+            time.sleep(0.2)
+        time.sleep(3.0)  # the data read, training under way (200 epochs take minutes)
+        proc.send_signal(stop)
+        _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == status, stderr[-2000:]
+    assert stderr.strip().splitlines()[-1] == said
+    assert not (run_dir / "metrics.json").exists()
+
+
+@pytest.mark.parametrize("args, kind", [
+    ([], "run"),
+    (["-m", "seed=1,2"], "multirun"),
+    (["-m", "hydra/sweeper=skopt", "seq_len=choice(24,48)"], "search"),
+    (["search=random"], "search"),  # a preset that runs as a multirun without -m
+])
+def test_what_a_command_runs_names_what_a_stop_leaves(args: list[str], kind: str) -> None:
+    tiny = [a for a in TINY if not a.startswith("model=")]  # search=random's PatchTST
+    assert check_command_line([*args, *tiny]) == kind
