@@ -1,0 +1,147 @@
+"""tsbench-forecast read against where each forecast comes from: a classical model's future
+from the whole history up to the file's last row, a cross-validation run with cv.refit
+forecast by its refit, a tuning folder's ensemble with a refitted member's weight split over
+its seeds, and what the command writes or refuses for such folders."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.conftest import read_metrics
+from tests.forecast import test_forecast as base
+from tests.preloaded import run_module
+from tsbench.forecast.tables import WINDOW_COLUMNS, future, tuned_future, windows
+from tsbench.rundir import load_run
+
+ROWS, PRED_LEN, TRAIN_ROWS = base.ROWS, base.PRED_LEN, base.TRAIN_ROWS
+_run = base._run
+#: Hourly load and temperature in their own units (test_forecast's module-scoped file).
+csv = base.csv
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "OMP_NUM_THREADS": "1"}
+
+
+@pytest.mark.heavy(seconds=15)
+def test_a_classical_models_future_reads_every_row_up_to_the_files_last(
+        csv: Path, tmp_path: Path) -> None:
+    """A classical model (a HistoryModel: no look-back window) forecasts the future filtered
+    over the whole series from the first training row, from the origin after the last row:
+    rebuilt from the file (z-scores on the training rows, population std), and moved by a
+    jump in the last row alone."""
+    run_dir = _run(csv, tmp_path / "ets", "model=ets", "features=S")
+    ot = pd.read_csv(csv)["OT"].to_numpy(np.float32).astype(np.float64)
+    mean, std = ot[:TRAIN_ROWS].mean(), ot[:TRAIN_ROWS].std()
+    z = ((ot - mean) / std).astype(np.float32).astype(np.float64)
+    model = load_run(run_dir).model
+    expected = model.forecast_origins(z[:, None], np.array([ROWS]), PRED_LEN)[0, :, 0]
+    forecast = future(run_dir)
+    assert list(forecast.columns) == ["OT"]
+    np.testing.assert_allclose(forecast["OT"], expected * std + mean, rtol=1e-5)
+    # a wandering load (a random walk: ETS follows its last level), and the same file with
+    # its last row 500 higher (the training rows, so the fit, unchanged): the first future
+    # step reads that row and follows it up
+    walk = pd.read_csv(csv)
+    walk["OT"] = 300 + np.cumsum(np.random.default_rng(5).standard_normal(ROWS) * 10)
+    steps = []
+    for name, jump in (("walk", 0.0), ("jumped", 500.0)):
+        walk.loc[ROWS - 1, "OT"] += jump
+        walk.to_csv(tmp_path / f"{name}.csv", index=False)
+        steps.append(future(_run(tmp_path / f"{name}.csv", tmp_path / name, "model=ets",
+                                 "features=S"))["OT"].iloc[0])
+    assert steps[1] - steps[0] > 50
+
+
+def test_a_cross_validation_run_with_refit_is_forecast_by_its_refit(
+        csv: Path, tmp_path: Path) -> None:
+    """cv=tscv cv.refit=true ends with one model trained on the train+val rows: its future
+    is forecast (not refused as a run of one model per fold), its val windows are refused
+    as in-sample, and a classical model is fitted again on the train+val rows, giving the
+    run's own test score."""
+    folds = ["cv=tscv", "cv.n_splits=2", "cv.refit=true"]
+    naive = _run(csv, tmp_path / "naive", "model=naive", *folds)
+    last = pd.read_csv(csv).drop(columns="date").to_numpy(np.float32)[-1]
+    forecast = future(naive)
+    assert forecast.shape == (PRED_LEN, 2)
+    np.testing.assert_allclose(forecast.to_numpy(), np.tile(last, (PRED_LEN, 1)), rtol=1e-5)
+    with pytest.raises(ValueError, match="is a refit: its model trained on the validation"):
+        windows(naive, "val")
+    ets = _run(csv, tmp_path / "ets", "model=ets", "features=S", *folds)
+    table = windows(ets, "test")
+    error = table["forecast"] - table["actual"]
+    assert float((error ** 2).mean()) == pytest.approx(read_metrics(ets)["test_mse_orig"],
+                                                       rel=1e-5)
+
+
+def _tune_folder(run_dir: Path, tune_dir: Path, member: str, seeds: list[int] | None) -> Path:
+    """A finished tsbench-tune folder (tune.json, report.json) whose ensemble is ``member``
+    alone, weight 1, refitted with ``seeds`` (copies of ``run_dir``) or not refitted."""
+    shutil.copytree(run_dir, tune_dir / member)
+    summary: dict = {"ensemble_weights": {str(tune_dir / member): 1.0}}
+    if seeds:
+        summary["refit_seeds"] = {str(tune_dir / member): seeds}
+        for seed in seeds:
+            shutil.copytree(run_dir, tune_dir / "g_refit" / member / f"seed_{seed}")
+    (tune_dir / "tune.json").write_text("{}")
+    (tune_dir / "report.json").write_text(json.dumps(summary))
+    return tune_dir
+
+
+def test_a_tuned_ensemble_splits_a_refitted_members_weight_over_its_seeds(
+        csv: Path, tmp_path: Path) -> None:
+    """A member of weight 1 refitted with two seeds is their mean (each weighs 1/2): the
+    ensemble's forecast is in the file's units, not scaled by the number of seeds."""
+    run_dir = _run(csv, tmp_path / "naive", "model=naive")
+    tune_dir = _tune_folder(run_dir, tmp_path / "tune", "a_baseline/0", [1, 2])
+    expected = future(run_dir)
+    pd.testing.assert_frame_equal(tuned_future(tune_dir), expected, rtol=1e-6)
+    said = run_module("tsbench.forecast", [str(tune_dir)], _env())
+    assert said.returncode == 0, said.stderr
+    printed = pd.read_csv(io.StringIO(said.stdout), parse_dates=["date"], index_col="date")
+    pd.testing.assert_frame_equal(printed, expected, check_freq=False, rtol=1e-6)
+
+
+def test_a_written_window_table_has_exactly_the_window_columns(csv: Path, tmp_path: Path
+                                                              ) -> None:
+    """``--split val -o FILE`` writes the long table's columns and nothing else (no index
+    column), the same rows as :func:`windows`."""
+    run_dir = _run(csv, tmp_path / "naive", "model=naive")
+    out = tmp_path / "windows.csv"
+    said = run_module("tsbench.forecast", [str(run_dir), "--split", "val", "-o", str(out)],
+                      _env())
+    assert said.returncode == 0, said.stderr
+    written = pd.read_csv(out, parse_dates=["origin", "date"])
+    assert list(written.columns) == WINDOW_COLUMNS
+    pd.testing.assert_frame_equal(written, windows(run_dir, "val"), check_dtype=False,
+                                  rtol=1e-6)
+
+
+def test_an_unfinished_tuning_folder_and_its_test_split_are_one_line(tmp_path: Path) -> None:
+    """A tsbench-tune folder without report.json is named as unfinished, and one asked for
+    its test windows is refused (it forecasts the future only), each in one line."""
+    unfinished = tmp_path / "unfinished"
+    unfinished.mkdir()
+    (unfinished / "tune.json").write_text("{}")
+    finished = tmp_path / "finished"
+    finished.mkdir()
+    (finished / "tune.json").write_text("{}")
+    (finished / "report.json").write_text(json.dumps({"ensemble_weights": {}}))
+    for path, args, said in (
+            (unfinished, [], "is an unfinished tsbench-tune run (no report.json yet) -> run "
+                             "the same tsbench-tune command again to finish it"),
+            (finished, ["--split", "test"], "is a tsbench-tune folder: it forecasts the "
+                                            "future with the ensemble it chose")):
+        refused = run_module("tsbench.forecast", [str(path), *args], _env())
+        assert refused.returncode == 2 and refused.stdout == ""
+        assert refused.stderr.startswith(f"tsbench-forecast: error: {path} ")
+        assert said in refused.stderr
+        assert len(refused.stderr.strip().splitlines()) == 1
