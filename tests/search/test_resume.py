@@ -142,6 +142,11 @@ def test_changed_search_is_refused_naming_each_change(sweep_dir: Path) -> None:
     rows = read_rows(sweep_dir)
     assert len(rows) == 5 and rows[:3] == before
     assert all(r["kind"] in ("a", "b") for r in rows[3:])
+    # and from then on the same command resumes plainly: search.yaml holds the new space,
+    # and the recorded point outside it (kind=c) predates the force
+    assert any(r["kind"] == "c" for r in before)
+    multirun(sweep_dir, *changed[:-1], "hydra.sweeper.n_trials=6", "hydra.sweeper.resume=true")
+    assert read_rows(sweep_dir)[:5] == rows and len(read_rows(sweep_dir)) == 6
 
 
 def test_a_sweep_running_in_the_folder_refuses_a_second(sweep_dir: Path) -> None:

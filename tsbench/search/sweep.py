@@ -48,7 +48,7 @@ from tsbench.search import faults, slots
 from tsbench.search.constraints import ConstraintSet, build_constraints
 from tsbench.search.definition import check_resume, definition, write_definition
 from tsbench.search.loop import Loop, Plotter, Relaunch
-from tsbench.search.names import LOCK_FILE, MULTIRUN_FILE, TRIALS_FILE
+from tsbench.search.names import DEFINITION_FILE, LOCK_FILE, MULTIRUN_FILE, TRIALS_FILE
 from tsbench.search.optimizer import make_optimizer
 from tsbench.search.proposer import Proposer
 from tsbench.search.record import RECORD_DIR, Launch, Record
@@ -199,12 +199,15 @@ class SkoptSweep(Sweeper):
         check_resume(sweep_dir, current, s.resume)
         if not path.exists():
             return []
-        trials = read_trials(path, space, strict=True, keep_outside=s.resume == "force")
+        # search.yaml matched (or force): a trial outside the space predates a resume=force
+        changed = s.resume == "force" or (sweep_dir / DEFINITION_FILE).is_file()
+        trials = read_trials(path, space, strict=True, keep_outside=changed)
         log.info("resume: %d trials recorded in %s", len(trials), path)
         outside = sum(not t.in_space for t in trials)
         if outside:
-            log.warning("resume=force: %d recorded trials lie outside the new space; they stay "
-                        "in the record but are not told to the optimizer", outside)
+            log.warning("resume: %d recorded trials lie outside the space (changed by a "
+                        "resume=force); they stay in the record but are not told to the "
+                        "optimizer", outside)
         return trials
 
     def _log_start(
