@@ -33,6 +33,10 @@ def atomic_path(path: Path) -> Iterator[Path]:
     try:
         yield Path(tmp)
         os.replace(tmp, path)
+    except OSError as error:  # a full disk's write names no file: name the target
+        if error.filename is None:
+            error.filename = str(path)
+        raise
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import sys
 from typing import Any
 
@@ -31,7 +32,9 @@ class SkoptSweeper(Sweeper):
         self.impl.setup(hydra_context=hydra_context, task_function=task_function, config=config)
 
     def sweep(self, arguments: list[str]) -> Any:
-        """Run the sweep; a user error ends it with one message and exit status 2."""
+        """Run the sweep; a user error ends it with one message and exit status 2, a full
+        disk with one message and exit status 1 (the records stay whole: written
+        atomically)."""
         from tsbench.errors import TsbenchError
 
         try:
@@ -39,3 +42,12 @@ class SkoptSweeper(Sweeper):
         except TsbenchError as error:
             print(f"tsbench: error: {error}", file=sys.stderr)
             raise SystemExit(2) from error
+        except OSError as error:
+            if error.errno not in (errno.ENOSPC, errno.EDQUOT):
+                raise
+            print(f"tsbench: error: {error.strerror} writing {error.filename or 'the sweep'}: "
+                  "the sweep stopped, its records whole -> free space (or raise the quota), "
+                  "then resume with the same command and hydra.sweeper.resume=true "
+                  "hydra.sweeper.retry_failed=true (trials the full disk failed run again)",
+                  file=sys.stderr)
+            raise SystemExit(1) from error

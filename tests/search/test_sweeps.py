@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import math
@@ -393,3 +394,33 @@ def test_each_shape_of_point_is_composed_once_before_launch(
     # each option at the start (before any trial), then each again before its first launch
     assert options == ["model=small", "model=big", f"model={rows[0]['model']}",
                        f"model={({'small', 'big'} - {rows[0]['model']}).pop()}"]
+
+
+def test_a_full_disk_stops_the_sweep_in_one_line_with_its_records_whole(
+        sweep_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    """The third trial's record cannot be written (the disk is full): one line naming the
+    file and the resume, exit 1, not a traceback; trials.csv keeps the two before it."""
+    from tsbench.atomic import atomic_path
+    from tsbench.search import trials as trials_module
+
+    real = trials_module.write_with
+    calls = []
+
+    def fills_up(path: Path, write) -> None:
+        calls.append(path)
+        if len(calls) == 3:
+            with atomic_path(path) as tmp:
+                tmp.write_text("half")
+                raise OSError(errno.ENOSPC, "No space left on device")
+        real(path, write)
+
+    monkeypatch.setattr(trials_module, "write_with", fills_up)
+    with pytest.raises(SystemExit) as caught:
+        multirun(sweep_dir, *SPACE, "hydra.sweeper.n_trials=4", "hydra.sweeper.n_initial_points=4")
+    assert caught.value.code == 1
+    assert capsys.readouterr().err == (
+        f"tsbench: error: No space left on device writing {sweep_dir / 'trials.csv'}: the "
+        "sweep stopped, its records whole -> free space (or raise the quota), then resume "
+        "with the same command and hydra.sweeper.resume=true hydra.sweeper.retry_failed=true "
+        "(trials the full disk failed run again)\n")
+    assert len(read_rows(sweep_dir)) == 2 and not list(sweep_dir.glob(".trials.csv.*"))
