@@ -319,6 +319,10 @@ def test_user_errors_are_one_line_and_exit_2(zoo: Zoo, tmp_path: Path) -> None:
              ([tmp_path / "nope"], "not a directory"),
              ([zoo.sweep, "--baseline", "patchtst"],
               "--baseline patchtst: no patchtst run under"),
+             # a label of other folders' rows: the labels these folders' rows have now
+             ([zoo.sweep, zoo.seq_sweep, "--baseline", "naive (seq_len=24)"],
+              "-> use one of dlinear, naive, or a row's label: 'naive (seq_len: fixed, "
+              "seq_len=36)', 'naive (seq_len: searched on val, seq_len=24)'"),
              ([zoo.sweep, "--alpha", "2"], "must lie between 0 and 1")]
     for args, words in cases:
         proc = report(*args, check=False)

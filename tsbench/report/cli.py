@@ -57,8 +57,10 @@ def main(argv: list[str] | None = None) -> int:
     cells = group(found.runs, _warn)
     if args.baseline and not any(args.baseline in (c.model, c.label) for c in cells):
         models = sorted({c.model for c in cells})
+        labels = sorted({c.label for c in cells} - set(models))  # rows these runs make now
+        rows = f", or a row's label: {', '.join(map(repr, labels))}" if labels else ""
         return _error(f"--baseline {args.baseline}: no {args.baseline} run under {where} "
-                      f"-> use one of {', '.join(models)}")
+                      f"-> use one of {', '.join(models)}{rows}")
     report = build(cells, args.metric, args.baseline, args.alpha)
     if args.cd_diagram:
         if report.ranking is None:
