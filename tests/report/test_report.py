@@ -131,13 +131,32 @@ def test_different_features_are_another_cell_and_flagged(zoo: Zoo) -> None:
 
 
 def test_sweep_trials_are_cells_of_their_own_and_searched(zoo: Zoo) -> None:
+    """A look-back chosen on validation is how a model forecasts, not what is scored: such a
+    cell is tested against a fixed one (the search never saw the test split)."""
     out = report(zoo.sweep, zoo.seq_sweep, "--baseline", "dlinear").stdout
     for seq_len in (24, 36):
         row = _row(out, 24, f"naive (seq_len: searched on val, seq_len={seq_len})")
         assert _n(row[3]) == 1  # one trial is not a seed of another
-        assert "seq_len searched on val (table: fixed)" in row[8]
+        assert row[8] == "same" and "(p" in row[7]
     assert _n(_row(out, 24, "naive (seq_len: fixed, seq_len=36)")[3]) == 2
     assert _row(out, 24, "dlinear")[8] == "same"
+
+
+def test_a_look_back_searched_on_test_is_never_compared(zoo: Zoo, tmp_path: Path) -> None:
+    sweep = tmp_path / "sweep"
+    shutil.copytree(zoo.sweep, sweep)
+    for run_dir in (p.parent for p in sweep.glob("*/metrics.json")):
+        config = yaml.safe_load((run_dir / "config.yaml").read_text())
+        if config["model"]["name"] == "naive":  # as if an earlier search chose it on test
+            config["seq_len_searched_on"] = "test"
+            (run_dir / "config.yaml").write_text(yaml.safe_dump(config))
+            card = json.loads((run_dir / "protocol.json").read_text())
+            card["seq_len"].update(policy="searched", searched_on="test")
+            (run_dir / "protocol.json").write_text(json.dumps(card))
+    out = report(sweep, "--baseline", "dlinear").stdout
+    flag = _row(out, 24, "naive")[8]
+    assert "seq_len searched on test (selection on test)" in flag
+    assert "(p" not in _row(out, 24, "naive")[7]  # not tested
 
 
 def test_the_trials_of_a_pruning_sweep_pool_with_a_plain_run_as_seeds(tmp_path: Path) -> None:
@@ -230,7 +249,7 @@ def test_a_sweeps_trials_csv_marks_seq_len_searched(zoo: Zoo, tmp_path: Path) ->
         + "".join(f"{i},{job},ok,0.5,1.0,36,{job},\n" for i, job in enumerate(jobs, 1)))
     out = report(sweep, zoo.features_s, "--baseline", "dlinear").stdout
     flag = _row(out, 24, "naive (features=S, seq_len: fixed)")[-1]
-    assert "seq_len fixed (table: searched on val)" in flag and "features S" in flag
+    assert "features S" in flag and "seq_len" not in flag  # a policy: marked, compared
     assert _row(out, 24, "naive (features=M, seq_len: searched on val)")[-1] == "same"
 
 

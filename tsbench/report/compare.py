@@ -30,8 +30,12 @@ FACTS = ("data file", "rows used", "split", "scaler rows", "features", "scored c
 CONFIG_FACTS = ("features", "scored columns", "cross-validation", "strategy")
 #: Facts of how a model forecasts, not of what is scored: the same windows of the same
 #: series are scored whatever they are, so cells that differ in them are compared (a
-#: published number still stands only beside the published choice, :func:`off_published`).
-MODELLING_FACTS = ("strategy",)
+#: published number still stands only beside the published choice, :func:`off_published`):
+#: the strategy, and whether the look-back was fixed or chosen by a search that never saw
+#: the test split (one on the test split is flagged: :data:`SEEN_TEST`).
+MODELLING_FACTS = ("strategy", "seq_len")
+#: A look-back chosen on the test split: selection on test, never compared.
+SEEN_TEST = "searched on test"
 #: Facts that follow from another: not named again on a cell the other flags.
 FOLLOWS_FROM = {"scored columns": "features"}
 
@@ -122,4 +126,7 @@ def flags(cells: list[Cell], reference: Cell | None = None) -> dict[int, list[st
             if value is not None and value != expected:
                 shown = "differs" if expected is None else f"table: {expected}"
                 out[id(cell)].append(f"{fact} {value} ({shown})")
+    for cell in cells:
+        if known[id(cell)]["seq_len"] == SEEN_TEST:
+            out[id(cell)].append(f"seq_len {SEEN_TEST} (selection on test)")
     return out
