@@ -196,5 +196,8 @@ def _as_number(value: Any) -> float | None:
 
 
 def _one_line(error: BaseException) -> str:
-    text = " ".join(f"{type(error).__name__}: {error}".split())
+    """The error on one line, at most 300 characters: tsbench's own (a setting, the problem
+    and its fix) as it reads, any other with its type (``ValueError: ...``)."""
+    said = str(error) if isinstance(error, TsbenchError) else f"{type(error).__name__}: {error}"
+    text = " ".join(said.split())
     return text if len(text) <= 300 else text[:297] + "..."
