@@ -170,3 +170,18 @@ def test_a_sweep_running_in_the_folder_refuses_a_second(sweep_dir: Path) -> None
     multirun(sweep_dir, *SPACE, "hydra.sweeper.n_trials=4", "hydra.sweeper.n_initial_points=2",
              "hydra.sweeper.resume=true")  # once it has ended
     assert len(read_rows(sweep_dir)) == 4
+
+
+def test_a_resumed_sweep_proposes_what_the_uninterrupted_one_did(tmp_path: Path) -> None:
+    """Resume exactly: stopped after its 6th trial (past the 4 initial points) and resumed, a
+    Bayesian sweep proposes the same 7th to 10th points, to the last digit, as one that ran
+    10 trials at once (each told trial moves the optimizer's random state, so the recorded
+    trials are told again one by one)."""
+    space = [*SPACE, "hydra.sweeper.n_initial_points=4"]
+    multirun(tmp_path / "whole", *space, "hydra.sweeper.n_trials=10")
+    multirun(tmp_path / "resumed", *space, "hydra.sweeper.n_trials=6")
+    multirun(tmp_path / "resumed", *space, "hydra.sweeper.n_trials=10",
+             "hydra.sweeper.resume=true")
+    points = [[(r["x"], r["n"], r["kind"]) for r in read_rows(tmp_path / name)]
+              for name in ("whole", "resumed")]
+    assert len(points[0]) == 10 and points[0] == points[1]

@@ -119,7 +119,9 @@ class SkoptSweep(Sweeper):
         teller = faults.Teller(optimizer, self.sign, s.log_objective and self.sign > 0)
         for t in [*warm, *trials]:
             proposer.mark_seen(t.point)
-        teller.tell([*warm, *trials])
+        teller.tell(warm)  # as the sweep told them: warm-start trials at once, then each trial
+        for trial in trials:  # in turn (each tell draws from the optimizer's random state)
+            teller.tell([trial])
         for r in relaunch:
             proposer.mark_seen(r.point)
 
