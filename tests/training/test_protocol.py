@@ -8,6 +8,7 @@ import hashlib
 import json
 import os
 import platform
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -22,6 +23,7 @@ import tsbench
 from tests.conftest import ROOT, data_dir, read_metrics, run_tsbench
 from tests.preloaded import run_module
 from tsbench.data.splits import benchmark_borders, n_windows
+from tsbench.training.protocol import sources_digest
 from tsbench.training.run import run
 
 #: Saved float32 values round each window's float64 MSE by at most 2**-24 of itself, and
@@ -36,7 +38,7 @@ FIELDS = [
     "windows.test.all", "windows.val.scored", "metrics_scale.headline", "training.epochs",
     "training.best_epoch", "training.patience", "training.max_epochs", "seed", "deterministic",
     "device.kind", "device.precision", "versions.tsbench", "versions.torch",
-    "versions.lightning", "source.git_commit", "source.git_dirty",
+    "versions.lightning", "source.git_commit", "source.git_dirty", "source.sources_sha256",
 ]
 
 
@@ -113,6 +115,7 @@ def test_a_holdout_run_on_a_registry_file_carries_its_protocol(tmp_path: Path) -
     assert card["versions"] == {"tsbench": tsbench.__version__, "torch": torch.__version__,
                                 "lightning": pl.__version__,
                                 "python": platform.python_version()}
+    assert card["source"]["sources_sha256"] == sources_digest(ROOT / "tsbench")
     if (ROOT / ".git").exists():
         assert card["source"]["git_commit"] == _git("rev-parse", "HEAD")
         assert card["source"]["git_dirty"] is bool(_git("status", "--porcelain"))
@@ -357,3 +360,20 @@ def test_a_naive_run_scores_its_hand_computed_errors_in_scaled_and_original_unit
     assert metrics["test_mae_orig"] == pytest.approx(metrics["test_mae"] * sigma, rel=1e-9)
     assert metrics["test_mae_orig"] == pytest.approx(np.abs(truth - last).mean(), rel=1e-5)
     assert metrics["test_mse_orig"] == pytest.approx(((truth - last) ** 2).mean(), rel=1e-5)
+
+
+def test_the_sources_digest_tells_edited_code_apart_wherever_it_lies(tmp_path: Path) -> None:
+    """A dirty checkout's runs all name one commit: the digest of the code and configs that
+    ran tells a model edited between two trials apart (and not the folder it lies in)."""
+    first, second = tmp_path / "a" / "tsbench", tmp_path / "b" / "tsbench"
+    for copy in (first, second):
+        shutil.copytree(ROOT / "tsbench", copy, ignore=shutil.ignore_patterns("__pycache__"))
+    assert sources_digest(first) == sources_digest(second) == sources_digest(ROOT / "tsbench")
+    model = second / "models" / "dlinear.py"
+    model.write_text(model.read_text().replace("kernel_size", "kernel_size ", 1))
+    assert sources_digest(second) != sources_digest(first)
+    (first / "conf" / "model" / "dlinear.yaml").write_text("# edited\n")
+    assert sources_digest(first) != sources_digest(ROOT / "tsbench")
+    (second / "notes.txt").write_text("not code")  # neither .py nor .yaml: not counted
+    model.write_text((ROOT / "tsbench" / "models" / "dlinear.py").read_text())
+    assert sources_digest(second) == sources_digest(ROOT / "tsbench")

@@ -17,6 +17,7 @@ picked, e.g. a tsbench-tune stage); otherwise ``fixed``.
 
 from __future__ import annotations
 
+import hashlib
 import platform
 import subprocess
 from pathlib import Path
@@ -162,10 +163,26 @@ def swept_keys() -> set[str]:
     return swept
 
 
+def sources_digest(package: Path) -> str:
+    """sha256 over the package's code and configs (each ``.py`` and ``.yaml`` file's path
+    inside it and bytes): runs of a dirty checkout (a model edited between two trials of a
+    sweep) or of an installed package tell their code apart by it, as a commit cannot."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in package.rglob("*") if p.suffix in (".py", ".yaml")):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
 def source_revision() -> dict[str, Any]:
-    """The git commit of the tsbench checkout that ran, and whether its tree had changes
-    (tracked or untracked, ignored files aside); nulls for an installed package."""
-    root = Path(tsbench.__file__).resolve().parents[1]
+    """The git commit of the tsbench checkout that ran, whether its tree had changes
+    (tracked or untracked, ignored files aside; nulls for an installed package), and
+    :func:`sources_digest` of the code that ran."""
+    package = Path(tsbench.__file__).resolve().parent
+    return {**_git_revision(package.parent), "sources_sha256": sources_digest(package)}
+
+
+def _git_revision(root: Path) -> dict[str, Any]:
     if not (root / ".git").exists():
         return {"git_commit": None, "git_dirty": None, "checkout": None}
 
