@@ -18,6 +18,7 @@ from tsbench.data.splits import Borders
 from tsbench.errors import ConfigError
 from tsbench.rundir import LOGS, fold_dir, fold_metric
 from tsbench.training.pruning import TrialPruning
+from tsbench.training.search_trial import scores_test
 from tsbench.training.train_and_score import fit_and_score
 
 #: Per-fold metrics copied into metrics.json as ``fold_<k>_<key>``.
@@ -150,7 +151,7 @@ def refit_and_score(cfg: Any, series: Series, borders: Borders, run_dir: Path, l
     unless ``score_test=false``; the scaler is the published training rows', so the scores
     are on the published scale (``cv=refit``, and ``cv.refit`` after the folds)."""
     ranges = {"train": (0, borders.val[1])}
-    if cfg.score_test:
+    if scores_test(cfg):
         ranges["test"] = borders.test
     return fit_and_score(cfg, series, ranges, run_dir, logger, max_epochs=max_epochs,
                          scaler_rows=borders.train)

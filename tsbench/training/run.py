@@ -12,8 +12,6 @@ from typing import Any
 
 import pytorch_lightning as pl
 import torch
-from hydra.core.hydra_config import HydraConfig
-from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.accelerators import CUDAAccelerator, MPSAccelerator
 
@@ -26,7 +24,7 @@ from tsbench.models.build import check_model_settings
 from tsbench.models.layers.kernels import fast_kernels
 from tsbench.models.recursive import strategy_step
 from tsbench.rundir import FORECAST_PLOT, write_config, write_metrics, write_protocol
-from tsbench.search.names import REFIT_IN_SEARCH, is_search
+from tsbench.search.names import REFIT_IN_SEARCH
 from tsbench.training.allocator import release_gpu_memory, run_memory
 from tsbench.training.crossval import cross_validate, refit_and_score
 from tsbench.training.evaluate import forecast_windows
@@ -37,6 +35,7 @@ from tsbench.training.plots import plot_forecasts
 from tsbench.training.protocol import filled_targets, protocol_card
 from tsbench.training.pruning import TrialPruned, trial_pruning, write_pruned
 from tsbench.training.schedules import check_schedule
+from tsbench.training.search_trial import scores_test
 from tsbench.training.threads import apply_threads
 from tsbench.training.train_and_score import fit_and_score
 
@@ -116,18 +115,6 @@ def validate_config(cfg: Any, here: bool = True) -> None:
         raise ConfigError("cv.refit", "scores the test split, but score_test=false",
                           "drop cv.refit=true, or set score_test=true")
     strategy_step(cfg)  # unknown strategies and impossible steps too
-
-
-def scores_test(cfg: Any) -> bool:
-    """``score_test``, where null is true except in a trial of a search
-    (:func:`~tsbench.search.names.is_search`): a search must not see the test split, and
-    the trial it chooses is scored once by rerunning it (best.yaml's command)."""
-    if cfg.score_test is not None:
-        return bool(cfg.score_test)
-    if not HydraConfig.initialized():
-        return True
-    hydra = HydraConfig.get()
-    return not is_search(hydra.mode == RunMode.MULTIRUN, hydra.sweeper)
 
 
 def run(cfg: DictConfig, run_dir: Path, parallel_jobs: int = 1) -> dict[str, Any]:
