@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 import signal
 import sys
 from pathlib import Path
@@ -18,14 +19,14 @@ from tsbench.errors import ConfigError, TsbenchError
 from tsbench.quiet import quiet_dependencies
 from tsbench.resolvers import register_resolvers
 from tsbench.rundir import remove_refused
-from tsbench.search.names import REFIT_IN_SEARCH, is_search
+from tsbench.search.names import REFIT_IN_SEARCH, SWEEP_DIR_ENV, is_search
 from tsbench.settings_check import (
     check_settings,
     command_overrides,
     parse_each,
     unread_additions,
 )
-from tsbench.sweep_watch import exit_with_sweep, mark_sweep_process
+from tsbench.sweep_watch import exit_with_sweep, has_children, mark_sweep_process
 from tsbench.tracking.mlflow_store import check_server, chosen_uri
 
 register_resolvers()
@@ -165,8 +166,30 @@ class Stopped(SystemExit):
     not Lightning's exit 0 after SIGTERM, which a cluster's requeue takes for success."""
 
 
-def _stop(signum: int, _frame: object) -> None:
-    raise Stopped(128 + signum)
+def stop_on_signals(kind: str | None) -> None:
+    """SIGTERM and SIGINT stop this run or sweep with :class:`Stopped`; a sweep whose
+    trials run in worker processes (joblib, submitit_local) ends at once instead, its
+    workers with it (:mod:`tsbench.sweep_watch`): waiting for them would train their trials
+    to the end and then lose them, unrecorded."""
+
+    def stop(signum: int, _frame: object) -> None:
+        if has_children():
+            print(stopped_line(signum, kind), file=sys.stderr, flush=True)
+            os._exit(128 + signum)
+        raise Stopped(128 + signum)
+
+    for signum in (signal.SIGTERM, signal.SIGINT):  # Lightning's handler calls this one too
+        signal.signal(signum, stop)
+
+
+def stopped_line(signum: int, kind: str | None) -> str:
+    """``tsbench: stopped by SIGTERM: ...``: what the stopped command left (:data:`LEFT`),
+    the sweep's folder named where it is known."""
+    left = LEFT.get(kind or "", LEFT["run"])
+    if kind == "search" and os.environ.get(SWEEP_DIR_ENV):
+        left = left.replace("the same command", "the same command, "
+                            f"hydra.sweep.dir={os.environ[SWEEP_DIR_ENV]}")
+    return f"tsbench: stopped by {signal.Signals(signum).name}: {left}"
 
 
 #: What a stopped command left, by what it ran (check_command_line's answer).
@@ -187,12 +210,9 @@ def entry() -> None:
     except TsbenchError as exc:
         print(f"tsbench: error: {exc}", file=sys.stderr)
         sys.exit(2)
-    for stop in (signal.SIGTERM, signal.SIGINT):  # Lightning's handler calls this one too
-        signal.signal(stop, _stop)
+    stop_on_signals(kind)
     try:
         main()
     except Stopped as stopped:
-        name = signal.Signals(int(stopped.code) - 128).name  # type: ignore[arg-type]
-        print(f"tsbench: stopped by {name}: {LEFT.get(kind or '', LEFT['run'])}",
-              file=sys.stderr)
+        print(stopped_line(int(stopped.code) - 128, kind), file=sys.stderr)  # type: ignore[arg-type]
         raise

@@ -41,12 +41,27 @@ def _descends_from(pid: int) -> bool:
             return True
         if current <= 1:
             return False
-        try:
-            stat = Path(f"/proc/{current}/stat").read_text()
-        except OSError:
+        parent = _parent(current)
+        if parent is None:
             return False
-        current = int(stat.rsplit(")", 1)[1].split()[1])  # the field after the state
+        current = parent
     return False
+
+
+def _parent(pid: int) -> int | None:
+    """``pid``'s parent, read from /proc (None where it cannot be read)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return int(stat.rsplit(")", 1)[1].split()[1])  # the field after the state
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def has_children() -> bool:
+    """Whether this process has child processes (a launcher's workers), as /proc shows
+    (False where there is none)."""
+    me = os.getpid()
+    return any(_parent(int(p.name)) == me for p in Path("/proc").glob("[0-9]*"))
 
 
 def exit_with_sweep(interval: float = 1.0) -> bool:

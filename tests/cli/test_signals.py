@@ -53,3 +53,33 @@ def test_a_run_stopped_in_training_exits_with_the_signals_status(
 def test_what_a_command_runs_names_what_a_stop_leaves(args: list[str], kind: str) -> None:
     tiny = [a for a in TINY if not a.startswith("model=")]  # search=random's PatchTST
     assert check_command_line([*args, *tiny]) == kind
+
+
+@pytest.mark.heavy(seconds=40)
+def test_a_search_with_worker_processes_stops_at_once_naming_its_folder(tmp_path: Path) -> None:
+    """joblib's workers train the running trials: waiting for them would train them to the
+    end and lose them, unrecorded. The sweep ends at once, its workers with it, and the
+    line names the folder to resume (a default one is new at every start)."""
+    sweep = tmp_path / "sweep"
+    command = [sys.executable, "-m", "tsbench", "-m", "hydra/sweeper=skopt",
+               "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "hydra.sweeper.n_jobs=2",
+               "optim.lr=choice(0.001,0.01)", "hydra.sweeper.n_trials=2",
+               "hydra.sweeper.n_initial_points=2", *TINY, "model=patchtst", "trainer=cpu",
+               "trainer.max_epochs=200", "trainer.patience=200", "seq_len=24",
+               f"hydra.sweep.dir={sweep}"]
+    with subprocess.Popen(command, env={**os.environ, "OMP_NUM_THREADS": "1"},
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
+        deadline = time.time() + 180
+        while len(list(sweep.glob("*/config.yaml"))) < 2 and time.time() < deadline:
+            time.sleep(0.2)  # both trials under way in the workers
+        time.sleep(2.0)
+        proc.send_signal(signal.SIGTERM)
+        stopped = time.time()
+        _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 143 and time.time() - stopped < 10, stderr[-2000:]
+    said = [line for line in stderr.splitlines() if line.startswith("tsbench:")]
+    assert said[-1] == (  # (loky's resource tracker may warn after it)
+        "tsbench: stopped by SIGTERM: the sweep's folder keeps its ended trials -> resume it "
+        f"with the same command, hydra.sweep.dir={sweep} and hydra.sweeper.resume=true")
+    time.sleep(3.0)  # the workers watch the sweep's process (tsbench.sweep_watch)
+    assert not list(sweep.glob("*/metrics.json"))  # neither trial trained on to its end

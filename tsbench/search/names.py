@@ -12,6 +12,8 @@ DEFINITION_FILE = "search.yaml"
 MULTIRUN_FILE = "multirun.yaml"
 #: The lock a running sweep holds in its folder (:mod:`tsbench.folder_lock`).
 LOCK_FILE = "sweep.lock"
+#: The environment variable naming the running sweep's folder (for the line a stop prints).
+SWEEP_DIR_ENV = "TSBENCH_SWEEP_DIR"
 
 #: A trial's status in trials.csv.
 OK, FAILED, PRUNED = "ok", "failed", "pruned"

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -48,7 +49,13 @@ from tsbench.search import faults, slots
 from tsbench.search.constraints import ConstraintSet, build_constraints
 from tsbench.search.definition import check_resume, definition, write_definition
 from tsbench.search.loop import Loop, Plotter, Relaunch
-from tsbench.search.names import DEFINITION_FILE, LOCK_FILE, MULTIRUN_FILE, TRIALS_FILE
+from tsbench.search.names import (
+    DEFINITION_FILE,
+    LOCK_FILE,
+    MULTIRUN_FILE,
+    SWEEP_DIR_ENV,
+    TRIALS_FILE,
+)
 from tsbench.search.optimizer import make_optimizer
 from tsbench.search.proposer import Proposer
 from tsbench.search.record import RECORD_DIR, Launch, Record
@@ -94,6 +101,7 @@ class SkoptSweep(Sweeper):
         space, constraints = self._checked_space(arguments)
         refill = self._refills()
         sweep_dir = Path(str(self.config.hydra.sweep.dir))
+        os.environ[SWEEP_DIR_ENV] = str(sweep_dir)  # a stop's line names it
         with contextlib.ExitStack() as lock:
             if sweep_dir.is_dir():  # before its records are read: another sweep may run there
                 lock.enter_context(_held(sweep_dir))
