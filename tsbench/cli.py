@@ -13,13 +13,14 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from hydra.errors import CompactHydraException
 from hydra.types import RunMode
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from tsbench.errors import ConfigError, TsbenchError
 from tsbench.quiet import quiet_dependencies
 from tsbench.resolvers import register_resolvers
 from tsbench.rundir import remove_refused
-from tsbench.search.names import REFIT_IN_SEARCH, SWEEP_DIR_ENV, is_search
+from tsbench.search.names import REFIT_IN_SEARCH, SWEEP_DIR_ENV, TRIALS_FILE, is_search
+from tsbench.search.record import RECORD_DIR
 from tsbench.settings_check import (
     check_settings,
     command_overrides,
@@ -150,6 +151,8 @@ def check_command_line(argv: list[str]) -> str | None:
         raise TsbenchError(f"{swept[0]} is a sweep, and a single run takes one value -> "
                            f"run the sweep with tsbench -m ..., or give one value")
     check_refit(cfg, multirun, cfg.hydra.sweeper)
+    if not is_search(multirun, cfg.hydra.sweeper):
+        check_not_into_a_search(cfg, multirun)
     if multirun:
         from tsbench.sweep_check import check_sweep  # imports torch
 
@@ -159,6 +162,21 @@ def check_command_line(argv: list[str]) -> str | None:
     if is_search(multirun, cfg.hydra.sweeper):
         return "search"
     return "multirun" if multirun else "run"
+
+
+def check_not_into_a_search(cfg: DictConfig, multirun: bool) -> None:
+    """Refuse a run or plain multirun whose folder holds a search's record: its job folders
+    (0/, 1/, ...) or files would overwrite the trials that trials.csv and best.yaml name."""
+    key = "hydra.sweep.dir" if multirun else "hydra.run.dir"
+    try:
+        folder = Path(str(OmegaConf.select(cfg, key)))
+    except Exception:  # noqa: BLE001 (a resolver not at hand here: Hydra's to resolve)
+        return
+    if (folder / TRIALS_FILE).is_file() or (folder / RECORD_DIR).is_dir():
+        raise ConfigError(key, f"{folder} holds a search's record ({TRIALS_FILE}, "
+                          f"{RECORD_DIR}/): this {'multirun' if multirun else 'run'} would "
+                          "overwrite the folders of the trials it names",
+                          f"give a new {key}")
 
 
 class Stopped(SystemExit):

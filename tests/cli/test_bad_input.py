@@ -496,3 +496,21 @@ def test_a_setting_added_that_tsbench_reads_nowhere_is_a_warning(tmp_path: Path)
         "tsbench: warning: +foo=1 adds a setting tsbench reads nowhere: it changes nothing but "
         "the run's saved config (a report then shows it as a cell of its own) -> drop it, or "
         "check its spelling (tsbench --cfg job shows every setting)")
+
+
+@pytest.mark.parametrize("args, key", [
+    (["-m", "seed=1,2"], "hydra.sweep.dir"), ([], "hydra.run.dir")])
+def test_a_plain_run_into_a_searchs_folder_is_refused(tmp_path: Path, args: list[str],
+                                                     key: str) -> None:
+    """Its job folders 0/, 1/ (or its files) would overwrite the trials that the search's
+    trials.csv and best.yaml name; a search there is the sweeper's to resume or refuse."""
+    (tmp_path / "sweep").mkdir()
+    (tmp_path / "sweep" / "trials.csv").write_text("trial,job,status\n")
+    with pytest.raises(ConfigError) as refused:
+        check_command_line([*args, *TINY, f"{key}={tmp_path / 'sweep'}"])
+    assert str(refused.value) == (
+        f"{key}: {tmp_path / 'sweep'} holds a search's record (trials.csv, record/): this "
+        f"{'multirun' if args else 'run'} would overwrite the folders of the trials it names "
+        f"-> give a new {key}")
+    assert check_command_line([*args, *TINY, f"{key}={tmp_path / 'new'}"]) in ("run",
+                                                                                "multirun")
