@@ -153,3 +153,23 @@ def test_trial_line() -> None:
     assert line == "trial 2: value=failed best=0.5 ended=3/10 elapsed=12.3s"
     line = report.trial_line(TRIALS[0], 1, 10, TRIALS[0], 1.0)
     assert line.startswith("trial 1: value=0.5 best=0.5 ended=1/10 ")
+
+
+@pytest.mark.parametrize("cv, mark", [
+    ({"name": "tscv", "refit": False}, ["cv.refit=true"]),  # the choice scored on test once
+    ({"name": "tscv", "refit": True}, []),
+    ({"name": "holdout"}, []),
+])
+def test_a_cross_validated_trials_rerun_scores_the_test_split(
+        tmp_path: Path, monkeypatch, cv: dict, mark: list[str]) -> None:
+    """best.yaml's command of a cv=tscv trial (a search's trial scores no test split) adds
+    cv.refit=true: the same folds and objective, then the test split once."""
+    monkeypatch.setattr(sys, "argv", ["/venv/bin/tsbench"])
+    monkeypatch.delenv("PYTHONPATH", raising=False)
+    job = tmp_path / "sweep" / TRIALS[2].job_dir
+    job.mkdir(parents=True)
+    (job / "config.yaml").write_text(yaml.safe_dump({"cv": cv, "seed": 1}))
+    report.write_best(tmp_path / "sweep" / "best.yaml", SPACE, TRIALS, False)
+    command = yaml.safe_load((tmp_path / "sweep" / "best.yaml").read_text())["command"]
+    assert command.endswith(" ".join([*mark, "hydra.mode=RUN"]))
+    assert report.refit_mark(job) == mark

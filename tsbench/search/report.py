@@ -17,7 +17,7 @@ import yaml
 from skopt.space import Dimension
 
 from tsbench.atomic import write_with
-from tsbench.rundir import HYDRA_RECORD, PROTOCOL
+from tsbench.rundir import CONFIG, HYDRA_RECORD, PROTOCOL
 from tsbench.search.names import FAILED, PRUNED
 from tsbench.search.space import Scalar, SearchSpace, describe, position
 from tsbench.search.trials import Trial
@@ -108,7 +108,8 @@ def reproduce_command(space: SearchSpace, trial: Trial, run_dir: Path | None = N
     model module is found only there. Relative folders (``PYTHONPATH=.``,
     ``hydra.searchpath=[file://conf]``) are written absolute, so that it reruns from any
     working directory."""
-    recorded = [] if run_dir is None else [*run_hydra_overrides(run_dir), *search_marks(run_dir)]
+    recorded = [] if run_dir is None else [*run_hydra_overrides(run_dir), *search_marks(run_dir),
+                                           *refit_mark(run_dir)]
     overrides = [*space.overrides(trial.point), *map(_absolute_files, recorded),
                  "hydra.mode=RUN"]
     path = os.pathsep.join(os.path.abspath(p) for p in
@@ -148,6 +149,17 @@ def search_marks(run_dir: Path) -> list[str]:
         return []
     plain = re.fullmatch(r"[\w.-]+", str(split))
     return [f"seq_len_searched_on={split}" if plain else f'seq_len_searched_on="{split}"']
+
+
+def refit_mark(run_dir: Path) -> list[str]:
+    """``cv.refit=true`` for a tsbench trial cross-validated without it: its rerun trains
+    the same folds (the same objective), then scores the chosen configuration on the test
+    split once, which a search's trial did not. None for other runs."""
+    try:
+        cv = yaml.safe_load((run_dir / CONFIG).read_text())["cv"]
+    except (OSError, yaml.YAMLError, KeyError, TypeError):
+        return []
+    return ["cv.refit=true"] if cv.get("name") == "tscv" and not cv.get("refit") else []
 
 
 def write_best(
