@@ -110,7 +110,13 @@ def test_a_tuning_run_reads_its_searches_ranges_and_trials_as_written(tmp_path: 
     assert "seq_len at the high end of choice(104, 208, 416) (416, 416, 416)" in note
     assert "optim.lr at the high end of log interval(0.0001, 0.01) (0.0095, 0.0099, 0.009)" \
         in note
-    assert "subtract_last" not in note and "recipe.max_seq_len" in note
+    assert "subtract_last" not in note
+    assert note.endswith("-> in a new tuning run, a wider recipe.lr_span for optim.lr; a higher "
+                         "recipe.max_seq_len for seq_len")
+    low = [{"params": {**c["params"], "seq_len": {"416": "104", "104": "416"}.get(
+        c["params"]["seq_len"], "208")}} for c in configs]  # the best three at the shortest
+    assert "no shorter seq_len: (c)'s shortest candidate already holds two periods" \
+        in search_edges([sweep], low)
     assert search_edges([sweep], configs[3:] + configs[:3]) == ""  # best first
     assert search_edges([tmp_path / "d_random"], configs) == ""  # no search.yaml
 

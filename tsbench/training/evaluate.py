@@ -81,8 +81,9 @@ def evaluate(model: ForecastModel, data: ForecastData, split: str) -> dict[str, 
                  if n == 0]
         log.warning("%s_mase is left out: the seasonal naive forecast is exact on the "
                     "training rows of channel(s) %s (constant?), so MASE would divide by 0 "
-                    "-> compare on MAE or sMAPE, or leave the channel out with "
-                    "dataset.columns", split, ", ".join(exact))
+                    "-> compare on MAE (sMAPE is 200 wherever a channel is 0 and its forecast "
+                    "is not), or leave the channel out with dataset.columns", split,
+                    ", ".join(exact))
         per_window.pop("mase")
         sums.pop("mase")
     return {

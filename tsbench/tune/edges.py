@@ -31,6 +31,17 @@ def search_edges(sweep_dirs: Sequence[Path], configs: Sequence[dict[str, Any]]) 
         except (KeyError, ValueError):  # recorded outside a space a resume changed
             continue
     edges = range_edges(dimensions, points)
-    fix = ("widen its range in a new tuning run: recipe.search for a model field, "
-           "recipe.lr_span for optim.lr, recipe.max_seq_len for seq_len")
-    return edge_note(edges, dimensions, points, fix) if edges else ""
+    if not edges:
+        return ""
+    fixes = "; ".join(dict.fromkeys(widening(name, end) for name, end in edges.items()))
+    return edge_note(edges, dimensions, points, f"in a new tuning run, {fixes}")
+
+
+def widening(name: str, end: str) -> str:
+    """How a tuning run widens ``name``'s range past its ``end`` (``low`` or ``high``)."""
+    if name == "optim.lr":
+        return "a wider recipe.lr_span for optim.lr"
+    if name == "seq_len":
+        return ("a higher recipe.max_seq_len for seq_len" if end == "high" else
+                "no shorter seq_len: (c)'s shortest candidate already holds two periods")
+    return f"a wider range for {name} in recipe.search"
