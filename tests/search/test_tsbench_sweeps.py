@@ -14,8 +14,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import read_metrics, run_tsbench
+from tests.conftest import ROOT, read_metrics, run_tsbench
+from tsbench.search.names import BASIC_SWEEPER
 
+#: Every preset of conf/search/.
+SEARCH_PRESETS = sorted(p.stem for p in (ROOT / "tsbench" / "conf" / "search").glob("*.yaml"))
 FAST = [
     "dataset=synthetic", "dataset.n_rows=600", "trainer=debug", "pred_len=12",
     "data.batch_size=32", "logger=none", "hydra.sweeper.random_state=0",
@@ -202,3 +205,16 @@ def test_trials_side_by_side_show_no_progress_bars(tmp_path: Path) -> None:
         for text in (run.stderr + run.stdout, *logs):
             assert not [noise for noise in ("GPU available", "litlogger", "LeafSpec")
                         if noise in text], (folder, text)
+
+
+def test_every_search_preset_leaves_the_test_split_unseen() -> None:
+    """The skopt presets leave score_test null (a search's trial: false); the grid preset,
+    Hydra's basic sweeper, which chooses nothing itself, sets it false."""
+    from tsbench.settings_check import check_settings
+    from tsbench.training.search_trial import scores_test
+
+    for preset in SEARCH_PRESETS:
+        cfg = check_settings([f"search={preset}"])
+        searching = cfg.hydra.sweeper._target_ != BASIC_SWEEPER
+        assert cfg.score_test is (None if searching else False), preset
+        assert not scores_test(cfg) or searching, preset  # null resolves in the trial
