@@ -30,6 +30,9 @@ def test_tscv_run_end_to_end(model: list[str], refit: bool, tmp_path: Path) -> N
     assert metrics["cv_val_mse_mean"] == pytest.approx(np.mean(folds))
     assert metrics["cv_val_mse_std"] == pytest.approx(np.std(folds))
     assert metrics["objective"] == metrics["cv_val_mse_mean"]
+    for metric in ("mae", "mase", "smape"):  # each fold's scale-free scores, averaged too
+        assert metrics[f"cv_val_{metric}_mean"] == pytest.approx(
+            np.mean([metrics[f"fold_{k}_val_{metric}"] for k in range(3)]))
     assert all(metrics[f"fold_{k}_best_epoch"] in (1, 2) for k in range(3))
     assert [f["val"] for f in metrics["cv_folds"]] == [[200, 400], [400, 600], [600, 800]]
     for k in range(3):

@@ -159,6 +159,9 @@ def _why_without(run: Run, metric_key: str) -> str:
     """Why a finished run lacks ``metric_key``, as its config says."""
     if not metric_key.startswith("test_"):
         return f"its metrics.json has no {metric_key}"
+    if metric_key == "test_mase" and "test_mse" in run.metrics:
+        return ("MASE left out when it ran: a channel's seasonal naive MAE on the training "
+                "rows is 0 (its log names it)")
     if run.config.get("score_test") is False:
         return "score_test=false"
     if run.config.get("cv.name") == "tscv" and not run.config.get("cv.refit"):

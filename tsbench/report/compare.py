@@ -32,10 +32,9 @@ CONFIG_FACTS = ("features", "scored columns", "cross-validation", "strategy")
 #: series are scored whatever they are, so cells that differ in them are compared (a
 #: published number still stands only beside the published choice, :func:`off_published`):
 #: the strategy, and whether the look-back was fixed or chosen by a search that never saw
-#: the test split (one on the test split is flagged: :data:`SEEN_TEST`).
+#: the test split (one chosen on a split named test is flagged: :func:`flags`).
 MODELLING_FACTS = ("strategy", "seq_len")
-#: A look-back chosen on the test split: selection on test, never compared.
-SEEN_TEST = "searched on test"
+
 #: Facts that follow from another: not named again on a cell the other flags.
 FOLLOWS_FROM = {"scored columns": "features"}
 
@@ -127,6 +126,7 @@ def flags(cells: list[Cell], reference: Cell | None = None) -> dict[int, list[st
                 shown = "differs" if expected is None else f"table: {expected}"
                 out[id(cell)].append(f"{fact} {value} ({shown})")
     for cell in cells:
-        if known[id(cell)]["seq_len"] == SEEN_TEST:
-            out[id(cell)].append(f"seq_len {SEEN_TEST} (selection on test)")
+        policy = known[id(cell)]["seq_len"] or ""
+        if policy.startswith("searched on") and "test" in policy:  # test, test_split, ...
+            out[id(cell)].append(f"seq_len {policy} (selection on test)")
     return out

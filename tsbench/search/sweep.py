@@ -227,6 +227,10 @@ class SkoptSweep(Sweeper):
         s = self.settings
         model = "random" if s.mode == "random" else f"bayes {s.base_estimator}/{s.acq_func}"
         schedule = "refill at once" if refill else "batches"
+        if n_recorded >= s.n_trials and not relaunch:
+            log.warning("resume: the %d recorded trials reach n_trials=%d, so no trial is "
+                        "launched -> raise hydra.sweeper.n_trials to go on", n_recorded,
+                        s.n_trials)
         log.info(
             "skopt sweep (%s, %s): %d trials, %d initial (%s), %d at once (%s), %s in %s",
             model,
