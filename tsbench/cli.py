@@ -127,12 +127,13 @@ def check_refit(cfg: DictConfig, multirun: bool, sweeper: DictConfig) -> None:
 
 
 def check_command_line(argv: list[str]) -> str | None:
-    """Before Hydra makes any folder: a misspelt setting (:func:`check_settings`), a sweep
-    without ``-m``, and, in a multirun, a search over refits, values no job could run
-    (:func:`check_sweep`) and an MLflow server that does not answer, which would otherwise
-    fail job by job. Skipped for ``--help``, shell completion, and another config path or
-    name. Returns what the command runs: ``run``, ``multirun`` or ``search`` (None where
-    not known)."""
+    """Before Hydra makes any folder: a misspelt setting (:func:`check_settings`; a ``+``
+    addition tsbench never reads is a warning), a sweep without ``-m``, a run or plain
+    multirun into a search's folder, and, in a multirun, a search over refits, values no job
+    could run (:func:`check_sweep`) and an MLflow server that does not answer, which would
+    otherwise fail job by job. Skipped for ``--help``, shell completion, and another config
+    path or name. Returns what the command runs: ``run``, ``multirun`` or ``search`` (None
+    where not known)."""
     args = command_overrides(argv)
     if args is None:
         return None
@@ -151,7 +152,8 @@ def check_command_line(argv: list[str]) -> str | None:
         raise TsbenchError(f"{swept[0]} is a sweep, and a single run takes one value -> "
                            f"run the sweep with tsbench -m ..., or give one value")
     check_refit(cfg, multirun, cfg.hydra.sweeper)
-    if not is_search(multirun, cfg.hydra.sweeper):
+    search = is_search(multirun, cfg.hydra.sweeper)
+    if not search:
         check_not_into_a_search(cfg, multirun)
     if multirun:
         from tsbench.sweep_check import check_sweep  # imports torch
@@ -159,9 +161,7 @@ def check_command_line(argv: list[str]) -> str | None:
         check_sweep(cfg, list(args.overrides))
         if cfg.logger.name == "mlflow":  # else every job would find out on its own
             check_server(chosen_uri(cfg.logger.tracking_uri) or "")
-    if is_search(multirun, cfg.hydra.sweeper):
-        return "search"
-    return "multirun" if multirun else "run"
+    return "search" if search else "multirun" if multirun else "run"
 
 
 def check_not_into_a_search(cfg: DictConfig, multirun: bool) -> None:
