@@ -96,3 +96,18 @@ def test_the_report_compares_runs_on_mase(tmp_path: Path) -> None:
         row = table[table["model"] == run_dir.name]
         assert float(row["mean"].iloc[0]) == pytest.approx(
             read_metrics(run_dir)["test_mase"], abs=1e-4)
+
+
+def test_a_series_shorter_than_a_season_says_its_mase_is_one_step(tmp_path: Path) -> None:
+    """70 weekly rows (49 training rows) hold no 52-week season: the naive scale is the
+    one-step one, which the card records and the run says."""
+    csv = tmp_path / "weekly.csv"
+    pd.DataFrame({"date": pd.date_range("2020-01-05", periods=70, freq="W-SUN"),
+                  "OT": np.random.default_rng(2).standard_normal(70).cumsum()}).to_csv(
+        csv, index=False)
+    run_dir = tmp_path / "run"
+    said = run_tsbench(["dataset=csv", f"dataset.path={csv}", "seq_len=8", "pred_len=2",
+                        "model=naive", "logger=none"], run_dir)
+    assert ("MASE is scaled by the one-step naive forecast (season 1): the 49 training rows "
+            "do not hold more than one season of 52 steps (freq W-SUN)") in said.stdout
+    assert '"mase_season": 1' in (run_dir / "protocol.json").read_text()
