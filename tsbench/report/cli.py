@@ -82,17 +82,21 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+#: Where runs come from that scored no test split, and where their test scores are.
+UNSCORED = (" (a search's trials: rerun its best.yaml's command; a tsbench-tune folder's "
+            "stages: its report.md has the test scores)")
+
+
 def _empty_reason(found: Collected, where: str, metric: str) -> str:
     if found.n_found == 0:
         return f"no finished run (metrics.json + config.yaml) under {where}"
-    if found.n_without_metric:
+    if found.without_metric:
         skipped = (f" ({found.n_skipped} of them left out for other reasons, see the "
                    "warnings)") if found.n_skipped else ""
+        why = "; ".join(f"{n} {reason}{UNSCORED if reason == 'score_test=false' else ''}"
+                        for reason, n in found.without_metric.items())
         return (f"none of the {found.n_found} finished run(s) under {where} has test_{metric}"
-                f"{skipped}: {found.n_without_metric} ran with score_test=false (a "
-                f"search's trials: rerun its best.yaml's command; a tsbench-tune folder's "
-                f"stages: its report.md has the test scores) or ran cv=tscv without cv.refit "
-                f"-> report runs that scored the test split")
+                f"{skipped}: {why} -> report runs that scored the test split")
     return (f"none of the {found.n_found} finished run(s) under {where} can be used "
             f"(see the warnings above)")
 

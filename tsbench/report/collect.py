@@ -105,7 +105,8 @@ class Collected:
     runs: list[Run]
     n_found: int
     n_skipped: int
-    n_without_metric: int
+    #: Why finished runs lack the metric (:func:`_why_without`) -> how many.
+    without_metric: dict[str, int]
 
 
 def flatten(node: Any, prefix: str = "") -> dict[str, Any]:
@@ -152,7 +153,10 @@ def collect(roots: list[Path], metric_key: str, warn: Warn) -> Collected:
         for why in sorted({why for _, why in without}):
             paths = [path for path, reason in without if reason == why]
             warn(f"left out {len(paths)} run(s) without {metric_key} ({why}), e.g. {paths[0]}")
-    return Collected(runs, len(found), skipped, len(without))
+    counts: dict[str, int] = {}
+    for _, why in without:
+        counts[why] = counts.get(why, 0) + 1
+    return Collected(runs, len(found), skipped, counts)
 
 
 def _why_without(run: Run, metric_key: str) -> str:
