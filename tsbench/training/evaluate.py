@@ -18,13 +18,19 @@ from tsbench.training.history import history_batches, history_forecasts
 log = logging.getLogger(__name__)
 
 
-def mase_season(freq: str, rows: int) -> int:
-    """The season of MASE's naive forecast: the data frequency's (24 hourly, 7 daily, 52
-    weekly, ...), 1 where it has none or ``rows`` fitted rows hold no more than one."""
+def frequency_season(freq: str) -> int:
+    """The data frequency's season in steps (24 hourly, 7 daily, 52 weekly, ...; 1 where it
+    has none)."""
     try:
-        season = seasonal_period(freq) or 1
+        return seasonal_period(freq) or 1
     except ValueError:
-        season = 1
+        return 1
+
+
+def mase_season(freq: str, rows: int) -> int:
+    """The season of MASE's naive forecast: :func:`frequency_season`, or 1 where ``rows``
+    fitted rows hold no more than one."""
+    season = frequency_season(freq)
     return season if rows > season else 1
 
 
@@ -67,9 +73,8 @@ def evaluate(model: ForecastModel, data: ForecastData, split: str) -> dict[str, 
         sse_step += terms["mse"].sum(dim=(0, 2))
         for key, term in terms.items():
             windowed[key].append(term.mean(dim=(1, 2)))
-        sums["mae"] += terms["mae"].sum()
-        sums["mase"] += terms["mase"].sum()
-        sums["smape"] += terms["smape"].sum()
+        for key in ("mae", "mase", "smape"):
+            sums[key] += terms[key].sum()
         sums["mse_orig"] += err_orig.pow(2).sum()
         sums["mae_orig"] += err_orig.abs().sum()
     windows = len(data.windows(split))

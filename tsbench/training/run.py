@@ -27,7 +27,7 @@ from tsbench.rundir import FORECAST_PLOT, write_config, write_metrics, write_pro
 from tsbench.search.names import REFIT_IN_SEARCH
 from tsbench.training.allocator import release_gpu_memory, run_memory
 from tsbench.training.crossval import cross_validate, refit_and_score
-from tsbench.training.evaluate import forecast_windows, mase_season
+from tsbench.training.evaluate import forecast_windows, frequency_season, mase_season
 from tsbench.training.gpu import out_of_memory, out_of_memory_error, trainer_devices
 from tsbench.training.loggers import build_logger, log_artifacts, log_final_metrics, log_protocol
 from tsbench.training.lr_find import lr_find_settings
@@ -191,7 +191,7 @@ def _warn_short_season(series: Series, borders: Borders) -> None:
     """Say where MASE is scaled by the one-step naive forecast because the training rows
     hold no more than one of the frequency's seasons (the card says so too)."""
     rows = borders.train[1] - borders.train[0]
-    season = mase_season(series.freq, rows + 10**9)  # the frequency's own
+    season = frequency_season(series.freq)
     if mase_season(series.freq, rows) != season:
         log.warning("MASE is scaled by the one-step naive forecast (season 1): the %d training "
                     "rows do not hold more than one season of %d steps (freq %s) -> compare its "
