@@ -157,3 +157,27 @@ def test_stop_at_max_seconds_needs_a_pruner(tmp_path: Path) -> None:
     assert proc.returncode != 0
     assert "hydra.sweeper.pruner.stop_at_max_seconds" in proc.stderr
     assert "set pruner.kind=asha or median" in proc.stderr
+
+
+def test_a_resume_trains_again_a_trial_max_seconds_stopped(tmp_path: Path) -> None:
+    """A trial stopped because max_seconds was spent was judged by no rule: a resume with
+    time to spare launches it again, before any new point, and it trains its full budget
+    (its earlier stop is said in its row, and told to the optimizer no more)."""
+    sweep = tmp_path / "sweep"
+    search = ["hydra/sweeper=skopt", *TINY, "trainer.max_epochs=6", "trainer.patience=100",
+              "optim.lr=choice(0.01, 0.02)", "hydra.sweeper.mode=random",
+              "hydra.sweeper.n_trials=1", "hydra.sweeper.pruner.kind=asha",
+              "hydra.sweeper.pruner.min_epochs=500",
+              "hydra.sweeper.pruner.stop_at_max_seconds=true"]
+    run_tsbench([*search, "hydra.sweeper.max_seconds=0.2"], sweep, multirun=True)
+    [cut] = rows(sweep)
+    assert cut["status"] == "pruned" and cut["error"].startswith("max_seconds spent")
+    assert int(cut["pruned_at_epoch"]) < 6
+    proc = run_tsbench([*search, "hydra.sweeper.resume=true"], sweep, multirun=True)
+    [again] = rows(sweep)
+    assert (again["trial"], again["optim.lr"]) == (cut["trial"], cut["optim.lr"])
+    assert again["job"] != cut["job"] and again["status"] == "ok"
+    assert again["error"] == f"resumed: job {cut['job']} stopped at max_seconds"
+    assert read_metrics(sweep / again["job_dir"])["epochs"] == 6
+    assert (f"trial 1 was stopped at max_seconds (job {cut['job']}): launched again"
+            in proc.stdout)

@@ -43,14 +43,21 @@ from tsbench.search.validate import composition_shape
 log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
+class Earlier:
+    """The earlier launches of a trial launched again (job numbers), by how they ended."""
+
+    lost: tuple[int, ...] = ()  # running when their sweep died
+    failed: tuple[int, ...] = ()  # failed, and retried by ``retry_failed``
+    cut: tuple[int, ...] = ()  # stopped short of their budget when max_seconds was spent
+
+
+@dataclass(frozen=True)
 class Relaunch:
-    """A trial launched again, once: it was running when its sweep died (``lost_jobs``), or
-    it failed and the resume retries it (``failed_jobs``, ``retry_failed``)."""
+    """A trial launched again, once, before any new point (see :class:`Earlier` for why)."""
 
     number: int
     point: list[Scalar]
-    lost_jobs: tuple[int, ...]
-    failed_jobs: tuple[int, ...] = ()
+    earlier: Earlier
 
 
 @dataclass(frozen=True)
@@ -149,9 +156,9 @@ class Loop:
                 self.exhausted = True
                 log.info("search space exhausted after %d trials: every point tried",
                          len(self.trials) + len(self.running) + len(again) + len(fresh))
-        starts = [(r.number, r.point, r.lost_jobs, r.failed_jobs) for r in again]
+        starts = [(r.number, r.point, r.earlier) for r in again]
         for point in fresh:
-            starts.append((self.number, point, (), ()))
+            starts.append((self.number, point, Earlier()))
             self.number += 1
         if starts:
             self._launch(starts)
@@ -173,10 +180,9 @@ class Loop:
             return None
         return time.time() + self.s.max_seconds - self.plotter.elapsed()
 
-    def _launch(self, starts: list[tuple[int, list[Scalar], tuple[int, ...], tuple[int, ...]]]
-                ) -> None:
+    def _launch(self, starts: list[tuple[int, list[Scalar], Earlier]]) -> None:
         overrides = []
-        for i, (number, point, _, _) in enumerate(starts):
+        for i, (number, point, _) in enumerate(starts):
             lines = self.space.overrides(point)
             if self.s.pruner.on:
                 lines += trial_overrides(
@@ -184,15 +190,16 @@ class Loop:
                     self._deadline(),
                 )
             overrides.append(lines)
-        shapes = [composition_shape(point) for _, point, _, _ in starts]
+        shapes = [composition_shape(point) for _, point, _ in starts]
         fresh = {shape: lines for shape, lines in zip(shapes, overrides, strict=True)
                  if shape not in self.composed}
         self.validate(list(fresh.values()))  # Hydra's check that they compose, once a shape
         self.composed.update(fresh)
         jobs = list(range(self.job, self.job + len(starts)))
         self.job += len(starts)
-        for job, (number, point, lost, failed) in zip(jobs, starts, strict=True):
-            launch = Launch(number, job, self.space.texts(point), time.time(), lost, failed)
+        for job, (number, point, earlier) in zip(jobs, starts, strict=True):
+            launch = Launch(number, job, self.space.texts(point), time.time(), earlier.lost,
+                            earlier.failed, earlier.cut)
             self.record.launched(launch)
             self.proposer.mark_seen(point)
             self.running[job] = _Running(launch, point)
@@ -236,6 +243,8 @@ class Loop:
         notes = [mark.reason if mark else outcome.error]
         if running.launch.failed_jobs:
             notes.append(retry_note(running.launch.failed_jobs))
+        if running.launch.cut_jobs:
+            notes.append(cut_note(running.launch.cut_jobs))
         if running.launch.lost_jobs:
             notes.append(relaunch_note(running.launch.lost_jobs))
         return Trial(
@@ -291,14 +300,22 @@ class Loop:
 
 def retry_note(failed_jobs: Sequence[int]) -> str:
     """The trials.csv note of a failed trial launched again by ``retry_failed``."""
-    jobs = ", ".join(map(str, failed_jobs))
-    return f"retried: job{'s' if len(failed_jobs) > 1 else ''} {jobs} failed"
+    return f"retried: {_jobs(failed_jobs)} failed"
 
 
 def relaunch_note(lost_jobs: Sequence[int]) -> str:
     """The mark in trials.csv of a trial launched again after its sweep died."""
-    jobs = ", ".join(map(str, lost_jobs))
-    return f"relaunched: job{'s' if len(lost_jobs) > 1 else ''} {jobs} died with the sweep"
+    return f"relaunched: {_jobs(lost_jobs)} died with the sweep"
+
+
+def cut_note(cut_jobs: Sequence[int]) -> str:
+    """The mark in trials.csv of a trial launched again by a resume after ``max_seconds``
+    stopped it."""
+    return f"resumed: {_jobs(cut_jobs)} stopped at max_seconds"
+
+
+def _jobs(jobs: Sequence[int]) -> str:
+    return f"job{'s' if len(jobs) > 1 else ''} {', '.join(map(str, jobs))}"
 
 
 def write_record(

@@ -21,6 +21,8 @@ STATUSES = (OK, FAILED, PRUNED)
 #: trials.csv's columns around the searched parameters.
 HEAD = ["trial", "job", "status", "objective", "seconds"]
 PRUNED_AT = "pruned_at_epoch"
+#: How the reason of a trial stopped because the sweep's max_seconds was spent begins.
+CLOCK_STOP = "max_seconds spent"
 TAIL = ["job_dir", "error"]
 #: Every column that is not a searched parameter.
 RECORD_COLUMNS = (*HEAD, PRUNED_AT, *TAIL)

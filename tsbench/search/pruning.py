@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tsbench.search.names import CLOCK_STOP
 from tsbench.search.record import PrunedMark, Record, Report
 
 KINDS = ("none", "asha", "median")
@@ -189,7 +190,7 @@ class Reporter:
         # the other sees it, so no comparison is lost.
         self.record.report(Report(self.trial, self.job, fold, epoch, loss, best))
         if self._past_deadline(epoch):
-            return self._stop(fold, epoch, best, best, "max_seconds spent: stopped at epoch "
+            return self._stop(fold, epoch, best, best, f"{CLOCK_STOP}: stopped at epoch "
                               f"{epoch}" + (f" of fold {fold}" if fold else ""))
         if fold > 0 or not self.settings.judges(epoch, self.max_epochs):
             return False

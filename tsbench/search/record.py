@@ -59,6 +59,7 @@ class Launch:
     started: float  # seconds since the epoch, on the sweeper's clock
     lost_jobs: tuple[int, ...] = ()  # earlier launches of this trial that died with a sweep
     failed_jobs: tuple[int, ...] = ()  # earlier launches of it that failed (retry_failed)
+    cut_jobs: tuple[int, ...] = ()  # earlier launches of it stopped at max_seconds
     ended: float | None = None
     status: str = RUNNING
 
@@ -112,6 +113,7 @@ class Record:
         for data in _read_all(self.directory / JOBS):
             data["lost_jobs"] = tuple(data.get("lost_jobs", ()))
             data["failed_jobs"] = tuple(data.get("failed_jobs", ()))
+            data["cut_jobs"] = tuple(data.get("cut_jobs", ()))
             found.append(Launch(**data))
         return sorted(found, key=lambda launch: launch.job)
 

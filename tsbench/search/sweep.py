@@ -9,11 +9,15 @@ Resume contract (``hydra.sweeper.resume=true``, same ``hydra.sweep.dir``):
   each, and ``resume=force`` accepts it (:mod:`tsbench.search.definition`);
 - the optimizer is rebuilt by telling it every trial in trials.csv; recorded points are
   never launched again; ``n_trials`` counts the recorded trials too (only trials that
-  ended: finished, pruned or failed; but see ``retry_failed`` below);
+  ended: finished, pruned or failed; but see ``max_seconds`` and ``retry_failed`` below);
 - trials that were running when the sweep died (a launch in the record with no end and
   no row) are launched again, once each, into new job directories, before any new point;
   the dead job's directory is left as it is, its launch is marked ``lost`` in the launch
   log and the relaunched trial's row says ``relaunched: job <n> died with the sweep``;
+- trials that ``max_seconds`` stopped short of their budget (``stop_at_max_seconds``: no
+  rule judged them) are launched again in the same way: they leave the record and are
+  told to the optimizer when their new launch ends, whose row says ``resumed: job <n>
+  stopped at max_seconds``;
 - ``retry_failed=true`` launches the failed trials again too, once each, in the same way
   (for a fault fixed since: a full disk, a lost node, a bug): they leave the record and
   are not told to the optimizer until their retries end, whose rows say ``retried: job
@@ -48,7 +52,7 @@ from tsbench.folder_lock import held
 from tsbench.search import faults, slots
 from tsbench.search.constraints import ConstraintSet, build_constraints
 from tsbench.search.definition import check_resume, definition, write_definition
-from tsbench.search.loop import Loop, Plotter, Relaunch
+from tsbench.search.loop import Earlier, Loop, Plotter, Relaunch
 from tsbench.search.names import (
     DEFINITION_FILE,
     LOCK_FILE,
@@ -115,9 +119,8 @@ class SkoptSweep(Sweeper):
         record = Record(sweep_dir / RECORD_DIR)
         trials = self._recorded(sweep_dir, space, current, record)
         relaunch = _lost(record, trials, space) if s.resume else []
-        if s.retry_failed:
-            trials, retries = _retries(trials)
-            relaunch += retries
+        trials, again = _again(trials, s.retry_failed)
+        relaunch += again
         warm = read_trials(Path(s.warm_start), space, strict=False) if s.warm_start else []
         if s.warm_start:
             log.info("warm start: %d trials from %s", len(warm), s.warm_start)
@@ -261,12 +264,15 @@ class SkoptSweep(Sweeper):
                     "last epoch ran its full budget) -> lower hydra.sweeper.pruner.min_epochs "
                     "or raise trainer.max_epochs", p.kind, p.min_epochs, last)
         for r in relaunch:
-            if r.lost_jobs:
+            if r.earlier.lost:
                 log.info("  trial %d was running when the sweep died (job %d): launched "
-                         "again", r.number, r.lost_jobs[-1])
-            elif r.failed_jobs:
+                         "again", r.number, r.earlier.lost[-1])
+            elif r.earlier.failed:
                 log.info("  trial %d failed (job %d): launched again", r.number,
-                         r.failed_jobs[-1])
+                         r.earlier.failed[-1])
+            elif r.earlier.cut:
+                log.info("  trial %d was stopped at max_seconds (job %d): launched again",
+                         r.number, r.earlier.cut[-1])
             else:
                 log.info("  trial %d has no row in %s: launched again", r.number, TRIALS_FILE)
         workers = OmegaConf.select(self.config, "hydra.launcher.n_jobs", default=None)
@@ -313,27 +319,32 @@ def _lost(record: Record, trials: list[Trial], space: SearchSpace) -> list[Relau
             if launch.ended is None:
                 record.ended(launch, LOST)
         died = {la.job for la in launches if la.ended is None or la.status == LOST}
-        lost_jobs = tuple(sorted({j for la in launches for j in la.lost_jobs} | died))
         failed = {la.job for la in launches if la.status == FAILED}  # a deleted failed row
-        failed_jobs = tuple(sorted({j for la in launches for j in la.failed_jobs} | failed))
+        earlier = Earlier(
+            lost=tuple(sorted({j for la in launches for j in la.lost_jobs} | died)),
+            failed=tuple(sorted({j for la in launches for j in la.failed_jobs} | failed)),
+            cut=tuple(sorted({j for la in launches for j in la.cut_jobs})),
+        )
         try:
             point = space.parse_row(launches[-1].point)
         except ValueError as error:  # resume=force with a narrowed space
             log.warning("trial %d (job %d) lies outside the new space (%s): not launched "
                         "again", number, launches[-1].job, error)
             continue
-        relaunch.append(Relaunch(number, point, lost_jobs, failed_jobs))
+        relaunch.append(Relaunch(number, point, earlier))
     return relaunch
 
 
-def _retries(trials: list[Trial]) -> tuple[list[Trial], list[Relaunch]]:
-    """``retry_failed``: the failed trials (in the current space) leave the record, to be
-    launched again once each; the rest stay."""
-    def retried(t: Trial) -> bool:
-        return t.status == FAILED and t.in_space
+def _again(trials: list[Trial], retry_failed: bool) -> tuple[list[Trial], list[Relaunch]]:
+    """The recorded trials (in the current space) a resume launches again, once each: those
+    ``max_seconds`` stopped short of their budget, which no rule judged, and with
+    ``retry_failed`` the failed ones. They leave the record; the rest stay."""
+    def again(t: Trial) -> bool:
+        return t.in_space and (t.stopped_by_clock or (retry_failed and t.status == FAILED))
 
-    return ([t for t in trials if not retried(t)],
-            [Relaunch(t.number, t.point, (), (t.job,)) for t in trials if retried(t)])
+    return ([t for t in trials if not again(t)],
+            [Relaunch(t.number, t.point, Earlier(failed=(t.job,)) if t.status == FAILED
+                      else Earlier(cut=(t.job,))) for t in trials if again(t)])
 
 
 def _next_job(sweep_dir: Path, trials: Sequence[Trial], record: Record) -> int:

@@ -22,6 +22,7 @@ from typing import IO, Any
 from tsbench.atomic import write_with
 from tsbench.errors import ConfigError
 from tsbench.search.names import (
+    CLOCK_STOP,
     FAILED,
     HEAD,
     OK,
@@ -60,6 +61,12 @@ class Trial:
     def ok(self) -> bool:
         """Ran its full budget: a candidate for the best trial."""
         return self.status == OK
+
+    @property
+    def stopped_by_clock(self) -> bool:
+        """Stopped because the sweep's ``max_seconds`` was spent (``stop_at_max_seconds``),
+        not by the pruning rule: short of its budget, and never judged."""
+        return self.status == PRUNED and self.error.startswith(CLOCK_STOP)
 
 
 def write_trials(
