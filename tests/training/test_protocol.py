@@ -294,12 +294,14 @@ def test_a_cross_validated_csv_run_says_so(tmp_path: Path) -> None:
 
 
 @pytest.mark.heavy
-def test_trials_of_a_sweep_over_seq_len_are_searched_others_fixed(tmp_path: Path) -> None:
+def test_trials_of_a_search_over_seq_len_are_searched_a_plain_grid_fixed(
+        tmp_path: Path) -> None:
     # a sweep directory relative to where it started, read from jobs that chdir into theirs
     proc = run_module(
-        "tsbench", ["-m", "dataset=ili", "model=naive", "pred_len=24", "trainer=debug",
-                    "logger=none", "seq_len=24,36", "hydra.sweep.dir=sweep",
-                    "hydra.job.chdir=true"],
+        "tsbench", ["-m", "hydra/sweeper=skopt", "dataset=ili", "model=naive", "pred_len=24",
+                    "trainer=debug", "logger=none", "seq_len=choice(24,36)",
+                    "hydra.sweeper.mode=random", "hydra.sweeper.n_trials=2",
+                    "hydra.sweep.dir=sweep", "hydra.job.chdir=true"],
         {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     sweep = tmp_path / "sweep"
@@ -307,10 +309,12 @@ def test_trials_of_a_sweep_over_seq_len_are_searched_others_fixed(tmp_path: Path
     assert sorted(c["seq_len"]["value"] for c in cards) == [24, 36]
     for card in cards:
         assert card["seq_len"]["policy"] == "searched" and card["seq_len"]["searched_on"] == "val"
-    seeds = tmp_path / "seeds"
-    run_tsbench(["dataset=ili", "model=naive", "pred_len=24", "trainer=debug", "logger=none",
-                 "seq_len=36", "seed=1,2"], seeds, multirun=True)
-    assert [_card(seeds / job)["seq_len"]["policy"] for job in ("0", "1")] == ["fixed"] * 2
+    # a plain grid chooses no look-back: each run's is as set, like a seed sweep's
+    for name, swept in (("grid", "seq_len=24,36"), ("seeds", "seed=1,2")):
+        run_tsbench(["dataset=ili", "model=naive", "pred_len=24", "trainer=debug",
+                     "logger=none", "seq_len=36", swept], tmp_path / name, multirun=True)
+        assert [_card(tmp_path / name / job)["seq_len"]["policy"] for job in ("0", "1")] == [
+            "fixed"] * 2
 
 
 def test_a_naive_run_scores_its_hand_computed_errors_in_scaled_and_original_units(

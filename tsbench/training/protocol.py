@@ -8,11 +8,12 @@ they were fitted on), the seasonal period a model used, how ``seq_len`` was chos
 device, precision, library versions and the source revision. The report compares cards
 before it compares numbers; :func:`protocol_params` flattens a card for a tracker's params.
 
-``seq_len`` is ``searched`` when the run is a trial of a Hydra sweep whose space holds
-``seq_len`` (the sweeper's ``params``, or the sweep's command line, which Hydra's basic
-sweeper and tsbench's skopt sweeper save as ``multirun.yaml`` before launching), or when
-the config says so (``seq_len_searched_on=val``: a run whose look-back an earlier search
-picked, e.g. a tsbench-tune stage); otherwise ``fixed``.
+``seq_len`` is ``searched`` when the run is a trial of a search (a multirun whose sweeper
+optimizes, e.g. tsbench's skopt sweeper) whose space holds ``seq_len`` (the sweeper's
+``params``, or the sweep's command line, saved as ``multirun.yaml`` before launching), or
+when the config says so (``seq_len_searched_on=val``: a run whose look-back an earlier
+search picked, e.g. a tsbench-tune stage); otherwise ``fixed``. A plain ``-m seq_len=96,336``
+grid (Hydra's basic sweeper) runs each look-back as set and chooses none: ``fixed``.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from tsbench.models.build import build_model, model_class
 from tsbench.models.history import HistoryModel
 from tsbench.models.recursive import strategy_step
 from tsbench.rundir import fold_dir, fold_metric, read_window_mse
-from tsbench.search.names import MULTIRUN_FILE
+from tsbench.search.names import MULTIRUN_FILE, is_search
 from tsbench.training.crossval import fold_ranges
 from tsbench.training.evaluate import mase_season
 from tsbench.training.gpu import trainer_devices
@@ -133,17 +134,19 @@ def seq_len_policy(cfg: Any) -> dict[str, Any]:
     if explicit:
         return {"policy": "searched", "searched_on": str(explicit),
                 "how": "config: seq_len_searched_on"}
-    if "seq_len" in swept_keys():
+    if "seq_len" in searched_keys():
         return {"policy": "searched", "searched_on": OBJECTIVE_SPLIT[str(cfg.cv.name)],
                 "how": "a trial of a Hydra sweep over seq_len"}
     return {"policy": "fixed", "searched_on": None, "how": "set in the config"}
 
 
-def swept_keys() -> set[str]:
-    """Config keys the current Hydra multirun sweeps (empty outside one)."""
-    if not HydraConfig.initialized() or HydraConfig.get().mode != RunMode.MULTIRUN:
+def searched_keys() -> set[str]:
+    """Config keys the current search sweeps (empty outside a search)."""
+    if not HydraConfig.initialized():
         return set()
     hc = HydraConfig.get()
+    if not is_search(hc.mode == RunMode.MULTIRUN, hc.sweeper):
+        return set()
     lines = [f"{key}={value}" for key, value in (hc.sweeper.get("params") or {}).items()]
     sweep_dir = Path(str(hc.sweep.dir))
     if not sweep_dir.is_absolute():  # relative to where the sweep started
