@@ -52,6 +52,9 @@ def summary(run_dir: Path, metrics: dict) -> str:
     figures = "  ".join(f"{k}={metrics[k]:.4f}" for k in keys)
     if metrics.get("pruned"):  # stopped by a pruning sweep (tsbench.training.pruning)
         figures = f"pruned  objective={metrics['objective']:.4f}"
+    elif not keys:  # cv=refit score_test=false: a model trained on train+val, to forecast
+        figures = (f"nothing scored (no validation split, and score_test=false): "
+                   f"`tsbench-forecast {run_dir}` forecasts with its model")
     epochs = f"epochs={metrics['epochs']}"
     if "cv_folds" in metrics:  # cross-validation: every fold's training (and the refit's)
         refit = " + refit" if "refit_epochs" in metrics else ""

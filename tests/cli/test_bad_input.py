@@ -228,7 +228,8 @@ def test_impossible_settings_fail_before_training(override: str, message: str,
     (["data.drop_last=no"], "data.drop_last: must be true or false, got 'no' -> give "
      "data.drop_last=true or data.drop_last=false"),
     (["model.compile=maybe"], "model.compile: must be true or false, got 'maybe'"),
-    (["score_test=maybe"], "score_test: must be true or false, got 'maybe'"),
+    (["score_test=maybe"], "score_test: must be true, false or null, got 'maybe' -> give "
+     "score_test=true, false, or null (the default: true except in a search's trials)"),
     # a model's annotated hyperparameter, before any data is read (a sweep's values too)
     (["model.revin=maybe"], "model.revin: must be true or false, got 'maybe'"),
 ])  # fmt: skip

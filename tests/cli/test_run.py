@@ -53,3 +53,14 @@ def test_naive_baselines_need_no_training(tmp_path: Path) -> None:
 def _run(run_dir: Path, seed: int = 1, args: list[str] | None = None) -> Path:
     run_tsbench([*(args or TINY), f"seed={seed}"], run_dir)
     return run_dir
+
+
+def test_a_refit_that_scores_nothing_says_so_and_how_to_use_its_model(tmp_path: Path) -> None:
+    """``cv=refit score_test=false`` trains a model on train+val to forecast with; its
+    summary says that nothing was scored rather than print an empty line of figures."""
+    proc = run_tsbench([*TINY, "cv=refit", "score_test=false"], tmp_path / "run")
+    metrics = read_metrics(tmp_path / "run")
+    assert metrics["epochs"] == 2 and not any(k.startswith("test_") for k in metrics)
+    assert (f"tsbench: nothing scored (no validation split, and score_test=false): "
+            f"`tsbench-forecast {tmp_path / 'run'}` forecasts with its model  epochs=2"
+            ) in proc.stdout

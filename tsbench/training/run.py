@@ -88,7 +88,8 @@ def validate_config(cfg: Any, here: bool = True) -> None:
         raise ConfigError("trainer.progress_refresh", f"must be >= 1, got "
                           f"{cfg.trainer.progress_refresh}", "give the steps between refreshes "
                           "(trainer.progress_bar=false hides the bar)")
-    for key in ("score_test", "data.drop_last", "trainer.fast_kernels", "trainer.deterministic",
+    scores_test(cfg)  # refuses a score_test that is not true, false or null
+    for key in ("data.drop_last", "trainer.fast_kernels", "trainer.deterministic",
                 "trainer.progress_bar", "trainer.pin_memory", "model.compile", "tune.lr_find",
                 "tune.lr_find_apply", "cv.refit", "dataset.dayfirst"):
         value = OmegaConf.select(cfg, key, default=None)

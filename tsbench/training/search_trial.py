@@ -8,6 +8,8 @@ from typing import Any
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 
+from tsbench.config_values import flag
+from tsbench.errors import ConfigError
 from tsbench.search.names import is_search
 
 
@@ -16,7 +18,13 @@ def scores_test(cfg: Any) -> bool:
     (:func:`~tsbench.search.names.is_search`): a search must not see the test split, and
     the trial it chooses is scored once by rerunning it (best.yaml's command)."""
     if cfg.score_test is not None:
-        return bool(cfg.score_test)
+        try:
+            return flag(cfg.score_test, "score_test")
+        except ConfigError:
+            raise ConfigError(
+                "score_test", f"must be true, false or null, got {cfg.score_test!r}",
+                "give score_test=true, false, or null (the default: true except in a "
+                "search's trials)") from None
     if not HydraConfig.initialized():
         return True
     hydra = HydraConfig.get()
