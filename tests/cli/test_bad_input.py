@@ -515,3 +515,13 @@ def test_a_plain_run_into_a_searchs_folder_is_refused(tmp_path: Path, args: list
         f"-> give a new {key}")
     assert check_command_line([*args, *TINY, f"{key}={tmp_path / 'new'}"]) in ("run",
                                                                                 "multirun")
+
+
+@pytest.mark.parametrize("text, scored", [("false", False), ("True", True)])
+def test_score_test_given_as_text_means_what_it_says(text: str, scored: bool) -> None:
+    """A quoted or interpolated ``score_test`` reaches the run as a string, and
+    ``bool("false")`` is true: it must resolve as the word says."""
+    from tsbench.training.search_trial import scores_test
+
+    cfg = check_settings([*TINY, f"score_test='{text}'"])
+    assert cfg.score_test == text and scores_test(cfg) is scored
