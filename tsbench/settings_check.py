@@ -139,14 +139,27 @@ def check_settings(overrides: list[str], config_name: str = "config",
 READS_ADDED = ("model", "hydra", "pruning")
 
 
-def unread_additions(overrides: list[str], config: DictConfig) -> list[str]:
+def unread_additions(overrides: list[str], config: DictConfig,
+                     config_name: str = "config") -> list[str]:
     """The ``+key=value`` overrides that add a setting tsbench reads nowhere (``+foo=1``,
     ``+trainer.accumulate_grad_batches=2``): not a config group, nor under
-    :data:`READS_ADDED`."""
+    :data:`READS_ADDED`; and the ``++key=value`` ones among them (set, or add) whose key
+    the config composed without them lacks."""
     groups = set(OmegaConf.select(config, "hydra.runtime.choices", default={}) or {})
-    return [line for line, override in zip(overrides, parse_each(overrides), strict=True)
-            if override.is_add() and override.key_or_group not in groups
-            and override.key_or_group.split(".")[0] not in READS_ADDED]
+    parsed = parse_each(overrides)
+
+    def unread(o: Override) -> bool:
+        return o.key_or_group not in groups and o.key_or_group.split(".")[0] not in READS_ADDED
+
+    found = {line for line, o in zip(overrides, parsed, strict=True) if o.is_add() and unread(o)}
+    forced = {line: o for line, o in zip(overrides, parsed, strict=True)
+              if o.is_force_add() and unread(o)}
+    if forced:
+        base = check_settings([line for line in overrides if line not in forced], config_name)
+        absent = object()
+        found |= {line for line, o in forced.items() if base is not None
+                  and OmegaConf.select(base, o.key_or_group, default=absent) is absent}
+    return [line for line in overrides if line in found]
 
 
 def parse_each(overrides: list[str]) -> list[Override]:

@@ -486,13 +486,16 @@ def test_a_sweep_of_a_command_that_runs_as_a_multirun_needs_no_m(overrides: list
 def test_a_setting_added_that_tsbench_reads_nowhere_is_a_warning(tmp_path: Path) -> None:
     """``+trainer.accumulate_grad_batches=2`` looks like Lightning's, but tsbench builds its
     Trainer from named fields: the addition would change nothing but the saved config. A
-    model's own hyperparameter and Hydra's settings are read (a model refuses one it lacks)."""
+    model's own hyperparameter and Hydra's settings are read (a model refuses one it lacks).
+    ``++`` sets a setting that exists (no warning) and adds one that does not (warned)."""
     proc = run_module("tsbench", ["+trainer.accumulate_grad_batches=2", "+foo=1",
-                                  "+model.extra=2", "+hydra.job.env_set.X=1", "--cfg", "job"],
+                                  "+model.extra=2", "+hydra.job.env_set.X=1", "++bar=1",
+                                  "++trainer.max_epochs=3", "++data.batch_size=8",
+                                  "++model.other=1", "--cfg", "job"],
                       {**os.environ}, cwd=tmp_path)
     warned = [line for line in proc.stderr.splitlines() if line.startswith("tsbench: warning:")]
     assert proc.returncode == 0 and [w.split()[2] for w in warned] == [
-        "+trainer.accumulate_grad_batches=2", "+foo=1"]
+        "+trainer.accumulate_grad_batches=2", "+foo=1", "++bar=1"]
     assert warned[1] == (
         "tsbench: warning: +foo=1 adds a setting tsbench reads nowhere: it changes nothing but "
         "the run's saved config (a report then shows it as a cell of its own) -> drop it, or "
