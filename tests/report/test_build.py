@@ -45,3 +45,19 @@ def test_a_flagged_cell_is_never_bold_even_when_lowest() -> None:
     lines = render(report).splitlines()
     assert any(line.startswith("| ili | 24 | dlinear | **0.8000 (1)** |") for line in lines)
     assert any(line.startswith("| ili | 24 | seasonal_naive | 0.1000 (1) |") for line in lines)
+
+
+def test_a_searched_float_is_labelled_short_unless_that_merges_two_cells() -> None:
+    """A search's learning rates (16 digits) show 6 significant digits; a value the
+    command line wrote shorter shows as written; two cells 6 digits cannot tell apart
+    keep every digit."""
+    def run(lr: float, clip: float = 1.0) -> Run:
+        config = {"dataset.name": "ili", "model.name": "dlinear", "pred_len": 24, "seed": 1,
+                  "features": "M", "optim.lr": lr, "trainer.gradient_clip_val": clip}
+        return Run(Path(f"/runs/{lr}-{clip}"), config, {"test_mse": 2.0}, None)
+
+    rows, _ = _rows([run(0.00031622776601683794), run(0.005, clip=0.5)])
+    assert set(rows) == {"dlinear (optim.lr=0.000316228, trainer.gradient_clip_val=1.0)",
+                         "dlinear (optim.lr=0.005, trainer.gradient_clip_val=0.5)"}
+    rows, _ = _rows([run(0.1234567), run(0.1234568)])
+    assert set(rows) == {"dlinear (optim.lr=0.1234567)", "dlinear (optim.lr=0.1234568)"}

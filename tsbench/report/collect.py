@@ -274,37 +274,50 @@ def _label(cells: list[Cell]) -> None:
         # its other fields only where they differ among the cells of the same choice
         chosen = {k.removesuffix(".name") for k in differing if k.endswith(".name")}
         differing.sort(key=lambda k: (k.rsplit(".", 1)[0], not k.endswith(".name"), k))
-        for cell, config in zip(group_cells, configs, strict=True):
-            parts = []
-            for k in differing:
-                group = k.rsplit(".", 1)[0] if "." in k else None
-                if k.startswith("protocol: "):
-                    fact = config.get(k)
-                    parts.append(f"{k.removeprefix('protocol: ')}: "
-                                 f"{'unknown' if fact is None else fact}")
-                elif group in chosen and k == f"{group}.name":
-                    parts.append(f"{group}={_short(config, k)}")
-                elif group in chosen:
-                    same = [c for c in configs if c.get(f"{group}.name") == config.get(
-                        f"{group}.name")]
-                    if _differs(same, k):
-                        parts.append(f"{k}={_short(config, k)}")
-                else:
-                    parts.append(f"{k}={_short(config, k)}")
-            named = ", ".join(parts)
-            cell.label = f"{cell.model} ({named})" if named else cell.model
+        # a search's floats (lr=0.00031622776601683794) as 6 significant digits, unless
+        # that makes two cells' labels the same
+        for digits in (6, None):
+            labels = [_cell_label(cell.model, config, configs, differing, chosen, digits)
+                      for cell, config in zip(group_cells, configs, strict=True)]
+            if len(set(labels)) == len(labels):
+                break
+        for cell, label in zip(group_cells, labels, strict=True):
+            cell.label = label
+
+
+def _cell_label(model: str, config: dict[str, Any], configs: list[dict[str, Any]],
+                differing: list[str], chosen: set[str], digits: int | None) -> str:
+    parts = []
+    for k in differing:
+        group = k.rsplit(".", 1)[0] if "." in k else None
+        if k.startswith("protocol: "):
+            fact = config.get(k)
+            parts.append(f"{k.removeprefix('protocol: ')}: {'unknown' if fact is None else fact}")
+        elif group in chosen and k == f"{group}.name":
+            parts.append(f"{group}={_short(config, k, digits)}")
+        elif group in chosen:
+            same = [c for c in configs if c.get(f"{group}.name") == config.get(f"{group}.name")]
+            if _differs(same, k):
+                parts.append(f"{k}={_short(config, k, digits)}")
+        else:
+            parts.append(f"{k}={_short(config, k, digits)}")
+    named = ", ".join(parts)
+    return f"{model} ({named})" if named else model
 
 
 def _differs(configs: list[dict[str, Any]], key: str) -> bool:
     return len({json.dumps(c.get(key), default=str) for c in configs}) > 1
 
 
-def _short(config: dict[str, Any], key: str) -> str:
-    """A config value as the command line writes it (``null`` for None); ``unknown`` where
-    the run's config has no such key (a run saved before it existed)."""
+def _short(config: dict[str, Any], key: str, digits: int | None = None) -> str:
+    """A config value as the command line writes it (``null`` for None; a float of more
+    than ``digits`` significant digits to that many, where given); ``unknown`` where the
+    run's config has no such key (a run saved before it existed)."""
     if key not in config:
         return "unknown"
     value = config[key]
+    if isinstance(value, float) and digits is not None and float(f"{value:.{digits}g}") != value:
+        return f"{value:.{digits}g}"
     return "null" if value is None else str(value)
 
 
