@@ -304,6 +304,11 @@ def test_the_help_names_the_tool_and_only_what_it_reads() -> None:
     assert said.returncode == 0 and said.stdout.startswith("tsbench-analyze: the periods")
     assert "experiment:" not in said.stdout and "model:" not in said.stdout
     assert "dataset=<name>" in said.stdout and "max_lookback: 720" in said.stdout
+    # every setting of its own is explained, one line each, above the config dump
+    explained = said.stdout.split("== Config ==")[0]
+    settings = yaml.safe_load(said.stdout.split("== Config ==")[1])
+    own = [key for key in settings if key != "dataset"]
+    assert len(own) >= 7 and all(f"\n  {key}  " in explained for key in own), own
     main = run_module("tsbench", ["--help"], {**os.environ})
     assert main.stdout.startswith("tsbench is powered by Hydra.")
     assert "experiment: dlinear_etth1" in main.stdout
