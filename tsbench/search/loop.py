@@ -130,9 +130,9 @@ class Loop:
         if self.abort is not None:
             raise self.abort
         log.info(report.summary(self.trials, self._best()))
-        edges = report.sweep_edges(self.space, self.trials, self.s.direction == "maximize")[1]
-        if edges:
-            log.warning(edges)
+        for warning in report.closing_warnings(self.space, self.trials,
+                                               self.s.direction == "maximize"):
+            log.warning(warning)
         return self.launched
 
     def _fill(self) -> bool:

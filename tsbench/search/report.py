@@ -84,6 +84,41 @@ def sweep_edges(space: SearchSpace, trials: Sequence[Trial],
     return edges, edge_note(edges, dimensions, best_first, fix) if edges else ""
 
 
+#: How close to the best full-budget objective a pruned trial's (relative) makes it a near miss.
+NEAR_MISS = 0.01
+
+
+def near_misses(trials: Sequence[Trial], maximize: bool) -> str:
+    """The warning about trials the pruning rule stopped (not the clock) whose objective at
+    their stop was already within :data:`NEAR_MISS` of the best full-budget trial's: a
+    trial's best loss so far only improves with more epochs, so each might have beaten it
+    ("" when none)."""
+    best = best_trial(trials, maximize)
+    if best is None or best.objective is None:
+        return ""
+    sign = -1.0 if maximize else 1.0
+    bar = sign * best.objective + NEAR_MISS * abs(best.objective)
+    near = sorted((t for t in trials if t.status == PRUNED and t.in_space
+                   and not t.stopped_by_clock and sign * t.objective <= bar),  # type: ignore[operator]
+                  key=lambda t: (sign * t.objective, t.number))  # type: ignore[operator]
+    if not near:
+        return ""
+    named = ", ".join(f"{t.number} ({t.objective:.6g} at epoch {t.pruned_at_epoch})"
+                      for t in near[:5]) + (", ..." if len(near) > 5 else "")
+    return (f"{len(near)} pruned trial(s) came within {NEAR_MISS:.0%} of the best full-budget "
+            f"objective {best.objective:.6g} (trial {best.number}) before the rule stopped "
+            f"them: trials {named}; with more epochs they might have beaten it -> rerun their "
+            "points at full budget (their values are in trials.csv), or prune later (raise "
+            "hydra.sweeper.pruner.min_epochs)")
+
+
+def closing_warnings(space: SearchSpace, trials: Sequence[Trial], maximize: bool) -> list[str]:
+    """What a sweep warns of when it ends: best trials at a range's edge
+    (:func:`sweep_edges`) and pruned near misses (:func:`near_misses`)."""
+    return [w for w in (sweep_edges(space, trials, maximize)[1], near_misses(trials, maximize))
+            if w]
+
+
 def program() -> str:
     """How this process was started: ``tsbench``, ``python -m pkg`` or ``python script``."""
     argv0 = Path(sys.argv[0])
