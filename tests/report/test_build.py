@@ -61,3 +61,27 @@ def test_a_searched_float_is_labelled_short_unless_that_merges_two_cells() -> No
                          "dlinear (optim.lr=0.005, trainer.gradient_clip_val=0.5)"}
     rows, _ = _rows([run(0.1234567), run(0.1234568)])
     assert set(rows) == {"dlinear (optim.lr=0.1234567)", "dlinear (optim.lr=0.1234568)"}
+
+
+#: The test windows of each dataset's published split at horizon H (2881 - H on ETTh,
+#: 1518 - H on Exchange, 194 - H on ILI), and each paper's test batch: drop_last leaves
+#: windows % batch unscored. iTransformer tests in batches of 1.
+TEST_WINDOWS = {"etth1": 2881, "etth2": 2881, "exchange": 1518, "ili": 194}
+TEST_BATCH = {("patchtst", "ili"): 16, ("patchtst", None): 128, ("dlinear", None): 32,
+              ("dlinear", "exchange", 96): 8, ("dlinear", "exchange", 192): 8}
+
+
+@pytest.mark.parametrize("model", ["patchtst", "dlinear", "itransformer"])
+def test_a_papers_unscored_windows_are_its_windows_modulo_its_test_batch(model: str) -> None:
+    from tsbench.report.published import _table, reference
+
+    for dataset, horizons in _table()["results"][model].items():
+        for pred_len in horizons:
+            mse, mae = (reference(model, dataset, pred_len, m) for m in ("mse", "mae"))
+            batch = TEST_BATCH.get((model, dataset, pred_len),
+                                   TEST_BATCH.get((model, dataset), TEST_BATCH.get((model, None),
+                                                                                   1)))
+            dropped = (TEST_WINDOWS[dataset] - pred_len) % batch
+            assert mae.unscored == dropped, (model, dataset, pred_len)
+            assert mse.unscored == (0 if mse.all_windows else dropped), (model, dataset, pred_len)
+    assert reference("dlinear", "ili", 24).unscored == 10  # 170 windows, batches of 32

@@ -182,9 +182,9 @@ def test_a_published_number_names_its_look_back_and_epochs_beside_a_cell_of_othe
                  "trainer.limit_train_batches=1"], tmp_path / "l104")
     out = report(zoo.sweep, tmp_path / "l104").stdout
     assert _row(out, 24, "dlinear (seq_len=36, trainer.limit_train_batches=null, "
-                "trainer.max_epochs=2)")[5] == "2.215 (L=104, 10 epochs)"
+                "trainer.max_epochs=2)")[5] == "2.215 (L=104, 10 epochs, 10 windows unscored)"
     assert _row(out, 24, "dlinear (seq_len=104, trainer.limit_train_batches=1, "
-                "trainer.max_epochs=10)")[5] == "2.215"
+                "trainer.max_epochs=10)")[5] == "2.215 (10 windows unscored)"
     assert out.count("Published (N epochs): that number was trained for up to N epochs") == 1
     rows = _csv(report(zoo.sweep, tmp_path / "l104", "--format", "csv").stdout)
     assert {r["published_seq_len"] for r in rows if r["model"] == "dlinear"} == {"104"}
@@ -420,7 +420,8 @@ def test_a_published_number_only_beside_a_cell_of_its_protocol(zoo: Zoo, tmp_pat
     out = report(zoo.sweep, tmp_path / "dlinear_S").stdout
     s_row = _row(out, 24, "dlinear (features=S)")
     assert s_row[5] == "–" and s_row[6] == "–"
-    assert _row(out, 24, "dlinear (features=M)")[5] == "2.215 (L=104, 10 epochs)"
+    assert _row(out, 24, "dlinear (features=M)")[5] == (
+        "2.215 (L=104, 10 epochs, 10 windows unscored)")
     assert out.count("features S (published: M)") == 1
     assert "none is shown beside a cell whose protocol differs" in out
     rows = {r["label"]: r for r in _csv(report(zoo.sweep, tmp_path / "dlinear_S", "--format",
@@ -606,16 +607,22 @@ def test_a_run_without_per_window_mae_is_not_tested_on_mse(zoo: Zoo, tmp_path: P
     assert all(r["p_value"] != "" for r in mse if r["model"] == "naive")
 
 
-def test_a_published_mae_from_the_paper_says_so(legacy: Path) -> None:
-    """ETTh1 DLinear: the MSE reference is the all-windows re-run, the MAE the paper's."""
+def test_a_published_number_that_left_test_windows_unscored_says_how_many(
+        legacy: Path) -> None:
+    """ETTh1: the MSE reference is the all-windows re-run, the MAE the paper's, whose test
+    loader dropped its last batch (DLinear: 2785 windows in batches of 32, 1 unscored;
+    PatchTST/42: batches of 128, 97 unscored)."""
     mse = report(legacy).stdout
-    assert _row(mse, 96, "dlinear")[5] == "0.384" and "Published (paper)" not in mse
+    assert _row(mse, 96, "dlinear")[5] == "0.384" and "unscored" not in mse
     mae = report(legacy, "--metric", "mae").stdout
-    assert _row(mae, 96, "dlinear")[5] == "0.399 (paper)"
-    assert mae.count("Published (paper): the paper's figure") == 1
+    assert _row(mae, 96, "dlinear")[5] == "0.399 (1 window unscored)"
+    assert _row(mae, 96, "patchtst")[5] == "0.399 (97 windows unscored)"
+    assert mae.count("Published (N windows unscored): the paper's figure") == 1
     rows = {(r["pred_len"], r["model"]): r for r in _csv(report(
         legacy, "--metric", "mae", "--format", "csv").stdout)}
     assert rows[("96", "dlinear")]["published_source"] == "dlinear_paper"
+    assert rows[("96", "dlinear")]["published_windows_unscored"] == "1"
     rows = {(r["pred_len"], r["model"]): r for r in _csv(report(
         legacy, "--format", "csv").stdout)}
+    assert rows[("96", "dlinear")]["published_windows_unscored"] == "0"
     assert rows[("96", "dlinear")]["published_source"] == "dlinear_allwindows"

@@ -10,20 +10,18 @@ from pathlib import Path
 from omegaconf import OmegaConf
 
 _FILE = Path(__file__).with_name("published.yaml")
-#: The metrics with published numbers.
-METRICS = ("mse", "mae")
 
 
 @dataclass(frozen=True)
 class Reference:
     """The published number of a cell: ``source`` (a key of the file's ``sources``) is the
-    all-windows re-run where one exists (``all_windows``), else the paper's table;
-    ``mixed``: the other metric's number of the same cell comes from the other kind."""
+    all-windows re-run where one exists (``all_windows``), else the paper's table, which may
+    leave the last test windows unscored (``unscored``: its test loader's drop_last)."""
 
     value: float
     source: str
     all_windows: bool
-    mixed: bool
+    unscored: int  # the test windows the number leaves out (0: every window scored)
     seq_len: int | None  # the look-back it was obtained at (a re-run ran the paper's scripts)
     epochs: int | None  # the most epochs it was trained for
 
@@ -45,9 +43,9 @@ def reference(model: str, dataset: str, pred_len: int, metric: str = "mse"
     entry = _table()["results"].get(model, {}).get(dataset, {}).get(pred_len)
     if entry is None or metric not in entry:
         return None
-    rerun = {m: f"{m}_allwindows" in entry for m in METRICS if m in entry}
-    all_windows = rerun[metric]
+    all_windows = f"{metric}_allwindows" in entry
     paper = entry["source"]
+    dropped = _table()["dropped_windows"].get(paper, {}).get(dataset, {}).get(pred_len, 0)
     lookbacks = _table()["lookbacks"].get(paper, {})
     epochs = _table()["epochs"].get(paper, {})
     budget = epochs.get(dataset, epochs.get("default"))
@@ -56,6 +54,6 @@ def reference(model: str, dataset: str, pred_len: int, metric: str = "mse"
     return Reference(
         value=float(entry[f"{metric}_allwindows" if all_windows else metric]),
         source=_table()["allwindows"][paper] if all_windows else paper,
-        all_windows=all_windows, mixed=len(set(rerun.values())) > 1,
+        all_windows=all_windows, unscored=0 if all_windows else int(dropped),
         seq_len=lookbacks.get(dataset, lookbacks.get("default")), epochs=budget,
     )

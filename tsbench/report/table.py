@@ -10,9 +10,6 @@ from tsbench.report import published
 from tsbench.report.build import BASELINE, Report, Row
 
 FORMATS = ("markdown", "latex", "csv", "html")
-#: Beside a published number from the paper's table where the other metric's is an
-#: all-windows re-run (published.yaml has re-runs of MSE only).
-PAPER = "paper"
 
 
 def test_name(metric: str) -> str:
@@ -63,17 +60,21 @@ def header(report: Report) -> list[str]:
 
 def published_text(row: Row) -> str:
     """The published number, with its look-back where the cell's differs, its epochs where
-    the cell's budget is smaller, and ``(paper)`` where it is the paper's figure while the
-    other metric's is an all-windows re-run."""
+    the cell's budget is smaller, and the test windows it left unscored where it did."""
     ref = row.reference
     if ref is None:
         return "–"
     marks = [f"L={ref.seq_len}"] if row.published_elsewhere else []
     if row.fewer_epochs:
         marks.append(f"{ref.epochs} epochs")
-    if ref.mixed and not ref.all_windows:
-        marks.append(PAPER)
+    if ref.unscored:
+        marks.append(unscored_text(ref.unscored))
     return f"{ref.value:.3f}" + (f" ({', '.join(marks)})" if marks else "")
+
+
+def unscored_text(windows: int) -> str:
+    """The mark of a published number that leaves its last ``windows`` test windows out."""
+    return f"{windows} window{'s' if windows > 1 else ''} unscored"
 
 
 def cells(row: Row, report: Report) -> list[str]:
@@ -103,12 +104,12 @@ def published_lines(report: Report) -> list[str]:
         lines.append("Published (N epochs): that number was trained for up to N epochs, more "
                      "than the cell's trainer.max_epochs allowed; part of a gap may be the "
                      "budget's.")
-    if any(r.reference is not None and r.reference.mixed and not r.reference.all_windows
-           for r in report.rows):
-        lines.append(f"Published ({PAPER}): the paper's figure, which leaves the last test "
-                     "windows unscored (drop_last); the published test MSE of these cells is "
-                     "the re-run of the official code that scores every window, as tsbench "
-                     "does, which has no MAE.")
+    if any(r.reference is not None and r.reference.unscored for r in report.rows):
+        lines.append("Published (N windows unscored): the paper's figure, whose test loader "
+                     "dropped its last incomplete batch of test windows (drop_last); tsbench "
+                     "scores every window, so part of a gap may be the protocol's, not the model's "
+                     "(where someone re-ran the official code on every window, as for the "
+                     "MSE of PatchTST/42 and DLinear on ETTh1, that re-run is the reference).")
     return lines
 
 
@@ -220,7 +221,7 @@ def _latex(report: Report, columns: list[str], lines: list[list[str]]) -> str:
 
 CSV_FIELDS = ["dataset", "pred_len", "model", "label", "mean", "std", "n", "ci_low", "ci_high",
               "published", "published_seq_len", "published_epochs", "published_source",
-              "published_withheld",
+              "published_windows_unscored", "published_withheld",
               "delta", "best", "vs_baseline", "dm_statistic", "df", "p_value", "p_holm",
               "protocol_flags"]
 
@@ -239,6 +240,7 @@ def _csv(report: Report) -> str:
             "published_seq_len": None if ref is None else ref.seq_len,
             "published_epochs": None if ref is None else ref.epochs,
             "published_source": None if ref is None else ref.source,
+            "published_windows_unscored": None if ref is None else ref.unscored,
             "published_withheld": "; ".join(row.withheld),
             "delta": row.delta, "best": row.best, "vs_baseline": row.verdict or row.note,
             "dm_statistic": None if row.test is None else row.test.statistic,
