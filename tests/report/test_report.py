@@ -190,6 +190,16 @@ def test_a_published_number_names_its_look_back_and_epochs_beside_a_cell_of_othe
     assert {r["published_seq_len"] for r in rows if r["model"] == "dlinear"} == {"104"}
     assert {r["published_epochs"] for r in rows if r["model"] == "dlinear"} == {"10"}
     assert {r["published_seq_len"] for r in rows if r["model"] == "naive"} == {""}
+    # the paper scored the first 160 of ILI-24's 170 windows: Δ is on those, like for like
+    run = tmp_path / "l104"
+    windows = np.load(run / "test_window_mse.npy").astype(np.float64)
+    first = (windows[:160].mean() - 2.215) / 2.215
+    assert windows.size == 170 and abs(first - (windows.mean() - 2.215) / 2.215) > 1e-4
+    [l104] = [r for r in rows if r["label"].startswith("dlinear (seq_len=104")]
+    assert float(l104["delta"]) == pytest.approx(first, rel=1e-9)
+    assert l104["delta_windows"] == "160"
+    assert _row(out, 24, "dlinear (seq_len=104, trainer.limit_train_batches=1, "
+                "trainer.max_epochs=10)")[6] == f"{100 * first:+.1f} % (first 160)"
     assert "epochs" not in report(tmp_path / "l104").stdout  # a full budget: nothing to say
 
 

@@ -9,7 +9,9 @@ run on each window, not the error of the seed-averaged forecast (the forecasts t
 are not saved).
 
 A published number stands beside a cell only where the cell's protocol matches the one the
-published numbers share (:func:`tsbench.report.compare.off_published`).
+published numbers share (:func:`tsbench.report.compare.off_published`). Where it left the
+last test windows unscored (a paper's drop_last), the difference from it is the cell's
+mean over the windows it scored.
 """
 
 from __future__ import annotations
@@ -42,6 +44,9 @@ class Row:
     p_holm: float | None = None
     verdict: str = ""  # BETTER, WORSE, SAME, BASELINE or "" (no test: see ``note``)
     note: str = ""
+    # the cell's mean over the test windows the published number scored, where it left
+    # some unscored (drop_last) and the runs saved their per-window errors
+    on_published_windows: float | None = None
 
     @property
     def published(self) -> float | None:
@@ -49,9 +54,21 @@ class Row:
 
     @property
     def delta(self) -> float | None:
-        """(mean - published) / published."""
+        """(mean - published) / published, the mean over the windows the published number
+        scored where it left some unscored (:attr:`on_published_windows`)."""
         ref = self.published
-        return None if ref is None else (self.spread.mean - ref) / ref
+        if ref is None:
+            return None
+        mean = self.spread.mean if self.on_published_windows is None else (
+            self.on_published_windows)
+        return (mean - ref) / ref
+
+    @property
+    def published_windows(self) -> int | None:
+        """How many windows :attr:`delta` compares on, where not every one."""
+        if self.on_published_windows is None or self.reference is None:
+            return None
+        return int(self.cell.runs[0].metrics["n_test_windows"]) - self.reference.unscored
 
     @property
     def published_elsewhere(self) -> bool:
@@ -124,9 +141,10 @@ def build(cells: list[Cell], metric: str = "mse", baseline: str | None = None,
         for cell in table_cells:
             ref = published.reference(cell.model, dataset, pred_len, metric)
             withheld = [] if ref is None else off_published(cell)
-            rows.append(Row(cell, stats.t_interval(cell.values(key)),
-                            None if withheld else ref, flagged[id(cell)],
-                            all(r.card is not None for r in cell.runs), withheld))
+            row = Row(cell, stats.t_interval(cell.values(key)), None if withheld else ref,
+                      flagged[id(cell)], all(r.card is not None for r in cell.runs), withheld)
+            row.on_published_windows = _on_published_windows(row, metric)
+            rows.append(row)
         comparable = [r for r in rows if not r.flags]
         if comparable:
             low = min(r.spread.mean for r in comparable)
@@ -143,6 +161,18 @@ def build(cells: list[Cell], metric: str = "mse", baseline: str | None = None,
     _adjust(report)
     report.ranking, report.ranking_note = _ranking(report, alpha)
     return report
+
+
+def _on_published_windows(row: Row, metric: str) -> float | None:
+    """The cell's seed-mean ``metric`` over the first windows, those its published number
+    scored, where that number left the last ones unscored (None otherwise, or without
+    per-window errors). Every window holds as many values, so their mean is the score."""
+    if row.reference is None or not row.reference.unscored:
+        return None
+    errors = seed_mean_window_errors(row.cell, metric)[0]
+    if errors is None or errors.size <= row.reference.unscored:
+        return None
+    return float(errors[: errors.size - row.reference.unscored].mean())
 
 
 def seed_mean_window_errors(cell: Cell, metric: str) -> tuple[np.ndarray | None, str]:

@@ -14,6 +14,7 @@ from tsbench.report.build import BETTER, WORSE, Report, Row
 from tsbench.report.compare import FACTS, cell_facts
 from tsbench.report.table import (
     ci_text,
+    delta_text,
     header,
     protocol_text,
     published_text,
@@ -113,7 +114,7 @@ def _table(report: Report, rows: list[Row]) -> str:
     out.append("</tr></thead><tbody>")
     for row in rows:
         ref = published_text(row)
-        delta = "–" if row.delta is None else f"{100 * row.delta:+.1f} %"
+        delta = delta_text(row)
         values = [(row.cell.label, ""), (value_text(row), "num value"), (ci_text(row), "num"),
                   (ref, "num"), (delta, "num")]
         if report.baseline:

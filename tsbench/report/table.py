@@ -77,9 +77,17 @@ def unscored_text(windows: int) -> str:
     return f"{windows} window{'s' if windows > 1 else ''} unscored"
 
 
+def delta_text(row: Row) -> str:
+    """``+1.2 %``, and over how many windows where not every one (the published number's)."""
+    if row.delta is None:
+        return "–"
+    windows = row.published_windows
+    return f"{100 * row.delta:+.1f} %" + ("" if windows is None else f" (first {windows})")
+
+
 def cells(row: Row, report: Report) -> list[str]:
     ref = published_text(row)
-    delta = "–" if row.delta is None else f"{100 * row.delta:+.1f} %"
+    delta = delta_text(row)
     out = [row.cell.dataset, str(row.cell.pred_len), row.cell.label, value_text(row),
            ci_text(row), ref, delta]
     if report.baseline:
@@ -107,9 +115,12 @@ def published_lines(report: Report) -> list[str]:
     if any(r.reference is not None and r.reference.unscored for r in report.rows):
         lines.append("Published (N windows unscored): the paper's figure, whose test loader "
                      "dropped its last incomplete batch of test windows (drop_last); tsbench "
-                     "scores every window, so part of a gap may be the protocol's, not the model's "
-                     "(where someone re-ran the official code on every window, as for the "
-                     "MSE of PatchTST/42 and DLinear on ETTh1, that re-run is the reference).")
+                     "scores every window. Δ vs published then compares the cell's mean over "
+                     "the same first windows (first N: from its per-window errors; without "
+                     "them, its mean over every window, and part of a gap may be the "
+                     "protocol's). Where someone re-ran the official code on every window, as "
+                     "for the MSE of PatchTST/42 and DLinear on ETTh1, that re-run is the "
+                     "reference.")
     return lines
 
 
@@ -222,8 +233,8 @@ def _latex(report: Report, columns: list[str], lines: list[list[str]]) -> str:
 CSV_FIELDS = ["dataset", "pred_len", "model", "label", "mean", "std", "n", "ci_low", "ci_high",
               "published", "published_seq_len", "published_epochs", "published_source",
               "published_windows_unscored", "published_withheld",
-              "delta", "best", "vs_baseline", "dm_statistic", "df", "p_value", "p_holm",
-              "protocol_flags"]
+              "delta", "delta_windows", "best", "vs_baseline", "dm_statistic", "df", "p_value",
+              "p_holm", "protocol_flags"]
 
 
 def _csv(report: Report) -> str:
@@ -242,7 +253,8 @@ def _csv(report: Report) -> str:
             "published_source": None if ref is None else ref.source,
             "published_windows_unscored": None if ref is None else ref.unscored,
             "published_withheld": "; ".join(row.withheld),
-            "delta": row.delta, "best": row.best, "vs_baseline": row.verdict or row.note,
+            "delta": row.delta, "delta_windows": row.published_windows, "best": row.best,
+            "vs_baseline": row.verdict or row.note,
             "dm_statistic": None if row.test is None else row.test.statistic,
             "df": None if row.test is None else row.test.df,
             "p_value": None if row.test is None else row.test.p_value, "p_holm": row.p_holm,
