@@ -15,6 +15,7 @@ from hydra.errors import CompactHydraException
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
+from tsbench.config_values import check_interpolations
 from tsbench.errors import ConfigError, TsbenchError
 from tsbench.quiet import quiet_dependencies
 from tsbench.resolvers import register_resolvers
@@ -143,6 +144,7 @@ def check_command_line(argv: list[str]) -> str | None:
     cfg = check_settings(list(args.overrides))
     if cfg is None:
         return None
+    check_interpolations(cfg)
     for line in unread_additions(list(args.overrides), cfg):
         print(f"tsbench: warning: {line} adds a setting tsbench reads nowhere: it changes "
               "nothing but the run's saved config (a report then shows it as a cell of its "

@@ -12,6 +12,9 @@ import math
 import re
 from typing import Any
 
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import InterpolationResolutionError
+
 from tsbench.errors import ConfigError
 
 _INTEGER = re.compile(r"[+-]?\d+")
@@ -53,3 +56,18 @@ def number(value: Any, field: str, example: str | None = None) -> float:
                           f"give {field} as a number"
                           + (f", e.g. {field}={example}" if example else ""))
     return parsed
+
+
+def check_interpolations(cfg: DictConfig) -> None:
+    """:class:`ConfigError` naming the first setting whose ``${...}`` cannot be resolved (a
+    misspelt key, ``pred_len=${oops}``; a preset's ``by_horizon`` without the horizon)
+    rather than OmegaConf's traceback at its first use. Hydra's own block is not read."""
+    task = OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"]) if "hydra" in cfg else cfg
+    try:
+        OmegaConf.to_container(task, resolve=True)
+    except InterpolationResolutionError as error:
+        said = str(error).splitlines()[0].removeprefix(
+            "ValueError raised while resolving interpolation: ")
+        problem, _, fix = said.partition(" -> ")  # a resolver's message may say its fix
+        raise ConfigError(str(error.full_key), problem, fix or "check the ${...} in its value "
+                          "(tsbench --cfg job shows every setting)") from None

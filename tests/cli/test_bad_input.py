@@ -528,3 +528,23 @@ def test_score_test_given_as_text_means_what_it_says(text: str, scored: bool) ->
 
     cfg = check_settings([*TINY, f"score_test='{text}'"])
     assert cfg.score_test == text and scores_test(cfg) is scored
+
+
+@pytest.mark.parametrize("args, message", [
+    ([*TINY, "pred_len=${oops}"], "tsbench: error: pred_len: Interpolation key 'oops' not "
+     "found -> check the ${...} in its value (tsbench --cfg job shows every setting)"),
+    (["experiment=dlinear_exchange", "pred_len=48", "logger=none"],
+     "tsbench: error: data.batch_size: pred_len=48 has no preset value; presets cover [96, "
+     "192, 336, 720] -> pass the field explicitly on the command line"),
+])
+def test_an_interpolation_that_cannot_resolve_is_one_line(args: list[str], message: str,
+                                                          tmp_path: Path) -> None:
+    """A misspelt ``${...}`` or a preset's horizon table without the horizon: one line
+    naming the setting, exit 2 and no folder, before any data is read; in a multirun the
+    job whose value cannot resolve is named the same way."""
+    proc = run_tsbench(args, tmp_path / "run", check=False)
+    assert (proc.returncode, proc.stderr.strip()) == (2, message)
+    assert not (tmp_path / "run").exists()
+    with pytest.raises(ConfigError) as refused:  # a job of a sweep, or a run from Python
+        validate_config(check_settings(args))
+    assert f"tsbench: error: {refused.value}" == message

@@ -15,7 +15,7 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.accelerators import CUDAAccelerator, MPSAccelerator
 
-from tsbench.config_values import flag, number, whole
+from tsbench.config_values import check_interpolations, flag, number, whole
 from tsbench.data.datamodule import ForecastData
 from tsbench.data.loading import FEATURES, Series, load_series
 from tsbench.data.splits import Borders, benchmark_borders
@@ -52,6 +52,7 @@ def validate_config(cfg: Any, here: bool = True) -> None:
     """Fail before any data is read when a top-level setting is impossible (``here``: on
     this machine too, its GPUs; not for a sweep's values, whose trials a launcher such as
     SLURM may run on GPU nodes)."""
+    check_interpolations(cfg)
     for key in ("seq_len", "pred_len"):
         if whole(cfg[key], key) < 1:
             raise ConfigError(key, f"must be >= 1, got {cfg[key]}")
