@@ -421,6 +421,21 @@ def test_csv_and_latex(legacy: Path) -> None:
     assert "$\\pm$" in latex
 
 
+def test_the_output_files_extension_chooses_the_format(legacy: Path, tmp_path: Path) -> None:
+    """Without --format, ``-o report.html`` writes the HTML page (it wrote Markdown)."""
+    written = {}
+    for name in ("r.html", "r.tex", "r.csv", "r.md", "r.txt"):
+        report(legacy, "-o", tmp_path / name)
+        written[name] = (tmp_path / name).read_text()
+    assert written["r.html"] == report(legacy, "--format", "html").stdout
+    assert written["r.html"].lstrip().lower().startswith("<!doctype html>")
+    assert written["r.tex"] == report(legacy, "--format", "latex").stdout
+    assert written["r.csv"] == report(legacy, "--format", "csv").stdout
+    assert written["r.md"] == written["r.txt"] == report(legacy).stdout
+    report(legacy, "--format", "csv", "-o", tmp_path / "forced.html")  # --format decides
+    assert (tmp_path / "forced.html").read_text() == written["r.csv"]
+
+
 def test_a_published_number_only_beside_a_cell_of_its_protocol(zoo: Zoo, tmp_path: Path
                                                                ) -> None:
     """DLinear's ILI numbers are multivariate: a features=S DLinear cell gets none (said

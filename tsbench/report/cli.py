@@ -30,7 +30,9 @@ def parser() -> argparse.ArgumentParser:
                     "the given run/multirun directories, beside the published numbers; with "
                     "--baseline, a paired test of every cell against the baseline model.")
     p.add_argument("dirs", nargs="+", type=Path, help="run or multirun directories")
-    p.add_argument("--format", choices=FORMATS, default="markdown")
+    p.add_argument("--format", choices=FORMATS,
+                   help="default: from the -o file's extension (.html, .tex, .csv; .md and "
+                        "any other: markdown), else markdown")
     p.add_argument("--metric", choices=WINDOW_METRICS, default="mse",
                    help="mase and smape: scale-free, comparable across series; published "
                         "numbers are MSE and MAE only")
@@ -45,8 +47,15 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+#: The format an ``-o`` file's extension asks for, where ``--format`` is not given.
+EXTENSIONS = {".html": "html", ".htm": "html", ".tex": "latex", ".csv": "csv"}
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if args.format is None:
+        suffix = "" if args.output is None else args.output.suffix.lower()
+        args.format = EXTENSIONS.get(suffix, "markdown")
     missing = [str(d) for d in args.dirs if not d.is_dir()]
     if missing:
         return _error(f"not a directory: {', '.join(missing)}")
