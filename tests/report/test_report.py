@@ -651,3 +651,19 @@ def test_a_published_number_that_left_test_windows_unscored_says_how_many(
         legacy, "--format", "csv").stdout)}
     assert rows[("96", "dlinear")]["published_windows_unscored"] == "0"
     assert rows[("96", "dlinear")]["published_source"] == "dlinear_allwindows"
+
+
+def test_row_ranges_read_as_the_half_open_ranges_the_card_records(zoo: Zoo) -> None:
+    """A card's ``[0, 676]`` is rows 0-675 (end excluded, as a slice): the facts say
+    ``[0, 676)``, not the closed interval the HTML page showed."""
+    from tsbench.report.collect import collect
+    from tsbench.report.compare import facts
+
+    run = next(r for r in collect([zoo.sweep], "test_mse", lambda message: None).runs
+               if r.model == "naive" and r.pred_len == 24)
+    card = run.card
+    start, end = card["scaler"]["fitted_rows"]
+    assert (start, end) == (0, 676)  # ILI: int(0.7 * 966) training rows
+    known = facts(run)
+    assert known["scaler rows"] == "[0, 676)"
+    assert known["rows used"] == f"[0, {card['dataset']['rows_used'][1]}) of 966"

@@ -66,10 +66,10 @@ def facts(run: Run) -> dict[str, str | None]:
     known.update({
         "data file": f"sha256 {data['sha256'][:12]}" if data.get("sha256")
         else json.dumps(data.get("generator"), sort_keys=True),
-        "rows used": f"{data['rows_used'][0]}-{data['rows_used'][1]} of {data['rows_loaded']}",
+        "rows used": f"{_span(data['rows_used'])} of {data['rows_loaded']}",
         "split": f"{split['rule']}, test targets from row {split['first_target']['test']}",
         "scaler rows": None if card["scaler"].get("fitted_rows") is None
-        else json.dumps(card["scaler"]["fitted_rows"]),
+        else _span(card["scaler"]["fitted_rows"]),
         "features": card["features"],
         "scored columns": card.get("target") if card["features"] in ("S", "MS")
         else ",".join(data.get("channels") or []) or None,
@@ -79,6 +79,14 @@ def facts(run: Run) -> dict[str, str | None]:
         "cross-validation": split["cv"],
     })
     return {k: None if v is None else str(v) for k, v in known.items()}
+
+
+def _span(rows: Any) -> str:
+    """A card's row range ``[start, end]`` (end excluded, as Python slices) as ``[0, 5311)``;
+    anything else as JSON."""
+    if isinstance(rows, list) and len(rows) == 2 and all(isinstance(r, int) for r in rows):
+        return f"[{rows[0]}, {rows[1]})"
+    return json.dumps(rows)
 
 
 def cell_facts(cell: Cell) -> dict[str, str | None]:
