@@ -120,8 +120,11 @@ def test_the_command_writes_csv_and_refuses_what_it_cannot_forecast(csv: Path, t
     assert len(pd.read_csv(out)) == read_metrics(run_dir)["n_val_windows"] * PRED_LEN * 2
     folds = _run(csv, tmp_path / "cv", "model=naive", "cv=tscv", "cv.n_splits=2")
     unseen = _run(csv, tmp_path / "unseen", "model=naive", "score_test=false")
+    (tmp_path / "empty").mkdir()
     for path, split, message in (
-            (tmp_path, "future", "is not a finished run (no metrics.json)"),
+            (tmp_path / "empty", "future", "is not a finished run (no metrics.json)"),
+            (tmp_path, "future", "is a multirun's folder, not a run -> give one of its 3 "
+                                 f"finished job folders: {folds}, {run_dir}, {unseen}"),
             (folds, "future", "a cross-validation run without cv.refit keeps one model per "
                               "fold, each scaled on its own rows"),
             (fold_dir(folds, 0), "future", "this fold trained and was scaled on rows [0, "),

@@ -45,6 +45,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         run = load_run(args.run)
     except OSError:
+        jobs = sorted((p for p in args.run.glob(f"*/{METRICS}")), key=_job_order)
+        if jobs:  # a multirun's folder: its jobs are the runs
+            named = ", ".join(str(p.parent) for p in jobs[:3]) + (", ..." if len(jobs) > 3
+                                                                  else "")
+            return _error(f"{args.run} is a multirun's folder, not a run -> give one of its "
+                          f"{len(jobs)} finished job folders: {named}")
         return _error(f"{args.run} is not a finished run (no {METRICS}) -> give the folder "
                       "of a run that ended, e.g. outputs/runs/<date>/<time>")
     try:
@@ -54,6 +60,12 @@ def main(argv: list[str] | None = None) -> int:
         return _error(str(error))
     _write(table.to_csv(index=args.split == "future", float_format=DIGITS), args.output)
     return 0
+
+
+def _job_order(metrics: Path) -> tuple[int, str]:
+    """Hydra's job folders 0, 1, ..., 10 in number order (other names after them)."""
+    name = metrics.parent.name
+    return (int(name), "") if name.isdigit() else (1 << 30, name)
 
 
 #: The CSV's numbers: 7 significant digits, a float32's (the models' and the benchmark
