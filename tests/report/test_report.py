@@ -321,7 +321,7 @@ def test_runs_without_test_scores_say_why(zoo: Zoo) -> None:
     proc = report(zoo.no_test, check=False)
     assert proc.returncode == 2 and proc.stdout == ""
     assert "tsbench-report: error: none of the 1 finished run(s)" in proc.stderr
-    assert "has test_mse" in proc.stderr and "score_test=false" in proc.stderr
+    assert "has test_mse: 1 run(s): score_test=false (a search's trials" in proc.stderr
     mixed = report(zoo.no_test, zoo.csv)
     assert "left out 1 run(s) without test_mse (score_test=false)" in mixed.stderr
 

@@ -102,7 +102,7 @@ def _empty_reason(found: Collected, where: str, metric: str) -> str:
     if found.without_metric:
         skipped = (f" ({found.n_skipped} of them left out for other reasons, see the "
                    "warnings)") if found.n_skipped else ""
-        why = "; ".join(f"{n} {reason}{UNSCORED if reason == 'score_test=false' else ''}"
+        why = "; ".join(f"{n} run(s): {reason}{UNSCORED if reason == 'score_test=false' else ''}"
                         for reason, n in found.without_metric.items())
         return (f"none of the {found.n_found} finished run(s) under {where} has test_{metric}"
                 f"{skipped}: {why} -> report runs that scored the test split")
