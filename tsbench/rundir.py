@@ -187,6 +187,15 @@ def find_runs(roots: list[Path]) -> list[Path]:
     return sorted(d for d in found if is_finished(d))
 
 
+def unfinished_runs(roots: list[Path]) -> list[Path]:
+    """The job directories under ``roots`` that Hydra started (its ``.hydra/config.yaml``)
+    and that wrote no :data:`METRICS`: killed, failed or still running."""
+    started = {p.parent.parent.resolve() for root in roots
+               for p in Path(root).rglob(HYDRA_CONFIG)
+               if not tracker_copy(p.relative_to(root).parts)}
+    return sorted(d for d in started if not (d / METRICS).is_file())
+
+
 @dataclass
 class LoadedRun:
     """A finished run read back: its config and metrics, and (built on first use) its

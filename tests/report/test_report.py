@@ -667,3 +667,16 @@ def test_row_ranges_read_as_the_half_open_ranges_the_card_records(zoo: Zoo) -> N
     known = facts(run)
     assert known["scaler rows"] == "[0, 676)"
     assert known["rows used"] == f"[0, {card['dataset']['rows_used'][1]}) of 966"
+
+
+def test_job_folders_that_never_finished_are_counted_once(zoo: Zoo, tmp_path: Path) -> None:
+    """A killed or failed job leaves Hydra's .hydra/config.yaml and no metrics.json: left
+    out, said once with a count (it was left out silently)."""
+    for name in ("killed_1", "killed_2"):
+        shutil.copytree(zoo.sweep / "0", tmp_path / name)  # a job of Hydra's
+        (tmp_path / name / "metrics.json").unlink()
+    proc = report(zoo.csv, tmp_path)
+    assert proc.stderr == (f"tsbench-report: warning: left out 2 job folder(s) without "
+                           f"metrics.json (killed, failed or still running), e.g. "
+                           f"{tmp_path / 'killed_1'}\n")
+    assert _n(_rows(proc.stdout)[0][3]) == 1

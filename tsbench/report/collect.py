@@ -26,7 +26,15 @@ from omegaconf.errors import OmegaConfBaseException
 from yaml import YAMLError
 
 from tsbench.report.compare import CONFIG_FACTS, facts
-from tsbench.rundir import find_runs, read_config, read_metrics, read_protocol, read_window_errors
+from tsbench.rundir import (
+    METRICS,
+    find_runs,
+    read_config,
+    read_metrics,
+    read_protocol,
+    read_window_errors,
+    unfinished_runs,
+)
 from tsbench.search.names import OK, PRUNED, RECORD_COLUMNS, TRIALS_FILE
 
 #: Config keys that do not change a run's numbers (where logs go, progress output, how
@@ -149,6 +157,10 @@ def collect(roots: list[Path], metric_key: str, warn: Warn) -> Collected:
     if pruned:
         warn(f"left out {len(pruned)} pruned run(s) (stopped early by their sweep's pruner, "
              f"short of their epoch budget), e.g. {pruned[0]}")
+    unfinished = unfinished_runs(roots)
+    if unfinished:
+        warn(f"left out {len(unfinished)} job folder(s) without {METRICS} (killed, failed or "
+             f"still running), e.g. {unfinished[0]}")
     if runs:
         for why in sorted({why for _, why in without}):
             paths = [path for path, reason in without if reason == why]
