@@ -31,9 +31,11 @@ CONFIG_FACTS = ("features", "scored columns", "cross-validation", "strategy")
 #: Facts of how a model forecasts, not of what is scored: the same windows of the same
 #: series are scored whatever they are, so cells that differ in them are compared (a
 #: published number still stands only beside the published choice, :func:`off_published`):
-#: the strategy, and whether the look-back was fixed or chosen by a search that never saw
-#: the test split (one chosen on a split named test is flagged: :func:`flags`).
-MODELLING_FACTS = ("strategy", "seq_len")
+#: the strategy; whether the look-back was fixed or chosen by a search that never saw
+#: the test split (one chosen on a split named test is flagged: :func:`flags`); and the
+#: cross-validation, i.e. on which rows the scored model trained (a refit on train+val
+#: scores the same test windows, scaled by the same training rows' scaler).
+MODELLING_FACTS = ("strategy", "seq_len", "cross-validation")
 
 #: Facts that follow from another: not named again on a cell the other flags.
 FOLLOWS_FROM = {"scored columns": "features"}
