@@ -685,3 +685,24 @@ def test_job_folders_that_never_finished_are_counted_once(zoo: Zoo, tmp_path: Pa
                            f"metrics.json (killed, failed or still running), e.g. "
                            f"{tmp_path / 'killed_1'}\n")
     assert _n(_rows(proc.stdout)[0][3]) == 1
+
+
+def test_a_cell_whose_seeds_ran_different_code_says_so(zoo: Zoo, tmp_path: Path) -> None:
+    """Seeds 1 and 2 of one cell, the second's card edited as if it ran another version of
+    the package: the cell still pools them, and one warning names the seeds of each."""
+    for seed_dir in ("0", "1"):
+        shutil.copytree(zoo.sweep / seed_dir, tmp_path / seed_dir)
+    seeds = [read_config(tmp_path / d).seed for d in ("0", "1")]
+    assert report(tmp_path).stderr == ""  # one version: nothing to say
+    card_path = tmp_path / "1" / "protocol.json"
+    card = json.loads(card_path.read_text())
+    card["source"]["sources_sha256"] = "0" * 64
+    card_path.write_text(json.dumps(card))
+    proc = report(tmp_path)
+    [row] = _rows(proc.stdout)
+    assert _n(row[3]) == 2
+    assert proc.stderr == (
+        f"tsbench-report: warning: {row[2]} at ili/{row[1]} pools seeds that ran 2 versions "
+        f"of tsbench's code (seeds {seeds[0]} | {seeds[1]}; their protocol.json "
+        "source.sources_sha256 differ): rerun them on one version where the change may touch "
+        "the numbers\n")

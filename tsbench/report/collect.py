@@ -271,7 +271,25 @@ def group(runs: list[Run], warn: Warn) -> list[Cell]:
     for cell in cells.values():
         cell.runs.sort(key=lambda r: r.seed)
     _label(list(cells.values()))
+    for cell in cells.values():
+        _warn_if_mixed_code(cell, warn)
     return sorted(cells.values(), key=lambda c: (c.dataset, c.pred_len, c.model, c.label))
+
+
+def _warn_if_mixed_code(cell: Cell, warn: Warn) -> None:
+    """Say when a cell pools seeds that ran different code (their cards' digest of the
+    package, ``source.sources_sha256``): a change between them may be in the numbers."""
+    by_code: dict[str, list[int]] = {}
+    for run in cell.runs:
+        digest = ((run.card or {}).get("source") or {}).get("sources_sha256")
+        if digest:
+            by_code.setdefault(str(digest), []).append(run.seed)
+    if len(by_code) > 1:
+        seeds = " | ".join(", ".join(map(str, s)) for s in by_code.values())
+        warn(f"{cell.label} at {cell.dataset}/{cell.pred_len} pools seeds that ran "
+             f"{len(by_code)} versions of tsbench's code (seeds {seeds}; their protocol.json "
+             "source.sources_sha256 differ): rerun them on one version where the change may "
+             "touch the numbers")
 
 
 def _label(cells: list[Cell]) -> None:
