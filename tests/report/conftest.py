@@ -23,7 +23,7 @@ ILI = ["dataset=ili", "seq_len=36", "trainer=debug", "logger=none"]
 @dataclass(frozen=True)
 class Zoo:
     """``sweep``: a Hydra multirun of DLinear and naive x pred_len 24, 36 x seeds 1, 2, alone
-    in ``multirun``; ``seq_sweep``: a skopt search of naive's seq_len (24 or 36);
+    in ``multirun``; ``seq_sweep``: a skopt search of DLinear's seq_len (24 or 36);
     ``features_s``: naive with features=S; ``csv``: naive on ``sales.csv``;
     ``no_test``: naive with score_test=false (as tsbench-tune's stages run)."""
 
@@ -61,7 +61,7 @@ def zoo(tmp_path_factory: pytest.TempPathFactory) -> Zoo:
     run_tsbench([*ILI, "model=dlinear,naive", "pred_len=24,36", "seed=1,2"], sweep,
                 multirun=True)
     seq_sweep = root / "seq_sweep"
-    run_tsbench([*ILI, "hydra/sweeper=skopt", "model=naive", "pred_len=24", "seed=1",
+    run_tsbench([*ILI, "hydra/sweeper=skopt", "model=dlinear", "pred_len=24", "seed=1",
                  "seq_len=choice(24,36)", "hydra.sweeper.n_trials=2", "score_test=true",
                  "hydra.sweeper.n_initial_points=2", "hydra.sweeper.random_state=0"],
                 seq_sweep, multirun=True)

@@ -133,13 +133,14 @@ def test_different_features_are_another_cell_and_flagged(zoo: Zoo) -> None:
 def test_sweep_trials_are_cells_of_their_own_and_searched(zoo: Zoo) -> None:
     """A look-back chosen on validation is how a model forecasts, not what is scored: such a
     cell is tested against a fixed one (the search never saw the test split)."""
-    out = report(zoo.sweep, zoo.seq_sweep, "--baseline", "dlinear").stdout
+    out = report(zoo.sweep, zoo.seq_sweep, "--baseline", "naive").stdout
     for seq_len in (24, 36):
-        row = _row(out, 24, f"naive (seq_len: searched on val, seq_len={seq_len})")
+        row = _row(out, 24, f"dlinear (seq_len: searched on val, seq_len={seq_len})")
         assert _n(row[3]) == 1  # one trial is not a seed of another
         assert row[8] == "same" and "(p" in row[7]
-    assert _n(_row(out, 24, "naive (seq_len: fixed, seq_len=36)")[3]) == 2
-    assert _row(out, 24, "dlinear")[8] == "same"
+    fixed = _row(out, 24, "dlinear (seq_len: fixed, seq_len=36)")
+    assert _n(fixed[3]) == 2 and "(p" in fixed[7]
+    assert _row(out, 24, "naive")[8] == "same"
 
 
 def test_a_look_back_searched_on_test_is_never_compared(zoo: Zoo, tmp_path: Path) -> None:
@@ -147,16 +148,16 @@ def test_a_look_back_searched_on_test_is_never_compared(zoo: Zoo, tmp_path: Path
     shutil.copytree(zoo.sweep, sweep)
     for run_dir in (p.parent for p in sweep.glob("*/metrics.json")):
         config = yaml.safe_load((run_dir / "config.yaml").read_text())
-        if config["model"]["name"] == "naive":  # as if an earlier search chose it on test
+        if config["model"]["name"] == "dlinear":  # as if an earlier search chose it on test
             config["seq_len_searched_on"] = "test"
             (run_dir / "config.yaml").write_text(yaml.safe_dump(config))
             card = json.loads((run_dir / "protocol.json").read_text())
             card["seq_len"].update(policy="searched", searched_on="test")
             (run_dir / "protocol.json").write_text(json.dumps(card))
-    out = report(sweep, "--baseline", "dlinear").stdout
-    flag = _row(out, 24, "naive")[8]
+    out = report(sweep, "--baseline", "naive").stdout
+    flag = _row(out, 24, "dlinear")[8]
     assert "seq_len searched on test (selection on test)" in flag
-    assert "(p" not in _row(out, 24, "naive")[7]  # not tested
+    assert "(p" not in _row(out, 24, "dlinear")[7]  # not tested
 
 
 def test_the_trials_of_a_pruning_sweep_pool_with_a_plain_run_as_seeds(tmp_path: Path) -> None:
@@ -262,10 +263,17 @@ def test_a_sweeps_trials_csv_marks_seq_len_searched(zoo: Zoo, tmp_path: Path) ->
     (sweep / "trials.csv").write_text(
         "trial,job,status,objective,seconds,seq_len,job_dir,error\n"
         + "".join(f"{i},{job},ok,0.5,1.0,36,{job},\n" for i, job in enumerate(jobs, 1)))
-    out = report(sweep, zoo.features_s, "--baseline", "dlinear").stdout
-    flag = _row(out, 24, "naive (features=S, seq_len: fixed)")[-1]
-    assert "features S" in flag and "seq_len" not in flag  # a policy: marked, compared
-    assert _row(out, 24, "naive (features=M, seq_len: searched on val)")[-1] == "same"
+    from tsbench.report.collect import collect
+    from tsbench.report.compare import facts
+
+    policies = {(r.model, r.seed, r.pred_len): facts(r)["seq_len"]
+                for r in collect([sweep], "test_mse", lambda message: None).runs}
+    assert len(policies) == 8
+    for (model, _, _), policy in policies.items():  # naive reads no look-back: no policy
+        assert policy == ("searched on val" if model == "dlinear" else None), model
+    without = {(r.model, r.seed, r.pred_len): facts(r)["seq_len"]
+               for r in collect([zoo.sweep], "test_mse", lambda message: None).runs}
+    assert {p for (m, _, _), p in without.items() if m == "dlinear"} == {"fixed"}
 
 
 def test_trials_of_one_search_are_not_to_be_picked_by_test(zoo: Zoo) -> None:
@@ -355,8 +363,9 @@ def test_user_errors_are_one_line_and_exit_2(zoo: Zoo, tmp_path: Path) -> None:
               "--baseline patchtst: no patchtst run under"),
              # a label of other folders' rows: the labels these folders' rows have now
              ([zoo.sweep, zoo.seq_sweep, "--baseline", "naive (seq_len=24)"],
-              "-> use one of dlinear, naive, or a row's label: 'naive (seq_len: fixed, "
-              "seq_len=36)', 'naive (seq_len: searched on val, seq_len=24)'"),
+              "-> use one of dlinear, naive, or a row's label: 'dlinear (seq_len: fixed, "
+              "seq_len=36)', 'dlinear (seq_len: searched on val, seq_len=24)', 'dlinear "
+              "(seq_len: searched on val, seq_len=36)'"),
              ([zoo.sweep, "--alpha", "2"], "must lie between 0 and 1")]
     for args, words in cases:
         proc = report(*args, check=False)
@@ -706,3 +715,30 @@ def test_a_cell_whose_seeds_ran_different_code_says_so(zoo: Zoo, tmp_path: Path)
         f"of tsbench's code (seeds {seeds[0]} | {seeds[1]}; their protocol.json "
         "source.sources_sha256 differ): rerun them on one version where the change may touch "
         "the numbers\n")
+
+
+def test_baselines_that_read_no_look_back_pool_across_seq_len(zoo: Zoo, tmp_path: Path
+                                                              ) -> None:
+    """naive forecasts the same whatever seq_len (its card says it is not read, as the
+    classical models' do):
+    runs at the look-backs of several deep models are one cell each, not one per seq_len,
+    and a second run of a seed at another look-back is the same run (left out as a twin).
+    DLinear reads its look-back: its seq_len still makes cells."""
+    for seq_len in (24, 48):
+        run_tsbench([*[o for o in ILI if not o.startswith("seq_len=")], f"seq_len={seq_len}",
+                     "pred_len=24", "seed=3", "model=naive"], tmp_path / f"naive{seq_len}")
+    run_tsbench([*ILI, "model=dlinear", "pred_len=24", "seed=3", "seq_len=24"],
+                tmp_path / "dlinear24")
+    card = json.loads((tmp_path / "naive24" / "protocol.json").read_text())
+    assert card["seq_len"]["read"] is False
+    assert json.loads((tmp_path / "dlinear24" / "protocol.json").read_text())["seq_len"][
+        "read"] is True
+    proc = report(zoo.sweep, tmp_path)
+    labels = {r[2]: _n(r[3]) for r in _rows(proc.stdout) if r[1] == "24"}
+    assert labels == {"naive": 3, "dlinear (seq_len=36)": 2, "dlinear (seq_len=24)": 1}
+    assert f"left out {tmp_path / 'naive48'}: same configuration and seed 3 as " in proc.stderr
+    from tsbench.models import classical, dlinear, itransformer, naive, patchtst
+
+    unread = [naive.Naive, naive.SeasonalNaive, classical.ETS, classical.Theta, classical.ARIMA]
+    read = [dlinear.DLinear, patchtst.PatchTST, itransformer.ITransformer]
+    assert [m.reads_look_back for m in unread + read] == [False] * 5 + [True] * 3

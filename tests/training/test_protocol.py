@@ -92,7 +92,7 @@ def test_a_holdout_run_on_a_registry_file_carries_its_protocol(tmp_path: Path) -
     assert len(card["dataset"]["channels"]) == 7
     assert card["dataset"]["freq"] == "W-TUE"  # inferred: ILI's weeks end on Tuesdays
     assert card["seq_len"] == {"value": 36, "policy": "fixed", "searched_on": None,
-                               "how": "set in the config"}
+                               "how": "set in the config", "read": True}
     for name in ("val", "test"):
         start, end = borders[name]
         expected = n_windows(end - start, 36, 24)

@@ -23,6 +23,10 @@ class ForecastModel(nn.Module):
     uses_time_features: bool = False
     #: False for models without trainable parameters (naive baselines): no training loop.
     trainable: bool = True
+    #: False where the forecasts do not depend on ``seq_len`` (the naive baselines read the
+    #: last value or season, the classical ones the whole history): the protocol card says
+    #: so, and the report pools runs that differ only in ``seq_len``.
+    reads_look_back: bool = True
 
     def __init__(self, seq_len: int, pred_len: int, n_vars: int) -> None:
         super().__init__()

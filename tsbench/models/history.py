@@ -35,6 +35,7 @@ class HistoryModel(ForecastModel):
     """
 
     trainable = False
+    reads_look_back = False
 
     def __init__(self, seq_len: int, pred_len: int, n_vars: int) -> None:
         super().__init__(seq_len, pred_len, n_vars)

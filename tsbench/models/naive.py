@@ -15,6 +15,7 @@ class Naive(ForecastModel):
     """
 
     trainable = False
+    reads_look_back = False
     #: No seasonal part (the protocol card records a model's ``season``).
     season: int | None = None
 
@@ -27,9 +28,11 @@ class Naive(ForecastModel):
 
 class SeasonalNaive(ForecastModel):
     """Forecast step ``h`` as the value one ``period`` earlier, repeating the last season.
-    ``model.period: null`` (the preset) takes the season of the data's frequency."""
+    ``model.period: null`` (the preset) takes the season of the data's frequency. Any
+    ``seq_len`` of at least one season gives the same forecasts."""
 
     trainable = False
+    reads_look_back = False
 
     def __init__(
         self, seq_len: int, pred_len: int, n_vars: int, period: int, revin: bool = False

@@ -257,7 +257,8 @@ def group(runs: list[Run], warn: Warn) -> list[Cell]:
     dataset and horizon are labelled with the keys and facts that set them apart."""
     cells: dict[tuple, Cell] = {}
     for run in runs:
-        kept = {k: v for k, v in run.config.items() if not k.startswith(IGNORED)}
+        kept = {k: v for k, v in run.config.items() if not k.startswith(IGNORED)
+                and not (k in LOOK_BACK_KEYS and not reads_look_back(run))}
         kept.update({f"protocol: {k}": v for k, v in facts(run).items()
                      if k not in CONFIG_FACTS})
         key = json.dumps(kept, sort_keys=True, default=str)
@@ -274,6 +275,16 @@ def group(runs: list[Run], warn: Warn) -> list[Cell]:
     for cell in cells.values():
         _warn_if_mixed_code(cell, warn)
     return sorted(cells.values(), key=lambda c: (c.dataset, c.pred_len, c.model, c.label))
+
+
+#: A run's look-back and how it was chosen: no difference for a model that does not read it.
+LOOK_BACK_KEYS = ("seq_len", "seq_len_searched_on")
+
+
+def reads_look_back(run: Run) -> bool:
+    """Whether the run's forecasts depend on its ``seq_len`` (its card's ``seq_len.read``;
+    true for a run saved before cards said so)."""
+    return bool(((run.card or {}).get("seq_len") or {}).get("read", True))
 
 
 def _warn_if_mixed_code(cell: Cell, warn: Warn) -> None:

@@ -62,7 +62,9 @@ def facts(run: Run) -> dict[str, str | None]:
     data, split, windows = card["dataset"], card["split"], card["windows"]
     test = windows.get("test")
     policy = card["seq_len"]
-    if known["seq_len"] is None:
+    if not policy.get("read", True):  # forecasts the same whatever the look-back
+        known["seq_len"] = None
+    elif known["seq_len"] is None:
         known["seq_len"] = ("fixed" if policy["policy"] == "fixed"
                             else f"searched on {policy['searched_on']}")
     known.update({
