@@ -742,3 +742,19 @@ def test_baselines_that_read_no_look_back_pool_across_seq_len(zoo: Zoo, tmp_path
     unread = [naive.Naive, naive.SeasonalNaive, classical.ETS, classical.Theta, classical.ARIMA]
     read = [dlinear.DLinear, patchtst.PatchTST, itransformer.ITransformer]
     assert [m.reads_look_back for m in unread + read] == [False] * 5 + [True] * 3
+
+
+def test_a_baseline_label_stands_for_its_models_one_cell_in_other_tables(zoo: Zoo) -> None:
+    """ILI-24 holds three DLinear configurations (a search's two and the fixed one), so the
+    baseline is named by its label there; ILI-36 holds one DLinear cell, labelled
+    ``dlinear``: it is that table's baseline, said once (there was no test at 36)."""
+    label = "dlinear (seq_len: fixed, seq_len=36)"
+    out = report(zoo.sweep, zoo.seq_sweep, "--baseline", label).stdout
+    assert _row(out, 24, label)[7] == "baseline" and _row(out, 36, "dlinear")[7] == "baseline"
+    assert "(p" in _row(out, 24, "naive")[7] and "(p" in _row(out, 36, "naive")[7]
+    assert (f"--baseline '{label}' names a row of other tables: in ili/36, dlinear's one "
+            "configuration there is the baseline.") in out
+    # any of the 24 table's labels: the same one cell stands in at 36
+    searched = "dlinear (seq_len: searched on val, seq_len=24)"
+    out = report(zoo.sweep, zoo.seq_sweep, "--baseline", searched).stdout
+    assert _row(out, 36, "dlinear")[7] == "baseline" and _row(out, 24, searched)[7] == "baseline"

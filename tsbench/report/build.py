@@ -115,6 +115,8 @@ class Report:
     ranking: Ranking | None = None
     ranking_note: str = ""
     baseline_hint: str = ""  # how to name the baseline where the model has several cells
+    # tables without a row of the --baseline label, whose model's one cell stood in for it
+    stand_ins: list[str] = field(default_factory=list)
 
     def tables(self) -> dict[tuple[str, int], list[Row]]:
         out: dict[tuple[str, int], list[Row]] = {}
@@ -132,9 +134,9 @@ def build(cells: list[Cell], metric: str = "mse", baseline: str | None = None,
     for cell in cells:
         by_table.setdefault((cell.dataset, cell.pred_len), []).append(cell)
     for (dataset, pred_len), table_cells in sorted(by_table.items()):
-        # the baseline: the cell of that row label, else the cells of that model
-        bases = [c for c in table_cells if c.label == baseline] or [
-            c for c in table_cells if c.model == baseline]
+        bases = _baselines(table_cells, baseline)
+        if bases and baseline not in (bases[0].label, bases[0].model):
+            report.stand_ins.append(f"{dataset}/{pred_len}")
         reference = bases[0] if len(bases) == 1 else None
         flagged = flags(table_cells, reference)
         rows = []
@@ -161,6 +163,20 @@ def build(cells: list[Cell], metric: str = "mse", baseline: str | None = None,
     _adjust(report)
     report.ranking, report.ranking_note = _ranking(report, alpha)
     return report
+
+
+def _baselines(cells: list[Cell], baseline: str | None) -> list[Cell]:
+    """The cells ``--baseline`` names in one table: the row of that label, else the cells
+    of that model; a label names another table's row, so where no row has it, the label's
+    model's cell stands in when the model has one cell there (a label's configuration keys
+    are the ones its own table needed to tell cells apart)."""
+    if baseline is None:
+        return []
+    named = [c for c in cells if baseline in (c.label, c.model)]
+    if named or " (" not in baseline:
+        return named
+    model = [c for c in cells if c.model == baseline.split(" (", 1)[0]]
+    return model if len(model) == 1 else []
 
 
 def _on_published_windows(row: Row, metric: str) -> float | None:
