@@ -51,12 +51,15 @@ def command_overrides(argv: list[str]) -> argparse.Namespace | None:
 
 
 def unknown_setting(error: BaseException, choices: dict[str, list[str]] | None = None,
-                    program: str = "tsbench") -> TsbenchError | None:
+                    program: str = "tsbench",
+                    default: tuple[str, tuple[str, list[str]]] | None = None
+                    ) -> TsbenchError | None:
     """The one-line error for Hydra's ``error`` when it names a setting the config lacks.
     ``choices`` are config groups chosen on the command line, each as its composed option
     followed by the other options given that do have the setting (``{"strategy": ["direct",
     "recursive"]}``): a setting of another option of a swept group is named as such, not as
-    a misspelling."""
+    a misspelling. ``default``: the group of a setting the command line chose no option of,
+    with :func:`_default_choice`'s option and options that have it."""
     key = missing_setting(error)
     if key is None:
         return None
@@ -78,6 +81,13 @@ def unknown_setting(error: BaseException, choices: dict[str, list[str]] | None =
             f"{key}: no such setting of {group}={options[0]} -> check its spelling, or choose "
             f"a {group} that has it ({program} --cfg job {group}=<option> shows its "
             "settings)")
+    if default is not None and default[0] == group:
+        chosen, having = default[1]
+        if having:
+            return TsbenchError(
+                f"{key}: no such setting of {group}={chosen} (the default), a setting of "
+                f"{', '.join(f'{group}={o}' for o in having)} -> add {group}={having[0]} to "
+                f"the command, or drop {key}")
     shows = "--cfg hydra shows Hydra's settings" if key.startswith("hydra.") else (
         "--cfg job shows every setting")
     return TsbenchError(f"{key}: no such setting -> check its spelling ({program} {shows})")
@@ -127,8 +137,13 @@ def check_settings(overrides: list[str], config_name: str = "config",
     except TsbenchError:
         raise
     except Exception as exc:  # noqa: BLE001 (anything but a misspelt key is Hydra's to say)
-        error = unknown_option(exc) or unknown_setting(
-            exc, _group_choices(parsed, single, missing_setting(exc), config_name), program)
+        missing = missing_setting(exc)
+        choices = _group_choices(parsed, single, missing, config_name)
+        default = None
+        if missing is not None and missing.split(".")[0] not in choices:
+            found = _default_choice(single, missing, config_name)
+            default = None if found is None else (missing.split(".")[0], found)
+        error = unknown_option(exc) or unknown_setting(exc, choices, program, default)
         if error is not None:
             raise error from None
         return None
@@ -231,6 +246,30 @@ def _group_choices(parsed: list[Override], single: list[str], missing: str | Non
         if having:
             choices[key] = [values[0], *having]
     return choices
+
+
+def _default_choice(single: list[str], missing: str | None, config_name: str
+                    ) -> tuple[str, list[str]] | None:
+    """For a ``missing`` setting of a config group the command line does not choose
+    (``strategy.step`` under the default ``strategy=direct``): the group, its default
+    option, then its other options that have the setting (composed once each, on this
+    error's path only). None where the setting's first part is no config group."""
+    if missing is None or "." not in missing:
+        return None
+    group = missing.split(".")[0]
+    kept = [o for o in single if not o.lstrip("+~").startswith(f"{group}.")]
+    try:
+        with initialize_config_module("tsbench.conf", version_base="1.3"):
+            config = compose(config_name, overrides=kept, return_hydra_config=True)
+            options = GlobalHydra.instance().config_loader().get_group_options(group)
+    except Exception:  # noqa: BLE001 - not composable without it either: say nothing more
+        return None
+    default = OmegaConf.select(config, f"hydra.runtime.choices.{group}", default=None)
+    if default is None:
+        return None
+    return str(default), [o for o in options if o != default
+                          and _has_setting(single, len(single), f"{group}={o}", missing,
+                                           config_name)]
 
 
 def _has_setting(single: list[str], index: int, choice: str, setting: str,

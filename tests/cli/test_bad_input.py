@@ -338,6 +338,12 @@ OWN = (", or for a model of your own, its folder of model/dlinaer.yaml on the se
     (False, ["strategy=direct", "strategy.step=24"],
      "strategy.step: no such setting of strategy=direct -> check its spelling, or choose a "
      "strategy that has it (tsbench --cfg job strategy=<option> shows its settings)"),
+    # a setting of another option of a group the command line leaves at its default
+    (False, ["strategy.step=24"], "strategy.step: no such setting of strategy=direct (the "
+     "default), a setting of strategy=recursive -> add strategy=recursive to the command, "
+     "or drop strategy.step"),
+    (True, ["seed=1,2", "cv.n_splits=3"], "cv.n_splits: no such setting of cv=holdout (the "
+     "default), a setting of cv=tscv -> add cv=tscv to the command, or drop cv.n_splits"),
     (False, ["model="], "model: no option given -> use one of arima, dlinear, ets, "
                         "itransformer, naive, patchtst, seasonal_naive, theta"),
     # a sweep without -m: Hydra's "Ambiguous value" or "requires --multirun" and its hints
