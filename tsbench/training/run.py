@@ -18,7 +18,7 @@ from pytorch_lightning.accelerators import CUDAAccelerator, MPSAccelerator
 from tsbench.config_values import check_interpolations, flag, number, whole
 from tsbench.data.datamodule import ForecastData
 from tsbench.data.loading import FEATURES, Series, load_series
-from tsbench.data.splits import Borders, benchmark_borders
+from tsbench.data.splits import Borders, benchmark_borders, n_windows
 from tsbench.errors import ConfigError
 from tsbench.models.build import check_model_settings
 from tsbench.models.layers.kernels import fast_kernels
@@ -150,6 +150,7 @@ def _run(cfg: DictConfig, run_dir: Path, threads: int) -> dict[str, Any]:
     write_config(run_dir, cfg)
     _warn_filled(cfg, series, borders)
     _warn_short_season(series, borders)
+    _warn_few_val_windows(cfg, borders)
     logger = build_logger(cfg, run_dir)
     pruning = trial_pruning(cfg)  # None unless a pruning sweep launched this run
     if cfg.cv.name == "tscv":
@@ -199,6 +200,24 @@ def _warn_short_season(series: Series, borders: Borders) -> None:
                     "rows do not hold more than one season of %d steps (freq %s) -> compare its "
                     "MASE only with runs scaled so (protocol.json: metrics_scale.mase_season)",
                     rows, season, series.freq)
+
+
+#: Fewer validation windows than this make early stopping, the best epoch and a search's
+#: objective rest on a handful of overlapping windows: said once per run.
+MIN_VAL_WINDOWS = 10
+
+
+def _warn_few_val_windows(cfg: DictConfig, borders: Borders) -> None:
+    """Say where a holdout run's validation split holds only a few windows (ILI at
+    pred_len=96: 2 of its 97 validation rows' windows)."""
+    if cfg.cv.name != "holdout":
+        return
+    count = n_windows(borders.val[1] - borders.val[0], int(cfg.seq_len), int(cfg.pred_len))
+    if 0 < count < MIN_VAL_WINDOWS:  # none: the data checks refuse the run
+        log.warning("the validation split holds %d window(s) of seq_len %s + pred_len %s: "
+                    "early stopping, the best epoch and a search's objective rest on them "
+                    "-> a shorter pred_len, or cv=tscv (validation blocks of the training rows)",
+                    count, cfg.seq_len, cfg.pred_len)
 
 
 def _refit(cfg: DictConfig, series: Series, borders: Borders, run_dir: Path, logger: Any
