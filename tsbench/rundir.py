@@ -210,8 +210,9 @@ class LoadedRun:
     @cached_property
     def series(self) -> Any:
         """The run's series, from ``dataset.path`` as the run had it, or, where that
-        relative path is not found from here, from the absolute file its card names; the
-        file must be the one the run read (its card's sha256), or every split moves."""
+        relative path is not found from here, from the absolute file its card names (for a
+        published dataset, where ``$TSBENCH_DATA_DIR`` and the cache lack it); the file must
+        be the one the run read (its card's sha256), or every split moves."""
         from tsbench.data.loading import load_series
         from tsbench.data.sources import dataset_file, file_sha256
         from tsbench.errors import DataError
@@ -220,10 +221,11 @@ class LoadedRun:
         path = dataset.get("path")
         card = read_protocol(self.root)
         recorded = {} if card is None else card["dataset"]
-        if path and recorded.get("file") and not Path(str(path)).is_absolute() and not Path(
+        known = Path(recorded["file"]) if recorded.get("file") else None
+        if path and known and not Path(str(path)).is_absolute() and not Path(
                 str(path)).exists():
-            dataset = OmegaConf.merge(dataset, {"path": recorded["file"]})
-        file = dataset_file(dataset)
+            dataset = OmegaConf.merge(dataset, {"path": str(known)})
+        file = dataset_file(dataset, known)
         if recorded.get("sha256") and file is not None and file.is_file() and file_sha256(
                 file) != recorded["sha256"]:
             raise DataError(
@@ -231,7 +233,7 @@ class LoadedRun:
                 f"the protocol card's {recorded['sha256'][:12]}...): its splits, scaler and "
                 "windows would move -> restore the file the run read, or make a new run on "
                 "this one")
-        return load_series(dataset)
+        return load_series(dataset, known)
 
     @cached_property
     def model(self) -> Any:

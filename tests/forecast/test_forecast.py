@@ -187,3 +187,29 @@ def test_a_pruned_trial_and_a_tuning_folder_whose_model_does_not_import_are_one_
         assert refused.returncode == 2 and refused.stdout == ""
         assert said in refused.stderr and "Traceback" not in refused.stderr
         assert len(refused.stderr.strip().splitlines()) == 1
+
+
+def test_a_published_datasets_run_forecasts_from_the_file_its_card_names(
+        tmp_path: Path) -> None:
+    """Offline, with neither $TSBENCH_DATA_DIR nor the cache holding ILI, a finished ILI run
+    reads the file its protocol card names, where that still holds the published bytes; an
+    edited copy there is not taken for it."""
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy(Path(os.environ["TSBENCH_DATA_DIR"]) / "national_illness.csv", data)
+    run_dir = tmp_path / "run"
+    run_tsbench(["dataset=ili", "model=naive", "seq_len=36", "pred_len=24", "logger=none"],
+                run_dir, env={"TSBENCH_DATA_DIR": str(data)})
+    expected = future(run_dir)
+    bare = {**os.environ, "OMP_NUM_THREADS": "1", "TSBENCH_DATA_DIR": str(tmp_path / "none"),
+            "TSBENCH_CACHE_DIR": str(tmp_path / "cache"), "TSBENCH_OFFLINE": "1"}
+    said = run_module("tsbench.forecast", [str(run_dir)], bare)
+    assert said.returncode == 0, said.stderr
+    printed = pd.read_csv(io.StringIO(said.stdout), parse_dates=["date"], index_col="date")
+    pd.testing.assert_frame_equal(printed, expected, check_freq=False, check_dtype=False,
+                                  rtol=1e-6)
+    (data / "national_illness.csv").write_text(  # the same rows, other bytes
+        (data / "national_illness.csv").read_text().replace("\n", "\r\n", 1))
+    refused = run_module("tsbench.forecast", [str(run_dir)], bare)
+    assert refused.returncode == 2 and "national_illness.csv" in refused.stderr
+    assert "TSBENCH_DATA_DIR" in refused.stderr and "Traceback" not in refused.stderr

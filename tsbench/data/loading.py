@@ -74,8 +74,9 @@ def _synthetic_settings(cfg: Any) -> dict[str, Any]:
     return settings
 
 
-def load_series(cfg: Any) -> Series:
-    """Read the dataset described by ``cfg`` (the ``dataset`` config node)."""
+def load_series(cfg: Any, known: Path | None = None) -> Series:
+    """Read the dataset described by ``cfg`` (the ``dataset`` config node); ``known``: where
+    a finished run read its published file (:func:`~tsbench.data.sources.resolve_file`)."""
     name = str(cfg.name)
     if name == "synthetic":
         frame = make_synthetic(**_synthetic_settings(cfg), freq=str(cfg.get("freq") or "h"))
@@ -87,7 +88,7 @@ def load_series(cfg: Any) -> Series:
         frame = _read_csv(Path(str(cfg.path)), cfg)
         source = str(cfg.path)
     elif cfg.get("file"):
-        path = resolve_file(DataFile.of(cfg))
+        path = resolve_file(DataFile.of(cfg), known)
         frame = _read_csv(path, cfg)
         source = str(path)
     else:

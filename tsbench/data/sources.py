@@ -66,8 +66,10 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def resolve_file(entry: DataFile) -> Path:
-    """Return a local path for ``entry``: ``$TSBENCH_DATA_DIR`` -> cache -> download."""
+def resolve_file(entry: DataFile, known: Path | None = None) -> Path:
+    """Return a local path for ``entry``: ``$TSBENCH_DATA_DIR`` -> cache -> ``known`` (the
+    file a finished run's protocol card names, where it still holds the published bytes) ->
+    download."""
     data_dir = os.environ.get(DATA_DIR_ENV)
     if data_dir:
         candidate = Path(data_dir) / entry.filename
@@ -76,6 +78,9 @@ def resolve_file(entry: DataFile) -> Path:
     cached = cache_dir() / entry.filename
     if cached.is_file():
         return cached
+    if known is not None and known.is_file() and (
+            entry.sha256 is None or sha256_of(known) == entry.sha256):
+        return known
     if os.environ.get(OFFLINE_ENV, "").lower() in {"1", "true", "yes"}:
         raise DataError(_missing_message(entry, data_dir, f"{OFFLINE_ENV} is set"))
     try:
@@ -110,11 +115,12 @@ def _missing_message(entry: DataFile, data_dir: str | None, why: str) -> str:
     )
 
 
-def dataset_file(ds_cfg: Any) -> Path | None:
-    """The file a dataset config reads (as ``load_series`` finds it), None for synthetic."""
+def dataset_file(ds_cfg: Any, known: Path | None = None) -> Path | None:
+    """The file a dataset config reads (as ``load_series`` finds it, ``known`` as
+    :func:`resolve_file` takes it), None for synthetic."""
     name = str(ds_cfg.name)
     if name == "synthetic":
         return None
     if name == "csv":
         return Path(str(ds_cfg.path)).resolve()
-    return resolve_file(DataFile.of(ds_cfg)).resolve()
+    return resolve_file(DataFile.of(ds_cfg), known).resolve()

@@ -10,7 +10,6 @@ import numpy as np
 import torch
 
 from tsbench.data.datamodule import ForecastData
-from tsbench.data.loading import load_series
 from tsbench.data.splits import benchmark_borders
 from tsbench.errors import ConfigError
 from tsbench.models.base import ForecastModel
@@ -86,7 +85,7 @@ def load_ensemble(run_dirs: list[Path], splits: list[str],
         if run.config.dataset != first.dataset:
             raise ConfigError("dataset", "ensemble members use different datasets")
     model = Ensemble([run.model for run in loaded], weights)
-    series = load_series(first.dataset)
+    series = loaded[0].series  # where the run read it (its card's file, if need be)
     if fold is None:
         borders = benchmark_borders(
             len(series.values), series.split, model.seq_len, series.train_frac,
