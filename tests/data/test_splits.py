@@ -69,6 +69,19 @@ def test_a_split_too_short_names_the_fix_that_helps() -> None:
         ForecastData(ili, ranges, 600, 100)
 
 
+def test_a_look_back_longer_than_the_training_rows_is_refused() -> None:
+    """The val and test ranges start seq_len rows before their borders, in the training
+    rows: a longer look-back is one error naming the fix, never a negative (wrapping)
+    start."""
+    with pytest.raises(DataError) as caught:
+        benchmark_borders(100, "ratio", 71)
+    assert str(caught.value) == "seq_len=71 is longer than the 70 training rows -> lower seq_len"
+    borders = benchmark_borders(100, "ratio", 70)
+    assert (borders.val, borders.test) == ((0, 80), (10, 100))
+    with pytest.raises(DataError, match="seq_len=8641 is longer than the 8640 training rows"):
+        benchmark_borders(17420, "ett_hour", 8641)
+
+
 def test_scaler_sees_only_train_rows() -> None:
     series = _series("etth1")
     borders = benchmark_borders(len(series.values), series.split, 336)

@@ -67,3 +67,19 @@ def test_random_mode_proposes_without_a_surrogate() -> None:
     launched = run(p, 2, batches=5)
     assert len({point_key(x) for x in launched}) == 10
     assert p.optimizer.models == []
+
+
+def test_a_point_asked_while_others_run_is_the_next_of_a_cl_min_batch() -> None:
+    """The running points are told the constant-liar value (the lowest seen), as skopt
+    proposes the rest of a batch: with the first point of skopt's own cl_min batch
+    running, the point asked is that batch's second."""
+    lines = ["a=interval(0.0, 1.0)", "b=interval(0.0, 1.0)"]
+    told = [[0.1, 0.2], [0.5, 0.9], [0.8, 0.4], [0.3, 0.7], [0.9, 0.9], [0.2, 0.5],
+            [0.6, 0.1], [0.4, 0.6]]
+    values = [(a - 0.3) ** 2 + (b - 0.6) ** 2 for a, b in told]
+    p, reference = proposer(lines, n_initial_points=2), proposer(lines, n_initial_points=2)
+    for optimizer in (p.optimizer, reference.optimizer):
+        optimizer.tell([list(x) for x in told], list(values))
+    first, second = reference.optimizer.ask(n_points=2, strategy="cl_min")
+    p.mark_seen(first)
+    assert p.ask(1, pending=[first]) == [[float(v) for v in second]]

@@ -183,6 +183,16 @@ def test_joblib_refills_a_free_slot_at_once(tmp_path: Path, caplog) -> None:
     assert points["auto"] == points["batch"]
 
 
+def test_refill_never_launches_a_running_point_again(sweep_dir: Path) -> None:
+    """A point proposed while others run is never one of those: on a two-point space the
+    refilling sweep runs each point once and ends, though n_trials is larger."""
+    multirun(sweep_dir, "kind=a,b", *JOBLIB, "hydra.sweeper.n_trials=4",
+             "hydra.sweeper.n_initial_points=1")
+    rows = read_rows(sweep_dir)
+    assert sorted(r["kind"] for r in rows) == ["a", "b"]
+    assert [la.job for la in Record(sweep_dir / "record").launches()] == [0, 1]
+
+
 def test_submitit_refills_a_free_slot_at_once(sweep_dir: Path) -> None:
     multirun(
         sweep_dir, *SPACE, "hydra/launcher=submitit_local", "hydra.sweeper.n_jobs=2",

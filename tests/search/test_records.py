@@ -130,6 +130,33 @@ def test_best_yaml(tmp_path: Path, monkeypatch, maximize: bool, best: int) -> No
     assert "n_trials" not in command
 
 
+@pytest.mark.parametrize("maximize, best, pruned_value", [(False, 3, 0.125), (True, 1, 0.75)])
+def test_a_pruned_trial_is_never_best(tmp_path: Path, maximize: bool, best: int,
+                                      pruned_value: float) -> None:
+    """Only trials that ran their full budget are candidates for best.yaml: a pruned trial
+    whose value beats them all (one fold's loss under cv=tscv, a trial max_seconds cut)
+    is counted as pruned, never named best."""
+    pruned = Trial(4, 4, [0.001, "b c", 2], pruned_value, 1.0, "4", "asha rung 1: ...", 1)
+    trial = report.write_best(tmp_path / "best.yaml", SPACE, [*TRIALS, pruned], maximize)
+    content = yaml.safe_load((tmp_path / "best.yaml").read_text())
+    assert trial is not None and trial.number == best == content["trial"]
+    assert content["objective"] == TRIALS[best - 1].objective
+    assert content["params"] == SPACE.values(TRIALS[best - 1].point)
+    assert (content["trials_finished"], content["trials_pruned"]) == (2, 1)
+
+
+def test_a_tie_for_best_goes_to_the_earliest_trial(tmp_path: Path) -> None:
+    """Trials with the same best objective (a deterministic model): best.yaml names the
+    earliest of them, whatever order the trials are given in."""
+    tied = [Trial(4, 5, [0.001, "b c", 1], 0.25, 1.0, "5"),
+            Trial(5, 6, [0.01, "a", 3], 0.25, 1.0, "6")]
+    for trials in ([*TRIALS, *tied], [*tied, *TRIALS[::-1]]):
+        trial = report.write_best(tmp_path / "best.yaml", SPACE, trials, False)
+        content = yaml.safe_load((tmp_path / "best.yaml").read_text())
+        assert trial is not None and trial.number == 3 == content["trial"]
+        assert content["job_dir"] == "3"
+
+
 def test_no_best_when_all_failed(tmp_path: Path) -> None:
     assert report.write_best(tmp_path / "best.yaml", SPACE, TRIALS[1:2], False) is None
     assert not (tmp_path / "best.yaml").exists()

@@ -149,6 +149,49 @@ def test_changed_search_is_refused_naming_each_change(sweep_dir: Path) -> None:
     assert read_rows(sweep_dir)[:5] == rows and len(read_rows(sweep_dir)) == 6
 
 
+def test_a_resume_that_forgets_the_direction_is_refused(sweep_dir: Path) -> None:
+    """A maximize sweep resumed without ``direction=maximize`` would tell the recorded
+    trials with the other sign and pick best.yaml from the wrong end: refused, by name."""
+    args = [*SPACE, "hydra.sweeper.n_initial_points=2"]
+    multirun(sweep_dir, *args, "hydra.sweeper.n_trials=2", "hydra.sweeper.direction=maximize")
+    before = read_rows(sweep_dir)
+    message = resume_error(sweep_dir, *args, "hydra.sweeper.n_trials=3",
+                           "hydra.sweeper.resume=true")
+    assert "was started with a different search: direction: maximize -> minimize" in message
+    assert read_rows(sweep_dir) == before
+
+
+def test_a_resumed_batch_never_repeats_a_point_it_relaunches(sweep_dir: Path,
+                                                             monkeypatch) -> None:
+    """The first batch after a resume holds the relaunched trials and new points: a new
+    point is never one being relaunched (a two-point space: only the lost one is left)."""
+    args = ["kind=a,b", "hydra.sweeper.n_initial_points=1"]
+    monkeypatch.setenv("QUAD_INTERRUPT_AT_JOB", "1")
+    with pytest.raises(KeyboardInterrupt):
+        multirun(sweep_dir, *args, "hydra.sweeper.n_trials=2")
+    monkeypatch.delenv("QUAD_INTERRUPT_AT_JOB")
+    multirun(sweep_dir, *args, "hydra.sweeper.n_trials=3", "hydra.sweeper.n_jobs=2",
+             "hydra.sweeper.resume=true")
+    rows = read_rows(sweep_dir)
+    assert [(r["trial"], r["job"], r["error"]) for r in rows] == [
+        ("1", "0", ""), ("2", "2", "relaunched: job 1 died with the sweep")]
+    assert sorted(r["kind"] for r in rows) == ["a", "b"]
+
+
+def test_a_sweep_without_search_yaml_refuses_a_record_of_other_parameters(
+        sweep_dir: Path) -> None:
+    """A sweep with no search.yaml (started by an older tsbench, or the file deleted) is
+    not checked against it, and still a different set of parameters cannot share its
+    trials.csv, even with force."""
+    multirun(sweep_dir, *SPACE, "hydra.sweeper.n_trials=2", "hydra.sweeper.n_initial_points=2")
+    (sweep_dir / "search.yaml").unlink()
+    before = read_rows(sweep_dir)
+    message = resume_error(sweep_dir, *SPACE[::2], "hydra.sweeper.n_trials=3",
+                           "hydra.sweeper.n_initial_points=2", "hydra.sweeper.resume=force")
+    assert f"{sweep_dir / 'trials.csv'} records parameters ['n'] not searched now" in message
+    assert read_rows(sweep_dir) == before
+
+
 def test_a_sweep_running_in_the_folder_refuses_a_second(sweep_dir: Path) -> None:
     """The resume command run while the sweep still runs (a second terminal, a cluster
     requeue) would relaunch the first's running trials and write its job folders: refused,

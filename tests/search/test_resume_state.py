@@ -99,3 +99,21 @@ def test_trial_killed_mid_run_leaves_its_job_directory_alone(tmp_path: Path) -> 
     for row in rows:  # each recorded trial ran in its own directory and wrote its value
         result = json.loads((sweep / row["job_dir"] / "result.json").read_text())
         assert float(row["objective"]) == result["value"]
+
+
+def test_a_job_directory_the_record_does_not_know_is_left_alone(tmp_path: Path) -> None:
+    """Job numbers continue after the highest existing job directory too: a numbered
+    folder that neither trials.csv nor the launch log knows (an earlier run in the same
+    folder, a damaged record) is neither reused nor overwritten by a resumed sweep."""
+    sweep = tmp_path / "sweep"
+    args = [*SPACE, "hydra.sweeper.n_initial_points=2"]
+    multirun(sweep, *args, "hydra.sweeper.n_trials=2")
+    stray = sweep / "2"
+    (stray / ".hydra").mkdir(parents=True)
+    (stray / ".hydra" / "overrides.yaml").write_text("- x=0.5\n")
+    (stray / "result.json").write_text('{"value": 0.25}')
+    before = file_states(stray)
+    multirun(sweep, *args, "hydra.sweeper.n_trials=3", "hydra.sweeper.resume=true")
+    rows = read_rows(sweep)
+    assert [(r["job"], r["job_dir"]) for r in rows] == [("0", "0"), ("1", "1"), ("3", "3")]
+    assert file_states(stray) == before

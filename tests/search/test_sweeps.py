@@ -71,6 +71,19 @@ def test_maximizing_proposes_as_minimizing_the_negated_objective(tmp_path: Path)
     assert best["objective"] == max(float(r["objective"]) for r in maximized)
 
 
+def test_maximizing_on_default_settings_learns_the_negated_objective(tmp_path: Path) -> None:
+    """``log_objective`` (on by default) is for minimized losses: a maximize sweep on the
+    defaults proposes what minimizing the negated objective does, not a search for the
+    lowest log(objective)."""
+    common = [*SPACE, "hydra.sweeper.n_trials=7", "hydra.sweeper.n_initial_points=3"]
+    multirun(tmp_path / "max", *common, "hydra.sweeper.direction=maximize")
+    multirun(tmp_path / "min", *common, "negate=true", "hydra.sweeper.log_objective=false")
+    maximized, minimized = read_rows(tmp_path / "max"), read_rows(tmp_path / "min")
+    assert points(maximized) == points(minimized)
+    best = yaml.safe_load((tmp_path / "max" / "best.yaml").read_text())
+    assert best["objective"] == max(float(r["objective"]) for r in maximized)
+
+
 @pytest.mark.parametrize("fail_mode", ["raise", "return_nan", "return_none"])
 def test_failed_trials_are_recorded_and_the_sweep_goes_on(sweep_dir: Path, fail_mode) -> None:
     multirun(
@@ -163,6 +176,30 @@ def test_retry_failed_launches_the_failed_points_again_once(sweep_dir: Path,
         assert float(new["objective"]) == result["value"]
     multirun(sweep_dir, *args, "hydra.sweeper.resume=true", "hydra.sweeper.retry_failed=true")
     assert read_rows(sweep_dir) == rows  # nothing failed: nothing to retry
+
+
+def test_retry_failed_leaves_a_failed_point_outside_a_narrowed_space_alone(
+        sweep_dir: Path, monkeypatch) -> None:
+    """retry_failed retries the failed trials of the current space: after a resume=force
+    that narrowed it, a failed point outside stays in the record as it failed, and is
+    neither launched again nor told to the optimizer."""
+    args = ["hydra.sweeper.n_trials=3", "hydra.sweeper.n_initial_points=2",
+            "hydra.sweeper.max_failure_rate=1.0"]
+    monkeypatch.setenv("QUAD_BROKEN", "1")
+    multirun(sweep_dir, "kind=a,b,c", *args)
+    failed = {r["kind"]: r for r in read_rows(sweep_dir)}
+    assert sorted(failed) == ["a", "b", "c"]
+    assert {r["status"] for r in failed.values()} == {"failed"}
+    monkeypatch.delenv("QUAD_BROKEN")
+    multirun(sweep_dir, "kind=a,b", *args, "hydra.sweeper.resume=force",
+             "hydra.sweeper.retry_failed=true")
+    rows = {r["kind"]: r for r in read_rows(sweep_dir)}
+    assert len(read_rows(sweep_dir)) == 3 and rows["c"] == failed["c"]
+    for kind in "ab":
+        assert rows[kind]["status"] == "ok" and int(rows[kind]["job"]) >= 3
+        assert rows[kind]["error"] == f"retried: job {failed[kind]['job_dir']} failed"
+    assert sorted(p.name for p in sweep_dir.iterdir() if p.name.isdigit()) == [
+        "0", "1", "2", "3", "4"]
 
 
 def test_retries_that_fail_again_count_as_failures_since_the_resume(sweep_dir: Path,
