@@ -19,9 +19,15 @@ def _png(fig: Figure) -> bytes:
 
 
 def cd_diagram(ranking: Ranking) -> bytes:
+    """:func:`cd_figure` as PNG bytes."""
+    return _png(cd_figure(ranking))
+
+
+def cd_figure(ranking: Ranking) -> Figure:
     """Average ranks on an axis with the best (rank 1) on the right, each model's name
     beside its rank, bars joining models within one critical difference (one bar joining
-    all where the Friedman test finds no difference), and the CD."""
+    all where the Friedman test finds no difference, and the CD then marked not applied),
+    and the CD."""
     ranks = np.asarray(ranking.friedman.average_ranks, dtype=np.float64)
     k = len(ranks)
     order = np.argsort(ranks, kind="stable")  # best first
@@ -48,8 +54,10 @@ def cd_diagram(ranking: Ranking) -> bytes:
     ax.plot([left, cd_end], [height - 0.2] * 2, color="black", lw=1.5)
     for x in (left, cd_end):
         ax.plot([x, x], [height - 0.26, height - 0.14], color="black", lw=1)
-    ax.text((left + cd_end) / 2, height - 0.3, f"CD = {ranking.cd:.2f} (α = {ranking.alpha})",
-            ha="center", va="top", fontsize=8)
+    said = f"CD = {ranking.cd:.2f} (α = {ranking.alpha})" if ranking.significant else (
+        f"CD = {ranking.cd:.2f}, not applied: Friedman p = {ranking.friedman.p_value:.3f} "
+        f"≥ α = {ranking.alpha}")
+    ax.text((left + cd_end) / 2, height - 0.3, said, ha="center", va="top", fontsize=8)
     for level, (first, last) in enumerate(groups):
         y = axis_y - 0.18 - 0.14 * level
         ax.plot([x_of(ranks[order[first]]) - 0.005, x_of(ranks[order[last]]) + 0.005], [y, y],
@@ -65,7 +73,7 @@ def cd_diagram(ranking: Ranking) -> bytes:
         ax.text(label_x + (0.01 if better else -0.01), y,
                 f"{ranking.models[index]} ({ranks[index]:.2f})", ha="left" if better else "right",
                 va="center", fontsize=9)
-    return _png(fig)
+    return fig
 
 
 def metric_by_horizon(report: Report) -> bytes | None:
