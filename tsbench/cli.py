@@ -26,6 +26,7 @@ from tsbench.settings_check import (
     check_settings,
     command_overrides,
     parse_each,
+    preset_replaced,
     unread_additions,
 )
 from tsbench.sweep_watch import exit_with_sweep, has_children, mark_sweep_process
@@ -150,6 +151,8 @@ def check_command_line(argv: list[str]) -> str | None:
               "nothing but the run's saved config (a report then shows it as a cell of its "
               "own) -> drop it, or check its spelling (tsbench --cfg job shows every "
               "setting)", file=sys.stderr)
+    for said in preset_replaced(list(args.overrides), cfg):
+        print(f"tsbench: warning: {said}", file=sys.stderr)
     multirun = args.multirun or cfg.hydra.mode == RunMode.MULTIRUN
     swept = [line for line, override in zip(args.overrides, parse_each(args.overrides),
                                             strict=True) if override.is_sweep_override()]

@@ -177,6 +177,31 @@ def unread_additions(overrides: list[str], config: DictConfig,
     return [line for line in overrides if line in found]
 
 
+def preset_replaced(overrides: list[str], config: DictConfig,
+                    config_name: str = "config") -> list[str]:
+    """Warnings for a ``dataset=`` or ``model=`` on the command line that replaces the one
+    an ``experiment=`` preset chose (``experiment=dlinear_ili dataset=exchange``): the
+    preset's other settings (look-back, learning rate, batch) were chosen for its own."""
+    choices = OmegaConf.select(config, "hydra.runtime.choices", default={}) or {}
+    experiment = choices.get("experiment")
+    if not experiment:
+        return []
+    single = at_first_values(parse_each(overrides))
+    said = []
+    for group in ("dataset", "model"):
+        given = [line for line in single if line.split("=", 1)[0] == group]
+        if not given:
+            continue
+        preset = check_settings([line for line in single if line not in given], config_name)
+        chosen = OmegaConf.select(preset, f"hydra.runtime.choices.{group}", default=None)
+        if chosen is not None and chosen != choices.get(group):
+            said.append(f"{given[-1]} replaces experiment={experiment}'s {group}={chosen}, "
+                        f"whose other settings (seq_len, optim.lr, data.batch_size, ...) it "
+                        f"keeps, chosen for {chosen} -> drop {given[-1]}, or use a preset of "
+                        f"that {group} (tsbench --help lists them)")
+    return said
+
+
 def parse_each(overrides: list[str]) -> list[Override]:
     """Hydra's parse of ``overrides``; one it cannot read is named in one line, with the
     quoting that a value of Hydra's special characters needs (Hydra's own error shows its

@@ -554,3 +554,24 @@ def test_an_interpolation_that_cannot_resolve_is_one_line(args: list[str], messa
     with pytest.raises(ConfigError) as refused:  # a job of a sweep, or a run from Python
         validate_config(check_settings(args))
     assert f"tsbench: error: {refused.value}" == message
+
+
+def test_a_group_that_replaces_a_presets_choice_is_a_warning(tmp_path: Path) -> None:
+    """``experiment=dlinear_ili dataset=exchange`` runs DLinear on Exchange with ILI's
+    look-back, learning rate and batch (Hydra's command line wins): said, not refused. The
+    preset's own choice given again, or a group the preset leaves alone, says nothing."""
+    def warned(*args: str) -> list[str]:
+        proc = run_module("tsbench", [*args, "--cfg", "job"], {**os.environ}, cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        return [line for line in proc.stderr.splitlines() if line.startswith("tsbench: warn")]
+
+    assert warned("experiment=dlinear_ili", "dataset=exchange") == [
+        "tsbench: warning: dataset=exchange replaces experiment=dlinear_ili's dataset=ili, "
+        "whose other settings (seq_len, optim.lr, data.batch_size, ...) it keeps, chosen for "
+        "ili -> drop dataset=exchange, or use a preset of that dataset (tsbench --help lists "
+        "them)"]
+    assert [w.split()[2] for w in warned("experiment=dlinear_ili", "model=patchtst")] == [
+        "model=patchtst"]
+    assert warned("experiment=dlinear_ili", "dataset=ili") == []
+    assert warned("experiment=dlinear_ili", "optim=adamw") == []
+    assert warned("dataset=exchange", "model=patchtst") == []
