@@ -145,7 +145,6 @@ def check_command_line(argv: list[str]) -> str | None:
     cfg = check_settings(list(args.overrides))
     if cfg is None:
         return None
-    check_interpolations(cfg)
     for line in unread_additions(list(args.overrides), cfg):
         print(f"tsbench: warning: {line} adds a setting tsbench reads nowhere: it changes "
               "nothing but the run's saved config (a report then shows it as a cell of its "
@@ -154,6 +153,8 @@ def check_command_line(argv: list[str]) -> str | None:
     for said in preset_replaced(list(args.overrides), cfg):
         print(f"tsbench: warning: {said}", file=sys.stderr)
     multirun = args.multirun or cfg.hydra.mode == RunMode.MULTIRUN
+    if not multirun:  # a sweep's value that cannot resolve is its trial's to say
+        check_interpolations(cfg)
     swept = [line for line, override in zip(args.overrides, parse_each(args.overrides),
                                             strict=True) if override.is_sweep_override()]
     if swept and not multirun:

@@ -58,10 +58,16 @@ def number(value: Any, field: str, example: str | None = None) -> float:
     return parsed
 
 
+class UnresolvedSetting(ConfigError):
+    """A setting whose ``${...}`` cannot be resolved (a sweep leaves such a value to its
+    trials: another swept value may resolve it)."""
+
+
 def check_interpolations(cfg: DictConfig) -> None:
-    """:class:`ConfigError` naming the first setting whose ``${...}`` cannot be resolved (a
-    misspelt key, ``pred_len=${oops}``; a preset's ``by_horizon`` without the horizon)
-    rather than OmegaConf's traceback at its first use. Hydra's own block is not read."""
+    """:class:`UnresolvedSetting` naming the first setting whose ``${...}`` cannot be
+    resolved (a misspelt key, ``pred_len=${oops}``; a preset's ``by_horizon`` without the
+    horizon) rather than OmegaConf's traceback at its first use. Hydra's own block is not
+    read."""
     task = OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"]) if "hydra" in cfg else cfg
     try:
         OmegaConf.to_container(task, resolve=True)
@@ -69,5 +75,5 @@ def check_interpolations(cfg: DictConfig) -> None:
         said = str(error).splitlines()[0].removeprefix(
             "ValueError raised while resolving interpolation: ")
         problem, _, fix = said.partition(" -> ")  # a resolver's message may say its fix
-        raise ConfigError(str(error.full_key), problem, fix or "check the ${...} in its value "
-                          "(tsbench --cfg job shows every setting)") from None
+        raise UnresolvedSetting(str(error.full_key), problem, fix or "check the ${...} in its "
+                                "value (tsbench --cfg job shows every setting)") from None

@@ -30,7 +30,7 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 from skopt.space import Categorical
 
-from tsbench.config_values import whole
+from tsbench.config_values import UnresolvedSetting, whole
 from tsbench.errors import ConfigError
 from tsbench.models.build import build_model
 from tsbench.models.recursive import strategy_step
@@ -168,11 +168,11 @@ def _fails_everywhere(worlds: list[World], key: str, value: Scalar,
             try:
                 validate_config(trial, here=False)
                 _build(trial, key)
+            except (OmegaConfBaseException, UnresolvedSetting):  # e.g. a preset's resolver:
+                return None  # the trial will tell
             except ConfigError as error:
                 first = first or error
                 continue
-            except OmegaConfBaseException:  # e.g. a preset's resolver: the trial will tell
-                return None
             return None
         if math.prod(len(v) for _, v in others) > COMBINATIONS:
             return None

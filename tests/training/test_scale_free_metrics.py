@@ -85,8 +85,8 @@ def test_a_constant_channel_leaves_mase_out_and_counts_zero_over_zero_as_zero(
     assert (table[table["channel"] == "idle"]["forecast"] == 0).all()  # every term 0/0
     said = run_module("tsbench.report", [str(run_dir), "--metric", "mase"], None)
     assert said.returncode == 2 and (  # the reason, not score_test or CV
-        "1 MASE left out when it ran: a channel's seasonal naive MAE on the training rows is "
-        "0 (its log names it) -> report runs that scored the test split") in said.stderr
+        "1 run(s): MASE left out when it ran: a channel's seasonal naive MAE on the training "
+        "rows is 0 (its log names it) -> report runs that scored the test split") in said.stderr
 
 
 def test_the_report_compares_runs_on_mase(tmp_path: Path) -> None:
