@@ -54,10 +54,10 @@ def summary(run_dir: Path, metrics: dict) -> str:
     figures = "  ".join(f"{k}={metrics[k]:.4f}" for k in keys)
     if metrics.get("pruned"):  # stopped by a pruning sweep (tsbench.training.pruning)
         figures = f"pruned  objective={metrics['objective']:.4f}"
-    elif not keys:  # cv=refit score_test=false: a model trained on train+val, to forecast
-        figures = (f"nothing scored (no validation split, and score_test=false): "
-                   f"`tsbench-forecast {run_dir}` forecasts with its model")
     epochs = f"epochs={metrics['epochs']}"
+    if not keys and not metrics.get("pruned"):  # cv=refit score_test=false: a model to use
+        figures = "nothing scored (no validation split, and score_test=false)"
+        epochs += f"\ntsbench: `tsbench-forecast {run_dir}` forecasts with its model"
     if "cv_folds" in metrics:  # cross-validation: every fold's training (and the refit's)
         refit = " + refit" if "refit_epochs" in metrics else ""
         epochs += f" (summed over {len(metrics['cv_folds'])} folds{refit})"

@@ -61,8 +61,8 @@ def test_a_refit_that_scores_nothing_says_so_and_how_to_use_its_model(tmp_path: 
     proc = run_tsbench([*TINY, "cv=refit", "score_test=false"], tmp_path / "run")
     metrics = read_metrics(tmp_path / "run")
     assert metrics["epochs"] == 2 and not any(k.startswith("test_") for k in metrics)
-    assert (f"tsbench: nothing scored (no validation split, and score_test=false): "
-            f"`tsbench-forecast {tmp_path / 'run'}` forecasts with its model  epochs=2"
+    assert ("tsbench: nothing scored (no validation split, and score_test=false)  epochs=2\n"
+            f"tsbench: `tsbench-forecast {tmp_path / 'run'}` forecasts with its model\n"
             ) in proc.stdout
 
 
