@@ -9,10 +9,13 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+from omegaconf import OmegaConf
+
 from tsbench.atomic import write_text
 from tsbench.errors import TsbenchError
 from tsbench.quiet import quiet_dependencies
-from tsbench.rundir import METRICS, load_run
+from tsbench.rundir import METRICS, find_runs, load_run, read_metrics
+from tsbench.search.names import BEST_FILE
 from tsbench.tune.report import SUMMARY_FILE
 from tsbench.tune.state import STATE_FILE
 
@@ -45,14 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         run = load_run(args.run)
     except OSError:
-        jobs = sorted((p for p in args.run.glob(f"*/{METRICS}")), key=_job_order)
-        if jobs:  # a multirun's folder: its jobs are the runs
-            named = ", ".join(str(p.parent) for p in jobs[:3]) + (", ..." if len(jobs) > 3
-                                                                  else "")
-            return _error(f"{args.run} is a multirun's folder, not a run -> give one of its "
-                          f"{len(jobs)} finished job folders: {named}")
-        return _error(f"{args.run} is not a finished run (no {METRICS}) -> give the folder "
-                      "of a run that ended, e.g. outputs/runs/<date>/<time>")
+        return _error(_not_a_run(args.run))
     try:
         table = (tables.future(run) if args.split == "future"
                  else tables.windows(run, args.split))
@@ -62,10 +58,22 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _job_order(metrics: Path) -> tuple[int, str]:
-    """Hydra's job folders 0, 1, ..., 10 in number order (other names after them)."""
-    name = metrics.parent.name
-    return (int(name), "") if name.isdigit() else (1 << 30, name)
+def _not_a_run(folder: Path) -> str:
+    """Why ``folder`` is no run to forecast with, and the runs under it that are: a
+    search's best trial first (its best.yaml), then each finished run that kept a model
+    (a pruned trial kept none), in path order, jobs 0, 1, ..., 10 by number."""
+    runs = [d for d in find_runs([folder]) if not read_metrics(d).get("pruned")]
+    if not runs:
+        return (f"{folder} is not a finished run (no {METRICS}) -> give the folder of a run "
+                "that ended, e.g. outputs/runs/<date>/<time>")
+    runs.sort(key=lambda d: [(int(p), "") if p.isdigit() else (1 << 30, p)
+                             for p in d.relative_to(folder.resolve()).parts])
+    best = folder / BEST_FILE
+    chosen = OmegaConf.select(OmegaConf.load(best), "job_dir") if best.is_file() else None
+    first = f"its best.yaml's trial {folder / str(chosen)}, or " if chosen else ""
+    named = ", ".join(map(str, runs[:3])) + (", ..." if len(runs) > 3 else "")
+    return (f"{folder} is not a run but holds {len(runs)} finished run(s) with a model -> "
+            f"give {first}one of them: {named}")
 
 
 #: The CSV's numbers: 7 significant digits, a float32's (the models' and the benchmark
