@@ -736,7 +736,21 @@ def test_baselines_that_read_no_look_back_pool_across_seq_len(zoo: Zoo, tmp_path
     proc = report(zoo.sweep, tmp_path)
     labels = {r[2]: _n(r[3]) for r in _rows(proc.stdout) if r[1] == "24"}
     assert labels == {"naive": 3, "dlinear (seq_len=36)": 2, "dlinear (seq_len=24)": 1}
-    assert f"left out {tmp_path / 'naive48'}: same configuration and seed 3 as " in proc.stderr
+    assert (f"left out {tmp_path / 'naive48'}: naive does not read seq_len, so it repeats "
+            f"{tmp_path / 'naive24'} (seed 3; seq_len 48 vs 24)") in proc.stderr
+    # a run saved before cards said so: its model class says it
+    card_path = tmp_path / "naive24" / "protocol.json"
+    card["seq_len"].pop("read")
+    card_path.write_text(json.dumps(card))
+    assert {r[2] for r in _rows(report(zoo.sweep, tmp_path).stdout) if r[1] == "24"} == {
+        "naive", "dlinear (seq_len=36)", "dlinear (seq_len=24)"}
+    # scores that differ contradict the card: said, not hidden as a repeat
+    metrics_path = tmp_path / "naive48" / "metrics.json"
+    metrics = json.loads(metrics_path.read_text())
+    metrics_path.write_text(json.dumps({**metrics, "test_mse": metrics["test_mse"] * 1.5}))
+    assert (f"left out {tmp_path / 'naive48'}: its scores differ from {tmp_path / 'naive24'}'s "
+            "(seed 3; seq_len 48 vs 24), though its card says naive does not read seq_len -> "
+            "check the model's reads_look_back") in report(zoo.sweep, tmp_path).stderr
     from tsbench.models import classical, dlinear, itransformer, naive, patchtst
 
     unread = [naive.Naive, naive.SeasonalNaive, classical.ETS, classical.Theta, classical.ARIMA]

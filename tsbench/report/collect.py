@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from hydra.utils import get_class
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 from yaml import YAMLError
@@ -257,16 +258,17 @@ def group(runs: list[Run], warn: Warn) -> list[Cell]:
     dataset and horizon are labelled with the keys and facts that set them apart."""
     cells: dict[tuple, Cell] = {}
     for run in runs:
-        kept = {k: v for k, v in run.config.items() if not k.startswith(IGNORED)
-                and not (k in LOOK_BACK_KEYS and not reads_look_back(run))}
+        unread = () if reads_look_back(run) else LOOK_BACK_KEYS
+        kept = {k: v for k, v in run.config.items()
+                if not k.startswith(IGNORED) and k not in unread}
         kept.update({f"protocol: {k}": v for k, v in facts(run).items()
-                     if k not in CONFIG_FACTS})
+                     if k not in CONFIG_FACTS and k not in unread})
         key = json.dumps(kept, sort_keys=True, default=str)
         cell = cells.setdefault((run.dataset, run.pred_len, run.model, key),
                                 Cell(run.dataset, run.pred_len, run.model, key))
         twin = next((r for r in cell.runs if r.seed == run.seed), None)
         if twin is not None:
-            warn(f"left out {run.path}: same configuration and seed {run.seed} as {twin.path}")
+            warn(_twin_note(run, twin))
             continue
         cell.runs.append(run)
     for cell in cells.values():
@@ -282,9 +284,34 @@ LOOK_BACK_KEYS = ("seq_len", "seq_len_searched_on")
 
 
 def reads_look_back(run: Run) -> bool:
-    """Whether the run's forecasts depend on its ``seq_len`` (its card's ``seq_len.read``;
-    true for a run saved before cards said so)."""
-    return bool(((run.card or {}).get("seq_len") or {}).get("read", True))
+    """Whether the run's forecasts depend on its ``seq_len``: its card's ``seq_len.read``,
+    or, for a run saved before cards said so, its model class's ``reads_look_back`` (true
+    where the class cannot be imported here)."""
+    read = ((run.card or {}).get("seq_len") or {}).get("read")
+    if read is not None:
+        return bool(read)
+    try:
+        return bool(getattr(get_class(str(run.config.get("model._target_"))),
+                            "reads_look_back", True))
+    except Exception:  # noqa: BLE001 - a model of a user's that is not on the path here
+        return True
+
+
+def _twin_note(run: Run, twin: Run) -> str:
+    """Why ``run`` is left out: the same configuration and seed as ``twin``, or, where
+    they differ only in the look-back their model does not read, the same forecasts (said
+    so; scores that differ contradict the model's ``reads_look_back``)."""
+    if run.config == twin.config:
+        return f"left out {run.path}: same configuration and seed {run.seed} as {twin.path}"
+    looks = f"seq_len {run.config.get('seq_len')} vs {twin.config.get('seq_len')}"
+    shared = [k for k in run.metrics if k.startswith("test_") and k in twin.metrics
+              and isinstance(run.metrics[k], float)]
+    if all(math.isclose(run.metrics[k], twin.metrics[k], rel_tol=1e-9) for k in shared):
+        return (f"left out {run.path}: {run.model} does not read seq_len, so it repeats "
+                f"{twin.path} (seed {run.seed}; {looks})")
+    return (f"left out {run.path}: its scores differ from {twin.path}'s (seed {run.seed}; "
+            f"{looks}), though its card says {run.model} does not read seq_len -> check the "
+            "model's reads_look_back")
 
 
 def _warn_if_mixed_code(cell: Cell, warn: Warn) -> None:
