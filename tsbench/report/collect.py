@@ -13,6 +13,7 @@ all the pruned runs (a search prunes dozens), counted.
 from __future__ import annotations
 
 import csv
+import importlib
 import json
 import math
 from collections.abc import Callable
@@ -21,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from hydra.utils import get_class
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 from yaml import YAMLError
@@ -290,10 +290,11 @@ def reads_look_back(run: Run) -> bool:
     read = ((run.card or {}).get("seq_len") or {}).get("read")
     if read is not None:
         return bool(read)
+    module, _, name = str(run.config.get("model._target_") or "").rpartition(".")
     try:
-        return bool(getattr(get_class(str(run.config.get("model._target_"))),
+        return bool(getattr(getattr(importlib.import_module(module), name),
                             "reads_look_back", True))
-    except Exception:  # noqa: BLE001 - a model of a user's that is not on the path here
+    except (ImportError, AttributeError, ValueError):  # a user's model not on the path here
         return True
 
 
