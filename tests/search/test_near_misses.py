@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from skopt.space import Real
 
-from tsbench.search.report import closing_warnings, near_misses
+from tsbench.search.report import closing_warnings, near_misses, no_full_budget
 from tsbench.search.space import Param, SearchSpace
 from tsbench.search.trials import Trial
 
@@ -56,3 +56,16 @@ def test_the_sweep_closes_with_both_warnings() -> None:
         warnings = closing_warnings(space, many, maximize=False)
         assert len(warnings) == 1 + edge and warnings[-1].startswith("2 pruned trial(s)")
         assert not edge or "optim.lr" in warnings[0]
+
+
+def test_a_sweep_whose_trials_were_all_pruned_says_it_has_no_best() -> None:
+    pruned = [t for t in TRIALS[:6] if t.pruned_at_epoch is not None]
+    space = SearchSpace(params=(Param("optim.lr", Real(0.0, 1.0)),), fixed=())
+    [said] = closing_warnings(space, pruned, maximize=False)
+    assert said == (
+        "none of the 4 trials ran its full budget (4 pruned), so there is no best trial and no "
+        "best.yaml -> resume with more time (hydra.sweeper.max_seconds) or prune later (raise "
+        "hydra.sweeper.pruner.min_epochs)")
+    assert no_full_budget(TRIALS) == ""  # a full-budget trial: best.yaml names it
+    failed = [Trial(1, 0, [0.5], None, 1.0, "0", "ValueError: ...")]
+    assert no_full_budget(failed) == ""  # the summary names failed trials

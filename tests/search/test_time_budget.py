@@ -4,6 +4,7 @@ running ones end normally and the record stays complete."""
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import pytest
@@ -40,3 +41,28 @@ def test_max_seconds_must_be_positive(sweep_dir: Path, capsys: pytest.CaptureFix
         multirun(sweep_dir, "x=interval(0, 1)", "hydra.sweeper.max_seconds=0")
     assert exit_info.value.code == 2
     assert "hydra.sweeper.max_seconds: must be > 0" in capsys.readouterr().err
+
+
+CUT = ["epochs=200", "epoch_sleep=0.01", "hydra.sweeper.n_trials=1",
+       "hydra.sweeper.pruner.kind=asha", "hydra.sweeper.pruner.min_epochs=500",
+       "hydra.sweeper.pruner.stop_at_max_seconds=true", "hydra.sweeper.max_seconds=0.3"]
+
+
+def test_a_trial_cut_at_max_seconds_outside_a_narrowed_space_is_said_not_relaunched(
+        sweep_dir: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """The resume that would train it again cannot (resume=force left its point out of the
+    space): one warning names it, and the sweep, whose trials then end pruned too, says it
+    has no best trial."""
+    multirun(sweep_dir, "kind=a,b", *CUT)
+    [cut] = read_rows(sweep_dir)
+    assert cut["status"] == "pruned" and cut["error"].startswith("max_seconds spent")
+    other = "b" if cut["kind"] == "a" else "a"
+    with caplog.at_level(logging.WARNING, logger="tsbench.search"):
+        multirun(sweep_dir, f"kind={other},c", *CUT, "hydra.sweeper.n_trials=2",
+                 "hydra.sweeper.resume=force")
+    said = [r.getMessage() for r in caplog.records]
+    assert (f"trial 1 (job {cut['job']}) was stopped at max_seconds but lies outside the space "
+            "changed by resume=force: not launched again") in said
+    rows = read_rows(sweep_dir)
+    assert rows[0] == cut and [r["status"] for r in rows] == ["pruned", "pruned"]
+    assert any(m.startswith("none of the 2 trials ran its full budget (2 pruned)") for m in said)

@@ -112,11 +112,23 @@ def near_misses(trials: Sequence[Trial], maximize: bool) -> str:
             "hydra.sweeper.pruner.min_epochs)")
 
 
+def no_full_budget(trials: Sequence[Trial]) -> str:
+    """The warning of a sweep whose trials were pruned or failed, none running its full
+    budget: it has no best trial, so no best.yaml ("" otherwise)."""
+    pruned = sum(t.status == PRUNED for t in trials)
+    if not pruned or any(t.ok for t in trials):
+        return ""
+    return (f"none of the {len(trials)} trials ran its full budget ({pruned} pruned), so there "
+            "is no best trial and no best.yaml -> resume with more time (hydra.sweeper."
+            "max_seconds) or prune later (raise hydra.sweeper.pruner.min_epochs)")
+
+
 def closing_warnings(space: SearchSpace, trials: Sequence[Trial], maximize: bool) -> list[str]:
     """What a sweep warns of when it ends: best trials at a range's edge
-    (:func:`sweep_edges`) and pruned near misses (:func:`near_misses`)."""
-    return [w for w in (sweep_edges(space, trials, maximize)[1], near_misses(trials, maximize))
-            if w]
+    (:func:`sweep_edges`), pruned near misses (:func:`near_misses`) and no trial at its
+    full budget (:func:`no_full_budget`)."""
+    return [w for w in (sweep_edges(space, trials, maximize)[1], near_misses(trials, maximize),
+                        no_full_budget(trials)) if w]
 
 
 def program() -> str:

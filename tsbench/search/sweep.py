@@ -342,6 +342,11 @@ def _again(trials: list[Trial], retry_failed: bool) -> tuple[list[Trial], list[R
     def again(t: Trial) -> bool:
         return t.in_space and (t.stopped_by_clock or (retry_failed and t.status == FAILED))
 
+    for t in trials:
+        if t.stopped_by_clock and not t.in_space:
+            log.warning("trial %d (job %d) was stopped at max_seconds but lies outside the "
+                        "space changed by resume=force: not launched again", t.number, t.job)
+
     return ([t for t in trials if not again(t)],
             [Relaunch(t.number, t.point, Earlier(failed=(t.job,)) if t.status == FAILED
                       else Earlier(cut=(t.job,))) for t in trials if again(t)])
