@@ -59,8 +59,13 @@ def test_a_searched_float_is_labelled_short_unless_that_merges_two_cells() -> No
     rows, _ = _rows([run(0.00031622776601683794), run(0.005, clip=0.5)])
     assert set(rows) == {"dlinear (optim.lr=0.000316228, trainer.gradient_clip_val=1.0)",
                          "dlinear (optim.lr=0.005, trainer.gradient_clip_val=0.5)"}
-    rows, _ = _rows([run(0.1234567), run(0.1234568)])
-    assert set(rows) == {"dlinear (optim.lr=0.1234567)", "dlinear (optim.lr=0.1234568)"}
+    # only the key 6 digits cannot tell apart keeps every digit
+    rows, _ = _rows([run(0.1234567, clip=0.31622776601683794), run(0.1234568),
+                     run(0.03766545260237879)])
+    assert set(rows) == {
+        "dlinear (optim.lr=0.1234567, trainer.gradient_clip_val=0.316228)",
+        "dlinear (optim.lr=0.1234568, trainer.gradient_clip_val=1.0)",
+        "dlinear (optim.lr=0.03766545260237879, trainer.gradient_clip_val=1.0)"}
 
 
 #: The test windows of each dataset's published split at horizon H (2881 - H on ETTh,

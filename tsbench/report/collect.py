@@ -343,19 +343,16 @@ def _label(cells: list[Cell]) -> None:
         # its other fields only where they differ among the cells of the same choice
         chosen = {k.removesuffix(".name") for k in differing if k.endswith(".name")}
         differing.sort(key=lambda k: (k.rsplit(".", 1)[0], not k.endswith(".name"), k))
-        # a search's floats (lr=0.00031622776601683794) as 6 significant digits, unless
-        # that makes two cells' labels the same
-        for digits in (6, None):
-            labels = [_cell_label(cell.model, config, configs, differing, chosen, digits)
-                      for cell, config in zip(group_cells, configs, strict=True)]
-            if len(set(labels)) == len(labels):
-                break
-        for cell, label in zip(group_cells, labels, strict=True):
-            cell.label = label
+        # a search's floats (lr=0.00031622776601683794) as 6 significant digits, except a
+        # key whose values 6 digits would not tell apart
+        digits = {k: None if len({_short(c, k, 6) for c in configs}) < len(
+            {_short(c, k) for c in configs}) else 6 for k in differing}
+        for cell, config in zip(group_cells, configs, strict=True):
+            cell.label = _cell_label(cell.model, config, configs, differing, chosen, digits)
 
 
 def _cell_label(model: str, config: dict[str, Any], configs: list[dict[str, Any]],
-                differing: list[str], chosen: set[str], digits: int | None) -> str:
+                differing: list[str], chosen: set[str], digits: dict[str, int | None]) -> str:
     parts = []
     for k in differing:
         group = k.rsplit(".", 1)[0] if "." in k else None
@@ -363,13 +360,13 @@ def _cell_label(model: str, config: dict[str, Any], configs: list[dict[str, Any]
             fact = config.get(k)
             parts.append(f"{k.removeprefix('protocol: ')}: {'unknown' if fact is None else fact}")
         elif group in chosen and k == f"{group}.name":
-            parts.append(f"{group}={_short(config, k, digits)}")
+            parts.append(f"{group}={_short(config, k, digits[k])}")
         elif group in chosen:
             same = [c for c in configs if c.get(f"{group}.name") == config.get(f"{group}.name")]
             if _differs(same, k):
-                parts.append(f"{k}={_short(config, k, digits)}")
+                parts.append(f"{k}={_short(config, k, digits[k])}")
         else:
-            parts.append(f"{k}={_short(config, k, digits)}")
+            parts.append(f"{k}={_short(config, k, digits[k])}")
     named = ", ".join(parts)
     return f"{model} ({named})" if named else model
 
