@@ -766,9 +766,28 @@ def test_a_baseline_label_stands_for_its_models_one_cell_in_other_tables(zoo: Zo
     out = report(zoo.sweep, zoo.seq_sweep, "--baseline", label).stdout
     assert _row(out, 24, label)[7] == "baseline" and _row(out, 36, "dlinear")[7] == "baseline"
     assert "(p" in _row(out, 24, "naive")[7] and "(p" in _row(out, 36, "naive")[7]
-    assert (f"--baseline '{label}' names a row of other tables: in ili/36, dlinear's one "
-            "configuration there is the baseline.") in out
+    assert (f"--baseline '{label}' names a row of other tables; the baseline of each table "
+            "without it: ili/36 'dlinear' (the one cell of that model whose settings agree with "
+            "the label's, else its only cell).") in out
     # any of the 24 table's labels: the same one cell stands in at 36
     searched = "dlinear (seq_len: searched on val, seq_len=24)"
     out = report(zoo.sweep, zoo.seq_sweep, "--baseline", searched).stdout
     assert _row(out, 36, "dlinear")[7] == "baseline" and _row(out, 24, searched)[7] == "baseline"
+
+
+def test_a_baseline_label_finds_the_cell_of_its_settings_where_the_table_labels_it_otherwise(
+        zoo: Zoo, tmp_path: Path) -> None:
+    """A label names what tells its own table's cells apart: at ILI-24, beside the search's
+    cells, the fixed DLinear is ``dlinear (seq_len: fixed, seq_len=36)``; at ILI-36, beside a
+    refit at seq_len 24, ``dlinear (cv=holdout, seq_len=36)``. The first finds it at 36 too
+    (two DLinear cells there, so the model alone does not); the second is ambiguous at 24,
+    where two cells agree with it (fixed and searched seq_len 36): no baseline there."""
+    run_tsbench([*[o for o in ILI if not o.startswith("seq_len=")], "seq_len=24",
+                 "model=dlinear", "pred_len=36", "seed=1", "cv=refit"], tmp_path / "refit")
+    at_24, at_36 = "dlinear (seq_len: fixed, seq_len=36)", "dlinear (cv=holdout, seq_len=36)"
+    out = report(zoo.sweep, zoo.seq_sweep, tmp_path, "--baseline", at_24).stdout
+    assert _row(out, 24, at_24)[7] == "baseline" and _row(out, 36, at_36)[7] == "baseline"
+    assert "(p" in _row(out, 36, "dlinear (cv=refit, seq_len=24)")[7]
+    out = report(zoo.sweep, zoo.seq_sweep, tmp_path, "--baseline", at_36).stdout
+    assert _row(out, 36, at_36)[7] == "baseline"
+    assert _row(out, 24, at_24)[7] == f"– (no {at_36} run in this table)"

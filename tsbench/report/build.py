@@ -17,11 +17,12 @@ mean over the windows it scored.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from tsbench.report import published, stats
-from tsbench.report.collect import Cell
+from tsbench.report.collect import Cell, short
 from tsbench.report.compare import flags, off_published
 from tsbench.rundir import WINDOW_ERRORS
 
@@ -115,7 +116,7 @@ class Report:
     ranking: Ranking | None = None
     ranking_note: str = ""
     baseline_hint: str = ""  # how to name the baseline where the model has several cells
-    # tables without a row of the --baseline label, whose model's one cell stood in for it
+    # tables without a row of the --baseline label, and the cell that stood in for it
     stand_ins: list[str] = field(default_factory=list)
 
     def tables(self) -> dict[tuple[str, int], list[Row]]:
@@ -136,7 +137,7 @@ def build(cells: list[Cell], metric: str = "mse", baseline: str | None = None,
     for (dataset, pred_len), table_cells in sorted(by_table.items()):
         bases = _baselines(table_cells, baseline)
         if bases and baseline not in (bases[0].label, bases[0].model):
-            report.stand_ins.append(f"{dataset}/{pred_len}")
+            report.stand_ins.append(f"{dataset}/{pred_len} '{bases[0].label}'")
         reference = bases[0] if len(bases) == 1 else None
         flagged = flags(table_cells, reference)
         rows = []
@@ -167,16 +168,30 @@ def build(cells: list[Cell], metric: str = "mse", baseline: str | None = None,
 
 def _baselines(cells: list[Cell], baseline: str | None) -> list[Cell]:
     """The cells ``--baseline`` names in one table: the row of that label, else the cells
-    of that model; a label names another table's row, so where no row has it, the label's
-    model's cell stands in when the model has one cell there (a label's configuration keys
-    are the ones its own table needed to tell cells apart)."""
+    of that model. A label is its own table's (it names the keys that tell that table's
+    cells apart), so where no row has it, the one cell of the label's model whose config
+    agrees with every ``key=value`` of the label stands in, else the model's one cell."""
     if baseline is None:
         return []
     named = [c for c in cells if baseline in (c.label, c.model)]
     if named or " (" not in baseline:
         return named
-    model = [c for c in cells if c.model == baseline.split(" (", 1)[0]]
+    name, _, inner = baseline.partition(" (")
+    model = [c for c in cells if c.model == name]
+    pairs = [part.partition("=")[::2] if "=" in part.split(": ")[0] else
+             (f"protocol: {part.partition(': ')[0]}", part.partition(": ")[2])
+             for part in inner.removesuffix(")").split(", ")]
+    agreeing = [c for c in model if all(_agrees(c.config, k, v) for k, v in pairs)]
+    if len(agreeing) == 1:
+        return agreeing
     return model if len(model) == 1 else []
+
+
+def _agrees(config: dict[str, Any], key: str, value: str) -> bool:
+    """Whether a cell's ``config`` has ``key`` (or, for a config group, ``key.name``) as a
+    label writes it: ``value`` to every digit or to 6 significant ones."""
+    key = key if key in config else f"{key}.name"
+    return key in config and value in (short(config, key), short(config, key, 6))
 
 
 def _on_published_windows(row: Row, metric: str) -> float | None:

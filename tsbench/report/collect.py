@@ -345,8 +345,8 @@ def _label(cells: list[Cell]) -> None:
         differing.sort(key=lambda k: (k.rsplit(".", 1)[0], not k.endswith(".name"), k))
         # a search's floats (lr=0.00031622776601683794) as 6 significant digits, except a
         # key whose values 6 digits would not tell apart
-        digits = {k: None if len({_short(c, k, 6) for c in configs}) < len(
-            {_short(c, k) for c in configs}) else 6 for k in differing}
+        digits = {k: None if len({short(c, k, 6) for c in configs}) < len(
+            {short(c, k) for c in configs}) else 6 for k in differing}
         for cell, config in zip(group_cells, configs, strict=True):
             cell.label = _cell_label(cell.model, config, configs, differing, chosen, digits)
 
@@ -360,13 +360,13 @@ def _cell_label(model: str, config: dict[str, Any], configs: list[dict[str, Any]
             fact = config.get(k)
             parts.append(f"{k.removeprefix('protocol: ')}: {'unknown' if fact is None else fact}")
         elif group in chosen and k == f"{group}.name":
-            parts.append(f"{group}={_short(config, k, digits[k])}")
+            parts.append(f"{group}={short(config, k, digits[k])}")
         elif group in chosen:
             same = [c for c in configs if c.get(f"{group}.name") == config.get(f"{group}.name")]
             if _differs(same, k):
-                parts.append(f"{k}={_short(config, k, digits[k])}")
+                parts.append(f"{k}={short(config, k, digits[k])}")
         else:
-            parts.append(f"{k}={_short(config, k, digits[k])}")
+            parts.append(f"{k}={short(config, k, digits[k])}")
     named = ", ".join(parts)
     return f"{model} ({named})" if named else model
 
@@ -375,7 +375,7 @@ def _differs(configs: list[dict[str, Any]], key: str) -> bool:
     return len({json.dumps(c.get(key), default=str) for c in configs}) > 1
 
 
-def _short(config: dict[str, Any], key: str, digits: int | None = None) -> str:
+def short(config: dict[str, Any], key: str, digits: int | None = None) -> str:
     """A config value as the command line writes it (``null`` for None; a float of more
     than ``digits`` significant digits to that many, where given); ``unknown`` where the
     run's config has no such key (a run saved before it existed)."""

@@ -164,10 +164,10 @@ def summary_lines(report: Report) -> list[str]:
     if report.baseline_hint:
         lines.append(f"{report.baseline_hint}.")
     if report.stand_ins:
-        model = (report.baseline or "").split(" (", 1)[0]
-        lines.append(f"--baseline '{report.baseline}' names a row of other tables: in "
-                     f"{', '.join(report.stand_ins)}, {model}'s one configuration there is the "
-                     "baseline.")
+        lines.append(f"--baseline '{report.baseline}' names a row of other tables; the "
+                     f"baseline of each table without it: {'; '.join(report.stand_ins)} (the "
+                     "one cell of that model whose settings agree with the label's, else its "
+                     "only cell).")
     ranking = report.ranking
     if ranking is None:
         lines.append(f"Average ranks: none ({report.ranking_note}).")
