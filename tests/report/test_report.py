@@ -791,3 +791,18 @@ def test_a_baseline_label_finds_the_cell_of_its_settings_where_the_table_labels_
     out = report(zoo.sweep, zoo.seq_sweep, tmp_path, "--baseline", at_36).stdout
     assert _row(out, 36, at_36)[7] == "baseline"
     assert _row(out, 24, at_24)[7] == f"– (no {at_36} run in this table)"
+
+
+def test_a_cell_scored_on_other_test_windows_gets_no_published_number(zoo: Zoo,
+                                                                     tmp_path: Path) -> None:
+    """dataset.test_frac=0.1 scores ILI-24 on 73 windows, not the published split's 170: the
+    paper's figure is withheld (it compared as if like for like), said under the table."""
+    run_tsbench([*ILI, "model=dlinear", "pred_len=24", "seed=1", "dataset.test_frac=0.1"],
+                tmp_path / "short_test")
+    metrics = json.loads((tmp_path / "short_test" / "metrics.json").read_text())
+    assert metrics["n_test_windows"] == 73
+    out = report(tmp_path).stdout
+    row = _row(out, 24, "dlinear")
+    assert row[5] == "–" and row[6] == "–"
+    assert "test windows 73 (published: 170)" in out
+    assert _row(report(zoo.sweep).stdout, 24, "dlinear")[5].startswith("2.215")

@@ -18,7 +18,7 @@ import json
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
-from tsbench.report.published import protocol
+from tsbench.report.published import protocol, test_windows
 
 if TYPE_CHECKING:
     from tsbench.report.collect import Cell, Run
@@ -102,8 +102,12 @@ def off_published(cell: Cell) -> list[str]:
     """How a cell's protocol differs from the one the published numbers share (unknown
     facts never do): ``["features S (published: M)"]``."""
     known = cell_facts(cell)
-    return [f"{fact} {known[fact]} (published: {value})" for fact, value in protocol().items()
-            if known.get(fact) is not None and known[fact] != value]
+    off = [f"{fact} {known[fact]} (published: {value})" for fact, value in protocol().items()
+           if known.get(fact) is not None and known[fact] != value]
+    windows, expected = known.get("test windows"), test_windows(cell.dataset, cell.pred_len)
+    if windows is not None and expected is not None and windows != str(expected):
+        off.append(f"test windows {windows} (published: {expected})")
+    return off
 
 
 def flags(cells: list[Cell], reference: Cell | None = None) -> dict[int, list[str]]:

@@ -36,6 +36,12 @@ def protocol() -> dict[str, str]:
     return dict(_table()["protocol"])
 
 
+def test_windows(dataset: str, pred_len: int) -> int | None:
+    """The test windows of ``dataset``'s published split at ``pred_len`` (None: unknown)."""
+    plus = _table()["test_windows_plus_horizon"].get(dataset)
+    return None if plus is None else int(plus) - pred_len
+
+
 def reference(model: str, dataset: str, pred_len: int, metric: str = "mse"
               ) -> Reference | None:
     """The reference for a cell on ``metric``: the all-windows re-run where one exists, else
