@@ -66,3 +66,25 @@ def test_a_trial_cut_at_max_seconds_outside_a_narrowed_space_is_said_not_relaunc
     rows = read_rows(sweep_dir)
     assert rows[0] == cut and [r["status"] for r in rows] == ["pruned", "pruned"]
     assert any(m.startswith("none of the 2 trials ran its full budget (2 pruned)") for m in said)
+
+
+def test_a_relaunch_of_a_cut_trial_that_dies_is_lost_and_launched_again(
+        sweep_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Trial 1 stopped by max_seconds (job 0) is launched again by a resume (job 1), whose
+    sweep is killed before it ends: job 1 is lost, not taken as the end of trial 1's old
+    row, and the next resume trains trial 1 once more (job 2) to its full budget, its row
+    saying both."""
+    multirun(sweep_dir, "kind=a,b", *CUT)
+    [cut] = read_rows(sweep_dir)
+    monkeypatch.setenv("QUAD_INTERRUPT_AT_JOB", "1")
+    with pytest.raises(KeyboardInterrupt):
+        multirun(sweep_dir, "kind=a,b", *CUT, "hydra.sweeper.resume=true")
+    monkeypatch.delenv("QUAD_INTERRUPT_AT_JOB")
+    multirun(sweep_dir, "kind=a,b", *CUT, "hydra.sweeper.max_seconds=60",
+             "hydra.sweeper.resume=true")
+    [row] = read_rows(sweep_dir)
+    assert (row["trial"], row["job"], row["kind"], row["status"]) == ("1", "2", cut["kind"], "ok")
+    assert row["error"] == ("resumed: job 0 stopped at max_seconds; relaunched: job 1 died "
+                            "with the sweep")
+    statuses = {la.job: la.status for la in Record(sweep_dir / RECORD_DIR).launches()}
+    assert statuses == {0: "pruned", 1: "lost", 2: "ok"}

@@ -13,7 +13,8 @@ Resume contract (``hydra.sweeper.resume=true``, same ``hydra.sweep.dir``):
 - trials that were running when the sweep died (a launch in the record with no end and
   no row) are launched again, once each, into new job directories, before any new point;
   the dead job's directory is left as it is, its launch is marked ``lost`` in the launch
-  log and the relaunched trial's row says ``relaunched: job <n> died with the sweep``;
+  log and the relaunched trial's row says ``relaunched: job <n> died with the sweep`` (a
+  trial a resume had launched again, below, keeps its earlier row until then);
 - trials that ``max_seconds`` stopped short of their budget (``stop_at_max_seconds``: no
   rule judged them) are launched again in the same way: they leave the record and are
   told to the optimizer when their new launch ends, whose row says ``resumed: job <n>
@@ -118,8 +119,9 @@ class SkoptSweep(Sweeper):
         current = definition(space, s)
         record = Record(sweep_dir / RECORD_DIR)
         trials = self._recorded(sweep_dir, space, current, record)
-        relaunch = _lost(record, trials, space) if s.resume else []
-        trials, again = _again(trials, s.retry_failed)
+        relaunch, superseded = _lost(record, trials, space) if s.resume else ([], set())
+        trials, again = _again([t for t in trials if t.number not in superseded],
+                               s.retry_failed)
         relaunch += again
         warm = read_trials(Path(s.warm_start), space, strict=False) if s.warm_start else []
         if s.warm_start:
@@ -300,30 +302,38 @@ def _basic(config: DictConfig | None) -> bool:
     return launcher.endswith("BasicLauncher")
 
 
-def _lost(record: Record, trials: list[Trial], space: SearchSpace) -> list[Relaunch]:
+def _lost(record: Record, trials: list[Trial], space: SearchSpace
+          ) -> tuple[list[Relaunch], set[int]]:
     """Trials that were running when the sweep died, to launch again (their launches are
-    marked lost), and trials whose row was deleted from a damaged trials.csv (their
-    launches ended: run again, as the error about the damage says)."""
+    marked lost), trials whose row was deleted from a damaged trials.csv (their launches
+    ended: run again, as the error about the damage says), and the numbers of recorded
+    trials among them: a trial launched again by an earlier resume (stopped by max_seconds,
+    or retried) whose new launch died keeps its old row until the relaunch replaces it."""
     ended = {t.number: t for t in trials}
     running: dict[int, list[Launch]] = {}
     for launch in record.launches():
         if launch.ended is None or launch.trial not in ended:
             running.setdefault(launch.trial, []).append(launch)
-    relaunch = []
+    relaunch, superseded = [], set()
     for number, launches in sorted(running.items()):
-        if number in ended:  # died between its row and its end entry: it did end
-            for launch in launches:
-                record.ended(launch, ended[number].status)
+        row = ended.get(number)
+        if row is not None and row.job in {la.job for la in launches}:
+            for launch in launches:  # died between its row and its end entry: it did end
+                record.ended(launch, row.status)
             continue
         for launch in launches:
             if launch.ended is None:
                 record.ended(launch, LOST)
         died = {la.job for la in launches if la.ended is None or la.status == LOST}
         failed = {la.job for la in launches if la.status == FAILED}  # a deleted failed row
+        cut = set()
+        if row is not None:  # its row is an earlier launch's, which this one was to replace
+            failed |= {row.job} if row.status == FAILED else set()
+            cut |= {row.job} if row.stopped_by_clock else set()
         earlier = Earlier(
             lost=tuple(sorted({j for la in launches for j in la.lost_jobs} | died)),
             failed=tuple(sorted({j for la in launches for j in la.failed_jobs} | failed)),
-            cut=tuple(sorted({j for la in launches for j in la.cut_jobs})),
+            cut=tuple(sorted({j for la in launches for j in la.cut_jobs} | cut)),
         )
         try:
             point = space.parse_row(launches[-1].point)
@@ -331,8 +341,10 @@ def _lost(record: Record, trials: list[Trial], space: SearchSpace) -> list[Relau
             log.warning("trial %d (job %d) lies outside the new space (%s): not launched "
                         "again", number, launches[-1].job, error)
             continue
+        if row is not None:
+            superseded.add(number)
         relaunch.append(Relaunch(number, point, earlier))
-    return relaunch
+    return relaunch, superseded
 
 
 def _again(trials: list[Trial], retry_failed: bool) -> tuple[list[Trial], list[Relaunch]]:
