@@ -89,27 +89,36 @@ NEAR_MISS = 0.01
 
 
 def near_misses(trials: Sequence[Trial], maximize: bool) -> str:
-    """The warning about trials the pruning rule stopped (not the clock) whose objective at
-    their stop was already within :data:`NEAR_MISS` of the best full-budget trial's: a
-    trial's best loss so far only improves with more epochs, so each might have beaten it
-    ("" when none)."""
+    """The warning about pruned trials whose objective at their stop was already within
+    :data:`NEAR_MISS` of the best full-budget trial's (or better): a trial's best loss so far
+    only improves with more epochs, so each might have beaten it ("" when none). Those the
+    pruning rule stopped are named apart from those ``max_seconds`` stopped, which a resume
+    trains to their budget."""
     best = best_trial(trials, maximize)
     if best is None or best.objective is None:
         return ""
     sign = -1.0 if maximize else 1.0
     bar = sign * best.objective + NEAR_MISS * abs(best.objective)
     near = sorted((t for t in trials if t.status == PRUNED and t.in_space
-                   and not t.stopped_by_clock and sign * t.objective <= bar),  # type: ignore[operator]
+                   and sign * t.objective <= bar),  # type: ignore[operator]
                   key=lambda t: (sign * t.objective, t.number))  # type: ignore[operator]
-    if not near:
-        return ""
-    named = ", ".join(f"{t.number} ({t.objective:.6g} at epoch {t.pruned_at_epoch})"
-                      for t in near[:5]) + (", ..." if len(near) > 5 else "")
-    return (f"{len(near)} pruned trial(s) came within {NEAR_MISS:.0%} of the best full-budget "
-            f"objective {best.objective:.6g} (trial {best.number}) before the rule stopped "
-            f"them: trials {named}; with more epochs they might have beaten it -> rerun their "
-            "points at full budget (their values are in trials.csv), or prune later (raise "
-            "hydra.sweeper.pruner.min_epochs)")
+    said = []
+    for clock, fix in ((False, "rerun their points at full budget (their values are in "
+                                "trials.csv), or prune later (raise "
+                                "hydra.sweeper.pruner.min_epochs)"),
+                       (True, "resume the sweep (hydra.sweeper.resume=true): it trains them "
+                              "to their budget first")):
+        group = [t for t in near if t.stopped_by_clock == clock]
+        if not group:
+            continue
+        named = ", ".join(f"{t.number} ({t.objective:.6g} at epoch {t.pruned_at_epoch})"
+                          for t in group[:5]) + (", ..." if len(group) > 5 else "")
+        who = "max_seconds" if clock else "the rule"
+        said.append(f"{len(group)} pruned trial(s) came within {NEAR_MISS:.0%} of the best "
+                    f"full-budget objective {best.objective:.6g} (trial {best.number}) before "
+                    f"{who} stopped them: trials {named}; with more epochs they might have "
+                    f"beaten it -> {fix}")
+    return "; ".join(said)
 
 
 def no_full_budget(trials: Sequence[Trial]) -> str:
