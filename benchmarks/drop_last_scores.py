@@ -29,15 +29,26 @@ def run_dirs(paths: list[str]) -> list[Path]:
     return found
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {text}")
+    return value
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--batch-size", type=int, required=True, help="the test loader's batch")
+    parser.add_argument("--batch-size", type=_positive, required=True,
+                        help="the test loader's batch")
     parser.add_argument("dirs", nargs="+", help="run or multirun directories")
     args = parser.parse_args()
+    runs = run_dirs(args.dirs)
+    if not runs:
+        sys.exit(f"no finished run (metrics.json) in or directly under {', '.join(args.dirs)}")
     print(f"| model | dataset | pred_len | seed | windows | test MSE, all | kept (batch "
           f"{args.batch_size}) | test MSE, kept |")
     print("|---|---|---:|---:|---:|---:|---:|---:|")
-    for run in run_dirs(args.dirs):
+    for run in runs:
         cfg = OmegaConf.load(run / "config.yaml")
         saved = read_window_mse(run, "test")
         if saved is None:
@@ -45,8 +56,9 @@ def main() -> None:
                      "run without cv.refit): nothing to re-score")
         mses = saved.astype(np.float64)
         kept = len(mses) // args.batch_size * args.batch_size
+        kept_mse = f"{mses[:kept].mean():.4f}" if kept else "– (no whole batch)"
         print(f"| {cfg.model.name} | {cfg.dataset.name} | {cfg.pred_len} | {cfg.seed} | "
-              f"{len(mses)} | {mses.mean():.4f} | {kept} | {mses[:kept].mean():.4f} |")
+              f"{len(mses)} | {mses.mean():.4f} | {kept} | {kept_mse} |")
 
 
 if __name__ == "__main__":
