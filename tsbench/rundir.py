@@ -225,7 +225,13 @@ class LoadedRun:
         if path and known and not Path(str(path)).is_absolute() and not Path(
                 str(path)).exists():
             dataset = OmegaConf.merge(dataset, {"path": str(known)})
-        file = dataset_file(dataset, known)
+        try:
+            file = dataset_file(dataset, known)
+        except DataError as error:
+            if known is None or not known.is_file():
+                raise
+            raise DataError(f"{error}; the file its protocol card names, {known}, has changed "
+                            "since the run (its sha256 differs)") from None
         if recorded.get("sha256") and file is not None and file.is_file() and file_sha256(
                 file) != recorded["sha256"]:
             raise DataError(

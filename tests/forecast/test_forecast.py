@@ -222,3 +222,5 @@ def test_a_published_datasets_run_forecasts_from_the_file_its_card_names(
     refused = run_module("tsbench.forecast", [str(run_dir)], bare)
     assert refused.returncode == 2 and "national_illness.csv" in refused.stderr
     assert "TSBENCH_DATA_DIR" in refused.stderr and "Traceback" not in refused.stderr
+    assert (f"the file its protocol card names, {data / 'national_illness.csv'}, has changed "
+            "since the run (its sha256 differs)") in refused.stderr
