@@ -121,19 +121,18 @@ def test_the_command_writes_csv_and_refuses_what_it_cannot_forecast(csv: Path, t
     folds = _run(csv, tmp_path / "cv", "model=naive", "cv=tscv", "cv.n_splits=2")
     unseen = _run(csv, tmp_path / "unseen", "model=naive", "score_test=false")
     (tmp_path / "empty").mkdir()
-    sweep = tmp_path / "sweep"  # a search's folder: its best trial, and a pruned one
+    sweep = tmp_path / "sweep"  # a search's folder: a finished trial and a pruned one
     for job in ("0", "1"):
         shutil.copytree(run_dir, sweep / job)
     pruned = json.loads((sweep / "1" / "metrics.json").read_text())
     (sweep / "1" / "metrics.json").write_text(json.dumps({**pruned, "pruned": True}))
-    (sweep / "best.yaml").write_text("trial: 1\njob_dir: '0'\n")
     for path, split, message in (
             (sweep, "future", "is not a run but holds 1 finished run(s) with a model -> give "
-                              f"its best.yaml's trial {sweep / '0'}, or one of them: "
-                              f"{sweep / '0'}"),
+                              f"one of them: {sweep / '0'} (a search's best.yaml names its "
+                              "best trial)"),
             (tmp_path / "empty", "future", "is not a finished run (no metrics.json)"),
             (tmp_path, "future", "is not a run but holds 4 finished run(s) with a model -> "
-                                 f"give one of them: {folds}, {run_dir}, {sweep / '0'}, ..."),
+                                 f"give one of them: {folds}, {run_dir}, {sweep / '0'}, ... "),
             (folds, "future", "a cross-validation run without cv.refit keeps one model per "
                               "fold, each scaled on its own rows"),
             (fold_dir(folds, 0), "future", "this fold trained and was scaled on rows [0, "),

@@ -9,13 +9,10 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
-from omegaconf import OmegaConf
-
 from tsbench.atomic import write_text
 from tsbench.errors import TsbenchError
 from tsbench.quiet import quiet_dependencies
 from tsbench.rundir import METRICS, find_runs, load_run, read_metrics
-from tsbench.search.names import BEST_FILE
 from tsbench.tune.report import SUMMARY_FILE
 from tsbench.tune.state import STATE_FILE
 
@@ -59,21 +56,18 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _not_a_run(folder: Path) -> str:
-    """Why ``folder`` is no run to forecast with, and the runs under it that are: a
-    search's best trial first (its best.yaml), then each finished run that kept a model
-    (a pruned trial kept none), in path order, jobs 0, 1, ..., 10 by number."""
+    """Why ``folder`` is no run to forecast with, and the runs under it that are: each
+    finished run that kept a model (a pruned trial kept none), in path order, jobs 0, 1,
+    ..., 10 by number (a search's best.yaml names its best trial)."""
     runs = [d for d in find_runs([folder]) if not read_metrics(d).get("pruned")]
     if not runs:
         return (f"{folder} is not a finished run (no {METRICS}) -> give the folder of a run "
                 "that ended, e.g. outputs/runs/<date>/<time>")
     runs.sort(key=lambda d: [(int(p), "") if p.isdigit() else (1 << 30, p)
                              for p in d.relative_to(folder.resolve()).parts])
-    best = folder / BEST_FILE
-    chosen = OmegaConf.select(OmegaConf.load(best), "job_dir") if best.is_file() else None
-    first = f"its best.yaml's trial {folder / str(chosen)}, or " if chosen else ""
     named = ", ".join(map(str, runs[:3])) + (", ..." if len(runs) > 3 else "")
     return (f"{folder} is not a run but holds {len(runs)} finished run(s) with a model -> "
-            f"give {first}one of them: {named}")
+            f"give one of them: {named} (a search's best.yaml names its best trial)")
 
 
 #: The CSV's numbers: 7 significant digits, a float32's (the models' and the benchmark
