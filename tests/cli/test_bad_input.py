@@ -570,9 +570,12 @@ def test_a_group_that_replaces_a_presets_choice_is_a_warning(tmp_path: Path) -> 
 
     assert warned("experiment=dlinear_ili", "dataset=exchange") == [
         "tsbench: warning: dataset=exchange replaces experiment=dlinear_ili's dataset=ili, "
-        "whose other settings (seq_len, optim.lr, data.batch_size, ...) it keeps, chosen for "
-        "ili -> drop dataset=exchange, or use a preset of that dataset (tsbench --help lists "
-        "them)"]
+        "whose other settings (seq_len, optim.lr, data.batch_size, trainer.max_epochs, ...) it "
+        "keeps, chosen for ili -> drop dataset=exchange, or use a preset of that dataset "
+        "(tsbench --help lists them)"]
+    # the settings the command sets itself are not named as kept
+    [said] = warned("experiment=dlinear_ili", "dataset=exchange", "seq_len=96", "optim.lr=0.1")
+    assert "whose other settings (data.batch_size, trainer.max_epochs, ...) it keeps" in said
     assert [w.split()[2] for w in warned("experiment=dlinear_ili", "model=patchtst")] == [
         "model=patchtst"]
     assert warned("experiment=dlinear_ili", "dataset=ili") == []
