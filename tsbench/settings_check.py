@@ -58,9 +58,8 @@ def unknown_setting(error: BaseException, choices: dict[str, list[str]] | None =
     ``choices`` are config groups chosen on the command line, each as its composed option
     followed by the other options given that do have the setting (``{"strategy": ["direct",
     "recursive"]}``): a setting of another option of a swept group is named as such, not as
-    a misspelling. ``default``: the group of a setting the command line chose one option
-    of, or none (then the default), with :func:`_default_choice`'s option and the options
-    that have it."""
+    a misspelling. ``default``: the group of a setting the command line chose no option of,
+    with :func:`_default_choice`'s option and options that have it."""
     key = missing_setting(error)
     if key is None:
         return None
@@ -77,18 +76,18 @@ def unknown_setting(error: BaseException, choices: dict[str, list[str]] | None =
             f"{key}: no such setting of {group}={options[0]}, a setting of {having} only, "
             f"options this multirun sweeps together -> run each {group} in its own multirun, "
             f"setting {key} only where its {group} has it")
-    if default is not None and default[0] == group and default[1][1]:
-        chosen, having = default[1]
-        where, fix = (f"{group}={chosen}", f"use {group}={having[0]}") if options else (
-            f"{group}={chosen} (the default)", f"add {group}={having[0]} to the command")
-        return TsbenchError(
-            f"{key}: no such setting of {where}, a setting of "
-            f"{', '.join(f'{group}={o}' for o in having)} -> {fix}, or drop {key}")
     if options:
         return TsbenchError(
             f"{key}: no such setting of {group}={options[0]} -> check its spelling, or choose "
             f"a {group} that has it ({program} --cfg job {group}=<option> shows its "
             "settings)")
+    if default is not None and default[0] == group:
+        chosen, having = default[1]
+        if having:
+            return TsbenchError(
+                f"{key}: no such setting of {group}={chosen} (the default), a setting of "
+                f"{', '.join(f'{group}={o}' for o in having)} -> add {group}={having[0]} to "
+                f"the command, or drop {key}")
     shows = "--cfg hydra shows Hydra's settings" if key.startswith("hydra.") else (
         "--cfg job shows every setting")
     return TsbenchError(f"{key}: no such setting -> check its spelling ({program} {shows})")
@@ -141,7 +140,7 @@ def check_settings(overrides: list[str], config_name: str = "config",
         missing = missing_setting(exc)
         choices = _group_choices(parsed, single, missing, config_name)
         default = None
-        if missing is not None and len(choices.get(missing.split(".")[0], [None])) == 1:
+        if missing is not None and missing.split(".")[0] not in choices:
             found = _default_choice(single, missing, config_name)
             default = None if found is None else (missing.split(".")[0], found)
         error = unknown_option(exc) or unknown_setting(exc, choices, program, default)
@@ -285,10 +284,10 @@ def _group_choices(parsed: list[Override], single: list[str], missing: str | Non
 
 def _default_choice(single: list[str], missing: str | None, config_name: str
                     ) -> tuple[str, list[str]] | None:
-    """For a ``missing`` setting of a config group the command line chooses one option of, or
-    none (``strategy.step`` under the default ``strategy=direct``): that option, then the
-    group's other options that have the setting (composed once each, on this error's path
-    only). None where the setting's first part is no config group."""
+    """For a ``missing`` setting of a config group the command line does not choose
+    (``strategy.step`` under the default ``strategy=direct``): the group, its default
+    option, then its other options that have the setting (composed once each, on this
+    error's path only). None where the setting's first part is no config group."""
     if missing is None or "." not in missing:
         return None
     group = missing.split(".")[0]

@@ -336,11 +336,8 @@ OWN = (", or for a model of your own, its folder of model/dlinaer.yaml on the se
      "hydra.sweeper.params: no key 'optim.lr' in it to set -> check that key's spelling, or "
      "add keys to hydra.sweeper.params with ++hydra.sweeper.params=..."),
     (False, ["strategy=direct", "strategy.step=24"],
-     "strategy.step: no such setting of strategy=direct, a setting of strategy=recursive -> "
-     "use strategy=recursive, or drop strategy.step"),
-    (False, ["model=dlinear", "model.patch_lem=8"], "model.patch_lem: no such setting of "
-     "model=dlinear -> check its spelling, or choose a model that has it (tsbench --cfg job "
-     "model=<option> shows its settings)"),
+     "strategy.step: no such setting of strategy=direct -> check its spelling, or choose a "
+     "strategy that has it (tsbench --cfg job strategy=<option> shows its settings)"),
     # a setting of another option of a group the command line leaves at its default
     (False, ["strategy.step=24"], "strategy.step: no such setting of strategy=direct (the "
      "default), a setting of strategy=recursive -> add strategy=recursive to the command, "
