@@ -69,6 +69,24 @@ def test_reporter_compares_best_so_far_and_marks_the_pruned_job(tmp_path: Path) 
     assert record.has_reports(3) and not record.has_reports(4)
 
 
+def test_a_rung_compares_only_trials_of_the_same_epoch_budget(tmp_path: Path) -> None:
+    # Epoch 2 of a 300-epoch trial (a resume=force that changed trainer.max_epochs, or a
+    # searched budget) sits early in its schedule: no measure for a 9-epoch trial.
+    record = Record(tmp_path)
+    long = Reporter(record, ASHA, trial=1, job=0, max_epochs=300)
+    assert not long.report(2, 0.01)
+    short = Reporter(record, ASHA, trial=2, job=1, max_epochs=9)
+    assert not short.report(2, 0.5)  # alone in its budget's rung
+    assert record.rung(0, 2, max_epochs=9) == {2: 0.5}
+    assert record.rung(0, 2) == {1: 0.01, 2: 0.5}
+    # the same budget is judged against it, and a report without a budget (an old
+    # record) still counts
+    assert Reporter(record, ASHA, trial=3, job=2, max_epochs=9).report(2, 0.6)
+    record.report(Report(trial=4, job=3, fold=0, epoch=2, val_loss=0.02, objective=0.02))
+    assert record.rung(0, 2, max_epochs=300) == {1: 0.01, 4: 0.02}
+    assert Reporter(record, ASHA, trial=5, job=4, max_epochs=9).report(2, 0.4)
+
+
 def test_only_the_first_fold_is_judged_against_the_first_folds(tmp_path: Path) -> None:
     record = Record(tmp_path)
     record.report(Report(trial=9, job=9, fold=1, epoch=2, val_loss=0.01, objective=0.01))

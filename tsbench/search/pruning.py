@@ -11,6 +11,9 @@ trials' reports of the same fold and epoch:
   value is among the best ``max(1, n // eta)`` of the ``n`` values the rung holds so far,
   its own included; no trial waits for a rung to fill (a late trial is judged against
   everything recorded before it, an early one against little).
+- Either rule compares a trial only with trials of its own epoch budget
+  (``trainer.max_epochs``): the learning-rate schedule spans the budget, so epoch 25 of a
+  300-epoch trial is no measure for epoch 25 of a 30-epoch one.
 - ``median``: from epoch ``min_epochs`` on, stop when the value is worse than the median
   of the other trials' values at the same epoch (none recorded yet: go on).
 
@@ -188,13 +191,14 @@ class Reporter:
         self.epochs += 1
         # Write first, then read: of two trials reporting at once, each sees the other or
         # the other sees it, so no comparison is lost.
-        self.record.report(Report(self.trial, self.job, fold, epoch, loss, best))
+        self.record.report(Report(self.trial, self.job, fold, epoch, loss, best,
+                                  max_epochs=self.max_epochs))
         if self._past_deadline(epoch):
             return self._stop(fold, epoch, best, best, f"{CLOCK_STOP}: stopped at epoch "
                               f"{epoch}" + (f" of fold {fold}" if fold else ""))
         if fold > 0 or not self.settings.judges(epoch, self.max_epochs):
             return False
-        others = self.record.rung(fold, epoch)
+        others = self.record.rung(fold, epoch, self.max_epochs)
         others.pop(self.trial, None)
         verdict = self.settings.judge(epoch, best, list(others.values()), self.max_epochs)
         if verdict is None:

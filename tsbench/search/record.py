@@ -7,8 +7,9 @@
   (end time, status). A job whose file has no end, and whose trial has no row in
   trials.csv, was running when the sweep died: a resumed sweep launches its trial again.
 - ``epochs/fold<f>/epoch<e>/trial<t>.json``: trial ``t``'s report after epoch ``e`` of
-  fold ``f`` (the validation loss of that epoch and the best one so far), written by the
-  trial itself. A rung of a pruning rule is one such folder.
+  fold ``f`` (the validation loss of that epoch, the best one so far and the trial's epoch
+  budget), written by the trial itself. A rung of a pruning rule is one such folder, read
+  for the reports of one epoch budget (see :meth:`Record.rung`).
 - ``pruned/job<j>.json``: written by a trial that a pruning rule stopped: the epoch, the
   objective there and the reason. The sweeper reads it when the job returns.
 
@@ -76,6 +77,9 @@ class Report:
     val_loss: float
     objective: float
     time: float = field(default_factory=time.time)
+    # The trial's trainer.max_epochs (its learning-rate schedule spans it); None: unknown
+    # (a report written before tsbench recorded it).
+    max_epochs: int | None = None
 
 
 @dataclass(frozen=True)
@@ -123,11 +127,20 @@ class Record:
         path = self._epoch_dir(report.fold, report.epoch) / f"trial{report.trial}.json"
         write_json(path, _plain(asdict(report)))
 
-    def rung(self, fold: int, epoch: int) -> dict[int, float]:
-        """trial -> objective of every report at ``epoch`` of ``fold``."""
+    def rung(self, fold: int, epoch: int, max_epochs: int | None = None) -> dict[int, float]:
+        """trial -> objective of every report at ``epoch`` of ``fold``; given
+        ``max_epochs``, only of trials with that epoch budget.
+
+        Epoch ``e`` of a 300-epoch trial is early in its cosine schedule, of a 30-epoch
+        trial near its end: their losses there do not rank the configurations, so trials
+        of other budgets (a searched ``trainer.max_epochs``, or a resume with
+        ``resume=force`` that changed it) are left out. A report without a budget (written
+        before tsbench recorded it) is kept."""
         values = {}
         for data in _read_all(self._epoch_dir(fold, epoch)):
-            values[int(data["trial"])] = _number(data["objective"])
+            budget = data.get("max_epochs")
+            if max_epochs is None or budget is None or int(budget) == max_epochs:
+                values[int(data["trial"])] = _number(data["objective"])
         return values
 
     def reports(self) -> list[Report]:
