@@ -446,8 +446,12 @@ def test_the_output_files_extension_chooses_the_format(legacy: Path, tmp_path: P
     assert written["r.tex"] == report(legacy, "--format", "latex").stdout
     assert written["r.csv"] == report(legacy, "--format", "csv").stdout
     assert written["r.md"] == written["r.txt"] == report(legacy).stdout
-    report(legacy, "--format", "csv", "-o", tmp_path / "forced.html")  # --format decides
-    assert (tmp_path / "forced.html").read_text() == written["r.csv"]
+    # a --format that contradicts the extension is refused before anything is written
+    proc = report(legacy, "--format", "markdown", "-o", tmp_path / "forced.csv", check=False)
+    assert proc.returncode != 0 and not (tmp_path / "forced.csv").exists()
+    assert "names a csv file, but --format is markdown" in proc.stderr
+    report(legacy, "--format", "csv", "-o", tmp_path / "forced.txt")  # no contradiction
+    assert (tmp_path / "forced.txt").read_text() == written["r.csv"]
 
 
 def test_a_published_number_only_beside_a_cell_of_its_protocol(zoo: Zoo, tmp_path: Path

@@ -32,7 +32,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("dirs", nargs="+", type=Path, help="run or multirun directories")
     p.add_argument("--format", choices=FORMATS,
                    help="default: from the -o file's extension (.html, .tex, .csv; .md and "
-                        "any other: markdown), else markdown")
+                        "any other: markdown), else markdown; a --format that contradicts "
+                        "the extension is an error")
     p.add_argument("--metric", choices=WINDOW_METRICS, default="mse",
                    help="mase and smape: scale-free, comparable across series; published "
                         "numbers are MSE and MAE only")
@@ -47,15 +48,21 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-#: The format an ``-o`` file's extension asks for, where ``--format`` is not given.
-EXTENSIONS = {".html": "html", ".htm": "html", ".tex": "latex", ".csv": "csv"}
+#: The format an ``-o`` file's extension asks for (any other extension: markdown).
+EXTENSIONS = {".html": "html", ".htm": "html", ".tex": "latex", ".csv": "csv",
+              ".md": "markdown"}
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    suffix = "" if args.output is None else args.output.suffix.lower()
+    implied = EXTENSIONS.get(suffix)
     if args.format is None:
-        suffix = "" if args.output is None else args.output.suffix.lower()
-        args.format = EXTENSIONS.get(suffix, "markdown")
+        args.format = implied or "markdown"
+    elif implied not in (None, args.format):
+        return _error(f"-o {args.output} names a {implied} file, but --format is "
+                      f"{args.format} -> drop --format, or name the file for "
+                      f"{args.format}")
     missing = [str(d) for d in args.dirs if not d.is_dir()]
     if missing:
         return _error(f"not a directory: {', '.join(missing)}")
