@@ -17,6 +17,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from tsbench.config_values import check_interpolations
 from tsbench.errors import ConfigError, TsbenchError
+from tsbench.preset_check import preset_beats_option, preset_replaced
 from tsbench.quiet import quiet_dependencies
 from tsbench.resolvers import register_resolvers
 from tsbench.rundir import remove_refused
@@ -26,7 +27,6 @@ from tsbench.settings_check import (
     check_settings,
     command_overrides,
     parse_each,
-    preset_replaced,
     unread_additions,
 )
 from tsbench.sweep_watch import exit_with_sweep, has_children, mark_sweep_process
@@ -150,7 +150,8 @@ def check_command_line(argv: list[str]) -> str | None:
               "nothing but the run's saved config (a report then shows it as a cell of its "
               "own) -> drop it, or check its spelling (tsbench --cfg job shows every "
               "setting)", file=sys.stderr)
-    for said in preset_replaced(list(args.overrides), cfg):
+    for said in [*preset_replaced(list(args.overrides), cfg),
+                 *preset_beats_option(list(args.overrides), cfg)]:
         print(f"tsbench: warning: {said}", file=sys.stderr)
     multirun = args.multirun or cfg.hydra.mode == RunMode.MULTIRUN
     if not multirun:  # a sweep's value that cannot resolve is its trial's to say

@@ -177,40 +177,6 @@ def unread_additions(overrides: list[str], config: DictConfig,
     return [line for line in overrides if line in found]
 
 
-#: The settings a paper preset sets for its dataset and model, named in
-#: :func:`preset_replaced`'s warning where the command line does not set them.
-PRESET_KEYS = ("seq_len", "optim.lr", "data.batch_size", "trainer.max_epochs")
-
-
-def preset_replaced(overrides: list[str], config: DictConfig,
-                    config_name: str = "config") -> list[str]:
-    """Warnings for a ``dataset=`` or ``model=`` on the command line that replaces the one
-    an ``experiment=`` preset chose (``experiment=dlinear_ili dataset=exchange``): the
-    preset's other settings (look-back, learning rate, batch) were chosen for its own."""
-    choices = OmegaConf.select(config, "hydra.runtime.choices", default={}) or {}
-    experiment = choices.get("experiment")
-    if not experiment:
-        return []
-    single = at_first_values(parse_each(overrides))
-    given = {line.split("=", 1)[0].lstrip("+") for line in single}
-    kept = [k for k in PRESET_KEYS if k not in given]
-    keeps = f"whose other settings ({', '.join(kept)}, ...) it keeps" if kept else (
-        "whose other settings it keeps")
-    said = []
-    for group in ("dataset", "model"):
-        lines = [line for line in single if line.split("=", 1)[0] == group]
-        if not lines:
-            continue
-        line = lines[-1]
-        preset = check_settings([o for o in single if o not in lines], config_name)
-        chosen = OmegaConf.select(preset, f"hydra.runtime.choices.{group}", default=None)
-        if chosen is not None and chosen != choices.get(group):
-            said.append(f"{line} replaces experiment={experiment}'s {group}={chosen}, "
-                        f"{keeps}, chosen for {chosen} -> drop {line}, or use a preset of that "
-                        f"{group} (tsbench --help lists them)")
-    return said
-
-
 def parse_each(overrides: list[str]) -> list[Override]:
     """Hydra's parse of ``overrides``; one it cannot read is named in one line, with the
     quoting that a value of Hydra's special characters needs (Hydra's own error shows its

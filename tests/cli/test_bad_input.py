@@ -578,3 +578,24 @@ def test_a_group_that_replaces_a_presets_choice_is_a_warning(tmp_path: Path) -> 
     assert warned("experiment=dlinear_ili", "dataset=ili") == []
     assert warned("experiment=dlinear_ili", "optim=adamw") == []
     assert warned("dataset=exchange", "model=patchtst") == []
+
+
+def test_an_option_whose_settings_a_preset_sets_again_is_a_warning(tmp_path: Path) -> None:
+    """``experiment=patchtst42_ili trainer=debug`` trains the preset's 100 epochs (Hydra
+    applies the preset after the groups): the lost settings are named with the fix; those
+    the command sets itself, and an option the preset leaves alone (trainer=gpu), are not."""
+    def warned(*args: str) -> list[str]:
+        proc = run_module("tsbench", [*args, "--cfg", "job"], {**os.environ}, cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        return [line for line in proc.stderr.splitlines() if line.startswith("tsbench: warn")]
+
+    assert warned("experiment=patchtst42_ili", "trainer=debug") == [
+        "tsbench: warning: experiment=patchtst42_ili sets trainer.max_epochs=100, "
+        "trainer.patience=100 after trainer=debug, so trainer=debug's trainer.max_epochs=2 "
+        "trainer.patience=0 are not used -> give trainer.max_epochs=2 trainer.patience=0 on "
+        "the command line"]
+    [said] = warned("experiment=patchtst42_ili", "trainer=debug", "trainer.max_epochs=2")
+    assert "sets trainer.patience=100 after trainer=debug" in said
+    assert "max_epochs" not in said
+    assert warned("experiment=patchtst42_ili", "trainer=gpu") == []
+    assert warned("trainer=debug") == []

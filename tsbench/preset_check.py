@@ -1,0 +1,100 @@
+"""Warnings for a command line that an ``experiment=`` preset partly undoes, or that
+partly undoes the preset.
+
+Hydra applies a preset (a ``_global_`` config) after the config groups and before the
+command line's own ``key=value`` settings. So ``experiment=dlinear_ili dataset=exchange``
+runs on Exchange with ILI's look-back, and ``experiment=patchtst42_ili trainer=debug``
+trains the preset's 100 epochs, not debug's 2. Both run as composed; each is said in one
+line with its fix.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from tsbench.settings_check import at_first_values, check_settings, parse_each
+
+#: The settings a paper preset sets for its dataset and model, named in
+#: :func:`preset_replaced`'s warning where the command line does not set them.
+PRESET_KEYS = ("seq_len", "optim.lr", "data.batch_size", "trainer.max_epochs")
+
+
+def preset_replaced(overrides: list[str], config: DictConfig,
+                    config_name: str = "config") -> list[str]:
+    """Warnings for a ``dataset=`` or ``model=`` on the command line that replaces the one
+    an ``experiment=`` preset chose (``experiment=dlinear_ili dataset=exchange``): the
+    preset's other settings (look-back, learning rate, batch) were chosen for its own."""
+    choices = OmegaConf.select(config, "hydra.runtime.choices", default={}) or {}
+    experiment = choices.get("experiment")
+    if not experiment:
+        return []
+    single = at_first_values(parse_each(overrides))
+    given = {line.split("=", 1)[0].lstrip("+") for line in single}
+    kept = [k for k in PRESET_KEYS if k not in given]
+    keeps = f"whose other settings ({', '.join(kept)}, ...) it keeps" if kept else (
+        "whose other settings it keeps")
+    said = []
+    for group in ("dataset", "model"):
+        lines = [line for line in single if line.split("=", 1)[0] == group]
+        if not lines:
+            continue
+        line = lines[-1]
+        preset = check_settings([o for o in single if o not in lines], config_name)
+        chosen = OmegaConf.select(preset, f"hydra.runtime.choices.{group}", default=None)
+        if chosen is not None and chosen != choices.get(group):
+            said.append(f"{line} replaces experiment={experiment}'s {group}={chosen}, "
+                        f"{keeps}, chosen for {chosen} -> drop {line}, or use a preset of that "
+                        f"{group} (tsbench --help lists them)")
+    return said
+
+
+def preset_beats_option(overrides: list[str], config: DictConfig,
+                        config_name: str = "config") -> list[str]:
+    """Warnings for a group option on the command line (``trainer=debug``) whose own
+    settings an ``experiment=`` preset sets again, so the option's values are lost; only
+    the settings that tell the option from the group's default option are named, and only
+    where the command line does not set them itself."""
+    choices = OmegaConf.select(config, "hydra.runtime.choices", default={}) or {}
+    experiment = choices.get("experiment")
+    if not experiment:
+        return []
+    single = at_first_values(parse_each(overrides))
+    given = {line.split("=", 1)[0].lstrip("+") for line in single}
+    said = []
+    for line in single:
+        group = line.split("=", 1)[0]
+        if group in ("experiment", "dataset", "model") or group not in choices:
+            continue
+        option = check_settings([line], config_name)
+        default = check_settings([], config_name)
+        if option is None or default is None or not isinstance(option.get(group), DictConfig):
+            continue
+        own, base, used = (_flat(c.get(group), group) for c in (option, default, config))
+        lost = [key for key, value in own.items()
+                if key not in given and value != base.get(key)
+                and key in used and used[key] != value]
+        if lost:
+            settings = " ".join(f"{key}={own[key]}" for key in lost)
+            preset = ", ".join(f"{key}={used[key]}" for key in lost)
+            said.append(f"experiment={experiment} sets {preset} after {line}, so {line}'s "
+                        f"{settings} {'is' if len(lost) == 1 else 'are'} not used -> give "
+                        f"{settings} on the command line")
+    return said
+
+
+def _flat(node: Any, prefix: str) -> dict[str, Any]:
+    """``dotted key -> value`` of every setting under ``node`` (a config node or its plain
+    container; interpolations unresolved); {} for no node."""
+    if isinstance(node, DictConfig):
+        node = OmegaConf.to_container(node, resolve=False)
+    if not isinstance(node, dict):
+        return {}
+    found: dict[str, Any] = {}
+    for key, value in node.items():
+        if isinstance(value, dict):
+            found.update(_flat(value, f"{prefix}.{key}"))
+        else:
+            found[f"{prefix}.{key}"] = value
+    return found
