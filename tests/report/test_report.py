@@ -18,7 +18,7 @@ from omegaconf import OmegaConf
 
 from tests.conftest import run_tsbench
 from tests.report.conftest import ILI, Zoo, report
-from tsbench.report.stats import diebold_mariano, dm_bandwidth, holm
+from tsbench.report.stats import diebold_mariano, dm_bandwidth, holm, with_seed_variance
 from tsbench.rundir import read_config
 
 
@@ -87,21 +87,28 @@ def test_paired_tests_holm_and_ranks_match_the_saved_window_errors(zoo: Zoo, tmp
     out = report(zoo.sweep, "--baseline", "dlinear", "--format", "csv", "--cd-diagram",
                  diagram).stdout
     rows = {(r["pred_len"], r["model"]): r for r in _csv(out)}
-    p_values = []
+    p_values, widened = [], []
     for pred_len in (24, 36):
-        def seed_mean(model: str, pred_len: int = pred_len) -> np.ndarray:
+        def per_seed(model: str, pred_len: int = pred_len) -> np.ndarray:
             runs = _runs(zoo.sweep, model, pred_len)
-            return np.mean([np.load(r / "test_window_mse.npy").astype(np.float64)
-                            for r in runs], axis=0)
+            return np.stack([np.load(r / "test_window_mse.npy").astype(np.float64)
+                             for r in runs])
 
-        expected = diebold_mariano(seed_mean("naive"), seed_mean("dlinear"), pred_len)
+        naive, dlinear = per_seed("naive"), per_seed("dlinear")
+        assert len(dlinear) == 2 and np.ptp(dlinear.mean(axis=1)) > 0  # two seeds differ
+        windows = diebold_mariano(naive.mean(axis=0), dlinear.mean(axis=0), pred_len)
+        assert windows.df == 2 * dm_bandwidth(naive.shape[1], pred_len)
+        # the cells' spread over seeds joins the windows' variance (test_stats pins how)
+        expected = with_seed_variance(windows, naive, dlinear, pred_len)
+        statistic, p_value, df = expected.statistic, expected.p_value, expected.df
+        widened.append(expected.variance > windows.variance)
         row = rows[(str(pred_len), "naive")]
-        assert float(row["p_value"]) == pytest.approx(expected.p_value, rel=1e-9)
-        assert float(row["dm_statistic"]) == pytest.approx(expected.statistic, rel=1e-9)
-        assert int(row["df"]) == expected.df == 2 * dm_bandwidth(len(seed_mean("naive")),
-                                                                 pred_len)
+        assert float(row["p_value"]) == pytest.approx(p_value, rel=1e-9)
+        assert float(row["dm_statistic"]) == pytest.approx(statistic, rel=1e-9)
+        assert int(row["df"]) == df
         assert rows[(str(pred_len), "dlinear")]["vs_baseline"] == "baseline"
-        p_values.append(expected.p_value)
+        p_values.append(p_value)
+    assert any(widened)  # DLinear's seeds differ as wholes in one horizon at least
     adjusted = holm(np.array(p_values))
     for pred_len, p in zip((24, 36), adjusted, strict=True):
         row = rows[(str(pred_len), "naive")]
@@ -114,8 +121,20 @@ def test_paired_tests_holm_and_ranks_match_the_saved_window_errors(zoo: Zoo, tmp
         shown = "p<0.001" if p < 0.001 else f"p={p:.3f}"
         assert _row(text, pred_len, "naive")[7].endswith(f"({shown}, df {df})")
     assert "Holm-adjusted over the 2 test(s)" in text and "Diebold-Mariano" in text
+    assert "One seed of a trained model" not in text  # naive trains nothing: no spread
     assert "Average ranks (1 = best test MSE) over 2 tables (ili/24, ili/36)" in text
     assert diagram.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_trained_cell_of_one_seed_is_said_to_leave_its_seed_spread_untested(
+        zoo: Zoo, tmp_path: Path) -> None:
+    """DLinear's one seed beside naive: the test compares that run, not the model."""
+    for run in [*_runs(zoo.sweep, "naive", 24), _runs(zoo.sweep, "dlinear", 24)[0]]:
+        shutil.copytree(run, tmp_path / f"{run.parent.name}_{run.name}")
+    text = report(tmp_path, "--baseline", "naive").stdout
+    assert ("One seed of a trained model, so its spread over seeds is not in the test (it "
+            "compares that run): ili/24 dlinear -> run more seeds") in text
+    assert "(p" in _row(text, 24, "dlinear")[7]  # still tested, on its windows
 
 
 def test_different_features_are_another_cell_and_flagged(zoo: Zoo) -> None:
@@ -603,9 +622,9 @@ def test_verdicts_follow_the_sign_and_the_holm_adjusted_p(tmp_path: Path) -> Non
             ] == ["baseline", "better", "worse", "indistinguishable", "indistinguishable"]
 
 
-def _seed_mean(runs: list[Path], metric: str) -> np.ndarray:
-    return np.mean([np.load(r / f"test_window_{metric}.npy").astype(np.float64)
-                    for r in runs], axis=0)
+def _per_seed(runs: list[Path], metric: str) -> np.ndarray:
+    return np.stack([np.load(r / f"test_window_{metric}.npy").astype(np.float64)
+                     for r in runs])
 
 
 def test_the_mae_report_tests_the_per_window_mae(zoo: Zoo) -> None:
@@ -620,9 +639,11 @@ def test_the_mae_report_tests_the_per_window_mae(zoo: Zoo) -> None:
         zoo.sweep, "--baseline", "dlinear", "--metric", "mae", "--format", "csv").stdout)}
     tests = []
     for pred_len in (24, 36):
-        expected = diebold_mariano(_seed_mean(_runs(zoo.sweep, "naive", pred_len), "mae"),
-                                   _seed_mean(_runs(zoo.sweep, "dlinear", pred_len), "mae"),
-                                   pred_len)
+        naive = _per_seed(_runs(zoo.sweep, "naive", pred_len), "mae")
+        dlinear = _per_seed(_runs(zoo.sweep, "dlinear", pred_len), "mae")
+        expected = with_seed_variance(
+            diebold_mariano(naive.mean(axis=0), dlinear.mean(axis=0), pred_len), naive,
+            dlinear, pred_len)
         row = rows[(str(pred_len), "naive")]
         assert float(row["p_value"]) == pytest.approx(expected.p_value, rel=1e-9)
         tests.append(expected)

@@ -32,6 +32,7 @@ from tsbench.report.stats import (
     nemenyi_cd,
     nemenyi_q,
     t_interval,
+    with_seed_variance,
 )
 
 MODELS = ["C4.5", "C4.5+m", "C4.5+cf", "C4.5+m+cf"]
@@ -83,6 +84,75 @@ def test_dm_statistic_equals_the_hand_computed_one() -> None:
     assert result.mean_diff == pytest.approx(d.mean())
     assert result.statistic == pytest.approx(statistic, rel=1e-12)
     assert result.p_value == pytest.approx(2 * stats.t.sf(abs(statistic), 2 * m), rel=1e-12)
+
+
+def _daniell_by_hand(x: np.ndarray, m: int) -> float:
+    """Mean periodogram (times 2 pi) over Fourier frequencies 1..m, from sums of cosines."""
+    n, t, x = x.size, np.arange(x.size), x - x.mean()
+    return float(np.mean([(np.sum(x * np.cos(2 * math.pi * j * t / n)) ** 2
+                           + np.sum(x * np.sin(2 * math.pi * j * t / n)) ** 2) / n
+                          for j in range(1, m + 1)]))
+
+
+def test_seed_variance_joins_the_windows_variance_with_welch_satterthwaite_df() -> None:
+    """Hand-computed on 12 windows (pred_len 1: m = 2): each cell adds the variance of its
+    seeds' mean losses less their window noise's share (the deviations from the window's
+    seed mean, whose long-run variance holds (k-1)/k of it), over k seeds; df by
+    Welch-Satterthwaite, floored."""
+    rng = np.random.default_rng(5)
+    base = np.array([1.0, 0.8, 1.3, 0.9, 1.1, 0.7, 1.2, 1.0, 0.6, 0.9, 1.4, 0.8])
+    a = base + np.array([[-0.2], [0.1], [0.3]]) + 0.05 * rng.standard_normal((3, 12))
+    b = base + 0.1 + np.array([[0.02], [-0.02]]) + 0.05 * rng.standard_normal((2, 12))
+    window = diebold_mariano(a.mean(axis=0), b.mean(axis=0), pred_len=1)
+    parts = []
+    for losses in (a, b):
+        k = len(losses)
+        noise = np.mean([_daniell_by_hand(row, 2) for row in losses - losses.mean(axis=0)])
+        offsets = max(0.0, losses.mean(axis=1).var(ddof=1) - noise * k / (k - 1) / 12)
+        parts.append((offsets / k, k - 1))
+    assert parts[0][0] > 0  # a's seeds differ as wholes
+    total = window.variance + sum(v for v, _ in parts)
+    df = int(total ** 2 / (window.variance ** 2 / window.df + sum(v * v / f for v, f in parts)))
+    both = with_seed_variance(window, a, b, pred_len=1)
+    assert window.variance == pytest.approx(window.mean_diff ** 2 / window.statistic ** 2)
+    assert both.variance == pytest.approx(total, rel=1e-12) and both.df == df
+    assert both.statistic == pytest.approx(window.mean_diff / math.sqrt(total), rel=1e-12)
+    assert both.p_value == pytest.approx(2 * stats.t.sf(abs(both.statistic), df), rel=1e-12)
+    assert both.mean_diff == window.mean_diff and both.n == window.n
+    # one seed on each side: nothing to add, the windows' test as it was
+    assert with_seed_variance(window, a[:1], b[:1], pred_len=1) == window
+
+
+def test_a_seed_that_trained_well_is_no_real_difference() -> None:
+    """Both cells forecast every window alike but for each seed's offset; A's three seeds
+    happen to average lower. The windows alone call it certain (a constant difference);
+    with the seeds' spread it is nothing."""
+    rng = np.random.default_rng(3)
+    common = _window_losses(signal.lfilter([1.0], [1.0, -0.5], rng.standard_normal(600)), 24)
+    offsets_a, offsets_b = np.array([-0.30, 0.02, 0.10]), np.array([0.05, -0.04, 0.01])
+    a, b = common + offsets_a[:, None], common + offsets_b[:, None]
+    window = diebold_mariano(a.mean(axis=0), b.mean(axis=0), 24)
+    assert window.p_value < 1e-6
+    seeds = with_seed_variance(window, a, b, 24)
+    assert seeds.p_value > 0.3 and seeds.mean_diff == window.mean_diff
+
+
+def test_seed_noise_is_not_counted_twice() -> None:
+    """Seeds that differ only window by window (no seed better as a whole): that noise is
+    in the windows' variance already, so the seeds add (almost) nothing, where their
+    means' plain variance over seeds would double the test's variance."""
+    rng = np.random.default_rng(11)
+    pred_len, n = 24, 2000
+    common = _window_losses(signal.lfilter([1.0], [1.0, -0.9], rng.standard_normal(
+        n + pred_len - 1)), pred_len)
+    own = [_window_losses(signal.lfilter([1.0], [1.0, -0.9], rng.standard_normal(
+        n + pred_len - 1)), pred_len) for _ in range(6)]
+    a, b = common + np.stack(own[:3]), common + np.stack(own[3:])
+    window = diebold_mariano(a.mean(axis=0), b.mean(axis=0), pred_len)
+    plain = (a.mean(axis=1).var(ddof=1) + b.mean(axis=1).var(ddof=1)) / 3
+    assert plain > 0.5 * window.variance  # the naive sum would count it again
+    added = with_seed_variance(window, a, b, pred_len).variance - window.variance
+    assert added < 0.5 * plain
 
 
 def _window_losses(errors: np.ndarray, pred_len: int) -> np.ndarray:

@@ -6,7 +6,10 @@ What a paired test compares: the per-window test error in the report's metric of
 (``test_window_mse.npy``, ``test_window_mae.npy``) averaged over the cell's seeds, window by
 window, against the same for the baseline cell. That is the expected error of one training
 run on each window, not the error of the seed-averaged forecast (the forecasts themselves
-are not saved).
+are not saved). The spread of each cell's seeds is part of the test's variance
+(:func:`tsbench.report.stats.with_seed_variance`): it compares the training procedures, not
+the runs that happened to train; a trained cell with one seed gives no such spread, and
+the report says so.
 
 A published number stands beside a cell only where the cell's protocol matches the one the
 published numbers share (:func:`tsbench.report.compare.off_published`). Where it left the
@@ -118,6 +121,8 @@ class Report:
     baseline_hint: str = ""  # how to name the baseline where the model has several cells
     # tables without a row of the --baseline label, and the cell that stood in for it
     stand_ins: list[str] = field(default_factory=list)
+    # tested cells of a trained model with one seed: their spread over seeds is untested
+    one_seed: list[str] = field(default_factory=list)
 
     def tables(self) -> dict[tuple[str, int], list[Row]]:
         out: dict[tuple[str, int], list[Row]] = {}
@@ -154,7 +159,8 @@ def build(cells: list[Cell], metric: str = "mse", baseline: str | None = None,
             for row in comparable:
                 row.best = row.spread.mean == low
         if baseline is not None:
-            _paired_tests(rows, baseline, bases, pred_len, metric)
+            report.one_seed += [f"{dataset}/{pred_len} {c.label}"
+                                for c in _paired_tests(rows, baseline, bases, pred_len, metric)]
             if len(bases) > 1 and not report.baseline_hint:
                 report.baseline_hint = (f"--baseline {baseline}: {len(bases)} {baseline} "
                                         f"configurations share a table, so none is its "
@@ -200,14 +206,14 @@ def _on_published_windows(row: Row, metric: str) -> float | None:
     per-window errors). Every window holds as many values, so their mean is the score."""
     if row.reference is None or not row.reference.unscored:
         return None
-    errors = seed_mean_window_errors(row.cell, metric)[0]
-    if errors is None or errors.size <= row.reference.unscored:
+    errors = seed_window_errors(row.cell, metric)[0]
+    if errors is None or errors.shape[1] <= row.reference.unscored:
         return None
-    return float(errors[: errors.size - row.reference.unscored].mean())
+    return float(errors[:, : errors.shape[1] - row.reference.unscored].mean())
 
 
-def seed_mean_window_errors(cell: Cell, metric: str) -> tuple[np.ndarray | None, str]:
-    """The cell's per-window test ``metric`` averaged over its seeds, or None and why not."""
+def seed_window_errors(cell: Cell, metric: str) -> tuple[np.ndarray | None, str]:
+    """The cell's per-window test ``metric``, one row per seed, or None and why not."""
     arrays = [run.window_errors(metric, "test") for run in cell.runs]
     if any(a is None for a in arrays):
         if metric != "mse" and all(r.window_errors("mse", "test") is not None
@@ -220,21 +226,24 @@ def seed_mean_window_errors(cell: Cell, metric: str) -> tuple[np.ndarray | None,
                                              for r in cell.runs}
     if len(sizes) > 1:
         return None, "its per-window error files do not match its window counts"
-    return np.stack(arrays).astype(np.float64).mean(axis=0), ""
+    return np.stack(arrays).astype(np.float64), ""
 
 
 def _paired_tests(rows: list[Row], baseline: str, bases: list[Cell], pred_len: int,
-                  metric: str) -> None:
+                  metric: str) -> list[Cell]:
+    """Test each row against the baseline's; returns the tested cells (the baseline's
+    included) of a trained model with one seed, whose spread over seeds no test holds."""
     if len(bases) != 1:
         why = (f"no {baseline} run in this table" if not bases
                else f"{len(bases)} {baseline} configurations in this table: none is the "
                     f"baseline")
         for row in rows:
             row.note = why
-        return
+        return []
     base = next(r for r in rows if r.cell is bases[0])
     base.verdict = BASELINE  # the table's reference protocol: never flagged
-    base_errors, why = seed_mean_window_errors(base.cell, metric)
+    base_errors, why = seed_window_errors(base.cell, metric)
+    one_seed = []
     for row in rows:
         if row is base:
             continue
@@ -244,11 +253,20 @@ def _paired_tests(rows: list[Row], baseline: str, bases: list[Cell], pred_len: i
         if base_errors is None:
             row.note = f"baseline: {why}"
             continue
-        errors, why_not = seed_mean_window_errors(row.cell, metric)
+        errors, why_not = seed_window_errors(row.cell, metric)
         if errors is None:
             row.note = why_not
-        else:
-            row.test = stats.diebold_mariano(errors, base_errors, pred_len)
+            continue
+        test = stats.diebold_mariano(errors.mean(axis=0), base_errors.mean(axis=0), pred_len)
+        row.test = stats.with_seed_variance(test, errors, base_errors, pred_len)
+        one_seed += [c for c in (row.cell, base.cell)
+                     if len(c.runs) == 1 and _trained(c) and c not in one_seed]
+    return one_seed
+
+
+def _trained(cell: Cell) -> bool:
+    """Whether the cell's model trains (a model without training records 0 epochs)."""
+    return any(int(run.metrics.get("epochs", 1) or 0) > 0 for run in cell.runs)
 
 
 def _adjust(report: Report) -> None:

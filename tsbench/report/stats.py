@@ -10,6 +10,8 @@
   referred to Student's t with ``2m`` degrees of freedom: the fixed-smoothing asymptotics
   of Coroneo & Iacone (2020, J. Applied Econometrics 35(4)), which keep the test's size in
   samples that hold only a few independent stretches of windows.
+- :func:`with_seed_variance`: the same test with each cell's spread over its seeds added,
+  so that it compares training procedures rather than the trained models that ran.
 - :func:`holm`: Holm's (1979) step-down adjustment of a family of p-values.
 - :func:`friedman`, :func:`nemenyi_cd`, :func:`cliques`: average ranks, the Friedman test
   with Iman and Davenport's F, and the Nemenyi critical difference (Demšar, 2006, JMLR 7).
@@ -48,13 +50,15 @@ def t_interval(values: np.ndarray, confidence: float = 0.95) -> Spread:
 
 @dataclass(frozen=True)
 class PairedTest:
-    """``mean_diff`` = mean(loss_a - loss_b) (< 0: a has the lower loss)."""
+    """``mean_diff`` = mean(loss_a - loss_b) (< 0: a has the lower loss); ``variance`` is
+    the estimated variance of ``mean_diff`` the statistic divides by."""
 
     mean_diff: float
     statistic: float
     p_value: float
     df: int
     n: int
+    variance: float = 0.0
 
 
 def dm_bandwidth(n: int, pred_len: int) -> int:
@@ -74,15 +78,62 @@ def diebold_mariano(loss_a: np.ndarray, loss_b: np.ndarray, pred_len: int) -> Pa
     d = a - b
     n = int(d.size)
     m = dm_bandwidth(n, pred_len)
-    mean = float(d.mean())
-    spectrum = np.abs(np.fft.rfft(d - mean)[1:m + 1]) ** 2 / n  # 2*pi * periodogram
-    long_run_var = float(spectrum.mean())
-    if long_run_var <= 0.0:  # identical losses, or a constant difference
+    return _t_test(float(d.mean()), _long_run_variance(d, m) / n, 2 * m, n)
+
+
+def with_seed_variance(test: PairedTest, seeds_a: np.ndarray, seeds_b: np.ndarray,
+                       pred_len: int) -> PairedTest:
+    """``test`` of two cells' seed-mean window losses, widened to a test of the two
+    *training procedures*. ``seeds_a`` and ``seeds_b`` hold each cell's window losses, one
+    row per seed. The windows' variance alone conditions on the seeds that ran: a seed that
+    trained well lowers every window's error alike, which no window-to-window variation
+    shows, and reads as a real difference. Each cell with several seeds adds the variance
+    of its mean of such whole-seed offsets (:func:`seed_offset_variance`), and the degrees
+    of freedom are Welch-Satterthwaite's over the parts. A cell with one seed adds nothing
+    (no estimate; none is needed for a model without training, whose seeds forecast
+    alike)."""
+    parts = [(test.variance, test.df)]
+    for losses in (seeds_a, seeds_b):
+        losses = np.asarray(losses, dtype=np.float64)
+        if losses.shape[0] >= 2:
+            parts.append((seed_offset_variance(losses, pred_len) / losses.shape[0],
+                          losses.shape[0] - 1))
+    variance = sum(v for v, _ in parts)
+    denominator = sum(v * v / df for v, df in parts)
+    if len(parts) == 1 or variance == test.variance:
+        return test
+    df = max(1, int(variance * variance / denominator))
+    return _t_test(test.mean_diff, variance, df, test.n)
+
+
+def seed_offset_variance(losses: np.ndarray, pred_len: int) -> float:
+    """The variance across seeds of a whole seed's offset, from window losses of one
+    configuration (one row per seed, k >= 2): the sample variance of the seeds' mean
+    losses, less the part that each seed's own window-to-window noise puts in a mean (its
+    long-run variance / n, estimated from the seeds' deviations from the window's seed
+    mean, which hold (1 - 1/k) of it); at least 0. That noise is already in the paired
+    test's window variance; counted twice, the test would lose its power."""
+    k, n = losses.shape
+    m = dm_bandwidth(n, pred_len)
+    deviations = losses - losses.mean(axis=0)
+    noise = float(np.mean([_long_run_variance(row, m) for row in deviations])) * k / (k - 1)
+    return max(0.0, float(losses.mean(axis=1).var(ddof=1)) - noise / n)
+
+
+def _long_run_variance(x: np.ndarray, m: int) -> float:
+    """Daniell estimate of ``x``'s long-run variance: the mean periodogram (times 2 pi)
+    over the ``m`` lowest Fourier frequencies."""
+    return float(np.mean(np.abs(np.fft.rfft(x - x.mean())[1:m + 1]) ** 2 / x.size))
+
+
+def _t_test(mean: float, variance: float, df: int, n: int) -> PairedTest:
+    """Two-sided t-test of ``mean`` = 0 with ``variance`` and ``df`` degrees of freedom."""
+    if variance <= 0.0:  # identical losses, or a constant difference
         statistic = 0.0 if mean == 0.0 else math.copysign(math.inf, mean)
     else:
-        statistic = mean / math.sqrt(long_run_var / n)
-    p_value = float(2 * stats.t.sf(abs(statistic), 2 * m))
-    return PairedTest(mean, statistic, p_value, 2 * m, n)
+        statistic = mean / math.sqrt(variance)
+    p_value = float(2 * stats.t.sf(abs(statistic), df))
+    return PairedTest(mean, statistic, p_value, df, n, variance)
 
 
 def holm(p_values: np.ndarray) -> np.ndarray:

@@ -17,7 +17,8 @@ def test_name(metric: str) -> str:
     return (f"Diebold-Mariano test on the per-window test {metric.upper()} averaged over each "
             "cell's seeds, with a weighted-periodogram (Daniell) HAC variance and Student-t "
             "reference of fixed-smoothing asymptotics (Coroneo & Iacone 2020): consecutive "
-            "windows overlap, so their errors are not independent pairs")
+            "windows overlap, so their errors are not independent pairs; each cell's spread "
+            "over its seeds joins the variance")
 
 
 def value_text(row: Row) -> str:
@@ -160,7 +161,13 @@ def summary_lines(report: Report) -> list[str]:
                      "2m for the m lowest Fourier frequencies in its variance, at most "
                      "n / (4 pred_len) for n windows: overlapping windows hold few independent "
                      "stretches, and with few degrees of freedom only a large difference is "
-                     "significant.")
+                     "significant; with several seeds, each cell's spread over its seeds is "
+                     "part of the variance (Welch-Satterthwaite df), so a seed that trained "
+                     "well does not read as a better model.")
+        if report.one_seed:
+            lines.append(f"One seed of a trained model, so its spread over seeds is not in "
+                         f"the test (it compares that run): {'; '.join(report.one_seed)} -> "
+                         f"run more seeds (seed=1,2,3) to compare the models.")
     if report.baseline_hint:
         lines.append(f"{report.baseline_hint}.")
     if report.stand_ins:
