@@ -740,6 +740,16 @@ def test_a_cell_whose_seeds_ran_different_code_says_so(zoo: Zoo, tmp_path: Path)
         f"of tsbench's code (seeds {seeds[0]} | {seeds[1]}; their protocol.json "
         "source.sources_sha256 differ): rerun them on one version where the change may touch "
         "the numbers\n")
+    # the same package, but a user's model file edited between the seeds
+    card["source"]["sources_sha256"] = json.loads(
+        (tmp_path / "0" / "protocol.json").read_text())["source"]["sources_sha256"]
+    card["source"].update(model_file="/home/me/my_models/gru.py", model_sha256="1" * 64)
+    card_path.write_text(json.dumps(card))
+    assert report(tmp_path).stderr == (
+        f"tsbench-report: warning: {row[2]} at ili/{row[1]} pools seeds that ran 2 versions "
+        f"of the model's file (seeds {seeds[0]} | {seeds[1]}; their protocol.json "
+        "source.model_sha256 differ): rerun them on one version where the change may touch "
+        "the numbers\n")
 
 
 def test_baselines_that_read_no_look_back_pool_across_seq_len(zoo: Zoo, tmp_path: Path

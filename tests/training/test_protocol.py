@@ -5,11 +5,13 @@ borders, the windows a split holds, the library versions, the checkout's commit)
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import os
 import platform
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +25,7 @@ import tsbench
 from tests.conftest import ROOT, data_dir, read_metrics, run_tsbench
 from tests.preloaded import run_module
 from tsbench.data.splits import benchmark_borders, n_windows
-from tsbench.training.protocol import sources_digest
+from tsbench.training.protocol import source_revision, sources_digest
 from tsbench.training.run import run
 
 #: Saved float32 values round each window's float64 MSE by at most 2**-24 of itself, and
@@ -116,6 +118,7 @@ def test_a_holdout_run_on_a_registry_file_carries_its_protocol(tmp_path: Path) -
                                 "lightning": pl.__version__,
                                 "python": platform.python_version()}
     assert card["source"]["sources_sha256"] == sources_digest(ROOT / "tsbench")
+    assert "model_sha256" not in card["source"]  # tsbench's own model: in the digest above
     if (ROOT / ".git").exists():
         assert card["source"]["git_commit"] == _git("rev-parse", "HEAD")
         assert card["source"]["git_dirty"] is bool(_git("status", "--porcelain"))
@@ -381,3 +384,20 @@ def test_the_sources_digest_tells_edited_code_apart_wherever_it_lies(tmp_path: P
     (second / "notes.txt").write_text("not code")  # neither .py nor .yaml: not counted
     model.write_text((ROOT / "tsbench" / "models" / "dlinear.py").read_text())
     assert sources_digest(second) == sources_digest(ROOT / "tsbench")
+
+
+def test_a_model_outside_the_package_records_its_files_digest(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A user's model file is no part of tsbench's digest: the card names it and its
+    sha256, so an edit between two seeds shows (tsbench-report warns)."""
+    file = tmp_path / "my_model.py"
+    file.write_text("class MyModel:\n    pass\n")
+    spec = importlib.util.spec_from_file_location("my_model", file)
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "my_model", module)  # as an import leaves it
+    spec.loader.exec_module(module)
+    source = source_revision(module.MyModel)
+    assert source["model_file"] == str(file.resolve())
+    assert source["model_sha256"] == hashlib.sha256(file.read_bytes()).hexdigest()
+    file.write_text("class MyModel:\n    bias = False\n")
+    assert source_revision(module.MyModel)["model_sha256"] != source["model_sha256"]

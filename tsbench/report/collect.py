@@ -317,18 +317,25 @@ def _twin_note(run: Run, twin: Run) -> str:
 
 def _warn_if_mixed_code(cell: Cell, warn: Warn) -> None:
     """Say when a cell pools seeds that ran different code (their cards' digest of the
-    package, ``source.sources_sha256``): a change between them may be in the numbers."""
-    by_code: dict[str, list[int]] = {}
+    package, ``source.sources_sha256``, and of a user's model file, ``source.model_sha256``):
+    a change between them may be in the numbers."""
+    by_code: dict[tuple[str, str], list[int]] = {}
     for run in cell.runs:
-        digest = ((run.card or {}).get("source") or {}).get("sources_sha256")
+        source = (run.card or {}).get("source") or {}
+        digest = source.get("sources_sha256")
         if digest:
-            by_code.setdefault(str(digest), []).append(run.seed)
+            by_code.setdefault((str(digest), str(source.get("model_sha256"))), []).append(
+                run.seed)
     if len(by_code) > 1:
         seeds = " | ".join(", ".join(map(str, s)) for s in by_code.values())
+        which = [what for i, what in ((0, "tsbench's code"), (1, "the model's file"))
+                 if len({key[i] for key in by_code}) > 1]
+        keys = [key for i, key in ((0, "sources_sha256"), (1, "model_sha256"))
+                if len({k[i] for k in by_code}) > 1]
         warn(f"{cell.label} at {cell.dataset}/{cell.pred_len} pools seeds that ran "
-             f"{len(by_code)} versions of tsbench's code (seeds {seeds}; their protocol.json "
-             "source.sources_sha256 differ): rerun them on one version where the change may "
-             "touch the numbers")
+             f"{len(by_code)} versions of {' and '.join(which)} (seeds {seeds}; their "
+             f"protocol.json source.{' and source.'.join(keys)} differ): rerun them on one "
+             "version where the change may touch the numbers")
 
 
 def _label(cells: list[Cell]) -> None:

@@ -19,6 +19,7 @@ grid (Hydra's basic sweeper) runs each look-back as set and chooses none: ``fixe
 from __future__ import annotations
 
 import hashlib
+import inspect
 import platform
 import subprocess
 from pathlib import Path
@@ -106,7 +107,7 @@ def protocol_card(cfg: Any, series: Series, borders: Borders, metrics: dict[str,
         "device": _device(cfg, metrics.get("threads")),
         "versions": {"tsbench": tsbench.__version__, "torch": torch.__version__,
                      "lightning": pl.__version__, "python": platform.python_version()},
-        "source": source_revision(),
+        "source": source_revision(model_class(cfg.model)),
     }
 
 
@@ -178,12 +179,22 @@ def sources_digest(package: Path) -> str:
     return digest.hexdigest()
 
 
-def source_revision() -> dict[str, Any]:
+def source_revision(model: type | None = None) -> dict[str, Any]:
     """The git commit of the tsbench checkout that ran, whether its tree had changes
-    (tracked or untracked, ignored files aside; nulls for an installed package), and
-    :func:`sources_digest` of the code that ran."""
+    (tracked or untracked, ignored files aside; nulls for an installed package),
+    :func:`sources_digest` of the code that ran, and, for a ``model`` class whose file lies
+    outside the package (a user's own model), that file and its sha256: an edit of it
+    between two runs is no change of tsbench's code, and would pass unseen."""
     package = Path(tsbench.__file__).resolve().parent
-    return {**_git_revision(package.parent), "sources_sha256": sources_digest(package)}
+    found = {**_git_revision(package.parent), "sources_sha256": sources_digest(package)}
+    try:
+        file = None if model is None else Path(inspect.getsourcefile(model) or "").resolve()
+    except TypeError:  # a class without a source file (built in, or made at run time)
+        file = None
+    if file is not None and file.is_file() and package not in file.parents:
+        found.update(model_file=str(file),
+                     model_sha256=hashlib.sha256(file.read_bytes()).hexdigest())
+    return found
 
 
 def _git_revision(root: Path) -> dict[str, Any]:
