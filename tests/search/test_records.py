@@ -130,6 +130,27 @@ def test_best_yaml(tmp_path: Path, monkeypatch, maximize: bool, best: int) -> No
     assert "n_trials" not in command
 
 
+def test_best_yaml_writes_a_relative_data_file_absolute(tmp_path: Path, monkeypatch) -> None:
+    """``dataset.path=my data/sales.csv`` reads from the sweep's working directory: the
+    rerun command names it absolute (quoted), so it runs from anywhere; an absolute path
+    and an interpolation stay as given."""
+    monkeypatch.setattr(sys, "argv", ["/venv/bin/tsbench"])
+    monkeypatch.delenv("PYTHONPATH", raising=False)
+    monkeypatch.chdir(tmp_path)
+    space = parse_space({"optim.lr": "tag(log, interval(1e-5, 1e-2))", "kind": "choice(a, b)"},
+                        ["n=range(1, 4)", "dataset=csv", "dataset.path='my data/sales.csv'",
+                         "logger.dir=/abs/wandb"], PARSER)
+    trials = [Trial(1, 0, [0.001, "a", 1], 0.5, 1.25, "0")]
+    report.write_best(tmp_path / "best.yaml", space, trials, False)
+    command = yaml.safe_load((tmp_path / "best.yaml").read_text())["command"]
+    assert f"'dataset.path={tmp_path / 'my data' / 'sales.csv'}'" in command
+    assert " logger.dir=/abs/wandb " in command
+    kept = parse_space({"kind": "choice(a, b)"}, ["dataset.path=${oc.env:HOME}/x.csv"], PARSER)
+    report.write_best(tmp_path / "best.yaml", kept, [Trial(1, 0, ["a"], 0.5, 1.0, "0")], False)
+    assert "'dataset.path=${oc.env:HOME}/x.csv'" in yaml.safe_load(
+        (tmp_path / "best.yaml").read_text())["command"]
+
+
 @pytest.mark.parametrize("maximize, best, pruned_value", [(False, 3, 0.125), (True, 1, 0.75)])
 def test_a_pruned_trial_is_never_best(tmp_path: Path, maximize: bool, best: int,
                                       pruned_value: float) -> None:

@@ -105,7 +105,8 @@ def _read_csv(path: Path, cfg: Any) -> pd.DataFrame:
         raise DataError(f"dataset.path: {path} is a folder, not a file -> give the path of "
                         f"the CSV file itself")
     if not path.is_file():
-        raise DataError(f"dataset.path: file {path} does not exist -> check the path")
+        where = "" if path.is_absolute() else f" (read from the working directory {Path.cwd()})"
+        raise DataError(f"dataset.path: file {path} does not exist{where} -> check the path")
     sep, decimal = _separators(cfg)
     try:
         frame = pd.read_csv(path, sep=sep, decimal=decimal)

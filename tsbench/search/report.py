@@ -19,7 +19,7 @@ from skopt.space import Dimension
 from tsbench.atomic import write_with
 from tsbench.rundir import CONFIG, HYDRA_RECORD, PROTOCOL
 from tsbench.search.names import FAILED, PRUNED
-from tsbench.search.space import Scalar, SearchSpace, describe, position
+from tsbench.search.space import Scalar, SearchSpace, describe, format_value, position
 from tsbench.search.trials import Trial
 
 
@@ -161,17 +161,31 @@ def reproduce_command(space: SearchSpace, trial: Trial, run_dir: Path | None = N
     sweep's Hydra overrides that shape a run (``hydra.searchpath`` to a user's own configs,
     ``hydra.job.env_set``, ...; :func:`run_hydra_overrides`) and what its run recorded of
     the search (:func:`search_marks`). The sweep's ``PYTHONPATH`` leads it: a user's own
-    model module is found only there. Relative folders (``PYTHONPATH=.``,
-    ``hydra.searchpath=[file://conf]``) are written absolute, so that it reruns from any
-    working directory."""
+    model module is found only there. Relative folders and files (``PYTHONPATH=.``,
+    ``hydra.searchpath=[file://conf]``, ``dataset.path=sales.csv``) are written absolute,
+    so that it reruns from any working directory."""
     recorded = [] if run_dir is None else [*run_hydra_overrides(run_dir), *search_marks(run_dir),
                                            *refit_mark(run_dir)]
-    overrides = [*space.overrides(trial.point), *map(_absolute_files, recorded),
-                 "hydra.mode=RUN"]
+    overrides = [*map(_absolute_path_setting, space.overrides(trial.point)),
+                 *map(_absolute_files, recorded), "hydra.mode=RUN"]
     path = os.pathsep.join(os.path.abspath(p) for p in
                            os.environ.get("PYTHONPATH", "").split(os.pathsep) if p)
     env = [f"PYTHONPATH={shlex.quote(path)}"] if path else []
     return " ".join([*env, program(), *(shlex.quote(o) for o in overrides)])
+
+
+#: Settings whose value is a file or folder, read relative to the working directory.
+PATH_SETTINGS = ("dataset.path", "logger.dir")
+
+
+def _absolute_path_setting(override: str) -> str:
+    """``override`` of a :data:`PATH_SETTINGS` key with a relative path made absolute."""
+    key, sep, value = override.partition("=")
+    bare = value.strip("'\"")
+    if (not sep or key.lstrip("+~") not in PATH_SETTINGS or not bare or "${" in bare
+            or os.path.isabs(bare) or bare == "null"):
+        return override
+    return f"{key}={format_value(os.path.abspath(bare))}"
 
 
 def _absolute_files(override: str) -> str:
