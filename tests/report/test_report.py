@@ -721,6 +721,25 @@ def test_job_folders_that_never_finished_are_counted_once(zoo: Zoo, tmp_path: Pa
     assert _n(_rows(proc.stdout)[0][3]) == 1
 
 
+def test_a_twin_that_differs_only_in_how_it_was_logged_is_said_so(zoo: Zoo, tmp_path: Path
+                                                                   ) -> None:
+    """The same DLinear run again with logger=tensorboard: left out as the same
+    configuration and seed (the logger changes no score), not as a look-back DLinear
+    would not read (it reads it)."""
+    run = _runs(zoo.sweep, "dlinear", 24)[0]
+    shutil.copytree(run, tmp_path / "csv")
+    shutil.copytree(run, tmp_path / "tensorboard")
+    config = yaml.safe_load((tmp_path / "tensorboard" / "config.yaml").read_text())
+    config["logger"]["name"] = "tensorboard"
+    config["trainer"]["progress_bar"] = not config["trainer"]["progress_bar"]
+    (tmp_path / "tensorboard" / "config.yaml").write_text(yaml.safe_dump(config))
+    [said] = report(tmp_path).stderr.splitlines()
+    first, second = sorted([tmp_path / "csv", tmp_path / "tensorboard"])
+    assert said == (f"tsbench-report: warning: left out {second}: same configuration and "
+                    f"seed {read_config(run).seed} as {first} (they differ only in "
+                    "logger.name, trainer.progress_bar, which change no score)")
+
+
 def test_a_cell_whose_seeds_ran_different_code_says_so(zoo: Zoo, tmp_path: Path) -> None:
     """Seeds 1 and 2 of one cell, the second's card edited as if it ran another version of
     the package: the cell still pools them, and one warning names the seeds of each."""

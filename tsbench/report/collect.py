@@ -302,8 +302,13 @@ def _twin_note(run: Run, twin: Run) -> str:
     """Why ``run`` is left out: the same configuration and seed as ``twin``, or, where
     they differ only in the look-back their model does not read, the same forecasts (said
     so; scores that differ contradict the model's ``reads_look_back``)."""
-    if run.config == twin.config:
-        return f"left out {run.path}: same configuration and seed {run.seed} as {twin.path}"
+    differ = sorted(k for k in run.config.keys() | twin.config.keys()
+                    if run.config.get(k) != twin.config.get(k))
+    if not any(k in LOOK_BACK_KEYS for k in differ):  # the rest changes no score (IGNORED)
+        only = (f" (they differ only in {', '.join(differ)}, which change no score)"
+                if differ else "")
+        return (f"left out {run.path}: same configuration and seed {run.seed} as "
+                f"{twin.path}{only}")
     looks = f"seq_len {run.config.get('seq_len')} vs {twin.config.get('seq_len')}"
     shared = [k for k in run.metrics if k.startswith("test_") and k in twin.metrics
               and isinstance(run.metrics[k], float)]
