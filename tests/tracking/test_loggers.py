@@ -15,6 +15,7 @@ from hydra import compose, initialize_config_module
 
 from tests.conftest import ROOT, TINY, run_tsbench
 from tsbench.errors import ConfigError
+from tsbench.rundir import read_config
 from tsbench.settings_check import check_settings
 from tsbench.tracking.mlflow_store import check_server, tracking_uri
 from tsbench.training.loggers import build_logger
@@ -36,6 +37,11 @@ def test_mlflow_sweep_has_one_parent_and_a_child_per_trial(tmp_path: Path) -> No
     assert len(parents) == 1 and len(children) == 3
     assert set(children[parent_col]) == {parents["run_id"].iloc[0]}
     assert sorted(children["params.seed"].astype(int)) == [1, 2, 3]
+    # each child names its run folder, whose seed is its own
+    for _, child in children.iterrows():
+        folder = Path(child["tags.tsbench.run_dir"])
+        assert folder.parent == (tmp_path / "sweep").resolve()
+        assert read_config(folder).seed == int(child["params.seed"])
     assert children["params.model/name"].eq("dlinear").all()
     assert children["metrics.val_mse"].notna().all()
     assert not (ROOT / "mlruns").exists(), "artifacts must not land in the working directory"

@@ -57,7 +57,8 @@ def _mlflow_logger(cfg: Any, run_dir: Path) -> Logger:
             experiment_name=str(cfg.logger.experiment_name),
             run_name=f"{cfg.model.name}-{cfg.dataset.name}-{cfg.pred_len}-{run_dir.name}",
             tracking_uri=uri, artifact_location=artifact_location(uri),
-            tags={"mlflow.parentRunId": parent} if parent else None,
+            tags={"tsbench.run_dir": str(run_dir.resolve()),
+                  **({"mlflow.parentRunId": parent} if parent else {})},
         )
         logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))
     except MlflowException as error:
