@@ -90,3 +90,34 @@ def test_a_papers_unscored_windows_are_its_windows_modulo_its_test_batch(model: 
             assert mae.unscored == dropped, (model, dataset, pred_len)
             assert mse.unscored == (0 if mse.all_windows else dropped), (model, dataset, pred_len)
     assert reference("dlinear", "ili", 24).unscored == 10  # 170 windows, batches of 32
+
+
+def test_ranks_use_the_models_common_to_the_most_tables() -> None:
+    """Three models in ili/24 and ili/36, only naive and arima in ili/48, two DLinear
+    configurations in ili/60: no model is in every table, yet ranks hold over the two
+    tables that share three models, and the tables left out are named with why."""
+    def run(model: str, pred_len: int, mse: float, lr: float = 0.001) -> Run:
+        config = {"dataset.name": "ili", "model.name": model, "pred_len": pred_len,
+                  "seed": 1, "features": "M", "seq_len": 104, "optim.lr": lr}
+        return Run(Path(f"/runs/{model}-{pred_len}-{lr}"), config, {"test_mse": mse}, None)
+
+    runs = [run(m, h, mse) for h in (24, 36)
+            for m, mse in (("naive", 3.0), ("dlinear", 2.0), ("patchtst", 2.5))]
+    runs += [run("naive", 48, 3.0), run("arima", 48, 2.9)]
+    runs += [run("naive", 60, 3.0), run("dlinear", 60, 2.0), run("dlinear", 60, 2.1, lr=0.01)]
+    _, report = _rows(runs)
+    ranking = report.ranking
+    assert ranking is not None
+    assert ranking.models == ["dlinear", "naive", "patchtst"]
+    assert ranking.blocks == [("ili", 24), ("ili", 36)]
+    assert list(ranking.friedman.average_ranks) == [1.0, 3.0, 2.0]
+    assert report.ranking_note == (
+        "left out (not in every ranked table): arima; tables left out: ili/60 (several "
+        "configurations of dlinear); ili/48 (no dlinear, patchtst)")
+    # one table per model pair only: no ranks, and the note says what the tables share
+    _, lonely = _rows([run("naive", 24, 3.0), run("dlinear", 24, 2.0),
+                       run("naive", 36, 3.0), run("arima", 36, 2.9)])
+    assert lonely.ranking is None
+    assert lonely.ranking_note == (
+        "ranks need at least 2 models in at least 2 (dataset, pred_len) tables; at most 1 of "
+        "the 2 table(s) with one configuration per model share 2 model(s)")

@@ -19,6 +19,7 @@ mean over the windows it scored.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -285,24 +286,58 @@ def _adjust(report: Report) -> None:
 
 
 def _ranking(report: Report, alpha: float) -> tuple[Ranking | None, str]:
-    """Ranks over the blocks where every ranked model has exactly one comparable cell."""
+    """Ranks over the blocks where every ranked model has exactly one comparable cell: the
+    models common to the most such tables (ties: the most models; :func:`_widest`)."""
     blocks: dict[tuple[str, int], dict[str, float]] = {}
+    skipped = []
     for (dataset, pred_len), rows in report.tables().items():
         comparable = [r for r in rows if not r.flags]
         models = [r.cell.model for r in comparable]
-        if len(set(models)) == len(models):  # several configurations of a model: no rank
+        if len(set(models)) == len(models):
             blocks[(dataset, pred_len)] = {r.cell.model: r.spread.mean for r in comparable}
+        else:  # several configurations of a model: which one would it rank?
+            several = sorted({m for m in models if models.count(m) > 1})
+            skipped.append(f"{dataset}/{pred_len} (several configurations of "
+                           f"{', '.join(several)})")
     if not blocks:
         return None, "no table has one comparable configuration per model"
-    models = sorted(set.intersection(*(set(b) for b in blocks.values())))
-    every = sorted({m for b in blocks.values() for m in b})
-    if len(models) < 2 or len(blocks) < 2:
+    models, used = _widest(blocks)
+    if len(models) < 2 or len(used) < 2:
+        skipped_text = f"; left out: {'; '.join(skipped)}" if skipped else ""
         return None, (f"ranks need at least 2 models in at least 2 (dataset, pred_len) tables; "
-                      f"found {len(models)} model(s) common to {len(blocks)} table(s)")
-    scores = np.array([[blocks[b][m] for m in models] for b in sorted(blocks)])
+                      f"at most {len(used)} of the {len(blocks)} table(s) with one "
+                      f"configuration per model share {len(models)} model(s){skipped_text}")
+    scores = np.array([[blocks[b][m] for m in models] for b in used])
     result = stats.friedman(scores)
-    ranking = Ranking(models, sorted(blocks), result,
-                      stats.nemenyi_cd(len(models), len(blocks), alpha), alpha)
+    ranking = Ranking(models, used, result, stats.nemenyi_cd(len(models), len(used), alpha),
+                      alpha)
+    every = sorted({m for b in blocks.values() for m in b})
     left = [m for m in every if m not in models]
-    note = f"left out (not in every table): {', '.join(left)}" if left else ""
-    return ranking, note
+    skipped += [f"{d}/{h} (no {', '.join(m for m in models if m not in blocks[(d, h)])})"
+                for d, h in sorted(blocks) if (d, h) not in used]
+    notes = [f"left out (not in every ranked table): {', '.join(left)}"] if left else []
+    notes += [f"tables left out: {'; '.join(skipped)}"] if skipped else []
+    return ranking, "; ".join(notes)
+
+
+#: Up to this many models, :func:`_widest` tries every subset of them.
+MAX_MODELS_TRIED = 12
+
+
+def _widest(blocks: dict[tuple[str, int], dict[str, float]]
+            ) -> tuple[list[str], list[tuple[str, int]]]:
+    """The models and tables to rank: the set of 2 or more models that the most tables
+    hold all of (ties: the most models, then the first in name order), and those tables.
+    A table without one of the other models would otherwise remove every rank; with
+    more than :data:`MAX_MODELS_TRIED` models, the models every table holds."""
+    every = sorted({m for b in blocks.values() for m in b})
+    candidates = ([set(c) for k in range(len(every), 1, -1)
+                   for c in itertools.combinations(every, k)]
+                  if len(every) <= MAX_MODELS_TRIED
+                  else [set.intersection(*(set(b) for b in blocks.values()))])
+    best: tuple[list[str], list[tuple[str, int]]] = ([], [])
+    for chosen in candidates:
+        holding = [b for b in sorted(blocks) if chosen <= set(blocks[b])]
+        if (len(holding), len(chosen)) > (len(best[1]), len(best[0])):
+            best = (sorted(chosen), holding)
+    return best
