@@ -189,11 +189,14 @@ def find_runs(roots: list[Path]) -> list[Path]:
 
 def unfinished_runs(roots: list[Path]) -> list[Path]:
     """The job directories under ``roots`` that Hydra started (its ``.hydra/config.yaml``)
-    and that wrote no :data:`METRICS`: killed, failed or still running."""
+    and that wrote no :data:`METRICS`: killed, failed or still running. A finished
+    ``tsbench-analyze`` job (a tuning run's look-back stage) writes :data:`LOOKBACK`
+    instead, and is none of them."""
     started = {p.parent.parent.resolve() for root in roots
                for p in Path(root).rglob(HYDRA_CONFIG)
                if not tracker_copy(p.relative_to(root).parts)}
-    return sorted(d for d in started if not (d / METRICS).is_file())
+    return sorted(d for d in started
+                  if not (d / METRICS).is_file() and not (d / LOOKBACK).is_file())
 
 
 @dataclass

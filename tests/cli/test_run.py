@@ -70,14 +70,20 @@ def test_a_validation_split_of_a_few_windows_is_a_warning(tmp_path: Path) -> Non
     """ILI's 97 validation rows hold 2 windows at pred_len 96 (74 at 24): early stopping
     and a search's objective would rest on 2 overlapping windows, said once."""
     said = {}
-    for pred_len in (96, 24):
-        proc = run_tsbench(["dataset=ili", "model=naive", "seq_len=36", f"pred_len={pred_len}",
-                            "logger=none"], tmp_path / str(pred_len))
-        said[pred_len] = [line for line in (proc.stdout + proc.stderr).splitlines()
-                          if "the validation split holds" in line]
-        assert read_metrics(tmp_path / str(pred_len))["n_val_windows"] == 97 - pred_len + 1
-    assert len(said[96]) == 1 and said[96][0].endswith(
+    for model, pred_len in (("naive", 96), ("naive", 24), ("dlinear", 96)):
+        proc = run_tsbench(["dataset=ili", f"model={model}", "seq_len=36",
+                            f"pred_len={pred_len}", "logger=none", "trainer=debug"],
+                           tmp_path / f"{model}{pred_len}")
+        said[model, pred_len] = [line for line in (proc.stdout + proc.stderr).splitlines()
+                                 if "the validation split holds" in line]
+        assert read_metrics(tmp_path / f"{model}{pred_len}")["n_val_windows"] == (
+            97 - pred_len + 1)
+    fix = "-> a shorter pred_len, or cv=tscv (validation blocks of the training rows)"
+    assert len(said["dlinear", 96]) == 1 and said["dlinear", 96][0].endswith(
         "the validation split holds 2 window(s) of seq_len 36 + pred_len 96: early stopping, "
-        "the best epoch and a search's objective rest on them -> a shorter pred_len, or "
-        "cv=tscv (validation blocks of the training rows)")
-    assert said[24] == []
+        f"the best epoch and a search's objective rest on them {fix}")
+    # naive trains nothing: no early stopping or best epoch to name
+    assert len(said["naive", 96]) == 1 and said["naive", 96][0].endswith(
+        "the validation split holds 2 window(s) of seq_len 36 + pred_len 96: its validation "
+        f"scores and a search's objective rest on them {fix}")
+    assert said["naive", 24] == []

@@ -711,9 +711,11 @@ def test_row_ranges_read_as_the_half_open_ranges_the_card_records(zoo: Zoo) -> N
 def test_job_folders_that_never_finished_are_counted_once(zoo: Zoo, tmp_path: Path) -> None:
     """A killed or failed job leaves Hydra's .hydra/config.yaml and no metrics.json: left
     out, said once with a count (it was left out silently)."""
-    for name in ("killed_1", "killed_2"):
+    for name in ("killed_1", "killed_2", "c_lookback"):
         shutil.copytree(zoo.sweep / "0", tmp_path / name)  # a job of Hydra's
         (tmp_path / name / "metrics.json").unlink()
+    # a tuning run's look-back stage: a tsbench-analyze job, finished with lookback.yaml
+    (tmp_path / "c_lookback" / "lookback.yaml").write_text("lookbacks: [24, 48]\n")
     proc = report(zoo.csv, tmp_path)
     assert proc.stderr == (f"tsbench-report: warning: left out 2 job folder(s) without "
                            f"metrics.json (killed, failed or still running), e.g. "

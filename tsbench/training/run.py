@@ -20,7 +20,7 @@ from tsbench.data.datamodule import ForecastData
 from tsbench.data.loading import FEATURES, Series, load_series
 from tsbench.data.splits import Borders, benchmark_borders, n_windows
 from tsbench.errors import ConfigError
-from tsbench.models.build import check_model_settings
+from tsbench.models.build import check_model_settings, model_class
 from tsbench.models.layers.kernels import fast_kernels
 from tsbench.models.recursive import strategy_step
 from tsbench.rundir import FORECAST_PLOT, write_config, write_metrics, write_protocol
@@ -214,10 +214,12 @@ def _warn_few_val_windows(cfg: DictConfig, borders: Borders) -> None:
         return
     count = n_windows(borders.val[1] - borders.val[0], int(cfg.seq_len), int(cfg.pred_len))
     if 0 < count < MIN_VAL_WINDOWS:  # none: the data checks refuse the run
+        rests = ("early stopping, the best epoch and a search's objective" if
+                 model_class(cfg.model).trainable else "its validation scores and a search's "
+                 "objective")
         log.warning("the validation split holds %d window(s) of seq_len %s + pred_len %s: "
-                    "early stopping, the best epoch and a search's objective rest on them "
-                    "-> a shorter pred_len, or cv=tscv (validation blocks of the training rows)",
-                    count, cfg.seq_len, cfg.pred_len)
+                    "%s rest on them -> a shorter pred_len, or cv=tscv (validation blocks of "
+                    "the training rows)", count, cfg.seq_len, cfg.pred_len, rests)
 
 
 def _refit(cfg: DictConfig, series: Series, borders: Borders, run_dir: Path, logger: Any
