@@ -361,6 +361,15 @@ def test_a_model_and_a_dataset_config_outside_the_package_reach_every_stage(
     (seed_dir,) = refit(tuning, baseline)
     assert read_config(seed_dir).model.name == "toy"
     assert read_metrics(seed_dir)["epochs"] == refit_epochs(baseline)
+    # the searches take the model's tuning space from the search path's search/ folder
+    lr = {"low": 1e-4, "high": 1e-2, "batch_size": 32}
+    assert search_args(tuning, lr, [32])[0] == "hydra/sweeper=skopt"  # none yet
+    (toy_dir / "conf" / "search").mkdir(exist_ok=True)
+    (toy_dir / "conf" / "search" / "toy_tune.yaml").write_text(
+        "# @package _global_\ndefaults:\n  - override /hydra/sweeper: skopt\n"
+        "  - override /model: toy\nhydra:\n  sweeper:\n    params:\n"
+        "      optim.weight_decay: choice(0.0, 0.01)\n")
+    assert search_args(tuning, lr, [32])[0] == "search=toy_tune"
 
 
 @pytest.mark.parametrize(("field", "said"), [

@@ -69,7 +69,7 @@ from tsbench.tune.commands import (
     tsbench,
 )
 from tsbench.tune.edges import search_edges
-from tsbench.tune.preflight import check_command, check_search
+from tsbench.tune.preflight import check_command, check_search, compose_command
 from tsbench.tune.progress import Progress, clock
 from tsbench.tune.refit import refit_bag, refit_seconds
 from tsbench.tune.report import REPORT_FILE, SUMMARY_FILE, render_report
@@ -228,16 +228,29 @@ def lookbacks(t: Tuning) -> list[int]:
     return chosen
 
 
+def has_tuning_space(overrides: list[str], model: str) -> bool:
+    """Whether the config group ``search`` has the option ``<model>_tune``: tsbench's own
+    (``tsbench/conf/search/``) or one in a folder of the command's ``hydra.searchpath``
+    (``file://conf`` holding ``search/<model>_tune.yaml``)."""
+    if (SPACES / f"{model}_tune.yaml").is_file():
+        return True
+    try:
+        compose_command([*overrides, f"search={model}_tune"])
+    except TsbenchError:
+        return False
+    return True
+
+
 def search_args(t: Tuning, lr: dict[str, float], seq_lens: list[int]) -> list[str]:
     """The sweep overrides shared by (d) and (e): the model's tuning space, the look-backs and
     learning rates found, ASHA pruning up to ``recipe.max_epochs``."""
     r = t.recipe
-    space = SPACES / f"{t.model}_tune.yaml"
-    preset = f"search={t.model}_tune" if space.is_file() else "hydra/sweeper=skopt"
-    if not space.is_file():
-        log.info("(d, e) no tuning space for model %s (tsbench/conf/search/%s_tune.yaml): "
-                 "searching seq_len, optim.lr and recipe.search %s only", t.model, t.model,
-                 list(r.search))
+    found = has_tuning_space(t.overrides, t.model)
+    preset = f"search={t.model}_tune" if found else "hydra/sweeper=skopt"
+    if not found:
+        log.info("(d, e) no tuning space for model %s (search/%s_tune.yaml in tsbench/conf "
+                 "or a hydra.searchpath folder): searching seq_len, optim.lr and "
+                 "recipe.search %s only", t.model, t.model, list(r.search))
     searched = ("seq_len=", "optim.lr=")
     return [
         preset, *[o for o in t.trial_base(lr) if not o.startswith(searched)],
