@@ -55,6 +55,7 @@ from tsbench.tune.recipe import (
     retrain,
     scored_channels,
     search_args,
+    search_plan,
     spread,
     sweep,
     top_configs,
@@ -1198,3 +1199,10 @@ def test_a_refit_trains_for_the_validation_chosen_epochs(tmp_path: Path) -> None
         run_dir.mkdir()
         (run_dir / "metrics.json").write_text(json.dumps(metrics))
     assert refit_epochs(single) == 3 and refit_epochs(folds) == 3
+
+
+def test_a_search_stage_without_time_left_says_so() -> None:
+    """A run resumed after a search's share was spent said "about 3 trials in 0:00:00"."""
+    assert search_plan(3, 0.0) == "no time left of its share of the budget (a resumed run)"
+    assert search_plan(3, -5.0) == search_plan(3, 0.0)
+    assert search_plan(12, 3725.0) == "about 12 trials in 1:02:05"

@@ -286,12 +286,20 @@ def sweep(t: Tuning, stage: str, label: str, args: list[str], seconds: float, pl
     return read_trials(sweep_dir)
 
 
+def search_plan(planned: int, seconds: float) -> str:
+    """What a search stage expects to run in ``seconds`` (under 1: a run resumed after the
+    stage's share of the budget was spent)."""
+    if seconds < 1:
+        return "no time left of its share of the budget (a resumed run)"
+    return f"about {planned} trials in {clock(seconds)}"
+
+
 def random_search(t: Tuning, args: list[str], epoch_seconds: float) -> dict[str, Any]:
     """(d) Random search over the space, its share of the search time."""
     r = t.recipe
     seconds = (t.budget_left() - t.state.stages["f_reserve"]) * float(r.random_share)
     planned = planned_trials(t, seconds, epoch_seconds)
-    log.info("(d) random search: about %d trials in %s", planned, clock(seconds))
+    log.info("(d) random search: %s", search_plan(planned, seconds))
     rows = sweep(t, "d_random", "(d) random search",
                  [*args, "hydra.sweeper.mode=random"], seconds, planned, epoch_seconds,
                  best_before=_finite(read_metrics(t.out / "a_baseline")["objective"]))
@@ -325,8 +333,8 @@ def bayes_search(t: Tuning, args: list[str], epoch_seconds: float) -> dict[str, 
     if random_rows:  # its header names the searched parameters
         write_text(warm, _csv([baseline_row(t, list(random_rows[0])), *ranked]))
         warm_args = [f"hydra.sweeper.warm_start={warm}", "hydra.sweeper.n_initial_points=1"]
-    log.info("(e) Bayesian search: about %d trials in %s, warm-started with the baseline and "
-             "%d random trials", planned, clock(seconds), len(ranked))
+    log.info("(e) Bayesian search: %s, warm-started with the baseline and %d random trials",
+             search_plan(planned, seconds), len(ranked))
     before = [_finite(row["objective"]) for row in full_budget(random_rows)]
     before.append(_finite(read_metrics(t.out / "a_baseline")["objective"]))
     rows = sweep(t, "e_bayes", "(e) Bayesian search",
