@@ -87,3 +87,8 @@ def test_a_validation_split_of_a_few_windows_is_a_warning(tmp_path: Path) -> Non
         "the validation split holds 2 window(s) of seq_len 36 + pred_len 96: its validation "
         f"scores and a search's objective rest on them {fix}")
     assert said["naive", 24] == []
+    # a look-back the training rows cannot hold: refused with its reason alone
+    proc = run_tsbench(["dataset=ili", "model=naive", "seq_len=600", "pred_len=96",
+                        "logger=none"], tmp_path / "long", check=False)
+    assert proc.returncode == 2 and "the validation split holds" not in proc.stderr
+    assert "the train split has 676 rows, shorter than seq_len + pred_len" in proc.stderr

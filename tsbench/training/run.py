@@ -210,9 +210,11 @@ MIN_VAL_WINDOWS = 10
 def _warn_few_val_windows(cfg: DictConfig, borders: Borders) -> None:
     """Say where a holdout run's validation split holds only a few windows (ILI at
     pred_len=96: 2 of its 97 validation rows' windows)."""
-    if cfg.cv.name != "holdout":
+    seq_len, pred_len = int(cfg.seq_len), int(cfg.pred_len)
+    if cfg.cv.name != "holdout" or n_windows(borders.train[1] - borders.train[0], seq_len,
+                                             pred_len) < 1:  # refused next, with the reason
         return
-    count = n_windows(borders.val[1] - borders.val[0], int(cfg.seq_len), int(cfg.pred_len))
+    count = n_windows(borders.val[1] - borders.val[0], seq_len, pred_len)
     if 0 < count < MIN_VAL_WINDOWS:  # none: the data checks refuse the run
         rests = ("early stopping, the best epoch and a search's objective" if
                  model_class(cfg.model).trainable else "its validation scores and a search's "
