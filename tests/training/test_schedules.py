@@ -10,10 +10,12 @@ import pytest
 import pytorch_lightning as pl
 import torch
 from hydra import compose, initialize_config_module
+from omegaconf import OmegaConf
 
 from tsbench.data.windows import WindowLoader, Windows
 from tsbench.models.dlinear import DLinear
 from tsbench.training.module import ForecastModule
+from tsbench.training.trainer import train_steps_per_epoch
 
 SEQ, PRED, BATCH, STEPS_PER_EPOCH = 16, 4, 8, 4
 LR = 0.01
@@ -102,3 +104,13 @@ def test_type3_as_patchtst_adjust_learning_rate() -> None:
     expected = [0.01, 0.01, 0.01, 0.01, 0.009, 0.0081, 0.00729]
     assert per_epoch(used_rates(["optim=adam_type3"], epochs=7)) == pytest.approx(
         expected, rel=1e-12)
+
+
+@pytest.mark.parametrize(("limit", "steps"), [(None, 12), (5, 5), (40, 12), (0.5, 6),
+                                              (1.0, 12), (0.01, 1), (0, 1)])
+def test_a_per_step_schedule_spans_the_batches_lightning_trains(limit, steps) -> None:
+    """trainer.limit_train_batches=5 trains 5 of 12 batches an epoch: the warmup-cosine
+    schedule must span 5 steps an epoch, or it ends far from its floor (a fraction is a
+    share of the batches, as Lightning reads it)."""
+    cfg = OmegaConf.create({"limit_train_batches": limit})
+    assert train_steps_per_epoch(cfg, 12) == steps

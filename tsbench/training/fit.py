@@ -17,7 +17,7 @@ from tsbench.training.lr_find import tune_lr
 from tsbench.training.module import ForecastModule, LossProgressBar, StopOnNonFiniteLoss
 from tsbench.training.pruning import TrialPruning
 from tsbench.training.schedules import scaled_lr
-from tsbench.training.trainer import make_trainer
+from tsbench.training.trainer import make_trainer, train_steps_per_epoch
 
 
 def train(
@@ -32,7 +32,7 @@ def train(
         return {"epochs": 0, "best_epoch": 0, "train_seconds": 0.0}
     trainer_cfg = cfg.trainer
     epochs = int(max_epochs if max_epochs is not None else trainer_cfg.max_epochs)
-    steps = len(data.train_dataloader())
+    steps = train_steps_per_epoch(trainer_cfg, len(data.train_dataloader()))
     module = ForecastModule(
         model, cfg.optim, scaled_lr(cfg.optim, data.batch_size), data.target_dims, steps, epochs,
         trainer_cfg.gradient_clip_val, "mixed" in str(trainer_cfg.precision),

@@ -28,3 +28,16 @@ def make_trainer(trainer_cfg: Any, out_dir: Path, max_epochs: int, *,
         default_root_dir=str(out_dir),
         limit_train_batches=trainer_cfg.limit_train_batches if limit_batches else None,
     )
+
+
+def train_steps_per_epoch(trainer_cfg: Any, n_batches: int) -> int:
+    """The optimizer steps of one training epoch of ``n_batches`` batches under
+    ``trainer.limit_train_batches`` as Lightning reads it (a whole number: at most that many
+    batches; a fraction in (0, 1]: that share of them, at least one): a per-step schedule
+    spans the steps that run, or it never reaches its end."""
+    limit = trainer_cfg.get("limit_train_batches")
+    if limit is None:
+        return n_batches
+    if isinstance(limit, float) and limit <= 1.0:
+        return max(1, int(n_batches * limit))
+    return max(1, min(n_batches, int(limit)))
