@@ -92,3 +92,18 @@ def test_a_validation_split_of_a_few_windows_is_a_warning(tmp_path: Path) -> Non
                         "logger=none"], tmp_path / "long", check=False)
     assert proc.returncode == 2 and "the validation split holds" not in proc.stderr
     assert "the train split has 676 rows, shorter than seq_len + pred_len" in proc.stderr
+
+
+def test_nine_validation_windows_are_warned_ten_are_not(tmp_path: Path) -> None:
+    """The warning starts below 10 validation windows: ILI's 97 validation rows hold 9 at
+    pred_len 89 (warned) and 10 at pred_len 88 (not)."""
+    said = {}
+    for pred_len, windows in ((89, 9), (88, 10)):
+        run_dir = tmp_path / str(pred_len)
+        proc = run_tsbench(["dataset=ili", "model=naive", "seq_len=36", f"pred_len={pred_len}",
+                            "logger=none", "trainer=debug"], run_dir)
+        assert read_metrics(run_dir)["n_val_windows"] == windows
+        said[windows] = [line for line in (proc.stdout + proc.stderr).splitlines()
+                         if "the validation split holds" in line]
+    assert len(said[9]) == 1 and "holds 9 window(s) of seq_len 36 + pred_len 89" in said[9][0]
+    assert said[10] == []

@@ -70,3 +70,15 @@ def test_scores_come_from_the_best_validation_epoch(tmp_path: Path) -> None:
         scores = evaluate(run.model, data, split)
         assert scores["mse"] == metrics[f"{split}_mse"], split
         assert scores["mae"] == metrics[f"{split}_mae"], split
+
+
+def test_patience_zero_trains_every_epoch(tmp_path: Path) -> None:
+    """trainer.patience=0 turns early stopping off: the run trains all max_epochs though its
+    validation loss worsens after the best epoch, and still scores the best epoch."""
+    run_dir = tmp_path / "run"
+    run_tsbench([*DIVERGING, "trainer.patience=0"], run_dir)
+    metrics = read_metrics(run_dir)
+    losses = logged_val_losses(run_dir)
+    assert len(losses) == metrics["epochs"] == MAX_EPOCHS
+    assert metrics["best_epoch"] + 1 < MAX_EPOCHS  # it got worse, and kept training
+    assert metrics["val_mse"] == pytest.approx(min(losses), rel=1e-6)

@@ -149,3 +149,24 @@ def test_bad_settings_name_the_field_and_the_fix(cv: dict, field: str, fix: str)
         crossval.fold_blocks(TRAIN_VAL, SEQ_LEN, PRED_LEN, node)
     assert info.value.field == field
     assert fix in info.value.fix
+
+
+def test_refit_epochs_are_the_median_not_the_mean_of_skewed_best_epochs(
+        etth1, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """cv.refit trains for the folds' median best epoch: one fold's late best epoch
+    (1, 2, 30: mean 11) does not stretch the refit (2 epochs)."""
+    best_epochs, asked = [1, 2, 30], []
+
+    def fake_fit(cfg, series, ranges, out_dir, logger=False, max_epochs=None, pruning=None,
+                 scaler_rows=None):
+        asked.append(max_epochs)
+        best = best_epochs[len(asked) - 1] if len(asked) <= len(best_epochs) else max_epochs
+        return {"val_mse": 1.0, "val_mae": 0.5, "best_epoch": best, "epochs": best,
+                "train_seconds": 0.5, "n_params": 7}, None, None
+
+    monkeypatch.setattr(crossval, "fit_and_score", fake_fit)
+    cfg = _cfg(n_splits=3, refit=True)
+    borders = benchmark_borders(len(etth1.values), etth1.split, SEQ_LEN)
+    metrics = crossval.cross_validate(cfg, etth1, borders, tmp_path, False)
+    assert asked == [None, None, None, 2]
+    assert metrics["cv_best_epoch_median"] == 2 and metrics["refit_epochs"] == 2

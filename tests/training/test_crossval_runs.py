@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -77,3 +78,26 @@ def test_folds_never_read_the_test_rows(tmp_path: Path) -> None:
     assert {f"fold_{k}/checkpoints/best.ckpt" for k in range(3)} <= set(files)
     assert {f"fold_{k}/logs/metrics.csv" for k in range(3)} <= set(files)
     assert differences(files, snapshot(replaced)) == []
+
+
+def test_a_fold_scores_the_same_without_the_folds_before_it(tmp_path: Path) -> None:
+    """Each fold starts from the run's seed: the last two of three folds score exactly as
+    the two folds of a run over just their blocks (no earlier fold's draws carried over)."""
+    run_tsbench([*BASE, "model=dlinear"], tmp_path / "three")
+    run_tsbench([*BASE, "model=dlinear", "cv.n_splits=2", "cv.test_size=200"], tmp_path / "two")
+    three, two = read_metrics(tmp_path / "three"), read_metrics(tmp_path / "two")
+    assert three["cv_folds"][1:] == two["cv_folds"]
+    for k in (0, 1):
+        assert two[f"fold_{k}_val_mse"] == three[f"fold_{k + 1}_val_mse"]
+
+
+def test_refit_reports_its_own_learning_rate(tmp_path: Path) -> None:
+    """With cv.refit the run's lr_suggested and lr_used are the refit's (the model scored on
+    test), the rate its own range test suggested and trained at."""
+    run_dir = tmp_path / "run"
+    run_tsbench([*BASE, "model=dlinear", "cv.refit=true", "tune.lr_find=true",
+                 "tune.lr_find_num_training=20"], run_dir)
+    metrics = read_metrics(run_dir)
+    found = json.loads((run_dir / "lr_find.json").read_text())  # the refit's range test
+    assert metrics["lr_suggested"] == metrics["lr_used"] == found["suggestion"]
+    assert all(f"fold_{k}_lr_used" in metrics for k in range(3))

@@ -9,15 +9,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from hydra import compose, initialize_config_module
 from omegaconf import OmegaConf
 
 from tests.conftest import TINY, read_metrics, run_tsbench
+from tsbench.data.loading import load_series
+from tsbench.data.splits import benchmark_borders
 from tsbench.errors import ConfigError
-from tsbench.training.lr_find import far_below, min_loss_lr
+from tsbench.models.build import model_for
+from tsbench.training.lr_find import far_below, min_loss_lr, tune_lr
 from tsbench.training.module import ForecastModule
 from tsbench.training.run import run
 from tsbench.training.schedules import scaled_lr
+from tsbench.training.train_and_score import make_data
 
 FINDER = ["tune.lr_find=true", "tune.lr_find_num_training=30"]
 
@@ -129,3 +134,57 @@ def test_unknown_lr_scaling_rule() -> None:
     with pytest.raises(ConfigError) as info:
         scaled_lr(optim, 64)
     assert info.value.field == "optim.lr_scaling"
+
+
+class _SeenBatches(ForecastModule):
+    """The module, keeping the inputs of every batch it trains on."""
+
+    inputs: list[torch.Tensor]
+
+    def training_loss(self, batch: tuple) -> torch.Tensor:
+        self.inputs.append(batch[0].detach().clone())
+        return super().training_loss(batch)
+
+
+@pytest.mark.filterwarnings("ignore:You defined a `validation_step` but have no")
+def test_range_test_runs_every_step_on_training_rows_only(
+        tmp_path: Path) -> None:
+    """The range test trains tune.lr_find_num_training steps (over more than one epoch of
+    training batches), every one of them on training windows, none on validation ones."""
+    steps = 30
+    with initialize_config_module("tsbench.conf", version_base="1.3"):
+        cfg = compose("config", overrides=[
+            *TINY, *FINDER, f"tune.lr_find_num_training={steps}", "tune.lr_find_max_lr=1e-3"])
+    series = load_series(cfg.dataset)
+    borders = benchmark_borders(len(series.values), series.split, int(cfg.seq_len))
+    data = make_data(cfg, series, {"train": borders.train, "val": borders.val},
+                     with_marks=False)
+    batches = len(data.train_dataloader())
+    assert steps % batches and steps > batches  # the last epoch is a partial one
+    seen = _SeenBatches(model_for(cfg, series), cfg.optim, float(cfg.optim.lr),
+                        data.target_dims, batches, int(cfg.trainer.max_epochs))
+    seen.inputs = []
+    tune_lr(seen, data, cfg, tmp_path)
+    assert len(seen.inputs) == steps
+    assert len(json.loads((tmp_path / "lr_find.json").read_text())["lrs"]) == steps
+
+    def flat(split: str) -> torch.Tensor:
+        return torch.cat([x for x, _, _ in data.loader(split)]).flatten(1)
+
+    def nearest(x: torch.Tensor, split: str) -> torch.Tensor:
+        return torch.cdist(x.flatten(1), flat(split), compute_mode="donot_use_mm_for_euclid_dist"
+                           ).min(dim=1).values
+
+    for x in seen.inputs:
+        assert bool((nearest(x, "train") < 1e-5).all())
+        assert bool((nearest(x, "val") > 1e-3).all())
+
+
+def test_loss_minimum_at_the_suggestion_and_the_hundredfold_threshold() -> None:
+    """The loss minimum may be the suggestion's own rate; a suggestion is flagged only when
+    it lies FAR_BELOW (100) times below that minimum's rate, not at 50 times."""
+    lrs = [1e-4, 1e-3, 1e-2, 1e-1]
+    losses = [0.5, 0.3, 0.4, 0.9]
+    assert min_loss_lr(lrs, losses, suggestion=1e-3) == 1e-3
+    assert far_below(1e-4, 5e-3, applied=True) == ""  # 50 times below: a plausible pick
+    assert far_below(1e-4, 1e-2, applied=True).startswith("lr finder: the suggestion 0.0001 is 100")

@@ -98,3 +98,68 @@ def test_manual_steps_match_lightnings_automatic_loop(optim_name: str, precision
     assert len(optimizer.param_groups[0]["params"]) == len(weights)
     _, unclipped, _ = _train(ForecastModule, optim, None, None, precision)
     assert not all(torch.equal(a, b) for a, b in zip(weights, unclipped, strict=True))
+
+
+def _module(optim: Any, target_dims: slice = slice(None)) -> ForecastModule:
+    model = ITransformer(SEQ, PRED, VARS, MARKS, d_model=16, n_heads=2, e_layers=1, d_ff=16,
+                         dropout=0.0)
+    return ForecastModule(model, optim, 0.01, target_dims, BATCHES, EPOCHS)
+
+
+def _batch(size: int, seed: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    gen = torch.Generator().manual_seed(seed)
+    return (torch.randn(size, SEQ, VARS, generator=gen),
+            torch.randn(size, PRED, VARS, generator=gen),
+            torch.randn(size, SEQ, MARKS, generator=gen))
+
+
+def _optim(*overrides: str) -> Any:
+    with initialize_config_module("tsbench.conf", version_base="1.3"):
+        return compose("config", overrides=list(overrides)).optim
+
+
+def test_training_loss_reads_only_the_target_channels() -> None:
+    """With features=MS (target_dims the last channel) the training loss is the MSE of that
+    channel alone: the other channels' errors do not drive training."""
+    module = _module(_optim(), slice(VARS - 1, None))
+    x, y, marks = _batch(8, 0)
+    with torch.no_grad():
+        pred = module.model(x, marks)
+        loss = module.training_loss((x, y, marks))
+    target = torch.nn.functional.mse_loss(pred[..., -1:], y[..., -1:])
+    every = torch.nn.functional.mse_loss(pred, y)
+    assert abs(float(every) - float(target)) > 1e-3  # the two readings differ here
+    assert float(loss) == pytest.approx(float(target), rel=1e-6)
+
+
+def test_epoch_train_loss_weights_each_batch_by_its_windows() -> None:
+    """The epoch's train_loss is the mean over windows: a short last batch counts by its
+    size, not as much as a full one."""
+    module = _module(_optim())
+    module.on_train_epoch_start()
+    losses = []
+    for size, seed in ((8, 1), (2, 2)):
+        with torch.no_grad():
+            losses.append(float(module.training_loss(_batch(size, seed))))
+    assert abs(losses[0] - losses[1]) > 1e-3
+    expected = (8 * losses[0] + 2 * losses[1]) / 10
+    assert module.running_train_loss() == pytest.approx(expected, rel=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        (["optim=sgd", "optim.momentum=0.5"], {"momentum": 0.5, "nesterov": False}),
+        (["optim=sgd", "optim.momentum=0.5", "+optim.nesterov=true"],
+         {"momentum": 0.5, "nesterov": True}),
+        (["optim=radam", "optim.weight_decay=0.03", "optim.betas=[0.8,0.95]"],
+         {"weight_decay": 0.03, "betas": (0.8, 0.95)}),
+        (["optim=adam", "optim.betas=[0.7,0.9]"], {"betas": (0.7, 0.9)}),
+    ],
+)
+def test_optimizer_has_the_configured_settings(overrides: list[str], expected: dict) -> None:
+    """The optimizer built has the momentum, Nesterov flag, weight decay and betas the
+    config gives (none left at a library default)."""
+    optimizer = _module(_optim(*overrides)).configure_optimizers()["optimizer"]
+    group = optimizer.param_groups[0]
+    assert {key: group[key] for key in expected} == expected

@@ -24,8 +24,10 @@ from hydra import compose, initialize_config_module
 import tsbench
 from tests.conftest import ROOT, data_dir, read_metrics, run_tsbench
 from tests.preloaded import run_module
+from tsbench.data.loading import Series
 from tsbench.data.splits import benchmark_borders, n_windows
-from tsbench.training.protocol import source_revision, sources_digest
+from tsbench.training import protocol
+from tsbench.training.protocol import filled_targets, source_revision, sources_digest
 from tsbench.training.run import run
 
 #: Saved float32 values round each window's float64 MSE by at most 2**-24 of itself, and
@@ -401,3 +403,50 @@ def test_a_model_outside_the_package_records_its_files_digest(
     assert source["model_sha256"] == hashlib.sha256(file.read_bytes()).hexdigest()
     file.write_text("class MyModel:\n    bias = False\n")
     assert source_revision(module.MyModel)["model_sha256"] != source["model_sha256"]
+
+
+@pytest.mark.parametrize(("features", "expected"), [
+    ("MS", {"train": 1, "val": 0, "test": 1}), ("S", {"train": 1, "val": 0, "test": 1}),
+    ("M", {"train": 1, "val": 0, "test": 2}),
+])
+def test_filled_cells_count_in_the_target_rows_of_the_scored_channels(
+        features: str, expected: dict[str, int]) -> None:
+    """A filled cell counts where it is a target of a scored channel: OT at row 450 is a
+    training target but only look-back of val (targets from row 489); channel a at row 600
+    is read but not scored with features=MS."""
+    filled = np.zeros((700, 2), dtype=bool)
+    filled[[450, 650], 1] = True
+    filled[600, 0] = True
+    series = Series("filled", np.zeros((700, 2), np.float32),
+                    pd.date_range("2020-01-01", periods=700, freq="h"), ["a", "OT"], "h",
+                    "ratio", filled=filled)
+    borders = benchmark_borders(700, "ratio", 48)
+    assert borders.val == (441, 560) and borders.test[0] + 48 == 560
+    assert filled_targets(series, borders, 48, features) == expected
+
+
+def test_a_classical_model_refit_fits_on_train_and_val_rows(tmp_path: Path) -> None:
+    """``cv=refit``: a classical model is fitted on every train+val row, and its card's
+    fitted_rows say so (not the published training rows)."""
+    csv = _sales(tmp_path / "sales.csv", freq="D")
+    run_dir = tmp_path / "run"
+    with initialize_config_module("tsbench.conf", version_base="1.3"):
+        cfg = compose("config", overrides=[
+            "dataset=csv", f"dataset.path={csv}", "model=theta", "seq_len=24", "pred_len=12",
+            "cv=refit", "trainer=debug", "logger=none"])
+    run(cfg, run_dir)
+    borders = benchmark_borders(400, "ratio", 24, 0.7, 0.2)
+    assert _card(run_dir)["training"]["fitted_rows"] == [0, borders.val[1]] == [0, 320]
+
+
+@pytest.mark.parametrize(("cv", "split"), [
+    ("holdout", "val"), ("tscv", "cv folds (validation blocks of train+val rows)")])
+def test_a_search_over_seq_len_names_the_split_it_scored_on(
+        cv: str, split: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A trial of a search over seq_len records the look-back as searched on the split the
+    search's objective reads: val for a holdout search, the folds for a tscv one."""
+    monkeypatch.setattr(protocol, "searched_keys", lambda: {"seq_len", "model.d_model"})
+    with initialize_config_module("tsbench.conf", version_base="1.3"):
+        cfg = compose("config", overrides=[f"cv={cv}"])
+    assert protocol.seq_len_policy(cfg) == {
+        "policy": "searched", "searched_on": split, "how": "a trial of a Hydra sweep over seq_len"}

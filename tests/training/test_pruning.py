@@ -14,7 +14,8 @@ from hydra import compose, initialize_config_module
 from tests.conftest import TINY, read_metrics, run_tsbench
 from tsbench.search.pruning import PrunerSettings, Reporter
 from tsbench.search.record import Record, Report
-from tsbench.training.pruning import trial_pruning
+from tsbench.training.pruning import TrialPruning, trial_pruning
+from tsbench.training.run import run
 
 GOOD_LR = "0.01"  # learns within an epoch; the others cannot learn at all
 SWEEP = [
@@ -181,3 +182,37 @@ def test_a_resume_trains_again_a_trial_max_seconds_stopped(tmp_path: Path) -> No
     assert read_metrics(sweep / again["job_dir"])["epochs"] == 6
     assert (f"trial 1 was stopped at max_seconds (job {cut['job']}): launched again"
             in proc.stdout)
+
+
+def test_a_tscv_trial_stopped_in_its_second_fold_counts_every_fold(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A trial stopped (its max_seconds spent) in epoch 1 of fold 1 reports the epochs and
+    seconds of every fold it trained: fold 0's 3 epochs and fold 1's one."""
+    report, seconds = Reporter.report, []
+
+    def late_in_fold_1(self: Reporter, epoch: int, val_loss: float, fold: int = 0) -> bool:
+        if fold == 1:
+            self.deadline = 0.0  # the sweep's time is spent from now on
+        return report(self, epoch, val_loss, fold)
+
+    raise_if_pruned = TrialPruning.raise_if_pruned
+
+    def timed(self: TrialPruning, train_seconds: float) -> None:
+        seconds.append(train_seconds)
+        raise_if_pruned(self, train_seconds)
+
+    monkeypatch.setattr(Reporter, "report", late_in_fold_1)
+    monkeypatch.setattr(TrialPruning, "raise_if_pruned", timed)
+    with initialize_config_module("tsbench.conf", version_base="1.3"):
+        cfg = compose("config", overrides=[
+            *TINY, "cv=tscv", "cv.n_splits=2", "trainer.max_epochs=3",
+            f"++pruning.record={tmp_path / 'record'}", "++pruning.kind=asha",
+            "++pruning.min_epochs=1", "++pruning.eta=3", "++pruning.trial=1",
+            "++pruning.job=0"])
+    run(cfg, tmp_path / "run")
+    metrics = read_metrics(tmp_path / "run")
+    assert (metrics["pruned"], metrics["pruned_at_fold"], metrics["pruned_at_epoch"]) == (
+        True, 1, 1)
+    assert metrics["epochs"] == 3 + 1
+    assert len(seconds) == 2 and min(seconds) > 0
+    assert metrics["train_seconds"] == round(sum(seconds), 3)

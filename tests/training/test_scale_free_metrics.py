@@ -9,11 +9,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hydra import compose, initialize_config_module
 
 from tests.conftest import read_metrics, run_tsbench
 from tests.forecast.test_forecast import PRED_LEN, ROWS, SEQ_LEN, TRAIN_ROWS, _run
 from tests.preloaded import run_module
+from tsbench.data.loading import load_series
 from tsbench.forecast.tables import windows
+from tsbench.training.evaluate import mase_season, naive_scale
+from tsbench.training.train_and_score import make_data
 
 SEASON = 24  # hourly rows: a day's season
 
@@ -115,3 +119,22 @@ def test_a_series_shorter_than_a_season_says_its_mase_is_one_step(tmp_path: Path
     assert ("MASE is scaled by the one-step naive forecast (season 1): the 49 training rows "
             "do not hold more than one season of 52 steps (freq W-SUN)") in said.stdout
     assert '"mase_season": 1' in (run_dir / "protocol.json").read_text()
+
+
+def test_exactly_one_season_of_training_rows_scales_by_the_one_step_naive(
+        tmp_path: Path) -> None:
+    """52 weekly training rows hold one 52-week season and no more: MASE's scale is the
+    one-step naive forecast's in-sample MAE over them (53 rows: the seasonal one)."""
+    csv = tmp_path / "weekly.csv"
+    values = np.random.default_rng(3).standard_normal(80).cumsum()
+    pd.DataFrame({"date": pd.date_range("2020-01-05", periods=80, freq="W-SUN"),
+                  "OT": values}).to_csv(csv, index=False)
+    with initialize_config_module("tsbench.conf", version_base="1.3"):
+        cfg = compose("config", overrides=["dataset=csv", f"dataset.path={csv}", "seq_len=8",
+                                           "pred_len=2", "model=naive"])
+    series = load_series(cfg.dataset)
+    assert mase_season(series.freq, 52) == 1 and mase_season(series.freq, 53) == 52
+    data = make_data(cfg, series, {"train": (0, 52), "val": (44, 80)}, with_marks=False)
+    train = series.values[:52, 0].astype(np.float64)
+    one_step = np.abs(np.diff(train)).mean() / data.scaler.scale_[0]
+    assert naive_scale(data).tolist() == pytest.approx([one_step], rel=1e-5)

@@ -4,6 +4,7 @@ against values written out by hand from each formula (not against tsbench's own 
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pytest
@@ -78,6 +79,14 @@ def test_warmup_cosine_step_count_to_zero_per_step() -> None:
     expected = [0.005, 0.01, 0.01, 0.009330127019, 0.0075, 0.005, 0.0025, 0.0006698729811]
     rates = used_rates(["optim=adam", "optim.warmup=2", "optim.min_lr=0.0"], epochs=2)
     assert rates == pytest.approx(expected, rel=1e-9)
+
+
+def test_warmup_of_one_is_one_step() -> None:
+    """optim.warmup=1 is a step count (one warmup step at the full rate), not the fraction
+    1.0 of all steps: then the cosine runs over the remaining 7 of 8 steps."""
+    rates = used_rates(["optim=adam", "optim.warmup=1", "optim.min_lr=0.0"], epochs=2)
+    expected = [0.01] + [0.01 * (1 + math.cos(math.pi * (k - 1) / 7)) / 2 for k in range(1, 8)]
+    assert rates == pytest.approx(expected, rel=1e-12)
 
 
 def test_step_decay_per_epoch() -> None:

@@ -14,6 +14,7 @@ from tsbench.data.loading import load_series
 from tsbench.data.splits import benchmark_borders
 from tsbench.data.windows import WindowLoader
 from tsbench.rundir import CHECKPOINT, read_metrics
+from tsbench.training.module import ForecastModule
 from tsbench.training.run import run
 from tsbench.training.train_and_score import make_data
 
@@ -93,3 +94,29 @@ def test_the_seed_sets_the_training_order() -> None:
     assert not torch.equal(first[0], first[1])  # each epoch draws a new order
     for a, b in zip(first, other, strict=True):
         assert not torch.equal(a, b)
+
+
+@pytest.mark.parametrize("deterministic", [True, False])
+def test_training_runs_with_the_configured_determinism(
+    deterministic: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """trainer.deterministic says whether torch's deterministic algorithms are on while the
+    model trains (true: one seed, one result; false: the faster kernels allowed)."""
+    seen: list[bool] = []
+    original = ForecastModule.on_fit_start
+
+    def spy(self: ForecastModule) -> None:
+        seen.append(torch.are_deterministic_algorithms_enabled())
+        original(self)
+
+    monkeypatch.setattr(ForecastModule, "on_fit_start", spy)
+    with initialize_config_module("tsbench.conf", version_base="1.3"):
+        cfg = compose("config", overrides=[*BASE, "model=dlinear",
+                                           f"trainer.deterministic={str(deterministic).lower()}"])
+    before = torch.are_deterministic_algorithms_enabled()
+    torch.use_deterministic_algorithms(not deterministic)  # the run must set it either way
+    try:
+        run(cfg, tmp_path)
+    finally:
+        torch.use_deterministic_algorithms(before)
+    assert seen == [deterministic]
