@@ -26,12 +26,10 @@ def preset_replaced(overrides: list[str], config: DictConfig,
     """Warnings for a ``dataset=`` or ``model=`` on the command line that replaces the one
     an ``experiment=`` preset chose (``experiment=dlinear_ili dataset=exchange``): the
     preset's other settings (look-back, learning rate, batch) were chosen for its own."""
-    choices = OmegaConf.select(config, "hydra.runtime.choices", default={}) or {}
+    choices, single, given = _command(overrides, config)
     experiment = choices.get("experiment")
     if not experiment:
         return []
-    single = at_first_values(parse_each(overrides))
-    given = {line.split("=", 1)[0].lstrip("+") for line in single}
     kept = [k for k in PRESET_KEYS if k not in given]
     keeps = f"whose other settings ({', '.join(kept)}, ...) it keeps" if kept else (
         "whose other settings it keeps")
@@ -56,12 +54,10 @@ def preset_beats_option(overrides: list[str], config: DictConfig,
     settings an ``experiment=`` preset sets again, so the option's values are lost; only
     the settings that tell the option from the group's default option are named, and only
     where the command line does not set them itself."""
-    choices = OmegaConf.select(config, "hydra.runtime.choices", default={}) or {}
+    choices, single, given = _command(overrides, config)
     experiment = choices.get("experiment")
     if not experiment:
         return []
-    single = at_first_values(parse_each(overrides))
-    given = {line.split("=", 1)[0].lstrip("+") for line in single}
     said = []
     for line in single:
         group = line.split("=", 1)[0]
@@ -82,6 +78,15 @@ def preset_beats_option(overrides: list[str], config: DictConfig,
                         f"{settings} {'is' if len(lost) == 1 else 'are'} not used -> give "
                         f"{settings} on the command line")
     return said
+
+
+def _command(overrides: list[str], config: DictConfig
+             ) -> tuple[dict[str, Any], list[str], set[str]]:
+    """The groups' chosen options, the overrides at their first values, and the keys the
+    command line sets."""
+    choices = OmegaConf.select(config, "hydra.runtime.choices", default={}) or {}
+    single = at_first_values(parse_each(overrides))
+    return choices, single, {line.split("=", 1)[0].lstrip("+") for line in single}
 
 
 def _flat(node: Any, prefix: str) -> dict[str, Any]:

@@ -556,46 +556,45 @@ def test_an_interpolation_that_cannot_resolve_is_one_line(args: list[str], messa
     assert f"tsbench: error: {refused.value}" == message
 
 
+def _warnings(cwd: Path, *args: str) -> list[str]:
+    """The warning lines of ``tsbench ARGS --cfg job``, which must succeed."""
+    proc = run_module("tsbench", [*args, "--cfg", "job"], {**os.environ}, cwd=cwd)
+    assert proc.returncode == 0, proc.stderr
+    return [line for line in proc.stderr.splitlines() if line.startswith("tsbench: warn")]
+
+
 def test_a_group_that_replaces_a_presets_choice_is_a_warning(tmp_path: Path) -> None:
     """``experiment=dlinear_ili dataset=exchange`` runs DLinear on Exchange with ILI's
     look-back, learning rate and batch (Hydra's command line wins): said, not refused. The
     preset's own choice given again, or a group the preset leaves alone, says nothing."""
-    def warned(*args: str) -> list[str]:
-        proc = run_module("tsbench", [*args, "--cfg", "job"], {**os.environ}, cwd=tmp_path)
-        assert proc.returncode == 0, proc.stderr
-        return [line for line in proc.stderr.splitlines() if line.startswith("tsbench: warn")]
-
-    assert warned("experiment=dlinear_ili", "dataset=exchange") == [
+    assert _warnings(tmp_path, "experiment=dlinear_ili", "dataset=exchange") == [
         "tsbench: warning: dataset=exchange replaces experiment=dlinear_ili's dataset=ili, "
         "whose other settings (seq_len, optim.lr, data.batch_size, trainer.max_epochs, ...) it "
         "keeps, chosen for ili -> drop dataset=exchange, or use a preset of that dataset "
         "(tsbench --help lists them)"]
     # the settings the command sets itself are not named as kept
-    [said] = warned("experiment=dlinear_ili", "dataset=exchange", "seq_len=96", "optim.lr=0.1")
+    [said] = _warnings(tmp_path, "experiment=dlinear_ili", "dataset=exchange", "seq_len=96",
+                       "optim.lr=0.1")
     assert "whose other settings (data.batch_size, trainer.max_epochs, ...) it keeps" in said
-    assert [w.split()[2] for w in warned("experiment=dlinear_ili", "model=patchtst")] == [
-        "model=patchtst"]
-    assert warned("experiment=dlinear_ili", "dataset=ili") == []
-    assert warned("experiment=dlinear_ili", "optim=adamw") == []
-    assert warned("dataset=exchange", "model=patchtst") == []
+    replaced = _warnings(tmp_path, "experiment=dlinear_ili", "model=patchtst")
+    assert [w.split()[2] for w in replaced] == ["model=patchtst"]
+    assert _warnings(tmp_path, "experiment=dlinear_ili", "dataset=ili") == []
+    assert _warnings(tmp_path, "experiment=dlinear_ili", "optim=adamw") == []
+    assert _warnings(tmp_path, "dataset=exchange", "model=patchtst") == []
 
 
 def test_an_option_whose_settings_a_preset_sets_again_is_a_warning(tmp_path: Path) -> None:
     """``experiment=patchtst42_ili trainer=debug`` trains the preset's 100 epochs (Hydra
     applies the preset after the groups): the lost settings are named with the fix; those
     the command sets itself, and an option the preset leaves alone (trainer=gpu), are not."""
-    def warned(*args: str) -> list[str]:
-        proc = run_module("tsbench", [*args, "--cfg", "job"], {**os.environ}, cwd=tmp_path)
-        assert proc.returncode == 0, proc.stderr
-        return [line for line in proc.stderr.splitlines() if line.startswith("tsbench: warn")]
-
-    assert warned("experiment=patchtst42_ili", "trainer=debug") == [
+    assert _warnings(tmp_path, "experiment=patchtst42_ili", "trainer=debug") == [
         "tsbench: warning: experiment=patchtst42_ili sets trainer.max_epochs=100, "
         "trainer.patience=100 after trainer=debug, so trainer=debug's trainer.max_epochs=2 "
         "trainer.patience=0 are not used -> give trainer.max_epochs=2 trainer.patience=0 on "
         "the command line"]
-    [said] = warned("experiment=patchtst42_ili", "trainer=debug", "trainer.max_epochs=2")
+    [said] = _warnings(tmp_path, "experiment=patchtst42_ili", "trainer=debug",
+                       "trainer.max_epochs=2")
     assert "sets trainer.patience=100 after trainer=debug" in said
     assert "max_epochs" not in said
-    assert warned("experiment=patchtst42_ili", "trainer=gpu") == []
-    assert warned("trainer=debug") == []
+    assert _warnings(tmp_path, "experiment=patchtst42_ili", "trainer=gpu") == []
+    assert _warnings(tmp_path, "trainer=debug") == []
