@@ -8,13 +8,17 @@ import os
 from pathlib import Path
 
 import pytest
+import pytorch_lightning.loggers
 import yaml
 from omegaconf import OmegaConf
+from pytorch_lightning.loggers import WandbLogger
 
 from tests.conftest import TINY, run_tsbench
 from tests.tracking import test_wandb
+from tsbench.tracking import wandb_run
 from tsbench.tracking.mlflow_sweep import MlflowSweepCallback
 from tsbench.tracking.wandb_run import _inside
+from tsbench.training import loggers
 
 #: An empty $HOME with no W&B key or folders set (test_wandb's fixture).
 clean_home = test_wandb.clean_home
@@ -99,3 +103,129 @@ def test_wandbs_folders_the_user_set_are_kept_while_a_run_starts(
     assert "WANDB_DATA_DIR" not in os.environ and "WANDB_ARTIFACT_DIR" not in os.environ
     assert os.environ["WANDB_CACHE_DIR"] == "/mine/cache"
     assert os.environ["WANDB_CONFIG_DIR"] == "/mine/config"
+
+
+def test_a_sweeps_parent_holds_its_trials_csv(tmp_path: Path) -> None:
+    """The sweep's files are the parent run's artifacts: best.yaml and trials.csv."""
+    callback, config, sweep_dir = _sweep(tmp_path)
+    (sweep_dir / "best.yaml").write_text(yaml.safe_dump({
+        "objective": 0.5, "trials_finished": 1, "trials_pruned": 0, "trials_failed": 0,
+        "params": {"seq_len": 48}, "job_dir": str(sweep_dir / "0")}))
+    (sweep_dir / "trials.csv").write_text("trial,status,objective\n0,ok,0.5\n")
+    callback.on_multirun_end(config)
+    names = {a.path for a in callback._client.list_artifacts(callback._run_id)}
+    assert {"best.yaml", "trials.csv"} <= names
+
+
+class _Started:
+    """Stands in for the W&B logger: records what the run would start with."""
+
+    runs: list[dict] = []
+
+    def __init__(self, **settings: object) -> None:
+        _Started.runs.append(settings)
+
+    @property
+    def experiment(self) -> None:
+        return None
+
+
+class _LeftOpen:
+    """A W&B run a failed trial of this process left open."""
+
+    def __init__(self) -> None:
+        self.exit_codes: list[int | None] = []
+
+    def finish(self, exit_code: int | None = None) -> None:
+        self.exit_codes.append(exit_code)
+
+
+def _start_wandb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **logger: object) -> dict:
+    """The settings :func:`wandb_logger` starts a run of a multirun (sweep ``sweep_7``)
+    with, W&B's logger stubbed; the config's ``copy`` interpolates its ``lr``."""
+    monkeypatch.setattr(wandb_run, "WandbRunLogger", _Started)
+    monkeypatch.setattr(wandb_run, "_hydra_job", lambda: (tmp_path / "sweep_7", ["lr=0.1"]))
+    cfg = OmegaConf.create({
+        "logger": {"mode": None, "dir": str(tmp_path), "group": None, "project": "p",
+                   "entity": None, "tags": [], **logger},
+        "model": {"name": "m"}, "dataset": {"name": "d"}, "pred_len": 24, "lr": 0.1,
+        "copy": "${lr}"})
+    _Started.runs = []
+    wandb_run.wandb_logger(cfg, tmp_path / "sweep_7" / "0")
+    return _Started.runs[0]
+
+
+def test_wandb_settings_win_over_the_environment_and_the_sweeps_name(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """logger.mode wins over $WANDB_MODE, logger.group over the sweep folder's name; either
+    unset, the environment's mode and the sweep's group. The config is logged resolved."""
+    monkeypatch.setattr(pytest.importorskip("wandb"), "run", None)  # none left open
+    monkeypatch.setenv("WANDB_MODE", "disabled")
+    mine = _start_wandb(tmp_path, monkeypatch, mode="offline", group="mine")
+    assert mine["mode"] == "offline" and mine["group"] == "mine"
+    assert mine["config"]["copy"] == 0.1 and mine["config"]["overrides"] == ["lr=0.1"]
+    unset = _start_wandb(tmp_path, monkeypatch)
+    assert unset["mode"] == "disabled" and unset["group"] == "sweep_7"
+
+
+def test_a_wandb_run_left_open_by_a_failed_trial_is_closed_as_failed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    wandb = pytest.importorskip("wandb")
+    left = _LeftOpen()
+    monkeypatch.setattr(wandb, "run", left)
+    _start_wandb(tmp_path, monkeypatch, mode="offline")
+    assert left.exit_codes == [1]
+
+
+def test_wandb_curves_keep_lightnings_step(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each point goes to W&B at Lightning's step, val_loss under metrics.json's name."""
+    pytest.importorskip("wandb")
+    logged: list[tuple[dict, int | None]] = []
+    monkeypatch.setattr(WandbLogger, "log_metrics",
+                        lambda self, metrics, step=None: logged.append((metrics, step)))
+    logger = object.__new__(wandb_run.WandbRunLogger)
+    logger.log_metrics({"val_loss": 0.25, "train_loss": 0.5}, step=12)
+    assert logged == [({"val_mse": 0.25, "train_loss": 0.5}, 12)]
+
+
+def test_mlflow_logs_the_resolved_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                         ) -> None:
+    """A config value that interpolates another is logged as its value."""
+    pytest.importorskip("mlflow")
+    logged: list[dict] = []
+
+    class Recorded:
+        def __init__(self, **settings: object) -> None:
+            pass
+
+        def log_hyperparams(self, params: dict) -> None:
+            logged.append(params)
+
+    monkeypatch.setattr(pytorch_lightning.loggers, "MLFlowLogger", Recorded)
+    cfg = OmegaConf.create({
+        "logger": {"tracking_uri": f"sqlite:///{tmp_path / 'mlflow.db'}",
+                   "output_root": str(tmp_path), "experiment_name": "e"},
+        "model": {"name": "m"}, "dataset": {"name": "d"}, "pred_len": 24, "lr": 0.1,
+        "copy": "${lr}"})
+    loggers._mlflow_logger(cfg, tmp_path / "run")
+    assert logged[0]["copy"] == 0.1
+
+
+def test_tensorboard_logs_the_resolved_config_beside_the_scores(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The HParams tab's config has an interpolated value as that value."""
+    logged: list[tuple[dict, dict]] = []
+
+    class Recorded:
+        log_dir, NAME_HPARAMS_FILE = str(tmp_path), "hparams.yaml"
+
+        def log_hyperparams(self, params: dict, metrics: dict) -> None:
+            logged.append((params, metrics))
+
+        def save(self) -> None:
+            pass
+
+    monkeypatch.setattr(loggers, "TensorBoardLogger", Recorded)
+    cfg = OmegaConf.create({"lr": 0.1, "copy": "${lr}"})
+    loggers.log_final_metrics(Recorded(), {"test_mse": 0.5, "seed": 1}, cfg)
+    assert logged == [({"lr": 0.1, "copy": 0.1}, {"test_mse": 0.5})]

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+import pytest
 import torch
 
 from tsbench.models.base import ForecastModel
-from tsbench.tune.ensemble import Ensemble, greedy_weights
+from tsbench.tune import ensemble as ensemble_module
+from tsbench.tune.ensemble import Ensemble, _error_products, greedy_weights, score_runs
 
 
 def _gram(errors: np.ndarray) -> np.ndarray:
@@ -55,3 +59,80 @@ def test_members_of_different_look_backs_each_read_their_last_rows() -> None:
     members = ensemble.member_forecasts(x)
     assert members.shape == (2, 1, 3, 1) and torch.equal(members, torch.full_like(members, 7.0))
     assert torch.equal(ensemble(x), torch.full((1, 3, 1), 7.0))
+
+
+def test_greedy_starts_from_the_best_member_and_repeats_it_when_that_lowers_the_mse() -> None:
+    """Independent errors of variances 5, 2 and 1: the best member (not the first) starts,
+    the second joins (3/4), then a second copy of the best lowers w@G@w / (sum w)^2 to 2/3,
+    below every member alone or once each; no further copy lowers it."""
+    gram = np.diag([5.0, 2.0, 1.0])
+    counts = greedy_weights(gram)
+    assert counts == [0, 1, 2]
+    w = np.array(counts) / sum(counts)
+    assert w @ gram @ w == pytest.approx(2 / 3)
+    assert w @ gram @ w < min(1.0, np.ones(3) @ gram @ np.ones(3) / 9)
+
+
+class _Scaled(ForecastModel):
+    """Forecasts ``factor`` times the last value of each channel."""
+
+    def __init__(self, factor: float) -> None:
+        super().__init__(2, 1, 2)
+        self.factor = factor
+
+    def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:
+        return self.factor * x[:, -1:]
+
+
+class _Windows:
+    """The one batch of windows a split has, its scored channels the last (features=MS)."""
+
+    target_dims = slice(-1, None)
+
+    def __init__(self, x: torch.Tensor, y: torch.Tensor) -> None:
+        self.batch = (x, y, None)
+
+    def loader(self, split: str) -> list[tuple[torch.Tensor, torch.Tensor, None]]:
+        return [self.batch]
+
+
+def test_the_gram_covers_only_the_scored_channel() -> None:
+    """With features=MS the members' error products are those of the target channel: the
+    diagonal is each member's MSE of the target, the other channels' errors left out."""
+    x = torch.tensor([[[10.0, 1.0], [20.0, 2.0]], [[30.0, 3.0], [40.0, 4.0]]])  # 2 windows
+    y = torch.zeros(2, 1, 2)
+    gram, count = _error_products(Ensemble([_Scaled(1.0), _Scaled(2.0)]), _Windows(x, y),
+                                  "val")
+    assert count == 2  # one target value a window
+    # target errors: member 1 [2, 4], member 2 [4, 8]
+    assert torch.allclose(gram / count, torch.tensor([[10.0, 20.0], [20.0, 40.0]],
+                                                     dtype=torch.float64))
+
+
+class _LastMark(ForecastModel):
+    """Forecasts the last time feature of the marks it is given."""
+
+    uses_time_features = True
+
+    def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:
+        assert x_mark is not None and x_mark.shape[1] == self.seq_len
+        return x_mark[:, -1:, :1].expand(-1, self.pred_len, -1)
+
+
+def test_a_member_of_a_shorter_look_back_gets_the_marks_of_its_own_last_rows() -> None:
+    ensemble = Ensemble([_LastMark(4, 3, 1), _LastMark(8, 3, 1)])
+    x = torch.zeros(1, 8, 1)
+    x_mark = torch.arange(8.0).reshape(1, 8, 1)
+    members = ensemble.member_forecasts(x, x_mark)
+    assert torch.equal(members, torch.full_like(members, 7.0))
+
+
+def test_the_score_of_one_run_is_its_own_mse_and_mae(monkeypatch: pytest.MonkeyPatch) -> None:
+    """score_runs passes each split's MSE, MAE and window count through, each to its key."""
+    monkeypatch.setattr(ensemble_module, "load_ensemble", lambda *args: (None, None))
+    results = {"val": {"mse": 0.25, "mae": 0.4, "n_windows": 7},
+               "test": {"mse": 1.5, "mae": 0.9, "n_windows": 5}}
+    monkeypatch.setattr(ensemble_module, "evaluate", lambda model, data, split: results[split])
+    assert score_runs([Path("run")], ["val", "test"]) == {
+        "val_mse": 0.25, "val_mae": 0.4, "n_val_windows": 7,
+        "test_mse": 1.5, "test_mae": 0.9, "n_test_windows": 5}

@@ -32,11 +32,14 @@ from tsbench.forecast.tables import future
 from tsbench.rundir import holdout_model_dir, read_config, read_metrics
 from tsbench.search.names import LOCK_FILE as SWEEP_LOCK
 from tsbench.tune import recipe as recipe_module
+from tsbench.tune import scoring as scoring_module
 from tsbench.tune.budget import (
     budget_fix,
+    full_trial_seconds,
     planned_trials,
     retrain_reserve,
     searches_too_short,
+    smaller_search_share,
     trial_cap,
 )
 from tsbench.tune.cli import main, parse
@@ -499,6 +502,7 @@ def test_a_resumed_search_keeps_its_trial_count(tmp_path: Path,
     # n_trials (a random search's design is sized by it)
     overrides, recipe, out = parse([f"out={tmp_path}"])
     state = TuneState.open(out, {"overrides": overrides})
+    state.stages["f_reserve"] = 5000.0  # kept for (f) and (g): not the search's to spend
     tuning = Tuning(overrides, recipe, out, state)
     launched: list[list[str]] = []
     monkeypatch.setattr("tsbench.tune.recipe.run_stage",
@@ -507,6 +511,10 @@ def test_a_resumed_search_keeps_its_trial_count(tmp_path: Path,
     sweep(tuning, "d_random", "(d)", [], 300.0, 58, 1.0, best_before=0.5)
     counts = [[a for a in argv if a.startswith("hydra.sweeper.n_trials=")] for argv in launched]
     assert counts == [["hydra.sweeper.n_trials=500"]] * 2
+    # each launch's max_seconds is the time the search was given, nothing more
+    assert [[a for a in argv if a.startswith("hydra.sweeper.max_seconds=")]
+            for argv in launched] == [["hydra.sweeper.max_seconds=1000"],
+                                      ["hydra.sweeper.max_seconds=300"]]
     assert json.loads((out / "tune.json").read_text())["stages"]["d_random_cap"] == 500
 
 
@@ -1206,3 +1214,187 @@ def test_a_search_stage_without_time_left_says_so() -> None:
     assert search_plan(3, 0.0) == "no time left of its share of the budget (a resumed run)"
     assert search_plan(3, -5.0) == search_plan(3, 0.0)
     assert search_plan(12, 3725.0) == "about 12 trials in 1:02:05"
+
+
+def test_retraining_trains_the_best_configurations_each_with_its_seed_and_full_budget(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """(f) retrains the best top_k configurations, best first, each with every seed of
+    ``recipe.seeds`` and the trials' overrides (full epoch budget, no logger, sqrt rule)."""
+    t = _tuning(tmp_path, "recipe.top_k=2", "recipe.seeds=[5]", "recipe.refit=false")
+    _trials(t.out / "d_random", [("ok", "0.3", "8", 5.0), ("ok", "0.1", "16", 5.0),
+                                 ("ok", "0.2", "24", 5.0)])
+    launched: dict[str, list[str]] = {}
+    monkeypatch.setattr(recipe_module, "run_stage",
+                        lambda stage, command, out: launched.update({stage: command}))
+    ran = retrain(t, {"batch_size": 32})
+    assert [c["params"] for c in ran["configs"]] == [{"model.patch_len": "16"},
+                                                     {"model.patch_len": "24"}]
+    assert list(launched) == ["f_retrain_1_5", "f_retrain_2_5"]
+    for command, patch in zip(launched.values(), ("16", "24"), strict=True):
+        assert f"model.patch_len={patch}" in command and "seed=5" in command
+        assert set(t.trial_base({"batch_size": 32})) <= set(command)
+        assert "trainer.max_epochs=30" in command and "optim.base_batch_size=32" in command
+
+
+def test_the_bayesian_search_is_warm_started_with_the_best_full_budget_random_trials(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """e_warm_start.csv: the baseline, then the best ``warm_start_top`` random trials that
+    ran their full budget, best first (a pruned trial's early objective is no such point)."""
+    t = _tuning(tmp_path, "recipe.warm_start_top=2")
+    t.state.stages["f_reserve"] = 0.0
+    (t.out / "a_baseline").mkdir(parents=True)
+    (t.out / "a_baseline" / "metrics.json").write_text('{"objective": 0.5}')
+    (t.out / "a_baseline" / "config.yaml").write_text("model:\n  patch_len: 12\n")
+    _trials(t.out / "d_random", [("pruned", "0.05", "4", 1.0), ("ok", "0.3", "8", 5.0),
+                                 ("ok", "0.1", "16", 6.0), ("failed", "", "32", 0.5),
+                                 ("ok", "0.2", "24", 7.0)])
+    monkeypatch.setattr(recipe_module, "sweep", lambda *args, **named: [])
+    bayes_search(t, [], epoch_seconds=10.0)
+    warm = list(csv.DictReader(io.StringIO((t.out / "e_warm_start.csv").read_text())))
+    assert [(r["objective"], r["model.patch_len"], r["status"]) for r in warm] == [
+        ("0.5", "12", "ok"), ("0.1", "16", "ok"), ("0.2", "24", "ok")]
+
+
+def test_the_learning_rate_is_searched_on_a_log_scale(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(Tuning, "model", "patchtst")  # as the baseline's record would say
+    t = _tuning(tmp_path)
+    args = search_args(t, {"low": 1e-4, "high": 1e-2, "batch_size": 32}, [48, 96])
+    assert [a for a in args if a.startswith("optim.lr=")] == [
+        "optim.lr=tag(log,interval(0.0001,0.01))"]
+    assert "seq_len=choice(48,96)" in args
+
+
+def test_the_budget_figures_follow_the_recipe(tmp_path: Path) -> None:
+    """The shorter search's share, a full trial's seconds (every fold), the trials planned
+    without pruning (every trial runs max_epochs) and at least ``recipe.min_trials``."""
+    assert smaller_search_share(_tuning(tmp_path, "recipe.random_share=0.7")) == (
+        pytest.approx(0.3))
+    assert smaller_search_share(_tuning(tmp_path, "recipe.random_share=0.2")) == (
+        pytest.approx(0.2))
+    folds = _tuning(tmp_path, "recipe.cv_folds=3", "recipe.max_epochs=10")
+    folds.state.stages["a_baseline"] = {"seconds_per_epoch": 2.0}
+    assert full_trial_seconds(folds) == pytest.approx(10 * 2.0 * 3)
+    assert planned_trials(_tuning(tmp_path, "recipe.pruner=none"), 1000, 1.0) == 1000 // 30
+    plain = _tuning(tmp_path, "recipe.min_trials=4")
+    assert planned_trials(plain, 10, 1.0) == 4  # the time buys 1 ASHA trial
+
+
+def test_a_refitted_runs_share_is_split_evenly_over_its_seeds(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An ensemble of 2 copies of one run (refitted with 2 seeds) and 1 of another (3
+    seeds): its refit averages the five forecasts with weights 1/3, 1/3 and 1/9 each."""
+    t = _tuning(tmp_path, "recipe.refit=true")
+    a, b, c = (t.out / name for name in ("a_baseline", "b", "c"))
+    bags = {a: 1, b: 2, c: 3}
+    choice = scoring_module.Choice([a, b, c], np.eye(3), [0, 2, 1], a)
+    monkeypatch.setattr(scoring_module, "candidates", lambda *args: [a, b, c])
+    monkeypatch.setattr(scoring_module, "choose", lambda *args: choice)
+    monkeypatch.setattr(scoring_module, "holdout_model_dir", lambda run: run)
+    monkeypatch.setattr(scoring_module, "refit", lambda t, run: [
+        run / f"seed_{s}" for s in range(bags[run])])
+    monkeypatch.setattr(scoring_module, "refit_epochs", lambda run: 1)
+    monkeypatch.setattr(scoring_module, "refit_bag", lambda t, run: list(range(bags[run])))
+    scored: dict[tuple[Path, ...], list[float]] = {}
+
+    def score(runs: list[Path], splits: list[str], weights: list[float]) -> dict:
+        scored[tuple(runs)] = list(weights)
+        return {}
+
+    monkeypatch.setattr(scoring_module, "score_runs", score)
+    scoring_module.final_scores(t, {"configs": [], "runs": []})
+    weights = scored[(b / "seed_0", b / "seed_1", c / "seed_0", c / "seed_1", c / "seed_2")]
+    assert np.allclose(np.array(weights) / sum(weights), [1 / 3, 1 / 3, 1 / 9, 1 / 9, 1 / 9])
+
+
+def test_a_finished_refit_seed_is_not_run_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    t = _tuning(tmp_path, "recipe.refit_seeds=[1,2]")
+    run = t.out / "e_bayes" / "0"
+    (run / ".hydra").mkdir(parents=True)
+    (run / ".hydra" / "overrides.yaml").write_text("- model.patch_len=16\n- seed=3\n")
+    (run / "config.yaml").write_text("seed: 3\n")
+    (run / "metrics.json").write_text('{"best_epoch": 4}')
+    done = t.out / "g_refit" / "e_bayes" / "0" / "seed_1"  # finished before a kill
+    done.mkdir(parents=True)
+    (done / "metrics.json").write_text("{}")
+    (done / "config.yaml").write_text("seed: 1\n")
+    launched: list[list[str]] = []
+    monkeypatch.setattr("tsbench.tune.refit.run_stage",
+                        lambda stage, command, out: launched.append(command))
+    assert refit(t, run) == [done.parent / f"seed_{s}" for s in (3, 1, 2)]
+    assert len(launched) == 1 and "seed=3,2" in launched[0]
+    assert "trainer.max_epochs=4" in launched[0]
+
+
+def test_a_report_names_its_selection_and_only_a_cv_one_the_last_fold_note() -> None:
+    scores = {"objective": 0.27, "val_mse": 0.21, "test_mse": 1.9, "test_mae": 0.8}
+    summary = {
+        "command": "tsbench-tune out=o", "wall_seconds": 61.0,
+        "lr": {"suggestion": 1e-4, "low": 1e-5, "high": 1e-3}, "lookbacks": [104],
+        "stages": {"d_random": {"trials": 4, "full_budget": 1}},
+        "members": ["out/a_baseline"], "best_single": "out/a_baseline",
+        "results": {"baseline": scores}, "top_configs": [],
+        "ensemble_weights": {"out/a_baseline": 1.0}, "scored": "every channel (features=M)",
+    }
+    note = "Scored models: each run's last fold"
+    cv = render_report({**summary, "selection": "3-fold time-series CV"})
+    assert "Selection objective: MSE on 3-fold time-series CV" in cv and note in cv
+    plain = render_report({**summary, "selection": "validation"})
+    assert "Selection objective: MSE on validation" in plain and note not in plain
+
+
+def _run_stages_twice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                     ) -> tuple[dict[str, int], list[list[dict]], Tuning, Tuning]:
+    """run_stages with every stage stubbed, then resumed: the calls of the baseline and of
+    the reserve, what the range-edge note read, and the first and the resumed session. The
+    reserve would differ on a second call; two configurations searched, one retrained."""
+    configs = [{"params": {"model.patch_len": p}, "objective": o, "run": "r", "seconds": 1.0}
+               for p, o in (("16", 0.1), ("24", 0.2))]
+    calls = {"baseline": 0, "reserve": 0}
+    edges: list[list[dict]] = []
+
+    def count(name: str, result: object) -> Callable[..., object]:
+        def work(*args: object) -> object:
+            calls[name] += 1
+            return result if name != "reserve" else 100.0 * calls[name]
+        return work
+
+    stub = {"baseline": count("baseline", {"objective": 0.5, "seconds_per_epoch": 1.0}),
+            "retrain_reserve": count("reserve", None),
+            "lr_find": lambda t: {"suggestion": 1e-3, "low": 1e-4, "high": 1e-2,
+                                  "batch_size": 32},
+            "lookbacks": lambda t: [48], "search_args": lambda *args: [],
+            "searches_too_short": lambda t: False,
+            "random_search": lambda *args: {"trials": 2, "full_budget": 2},
+            "bayes_search": lambda *args: {"trials": 0, "full_budget": 0},
+            "retrain": lambda t, lr: {"runs": [], "configs": configs[:1]},
+            "final_scores": lambda t, retrained: {}, "top_configs": lambda t: configs,
+            "search_edges": lambda dirs, found: edges.append(found) or "",
+            "scored_channels": lambda run: "every channel (features=M)"}
+    for name, value in stub.items():
+        monkeypatch.setattr(recipe_module, name, value)
+    first = _tuning(tmp_path)
+    recipe_module.run_stages(first, [])
+    again = _tuning(tmp_path)
+    recipe_module.run_stages(again, [])
+    return calls, edges, first, again
+
+
+def test_a_resumed_run_keeps_its_baseline_time_and_its_reserve(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Resuming runs no recorded stage again: the baseline's seconds and (f)'s reserve are
+    the first session's."""
+    calls, _, first, again = _run_stages_twice(tmp_path, monkeypatch)
+    assert calls["baseline"] == 1
+    assert again.state.stages["a_seconds"] == first.state.stages["a_seconds"]
+    assert again.state.stages["f_reserve"] == first.state.stages["f_reserve"] == 100.0
+
+
+def test_the_range_edge_note_reads_every_searched_configuration(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every distinct full-budget configuration of both searches, not only the top_k that
+    (f) retrained."""
+    _, edges, _, _ = _run_stages_twice(tmp_path, monkeypatch)
+    assert [[c["params"]["model.patch_len"] for c in found] for found in edges] == [
+        ["16", "24"], ["16", "24"]]
