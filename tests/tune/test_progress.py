@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tsbench.search.names import TRIALS_FILE
-from tsbench.tune.progress import Progress
+from tsbench.tune.progress import Progress, sweep_summary
 
 
 def write_trials(sweep_dir: Path, rows: list[tuple[str, str]]) -> None:
@@ -55,3 +55,14 @@ def test_a_search_shows_the_best_so_far_beside_its_own(tmp_path: Path) -> None:
     assert "best val 0.0769 (this search: 0.0889)" in progress.line()
     write_trials(tmp_path, [("ok", "0.0889"), ("ok", "0.0701")])
     assert "best val 0.0701 (this search: 0.0701)" in progress.line()
+
+
+def test_the_best_shown_is_a_full_budget_trials(tmp_path: Path) -> None:
+    """A pruned trial's objective (its best loss at the epoch it stopped, often low early
+    on) is no full-budget result: the progress line's best is the finished trials'."""
+    with open(tmp_path / TRIALS_FILE, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerows([["trial", "status", "objective"], [1, "pruned", 0.1],
+                          [2, "ok", 0.5], [3, "failed", ""], [4, "ok", 0.4]])
+    statuses, best = sweep_summary(tmp_path)
+    assert best == 0.4 and statuses == {"ok": 2, "pruned": 1, "failed": 1}

@@ -1398,3 +1398,14 @@ def test_the_range_edge_note_reads_every_searched_configuration(
     _, edges, _, _ = _run_stages_twice(tmp_path, monkeypatch)
     assert [[c["params"]["model.patch_len"] for c in found] for found in edges] == [
         ["16", "24"], ["16", "24"]]
+
+
+def test_without_a_period_the_ladder_keeps_the_longest_look_back_that_fits(
+        tmp_path: Path) -> None:
+    """No period found: the common look-backs up to the longest that fits, that one
+    included (192 when 192 fits exactly)."""
+    t = _tuning(tmp_path, "recipe.n_lookbacks=6")
+    (t.out / "c_lookback").mkdir(parents=True)
+    (t.out / "c_lookback" / "lookback.yaml").write_text(
+        "candidates: []\nperiods: []\nlongest_lookback: 192\n")
+    assert lookbacks(t) == [48, 96, 192]
