@@ -58,13 +58,13 @@ def preset_beats_option(overrides: list[str], config: DictConfig,
     experiment = choices.get("experiment")
     if not experiment:
         return []
+    lines = [line for line in single if line.split("=", 1)[0] in choices
+             and line.split("=", 1)[0] not in ("experiment", "dataset", "model")]
+    default = check_settings([], config_name) if lines else None  # composed once
     said = []
-    for line in single:
+    for line in lines:
         group = line.split("=", 1)[0]
-        if group in ("experiment", "dataset", "model") or group not in choices:
-            continue
         option = check_settings([line], config_name)
-        default = check_settings([], config_name)
         if option is None or default is None or not isinstance(option.get(group), DictConfig):
             continue
         own, base, used = (_flat(c.get(group), group) for c in (option, default, config))
