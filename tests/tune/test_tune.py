@@ -1409,3 +1409,31 @@ def test_without_a_period_the_ladder_keeps_the_longest_look_back_that_fits(
     (t.out / "c_lookback" / "lookback.yaml").write_text(
         "candidates: []\nperiods: []\nlongest_lookback: 192\n")
     assert lookbacks(t) == [48, 96, 192]
+
+
+@pytest.mark.parametrize(("space", "said"), [
+    # a space that does not compose
+    ("  - override /optim: adamww\n", "search/toy_tune.yaml (the space the searches (d) and "
+     "(e) tune model=toy in): optim: no option 'adamww' -> use one of"),
+    # a value every trial would fail with
+    ("hydra:\n  sweeper:\n    params:\n      optim.weight_decay: choice(-0.1, 0.0)\n",
+     "search/toy_tune.yaml (the space the searches (d) and (e) tune model=toy in): "
+     "optim.weight_decay: must be >= 0, got -0.1"),
+])
+def test_a_broken_model_tuning_space_is_refused_before_any_folder(
+        toy_dir: Path, tmp_path: Path, space: str, said: str,
+        capsys: pytest.CaptureFixture) -> None:
+    # without the check the searches ran seq_len and optim.lr only (a space that did not
+    # compose counted as none), or met the bad value an hour in, at stage (d)
+    data, out, conf = tmp_path / "series.csv", tmp_path / "out", tmp_path / "conf"
+    series(N_ROWS).to_csv(data, index=False)
+    (conf / "search").mkdir(parents=True)
+    (conf / "search" / "toy_tune.yaml").write_text(
+        "# @package _global_\ndefaults:\n  - override /hydra/sweeper: skopt\n"
+        f"  - override /model: toy\n{space}")
+    searchpath = f"hydra.searchpath=[file://{toy_dir / 'conf'},file://{conf}]"
+    toy = [o for o in RECIPE if not o.startswith("model")]
+    assert main(["dataset=csv", f"dataset.path={data}", *toy, "model=toy", searchpath,
+                 f"out={out}"]) == 2
+    assert said in capsys.readouterr().err
+    assert not out.exists()

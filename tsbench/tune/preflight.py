@@ -1,8 +1,9 @@
 """Check a tuning run's command before any stage starts: its config composes, its settings
 are possible, its dataset reads and splits, and its model builds. A typo in a column name
 then ends ``tsbench-tune`` at once, with the error stage (a) would have given minutes later
-and no output folder; so does a misspelt or impossible ``recipe.search``, which the searches
-(d) and (e) would otherwise meet an hour in."""
+and no output folder; so does a misspelt or impossible ``recipe.search`` or model tuning
+space (``search/<model>_tune.yaml``), which the searches (d) and (e) would otherwise meet an
+hour in."""
 
 from __future__ import annotations
 
@@ -89,6 +90,37 @@ def check_search(overrides: list[str], search: list[str]) -> None:
             check_sweep(config, command)
         except TsbenchError as error:
             raise TsbenchError(f"recipe.search: {line}: {error}") from None
+
+
+def has_tuning_space(overrides: list[str], model: str) -> bool:
+    """Whether the config group ``search`` has the option ``<model>_tune``: tsbench's own
+    (``tsbench/conf/search/``) or one in a folder of the command's ``hydra.searchpath``
+    (``file://conf`` holding ``search/<model>_tune.yaml``); the error naming that file when
+    it exists but does not compose (a searched space left out silently would cost a day)."""
+    try:
+        compose_command([*overrides, f"search={model}_tune"])
+    except TsbenchError as error:
+        if str(error).startswith(f"search: no option '{model}_tune'"):
+            return False
+        raise TsbenchError(f"search/{model}_tune.yaml (the space the searches (d) and (e) "
+                           f"tune model={model} in): {error}") from None
+    return True
+
+
+def check_tuning_space(overrides: list[str]) -> None:
+    """Raise the error that every trial of the searches would fail with at a value of the
+    tuning space of the command's model (as :func:`check_search` does for
+    ``recipe.search``), or the one :func:`has_tuning_space` gives for a space that does not
+    compose."""
+    model = str(compose_command(overrides, hydra_config=True).hydra.runtime.choices.model)
+    if not has_tuning_space(overrides, model):
+        return
+    command = [*overrides, f"search={model}_tune"]
+    try:
+        check_sweep(compose_command(command, hydra_config=True), command)
+    except TsbenchError as error:
+        raise TsbenchError(f"search/{model}_tune.yaml (the space the searches (d) and (e) "
+                           f"tune model={model} in): {error}") from None
 
 
 def _parsed(parser: OverridesParser, line: str) -> Override:

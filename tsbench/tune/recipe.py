@@ -69,7 +69,12 @@ from tsbench.tune.commands import (
     tsbench,
 )
 from tsbench.tune.edges import search_edges
-from tsbench.tune.preflight import check_command, check_search, compose_command
+from tsbench.tune.preflight import (
+    check_command,
+    check_search,
+    check_tuning_space,
+    has_tuning_space,
+)
 from tsbench.tune.progress import Progress, clock
 from tsbench.tune.refit import refit_bag, refit_seconds
 from tsbench.tune.report import REPORT_FILE, SUMMARY_FILE, render_report
@@ -79,7 +84,6 @@ from tsbench.tune.state import TuneState
 from tsbench.tune.tuning import Tuning
 
 log = logging.getLogger("tsbench.tune")
-SPACES = Path(__file__).resolve().parents[1] / "conf" / "search"
 #: The stages, in order, as tune.json records them.
 STAGES = ("a_baseline", "b_lr_find", "c_lookback", "d_random", "e_bayes", "f_retrain",
           "g_report")
@@ -226,19 +230,6 @@ def lookbacks(t: Tuning) -> list[int]:
     chosen = spread(candidates, int(t.recipe.n_lookbacks), keep=shortest)
     log.info("(c) look-backs searched: %s", chosen)
     return chosen
-
-
-def has_tuning_space(overrides: list[str], model: str) -> bool:
-    """Whether the config group ``search`` has the option ``<model>_tune``: tsbench's own
-    (``tsbench/conf/search/``) or one in a folder of the command's ``hydra.searchpath``
-    (``file://conf`` holding ``search/<model>_tune.yaml``)."""
-    if (SPACES / f"{model}_tune.yaml").is_file():
-        return True
-    try:
-        compose_command([*overrides, f"search={model}_tune"])
-    except TsbenchError:
-        return False
-    return True
 
 
 def search_args(t: Tuning, lr: dict[str, float], seq_lens: list[int]) -> list[str]:
@@ -463,6 +454,7 @@ def run_recipe(overrides: list[str], recipe: Any, out_dir: Path) -> dict[str, An
     try:  # stage (a)'s command and the searches' own settings, before any folder
         check_command([*t.base, *t.epoch_budget])
         check_search([*t.base, *t.epoch_budget], [str(s) for s in recipe.search])
+        check_tuning_space([*t.base, *t.epoch_budget])
     except TsbenchError as error:
         raise TsbenchError(in_recipe_terms(str(error))) from None
     out_dir.mkdir(parents=True, exist_ok=True)
