@@ -42,7 +42,10 @@ def test_mlflow_sweep_has_one_parent_and_a_child_per_trial(tmp_path: Path) -> No
         folder = Path(child["tags.tsbench.run_dir"])
         assert folder.parent == (tmp_path / "sweep").resolve()
         assert read_config(folder).seed == int(child["params.seed"])
-    assert children["params.model/name"].eq("dlinear").all()
+    assert children["params.model.name"].eq("dlinear").all()
+    # params named as the overrides that set them, null as the config writes it
+    assert children["params.optim.lr"].astype(float).eq(read_config(folder).optim.lr).all()
+    assert children["params.seq_len_searched_on"].eq("null").all()
     assert children["metrics.val_mse"].notna().all()
     assert not (ROOT / "mlruns").exists(), "artifacts must not land in the working directory"
     assert (tmp_path / "mlartifacts").is_dir()

@@ -11,13 +11,13 @@ from pytorch_lightning.loggers import CSVLogger, Logger, TensorBoardLogger
 from tsbench.errors import ConfigError
 from tsbench.rundir import ARTIFACTS, LOGS, TENSORBOARD
 from tsbench.tracking.wandb_run import WandbRunLogger, wandb_logger
-from tsbench.training.protocol import protocol_params
+from tsbench.training.protocol import flat_params, protocol_params
 
 LOGGERS = ("csv", "tensorboard", "mlflow", "wandb", "none")
 
 
 def build_logger(cfg: Any, run_dir: Path) -> Logger | bool:
-    """The run's logger; an MLflow run logs the flattened config as params and becomes a
+    """The run's logger; an MLflow run logs the config as params (``optim.lr``) and becomes a
     child of its sweep's parent run when there is one."""
     name = str(cfg.logger.name)
     if name == "csv":
@@ -60,7 +60,8 @@ def _mlflow_logger(cfg: Any, run_dir: Path) -> Logger:
             tags={"tsbench.run_dir": str(run_dir.resolve()),
                   **({"mlflow.parentRunId": parent} if parent else {})},
         )
-        logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))
+        # dotted names as the command line and the protocol params spell them (optim.lr)
+        logger.log_hyperparams(flat_params(OmegaConf.to_container(cfg, resolve=True)))
     except MlflowException as error:
         said = " ".join(str(error).split(". ")[0].split())
         fix = ("check that it is an MLflow tracking server's address (mlflow server), or "

@@ -114,19 +114,26 @@ def protocol_card(cfg: Any, series: Series, borders: Borders, metrics: dict[str,
 def protocol_params(card: dict[str, Any], prefix: str = "protocol") -> dict[str, str]:
     """The card flattened to ``{"protocol.dataset.sha256": "...", ...}`` string params, for
     MLflow, W&B or any tracker that takes flat key-value params."""
+    return flat_params(card, prefix)
+
+
+def flat_params(tree: dict[str, Any], prefix: str = "") -> dict[str, str]:
+    """``tree`` flattened to string params under dotted keys, as overrides name them
+    (``optim.lr``; ``prefix.optim.lr`` with a prefix), ``None`` written ``null`` as in the
+    config; a list of scalars stays one value, a list holding dicts or lists is numbered."""
     flat: dict[str, str] = {}
 
     def walk(node: Any, key: str) -> None:
         if isinstance(node, dict):
             for name, value in node.items():
-                walk(value, f"{key}.{name}")
+                walk(value, f"{key}.{name}" if key else str(name))
         elif isinstance(node, list) and any(isinstance(v, (dict, list)) for v in node):
             for i, value in enumerate(node):
                 walk(value, f"{key}.{i}")
         else:
             flat[key] = "null" if node is None else str(node)
 
-    walk(card, prefix)
+    walk(tree, prefix)
     return flat
 
 
