@@ -9,12 +9,15 @@ process (the basic launcher) or on another machine (SLURM) does not descend from
 watched. A ``tsbench-tune`` stage (forked by :mod:`tsbench.preload`) watches
 ``tsbench-tune`` the same way (:func:`exit_with`): a stage left running would go on beside
 the stage that the same command, run again to resume, starts in the same folder.
+
+Parents are read from ``/proc`` (Linux), or from ``ps`` where there is none (macOS, BSD).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -24,6 +27,8 @@ log = logging.getLogger(__name__)
 #: The environment variable naming the process that runs the sweep (workers inherit it).
 SWEEP_PID = "TSBENCH_SWEEP_PID"
 _watching: list[int] = []  # the pid watched by this process, once
+#: Whether this system shows processes in /proc (else ``ps`` is asked).
+_PROC = Path("/proc/self/stat").is_file()
 
 
 def mark_sweep_process() -> None:
@@ -32,8 +37,8 @@ def mark_sweep_process() -> None:
 
 
 def _descends_from(pid: int) -> bool:
-    """Whether ``pid`` is this process's parent or an earlier ancestor (read from /proc;
-    where there is none, the parent only). submitit_local's jobs are grandchildren of the
+    """Whether ``pid`` is this process's parent or an earlier ancestor (the parent only
+    where neither /proc nor ``ps`` tells). submitit_local's jobs are grandchildren of the
     sweep's process, whose death re-parents their parent."""
     current = os.getppid()
     for _ in range(64):
@@ -49,7 +54,9 @@ def _descends_from(pid: int) -> bool:
 
 
 def _parent(pid: int) -> int | None:
-    """``pid``'s parent, read from /proc (None where it cannot be read)."""
+    """``pid``'s parent, read from /proc or ``ps`` (None where it cannot be read)."""
+    if not _PROC:
+        return _ps_parents(pid).get(pid)
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
         return int(stat.rsplit(")", 1)[1].split()[1])  # the field after the state
@@ -57,10 +64,27 @@ def _parent(pid: int) -> int | None:
         return None
 
 
+def _ps_parents(pid: int | None = None) -> dict[int, int]:
+    """The parent of ``pid`` (of every process but ``ps`` itself when None) by ``ps``, by
+    pid; {} where there is no ``ps`` (or the process is gone)."""
+    chosen = ["-A"] if pid is None else ["-p", str(pid)]
+    try:
+        with subprocess.Popen(["ps", *chosen, "-o", "pid=", "-o", "ppid="], text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as ps:
+            listed, _ = ps.communicate(timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return {}
+    rows = (line.split() for line in listed.splitlines())
+    return {int(row[0]): int(row[1]) for row in rows
+            if len(row) == 2 and row[0].isdigit() and row[1].isdigit() and int(row[0]) != ps.pid}
+
+
 def has_children() -> bool:
-    """Whether this process has child processes (a launcher's workers), as /proc shows
-    (False where there is none)."""
+    """Whether this process has child processes (a launcher's workers), as /proc or ``ps``
+    shows (False where neither can tell)."""
     me = os.getpid()
+    if not _PROC:
+        return me in _ps_parents().values()
     return any(_parent(int(p.name)) == me for p in Path("/proc").glob("[0-9]*"))
 
 

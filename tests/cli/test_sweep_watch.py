@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, TINY
+from tsbench import sweep_watch
 from tsbench.sweep_watch import SWEEP_PID
 
 
@@ -63,3 +64,22 @@ def test_the_trials_of_a_killed_sweep_stop_with_it(tmp_path: Path, launcher: lis
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+
+
+def test_without_proc_the_watch_reads_parents_from_ps(monkeypatch: pytest.MonkeyPatch) -> None:
+    # macOS has no /proc: without ps, a stage forked by tsbench-tune's server (a grandchild)
+    # was never watched, and a SIGTERM'd joblib sweep waited for its workers' trials
+    monkeypatch.setattr(sweep_watch, "_PROC", False)
+    assert sweep_watch._parent(os.getpid()) == os.getppid()
+    grandparent = sweep_watch._parent(os.getppid())
+    assert grandparent is not None and sweep_watch._descends_from(grandparent)
+    assert not sweep_watch._descends_from(os.getpid())
+    assert not sweep_watch.has_children()
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        assert sweep_watch.has_children()
+        assert sweep_watch._parent(child.pid) == os.getpid()
+    finally:
+        child.kill()
+        child.wait()
+    assert sweep_watch._parent(child.pid) is None  # gone
