@@ -45,7 +45,7 @@ from tsbench.tune.budget import (
 from tsbench.tune.cli import main, parse
 from tsbench.tune.commands import StageFailed, run_stage
 from tsbench.tune.ensemble import cv_error_gram, error_gram, score_runs
-from tsbench.tune.preflight import check_search
+from tsbench.tune.preflight import check_search, check_tuning_space
 from tsbench.tune.recipe import (
     LOCK_FILE,
     analysis_args,
@@ -1415,10 +1415,14 @@ def test_without_a_period_the_ladder_keeps_the_longest_look_back_that_fits(
     # a space that does not compose
     ("  - override /optim: adamww\n", "search/toy_tune.yaml (the space the searches (d) and "
      "(e) tune model=toy in): optim: no option 'adamww' -> use one of"),
-    # a value every trial would fail with
-    ("hydra:\n  sweeper:\n    params:\n      optim.weight_decay: choice(-0.1, 0.0)\n",
+    # a value every trial would fail with, in a space of more combinations than a sweep
+    # checks together (each parameter is checked alone)
+    ("hydra:\n  sweeper:\n    params:\n      optim.weight_decay: choice(-0.1, 0.0)\n"
+     "      data.batch_size: choice(8, 16, 32, 64)\n      model.hidden: choice(4, 8, 16, 32)\n"
+     "      optim.warmup: choice(0.0, 0.05, 0.1, 0.2, 0.3)\n"
+     "      trainer.gradient_clip_val: choice(0.5, 1.0, 2.0, 4.0)\n",
      "search/toy_tune.yaml (the space the searches (d) and (e) tune model=toy in): "
-     "optim.weight_decay: must be >= 0, got -0.1"),
+     "optim.weight_decay=choice(-0.1, 0.0): optim.weight_decay: must be >= 0, got -0.1"),
 ])
 def test_a_broken_model_tuning_space_is_refused_before_any_folder(
         toy_dir: Path, tmp_path: Path, space: str, said: str,
@@ -1437,3 +1441,7 @@ def test_a_broken_model_tuning_space_is_refused_before_any_folder(
                  f"out={out}"]) == 2
     assert said in capsys.readouterr().err
     assert not out.exists()
+    if "weight_decay" in space:  # recipe.search replacing the bad parameter: accepted
+        command = [o for o in toy if not o.startswith("recipe")]
+        check_tuning_space(["dataset=csv", f"dataset.path={data}", *command, "model=toy",
+                            searchpath], ["optim.weight_decay=choice(0.0,0.01)"])
