@@ -18,7 +18,7 @@ from tsbench.data.loading import load_series
 from tsbench.data.splits import benchmark_borders
 from tsbench.errors import ConfigError
 from tsbench.models.build import model_for
-from tsbench.training.lr_find import far_below, min_loss_lr, tune_lr
+from tsbench.training.lr_find import far_below, min_loss_lr, tune_lr, valley_lr
 from tsbench.training.module import ForecastModule
 from tsbench.training.run import run
 from tsbench.training.schedules import scaled_lr
@@ -36,12 +36,21 @@ def test_lr_find_run_writes_plot_and_trains_at_the_suggestion(tmp_path: Path) ->
     assert 20 <= len(found["lrs"]) == len(found["losses"]) <= 30  # stops once the loss diverges
     assert found["lrs"] == sorted(found["lrs"]) and found["lrs"][-1] > 1e4 * found["lrs"][0]
     assert found["applied"] is True
-    # Lightning's rule: the steepest fall of the finite losses over the rate (d loss / d lr),
-    # the first 10 and the last step left out
+    # Lightning's rule, recorded: the steepest fall of the finite losses over the rate
+    # (d loss / d lr), the first 10 and the last step left out
     kept = [(lr, loss) for lr, loss in zip(found["lrs"][10:-1], found["losses"][10:-1],
                                            strict=True) if loss is not None]
     steepest = int(np.argmin(np.gradient([loss for _, loss in kept], [lr for lr, _ in kept])))
-    assert found["suggestion"] == kept[steepest][0]
+    assert found["steepest_lr"] == kept[steepest][0]
+    # the suggestion: the steepest fall over log(rate) from the top of the valley down to
+    # the lowest loss (the first 10 steps left out)
+    rates = np.log(found["lrs"][10:])
+    curve = np.array([np.nan if v is None else v for v in found["losses"][10:]])
+    bottom = int(np.nanargmin(curve))
+    top = int(np.argmax(curve[:bottom + 1]))
+    fall = np.gradient(curve[top:bottom + 1], rates[top:bottom + 1])[1:-1]
+    assert found["suggestion"] == found["lrs"][10 + top + 1 + int(np.argmin(fall))]
+    assert found["rule"] == "valley"
     above = [(loss, lr) for lr, loss in zip(found["lrs"], found["losses"], strict=True)
              if loss is not None and lr >= found["suggestion"]]
     assert found["min_loss_lr"] == min(above)[1]
@@ -166,7 +175,10 @@ def test_range_test_runs_every_step_on_training_rows_only(
     seen.inputs = []
     tune_lr(seen, data, cfg, tmp_path)
     assert len(seen.inputs) == steps
-    assert len(json.loads((tmp_path / "lr_find.json").read_text())["lrs"]) == steps
+    found = json.loads((tmp_path / "lr_find.json").read_text())
+    assert len(found["lrs"]) == steps
+    # up to 1e-3 the loss has no valley: Lightning's steepest descent stands in, said so
+    assert found["rule"] == "steepest" and found["suggestion"] == found["steepest_lr"]
 
     def flat(split: str) -> torch.Tensor:
         return torch.cat([x for x, _, _ in data.loader(split)]).flatten(1)
@@ -188,3 +200,21 @@ def test_loss_minimum_at_the_suggestion_and_the_hundredfold_threshold() -> None:
     assert min_loss_lr(lrs, losses, suggestion=1e-3) == 1e-3
     assert far_below(1e-4, 5e-3, applied=True) == ""  # 50 times below: a plausible pick
     assert far_below(1e-4, 1e-2, applied=True).startswith("lr finder: the suggestion 0.0001 is 100")
+
+
+def test_the_valley_rule_takes_the_steepest_fall_between_the_top_and_the_lowest_loss() -> None:
+    # ETTh2 PatchTST's shape: settling noise in the first steps, a bumpy stretch (a sharp
+    # dip at 5.6e-4), the top, then the valley with its steepest fall at 1.8e-2, the bottom
+    # at 0.1, divergence; the whole curve's steepest descent is the dip
+    lrs = list(np.geomspace(1e-6, 1.0, 25))
+    losses = [0.35, 0.45, 0.55, 0.6, 0.62, 0.63, 0.64, 0.64, 0.64, 0.64,  # settling
+              0.64, 0.70, 0.45, 0.62, 0.72, 0.63, 0.58, 0.53, 0.44, 0.41, 0.36,
+              0.5, 0.9, 3.0, float("nan")]
+    assert min(range(11, 23), key=lambda i: losses[i + 1] - losses[i - 1]) == 11
+    assert lrs[17] == pytest.approx(1.78e-2, rel=0.01)
+    assert valley_lr(lrs, losses) == lrs[17]  # 0.58 -> 0.44 across it
+    # the first ten steps never count: a steeper fall there, or a lower loss, is settling
+    assert valley_lr(lrs, [0.9, 0.1, *losses[2:]]) == lrs[17]
+    # no valley: the loss only rises after settling, or falls for too few steps
+    assert valley_lr(lrs, [*losses[:10], *np.linspace(0.6, 3.0, 15)]) is None
+    assert valley_lr(lrs[:12], losses[:12]) is None

@@ -1,5 +1,6 @@
 """``tune.lr_find``: Lightning's learning-rate range test on the training split, its plot
-and numbers in the run directory, and (unless told otherwise) training at the suggestion."""
+and numbers in the run directory, and (unless told otherwise) training at the suggestion:
+the steepest fall of the smoothed loss inside its valley (:func:`valley_lr`)."""
 
 from __future__ import annotations
 
@@ -25,8 +26,11 @@ from tsbench.training.module import ForecastModule  # noqa: E402
 from tsbench.training.trainer import make_trainer  # noqa: E402
 
 log = logging.getLogger(__name__)
-#: Lightning's suggestion skips the first 10 and the last step of the curve.
+#: The range test's fewest steps: the rule reads the curve after its first ``_SKIPPED``.
 _MIN_STEPS = 20
+#: The first steps of the smoothed curve, left out (as Lightning does): the smoothing has
+#: not settled there.
+_SKIPPED = 10
 
 
 def lr_find_settings(tune: Any) -> tuple[float, float, int]:
@@ -53,7 +57,9 @@ def lr_find_settings(tune: Any) -> tuple[float, float, int]:
 def tune_lr(
     module: ForecastModule, data: ForecastData, cfg: Any, out_dir: Path
 ) -> dict[str, float]:
-    """Run the range test; write ``lr_find.png`` and ``lr_find.json`` into ``out_dir``; set
+    """Run the range test; write ``lr_find.png`` and ``lr_find.json`` (the suggestion, by
+    :func:`valley_lr`, or where the loss has no valley Lightning's own, which is recorded
+    as ``steepest_lr`` either way) into ``out_dir``; set
     ``module.lr`` to the suggestion when ``tune.lr_find_apply``. Returns ``lr_suggested``."""
     tune = cfg.tune
     low, high, steps = lr_find_settings(tune)
@@ -69,14 +75,21 @@ def tune_lr(
             num_training=steps,
             update_attr=False,
         )
-    suggestion = finder.suggestion()
+    lrs, losses = finder.results["lr"], finder.results["loss"]
+    steepest = finder.suggestion()
+    suggestion, rule = valley_lr(lrs, losses), "valley"
+    if suggestion is None and steepest is not None:
+        suggestion, rule = steepest, "steepest"
+        log.warning("lr finder: the loss has no valley from %g to %g (it does not fall for "
+                    "three steps after the first %d): the suggestion is Lightning's steepest "
+                    "descent, %.3g; check lr_find.png, or widen the range (tune.lr_find_min_lr,"
+                    " tune.lr_find_max_lr)", low, high, _SKIPPED, steepest)
     if suggestion is None:
         raise ConfigError(
             "tune.lr_find_min_lr",
             f"the loss diverged before the range test could suggest a rate (from {low})",
             "lower tune.lr_find_min_lr or raise tune.lr_find_num_training",
         )
-    lrs, losses = finder.results["lr"], finder.results["loss"]
     _plot(lrs, losses, suggestion, str(cfg.model.name), out_dir / LR_FIND_PLOT)
     lowest = min_loss_lr(lrs, losses, suggestion)
     doubt = far_below(suggestion, lowest, bool(tune.lr_find_apply))
@@ -86,6 +99,8 @@ def tune_lr(
         out_dir / LR_FIND,
         {
             "suggestion": suggestion,
+            "rule": rule,  # valley, or steepest where the loss has no valley
+            "steepest_lr": steepest,  # Lightning's rule, for comparison
             "min_loss_lr": lowest,
             "applied": bool(tune.lr_find_apply),
             "lrs": [float(x) for x in lrs],
@@ -104,8 +119,9 @@ FAR_BELOW = 100.0
 
 def far_below(suggestion: float, lowest: float, applied: bool) -> str:
     """A warning when the suggestion lies more than ``FAR_BELOW`` times below the rate at the
-    loss minimum: Lightning's steepest descent then often sits on the curve's flat start (ILI
-    PatchTST: 2.4e-05, the loss falling until 0.5); '' otherwise."""
+    loss minimum (a valley that falls gently for decades: iTransformer on Exchange, 380
+    times); '' otherwise. Lightning's rule sat 760 to 21,000 times below it on the six
+    presets of ``benchmarks/lr_finder.md``."""
     if lowest < FAR_BELOW * suggestion:
         return ""
     kept = ("it is applied; tune.lr_find_apply=false keeps optim.lr" if applied
@@ -114,13 +130,36 @@ def far_below(suggestion: float, lowest: float, applied: bool) -> str:
             f"below the rate at the loss minimum ({lowest:.3g}); check lr_find.png ({kept})")
 
 
+def valley_lr(lrs: list[float], losses: list[float]) -> float | None:
+    """The rate of the steepest fall of the smoothed loss over log(rate) within its valley:
+    from the highest point before the lowest loss down to that lowest loss (the first
+    ``_SKIPPED`` steps left out). None when the loss never falls (it only rises, or falls
+    for under three steps).
+
+    Lightning's suggestion takes the steepest descent over the rate itself (d loss / d lr)
+    along the whole curve, which the noise among the closely spaced small rates wins
+    (ETTh2 PatchTST: 1.05e-05, where the loss rises, while it falls from 4.4e-04 to
+    9.5e-02); ``benchmarks/lr_finder.md`` trains at both."""
+    finite = [(lr, loss) for lr, loss in zip(lrs[_SKIPPED:], losses[_SKIPPED:], strict=True)
+              if math.isfinite(loss)]
+    if len(finite) < 3:
+        return None
+    rates = [math.log(lr) for lr, _ in finite]
+    curve = [loss for _, loss in finite]
+    bottom = curve.index(min(curve))
+    top = curve.index(max(curve[:bottom + 1]))
+    if bottom - top < 2:
+        return None
+    slopes = [(curve[i + 1] - curve[i - 1]) / (rates[i + 1] - rates[i - 1])
+              for i in range(top + 1, bottom)]
+    return float(finite[top + 1 + slopes.index(min(slopes))][0])
+
+
 def min_loss_lr(lrs: list[float], losses: list[float], suggestion: float) -> float:
     """The rate at the lowest finite (smoothed) loss at or above ``suggestion``.
 
-    Lightning's suggestion is the steepest descent, which often sits at the start of the
-    fall (ETTh1 PatchTST: 2.1e-5, while the loss falls until about 0.2). Below it the curve
-    is batch-to-batch noise: its global minimum there (the first batch, at 1e-6) means
-    nothing.
+    Below the suggestion the curve is settling or batch-to-batch noise: its global minimum
+    there (the first batch, at 1e-6) means nothing.
     """
     finite = [(loss, lr) for lr, loss in zip(lrs, losses, strict=True)
               if lr >= suggestion and math.isfinite(loss)]

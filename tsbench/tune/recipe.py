@@ -112,10 +112,11 @@ def spread(values: list[int], n: int, keep: Sequence[int] = ()) -> list[int]:
 def lr_range(suggestion: float, min_loss_lr: float, span: float) -> tuple[float, float]:
     """The searched learning rates: ``suggestion / span`` up to ``suggestion * span``, or up
     to a tenth of the rate at the range test's loss minimum where that is higher (fastai's
-    rule of thumb; the steepest-descent suggestion often sits at the start of the fall).
-    The range spans ``span**2`` at most: a suggestion far below the top (2e-05 against a
-    top of 3e-03 on ETTh1, 7e-06 against 2e-02 on ILI) would otherwise spend most trials on
-    rates too small to learn in the epoch budget, and ASHA prunes them at the first rung."""
+    rule of thumb, for a suggestion low in a long valley). The range spans ``span**2`` at
+    most: a suggestion far below the top (Lightning's rule, before the valley rule: 2e-05
+    against a top of 3e-03 on ETTh1, 7e-06 against 2e-02 on ILI) would otherwise spend most
+    trials on rates too small to learn in the epoch budget, and ASHA prunes them at the
+    first rung."""
     high = max(suggestion * span, min_loss_lr / 10.0)
     return max(suggestion / span, high / span**2), high
 
