@@ -40,7 +40,9 @@ def search_edges(sweep_dirs: Sequence[Path], configs: Sequence[dict[str, Any]]) 
 def widening(name: str, end: str) -> str:
     """How a tuning run widens ``name``'s range past its ``end`` (``low`` or ``high``)."""
     if name == "optim.lr":
-        return "a wider recipe.lr_span for optim.lr"
+        return ("a wider recipe.lr_span for optim.lr" if end == "low" else
+                "optim.lr in recipe.search, e.g. 'optim.lr=tag(log,interval(1e-4,1e-1))' (the "
+                "top, a tenth of the range test's loss-minimum rate, is the recipe's)")
     if name == "seq_len":
         return ("a higher recipe.max_seq_len for seq_len" if end == "high" else
                 "no shorter seq_len: (c)'s shortest candidate already holds two periods")
