@@ -2,8 +2,8 @@
 are possible, its dataset reads and splits, and its model builds. A typo in a column name
 then ends ``tsbench-tune`` at once, with the error stage (a) would have given minutes later
 and no output folder; so does a misspelt or impossible ``recipe.search`` or model tuning
-space (``search/<model>_tune.yaml``), which the searches (d) and (e) would otherwise meet an
-hour in."""
+space (``search/<model>_tune.yaml``) that does not compose, which the searches (d) and (e)
+would otherwise meet an hour in (or, for a space, take for none)."""
 
 from __future__ import annotations
 
@@ -69,28 +69,27 @@ def check_command(overrides: list[str]) -> None:
     check_forecast_shape(model, data, trains_on_cpu(str(cfg.trainer.accelerator)))
 
 
-def check_search(overrides: list[str], search: list[str], source: str = "recipe.search"
-                 ) -> None:
+def check_search(overrides: list[str], search: list[str]) -> None:
     """Raise the error that trials of the searches (d) and (e) would fail with, for each
-    ``recipe.search`` line (or each line of ``source``) before any stage runs: a misspelt
-    setting or option, a space that does not parse, a value tsbench refuses (each option of
-    a choice, each end of an interval, the others at the command's values). A value valid
-    only beside other searched values (a patch length longer than the command's look-back)
-    is the search's constraints' to judge, not checked here."""
+    ``recipe.search`` line before any stage runs: a misspelt setting or option, a space
+    that does not parse, a value tsbench refuses (each option of a choice, each end of an
+    interval, the others at the command's values). A value valid only beside other
+    searched values (a patch length longer than the command's look-back) is the search's
+    constraints' to judge, not checked here."""
     parser = OverridesParser.create()
     for line in map(str, search):
-        override = _parsed(parser, line, source)
+        override = _parsed(parser, line)
         try:
             sweep_values(override)
         except ConfigError as error:
-            raise TsbenchError(f"{source}: {error}") from None
+            raise TsbenchError(f"recipe.search: {error}") from None
         command = [*overrides, line]
         try:  # spelling first (a group's options each), then the values
             config = check_settings(command) or compose_command(
                 at_first_values(parser.parse_overrides(command)), hydra_config=True)
             check_sweep(config, command)
         except TsbenchError as error:
-            raise TsbenchError(f"{source}: {line}: {error}") from None
+            raise TsbenchError(f"recipe.search: {line}: {error}") from None
 
 
 def has_tuning_space(overrides: list[str], model: str) -> bool:
@@ -103,33 +102,25 @@ def has_tuning_space(overrides: list[str], model: str) -> bool:
     except TsbenchError as error:
         if str(error).startswith(f"search: no option '{model}_tune'"):
             return False
-        raise TsbenchError(f"{_space_file(model)}: {error}") from None
+        raise TsbenchError(f"search/{model}_tune.yaml (the space the searches (d) and (e) "
+                           f"tune model={model} in): {error}") from None
     return True
 
 
-def check_tuning_space(overrides: list[str], search: list[str]) -> None:
-    """Check each parameter of the command's model's tuning space as :func:`check_search`
-    checks the ``recipe.search`` lines ``search`` (those it replaces left out), or raise
-    the error :func:`has_tuning_space` gives for a space that does not compose."""
-    model = str(compose_command(overrides, hydra_config=True).hydra.runtime.choices.model)
-    if not has_tuning_space(overrides, model):
-        return
-    space = compose_command([*overrides, f"search={model}_tune"], hydra_config=True)
-    replaced = {line.split("=", 1)[0].strip() for line in search}
-    lines = [f"{key}={value}" for key, value in space.hydra.sweeper.params.items()
-             if key not in replaced]
-    check_search(overrides, lines, _space_file(model))
+def check_tuning_space(overrides: list[str]) -> None:
+    """Raise the error :func:`has_tuning_space` gives when the command's model's tuning space
+    does not compose. Its values are not checked one by one: the space's constraints and
+    the look-backs of (c) decide which combinations run (a patch length of 32 is fine at a
+    searched look-back of 96, not at the command's 24)."""
+    has_tuning_space(overrides,
+                     str(compose_command(overrides, hydra_config=True).hydra.runtime.choices.model))
 
 
-def _space_file(model: str) -> str:
-    return f"search/{model}_tune.yaml (the space the searches (d) and (e) tune model={model} in)"
-
-
-def _parsed(parser: OverridesParser, line: str, source: str) -> Override:
+def _parsed(parser: OverridesParser, line: str) -> Override:
     try:
         return parser.parse_overrides([line])[0]
     except HydraException as error:
         said = str(error).strip().splitlines()[0]
-        raise TsbenchError(f"{source}: cannot parse {line!r}: {said} -> write each "
+        raise TsbenchError(f"recipe.search: cannot parse {line!r}: {said} -> write each "
                            "search as key=choice(...) or key=interval(low,high), e.g. "
                            "'model.dropout=interval(0.0,0.3)'") from None

@@ -450,9 +450,8 @@ def run_recipe(overrides: list[str], recipe: Any, out_dir: Path) -> dict[str, An
         return json.loads((out_dir / SUMMARY_FILE).read_text())
     try:  # stage (a)'s command and the searches' own settings, before any folder
         check_command([*t.base, *t.epoch_budget])
-        searched = [str(s) for s in recipe.search]
-        check_search([*t.base, *t.epoch_budget], searched)
-        check_tuning_space([*t.base, *t.epoch_budget], searched)
+        check_search([*t.base, *t.epoch_budget], [str(s) for s in recipe.search])
+        check_tuning_space([*t.base, *t.epoch_budget])
     except TsbenchError as error:
         raise TsbenchError(in_recipe_terms(str(error))) from None
     out_dir.mkdir(parents=True, exist_ok=True)
