@@ -36,27 +36,36 @@ def mark_sweep_process() -> None:
     os.environ[SWEEP_PID] = str(os.getpid())
 
 
-def _descends_from(pid: int) -> bool:
+def _descends_from(pid: int) -> bool | None:
     """Whether ``pid`` is this process's parent or an earlier ancestor (the parent only
-    where neither /proc nor ``ps`` tells). submitit_local's jobs are grandchildren of the
-    sweep's process, whose death re-parents their parent."""
+    where neither /proc nor ``ps`` tells); None when ``ps`` failed to answer (a fork refused
+    under memory pressure): the watch then keeps watching. submitit_local's jobs are
+    grandchildren of the sweep's process, whose death re-parents their parent."""
     current = os.getppid()
     for _ in range(64):
         if current == pid:
             return True
         if current <= 1:
             return False
-        parent = _parent(current)
+        try:
+            parent = _parent(current)
+        except _NoAnswer:
+            return None
         if parent is None:
             return False
         current = parent
     return False
 
 
+class _NoAnswer(Exception):
+    """``ps`` could not be run or did not answer in time."""
+
+
 def _parent(pid: int) -> int | None:
-    """``pid``'s parent, read from /proc or ``ps`` (None where it cannot be read)."""
+    """``pid``'s parent, read from /proc or ``ps`` (None where the process is gone or cannot
+    be read; :class:`_NoAnswer` where ``ps`` failed)."""
     if not _PROC:
-        return _ps_parents(pid).get(pid)
+        return {p: parent for p, parent, _ in _ps_rows(pid)}.get(pid)
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
         return int(stat.rsplit(")", 1)[1].split()[1])  # the field after the state
@@ -64,27 +73,37 @@ def _parent(pid: int) -> int | None:
         return None
 
 
-def _ps_parents(pid: int | None = None) -> dict[int, int]:
-    """The parent of ``pid`` (of every process but ``ps`` itself when None) by ``ps``, by
-    pid; {} where there is no ``ps`` (or the process is gone)."""
+def _ps_rows(pid: int | None = None) -> list[tuple[int, int, str]]:
+    """(pid, parent, command name) of ``pid`` (of every process when None) as ``ps`` lists
+    them (none where the process is gone); :class:`_NoAnswer` where ``ps`` failed."""
     chosen = ["-A"] if pid is None else ["-p", str(pid)]
     try:
-        with subprocess.Popen(["ps", *chosen, "-o", "pid=", "-o", "ppid="], text=True,
-                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as ps:
-            listed, _ = ps.communicate(timeout=10)
+        with subprocess.Popen(["ps", *chosen, "-o", "pid=", "-o", "ppid=", "-o", "comm="],
+                              text=True, stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL) as ps:
+            try:
+                listed, _ = ps.communicate(timeout=10)
+            except subprocess.TimeoutExpired:
+                ps.kill()
+                raise _NoAnswer from None
     except (OSError, subprocess.SubprocessError):
-        return {}
-    rows = (line.split() for line in listed.splitlines())
-    return {int(row[0]): int(row[1]) for row in rows
-            if len(row) == 2 and row[0].isdigit() and row[1].isdigit() and int(row[0]) != ps.pid}
+        raise _NoAnswer from None
+    rows = (line.split(None, 2) for line in listed.splitlines())
+    return [(int(row[0]), int(row[1]), row[2]) for row in rows
+            if len(row) == 3 and row[0].isdigit() and row[1].isdigit()]
 
 
 def has_children() -> bool:
     """Whether this process has child processes (a launcher's workers), as /proc or ``ps``
-    shows (False where neither can tell)."""
+    shows (``ps`` itself, run here or by a watch thread, left out; False where neither can
+    tell)."""
     me = os.getpid()
     if not _PROC:
-        return me in _ps_parents().values()
+        try:
+            return any(parent == me and Path(name).name != "ps"
+                       for _, parent, name in _ps_rows())
+        except _NoAnswer:
+            return False
     return any(_parent(int(p.name)) == me for p in Path("/proc").glob("[0-9]*"))
 
 
@@ -108,7 +127,7 @@ def exit_with(pid: int, who: str, interval: float = 1.0) -> bool:
     _watching.append(pid)
 
     def watch() -> None:
-        while _descends_from(pid):
+        while _descends_from(pid) is not False:
             time.sleep(interval)
         log.error("%s (pid %s) died: this process stops with it", who, pid)
         os._exit(3)

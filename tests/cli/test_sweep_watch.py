@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import textwrap
 import time
 from pathlib import Path
 
@@ -74,12 +75,34 @@ def test_without_proc_the_watch_reads_parents_from_ps(monkeypatch: pytest.Monkey
     grandparent = sweep_watch._parent(os.getppid())
     assert grandparent is not None and sweep_watch._descends_from(grandparent)
     assert not sweep_watch._descends_from(os.getpid())
-    assert not sweep_watch.has_children()
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:
-        assert sweep_watch.has_children()
         assert sweep_watch._parent(child.pid) == os.getpid()
     finally:
         child.kill()
         child.wait()
     assert sweep_watch._parent(child.pid) is None  # gone
+    # a ps that cannot run: the watch cannot tell, and keeps watching (it used to read "not
+    # an ancestor" and end the process)
+    def no_fork(*args: object, **kwargs: object) -> None:
+        raise OSError("fork: Resource temporarily unavailable")
+
+    monkeypatch.setattr(sweep_watch.subprocess, "Popen", no_fork)
+    assert sweep_watch._descends_from(grandparent) is None
+
+
+def test_without_proc_children_are_seen_by_ps_and_ps_is_not_one() -> None:
+    # a fresh process, whose only children are the ones it starts
+    code = textwrap.dedent("""
+        import subprocess, sys
+        from tsbench import sweep_watch
+        sweep_watch._PROC = False
+        before = sweep_watch.has_children()
+        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+        during = sweep_watch.has_children()
+        child.kill(); child.wait()
+        print(before, during, sweep_watch.has_children())
+        """)
+    said = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, cwd=ROOT).stdout.split()
+    assert said == ["False", "True", "False"]
