@@ -46,8 +46,10 @@ def rates(cell: str, out: Path, threads: int) -> dict[str, float]:
         f"experiment={preset}", f"pred_len={horizon}", "tune.lr_find=true",
         "tune.lr_find_apply=false", "trainer.max_epochs=1", f"trainer.num_threads={threads}"])
     found = json.loads((run / "lr_find.json").read_text())
+    lightning = found["steepest_lr"]  # None where Lightning's rule finds nothing
     return {"preset": float(OmegaConf.load(run / "config.yaml").optim.lr),
-            "lightning": float(found["steepest_lr"]), "valley": float(found["suggestion"])}
+            "lightning": float("nan") if lightning is None else float(lightning),
+            "valley": float(found["suggestion"])}
 
 
 def val_mse(cell: str, rule: str, lr: float, seed: int, out: Path, args: argparse.Namespace
@@ -76,10 +78,10 @@ def main() -> None:
         lrs = rates(cell, args.out, args.threads)
         scores = {rule: statistics.mean(val_mse(cell, rule, lr, seed, args.out, args)
                                         for seed in args.seeds)
-                  for rule, lr in lrs.items()}
+                  for rule, lr in lrs.items() if lr == lr}
         best = min(scores.values())
-        shown = [f"**{scores[r]:.4f}**" if scores[r] == best else f"{scores[r]:.4f}"
-                 for r in RULES]
+        shown = [f"**{scores[r]:.4f}**" if scores.get(r) == best else
+                 (f"{scores[r]:.4f}" if r in scores else "no rate") for r in RULES]
         print(f"| {cell} | {' | '.join(f'{lrs[r]:.3g}' for r in RULES)} | "
               f"{' | '.join(shown)} |", flush=True)
 

@@ -111,10 +111,10 @@ def test_a_tuning_run_reads_its_searches_ranges_and_trials_as_written(tmp_path: 
     assert "optim.lr at the high end of log interval(0.0001, 0.01) (0.0095, 0.0099, 0.009)" \
         in note
     assert "subtract_last" not in note
-    assert note.endswith("-> in a new tuning run, optim.lr in recipe.search, e.g. "
-                         "'optim.lr=tag(log,interval(1e-4,1e-1))' (the top, a tenth of the range "
-                         "test's loss-minimum rate, is the recipe's); a higher "
-                         "recipe.max_seq_len for seq_len")
+    assert note.endswith("-> in a new tuning run, an optim.lr range reaching higher in "
+                         "recipe.search, 'optim.lr=tag(log,interval(low,high))' (it replaces the "
+                         "recipe's, whose top is a tenth of the range test's loss-minimum rate); "
+                         "a higher recipe.max_seq_len for seq_len")
     low = [{"params": {**c["params"], "seq_len": {"416": "104", "104": "416"}.get(
         c["params"]["seq_len"], "208")}} for c in configs]  # the best three at the shortest
     assert "no shorter seq_len: (c)'s shortest candidate already holds two periods" \

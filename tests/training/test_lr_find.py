@@ -157,7 +157,7 @@ class _SeenBatches(ForecastModule):
 
 @pytest.mark.filterwarnings("ignore:You defined a `validation_step` but have no")
 def test_range_test_runs_every_step_on_training_rows_only(
-        tmp_path: Path) -> None:
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     """The range test trains tune.lr_find_num_training steps (over more than one epoch of
     training batches), every one of them on training windows, none on validation ones."""
     steps = 30
@@ -173,12 +173,14 @@ def test_range_test_runs_every_step_on_training_rows_only(
     seen = _SeenBatches(model_for(cfg, series), cfg.optim, float(cfg.optim.lr),
                         data.target_dims, batches, int(cfg.trainer.max_epochs))
     seen.inputs = []
-    tune_lr(seen, data, cfg, tmp_path)
+    with caplog.at_level("WARNING", logger="tsbench.training.lr_find"):
+        tune_lr(seen, data, cfg, tmp_path)
     assert len(seen.inputs) == steps
     found = json.loads((tmp_path / "lr_find.json").read_text())
     assert len(found["lrs"]) == steps
     # up to 1e-3 the loss has no valley: Lightning's steepest descent stands in, said so
     assert found["rule"] == "steepest" and found["suggestion"] == found["steepest_lr"]
+    assert "the loss has no valley from 1e-06 to 0.001" in caplog.text
 
     def flat(split: str) -> torch.Tensor:
         return torch.cat([x for x, _, _ in data.loader(split)]).flatten(1)

@@ -330,6 +330,28 @@ def test_a_report_read_back_from_its_json_record_renders_as_it_was_written() -> 
     assert "the test split was scored once, in stage (g), for the 6 rows above" in text
     assert "\nThe best 3 trials sit at one end of a searched range, so ...\n" in text
     assert "No searched parameter" in render_report({**summary, "range_edges": ""})
+    assert "suggestion: 0.0001; searched 1e-05 to 0.001 (log scale)" in text
+    replaced = {**summary["lr"], "replaced_by": "optim.lr=tag(log,interval(1e-3,1e-1))"}
+    assert ("suggestion: 0.0001; searched as recipe.search says: "
+            "`optim.lr=tag(log,interval(1e-3,1e-1))`") in render_report({**summary, "lr": replaced})
+
+
+def test_b_names_a_range_test_without_a_valley_and_a_range_recipe_search_replaces(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    out = tmp_path / "out"
+    (out / "b_lr_find").mkdir(parents=True)
+    (out / "b_lr_find" / "config.yaml").write_text("data:\n  batch_size: 32\n")
+    found = {"suggestion": 2e-5, "rule": "steepest", "steepest_lr": 2e-5, "min_loss_lr": 0.03}
+    (out / "b_lr_find" / "lr_find.json").write_text(json.dumps(found))
+    overrides, recipe, out = parse(
+        ["recipe.search=[model.dropout=choice(0.1,0.2),'optim.lr=tag(log,interval(1e-3,1e-1))']",
+         f"out={out}"])
+    tuning = Tuning(overrides, recipe, out, TuneState.open(out, {"overrides": overrides}))
+    with caplog.at_level("INFO", logger="tsbench.tune"):
+        lr = recipe_module.lr_find(tuning)
+    assert (lr["low"], lr["high"]) == pytest.approx((3e-5, 3e-3))  # a tenth, two decades down
+    assert lr["replaced_by"] == "optim.lr=tag(log,interval(1e-3,1e-1))"
+    assert "the range test's loss has no valley" in caplog.text
 
 
 def test_a_refit_bag_starts_with_the_runs_own_seed_and_takes_each_seed_once(

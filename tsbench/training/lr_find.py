@@ -80,10 +80,11 @@ def tune_lr(
     suggestion, rule = valley_lr(lrs, losses), "valley"
     if suggestion is None and steepest is not None:
         suggestion, rule = steepest, "steepest"
-        log.warning("lr finder: the loss has no valley from %g to %g (it does not fall for "
-                    "three steps after the first %d): the suggestion is Lightning's steepest "
-                    "descent, %.3g; check lr_find.png, or widen the range (tune.lr_find_min_lr,"
-                    " tune.lr_find_max_lr)", low, high, _SKIPPED, steepest)
+        log.warning("lr finder: the loss has no valley from %g to %g (after its first %d "
+                    "steps it falls for under two steps to its lowest point: the range starts "
+                    "too high): the suggestion is Lightning's steepest descent, %.3g; check "
+                    "lr_find.png, or lower tune.lr_find_min_lr", low, high, _SKIPPED,
+                    steepest)
     if suggestion is None:
         raise ConfigError(
             "tune.lr_find_min_lr",
@@ -133,8 +134,8 @@ def far_below(suggestion: float, lowest: float, applied: bool) -> str:
 def valley_lr(lrs: list[float], losses: list[float]) -> float | None:
     """The rate of the steepest fall of the smoothed loss over log(rate) within its valley:
     from the highest point before the lowest loss down to that lowest loss (the first
-    ``_SKIPPED`` steps left out). None when the loss never falls (it only rises, or falls
-    for under three steps).
+    ``_SKIPPED`` steps left out). None where the fall to the lowest loss spans under two
+    steps (the loss only rises: the range starts too high).
 
     Lightning's suggestion takes the steepest descent over the rate itself (d loss / d lr)
     along the whole curve, which the noise among the closely spaced small rates wins

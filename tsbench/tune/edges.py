@@ -41,8 +41,9 @@ def widening(name: str, end: str) -> str:
     """How a tuning run widens ``name``'s range past its ``end`` (``low`` or ``high``)."""
     if name == "optim.lr":
         return ("a wider recipe.lr_span for optim.lr" if end == "low" else
-                "optim.lr in recipe.search, e.g. 'optim.lr=tag(log,interval(1e-4,1e-1))' (the "
-                "top, a tenth of the range test's loss-minimum rate, is the recipe's)")
+                "an optim.lr range reaching higher in recipe.search, "
+                "'optim.lr=tag(log,interval(low,high))' (it replaces the recipe's, whose top is "
+                "a tenth of the range test's loss-minimum rate)")
     if name == "seq_len":
         return ("a higher recipe.max_seq_len for seq_len" if end == "high" else
                 "no shorter seq_len: (c)'s shortest candidate already holds two periods")

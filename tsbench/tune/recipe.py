@@ -112,11 +112,12 @@ def spread(values: list[int], n: int, keep: Sequence[int] = ()) -> list[int]:
 def lr_range(min_loss_lr: float, span: float) -> tuple[float, float]:
     """The searched learning rates: up to a tenth of the rate at the range test's loss
     minimum (fastai's rule of thumb), down ``span**2`` from there. The suggestion plays no
-    part: Lightning's (the finder's rule before the valley rule) sat 760 to 21,000 times
-    below the minimum, where the range then stood on every run of
-    ``benchmarks/tune_results.md``; the valley rule's lies 5 to 380 times below it, and a
-    range around it would have left out the paper rates of ETTh1 and ETTh2 PatchTST, which
-    this one holds (``benchmarks/lr_finder.md``)."""
+    part. With Lightning's rule (the finder's before the valley rule) the range tests of
+    ``benchmarks/tune_results.md`` suggested rates 1,500 and 24,000 times below the
+    minimum, and the earlier rule put the range here too (its top on every run there, all
+    of it since a61440d); a range around the valley rule's suggestion would have left out
+    the paper rates of ETTh1 and ETTh2 PatchTST, which this one holds
+    (``benchmarks/lr_finder.md``)."""
     high = min_loss_lr / 10.0
     return high / span**2, high
 
@@ -176,7 +177,15 @@ def lr_find(t: Tuning) -> dict[str, float]:
     log.info("(b) learning rate: searched %.3g to %.3g (up to a tenth of the rate at the range "
              "test's loss minimum, %.3g; its suggestion %.3g)", low, high,
              float(found["min_loss_lr"]), float(found["suggestion"]))
+    if found.get("rule") == "steepest":
+        log.warning("(b) the range test's loss has no valley: the searched rates rest on its "
+                    "lowest loss at %.3g; check %s, or give optim.lr's range in recipe.search",
+                    float(found["min_loss_lr"]), run_dir / "lr_find.png")
+    replaced = [str(o) for o in t.recipe.search if override_key(str(o)) == "optim.lr"]
+    if replaced:
+        log.info("(b) recipe.search replaces that range: %s", replaced[-1])
     return {"suggestion": float(found["suggestion"]), "low": low, "high": high,
+            **({"replaced_by": replaced[-1]} if replaced else {}),
             "batch_size": int(read_config(run_dir).data.batch_size)}
 
 

@@ -20,8 +20,9 @@ def render_report(summary: dict[str, Any]) -> str:
         "# tsbench-tune report", "",
         f"Command: `{summary['command']}`  ",
         f"Wall time: {clock(summary['wall_seconds'])}  ",
-        f"Learning-rate finder suggestion: {lr['suggestion']:.3g}; searched {lr['low']:.3g} to "
-        f"{lr['high']:.3g} (log scale)  ",
+        f"Learning-rate finder suggestion: {lr['suggestion']:.3g}; searched "
+        + (f"as recipe.search says: `{lr['replaced_by']}`  " if "replaced_by" in lr else
+           f"{lr['low']:.3g} to {lr['high']:.3g} (log scale)  "),
         f"Look-back candidates searched: {summary['lookbacks']}  ",
         "Searches: " + "; ".join(f"{stage}: {s['trials']} trials, {s['full_budget']} at full "
                                  "budget" for stage, s in summary["stages"].items()) + "  ",
