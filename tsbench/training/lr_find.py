@@ -91,8 +91,11 @@ def tune_lr(
             f"the loss diverged before the range test could suggest a rate (from {low})",
             "lower tune.lr_find_min_lr or raise tune.lr_find_num_training",
         )
-    _plot(lrs, losses, suggestion, str(cfg.model.name), out_dir / LR_FIND_PLOT)
     lowest = min_loss_lr(lrs, losses, suggestion)
+    others = {"Lightning's steepest descent": steepest, "loss minimum": lowest}
+    _plot(lrs, losses, suggestion,
+          {label: rate for label, rate in others.items() if rate not in (None, suggestion)},
+          str(cfg.model.name), out_dir / LR_FIND_PLOT)
     doubt = far_below(suggestion, lowest, bool(tune.lr_find_apply))
     if doubt:
         log.warning(doubt)
@@ -174,9 +177,14 @@ def _finder_bar(show: bool) -> AbstractContextManager:
     return nullcontext() if show else redirect_stderr(io.StringIO())
 
 
-def _plot(lrs: list[float], losses: list[float], suggestion: float, model: str, path: Path) -> None:
+def _plot(lrs: list[float], losses: list[float], suggestion: float, others: dict[str, float],
+          model: str, path: Path) -> None:
+    """The curve, the suggestion, and ``others`` (label: rate) as grey marks."""
     fig, ax = plt.subplots(figsize=(7, 4.2))
     ax.plot(lrs, losses, color="tab:blue", lw=1.3, label="smoothed training loss")
+    for (label, rate), marker in zip(others.items(), "xv", strict=False):
+        ax.plot([rate], [losses[lrs.index(rate)]], marker, color="dimgray", ls="none",
+                label=f"{label} = {rate:.3g}")
     ax.plot(
         [suggestion],
         [losses[lrs.index(suggestion)]],
@@ -185,6 +193,12 @@ def _plot(lrs: list[float], losses: list[float], suggestion: float, model: str, 
         label=f"suggested lr = {suggestion:.3g}",
     )
     ax.axvline(suggestion, color="tab:red", ls="--", lw=0.8)
+    finite = [loss for loss in losses[_SKIPPED:] if math.isfinite(loss)]
+    if finite:  # the settled curve down to its lowest loss: the divergence after it (and
+        # the settling before) would flatten the valley
+        shown = finite[:finite.index(min(finite)) + 1]
+        pad = 0.1 * (max(shown) - min(shown)) or 0.1 * abs(min(shown)) or 1.0
+        ax.set_ylim(min(shown) - pad, max(shown) + pad)
     ax.set_xscale("log")
     ax.set_xlabel("learning rate (per optimizer step, log scale)")
     ax.set_ylabel("training loss (MSE, scaled units)")
