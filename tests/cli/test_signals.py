@@ -29,8 +29,8 @@ def test_a_run_stopped_in_training_exits_with_the_signals_status(
         tmp_path: Path, stop: signal.Signals, status: int, said: str) -> None:
     run_dir = tmp_path / "run"
     command = [sys.executable, "-m", "tsbench", *TINY, "model=patchtst", "trainer=cpu",
-               "trainer.max_epochs=200", "trainer.progress_bar=false", "seq_len=24",
-               f"hydra.run.dir={run_dir}"]
+               "trainer.max_epochs=200", "trainer.patience=200", "trainer.progress_bar=false",
+               "seq_len=24", f"hydra.run.dir={run_dir}"]
     with subprocess.Popen(command, env={**os.environ, "OMP_NUM_THREADS": "1"},
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
         deadline = time.time() + 120

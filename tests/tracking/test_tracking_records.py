@@ -190,7 +190,8 @@ def test_wandb_curves_keep_lightnings_step(monkeypatch: pytest.MonkeyPatch) -> N
 
 def test_mlflow_logs_the_resolved_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
                                          ) -> None:
-    """A config value that interpolates another is logged as its value."""
+    """A config value that interpolates another is logged as its value, under the key an
+    override names it by (``logger.experiment_name``), as MLflow keeps it: a string."""
     pytest.importorskip("mlflow")
     logged: list[dict] = []
 
@@ -208,7 +209,8 @@ def test_mlflow_logs_the_resolved_config(tmp_path: Path, monkeypatch: pytest.Mon
         "model": {"name": "m"}, "dataset": {"name": "d"}, "pred_len": 24, "lr": 0.1,
         "copy": "${lr}"})
     loggers._mlflow_logger(cfg, tmp_path / "run")
-    assert logged[0]["copy"] == 0.1
+    assert logged[0]["copy"] == "0.1"
+    assert logged[0]["logger.experiment_name"] == "e"
 
 
 def test_tensorboard_logs_the_resolved_config_beside_the_scores(
