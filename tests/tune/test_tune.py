@@ -1442,7 +1442,9 @@ def test_a_model_tuning_space_that_does_not_compose_is_refused_before_any_folder
     (conf / "search" / "toy_tune.yaml").write_text(
         "# @package _global_\ndefaults:\n  - override /hydra/sweeper: skopt\n"
         "  - override /model: toy\n  - override /optim: adamww\n")
-    searchpath = f"hydra.searchpath=[file://{toy_dir / 'conf'},file://{conf}]"
+    # a folder of its own (toy_dir's conf may hold another test's toy_tune.yaml)
+    shutil.copytree(toy_dir / "conf" / "model", conf / "model")
+    searchpath = f"hydra.searchpath=[file://{conf}]"
     command = [o for o in RECIPE if not o.startswith("model")]
     assert main(["dataset=csv", f"dataset.path={data}", *command, "model=toy", searchpath,
                  f"out={out}"]) == 2
