@@ -11,7 +11,7 @@ from pytorch_lightning.loggers import CSVLogger, Logger, TensorBoardLogger
 from tsbench.errors import ConfigError
 from tsbench.rundir import ARTIFACTS, LOGS, TENSORBOARD
 from tsbench.tracking.wandb_run import WandbRunLogger, wandb_logger
-from tsbench.training.protocol import flat_params, protocol_params
+from tsbench.training.protocol import flat_params
 
 LOGGERS = ("csv", "tensorboard", "mlflow", "wandb", "none")
 
@@ -106,7 +106,7 @@ def log_protocol(logger: Logger | bool, card: dict[str, Any]) -> None:
     (``protocol.<field>...``)."""
     if isinstance(logger, WandbRunLogger) or (
             logger and type(logger).__name__ == "MLFlowLogger"):
-        logger.log_hyperparams(protocol_params(card))
+        logger.log_hyperparams(flat_params(card, "protocol"))
 
 
 def log_artifacts(logger: Logger | bool, run_dir: Path) -> None:

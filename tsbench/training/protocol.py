@@ -6,7 +6,7 @@ scaler saw, how many windows were scored of how many there are, on which scale t
 metrics are, the training budget actually spent (or, for the untrained baselines, what
 they were fitted on), the seasonal period a model used, how ``seq_len`` was chosen, the
 device, precision, library versions and the source revision. The report compares cards
-before it compares numbers; :func:`protocol_params` flattens a card for a tracker's params.
+before it compares numbers; :func:`flat_params` flattens a card for a tracker's params.
 
 ``seq_len`` is ``searched`` when the run is a trial of a search (a multirun whose sweeper
 optimizes, e.g. tsbench's skopt sweeper) whose space holds ``seq_len`` (the sweeper's
@@ -111,15 +111,10 @@ def protocol_card(cfg: Any, series: Series, borders: Borders, metrics: dict[str,
     }
 
 
-def protocol_params(card: dict[str, Any], prefix: str = "protocol") -> dict[str, str]:
-    """The card flattened to ``{"protocol.dataset.sha256": "...", ...}`` string params, for
-    MLflow, W&B or any tracker that takes flat key-value params."""
-    return flat_params(card, prefix)
-
-
 def flat_params(tree: dict[str, Any], prefix: str = "") -> dict[str, str]:
     """``tree`` flattened to string params under dotted keys, as overrides name them
-    (``optim.lr``; ``prefix.optim.lr`` with a prefix), ``None`` written ``null`` as in the
+    (``optim.lr``; a card under ``protocol``: ``protocol.dataset.sha256``), for MLflow, W&B
+    or any tracker that takes flat key-value params; ``None`` written ``null`` as in the
     config; a list of scalars stays one value, a list holding dicts or lists is numbered."""
     flat: dict[str, str] = {}
 

@@ -45,6 +45,7 @@ from tsbench.folder_lock import held
 from tsbench.rundir import (
     LOOKBACK,
     LR_FIND,
+    LR_FIND_PLOT,
     config_choice,
     is_finished,
     read_config,
@@ -180,7 +181,7 @@ def lr_find(t: Tuning) -> dict[str, float]:
     if found.get("rule") == "steepest":
         log.warning("(b) the range test's loss has no valley: the searched rates rest on its "
                     "lowest loss at %.3g; check %s, or give optim.lr's range in recipe.search",
-                    float(found["min_loss_lr"]), run_dir / "lr_find.png")
+                    float(found["min_loss_lr"]), run_dir / LR_FIND_PLOT)
     replaced = [str(o) for o in t.recipe.search if override_key(str(o)) == "optim.lr"]
     if replaced:
         log.info("(b) recipe.search replaces that range: %s", replaced[-1])
