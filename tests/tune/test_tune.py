@@ -832,9 +832,9 @@ def running(pids: list[int]) -> list[int]:
 @pytest.mark.heavy(70)
 def test_a_killed_tuning_run_resumes_without_rerunning_ended_trials(tmp_path: Path) -> None:
     """kill -9 while the random search's first trial runs (nothing recorded but the sweep's
-    record/), the same command again, kill -9 again after a trial ended, then the same
-    command once more: it finishes, and every trial that had ended (and the stages before)
-    is kept as it was, not run again."""
+    record/), the same command again, SIGTERM to tsbench-tune alone after a trial ended (it
+    says so and where it resumes), then the same command once more: it finishes, and every
+    trial that had ended (and the stages before) is kept as it was, not run again."""
     frame = series(N_ROWS)
     data, out = tmp_path / "series.csv", tmp_path / "out"
     frame.to_csv(data, index=False)
@@ -846,11 +846,14 @@ def test_a_killed_tuning_run_resumes_without_rerunning_ended_trials(tmp_path: Pa
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     trials = out / "d_random" / "trials.csv"
 
+    said = tmp_path / "stderr"
+
     def kill_when(ready: Callable[[], bool], group: bool) -> list[int]:
-        """Start the command, kill it (its process group, or tsbench-tune alone) once
-        ``ready``; the processes it had started, still running."""
-        proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL, start_new_session=True)
+        """Start the command; once ``ready``, SIGKILL its process group, or SIGTERM
+        tsbench-tune alone; the processes it had started, still running."""
+        with said.open("w") as stderr:
+            proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                                    stderr=stderr, start_new_session=True)
         deadline = time.monotonic() + 600
         while not ready():
             assert proc.poll() is None and time.monotonic() < deadline, "not reached"
@@ -858,9 +861,9 @@ def test_a_killed_tuning_run_resumes_without_rerunning_ended_trials(tmp_path: Pa
         started = descendants(proc.pid)
         if group:
             os.killpg(proc.pid, signal.SIGKILL)
-        else:  # as the out-of-memory killer would: its stage is not this process's child
-            os.kill(proc.pid, signal.SIGKILL)
-        proc.wait()
+        else:  # as `kill` or a scheduler would: its stage is not this process's child
+            os.kill(proc.pid, signal.SIGTERM)
+        assert proc.wait() == (-signal.SIGKILL if group else 128 + signal.SIGTERM)
         deadline = time.monotonic() + 30
         while running(started) and time.monotonic() < deadline:
             time.sleep(0.2)
@@ -873,6 +876,9 @@ def test_a_killed_tuning_run_resumes_without_rerunning_ended_trials(tmp_path: Pa
     # command run again does not run the stage twice over in one folder
     assert kill_when(lambda: trials.is_file() and len(trials.read_text().splitlines()) >= 2,
                      group=False) == []
+    assert said.read_text().splitlines()[-1] == (
+        f"tsbench-tune: stopped by SIGTERM; what the stages wrote so far is in {out}: the "
+        "same command again resumes there")
     before = {row["trial"]: row for row in csv.DictReader(io.StringIO(trials.read_text()))}
     stamps = {p: p.stat().st_mtime_ns for p in out.rglob("*")
               if p.is_file() and p.parent.name != "record" and "record" not in p.parts

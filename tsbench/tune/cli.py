@@ -10,9 +10,13 @@ arguments (in any order), so the same command again resumes an interrupted tunin
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
+import os
+import signal
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from omegaconf import OmegaConf
@@ -83,20 +87,46 @@ def main(argv: list[str] | None = None) -> int:
     out = None
     try:
         overrides, recipe, out = parse(args)
-        run_recipe(overrides, recipe, out)
+        with stopped_by_sigterm(out):
+            run_recipe(overrides, recipe, out)
     except TsbenchError as exc:
         print(f"tsbench-tune: error: {exc}", file=sys.stderr)
         if out is not None and holds_stages(out):
             print(f"tsbench-tune: what the stages wrote so far is in {out}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:  # Ctrl-C: the stage under way stops with it (same group)
-        print("tsbench-tune: interrupted" + (
-            f"; what the stages wrote so far is in {out}: the same command again resumes "
-            "there" if out is not None and holds_stages(out) else ""), file=sys.stderr)
+        print(stopped_line("interrupted", out), file=sys.stderr)
         return 130
     print((out / REPORT_FILE).read_text())
     print(f"tsbench-tune: outputs in {out}")
     return 0
+
+
+def stopped_line(how: str, out: Path | None) -> str:
+    """What a stopped ``tsbench-tune`` says: ``how`` it stopped, and where the same command
+    again resumes (where a stage wrote anything)."""
+    return f"tsbench-tune: {how}" + (
+        f"; what the stages wrote so far is in {out}: the same command again resumes there"
+        if out is not None and holds_stages(out) else "")
+
+
+@contextlib.contextmanager
+def stopped_by_sigterm(out: Path) -> Iterator[None]:
+    """Within: SIGTERM (``kill``, ``timeout``, a scheduler's end of job) ends ``tsbench-tune``
+    at once, saying :func:`stopped_line` first; the stage under way stops with it (it watches
+    this process, :func:`tsbench.preload.run_module`). At once, not unwinding: an exit would
+    wait for that stage, which the signal did not reach, to end on its own."""
+
+    def stop(signum: int, _frame: object) -> None:
+        print(stopped_line(f"stopped by {signal.Signals(signum).name}", out),
+              file=sys.stderr, flush=True)
+        os._exit(128 + signum)
+
+    before = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, before)
 
 
 def entry() -> None:
