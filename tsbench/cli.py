@@ -17,6 +17,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from tsbench.config_values import check_interpolations
 from tsbench.errors import ConfigError, TsbenchError
+from tsbench.hidden_configs import check_hidden_configs
 from tsbench.preset_check import preset_beats_option, preset_replaced
 from tsbench.quiet import quiet_dependencies
 from tsbench.resolvers import register_resolvers
@@ -133,7 +134,8 @@ def check_refit(cfg: DictConfig, multirun: bool, sweeper: DictConfig) -> None:
 
 def check_command_line(argv: list[str]) -> str | None:
     """Before Hydra makes any folder: a misspelt setting (:func:`check_settings`; a ``+``
-    addition tsbench never reads is a warning), a sweep without ``-m``, a run or plain
+    addition tsbench never reads is a warning), a config of the search path that tsbench's
+    own hides (:func:`check_hidden_configs`), a sweep without ``-m``, a run or plain
     multirun into a search's folder, and, in a multirun, a search over refits, values no job
     could run (:func:`check_sweep`) and an MLflow server that does not answer, which would
     otherwise fail job by job. Skipped for ``--help``, shell completion, and another config
@@ -145,6 +147,7 @@ def check_command_line(argv: list[str]) -> str | None:
     cfg = check_settings(list(args.overrides))
     if cfg is None:
         return None
+    check_hidden_configs(cfg.hydra.searchpath)
     for line in unread_additions(list(args.overrides), cfg):
         print(f"tsbench: warning: {line} adds a setting tsbench reads nowhere: it changes "
               "nothing but the run's saved config (a report then shows it as a cell of its "

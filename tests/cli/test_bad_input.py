@@ -17,6 +17,7 @@ from tests.preloaded import run_module
 from tsbench.cli import check_command_line
 from tsbench.data.loading import load_series
 from tsbench.errors import ConfigError, TsbenchError
+from tsbench.hidden_configs import OWN_CONFIGS
 from tsbench.models.build import model_class, model_for
 from tsbench.settings_check import check_settings
 from tsbench.sweep_check import check_sweep
@@ -598,3 +599,26 @@ def test_an_option_whose_settings_a_preset_sets_again_is_a_warning(tmp_path: Pat
     assert "max_epochs" not in said
     assert _warnings(tmp_path, "experiment=patchtst42_ili", "trainer=gpu") == []
     assert _warnings(tmp_path, "trainer=debug") == []
+
+
+def test_a_config_of_the_search_path_that_tsbenchs_own_hides_is_refused(
+        tmp_path: Path) -> None:
+    """Hydra reads tsbench's model/dlinear.yaml before the search path's: the user's edited
+    copy would be trained without a word. An unchanged copy changes nothing and passes."""
+    conf = tmp_path / "conf"
+    (conf / "model").mkdir(parents=True)
+    shipped = (OWN_CONFIGS / "model" / "dlinear.yaml").read_text()
+    (conf / "model" / "dlinear.yaml").write_text(shipped)
+    searchpath = f"hydra.searchpath=[file://{conf}]"
+    assert check_command_line([*TINY, "model=dlinear", searchpath]) == "run"
+    (conf / "model" / "dlinear.yaml").write_text(shipped.replace("individual: false",
+                                                                 "individual: true"))
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = run_module("tsbench", [*TINY, "model=dlinear", searchpath], env, cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr == (
+        f"tsbench: error: {conf}/model/dlinear.yaml: never read, tsbench's own "
+        "model/dlinear.yaml hides it (Hydra reads tsbench's configs before the folders of "
+        "hydra.searchpath) -> rename it, e.g. model/my_dlinear.yaml, and choose "
+        "model=my_dlinear\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["conf"]

@@ -29,6 +29,7 @@ from tests.unseen import content, differences, outputs_of_both, series, snapshot
 from tsbench.errors import TsbenchError
 from tsbench.folder_lock import held
 from tsbench.forecast.tables import future
+from tsbench.hidden_configs import OWN_CONFIGS
 from tsbench.rundir import holdout_model_dir, read_config, read_metrics
 from tsbench.search.names import LOCK_FILE as SWEEP_LOCK
 from tsbench.tune import recipe as recipe_module
@@ -396,6 +397,12 @@ def test_a_model_and_a_dataset_config_outside_the_package_reach_every_stage(
         "  - override /model: toy\nhydra:\n  sweeper:\n    params:\n"
         "      optim.weight_decay: choice(0.0, 0.01)\n")
     assert search_args(tuning, lr, [32])[0] == "search=toy_tune"
+    # a space of another name, chosen by recipe.space
+    (toy_dir / "conf" / "search" / "toy_wide_tune.yaml").write_text(
+        (toy_dir / "conf" / "search" / "toy_tune.yaml").read_text())
+    named = Tuning(overrides, OmegaConf.merge(recipe, {"space": "toy_wide_tune"}), out,
+                   tuning.state)
+    assert search_args(named, lr, [32])[0] == "search=toy_wide_tune"
 
 
 @pytest.mark.parametrize(("field", "said"), [
@@ -416,6 +423,11 @@ def test_a_model_and_a_dataset_config_outside_the_package_reach_every_stage(
     ("recipe.cv_folds=1", "recipe.cv_folds: 1 is not a number of folds that selects anything "
                           "-> use e.g. recipe.cv_folds=0 (the validation split) or 2 or more"),
     ("recipe.cv_folds=-2", "recipe.cv_folds: -2 is not a number of folds that selects"),
+    ("recipe.space=search/my_tune.yaml", "recipe.space: 'search/my_tune.yaml' is not null or "
+     "the name of a config in search/ (no folder, no .yaml) -> use e.g. "
+     "recipe.space=my_patchtst_tune"),
+    ("recipe.space=my_patchtst_tune", "tsbench-tune: error: recipe.space (the space the "
+     "searches (d) and (e) tune in): search: no option 'my_patchtst_tune' -> use one of"),
     # recipe.search, which the searches (d) and (e) would otherwise meet an hour in
     ("recipe.search=['model.e_layer=choice(1,2)']", "tsbench-tune: error: recipe.search: "
      "model.e_layer=choice(1,2): model.e_layer: no such setting of model=patchtst -> check "
@@ -1454,9 +1466,32 @@ def test_a_model_tuning_space_that_does_not_compose_is_refused_before_any_folder
     command = [o for o in RECIPE if not o.startswith("model")]
     assert main(["dataset=csv", f"dataset.path={data}", *command, "model=toy", searchpath,
                  f"out={out}"]) == 2
-    assert ("search/toy_tune.yaml (the space the searches (d) and (e) tune model=toy in): "
+    assert ("search/toy_tune.yaml (the space the searches (d) and (e) tune in): "
             "optim: no option 'adamww' -> use one of") in capsys.readouterr().err
     assert not out.exists()
     # a value valid only beside a searched look-back is the constraints' to judge: a patch
     # of 32 against the command's look-back of 24
-    assert check_tuning_space(["model=patchtst", "seq_len=24", "pred_len=8"]) is None
+    assert check_tuning_space(["model=patchtst", "seq_len=24", "pred_len=8"], None) is None
+
+
+def test_a_tuning_space_of_the_users_that_tsbenchs_own_hides_is_refused_before_any_folder(
+        tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    # Hydra reads tsbench's search/patchtst_tune.yaml first: the user's was never searched
+    data, out, conf = tmp_path / "series.csv", tmp_path / "out", tmp_path / "conf"
+    series(N_ROWS).to_csv(data, index=False)
+    (conf / "search").mkdir(parents=True)
+    mine = (OWN_CONFIGS / "search" / "patchtst_tune.yaml").read_text().replace(
+        "interval(0.0, 0.5)", "interval(0.0, 0.3)")
+    (conf / "search" / "patchtst_tune.yaml").write_text(mine)
+    searchpath = f"hydra.searchpath=[file://{conf}]"
+    assert main(["dataset=csv", f"dataset.path={data}", *RECIPE, searchpath,
+                 f"out={out}"]) == 2
+    assert capsys.readouterr().err == (
+        f"tsbench-tune: error: {conf}/search/patchtst_tune.yaml: never read, tsbench's own "
+        "search/patchtst_tune.yaml hides it (Hydra reads tsbench's configs before the folders "
+        "of hydra.searchpath) -> rename it, e.g. search/my_patchtst_tune.yaml, and choose it "
+        "with recipe.space=my_patchtst_tune\n")
+    assert not out.exists()
+    (conf / "search" / "patchtst_tune.yaml").rename(conf / "search" / "my_patchtst_tune.yaml")
+    command = ["dataset=csv", f"dataset.path={data}", "model=patchtst", searchpath]
+    assert check_tuning_space(command, "my_patchtst_tune") is None

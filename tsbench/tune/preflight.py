@@ -17,6 +17,7 @@ from omegaconf.errors import OmegaConfBaseException
 from tsbench.data.loading import load_series
 from tsbench.data.splits import benchmark_borders
 from tsbench.errors import ConfigError, TsbenchError
+from tsbench.hidden_configs import check_hidden_configs
 from tsbench.models.build import model_for
 from tsbench.resolvers import register_resolvers
 from tsbench.settings_check import at_first_values, check_settings, unknown_option, unknown_setting
@@ -92,28 +93,35 @@ def check_search(overrides: list[str], search: list[str]) -> None:
             raise TsbenchError(f"recipe.search: {line}: {error}") from None
 
 
-def has_tuning_space(overrides: list[str], model: str) -> bool:
-    """Whether the config group ``search`` has the option ``<model>_tune``: tsbench's own
-    (``tsbench/conf/search/``) or one in a folder of the command's ``hydra.searchpath``
-    (``file://conf`` holding ``search/<model>_tune.yaml``); the error naming that file when
-    it exists but does not compose (a searched space left out silently would cost a day)."""
+def has_tuning_space(overrides: list[str], space: str, named: bool = False) -> bool:
+    """Whether the config group ``search`` has the option ``space`` (``<model>_tune`` or
+    ``recipe.space``): tsbench's own (``tsbench/conf/search/``) or one in a folder of the
+    command's ``hydra.searchpath`` (``file://conf`` holding ``search/<space>.yaml``); the
+    error naming that file when it exists but does not compose (a searched space left out
+    silently would cost a day), or when it is missing and was ``named`` by the recipe."""
     try:
-        compose_command([*overrides, f"search={model}_tune"])
+        compose_command([*overrides, f"search={space}"])
     except TsbenchError as error:
-        if str(error).startswith(f"search: no option '{model}_tune'"):
+        if str(error).startswith(f"search: no option '{space}'") and not named:
             return False
-        raise TsbenchError(f"search/{model}_tune.yaml (the space the searches (d) and (e) "
-                           f"tune model={model} in): {error}") from None
+        field = "recipe.space" if named else f"search/{space}.yaml"
+        raise TsbenchError(f"{field} (the space the searches (d) and (e) tune in): "
+                           f"{error}") from None
     return True
 
 
-def check_tuning_space(overrides: list[str]) -> None:
-    """Raise the error :func:`has_tuning_space` gives when the command's model's tuning space
-    does not compose. Its values are not checked one by one: the space's constraints and
-    the look-backs of (c) decide which combinations run (a patch length of 32 is fine at a
-    searched look-back of 96, not at the command's 24)."""
-    has_tuning_space(overrides,
-                     str(compose_command(overrides, hydra_config=True).hydra.runtime.choices.model))
+def check_tuning_space(overrides: list[str], space: str | None) -> None:
+    """Raise the error :func:`has_tuning_space` gives when the tuning space (``space``, or
+    the command's model's, ``<model>_tune``) does not compose, or when a config of
+    ``hydra.searchpath``'s folders is hidden by tsbench's own (:mod:`tsbench.hidden_configs`:
+    a user's ``search/<model>_tune.yaml`` would never be read). Its values are not checked
+    one by one: the space's constraints and the look-backs of (c) decide which combinations
+    run (a patch length of 32 is fine at a searched look-back of 96, not at the command's
+    24)."""
+    config = compose_command(overrides, hydra_config=True)
+    check_hidden_configs(config.hydra.searchpath, "recipe.space")
+    has_tuning_space(overrides, space or f"{config.hydra.runtime.choices.model}_tune",
+                     named=space is not None)
 
 
 def _parsed(parser: OverridesParser, line: str) -> Override:

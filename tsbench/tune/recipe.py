@@ -243,8 +243,9 @@ def search_args(t: Tuning, lr: dict[str, float], seq_lens: list[int]) -> list[st
     """The sweep overrides shared by (d) and (e): the model's tuning space, the look-backs and
     learning rates found, ASHA pruning up to ``recipe.max_epochs``."""
     r = t.recipe
-    found = has_tuning_space(t.overrides, t.model)
-    preset = f"search={t.model}_tune" if found else "hydra/sweeper=skopt"
+    space = r.space or f"{t.model}_tune"
+    found = has_tuning_space(t.overrides, space, named=bool(r.space))
+    preset = f"search={space}" if found else "hydra/sweeper=skopt"
     if not found:
         log.info("(d, e) no tuning space for model %s (search/%s_tune.yaml in tsbench/conf "
                  "or a hydra.searchpath folder): searching seq_len, optim.lr and "
@@ -461,7 +462,7 @@ def run_recipe(overrides: list[str], recipe: Any, out_dir: Path) -> dict[str, An
     try:  # stage (a)'s command and the searches' own settings, before any folder
         check_command([*t.base, *t.epoch_budget])
         check_search([*t.base, *t.epoch_budget], [str(s) for s in recipe.search])
-        check_tuning_space([*t.base, *t.epoch_budget])
+        check_tuning_space([*t.base, *t.epoch_budget], recipe.space)
     except TsbenchError as error:
         raise TsbenchError(in_recipe_terms(str(error))) from None
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import shlex
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -80,6 +81,9 @@ RULES: dict[str, tuple[Callable[[Any], bool], str, str]] = {
     "lr_span": (lambda v: _number(v) and v > 1, "a number > 1", "10"),
     "top_k": (lambda v: _whole(v, 1), "a whole number >= 1", "3"),
     "seeds": (_seeds, "a list of seeds", "[1,2] (or [] for no retraining)"),
+    "space": (lambda v: v is None or (isinstance(v, str) and re.fullmatch(r"[\w.-]+", v)),
+              "null or the name of a config in search/ (no folder, no .yaml)",
+              "my_patchtst_tune (for search/my_patchtst_tune.yaml)"),
     "search": (lambda v: _list_of(v, lambda s: isinstance(s, str)), "a list of overrides",
                "\"['data.batch_size=choice(8,16,32)']\""),
     "cv_folds": (lambda v: v in (0, None) or _whole(v, 2),
