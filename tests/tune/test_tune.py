@@ -98,9 +98,18 @@ def test_the_look_backs_hold_two_cycles_of_each_period_found(tmp_path: Path) -> 
     (out / "c_lookback").mkdir(parents=True)
     (out / "c_lookback" / "lookback.yaml").write_text(yaml.safe_dump(
         {"periods": [168, 24], "candidates": both, "longest_lookback": 720}))
+    (out / "a_baseline").mkdir()
+    (out / "a_baseline" / "config.yaml").write_text("seq_len: 336\n")
     tuning = Tuning(overrides, recipe, out, TuneState.open(out, {}))
     assert recipe.n_lookbacks == 3
     assert lookbacks(tuning) == [48, 336, 720]  # two days, two weeks, and the longest
+    # the baseline's own look-back is searched too, a multiple of no period or not
+    wider = Tuning(overrides, OmegaConf.merge(recipe, {"n_lookbacks": 6}), out, tuning.state)
+    assert lookbacks(wider) == [48, 192, 336, 456, 576, 720]
+    (out / "a_baseline" / "config.yaml").write_text("seq_len: 512\n")
+    assert lookbacks(wider) == [48, 192, 336, 512, 576, 720]
+    (out / "a_baseline" / "config.yaml").write_text("seq_len: 800\n")  # past the longest
+    assert lookbacks(wider) == [48, 192, 336, 456, 576, 720]
 
 
 def test_lr_range_reaches_a_tenth_of_the_loss_minimum() -> None:

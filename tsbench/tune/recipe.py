@@ -217,7 +217,9 @@ def max_lookback(t: Tuning) -> int:
 def lookbacks(t: Tuning) -> list[int]:
     """(c) Look-back candidates: multiples of the training rows' periods up to
     :func:`max_lookback`, at most ``recipe.n_lookbacks`` of them evenly spread; a ladder of
-    common look-backs that fit when the analysis finds no period."""
+    common look-backs that fit when the analysis finds no period. The baseline's own
+    look-back (the command's, a preset's published one) is always among them where it fits:
+    the searches could otherwise not return to the configuration they set out to beat."""
     run_dir = t.out / "c_lookback"
     if not (run_dir / LOOKBACK).is_file():
         run_stage("c_lookback", ["tsbench.analysis.cli",
@@ -234,7 +236,10 @@ def lookbacks(t: Tuning) -> list[int]:
     # even spread of 24's multiples could miss every multiple of a weekly 168
     shortest = [min((c for c in candidates if c % p == 0 and c >= 2 * p), default=0)
                 for p in found.get("periods", [])]
-    chosen = spread(candidates, int(t.recipe.n_lookbacks), keep=shortest)
+    own = int(read_config(t.out / "a_baseline").seq_len)
+    if own <= int(found["longest_lookback"]):
+        candidates = sorted({*candidates, own})
+    chosen = spread(candidates, int(t.recipe.n_lookbacks), keep=[*shortest, own])
     log.info("(c) look-backs searched: %s", chosen)
     return chosen
 
