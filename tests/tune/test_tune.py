@@ -1457,6 +1457,8 @@ def test_without_a_period_the_ladder_keeps_the_longest_look_back_that_fits(
     (t.out / "c_lookback").mkdir(parents=True)
     (t.out / "c_lookback" / "lookback.yaml").write_text(
         "candidates: []\nperiods: []\nlongest_lookback: 192\n")
+    (t.out / "a_baseline").mkdir()
+    (t.out / "a_baseline" / "config.yaml").write_text("seq_len: 96\n")  # one of the ladder
     assert lookbacks(t) == [48, 96, 192]
 
 
