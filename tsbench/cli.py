@@ -21,7 +21,7 @@ from tsbench.hidden_configs import check_hidden_configs
 from tsbench.preset_check import preset_beats_option, preset_replaced
 from tsbench.quiet import quiet_dependencies
 from tsbench.resolvers import register_resolvers
-from tsbench.rundir import remove_refused
+from tsbench.rundir import METRICS, remove_refused
 from tsbench.search.names import REFIT_IN_SEARCH, SWEEP_DIR_ENV, TRIALS_FILE, is_search
 from tsbench.search.record import RECORD_DIR
 from tsbench.settings_check import (
@@ -179,17 +179,26 @@ def check_command_line(argv: list[str]) -> str | None:
 
 def check_not_into_a_search(cfg: DictConfig, multirun: bool) -> None:
     """Refuse a run or plain multirun whose folder holds a search's record: its job folders
-    (0/, 1/, ...) or files would overwrite the trials that trials.csv and best.yaml name."""
+    (0/, 1/, ...) or files would overwrite the trials that trials.csv and best.yaml name;
+    and one whose folder holds a finished run (a multirun's: in a job folder): its files
+    would mix with the new run's (a model's checkpoint beside a baseline's metrics)."""
     key = "hydra.sweep.dir" if multirun else "hydra.run.dir"
     try:
         folder = Path(str(OmegaConf.select(cfg, key)))
     except Exception:  # noqa: BLE001 (a resolver not at hand here: Hydra's to resolve)
         return
+    kind = "multirun" if multirun else "run"
     if (folder / TRIALS_FILE).is_file() or (folder / RECORD_DIR).is_dir():
         raise ConfigError(key, f"{folder} holds a search's record ({TRIALS_FILE}, "
-                          f"{RECORD_DIR}/): this {'multirun' if multirun else 'run'} would "
-                          "overwrite the folders of the trials it names",
-                          f"give a new {key}")
+                          f"{RECORD_DIR}/): this {kind} would overwrite the folders of the "
+                          "trials it names", f"give a new {key}")
+    finished = [folder / METRICS] if not multirun else (
+        sorted(folder.glob(f"*/{METRICS}")) if folder.is_dir() else [])
+    for metrics in finished:
+        if metrics.is_file():
+            raise ConfigError(key, f"{metrics.parent} holds a finished run ({METRICS}): this "
+                              f"{kind} would mix its files with that run's",
+                              f"give a new {key}, or delete that folder first")
 
 
 class Stopped(SystemExit):

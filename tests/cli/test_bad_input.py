@@ -527,6 +527,33 @@ def test_a_plain_run_into_a_searchs_folder_is_refused(tmp_path: Path, args: list
                                                                                 "multirun")
 
 
+def test_a_run_into_a_finished_runs_folder_is_refused_and_the_folder_kept(
+        tmp_path: Path) -> None:
+    """A second run there mixed its files with the first's (a DLinear checkpoint and range
+    test beside an ETS run's metrics); two runs started in the same second shared the
+    default folder, the second overwriting the first."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    first = run_module("tsbench", [*TINY, "model=naive", "hydra.run.dir=same"], env,
+                       cwd=tmp_path)
+    assert first.returncode == 0, first.stderr[-2000:]
+    kept = {p: p.read_bytes() for p in (tmp_path / "same").rglob("*") if p.is_file()}
+    again = run_module("tsbench", [*TINY, "hydra.run.dir=same"], env, cwd=tmp_path)
+    assert again.returncode == 2
+    assert again.stderr == (
+        "tsbench: error: hydra.run.dir: same holds a finished run (metrics.json): this run "
+        "would mix its files with that run's -> give a new hydra.run.dir, or delete that "
+        "folder first\n")
+    assert {p: p.read_bytes() for p in (tmp_path / "same").rglob("*") if p.is_file()} == kept
+    (tmp_path / "sweep" / "0").mkdir(parents=True)  # a plain multirun's finished job
+    (tmp_path / "sweep" / "0" / "metrics.json").write_text("{}")
+    with pytest.raises(ConfigError, match=r"sweep/0 holds a finished run \(metrics.json\): "
+                                          "this multirun would mix"):
+        check_command_line(["-m", *TINY, "seed=1,2", f"hydra.sweep.dir={tmp_path / 'sweep'}"])
+    # the default folders, told apart to the microsecond
+    folders = {str(check_settings(TINY).hydra.run.dir) for _ in range(3)}
+    assert len(folders) == 3, folders
+
+
 @pytest.mark.parametrize("text, scored", [("false", False), ("True", True)])
 def test_score_test_given_as_text_means_what_it_says(text: str, scored: bool) -> None:
     """A quoted or interpolated ``score_test`` reaches the run as a string, and
