@@ -92,11 +92,22 @@ def main(cfg: DictConfig) -> float:
             raise JobRefused(f"{said} (the first job refused; the sweep ran the others, "
                              "each job's folder holds how it ended)") from None
         _remove_empty_day(run_dir)
+        end_progress_bar(cfg)
+        if run_dir.is_dir():  # it holds what the run wrote before failing (its logs)
+            print(f"tsbench: the failed run's folder is kept: {run_dir}", file=sys.stderr)
         print(f"tsbench: error: {exc}", file=sys.stderr)
         sys.exit(2)
     print(summary(run_dir, metrics), flush=True)
     objective = metrics["objective"]  # None for cv=refit, which has no validation split
     return math.nan if objective is None else float(objective)
+
+
+def end_progress_bar(cfg: DictConfig) -> None:
+    """End the progress bar's line on stdout: a line said after it (``tsbench: error: ...``
+    on stderr, the same terminal or log) would otherwise start in the middle of it, where
+    a reader or ``grep '^tsbench'`` misses it."""
+    if cfg.trainer.get("progress_bar"):
+        print(flush=True)
 
 
 def _remove_empty_day(run_dir: Path) -> None:
@@ -214,6 +225,7 @@ def stop_on_signals(kind: str | None) -> None:
 
     def stop(signum: int, _frame: object) -> None:
         if has_children():
+            print(flush=True)  # the progress bar's line ends before the stopped line
             print(stopped_line(signum, kind), file=sys.stderr, flush=True)
             os._exit(128 + signum)
         raise Stopped(128 + signum)
@@ -254,5 +266,6 @@ def entry() -> None:
     try:
         main()
     except Stopped as stopped:
+        print(flush=True)  # the progress bar's line ends before the stopped line
         print(stopped_line(int(stopped.code) - 128, kind), file=sys.stderr)  # type: ignore[arg-type]
         raise
