@@ -308,6 +308,24 @@ def test_trials_of_one_search_are_not_to_be_picked_by_test(zoo: Zoo) -> None:
     assert "trials of the search" not in report(zoo.sweep).stdout
 
 
+def test_jobs_of_a_plain_multirun_grid_are_not_to_be_picked_by_test(
+        zoo: Zoo, tmp_path: Path) -> None:
+    # a grid over one model's learning rate: its rows are configurations, and the one with
+    # the best test score is a choice on test; a multirun over models, horizons and seeds
+    # (zoo.sweep) compares, and gets no such line
+    grid = tmp_path / "grid"
+    run_tsbench([*ILI, "model=dlinear", "pred_len=24", "optim.lr=0.001,0.01"], grid,
+                multirun=True)
+    out = report(grid).stdout
+    assert len(_rows(out)) == 2
+    said = [line for line in out.splitlines() if "rows are jobs of the multirun" in line]
+    assert said == [f"2 rows are jobs of the multirun in {grid} (it swept optim.lr): choosing "
+                    "among them by these test scores is selection on test -> choose by their "
+                    "val_mse (metrics.json), or search with hydra/sweeper=skopt, which chooses "
+                    "on validation, and report the chosen configuration alone"]
+    assert "rows are jobs of the multirun" not in report(zoo.sweep).stdout
+
+
 def test_csv_runs_are_named_by_their_file(zoo: Zoo) -> None:
     rows = _rows(report(zoo.csv).stdout)
     assert [r[:3] for r in rows] == [["sales.csv", "12", "naive"]]

@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.errors import HydraException
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 from yaml import YAMLError
@@ -57,6 +59,7 @@ class Run:
     metrics: dict[str, Any]
     card: dict[str, Any] | None
     swept: frozenset[str] = frozenset()  # keys its sweep's trials.csv searched
+    gridded: frozenset[str] = frozenset()  # settings a plain multirun swept (its jobs' grid)
 
     @property
     def dataset(self) -> str:
@@ -154,6 +157,8 @@ def collect(roots: list[Path], metric_key: str, warn: Warn) -> Collected:
             without.append((path, _why_without(run, metric_key)))
             continue
         run.swept = swept_by_sweep[sweep]
+        if not run.swept:
+            run.gridded = grid_of(sweep)
         runs.append(run)
     if pruned:
         warn(f"left out {len(pruned)} pruned run(s) (stopped early by their sweep's pruner, "
@@ -170,6 +175,26 @@ def collect(roots: list[Path], metric_key: str, warn: Warn) -> Collected:
     for _, why in without:
         counts[why] = counts.get(why, 0) + 1
     return Collected(runs, len(found), skipped, counts)
+
+
+#: Swept settings that choose what a table compares (its rows, tables or seeds), not a
+#: configuration of one model.
+COMPARED = ("seed", "model", "dataset", "pred_len", "experiment")
+
+
+def grid_of(sweep: Path) -> frozenset[str]:
+    """The settings other than :data:`COMPARED` that the plain multirun in ``sweep`` swept
+    (``optim.lr=1e-4,1e-3``), from the ``multirun.yaml`` Hydra wrote there: its rows are
+    configurations of one model, a choice among them by test scores a selection on test.
+    Nothing for a folder that is no multirun's."""
+    path = sweep / "multirun.yaml"
+    try:
+        lines = OmegaConf.load(path).hydra.overrides.task if path.is_file() else []
+        overrides = OverridesParser.create().parse_overrides([str(o) for o in lines])
+    except (OSError, YAMLError, OmegaConfBaseException, HydraException):
+        return frozenset()
+    return frozenset(o.key_or_group for o in overrides
+                     if o.is_sweep_override() and o.key_or_group not in COMPARED)
 
 
 def _why_without(run: Run, metric_key: str) -> str:

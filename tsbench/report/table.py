@@ -8,6 +8,7 @@ from pathlib import Path
 
 from tsbench.report import published
 from tsbench.report.build import BASELINE, Report, Row
+from tsbench.search.names import TRIALS_FILE
 
 FORMATS = ("markdown", "latex", "csv", "html")
 
@@ -126,22 +127,34 @@ def published_lines(report: Report) -> list[str]:
 
 
 def search_lines(report: Report) -> list[str]:
-    """Where the report lists several trials of one search, the honest way to pick among
-    them, said once per search: by validation (the search's choice), not by the test
-    scores here."""
+    """Where the report lists several trials of one search, or several jobs of a plain
+    multirun over one model's settings (a grid), the honest way to pick among them, said
+    once per sweep: by validation, not by the test scores here."""
     rows: dict[Path, set[str]] = {}
     searched: dict[Path, frozenset[str]] = {}
     for row in report.rows:
         for run in row.cell.runs:
-            if run.swept:
+            if run.swept or run.gridded:
                 rows.setdefault(run.path.parent, set()).add(
                     f"{row.cell.label} at {row.cell.dataset}/{row.cell.pred_len}")
-                searched[run.path.parent] = run.swept
-    return [f"{len(labels)} rows are trials of the search in {sweep} (it searched "
-            f"{', '.join(sorted(searched[sweep]))}): choosing among them by these test scores "
-            "is selection on test -> take the configuration the search chose on validation "
-            f"({sweep / 'best.yaml'}) and report that run"
-            for sweep, labels in sorted(rows.items()) if len(labels) > 1]
+                searched[run.path.parent] = run.swept or run.gridded
+    lines = []
+    for sweep, labels in sorted(rows.items()):
+        if len(labels) < 2:
+            continue
+        keys = ", ".join(sorted(searched[sweep]))
+        if (sweep / TRIALS_FILE).is_file():
+            lines.append(f"{len(labels)} rows are trials of the search in {sweep} (it searched "
+                         f"{keys}): choosing among them by these test scores is selection on "
+                         "test -> take the configuration the search chose on validation "
+                         f"({sweep / 'best.yaml'}) and report that run")
+        else:
+            lines.append(f"{len(labels)} rows are jobs of the multirun in {sweep} (it swept "
+                         f"{keys}): choosing among them by these test scores is selection on "
+                         "test -> choose by their val_mse (metrics.json), or search with "
+                         "hydra/sweeper=skopt, which chooses on validation, and report the "
+                         "chosen configuration alone")
+    return lines
 
 
 def summary_lines(report: Report) -> list[str]:
