@@ -63,6 +63,10 @@ def unknown_setting(error: BaseException, choices: dict[str, list[str]] | None =
     key = missing_setting(error)
     if key is None:
         return None
+    if key.split(".")[0] == "recipe" and program == "tsbench":  # conf/recipe/ is listed too
+        return TsbenchError(f"{key}: a setting of tsbench-tune's tuning recipe, not of one run "
+                            "-> run the recipe with tsbench-tune (e.g. tsbench-tune "
+                            "dataset=etth1 model=patchtst recipe=quick), or drop it")
     inner = getattr(error.__cause__, "full_key", "")
     if inner.startswith(f"{key}."):  # the setting exists; the mapping given adds keys
         return TsbenchError(

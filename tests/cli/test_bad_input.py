@@ -357,6 +357,13 @@ OWN = (", or for a model of your own, its folder of model/dlinaer.yaml on the se
      "cannot read the override 'dataset.sep=;' (LexerNoViableAltException: dataset.sep=;) -> "
      "check its syntax; a value holding , ; : = ( ) [ ] { } or spaces needs Hydra's quotes "
      "inside the shell's, e.g. \"dataset.sep=';'\" or \"dataset.decimal=','\""),
+    # tsbench --help lists the recipe group, whose settings are tsbench-tune's
+    (False, ["recipe=quick"], "recipe: a setting of tsbench-tune's tuning recipe, not of one "
+     "run -> run the recipe with tsbench-tune (e.g. tsbench-tune dataset=etth1 "
+     "model=patchtst recipe=quick), or drop it"),
+    (True, ["recipe.budget_hours=1"], "recipe.budget_hours: a setting of tsbench-tune's "
+     "tuning recipe, not of one run -> run the recipe with tsbench-tune (e.g. tsbench-tune "
+     "dataset=etth1 model=patchtst recipe=quick), or drop it"),
     (True, ["seq_len=choice(24,48"], "cannot read the override 'seq_len=choice(24,48' (no "
      "viable alternative at input 'choice(24,48') -> check its syntax; a value holding , ; : "
      "= ( ) [ ] { } or spaces needs Hydra's quotes inside the shell's, e.g. "
