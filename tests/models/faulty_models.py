@@ -25,6 +25,17 @@ class TimeLinear(ForecastModel):
         return self.proj(x.transpose(1, 2)).transpose(1, 2)
 
 
+class NoRevin(ForecastModel):
+    """Takes no ``revin``, which every model's config sets."""
+
+    def __init__(self, seq_len: int, pred_len: int, n_vars: int) -> None:
+        super().__init__(seq_len, pred_len, n_vars)
+        self.proj = nn.Linear(seq_len, pred_len)
+
+    def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:
+        return self.proj(x.transpose(1, 2)).transpose(1, 2)
+
+
 class OneChannel(TimeLinear):
     """Forecasts the first channel only: ``(batch, pred_len, 1)`` whatever ``n_vars`` is."""
 

@@ -297,3 +297,15 @@ def test_check_model_settings_names_an_unknown_hyperparameter() -> None:
         check_model_settings(_settings("tsbench.models.dlinear.DLinear", kernel_size=5,
                                        bogus=1))
     assert refused.value.field == "model.bogus"
+    # a model of the user's without the contract's revin: the fix is its __init__'s
+    with pytest.raises(ConfigError) as refused:
+        check_model_settings(_settings("tests.models.faulty_models.NoRevin", revin=False))
+    assert str(refused.value) == (
+        "model.revin: NoRevin.__init__ takes no revin, which every tsbench model takes (the "
+        "model contract) -> add revin: bool = False to its __init__ (a model without RevIN "
+        "may ignore it); tsbench.models.contract.check_model(NoRevin, ...) checks the whole "
+        "contract")
+    with pytest.raises(ConfigError) as refused:  # nothing to choose from: drop it
+        check_model_settings(_settings("tests.models.faulty_models.NoRevin", bogus=1))
+    assert str(refused.value) == ("model.bogus: NoRevin has no such hyperparameter -> drop it "
+                                  "from the model's YAML: NoRevin.__init__ takes none")

@@ -66,10 +66,17 @@ def check_model_settings(model_cfg: Any) -> tuple[type[ForecastModel], dict[str,
     accepted = inspect.signature(cls.__init__).parameters
     check_constructor(cls, accepted, kwargs)
     for key in kwargs:
+        if key == "revin" and key not in accepted:  # the contract's, not a misspelling
+            raise ConfigError(
+                "model.revin", f"{cls.__name__}.__init__ takes no revin, which every tsbench "
+                "model takes (the model contract)", f"add revin: bool = False to its "
+                f"__init__ (a model without RevIN may ignore it); {CHECK_MODEL}"
+                f"({cls.__name__}, ...) checks the whole contract")
         if key not in accepted:
-            names = sorted(set(accepted) - set(FILLED_IN))
+            names = sorted(set(accepted) - set(FILLED_IN) - {"self"})
             raise ConfigError(f"model.{key}", f"{cls.__name__} has no such hyperparameter",
-                              f"use one of {names}")
+                              f"use one of {names}" if names else "drop it from the model's "
+                              f"YAML: {cls.__name__}.__init__ takes none")
     check_types(cls, {k: v for k, v in kwargs.items() if not (k == "period" and v is None)})
     return cls, kwargs
 
