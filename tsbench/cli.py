@@ -165,7 +165,8 @@ def check_command_line(argv: list[str]) -> str | None:
               "own) -> drop it, or check its spelling (tsbench --cfg job shows every "
               "setting)", file=sys.stderr)
     for said in [*preset_replaced(list(args.overrides), cfg),
-                 *preset_beats_option(list(args.overrides), cfg)]:
+                 *preset_beats_option(list(args.overrides), cfg),
+                 *target_not_alone(list(args.overrides), cfg)]:
         print(f"tsbench: warning: {said}", file=sys.stderr)
     multirun = args.multirun or cfg.hydra.mode == RunMode.MULTIRUN
     if not multirun:  # a sweep's value that cannot resolve is its trial's to say
@@ -186,6 +187,20 @@ def check_command_line(argv: list[str]) -> str | None:
         if cfg.logger.name == "mlflow":  # else every job would find out on its own
             check_server(chosen_uri(cfg.logger.tracking_uri) or "")
     return "search" if search else "multirun" if multirun else "run"
+
+
+def target_not_alone(overrides: list[str], cfg: DictConfig) -> list[str]:
+    """A warning for ``dataset.target=`` given with ``features=M`` (the default): every
+    column is forecast and scored, and the target names only the plotted one; a user
+    naming a column means to score it."""
+    given = [o for o in parse_each(overrides) if o.key_or_group == "dataset.target"]
+    if not given or cfg.get("features") != "M":
+        return []
+    target = cfg.dataset.get("target")
+    return [f"dataset.target={target} with features=M: every column is "
+            f"forecast and scored (test_mse is their mean), {target} only plotted -> add "
+            f"features=MS to score {target} alone from all columns, or features=S to forecast "
+            "it from itself"]
 
 
 def check_not_into_a_search(cfg: DictConfig, multirun: bool) -> None:

@@ -656,3 +656,13 @@ def test_a_config_of_the_search_path_that_tsbenchs_own_hides_is_refused(
         "hydra.searchpath) -> rename it, e.g. model/my_dlinear.yaml, and choose "
         "model=my_dlinear\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["conf"]
+
+
+def test_a_target_named_under_features_m_is_a_warning(tmp_path: Path) -> None:
+    """features=M scores every column: a user naming dataset.target means to score it."""
+    assert _warnings(tmp_path, "dataset=etth1", "dataset.target=HUFL") == [
+        "tsbench: warning: dataset.target=HUFL with features=M: every column is forecast and "
+        "scored (test_mse is their mean), HUFL only plotted -> add features=MS to score HUFL "
+        "alone from all columns, or features=S to forecast it from itself"]
+    assert _warnings(tmp_path, "dataset=etth1", "dataset.target=HUFL", "features=MS") == []
+    assert _warnings(tmp_path, "dataset=etth1") == []  # the dataset's own target, not named
