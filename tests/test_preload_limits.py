@@ -117,3 +117,36 @@ def test_a_forked_module_ends_when_its_caller_is_killed(sleeper: dict[str, str],
             caller.wait(10)
         if pid and _running(pid):
             os.kill(pid, signal.SIGKILL)
+
+
+#: Starts the fork server as tsbench-tune does and, while it still imports torch, says
+#: whether it ignores SIGINT; then whether a module forked from it has Python's handler.
+SERVER_SIGNALS = """
+import multiprocessing.forkserver, signal, sys
+from pathlib import Path
+from tsbench import preload
+
+if __name__ == "__main__":
+    preload._start_server()
+    pid = multiprocessing.forkserver._forkserver._forkserver_pid
+    ignored = int(Path(f"/proc/{pid}/status").read_text().split("SigIgn:")[1].split()[0], 16)
+    print(bool(ignored & 1 << (signal.SIGINT - 1)))
+    preload.run_module("handler", [], Path(sys.argv[1]),
+                       env={"PYTHONPATH": sys.argv[2], "PATH": "/usr/bin:/bin"}, cwd=sys.argv[2])
+"""
+
+
+@pytest.mark.skipif(preload._context is None, reason="no fork server here")
+def test_the_fork_server_ignores_ctrl_c_from_its_start_and_its_modules_do_not(
+        tmp_path: Path) -> None:
+    """A Ctrl-C in the server's first seconds (importing torch) printed its traceback among
+    tsbench-tune's output; the modules it forks stop on Ctrl-C as any command does."""
+    (tmp_path / "handler.py").write_text(
+        "import signal\nprint(signal.getsignal(signal.SIGINT) is signal.default_int_handler)\n")
+    (tmp_path / "server_signals.py").write_text(textwrap.dedent(SERVER_SIGNALS))
+    proc = subprocess.run([sys.executable, str(tmp_path / "server_signals.py"),
+                           str(tmp_path / "out.log"), str(tmp_path)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.split() == ["True"]
+    assert (tmp_path / "out.log").read_text().split() == ["True"]

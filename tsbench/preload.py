@@ -18,6 +18,7 @@ import atexit
 import multiprocessing
 import os
 import runpy
+import signal
 import subprocess
 import sys
 import threading
@@ -42,6 +43,7 @@ def _main(module: str, args: list[str], env: dict[str, str], cwd: str, stdout: s
     """The child: what ``python -m module args`` would do, its output appended to files;
     it ends when ``caller`` (the process that asked for it) dies."""
     exit_with(caller, "the process that started this one")
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # the server's was ignored
     for fd, path in ((1, stdout), (2, stderr)):
         handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
         os.dup2(handle, fd)
@@ -68,6 +70,7 @@ def run_module(module: str, args: Sequence[str], stdout: Path, stderr: Path | No
     seconds it is killed and :class:`subprocess.TimeoutExpired` raised."""
     if _context is None:
         return _subprocess(module, args, stdout, stderr or stdout, env, cwd, timeout)
+    _start_server()
     child = _context.Process(target=_main, args=(
         module, [str(a) for a in args], dict(os.environ if env is None else env),
         str(cwd or os.getcwd()), str(stdout), str(stderr or stdout), os.getpid()))
@@ -78,6 +81,23 @@ def run_module(module: str, args: Sequence[str], stdout: Path, stderr: Path | No
         child.join()
         raise subprocess.TimeoutExpired([module, *map(str, args)], timeout or 0.0)
     return child.exitcode
+
+
+def _start_server() -> None:
+    """Start the fork server (once) with SIGINT ignored, which it keeps: a Ctrl-C in its
+    first seconds, while it imports :data:`PRELOAD`, printed its traceback among the
+    command's output (it ignores SIGINT only once its imports are done). Its children
+    take Python's own handler back (:func:`_main`)."""
+    import multiprocessing.forkserver  # POSIX only, as the fork server is
+
+    if threading.current_thread() is not threading.main_thread():
+        multiprocessing.forkserver.ensure_running()
+        return
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        multiprocessing.forkserver.ensure_running()
+    finally:
+        signal.signal(signal.SIGINT, before)
 
 
 def _subprocess(module: str, args: Sequence[str], stdout: Path, stderr: Path,
