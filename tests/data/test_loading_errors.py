@@ -66,6 +66,35 @@ CASES = {
     "decimal_commas": ("date;a;OT\n" + _rows(";").replace(";1\n", ";1,5\n"), {"sep": ";"},
                        "{path}: non-numeric column(s) ['OT'] (e.g. '1,5' in 'OT' at row 1) -> "
                        "for decimal commas add \"dataset.decimal=','\" to the command line"),
+    "thousands_in_comma_file": ("date,a,OT\n" + _rows().replace(",1\n", ',"1,234"\n'), {},
+                                "{path}: non-numeric column(s) ['OT'] (e.g. '1,234' in 'OT' at "
+                                "row 1) -> if ',' separates thousands, add "
+                                "\"dataset.thousands=','\" to the command line (a decimal comma "
+                                "needs a field separator other than ',': save the file "
+                                ";-separated, as European CSVs are, and add \"dataset.sep=';'\" "
+                                "\"dataset.decimal=','\")"),
+    "decimal_comma_in_comma_file": ("date,a,OT\n" + _rows().replace(",1\n", ',"1,5"\n'), {},
+                                    "{path}: non-numeric column(s) ['OT'] (e.g. '1,5' in 'OT' at "
+                                    "row 1) -> a decimal comma needs a field separator other "
+                                    "than ',': save the file ;-separated, as European CSVs are, "
+                                    "and add \"dataset.sep=';'\" \"dataset.decimal=','\""),
+    "decimal_or_thousands": ("date;a;OT\n" + _rows(";").replace(";1\n", ";1,234\n"),
+                             {"sep": ";"},
+                             "{path}: non-numeric column(s) ['OT'] (e.g. '1,234' in 'OT' at row "
+                             "1) -> for decimal commas add \"dataset.decimal=','\" to the command "
+                             "line, or \"dataset.thousands=','\" if ',' separates thousands"),
+    "thousands_dots": ("date;a;OT\n" + _rows(";").replace(";1\n", ";1.234,5\n"),
+                       {"sep": ";", "decimal": ","},
+                       "{path}: non-numeric column(s) ['OT'] (e.g. '1.234,5' in 'OT' at row 1) "
+                       "-> for '.' separating thousands add \"dataset.thousands='.'\" to the "
+                       "command line"),
+    "decimal_is_separator": ("date,a,OT\n" + _rows(), {"decimal": ","},
+                             "dataset.decimal: must be one character other than the separator "
+                             "',', got ',' -> use '.', and for decimal commas a file separated "
+                             "by ';' with \"dataset.sep=';'\""),
+    "thousands_is_decimal": ("date,a,OT\n" + _rows(), {"thousands": "."},
+                             "dataset.thousands: must be one character other than the decimal "
+                             "mark '.', got '.' -> use ',', or null for none"),
     "tabs": ("date\ta\tOT\n" + _rows("\t"), {},
              "dataset.sep: {path} reads as one column named 'date\\ta\\tOT'; its fields look "
              "separated by '\\t', not ',' -> add \"dataset.sep='\\t'\" to the command line"),
@@ -115,6 +144,22 @@ def test_message(case: str, tmp_path: Path) -> None:
     with pytest.raises(TsbenchError) as caught:
         load_series(cfg)
     assert str(caught.value) == message.format(path=path)
+
+
+@pytest.mark.parametrize("sep, decimal, thousands, cell, value", [
+    (",", ".", ",", '"1,234"', 1234.0),
+    (",", ".", ",", '"12,345.5"', 12345.5),
+    (";", ",", ".", "1.234,5", 1234.5),
+])
+def test_thousands_separators_read_as_said(sep: str, decimal: str, thousands: str, cell: str,
+                                           value: float, tmp_path: Path) -> None:
+    """``dataset.thousands`` reads a quoted '1,234' of a comma-separated file, or '1.234,5'
+    beside decimal commas, as the number it writes."""
+    path = tmp_path / "data.csv"
+    path.write_text(f"date{sep}a{sep}OT\n" + _rows(sep).replace(f"{sep}1\n", f"{sep}{cell}\n"))
+    cfg = OmegaConf.load(CSV_CONF)
+    cfg.path, cfg.sep, cfg.decimal, cfg.thousands = str(path), sep, decimal, thousands
+    assert load_series(cfg).values[:, -1].tolist() == [0, value, 2, 0, value, 2]
 
 
 def test_day_first_dates_are_named_and_read_when_said(tmp_path: Path) -> None:

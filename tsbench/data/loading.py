@@ -107,9 +107,9 @@ def _read_csv(path: Path, cfg: Any) -> pd.DataFrame:
     if not path.is_file():
         where = "" if path.is_absolute() else f" (read from the working directory {Path.cwd()})"
         raise DataError(f"dataset.path: file {path} does not exist{where} -> check the path")
-    sep, decimal = _separators(cfg)
+    sep, decimal, thousands = _separators(cfg)
     try:
-        frame = pd.read_csv(path, sep=sep, decimal=decimal)
+        frame = pd.read_csv(path, sep=sep, decimal=decimal, thousands=thousands)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise DataError(f"{path} is not a readable CSV ({first}) -> check the file") from None
@@ -125,14 +125,24 @@ def _read_csv(path: Path, cfg: Any) -> pd.DataFrame:
     return frame
 
 
-def _separators(cfg: Any) -> tuple[str, str]:
-    """``dataset.sep`` (``\\t`` for a tab) and ``dataset.decimal``."""
+def _separators(cfg: Any) -> tuple[str, str, str | None]:
+    """``dataset.sep`` (``\\t`` for a tab), ``dataset.decimal`` and ``dataset.thousands``
+    (None: none), each refused where pandas would silently leave the numbers unread."""
     sep = str(cfg.get("sep") or ",").replace("\\t", "\t")
     decimal = str(cfg.get("decimal") or ".")
     if len(decimal) != 1 or decimal == sep:
+        marks = " or ".join(repr(mark) for mark in (".", ",") if mark != sep)
+        comma = (", and for decimal commas a file separated by ';' with \"dataset.sep=';'\""
+                 if sep == "," else "")
         raise ConfigError("dataset.decimal", f"must be one character other than the "
-                          f"separator {sep!r}, got {decimal!r}", "use '.' or ','")
-    return sep, decimal
+                          f"separator {sep!r}, got {decimal!r}", f"use {marks}{comma}")
+    thousands = cfg.get("thousands")
+    if thousands is not None and (len(str(thousands)) != 1 or str(thousands) == decimal):
+        marks = " or ".join(repr(mark) for mark in (",", ".") if mark != decimal)
+        raise ConfigError("dataset.thousands", f"must be one character other than the "
+                          f"decimal mark {decimal!r}, got {thousands!r}",
+                          f"use {marks}, or null for none")
+    return sep, decimal, None if thousands is None else str(thousands)
 
 
 def _to_series(frame: pd.DataFrame, cfg: Any, source: str) -> Series:
@@ -152,7 +162,7 @@ def _to_series(frame: pd.DataFrame, cfg: Any, source: str) -> Series:
                          dayfirst=bool(cfg.get("dayfirst", False)))
     _check_order(dates, source)
     data = _channels(frame.drop(columns=[date_col]), cfg.get("columns"), target, source)
-    data = _numeric(data, source)
+    data = _numeric(data, source, *_separators(cfg))
     _check_finite(data, source)
     fillna = cfg.get("fillna")
     if fillna not in (None, "ffill"):
@@ -301,7 +311,8 @@ def _channels(data: pd.DataFrame, wanted: Any, target: str, source: str) -> pd.D
     return data[[c for c in data.columns if c != target] + [target]]
 
 
-def _numeric(data: pd.DataFrame, source: str) -> pd.DataFrame:
+def _numeric(data: pd.DataFrame, source: str, sep: str, decimal: str,
+             thousands: str | None) -> pd.DataFrame:
     converted = data.apply(pd.to_numeric, errors="coerce")
     introduced = converted.isna() & data.notna()
     bad_cols = [c for c in data.columns if introduced[c].any()]
@@ -309,14 +320,35 @@ def _numeric(data: pd.DataFrame, source: str) -> pd.DataFrame:
         col = bad_cols[0]
         row = int(np.flatnonzero(introduced[col].to_numpy())[0])
         value = data[col].iloc[row]
-        comma = isinstance(value, str) and re.fullmatch(r"[-+]?\d*,\d+", value.strip())
-        fix = ("for decimal commas add \"dataset.decimal=','\" to the command line" if comma else
-               "drop them or choose numeric ones with dataset.columns=[...]")
+        marks = (_number_marks_fix(value.strip(), sep, decimal)
+                 if thousands is None and isinstance(value, str) else None)
+        fix = marks or "drop them or choose numeric ones with dataset.columns=[...]"
         raise DataError(
             f"{source}: non-numeric column(s) {bad_cols} (e.g. {value!r} in "
             f"'{col}' at row {row}) -> {fix}"
         )
     return converted
+
+
+def _number_marks_fix(text: str, sep: str, decimal: str) -> str | None:
+    """The settings that read ``text``, a number written with a decimal comma or a thousands
+    separator (None: neither). In a comma-separated file a quoted '1,234' is far likelier a
+    thousand, and a decimal comma needs another field separator."""
+    if decimal == ",":
+        return ("for '.' separating thousands add \"dataset.thousands='.'\" to the command "
+                "line" if re.fullmatch(r"[-+]?\d{1,3}(\.\d{3})+(,\d+)?", text) else None)
+    if decimal != "." or not re.fullmatch(r"[-+]?\d*,\d+(\.\d+)?", text):
+        return None
+    thousand = re.fullmatch(r"[-+]?\d{1,3}(,\d{3})+(\.\d+)?", text)
+    if sep != ",":
+        return ("for decimal commas add \"dataset.decimal=','\" to the command line"
+                + (", or \"dataset.thousands=','\" if ',' separates thousands" if thousand
+                   else ""))
+    comma = ("a decimal comma needs a field separator other than ',': save the file "
+             ";-separated, as European CSVs are, and add \"dataset.sep=';'\" "
+             "\"dataset.decimal=','\"")
+    return (f"if ',' separates thousands, add \"dataset.thousands=','\" to the command line "
+            f"({comma})" if thousand else comma)
 
 
 def _check_finite(data: pd.DataFrame, source: str) -> None:
