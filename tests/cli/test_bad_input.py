@@ -52,6 +52,9 @@ CASES = {
     "epoch_seconds": (GOOD_HEAD + "".join(f"{1_600_000_000 + 3600 * i},{i},{i}\n"
                                           for i in range(5)), [],
                       "dataset.date_unit: column 'date'"),
+    "yyyymmdd": ("day,OT\n" + "".join(f"202201{d:02d},{d}\n" for d in range(1, 6)),
+                 ["dataset.date_col=day"],
+                 "that read as dates written YYYYMMDD -> set \"dataset.date_format='%Y%m%d'\""),
     "columns_without_target": (GOOD_HEAD + _rows(5), ["dataset.columns=[a]"],
                                "dataset.columns: ['a'] leaves out the target 'OT'"),
     "thousands": (GOOD_HEAD + _rows(3) + '2020-01-01 03:00:00,"1,234",1\n' + _rows(3, 4), [],

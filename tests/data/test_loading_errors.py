@@ -117,6 +117,28 @@ CASES = {
                          "dataset.date_unit: column 'date' of {path} holds numbers (first 1990), "
                          "not dates -> set dataset.date_unit to s, ms, us or ns if they count "
                          "time since 1970-01-01, or write years as dates (1990 -> 1990-01-01)"),
+    "yyyymmdd_numbers": ("day,OT\n20220131,1\n20220201,2\n20220202,3\n", {"date_col": "day"},
+                         "dataset.date_format: column 'day' of {path} holds numbers (first "
+                         "20220131) that read as dates written YYYYMMDD -> set "
+                         "\"dataset.date_format='%Y%m%d'\" if they are such dates, or "
+                         "dataset.date_unit to s, ms, us or ns if they count time since "
+                         "1970-01-01"),
+    "no_yyyymmdd_numbers": ("date,OT\n20220131,1\n20220132,2\n20220133,3\n", {},
+                            "dataset.date_unit: column 'date' of {path} holds numbers (first "
+                            "20220131), not dates -> set dataset.date_unit to s, ms, us or ns "
+                            "if they count time since 1970-01-01"),
+    "date_format_and_unit": ("date,OT\n20220131,1\n20220201,2\n20220202,3\n",
+                             {"date_format": "%Y%m%d", "date_unit": "s"},
+                             "dataset.date_format: '%Y%m%d' is for date strings, but "
+                             "dataset.date_unit=s reads epoch numbers -> set one of them to null"),
+    "bad_date_format": ("date,a,OT\n" + _rows(), {"date_format": "%Q"},
+                        "dataset.date_format: '%Q': 'Q' is a bad directive in format '%Q' -> "
+                        "use strptime codes, e.g. '%Y%m%d' for 20240131"),
+    "dates_not_in_date_format": ("date,OT\n20220131,1\n2022-02-01,2\n20220202,3\n",
+                                 {"date_format": "%Y%m%d"},
+                                 "dataset.date_col: 1 value(s) of column 'date' in {path} are not "
+                                 "dates (first at row 1: '2022-02-01') -> fix or drop those rows, "
+                                 "or check dataset.date_format='%Y%m%d'"),
     "no_dates": ("date,a,OT\n" + "abc,1,2\n" * 600, {},
                  "dataset.date_col: none of the 600 values of column 'date' in {path} are dates "
                  "(first 'abc') -> set dataset.date_col to the column that holds the dates, or "
@@ -160,6 +182,18 @@ def test_thousands_separators_read_as_said(sep: str, decimal: str, thousands: st
     cfg = OmegaConf.load(CSV_CONF)
     cfg.path, cfg.sep, cfg.decimal, cfg.thousands = str(path), sep, decimal, thousands
     assert load_series(cfg).values[:, -1].tolist() == [0, value, 2, 0, value, 2]
+
+
+def test_dates_written_yyyymmdd_read_with_their_format(tmp_path: Path) -> None:
+    """20220131 with ``dataset.date_format='%Y%m%d'`` is 31 January 2022, not a count of
+    seconds since 1970."""
+    path = tmp_path / "data.csv"
+    path.write_text("day,OT\n20220130,1\n20220131,2\n20220201,3\n20220202,4\n")
+    cfg = OmegaConf.load(CSV_CONF)
+    cfg.path, cfg.date_col, cfg.date_format = str(path), "day", "%Y%m%d"
+    series = load_series(cfg)
+    assert list(series.dates) == list(pd.date_range("2022-01-30", periods=4, freq="D"))
+    assert series.freq == "D"
 
 
 def test_day_first_dates_are_named_and_read_when_said(tmp_path: Path) -> None:

@@ -108,8 +108,10 @@ def _read_csv(path: Path, cfg: Any) -> pd.DataFrame:
         where = "" if path.is_absolute() else f" (read from the working directory {Path.cwd()})"
         raise DataError(f"dataset.path: file {path} does not exist{where} -> check the path")
     sep, decimal, thousands = _separators(cfg)
+    # with a date format, the dates as written (20240131 is text, not a number)
+    text = {str(cfg.get("date_col", "date")): str} if cfg.get("date_format") else None
     try:
-        frame = pd.read_csv(path, sep=sep, decimal=decimal, thousands=thousands)
+        frame = pd.read_csv(path, sep=sep, decimal=decimal, thousands=thousands, dtype=text)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise DataError(f"{path} is not a readable CSV ({first}) -> check the file") from None
@@ -159,7 +161,8 @@ def _to_series(frame: pd.DataFrame, cfg: Any, source: str) -> Series:
                         f"frequency, and seq_len + pred_len rows in each split -> use a "
                         f"longer series")
     dates = _parse_dates(frame[date_col], cfg.get("date_unit"), date_col, source,
-                         dayfirst=bool(cfg.get("dayfirst", False)))
+                         dayfirst=bool(cfg.get("dayfirst", False)),
+                         date_format=cfg.get("date_format"))
     _check_order(dates, source)
     data = _channels(frame.drop(columns=[date_col]), cfg.get("columns"), target, source)
     data = _numeric(data, source, *_separators(cfg))
@@ -231,10 +234,15 @@ def _check_order(dates: pd.DatetimeIndex, source: str) -> None:
 
 
 def _parse_dates(column: pd.Series, unit: Any, date_col: str, source: str,
-                 dayfirst: bool = False) -> pd.DatetimeIndex:
-    """Date strings (``dayfirst``: 01/02/2024 is 1 February; offsets that change, as local
-    time across daylight saving, read in UTC), or epoch numbers in ``unit``
-    (``dataset.date_unit``)."""
+                 dayfirst: bool = False, date_format: Any = None) -> pd.DatetimeIndex:
+    """Date strings (in ``date_format``, or inferred with ``dayfirst``: 01/02/2024 is 1
+    February; offsets that change, as local time across daylight saving, read in UTC), or
+    epoch numbers in ``unit`` (``dataset.date_unit``)."""
+    fmt = None if date_format is None else str(date_format)
+    if unit is not None and fmt is not None:
+        raise ConfigError("dataset.date_format", f"{fmt!r} is for date strings, but "
+                          f"dataset.date_unit={unit} reads epoch numbers",
+                          "set one of them to null")
     if unit is not None:
         if str(unit) not in DATE_UNITS:
             raise ConfigError("dataset.date_unit", f"unknown unit {unit!r}",
@@ -253,6 +261,12 @@ def _parse_dates(column: pd.Series, unit: Any, date_col: str, source: str,
                 ) from None
     else:
         if is_numeric_dtype(column) and not is_bool_dtype(column):
+            if _yyyymmdd(column):
+                raise DataError(
+                    f"dataset.date_format: column '{date_col}' of {source} holds numbers "
+                    f"(first {column.iloc[0]}) that read as dates written YYYYMMDD -> set "
+                    "\"dataset.date_format='%Y%m%d'\" if they are such dates, or "
+                    "dataset.date_unit to s, ms, us or ns if they count time since 1970-01-01")
             years = column.between(1000, 2999).all() and (column % 1 == 0).all()
             raise DataError(
                 f"dataset.date_unit: column '{date_col}' of {source} holds numbers (first "
@@ -261,15 +275,21 @@ def _parse_dates(column: pd.Series, unit: Any, date_col: str, source: str,
                 + (", or write years as dates (1990 -> 1990-01-01)" if years else "")
             )
         try:
-            dates = pd.to_datetime(column, errors="coerce", dayfirst=dayfirst)
+            dates = pd.to_datetime(column, errors="coerce", dayfirst=dayfirst, format=fmt)
         except ValueError:  # UTC offsets that change (daylight saving): the instants in UTC,
             # the one clock on which such a series is regular
-            dates = pd.to_datetime(column, errors="coerce", dayfirst=dayfirst, utc=True)
-        what, fix = "dates", ""
+            try:
+                dates = pd.to_datetime(column, errors="coerce", dayfirst=dayfirst, format=fmt,
+                                       utc=True)
+            except ValueError as exc:  # a bad directive of dataset.date_format
+                raise ConfigError("dataset.date_format", f"{fmt!r}: {exc}",
+                                  "use strptime codes, e.g. '%Y%m%d' for 20240131") from None
+        what, fix = "dates", "" if fmt is None else f"or check dataset.date_format={fmt!r}"
         bad = np.flatnonzero(dates.isna().to_numpy())
         if not bad.size:
             return pd.DatetimeIndex(dates)
-        if not dayfirst and pd.to_datetime(column, errors="coerce", dayfirst=True).notna().all():
+        if fmt is None and not dayfirst and pd.to_datetime(
+                column, errors="coerce", dayfirst=True).notna().all():
             row = int(bad[0])  # the rows before it were read month-first (01/02 as 2 January)
             raise DataError(
                 f"dataset.dayfirst: column '{date_col}' in {source} holds day-first dates "
@@ -288,6 +308,15 @@ def _parse_dates(column: pd.Series, unit: Any, date_col: str, source: str,
         f"{what} (first at row {row}: {column.iloc[row]!r}) -> fix or drop those rows"
         + (f", {fix}" if fix else "")
     )
+
+
+def _yyyymmdd(column: pd.Series) -> bool:
+    """Whether every number of ``column`` reads as a date from 1900 to 2100 written YYYYMMDD
+    (20240131). Each is a valid epoch count too, so only the user can say which they are."""
+    if not ((column % 1 == 0).all() and column.between(19000101, 21001231).all()):
+        return False
+    text = column.astype("int64").astype(str)
+    return bool(pd.to_datetime(text, format="%Y%m%d", errors="coerce").notna().all())
 
 
 def _channels(data: pd.DataFrame, wanted: Any, target: str, source: str) -> pd.DataFrame:
