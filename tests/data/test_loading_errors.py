@@ -3,6 +3,7 @@ every DataError or ConfigError there ends in exit code 2 without a traceback).""
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -194,6 +195,19 @@ def test_dates_written_yyyymmdd_read_with_their_format(tmp_path: Path) -> None:
     series = load_series(cfg)
     assert list(series.dates) == list(pd.date_range("2022-01-30", periods=4, freq="D"))
     assert series.freq == "D"
+
+
+def test_dates_of_no_one_inferable_format_read_without_a_warning(tmp_path: Path) -> None:
+    """pandas infers no format for 01/31/22 and warns that it parses each value alone: the
+    dates, month-first, and no warning (with loading.py's path) for the user."""
+    stamps = pd.date_range("2022-01-30", periods=5, freq="D")
+    path = tmp_path / "data.csv"
+    pd.DataFrame({"date": stamps.strftime("%m/%d/%y"), "OT": range(5)}).to_csv(path, index=False)
+    cfg = OmegaConf.load(CSV_CONF)
+    cfg.path = str(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert list(load_series(cfg).dates) == list(stamps)
 
 
 def test_day_first_dates_are_named_and_read_when_said(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -275,12 +276,12 @@ def _parse_dates(column: pd.Series, unit: Any, date_col: str, source: str,
                 + (", or write years as dates (1990 -> 1990-01-01)" if years else "")
             )
         try:
-            dates = pd.to_datetime(column, errors="coerce", dayfirst=dayfirst, format=fmt)
+            dates = _to_datetime(column, errors="coerce", dayfirst=dayfirst, format=fmt)
         except ValueError:  # UTC offsets that change (daylight saving): the instants in UTC,
             # the one clock on which such a series is regular
             try:
-                dates = pd.to_datetime(column, errors="coerce", dayfirst=dayfirst, format=fmt,
-                                       utc=True)
+                dates = _to_datetime(column, errors="coerce", dayfirst=dayfirst, format=fmt,
+                                     utc=True)
             except ValueError as exc:  # a bad directive of dataset.date_format
                 raise ConfigError("dataset.date_format", f"{fmt!r}: {exc}",
                                   "use strptime codes, e.g. '%Y%m%d' for 20240131") from None
@@ -288,7 +289,7 @@ def _parse_dates(column: pd.Series, unit: Any, date_col: str, source: str,
         bad = np.flatnonzero(dates.isna().to_numpy())
         if not bad.size:
             return pd.DatetimeIndex(dates)
-        if fmt is None and not dayfirst and pd.to_datetime(
+        if fmt is None and not dayfirst and _to_datetime(
                 column, errors="coerce", dayfirst=True).notna().all():
             row = int(bad[0])  # the rows before it were read month-first (01/02 as 2 January)
             raise DataError(
@@ -308,6 +309,16 @@ def _parse_dates(column: pd.Series, unit: Any, date_col: str, source: str,
         f"{what} (first at row {row}: {column.iloc[row]!r}) -> fix or drop those rows"
         + (f", {fix}" if fix else "")
     )
+
+
+def _to_datetime(column: pd.Series, **kwargs: Any) -> pd.Series:
+    """``pd.to_datetime`` without its warning that it found no one format for the column
+    (01/31/22) and parses each value alone: the same dates, and a column read two ways
+    shows as unsorted or irregular timestamps, which are refused, so the warning (with
+    loading.py's path) is no message for the user."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Could not infer format", UserWarning)
+        return pd.to_datetime(column, **kwargs)
 
 
 def _yyyymmdd(column: pd.Series) -> bool:
