@@ -52,8 +52,19 @@ CASES = {
     "epoch_seconds": (GOOD_HEAD + "".join(f"{1_600_000_000 + 3600 * i},{i},{i}\n"
                                           for i in range(5)), [],
                       "dataset.date_unit: column 'date'"),
+    "yyyymmdd": ("day,OT\n" + "".join(f"202201{d:02d},{d}\n" for d in range(1, 6)),
+                 ["dataset.date_col=day"],
+                 "that read as dates written YYYYMMDD -> set \"dataset.date_format='%Y%m%d'\""),
     "columns_without_target": (GOOD_HEAD + _rows(5), ["dataset.columns=[a]"],
                                "dataset.columns: ['a'] leaves out the target 'OT'"),
+    "thousands": (GOOD_HEAD + _rows(3) + '2020-01-01 03:00:00,"1,234",1\n' + _rows(3, 4), [],
+                  "(e.g. '1,234' in 'a' at row 3) -> if ',' separates thousands, add "
+                  "\"dataset.thousands=','\" to the command line (a decimal comma needs a "
+                  "field separator other than ','"),
+    "decimal_is_separator": (GOOD_HEAD + _rows(5), ["dataset.decimal=','"],
+                             "dataset.decimal: must be one character other than the separator "
+                             "',', got ',' -> use '.', and for decimal commas a file separated "
+                             "by ';' with \"dataset.sep=';'\""),
     "semicolons": (GOOD_HEAD.replace(",", ";") + _rows(5).replace(",", ";"), [],
                    "look separated by ';', not ','"),
     "gap": (GOOD_HEAD + _rows(3) + _rows(3, 5), [],

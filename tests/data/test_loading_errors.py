@@ -3,6 +3,7 @@ every DataError or ConfigError there ends in exit code 2 without a traceback).""
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -66,6 +67,35 @@ CASES = {
     "decimal_commas": ("date;a;OT\n" + _rows(";").replace(";1\n", ";1,5\n"), {"sep": ";"},
                        "{path}: non-numeric column(s) ['OT'] (e.g. '1,5' in 'OT' at row 1) -> "
                        "for decimal commas add \"dataset.decimal=','\" to the command line"),
+    "thousands_in_comma_file": ("date,a,OT\n" + _rows().replace(",1\n", ',"1,234"\n'), {},
+                                "{path}: non-numeric column(s) ['OT'] (e.g. '1,234' in 'OT' at "
+                                "row 1) -> if ',' separates thousands, add "
+                                "\"dataset.thousands=','\" to the command line (a decimal comma "
+                                "needs a field separator other than ',': save the file "
+                                ";-separated, as European CSVs are, and add \"dataset.sep=';'\" "
+                                "\"dataset.decimal=','\")"),
+    "decimal_comma_in_comma_file": ("date,a,OT\n" + _rows().replace(",1\n", ',"1,5"\n'), {},
+                                    "{path}: non-numeric column(s) ['OT'] (e.g. '1,5' in 'OT' at "
+                                    "row 1) -> a decimal comma needs a field separator other "
+                                    "than ',': save the file ;-separated, as European CSVs are, "
+                                    "and add \"dataset.sep=';'\" \"dataset.decimal=','\""),
+    "decimal_or_thousands": ("date;a;OT\n" + _rows(";").replace(";1\n", ";1,234\n"),
+                             {"sep": ";"},
+                             "{path}: non-numeric column(s) ['OT'] (e.g. '1,234' in 'OT' at row "
+                             "1) -> for decimal commas add \"dataset.decimal=','\" to the command "
+                             "line, or \"dataset.thousands=','\" if ',' separates thousands"),
+    "thousands_dots": ("date;a;OT\n" + _rows(";").replace(";1\n", ";1.234,5\n"),
+                       {"sep": ";", "decimal": ","},
+                       "{path}: non-numeric column(s) ['OT'] (e.g. '1.234,5' in 'OT' at row 1) "
+                       "-> for '.' separating thousands add \"dataset.thousands='.'\" to the "
+                       "command line"),
+    "decimal_is_separator": ("date,a,OT\n" + _rows(), {"decimal": ","},
+                             "dataset.decimal: must be one character other than the separator "
+                             "',', got ',' -> use '.', and for decimal commas a file separated "
+                             "by ';' with \"dataset.sep=';'\""),
+    "thousands_is_decimal": ("date,a,OT\n" + _rows(), {"thousands": "."},
+                             "dataset.thousands: must be one character other than the decimal "
+                             "mark '.', got '.' -> use ',', or null for none"),
     "tabs": ("date\ta\tOT\n" + _rows("\t"), {},
              "dataset.sep: {path} reads as one column named 'date\\ta\\tOT'; its fields look "
              "separated by '\\t', not ',' -> add \"dataset.sep='\\t'\" to the command line"),
@@ -88,6 +118,28 @@ CASES = {
                          "dataset.date_unit: column 'date' of {path} holds numbers (first 1990), "
                          "not dates -> set dataset.date_unit to s, ms, us or ns if they count "
                          "time since 1970-01-01, or write years as dates (1990 -> 1990-01-01)"),
+    "yyyymmdd_numbers": ("day,OT\n20220131,1\n20220201,2\n20220202,3\n", {"date_col": "day"},
+                         "dataset.date_format: column 'day' of {path} holds numbers (first "
+                         "20220131) that read as dates written YYYYMMDD -> set "
+                         "\"dataset.date_format='%Y%m%d'\" if they are such dates, or "
+                         "dataset.date_unit to s, ms, us or ns if they count time since "
+                         "1970-01-01"),
+    "no_yyyymmdd_numbers": ("date,OT\n20220131,1\n20220132,2\n20220133,3\n", {},
+                            "dataset.date_unit: column 'date' of {path} holds numbers (first "
+                            "20220131), not dates -> set dataset.date_unit to s, ms, us or ns "
+                            "if they count time since 1970-01-01"),
+    "date_format_and_unit": ("date,OT\n20220131,1\n20220201,2\n20220202,3\n",
+                             {"date_format": "%Y%m%d", "date_unit": "s"},
+                             "dataset.date_format: '%Y%m%d' is for date strings, but "
+                             "dataset.date_unit=s reads epoch numbers -> set one of them to null"),
+    "bad_date_format": ("date,a,OT\n" + _rows(), {"date_format": "%Q"},
+                        "dataset.date_format: '%Q': 'Q' is a bad directive in format '%Q' -> "
+                        "use strptime codes, e.g. '%Y%m%d' for 20240131"),
+    "dates_not_in_date_format": ("date,OT\n20220131,1\n2022-02-01,2\n20220202,3\n",
+                                 {"date_format": "%Y%m%d"},
+                                 "dataset.date_col: 1 value(s) of column 'date' in {path} are not "
+                                 "dates (first at row 1: '2022-02-01') -> fix or drop those rows, "
+                                 "or check dataset.date_format='%Y%m%d'"),
     "no_dates": ("date,a,OT\n" + "abc,1,2\n" * 600, {},
                  "dataset.date_col: none of the 600 values of column 'date' in {path} are dates "
                  "(first 'abc') -> set dataset.date_col to the column that holds the dates, or "
@@ -115,6 +167,47 @@ def test_message(case: str, tmp_path: Path) -> None:
     with pytest.raises(TsbenchError) as caught:
         load_series(cfg)
     assert str(caught.value) == message.format(path=path)
+
+
+@pytest.mark.parametrize("sep, decimal, thousands, cell, value", [
+    (",", ".", ",", '"1,234"', 1234.0),
+    (",", ".", ",", '"12,345.5"', 12345.5),
+    (";", ",", ".", "1.234,5", 1234.5),
+])
+def test_thousands_separators_read_as_said(sep: str, decimal: str, thousands: str, cell: str,
+                                           value: float, tmp_path: Path) -> None:
+    """``dataset.thousands`` reads a quoted '1,234' of a comma-separated file, or '1.234,5'
+    beside decimal commas, as the number it writes."""
+    path = tmp_path / "data.csv"
+    path.write_text(f"date{sep}a{sep}OT\n" + _rows(sep).replace(f"{sep}1\n", f"{sep}{cell}\n"))
+    cfg = OmegaConf.load(CSV_CONF)
+    cfg.path, cfg.sep, cfg.decimal, cfg.thousands = str(path), sep, decimal, thousands
+    assert load_series(cfg).values[:, -1].tolist() == [0, value, 2, 0, value, 2]
+
+
+def test_dates_written_yyyymmdd_read_with_their_format(tmp_path: Path) -> None:
+    """20220131 with ``dataset.date_format='%Y%m%d'`` is 31 January 2022, not a count of
+    seconds since 1970."""
+    path = tmp_path / "data.csv"
+    path.write_text("day,OT\n20220130,1\n20220131,2\n20220201,3\n20220202,4\n")
+    cfg = OmegaConf.load(CSV_CONF)
+    cfg.path, cfg.date_col, cfg.date_format = str(path), "day", "%Y%m%d"
+    series = load_series(cfg)
+    assert list(series.dates) == list(pd.date_range("2022-01-30", periods=4, freq="D"))
+    assert series.freq == "D"
+
+
+def test_dates_of_no_one_inferable_format_read_without_a_warning(tmp_path: Path) -> None:
+    """pandas infers no format for 01/31/22 and warns that it parses each value alone: the
+    dates, month-first, and no warning (with loading.py's path) for the user."""
+    stamps = pd.date_range("2022-01-30", periods=5, freq="D")
+    path = tmp_path / "data.csv"
+    pd.DataFrame({"date": stamps.strftime("%m/%d/%y"), "OT": range(5)}).to_csv(path, index=False)
+    cfg = OmegaConf.load(CSV_CONF)
+    cfg.path = str(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert list(load_series(cfg).dates) == list(stamps)
 
 
 def test_day_first_dates_are_named_and_read_when_said(tmp_path: Path) -> None:

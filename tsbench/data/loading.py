@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -107,9 +108,11 @@ def _read_csv(path: Path, cfg: Any) -> pd.DataFrame:
     if not path.is_file():
         where = "" if path.is_absolute() else f" (read from the working directory {Path.cwd()})"
         raise DataError(f"dataset.path: file {path} does not exist{where} -> check the path")
-    sep, decimal = _separators(cfg)
+    sep, decimal, thousands = _separators(cfg)
+    # with a date format, the dates as written (20240131 is text, not a number)
+    text = {str(cfg.get("date_col", "date")): str} if cfg.get("date_format") else None
     try:
-        frame = pd.read_csv(path, sep=sep, decimal=decimal)
+        frame = pd.read_csv(path, sep=sep, decimal=decimal, thousands=thousands, dtype=text)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise DataError(f"{path} is not a readable CSV ({first}) -> check the file") from None
@@ -125,14 +128,24 @@ def _read_csv(path: Path, cfg: Any) -> pd.DataFrame:
     return frame
 
 
-def _separators(cfg: Any) -> tuple[str, str]:
-    """``dataset.sep`` (``\\t`` for a tab) and ``dataset.decimal``."""
+def _separators(cfg: Any) -> tuple[str, str, str | None]:
+    """``dataset.sep`` (``\\t`` for a tab), ``dataset.decimal`` and ``dataset.thousands``
+    (None: none), each refused where pandas would silently leave the numbers unread."""
     sep = str(cfg.get("sep") or ",").replace("\\t", "\t")
     decimal = str(cfg.get("decimal") or ".")
     if len(decimal) != 1 or decimal == sep:
+        marks = " or ".join(repr(mark) for mark in (".", ",") if mark != sep)
+        comma = (", and for decimal commas a file separated by ';' with \"dataset.sep=';'\""
+                 if sep == "," else "")
         raise ConfigError("dataset.decimal", f"must be one character other than the "
-                          f"separator {sep!r}, got {decimal!r}", "use '.' or ','")
-    return sep, decimal
+                          f"separator {sep!r}, got {decimal!r}", f"use {marks}{comma}")
+    thousands = cfg.get("thousands")
+    if thousands is not None and (len(str(thousands)) != 1 or str(thousands) == decimal):
+        marks = " or ".join(repr(mark) for mark in (",", ".") if mark != decimal)
+        raise ConfigError("dataset.thousands", f"must be one character other than the "
+                          f"decimal mark {decimal!r}, got {thousands!r}",
+                          f"use {marks}, or null for none")
+    return sep, decimal, None if thousands is None else str(thousands)
 
 
 def _to_series(frame: pd.DataFrame, cfg: Any, source: str) -> Series:
@@ -149,10 +162,11 @@ def _to_series(frame: pd.DataFrame, cfg: Any, source: str) -> Series:
                         f"frequency, and seq_len + pred_len rows in each split -> use a "
                         f"longer series")
     dates = _parse_dates(frame[date_col], cfg.get("date_unit"), date_col, source,
-                         dayfirst=bool(cfg.get("dayfirst", False)))
+                         dayfirst=bool(cfg.get("dayfirst", False)),
+                         date_format=cfg.get("date_format"))
     _check_order(dates, source)
     data = _channels(frame.drop(columns=[date_col]), cfg.get("columns"), target, source)
-    data = _numeric(data, source)
+    data = _numeric(data, source, *_separators(cfg))
     _check_finite(data, source)
     fillna = cfg.get("fillna")
     if fillna not in (None, "ffill"):
@@ -221,10 +235,15 @@ def _check_order(dates: pd.DatetimeIndex, source: str) -> None:
 
 
 def _parse_dates(column: pd.Series, unit: Any, date_col: str, source: str,
-                 dayfirst: bool = False) -> pd.DatetimeIndex:
-    """Date strings (``dayfirst``: 01/02/2024 is 1 February; offsets that change, as local
-    time across daylight saving, read in UTC), or epoch numbers in ``unit``
-    (``dataset.date_unit``)."""
+                 dayfirst: bool = False, date_format: Any = None) -> pd.DatetimeIndex:
+    """Date strings (in ``date_format``, or inferred with ``dayfirst``: 01/02/2024 is 1
+    February; offsets that change, as local time across daylight saving, read in UTC), or
+    epoch numbers in ``unit`` (``dataset.date_unit``)."""
+    fmt = None if date_format is None else str(date_format)
+    if unit is not None and fmt is not None:
+        raise ConfigError("dataset.date_format", f"{fmt!r} is for date strings, but "
+                          f"dataset.date_unit={unit} reads epoch numbers",
+                          "set one of them to null")
     if unit is not None:
         if str(unit) not in DATE_UNITS:
             raise ConfigError("dataset.date_unit", f"unknown unit {unit!r}",
@@ -243,6 +262,12 @@ def _parse_dates(column: pd.Series, unit: Any, date_col: str, source: str,
                 ) from None
     else:
         if is_numeric_dtype(column) and not is_bool_dtype(column):
+            if _yyyymmdd(column):
+                raise DataError(
+                    f"dataset.date_format: column '{date_col}' of {source} holds numbers "
+                    f"(first {column.iloc[0]}) that read as dates written YYYYMMDD -> set "
+                    "\"dataset.date_format='%Y%m%d'\" if they are such dates, or "
+                    "dataset.date_unit to s, ms, us or ns if they count time since 1970-01-01")
             years = column.between(1000, 2999).all() and (column % 1 == 0).all()
             raise DataError(
                 f"dataset.date_unit: column '{date_col}' of {source} holds numbers (first "
@@ -251,15 +276,21 @@ def _parse_dates(column: pd.Series, unit: Any, date_col: str, source: str,
                 + (", or write years as dates (1990 -> 1990-01-01)" if years else "")
             )
         try:
-            dates = pd.to_datetime(column, errors="coerce", dayfirst=dayfirst)
+            dates = _to_datetime(column, errors="coerce", dayfirst=dayfirst, format=fmt)
         except ValueError:  # UTC offsets that change (daylight saving): the instants in UTC,
             # the one clock on which such a series is regular
-            dates = pd.to_datetime(column, errors="coerce", dayfirst=dayfirst, utc=True)
-        what, fix = "dates", ""
+            try:
+                dates = _to_datetime(column, errors="coerce", dayfirst=dayfirst, format=fmt,
+                                     utc=True)
+            except ValueError as exc:  # a bad directive of dataset.date_format
+                raise ConfigError("dataset.date_format", f"{fmt!r}: {exc}",
+                                  "use strptime codes, e.g. '%Y%m%d' for 20240131") from None
+        what, fix = "dates", "" if fmt is None else f"or check dataset.date_format={fmt!r}"
         bad = np.flatnonzero(dates.isna().to_numpy())
         if not bad.size:
             return pd.DatetimeIndex(dates)
-        if not dayfirst and pd.to_datetime(column, errors="coerce", dayfirst=True).notna().all():
+        if fmt is None and not dayfirst and _to_datetime(
+                column, errors="coerce", dayfirst=True).notna().all():
             row = int(bad[0])  # the rows before it were read month-first (01/02 as 2 January)
             raise DataError(
                 f"dataset.dayfirst: column '{date_col}' in {source} holds day-first dates "
@@ -278,6 +309,25 @@ def _parse_dates(column: pd.Series, unit: Any, date_col: str, source: str,
         f"{what} (first at row {row}: {column.iloc[row]!r}) -> fix or drop those rows"
         + (f", {fix}" if fix else "")
     )
+
+
+def _to_datetime(column: pd.Series, **kwargs: Any) -> pd.Series:
+    """``pd.to_datetime`` without its warning that it found no one format for the column
+    (01/31/22) and parses each value alone: the same dates, and a column read two ways
+    shows as unsorted or irregular timestamps, which are refused, so the warning (with
+    loading.py's path) is no message for the user."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Could not infer format", UserWarning)
+        return pd.to_datetime(column, **kwargs)
+
+
+def _yyyymmdd(column: pd.Series) -> bool:
+    """Whether every number of ``column`` reads as a date from 1900 to 2100 written YYYYMMDD
+    (20240131). Each is a valid epoch count too, so only the user can say which they are."""
+    if not ((column % 1 == 0).all() and column.between(19000101, 21001231).all()):
+        return False
+    text = column.astype("int64").astype(str)
+    return bool(pd.to_datetime(text, format="%Y%m%d", errors="coerce").notna().all())
 
 
 def _channels(data: pd.DataFrame, wanted: Any, target: str, source: str) -> pd.DataFrame:
@@ -301,7 +351,8 @@ def _channels(data: pd.DataFrame, wanted: Any, target: str, source: str) -> pd.D
     return data[[c for c in data.columns if c != target] + [target]]
 
 
-def _numeric(data: pd.DataFrame, source: str) -> pd.DataFrame:
+def _numeric(data: pd.DataFrame, source: str, sep: str, decimal: str,
+             thousands: str | None) -> pd.DataFrame:
     converted = data.apply(pd.to_numeric, errors="coerce")
     introduced = converted.isna() & data.notna()
     bad_cols = [c for c in data.columns if introduced[c].any()]
@@ -309,14 +360,35 @@ def _numeric(data: pd.DataFrame, source: str) -> pd.DataFrame:
         col = bad_cols[0]
         row = int(np.flatnonzero(introduced[col].to_numpy())[0])
         value = data[col].iloc[row]
-        comma = isinstance(value, str) and re.fullmatch(r"[-+]?\d*,\d+", value.strip())
-        fix = ("for decimal commas add \"dataset.decimal=','\" to the command line" if comma else
-               "drop them or choose numeric ones with dataset.columns=[...]")
+        marks = (_number_marks_fix(value.strip(), sep, decimal)
+                 if thousands is None and isinstance(value, str) else None)
+        fix = marks or "drop them or choose numeric ones with dataset.columns=[...]"
         raise DataError(
             f"{source}: non-numeric column(s) {bad_cols} (e.g. {value!r} in "
             f"'{col}' at row {row}) -> {fix}"
         )
     return converted
+
+
+def _number_marks_fix(text: str, sep: str, decimal: str) -> str | None:
+    """The settings that read ``text``, a number written with a decimal comma or a thousands
+    separator (None: neither). In a comma-separated file a quoted '1,234' is far likelier a
+    thousand, and a decimal comma needs another field separator."""
+    if decimal == ",":
+        return ("for '.' separating thousands add \"dataset.thousands='.'\" to the command "
+                "line" if re.fullmatch(r"[-+]?\d{1,3}(\.\d{3})+(,\d+)?", text) else None)
+    if decimal != "." or not re.fullmatch(r"[-+]?\d*,\d+(\.\d+)?", text):
+        return None
+    thousand = re.fullmatch(r"[-+]?\d{1,3}(,\d{3})+(\.\d+)?", text)
+    if sep != ",":
+        return ("for decimal commas add \"dataset.decimal=','\" to the command line"
+                + (", or \"dataset.thousands=','\" if ',' separates thousands" if thousand
+                   else ""))
+    comma = ("a decimal comma needs a field separator other than ',': save the file "
+             ";-separated, as European CSVs are, and add \"dataset.sep=';'\" "
+             "\"dataset.decimal=','\"")
+    return (f"if ',' separates thousands, add \"dataset.thousands=','\" to the command line "
+            f"({comma})" if thousand else comma)
 
 
 def _check_finite(data: pd.DataFrame, source: str) -> None:
