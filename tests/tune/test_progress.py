@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tsbench.search.names import TRIALS_FILE
-from tsbench.tune.progress import Progress, sweep_summary
+from tsbench.tune.progress import Progress, epoch_time, sweep_summary
 
 
 def write_trials(sweep_dir: Path, rows: list[tuple[str, str]]) -> None:
@@ -66,3 +66,9 @@ def test_the_best_shown_is_a_full_budget_trials(tmp_path: Path) -> None:
                           [2, "ok", 0.5], [3, "failed", ""], [4, "ok", 0.4]])
     statuses, best = sweep_summary(tmp_path)
     assert best == 0.4 and statuses == {"ok": 2, "pruned": 1, "failed": 1}
+
+
+def test_an_epoch_time_keeps_its_figures_for_a_tiny_model_and_a_slow_one() -> None:
+    # a tiny model's baseline said "(0.0 s an epoch)"
+    assert epoch_time(0.0434) == "0.043 s an epoch"
+    assert epoch_time(123.44) == "123.4 s an epoch"

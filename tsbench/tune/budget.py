@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from itertools import pairwise
 
-from tsbench.tune.progress import clock
+from tsbench.tune.progress import clock, epoch_time
 from tsbench.tune.refit import refit_bag, refit_seconds
 from tsbench.tune.tuning import Tuning
 
@@ -75,7 +75,7 @@ def budget_fix(t: Tuning) -> str:
         1 - float(r.retrain_share))) + searches) / 3600
     epoch = float(t.state.stages["a_baseline"]["seconds_per_epoch"])
     return (f"a trial of recipe.max_epochs={r.max_epochs} takes about "
-            f"{clock(trial)} ({epoch:.1f} s an epoch, the baseline's"
+            f"{clock(trial)} ({epoch_time(epoch)}, the baseline's"
             f"{f', x {t.cv_folds} folds' if t.cv_folds else ''}): raise recipe.budget_hours to "
             f"{math.ceil(hours * 100) / 100:g} or more, or lower recipe.max_epochs")
 

@@ -24,6 +24,11 @@ def clock(seconds: float) -> str:
     return f"{total // 3600}:{total % 3600 // 60:02d}:{total % 60:02d}"
 
 
+def epoch_time(seconds: float) -> str:
+    """``12.3 s an epoch``, ``0.043 s an epoch``: a tiny model's epoch is not ``0.0 s``."""
+    return f"{seconds:.1f} s an epoch" if seconds >= 1 else f"{seconds:.2g} s an epoch"
+
+
 def sweep_summary(sweep_dir: Path) -> tuple[Counter, float | None]:
     """Trials per status and the best objective of the full-budget ('ok') trials so far."""
     path = sweep_dir / TRIALS_FILE

@@ -77,7 +77,7 @@ from tsbench.tune.preflight import (
     check_tuning_space,
     has_tuning_space,
 )
-from tsbench.tune.progress import Progress, clock
+from tsbench.tune.progress import Progress, clock, epoch_time
 from tsbench.tune.refit import refit_bag, refit_seconds
 from tsbench.tune.report import REPORT_FILE, SUMMARY_FILE, render_report
 from tsbench.tune.scoring import candidates, choose, final_scores
@@ -160,9 +160,9 @@ def baseline(t: Tuning) -> dict[str, Any]:
                   t.out)
     metrics = read_metrics(run_dir)  # epochs and seconds of every fold together
     epoch = metrics["train_seconds"] / max(1, metrics["epochs"])
-    log.info("(a) baseline: objective %.4f in %d epochs%s (%.1f s an epoch)",
+    log.info("(a) baseline: objective %.4f in %d epochs%s (%s)",
              metrics["objective"], metrics["epochs"],
-             f" (its {t.cv_folds} folds together)" if t.cv_folds else "", epoch)
+             f" (its {t.cv_folds} folds together)" if t.cv_folds else "", epoch_time(epoch))
     return {"objective": metrics["objective"], "seconds_per_epoch": epoch}
 
 
