@@ -3,10 +3,11 @@
 Each option of a list or ``choice(...)`` and both ends of an ``interval(...)`` or
 ``range(...)``, swept on the command line or in a preset's ``hydra.sweeper.params``, go
 through :func:`tsbench.training.run.validate_config`, one at a time, and a model
-hyperparameter's through the model's own constructor: a sweep whose trials would fail one
-by one (``optim.lr=interval(-1,1)``, ``seq_len=96,abc``, ``model.dropout=interval(0,1.5)``)
-is refused in one line before any folder. A value is refused only where it fails beside
-every combination of the other swept values (``strategy.step=24,48`` with
+hyperparameter's through the model's own constructor, and a window length through the
+splits of the data (read once): a sweep whose trials would fail one by one
+(``optim.lr=interval(-1,1)``, ``seq_len=96,abc``, ``model.dropout=interval(0,1.5)``,
+``pred_len=24,500`` on ILI) is refused in one line before any folder. A value is refused
+only where it fails beside every combination of the other swept values (``strategy.step=24,48`` with
 ``pred_len=24,96`` is a sweep whose constraints may keep 48 to 96), a swept config group's
 options included: the command is
 composed at each combination of them. Where there are too many combinations to try them
@@ -31,7 +32,9 @@ from omegaconf.errors import OmegaConfBaseException
 from skopt.space import Categorical
 
 from tsbench.config_values import UnresolvedSetting, whole
-from tsbench.errors import ConfigError
+from tsbench.data.loading import Series, load_series
+from tsbench.data.splits import benchmark_borders, check_split_length
+from tsbench.errors import ConfigError, DataError, TsbenchError
 from tsbench.models.build import build_model
 from tsbench.models.recursive import strategy_step
 from tsbench.search.space import Scalar, dimension_of, format_value, plain, sweep_lines
@@ -86,10 +89,11 @@ def check_sweep(config: DictConfig, overrides: list[str], config_name: str = "co
     if worlds is None:
         return
     settings = [key for key in swept if key not in groups]
+    loaded: dict[str, Series] = {}  # each dataset read once, where a window length is swept
     for key, sweep in swept.items():
         others = [(k, swept[k].values) for k in settings if k != key]
         for value in sweep.values:
-            error = _fails_everywhere(worlds, key, value, others)
+            error = _fails_everywhere(worlds, key, value, others, loaded)
             if error is not None:
                 raise ConfigError(error.field, f"{error.problem} (at {key}={value} of "
                                   f"{sweep.where})", error.fix)
@@ -154,7 +158,8 @@ def _worlds(overrides: list[str], options: dict[str, list[Scalar]],
 
 
 def _fails_everywhere(worlds: list[World], key: str, value: Scalar,
-                      others: list[tuple[str, list[Scalar]]]) -> ConfigError | None:
+                      others: list[tuple[str, list[Scalar]]],
+                      loaded: dict[str, Series]) -> ConfigError | None:
     """The first error of ``key=value`` if it fails in every world that can hold it (one
     with that option, for a config group) beside every combination of ``others``; None if
     one passes, cannot be checked, or was not tried (over :data:`COMBINATIONS`)."""
@@ -168,6 +173,7 @@ def _fails_everywhere(worlds: list[World], key: str, value: Scalar,
             try:
                 validate_config(trial, here=False)
                 _build(trial, key)
+                _fit_the_data(trial, key, loaded)
             except (OmegaConfBaseException, UnresolvedSetting):  # e.g. a preset's resolver:
                 return None  # the trial will tell
             except ConfigError as error:
@@ -193,6 +199,35 @@ def _build(trial: DictConfig, key: str) -> None:
     except ConfigError as error:
         if error.field == key:
             raise
+
+
+def _fit_the_data(trial: DictConfig, key: str, loaded: dict[str, Series]) -> None:
+    """When ``key`` is a window length (``seq_len``, ``pred_len``), the splits of a holdout
+    trial each hold a window of it, as the run's own checks say (``pred_len=24,500`` on
+    ILI's 966 rows: the second job failed after the first had run). The series is read
+    once per dataset config; one that cannot be read is the trials' to report."""
+    if key not in ("seq_len", "pred_len") or trial.cv.name != "holdout":
+        return
+    source = OmegaConf.to_yaml(trial.dataset)
+    if source not in loaded:
+        try:
+            loaded[source] = load_series(trial.dataset)
+        except TsbenchError:
+            return
+    series = loaded[source]
+    seq_len, pred_len = whole(trial.seq_len, "seq_len"), whole(trial.pred_len, "pred_len")
+    try:
+        borders = benchmark_borders(len(series.values), series.split, seq_len,
+                                    series.train_frac, series.test_frac)
+        ranges = {"train": borders.train, "val": borders.val}
+        if trial.score_test:
+            ranges["test"] = borders.test
+        for split, (start, end) in ranges.items():
+            horizon = strategy_step(trial) or pred_len if split == "train" else pred_len
+            check_split_length(split, start, end, seq_len, horizon)
+    except DataError as error:
+        problem, _, fix = str(error).partition(" -> ")
+        raise ConfigError(key, problem, fix) from None
 
 
 def _trials(world: World, key: str, value: Scalar,

@@ -411,6 +411,13 @@ def test_a_misspelt_setting_is_named_in_one_line(multirun: bool, args: list[str]
      "model.dropout=interval(0.0,1.5))"),
     (["model=patchtst", "model.d_model=0,16"], "model.d_model: must be >= 1, got 0 (at "
      "model.d_model=0 of the sweep model.d_model=0,16)"),
+    # a window length the splits of the data cannot hold (600 rows: 420, 60, 120)
+    (["pred_len=12,100"], "pred_len: the val split has 60 rows to forecast, fewer than "
+     "pred_len = 100 (its look-back comes from the rows before it) (at pred_len=100 of the "
+     "sweep pred_len=12,100) -> use pred_len <= 60, or a longer series"),
+    (["hydra/sweeper=skopt", "seq_len=choice(48,500)"], "seq_len: seq_len=500 is longer than "
+     "the 420 training rows (at seq_len=500 of the sweep seq_len=choice(48,500)) -> lower "
+     "seq_len"),
 ])  # fmt: skip
 def test_a_swept_value_every_trial_of_it_would_fail_on_is_one_line(
         args: list[str], said: str, tmp_path: Path) -> None:
@@ -474,6 +481,8 @@ def test_a_job_refused_in_a_plain_multirun_is_one_line_and_the_others_run(
     # a preset's space entry replaced by the command line's sweep of the same key
     ["hydra/sweeper=skopt", "++hydra.sweeper.params={optim.lr: 'interval(-1,1)'}",
      "optim.lr=interval(0.001,0.01)"],
+    # pred_len=100 fits the longer of the swept series only
+    [*TINY, "dataset.n_rows=600,3000", "pred_len=12,100"],
     # pred_len=12 fails beside strategy=recursive (step 24) only, whichever option is first
     ["model=dlinear", "strategy=recursive,direct", "pred_len=12,96"],
     ["model=dlinear", "strategy=direct,recursive", "pred_len=12,96"],
