@@ -179,6 +179,23 @@ def test_a_look_back_searched_on_test_is_never_compared(zoo: Zoo, tmp_path: Path
     assert "(p" not in _row(out, 24, "dlinear")[7]  # not tested
 
 
+def test_a_look_back_chosen_earlier_is_named_once_in_a_label(zoo: Zoo, tmp_path: Path) -> None:
+    # its config key and the card's fact said it twice: "seq_len: searched on val, ...,
+    # seq_len_searched_on=val"
+    sweep = tmp_path / "sweep"
+    shutil.copytree(zoo.sweep, sweep)
+    for run_dir in (p.parent for p in sweep.glob("*/metrics.json")):
+        config = yaml.safe_load((run_dir / "config.yaml").read_text())
+        if config["model"]["name"] == "dlinear" and config["seed"] == 1:
+            config["seq_len_searched_on"] = "val"
+            (run_dir / "config.yaml").write_text(yaml.safe_dump(config))
+            card = json.loads((run_dir / "protocol.json").read_text())
+            card["seq_len"].update(policy="searched", searched_on="val")
+            (run_dir / "protocol.json").write_text(json.dumps(card))
+    labels = {row[2] for row in _rows(report(sweep).stdout) if row[1] == "24"}
+    assert labels == {"dlinear (seq_len: fixed)", "dlinear (seq_len: searched on val)", "naive"}
+
+
 def test_the_trials_of_a_pruning_sweep_pool_with_a_plain_run_as_seeds(tmp_path: Path) -> None:
     """The ``pruning`` block a pruning sweep hands each trial (its job and trial numbers,
     where it reports) does not change what a trial that ran its budget computed."""

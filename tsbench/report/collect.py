@@ -393,6 +393,8 @@ def _cell_label(model: str, config: dict[str, Any], configs: list[dict[str, Any]
     parts = []
     for k in differing:
         group = k.rsplit(".", 1)[0] if "." in k else None
+        if k == "seq_len_searched_on" and "protocol: seq_len" in differing:
+            continue  # the card's seq_len fact says it: "seq_len: searched on val"
         if k.startswith("protocol: "):
             fact = config.get(k)
             parts.append(f"{k.removeprefix('protocol: ')}: {'unknown' if fact is None else fact}")
