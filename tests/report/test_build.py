@@ -119,5 +119,10 @@ def test_ranks_use_the_models_common_to_the_most_tables() -> None:
                        run("naive", 36, 3.0), run("arima", 36, 2.9)])
     assert lonely.ranking is None
     assert lonely.ranking_note == (
-        "ranks need at least 2 models in at least 2 (dataset, pred_len) tables; at most 1 of "
-        "the 2 table(s) with one configuration per model share 2 model(s)")
+        "ranks need the same 2 or more models in 2 or more (dataset, pred_len) tables with one "
+        "configuration per model; no two of the 2 such tables share 2 or more models")
+    _, alone = _rows([run("naive", 24, 3.0), run("dlinear", 24, 2.0)])
+    assert alone.ranking is None
+    assert alone.ranking_note == (
+        "ranks need the same 2 or more models in 2 or more (dataset, pred_len) tables with one "
+        "configuration per model; this report has one such table")

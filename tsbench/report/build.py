@@ -304,9 +304,10 @@ def _ranking(report: Report, alpha: float) -> tuple[Ranking | None, str]:
     models, used = _widest(blocks)
     if len(models) < 2 or len(used) < 2:
         skipped_text = f"; left out: {'; '.join(skipped)}" if skipped else ""
-        return None, (f"ranks need at least 2 models in at least 2 (dataset, pred_len) tables; "
-                      f"at most {len(used)} of the {len(blocks)} table(s) with one "
-                      f"configuration per model share {len(models)} model(s){skipped_text}")
+        found = ("this report has one such table" if len(blocks) == 1 else
+                 f"no two of the {len(blocks)} such tables share 2 or more models")
+        return None, ("ranks need the same 2 or more models in 2 or more (dataset, pred_len) "
+                      f"tables with one configuration per model; {found}{skipped_text}")
     scores = np.array([[blocks[b][m] for m in models] for b in used])
     result = stats.friedman(scores)
     ranking = Ranking(models, used, result, stats.nemenyi_cd(len(models), len(used), alpha),
