@@ -1080,24 +1080,6 @@ def test_ctrl_c_says_how_to_resume_without_a_traceback(
         "command again resumes there\n")
 
 
-def test_ctrl_c_before_any_stage_wrote_leaves_no_folder(
-        tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
-    # a Ctrl-C while the fork server still imported torch left out= holding tune.lock alone
-    def interrupted(t: Tuning, overrides: list[str]) -> None:
-        assert [p.name for p in t.out.iterdir()] == [LOCK_FILE]
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(recipe_module, "run_stages", interrupted)
-    data, out = tmp_path / "series.csv", tmp_path / "out"
-    series(N_ROWS).to_csv(data, index=False)
-    assert main(["dataset=csv", f"dataset.path={data}", *RECIPE, f"out={out}"]) == 130
-    assert capsys.readouterr().err == "tsbench-tune: interrupted\n"
-    assert not out.exists()
-    out.mkdir()  # a folder of the user's own, given as out=: it stays
-    assert main(["dataset=csv", f"dataset.path={data}", *RECIPE, f"out={out}"]) == 130
-    assert out.is_dir()
-
-
 @pytest.mark.parametrize("extra", [[], ["recipe.cv_folds=3", "recipe.random_share=0.7"]])
 def test_the_budget_told_for_a_too_short_search_buys_each_search_one_full_trial(
         tmp_path: Path, extra: list[str]) -> None:

@@ -26,7 +26,6 @@ interrupted sweep resumes from its ``trials.csv``).
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import json
@@ -471,35 +470,21 @@ def run_recipe(overrides: list[str], recipe: Any, out_dir: Path) -> dict[str, An
         check_tuning_space([*t.base, *t.epoch_budget], recipe.space)
     except TsbenchError as error:
         raise TsbenchError(in_recipe_terms(str(error))) from None
-    made = not out_dir.exists()
     out_dir.mkdir(parents=True, exist_ok=True)
-    try:
-        with held(out_dir / LOCK_FILE, lambda pid: (
-                f"out={out_dir}: another tsbench-tune (pid {pid}) is running this tuning run "
-                f"-> wait for it to end, or stop it (kill -INT {pid}), then run the same "
-                "command again to resume")):
-            # read again under the lock: a run that held it until now may have moved on
-            t = Tuning(list(overrides), recipe, out_dir, TuneState.open(out_dir, settings))
-            if _finished(t):
-                return json.loads((out_dir / SUMMARY_FILE).read_text())
-            log.info("outputs in %s", out_dir)
-            with t.state.clock():  # a killed run's unfinished stage counts on resume
-                summary = run_stages(t, overrides)
-            write_json(out_dir / SUMMARY_FILE, summary)
-            write_text(out_dir / REPORT_FILE, render_report(summary))
-    except BaseException:  # stopped (Ctrl-C) or failed before any stage wrote: no folder
-        if made:
-            _remove_if_only_the_lock(out_dir)
-        raise
+    with held(out_dir / LOCK_FILE, lambda pid: (
+            f"out={out_dir}: another tsbench-tune (pid {pid}) is running this tuning run -> "
+            f"wait for it to end, or stop it (kill -INT {pid}), then run the same command "
+            "again to resume")):
+        # read again under the lock: a run that held it until now may have moved on
+        t = Tuning(list(overrides), recipe, out_dir, TuneState.open(out_dir, settings))
+        if _finished(t):
+            return json.loads((out_dir / SUMMARY_FILE).read_text())
+        log.info("outputs in %s", out_dir)
+        with t.state.clock():  # a killed run's unfinished stage counts on resume
+            summary = run_stages(t, overrides)
+        write_json(out_dir / SUMMARY_FILE, summary)
+        write_text(out_dir / REPORT_FILE, render_report(summary))
     return summary
-
-
-def _remove_if_only_the_lock(out_dir: Path) -> None:
-    """Delete ``out_dir`` where it holds nothing but its lock (nothing to resume)."""
-    if [p.name for p in out_dir.iterdir()] == [LOCK_FILE]:
-        with contextlib.suppress(OSError):
-            (out_dir / LOCK_FILE).unlink()
-            out_dir.rmdir()
 
 
 def _finished(t: Tuning) -> bool:
