@@ -21,7 +21,7 @@ import copy
 import itertools
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from hydra import compose, initialize_config_module
 from hydra.core.override_parser.overrides_parser import OverridesParser
@@ -31,12 +31,13 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 from skopt.space import Categorical
 
-from tsbench.config_values import UnresolvedSetting, whole
+from tsbench.config_values import UnresolvedSetting, flag, whole
 from tsbench.data.loading import Series, load_series
 from tsbench.data.splits import benchmark_borders, check_split_length
 from tsbench.errors import ConfigError, DataError, TsbenchError
 from tsbench.models.build import build_model
 from tsbench.models.recursive import strategy_step
+from tsbench.search.names import is_search
 from tsbench.search.space import Scalar, dimension_of, format_value, plain, sweep_lines
 from tsbench.search.validate import config_groups
 from tsbench.settings_check import at_first_values, missing_setting, unknown_setting
@@ -89,11 +90,11 @@ def check_sweep(config: DictConfig, overrides: list[str], config_name: str = "co
     if worlds is None:
         return
     settings = [key for key in swept if key not in groups]
-    loaded: dict[str, Series] = {}  # each dataset read once, where a window length is swept
+    data = Data(is_search(True, OmegaConf.select(config, "hydra.sweeper", default=None) or {}))
     for key, sweep in swept.items():
         others = [(k, swept[k].values) for k in settings if k != key]
         for value in sweep.values:
-            error = _fails_everywhere(worlds, key, value, others, loaded)
+            error = _fails_everywhere(worlds, key, value, others, data)
             if error is not None:
                 raise ConfigError(error.field, f"{error.problem} (at {key}={value} of "
                                   f"{sweep.where})", error.fix)
@@ -159,7 +160,7 @@ def _worlds(overrides: list[str], options: dict[str, list[Scalar]],
 
 def _fails_everywhere(worlds: list[World], key: str, value: Scalar,
                       others: list[tuple[str, list[Scalar]]],
-                      loaded: dict[str, Series]) -> ConfigError | None:
+                      data: Data) -> ConfigError | None:
     """The first error of ``key=value`` if it fails in every world that can hold it (one
     with that option, for a config group) beside every combination of ``others``; None if
     one passes, cannot be checked, or was not tried (over :data:`COMBINATIONS`)."""
@@ -173,7 +174,7 @@ def _fails_everywhere(worlds: list[World], key: str, value: Scalar,
             try:
                 validate_config(trial, here=False)
                 _build(trial, key)
-                _fit_the_data(trial, key, loaded)
+                _fit_the_data(trial, key, data)
             except (OmegaConfBaseException, UnresolvedSetting):  # e.g. a preset's resolver:
                 return None  # the trial will tell
             except ConfigError as error:
@@ -201,26 +202,44 @@ def _build(trial: DictConfig, key: str) -> None:
             raise
 
 
-def _fit_the_data(trial: DictConfig, key: str, loaded: dict[str, Series]) -> None:
-    """When ``key`` is a window length (``seq_len``, ``pred_len``), the splits of a holdout
-    trial each hold a window of it, as the run's own checks say (``pred_len=24,500`` on
-    ILI's 966 rows: the second job failed after the first had run). The series is read
-    once per dataset config; one that cannot be read is the trials' to report."""
-    if key not in ("seq_len", "pred_len") or trial.cv.name != "holdout":
+@dataclass
+class Data:
+    """The series a sweep's trials read, each read once (by its dataset config), and whether
+    they score the test split where ``score_test`` is null (not in a search's trials)."""
+
+    search: bool
+    loaded: dict[str, Series] = field(default_factory=dict)
+
+    def series(self, dataset: DictConfig) -> Series | None:
+        """The series of ``dataset``; None where it cannot be read (its trials say why)."""
+        source = OmegaConf.to_yaml(dataset)
+        if source not in self.loaded:
+            try:
+                self.loaded[source] = load_series(dataset)
+            except TsbenchError:
+                return None
+        return self.loaded[source]
+
+
+def _fit_the_data(trial: DictConfig, key: str, data: Data) -> None:
+    """When ``key`` is a window length (``seq_len``, ``pred_len``), the trial's look-back
+    fits the training rows and, in a holdout trial, each split it reads holds a window of
+    it, as the run's own checks say (``pred_len=24,500`` on ILI's 966 rows: the second job
+    failed after the first had run)."""
+    if key not in ("seq_len", "pred_len"):
         return
-    source = OmegaConf.to_yaml(trial.dataset)
-    if source not in loaded:
-        try:
-            loaded[source] = load_series(trial.dataset)
-        except TsbenchError:
-            return
-    series = loaded[source]
+    series = data.series(trial.dataset)
+    if series is None:
+        return
     seq_len, pred_len = whole(trial.seq_len, "seq_len"), whole(trial.pred_len, "pred_len")
     try:
         borders = benchmark_borders(len(series.values), series.split, seq_len,
                                     series.train_frac, series.test_frac)
+        if trial.cv.name != "holdout":  # folds and refits: their runs' checks say
+            return
         ranges = {"train": borders.train, "val": borders.val}
-        if trial.score_test:
+        score_test = trial.score_test
+        if flag(score_test, "score_test") if score_test is not None else not data.search:
             ranges["test"] = borders.test
         for split, (start, end) in ranges.items():
             horizon = strategy_step(trial) or pred_len if split == "train" else pred_len

@@ -418,6 +418,13 @@ def test_a_misspelt_setting_is_named_in_one_line(multirun: bool, args: list[str]
     (["hydra/sweeper=skopt", "seq_len=choice(48,500)"], "seq_len: seq_len=500 is longer than "
      "the 420 training rows (at seq_len=500 of the sweep seq_len=choice(48,500)) -> lower "
      "seq_len"),
+    # the test split, scored by a plain multirun's jobs (score_test: null), not by a search's
+    (["dataset.test_frac=0.05", "pred_len=12,40"], "pred_len: the test split has 30 rows to "
+     "forecast, fewer than pred_len = 40 (its look-back comes from the rows before it) (at "
+     "pred_len=40 of the sweep pred_len=12,40) -> use pred_len <= 30, or a longer series"),
+    # a look-back longer than the training rows, whatever the validation
+    (["cv=refit", "seq_len=48,500"], "seq_len: seq_len=500 is longer than the 420 training "
+     "rows (at seq_len=500 of the sweep seq_len=48,500) -> lower seq_len"),
 ])  # fmt: skip
 def test_a_swept_value_every_trial_of_it_would_fail_on_is_one_line(
         args: list[str], said: str, tmp_path: Path) -> None:
@@ -483,6 +490,8 @@ def test_a_job_refused_in_a_plain_multirun_is_one_line_and_the_others_run(
      "optim.lr=interval(0.001,0.01)"],
     # pred_len=100 fits the longer of the swept series only
     [*TINY, "dataset.n_rows=600,3000", "pred_len=12,100"],
+    # a search's trials do not read the test split (30 rows here)
+    [*TINY, "hydra/sweeper=skopt", "dataset.test_frac=0.05", "pred_len=choice(12,40)"],
     # pred_len=12 fails beside strategy=recursive (step 24) only, whichever option is first
     ["model=dlinear", "strategy=recursive,direct", "pred_len=12,96"],
     ["model=dlinear", "strategy=direct,recursive", "pred_len=12,96"],
