@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
 import time
@@ -93,6 +94,7 @@ def run_deep(cell: Cell, out: Path, strategy: str, extra: list[str]) -> None:
         sweep = out / strategy / cell.name / preset
         if len(list(sweep.glob("*/metrics.json"))) == len(SEEDS.split(",")):
             continue
+        shutil.rmtree(sweep, ignore_errors=True)  # a sweep cut short runs all its seeds again
         step = [f"strategy.step={cell.step}"] if strategy == "recursive" else []
         dataset = [f"dataset={cell.dataset}", f"seq_len={cell.seq_len}"] if cell.extra else []
         tsbench([f"experiment={preset}", *dataset, f"pred_len={cell.pred_len}",

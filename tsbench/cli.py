@@ -179,7 +179,7 @@ def check_command_line(argv: list[str]) -> str | None:
     check_refit(cfg, multirun, cfg.hydra.sweeper)
     search = is_search(multirun, cfg.hydra.sweeper)
     if not search:
-        check_not_into_a_search(cfg, multirun)
+        check_not_over_other_runs(cfg, multirun)
     if multirun:
         from tsbench.sweep_check import check_sweep  # imports torch
 
@@ -203,7 +203,7 @@ def target_not_alone(overrides: list[str], cfg: DictConfig) -> list[str]:
             "it from itself"]
 
 
-def check_not_into_a_search(cfg: DictConfig, multirun: bool) -> None:
+def check_not_over_other_runs(cfg: DictConfig, multirun: bool) -> None:
     """Refuse a run or plain multirun whose folder holds a search's record: its job folders
     (0/, 1/, ...) or files would overwrite the trials that trials.csv and best.yaml name;
     and one whose folder holds a finished run (a multirun's: in a job folder): its files
@@ -218,13 +218,22 @@ def check_not_into_a_search(cfg: DictConfig, multirun: bool) -> None:
         raise ConfigError(key, f"{folder} holds a search's record ({TRIALS_FILE}, "
                           f"{RECORD_DIR}/): this {kind} would overwrite the folders of the "
                           "trials it names", f"give a new {key}")
-    finished = [folder / METRICS] if not multirun else (
-        sorted(folder.glob(f"*/{METRICS}")) if folder.is_dir() else [])
-    for metrics in finished:
+    for metrics in [folder / METRICS] if not multirun else _job_metrics(cfg, folder):
         if metrics.is_file():
             raise ConfigError(key, f"{metrics.parent} holds a finished run ({METRICS}): this "
                               f"{kind} would mix its files with that run's",
                               f"give a new {key}, or delete that folder first")
+
+
+def _job_metrics(cfg: DictConfig, folder: Path) -> list[Path]:
+    """The finished jobs' metrics a multirun into ``folder`` would write over: with Hydra's
+    job folders (``hydra.sweep.subdir`` ``${hydra.job.num}``, its 0/, 1/, ...), any there.
+    Job folders of another name (``seed_${seed}``, as tsbench-tune's refits run only the
+    seeds not yet finished) are the command's to keep apart."""
+    subdir = OmegaConf.to_container(cfg.hydra.sweep, resolve=False).get("subdir")
+    if subdir != "${hydra.job.num}" or not folder.is_dir():
+        return []
+    return sorted(folder.glob(f"*/{METRICS}"))
 
 
 class Stopped(SystemExit):

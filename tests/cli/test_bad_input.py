@@ -585,6 +585,12 @@ def test_a_run_into_a_finished_runs_folder_is_refused_and_the_folder_kept(
     with pytest.raises(ConfigError, match=r"sweep/0 holds a finished run \(metrics.json\): "
                                           "this multirun would mix"):
         check_command_line(["-m", *TINY, "seed=1,2", f"hydra.sweep.dir={tmp_path / 'sweep'}"])
+    # job folders of another name, as tsbench-tune's refits run the seeds not yet finished
+    (tmp_path / "refits" / "seed_1").mkdir(parents=True)
+    (tmp_path / "refits" / "seed_1" / "metrics.json").write_text("{}")
+    assert check_command_line(["-m", *TINY, "cv=refit", "seed=2,3",
+                               f"hydra.sweep.dir={tmp_path / 'refits'}",
+                               "hydra.sweep.subdir=seed_${seed}"]) == "multirun"
     # the default folders, told apart to the microsecond
     folders = {str(check_settings(TINY).hydra.run.dir) for _ in range(3)}
     assert len(folders) == 3, folders
