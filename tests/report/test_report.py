@@ -341,6 +341,15 @@ def test_jobs_of_a_plain_multirun_grid_are_not_to_be_picked_by_test(
                     "val_mse (metrics.json), or search with hydra/sweeper=skopt, which chooses "
                     "on validation, and report the chosen configuration alone"]
     assert "rows are jobs of the multirun" not in report(zoo.sweep).stdout
+    # a multirun over series: each job a table of its own, nothing chosen among them
+    sales = zoo.root / "sales.csv"
+    files = tmp_path / "files"
+    shutil.copy(sales, tmp_path / "other.csv")
+    run_tsbench(["dataset=csv", f"dataset.path={sales},{tmp_path / 'other.csv'}",
+                 "model=naive", "seq_len=24", "pred_len=12", "trainer=debug", "logger=none"],
+                files, multirun=True)
+    out = report(files).stdout
+    assert len(_rows(out)) == 2 and "rows are jobs of the multirun" not in out
 
 
 def test_csv_runs_are_named_by_their_file(zoo: Zoo) -> None:

@@ -38,7 +38,7 @@ from tsbench.rundir import (
     read_window_errors,
     unfinished_runs,
 )
-from tsbench.search.names import OK, PRUNED, RECORD_COLUMNS, TRIALS_FILE
+from tsbench.search.names import MULTIRUN_FILE, OK, PRUNED, RECORD_COLUMNS, TRIALS_FILE
 
 #: Config keys that do not change a run's numbers (where logs go, progress output, how
 #: many threads or windows per scoring batch, the ``pruning`` block a pruning sweep gives its
@@ -136,11 +136,13 @@ def collect(roots: list[Path], metric_key: str, warn: Warn) -> Collected:
     found = find_runs(roots)
     failed_by_sweep: dict[Path, dict[Path, str]] = {}
     swept_by_sweep: dict[Path, frozenset[str]] = {}
+    grid_by_sweep: dict[Path, frozenset[str]] = {}
     runs, skipped, without, pruned = [], 0, [], []
     for path in found:
         sweep = path.parent
         if sweep not in failed_by_sweep:
             failed_by_sweep[sweep], swept_by_sweep[sweep] = _read_trials(sweep, warn)
+            grid_by_sweep[sweep] = frozenset() if swept_by_sweep[sweep] else grid_of(sweep)
         run = _load(path, warn)
         reason = None if run is None else _exclusion(run, metric_key)
         if run is not None and path in failed_by_sweep[sweep]:
@@ -156,9 +158,7 @@ def collect(roots: list[Path], metric_key: str, warn: Warn) -> Collected:
         if metric_key not in run.metrics:
             without.append((path, _why_without(run, metric_key)))
             continue
-        run.swept = swept_by_sweep[sweep]
-        if not run.swept:
-            run.gridded = grid_of(sweep)
+        run.swept, run.gridded = swept_by_sweep[sweep], grid_by_sweep[sweep]
         runs.append(run)
     if pruned:
         warn(f"left out {len(pruned)} pruned run(s) (stopped early by their sweep's pruner, "
@@ -187,7 +187,7 @@ def grid_of(sweep: Path) -> frozenset[str]:
     (``optim.lr=1e-4,1e-3``), from the ``multirun.yaml`` Hydra wrote there: its rows are
     configurations of one model, a choice among them by test scores a selection on test.
     Nothing for a folder that is no multirun's."""
-    path = sweep / "multirun.yaml"
+    path = sweep / MULTIRUN_FILE
     try:
         lines = OmegaConf.load(path).hydra.overrides.task if path.is_file() else []
         overrides = OverridesParser.create().parse_overrides([str(o) for o in lines])

@@ -128,28 +128,33 @@ def published_lines(report: Report) -> list[str]:
 
 def search_lines(report: Report) -> list[str]:
     """Where the report lists several trials of one search, or several jobs of a plain
-    multirun over one model's settings (a grid), the honest way to pick among them, said
+    multirun that are configurations of one model in one table (a grid over its settings;
+    jobs in tables of their own compare nothing), the honest way to pick among them, said
     once per sweep: by validation, not by the test scores here."""
-    rows: dict[Path, set[str]] = {}
+    tables: dict[Path, dict[tuple, set[str]]] = {}
     searched: dict[Path, frozenset[str]] = {}
     for row in report.rows:
         for run in row.cell.runs:
             if run.swept or run.gridded:
-                rows.setdefault(run.path.parent, set()).add(
+                table = (row.cell.dataset, row.cell.pred_len) if run.swept else (
+                    row.cell.dataset, row.cell.pred_len, row.cell.model)
+                tables.setdefault(run.path.parent, {}).setdefault(table, set()).add(
                     f"{row.cell.label} at {row.cell.dataset}/{row.cell.pred_len}")
                 searched[run.path.parent] = run.swept or run.gridded
     lines = []
-    for sweep, labels in sorted(rows.items()):
-        if len(labels) < 2:
+    for sweep, by_table in sorted(tables.items()):
+        search = (sweep / TRIALS_FILE).is_file()
+        rows = sum(len(labels) for labels in by_table.values() if search or len(labels) > 1)
+        if rows < 2:
             continue
         keys = ", ".join(sorted(searched[sweep]))
-        if (sweep / TRIALS_FILE).is_file():
-            lines.append(f"{len(labels)} rows are trials of the search in {sweep} (it searched "
+        if search:
+            lines.append(f"{rows} rows are trials of the search in {sweep} (it searched "
                          f"{keys}): choosing among them by these test scores is selection on "
                          "test -> take the configuration the search chose on validation "
                          f"({sweep / 'best.yaml'}) and report that run")
         else:
-            lines.append(f"{len(labels)} rows are jobs of the multirun in {sweep} (it swept "
+            lines.append(f"{rows} rows are jobs of the multirun in {sweep} (it swept "
                          f"{keys}): choosing among them by these test scores is selection on "
                          "test -> choose by their val_mse (metrics.json), or search with "
                          "hydra/sweeper=skopt, which chooses on validation, and report the "
