@@ -817,6 +817,21 @@ def test_a_cell_whose_seeds_ran_different_code_says_so(zoo: Zoo, tmp_path: Path)
         "the numbers\n")
 
 
+def test_a_run_saved_before_a_null_setting_existed_pools_with_one_after(
+        zoo: Zoo, tmp_path: Path) -> None:
+    # dataset.thousands and dataset.date_format (null) came later: an older run of another
+    # seed lacks them, and was a cell of its own with the same label
+    shutil.copytree(zoo.csv, tmp_path / "new")
+    shutil.copytree(zoo.csv, tmp_path / "old")
+    config = yaml.safe_load((tmp_path / "old" / "config.yaml").read_text())
+    assert config["dataset"]["thousands"] is None and config["dataset"]["date_format"] is None
+    del config["dataset"]["thousands"], config["dataset"]["date_format"]
+    config["seed"] = 2
+    (tmp_path / "old" / "config.yaml").write_text(yaml.safe_dump(config))
+    rows = _rows(report(tmp_path).stdout)
+    assert [(row[2], _n(row[3])) for row in rows] == [("naive", 2)]
+
+
 def test_baselines_that_read_no_look_back_pool_across_seq_len(zoo: Zoo, tmp_path: Path
                                                               ) -> None:
     """naive forecasts the same whatever seq_len (its card says it is not read, as the

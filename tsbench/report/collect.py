@@ -289,7 +289,11 @@ def group(runs: list[Run], warn: Warn) -> list[Cell]:
         kept.update({f"protocol: {k}": v for k, v in facts(run).items()
                      if k not in CONFIG_FACTS and k not in unread})
         key = json.dumps(kept, sort_keys=True, default=str)
-        cell = cells.setdefault((run.dataset, run.pred_len, run.model, key),
+        # a null setting is one a run saved before the setting existed lacks: the same cell
+        same = json.dumps({k: v for k, v in kept.items()
+                           if v is not None or k.startswith("protocol: ")},
+                          sort_keys=True, default=str)
+        cell = cells.setdefault((run.dataset, run.pred_len, run.model, same),
                                 Cell(run.dataset, run.pred_len, run.model, key))
         twin = next((r for r in cell.runs if r.seed == run.seed), None)
         if twin is not None:
