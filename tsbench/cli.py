@@ -17,7 +17,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from tsbench.config_values import check_interpolations
 from tsbench.errors import ConfigError, TsbenchError
-from tsbench.hidden_configs import check_hidden_configs
+from tsbench.hidden_configs import check_hidden_configs, searchpath_of
 from tsbench.preset_check import preset_beats_option, preset_replaced
 from tsbench.quiet import quiet_dependencies
 from tsbench.resolvers import register_resolvers
@@ -158,7 +158,7 @@ def check_command_line(argv: list[str]) -> str | None:
     cfg = check_settings(list(args.overrides))
     if cfg is None:
         return None
-    check_hidden_configs(cfg.hydra.searchpath)
+    check_hidden_configs(searchpath_of(cfg))
     for line in unread_additions(list(args.overrides), cfg):
         print(f"tsbench: warning: {line} adds a setting tsbench reads nowhere: it changes "
               "nothing but the run's saved config (a report then shows it as a cell of its "

@@ -4,14 +4,18 @@ Hydra reads a config group's option from the first folder of its search path tha
 and tsbench's own configs (``tsbench/conf``) come before the folders of ``hydra.searchpath``.
 A user's ``conf/model/patchtst.yaml`` or ``conf/search/dlinear_tune.yaml`` is never read:
 the run trains with tsbench's file and says nothing, a day of compute on settings nobody
-chose. Such a file that differs from tsbench's is an error naming the file and its fix (a
-copy left as it was changes nothing and passes).
+chose. Such a file that says something else than tsbench's is an error naming the file and
+its fix (a copy that differs in its comments alone changes nothing and passes).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
+
+import yaml
+from omegaconf import DictConfig, OmegaConf
 
 from tsbench.errors import TsbenchError
 
@@ -19,11 +23,22 @@ from tsbench.errors import TsbenchError
 OWN_CONFIGS = Path(__file__).resolve().parent / "conf"
 
 
+def searchpath_of(config: DictConfig) -> list[str]:
+    """A composed config's ``hydra.searchpath`` as written: Hydra resolves no ``${...}``
+    there, so neither does this (``${hydra:runtime.cwd}`` cannot be resolved here)."""
+    searchpath = OmegaConf.select(config, "hydra.searchpath", default=None)
+    return [] if searchpath is None else list(map(str, OmegaConf.to_container(
+        searchpath, resolve=False)))
+
+
 def searchpath_folders(searchpath: Sequence[str]) -> list[Path]:
     """The local folders of ``hydra.searchpath`` (``file://conf``, or a bare path, which
-    Hydra reads as a file path; ``pkg://`` entries are packages, left out)."""
+    Hydra reads as a file path; ``pkg://`` entries are packages, and an entry holding
+    ``${...}`` is Hydra's to read, both left out)."""
     folders = []
     for entry in map(str, searchpath):
+        if "${" in entry:
+            continue
         scheme, found, path = entry.partition("://")
         if not found:
             folders.append(Path(entry))
@@ -34,15 +49,25 @@ def searchpath_folders(searchpath: Sequence[str]) -> list[Path]:
 
 def hidden_configs(searchpath: Sequence[str]) -> Iterator[tuple[Path, Path]]:
     """Each config of a ``searchpath`` folder that tsbench's own config of the same group and
-    name hides, and differs from: (the user's file, its path inside the config tree)."""
+    name hides, and that says something else: (the user's file, its path inside the config
+    tree)."""
     for folder in searchpath_folders(searchpath):
         if not folder.is_dir() or folder.resolve() == OWN_CONFIGS:
             continue
         for path in sorted(folder.rglob("*.yaml")):
             inside = path.relative_to(folder)
             own = OWN_CONFIGS / inside
-            if own.is_file() and own.read_bytes() != path.read_bytes():
+            if own.is_file() and _content(own) != _content(path):
                 yield path, inside
+
+
+def _content(path: Path) -> Any:
+    """What a YAML file says (its comments aside); its text where it does not parse."""
+    text = path.read_text(encoding="utf-8", errors="replace")
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
 
 
 def check_hidden_configs(searchpath: Sequence[str], space_field: str | None = None) -> None:

@@ -677,7 +677,7 @@ def test_a_config_of_the_search_path_that_tsbenchs_own_hides_is_refused(
     conf = tmp_path / "conf"
     (conf / "model").mkdir(parents=True)
     shipped = (OWN_CONFIGS / "model" / "dlinear.yaml").read_text()
-    (conf / "model" / "dlinear.yaml").write_text(shipped)
+    (conf / "model" / "dlinear.yaml").write_text(shipped + "# my copy\n")  # a comment more
     searchpath = f"hydra.searchpath=[file://{conf}]"
     assert check_command_line([*TINY, "model=dlinear", searchpath]) == "run"
     (conf / "model" / "dlinear.yaml").write_text(shipped.replace("individual: false",
@@ -691,6 +691,9 @@ def test_a_config_of_the_search_path_that_tsbenchs_own_hides_is_refused(
         "hydra.searchpath) -> rename it, e.g. model/my_dlinear.yaml, and choose "
         "model=my_dlinear\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["conf"]
+    # a folder named by an interpolation is Hydra's to read, not refused nor resolved here
+    assert check_command_line([*TINY, "hydra.searchpath=[file://${hydra:runtime.cwd}/conf]"]
+                              ) == "run"
 
 
 def test_a_target_named_under_features_m_is_a_warning(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from omegaconf.errors import OmegaConfBaseException
 from tsbench.data.loading import load_series
 from tsbench.data.splits import benchmark_borders
 from tsbench.errors import ConfigError, TsbenchError
-from tsbench.hidden_configs import check_hidden_configs
+from tsbench.hidden_configs import check_hidden_configs, searchpath_of
 from tsbench.models.build import model_for
 from tsbench.resolvers import register_resolvers
 from tsbench.settings_check import at_first_values, check_settings, unknown_option, unknown_setting
@@ -119,7 +119,7 @@ def check_tuning_space(overrides: list[str], space: str | None) -> None:
     run (a patch length of 32 is fine at a searched look-back of 96, not at the command's
     24)."""
     config = compose_command(overrides, hydra_config=True)
-    check_hidden_configs(config.hydra.searchpath, "recipe.space")
+    check_hidden_configs(searchpath_of(config), "recipe.space")
     has_tuning_space(overrides, space or f"{config.hydra.runtime.choices.model}_tune",
                      named=space is not None)
 
