@@ -82,6 +82,9 @@ def main(cfg: DictConfig) -> float:
         if side_by_side > 1:  # their progress bars would interleave on one terminal
             cfg.trainer.progress_bar = False
         metrics = run(cfg, run_dir, parallel_jobs=side_by_side)
+    except Stopped:
+        end_progress_bar(cfg)  # before the stopped line
+        raise
     except TsbenchError as exc:
         if multirun and records_failures(HydraConfig.get().sweeper):
             raise  # the sweeper records the failed trial and goes on
@@ -249,7 +252,6 @@ def stop_on_signals(kind: str | None) -> None:
 
     def stop(signum: int, _frame: object) -> None:
         if has_children():
-            print(flush=True)  # the progress bar's line ends before the stopped line
             print(stopped_line(signum, kind), file=sys.stderr, flush=True)
             os._exit(128 + signum)
         raise Stopped(128 + signum)
@@ -290,6 +292,5 @@ def entry() -> None:
     try:
         main()
     except Stopped as stopped:
-        print(flush=True)  # the progress bar's line ends before the stopped line
         print(stopped_line(int(stopped.code) - 128, kind), file=sys.stderr)  # type: ignore[arg-type]
         raise

@@ -36,11 +36,18 @@ class NanForecast(ForecastModel):
 
 def test_diverged_training_stops_in_its_first_bad_epoch(tmp_path: Path) -> None:
     run_dir = tmp_path / "run"
-    args = [*TINY, *DIVERGING, "optim.lr=1e6", "trainer.max_epochs=20"]
+    args = [*TINY, *DIVERGING, "optim.lr=1e6", "trainer.max_epochs=20",
+            "trainer.progress_bar=true", "logger=csv"]
     proc = run_tsbench(args, run_dir, check=False)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    # the bar's line ended, so the error starts a line of its own (as in a terminal or log)
+    assert "Epoch 0" in proc.stdout and proc.stdout.endswith("\n")
     error = [line for line in proc.stderr.splitlines() if line.startswith("tsbench: error:")]
     assert len(error) == 1
+    # the folder keeps what the run wrote (its loss log), and says where
+    assert proc.stderr.splitlines()[-2:] == [
+        f"tsbench: the failed run's folder is kept: {run_dir}", error[0]]
+    assert (run_dir / "logs" / "metrics.csv").is_file()
     assert re.fullmatch(
         r"tsbench: error: optim\.lr: the run diverged: the training loss is (nan|inf) in epoch 1 "
         r"-> lower optim\.lr \(this run used 1e\+06\), or clip gradients with "
