@@ -110,6 +110,10 @@ def test_the_look_backs_hold_two_cycles_of_each_period_found(tmp_path: Path) -> 
     assert lookbacks(wider) == [48, 192, 336, 512, 576, 720]
     (out / "a_baseline" / "config.yaml").write_text("seq_len: 800\n")  # past the longest
     assert lookbacks(wider) == [48, 192, 336, 456, 576, 720]
+    # where only the periods' shortest fit, they come first
+    (out / "a_baseline" / "config.yaml").write_text("seq_len: 512\n")
+    two = Tuning(overrides, OmegaConf.merge(recipe, {"n_lookbacks": 2}), out, tuning.state)
+    assert lookbacks(two) == [48, 336]
 
 
 def test_lr_range_reaches_a_tenth_of_the_loss_minimum() -> None:
@@ -435,6 +439,8 @@ def test_a_model_and_a_dataset_config_outside_the_package_reach_every_stage(
     ("recipe.space=search/my_tune.yaml", "recipe.space: 'search/my_tune.yaml' is not null or "
      "the name of a config in search/ (no folder, no .yaml) -> use e.g. "
      "recipe.space=my_patchtst_tune"),
+    ("recipe.space=my_tune.yaml", "recipe.space: 'my_tune.yaml' is not null or the name of "
+     "a config in search/ (no folder, no .yaml)"),
     ("recipe.space=my_patchtst_tune", "tsbench-tune: error: recipe.space (the space the "
      "searches (d) and (e) tune in): search: no option 'my_patchtst_tune' -> use one of"),
     # recipe.search, which the searches (d) and (e) would otherwise meet an hour in

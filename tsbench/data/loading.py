@@ -283,6 +283,8 @@ def _parse_dates(column: pd.Series, unit: Any, date_col: str, source: str,
                 dates = _to_datetime(column, errors="coerce", dayfirst=dayfirst, format=fmt,
                                      utc=True)
             except ValueError as exc:  # a bad directive of dataset.date_format
+                if fmt is None:
+                    raise
                 raise ConfigError("dataset.date_format", f"{fmt!r}: {exc}",
                                   "use strptime codes, e.g. '%Y%m%d' for 20240131") from None
         what, fix = "dates", "" if fmt is None else f"or check dataset.date_format={fmt!r}"

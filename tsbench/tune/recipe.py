@@ -239,7 +239,8 @@ def lookbacks(t: Tuning) -> list[int]:
     own = int(read_config(t.out / "a_baseline").seq_len)
     if own <= int(found["longest_lookback"]):
         candidates = sorted({*candidates, own})
-    chosen = spread(candidates, int(t.recipe.n_lookbacks), keep=[*shortest, own])
+    n = int(t.recipe.n_lookbacks)  # the periods' shortest first, where not all fit
+    chosen = spread(candidates, n, keep=[*shortest, own] if len(set(shortest)) < n else shortest)
     log.info("(c) look-backs searched: %s", chosen)
     return chosen
 
