@@ -202,12 +202,15 @@ def test_dates_of_no_one_inferable_format_read_without_a_warning(tmp_path: Path)
     dates, month-first, and no warning (with loading.py's path) for the user."""
     stamps = pd.date_range("2022-01-30", periods=5, freq="D")
     path = tmp_path / "data.csv"
-    pd.DataFrame({"date": stamps.strftime("%m/%d/%y"), "OT": range(5)}).to_csv(path, index=False)
     cfg = OmegaConf.load(CSV_CONF)
     cfg.path = str(path)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        assert list(load_series(cfg).dates) == list(stamps)
+    # and 31.01.2022, which pandas reads day-first though dayfirst was not given, warning so
+    for written in ("%m/%d/%y", "%d.%m.%Y"):
+        pd.DataFrame({"date": stamps.strftime(written), "OT": range(5)}).to_csv(path,
+                                                                                index=False)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            assert list(load_series(cfg).dates) == list(stamps), written
 
 
 def test_day_first_dates_are_named_and_read_when_said(tmp_path: Path) -> None:

@@ -314,12 +314,15 @@ def _parse_dates(column: pd.Series, unit: Any, date_col: str, source: str,
 
 
 def _to_datetime(column: pd.Series, **kwargs: Any) -> pd.Series:
-    """``pd.to_datetime`` without its warning that it found no one format for the column
-    (01/31/22) and parses each value alone: the same dates, and a column read two ways
-    shows as unsorted or irregular timestamps, which are refused, so the warning (with
-    loading.py's path) is no message for the user."""
+    """``pd.to_datetime`` without its warnings that it found no one format for the column
+    (01/31/22) and parses each value alone, or that it read the dates day-first though
+    ``dayfirst`` was not given (31.01.2022, which reads one way only): the same dates, and
+    a column read two ways shows as unsorted or irregular timestamps, which are refused,
+    so neither warning (with loading.py's path) is a message for the user."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", "Could not infer format", UserWarning)
+        warnings.filterwarnings("ignore", "Parsing dates in .* format when dayfirst=",
+                                UserWarning)
         return pd.to_datetime(column, **kwargs)
 
 
