@@ -691,9 +691,11 @@ def test_a_config_of_the_search_path_that_tsbenchs_own_hides_is_refused(
         "hydra.searchpath) -> rename it, e.g. model/my_dlinear.yaml, and choose "
         "model=my_dlinear\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["conf"]
-    # a folder named by an interpolation is Hydra's to read, not refused nor resolved here
-    assert check_command_line([*TINY, "hydra.searchpath=[file://${hydra:runtime.cwd}/conf]"]
-                              ) == "run"
+    # a folder named by an interpolation is Hydra's to read (it warns, reading it before any
+    # job), not refused nor resolved here
+    with pytest.warns(UserWarning, match=r"runtime.cwd}/conf is not available"):
+        assert check_command_line(
+            [*TINY, "hydra.searchpath=[file://${hydra:runtime.cwd}/conf]"]) == "run"
 
 
 def test_a_target_named_under_features_m_is_a_warning(tmp_path: Path) -> None:
