@@ -330,11 +330,14 @@ def test_jobs_of_a_plain_multirun_grid_are_not_to_be_picked_by_test(
     # a grid over one model's learning rate: its rows are configurations, and the one with
     # the best test score is a choice on test; a multirun over models, horizons and seeds
     # (zoo.sweep) compares, and gets no such line
+    # (naive trains nothing: its learning rates are one configuration, its second job a
+    # repeat of the first)
     grid = tmp_path / "grid"
-    run_tsbench([*ILI, "model=dlinear", "pred_len=24", "optim.lr=0.001,0.01"], grid,
+    run_tsbench([*ILI, "model=dlinear,naive", "pred_len=24", "optim.lr=0.001,0.01"], grid,
                 multirun=True)
     out = report(grid).stdout
-    assert len(_rows(out)) == 2
+    assert sorted(row[2] for row in _rows(out)) == [
+        "dlinear (optim.lr=0.001)", "dlinear (optim.lr=0.01)", "naive"]
     said = [line for line in out.splitlines() if "rows are jobs of the multirun" in line]
     assert said == [f"2 rows are jobs of the multirun in {grid} (it swept optim.lr): choosing "
                     "among them by these test scores is selection on test -> choose by their "
@@ -826,6 +829,19 @@ def test_a_run_saved_before_a_null_setting_existed_pools_with_one_after(
     config = yaml.safe_load((tmp_path / "old" / "config.yaml").read_text())
     assert config["dataset"]["thousands"] is None and config["dataset"]["date_format"] is None
     del config["dataset"]["thousands"], config["dataset"]["date_format"]
+    config["seed"] = 2
+    (tmp_path / "old" / "config.yaml").write_text(yaml.safe_dump(config))
+    rows = _rows(report(tmp_path).stdout)
+    assert [(row[2], _n(row[3])) for row in rows] == [("naive", 2)]
+
+
+def test_a_run_saved_before_cards_pools_with_one_after(zoo: Zoo, tmp_path: Path) -> None:
+    # its facts are unknown, never a difference: no row of its own labelled "data file:
+    # unknown, rows used: unknown, ..."
+    shutil.copytree(zoo.csv, tmp_path / "new")
+    shutil.copytree(zoo.csv, tmp_path / "old")
+    (tmp_path / "old" / "protocol.json").unlink()
+    config = yaml.safe_load((tmp_path / "old" / "config.yaml").read_text())
     config["seed"] = 2
     (tmp_path / "old" / "config.yaml").write_text(yaml.safe_dump(config))
     rows = _rows(report(tmp_path).stdout)

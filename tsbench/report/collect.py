@@ -281,35 +281,60 @@ def group(runs: list[Run], warn: Warn) -> list[Cell]:
     """Cells of runs with equal configs except the ignored keys and equal protocol facts
     (:func:`tsbench.report.compare.facts`), one run per seed; cells of one model on one
     dataset and horizon are labelled with the keys and facts that set them apart."""
-    cells: dict[tuple, Cell] = {}
+    # cells by model, table and known settings (a null one is one a run saved before the
+    # setting existed lacks), each with the protocol facts its runs know
+    found: dict[tuple, list[tuple[dict[str, Any], Cell]]] = {}
     for run in runs:
         unread = () if reads_look_back(run) else LOOK_BACK_KEYS
-        kept = {k: v for k, v in run.config.items()
-                if not k.startswith(IGNORED) and k not in unread}
-        kept.update({f"protocol: {k}": v for k, v in facts(run).items()
-                     if k not in CONFIG_FACTS and k not in unread})
+        untrained = TRAINING_KEYS if run.metrics.get("epochs") == 0 else ()
+        kept = {k: v for k, v in run.config.items() if not k.startswith(IGNORED)
+                and k not in unread and not (untrained and k.startswith(untrained))}
+        known = {f"protocol: {k}": v for k, v in facts(run).items()
+                 if k not in CONFIG_FACTS and k not in unread}
+        kept.update(known)
         key = json.dumps(kept, sort_keys=True, default=str)
-        # a null setting is one a run saved before the setting existed lacks: the same cell
-        same = json.dumps({k: v for k, v in kept.items()
-                           if v is not None or k.startswith("protocol: ")},
-                          sort_keys=True, default=str)
-        cell = cells.setdefault((run.dataset, run.pred_len, run.model, same),
-                                Cell(run.dataset, run.pred_len, run.model, key))
+        settings = json.dumps({k: v for k, v in kept.items()
+                               if v is not None and k not in known}, sort_keys=True, default=str)
+        where = (run.dataset, run.pred_len, run.model)
+        same = found.setdefault((*where, settings), [])
+        cell_facts, cell = next(((f, c) for f, c in same if _agree(f, known)), ({}, None))
+        if cell is None:
+            cell_facts, cell = {}, Cell(*where, key)
+            same.append((cell_facts, cell))
         twin = next((r for r in cell.runs if r.seed == run.seed), None)
         if twin is not None:
             warn(_twin_note(run, twin))
             continue
         cell.runs.append(run)
-    for cell in cells.values():
+        cell_facts.update({k: v for k, v in known.items() if v is not None})
+        if _unknown(kept) < _unknown(cell.config):
+            cell.key = key  # the run that knows the most describes the cell
+    cells = [cell for same in found.values() for _, cell in same]
+    for cell in cells:
         cell.runs.sort(key=lambda r: r.seed)
-    _label(list(cells.values()))
-    for cell in cells.values():
+    _label(cells)
+    for cell in cells:
         _warn_if_mixed_code(cell, warn)
-    return sorted(cells.values(), key=lambda c: (c.dataset, c.pred_len, c.model, c.label))
+    return sorted(cells, key=lambda c: (c.dataset, c.pred_len, c.model, c.label))
+
+
+def _unknown(config: dict[str, Any]) -> int:
+    return sum(value is None for value in config.values())
+
+
+def _agree(cell: dict[str, Any], run: dict[str, Any]) -> bool:
+    """Whether a run of the protocol facts ``run`` belongs to a cell whose runs know
+    ``cell``: no fact known to both differs (a run saved before cards knows fewer, and an
+    unknown fact is never a difference)."""
+    return all(cell[k] == v for k, v in run.items() if v is not None and k in cell)
 
 
 #: A run's look-back and how it was chosen: no difference for a model that does not read it.
 LOOK_BACK_KEYS = ("seq_len", "seq_len_searched_on")
+#: Settings of training alone: a model that trained no epoch (naive, the classical
+#: baselines) forecasts the same whatever they are (``optim.lr=1e-3,1e-2`` beside DLinear).
+TRAINING_KEYS = ("optim.", "tune.", "data.batch_size", "data.drop_last", "trainer.max_epochs",
+                 "trainer.patience", "trainer.gradient_clip_val")
 
 
 def reads_look_back(run: Run) -> bool:
