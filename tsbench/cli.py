@@ -275,7 +275,8 @@ LEFT = {
     "search": "the sweep's folder keeps its ended trials -> resume it with the same command "
               "and hydra.sweeper.resume=true",
     "multirun": "the jobs that ended kept their outputs (Hydra's basic sweeper resumes "
-                "nothing: run the jobs left with -m over their values)",
+                "nothing: run the jobs left with -m over their values, into a new "
+                "hydra.sweep.dir, and report both folders together)",
     "run": "the run did not finish (no metrics.json) -> run it again",
 }
 

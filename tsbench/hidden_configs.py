@@ -71,20 +71,25 @@ def _content(path: Path) -> Any:
 
 
 def check_hidden_configs(searchpath: Sequence[str], space_field: str | None = None) -> None:
-    """Raise a :class:`TsbenchError` naming the first config of ``searchpath`` that tsbench's
-    own hides, with the fix: the same file under a name of its own, chosen by that name
+    """Raise a :class:`TsbenchError` naming each config of ``searchpath`` that tsbench's own
+    hides, with the fix: the same file under a name of its own, chosen by that name
     (``space_field``: the setting that chooses a tuning space, ``recipe.space`` in
     ``tsbench-tune``)."""
-    for path, inside in hidden_configs(searchpath):
-        group, name = inside.parent.as_posix(), inside.stem
-        if group == ".":
-            fix = (f"rename it: the primary config is tsbench's own; put your settings in "
-                   f"experiment/my_{name}.yaml and choose experiment=my_{name}")
-        elif group == "search" and name.endswith("_tune") and space_field:
-            fix = (f"rename it, e.g. {group}/my_{name}.yaml, and choose it with "
-                   f"{space_field}=my_{name}")
-        else:
-            fix = f"rename it, e.g. {group}/my_{name}.yaml, and choose {group}=my_{name}"
-        raise TsbenchError(
-            f"{path}: never read, tsbench's own {inside.as_posix()} hides it (Hydra reads "
+    said = [_hidden(path, inside, space_field) for path, inside in hidden_configs(searchpath)]
+    if said:
+        raise TsbenchError("; ".join(said))
+
+
+def _hidden(path: Path, inside: Path, space_field: str | None) -> str:
+    """One hidden config, and its fix."""
+    group, name = inside.parent.as_posix(), inside.stem
+    if group == ".":
+        fix = (f"rename it: the primary config is tsbench's own; put your settings in "
+               f"experiment/my_{name}.yaml and choose experiment=my_{name}")
+    elif group == "search" and name.endswith("_tune") and space_field:
+        fix = (f"rename it, e.g. {group}/my_{name}.yaml, and choose it with "
+               f"{space_field}=my_{name}")
+    else:
+        fix = f"rename it, e.g. {group}/my_{name}.yaml, and choose {group}=my_{name}"
+    return (f"{path}: never read, tsbench's own {inside.as_posix()} hides it (Hydra reads "
             f"tsbench's configs before the folders of hydra.searchpath) -> {fix}")

@@ -691,6 +691,13 @@ def test_a_config_of_the_search_path_that_tsbenchs_own_hides_is_refused(
         "hydra.searchpath) -> rename it, e.g. model/my_dlinear.yaml, and choose "
         "model=my_dlinear\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["conf"]
+    # each hidden file is named at once, not one a try
+    (conf / "search").mkdir()
+    (conf / "search" / "dlinear_tune.yaml").write_text("# @package _global_\n")
+    with pytest.raises(TsbenchError) as refused:
+        check_command_line([*TINY, searchpath])
+    assert str(refused.value).count("never read, tsbench's own") == 2
+    assert "search/dlinear_tune.yaml hides it" in str(refused.value)
     # a folder named by an interpolation is Hydra's to read (it warns, reading it before any
     # job), not refused nor resolved here
     with pytest.warns(UserWarning, match=r"runtime.cwd}/conf is not available"):
