@@ -82,8 +82,10 @@ def main(cfg: DictConfig) -> float:
         if side_by_side > 1:  # their progress bars would interleave on one terminal
             cfg.trainer.progress_bar = False
         metrics = run(cfg, run_dir, parallel_jobs=side_by_side)
-    except Stopped:
+    except Stopped as stopped:
         end_progress_bar(cfg)  # before the stopped line
+        if not multirun:
+            stopped.run_dir = run_dir
         raise
     except TsbenchError as exc:
         if multirun and records_failures(HydraConfig.get().sweeper):
@@ -241,7 +243,10 @@ def _job_metrics(cfg: DictConfig, folder: Path) -> list[Path]:
 
 class Stopped(SystemExit):
     """tsbench stopped by a signal, with the shell's exit status for it (128 + its number):
-    not Lightning's exit 0 after SIGTERM, which a cluster's requeue takes for success."""
+    not Lightning's exit 0 after SIGTERM, which a cluster's requeue takes for success; a
+    run's folder, once known (``run_dir``), for the line that says so."""
+
+    run_dir: Path | None = None
 
 
 def stop_on_signals(kind: str | None) -> None:
@@ -260,13 +265,15 @@ def stop_on_signals(kind: str | None) -> None:
         signal.signal(signum, stop)
 
 
-def stopped_line(signum: int, kind: str | None) -> str:
+def stopped_line(signum: int, kind: str | None, run_dir: Path | None = None) -> str:
     """``tsbench: stopped by SIGTERM: ...``: what the stopped command left (:data:`LEFT`),
-    the sweep's folder named where it is known."""
+    the sweep's or the run's folder named where it is known."""
     left = LEFT.get(kind or "", LEFT["run"])
     if kind == "search" and os.environ.get(SWEEP_DIR_ENV):
         left = left.replace("the same command", "the same command, "
                             f"hydra.sweep.dir={os.environ[SWEEP_DIR_ENV]}")
+    if run_dir is not None:
+        left = left.replace("the run did not", f"the run in {run_dir} did not")
     return f"tsbench: stopped by {signal.Signals(signum).name}: {left}"
 
 
@@ -293,5 +300,6 @@ def entry() -> None:
     try:
         main()
     except Stopped as stopped:
-        print(stopped_line(int(stopped.code) - 128, kind), file=sys.stderr)  # type: ignore[arg-type]
+        print(stopped_line(int(stopped.code) - 128, kind,  # type: ignore[arg-type]
+                           getattr(stopped, "run_dir", None)), file=sys.stderr)
         raise

@@ -20,9 +20,9 @@ from tsbench.cli import check_command_line
 
 @pytest.mark.heavy(seconds=20)
 @pytest.mark.parametrize("stop, status, said", [
-    (signal.SIGTERM, 143, "tsbench: stopped by SIGTERM: the run did not finish (no "
+    (signal.SIGTERM, 143, "tsbench: stopped by SIGTERM: the run in {} did not finish (no "
                           "metrics.json) -> run it again"),
-    (signal.SIGINT, 130, "tsbench: stopped by SIGINT: the run did not finish (no "
+    (signal.SIGINT, 130, "tsbench: stopped by SIGINT: the run in {} did not finish (no "
                          "metrics.json) -> run it again"),
 ])
 def test_a_run_stopped_in_training_exits_with_the_signals_status(
@@ -40,7 +40,7 @@ def test_a_run_stopped_in_training_exits_with_the_signals_status(
         proc.send_signal(stop)
         _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == status, stderr[-2000:]
-    assert stderr.strip().splitlines()[-1] == said
+    assert stderr.strip().splitlines()[-1] == said.format(run_dir)
     assert not (run_dir / "metrics.json").exists()
 
 
