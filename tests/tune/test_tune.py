@@ -1085,6 +1085,17 @@ def test_ctrl_c_says_how_to_resume_without_a_traceback(
         f"tsbench-tune: interrupted; what the stages wrote so far is in {out}: the same "
         "command again resumes there\n")
 
+    def before_a_stage(overrides: list[str], recipe: object, out: Path) -> None:
+        out.mkdir(parents=True)
+        (out / "tune.lock").touch()
+        raise KeyboardInterrupt  # Ctrl-C while the first stage starts
+
+    monkeypatch.setattr("tsbench.tune.cli.run_recipe", before_a_stage)
+    out = tmp_path / "early"
+    assert main(["dataset=etth1", "model=dlinear", f"out={out}"]) == 130
+    assert capsys.readouterr().err == (
+        f"tsbench-tune: interrupted; the same command again starts in {out}\n")
+
 
 @pytest.mark.parametrize("extra", [[], ["recipe.cv_folds=3", "recipe.random_share=0.7"]])
 def test_the_budget_told_for_a_too_short_search_buys_each_search_one_full_trial(

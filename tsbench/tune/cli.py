@@ -104,10 +104,13 @@ def main(argv: list[str] | None = None) -> int:
 
 def stopped_line(how: str, out: Path | None) -> str:
     """What a stopped ``tsbench-tune`` says: ``how`` it stopped, and where the same command
-    again resumes (where a stage wrote anything)."""
-    return f"tsbench-tune: {how}" + (
-        f"; what the stages wrote so far is in {out}: the same command again resumes there"
-        if out is not None and holds_stages(out) else "")
+    again resumes (where a stage wrote anything) or starts (a folder made, no stage begun)."""
+    if out is not None and holds_stages(out):
+        return (f"tsbench-tune: {how}; what the stages wrote so far is in {out}: the same "
+                "command again resumes there")
+    if out is not None and out.is_dir():  # made, its first stage not begun
+        return f"tsbench-tune: {how}; the same command again starts in {out}"
+    return f"tsbench-tune: {how}"
 
 
 @contextlib.contextmanager
