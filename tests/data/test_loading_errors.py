@@ -214,6 +214,25 @@ def test_dates_of_no_one_inferable_format_read_without_a_warning(tmp_path: Path)
         assert [str(w.message) for w in said] == [], written
 
 
+def test_monthly_day_first_dates_are_named_at_their_frequency(tmp_path: Path) -> None:
+    """01.02.2000 ... hold no day past 12: read month-first (as 2 January) they passed the
+    day-first check, and the frequency error that followed did not name dataset.dayfirst."""
+    stamps = pd.date_range("2000-01-01", periods=40, freq="MS")
+    path = tmp_path / "monthly.csv"
+    pd.DataFrame({"date": stamps.strftime("%d.%m.%Y"), "OT": range(40)}).to_csv(path,
+                                                                                index=False)
+    cfg = OmegaConf.load(CSV_CONF)
+    cfg.path = str(path)
+    with pytest.raises(TsbenchError) as refused:
+        load_series(cfg)
+    assert str(refused.value) == (
+        f"dataset.dayfirst: the dates of column 'date' in {path} read month-first (01.02.2000 "
+        "as 2000-01-02) have no regular frequency, day-first they are MS -> set "
+        "dataset.dayfirst=true if they are written day-first")
+    cfg.dayfirst = True
+    assert list(load_series(cfg).dates) == list(stamps)
+
+
 def test_day_first_dates_are_named_and_read_when_said(tmp_path: Path) -> None:
     """01/01 to 12/01 parse month-first too (as 1 January to 1 December): the file is refused
     at its first 13th day, not read with those dates, and reads right with dayfirst."""

@@ -13,12 +13,12 @@ import pandas as pd
 from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
 from tsbench.config_values import number, whole
-from tsbench.data.frequency import parse_freq, timeline
+from tsbench.data.frequency import infer_offset, parse_freq, timeline
 from tsbench.data.sources import DataFile, resolve_file
 from tsbench.data.splits import TEST_FRAC, TRAIN_FRAC
 from tsbench.data.synthetic import make_synthetic
 from tsbench.data.timefeatures import time_features
-from tsbench.errors import ConfigError, DataError
+from tsbench.errors import ConfigError, DataError, TsbenchError
 
 #: Units of epoch-number dates (``dataset.date_unit``).
 DATE_UNITS = ("s", "ms", "us", "ns")
@@ -175,7 +175,12 @@ def _to_series(frame: pd.DataFrame, cfg: Any, source: str) -> Series:
     if gaps not in GAPS:
         raise ConfigError("dataset.gaps", f"unknown value {gaps!r}", f"use one of {GAPS}")
     freq = cfg.get("freq")
-    line = timeline(dates, None if freq is None else str(freq), source)
+    try:
+        line = timeline(dates, None if freq is None else str(freq), source)
+    except TsbenchError:
+        if not (cfg.get("dayfirst") or cfg.get("date_format") or cfg.get("date_unit")):
+            _check_day_first(frame[date_col], dates, date_col, source)
+        raise
     if len(line.missing) and gaps == "missing":
         if fillna is None:
             after = int(np.flatnonzero(dates != line.index[: len(dates)])[0]) - 1
@@ -311,6 +316,25 @@ def _parse_dates(column: pd.Series, unit: Any, date_col: str, source: str,
         f"{what} (first at row {row}: {column.iloc[row]!r}) -> fix or drop those rows"
         + (f", {fix}" if fix else "")
     )
+
+
+def _check_day_first(column: pd.Series, dates: pd.DatetimeIndex, date_col: str,
+                     source: str) -> None:
+    """Raise a :class:`DataError` naming ``dataset.dayfirst`` where dates read month-first
+    have no regular frequency and day-first have one: monthly dates written 01.02.2000 hold
+    no day past 12, so reading them as 2 January passed unseen until the frequency."""
+    if is_numeric_dtype(column):
+        return
+    day_first = pd.DatetimeIndex(_to_datetime(column, errors="coerce", dayfirst=True))
+    if day_first.hasnans or day_first.equals(dates) or not day_first.is_monotonic_increasing:
+        return
+    offset = infer_offset(day_first) if day_first.is_unique else None
+    if offset is not None:
+        raise DataError(
+            f"dataset.dayfirst: the dates of column '{date_col}' in {source} read month-first "
+            f"({column.iloc[1]} as {dates[1].date()}) have no regular frequency, day-first "
+            f"they are {offset.freqstr} -> set dataset.dayfirst=true if they are written "
+            "day-first")
 
 
 def _to_datetime(column: pd.Series, **kwargs: Any) -> pd.Series:
