@@ -95,7 +95,7 @@ def main(cfg: DictConfig) -> float:
             said = f"tsbench: error: job {HydraConfig.get().job.num}: {exc}"
             print(said, file=sys.stderr, flush=True)
             raise JobRefused(f"{said} (the first job refused; the sweep ran the others, "
-                             "each job's folder holds how it ended)") from None
+                             "and a job that ended keeps its folder)") from None
         _remove_empty_day(run_dir)
         end_progress_bar(cfg)
         if run_dir.is_dir():  # it holds what the run wrote before failing (its logs)
