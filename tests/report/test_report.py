@@ -835,17 +835,19 @@ def test_a_run_saved_before_a_null_setting_existed_pools_with_one_after(
     assert [(row[2], _n(row[3])) for row in rows] == [("naive", 2)]
 
 
-def test_a_run_saved_before_cards_pools_with_one_after(zoo: Zoo, tmp_path: Path) -> None:
-    # its facts are unknown, never a difference: no row of its own labelled "data file:
-    # unknown, rows used: unknown, ..."
+def test_a_run_saved_before_cards_is_labelled_so_once(zoo: Zoo, tmp_path: Path) -> None:
+    # its unknown facts made a label of them all: "naive (data file: unknown, metric
+    # scale: unknown, rows used: unknown, ...)"
     shutil.copytree(zoo.csv, tmp_path / "new")
     shutil.copytree(zoo.csv, tmp_path / "old")
     (tmp_path / "old" / "protocol.json").unlink()
     config = yaml.safe_load((tmp_path / "old" / "config.yaml").read_text())
     config["seed"] = 2
     (tmp_path / "old" / "config.yaml").write_text(yaml.safe_dump(config))
-    rows = _rows(report(tmp_path).stdout)
-    assert [(row[2], _n(row[3])) for row in rows] == [("naive", 2)]
+    labels = [row[2] for row in _rows(report(tmp_path).stdout)]
+    assert len(labels) == 2 and "naive (no card)" in labels
+    carded = next(label for label in labels if label != "naive (no card)")
+    assert "unknown" not in carded and "data file: sha256" in carded
 
 
 def test_baselines_that_read_no_look_back_pool_across_seq_len(zoo: Zoo, tmp_path: Path

@@ -281,52 +281,32 @@ def group(runs: list[Run], warn: Warn) -> list[Cell]:
     """Cells of runs with equal configs except the ignored keys and equal protocol facts
     (:func:`tsbench.report.compare.facts`), one run per seed; cells of one model on one
     dataset and horizon are labelled with the keys and facts that set them apart."""
-    # cells by model, table and known settings (a null one is one a run saved before the
-    # setting existed lacks), each with the protocol facts its runs know
-    found: dict[tuple, list[tuple[dict[str, Any], Cell]]] = {}
+    cells: dict[tuple, Cell] = {}
     for run in runs:
         unread = () if reads_look_back(run) else LOOK_BACK_KEYS
         untrained = TRAINING_KEYS if run.metrics.get("epochs") == 0 else ()
         kept = {k: v for k, v in run.config.items() if not k.startswith(IGNORED)
                 and k not in unread and not (untrained and k.startswith(untrained))}
-        known = {f"protocol: {k}": v for k, v in facts(run).items()
-                 if k not in CONFIG_FACTS and k not in unread}
-        kept.update(known)
+        kept.update({f"protocol: {k}": v for k, v in facts(run).items()
+                     if k not in CONFIG_FACTS and k not in unread})
         key = json.dumps(kept, sort_keys=True, default=str)
-        settings = json.dumps({k: v for k, v in kept.items()
-                               if v is not None and k not in known}, sort_keys=True, default=str)
-        where = (run.dataset, run.pred_len, run.model)
-        same = found.setdefault((*where, settings), [])
-        cell_facts, cell = next(((f, c) for f, c in same if _agree(f, known)), ({}, None))
-        if cell is None:
-            cell_facts, cell = {}, Cell(*where, key)
-            same.append((cell_facts, cell))
+        # a null setting is one a run saved before the setting existed lacks: no difference
+        same = json.dumps({k: v for k, v in kept.items()
+                           if v is not None or k.startswith("protocol: ")},
+                          sort_keys=True, default=str)
+        cell = cells.setdefault((run.dataset, run.pred_len, run.model, same),
+                                Cell(run.dataset, run.pred_len, run.model, key))
         twin = next((r for r in cell.runs if r.seed == run.seed), None)
         if twin is not None:
             warn(_twin_note(run, twin))
             continue
         cell.runs.append(run)
-        cell_facts.update({k: v for k, v in known.items() if v is not None})
-        if _unknown(kept) < _unknown(cell.config):
-            cell.key = key  # the run that knows the most describes the cell
-    cells = [cell for same in found.values() for _, cell in same]
-    for cell in cells:
+    for cell in cells.values():
         cell.runs.sort(key=lambda r: r.seed)
-    _label(cells)
-    for cell in cells:
+    _label(list(cells.values()))
+    for cell in cells.values():
         _warn_if_mixed_code(cell, warn)
-    return sorted(cells, key=lambda c: (c.dataset, c.pred_len, c.model, c.label))
-
-
-def _unknown(config: dict[str, Any]) -> int:
-    return sum(value is None for value in config.values())
-
-
-def _agree(cell: dict[str, Any], run: dict[str, Any]) -> bool:
-    """Whether a run of the protocol facts ``run`` belongs to a cell whose runs know
-    ``cell``: no fact known to both differs (a run saved before cards knows fewer, and an
-    unknown fact is never a difference)."""
-    return all(cell[k] == v for k, v in run.items() if v is not None and k in cell)
+    return sorted(cells.values(), key=lambda c: (c.dataset, c.pred_len, c.model, c.label))
 
 
 #: A run's look-back and how it was chosen: no difference for a model that does not read it.
@@ -414,18 +394,26 @@ def _label(cells: list[Cell]) -> None:
         digits = {k: None if len({short(c, k, 6) for c in configs}) < len(
             {short(c, k) for c in configs}) else 6 for k in differing}
         for cell, config in zip(group_cells, configs, strict=True):
-            cell.label = _cell_label(cell.model, config, configs, differing, chosen, digits)
+            carded = any(run.card is not None for run in cell.runs)
+            cell.label = _cell_label(cell.model, config, configs, differing, chosen, digits,
+                                     carded)
 
 
 def _cell_label(model: str, config: dict[str, Any], configs: list[dict[str, Any]],
-                differing: list[str], chosen: set[str], digits: dict[str, int | None]) -> str:
-    parts = []
+                differing: list[str], chosen: set[str], digits: dict[str, int | None],
+                carded: bool = True) -> str:
+    """``model (key=value, fact: value, ...)`` with what sets the cell apart; the facts a
+    cell of runs saved before protocol cards cannot know said once, as ``no card``."""
+    parts: list[str] = []
     for k in differing:
         group = k.rsplit(".", 1)[0] if "." in k else None
         if k == "seq_len_searched_on" and "protocol: seq_len" in differing:
             continue  # the card's seq_len fact says it: "seq_len: searched on val"
         if k.startswith("protocol: "):
             fact = config.get(k)
+            if fact is None and not carded:
+                parts += [] if "no card" in parts else ["no card"]
+                continue
             parts.append(f"{k.removeprefix('protocol: ')}: {'unknown' if fact is None else fact}")
         elif group in chosen and k == f"{group}.name":
             parts.append(f"{group}={short(config, k, digits[k])}")
