@@ -3,6 +3,7 @@ every DataError or ConfigError there ends in exit code 2 without a traceback).""
 
 from __future__ import annotations
 
+import itertools
 import warnings
 from pathlib import Path
 
@@ -231,6 +232,16 @@ def test_monthly_day_first_dates_are_named_at_their_frequency(tmp_path: Path) ->
         "dataset.dayfirst=true if they are written day-first")
     cfg.dayfirst = True
     assert list(load_series(cfg).dates) == list(stamps)
+    # irregular local times across a change of offset, which pandas cannot read day-first:
+    # the frequency's own error, not the day-first reading's traceback
+    base = pd.Timestamp("2024-03-29", tz="Europe/Berlin")
+    local = pd.DatetimeIndex([base + pd.Timedelta(hours=int(h))
+                              for h in itertools.accumulate([0] + [1, 7, 3] * 20)])
+    pd.DataFrame({"date": local.strftime("%Y-%m-%d %H:%M:%S%z"), "OT": range(len(local))}
+                 ).to_csv(path, index=False)
+    cfg.dayfirst = False
+    with pytest.raises(TsbenchError, match="the timestamps have no regular frequency"):
+        load_series(cfg)
 
 
 def test_day_first_dates_are_named_and_read_when_said(tmp_path: Path) -> None:

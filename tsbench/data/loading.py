@@ -177,8 +177,9 @@ def _to_series(frame: pd.DataFrame, cfg: Any, source: str) -> Series:
     freq = cfg.get("freq")
     try:
         line = timeline(dates, None if freq is None else str(freq), source)
-    except TsbenchError:
-        if not (cfg.get("dayfirst") or cfg.get("date_format") or cfg.get("date_unit")):
+    except TsbenchError:  # no frequency at all: dates read the wrong way round?
+        if freq is None and not (cfg.get("dayfirst") or cfg.get("date_format")
+                                 or cfg.get("date_unit")):
             _check_day_first(frame[date_col], dates, date_col, source)
         raise
     if len(line.missing) and gaps == "missing":
@@ -322,10 +323,12 @@ def _check_day_first(column: pd.Series, dates: pd.DatetimeIndex, date_col: str,
                      source: str) -> None:
     """Raise a :class:`DataError` naming ``dataset.dayfirst`` where dates read month-first
     have no regular frequency and day-first have one: monthly dates written 01.02.2000 hold
-    no day past 12, so reading them as 2 January passed unseen until the frequency."""
-    if is_numeric_dtype(column):
+    no day past 12, so reading them as 2 January passed unseen until the frequency. A
+    column pandas cannot read day-first at all (offsets that change) is left as it is."""
+    try:
+        day_first = pd.DatetimeIndex(_to_datetime(column, errors="coerce", dayfirst=True))
+    except (ValueError, TypeError):
         return
-    day_first = pd.DatetimeIndex(_to_datetime(column, errors="coerce", dayfirst=True))
     if day_first.hasnans or day_first.equals(dates) or not day_first.is_monotonic_increasing:
         return
     offset = infer_offset(day_first) if day_first.is_unique else None
