@@ -231,12 +231,13 @@ def check_not_over_other_runs(cfg: DictConfig, multirun: bool) -> None:
 
 
 def _job_metrics(cfg: DictConfig, folder: Path) -> list[Path]:
-    """The finished jobs' metrics a multirun into ``folder`` would write over: with Hydra's
-    job folders (``hydra.sweep.subdir`` ``${hydra.job.num}``, its 0/, 1/, ...), any there.
-    Job folders of another name (``seed_${seed}``, as tsbench-tune's refits run only the
-    seeds not yet finished) are the command's to keep apart."""
-    subdir = OmegaConf.to_container(cfg.hydra.sweep, resolve=False).get("subdir")
-    if subdir != "${hydra.job.num}" or not folder.is_dir():
+    """The finished jobs' metrics a multirun into ``folder`` would write over: with job
+    folders named by their number (``hydra.sweep.subdir`` holding ``${hydra.job.num}``,
+    Hydra's 0/, 1/, ..., which a new multirun numbers from 0 again), any there. Job folders
+    named by their values (``seed_${seed}``, as tsbench-tune's refits run only the seeds
+    not yet finished) are the command's to keep apart."""
+    subdir = str(OmegaConf.to_container(cfg.hydra.sweep, resolve=False).get("subdir"))
+    if "hydra.job.num" not in subdir or not folder.is_dir():
         return []
     return sorted(folder.glob(f"*/{METRICS}"))
 

@@ -208,16 +208,17 @@ class Data:
     they score the test split where ``score_test`` is null (not in a search's trials)."""
 
     search: bool
-    loaded: dict[str, Series] = field(default_factory=dict)
+    loaded: dict[str, Series | None] = field(default_factory=dict)
 
     def series(self, dataset: DictConfig) -> Series | None:
-        """The series of ``dataset``; None where it cannot be read (its trials say why)."""
+        """The series of ``dataset``; None where it cannot be read (its trials say why),
+        tried once too."""
         source = OmegaConf.to_yaml(dataset)
         if source not in self.loaded:
             try:
                 self.loaded[source] = load_series(dataset)
             except TsbenchError:
-                return None
+                self.loaded[source] = None
         return self.loaded[source]
 
 

@@ -585,6 +585,10 @@ def test_a_run_into_a_finished_runs_folder_is_refused_and_the_folder_kept(
     with pytest.raises(ConfigError, match=r"sweep/0 holds a finished run \(metrics.json\): "
                                           "this multirun would mix"):
         check_command_line(["-m", *TINY, "seed=1,2", f"hydra.sweep.dir={tmp_path / 'sweep'}"])
+    (tmp_path / "sweep" / "0").rename(tmp_path / "sweep" / "job_0")  # numbered otherwise
+    with pytest.raises(ConfigError, match=r"sweep/job_0 holds a finished run"):
+        check_command_line(["-m", *TINY, "seed=1,2", f"hydra.sweep.dir={tmp_path / 'sweep'}",
+                            "hydra.sweep.subdir=job_${hydra.job.num}"])
     # job folders of another name, as tsbench-tune's refits run the seeds not yet finished
     (tmp_path / "refits" / "seed_1").mkdir(parents=True)
     (tmp_path / "refits" / "seed_1" / "metrics.json").write_text("{}")

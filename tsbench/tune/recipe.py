@@ -240,7 +240,8 @@ def lookbacks(t: Tuning) -> list[int]:
     if own <= int(found["longest_lookback"]):
         candidates = sorted({*candidates, own})
     n = int(t.recipe.n_lookbacks)  # the periods' shortest first, where not all fit
-    chosen = spread(candidates, n, keep=[*shortest, own] if len(set(shortest)) < n else shortest)
+    kept = set(shortest) & set(candidates)
+    chosen = spread(candidates, n, keep=[*shortest, own] if len(kept) < n else shortest)
     log.info("(c) look-backs searched: %s", chosen)
     return chosen
 

@@ -81,7 +81,8 @@ RULES: dict[str, tuple[Callable[[Any], bool], str, str]] = {
     "lr_span": (lambda v: _number(v) and v > 1, "a number > 1", "10"),
     "top_k": (lambda v: _whole(v, 1), "a whole number >= 1", "3"),
     "seeds": (_seeds, "a list of seeds", "[1,2] (or [] for no retraining)"),
-    "space": (lambda v: v is None or (isinstance(v, str) and re.fullmatch(r"[\w-]+", v)),
+    "space": (lambda v: v is None or (isinstance(v, str) and re.fullmatch(r"[\w.-]+", v)
+                                      and not v.endswith((".yaml", ".yml"))),
               "null or the name of a config in search/ (no folder, no .yaml)",
               "my_patchtst_tune (for search/my_patchtst_tune.yaml)"),
     "search": (lambda v: _list_of(v, lambda s: isinstance(s, str)), "a list of overrides",
