@@ -3,7 +3,9 @@
 A run is a directory with ``metrics.json`` and a saved config, found once however many
 of the given folders reach it (:func:`tsbench.rundir.find_runs` resolves and dedupes).
 A cell holds the runs whose resolved configs are equal except ``seed`` (and settings that
-do not change what is computed: :data:`IGNORED`); runs differing in anything else are
+do not change what is computed: :data:`IGNORED`; the look-back of a model that does not
+read it; the training settings of one that trained nothing, :data:`TRAINING_KEYS`; a null
+setting that a run saved before it existed lacks); runs differing in anything else are
 different cells, and the row names what differs. What cannot be used is left out with one
 warning line each: unreadable files, failed runs (by their metrics.json or by their sweep's
 ``trials.csv``), non-finite scores, a second run of the same cell and seed; and one line for
@@ -278,9 +280,10 @@ def _read_trials(sweep: Path, warn: Warn) -> tuple[dict[Path, str], frozenset[st
 
 
 def group(runs: list[Run], warn: Warn) -> list[Cell]:
-    """Cells of runs with equal configs except the ignored keys and equal protocol facts
-    (:func:`tsbench.report.compare.facts`), one run per seed; cells of one model on one
-    dataset and horizon are labelled with the keys and facts that set them apart."""
+    """Cells of runs with equal configs except the keys no score depends on (see the module)
+    and equal protocol facts (:func:`tsbench.report.compare.facts`), one run per seed;
+    cells of one model on one dataset and horizon are labelled with the keys and facts
+    that set them apart."""
     cells: dict[tuple, Cell] = {}
     for run in runs:
         unread = () if reads_look_back(run) else LOOK_BACK_KEYS
