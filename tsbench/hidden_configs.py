@@ -51,13 +51,14 @@ def hidden_configs(searchpath: Sequence[str]) -> Iterator[tuple[Path, Path]]:
     """Each config of a ``searchpath`` folder that tsbench's own config of the same group and
     name hides, and that says something else: (the user's file, its path inside the config
     tree)."""
+    own_files = sorted(OWN_CONFIGS.rglob("*.yaml"))  # a few dozen, not a user's whole tree
     for folder in searchpath_folders(searchpath):
         if not folder.is_dir() or folder.resolve() == OWN_CONFIGS:
             continue
-        for path in sorted(folder.rglob("*.yaml")):
-            inside = path.relative_to(folder)
-            own = OWN_CONFIGS / inside
-            if own.is_file() and _content(own) != _content(path):
+        for own in own_files:
+            inside = own.relative_to(OWN_CONFIGS)
+            path = folder / inside
+            if path.is_file() and _content(own) != _content(path):
                 yield path, inside
 
 
