@@ -6,16 +6,26 @@ from __future__ import annotations
 import itertools
 import warnings
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
-from omegaconf import OmegaConf
+from omegaconf import DictConfig, OmegaConf
 
 from tsbench.data.loading import load_series
 from tsbench.errors import TsbenchError
 
 CSV_CONF = Path(__file__).parents[2] / "tsbench" / "conf" / "dataset" / "csv.yaml"
 HOURS = pd.date_range("2020-01-01", periods=6, freq="h")
+
+
+def csv_config(path: Path, **fields: Any) -> DictConfig:
+    """The shipped ``dataset=csv`` config reading ``path``, with ``fields`` set."""
+    cfg = OmegaConf.load(CSV_CONF)
+    cfg.path = str(path)
+    for key, value in fields.items():
+        cfg[key] = value
+    return cfg
 
 
 def _rows(sep: str = ",", blank: tuple[int, str] | None = None) -> str:
@@ -161,8 +171,7 @@ def test_message(case: str, tmp_path: Path) -> None:
     text, fields, message = CASES[case]
     path = tmp_path / "data.csv"
     path.write_text(text)
-    cfg = OmegaConf.load(CSV_CONF)
-    cfg.path = str(path)
+    cfg = csv_config(path)
     for key, value in fields.items():
         cfg[key] = value
     with pytest.raises(TsbenchError) as caught:
@@ -181,8 +190,7 @@ def test_thousands_separators_read_as_said(sep: str, decimal: str, thousands: st
     beside decimal commas, as the number it writes."""
     path = tmp_path / "data.csv"
     path.write_text(f"date{sep}a{sep}OT\n" + _rows(sep).replace(f"{sep}1\n", f"{sep}{cell}\n"))
-    cfg = OmegaConf.load(CSV_CONF)
-    cfg.path, cfg.sep, cfg.decimal, cfg.thousands = str(path), sep, decimal, thousands
+    cfg = csv_config(path, sep=sep, decimal=decimal, thousands=thousands)
     assert load_series(cfg).values[:, -1].tolist() == [0, value, 2, 0, value, 2]
 
 
@@ -191,8 +199,7 @@ def test_dates_written_yyyymmdd_read_with_their_format(tmp_path: Path) -> None:
     seconds since 1970."""
     path = tmp_path / "data.csv"
     path.write_text("day,OT\n20220130,1\n20220131,2\n20220201,3\n20220202,4\n")
-    cfg = OmegaConf.load(CSV_CONF)
-    cfg.path, cfg.date_col, cfg.date_format = str(path), "day", "%Y%m%d"
+    cfg = csv_config(path, date_col="day", date_format="%Y%m%d")
     series = load_series(cfg)
     assert list(series.dates) == list(pd.date_range("2022-01-30", periods=4, freq="D"))
     assert series.freq == "D"
@@ -203,8 +210,7 @@ def test_dates_of_no_one_inferable_format_read_without_a_warning(tmp_path: Path)
     dates, month-first, and no warning (with loading.py's path) for the user."""
     stamps = pd.date_range("2022-01-30", periods=5, freq="D")
     path = tmp_path / "data.csv"
-    cfg = OmegaConf.load(CSV_CONF)
-    cfg.path = str(path)
+    cfg = csv_config(path)
     # and 31.01.2022, which pandas reads day-first though dayfirst was not given, warning so
     for written in ("%m/%d/%y", "%d.%m.%Y"):
         pd.DataFrame({"date": stamps.strftime(written), "OT": range(5)}).to_csv(path,
@@ -222,8 +228,7 @@ def test_monthly_day_first_dates_are_named_at_their_frequency(tmp_path: Path) ->
     path = tmp_path / "monthly.csv"
     pd.DataFrame({"date": stamps.strftime("%d.%m.%Y"), "OT": range(40)}).to_csv(path,
                                                                                 index=False)
-    cfg = OmegaConf.load(CSV_CONF)
-    cfg.path = str(path)
+    cfg = csv_config(path)
     with pytest.raises(TsbenchError) as refused:
         load_series(cfg)
     assert str(refused.value) == (
@@ -251,8 +256,7 @@ def test_day_first_dates_are_named_and_read_when_said(tmp_path: Path) -> None:
     path = tmp_path / "data.csv"
     pd.DataFrame({"date": stamps.strftime("%d/%m/%Y %H:%M"), "OT": range(len(stamps))}
                  ).to_csv(path, index=False)
-    cfg = OmegaConf.load(CSV_CONF)
-    cfg.path = str(path)
+    cfg = csv_config(path)
     with pytest.raises(TsbenchError) as caught:
         load_series(cfg)
     assert str(caught.value) == (
@@ -272,8 +276,7 @@ def test_local_times_across_daylight_saving_read_as_their_instants_in_utc(tmp_pa
     path = tmp_path / "data.csv"
     pd.DataFrame({"date": local.strftime("%Y-%m-%d %H:%M:%S%z"), "OT": range(len(local))}
                  ).to_csv(path, index=False)
-    cfg = OmegaConf.load(CSV_CONF)
-    cfg.path = str(path)
+    cfg = csv_config(path)
     series = load_series(cfg)
     assert list(series.dates) == list(instants)
     assert series.freq == "h"
@@ -285,8 +288,7 @@ def test_the_cells_ffill_filled_are_marked(tmp_path: Path) -> None:
     path = tmp_path / "data.csv"
     path.write_text("date,a,OT\n" + "".join(
         f"{t},{'' if i == 1 else i},{i}\n" for i, t in enumerate(stamps)))
-    cfg = OmegaConf.load(CSV_CONF)
-    cfg.path, cfg.fillna = str(path), "ffill"
+    cfg = csv_config(path, fillna="ffill")
     series = load_series(cfg)
     assert series.filled is not None
     assert series.filled.tolist() == [[False, False], [True, False], [False, False],
@@ -315,8 +317,7 @@ def test_local_times_without_offsets_at_a_daylight_saving_change_say_so(
     local = pd.date_range(start, periods=10, freq="h", tz="UTC").tz_convert("Europe/Berlin")
     path = tmp_path / "data.csv"
     pd.DataFrame({"date": local.tz_localize(None), "OT": range(10)}).to_csv(path, index=False)
-    cfg = OmegaConf.load(CSV_CONF)
-    cfg.path = str(path)
+    cfg = csv_config(path)
     with pytest.raises(TsbenchError) as caught:
         load_series(cfg)
     assert said in str(caught.value) and str(caught.value).endswith(DAYLIGHT_SAVING_HINT)
