@@ -12,6 +12,7 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 from omegaconf import OmegaConf
@@ -358,6 +359,25 @@ def test_jobs_of_a_plain_multirun_grid_are_not_to_be_picked_by_test(
 def test_csv_runs_are_named_by_their_file(zoo: Zoo) -> None:
     rows = _rows(report(zoo.csv).stdout)
     assert [r[:3] for r in rows] == [["sales.csv", "12", "naive"]]
+
+
+def test_two_files_of_one_name_are_two_tables(zoo: Zoo, tmp_path: Path) -> None:
+    """Another folder's sales.csv holds other data: its runs are never ranked against the
+    runs of zoo's sales.csv, each file a table named by its digest."""
+    other = tmp_path / "b" / "sales.csv"
+    other.parent.mkdir()
+    data = pd.read_csv(zoo.root / "sales.csv")
+    data["price"] *= 2
+    data.to_csv(other, index=False)
+    run_tsbench(["dataset=csv", f"dataset.path={other}", "model=dlinear", "seq_len=24",
+                 "pred_len=12", "trainer=debug", "logger=none"], tmp_path / "run")
+    out = report(zoo.csv, tmp_path / "run").stdout
+    digests = {str(path): json.loads((run / "protocol.json").read_text())["dataset"]["sha256"]
+               for path, run in ((zoo.root / "sales.csv", zoo.csv), (other, tmp_path / "run"))}
+    assert len(set(digests.values())) == 2
+    assert sorted(r[:3] for r in _rows(out)) == sorted([
+        [f"sales.csv (sha256 {digests[str(zoo.root / 'sales.csv')][:12]})", "12", "naive"],
+        [f"sales.csv (sha256 {digests[str(other)]:.12})", "12", "dlinear"]])
 
 
 def test_runs_that_cannot_count_are_left_out_with_one_warning_each(zoo: Zoo, tmp_path: Path

@@ -62,13 +62,21 @@ class Run:
     card: dict[str, Any] | None
     swept: frozenset[str] = frozenset()  # keys its sweep's trials.csv searched
     gridded: frozenset[str] = frozenset()  # settings a plain multirun swept (its jobs' grid)
+    file_tag: str = ""  # which of several CSV files of one name it read (:func:`_tell_files_apart`)
 
     @property
     def dataset(self) -> str:
-        """The dataset's name; a CSV's file name for ``dataset=csv``."""
+        """The dataset's name; a CSV's file name for ``dataset=csv``, with its digest where
+        other runs read another file of that name."""
         name = str(self.config.get("dataset.name"))
         path = self.config.get("dataset.path")
-        return Path(str(path)).name if name == "csv" and path else name
+        name = Path(str(path)).name if name == "csv" and path else name
+        return f"{name} ({self.file_tag})" if self.file_tag else name
+
+    def data_file(self) -> str:
+        """The file it read, as its protocol card names it (its sha256), else its path."""
+        sha = ((self.card or {}).get("dataset") or {}).get("sha256")
+        return f"sha256 {sha[:12]}" if sha else f"path {self.config.get('dataset.path')}"
 
     @property
     def model(self) -> str:
@@ -162,6 +170,7 @@ def collect(roots: list[Path], metric_key: str, warn: Warn) -> Collected:
             continue
         run.swept, run.gridded = swept_by_sweep[sweep], grid_by_sweep[sweep]
         runs.append(run)
+    _tell_files_apart(runs)
     if pruned:
         warn(f"left out {len(pruned)} pruned run(s) (stopped early by their sweep's pruner, "
              f"short of their epoch budget), e.g. {pruned[0]}")
@@ -177,6 +186,19 @@ def collect(roots: list[Path], metric_key: str, warn: Warn) -> Collected:
     for _, why in without:
         counts[why] = counts.get(why, 0) + 1
     return Collected(runs, len(found), skipped, counts)
+
+
+def _tell_files_apart(runs: list[Run]) -> None:
+    """Tag the runs of ``dataset=csv`` whose file shares its name with another file some run
+    read (two folders' ``sales.csv``, or one file edited between runs): each file is a table
+    of its own, its runs never ranked against another file's."""
+    files: dict[str, set[str]] = {}
+    for run in runs:
+        if run.config.get("dataset.name") == "csv":
+            files.setdefault(run.dataset, set()).add(run.data_file())
+    for run in runs:
+        if len(files.get(run.dataset, ())) > 1:
+            run.file_tag = run.data_file()
 
 
 #: Swept settings that choose what a table compares (its rows, tables or seeds), not a
