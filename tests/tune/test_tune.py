@@ -77,6 +77,7 @@ from tsbench.tune.report import render_report
 from tsbench.tune.scoring import candidates, choose
 from tsbench.tune.settings import RULES, check_recipe
 from tsbench.tune.state import CLOCK_FILE, STATE_FILE, TuneState
+from tsbench.tune.state import differences as state_differences
 from tsbench.tune.tuning import Tuning
 
 
@@ -964,6 +965,21 @@ def test_a_folder_started_with_other_settings_is_refused_naming_each_difference(
     assert main(list(reversed(then))) == 2
     assert f"dataset.path: file {tmp_path / 'none.csv'} does not exist" in capsys.readouterr(
         ).err
+
+
+def test_a_relative_path_written_absolute_is_the_same_setting(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """report.md's command writes the folder's relative paths absolute, so that it reruns
+    from anywhere; run from where the folder was started, it resumes it."""
+    monkeypatch.chdir(tmp_path)
+    then = {"overrides": ["dataset.path=sales.csv", "hydra.searchpath=[file://conf]"]}
+    now = {"overrides": [f"hydra.searchpath=[file://{tmp_path / 'conf'}]",
+                         f"dataset.path={tmp_path / 'sales.csv'}"]}
+    assert state_differences(then, now) == []
+    moved = {"overrides": [now["overrides"][0], f"dataset.path={tmp_path / 'b' / 'sales.csv'}"]}
+    assert state_differences(then, moved) == [
+        f"overrides: dataset.path={tmp_path / 'sales.csv'} only then, "
+        f"dataset.path={tmp_path / 'b' / 'sales.csv'} only now"]
 
 
 @pytest.mark.heavy(40)

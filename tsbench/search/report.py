@@ -166,12 +166,23 @@ def reproduce_command(space: SearchSpace, trial: Trial, run_dir: Path | None = N
     so that it reruns from any working directory."""
     recorded = [] if run_dir is None else [*run_hydra_overrides(run_dir), *search_marks(run_dir),
                                            *refit_mark(run_dir)]
-    overrides = [*map(_absolute_path_setting, space.overrides(trial.point)),
-                 *map(_absolute_files, recorded), "hydra.mode=RUN"]
+    overrides = [*map(absolute_paths, space.overrides(trial.point)),
+                 *map(absolute_paths, recorded), "hydra.mode=RUN"]
+    return " ".join([*python_path(), program(), *(shlex.quote(o) for o in overrides)])
+
+
+def python_path() -> list[str]:
+    """``PYTHONPATH=<its folders, absolute>`` to lead a command that reruns this one (a
+    user's own model module is found only there); nothing where it is not set."""
     path = os.pathsep.join(os.path.abspath(p) for p in
                            os.environ.get("PYTHONPATH", "").split(os.pathsep) if p)
-    env = [f"PYTHONPATH={shlex.quote(path)}"] if path else []
-    return " ".join([*env, program(), *(shlex.quote(o) for o in overrides)])
+    return [f"PYTHONPATH={shlex.quote(path)}"] if path else []
+
+
+def absolute_paths(override: str) -> str:
+    """``override`` with a relative file or folder in it made absolute: the value of a
+    :data:`PATH_SETTINGS` key, each ``file://`` folder of a search path."""
+    return _absolute_files(_absolute_path_setting(override))
 
 
 #: Settings whose value is a file or folder, read relative to the working directory.

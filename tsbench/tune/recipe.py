@@ -53,7 +53,7 @@ from tsbench.rundir import (
     read_protocol,
 )
 from tsbench.search.names import OK, RECORD_COLUMNS, TRIALS_FILE
-from tsbench.search.report import search_marks
+from tsbench.search.report import absolute_paths, python_path, search_marks
 from tsbench.tune.budget import (
     budget_fix,
     planned_trials,
@@ -442,7 +442,8 @@ def run_stages(t: Tuning, overrides: list[str]) -> dict[str, Any]:
     t.state.stage("e_bayes", lambda: bayes_search(t, args, epoch))
     retrained = t.state.stage("f_retrain", lambda: retrain(t, lr))
     final = t.state.stage("g_report", lambda: final_scores(t, retrained))
-    command = ["tsbench-tune", *map(shlex.quote, overrides),
+    command = [*python_path(), "tsbench-tune",
+               *(shlex.quote(absolute_paths(o)) for o in overrides),
                *recipe_arguments(_plain(t.recipe)), shlex.quote(f"out={t.out}")]
     return {
         "overrides": list(overrides), "command": " ".join(command), "lr": lr,

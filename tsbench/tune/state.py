@@ -24,6 +24,7 @@ from tsbench.atomic import write_json
 from tsbench.errors import ConfigError
 from tsbench.rundir import CONFIG, HYDRA_CONFIG, METRICS
 from tsbench.search.names import MULTIRUN_FILE, TRIALS_FILE
+from tsbench.search.report import absolute_paths
 
 STATE_FILE = "tune.json"
 CLOCK_FILE = "tune_clock.json"
@@ -38,12 +39,14 @@ FOREIGN = (MULTIRUN_FILE, Path(HYDRA_CONFIG).parent.as_posix(), CONFIG, METRICS,
 
 def differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     """What differs between two runs' settings, one entry each: the overrides given only
-    then or only now (their order does not change the composed config), each differing
+    then or only now (their order does not change the composed config, nor does a relative
+    path written absolute, as ``report.md``'s command writes it), each differing
     recipe field, any other differing setting."""
     found = []
     for key in sorted({*old, *new}):
         then, now = old.get(key), new.get(key)
         if key == "overrides" and isinstance(then, list) and isinstance(now, list):
+            then, now = [absolute_paths(o) for o in then], [absolute_paths(o) for o in now]
             gone, added = [o for o in then if o not in now], [o for o in now if o not in then]
             if gone or added:
                 found.append(f"overrides: {' '.join(gone) or 'none'} only then, "
