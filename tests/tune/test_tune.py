@@ -933,6 +933,8 @@ def test_a_killed_tuning_run_resumes_without_rerunning_ended_trials(tmp_path: Pa
     command = re.search(r"^Command: `(.*)`", (out / "report.md").read_text(), re.M)[1]
     assert "recipe=" not in command  # the recipe's own fields, as given on top of default
     words = shlex.split(command)
+    if os.environ.get("PYTHONPATH"):  # where a user's own modules are found: it leads
+        assert words.pop(0) == f"PYTHONPATH={os.path.abspath(os.environ['PYTHONPATH'])}"
     assert words[0] == "tsbench-tune"
     again = run_module("tsbench.tune.cli", words[1:], env=env, cwd=ROOT, timeout=300)
     assert again.returncode == 0, again.stderr[-3000:]
