@@ -107,6 +107,16 @@ CASES = {
     "thousands_is_decimal": ("date,a,OT\n" + _rows(), {"thousands": "."},
                              "dataset.thousands: must be one character other than the decimal "
                              "mark '.', got '.' -> use ',', or null for none"),
+    "semicolons_and_decimal_commas": (
+        "date;a;OT\n" + _rows(";").replace(";1\n", ";1,5\n"), {},
+        "dataset.sep: {path} reads as one column named 'date;a;OT'; its fields look separated "
+        "by ';', not ',' -> add \"dataset.sep=';'\" \"dataset.decimal=','\" (its numbers have "
+        "decimal commas) to the command line"),
+    "semicolons_and_decimal_commas_in_every_row": (  # pandas: one column, the rest its index
+        "date;a;OT\n" + "".join(f"{h};{i},5;0\n" for i, h in enumerate(HOURS)), {},
+        "dataset.sep: {path} reads as one column named 'date;a;OT'; its fields look separated "
+        "by ';', not ',' -> add \"dataset.sep=';'\" \"dataset.decimal=','\" (its numbers have "
+        "decimal commas) to the command line"),
     "tabs": ("date\ta\tOT\n" + _rows("\t"), {},
              "dataset.sep: {path} reads as one column named 'date\\ta\\tOT'; its fields look "
              "separated by '\\t', not ',' -> add \"dataset.sep='\\t'\" to the command line"),

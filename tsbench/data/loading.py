@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import warnings
 from dataclasses import dataclass
@@ -114,18 +115,44 @@ def _read_csv(path: Path, cfg: Any) -> pd.DataFrame:
     try:
         frame = pd.read_csv(path, sep=sep, decimal=decimal, thousands=thousands, dtype=text)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        _check_separator(path, sep, decimal)  # '1,5' in a ';'-file read at ',': rows differ
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise DataError(f"{path} is not a readable CSV ({first}) -> check the file") from None
     if frame.shape[1] == 1:
-        column = str(frame.columns[0])
-        for char, shown in _SEPARATORS.items():
-            if char in column and char != sep:
-                raise DataError(
-                    f"dataset.sep: {path} reads as one column named {column!r}; its fields "
-                    f"look separated by '{shown}', not {sep!r} -> add \"dataset.sep='{shown}'\" "
-                    f"to the command line"
-                )
+        _check_separator(path, sep, decimal)
     return frame
+
+
+def _check_separator(path: Path, sep: str, decimal: str) -> None:
+    """Raise the :class:`DataError` naming ``dataset.sep`` (and ``dataset.decimal`` where the
+    numbers have decimal commas) for a file whose header holds no ``sep`` but another
+    separator."""
+    with open(path, encoding="utf-8-sig", errors="replace") as handle:
+        header = handle.readline().rstrip("\r\n")
+    if sep in header:
+        return
+    for char, shown in _SEPARATORS.items():
+        if char in header:
+            fix = f"\"dataset.sep='{shown}'\""
+            if decimal != "," and _has_decimal_commas(path, char):
+                fix += " \"dataset.decimal=','\" (its numbers have decimal commas)"
+            raise DataError(
+                f"dataset.sep: {path} reads as one column named {header!r}; its fields "
+                f"look separated by '{shown}', not {sep!r} -> add {fix} to the command line"
+            )
+
+
+def _has_decimal_commas(path: Path, sep: str, lines: int = 20) -> bool:
+    """Whether the first data ``lines`` of ``path``, split by ``sep``, hold a number written
+    with a decimal comma (``1,5``), as a European CSV's do: then the file needs both settings,
+    said at once rather than one refusal after the other."""
+    number = re.compile(r"[-+]?\d*,\d+")
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        next(handle, None)  # the header
+        for line in itertools.islice(handle, lines):
+            if any(number.fullmatch(field.strip().strip('"')) for field in line.split(sep)):
+                return True
+    return False
 
 
 def _separators(cfg: Any) -> tuple[str, str, str | None]:
