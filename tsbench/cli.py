@@ -5,9 +5,12 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import shutil
 import signal
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
@@ -17,12 +20,19 @@ from omegaconf import DictConfig, OmegaConf
 
 from tsbench.config_values import check_interpolations
 from tsbench.errors import ConfigError, TsbenchError
+from tsbench.folder_lock import held
 from tsbench.hidden_configs import check_hidden_configs, searchpath_of
 from tsbench.preset_check import preset_beats_option, preset_replaced
 from tsbench.quiet import quiet_dependencies
 from tsbench.resolvers import register_resolvers
-from tsbench.rundir import METRICS, remove_refused
-from tsbench.search.names import REFIT_IN_SEARCH, SWEEP_DIR_ENV, TRIALS_FILE, is_search
+from tsbench.rundir import METRICS, RUN_LOCK, remove_refused
+from tsbench.search.names import (
+    LOCK_FILE,
+    REFIT_IN_SEARCH,
+    SWEEP_DIR_ENV,
+    TRIALS_FILE,
+    is_search,
+)
 from tsbench.search.record import RECORD_DIR
 from tsbench.settings_check import (
     check_settings,
@@ -148,21 +158,22 @@ def check_refit(cfg: DictConfig, multirun: bool, sweeper: DictConfig) -> None:
         raise ConfigError("cv.refit", *REFIT_IN_SEARCH)
 
 
-def check_command_line(argv: list[str]) -> str | None:
+def check_command_line(argv: list[str]) -> Checked:
     """Before Hydra makes any folder: a misspelt setting (:func:`check_settings`; a ``+``
     addition tsbench never reads is a warning), a config of the search path that tsbench's
     own hides (:func:`check_hidden_configs`), a sweep without ``-m``, a run or plain
     multirun into a search's folder, and, in a multirun, a search over refits, values no job
     could run (:func:`check_sweep`) and an MLflow server that does not answer, which would
     otherwise fail job by job. Skipped for ``--help``, shell completion, and another config
-    path or name. Returns what the command runs: ``run``, ``multirun`` or ``search`` (None
-    where not known)."""
+    path or name. Returns what the command runs (``run``, ``multirun`` or ``search``; None
+    where not known) and, for a run or plain multirun, the folder it names
+    (:func:`named_folder`)."""
     args = command_overrides(argv)
     if args is None:
-        return None
+        return Checked(None)
     cfg = check_settings(list(args.overrides))
     if cfg is None:
-        return None
+        return Checked(None)
     check_hidden_configs(searchpath_of(cfg))
     for line in unread_additions(list(args.overrides), cfg):
         print(f"tsbench: warning: {line} adds a setting tsbench reads nowhere: it changes "
@@ -191,7 +202,54 @@ def check_command_line(argv: list[str]) -> str | None:
         check_sweep(cfg, list(args.overrides))
         if cfg.logger.name == "mlflow":  # else every job would find out on its own
             check_server(chosen_uri(cfg.logger.tracking_uri) or "")
-    return "search" if search else "multirun" if multirun else "run"
+    if search:  # its sweeper holds the sweep's folder itself
+        return Checked("search")
+    return Checked("multirun" if multirun else "run", named_folder(cfg, multirun))
+
+
+class Checked(NamedTuple):
+    """What :func:`check_command_line` found the command runs, and the folder it names."""
+
+    kind: str | None
+    folder: Path | None = None
+
+
+def named_folder(cfg: DictConfig, multirun: bool) -> Path | None:
+    """The ``hydra.run.dir`` (``hydra.sweep.dir`` of a multirun) that the command names, as
+    Hydra will resolve it; None for one named by its start time (the default's
+    ``${now:...}``, to the microsecond: each command's own) or one resolved only by Hydra."""
+    node = cfg.hydra.sweep if multirun else cfg.hydra.run
+    if "${now:" in str(OmegaConf.to_container(node, resolve=False).get("dir")):
+        return None
+    try:
+        return Path(str(node.dir))
+    except Exception:  # noqa: BLE001 (a resolver not at hand here: Hydra's to resolve)
+        return None
+
+
+@contextlib.contextmanager
+def holding(checked: Checked) -> Iterator[None]:
+    """Hold the lock of the folder a run or plain multirun names while it writes there: a
+    second command into it, started meanwhile, is refused naming the first's pid, where
+    it used to overwrite the first's files (its finished-run check runs before either has
+    finished). A folder made here that holds nothing but the lock at the end (Hydra refused
+    the command, or printed its config) is removed."""
+    folder = checked.folder
+    if folder is None:
+        yield
+        return
+    key = "hydra.sweep.dir" if checked.kind == "multirun" else "hydra.run.dir"
+    made = not folder.exists()
+    folder.mkdir(parents=True, exist_ok=True)
+    lock = folder / (LOCK_FILE if checked.kind == "multirun" else RUN_LOCK)
+    with held(lock, lambda pid: (
+            f"{key}: another tsbench (pid {pid}) is writing into {folder} -> wait for it to "
+            f"end, or give another {key}")):
+        try:
+            yield
+        finally:
+            if made and folder.is_dir() and [p.name for p in folder.iterdir()] == [lock.name]:
+                shutil.rmtree(folder, ignore_errors=True)
 
 
 def target_not_alone(overrides: list[str], cfg: DictConfig) -> list[str]:
@@ -293,14 +351,23 @@ def entry() -> None:
     quiet_dependencies()
     mark_sweep_process()
     try:
-        kind = check_command_line(sys.argv[1:])
+        checked = check_command_line(sys.argv[1:])
+        folder = contextlib.ExitStack()
+        folder.enter_context(holding(checked))
     except TsbenchError as exc:
         print(f"tsbench: error: {exc}", file=sys.stderr)
         sys.exit(2)
+    kind = checked.kind
     stop_on_signals(kind)
     try:
-        main()
+        with folder:
+            main()
     except Stopped as stopped:
         print(stopped_line(int(stopped.code) - 128, kind,  # type: ignore[arg-type]
                            getattr(stopped, "run_dir", None)), file=sys.stderr)
         raise
+    except ValueError as exc:  # Hydra's own refusal of its flags (-m with --cfg)
+        if not str(exc).startswith("Only one of --run"):
+            raise
+        print(f"tsbench: error: {exc} -> drop -m to print the config", file=sys.stderr)
+        sys.exit(2)

@@ -32,6 +32,8 @@ HYDRA_RECORD = ".hydra/hydra.yaml"
 HYDRA_OVERRIDES = ".hydra/overrides.yaml"
 #: The scores, written last: its presence marks a finished run.
 METRICS = "metrics.json"
+#: Held while a run whose folder the command names writes there (:func:`tsbench.cli.holding`).
+RUN_LOCK = "run.lock"
 #: The protocol card: data, split, scaler, windows, training budget, versions (written
 #: just before metrics.json; runs saved before it existed have none).
 PROTOCOL = "protocol.json"
@@ -80,13 +82,13 @@ def write_config(run_dir: Path, cfg: DictConfig) -> None:
 
 def remove_refused(run_dir: Path, job_log: str) -> None:
     """Delete the directory of a run refused for bad input if it holds nothing but what such
-    a run writes: Hydra's ``.hydra/`` files, the job log (file name ``job_log``) and
-    ``config.yaml``. Anything else (metrics, checkpoints, logs, a user's own files) keeps
-    it, and so does the folder above it."""
+    a run writes: Hydra's ``.hydra/`` files, the job log (file name ``job_log``),
+    ``config.yaml`` and its lock (:data:`RUN_LOCK`). Anything else (metrics, checkpoints,
+    logs, a user's own files) keeps it, and so does the folder above it."""
     hydra_dir = Path(HYDRA_CONFIG).parent.as_posix()
     if run_dir.is_symlink() or (run_dir / hydra_dir).is_symlink() or not run_dir.is_dir():
         return
-    allowed = {hydra_dir, CONFIG, job_log, HYDRA_CONFIG, HYDRA_RECORD, HYDRA_OVERRIDES}
+    allowed = {hydra_dir, CONFIG, job_log, HYDRA_CONFIG, HYDRA_RECORD, HYDRA_OVERRIDES, RUN_LOCK}
     found = {p.relative_to(run_dir).as_posix(): p for p in run_dir.rglob("*")}
     if set(found) <= allowed and all(p.is_dir() == (name == hydra_dir)
                                      for name, p in found.items()):

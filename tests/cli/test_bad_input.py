@@ -17,6 +17,7 @@ from tests.preloaded import run_module
 from tsbench.cli import check_command_line
 from tsbench.data.loading import load_series
 from tsbench.errors import ConfigError, TsbenchError
+from tsbench.folder_lock import held
 from tsbench.hidden_configs import OWN_CONFIGS
 from tsbench.models.build import model_class, model_for
 from tsbench.settings_check import check_settings
@@ -559,8 +560,8 @@ def test_a_plain_run_into_a_searchs_folder_is_refused(tmp_path: Path, args: list
         f"{key}: {tmp_path / 'sweep'} holds a search's record (trials.csv, record/): this "
         f"{'multirun' if args else 'run'} would overwrite the folders of the trials it names "
         f"-> give a new {key}")
-    assert check_command_line([*args, *TINY, f"{key}={tmp_path / 'new'}"]) in ("run",
-                                                                                "multirun")
+    assert check_command_line([*args, *TINY, f"{key}={tmp_path / 'new'}"]) == (
+        "multirun" if args else "run", tmp_path / "new")
 
 
 def test_a_run_into_a_finished_runs_folder_is_refused_and_the_folder_kept(
@@ -594,7 +595,7 @@ def test_a_run_into_a_finished_runs_folder_is_refused_and_the_folder_kept(
     (tmp_path / "refits" / "seed_1" / "metrics.json").write_text("{}")
     assert check_command_line(["-m", *TINY, "cv=refit", "seed=2,3",
                                f"hydra.sweep.dir={tmp_path / 'refits'}",
-                               "hydra.sweep.subdir=seed_${seed}"]) == "multirun"
+                               "hydra.sweep.subdir=seed_${seed}"]).kind == "multirun"
     # the default folders, told apart to the microsecond
     folders = {str(check_settings(TINY).hydra.run.dir) for _ in range(3)}
     assert len(folders) == 3, folders
@@ -683,7 +684,7 @@ def test_a_config_of_the_search_path_that_tsbenchs_own_hides_is_refused(
     shipped = (OWN_CONFIGS / "model" / "dlinear.yaml").read_text()
     (conf / "model" / "dlinear.yaml").write_text(shipped + "# my copy\n")  # a comment more
     searchpath = f"hydra.searchpath=[file://{conf}]"
-    assert check_command_line([*TINY, "model=dlinear", searchpath]) == "run"
+    assert check_command_line([*TINY, "model=dlinear", searchpath]).kind == "run"
     (conf / "model" / "dlinear.yaml").write_text(shipped.replace("individual: false",
                                                                  "individual: true"))
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
@@ -706,7 +707,52 @@ def test_a_config_of_the_search_path_that_tsbenchs_own_hides_is_refused(
     # job), not refused nor resolved here
     with pytest.warns(UserWarning, match=r"runtime.cwd}/conf is not available"):
         assert check_command_line(
-            [*TINY, "hydra.searchpath=[file://${hydra:runtime.cwd}/conf]"]) == "run"
+            [*TINY, "hydra.searchpath=[file://${hydra:runtime.cwd}/conf]"]).kind == "run"
+
+
+def test_hydra_flags_that_do_not_go_together_are_one_line(tmp_path: Path) -> None:
+    """Hydra's ValueError for -m with --cfg used to end in its traceback."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = run_module("tsbench", ["-m", "--cfg", "job", "seed=1,2", "hydra.sweep.dir=named"],
+                      env, cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr == ("tsbench: error: Only one of --run, --multirun, --cfg, --info and "
+                           "--shell_completion can be specified -> drop -m to print the "
+                           "config\n")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("args, key, lock", [
+    ([], "hydra.run.dir", "run.lock"), (["-m", "seed=1,2"], "hydra.sweep.dir", "sweep.lock")])
+def test_a_command_into_a_folder_another_is_writing_is_refused(
+        tmp_path: Path, args: list[str], key: str, lock: str) -> None:
+    """Two commands naming one folder, run together, wrote over each other's files: the
+    finished-run check runs before either has finished. The one that holds the folder's lock
+    (here: this test) writes on; the other is refused and touches nothing."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    folder = tmp_path / "same"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("mine")
+    command = [*args, *TINY, "model=naive", f"{key}={folder}"]
+    with held(folder / lock, lambda pid: pid):
+        refused = run_module("tsbench", command, env, cwd=tmp_path)
+    assert refused.returncode == 2
+    assert refused.stderr == (
+        f"tsbench: error: {key}: another tsbench (pid {os.getpid()}) is writing into "
+        f"{folder} -> wait for it to end, or give another {key}\n")
+    assert sorted(p.name for p in folder.iterdir()) == sorted([lock, "notes.txt"])
+    ran = run_module("tsbench", command, env, cwd=tmp_path)  # once the other has ended
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    assert len(list(folder.glob("**/metrics.json"))) == (2 if args else 1)
+    # a run refused inside Hydra's folder leaves no folder, its lock with it
+    gone = run_module("tsbench", ["dataset=csv", "dataset.path=none.csv", "model=naive",
+                                  "logger=none", "hydra.run.dir=new"], env, cwd=tmp_path)
+    assert gone.returncode == 2 and "none.csv does not exist" in gone.stderr
+    assert not (tmp_path / "new").exists()
+    # and a command that writes nothing there (Hydra prints the config) leaves none either
+    shown = run_module("tsbench", ["--cfg", "job", "hydra.run.dir=new"], env, cwd=tmp_path)
+    assert shown.returncode == 0 and "model:" in shown.stdout
+    assert not (tmp_path / "new").exists()
 
 
 def test_a_target_named_under_features_m_is_a_warning(tmp_path: Path) -> None:
