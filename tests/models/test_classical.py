@@ -79,12 +79,36 @@ def test_ets_matches_statsmodels_filtered_to_the_origin(window: int) -> None:
             "seasonal_periods": 24, "initialization_method": "heuristic"}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        params = ETSModel(y[:train_end], **spec).fit(disp=False).params
+        fitted = ETSModel(y[:train_end], **spec)
+        params = fitted.fit(disp=False).params
     origin = _origin(data, "test", window)
-    expected = ETSModel(y[:origin], **spec).smooth(params).forecast(24)
+    known = {**spec, "initialization_method": "known", "initial_level": fitted.initial_level,
+             "initial_trend": fitted.initial_trend, "initial_seasonal": fitted.initial_seasonal}
+    expected = ETSModel(y[:origin], **known).smooth(params).forecast(24)
     got = history_forecasts(model, data, "test", np.array([window]))[0, :, 0].numpy()
     np.testing.assert_allclose(got, expected, rtol=0, atol=1e-6)
     assert model.n_fitted_params == len(params) + 1 + 1 + 24  # + initial level, trend, season
+
+
+@pytest.mark.parametrize("build", [
+    lambda: classical.ETS(24, 6, 1, period=12),
+    lambda: classical.ETS(24, 6, 1, period=12, damped_trend=False),
+    lambda: classical.Theta(24, 6, 1, period=12),
+    lambda: classical.ARIMA(24, 6, 1, period=12, order=(1, 1, 1)),
+])
+def test_a_forecast_reads_no_row_at_or_after_its_origin(build) -> None:
+    """Training rows of fewer than five seasons (a short CSV, the first folds of cv=tscv):
+    statsmodels' heuristic ETS start, run again over the rows a forecast was filtered over,
+    took its initial states from later rows, test targets among them."""
+    rng = np.random.default_rng(0)
+    t = np.arange(90)
+    values = (np.sin(2 * np.pi * t / 12) + 0.02 * t + 0.1 * rng.standard_normal(90))[:, None]
+    model = build()
+    model.fit_series(values[:40])  # 3.3 seasons
+    later = values.copy()
+    later[48:] += 20.0  # the origin's row and every row after it, in the first five seasons
+    np.testing.assert_array_equal(model.forecast_origins(values, np.array([48]), 6),
+                                  model.forecast_origins(later, np.array([48]), 6))
 
 
 @pytest.mark.parametrize("overrides", [[], ["model.order=[1,1,1]"]])

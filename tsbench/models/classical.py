@@ -120,7 +120,8 @@ class StatsmodelsModel(HistoryModel):
 class ETS(StatsmodelsModel):
     """Exponential smoothing with additive errors, ETS(A, N|A|Ad, N|A): statsmodels'
     ``ETSModel``, smoothing parameters by maximum likelihood, initial states by the
-    heuristic of Hyndman & Athanasopoulos (from the first seasons of the training rows).
+    heuristic of Hyndman & Athanasopoulos (from the first seasons of the training rows, and
+    kept: the filter over later rows starts from them).
     Additive errors and seasons, because the scaled series crosses zero."""
 
     settings = "model.trend, model.damped_trend, model.seasonal"
@@ -155,14 +156,23 @@ class ETS(StatsmodelsModel):
                              "states", "model.period", "set a shorter model.period, or "
                              "model.seasonal=false")
         with self._statsmodels("fit"):
-            params = np.asarray(ETSModel(y, **self.spec).fit(disp=False).params)
-        initial_states = 1 + bool(self.spec["trend"]) + (self.period if self.spec["seasonal"]
-                                                         else 0)
-        return params, len(params) + initial_states
+            model = ETSModel(y, **self.spec)
+            params = np.asarray(model.fit(disp=False).params)
+        initial = {"initial_level": model.initial_level}
+        if self.spec["trend"]:
+            initial["initial_trend"] = model.initial_trend
+        if self.spec["seasonal"]:
+            initial["initial_seasonal"] = model.initial_seasonal
+        return (params, initial), len(params) + sum(np.size(v) for v in initial.values())
 
     def _filter_channel(self, fitted: Any, y: np.ndarray) -> Any:
+        """Run over ``y`` from the initial states the training rows gave: the heuristic
+        again over ``y`` would read them from its first five seasons, rows after the
+        training ones (test targets among them) where the training rows hold fewer."""
+        params, initial = fitted
         with self._statsmodels("filter"):
-            return ETSModel(y, **self.spec).smooth(fitted)
+            return ETSModel(y, **{**self.spec, "initialization_method": "known"},
+                            **initial).smooth(params)
 
     def _forecast_channel(self, filtered: Any, origins: np.ndarray, pred_len: int
                           ) -> np.ndarray:
