@@ -345,6 +345,18 @@ def test_jobs_of_a_plain_multirun_grid_are_not_to_be_picked_by_test(
                     "val_mse (metrics.json), or search with hydra/sweeper=skopt, which chooses "
                     "on validation, and report the chosen configuration alone"]
     assert "rows are jobs of the multirun" not in report(zoo.sweep).stdout
+    # a grid in hydra.sweeper.params: search=grid's own, here with test scores
+    params = tmp_path / "params"
+    run_tsbench(["search=grid", *ILI, "pred_len=24", "score_test=true",
+                 "hydra.sweeper.params.seq_len='36'",
+                 "hydra.sweeper.params={model.patch_len: '8', optim.lr: '0.001,0.01'}"],
+                params, multirun=True)
+    said = [line for line in report(params).stdout.splitlines()
+            if "rows are jobs of the multirun" in line]
+    assert said == [f"2 rows are jobs of the multirun in {params} (it swept optim.lr): "
+                    "choosing among them by these test scores is selection on test -> choose "
+                    "by their val_mse (metrics.json), or search with hydra/sweeper=skopt, "
+                    "which chooses on validation, and report the chosen configuration alone"]
     # a multirun over series: each job a table of its own, nothing chosen among them
     sales = zoo.root / "sales.csv"
     files = tmp_path / "files"

@@ -208,13 +208,17 @@ COMPARED = ("seed", "model", "dataset", "pred_len", "experiment")
 
 def grid_of(sweep: Path) -> frozenset[str]:
     """The settings other than :data:`COMPARED` that the plain multirun in ``sweep`` swept
-    (``optim.lr=1e-4,1e-3``), from the ``multirun.yaml`` Hydra wrote there: its rows are
+    (``optim.lr=1e-4,1e-3`` on its command line or in ``hydra.sweeper.params``, as
+    ``search=grid`` gives them), from the ``multirun.yaml`` Hydra wrote there: its rows are
     configurations of one model, a choice among them by test scores a selection on test.
     Nothing for a folder that is no multirun's."""
     path = sweep / MULTIRUN_FILE
     try:
-        lines = OmegaConf.load(path).hydra.overrides.task if path.is_file() else []
-        overrides = OverridesParser.create().parse_overrides([str(o) for o in lines])
+        hydra = OmegaConf.load(path).hydra if path.is_file() else None
+        lines = [] if hydra is None else [*map(str, hydra.overrides.task), *(
+            f"{key}={value}" for key, value in (OmegaConf.to_container(
+                hydra.sweeper, resolve=False).get("params") or {}).items())]
+        overrides = OverridesParser.create().parse_overrides(lines)
     except (OSError, YAMLError, OmegaConfBaseException, HydraException):
         return frozenset()
     return frozenset(o.key_or_group for o in overrides
