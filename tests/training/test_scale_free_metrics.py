@@ -4,6 +4,7 @@ seasonal naive MAE over the training rows, and the 0/0 rule of sMAPE."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -116,9 +117,25 @@ def test_a_series_shorter_than_a_season_says_its_mase_is_one_step(tmp_path: Path
     run_dir = tmp_path / "run"
     said = run_tsbench(["dataset=csv", f"dataset.path={csv}", "seq_len=8", "pred_len=2",
                         "model=naive", "logger=none"], run_dir)
-    assert ("MASE is scaled by the one-step naive forecast (season 1): the 49 training rows "
-            "do not hold more than one season of 52 steps (freq W-SUN)") in said.stdout
+    assert ("MASE is scaled by the one-step naive forecast (season 1) where the training rows "
+            "hold no more than one season of 52 steps (freq W-SUN): the 49 training rows") \
+        in said.stdout
     assert '"mase_season": 1' in (run_dir / "protocol.json").read_text()
+
+
+def test_folds_shorter_than_a_season_say_their_mase_is_one_step(tmp_path: Path) -> None:
+    """ILI's published training rows hold 13 seasons of 52 weeks; folds of cv.max_train_size
+    50 hold none: each fold's MASE is scaled by the one-step naive forecast, and so the card
+    says of each, and the run."""
+    run_dir = tmp_path / "run"
+    said = run_tsbench(["dataset=ili", "model=naive", "seq_len=24", "pred_len=12", "cv=tscv",
+                        "cv.n_splits=2", "cv.max_train_size=50", "cv.refit=true",
+                        "logger=none"], run_dir)
+    card = json.loads((run_dir / "protocol.json").read_text())["metrics_scale"]
+    assert (card["mase_season"], card["fold_mase_season"]) == (52, [1, 1])
+    assert ("MASE is scaled by the one-step naive forecast (season 1) where the training rows "
+            "hold no more than one season of 52 steps (freq W-TUE): fold 0's 50, fold 1's 50 "
+            "training rows") in said.stdout
 
 
 def test_exactly_one_season_of_training_rows_scales_by_the_one_step_naive(

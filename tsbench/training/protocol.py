@@ -98,7 +98,7 @@ def protocol_card(cfg: Any, series: Series, borders: Borders, metrics: dict[str,
             "scale_free": "test_/val_ mase: absolute errors over each channel's in-sample "
                           "seasonal naive MAE on the scaler's rows, averaged; smape: "
                           "200 |forecast - actual| / (|forecast| + |actual|), original units",
-            "mase_season": mase_season(series.freq, borders.train[1] - borders.train[0]),
+            **_mase_seasons(series.freq, _scaler(borders, metrics, data)),
         },
         "seasonal_period": _seasonal_period(cfg, series),
         "training": _training(cfg, borders, metrics),
@@ -297,6 +297,21 @@ def _split(cfg: Any, series: Series, borders: Borders, metrics: dict[str, Any]) 
                           "rule": f"{how}, no validation; scaler of the published training "
                                   "rows"}
     return split
+
+
+def _mase_seasons(freq: str, scaler: dict[str, Any]) -> dict[str, Any]:
+    """The season of MASE's naive scale over the scaler's rows (None where nothing was
+    scored with them: folds without a refit), and each fold's with ``cv=tscv``."""
+    seasons: dict[str, Any] = {"mase_season": None if scaler["fitted_rows"] is None else
+                               mase_season(freq, _rows(scaler["fitted_rows"]))}
+    if "fold_fitted_rows" in scaler:
+        seasons["fold_mase_season"] = [mase_season(freq, _rows(r))
+                                       for r in scaler["fold_fitted_rows"]]
+    return seasons
+
+
+def _rows(span: list[int]) -> int:
+    return span[1] - span[0]
 
 
 def _scaler(borders: Borders, metrics: dict[str, Any], data: ForecastData | None

@@ -26,7 +26,7 @@ from tsbench.models.recursive import strategy_step
 from tsbench.rundir import FORECAST_PLOT, write_config, write_metrics, write_protocol
 from tsbench.search.names import REFIT_IN_SEARCH
 from tsbench.training.allocator import release_gpu_memory, run_memory
-from tsbench.training.crossval import cross_validate, refit_and_score
+from tsbench.training.crossval import cross_validate, fold_blocks, refit_and_score
 from tsbench.training.evaluate import forecast_windows, frequency_season, mase_season
 from tsbench.training.gpu import out_of_memory, out_of_memory_error, trainer_devices
 from tsbench.training.loggers import build_logger, log_artifacts, log_final_metrics, log_protocol
@@ -149,7 +149,7 @@ def _run(cfg: DictConfig, run_dir: Path, threads: int) -> dict[str, Any]:
                                 series.train_frac, series.test_frac)
     write_config(run_dir, cfg)
     _warn_filled(cfg, series, borders)
-    _warn_short_season(series, borders)
+    _warn_short_season(cfg, series, borders)
     _warn_few_val_windows(cfg, borders)
     logger = build_logger(cfg, run_dir)
     pruning = trial_pruning(cfg)  # None unless a pruning sweep launched this run
@@ -190,16 +190,25 @@ def _warn_filled(cfg: DictConfig, series: Series, borders: Borders) -> None:
                     cfg.dataset.fillna, where)
 
 
-def _warn_short_season(series: Series, borders: Borders) -> None:
+def _warn_short_season(cfg: DictConfig, series: Series, borders: Borders) -> None:
     """Say where MASE is scaled by the one-step naive forecast because the training rows
-    hold no more than one of the frequency's seasons (the card says so too)."""
-    rows = borders.train[1] - borders.train[0]
+    (a fold's, with ``cv=tscv``) hold no more than one of the frequency's seasons (the card
+    says so too)."""
     season = frequency_season(series.freq)
-    if mase_season(series.freq, rows) != season:
-        log.warning("MASE is scaled by the one-step naive forecast (season 1): the %d training "
-                    "rows do not hold more than one season of %d steps (freq %s) -> compare its "
-                    "MASE only with runs scaled so (protocol.json: metrics_scale.mase_season)",
-                    rows, season, series.freq)
+    spans = {"the": borders.train}  # the scaler's rows: the published training rows
+    if cfg.cv.name == "tscv":
+        blocks = fold_blocks(borders.val[1], int(cfg.seq_len), int(cfg.pred_len), cfg.cv,
+                             val_rows=borders.val[1] - borders.train[1])
+        spans = {f"fold {k}'s": train for k, (train, _) in enumerate(blocks)}
+        spans.update({"the refit's": borders.train} if cfg.cv.refit else {})
+    short = {whose: end - start for whose, (start, end) in spans.items()
+             if mase_season(series.freq, end - start) != season}
+    if short:
+        rows = ", ".join(f"{whose} {n}" for whose, n in short.items())
+        log.warning("MASE is scaled by the one-step naive forecast (season 1) where the "
+                    "training rows hold no more than one season of %d steps (freq %s): %s "
+                    "training rows -> compare its MASE only with runs scaled so "
+                    "(protocol.json: metrics_scale.mase_season)", season, series.freq, rows)
 
 
 #: Fewer validation windows than this make early stopping, the best epoch and a search's
