@@ -411,11 +411,12 @@ def test_a_model_outside_the_package_records_its_files_digest(
 ])
 def test_filled_cells_count_in_the_target_rows_of_the_scored_channels(
         features: str, expected: dict[str, int]) -> None:
-    """A filled cell counts where it is a target of a scored channel: OT at row 450 is a
-    training target but only look-back of val (targets from row 489); channel a at row 600
-    is read but not scored with features=MS."""
+    """A filled cell counts where it is a target of a scored channel: OT at row 5 is only
+    look-back (training targets from row 48), at row 450 a training target but only
+    look-back of val (targets from row 489); channel a at row 600 is read but not scored
+    with features=MS."""
     filled = np.zeros((700, 2), dtype=bool)
-    filled[[450, 650], 1] = True
+    filled[[5, 450, 650], 1] = True
     filled[600, 0] = True
     series = Series("filled", np.zeros((700, 2), np.float32),
                     pd.date_range("2020-01-01", periods=700, freq="h"), ["a", "OT"], "h",

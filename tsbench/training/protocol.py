@@ -242,7 +242,7 @@ def filled_targets(series: Series, borders: Borders, seq_len: int, features: str
     if series.filled is None:
         return {}
     scored = series.filled[:, -1:] if features in ("S", "MS") else series.filled
-    firsts = {"train": borders.train[0], "val": borders.val[0] + seq_len,
+    firsts = {"train": borders.train[0] + seq_len, "val": borders.val[0] + seq_len,
               "test": borders.test[0] + seq_len}
     return {split: int(scored[first:borders[split][1]].sum())
             for split, first in firsts.items()}
