@@ -25,6 +25,7 @@ from tsbench.hidden_configs import check_hidden_configs, searchpath_of
 from tsbench.preset_check import preset_beats_option, preset_replaced
 from tsbench.quiet import quiet_dependencies
 from tsbench.resolvers import register_resolvers
+from tsbench.resume_check import check_resumed_data
 from tsbench.rundir import METRICS, RUN_LOCK, remove_refused
 from tsbench.search.names import (
     LOCK_FILE,
@@ -162,7 +163,8 @@ def check_command_line(argv: list[str]) -> Checked:
     """Before Hydra makes any folder: a misspelt setting (:func:`check_settings`; a ``+``
     addition tsbench never reads is a warning), a config of the search path that tsbench's
     own hides (:func:`check_hidden_configs`), a sweep without ``-m``, a run or plain
-    multirun into a search's folder, and, in a multirun, a search over refits, values no job
+    multirun into a search's folder, a search resumed on a CSV file that changed
+    (:func:`check_resumed_data`), and, in a multirun, a search over refits, values no job
     could run (:func:`check_sweep`) and an MLflow server that does not answer, which would
     otherwise fail job by job. Skipped for ``--help``, shell completion, and another config
     path or name. Returns what the command runs (``run``, ``multirun`` or ``search``; None
@@ -200,6 +202,9 @@ def check_command_line(argv: list[str]) -> Checked:
         from tsbench.sweep_check import check_sweep  # imports torch
 
         check_sweep(cfg, list(args.overrides))
+        if search:
+            check_resumed_data(cfg, {override.key_or_group for override in parse_each(swept)}
+                               | set(cfg.hydra.sweeper.get("params") or {}))
         if cfg.logger.name == "mlflow":  # else every job would find out on its own
             check_server(chosen_uri(cfg.logger.tracking_uri) or "")
     if search:  # its sweeper holds the sweep's folder itself

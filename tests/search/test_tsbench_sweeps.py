@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import hashlib
+import json
 import os
 import shlex
 import signal
@@ -218,3 +220,41 @@ def test_every_search_preset_leaves_the_test_split_unseen() -> None:
         searching = cfg.hydra.sweeper._target_ != BASIC_SWEEPER
         assert cfg.score_test is (None if searching else False), preset
         assert not scores_test(cfg) or searching, preset  # null resolves in the trial
+
+
+def test_a_search_resumed_on_a_changed_csv_file_is_refused(tmp_path: Path) -> None:
+    """Its trials ran on the file as it was: new scores beside them would share one
+    surrogate, and best.yaml could name a trial of the old file. force goes on, warned."""
+    data = tmp_path / "sales.csv"
+    lines = ["date,price,OT"] + [f"2024-01-{1 + i // 24:02d} {i % 24:02d}:00:00,{i % 7},"
+                                 f"{(i * 5) % 11}" for i in range(400)]
+    data.write_text("\n".join(lines) + "\n")
+    sweep_dir = tmp_path / "sweep"
+    args = ["hydra/sweeper=skopt", "dataset=csv", f"dataset.path={data}", "model=dlinear",
+            "seq_len=24", "pred_len=12", "trainer=debug", "logger=none",
+            "optim.lr=choice(0.001,0.003,0.01)", "hydra.sweeper.n_initial_points=1",
+            "hydra.sweeper.random_state=0"]
+    run_tsbench([*args, "hydra.sweeper.n_trials=1"], sweep_dir, multirun=True)
+    resumed = [*args, "hydra.sweeper.n_trials=2", "hydra.sweeper.resume=true"]
+    data.write_text("\n".join([*lines, "2024-01-17 16:00:00,1,2"]) + "\n")  # a row appended
+    refused = run_tsbench(resumed, sweep_dir, multirun=True, check=False)
+    assert refused.returncode == 2, refused.stderr[-2000:]
+    card = json.loads((sweep_dir / "0" / "protocol.json").read_text())
+    old, new = card["dataset"]["sha256"][:12], hashlib.sha256(data.read_bytes()).hexdigest()[:12]
+    assert refused.stderr == (
+        f"tsbench: error: hydra.sweeper.resume: the sweep in {sweep_dir} ran its trials on "
+        f"{data} with sha256 {old}; the file now has sha256 {new} -> restore the file to "
+        f"resume, or search the new file in a new hydra.sweep.dir with "
+        f"hydra.sweeper.warm_start={sweep_dir / 'trials.csv'} (or "
+        "hydra.sweeper.resume=force to go on mixing them)\n")
+    assert len(rows(sweep_dir)) == 1
+    forced = run_tsbench([*resumed[:-1], "hydra.sweeper.resume=force"], sweep_dir,
+                         multirun=True)
+    assert f"resume=force: the sweep in {sweep_dir} ran its trials on {data} with sha256 " \
+           f"{old}; the file now has sha256 {new}: old and new scores share one search" \
+        in forced.stderr + forced.stdout
+    assert len(rows(sweep_dir)) == 2
+    data.write_text("\n".join(lines) + "\n")  # the first file again: a trial read it
+    run_tsbench([*args, "hydra.sweeper.n_trials=3", "hydra.sweeper.resume=true"], sweep_dir,
+                multirun=True)
+    assert len(rows(sweep_dir)) == 3

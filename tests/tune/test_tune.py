@@ -4,6 +4,7 @@ never touch the test split, checked by what they record and from the outside."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import os
@@ -46,7 +47,7 @@ from tsbench.tune.budget import (
 from tsbench.tune.cli import main, parse
 from tsbench.tune.commands import StageFailed, run_stage
 from tsbench.tune.ensemble import cv_error_gram, error_gram, score_runs
-from tsbench.tune.preflight import check_search, check_tuning_space
+from tsbench.tune.preflight import check_search, check_tuning_space, data_settings
 from tsbench.tune.recipe import (
     LOCK_FILE,
     analysis_args,
@@ -76,7 +77,7 @@ from tsbench.tune.refit import (
 from tsbench.tune.report import render_report
 from tsbench.tune.scoring import candidates, choose
 from tsbench.tune.settings import RULES, check_recipe
-from tsbench.tune.state import CLOCK_FILE, STATE_FILE, TuneState
+from tsbench.tune.state import CLOCK_FILE, DATA_KEY, STATE_FILE, TuneState
 from tsbench.tune.state import differences as state_differences
 from tsbench.tune.tuning import Tuning
 
@@ -967,6 +968,31 @@ def test_a_folder_started_with_other_settings_is_refused_naming_each_difference(
     assert main(list(reversed(then))) == 2
     assert f"dataset.path: file {tmp_path / 'none.csv'} does not exist" in capsys.readouterr(
         ).err
+
+
+def test_a_folder_whose_csv_file_changed_is_refused(tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture) -> None:
+    """Its stages ran on the file as it was: the same command on an edited file (a row
+    appended, values revised) must not resume them."""
+    data, out = tmp_path / "series.csv", tmp_path / "out"
+    frame = series(N_ROWS)
+    frame.to_csv(data, index=False)
+    command = ["model=dlinear", "dataset=csv", f"dataset.path={data}", "recipe=quick",
+               f"out={out}"]
+    overrides, recipe, _ = parse(command)
+    TuneState.open(out, {"overrides": overrides, "recipe": OmegaConf.to_container(recipe),
+                         **data_settings(overrides)}).save()
+    old = hashlib.sha256(data.read_bytes()).hexdigest()
+    frame.iloc[-1, 1:] += 1.0
+    frame.to_csv(data, index=False)
+    new = hashlib.sha256(data.read_bytes()).hexdigest()
+    assert main(command) == 2
+    assert (f"out: {out} holds a tuning run started with other settings (the CSV file's "
+            f"sha256: {old[:12]} then, {new[:12]} now (its stages ran on the file as it was: "
+            "restore it))") in capsys.readouterr().err
+    # a folder of a tsbench that kept no digest: not told apart by it
+    assert state_differences({"overrides": overrides}, {"overrides": overrides,
+                                                        DATA_KEY: new}) == []
 
 
 def test_a_relative_path_written_absolute_is_the_same_setting(

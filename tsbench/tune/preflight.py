@@ -20,12 +20,15 @@ from tsbench.errors import ConfigError, TsbenchError
 from tsbench.hidden_configs import check_hidden_configs, searchpath_of
 from tsbench.models.build import model_for
 from tsbench.resolvers import register_resolvers
+from tsbench.resume_check import csv_digest
 from tsbench.settings_check import at_first_values, check_settings, unknown_option, unknown_setting
 from tsbench.sweep_check import check_sweep, sweep_values
 from tsbench.training.crossval import fold_blocks
 from tsbench.training.model_check import check_forecast_shape, trains_on_cpu
 from tsbench.training.run import validate_config
 from tsbench.training.train_and_score import make_data
+from tsbench.tune.commands import override_key
+from tsbench.tune.state import DATA_KEY
 
 
 def compose_command(overrides: list[str], hydra_config: bool = False) -> DictConfig:
@@ -41,6 +44,20 @@ def compose_command(overrides: list[str], hydra_config: bool = False) -> DictCon
         raise unknown_option(exc) or unknown_setting(exc) or TsbenchError(
             f"{said} -> check the command's overrides (tsbench --help lists the config "
             "groups; tsbench --cfg job shows the composed config)") from None
+
+
+def data_settings(overrides: list[str]) -> dict[str, str]:
+    """``{DATA_KEY: <sha256>}`` for a command on a CSV file, which a resumed folder
+    must find unchanged (its stages ran on the file as it was); nothing for a published
+    dataset (checked against its own digest when loaded) or a command that does not
+    compose (:func:`check_command` says why)."""
+    if not any(override_key(o).startswith("dataset") for o in overrides):
+        return {}
+    try:
+        digest = csv_digest(compose_command(overrides).dataset)
+    except TsbenchError:
+        return {}
+    return {} if digest is None else {DATA_KEY: digest}
 
 
 def check_command(overrides: list[str]) -> None:

@@ -74,6 +74,7 @@ from tsbench.tune.preflight import (
     check_command,
     check_search,
     check_tuning_space,
+    data_settings,
     has_tuning_space,
 )
 from tsbench.tune.progress import Progress, clock, epoch_time
@@ -463,7 +464,7 @@ def run_recipe(overrides: list[str], recipe: Any, out_dir: Path) -> dict[str, An
     """Run (or resume) stages (a)-(g) for the tsbench ``overrides`` (dataset=, model=, ...)."""
     plain = _plain(recipe)
     check_recipe(plain)
-    settings = {"overrides": list(overrides), "recipe": plain}
+    settings = {"overrides": list(overrides), "recipe": plain, **data_settings(list(overrides))}
     t = Tuning(list(overrides), recipe, out_dir, TuneState.open(out_dir, settings))
     if _finished(t):
         return json.loads((out_dir / SUMMARY_FILE).read_text())

@@ -27,6 +27,8 @@ from tsbench.search.names import MULTIRUN_FILE, TRIALS_FILE
 from tsbench.search.report import absolute_paths
 
 STATE_FILE = "tune.json"
+#: The settings' key of a CSV file's sha256 (:func:`tsbench.tune.preflight.data_settings`).
+DATA_KEY = "data_sha256"
 CLOCK_FILE = "tune_clock.json"
 #: What tsbench-tune writes into its folder before tune.json exists (a run killed in stage
 #: (a)): the stages' folders, logs and seeds (``a_baseline``, ``d_random.log``, ...) and
@@ -45,7 +47,12 @@ def differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     found = []
     for key in sorted({*old, *new}):
         then, now = old.get(key), new.get(key)
-        if key == "overrides" and isinstance(then, list) and isinstance(now, list):
+        if key == DATA_KEY and then is not None and then != now:
+            found.append(f"the CSV file's sha256: {str(then)[:12]} then, {str(now)[:12]} now "
+                         "(its stages ran on the file as it was: restore it)")
+        elif key == DATA_KEY:  # the same file, or a folder of a tsbench that kept no digest
+            continue
+        elif key == "overrides" and isinstance(then, list) and isinstance(now, list):
             then, now = [absolute_paths(o) for o in then], [absolute_paths(o) for o in now]
             gone, added = [o for o in then if o not in now], [o for o in now if o not in then]
             if gone or added:
