@@ -995,6 +995,30 @@ def test_a_folder_whose_csv_file_changed_is_refused(tmp_path: Path,
                                                         DATA_KEY: new}) == []
 
 
+@pytest.mark.parametrize(("override", "said"), [
+    ("trainer.max_epochs=5", "trainer.max_epochs: tsbench-tune sets it in its stages -> set "
+                             "recipe.max_epochs, the budget of every run"),
+    ("score_test=true", "score_test: tsbench-tune sets it in its stages -> drop it: stages "
+                        "(a)-(f) never score the test split, (g) scores it once"),
+    ("cv=tscv", "cv: tsbench-tune sets it in its stages -> drop it: the runs are validated on "
+                "the validation split, or with recipe.cv_folds=k on k folds of time-series "
+                "cross-validation"),
+    ("+cv.gap=4", "cv.gap: tsbench-tune sets it in its stages -> drop it: the runs are "
+                  "validated on the validation split, or with recipe.cv_folds=k on k folds of "
+                  "time-series cross-validation"),
+    ("hydra.sweeper.n_trials=9", "hydra.sweeper.n_trials: tsbench-tune sets it in its stages "
+     "-> drop it: (d) and (e) run tsbench's skopt sweeper, sized by the recipe "
+     "(recipe.search, recipe.eta, ...)"),
+])
+def test_a_setting_the_stages_set_themselves_is_refused(
+        override: str, said: str, capsys: pytest.CaptureFixture) -> None:
+    """The stages' own value came after it and replaced it without a word (a baseline of
+    three epochs where one was asked; cv.gap moving the folds off the published rows that
+    (g) scales by)."""
+    assert main(["dataset=ili", "model=dlinear", override]) == 2
+    assert capsys.readouterr().err == f"tsbench-tune: error: {said}\n"
+
+
 def test_a_relative_path_written_absolute_is_the_same_setting(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """report.md's command writes the folder's relative paths absolute, so that it reruns
@@ -1211,11 +1235,12 @@ def test_the_stages_use_the_series_and_model_a_preset_chose(tmp_path: Path) -> N
     # model= or pred_len= on the command line: (c) must analyse ILI (weekly, period 52), not
     # the default ETTh1 (hourly, period 24), and (d, e) search DLinear's space, not PatchTST's
     assert parse(["experiment=dlinear_ili"])[2].name.startswith("ili-dlinear-24-")
-    overrides, recipe, out = parse(["experiment=dlinear_ili", "trainer.max_epochs=1",
-                                    "logger=none", f"out={tmp_path}"])
+    overrides, recipe, out = parse(["experiment=dlinear_ili", "logger=none",
+                                    f"out={tmp_path}"])
     baseline = out / "a_baseline"
-    proc = run_module("tsbench", [*overrides, "score_test=false", "trainer.progress_bar=false",
-                                  f"hydra.run.dir={baseline}"], cwd=ROOT)
+    proc = run_module("tsbench", [*overrides, "trainer.max_epochs=1", "score_test=false",
+                                  "trainer.progress_bar=false", f"hydra.run.dir={baseline}"],
+                      cwd=ROOT)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert analysis_args(baseline, overrides) == ["dataset=ili", "pred_len=24", "features=M"]
     tuning = Tuning(overrides, recipe, out, TuneState.open(out, {"overrides": overrides}))

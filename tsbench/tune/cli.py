@@ -47,12 +47,39 @@ def parse(argv: list[str]) -> tuple[list[str], object, Path]:
             out = Path(value)
         else:
             passthrough.append(arg)
+    check_not_owned(passthrough)
     recipe = load_recipe(name)
     unknown = [f.split("=")[0] for f in fields if f.split("=")[0] not in recipe]
     if unknown:
         raise TsbenchError(f"recipe.{unknown[0]}: no such field -> use one of {list(recipe)}")
     return passthrough, OmegaConf.merge(recipe, OmegaConf.from_dotlist(fields)), (
         out or default_out(passthrough, name, fields))
+
+
+#: Settings each stage sets after the command's overrides (a value given would be replaced
+#: without a word), and what to give instead.
+OWNED = {
+    "trainer.max_epochs": "set recipe.max_epochs, the budget of every run",
+    "trainer.patience": "set recipe.patience, the early stopping of every run",
+    "score_test": "drop it: stages (a)-(f) never score the test split, (g) scores it once",
+    "cv": "drop it: the runs are validated on the validation split, or with "
+          "recipe.cv_folds=k on k folds of time-series cross-validation",
+    "hydra/sweeper": "drop it: (d) and (e) run tsbench's skopt sweeper; recipe.search sets "
+                     "what they search",
+    "hydra.sweeper": "drop it: (d) and (e) run tsbench's skopt sweeper, sized by the recipe "
+                     "(recipe.search, recipe.eta, ...)",
+    "hydra.run.dir": "give out=DIR, the tuning run's folder",
+    "hydra.sweep.dir": "give out=DIR, the tuning run's folder",
+}
+
+
+def check_not_owned(overrides: list[str]) -> None:
+    """Refuse an override of a setting the stages set themselves (:data:`OWNED`)."""
+    for override in overrides:
+        key = override.partition("=")[0].lstrip("+~")
+        owner = next((k for k in OWNED if key == k or key.startswith(f"{k}.")), None)
+        if owner is not None:
+            raise TsbenchError(f"{key}: tsbench-tune sets it in its stages -> {OWNED[owner]}")
 
 
 def default_out(overrides: list[str], recipe: str, fields: list[str]) -> Path:
