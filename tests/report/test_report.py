@@ -163,21 +163,25 @@ def test_sweep_trials_are_cells_of_their_own_and_searched(zoo: Zoo) -> None:
     assert _row(out, 24, "naive")[8] == "same"
 
 
-def test_a_look_back_searched_on_test_is_never_compared(zoo: Zoo, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("split", "on_test"), [("test", True), ("val+test", True),
+                                               ("latest", False)])
+def test_a_look_back_searched_on_test_is_never_compared(zoo: Zoo, tmp_path: Path, split: str,
+                                                       on_test: bool) -> None:
+    """A split named test in any spelling; not a word that holds the letters (latest)."""
     sweep = tmp_path / "sweep"
     shutil.copytree(zoo.sweep, sweep)
     for run_dir in (p.parent for p in sweep.glob("*/metrics.json")):
         config = yaml.safe_load((run_dir / "config.yaml").read_text())
         if config["model"]["name"] == "dlinear":  # as if an earlier search chose it on test
-            config["seq_len_searched_on"] = "test"
+            config["seq_len_searched_on"] = split
             (run_dir / "config.yaml").write_text(yaml.safe_dump(config))
             card = json.loads((run_dir / "protocol.json").read_text())
-            card["seq_len"].update(policy="searched", searched_on="test")
+            card["seq_len"].update(policy="searched", searched_on=split)
             (run_dir / "protocol.json").write_text(json.dumps(card))
     out = report(sweep, "--baseline", "naive").stdout
     flag = _row(out, 24, "dlinear")[8]
-    assert "seq_len searched on test (selection on test)" in flag
-    assert "(p" not in _row(out, 24, "dlinear")[7]  # not tested
+    assert (f"seq_len searched on {split} (selection on test)" in flag) is on_test
+    assert ("(p" not in _row(out, 24, "dlinear")[7]) is on_test  # not tested
 
 
 def test_a_look_back_chosen_earlier_is_named_once_in_a_label(zoo: Zoo, tmp_path: Path) -> None:

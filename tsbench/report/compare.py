@@ -15,6 +15,7 @@ ranks.
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
@@ -143,6 +144,7 @@ def flags(cells: list[Cell], reference: Cell | None = None) -> dict[int, list[st
                 out[id(cell)].append(f"{fact} {value} ({shown})")
     for cell in cells:
         policy = known[id(cell)]["seq_len"] or ""
-        if policy.startswith("searched on") and "test" in policy:  # test, test_split, ...
+        # test, test_split, val+test, ...; not a word that holds it (latest)
+        if policy.startswith("searched on") and re.search(r"(?<![a-z])test", policy):
             out[id(cell)].append(f"seq_len {policy} (selection on test)")
     return out
