@@ -31,7 +31,7 @@ from tsbench.errors import TsbenchError
 from tsbench.folder_lock import held
 from tsbench.forecast.tables import future
 from tsbench.hidden_configs import OWN_CONFIGS
-from tsbench.rundir import RUN_LOCK, holdout_model_dir, read_config, read_metrics
+from tsbench.rundir import holdout_model_dir, read_config, read_metrics
 from tsbench.search.names import LOCK_FILE as SWEEP_LOCK
 from tsbench.tune import recipe as recipe_module
 from tsbench.tune import scoring as scoring_module
@@ -651,7 +651,7 @@ def check_stages_before_g_never_see_the_test_rows(clean: Path, replaced: Path,
 
     def stage_files(out: Path) -> dict:
         return snapshot(out, skip=lambda name: name in FINAL or Path(name).name in (
-            CLOCK_FILE, LOCK_FILE, SWEEP_LOCK, RUN_LOCK) or name.endswith(".log"))  # a pid
+            CLOCK_FILE, LOCK_FILE, SWEEP_LOCK) or name.endswith(".log"))  # locks hold a pid
 
     files = stage_files(clean)
     kinds = ["lookback.yaml", "lr_find.json", "trials.csv", "best.ckpt", "metrics.json"]
