@@ -92,8 +92,9 @@ def content(path: Path) -> Any:
 
 
 def snapshot(folder: Path, skip: Callable[[str], bool] = lambda name: False) -> dict[str, Any]:
-    """Every file under ``folder`` (relative path -> :func:`content`), except ``skip``'s."""
-    files = (p for p in sorted(folder.rglob("*")) if p.is_file())
+    """Every file under ``folder`` (relative path -> :func:`content`), except ``skip``'s and
+    the locks (``run.lock``, ``sweep.lock``, ...: each holds its holder's pid)."""
+    files = (p for p in sorted(folder.rglob("*")) if p.is_file() and p.suffix != ".lock")
     return {name: content(p) for p in files if not skip(name := str(p.relative_to(folder)))}
 
 
