@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.search.conftest import APP, BASE, multirun, read_rows
 from tsbench.errors import ConfigError, TsbenchError
@@ -225,6 +226,27 @@ def test_a_resumed_sweep_proposes_what_the_uninterrupted_one_did(tmp_path: Path)
     multirun(tmp_path / "resumed", *space, "hydra.sweeper.n_trials=6")
     multirun(tmp_path / "resumed", *space, "hydra.sweeper.n_trials=10",
              "hydra.sweeper.resume=true")
+    points = [[(r["x"], r["n"], r["kind"]) for r in read_rows(tmp_path / name)]
+              for name in ("whole", "resumed")]
+    assert len(points[0]) == 10 and points[0] == points[1]
+
+
+def test_a_sweep_without_random_state_draws_one_and_resumes_with_it(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Unseeded, a resumed sweep drew a new random state and proposed other points than the
+    uninterrupted one would have. The one it draws is logged and kept in search.yaml: its
+    resume takes it back, and given again it repeats the whole sweep."""
+    space = [*SPACE, "hydra.sweeper.n_initial_points=4"]
+    unseeded = [*space, "hydra.sweeper.random_state=null"]
+    with caplog.at_level("INFO", logger="tsbench.search.sweep"):
+        multirun(tmp_path / "resumed", *unseeded, "hydra.sweeper.n_trials=6")
+    drawn = yaml.safe_load((tmp_path / "resumed" / "search.yaml").read_text())["random_state"]
+    assert (f"random state {drawn} (drawn: hydra.sweeper.random_state={drawn} repeats this "
+            "sweep)") in caplog.text
+    multirun(tmp_path / "resumed", *unseeded, "hydra.sweeper.n_trials=10",
+             "hydra.sweeper.resume=true")
+    multirun(tmp_path / "whole", *space, f"hydra.sweeper.random_state={drawn}",
+             "hydra.sweeper.n_trials=10")
     points = [[(r["x"], r["n"], r["kind"]) for r in read_rows(tmp_path / name)]
               for name in ("whole", "resumed")]
     assert len(points[0]) == 10 and points[0] == points[1]

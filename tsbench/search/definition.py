@@ -8,12 +8,14 @@ every difference; ``resume=force`` continues with the new ones (recorded points 
 a narrowed space stay in the record but are not told to the optimizer) and rewrites the
 file. A different *set* of parameters cannot share one trials.csv even with force: a new
 sweep warm-started from it can (``hydra.sweeper.warm_start``). The optimizer's own
-settings (``n_trials``, ``acq_func``, ``n_jobs``, ...) may change on resume.
+settings (``n_trials``, ``acq_func``, ``n_jobs``, ...) may change on resume. A sweep without
+``random_state`` draws one and records it here, and its resume takes it back.
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
 from dataclasses import asdict
 from pathlib import Path
 from typing import IO, Any
@@ -29,14 +31,32 @@ from tsbench.search.space import SearchSpace
 log = logging.getLogger(__name__)
 
 def definition(space: SearchSpace, settings: SweepSettings) -> dict[str, Any]:
-    """The parts of a sweep that its trials' results depend on."""
+    """The parts of a sweep that its trials' results depend on, and its random state (an
+    optimizer setting, not compared on resume: kept for :func:`random_state`)."""
     return {
         "params": space.describe(),
         "constraints": list(settings.constraints),
         "fixed": sorted(o.input_line for o in space.fixed if o.input_line is not None),
         "pruner": asdict(settings.pruner),
         "direction": settings.direction,
+        "random_state": settings.random_state,
     }
+
+
+def random_state(sweep_dir: Path, settings: SweepSettings) -> tuple[int, str]:
+    """The sweep's random state and where it came from: the one given; else, resuming, the
+    one its ``search.yaml`` recorded (drawn when it started: the resumed sweep proposes the
+    points it would have proposed uninterrupted); else one drawn now, which the sweep
+    records and logs, so that it can be repeated."""
+    if settings.random_state is not None:
+        return int(settings.random_state), "given"
+    if settings.resume:
+        try:
+            recorded = yaml.safe_load((sweep_dir / DEFINITION_FILE).read_text(encoding="utf-8"))
+            return int(recorded["random_state"]), "recorded"
+        except (OSError, yaml.YAMLError, UnicodeDecodeError, KeyError, TypeError, ValueError):
+            pass  # none recorded (a new sweep, or one of an older tsbench): draw one
+    return secrets.randbelow(2**31), "drawn"
 
 
 def write_definition(sweep_dir: Path, current: dict[str, Any]) -> None:

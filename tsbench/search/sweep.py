@@ -52,7 +52,7 @@ from tsbench.errors import ConfigError
 from tsbench.folder_lock import held
 from tsbench.search import faults, slots
 from tsbench.search.constraints import ConstraintSet, build_constraints
-from tsbench.search.definition import check_resume, definition, write_definition
+from tsbench.search.definition import check_resume, definition, random_state, write_definition
 from tsbench.search.loop import Earlier, Loop, Plotter, Relaunch
 from tsbench.search.names import (
     DEFINITION_FILE,
@@ -91,6 +91,7 @@ class SkoptSweep(Sweeper):
         self.hydra_context: HydraContext | None = None
         self.config: DictConfig | None = None
         self.launcher: Any = None
+        self.random_state_from = "given"  # or "recorded", "drawn" (definition.random_state)
 
     def setup(
         self, *, hydra_context: HydraContext, task_function: TaskFunction, config: DictConfig
@@ -116,6 +117,7 @@ class SkoptSweep(Sweeper):
                sweep_dir: Path, lock: contextlib.ExitStack) -> list[Sequence[JobReturn]]:
         assert self.config is not None
         s = self.settings
+        s.random_state, self.random_state_from = random_state(sweep_dir, s)
         current = definition(space, s)
         record = Record(sweep_dir / RECORD_DIR)
         trials = self._recorded(sweep_dir, space, current, record)
@@ -248,6 +250,9 @@ class SkoptSweep(Sweeper):
             f"{n_recorded} already recorded" if n_recorded else "none recorded",
             sweep_dir,
         )
+        if self.random_state_from != "given":
+            log.info("  random state %d (%s: hydra.sweeper.random_state=%d repeats this sweep)",
+                     s.random_state, self.random_state_from, s.random_state)
         for p in space.params:
             log.info("  %s: %s", p.key, p.dimension)
         for text in s.constraints:
