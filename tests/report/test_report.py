@@ -574,6 +574,16 @@ def test_a_published_number_only_beside_a_cell_of_its_protocol(zoo: Zoo, tmp_pat
     assert rows["dlinear (features=S)"]["published"] == ""
     assert rows["dlinear (features=S)"]["published_withheld"] == "features S (published: M)"
     assert rows["dlinear (features=M)"]["published"] == "2.215"
+    # the scaler fitted on fewer training rows: another scale of the same test windows
+    run_tsbench([*ILI, "model=dlinear", "pred_len=24", "seed=1", "dataset.train_frac=0.6"],
+                tmp_path / "dlinear_frac")
+    rows = {r["label"]: r for r in _csv(report(zoo.sweep, tmp_path / "dlinear_frac", "--format",
+                                               "csv").stdout) if r["pred_len"] == "24"}
+    frac = rows["dlinear (dataset.train_frac=0.6, scaler rows: [0, 579))"]
+    assert frac["published"] == "" and frac["published_withheld"] == (
+        "dataset.train_frac 0.6 (published: 0.7)")
+    assert rows["dlinear (dataset.train_frac=0.7, scaler rows: [0, 676))"]["published"] == (
+        "2.215")
     # two M cells and two S cells, no baseline to decide: the published protocol (M) does
     both = report(zoo.sweep, tmp_path / "dlinear_S", zoo.features_s, "--baseline",
                   "dlinear").stdout

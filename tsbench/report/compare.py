@@ -19,7 +19,7 @@ import re
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
-from tsbench.report.published import protocol, test_windows
+from tsbench.report.published import dataset_settings, protocol, test_windows
 
 if TYPE_CHECKING:
     from tsbench.report.collect import Cell, Run
@@ -101,14 +101,29 @@ def cell_facts(cell: Cell) -> dict[str, str | None]:
 
 def off_published(cell: Cell) -> list[str]:
     """How a cell's protocol differs from the one the published numbers share (unknown
-    facts never do): ``["features S (published: M)"]``."""
+    facts never do): ``["features S (published: M)"]``, and each dataset setting that
+    differs from the shipped one (``dataset.train_frac 0.5 (published: 0.7)``: another
+    scaler, other scored columns, another file)."""
     known = cell_facts(cell)
     off = [f"{fact} {known[fact]} (published: {value})" for fact, value in protocol().items()
            if known.get(fact) is not None and known[fact] != value]
     windows, expected = known.get("test windows"), test_windows(cell.dataset, cell.pred_len)
     if windows is not None and expected is not None and windows != str(expected):
         off.append(f"test windows {windows} (published: {expected})")
+    config = cell.config
+    for key, value in (dataset_settings(cell.dataset) or {}).items():
+        if key == "target" and config.get("features") == "M":
+            continue  # every column is scored: the target is only plotted
+        mine = config.get(f"dataset.{key}", value)  # a run saved before the key: unknown
+        if mine != value:
+            off.append(f"dataset.{key} {_shown(mine)} (published: {_shown(value)})")
     return off
+
+
+def _shown(value: Any) -> str:
+    """A setting's value as a flag shows it: a digest's first 12 characters."""
+    text = json.dumps(value) if isinstance(value, list) else str(value)
+    return text[:12] if isinstance(value, str) and len(value) == 64 else text
 
 
 def flags(cells: list[Cell], reference: Cell | None = None) -> dict[int, list[str]]:

@@ -36,6 +36,23 @@ def protocol() -> dict[str, str]:
     return dict(_table()["protocol"])
 
 
+#: The shipped dataset configs: the settings the published numbers were got with.
+_DATASETS = Path(__file__).parents[1] / "conf" / "dataset"
+#: Dataset settings that say where the file is, not what is read.
+_LOCATION = ("file", "url")
+
+
+@cache
+def dataset_settings(dataset: str) -> dict[str, object] | None:
+    """The settings of a published dataset as tsbench ships them (its split, fractions,
+    columns, file digest, ...; not where its file lies); None for another dataset."""
+    path = _DATASETS / f"{dataset}.yaml"
+    if dataset not in _table()["test_windows_plus_horizon"] or not path.is_file():
+        return None
+    shipped = OmegaConf.to_container(OmegaConf.load(path), resolve=True)
+    return {k: v for k, v in shipped.items() if k not in _LOCATION}  # type: ignore[union-attr]
+
+
 def test_windows(dataset: str, pred_len: int) -> int | None:
     """The test windows of ``dataset``'s published split at ``pred_len`` (None: unknown)."""
     plus = _table()["test_windows_plus_horizon"].get(dataset)
