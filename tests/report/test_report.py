@@ -771,6 +771,9 @@ def test_a_published_number_that_left_test_windows_unscored_says_how_many(
     PatchTST/42: batches of 128, 97 unscored)."""
     mse = report(legacy).stdout
     assert _row(mse, 96, "dlinear")[5] == "0.384" and "unscored" not in mse
+    said = [line for line in mse.splitlines() if line.startswith("Published (re-run)")]
+    assert len(said) == 1 and ("FITS README 'Result Update': official LTSF-Linear code, "
+                               "drop_last=False (MSE only): dlinear at etth1/96") in said[0]
     mae = report(legacy, "--metric", "mae").stdout
     assert _row(mae, 96, "dlinear")[5] == "0.399 (1 window unscored)"
     assert _row(mae, 96, "patchtst")[5] == "0.399 (97 windows unscored)"

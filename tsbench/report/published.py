@@ -53,6 +53,11 @@ def dataset_settings(dataset: str) -> dict[str, object] | None:
     return {k: v for k, v in shipped.items() if k not in _LOCATION}  # type: ignore[union-attr]
 
 
+def source_text(source: str) -> str:
+    """Where a published number comes from, as ``published.yaml``'s ``sources`` says."""
+    return str(_table()["sources"].get(source, source))
+
+
 def test_windows(dataset: str, pred_len: int) -> int | None:
     """The test windows of ``dataset``'s published split at ``pred_len`` (None: unknown)."""
     plus = _table()["test_windows_plus_horizon"].get(dataset)

@@ -114,6 +114,17 @@ def published_lines(report: Report) -> list[str]:
         lines.append("Published (N epochs): that number was trained for up to N epochs, more "
                      "than the cell's trainer.max_epochs allowed; part of a gap may be the "
                      "budget's.")
+    reruns: dict[str, list[str]] = {}
+    for row in report.rows:
+        if row.reference is not None and row.reference.all_windows:
+            reruns.setdefault(row.reference.source, []).append(
+                f"{row.cell.label} at {row.cell.dataset}/{row.cell.pred_len}")
+    if reruns:
+        said = "; ".join(f"{published.source_text(source)}: {', '.join(where)}"
+                         for source, where in reruns.items())
+        lines.append("Published (re-run): where someone re-ran a paper's official code "
+                     "scoring every test window, as tsbench does, that re-run is the "
+                     f"reference, not the paper's own figure ({said}).")
     if any(r.reference is not None and r.reference.unscored for r in report.rows):
         lines.append("Published (N windows unscored): the paper's figure, whose test loader "
                      "dropped its last incomplete batch of test windows (drop_last); tsbench "
