@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import shlex
 import shutil
 from pathlib import Path
@@ -394,6 +395,31 @@ def test_two_files_of_one_name_are_two_tables(zoo: Zoo, tmp_path: Path) -> None:
     assert sorted(r[:3] for r in _rows(out)) == sorted([
         [f"sales.csv (sha256 {digests[str(zoo.root / 'sales.csv')][:12]})", "12", "naive"],
         [f"sales.csv (sha256 {digests[str(other)]:.12})", "12", "dlinear"]])
+
+
+def test_a_rerun_of_a_seed_on_changed_code_replaces_the_earlier_run(zoo: Zoo, tmp_path: Path
+                                                                     ) -> None:
+    """The same configuration and seed run again after a fix of the model's code: the later
+    run is kept, whichever folder comes first, and the warning says why."""
+    old = next(p.parent for p in zoo.csv.glob("metrics.json"))
+    for first in ("a", "b"):
+        earlier, later = tmp_path / first / "run", tmp_path / ("b" if first == "a" else "a") / "run"
+        shutil.rmtree(tmp_path / "a", ignore_errors=True)
+        shutil.rmtree(tmp_path / "b", ignore_errors=True)
+        shutil.copytree(old, earlier)
+        shutil.copytree(old, later)
+        card = json.loads((later / "protocol.json").read_text())
+        card["source"]["sources_sha256"] = "0" * 64  # another version of the code
+        (later / "protocol.json").write_text(json.dumps(card))
+        metrics = json.loads((later / "metrics.json").read_text())
+        (later / "metrics.json").write_text(json.dumps({**metrics, "test_mse": 0.123456}))
+        stamp = (earlier / "metrics.json").stat().st_mtime
+        os.utime(later / "metrics.json", (stamp + 60, stamp + 60))
+        proc = report(tmp_path)
+        assert _rows(proc.stdout)[0][3].strip("*") == "0.1235 (1)"
+        assert (f"left out {earlier}: same configuration and seed 2021 as {later}, which ran "
+                "later code (their protocol.json source digests differ): the later run is "
+                "kept") in proc.stderr
 
 
 def test_runs_that_cannot_count_are_left_out_with_one_warning_each(zoo: Zoo, tmp_path: Path

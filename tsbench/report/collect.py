@@ -326,10 +326,13 @@ def group(runs: list[Run], warn: Warn) -> list[Cell]:
         cell = cells.setdefault((run.dataset, run.pred_len, run.model, same),
                                 Cell(run.dataset, run.pred_len, run.model, key))
         twin = next((r for r in cell.runs if r.seed == run.seed), None)
-        if twin is not None:
+        if twin is not None and _code(run) != _code(twin) and _finished(run) > _finished(twin):
+            cell.runs[cell.runs.index(twin)] = run  # a rerun on changed code: the later
+            warn(_twin_note(twin, run))
+        elif twin is not None:
             warn(_twin_note(run, twin))
-            continue
-        cell.runs.append(run)
+        else:
+            cell.runs.append(run)
     for cell in cells.values():
         cell.runs.sort(key=lambda r: r.seed)
     _label(list(cells.values()))
@@ -361,15 +364,33 @@ def reads_look_back(run: Run) -> bool:
         return True
 
 
+def _code(run: Run) -> tuple[str | None, str | None]:
+    """The digests of the code a run ran (its card's ``source``): tsbench's, the model's."""
+    source = (run.card or {}).get("source") or {}
+    return source.get("sources_sha256"), source.get("model_sha256")
+
+
+def _finished(run: Run) -> float:
+    """When the run finished: its ``metrics.json``'s time (written last)."""
+    try:
+        return (run.path / METRICS).stat().st_mtime
+    except OSError:
+        return 0.0
+
+
 def _twin_note(run: Run, twin: Run) -> str:
-    """Why ``run`` is left out: the same configuration and seed as ``twin``, or, where
-    they differ only in the look-back their model does not read, the same forecasts (said
-    so; scores that differ contradict the model's ``reads_look_back``)."""
+    """Why ``run`` is left out: the same configuration and seed as ``twin`` (which ran later
+    code, where the two ran different code: kept as a rerun after a fix), or, where they
+    differ only in the look-back their model does not read, the same forecasts (said so;
+    scores that differ contradict the model's ``reads_look_back``)."""
     differ = sorted(k for k in run.config.keys() | twin.config.keys()
                     if run.config.get(k) != twin.config.get(k))
     if not any(k in LOOK_BACK_KEYS for k in differ):  # the rest changes no score (IGNORED)
         only = (f" (they differ only in {', '.join(differ)}, which change no score)"
                 if differ else "")
+        if _code(run) != _code(twin):
+            only += (", which ran later code (their protocol.json source digests differ): "
+                     "the later run is kept")
         return (f"left out {run.path}: same configuration and seed {run.seed} as "
                 f"{twin.path}{only}")
     looks = f"seq_len {run.config.get('seq_len')} vs {twin.config.get('seq_len')}"
