@@ -74,7 +74,7 @@ class Run:
         return f"{name} ({self.file_tag})" if self.file_tag else name
 
     def data_file(self) -> str:
-        """The file it read, as its protocol card names it (its sha256), else its path."""
+        """The file it read, as its protocol card names it: its sha256, else its path."""
         sha = ((self.card or {}).get("dataset") or {}).get("sha256")
         return f"sha256 {sha[:12]}" if sha else f"path {self.config.get('dataset.path')}"
 
@@ -194,10 +194,10 @@ def _tell_files_apart(runs: list[Run]) -> None:
     of its own, its runs never ranked against another file's."""
     files: dict[str, set[str]] = {}
     for run in runs:
-        if run.config.get("dataset.name") == "csv":
+        if run.config.get("dataset.name") == "csv" and run.card is not None:
             files.setdefault(run.dataset, set()).add(run.data_file())
-    for run in runs:
-        if len(files.get(run.dataset, ())) > 1:
+    for run in runs:  # a run saved before cards: its file unknown, left in the plain table
+        if run.card is not None and len(files.get(run.dataset, ())) > 1:
             run.file_tag = run.data_file()
 
 
