@@ -225,14 +225,24 @@ def test_a_published_number_names_its_look_back_and_epochs_beside_a_cell_of_othe
                  "trainer.limit_train_batches=1"], tmp_path / "l104")
     out = report(zoo.sweep, tmp_path / "l104").stdout
     assert _row(out, 24, "dlinear (seq_len=36, trainer.limit_train_batches=null, "
-                "trainer.max_epochs=2)")[5] == "2.215 (L=104, 10 epochs, 10 windows unscored)"
+                "trainer.max_epochs=2)")[5] == (
+        "2.215 (L=104, 10 epochs, other settings, 10 windows unscored)")
     assert _row(out, 24, "dlinear (seq_len=104, trainer.limit_train_batches=1, "
-                "trainer.max_epochs=10)")[5] == "2.215 (10 windows unscored)"
+                "trainer.max_epochs=10)")[5] == "2.215 (other settings, 10 windows unscored)"
     assert out.count("Published (N epochs): that number was trained for up to N epochs") == 1
     rows = _csv(report(zoo.sweep, tmp_path / "l104", "--format", "csv").stdout)
     assert {r["published_seq_len"] for r in rows if r["model"] == "dlinear"} == {"104"}
     assert {r["published_epochs"] for r in rows if r["model"] == "dlinear"} == {"10"}
     assert {r["published_seq_len"] for r in rows if r["model"] == "naive"} == {""}
+    assert all(r["published_other_settings"].endswith("(experiment=dlinear_ili's differ)")
+               for r in rows if r["model"] == "dlinear")
+    # the paper's preset, its epochs cut (their own mark) or its training changed
+    for name, changed in (("preset", []), ("lr", ["optim.lr=0.02"])):
+        run_tsbench(["experiment=dlinear_ili", "trainer.max_epochs=1", "logger=none",
+                     *changed], tmp_path / "presets" / name)
+    presets = _csv(report(tmp_path / "presets", "--format", "csv").stdout)
+    assert sorted(r["published_other_settings"] for r in presets) == [
+        "", "optim.lr=0.02 (experiment=dlinear_ili's differ)"]
     # the paper scored the first 160 of ILI-24's 170 windows: Δ is on those, like for like
     run = tmp_path / "l104"
     windows = np.load(run / "test_window_mse.npy").astype(np.float64)
@@ -243,7 +253,8 @@ def test_a_published_number_names_its_look_back_and_epochs_beside_a_cell_of_othe
     assert l104["delta_windows"] == "160"
     assert _row(out, 24, "dlinear (seq_len=104, trainer.limit_train_batches=1, "
                 "trainer.max_epochs=10)")[6] == f"{100 * first:+.1f} % (first 160)"
-    assert "epochs" not in report(tmp_path / "l104").stdout  # a full budget: nothing to say
+    alone = report(tmp_path / "l104").stdout  # a full budget: no epochs mark
+    assert "(N epochs)" not in alone and "10 epochs" not in alone
 
 
 def test_a_config_group_chosen_differently_names_the_row_by_its_choice(
@@ -592,7 +603,13 @@ def test_a_published_number_only_beside_a_cell_of_its_protocol(zoo: Zoo, tmp_pat
     s_row = _row(out, 24, "dlinear (features=S)")
     assert s_row[5] == "–" and s_row[6] == "–"
     assert _row(out, 24, "dlinear (features=M)")[5] == (
-        "2.215 (L=104, 10 epochs, 10 windows unscored)")
+        "2.215 (L=104, 10 epochs, other settings, 10 windows unscored)")
+    [said] = [line for line in out.splitlines() if line.startswith("Published (other")]
+    assert said.startswith("Published (other settings): the paper's figure came with its "
+                           "training settings (its preset: model size, optimizer and schedule, "
+                           "batch size, learning rate, epochs), which these cells did not use "
+                           "(dlinear (features=M) at ili/24: data.batch_size=128, ")
+    assert "(experiment=dlinear_ili's differ)" in said
     assert out.count("features S (published: M)") == 1
     assert "none is shown beside a cell whose protocol differs" in out
     rows = {r["label"]: r for r in _csv(report(zoo.sweep, tmp_path / "dlinear_S", "--format",

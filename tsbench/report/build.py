@@ -52,6 +52,8 @@ class Row:
     # the cell's mean over the test windows the published number scored, where it left
     # some unscored (drop_last) and the runs saved their per-window errors
     on_published_windows: float | None = None
+    # how the cell trained otherwise than the paper's preset (:func:`other_settings`)
+    other_settings: str | None = None
 
     @property
     def published(self) -> float | None:
@@ -153,6 +155,7 @@ def build(cells: list[Cell], metric: str = "mse", baseline: str | None = None,
             row = Row(cell, stats.t_interval(cell.values(key)), None if withheld else ref,
                       flagged[id(cell)], all(r.card is not None for r in cell.runs), withheld)
             row.on_published_windows = _on_published_windows(row, metric)
+            row.other_settings = other_settings(row)
             rows.append(row)
         comparable = [r for r in rows if not r.flags]
         if comparable:
@@ -199,6 +202,17 @@ def _agrees(config: dict[str, Any], key: str, value: str) -> bool:
     label writes it: ``value`` to every digit or to 6 significant ones."""
     key = key if key in config else f"{key}.name"
     return key in config and value in (short(config, key), short(config, key, 6))
+
+
+def other_settings(row: Row) -> str | None:
+    """How the cell's runs trained otherwise than the paper's preset behind its published
+    number (:func:`tsbench.report.published.other_settings`); None where they trained as
+    it, or where tsbench ships no preset of that paper and dataset."""
+    preset = None if row.reference is None else published.preset_of(row.reference,
+                                                                     row.cell.dataset)
+    if preset is None:
+        return None
+    return published.other_settings(row.cell.runs[0].config, preset, row.cell.pred_len)
 
 
 def _on_published_windows(row: Row, metric: str) -> float | None:

@@ -69,6 +69,8 @@ def published_text(row: Row) -> str:
     marks = [f"L={ref.seq_len}"] if row.published_elsewhere else []
     if row.fewer_epochs:
         marks.append(f"{ref.epochs} epochs")
+    if row.other_settings:
+        marks.append("other settings")
     if ref.unscored:
         marks.append(unscored_text(ref.unscored))
     return f"{ref.value:.3f}" + (f" ({', '.join(marks)})" if marks else "")
@@ -114,6 +116,13 @@ def published_lines(report: Report) -> list[str]:
         lines.append("Published (N epochs): that number was trained for up to N epochs, more "
                      "than the cell's trainer.max_epochs allowed; part of a gap may be the "
                      "budget's.")
+    others = [f"{row.cell.label} at {row.cell.dataset}/{row.cell.pred_len}: "
+              f"{row.other_settings}" for row in report.rows if row.other_settings]
+    if others:
+        lines.append("Published (other settings): the paper's figure came with its training "
+                     "settings (its preset: model size, optimizer and schedule, batch size, "
+                     "learning rate, epochs), which these cells did not use "
+                     f"({'; '.join(others)}); part of a gap may be theirs.")
     reruns: dict[str, list[str]] = {}
     for row in report.rows:
         if row.reference is not None and row.reference.all_windows:
@@ -273,7 +282,7 @@ def _latex(report: Report, columns: list[str], lines: list[list[str]]) -> str:
 
 CSV_FIELDS = ["dataset", "pred_len", "model", "label", "mean", "std", "n", "ci_low", "ci_high",
               "published", "published_seq_len", "published_epochs", "published_source",
-              "published_windows_unscored", "published_withheld",
+              "published_windows_unscored", "published_withheld", "published_other_settings",
               "delta", "delta_windows", "best", "vs_baseline", "dm_statistic", "df", "p_value",
               "p_holm", "protocol_flags"]
 
@@ -294,6 +303,7 @@ def _csv(report: Report) -> str:
             "published_source": None if ref is None else ref.source,
             "published_windows_unscored": None if ref is None else ref.unscored,
             "published_withheld": "; ".join(row.withheld),
+            "published_other_settings": row.other_settings,
             "delta": row.delta, "delta_windows": row.published_windows, "best": row.best,
             "vs_baseline": row.verdict or row.note,
             "dm_statistic": None if row.test is None else row.test.statistic,
