@@ -219,7 +219,7 @@ class LoadedRun:
         published dataset, where ``$TSBENCH_DATA_DIR`` and the cache lack it); the file must
         be the one the run read (its card's sha256), or every split moves."""
         from tsbench.data.loading import load_series
-        from tsbench.data.sources import dataset_file, file_sha256
+        from tsbench.data.sources import UnpublishedFileError, dataset_file, file_sha256
         from tsbench.errors import DataError
 
         dataset = self.config.dataset
@@ -232,8 +232,8 @@ class LoadedRun:
             dataset = OmegaConf.merge(dataset, {"path": str(known)})
         try:
             file = dataset_file(dataset, known)
-        except DataError as error:
-            if known is None or not known.is_file():
+        except DataError as error:  # a file found but edited is not about the card's
+            if known is None or not known.is_file() or isinstance(error, UnpublishedFileError):
                 raise
             raise DataError(f"{error}; the file its protocol card names, {known}, has changed "
                             "since the run (its sha256 differs)") from None
