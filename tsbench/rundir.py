@@ -21,6 +21,7 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
 from tsbench.atomic import write_bytes, write_json, write_text
+from tsbench.errors import ConfigError
 
 #: The resolved config of the run.
 CONFIG = "config.yaml"
@@ -152,6 +153,47 @@ def config_choice(run_dir: Path, group: str) -> str | None:
         return None
     choices = OmegaConf.load(path).hydra.runtime.choices
     return str(choices[group]) if group in choices else None
+
+
+#: A run's own files at its top (with its job log, ``<job name>.log``) and its own folders:
+#: Hydra's record, the weights, the loggers' files, and each cross-validation fold's outputs.
+OWN_FILES = frozenset({
+    CONFIG, METRICS, RUN_LOCK, PROTOCOL, FORECAST_PLOT, LOSS_PLOT, LR_FIND_PLOT, LR_FIND,
+    LOOKBACK, ACF_PLOT, *(WINDOW_ERRORS.format(split=split, metric=metric)
+                          for split in ("val", "test") for metric in WINDOW_METRICS)})
+OWN_FOLDERS = frozenset({Path(HYDRA_CONFIG).parent.as_posix(), CHECKPOINT_DIR, LOGS,
+                         TENSORBOARD})
+
+
+def run_owning(path: Path) -> tuple[Path, Path] | None:
+    """The finished run (a folder holding :data:`METRICS`) of which ``path`` is one of its
+    own files (:data:`OWN_FILES`, its job log, anything in :data:`OWN_FOLDERS` or a fold's
+    folder), with the file's path inside it; None for any other path (a new file of one's own
+    in a run's folder included)."""
+    path = path.resolve()
+    for folder in path.parents:
+        if not (folder / METRICS).is_file():
+            continue
+        inside = path.relative_to(folder)
+        top = inside.parts[0]
+        if len(inside.parts) == 1 and (top in OWN_FILES or inside.suffix == ".log"):
+            return folder, inside
+        if len(inside.parts) > 1 and (top in OWN_FOLDERS or fold_number(Path(top)) is not None):
+            return folder, inside
+    return None
+
+
+def check_output(path: Path, option: str, example: str) -> None:
+    """Refuse a command's output file ``path`` (given as ``option``, e.g. ``-o``) that is one
+    of a finished run's own files (:func:`run_owning`): written there, a forecast or report
+    would replace the run's scores, config or weights without a word. ``example``: a file
+    name of one's own to suggest in that run's folder."""
+    owner = run_owning(path)
+    if owner is not None:
+        run, inside = owner
+        raise ConfigError(f"{option} {path}", f"is the finished run {run}'s own {inside}: "
+                          "writing there would replace it",
+                          f"give a file of your own, e.g. {run / example}")
 
 
 def is_finished(run_dir: Path) -> bool:
