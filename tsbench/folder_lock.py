@@ -8,6 +8,9 @@ records contradict each other. The first holds an exclusive lock on a file in th
 refused, naming the first's pid. Where ``fcntl`` is missing (Windows), or the file system
 cannot lock (a cluster's scratch space mounted without flock), nothing is locked (with a
 warning in the latter case).
+
+:func:`waited` is the blocking kind, for a short step that two processes must take one after
+the other rather than refuse (creating a shared store): the second waits for the first.
 """
 
 from __future__ import annotations
@@ -54,3 +57,26 @@ def held(lock_file: Path, refusal: Callable[[str], str]) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def waited(lock_file: Path) -> Iterator[None]:
+    """Hold ``lock_file`` (its folder must exist), waiting for as long as another process
+    holds it: for a short step that must not run in two processes at once but that the second
+    can take after the first (creating a shared store). Nothing is locked where ``fcntl`` is
+    missing or the file system cannot lock (with a warning)."""
+    if fcntl is None:
+        yield
+        return
+    with open(lock_file, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX)  # no LOCK_NB: wait for the holder
+            locked = True
+        except OSError as error:  # a file system without flock (Lustre's noflock, FUSE)
+            log.warning("cannot lock %s (%s): processes may open it at once", lock_file, error)
+            locked = False
+        try:
+            yield
+        finally:
+            if locked:
+                fcntl.flock(handle, fcntl.LOCK_UN)

@@ -21,6 +21,7 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
 from tsbench.atomic import write_bytes, write_json, write_text
+from tsbench.errors import ConfigError
 
 #: The resolved config of the run.
 CONFIG = "config.yaml"
@@ -154,6 +155,47 @@ def config_choice(run_dir: Path, group: str) -> str | None:
     return str(choices[group]) if group in choices else None
 
 
+#: A run's own files at its top (with its job log, ``<job name>.log``) and its own folders:
+#: Hydra's record, the weights, the loggers' files, and each cross-validation fold's outputs.
+OWN_FILES = frozenset({
+    CONFIG, METRICS, RUN_LOCK, PROTOCOL, FORECAST_PLOT, LOSS_PLOT, LR_FIND_PLOT, LR_FIND,
+    LOOKBACK, ACF_PLOT, *(WINDOW_ERRORS.format(split=split, metric=metric)
+                          for split in ("val", "test") for metric in WINDOW_METRICS)})
+OWN_FOLDERS = frozenset({Path(HYDRA_CONFIG).parent.as_posix(), CHECKPOINT_DIR, LOGS,
+                         TENSORBOARD})
+
+
+def run_owning(path: Path) -> tuple[Path, Path] | None:
+    """The finished run (a folder holding :data:`METRICS`) of which ``path`` is one of its
+    own files (:data:`OWN_FILES`, its job log, anything in :data:`OWN_FOLDERS` or a fold's
+    folder), with the file's path inside it; None for any other path (a new file of one's own
+    in a run's folder included)."""
+    path = path.resolve()
+    for folder in path.parents:
+        if not (folder / METRICS).is_file():
+            continue
+        inside = path.relative_to(folder)
+        top = inside.parts[0]
+        if len(inside.parts) == 1 and (top in OWN_FILES or inside.suffix == ".log"):
+            return folder, inside
+        if len(inside.parts) > 1 and (top in OWN_FOLDERS or fold_number(Path(top)) is not None):
+            return folder, inside
+    return None
+
+
+def check_output(path: Path, option: str, example: str) -> None:
+    """Refuse a command's output file ``path`` (given as ``option``, e.g. ``-o``) that is one
+    of a finished run's own files (:func:`run_owning`): written there, a forecast or report
+    would replace the run's scores, config or weights without a word. ``example``: a file
+    name of one's own to suggest in that run's folder."""
+    owner = run_owning(path)
+    if owner is not None:
+        run, inside = owner
+        raise ConfigError(f"{option} {path}", f"is the finished run {run}'s own {inside}: "
+                          "writing there would replace it",
+                          f"give a file of your own, e.g. {run / example}")
+
+
 def is_finished(run_dir: Path) -> bool:
     return (run_dir / METRICS).is_file() and config_path(run_dir) is not None
 
@@ -219,7 +261,7 @@ class LoadedRun:
         published dataset, where ``$TSBENCH_DATA_DIR`` and the cache lack it); the file must
         be the one the run read (its card's sha256), or every split moves."""
         from tsbench.data.loading import load_series
-        from tsbench.data.sources import dataset_file, file_sha256
+        from tsbench.data.sources import UnpublishedFileError, dataset_file, file_sha256
         from tsbench.errors import DataError
 
         dataset = self.config.dataset
@@ -232,8 +274,8 @@ class LoadedRun:
             dataset = OmegaConf.merge(dataset, {"path": str(known)})
         try:
             file = dataset_file(dataset, known)
-        except DataError as error:
-            if known is None or not known.is_file():
+        except DataError as error:  # a file found but edited is not about the card's
+            if known is None or not known.is_file() or isinstance(error, UnpublishedFileError):
                 raise
             raise DataError(f"{error}; the file its protocol card names, {known}, has changed "
                             "since the run (its sha256 differs)") from None

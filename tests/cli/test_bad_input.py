@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from pytorch_lightning.accelerators import CUDAAccelerator, MPSAccelerator
 
-from tests.conftest import TINY, run_tsbench
+from tests.conftest import TINY, data_dir, run_tsbench
 from tests.models import faulty_models
 from tests.preloaded import run_module
 from tsbench.cli import check_command_line
@@ -127,6 +127,30 @@ def test_offline_and_missing_names_file_url_and_env(tmp_path: Path) -> None:
         proc.stderr)
     assert "TSBENCH_DATA_DIR" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_an_edited_benchmark_file_in_the_data_dir_is_refused_before_any_run(
+        tmp_path: Path) -> None:
+    """ETTh1.csv with one test-period OT value raised by 50 is no longer the benchmark: the
+    run is refused in one line naming the file and both digests, and leaves no folder."""
+    lines = (data_dir() / "ETTh1.csv").read_text().split("\n")
+    row = 1 + 12 * 30 * 24 + 4 * 30 * 24 + 100  # header + train + val months + 100 rows
+    cells = lines[row].split(",")
+    cells[-1] = str(float(cells[-1]) + 50)
+    lines[row] = ",".join(cells)
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "ETTh1.csv").write_text("\n".join(lines))
+    proc = run_tsbench(["dataset=etth1", "model=naive", "trainer=debug", "logger=none"],
+                       tmp_path / "run", env={"TSBENCH_DATA_DIR": str(tmp_path / "data")},
+                       check=False)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert proc.stderr.startswith(f"tsbench: error: {tmp_path / 'data' / 'ETTh1.csv'} (in "
+                                  "$TSBENCH_DATA_DIR) has sha256 ")
+    assert ", not the published ETTh1.csv's f18de3ad269c... (dataset.sha256)" in proc.stderr
+    assert "or read an edited copy as your own data with dataset=csv dataset.path=" in (
+        proc.stderr)
+    assert not (tmp_path / "run").exists()
 
 
 def test_impossible_model_setting_names_the_field(tmp_path: Path) -> None:

@@ -3,7 +3,9 @@ every DataError or ConfigError there ends in exit code 2 without a traceback).""
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import shutil
 import warnings
 from pathlib import Path
 from typing import Any
@@ -12,7 +14,9 @@ import pandas as pd
 import pytest
 from omegaconf import DictConfig, OmegaConf
 
+from tests.conftest import data_dir
 from tsbench.data.loading import load_series
+from tsbench.data.sources import _cached_sha256
 from tsbench.errors import TsbenchError
 
 CSV_CONF = Path(__file__).parents[2] / "tsbench" / "conf" / "dataset" / "csv.yaml"
@@ -336,3 +340,47 @@ def test_local_times_without_offsets_at_a_daylight_saving_change_say_so(
     with pytest.raises(TsbenchError) as caught:
         load_series(cfg)
     assert "are missing" in str(caught.value) and "daylight" not in str(caught.value)
+
+
+def _edited_copy(published: Path, folder: Path) -> Path:
+    """A copy of the ``published`` file in ``folder`` with its last row's OT raised by 50:
+    the rows and dates as published, one value not."""
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = published.read_text().splitlines()
+    cells = lines[-1].split(",")
+    cells[-1] = str(float(cells[-1]) + 50)
+    lines[-1] = ",".join(cells)
+    (folder / published.name).write_text("\n".join(lines) + "\n")
+    return folder / published.name
+
+
+@pytest.mark.parametrize("where", ["data_dir", "cache"])
+def test_an_edited_benchmark_file_is_refused_naming_both_sha256(
+        where: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A benchmark file found in $TSBENCH_DATA_DIR or the download cache must hold the
+    published bytes (the dataset config's sha256), as a downloaded one must: an edited copy
+    would be reported beside the published numbers. The byte-exact file reads, hashed once."""
+    conf = OmegaConf.load(CSV_CONF.parent / "ili.yaml")
+    published = data_dir() / "national_illness.csv"
+    edited = _edited_copy(published, tmp_path / where)
+    monkeypatch.setenv("TSBENCH_OFFLINE", "1")
+    monkeypatch.setenv("TSBENCH_DATA_DIR", str(edited.parent if where == "data_dir"
+                                               else tmp_path / "empty"))
+    monkeypatch.setenv("TSBENCH_CACHE_DIR", str(edited.parent if where == "cache"
+                                                else tmp_path / "empty"))
+    with pytest.raises(TsbenchError) as caught:
+        load_series(conf)
+    found = "in $TSBENCH_DATA_DIR" if where == "data_dir" else "in the download cache"
+    got = hashlib.sha256(edited.read_bytes()).hexdigest()
+    assert str(caught.value) == (
+        f"{edited} ({found}) has sha256 {got[:12]}..., not the published "
+        f"national_illness.csv's {conf.sha256[:12]}... (dataset.sha256): its scores would not "
+        "compare with the published numbers -> restore the byte-exact file (delete it to "
+        "download it again when online, or copy it again from an offline mirror such as "
+        "../shared/datasets, whose README lists each file's sha256), or read an edited copy "
+        f"as your own data with dataset=csv dataset.path={edited}")
+    assert load_series(csv_config(edited)).values.shape[0] == 966  # as one's own data
+    shutil.copy(published, edited)  # restored: read, hashed once
+    misses = _cached_sha256.cache_info().misses
+    assert load_series(conf).values.shape == load_series(conf).values.shape == (966, 7)
+    assert _cached_sha256.cache_info().misses == misses + 1

@@ -172,6 +172,26 @@ def test_what_the_command_cannot_write_or_would_show_in_sample_is_refused(
         assert said in refused.stderr and "Traceback" not in refused.stderr
 
 
+def test_an_output_file_that_is_one_of_the_runs_own_is_refused(csv: Path, tmp_path: Path
+                                                               ) -> None:
+    """``-o RUN/metrics.json`` replaced the run's scores with the CSV: a finished run's own
+    files are refused in one line and left as they were; a new file in its folder is not."""
+    run_dir = _run(csv, tmp_path / "naive", "model=naive")
+    before = {p: p.read_bytes() for p in run_dir.rglob("*") if p.is_file()}
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    for own in ("metrics.json", "config.yaml", ".hydra/config.yaml"):
+        refused = run_module("tsbench.forecast", [str(run_dir), "-o", str(run_dir / own)], env)
+        assert refused.returncode == 2 and refused.stdout == ""
+        assert refused.stderr == (
+            f"tsbench-forecast: error: -o {run_dir / own}: is the finished run "
+            f"{run_dir.resolve()}'s own {own}: writing there would replace it -> give a file "
+            f"of your own, e.g. {run_dir.resolve() / 'forecast.csv'}\n")
+    assert {p: p.read_bytes() for p in run_dir.rglob("*") if p.is_file()} == before
+    said = run_module("tsbench.forecast", [str(run_dir), "-o", str(run_dir / "next.csv")], env)
+    assert said.returncode == 0, said.stderr
+    assert (run_dir / "next.csv").read_text().startswith("date,")
+
+
 def test_a_pruned_trial_and_a_tuning_folder_whose_model_does_not_import_are_one_line(
         csv: Path, tmp_path: Path) -> None:
     run_dir = _run(csv, tmp_path / "naive", "model=naive")
@@ -223,3 +243,16 @@ def test_a_published_datasets_run_forecasts_from_the_file_its_card_names(
     assert "TSBENCH_DATA_DIR" in refused.stderr and "Traceback" not in refused.stderr
     assert (f"the file its protocol card names, {data / 'national_illness.csv'}, has changed "
             "since the run (its sha256 differs)") in refused.stderr
+    # the card's file as published again, an edited copy in $TSBENCH_DATA_DIR: that copy is
+    # named, and the card's file not said to have changed
+    shutil.copy(Path(os.environ["TSBENCH_DATA_DIR"]) / "national_illness.csv", data)
+    edited = tmp_path / "edited"
+    edited.mkdir()
+    (edited / "national_illness.csv").write_text(
+        (data / "national_illness.csv").read_text().replace("\n", "\r\n", 1))
+    refused = run_module("tsbench.forecast", [str(run_dir)],
+                         {**bare, "TSBENCH_DATA_DIR": str(edited)})
+    assert refused.returncode == 2 and refused.stderr.startswith(
+        f"tsbench-forecast: error: {edited / 'national_illness.csv'} (in $TSBENCH_DATA_DIR) "
+        "has sha256 ")
+    assert "has changed since the run" not in refused.stderr

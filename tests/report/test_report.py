@@ -593,6 +593,25 @@ def test_the_output_files_extension_chooses_the_format(legacy: Path, tmp_path: P
     assert (tmp_path / "forced.txt").read_text() == written["r.csv"]
 
 
+def test_a_report_over_a_runs_own_file_is_refused(legacy: Path, tmp_path: Path) -> None:
+    """``-o RUN/config.yaml`` wrote Markdown over the run's config: a finished run's own
+    files (its config, Hydra's copy, its pictures) are refused before anything is written."""
+    run = legacy / "0"
+    before = {p: p.read_bytes() for p in legacy.rglob("*") if p.is_file()}
+    for option, own, example in (("-o", "config.yaml", "report.md"),
+                                 ("-o", ".hydra/config.yaml", "report.md"),
+                                 ("--cd-diagram", "forecast.png", "cd_diagram.png")):
+        proc = report(legacy, option, run / own, check=False)
+        assert proc.returncode == 2 and proc.stdout == ""
+        assert proc.stderr == (
+            f"tsbench-report: error: {option} {run / own}: is the finished run "
+            f"{run.resolve()}'s own {own}: writing there would replace it -> give a file of "
+            f"your own, e.g. {run.resolve() / example}\n")
+    assert {p: p.read_bytes() for p in legacy.rglob("*") if p.is_file()} == before
+    report(legacy, "-o", legacy / "report.md")  # a sweep's folder is no run
+    assert (legacy / "report.md").read_text() == report(legacy).stdout
+
+
 def test_a_published_number_only_beside_a_cell_of_its_protocol(zoo: Zoo, tmp_path: Path
                                                                ) -> None:
     """DLinear's ILI numbers are multivariate: a features=S DLinear cell gets none (said

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -83,6 +84,39 @@ def test_mlflow_parent_of_a_search_holds_its_best_trial(tmp_path: Path) -> None:
     assert parent["params.best.seq_len"] == str(best["params"]["seq_len"])
     assert parent["metrics.trials_finished"] == 3 and parent["metrics.trials_failed"] == 0
     assert parent["tags.tsbench.best_job_dir"] == best["job_dir"]
+
+
+def test_two_mlflow_runs_started_at_once_in_a_fresh_folder_both_land_in_its_store(
+        tmp_path: Path) -> None:
+    """Both create the SQLite store under logger.output_root at the same moment: each waits
+    for the other's first open (its tables, the experiment), so neither dies half-way
+    through MLflow's migrations and both runs are in the store."""
+    import mlflow
+
+    args = [a for a in TINY if not a.startswith(("logger", "model"))] + [
+        "model=naive", "logger=mlflow", f"logger.output_root={tmp_path / 'out'}"]
+    start = threading.Barrier(2)
+    done: dict[str, subprocess.CompletedProcess] = {}
+
+    def run(name: str) -> None:
+        start.wait()
+        done[name] = run_tsbench(args, tmp_path / name, check=False,  # the default store:
+                                 env={"MLFLOW_TRACKING_URI": ""})  # set_tracking_uri sets it
+
+    threads = [threading.Thread(target=run, args=(name,)) for name in ("a", "b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for name, proc in done.items():
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        assert (tmp_path / name / "metrics.json").is_file()
+    client = mlflow.tracking.MlflowClient(f"sqlite:///{tmp_path / 'out' / 'mlflow.db'}")
+    runs = client.search_runs([client.get_experiment_by_name("tsbench").experiment_id])
+    assert sorted(run.data.tags["tsbench.run_dir"] for run in runs) == [
+        str((tmp_path / name).resolve()) for name in ("a", "b")]
+    assert all(run.info.status == "FINISHED" and "test_mse" in run.data.metrics
+               for run in runs)
 
 
 def test_tensorboard_has_the_config_beside_the_final_scores(tmp_path: Path) -> None:

@@ -74,12 +74,12 @@ def resolve_file(entry: DataFile, known: Path | None = None) -> Path:
     if data_dir:
         candidate = Path(data_dir) / entry.filename
         if candidate.is_file():
-            return candidate
+            return published(entry, candidate, f"in ${DATA_DIR_ENV}")
     cached = cache_dir() / entry.filename
     if cached.is_file():
-        return cached
+        return published(entry, cached, "in the download cache")
     if known is not None and known.is_file() and (
-            entry.sha256 is None or sha256_of(known) == entry.sha256):
+            entry.sha256 is None or file_sha256(known) == entry.sha256):
         return known
     if os.environ.get(OFFLINE_ENV, "").lower() in {"1", "true", "yes"}:
         raise DataError(_missing_message(entry, data_dir, f"{OFFLINE_ENV} is set"))
@@ -87,6 +87,30 @@ def resolve_file(entry: DataFile, known: Path | None = None) -> Path:
         return download(entry, cached)
     except (urllib.error.URLError, OSError, TimeoutError) as exc:
         raise DataError(_missing_message(entry, data_dir, f"download failed: {exc}")) from None
+
+
+class UnpublishedFileError(DataError):
+    """A dataset's file on disk whose bytes are not the published ones (its sha256)."""
+
+
+def published(entry: DataFile, path: Path, where: str) -> Path:
+    """``path`` (``where`` says where it was found), checked to hold the published bytes of
+    ``entry`` (its sha256; None: copies differ, not checked), or
+    :class:`UnpublishedFileError`: an edited copy would be scored and reported beside the
+    published numbers as if it were the benchmark. Hashed once per process per file."""
+    if entry.sha256 is None:
+        return path
+    got = file_sha256(path)
+    if got == entry.sha256:
+        return path
+    raise UnpublishedFileError(
+        f"{path} ({where}) has sha256 {got[:12]}..., not the published {entry.filename}'s "
+        f"{entry.sha256[:12]}... (dataset.sha256): its scores would not compare with the "
+        "published numbers -> restore the byte-exact file (delete it to download it again "
+        "when online, or copy it again from an offline mirror such as ../shared/datasets, "
+        "whose README lists each file's sha256), or read an edited copy as your own data "
+        f"with dataset=csv dataset.path={path}"
+    )
 
 
 def download(entry: DataFile, destination: Path) -> Path:

@@ -12,7 +12,7 @@ from types import ModuleType
 from tsbench.atomic import write_text
 from tsbench.errors import TsbenchError
 from tsbench.quiet import quiet_dependencies
-from tsbench.rundir import METRICS, find_runs, load_run, read_metrics
+from tsbench.rundir import METRICS, check_output, find_runs, load_run, read_metrics
 from tsbench.tune.report import SUMMARY_FILE
 from tsbench.tune.state import STATE_FILE
 
@@ -38,6 +38,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.output is not None and args.output.is_dir():
         return _error(f"-o {args.output} is a folder -> give the CSV file to write, e.g. "
                       f"{args.output / 'forecast.csv'}")
+    try:  # a finished run's own files are never written over
+        if args.output is not None:
+            check_output(args.output, "-o", "forecast.csv")
+    except TsbenchError as error:
+        return _error(str(error))
     from tsbench.forecast import tables  # torch and Lightning: not for --help
 
     if (args.run / STATE_FILE).is_file():

@@ -8,10 +8,11 @@ import sys
 from pathlib import Path
 
 from tsbench.atomic import write_bytes, write_text
+from tsbench.errors import TsbenchError
 from tsbench.report.build import build
 from tsbench.report.collect import Collected, collect, group
 from tsbench.report.table import FORMATS, render
-from tsbench.rundir import WINDOW_METRICS
+from tsbench.rundir import WINDOW_METRICS, check_output
 
 PROG = "tsbench-report"
 
@@ -63,6 +64,13 @@ def main(argv: list[str] | None = None) -> int:
         return _error(f"-o {args.output} names a {implied} file, but --format is "
                       f"{args.format} -> drop --format, or name the file for "
                       f"{args.format}")
+    try:  # a finished run's own files are never written over
+        for option, path, example in (("-o", args.output, "report.md"),
+                                      ("--cd-diagram", args.cd_diagram, "cd_diagram.png")):
+            if path is not None:
+                check_output(path, option, example)
+    except TsbenchError as error:
+        return _error(str(error))
     missing = [str(d) for d in args.dirs if not d.is_dir()]
     if missing:
         return _error(f"not a directory: {', '.join(missing)}")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 from tsbench.errors import ConfigError
+from tsbench.folder_lock import waited
 
 PARENT_RUN_FILE = "mlflow_parent_run_id"
 
@@ -39,6 +41,26 @@ def artifact_location(uri: str) -> str | None:
     if not uri.startswith(prefix):
         return None
     return (Path(uri[len(prefix):]).parent / "mlartifacts").resolve().as_uri()
+
+
+def sqlite_file(uri: str) -> Path | None:
+    """The database file of a ``sqlite:///`` tracking URI (None for another store, or an
+    in-memory one)."""
+    prefix = "sqlite:///"
+    name = uri[len(prefix):].split("?")[0] if uri.startswith(prefix) else ""
+    return Path(name) if name and name != ":memory:" else None
+
+
+def store_opened_alone(uri: str) -> contextlib.AbstractContextManager[None]:
+    """Hold while opening a local SQLite store for the first time in this process: the first
+    open of a new file creates its tables (MLflow's migrations) and then the experiment, and
+    two runs doing that at once break one of them (alembic: "expected to match one row ...
+    in 'alembic_version'; 0 found") and lose its run. So each waits for the other on a lock
+    file beside the database (``mlflow.db.lock``). Other stores (servers) lock nothing."""
+    path = sqlite_file(uri)
+    if path is None or not path.parent.is_dir():  # no folder: MLflow names the problem
+        return contextlib.nullcontext()
+    return waited(path.with_name(f"{path.name}.lock"))
 
 
 def check_server(uri: str, timeout: float = 5.0) -> None:

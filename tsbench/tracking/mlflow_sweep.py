@@ -17,6 +17,7 @@ from tsbench.tracking.mlflow_store import (
     PARENT_RUN_FILE,
     artifact_location,
     check_server,
+    store_opened_alone,
     tracking_uri,
 )
 
@@ -61,20 +62,21 @@ class MlflowSweepCallback(Callback):
         sweep_dir.mkdir(parents=True, exist_ok=True)
         uri = tracking_uri(self.configured_uri, self.output_root)
         check_server(uri)
-        self._client = MlflowClient(uri)
-        experiment = self._client.get_experiment_by_name(self.experiment_name)
-        experiment_id = (
-            experiment.experiment_id
-            if experiment
-            else self._client.create_experiment(
-                self.experiment_name, artifact_location=artifact_location(uri)
+        with store_opened_alone(uri):  # its tables, the experiment and the run, one by one
+            self._client = MlflowClient(uri)
+            experiment = self._client.get_experiment_by_name(self.experiment_name)
+            experiment_id = (
+                experiment.experiment_id
+                if experiment
+                else self._client.create_experiment(
+                    self.experiment_name, artifact_location=artifact_location(uri)
+                )
             )
-        )
-        run = self._client.create_run(
-            experiment_id,
-            run_name=f"sweep {sweep_dir.name}",
-            tags={"tsbench.sweep_dir": str(sweep_dir)},
-        )
+            run = self._client.create_run(
+                experiment_id,
+                run_name=f"sweep {sweep_dir.name}",
+                tags={"tsbench.sweep_dir": str(sweep_dir)},
+            )
         self._run_id = run.info.run_id
         self._experiment_id = experiment_id
         write_text(sweep_dir / PARENT_RUN_FILE, self._run_id)

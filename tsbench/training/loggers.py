@@ -43,6 +43,7 @@ def _mlflow_logger(cfg: Any, run_dir: Path) -> Logger:
             artifact_location,
             check_server,
             parent_run_id,
+            store_opened_alone,
             tracking_uri,
         )
     except ImportError:  # pragma: no cover - depends on the environment
@@ -53,13 +54,15 @@ def _mlflow_logger(cfg: Any, run_dir: Path) -> Logger:
     uri = tracking_uri(cfg.logger.tracking_uri, Path(str(cfg.logger.output_root)))
     check_server(uri)
     try:  # the store is opened here, before any training
-        logger = MLFlowLogger(
-            experiment_name=str(cfg.logger.experiment_name),
-            run_name=f"{cfg.model.name}-{cfg.dataset.name}-{cfg.pred_len}-{run_dir.name}",
-            tracking_uri=uri, artifact_location=artifact_location(uri),
-            tags={"tsbench.run_dir": str(run_dir.resolve()),
-                  **({"mlflow.parentRunId": parent} if parent else {})},
-        )
+        with store_opened_alone(uri):  # its tables, the experiment and the run, one by one
+            logger = MLFlowLogger(
+                experiment_name=str(cfg.logger.experiment_name),
+                run_name=f"{cfg.model.name}-{cfg.dataset.name}-{cfg.pred_len}-{run_dir.name}",
+                tracking_uri=uri, artifact_location=artifact_location(uri),
+                tags={"tsbench.run_dir": str(run_dir.resolve()),
+                      **({"mlflow.parentRunId": parent} if parent else {})},
+            )
+            _ = logger.experiment  # opens the store, finds or creates the experiment and run
         # dotted names as the command line and the protocol params spell them (optim.lr)
         logger.log_hyperparams(flat_params(OmegaConf.to_container(cfg, resolve=True)))
     except MlflowException as error:
