@@ -67,7 +67,7 @@ def preset_beats_option(overrides: list[str], config: DictConfig,
         option = check_settings([line], config_name)
         if option is None or default is None or not isinstance(option.get(group), DictConfig):
             continue
-        own, base, used = (_flat(c.get(group), group) for c in (option, default, config))
+        own, base, used = (_values(c, group) for c in (option, default, config))
         lost = [key for key, value in own.items()
                 if key not in given and value != base.get(key)
                 and key in used and used[key] != value]
@@ -87,6 +87,22 @@ def _command(overrides: list[str], config: DictConfig
     choices = OmegaConf.select(config, "hydra.runtime.choices", default={}) or {}
     single = at_first_values(parse_each(overrides))
     return choices, single, {line.split("=", 1)[0].lstrip("+") for line in single}
+
+
+def _values(config: DictConfig, group: str) -> dict[str, Any]:
+    """``dotted key -> value`` of every setting under ``group`` in ``config``, each
+    interpolation resolved (a preset's ``${by_horizon:${pred_len},...}`` to the value at the
+    command's pred_len, a sweep's first), so that a warning names the value a run uses and
+    compares values, not their spelling; one that does not resolve here (a horizon the
+    preset does not list, ``${hydra:...}``) stays as written: the run says why."""
+    found = _flat(config.get(group), group)
+    for key, raw in found.items():
+        if isinstance(raw, str) and "${" in raw:
+            try:
+                found[key] = OmegaConf.select(config, key, throw_on_resolution_failure=True)
+            except Exception:  # noqa: BLE001 - any resolver's error is the run's to say
+                pass
+    return found
 
 
 def _flat(node: Any, prefix: str) -> dict[str, Any]:

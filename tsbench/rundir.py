@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import shutil
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -22,6 +23,8 @@ from omegaconf import DictConfig, OmegaConf
 
 from tsbench.atomic import write_bytes, write_json, write_text
 from tsbench.errors import ConfigError
+
+log = logging.getLogger(__name__)
 
 #: The resolved config of the run.
 CONFIG = "config.yaml"
@@ -332,6 +335,42 @@ class LoadedRun:
         return self.path.parent if fold_number(self.path) is not None and config_path(
             self.path) is None else self.path
 
+    @cached_property
+    def code_changes(self) -> tuple[str, ...]:
+        """What of the code its card says the run ran differs from the code that now
+        rebuilds its model: tsbench's package (``source.sources_sha256``) and a model file of
+        the user's (``source.model_sha256``), each with its old and new digest (12 hex
+        characters); empty for a run without a card, or whose class no longer imports (its
+        model's build says why)."""
+        from tsbench import code_digest
+        from tsbench.errors import ConfigError
+        from tsbench.models.build import model_class
+
+        source = (read_protocol(self.root) or {}).get("source") or {}
+        found = []
+        old = source.get("sources_sha256")
+        if old and old != code_digest.current_sources():
+            found.append(f"tsbench's code and configs (source.sources_sha256 {old[:12]} -> "
+                         f"{code_digest.current_sources()[:12]})")
+        old = source.get("model_sha256")
+        if old:
+            try:
+                file = code_digest.model_file(model_class(self.config.model))
+            except ConfigError:
+                file = None
+            new = None if file is None else code_digest.current_file(file)
+            if new is not None and new != old:
+                found.append(f"its model file {file} (source.model_sha256 {old[:12]} -> "
+                             f"{new[:12]})")
+        return tuple(found)
+
+    @property
+    def code_hint(self) -> str:
+        """How to get the code back that the run ran: the commit its card names, if any."""
+        source = (read_protocol(self.root) or {}).get("source") or {}
+        commit = source.get("git_commit")
+        return f" (git checkout {str(commit)[:12]})" if commit else ""
+
     def _fit_history(self, model: Any) -> None:
         """Fit a classical model as its run did: on the training rows of a holdout run, on
         the train+val rows of a refit (``cv=refit``, or ``cv.refit`` after folds), scaled
@@ -349,18 +388,50 @@ class LoadedRun:
         model.fit_series(data.scaled[rows[0]:rows[1]].numpy())
 
 
-def load_run(path: Path) -> LoadedRun:
+def load_run(path: Path, warn_code: bool = True) -> LoadedRun:
     """Read the finished run in ``path`` (its model is built when first asked for). A
     cross-validation fold's directory (``fold_dir``) is read with its run's config; its
-    metrics are the fold's own (``val_mse``, ``best_epoch``, ...)."""
+    metrics are the fold's own (``val_mse``, ``best_epoch``, ...). With ``warn_code``, say
+    when the code that rebuilds its model is not the code that ran
+    (:func:`warn_code_changes`); a caller loading many runs passes False and warns once for
+    them all."""
     path = Path(path)
     fold = fold_number(path)
     if fold is None or config_path(path) is not None:
-        return LoadedRun(path, read_config(path), read_metrics(path))
-    prefix = fold_metric(fold)
-    metrics = {k.removeprefix(prefix): v for k, v in read_metrics(path.parent).items()
-               if k.startswith(prefix)}
-    return LoadedRun(path, read_config(path.parent), metrics)
+        run = LoadedRun(path, read_config(path), read_metrics(path))
+    else:
+        prefix = fold_metric(fold)
+        metrics = {k.removeprefix(prefix): v for k, v in read_metrics(path.parent).items()
+                   if k.startswith(prefix)}
+        run = LoadedRun(path, read_config(path.parent), metrics)
+    if warn_code:
+        warn_code_changes([run])
+    return run
+
+
+#: The runs (their own directories) :func:`warn_code_changes` has warned about in this
+#: process: each is named once, however often it is read back.
+_WARNED: set[Path] = set()
+
+
+def warn_code_changes(runs: list[LoadedRun]) -> None:
+    """One warning line per set of runs whose code changed alike since they ran
+    (:attr:`LoadedRun.code_changes`): the model is rebuilt from the current code, so an edit
+    since (not always one that matters: a comment) may move its forecasts away from the
+    run's metrics. A warning, not an error; each run is named once per process."""
+    groups: dict[tuple[tuple[str, ...], str], list[Path]] = {}
+    for run in runs:
+        root = run.root.resolve()
+        if root in _WARNED:
+            continue
+        _WARNED.add(root)
+        if run.code_changes:
+            groups.setdefault((run.code_changes, run.code_hint), []).append(root)
+    for (changes, hint), roots in groups.items():
+        more = f" and {len(roots) - 1} other run(s)" if len(roots) > 1 else ""
+        log.warning("%s%s: %s changed since the run: its forecasts may differ from its "
+                    "metrics -> restore that code%s to reproduce them", roots[0], more,
+                    " and ".join(changes), hint)
 
 
 def holdout_model_dir(run_dir: Path) -> Path:

@@ -699,6 +699,19 @@ def test_an_option_whose_settings_a_preset_sets_again_is_a_warning(tmp_path: Pat
     assert _warnings(tmp_path, "trainer=debug") == []
 
 
+def test_a_presets_setting_for_the_horizon_is_named_by_its_value(tmp_path: Path) -> None:
+    """A preset's ``trainer.max_epochs: ${by_horizon:${pred_len},...}`` is named by the value
+    the run uses at its pred_len, not by the interpolation's text."""
+    lost = ("trainer.patience=3 after trainer=debug, so trainer=debug's trainer.max_epochs=2 "
+            "trainer.patience=0 are not used -> give trainer.max_epochs=2 trainer.patience=0 "
+            "on the command line")
+    for horizon, epochs in (("96", 10), ("336", 1)):
+        assert _warnings(tmp_path, "experiment=itransformer_exchange", "trainer=debug",
+                         f"pred_len={horizon}") == [
+            f"tsbench: warning: experiment=itransformer_exchange sets trainer.max_epochs="
+            f"{epochs}, {lost}"]
+
+
 def test_a_config_of_the_search_path_that_tsbenchs_own_hides_is_refused(
         tmp_path: Path) -> None:
     """Hydra reads tsbench's model/dlinear.yaml before the search path's: the user's edited

@@ -5,21 +5,25 @@ its seeds, and what the command writes or refuses for such folders."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
+import logging
 import os
 import shutil
+import textwrap
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import read_metrics
+from tests.conftest import TOY_MODULE, TOY_YAML, read_metrics, run_tsbench
 from tests.forecast import test_forecast as base
 from tests.preloaded import run_module
+from tsbench.code_digest import current_sources
 from tsbench.forecast.tables import WINDOW_COLUMNS, future, tuned_future, windows
-from tsbench.rundir import load_run
+from tsbench.rundir import load_run, read_protocol
 
 ROWS, PRED_LEN, TRAIN_ROWS = base.ROWS, base.PRED_LEN, base.TRAIN_ROWS
 _run = base._run
@@ -145,3 +149,68 @@ def test_an_unfinished_tuning_folder_and_its_test_split_are_one_line(tmp_path: P
         assert refused.stderr.startswith(f"tsbench-forecast: error: {path} ")
         assert said in refused.stderr
         assert len(refused.stderr.strip().splitlines()) == 1
+
+
+#: What a forecast of a run whose code changed since says, after the run and the change.
+CHANGED = ("changed since the run: its forecasts may differ from its metrics -> restore that "
+           "code{hint} to reproduce them")
+
+
+def _hint(run_dir: Path) -> str:
+    """The commit the run's card names, as the warning gives it."""
+    commit = read_protocol(run_dir)["source"]["git_commit"]
+    return f" (git checkout {commit[:12]})" if commit else ""
+
+
+def test_a_run_whose_model_file_changed_since_warns_once_and_still_forecasts(
+        csv: Path, tmp_path: Path) -> None:
+    """A model of the user's trained with GELU, its file then edited to ReLU: the forecast
+    is made (an edit may be a comment) with one line naming the run, the file and its old
+    and new sha256; an ensemble of two runs of that code says it once for both; before the
+    edit nothing is said. Without the check the ReLU model scored silently."""
+    mine = tmp_path / "mine"
+    (mine / "conf" / "model").mkdir(parents=True)
+    module = mine / "gelu_models.py"
+    module.write_text(textwrap.dedent(TOY_MODULE).replace("nn.ReLU()", "nn.GELU()"))
+    (mine / "conf" / "model" / "gelu.yaml").write_text(
+        TOY_YAML.replace("toy_models", "gelu_models").replace("name: toy", "name: gelu"))
+    env = {**_env(), "PYTHONPATH": os.pathsep.join([str(mine), os.environ.get("PYTHONPATH", "")])}
+    run_dir = tmp_path / "run"
+    run_tsbench(["dataset=csv", f"dataset.path={csv}", "seq_len=48", f"pred_len={PRED_LEN}",
+                 "trainer=debug", "logger=none", "model=gelu",
+                 f"hydra.searchpath=[file://{mine / 'conf'}]"], run_dir, env=env)
+    said = run_module("tsbench.forecast", [str(run_dir), "--split", "test"], env)
+    assert said.returncode == 0, said.stderr
+    assert "changed since the run" not in said.stderr
+    old = hashlib.sha256(module.read_bytes()).hexdigest()
+    module.write_text(module.read_text().replace("nn.GELU()", "nn.ReLU()"))
+    new = hashlib.sha256(module.read_bytes()).hexdigest()
+    said = run_module("tsbench.forecast", [str(run_dir), "--split", "test"], env)
+    assert said.returncode == 0, said.stderr
+    change = (f"its model file {module.resolve()} (source.model_sha256 {old[:12]} -> "
+              f"{new[:12]}) " + CHANGED.format(hint=_hint(run_dir)))
+    assert [line for line in said.stderr.splitlines() if "changed since" in line] == [
+        f"{run_dir.resolve()}: {change}"]
+    tune_dir = _tune_folder(run_dir, tmp_path / "tune", "a_baseline/0", [1, 2])
+    said = run_module("tsbench.forecast", [str(tune_dir)], env)
+    assert said.returncode == 0, said.stderr
+    first = (tune_dir / "g_refit" / "a_baseline" / "0" / "seed_1").resolve()
+    assert [line for line in said.stderr.splitlines() if "changed since" in line] == [
+        f"{first} and 1 other run(s): {change}"]
+
+
+def test_a_run_of_other_tsbench_code_warns_once_per_run(
+        csv: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A run of tsbench's own model whose card records another digest of the package's code
+    and configs is read back with one warning naming both digests, however often it is
+    read back."""
+    run_dir = _run(csv, tmp_path / "naive", "model=naive")
+    card = read_protocol(run_dir)
+    card["source"]["sources_sha256"] = "0" * 64
+    (run_dir / "protocol.json").write_text(json.dumps(card))
+    with caplog.at_level(logging.WARNING, logger="tsbench.rundir"):
+        load_run(run_dir)
+        load_run(run_dir)
+    assert [r.getMessage() for r in caplog.records] == [
+        f"{run_dir.resolve()}: tsbench's code and configs (source.sources_sha256 "
+        f"{'0' * 12} -> {current_sources()[:12]}) " + CHANGED.format(hint=_hint(run_dir))]

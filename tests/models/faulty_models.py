@@ -176,3 +176,23 @@ class RaisesInInit(TimeLinear):
     def __init__(self, seq_len: int, pred_len: int, n_vars: int, revin: bool = False) -> None:
         super().__init__(seq_len, pred_len, n_vars, revin)
         raise ValueError("a bug in __init__")
+
+
+class BatchCentered(TimeLinear):
+    """Centres each window on the mean over the batch (``x - x.mean(0)``), not over its own
+    steps: a window's forecast depends on the other windows scored beside it."""
+
+    def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:
+        return super().forward(x - x.mean(0, keepdim=True), x_mark)
+
+
+class BatchNormed(TimeLinear):
+    """A valid model with BatchNorm over the channels: batch statistics in training, its
+    running statistics in eval mode (each window's forecast its own, as PatchTST's)."""
+
+    def __init__(self, seq_len: int, pred_len: int, n_vars: int, revin: bool = False) -> None:
+        super().__init__(seq_len, pred_len, n_vars)
+        self.norm = nn.BatchNorm1d(n_vars)
+
+    def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:
+        return super().forward(self.norm(x.transpose(1, 2)).transpose(1, 2), x_mark)

@@ -1,7 +1,8 @@
 """check_model's gradient and input rules: a parameter is refused only when forward does not
 use it, and the forecast must depend on the input window (checked with ``revin`` off, which
-RevIN's de-normalisation would otherwise satisfy for any forecast); a forward without
-``x_mark`` and a forward that returns no tensor are contract errors too."""
+RevIN's de-normalisation would otherwise satisfy for any forecast) and on no other window of
+its batch in eval mode; a forward without ``x_mark`` and a forward that returns no tensor are
+contract errors too."""
 
 from __future__ import annotations
 
@@ -62,3 +63,20 @@ def test_forward_without_x_mark_is_a_contract_error() -> None:
 def test_forward_returning_a_tuple_is_a_contract_error() -> None:
     with pytest.raises(ContractError, match=re.escape("forward returns a tuple, not a tensor")):
         check_model(faulty.TupleOut)
+
+
+def test_a_forecast_that_depends_on_the_other_windows_of_its_batch_is_refused() -> None:
+    # centred on the batch's mean, a window's forecast (so the scores) would change with
+    # data.eval_batch_size
+    with pytest.raises(ContractError, match=re.escape(
+            "BatchCentered breaks the model contract: with revin=False in eval mode the "
+            "forecast of window 0 of a batch of 4 differs from its forecast alone")) as raised:
+        check_model(faulty.BatchCentered)
+    assert ("it depends on the other windows in the batch, so its scores would change with "
+            "data.eval_batch_size -> compute each window's forecast from that window alone"
+            ) in str(raised.value)
+
+
+def test_batch_norm_in_eval_mode_is_per_window() -> None:
+    # its running statistics in eval mode: each window's forecast is its own
+    check_model(faulty.BatchNormed)

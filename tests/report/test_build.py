@@ -126,3 +126,10 @@ def test_ranks_use_the_models_common_to_the_most_tables() -> None:
     assert alone.ranking_note == (
         "ranks need the same 2 or more models in 2 or more (dataset, pred_len) tables with one "
         "configuration per model; this report has one such table")
+    # every table holds two configurations of a model: the note still says what ranks need
+    _, doubled = _rows([run("naive", 24, 3.0), run("dlinear", 24, 2.0),
+                        run("dlinear", 24, 2.1, lr=0.01)])
+    assert doubled.ranking is None
+    assert doubled.ranking_note == (
+        "ranks need the same 2 or more models in 2 or more (dataset, pred_len) tables with one "
+        "configuration per model; no table has one: ili/24 (several configurations of dlinear)")

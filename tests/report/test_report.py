@@ -128,6 +128,23 @@ def test_paired_tests_holm_and_ranks_match_the_saved_window_errors(zoo: Zoo, tmp
     assert diagram.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_a_cd_diagram_without_ranks_is_not_written_and_says_why_in_one_line(
+        tmp_path: Path) -> None:
+    """One model in one table has no average ranks: ``--cd-diagram`` writes no file, says so
+    naming the file, why and what ranks need, and the report is still made (exit 0)."""
+    run_dir = tmp_path / "naive"
+    run_tsbench([*ILI, "model=naive", "pred_len=24"], run_dir)
+    diagram = tmp_path / "cd.png"
+    proc = report(run_dir, "--cd-diagram", diagram)
+    assert proc.returncode == 0 and "| ili " in proc.stdout
+    assert not diagram.exists()
+    assert proc.stderr == (
+        f"tsbench-report: warning: --cd-diagram {diagram}: not written, the report has no "
+        "average ranks: ranks need the same 2 or more models in 2 or more (dataset, pred_len) "
+        "tables with one configuration per model; this report has one such table -> report "
+        "runs that make such tables, or drop --cd-diagram\n")
+
+
 def test_a_trained_cell_of_one_seed_is_said_to_leave_its_seed_spread_untested(
         zoo: Zoo, tmp_path: Path) -> None:
     """DLinear's one seed beside naive: the test compares that run, not the model."""

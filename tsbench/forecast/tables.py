@@ -22,7 +22,14 @@ from tsbench.data.datamodule import ForecastData
 from tsbench.data.timefeatures import time_features
 from tsbench.models.history import HistoryModel
 from tsbench.models.recursive import strategy_step
-from tsbench.rundir import LoadedRun, fold_number, holdout_model_dir, load_run, read_metrics
+from tsbench.rundir import (
+    LoadedRun,
+    fold_number,
+    holdout_model_dir,
+    load_run,
+    read_metrics,
+    warn_code_changes,
+)
 from tsbench.training.evaluate import forecast_batches
 from tsbench.training.train_and_score import make_data
 from tsbench.tune.recipe import STAGES
@@ -99,7 +106,10 @@ def tuned_future(tune_dir: Path) -> pd.DataFrame:
         dirs = ([refit_folder(tune_dir, run_dir) / f"seed_{s}" for s in seeds] if seeds
                 else [holdout_model_dir(run_dir)])
         parts += [(d, weight / len(dirs)) for d in dirs]
-    return sum(weight * future(load_run(d)) for d, weight in parts)  # type: ignore[return-value]
+    runs = [load_run(d, warn_code=False) for d, _ in parts]
+    warn_code_changes(runs)  # one line for members of one code, not one each
+    return sum(weight * future(run)  # type: ignore[return-value]
+               for run, (_, weight) in zip(runs, parts, strict=True))
 
 
 def _in_folder(tune_dir: Path, member: Path) -> Path:

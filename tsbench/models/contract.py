@@ -26,6 +26,9 @@ SHAPES = ((32, 8, 3), (48, 24, 1), (64, 16, 5))
 #: How far the input-dependence check moves each trainable parameter off its initial value
 #: (standard deviations of added noise): a zero-initialised layer then passes the input on.
 NUDGE = 0.1
+#: How far a window's forecast in a batch may lie from its forecast alone (float32 sums in
+#: another order; torch.allclose's rtol and atol).
+BATCH_RTOL, BATCH_ATOL = 1e-4, 1e-5
 #: The full check, as error messages elsewhere name it.
 CHECK_MODEL = "tsbench.models.contract.check_model"
 
@@ -42,7 +45,8 @@ def check_model(cls: type, n_marks: int = 4, shapes: tuple[tuple[int, int, int],
     when ``trainable``, every trainable one used by ``forward`` (its gradient exists) with a
     finite gradient; a forecast that depends on the input window; the same output twice in
     eval mode; finite output on a constant input; a state-dict round trip that gives the
-    same output.
+    same output; in eval mode, each window's forecast in a batch the same as alone
+    (:func:`_check_batch_independence`), with ``revin`` off and on.
 
     What the input-dependence check claims: with ``revin=False``, and the trainable
     parameters moved a little off their initial values (so that a zero-initialised output
@@ -120,6 +124,9 @@ def check_model(cls: type, n_marks: int = 4, shapes: tuple[tuple[int, int, int],
         clone.load_state_dict(model.state_dict())
         _require(torch.equal(clone.eval()(x, marks), out), name,
                  "gives another output after a state-dict round trip")
+    for revin in (False, True):
+        _check_batch_independence(cls, accepted, name, n_marks, shapes[0],
+                                  {**hparams, "revin": revin})
 
 
 def forward_takes_marks(cls: type) -> bool:
@@ -143,18 +150,52 @@ def _check_input_dependence(cls: type, accepted: Any, name: str, n_marks: int,
                    {**hparams, "revin": False})
     gen = torch.Generator().manual_seed(1)
     with torch.no_grad():
-        model.eval()
-        x, marks = _inputs(model, 4, seq_len, n_vars, n_marks)
-        model(x.clone(), marks)  # lazy modules (nn.LazyLinear) take their shapes here
-        for p in model.parameters():
-            if p.requires_grad:
-                p.add_(NUDGE * torch.randn(p.shape, generator=gen, dtype=p.dtype))
+        x, marks = _nudged_eval(model, seq_len, n_vars, n_marks, gen)
         other = torch.randn(x.shape, generator=gen, dtype=x.dtype)
         first, second = model(x.clone(), marks), model(other, marks)
     _require(not torch.equal(first, second), name,
              "the forecast does not depend on the input window (with revin=False, two "
              "different windows give the same forecast) -> compute the forecast from x, not "
              "from parameters or x_mark alone")
+
+
+def _check_batch_independence(cls: type, accepted: Any, name: str, n_marks: int,
+                              shape: tuple[int, int, int], hparams: dict[str, Any]) -> None:
+    """In eval mode each window's forecast in a batch of 4 is its forecast alone (a batch of
+    1), to float tolerance: scoring batches windows by ``data.eval_batch_size``, so a model
+    that mixes the windows of a batch (statistics over dim 0) would score differently at
+    another batch size. BatchNorm passes: in eval mode it uses its running statistics.
+    Checked with the parameters nudged as for :func:`_check_input_dependence`, so that a
+    zero-initialised output layer does not hide the mixing."""
+    seq_len, pred_len, n_vars = shape
+    model = _build(cls, accepted, seq_len, pred_len, n_vars, n_marks, hparams)
+    with torch.no_grad():
+        x, marks = _nudged_eval(model, seq_len, n_vars, n_marks, torch.Generator().manual_seed(2))
+        together = model(x.clone(), marks)
+        for i in range(len(x)):
+            alone = model(x[i:i + 1].clone(), None if marks is None else marks[i:i + 1])
+            _require(torch.allclose(alone, together[i:i + 1], rtol=BATCH_RTOL, atol=BATCH_ATOL),
+                     name, f"with revin={hparams.get('revin')} in eval mode the forecast of "
+                     f"window {i} of a batch of {len(x)} differs from its forecast alone (by "
+                     f"up to {float((alone - together[i:i + 1]).abs().max()):.3g}): it depends "
+                     "on the other windows in the batch, so its scores would change with "
+                     "data.eval_batch_size -> compute each window's forecast from that window "
+                     "alone (no statistics over the batch dimension; BatchNorm in eval mode is "
+                     "fine)")
+
+
+def _nudged_eval(model: ForecastModel, seq_len: int, n_vars: int, n_marks: int,
+                 gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Put ``model`` in eval mode, move its trainable parameters :data:`NUDGE` off their
+    initial values (after one call, which shapes lazy modules such as nn.LazyLinear), and
+    return the batch of 4 it was called with. Call it under ``torch.no_grad()``."""
+    model.eval()
+    x, marks = _inputs(model, 4, seq_len, n_vars, n_marks)
+    model(x.clone(), marks)
+    for p in model.parameters():
+        if p.requires_grad:
+            p.add_(NUDGE * torch.randn(p.shape, generator=gen, dtype=p.dtype))
+    return x, marks
 
 
 def error_line(error: Exception, caller: str = __file__) -> str:

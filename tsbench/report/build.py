@@ -299,6 +299,11 @@ def _adjust(report: Report) -> None:
             row.verdict = BETTER if row.test.mean_diff < 0 else WORSE
 
 
+#: What average ranks (and so the critical-difference diagram) need, where a report has none.
+RANKS_NEED = ("ranks need the same 2 or more models in 2 or more (dataset, pred_len) tables "
+              "with one configuration per model")
+
+
 def _ranking(report: Report, alpha: float) -> tuple[Ranking | None, str]:
     """Ranks over the blocks where every ranked model has exactly one comparable cell: the
     models common to the most such tables (ties: the most models; :func:`_widest`)."""
@@ -314,14 +319,13 @@ def _ranking(report: Report, alpha: float) -> tuple[Ranking | None, str]:
             skipped.append(f"{dataset}/{pred_len} (several configurations of "
                            f"{', '.join(several)})")
     if not blocks:
-        return None, "no table has one comparable configuration per model"
+        return None, f"{RANKS_NEED}; no table has one: {'; '.join(skipped)}"
     models, used = _widest(blocks)
     if len(models) < 2 or len(used) < 2:
         skipped_text = f"; left out: {'; '.join(skipped)}" if skipped else ""
         found = ("this report has one such table" if len(blocks) == 1 else
                  f"no two of the {len(blocks)} such tables share 2 or more models")
-        return None, ("ranks need the same 2 or more models in 2 or more (dataset, pred_len) "
-                      f"tables with one configuration per model; {found}{skipped_text}")
+        return None, f"{RANKS_NEED}; {found}{skipped_text}"
     scores = np.array([[blocks[b][m] for m in models] for b in used])
     result = stats.friedman(scores)
     ranking = Ranking(models, used, result, stats.nemenyi_cd(len(models), len(used), alpha),

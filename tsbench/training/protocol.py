@@ -18,8 +18,6 @@ grid (Hydra's basic sweeper) runs each look-back as set and chooses none: ``fixe
 
 from __future__ import annotations
 
-import hashlib
-import inspect
 import platform
 import subprocess
 from pathlib import Path
@@ -34,6 +32,7 @@ from hydra.types import RunMode
 from omegaconf import OmegaConf
 
 import tsbench
+from tsbench.code_digest import PACKAGE, file_digest, model_file, sources_digest
 from tsbench.data.datamodule import ForecastData
 from tsbench.data.loading import Series
 from tsbench.data.sources import dataset_file, file_sha256
@@ -170,32 +169,16 @@ def searched_keys() -> set[str]:
     return swept
 
 
-def sources_digest(package: Path) -> str:
-    """sha256 over the package's code and configs (each ``.py`` and ``.yaml`` file's path
-    inside it and bytes): runs of a dirty checkout (a model edited between two trials of a
-    sweep) or of an installed package tell their code apart by it, as a commit cannot."""
-    digest = hashlib.sha256()
-    for path in sorted(p for p in package.rglob("*") if p.suffix in (".py", ".yaml")):
-        digest.update(path.relative_to(package).as_posix().encode() + b"\0")
-        digest.update(path.read_bytes() + b"\0")
-    return digest.hexdigest()
-
-
 def source_revision(model: type | None = None) -> dict[str, Any]:
     """The git commit of the tsbench checkout that ran, whether its tree had changes
     (tracked or untracked, ignored files aside; nulls for an installed package),
     :func:`sources_digest` of the code that ran, and, for a ``model`` class whose file lies
     outside the package (a user's own model), that file and its sha256: an edit of it
     between two runs is no change of tsbench's code, and would pass unseen."""
-    package = Path(tsbench.__file__).resolve().parent
-    found = {**_git_revision(package.parent), "sources_sha256": sources_digest(package)}
-    try:
-        file = None if model is None else Path(inspect.getsourcefile(model) or "").resolve()
-    except TypeError:  # a class without a source file (built in, or made at run time)
-        file = None
-    if file is not None and file.is_file() and package not in file.parents:
-        found.update(model_file=str(file),
-                     model_sha256=hashlib.sha256(file.read_bytes()).hexdigest())
+    found = {**_git_revision(PACKAGE.parent), "sources_sha256": sources_digest(PACKAGE)}
+    file = model_file(model)
+    if file is not None:
+        found.update(model_file=str(file), model_sha256=file_digest(file))
     return found
 
 

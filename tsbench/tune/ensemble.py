@@ -13,7 +13,7 @@ from tsbench.data.datamodule import ForecastData
 from tsbench.data.splits import benchmark_borders
 from tsbench.errors import ConfigError
 from tsbench.models.base import ForecastModel
-from tsbench.rundir import fold_dir, load_run, read_metrics
+from tsbench.rundir import fold_dir, load_run, read_metrics, warn_code_changes
 from tsbench.training.crossval import fold_ranges
 from tsbench.training.evaluate import evaluate
 
@@ -75,7 +75,8 @@ def load_ensemble(run_dirs: list[Path], splits: list[str],
     """Members must share dataset, features and pred_len; the scaler is fitted on the same
     training rows whatever their look-back: the published ones, or a cross-validation
     ``fold``'s (its ``train`` rows, and ``val`` windows whose targets lie in its block)."""
-    loaded = [load_run(d) for d in run_dirs]
+    loaded = [load_run(d, warn_code=False) for d in run_dirs]
+    warn_code_changes(loaded)  # one line for members of one code, not one each
     first = loaded[0].config
     for run in loaded[1:]:
         for key in ("features", "pred_len"):

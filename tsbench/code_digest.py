@@ -1,0 +1,60 @@
+"""Digests of the code a run ran: tsbench's package (its code and configs) and a model file
+of the user's outside it.
+
+A run's protocol card records them (:func:`tsbench.training.protocol.source_revision`);
+reading a run back (:func:`tsbench.rundir.load_run`) compares them with the code that now
+rebuilds its model, whose digests are computed once per process (:func:`current_sources`,
+:func:`current_file`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+from functools import cache
+from pathlib import Path
+
+#: The tsbench package's folder.
+PACKAGE = Path(__file__).resolve().parent
+
+
+def sources_digest(package: Path) -> str:
+    """sha256 over the package's code and configs (each ``.py`` and ``.yaml`` file's path
+    inside it and bytes): runs of a dirty checkout (a model edited between two trials of a
+    sweep) or of an installed package tell their code apart by it, as a commit cannot."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in package.rglob("*") if p.suffix in (".py", ".yaml")):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def file_digest(path: Path) -> str:
+    """sha256 of one file's bytes."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def model_file(model: type | None) -> Path | None:
+    """The file that defines ``model`` where it lies outside the package (a user's own model:
+    an edit of it is no change of tsbench's code); None for tsbench's own models and for a
+    class without a source file (built in, or made at run time)."""
+    try:
+        file = None if model is None else Path(inspect.getsourcefile(model) or "").resolve()
+    except TypeError:
+        return None
+    if file is None or not file.is_file() or PACKAGE in file.parents:
+        return None
+    return file
+
+
+@cache
+def current_sources() -> str:
+    """:func:`sources_digest` of the package this process runs, computed once: a process
+    reads a run back with the code it imported."""
+    return sources_digest(PACKAGE)
+
+
+@cache
+def current_file(path: Path) -> str:
+    """:func:`file_digest` of ``path``, computed once per process."""
+    return file_digest(path)
