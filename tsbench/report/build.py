@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from tsbench.report import published, stats
-from tsbench.report.collect import Cell, short
+from tsbench.report.collect import Cell, flatten, short
 from tsbench.report.compare import flags, off_published
 from tsbench.rundir import WINDOW_ERRORS
 
@@ -204,15 +204,23 @@ def _agrees(config: dict[str, Any], key: str, value: str) -> bool:
     return key in config and value in (short(config, key), short(config, key, 6))
 
 
-def other_settings(row: Row) -> str | None:
-    """How the cell's runs trained otherwise than the paper's preset behind its published
-    number (:func:`tsbench.report.published.other_settings`); None where they trained as
-    it, or where tsbench ships no preset of that paper and dataset."""
+def other_settings(row: Row, shown: int = 4) -> str | None:
+    """The training settings of the cell's runs that differ from the paper's preset behind
+    its published number at the cell's horizon (``optim.lr=0.01, data.batch_size=32``, the
+    first ``shown`` of them); None where they trained as it (a setting the runs' tsbench
+    lacked is unknown) or tsbench ships no preset of that paper and dataset."""
     preset = None if row.reference is None else published.preset_of(row.reference,
                                                                      row.cell.dataset)
     if preset is None:
         return None
-    return published.other_settings(row.cell.runs[0].config, preset, row.cell.pred_len)
+    own = flatten(published.preset_config(preset, row.cell.pred_len))
+    config = row.cell.runs[0].config
+    changed = [f"{key}={config[key]}" for key in sorted(own) if key in config
+               and config[key] != own[key] and not key.startswith(published.NOT_TRAINING)]
+    if not changed:
+        return None
+    more = f" and {len(changed) - shown} more" if len(changed) > shown else ""
+    return f"{', '.join(changed[:shown])}{more} (experiment={preset}'s differ)"
 
 
 def _on_published_windows(row: Row, metric: str) -> float | None:

@@ -60,7 +60,7 @@ _PRESETS = Path(__file__).parents[1] / "conf" / "experiment"
 #: Settings whose difference from a preset's is no other training, or is marked apart: what
 #: is forecast and scored and on which data (the report's own checks), where outputs go,
 #: how fast it runs, the look-back and the epoch budget (their own marks).
-_NOT_TRAINING = ("seed", "pred_len", "features", "score_test", "dataset.", "logger.",
+NOT_TRAINING = ("seed", "pred_len", "features", "score_test", "dataset.", "logger.",
                  "trainer.progress", "trainer.num_threads", "data.eval_batch_size", "pruning.",
                  "seq_len", "trainer.max_epochs")
 
@@ -73,27 +73,11 @@ def preset_of(reference: Reference, dataset: str) -> str | None:
 
 
 @cache
-def _preset_config(preset: str, pred_len: int) -> dict[str, Any]:
-    """``experiment=<preset> pred_len=<pred_len>`` as tsbench composes it, flattened."""
-    from tsbench.report.collect import flatten  # the report's own flattening
-
+def preset_config(preset: str, pred_len: int) -> dict[str, Any]:
+    """``experiment=<preset> pred_len=<pred_len>`` as tsbench composes it, resolved."""
     with initialize_config_module("tsbench.conf", version_base="1.3"):
         cfg = compose("config", overrides=[f"experiment={preset}", f"pred_len={pred_len}"])
-    return flatten(OmegaConf.to_container(cfg, resolve=True))
-
-
-def other_settings(config: dict[str, Any], preset: str, pred_len: int,
-                   shown: int = 4) -> str | None:
-    """The training settings of a run's flattened ``config`` that differ from ``preset``'s
-    at ``pred_len`` (``optim.lr=0.01, data.batch_size=32``, the first ``shown`` of them);
-    None where it trained as the preset (a setting the run's tsbench lacked is unknown)."""
-    own = _preset_config(preset, pred_len)
-    changed = [f"{key}={config[key]}" for key in sorted(own) if key in config
-               and config[key] != own[key] and not key.startswith(_NOT_TRAINING)]
-    if not changed:
-        return None
-    more = f" and {len(changed) - shown} more" if len(changed) > shown else ""
-    return f"{', '.join(changed[:shown])}{more} (experiment={preset}'s differ)"
+    return OmegaConf.to_container(cfg, resolve=True)  # type: ignore[return-value]
 
 
 def source_text(source: str) -> str:
