@@ -376,8 +376,9 @@ def test_an_edited_benchmark_file_is_refused_naming_both_sha256(
         f"{edited} ({found}) has sha256 {got[:12]}..., not the published "
         f"national_illness.csv's {conf.sha256[:12]}... (dataset.sha256): its scores would not "
         "compare with the published numbers -> restore the byte-exact file (delete it to "
-        "download it again when online, or copy it again from your offline copy; "
-        "datasets/README.md lists each file's sha256), or read an edited copy "
+        "download it again when online, or copy it again from your offline copy: the "
+        "dataset's config, tsbench --cfg job dataset=<name>, names its sha256), or read an "
+        "edited copy "
         f"as your own data with dataset=csv dataset.path={edited}")
     assert load_series(csv_config(edited)).values.shape[0] == 966  # as one's own data
     shutil.copy(published, edited)  # restored: read, hashed once

@@ -107,8 +107,9 @@ def published(entry: DataFile, path: Path, where: str) -> Path:
         f"{path} ({where}) has sha256 {got[:12]}..., not the published {entry.filename}'s "
         f"{entry.sha256[:12]}... (dataset.sha256): its scores would not compare with the "
         "published numbers -> restore the byte-exact file (delete it to download it again "
-        "when online, or copy it again from your offline copy; datasets/README.md lists "
-        "each file's sha256), or read an edited copy as your own data "
+        "when online, or copy it again from your offline copy: the dataset's config, "
+        "tsbench --cfg job dataset=<name>, names its sha256), or read an edited copy as your "
+        "own data "
         f"with dataset=csv dataset.path={path}"
     )
 
