@@ -43,6 +43,8 @@ def test_mlflow_sweep_has_one_parent_and_a_child_per_trial(tmp_path: Path) -> No
         folder = Path(child["tags.tsbench.run_dir"])
         assert folder.parent == (tmp_path / "sweep").resolve()
         assert read_config(folder).seed == int(child["params.seed"])
+        assert child["tags.mlflow.runName"] == (
+            f"dlinear-synthetic-12-seed{child['params.seed']}-{folder.name}")
     assert children["params.model.name"].eq("dlinear").all()
     # params named as the overrides that set them, null as the config writes it
     assert children["params.optim.lr"].astype(float).eq(read_config(folder).optim.lr).all()

@@ -57,7 +57,9 @@ def _mlflow_logger(cfg: Any, run_dir: Path) -> Logger:
         with store_opened_alone(uri):  # its tables, the experiment and the run, one by one
             logger = MLFlowLogger(
                 experiment_name=str(cfg.logger.experiment_name),
-                run_name=f"{cfg.model.name}-{cfg.dataset.name}-{cfg.pred_len}-{run_dir.name}",
+                # the seed named: a seed sweep's job folders 0, 1, ... are not its seeds
+                run_name=(f"{cfg.model.name}-{cfg.dataset.name}-{cfg.pred_len}-seed{cfg.seed}-"
+                          f"{run_dir.name}"),
                 tracking_uri=uri, artifact_location=artifact_location(uri),
                 tags={"tsbench.run_dir": str(run_dir.resolve()),
                       **({"mlflow.parentRunId": parent} if parent else {})},
