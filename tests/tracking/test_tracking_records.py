@@ -196,6 +196,8 @@ def test_mlflow_logs_the_resolved_config(tmp_path: Path, monkeypatch: pytest.Mon
     logged: list[dict] = []
 
     class Recorded:
+        experiment = None  # the store, opened under its lock
+
         def __init__(self, **settings: object) -> None:
             pass
 
@@ -206,8 +208,8 @@ def test_mlflow_logs_the_resolved_config(tmp_path: Path, monkeypatch: pytest.Mon
     cfg = OmegaConf.create({
         "logger": {"tracking_uri": f"sqlite:///{tmp_path / 'mlflow.db'}",
                    "output_root": str(tmp_path), "experiment_name": "e"},
-        "model": {"name": "m"}, "dataset": {"name": "d"}, "pred_len": 24, "lr": 0.1,
-        "copy": "${lr}"})
+        "model": {"name": "m"}, "dataset": {"name": "d"}, "pred_len": 24, "seed": 1,
+        "lr": 0.1, "copy": "${lr}"})
     loggers._mlflow_logger(cfg, tmp_path / "run")
     assert logged[0]["copy"] == "0.1"
     assert logged[0]["logger.experiment_name"] == "e"
