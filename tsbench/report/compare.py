@@ -159,7 +159,8 @@ def flags(cells: list[Cell], reference: Cell | None = None) -> dict[int, list[st
                 out[id(cell)].append(f"{fact} {value} ({shown})")
     for cell in cells:
         policy = known[id(cell)]["seq_len"] or ""
-        # test, test_split, val+test, ...; not a word that holds it (latest)
-        if policy.startswith("searched on") and re.search(r"(?<![a-z])test", policy):
+        # test, Test, test_split, val+test, ..., latest too: free text, and a flag too many
+        # costs less than a selection on test missed
+        if policy.startswith("searched on") and re.search("test", policy, re.IGNORECASE):
             out[id(cell)].append(f"seq_len {policy} (selection on test)")
     return out
