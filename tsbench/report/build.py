@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from tsbench.report import published, stats
-from tsbench.report.collect import Cell, flatten, short
+from tsbench.report.collect import TRAINING_KEYS, Cell, flatten, short
 from tsbench.report.compare import flags, off_published
 from tsbench.rundir import WINDOW_ERRORS
 
@@ -204,11 +204,22 @@ def _agrees(config: dict[str, Any], key: str, value: str) -> bool:
     return key in config and value in (short(config, key), short(config, key, 6))
 
 
+#: The settings a paper's preset trains with that a cell's runs are held to: the model,
+#: optimizer and schedule, batch, early stopping, clipping, a range test applied
+#: (:data:`TRAINING_KEYS`; the epoch budget has its own mark, the look-back its ``L=``),
+#: and a limit on batches. Not how fast or where it runs (accelerator, precision,
+#: fast kernels, compile: the same math).
+PRESET_KEYS = ("model.", "trainer.limit_train_batches",
+               *(k for k in TRAINING_KEYS if k != "trainer.max_epochs"))
+NOT_PRESET = ("model.compile",)
+
+
 def other_settings(row: Row, shown: int = 4) -> str | None:
-    """The training settings of the cell's runs that differ from the paper's preset behind
-    its published number at the cell's horizon (``optim.lr=0.01, data.batch_size=32``, the
-    first ``shown`` of them); None where they trained as it (a setting the runs' tsbench
-    lacked is unknown) or tsbench ships no preset of that paper and dataset."""
+    """``not as experiment=<preset>: optim.lr=0.01, data.batch_size=32`` (the first
+    ``shown``): the :data:`PRESET_KEYS` of the cell's runs that differ from the paper's
+    preset behind its published number at the cell's horizon; None where they trained as it
+    (a setting the runs' tsbench lacked is unknown) or tsbench ships no preset of that paper
+    and dataset."""
     preset = None if row.reference is None else published.preset_of(row.reference,
                                                                      row.cell.dataset)
     if preset is None:
@@ -216,11 +227,12 @@ def other_settings(row: Row, shown: int = 4) -> str | None:
     own = flatten(published.preset_config(preset, row.cell.pred_len))
     config = row.cell.runs[0].config
     changed = [f"{key}={config[key]}" for key in sorted(own) if key in config
-               and config[key] != own[key] and not key.startswith(published.NOT_TRAINING)]
+               and config[key] != own[key] and key.startswith(PRESET_KEYS)
+               and not key.startswith(NOT_PRESET)]
     if not changed:
         return None
     more = f" and {len(changed) - shown} more" if len(changed) > shown else ""
-    return f"{', '.join(changed[:shown])}{more} (experiment={preset}'s differ)"
+    return f"not as experiment={preset}: {', '.join(changed[:shown])}{more}"
 
 
 def _on_published_windows(row: Row, metric: str) -> float | None:

@@ -112,8 +112,6 @@ def off_published(cell: Cell) -> list[str]:
         off.append(f"test windows {windows} (published: {expected})")
     config = cell.config
     for key, value in (dataset_settings(cell.dataset) or {}).items():
-        if key == "target" and config.get("features") == "M":
-            continue  # every column is scored: the target is only plotted
         mine = config.get(f"dataset.{key}", value)  # a run saved before the key: unknown
         if mine != value:
             off.append(f"dataset.{key} {_shown(mine)} (published: {_shown(value)})")
@@ -121,9 +119,11 @@ def off_published(cell: Cell) -> list[str]:
 
 
 def _shown(value: Any) -> str:
-    """A setting's value as a flag shows it: a digest's first 12 characters."""
-    text = json.dumps(value) if isinstance(value, list) else str(value)
-    return text[:12] if isinstance(value, str) and len(value) == 64 else text
+    """A setting's value as a flag shows it: as YAML writes it (null, a list), a digest's
+    first 12 characters."""
+    if isinstance(value, str):
+        return value[:12] if len(value) == 64 else value
+    return json.dumps(value)
 
 
 def flags(cells: list[Cell], reference: Cell | None = None) -> dict[int, list[str]]:

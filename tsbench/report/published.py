@@ -40,31 +40,28 @@ def protocol() -> dict[str, str]:
 
 #: The shipped dataset configs: the settings the published numbers were got with.
 _DATASETS = Path(__file__).parents[1] / "conf" / "dataset"
-#: Dataset settings that say where the file is, not what is read.
-_LOCATION = ("file", "url")
+#: Dataset settings that change which rows and columns are read, split and scaled (not
+#: those that only check the file, such as ``freq``, or say where it lies).
+_DATA_KEYS = ("sha256", "split", "train_frac", "test_frac", "columns", "gaps")
+#: Of them, the ones a split rule reads only for the ratio split.
+_RATIO_KEYS = ("train_frac", "test_frac")
 
 
 @cache
 def dataset_settings(dataset: str) -> dict[str, object] | None:
-    """The settings of a published dataset as tsbench ships them (its split, fractions,
-    columns, file digest, ...; not where its file lies); None for another dataset."""
+    """The settings of a published dataset as tsbench ships them that decide what is read,
+    split and scaled (:data:`_DATA_KEYS`; the fractions only for the ratio split); None for
+    another dataset."""
     path = _DATASETS / f"{dataset}.yaml"
     if dataset not in _table()["test_windows_plus_horizon"] or not path.is_file():
         return None
     shipped = OmegaConf.to_container(OmegaConf.load(path), resolve=True)
-    return {k: v for k, v in shipped.items() if k not in _LOCATION}  # type: ignore[union-attr]
+    return {k: v for k, v in shipped.items() if k in _DATA_KEYS  # type: ignore[union-attr]
+            and (k not in _RATIO_KEYS or shipped["split"] == "ratio")}  # type: ignore[index]
 
 
 #: The paper presets (``conf/experiment/<paper>_<dataset>.yaml``).
 _PRESETS = Path(__file__).parents[1] / "conf" / "experiment"
-#: Settings whose difference from a preset's is no other training, or is marked apart: what
-#: is forecast and scored and on which data (the report's own checks), where outputs go,
-#: how fast it runs, the look-back and the epoch budget (their own marks).
-NOT_TRAINING = ("seed", "pred_len", "features", "score_test", "dataset.", "logger.",
-                 "trainer.progress", "trainer.num_threads", "data.eval_batch_size", "pruning.",
-                 "seq_len", "trainer.max_epochs")
-
-
 def preset_of(reference: Reference, dataset: str) -> str | None:
     """The preset that trains as the paper behind ``reference`` did (``patchtst42_etth1``),
     where tsbench ships one."""

@@ -121,8 +121,8 @@ def published_lines(report: Report) -> list[str]:
     if others:
         lines.append("Published (other settings): the paper's figure came with its training "
                      "settings (its preset: model size, optimizer and schedule, batch size, "
-                     "learning rate, epochs), which these cells did not use "
-                     f"({'; '.join(others)}); part of a gap may be theirs.")
+                     "learning rate), which these cells did not use; part of a gap may be "
+                     f"theirs. {'; '.join(others)}.")
     reruns: dict[str, list[str]] = {}
     for row in report.rows:
         if row.reference is not None and row.reference.all_windows:
