@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import shlex
 import shutil
 from pathlib import Path
@@ -429,27 +428,26 @@ def test_two_files_of_one_name_are_two_tables(zoo: Zoo, tmp_path: Path) -> None:
 
 def test_a_rerun_of_a_seed_on_changed_code_replaces_the_earlier_run(zoo: Zoo, tmp_path: Path
                                                                      ) -> None:
-    """The same configuration and seed run again after a fix of the model's code: the later
-    run is kept, whichever folder comes first, and the warning says why."""
-    old = next(p.parent for p in zoo.csv.glob("metrics.json"))
-    for first in ("a", "b"):
-        earlier, later = tmp_path / first / "run", tmp_path / ("b" if first == "a" else "a") / "run"
-        shutil.rmtree(tmp_path / "a", ignore_errors=True)
-        shutil.rmtree(tmp_path / "b", ignore_errors=True)
-        shutil.copytree(old, earlier)
-        shutil.copytree(old, later)
-        card = json.loads((later / "protocol.json").read_text())
-        card["source"]["sources_sha256"] = "0" * 64  # another version of the code
-        (later / "protocol.json").write_text(json.dumps(card))
-        metrics = json.loads((later / "metrics.json").read_text())
-        (later / "metrics.json").write_text(json.dumps({**metrics, "test_mse": 0.123456}))
-        stamp = (earlier / "metrics.json").stat().st_mtime
-        os.utime(later / "metrics.json", (stamp + 60, stamp + 60))
-        proc = report(tmp_path)
-        assert _rows(proc.stdout)[0][3].strip("*") == "0.1235 (1)"
-        assert (f"left out {earlier}: same configuration and seed 2021 as {later}, which ran "
-                "later code (their protocol.json source digests differ): the later run is "
-                "kept") in proc.stderr
+    """The same configuration and seed run again after a fix of the code: the run of the
+    code installed now is kept, whichever folder comes first (not whichever finished later:
+    a copy resets that), and the warning says why."""
+    current = next(p.parent for p in zoo.csv.glob("metrics.json"))
+    for old_first in (True, False):
+        shutil.rmtree(tmp_path / "runs", ignore_errors=True)
+        fixed = tmp_path / "runs" / ("b" if old_first else "a")
+        before_fix = tmp_path / "runs" / ("a" if old_first else "b")
+        shutil.copytree(current, fixed)
+        shutil.copytree(current, before_fix)
+        card = json.loads((before_fix / "protocol.json").read_text())
+        card["source"]["sources_sha256"] = "0" * 64  # the code before the fix
+        (before_fix / "protocol.json").write_text(json.dumps(card))
+        metrics = json.loads((before_fix / "metrics.json").read_text())
+        (before_fix / "metrics.json").write_text(json.dumps({**metrics, "test_mse": 0.123456}))
+        proc = report(tmp_path / "runs")
+        assert _rows(proc.stdout)[0][3].strip("*") == f"{metrics['test_mse']:.4f} (1)"
+        assert (f"left out {before_fix}: same configuration and seed 2021 as {fixed}, which "
+                "ran the code installed now (their protocol.json source digests differ: a "
+                "rerun after a fix is kept)") in proc.stderr
 
 
 def test_runs_that_cannot_count_are_left_out_with_one_warning_each(zoo: Zoo, tmp_path: Path

@@ -30,6 +30,7 @@ from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 from yaml import YAMLError
 
+from tsbench.code_digest import current_file, current_sources
 from tsbench.report.compare import CONFIG_FACTS, facts
 from tsbench.rundir import (
     METRICS,
@@ -326,8 +327,8 @@ def group(runs: list[Run], warn: Warn) -> list[Cell]:
         cell = cells.setdefault((run.dataset, run.pred_len, run.model, same),
                                 Cell(run.dataset, run.pred_len, run.model, key))
         twin = next((r for r in cell.runs if r.seed == run.seed), None)
-        if twin is not None and _code(run) != _code(twin) and _finished(run) > _finished(twin):
-            cell.runs[cell.runs.index(twin)] = run  # a rerun on changed code: the later
+        if twin is not None and _runs_current_code(run) and not _runs_current_code(twin):
+            cell.runs[cell.runs.index(twin)] = run  # a rerun after a fix of the code
             warn(_twin_note(twin, run))
         elif twin is not None:
             warn(_twin_note(run, twin))
@@ -370,17 +371,22 @@ def _code(run: Run) -> tuple[str | None, str | None]:
     return source.get("sources_sha256"), source.get("model_sha256")
 
 
-def _finished(run: Run) -> float:
-    """When the run finished: its ``metrics.json``'s time (written last)."""
-    try:
-        return (run.path / METRICS).stat().st_mtime
-    except OSError:
-        return 0.0
+def _runs_current_code(run: Run) -> bool:
+    """Whether the run ran the code installed now: tsbench's (its card's
+    ``source.sources_sha256``) and its model file's, where it is a user's; False without a
+    card."""
+    sources, model = _code(run)
+    if sources != current_sources():
+        return False
+    file = ((run.card or {}).get("source") or {}).get("model_file")
+    return model is None or (file is not None and Path(file).is_file()
+                             and current_file(Path(file)) == model)
 
 
 def _twin_note(run: Run, twin: Run) -> str:
-    """Why ``run`` is left out: the same configuration and seed as ``twin`` (which ran later
-    code, where the two ran different code: kept as a rerun after a fix), or, where they
+    """Why ``run`` is left out: the same configuration and seed as ``twin`` (where the two ran
+    different code, the one that ran the code installed now is kept: a rerun after a fix),
+    or, where they
     differ only in the look-back their model does not read, the same forecasts (said so;
     scores that differ contradict the model's ``reads_look_back``)."""
     differ = sorted(k for k in run.config.keys() | twin.config.keys()
@@ -389,8 +395,10 @@ def _twin_note(run: Run, twin: Run) -> str:
         only = (f" (they differ only in {', '.join(differ)}, which change no score)"
                 if differ else "")
         if _code(run) != _code(twin):
-            only += (", which ran later code (their protocol.json source digests differ): "
-                     "the later run is kept")
+            only += (", which ran the code installed now (their protocol.json source digests "
+                     "differ: a rerun after a fix is kept)" if _runs_current_code(twin) else
+                     " (they ran different code, by their protocol.json source digests, and "
+                     "neither is the code installed now: the first found is kept)")
         return (f"left out {run.path}: same configuration and seed {run.seed} as "
                 f"{twin.path}{only}")
     looks = f"seq_len {run.config.get('seq_len')} vs {twin.config.get('seq_len')}"
