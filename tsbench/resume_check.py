@@ -55,8 +55,7 @@ def check_resumed_data(cfg: DictConfig, swept: set[str]) -> None:
         return
     raise ConfigError("hydra.sweeper.resume", said,
                       "restore the file to resume, or search the new file in a new "
-                      f"hydra.sweep.dir with hydra.sweeper.warm_start={sweep_dir / TRIALS_FILE}"
-                      " (or hydra.sweeper.resume=force to go on mixing them)")
+                      "hydra.sweep.dir (hydra.sweeper.resume=force goes on mixing them)")
 
 
 def _digests_read(sweep_dir: Path) -> set[str]:

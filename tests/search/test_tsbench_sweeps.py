@@ -244,9 +244,8 @@ def test_a_search_resumed_on_a_changed_csv_file_is_refused(tmp_path: Path) -> No
     assert refused.stderr == (
         f"tsbench: error: hydra.sweeper.resume: the sweep in {sweep_dir} ran its trials on "
         f"{data} with sha256 {old}; the file now has sha256 {new} -> restore the file to "
-        f"resume, or search the new file in a new hydra.sweep.dir with "
-        f"hydra.sweeper.warm_start={sweep_dir / 'trials.csv'} (or "
-        "hydra.sweeper.resume=force to go on mixing them)\n")
+        "resume, or search the new file in a new hydra.sweep.dir (hydra.sweeper.resume=force "
+        "goes on mixing them)\n")
     assert len(rows(sweep_dir)) == 1
     forced = run_tsbench([*resumed[:-1], "hydra.sweeper.resume=force"], sweep_dir,
                          multirun=True)
