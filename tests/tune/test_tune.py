@@ -971,7 +971,8 @@ def test_a_folder_started_with_other_settings_is_refused_naming_each_difference(
 
 
 def test_a_folder_whose_csv_file_changed_is_refused(tmp_path: Path,
-                                                   capsys: pytest.CaptureFixture) -> None:
+                                                   capsys: pytest.CaptureFixture,
+                                                   caplog: pytest.LogCaptureFixture) -> None:
     """Its stages ran on the file as it was: the same command on an edited file (a row
     appended, values revised) must not resume them."""
     data, out = tmp_path / "series.csv", tmp_path / "out"
@@ -988,27 +989,41 @@ def test_a_folder_whose_csv_file_changed_is_refused(tmp_path: Path,
     new = hashlib.sha256(data.read_bytes()).hexdigest()
     assert main(command) == 2
     assert (f"out: {out} holds a tuning run started with other settings (the CSV file's "
-            f"sha256: {old[:12]} then, {new[:12]} now (its stages ran on the file as it was: "
-            "restore it))") in capsys.readouterr().err
+            f"sha256: {old[:12]} then, {new[:12]} now (its stages ran on the file as it was)) "
+            "-> restore the file to resume it, or give a new out=DIR to tune on the new "
+            "file") in capsys.readouterr().err
+    # a finished folder stays as it was written: its report is printed again, with a word
+    state = json.loads((out / STATE_FILE).read_text())
+    state["stages"]["g_report"] = {}
+    (out / STATE_FILE).write_text(json.dumps(state))
+    (out / "report.json").write_text("{}")
+    (out / "report.md").write_text("# the report\n")
+    assert main(command) == 0
+    said = capsys.readouterr()
+    assert said.out.startswith("# the report\n")
+    assert (f"out: {out}: the CSV file has changed since this finished run (sha256 "
+            f"{old[:12]} then, {new[:12]} now); its report stays as it was written"
+            ) in caplog.text
     # a folder of a tsbench that kept no digest: not told apart by it
     assert state_differences({"overrides": overrides}, {"overrides": overrides,
                                                         DATA_KEY: new}) == []
 
 
 @pytest.mark.parametrize(("override", "said"), [
-    ("trainer.max_epochs=5", "trainer.max_epochs: tsbench-tune sets it in its stages -> set "
-                             "recipe.max_epochs, the budget of every run"),
-    ("score_test=true", "score_test: tsbench-tune sets it in its stages -> drop it: stages "
-                        "(a)-(f) never score the test split, (g) scores it once"),
-    ("cv=tscv", "cv: tsbench-tune sets it in its stages -> drop it: the runs are validated on "
-                "the validation split, or with recipe.cv_folds=k on k folds of time-series "
-                "cross-validation"),
-    ("+cv.gap=4", "cv.gap: tsbench-tune sets it in its stages -> drop it: the runs are "
-                  "validated on the validation split, or with recipe.cv_folds=k on k folds of "
-                  "time-series cross-validation"),
-    ("hydra.sweeper.n_trials=9", "hydra.sweeper.n_trials: tsbench-tune sets it in its stages "
-     "-> drop it: (d) and (e) run tsbench's skopt sweeper, sized by the recipe "
-     "(recipe.search, recipe.eta, ...)"),
+    ("trainer.max_epochs=5", "trainer.max_epochs: not a setting of tsbench-tune's command: "
+                             "every stage sets it -> set recipe.max_epochs"),
+    ("score_test=true", "score_test: not a setting of tsbench-tune's command: stages (a)-(f) "
+                        "never score the test split, (g) scores it once -> drop it"),
+    ("+cv.gap=4", "cv.gap: not a setting of tsbench-tune's command: tsbench-tune decides how "
+                  "its runs are validated: on the validation split, or with recipe.cv_folds=k "
+                  "on k folds of time-series cross-validation whose last trains on the "
+                  "published training rows, as (g) scores them -> drop it, and set "
+                  "recipe.cv_folds"),
+    ("hydra.sweeper.n_jobs=2", "hydra.sweeper.n_jobs: not a setting of tsbench-tune's "
+                               "command: (d) and (e) set it -> set recipe.n_jobs"),
+    ("hydra.sweeper.n_trials=9", "hydra.sweeper.n_trials: not a setting of tsbench-tune's "
+     "command: (d) and (e) set their sweeper from the recipe -> drop it: tsbench-tune --help "
+     "lists the recipe's fields"),
 ])
 def test_a_setting_the_stages_set_themselves_is_refused(
         override: str, said: str, capsys: pytest.CaptureFixture) -> None:

@@ -23,6 +23,7 @@ from omegaconf import OmegaConf
 
 from tsbench.errors import TsbenchError
 from tsbench.quiet import quiet_dependencies
+from tsbench.tune.commands import override_key
 from tsbench.tune.preflight import compose_command
 from tsbench.tune.recipe import run_recipe
 from tsbench.tune.report import REPORT_FILE
@@ -56,30 +57,38 @@ def parse(argv: list[str]) -> tuple[list[str], object, Path]:
         out or default_out(passthrough, name, fields))
 
 
-#: Settings each stage sets after the command's overrides (a value given would be replaced
-#: without a word), and what to give instead.
+#: Settings the stages set themselves, or need as they set them (a value given would be
+#: replaced without a word, or move the folds off the rows (g) scores by): why, and the fix.
+#: A more specific key comes before the key it starts with.
 OWNED = {
-    "trainer.max_epochs": "set recipe.max_epochs, the budget of every run",
-    "trainer.patience": "set recipe.patience, the early stopping of every run",
-    "score_test": "drop it: stages (a)-(f) never score the test split, (g) scores it once",
-    "cv": "drop it: the runs are validated on the validation split, or with "
-          "recipe.cv_folds=k on k folds of time-series cross-validation",
-    "hydra/sweeper": "drop it: (d) and (e) run tsbench's skopt sweeper; recipe.search sets "
-                     "what they search",
-    "hydra.sweeper": "drop it: (d) and (e) run tsbench's skopt sweeper, sized by the recipe "
-                     "(recipe.search, recipe.eta, ...)",
-    "hydra.run.dir": "give out=DIR, the tuning run's folder",
-    "hydra.sweep.dir": "give out=DIR, the tuning run's folder",
+    "trainer.max_epochs": ("every stage sets it", "set recipe.max_epochs"),
+    "trainer.patience": ("every stage sets it", "set recipe.patience"),
+    "score_test": ("stages (a)-(f) never score the test split, (g) scores it once",
+                   "drop it"),
+    "cv": ("tsbench-tune decides how its runs are validated: on the validation split, or "
+           "with recipe.cv_folds=k on k folds of time-series cross-validation whose last "
+           "trains on the published training rows, as (g) scores them",
+           "drop it, and set recipe.cv_folds"),
+    "hydra/sweeper": ("(d) and (e) run tsbench's skopt sweeper",
+                      "drop it: recipe.search sets what they search"),
+    "hydra.sweeper.n_jobs": ("(d) and (e) set it", "set recipe.n_jobs"),
+    "hydra.sweeper.random_state": ("(d) and (e) set it", "set recipe.random_state"),
+    "hydra.sweeper": ("(d) and (e) set their sweeper from the recipe",
+                      "drop it: tsbench-tune --help lists the recipe's fields"),
+    "hydra.run.dir": ("each stage runs in its own folder", "give out=DIR"),
+    "hydra.sweep.dir": ("each stage runs in its own folder", "give out=DIR"),
 }
 
 
 def check_not_owned(overrides: list[str]) -> None:
     """Refuse an override of a setting the stages set themselves (:data:`OWNED`)."""
     for override in overrides:
-        key = override.partition("=")[0].lstrip("+~")
+        key = override_key(override)
         owner = next((k for k in OWNED if key == k or key.startswith(f"{k}.")), None)
         if owner is not None:
-            raise TsbenchError(f"{key}: tsbench-tune sets it in its stages -> {OWNED[owner]}")
+            why, fix = OWNED[owner]
+            raise TsbenchError(f"{key}: not a setting of tsbench-tune's command: {why} -> "
+                               f"{fix}")
 
 
 def default_out(overrides: list[str], recipe: str, fields: list[str]) -> Path:

@@ -11,6 +11,7 @@ while stages run, :meth:`TuneState.clock` also writes the seconds spent to
 from __future__ import annotations
 
 import json
+import logging
 import re
 import threading
 import time
@@ -25,6 +26,8 @@ from tsbench.errors import ConfigError
 from tsbench.rundir import CONFIG, HYDRA_CONFIG, METRICS
 from tsbench.search.names import MULTIRUN_FILE, TRIALS_FILE
 from tsbench.search.report import absolute_paths
+
+log = logging.getLogger("tsbench.tune")
 
 STATE_FILE = "tune.json"
 #: The settings' key of a CSV file's sha256 (:func:`tsbench.tune.preflight.data_settings`).
@@ -47,11 +50,11 @@ def differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     found = []
     for key in sorted({*old, *new}):
         then, now = old.get(key), new.get(key)
-        if key == DATA_KEY and then is not None and then != now:
+        if key == DATA_KEY and None not in (then, now) and then != now:
             found.append(f"the CSV file's sha256: {str(then)[:12]} then, {str(now)[:12]} now "
-                         "(its stages ran on the file as it was: restore it)")
-        elif key == DATA_KEY:  # the same file, or a folder of a tsbench that kept no digest
-            continue
+                         "(its stages ran on the file as it was)")
+        elif key == DATA_KEY:  # the same file, a folder of a tsbench that kept no digest,
+            continue  # or a file gone (the command's check says so)
         elif key == "overrides" and isinstance(then, list) and isinstance(now, list):
             then, now = [absolute_paths(o) for o in then], [absolute_paths(o) for o in now]
             gone, added = [o for o in then if o not in now], [o for o in now if o not in then]
@@ -100,9 +103,16 @@ class TuneState:
             raise ConfigError("out", f"{path} is not a tsbench-tune record ({error})",
                               "give a new out=DIR") from None
         changed = differences(old, settings)
-        if changed:
+        data_only = differences({**old, DATA_KEY: None}, {**settings, DATA_KEY: None}) == []
+        if changed and data_only and "g_report" in recorded.get("stages", {}):
+            log.warning("out: %s: the CSV file has changed since this finished run (sha256 "
+                        "%s); its report stays as it was written", out_dir,
+                        changed[0].split("sha256: ", 1)[1].split(" (")[0])
+        elif changed:
             raise ConfigError("out", f"{out_dir} holds a tuning run started with other "
                               f"settings ({'; '.join(changed)})",
+                              "restore the file to resume it, or give a new out=DIR to tune "
+                              "on the new file" if data_only else
                               "run the same command to resume it, or give a new out=DIR")
         spent = [float(recorded.get("spent_seconds", 0.0))]
         clock = out_dir / CLOCK_FILE
