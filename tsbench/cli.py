@@ -5,10 +5,9 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-import shutil
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
@@ -207,24 +206,30 @@ def check_command_line(argv: list[str]) -> Checked:
                                | set(cfg.hydra.sweeper.get("params") or {}))
         if cfg.logger.name == "mlflow":  # else every job would find out on its own
             check_server(chosen_uri(cfg.logger.tracking_uri) or "")
-    if search:  # its sweeper holds the sweep's folder itself
-        return Checked("search")
-    return Checked("multirun" if multirun else "run", named_folder(cfg, multirun))
+    kind = "multirun" if multirun else "run"
+    if search or args.cfg:  # a sweeper holds its folder itself; --cfg writes no folder
+        return Checked("search" if search else kind)
+    return Checked(kind, named_folder(cfg, multirun),
+                   lambda: check_not_over_other_runs(cfg, multirun))
 
 
 class Checked(NamedTuple):
-    """What :func:`check_command_line` found the command runs, and the folder it names."""
+    """What :func:`check_command_line` found the command runs, the folder it names and the
+    check of that folder's finished runs, to repeat once it holds the folder."""
 
     kind: str | None
     folder: Path | None = None
+    recheck: Callable[[], None] = lambda: None
 
 
 def named_folder(cfg: DictConfig, multirun: bool) -> Path | None:
     """The ``hydra.run.dir`` (``hydra.sweep.dir`` of a multirun) that the command names, as
     Hydra will resolve it; None for one named by its start time (the default's
-    ``${now:...}``, to the microsecond: each command's own) or one resolved only by Hydra."""
+    ``${now:...}``, to the microsecond: each command's own) or by Hydra's own values
+    (``${hydra.job.name}``, ``${hydra:...}``: not known, or other, before Hydra runs)."""
     node = cfg.hydra.sweep if multirun else cfg.hydra.run
-    if "${now:" in str(OmegaConf.to_container(node, resolve=False).get("dir")):
+    written = str(OmegaConf.to_container(node, resolve=False).get("dir"))
+    if "${now:" in written or "${hydra" in written:
         return None
     try:
         return Path(str(node.dir))
@@ -237,24 +242,29 @@ def holding(checked: Checked) -> Iterator[None]:
     """Hold the lock of the folder a run or plain multirun names while it writes there: a
     second command into it, started meanwhile, is refused naming the first's pid, where
     it used to overwrite the first's files (its finished-run check runs before either has
-    finished). A folder made here that holds nothing but the lock at the end (Hydra refused
-    the command, or printed its config) is removed."""
+    finished; it is repeated once the lock is held). A folder made here, and each parent
+    made for it, that holds nothing but the lock at the end (Hydra refused the command, or
+    the run removed what it wrote) is removed."""
     folder = checked.folder
     if folder is None:
         yield
         return
     key = "hydra.sweep.dir" if checked.kind == "multirun" else "hydra.run.dir"
-    made = not folder.exists()
+    made = [p for p in (folder, *folder.parents) if not p.exists()]  # deepest first
     folder.mkdir(parents=True, exist_ok=True)
     lock = folder / (LOCK_FILE if checked.kind == "multirun" else RUN_LOCK)
     with held(lock, lambda pid: (
             f"{key}: another tsbench (pid {pid}) is writing into {folder} -> wait for it to "
             f"end, or give another {key}")):
         try:
+            checked.recheck()  # a run that finished while this command was checked
             yield
         finally:
             if made and folder.is_dir() and [p.name for p in folder.iterdir()] == [lock.name]:
-                shutil.rmtree(folder, ignore_errors=True)
+                lock.unlink()
+            for empty in made:  # the folder, then each parent made for it, where empty
+                with contextlib.suppress(OSError):
+                    empty.rmdir()
 
 
 def target_not_alone(overrides: list[str], cfg: DictConfig) -> list[str]:

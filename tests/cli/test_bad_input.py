@@ -14,7 +14,7 @@ from pytorch_lightning.accelerators import CUDAAccelerator, MPSAccelerator
 from tests.conftest import TINY, data_dir, run_tsbench
 from tests.models import faulty_models
 from tests.preloaded import run_module
-from tsbench.cli import check_command_line
+from tsbench.cli import check_command_line, holding
 from tsbench.data.loading import load_series
 from tsbench.errors import ConfigError, TsbenchError
 from tsbench.folder_lock import held
@@ -584,7 +584,7 @@ def test_a_plain_run_into_a_searchs_folder_is_refused(tmp_path: Path, args: list
         f"{key}: {tmp_path / 'sweep'} holds a search's record (trials.csv, record/): this "
         f"{'multirun' if args else 'run'} would overwrite the folders of the trials it names "
         f"-> give a new {key}")
-    assert check_command_line([*args, *TINY, f"{key}={tmp_path / 'new'}"]) == (
+    assert check_command_line([*args, *TINY, f"{key}={tmp_path / 'new'}"])[:2] == (
         "multirun" if args else "run", tmp_path / "new")
 
 
@@ -747,6 +747,20 @@ def test_a_config_of_the_search_path_that_tsbenchs_own_hides_is_refused(
             [*TINY, "hydra.searchpath=[file://${hydra:runtime.cwd}/conf]"]).kind == "run"
 
 
+def test_a_run_that_finished_while_the_command_was_checked_is_not_written_over(
+        tmp_path: Path) -> None:
+    """The finished-run check is repeated once the folder's lock is held; a folder named by
+    Hydra's own values (its job name, known to Hydra alone) is not locked here, where it
+    would lock another folder than the run writes."""
+    folder = tmp_path / "raced"
+    checked = check_command_line([*TINY, f"hydra.run.dir={folder}"])
+    folder.mkdir()
+    (folder / "metrics.json").write_text("{}")  # another run, finished meanwhile
+    with pytest.raises(ConfigError, match="raced holds a finished run"), holding(checked):
+        pass
+    assert check_command_line([*TINY, "hydra.run.dir=out/${hydra.job.name}"]).folder is None
+
+
 def test_hydra_flags_that_do_not_go_together_are_one_line(tmp_path: Path) -> None:
     """Hydra's ValueError for -m with --cfg used to end in its traceback."""
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
@@ -783,9 +797,9 @@ def test_a_command_into_a_folder_another_is_writing_is_refused(
     assert len(list(folder.glob("**/metrics.json"))) == (2 if args else 1)
     # a run refused inside Hydra's folder leaves no folder, its lock with it
     gone = run_module("tsbench", ["dataset=csv", "dataset.path=none.csv", "model=naive",
-                                  "logger=none", "hydra.run.dir=new"], env, cwd=tmp_path)
+                                  "logger=none", "hydra.run.dir=deep/er/new"], env, cwd=tmp_path)
     assert gone.returncode == 2 and "none.csv does not exist" in gone.stderr
-    assert not (tmp_path / "new").exists()
+    assert not (tmp_path / "deep").exists()  # nor the parents made for it
     # and a command that writes nothing there (Hydra prints the config) leaves none either
     shown = run_module("tsbench", ["--cfg", "job", "hydra.run.dir=new"], env, cwd=tmp_path)
     assert shown.returncode == 0 and "model:" in shown.stdout

@@ -31,7 +31,7 @@ from tsbench.errors import TsbenchError
 from tsbench.folder_lock import held
 from tsbench.forecast.tables import future
 from tsbench.hidden_configs import OWN_CONFIGS
-from tsbench.rundir import holdout_model_dir, read_config, read_metrics
+from tsbench.rundir import RUN_LOCK, holdout_model_dir, read_config, read_metrics
 from tsbench.search.names import LOCK_FILE as SWEEP_LOCK
 from tsbench.tune import recipe as recipe_module
 from tsbench.tune import scoring as scoring_module
@@ -528,6 +528,19 @@ def test_a_failed_stage_names_the_error_of_its_command(tmp_path: Path) -> None:
         f"stage a_baseline failed (exit 2): {said} (tsbench-tune sets cv.n_splits to "
         f"recipe.cv_folds); see {tmp_path / 'a_baseline.log'}")
     assert said in (tmp_path / "a_baseline.log").read_text()  # the command's own output
+
+
+def test_a_stage_whose_folder_an_earlier_stage_still_holds_says_to_wait(tmp_path: Path
+                                                                        ) -> None:
+    """tsbench-tune started again at once after a kill: the old stage ends within seconds
+    of it (its parent watch), holding its run folder until then."""
+    folder = tmp_path / "a_baseline"
+    folder.mkdir()
+    with held(folder / RUN_LOCK, lambda pid: pid), pytest.raises(StageFailed) as info:
+        run_stage("a_baseline", ["tsbench", *TINY, f"hydra.run.dir={folder}"], tmp_path)
+    assert (f"another tsbench (pid {os.getpid()}) is writing into {folder} -> wait for it to "
+            "end, or give another hydra.run.dir (a stage of a tsbench-tune stopped moments "
+            "ago ends within seconds of it: run the same command again then)") in str(info.value)
 
 
 def test_a_stage_that_fails_without_an_error_line_names_its_cause(

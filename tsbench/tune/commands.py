@@ -56,6 +56,9 @@ def in_recipe_terms(said: str) -> str:
     """A stage command's error, with where the recipe sets what it names."""
     if "cv.n_splits" in said:
         return f"{said} (tsbench-tune sets cv.n_splits to recipe.cv_folds)"
+    if "is writing into" in said:  # the folder's lock (tsbench.cli.holding)
+        return (f"{said} (a stage of a tsbench-tune stopped moments ago ends within seconds "
+                "of it: run the same command again then)")
     return said
 
 
