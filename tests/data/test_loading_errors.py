@@ -121,6 +121,10 @@ CASES = {
         "dataset.sep: {path} reads as one column named 'date;a;OT'; its fields look separated "
         "by ';', not ',' -> add \"dataset.sep=';'\" \"dataset.decimal=','\" (its numbers have "
         "decimal commas) to the command line"),
+    "semicolons_and_thousands_or_decimals": (  # 1,234 reads either way: only the separator
+        "date;a;OT\n" + _rows(";").replace(";1\n", ";1,234\n"), {},
+        "dataset.sep: {path} reads as one column named 'date;a;OT'; its fields look separated "
+        "by ';', not ',' -> add \"dataset.sep=';'\" to the command line"),
     "tabs": ("date\ta\tOT\n" + _rows("\t"), {},
              "dataset.sep: {path} reads as one column named 'date\\ta\\tOT'; its fields look "
              "separated by '\\t', not ',' -> add \"dataset.sep='\\t'\" to the command line"),

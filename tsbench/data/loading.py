@@ -145,12 +145,15 @@ def _check_separator(path: Path, sep: str, decimal: str) -> None:
 def _has_decimal_commas(path: Path, sep: str, lines: int = 20) -> bool:
     """Whether the first data ``lines`` of ``path``, split by ``sep``, hold a number written
     with a decimal comma (``1,5``), as a European CSV's do: then the file needs both settings,
-    said at once rather than one refusal after the other."""
-    number = re.compile(r"[-+]?\d*,\d+")
+    said at once rather than one refusal after the other. ``12,345`` may be a thousand
+    separator's as well: no evidence either way (the column's own error names both)."""
+    decimal = re.compile(r"[-+]?\d*,\d+")
+    thousands = re.compile(r"[-+]?\d{1,3}(,\d{3})+")
     with open(path, encoding="utf-8", errors="replace") as handle:
         next(handle, None)  # the header
         for line in itertools.islice(handle, lines):
-            if any(number.fullmatch(field.strip().strip('"')) for field in line.split(sep)):
+            fields = (field.strip().strip('"') for field in line.split(sep))
+            if any(decimal.fullmatch(f) and not thousands.fullmatch(f) for f in fields):
                 return True
     return False
 
