@@ -67,9 +67,12 @@ def sha256_of(path: Path) -> str:
 
 
 def resolve_file(entry: DataFile, known: Path | None = None) -> Path:
-    """Return a local path for ``entry``: ``$TSBENCH_DATA_DIR`` -> cache -> ``known`` (the
-    file a finished run's protocol card names, where it still holds the published bytes) ->
-    download."""
+    """Return a local path for ``entry``: ``known`` (the file a finished run's protocol card
+    names) where it holds the published bytes -> ``$TSBENCH_DATA_DIR`` -> cache -> ``known``
+    of a dataset without a digest -> download."""
+    if known is not None and entry.sha256 is not None and known.is_file() and (
+            file_sha256(known) == entry.sha256):
+        return known  # the run's own file, intact: an edited copy elsewhere is no matter
     data_dir = os.environ.get(DATA_DIR_ENV)
     if data_dir:
         candidate = Path(data_dir) / entry.filename
@@ -78,8 +81,7 @@ def resolve_file(entry: DataFile, known: Path | None = None) -> Path:
     cached = cache_dir() / entry.filename
     if cached.is_file():
         return published(entry, cached, "in the download cache")
-    if known is not None and known.is_file() and (
-            entry.sha256 is None or file_sha256(known) == entry.sha256):
+    if known is not None and known.is_file() and entry.sha256 is None:
         return known
     if os.environ.get(OFFLINE_ENV, "").lower() in {"1", "true", "yes"}:
         raise DataError(_missing_message(entry, data_dir, f"{OFFLINE_ENV} is set"))
