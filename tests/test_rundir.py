@@ -110,7 +110,8 @@ def test_removing_a_refused_run_does_not_follow_links(tmp_path: Path) -> None:
     ("metrics.json", True), ("config.yaml", True), ("cli.log", True),
     ("test_window_mse.npy", True), (".hydra/overrides.yaml", True),
     ("checkpoints/best.ckpt", True), ("logs/metrics.csv", True),
-    ("fold_2/checkpoints/best.ckpt", True), ("forecast.csv", False),
+    ("fold_2/checkpoints/best.ckpt", True), ("fold_2/val_window_mse.npy", True),
+    ("fold_2/forecast.csv", False), ("forecast.csv", False),
     ("mine/metrics.json", False)])
 def test_a_runs_own_files_are_told_from_files_of_ones_own(inside: str, owned: bool,
                                                           tmp_path: Path) -> None:

@@ -170,20 +170,23 @@ OWN_FOLDERS = frozenset({Path(HYDRA_CONFIG).parent.as_posix(), CHECKPOINT_DIR, L
 
 def run_owning(path: Path) -> tuple[Path, Path] | None:
     """The finished run (a folder holding :data:`METRICS`) of which ``path`` is one of its
-    own files (:data:`OWN_FILES`, its job log, anything in :data:`OWN_FOLDERS` or a fold's
-    folder), with the file's path inside it; None for any other path (a new file of one's own
-    in a run's folder included)."""
+    own files (:data:`OWN_FILES`, its job log, anything in :data:`OWN_FOLDERS`, the same in a
+    fold's folder), with the file's path inside it; None for any other path (a new file of
+    one's own in a run's folder or a fold's included)."""
     path = path.resolve()
     for folder in path.parents:
-        if not (folder / METRICS).is_file():
-            continue
-        inside = path.relative_to(folder)
-        top = inside.parts[0]
-        if len(inside.parts) == 1 and (top in OWN_FILES or inside.suffix == ".log"):
-            return folder, inside
-        if len(inside.parts) > 1 and (top in OWN_FOLDERS or fold_number(Path(top)) is not None):
-            return folder, inside
+        if (folder / METRICS).is_file() and _owned(path.relative_to(folder)):
+            return folder, path.relative_to(folder)
     return None
+
+
+def _owned(inside: Path) -> bool:
+    """Whether ``inside`` (a path in a run's folder) is one of the run's own files: by
+    name, its job log, anything in its own folders, the same in a fold's folder."""
+    top, rest = inside.parts[0], Path(*inside.parts[1:])
+    if not rest.parts:
+        return top in OWN_FILES or inside.suffix == ".log"
+    return top in OWN_FOLDERS or (fold_number(Path(top)) is not None and _owned(rest))
 
 
 def check_output(path: Path, option: str, example: str) -> None:
