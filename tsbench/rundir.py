@@ -369,10 +369,16 @@ class LoadedRun:
 
     @property
     def code_hint(self) -> str:
-        """How to get the code back that the run ran: the commit its card names, if any."""
+        """How to get the code back that the run ran: the commit its card names, if any, and
+        whether that commit alone was not it (a checkout with uncommitted changes)."""
         source = (read_protocol(self.root) or {}).get("source") or {}
         commit = source.get("git_commit")
-        return f" (git checkout {str(commit)[:12]})" if commit else ""
+        if not commit:
+            return ""
+        if source.get("git_dirty"):
+            return (f" (its card names commit {str(commit)[:12]} with uncommitted changes: "
+                    "that commit alone is not the code it ran)")
+        return f" (git checkout {str(commit)[:12]})"
 
     def _fit_history(self, model: Any) -> None:
         """Fit a classical model as its run did: on the training rows of a holdout run, on

@@ -157,9 +157,12 @@ CHANGED = ("changed since the run: its forecasts may differ from its metrics -> 
 
 
 def _hint(run_dir: Path) -> str:
-    """The commit the run's card names, as the warning gives it."""
-    commit = read_protocol(run_dir)["source"]["git_commit"]
-    return f" (git checkout {commit[:12]})" if commit else ""
+    """The commit the run's card names, as the warning gives it (from a clean checkout)."""
+    source = read_protocol(run_dir)["source"]
+    if source["git_commit"] and source["git_dirty"]:
+        return (f" (its card names commit {source['git_commit'][:12]} with uncommitted "
+                "changes: that commit alone is not the code it ran)")
+    return f" (git checkout {source['git_commit'][:12]})" if source["git_commit"] else ""
 
 
 def test_a_run_whose_model_file_changed_since_warns_once_and_still_forecasts(
@@ -206,11 +209,14 @@ def test_a_run_of_other_tsbench_code_warns_once_per_run(
     read back."""
     run_dir = _run(csv, tmp_path / "naive", "model=naive")
     card = read_protocol(run_dir)
-    card["source"]["sources_sha256"] = "0" * 64
+    # run from a checkout with uncommitted changes: its commit alone is not its code
+    card["source"].update(sources_sha256="0" * 64, git_commit="1" * 40, git_dirty=True)
     (run_dir / "protocol.json").write_text(json.dumps(card))
     with caplog.at_level(logging.WARNING, logger="tsbench.rundir"):
         load_run(run_dir)
         load_run(run_dir)
     assert [r.getMessage() for r in caplog.records] == [
         f"{run_dir.resolve()}: tsbench's code and configs (source.sources_sha256 "
-        f"{'0' * 12} -> {current_sources()[:12]}) " + CHANGED.format(hint=_hint(run_dir))]
+        f"{'0' * 12} -> {current_sources()[:12]}) " + CHANGED.format(
+            hint=f" (its card names commit {'1' * 12} with uncommitted changes: that commit "
+                 "alone is not the code it ran)")]
