@@ -18,7 +18,6 @@ from tsbench.rundir import (
     is_finished,
     load_run,
     remove_refused,
-    run_owning,
 )
 
 
@@ -104,20 +103,3 @@ def test_removing_a_refused_run_does_not_follow_links(tmp_path: Path) -> None:
     remove_refused(run_dir, "x.log")
     assert (run_dir / "config.yaml").is_file() and (run_dir / ".hydra").is_symlink()
     assert (elsewhere / "config.yaml").is_file()
-
-
-@pytest.mark.parametrize("inside, owned", [
-    ("metrics.json", True), ("config.yaml", True), ("cli.log", True),
-    ("test_window_mse.npy", True), (".hydra/overrides.yaml", True),
-    ("checkpoints/best.ckpt", True), ("logs/metrics.csv", True),
-    ("fold_2/checkpoints/best.ckpt", True), ("fold_2/val_window_mse.npy", True),
-    ("fold_2/forecast.csv", False), ("forecast.csv", False),
-    ("mine/metrics.json", False)])
-def test_a_runs_own_files_are_told_from_files_of_ones_own(inside: str, owned: bool,
-                                                          tmp_path: Path) -> None:
-    """What ``-o`` of tsbench-forecast and tsbench-report must not write over: the files a
-    finished run wrote (by name, however the path is spelt), not a new file in its folder."""
-    run = _finished(tmp_path / "sweep" / "0")
-    spelt = tmp_path / "sweep" / "." / "0" / ".." / "0" / inside
-    assert run_owning(spelt) == ((run, Path(inside)) if owned else None)
-    assert run_owning(tmp_path / "sweep" / "metrics.json") is None  # no run there

@@ -168,40 +168,6 @@ OWN_FOLDERS = frozenset({Path(HYDRA_CONFIG).parent.as_posix(), CHECKPOINT_DIR, L
                          TENSORBOARD})
 
 
-def run_owning(path: Path) -> tuple[Path, Path] | None:
-    """The finished run (a folder holding :data:`METRICS`) of which ``path`` is one of its
-    own files (:data:`OWN_FILES`, its job log, anything in :data:`OWN_FOLDERS`, the same in a
-    fold's folder), with the file's path inside it; None for any other path (a new file of
-    one's own in a run's folder or a fold's included)."""
-    path = path.resolve()
-    for folder in path.parents:
-        if (folder / METRICS).is_file() and _owned(path.relative_to(folder)):
-            return folder, path.relative_to(folder)
-    return None
-
-
-def _owned(inside: Path) -> bool:
-    """Whether ``inside`` (a path in a run's folder) is one of the run's own files: by
-    name, its job log, anything in its own folders, the same in a fold's folder."""
-    top, rest = inside.parts[0], Path(*inside.parts[1:])
-    if not rest.parts:
-        return top in OWN_FILES or inside.suffix == ".log"
-    return top in OWN_FOLDERS or (fold_number(Path(top)) is not None and _owned(rest))
-
-
-def check_output(path: Path, option: str, example: str) -> None:
-    """Refuse a command's output file ``path`` (given as ``option``, e.g. ``-o``) that is one
-    of a finished run's own files (:func:`run_owning`): written there, a forecast or report
-    would replace the run's scores, config or weights without a word. ``example``: a file
-    name of one's own to suggest in that run's folder."""
-    owner = run_owning(path)
-    if owner is not None:
-        run, inside = owner
-        raise ConfigError(f"{option} {path}", f"is the finished run {run}'s own {inside}: "
-                          "writing there would replace it",
-                          f"give a file of your own, e.g. {run / example}")
-
-
 def is_finished(run_dir: Path) -> bool:
     return (run_dir / METRICS).is_file() and config_path(run_dir) is not None
 
@@ -346,7 +312,6 @@ class LoadedRun:
         characters); empty for a run without a card, or whose class no longer imports (its
         model's build says why)."""
         from tsbench import code_digest
-        from tsbench.errors import ConfigError
         from tsbench.models.build import model_class
 
         source = (read_protocol(self.root) or {}).get("source") or {}

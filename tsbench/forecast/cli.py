@@ -11,8 +11,9 @@ from types import ModuleType
 
 from tsbench.atomic import write_text
 from tsbench.errors import TsbenchError
+from tsbench.output_guard import check_output
 from tsbench.quiet import quiet_dependencies
-from tsbench.rundir import METRICS, check_output, find_runs, load_run, read_metrics
+from tsbench.rundir import METRICS, find_runs, load_run, read_metrics
 from tsbench.tune.report import SUMMARY_FILE
 from tsbench.tune.state import STATE_FILE
 

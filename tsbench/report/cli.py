@@ -9,10 +9,11 @@ from pathlib import Path
 
 from tsbench.atomic import write_bytes, write_text
 from tsbench.errors import TsbenchError
+from tsbench.output_guard import check_output
 from tsbench.report.build import build
 from tsbench.report.collect import Collected, collect, group
 from tsbench.report.table import FORMATS, render
-from tsbench.rundir import WINDOW_METRICS, check_output
+from tsbench.rundir import WINDOW_METRICS
 
 PROG = "tsbench-report"
 

@@ -82,15 +82,13 @@ from tsbench.tune.refit import refit_bag, refit_seconds
 from tsbench.tune.report import REPORT_FILE, SUMMARY_FILE, render_report
 from tsbench.tune.scoring import candidates, choose, final_scores
 from tsbench.tune.settings import check_recipe, recipe_arguments
-from tsbench.tune.state import TuneState
+from tsbench.tune.state import LOCK_FILE, TuneState
 from tsbench.tune.tuning import Tuning
 
 log = logging.getLogger("tsbench.tune")
 #: The stages, in order, as tune.json records them.
 STAGES = ("a_baseline", "b_lr_find", "c_lookback", "d_random", "e_bayes", "f_retrain",
           "g_report")
-#: The lock a running tsbench-tune holds in its folder (:mod:`tsbench.folder_lock`).
-LOCK_FILE = "tune.lock"
 #: Look-backs tried when the training rows show no period (kept to those that fit).
 FALLBACK_LOOKBACKS = (48, 96, 192, 336, 512, 720)
 

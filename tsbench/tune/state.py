@@ -33,6 +33,8 @@ STATE_FILE = "tune.json"
 #: The settings' key of a CSV file's sha256 (:func:`tsbench.tune.preflight.data_settings`).
 DATA_KEY = "data_sha256"
 CLOCK_FILE = "tune_clock.json"
+#: The lock a running tsbench-tune holds in its folder (:mod:`tsbench.folder_lock`).
+LOCK_FILE = "tune.lock"
 #: What tsbench-tune writes into its folder before tune.json exists (a run killed in stage
 #: (a)): the stages' folders, logs and seeds (``a_baseline``, ``d_random.log``, ...) and
 #: its clock (its lock is no sign that a stage wrote anything).
