@@ -1193,6 +1193,39 @@ def test_ctrl_c_says_how_to_resume_without_a_traceback(
         f"tsbench-tune: interrupted; the same command again starts in {out}\n")
 
 
+@pytest.mark.heavy(30)
+def test_sigint_to_tsbench_tune_alone_ends_its_stage_with_it(tmp_path: Path) -> None:
+    """``kill -INT <pid>``, as the busy-folder message names it: the stage under way, which
+    the signal did not reach, ran on for minutes past the interrupted line, its time not
+    counted. tsbench-tune now ends at once, and the stage with it (its watch)."""
+    data, out = tmp_path / "series.csv", tmp_path / "out"
+    series(N_ROWS).to_csv(data, index=False)
+    long_baseline = ["recipe.max_epochs=2000", "recipe.patience=2000"]  # ~40 s of stage (a)
+    argv = [sys.executable, "-m", "tsbench.tune.cli", "dataset=csv", f"dataset.path={data}",
+            *RECIPE, *long_baseline, f"out={out}"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    with subprocess.Popen(argv, cwd=ROOT, env=env, start_new_session=True,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) as proc:
+        deadline = time.monotonic() + 120
+        while not (out / "a_baseline" / "config.yaml").is_file():  # stage (a) under way
+            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
+            time.sleep(0.05)
+        os.kill(proc.pid, signal.SIGINT)
+        stopped = time.monotonic()
+        _, err = proc.communicate(timeout=60)
+        ended = time.monotonic() - stopped
+    assert proc.returncode == 130 and "tsbench-tune: interrupted;" in err
+    assert ended < 5, ended  # not after the stage's ~40 s
+    while True:  # the stage and the fork server end with it
+        try:
+            os.killpg(proc.pid, 0)
+        except ProcessLookupError:
+            break
+        assert time.monotonic() - stopped < 30, "a stage outlived tsbench-tune"
+        time.sleep(0.1)
+    assert not (out / "a_baseline" / "metrics.json").exists()
+
+
 @pytest.mark.parametrize("extra", [[], ["recipe.cv_folds=3", "recipe.random_share=0.7"]])
 def test_the_budget_told_for_a_too_short_search_buys_each_search_one_full_trial(
         tmp_path: Path, extra: list[str]) -> None:

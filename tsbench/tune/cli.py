@@ -170,7 +170,12 @@ def stopped_by_sigterm(out: Path) -> Iterator[None]:
 
 def entry() -> None:
     quiet_dependencies()
-    sys.exit(main())
+    code = main()
+    if code == 130:  # interrupted: end at once, as SIGTERM does (stopped_by_sigterm)
+        sys.stdout.flush()  # a stage the SIGINT did not reach (kill -INT of this process
+        sys.stderr.flush()  # alone) would keep an exit waiting; it stops once this is gone
+        os._exit(code)
+    sys.exit(code)
 
 
 if __name__ == "__main__":
