@@ -45,8 +45,9 @@ def rows(sweep_dir: Path) -> list[dict[str, str]]:
 @pytest.mark.heavy
 def test_bayes_preset_records_reproduces_and_respects_constraints(tmp_path: Path) -> None:
     sweep = tmp_path / "sweep"
-    proc = run_tsbench(
-        [*PATCHTST, "hydra.sweeper.n_trials=6", "hydra.sweeper.n_initial_points=3"],
+    proc = run_tsbench(  # score_test=false given, as tsbench-tune's searches give it
+        [*PATCHTST, "hydra.sweeper.n_trials=6", "hydra.sweeper.n_initial_points=3",
+         "score_test=false"],
         sweep,
         multirun=True,
     )
@@ -72,6 +73,7 @@ def test_bayes_preset_records_reproduces_and_respects_constraints(tmp_path: Path
     assert best["objective"] == min(float(r["objective"]) for r in record)
     program, *args = [a for a in shlex.split(best["command"]) if not a.startswith("PYTHONPATH=")]
     assert (program, args[:2]) == ("python", ["-m", "tsbench"])
+    assert not [a for a in args if a.startswith("score_test")]  # the rerun scores test
     run_tsbench(args[2:], tmp_path / "again")
     again = read_metrics(tmp_path / "again")
     assert again["objective"] == pytest.approx(best["objective"])

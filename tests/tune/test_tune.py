@@ -1037,6 +1037,10 @@ def test_a_folder_whose_csv_file_changed_is_refused(tmp_path: Path,
     ("hydra.sweeper.n_trials=9", "hydra.sweeper.n_trials: not a setting of tsbench-tune's "
      "command: (d) and (e) set their sweeper from the recipe -> drop it: tsbench-tune --help "
      "lists the recipe's fields"),
+    ("search=dlinear_tune", "search: not a setting of tsbench-tune's command: (d) and (e) "
+     "search the model's tuning space, and stage (a) would become a search of its own -> "
+     "choose the space with recipe.space=<name>"),
+    ("-m", "-m: tsbench-tune runs its own sweeps -> drop it"),
 ])
 def test_a_setting_the_stages_set_themselves_is_refused(
         override: str, said: str, capsys: pytest.CaptureFixture) -> None:
@@ -1045,6 +1049,32 @@ def test_a_setting_the_stages_set_themselves_is_refused(
     (g) scales by)."""
     assert main(["dataset=ili", "model=dlinear", override]) == 2
     assert capsys.readouterr().err == f"tsbench-tune: error: {said}\n"
+
+
+def test_a_folder_stopped_before_its_first_stage_ended_keeps_its_settings(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    """tune.json is written before stage (a): a command with other settings was let into a
+    folder stopped in (a), both logs in one file. Its files are recorded as absolute paths:
+    the same command from another folder resumes it."""
+    def stopped_in_a(t: Tuning, overrides: list[str]) -> dict:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("tsbench.tune.recipe.run_stages", stopped_in_a)
+    series(N_ROWS).to_csv(tmp_path / "series.csv", index=False)
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "out"
+    command = ["dataset=csv", "dataset.path=series.csv", "model=dlinear", "seq_len=48",
+               "pred_len=24", "recipe=quick", f"out={out}"]
+    assert main(command) == 130
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    absolute = [f"dataset.path={tmp_path / 'series.csv'}" if o.startswith("dataset.path")
+                else o for o in command]
+    assert main(absolute) == 130  # let in: the same settings
+    assert main([*absolute, "seed=7"]) == 2
+    assert ("holds a tuning run started with other settings (overrides: none only then, "
+            "seed=7 only now)") in capsys.readouterr().err
 
 
 def test_a_relative_path_written_absolute_is_the_same_setting(

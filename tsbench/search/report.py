@@ -163,11 +163,15 @@ def reproduce_command(space: SearchSpace, trial: Trial, run_dir: Path | None = N
     the search (:func:`search_marks`). The sweep's ``PYTHONPATH`` leads it: a user's own
     model module is found only there. Relative folders and files (``PYTHONPATH=.``,
     ``hydra.searchpath=[file://conf]``, ``dataset.path=sales.csv``) are written absolute,
-    so that it reruns from any working directory."""
+    so that it reruns from any working directory. A tsbench trial's ``score_test`` (false in
+    tsbench-tune's searches) is left out: the rerun scores the test split, once."""
     recorded = [] if run_dir is None else [*run_hydra_overrides(run_dir), *search_marks(run_dir),
                                            *refit_mark(run_dir)]
     overrides = [*map(absolute_paths, space.overrides(trial.point)),
                  *map(absolute_paths, recorded), "hydra.mode=RUN"]
+    if run_dir is not None and (run_dir / PROTOCOL).is_file():  # a tsbench trial: its rerun
+        overrides = [o for o in overrides  # scores the test split once (score_test=false
+                     if o.split("=", 1)[0].lstrip("+~") != "score_test"]  # kept a search's)
     return " ".join([*python_path(), program(), *(shlex.quote(o) for o in overrides)])
 
 

@@ -71,6 +71,8 @@ OWNED = {
            "drop it, and set recipe.cv_folds"),
     "hydra/sweeper": ("(d) and (e) run tsbench's skopt sweeper",
                       "drop it: recipe.search sets what they search"),
+    "search": ("(d) and (e) search the model's tuning space, and stage (a) would become a "
+               "search of its own", "choose the space with recipe.space=<name>"),
     "hydra.sweeper.n_jobs": ("(d) and (e) set it", "set recipe.n_jobs"),
     "hydra.sweeper.random_state": ("(d) and (e) set it", "set recipe.random_state"),
     "hydra.sweeper": ("(d) and (e) set their sweeper from the recipe",
@@ -83,6 +85,8 @@ OWNED = {
 def check_not_owned(overrides: list[str]) -> None:
     """Refuse an override of a setting the stages set themselves (:data:`OWNED`)."""
     for override in overrides:
+        if override in ("-m", "--multirun"):
+            raise TsbenchError(f"{override}: tsbench-tune runs its own sweeps -> drop it")
         key = override_key(override)
         owner = next((k for k in OWNED if key == k or key.startswith(f"{k}.")), None)
         if owner is not None:

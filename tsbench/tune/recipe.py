@@ -82,7 +82,7 @@ from tsbench.tune.refit import refit_bag, refit_seconds
 from tsbench.tune.report import REPORT_FILE, SUMMARY_FILE, render_report
 from tsbench.tune.scoring import candidates, choose, final_scores
 from tsbench.tune.settings import check_recipe, recipe_arguments
-from tsbench.tune.state import LOCK_FILE, TuneState
+from tsbench.tune.state import LOCK_FILE, STATE_FILE, TuneState
 from tsbench.tune.tuning import Tuning
 
 log = logging.getLogger("tsbench.tune")
@@ -443,7 +443,7 @@ def run_stages(t: Tuning, overrides: list[str]) -> dict[str, Any]:
     final = t.state.stage("g_report", lambda: final_scores(t, retrained))
     command = [*python_path(), "tsbench-tune",
                *(shlex.quote(absolute_paths(o)) for o in overrides),
-               *recipe_arguments(_plain(t.recipe)), shlex.quote(f"out={t.out}")]
+               *recipe_arguments(_plain(t.recipe)), shlex.quote(f"out={t.out.absolute()}")]
     return {
         "overrides": list(overrides), "command": " ".join(command), "lr": lr,
         "lookbacks": seq_lens,
@@ -462,7 +462,9 @@ def run_recipe(overrides: list[str], recipe: Any, out_dir: Path) -> dict[str, An
     """Run (or resume) stages (a)-(g) for the tsbench ``overrides`` (dataset=, model=, ...)."""
     plain = _plain(recipe)
     check_recipe(plain)
-    settings = {"overrides": list(overrides), "recipe": plain, **data_settings(list(overrides))}
+    # files and folders as absolute paths: the same command from another folder resumes it
+    settings = {"overrides": [absolute_paths(o) for o in overrides], "recipe": plain,
+                **data_settings(list(overrides))}
     t = Tuning(list(overrides), recipe, out_dir, TuneState.open(out_dir, settings))
     if _finished(t):
         return json.loads((out_dir / SUMMARY_FILE).read_text())
@@ -481,6 +483,8 @@ def run_recipe(overrides: list[str], recipe: Any, out_dir: Path) -> dict[str, An
         t = Tuning(list(overrides), recipe, out_dir, TuneState.open(out_dir, settings))
         if _finished(t):
             return json.loads((out_dir / SUMMARY_FILE).read_text())
+        if not (out_dir / STATE_FILE).is_file():  # its settings, before stage (a) writes
+            t.state.save()  # anything: a command with others is refused even then
         log.info("outputs in %s", out_dir)
         with t.state.clock():  # a killed run's unfinished stage counts on resume
             summary = run_stages(t, overrides)
