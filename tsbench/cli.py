@@ -38,6 +38,7 @@ from tsbench.settings_check import (
     check_settings,
     command_overrides,
     parse_each,
+    target_not_alone,
     unread_additions,
 )
 from tsbench.sweep_watch import exit_with_sweep, has_children, mark_sweep_process
@@ -265,20 +266,6 @@ def holding(checked: Checked) -> Iterator[None]:
             for empty in made:  # the folder, then each parent made for it, where empty
                 with contextlib.suppress(OSError):
                     empty.rmdir()
-
-
-def target_not_alone(overrides: list[str], cfg: DictConfig) -> list[str]:
-    """A warning for ``dataset.target=`` given with ``features=M`` (the default): every
-    column is forecast and scored, and the target names only the plotted one; a user
-    naming a column means to score it."""
-    given = [o for o in parse_each(overrides) if o.key_or_group == "dataset.target"]
-    if not given or cfg.get("features") != "M":
-        return []
-    target = cfg.dataset.get("target")
-    return [f"dataset.target={target} with features=M: every column is "
-            f"forecast and scored (test_mse is their mean), {target} only plotted -> add "
-            f"features=MS to score {target} alone from all columns, or features=S to forecast "
-            "it from itself"]
 
 
 def check_not_over_other_runs(cfg: DictConfig, multirun: bool) -> None:

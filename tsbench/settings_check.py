@@ -300,3 +300,17 @@ def _first_value(override: Override) -> str:
         return next(override.sweep_string_iterator())
     except (HydraException, StopIteration):
         return "null"
+
+
+def target_not_alone(overrides: list[str], cfg: DictConfig) -> list[str]:
+    """A warning for ``dataset.target=`` given with ``features=M`` (the default): every
+    column is forecast and scored, and the target names only the plotted one; a user
+    naming a column means to score it."""
+    given = [o for o in parse_each(overrides) if o.key_or_group == "dataset.target"]
+    if not given or cfg.get("features") != "M":
+        return []
+    target = cfg.dataset.get("target")
+    return [f"dataset.target={target} with features=M: every column is "
+            f"forecast and scored (test_mse is their mean), {target} only plotted -> add "
+            f"features=MS to score {target} alone from all columns, or features=S to forecast "
+            "it from itself"]

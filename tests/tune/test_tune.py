@@ -1077,6 +1077,22 @@ def test_a_folder_stopped_before_its_first_stage_ended_keeps_its_settings(
             "seed=7 only now)") in capsys.readouterr().err
 
 
+def test_the_commands_warnings_are_said_before_the_stages(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """A target named under features=M: every column is tuned for, which tsbench says; the
+    stages said it in their logs alone."""
+    def stopped(t: Tuning, overrides: list[str]) -> dict:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("tsbench.tune.recipe.run_stages", stopped)
+    with caplog.at_level("WARNING", logger="tsbench.tune"):
+        assert main(["dataset=ili", "dataset.target=OT", "model=dlinear", "recipe=quick",
+                     f"out={tmp_path / 'out'}"]) == 130
+    assert ("warning: dataset.target=OT with features=M: every column is forecast and scored "
+            "(test_mse is their mean), OT only plotted -> add features=MS") in caplog.text
+
+
 def test_a_relative_path_written_absolute_is_the_same_setting(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """report.md's command writes the folder's relative paths absolute, so that it reruns

@@ -19,9 +19,16 @@ from tsbench.data.splits import benchmark_borders
 from tsbench.errors import ConfigError, TsbenchError
 from tsbench.hidden_configs import check_hidden_configs, searchpath_of
 from tsbench.models.build import model_for
+from tsbench.preset_check import preset_beats_option, preset_replaced
 from tsbench.resolvers import register_resolvers
 from tsbench.resume_check import csv_digest
-from tsbench.settings_check import at_first_values, check_settings, unknown_option, unknown_setting
+from tsbench.settings_check import (
+    at_first_values,
+    check_settings,
+    target_not_alone,
+    unknown_option,
+    unknown_setting,
+)
 from tsbench.sweep_check import check_sweep, sweep_values
 from tsbench.training.crossval import fold_blocks
 from tsbench.training.model_check import check_forecast_shape, trains_on_cpu
@@ -58,6 +65,19 @@ def data_settings(overrides: list[str]) -> dict[str, str]:
     except TsbenchError:
         return {}
     return {} if digest is None else {DATA_KEY: digest}
+
+
+def command_warnings(overrides: list[str]) -> list[str]:
+    """The warnings ``tsbench`` gives for ``overrides`` (a preset's choice replaced, an
+    option a preset sets again, a target named under ``features=M``), which every stage
+    would give in its log alone; none where the command does not compose
+    (:func:`check_command` says why)."""
+    try:
+        cfg = compose_command(overrides)
+    except TsbenchError:
+        return []
+    return [*preset_replaced(overrides, cfg), *preset_beats_option(overrides, cfg),
+            *target_not_alone(overrides, cfg)]
 
 
 def check_command(overrides: list[str]) -> None:

@@ -74,6 +74,7 @@ from tsbench.tune.preflight import (
     check_command,
     check_search,
     check_tuning_space,
+    command_warnings,
     data_settings,
     has_tuning_space,
 )
@@ -468,6 +469,8 @@ def run_recipe(overrides: list[str], recipe: Any, out_dir: Path) -> dict[str, An
     t = Tuning(list(overrides), recipe, out_dir, TuneState.open(out_dir, settings))
     if _finished(t):
         return json.loads((out_dir / SUMMARY_FILE).read_text())
+    for said in command_warnings(list(overrides)):
+        log.warning("warning: %s", said)
     try:  # stage (a)'s command and the searches' own settings, before any folder
         check_command([*t.base, *t.epoch_budget])
         check_search([*t.base, *t.epoch_budget], [str(s) for s in recipe.search])
