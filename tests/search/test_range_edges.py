@@ -114,7 +114,9 @@ def test_a_tuning_run_reads_its_searches_ranges_and_trials_as_written(tmp_path: 
     assert note.endswith("-> in a new tuning run, an optim.lr range reaching higher in "
                          "recipe.search, 'optim.lr=tag(log,interval(low,high))' (it replaces the "
                          "recipe's, whose top is a tenth of the range test's loss-minimum rate); "
-                         "a higher recipe.max_seq_len for seq_len")
+                         "a higher recipe.max_seq_len for seq_len, where the training split "
+                         "allows it ((c) keeps look-backs short enough that half its rows start "
+                         "a window; a longer series otherwise)")
     low = [{"params": {**c["params"], "seq_len": {"416": "104", "104": "416"}.get(
         c["params"]["seq_len"], "208")}} for c in configs]  # the best three at the shortest
     assert "no shorter seq_len: (c)'s shortest candidate already holds two periods" \

@@ -45,6 +45,8 @@ def widening(name: str, end: str) -> str:
                 "'optim.lr=tag(log,interval(low,high))' (it replaces the recipe's, whose top is "
                 "a tenth of the range test's loss-minimum rate)")
     if name == "seq_len":
-        return ("a higher recipe.max_seq_len for seq_len" if end == "high" else
+        return ("a higher recipe.max_seq_len for seq_len, where the training split allows "
+                "it ((c) keeps look-backs short enough that half its rows start a window; a "
+                "longer series otherwise)" if end == "high" else
                 "no shorter seq_len: (c)'s shortest candidate already holds two periods")
     return f"a wider range for {name} in recipe.search"
