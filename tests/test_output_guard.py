@@ -49,3 +49,9 @@ def test_a_folders_own_records_are_told_from_files_of_ones_own(
     else:
         with pytest.raises(ConfigError, match=f"is the {kind} .*'s own"):
             check_output(spelt, "-o", "forecast.csv")
+
+
+def test_the_file_suggested_instead_is_not_itself_refused(tmp_path: Path) -> None:
+    root = _folders(tmp_path)
+    with pytest.raises(ConfigError, match=r"e\.g\. .*/tune/my_report\.md$"):
+        check_output(root / "tune" / "report.md", "-o", "report.md")

@@ -196,7 +196,7 @@ def check_command_line(argv: list[str]) -> Checked:
                            f"run the sweep with tsbench -m ..., or give one value")
     check_refit(cfg, multirun, cfg.hydra.sweeper)
     search = is_search(multirun, cfg.hydra.sweeper)
-    if not search:
+    if not search and not args.cfg:  # --cfg prints the config and writes nothing
         check_not_over_other_runs(cfg, multirun)
     if multirun:
         from tsbench.sweep_check import check_sweep  # imports torch
@@ -226,11 +226,12 @@ class Checked(NamedTuple):
 def named_folder(cfg: DictConfig, multirun: bool) -> Path | None:
     """The ``hydra.run.dir`` (``hydra.sweep.dir`` of a multirun) that the command names, as
     Hydra will resolve it; None for one named by its start time (the default's
-    ``${now:...}``, to the microsecond: each command's own) or by Hydra's own values
-    (``${hydra.job.name}``, ``${hydra:...}``: not known, or other, before Hydra runs)."""
+    ``${now:...}``, to the microsecond: each command's own) or by a Hydra value known only
+    once Hydra runs (``${hydra.job.name}``, ``${hydra:...}``); ``${hydra.job.override_dirname}``
+    and the like resolve here as Hydra will."""
     node = cfg.hydra.sweep if multirun else cfg.hydra.run
     written = str(OmegaConf.to_container(node, resolve=False).get("dir"))
-    if "${now:" in written or "${hydra" in written:
+    if any(part in written for part in ("${now:", "${hydra:", "hydra.job.name")):
         return None
     try:
         return Path(str(node.dir))

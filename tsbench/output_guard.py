@@ -69,6 +69,8 @@ def check_output(path: Path, option: str, example: str) -> None:
     found = owner(path)
     if found is not None:
         kind, folder, inside = found
+        if owner(folder / example) is not None:  # a tuning folder's report.md
+            example = f"my_{example}"
         raise ConfigError(f"{option} {path}", f"is the {kind} {folder}'s own {inside}: "
                           "writing there would replace it",
                           f"give a file of your own, e.g. {folder / example}")

@@ -759,6 +759,11 @@ def test_a_run_that_finished_while_the_command_was_checked_is_not_written_over(
     with pytest.raises(ConfigError, match="raced holds a finished run"), holding(checked):
         pass
     assert check_command_line([*TINY, "hydra.run.dir=out/${hydra.job.name}"]).folder is None
+    # one Hydra resolves here as it will is locked, and --cfg (it writes nothing) is let in
+    named = check_command_line([*TINY, "seed=3", f"hydra.run.dir={folder.parent}/"
+                                "${hydra.job.override_dirname}"]).folder
+    assert named is not None and ",seed=3," in named.name
+    assert check_command_line(["--cfg", "job", *TINY, f"hydra.run.dir={folder}"]).folder is None
 
 
 def test_hydra_flags_that_do_not_go_together_are_one_line(tmp_path: Path) -> None:

@@ -121,6 +121,11 @@ CASES = {
         "dataset.sep: {path} reads as one column named 'date;a;OT'; its fields look separated "
         "by ';', not ',' -> add \"dataset.sep=';'\" \"dataset.decimal=','\" (its numbers have "
         "decimal commas) to the command line"),
+    "semicolons_and_decimal_commas_of_three_digits": (  # 0,500: no thousand starts with 0
+        "date;a;OT\n" + _rows(";").replace(";1\n", ";0,500\n"), {},
+        "dataset.sep: {path} reads as one column named 'date;a;OT'; its fields look separated "
+        "by ';', not ',' -> add \"dataset.sep=';'\" \"dataset.decimal=','\" (its numbers have "
+        "decimal commas) to the command line"),
     "semicolons_and_thousands_or_decimals": (  # 1,234 reads either way: only the separator
         "date;a;OT\n" + _rows(";").replace(";1\n", ";1,234\n"), {},
         "dataset.sep: {path} reads as one column named 'date;a;OT'; its fields look separated "

@@ -148,7 +148,7 @@ def _has_decimal_commas(path: Path, sep: str, lines: int = 20) -> bool:
     said at once rather than one refusal after the other. ``12,345`` may be a thousand
     separator's as well: no evidence either way (the column's own error names both)."""
     decimal = re.compile(r"[-+]?\d*,\d+")
-    thousands = re.compile(r"[-+]?\d{1,3}(,\d{3})+")
+    thousands = re.compile(r"[-+]?[1-9]\d{0,2}(,\d{3})+")  # 0,500 is a decimal comma
     with open(path, encoding="utf-8", errors="replace") as handle:
         next(handle, None)  # the header
         for line in itertools.islice(handle, lines):

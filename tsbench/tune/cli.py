@@ -13,9 +13,11 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import multiprocessing
 import os
 import signal
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -77,9 +79,14 @@ OWNED = {
     "hydra.sweeper.random_state": ("(d) and (e) set it", "set recipe.random_state"),
     "hydra.sweeper": ("(d) and (e) set their sweeper from the recipe",
                       "drop it: tsbench-tune --help lists the recipe's fields"),
+    "hydra.mode": ("each stage runs one run or one sweep, as the recipe says", "drop it"),
     "hydra.run.dir": ("each stage runs in its own folder", "give out=DIR"),
     "hydra.sweep.dir": ("each stage runs in its own folder", "give out=DIR"),
 }
+
+
+#: How long an interrupted tsbench-tune waits for its stage to end on its own.
+STAGE_GRACE_SECONDS = 5.0
 
 
 def check_not_owned(overrides: list[str]) -> None:
@@ -175,9 +182,15 @@ def stopped_by_sigterm(out: Path) -> Iterator[None]:
 def entry() -> None:
     quiet_dependencies()
     code = main()
-    if code == 130:  # interrupted: end at once, as SIGTERM does (stopped_by_sigterm)
-        sys.stdout.flush()  # a stage the SIGINT did not reach (kill -INT of this process
-        sys.stderr.flush()  # alone) would keep an exit waiting; it stops once this is gone
+    if code == 130:  # interrupted: a stage the SIGINT did not reach (kill -INT of this
+        # process alone) would keep an exit waiting for minutes; one it reached (Ctrl-C:
+        # the group) gets a few seconds to close its loggers, then it stops with this one
+        deadline = time.monotonic() + STAGE_GRACE_SECONDS
+        while multiprocessing.active_children() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        with contextlib.suppress(OSError):  # a closed pipe
+            sys.stdout.flush()
+            sys.stderr.flush()
         os._exit(code)
     sys.exit(code)
 

@@ -111,11 +111,14 @@ class TuneState:
                         "%s); its report stays as it was written", out_dir,
                         changed[0].split("sha256: ", 1)[1].split(" (")[0])
         elif changed:
+            fix = ("restore the file to resume it, or give a new out=DIR to tune on the new "
+                   "file" if data_only else
+                   "run the same command to resume it, or give a new out=DIR")
+            if not recorded.get("stages"):  # a first stage that failed or was stopped
+                fix = (f"no stage of it has finished: delete {out_dir} to start it anew with "
+                       "this command, or give a new out=DIR")
             raise ConfigError("out", f"{out_dir} holds a tuning run started with other "
-                              f"settings ({'; '.join(changed)})",
-                              "restore the file to resume it, or give a new out=DIR to tune "
-                              "on the new file" if data_only else
-                              "run the same command to resume it, or give a new out=DIR")
+                              f"settings ({'; '.join(changed)})", fix)
         spent = [float(recorded.get("spent_seconds", 0.0))]
         clock = out_dir / CLOCK_FILE
         if clock.is_file():  # the last tick of a session killed after tune.json was written
