@@ -1076,8 +1076,9 @@ def test_a_folder_stopped_before_its_first_stage_ended_keeps_its_settings(
     assert main(absolute) == 130  # let in: the same settings
     assert main([*absolute, "seed=7"]) == 2
     assert ("holds a tuning run started with other settings (overrides: none only then, "
-            f"seed=7 only now) -> no stage of it has finished: delete {out} to start it anew "
-            "with this command, or give a new out=DIR") in capsys.readouterr().err
+            "seed=7 only now) -> run the same command to resume it, or give a new out=DIR (no "
+            f"stage of it has finished: deleting {out} starts it anew with this command)"
+            ) in capsys.readouterr().err
 
 
 def test_the_commands_warnings_are_said_before_the_stages(

@@ -181,6 +181,9 @@ def stopped_by_sigterm(out: Path) -> Iterator[None]:
 
 def entry() -> None:
     quiet_dependencies()
+    # Ctrl-C and kill -INT stop it even where it was started with SIGINT ignored (a
+    # background job of a script, a test runner's worker), which Python then keeps ignoring
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     code = main()
     if code == 130:  # interrupted: a stage the SIGINT did not reach (kill -INT of this
         # process alone) would keep an exit waiting for minutes; one it reached (Ctrl-C:

@@ -115,8 +115,8 @@ class TuneState:
                    "file" if data_only else
                    "run the same command to resume it, or give a new out=DIR")
             if not recorded.get("stages"):  # a first stage that failed or was stopped
-                fix = (f"no stage of it has finished: delete {out_dir} to start it anew with "
-                       "this command, or give a new out=DIR")
+                fix += (f" (no stage of it has finished: deleting {out_dir} starts it anew "
+                        "with this command)")
             raise ConfigError("out", f"{out_dir} holds a tuning run started with other "
                               f"settings ({'; '.join(changed)})", fix)
         spent = [float(recorded.get("spent_seconds", 0.0))]
