@@ -47,7 +47,7 @@ from tsbench.tune.budget import (
 from tsbench.tune.cli import main, parse
 from tsbench.tune.commands import StageFailed, run_stage
 from tsbench.tune.ensemble import cv_error_gram, error_gram, score_runs
-from tsbench.tune.preflight import check_search, check_tuning_space, data_settings
+from tsbench.tune.preflight import check_search, check_tuning_space, composed, data_settings
 from tsbench.tune.recipe import (
     LOCK_FILE,
     analysis_args,
@@ -995,7 +995,7 @@ def test_a_folder_whose_csv_file_changed_is_refused(tmp_path: Path,
                f"out={out}"]
     overrides, recipe, _ = parse(command)
     TuneState.open(out, {"overrides": overrides, "recipe": OmegaConf.to_container(recipe),
-                         **data_settings(overrides)}).save()
+                         **data_settings(composed(overrides))}).save()
     old = hashlib.sha256(data.read_bytes()).hexdigest()
     frame.iloc[-1, 1:] += 1.0
     frame.to_csv(data, index=False)

@@ -34,7 +34,6 @@ from tsbench.training.crossval import fold_blocks
 from tsbench.training.model_check import check_forecast_shape, trains_on_cpu
 from tsbench.training.run import validate_config
 from tsbench.training.train_and_score import make_data
-from tsbench.tune.commands import override_key
 from tsbench.tune.state import DATA_KEY
 
 
@@ -53,28 +52,28 @@ def compose_command(overrides: list[str], hydra_config: bool = False) -> DictCon
             "groups; tsbench --cfg job shows the composed config)") from None
 
 
-def data_settings(overrides: list[str]) -> dict[str, str]:
-    """``{DATA_KEY: <sha256>}`` for a command on a CSV file, which a resumed folder
-    must find unchanged (its stages ran on the file as it was); nothing for a published
-    dataset (checked against its own digest when loaded) or a command that does not
-    compose (:func:`check_command` says why)."""
-    if not any(override_key(o).startswith("dataset") for o in overrides):
-        return {}
+def composed(overrides: list[str]) -> DictConfig | None:
+    """The config ``overrides`` compose, for :func:`data_settings` and
+    :func:`command_warnings` alike; None where they do not (:func:`check_command` says why)."""
     try:
-        digest = csv_digest(compose_command(overrides).dataset)
+        return compose_command(overrides)
     except TsbenchError:
-        return {}
+        return None
+
+
+def data_settings(cfg: DictConfig | None) -> dict[str, str]:
+    """``{DATA_KEY: <sha256>}`` for a command on a CSV file (``cfg``: its config), which a
+    resumed folder must find unchanged (its stages ran on the file as it was); nothing for
+    a published dataset (checked against its own digest when loaded) or no config."""
+    digest = None if cfg is None else csv_digest(cfg.dataset)
     return {} if digest is None else {DATA_KEY: digest}
 
 
-def command_warnings(overrides: list[str]) -> list[str]:
-    """The warnings ``tsbench`` gives for ``overrides`` (a preset's choice replaced, an
-    option a preset sets again, a target named under ``features=M``), which every stage
-    would give in its log alone; none where the command does not compose
-    (:func:`check_command` says why)."""
-    try:
-        cfg = compose_command(overrides)
-    except TsbenchError:
+def command_warnings(overrides: list[str], cfg: DictConfig | None) -> list[str]:
+    """The warnings ``tsbench`` gives for ``overrides`` (``cfg``: their config; a preset's
+    choice replaced, an option a preset sets again, a target named under ``features=M``),
+    which every stage would give in its log alone; none without a config."""
+    if cfg is None:
         return []
     return [*preset_replaced(overrides, cfg), *preset_beats_option(overrides, cfg),
             *target_not_alone(overrides, cfg)]

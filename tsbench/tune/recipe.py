@@ -75,6 +75,7 @@ from tsbench.tune.preflight import (
     check_search,
     check_tuning_space,
     command_warnings,
+    composed,
     data_settings,
     has_tuning_space,
 )
@@ -463,13 +464,14 @@ def run_recipe(overrides: list[str], recipe: Any, out_dir: Path) -> dict[str, An
     """Run (or resume) stages (a)-(g) for the tsbench ``overrides`` (dataset=, model=, ...)."""
     plain = _plain(recipe)
     check_recipe(plain)
+    cfg = composed(list(overrides))
     # files and folders as absolute paths: the same command from another folder resumes it
     settings = {"overrides": [absolute_paths(o) for o in overrides], "recipe": plain,
-                **data_settings(list(overrides))}
+                **data_settings(cfg)}
     t = Tuning(list(overrides), recipe, out_dir, TuneState.open(out_dir, settings))
     if _finished(t):
         return json.loads((out_dir / SUMMARY_FILE).read_text())
-    for said in command_warnings(list(overrides)):
+    for said in command_warnings(list(overrides), cfg):
         log.warning("warning: %s", said)
     try:  # stage (a)'s command and the searches' own settings, before any folder
         check_command([*t.base, *t.epoch_budget])

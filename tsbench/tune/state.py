@@ -108,8 +108,8 @@ class TuneState:
         data_only = differences({**old, DATA_KEY: None}, {**settings, DATA_KEY: None}) == []
         if changed and data_only and "g_report" in recorded.get("stages", {}):
             log.warning("out: %s: the CSV file has changed since this finished run (sha256 "
-                        "%s); its report stays as it was written", out_dir,
-                        changed[0].split("sha256: ", 1)[1].split(" (")[0])
+                        "%s then, %s now); its report stays as it was written", out_dir,
+                        str(old[DATA_KEY])[:12], str(settings[DATA_KEY])[:12])
         elif changed:
             fix = ("restore the file to resume it, or give a new out=DIR to tune on the new "
                    "file" if data_only else
