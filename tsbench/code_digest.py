@@ -13,6 +13,7 @@ import hashlib
 import inspect
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 #: The tsbench package's folder.
 PACKAGE = Path(__file__).resolve().parent
@@ -58,3 +59,18 @@ def current_sources() -> str:
 def current_file(path: Path) -> str:
     """:func:`file_digest` of ``path``, computed once per process."""
     return file_digest(path)
+
+
+def changes(source: dict[str, Any], model: Path | None) -> list[tuple[str, str, str]]:
+    """What of the code a protocol card's ``source`` names differs from the code installed
+    now, ``(key, old digest, new digest)``: tsbench's package (``sources_sha256``) and, with
+    ``model`` the user's model file as it lies now (None or gone: not compared), that file
+    (``model_sha256``)."""
+    found = []
+    old = source.get("sources_sha256")
+    if old and old != current_sources():
+        found.append(("sources_sha256", str(old), current_sources()))
+    old = source.get("model_sha256")
+    if old and model is not None and model.is_file() and current_file(model) != old:
+        found.append(("model_sha256", str(old), current_file(model)))
+    return found

@@ -315,22 +315,14 @@ class LoadedRun:
         from tsbench.models.build import model_class
 
         source = (read_protocol(self.root) or {}).get("source") or {}
-        found = []
-        old = source.get("sources_sha256")
-        if old and old != code_digest.current_sources():
-            found.append(f"tsbench's code and configs (source.sources_sha256 {old[:12]} -> "
-                         f"{code_digest.current_sources()[:12]})")
-        old = source.get("model_sha256")
-        if old:
-            try:
-                file = code_digest.model_file(model_class(self.config.model))
-            except ConfigError:
-                file = None
-            new = None if file is None else code_digest.current_file(file)
-            if new is not None and new != old:
-                found.append(f"its model file {file} (source.model_sha256 {old[:12]} -> "
-                             f"{new[:12]})")
-        return tuple(found)
+        try:
+            file = code_digest.model_file(model_class(self.config.model))
+        except ConfigError:
+            file = None
+        what = {"sources_sha256": "tsbench's code and configs", "model_sha256":
+                f"its model file {file}"}
+        return tuple(f"{what[key]} (source.{key} {old[:12]} -> {new[:12]})"
+                     for key, old, new in code_digest.changes(source, file))
 
     @property
     def code_hint(self) -> str:

@@ -30,7 +30,7 @@ from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 from yaml import YAMLError
 
-from tsbench.code_digest import current_file, current_sources
+from tsbench.code_digest import changes
 from tsbench.report.compare import CONFIG_FACTS, facts
 from tsbench.rundir import (
     METRICS,
@@ -375,12 +375,12 @@ def _runs_current_code(run: Run) -> bool:
     """Whether the run ran the code installed now: tsbench's (its card's
     ``source.sources_sha256``) and its model file's, where it is a user's; False without a
     card."""
-    sources, model = _code(run)
-    if sources != current_sources():
-        return False
-    file = ((run.card or {}).get("source") or {}).get("model_file")
-    return model is None or (file is not None and Path(file).is_file()
-                             and current_file(Path(file)) == model)
+    source = (run.card or {}).get("source") or {}
+    file = Path(source["model_file"]) if source.get("model_file") else None
+    if not source.get("sources_sha256") or (source.get("model_sha256") and not (
+            file is not None and file.is_file())):
+        return False  # no card, or a model file gone: not known to be the code now
+    return not changes(source, file)
 
 
 def _twin_note(run: Run, twin: Run) -> str:
