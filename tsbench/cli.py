@@ -273,11 +273,11 @@ def check_not_over_other_runs(cfg: DictConfig, multirun: bool) -> None:
     """Refuse a run or plain multirun whose folder holds a search's record: its job folders
     (0/, 1/, ...) or files would overwrite the trials that trials.csv and best.yaml name;
     and one whose folder holds a finished run (a multirun's: in a job folder): its files
-    would mix with the new run's (a model's checkpoint beside a baseline's metrics)."""
+    would mix with the new run's (a model's checkpoint beside a baseline's metrics). The
+    folder is :func:`named_folder`'s."""
     key = "hydra.sweep.dir" if multirun else "hydra.run.dir"
-    try:
-        folder = Path(str(OmegaConf.select(cfg, key)))
-    except Exception:  # noqa: BLE001 (a resolver not at hand here: Hydra's to resolve)
+    folder = named_folder(cfg, multirun)  # the folder the lock holds, by the same rule
+    if folder is None:  # each command's own, or known to Hydra alone
         return
     kind = "multirun" if multirun else "run"
     if (folder / TRIALS_FILE).is_file() or (folder / RECORD_DIR).is_dir():
