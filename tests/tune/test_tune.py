@@ -1316,6 +1316,25 @@ def test_the_default_folder_is_the_same_for_the_same_settings_in_any_order() -> 
         assert parse([*changed, *other])[2] != out
 
 
+def test_the_default_folder_takes_a_file_written_relative_or_absolute_as_one(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``dataset.path=sales.csv`` and the same file's absolute path (as report.md's command
+    writes it) are one command: one folder, which the other resumes. A folder named by the
+    path as typed (a tsbench before this rule) is kept where its stages wrote."""
+    monkeypatch.chdir(tmp_path)
+    command = ["dataset=csv", "model=dlinear", "pred_len=12"]
+    relative = parse([*command, "dataset.path=sales.csv"])[2]
+    assert parse([*command, f"dataset.path={tmp_path / 'sales.csv'}"])[2] == relative
+    assert parse([*command, "dataset.path=other.csv"])[2] != relative
+    typed = Path("outputs/tune") / "-".join([
+        "csv", "dlinear", "12", hashlib.sha256("\n".join(
+            ["default", *sorted([*command, "dataset.path=sales.csv"])]).encode()).hexdigest()[:8]])
+    assert typed != relative
+    typed.mkdir(parents=True)
+    (typed / "a_baseline").mkdir()
+    assert parse([*command, "dataset.path=sales.csv"])[2] == typed
+
+
 def test_a_killed_run_counts_the_time_of_its_unfinished_stage(tmp_path: Path) -> None:
     """tune.json is written when a stage ends; the clock's ticks keep the time of a stage
     that was running when ``tsbench-tune`` was killed (the budget counts it on resume)."""

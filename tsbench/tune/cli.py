@@ -5,7 +5,8 @@ tsbench-tune dataset=etth1 model=patchtst pred_len=96 [recipe=quick] [recipe.bud
 tsbench-tune --help
 
 Without ``out=`` the folder is named after the dataset, model, horizon and a digest of all
-arguments (in any order), so the same command again resumes an interrupted tuning run.
+arguments (in any order, a file's path relative or absolute), so the same command again
+resumes an interrupted tuning run.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from omegaconf import OmegaConf
 
 from tsbench.errors import TsbenchError
 from tsbench.quiet import quiet_dependencies
+from tsbench.search.report import absolute_paths
 from tsbench.tune.commands import override_key
 from tsbench.tune.preflight import compose_command
 from tsbench.tune.recipe import run_recipe
@@ -104,13 +106,20 @@ def check_not_owned(overrides: list[str]) -> None:
 
 def default_out(overrides: list[str], recipe: str, fields: list[str]) -> Path:
     """``outputs/tune/<dataset>-<model>-<pred_len>-<digest of every argument>``, the dataset,
-    model and horizon the overrides compose (an ``experiment=`` preset chooses them too)."""
+    model and horizon the overrides compose (an ``experiment=`` preset chooses them too).
+    A file written relative or absolute is one argument (:func:`absolute_paths`); a folder
+    named by a tsbench that took the path as typed is kept where it holds stages."""
     cfg = compose_command(overrides, hydra_config=True)
     choices = cfg.hydra.runtime.choices
-    digest = hashlib.sha256("\n".join([recipe, *sorted(fields), *sorted(overrides)]).encode())
-    name = "-".join([str(choices.dataset), str(choices.model), str(cfg.pred_len),
-                     digest.hexdigest()[:8]])
-    return Path("outputs/tune") / name
+    prefix = [str(choices.dataset), str(choices.model), str(cfg.pred_len)]
+
+    def folder(arguments: list[str]) -> Path:
+        digest = hashlib.sha256("\n".join([recipe, *sorted(fields), *sorted(arguments)])
+                                .encode()).hexdigest()[:8]
+        return Path("outputs/tune") / "-".join([*prefix, digest])
+
+    as_typed, out = folder(overrides), folder([absolute_paths(o) for o in overrides])
+    return as_typed if as_typed != out and holds_stages(as_typed) else out
 
 
 def usage() -> str:
