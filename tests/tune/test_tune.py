@@ -367,6 +367,15 @@ def test_b_names_a_range_test_without_a_valley_and_a_range_recipe_search_replace
         lr = recipe_module.lr_find(tuning)
     assert (lr["low"], lr["high"]) == pytest.approx((3e-5, 3e-3))  # a tenth, two decades down
     assert lr["replaced_by"] == "optim.lr=tag(log,interval(1e-3,1e-1))"
+    # the line says which rates are searched; no valley is no matter where they are given
+    assert ("(b) learning rate: searched as recipe.search gives it, "
+            "optim.lr=tag(log,interval(1e-3,1e-1))") in caplog.text
+    assert "searched 3e-05" not in caplog.text and "no valley" not in caplog.text
+    caplog.clear()
+    tuning.recipe.search = ["model.dropout=choice(0.1,0.2)"]
+    with caplog.at_level("INFO", logger="tsbench.tune"):
+        assert "replaced_by" not in recipe_module.lr_find(tuning)
+    assert "(b) learning rate: searched 3e-05 to 0.003" in caplog.text
     assert "the range test's loss has no valley" in caplog.text
 
 

@@ -176,16 +176,19 @@ def lr_find(t: Tuning) -> dict[str, float]:
                                        f"hydra.run.dir={run_dir}"), t.out)
     found = json.loads((run_dir / LR_FIND).read_text())
     low, high = lr_range(float(found["min_loss_lr"]), float(t.recipe.lr_span))
-    log.info("(b) learning rate: searched %.3g to %.3g (up to a tenth of the rate at the range "
-             "test's loss minimum, %.3g; its suggestion %.3g)", low, high,
-             float(found["min_loss_lr"]), float(found["suggestion"]))
-    if found.get("rule") == "steepest":
+    replaced = [str(o) for o in t.recipe.search if override_key(str(o)) == "optim.lr"]
+    if replaced:
+        log.info("(b) learning rate: searched as recipe.search gives it, %s (the range test's "
+                 "loss minimum %.3g; its suggestion %.3g)", replaced[-1],
+                 float(found["min_loss_lr"]), float(found["suggestion"]))
+    else:
+        log.info("(b) learning rate: searched %.3g to %.3g (up to a tenth of the rate at the "
+                 "range test's loss minimum, %.3g; its suggestion %.3g)", low, high,
+                 float(found["min_loss_lr"]), float(found["suggestion"]))
+    if found.get("rule") == "steepest" and not replaced:
         log.warning("(b) the range test's loss has no valley: the searched rates rest on its "
                     "lowest loss at %.3g; check %s, or give optim.lr's range in recipe.search",
                     float(found["min_loss_lr"]), run_dir / LR_FIND_PLOT)
-    replaced = [str(o) for o in t.recipe.search if override_key(str(o)) == "optim.lr"]
-    if replaced:
-        log.info("(b) recipe.search replaces that range: %s", replaced[-1])
     return {"suggestion": float(found["suggestion"]), "low": low, "high": high,
             **({"replaced_by": replaced[-1]} if replaced else {}),
             "batch_size": int(read_config(run_dir).data.batch_size)}
