@@ -449,9 +449,34 @@ def test_csv_and_latex(legacy: Path) -> None:
     first = next(r for r in rows if (r["model"], r["pred_len"]) == ("patchtst", "96"))
     assert float(first["mean"]) == pytest.approx(np.mean(LEGACY[("patchtst", 96)]))
     assert float(first["n"]) == 3 and first["best"] == "False"
+    assert first["ci_clipped"] == "False" and "clipped" not in report(legacy).stdout
     latex = report(legacy, "--format", "latex", "--metric", "mae").stdout
     assert "\\textbf{" in latex and "\\begin{tabular}" in latex and "MAE" in latex
     assert "$\\pm$" in latex
+
+
+#: Four models, two seeds each, ranked alike in two tables; each cell's seeds 0.3 apart.
+SPREAD = {(model, pred_len): [mse + pred_len / 1000, mse + 0.3 + pred_len / 1000]
+          for model, mse in (("dlinear", 0.37), ("patchtst", 0.38), ("itransformer", 0.39),
+                             ("naive", 0.5)) for pred_len in (96, 192)}
+
+
+def test_an_interval_below_zero_is_cut_at_zero_and_said(tmp_path: Path) -> None:
+    """Two seeds 0.3 apart: the t-interval (± 12.7 standard errors) reaches below 0, where
+    no MSE lies: it is printed from 0, marked, and said once under the table; the CSV
+    has the 0 and the mark."""
+    sweep = _write_legacy(tmp_path / "sweep", SPREAD)
+    out = report(sweep).stdout
+    values = np.array(SPREAD[("naive", 96)])
+    half = 12.706204736174707 * values.std(ddof=1) / np.sqrt(2)
+    assert values.mean() - half < 0
+    assert _row(out, 96, "naive")[4] == f"[0 (clipped), {values.mean() + half:.4f}]"
+    assert out.count("95 % CI [0 (clipped), ...]: the t-interval over the seeds reached "
+                     "below 0, which an error cannot") == 1
+    row = next(r for r in _csv(report(sweep, "--format", "csv").stdout)
+               if (r["model"], r["pred_len"]) == ("naive", "96"))
+    assert float(row["ci_low"]) == 0.0 and row["ci_clipped"] == "True"
+    assert float(row["ci_high"]) == pytest.approx(values.mean() + half)
 
 
 def test_the_output_files_extension_chooses_the_format(legacy: Path, tmp_path: Path) -> None:

@@ -67,6 +67,20 @@ def test_t_interval_is_students_over_seeds() -> None:
     assert spread.ci == pytest.approx(stats.t.interval(0.95, 2, loc=mean, scale=sem), rel=1e-12)
     single = t_interval(np.array([0.4]))
     assert single.std is None and single.ci is None and single.n == 1
+    assert not spread.clipped and t_interval(values, lowest=0.0) == spread  # far above 0
+
+
+def test_an_error_interval_below_zero_is_cut_at_zero_and_marked() -> None:
+    """Two seeds: t_{0.975, 1} = 12.71 standard errors each side reach below 0, where no
+    MSE lies; the interval an error gets stops at 0 and says so, its upper end unchanged."""
+    values = np.array([0.1, 0.5])
+    half = 12.706204736174707 * values.std(ddof=1) / math.sqrt(2)
+    plain = t_interval(values)
+    assert plain.ci == pytest.approx((0.3 - half, 0.3 + half)) and plain.ci[0] < 0
+    assert not plain.clipped  # a quantity that may be negative keeps the whole interval
+    error = t_interval(values, lowest=0.0)
+    assert error.ci == pytest.approx((0.0, 0.3 + half)) and error.clipped
+    assert (error.mean, error.std, error.n) == (plain.mean, plain.std, plain.n)
 
 
 def test_dm_statistic_equals_the_hand_computed_one() -> None:

@@ -150,7 +150,8 @@ def build(cells: list[Cell], metric: str = "mse", baseline: str | None = None,
         for cell in table_cells:
             ref = published.reference(cell.model, dataset, pred_len, metric)
             withheld = [] if ref is None else off_published(cell)
-            row = Row(cell, stats.t_interval(cell.values(key)), None if withheld else ref,
+            row = Row(cell, stats.t_interval(cell.values(key), lowest=0.0),
+                      None if withheld else ref,
                       flagged[id(cell)], all(r.card is not None for r in cell.runs), withheld)
             row.on_published_windows = _on_published_windows(row, metric)
             rows.append(row)

@@ -1,6 +1,7 @@
 """Statistics of the report: plain functions, numpy arrays in, numbers out.
 
-- :func:`t_interval`: mean, sample std and the 95 % Student-t interval over seeds.
+- :func:`t_interval`: mean, sample std and the 95 % Student-t interval over seeds (cut
+  at 0 for an error).
 - :func:`diebold_mariano`: the paired test of two forecasters over the same test windows.
   Consecutive windows share ``pred_len - 1`` target steps, so their errors are strongly
   autocorrelated: a test that assumes independent pairs (Wilcoxon, a plain t-test) or the
@@ -28,16 +29,25 @@ from scipy import stats
 
 @dataclass(frozen=True)
 class Spread:
-    """Mean over seeds, sample std and the Student-t confidence interval (None: n < 2)."""
+    """Mean over seeds, sample std and the Student-t confidence interval (None: n < 2);
+    ``clipped``: the interval's lower end is the least possible value, not the t-interval's
+    (which lay below it)."""
 
     mean: float
     std: float | None
     n: int
     ci: tuple[float, float] | None
+    clipped: bool = False
 
 
-def t_interval(values: np.ndarray, confidence: float = 0.95) -> Spread:
-    """``mean ± t_{(1+c)/2, n-1} * s / sqrt(n)`` over ``values`` (one per seed)."""
+def t_interval(values: np.ndarray, confidence: float = 0.95,
+               lowest: float | None = None) -> Spread:
+    """``mean ± t_{(1+c)/2, n-1} * s / sqrt(n)`` over ``values`` (one per seed), its lower
+    end raised to ``lowest`` where it falls below the least value the quantity can take (0
+    for an error). An interval cut to the possible values covers the true mean whenever the
+    whole one did, so its confidence stays ``confidence``; the lower end is then no estimate
+    (a t-interval over 2 seeds is ± 12.7 standard errors). An interval on the log scale
+    would stay positive, but about the geometric mean, not the mean beside it."""
     values = np.asarray(values, dtype=np.float64)
     n = int(values.size)
     mean = float(values.mean())
@@ -45,6 +55,8 @@ def t_interval(values: np.ndarray, confidence: float = 0.95) -> Spread:
         return Spread(mean, None, n, None)
     std = float(values.std(ddof=1))
     half = float(stats.t.ppf((1 + confidence) / 2, n - 1)) * std / math.sqrt(n)
+    if lowest is not None and mean - half < lowest:
+        return Spread(mean, std, n, (lowest, mean + half), clipped=True)
     return Spread(mean, std, n, (mean - half, mean + half))
 
 

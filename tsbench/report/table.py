@@ -27,7 +27,19 @@ def value_text(row: Row) -> str:
 
 
 def ci_text(row: Row) -> str:
-    return "–" if row.spread.ci is None else f"[{row.spread.ci[0]:.4f}, {row.spread.ci[1]:.4f}]"
+    """``[low, high]``; ``[0 (clipped), high]`` where the t-interval went below 0."""
+    ci = row.spread.ci
+    if ci is None:
+        return "–"
+    low = f"{ci[0]:g} (clipped)" if row.spread.clipped else f"{ci[0]:.4f}"
+    return f"[{low}, {ci[1]:.4f}]"
+
+
+#: Said once under a report with a clipped interval.
+CLIPPED = ("95 % CI [0 (clipped), ...]: the t-interval over the seeds reached below 0, which "
+           "an error cannot, so its lower end is shown at 0; the interval still covers the "
+           "mean 95 % of the time (only impossible values were cut), but its lower end is no "
+           "estimate: too few seeds (or too spread) for a useful interval -> run more seeds.")
 
 
 def verdict_text(row: Row) -> str:
@@ -148,6 +160,8 @@ def summary_lines(report: Report) -> list[str]:
     """Trials of a search, published numbers left out, what the test was, how many were
     corrected together, and the ranking."""
     lines = [*search_lines(report), *published_lines(report)]
+    if any(row.spread.clipped for row in report.rows):
+        lines.append(CLIPPED)
     if any(flag.endswith("(differs)") for row in report.rows for flag in row.flags):
         lines.append("⚠ ... (differs): the table's cells disagree on that fact and no "
                      "baseline or majority says which value is the table's, so none of them is "
@@ -243,8 +257,8 @@ def _latex(report: Report, columns: list[str], lines: list[list[str]]) -> str:
 
 
 CSV_FIELDS = ["dataset", "pred_len", "model", "label", "mean", "std", "n", "ci_low", "ci_high",
-              "published", "published_seq_len", "published_epochs", "published_source",
-              "published_windows_unscored", "published_withheld",
+              "ci_clipped", "published", "published_seq_len", "published_epochs",
+              "published_source", "published_windows_unscored", "published_withheld",
               "delta", "delta_windows", "best", "vs_baseline", "dm_statistic", "df", "p_value",
               "p_holm", "protocol_flags"]
 
@@ -259,7 +273,8 @@ def _csv(report: Report) -> str:
             "dataset": row.cell.dataset, "pred_len": row.cell.pred_len, "model": row.cell.model,
             "label": row.cell.label, "mean": row.spread.mean, "std": row.spread.std,
             "n": row.spread.n, "ci_low": None if ci is None else ci[0],
-            "ci_high": None if ci is None else ci[1], "published": row.published,
+            "ci_high": None if ci is None else ci[1], "ci_clipped": row.spread.clipped,
+            "published": row.published,
             "published_seq_len": None if ref is None else ref.seq_len,
             "published_epochs": None if ref is None else ref.epochs,
             "published_source": None if ref is None else ref.source,
