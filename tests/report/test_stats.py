@@ -192,6 +192,9 @@ def test_dm_finds_the_better_model_and_not_identical_ones() -> None:
 
 def test_dm_bandwidth_shrinks_with_the_overlap() -> None:
     assert dm_bandwidth(2785, 96) == 7  # ETTh1-96: 14 degrees of freedom
+    # the cube root of a cube, not one less (int(64 ** (1/3)) is 3)
+    assert [dm_bandwidth(j ** 3, 1) for j in range(2, 16)] == list(range(2, 16))
+    assert dm_bandwidth(63, 1) == 3
     assert dm_bandwidth(2689, 192) == 3
     assert dm_bandwidth(2161, 720) == 1  # three non-overlapping stretches: t(2)
     assert dm_bandwidth(170, 24) == 1  # ILI-24

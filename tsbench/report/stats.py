@@ -77,7 +77,13 @@ def dm_bandwidth(n: int, pred_len: int) -> int:
     """Fourier frequencies in the variance: ``n ** (1/3)`` (Coroneo & Iacone's choice), at
     most ``n / (4 pred_len)`` so that every frequency lies where the spectrum of
     overlapping windows' losses is still near its value at zero; at least 1."""
-    return max(1, min(int(n ** (1 / 3)), n // (4 * pred_len)))
+    return max(1, min(_cube_root(n), n // (4 * pred_len)))
+
+
+def _cube_root(n: int) -> int:
+    """The largest integer whose cube is at most ``n`` (``int(64 ** (1/3))`` is 3)."""
+    root = round(n ** (1 / 3))
+    return root - 1 if root ** 3 > n else root
 
 
 def diebold_mariano(loss_a: np.ndarray, loss_b: np.ndarray, pred_len: int) -> PairedTest:
