@@ -647,6 +647,29 @@ def test_verdicts_follow_the_sign_and_the_holm_adjusted_p(tmp_path: Path) -> Non
             ] == ["baseline", "better", "worse", "indistinguishable", "indistinguishable"]
 
 
+def test_per_window_errors_that_are_not_finite_are_not_tested(tmp_path: Path) -> None:
+    """A window error past float32's range (its run's float64 mean still finite) made the
+    test's p NaN, which is never >= alpha: the row read 'worse'. It is not tested, and says
+    why; the other rows' tests and Holm's family are as without it."""
+    base = np.random.default_rng(3).gamma(2.0, 0.2, 300) + 0.15
+    errors = {"dlinear": base, "better": base - 0.05, "diverged": base + 0.05}
+    errors["diverged"][17] = np.inf
+    sweep = _write_legacy(tmp_path / "sweep", {(m, 24): [0.5] for m in errors})
+    for run in sweep.iterdir():
+        model = yaml.safe_load((run / ".hydra" / "config.yaml").read_text())["model"]["name"]
+        np.save(run / "test_window_mse.npy", errors[model].astype(np.float32))
+        metrics = json.loads((run / "metrics.json").read_text())
+        (run / "metrics.json").write_text(json.dumps({**metrics, "n_test_windows": 300}))
+    proc = report(sweep, "--baseline", "dlinear", "--format", "csv")
+    rows = {r["model"]: r for r in _csv(proc.stdout)}
+    assert rows["diverged"]["vs_baseline"] == (
+        "not tested: 1 of its per-window errors are not finite (a run that diverged?)")
+    assert rows["diverged"]["p_holm"] == "" and rows["better"]["vs_baseline"] == "better"
+    assert float(rows["better"]["p_holm"]) == pytest.approx(diebold_mariano(
+        *(errors[m].astype(np.float32).astype(np.float64) for m in ("better", "dlinear")),
+        24).p_value)
+
+
 def _per_seed(runs: list[Path], metric: str) -> np.ndarray:
     return np.stack([np.load(r / f"test_window_{metric}.npy").astype(np.float64)
                      for r in runs])

@@ -202,6 +202,14 @@ def test_dm_bandwidth_shrinks_with_the_overlap() -> None:
         diebold_mariano(np.ones(5), np.ones(4), 1)
 
 
+@pytest.mark.parametrize("bad", [math.nan, math.inf])
+def test_dm_refuses_losses_that_are_not_finite(bad: float) -> None:
+    """A NaN p compares false with alpha: it read as significant, 'better' or 'worse'."""
+    loss = np.linspace(1.0, 2.0, 50)
+    with pytest.raises(ValueError, match="non-finite values: leave out the runs"):
+        diebold_mariano(np.where(np.arange(50) == 7, bad, loss), loss, 1)
+
+
 def test_holm_on_demsars_example_and_against_statsmodels() -> None:
     adjusted = holm(np.array([0.607, 0.016, 0.019]))
     assert adjusted == pytest.approx([0.607, 3 * 0.016, 3 * 0.016])  # p2: max(2*0.019, 0.048)

@@ -228,7 +228,11 @@ def seed_window_errors(cell: Cell, metric: str) -> tuple[np.ndarray | None, str]
                                              for r in cell.runs}
     if len(sizes) > 1:
         return None, "its per-window error files do not match its window counts"
-    return np.stack(arrays).astype(np.float64), ""
+    errors = np.stack(arrays).astype(np.float64)
+    if not np.isfinite(errors).all():
+        return None, (f"not tested: {int(np.sum(~np.isfinite(errors)))} of its per-window "
+                      f"errors are not finite (a run that diverged?)")
+    return errors, ""
 
 
 def _paired_tests(rows: list[Row], baseline: str, bases: list[Cell], pred_len: int,

@@ -93,6 +93,9 @@ def diebold_mariano(loss_a: np.ndarray, loss_b: np.ndarray, pred_len: int) -> Pa
     if a.ndim != 1 or a.shape != b.shape or a.size < 2:
         raise ValueError(f"need two equal-length loss series of >= 2 windows, got shapes "
                          f"{a.shape} and {b.shape}")
+    if not (np.isfinite(a).all() and np.isfinite(b).all()):
+        raise ValueError("the loss series hold non-finite values: leave out the runs that "
+                         "diverged")
     d = a - b
     n = int(d.size)
     m = dm_bandwidth(n, pred_len)
