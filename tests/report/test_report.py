@@ -603,18 +603,34 @@ def test_a_null_setting_is_labelled_null(zoo: Zoo, tmp_path: Path) -> None:
 
 def test_ranks_alike_in_every_table_give_no_iman_davenport_f(tmp_path: Path) -> None:
     """Three models ranked alike in two tables: Iman-Davenport's F divides by
-    N(k-1) - χ² = 0; Friedman's p = 0.135 decides, and nothing is significant."""
+    N(k-1) - χ² = 0; below Demšar's N > 10 and k > 5 the exact p decides: 1/6 (the second
+    table repeats the first's order), nothing significant; in three tables 1/36."""
     alike = {(model, pred_len): [mse + (pred_len - 96) / 1000]
              for model, mse in (("dlinear", 0.37), ("patchtst", 0.38), ("itransformer", 0.39))
              for pred_len in (96, 192)}
     out = report(_write_legacy(tmp_path / "sweep", alike)).stdout
-    assert "Friedman χ² = 4.00 (p = 0.135), Iman-Davenport F undefined" in out
+    assert ("Friedman χ² = 4.00 (p = 0.135), Iman-Davenport F undefined (every table ranks "
+            "the models in the same order, so its denominator N(k-1) - χ² is 0); exact p = "
+            "0.167 decides (2 tables of 3 models: short of N > 10 and k > 5") in out
     assert "p < 0.001" not in out and "F = inf" not in out
     assert "the ranks do not differ significantly at α = 0.05" in out
     three = {(m, h): v for (m, _), v in alike.items() for h in (96, 192, 336)}
     out = report(_write_legacy(tmp_path / "three", three)).stdout
     assert "Friedman χ² = 6.00 (p = 0.050), Iman-Davenport F undefined" in out
+    assert "exact p = 0.028 decides" in out
     assert "the ranks differ at α = 0.05; Nemenyi critical difference 1.91" in out
+
+
+def test_two_tables_of_four_models_ranked_alike_differ_by_the_exact_p(tmp_path: Path
+                                                                      ) -> None:
+    """χ² = 6 on 3 df is p = 0.11 (not significant); exactly, the second table repeats the
+    first's order with p = 1/24 = 0.042. Nemenyi's CD at N = 2 (3.32) is more than ranks
+    of 4 can differ, which the report says rather than implying a pair could be told apart."""
+    out = report(_write_legacy(tmp_path / "sweep", SPREAD)).stdout
+    assert "Friedman χ² = 6.00 (p = 0.112)" in out and "exact p = 0.042 decides" in out
+    assert ("the ranks differ at α = 0.05, but the Nemenyi critical difference 3.32 is more "
+            "than any two average ranks of 4 models can differ (3): with 2 tables it tells "
+            "no two models apart.") in out
 
 
 def test_verdicts_follow_the_sign_and_the_holm_adjusted_p(tmp_path: Path) -> None:

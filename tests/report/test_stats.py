@@ -15,6 +15,7 @@ hypothesis".
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -22,7 +23,9 @@ import pytest
 from scipy import signal, stats
 from statsmodels.stats.multitest import multipletests
 
+from tsbench.report import stats as report_stats
 from tsbench.report.stats import (
+    approximations_hold,
     average_ranks,
     cliques,
     diebold_mariano,
@@ -255,10 +258,65 @@ def test_friedman_matches_scipy_without_ties() -> None:
 
 
 def test_iman_davenport_is_undefined_where_every_block_ranks_alike() -> None:
-    """Its denominator N(k-1) - χ² is 0: no F, no p; Friedman's p decides."""
+    """Its denominator N(k-1) - χ² is 0: no F, no p; the exact p decides below Demšar's
+    rule of thumb (here 1/6: the second block repeats the first's order), Friedman's above."""
     alike = friedman(np.array([[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]]))
     assert alike.chi2 == pytest.approx(4.0) and alike.p_chi2 == pytest.approx(math.exp(-2))
     assert alike.f is None and alike.p_f is None
-    assert alike.p_value == alike.p_chi2
-    differ = friedman(RANKS)
-    assert differ.f is not None and differ.p_value == differ.p_f
+    assert alike.p_value == alike.p_exact == pytest.approx(1 / 6)
+    many = friedman(np.tile(np.arange(6.0), (11, 1)))  # N = 11 > 10, k = 6 > 5
+    assert many.f is None and many.p_exact is None and many.p_value == many.p_chi2
+    differ = friedman(np.random.default_rng(1).normal(size=(12, 6)))
+    assert differ.f is not None and differ.p_exact is None and differ.p_value == differ.p_f
+
+
+def _enumerated(scores: np.ndarray) -> float:
+    """P(χ² >= the observed) over every combination of every block's orders, one by one."""
+    ranks = stats.rankdata(scores, axis=1)
+    observed = np.sum(ranks.sum(axis=0) ** 2)
+    sums = [np.sum(np.sum(orders, axis=0) ** 2) for orders in itertools.product(
+        *(list(itertools.permutations(row)) for row in ranks))]
+    return float(np.mean(np.array(sums) >= observed - 1e-9))
+
+
+def test_friedman_p_is_exact_in_small_samples() -> None:
+    """Below N > 10 and k > 5 the p is the share of the (k!)^N rank tables, every order of
+    each block equally likely, whose χ² is at least the observed one: against that
+    enumeration (ties included: they keep their midranks) and against the exact tables
+    (Siegel 1956, Table N; Friedman 1937): k = 3, N = 3: χ² = 6 has p = 0.028; N = 4:
+    χ² = 6.0, 6.5 and 8.0 have p = 0.069, 0.042 and 0.0046. Two blocks of four ranked
+    alike are p = 1/24 = 0.042, where chi-square says 0.11."""
+    rng = np.random.default_rng(4)
+    for n, k in [(2, 3), (3, 3), (4, 3), (2, 4), (3, 4), (2, 5)]:
+        for scores in (rng.normal(size=(n, k)), rng.integers(0, 3, (n, k)).astype(float)):
+            result = friedman(scores)
+            assert not approximations_hold(n, k) and result.draws == 0
+            assert result.p_value == result.p_exact == pytest.approx(_enumerated(scores),
+                                                                     abs=1e-12)
+    order, swap = [1.0, 2.0, 3.0], [2.0, 1.0, 3.0]
+    siegel = [([order] * 3, 6.0, 0.028, 3), ([order, swap] * 2, 6.0, 0.069, 3),
+              ([order] * 3 + [swap], 6.5, 0.042, 3), ([order] * 4, 8.0, 0.0046, 4)]
+    for blocks, chi2, p, printed in siegel:
+        result = friedman(np.array(blocks))
+        assert result.chi2 == pytest.approx(chi2)
+        assert round(result.p_exact, printed) == p
+    two = friedman(np.array([[1.0, 2.0, 3.0, 4.0]] * 2))
+    assert two.p_chi2 == pytest.approx(0.1116, abs=1e-4) and two.p_value == pytest.approx(1 / 24)
+
+
+def test_friedman_p_is_monte_carlo_where_enumerating_is_too_long(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past the enumeration's limit the p comes from seeded random orders of each block's
+    ranks, (1 + hits) / (1 + draws): the same every time, and near the exact p."""
+    scores = np.random.default_rng(8).normal(size=(5, 4))
+    exact = friedman(scores)
+    monkeypatch.setattr(report_stats, "EXACT_LIMIT", 0)
+    drawn = friedman(scores)
+    assert drawn.draws == report_stats.DRAWS and exact.draws == 0
+    spread = math.sqrt(exact.p_exact * (1 - exact.p_exact) / drawn.draws)
+    assert abs(drawn.p_exact - exact.p_exact) < 4 * spread
+    assert friedman(scores).p_exact == drawn.p_exact
+    alike = friedman(np.array([[1.0, 2.0, 3.0, 4.0]] * 5))  # exactly 24^-4
+    assert alike.p_exact == 1 / (1 + drawn.draws)
+    big = friedman(np.random.default_rng(9).normal(size=(4, 10)))  # 10! orders a block
+    assert big.draws == report_stats.DRAWS and 0 < big.p_exact <= 1

@@ -15,11 +15,13 @@
   so that it compares training procedures rather than the trained models that ran.
 - :func:`holm`: Holm's (1979) step-down adjustment of a family of p-values.
 - :func:`friedman`, :func:`nemenyi_cd`, :func:`cliques`: average ranks, the Friedman test
-  with Iman and Davenport's F, and the Nemenyi critical difference (Demšar, 2006, JMLR 7).
+  with Iman and Davenport's F (the exact permutation p below N > 10 and k > 5), and the
+  Nemenyi critical difference (Demšar, 2006, JMLR 7).
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -172,9 +174,10 @@ def holm(p_values: np.ndarray) -> np.ndarray:
 @dataclass(frozen=True)
 class Friedman:
     """Average ranks (1 = best) over ``n_blocks`` blocks of ``k`` treatments, Friedman's
-    chi-square and Iman-Davenport's F with their p-values. F is None (undefined) when
-    every block ranks the treatments in the same order without ties: its denominator
-    ``N(k-1) - chi2`` is then 0."""
+    chi-square and Iman-Davenport's F with their p-values, and, below Demšar's rule of
+    thumb for those approximations (:func:`approximations_hold`), the exact p. F is None
+    (undefined) when every block ranks the treatments in the same order without ties: its
+    denominator ``N(k-1) - chi2`` is then 0."""
 
     average_ranks: np.ndarray
     n_blocks: int
@@ -183,12 +186,26 @@ class Friedman:
     p_chi2: float
     f: float | None
     p_f: float | None
+    # P(chi2 >= the observed) when each block's ranks are equally likely in any order:
+    # enumerated, or from ``draws`` random orders where enumerating is too long
+    p_exact: float | None = None
+    draws: int = 0
 
     @property
     def p_value(self) -> float:
-        """The p-value that decides: Iman-Davenport's where F is defined (Demšar's
-        choice), else Friedman's."""
+        """The p-value that decides: the exact one where there is one, else
+        Iman-Davenport's where F is defined (Demšar's choice), else Friedman's."""
+        if self.p_exact is not None:
+            return self.p_exact
         return self.p_chi2 if self.p_f is None else self.p_f
+
+
+def approximations_hold(n_blocks: int, k: int) -> bool:
+    """Demšar's (2006, section 3.2.2) rule of thumb for referring Friedman's statistic to
+    chi-square (and so to F): N > 10 blocks and k > 5 treatments. Below it they can be far
+    off: 2 blocks of 4 ranked alike have chi2 = 6, p = 0.11 by chi-square; 1/24 = 0.042
+    exactly."""
+    return n_blocks > 10 and k > 5
 
 
 def average_ranks(scores: np.ndarray) -> np.ndarray:
@@ -199,7 +216,8 @@ def average_ranks(scores: np.ndarray) -> np.ndarray:
 
 def friedman(scores: np.ndarray) -> Friedman:
     """Friedman's test on ``scores`` (blocks x treatments, lower is better), as Demšar's
-    section 3.2.2 writes it (no tie correction)."""
+    section 3.2.2 writes it (no tie correction), with the exact p where
+    :func:`approximations_hold` does not (:func:`friedman_exact_p`)."""
     scores = np.asarray(scores, dtype=np.float64)
     n, k = scores.shape
     ranks = average_ranks(scores)
@@ -207,11 +225,69 @@ def friedman(scores: np.ndarray) -> Friedman:
     denominator = n * (k - 1) - chi2
     # chi2 <= N(k-1), with equality (to rounding) exactly when every block ranks alike
     f = None if denominator <= 1e-9 * n * (k - 1) else (n - 1) * chi2 / denominator
+    p_exact, draws = (None, 0) if approximations_hold(n, k) else friedman_exact_p(scores)
     return Friedman(
         average_ranks=ranks, n_blocks=n, k=k, chi2=chi2,
         p_chi2=float(stats.chi2.sf(chi2, k - 1)), f=f,
         p_f=None if f is None else float(stats.f.sf(f, k - 1, (k - 1) * (n - 1))),
+        p_exact=p_exact, draws=draws,
     )
+
+
+#: Most (rank-sum state, block order) pairs :func:`friedman_exact_p` enumerates in one block.
+EXACT_LIMIT = 500_000
+#: Random rank orders of the Monte Carlo p where enumerating is too long, and their seed.
+DRAWS, DRAWS_SEED = 20_000, 0
+
+
+def friedman_exact_p(scores: np.ndarray) -> tuple[float, int]:
+    """The permutation p of Friedman's statistic and how many random draws gave it (0:
+    exact). Under the null every order of each block's ranks (ties as they are) is equally
+    likely; the statistic grows with the sum of squared column rank sums. The distribution
+    of the sorted column rank sums is built block by block (the treatments are
+    exchangeable, so sorting loses nothing); where that grows past :data:`EXACT_LIMIT`, it
+    is :data:`DRAWS` seeded random orders instead, ``p = (1 + hits) / (1 + draws)``."""
+    doubled = np.rint(2 * stats.rankdata(np.asarray(scores, dtype=np.float64), axis=1)
+                      ).astype(np.int64)  # midranks of ties are halves
+    observed = int(np.sum(doubled.sum(axis=0) ** 2))
+    p = _enumerated_p(doubled, observed)
+    if p is not None:
+        return p, 0
+    rng = np.random.default_rng(DRAWS_SEED)
+    n, k = doubled.shape
+    hits, done, chunk = 0, 0, max(1, EXACT_LIMIT // (n * k))
+    while done < DRAWS:
+        size = min(chunk, DRAWS - done)
+        sums = rng.permuted(np.broadcast_to(doubled, (size, n, k)), axis=2).sum(axis=1)
+        hits += int(np.count_nonzero(np.sum(sums ** 2, axis=1) >= observed))
+        done += size
+    return (1 + hits) / (1 + DRAWS), DRAWS
+
+
+def _enumerated_p(doubled: np.ndarray, observed: int) -> float | None:
+    """P(sum of squared column sums >= ``observed``) over every order of each row of
+    ``doubled``; None where that takes more than :data:`EXACT_LIMIT` states at a row."""
+    n, k = doubled.shape
+    base = 2 * n * k + 1  # above any column sum: a sorted state is one integer in base
+    if math.factorial(k) > EXACT_LIMIT or base ** k >= 2 ** 63:
+        return None
+    powers = base ** np.arange(k, dtype=np.int64)
+    states, probs = np.zeros((1, k), dtype=np.int64), np.ones(1)
+    every: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]] = {}  # by a row's ranks
+    for row in doubled:
+        ranks = tuple(sorted(row))
+        if ranks not in every:
+            every[ranks] = np.unique(np.array(list(itertools.permutations(ranks))), axis=0,
+                                     return_counts=True)
+        orders, counts = every[ranks]
+        if len(states) * len(orders) > EXACT_LIMIT:
+            return None
+        grown = np.sort((states[:, None, :] + orders[None, :, :]).reshape(-1, k), axis=1)
+        weights = (probs[:, None] * (counts / counts.sum())[None, :]).ravel()
+        keys, first, index = np.unique(grown @ powers, return_index=True,
+                                       return_inverse=True)
+        states, probs = grown[first], np.bincount(index.ravel(), weights=weights)
+    return min(1.0, float(probs[np.sum(states ** 2, axis=1) >= observed].sum()))
 
 
 def nemenyi_q(k: int, alpha: float = 0.05) -> float:

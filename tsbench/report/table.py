@@ -199,10 +199,23 @@ def summary_lines(report: Report) -> list[str]:
     blocks = ", ".join(f"{d}/{h}" for d, h in ranking.blocks)
     if f.f is None or f.p_f is None:
         iman = ("Iman-Davenport F undefined (every table ranks the models in the same order, "
-                "so its denominator N(k-1) - χ² is 0; Friedman's p decides)")
+                "so its denominator N(k-1) - χ² is 0" +
+                ("" if f.p_exact is not None else "; Friedman's p decides") + ")")
     else:
         iman = f"Iman-Davenport F = {f.f:.2f} ({_p(f.p_f, ' ')})"
-    if ranking.significant:
+    if f.p_exact is not None:
+        how = ("exact " + _p(f.p_exact, " ") if not f.draws else
+               f"permutation {_p(f.p_exact, ' ')} (from {f.draws} random orders of each "
+               "table's ranks)")
+        iman += (f"; {how} decides ({f.n_blocks} tables of {f.k} models: short of N > 10 "
+                 "and k > 5, Demšar's (2006) rule for the χ² and F approximations)")
+    k = len(ranking.models)
+    if ranking.significant and ranking.cd > k - 1:
+        verdict = (f"the ranks differ at α = {ranking.alpha}, but the Nemenyi critical "
+                   f"difference {ranking.cd:.2f} is more than any two average ranks of {k} "
+                   f"models can differ ({k - 1}): with {f.n_blocks} tables it tells no two "
+                   "models apart")
+    elif ranking.significant:
         verdict = (f"the ranks differ at α = {ranking.alpha}; Nemenyi critical difference "
                    f"{ranking.cd:.2f}: two models whose average ranks differ by more are "
                    "significantly different")
