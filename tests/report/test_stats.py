@@ -154,6 +154,26 @@ def test_a_seed_that_trained_well_is_no_real_difference() -> None:
     assert seeds.p_value > 0.3 and seeds.mean_diff == window.mean_diff
 
 
+def test_seed_variance_df_stay_within_the_information_there_is() -> None:
+    """Welch-Satterthwaite's df lie between the smallest part's and the parts' sum: the
+    windows' 2m plus k - 1 for each cell's seeds. With 720-step windows the windows give
+    t(2); five seeds a cell that differ as wholes carry more than that, and the df say so."""
+    rng = np.random.default_rng(12)
+    pred_len, n = 720, 2161
+    for seeds, spread in [(2, 0.0), (3, 0.02), (5, 0.1), (5, 0.5), (8, 1.0)]:
+        common = _window_losses(signal.lfilter([1.0], [1.0, -0.9], rng.standard_normal(
+            n + pred_len - 1)), pred_len)
+        a, b = (np.stack([common + spread * rng.standard_normal() + _window_losses(
+            0.5 * rng.standard_normal(n + pred_len - 1), pred_len) for _ in range(seeds)])
+            for _ in range(2))
+        window = diebold_mariano(a.mean(axis=0), b.mean(axis=0), pred_len)
+        both = with_seed_variance(window, a, b, pred_len)
+        assert window.df == 2
+        assert min(window.df, seeds - 1) <= both.df <= window.df + 2 * (seeds - 1)
+        assert both.variance >= window.variance
+    assert both.df > window.df  # eight seeds a cell, a wide spread: more than t(2)
+
+
 def test_seed_noise_is_not_counted_twice() -> None:
     """Seeds that differ only window by window (no seed better as a whole): that noise is
     in the windows' variance already, so the seeds add (almost) nothing, where their
