@@ -586,9 +586,34 @@ def test_csv_and_latex(legacy: Path) -> None:
     first = next(r for r in rows if (r["model"], r["pred_len"]) == ("patchtst", "96"))
     assert float(first["mean"]) == pytest.approx(np.mean(LEGACY[("patchtst", 96)]))
     assert float(first["n"]) == 3 and first["best"] == "False"
+    assert first["ci_clipped"] == "False" and "clipped" not in report(legacy).stdout
     latex = report(legacy, "--format", "latex", "--metric", "mae").stdout
     assert "\\textbf{" in latex and "\\begin{tabular}" in latex and "MAE" in latex
     assert "$\\pm$" in latex
+
+
+#: Four models, two seeds each, ranked alike in two tables; each cell's seeds 0.3 apart.
+SPREAD = {(model, pred_len): [mse + pred_len / 1000, mse + 0.3 + pred_len / 1000]
+          for model, mse in (("dlinear", 0.37), ("patchtst", 0.38), ("itransformer", 0.39),
+                             ("naive", 0.5)) for pred_len in (96, 192)}
+
+
+def test_an_interval_below_zero_is_cut_at_zero_and_said(tmp_path: Path) -> None:
+    """Two seeds 0.3 apart: the t-interval (± 12.7 standard errors) reaches below 0, where
+    no MSE lies: it is printed from 0, marked, and said once under the table; the CSV
+    has the 0 and the mark."""
+    sweep = _write_legacy(tmp_path / "sweep", SPREAD)
+    out = report(sweep).stdout
+    values = np.array(SPREAD[("naive", 96)])
+    half = 12.706204736174707 * values.std(ddof=1) / np.sqrt(2)
+    assert values.mean() - half < 0
+    assert _row(out, 96, "naive")[4] == f"[0 (clipped), {values.mean() + half:.4f}]"
+    assert out.count("95 % CI [0 (clipped), ...]: the t-interval over the seeds reached "
+                     "below 0, which an error cannot") == 1
+    row = next(r for r in _csv(report(sweep, "--format", "csv").stdout)
+               if (r["model"], r["pred_len"]) == ("naive", "96"))
+    assert float(row["ci_low"]) == 0.0 and row["ci_clipped"] == "True"
+    assert float(row["ci_high"]) == pytest.approx(values.mean() + half)
 
 
 def test_the_output_files_extension_chooses_the_format(legacy: Path, tmp_path: Path) -> None:
@@ -750,18 +775,34 @@ def test_a_null_setting_is_labelled_null(zoo: Zoo, tmp_path: Path) -> None:
 
 def test_ranks_alike_in_every_table_give_no_iman_davenport_f(tmp_path: Path) -> None:
     """Three models ranked alike in two tables: Iman-Davenport's F divides by
-    N(k-1) - χ² = 0; Friedman's p = 0.135 decides, and nothing is significant."""
+    N(k-1) - χ² = 0; below Demšar's N > 10 and k > 5 the exact p decides: 1/6 (the second
+    table repeats the first's order), nothing significant; in three tables 1/36."""
     alike = {(model, pred_len): [mse + (pred_len - 96) / 1000]
              for model, mse in (("dlinear", 0.37), ("patchtst", 0.38), ("itransformer", 0.39))
              for pred_len in (96, 192)}
     out = report(_write_legacy(tmp_path / "sweep", alike)).stdout
-    assert "Friedman χ² = 4.00 (p = 0.135), Iman-Davenport F undefined" in out
+    assert ("Friedman χ² = 4.00 (p = 0.135), Iman-Davenport F undefined (every table ranks "
+            "the models in the same order, so its denominator N(k-1) - χ² is 0); exact p = "
+            "0.167 decides (2 tables of 3 models: short of N > 10 and k > 5") in out
     assert "p < 0.001" not in out and "F = inf" not in out
     assert "the ranks do not differ significantly at α = 0.05" in out
     three = {(m, h): v for (m, _), v in alike.items() for h in (96, 192, 336)}
     out = report(_write_legacy(tmp_path / "three", three)).stdout
     assert "Friedman χ² = 6.00 (p = 0.050), Iman-Davenport F undefined" in out
+    assert "exact p = 0.028 decides" in out
     assert "the ranks differ at α = 0.05; Nemenyi critical difference 1.91" in out
+
+
+def test_two_tables_of_four_models_ranked_alike_differ_by_the_exact_p(tmp_path: Path
+                                                                      ) -> None:
+    """χ² = 6 on 3 df is p = 0.11 (not significant); exactly, the second table repeats the
+    first's order with p = 1/24 = 0.042. Nemenyi's CD at N = 2 (3.32) is more than ranks
+    of 4 can differ, which the report says rather than implying a pair could be told apart."""
+    out = report(_write_legacy(tmp_path / "sweep", SPREAD)).stdout
+    assert "Friedman χ² = 6.00 (p = 0.112)" in out and "exact p = 0.042 decides" in out
+    assert ("the ranks differ at α = 0.05, but the Nemenyi critical difference 3.32 is more "
+            "than any two average ranks of 4 models can differ (3): with 2 tables it tells "
+            "no two models apart.") in out
 
 
 def test_verdicts_follow_the_sign_and_the_holm_adjusted_p(tmp_path: Path) -> None:
@@ -792,6 +833,29 @@ def test_verdicts_follow_the_sign_and_the_holm_adjusted_p(tmp_path: Path) -> Non
         assert float(rows[model]["p_holm"]) == pytest.approx(p, rel=1e-9)
     assert [rows[m]["vs_baseline"] for m in ("dlinear", "better", "worse", "near_a", "near_b")
             ] == ["baseline", "better", "worse", "indistinguishable", "indistinguishable"]
+
+
+def test_per_window_errors_that_are_not_finite_are_not_tested(tmp_path: Path) -> None:
+    """A window error past float32's range (its run's float64 mean still finite) made the
+    test's p NaN, which is never >= alpha: the row read 'worse'. It is not tested, and says
+    why; the other rows' tests and Holm's family are as without it."""
+    base = np.random.default_rng(3).gamma(2.0, 0.2, 300) + 0.15
+    errors = {"dlinear": base, "better": base - 0.05, "diverged": base + 0.05}
+    errors["diverged"][17] = np.inf
+    sweep = _write_legacy(tmp_path / "sweep", {(m, 24): [0.5] for m in errors})
+    for run in sweep.iterdir():
+        model = yaml.safe_load((run / ".hydra" / "config.yaml").read_text())["model"]["name"]
+        np.save(run / "test_window_mse.npy", errors[model].astype(np.float32))
+        metrics = json.loads((run / "metrics.json").read_text())
+        (run / "metrics.json").write_text(json.dumps({**metrics, "n_test_windows": 300}))
+    proc = report(sweep, "--baseline", "dlinear", "--format", "csv")
+    rows = {r["model"]: r for r in _csv(proc.stdout)}
+    assert rows["diverged"]["vs_baseline"] == (
+        "not tested: 1 of its per-window errors are not finite (a run that diverged?)")
+    assert rows["diverged"]["p_holm"] == "" and rows["better"]["vs_baseline"] == "better"
+    assert float(rows["better"]["p_holm"]) == pytest.approx(diebold_mariano(
+        *(errors[m].astype(np.float32).astype(np.float64) for m in ("better", "dlinear")),
+        24).p_value)
 
 
 def _per_seed(runs: list[Path], metric: str) -> np.ndarray:

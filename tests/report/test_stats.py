@@ -15,6 +15,7 @@ hypothesis".
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -22,7 +23,9 @@ import pytest
 from scipy import signal, stats
 from statsmodels.stats.multitest import multipletests
 
+from tsbench.report import stats as report_stats
 from tsbench.report.stats import (
+    approximations_hold,
     average_ranks,
     cliques,
     diebold_mariano,
@@ -67,6 +70,20 @@ def test_t_interval_is_students_over_seeds() -> None:
     assert spread.ci == pytest.approx(stats.t.interval(0.95, 2, loc=mean, scale=sem), rel=1e-12)
     single = t_interval(np.array([0.4]))
     assert single.std is None and single.ci is None and single.n == 1
+    assert not spread.clipped and t_interval(values, lowest=0.0) == spread  # far above 0
+
+
+def test_an_error_interval_below_zero_is_cut_at_zero_and_marked() -> None:
+    """Two seeds: t_{0.975, 1} = 12.71 standard errors each side reach below 0, where no
+    MSE lies; the interval an error gets stops at 0 and says so, its upper end unchanged."""
+    values = np.array([0.1, 0.5])
+    half = 12.706204736174707 * values.std(ddof=1) / math.sqrt(2)
+    plain = t_interval(values)
+    assert plain.ci == pytest.approx((0.3 - half, 0.3 + half)) and plain.ci[0] < 0
+    assert not plain.clipped  # a quantity that may be negative keeps the whole interval
+    error = t_interval(values, lowest=0.0)
+    assert error.ci == pytest.approx((0.0, 0.3 + half)) and error.clipped
+    assert (error.mean, error.std, error.n) == (plain.mean, plain.std, plain.n)
 
 
 def test_dm_statistic_equals_the_hand_computed_one() -> None:
@@ -137,6 +154,26 @@ def test_a_seed_that_trained_well_is_no_real_difference() -> None:
     assert seeds.p_value > 0.3 and seeds.mean_diff == window.mean_diff
 
 
+def test_seed_variance_df_stay_within_the_information_there_is() -> None:
+    """Welch-Satterthwaite's df lie between the smallest part's and the parts' sum: the
+    windows' 2m plus k - 1 for each cell's seeds. With 720-step windows the windows give
+    t(2); five seeds a cell that differ as wholes carry more than that, and the df say so."""
+    rng = np.random.default_rng(12)
+    pred_len, n = 720, 2161
+    for seeds, spread in [(2, 0.0), (3, 0.02), (5, 0.1), (5, 0.5), (8, 1.0)]:
+        common = _window_losses(signal.lfilter([1.0], [1.0, -0.9], rng.standard_normal(
+            n + pred_len - 1)), pred_len)
+        a, b = (np.stack([common + spread * rng.standard_normal() + _window_losses(
+            0.5 * rng.standard_normal(n + pred_len - 1), pred_len) for _ in range(seeds)])
+            for _ in range(2))
+        window = diebold_mariano(a.mean(axis=0), b.mean(axis=0), pred_len)
+        both = with_seed_variance(window, a, b, pred_len)
+        assert window.df == 2
+        assert min(window.df, seeds - 1) <= both.df <= window.df + 2 * (seeds - 1)
+        assert both.variance >= window.variance
+    assert both.df > window.df  # eight seeds a cell, a wide spread: more than t(2)
+
+
 def test_seed_noise_is_not_counted_twice() -> None:
     """Seeds that differ only window by window (no seed better as a whole): that noise is
     in the windows' variance already, so the seeds add (almost) nothing, where their
@@ -178,11 +215,22 @@ def test_dm_finds_the_better_model_and_not_identical_ones() -> None:
 
 def test_dm_bandwidth_shrinks_with_the_overlap() -> None:
     assert dm_bandwidth(2785, 96) == 7  # ETTh1-96: 14 degrees of freedom
+    # the cube root of a cube, not one less (int(64 ** (1/3)) is 3)
+    assert [dm_bandwidth(j ** 3, 1) for j in range(2, 16)] == list(range(2, 16))
+    assert dm_bandwidth(63, 1) == 3
     assert dm_bandwidth(2689, 192) == 3
     assert dm_bandwidth(2161, 720) == 1  # three non-overlapping stretches: t(2)
     assert dm_bandwidth(170, 24) == 1  # ILI-24
     with pytest.raises(ValueError, match="equal-length"):
         diebold_mariano(np.ones(5), np.ones(4), 1)
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf])
+def test_dm_refuses_losses_that_are_not_finite(bad: float) -> None:
+    """A NaN p compares false with alpha: it read as significant, 'better' or 'worse'."""
+    loss = np.linspace(1.0, 2.0, 50)
+    with pytest.raises(ValueError, match="non-finite values: leave out the runs"):
+        diebold_mariano(np.where(np.arange(50) == 7, bad, loss), loss, 1)
 
 
 def test_holm_on_demsars_example_and_against_statsmodels() -> None:
@@ -230,10 +278,65 @@ def test_friedman_matches_scipy_without_ties() -> None:
 
 
 def test_iman_davenport_is_undefined_where_every_block_ranks_alike() -> None:
-    """Its denominator N(k-1) - χ² is 0: no F, no p; Friedman's p decides."""
+    """Its denominator N(k-1) - χ² is 0: no F, no p; the exact p decides below Demšar's
+    rule of thumb (here 1/6: the second block repeats the first's order), Friedman's above."""
     alike = friedman(np.array([[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]]))
     assert alike.chi2 == pytest.approx(4.0) and alike.p_chi2 == pytest.approx(math.exp(-2))
     assert alike.f is None and alike.p_f is None
-    assert alike.p_value == alike.p_chi2
-    differ = friedman(RANKS)
-    assert differ.f is not None and differ.p_value == differ.p_f
+    assert alike.p_value == alike.p_exact == pytest.approx(1 / 6)
+    many = friedman(np.tile(np.arange(6.0), (11, 1)))  # N = 11 > 10, k = 6 > 5
+    assert many.f is None and many.p_exact is None and many.p_value == many.p_chi2
+    differ = friedman(np.random.default_rng(1).normal(size=(12, 6)))
+    assert differ.f is not None and differ.p_exact is None and differ.p_value == differ.p_f
+
+
+def _enumerated(scores: np.ndarray) -> float:
+    """P(χ² >= the observed) over every combination of every block's orders, one by one."""
+    ranks = stats.rankdata(scores, axis=1)
+    observed = np.sum(ranks.sum(axis=0) ** 2)
+    sums = [np.sum(np.sum(orders, axis=0) ** 2) for orders in itertools.product(
+        *(list(itertools.permutations(row)) for row in ranks))]
+    return float(np.mean(np.array(sums) >= observed - 1e-9))
+
+
+def test_friedman_p_is_exact_in_small_samples() -> None:
+    """Below N > 10 and k > 5 the p is the share of the (k!)^N rank tables, every order of
+    each block equally likely, whose χ² is at least the observed one: against that
+    enumeration (ties included: they keep their midranks) and against the exact tables
+    (Siegel 1956, Table N; Friedman 1937): k = 3, N = 3: χ² = 6 has p = 0.028; N = 4:
+    χ² = 6.0, 6.5 and 8.0 have p = 0.069, 0.042 and 0.0046. Two blocks of four ranked
+    alike are p = 1/24 = 0.042, where chi-square says 0.11."""
+    rng = np.random.default_rng(4)
+    for n, k in [(2, 3), (3, 3), (4, 3), (2, 4), (3, 4), (2, 5)]:
+        for scores in (rng.normal(size=(n, k)), rng.integers(0, 3, (n, k)).astype(float)):
+            result = friedman(scores)
+            assert not approximations_hold(n, k) and result.draws == 0
+            assert result.p_value == result.p_exact == pytest.approx(_enumerated(scores),
+                                                                     abs=1e-12)
+    order, swap = [1.0, 2.0, 3.0], [2.0, 1.0, 3.0]
+    siegel = [([order] * 3, 6.0, 0.028, 3), ([order, swap] * 2, 6.0, 0.069, 3),
+              ([order] * 3 + [swap], 6.5, 0.042, 3), ([order] * 4, 8.0, 0.0046, 4)]
+    for blocks, chi2, p, printed in siegel:
+        result = friedman(np.array(blocks))
+        assert result.chi2 == pytest.approx(chi2)
+        assert round(result.p_exact, printed) == p
+    two = friedman(np.array([[1.0, 2.0, 3.0, 4.0]] * 2))
+    assert two.p_chi2 == pytest.approx(0.1116, abs=1e-4) and two.p_value == pytest.approx(1 / 24)
+
+
+def test_friedman_p_is_monte_carlo_where_enumerating_is_too_long(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past the enumeration's limit the p comes from seeded random orders of each block's
+    ranks, (1 + hits) / (1 + draws): the same every time, and near the exact p."""
+    scores = np.random.default_rng(8).normal(size=(5, 4))
+    exact = friedman(scores)
+    monkeypatch.setattr(report_stats, "EXACT_LIMIT", 0)
+    drawn = friedman(scores)
+    assert drawn.draws == report_stats.DRAWS and exact.draws == 0
+    spread = math.sqrt(exact.p_exact * (1 - exact.p_exact) / drawn.draws)
+    assert abs(drawn.p_exact - exact.p_exact) < 4 * spread
+    assert friedman(scores).p_exact == drawn.p_exact
+    alike = friedman(np.array([[1.0, 2.0, 3.0, 4.0]] * 5))  # exactly 24^-4
+    assert alike.p_exact == 1 / (1 + drawn.draws)
+    big = friedman(np.random.default_rng(9).normal(size=(4, 10)))  # 10! orders a block
+    assert big.draws == report_stats.DRAWS and 0 < big.p_exact <= 1

@@ -152,7 +152,8 @@ def build(cells: list[Cell], metric: str = "mse", baseline: str | None = None,
         for cell in table_cells:
             ref = published.reference(cell.model, dataset, pred_len, metric)
             withheld = [] if ref is None else off_published(cell)
-            row = Row(cell, stats.t_interval(cell.values(key)), None if withheld else ref,
+            row = Row(cell, stats.t_interval(cell.values(key), lowest=0.0),
+                      None if withheld else ref,
                       flagged[id(cell)], all(r.card is not None for r in cell.runs), withheld)
             row.on_published_windows = _on_published_windows(row, metric)
             row.other_settings = other_settings(row)
@@ -261,7 +262,11 @@ def seed_window_errors(cell: Cell, metric: str) -> tuple[np.ndarray | None, str]
                                              for r in cell.runs}
     if len(sizes) > 1:
         return None, "its per-window error files do not match its window counts"
-    return np.stack(arrays).astype(np.float64), ""
+    errors = np.stack(arrays).astype(np.float64)
+    if not np.isfinite(errors).all():
+        return None, (f"not tested: {int(np.sum(~np.isfinite(errors)))} of its per-window "
+                      f"errors are not finite (a run that diverged?)")
+    return errors, ""
 
 
 def _paired_tests(rows: list[Row], baseline: str, bases: list[Cell], pred_len: int,

@@ -77,21 +77,28 @@ def cd_figure(ranking: Ranking) -> Figure:
 
 
 def metric_by_horizon(report: Report) -> bytes | None:
-    """Test metric (mean over seeds, 95 % t-interval bars) against pred_len, one line per
-    model and one panel per dataset, from the tables where the model has exactly one
-    comparable (unflagged) cell. None when no model has two such horizons."""
+    """:func:`horizon_figure` as PNG bytes (None: no figure)."""
+    fig = horizon_figure(report)
+    return None if fig is None else _png(fig)
+
+
+def horizon_figure(report: Report) -> Figure | None:
+    """Test metric (mean over seeds, 95 % t-interval bars, cut at 0 like the table's)
+    against pred_len, one line per model and one panel per dataset, from the tables where
+    the model has exactly one comparable (unflagged) cell. None when no model has two such
+    horizons."""
     cells: dict[tuple[str, str, int], list] = {}
     for row in report.rows:
         if not row.flags:
             cells.setdefault((row.cell.dataset, row.cell.model, row.cell.pred_len), []).append(row)
-    series: dict[str, dict[str, list[tuple[int, float, float]]]] = {}
+    series: dict[str, dict[str, list[tuple[int, float, float, float]]]] = {}
     for (dataset, model, pred_len), rows in cells.items():
         if len(rows) != 1:
             continue
-        ci = rows[0].spread.ci
-        err = 0.0 if ci is None else (ci[1] - ci[0]) / 2
+        mean, ci = rows[0].spread.mean, rows[0].spread.ci
+        below, above = (0.0, 0.0) if ci is None else (mean - ci[0], ci[1] - mean)
         series.setdefault(dataset, {}).setdefault(model, []).append(
-            (pred_len, rows[0].spread.mean, err))
+            (pred_len, mean, below, above))
     datasets = [d for d, lines in series.items() if any(len(p) > 1 for p in lines.values())]
     if not datasets:
         return None
@@ -100,14 +107,15 @@ def metric_by_horizon(report: Report) -> bytes | None:
     for ax, dataset in zip(axes, datasets, strict=True):
         for label, points in sorted(series[dataset].items()):
             points.sort()
-            horizons, means, errs = zip(*points, strict=True)
-            ax.errorbar(horizons, means, yerr=errs, marker="o", ms=4, capsize=3, label=label)
+            horizons, means, below, above = zip(*points, strict=True)
+            ax.errorbar(horizons, means, yerr=[below, above], marker="o", ms=4, capsize=3,
+                        label=label)
         ax.set_xticks(sorted({p[0] for pts in series[dataset].values() for p in pts}))
         ax.set_xlabel("pred_len (horizon)")
         ax.set_ylabel(f"test {report.metric.upper()}")
         ax.set_title(f"{dataset}: test {report.metric.upper()} by horizon "
-                     "(mean over seeds, 95 % t-interval)", fontsize=10)
+                     "(mean over seeds, 95 % t-interval cut at 0)", fontsize=10)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     fig.tight_layout()
-    return _png(fig)
+    return fig

@@ -1,6 +1,7 @@
 """Statistics of the report: plain functions, numpy arrays in, numbers out.
 
-- :func:`t_interval`: mean, sample std and the 95 % Student-t interval over seeds.
+- :func:`t_interval`: mean, sample std and the 95 % Student-t interval over seeds (cut
+  at 0 for an error).
 - :func:`diebold_mariano`: the paired test of two forecasters over the same test windows.
   Consecutive windows share ``pred_len - 1`` target steps, so their errors are strongly
   autocorrelated: a test that assumes independent pairs (Wilcoxon, a plain t-test) or the
@@ -9,16 +10,20 @@
   (Daniell) HAC estimate over the ``m`` lowest Fourier frequencies, and the statistic is
   referred to Student's t with ``2m`` degrees of freedom: the fixed-smoothing asymptotics
   of Coroneo & Iacone (2020, J. Applied Econometrics 35(4)), which keep the test's size in
-  samples that hold only a few independent stretches of windows.
+  samples that hold only a few independent stretches of windows. (Harvey, Leybourne &
+  Newbold's 1997 small-sample correction belongs to the other variance, the truncated
+  sum of ``pred_len - 1`` autocovariances with t(n-1); here the t(2m) reference is it.)
 - :func:`with_seed_variance`: the same test with each cell's spread over its seeds added,
   so that it compares training procedures rather than the trained models that ran.
 - :func:`holm`: Holm's (1979) step-down adjustment of a family of p-values.
 - :func:`friedman`, :func:`nemenyi_cd`, :func:`cliques`: average ranks, the Friedman test
-  with Iman and Davenport's F, and the Nemenyi critical difference (Demšar, 2006, JMLR 7).
+  with Iman and Davenport's F (the exact permutation p below N > 10 and k > 5), and the
+  Nemenyi critical difference (Demšar, 2006, JMLR 7).
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -28,16 +33,25 @@ from scipy import stats
 
 @dataclass(frozen=True)
 class Spread:
-    """Mean over seeds, sample std and the Student-t confidence interval (None: n < 2)."""
+    """Mean over seeds, sample std and the Student-t confidence interval (None: n < 2);
+    ``clipped``: the interval's lower end is the least possible value, not the t-interval's
+    (which lay below it)."""
 
     mean: float
     std: float | None
     n: int
     ci: tuple[float, float] | None
+    clipped: bool = False
 
 
-def t_interval(values: np.ndarray, confidence: float = 0.95) -> Spread:
-    """``mean ± t_{(1+c)/2, n-1} * s / sqrt(n)`` over ``values`` (one per seed)."""
+def t_interval(values: np.ndarray, confidence: float = 0.95,
+               lowest: float | None = None) -> Spread:
+    """``mean ± t_{(1+c)/2, n-1} * s / sqrt(n)`` over ``values`` (one per seed), its lower
+    end raised to ``lowest`` where it falls below the least value the quantity can take (0
+    for an error). An interval cut to the possible values covers the true mean whenever the
+    whole one did, so its confidence stays ``confidence``; the lower end is then no estimate
+    (a t-interval over 2 seeds is ± 12.7 standard errors). An interval on the log scale
+    would stay positive, but about the geometric mean, not the mean beside it."""
     values = np.asarray(values, dtype=np.float64)
     n = int(values.size)
     mean = float(values.mean())
@@ -45,6 +59,8 @@ def t_interval(values: np.ndarray, confidence: float = 0.95) -> Spread:
         return Spread(mean, None, n, None)
     std = float(values.std(ddof=1))
     half = float(stats.t.ppf((1 + confidence) / 2, n - 1)) * std / math.sqrt(n)
+    if lowest is not None and mean - half < lowest:
+        return Spread(mean, std, n, (lowest, mean + half), clipped=True)
     return Spread(mean, std, n, (mean - half, mean + half))
 
 
@@ -65,7 +81,13 @@ def dm_bandwidth(n: int, pred_len: int) -> int:
     """Fourier frequencies in the variance: ``n ** (1/3)`` (Coroneo & Iacone's choice), at
     most ``n / (4 pred_len)`` so that every frequency lies where the spectrum of
     overlapping windows' losses is still near its value at zero; at least 1."""
-    return max(1, min(int(n ** (1 / 3)), n // (4 * pred_len)))
+    return max(1, min(_cube_root(n), n // (4 * pred_len)))
+
+
+def _cube_root(n: int) -> int:
+    """The largest integer whose cube is at most ``n`` (``int(64 ** (1/3))`` is 3)."""
+    root = round(n ** (1 / 3))
+    return root - 1 if root ** 3 > n else root
 
 
 def diebold_mariano(loss_a: np.ndarray, loss_b: np.ndarray, pred_len: int) -> PairedTest:
@@ -75,6 +97,9 @@ def diebold_mariano(loss_a: np.ndarray, loss_b: np.ndarray, pred_len: int) -> Pa
     if a.ndim != 1 or a.shape != b.shape or a.size < 2:
         raise ValueError(f"need two equal-length loss series of >= 2 windows, got shapes "
                          f"{a.shape} and {b.shape}")
+    if not (np.isfinite(a).all() and np.isfinite(b).all()):
+        raise ValueError("the loss series hold non-finite values: leave out the runs that "
+                         "diverged")
     d = a - b
     n = int(d.size)
     m = dm_bandwidth(n, pred_len)
@@ -89,9 +114,15 @@ def with_seed_variance(test: PairedTest, seeds_a: np.ndarray, seeds_b: np.ndarra
     trained well lowers every window's error alike, which no window-to-window variation
     shows, and reads as a real difference. Each cell with several seeds adds the variance
     of its mean of such whole-seed offsets (:func:`seed_offset_variance`), and the degrees
-    of freedom are Welch-Satterthwaite's over the parts. A cell with one seed adds nothing
-    (no estimate; none is needed for a model without training, whose seeds forecast
-    alike)."""
+    of freedom are Welch-Satterthwaite's over the parts (Satterthwaite 1946, Biometrics
+    Bull. 2(6)), floored: between the smallest part's and their sum ``2m + (k_a - 1) +
+    (k_b - 1)``, the information there is; above the windows' 2m where the seeds' spread
+    is a large part of the variance, as pooling independent estimates should. (With the
+    subtracted window noise as a part of its own, Satterthwaite's df would be lower, and
+    the test stricter than its level: 1-4 % false rejections at alpha = 5 %, where these
+    df give 2-6 %, in ``benchmarks/dm_seeds.py``'s simulation at 96 and 720 steps with 3
+    and 5 seeds.) A cell with one seed adds nothing (no estimate; none is needed for a
+    model without training, whose seeds forecast alike)."""
     parts = [(test.variance, test.df)]
     for losses in (seeds_a, seeds_b):
         losses = np.asarray(losses, dtype=np.float64)
@@ -151,9 +182,10 @@ def holm(p_values: np.ndarray) -> np.ndarray:
 @dataclass(frozen=True)
 class Friedman:
     """Average ranks (1 = best) over ``n_blocks`` blocks of ``k`` treatments, Friedman's
-    chi-square and Iman-Davenport's F with their p-values. F is None (undefined) when
-    every block ranks the treatments in the same order without ties: its denominator
-    ``N(k-1) - chi2`` is then 0."""
+    chi-square and Iman-Davenport's F with their p-values, and, below Demšar's rule of
+    thumb for those approximations (:func:`approximations_hold`), the exact p. F is None
+    (undefined) when every block ranks the treatments in the same order without ties: its
+    denominator ``N(k-1) - chi2`` is then 0."""
 
     average_ranks: np.ndarray
     n_blocks: int
@@ -162,12 +194,26 @@ class Friedman:
     p_chi2: float
     f: float | None
     p_f: float | None
+    # P(chi2 >= the observed) when each block's ranks are equally likely in any order:
+    # enumerated, or from ``draws`` random orders where enumerating is too long
+    p_exact: float | None = None
+    draws: int = 0
 
     @property
     def p_value(self) -> float:
-        """The p-value that decides: Iman-Davenport's where F is defined (Demšar's
-        choice), else Friedman's."""
+        """The p-value that decides: the exact one where there is one, else
+        Iman-Davenport's where F is defined (Demšar's choice), else Friedman's."""
+        if self.p_exact is not None:
+            return self.p_exact
         return self.p_chi2 if self.p_f is None else self.p_f
+
+
+def approximations_hold(n_blocks: int, k: int) -> bool:
+    """Demšar's (2006, section 3.2.2) rule of thumb for referring Friedman's statistic to
+    chi-square (and so to F): N > 10 blocks and k > 5 treatments. Below it they can be far
+    off: 2 blocks of 4 ranked alike have chi2 = 6, p = 0.11 by chi-square; 1/24 = 0.042
+    exactly."""
+    return n_blocks > 10 and k > 5
 
 
 def average_ranks(scores: np.ndarray) -> np.ndarray:
@@ -178,7 +224,8 @@ def average_ranks(scores: np.ndarray) -> np.ndarray:
 
 def friedman(scores: np.ndarray) -> Friedman:
     """Friedman's test on ``scores`` (blocks x treatments, lower is better), as Demšar's
-    section 3.2.2 writes it (no tie correction)."""
+    section 3.2.2 writes it (no tie correction), with the exact p where
+    :func:`approximations_hold` does not (:func:`friedman_exact_p`)."""
     scores = np.asarray(scores, dtype=np.float64)
     n, k = scores.shape
     ranks = average_ranks(scores)
@@ -186,11 +233,69 @@ def friedman(scores: np.ndarray) -> Friedman:
     denominator = n * (k - 1) - chi2
     # chi2 <= N(k-1), with equality (to rounding) exactly when every block ranks alike
     f = None if denominator <= 1e-9 * n * (k - 1) else (n - 1) * chi2 / denominator
+    p_exact, draws = (None, 0) if approximations_hold(n, k) else friedman_exact_p(scores)
     return Friedman(
         average_ranks=ranks, n_blocks=n, k=k, chi2=chi2,
         p_chi2=float(stats.chi2.sf(chi2, k - 1)), f=f,
         p_f=None if f is None else float(stats.f.sf(f, k - 1, (k - 1) * (n - 1))),
+        p_exact=p_exact, draws=draws,
     )
+
+
+#: Most (rank-sum state, block order) pairs :func:`friedman_exact_p` enumerates in one block.
+EXACT_LIMIT = 500_000
+#: Random rank orders of the Monte Carlo p where enumerating is too long, and their seed.
+DRAWS, DRAWS_SEED = 20_000, 0
+
+
+def friedman_exact_p(scores: np.ndarray) -> tuple[float, int]:
+    """The permutation p of Friedman's statistic and how many random draws gave it (0:
+    exact). Under the null every order of each block's ranks (ties as they are) is equally
+    likely; the statistic grows with the sum of squared column rank sums. The distribution
+    of the sorted column rank sums is built block by block (the treatments are
+    exchangeable, so sorting loses nothing); where that grows past :data:`EXACT_LIMIT`, it
+    is :data:`DRAWS` seeded random orders instead, ``p = (1 + hits) / (1 + draws)``."""
+    doubled = np.rint(2 * stats.rankdata(np.asarray(scores, dtype=np.float64), axis=1)
+                      ).astype(np.int64)  # midranks of ties are halves
+    observed = int(np.sum(doubled.sum(axis=0) ** 2))
+    p = _enumerated_p(doubled, observed)
+    if p is not None:
+        return p, 0
+    rng = np.random.default_rng(DRAWS_SEED)
+    n, k = doubled.shape
+    hits, done, chunk = 0, 0, max(1, EXACT_LIMIT // (n * k))
+    while done < DRAWS:
+        size = min(chunk, DRAWS - done)
+        sums = rng.permuted(np.broadcast_to(doubled, (size, n, k)), axis=2).sum(axis=1)
+        hits += int(np.count_nonzero(np.sum(sums ** 2, axis=1) >= observed))
+        done += size
+    return (1 + hits) / (1 + DRAWS), DRAWS
+
+
+def _enumerated_p(doubled: np.ndarray, observed: int) -> float | None:
+    """P(sum of squared column sums >= ``observed``) over every order of each row of
+    ``doubled``; None where that takes more than :data:`EXACT_LIMIT` states at a row."""
+    n, k = doubled.shape
+    base = 2 * n * k + 1  # above any column sum: a sorted state is one integer in base
+    if math.factorial(k) > EXACT_LIMIT or base ** k >= 2 ** 63:
+        return None
+    powers = base ** np.arange(k, dtype=np.int64)
+    states, probs = np.zeros((1, k), dtype=np.int64), np.ones(1)
+    every: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]] = {}  # by a row's ranks
+    for row in doubled:
+        ranks = tuple(sorted(row))
+        if ranks not in every:
+            every[ranks] = np.unique(np.array(list(itertools.permutations(ranks))), axis=0,
+                                     return_counts=True)
+        orders, counts = every[ranks]
+        if len(states) * len(orders) > EXACT_LIMIT:
+            return None
+        grown = np.sort((states[:, None, :] + orders[None, :, :]).reshape(-1, k), axis=1)
+        weights = (probs[:, None] * (counts / counts.sum())[None, :]).ravel()
+        keys, first, index = np.unique(grown @ powers, return_index=True,
+                                       return_inverse=True)
+        states, probs = grown[first], np.bincount(index.ravel(), weights=weights)
+    return min(1.0, float(probs[np.sum(states ** 2, axis=1) >= observed].sum()))
 
 
 def nemenyi_q(k: int, alpha: float = 0.05) -> float:

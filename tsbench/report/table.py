@@ -28,7 +28,19 @@ def value_text(row: Row) -> str:
 
 
 def ci_text(row: Row) -> str:
-    return "–" if row.spread.ci is None else f"[{row.spread.ci[0]:.4f}, {row.spread.ci[1]:.4f}]"
+    """``[low, high]``; ``[0 (clipped), high]`` where the t-interval went below 0."""
+    ci = row.spread.ci
+    if ci is None:
+        return "–"
+    low = f"{ci[0]:g} (clipped)" if row.spread.clipped else f"{ci[0]:.4f}"
+    return f"[{low}, {ci[1]:.4f}]"
+
+
+#: Said once under a report with a clipped interval.
+CLIPPED = ("95 % CI [0 (clipped), ...]: the t-interval over the seeds reached below 0, which "
+           "an error cannot, so its lower end is shown at 0; the interval still covers the "
+           "mean 95 % of the time (only impossible values were cut), but its lower end is no "
+           "estimate: too few seeds (or too spread) for a useful interval -> run more seeds.")
 
 
 def verdict_text(row: Row) -> str:
@@ -186,6 +198,8 @@ def summary_lines(report: Report) -> list[str]:
     """Trials of a search, published numbers left out, what the test was, how many were
     corrected together, and the ranking."""
     lines = [*search_lines(report), *published_lines(report)]
+    if any(row.spread.clipped for row in report.rows):
+        lines.append(CLIPPED)
     if any(flag.endswith("(differs)") for row in report.rows for flag in row.flags):
         lines.append("⚠ ... (differs): the table's cells disagree on that fact and no "
                      "baseline or majority says which value is the table's, so none of them is "
@@ -223,10 +237,23 @@ def summary_lines(report: Report) -> list[str]:
     blocks = ", ".join(f"{d}/{h}" for d, h in ranking.blocks)
     if f.f is None or f.p_f is None:
         iman = ("Iman-Davenport F undefined (every table ranks the models in the same order, "
-                "so its denominator N(k-1) - χ² is 0; Friedman's p decides)")
+                "so its denominator N(k-1) - χ² is 0" +
+                ("" if f.p_exact is not None else "; Friedman's p decides") + ")")
     else:
         iman = f"Iman-Davenport F = {f.f:.2f} ({_p(f.p_f, ' ')})"
-    if ranking.significant:
+    if f.p_exact is not None:
+        how = ("exact " + _p(f.p_exact, " ") if not f.draws else
+               f"permutation {_p(f.p_exact, ' ')} (from {f.draws} random orders of each "
+               "table's ranks)")
+        iman += (f"; {how} decides ({f.n_blocks} tables of {f.k} models: short of N > 10 "
+                 "and k > 5, Demšar's (2006) rule for the χ² and F approximations)")
+    k = len(ranking.models)
+    if ranking.significant and ranking.cd > k - 1:
+        verdict = (f"the ranks differ at α = {ranking.alpha}, but the Nemenyi critical "
+                   f"difference {ranking.cd:.2f} is more than any two average ranks of {k} "
+                   f"models can differ ({k - 1}): with {f.n_blocks} tables it tells no two "
+                   "models apart")
+    elif ranking.significant:
         verdict = (f"the ranks differ at α = {ranking.alpha}; Nemenyi critical difference "
                    f"{ranking.cd:.2f}: two models whose average ranks differ by more are "
                    "significantly different")
@@ -281,8 +308,9 @@ def _latex(report: Report, columns: list[str], lines: list[list[str]]) -> str:
 
 
 CSV_FIELDS = ["dataset", "pred_len", "model", "label", "mean", "std", "n", "ci_low", "ci_high",
-              "published", "published_seq_len", "published_epochs", "published_source",
-              "published_windows_unscored", "published_withheld", "published_other_settings",
+              "ci_clipped", "published", "published_seq_len", "published_epochs",
+              "published_source", "published_windows_unscored", "published_withheld",
+              "published_other_settings",
               "delta", "delta_windows", "best", "vs_baseline", "dm_statistic", "df", "p_value",
               "p_holm", "protocol_flags"]
 
@@ -297,7 +325,8 @@ def _csv(report: Report) -> str:
             "dataset": row.cell.dataset, "pred_len": row.cell.pred_len, "model": row.cell.model,
             "label": row.cell.label, "mean": row.spread.mean, "std": row.spread.std,
             "n": row.spread.n, "ci_low": None if ci is None else ci[0],
-            "ci_high": None if ci is None else ci[1], "published": row.published,
+            "ci_high": None if ci is None else ci[1], "ci_clipped": row.spread.clipped,
+            "published": row.published,
             "published_seq_len": None if ref is None else ref.seq_len,
             "published_epochs": None if ref is None else ref.epochs,
             "published_source": None if ref is None else ref.source,
