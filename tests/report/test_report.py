@@ -851,7 +851,7 @@ def test_per_window_errors_that_are_not_finite_are_not_tested(tmp_path: Path) ->
     proc = report(sweep, "--baseline", "dlinear", "--format", "csv")
     rows = {r["model"]: r for r in _csv(proc.stdout)}
     assert rows["diverged"]["vs_baseline"] == (
-        "not tested: 1 of its per-window errors are not finite (a run that diverged?)")
+        "not tested: 1 of its per-window errors is not finite (a run that diverged?)")
     assert rows["diverged"]["p_holm"] == "" and rows["better"]["vs_baseline"] == "better"
     assert float(rows["better"]["p_holm"]) == pytest.approx(diebold_mariano(
         *(errors[m].astype(np.float32).astype(np.float64) for m in ("better", "dlinear")),

@@ -264,8 +264,9 @@ def seed_window_errors(cell: Cell, metric: str) -> tuple[np.ndarray | None, str]
         return None, "its per-window error files do not match its window counts"
     errors = np.stack(arrays).astype(np.float64)
     if not np.isfinite(errors).all():
-        return None, (f"not tested: {int(np.sum(~np.isfinite(errors)))} of its per-window "
-                      f"errors are not finite (a run that diverged?)")
+        bad = int(np.sum(~np.isfinite(errors)))
+        return None, (f"not tested: {bad} of its per-window errors "
+                      f"{'is' if bad == 1 else 'are'} not finite (a run that diverged?)")
     return errors, ""
 
 

@@ -119,10 +119,8 @@ def with_seed_variance(test: PairedTest, seeds_a: np.ndarray, seeds_b: np.ndarra
     (k_b - 1)``, the information there is; above the windows' 2m where the seeds' spread
     is a large part of the variance, as pooling independent estimates should. (With the
     subtracted window noise as a part of its own, Satterthwaite's df would be lower, and
-    the test stricter than its level: 1-4 % false rejections at alpha = 5 %, where these
-    df give 2-6 %, in ``benchmarks/dm_seeds.py``'s simulation at 96 and 720 steps with 3
-    and 5 seeds.) A cell with one seed adds nothing (no estimate; none is needed for a
-    model without training, whose seeds forecast alike)."""
+    the test stricter than its level.) A cell with one seed adds nothing (no estimate; none
+    is needed for a model without training, whose seeds forecast alike)."""
     parts = [(test.variance, test.df)]
     for losses in (seeds_a, seeds_b):
         losses = np.asarray(losses, dtype=np.float64)
