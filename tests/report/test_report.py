@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import shlex
 import shutil
 from pathlib import Path
@@ -17,7 +18,7 @@ import pytest
 import yaml
 from omegaconf import OmegaConf
 
-from tests.conftest import run_tsbench
+from tests.conftest import ROOT, TOY_YAML, run_tsbench
 from tests.report.conftest import ILI, Zoo, report
 from tsbench.report.stats import diebold_mariano, dm_bandwidth, holm, with_seed_variance
 from tsbench.rundir import read_config
@@ -407,6 +408,18 @@ def test_csv_runs_are_named_by_their_file(zoo: Zoo) -> None:
     assert [r[:3] for r in rows] == [["sales.csv", "12", "naive"]]
 
 
+def test_one_file_written_relative_and_absolute_is_one_cell(zoo: Zoo, tmp_path: Path) -> None:
+    """best.yaml's command writes the CSV's path absolute: its runs and those of the path
+    as typed read one file (one sha256), so they are one configuration, one cell."""
+    relative = os.path.relpath(zoo.root / "sales.csv")
+    assert not os.path.isabs(relative)
+    run_tsbench(["dataset=csv", f"dataset.path={relative}", "model=naive", "seq_len=24",
+                 "pred_len=12", "trainer=debug", "logger=none", "seed=7"], tmp_path / "run")
+    rows = _rows(report(zoo.csv, tmp_path / "run").stdout)
+    assert [r[:3] for r in rows] == [["sales.csv", "12", "naive"]]
+    assert rows[0][3].strip("*").endswith("(2)")  # both seeds in the one cell
+
+
 def test_two_files_of_one_name_are_two_tables(zoo: Zoo, tmp_path: Path) -> None:
     """Another folder's sales.csv holds other data: its runs are never ranked against the
     runs of zoo's sales.csv, each file a table named by its digest."""
@@ -652,6 +665,26 @@ def test_a_report_over_a_runs_own_file_is_refused(legacy: Path, tmp_path: Path) 
     assert {p: p.read_bytes() for p in legacy.rglob("*") if p.is_file()} == before
     report(legacy, "-o", legacy / "report.md")  # a sweep's folder is no run
     assert (legacy / "report.md").read_text() == report(legacy).stdout
+
+
+def test_a_users_model_named_like_a_published_one_gets_no_published_number(
+        zoo: Zoo, toy_dir: Path, tmp_path: Path) -> None:
+    """A model of one's own whose config says ``name: dlinear`` is not DLinear: the paper's
+    number is not shown beside it, and the flag names the class."""
+    conf = tmp_path / "conf" / "model"
+    conf.mkdir(parents=True)
+    (conf / "my_dlinear.yaml").write_text(TOY_YAML.replace("name: toy", "name: dlinear"))
+    run_tsbench([*ILI, "model=my_dlinear", "pred_len=24", "seed=1",
+                 f"hydra.searchpath=[file://{tmp_path / 'conf'}]"], tmp_path / "mine",
+                env={"PYTHONPATH": f"{toy_dir}{os.pathsep}{ROOT}"})
+    rows = {r["label"]: r for r in _csv(report(zoo.sweep, tmp_path / "mine", "--format",
+                                               "csv").stdout) if r["pred_len"] == "24"}
+    mine = next(r for label, r in rows.items() if "toy_models.LastLinear" in label)
+    assert mine["published"] == "" and mine["published_withheld"] == (
+        "model._target_ toy_models.LastLinear (published: tsbench.models.dlinear.DLinear)")
+    tsbenchs = next(r for label, r in rows.items() if label.startswith("dlinear (model._target_"
+                                                                        "=tsbench"))
+    assert tsbenchs["published"] == "2.215" and tsbenchs["published_withheld"] == ""
 
 
 def test_a_published_number_only_beside_a_cell_of_its_protocol(zoo: Zoo, tmp_path: Path

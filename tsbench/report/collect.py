@@ -317,6 +317,9 @@ def group(runs: list[Run], warn: Warn) -> list[Cell]:
         untrained = TRAINING_KEYS if run.metrics.get("epochs") == 0 else ()
         kept = {k: v for k, v in run.config.items() if not k.startswith(IGNORED)
                 and k not in unread and not (untrained and k.startswith(untrained))}
+        read = ((run.card or {}).get("dataset") or {}).get("file")
+        if kept.get("dataset.path") and read:  # the file it read, not how its path was
+            kept["dataset.path"] = read  # written (best.yaml's command writes it absolute)
         kept.update({f"protocol: {k}": v for k, v in facts(run).items()
                      if k not in CONFIG_FACTS and k not in unread})
         key = json.dumps(kept, sort_keys=True, default=str)

@@ -19,7 +19,7 @@ import re
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
-from tsbench.report.published import dataset_settings, protocol, test_windows
+from tsbench.report.published import dataset_settings, model_class, protocol, test_windows
 
 if TYPE_CHECKING:
     from tsbench.report.collect import Cell, Run
@@ -101,7 +101,8 @@ def cell_facts(cell: Cell) -> dict[str, str | None]:
 
 def off_published(cell: Cell) -> list[str]:
     """How a cell's protocol differs from the one the published numbers share (unknown
-    facts never do): ``["features S (published: M)"]``, and each dataset setting that
+    facts never do): ``["features S (published: M)"]``, another class than tsbench's model
+    of that name (a user's model called ``dlinear``), and each dataset setting that
     differs from the shipped one (``dataset.train_frac 0.5 (published: 0.7)``: another
     scaler, other scored columns, another file)."""
     known = cell_facts(cell)
@@ -111,6 +112,9 @@ def off_published(cell: Cell) -> list[str]:
     if windows is not None and expected is not None and windows != str(expected):
         off.append(f"test windows {windows} (published: {expected})")
     config = cell.config
+    mine, shipped = config.get("model._target_"), model_class(cell.model)
+    if mine is not None and shipped is not None and mine != shipped:  # a user's model that
+        off.append(f"model._target_ {mine} (published: {shipped})")  # took its name
     for key, value in (dataset_settings(cell.dataset) or {}).items():
         mine = config.get(f"dataset.{key}", value)  # a run saved before the key: unknown
         if mine != value:

@@ -60,6 +60,17 @@ def dataset_settings(dataset: str) -> dict[str, object] | None:
             and (k not in _RATIO_KEYS or shipped["split"] == "ratio")}  # type: ignore[index]
 
 
+#: The shipped model configs: the classes the published numbers' models are in tsbench.
+_MODELS = Path(__file__).parents[1] / "conf" / "model"
+
+
+@cache
+def model_class(model: str) -> str | None:
+    """The ``_target_`` of tsbench's own model called ``model`` (None: no such model)."""
+    path = _MODELS / f"{model}.yaml"
+    return str(OmegaConf.load(path).get("_target_")) if path.is_file() else None
+
+
 #: The paper presets (``conf/experiment/<paper>_<dataset>.yaml``).
 _PRESETS = Path(__file__).parents[1] / "conf" / "experiment"
 def preset_of(reference: Reference, dataset: str) -> str | None:
