@@ -43,6 +43,7 @@ from tsbench.settings_check import (
 )
 from tsbench.sweep_watch import exit_with_sweep, has_children, mark_sweep_process
 from tsbench.tracking.mlflow_store import check_server, chosen_uri
+from tsbench.user_paths import home_in_overrides
 
 register_resolvers()
 
@@ -353,6 +354,7 @@ LEFT = {
 def entry() -> None:
     quiet_dependencies()
     mark_sweep_process()
+    sys.argv[1:] = home_in_overrides(sys.argv[1:])  # before Hydra parses them
     try:
         checked = check_command_line(sys.argv[1:])
         folder = contextlib.ExitStack()

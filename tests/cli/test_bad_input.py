@@ -203,6 +203,33 @@ def test_a_folder_as_path_says_so(tmp_path: Path) -> None:
     assert f"dataset.path: {tmp_path} is a folder, not a file" in proc.stderr
 
 
+def test_a_path_under_home_written_with_a_tilde_reads_the_users_file(tmp_path: Path) -> None:
+    """``dataset.path=~/sales.csv`` (Hydra's parser refuses a bare ``~``, and the shell
+    leaves it to tsbench) and ``'~/sales.csv'`` quoted read ``$HOME/sales.csv``, as does a
+    ``$TSBENCH_DATA_DIR`` of ``~/data``; the protocol card names the file resolved."""
+    home, elsewhere = tmp_path / "home", tmp_path / "cwd"
+    (home / "data").mkdir(parents=True)
+    elsewhere.mkdir()
+    (home / "sales.csv").write_text(GOOD_HEAD + _rows(600))
+    (home / "data" / "ETTh1.csv").symlink_to(data_dir() / "ETTh1.csv")
+    env = {**os.environ, "HOME": str(home), "OMP_NUM_THREADS": "1"}
+    args = [a for a in TINY if not a.startswith("dataset")] + ["dataset=csv"]
+    for i, path in enumerate(("~/sales.csv", "'~/sales.csv'")):
+        run_dir = tmp_path / f"run{i}"
+        proc = run_module("tsbench", [*args, f"dataset.path={path}", "model=naive",
+                                      f"hydra.run.dir={run_dir}"], env, cwd=elsewhere)
+        assert proc.returncode == 0, proc.stderr
+        card = json.loads((run_dir / "protocol.json").read_text())["dataset"]
+        assert card["file"] == str((home / "sales.csv").resolve())
+        assert card["sha256"] is not None
+    assert not (elsewhere / "~").exists()
+    proc = run_module("tsbench", ["dataset=etth1", "model=naive", "trainer=debug",
+                                  "logger=none", f"hydra.run.dir={tmp_path / 'etth1'}"],
+                      {**env, "TSBENCH_DATA_DIR": "~/data", "TSBENCH_CACHE_DIR": str(elsewhere)},
+                      cwd=elsewhere)
+    assert proc.returncode == 0, proc.stderr
+
+
 @pytest.mark.parametrize("override, message", [
     ("optim.weight_decay=-0.1", "optim.weight_decay: must be >= 0, got -0.1"),
     ("data.eval_batch_size=0", "data.eval_batch_size: must be >= 1, got 0 -> give the windows "
