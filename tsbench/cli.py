@@ -36,6 +36,7 @@ from tsbench.search.names import (
 from tsbench.search.record import RECORD_DIR
 from tsbench.settings_check import (
     check_settings,
+    check_sweeper_params,
     command_overrides,
     parse_each,
     target_not_alone,
@@ -175,7 +176,8 @@ def check_command_line(argv: list[str]) -> Checked:
     if args is None:
         return Checked(None)
     cfg = check_settings(list(args.overrides))
-    if cfg is None:
+    if cfg is None:  # Hydra says why, but for sweeper params it cannot take (a traceback)
+        check_sweeper_params(list(args.overrides))
         return Checked(None)
     check_hidden_configs(searchpath_of(cfg))
     for line in unread_additions(list(args.overrides), cfg):

@@ -377,6 +377,15 @@ OWN = (", or for a model of your own, its folder of model/dlinaer.yaml on the se
        "'hydra.searchpath=[file://conf]'")
 
 
+#: The refusal of hydra.sweeper.params on the command line where the sweeper has none.
+BASIC_PARAMS = (
+    "hydra.sweeper.params: Hydra's basic sweeper (hydra/sweeper=basic, tsbench -m's own) "
+    "takes no params from the command line: its grid is the values swept there -> sweep the "
+    "setting itself (e.g. tsbench -m seq_len=96,336), or choose a sweeper whose params it "
+    "changes: a preset, search=dlinear_tune, grid, itransformer_bo, itransformer_tune, "
+    "patchtst_bo, patchtst_tune, random, or hydra/sweeper=skopt")
+
+
 @pytest.mark.parametrize("multirun, args, said", [
     (False, ["optim.lrr=0.01"], f"optim.lrr: {MISSPELT}"),
     (False, ["modell=dlinear"], f"modell: {MISSPELT}"),
@@ -399,6 +408,13 @@ OWN = (", or for a model of your own, its folder of model/dlinaer.yaml on the se
     (True, ["hydra/sweeper=skopt", "hydra.sweeper.params={optim.lr: 'interval(0.001,0.01)'}"],
      "hydra.sweeper.params: no key 'optim.lr' in it to set -> check that key's spelling, or "
      "add keys to hydra.sweeper.params with ++hydra.sweeper.params=..."),
+    # Hydra's basic sweeper, tsbench -m's own, has null params: its traceback before
+    *[(multirun, [params], BASIC_PARAMS) for multirun, params in (
+        (True, "hydra.sweeper.params={seq_len: '24,48'}"),
+        (True, "+hydra.sweeper.params.seq_len='24,48'"),
+        (True, "++hydra.sweeper.params={seq_len: '24,48'}"),
+        (True, "hydra.sweeper.params.seq_len=24,48"),  # Hydra: "Sweeping over Hydra's ..."
+        (False, "+hydra.sweeper.params.seq_len='24,48'"))],
     (False, ["strategy=direct", "strategy.step=24"],
      "strategy.step: no such setting of strategy=direct -> check its spelling, or choose a "
      "strategy that has it (tsbench --cfg job strategy=<option> shows its settings)"),
