@@ -230,6 +230,31 @@ def test_a_path_under_home_written_with_a_tilde_reads_the_users_file(tmp_path: P
     assert proc.returncode == 0, proc.stderr
 
 
+@pytest.mark.parametrize("args, fix", [
+    # 3 channels x 32 windows, 64 heads, 20001 one-step patches: ~29 TiB of scores a layer
+    (["model=patchtst", "model.patch_len=1", "model.stride=1", "model.d_model=64",
+      "model.n_heads=64", "seq_len=20000", "dataset.n_rows=30000"],
+     "raise model.stride or model.patch_len (fewer patches), lower seq_len"),
+    # 32 windows, 256 heads over 5000 variates and 4 calendar features: ~24 TiB a layer
+    (["model=itransformer", "model.n_heads=256", "dataset.n_vars=5000"],
+     "read fewer variates (dataset.columns, features=S)"),
+])  # fmt: skip
+def test_a_transformer_whose_training_step_cannot_fit_in_memory_is_refused(
+        args: list[str], fix: str, tmp_path: Path) -> None:
+    """Not killed by the kernel's OOM killer without a word (``seq_len=5000`` with
+    PatchTST's defaults on ETTh1): the estimate, the memory available and what to lower, in
+    one line, before training, and no folder."""
+    proc = run_tsbench([*TINY, *args], tmp_path / "run", check=False)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    said = proc.stderr.strip().splitlines()
+    assert len(said) == 1 and said[0].startswith("tsbench: error: model: one training step "
+                                                 "of "), proc.stderr
+    assert " of RAM available (MemAvailable) -> lower data.batch_size, " in said[0]
+    assert said[0].endswith(f"{fix}, or lower model.n_heads or model.d_model; or run where "
+                            "more memory is free")
+    assert not (tmp_path / "run").exists()
+
+
 @pytest.mark.parametrize("override, message", [
     ("optim.weight_decay=-0.1", "optim.weight_decay: must be >= 0, got -0.1"),
     ("data.eval_batch_size=0", "data.eval_batch_size: must be >= 1, got 0 -> give the windows "
