@@ -36,6 +36,7 @@ from tsbench.search.names import (
 from tsbench.search.record import RECORD_DIR
 from tsbench.settings_check import (
     check_settings,
+    check_sweeper_params,
     command_overrides,
     parse_each,
     target_not_alone,
@@ -43,6 +44,7 @@ from tsbench.settings_check import (
 )
 from tsbench.sweep_watch import exit_with_sweep, has_children, mark_sweep_process
 from tsbench.tracking.mlflow_store import check_server, chosen_uri
+from tsbench.user_paths import home_in_overrides
 
 register_resolvers()
 
@@ -174,7 +176,8 @@ def check_command_line(argv: list[str]) -> Checked:
     if args is None:
         return Checked(None)
     cfg = check_settings(list(args.overrides))
-    if cfg is None:
+    if cfg is None:  # Hydra says why, but for sweeper params it cannot take (a traceback)
+        check_sweeper_params(list(args.overrides))
         return Checked(None)
     check_hidden_configs(searchpath_of(cfg))
     for line in unread_additions(list(args.overrides), cfg):
@@ -353,6 +356,7 @@ LEFT = {
 def entry() -> None:
     quiet_dependencies()
     mark_sweep_process()
+    sys.argv[1:] = home_in_overrides(sys.argv[1:])  # before Hydra parses them
     try:
         checked = check_command_line(sys.argv[1:])
         folder = contextlib.ExitStack()

@@ -22,6 +22,7 @@ from tsbench.data.sources import file_sha256
 from tsbench.errors import ConfigError
 from tsbench.rundir import PROTOCOL
 from tsbench.search.names import TRIALS_FILE
+from tsbench.user_paths import user_path
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,7 @@ def csv_digest(ds_cfg: Any) -> str | None:
     """The sha256 of a ``dataset=csv`` file (None for another dataset, or no such file)."""
     if str(ds_cfg.get("name")) != "csv" or not ds_cfg.get("path"):
         return None
-    path = Path(str(ds_cfg.path))
+    path = user_path(ds_cfg.path)
     return file_sha256(path) if path.is_file() else None
 
 

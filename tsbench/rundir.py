@@ -23,6 +23,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from tsbench.atomic import write_bytes, write_json, write_text
 from tsbench.errors import ConfigError
+from tsbench.user_paths import user_path
 
 log = logging.getLogger(__name__)
 
@@ -241,8 +242,8 @@ class LoadedRun:
         card = read_protocol(self.root)
         recorded = {} if card is None else card["dataset"]
         known = Path(recorded["file"]) if recorded.get("file") else None
-        if path and known and not Path(str(path)).is_absolute() and not Path(
-                str(path)).exists():
+        if path and known and not user_path(path).is_absolute() and not user_path(
+                path).exists():
             dataset = OmegaConf.merge(dataset, {"path": str(known)})
         try:
             file = dataset_file(dataset, known)

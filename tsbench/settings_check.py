@@ -23,7 +23,7 @@ from hydra.core.override_parser.types import Override
 from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
 
-from tsbench.errors import TsbenchError
+from tsbench.errors import ConfigError, TsbenchError
 
 #: Hydra's error for an override of a key the config does not have.
 UNKNOWN_KEY = re.compile(r"Could not override '([^']+)'")
@@ -179,6 +179,40 @@ def unread_additions(overrides: list[str], config: DictConfig,
         found |= {line for line, o in forced.items() if base is not None
                   and OmegaConf.select(base, o.key_or_group, default=absent) is absent}
     return [line for line in overrides if line in found]
+
+
+#: A sweeper's search space or grid.
+SWEEPER_PARAMS = "hydra.sweeper.params"
+
+
+def check_sweeper_params(overrides: list[str]) -> None:
+    """Refuse :data:`SWEEPER_PARAMS` set or added on the command line where the sweeper has
+    none to change (null): Hydra's basic sweeper, ``tsbench -m``'s own, cannot merge a
+    mapping or a key into them (a traceback), nor take a sweep of them. Its grid is the
+    values swept on the command line, where the setting itself is swept; a search preset's
+    or the skopt sweeper's params are changed this way. For a command that does not
+    compose (:func:`check_settings`'s None)."""
+    parsed = parse_each(overrides)
+    given = [line for line, o in zip(overrides, parsed, strict=True)
+             if f"{o.key_or_group}.".startswith(f"{SWEEPER_PARAMS}.")]
+    if not given:
+        return
+    rest = at_first_values(parse_each([line for line in overrides if line not in given]))
+    try:
+        with initialize_config_module("tsbench.conf", version_base="1.3"):
+            config = compose("config", overrides=rest, return_hydra_config=True)
+            presets = GlobalHydra.instance().config_loader().get_group_options("search")
+    except Exception:  # noqa: BLE001 (it does not compose without them either: Hydra's to say)
+        return
+    if OmegaConf.select(config, SWEEPER_PARAMS) is not None:
+        return
+    sweeper = config.hydra.runtime.choices.get("hydra/sweeper")
+    raise ConfigError(
+        SWEEPER_PARAMS, f"Hydra's {sweeper} sweeper (hydra/sweeper={sweeper}, tsbench -m's own) "
+        "takes no params from the command line: its grid is the values swept there",
+        "sweep the setting itself (e.g. tsbench -m seq_len=96,336), or choose a sweeper "
+        f"whose params it changes: a preset, search={', '.join(presets)}, or "
+        "hydra/sweeper=skopt")
 
 
 def parse_each(overrides: list[str]) -> list[Override]:

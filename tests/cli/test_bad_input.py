@@ -203,6 +203,58 @@ def test_a_folder_as_path_says_so(tmp_path: Path) -> None:
     assert f"dataset.path: {tmp_path} is a folder, not a file" in proc.stderr
 
 
+def test_a_path_under_home_written_with_a_tilde_reads_the_users_file(tmp_path: Path) -> None:
+    """``dataset.path=~/sales.csv`` (Hydra's parser refuses a bare ``~``, and the shell
+    leaves it to tsbench) and ``'~/sales.csv'`` quoted read ``$HOME/sales.csv``, as does a
+    ``$TSBENCH_DATA_DIR`` of ``~/data``; the protocol card names the file resolved."""
+    home, elsewhere = tmp_path / "home", tmp_path / "cwd"
+    (home / "data").mkdir(parents=True)
+    elsewhere.mkdir()
+    (home / "sales.csv").write_text(GOOD_HEAD + _rows(600))
+    (home / "data" / "ETTh1.csv").symlink_to(data_dir() / "ETTh1.csv")
+    env = {**os.environ, "HOME": str(home), "OMP_NUM_THREADS": "1"}
+    args = [a for a in TINY if not a.startswith("dataset")] + ["dataset=csv"]
+    for i, path in enumerate(("~/sales.csv", "'~/sales.csv'")):
+        run_dir = tmp_path / f"run{i}"
+        proc = run_module("tsbench", [*args, f"dataset.path={path}", "model=naive",
+                                      f"hydra.run.dir={run_dir}"], env, cwd=elsewhere)
+        assert proc.returncode == 0, proc.stderr
+        card = json.loads((run_dir / "protocol.json").read_text())["dataset"]
+        assert card["file"] == str((home / "sales.csv").resolve())
+        assert card["sha256"] is not None
+    assert not (elsewhere / "~").exists()
+    proc = run_module("tsbench", ["dataset=etth1", "model=naive", "trainer=debug",
+                                  "logger=none", f"hydra.run.dir={tmp_path / 'etth1'}"],
+                      {**env, "TSBENCH_DATA_DIR": "~/data", "TSBENCH_CACHE_DIR": str(elsewhere)},
+                      cwd=elsewhere)
+    assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.parametrize("args, fix", [
+    # 3 channels x 32 windows, 64 heads, 20001 one-step patches: ~29 TiB of scores a layer
+    (["model=patchtst", "model.patch_len=1", "model.stride=1", "model.d_model=64",
+      "model.n_heads=64", "seq_len=20000", "dataset.n_rows=30000"],
+     "raise model.stride or model.patch_len (fewer patches), lower seq_len"),
+    # 32 windows, 256 heads over 5000 variates and 4 calendar features: ~24 TiB a layer
+    (["model=itransformer", "model.n_heads=256", "dataset.n_vars=5000"],
+     "read fewer variates (dataset.columns, features=S)"),
+])  # fmt: skip
+def test_a_transformer_whose_training_step_cannot_fit_in_memory_is_refused(
+        args: list[str], fix: str, tmp_path: Path) -> None:
+    """Not killed by the kernel's OOM killer without a word (``seq_len=5000`` with
+    PatchTST's defaults on ETTh1): the estimate, the memory available and what to lower, in
+    one line, before training, and no folder."""
+    proc = run_tsbench([*TINY, *args], tmp_path / "run", check=False)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    said = proc.stderr.strip().splitlines()
+    assert len(said) == 1 and said[0].startswith("tsbench: error: model: one training step "
+                                                 "of "), proc.stderr
+    assert " of RAM available (MemAvailable) -> lower data.batch_size, " in said[0]
+    assert said[0].endswith(f"{fix}, or lower model.n_heads or model.d_model; or run where "
+                            "more memory is free")
+    assert not (tmp_path / "run").exists()
+
+
 @pytest.mark.parametrize("override, message", [
     ("optim.weight_decay=-0.1", "optim.weight_decay: must be >= 0, got -0.1"),
     ("data.eval_batch_size=0", "data.eval_batch_size: must be >= 1, got 0 -> give the windows "
@@ -350,6 +402,15 @@ OWN = (", or for a model of your own, its folder of model/dlinaer.yaml on the se
        "'hydra.searchpath=[file://conf]'")
 
 
+#: The refusal of hydra.sweeper.params on the command line where the sweeper has none.
+BASIC_PARAMS = (
+    "hydra.sweeper.params: Hydra's basic sweeper (hydra/sweeper=basic, tsbench -m's own) "
+    "takes no params from the command line: its grid is the values swept there -> sweep the "
+    "setting itself (e.g. tsbench -m seq_len=96,336), or choose a sweeper whose params it "
+    "changes: a preset, search=dlinear_tune, grid, itransformer_bo, itransformer_tune, "
+    "patchtst_bo, patchtst_tune, random, or hydra/sweeper=skopt")
+
+
 @pytest.mark.parametrize("multirun, args, said", [
     (False, ["optim.lrr=0.01"], f"optim.lrr: {MISSPELT}"),
     (False, ["modell=dlinear"], f"modell: {MISSPELT}"),
@@ -372,6 +433,13 @@ OWN = (", or for a model of your own, its folder of model/dlinaer.yaml on the se
     (True, ["hydra/sweeper=skopt", "hydra.sweeper.params={optim.lr: 'interval(0.001,0.01)'}"],
      "hydra.sweeper.params: no key 'optim.lr' in it to set -> check that key's spelling, or "
      "add keys to hydra.sweeper.params with ++hydra.sweeper.params=..."),
+    # Hydra's basic sweeper, tsbench -m's own, has null params: its traceback before
+    *[(multirun, [params], BASIC_PARAMS) for multirun, params in (
+        (True, "hydra.sweeper.params={seq_len: '24,48'}"),
+        (True, "+hydra.sweeper.params.seq_len='24,48'"),
+        (True, "++hydra.sweeper.params={seq_len: '24,48'}"),
+        (True, "hydra.sweeper.params.seq_len=24,48"),  # Hydra: "Sweeping over Hydra's ..."
+        (False, "+hydra.sweeper.params.seq_len='24,48'"))],
     (False, ["strategy=direct", "strategy.step=24"],
      "strategy.step: no such setting of strategy=direct -> check its spelling, or choose a "
      "strategy that has it (tsbench --cfg job strategy=<option> shows its settings)"),

@@ -172,6 +172,25 @@ def test_what_the_command_cannot_write_or_would_show_in_sample_is_refused(
         assert said in refused.stderr and "Traceback" not in refused.stderr
 
 
+def test_paths_under_home_written_with_a_tilde_are_the_users(csv: Path, tmp_path: Path
+                                                             ) -> None:
+    """A run of ``dataset.path='~/load.csv'`` (its config keeps the ``~``) forecasts from
+    the home directory's file, and ``--output=~/f.csv`` (the shell leaves that ``~``) writes
+    there, not in a folder named ``~`` of the working directory."""
+    home, cwd = tmp_path / "home", tmp_path / "cwd"
+    home.mkdir()
+    cwd.mkdir()
+    shutil.copy(csv, home / "load.csv")
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "HOME": str(home)}
+    run_tsbench(["dataset=csv", "dataset.path='~/load.csv'", f"seq_len={SEQ_LEN}",
+                 f"pred_len={PRED_LEN}", "trainer=debug", "logger=none", "model=naive"],
+                home / "naive", env=env)
+    said = run_module("tsbench.forecast", ["~/naive", "--output=~/f.csv"], env, cwd=cwd)
+    assert said.returncode == 0, said.stderr
+    assert pd.read_csv(home / "f.csv").shape == (PRED_LEN, 3)
+    assert not (cwd / "~").exists()
+
+
 def test_an_output_file_that_is_one_of_the_runs_own_is_refused(csv: Path, tmp_path: Path
                                                                ) -> None:
     """``-o RUN/metrics.json`` replaced the run's scores with the CSV: a finished run's own

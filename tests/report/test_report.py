@@ -648,6 +648,18 @@ def test_the_output_files_extension_chooses_the_format(legacy: Path, tmp_path: P
     assert (tmp_path / "forced.txt").read_text() == written["r.csv"]
 
 
+def test_paths_under_home_written_with_a_tilde_are_the_users(legacy: Path, tmp_path: Path,
+                                                             monkeypatch) -> None:
+    """``--output=~/r.md`` (the shell leaves a ``~`` after ``--output=``) writes the
+    report in the home directory, not in a folder named ``~``; a run folder given quoted
+    (``'~/runs'``) is read from there too."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    shutil.copytree(legacy, tmp_path / "runs")
+    report("~/runs", "--output=~/r.md")
+    assert (tmp_path / "r.md").read_text() == report(legacy).stdout
+    assert not (ROOT / "~").exists()
+
+
 def test_a_report_over_a_runs_own_file_is_refused(legacy: Path, tmp_path: Path) -> None:
     """``-o RUN/config.yaml`` wrote Markdown over the run's config: a finished run's own
     files (its config, Hydra's copy, its pictures) are refused before anything is written."""

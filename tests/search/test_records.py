@@ -149,6 +149,11 @@ def test_best_yaml_writes_a_relative_data_file_absolute(tmp_path: Path, monkeypa
     report.write_best(tmp_path / "best.yaml", kept, [Trial(1, 0, ["a"], 0.5, 1.0, "0")], False)
     assert "'dataset.path=${oc.env:HOME}/x.csv'" in yaml.safe_load(
         (tmp_path / "best.yaml").read_text())["command"]
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))  # a ~ is the home directory's file
+    home = parse_space({"kind": "choice(a, b)"}, ["dataset.path='~/x.csv'"], PARSER)
+    report.write_best(tmp_path / "best.yaml", home, [Trial(1, 0, ["a"], 0.5, 1.0, "0")], False)
+    assert f" dataset.path={tmp_path / 'home' / 'x.csv'} " in yaml.safe_load(
+        (tmp_path / "best.yaml").read_text())["command"]
 
 
 @pytest.mark.parametrize("maximize, best, pruned_value", [(False, 3, 0.125), (True, 1, 0.75)])

@@ -93,6 +93,17 @@ def test_spread_keeps_the_ends() -> None:
     assert spread(both, 6, keep=[48, 336]) == [48, 192, 336, 456, 576, 720]
 
 
+def test_paths_under_home_written_with_a_tilde_are_the_users(tmp_path: Path,
+                                                             monkeypatch) -> None:
+    """``out=~/t`` (quoted, or under ``sh``: the shell leaves the ``~``) is the home
+    directory's folder, and ``dataset.path=~/x.csv`` reaches every stage with it expanded,
+    as tsbench reads it."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    overrides, _, out = parse(["dataset=csv", "dataset.path=~/x.csv", "out=~/t"])
+    assert out == tmp_path / "t"
+    assert overrides == ["dataset=csv", f"dataset.path={tmp_path / 'x.csv'}"]
+
+
 def test_the_look_backs_hold_two_cycles_of_each_period_found(tmp_path: Path) -> None:
     # (c)'s analysis of hourly data with a weekly and a daily cycle, read back by the recipe
     overrides, recipe, out = parse(["recipe=quick", f"out={tmp_path / 'out'}"])

@@ -23,6 +23,7 @@ from tsbench.quiet import quiet_dependencies
 from tsbench.resolvers import register_resolvers
 from tsbench.rundir import ACF_PLOT, LOOKBACK, remove_refused
 from tsbench.settings_check import check_settings, command_overrides
+from tsbench.user_paths import home_in_overrides
 
 register_resolvers()
 
@@ -144,6 +145,7 @@ def main(cfg: DictConfig) -> None:
 
 def entry() -> None:
     quiet_dependencies()
+    sys.argv[1:] = home_in_overrides(sys.argv[1:])  # before Hydra parses them
     args = command_overrides(sys.argv[1:])
     try:  # a misspelt setting or option in one line, before Hydra makes any folder
         if args is not None:

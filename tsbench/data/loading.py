@@ -20,6 +20,7 @@ from tsbench.data.splits import TEST_FRAC, TRAIN_FRAC
 from tsbench.data.synthetic import make_synthetic
 from tsbench.data.timefeatures import time_features
 from tsbench.errors import ConfigError, DataError, TsbenchError
+from tsbench.user_paths import user_path
 
 #: Units of epoch-number dates (``dataset.date_unit``).
 DATE_UNITS = ("s", "ms", "us", "ns")
@@ -87,8 +88,9 @@ def load_series(cfg: Any, known: Path | None = None) -> Series:
         if not cfg.get("path"):
             raise ConfigError("dataset.path", "is required for dataset=csv",
                               "add dataset.path=/path/to/file.csv")
-        frame = _read_csv(Path(str(cfg.path)), cfg)
-        source = str(cfg.path)
+        path = user_path(cfg.path)
+        frame = _read_csv(path, cfg)
+        source = str(path)
     elif cfg.get("file"):
         path = resolve_file(DataFile.of(cfg), known)
         frame = _read_csv(path, cfg)

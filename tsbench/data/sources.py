@@ -13,6 +13,7 @@ from typing import Any
 
 from tsbench.atomic import atomic_path
 from tsbench.errors import DataError
+from tsbench.user_paths import user_path
 
 DATA_DIR_ENV = "TSBENCH_DATA_DIR"
 CACHE_DIR_ENV = "TSBENCH_CACHE_DIR"
@@ -39,7 +40,7 @@ def cache_dir() -> Path:
     """Download cache: ``$TSBENCH_CACHE_DIR``, else ``datasets/`` of a source checkout,
     else ``~/.cache/tsbench``."""
     if os.environ.get(CACHE_DIR_ENV):
-        return Path(os.environ[CACHE_DIR_ENV])
+        return user_path(os.environ[CACHE_DIR_ENV])
     checkout = Path(__file__).resolve().parents[2]
     if (checkout / "pyproject.toml").exists() and (checkout / "datasets").is_dir():
         return checkout / "datasets"
@@ -75,7 +76,7 @@ def resolve_file(entry: DataFile, known: Path | None = None) -> Path:
         return known  # the run's own file, intact: an edited copy elsewhere is no matter
     data_dir = os.environ.get(DATA_DIR_ENV)
     if data_dir:
-        candidate = Path(data_dir) / entry.filename
+        candidate = user_path(data_dir) / entry.filename
         if candidate.is_file():
             return published(entry, candidate, f"in ${DATA_DIR_ENV}")
     cached = cache_dir() / entry.filename
@@ -149,5 +150,5 @@ def dataset_file(ds_cfg: Any, known: Path | None = None) -> Path | None:
     if name == "synthetic":
         return None
     if name == "csv":
-        return Path(str(ds_cfg.path)).resolve()
+        return user_path(ds_cfg.path).resolve()
     return resolve_file(DataFile.of(ds_cfg), known).resolve()

@@ -16,6 +16,7 @@ from tsbench.quiet import quiet_dependencies
 from tsbench.rundir import METRICS, find_runs, load_run, read_metrics
 from tsbench.tune.report import SUMMARY_FILE
 from tsbench.tune.state import STATE_FILE
+from tsbench.user_paths import user_path
 
 PROG = "tsbench-forecast"
 
@@ -27,10 +28,11 @@ def parser() -> argparse.ArgumentParser:
                     "'future' (default) the pred_len steps after the data's last row, one "
                     "row per date; 'val' or 'test' every window of that split, one row per "
                     "window, step and channel, beside the actual value.")
-    p.add_argument("run", type=Path, help="a finished run's directory (it has metrics.json), "
-                                          "or a finished tsbench-tune folder")
+    p.add_argument("run", type=user_path,
+                   help="a finished run's directory (it has metrics.json), or a finished "
+                        "tsbench-tune folder")
     p.add_argument("--split", choices=("future", "val", "test"), default="future")
-    p.add_argument("-o", "--output", type=Path, help="write the CSV here (default: stdout)")
+    p.add_argument("-o", "--output", type=user_path, help="write the CSV here (default: stdout)")
     return p
 
 

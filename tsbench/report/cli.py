@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from tsbench.atomic import write_bytes, write_text
 from tsbench.errors import TsbenchError
@@ -14,6 +13,7 @@ from tsbench.report.build import build
 from tsbench.report.collect import Collected, collect, group
 from tsbench.report.table import FORMATS, render
 from tsbench.rundir import WINDOW_METRICS
+from tsbench.user_paths import user_path
 
 PROG = "tsbench-report"
 
@@ -31,7 +31,7 @@ def parser() -> argparse.ArgumentParser:
         description="Mean ± std and 95 % t-interval over seeds of every finished run under "
                     "the given run/multirun directories, beside the published numbers; with "
                     "--baseline, a paired test of every cell against the baseline model.")
-    p.add_argument("dirs", nargs="+", type=Path, help="run or multirun directories")
+    p.add_argument("dirs", nargs="+", type=user_path, help="run or multirun directories")
     p.add_argument("--format", choices=FORMATS,
                    help="default: from the -o file's extension (.html, .tex, .csv; .md and "
                         "any other: markdown), else markdown; a --format that contradicts "
@@ -44,8 +44,8 @@ def parser() -> argparse.ArgumentParser:
                         "a row's label, where the model has several configurations)")
     p.add_argument("--alpha", type=_alpha, default=0.05,
                    help="significance level of the tests and the critical difference")
-    p.add_argument("-o", "--output", type=Path, help="write the report here (default: stdout)")
-    p.add_argument("--cd-diagram", type=Path, metavar="PNG",
+    p.add_argument("-o", "--output", type=user_path, help="write the report here (default: stdout)")
+    p.add_argument("--cd-diagram", type=user_path, metavar="PNG",
                    help="also write the critical-difference diagram to this PNG file")
     return p
 

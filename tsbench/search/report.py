@@ -200,7 +200,7 @@ def _absolute_path_setting(override: str) -> str:
     if (not sep or key.lstrip("+~") not in PATH_SETTINGS or not bare or "${" in bare
             or os.path.isabs(bare) or bare == "null"):
         return override
-    return f"{key}={format_value(os.path.abspath(bare))}"
+    return f"{key}={format_value(os.path.abspath(os.path.expanduser(bare)))}"
 
 
 def _absolute_files(override: str) -> str:

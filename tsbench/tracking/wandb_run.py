@@ -20,6 +20,7 @@ from pytorch_lightning.loggers import WandbLogger
 
 from tsbench.errors import ConfigError
 from tsbench.rundir import ARTIFACTS
+from tsbench.user_paths import user_path
 
 MODES = ("online", "offline", "disabled")
 #: Lightning's per-epoch key and the name metrics.json gives the same number (the exact MSE
@@ -62,7 +63,7 @@ def wandb_logger(cfg: Any, run_dir: Path) -> WandbRunLogger:
     if mode not in MODES:
         raise ConfigError("logger.mode", f"unknown mode '{mode}'", f"use one of {MODES}")
     sweep_dir, overrides = _hydra_job()
-    folder = Path(settings.dir or os.environ.get("WANDB_DIR") or sweep_dir or run_dir)
+    folder = user_path(settings.dir or os.environ.get("WANDB_DIR") or sweep_dir or run_dir)
     group = settings.group or (sweep_dir.name if sweep_dir else None)
     config = {**OmegaConf.to_container(cfg, resolve=True), "overrides": overrides,
               "run_dir": str(run_dir)}

@@ -36,6 +36,7 @@ from tsbench.training.protocol import filled_targets, protocol_card
 from tsbench.training.pruning import TrialPruned, trial_pruning, write_pruned
 from tsbench.training.schedules import check_schedule
 from tsbench.training.search_trial import scores_test
+from tsbench.training.step_memory import check_step_memory
 from tsbench.training.threads import apply_threads
 from tsbench.training.train_and_score import fit_and_score
 
@@ -147,6 +148,7 @@ def _run(cfg: DictConfig, run_dir: Path, threads: int) -> dict[str, Any]:
     series = load_series(cfg.dataset)
     borders = benchmark_borders(len(series.values), series.split, int(cfg.seq_len),
                                 series.train_frac, series.test_frac)
+    check_step_memory(cfg, series, borders)  # before the kernel's OOM killer ends it
     write_config(run_dir, cfg)
     _warn_filled(cfg, series, borders)
     _warn_short_season(cfg, series, borders)

@@ -33,6 +33,7 @@ from tsbench.tune.recipe import run_recipe
 from tsbench.tune.report import REPORT_FILE
 from tsbench.tune.settings import RECIPES, load_recipe
 from tsbench.tune.state import holds_stages
+from tsbench.user_paths import home_in_overrides, user_path
 
 
 def parse(argv: list[str]) -> tuple[list[str], object, Path]:
@@ -49,9 +50,10 @@ def parse(argv: list[str]) -> tuple[list[str], object, Path]:
             if not value.strip():  # Path("") is the working directory
                 raise TsbenchError("out: empty -> give the tuning run's folder (out=DIR), or "
                                    "leave out= off for one named after the command")
-            out = Path(value)
+            out = user_path(value)
         else:
             passthrough.append(arg)
+    passthrough = home_in_overrides(passthrough)  # as tsbench reads them
     check_not_owned(passthrough)
     recipe = load_recipe(name)
     unknown = [f.split("=")[0] for f in fields if f.split("=")[0] not in recipe]
