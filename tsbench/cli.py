@@ -202,9 +202,11 @@ def check_command_line(argv: list[str]) -> Checked:
     if not search and not args.cfg:  # --cfg prints the config and writes nothing
         check_not_over_other_runs(cfg, multirun)
     if multirun:
-        from tsbench.sweep_check import check_sweep  # imports torch
+        from tsbench.sweep_check import check_sweep, fixed_params  # imports torch
 
         check_sweep(cfg, list(args.overrides))
+        for said in fixed_params(cfg, list(args.overrides)):
+            print(f"tsbench: warning: {said}", file=sys.stderr)
         if search:
             check_resumed_data(cfg, {override.key_or_group for override in parse_each(swept)}
                                | set(cfg.hydra.sweeper.get("params") or {}))

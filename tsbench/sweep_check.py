@@ -100,6 +100,29 @@ def check_sweep(config: DictConfig, overrides: list[str], config_name: str = "co
                                   f"{sweep.where})", error.fix)
 
 
+def fixed_params(config: DictConfig, overrides: list[str]) -> list[str]:
+    """A warning for each sweep of ``hydra.sweeper.params`` (a preset's, ``search=grid``)
+    that a single value on the command line replaces: the sweep then runs that value alone,
+    which is easily missed (the grid shrinks, the search searches one dimension less)."""
+    params = dict(OmegaConf.select(config, "hydra.sweeper.params", default=None) or {})
+    parser = OverridesParser.create()
+    said = []
+    for line in overrides:
+        key = line.split("=", 1)[0]
+        if key not in params:
+            continue
+        try:
+            mine, theirs = (parser.parse_override(text)
+                            for text in (line, f"{key}={params[key]}"))
+        except HydraException:  # a sweep the sweeper refuses: the sweeper says
+            continue
+        if theirs.is_sweep_override() and not mine.is_sweep_override():
+            said.append(f"{line} replaces the sweep hydra.sweeper.params {key}: "
+                        f"{params[key]}, so every trial runs {line} -> to sweep values of "
+                        f"your own give them as a sweep ({key}=a,b), or drop {line}")
+    return said
+
+
 def _swept(config: DictConfig, overrides: list[str]) -> dict[str, Swept]:
     """Each swept setting or config group (Hydra's own left out), by key: the command line's
     sweeps and the sweeper's ``params`` that the command line does not replace."""

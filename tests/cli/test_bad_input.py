@@ -619,6 +619,25 @@ def test_a_sweep_of_a_command_that_runs_as_a_multirun_needs_no_m(overrides: list
     check_command_line(overrides)
 
 
+def test_a_single_value_that_replaces_a_presets_sweep_is_a_warning(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """``search=grid seq_len=48``: the command line's value replaces the grid's
+    ``seq_len: 96,336,512``, so the 12-run grid shrinks to 4 without a word; said once, for
+    that key alone (a sweep given on the command line, and a key the grid does not sweep,
+    are the user's own)."""
+    check_command_line(["search=grid", "dataset=synthetic", "seq_len=48",
+                        "model.patch_len=8,16", "optim.lr=1e-3", "seed=3"])
+    warned = [line for line in capsys.readouterr().err.splitlines()
+              if line.startswith("tsbench: warning:")]
+    assert warned == [
+        "tsbench: warning: seq_len=48 replaces the sweep hydra.sweeper.params seq_len: "
+        "96,336,512, so every trial runs seq_len=48 -> to sweep values of your own give them "
+        "as a sweep (seq_len=a,b), or drop seq_len=48",
+        "tsbench: warning: optim.lr=1e-3 replaces the sweep hydra.sweeper.params optim.lr: "
+        "1e-4,1e-3, so every trial runs optim.lr=1e-3 -> to sweep values of your own give "
+        "them as a sweep (optim.lr=a,b), or drop optim.lr=1e-3"]
+
+
 def test_a_setting_added_that_tsbench_reads_nowhere_is_a_warning(tmp_path: Path) -> None:
     """``+trainer.accumulate_grad_batches=2`` looks like Lightning's, but tsbench builds its
     Trainer from named fields: the addition would change nothing but the saved config. A
