@@ -50,6 +50,10 @@ def command_overrides(argv: list[str]) -> argparse.Namespace | None:
     return args
 
 
+#: The prefix of a sweeper's search space entries.
+PARAMS = "hydra.sweeper.params."
+
+
 def unknown_setting(error: BaseException, choices: dict[str, list[str]] | None = None,
                     program: str = "tsbench",
                     default: tuple[str, tuple[str, list[str]]] | None = None
@@ -67,6 +71,13 @@ def unknown_setting(error: BaseException, choices: dict[str, list[str]] | None =
         return TsbenchError(f"{key}: a setting of tsbench-tune's tuning recipe, not of one run "
                             "-> run the recipe with tsbench-tune (e.g. tsbench-tune "
                             "dataset=etth1 model=patchtst recipe=quick), or drop it")
+    if key.startswith(PARAMS) and len(key) > len(PARAMS):  # a parameter the space lacks
+        swept = key[len(PARAMS):]
+        return TsbenchError(
+            f"{key}: the sweeper's params hold no {swept} to change -> search it by giving "
+            f"it as a sweep on the command line ({swept}='choice(a,b)' or "
+            f"{swept}='interval(low,high)'), or add it to params: "
+            f"'++hydra.sweeper.params={{{swept}: \"interval(low,high)\"}}'")
     inner = getattr(error.__cause__, "full_key", "")
     if inner.startswith(f"{key}."):  # the setting exists; the mapping given adds keys
         return TsbenchError(

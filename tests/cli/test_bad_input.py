@@ -440,6 +440,13 @@ BASIC_PARAMS = (
         (True, "++hydra.sweeper.params={seq_len: '24,48'}"),
         (True, "hydra.sweeper.params.seq_len=24,48"),  # Hydra: "Sweeping over Hydra's ..."
         (False, "+hydra.sweeper.params.seq_len='24,48'"))],
+    # a parameter the sweeper's space lacks: not a misspelling, and + would not add a
+    # dotted one (params is a dict of strings)
+    (True, ["hydra/sweeper=skopt", "hydra.sweeper.params.optim.lr='interval(1e-4,1e-2)'"],
+     "hydra.sweeper.params.optim.lr: the sweeper's params hold no optim.lr to change -> "
+     "search it by giving it as a sweep on the command line (optim.lr='choice(a,b)' or "
+     "optim.lr='interval(low,high)'), or add it to params: "
+     "'++hydra.sweeper.params={optim.lr: \"interval(low,high)\"}'"),
     (False, ["strategy=direct", "strategy.step=24"],
      "strategy.step: no such setting of strategy=direct -> check its spelling, or choose a "
      "strategy that has it (tsbench --cfg job strategy=<option> shows its settings)"),
