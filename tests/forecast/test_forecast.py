@@ -103,6 +103,70 @@ def test_every_window_beside_the_files_values_gives_the_runs_score(
     assert np.isfinite(future(run_dir).to_numpy()).all()
 
 
+@pytest.mark.parametrize("extra, recent", [
+    (["model=dlinear"], True), (["model=dlinear", "features=S"], True),
+    # a classical model filters its states over the whole history: a file from its start
+    (["model=ets", "features=S"], False)])
+def test_a_newer_file_is_forecast_from_its_last_rows_by_the_runs_model_and_scaler(
+        csv: Path, tmp_path: Path, extra: list[str], recent: bool) -> None:
+    """``--data`` with the recent rows up to a test window's origin forecasts that window
+    as the run scored it (the run's scaler, not one fitted on the newer file); with more
+    rows (new ones appended, in another folder) the steps after them."""
+    run_dir = _run(csv, tmp_path / "run", *extra)
+    frame = pd.read_csv(csv)
+    table = windows(run_dir, "test")
+    window = 7
+    origin = table[table["window"] == window]["origin"].iloc[0]
+    cut = tmp_path / "cut.csv"  # the recent rows alone, as an export of the last weeks
+    dates = pd.to_datetime(frame["date"])
+    start = origin - pd.Timedelta(hours=SEQ_LEN + 20) if recent else dates.iloc[0] - pd.Timedelta(
+        hours=1)
+    frame[(dates <= origin) & (dates > start)].to_csv(cut, index=False)
+    if not recent:  # nor from the recent rows alone: other states, said
+        recent_only = tmp_path / "recent.csv"
+        frame[(dates <= origin) & (dates > origin - pd.Timedelta(hours=SEQ_LEN + 20))].to_csv(
+            recent_only, index=False)
+        with pytest.raises(ValueError, match="forecasts from its whole history, which starts "
+                                             "at 2024-03-01 00:00:00, a date the file lacks"):
+            future(run_dir, recent_only)
+    ahead = future(run_dir, cut)
+    expected = table[table["window"] == window].pivot(index="date", columns="channel",
+                                                       values="forecast")
+    assert list(ahead.index) == list(pd.DatetimeIndex(expected.index))
+    np.testing.assert_allclose(ahead[expected.columns].to_numpy(), expected.to_numpy(),
+                               rtol=1e-5, atol=1e-4)
+    longer = tmp_path / "new" / "load.csv"
+    longer.parent.mkdir()
+    more = frame.tail(30).assign(date=pd.date_range(pd.to_datetime(frame["date"]).iloc[-1],
+                                                    periods=31, freq="h")[1:])
+    pd.concat([frame, more]).to_csv(longer, index=False)
+    assert future(run_dir, longer).index[0] == pd.Timestamp(more["date"].iloc[-1]) + pd.Timedelta(
+        "1h")
+
+
+def test_a_newer_file_of_other_columns_or_too_few_rows_is_one_line(csv: Path, tmp_path: Path
+                                                                   ) -> None:
+    run_dir = _run(csv, tmp_path / "run", "model=naive")
+    frame = pd.read_csv(csv)
+    frame.rename(columns={"temp": "temperature"}).to_csv(tmp_path / "renamed.csv",
+                                                          index=False)
+    frame.head(SEQ_LEN - 1).to_csv(tmp_path / "short.csv", index=False)
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    for name, said in (
+            ("renamed.csv", f"--data {tmp_path / 'renamed.csv'}: its columns ['temperature', "
+                            "'OT'] are not those the run read, ['temp', 'OT'] -> give a file "
+                            "with the run's columns"),
+            ("short.csv", f"--data {tmp_path / 'short.csv'}: {SEQ_LEN - 1} rows, fewer than the "
+                          f"look-back of {SEQ_LEN} -> give a file of at least {SEQ_LEN} rows")):
+        proc = run_module("tsbench.forecast", [str(run_dir), "--data", str(tmp_path / name)],
+                          env)
+        assert proc.returncode == 2 and proc.stdout == ""
+        assert proc.stderr.splitlines()[-1] == f"tsbench-forecast: error: {said}"
+    proc = run_module("tsbench.forecast", [str(run_dir), "--split", "test", "--data",
+                                           str(csv)], env)
+    assert proc.returncode == 2 and "--data forecasts the future" in proc.stderr
+
+
 def test_the_command_writes_csv_and_refuses_what_it_cannot_forecast(csv: Path, tmp_path: Path
                                                                      ) -> None:
     run_dir = _run(csv, tmp_path / "naive", "model=naive")

@@ -32,6 +32,10 @@ def parser() -> argparse.ArgumentParser:
                    help="a finished run's directory (it has metrics.json), or a finished "
                         "tsbench-tune folder")
     p.add_argument("--split", choices=("future", "val", "test"), default="future")
+    p.add_argument("--data", type=user_path, metavar="FILE",
+                   help="with --split future: forecast the steps after this newer file's "
+                        "last row (the run's columns and frequency, e.g. its CSV with rows "
+                        "appended), scaled as the run scaled its data")
     p.add_argument("-o", "--output", type=user_path, help="write the CSV here (default: stdout)")
     return p
 
@@ -46,6 +50,9 @@ def main(argv: list[str] | None = None) -> int:
             check_output(args.output, "-o", "forecast.csv")
     except TsbenchError as error:
         return _error(str(error))
+    if args.data is not None and args.split != "future":
+        return _error(f"--data forecasts the future after a newer file's rows; the {args.split} "
+                      "split's windows are the run's own -> drop --data, or --split future")
     from tsbench.forecast import tables  # torch and Lightning: not for --help
 
     if (args.run / STATE_FILE).is_file():
@@ -55,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     except OSError:
         return _error(_not_a_run(args.run))
     try:
-        table = (tables.future(run) if args.split == "future"
+        table = (tables.future(run, args.data) if args.split == "future"
                  else tables.windows(run, args.split))
     except (TsbenchError, ValueError, FileNotFoundError) as error:
         return _error(str(error))
@@ -93,7 +100,7 @@ def _tuned(args: argparse.Namespace, tables: ModuleType) -> int:
                       f"the ensemble it chose; its test scores are in {SUMMARY_FILE} -> "
                       "--split future, or give one of its runs' folders")
     try:
-        table = tables.tuned_future(args.run)
+        table = tables.tuned_future(args.run, args.data)
     except (TsbenchError, ValueError, FileNotFoundError) as error:
         return _error(str(error))
     _write(table.to_csv(float_format=DIGITS), args.output)

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
+from omegaconf import OmegaConf
 
 from tsbench.data.datamodule import ForecastData
 from tsbench.data.timefeatures import time_features
@@ -66,20 +67,26 @@ def run_data(run: LoadedRun) -> ForecastData:
                      scaler_rows=borders.train)
 
 
-def future(run: LoadedRun | Any) -> pd.DataFrame:
+def future(run: LoadedRun | Any, data_file: Path | None = None) -> pd.DataFrame:
     """The forecast of the ``pred_len`` steps after the series' last row: one row per
-    future date (the data's frequency), one column per scored channel."""
+    future date (the data's frequency), one column per scored channel. With ``data_file``
+    (a newer file of the same columns and frequency, e.g. the run's CSV with rows appended)
+    the steps after that file's last row, from its last rows, by the model as it trained:
+    scaled by the run's scaler (fitted on the run's own training rows)."""
     run = run if isinstance(run, LoadedRun) else load_run(run)
-    data, model, series = run_data(run), run.model, run.series
+    data, model = run_data(run), run.model
+    series = run.series if data_file is None else newer_series(run, data_file)
+    scaled = (data.scaled if data_file is None else torch.from_numpy(data.scaler.transform(
+        series.values[:, -1:] if data.features == "S" else series.values)))
     seq_len, pred_len = data.seq_len, data.pred_len
     dates = pd.date_range(series.dates[-1], periods=pred_len + 1, freq=series.freq)[1:]
     with torch.inference_mode():
         if isinstance(model, HistoryModel):
-            start = data.ranges["train"][0]
-            values = data.scaled[start:].double().numpy()
+            start = 0 if data_file is None else _history_start(run, series, data_file)
+            values = scaled[start:].double().numpy()
             scaled = model.forecast_origins(values, np.array([len(values)]), pred_len)
         else:
-            x = data.scaled[-seq_len:].float()[None]
+            x = scaled[-seq_len:].float()[None]
             marks = None
             if model.uses_time_features:
                 freq = series.calendar_freq or series.freq
@@ -92,8 +99,45 @@ def future(run: LoadedRun | Any) -> pd.DataFrame:
                         columns=_channels(series.columns, data))
 
 
-def tuned_future(tune_dir: Path) -> pd.DataFrame:
-    """:func:`future` of the model a finished ``tsbench-tune`` run ended with: its ensemble,
+def newer_series(run: LoadedRun, data_file: Path) -> Any:
+    """``data_file`` read with the run's dataset settings, refused where its columns or
+    frequency are not the run's, or it holds fewer rows than the look-back."""
+    from tsbench.data.loading import load_series
+
+    if not data_file.is_file():
+        raise ValueError(f"--data {data_file}: no such file -> give the newer CSV file")
+    settings = OmegaConf.merge(run.config.dataset, {"name": "csv", "path": str(data_file)})
+    series, before = load_series(settings), run.series
+    if series.columns != before.columns:
+        raise ValueError(f"--data {data_file}: its columns {series.columns} are not those the "
+                         f"run read, {before.columns} -> give a file with the run's "
+                         "columns")
+    if series.freq != before.freq:
+        raise ValueError(f"--data {data_file}: its frequency {series.freq} is not the run's "
+                         f"{before.freq} -> give a file at the run's frequency")
+    seq_len = int(run.config.seq_len)
+    if len(series.dates) < seq_len:
+        raise ValueError(f"--data {data_file}: {len(series.dates)} rows, fewer than the "
+                         f"look-back of {seq_len} -> give a file of at least {seq_len} rows")
+    return series
+
+
+def _history_start(run: LoadedRun, series: Any, data_file: Path) -> int:
+    """The row of ``series`` (a newer file's) where the run's history started: a classical
+    model filters its states over the whole history from there, so a file that starts
+    later would forecast from other states."""
+    first = run.series.dates[run.borders.train[0]]
+    if first not in series.dates:
+        raise ValueError(f"--data {data_file}: {run.config.model.name} forecasts from its "
+                         f"whole history, which starts at {first}, a date the file lacks -> "
+                         "give a file that holds the run's rows from that date on, and the "
+                         "new ones after them")
+    return int(series.dates.get_loc(first))
+
+
+def tuned_future(tune_dir: Path, data_file: Path | None = None) -> pd.DataFrame:
+    """:func:`future` (after ``data_file``'s rows, where given) of the model a finished
+    ``tsbench-tune`` run ended with: its ensemble,
     chosen on validation, as the weighted mean of its members' forecasts; where the recipe
     refitted its choices on the train+val rows, each member's refits, its weight split
     evenly over their seeds (as (g) scored them)."""
@@ -108,7 +152,7 @@ def tuned_future(tune_dir: Path) -> pd.DataFrame:
         parts += [(d, weight / len(dirs)) for d in dirs]
     runs = [load_run(d, warn_code=False) for d, _ in parts]
     warn_code_changes(runs)  # one line for members of one code, not one each
-    return sum(weight * future(run)  # type: ignore[return-value]
+    return sum(weight * future(run, data_file)  # type: ignore[return-value]
                for run, (_, weight) in zip(runs, parts, strict=True))
 
 
