@@ -14,6 +14,7 @@ import argparse
 import contextlib
 import io
 import re
+from pathlib import Path
 
 from hydra import compose, initialize_config_module
 from hydra._internal.utils import get_args_parser
@@ -156,29 +157,45 @@ def check_settings(overrides: list[str], config_name: str = "config",
 #: Where a setting added with ``+`` is read: a model's own hyperparameters (its constructor
 #: refuses one it lacks), Hydra's settings, and the block a pruning sweep hands its trials.
 READS_ADDED = ("model", "hydra", "pruning")
+#: The CSV reader's settings (conf/dataset/csv.yaml's): every dataset is read by it, with a
+#: default where its config leaves one out; but ``path``, which dataset=csv alone reads.
+READER_SETTINGS = Path(__file__).parent / "conf" / "dataset" / "csv.yaml"
 
 
 def unread_additions(overrides: list[str], config: DictConfig,
                      config_name: str = "config") -> list[str]:
-    """The ``+key=value`` overrides that add a setting tsbench reads nowhere (``+foo=1``,
-    ``+trainer.accumulate_grad_batches=2``): not a config group, nor under
-    :data:`READS_ADDED`; and the ``++key=value`` ones among them (set, or add) whose key
-    the config composed without them lacks."""
+    """The ``+key=value`` and ``++key=value`` overrides that add a setting tsbench reads
+    nowhere (``+foo=1``, ``+trainer.accumulate_grad_batches=2``): a key the config composed
+    without them lacks (``+`` on a null setting such as ``trainer.limit_train_batches`` sets
+    it, as ``++`` on any setting does), not a config group, nor under :data:`READS_ADDED`,
+    nor one tsbench reads with a default (:func:`read_with_default`)."""
     groups = set(OmegaConf.select(config, "hydra.runtime.choices", default={}) or {})
-    parsed = parse_each(overrides)
+    defaulted = read_with_default(config)
 
     def unread(o: Override) -> bool:
-        return o.key_or_group not in groups and o.key_or_group.split(".")[0] not in READS_ADDED
+        key = o.key_or_group
+        return key not in groups and key not in defaulted and (
+            key.split(".")[0] not in READS_ADDED)
 
-    found = {line for line, o in zip(overrides, parsed, strict=True) if o.is_add() and unread(o)}
-    forced = {line: o for line, o in zip(overrides, parsed, strict=True)
-              if o.is_force_add() and unread(o)}
-    if forced:
-        base = check_settings([line for line in overrides if line not in forced], config_name)
-        absent = object()
-        found |= {line for line, o in forced.items() if base is not None
-                  and OmegaConf.select(base, o.key_or_group, default=absent) is absent}
-    return [line for line in overrides if line in found]
+    added = {line: o for line, o in zip(overrides, parse_each(overrides), strict=True)
+             if (o.is_add() or o.is_force_add()) and unread(o)}
+    if not added:
+        return []
+    base = check_settings([line for line in overrides if line not in added], config_name)
+    absent = object()
+    return [line for line in overrides if line in added and base is not None
+            and OmegaConf.select(base, added[line].key_or_group, default=absent) is absent]
+
+
+def read_with_default(config: DictConfig) -> set[str]:
+    """The settings tsbench reads with a default where ``config`` leaves them out, so that
+    ``+`` adds one that is read: the CSV reader's (:data:`READER_SETTINGS`) and, with
+    ``optim.name=sgd``, ``optim.nesterov``."""
+    reader = OmegaConf.load(READER_SETTINGS)
+    read = {f"dataset.{key}" for key in reader if key != "path"}
+    if OmegaConf.select(config, "optim.name", default=None) == "sgd":
+        read.add("optim.nesterov")
+    return read
 
 
 def parse_each(overrides: list[str]) -> list[Override]:

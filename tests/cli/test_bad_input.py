@@ -20,7 +20,7 @@ from tsbench.errors import ConfigError, TsbenchError
 from tsbench.folder_lock import held
 from tsbench.hidden_configs import OWN_CONFIGS
 from tsbench.models.build import model_class, model_for
-from tsbench.settings_check import check_settings
+from tsbench.settings_check import check_settings, unread_additions
 from tsbench.sweep_check import check_sweep
 from tsbench.training.run import validate_config
 
@@ -568,6 +568,25 @@ def test_a_setting_added_that_tsbench_reads_nowhere_is_a_warning(tmp_path: Path)
         "tsbench: warning: +foo=1 adds a setting tsbench reads nowhere: it changes nothing but "
         "the run's saved config (a report then shows it as a cell of its own) -> drop it, or "
         "check its spelling (tsbench --cfg job shows every setting)")
+
+
+@pytest.mark.parametrize("overrides, warned", [
+    # + on a setting whose value is null sets it, as Hydra composes it: read
+    (["+trainer.limit_train_batches=5", "+trainer.num_threads=1", "+seq_len_searched_on=val",
+      "+dataset.columns=[OT]"], []),
+    # the CSV reader's settings, read for every dataset with a default where it lacks one
+    (["+dataset.dayfirst=true", "+dataset.sep=';'", "+dataset.date_format=%Y"], []),
+    (["dataset=synthetic", "+dataset.gaps=keep", "+dataset.path=x.csv"], ["+dataset.path=x.csv"]),
+    # SGD reads optim.nesterov with a default; no other optimizer reads it
+    (["optim=sgd", "+optim.nesterov=true"], []),
+    (["+optim.nesterov=true", "+trainer.accumulate_grad_batches=2"],
+     ["+optim.nesterov=true", "+trainer.accumulate_grad_batches=2"]),
+])
+def test_a_setting_added_that_tsbench_reads_is_not_warned(overrides: list[str],
+                                                          warned: list[str]) -> None:
+    """``+trainer.limit_train_batches=5`` limits the training as the same setting without
+    ``+`` does: it is no setting read nowhere."""
+    assert unread_additions(overrides, check_settings(overrides)) == warned
 
 
 @pytest.mark.parametrize("args, key", [
