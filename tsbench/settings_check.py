@@ -5,7 +5,9 @@ Hydra's own error for ``optim.lrr=0.01`` is several lines ending in the hint
 it. ``tsbench`` and ``tsbench-tune`` compose the command's config first and say instead
 ``optim.lrr: no such setting -> check its spelling ...``. A misspelt option of a config
 group (``model=dlinaer``, or one option of a swept ``model=dlinear,dlinaer``) is named in
-one line with the group's options. Every other composition problem is left to Hydra.
+one line with the group's options, and so is a list of options for one group
+(``logger=[tensorboard,mlflow]``, which Hydra merges into its last option alone). Every
+other composition problem is left to Hydra.
 """
 
 from __future__ import annotations
@@ -137,6 +139,7 @@ def check_settings(overrides: list[str], config_name: str = "config",
     try:
         with initialize_config_module("tsbench.conf", version_base="1.3"):
             config = compose(config_name, overrides=single, return_hydra_config=True)
+            _check_one_option(parsed)
             _check_swept_options(parsed, single, config, config_name)
             return config
     except TsbenchError:
@@ -214,6 +217,30 @@ def parse_each(overrides: list[str]) -> list[Override]:
                 "holding , ; : = ( ) [ ] { } or spaces needs Hydra's quotes inside the "
                 "shell's, e.g. \"dataset.sep=';'\" or \"dataset.decimal=','\"") from None
     return parsed
+
+
+def _check_one_option(parsed: list[Override]) -> None:
+    """Refuse a list of options for one of the config's own groups (``logger=[tensorboard,
+    mlflow]``, also as a sweep's value): Hydra merges their configs into one node, where
+    the last option's ``name`` wins, so only it would act (the others' settings, such as
+    MLflow's sweep callback, left behind). Each group holds one option. Call it where
+    Hydra is initialised."""
+    groups = set(GlobalHydra.instance().config_loader().list_groups("")) - {"hydra"}
+    for override in parsed:
+        group = override.key_or_group
+        if group not in groups:
+            continue
+        value = override.value()
+        values = value.list if override.is_sweep_override() and hasattr(value, "list") \
+            else [value]
+        for options in values:
+            if isinstance(options, list) and len(set(map(str, options))) > 1:
+                one = " or ".join(f"{group}={o}" for o in options)
+                raise TsbenchError(
+                    f"{override.input_line}: a run takes one {group} option, and Hydra "
+                    f"merges a list of them into one config, where the last one's name wins "
+                    f"(only {group}={options[-1]} would act) -> give one: {one} (tsbench -m "
+                    f"{group}={','.join(map(str, options))} runs one run with each)")
 
 
 def _check_swept_options(parsed: list[Override], single: list[str], config: DictConfig,

@@ -570,6 +570,28 @@ def test_a_setting_added_that_tsbench_reads_nowhere_is_a_warning(tmp_path: Path)
         "check its spelling (tsbench --cfg job shows every setting)")
 
 
+@pytest.mark.parametrize("flags, line, last", [
+    ([], "logger=[tensorboard,mlflow]", "mlflow"),
+    (["-m"], "logger=csv,[mlflow,tensorboard]", "tensorboard"),  # a sweep's value
+    ([], "model=[dlinear,patchtst]", "patchtst"),
+])
+def test_a_list_of_options_for_one_group_is_refused(flags: list[str], line: str,
+                                                    last: str) -> None:
+    """Hydra merges ``logger=[tensorboard,mlflow]`` into one logger config whose last name
+    wins: one logger logged and the other was dropped silently (with mlflow first, its sweep
+    callback was left without its logger). One line names it before any folder is made."""
+    group, rest = line.split("=", 1)
+    options = rest.split("[")[1].rstrip("]").split(",")
+    with pytest.raises(TsbenchError) as refused:
+        check_command_line([*flags, *TINY, line])
+    assert str(refused.value) == (
+        f"{line}: a run takes one {group} option, and Hydra merges a list of them into one "
+        f"config, where the last one's name wins (only {group}={last} would act) -> give one: "
+        f"{group}={options[0]} or {group}={options[1]} (tsbench -m {group}={','.join(options)} "
+        "runs one run with each)")
+    check_command_line([*TINY, f"{group}=[{last}]"])  # a list of one is that option
+
+
 @pytest.mark.parametrize("overrides, warned", [
     # + on a setting whose value is null sets it, as Hydra composes it: read
     (["+trainer.limit_train_batches=5", "+trainer.num_threads=1", "+seq_len_searched_on=val",
