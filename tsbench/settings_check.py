@@ -349,11 +349,17 @@ def _first_value(override: Override) -> str:
 def target_not_alone(overrides: list[str], cfg: DictConfig) -> list[str]:
     """A warning for ``dataset.target=`` given with ``features=M`` (the default): every
     column is forecast and scored, and the target names only the plotted one; a user
-    naming a column means to score it."""
+    naming a column means to score it. None for a target that the CSV file's header lacks:
+    the run refuses it, naming the file's columns."""
     given = [o for o in parse_each(overrides) if o.key_or_group == "dataset.target"]
     if not given or cfg.get("features") != "M":
         return []
     target = cfg.dataset.get("target")
+    from tsbench.data.loading import csv_columns  # pandas: only where a target is given
+
+    columns = csv_columns(cfg.dataset)
+    if columns is not None and str(target) not in columns:
+        return []
     return [f"dataset.target={target} with features=M: every column is "
             f"forecast and scored (test_mse is their mean), {target} only plotted -> add "
             f"features=MS to score {target} alone from all columns, or features=S to forecast "

@@ -860,3 +860,21 @@ def test_a_target_named_under_features_m_is_a_warning(tmp_path: Path) -> None:
         "alone from all columns, or features=S to forecast it from itself"]
     assert _warnings(tmp_path, "dataset=etth1", "dataset.target=HUFL", "features=MS") == []
     assert _warnings(tmp_path, "dataset=etth1") == []  # the dataset's own target, not named
+
+
+def test_a_target_the_csv_lacks_is_refused_without_the_features_m_warning(
+        tmp_path: Path) -> None:
+    """``dataset.target=load`` on a file without a column ``load``: the warning about
+    scoring ``load`` under features=M came before the error saying there is no ``load``."""
+    dates = pd.date_range("2024-01-01", periods=200, freq="h")
+    pd.DataFrame({"date": dates, "a": range(200), "OT": range(200)}).to_csv(
+        tmp_path / "site.csv", index=False)
+    own = ["dataset=csv", "dataset.path=site.csv", "model=naive", "seq_len=24", "pred_len=6",
+           "logger=none"]
+    proc = run_module("tsbench", [*own, "dataset.target=load", "hydra.run.dir=run"],
+                      {**os.environ}, cwd=tmp_path)
+    assert proc.returncode == 2 and proc.stderr == (
+        "tsbench: error: dataset.target: column 'load' not found in site.csv; columns are "
+        "['a', 'OT'] -> set dataset.target=<column to forecast>\n")
+    assert not (tmp_path / "run").exists()
+    assert len(_warnings(tmp_path, *own, "dataset.target=a")) == 1  # a column it has: warned
