@@ -95,3 +95,16 @@ def restore_hint(source: dict[str, Any], changed: list[str], model: Path | None)
         parts.append(f"{model} as it was when the run ran (outside tsbench's checkout: no "
                      "commit the card names holds it)")
     return "restore " + " and ".join(parts)
+
+
+def import_root(target: str, file: Path) -> Path | None:
+    """The folder to put on ``PYTHONPATH`` for ``target`` (``my_models.mlp.MLP``) to import
+    from ``file``, the model file a protocol card records (``/proj/my_models/mlp.py``:
+    ``/proj``); None where ``file`` is gone or is not that module's file."""
+    module = target.rpartition(".")[0].split(".")
+    parts = file.with_suffix("").parts
+    if file.stem == "__init__":  # a package's own module
+        parts = parts[:-1]
+    if not file.is_file() or len(parts) <= len(module) or list(parts[-len(module):]) != module:
+        return None
+    return Path(*parts[:-len(module)])

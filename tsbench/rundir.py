@@ -267,6 +267,7 @@ class LoadedRun:
         from tsbench.models.build import model_for
         from tsbench.models.history import HistoryModel
 
+        self._check_model_imports()
         model = model_for(self.config, self.series)
         folds = self.metrics.get("cv_folds")
         if isinstance(model, HistoryModel):
@@ -303,6 +304,30 @@ class LoadedRun:
         """The run's own directory (a fold's run for a fold directory)."""
         return self.path.parent if fold_number(self.path) is not None and config_path(
             self.path) is None else self.path
+
+    def _check_model_imports(self) -> None:
+        """Raise the model class's import error, where the run's model module of the user's
+        does not import from here, naming the folder to put on ``PYTHONPATH``: the one its
+        card's ``source.model_file`` lies in (``tsbench-forecast`` run from another
+        folder than the run's)."""
+        import importlib.util
+
+        from tsbench.code_digest import import_root
+        from tsbench.models.build import model_class
+
+        try:
+            model_class(self.config.model)
+        except ConfigError as error:
+            target = str(self.config.model.get("_target_", ""))
+            source = (read_protocol(self.root) or {}).get("source") or {}
+            root = import_root(target, Path(source["model_file"])) if source.get(
+                "model_file") else None
+            if root is None or importlib.util.find_spec(target.split(".")[0]) is not None:
+                raise
+            raise ConfigError(error.field, error.problem, f"put {root} on the Python path "
+                              f"(PYTHONPATH={root}): the folder of the run's model file "
+                              f"{source['model_file']}, its protocol card's source.model_file"
+                              ) from None
 
     @cached_property
     def _code_diff(self) -> tuple[dict[str, Any], Path | None, list[tuple[str, str, str]]]:

@@ -176,6 +176,13 @@ def test_a_run_whose_model_file_changed_since_warns_once_and_still_forecasts(
     said = run_module("tsbench.forecast", [str(run_dir), "--split", "test"], env)
     assert said.returncode == 0, said.stderr
     assert "changed since the run" not in said.stderr
+    # without its folder on the Python path: the folder is named, from the card's model_file
+    lost = run_module("tsbench.forecast", [str(run_dir), "--split", "test"], _env())
+    assert lost.returncode == 2 and lost.stderr.splitlines()[-1] == (
+        "tsbench-forecast: error: model._target_: cannot import 'gelu_models.LastLinear': no "
+        f"module named 'gelu_models' -> put {mine.resolve()} on the Python path (PYTHONPATH="
+        f"{mine.resolve()}): the folder of the run's model file {module.resolve()}, its "
+        "protocol card's source.model_file")
     old = hashlib.sha256(module.read_bytes()).hexdigest()
     module.write_text(module.read_text().replace("nn.GELU()", "nn.ReLU()"))
     new = hashlib.sha256(module.read_bytes()).hexdigest()
