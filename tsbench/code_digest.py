@@ -74,3 +74,37 @@ def changes(source: dict[str, Any], model: Path | None) -> list[tuple[str, str, 
     if old and model is not None and model.is_file() and current_file(model) != old:
         found.append(("model_sha256", str(old), current_file(model)))
     return found
+
+
+def restore_hint(source: dict[str, Any], changed: list[str], model: Path | None) -> str:
+    """How to get back the code a protocol card's ``source`` names, of which the ``changed``
+    digests (:func:`changes`' keys) differ now: the card's commit restores tsbench's code
+    and a ``model`` file inside the checkout that commit belongs to (``source.checkout``);
+    a model file outside it (the user's own) is named, for the user to restore."""
+    checkout = source.get("checkout")
+    outside = "model_sha256" in changed and model is not None and not (
+        checkout and Path(checkout).resolve() in model.parents)
+    parts = []
+    if "sources_sha256" in changed or ("model_sha256" in changed and not outside):
+        commit = source.get("git_commit")
+        parts.append("that code" + ("" if not commit else f" (git checkout {str(commit)[:12]})"
+                     if not source.get("git_dirty") else f" (its card names commit "
+                     f"{str(commit)[:12]} with uncommitted changes: that commit alone is not "
+                     "the code it ran)"))
+    if outside:
+        parts.append(f"{model} as it was when the run ran (outside tsbench's checkout: no "
+                     "commit the card names holds it)")
+    return "restore " + " and ".join(parts)
+
+
+def import_root(target: str, file: Path) -> Path | None:
+    """The folder to put on ``PYTHONPATH`` for ``target`` (``my_models.mlp.MLP``) to import
+    from ``file``, the model file a protocol card records (``/proj/my_models/mlp.py``:
+    ``/proj``); None where ``file`` is gone or is not that module's file."""
+    module = target.rpartition(".")[0].split(".")
+    parts = file.with_suffix("").parts
+    if file.stem == "__init__":  # a package's own module
+        parts = parts[:-1]
+    if not file.is_file() or len(parts) <= len(module) or list(parts[-len(module):]) != module:
+        return None
+    return Path(*parts[:-len(module)])

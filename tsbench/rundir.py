@@ -268,6 +268,7 @@ class LoadedRun:
         from tsbench.models.build import model_for
         from tsbench.models.history import HistoryModel
 
+        self._check_model_imports()
         model = model_for(self.config, self.series)
         folds = self.metrics.get("cv_folds")
         if isinstance(model, HistoryModel):
@@ -305,13 +306,35 @@ class LoadedRun:
         return self.path.parent if fold_number(self.path) is not None and config_path(
             self.path) is None else self.path
 
+    def _check_model_imports(self) -> None:
+        """Raise the model class's import error, where the run's model module of the user's
+        does not import from here, naming the folder to put on ``PYTHONPATH``: the one its
+        card's ``source.model_file`` lies in (``tsbench-forecast`` run from another
+        folder than the run's)."""
+        import importlib.util
+
+        from tsbench.code_digest import import_root
+        from tsbench.models.build import model_class
+
+        try:
+            model_class(self.config.model)
+        except ConfigError as error:
+            target = str(self.config.model.get("_target_", ""))
+            source = (read_protocol(self.root) or {}).get("source") or {}
+            root = import_root(target, Path(source["model_file"])) if source.get(
+                "model_file") else None
+            if root is None or importlib.util.find_spec(target.split(".")[0]) is not None:
+                raise
+            raise ConfigError(error.field, error.problem, f"put {root} on the Python path "
+                              f"(PYTHONPATH={root}): the folder of the run's model file "
+                              f"{source['model_file']}, its protocol card's source.model_file"
+                              ) from None
+
     @cached_property
-    def code_changes(self) -> tuple[str, ...]:
-        """What of the code its card says the run ran differs from the code that now
-        rebuilds its model: tsbench's package (``source.sources_sha256``) and a model file of
-        the user's (``source.model_sha256``), each with its old and new digest (12 hex
-        characters); empty for a run without a card, or whose class no longer imports (its
-        model's build says why)."""
+    def _code_diff(self) -> tuple[dict[str, Any], Path | None, list[tuple[str, str, str]]]:
+        """The card's ``source``, the user's model file as it lies now (None for tsbench's
+        own model, or one whose class no longer imports: its model's build says why), and
+        :func:`~tsbench.code_digest.changes`."""
         from tsbench import code_digest
         from tsbench.models.build import model_class
 
@@ -320,23 +343,28 @@ class LoadedRun:
             file = code_digest.model_file(model_class(self.config.model))
         except ConfigError:
             file = None
+        return source, file, code_digest.changes(source, file)
+
+    @property
+    def code_changes(self) -> tuple[str, ...]:
+        """What of the code its card says the run ran differs from the code that now
+        rebuilds its model: tsbench's package (``source.sources_sha256``) and a model file of
+        the user's (``source.model_sha256``), each with its old and new digest (12 hex
+        characters); empty for a run without a card, or whose class no longer imports."""
+        _, file, found = self._code_diff
         what = {"sources_sha256": "tsbench's code and configs", "model_sha256":
                 f"its model file {file}"}
         return tuple(f"{what[key]} (source.{key} {old[:12]} -> {new[:12]})"
-                     for key, old, new in code_digest.changes(source, file))
+                     for key, old, new in found)
 
     @property
-    def code_hint(self) -> str:
-        """How to get the code back that the run ran: the commit its card names, if any, and
-        whether that commit alone was not it (a checkout with uncommitted changes)."""
-        source = (read_protocol(self.root) or {}).get("source") or {}
-        commit = source.get("git_commit")
-        if not commit:
-            return ""
-        if source.get("git_dirty"):
-            return (f" (its card names commit {str(commit)[:12]} with uncommitted changes: "
-                    "that commit alone is not the code it ran)")
-        return f" (git checkout {str(commit)[:12]})"
+    def code_fix(self) -> str:
+        """How to get the code back that the run ran
+        (:func:`~tsbench.code_digest.restore_hint`)."""
+        from tsbench.code_digest import restore_hint
+
+        source, file, found = self._code_diff
+        return restore_hint(source, [key for key, _, _ in found], file)
 
     def _fit_history(self, model: Any) -> None:
         """Fit a classical model as its run did: on the training rows of a holdout run, on
@@ -393,12 +421,12 @@ def warn_code_changes(runs: list[LoadedRun]) -> None:
             continue
         _WARNED.add(root)
         if run.code_changes:
-            groups.setdefault((run.code_changes, run.code_hint), []).append(root)
-    for (changes, hint), roots in groups.items():
+            groups.setdefault((run.code_changes, run.code_fix), []).append(root)
+    for (changes, fix), roots in groups.items():
         more = f" and {len(roots) - 1} other run(s)" if len(roots) > 1 else ""
         log.warning("%s%s: %s changed since the run: its forecasts may differ from its "
-                    "metrics -> restore that code%s to reproduce them", roots[0], more,
-                    " and ".join(changes), hint)
+                    "metrics -> %s to reproduce them", roots[0], more, " and ".join(changes),
+                    fix)
 
 
 def holdout_model_dir(run_dir: Path) -> Path:

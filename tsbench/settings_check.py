@@ -5,7 +5,9 @@ Hydra's own error for ``optim.lrr=0.01`` is several lines ending in the hint
 it. ``tsbench`` and ``tsbench-tune`` compose the command's config first and say instead
 ``optim.lrr: no such setting -> check its spelling ...``. A misspelt option of a config
 group (``model=dlinaer``, or one option of a swept ``model=dlinear,dlinaer``) is named in
-one line with the group's options. Every other composition problem is left to Hydra.
+one line with the group's options, and so is a list of options for one group
+(``logger=[tensorboard,mlflow]``, which Hydra merges into its last option alone). Every
+other composition problem is left to Hydra.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import argparse
 import contextlib
 import io
 import re
+from pathlib import Path
 
 from hydra import compose, initialize_config_module
 from hydra._internal.utils import get_args_parser
@@ -147,6 +150,7 @@ def check_settings(overrides: list[str], config_name: str = "config",
     try:
         with initialize_config_module("tsbench.conf", version_base="1.3"):
             config = compose(config_name, overrides=single, return_hydra_config=True)
+            _check_one_option(parsed)
             _check_swept_options(parsed, single, config, config_name)
             return config
     except TsbenchError:
@@ -167,29 +171,45 @@ def check_settings(overrides: list[str], config_name: str = "config",
 #: Where a setting added with ``+`` is read: a model's own hyperparameters (its constructor
 #: refuses one it lacks), Hydra's settings, and the block a pruning sweep hands its trials.
 READS_ADDED = ("model", "hydra", "pruning")
+#: The CSV reader's settings (conf/dataset/csv.yaml's): every dataset is read by it, with a
+#: default where its config leaves one out; but ``path``, which dataset=csv alone reads.
+READER_SETTINGS = Path(__file__).parent / "conf" / "dataset" / "csv.yaml"
 
 
 def unread_additions(overrides: list[str], config: DictConfig,
                      config_name: str = "config") -> list[str]:
-    """The ``+key=value`` overrides that add a setting tsbench reads nowhere (``+foo=1``,
-    ``+trainer.accumulate_grad_batches=2``): not a config group, nor under
-    :data:`READS_ADDED`; and the ``++key=value`` ones among them (set, or add) whose key
-    the config composed without them lacks."""
+    """The ``+key=value`` and ``++key=value`` overrides that add a setting tsbench reads
+    nowhere (``+foo=1``, ``+trainer.accumulate_grad_batches=2``): a key the config composed
+    without them lacks (``+`` on a null setting such as ``trainer.limit_train_batches`` sets
+    it, as ``++`` on any setting does), not a config group, nor under :data:`READS_ADDED`,
+    nor one tsbench reads with a default (:func:`read_with_default`)."""
     groups = set(OmegaConf.select(config, "hydra.runtime.choices", default={}) or {})
-    parsed = parse_each(overrides)
+    defaulted = read_with_default(config)
 
     def unread(o: Override) -> bool:
-        return o.key_or_group not in groups and o.key_or_group.split(".")[0] not in READS_ADDED
+        key = o.key_or_group
+        return key not in groups and key not in defaulted and (
+            key.split(".")[0] not in READS_ADDED)
 
-    found = {line for line, o in zip(overrides, parsed, strict=True) if o.is_add() and unread(o)}
-    forced = {line: o for line, o in zip(overrides, parsed, strict=True)
-              if o.is_force_add() and unread(o)}
-    if forced:
-        base = check_settings([line for line in overrides if line not in forced], config_name)
-        absent = object()
-        found |= {line for line, o in forced.items() if base is not None
-                  and OmegaConf.select(base, o.key_or_group, default=absent) is absent}
-    return [line for line in overrides if line in found]
+    added = {line: o for line, o in zip(overrides, parse_each(overrides), strict=True)
+             if (o.is_add() or o.is_force_add()) and unread(o)}
+    if not added:
+        return []
+    base = check_settings([line for line in overrides if line not in added], config_name)
+    absent = object()
+    return [line for line in overrides if line in added and base is not None
+            and OmegaConf.select(base, added[line].key_or_group, default=absent) is absent]
+
+
+def read_with_default(config: DictConfig) -> set[str]:
+    """The settings tsbench reads with a default where ``config`` leaves them out, so that
+    ``+`` adds one that is read: the CSV reader's (:data:`READER_SETTINGS`) and, with
+    ``optim.name=sgd``, ``optim.nesterov``."""
+    reader = OmegaConf.load(READER_SETTINGS)
+    read = {f"dataset.{key}" for key in reader if key != "path"}
+    if OmegaConf.select(config, "optim.name", default=None) == "sgd":
+        read.add("optim.nesterov")
+    return read
 
 
 #: A sweeper's search space or grid.
@@ -242,6 +262,30 @@ def parse_each(overrides: list[str]) -> list[Override]:
                 "holding , ; : = ( ) [ ] { } or spaces needs Hydra's quotes inside the "
                 "shell's, e.g. \"dataset.sep=';'\" or \"dataset.decimal=','\"") from None
     return parsed
+
+
+def _check_one_option(parsed: list[Override]) -> None:
+    """Refuse a list of options for one of the config's own groups (``logger=[tensorboard,
+    mlflow]``, also as a sweep's value): Hydra merges their configs into one node, where
+    the last option's ``name`` wins, so only it would act (the others' settings, such as
+    MLflow's sweep callback, left behind). Each group holds one option. Call it where
+    Hydra is initialised."""
+    groups = set(GlobalHydra.instance().config_loader().list_groups("")) - {"hydra"}
+    for override in parsed:
+        group = override.key_or_group
+        if group not in groups:
+            continue
+        value = override.value()
+        values = value.list if override.is_sweep_override() and hasattr(value, "list") \
+            else [value]
+        for options in values:
+            if isinstance(options, list) and len(set(map(str, options))) > 1:
+                one = " or ".join(f"{group}={o}" for o in options)
+                raise TsbenchError(
+                    f"{override.input_line}: a run takes one {group} option, and Hydra "
+                    f"merges a list of them into one config, where the last one's name wins "
+                    f"(only {group}={options[-1]} would act) -> give one: {one} (tsbench -m "
+                    f"{group}={','.join(map(str, options))} runs one run with each)")
 
 
 def _check_swept_options(parsed: list[Override], single: list[str], config: DictConfig,
@@ -350,11 +394,17 @@ def _first_value(override: Override) -> str:
 def target_not_alone(overrides: list[str], cfg: DictConfig) -> list[str]:
     """A warning for ``dataset.target=`` given with ``features=M`` (the default): every
     column is forecast and scored, and the target names only the plotted one; a user
-    naming a column means to score it."""
+    naming a column means to score it. None for a target that the CSV file's header lacks:
+    the run refuses it, naming the file's columns."""
     given = [o for o in parse_each(overrides) if o.key_or_group == "dataset.target"]
     if not given or cfg.get("features") != "M":
         return []
     target = cfg.dataset.get("target")
+    from tsbench.data.loading import csv_columns  # pandas: only where a target is given
+
+    columns = csv_columns(cfg.dataset)
+    if columns is not None and str(target) not in columns:
+        return []
     return [f"dataset.target={target} with features=M: every column is "
             f"forecast and scored (test_mse is their mean), {target} only plotted -> add "
             f"features=MS to score {target} alone from all columns, or features=S to forecast "

@@ -20,7 +20,7 @@ from tsbench.errors import ConfigError, TsbenchError
 from tsbench.folder_lock import held
 from tsbench.hidden_configs import OWN_CONFIGS
 from tsbench.models.build import model_class, model_for
-from tsbench.settings_check import check_settings
+from tsbench.settings_check import check_settings, unread_additions
 from tsbench.sweep_check import check_sweep
 from tsbench.training.run import validate_config
 
@@ -664,6 +664,47 @@ def test_a_setting_added_that_tsbench_reads_nowhere_is_a_warning(tmp_path: Path)
         "check its spelling (tsbench --cfg job shows every setting)")
 
 
+@pytest.mark.parametrize("flags, line, last", [
+    ([], "logger=[tensorboard,mlflow]", "mlflow"),
+    (["-m"], "logger=csv,[mlflow,tensorboard]", "tensorboard"),  # a sweep's value
+    ([], "model=[dlinear,patchtst]", "patchtst"),
+])
+def test_a_list_of_options_for_one_group_is_refused(flags: list[str], line: str,
+                                                    last: str) -> None:
+    """Hydra merges ``logger=[tensorboard,mlflow]`` into one logger config whose last name
+    wins: one logger logged and the other was dropped silently (with mlflow first, its sweep
+    callback was left without its logger). One line names it before any folder is made."""
+    group, rest = line.split("=", 1)
+    options = rest.split("[")[1].rstrip("]").split(",")
+    with pytest.raises(TsbenchError) as refused:
+        check_command_line([*flags, *TINY, line])
+    assert str(refused.value) == (
+        f"{line}: a run takes one {group} option, and Hydra merges a list of them into one "
+        f"config, where the last one's name wins (only {group}={last} would act) -> give one: "
+        f"{group}={options[0]} or {group}={options[1]} (tsbench -m {group}={','.join(options)} "
+        "runs one run with each)")
+    check_command_line([*TINY, f"{group}=[{last}]"])  # a list of one is that option
+
+
+@pytest.mark.parametrize("overrides, warned", [
+    # + on a setting whose value is null sets it, as Hydra composes it: read
+    (["+trainer.limit_train_batches=5", "+trainer.num_threads=1", "+seq_len_searched_on=val",
+      "+dataset.columns=[OT]"], []),
+    # the CSV reader's settings, read for every dataset with a default where it lacks one
+    (["+dataset.dayfirst=true", "+dataset.sep=';'", "+dataset.date_format=%Y"], []),
+    (["dataset=synthetic", "+dataset.gaps=keep", "+dataset.path=x.csv"], ["+dataset.path=x.csv"]),
+    # SGD reads optim.nesterov with a default; no other optimizer reads it
+    (["optim=sgd", "+optim.nesterov=true"], []),
+    (["+optim.nesterov=true", "+trainer.accumulate_grad_batches=2"],
+     ["+optim.nesterov=true", "+trainer.accumulate_grad_batches=2"]),
+])
+def test_a_setting_added_that_tsbench_reads_is_not_warned(overrides: list[str],
+                                                          warned: list[str]) -> None:
+    """``+trainer.limit_train_batches=5`` limits the training as the same setting without
+    ``+`` does: it is no setting read nowhere."""
+    assert unread_additions(overrides, check_settings(overrides)) == warned
+
+
 @pytest.mark.parametrize("args, key", [
     (["-m", "seed=1,2"], "hydra.sweep.dir"), ([], "hydra.run.dir")])
 def test_a_plain_run_into_a_searchs_folder_is_refused(tmp_path: Path, args: list[str],
@@ -913,3 +954,21 @@ def test_a_target_named_under_features_m_is_a_warning(tmp_path: Path) -> None:
         "alone from all columns, or features=S to forecast it from itself"]
     assert _warnings(tmp_path, "dataset=etth1", "dataset.target=HUFL", "features=MS") == []
     assert _warnings(tmp_path, "dataset=etth1") == []  # the dataset's own target, not named
+
+
+def test_a_target_the_csv_lacks_is_refused_without_the_features_m_warning(
+        tmp_path: Path) -> None:
+    """``dataset.target=load`` on a file without a column ``load``: the warning about
+    scoring ``load`` under features=M came before the error saying there is no ``load``."""
+    dates = pd.date_range("2024-01-01", periods=200, freq="h")
+    pd.DataFrame({"date": dates, "a": range(200), "OT": range(200)}).to_csv(
+        tmp_path / "site.csv", index=False)
+    own = ["dataset=csv", "dataset.path=site.csv", "model=naive", "seq_len=24", "pred_len=6",
+           "logger=none"]
+    proc = run_module("tsbench", [*own, "dataset.target=load", "hydra.run.dir=run"],
+                      {**os.environ}, cwd=tmp_path)
+    assert proc.returncode == 2 and proc.stderr == (
+        "tsbench: error: dataset.target: column 'load' not found in site.csv; columns are "
+        "['a', 'OT'] -> set dataset.target=<column to forecast>\n")
+    assert not (tmp_path / "run").exists()
+    assert len(_warnings(tmp_path, *own, "dataset.target=a")) == 1  # a column it has: warned

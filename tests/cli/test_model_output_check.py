@@ -57,6 +57,12 @@ CASES = {
         re.escape(f"model.hidden: {MODULE}NeedsHidden.__init__ requires 'hidden', which the "
                   "model config does not set -> add 'hidden: <value>' to the model's YAML, or "
                   "give +model.hidden=<value> on the command line")),
+    "no_parameters": (
+        ["model=naive", f"{FAULTY}RepeatsLast"],
+        re.escape(f"model._target_: {MODULE}RepeatsLast has trainable = True (ForecastModel's "
+                  "default) but no trainable parameters, so there is nothing to train -> set "
+                  "trainable = False in RepeatsLast (a model without parameters is scored "
+                  "without training, as model=naive is)") + CONTRACT.format(cls="RepeatsLast")),
     # the other paths: every fold of a cross-validation, the step model of a roll-out,
     # features=S, the default logger (nothing of it left behind), a classical model
     "tscv": (

@@ -21,7 +21,7 @@ import pytest
 from tests.conftest import TOY_MODULE, TOY_YAML, read_metrics, run_tsbench
 from tests.forecast import test_forecast as base
 from tests.preloaded import run_module
-from tsbench.code_digest import current_sources
+from tsbench.code_digest import current_sources, restore_hint
 from tsbench.forecast.tables import WINDOW_COLUMNS, future, tuned_future, windows
 from tsbench.rundir import load_run, read_protocol
 
@@ -152,17 +152,8 @@ def test_an_unfinished_tuning_folder_and_its_test_split_are_one_line(tmp_path: P
 
 
 #: What a forecast of a run whose code changed since says, after the run and the change.
-CHANGED = ("changed since the run: its forecasts may differ from its metrics -> restore that "
-           "code{hint} to reproduce them")
-
-
-def _hint(run_dir: Path) -> str:
-    """The commit the run's card names, as the warning gives it (from a clean checkout)."""
-    source = read_protocol(run_dir)["source"]
-    if source["git_commit"] and source["git_dirty"]:
-        return (f" (its card names commit {source['git_commit'][:12]} with uncommitted "
-                "changes: that commit alone is not the code it ran)")
-    return f" (git checkout {source['git_commit'][:12]})" if source["git_commit"] else ""
+CHANGED = ("changed since the run: its forecasts may differ from its metrics -> {fix} to "
+           "reproduce them")
 
 
 def test_a_run_whose_model_file_changed_since_warns_once_and_still_forecasts(
@@ -185,13 +176,23 @@ def test_a_run_whose_model_file_changed_since_warns_once_and_still_forecasts(
     said = run_module("tsbench.forecast", [str(run_dir), "--split", "test"], env)
     assert said.returncode == 0, said.stderr
     assert "changed since the run" not in said.stderr
+    # without its folder on the Python path: the folder is named, from the card's model_file
+    lost = run_module("tsbench.forecast", [str(run_dir), "--split", "test"], _env())
+    assert lost.returncode == 2 and lost.stderr.splitlines()[-1] == (
+        "tsbench-forecast: error: model._target_: cannot import 'gelu_models.LastLinear': no "
+        f"module named 'gelu_models' -> put {mine.resolve()} on the Python path (PYTHONPATH="
+        f"{mine.resolve()}): the folder of the run's model file {module.resolve()}, its "
+        "protocol card's source.model_file")
     old = hashlib.sha256(module.read_bytes()).hexdigest()
     module.write_text(module.read_text().replace("nn.GELU()", "nn.ReLU()"))
     new = hashlib.sha256(module.read_bytes()).hexdigest()
     said = run_module("tsbench.forecast", [str(run_dir), "--split", "test"], env)
     assert said.returncode == 0, said.stderr
+    # outside tsbench's checkout: no git checkout of the card's commit restores it
     change = (f"its model file {module.resolve()} (source.model_sha256 {old[:12]} -> "
-              f"{new[:12]}) " + CHANGED.format(hint=_hint(run_dir)))
+              f"{new[:12]}) " + CHANGED.format(
+                  fix=f"restore {module.resolve()} as it was when the run ran (outside "
+                      "tsbench's checkout: no commit the card names holds it)"))
     assert [line for line in said.stderr.splitlines() if "changed since" in line] == [
         f"{run_dir.resolve()}: {change}"]
     tune_dir = _tune_folder(run_dir, tmp_path / "tune", "a_baseline/0", [1, 2])
@@ -218,5 +219,22 @@ def test_a_run_of_other_tsbench_code_warns_once_per_run(
     assert [r.getMessage() for r in caplog.records] == [
         f"{run_dir.resolve()}: tsbench's code and configs (source.sources_sha256 "
         f"{'0' * 12} -> {current_sources()[:12]}) " + CHANGED.format(
-            hint=f" (its card names commit {'1' * 12} with uncommitted changes: that commit "
-                 "alone is not the code it ran)")]
+            fix=f"restore that code (its card names commit {'1' * 12} with uncommitted "
+                "changes: that commit alone is not the code it ran)")]
+
+
+@pytest.mark.parametrize("changed, model, fix", [
+    (["sources_sha256"], None, "restore that code (git checkout 111111111111)"),
+    (["model_sha256"], "/repo/models/mine.py", "restore that code (git checkout 111111111111)"),
+    (["model_sha256"], "/home/me/my_models/mine.py", "restore /home/me/my_models/mine.py as "
+     "it was when the run ran (outside tsbench's checkout: no commit the card names holds it)"),
+    (["sources_sha256", "model_sha256"], "/home/me/mine.py", "restore that code (git checkout "
+     "111111111111) and /home/me/mine.py as it was when the run ran (outside tsbench's "
+     "checkout: no commit the card names holds it)"),
+])
+def test_the_card_commit_is_offered_only_for_the_code_it_holds(
+        changed: list[str], model: str | None, fix: str) -> None:
+    """A user's model file outside tsbench's checkout was told to 'git checkout' tsbench's
+    commit, which does not hold it; a model file inside the checkout is restored by it."""
+    source = {"git_commit": "1" * 40, "git_dirty": False, "checkout": "/repo"}
+    assert restore_hint(source, changed, None if model is None else Path(model)) == fix

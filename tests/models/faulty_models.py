@@ -92,6 +92,16 @@ class TupleOut(TimeLinear):
         return (super().forward(x, x_mark),)
 
 
+class RepeatsLast(ForecastModel):
+    """Repeats the last value: no parameters, yet ``trainable`` (the default) left True."""
+
+    def __init__(self, seq_len: int, pred_len: int, n_vars: int, revin: bool = False) -> None:
+        super().__init__(seq_len, pred_len, n_vars)
+
+    def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:
+        return x[:, -1:, :].repeat(1, self.pred_len, 1)
+
+
 class ShortTheta(Theta):
     """A classical model whose forecasts stop one step short of the horizon."""
 

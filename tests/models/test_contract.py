@@ -129,6 +129,11 @@ class _Raising(_Broken):
         raise ValueError("a bug in forward")
 
 
+class _RaisingInit(_Broken):
+    def __init__(self, seq_len: int, pred_len: int, n_vars: int, revin: bool = False) -> None:
+        raise ValueError("a bug in __init__")
+
+
 def test_a_forward_or_init_that_raises_is_a_contract_break_naming_its_line() -> None:
     line = _Raising.forward.__code__.co_firstlineno + 1
     with pytest.raises(ContractError) as broken:
@@ -137,10 +142,25 @@ def test_a_forward_or_init_that_raises_is_a_contract_break_naming_its_line() -> 
         f"_Raising breaks the model contract: forward raised ValueError: a bug in forward (at "
         f"{__file__}:{line}) for x of shape (4, 32, 3) and x_mark None with revin=False")
     with pytest.raises(ContractError, match=re.escape(
-            "_Broken breaks the model contract: __init__(seq_len=32, pred_len=8, n_vars=3, "
-            "width=4, revin=False) raised TypeError: _Broken.__init__() got an unexpected "
-            "keyword argument 'width'")):
-        check_model(_Broken, width=4)
+            "_RaisingInit breaks the model contract: __init__(seq_len=32, pred_len=8, "
+            "n_vars=3, revin=False) raised ValueError: a bug in __init__ (at ")):
+        check_model(_RaisingInit)
+
+
+def test_the_callers_mistakes_are_named_as_the_callers() -> None:
+    """An instance given for the class was 'not a subclass of ForecastModel' with the whole
+    module's repr; a misspelt keyword of the caller's broke 'the model contract'."""
+    with pytest.raises(TypeError) as given:
+        check_model(_Broken(32, 8, 3))
+    assert str(given.value) == ("check_model got an instance of _Broken: give the class, not "
+                                "an instance: check_model(_Broken, ...)")
+    with pytest.raises(TypeError) as given:
+        check_model(_Broken, faul="shape")
+    assert str(given.value) == (
+        "check_model(_Broken, faul=...): 'faul' is not a parameter of _Broken.__init__, whose "
+        "hyperparameters are revin, fault -> check the keyword's spelling")
+    with pytest.raises(TypeError, match=r"^check_model sets seq_len itself"):
+        check_model(_Broken, seq_len=16)
 
 
 def test_check_model_requires_revin() -> None:

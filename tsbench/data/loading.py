@@ -104,6 +104,19 @@ def load_series(cfg: Any, known: Path | None = None) -> Series:
     return _to_series(frame, cfg, source)
 
 
+def csv_columns(cfg: Any) -> list[str] | None:
+    """The column names of the CSV file of ``dataset=csv`` (the ``dataset`` config node) as
+    :func:`load_series` reads them, from its header alone; None for another dataset, or
+    where the header cannot be read so (the run then says why)."""
+    if str(cfg.name) != "csv" or not cfg.get("path"):
+        return None
+    try:
+        sep = _separators(cfg)[0]
+        return [str(c) for c in pd.read_csv(Path(str(cfg.path)), sep=sep, nrows=0).columns]
+    except (OSError, ValueError, TsbenchError):  # pandas' parser errors are ValueErrors
+        return None
+
+
 def _read_csv(path: Path, cfg: Any) -> pd.DataFrame:
     if path.is_dir():
         raise DataError(f"dataset.path: {path} is a folder, not a file -> give the path of "

@@ -58,6 +58,10 @@ def check_model(cls: type, n_marks: int = 4, shapes: tuple[tuple[int, int, int],
     that the forecast uses every step or channel of the window. A zero gradient at the
     initial weights is allowed (only a parameter that gets no gradient at all, one that
     ``forward`` does not use, is refused)."""
+    if isinstance(cls, torch.nn.Module):  # its repr would be the whole module
+        given = type(cls).__name__
+        raise TypeError(f"check_model got an instance of {given}: give the class, not an "
+                        f"instance: check_model({given}, ...)")
     name = getattr(cls, "__name__", repr(cls))
     _require(isinstance(cls, type) and issubclass(cls, ForecastModel), name,
              "is not a subclass of tsbench.models.base.ForecastModel")
@@ -65,6 +69,7 @@ def check_model(cls: type, n_marks: int = 4, shapes: tuple[tuple[int, int, int],
     for arg in ("seq_len", "pred_len", "n_vars", "revin"):
         _require(arg in accepted, name, f"__init__ has no '{arg}' argument "
                  "(every model takes seq_len, pred_len, n_vars and revin)")
+    _check_keywords(cls, accepted, hparams)
     _require(forward_takes_marks(cls), name, "forward does not take x_mark: tsbench calls "
              "forward(x, x_mark), x_mark None unless uses_time_features = True "
              "-> define forward(self, x, x_mark=None)")
@@ -127,6 +132,24 @@ def check_model(cls: type, n_marks: int = 4, shapes: tuple[tuple[int, int, int],
     for revin in (False, True):
         _check_batch_independence(cls, accepted, name, n_marks, shapes[0],
                                   {**hparams, "revin": revin})
+
+
+def _check_keywords(cls: type, accepted: Any, hparams: dict[str, Any]) -> None:
+    """Raise TypeError for a keyword of the caller's that ``cls.__init__`` does not take (a
+    misspelt hyperparameter is the caller's, not the model's), or that check_model sets."""
+    sizes = ("seq_len", "pred_len", "n_vars", "n_marks")
+    given = [key for key in hparams if key in sizes]
+    if given:
+        raise TypeError(f"check_model sets {given[0]} itself, at each size it checks -> give "
+                        "those as shapes=((seq_len, pred_len, n_vars), ...)")
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values()):
+        return
+    own = [key for key in list(accepted)[1:] if key not in sizes]
+    for key in hparams:
+        if key not in accepted:
+            raise TypeError(f"check_model({cls.__name__}, {key}=...): '{key}' is not a "
+                            f"parameter of {cls.__name__}.__init__, whose hyperparameters "
+                            f"are {', '.join(own)} -> check the keyword's spelling")
 
 
 def forward_takes_marks(cls: type) -> bool:

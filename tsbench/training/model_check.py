@@ -5,7 +5,9 @@ the scores read, ``(batch, pred_len, n_vars)``, ``n_vars`` the modelled channels
 recursive run, whose step model is checked). A wrong shape would otherwise broadcast
 silently into the loss (one channel against three) or fail deep inside training with a
 half-written run directory. A forecast holding NaN or inf before any training is refused
-too (training would stop at its first epoch as diverged, blaming ``optim.lr``). This is
+too (training would stop at its first epoch as diverged, blaming ``optim.lr``), and so is a
+model that trains (``trainable``, the default) without trainable parameters (its optimizer
+would get an empty parameter list). This is
 the shape and finiteness alone: the full contract is
 :func:`tsbench.models.contract.check_model`.
 
@@ -66,7 +68,8 @@ def check_forecast_shape(model: ForecastModel, data: ForecastData, on_cpu: bool)
     """Raise :class:`ConfigError` unless ``model`` maps two of ``data``'s training
     windows to ``(batch, horizon, n_vars)``, or, for a run that trains on the CPU
     (``on_cpu``), if its forward raises on them (a classical model is checked after
-    fitting, by :func:`check_history_forecasts`)."""
+    fitting, by :func:`check_history_forecasts`); and if it is ``trainable`` without a
+    trainable parameter."""
     if isinstance(model, HistoryModel):
         return
     recursive = isinstance(model, RecursiveForecaster)
@@ -77,6 +80,12 @@ def check_forecast_shape(model: ForecastModel, data: ForecastData, on_cpu: bool)
             FIELD, f"{_target(cls)}.forward does not take x_mark: tsbench calls "
             "forward(x, x_mark) (x_mark is None unless the model sets uses_time_features "
             "= True)", f"define forward(self, x, x_mark=None); {_contract(cls)}")
+    if step_model.trainable and not any(p.requires_grad for p in step_model.parameters()):
+        raise ConfigError(  # else Lightning's "optimizer got an empty parameter list"
+            FIELD, f"{_target(cls)} has trainable = True (ForecastModel's default) but no "
+            "trainable parameters, so there is nothing to train",
+            f"set trainable = False in {cls.__name__} (a model without parameters is scored "
+            f"without training, as model=naive is); {_contract(cls)}")
     windows = data.windows("train")
     count = min(len(windows), CHECKED_WINDOWS)
     x, _, x_mark = windows.batch(torch.arange(count))
