@@ -63,6 +63,13 @@ CASES = {
                   "default) but no trainable parameters, so there is nothing to train -> set "
                   "trainable = False in RepeatsLast (a model without parameters is scored "
                   "without training, as model=naive is)") + CONTRACT.format(cls="RepeatsLast")),
+    "parameters_never_trained": (
+        ["model=naive", f"{FAULTY}UntrainedLinear"],
+        re.escape(f"model._target_: {MODULE}UntrainedLinear has trainable = False but 588 "
+                  "trainable parameters, which would be scored at their initial values, never "
+                  "trained -> set trainable = True in UntrainedLinear to train them, or freeze "
+                  "fixed ones with requires_grad_(False)") + CONTRACT.format(
+                      cls="UntrainedLinear")),
     # the other paths: every fold of a cross-validation, the step model of a roll-out,
     # features=S, the default logger (nothing of it left behind), a classical model
     "tscv": (

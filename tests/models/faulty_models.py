@@ -102,6 +102,19 @@ class RepeatsLast(ForecastModel):
         return x[:, -1:, :].repeat(1, self.pred_len, 1)
 
 
+class UntrainedLinear(ForecastModel):
+    """A linear map over the look-back, yet ``trainable = False``: never trained."""
+
+    trainable = False
+
+    def __init__(self, seq_len: int, pred_len: int, n_vars: int, revin: bool = False) -> None:
+        super().__init__(seq_len, pred_len, n_vars)
+        self.linear = torch.nn.Linear(seq_len, pred_len)
+
+    def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:
+        return self.linear(x.transpose(1, 2)).transpose(1, 2)
+
+
 class ShortTheta(Theta):
     """A classical model whose forecasts stop one step short of the horizon."""
 

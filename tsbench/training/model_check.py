@@ -69,7 +69,7 @@ def check_forecast_shape(model: ForecastModel, data: ForecastData, on_cpu: bool)
     windows to ``(batch, horizon, n_vars)``, or, for a run that trains on the CPU
     (``on_cpu``), if its forward raises on them (a classical model is checked after
     fitting, by :func:`check_history_forecasts`); and if it is ``trainable`` without a
-    trainable parameter."""
+    trainable parameter, or not ``trainable`` with one."""
     if isinstance(model, HistoryModel):
         return
     recursive = isinstance(model, RecursiveForecaster)
@@ -86,6 +86,13 @@ def check_forecast_shape(model: ForecastModel, data: ForecastData, on_cpu: bool)
             "trainable parameters, so there is nothing to train",
             f"set trainable = False in {cls.__name__} (a model without parameters is scored "
             f"without training, as model=naive is); {_contract(cls)}")
+    learned = sum(p.numel() for p in step_model.parameters() if p.requires_grad)
+    if not step_model.trainable and learned:
+        raise ConfigError(  # else scored at their initial values without a word
+            FIELD, f"{_target(cls)} has trainable = False but {learned} trainable parameters, "
+            "which would be scored at their initial values, never trained",
+            f"set trainable = True in {cls.__name__} to train them, or freeze fixed ones with "
+            f"requires_grad_(False); {_contract(cls)}")
     windows = data.windows("train")
     count = min(len(windows), CHECKED_WINDOWS)
     x, _, x_mark = windows.batch(torch.arange(count))
