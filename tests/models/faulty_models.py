@@ -239,3 +239,14 @@ class RemembersRows(TimeLinear):
                 out[i, step] = after.to(out.device)
                 key = after.numpy().tobytes()
         return out
+
+
+
+class PeeksPastEight(PeeksAhead):
+    """:class:`PeeksAhead` on a batch of more than 8 windows only: the pre-run check (batches
+    of 8 and 1) does not see it, scoring at ``data.eval_batch_size=128`` does."""
+
+    def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:
+        if len(x) > 8:
+            return super().forward(x, x_mark)
+        return TimeLinear.forward(self, x, x_mark)
