@@ -74,6 +74,21 @@ def test_a_forecast_that_is_nan_before_training_is_named_not_blamed_on_the_rate(
         "for finite training windows x of shape (2, 48, 3) -> fix the model's forward")
 
 
+class NanPastTwo(faulty.TimeLinear):
+    def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:
+        return super().forward(x, x_mark) * (1.0 if len(x) <= 2 else float("nan"))
+
+
+def test_a_forecast_that_is_nan_on_a_batch_of_8_is_named_too() -> None:
+    # finite on the shape check's 2 windows, NaN on the batch check's 8
+    with pytest.raises(ConfigError) as error:
+        check_forecast_shape(NanPastTwo(48, 12, 3), _data(_config()), on_cpu=True)
+    assert str(error.value).startswith(
+        f"model._target_: {__name__}.NanPastTwo.forward returned NaN or inf before any "
+        "training, for finite training windows x of shape (8, 48, 3) -> fix the model's "
+        "forward")
+
+
 class GpuOnly(faulty.TimeLinear):
     def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:
         raise RuntimeError("this kernel needs a CUDA tensor\nsecond line")

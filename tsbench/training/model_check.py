@@ -129,11 +129,7 @@ def check_forecast_shape(model: ForecastModel, data: ForecastData, on_cpu: bool)
         fix = "return (batch, pred_len, n_vars) with the pred_len and n_vars that __init__ gets"
     _require_shape(cls, "forward", out, want, meaning,
                    f"for training windows x of shape {tuple(x.shape)}", fix)
-    if not torch.isfinite(out).all():  # else met as a diverged run, blamed on optim.lr
-        raise ConfigError(FIELD, f"{_target(cls)}.forward returned NaN or inf before any "
-                          f"training, for finite training windows x of shape "
-                          f"{tuple(x.shape)}", "fix the model's forward (a division by "
-                          f"zero, a log of 0, an uninitialised tensor); {_contract(cls)}")
+    _require_finite(cls, out, x)
     check_own_windows(step_model, data)
 
 
@@ -168,6 +164,7 @@ def check_own_windows(model: ForecastModel, data: ForecastData) -> None:
         _require_shape(cls, "forward", together, (first, windows.pred_len, data.n_vars),
                        "(batch, pred_len, n_vars)", f"for {first} training windows",
                        "return one forecast per window of the batch")
+        _require_finite(cls, together, x[:first])
         for i in range(first):
             try:
                 alone = forecast(i, i + 1)
@@ -202,6 +199,16 @@ def check_own_windows(model: ForecastModel, data: ForecastData) -> None:
                 f"draw no random numbers there; {_contract(cls)}")
 
 
+def _require_finite(cls: type, out: torch.Tensor, x: torch.Tensor) -> None:
+    """Refuse a forecast of the finite windows ``x`` holding NaN or inf (training would meet
+    it as a diverged run and blame ``optim.lr``)."""
+    if not torch.isfinite(out).all():
+        raise ConfigError(FIELD, f"{_target(cls)}.forward returned NaN or inf before any "
+                          f"training, for finite training windows x of shape "
+                          f"{tuple(x.shape)}", "fix the model's forward (a division by "
+                          f"zero, a log of 0, an uninitialised tensor); {_contract(cls)}")
+
+
 def _gap(out: Any, want: torch.Tensor) -> str | None:
     """None where ``out`` is ``want`` to float32 tolerance (:data:`BATCH_RTOL`, and
     :data:`BATCH_ATOL` times the forecasts' largest magnitude, at least 1), else how they
@@ -212,7 +219,7 @@ def _gap(out: Any, want: torch.Tensor) -> str | None:
     if out.dtype != want.dtype:
         out = out.to(want.dtype)
     atol = BATCH_ATOL * max(1.0, float(want.abs().max()) if want.numel() else 1.0)
-    if torch.allclose(out, want, rtol=BATCH_RTOL, atol=atol, equal_nan=True):
+    if torch.allclose(out, want, rtol=BATCH_RTOL, atol=atol):
         return None
     return f"by up to {float((out - want).abs().nan_to_num(float('inf')).max()):.3g}"
 
