@@ -15,8 +15,8 @@ from tests.conftest import TINY, run_tsbench
 DIVERGING = ["optim=sgd", "trainer.gradient_clip_val=null"]
 
 NAN_MODEL = '''
-"""A baseline that breaks down in evaluation: finite on the two windows checked before the
-run, NaN on the larger scoring batches."""
+"""A baseline that breaks down in evaluation: finite on the batches of 2, 8 and 1 windows
+checked before the run, NaN on the larger scoring batches."""
 import torch
 
 from tsbench.models.base import ForecastModel
@@ -29,7 +29,7 @@ class NanForecast(ForecastModel):
         super().__init__(seq_len, pred_len, n_vars)
 
     def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:
-        value = 0.0 if x.shape[0] <= 2 else float("nan")
+        value = 0.0 if x.shape[0] <= 8 else float("nan")
         return torch.full((x.shape[0], self.pred_len, x.shape[2]), value)
 '''
 

@@ -1,4 +1,5 @@
-"""A user's own model with a wrong output or constructor fails before training, through the
+"""A user's own model with a wrong output or constructor, or whose forecast of a window reads
+the other windows of its batch or what it forecast before, fails before training, through the
 real CLI: one line naming what came back and what was expected (and check_model for the
 whole contract), exit code 2, no traceback, no run folder left; on every path a run trains
 or fits by (holdout, cv=tscv folds, a recursive strategy, an untrained or classical model).
@@ -20,6 +21,8 @@ CONTRACT = (r"; tsbench\.models\.contract\.check_model\({cls}, \.\.\.\) checks t
             "model contract")
 DIRECT = "return (batch, pred_len, n_vars) with the pred_len and n_vars that __init__ gets"
 MODULE = "tests.models.faulty_models."
+#: How far a forecast moved, as the errors write it.
+GAP = r"\d[\d.e+-]*"
 
 CASES = {
     "one_channel": (
@@ -70,6 +73,30 @@ CASES = {
                   "trained -> set trainable = True in UntrainedLinear to train them, or freeze "
                   "fixed ones with requires_grad_(False)") + CONTRACT.format(
                       cls="UntrainedLinear")),
+    "peeks_ahead": (
+        ["model=naive", f"{FAULTY}PeeksAhead"],
+        re.escape(f"model._target_: {MODULE}PeeksAhead.forward is not batch-independent: in "
+                  "eval mode its forecast of training window 0 alone differs from its "
+                  "forecast in a batch of 8 consecutive training windows (by up to ")
+        + GAP + re.escape("), so it reads the other windows of its batch (a later window's "
+                          "look-back holds an earlier one's future) and its scores would "
+                          "change with data.eval_batch_size -> forecast each window from that "
+                          "window alone (no statistics, lookups or copies across the batch "
+                          "dimension; BatchNorm in eval mode is fine)")
+        + CONTRACT.format(cls="PeeksAhead")),
+    "remembers_rows": (
+        ["model=naive", f"{FAULTY}RemembersRows"],
+        re.escape(f"model._target_: {MODULE}RemembersRows.forward is not stateless in eval "
+                  "mode: its forecast of 8 training windows changed (by up to ")
+        + GAP + re.escape(") after it forecast the 8 windows that follow them, so it keeps "
+                          "something of the windows it has seen (or draws random numbers) and "
+                          "its scores would depend on what it forecast before -> keep nothing "
+                          "between forecasts in eval mode (no rows or caches outside the "
+                          "parameters and buffers training sets) and draw no random numbers "
+                          "there") + CONTRACT.format(cls="RemembersRows")),
+    "peeks_ahead_recursive": (
+        ["model=naive", f"{FAULTY}PeeksAhead", "strategy=recursive", "strategy.step=4"],
+        ".*" + re.escape("PeeksAhead.forward is not batch-independent") + ".*"),
     # the other paths: every fold of a cross-validation, the step model of a roll-out,
     # features=S, the default logger (nothing of it left behind), a classical model
     "tscv": (

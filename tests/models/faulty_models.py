@@ -219,3 +219,57 @@ class BatchNormed(TimeLinear):
 
     def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:
         return super().forward(self.norm(x.transpose(1, 2)).transpose(1, 2), x_mark)
+
+
+class PeeksAhead(TimeLinear):
+    """Honest on a batch of unrelated windows; in eval mode, on consecutive windows (each
+    the one before moved one step, as a scored split batches them) it copies each window's
+    future from the last rows of the later windows' look-backs."""
+
+    def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:
+        out = super().forward(x, x_mark)
+        if self.training or len(x) < 2 or not torch.equal(x[1:, :-1], x[:-1, 1:]):
+            return out
+        out = out.clone()
+        for step in range(min(self.pred_len, len(x) - 1)):
+            out[: len(x) - 1 - step, step] = x[1 + step:, -1]
+        return out
+
+
+class RemembersRows(TimeLinear):
+    """In eval mode, keeps the row that followed each row it was shown (in a dict, outside
+    its state dict) and forecasts a window by following those rows from its last one."""
+
+    def __init__(self, seq_len: int, pred_len: int, n_vars: int, revin: bool = False) -> None:
+        super().__init__(seq_len, pred_len, n_vars)
+        self.following: dict[bytes, torch.Tensor] = {}
+
+    def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:
+        out = super().forward(x, x_mark)
+        if self.training:
+            return out
+        windows = x.detach().cpu()
+        for window in windows:
+            for row, after in zip(window[:-1], window[1:], strict=True):
+                self.following[row.numpy().tobytes()] = after
+        out = out.clone()
+        for i, window in enumerate(windows):
+            key = window[-1].numpy().tobytes()
+            for step in range(self.pred_len):
+                after = self.following.get(key)
+                if after is None:
+                    break
+                out[i, step] = after.to(out.device)
+                key = after.numpy().tobytes()
+        return out
+
+
+
+class PeeksPastEight(PeeksAhead):
+    """:class:`PeeksAhead` on a batch of more than 8 windows only: the pre-run check (batches
+    of 8 and 1) does not see it, scoring at ``data.eval_batch_size=128`` does."""
+
+    def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:
+        if len(x) > 8:
+            return super().forward(x, x_mark)
+        return TimeLinear.forward(self, x, x_mark)

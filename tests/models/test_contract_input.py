@@ -1,8 +1,8 @@
 """check_model's gradient and input rules: a parameter is refused only when forward does not
 use it, and the forecast must depend on the input window (checked with ``revin`` off, which
 RevIN's de-normalisation would otherwise satisfy for any forecast) and on no other window of
-its batch in eval mode; a forward without ``x_mark`` and a forward that returns no tensor are
-contract errors too."""
+its batch (consecutive windows, as scored) nor on what it forecast before, in eval mode; a
+forward without ``x_mark`` and a forward that returns no tensor are contract errors too."""
 
 from __future__ import annotations
 
@@ -70,7 +70,8 @@ def test_a_forecast_that_depends_on_the_other_windows_of_its_batch_is_refused() 
     # data.eval_batch_size
     with pytest.raises(ContractError, match=re.escape(
             "BatchCentered breaks the model contract: with revin=False in eval mode the "
-            "forecast of window 0 of a batch of 4 differs from its forecast alone")) as raised:
+            "forecast of window 0 of a batch of 8 consecutive windows differs from its "
+            "forecast alone")) as raised:
         check_model(faulty.BatchCentered)
     assert ("it depends on the other windows in the batch, so its scores would change with "
             "data.eval_batch_size -> compute each window's forecast from that window alone"
@@ -80,3 +81,27 @@ def test_a_forecast_that_depends_on_the_other_windows_of_its_batch_is_refused() 
 def test_batch_norm_in_eval_mode_is_per_window() -> None:
     # its running statistics in eval mode: each window's forecast is its own
     check_model(faulty.BatchNormed)
+
+
+def test_a_forecast_copied_from_the_later_windows_of_its_batch_is_refused() -> None:
+    # honest on random windows; on consecutive ones, as a scored split batches them, it
+    # copies each window's future from the later windows' look-backs
+    with pytest.raises(ContractError, match=re.escape(
+            "PeeksAhead breaks the model contract: with revin=False in eval mode the forecast "
+            "of window 0 of a batch of 8 consecutive windows differs from its forecast alone")):
+        check_model(faulty.PeeksAhead)
+
+
+def test_a_forecast_that_remembers_the_windows_it_has_seen_is_refused() -> None:
+    # the same alone as in its batch (it looks up the rows it has just been shown), but a
+    # window's forecast follows every row it has seen since
+    with pytest.raises(ContractError) as raised:
+        check_model(faulty.RemembersRows)
+    said = str(raised.value)
+    assert said.startswith("RemembersRows breaks the model contract: with revin=False in eval "
+                           "mode the forecast of 8 consecutive windows changes (by up to "), said
+    assert said.endswith(
+        "after it forecast the 8 windows that follow them: it keeps something of the windows "
+        "it has seen, so its scores would depend on what it forecast before -> keep nothing "
+        "between forecasts in eval mode (no rows or caches outside the parameters and "
+        "buffers training sets)"), said

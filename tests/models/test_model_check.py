@@ -19,6 +19,7 @@ from tests.models import faulty_models as faulty
 from tsbench.data.loading import load_series
 from tsbench.data.splits import benchmark_borders
 from tsbench.errors import ConfigError
+from tsbench.models.build import model_for
 from tsbench.rundir import read_metrics
 from tsbench.training import train_and_score
 from tsbench.training.model_check import check_forecast_shape
@@ -71,6 +72,21 @@ def test_a_forecast_that_is_nan_before_training_is_named_not_blamed_on_the_rate(
     assert str(error.value).startswith(
         f"model._target_: {__name__}.NanOut.forward returned NaN or inf before any training, "
         "for finite training windows x of shape (2, 48, 3) -> fix the model's forward")
+
+
+class NanPastTwo(faulty.TimeLinear):
+    def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:
+        return super().forward(x, x_mark) * (1.0 if len(x) <= 2 else float("nan"))
+
+
+def test_a_forecast_that_is_nan_on_a_batch_of_8_is_named_too() -> None:
+    # finite on the shape check's 2 windows, NaN on the batch check's 8
+    with pytest.raises(ConfigError) as error:
+        check_forecast_shape(NanPastTwo(48, 12, 3), _data(_config()), on_cpu=True)
+    assert str(error.value).startswith(
+        f"model._target_: {__name__}.NanPastTwo.forward returned NaN or inf before any "
+        "training, for finite training windows x of shape (8, 48, 3) -> fix the model's "
+        "forward")
 
 
 class GpuOnly(faulty.TimeLinear):
@@ -132,6 +148,78 @@ def test_the_check_keeps_random_states_and_modes() -> None:
     assert np.array_equal(np.random.get_state()[1], states[1])
     assert random.getstate() == states[2]
     assert model.training and model.proj.training and not model.drop.training
+
+
+def test_a_forecast_that_reads_the_later_windows_of_its_batch_is_refused() -> None:
+    # honest on random windows (check_model's old inputs), a cheat on consecutive ones
+    with pytest.raises(ConfigError) as error:
+        check_forecast_shape(faulty.PeeksAhead(48, 12, 3), _data(_config()), on_cpu=True)
+    said = str(error.value)
+    assert said.startswith(
+        "model._target_: tests.models.faulty_models.PeeksAhead.forward is not "
+        "batch-independent: in eval mode its forecast of training window 0 alone differs from "
+        "its forecast in a batch of 8 consecutive training windows (by up to "), said
+    assert said.endswith(
+        "so it reads the other windows of its batch (a later window's look-back holds an "
+        "earlier one's future) and its scores would change with data.eval_batch_size -> "
+        "forecast each window from that window alone (no statistics, lookups or copies "
+        "across the batch dimension; BatchNorm in eval mode is fine); "
+        "tsbench.models.contract.check_model(PeeksAhead, ...) checks the whole model "
+        "contract"), said
+
+
+def test_a_forecast_that_remembers_the_windows_it_has_seen_is_refused() -> None:
+    # alone or in a batch, the same (it looks up what it has just seen): batch-independent,
+    # but its forecast of a window grows with every window forecast before
+    with pytest.raises(ConfigError) as error:
+        check_forecast_shape(faulty.RemembersRows(48, 12, 3), _data(_config()), on_cpu=True)
+    said = str(error.value)
+    assert said.startswith(
+        "model._target_: tests.models.faulty_models.RemembersRows.forward is not stateless "
+        "in eval mode: its forecast of 8 training windows changed (by up to "), said
+    assert ") after it forecast the 8 windows that follow them, so it keeps something of " \
+        "the windows it has seen (or draws random numbers) and its scores would depend on " \
+        "what it forecast before -> keep nothing between forecasts in eval mode" in said
+
+
+class Records(faulty.TimeLinear):
+    """A valid model that records every window it is given."""
+
+    def __init__(self, seq_len: int, pred_len: int, n_vars: int, revin: bool = False) -> None:
+        super().__init__(seq_len, pred_len, n_vars)
+        self.seen: list[torch.Tensor] = []
+
+    def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:
+        self.seen.append(x.clone())
+        return super().forward(x, x_mark)
+
+
+def test_the_check_reads_the_first_training_windows_alone() -> None:
+    # never a validation or test row: every window it forecasts is one of the first 16
+    # training windows, the batch of 8 twice, each of them alone, and the next 8
+    data = _data(_config())
+    model = Records(48, 12, 3)
+    check_forecast_shape(model, data, on_cpu=True)
+    first, _, _ = data.windows("train").batch(torch.arange(16))
+    assert [len(x) for x in model.seen] == [2, 8, *[1] * 8, 8, 8]
+    for x in model.seen:
+        assert any(torch.equal(x[0], window) for window in first)
+        assert all(torch.equal(a[1:], b[:-1]) for a, b in zip(x, x[1:], strict=False))
+
+
+@pytest.mark.parametrize("model", [
+    "patchtst", "itransformer", "dlinear", "naive", "seasonal_naive model.period=24",
+    f"naive {FAULTY}BatchNormed", "patchtst strategy=recursive strategy.step=4",
+])
+def test_the_models_of_tsbench_and_batch_norm_pass(model: str) -> None:
+    name, *extra = model.split()
+    cfg = _config(f"model={name}", *extra)
+    series = load_series(cfg.dataset)
+    built = model_for(cfg, series)
+    borders = benchmark_borders(len(series.values), series.split, int(cfg.seq_len),
+                                series.train_frac, series.test_frac)
+    data = make_data(cfg, series, {"train": borders.train}, built.uses_time_features)
+    check_forecast_shape(built, data, on_cpu=True)
 
 
 def _metrics(cfg: Any, run_dir: Path) -> dict[str, Any]:

@@ -264,6 +264,21 @@ def test_a_model_of_the_wrong_output_shape_is_refused_before_any_folder(
     assert not out.exists()
 
 
+def test_a_model_that_reads_the_other_windows_of_its_batch_is_refused_before_any_folder(
+        tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    # its validation scores, which every stage selects on, would be copied from the future
+    data, out = tmp_path / "series.csv", tmp_path / "out"
+    series(N_ROWS).to_csv(data, index=False)
+    assert main(["dataset=csv", f"dataset.path={data}", "model=naive",
+                 "model._target_=tests.models.faulty_models.PeeksAhead", "seq_len=48",
+                 "pred_len=24", "recipe=quick", f"out={out}"]) == 2
+    assert ("tsbench-tune: error: model._target_: tests.models.faulty_models.PeeksAhead.forward "
+            "is not batch-independent: in eval mode its forecast of training window 0 alone "
+            "differs from its forecast in a batch of 8 consecutive training windows"
+            ) in capsys.readouterr().err
+    assert not out.exists()
+
+
 def test_a_model_without_training_is_refused_before_any_folder(
         tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     # a classical baseline has no learning rate or epochs: stage (b) would fail on it

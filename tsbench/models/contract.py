@@ -6,8 +6,8 @@ and its own hyperparameters, ``revin`` among them, and whose ``forward(x, x_mark
 ``(batch, seq_len, n_vars)`` to ``(batch, pred_len, n_vars)``. :func:`check_model` builds
 the model at several sizes and checks every promise the training loop and the report rely
 on; it raises :class:`ContractError` naming the first one broken. (A ``tsbench`` run checks
-the shape alone, on one batch of its own data, before it trains:
-:mod:`tsbench.training.model_check`.)
+the shape, batch independence and statelessness alone, on a few of its own training
+windows, before it trains: :mod:`tsbench.training.model_check`.)
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ NUDGE = 0.1
 #: How far a window's forecast in a batch may lie from its forecast alone (float32 sums in
 #: another order; torch.allclose's rtol and atol).
 BATCH_RTOL, BATCH_ATOL = 1e-4, 1e-5
+#: Consecutive windows the batch-independence and statelessness check forecasts.
+CONSECUTIVE = 16
 #: The full check, as error messages elsewhere name it.
 CHECK_MODEL = "tsbench.models.contract.check_model"
 
@@ -45,8 +47,9 @@ def check_model(cls: type, n_marks: int = 4, shapes: tuple[tuple[int, int, int],
     when ``trainable``, every trainable one used by ``forward`` (its gradient exists) with a
     finite gradient; a forecast that depends on the input window; the same output twice in
     eval mode; finite output on a constant input; a state-dict round trip that gives the
-    same output; in eval mode, each window's forecast in a batch the same as alone
-    (:func:`_check_batch_independence`), with ``revin`` off and on.
+    same output; in eval mode, on consecutive windows, each window's forecast in a batch the
+    same as alone and a batch's forecast the same before and after others
+    (:func:`_check_own_windows`), with ``revin`` off and on.
 
     What the input-dependence check claims: with ``revin=False``, and the trainable
     parameters moved a little off their initial values (so that a zero-initialised output
@@ -130,8 +133,7 @@ def check_model(cls: type, n_marks: int = 4, shapes: tuple[tuple[int, int, int],
         _require(torch.equal(clone.eval()(x, marks), out), name,
                  "gives another output after a state-dict round trip")
     for revin in (False, True):
-        _check_batch_independence(cls, accepted, name, n_marks, shapes[0],
-                                  {**hparams, "revin": revin})
+        _check_own_windows(cls, accepted, name, n_marks, shapes[0], {**hparams, "revin": revin})
 
 
 def _check_keywords(cls: type, accepted: Any, hparams: dict[str, Any]) -> None:
@@ -182,29 +184,49 @@ def _check_input_dependence(cls: type, accepted: Any, name: str, n_marks: int,
              "from parameters or x_mark alone")
 
 
-def _check_batch_independence(cls: type, accepted: Any, name: str, n_marks: int,
-                              shape: tuple[int, int, int], hparams: dict[str, Any]) -> None:
-    """In eval mode each window's forecast in a batch of 4 is its forecast alone (a batch of
-    1), to float tolerance: scoring batches windows by ``data.eval_batch_size``, so a model
-    that mixes the windows of a batch (statistics over dim 0) would score differently at
-    another batch size. BatchNorm passes: in eval mode it uses its running statistics.
-    Checked with the parameters nudged as for :func:`_check_input_dependence`, so that a
-    zero-initialised output layer does not hide the mixing."""
+def _check_own_windows(cls: type, accepted: Any, name: str, n_marks: int,
+                       shape: tuple[int, int, int], hparams: dict[str, Any]) -> None:
+    """In eval mode, on :data:`CONSECUTIVE` consecutive overlapping windows of a smooth series
+    (as a scored split batches them: each window's future is in the later windows'
+    look-backs), each window of the first half forecast alone as in their batch, to float
+    tolerance (batch independence: scoring batches windows by ``data.eval_batch_size``, so a
+    model that mixes or copies across the windows of a batch would score differently at
+    another batch size; BatchNorm passes, in eval mode it uses its running statistics), and
+    that batch forecast the same again after the second half (statelessness: a model that
+    keeps the rows it has seen could look a later window's future up). Checked with the
+    parameters nudged as for :func:`_check_input_dependence`, so that a zero-initialised
+    output layer does not hide the mixing."""
     seq_len, pred_len, n_vars = shape
     model = _build(cls, accepted, seq_len, pred_len, n_vars, n_marks, hparams)
+    revin = hparams.get("revin")
+    first = CONSECUTIVE // 2
     with torch.no_grad():
-        x, marks = _nudged_eval(model, seq_len, n_vars, n_marks, torch.Generator().manual_seed(2))
-        together = model(x.clone(), marks)
-        for i in range(len(x)):
-            alone = model(x[i:i + 1].clone(), None if marks is None else marks[i:i + 1])
+        _nudged_eval(model, seq_len, n_vars, n_marks, torch.Generator().manual_seed(2))
+        x, marks = _consecutive(model, CONSECUTIVE, seq_len, n_vars, n_marks)
+
+        def forecast(start: int, stop: int) -> torch.Tensor:
+            return model(x[start:stop].clone(), None if marks is None else marks[start:stop])
+
+        together = forecast(0, first)
+        for i in range(first):
+            alone = forecast(i, i + 1)
             _require(torch.allclose(alone, together[i:i + 1], rtol=BATCH_RTOL, atol=BATCH_ATOL),
-                     name, f"with revin={hparams.get('revin')} in eval mode the forecast of "
-                     f"window {i} of a batch of {len(x)} differs from its forecast alone (by "
+                     name, f"with revin={revin} in eval mode the forecast of window {i} of a "
+                     f"batch of {first} consecutive windows differs from its forecast alone (by "
                      f"up to {float((alone - together[i:i + 1]).abs().max()):.3g}): it depends "
                      "on the other windows in the batch, so its scores would change with "
                      "data.eval_batch_size -> compute each window's forecast from that window "
-                     "alone (no statistics over the batch dimension; BatchNorm in eval mode is "
-                     "fine)")
+                     "alone (no statistics, lookups or copies across the batch dimension; "
+                     "BatchNorm in eval mode is fine)")
+        forecast(first, CONSECUTIVE)
+        again = forecast(0, first)
+        _require(torch.allclose(again, together, rtol=BATCH_RTOL, atol=BATCH_ATOL), name,
+                 f"with revin={revin} in eval mode the forecast of {first} consecutive windows "
+                 f"changes (by up to {float((again - together).abs().max()):.3g}) after it "
+                 f"forecast the {CONSECUTIVE - first} windows that follow them: it keeps "
+                 "something of the windows it has seen, so its scores would depend on what it "
+                 "forecast before -> keep nothing between forecasts in eval mode (no rows or "
+                 "caches outside the parameters and buffers training sets)")
 
 
 def _nudged_eval(model: ForecastModel, seq_len: int, n_vars: int, n_marks: int,
@@ -249,6 +271,20 @@ def _build(cls: type, accepted: Any, seq_len: int, pred_len: int, n_vars: int, n
         raise ContractError(f"{cls.__name__} breaks the model contract: __init__(seq_len="
                             f"{seq_len}, pred_len={pred_len}, n_vars={n_vars}, {settings}) "
                             f"raised {error_line(error)}") from error
+
+
+def _consecutive(model: ForecastModel, count: int, seq_len: int, n_vars: int, n_marks: int
+                 ) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """``count`` stride-1 windows of a smooth series (a sine of another period and phase per
+    channel on a slow trend) and of smooth calendar-like marks in [-0.5, 0.5], where the
+    model reads them."""
+    steps = torch.arange(seq_len + count - 1, dtype=torch.float32)[:, None]
+    channels = torch.arange(n_vars, dtype=torch.float32)
+    series = torch.sin(2 * torch.pi * steps / (12 + 5 * channels) + channels) + steps / 100
+    marks = 0.5 * torch.cos(2 * torch.pi * steps / (7 + 3 * torch.arange(n_marks)))
+    x = series.unfold(0, seq_len, 1).transpose(1, 2).contiguous()
+    x_mark = marks.unfold(0, seq_len, 1).transpose(1, 2).contiguous()
+    return x, (x_mark if model.uses_time_features else None)
 
 
 def _inputs(model: ForecastModel, batch: int, seq_len: int, n_vars: int, n_marks: int

@@ -6,10 +6,13 @@ A cell holds the runs whose resolved configs are equal except ``seed`` (and sett
 do not change what is computed: :data:`IGNORED`; the look-back of a model that does not
 read it; the training settings of one that trained nothing, :data:`TRAINING_KEYS`; a null
 setting that a run saved before it existed lacks); runs differing in anything else are
-different cells, and the row names what differs. What cannot be used is left out with one
-warning line each: unreadable files, failed runs (by their metrics.json or by their sweep's
-``trials.csv``), non-finite scores, a second run of the same cell and seed; and one line for
-all the pruned runs (a search prunes dozens), counted.
+different cells, and the row names what differs. Two runs of one seed that differ only in
+the settings that change no score, but whose scores differ, are different cells too, set
+apart by those settings (their model's forecast depends on its scoring batch), said in a
+warning. What cannot be used is left out with one warning line each: unreadable files,
+failed runs (by their metrics.json or by their sweep's ``trials.csv``), non-finite scores,
+a second run of the same cell and seed; and one line for all the pruned runs (a search
+prunes dozens), counted.
 """
 
 from __future__ import annotations
@@ -310,13 +313,44 @@ def group(runs: list[Run], warn: Warn) -> list[Cell]:
     """Cells of runs with equal configs except the keys no score depends on (see the module)
     and equal protocol facts (:func:`tsbench.report.compare.facts`), one run per seed;
     cells of one model on one dataset and horizon are labelled with the keys and facts
-    that set them apart."""
+    that set them apart. Two runs of one seed and code that differ only in settings that
+    change no score, yet whose scores differ (:func:`scores_differ`), are not one
+    configuration: those settings set apart the cells of their model, dataset and horizon,
+    and a warning says so."""
+    splitting: dict[tuple, set[str]] = {}  # (dataset, pred_len, model) -> keys kept
+    said: list[str] = []
+    while True:
+        cells, notes, split = _cells(runs, splitting)
+        if not split:
+            break
+        for row, (keys, note) in split.items():
+            splitting.setdefault(row, set()).update(keys)
+            said.append(note)
+    for note in [*said, *notes]:
+        warn(note)
+    for cell in cells.values():
+        cell.runs.sort(key=lambda r: r.seed)
+    _label(list(cells.values()))
+    for cell in cells.values():
+        _warn_if_mixed_code(cell, warn)
+    return sorted(cells.values(), key=lambda c: (c.dataset, c.pred_len, c.model, c.label))
+
+
+def _cells(runs: list[Run], splitting: dict[tuple, set[str]]
+           ) -> tuple[dict[tuple, Cell], list[str], dict[tuple, tuple[set[str], str]]]:
+    """:func:`group`'s cells with the keys of ``splitting`` kept for their rows, the notes on
+    the runs left out, and the rows where two runs left out as twins have scores that
+    differ: the keys they differ in, and the warning that says so."""
     cells: dict[tuple, Cell] = {}
+    notes: list[str] = []
+    split: dict[tuple, tuple[set[str], str]] = {}
     for run in runs:
+        row = (run.dataset, run.pred_len, run.model)
         unread = () if reads_look_back(run) else LOOK_BACK_KEYS
         untrained = TRAINING_KEYS if run.metrics.get("epochs") == 0 else ()
-        kept = {k: v for k, v in run.config.items() if not k.startswith(IGNORED)
-                and k not in unread and not (untrained and k.startswith(untrained))}
+        kept = {k: v for k, v in run.config.items() if k in splitting.get(row, ()) or (
+            not k.startswith(IGNORED) and k not in unread
+            and not (untrained and k.startswith(untrained)))}
         read = ((run.card or {}).get("dataset") or {}).get("file")
         if kept.get("dataset.path") and read:  # the file it read, not how its path was
             kept["dataset.path"] = read  # written (best.yaml's command writes it absolute)
@@ -327,22 +361,73 @@ def group(runs: list[Run], warn: Warn) -> list[Cell]:
         same = json.dumps({k: v for k, v in kept.items()
                            if v is not None or k.startswith("protocol: ")},
                           sort_keys=True, default=str)
-        cell = cells.setdefault((run.dataset, run.pred_len, run.model, same),
-                                Cell(run.dataset, run.pred_len, run.model, key))
+        cell = cells.setdefault((*row, same), Cell(run.dataset, run.pred_len, run.model, key))
         twin = next((r for r in cell.runs if r.seed == run.seed), None)
-        if twin is not None and _runs_current_code(run) and not _runs_current_code(twin):
+        parted = (None if twin is None or row in split
+                  else _parted(run, twin, splitting.get(row, set())))
+        if parted is not None:
+            split[row] = parted
+        elif twin is not None and _runs_current_code(run) and not _runs_current_code(twin):
             cell.runs[cell.runs.index(twin)] = run  # a rerun after a fix of the code
-            warn(_twin_note(twin, run))
+            notes.append(_twin_note(twin, run))
         elif twin is not None:
-            warn(_twin_note(run, twin))
+            notes.append(_twin_note(run, twin))
         else:
             cell.runs.append(run)
-    for cell in cells.values():
-        cell.runs.sort(key=lambda r: r.seed)
-    _label(list(cells.values()))
-    for cell in cells.values():
-        _warn_if_mixed_code(cell, warn)
-    return sorted(cells.values(), key=lambda c: (c.dataset, c.pred_len, c.model, c.label))
+    return cells, notes, split
+
+
+#: How far apart two runs' scores may be and still count as the same: float sums in
+#: another order (another ``data.eval_batch_size`` batches a matmul otherwise), no more.
+SAME_SCORE_RTOL = 1e-5
+
+
+def scores_differ(run: Run, twin: Run) -> str | None:
+    """The first score (``test_mse`` first, then the other ``val_``/``test_`` scores, in
+    order) where two runs of one seed that ran the same code (their cards' digests) and
+    differ only in settings that change no score (:data:`IGNORED`) are more than
+    :data:`SAME_SCORE_RTOL` apart; None where all agree, or where the runs ran different
+    code or differ in their look-back (said by :func:`_twin_note`)."""
+    if _code(run) != _code(twin) or any(k in LOOK_BACK_KEYS for k in _differing(run, twin)):
+        return None
+    shared = sorted((k for k in run.metrics.keys() & twin.metrics.keys()
+                     if k.startswith(("val_", "test_"))
+                     and isinstance(run.metrics[k], float)
+                     and isinstance(twin.metrics[k], float)),
+                    key=lambda k: (k != "test_mse", k))
+    for k in shared:
+        if not math.isclose(run.metrics[k], twin.metrics[k], rel_tol=SAME_SCORE_RTOL,
+                            abs_tol=1e-12):
+            return k
+    return None
+
+
+def _parted(run: Run, twin: Run, kept: set[str]) -> tuple[set[str], str] | None:
+    """Where ``run`` and its twin have scores that differ (:func:`scores_differ`) and differ
+    in settings not ``kept`` yet: those settings, and the warning that says so."""
+    differ = scores_differ(run, twin)
+    settings = _differing(run, twin)
+    if differ is None or not set(settings) - kept:
+        return None
+    return set(settings), _split_note(twin, run, settings, differ)
+
+
+def _differing(run: Run, twin: Run) -> list[str]:
+    return sorted(k for k in run.config.keys() | twin.config.keys()
+                  if run.config.get(k) != twin.config.get(k))
+
+
+def _split_note(first: Run, second: Run, settings: list[str], metric: str) -> str:
+    """The warning that two runs, twins but for their scores, are kept as separate cells."""
+    a, b = first.metrics[metric], second.metrics[metric]
+    why = ("a model whose forecast of a window depends on the other windows of its batch "
+           "(a later window's look-back holds an earlier one's future): trust its scores at "
+           "data.eval_batch_size=1 alone, and make its forecast read its own window alone"
+           if "data.eval_batch_size" in settings else "rerun both to see which reproduces")
+    return (f"{first.path} and {second.path} (seed {first.seed}) have different scores "
+            f"({metric} {a:.6g} vs {b:.6g}) although only {', '.join(settings)} "
+            f"{'differ' if len(settings) > 1 else 'differs'}, which should change no score: "
+            f"kept as separate cells of {first.model} -> {why}")
 
 
 #: A run's look-back and how it was chosen: no difference for a model that does not read it.
@@ -392,10 +477,10 @@ def _twin_note(run: Run, twin: Run) -> str:
     or, where they
     differ only in the look-back their model does not read, the same forecasts (said so;
     scores that differ contradict the model's ``reads_look_back``)."""
-    differ = sorted(k for k in run.config.keys() | twin.config.keys()
-                    if run.config.get(k) != twin.config.get(k))
+    differ = _differing(run, twin)
     if not any(k in LOOK_BACK_KEYS for k in differ):  # the rest changes no score (IGNORED)
-        only = (f" (they differ only in {', '.join(differ)}, which change no score)"
+        changes_no = "change no score" if len(differ) > 1 else "changes no score"
+        only = (f" (they differ only in {', '.join(differ)}, which {changes_no})"
                 if differ else "")
         if _code(run) != _code(twin):
             only += (", which ran the code installed now (their protocol.json source digests "

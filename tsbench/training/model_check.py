@@ -7,21 +7,35 @@ silently into the loss (one channel against three) or fail deep inside training 
 half-written run directory. A forecast holding NaN or inf before any training is refused
 too (training would stop at its first epoch as diverged, blaming ``optim.lr``), and so is a
 model that trains (``trainable``, the default) without trainable parameters (its optimizer
-would get an empty parameter list). This is
-the shape and finiteness alone: the full contract is
+would get an empty parameter list), or one that does not with them (never trained).
+
+Then, on the first 16 windows of the training split (never a validation or test row), in
+eval mode as scoring calls it (:func:`check_own_windows`): each window's forecast alone is
+its forecast in the batch of the first 8 (batch independence), and the forecast of that
+batch is the same again after the model has forecast the next 8 (statelessness). A scored
+split is batched in window order, so each window's future lies in the later windows'
+look-backs: a model that reads the other windows of its batch, or keeps the rows it has
+seen, could copy the future into its forecast, and its scores would change with
+``data.eval_batch_size`` (or with what it forecast before: a search selecting on validation
+scores would pick it). Tolerance: float32 sums in another order (a batched matmul). This
+is the shape, finiteness and those two properties alone: the full contract is
 :func:`tsbench.models.contract.check_model`.
 
 It costs one forward pass of two windows in eval mode under ``torch.no_grad`` (where that
-raises, one more as training makes it: train mode, gradients on) and changes nothing about
-training: the random number generators' states are restored afterwards (a
-model may draw in eval mode too), and so is each module's train/eval mode. (A model whose
-forward changes other state keeps that change: lazy modules, ``nn.LazyLinear``, are
-initialised inside the restored random state, so their first weights, and the random
-numbers drawn after them, differ from a run without the check.) The classical baselines
-(:class:`~tsbench.models.history.HistoryModel`) have no per-window forward pass: their
-forecasts of a few windows of the first scored split are checked after fitting, before
-scoring (the filtered history they leave behind is the one scoring reads, so it costs
-the forecasts of those windows alone).
+raises, one more as training makes it: train mode, gradients on, and no verdict on the
+windows' independence), then three of 8 windows and 8 of one (a few tenths of a second for
+PatchTST on ETTh1 on 2 CPU cores), and changes nothing about training: the random number
+generators' states are restored afterwards (a model may draw in eval mode too), and so is
+each module's train/eval mode. (A model whose forward changes other state keeps that
+change: lazy modules, ``nn.LazyLinear``, are initialised inside the restored random state,
+so their first weights, and the random numbers drawn after them, differ from a run without
+the check.) The classical baselines (:class:`~tsbench.models.history.HistoryModel`) have
+no per-window forward pass: their forecasts of a few windows of the first scored split are
+checked after fitting, before scoring (the filtered history they leave behind is the one
+scoring reads, so it costs the forecasts of those windows alone). They forecast every
+origin of a split at once from its rows, later ones included: tsbench's own filters read
+the rows before each origin alone, which these checks cannot tell for a user's subclass,
+so none is made for them.
 
 The pass runs on the CPU, where the model is built. For a run that trains on the CPU, a
 forward that raises there is a fault of the model that training would meet at its first
@@ -44,7 +58,13 @@ import torch
 from tsbench.data.datamodule import ForecastData
 from tsbench.errors import ConfigError
 from tsbench.models.base import ForecastModel
-from tsbench.models.contract import CHECK_MODEL, error_line, forward_takes_marks
+from tsbench.models.contract import (
+    BATCH_ATOL,
+    BATCH_RTOL,
+    CHECK_MODEL,
+    error_line,
+    forward_takes_marks,
+)
 from tsbench.models.history import HistoryModel
 from tsbench.models.recursive import RecursiveForecaster
 from tsbench.training.history import history_forecasts
@@ -54,6 +74,10 @@ FIELD = "model._target_"
 #: Windows the check forecasts: two show the batch dimension; more would cost a GPU run's
 #: model a full batch on the CPU.
 CHECKED_WINDOWS = 2
+#: Consecutive training windows the batch-independence and statelessness check forecasts
+#: (:func:`check_own_windows`): half of them in a batch, each alone, and the batch again
+#: after the other half.
+CONSECUTIVE = 16
 
 
 def trains_on_cpu(accelerator: str) -> bool:
@@ -67,7 +91,8 @@ def trains_on_cpu(accelerator: str) -> bool:
 def check_forecast_shape(model: ForecastModel, data: ForecastData, on_cpu: bool) -> None:
     """Raise :class:`ConfigError` unless ``model`` maps two of ``data``'s training
     windows to ``(batch, horizon, n_vars)``, or, for a run that trains on the CPU
-    (``on_cpu``), if its forward raises on them (a classical model is checked after
+    (``on_cpu``), if its forward raises on them, or unless it forecasts each training
+    window on its own (:func:`check_own_windows`; a classical model is checked after
     fitting, by :func:`check_history_forecasts`); and if it is ``trainable`` without a
     trainable parameter, or not ``trainable`` with one."""
     if isinstance(model, HistoryModel):
@@ -120,11 +145,99 @@ def check_forecast_shape(model: ForecastModel, data: ForecastData, on_cpu: bool)
         fix = "return (batch, pred_len, n_vars) with the pred_len and n_vars that __init__ gets"
     _require_shape(cls, "forward", out, want, meaning,
                    f"for training windows x of shape {tuple(x.shape)}", fix)
-    if not torch.isfinite(out).all():  # else met as a diverged run, blamed on optim.lr
+    _require_finite(cls, out, x)
+    check_own_windows(step_model, data)
+
+
+def check_own_windows(model: ForecastModel, data: ForecastData) -> None:
+    """Raise :class:`ConfigError` unless, in eval mode, ``model`` forecasts each of the
+    first :data:`CONSECUTIVE` // 2 training windows of ``data`` alone as it does in their
+    batch (batch independence: consecutive windows, as a scored split batches them, hold
+    each other's futures in their look-backs), and forecasts that batch the same again
+    after forecasting the next windows (statelessness: nothing kept from the windows it
+    has seen). Where the batch's forecast raises in eval mode without gradients, the shape
+    check's pass, made as training calls the model, has judged the forward: no verdict."""
+    windows = data.windows("train")
+    count = min(len(windows), CONSECUTIVE)
+    first = count // 2
+    if first < 2:  # no batch to compare a window's forecast in
+        return
+    x, _, x_mark = windows.batch(torch.arange(count))
+    device = next(model.parameters(), torch.zeros(())).device
+    x = x.to(device)
+    x_mark = None if x_mark is None else x_mark.to(device)
+
+    def forecast(start: int, stop: int) -> Any:
+        return model(x[start:stop], None if x_mark is None else x_mark[start:stop])
+
+    cls = type(model)
+    with _state_kept(model), torch.no_grad():
+        model.eval()
+        try:
+            together = forecast(0, first)
+        except Exception:  # noqa: BLE001 - judged by the shape check's pass
+            return
+        _require_shape(cls, "forward", together, (first, windows.pred_len, data.n_vars),
+                       "(batch, pred_len, n_vars)", f"for {first} training windows",
+                       "return one forecast per window of the batch")
+        _require_finite(cls, together, x[:first])
+        for i in range(first):
+            try:
+                alone = forecast(i, i + 1)
+            except Exception as error:  # noqa: BLE001 - any fault of the model's own code
+                raise ConfigError(
+                    FIELD, f"{_target(cls)}.forward is not batch-independent: it raised "
+                    f"{error_line(error, __file__)} in eval mode for training window {i} "
+                    f"alone, which it forecast in a batch of {first}",
+                    f"forecast each window from that window alone; {_contract(cls)}"
+                ) from error
+            gap = _gap(alone, together[i:i + 1])
+            if gap is not None:
+                raise ConfigError(
+                    FIELD, f"{_target(cls)}.forward is not batch-independent: in eval mode "
+                    f"its forecast of training window {i} alone differs from its forecast "
+                    f"in a batch of {first} consecutive training windows ({gap}), so it "
+                    "reads the other windows of its batch (a later window's look-back holds "
+                    "an earlier one's future) and its scores would change with "
+                    "data.eval_batch_size", "forecast each window from that window alone "
+                    "(no statistics, lookups or copies across the batch dimension; "
+                    f"BatchNorm in eval mode is fine); {_contract(cls)}")
+        forecast(first, count)
+        gap = _gap(forecast(0, first), together)
+        if gap is not None:
+            raise ConfigError(
+                FIELD, f"{_target(cls)}.forward is not stateless in eval mode: its forecast "
+                f"of {first} training windows changed ({gap}) after it forecast the "
+                f"{count - first} windows that follow them, so it keeps something of the "
+                "windows it has seen (or draws random numbers) and its scores would depend "
+                "on what it forecast before", "keep nothing between forecasts in eval mode "
+                "(no rows or caches outside the parameters and buffers training sets) and "
+                f"draw no random numbers there; {_contract(cls)}")
+
+
+def _require_finite(cls: type, out: torch.Tensor, x: torch.Tensor) -> None:
+    """Refuse a forecast of the finite windows ``x`` holding NaN or inf (training would meet
+    it as a diverged run and blame ``optim.lr``)."""
+    if not torch.isfinite(out).all():
         raise ConfigError(FIELD, f"{_target(cls)}.forward returned NaN or inf before any "
                           f"training, for finite training windows x of shape "
                           f"{tuple(x.shape)}", "fix the model's forward (a division by "
                           f"zero, a log of 0, an uninitialised tensor); {_contract(cls)}")
+
+
+def _gap(out: Any, want: torch.Tensor) -> str | None:
+    """None where ``out`` is ``want`` to float32 tolerance (:data:`BATCH_RTOL`, and
+    :data:`BATCH_ATOL` times the forecasts' largest magnitude, at least 1), else how they
+    differ."""
+    if not isinstance(out, torch.Tensor) or out.shape != want.shape:
+        return (f"a {type(out).__name__}" if not isinstance(out, torch.Tensor)
+                else f"shape {tuple(out.shape)}") + f" against {tuple(want.shape)}"
+    if out.dtype != want.dtype:
+        out = out.to(want.dtype)
+    atol = BATCH_ATOL * max(1.0, float(want.abs().max()) if want.numel() else 1.0)
+    if torch.allclose(out, want, rtol=BATCH_RTOL, atol=atol):
+        return None
+    return f"by up to {float((out - want).abs().nan_to_num(float('inf')).max()):.3g}"
 
 
 def check_history_forecasts(model: HistoryModel, data: ForecastData) -> None:
