@@ -38,6 +38,7 @@ from tsbench.tune import scoring as scoring_module
 from tsbench.tune.budget import (
     budget_fix,
     full_trial_seconds,
+    planned_from_trials,
     planned_trials,
     retrain_reserve,
     searches_too_short,
@@ -202,6 +203,15 @@ def test_the_time_not_the_estimate_ends_a_search(tmp_path: Path) -> None:
     assert trial_cap(folds, 1000, 1.0, 48) == 500
     assert trial_cap(tuning("recipe.max_trials=40"), 1000, 1.0, 40) == 40
     assert trial_cap(tuning("recipe.pruner=none"), 1000, 1.0, 33) == 33
+    # (e) plans at the pace (d)'s trials ended, their start and evaluation included: a
+    # tiny model's epochs (0.01 s) would plan thousands where each trial takes seconds
+    rows = [{"seconds": "4.0"}, {"seconds": "6.0"}, {"seconds": ""}]  # 5 s a trial
+    assert planned_trials(plain, 1000, 0.01) == 19565
+    assert planned_from_trials(plain, 1000, rows) == 200
+    assert planned_from_trials(tuning("recipe.n_jobs=2"), 1000, rows) == 400
+    assert planned_from_trials(tuning("recipe.max_trials=40"), 1000, rows) == 40
+    assert planned_from_trials(tuning("recipe.min_trials=300"), 1000, rows) == 300
+    assert planned_from_trials(plain, 1000, []) is None
 
 
 def test_a_refit_setting_that_is_not_a_boolean_is_refused(tmp_path: Path,
@@ -1484,10 +1494,11 @@ def test_the_searches_split_the_time_left_less_what_f_keeps(
     (t.out / "a_baseline" / "metrics.json").write_text('{"objective": 0.5}')
     (t.out / "a_baseline" / "config.yaml").write_text("seq_len: 48\n")
     given: dict[str, float] = {}
+    plans: dict[str, int] = {}
 
     def record(t: Tuning, stage: str, label: str, args: list[str], seconds: float,
-               *rest: object, **named: object) -> list[dict[str, str]]:
-        given[stage] = seconds
+               planned: int, *rest: object, **named: object) -> list[dict[str, str]]:
+        given[stage], plans[stage] = seconds, planned
         return []
 
     monkeypatch.setattr(recipe_module, "sweep", record)
@@ -1495,6 +1506,11 @@ def test_the_searches_split_the_time_left_less_what_f_keeps(
     random_search(t, [], epoch_seconds=10.0)
     bayes_search(t, [], epoch_seconds=10.0)
     assert given == {"d_random": pytest.approx(2600 * 0.4), "e_bayes": pytest.approx(2600)}
+    # where (d) ran, (e) plans at the pace its trials ended (13 s each), not by epochs
+    assert plans["e_bayes"] == planned_trials(t, 2600, 10.0)
+    _trials(t.out / "d_random", [("ok", "0.3", "8", 12.0), ("pruned", "0.5", "16", 14.0)])
+    bayes_search(t, [], epoch_seconds=10.0)
+    assert plans["e_bayes"] == 2600 // 13
 
 
 def test_a_refit_trains_for_the_validation_chosen_epochs(tmp_path: Path) -> None:

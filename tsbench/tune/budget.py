@@ -28,6 +28,19 @@ def planned_trials(t: Tuning, seconds: float, epoch_seconds: float) -> int:
     return estimate if r.max_trials is None else min(estimate, int(r.max_trials))
 
 
+def planned_from_trials(t: Tuning, seconds: float, rows: list[dict[str, str]]) -> int | None:
+    """How many trials ``seconds`` buy at the mean wall time of an earlier search's ended
+    trials ``rows`` (pruned and failed ones too: each start and evaluation counted, which
+    :func:`planned_trials`' epochs leave out), ``recipe.n_jobs`` at once, within
+    ``recipe.min_trials`` and ``recipe.max_trials``; None where no trial recorded its time."""
+    times = [float(row["seconds"]) for row in rows if row.get("seconds")]
+    if not times or sum(times) <= 0:
+        return None
+    r = t.recipe
+    estimate = max(int(r.min_trials), int(seconds * int(r.n_jobs) * len(times) / sum(times)))
+    return estimate if r.max_trials is None else min(estimate, int(r.max_trials))
+
+
 def trial_cap(t: Tuning, seconds: float, epoch_seconds: float, planned: int) -> int:
     """The most trials a search may run: as many as ``seconds`` buy when every trial stops
     at the first rung (``recipe.min_epochs`` of its first fold), so that the time, not the

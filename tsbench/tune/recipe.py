@@ -56,6 +56,7 @@ from tsbench.search.names import OK, RECORD_COLUMNS, TRIALS_FILE
 from tsbench.search.report import absolute_paths, python_path, search_marks
 from tsbench.tune.budget import (
     budget_fix,
+    planned_from_trials,
     planned_trials,
     retrain_reserve,
     searches_too_short,
@@ -335,8 +336,9 @@ def bayes_search(t: Tuning, args: list[str], epoch_seconds: float) -> dict[str, 
     rest of the search time."""
     r = t.recipe
     seconds = t.budget_left() - t.state.stages["f_reserve"]
-    planned = planned_trials(t, seconds, epoch_seconds)
-    random_rows = read_trials(t.out / "d_random")
+    random_rows = read_trials(t.out / "d_random")  # their pace, where they ran, plans (e)
+    planned = (planned_from_trials(t, seconds, random_rows)
+               or planned_trials(t, seconds, epoch_seconds))
     ranked = full_budget(random_rows)[: int(r.warm_start_top)]
     warm = t.out / "e_warm_start.csv"
     warm_args: list[str] = []
