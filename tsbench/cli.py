@@ -21,11 +21,12 @@ from tsbench.config_values import check_interpolations
 from tsbench.errors import ConfigError, TsbenchError
 from tsbench.folder_lock import held
 from tsbench.hidden_configs import check_hidden_configs, searchpath_of
+from tsbench.multirun_resume import RESUME_FIX
 from tsbench.preset_check import preset_beats_option, preset_replaced
 from tsbench.quiet import quiet_dependencies
 from tsbench.resolvers import register_resolvers
 from tsbench.resume_check import check_resumed_data
-from tsbench.rundir import METRICS, RUN_LOCK, remove_refused
+from tsbench.rundir import METRICS, RUN_LOCK, SCORES, figures, remove_refused
 from tsbench.search.names import (
     LOCK_FILE,
     REFIT_IN_SEARCH,
@@ -64,18 +65,16 @@ def parallel_jobs() -> int:
 
 def summary(run_dir: Path, metrics: dict) -> str:
     """The line a finished run prints: its scores, epochs and where its outputs are."""
-    keys = [k for k in ("test_mse", "test_mae", "val_mse", "cv_val_mse_mean") if k in metrics]
-    figures = "  ".join(f"{k}={metrics[k]:.4f}" for k in keys)
-    if metrics.get("pruned"):  # stopped by a pruning sweep (tsbench.training.pruning)
-        figures = f"pruned  objective={metrics['objective']:.4f}"
+    scores = figures(metrics)
     epochs = f"epochs={metrics['epochs']}"
-    if not keys and not metrics.get("pruned"):  # cv=refit score_test=false: a model to use
-        figures = "nothing scored (no validation split, and score_test=false)"
+    if metrics.get("pruned"):  # stopped by a pruning sweep (tsbench.training.pruning)
+        scores = f"pruned  objective={metrics['objective']:.4f}"
+    elif not any(k in metrics for k in SCORES):  # cv=refit score_test=false: a model to use
         epochs += f"\ntsbench: `tsbench-forecast {run_dir}` forecasts with its model"
     if "cv_folds" in metrics:  # cross-validation: every fold's training (and the refit's)
         refit = " + refit" if "refit_epochs" in metrics else ""
         epochs += f" (summed over {len(metrics['cv_folds'])} folds{refit})"
-    return f"tsbench: outputs in {run_dir}\ntsbench: {figures}  {epochs}"
+    return f"tsbench: outputs in {run_dir}\ntsbench: {scores}  {epochs}"
 
 
 @hydra.main(version_base="1.3", config_path="conf", config_name="config")
@@ -278,8 +277,9 @@ def check_not_over_other_runs(cfg: DictConfig, multirun: bool) -> None:
     """Refuse a run or plain multirun whose folder holds a search's record: its job folders
     (0/, 1/, ...) or files would overwrite the trials that trials.csv and best.yaml name;
     and one whose folder holds a finished run (a multirun's: in a job folder): its files
-    would mix with the new run's (a model's checkpoint beside a baseline's metrics). The
-    folder is :func:`named_folder`'s."""
+    would mix with the new run's (a model's checkpoint beside a baseline's metrics), unless
+    the multirun resumes (``hydra.sweeper.resume``: :mod:`tsbench.multirun_resume` checks
+    its jobs). The folder is :func:`named_folder`'s."""
     key = "hydra.sweep.dir" if multirun else "hydra.run.dir"
     folder = named_folder(cfg, multirun)  # the folder the lock holds, by the same rule
     if folder is None:  # each command's own, or known to Hydra alone
@@ -289,11 +289,14 @@ def check_not_over_other_runs(cfg: DictConfig, multirun: bool) -> None:
         raise ConfigError(key, f"{folder} holds a search's record ({TRIALS_FILE}, "
                           f"{RECORD_DIR}/): this {kind} would overwrite the folders of the "
                           "trials it names", f"give a new {key}")
+    if multirun and cfg.hydra.sweeper.get("resume"):  # the sweeper's to check, job by job
+        return
     for metrics in [folder / METRICS] if not multirun else _job_metrics(cfg, folder):
         if metrics.is_file():
             raise ConfigError(key, f"{metrics.parent} holds a finished run ({METRICS}): this "
                               f"{kind} would mix its files with that run's",
-                              f"give a new {key}, or delete that folder first")
+                              RESUME_FIX if multirun and "resume" in cfg.hydra.sweeper
+                              else f"give a new {key}, or delete that folder first")
 
 
 def _job_metrics(cfg: DictConfig, folder: Path) -> list[Path]:
@@ -336,7 +339,7 @@ def stopped_line(signum: int, kind: str | None, run_dir: Path | None = None) -> 
     """``tsbench: stopped by SIGTERM: ...``: what the stopped command left (:data:`LEFT`),
     the sweep's or the run's folder named where it is known."""
     left = LEFT.get(kind or "", LEFT["run"])
-    if kind == "search" and os.environ.get(SWEEP_DIR_ENV):
+    if kind in ("search", "multirun") and os.environ.get(SWEEP_DIR_ENV):
         left = left.replace("the same command", "the same command, "
                             f"hydra.sweep.dir={os.environ[SWEEP_DIR_ENV]}")
     if run_dir is not None:
@@ -348,9 +351,8 @@ def stopped_line(signum: int, kind: str | None, run_dir: Path | None = None) -> 
 LEFT = {
     "search": "the sweep's folder keeps its ended trials -> resume it with the same command "
               "and hydra.sweeper.resume=true",
-    "multirun": "the jobs that ended kept their outputs (Hydra's basic sweeper resumes "
-                "nothing: run the jobs left with -m over their values, into a new "
-                "hydra.sweep.dir, and report both folders together)",
+    "multirun": "the jobs that ended kept their outputs -> resume it with the same command "
+                "and hydra.sweeper.resume=true (its finished jobs are not run again)",
     "run": "the run did not finish (no metrics.json) -> run it again",
 }
 

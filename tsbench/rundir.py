@@ -100,6 +100,39 @@ def remove_refused(run_dir: Path, job_log: str) -> None:
         shutil.rmtree(run_dir, ignore_errors=True)  # Windows: the open job log stays
 
 
+def clear_unfinished(run_dir: Path, job_log: str) -> None:
+    """Delete what an unfinished run (killed, or failed) wrote in ``run_dir``, so that the
+    same job runs there again as in a new folder (TensorBoard would otherwise show the
+    killed run's events beside the new ones): Hydra's ``.hydra/`` files, the job log (file
+    name ``job_log``) and tsbench's outputs, by their names. Anything else stays; a
+    finished run's folder is left whole."""
+    if (run_dir / METRICS).exists() or not run_dir.is_dir() or run_dir.is_symlink():
+        return
+    names = {Path(HYDRA_CONFIG).parent.as_posix(), job_log, CONFIG, PROTOCOL, RUN_LOCK,
+             CHECKPOINT_DIR, LOGS, TENSORBOARD, FORECAST_PLOT, LOSS_PLOT, LR_FIND_PLOT, LR_FIND}
+    windows = {WINDOW_ERRORS.format(split=split, metric=metric)
+               for split in ("val", "test") for metric in WINDOW_METRICS}
+    for path in run_dir.iterdir():
+        if path.name in names | windows or fold_number(path) is not None:
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+
+
+#: The scores a finished run's line shows, where its metrics have them.
+SCORES = ("test_mse", "test_mae", "val_mse", "cv_val_mse_mean")
+
+
+def figures(metrics: dict[str, Any]) -> str:
+    """A finished run's scores in one line (``test_mse=0.4123  test_mae=...``), or that it
+    scored nothing (``cv=refit score_test=false``: a model to use)."""
+    keys = [k for k in SCORES if k in metrics]
+    if not keys:
+        return "nothing scored (no validation split, and score_test=false)"
+    return "  ".join(f"{k}={metrics[k]:.4f}" for k in keys)
+
+
 def write_metrics(run_dir: Path, metrics: dict[str, Any]) -> None:
     write_json(run_dir / METRICS, metrics)
 

@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from tests.conftest import ROOT, read_metrics, run_tsbench
-from tsbench.search.names import BASIC_SWEEPER
+from tsbench.search.names import is_search
 
 #: Every preset of conf/search/.
 SEARCH_PRESETS = sorted(p.stem for p in (ROOT / "tsbench" / "conf" / "search").glob("*.yaml"))
@@ -240,7 +240,7 @@ def test_every_search_preset_leaves_the_test_split_unseen() -> None:
 
     for preset in SEARCH_PRESETS:
         cfg = check_settings([f"search={preset}"])
-        searching = cfg.hydra.sweeper._target_ != BASIC_SWEEPER
+        searching = is_search(True, cfg.hydra.sweeper)
         assert cfg.score_test is (None if searching else False), preset
         assert not scores_test(cfg) or searching, preset  # null resolves in the trial
 

@@ -67,6 +67,18 @@ def test_mlflow_sweep_has_one_parent_and_a_child_per_trial(tmp_path: Path) -> No
     best = children.loc[children["metrics.objective"].idxmin()]
     assert parent["metrics.best_objective"] == best["metrics.objective"]
     assert parent["tags.tsbench.best_run_id"] == best["run_id"]
+    # resumed (job 1 stopped before its end): the jobs not run again are not logged again,
+    # and stay the children of the one parent, whose best is over every job
+    (tmp_path / "sweep" / "1" / "metrics.json").unlink()
+    run_tsbench([*args, "hydra.sweeper.resume=true"], tmp_path / "sweep",
+                env={"MLFLOW_TRACKING_URI": uri}, multirun=True)
+    runs = mlflow.search_runs(experiment_names=["tsbench"])
+    parents, children = runs[runs[parent_col].isna()], runs[runs[parent_col].notna()]
+    assert list(parents["run_id"]) == [parent["run_id"]]
+    assert parents["status"].iloc[0] == "FINISHED"
+    assert sorted(children["params.seed"].astype(int)) == [1, 2, 2, 3]
+    best = children.loc[children["metrics.objective"].idxmin()]
+    assert parents["metrics.best_objective"].iloc[0] == best["metrics.objective"]
 
 
 @pytest.mark.heavy

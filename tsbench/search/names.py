@@ -28,14 +28,16 @@ TAIL = ["job_dir", "error"]
 RECORD_COLUMNS = (*HEAD, PRUNED_AT, *TAIL)
 
 
-#: Hydra's sweeper that runs the jobs it is given; any other sweeper optimizes an objective.
-BASIC_SWEEPER = "hydra._internal.core_plugins.basic_sweeper.BasicSweeper"
+#: The sweepers that run the jobs they are given: Hydra's basic one, and tsbench's resumable
+#: one (``hydra/sweeper=basic_resumable``); any other sweeper optimizes an objective.
+BASIC_SWEEPERS = ("hydra._internal.core_plugins.basic_sweeper.BasicSweeper",
+                  "hydra_plugins.tsbench_basic_sweeper.basic_sweeper.ResumableBasicSweeper")
 
 
 def is_search(multirun: bool, sweeper: Any) -> bool:
     """Whether a run belongs to a search: a multirun whose sweeper (its config, with
-    ``_target_``) is not Hydra's basic one, e.g. ``hydra/sweeper=skopt``."""
-    return multirun and str(sweeper.get("_target_", "")) != BASIC_SWEEPER
+    ``_target_``) is not a basic one, e.g. ``hydra/sweeper=skopt``."""
+    return multirun and str(sweeper.get("_target_", "")) not in BASIC_SWEEPERS
 
 
 #: Why ``cv.refit`` cannot run in a search's trial, and the fix.

@@ -12,11 +12,12 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
 from tsbench.atomic import write_text
-from tsbench.search.names import BEST_FILE, TRIALS_FILE
+from tsbench.search.names import BEST_FILE, TRIALS_FILE, is_search
 from tsbench.tracking.mlflow_store import (
     PARENT_RUN_FILE,
     artifact_location,
     check_server,
+    parent_run_id,
     store_opened_alone,
     tracking_uri,
 )
@@ -37,8 +38,9 @@ COUNTS = ("trials_finished", "trials_pruned", "trials_failed")
 
 
 class MlflowSweepCallback(Callback):
-    """On multirun start: create the parent run and record its id in the sweep directory
-    (each trial's MLflow run reads it and becomes a child). On multirun end: log the
+    """On multirun start: create the parent run (a resumed plain multirun's: open its own
+    again) and record its id in the sweep directory (each trial's MLflow run reads it and
+    becomes a child). On multirun end: log the
     sweep's result to the parent (:meth:`log_best`), its files (best.yaml, trials.csv,
     plots), and close it."""
 
@@ -72,14 +74,30 @@ class MlflowSweepCallback(Callback):
                     self.experiment_name, artifact_location=artifact_location(uri)
                 )
             )
-            run = self._client.create_run(
-                experiment_id,
-                run_name=f"sweep {sweep_dir.name}",
-                tags={"tsbench.sweep_dir": str(sweep_dir)},
-            )
-        self._run_id = run.info.run_id
+            self._run_id = self._resumed(config, sweep_dir, experiment_id) or (
+                self._client.create_run(experiment_id, run_name=f"sweep {sweep_dir.name}",
+                                        tags={"tsbench.sweep_dir": str(sweep_dir)}).info.run_id)
         self._experiment_id = experiment_id
         write_text(sweep_dir / PARENT_RUN_FILE, self._run_id)
+
+    def _resumed(self, config: DictConfig, sweep_dir: Path, experiment_id: str) -> str | None:
+        """The parent of the plain multirun this one resumes (``hydra.sweeper.resume``), open
+        again: the jobs it does not run again stay its children, and its best is theirs too.
+        None for a new sweep, a parent the store does not hold, or a search (its parent's
+        ``best.<name>`` params could not change to a resumed search's best: a new parent)."""
+        from mlflow.exceptions import MlflowException
+
+        earlier = parent_run_id(sweep_dir)
+        if not config.hydra.sweeper.get("resume") or earlier is None or is_search(
+                True, config.hydra.sweeper):
+            return None
+        try:
+            if self._client.get_run(earlier).info.experiment_id != experiment_id:
+                return None
+        except MlflowException:
+            return None
+        self._client.update_run(earlier, status="RUNNING")
+        return earlier
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         if self._client is None or self._run_id is None:

@@ -1,0 +1,1 @@
+"""Hydra sweeper plugin ``hydra/sweeper=basic_resumable``: Hydra's basic sweeper, resumable."""

@@ -1,0 +1,53 @@
+"""The Hydra ``Sweeper`` plugin class; the resume is :mod:`tsbench.multirun_resume`'s."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.core.utils import JobReturn
+
+
+class ResumableBasicSweeper(BasicSweeper):
+    """Hydra's basic sweeper (every combination of the swept values); with ``resume``, the
+    jobs whose folders hold their finished runs are not launched again, and the others
+    keep their job numbers (and so their folders)."""
+
+    def __init__(self, max_batch_size: int | None, params: dict[str, str] | None = None,
+                 resume: Any = False) -> None:
+        super().__init__(max_batch_size, params)
+        self.resume = resume
+
+    def sweep(self, arguments: list[str]) -> list[Sequence[JobReturn]]:
+        """Launch the jobs not finished before, in runs of consecutive job numbers within
+        each batch (:class:`tsbench.multirun_resume.Jobs`); a refused resume ends with one
+        message and exit status 2, before any job."""
+        from tsbench.errors import TsbenchError
+        from tsbench.multirun_resume import Jobs
+
+        assert self.config is not None and self.launcher is not None
+        assert self.hydra_context is not None
+        lines = [*self._parse_config(), *arguments]
+        parser = OverridesParser.create(config_loader=self.hydra_context.config_loader)
+        overrides = parser.parse_overrides(lines)
+        self.overrides = self.split_arguments(overrides, self.max_batch_size)
+        swept = [o.get_key_element() for o in overrides if o.is_sweep_override()]
+        try:
+            launches = Jobs(self.config, self.hydra_context.config_loader, swept,
+                            self.resume).to_launch(self.overrides)
+        except TsbenchError as error:
+            print(f"tsbench: error: {error}", file=sys.stderr)
+            raise SystemExit(2) from error
+        returns: list[Sequence[JobReturn]] = []
+        for runs in launches:  # each batch's runs, then its failed job's exception (Hydra's)
+            results: list[JobReturn] = []
+            for first, batch in runs:
+                self.validate_batch_is_legal(batch)
+                results += self.launcher.launch(batch, initial_job_idx=first)
+            for result in results:
+                _ = result.return_value
+            returns.append(results)
+        return returns

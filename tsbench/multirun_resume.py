@@ -1,0 +1,281 @@
+"""A plain multirun resumed: ``hydra.sweeper.resume=true`` (tsbench's sweeper
+``basic_resumable``, Hydra's basic one with a resume) and the same command into the same
+``hydra.sweep.dir`` run only the jobs not finished before.
+
+Before any job, the folder's ``multirun.yaml`` must hold the same sweep (the same task
+overrides, in any order, the same ``hydra.sweeper.params`` and ``hydra.sweep.subdir``), and
+each job whose folder holds a finished run (``metrics.json``) must have run exactly this
+job's overrides (its ``.hydra/overrides.yaml``); else the resume is refused, as the command
+would mix two sweeps in one folder. A finished job that ran with another config (its
+``.hydra/config.yaml``: a preset edited since), other code (its protocol card's digests:
+:mod:`tsbench.code_digest`) or another ``dataset=csv`` file (its sha256) is refused too,
+named with what changed, as its result would stand beside jobs run otherwise;
+``resume=force`` keeps it, with a warning. Each finished job is said in one line with its
+scores and not launched, so its folder, its tracker's run and its logs are not touched;
+the others keep their job numbers (so their folders), each unfinished folder cleared of
+what its killed run wrote (:func:`tsbench.rundir.clear_unfinished`), and are launched in
+runs of consecutive numbers within each batch: where finished jobs lie between them, a
+parallel launcher's run waits for its slowest job before the next run starts.
+
+Without ``resume``, a job whose folder holds a finished run is refused (folders named by job
+number are refused before Hydra starts, by :func:`tsbench.cli.check_not_over_other_runs`;
+folders named by values, ``seed_${seed}``, here).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig, OmegaConf, open_dict
+from omegaconf.errors import OmegaConfBaseException
+
+from tsbench.errors import ConfigError
+from tsbench.resume_check import csv_digest
+from tsbench.rundir import (
+    HYDRA_CONFIG,
+    HYDRA_OVERRIDES,
+    METRICS,
+    clear_unfinished,
+    figures,
+    load_run,
+    read_protocol,
+)
+from tsbench.search.names import MULTIRUN_FILE, SWEEP_DIR_ENV, is_search
+
+#: The fix of a job folder that holds a finished run, without ``resume``.
+RESUME_FIX = ("resume the sweep with the same command and hydra.sweeper.resume=true (its "
+              "finished jobs are not run again), give a new hydra.sweep.dir, or delete that "
+              "folder first")
+#: Settings differences named per finished job, at most.
+SHOWN = 3
+
+#: Batches of runs to launch: each run its first job number and its jobs' overrides.
+Launches = list[list[tuple[int, list[list[str]]]]]
+
+
+@dataclass(frozen=True)
+class Job:
+    """One job of the sweep: its number, overrides, folder and composed config."""
+
+    num: int
+    overrides: list[str]
+    folder: Path
+    config: DictConfig
+
+
+class Jobs:
+    """The jobs of a basic sweep over ``config`` (the sweep's, with its Hydra settings)."""
+
+    def __init__(self, config: DictConfig, loader: Any, swept: list[str],
+                 resume: Any) -> None:
+        if not (isinstance(resume, bool) or resume == "force"):
+            raise ConfigError("hydra.sweeper.resume", f"unknown value {resume!r}",
+                              "use true, false or force")
+        self.config, self.loader, self.swept, self.resume = config, loader, swept, resume
+        self.sweep_dir = Path(str(config.hydra.sweep.dir))
+
+    def to_launch(self, batches: Sequence[Sequence[Sequence[str]]]) -> Launches:
+        """Check the folder (module docstring), say the jobs finished before, clear the
+        unfinished folders of the jobs left, record the sweep (``multirun.yaml``) and return
+        the runs of consecutive jobs left to launch, by batch."""
+        os.environ[SWEEP_DIR_ENV] = str(self.sweep_dir)  # a stop's line names it
+        if self._holds_jobs():
+            done = self._finished_before([list(job) for batch in batches for job in batch])
+        else:
+            done = set()
+            if self.resume:
+                print(f"tsbench: warning: hydra.sweeper.resume: {self.sweep_dir} holds no job "
+                      "of a sweep: every job runs (a stopped sweep's line names its folder)",
+                      file=sys.stderr, flush=True)
+        self.sweep_dir.mkdir(parents=True, exist_ok=True)
+        OmegaConf.save(self.config, self.sweep_dir / MULTIRUN_FILE)
+        launches, first = [], 0
+        for batch in batches:
+            runs = _consecutive([n for n in range(first, first + len(batch)) if n not in done])
+            if runs:
+                launches.append([(run[0], [list(batch[n - first]) for n in run])
+                                 for run in runs])
+            first += len(batch)
+        return launches
+
+    def _finished_before(self, overrides: list[list[str]]) -> set[int]:
+        """The numbers of the jobs (``overrides``, in job order) that finished before, each
+        said in one line, once the checks pass; with ``resume``, the other jobs' folders
+        cleared."""
+        if self.resume:
+            self._check_same_sweep()
+        jobs = [self._job(num, job) for num, job in enumerate(overrides)]
+        finished = [job for job in jobs if (job.folder / METRICS).is_file()]
+        self._check_finished(finished)
+        for job in finished:
+            metrics = json.loads((job.folder / METRICS).read_text())
+            print(f"tsbench: job {job.num}{self._label(job)} finished before: "
+                  f"{figures(metrics)}", flush=True)
+        done = {job.num for job in finished}
+        if self.resume:
+            job_log = f"{self.config.hydra.job.name}.log"
+            for job in jobs:
+                if job.num not in done:
+                    clear_unfinished(job.folder, job_log)
+            print(f"tsbench: resume: {len(done)} of {len(jobs)} jobs finished before, "
+                  f"{len(jobs) - len(done)} to run", flush=True)
+        return done
+
+    def _holds_jobs(self) -> bool:
+        """Whether the sweep's folder holds a job's folder (a finished run, or one to clear)."""
+        return self.sweep_dir.is_dir() and any(
+            p.is_dir() for p in self.sweep_dir.iterdir())
+
+    def _job(self, num: int, overrides: list[str]) -> Job:
+        """Job ``num``, composed as its launcher will, and its folder as Hydra names it."""
+        config = self.loader.load_sweep_config(self.config, overrides)
+        with open_dict(config):
+            config.hydra.job.num = num
+            config.hydra.job.id = f"job_id_for_{num}"
+        hydra = HydraConfig.instance()
+        before = hydra.cfg
+        hydra.set_config(config)  # for a ${hydra:...} in the folder's name
+        try:
+            folder = Path(str(config.hydra.sweep.dir)) / str(config.hydra.sweep.subdir)
+        finally:
+            hydra.cfg = before
+        return Job(num, overrides, folder, config)
+
+    def _label(self, job: Job) -> str:
+        """`` (model=dlinear seed=2)``: the job's values of the swept settings."""
+        values = [o for o in job.overrides if o.split("=", 1)[0] in self.swept]
+        return f" ({' '.join(values)})" if values else ""
+
+    def _check_same_sweep(self) -> None:
+        """Refuse a resume into a folder whose ``multirun.yaml`` holds another sweep."""
+        path = self.sweep_dir / MULTIRUN_FILE
+        if not path.is_file():
+            return
+        before = OmegaConf.load(path)
+        if is_search(True, OmegaConf.select(before, "hydra.sweeper", default={})):
+            raise ConfigError("hydra.sweeper.resume", f"{self.sweep_dir} holds a search "
+                              f"({before.hydra.sweeper._target_}), not a plain multirun",
+                              "resume it with its own command, or give a new hydra.sweep.dir")
+        then, now = _sweep(before), _sweep(self.config)
+        differs = [f"{name} {_only(then[i], now[i])} there, {_only(now[i], then[i])} in this "
+                   "command" for i, name in enumerate(("its overrides", "hydra.sweeper.params",
+                                                       "hydra.sweep.subdir"))
+                   if then[i] != now[i]]
+        if differs:
+            raise ConfigError("hydra.sweeper.resume", f"{self.sweep_dir} holds another "
+                              f"multirun ({'; '.join(differs)}): its finished jobs would mix "
+                              "with this one's", "resume it with its own command (its "
+                              f"{MULTIRUN_FILE}), or give a new hydra.sweep.dir")
+
+    def _check_finished(self, finished: list[Job]) -> None:
+        """Refuse a finished job without ``resume``, or one that ran other overrides; one
+        that ran another config, code or data unless ``resume=force`` (then warned)."""
+        changed: list[tuple[Job, list[str], str]] = []
+        for job in finished:
+            if not self.resume:
+                raise ConfigError("hydra.sweep.dir", f"{job.folder} holds a finished run "
+                                  f"({METRICS}) of job {job.num}{self._label(job)}: this "
+                                  "multirun would mix its files with that run's", RESUME_FIX)
+            ran = _ran(job.folder)
+            task = [str(o) for o in job.config.hydra.overrides.task]
+            if ran is None or sorted(ran) != sorted(task):
+                raise ConfigError(
+                    "hydra.sweeper.resume", f"{job.folder} holds a finished run of "
+                    f"{' '.join(ran) if ran else 'overrides it does not record'}, not of job "
+                    f"{job.num} of this command ({' '.join(task)})", "give the overrides in "
+                    "the order the sweep that ran there had (its multirun.yaml; the order "
+                    "numbers the jobs), or give a new hydra.sweep.dir")
+            differences, hint = _changes(job)
+            if differences:
+                changed.append((job, differences, hint))
+        if not changed:
+            return
+        job, differences, hint = changed[0]
+        said = (f"job {job.num}{self._label(job)} in {job.folder}: {' and '.join(differences)} "
+                "changed since it finished")
+        others, results = "", "its result"
+        if len(changed) > 1:
+            more = len(changed) - 1
+            others = f" (and for {more} other finished job{'s' if more > 1 else ''})"
+            results = "their results"
+        if self.resume == "force":
+            print(f"tsbench: warning: {said}{others}; hydra.sweeper.resume=force keeps "
+                  f"{results} beside jobs run with those of now", file=sys.stderr, flush=True)
+            return
+        raise ConfigError("hydra.sweeper.resume", f"{said}{others}: {results} would stand "
+                          "beside jobs run with those of now", f"restore what changed{hint}, "
+                          "delete the folder of each such job to run it again, or keep them "
+                          "with hydra.sweeper.resume=force")
+
+
+def _consecutive(nums: list[int]) -> list[list[int]]:
+    """``nums`` (ascending) in runs of consecutive numbers: [0, 1, 3] -> [[0, 1], [3]]."""
+    runs: list[list[int]] = []
+    for n in nums:
+        if runs and runs[-1][-1] == n - 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    return runs
+
+
+def _sweep(config: DictConfig) -> tuple[list[str], list[str], list[str]]:
+    """What makes a basic sweep's jobs: its task overrides (in any order), sweeper params
+    (``key=value``) and job folders' name."""
+    params = OmegaConf.select(config, "hydra.sweeper.params", default=None) or {}
+    subdir = OmegaConf.to_container(config.hydra.sweep, resolve=False).get("subdir")
+    return (sorted(str(o) for o in config.hydra.overrides.task),
+            sorted(f"{k}={v}" for k, v in params.items()), [str(subdir)])
+
+
+def _only(these: list[str], those: list[str]) -> str:
+    """The items of ``these`` not in ``those``, in one text (``(none)`` for none)."""
+    return " ".join(t for t in these if t not in those) or "(none)"
+
+
+def _ran(folder: Path) -> list[str] | None:
+    """The task overrides the job in ``folder`` ran (Hydra's record), or None."""
+    path = folder / HYDRA_OVERRIDES
+    return [str(o) for o in OmegaConf.load(path)] if path.is_file() else None
+
+
+def _changes(job: Job) -> tuple[list[str], str]:
+    """What differs between the finished run in ``job.folder`` and ``job`` as it would run
+    now (its config, tsbench's code or the user's model file, its csv file), and how to get
+    that code back (the commit its card names)."""
+    from tsbench.training.protocol import flat_params
+
+    found = []
+    recorded = job.folder / HYDRA_CONFIG
+    if recorded.is_file():
+        now = copy.deepcopy(job.config)
+        with open_dict(now):
+            del now["hydra"]
+        then = flat_params(OmegaConf.to_container(OmegaConf.load(recorded)))
+        later = flat_params(OmegaConf.to_container(now))
+        keys = sorted(k for k in then.keys() | later.keys() if then.get(k) != later.get(k))
+        shown = [f"{k} {then.get(k, '(none)')} -> {later.get(k, '(none)')}"
+                 for k in keys[:SHOWN]]
+        more = f" and {len(keys) - SHOWN} more" if len(keys) > SHOWN else ""
+        if keys:
+            found.append(f"its config ({', '.join(shown)}{more})")
+    run = load_run(job.folder, warn_code=False)
+    found += run.code_changes
+    card = read_protocol(job.folder) or {}
+    read = (card.get("dataset") or {}).get("sha256")
+    try:
+        digest = csv_digest(job.config.dataset)
+    except OmegaConfBaseException:  # a path only the job can resolve: its run checks it
+        digest = None
+    if read and digest and digest != read:
+        found.append(f"its data file {job.config.dataset.path} (sha256 {str(read)[:12]} -> "
+                     f"{digest[:12]})")
+    return found, run.code_hint
