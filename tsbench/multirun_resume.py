@@ -278,4 +278,5 @@ def _changes(job: Job) -> tuple[list[str], str]:
     if read and digest and digest != read:
         found.append(f"its data file {job.config.dataset.path} (sha256 {str(read)[:12]} -> "
                      f"{digest[:12]})")
-    return found, run.code_hint
+    # how to get the code back, where that changed: ": that code (git checkout ...)"
+    return found, f": {run.code_fix.removeprefix('restore ')}" if run.code_changes else ""

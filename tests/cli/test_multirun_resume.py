@@ -114,6 +114,7 @@ def test_a_job_finished_with_other_code_config_or_data_is_named_and_kept_only_by
     assert refused.returncode == 2 and refused.stderr.startswith(
         f"tsbench: error: hydra.sweeper.resume: job 1 (seed=2) in {sweep / '1'}: its config "
         "(data.batch_size 16 -> 32) changed since it finished: ")
+    assert "-> restore what changed, delete the folder" in refused.stderr  # no code to name
     recorded.write_text(as_run)
 
     with data.open("a") as more:  # the file appended to since
@@ -135,7 +136,7 @@ def test_a_job_finished_with_other_code_config_or_data_is_named_and_kept_only_by
         f"tsbench: error: hydra.sweeper.resume: job 1 (seed=2) in {sweep / '1'}: tsbench's "
         "code and configs (source.sources_sha256 000000000000 -> ")
     assert ("changed since it finished: its result would stand beside jobs run with those "
-            "of now -> restore what changed") in refused.stderr
+            "of now -> restore what changed: that code") in refused.stderr
     assert refused.stderr.endswith("delete the folder of each such job to run it again, or "
                                    "keep them with hydra.sweeper.resume=force\n")
     assert job_files(sweep) == kept

@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 from hydra.experimental.callback import Callback
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from tsbench.atomic import write_text
 from tsbench.search.names import BEST_FILE, TRIALS_FILE, is_search
@@ -88,8 +88,9 @@ class MlflowSweepCallback(Callback):
         from mlflow.exceptions import MlflowException
 
         earlier = parent_run_id(sweep_dir)
-        if not config.hydra.sweeper.get("resume") or earlier is None or is_search(
-                True, config.hydra.sweeper):
+        sweeper = OmegaConf.select(config, "hydra.sweeper")
+        if sweeper is None or not sweeper.get("resume") or earlier is None or is_search(
+                True, sweeper):
             return None
         try:
             if self._client.get_run(earlier).info.experiment_id != experiment_id:
