@@ -78,9 +78,10 @@ CASES = {
         re.escape(f"model._target_: {MODULE}PeeksAhead.forward is not batch-independent: in "
                   "eval mode its forecast of training window 0 alone differs from its "
                   "forecast in a batch of 8 consecutive training windows (by up to ")
-        + GAP + re.escape("), so it reads the other windows of its batch (a later window's "
-                          "look-back holds an earlier one's future) and its scores would "
-                          "change with data.eval_batch_size -> forecast each window from that "
+        + GAP + re.escape("), so it depends on the other windows of its batch (where it "
+                          "reads them, a later window's look-back holds an earlier one's "
+                          "future) and its scores would change with data.eval_batch_size -> "
+                          "forecast each window from that "
                           "window alone (no statistics, lookups or copies across the batch "
                           "dimension; BatchNorm in eval mode is fine)")
         + CONTRACT.format(cls="PeeksAhead")),
@@ -89,11 +90,10 @@ CASES = {
         re.escape(f"model._target_: {MODULE}RemembersRows.forward is not stateless in eval "
                   "mode: its forecast of 8 training windows changed (by up to ")
         + GAP + re.escape(") after it forecast the 8 windows that follow them, so it keeps "
-                          "something of the windows it has seen (or draws random numbers) and "
-                          "its scores would depend on what it forecast before -> keep nothing "
-                          "between forecasts in eval mode (no rows or caches outside the "
-                          "parameters and buffers training sets) and draw no random numbers "
-                          "there") + CONTRACT.format(cls="RemembersRows")),
+                          "something of the windows it has seen and its scores would depend "
+                          "on what it forecast before -> keep nothing between forecasts in "
+                          "eval mode (no rows or caches outside the parameters and buffers "
+                          "training sets)") + CONTRACT.format(cls="RemembersRows")),
     "peeks_ahead_recursive": (
         ["model=naive", f"{FAULTY}PeeksAhead", "strategy=recursive", "strategy.step=4"],
         ".*" + re.escape("PeeksAhead.forward is not batch-independent") + ".*"),

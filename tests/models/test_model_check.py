@@ -160,8 +160,9 @@ def test_a_forecast_that_reads_the_later_windows_of_its_batch_is_refused() -> No
         "batch-independent: in eval mode its forecast of training window 0 alone differs from "
         "its forecast in a batch of 8 consecutive training windows (by up to "), said
     assert said.endswith(
-        "so it reads the other windows of its batch (a later window's look-back holds an "
-        "earlier one's future) and its scores would change with data.eval_batch_size -> "
+        "so it depends on the other windows of its batch (where it reads them, a later "
+        "window's look-back holds an earlier one's future) and its scores would change with "
+        "data.eval_batch_size -> "
         "forecast each window from that window alone (no statistics, lookups or copies "
         "across the batch dimension; BatchNorm in eval mode is fine); "
         "tsbench.models.contract.check_model(PeeksAhead, ...) checks the whole model "
@@ -178,8 +179,48 @@ def test_a_forecast_that_remembers_the_windows_it_has_seen_is_refused() -> None:
         "model._target_: tests.models.faulty_models.RemembersRows.forward is not stateless "
         "in eval mode: its forecast of 8 training windows changed (by up to "), said
     assert ") after it forecast the 8 windows that follow them, so it keeps something of " \
-        "the windows it has seen (or draws random numbers) and its scores would depend on " \
-        "what it forecast before -> keep nothing between forecasts in eval mode" in said
+        "the windows it has seen and its scores would depend on what it forecast before -> " \
+        "keep nothing between forecasts in eval mode" in said
+
+
+class Noisy(faulty.TimeLinear):
+    """Draws random numbers in eval mode: its forecasts change from one scoring to the next."""
+
+    def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:
+        out = super().forward(x, x_mark)
+        return out + 0.01 * torch.randn_like(out)
+
+
+class CentresInPlace(faulty.TimeLinear):
+    """Centres its input in place, each window on its own mean, and adds the mean back:
+    valid (the tensor it is given is its own to change)."""
+
+    def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:
+        mean = x.mean(dim=1, keepdim=True)
+        x -= mean
+        return super().forward(x, x_mark) + mean
+
+
+class Lazy(faulty.TimeLinear):
+    """A valid model whose output layer is shaped by its first call (nn.LazyLinear)."""
+
+    def __init__(self, seq_len: int, pred_len: int, n_vars: int, revin: bool = False) -> None:
+        super().__init__(seq_len, pred_len, n_vars)
+        self.head = torch.nn.LazyLinear(pred_len)
+
+    def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:
+        return self.head(x.transpose(1, 2)).transpose(1, 2)
+
+
+def test_random_draws_in_eval_mode_are_named_as_such_and_valid_models_pass() -> None:
+    """A model that draws in eval mode is told so (not that it reads the other windows of
+    its batch); one that writes its input, or whose layer is lazy, is valid."""
+    with pytest.raises(ConfigError, match=r"Noisy.forward is not deterministic in eval mode: "
+                                          r"its forecasts of the same 8 training windows, made "
+                                          r"twice in a row, differ \(by up to "):
+        check_forecast_shape(Noisy(48, 12, 3), _data(_config()), on_cpu=True)
+    check_forecast_shape(CentresInPlace(48, 12, 3), _data(_config()), on_cpu=True)
+    check_forecast_shape(Lazy(48, 12, 3), _data(_config()), on_cpu=True)
 
 
 class Records(faulty.TimeLinear):
@@ -196,12 +237,12 @@ class Records(faulty.TimeLinear):
 
 def test_the_check_reads_the_first_training_windows_alone() -> None:
     # never a validation or test row: every window it forecasts is one of the first 16
-    # training windows, the batch of 8 twice, each of them alone, and the next 8
+    # training windows, the batch of 8 twice, each of them alone, the next 8, the first again
     data = _data(_config())
     model = Records(48, 12, 3)
     check_forecast_shape(model, data, on_cpu=True)
     first, _, _ = data.windows("train").batch(torch.arange(16))
-    assert [len(x) for x in model.seen] == [2, 8, *[1] * 8, 8, 8]
+    assert [len(x) for x in model.seen] == [2, 8, 8, *[1] * 8, 8, 8]
     for x in model.seen:
         assert any(torch.equal(x[0], window) for window in first)
         assert all(torch.equal(a[1:], b[:-1]) for a, b in zip(x, x[1:], strict=False))

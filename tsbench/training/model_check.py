@@ -10,21 +10,22 @@ model that trains (``trainable``, the default) without trainable parameters (its
 would get an empty parameter list), or one that does not with them (never trained).
 
 Then, on the first 16 windows of the training split (never a validation or test row), in
-eval mode as scoring calls it (:func:`check_own_windows`): each window's forecast alone is
-its forecast in the batch of the first 8 (batch independence), and the forecast of that
-batch is the same again after the model has forecast the next 8 (statelessness). A scored
+eval mode as scoring calls it (:func:`check_own_windows`): the batch of the first 8 is
+forecast alike twice (determinism), each window's forecast alone is its forecast in that
+batch (batch independence), and the batch's forecast is the same again after the model has
+forecast the next 8 (statelessness). A scored
 split is batched in window order, so each window's future lies in the later windows'
 look-backs: a model that reads the other windows of its batch, or keeps the rows it has
 seen, could copy the future into its forecast, and its scores would change with
 ``data.eval_batch_size`` (or with what it forecast before: a search selecting on validation
 scores would pick it). Tolerance: float32 sums in another order (a batched matmul). This
-is the shape, finiteness and those two properties alone: the full contract is
+is the shape, finiteness and those three properties alone: the full contract is
 :func:`tsbench.models.contract.check_model`.
 
 It costs one forward pass of two windows in eval mode under ``torch.no_grad`` (where that
 raises, one more as training makes it: train mode, gradients on, and no verdict on the
-windows' independence), then three of 8 windows and 8 of one (a few tenths of a second for
-PatchTST on ETTh1 on 2 CPU cores), and changes nothing about training: the random number
+windows' independence), then four of 8 windows and 8 of one, and changes nothing about
+training: the random number
 generators' states are restored afterwards (a model may draw in eval mode too), and so is
 each module's train/eval mode. (A model whose forward changes other state keeps that
 change: lazy modules, ``nn.LazyLinear``, are initialised inside the restored random state,
@@ -54,6 +55,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch.nn.parameter import UninitializedParameter
 
 from tsbench.data.datamodule import ForecastData
 from tsbench.errors import ConfigError
@@ -111,8 +113,10 @@ def check_forecast_shape(model: ForecastModel, data: ForecastData, on_cpu: bool)
             "trainable parameters, so there is nothing to train",
             f"set trainable = False in {cls.__name__} (a model without parameters is scored "
             f"without training, as model=naive is); {_contract(cls)}")
-    learned = sum(p.numel() for p in step_model.parameters() if p.requires_grad)
-    if not step_model.trainable and learned:
+    learned = 0 if step_model.trainable else sum(  # a lazy one is shaped by its first call
+        p.numel() for p in step_model.parameters()
+        if p.requires_grad and not isinstance(p, UninitializedParameter))
+    if learned:
         raise ConfigError(  # else scored at their initial values without a word
             FIELD, f"{_target(cls)} has trainable = False but {learned} trainable parameters, "
             "which would be scored at their initial values, never trained",
@@ -167,8 +171,9 @@ def check_own_windows(model: ForecastModel, data: ForecastData) -> None:
     x = x.to(device)
     x_mark = None if x_mark is None else x_mark.to(device)
 
-    def forecast(start: int, stop: int) -> Any:
-        return model(x[start:stop], None if x_mark is None else x_mark[start:stop])
+    def forecast(start: int, stop: int) -> Any:  # copies: a forward may write its input
+        return model(x[start:stop].clone(),
+                     None if x_mark is None else x_mark[start:stop].clone())
 
     cls = type(model)
     with _state_kept(model), torch.no_grad():
@@ -181,6 +186,16 @@ def check_own_windows(model: ForecastModel, data: ForecastData) -> None:
                        "(batch, pred_len, n_vars)", f"for {first} training windows",
                        "return one forecast per window of the batch")
         _require_finite(cls, together, x[:first])
+        gap = _gap(forecast(0, first), together)
+        if gap is not None:
+            raise ConfigError(
+                FIELD, f"{_target(cls)}.forward is not deterministic in eval mode: its "
+                f"forecasts of the same {first} training windows, made twice in a row, differ "
+                f"({gap}), so it draws random numbers there or keeps something of the windows "
+                "it has seen, and its scores would change from one scoring to the next",
+                "draw no random numbers in eval mode (tsbench's own models draw only for "
+                "dropout, which is off there) and keep nothing between forecasts (no rows or "
+                f"caches outside the parameters and buffers training sets); {_contract(cls)}")
         for i in range(first):
             try:
                 alone = forecast(i, i + 1)
@@ -197,9 +212,10 @@ def check_own_windows(model: ForecastModel, data: ForecastData) -> None:
                     FIELD, f"{_target(cls)}.forward is not batch-independent: in eval mode "
                     f"its forecast of training window {i} alone differs from its forecast "
                     f"in a batch of {first} consecutive training windows ({gap}), so it "
-                    "reads the other windows of its batch (a later window's look-back holds "
-                    "an earlier one's future) and its scores would change with "
-                    "data.eval_batch_size", "forecast each window from that window alone "
+                    "depends on the other windows of its batch (where it reads them, a later "
+                    "window's look-back holds an earlier one's future) and its scores would "
+                    "change with data.eval_batch_size", "forecast each window from that "
+                    "window alone "
                     "(no statistics, lookups or copies across the batch dimension; "
                     f"BatchNorm in eval mode is fine); {_contract(cls)}")
         forecast(first, count)
@@ -209,10 +225,9 @@ def check_own_windows(model: ForecastModel, data: ForecastData) -> None:
                 FIELD, f"{_target(cls)}.forward is not stateless in eval mode: its forecast "
                 f"of {first} training windows changed ({gap}) after it forecast the "
                 f"{count - first} windows that follow them, so it keeps something of the "
-                "windows it has seen (or draws random numbers) and its scores would depend "
-                "on what it forecast before", "keep nothing between forecasts in eval mode "
-                "(no rows or caches outside the parameters and buffers training sets) and "
-                f"draw no random numbers there; {_contract(cls)}")
+                "windows it has seen and its scores would depend on what it forecast "
+                "before", "keep nothing between forecasts in eval mode (no rows or caches "
+                f"outside the parameters and buffers training sets); {_contract(cls)}")
 
 
 def _require_finite(cls: type, out: torch.Tensor, x: torch.Tensor) -> None:
