@@ -1370,6 +1370,9 @@ def test_the_default_folder_takes_a_file_written_relative_or_absolute_as_one(
     command = ["dataset=csv", "model=dlinear", "pred_len=12"]
     relative = parse([*command, "dataset.path=sales.csv"])[2]
     assert parse([*command, f"dataset.path={tmp_path / 'sales.csv'}"])[2] == relative
+    for spelling in (f"'{tmp_path / 'sales.csv'}'", f"{tmp_path}/../{tmp_path.name}/sales.csv",
+                     "./sales.csv"):  # quoted, through .., with ./
+        assert parse([*command, f"dataset.path={spelling}"])[2] == relative, spelling
     assert parse([*command, "dataset.path=other.csv"])[2] != relative
     typed = Path("outputs/tune") / "-".join([
         "csv", "dlinear", "12", hashlib.sha256("\n".join(

@@ -194,11 +194,12 @@ PATH_SETTINGS = ("dataset.path", "logger.dir")
 
 
 def _absolute_path_setting(override: str) -> str:
-    """``override`` of a :data:`PATH_SETTINGS` key with a relative path made absolute."""
+    """``override`` of a :data:`PATH_SETTINGS` key with its path made absolute and normal
+    (``..`` and ``.`` resolved, quoted only where Hydra needs it): one file, one spelling."""
     key, sep, value = override.partition("=")
     bare = value.strip("'\"")
     if (not sep or key.lstrip("+~") not in PATH_SETTINGS or not bare or "${" in bare
-            or os.path.isabs(bare) or bare == "null"):
+            or bare == "null"):
         return override
     return f"{key}={format_value(os.path.abspath(os.path.expanduser(bare)))}"
 
