@@ -27,10 +27,20 @@ SHAPES = ((32, 8, 3), (48, 24, 1), (64, 16, 5))
 #: (standard deviations of added noise): a zero-initialised layer then passes the input on.
 NUDGE = 0.1
 #: How far a window's forecast in a batch may lie from its forecast alone (float32 sums in
-#: another order; torch.allclose's rtol and atol).
+#: another order): torch.allclose's rtol, and its atol per unit of the forecasts' largest
+#: magnitude (:func:`forecasts_agree`).
 BATCH_RTOL, BATCH_ATOL = 1e-4, 1e-5
-#: Consecutive windows the batch-independence and statelessness check forecasts.
+#: Consecutive windows the batch-independence and statelessness checks forecast: half of
+#: them in a batch, each alone, and the batch again after the other half.
 CONSECUTIVE = 16
+
+
+def forecasts_agree(out: torch.Tensor, want: torch.Tensor) -> bool:
+    """Whether two forecasts of the same windows agree to float32 tolerance
+    (:data:`BATCH_RTOL`; :data:`BATCH_ATOL` times ``want``'s largest magnitude, at least 1):
+    the one tolerance of :func:`check_model` and of a run's own pre-run check."""
+    atol = BATCH_ATOL * max(1.0, float(want.abs().max()) if want.numel() else 1.0)
+    return torch.allclose(out.to(want.dtype), want, rtol=BATCH_RTOL, atol=atol)
 #: The full check, as error messages elsewhere name it.
 CHECK_MODEL = "tsbench.models.contract.check_model"
 
@@ -210,7 +220,7 @@ def _check_own_windows(cls: type, accepted: Any, name: str, n_marks: int,
         together = forecast(0, first)
         for i in range(first):
             alone = forecast(i, i + 1)
-            _require(torch.allclose(alone, together[i:i + 1], rtol=BATCH_RTOL, atol=BATCH_ATOL),
+            _require(forecasts_agree(alone, together[i:i + 1]),
                      name, f"with revin={revin} in eval mode the forecast of window {i} of a "
                      f"batch of {first} consecutive windows differs from its forecast alone (by "
                      f"up to {float((alone - together[i:i + 1]).abs().max()):.3g}): it depends "
@@ -220,7 +230,7 @@ def _check_own_windows(cls: type, accepted: Any, name: str, n_marks: int,
                      "BatchNorm in eval mode is fine)")
         forecast(first, CONSECUTIVE)
         again = forecast(0, first)
-        _require(torch.allclose(again, together, rtol=BATCH_RTOL, atol=BATCH_ATOL), name,
+        _require(forecasts_agree(again, together), name,
                  f"with revin={revin} in eval mode the forecast of {first} consecutive windows "
                  f"changes (by up to {float((again - together).abs().max()):.3g}) after it "
                  f"forecast the {CONSECUTIVE - first} windows that follow them: it keeps "

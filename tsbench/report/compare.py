@@ -19,7 +19,7 @@ import re
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
-from tsbench.report.published import dataset_settings, model_class, protocol, test_windows
+from tsbench.report.published import dataset_settings, protocol, shipped_target, test_windows
 
 if TYPE_CHECKING:
     from tsbench.report.collect import Cell, Run
@@ -112,7 +112,7 @@ def off_published(cell: Cell) -> list[str]:
     if windows is not None and expected is not None and windows != str(expected):
         off.append(f"test windows {windows} (published: {expected})")
     config = cell.config
-    mine, shipped = config.get("model._target_"), model_class(cell.model)
+    mine, shipped = config.get("model._target_"), shipped_target(cell.model)
     if mine is not None and shipped is not None and mine != shipped:  # a user's model that
         off.append(f"model._target_ {mine} (published: {shipped})")  # took its name
     for key, value in (dataset_settings(cell.dataset) or {}).items():

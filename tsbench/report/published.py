@@ -65,7 +65,7 @@ _MODELS = Path(__file__).parents[1] / "conf" / "model"
 
 
 @cache
-def model_class(model: str) -> str | None:
+def shipped_target(model: str) -> str | None:
     """The ``_target_`` of tsbench's own model called ``model`` (None: no such model)."""
     path = _MODELS / f"{model}.yaml"
     return str(OmegaConf.load(path).get("_target_")) if path.is_file() else None

@@ -290,7 +290,7 @@ def _enumerated_p(doubled: np.ndarray, observed: int) -> float | None:
             return None
         grown = np.sort((states[:, None, :] + orders[None, :, :]).reshape(-1, k), axis=1)
         weights = (probs[:, None] * (counts / counts.sum())[None, :]).ravel()
-        keys, first, index = np.unique(grown @ powers, return_index=True,
+        _, first, index = np.unique(grown @ powers, return_index=True,
                                        return_inverse=True)
         states, probs = grown[first], np.bincount(index.ravel(), weights=weights)
     return min(1.0, float(probs[np.sum(states ** 2, axis=1) >= observed].sum()))

@@ -61,10 +61,10 @@ from tsbench.data.datamodule import ForecastData
 from tsbench.errors import ConfigError
 from tsbench.models.base import ForecastModel
 from tsbench.models.contract import (
-    BATCH_ATOL,
-    BATCH_RTOL,
     CHECK_MODEL,
+    CONSECUTIVE,
     error_line,
+    forecasts_agree,
     forward_takes_marks,
 )
 from tsbench.models.history import HistoryModel
@@ -76,10 +76,6 @@ FIELD = "model._target_"
 #: Windows the check forecasts: two show the batch dimension; more would cost a GPU run's
 #: model a full batch on the CPU.
 CHECKED_WINDOWS = 2
-#: Consecutive training windows the batch-independence and statelessness check forecasts
-#: (:func:`check_own_windows`): half of them in a batch, each alone, and the batch again
-#: after the other half.
-CONSECUTIVE = 16
 
 
 def trains_on_cpu(accelerator: str) -> bool:
@@ -241,16 +237,13 @@ def _require_finite(cls: type, out: torch.Tensor, x: torch.Tensor) -> None:
 
 
 def _gap(out: Any, want: torch.Tensor) -> str | None:
-    """None where ``out`` is ``want`` to float32 tolerance (:data:`BATCH_RTOL`, and
-    :data:`BATCH_ATOL` times the forecasts' largest magnitude, at least 1), else how they
-    differ."""
+    """None where ``out`` is ``want`` to float32 tolerance (:func:`forecasts_agree`), else
+    how they differ."""
     if not isinstance(out, torch.Tensor) or out.shape != want.shape:
         return (f"a {type(out).__name__}" if not isinstance(out, torch.Tensor)
                 else f"shape {tuple(out.shape)}") + f" against {tuple(want.shape)}"
-    if out.dtype != want.dtype:
-        out = out.to(want.dtype)
-    atol = BATCH_ATOL * max(1.0, float(want.abs().max()) if want.numel() else 1.0)
-    if torch.allclose(out, want, rtol=BATCH_RTOL, atol=atol):
+    out = out.to(want.dtype)
+    if forecasts_agree(out, want):
         return None
     return f"by up to {float((out - want).abs().nan_to_num(float('inf')).max()):.3g}"
 
