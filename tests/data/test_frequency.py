@@ -184,28 +184,8 @@ def test_irregular_timestamps_are_refused(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="the timestamps have no regular frequency .irregular: "
                                         "most steps are"):
         load_series(_csv_cfg(csv))
-    with pytest.raises(ConfigError, match="'h' does not match .* their frequency is irregular"
-                                          ".* -> resample the file to one frequency$"):
+    with pytest.raises(ConfigError, match="'h' does not match .* their frequency is irregular"):
         load_series(_csv_cfg(csv, freq="h", fillna="ffill"))
-
-
-def test_the_frequency_an_irregular_series_is_told_to_set_reads_it(tmp_path: Path) -> None:
-    """Hourly rows with one 90-minute step: the hint said 'set dataset.freq if the rows lie
-    on one with gaps', and dataset.freq=h was refused too. It names a frequency only where
-    one fits every row (here 30min, half its steps filled), and that one reads the file."""
-    dates = pd.date_range("2024-01-01", periods=300, freq="h")
-    dates = dates.append(dates[150:] + pd.Timedelta("30min")).delete(range(150, 300))
-    csv = tmp_path / "irregular.csv"
-    pd.DataFrame({"date": dates, "OT": np.arange(300.0)}).to_csv(csv, index=False)
-    fix = ("-> resample the file to one frequency, or set dataset.freq=30min "
-           "dataset.fillna=ffill: every row lies on that frequency's 600 steps, and the 300 "
-           "missing ones are forward-filled")
-    for freq in (None, "h"):
-        with pytest.raises((DataError, ConfigError)) as refused:
-            load_series(_csv_cfg(csv, freq=freq))
-        assert str(refused.value).endswith(fix)
-    series = load_series(_csv_cfg(csv, freq="30min", fillna="ffill"))
-    assert series.freq == "30min" and len(series.values) == 600
 
 
 def test_business_days_with_holidays_are_business_days_with_gaps(tmp_path: Path) -> None:

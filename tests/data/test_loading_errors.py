@@ -136,24 +136,8 @@ CASES = {
     "irregular": ("date,OT\n" + "".join(f"2020-01-01 {h:02d}:00:00,1\n" for h in (0, 1, 3, 7, 8)),
                   {}, "{path}: the timestamps have no regular frequency (irregular: most steps "
                   "are h, but row 2 (2020-01-01 03:00:00) comes 2h after the row before) -> "
-                  "resample the file to one frequency, or set dataset.freq=h "
-                  "dataset.fillna=ffill: every row lies on that frequency's 9 steps, and the 4 "
-                  "missing ones are forward-filled"),
-    # a 90-minute step in hourly rows: on no hourly index, on a half-hourly one
-    "irregular_off_the_hour": (
-        "date,OT\n" + "".join(f"2020-01-01 {t},1\n" for t in (
-            "00:00", "01:00", "02:00", "03:30", "04:30", "05:30")), {},
-        "{path}: the timestamps have no regular frequency (irregular: most steps are h, but "
-        "row 3 (2020-01-01 03:30:00) comes 90min after the row before) -> resample the file "
-        "to one frequency, or set dataset.freq=30min dataset.fillna=ffill: every row lies on "
-        "that frequency's 12 steps, and the 6 missing ones are forward-filled"),
-    # a row 17 minutes off the hour: only a frequency too fine for the rows fits them
-    "irregular_on_no_index": (
-        "date,OT\n" + "".join(f"2020-01-01 {t},1\n" for t in (
-            "00:00", "01:00", "02:00", "03:17", "04:17")), {},
-        "{path}: the timestamps have no regular frequency (irregular: most steps are h, but "
-        "row 3 (2020-01-01 03:17:00) comes 77min after the row before) -> resample the file "
-        "to one frequency"),
+                  "resample the file to one frequency, or set dataset.freq if the rows lie on "
+                  "one with gaps"),
     "freq_banana": ("date,a,OT\n" + _rows(), {"freq": "banana"},
                     "dataset.freq: 'banana' is not a pandas frequency alias -> use one such as h, "
                     "15min, D, B, W-SUN, MS, ME, QE, YS, or null to infer it from the timestamps"),

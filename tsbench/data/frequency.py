@@ -82,14 +82,15 @@ def timeline(dates: pd.DatetimeIndex, given: str | None, source: str) -> Timelin
                 f"'{given}'{alias} does not match the timestamps of {source}: "
                 f"their frequency is {data_freq}",
                 f"set dataset.freq={found[0].freqstr}, or null to infer it"
-                if found is not None else _irregular_fix(dates),
+                if found is not None else "resample the file to one frequency",
             )
     elif found is not None:
         offset, index = found
     else:
         raise DataError(
             f"{source}: the timestamps have no regular frequency ({_describe(dates, None)}) "
-            f"-> {_irregular_fix(dates)}"
+            f"-> resample the file to one frequency, or set dataset.freq if the rows lie on "
+            f"one with gaps"
         )
     try:
         calendar(offset)
@@ -131,21 +132,6 @@ def _regular_index(dates: pd.DatetimeIndex, offset: BaseOffset) -> pd.DatetimeIn
     if len(index) > limit or len(index) == 0 or index[0] != dates[0]:
         return None
     return index if bool(dates.isin(index).all()) else None
-
-
-def _irregular_fix(dates: pd.DatetimeIndex) -> str:
-    """The fix for ``dates`` without a frequency: resampling, and ``dataset.freq`` only where
-    a frequency fits them: the greatest common divisor of their steps, where every date lies
-    on its index (with gaps, which ``dataset.fillna=ffill`` fills) and it is no finer than
-    :func:`_regular_index` allows."""
-    fix = "resample the file to one frequency"
-    step = pd.Timedelta(int(np.gcd.reduce(np.diff(dates.asi8))), unit=dates.unit)
-    index = _regular_index(dates, to_offset(step))
-    if index is None:
-        return fix
-    return (f"{fix}, or set dataset.freq={_span(step)} dataset.fillna=ffill: every row lies "
-            f"on that frequency's {len(index)} steps, and the {len(index) - len(dates)} "
-            "missing ones are forward-filled")
 
 
 def _describe(dates: pd.DatetimeIndex, found: tuple[BaseOffset, pd.DatetimeIndex] | None
