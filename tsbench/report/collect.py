@@ -387,8 +387,12 @@ def scores_differ(run: Run, twin: Run) -> str | None:
     order) where two runs of one seed that ran the same code (their cards' digests) and
     differ only in settings that change no score (:data:`IGNORED`) are more than
     :data:`SAME_SCORE_RTOL` apart; None where all agree, or where the runs ran different
-    code or differ in their look-back (said by :func:`_twin_note`)."""
+    code or differ in their look-back (said by :func:`_twin_note`), and where either run is
+    not reproducible to that tolerance: trained without deterministic algorithms (a GPU's
+    ``trainer=gpu``) or in half precision (kernels chosen by batch shape round otherwise)."""
     if _code(run) != _code(twin) or any(k in LOOK_BACK_KEYS for k in _differing(run, twin)):
+        return None
+    if not (_reproducible(run) and _reproducible(twin)):
         return None
     shared = sorted((k for k in run.metrics.keys() & twin.metrics.keys()
                      if k.startswith(("val_", "test_"))
@@ -400,6 +404,13 @@ def scores_differ(run: Run, twin: Run) -> str | None:
                             abs_tol=1e-12):
             return k
     return None
+
+
+def _reproducible(run: Run) -> bool:
+    """Whether ``run`` repeats its scores to :data:`SAME_SCORE_RTOL`: its card says it ran
+    deterministic algorithms, in 32-bit floats."""
+    return bool((run.card or {}).get("deterministic")) and "16" not in str(
+        run.config.get("trainer.precision"))
 
 
 def _parted(run: Run, twin: Run, kept: set[str]) -> tuple[set[str], str] | None:
