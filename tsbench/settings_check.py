@@ -239,8 +239,8 @@ def check_sweeper_params(overrides: list[str]) -> None:
         return
     sweeper = config.hydra.runtime.choices.get("hydra/sweeper")
     raise ConfigError(
-        SWEEPER_PARAMS, f"Hydra's {sweeper} sweeper (hydra/sweeper={sweeper}, tsbench -m's own) "
-        "takes no params from the command line: its grid is the values swept there",
+        SWEEPER_PARAMS, f"a plain multirun's sweeper (hydra/sweeper={sweeper}, Hydra's basic "
+        "one) takes no params from the command line: its grid is the values swept there",
         "sweep the setting itself (e.g. tsbench -m seq_len=96,336), or choose a sweeper "
         f"whose params it changes: a preset, search={', '.join(presets)}, or "
         "hydra/sweeper=skopt")

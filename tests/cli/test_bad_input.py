@@ -404,8 +404,9 @@ OWN = (", or for a model of your own, its folder of model/dlinaer.yaml on the se
 
 #: The refusal of hydra.sweeper.params on the command line where the sweeper has none.
 BASIC_PARAMS = (
-    "hydra.sweeper.params: Hydra's basic sweeper (hydra/sweeper=basic, tsbench -m's own) "
-    "takes no params from the command line: its grid is the values swept there -> sweep the "
+    "hydra.sweeper.params: a plain multirun's sweeper (hydra/sweeper=basic_resumable, "
+    "Hydra's basic one) takes no params from the command line: its grid is the values swept "
+    "there -> sweep the "
     "setting itself (e.g. tsbench -m seq_len=96,336), or choose a sweeper whose params it "
     "changes: a preset, search=dlinear_tune, grid, itransformer_bo, itransformer_tune, "
     "patchtst_bo, patchtst_tune, random, or hydra/sweeper=skopt")
