@@ -290,8 +290,9 @@ class LoadedRun:
             raise DataError(
                 f"{file} is not the file the run {self.root} read (its sha256 differs from "
                 f"the protocol card's {recorded['sha256'][:12]}...): its splits, scaler and "
-                "windows would move -> restore the file the run read, or make a new run on "
-                "this one")
+                "windows would move -> restore the file the run read (rows appended to it "
+                "since: keep its first rows there, and give the longer copy to "
+                "tsbench-forecast --data), or make a new run on this one")
         return load_series(dataset, known)
 
     @cached_property

@@ -165,6 +165,17 @@ def test_a_newer_file_of_other_columns_or_too_few_rows_is_one_line(csv: Path, tm
     proc = run_module("tsbench.forecast", [str(run_dir), "--split", "test", "--data",
                                            str(csv)], env)
     assert proc.returncode == 2 and "--data forecasts the future" in proc.stderr
+    # -o over a file the forecast reads (the run's CSV, or --data's) would replace the data
+    newer = tmp_path / "newer.csv"
+    frame.to_csv(newer, index=False)
+    for target, extra in ((csv, []), (newer, ["--data", str(newer)])):
+        before = target.read_bytes()
+        proc = run_module("tsbench.forecast", [str(run_dir), *extra, "-o", str(target)], env)
+        assert proc.returncode == 2 and proc.stderr == (
+            f"tsbench-forecast: error: -o {target}: is a data file this forecast reads: "
+            "writing there would replace it -> give a file of your own, e.g. "
+            f"{target.parent / 'forecast.csv'}\n")
+        assert target.read_bytes() == before
 
 
 def test_the_command_writes_csv_and_refuses_what_it_cannot_forecast(csv: Path, tmp_path: Path

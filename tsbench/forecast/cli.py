@@ -13,7 +13,14 @@ from tsbench.atomic import write_text
 from tsbench.errors import TsbenchError
 from tsbench.output_guard import check_output
 from tsbench.quiet import quiet_dependencies
-from tsbench.rundir import METRICS, find_runs, load_run, read_metrics
+from tsbench.rundir import (
+    METRICS,
+    LoadedRun,
+    find_runs,
+    load_run,
+    read_metrics,
+    read_protocol,
+)
 from tsbench.tune.report import SUMMARY_FILE
 from tsbench.tune.state import STATE_FILE
 from tsbench.user_paths import user_path
@@ -34,8 +41,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--split", choices=("future", "val", "test"), default="future")
     p.add_argument("--data", type=user_path, metavar="FILE",
                    help="with --split future: forecast the steps after this newer file's "
-                        "last row (the run's columns and frequency, e.g. its CSV with rows "
-                        "appended), scaled as the run scaled its data")
+                        "last row (the run's columns and frequency, e.g. a copy of its CSV "
+                        "with rows appended: the file the run read must stay as it was), "
+                        "scaled as the run scaled its data")
     p.add_argument("-o", "--output", type=user_path, help="write the CSV here (default: stdout)")
     return p
 
@@ -61,6 +69,9 @@ def main(argv: list[str] | None = None) -> int:
         run = load_run(args.run)
     except OSError:
         return _error(_not_a_run(args.run))
+    refused = _over_data(args.output, _data_files(run, args.data))
+    if refused:
+        return _error(refused)
     try:
         table = (tables.future(run, args.data) if args.split == "future"
                  else tables.windows(run, args.split))
@@ -68,6 +79,21 @@ def main(argv: list[str] | None = None) -> int:
         return _error(str(error))
     _write(table.to_csv(index=args.split == "future", float_format=DIGITS), args.output)
     return 0
+
+
+def _data_files(run: LoadedRun | None, data: Path | None) -> set[Path]:
+    """The files a forecast reads: the one ``run``'s card names, and ``--data``'s."""
+    card = {} if run is None else read_protocol(run.root) or {}
+    named = (card.get("dataset") or {}).get("file")
+    return {p.resolve() for p in (Path(named) if named else None, data) if p is not None}
+
+
+def _over_data(output: Path | None, read: set[Path]) -> str | None:
+    """Why ``output`` may not be written: it is a data file the forecast reads."""
+    if output is None or output.resolve() not in read:
+        return None
+    return (f"-o {output}: is a data file this forecast reads: writing there would replace "
+            f"it -> give a file of your own, e.g. {output.parent / 'forecast.csv'}")
 
 
 def _not_a_run(folder: Path) -> str:
@@ -99,6 +125,9 @@ def _tuned(args: argparse.Namespace, tables: ModuleType) -> int:
         return _error(f"{args.run} is a tsbench-tune folder: it forecasts the future with "
                       f"the ensemble it chose; its test scores are in {SUMMARY_FILE} -> "
                       "--split future, or give one of its runs' folders")
+    refused = _over_data(args.output, _data_files(None, args.data))
+    if refused:
+        return _error(refused)
     try:
         table = tables.tuned_future(args.run, args.data)
     except (TsbenchError, ValueError, FileNotFoundError) as error:
