@@ -9,7 +9,7 @@ from tests.conftest import ROOT, data_dir
 from tsbench.data.datamodule import ForecastData
 from tsbench.data.loading import load_series
 from tsbench.data.splits import benchmark_borders, n_windows
-from tsbench.errors import DataError
+from tsbench.errors import ConfigError, DataError
 
 
 def _series(name: str):
@@ -99,3 +99,19 @@ def test_scaler_sees_only_train_rows() -> None:
     again = ForecastData(replace(series, values=poisoned), ranges, 336, 96)
     assert again.scaler.mean_ == pytest.approx(data.scaler.mean_)
     assert again.scaler.scale_ == pytest.approx(data.scaler.scale_)
+
+
+@pytest.mark.parametrize("fractions, said", [
+    ((0.7, 0.0), "dataset.test_frac: must be between 0 and 1, got 0.0: every run holds out a "
+                 "share of the rows -> give dataset.test_frac in (0, 1)"),
+    ((1.2, 0.2), "dataset.train_frac: must be between 0 and 1, got 1.2: every run trains on a "
+                 "share of the rows -> give dataset.train_frac in (0, 1)"),
+    ((0.8, 0.3), "dataset.train_frac: train_frac=0.8 and test_frac=0.3 leave no validation "
+                 "rows -> use fractions with train_frac + test_frac < 1"),
+])
+def test_fractions_out_of_range_name_the_one_at_fault(fractions: tuple[float, float],
+                                                      said: str) -> None:
+    """test_frac=0 was told that train_frac + test_frac must stay under 1, which 0.7 does."""
+    with pytest.raises(ConfigError) as refused:
+        benchmark_borders(1000, "ratio", 24, *fractions)
+    assert str(refused.value) == said

@@ -39,7 +39,13 @@ def benchmark_borders(
         end_val, end_test = n_train + n_val, n_train + n_val + n_test
         borders = Borders((0, n_train), (n_train - seq_len, end_val), (end_val - seq_len, end_test))
     elif rule == "ratio":
-        if not (0 < train_frac < 1 and 0 < test_frac < 1 and train_frac + test_frac < 1):
+        for key, frac, use in (("train_frac", train_frac, "trains on"),
+                               ("test_frac", test_frac, "holds out")):
+            if not 0 < frac < 1:
+                raise ConfigError(f"dataset.{key}", f"must be between 0 and 1, got {frac}: "
+                                  f"every run {use} a share of the rows",
+                                  f"give dataset.{key} in (0, 1)")
+        if train_frac + test_frac >= 1:
             raise ConfigError("dataset.train_frac", f"train_frac={train_frac} and "
                               f"test_frac={test_frac} leave no validation rows",
                               "use fractions with train_frac + test_frac < 1")
