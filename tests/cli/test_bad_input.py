@@ -270,6 +270,10 @@ def test_a_transformer_whose_training_step_cannot_fit_in_memory_is_refused(
     ("optim.lr=abc", "optim.lr: must be a finite number, got 'abc' -> give optim.lr as a "
                      "number, e.g. optim.lr=0.001"),
     ("data.batch_size=1e2", "data.batch_size: must be a whole number, got 100.0"),
+    # Lightning trains no batch and the run scored its untrained model
+    ("trainer.limit_train_batches=0", "trainer.limit_train_batches: must be > 0, got 0: no "
+     "batch would train, and the untrained model would be scored -> give the batches per "
+     "epoch (e.g. 10), a share of them in (0, 1], or null for all"),
 ])  # fmt: skip
 def test_impossible_settings_fail_before_training(override: str, message: str,
                                                   tmp_path: Path) -> None:

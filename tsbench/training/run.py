@@ -75,6 +75,12 @@ def validate_config(cfg: Any, here: bool = True) -> None:
         raise ConfigError("trainer.patience", f"must be >= 0, got {cfg.trainer.patience}",
                           "use 0 to turn early stopping off, or the epochs without a better "
                           "validation loss to wait for (e.g. 3)")
+    limit = cfg.trainer.get("limit_train_batches")
+    if limit is not None and number(limit, "trainer.limit_train_batches") <= 0:
+        raise ConfigError("trainer.limit_train_batches", f"must be > 0, got {limit}: no batch "
+                          "would train, and the untrained model would be scored",
+                          "give the batches per epoch (e.g. 10), a share of them in (0, 1], "
+                          "or null for all")
     clip = cfg.trainer.get("gradient_clip_val")
     if clip is not None and number(clip, "trainer.gradient_clip_val") < 0:
         raise ConfigError("trainer.gradient_clip_val", f"must be >= 0, got {clip}",
