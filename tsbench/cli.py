@@ -36,6 +36,7 @@ from tsbench.search.names import (
 )
 from tsbench.search.record import RECORD_DIR
 from tsbench.settings_check import (
+    check_params_unquoted,
     check_settings,
     check_sweeper_params,
     command_overrides,
@@ -178,6 +179,7 @@ def check_command_line(argv: list[str]) -> Checked:
     if cfg is None:  # Hydra says why, but for sweeper params it cannot take (a traceback)
         check_sweeper_params(list(args.overrides))
         return Checked(None)
+    check_params_unquoted(list(args.overrides))
     check_hidden_configs(searchpath_of(cfg))
     for line in unread_additions(list(args.overrides), cfg):
         print(f"tsbench: warning: {line} adds a setting tsbench reads nowhere: it changes "

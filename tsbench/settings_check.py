@@ -74,13 +74,17 @@ def unknown_setting(error: BaseException, choices: dict[str, list[str]] | None =
         return TsbenchError(f"{key}: a setting of tsbench-tune's tuning recipe, not of one run "
                             "-> run the recipe with tsbench-tune (e.g. tsbench-tune "
                             "dataset=etth1 model=patchtst recipe=quick), or drop it")
-    if key.startswith(PARAMS) and len(key) > len(PARAMS):  # a parameter the space lacks
+    if key.startswith(PARAMS) and len(key) > len(PARAMS):  # a parameter params lack
         swept = key[len(PARAMS):]
+        if "." in swept:  # params' keys are dotted names, which an override reads as nesting
+            return TsbenchError(
+                f"{key}: an override reads the dots of {swept} as nested keys, which the "
+                f"sweeper's params (a mapping of dotted names) do not have -> sweep it on the "
+                f"command line ({swept}=<values>), or give it in a mapping, merged into "
+                f"params: '++hydra.sweeper.params={{{swept}: \"<values>\"}}'")
         return TsbenchError(
-            f"{key}: the sweeper's params hold no {swept} to change -> search it by giving "
-            f"it as a sweep on the command line ({swept}='choice(a,b)' or "
-            f"{swept}='interval(low,high)'), or add it to params: "
-            f"'++hydra.sweeper.params={{{swept}: \"interval(low,high)\"}}'")
+            f"{key}: the sweeper's params hold no {swept} to change -> sweep it on the "
+            f"command line ({swept}=<values>), or add it to params with +{key}=<values>")
     inner = getattr(error.__cause__, "full_key", "")
     if inner.startswith(f"{key}."):  # the setting exists; the mapping given adds keys
         return TsbenchError(
@@ -224,10 +228,11 @@ def check_sweeper_params(overrides: list[str]) -> None:
     or the skopt sweeper's params are changed this way. For a command that does not
     compose (:func:`check_settings`'s None)."""
     parsed = parse_each(overrides)
-    given = [line for line, o in zip(overrides, parsed, strict=True)
+    given = [(line, o) for line, o in zip(overrides, parsed, strict=True)
              if f"{o.key_or_group}.".startswith(f"{SWEEPER_PARAMS}.")]
     if not given:
         return
+    given = [line for line, _ in given]
     rest = at_first_values(parse_each([line for line in overrides if line not in given]))
     try:
         with initialize_config_module("tsbench.conf", version_base="1.3"):
@@ -244,6 +249,21 @@ def check_sweeper_params(overrides: list[str]) -> None:
         "sweep the setting itself (e.g. tsbench -m seq_len=96,336), or choose a sweeper "
         f"whose params it changes: a preset, search={', '.join(presets)}, or "
         "hydra/sweeper=skopt")
+
+
+def check_params_unquoted(overrides: list[str]) -> None:
+    """Refuse an unquoted sweep of a :data:`SWEEPER_PARAMS` entry
+    (``hydra.sweeper.params.seq_len=28,56``), which Hydra takes for a sweep of its own
+    settings ("Sweeping over Hydra's configuration is not supported", and a traceback hint),
+    naming the quoted form."""
+    for line, override in zip(overrides, parse_each(overrides), strict=True):
+        if (f"{override.key_or_group}.".startswith(f"{SWEEPER_PARAMS}.")
+                and override.is_sweep_override()):
+            key, _, value = line.partition("=")
+            raise TsbenchError(
+                f"{line}: Hydra reads an unquoted sweep of a params entry as a sweep of its "
+                "own settings -> quote the values for Hydra inside the shell's quotes: "
+                f"'{key}=\"{value}\"'")
 
 
 def parse_each(overrides: list[str]) -> list[Override]:

@@ -448,10 +448,26 @@ BASIC_PARAMS = (
     # a parameter the sweeper's space lacks: not a misspelling, and + would not add a
     # dotted one (params is a dict of strings)
     (True, ["hydra/sweeper=skopt", "hydra.sweeper.params.optim.lr='interval(1e-4,1e-2)'"],
-     "hydra.sweeper.params.optim.lr: the sweeper's params hold no optim.lr to change -> "
-     "search it by giving it as a sweep on the command line (optim.lr='choice(a,b)' or "
-     "optim.lr='interval(low,high)'), or add it to params: "
-     "'++hydra.sweeper.params={optim.lr: \"interval(low,high)\"}'"),
+     "hydra.sweeper.params.optim.lr: an override reads the dots of optim.lr as nested keys, "
+     "which the sweeper's params (a mapping of dotted names) do not have -> sweep it on the "
+     "command line (optim.lr=<values>), or give it in a mapping, merged into params: "
+     "'++hydra.sweeper.params={optim.lr: \"<values>\"}'"),
+    # a preset that does sweep it: the dots, not a missing parameter, are the fault
+    (True, ["search=patchtst_bo", "hydra.sweeper.params.model.patch_len='choice(4,8)'"],
+     "hydra.sweeper.params.model.patch_len: an override reads the dots of model.patch_len as "
+     "nested keys, which the sweeper's params (a mapping of dotted names) do not have -> "
+     "sweep it on the command line (model.patch_len=<values>), or give it in a mapping, "
+     "merged into params: '++hydra.sweeper.params={model.patch_len: \"<values>\"}'"),
+    # a sweeper with params: the values need Hydra's quotes (Hydra's "Sweeping over Hydra's
+    # configuration is not supported" and its traceback hint before)
+    (True, ["search=grid", "model=patchtst", "hydra.sweeper.params.seq_len=24,48"],
+     "hydra.sweeper.params.seq_len=24,48: Hydra reads an unquoted sweep of a params entry as "
+     "a sweep of its own settings -> quote the values for Hydra inside the shell's quotes: "
+     "'hydra.sweeper.params.seq_len=\"24,48\"'"),
+    (True, ["hydra/sweeper=skopt", "hydra.sweeper.params.seq_len='choice(24,48)'"],
+     "hydra.sweeper.params.seq_len: the sweeper's params hold no seq_len to change -> sweep "
+     "it on the command line (seq_len=<values>), or add it to params with "
+     "+hydra.sweeper.params.seq_len=<values>"),
     (False, ["strategy=direct", "strategy.step=24"],
      "strategy.step: no such setting of strategy=direct -> check its spelling, or choose a "
      "strategy that has it (tsbench --cfg job strategy=<option> shows its settings)"),
