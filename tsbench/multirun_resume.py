@@ -86,7 +86,7 @@ class Jobs:
         """Check the folder (module docstring), say the jobs finished before, clear the
         unfinished folders of the jobs left, record the sweep (``multirun.yaml``) and return
         the runs of consecutive jobs left to launch, by batch."""
-        os.environ[SWEEP_DIR_ENV] = str(self.sweep_dir)  # a stop's line names it
+        os.environ[SWEEP_DIR_ENV] = str(self.sweep_dir.absolute())  # a stop's line names it
         if self._holds_jobs():
             done = self._finished_before([list(job) for batch in batches for job in batch])
         else:

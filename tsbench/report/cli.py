@@ -110,8 +110,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 #: Where runs come from that scored no test split, and where their test scores are.
-UNSCORED = (" (a search's trials: rerun its best.yaml's command; a tsbench-tune folder's "
-            "stages: its report.md has the test scores)")
+UNSCORED = (" (a search's trials: rerun its best.yaml's command; a grid's jobs "
+            "(search=grid, which writes no best.yaml): run the job of the lowest val_mse "
+            "alone; a tsbench-tune folder's stages: its report.md has the test scores)")
 
 
 def _empty_reason(found: Collected, where: str, metric: str) -> str:

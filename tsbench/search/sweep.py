@@ -107,7 +107,7 @@ class SkoptSweep(Sweeper):
         space, constraints = self._checked_space(arguments)
         refill = self._refills()
         sweep_dir = Path(str(self.config.hydra.sweep.dir))
-        os.environ[SWEEP_DIR_ENV] = str(sweep_dir)  # a stop's line names it
+        os.environ[SWEEP_DIR_ENV] = str(sweep_dir.absolute())  # a stop's line names it
         with contextlib.ExitStack() as lock:
             if sweep_dir.is_dir():  # before its records are read: another sweep may run there
                 lock.enter_context(_held(sweep_dir))
