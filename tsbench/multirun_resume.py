@@ -51,9 +51,10 @@ from tsbench.rundir import (
 from tsbench.search.names import MULTIRUN_FILE, SWEEP_DIR_ENV, is_search
 
 #: The fix of a job folder that holds a finished run, without ``resume``.
-RESUME_FIX = ("resume the sweep with the same command and hydra.sweeper.resume=true (its "
-              "finished jobs are not run again), give a new hydra.sweep.dir, or delete that "
-              "folder first")
+RESUME_FIX = ("resume the sweep with the command that made it and hydra.sweeper.resume=true "
+              "(its finished jobs are not run again), give this command a new "
+              "hydra.sweep.dir (more seeds or values: report both folders together), or "
+              "delete that folder first")
 #: Settings differences named per finished job, at most.
 SHOWN = 3
 

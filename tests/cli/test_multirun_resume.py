@@ -195,7 +195,7 @@ def test_a_stopped_multirun_says_how_to_resume_it(tmp_path: Path,
     (tmp_path / "sweep" / "0").mkdir(parents=True)
     (tmp_path / "sweep" / "0" / "metrics.json").write_text("{}")
     command = ["-m", *TINY, "seed=1,2", f"hydra.sweep.dir={tmp_path / 'sweep'}"]
-    with pytest.raises(ConfigError, match="resume the sweep with the same command"):
+    with pytest.raises(ConfigError, match="resume the sweep with the command that made it"):
         check_command_line(command)
     assert check_command_line([*command, "hydra.sweeper.resume=true"]).kind == "multirun"
     # a search preset, or hydra/sweeper=skopt, still chooses its sweeper
