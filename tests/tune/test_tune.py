@@ -1530,7 +1530,8 @@ def test_a_refit_trains_for_the_validation_chosen_epochs(tmp_path: Path) -> None
 
 def test_a_search_stage_without_time_left_says_so() -> None:
     """A run resumed after a search's share was spent said "about 3 trials in 0:00:00"."""
-    assert search_plan(3, 0.0) == "no time left of its share of the budget (a resumed run)"
+    assert search_plan(3, 0.0) == ("no time left of its share of the budget (the stages "
+                                   "before it spent it)")
     assert search_plan(3, -5.0) == search_plan(3, 0.0)
     assert search_plan(12, 3725.0) == "about 12 trials in 1:02:05"
 

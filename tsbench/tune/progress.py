@@ -93,7 +93,7 @@ class Progress:
             best_text = f"{overall:.4f} (this search: {best_text})"
         return (f"{self.label}: {done}/~{self.estimate(done)} trials"
                 f"{f' ({extra})' if extra else ''}, best {self.metric} {best_text}, "
-                f"{clock(self.time_left())} left")
+                f"{clock(self.time_left())} of the budget left")
 
     def _watch(self) -> None:
         while not self._stop.wait(self.interval):

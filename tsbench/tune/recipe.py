@@ -298,10 +298,10 @@ def sweep(t: Tuning, stage: str, label: str, args: list[str], seconds: float, pl
 
 
 def search_plan(planned: int, seconds: float) -> str:
-    """What a search stage expects to run in ``seconds`` (under 1: a run resumed after the
-    stage's share of the budget was spent)."""
+    """What a search stage expects to run in ``seconds`` (under 1: the stages before it, or
+    an earlier session of a resumed run, spent its share of the budget)."""
     if seconds < 1:
-        return "no time left of its share of the budget (a resumed run)"
+        return "no time left of its share of the budget (the stages before it spent it)"
     return f"about {planned} trials in {clock(seconds)}"
 
 
