@@ -165,6 +165,24 @@ def test_a_newer_file_of_other_columns_or_too_few_rows_is_one_line(csv: Path, tm
     proc = run_module("tsbench.forecast", [str(run_dir), "--split", "test", "--data",
                                            str(csv)], env)
     assert proc.returncode == 2 and "--data forecasts the future" in proc.stderr
+    # another separator: the run's settings read it, and the fix names the file's format,
+    # not a dataset.* setting this command does not take
+    frame.to_csv(tmp_path / "semicolons.csv", index=False, sep=";")
+    proc = run_module("tsbench.forecast", [str(run_dir), "--data",
+                                           str(tmp_path / "semicolons.csv")], env)
+    assert proc.returncode == 2
+    said = proc.stderr.splitlines()[-1]
+    assert said.startswith(f"tsbench-forecast: error: --data {tmp_path / 'semicolons.csv'}: "
+                           "read with the run's dataset settings, ")
+    assert said.endswith("-> give a file written as the one the run read (its separator, "
+                         "decimal mark, date format and columns)")
+    # the run's columns in another order: read by name
+    three = frame.assign(wind=np.arange(len(frame)) % 5)[["date", "temp", "wind", "OT"]]
+    three.to_csv(tmp_path / "three.csv", index=False)
+    three_run = _run(tmp_path / "three.csv", tmp_path / "three_run", "model=naive")
+    three[["date", "wind", "temp", "OT"]].to_csv(tmp_path / "reordered.csv", index=False)
+    pd.testing.assert_frame_equal(future(three_run, tmp_path / "reordered.csv"),
+                                  future(three_run))
     # -o over a file the forecast reads (the run's CSV, or --data's) would replace the data
     newer = tmp_path / "newer.csv"
     frame.to_csv(newer, index=False)

@@ -11,6 +11,7 @@ features (and the horizon's, which are known in advance, for a recursive roll-ou
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from omegaconf import OmegaConf
 
 from tsbench.data.datamodule import ForecastData
 from tsbench.data.timefeatures import time_features
+from tsbench.errors import TsbenchError
 from tsbench.models.history import HistoryModel
 from tsbench.models.recursive import strategy_step
 from tsbench.rundir import (
@@ -107,7 +109,18 @@ def newer_series(run: LoadedRun, data_file: Path) -> Any:
     if not data_file.is_file():
         raise ValueError(f"--data {data_file}: no such file -> give the newer CSV file")
     settings = OmegaConf.merge(run.config.dataset, {"name": "csv", "path": str(data_file)})
-    series, before = load_series(settings), run.series
+    try:
+        series = load_series(settings)
+    except TsbenchError as error:  # its fix names settings of a run, not of this command
+        raise ValueError(f"--data {data_file}: read with the run's dataset settings, "
+                         f"{str(error).split(' -> ')[0]} -> give a file written as the one "
+                         "the run read (its separator, decimal mark, date format and "
+                         "columns)") from None
+    before = run.series
+    if sorted(series.columns) == sorted(before.columns):  # the same columns, in their order
+        order = [series.columns.index(c) for c in before.columns]
+        series = replace(series, values=series.values[:, order], columns=list(before.columns),
+                         filled=None if series.filled is None else series.filled[:, order])
     if series.columns != before.columns:
         raise ValueError(f"--data {data_file}: its columns {series.columns} are not those the "
                          f"run read, {before.columns} -> give a file with the run's "
