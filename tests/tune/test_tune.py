@@ -1175,8 +1175,9 @@ def test_a_budget_too_short_for_one_full_trial_is_said_with_the_budget_that_fits
     epoch = state["a_baseline"]["seconds_per_epoch"]
     fix = re.search(r"a trial of recipe.max_epochs=40 takes about (\S+) \(([\d.]+) s an epoch, "
                     r"the baseline's\): raise recipe.budget_hours to ([\d.]+) or more, or "
-                    r"lower recipe.max_epochs", proc.stderr)
-    assert fix and float(fix[2]) == pytest.approx(epoch, abs=0.05)
+                    r"lower recipe.max_epochs \(with a new out=DIR: (\S+) keeps the recipe it "
+                    r"started with\)", proc.stderr)
+    assert fix and float(fix[2]) == pytest.approx(epoch, abs=0.05) and fix[4] == str(out)
     warning = proc.stderr.index("too short for one trial to run its full budget")
     assert warning < proc.stderr.index("(d) random search")
     assert f"tsbench-tune: error: no search trial ran its full budget: nothing to retrain -> " \

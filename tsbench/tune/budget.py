@@ -90,7 +90,8 @@ def budget_fix(t: Tuning) -> str:
     return (f"a trial of recipe.max_epochs={r.max_epochs} takes about "
             f"{clock(trial)} ({epoch_time(epoch)}, the baseline's"
             f"{f', x {t.cv_folds} folds' if t.cv_folds else ''}): raise recipe.budget_hours to "
-            f"{math.ceil(hours * 100) / 100:g} or more, or lower recipe.max_epochs")
+            f"{math.ceil(hours * 100) / 100:g} or more, or lower recipe.max_epochs (with a "
+            f"new out=DIR: {t.out} keeps the recipe it started with)")
 
 
 def retrain_reserve(t: Tuning) -> float:
