@@ -1,12 +1,16 @@
 """The memory estimate of :mod:`tsbench.training.step_memory` against the peak RSS of real
 runs: each configuration trains two batches and scores the validation split in its own
 ``tsbench`` process, and its peak RSS less that of the same command with a tiny look-back
-(the process, the data and a small model) is what its training step took.
+and small batches (the process, the data and a small model) is what its training step
+took.
 
-    python benchmarks/step_memory.py
+    python benchmarks/step_memory.py [WORD ...]
 
-Uses up to ~3 GB of RAM (one run at a time). The estimate should stay below the measured
-step (ratio < 1), so that a run it refuses could not have fitted.
+runs the cases whose label holds one of the words (all without), about a minute each, and
+uses up to ~7 GB of RAM (one run at a time). The estimate should stay below the measured
+step (ratio < 1), so that a run it refuses could not have fitted; the ``fast_kernels=false``
+cases attend through ``scaled_dot_product_attention`` (without dropout its flash kernel,
+which holds no scores; with it, the math backend).
 """
 
 from __future__ import annotations
@@ -40,10 +44,30 @@ CASES = [
     ("itransformer 200 variates n_heads=1", ["model=itransformer", "seq_len=96",
                                              "data.batch_size=128", "dataset.n_vars=200",
                                              "model.n_heads=1"]),
+    ("itransformer 400 variates batch=128", ["model=itransformer", "seq_len=96",
+                                             "data.batch_size=128", "dataset.n_vars=400"]),
+    ("itransformer 400 variates dropout=0", ["model=itransformer", "seq_len=96",
+                                             "data.batch_size=128", "dataset.n_vars=400",
+                                             "model.dropout=0.0"]),
+    ("itransformer 400 variates dropout=0 fast_kernels=false",
+     ["model=itransformer", "seq_len=96", "data.batch_size=128", "dataset.n_vars=400",
+      "model.dropout=0.0", "trainer.fast_kernels=false"]),
+    ("itransformer 400 variates dropout=0 fast_kernels=false d_ff=1024",
+     ["model=itransformer", "seq_len=96", "data.batch_size=128", "dataset.n_vars=400",
+      "model.dropout=0.0", "trainer.fast_kernels=false", "model.d_ff=1024"]),
+    ("itransformer 400 variates fast_kernels=false",
+     ["model=itransformer", "seq_len=96", "data.batch_size=128", "dataset.n_vars=400",
+      "trainer.fast_kernels=false"]),
+    ("patchtst seq_len=1024 res_attention=false fast_kernels=false",
+     ["model=patchtst", "seq_len=1024", "data.batch_size=128", "model.res_attention=false",
+      "trainer.fast_kernels=false"]),
+    ("patchtst seq_len=1024 res_attention=false fast_kernels=false dropout=0",
+     ["model=patchtst", "seq_len=1024", "data.batch_size=128", "model.res_attention=false",
+      "trainer.fast_kernels=false", "model.dropout=0.0"]),
 ]
-#: The tiny look-back each case's baseline runs with, by model.
-TINY = {"patchtst": ["seq_len=32", "data.batch_size=8"],
-        "itransformer": ["seq_len=32", "data.batch_size=8"]}
+#: The tiny look-back and batches each case's baseline runs with (iTransformer's tokens are
+#: its variates whatever the look-back: only small batches keep its scores small).
+TINY = ["seq_len=32", "data.batch_size=8", "data.eval_batch_size=8"]
 
 
 def command(overrides: list[str]) -> list[str]:
@@ -82,14 +106,15 @@ def estimated(args: list[str]) -> int:
     return estimate(cfg, series, borders)[1]
 
 
-def main() -> None:
+def main(words: list[str]) -> None:
     print("| case | estimate (GiB) | measured step (GiB) | estimate / measured |")
     print("| --- | --- | --- | --- |")
     for label, overrides in CASES:
+        if words and not any(word in label for word in words):
+            continue
         args = command(overrides)
-        model = next(o.split("=")[1] for o in overrides if o.startswith("model="))
-        base = [*[a for a in args if not a.startswith(("seq_len=", "data.batch_size="))],
-                *TINY[model]]
+        base = [*[a for a in args if a.split("=")[0] not in ("seq_len", "data.batch_size",
+                                                             "data.eval_batch_size")], *TINY]
         measured = peak_rss(args) - peak_rss(base)
         guess = estimated(args)
         print(f"| {label} | {guess / 2**30:.2f} | {measured / 2**30:.2f} | "
@@ -97,4 +122,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -10,7 +10,10 @@ peak of one training step (:func:`step_bytes`) and refuses the run in one line w
 exceeds the memory available (RAM, or the GPU's free memory) by :data:`MARGIN`; in a
 search, the trial is recorded as failed with that line and the search goes on. The
 estimate counts what a step surely holds at once, so it stays below the measured peak
-(0.77-0.98 of it, ``benchmarks/step_memory.md``): a run it refuses would not have fitted.
+(``benchmarks/step_memory.md``): a run it refuses would not have fitted. Where attention
+runs through PyTorch's fused ``scaled_dot_product_attention``
+(:func:`~tsbench.models.layers.attention.composed_ops`), whose flash and memory-efficient
+kernels never hold the scores whole, it counts none.
 """
 
 from __future__ import annotations
@@ -27,26 +30,30 @@ from tsbench.data.splits import Borders, n_windows
 from tsbench.errors import ConfigError
 from tsbench.models.build import model_class
 from tsbench.models.itransformer import ITransformer
+from tsbench.models.layers.attention import composed_ops
 from tsbench.models.patchtst import PatchTST
+from tsbench.training.model_check import trains_on_cpu
 
 #: A run is refused where its estimate exceeds the available memory this many times.
 MARGIN = 1.2
 #: Activations a layer keeps per token for the backward pass, in floats: this many times
 #: d_model (the packed q/k/v, the attention's output, the residuals, the norms) plus
-#: :data:`FF_FLOATS` times d_ff (the feed-forward block's), fewer than it holds in all
-#: (calibrated: ``benchmarks/step_memory.md``).
+#: :data:`FF_FLOATS` times d_ff (the feed-forward block's input and output of its
+#: activation; dropout keeps a mask more), fewer than it holds in all (calibrated:
+#: ``benchmarks/step_memory.md``).
 D_MODEL_FLOATS = 8
-FF_FLOATS = 3
+FF_FLOATS = 2
 
 
 @dataclass(frozen=True)
 class Attention:
     """The shape of one Transformer's step: ``rows`` sequences of ``tokens`` attended over
     by ``heads`` in each of ``layers``, tokens of ``d_model`` with a ``d_ff`` feed-forward
-    block; ``scores`` whether the scores are held whole (not by a fused GPU kernel),
-    ``dropout`` whether attention dropout keeps a mask of them for the backward pass,
-    ``residual`` whether each layer's scores are added to the next's (PatchTST's residual
-    attention: two score tensors at once)."""
+    block; ``scores`` and ``eval_scores`` whether a training step and a scoring step hold
+    the scores whole (not where a fused kernel attends, :func:`held_scores`), ``dropout``
+    whether attention dropout keeps a mask of them for the backward pass, ``residual``
+    whether each layer's scores are added to the next's (PatchTST's residual attention: two
+    score tensors at once)."""
 
     rows: int
     tokens: int
@@ -55,24 +62,25 @@ class Attention:
     d_model: int
     d_ff: int
     scores: bool = True
+    eval_scores: bool = True
     dropout: bool = False
     residual: bool = False
 
 
 def step_bytes(shape: Attention, eval_rows: int, float_bytes: int = 4) -> int:
     """The memory one training step needs beyond what the run holds before it: each layer's
-    attention weights kept for the backward pass (and their dropout masks), with residual
-    attention two score tensors more (the previous layer's and the new, or their
-    gradients), and each layer's activations; or, where more, a scoring step of
-    ``eval_rows`` sequences (no gradients: the scores and their weights, and the previous
-    layer's scores)."""
-    per_row = shape.heads * shape.tokens**2 if shape.scores else 0
+    attention weights kept for the backward pass where it holds them whole (and their
+    dropout masks), with residual attention two score tensors more (the previous layer's
+    and the new, or their gradients), and each layer's activations; or, where more, a
+    scoring step of ``eval_rows`` sequences where it holds them (no gradients: the scores
+    and their weights, and the previous layer's scores)."""
+    per_row = shape.heads * shape.tokens**2
     passed = 2 if shape.residual else 0
-    kept = shape.layers * (2 if shape.dropout else 1) + passed
+    kept = shape.layers * (2 if shape.dropout else 1) + passed if shape.scores else 0
     activations = shape.layers * shape.tokens * (D_MODEL_FLOATS * shape.d_model
                                                  + FF_FLOATS * shape.d_ff)
     train = shape.rows * (kept * per_row + activations)
-    scoring = eval_rows * (2 + passed // 2) * per_row
+    scoring = eval_rows * (2 + passed // 2) * per_row if shape.eval_scores else 0
     return max(train, scoring) * float_bytes
 
 
@@ -85,33 +93,51 @@ class Step(NamedTuple):
     fewer_tokens: str
 
 
-def step_of(cfg: Any, n_vars: int, n_marks: int, batch: int, on_gpu: bool) -> Step | None:
-    """The :class:`Step` of ``batch`` windows of ``cfg.model``; None for a model other than
-    PatchTST and iTransformer, and for a subclass of theirs (its layers may be its own)."""
+def held_scores(cfg: Any, device: str, residual: bool, dropout: bool) -> tuple[bool, bool]:
+    """Whether a training step and a scoring step (``evaluate``'s: no autocast) of ``cfg``
+    on ``device`` hold the attention scores whole. Plain attention through composed ops
+    (the model's own test, :func:`~tsbench.models.layers.attention.composed_ops`) is
+    PyTorch's ``scaled_dot_product_attention``, whose flash and memory-efficient kernels
+    hold none; but the CPU's flash kernel has no dropout, so a CPU training step with
+    attention dropout runs the math backend, which holds them."""
+    compiled, fast = bool(cfg.model.get("compile", False)), bool(cfg.trainer.fast_kernels)
+
+    def fused(autocast: bool) -> bool:
+        return not residual and composed_ops(device, residual, compiled, autocast, fast)
+
+    train = not fused("mixed" in str(cfg.trainer.precision)) or (dropout and device == "cpu")
+    return train, not fused(False)
+
+
+def step_of(cfg: Any, n_vars: int, n_marks: int, batch: int, device: str = "cpu"
+            ) -> Step | None:
+    """The :class:`Step` of ``batch`` windows of ``cfg.model`` trained on ``device`` (a
+    device type: cpu, cuda); None for a model other than PatchTST and iTransformer, and for
+    a subclass of theirs (its layers may be its own)."""
     cls, model = model_class(cfg.model), cfg.model
     if cls not in (PatchTST, ITransformer):
         return None
-    layers = (int(model.e_layers), int(model.d_model), int(model.d_ff))
+    size = (int(model.n_heads), int(model.e_layers), int(model.d_model), int(model.d_ff))
     if cls is PatchTST:
         seq_len, patch_len, stride = int(cfg.seq_len), int(model.patch_len), int(model.stride)
         patches = max(1, (seq_len - patch_len) // stride + 2)
-        return Step(Attention(batch * n_vars, patches, int(model.n_heads), *layers,
-                              dropout=float(model.attn_dropout) > 0,
-                              residual=bool(model.res_attention)),
-                    n_vars, "raise model.stride or model.patch_len (fewer patches), lower "
-                    "seq_len")
-    tokens = n_vars + (n_marks if model.use_time_features else 0)  # variates, calendar
-    # a GPU's fused attention never holds the scores whole; the CPU's kernel does
-    return Step(Attention(batch, tokens, int(model.n_heads), *layers, scores=not on_gpu,
-                          dropout=float(model.dropout) > 0 and not on_gpu),
-                1, "read fewer variates (dataset.columns, features=S)")
+        rows, tokens, per_window = batch * n_vars, patches, n_vars
+        residual, dropout = bool(model.res_attention), float(model.attn_dropout) > 0
+        fewer = "raise model.stride or model.patch_len (fewer patches), lower seq_len"
+    else:
+        rows, per_window, residual, dropout = batch, 1, False, float(model.dropout) > 0
+        tokens = n_vars + (n_marks if model.use_time_features else 0)  # variates, calendar
+        fewer = "read fewer variates (dataset.columns, features=S)"
+    scores, eval_scores = held_scores(cfg, device, residual, dropout)
+    return Step(Attention(rows, tokens, *size, scores=scores, eval_scores=eval_scores,
+                          dropout=dropout, residual=residual), per_window, fewer)
 
 
-def estimate(cfg: Any, series: Series, borders: Borders, on_gpu: bool = False
+def estimate(cfg: Any, series: Series, borders: Borders, device: str = "cpu"
              ) -> tuple[Step, int] | None:
     """The :class:`Step` of a run of ``cfg`` on ``series`` (its batches no larger than the
-    windows of its data) and its :func:`step_bytes`; None for a model other than PatchTST
-    and iTransformer."""
+    windows of its data) trained on ``device`` and its :func:`step_bytes`; None for a model
+    other than PatchTST and iTransformer."""
     seq_len, pred_len = int(cfg.seq_len), int(cfg.pred_len)
     trained = n_windows(borders.val[1] - borders.train[0], seq_len, pred_len)  # refit's
     scored = max(n_windows(borders[s][1] - borders[s][0], seq_len, pred_len)
@@ -119,7 +145,7 @@ def estimate(cfg: Any, series: Series, borders: Borders, on_gpu: bool = False
     n_vars = 1 if cfg.features == "S" else series.values.shape[1]
     n_marks = series.time_features(slice(0, 1)).shape[1]
     step = step_of(cfg, n_vars, n_marks, max(1, min(int(cfg.data.batch_size), trained)),
-                   on_gpu)
+                   device)
     if step is None:
         return None
     eval_rows = max(1, min(int(cfg.data.eval_batch_size), scored)) * step.per_window
@@ -131,33 +157,47 @@ def check_step_memory(cfg: Any, series: Series, borders: Borders) -> None:
     """Refuse a PatchTST or iTransformer run whose training step (:func:`estimate`) needs
     more than :data:`MARGIN` times the memory available to it (:func:`available_memory`),
     naming both and what to lower."""
-    gpu = _gpu_index(cfg.trainer)
-    found = estimate(cfg, series, borders, gpu is not None)
-    free = None if found is None else available_memory(gpu)
+    device = _device(cfg.trainer)
+    found = estimate(cfg, series, borders, device.type)
+    free = None if found is None else available_memory(
+        device.index if device.type == "cuda" else None)
     if found is None or free is None:
         return
     (step, need), (room, where) = found, free
     if need <= MARGIN * room:
         return
     shape = step.shape
+    if shape.scores or shape.eval_scores:
+        what = (f"{shape.rows} sequences x {shape.heads} heads x {shape.tokens}^2 attention "
+                f"scores in each of {shape.layers} layers, and their activations")
+        smaller = "model.n_heads or model.d_model"
+    else:
+        what = (f"{shape.rows} sequences x {shape.tokens} tokens of activations in each of "
+                f"{shape.layers} layers; the fused attention holds no scores whole")
+        smaller = "model.d_model or model.d_ff"
     raise ConfigError(
-        "model", f"one training step of {cfg.model.name} needs about {_gib(need)} "
-        f"({shape.rows} sequences x {shape.heads} heads x {shape.tokens}^2 attention scores "
-        f"in each of {shape.layers} layers, and their activations), more than the "
-        f"{_gib(room)} {where}", f"lower data.batch_size, {step.fewer_tokens}, or lower "
-        "model.n_heads or model.d_model; or run where more memory is free")
+        "model", f"one training step of {cfg.model.name} needs about {_gib(need)} ({what}), "
+        f"more than the {_gib(room)} {where}", f"lower data.batch_size, {step.fewer_tokens}, "
+        f"or lower {smaller}; or run where more memory is free")
 
 
 def _gib(size: float) -> str:
     return f"{size / 2**30:.1f} GiB"
 
 
-def _gpu_index(trainer_cfg: Any) -> int | None:
-    """The GPU a run trains on, None on the CPU (or where CUDA is not available)."""
-    if str(trainer_cfg.accelerator) not in ("gpu", "cuda") or not torch.cuda.is_available():
-        return None
-    devices = trainer_cfg.get("devices", 1)
-    return int(devices[0]) if isinstance(devices, ListConfig | list) else 0
+def _device(trainer_cfg: Any) -> torch.device:
+    """The device a run trains on, as Lightning picks it: ``auto`` a CUDA GPU where there
+    is one (:func:`~tsbench.training.model_check.trains_on_cpu`), ``trainer.devices=[i]``
+    GPU ``i``; MPS where CUDA is not available, and the CPU."""
+    accelerator = str(trainer_cfg.accelerator)
+    if trains_on_cpu(accelerator):
+        return torch.device("cpu")
+    if accelerator in ("gpu", "cuda", "auto") and torch.cuda.is_available():
+        devices = trainer_cfg.get("devices", 1)
+        return torch.device("cuda", int(devices[0]) if isinstance(devices, ListConfig | list)
+                            else 0)
+    mps = accelerator in ("gpu", "mps", "auto") and torch.backends.mps.is_available()
+    return torch.device("mps" if mps else "cpu")
 
 
 def available_memory(gpu: int | None) -> tuple[int, str] | None:
@@ -181,14 +221,23 @@ def available_memory(gpu: int | None) -> tuple[int, str] | None:
     return min(found)
 
 
+#: This process's cgroups, one ``id:controllers:path`` line each (cgroup v2's ``0::path``),
+#: and where the v2 hierarchy is mounted.
+PROC_CGROUP, CGROUP_ROOT = Path("/proc/self/cgroup"), Path("/sys/fs/cgroup")
+
+
 def _cgroup_room() -> int | None:
-    """The bytes left under this process's cgroup v2 memory limit; None where unlimited or
-    unknown."""
+    """The bytes left under this process's cgroup v2 memory limit, the reclaimable page
+    cache (``inactive_file``) counted as free; None where unlimited or unknown (as under
+    cgroup v1 alone)."""
     try:
-        line = Path("/proc/self/cgroup").read_text().splitlines()[0]
-        group = Path("/sys/fs/cgroup") / line.split("::", 1)[1].lstrip("/")
+        path = next(line[3:] for line in PROC_CGROUP.read_text().splitlines()
+                    if line.startswith("0::"))  # a hybrid v1/v2 host lists v1 lines first
+        group = CGROUP_ROOT / path.lstrip("/")
         limit = (group / "memory.max").read_text().strip()
         used = int((group / "memory.current").read_text())
-    except (OSError, IndexError, ValueError):
+        stat = dict(line.split() for line in (group / "memory.stat").read_text().splitlines())
+        cache = int(stat["inactive_file"])
+    except (OSError, StopIteration, ValueError, KeyError):
         return None
-    return None if limit == "max" else int(limit) - used
+    return None if limit == "max" else int(limit) - used + cache

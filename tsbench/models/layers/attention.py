@@ -73,8 +73,8 @@ class MultiHeadAttention(nn.Module):
         dropout_p = self.attn_dropout if self.training else 0.0
         scores = None
         device = x.device.type
-        if (torch.compiler.is_compiling() or torch.is_autocast_enabled(device)
-                or not (self.res_attention or device == "cpu") or not kernels.enabled()):
+        if composed_ops(device, self.res_attention, torch.compiler.is_compiling(),
+                        torch.is_autocast_enabled(device), kernels.enabled()):
             # Composed ops: fused by torch.compile, autocast, flash kernels on GPUs.
             q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)  # each (batch, heads, tokens, dim)
             q = q[:, :, :n_q]
@@ -96,6 +96,16 @@ class MultiHeadAttention(nn.Module):
                 scores = all_scores.view(batch, self.n_heads, n_q, tokens)
         out = out.transpose(1, 2).reshape(batch, n_q, d_model)
         return self.proj_dropout(self.out(out)), scores
+
+
+def composed_ops(device: str, res_attention: bool, compiling: bool, autocast: bool,
+                 fast_kernels: bool) -> bool:
+    """Whether :class:`MultiHeadAttention` on ``device`` runs through composed ops (plain
+    attention: :func:`~torch.nn.functional.scaled_dot_product_attention`) rather than
+    :class:`Attention`: under ``torch.compile`` or autocast, with the fast kernels off,
+    and for plain attention off the CPU."""
+    return (compiling or autocast or not (res_attention or device == "cpu")
+            or not fast_kernels)
 
 
 #: Below this many keys PyTorch's CPU softmax kernels are slower than composed ops (their
