@@ -6,16 +6,18 @@ into a new folder, and the same command again was refused."""
 from __future__ import annotations
 
 import json
+import os
 import signal
 from pathlib import Path
 
 import pytest
 import yaml
+from omegaconf import OmegaConf
 
 from tests.conftest import TINY, read_metrics, run_tsbench
 from tsbench.cli import check_command_line, stopped_line
 from tsbench.errors import ConfigError
-from tsbench.multirun_resume import RESUME_FIX
+from tsbench.multirun_resume import RESUME_FIX, Jobs
 from tsbench.rundir import figures
 from tsbench.search.names import SWEEP_DIR_ENV
 
@@ -182,6 +184,17 @@ def test_job_folders_named_by_values_are_not_written_over_without_resume(
     resumed = run_tsbench([*args, "hydra.sweeper.resume=true"], sweep, multirun=True)
     assert "tsbench: resume: 2 of 2 jobs finished before, 0 to run" in resumed.stdout
     assert job_files(sweep) == kept
+
+
+def test_the_folder_a_stop_names_is_absolute(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """The default sweep folder is relative: a stop's line naming it so, run again from
+    another folder, resumed nothing there and ran every job anew."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv(SWEEP_DIR_ENV, raising=False)
+    config = OmegaConf.create({"hydra": {"sweep": {"dir": "outputs/multiruns/a"}}})
+    assert Jobs(config, None, [], False).to_launch([]) == []
+    assert os.environ[SWEEP_DIR_ENV] == str(tmp_path / "outputs" / "multiruns" / "a")
 
 
 def test_a_stopped_multirun_says_how_to_resume_it(tmp_path: Path,
