@@ -21,5 +21,6 @@ def quiet_dependencies() -> None:
         warnings.filterwarnings("ignore", message=pattern)
     for name in ("pytorch_lightning.utilities.rank_zero", "pytorch_lightning.accelerators.cuda",
                  "lightning.fabric.utilities.seed",
-                 "pytorch_lightning.trainer.connectors.checkpoint_connector"):
+                 "pytorch_lightning.trainer.connectors.checkpoint_connector",
+                 "torch._subclasses.fake_tensor"):  # its cache statistics, logged at exit
         logging.getLogger(name).setLevel(logging.WARNING)
