@@ -15,7 +15,8 @@ def ranking(scores: list[list[float]]) -> Ranking:
     models = ["a", "b", "c", "d"][: len(scores[0])]
     blocks = [("ili", 24 + 12 * i) for i in range(len(scores))]
     result = stats.friedman(np.array(scores))
-    return Ranking(models, blocks, result, stats.nemenyi_cd(len(models), len(blocks)), 0.05)
+    cd, draws = stats.critical_difference(np.array(scores))
+    return Ranking(models, blocks, result, cd, 0.05, draws)
 
 
 def texts(figure) -> list[str]:
@@ -26,7 +27,7 @@ def test_a_significant_ranking_shows_its_cd_and_each_models_rank() -> None:
     ranked = ranking([[1.0, 2.0, 3.0, 4.0]] * 8)  # the same order in 8 tables
     assert ranked.significant
     said = texts(cd_figure(ranked))
-    assert f"CD = {ranked.cd:.2f} (α = 0.05)" in said
+    assert f"CD = {ranked.cd:.2f} (exact, α = 0.05)" in said  # 8 tables: short of N > 10
     assert {"a (1.00)", "b (2.00)", "c (3.00)", "d (4.00)"} <= set(said)
     assert cd_diagram(ranked).startswith(b"\x89PNG")
 
@@ -38,3 +39,14 @@ def test_a_ranking_the_friedman_test_does_not_separate_marks_the_cd_not_applied(
     assert (f"CD = {ranked.cd:.2f}, not applied: Friedman p = "
             f"{ranked.friedman.p_value:.3f} ≥ α = 0.05") in said
     assert not any(t.startswith("CD = ") and "(α" in t for t in said)
+
+
+def test_too_few_tables_for_any_critical_difference_say_so() -> None:
+    """2 tables of 4 models ranked alike differ (exact p 1/24) but no gap of average ranks
+    is rare enough for a CD: the diagram says so, and one bar joins them all."""
+    ranked = ranking([[1.0, 2.0, 3.0, 4.0]] * 2)
+    assert ranked.significant
+    figure = cd_figure(ranked)
+    assert "no CD (exact, α = 0.05)" in texts(figure)
+    bars = [line for line in figure.axes[0].lines if line.get_linewidth() == 3.5]
+    assert len(bars) == 1

@@ -835,19 +835,38 @@ def test_ranks_alike_in_every_table_give_no_iman_davenport_f(tmp_path: Path) -> 
     out = report(_write_legacy(tmp_path / "three", three)).stdout
     assert "Friedman χ² = 6.00 (p = 0.050), Iman-Davenport F undefined" in out
     assert "exact p = 0.028 decides" in out
-    assert "the ranks differ at α = 0.05; Nemenyi critical difference 1.91" in out
+    assert ("the ranks differ at α = 0.05; critical difference 2.00 (exact, from every order "
+            "of each table's ranks): two models whose average ranks differ by as much or more "
+            "are significantly different") in out
 
 
 def test_two_tables_of_four_models_ranked_alike_differ_by_the_exact_p(tmp_path: Path
                                                                       ) -> None:
     """χ² = 6 on 3 df is p = 0.11 (not significant); exactly, the second table repeats the
-    first's order with p = 1/24 = 0.042. Nemenyi's CD at N = 2 (3.32) is more than ranks
-    of 4 can differ, which the report says rather than implying a pair could be told apart."""
+    first's order with p = 1/24 = 0.042. Yet the widest gap of two average ranks (3: one
+    model first in both, another last in both) arises with p = 1/12: no critical difference
+    exists, which the report says rather than implying a pair could be told apart."""
     out = report(_write_legacy(tmp_path / "sweep", SPREAD)).stdout
     assert "Friedman χ² = 6.00 (p = 0.112)" in out and "exact p = 0.042 decides" in out
-    assert ("the ranks differ at α = 0.05, but the Nemenyi critical difference 3.32 is more "
-            "than any two average ranks of 4 models can differ (3): with 2 tables it tells "
-            "no two models apart.") in out
+    assert ("the ranks differ at α = 0.05, but with 2 tables even the widest gap of two "
+            "average ranks (3) is not rare enough at α for a critical difference (exact, from "
+            "every order of each table's ranks): no two models are told apart.") in out
+
+
+def test_below_demsars_rule_the_exact_critical_difference_tells_models_apart(
+        tmp_path: Path) -> None:
+    """7 tables of 3 models with rank sums 11, 11 and 20: the ranks differ (exact p 0.021),
+    but gaps of 9/7 = 1.29 arise by chance with p = 0.052; Nemenyi's large-sample 1.25 would
+    call both pairs with the third different, the exact critical difference (1.43) none."""
+    orders = [(3, 1, 2), (1, 2, 3), (1, 2, 3), (1, 2, 3), (1, 2, 3), (2, 1, 3), (2, 1, 3)]
+    table = {(model, 24 * (i + 1)): [0.3 + rank / 100]
+             for i, ranks in enumerate(orders)
+             for model, rank in zip(("dlinear", "patchtst", "naive"), ranks, strict=True)}
+    out = report(_write_legacy(tmp_path / "sweep", table)).stdout
+    assert "exact p = 0.021 decides" in out
+    assert ("the ranks differ at α = 0.05; critical difference 1.43 (exact, from every order "
+            "of each table's ranks)") in out
+    assert "Nemenyi" not in out
 
 
 def test_verdicts_follow_the_sign_and_the_holm_adjusted_p(tmp_path: Path) -> None:

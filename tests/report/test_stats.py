@@ -28,8 +28,10 @@ from tsbench.report.stats import (
     approximations_hold,
     average_ranks,
     cliques,
+    critical_difference,
     diebold_mariano,
     dm_bandwidth,
+    exact_cd,
     friedman,
     holm,
     nemenyi_cd,
@@ -340,3 +342,45 @@ def test_friedman_p_is_monte_carlo_where_enumerating_is_too_long(
     assert alike.p_exact == 1 / (1 + drawn.draws)
     big = friedman(np.random.default_rng(9).normal(size=(4, 10)))  # 10! orders a block
     assert big.draws == report_stats.DRAWS and 0 < big.p_exact <= 1
+
+
+def _brute_force_cd(scores: np.ndarray, alpha: float) -> float:
+    """The exact critical difference by listing every combination of each row's orders."""
+    ranks = stats.rankdata(scores, axis=1)
+    orders = [list(itertools.permutations(row)) for row in ranks]
+    gaps = np.array([np.ptp(np.sum(combo, axis=0)) / len(ranks)
+                     for combo in itertools.product(*orders)])
+    for gap in np.unique(gaps):
+        if np.mean(gaps >= gap - 1e-9) <= alpha:
+            return float(gap)
+    return math.inf
+
+
+@pytest.mark.parametrize("scores", [
+    np.tile(np.arange(3.0), (3, 1)),
+    np.array([[1.0, 2.0, 2.0, 4.0], [3.0, 1.0, 2.0, 4.0], [1.0, 1.0, 3.0, 2.0]]),  # ties
+    np.random.default_rng(3).normal(size=(5, 3)),
+    np.tile(np.arange(4.0), (2, 1)),  # no gap is rare enough: the widest has p = 1/12
+])
+def test_exact_critical_difference_is_the_permutation_quantile_of_the_widest_gap(
+        scores: np.ndarray) -> None:
+    """Every order of each table's ranks listed outright agrees with the row-by-row count."""
+    for alpha in (0.05, 0.10):
+        assert exact_cd(scores, alpha) == (pytest.approx(_brute_force_cd(scores, alpha)), 0)
+
+
+def test_the_exact_critical_difference_replaces_nemenyis_below_demsars_rule(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """7 tables of 3 models: Nemenyi's 1.25 would split rank sums 11, 11 and 20 (gaps of
+    9/7 = 1.29, which arise by chance with p = 0.052); the exact one is 1.43. Above the
+    rule of thumb Nemenyi's stands; past the enumeration's limit seeded random orders
+    give the same value here."""
+    seven = np.array([[3, 1, 2], [1, 2, 3], [1, 2, 3], [1, 2, 3], [1, 2, 3], [2, 1, 3],
+                      [2, 1, 3]], dtype=np.float64)
+    assert nemenyi_cd(3, 7) == pytest.approx(1.2528, abs=1e-4)
+    assert critical_difference(seven) == (pytest.approx(10 / 7), 0)
+    assert cliques(average_ranks(seven), 10 / 7) == [(0, 2)]
+    many = np.random.default_rng(4).normal(size=(11, 6))
+    assert critical_difference(many, 0.1) == (nemenyi_cd(6, 11, 0.1), None)
+    monkeypatch.setattr(report_stats, "EXACT_LIMIT", 0)
+    assert critical_difference(seven) == (pytest.approx(10 / 7), report_stats.DRAWS)

@@ -1,6 +1,6 @@
 """From cells to the report: per-cell spread over seeds, protocol flags, paired tests
 against a baseline (Holm-adjusted over the whole report), and average ranks with the
-Friedman test and Nemenyi's critical difference over the (dataset, horizon) blocks.
+Friedman test and the critical difference over the (dataset, horizon) blocks.
 
 What a paired test compares: the per-window test error in the report's metric of each run
 (``test_window_mse.npy``, ``test_window_mae.npy``) averaged over the cell's seeds, window by
@@ -97,13 +97,16 @@ class Row:
 @dataclass
 class Ranking:
     """Average ranks of ``models`` over ``blocks`` (dataset, pred_len) with the Friedman
-    test and the Nemenyi critical difference at ``alpha``."""
+    test and the critical difference at ``alpha`` (:func:`stats.critical_difference`:
+    ``cd_draws`` None for Nemenyi's, 0 for the exact one enumerated, else its random
+    draws)."""
 
     models: list[str]
     blocks: list[tuple[str, int]]
     friedman: stats.Friedman
     cd: float
     alpha: float
+    cd_draws: int | None = None
 
     @property
     def significant(self) -> bool:
@@ -354,8 +357,8 @@ def _ranking(report: Report, alpha: float) -> tuple[Ranking | None, str]:
         return None, f"{RANKS_NEED}; {found}{skipped_text}"
     scores = np.array([[blocks[b][m] for m in models] for b in used])
     result = stats.friedman(scores)
-    ranking = Ranking(models, used, result, stats.nemenyi_cd(len(models), len(used), alpha),
-                      alpha)
+    cd, cd_draws = stats.critical_difference(scores, alpha)
+    ranking = Ranking(models, used, result, cd, alpha, cd_draws)
     every = sorted({m for b in blocks.values() for m in b})
     left = [m for m in every if m not in models]
     skipped += [f"{d}/{h} (no {', '.join(m for m in models if m not in blocks[(d, h)])})"

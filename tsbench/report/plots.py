@@ -4,6 +4,7 @@ Fig. 1a) and the test metric by horizon per model."""
 from __future__ import annotations
 
 import io
+import math
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -54,8 +55,10 @@ def cd_figure(ranking: Ranking) -> Figure:
     ax.plot([left, cd_end], [height - 0.2] * 2, color="black", lw=1.5)
     for x in (left, cd_end):
         ax.plot([x, x], [height - 0.26, height - 0.14], color="black", lw=1)
-    said = f"CD = {ranking.cd:.2f} (α = {ranking.alpha})" if ranking.significant else (
-        f"CD = {ranking.cd:.2f}, not applied: Friedman p = {ranking.friedman.p_value:.3f} "
+    cd = "no CD" if math.isinf(ranking.cd) else f"CD = {ranking.cd:.2f}"
+    exact = "" if ranking.cd_draws is None else "exact, "
+    said = f"{cd} ({exact}α = {ranking.alpha})" if ranking.significant else (
+        f"{cd}, not applied: Friedman p = {ranking.friedman.p_value:.3f} "
         f"≥ α = {ranking.alpha}")
     ax.text((left + cd_end) / 2, height - 0.3, said, ha="center", va="top", fontsize=8)
     for level, (first, last) in enumerate(groups):

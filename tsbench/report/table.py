@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from pathlib import Path
 
 from tsbench.report import published
-from tsbench.report.build import BASELINE, Report, Row
+from tsbench.report.build import BASELINE, Ranking, Report, Row
 from tsbench.search.names import TRIALS_FILE
 
 FORMATS = ("markdown", "latex", "csv", "html")
@@ -248,25 +249,42 @@ def summary_lines(report: Report) -> list[str]:
         iman += (f"; {how} decides ({f.n_blocks} tables of {f.k} models: short of N > 10 "
                  "and k > 5, Demšar's (2006) rule for the χ² and F approximations)")
     k = len(ranking.models)
-    if ranking.significant and ranking.cd > k - 1:
-        verdict = (f"the ranks differ at α = {ranking.alpha}, but the Nemenyi critical "
-                   f"difference {ranking.cd:.2f} is more than any two average ranks of {k} "
-                   f"models can differ ({k - 1}): with {f.n_blocks} tables it tells no two "
-                   "models apart")
+    cd = _critical_difference(ranking)
+    if ranking.significant and math.isinf(ranking.cd):
+        verdict = (f"the ranks differ at α = {ranking.alpha}, but with {f.n_blocks} tables "
+                   f"even the widest gap of two average ranks ({k - 1}) is not rare enough at "
+                   f"α for a critical difference ({_orders(ranking)}): no two models are told "
+                   "apart")
+    elif ranking.significant and ranking.cd > k - 1:
+        verdict = (f"the ranks differ at α = {ranking.alpha}, but the {cd} is more than any "
+                   f"two average ranks of {k} models can differ ({k - 1}): with "
+                   f"{f.n_blocks} tables it tells no two models apart")
     elif ranking.significant:
-        verdict = (f"the ranks differ at α = {ranking.alpha}; Nemenyi critical difference "
-                   f"{ranking.cd:.2f}: two models whose average ranks differ by more are "
-                   "significantly different")
+        verdict = (f"the ranks differ at α = {ranking.alpha}; {cd}: two models whose average "
+                   f"ranks differ by {'more' if ranking.cd_draws is None else 'as much or more'}"
+                   " are significantly different")
     else:
         verdict = (f"the ranks do not differ significantly at α = {ranking.alpha}, so no two "
-                   f"models are told apart (Nemenyi critical difference {ranking.cd:.2f} not "
-                   "applied)")
+                   f"models are told apart ({cd} not applied)")
     left = f"; {report.ranking_note}" if report.ranking_note else ""
     lines.append(
         f"Average ranks (1 = best test {report.metric.upper()}) over {f.n_blocks} tables "
         f"({blocks}): {ranks}. Friedman χ² = {f.chi2:.2f} ({_p(f.p_chi2, ' ')}), {iman}: "
         f"{verdict}{left}.")
     return lines
+
+
+def _critical_difference(ranking: Ranking) -> str:
+    """The critical difference as the text names it: Nemenyi's, or (below Demšar's rule of
+    thumb) the exact one and what it was found from."""
+    if ranking.cd_draws is None:
+        return f"Nemenyi critical difference {ranking.cd:.2f}"
+    return f"critical difference {ranking.cd:.2f} ({_orders(ranking)})"
+
+
+def _orders(ranking: Ranking) -> str:
+    return ("exact, from every order of each table's ranks" if not ranking.cd_draws else
+            f"from {ranking.cd_draws} random orders of each table's ranks")
 
 
 def render(report: Report, fmt: str = "markdown") -> str:
