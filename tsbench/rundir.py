@@ -120,17 +120,25 @@ def clear_unfinished(run_dir: Path, job_log: str) -> None:
                 path.unlink()
 
 
-#: The scores a finished run's line shows, where its metrics have them.
+#: The scaled scores a finished run's line shows, where its metrics have them (each beside
+#: its ``_orig`` twin in original units, where recorded).
 SCORES = ("test_mse", "test_mae", "val_mse", "cv_val_mse_mean")
 
 
 def figures(metrics: dict[str, Any]) -> str:
-    """A finished run's scores in one line (``test_mse=0.4123  test_mae=...``), or that it
-    scored nothing (``cv=refit score_test=false``: a model to use)."""
+    """A finished run's scores in one line, the scaled ones (the published convention) and,
+    where the run recorded them, their twins in the data's own units (``test_mse=0.4123
+    ... (scaled)  test_mse_orig=1916.4 ... (original units)``); or that it scored nothing
+    (``cv=refit score_test=false``: a model to use)."""
     keys = [k for k in SCORES if k in metrics]
     if not keys:
         return "nothing scored (no validation split, and score_test=false)"
-    return "  ".join(f"{k}={metrics[k]:.4f}" for k in keys)
+    line = "  ".join(f"{k}={metrics[k]:.4f}" for k in keys) + " (scaled)"
+    originals = [f"{k}_orig" for k in keys if f"{k}_orig" in metrics]
+    if originals:  # 5 significant digits: the data's units may be of any size
+        line += "  " + "  ".join(f"{k}={metrics[k]:.5g}" for k in originals)
+        line += " (original units)"
+    return line
 
 
 def write_metrics(run_dir: Path, metrics: dict[str, Any]) -> None:

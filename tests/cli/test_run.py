@@ -27,7 +27,14 @@ def test_run_writes_complete_outputs(tmp_path: Path) -> None:
     assert metrics["n_test_windows"] == 109
     for name in ("config.yaml", "forecast.png", "checkpoints/best.ckpt", "logs/metrics.csv"):
         assert (run_dir / name).is_file(), name
-    assert f"outputs in {run_dir}" in proc.stdout and "test_mse=" in proc.stdout
+    assert f"outputs in {run_dir}" in proc.stdout
+    # the scores in the data's units beside the scaled ones (the published convention)
+    m = metrics
+    assert proc.stdout.splitlines()[-1] == (
+        f"tsbench: test_mse={m['test_mse']:.4f}  test_mae={m['test_mae']:.4f}  "
+        f"val_mse={m['val_mse']:.4f} (scaled)  test_mse_orig={m['test_mse_orig']:.5g}  "
+        f"test_mae_orig={m['test_mae_orig']:.5g}  val_mse_orig={m['val_mse_orig']:.5g} "
+        f"(original units)  epochs={m['epochs']}")
 
 
 @pytest.mark.heavy

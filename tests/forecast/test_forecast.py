@@ -196,6 +196,73 @@ def test_a_newer_file_of_other_columns_or_too_few_rows_is_one_line(csv: Path, tm
         assert target.read_bytes() == before
 
 
+def test_missing_values_of_a_newer_file_are_read_as_the_run_read_its_data(
+        csv: Path, tmp_path: Path) -> None:
+    """An empty cell or a skipped timestamp in ``--data`` is refused where the run refused
+    missing values (``dataset.fillna=null``, the default), naming the columns, the first
+    timestamp and the fix; forward-filled where the run filled them (``fillna=ffill``), as
+    its loader fills them, and then said wherever the forecast reads a filled cell."""
+    frame = pd.read_csv(csv)
+    dates = pd.to_datetime(frame["date"])
+    files = {"empty": frame.assign(OT=frame["OT"].mask(frame.index == ROWS - 10)),
+             "skipped": frame.drop(index=[ROWS - 20, ROWS - 19]),
+             "early": frame.assign(temp=frame["temp"].mask(frame.index == 10)),
+             "other": frame.assign(temp=frame["temp"].mask(frame.index == ROWS - 10)),
+             "future_rows": frame.assign(OT=frame["OT"].mask(frame.index >= ROWS - 2))}
+    for name, rows in files.items():
+        rows.to_csv(tmp_path / f"{name}.csv", index=False)
+    refusing = _run(csv, tmp_path / "refusing", "model=dlinear", "trainer.max_epochs=1")
+    filling = _run(csv, tmp_path / "filling", "model=dlinear", "trainer.max_epochs=1",
+                   "dataset.fillna=ffill")
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    for name, count, columns, first in (("empty", 1, ["OT"], dates[ROWS - 10]),
+                                        ("skipped", 2, ["temp", "OT"], dates[ROWS - 20])):
+        path = tmp_path / f"{name}.csv"
+        missing = (f"missing values (empty cells, or timestamps skipped at its frequency h) at "
+                   f"{count} timestamp(s) in column(s) {columns}, the first {first}")
+        refused = run_module("tsbench.forecast", [str(refusing), "--data", str(path)], env)
+        assert refused.returncode == 2 and refused.stdout == ""
+        assert refused.stderr.splitlines()[-1] == (
+            f"tsbench-forecast: error: --data {path}: {missing} -> fill them in the file (the "
+            "run read its data with dataset.fillna=null, which refuses them rather than "
+            "invent values)")
+        said = run_module("tsbench.forecast", [str(filling), "--data", str(path)], env)
+        assert said.returncode == 0, said.stderr
+        assert said.stderr.splitlines()[-1:] == [
+            f"--data {path}: the rows the forecast reads hold {missing}: forward-filled, as "
+            "the run's dataset.fillna=ffill filled its data, the forecast starts from "
+            "invented values -> fill them in the file where they matter"]
+        filled = tmp_path / f"{name}_filled.csv"  # the same rows, filled in the file
+        files[name].set_index(pd.to_datetime(files[name]["date"])).drop(columns="date").reindex(
+            dates).ffill().rename_axis("date").to_csv(filled)
+        printed = pd.read_csv(io.StringIO(said.stdout), parse_dates=["date"], index_col="date")
+        pd.testing.assert_frame_equal(printed, future(filling, filled), check_freq=False,
+                                      rtol=1e-6)
+    # rows without their target at the end (the future's) are refused, whatever fillna:
+    # the loader's own fix, which names no setting of a run
+    for run_dir in (refusing, filling):
+        refused = run_module("tsbench.forecast", [str(run_dir), "--data",
+                                                  str(tmp_path / "future_rows.csv")], env)
+        assert refused.returncode == 2 and refused.stderr.splitlines()[-1].endswith(
+            "the last 2 row(s) of target 'OT' are empty (after 2024-03-17 13:00:00): a row "
+            "without its target cannot be scored, and filling it would score an invented "
+            "value -> drop those rows from the file")
+    # refused anywhere, as the run's loader refuses; said only where the forecast reads it
+    early = tmp_path / "early.csv"
+    refused = run_module("tsbench.forecast", [str(refusing), "--data", str(early)], env)
+    assert refused.returncode == 2 and f"the first {dates[10]} -> fill them" in refused.stderr
+    quiet = run_module("tsbench.forecast", [str(filling), "--data", str(early)], env)
+    assert quiet.returncode == 0 and "forward-filled" not in quiet.stderr
+    target_alone = _run(csv, tmp_path / "target_alone", "model=naive", "features=S",
+                        "dataset.fillna=ffill")  # reads OT alone: temp's gap is not read
+    quiet = run_module("tsbench.forecast", [str(target_alone), "--data",
+                                            str(tmp_path / "other.csv")], env)
+    assert quiet.returncode == 0 and "forward-filled" not in quiet.stderr
+    said = run_module("tsbench.forecast", [str(target_alone), "--data",
+                                           str(tmp_path / "empty.csv")], env)
+    assert "column(s) ['OT'], the first" in said.stderr and "forward-filled" in said.stderr
+
+
 def test_the_command_writes_csv_and_refuses_what_it_cannot_forecast(csv: Path, tmp_path: Path
                                                                      ) -> None:
     run_dir = _run(csv, tmp_path / "naive", "model=naive")

@@ -11,6 +11,7 @@ features (and the horizon's, which are known in advance, for a recursive roll-ou
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,8 @@ from tsbench.training.train_and_score import make_data
 from tsbench.tune.recipe import STAGES
 from tsbench.tune.refit import refit_folder
 from tsbench.tune.report import SUMMARY_FILE
+
+log = logging.getLogger(__name__)
 
 #: The long table's columns, one row per window, step and scored channel.
 WINDOW_COLUMNS = ["window", "origin", "step", "date", "channel", "forecast", "actual"]
@@ -82,9 +85,13 @@ def future(run: LoadedRun | Any, data_file: Path | None = None) -> pd.DataFrame:
         series.values[:, -1:] if data.features == "S" else series.values)))
     seq_len, pred_len = data.seq_len, data.pred_len
     dates = pd.date_range(series.dates[-1], periods=pred_len + 1, freq=series.freq)[1:]
+    history = isinstance(model, HistoryModel)
+    start = 0 if data_file is None or not history else _history_start(run, series, data_file)
+    if data_file is not None:  # the rows it reads: the whole history, or the look-back
+        _warn_filled(run, series, data_file,
+                     start if history else len(series.dates) - seq_len)
     with torch.inference_mode():
-        if isinstance(model, HistoryModel):
-            start = 0 if data_file is None else _history_start(run, series, data_file)
+        if history:
             values = scaled[start:].double().numpy()
             scaled = model.forecast_origins(values, np.array([len(values)]), pred_len)
         else:
@@ -103,19 +110,26 @@ def future(run: LoadedRun | Any, data_file: Path | None = None) -> pd.DataFrame:
 
 def newer_series(run: LoadedRun, data_file: Path) -> Any:
     """``data_file`` read with the run's dataset settings, refused where its columns or
-    frequency are not the run's, or it holds fewer rows than the look-back."""
+    frequency are not the run's, or it holds fewer rows than the look-back. Its missing
+    values (empty cells, and skipped timestamps with ``dataset.gaps=missing``) are refused
+    as the run's loader refused them, or forward-filled where it filled them
+    (``dataset.fillna=ffill``; :func:`future` says so where they reach the forecast)."""
     from tsbench.data.loading import load_series
 
     if not data_file.is_file():
         raise ValueError(f"--data {data_file}: no such file -> give the newer CSV file")
-    settings = OmegaConf.merge(run.config.dataset, {"name": "csv", "path": str(data_file)})
+    fillna = run.config.dataset.get("fillna")
+    settings = OmegaConf.merge(run.config.dataset, {"name": "csv", "path": str(data_file),
+                                                    "fillna": "ffill"})  # refused below
     try:
         series = load_series(settings)
-    except TsbenchError as error:  # its fix names settings of a run, not of this command
+    except TsbenchError as error:  # a fix naming settings of a run, not of this command
+        problem, _, fix = str(error).partition(" -> ")
+        if not fix or "dataset." in fix:
+            fix = ("give a file written as the one the run read (its separator, decimal "
+                   "mark, date format and columns)")
         raise ValueError(f"--data {data_file}: read with the run's dataset settings, "
-                         f"{str(error).split(' -> ')[0]} -> give a file written as the one "
-                         "the run read (its separator, decimal mark, date format and "
-                         "columns)") from None
+                         f"{problem} -> {fix}") from None
     before = run.series
     if sorted(series.columns) == sorted(before.columns):  # the same columns, in their order
         order = [series.columns.index(c) for c in before.columns]
@@ -128,11 +142,55 @@ def newer_series(run: LoadedRun, data_file: Path) -> Any:
     if series.freq != before.freq:
         raise ValueError(f"--data {data_file}: its frequency {series.freq} is not the run's "
                          f"{before.freq} -> give a file at the run's frequency")
+    if fillna is None and series.filled is not None:
+        raise ValueError(f"--data {data_file}: {_missing(series, _skips(run))} -> fill them "
+                         "in the file (the run read its data with dataset.fillna=null, which "
+                         "refuses them rather than invent values)")
     seq_len = int(run.config.seq_len)
     if len(series.dates) < seq_len:
         raise ValueError(f"--data {data_file}: {len(series.dates)} rows, fewer than the "
                          f"look-back of {seq_len} -> give a file of at least {seq_len} rows")
     return series
+
+
+def _missing(series: Any, skips: bool, first_row: int = 0, columns: slice = slice(None)
+             ) -> str:
+    """Where the loader filled cells (``series.filled``) of ``columns`` from ``first_row``
+    on: at how many timestamps, in which columns, from when (``skips``: a skipped timestamp
+    was a missing row, ``dataset.gaps=missing``)."""
+    cells = series.filled[first_row:, columns]
+    rows = np.flatnonzero(cells.any(axis=1))
+    names = [c for c, hit in zip(series.columns[columns], cells.any(axis=0), strict=True)
+             if hit]
+    what = (f"empty cells, or timestamps skipped at its frequency {series.freq}" if skips
+            else "empty cells")
+    return (f"missing values ({what}) at {len(rows)} timestamp(s) in column(s) {names}, the "
+            f"first {series.dates[first_row + rows[0]]}")
+
+
+#: The warnings :func:`_warn_filled` gave in this process (an ensemble's members read one
+#: file each: said once).
+_SAID: set[str] = set()
+
+
+def _warn_filled(run: LoadedRun, series: Any, data_file: Path, first_row: int) -> None:
+    """Say where ``dataset.fillna=ffill`` filled cells of the rows and channels a forecast
+    from ``data_file`` reads: it starts from values the file does not hold."""
+    columns = slice(-1, None) if run.config.features == "S" else slice(None)
+    if series.filled is None or not series.filled[first_row:, columns].any():
+        return
+    said = (f"--data {data_file}: the rows the forecast reads hold "
+            f"{_missing(series, _skips(run), first_row, columns)}: forward-filled, as the "
+            "run's dataset.fillna=ffill filled its data, the forecast starts from invented "
+            "values -> fill them in the file where they matter")
+    if said not in _SAID:
+        _SAID.add(said)
+        log.warning(said)
+
+
+def _skips(run: LoadedRun) -> bool:
+    """Whether the run's loader took a skipped timestamp for a missing row."""
+    return str(run.config.dataset.get("gaps") or "missing") == "missing"
 
 
 def _history_start(run: LoadedRun, series: Any, data_file: Path) -> int:

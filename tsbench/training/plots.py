@@ -9,27 +9,31 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.dates import ConciseDateFormatter  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 
 def plot_forecasts(
     inputs: np.ndarray, truths: np.ndarray, preds: np.ndarray, starts: list[int],
-    channel: str, title: str, path: Path, channel_index: int = -1, split: str = "test",
-    freq: str = "",
+    dates: list[pd.DatetimeIndex], channel: str, title: str, path: Path,
+    channel_index: int = -1, split: str = "test",
 ) -> None:
-    """One panel per window: look-back, truth and forecast of one channel (original units)."""
+    """One panel per window: look-back, truth and forecast of one channel (original units)
+    against the timestamps of its rows (``dates``: each window's look-back and horizon)."""
     n = len(starts)
     fig, axes = plt.subplots(n, 1, figsize=(10, 2.6 * n), squeeze=False)
-    for ax, x, y, p, start in zip(axes[:, 0], inputs, truths, preds, starts, strict=True):
-        lookback = np.arange(-x.shape[0], 0)
-        horizon = np.arange(y.shape[0])
+    panels = zip(axes[:, 0], inputs, truths, preds, starts, dates, strict=True)
+    for ax, x, y, p, start, when in panels:
+        lookback, horizon = when[: x.shape[0]], when[x.shape[0]:]
         ax.plot(lookback, x[:, channel_index], color="0.45", lw=1, label="look-back")
         ax.plot(horizon, y[:, channel_index], color="tab:blue", lw=1.2, label="truth")
         ax.plot(horizon, p[:, channel_index], color="tab:orange", lw=1.2, label="forecast")
-        ax.axvline(0, color="0.7", lw=0.8, ls="--")
-        ax.set_title(f"{split} window {start}", fontsize=9)
+        ax.axvline(horizon[0], color="0.7", lw=0.8, ls="--")
+        ax.xaxis.set_major_formatter(ConciseDateFormatter(ax.xaxis.get_major_locator()))
+        ax.set_title(f"{split} window {start}: forecast from {horizon[0]}", fontsize=9)
         ax.set_ylabel(f"{channel} (original units)")
-    axes[-1, 0].set_xlabel(f"time steps ({freq}) relative to forecast start")
+    axes[-1, 0].set_xlabel("date")
     axes[0, 0].legend(loc="upper left", fontsize=8, ncol=3)
     fig.suptitle(title)
     fig.tight_layout()

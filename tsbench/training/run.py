@@ -257,7 +257,16 @@ def _plot(model: Any, data: ForecastData, series: Series, run_dir: Path, cfg: An
     starts = sorted({0, count // 2, count - 1})
     x, y, pred = forecast_windows(model, data, split, starts)
     channel = series.columns[-1]  # the target is always the last column
-    title = (f"{cfg.model.name} on {series.name}: seq_len={cfg.seq_len}, "
+    title = (f"{cfg.model.name} on {data_name(cfg.dataset)}: seq_len={cfg.seq_len}, "
              f"pred_len={cfg.pred_len}, features={cfg.features}")
-    plot_forecasts(x.numpy(), y.numpy(), pred.numpy(), starts, channel, title,
-                   run_dir / FORECAST_PLOT, split=split, freq=series.freq)
+    first = data.ranges[split][0]  # window k reads rows first + k on, look-back then horizon
+    span = data.seq_len + data.pred_len
+    dates = [series.dates[first + start:first + start + span] for start in starts]
+    plot_forecasts(x.numpy(), y.numpy(), pred.numpy(), starts, dates, channel, title,
+                   run_dir / FORECAST_PLOT, split=split)
+
+
+def data_name(ds_cfg: Any) -> str:
+    """What a run's pictures call its data: the file's name for ``dataset=csv``, else the
+    dataset's name (``etth1``, ``synthetic``)."""
+    return Path(str(ds_cfg.path)).name if str(ds_cfg.name) == "csv" else str(ds_cfg.name)

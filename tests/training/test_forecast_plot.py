@@ -1,0 +1,51 @@
+"""forecast.png of a real tiny run: titled with the data file's name, each window drawn
+against the timestamps of its rows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hydra import compose, initialize_config_module
+from matplotlib.figure import Figure
+
+from tsbench.training import plots
+from tsbench.training.run import run
+
+ROWS, SEQ_LEN, PRED_LEN = 300, 24, 6
+#: ratio split: the last int(0.2 * 300) = 60 rows are the test split's targets
+TEST_ROWS = 60
+
+
+def test_the_forecast_plot_names_the_file_and_shows_dates(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    csv = tmp_path / "shop_sales.csv"
+    dates = pd.date_range("2023-01-02", periods=ROWS, freq="D")
+    t = np.arange(ROWS)
+    noise = np.random.default_rng(0).standard_normal(ROWS)
+    pd.DataFrame({"date": dates, "OT": 100 + 30 * np.sin(2 * np.pi * t / 7) + noise}).to_csv(
+        csv, index=False)
+    drawn: list[Figure] = []
+    close = plots.plt.close
+    monkeypatch.setattr(plots.plt, "close", lambda fig: (drawn.append(fig), close(fig)))
+    with initialize_config_module("tsbench.conf", version_base="1.3"):
+        cfg = compose("config", overrides=[
+            "dataset=csv", f"dataset.path={csv}", "model=dlinear", f"seq_len={SEQ_LEN}",
+            f"pred_len={PRED_LEN}", "trainer=debug", "trainer.max_epochs=1", "logger=none"])
+    run(cfg, tmp_path / "run")
+    assert (tmp_path / "run" / "forecast.png").is_file()
+    (figure,) = [f for f in drawn if f.get_suptitle()]  # loss.png's has none
+    assert figure.get_suptitle().startswith("dlinear on shop_sales.csv: seq_len=24")
+    axes = figure.get_axes()
+    assert axes[-1].get_xlabel() == "date"
+    for ax in axes:  # "test window k: forecast from <its first target's date>"
+        window = int(ax.get_title().split(":")[0].removeprefix("test window "))
+        first = ROWS - TEST_ROWS + window  # the window's first target row
+        lines = ax.lines[:3]
+        assert [line.get_label() for line in lines] == ["look-back", "truth", "forecast"]
+        lookback, truth, forecast = (pd.DatetimeIndex(line.get_xdata()) for line in lines)
+        assert list(lookback) == list(dates[first - SEQ_LEN:first])
+        assert list(truth) == list(forecast) == list(dates[first:first + PRED_LEN])
+        assert ax.get_title().endswith(f"forecast from {dates[first]}")
