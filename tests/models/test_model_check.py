@@ -236,16 +236,43 @@ class Records(faulty.TimeLinear):
 
 
 def test_the_check_reads_the_first_training_windows_alone() -> None:
-    # never a validation or test row: every window it forecasts is one of the first 16
-    # training windows, the batch of 8 twice, each of them alone, the next 8, the first again
-    data = _data(_config())
+    # never a validation or test row: every window it forecasts is one of the first 32
+    # training windows (data.eval_batch_size=32), the batch of 8 twice, each of them alone,
+    # the next 8, the first again, the two batches of 8 after, all 32 in one batch
+    data = _data(_config("data.eval_batch_size=32"))
     model = Records(48, 12, 3)
     check_forecast_shape(model, data, on_cpu=True)
-    first, _, _ = data.windows("train").batch(torch.arange(16))
-    assert [len(x) for x in model.seen] == [2, 8, 8, *[1] * 8, 8, 8]
+    first, _, _ = data.windows("train").batch(torch.arange(32))
+    assert [len(x) for x in model.seen] == [2, 8, 8, *[1] * 8, 8, 8, 8, 8, 32]
     for x in model.seen:
         assert any(torch.equal(x[0], window) for window in first)
         assert all(torch.equal(a[1:], b[:-1]) for a, b in zip(x, x[1:], strict=False))
+
+
+def test_a_forecast_that_reads_its_batch_only_at_the_scoring_size_is_refused() -> None:
+    # batches of 8 and 1 do not show it: scored at data.eval_batch_size=8 it is honest
+    check_forecast_shape(faulty.PeeksPastEight(48, 12, 3),
+                         _data(_config("data.eval_batch_size=8")), on_cpu=True)
+    for size, words in (("128", "128 (data.eval_batch_size=128)"),
+                        ("1000", "256 (data.eval_batch_size=1000, cut to 256)")):
+        data = _data(_config(f"data.eval_batch_size={size}"))
+        assert len(data.windows("train")) > 256
+        with pytest.raises(ConfigError) as error:
+            check_forecast_shape(faulty.PeeksPastEight(48, 12, 3), data, on_cpu=True)
+        said = str(error.value)
+        first = words.split()[0]
+        assert said.startswith(
+            "model._target_: tests.models.faulty_models.PeeksPastEight.forward is not "
+            f"batch-independent: in eval mode its forecasts of the first {first} training "
+            f"windows in one batch of {words} differ from their forecasts in batches of 8 "
+            "(by up to "), said
+        assert said.endswith(
+            "so it depends on the other windows of its batch (where it reads them, a later "
+            "window's look-back holds an earlier one's future) and its scores would change "
+            "with data.eval_batch_size -> forecast each window from that window alone (no "
+            "statistics, lookups or copies across the batch dimension; BatchNorm in eval mode "
+            "is fine); tsbench.models.contract.check_model(PeeksPastEight, ...) checks the "
+            "whole model contract"), said
 
 
 @pytest.mark.parametrize("model", [

@@ -34,11 +34,11 @@ def _labels(table: str) -> list[str]:
 
 
 def test_twins_whose_scores_differ_are_kept_apart_and_said_so(tmp_path: Path) -> None:
-    # in a batch of more than 8 windows (past what the pre-run check forecasts), it copies
+    # once trained (after the pre-run check, which forecasts before training), it copies
     # each window's future from the later windows' look-backs: scored 128 windows a batch,
     # it forecasts better than one at a time
     large, single = _runs(tmp_path, "model=naive", "model.name=peeks",
-                          "model._target_=tests.models.faulty_models.PeeksPastEight")
+                          "model._target_=tests.models.faulty_models.PeeksOnceTrained")
     mse = read_metrics(single)["test_mse"], read_metrics(large)["test_mse"]
     assert mse[1] < 0.9 * mse[0]
     proc = report(tmp_path)
