@@ -123,6 +123,15 @@ class ShortTheta(Theta):
         return super()._forecast_channel(filtered, origins, pred_len)[:, :-1]
 
 
+class OffByOneTheta(Theta):
+    """A classical model one row off: it forecasts from the level after each origin's row,
+    its first target, not after the row before it."""
+
+    def _forecast_channel(self, filtered: object, origins: np.ndarray, pred_len: int
+                          ) -> np.ndarray:
+        return super()._forecast_channel(filtered, origins + 1, pred_len)
+
+
 class DrawsInEval(TimeLinear):
     """A valid model with dropout that also draws random numbers in eval mode (torch's and
     NumPy's): a draw that training does not undo would change its dropout masks."""

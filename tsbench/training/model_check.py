@@ -39,12 +39,14 @@ each module's train/eval mode. (A model whose forward changes other state keeps 
 change: lazy modules, ``nn.LazyLinear``, are initialised inside the restored random state,
 so their first weights, and the random numbers drawn after them, differ from a run without
 the check.) The classical baselines (:class:`~tsbench.models.history.HistoryModel`) have
-no per-window forward pass: their forecasts of a few windows of the first scored split are
-checked after fitting, before scoring (the filtered history they leave behind is the one
-scoring reads, so it costs the forecasts of those windows alone). They forecast every
-origin of a split at once from its rows, later ones included: tsbench's own filters read
-the rows before each origin alone, which these checks cannot tell for a user's subclass,
-so none is made for them.
+no per-window forward pass: they forecast every origin of a split at once from its rows,
+later ones included. After fitting, before scoring, their forecast of the first training
+window from its look-back must not change when its targets, the rows from its origin on,
+are reversed and moved up (:func:`check_history_origin`: a forecast reads the rows before
+its origin alone; two filtering passes over that window's rows), and their
+forecasts of a few windows of the first scored split must have the scores' shape (the
+filtered history they leave behind is the one scoring reads, so it costs the forecasts of
+those windows alone).
 
 The pass runs on the CPU, where the model is built. For a run that trains on the CPU, a
 forward that raises there is a fault of the model that training would meet at its first
@@ -301,9 +303,11 @@ def _gap(out: Any, want: torch.Tensor) -> str | None:
 
 
 def check_history_forecasts(model: HistoryModel, data: ForecastData) -> None:
-    """Raise :class:`ConfigError` unless the fitted ``model`` forecasts the first windows
-    of the first scored split as ``(windows, pred_len, n_vars)`` (nothing to check without
-    a scored split)."""
+    """Raise :class:`ConfigError` unless the fitted ``model`` forecasts from the training
+    rows before an origin alone (:func:`check_history_origin`) and forecasts the first
+    windows of the first scored split as ``(windows, pred_len, n_vars)`` (nothing to check
+    without a scored split)."""
+    check_history_origin(model, data)
     split = next((name for name in data.ranges if name != "train"), None)
     if split is None:
         return
@@ -314,6 +318,37 @@ def check_history_forecasts(model: HistoryModel, data: ForecastData) -> None:
     _require_shape(type(model), "forecast_origins", out, want, "(windows, pred_len, n_vars)",
                    f"for {count} {split} windows", "make forecast_origins return "
                    "(origins, pred_len, n_vars), one forecast per fitted channel")
+
+
+def check_history_origin(model: HistoryModel, data: ForecastData) -> None:
+    """Raise :class:`ConfigError` unless the fitted ``model``'s forecast of the first
+    training window, from its look-back's rows, is the same when its targets (the
+    ``pred_len`` rows from its origin on) are reversed and moved up by one: a forecast reads
+    the rows before its origin alone. ``forecast_origins`` is handed every row through the
+    end of a scored split, so a model that reads the rows after an origin would forecast
+    from its own targets. The first training window's rows alone: two filtering passes over
+    ``seq_len + pred_len`` rows. A forecast of another shape is left to the shape check
+    that follows."""
+    start = data.ranges["train"][0]
+    origin = data.seq_len
+    rows = data.scaled[start:start + origin + data.pred_len].double().numpy()
+    moved = rows.copy()
+    moved[origin:] = rows[origin:][::-1] + 1.0
+    with _state_kept(model):
+        out, again = (torch.from_numpy(model.forecast_origins(values, np.array([origin]),
+                                                              data.pred_len))
+                      for values in (rows, moved))
+    if tuple(out.shape) != (1, data.pred_len, data.n_vars):
+        return
+    gap = _gap(again, out)
+    if gap is not None:
+        raise ConfigError(
+            FIELD, f"{_target(type(model))}.forecast_origins reads the rows it forecasts: its "
+            f"forecast of the first training window (origin row {origin}) changed ({gap}) when "
+            f"that window's {data.pred_len} target rows, row {origin} on, were reversed and "
+            "moved up by one, so its scores would be read off each window's targets",
+            "forecast from each origin with the rows before it alone (values[:origin]: a "
+            "filter's state after row origin - 1)")
 
 
 def _require_shape(cls: type, method: str, out: Any, want: tuple[int, int, int],
