@@ -253,16 +253,16 @@ def _check_scoring_batch(model: ForecastModel, forecast: Callable[[int, int], An
     :data:`EVAL_BATCH_CAP`), are their forecasts in batches of 8 (``known``: the first
     batches of 8, each already checked against the windows alone). A model that reads the
     other windows of its batch only in a batch larger than 8 passes the batches of 8 and
-    1, and would be scored at its cheat. Where that batch raises (no memory for it on the
-    CPU), no verdict: scoring meets it."""
+    1, and would be scored at its cheat. Where a forecast raises (no memory for the batch
+    on the CPU), no verdict: scoring meets it."""
     step = len(known[0])
-    chunks = [*known, *(forecast(start, min(start + step, scored))
-                        for start in range(sum(map(len, known)), scored, step))]
-    apart = torch.cat(chunks)[:scored]
     try:
+        apart = torch.cat([*known, *(forecast(start, min(start + step, scored))
+                                     for start in range(sum(map(len, known)), scored, step))])
         together = forecast(0, scored)
     except Exception:  # noqa: BLE001 - scoring meets it, as it would without the check
         return
+    apart = apart[:scored]
     gap = _gap(together, apart)
     if gap is None:
         return
@@ -329,8 +329,10 @@ def check_history_origin(model: HistoryModel, data: ForecastData) -> None:
     from its own targets. The first training window's rows alone: two filtering passes over
     ``seq_len + pred_len`` rows. A forecast of another shape is left to the shape check
     that follows."""
-    start = data.ranges["train"][0]
+    start, end = data.ranges["train"]
     origin = data.seq_len
+    if end - start < origin + data.pred_len:  # no training window
+        return
     rows = data.scaled[start:start + origin + data.pred_len].double().numpy()
     moved = rows.copy()
     moved[origin:] = rows[origin:][::-1] + 1.0
