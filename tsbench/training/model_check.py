@@ -31,8 +31,8 @@ tells its runs at two ``data.eval_batch_size`` apart by their scores
 It costs one forward pass of two windows in eval mode under ``torch.no_grad`` (where that
 raises, one more as training makes it: train mode, gradients on, and no verdict on the
 windows' independence), then four of 8 windows and 8 of one, then the scoring batch's
-windows in batches of 8 and in one (about half a second more on two CPU threads for
-PatchTST/42 on ETTh1 at the default 128; no verdict where that batch raises, e.g. without
+windows in batches of 8 and in one (0.1 to 0.7 s more on two CPU threads for PatchTST/42
+on ETTh1 at the default 128; no verdict where that batch raises, e.g. without
 the memory for it on the CPU), and changes nothing about training: the random number
 generators' states are restored afterwards (a model may draw in eval mode too), and so is
 each module's train/eval mode. (A model whose forward changes other state keeps that
