@@ -121,6 +121,15 @@ CASES = {
                   "(2, 11, 3) for 2 val windows, expected (windows, pred_len, n_vars) = "
                   "(2, 12, 3) -> make forecast_origins return (origins, pred_len, n_vars), "
                   "one forecast per fitted channel") + CONTRACT.format(cls="ShortTheta")),
+    "classical_reads_targets": (
+        ["model=theta", f"{FAULTY}OffByOneTheta", "model.period=24"],
+        re.escape(f"model._target_: {MODULE}OffByOneTheta.forecast_origins reads the rows it "
+                  "forecasts: its forecast of the first training window (origin row 48) "
+                  "changed (by up to ") + GAP + re.escape(
+                      ") when that window's 12 target rows, row 48 on, were reversed and moved "
+                      "up by one, so its scores would be read off each window's targets -> "
+                      "forecast from each origin with the rows before it alone "
+                      "(values[:origin]: a filter's state after row origin - 1)")),
 }
 
 

@@ -123,6 +123,15 @@ class ShortTheta(Theta):
         return super()._forecast_channel(filtered, origins, pred_len)[:, :-1]
 
 
+class OffByOneTheta(Theta):
+    """A classical model one row off: it forecasts from the level after each origin's row,
+    its first target, not after the row before it."""
+
+    def _forecast_channel(self, filtered: object, origins: np.ndarray, pred_len: int
+                          ) -> np.ndarray:
+        return super()._forecast_channel(filtered, origins + 1, pred_len)
+
+
 class DrawsInEval(TimeLinear):
     """A valid model with dropout that also draws random numbers in eval mode (torch's and
     NumPy's): a draw that training does not undo would change its dropout masks."""
@@ -264,12 +273,26 @@ class RemembersRows(TimeLinear):
         return out
 
 
-
 class PeeksPastEight(PeeksAhead):
-    """:class:`PeeksAhead` on a batch of more than 8 windows only: the pre-run check (batches
-    of 8 and 1) does not see it, scoring at ``data.eval_batch_size=128`` does."""
+    """:class:`PeeksAhead` on a batch of more than 8 windows only: batches of 8 and 1 do not
+    show it, scoring at ``data.eval_batch_size=128`` does."""
 
     def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:
         if len(x) > 8:
+            return super().forward(x, x_mark)
+        return TimeLinear.forward(self, x, x_mark)
+
+
+class PeeksOnceTrained(PeeksAhead):
+    """:class:`PeeksAhead` once it has trained a step: before training, where the pre-run
+    check forecasts, it is honest."""
+
+    def __init__(self, seq_len: int, pred_len: int, n_vars: int, revin: bool = False) -> None:
+        super().__init__(seq_len, pred_len, n_vars)
+        self.trained = False
+
+    def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:
+        self.trained = self.trained or (self.training and torch.is_grad_enabled())
+        if self.trained:
             return super().forward(x, x_mark)
         return TimeLinear.forward(self, x, x_mark)

@@ -22,7 +22,8 @@ from tsbench.errors import ConfigError
 from tsbench.models.build import model_for
 from tsbench.rundir import read_metrics
 from tsbench.training import train_and_score
-from tsbench.training.model_check import check_forecast_shape
+from tsbench.training.history import fit_history
+from tsbench.training.model_check import check_forecast_shape, check_history_forecasts
 from tsbench.training.run import run
 from tsbench.training.train_and_score import make_data
 
@@ -236,16 +237,43 @@ class Records(faulty.TimeLinear):
 
 
 def test_the_check_reads_the_first_training_windows_alone() -> None:
-    # never a validation or test row: every window it forecasts is one of the first 16
-    # training windows, the batch of 8 twice, each of them alone, the next 8, the first again
-    data = _data(_config())
+    # never a validation or test row: every window it forecasts is one of the first 32
+    # training windows (data.eval_batch_size=32), the batch of 8 twice, each of them alone,
+    # the next 8, the first again, the two batches of 8 after, all 32 in one batch
+    data = _data(_config("data.eval_batch_size=32"))
     model = Records(48, 12, 3)
     check_forecast_shape(model, data, on_cpu=True)
-    first, _, _ = data.windows("train").batch(torch.arange(16))
-    assert [len(x) for x in model.seen] == [2, 8, 8, *[1] * 8, 8, 8]
+    first, _, _ = data.windows("train").batch(torch.arange(32))
+    assert [len(x) for x in model.seen] == [2, 8, 8, *[1] * 8, 8, 8, 8, 8, 32]
     for x in model.seen:
         assert any(torch.equal(x[0], window) for window in first)
         assert all(torch.equal(a[1:], b[:-1]) for a, b in zip(x, x[1:], strict=False))
+
+
+def test_a_forecast_that_reads_its_batch_only_at_the_scoring_size_is_refused() -> None:
+    # batches of 8 and 1 do not show it: scored at data.eval_batch_size=8 it is honest
+    check_forecast_shape(faulty.PeeksPastEight(48, 12, 3),
+                         _data(_config("data.eval_batch_size=8")), on_cpu=True)
+    for size, words in (("128", "128 (data.eval_batch_size=128)"),
+                        ("1000", "256 (data.eval_batch_size=1000, cut to 256)")):
+        data = _data(_config(f"data.eval_batch_size={size}"))
+        assert len(data.windows("train")) > 256
+        with pytest.raises(ConfigError) as error:
+            check_forecast_shape(faulty.PeeksPastEight(48, 12, 3), data, on_cpu=True)
+        said = str(error.value)
+        first = words.split()[0]
+        assert said.startswith(
+            "model._target_: tests.models.faulty_models.PeeksPastEight.forward is not "
+            f"batch-independent: in eval mode its forecasts of the first {first} training "
+            f"windows in one batch of {words} differ from their forecasts in batches of 8 "
+            "(by up to "), said
+        assert said.endswith(
+            "so it depends on the other windows of its batch (where it reads them, a later "
+            "window's look-back holds an earlier one's future) and its scores would change "
+            "with data.eval_batch_size -> forecast each window from that window alone (no "
+            "statistics, lookups or copies across the batch dimension; BatchNorm in eval mode "
+            "is fine); tsbench.models.contract.check_model(PeeksPastEight, ...) checks the "
+            "whole model contract"), said
 
 
 @pytest.mark.parametrize("model", [
@@ -280,3 +308,55 @@ def test_same_seed_same_metrics_with_and_without_the_check(
     assert calls == ["DrawsInEval"]  # the second run called the stand-in, not the check
     assert checked["epochs"] == 2 and checked == unchecked
 
+
+class RecordsRows(faulty.OffByOneTheta):
+    """:class:`OffByOneTheta` that records the rows it is handed."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.seen: list[np.ndarray] = []
+
+    def forecast_origins(self, values: np.ndarray, origins: np.ndarray, pred_len: int
+                         ) -> np.ndarray:
+        self.seen.append(np.array(values))
+        return super().forecast_origins(values, origins, pred_len)
+
+
+@pytest.mark.parametrize("model", [
+    "ets", "ets model.seasonal=false model.damped_trend=false", "theta",
+    "theta model.deseasonalize=false", "arima", "arima model.order=[1,1,1] model.trend=t",
+    "arima model.order=[1,0,0] model.seasonal_order=[1,1,0]",
+])
+def test_the_classical_models_of_tsbench_forecast_from_the_rows_before_each_origin(
+        model: str) -> None:
+    name, *extra = model.split()
+    cfg = _config(f"model={name}", "model.period=24", *extra)
+    data = _data(cfg)
+    built = model_for(cfg, load_series(cfg.dataset))
+    fit_history(built, data)
+    check_history_forecasts(built, data)
+
+
+def test_a_classical_model_that_reads_the_rows_it_forecasts_is_refused() -> None:
+    # forecast one row late: from the level after its first target row. The check hands it
+    # the first training window's rows alone, as they are and with the targets changed
+    data = _data(_config("model=theta"))
+    model = RecordsRows(48, 12, 3, period=24)
+    fit_history(model, data)
+    with pytest.raises(ConfigError) as error:
+        check_history_forecasts(model, data)
+    said = str(error.value)
+    assert said.startswith(
+        f"model._target_: {__name__}.RecordsRows.forecast_origins reads the rows it "
+        "forecasts: its forecast of the first training window (origin row 48) changed (by up "
+        "to "), said
+    assert said.endswith(
+        ") when that window's 12 target rows, row 48 on, were reversed and moved up by one, "
+        "so its scores would be read off each window's targets -> forecast from each origin "
+        "with the rows before it alone (values[:origin]: a filter's state after row origin "
+        "- 1)"), said
+    rows = data.scaled[: 48 + 12].double().numpy()
+    assert data.ranges["train"][0] == 0 and len(model.seen) == 2
+    assert np.array_equal(model.seen[0], rows)
+    assert np.array_equal(model.seen[1][:48], rows[:48])
+    assert not np.isclose(model.seen[1][48:], rows[48:]).any()

@@ -7,6 +7,8 @@ synthetic data, the report's real CLI."""
 from __future__ import annotations
 
 import json
+import re
+import shutil
 from pathlib import Path
 
 from hydra import compose, initialize_config_module
@@ -16,16 +18,34 @@ from tests.report.conftest import report
 from tsbench.training.run import run
 
 
+def _run(run_dir: Path, *overrides: str) -> Path:
+    with initialize_config_module("tsbench.conf", version_base="1.3"):
+        cfg = compose("config", overrides=[*TINY, *overrides])
+    run(cfg, run_dir)
+    return run_dir
+
+
 def _runs(tmp_path: Path, *model: str) -> tuple[Path, Path]:
     """The same run scored in batches of 128 windows and of 1."""
-    dirs = []
-    for size in (128, 1):
-        with initialize_config_module("tsbench.conf", version_base="1.3"):
-            cfg = compose("config", overrides=[*TINY, *model, "seed=1",
-                                                f"data.eval_batch_size={size}"])
-        run(cfg, tmp_path / f"batch_{size}")
-        dirs.append(tmp_path / f"batch_{size}")
-    return dirs[0], dirs[1]
+    return (_run(tmp_path / "batch_128", *model, "seed=1", "data.eval_batch_size=128"),
+            _run(tmp_path / "batch_1", *model, "seed=1", "data.eval_batch_size=1"))
+
+
+def _copy(run_dir: Path, to: Path, seed: int | None = None, test_mse: float | None = None,
+          deterministic: bool | None = None) -> Path:
+    """A copy of ``run_dir`` as another seed, with another test_mse, or with its card saying
+    whether it ran deterministic algorithms."""
+    shutil.copytree(run_dir, to)
+    if seed is not None:
+        config = (to / "config.yaml").read_text()
+        (to / "config.yaml").write_text(re.sub(r"(?m)^seed: \d+$", f"seed: {seed}", config))
+    if test_mse is not None:
+        metrics = json.loads((to / "metrics.json").read_text())
+        (to / "metrics.json").write_text(json.dumps({**metrics, "test_mse": test_mse}))
+    if deterministic is not None:
+        card = json.loads((to / "protocol.json").read_text())
+        (to / "protocol.json").write_text(json.dumps({**card, "deterministic": deterministic}))
+    return to
 
 
 def _labels(table: str) -> list[str]:
@@ -34,26 +54,30 @@ def _labels(table: str) -> list[str]:
 
 
 def test_twins_whose_scores_differ_are_kept_apart_and_said_so(tmp_path: Path) -> None:
-    # in a batch of more than 8 windows (past what the pre-run check forecasts), it copies
+    # once trained (after the pre-run check, which forecasts before training), it copies
     # each window's future from the later windows' look-backs: scored 128 windows a batch,
     # it forecasts better than one at a time
     large, single = _runs(tmp_path, "model=naive", "model.name=peeks",
-                          "model._target_=tests.models.faulty_models.PeeksPastEight")
+                          "model._target_=tests.models.faulty_models.PeeksOnceTrained")
     mse = read_metrics(single)["test_mse"], read_metrics(large)["test_mse"]
     assert mse[1] < 0.9 * mse[0]
+    # the same pair again as seed 2: every pair is named, not the first of the row alone
+    copies = [_copy(run_dir, tmp_path / f"seed_2_{run_dir.name}", seed=2)
+              for run_dir in (large, single)]
     proc = report(tmp_path)
     assert _labels(proc.stdout) == ["peeks (data.eval_batch_size=1)",
                                     "peeks (data.eval_batch_size=128)"]
-    assert proc.stderr == (
-        f"tsbench-report: warning: {single} and {large} (seed 1) have different scores "
+    assert proc.stderr == "".join(
+        f"tsbench-report: warning: {one} and {other} (seed {seed}) have different scores "
         f"(test_mse {mse[0]:.6g} vs {mse[1]:.6g}) although only data.eval_batch_size differs, "
         "which should change no score: kept as separate cells of peeks -> a model whose "
         "forecast of a window depends on the other windows of its batch (a later window's "
         "look-back holds an earlier one's future): trust its scores at data.eval_batch_size=1 "
-        "alone, and make its forecast read its own window alone\n")
+        "alone, and make its forecast read its own window alone\n"
+        for seed, one, other in ((1, single, large), (2, copies[1], copies[0])))
     # trained without deterministic algorithms (a GPU's trainer=gpu), twins may differ by
     # more than the tolerance: no verdict on the model, one cell as before
-    for run_dir in (large, single):
+    for run_dir in (large, single, *copies):
         card = json.loads((run_dir / "protocol.json").read_text())
         (run_dir / "protocol.json").write_text(json.dumps({**card, "deterministic": False}))
     proc = report(tmp_path)
@@ -69,3 +93,51 @@ def test_twins_whose_scores_agree_are_one_cell(tmp_path: Path) -> None:
     assert proc.stderr == (
         f"tsbench-report: warning: left out {large}: same configuration and seed 1 as "
         f"{single} (they differ only in data.eval_batch_size, which changes no score)\n")
+
+
+def _cell(table: str) -> str:
+    """The score column of the table's one row: mean (± std) (n), unbolded."""
+    rows = [line for line in table.splitlines()
+            if line.startswith("| ") and not line.startswith(("| dataset", "| ---"))]
+    assert len(rows) == 1, table
+    return rows[0].split("|")[4].strip().strip("*")
+
+
+def test_twins_of_one_configuration_whose_scores_differ_are_neither_reported(
+        tmp_path: Path) -> None:
+    # the same configuration, seed and code twice (or three times) with other scores: which
+    # one the table shows cannot be chosen, so neither is, and a line names them all
+    seeds = [_run(tmp_path / f"seed_{seed}", "model=dlinear", f"seed={seed}")
+             for seed in (1, 2, 3)]
+    mse = [read_metrics(run_dir)["test_mse"] for run_dir in seeds]
+    again = _copy(seeds[0], tmp_path / "seed_1_again", test_mse=1.1 * mse[0])
+    third = _copy(seeds[1], tmp_path / "seed_2_again", test_mse=0.9 * mse[1])
+    same = _copy(seeds[1], tmp_path / "seed_2_same")
+    proc = report(tmp_path)
+    assert _cell(proc.stdout).startswith(f"{mse[2]:.4f}") and "(1)" in _cell(proc.stdout)
+    fix = (" -> rerun it to see which reproduces (a model that reads something besides its "
+           "config and seed, e.g. an unseeded generator or a file, scores otherwise each run)")
+    assert proc.stderr == (
+        f"tsbench-report: warning: left out {seeds[0]} and {again}: the same configuration, "
+        f"seed 1 and code, but different scores (test_mse {mse[0]:.6g} vs "
+        f"{1.1 * mse[0]:.6g}), so seed 1 of dlinear is not reported{fix}\n"
+        f"tsbench-report: warning: left out {seeds[1]}, {third} and {same}: the same "
+        f"configuration, seed 2 and code, but different scores (test_mse {mse[1]:.6g} vs "
+        f"{0.9 * mse[1]:.6g} vs {mse[1]:.6g}), so seed 2 of dlinear is not reported{fix}\n")
+    # nothing else to report: said, exit 2
+    proc = report(seeds[0], again, check=False)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.endswith(
+        f"tsbench-report: error: none of the 2 finished run(s) under {seeds[0]}, {again} can "
+        "be reported (see the warnings above)\n")
+    # trained without deterministic algorithms, twins may differ: the first found is
+    # reported, and the note gives both scores
+    for run_dir in (*seeds, again, third, same):
+        _copy(run_dir, tmp_path / "gpu" / run_dir.name, deterministic=False)
+    proc = report(tmp_path / "gpu")
+    assert "(3)" in _cell(proc.stdout)
+    gpu = tmp_path / "gpu"
+    assert (f"tsbench-report: warning: left out {gpu / 'seed_1_again'}: same configuration "
+            f"and seed 1 as {gpu / 'seed_1'}; their test_mse differs ({1.1 * mse[0]:.6g} vs "
+            f"{mse[0]:.6g}), as runs without deterministic algorithms or in half precision "
+            f"may, and {gpu / 'seed_1'}'s is reported\n") in proc.stderr

@@ -80,6 +80,9 @@ def main(argv: list[str] | None = None) -> int:
     if not found.runs:
         return _error(_empty_reason(found, where, args.metric))
     cells = group(found.runs, _warn)
+    if not cells:  # every seed's runs disagree with each other
+        return _error(f"none of the {found.n_found} finished run(s) under {where} can be "
+                      "reported (see the warnings above)")
     if args.baseline and not any(args.baseline in (c.model, c.label) for c in cells):
         models = sorted({c.model for c in cells})
         labels = sorted({c.label for c in cells} - set(models))  # rows these runs make now

@@ -9,10 +9,13 @@ setting that a run saved before it existed lacks); runs differing in anything el
 different cells, and the row names what differs. Two runs of one seed that differ only in
 the settings that change no score, but whose scores differ, are different cells too, set
 apart by those settings (their model's forecast depends on its scoring batch), said in a
-warning. What cannot be used is left out with one warning line each: unreadable files,
-failed runs (by their metrics.json or by their sweep's ``trials.csv``), non-finite scores,
-a second run of the same cell and seed; and one line for all the pruned runs (a search
-prunes dozens), counted.
+warning for each such pair. Runs of one configuration, seed and code whose scores differ
+(nothing sets them apart) are all left out, with one warning naming them and their scores:
+the report does not pick one of them. What cannot be used is left out with one warning
+line each: unreadable files, failed runs (by their metrics.json or by their sweep's
+``trials.csv``), non-finite scores, a second run of the same cell and seed (with both
+scores where they differ, as runs without deterministic algorithms may); and one line for
+all the pruned runs (a search prunes dozens), counted.
 """
 
 from __future__ import annotations
@@ -316,16 +319,17 @@ def group(runs: list[Run], warn: Warn) -> list[Cell]:
     that set them apart. Two runs of one seed and code that differ only in settings that
     change no score, yet whose scores differ (:func:`scores_differ`), are not one
     configuration: those settings set apart the cells of their model, dataset and horizon,
-    and a warning says so."""
+    and a warning says so for each such pair; where nothing sets them apart, that seed of
+    that cell is not reported (:func:`_clash_note`)."""
     splitting: dict[tuple, set[str]] = {}  # (dataset, pred_len, model) -> keys kept
     said: list[str] = []
     while True:
         cells, notes, split = _cells(runs, splitting)
         if not split:
             break
-        for row, (keys, note) in split.items():
+        for row, (keys, pairs) in split.items():
             splitting.setdefault(row, set()).update(keys)
-            said.append(note)
+            said.extend(pairs)
     for note in [*said, *notes]:
         warn(note)
     for cell in cells.values():
@@ -337,13 +341,17 @@ def group(runs: list[Run], warn: Warn) -> list[Cell]:
 
 
 def _cells(runs: list[Run], splitting: dict[tuple, set[str]]
-           ) -> tuple[dict[tuple, Cell], list[str], dict[tuple, tuple[set[str], str]]]:
-    """:func:`group`'s cells with the keys of ``splitting`` kept for their rows, the notes on
-    the runs left out, and the rows where two runs left out as twins have scores that
-    differ: the keys they differ in, and the warning that says so."""
+           ) -> tuple[dict[tuple, Cell], list[str], dict[tuple, tuple[set[str], list[str]]]]:
+    """:func:`group`'s cells with the keys of ``splitting`` kept for their rows (a cell
+    whose every seed was left out is dropped), the notes on the runs left out, and the rows
+    where runs that would be twins have scores that differ: the keys they differ in, and a
+    warning for each such pair. Twins whose scores differ although nothing tells them
+    apart, the same configuration, seed and code, are all left out: which of them to
+    report cannot be chosen (:func:`_clash_note`)."""
     cells: dict[tuple, Cell] = {}
     notes: list[str] = []
-    split: dict[tuple, tuple[set[str], str]] = {}
+    split: dict[tuple, tuple[set[str], list[str]]] = {}
+    clashes: dict[tuple, list[Run]] = {}  # (cell, seed) -> its runs, scores that differ
     for run in runs:
         row = (run.dataset, run.pred_len, run.model)
         unread = () if reads_look_back(run) else LOOK_BACK_KEYS
@@ -362,19 +370,28 @@ def _cells(runs: list[Run], splitting: dict[tuple, set[str]]
                            if v is not None or k.startswith("protocol: ")},
                           sort_keys=True, default=str)
         cell = cells.setdefault((*row, same), Cell(run.dataset, run.pred_len, run.model, key))
+        seat = (*row, same, run.seed)
         twin = next((r for r in cell.runs if r.seed == run.seed), None)
-        parted = (None if twin is None or row in split
-                  else _parted(run, twin, splitting.get(row, set())))
-        if parted is not None:
-            split[row] = parted
-        elif twin is not None and _runs_current_code(run) and not _runs_current_code(twin):
+        differ = None if twin is None else scores_differ(run, twin)
+        settings = [] if twin is None else _differing(run, twin)
+        if seat in clashes:
+            clashes[seat].append(run)
+        elif twin is None:
+            cell.runs.append(run)
+        elif differ is not None and set(settings) - splitting.get(row, set()):
+            keys, pairs = split.setdefault(row, (set(), []))
+            keys.update(settings)
+            pairs.append(_split_note(twin, run, settings, differ))
+        elif differ is not None:  # nothing tells them apart: neither can be chosen
+            cell.runs.remove(twin)
+            clashes[seat] = [twin, run]
+        elif _runs_current_code(run) and not _runs_current_code(twin):
             cell.runs[cell.runs.index(twin)] = run  # a rerun after a fix of the code
             notes.append(_twin_note(twin, run))
-        elif twin is not None:
-            notes.append(_twin_note(run, twin))
         else:
-            cell.runs.append(run)
-    return cells, notes, split
+            notes.append(_twin_note(run, twin))
+    notes.extend(_clash_note(clash) for clash in clashes.values())
+    return {k: cell for k, cell in cells.items() if cell.runs}, notes, split
 
 
 #: How far apart two runs' scores may be and still count as the same: float sums in
@@ -394,6 +411,12 @@ def scores_differ(run: Run, twin: Run) -> str | None:
         return None
     if not (_reproducible(run) and _reproducible(twin)):
         return None
+    return _first_gap(run, twin)
+
+
+def _first_gap(run: Run, twin: Run) -> str | None:
+    """The first score (``test_mse`` first, then the other ``val_``/``test_`` scores, in
+    order) where ``run`` and ``twin`` are more than :data:`SAME_SCORE_RTOL` apart."""
     shared = sorted((k for k in run.metrics.keys() & twin.metrics.keys()
                      if k.startswith(("val_", "test_"))
                      and isinstance(run.metrics[k], float)
@@ -411,16 +434,6 @@ def _reproducible(run: Run) -> bool:
     deterministic algorithms, in 32-bit floats."""
     return bool((run.card or {}).get("deterministic")) and "16" not in str(
         run.config.get("trainer.precision"))
-
-
-def _parted(run: Run, twin: Run, kept: set[str]) -> tuple[set[str], str] | None:
-    """Where ``run`` and its twin have scores that differ (:func:`scores_differ`) and differ
-    in settings not ``kept`` yet: those settings, and the warning that says so."""
-    differ = scores_differ(run, twin)
-    settings = _differing(run, twin)
-    if differ is None or not set(settings) - kept:
-        return None
-    return set(settings), _split_note(twin, run, settings, differ)
 
 
 def _differing(run: Run, twin: Run) -> list[str]:
@@ -482,6 +495,20 @@ def _runs_current_code(run: Run) -> bool:
     return not changes(source, file)
 
 
+def _clash_note(runs: list[Run]) -> str:
+    """The warning that runs of one configuration, seed and code, whose scores differ
+    (:func:`scores_differ`), are all left out, with each one's score."""
+    first = runs[0]
+    metric = next(k for r in runs[1:] if (k := scores_differ(first, r)))
+    paths = [str(r.path) for r in runs]
+    scores = " vs ".join(f"{r.metrics[metric]:.6g}" for r in runs)
+    return (f"left out {', '.join(paths[:-1])} and {paths[-1]}: the same configuration, "
+            f"seed {first.seed} and code, but different scores ({metric} {scores}), so "
+            f"seed {first.seed} of {first.model} is not reported -> rerun it to see which "
+            "reproduces (a model that reads something besides its config and seed, e.g. an "
+            "unseeded generator or a file, scores otherwise each run)")
+
+
 def _twin_note(run: Run, twin: Run) -> str:
     """Why ``run`` is left out: the same configuration and seed as ``twin`` (where the two ran
     different code, the one that ran the code installed now is kept: a rerun after a fix),
@@ -498,6 +525,10 @@ def _twin_note(run: Run, twin: Run) -> str:
                      "differ: a rerun after a fix is kept)" if _runs_current_code(twin) else
                      " (they ran different code, by their protocol.json source digests, and "
                      "neither is the code installed now: the first found is kept)")
+        elif gap := _first_gap(run, twin):  # not reproducible to the tolerance: said
+            only += (f"; their {gap} differs ({run.metrics[gap]:.6g} vs "
+                     f"{twin.metrics[gap]:.6g}), as runs without deterministic algorithms or "
+                     f"in half precision may, and {twin.path}'s is reported")
         return (f"left out {run.path}: same configuration and seed {run.seed} as "
                 f"{twin.path}{only}")
     looks = f"seq_len {run.config.get('seq_len')} vs {twin.config.get('seq_len')}"
