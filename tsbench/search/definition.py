@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import yaml
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import OmegaConf
 
 from tsbench.atomic import write_with
 from tsbench.errors import ConfigError
@@ -83,8 +83,7 @@ def check_resume(sweep_dir: Path, current: dict[str, Any], resume: Any) -> None:
     try:
         recorded = yaml.safe_load(path.read_text(encoding="utf-8"))
         # a relative path recorded by an older tsbench, read from the folder it ran in
-        then = OmegaConf.select(_multirun(sweep_dir), "hydra.runtime.cwd", default=None)
-        recorded["fixed"] = [absolute_paths(str(o), then and str(then))
+        recorded["fixed"] = [absolute_paths(str(o), _ran_in(sweep_dir))
                              for o in recorded["fixed"]]
         changes = differences(recorded, current)
     except (yaml.YAMLError, UnicodeDecodeError, AttributeError, TypeError) as error:
@@ -113,10 +112,13 @@ def check_resume(sweep_dir: Path, current: dict[str, Any], resume: Any) -> None:
         log.warning("resume=force: %s", change)
 
 
-def _multirun(sweep_dir: Path) -> DictConfig | None:
-    """The config of the command that last ran the sweep (Hydra's ``multirun.yaml``)."""
+def _ran_in(sweep_dir: Path) -> str | None:
+    """The folder the command that last ran the sweep (and wrote its ``search.yaml``) ran
+    in: Hydra's record, ``multirun.yaml``; None where not recorded."""
     path = sweep_dir / MULTIRUN_FILE
-    return OmegaConf.load(path) if path.is_file() else None  # type: ignore[return-value]
+    cwd = OmegaConf.select(OmegaConf.load(path), "hydra.runtime.cwd", default=None) if (
+        path.is_file()) else None
+    return str(cwd) if cwd else None
 
 
 def differences(recorded: dict[str, Any], current: dict[str, Any]) -> list[str]:
