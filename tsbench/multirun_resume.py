@@ -3,7 +3,8 @@
 ``hydra.sweep.dir`` run only the jobs not finished before.
 
 Before any job, the folder's ``multirun.yaml`` must hold the same sweep (the same task
-overrides, in any order, the same ``hydra.sweeper.params`` and ``hydra.sweep.subdir``), and
+overrides, in any order, a file's path written relative, from each command's folder, or
+absolute alike; the same ``hydra.sweeper.params`` and ``hydra.sweep.subdir``), and
 each job whose folder holds a finished run (``metrics.json``) must have run exactly this
 job's overrides (its ``.hydra/overrides.yaml``); else the resume is refused, as the command
 would mix two sweeps in one folder. A finished job that ran with another config (its
@@ -42,6 +43,7 @@ from tsbench.resume_check import csv_digest
 from tsbench.rundir import (
     HYDRA_CONFIG,
     HYDRA_OVERRIDES,
+    HYDRA_RECORD,
     METRICS,
     clear_unfinished,
     figures,
@@ -187,7 +189,8 @@ class Jobs:
                                   "multirun would mix its files with that run's", RESUME_FIX)
             ran = _ran(job.folder)
             task = [str(o) for o in job.config.hydra.overrides.task]
-            if ran is None or sorted(ran) != sorted(task):
+            if ran is None or sorted(_absolute(ran, _ran_in(job.folder))) != sorted(
+                    _absolute(task, _cwd(job.config))):
                 raise ConfigError(
                     "hydra.sweeper.resume", f"{job.folder} holds a finished run of "
                     f"{' '.join(ran) if ran else 'overrides it does not record'}, not of job "
@@ -233,7 +236,7 @@ def _sweep(config: DictConfig) -> tuple[list[str], list[str], list[str]]:
     (``key=value``) and job folders' name."""
     params = OmegaConf.select(config, "hydra.sweeper.params", default=None) or {}
     subdir = OmegaConf.to_container(config.hydra.sweep, resolve=False).get("subdir")
-    return (sorted(str(o) for o in config.hydra.overrides.task),
+    return (sorted(_absolute(config.hydra.overrides.task, _cwd(config))),
             sorted(f"{k}={v}" for k, v in params.items()), [str(subdir)])
 
 
@@ -248,6 +251,37 @@ def _ran(folder: Path) -> list[str] | None:
     return [str(o) for o in OmegaConf.load(path)] if path.is_file() else None
 
 
+def _ran_in(folder: Path) -> str | None:
+    """The folder the job in ``folder`` ran in (Hydra's record), or None."""
+    path = folder / HYDRA_RECORD
+    return _cwd(OmegaConf.load(path)) if path.is_file() else None
+
+
+def _cwd(config: Any) -> str | None:
+    """The folder a command ran in (``hydra.runtime.cwd``), where its relative paths
+    start; None where not recorded."""
+    cwd = OmegaConf.select(config, "hydra.runtime.cwd", default=None)
+    return str(cwd) if cwd else None
+
+
+def _absolute(overrides: Sequence[Any], cwd: str | None) -> list[str]:
+    """``overrides`` with each file or folder made absolute from ``cwd``
+    (:func:`tsbench.search.report.absolute_paths`): a path written relative on one command
+    and absolute, or from ``~``, on the other is one override."""
+    from tsbench.search.report import absolute_paths  # imports scikit-optimize
+
+    return [absolute_paths(str(o), cwd) for o in overrides]
+
+
+def _absolute_settings(params: dict[str, Any], cwd: str | None) -> dict[str, Any]:
+    """``params`` (:func:`tsbench.training.protocol.flat_params`) with each file or folder
+    setting's value made absolute from ``cwd``, as :func:`_absolute` makes an override's."""
+    from tsbench.search.report import PATH_SETTINGS
+
+    return {k: _absolute([f"{k}={v}"], cwd)[0].partition("=")[2]
+            if k in PATH_SETTINGS and isinstance(v, str) else v for k, v in params.items()}
+
+
 def _changes(job: Job) -> tuple[list[str], str]:
     """What differs between the finished run in ``job.folder`` and ``job`` as it would run
     now (its config, tsbench's code or the user's model file, its csv file), and how to get
@@ -260,8 +294,9 @@ def _changes(job: Job) -> tuple[list[str], str]:
         now = copy.deepcopy(job.config)
         with open_dict(now):
             del now["hydra"]
-        then = flat_params(OmegaConf.to_container(OmegaConf.load(recorded)))
-        later = flat_params(OmegaConf.to_container(now))
+        then = _absolute_settings(flat_params(OmegaConf.to_container(OmegaConf.load(
+            recorded))), _ran_in(job.folder))
+        later = _absolute_settings(flat_params(OmegaConf.to_container(now)), _cwd(job.config))
         keys = sorted(k for k in then.keys() | later.keys() if then.get(k) != later.get(k))
         shown = [f"{k} {then.get(k, '(none)')} -> {later.get(k, '(none)')}"
                  for k in keys[:SHOWN]]

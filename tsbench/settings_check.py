@@ -55,6 +55,8 @@ def command_overrides(argv: list[str]) -> argparse.Namespace | None:
 
 #: The prefix of a sweeper's search space entries.
 PARAMS = "hydra.sweeper.params."
+#: The resume of tsbench's sweepers, which Hydra's own basic sweeper lacks.
+RESUME = "hydra.sweeper.resume"
 
 
 def unknown_setting(error: BaseException, choices: dict[str, list[str]] | None = None,
@@ -85,6 +87,10 @@ def unknown_setting(error: BaseException, choices: dict[str, list[str]] | None =
         return TsbenchError(
             f"{key}: the sweeper's params hold no {swept} to change -> sweep it on the "
             f"command line ({swept}=<values>), or add it to params with +{key}=<values>")
+    if key == RESUME:  # the one sweeper without it (tsbench's have it)
+        return TsbenchError(f"{key}: Hydra's own basic sweeper (hydra/sweeper=basic) does "
+                            "not resume -> use hydra/sweeper=basic_resumable, the basic "
+                            "sweeper with resume (a multirun's default)")
     inner = getattr(error.__cause__, "full_key", "")
     if inner.startswith(f"{key}."):  # the setting exists; the mapping given adds keys
         return TsbenchError(

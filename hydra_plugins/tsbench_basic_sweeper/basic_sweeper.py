@@ -24,9 +24,11 @@ class ResumableBasicSweeper(BasicSweeper):
     def sweep(self, arguments: list[str]) -> list[Sequence[JobReturn]]:
         """Launch the jobs not finished before, in runs of consecutive job numbers within
         each batch (:class:`tsbench.multirun_resume.Jobs`); a refused resume ends with one
-        message and exit status 2, before any job."""
+        message and exit status 2, before any job and before the callbacks are told the
+        sweep's checks passed (:mod:`tsbench.search.checked`)."""
         from tsbench.errors import TsbenchError
         from tsbench.multirun_resume import Jobs
+        from tsbench.search.checked import tell_checked
 
         assert self.config is not None and self.launcher is not None
         assert self.hydra_context is not None
@@ -41,6 +43,7 @@ class ResumableBasicSweeper(BasicSweeper):
         except TsbenchError as error:
             print(f"tsbench: error: {error}", file=sys.stderr)
             raise SystemExit(2) from error
+        tell_checked(self.hydra_context.callbacks, self.config)  # an MLflow parent opens
         returns: list[Sequence[JobReturn]] = []
         for runs in launches:  # each batch's runs, then its failed job's exception (Hydra's)
             results: list[JobReturn] = []

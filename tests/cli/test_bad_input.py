@@ -438,6 +438,10 @@ BASIC_PARAMS = (
     # a launcher tsbench's extras install, not installed here: the extra to install
     (True, ["hydra/launcher=ray"], "hydra/launcher: no option 'ray' -> pip install "
      "\"tsbench[ray]\" for it, or use one of basic, joblib, submitit_local, submitit_slurm"),
+    # Hydra's own basic sweeper, which lacks resume ("no such setting" before)
+    (True, ["hydra/sweeper=basic", "hydra.sweeper.resume=true"], "hydra.sweeper.resume: "
+     "Hydra's own basic sweeper (hydra/sweeper=basic) does not resume -> use "
+     "hydra/sweeper=basic_resumable, the basic sweeper with resume (a multirun's default)"),
     (True, ["hydra/sweeper=skopt", "hydra.sweeper.params={optim.lr: 'interval(0.001,0.01)'}"],
      "hydra.sweeper.params: no key 'optim.lr' in it to set -> check that key's spelling, or "
      "add keys to hydra.sweeper.params with ++hydra.sweeper.params=..."),

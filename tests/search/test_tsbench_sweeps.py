@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from tests.conftest import ROOT, read_metrics, run_tsbench
+from tests.preloaded import run_module
 from tsbench.search.names import is_search
 
 #: Every preset of conf/search/.
@@ -280,3 +281,33 @@ def test_a_search_resumed_on_a_changed_csv_file_is_refused(tmp_path: Path) -> No
     run_tsbench([*args, "hydra.sweeper.n_trials=3", "hydra.sweeper.resume=true"], sweep_dir,
                 multirun=True)
     assert len(rows(sweep_dir)) == 3
+
+
+def test_a_search_file_written_relative_then_absolute_is_one_search(tmp_path: Path) -> None:
+    """search.yaml's fixed overrides were compared as written: ``dataset.path=data/x.csv``
+    and the same file's absolute path, given in another folder, were two searches. Each
+    command's relative path is read from the folder it ran in, a record of an older tsbench
+    (relative) from the folder of the command that wrote it."""
+    data = tmp_path / "data" / "sales.csv"
+    data.parent.mkdir()
+    lines = ["date,price,OT"] + [f"2024-01-{1 + i // 24:02d} {i % 24:02d}:00:00,{i % 7},"
+                                 f"{(i * 5) % 11}" for i in range(400)]
+    data.write_text("\n".join(lines) + "\n")
+    sweep_dir = tmp_path / "sweep"
+    args = ["-m", "hydra/sweeper=skopt", "dataset=csv", "model=dlinear", "seq_len=24",
+            "pred_len=12", "trainer=debug", "trainer.max_epochs=1", "logger=none",
+            "optim.lr=choice(0.001,0.003,0.01)", "hydra.sweeper.n_initial_points=1",
+            "hydra.sweeper.random_state=0", f"hydra.sweep.dir={sweep_dir}",
+            "hydra.sweeper.resume=true"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    for n_trials, path, cwd in ((1, "data/sales.csv", tmp_path), (2, str(data), data.parent),
+                                (3, "data/sales.csv", tmp_path)):
+        done = run_module("tsbench", [*args, f"dataset.path={path}",
+                                      f"hydra.sweeper.n_trials={n_trials}"], env, cwd=cwd)
+        assert done.returncode == 0, done.stderr[-3000:]
+        assert len(rows(sweep_dir)) == n_trials
+        definition = sweep_dir / "search.yaml"
+        written = definition.read_text()
+        assert f"dataset.path={data}\n" in written  # as an older tsbench wrote it: relative,
+        definition.write_text(written.replace(  # from the folder of the command that wrote it
+            f"dataset.path={data}\n", f"dataset.path={os.path.relpath(data, cwd)}\n"))

@@ -1,7 +1,9 @@
 """What a sweep searches, kept in ``search.yaml`` so that a resumed sweep can be checked.
 
 A sweep's trials are comparable only under one search space, one set of constraints, one
-pruner and one set of fixed overrides (``trainer.max_epochs=9`` changes every objective).
+pruner and one set of fixed overrides (``trainer.max_epochs=9`` changes every objective;
+a file's path is recorded absolute, from the command's folder, so that written relative or
+absolute it is one override).
 The first run of a sweep writes them to ``search.yaml``; ``hydra.sweeper.resume=true``
 compares the current ones with it and stops before any trial with one message naming
 every difference; ``resume=force`` continues with the new ones (recorded points outside
@@ -21,10 +23,12 @@ from pathlib import Path
 from typing import IO, Any
 
 import yaml
+from omegaconf import OmegaConf
 
 from tsbench.atomic import write_with
 from tsbench.errors import ConfigError
-from tsbench.search.names import DEFINITION_FILE, TRIALS_FILE
+from tsbench.search.names import DEFINITION_FILE, MULTIRUN_FILE, TRIALS_FILE
+from tsbench.search.report import absolute_paths
 from tsbench.search.settings import SweepSettings
 from tsbench.search.space import SearchSpace
 
@@ -36,7 +40,9 @@ def definition(space: SearchSpace, settings: SweepSettings) -> dict[str, Any]:
     return {
         "params": space.describe(),
         "constraints": list(settings.constraints),
-        "fixed": sorted(o.input_line for o in space.fixed if o.input_line is not None),
+        # a file's path as one spelling: written relative or absolute, one override
+        "fixed": sorted(absolute_paths(o.input_line) for o in space.fixed
+                        if o.input_line is not None),
         "pruner": asdict(settings.pruner),
         "direction": settings.direction,
         "random_state": settings.random_state,
@@ -76,6 +82,9 @@ def check_resume(sweep_dir: Path, current: dict[str, Any], resume: Any) -> None:
         return
     try:
         recorded = yaml.safe_load(path.read_text(encoding="utf-8"))
+        # a relative path recorded by an older tsbench, read from the folder it ran in
+        recorded["fixed"] = [absolute_paths(str(o), _ran_in(sweep_dir))
+                             for o in recorded["fixed"]]
         changes = differences(recorded, current)
     except (yaml.YAMLError, UnicodeDecodeError, AttributeError, TypeError) as error:
         raise ConfigError(
@@ -101,6 +110,15 @@ def check_resume(sweep_dir: Path, current: dict[str, Any], resume: Any) -> None:
         )
     for change in changes:
         log.warning("resume=force: %s", change)
+
+
+def _ran_in(sweep_dir: Path) -> str | None:
+    """The folder the command that last ran the sweep (and wrote its ``search.yaml``) ran
+    in: Hydra's record, ``multirun.yaml``; None where not recorded."""
+    path = sweep_dir / MULTIRUN_FILE
+    cwd = OmegaConf.select(OmegaConf.load(path), "hydra.runtime.cwd", default=None) if (
+        path.is_file()) else None
+    return str(cwd) if cwd else None
 
 
 def differences(recorded: dict[str, Any], current: dict[str, Any]) -> list[str]:

@@ -183,17 +183,18 @@ def python_path() -> list[str]:
     return [f"PYTHONPATH={shlex.quote(path)}"] if path else []
 
 
-def absolute_paths(override: str) -> str:
-    """``override`` with a relative file or folder in it made absolute: the value of a
+def absolute_paths(override: str, start: str | None = None) -> str:
+    """``override`` with a relative file or folder in it made absolute (from ``start``, the
+    folder its command ran in; by default this process's): the value of a
     :data:`PATH_SETTINGS` key, each ``file://`` folder of a search path."""
-    return _absolute_files(_absolute_path_setting(override))
+    return _absolute_files(_absolute_path_setting(override, start), start)
 
 
 #: Settings whose value is a file or folder, read relative to the working directory.
 PATH_SETTINGS = ("dataset.path", "logger.dir")
 
 
-def _absolute_path_setting(override: str) -> str:
+def _absolute_path_setting(override: str, start: str | None) -> str:
     """``override`` of a :data:`PATH_SETTINGS` key with its path made absolute and normal
     (``..`` and ``.`` resolved, quoted only where Hydra needs it): one file, one spelling."""
     key, sep, value = override.partition("=")
@@ -201,13 +202,18 @@ def _absolute_path_setting(override: str) -> str:
     if (not sep or key.lstrip("+~") not in PATH_SETTINGS or not bare or "${" in bare
             or bare == "null"):
         return override
-    return f"{key}={format_value(os.path.abspath(os.path.expanduser(bare)))}"
+    return f"{key}={format_value(_absolute(os.path.expanduser(bare), start))}"
 
 
-def _absolute_files(override: str) -> str:
+def _absolute_files(override: str, start: str | None) -> str:
     """``override`` with each relative ``file://`` folder (a search path) made absolute."""
     return re.sub(r"file://(?!/)([^,\]\s'\"]+)",
-                  lambda found: f"file://{os.path.abspath(found[1])}", override)
+                  lambda found: f"file://{_absolute(found[1], start)}", override)
+
+
+def _absolute(path: str, start: str | None) -> str:
+    """``path`` made absolute from the folder ``start`` (None: the working directory)."""
+    return os.path.abspath(os.path.join(start, path) if start else path)
 
 
 def run_hydra_overrides(run_dir: Path) -> list[str]:

@@ -51,6 +51,7 @@ from omegaconf import DictConfig, OmegaConf
 from tsbench.errors import ConfigError
 from tsbench.folder_lock import held
 from tsbench.search import faults, slots
+from tsbench.search.checked import tell_checked
 from tsbench.search.constraints import ConstraintSet, build_constraints
 from tsbench.search.definition import check_resume, definition, random_state, write_definition
 from tsbench.search.loop import Earlier, Loop, Plotter, Relaunch
@@ -145,6 +146,8 @@ class SkoptSweep(Sweeper):
             lock.enter_context(_held(sweep_dir))
         OmegaConf.save(self.config, sweep_dir / MULTIRUN_FILE)
         write_definition(sweep_dir, current)
+        assert self.hydra_context is not None
+        tell_checked(self.hydra_context.callbacks, self.config)  # an MLflow parent opens
         self._log_start(space, sweep_dir, len(trials), relaunch, refill)
         loop = Loop(
             settings=s,

@@ -12,6 +12,7 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
 from tsbench.atomic import write_text
+from tsbench.search.checked import tells_checked
 from tsbench.search.names import BEST_FILE, TRIALS_FILE, is_search
 from tsbench.tracking.mlflow_store import (
     PARENT_RUN_FILE,
@@ -35,14 +36,17 @@ SWEEP_ARTIFACTS = (
 
 #: best.yaml's trial counts, logged as the parent's metrics.
 COUNTS = ("trials_finished", "trials_pruned", "trials_failed")
+#: MLflow's status of a run under way, and of one killed before its end.
+RUNNING, KILLED = "RUNNING", "KILLED"
 
 
 class MlflowSweepCallback(Callback):
-    """On multirun start: create the parent run (a resumed plain multirun's: open its own
-    again) and record its id in the sweep directory (each trial's MLflow run reads it and
-    becomes a child). On multirun end: log the
-    sweep's result to the parent (:meth:`log_best`), its files (best.yaml, trials.csv,
-    plots), and close it."""
+    """Once the sweep's checks passed (:mod:`tsbench.search.checked`; at multirun start
+    under another sweeper): create the parent run (a resumed plain multirun's: open its own
+    again), mark the runs a killed sweep left running in the folder as KILLED, and record
+    the parent's id in the sweep directory (each trial's MLflow run reads it and becomes a
+    child). On multirun end: log the sweep's result to the parent (:meth:`log_best`), its
+    files (best.yaml, trials.csv, plots), and close it."""
 
     def __init__(
         self,
@@ -58,6 +62,15 @@ class MlflowSweepCallback(Callback):
         self._experiment_id: str | None = None
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        """Open the parent run now under a sweeper that does not tell when its checks
+        passed (Hydra's basic one); tsbench's open it then (:meth:`on_sweep_checked`)."""
+        if not tells_checked(config):
+            self.on_sweep_checked(config)
+
+    def on_sweep_checked(self, config: DictConfig) -> None:
+        """Create the parent run (a resumed plain multirun's: open its own again), mark
+        the runs the folder's earlier sweep left running as killed (:meth:`_killed`) and
+        record the parent's id in the sweep directory."""
         from mlflow.tracking import MlflowClient
 
         sweep_dir = Path(config.hydra.sweep.dir)
@@ -74,20 +87,25 @@ class MlflowSweepCallback(Callback):
                     self.experiment_name, artifact_location=artifact_location(uri)
                 )
             )
-            self._run_id = self._resumed(config, sweep_dir, experiment_id) or (
+            earlier = parent_run_id(sweep_dir)
+            resumed = self._resumed(config, earlier, experiment_id)
+            if earlier is not None:
+                self._killed(earlier, reopened=resumed is not None)
+            self._run_id = resumed or (
                 self._client.create_run(experiment_id, run_name=f"sweep {sweep_dir.name}",
                                         tags={"tsbench.sweep_dir": str(sweep_dir)}).info.run_id)
         self._experiment_id = experiment_id
         write_text(sweep_dir / PARENT_RUN_FILE, self._run_id)
 
-    def _resumed(self, config: DictConfig, sweep_dir: Path, experiment_id: str) -> str | None:
-        """The parent of the plain multirun this one resumes (``hydra.sweeper.resume``), open
-        again: the jobs it does not run again stay its children, and its best is theirs too.
-        None for a new sweep, a parent the store does not hold, or a search (its parent's
-        ``best.<name>`` params could not change to a resumed search's best: a new parent)."""
+    def _resumed(self, config: DictConfig, earlier: str | None, experiment_id: str
+                 ) -> str | None:
+        """The parent ``earlier`` of the plain multirun this one resumes
+        (``hydra.sweeper.resume``), open again: the jobs it does not run again stay its
+        children, and its best is theirs too. None for a new sweep, a parent the store does
+        not hold, or a search (its parent's ``best.<name>`` params could not change to a
+        resumed search's best: a new parent)."""
         from mlflow.exceptions import MlflowException
 
-        earlier = parent_run_id(sweep_dir)
         sweeper = OmegaConf.select(config, "hydra.sweeper")
         if sweeper is None or not sweeper.get("resume") or earlier is None or is_search(
                 True, sweeper):
@@ -97,8 +115,26 @@ class MlflowSweepCallback(Callback):
                 return None
         except MlflowException:
             return None
-        self._client.update_run(earlier, status="RUNNING")
+        self._client.update_run(earlier, status=RUNNING)
         return earlier
+
+    def _killed(self, earlier: str, reopened: bool) -> None:
+        """Mark as KILLED the runs of the folder's earlier sweep (parent ``earlier``) still
+        RUNNING: its children (jobs killed with it) and, unless ``reopened``, itself. Its
+        sweep is over: this one holds the folder (a running sweep's lock refuses another)."""
+        from mlflow.exceptions import MlflowException
+
+        try:
+            parent = self._client.get_run(earlier).info
+        except MlflowException:  # another store's, or deleted
+            return
+        children = self._client.search_runs(
+            [parent.experiment_id], f"tags.mlflow.parentRunId = '{earlier}' and "
+            f"attributes.status = '{RUNNING}'")
+        for child in children:
+            self._client.set_terminated(child.info.run_id, status=KILLED)
+        if not reopened and parent.status == RUNNING:
+            self._client.set_terminated(earlier, status=KILLED)
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         if self._client is None or self._run_id is None:

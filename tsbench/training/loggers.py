@@ -10,6 +10,7 @@ from pytorch_lightning.loggers import CSVLogger, Logger, TensorBoardLogger
 
 from tsbench.errors import ConfigError
 from tsbench.rundir import ARTIFACTS, LOGS, TENSORBOARD
+from tsbench.tracking.tensorboard_run import TensorBoardRunLogger
 from tsbench.tracking.wandb_run import WandbRunLogger, wandb_logger
 from tsbench.training.protocol import flat_params
 
@@ -23,8 +24,8 @@ def build_logger(cfg: Any, run_dir: Path) -> Logger | bool:
     if name == "csv":
         return CSVLogger(save_dir=str(run_dir), name=LOGS, version="")
     if name == "tensorboard":  # no placeholder hp_metric: the run's scores come at its end
-        return TensorBoardLogger(save_dir=str(run_dir), name=TENSORBOARD, version="",
-                                 default_hp_metric=False)
+        return TensorBoardRunLogger(save_dir=str(run_dir), name=TENSORBOARD, version="",
+                                    default_hp_metric=False)
     if name == "mlflow":
         return _mlflow_logger(cfg, run_dir)
     if name == "wandb":

@@ -1,0 +1,110 @@
+"""A sweep resumed after a kill, or refused, leaves the MLflow store telling the truth: the
+runs the kill left RUNNING are marked KILLED, and a refused command neither reopens the
+folder's parent run nor makes one of its own (its callback used to, before the sweeper's
+checks: a refused resume left the parent RUNNING for good)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import TINY, run_tsbench
+from tsbench.folder_lock import held
+from tsbench.search.names import LOCK_FILE
+from tsbench.tracking.mlflow_store import PARENT_RUN_FILE
+
+#: A tiny sweep's trials logged to MLflow, one epoch each.
+ARGS = [*(a for a in TINY if not a.startswith("logger")), "logger=mlflow",
+        "trainer.max_epochs=1"]
+
+
+def statuses(uri: str) -> dict[str, str]:
+    """Each run of the store's ``tsbench`` experiment: its status, by run id."""
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(uri)
+    experiment = client.get_experiment_by_name("tsbench").experiment_id
+    return {run.info.run_id: run.info.status for run in client.search_runs([experiment])}
+
+
+def run_of(uri: str, job: Path) -> str:
+    """The id of the MLflow run of the job in folder ``job``."""
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(uri)
+    experiment = client.get_experiment_by_name("tsbench").experiment_id
+    [run] = client.search_runs([experiment],
+                               f"tags.`tsbench.run_dir` = '{job.resolve()}'")
+    return run.info.run_id
+
+
+def killed_in(uri: str, *run_ids: str) -> None:
+    """Leave ``run_ids`` as a kill of their processes does: RUNNING, never ended."""
+    from mlflow.tracking import MlflowClient
+
+    for run_id in run_ids:
+        MlflowClient(uri).update_run(run_id, status="RUNNING")
+
+
+@pytest.mark.heavy(seconds=20)
+def test_a_resumed_multirun_marks_its_killed_jobs_run_killed(tmp_path: Path) -> None:
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    env = {"MLFLOW_TRACKING_URI": uri}
+    sweep = tmp_path / "sweep"
+    args = [*ARGS, "seed=1,2", "hydra.sweeper.resume=true"]
+    run_tsbench(args, sweep, env=env, multirun=True)
+    parent = (sweep / PARENT_RUN_FILE).read_text()
+    before = statuses(uri)
+    assert before[parent] == "FINISHED" and len(before) == 3
+
+    other = run_tsbench([*ARGS, "seed=1,3", "hydra.sweeper.resume=true"], sweep, env=env,
+                        multirun=True, check=False)  # another sweep: refused
+    assert other.returncode == 2 and "holds another multirun" in other.stderr
+    assert statuses(uri) == before  # the parent not reopened
+
+    killed = run_of(uri, sweep / "1")  # the sweep killed in job 1
+    killed_in(uri, parent, killed)
+    (sweep / "1" / "metrics.json").unlink()
+    run_tsbench(args, sweep, env=env, multirun=True)
+    after = statuses(uri)
+    assert after[killed] == "KILLED"
+    assert after[parent] == "FINISHED" and (sweep / PARENT_RUN_FILE).read_text() == parent
+    new = set(after) - set(before)
+    assert len(new) == 1 and after[new.pop()] == "FINISHED"  # job 1 run again: its own run
+    assert after[run_of(uri, sweep / "0")] == "FINISHED"  # not run again: untouched
+
+
+@pytest.mark.heavy(seconds=25)
+def test_a_resumed_search_marks_its_killed_runs_killed_and_a_refused_one_touches_none(
+        tmp_path: Path) -> None:
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    env = {"MLFLOW_TRACKING_URI": uri}
+    sweep = tmp_path / "sweep"
+    search = [*(a for a in ARGS if not a.startswith("seq_len")), "hydra/sweeper=skopt",
+              "hydra.sweeper.mode=random", "hydra.sweeper.random_state=0",
+              "hydra.sweeper.resume=true"]
+    args = [*search, "seq_len=choice(24,36,48)"]
+    run_tsbench([*args, "hydra.sweeper.n_trials=2"], sweep, env=env, multirun=True)
+    parent = (sweep / PARENT_RUN_FILE).read_text()
+    running = run_of(uri, sweep / "1")  # as another sweep's trial, under way in the folder
+    killed_in(uri, parent, running)
+    before = statuses(uri)
+
+    with held(sweep / LOCK_FILE, lambda pid: pid):  # that sweep holds the folder
+        busy = run_tsbench([*args, "hydra.sweeper.n_trials=3"], sweep, env=env,
+                           multirun=True, check=False)
+    assert busy.returncode == 2 and "another sweep" in busy.stderr
+    assert statuses(uri) == before  # its runs left running, no parent made
+    assert (sweep / PARENT_RUN_FILE).read_text() == parent  # its trials' parent kept
+    other = run_tsbench([*search, "seq_len=choice(24,48)", "hydra.sweeper.n_trials=3"],
+                        sweep, env=env, multirun=True, check=False)  # another search
+    assert other.returncode == 2 and "different search" in other.stderr
+    assert statuses(uri) == before and (sweep / PARENT_RUN_FILE).read_text() == parent
+
+    run_tsbench([*args, "hydra.sweeper.n_trials=3"], sweep, env=env, multirun=True)
+    after = statuses(uri)  # that sweep was killed: resumed, with a parent of its own
+    assert after[parent] == "KILLED" and after[running] == "KILLED"
+    resumed = (sweep / PARENT_RUN_FILE).read_text()
+    assert resumed != parent and after[resumed] == "FINISHED"
+    assert after[run_of(uri, sweep / "2")] == "FINISHED"
