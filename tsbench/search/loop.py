@@ -219,8 +219,9 @@ class Loop:
             self.proposer.mark_seen(t.point)
         self.teller.tell(new)
         self._write_record()
+        told = time.time()  # one end time for the trials told together (Record.ended)
         for t in new:
-            self.record.ended(self.running.pop(t.job).launch, t.status)
+            self.record.ended(self.running.pop(t.job).launch, t.status, told)
         if self.slots is None:
             self.plotter.maybe_draw(self.trials)
         best = self._best()

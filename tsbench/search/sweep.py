@@ -37,6 +37,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -134,9 +135,9 @@ class SkoptSweep(Sweeper):
         teller = faults.Teller(optimizer, self.sign, s.log_objective and self.sign > 0)
         for t in [*warm, *trials]:
             proposer.mark_seen(t.point)
-        teller.tell(warm)  # as the sweep told them: warm-start trials at once, then each trial
-        for trial in trials:  # in turn (each tell draws from the optimizer's random state)
-            teller.tell([trial])
+        teller.tell(warm)  # as the sweep told them: warm-start trials at once, then the
+        for told in _as_told(trials, record):  # trials (each tell draws from the optimizer's
+            teller.tell(told)  # random state, and the values told depend on the order)
         for r in relaunch:
             proposer.mark_seen(r.point)
 
@@ -315,6 +316,7 @@ def _lost(record: Record, trials: list[Trial], space: SearchSpace
     trials among them: a trial launched again by an earlier resume (stopped by max_seconds,
     or retried) whose new launch died keeps its old row until the relaunch replaces it."""
     ended = {t.number: t for t in trials}
+    now = time.time()
     running: dict[int, list[Launch]] = {}
     for launch in record.launches():
         if launch.ended is None or launch.trial not in ended:
@@ -323,8 +325,8 @@ def _lost(record: Record, trials: list[Trial], space: SearchSpace
     for number, launches in sorted(running.items()):
         row = ended.get(number)
         if row is not None and row.job in {la.job for la in launches}:
-            for launch in launches:  # died between its row and its end entry: it did end
-                record.ended(launch, row.status)
+            for launch in launches:  # died between its row and its end entry: it did end,
+                record.ended(launch, row.status, now)  # told last, with the others so
             continue
         for launch in launches:
             if launch.ended is None:
@@ -350,6 +352,21 @@ def _lost(record: Record, trials: list[Trial], space: SearchSpace
             superseded.add(number)
         relaunch.append(Relaunch(number, point, earlier))
     return relaunch, superseded
+
+
+def _as_told(trials: list[Trial], record: Record) -> list[list[Trial]]:
+    """The recorded trials in the groups and the order the sweep told them the optimizer:
+    by the end time of their launch, which the trials told together share (a batch; one
+    trial at a time otherwise, in the order they ended, which with trials side by side is
+    not their number order); trials whose launch logged no end (a sweep of an older
+    tsbench) first, one at a time in number order."""
+    ends = {la.job: la.ended for la in record.launches() if la.ended is not None}
+    told: dict[float, list[Trial]] = {}
+    for t in trials:
+        if t.job in ends:
+            told.setdefault(ends[t.job], []).append(t)
+    unlogged = [[t] for t in trials if t.job not in ends]
+    return unlogged + [sorted(told[at], key=lambda t: t.job) for at in sorted(told)]
 
 
 def _again(trials: list[Trial], retry_failed: bool) -> tuple[list[Trial], list[Relaunch]]:
