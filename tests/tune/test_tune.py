@@ -627,6 +627,29 @@ def test_a_resumed_search_keeps_its_trial_count(tmp_path: Path,
     assert json.loads((out / "tune.json").read_text())["stages"]["d_random_cap"] == 500
 
 
+def test_a_resumed_random_search_gets_what_is_left_of_its_share(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """(d) gets ``random_share`` of the search time when it first starts; killed 1000 s into
+    it and resumed, it gets the rest of that, not a share of the time left then (1040 s
+    more: 57% of the search time instead of 40%, and (e) 600 s less)."""
+    overrides, recipe, out = parse([f"out={tmp_path}", "recipe.budget_hours=1",
+                                    "recipe.random_share=0.4"])
+    (out / "a_baseline").mkdir()
+    (out / "a_baseline" / "metrics.json").write_text(json.dumps({"objective": 1.0}))
+    state = TuneState.open(out, {"overrides": overrides})
+    state.stages.update(f_reserve=0.0, a_seconds=0.0)
+    given: list[float] = []
+    monkeypatch.setattr("tsbench.tune.recipe.sweep",
+                        lambda t, stage, label, args, seconds, *rest, **kw: given.append(seconds)
+                        or [])
+    tuning = Tuning(overrides, recipe, out, state)
+    random_search(tuning, [], 1.0)
+    state.spent_before += 1000.0  # killed 1000 s into (d), then resumed
+    random_search(tuning, [], 1.0)
+    assert given[0] == pytest.approx(1440.0, abs=1.0)
+    assert given[1] == pytest.approx(440.0, abs=1.0)
+
+
 #: The quick recipe on a tiny PatchTST: 3 random and 3 Bayesian trials (ASHA from epoch 1 of
 #: 3), the best 2 configurations retrained with one more seed. The budget is large enough
 #: that the trial counts, not the clock, end each stage: two runs make the same choices.

@@ -306,9 +306,13 @@ def search_plan(planned: int, seconds: float) -> str:
 
 
 def random_search(t: Tuning, args: list[str], epoch_seconds: float) -> dict[str, Any]:
-    """(d) Random search over the space, its share of the search time."""
+    """(d) Random search over the space, its share of the search time, set when it first
+    starts: resumed, it gets what is left of that share (a share of the time left then gave
+    it more, and (e) less)."""
     r = t.recipe
-    seconds = (t.budget_left() - t.state.stages["f_reserve"]) * float(r.random_share)
+    until = t.state.stage("d_random_until", lambda: t.state.spent() + (
+        t.budget_left() - t.state.stages["f_reserve"]) * float(r.random_share))
+    seconds = until - t.state.spent()
     planned = planned_trials(t, seconds, epoch_seconds)
     log.info("(d) random search: %s", search_plan(planned, seconds))
     rows = sweep(t, "d_random", "(d) random search",
