@@ -29,9 +29,10 @@ def points(rows: list[dict[str, str]]) -> list[tuple[str, ...]]:
     return [(r["x"], r["n"], r["kind"]) for r in rows]
 
 
-@pytest.mark.parametrize("mode", ["bayes", "random"])
+@pytest.mark.parametrize(("mode", "generator"),
+                         [("bayes", "lhs"), ("random", "lhs"), ("random", "random")])
 def test_resumed_sweep_proposes_what_the_uninterrupted_one_does(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: str, generator: str
 ) -> None:
     """Stopped after its initial design, then resumed, a sweep's guided proposals equal
     those of the same sweep run in one go: the optimizer learned the recorded results.
@@ -43,9 +44,12 @@ def test_resumed_sweep_proposes_what_the_uninterrupted_one_does(
     told them (or told other values) starts its design again or fits another surrogate.
     ``mode=random`` draws every point from one design of ``n_trials`` points: the resumed
     sweep's design must be that one, not one sized by the trials told.
+    ``initial_point_generator=random`` (``search=random``) draws each point when asked, from
+    the optimizer's random state: the resumed sweep asks again for the recorded trials, or
+    it draws the first point again (replaced as seen) and every later one differs.
     """
     args = [*SPACE, "hydra.sweeper.n_trials=7", f"hydra.sweeper.n_initial_points={INITIAL}",
-            f"hydra.sweeper.mode={mode}"]
+            f"hydra.sweeper.mode={mode}", f"hydra.sweeper.initial_point_generator={generator}"]
     multirun(tmp_path / "whole", *args)
     whole = read_rows(tmp_path / "whole")
 
