@@ -1599,6 +1599,30 @@ def test_the_bayesian_search_is_warm_started_with_the_best_full_budget_random_tr
         ("0.5", "12", "ok"), ("0.1", "16", "ok"), ("0.2", "24", "ok")]
 
 
+def test_the_baseline_seeds_the_bayesian_search_at_the_rate_it_trained_at(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A command's ``optim.lr_scaling`` moves the baseline's rate (linear from 32 to its
+    batch of 128: 4e-4 for optim.lr=1e-4); the trials move theirs by the sqrt rule from the
+    range test's batch size, the baseline's, where a trial trains at its optim.lr. Its row
+    in e_warm_start.csv says the rate it trained at, not 1e-4."""
+    t = _tuning(tmp_path)
+    t.state.stages["f_reserve"] = 0.0
+    (t.out / "a_baseline").mkdir(parents=True)
+    (t.out / "a_baseline" / "metrics.json").write_text('{"objective": 0.5}')
+    (t.out / "a_baseline" / "config.yaml").write_text(
+        "optim:\n  lr: 0.0001\n  lr_scaling: linear\n  base_batch_size: 32\n"
+        "data:\n  batch_size: 128\n")
+    (t.out / "d_random").mkdir()
+    (t.out / "d_random" / "trials.csv").write_text(
+        "trial,job,status,objective,seconds,optim.lr,data.batch_size,job_dir,error\n"
+        "1,0,ok,0.3,5.0,0.001,64,0,\n")
+    monkeypatch.setattr(recipe_module, "sweep", lambda *args, **named: [])
+    bayes_search(t, [], epoch_seconds=10.0)
+    warm = list(csv.DictReader(io.StringIO((t.out / "e_warm_start.csv").read_text())))
+    assert [(r["optim.lr"], r["data.batch_size"]) for r in warm] == [
+        ("0.0004", "128"), ("0.001", "64")]
+
+
 def test_the_learning_rate_is_searched_on_a_log_scale(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(Tuning, "model", "patchtst")  # as the baseline's record would say

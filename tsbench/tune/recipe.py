@@ -54,6 +54,7 @@ from tsbench.rundir import (
 )
 from tsbench.search.names import OK, RECORD_COLUMNS, TRIALS_FILE
 from tsbench.search.report import absolute_paths, python_path, search_marks
+from tsbench.training.schedules import scaled_lr
 from tsbench.tune.budget import (
     budget_fix,
     planned_from_trials,
@@ -331,6 +332,9 @@ def baseline_row(t: Tuning, columns: list[str]) -> dict[str, str]:
     row = {c: "" for c in columns}
     row.update({c: str(OmegaConf.select(config, c)) for c in columns
                 if c not in RECORD_COLUMNS})
+    if "optim.lr" in row:  # the rate it trained at (a command's optim.lr_scaling moved it):
+        # a trial at the baseline's batch size, the range test's, trains at its optim.lr
+        row["optim.lr"] = str(scaled_lr(config.optim, int(config.data.batch_size)))
     row.update(status=OK, objective=repr(float(read_metrics(run_dir)["objective"])))
     return row
 
