@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,28 @@ def test_asha_rungs() -> None:
 )
 def test_asha_judges_top_1_over_eta_of_the_rung(epoch, value, others, stops) -> None:
     assert (ASHA.judge(epoch, value, others, max_epochs=27) is not None) is stops
+
+
+def test_no_rule_stops_a_trial_at_its_own_last_epoch_below_the_ladders_top() -> None:
+    """``pruner.max_epochs=18`` above a trial's ``trainer.max_epochs=6``: at epoch 6 the
+    trial ran its full budget (it was pruned there, and left out of the best)."""
+    for kind in ("asha", "median"):
+        rule = PrunerSettings(kind=kind, min_epochs=2, eta=3, max_epochs=18)
+        assert rule.judge(6, 9.0, [0.1], max_epochs=6) is None
+        assert rule.judge(6, 9.0, [0.1], max_epochs=18) is not None
+
+
+def test_max_seconds_stops_a_trial_before_its_own_last_epoch_only(tmp_path: Path) -> None:
+    """Once ``max_seconds`` is spent a trial stops at its next epoch, above the ladder's top
+    too (it trained on to its end), and not at its own last epoch below the top (it was cut,
+    and launched again by a resume, after its full budget)."""
+    spent = time.time() - 1.0
+    top9 = PrunerSettings(kind="asha", min_epochs=1, eta=3, max_epochs=9)
+    assert Reporter(Record(tmp_path / "a"), top9, trial=1, job=0, max_epochs=27,
+                    deadline=spent).report(12, 0.5)
+    top27 = PrunerSettings(kind="asha", min_epochs=1, eta=3, max_epochs=27)
+    assert not Reporter(Record(tmp_path / "b"), top27, trial=1, job=0, max_epochs=9,
+                        deadline=spent).report(9, 0.5)
 
 
 def test_median_rule() -> None:

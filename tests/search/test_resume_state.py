@@ -18,6 +18,8 @@ import pytest
 
 from tests.conftest import ROOT
 from tests.search.conftest import APP, BASE, multirun, read_rows
+from tsbench.search import sweep as sweep_module
+from tsbench.search.optimizer import make_optimizer
 
 SPACE = ["x=interval(-1.0, 1.0)", "n=range(1, 6)", "kind=a,b,c"]
 INITIAL = 4
@@ -27,9 +29,10 @@ def points(rows: list[dict[str, str]]) -> list[tuple[str, ...]]:
     return [(r["x"], r["n"], r["kind"]) for r in rows]
 
 
-@pytest.mark.parametrize("mode", ["bayes", "random"])
+@pytest.mark.parametrize(("mode", "generator"),
+                         [("bayes", "lhs"), ("random", "lhs"), ("random", "random")])
 def test_resumed_sweep_proposes_what_the_uninterrupted_one_does(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: str, generator: str
 ) -> None:
     """Stopped after its initial design, then resumed, a sweep's guided proposals equal
     those of the same sweep run in one go: the optimizer learned the recorded results.
@@ -41,9 +44,12 @@ def test_resumed_sweep_proposes_what_the_uninterrupted_one_does(
     told them (or told other values) starts its design again or fits another surrogate.
     ``mode=random`` draws every point from one design of ``n_trials`` points: the resumed
     sweep's design must be that one, not one sized by the trials told.
+    ``initial_point_generator=random`` (``search=random``) draws each point when asked, from
+    the optimizer's random state: the resumed sweep asks again for the recorded trials, or
+    it draws the first point again (replaced as seen) and every later one differs.
     """
     args = [*SPACE, "hydra.sweeper.n_trials=7", f"hydra.sweeper.n_initial_points={INITIAL}",
-            f"hydra.sweeper.mode={mode}"]
+            f"hydra.sweeper.mode={mode}", f"hydra.sweeper.initial_point_generator={generator}"]
     multirun(tmp_path / "whole", *args)
     whole = read_rows(tmp_path / "whole")
 
@@ -58,6 +64,38 @@ def test_resumed_sweep_proposes_what_the_uninterrupted_one_does(
     assert len(resumed) == len(whole) == 7
     assert points(resumed) == points(whole)  # the guided proposals 5-7 too, bit for bit
     assert [r["objective"] for r in resumed] == [r["objective"] for r in whole]
+
+
+def test_a_resumed_sweep_tells_its_optimizer_what_the_uninterrupted_one_did(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Trials told together (a batch) are told together again by a resume, in the order
+    they ended: a failed trial's penalty and a pruned trial's floor depend on the values
+    told with and before them. Two at a time (batches of jobs 0-1, 2-3, 4-5), trial 3
+    (job 2) fails; the sweep dies in job 4 and is resumed. Told one at a time in number
+    order, trial 3's penalty left out trial 4's value, which its batch had told with it."""
+    optimizers: list = []
+
+    def keep(*args: object, **kwargs: object) -> object:
+        optimizers.append(make_optimizer(*args, **kwargs))
+        return optimizers[-1]
+
+    monkeypatch.setattr(sweep_module, "make_optimizer", keep)
+    args = [*SPACE, "hydra.sweeper.n_trials=6", "hydra.sweeper.n_initial_points=6",
+            "hydra.sweeper.n_jobs=2", "hydra.sweeper.schedule=batch",
+            "hydra.sweeper.max_failure_rate=1", "fail_job=2"]
+    multirun(tmp_path / "whole", *args)
+    monkeypatch.setenv("QUAD_INTERRUPT_AT_JOB", "4")
+    with pytest.raises(KeyboardInterrupt):
+        multirun(tmp_path / "cut", *args)
+    monkeypatch.delenv("QUAD_INTERRUPT_AT_JOB")
+    multirun(tmp_path / "cut", *args, "hydra.sweeper.resume=true")
+    whole, _, resumed = optimizers
+
+    assert [r["status"] for r in read_rows(tmp_path / "cut")][2] == "failed"
+    told = {str(x): y for x, y in zip(whole.Xi, whole.yi, strict=True)}
+    assert len(told) == 6
+    assert {str(x): y for x, y in zip(resumed.Xi, resumed.yi, strict=True)} == told
 
 
 def file_states(folder: Path) -> dict[str, tuple[bytes, int]]:

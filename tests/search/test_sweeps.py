@@ -84,6 +84,22 @@ def test_maximizing_on_default_settings_learns_the_negated_objective(tmp_path: P
     assert best["objective"] == max(float(r["objective"]) for r in maximized)
 
 
+def test_a_result_the_optimizer_refuses_is_recorded_before_the_sweep_stops(
+        sweep_dir: Path) -> None:
+    """A negative objective under ``log_objective`` (the default) stops the sweep with its
+    fix; the trial that returned it stays in trials.csv, and the resume the fix says to run
+    tells it, instead of running it again (job 0 was rerun as job 1: "relaunched")."""
+    common = [*SPACE, "hydra.sweeper.n_trials=3", "hydra.sweeper.n_initial_points=2",
+              "negate=true"]
+    with pytest.raises(SystemExit):
+        multirun(sweep_dir, *common)
+    assert [r["job"] for r in read_rows(sweep_dir)] == ["0"]
+    multirun(sweep_dir, *common, "hydra.sweeper.resume=true", "hydra.sweeper.log_objective=false")
+    rows = read_rows(sweep_dir)
+    assert [(r["trial"], r["job"], r["error"]) for r in rows] == [
+        ("1", "0", ""), ("2", "1", ""), ("3", "2", "")]
+
+
 @pytest.mark.parametrize("fail_mode", ["raise", "return_nan", "return_none"])
 def test_failed_trials_are_recorded_and_the_sweep_goes_on(sweep_dir: Path, fail_mode) -> None:
     multirun(

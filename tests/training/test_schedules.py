@@ -34,8 +34,9 @@ class UsedRates(pl.Callback):
         self.seen.append(trainer.optimizers[0].param_groups[0]["lr"])
 
 
-def used_rates(overrides: list[str], epochs: int) -> list[float]:
-    """Train a tiny DLinear for ``epochs`` epochs of STEPS_PER_EPOCH steps; the rates used."""
+def used_rates(overrides: list[str], epochs: int, lr: float = LR) -> list[float]:
+    """Train a tiny DLinear for ``epochs`` epochs of STEPS_PER_EPOCH steps, starting from
+    the rate ``lr`` (``optim.lr`` stays LR); the rates used."""
     with initialize_config_module("tsbench.conf", version_base="1.3"):
         optim = compose("config", overrides=[*overrides, f"optim.lr={LR}"]).optim
     torch.manual_seed(0)
@@ -43,7 +44,7 @@ def used_rates(overrides: list[str], epochs: int) -> list[float]:
     values = torch.stack([torch.sin(t / 3), torch.cos(t / 5)], dim=1)
     loader = WindowLoader(Windows(values, None, SEQ, PRED), BATCH, shuffle=True, seed=0)
     assert len(loader) == STEPS_PER_EPOCH
-    module = ForecastModule(DLinear(SEQ, PRED, 2, kernel_size=5), optim, LR, slice(None),
+    module = ForecastModule(DLinear(SEQ, PRED, 2, kernel_size=5), optim, lr, slice(None),
                             len(loader), epochs)
     rates = UsedRates()
     trainer = pl.Trainer(
@@ -71,6 +72,18 @@ def test_warmup_cosine_fraction_with_floor_per_step() -> None:
                 0.01, 0.009728616794, 0.008947199994, 0.00775, 0.0062814168,
                 0.0047185832, 0.00325, 0.002052800006, 0.001271383206]
     rates = used_rates(["optim=adamw", "optim.warmup=0.25", "optim.min_lr=0.001"], epochs=3)
+    assert rates == pytest.approx(expected, rel=1e-9)
+
+
+def test_warmup_cosine_ends_at_min_lr_from_a_moved_rate() -> None:
+    # optim.lr 0.01 trained from 0.04 (lr_scaling=linear at 4x base_batch_size, or the lr
+    # finder's suggestion): 0.04 (k + 1) / 3 for k = 0, 1, 2, then
+    # 0.001 + 0.039 (1 + cos(pi (k - 3) / 9)) / 2: the floor is min_lr, not 0.04 x 0.1
+    cosines = [1.0, 0.9396926208, 0.7660444431, 0.5, 0.1736481777, -0.1736481777, -0.5,
+               -0.7660444431, -0.9396926208]
+    expected = [0.04 / 3, 0.08 / 3, 0.04, *(0.001 + 0.039 * (1 + c) / 2 for c in cosines)]
+    rates = used_rates(["optim=adamw", "optim.warmup=0.25", "optim.min_lr=0.001"], epochs=3,
+                       lr=0.04)
     assert rates == pytest.approx(expected, rel=1e-9)
 
 

@@ -627,6 +627,29 @@ def test_a_resumed_search_keeps_its_trial_count(tmp_path: Path,
     assert json.loads((out / "tune.json").read_text())["stages"]["d_random_cap"] == 500
 
 
+def test_a_resumed_random_search_gets_what_is_left_of_its_share(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """(d) gets ``random_share`` of the search time when it first starts; killed 1000 s into
+    it and resumed, it gets the rest of that, not a share of the time left then (1040 s
+    more: 57% of the search time instead of 40%, and (e) 600 s less)."""
+    overrides, recipe, out = parse([f"out={tmp_path}", "recipe.budget_hours=1",
+                                    "recipe.random_share=0.4"])
+    (out / "a_baseline").mkdir()
+    (out / "a_baseline" / "metrics.json").write_text(json.dumps({"objective": 1.0}))
+    state = TuneState.open(out, {"overrides": overrides})
+    state.stages.update(f_reserve=0.0, a_seconds=0.0)
+    given: list[float] = []
+    monkeypatch.setattr("tsbench.tune.recipe.sweep",
+                        lambda t, stage, label, args, seconds, *rest, **kw: given.append(seconds)
+                        or [])
+    tuning = Tuning(overrides, recipe, out, state)
+    random_search(tuning, [], 1.0)
+    state.spent_before += 1000.0  # killed 1000 s into (d), then resumed
+    random_search(tuning, [], 1.0)
+    assert given[0] == pytest.approx(1440.0, abs=1.0)
+    assert given[1] == pytest.approx(440.0, abs=1.0)
+
+
 #: The quick recipe on a tiny PatchTST: 3 random and 3 Bayesian trials (ASHA from epoch 1 of
 #: 3), the best 2 configurations retrained with one more seed. The budget is large enough
 #: that the trial counts, not the clock, end each stage: two runs make the same choices.
@@ -1574,6 +1597,30 @@ def test_the_bayesian_search_is_warm_started_with_the_best_full_budget_random_tr
     warm = list(csv.DictReader(io.StringIO((t.out / "e_warm_start.csv").read_text())))
     assert [(r["objective"], r["model.patch_len"], r["status"]) for r in warm] == [
         ("0.5", "12", "ok"), ("0.1", "16", "ok"), ("0.2", "24", "ok")]
+
+
+def test_the_baseline_seeds_the_bayesian_search_at_the_rate_it_trained_at(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A command's ``optim.lr_scaling`` moves the baseline's rate (linear from 32 to its
+    batch of 128: 4e-4 for optim.lr=1e-4); the trials move theirs by the sqrt rule from the
+    range test's batch size, the baseline's, where a trial trains at its optim.lr. Its row
+    in e_warm_start.csv says the rate it trained at, not 1e-4."""
+    t = _tuning(tmp_path)
+    t.state.stages["f_reserve"] = 0.0
+    (t.out / "a_baseline").mkdir(parents=True)
+    (t.out / "a_baseline" / "metrics.json").write_text('{"objective": 0.5}')
+    (t.out / "a_baseline" / "config.yaml").write_text(
+        "optim:\n  lr: 0.0001\n  lr_scaling: linear\n  base_batch_size: 32\n"
+        "data:\n  batch_size: 128\n")
+    (t.out / "d_random").mkdir()
+    (t.out / "d_random" / "trials.csv").write_text(
+        "trial,job,status,objective,seconds,optim.lr,data.batch_size,job_dir,error\n"
+        "1,0,ok,0.3,5.0,0.001,64,0,\n")
+    monkeypatch.setattr(recipe_module, "sweep", lambda *args, **named: [])
+    bayes_search(t, [], epoch_seconds=10.0)
+    warm = list(csv.DictReader(io.StringIO((t.out / "e_warm_start.csv").read_text())))
+    assert [(r["optim.lr"], r["data.batch_size"]) for r in warm] == [
+        ("0.0004", "128"), ("0.001", "64")]
 
 
 def test_the_learning_rate_is_searched_on_a_log_scale(

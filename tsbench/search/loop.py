@@ -217,10 +217,11 @@ class Loop:
         self.trials = sorted([*self.trials, *new], key=lambda t: (t.number, t.job))
         for t in new:
             self.proposer.mark_seen(t.point)
+        self._write_record()  # before the tell, which may stop the sweep (log_objective)
         self.teller.tell(new)
-        self._write_record()
+        told = time.time()  # one end time for the trials told together (Record.ended)
         for t in new:
-            self.record.ended(self.running.pop(t.job).launch, t.status)
+            self.record.ended(self.running.pop(t.job).launch, t.status, told)
         if self.slots is None:
             self.plotter.maybe_draw(self.trials)
         best = self._best()

@@ -17,7 +17,7 @@ trials' reports of the same fold and epoch:
 - ``median``: from epoch ``min_epochs`` on, stop when the value is worse than the median
   of the other trials' values at the same epoch (none recorded yet: go on).
 
-A trial is never stopped at its last epoch (``max_epochs``): it then ran its full budget.
+A trial is never stopped at its last epoch (its own ``max_epochs``): it then ran its full budget.
 With ``stop_at_max_seconds`` a trial also stops at its next epoch once the sweep's
 ``max_seconds`` is spent (the sweeper hands it that moment as a deadline on its clock), so
 that a trial launched just before the limit does not run far past it.
@@ -88,9 +88,11 @@ class PrunerSettings:
         return rungs
 
     def judges(self, epoch: int, max_epochs: int | None) -> bool:
-        """Whether the rule may stop a trial at ``epoch`` (only then is the rung read)."""
-        top = self.top(max_epochs)
-        if not self.on or epoch < self.min_epochs or (top is not None and epoch >= top):
+        """Whether the rule may stop a trial of ``max_epochs`` epochs at ``epoch`` (only then
+        is the rung read): not at the top of the ladder, nor at the trial's own last epoch
+        (below a higher top: it ran its full budget)."""
+        ends = [end for end in (self.max_epochs, max_epochs) if end is not None]
+        if not self.on or epoch < self.min_epochs or any(epoch >= end for end in ends):
             return False
         return self.kind != "asha" or _is_rung(epoch, self.min_epochs, self.eta)
 
@@ -206,9 +208,11 @@ class Reporter:
         return self._stop(fold, epoch, best, *verdict)
 
     def _past_deadline(self, epoch: int) -> bool:
-        top = self.settings.top(self.max_epochs)
+        """Whether ``max_seconds`` is spent and ``epoch`` is not the trial's last (its own
+        budget's, whatever the top of the rung ladder)."""
+        last = self.max_epochs if self.max_epochs is not None else self.settings.max_epochs
         return (self.deadline is not None and time.time() >= self.deadline
-                and (top is None or epoch < top))
+                and (last is None or epoch < last))
 
     def _stop(self, fold: int, epoch: int, best: float, cutoff: float, reason: str) -> bool:
         self.stopped = PrunedMark(self.trial, self.job, fold, epoch, best, cutoff, reason)

@@ -106,8 +106,11 @@ class Record:
     def launched(self, launch: Launch) -> None:
         write_json(self._job_path(launch.job), _plain(asdict(launch)))
 
-    def ended(self, launch: Launch, status: str) -> Launch:
-        done = Launch(**{**asdict(launch), "ended": time.time(), "status": status})
+    def ended(self, launch: Launch, status: str, at: float | None = None) -> Launch:
+        """Log the end of ``launch`` at ``at`` (now by default): the trials the sweeper told
+        the optimizer together share one end time, so that a resume tells them so again."""
+        ended = time.time() if at is None else at
+        done = Launch(**{**asdict(launch), "ended": ended, "status": status})
         write_json(self._job_path(launch.job), _plain(asdict(done)))
         return done
 

@@ -7,9 +7,12 @@ Resume contract (``hydra.sweeper.resume=true``, same ``hydra.sweep.dir``):
 - the search (space, constraints, pruner, fixed overrides, direction) must be the one in
   ``search.yaml``; a difference stops the sweep before any trial with one message naming
   each, and ``resume=force`` accepts it (:mod:`tsbench.search.definition`);
-- the optimizer is rebuilt by telling it every trial in trials.csv; recorded points are
-  never launched again; ``n_trials`` counts the recorded trials too (only trials that
-  ended: finished, pruned or failed; but see ``max_seconds`` and ``retry_failed`` below);
+- the optimizer is rebuilt by telling it every trial in trials.csv, in the groups and
+  order the sweep told them, after asking again for the points the sweep asked for (one
+  trial at a time, the resumed sweep proposes what the uninterrupted one would have);
+  recorded points are never launched again; ``n_trials`` counts the recorded trials too
+  (only trials that ended: finished, pruned or failed; but see ``max_seconds`` and
+  ``retry_failed`` below);
 - trials that were running when the sweep died (a launch in the record with no end and
   no row) are launched again, once each, into new job directories, before any new point;
   the dead job's directory is left as it is, its launch is marked ``lost`` in the launch
@@ -37,6 +40,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -133,13 +137,10 @@ class SkoptSweep(Sweeper):
         optimizer = make_optimizer(s, space.dimensions, constraints, len(warm))
         proposer = Proposer(optimizer, constraints, s.random_state)
         teller = faults.Teller(optimizer, self.sign, s.log_objective and self.sign > 0)
-        for t in [*warm, *trials]:
+        for t in warm:
             proposer.mark_seen(t.point)
-        teller.tell(warm)  # as the sweep told them: warm-start trials at once, then each trial
-        for trial in trials:  # in turn (each tell draws from the optimizer's random state)
-            teller.tell([trial])
-        for r in relaunch:
-            proposer.mark_seen(r.point)
+        teller.tell(warm)  # as the sweep told them: warm-start trials at once, then the rest
+        _replay(proposer, teller, trials, relaunch, record)
 
         if not sweep_dir.is_dir():  # a new sweep: its folder made once every check passed
             sweep_dir.mkdir(parents=True)
@@ -318,6 +319,7 @@ def _lost(record: Record, trials: list[Trial], space: SearchSpace
     trials among them: a trial launched again by an earlier resume (stopped by max_seconds,
     or retried) whose new launch died keeps its old row until the relaunch replaces it."""
     ended = {t.number: t for t in trials}
+    now = time.time()
     running: dict[int, list[Launch]] = {}
     for launch in record.launches():
         if launch.ended is None or launch.trial not in ended:
@@ -326,8 +328,8 @@ def _lost(record: Record, trials: list[Trial], space: SearchSpace
     for number, launches in sorted(running.items()):
         row = ended.get(number)
         if row is not None and row.job in {la.job for la in launches}:
-            for launch in launches:  # died between its row and its end entry: it did end
-                record.ended(launch, row.status)
+            for launch in launches:  # died between its row and its end entry: it did end,
+                record.ended(launch, row.status, now)  # told last, with the others so
             continue
         for launch in launches:
             if launch.ended is None:
@@ -353,6 +355,49 @@ def _lost(record: Record, trials: list[Trial], space: SearchSpace
             superseded.add(number)
         relaunch.append(Relaunch(number, point, earlier))
     return relaunch, superseded
+
+
+def _replay(proposer: Proposer, teller: faults.Teller, trials: list[Trial],
+            relaunch: list[Relaunch], record: Record) -> None:
+    """Tell the optimizer the recorded trials as the sweep told them (:func:`_as_told`),
+    each after the proposal the sweep asked for every trial numbered up to it (the answers
+    thrown away): the optimizer's and the proposer's random states, which each ask may draw
+    from (``initial_point_generator=random``, a point replaced as seen or infeasible), then
+    stand where the sweep left them, and the next point is the one it would have proposed
+    (one trial at a time: trials side by side were asked for in batches)."""
+    points = {t.number: t.point for t in trials} | {r.number: r.point for r in relaunch}
+    last = max([*points, *(la.trial for la in record.launches())], default=0)
+    asked = 0
+
+    def ask_up_to(number: int) -> None:
+        nonlocal asked
+        while asked < number:
+            asked += 1
+            proposer.ask(1)
+            if asked in points:
+                proposer.mark_seen(points[asked])
+
+    for told in _as_told(trials, record):
+        ask_up_to(max(t.number for t in told))
+        teller.tell(told)  # the values told depend on what was told with and before them
+    ask_up_to(last)
+    for point in points.values():
+        proposer.mark_seen(point)
+
+
+def _as_told(trials: list[Trial], record: Record) -> list[list[Trial]]:
+    """The recorded trials in the groups and the order the sweep told them the optimizer:
+    by the end time of their launch, which the trials told together share (a batch; one
+    trial at a time otherwise, in the order they ended, which with trials side by side is
+    not their number order); trials whose launch logged no end (a sweep of an older
+    tsbench) first, one at a time in number order."""
+    ends = {la.job: la.ended for la in record.launches() if la.ended is not None}
+    told: dict[float, list[Trial]] = {}
+    for t in trials:
+        if t.job in ends:
+            told.setdefault(ends[t.job], []).append(t)
+    unlogged = [[t] for t in trials if t.job not in ends]
+    return unlogged + [sorted(told[at], key=lambda t: t.job) for at in sorted(told)]
 
 
 def _again(trials: list[Trial], retry_failed: bool) -> tuple[list[Trial], list[Relaunch]]:

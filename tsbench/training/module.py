@@ -161,7 +161,7 @@ class ForecastModule(pl.LightningModule):
         else:
             raise ConfigError("optim.name", f"unknown optimizer '{name}'",
                               f"use one of {OPTIMIZERS}")
-        factor = lr_factor(self.optim, self.steps_per_epoch, self.max_epochs)
+        factor = lr_factor(self.optim, self.steps_per_epoch, self.max_epochs, self.lr)
         scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
         interval = "step" if str(self.optim.schedule) in PER_STEP else "epoch"
         return {"optimizer": optimizer,

@@ -48,11 +48,14 @@ def warmup_steps(warmup: float, total_steps: int) -> int:
     return int(warmup) if warmup >= 1 else round(warmup * total_steps)
 
 
-def lr_factor(optim: Any, steps_per_epoch: int, max_epochs: int) -> Callable[[int], float]:
-    """Return ``f(i)`` -> lr multiplier, where ``i`` counts steps (per-step schedules) or
-    finished epochs (per-epoch schedules).
+def lr_factor(optim: Any, steps_per_epoch: int, max_epochs: int, lr: float
+              ) -> Callable[[int], float]:
+    """Return ``f(i)`` -> multiplier of the rate ``lr`` the optimizer starts from
+    (``optim.lr``, or as ``optim.lr_scaling`` or the lr finder moved it), where ``i`` counts
+    steps (per-step schedules) or finished epochs (per-epoch schedules).
 
-    - ``warmup_cosine``: linear warmup from lr/warmup to lr, then cosine to ``min_lr``.
+    - ``warmup_cosine``: linear warmup from lr/warmup to lr, then cosine to ``min_lr`` (the
+      rate itself, whatever ``lr``).
     - ``constant``: lr throughout; ``step``: x ``gamma`` every ``step_size`` epochs.
     - ``type1`` (TSLib, LTSF-Linear, iTransformer): as their ``adjust_learning_rate``
       called after each epoch, epochs 1-2 train at lr, then lr halves every epoch.
@@ -62,7 +65,7 @@ def lr_factor(optim: Any, steps_per_epoch: int, max_epochs: int) -> Callable[[in
     if name == "warmup_cosine":
         total = max(1, steps_per_epoch * max_epochs)
         warm = warmup_steps(float(optim.warmup), total)
-        floor = float(optim.min_lr) / float(optim.lr) if float(optim.lr) > 0 else 0.0
+        floor = float(optim.min_lr) / lr if lr > 0 else 0.0
 
         def cosine(step: int) -> float:
             if step < warm:

@@ -54,6 +54,7 @@ from tsbench.rundir import (
 )
 from tsbench.search.names import OK, RECORD_COLUMNS, TRIALS_FILE
 from tsbench.search.report import absolute_paths, python_path, search_marks
+from tsbench.training.schedules import scaled_lr
 from tsbench.tune.budget import (
     budget_fix,
     planned_from_trials,
@@ -306,9 +307,13 @@ def search_plan(planned: int, seconds: float) -> str:
 
 
 def random_search(t: Tuning, args: list[str], epoch_seconds: float) -> dict[str, Any]:
-    """(d) Random search over the space, its share of the search time."""
+    """(d) Random search over the space, its share of the search time, set when it first
+    starts: resumed, it gets what is left of that share (a share of the time left then gave
+    it more, and (e) less)."""
     r = t.recipe
-    seconds = (t.budget_left() - t.state.stages["f_reserve"]) * float(r.random_share)
+    until = t.state.stage("d_random_until", lambda: t.state.spent() + (
+        t.budget_left() - t.state.stages["f_reserve"]) * float(r.random_share))
+    seconds = until - t.state.spent()
     planned = planned_trials(t, seconds, epoch_seconds)
     log.info("(d) random search: %s", search_plan(planned, seconds))
     rows = sweep(t, "d_random", "(d) random search",
@@ -327,6 +332,9 @@ def baseline_row(t: Tuning, columns: list[str]) -> dict[str, str]:
     row = {c: "" for c in columns}
     row.update({c: str(OmegaConf.select(config, c)) for c in columns
                 if c not in RECORD_COLUMNS})
+    if "optim.lr" in row:  # the rate it trained at (a command's optim.lr_scaling moved it):
+        # a trial at the baseline's batch size, the range test's, trains at its optim.lr
+        row["optim.lr"] = str(scaled_lr(config.optim, int(config.data.batch_size)))
     row.update(status=OK, objective=repr(float(read_metrics(run_dir)["objective"])))
     return row
 
