@@ -86,6 +86,10 @@ def test_penalty(finite: list[float], expected: float) -> None:
         (10, 20, 0.5, 10, False),
         (11, 20, 0.5, 10, True),
         (20, 20, 1.0, 10, False),  # 1 never stops
+        (1, 1, 0.5, 1, False),  # warm-started (tsbench-tune's e): 1 <= 0.5 * 4
+        (2, 3, 0.5, 1, False),
+        (3, 3, 0.5, 1, True),
+        (1, 1, 0.0, 1, True),
     ],
 )
 def test_failure_rate_gate(failed, launched, rate, initial, aborts) -> None:

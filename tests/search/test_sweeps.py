@@ -146,7 +146,8 @@ def test_sweep_that_keeps_failing_aborts(sweep_dir: Path, capsys) -> None:
         )
     assert isinstance(user_error(caught), SweepAbortedError)
     assert ("max_failure_rate: 3 of 3 trials failed since the sweep (re)started, more than "
-            "0.5 x 4 (the trials ended, or n_initial_points=4 where more: the grace window)"
+            "0.5 x 4 (the trials ended, or where more the grace window: n_initial_points=4, "
+            "at least 4)"
             ) in capsys.readouterr().err
     assert [r["status"] for r in read_rows(sweep_dir)] == ["failed"] * 3
 

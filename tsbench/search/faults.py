@@ -27,12 +27,13 @@ best full-budget value keeps the incumbent a full-budget trial also where the pe
 value is not the objective itself (with ``cv=tscv`` a trial is judged on one fold's loss,
 while its objective is the mean over folds).
 
-The sweep aborts when ``failed > max_failure_rate * max(ended, n_initial_points)`` and
+The sweep aborts when ``failed > max_failure_rate * max(ended, n_initial_points, 4)`` and
 trials are still to be launched: ``0`` stops at the first failure, ``1`` never stops,
-and the first ``n_initial_points`` trials act as a grace window so that early bad luck
-in a small batch does not end a long sweep. Both counts start again when a sweep is
-resumed: the abort tells the user to fix the cause and resume, and the failures before
-the fix would otherwise stop the resumed sweep at its first ended trial. A sweep whose
+and the first ``n_initial_points`` trials, at least :data:`MIN_FAILURE_WINDOW`, act as a
+grace window so that early bad luck in a small batch does not end a long sweep. Both
+counts start again when a sweep is resumed: the abort tells the user to fix the cause and
+resume, and the failures before the fix would otherwise stop the resumed sweep at its
+first ended trial. A sweep whose
 last trials failed has nothing left to save by stopping: it ends normally and its summary
 names the failures.
 """
@@ -118,18 +119,24 @@ def penalty(finite: Sequence[float]) -> float:
     return worst + PENALTY_MARGIN * spread
 
 
+#: The fewest trials a failure rate is taken over, whatever ``n_initial_points``: a sweep
+#: warm-started with ``n_initial_points=1`` (tsbench-tune's stage e) stopped at its first
+#: failed trial, 1 of 1.
+MIN_FAILURE_WINDOW = 4
+
+
 def check_failure_rate(
     n_failed: int, n_launched: int, max_failure_rate: float, n_initial_points: int, last: str
 ) -> None:
     """Raise :class:`SweepAbortedError` when failures exceed the allowed share (counts of
     the trials that ended since the sweep started or was resumed)."""
-    window = max(n_launched, n_initial_points)
+    window = max(n_launched, n_initial_points, MIN_FAILURE_WINDOW)
     if n_failed > max_failure_rate * window:
         raise SweepAbortedError(
             f"hydra.sweeper.max_failure_rate: {n_failed} of {n_launched} trials failed "
             f"since the sweep (re)started, more than {max_failure_rate:g} x {window} (the "
-            f"trials ended, or n_initial_points={n_initial_points} where more: the grace "
-            f"window); last "
+            f"trials ended, or where more the grace window: n_initial_points="
+            f"{n_initial_points}, at least {MIN_FAILURE_WINDOW}); last "
             f"error: {last} -> read the failed jobs' logs (trials.csv has their job_dir), "
             "fix the cause, then rerun with hydra.sweeper.resume=true (the failures so far "
             "count no more; add hydra.sweeper.retry_failed=true to run their points again; "

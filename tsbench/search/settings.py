@@ -63,7 +63,7 @@ class SweepSettings:
     params: dict[str, str] = field(default_factory=dict)
     # Python expressions over parameters and fixed config, e.g. "model.patch_len <= seq_len".
     constraints: list[str] = field(default_factory=list)
-    # Abort when failed trials exceed this share of max(launched, n_initial_points).
+    # Abort when failed trials exceed this share of max(ended, n_initial_points, 4).
     max_failure_rate: float = 0.5
     # true: continue the sweep recorded in hydra.sweep.dir (same space, constraints, pruner
     # and fixed overrides); force: continue it even where those differ.
