@@ -1108,6 +1108,10 @@ def test_a_folder_whose_csv_file_changed_is_refused(tmp_path: Path,
     ("search=dlinear_tune", "search: not a setting of tsbench-tune's command: (d) and (e) "
      "search the model's tuning space, and stage (a) would become a search of its own -> "
      "choose the space with recipe.space=<name>"),
+    ("optim.base_batch_size=64", "optim.base_batch_size: not a setting of tsbench-tune's "
+     "command: the searches and refits move the learning rate from the batch size the range "
+     "test (b) ran at -> drop it (optim.lr_scaling chooses the rule; the square-root one by "
+     "default)"),
     ("-m", "-m: tsbench-tune runs its own sweeps -> drop it"),
     ("hydra.mode=MULTIRUN", "hydra.mode: not a setting of tsbench-tune's command: each stage "
                             "runs one run or one sweep, as the recipe says -> drop it"),
@@ -1558,6 +1562,19 @@ def test_a_search_stage_without_time_left_says_so() -> None:
                                    "before it spent it)")
     assert search_plan(3, -5.0) == search_plan(3, 0.0)
     assert search_plan(12, 3725.0) == "about 12 trials in 1:02:05"
+
+
+def test_trials_move_the_learning_rate_by_the_commands_rule_else_the_square_root_one(
+        tmp_path: Path) -> None:
+    """A command's optim.lr_scaling=linear was replaced in every trial by the sqrt rule
+    without a word; the rate moves from the range test's batch size either way."""
+    def rules(t: Tuning) -> list[str]:
+        return [o for o in t.trial_base({"batch_size": 64}) if o.startswith("optim.lr_scaling")]
+
+    assert rules(_tuning(tmp_path / "a")) == ["optim.lr_scaling=sqrt"]
+    linear = _tuning(tmp_path / "b", "optim.lr_scaling=linear")
+    assert rules(linear) == ["optim.lr_scaling=linear"]
+    assert linear.trial_base({"batch_size": 64})[-1] == "optim.base_batch_size=64"
 
 
 def test_retraining_trains_the_best_configurations_each_with_its_seed_and_full_budget(

@@ -79,6 +79,9 @@ OWNED = {
                       "drop it: recipe.search sets what they search"),
     "search": ("(d) and (e) search the model's tuning space, and stage (a) would become a "
                "search of its own", "choose the space with recipe.space=<name>"),
+    "optim.base_batch_size": ("the searches and refits move the learning rate from the batch "
+                              "size the range test (b) ran at", "drop it (optim.lr_scaling "
+                              "chooses the rule; the square-root one by default)"),
     "hydra.sweeper.n_jobs": ("(d) and (e) set it", "set recipe.n_jobs"),
     "hydra.sweeper.random_state": ("(d) and (e) set it", "set recipe.random_state"),
     "hydra.sweeper": ("(d) and (e) set their sweeper from the recipe",

@@ -9,6 +9,7 @@ from typing import Any
 
 from tsbench.errors import TsbenchError
 from tsbench.rundir import config_choice
+from tsbench.tune.commands import override_key
 from tsbench.tune.state import TuneState
 
 
@@ -59,8 +60,11 @@ class Tuning:
 
     def trial_base(self, lr: dict[str, float]) -> list[str]:
         """Overrides of every search trial and retrained run: the full budget, and the learning
-        rate moved with the batch size (sqrt rule) from the one the range test ran at."""
-        return [*self.base, *self.epoch_budget, "logger=none", "optim.lr_scaling=sqrt",
+        rate moved with the batch size from the one the range test ran at, by the command's
+        ``optim.lr_scaling`` where it gives one, else the square-root rule."""
+        given = any(override_key(o) == "optim.lr_scaling" for o in self.overrides)
+        scaling = [] if given else ["optim.lr_scaling=sqrt"]
+        return [*self.base, *self.epoch_budget, "logger=none", *scaling,
                 f"optim.base_batch_size={int(lr['batch_size'])}"]
 
     def budget_left(self) -> float:
