@@ -164,11 +164,21 @@ def test_impossible_model_setting_names_the_field(tmp_path: Path) -> None:
 
 
 def test_refused_run_leaves_no_folder_in_outputs(tmp_path: Path) -> None:
-    """The plain command, with Hydra's default run directory."""
+    """The plain command, with Hydra's default run directory: not even the ``outputs/runs/``
+    and day's folders Hydra made for it; those a user had stay, empty as they were."""
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = run_module("tsbench", [*TINY, "pred_len=-5"], env, cwd=tmp_path)
     assert proc.returncode == 2 and "tsbench: error: pred_len: must be >= 1" in proc.stderr
-    assert list((tmp_path / "outputs" / "runs").iterdir()) == []  # not even the day's folder
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "data.csv").write_text(GOOD_HEAD + _rows(100))  # refused once the data is read
+    csv = [a for a in TINY if not a.startswith("dataset")] + [
+        "dataset=csv", "dataset.path=data.csv", "dataset.columns=[a,b,OT]"]
+    proc = run_module("tsbench", csv, env, cwd=tmp_path)
+    assert proc.returncode == 2 and "tsbench: error: dataset.columns: ['b']" in proc.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["data.csv"]
+    (tmp_path / "outputs" / "runs").mkdir(parents=True)  # the user's, empty
+    proc = run_module("tsbench", [*TINY, "pred_len=-5"], env, cwd=tmp_path)
+    assert proc.returncode == 2 and list((tmp_path / "outputs" / "runs").iterdir()) == []
     mine = tmp_path / "mine"  # a folder of the user's own, empty: it stays
     mine.mkdir()
     proc = run_module("tsbench", [*TINY, "pred_len=-5", "hydra.run.dir=mine/run"], env,
