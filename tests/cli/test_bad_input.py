@@ -24,6 +24,7 @@ from tsbench.settings_check import check_settings, unread_additions
 from tsbench.sweep_check import check_sweep
 from tsbench.training.run import validate_config
 from tsbench.training.step_memory import available_memory
+from tsbench.user_paths import home_in_overrides
 
 GOOD_HEAD = "date,a,OT\n"
 
@@ -239,6 +240,24 @@ def test_a_path_under_home_written_with_a_tilde_reads_the_users_file(tmp_path: P
                       {**env, "TSBENCH_DATA_DIR": "~/data", "TSBENCH_CACHE_DIR": str(elsewhere)},
                       cwd=elsewhere)
     assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.parametrize("searchpath", ["[file://~/conf]", "[pkg://tests,file://~/conf]",
+                                        "[~/conf]", "['file://~/conf']"])
+def test_a_search_path_under_home_written_with_a_tilde_is_the_users_folder(
+        searchpath: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``hydra.searchpath=[file://~/conf]``: Hydra's parser refuses the bare ``~``, and a
+    quoted one it reads as a folder named ``~``; either is ``$HOME/conf``, whose model the
+    command composes."""
+    home = tmp_path / "home"
+    (home / "conf" / "model").mkdir(parents=True)
+    (home / "conf" / "model" / "mine.yaml").write_text(
+        (OWN_CONFIGS / "model" / "dlinear.yaml").read_text().replace("name: dlinear",
+                                                                     "name: mine"))
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(tmp_path)
+    args = home_in_overrides([f"hydra.searchpath={searchpath}", "model=mine"])
+    assert check_settings(args).model.name == "mine"
 
 
 @pytest.mark.parametrize("args, fix", [
