@@ -1011,8 +1011,9 @@ def test_a_target_named_under_features_m_is_a_warning(tmp_path: Path) -> None:
 
 def test_a_target_the_csv_lacks_is_refused_without_the_features_m_warning(
         tmp_path: Path) -> None:
-    """``dataset.target=load`` on a file without a column ``load``: the warning about
-    scoring ``load`` under features=M came before the error saying there is no ``load``."""
+    """``dataset.target=load`` on a file without a column ``load``, a CSV of the user's or
+    a published dataset's: the warning about scoring ``load`` under features=M came before
+    the error saying there is no ``load``."""
     dates = pd.date_range("2024-01-01", periods=200, freq="h")
     pd.DataFrame({"date": dates, "a": range(200), "OT": range(200)}).to_csv(
         tmp_path / "site.csv", index=False)
@@ -1025,3 +1026,12 @@ def test_a_target_the_csv_lacks_is_refused_without_the_features_m_warning(
         "['a', 'OT'] -> set dataset.target=<column to forecast>\n")
     assert not (tmp_path / "run").exists()
     assert len(_warnings(tmp_path, *own, "dataset.target=a")) == 1  # a column it has: warned
+    # a published dataset's file, read from its copy on disk
+    proc = run_module("tsbench", ["dataset=etth1", *own[2:], "dataset.target=foo",
+                                  "hydra.run.dir=run"],
+                      {**os.environ, "TSBENCH_DATA_DIR": str(data_dir())}, cwd=tmp_path)
+    assert proc.returncode == 2 and proc.stderr == (
+        f"tsbench: error: dataset.target: column 'foo' not found in {data_dir() / 'ETTh1.csv'}; "
+        "columns are ['HUFL', 'HULL', 'MUFL', 'MULL', 'LUFL', 'LULL', 'OT'] -> set "
+        "dataset.target=<column to forecast>\n")
+    assert not (tmp_path / "run").exists()
