@@ -38,10 +38,11 @@ class DataError(TsbenchError):
 
 def closest(word: str, candidates: Iterable[str]) -> str | None:
     """The candidate a misspelt ``word`` most likely meant (case aside, difflib's ratio at
-    least 0.6), for a "did you mean" fix; None where none is close, or two are as close."""
+    least 0.75: ``lrr`` for ``lr``, not ``pred_len`` for ``seq_len``), for a "did you mean"
+    fix; None where none is that close, or two are as close."""
     spelt = {str(c).lower(): str(c) for c in reversed(list(candidates))}  # the first wins
     scored = sorted(((SequenceMatcher(None, word.lower(), low).ratio(), low) for low in spelt),
                     reverse=True)
-    if not scored or scored[0][0] < 0.6 or (len(scored) > 1 and scored[1][0] == scored[0][0]):
+    if not scored or scored[0][0] < 0.75 or (len(scored) > 1 and scored[1][0] == scored[0][0]):
         return None
     return spelt[scored[0][1]]

@@ -433,6 +433,9 @@ def test_a_synthetic_series_setting_out_of_range_is_named(field: str, value: obj
 
 
 MISSPELT = "no such setting -> check its spelling (tsbench --cfg job shows every setting)"
+#: The same for a setting whose spelling is close to one the config has: that one, first.
+MEANT = "no such setting -> did you mean"
+CHECK = "check its spelling (tsbench --cfg job shows every setting)"
 #: The way to a model config of one's own, after a model option tsbench lacks ('dlinaer').
 OWN = (", or for a model of your own, its folder of model/dlinaer.yaml on the search path: "
        "'hydra.searchpath=[file://conf]'")
@@ -449,21 +452,48 @@ BASIC_PARAMS = (
 
 
 @pytest.mark.parametrize("multirun, args, said", [
-    (False, ["optim.lrr=0.01"], f"optim.lrr: {MISSPELT}"),
-    (False, ["modell=dlinear"], f"modell: {MISSPELT}"),
-    (True, ["seq_len=interval(24,48)", "optim.lrr=0.01,0.02"], f"optim.lrr: {MISSPELT}"),
+    (False, ["optim.lrr=0.01"], f"optim.lrr: {MEANT} optim.lr? Else {CHECK}"),
+    (False, ["modell=dlinear"], f"modell: {MEANT} model? Else {CHECK}"),
+    (True, ["seq_len=interval(24,48)", "optim.lrr=0.01,0.02"],
+     f"optim.lrr: {MEANT} optim.lr? Else {CHECK}"),
+    (False, ["trainer.max_epoch=3"], "trainer.max_epoch: no such setting of trainer=debug -> "
+     "did you mean trainer.max_epochs? Else check its spelling, or choose a trainer that has "
+     "it (tsbench --cfg job trainer=<option> shows its settings)"),
+    # each part of the key: the group's, then the setting's
+    (False, ["trainr.max_epoch=3"], f"trainr.max_epoch: {MEANT} trainer.max_epochs? Else "
+                                    f"{CHECK}"),
+    (False, ["model=patchtst", "model.d_modle=64"], "model.d_modle: no such setting of "
+     "model=patchtst -> did you mean model.d_model? Else check its spelling, or choose a model "
+     "that has it (tsbench --cfg job model=<option> shows its settings)"),
+    (False, ["model=patchtts"], "model: no option 'patchtts' -> did you mean model=patchtst? "
+     "Else use one of arima, dlinear, ets, itransformer, naive, patchtst, seasonal_naive, "
+     "theta, or for a model of your own, its folder of model/patchtts.yaml on the search path: "
+     "'hydra.searchpath=[file://conf]'"),
+    (False, ["dataset=ettH1"], "dataset: no option 'ettH1' -> did you mean dataset=etth1? Else "
+     "use one of csv, electricity, etth1, etth2, ettm1, ettm2, exchange, ili, synthetic, "
+     "traffic, weather, or for a dataset of your own, its folder of dataset/ettH1.yaml on the "
+     "search path: 'hydra.searchpath=[file://conf]'"),
+    (True, ["logger=csv,mlfow"], "logger: no option 'mlfow' -> did you mean logger=mlflow? Else "
+     "use one of csv, mlflow, none, tensorboard, wandb"),
     (True, ["model=dlinear,patchtst,itransformer", "model.patch_len=8"],
      "model.patch_len: no such setting of model=dlinear, a setting of model=patchtst only, "
      "options this multirun sweeps together -> run each model in its own multirun, setting "
      "model.patch_len only where its model has it"),
     (True, ["model=dlinear,patchtst", "model.patch_lem=8"], f"model.patch_lem: {MISSPELT}"),
-    (False, ["model=dlinaer"], "model: no option 'dlinaer' -> use one of arima, dlinear, ets, "
-                               f"itransformer, naive, patchtst, seasonal_naive, theta{OWN}"),
-    (True, ["model=dlinear,dlinaer"], "model: no option 'dlinaer' -> use one of arima, "
-                                      "dlinear, ets, itransformer, naive, patchtst, "
-                                      f"seasonal_naive, theta{OWN}"),
-    (True, ["hydra/launcher=joblib,jobli"], "hydra/launcher: no option 'jobli' -> use one of "
-                                            "basic, joblib, submitit_local, submitit_slurm"),
+    (False, ["model=dlinaer"], "model: no option 'dlinaer' -> did you mean model=dlinear? "
+                               "Else use one of arima, dlinear, ets, itransformer, naive, "
+                               f"patchtst, seasonal_naive, theta{OWN}"),
+    (True, ["model=dlinear,dlinaer"], "model: no option 'dlinaer' -> did you mean "
+                                      "model=dlinear? Else use one of arima, dlinear, ets, "
+                                      "itransformer, naive, patchtst, seasonal_naive, "
+                                      f"theta{OWN}"),
+    # as close to four options: no guess
+    (False, ["dataset=ettx"], "dataset: no option 'ettx' -> use one of csv, electricity, etth1, "
+     "etth2, ettm1, ettm2, exchange, ili, synthetic, traffic, weather, or for a dataset of your "
+     "own, its folder of dataset/ettx.yaml on the search path: 'hydra.searchpath=[file://conf]'"),
+    (True, ["hydra/launcher=joblib,jobli"], "hydra/launcher: no option 'jobli' -> did you mean "
+                                            "hydra/launcher=joblib? Else use one of basic, "
+                                            "joblib, submitit_local, submitit_slurm"),
     # a launcher tsbench's extras install, not installed here: the extra to install
     (True, ["hydra/launcher=ray"], "hydra/launcher: no option 'ray' -> pip install "
      "\"tsbench[ray]\" for it, or use one of basic, joblib, submitit_local, submitit_slurm"),
