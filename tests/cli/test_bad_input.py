@@ -597,17 +597,22 @@ def test_a_misspelt_setting_is_named_in_one_line(multirun: bool, args: list[str]
     # a window length the splits of the data cannot hold (600 rows: 420, 60, 120)
     (["pred_len=12,100"], "pred_len: the val split has 60 rows to forecast, fewer than "
      "pred_len = 100 (its look-back comes from the rows before it) (at pred_len=100 of the "
-     "sweep pred_len=12,100) -> use pred_len <= 60, or a longer series"),
-    (["hydra/sweeper=skopt", "seq_len=choice(48,500)"], "seq_len: seq_len=500 is longer than "
-     "the 420 training rows (at seq_len=500 of the sweep seq_len=choice(48,500)) -> lower "
-     "seq_len"),
+     "sweep pred_len=12,100) -> sweep only the values that fit: pred_len=12"),
+    (["hydra/sweeper=skopt", "seq_len=choice(48,96,500)"], "seq_len: seq_len=500 is longer "
+     "than the 420 training rows (at seq_len=500 of the sweep seq_len=choice(48,96,500)) -> "
+     "sweep only the values that fit: seq_len=choice(48,96)"),
+    # no value fits: the run's own fix
+    (["seq_len=500,600"], "seq_len: seq_len=500 is longer than the 420 training rows (at "
+     "seq_len=500 of the sweep seq_len=500,600) -> lower seq_len"),
     # the test split, scored by a plain multirun's jobs (score_test: null), not by a search's
     (["dataset.test_frac=0.05", "pred_len=12,40"], "pred_len: the test split has 30 rows to "
      "forecast, fewer than pred_len = 40 (its look-back comes from the rows before it) (at "
-     "pred_len=40 of the sweep pred_len=12,40) -> use pred_len <= 30, or a longer series"),
+     "pred_len=40 of the sweep pred_len=12,40) -> sweep only the values that fit: "
+     "pred_len=12"),
     # a look-back longer than the training rows, whatever the validation
     (["cv=refit", "seq_len=48,500"], "seq_len: seq_len=500 is longer than the 420 training "
-     "rows (at seq_len=500 of the sweep seq_len=48,500) -> lower seq_len"),
+     "rows (at seq_len=500 of the sweep seq_len=48,500) -> sweep only the values that fit: "
+     "seq_len=48"),
 ])  # fmt: skip
 def test_a_swept_value_every_trial_of_it_would_fail_on_is_one_line(
         args: list[str], said: str, tmp_path: Path) -> None:
@@ -617,6 +622,35 @@ def test_a_swept_value_every_trial_of_it_would_fail_on_is_one_line(
     assert proc.returncode == 2
     assert proc.stderr == f"tsbench: error: {said}\n"
     assert list(tmp_path.iterdir()) == []
+
+
+#: The end of the fix of a preset's sweep the data does not fit at some values.
+IN_PLACE = " on the command line, in place of the preset's"
+
+
+@pytest.mark.parametrize("overrides, fix", [
+    # 420 training rows: seq_len=512 does not fit, the grid's others do
+    (["search=grid"], f"sweep only the values that fit: seq_len=96,336{IN_PLACE}"),
+    (["search=patchtst_bo"], f"sweep only the values that fit: seq_len=choice(96,192,336)"
+                             f"{IN_PLACE}"),
+    # one value fits: still a sweep, which does not replace the preset's with one value
+    (["search=patchtst_bo", "dataset.n_rows=200"],
+     f"sweep only the values that fit: seq_len=choice(96){IN_PLACE}"),
+    # none fits: the run's fix, with the sweep's form
+    (["search=grid", "dataset.n_rows=100"], "lower seq_len (the sweep's values: "
+     f"seq_len=<values>{IN_PLACE})"),
+])  # fmt: skip
+def test_a_presets_look_backs_the_data_cannot_hold_name_the_sweep_that_fits(
+        overrides: list[str], fix: str) -> None:
+    """Not "lower seq_len", which a search preset's ``hydra.sweeper.params`` gives no way
+    to do: the sweep of the values that fit, which the preset then runs."""
+    tiny = [a for a in TINY if not a.startswith(("seq_len", "model"))]
+    with pytest.raises(ConfigError) as refused:
+        check_command_line([*tiny, *overrides])
+    assert str(refused.value).startswith("seq_len: seq_len=")
+    assert str(refused.value).endswith(f" -> {fix}")
+    if "<values>" not in fix:
+        check_command_line([*tiny, *overrides, fix.split(": ")[1].removesuffix(IN_PLACE)])
 
 
 @pytest.mark.parametrize("sweep, message", [
