@@ -40,6 +40,7 @@ from tsbench.settings_check import (
     check_settings,
     check_sweeper_params,
     command_overrides,
+    near_setting,
     parse_each,
     target_not_alone,
     unread_additions,
@@ -172,9 +173,12 @@ def check_command_line(argv: list[str]) -> Checked:
     check_params_unquoted(list(args.overrides))
     check_hidden_configs(searchpath_of(cfg))
     for line in unread_additions(list(args.overrides), cfg):
+        key, _, value = line.lstrip("+").partition("=")
+        near = near_setting(list(args.overrides), key)
+        meant = f"did you mean {near}={value}? Else " if near else ""
         print(f"tsbench: warning: {line} adds a setting tsbench reads nowhere: it changes "
-              "nothing but the run's saved config (a report then shows it as a cell of its "
-              "own) -> drop it, or check its spelling (tsbench --cfg job shows every "
+              f"nothing but the run's saved config (a report then shows it as a cell of its "
+              f"own) -> {meant}drop it, or check its spelling (tsbench --cfg job shows every "
               "setting)", file=sys.stderr)
     for said in [*preset_replaced(list(args.overrides), cfg),
                  *preset_beats_option(list(args.overrides), cfg),

@@ -103,8 +103,7 @@ def unknown_setting(error: BaseException, choices: dict[str, list[str]] | None =
     if options:
         return TsbenchError(
             f"{key}: no such setting of {group}={options[0]} -> {meant}check its spelling, or "
-            f"choose "
-            f"a {group} that has it ({program} --cfg job {group}=<option> shows its "
+            f"choose a {group} that has it ({program} --cfg job {group}=<option> shows its "
             "settings)")
     if default is not None and default[0] == group:
         chosen, having = default[1]
@@ -404,11 +403,12 @@ def near_setting(overrides: list[str], missing: str | None, config_name: str = "
     kept = [o for o in overrides if o.split("=", 1)[0].lstrip("+~") != missing]
     try:
         with initialize_config_module("tsbench.conf", version_base="1.3"):
-            node = compose(config_name, overrides=kept, return_hydra_config=True)
+            config = compose(config_name, overrides=kept, return_hydra_config=True)
     except Exception:  # noqa: BLE001 - not composable without it either: say nothing more
         return None
-    parts = []
+    parts: list[str] = []
     for part in missing.split("."):
+        node = OmegaConf.select(config, ".".join(parts), throw_on_resolution_failure=False)
         if not isinstance(node, DictConfig):
             return None
         keys = [str(k) for k in node.keys()]
@@ -416,8 +416,7 @@ def near_setting(overrides: list[str], missing: str | None, config_name: str = "
         if found is None:
             return None
         parts.append(found)
-        node = node._get_node(found)
-    return ".".join(parts)
+    return None if parts == missing.split(".") else ".".join(parts)
 
 
 def _has_setting(single: list[str], index: int, choice: str, setting: str,

@@ -770,15 +770,21 @@ def test_a_setting_added_that_tsbench_reads_nowhere_is_a_warning(tmp_path: Path)
     proc = run_module("tsbench", ["+trainer.accumulate_grad_batches=2", "+foo=1",
                                   "+model.extra=2", "+hydra.job.env_set.X=1", "++bar=1",
                                   "++trainer.max_epochs=3", "++data.batch_size=8",
-                                  "++model.other=1", "--cfg", "job"],
+                                  "++model.other=1", "+trainer.patiense=2", "--cfg", "job"],
                       {**os.environ}, cwd=tmp_path)
     warned = [line for line in proc.stderr.splitlines() if line.startswith("tsbench: warning:")]
     assert proc.returncode == 0 and [w.split()[2] for w in warned] == [
-        "+trainer.accumulate_grad_batches=2", "+foo=1", "++bar=1"]
+        "+trainer.accumulate_grad_batches=2", "+foo=1", "++bar=1", "+trainer.patiense=2"]
+    ends = ("nothing but the run's saved config (a report then shows it as a cell of its own) "
+            "-> ")
     assert warned[1] == (
-        "tsbench: warning: +foo=1 adds a setting tsbench reads nowhere: it changes nothing but "
-        "the run's saved config (a report then shows it as a cell of its own) -> drop it, or "
-        "check its spelling (tsbench --cfg job shows every setting)")
+        f"tsbench: warning: +foo=1 adds a setting tsbench reads nowhere: it changes {ends}drop "
+        "it, or check its spelling (tsbench --cfg job shows every setting)")
+    # a misspelling of a setting it has (Hydra's hint for trainer.patiense=2 added the +)
+    assert warned[3] == (
+        "tsbench: warning: +trainer.patiense=2 adds a setting tsbench reads nowhere: it "
+        f"changes {ends}did you mean trainer.patience=2? Else drop it, or check its spelling "
+        "(tsbench --cfg job shows every setting)")
 
 
 @pytest.mark.parametrize("flags, line, last", [
