@@ -40,6 +40,7 @@ from tsbench.settings_check import (
     check_settings,
     check_sweeper_params,
     command_overrides,
+    near_setting,
     parse_each,
     target_not_alone,
     unread_additions,
@@ -109,7 +110,6 @@ def main(cfg: DictConfig) -> float:
             print(said, file=sys.stderr, flush=True)
             raise JobRefused(f"{said} (the first job refused; the sweep ran the others, "
                              "and a job that ended keeps its folder)") from None
-        _remove_empty_day(run_dir)
         end_progress_bar(cfg)
         if run_dir.is_dir():  # it holds what the run wrote before failing (its logs)
             print(f"tsbench: the failed run's folder is kept: {run_dir}", file=sys.stderr)
@@ -126,15 +126,6 @@ def end_progress_bar(cfg: DictConfig) -> None:
     a reader or ``grep '^tsbench'`` misses it."""
     if cfg.trainer.get("progress_bar"):
         print(flush=True)
-
-
-def _remove_empty_day(run_dir: Path) -> None:
-    """Under Hydra's default run folder (``outputs/runs/<day>/<time>``), the day's folder
-    too when the refused run's was all it held."""
-    if any(o.startswith("hydra.run.dir=") for o in HydraConfig.get().overrides.hydra):
-        return
-    with contextlib.suppress(OSError):  # not empty, or already gone
-        run_dir.parent.rmdir()
 
 
 class JobRefused(CompactHydraException):
@@ -182,9 +173,12 @@ def check_command_line(argv: list[str]) -> Checked:
     check_params_unquoted(list(args.overrides))
     check_hidden_configs(searchpath_of(cfg))
     for line in unread_additions(list(args.overrides), cfg):
+        key, _, value = line.lstrip("+").partition("=")
+        near = near_setting(list(args.overrides), key)
+        meant = f"did you mean {near}={value}? Else " if near else ""
         print(f"tsbench: warning: {line} adds a setting tsbench reads nowhere: it changes "
-              "nothing but the run's saved config (a report then shows it as a cell of its "
-              "own) -> drop it, or check its spelling (tsbench --cfg job shows every "
+              f"nothing but the run's saved config (a report then shows it as a cell of its "
+              f"own) -> {meant}drop it, or check its spelling (tsbench --cfg job shows every "
               "setting)", file=sys.stderr)
     for said in [*preset_replaced(list(args.overrides), cfg),
                  *preset_beats_option(list(args.overrides), cfg),
@@ -216,17 +210,34 @@ def check_command_line(argv: list[str]) -> Checked:
     kind = "multirun" if multirun else "run"
     if search or args.cfg:  # a sweeper holds its folder itself; --cfg writes no folder
         return Checked("search" if search else kind)
-    return Checked(kind, named_folder(cfg, multirun),
-                   lambda: check_not_over_other_runs(cfg, multirun))
+    folder = named_folder(cfg, multirun)
+    return Checked(kind, folder, lambda: check_not_over_other_runs(cfg, multirun),
+                   () if multirun or folder is not None else parents_to_make(cfg))
 
 
 class Checked(NamedTuple):
     """What :func:`check_command_line` found the command runs, the folder it names and the
-    check of that folder's finished runs, to repeat once it holds the folder."""
+    check of that folder's finished runs, to repeat once it holds the folder; for a run
+    whose folder Hydra names when it starts, the folders above it that Hydra will make
+    (:func:`parents_to_make`)."""
 
     kind: str | None
     folder: Path | None = None
     recheck: Callable[[], None] = lambda: None
+    made: tuple[Path, ...] = ()
+
+
+def parents_to_make(cfg: DictConfig) -> tuple[Path, ...]:
+    """The folders above the run's that do not exist yet, deepest first, where its folder
+    is named by its start time (the default ``outputs/runs/<day>/<time>``: ``outputs/``,
+    ``runs/`` and the day's folder, in a new working directory): ``hydra.run.dir``
+    resolved now, a moment before Hydra does. None where it cannot be resolved here (a
+    ``${hydra:...}`` value: Hydra's own)."""
+    try:
+        folder = Path(str(cfg.hydra.run.dir)).absolute()
+    except Exception:  # noqa: BLE001 (a resolver not at hand here: Hydra's to resolve)
+        return ()
+    return tuple(p for p in folder.parents if not p.exists())
 
 
 def named_folder(cfg: DictConfig, multirun: bool) -> Path | None:
@@ -252,10 +263,17 @@ def holding(checked: Checked) -> Iterator[None]:
     it used to overwrite the first's files (its finished-run check runs before either has
     finished; it is repeated once the lock is held). A folder made here, and each parent
     made for it, that holds nothing but the lock at the end (Hydra refused the command, or
-    the run removed what it wrote) is removed."""
+    the run removed what it wrote) is removed; for a folder Hydra names (``checked.made``),
+    the folders above it made for it that are empty at the end (a refused run's folder
+    removed)."""
     folder = checked.folder
     if folder is None:
-        yield
+        try:
+            yield
+        finally:
+            for empty in checked.made:  # deepest first: each removed where empty
+                with contextlib.suppress(OSError):
+                    empty.rmdir()
         return
     key = "hydra.sweep.dir" if checked.kind == "multirun" else "hydra.run.dir"
     made = [p for p in (folder, *folder.parents) if not p.exists()]  # deepest first

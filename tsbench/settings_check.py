@@ -26,7 +26,7 @@ from hydra.core.override_parser.types import Override
 from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
 
-from tsbench.errors import ConfigError, TsbenchError
+from tsbench.errors import ConfigError, TsbenchError, closest
 
 #: Hydra's error for an override of a key the config does not have.
 UNKNOWN_KEY = re.compile(r"Could not override '([^']+)'")
@@ -61,14 +61,15 @@ RESUME = "hydra.sweeper.resume"
 
 def unknown_setting(error: BaseException, choices: dict[str, list[str]] | None = None,
                     program: str = "tsbench",
-                    default: tuple[str, tuple[str, list[str]]] | None = None
-                    ) -> TsbenchError | None:
+                    default: tuple[str, tuple[str, list[str]]] | None = None,
+                    near: str | None = None) -> TsbenchError | None:
     """The one-line error for Hydra's ``error`` when it names a setting the config lacks.
     ``choices`` are config groups chosen on the command line, each as its composed option
     followed by the other options given that do have the setting (``{"strategy": ["direct",
     "recursive"]}``): a setting of another option of a swept group is named as such, not as
     a misspelling. ``default``: the group of a setting the command line chose no option of,
-    with :func:`_default_choice`'s option and options that have it."""
+    with :func:`_default_choice`'s option and options that have it. ``near``: the setting
+    the config has whose spelling is closest (:func:`near_setting`), for a misspelling."""
     key = missing_setting(error)
     if key is None:
         return None
@@ -104,10 +105,11 @@ def unknown_setting(error: BaseException, choices: dict[str, list[str]] | None =
             f"{key}: no such setting of {group}={options[0]}, a setting of {having} only, "
             f"options this multirun sweeps together -> run each {group} in its own multirun, "
             f"setting {key} only where its {group} has it")
+    meant = f"did you mean {near}? Else " if near else ""
     if options:
         return TsbenchError(
-            f"{key}: no such setting of {group}={options[0]} -> check its spelling, or choose "
-            f"a {group} that has it ({program} --cfg job {group}=<option> shows its "
+            f"{key}: no such setting of {group}={options[0]} -> {meant}check its spelling, or "
+            f"choose a {group} that has it ({program} --cfg job {group}=<option> shows its "
             "settings)")
     if default is not None and default[0] == group:
         chosen, having = default[1]
@@ -118,7 +120,8 @@ def unknown_setting(error: BaseException, choices: dict[str, list[str]] | None =
                 f"the command, or drop {key}")
     shows = "--cfg hydra shows Hydra's settings" if key.startswith("hydra.") else (
         "--cfg job shows every setting")
-    return TsbenchError(f"{key}: no such setting -> check its spelling ({program} {shows})")
+    return TsbenchError(f"{key}: no such setting -> {meant}check its spelling ({program} "
+                        f"{shows})")
 
 
 def unknown_option(error: BaseException) -> TsbenchError | None:
@@ -130,9 +133,12 @@ def unknown_option(error: BaseException) -> TsbenchError | None:
         return None
     group, option = found[1], found[2]
     listed = LISTED_OPTIONS.search(text)
-    fix = (f"use one of {', '.join(listed[1].split())}" if listed else
-           "check its spelling")
+    options = listed[1].split() if listed else []
+    fix = f"use one of {', '.join(options)}" if options else "check its spelling"
     problem = f"no option '{option}'" if option else "no option given"
+    meant = closest(option, options) if option else None
+    if meant is not None:
+        fix = f"did you mean {group}={meant}? Else {fix}"
     if option and group in ("model", "dataset"):  # where users add their own
         fix += (f", or for a {group} of your own, its folder of {group}/{option}.yaml on the "
                 "search path: 'hydra.searchpath=[file://conf]'")
@@ -172,7 +178,8 @@ def check_settings(overrides: list[str], config_name: str = "config",
         if missing is not None and missing.split(".")[0] not in choices:
             found = _default_choice(single, missing, config_name)
             default = None if found is None else (missing.split(".")[0], found)
-        error = unknown_option(exc) or unknown_setting(exc, choices, program, default)
+        near = near_setting(single, missing, config_name)
+        error = unknown_option(exc) or unknown_setting(exc, choices, program, default, near)
         if error is not None:
             raise error from None
         return None
@@ -389,6 +396,33 @@ def _default_choice(single: list[str], missing: str | None, config_name: str
     return str(default), [o for o in options if o != default
                           and _has_setting(single, len(single), f"{group}={o}", missing,
                                            config_name)]
+
+
+def near_setting(overrides: list[str], missing: str | None, config_name: str = "config"
+                 ) -> str | None:
+    """The setting closest in spelling to the ``missing`` one, each of its parts
+    (``trainr.max_epoch`` -> ``trainer.max_epochs``) among the keys at that level of the
+    config ``overrides`` compose without those of ``missing``; None where a part has none
+    close (:func:`~tsbench.errors.closest`), or ``missing`` is None."""
+    if missing is None:
+        return None
+    kept = [o for o in overrides if o.split("=", 1)[0].lstrip("+~") != missing]
+    try:
+        with initialize_config_module("tsbench.conf", version_base="1.3"):
+            config = compose(config_name, overrides=kept, return_hydra_config=True)
+    except Exception:  # noqa: BLE001 - not composable without it either: say nothing more
+        return None
+    parts: list[str] = []
+    for part in missing.split("."):
+        node = OmegaConf.select(config, ".".join(parts), throw_on_resolution_failure=False)
+        if not isinstance(node, DictConfig):
+            return None
+        keys = [str(k) for k in node.keys()]
+        found = part if part in keys else closest(part, keys)
+        if found is None:
+            return None
+        parts.append(found)
+    return None if parts == missing.split(".") else ".".join(parts)
 
 
 def _has_setting(single: list[str], index: int, choice: str, setting: str,

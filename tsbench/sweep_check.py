@@ -20,12 +20,13 @@ from __future__ import annotations
 import copy
 import itertools
 import math
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from hydra import compose, initialize_config_module
 from hydra.core.override_parser.overrides_parser import OverridesParser
-from hydra.core.override_parser.types import Override
+from hydra.core.override_parser.types import Override, ValueType
 from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
@@ -62,10 +63,15 @@ def sweep_values(override: Override) -> list[Scalar]:
 
 @dataclass(frozen=True)
 class Swept:
-    """One swept setting: its values to check and where the sweep was written."""
+    """One swept setting: its values to check, where the sweep was written, whether it is
+    a preset's (``hydra.sweeper.params``) and whether its values are a list (each one
+    checked, not an interval's ends) written ``a,b`` rather than ``choice(a,b)``."""
 
     values: list[Scalar]
     where: str
+    preset: bool = False
+    listed: bool = False
+    simple: bool = False
 
 
 @dataclass(frozen=True)
@@ -96,8 +102,30 @@ def check_sweep(config: DictConfig, overrides: list[str], config_name: str = "co
         for value in sweep.values:
             error = _fails_everywhere(worlds, key, value, others, data)
             if error is not None:
+                fit = [v for v in sweep.values if isinstance(error, Unfit) and v != value
+                       and _fails_everywhere(worlds, key, v, others, data) is None]
                 raise ConfigError(error.field, f"{error.problem} (at {key}={value} of "
-                                  f"{sweep.where})", error.fix)
+                                  f"{sweep.where})", _sweep_fix(key, sweep, fit, error.fix))
+
+
+def _sweep_fix(key: str, sweep: Swept, fit: list[Scalar], fix: str) -> str:
+    """The fix for a swept window length that the data does not fit at some of its values:
+    the sweep of the values that ``fit`` (a list's), as the command line gives it (where it
+    replaces the preset's entry of the same key); else the run's own ``fix``, where it
+    names the key, with the way to change a preset's values."""
+    where = " on the command line, in place of the preset's" if sweep.preset else ""
+    if sweep.listed and fit:
+        values = ",".join(format_value(v) for v in fit)
+        if len(fit) > 1 and sweep.simple:
+            line = f"{key}={values}"
+        elif len(fit) > 1 or sweep.preset:  # one value would replace a preset's sweep
+            line = f"{key}=choice({values})"
+        else:
+            line = f"{key}={values}"
+        return f"sweep only the values that fit: {line}{where}"
+    if sweep.preset and re.search(rf"\b{re.escape(key)}\b", fix):
+        return f"{fix} (the sweep's values: {key}=<values>{where})"
+    return fix
 
 
 def fixed_params(config: DictConfig, overrides: list[str]) -> list[str]:
@@ -142,7 +170,9 @@ def _swept(config: DictConfig, overrides: list[str]) -> dict[str, Swept]:
         if override.is_sweep_override() and not key.startswith("hydra"):
             where = (f"hydra.sweeper.params {written}: {preset[written]}" if written in preset
                      else f"the sweep {line}")
-            swept[key] = Swept(values, where)
+            swept[key] = Swept(values, where, written in preset,
+                               isinstance(dimension_of(override), Categorical),
+                               override.value_type == ValueType.SIMPLE_CHOICE_SWEEP)
     return swept
 
 
@@ -245,6 +275,10 @@ class Data:
         return self.loaded[source]
 
 
+class Unfit(ConfigError):
+    """A window length the data does not fit (:func:`_fit_the_data`)."""
+
+
 def _fit_the_data(trial: DictConfig, key: str, data: Data) -> None:
     """When ``key`` is a window length (``seq_len``, ``pred_len``), the trial's look-back
     fits the training rows and, in a holdout trial, each split it reads holds a window of
@@ -270,7 +304,7 @@ def _fit_the_data(trial: DictConfig, key: str, data: Data) -> None:
             check_split_length(split, start, end, seq_len, horizon)
     except DataError as error:
         problem, _, fix = str(error).partition(" -> ")
-        raise ConfigError(key, problem, fix) from None
+        raise Unfit(key, problem, fix) from None
 
 
 def _trials(world: World, key: str, value: Scalar,

@@ -13,9 +13,15 @@ import os
 import re
 from pathlib import Path
 
-#: A ``~`` that starts a path in an override's value: at its start or after , [ ( of a
-#: sweep or list, followed by / or the item's end.
-_TILDE = re.compile(r"(^|[,\[(])~(?=/|$|[,\])])")
+#: A ``~`` that starts a path in an override's value: at its start, after , [ ( of a
+#: sweep or list, or after the ``file://`` of a ``hydra.searchpath`` entry, followed by /
+#: or the item's end.
+_TILDE = re.compile(r"(^|[,\[(]|file://)~(?=/|$|[,\])])")
+#: A ``~`` after ``file://`` in a quoted entry of ``hydra.searchpath``, which Hydra parses
+#: (and reads as a folder named ``~``).
+_QUOTED_FILE_TILDE = re.compile(r"(file://)~(?=/|['\"])")
+#: Hydra's folders of configs, which Hydra reads: tsbench expands ``~`` there quoted too.
+SEARCHPATH = "hydra.searchpath"
 
 
 def user_path(text: object) -> Path:
@@ -25,8 +31,10 @@ def user_path(text: object) -> Path:
 
 def home_in_overrides(args: list[str]) -> list[str]:
     """``args`` with each override Hydra cannot parse for a bare ``~`` in its value
-    (``dataset.path=~/sales.csv``, ``hydra.run.dir=~/runs``) given with the home directory
-    in its place; every other argument (one Hydra parses, a flag) as given."""
+    (``dataset.path=~/sales.csv``, ``hydra.run.dir=~/runs``,
+    ``hydra.searchpath=[file://~/conf]``) given with the home directory in its place, and a
+    quoted ``file://~`` of ``hydra.searchpath`` too (Hydra reads its folders, not
+    tsbench); every other argument (one Hydra parses, a flag) as given."""
     from hydra.core.override_parser.overrides_parser import OverridesParser
     from hydra.errors import HydraException
 
@@ -43,8 +51,11 @@ def home_in_overrides(args: list[str]) -> list[str]:
     expanded = []
     for arg in args:
         key, sep, value = arg.partition("=")
-        if sep and not key.startswith("-") and "~" in value and not parses(arg):
-            line = f"{key}={_TILDE.sub(lambda found: found[1] + home, value)}"
-            arg = line if parses(line) else arg  # else its own error names it as given
+        if sep and not key.startswith("-") and "~" in value:
+            if not parses(arg):
+                line = f"{key}={_TILDE.sub(lambda found: found[1] + home, value)}"
+                arg = line if parses(line) else arg  # else its own error names it as given
+            elif key.lstrip("+~") == SEARCHPATH:
+                arg = f"{key}={_QUOTED_FILE_TILDE.sub(lambda found: found[1] + home, value)}"
         expanded.append(arg)
     return expanded

@@ -24,6 +24,7 @@ from tsbench.settings_check import check_settings, unread_additions
 from tsbench.sweep_check import check_sweep
 from tsbench.training.run import validate_config
 from tsbench.training.step_memory import available_memory
+from tsbench.user_paths import home_in_overrides
 
 GOOD_HEAD = "date,a,OT\n"
 
@@ -164,11 +165,21 @@ def test_impossible_model_setting_names_the_field(tmp_path: Path) -> None:
 
 
 def test_refused_run_leaves_no_folder_in_outputs(tmp_path: Path) -> None:
-    """The plain command, with Hydra's default run directory."""
+    """The plain command, with Hydra's default run directory: not even the ``outputs/runs/``
+    and day's folders Hydra made for it; those a user had stay, empty as they were."""
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = run_module("tsbench", [*TINY, "pred_len=-5"], env, cwd=tmp_path)
     assert proc.returncode == 2 and "tsbench: error: pred_len: must be >= 1" in proc.stderr
-    assert list((tmp_path / "outputs" / "runs").iterdir()) == []  # not even the day's folder
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "data.csv").write_text(GOOD_HEAD + _rows(100))  # refused once the data is read
+    csv = [a for a in TINY if not a.startswith("dataset")] + [
+        "dataset=csv", "dataset.path=data.csv", "dataset.columns=[a,b,OT]"]
+    proc = run_module("tsbench", csv, env, cwd=tmp_path)
+    assert proc.returncode == 2 and "tsbench: error: dataset.columns: ['b']" in proc.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["data.csv"]
+    (tmp_path / "outputs" / "runs").mkdir(parents=True)  # the user's, empty
+    proc = run_module("tsbench", [*TINY, "pred_len=-5"], env, cwd=tmp_path)
+    assert proc.returncode == 2 and list((tmp_path / "outputs" / "runs").iterdir()) == []
     mine = tmp_path / "mine"  # a folder of the user's own, empty: it stays
     mine.mkdir()
     proc = run_module("tsbench", [*TINY, "pred_len=-5", "hydra.run.dir=mine/run"], env,
@@ -229,6 +240,24 @@ def test_a_path_under_home_written_with_a_tilde_reads_the_users_file(tmp_path: P
                       {**env, "TSBENCH_DATA_DIR": "~/data", "TSBENCH_CACHE_DIR": str(elsewhere)},
                       cwd=elsewhere)
     assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.parametrize("searchpath", ["[file://~/conf]", "[pkg://tests,file://~/conf]",
+                                        "[~/conf]", "['file://~/conf']"])
+def test_a_search_path_under_home_written_with_a_tilde_is_the_users_folder(
+        searchpath: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``hydra.searchpath=[file://~/conf]``: Hydra's parser refuses the bare ``~``, and a
+    quoted one it reads as a folder named ``~``; either is ``$HOME/conf``, whose model the
+    command composes."""
+    home = tmp_path / "home"
+    (home / "conf" / "model").mkdir(parents=True)
+    (home / "conf" / "model" / "mine.yaml").write_text(
+        (OWN_CONFIGS / "model" / "dlinear.yaml").read_text().replace("name: dlinear",
+                                                                     "name: mine"))
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(tmp_path)
+    args = home_in_overrides([f"hydra.searchpath={searchpath}", "model=mine"])
+    assert check_settings(args).model.name == "mine"
 
 
 @pytest.mark.parametrize("args, fix", [
@@ -404,6 +433,9 @@ def test_a_synthetic_series_setting_out_of_range_is_named(field: str, value: obj
 
 
 MISSPELT = "no such setting -> check its spelling (tsbench --cfg job shows every setting)"
+#: The same for a setting whose spelling is close to one the config has: that one, first.
+MEANT = "no such setting -> did you mean"
+CHECK = "check its spelling (tsbench --cfg job shows every setting)"
 #: The way to a model config of one's own, after a model option tsbench lacks ('dlinaer').
 OWN = (", or for a model of your own, its folder of model/dlinaer.yaml on the search path: "
        "'hydra.searchpath=[file://conf]'")
@@ -420,21 +452,48 @@ BASIC_PARAMS = (
 
 
 @pytest.mark.parametrize("multirun, args, said", [
-    (False, ["optim.lrr=0.01"], f"optim.lrr: {MISSPELT}"),
-    (False, ["modell=dlinear"], f"modell: {MISSPELT}"),
-    (True, ["seq_len=interval(24,48)", "optim.lrr=0.01,0.02"], f"optim.lrr: {MISSPELT}"),
+    (False, ["optim.lrr=0.01"], f"optim.lrr: {MEANT} optim.lr? Else {CHECK}"),
+    (False, ["modell=dlinear"], f"modell: {MEANT} model? Else {CHECK}"),
+    (True, ["seq_len=interval(24,48)", "optim.lrr=0.01,0.02"],
+     f"optim.lrr: {MEANT} optim.lr? Else {CHECK}"),
+    (False, ["trainer.max_epoch=3"], "trainer.max_epoch: no such setting of trainer=debug -> "
+     "did you mean trainer.max_epochs? Else check its spelling, or choose a trainer that has "
+     "it (tsbench --cfg job trainer=<option> shows its settings)"),
+    # each part of the key: the group's, then the setting's
+    (False, ["trainr.max_epoch=3"], f"trainr.max_epoch: {MEANT} trainer.max_epochs? Else "
+                                    f"{CHECK}"),
+    (False, ["model=patchtst", "model.d_modle=64"], "model.d_modle: no such setting of "
+     "model=patchtst -> did you mean model.d_model? Else check its spelling, or choose a model "
+     "that has it (tsbench --cfg job model=<option> shows its settings)"),
+    (False, ["model=patchtts"], "model: no option 'patchtts' -> did you mean model=patchtst? "
+     "Else use one of arima, dlinear, ets, itransformer, naive, patchtst, seasonal_naive, "
+     "theta, or for a model of your own, its folder of model/patchtts.yaml on the search path: "
+     "'hydra.searchpath=[file://conf]'"),
+    (False, ["dataset=ettH1"], "dataset: no option 'ettH1' -> did you mean dataset=etth1? Else "
+     "use one of csv, electricity, etth1, etth2, ettm1, ettm2, exchange, ili, synthetic, "
+     "traffic, weather, or for a dataset of your own, its folder of dataset/ettH1.yaml on the "
+     "search path: 'hydra.searchpath=[file://conf]'"),
+    (True, ["logger=csv,mlfow"], "logger: no option 'mlfow' -> did you mean logger=mlflow? Else "
+     "use one of csv, mlflow, none, tensorboard, wandb"),
     (True, ["model=dlinear,patchtst,itransformer", "model.patch_len=8"],
      "model.patch_len: no such setting of model=dlinear, a setting of model=patchtst only, "
      "options this multirun sweeps together -> run each model in its own multirun, setting "
      "model.patch_len only where its model has it"),
     (True, ["model=dlinear,patchtst", "model.patch_lem=8"], f"model.patch_lem: {MISSPELT}"),
-    (False, ["model=dlinaer"], "model: no option 'dlinaer' -> use one of arima, dlinear, ets, "
-                               f"itransformer, naive, patchtst, seasonal_naive, theta{OWN}"),
-    (True, ["model=dlinear,dlinaer"], "model: no option 'dlinaer' -> use one of arima, "
-                                      "dlinear, ets, itransformer, naive, patchtst, "
-                                      f"seasonal_naive, theta{OWN}"),
-    (True, ["hydra/launcher=joblib,jobli"], "hydra/launcher: no option 'jobli' -> use one of "
-                                            "basic, joblib, submitit_local, submitit_slurm"),
+    (False, ["model=dlinaer"], "model: no option 'dlinaer' -> did you mean model=dlinear? "
+                               "Else use one of arima, dlinear, ets, itransformer, naive, "
+                               f"patchtst, seasonal_naive, theta{OWN}"),
+    (True, ["model=dlinear,dlinaer"], "model: no option 'dlinaer' -> did you mean "
+                                      "model=dlinear? Else use one of arima, dlinear, ets, "
+                                      "itransformer, naive, patchtst, seasonal_naive, "
+                                      f"theta{OWN}"),
+    # as close to four options: no guess
+    (False, ["dataset=ettx"], "dataset: no option 'ettx' -> use one of csv, electricity, etth1, "
+     "etth2, ettm1, ettm2, exchange, ili, synthetic, traffic, weather, or for a dataset of your "
+     "own, its folder of dataset/ettx.yaml on the search path: 'hydra.searchpath=[file://conf]'"),
+    (True, ["hydra/launcher=joblib,jobli"], "hydra/launcher: no option 'jobli' -> did you mean "
+                                            "hydra/launcher=joblib? Else use one of basic, "
+                                            "joblib, submitit_local, submitit_slurm"),
     # a launcher tsbench's extras install, not installed here: the extra to install
     (True, ["hydra/launcher=ray"], "hydra/launcher: no option 'ray' -> pip install "
      "\"tsbench[ray]\" for it, or use one of basic, joblib, submitit_local, submitit_slurm"),
@@ -542,17 +601,22 @@ def test_a_misspelt_setting_is_named_in_one_line(multirun: bool, args: list[str]
     # a window length the splits of the data cannot hold (600 rows: 420, 60, 120)
     (["pred_len=12,100"], "pred_len: the val split has 60 rows to forecast, fewer than "
      "pred_len = 100 (its look-back comes from the rows before it) (at pred_len=100 of the "
-     "sweep pred_len=12,100) -> use pred_len <= 60, or a longer series"),
-    (["hydra/sweeper=skopt", "seq_len=choice(48,500)"], "seq_len: seq_len=500 is longer than "
-     "the 420 training rows (at seq_len=500 of the sweep seq_len=choice(48,500)) -> lower "
-     "seq_len"),
+     "sweep pred_len=12,100) -> sweep only the values that fit: pred_len=12"),
+    (["hydra/sweeper=skopt", "seq_len=choice(48,96,500)"], "seq_len: seq_len=500 is longer "
+     "than the 420 training rows (at seq_len=500 of the sweep seq_len=choice(48,96,500)) -> "
+     "sweep only the values that fit: seq_len=choice(48,96)"),
+    # no value fits: the run's own fix
+    (["seq_len=500,600"], "seq_len: seq_len=500 is longer than the 420 training rows (at "
+     "seq_len=500 of the sweep seq_len=500,600) -> lower seq_len"),
     # the test split, scored by a plain multirun's jobs (score_test: null), not by a search's
     (["dataset.test_frac=0.05", "pred_len=12,40"], "pred_len: the test split has 30 rows to "
      "forecast, fewer than pred_len = 40 (its look-back comes from the rows before it) (at "
-     "pred_len=40 of the sweep pred_len=12,40) -> use pred_len <= 30, or a longer series"),
+     "pred_len=40 of the sweep pred_len=12,40) -> sweep only the values that fit: "
+     "pred_len=12"),
     # a look-back longer than the training rows, whatever the validation
     (["cv=refit", "seq_len=48,500"], "seq_len: seq_len=500 is longer than the 420 training "
-     "rows (at seq_len=500 of the sweep seq_len=48,500) -> lower seq_len"),
+     "rows (at seq_len=500 of the sweep seq_len=48,500) -> sweep only the values that fit: "
+     "seq_len=48"),
 ])  # fmt: skip
 def test_a_swept_value_every_trial_of_it_would_fail_on_is_one_line(
         args: list[str], said: str, tmp_path: Path) -> None:
@@ -562,6 +626,35 @@ def test_a_swept_value_every_trial_of_it_would_fail_on_is_one_line(
     assert proc.returncode == 2
     assert proc.stderr == f"tsbench: error: {said}\n"
     assert list(tmp_path.iterdir()) == []
+
+
+#: The end of the fix of a preset's sweep the data does not fit at some values.
+IN_PLACE = " on the command line, in place of the preset's"
+
+
+@pytest.mark.parametrize("overrides, fix", [
+    # 420 training rows: seq_len=512 does not fit, the grid's others do
+    (["search=grid"], f"sweep only the values that fit: seq_len=96,336{IN_PLACE}"),
+    (["search=patchtst_bo"], f"sweep only the values that fit: seq_len=choice(96,192,336)"
+                             f"{IN_PLACE}"),
+    # one value fits: still a sweep, which does not replace the preset's with one value
+    (["search=patchtst_bo", "dataset.n_rows=200"],
+     f"sweep only the values that fit: seq_len=choice(96){IN_PLACE}"),
+    # none fits: the run's fix, with the sweep's form
+    (["search=grid", "dataset.n_rows=100"], "lower seq_len (the sweep's values: "
+     f"seq_len=<values>{IN_PLACE})"),
+])  # fmt: skip
+def test_a_presets_look_backs_the_data_cannot_hold_name_the_sweep_that_fits(
+        overrides: list[str], fix: str) -> None:
+    """Not "lower seq_len", which a search preset's ``hydra.sweeper.params`` gives no way
+    to do: the sweep of the values that fit, which the preset then runs."""
+    tiny = [a for a in TINY if not a.startswith(("seq_len", "model"))]
+    with pytest.raises(ConfigError) as refused:
+        check_command_line([*tiny, *overrides])
+    assert str(refused.value).startswith("seq_len: seq_len=")
+    assert str(refused.value).endswith(f" -> {fix}")
+    if "<values>" not in fix:
+        check_command_line([*tiny, *overrides, fix.split(": ")[1].removesuffix(IN_PLACE)])
 
 
 @pytest.mark.parametrize("sweep, message", [
@@ -681,15 +774,21 @@ def test_a_setting_added_that_tsbench_reads_nowhere_is_a_warning(tmp_path: Path)
     proc = run_module("tsbench", ["+trainer.accumulate_grad_batches=2", "+foo=1",
                                   "+model.extra=2", "+hydra.job.env_set.X=1", "++bar=1",
                                   "++trainer.max_epochs=3", "++data.batch_size=8",
-                                  "++model.other=1", "--cfg", "job"],
+                                  "++model.other=1", "+trainer.patiense=2", "--cfg", "job"],
                       {**os.environ}, cwd=tmp_path)
     warned = [line for line in proc.stderr.splitlines() if line.startswith("tsbench: warning:")]
     assert proc.returncode == 0 and [w.split()[2] for w in warned] == [
-        "+trainer.accumulate_grad_batches=2", "+foo=1", "++bar=1"]
+        "+trainer.accumulate_grad_batches=2", "+foo=1", "++bar=1", "+trainer.patiense=2"]
+    ends = ("nothing but the run's saved config (a report then shows it as a cell of its own) "
+            "-> ")
     assert warned[1] == (
-        "tsbench: warning: +foo=1 adds a setting tsbench reads nowhere: it changes nothing but "
-        "the run's saved config (a report then shows it as a cell of its own) -> drop it, or "
-        "check its spelling (tsbench --cfg job shows every setting)")
+        f"tsbench: warning: +foo=1 adds a setting tsbench reads nowhere: it changes {ends}drop "
+        "it, or check its spelling (tsbench --cfg job shows every setting)")
+    # a misspelling of a setting it has (Hydra's hint for trainer.patiense=2 added the +)
+    assert warned[3] == (
+        "tsbench: warning: +trainer.patiense=2 adds a setting tsbench reads nowhere: it "
+        f"changes {ends}did you mean trainer.patience=2? Else drop it, or check its spelling "
+        "(tsbench --cfg job shows every setting)")
 
 
 @pytest.mark.parametrize("flags, line, last", [
@@ -986,8 +1085,9 @@ def test_a_target_named_under_features_m_is_a_warning(tmp_path: Path) -> None:
 
 def test_a_target_the_csv_lacks_is_refused_without_the_features_m_warning(
         tmp_path: Path) -> None:
-    """``dataset.target=load`` on a file without a column ``load``: the warning about
-    scoring ``load`` under features=M came before the error saying there is no ``load``."""
+    """``dataset.target=load`` on a file without a column ``load``, a CSV of the user's or
+    a published dataset's: the warning about scoring ``load`` under features=M came before
+    the error saying there is no ``load``."""
     dates = pd.date_range("2024-01-01", periods=200, freq="h")
     pd.DataFrame({"date": dates, "a": range(200), "OT": range(200)}).to_csv(
         tmp_path / "site.csv", index=False)
@@ -1000,3 +1100,12 @@ def test_a_target_the_csv_lacks_is_refused_without_the_features_m_warning(
         "['a', 'OT'] -> set dataset.target=<column to forecast>\n")
     assert not (tmp_path / "run").exists()
     assert len(_warnings(tmp_path, *own, "dataset.target=a")) == 1  # a column it has: warned
+    # a published dataset's file, read from its copy on disk
+    proc = run_module("tsbench", ["dataset=etth1", *own[2:], "dataset.target=foo",
+                                  "hydra.run.dir=run"],
+                      {**os.environ, "TSBENCH_DATA_DIR": str(data_dir())}, cwd=tmp_path)
+    assert proc.returncode == 2 and proc.stderr == (
+        f"tsbench: error: dataset.target: column 'foo' not found in {data_dir() / 'ETTh1.csv'}; "
+        "columns are ['HUFL', 'HULL', 'MUFL', 'MULL', 'LUFL', 'LULL', 'OT'] -> set "
+        "dataset.target=<column to forecast>\n")
+    assert not (tmp_path / "run").exists()

@@ -104,6 +104,20 @@ CASES = {
                        "{path}: non-numeric column(s) ['OT'] (e.g. '1.234,5' in 'OT' at row 1) "
                        "-> for '.' separating thousands add \"dataset.thousands='.'\" to the "
                        "command line"),
+    "columns_not_in_file": ("date,a,OT\n" + _rows(), {"columns": ["a", "b", "OT"]},
+                            "dataset.columns: ['b'] not in {path}; columns are ['a', 'OT'] -> "
+                            "list only columns it has in dataset.columns=[...], or drop "
+                            "dataset.columns to read them all"),
+    # a misspelt column, and the dates' column, which is no channel
+    "columns_misspelt": ("date,a,OT\n" + _rows(), {"columns": ["date", "a", "ot"]},
+                         "dataset.columns: ['date', 'ot'] not in {path}; columns are ['a', "
+                         "'OT'] -> list only columns it has in dataset.columns=[...], or drop "
+                         "dataset.columns to read them all ('date' is dataset.date_col, read as "
+                         "the timestamps: leave it out) (did you mean 'OT' for 'ot'?)"),
+    "target_misspelt": ("date,a,OT\n" + _rows(), {"target": "ot"},
+                        "dataset.target: column 'ot' not found in {path}; columns are ['a', "
+                        "'OT'] -> did you mean dataset.target=OT? Else set "
+                        "dataset.target=<column to forecast>"),
     "decimal_is_separator": ("date,a,OT\n" + _rows(), {"decimal": ","},
                              "dataset.decimal: must be one character other than the separator "
                              "',', got ',' -> use '.', and for decimal commas a file separated "

@@ -238,12 +238,14 @@ def test_refit_seeds_that_are_not_seeds_of_refits_are_refused(
 
 @pytest.mark.parametrize(("fields", "said"), [
     (["dataset.target=units"], "dataset.target: column 'units' not found in"),
-    (["model=patchtsd"], "tsbench-tune: error: model: no option 'patchtsd' -> use one of "
+    (["model=patchtsd"], "tsbench-tune: error: model: no option 'patchtsd' -> did you mean "
+                         "model=patchtst? Else use one of "
                          "arima, dlinear, ets, itransformer, naive, patchtst, seasonal_naive, "
                          "theta, or for a model of your own, its folder of model/patchtsd.yaml "
                          "on the search path: 'hydra.searchpath=[file://conf]'\n"),
-    (["optim.lrr=0.01"], "tsbench-tune: error: optim.lrr: no such setting -> check its "
-                         "spelling (tsbench --cfg job shows every setting)\n"),
+    (["optim.lrr=0.01"], "tsbench-tune: error: optim.lrr: no such setting -> did you mean "
+                         "optim.lr? Else check its spelling (tsbench --cfg job shows every "
+                         "setting)\n"),
     (["recipe.cv_folds=40"], "cv.n_splits: 40 folds are more than the 480 train+val rows"),
     (["recipe.cv_folds=9"], "-> use cv.n_splits <= 6 (tsbench-tune sets cv.n_splits to "
                             "recipe.cv_folds)\n"),
@@ -489,12 +491,13 @@ def test_a_model_and_a_dataset_config_outside_the_package_reach_every_stage(
     ("recipe.space=my_tune.yaml", "recipe.space: 'my_tune.yaml' is not null or the name of "
      "a config in search/ (no folder, no .yaml)"),
     ("recipe.space=my_patchtst_tune", "tsbench-tune: error: recipe.space (the space the "
-     "searches (d) and (e) tune in): search: no option 'my_patchtst_tune' -> use one of"),
+     "searches (d) and (e) tune in): search: no option 'my_patchtst_tune' -> did you mean "
+     "search=patchtst_tune? Else use one of"),
     # recipe.search, which the searches (d) and (e) would otherwise meet an hour in
     ("recipe.search=['model.e_layer=choice(1,2)']", "tsbench-tune: error: recipe.search: "
-     "model.e_layer=choice(1,2): model.e_layer: no such setting of model=patchtst -> check "
-     "its spelling, or choose a model that has it (tsbench --cfg job model=<option> shows "
-     "its settings)"),
+     "model.e_layer=choice(1,2): model.e_layer: no such setting of model=patchtst -> did you "
+     "mean model.e_layers? Else check its spelling, or choose a model that has it (tsbench "
+     "--cfg job model=<option> shows its settings)"),
     ("recipe.search=['optim.weight_decay=interval(-0.1,0.1)']", "tsbench-tune: error: "
      "recipe.search: optim.weight_decay=interval(-0.1,0.1): optim.weight_decay: must be >= 0, "
      "got -0.1"),
@@ -1814,7 +1817,8 @@ def test_a_model_tuning_space_that_does_not_compose_is_refused_before_any_folder
     assert main(["dataset=csv", f"dataset.path={data}", *command, "model=toy", searchpath,
                  f"out={out}"]) == 2
     assert ("search/toy_tune.yaml (the space the searches (d) and (e) tune in): "
-            "optim: no option 'adamww' -> use one of") in capsys.readouterr().err
+            "optim: no option 'adamww' -> did you mean optim=adamw? Else use one of"
+            ) in capsys.readouterr().err
     assert not out.exists()
     # a value valid only beside a searched look-back is the constraints' to judge: a patch
     # of 32 against the command's look-back of 24

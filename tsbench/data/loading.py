@@ -15,11 +15,11 @@ from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
 from tsbench.config_values import number, whole
 from tsbench.data.frequency import infer_offset, parse_freq, timeline
-from tsbench.data.sources import DataFile, resolve_file
+from tsbench.data.sources import DataFile, local_copies, resolve_file
 from tsbench.data.splits import TEST_FRAC, TRAIN_FRAC
 from tsbench.data.synthetic import make_synthetic
 from tsbench.data.timefeatures import time_features
-from tsbench.errors import ConfigError, DataError, TsbenchError
+from tsbench.errors import ConfigError, DataError, TsbenchError, closest
 from tsbench.user_paths import user_path
 
 #: Units of epoch-number dates (``dataset.date_unit``).
@@ -105,14 +105,22 @@ def load_series(cfg: Any, known: Path | None = None) -> Series:
 
 
 def csv_columns(cfg: Any) -> list[str] | None:
-    """The column names of the CSV file of ``dataset=csv`` (the ``dataset`` config node) as
-    :func:`load_series` reads them, from its header alone; None for another dataset, or
-    where the header cannot be read so (the run then says why)."""
-    if str(cfg.name) != "csv" or not cfg.get("path"):
+    """The column names of the dataset's CSV file (``cfg``: the ``dataset`` config node) as
+    :func:`load_series` reads them, from its header alone: ``dataset.path`` of
+    ``dataset=csv``, a published dataset's copy on disk (not checked against its digest,
+    nor downloaded). None for the synthetic series, a file not on disk, or a header that
+    cannot be read so (the run then says why)."""
+    if str(cfg.name) == "csv":
+        path = user_path(cfg.path) if cfg.get("path") else None
+    else:
+        found = [p for p, _ in local_copies(DataFile.of(cfg)) if p.is_file()] if cfg.get(
+            "file") else []
+        path = found[0] if found else None
+    if path is None:
         return None
     try:
         sep = _separators(cfg)[0]
-        return [str(c) for c in pd.read_csv(Path(str(cfg.path)), sep=sep, nrows=0).columns]
+        return [str(c) for c in pd.read_csv(path, sep=sep, nrows=0).columns]
     except (OSError, ValueError, TsbenchError):  # pandas' parser errors are ValueErrors
         return None
 
@@ -210,7 +218,8 @@ def _to_series(frame: pd.DataFrame, cfg: Any, source: str) -> Series:
                          dayfirst=bool(cfg.get("dayfirst", False)),
                          date_format=cfg.get("date_format"))
     _check_order(dates, source)
-    data = _channels(frame.drop(columns=[date_col]), cfg.get("columns"), target, source)
+    data = _channels(frame.drop(columns=[date_col]), cfg.get("columns"), target, source,
+                     date_col)
     data = _numeric(data, source, *_separators(cfg))
     _check_finite(data, source)
     fillna = cfg.get("fillna")
@@ -407,25 +416,43 @@ def _yyyymmdd(column: pd.Series) -> bool:
     return bool(pd.to_datetime(text, format="%Y%m%d", errors="coerce").notna().all())
 
 
-def _channels(data: pd.DataFrame, wanted: Any, target: str, source: str) -> pd.DataFrame:
-    """The channels to keep (``dataset.columns``, else all), the target moved last."""
+def _channels(data: pd.DataFrame, wanted: Any, target: str, source: str,
+              date_col: str) -> pd.DataFrame:
+    """The channels to keep (``dataset.columns``, else all; ``data`` without the dates'
+    column ``date_col``), the target moved last."""
+    columns = [str(c) for c in data.columns]
     if target not in data.columns:
+        meant = closest(target, columns)
         raise DataError(
             f"dataset.target: column '{target}' not found in {source}; columns are "
-            f"{list(data.columns)} -> set dataset.target=<column to forecast>"
+            f"{columns} -> " + (f"did you mean dataset.target={meant}? Else " if meant else "")
+            + "set dataset.target=<column to forecast>"
         )
     if wanted:
         names = [str(c) for c in wanted]
         missing = [c for c in names if c not in data.columns]
         if missing:
             raise DataError(f"dataset.columns: {missing} not in {source}; columns are "
-                            f"{list(data.columns)}")
+                            f"{columns} -> {_columns_fix(missing, columns, date_col)}")
         if target not in names:
             raise ConfigError("dataset.columns", f"{names} leaves out the target '{target}'",
                               f"add '{target}' to dataset.columns, or set dataset.target to "
                               f"one of them")
         data = data[names]
     return data[[c for c in data.columns if c != target] + [target]]
+
+
+def _columns_fix(missing: list[str], columns: list[str], date_col: str) -> str:
+    """The fix for ``dataset.columns`` naming the ``missing`` columns: the file's own
+    ``columns`` (the dates' column ``date_col`` is read as the timestamps, not a channel)
+    and, for a misspelling, the column meant."""
+    fix = "list only columns it has in dataset.columns=[...], or drop dataset.columns to read "
+    fix += "them all"
+    if date_col in missing:
+        fix += f" ('{date_col}' is dataset.date_col, read as the timestamps: leave it out)"
+    meant = [f"{found!r} for {name!r}" for name in missing if name != date_col
+             and (found := closest(name, columns)) is not None]
+    return fix + (f" (did you mean {', '.join(meant)}?)" if meant else "")
 
 
 def _numeric(data: pd.DataFrame, source: str, sep: str, decimal: str,

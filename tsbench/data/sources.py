@@ -75,13 +75,10 @@ def resolve_file(entry: DataFile, known: Path | None = None) -> Path:
             file_sha256(known) == entry.sha256):
         return known  # the run's own file, intact: an edited copy elsewhere is no matter
     data_dir = os.environ.get(DATA_DIR_ENV)
-    if data_dir:
-        candidate = user_path(data_dir) / entry.filename
+    for candidate, where in local_copies(entry):
         if candidate.is_file():
-            return published(entry, candidate, f"in ${DATA_DIR_ENV}")
+            return published(entry, candidate, where)
     cached = cache_dir() / entry.filename
-    if cached.is_file():
-        return published(entry, cached, "in the download cache")
     if known is not None and known.is_file() and entry.sha256 is None:
         return known
     if os.environ.get(OFFLINE_ENV, "").lower() in {"1", "true", "yes"}:
@@ -141,6 +138,14 @@ def _missing_message(entry: DataFile, data_dir: str | None, why: str) -> str:
         f"{cache_dir()}, and {why}. -> Download {entry.url} into a folder and set "
         f"{DATA_DIR_ENV} to that folder."
     )
+
+
+def local_copies(entry: DataFile) -> list[tuple[Path, str]]:
+    """Where :func:`resolve_file` looks for ``entry`` on disk, in its order, each with the
+    words that name the place: ``$TSBENCH_DATA_DIR``, then the download cache."""
+    data_dir = os.environ.get(DATA_DIR_ENV)
+    return [*([(user_path(data_dir) / entry.filename, f"in ${DATA_DIR_ENV}")] if data_dir
+              else []), (cache_dir() / entry.filename, "in the download cache")]
 
 
 def dataset_file(ds_cfg: Any, known: Path | None = None) -> Path | None:

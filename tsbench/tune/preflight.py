@@ -25,6 +25,8 @@ from tsbench.resume_check import csv_digest
 from tsbench.settings_check import (
     at_first_values,
     check_settings,
+    missing_setting,
+    near_setting,
     target_not_alone,
     unknown_option,
     unknown_setting,
@@ -47,7 +49,8 @@ def compose_command(overrides: list[str], hydra_config: bool = False) -> DictCon
             return compose("config", overrides=overrides, return_hydra_config=hydra_config)
     except (HydraException, OmegaConfBaseException) as exc:
         said = " ".join(str(exc).split())
-        raise unknown_option(exc) or unknown_setting(exc) or TsbenchError(
+        near = near_setting(overrides, missing_setting(exc))
+        raise unknown_option(exc) or unknown_setting(exc, near=near) or TsbenchError(
             f"{said} -> check the command's overrides (tsbench --help lists the config "
             "groups; tsbench --cfg job shows the composed config)") from None
 
