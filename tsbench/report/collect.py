@@ -5,14 +5,15 @@ of the given folders reach it (:func:`tsbench.rundir.find_runs` resolves and ded
 A cell holds the runs whose resolved configs are equal except ``seed`` (and settings that
 do not change what is computed: :data:`IGNORED`; the look-back of a model that does not
 read it; the training settings of one that trained nothing, :data:`TRAINING_KEYS`; a null
-setting that a run saved before it existed lacks); runs differing in anything else are
-different cells, and the row names what differs. Two runs of one seed that differ only in
-the settings that change no score, but whose scores differ, are different cells too, set
-apart by those settings (their model's forecast depends on its scoring batch), said in a
-warning. What cannot be used is left out with one warning line each: unreadable files,
-failed runs (by their metrics.json or by their sweep's ``trials.csv``), non-finite scores,
-a second run of the same cell and seed; and one line for all the pruned runs (a search
-prunes dozens), counted.
+setting that a run saved before it existed lacks; ``dataset.freq`` as the frequency its
+card records, one spelling for each: null, ``h`` and ``60min`` read hourly rows alike);
+runs differing in anything else are different cells, and the row names what differs. Two
+runs of one seed that differ only in the settings that change no score, but whose scores
+differ, are different cells too, set apart by those settings (their model's forecast
+depends on its scoring batch), said in a warning. What cannot be used is left out with
+one warning line each: unreadable files, failed runs (by their metrics.json or by their
+sweep's ``trials.csv``), non-finite scores, a second run of the same cell and seed; and
+one line for all the pruned runs (a search prunes dozens), counted.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from omegaconf.errors import OmegaConfBaseException
 from yaml import YAMLError
 
 from tsbench.code_digest import changes
+from tsbench.data.frequency import canonical_freq
 from tsbench.report.compare import CONFIG_FACTS, facts
 from tsbench.rundir import (
     METRICS,
@@ -354,6 +356,9 @@ def _cells(runs: list[Run], splitting: dict[tuple, set[str]]
         read = ((run.card or {}).get("dataset") or {}).get("file")
         if kept.get("dataset.path") and read:  # the file it read, not how its path was
             kept["dataset.path"] = read  # written (best.yaml's command writes it absolute)
+        freq = ((run.card or {}).get("dataset") or {}).get("freq")
+        if freq and "dataset.freq" in kept:  # the data's frequency, not how it was given:
+            kept["dataset.freq"] = canonical_freq(freq)  # null (inferred), h, 1h, 60min alike
         kept.update({f"protocol: {k}": v for k, v in facts(run).items()
                      if k not in CONFIG_FACTS and k not in unread})
         key = json.dumps(kept, sort_keys=True, default=str)
