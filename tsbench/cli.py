@@ -44,7 +44,12 @@ from tsbench.settings_check import (
     target_not_alone,
     unread_additions,
 )
-from tsbench.sweep_watch import exit_with_sweep, has_children, mark_sweep_process
+from tsbench.sweep_watch import (
+    exit_with_sweep,
+    has_children,
+    leave_ctrl_c_to_the_sweep,
+    mark_sweep_process,
+)
 from tsbench.tracking.mlflow_store import check_server, chosen_uri
 from tsbench.user_paths import home_in_overrides
 
@@ -89,6 +94,7 @@ def main(cfg: DictConfig) -> float:
     multirun = HydraConfig.get().mode == RunMode.MULTIRUN
     if multirun:
         exit_with_sweep()  # in a launcher's worker: no orphan trial when the sweep is killed
+        leave_ctrl_c_to_the_sweep()
     try:
         check_refit(cfg, multirun, HydraConfig.get().sweeper)
         side_by_side = parallel_jobs()
