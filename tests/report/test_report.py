@@ -538,8 +538,11 @@ def test_a_cross_validated_run_without_test_scores_says_so(zoo: Zoo, tmp_path: P
 
 
 def test_user_errors_are_one_line_and_exit_2(zoo: Zoo, tmp_path: Path) -> None:
+    (tmp_path / "data.csv").write_text("date,OT\n")
     cases = [([tmp_path], "no finished run (metrics.json + config.yaml) under"),
-             ([tmp_path / "nope"], "not a directory"),
+             ([tmp_path / "nope"], "not a folder: " + str(tmp_path / "nope") + " (not found)"),
+             ([tmp_path / "data.csv"], "not a folder: " + str(tmp_path / "data.csv")
+              + " (a file)"),
              ([zoo.sweep, "--baseline", "patchtst"],
               "--baseline patchtst: no patchtst run under"),
              # a label of other folders' rows: the labels these folders' rows have now
@@ -551,7 +554,8 @@ def test_user_errors_are_one_line_and_exit_2(zoo: Zoo, tmp_path: Path) -> None:
     for args, words in cases:
         proc = report(*args, check=False)
         assert proc.returncode == 2 and words in proc.stderr, proc.stderr
-        assert proc.stderr.strip().splitlines()[-1].startswith("tsbench-report: error: ")
+        said = proc.stderr.strip().splitlines()[-1]
+        assert said.startswith("tsbench-report: error: ") and " -> " in said, said
 
 
 # Run directories as tsbench wrote them before protocol.json and the window-error files.
