@@ -87,14 +87,14 @@ def summary(run_dir: Path, metrics: dict) -> str:
 def main(cfg: DictConfig) -> float:
     """Run one configuration and return its validation objective to Hydra (NaN for a
     refit: a search records such trials as failed)."""
+    run_dir = Path(HydraConfig.get().runtime.output_dir)
+    multirun = HydraConfig.get().mode == RunMode.MULTIRUN
+    if multirun:  # before the heavy imports, seconds in a new worker that a Ctrl-C broke off
+        exit_with_sweep()  # in a launcher's worker: no orphan trial when the sweep is killed
+        leave_ctrl_c_to_the_sweep()
     from tsbench.training.run import run  # heavy imports after Hydra parsed the command line
 
     quiet_dependencies()  # again: a launcher's worker process has its own filters and loggers
-    run_dir = Path(HydraConfig.get().runtime.output_dir)
-    multirun = HydraConfig.get().mode == RunMode.MULTIRUN
-    if multirun:
-        exit_with_sweep()  # in a launcher's worker: no orphan trial when the sweep is killed
-        leave_ctrl_c_to_the_sweep()
     try:
         check_refit(cfg, multirun, HydraConfig.get().sweeper)
         side_by_side = parallel_jobs()
