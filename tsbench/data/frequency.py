@@ -60,16 +60,6 @@ def parse_freq(alias: str, field: str) -> BaseOffset:
     return offset
 
 
-def canonical_freq(alias: str) -> str:
-    """One spelling of a frequency for its every alias (``h``, ``1h``, ``60min`` -> ``h``;
-    ``W`` -> ``W-SUN``); ``alias`` itself where pandas cannot read it."""
-    try:
-        offset = to_offset(alias)
-    except ValueError:
-        return alias
-    return to_offset(pd.Timedelta(offset)).freqstr if isinstance(offset, Tick) else offset.freqstr
-
-
 def infer_offset(dates: pd.DatetimeIndex) -> BaseOffset | None:
     """pandas' inferred frequency of ``dates`` (at least 3), or None when irregular."""
     with pd.option_context("future.infer_freq_returns_offset", True):

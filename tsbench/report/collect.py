@@ -5,8 +5,9 @@ of the given folders reach it (:func:`tsbench.rundir.find_runs` resolves and ded
 A cell holds the runs whose resolved configs are equal except ``seed`` (and settings that
 do not change what is computed: :data:`IGNORED`; the look-back of a model that does not
 read it; the training settings of one that trained nothing, :data:`TRAINING_KEYS`; a null
-setting that a run saved before it existed lacks; ``dataset.freq`` as the frequency its
-card records, one spelling for each: null, ``h`` and ``60min`` read hourly rows alike);
+setting that a run saved before it existed lacks; ``dataset.freq`` where a card records
+the frequency, which only checks the file: null, ``h`` and ``60min`` read hourly rows
+alike, and a finer frequency filled in changes the rows the card compares);
 runs differing in anything else are different cells, and the row names what differs. Two
 runs of one seed that differ only in the settings that change no score, but whose scores
 differ, are different cells too, set apart by those settings (their model's forecast
@@ -35,7 +36,6 @@ from omegaconf.errors import OmegaConfBaseException
 from yaml import YAMLError
 
 from tsbench.code_digest import changes
-from tsbench.data.frequency import canonical_freq
 from tsbench.report.compare import CONFIG_FACTS, facts
 from tsbench.rundir import (
     METRICS,
@@ -356,9 +356,8 @@ def _cells(runs: list[Run], splitting: dict[tuple, set[str]]
         read = ((run.card or {}).get("dataset") or {}).get("file")
         if kept.get("dataset.path") and read:  # the file it read, not how its path was
             kept["dataset.path"] = read  # written (best.yaml's command writes it absolute)
-        freq = ((run.card or {}).get("dataset") or {}).get("freq")
-        if freq and "dataset.freq" in kept:  # the data's frequency, not how it was given:
-            kept["dataset.freq"] = canonical_freq(freq)  # null (inferred), h, 1h, 60min alike
+        if ((run.card or {}).get("dataset") or {}).get("freq"):  # the data's, as the card
+            kept.pop("dataset.freq", None)  # records it: null (inferred), h, 60min alike
         kept.update({f"protocol: {k}": v for k, v in facts(run).items()
                      if k not in CONFIG_FACTS and k not in unread})
         key = json.dumps(kept, sort_keys=True, default=str)
