@@ -25,7 +25,7 @@ from tsbench.multirun_resume import RESUME_FIX
 from tsbench.preset_check import preset_beats_option, preset_replaced
 from tsbench.quiet import quiet_dependencies
 from tsbench.resolvers import register_resolvers
-from tsbench.resume_check import check_resumed_data
+from tsbench.resume_check import check_resume_folder, check_resumed_data
 from tsbench.rundir import METRICS, RUN_LOCK, SCORES, figures, remove_refused
 from tsbench.search.names import (
     LOCK_FILE,
@@ -209,6 +209,8 @@ def check_command_line(argv: list[str]) -> Checked:
     if not search and not args.cfg:  # --cfg prints the config and writes nothing
         check_not_over_other_runs(cfg, multirun)
     if multirun:
+        if not args.cfg:  # --cfg prints the config and resumes nothing
+            check_resume_folder(cfg)
         from tsbench.sweep_check import check_sweep, fixed_params  # imports torch
 
         check_sweep(cfg, list(args.overrides))
