@@ -25,7 +25,7 @@ from tsbench.multirun_resume import RESUME_FIX
 from tsbench.preset_check import preset_beats_option, preset_replaced
 from tsbench.quiet import quiet_dependencies
 from tsbench.resolvers import register_resolvers
-from tsbench.resume_check import check_resumed_data
+from tsbench.resume_check import check_resume_folder, check_resumed_data
 from tsbench.rundir import METRICS, RUN_LOCK, SCORES, figures, remove_refused
 from tsbench.search.names import (
     LOCK_FILE,
@@ -45,7 +45,12 @@ from tsbench.settings_check import (
     target_not_alone,
     unread_additions,
 )
-from tsbench.sweep_watch import exit_with_sweep, has_children, mark_sweep_process
+from tsbench.sweep_watch import (
+    exit_with_sweep,
+    has_children,
+    leave_ctrl_c_to_the_sweep,
+    mark_sweep_process,
+)
 from tsbench.tracking.mlflow_store import check_server, chosen_uri
 from tsbench.user_paths import home_in_overrides
 
@@ -83,13 +88,14 @@ def summary(run_dir: Path, metrics: dict) -> str:
 def main(cfg: DictConfig) -> float:
     """Run one configuration and return its validation objective to Hydra (NaN for a
     refit: a search records such trials as failed)."""
+    run_dir = Path(HydraConfig.get().runtime.output_dir)
+    multirun = HydraConfig.get().mode == RunMode.MULTIRUN
+    if multirun:  # before the heavy imports, seconds in a new worker that a Ctrl-C broke off
+        exit_with_sweep()  # in a launcher's worker: no orphan trial when the sweep is killed
+        leave_ctrl_c_to_the_sweep()
     from tsbench.training.run import run  # heavy imports after Hydra parsed the command line
 
     quiet_dependencies()  # again: a launcher's worker process has its own filters and loggers
-    run_dir = Path(HydraConfig.get().runtime.output_dir)
-    multirun = HydraConfig.get().mode == RunMode.MULTIRUN
-    if multirun:
-        exit_with_sweep()  # in a launcher's worker: no orphan trial when the sweep is killed
     try:
         check_refit(cfg, multirun, HydraConfig.get().sweeper)
         side_by_side = parallel_jobs()
@@ -197,6 +203,8 @@ def check_command_line(argv: list[str]) -> Checked:
     if not search and not args.cfg:  # --cfg prints the config and writes nothing
         check_not_over_other_runs(cfg, multirun)
     if multirun:
+        if not args.cfg:  # --cfg prints the config and resumes nothing
+            check_resume_folder(cfg)
         from tsbench.sweep_check import check_sweep, fixed_params  # imports torch
 
         check_sweep(cfg, list(args.overrides))

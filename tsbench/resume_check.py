@@ -1,4 +1,5 @@
-"""A search resumed on a CSV file that changed since its trials ran, refused.
+"""A search resumed on a CSV file that changed since its trials ran, refused; so is a
+resume into a folder named by the time it starts, which holds nothing to resume.
 
 ``search.yaml`` makes a resumed sweep search what it searched before (:mod:`tsbench.search.
 definition`), but a sweep's trials also depend on the data: a file edited, appended to or
@@ -16,7 +17,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from tsbench.data.sources import file_sha256
 from tsbench.errors import ConfigError
@@ -33,6 +34,22 @@ def csv_digest(ds_cfg: Any) -> str | None:
         return None
     path = user_path(ds_cfg.path)
     return file_sha256(path) if path.is_file() else None
+
+
+def check_resume_folder(cfg: DictConfig) -> None:
+    """Refuse a multirun's ``hydra.sweeper.resume`` into the default ``hydra.sweep.dir``,
+    named by the time it starts: a new folder, it holds no sweep to resume, and the command
+    would start the whole sweep anew (a user who left the folder out meant the one the
+    stopped sweep's line names)."""
+    if not cfg.hydra.sweeper.get("resume"):
+        return
+    folder = str(OmegaConf.to_container(cfg.hydra.sweep, resolve=False).get("dir"))
+    if "${now:" in folder:
+        raise ConfigError("hydra.sweeper.resume",
+                          f"hydra.sweep.dir is {folder}, a new folder at every start: it "
+                          "holds no sweep to resume",
+                          "add hydra.sweep.dir=<the sweep's folder> (the line that stopped "
+                          "it names it), or drop hydra.sweeper.resume to start a new sweep")
 
 
 def check_resumed_data(cfg: DictConfig, swept: set[str]) -> None:

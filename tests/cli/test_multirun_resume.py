@@ -238,3 +238,21 @@ def test_a_stopped_multirun_says_how_to_resume_it(tmp_path: Path,
     # a search preset, or hydra/sweeper=skopt, still chooses its sweeper
     assert check_command_line(["-m", *TINY, "hydra/sweeper=skopt",
                                "seq_len=choice(24,48)"]).kind == "search"
+
+
+@pytest.mark.parametrize("sweeper", [[], ["hydra/sweeper=skopt"]])
+def test_a_resume_without_the_sweeps_folder_is_refused(tmp_path: Path, sweeper: list[str]
+                                                       ) -> None:
+    """hydra.sweeper.resume=true without hydra.sweep.dir went to the default folder, named
+    by the time it starts: new, it held nothing, and the whole sweep ran anew in it after
+    one log line; the folder to add is the one the stopped sweep's line names."""
+    command = ["-m", *TINY, "seq_len=choice(24,48)", *sweeper, "hydra.sweeper.resume=true"]
+    with pytest.raises(ConfigError) as refused:
+        check_command_line(command)
+    assert str(refused.value) == (
+        "hydra.sweeper.resume: hydra.sweep.dir is outputs/multiruns/${now:%Y-%m-%d}/"
+        "${now:%H-%M-%S-%f}, a new folder at every start: it holds no sweep to resume -> add "
+        "hydra.sweep.dir=<the sweep's folder> (the line that stopped it names it), or drop "
+        "hydra.sweeper.resume to start a new sweep")
+    assert check_command_line([*command, f"hydra.sweep.dir={tmp_path}"]).kind in (
+        "multirun", "search")

@@ -83,3 +83,56 @@ def test_a_search_with_worker_processes_stops_at_once_naming_its_folder(tmp_path
         f"with the same command, hydra.sweep.dir={sweep} and hydra.sweeper.resume=true")
     time.sleep(3.0)  # the workers watch the sweep's process (tsbench.sweep_watch)
     assert not list(sweep.glob("*/metrics.json"))  # neither trial trained on to its end
+
+
+@pytest.mark.heavy(seconds=40)
+@pytest.mark.parametrize("under_way", [".hydra/config.yaml", "config.yaml"])
+def test_a_ctrl_c_to_a_search_with_worker_processes_ends_in_its_stop_line(
+        tmp_path: Path, under_way: str) -> None:
+    """A terminal's Ctrl-C sends SIGINT to the whole process group, the joblib workers
+    too: the sweep's process acts on it, so a worker's trial is not broken off by a
+    KeyboardInterrupt (tracebacks after the stop line; in a new worker's first seconds,
+    importing torch as Hydra started its first job, it left the worker hung for minutes),
+    and a worker ends with the sweep at once, without an error line saying that the
+    sweep's process died. Stopped as the jobs start (Hydra wrote their .hydra/ folders)
+    and while they train (tsbench wrote their config.yaml)."""
+    sweep = tmp_path / "sweep"
+    command = [sys.executable, "-m", "tsbench", "-m", "hydra/sweeper=skopt",
+               "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "hydra.sweeper.n_jobs=2",
+               "optim.lr=choice(0.001,0.01)", "hydra.sweeper.n_trials=2",
+               "hydra.sweeper.n_initial_points=2", *TINY, "model=patchtst", "trainer=cpu",
+               "trainer.max_epochs=200", "trainer.patience=200", "seq_len=24",
+               f"hydra.sweep.dir={sweep}"]
+    with subprocess.Popen(command, env={**os.environ, "OMP_NUM_THREADS": "1"},
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          start_new_session=True) as proc:
+        deadline = time.time() + 180
+        while len(list(sweep.glob(f"*/{under_way}"))) < 2 and time.time() < deadline:
+            time.sleep(0.05)  # both jobs under way in the workers
+        os.killpg(proc.pid, signal.SIGINT)
+        try:
+            stdout, stderr = proc.communicate(timeout=30)  # the workers' lines too
+        except subprocess.TimeoutExpired:  # a hung worker holds the pipes
+            os.killpg(proc.pid, signal.SIGKILL)
+            raise
+    assert proc.returncode == 130, stderr[-2000:]
+    for noise in ("KeyboardInterrupt", "Traceback", "stops with it"):
+        assert noise not in stdout + stderr, stdout[-2000:] + stderr[-2000:]
+    said = [line for line in stderr.splitlines() if line.startswith("tsbench:")]
+    assert said[-1] == (  # (loky's resource tracker may warn after it)
+        "tsbench: stopped by SIGINT: the sweep's folder keeps its ended trials -> resume it "
+        f"with the same command, hydra.sweep.dir={sweep} and hydra.sweeper.resume=true")
+    deadline = time.time() + 10  # the workers watch the sweep's process (tsbench.sweep_watch)
+    while _group_alive(proc.pid) and time.time() < deadline:
+        time.sleep(0.2)
+    assert not _group_alive(proc.pid)  # no worker left behind
+    assert not list(sweep.glob("*/metrics.json"))  # neither trial trained on to its end
+
+
+def _group_alive(group: int) -> bool:
+    """Whether a process of the process group ``group`` still runs."""
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    return True

@@ -420,6 +420,18 @@ def test_one_file_written_relative_and_absolute_is_one_cell(zoo: Zoo, tmp_path: 
     assert rows[0][3].strip("*").endswith("(2)")  # both seeds in the one cell
 
 
+def test_a_frequency_given_or_inferred_is_one_cell(zoo: Zoo, tmp_path: Path) -> None:
+    """dataset.freq only checks the file: hourly rows read with dataset.freq=60min are the
+    zoo's run of the inferred frequency (null) again, another seed of one cell, not a row of
+    its own that splits the model's cells."""
+    run_tsbench(["dataset=csv", f"dataset.path={zoo.root / 'sales.csv'}", "model=naive",
+                 "seq_len=24", "pred_len=12", "trainer=debug", "logger=none", "seed=7",
+                 "dataset.freq=60min"], tmp_path / "run")
+    rows = _rows(report(zoo.csv, tmp_path / "run").stdout)
+    assert [r[:3] for r in rows] == [["sales.csv", "12", "naive"]]
+    assert rows[0][3].strip("*").endswith("(2)")
+
+
 def test_two_files_of_one_name_are_two_tables(zoo: Zoo, tmp_path: Path) -> None:
     """Another folder's sales.csv holds other data: its runs are never ranked against the
     runs of zoo's sales.csv, each file a table named by its digest."""
@@ -526,8 +538,11 @@ def test_a_cross_validated_run_without_test_scores_says_so(zoo: Zoo, tmp_path: P
 
 
 def test_user_errors_are_one_line_and_exit_2(zoo: Zoo, tmp_path: Path) -> None:
+    (tmp_path / "data.csv").write_text("date,OT\n")
     cases = [([tmp_path], "no finished run (metrics.json + config.yaml) under"),
-             ([tmp_path / "nope"], "not a directory"),
+             ([tmp_path / "nope"], "not a folder: " + str(tmp_path / "nope") + " (not found)"),
+             ([tmp_path / "data.csv"], "not a folder: " + str(tmp_path / "data.csv")
+              + " (a file)"),
              ([zoo.sweep, "--baseline", "patchtst"],
               "--baseline patchtst: no patchtst run under"),
              # a label of other folders' rows: the labels these folders' rows have now
@@ -539,7 +554,8 @@ def test_user_errors_are_one_line_and_exit_2(zoo: Zoo, tmp_path: Path) -> None:
     for args, words in cases:
         proc = report(*args, check=False)
         assert proc.returncode == 2 and words in proc.stderr, proc.stderr
-        assert proc.stderr.strip().splitlines()[-1].startswith("tsbench-report: error: ")
+        said = proc.stderr.strip().splitlines()[-1]
+        assert said.startswith("tsbench-report: error: ") and " -> " in said, said
 
 
 # Run directories as tsbench wrote them before protocol.json and the window-error files.

@@ -21,7 +21,7 @@ PROG = "tsbench-report"
 def _alpha(text: str) -> float:
     value = float(text)
     if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"must lie between 0 and 1, got {text}")
+        raise argparse.ArgumentTypeError(f"must lie between 0 and 1, got {text} -> e.g. 0.05")
     return value
 
 
@@ -72,9 +72,10 @@ def main(argv: list[str] | None = None) -> int:
                 check_output(path, option, example)
     except TsbenchError as error:
         return _error(str(error))
-    missing = [str(d) for d in args.dirs if not d.is_dir()]
+    missing = [f"{d} ({'a file' if d.exists() else 'not found'})"
+               for d in args.dirs if not d.is_dir()]
     if missing:
-        return _error(f"not a directory: {', '.join(missing)}")
+        return _error(f"not a folder: {', '.join(missing)} -> {WHERE_RUNS_ARE}")
     where = ", ".join(map(str, args.dirs))
     found = collect(args.dirs, f"test_{args.metric}", _warn)
     if not found.runs:
@@ -112,6 +113,11 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+#: The folders to give: where tsbench wrote runs.
+WHERE_RUNS_ARE = ("give the folders of runs or multiruns (the 'tsbench: outputs in' line names a "
+                  "run's; a sweep's is its hydra.sweep.dir), or a folder above them, e.g. "
+                  "outputs")
+
 #: Where runs come from that scored no test split, and where their test scores are.
 UNSCORED = (" (a search's trials: rerun its best.yaml's command; a grid's jobs "
             "(search=grid, which writes no best.yaml): run the job of the lowest val_mse "
@@ -120,7 +126,7 @@ UNSCORED = (" (a search's trials: rerun its best.yaml's command; a grid's jobs "
 
 def _empty_reason(found: Collected, where: str, metric: str) -> str:
     if found.n_found == 0:
-        return f"no finished run (metrics.json + config.yaml) under {where}"
+        return f"no finished run (metrics.json + config.yaml) under {where} -> {WHERE_RUNS_ARE}"
     if found.without_metric:
         skipped = (f" ({found.n_skipped} of them left out for other reasons, see the "
                    "warnings)") if found.n_skipped else ""

@@ -5,17 +5,20 @@ of the given folders reach it (:func:`tsbench.rundir.find_runs` resolves and ded
 A cell holds the runs whose resolved configs are equal except ``seed`` (and settings that
 do not change what is computed: :data:`IGNORED`; the look-back of a model that does not
 read it; the training settings of one that trained nothing, :data:`TRAINING_KEYS`; a null
-setting that a run saved before it existed lacks); runs differing in anything else are
-different cells, and the row names what differs. Two runs of one seed that differ only in
-the settings that change no score, but whose scores differ, are different cells too, set
-apart by those settings (their model's forecast depends on its scoring batch), said in a
-warning for each such pair. Runs of one configuration, seed and code whose scores differ
-(nothing sets them apart) are all left out, with one warning naming them and their scores:
-the report does not pick one of them. What cannot be used is left out with one warning
-line each: unreadable files, failed runs (by their metrics.json or by their sweep's
-``trials.csv``), non-finite scores, a second run of the same cell and seed (with both
-scores where they differ, as runs without deterministic algorithms may); and one line for
-all the pruned runs (a search prunes dozens), counted.
+setting that a run saved before it existed lacks; ``dataset.freq`` where a card records
+the frequency, which only checks the file: null, ``h`` and ``60min`` read hourly rows
+alike, and a finer frequency filled in changes the rows the card compares);
+runs differing in anything else are different cells, and the row names what differs. Two
+runs of one seed that differ only in the settings that change no score, but whose scores
+differ, are different cells too, set apart by those settings (their model's forecast
+depends on its scoring batch), said in a warning for each such pair. Runs of one
+configuration, seed and code whose scores differ (nothing sets them apart) are all left
+out, with one warning naming them and their scores: the report does not pick one of them.
+What cannot be used is left out with one warning line each: unreadable files, failed runs
+(by their metrics.json or by their sweep's ``trials.csv``), non-finite scores, a second
+run of the same cell and seed (with both scores where they differ, as runs without
+deterministic algorithms may); and one line for all the pruned runs (a search prunes
+dozens), counted.
 """
 
 from __future__ import annotations
@@ -362,6 +365,8 @@ def _cells(runs: list[Run], splitting: dict[tuple, set[str]]
         read = ((run.card or {}).get("dataset") or {}).get("file")
         if kept.get("dataset.path") and read:  # the file it read, not how its path was
             kept["dataset.path"] = read  # written (best.yaml's command writes it absolute)
+        if ((run.card or {}).get("dataset") or {}).get("freq"):  # the data's, as the card
+            kept.pop("dataset.freq", None)  # records it: null (inferred), h, 60min alike
         kept.update({f"protocol: {k}": v for k, v in facts(run).items()
                      if k not in CONFIG_FACTS and k not in unread})
         key = json.dumps(kept, sort_keys=True, default=str)
