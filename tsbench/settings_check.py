@@ -289,12 +289,27 @@ def parse_each(overrides: list[str]) -> list[Override]:
         try:
             parsed += parser.parse_overrides([line])
         except HydraException as error:
+            unknown = UNKNOWN_FUNCTION.search(str(error))
+            if unknown is not None:
+                raise _unknown_function(line, unknown[1], unknown[2].split(",")) from None
             said = " ".join(str(error).split("\n")[0].split())
             raise TsbenchError(
                 f"cannot read the override {line!r} ({said}) -> check its syntax; a value "
                 "holding , ; : = ( ) [ ] { } or spaces needs Hydra's quotes inside the "
                 "shell's, e.g. \"dataset.sep=';'\" or \"dataset.decimal=','\"") from None
     return parsed
+
+
+#: Hydra's error for a sweep function it does not have (``choise(96,168)``), and its list.
+UNKNOWN_FUNCTION = re.compile(r"Unknown function '([^']+)'\s+Available: (\S+)")
+
+
+def _unknown_function(line: str, name: str, available: list[str]) -> TsbenchError:
+    """One line for a misspelt sweep function, with the one meant where one is close."""
+    meant = closest(name, available)
+    guess = f"did you mean {meant}(...)? Else use" if meant else "use"
+    return TsbenchError(f"{line}: Hydra has no function {name!r} -> {guess} one of "
+                        f"{', '.join(available)} (choice, range and interval sweep)")
 
 
 def _check_one_option(parsed: list[Override]) -> None:

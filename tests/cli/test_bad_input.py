@@ -562,6 +562,13 @@ BASIC_PARAMS = (
     (True, ["recipe.budget_hours=1"], "recipe.budget_hours: a setting of tsbench-tune's "
      "tuning recipe, not of one run -> run the recipe with tsbench-tune (e.g. tsbench-tune "
      "dataset=etth1 model=patchtst recipe=quick), or drop it"),
+    # a misspelt sweep function: Hydra's first line named the override alone
+    (True, ["seq_len=choise(24,48)"], "seq_len=choise(24,48): Hydra has no function "
+     "'choise' -> did you mean choice(...)? Else use one of bool, choice, float, glob, int, "
+     "interval, range, shuffle, sort, str, tag (choice, range and interval sweep)"),
+    (True, ["seq_len=pick(24,48)"], "seq_len=pick(24,48): Hydra has no function 'pick' -> "
+     "use one of bool, choice, float, glob, int, interval, range, shuffle, sort, str, tag "
+     "(choice, range and interval sweep)"),
     (True, ["seq_len=choice(24,48"], "cannot read the override 'seq_len=choice(24,48' (no "
      "viable alternative at input 'choice(24,48') -> check its syntax; a value holding , ; : "
      "= ( ) [ ] { } or spaces needs Hydra's quotes inside the shell's, e.g. "
