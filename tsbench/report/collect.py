@@ -347,7 +347,8 @@ def _cells(runs: list[Run], splitting: dict[tuple, set[str]]
     where runs that would be twins have scores that differ: the keys they differ in, and a
     warning for each such pair. Twins whose scores differ although nothing tells them
     apart, the same configuration, seed and code, are all left out: which of them to
-    report cannot be chosen (:func:`_clash_note`)."""
+    report cannot be chosen (:func:`_clash_note`); a rerun of that seed on the code
+    installed now is kept over them, as over one run of older code."""
     cells: dict[tuple, Cell] = {}
     notes: list[str] = []
     split: dict[tuple, tuple[set[str], list[str]]] = {}
@@ -374,7 +375,11 @@ def _cells(runs: list[Run], splitting: dict[tuple, set[str]]
         twin = next((r for r in cell.runs if r.seed == run.seed), None)
         differ = None if twin is None else scores_differ(run, twin)
         settings = [] if twin is None else _differing(run, twin)
-        if seat in clashes:
+        if seat in clashes and _runs_current_code(run) and not _runs_current_code(
+                clashes[seat][0]):  # a rerun after a fix of the code the clash ran: kept
+            cell.runs.append(run)
+            notes.extend(_twin_note(clashing, run) for clashing in clashes.pop(seat))
+        elif seat in clashes:
             clashes[seat].append(run)
         elif twin is None:
             cell.runs.append(run)
