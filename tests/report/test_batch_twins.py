@@ -163,3 +163,24 @@ def test_a_rerun_after_a_fix_is_kept_over_twins_whose_scores_differ(tmp_path: Pa
         for run_dir in before:
             assert (f"left out {run_dir}: same configuration and seed 1 as {fixed}, which ran "
                     "the code installed now") in proc.stderr
+
+
+def test_a_twin_set_apart_by_a_setting_is_kept_whether_found_before_or_after_a_clash(
+        tmp_path: Path) -> None:
+    # seed 1 at data.eval_batch_size=128 twice with other scores (a clash: neither reported),
+    # and at data.eval_batch_size=1 with a score of its own: that run is a cell of its own
+    # (the setting sets it apart), whichever folder comes first
+    large = _run(tmp_path / "large", "model=dlinear", "seed=1", "data.eval_batch_size=128")
+    single = _run(tmp_path / "single", "model=dlinear", "seed=1", "data.eval_batch_size=1")
+    mse = read_metrics(large)["test_mse"]
+    tables = []
+    for first in ("a", "z"):
+        runs = tmp_path / f"runs_{first}"
+        _copy(large, runs / "m_large")
+        _copy(large, runs / "n_large_again", test_mse=1.1 * mse)
+        _copy(single, runs / f"{first}_single", test_mse=0.9 * mse)
+        proc = report(runs)
+        assert _cell(proc.stdout) == f"{0.9 * mse:.4f} (1)"
+        assert "so seed 1 of dlinear is not reported" in proc.stderr
+        tables.append(proc.stdout)
+    assert tables[0] == tables[1]
