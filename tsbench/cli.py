@@ -239,8 +239,8 @@ def parents_to_make(cfg: DictConfig) -> tuple[Path, ...]:
     """The folders above the run's that do not exist yet, deepest first, where its folder
     is named by its start time (the default ``outputs/runs/<day>/<time>``: ``outputs/``,
     ``runs/`` and the day's folder, in a new working directory): ``hydra.run.dir``
-    resolved now, a moment before Hydra does. None where it cannot be resolved here (a
-    ``${hydra:...}`` value: Hydra's own)."""
+    resolved now, a moment before Hydra does. None (empty) where it cannot be resolved here
+    (a ``${hydra:...}`` value: Hydra's own)."""
     try:
         folder = Path(str(cfg.hydra.run.dir)).absolute()
     except Exception:  # noqa: BLE001 (a resolver not at hand here: Hydra's to resolve)

@@ -90,6 +90,27 @@ def test_ets_matches_statsmodels_filtered_to_the_origin(window: int) -> None:
     assert model.n_fitted_params == len(params) + 1 + 1 + 24  # + initial level, trend, season
 
 
+def test_ets_forecasts_from_within_the_first_season_with_its_initial_states() -> None:
+    # origins 1 to 23 of period 24: the first step's same-phase season lies before the first
+    # row, an initial state the training rows gave (a negative row read the series' end);
+    # statsmodels' one-step fitted values over the same rows read those states
+    model, data, y = _fitted("ets")
+    train_end = data.ranges["train"][1]
+    spec = {"error": "add", "trend": "add", "damped_trend": True, "seasonal": "add",
+            "seasonal_periods": 24}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fitted = ETSModel(y[:train_end], **spec, initialization_method="heuristic")
+        params = fitted.fit(disp=False).params
+        known = {**spec, "initialization_method": "known", "initial_level": fitted.initial_level,
+                 "initial_trend": fitted.initial_trend,
+                 "initial_seasonal": fitted.initial_seasonal}
+        expected = ETSModel(y[:train_end], **known).smooth(params).fittedvalues[1:24]
+    origins = np.arange(1, 24)
+    got = model.forecast_origins(y[:train_end, None], origins, 1)[:, 0, 0]
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-6)
+
+
 @pytest.mark.parametrize("build", [
     lambda: classical.ETS(24, 6, 1, period=12),
     lambda: classical.ETS(24, 6, 1, period=12, damped_trend=False),

@@ -323,7 +323,7 @@ class RecordsRows(faulty.OffByOneTheta):
 
 
 @pytest.mark.parametrize("model", [
-    "ets", "ets model.seasonal=false model.damped_trend=false", "theta",
+    "ets", "ets seq_len=12", "ets model.seasonal=false model.damped_trend=false", "theta",
     "theta model.deseasonalize=false", "arima", "arima model.order=[1,1,1] model.trend=t",
     "arima model.order=[1,0,0] model.seasonal_order=[1,1,0]",
 ])

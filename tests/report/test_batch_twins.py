@@ -141,3 +141,46 @@ def test_twins_of_one_configuration_whose_scores_differ_are_neither_reported(
             f"and seed 1 as {gpu / 'seed_1'}; their test_mse differs ({1.1 * mse[0]:.6g} vs "
             f"{mse[0]:.6g}), as runs without deterministic algorithms or in half precision "
             f"may, and {gpu / 'seed_1'}'s is reported\n") in proc.stderr
+
+
+def test_a_rerun_after_a_fix_is_kept_over_twins_whose_scores_differ(tmp_path: Path) -> None:
+    # two runs of the code before a fix clash (the same seed, other scores); the rerun on the
+    # code installed now is kept, whichever folder comes first, as over one earlier run
+    current = _run(tmp_path / "current", "model=dlinear", "seed=1")
+    mse = read_metrics(current)["test_mse"]
+    for fixed_name in ("a", "c"):
+        runs = tmp_path / f"runs_{fixed_name}"
+        fixed = _copy(current, runs / fixed_name)
+        before = [_copy(current, runs / name, test_mse=factor * mse)
+                  for name, factor in (("b", 1.1), ("a" if fixed_name == "c" else "c", 1.2))]
+        for run_dir in before:
+            card = json.loads((run_dir / "protocol.json").read_text())
+            card["source"]["sources_sha256"] = "0" * 64  # the code before the fix
+            (run_dir / "protocol.json").write_text(json.dumps(card))
+        proc = report(runs)
+        assert _cell(proc.stdout) == f"{mse:.4f} (1)"
+        assert "not reported" not in proc.stderr
+        for run_dir in before:
+            assert (f"left out {run_dir}: same configuration and seed 1 as {fixed}, which ran "
+                    "the code installed now") in proc.stderr
+
+
+def test_a_twin_set_apart_by_a_setting_is_kept_whether_found_before_or_after_a_clash(
+        tmp_path: Path) -> None:
+    # seed 1 at data.eval_batch_size=128 twice with other scores (a clash: neither reported),
+    # and at data.eval_batch_size=1 with a score of its own: that run is a cell of its own
+    # (the setting sets it apart), whichever folder comes first
+    large = _run(tmp_path / "large", "model=dlinear", "seed=1", "data.eval_batch_size=128")
+    single = _run(tmp_path / "single", "model=dlinear", "seed=1", "data.eval_batch_size=1")
+    mse = read_metrics(large)["test_mse"]
+    tables = []
+    for first in ("a", "z"):
+        runs = tmp_path / f"runs_{first}"
+        _copy(large, runs / "m_large")
+        _copy(large, runs / "n_large_again", test_mse=1.1 * mse)
+        _copy(single, runs / f"{first}_single", test_mse=0.9 * mse)
+        proc = report(runs)
+        assert _cell(proc.stdout) == f"{0.9 * mse:.4f} (1)"
+        assert "so seed 1 of dlinear is not reported" in proc.stderr
+        tables.append(proc.stdout)
+    assert tables[0] == tables[1]

@@ -7,8 +7,9 @@ from __future__ import annotations
 import numpy as np
 
 from tsbench.report import stats
-from tsbench.report.build import Ranking
+from tsbench.report.build import Ranking, Report
 from tsbench.report.plots import cd_diagram, cd_figure
+from tsbench.report.table import summary_lines
 
 
 def ranking(scores: list[list[float]]) -> Ranking:
@@ -50,3 +51,27 @@ def test_too_few_tables_for_any_critical_difference_say_so() -> None:
     assert "no CD (exact, α = 0.05)" in texts(figure)
     bars = [line for line in figure.axes[0].lines if line.get_linewidth() == 3.5]
     assert len(bars) == 1
+
+
+def test_a_cd_from_random_orders_is_not_called_exact() -> None:
+    """Past the enumeration's limit the CD comes from seeded random orders of the ranks:
+    the diagram says so, as the text under the table does."""
+    ranked = ranking([[1.0, 2.0, 3.0, 4.0]] * 8)
+    drawn = Ranking(ranked.models, ranked.blocks, ranked.friedman, ranked.cd, 0.05,
+                    stats.DRAWS)
+    said = texts(cd_figure(drawn))
+    assert f"CD = {ranked.cd:.2f} (from {stats.DRAWS} random orders, α = 0.05)" in said
+    assert not any("exact" in t for t in said)
+
+
+def test_no_cd_where_the_ranks_do_not_differ_is_said_so_in_the_text() -> None:
+    """2 tables of 4 models in opposite orders: the ranks do not differ, and no gap is rare
+    enough for a critical difference: the text says that, not 'critical difference inf'."""
+    ranked = ranking([[1.0, 2.0, 3.0, 4.0], [4.0, 3.0, 2.0, 1.0]])
+    assert not ranked.significant and ranked.cd == float("inf")
+    line = summary_lines(Report([], "mse", None, 0.05, ranking=ranked))[-1]
+    assert line.endswith(
+        "so no two models are told apart (no gap of two average ranks is rare enough at α for "
+        "a critical difference either, exact, from every order of each table's ranks).")
+    assert "inf" not in line
+    assert any(t.startswith("no CD, not applied") for t in texts(cd_figure(ranked)))

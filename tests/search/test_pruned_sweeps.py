@@ -226,15 +226,18 @@ def test_bad_pruner_settings_fail_before_any_trial(sweep_dir: Path, setting, mes
     assert not sweep_dir.exists()
 
 
-@pytest.mark.parametrize("last, warned", [(2, True), (3, False)])
+@pytest.mark.parametrize("last, top, warned", [(2, [], True), (3, [], False),
+                                                (2, ["hydra.sweeper.pruner.max_epochs=9"], True)])
 def test_a_pruner_that_can_judge_no_epoch_of_the_trials_is_a_warning(
-        sweep_dir: Path, caplog: pytest.LogCaptureFixture, last: int, warned: bool) -> None:
+        sweep_dir: Path, caplog: pytest.LogCaptureFixture, last: int, top: list[str],
+        warned: bool) -> None:
     """Rungs from min_epochs=2 under trainer.max_epochs=2: no trial can be stopped (one at
-    its last epoch ran its full budget), which the sweep's start says, with the fix."""
+    its last epoch ran its full budget, whatever the top of the ladder above it), which the
+    sweep's start says, with the fix."""
     with caplog.at_level(logging.WARNING, logger="tsbench.search.sweep"):
         multirun(sweep_dir, *SPACE, "hydra.sweeper.n_trials=2", f"epochs={last}",
                  f"+trainer.max_epochs={last}", "hydra.sweeper.pruner.kind=asha",
-                 "hydra.sweeper.pruner.min_epochs=2")
+                 "hydra.sweeper.pruner.min_epochs=2", *top)
     message = ("pruner asha stops no trial: its first epoch judged, min_epochs=2, is not below "
                "the trials' last, trainer.max_epochs=2")
     assert (message in caplog.text) is warned

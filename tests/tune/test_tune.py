@@ -1622,7 +1622,7 @@ def test_the_bayesian_search_is_warm_started_with_the_best_full_budget_random_tr
 def test_the_baseline_seeds_the_bayesian_search_at_the_rate_it_trained_at(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A command's ``optim.lr_scaling`` moves the baseline's rate (linear from 32 to its
-    batch of 128: 4e-4 for optim.lr=1e-4); the trials move theirs by the sqrt rule from the
+    batch of 128: 4e-4 for optim.lr=1e-4); the trials move theirs (by that rule too) from the
     range test's batch size, the baseline's, where a trial trains at its optim.lr. Its row
     in e_warm_start.csv says the rate it trained at, not 1e-4."""
     t = _tuning(tmp_path)

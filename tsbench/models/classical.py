@@ -186,7 +186,11 @@ class ETS(StatsmodelsModel):
         if self.spec["seasonal"]:
             m = self.period
             rows = last[:, None] + steps - m * ((steps - 1) // m + 1)  # same phase, last season
-            out += np.asarray(filtered.season)[rows]
+            # a row before the first (an origin within the first season) is an initial
+            # state, s_{k} = initial_seasonal[k + m]: a negative index read the series' end
+            season = np.concatenate([np.asarray(filtered.initial_seasonal, dtype=np.float64),
+                                     np.asarray(filtered.season, dtype=np.float64)])
+            out += season[rows + m]
         return out
 
 

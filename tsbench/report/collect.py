@@ -350,7 +350,8 @@ def _cells(runs: list[Run], splitting: dict[tuple, set[str]]
     where runs that would be twins have scores that differ: the keys they differ in, and a
     warning for each such pair. Twins whose scores differ although nothing tells them
     apart, the same configuration, seed and code, are all left out: which of them to
-    report cannot be chosen (:func:`_clash_note`)."""
+    report cannot be chosen (:func:`_clash_note`); a rerun of that seed on the code
+    installed now is kept over them, as over one run of older code."""
     cells: dict[tuple, Cell] = {}
     notes: list[str] = []
     split: dict[tuple, tuple[set[str], list[str]]] = {}
@@ -376,17 +377,21 @@ def _cells(runs: list[Run], splitting: dict[tuple, set[str]]
                           sort_keys=True, default=str)
         cell = cells.setdefault((*row, same), Cell(run.dataset, run.pred_len, run.model, key))
         seat = (*row, same, run.seed)
-        twin = next((r for r in cell.runs if r.seed == run.seed), None)
+        clash = clashes.get(seat)  # the runs of this seat left out: the first stands for them
+        twin = clash[0] if clash else next((r for r in cell.runs if r.seed == run.seed), None)
         differ = None if twin is None else scores_differ(run, twin)
         settings = [] if twin is None else _differing(run, twin)
-        if seat in clashes:
-            clashes[seat].append(run)
-        elif twin is None:
+        if twin is None:
             cell.runs.append(run)
         elif differ is not None and set(settings) - splitting.get(row, set()):
             keys, pairs = split.setdefault(row, (set(), []))
             keys.update(settings)
             pairs.append(_split_note(twin, run, settings, differ))
+        elif clash and _runs_current_code(run) and not _runs_current_code(twin):
+            cell.runs.append(run)  # a rerun after a fix of the code the clash ran: kept
+            notes.extend(_twin_note(clashing, run) for clashing in clashes.pop(seat))
+        elif clash:
+            clash.append(run)
         elif differ is not None:  # nothing tells them apart: neither can be chosen
             cell.runs.remove(twin)
             clashes[seat] = [twin, run]

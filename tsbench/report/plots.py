@@ -56,7 +56,8 @@ def cd_figure(ranking: Ranking) -> Figure:
     for x in (left, cd_end):
         ax.plot([x, x], [height - 0.26, height - 0.14], color="black", lw=1)
     cd = "no CD" if math.isinf(ranking.cd) else f"CD = {ranking.cd:.2f}"
-    exact = "" if ranking.cd_draws is None else "exact, "
+    exact = ("" if ranking.cd_draws is None else "exact, " if not ranking.cd_draws else
+             f"from {ranking.cd_draws} random orders, ")
     said = f"{cd} ({exact}α = {ranking.alpha})" if ranking.significant else (
         f"{cd}, not applied: Friedman p = {ranking.friedman.p_value:.3f} "
         f"≥ α = {ranking.alpha}")

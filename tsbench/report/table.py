@@ -264,8 +264,11 @@ def summary_lines(report: Report) -> list[str]:
                    f"ranks differ by {'more' if ranking.cd_draws is None else 'as much or more'}"
                    " are significantly different")
     else:
+        unused = (f"no gap of two average ranks is rare enough at α for a critical "
+                  f"difference either, {_orders(ranking)}" if math.isinf(ranking.cd) else
+                  f"{cd} not applied")
         verdict = (f"the ranks do not differ significantly at α = {ranking.alpha}, so no two "
-                   f"models are told apart ({cd} not applied)")
+                   f"models are told apart ({unused})")
     left = f"; {report.ranking_note}" if report.ranking_note else ""
     lines.append(
         f"Average ranks (1 = best test {report.metric.upper()}) over {f.n_blocks} tables "

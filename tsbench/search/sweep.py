@@ -267,7 +267,9 @@ class SkoptSweep(Sweeper):
                 f"from epoch {p.min_epochs}")
             top = p.max_epochs if p.max_epochs is not None else "each trial's max_epochs"
             log.info("  pruner %s: %s, below %s", p.kind, rungs, top)
-            last = p.top(OmegaConf.select(self.config, "trainer.max_epochs", default=None))
+            # a trial's own last epoch ends its judging below any top of the ladder (one
+            # above min_epochs: a lower top is refused)
+            last = OmegaConf.select(self.config, "trainer.max_epochs", default=None)
             if isinstance(last, int) and last <= p.min_epochs:
                 log.warning(
                     "pruner %s stops no trial: its first epoch judged, min_epochs=%d, is not "
