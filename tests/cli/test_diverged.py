@@ -9,14 +9,17 @@ import re
 import textwrap
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
 from tests.conftest import TINY, run_tsbench
 
 #: Plain SGD far too fast and no clipping: DLinear's weights overflow in the first epoch.
 DIVERGING = ["optim=sgd", "trainer.gradient_clip_val=null"]
 
 NAN_MODEL = '''
-"""A baseline that breaks down in evaluation: finite on the batches of 2, 8 and 1 windows
-checked before the run, NaN on the larger scoring batches."""
+"""A baseline that breaks down on an outlier: finite on the training windows checked
+before the run, NaN where a look-back holds a value far off the training rows' scale."""
 import torch
 
 from tsbench.models.base import ForecastModel
@@ -29,9 +32,20 @@ class NanForecast(ForecastModel):
         super().__init__(seq_len, pred_len, n_vars)
 
     def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:
-        value = 0.0 if x.shape[0] <= 8 else float("nan")
-        return torch.full((x.shape[0], self.pred_len, x.shape[2]), value)
+        far = x.abs().amax(dim=(1, 2), keepdim=True) > 1e3
+        value = torch.where(far, torch.tensor(float("nan")), torch.tensor(0.0))
+        return value.expand(x.shape[0], self.pred_len, x.shape[2]).clone()
 '''
+
+
+def _outlier_csv(path: Path) -> Path:
+    """600 hourly rows of a smooth series with one value of 1e9 at row 450 (validation)."""
+    steps = np.arange(600)
+    values = np.sin(steps / 12.0)
+    values[450] = 1e9
+    pd.DataFrame({"date": pd.date_range("2024-01-01", periods=600, freq="h"),
+                  "OT": values}).to_csv(path, index=False)
+    return path
 
 
 def test_diverged_training_stops_in_its_first_bad_epoch(tmp_path: Path) -> None:
@@ -68,7 +82,10 @@ def test_non_finite_scores_fail_the_run(tmp_path: Path) -> None:
     (tmp_path / "nan_models.py").write_text(textwrap.dedent(NAN_MODEL))
     path = os.pathsep.join(p for p in (str(tmp_path), os.environ.get("PYTHONPATH")) if p)
     run_dir = tmp_path / "run"
-    args = [*TINY, "model=naive", "model._target_=nan_models.NanForecast"]
+    data = _outlier_csv(tmp_path / "outlier.csv")
+    tiny = [a for a in TINY if not a.startswith("dataset")]
+    args = [*tiny, "dataset=csv", f"dataset.path={data}", "model=naive",
+            "model._target_=nan_models.NanForecast"]
     proc = run_tsbench(args, run_dir, env={"PYTHONPATH": path}, check=False)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert proc.stderr.strip() == (  # no learning rate to blame: it does not train
