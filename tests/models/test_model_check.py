@@ -20,6 +20,7 @@ from tsbench.data.loading import load_series
 from tsbench.data.splits import benchmark_borders
 from tsbench.errors import ConfigError
 from tsbench.models.build import model_for
+from tsbench.models.classical import Theta
 from tsbench.rundir import read_metrics
 from tsbench.training import train_and_score
 from tsbench.training.history import fit_history
@@ -360,3 +361,22 @@ def test_a_classical_model_that_reads_the_rows_it_forecasts_is_refused() -> None
     assert np.array_equal(model.seen[0], rows)
     assert np.array_equal(model.seen[1][:48], rows[:48])
     assert not np.isclose(model.seen[1][48:], rows[48:]).any()
+
+
+class NeedsLongHistory(Theta):
+    """A classical model that cannot forecast from fewer than 200 rows of history."""
+
+    def forecast_origins(self, values: np.ndarray, origins: np.ndarray, pred_len: int
+                         ) -> np.ndarray:
+        if len(values) < 200:
+            raise ValueError("needs 200 rows of history")
+        return super().forecast_origins(values, origins, pred_len)
+
+
+def test_a_classical_model_that_needs_more_history_than_one_window_gets_no_verdict() -> None:
+    # the origin check hands it one training window's 60 rows; scoring hands it every row
+    # from the first fitted one, as does the shape check on the first validation windows
+    data = _data(_config("model=theta"))
+    model = NeedsLongHistory(48, 12, 3, period=24)
+    fit_history(model, data)
+    check_history_forecasts(model, data)
