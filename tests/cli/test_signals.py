@@ -55,18 +55,23 @@ def test_what_a_command_runs_names_what_a_stop_leaves(args: list[str], kind: str
     assert check_command_line([*args, *tiny]).kind == kind
 
 
+def _two_workers_search(sweep: Path) -> list[str]:
+    """A search of two long PatchTST trials side by side in joblib's worker processes."""
+    return [sys.executable, "-m", "tsbench", "-m", "hydra/sweeper=skopt",
+            "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "hydra.sweeper.n_jobs=2",
+            "optim.lr=choice(0.001,0.01)", "hydra.sweeper.n_trials=2",
+            "hydra.sweeper.n_initial_points=2", *TINY, "model=patchtst", "trainer=cpu",
+            "trainer.max_epochs=200", "trainer.patience=200", "seq_len=24",
+            f"hydra.sweep.dir={sweep}"]
+
+
 @pytest.mark.heavy(seconds=40)
 def test_a_search_with_worker_processes_stops_at_once_naming_its_folder(tmp_path: Path) -> None:
     """joblib's workers train the running trials: waiting for them would train them to the
     end and lose them, unrecorded. The sweep ends at once, its workers with it, and the
     line names the folder to resume (a default one is new at every start)."""
     sweep = tmp_path / "sweep"
-    command = [sys.executable, "-m", "tsbench", "-m", "hydra/sweeper=skopt",
-               "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "hydra.sweeper.n_jobs=2",
-               "optim.lr=choice(0.001,0.01)", "hydra.sweeper.n_trials=2",
-               "hydra.sweeper.n_initial_points=2", *TINY, "model=patchtst", "trainer=cpu",
-               "trainer.max_epochs=200", "trainer.patience=200", "seq_len=24",
-               f"hydra.sweep.dir={sweep}"]
+    command = _two_workers_search(sweep)
     with subprocess.Popen(command, env={**os.environ, "OMP_NUM_THREADS": "1"},
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
         deadline = time.time() + 180
@@ -97,12 +102,7 @@ def test_a_ctrl_c_to_a_search_with_worker_processes_ends_in_its_stop_line(
     sweep's process died. Stopped as the jobs start (Hydra wrote their .hydra/ folders)
     and while they train (tsbench wrote their config.yaml)."""
     sweep = tmp_path / "sweep"
-    command = [sys.executable, "-m", "tsbench", "-m", "hydra/sweeper=skopt",
-               "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "hydra.sweeper.n_jobs=2",
-               "optim.lr=choice(0.001,0.01)", "hydra.sweeper.n_trials=2",
-               "hydra.sweeper.n_initial_points=2", *TINY, "model=patchtst", "trainer=cpu",
-               "trainer.max_epochs=200", "trainer.patience=200", "seq_len=24",
-               f"hydra.sweep.dir={sweep}"]
+    command = _two_workers_search(sweep)
     with subprocess.Popen(command, env={**os.environ, "OMP_NUM_THREADS": "1"},
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                           start_new_session=True) as proc:
