@@ -6,9 +6,17 @@ import logging
 import os
 import warnings
 
+#: The warnings filter, for the processes this one starts, that silences joblib's (loky's)
+#: resource tracker: when a sweep with worker processes is stopped it prints, under the
+#: stop line, the semaphores and folders it then removes ("leaked ... objects to clean up").
+RESOURCE_TRACKER = "ignore:resource_tracker:UserWarning"
+
 
 def quiet_dependencies() -> None:
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    given = os.environ.get("PYTHONWARNINGS", "")
+    if RESOURCE_TRACKER not in given.split(","):  # the tracker is a process of its own
+        os.environ["PYTHONWARNINGS"] = ",".join(w for w in (given, RESOURCE_TRACKER) if w)
     for pattern in (
         ".*LeafSpec.*",
         ".*litlogger.*",
