@@ -1042,6 +1042,26 @@ def test_job_folders_that_never_finished_are_counted_once(zoo: Zoo, tmp_path: Pa
     assert _n(_rows(proc.stdout)[0][3]) == 1
 
 
+def test_a_failed_trial_without_metrics_is_named_with_its_error(zoo: Zoo, tmp_path: Path
+                                                                ) -> None:
+    """A trial that failed leaves no metrics.json; its sweep's trials.csv says why, and the
+    warning says it (it read "killed, failed or still running" as a killed job does)."""
+    sweep = tmp_path / "sweep"
+    for job in ("0", "1"):
+        shutil.copytree(zoo.sweep / "0", sweep / job)
+        (sweep / job / "metrics.json").unlink()
+    (sweep / "trials.csv").write_text(
+        "trial,job,status,objective,seconds,seq_len,job_dir,error\n"
+        "1,0,failed,,1.0,36,0,model.kernel_size: must be odd\n")
+    proc = report(zoo.csv, sweep)
+    assert proc.stderr == (
+        f"tsbench-report: warning: left out 1 job folder(s) without metrics.json that "
+        f"{sweep / 'trials.csv'} marks failed, e.g. {sweep / '0'}: failed "
+        "(model.kernel_size: must be odd)\n"
+        f"tsbench-report: warning: left out 1 job folder(s) without metrics.json (killed, "
+        f"failed or still running), e.g. {sweep / '1'}\n")
+
+
 def test_a_twin_that_differs_only_in_how_it_was_logged_is_said_so(zoo: Zoo, tmp_path: Path
                                                                    ) -> None:
     """The same DLinear run again with logger=tensorboard: left out as the same

@@ -185,6 +185,15 @@ def collect(roots: list[Path], metric_key: str, warn: Warn) -> Collected:
         warn(f"left out {len(pruned)} pruned run(s) (stopped early by their sweep's pruner, "
              f"short of their epoch budget), e.g. {pruned[0]}")
     unfinished = unfinished_runs(roots)
+    for sweep in sorted({path.parent for path in unfinished}):
+        if sweep not in failed_by_sweep:
+            failed_by_sweep[sweep], _ = _read_trials(sweep, warn)
+    marked = [path for path in unfinished if path in failed_by_sweep[path.parent]]
+    for sweep in sorted({path.parent for path in marked}):  # a failed trial: its error
+        failed = [path for path in marked if path.parent == sweep]
+        warn(f"left out {len(failed)} job folder(s) without {METRICS} that {sweep / TRIALS_FILE}"
+             f" marks failed, e.g. {failed[0]}: {failed_by_sweep[sweep][failed[0]]}")
+    unfinished = [path for path in unfinished if path not in marked]
     if unfinished:
         warn(f"left out {len(unfinished)} job folder(s) without {METRICS} (killed, failed or "
              f"still running), e.g. {unfinished[0]}")
