@@ -92,6 +92,20 @@ def test_a_forecast_copied_from_the_later_windows_of_its_batch_is_refused() -> N
         check_model(faulty.PeeksAhead)
 
 
+def test_a_forecast_that_copies_across_large_batches_only_is_refused() -> None:
+    # honest in batches of 8 and alone; in a batch of 64, as scoring batches windows at
+    # data.eval_batch_size, it copies from the later windows' look-backs
+    with pytest.raises(ContractError) as raised:
+        check_model(faulty.PeeksPastEight)
+    said = str(raised.value)
+    assert said.startswith("PeeksPastEight breaks the model contract: with revin=False in eval "
+                           "mode its forecasts of 64 consecutive windows in one batch differ "
+                           "from their forecasts in batches of 8 (by up to "), said
+    assert said.endswith("so its scores would change with data.eval_batch_size -> compute "
+                         "each window's forecast from that window alone (no statistics, "
+                         "lookups or copies across the batch dimension)"), said
+
+
 def test_a_forecast_that_remembers_the_windows_it_has_seen_is_refused() -> None:
     # the same alone as in its batch (it looks up the rows it has just been shown), but a
     # window's forecast follows every row it has seen since

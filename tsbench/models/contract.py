@@ -33,6 +33,9 @@ BATCH_RTOL, BATCH_ATOL = 1e-4, 1e-5
 #: Consecutive windows the batch-independence and statelessness checks forecast: half of
 #: them in a batch, each alone, and the batch again after the other half.
 CONSECUTIVE = 16
+#: Consecutive windows :func:`check_model` also forecasts in one batch, against the same in
+#: batches of ``CONSECUTIVE // 2``: a model may mix the windows of a large batch only.
+WIDE_BATCH = 64
 
 
 def forecasts_agree(out: torch.Tensor, want: torch.Tensor) -> bool:
@@ -203,7 +206,9 @@ def _check_own_windows(cls: type, accepted: Any, name: str, n_marks: int,
     model that mixes or copies across the windows of a batch would score differently at
     another batch size; BatchNorm passes, in eval mode it uses its running statistics), and
     that batch forecast the same again after the second half (statelessness: a model that
-    keeps the rows it has seen could look a later window's future up). Checked with the
+    keeps the rows it has seen could look a later window's future up), and
+    :data:`WIDE_BATCH` windows forecast in one batch as in batches of half of them (a model
+    may mix the windows of a large scoring batch only). Checked with the
     parameters nudged as for :func:`_check_input_dependence`, so that a zero-initialised
     output layer does not hide the mixing."""
     seq_len, pred_len, n_vars = shape
@@ -212,7 +217,7 @@ def _check_own_windows(cls: type, accepted: Any, name: str, n_marks: int,
     first = CONSECUTIVE // 2
     with torch.no_grad():
         _nudged_eval(model, seq_len, n_vars, n_marks, torch.Generator().manual_seed(2))
-        x, marks = _consecutive(model, CONSECUTIVE, seq_len, n_vars, n_marks)
+        x, marks = _consecutive(model, WIDE_BATCH, seq_len, n_vars, n_marks)
 
         def forecast(start: int, stop: int) -> torch.Tensor:
             return model(x[start:stop].clone(), None if marks is None else marks[start:stop])
@@ -237,6 +242,15 @@ def _check_own_windows(cls: type, accepted: Any, name: str, n_marks: int,
                  "something of the windows it has seen, so its scores would depend on what it "
                  "forecast before -> keep nothing between forecasts in eval mode (no rows or "
                  "caches outside the parameters and buffers training sets)")
+        wide = forecast(0, WIDE_BATCH)
+        eights = torch.cat([forecast(i, i + first) for i in range(0, WIDE_BATCH, first)])
+        _require(forecasts_agree(wide, eights), name,
+                 f"with revin={revin} in eval mode its forecasts of {WIDE_BATCH} consecutive "
+                 f"windows in one batch differ from their forecasts in batches of {first} (by "
+                 f"up to {float((wide - eights).abs().max()):.3g}): it depends on the other "
+                 "windows of a large batch, so its scores would change with "
+                 "data.eval_batch_size -> compute each window's forecast from that window "
+                 "alone (no statistics, lookups or copies across the batch dimension)")
 
 
 def _nudged_eval(model: ForecastModel, seq_len: int, n_vars: int, n_marks: int,
