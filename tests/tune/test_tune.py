@@ -503,6 +503,14 @@ def test_a_model_and_a_dataset_config_outside_the_package_reach_every_stage(
      "got -0.1"),
     ("recipe.search=['model.dropout=choice(0.1,0.2']", "tsbench-tune: error: recipe.search: "
      "cannot parse 'model.dropout=choice(0.1,0.2'"),
+    # unquoted, Hydra splits the list at the commas of choice(...) and interval(...)
+    ("recipe.search=[model.dropout=interval(0.0,0.3)]", "tsbench-tune: error: recipe.search: "
+     "['model.dropout=interval(0.0', '0.3)'] is split at the commas inside its parentheses "
+     "(Hydra splits an unquoted list at every comma) -> quote it: "
+     "\"recipe.search=['model.dropout=interval(0.0,0.3)']\"\n"),
+    ("recipe.search=[model.e_layers=choice(1,2,3),model.dropout=interval(0.0,0.3)]",
+     "-> quote it: \"recipe.search=['model.e_layers=choice(1,2,3)',"
+     "'model.dropout=interval(0.0,0.3)']\"\n"),
     # the model's own check, met when it is built with that value
     ("recipe.search=['model.dropout=interval(0.0,1.5)']", "tsbench-tune: error: "
      "recipe.search: model.dropout=interval(0.0,1.5): model.dropout: must be in [0, 1), got "
