@@ -503,6 +503,14 @@ def test_a_model_and_a_dataset_config_outside_the_package_reach_every_stage(
      "got -0.1"),
     ("recipe.search=['model.dropout=choice(0.1,0.2']", "tsbench-tune: error: recipe.search: "
      "cannot parse 'model.dropout=choice(0.1,0.2'"),
+    # unquoted, Hydra splits the list at the commas of choice(...) and interval(...)
+    ("recipe.search=[model.dropout=interval(0.0,0.3)]", "tsbench-tune: error: recipe.search: "
+     "['model.dropout=interval(0.0', '0.3)'] is split at the commas inside its parentheses "
+     "(Hydra splits an unquoted list at every comma) -> quote it: "
+     "\"recipe.search=['model.dropout=interval(0.0,0.3)']\"\n"),
+    ("recipe.search=[model.e_layers=choice(1,2,3),model.dropout=interval(0.0,0.3)]",
+     "-> quote it: \"recipe.search=['model.e_layers=choice(1,2,3)',"
+     "'model.dropout=interval(0.0,0.3)']\"\n"),
     # the model's own check, met when it is built with that value
     ("recipe.search=['model.dropout=interval(0.0,1.5)']", "tsbench-tune: error: "
      "recipe.search: model.dropout=interval(0.0,1.5): model.dropout: must be in [0, 1), got "
@@ -1505,7 +1513,8 @@ def test_a_resumed_retraining_stage_trains_only_the_runs_not_finished(
 
 
 def test_retraining_stops_where_a_run_and_the_refits_kept_for_g_would_overrun(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     t = _tuning(tmp_path, "recipe.top_k=1", "recipe.seeds=[1]")
     _trials(t.out / "d_random", [("ok", "0.1", "16", 200.0)])
     launched: list[str] = []
@@ -1513,7 +1522,11 @@ def test_retraining_stops_where_a_run_and_the_refits_kept_for_g_would_overrun(
                         lambda stage, command, out: launched.append(stage))
     monkeypatch.setattr(recipe_module, "refit_reserve", lambda *args: 500.0)
     monkeypatch.setattr(Tuning, "budget_left", lambda self: 650.0)  # < 200 s + 500 s
-    assert retrain(t, {"batch_size": 32})["runs"] == [] and launched == []
+    with caplog.at_level("INFO", logger="tsbench.tune"):
+        assert retrain(t, {"batch_size": 32})["runs"] == [] and launched == []
+    # the line says why with the time left, not "budget spent" and more "kept" than is left
+    assert ("(f) 0 run(s) retrained: the next (about 0:03:20) and (g)'s refits (about "
+            "0:08:20) need more than the 0:10:50 of the budget left") in caplog.text
     monkeypatch.setattr(Tuning, "budget_left", lambda self: 750.0)
     assert len(retrain(t, {"batch_size": 32})["runs"]) == 1 and launched == ["f_retrain_1_1"]
 

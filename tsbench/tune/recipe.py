@@ -408,12 +408,15 @@ def retrain(t: Tuning, lr: dict[str, float]) -> dict[str, Any]:
             run_dir = t.out / "f_retrain" / f"{rank}" / f"seed_{seed}"
             if not is_finished(run_dir):
                 refit_time = refit_reserve(t, configs, runs, config, int(seed))
-                if t.budget_left() < config["seconds"] + refit_time:
-                    log.info("(f) budget spent after %d runs (%s kept for (g)'s refits)",
-                             len(runs), clock(refit_time))
+                left = t.budget_left()
+                if left < config["seconds"] + refit_time:
+                    log.info("(f) %d run(s) retrained: the next (about %s) and (g)'s refits "
+                             "(about %s) need more than the %s of the budget left",
+                             len(runs), clock(config["seconds"]), clock(refit_time),
+                             clock(left))
                     return {"runs": runs, "configs": configs}
                 log.info("(f) configuration %d/%d, seed %s (%s left): %s", rank, len(configs),
-                         seed, clock(t.budget_left()), config["params"])
+                         seed, clock(left), config["params"])
                 params = [f"{k}={v}" for k, v in config["params"].items()]
                 kept = [o for o in t.trial_base(lr) if override_key(o) not in config["params"]]
                 run_stage(f"f_retrain_{rank}_{seed}", tsbench(

@@ -102,6 +102,12 @@ RULES: dict[str, tuple[Callable[[Any], bool], str, str]] = {
 def check_recipe(recipe: dict[str, Any]) -> None:
     """Raise a :class:`TsbenchError` naming the first field of ``recipe`` (plain values)
     that no stage can use, and a valid value."""
+    lines = _split_lines(recipe.get("search"))
+    if lines:
+        quoted = ",".join(f"'{line}'" for line in lines)
+        raise TsbenchError(f"recipe.search: {recipe['search']!r} is split at the commas "
+                           "inside its parentheses (Hydra splits an unquoted list at every "
+                           f"comma) -> quote it: \"recipe.search=[{quoted}]\"")
     for field, (valid, what, example) in RULES.items():
         if field in recipe and not valid(recipe[field]):
             raise TsbenchError(f"recipe.{field}: {recipe[field]!r} is not {what} -> use e.g. "
@@ -109,3 +115,19 @@ def check_recipe(recipe: dict[str, Any]) -> None:
     if recipe.get("refit_seeds") and not recipe.get("refit"):
         raise TsbenchError("recipe.refit_seeds: seeds of refits, but recipe.refit is false -> "
                            "use recipe.refit=true, or recipe.refit_seeds=[]")
+
+
+def _split_lines(search: Any) -> list[str] | None:
+    """The lines an unquoted ``recipe.search=[model.dropout=interval(0.0,0.3)]`` meant (Hydra
+    reads it as ``['model.dropout=interval(0.0', '0.3)']``), joined back where an item leaves
+    a parenthesis open; None where each item closes its own (or the last never closes: a
+    typo, which the line's parsing names)."""
+    if not _list_of(search, lambda _: True):
+        return None
+    lines, line = [], None
+    for item in map(str, search):
+        line = item if line is None else f"{line},{item}"
+        if line.count("(") <= line.count(")"):
+            lines.append(line)
+            line = None
+    return lines if line is None and len(lines) < len(search) else None
