@@ -7,6 +7,7 @@ import csv
 import hashlib
 import io
 import json
+import logging
 import os
 import re
 import shlex
@@ -105,8 +106,11 @@ def test_paths_under_home_written_with_a_tilde_are_the_users(tmp_path: Path,
     assert overrides == ["dataset=csv", f"dataset.path={tmp_path / 'x.csv'}"]
 
 
-def test_the_look_backs_hold_two_cycles_of_each_period_found(tmp_path: Path) -> None:
-    # (c)'s analysis of hourly data with a weekly and a daily cycle, read back by the recipe
+def test_the_look_backs_hold_two_cycles_of_each_period_found(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # (c)'s analysis of hourly data with a weekly and a daily cycle, read back by the recipe;
+    # its line says what the look-backs came from (a yearly cycle of daily data that does
+    # not fit went unsaid)
     overrides, recipe, out = parse(["recipe=quick", f"out={tmp_path / 'out'}"])
     both = sorted({m * p for p in (24, 168) for m in range(2, 720 // p + 1)})
     (out / "c_lookback").mkdir(parents=True)
@@ -116,7 +120,11 @@ def test_the_look_backs_hold_two_cycles_of_each_period_found(tmp_path: Path) -> 
     (out / "a_baseline" / "config.yaml").write_text("seq_len: 336\n")
     tuning = Tuning(overrides, recipe, out, TuneState.open(out, {}))
     assert recipe.n_lookbacks == 3
-    assert lookbacks(tuning) == [48, 336, 720]  # two days, two weeks, and the longest
+    with caplog.at_level(logging.INFO, logger="tsbench.tune"):
+        assert lookbacks(tuning) == [48, 336, 720]  # two days, two weeks, and the longest
+    assert ("(c) look-backs searched: [48, 336, 720] (periods in the training rows: 168, 24; "
+            "the longest look-back: 720, half the training rows less pred_len, at most "
+            "recipe.max_seq_len, so two cycles of a longer period do not fit)") in caplog.text
     # the baseline's own look-back is searched too, a multiple of no period or not
     wider = Tuning(overrides, OmegaConf.merge(recipe, {"n_lookbacks": 6}), out, tuning.state)
     assert lookbacks(wider) == [48, 192, 336, 456, 576, 720]

@@ -248,7 +248,12 @@ def lookbacks(t: Tuning) -> list[int]:
     n = int(t.recipe.n_lookbacks)  # the periods' shortest first, where not all fit
     kept = set(shortest) & set(candidates)
     chosen = spread(candidates, n, keep=[*shortest, own] if len(kept) < n else shortest)
-    log.info("(c) look-backs searched: %s", chosen)
+    periods = found.get("periods") or []
+    folds = " and the first fold's training rows less pred_len" if t.cv_folds else ""
+    log.info("(c) look-backs searched: %s (periods in the training rows: %s; the longest "
+             "look-back: %s, half the training rows less pred_len, at most "
+             "recipe.max_seq_len%s, so two cycles of a longer period do not fit)", chosen,
+             ", ".join(map(str, periods)) or "none", found["longest_lookback"], folds)
     return chosen
 
 
