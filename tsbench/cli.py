@@ -46,6 +46,7 @@ from tsbench.settings_check import (
     unread_additions,
 )
 from tsbench.sweep_watch import (
+    end_children,
     exit_with_sweep,
     has_children,
     leave_ctrl_c_to_the_sweep,
@@ -356,6 +357,7 @@ def stop_on_signals(kind: str | None) -> None:
     def stop(signum: int, _frame: object) -> None:
         if has_children():
             print(stopped_line(signum, kind), file=sys.stderr, flush=True)
+            end_children()
             os._exit(128 + signum)
         raise Stopped(128 + signum)
 

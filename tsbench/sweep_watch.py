@@ -100,14 +100,32 @@ def has_children() -> bool:
     """Whether this process has child processes (a launcher's workers), as /proc or ``ps``
     shows (``ps`` itself, run here or by a watch thread, left out; False where neither can
     tell)."""
+    return bool(children())
+
+
+def children() -> list[int]:
+    """This process's child processes, as /proc or ``ps`` shows them (``ps`` itself left
+    out; none where neither can tell)."""
     me = os.getpid()
     if not _PROC:
         try:
-            return any(parent == me and Path(name).name != "ps"
-                       for _, parent, name in _ps_rows())
+            return [pid for pid, parent, name in _ps_rows()
+                    if parent == me and Path(name).name != "ps"]
         except _NoAnswer:
-            return False
-    return any(_parent(int(p.name)) == me for p in Path("/proc").glob("[0-9]*"))
+            return []
+    return [int(p.name) for p in Path("/proc").glob("[0-9]*") if _parent(int(p.name)) == me]
+
+
+def end_children() -> None:
+    """Send SIGTERM to this process's children: a stopped sweep's workers end at once, also
+    one broken off by the Ctrl-C before it began to watch the sweep (it waited for its next
+    task for minutes, loky's idle timeout). loky's resource tracker, which blocks SIGTERM,
+    stays to remove the semaphores and folders the workers leave."""
+    for pid in children():
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except OSError:  # ended since
+            pass
 
 
 def exit_with_sweep(interval: float = 1.0) -> bool:

@@ -137,3 +137,32 @@ def _group_alive(group: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+STOPPED_WITH_A_CHILD = """
+import subprocess, sys, time
+from tsbench.cli import stop_on_signals
+child = subprocess.Popen([sys.executable, "-c", "import signal, time; "
+                          "signal.signal(signal.SIGINT, signal.SIG_IGN); time.sleep(300)"])
+print(child.pid, flush=True)
+stop_on_signals("search")
+time.sleep(300)
+"""
+
+
+def test_a_stopped_sweep_ends_its_workers_that_do_not_watch_it() -> None:
+    """A worker broken off by the Ctrl-C before it began to watch the sweep (Hydra setting
+    its first job up) waited for its next task for minutes, loky's idle timeout, holding
+    the terminal's pipes: the sweep's stop ends its children (here one that, as a watched
+    worker does, leaves the Ctrl-C to the sweep, and watches nothing)."""
+    with subprocess.Popen([sys.executable, "-c", STOPPED_WITH_A_CHILD], text=True,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+        child = int(proc.stdout.readline())
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 130, stderr
+    assert stderr.startswith("tsbench: stopped by SIGINT: the sweep's folder keeps"), stderr
+    deadline = time.time() + 5
+    while Path(f"/proc/{child}").exists() and time.time() < deadline:
+        time.sleep(0.1)
+    assert not Path(f"/proc/{child}").exists()
