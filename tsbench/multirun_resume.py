@@ -48,6 +48,7 @@ from tsbench.rundir import (
     clear_unfinished,
     figures,
     load_run,
+    ran_in,
     read_protocol,
 )
 from tsbench.search.names import MULTIRUN_FILE, SWEEP_DIR_ENV, is_search
@@ -189,8 +190,8 @@ class Jobs:
                                   "multirun would mix its files with that run's", RESUME_FIX)
             ran = _ran(job.folder)
             task = [str(o) for o in job.config.hydra.overrides.task]
-            if ran is None or sorted(_absolute(ran, _ran_in(job.folder))) != sorted(
-                    _absolute(task, _cwd(job.config))):
+            if ran is None or sorted(_absolute(ran, ran_in(job.folder / HYDRA_RECORD))) != sorted(
+                    _absolute(task, ran_in(job.config))):
                 raise ConfigError(
                     "hydra.sweeper.resume", f"{job.folder} holds a finished run of "
                     f"{' '.join(ran) if ran else 'overrides it does not record'}, not of job "
@@ -236,7 +237,7 @@ def _sweep(config: DictConfig) -> tuple[list[str], list[str], list[str]]:
     (``key=value``) and job folders' name."""
     params = OmegaConf.select(config, "hydra.sweeper.params", default=None) or {}
     subdir = OmegaConf.to_container(config.hydra.sweep, resolve=False).get("subdir")
-    return (sorted(_absolute(config.hydra.overrides.task, _cwd(config))),
+    return (sorted(_absolute(config.hydra.overrides.task, ran_in(config))),
             sorted(f"{k}={v}" for k, v in params.items()), [str(subdir)])
 
 
@@ -249,19 +250,6 @@ def _ran(folder: Path) -> list[str] | None:
     """The task overrides the job in ``folder`` ran (Hydra's record), or None."""
     path = folder / HYDRA_OVERRIDES
     return [str(o) for o in OmegaConf.load(path)] if path.is_file() else None
-
-
-def _ran_in(folder: Path) -> str | None:
-    """The folder the job in ``folder`` ran in (Hydra's record), or None."""
-    path = folder / HYDRA_RECORD
-    return _cwd(OmegaConf.load(path)) if path.is_file() else None
-
-
-def _cwd(config: Any) -> str | None:
-    """The folder a command ran in (``hydra.runtime.cwd``), where its relative paths
-    start; None where not recorded."""
-    cwd = OmegaConf.select(config, "hydra.runtime.cwd", default=None)
-    return str(cwd) if cwd else None
 
 
 def _absolute(overrides: Sequence[Any], cwd: str | None) -> list[str]:
@@ -295,8 +283,8 @@ def _changes(job: Job) -> tuple[list[str], str]:
         with open_dict(now):
             del now["hydra"]
         then = _absolute_settings(flat_params(OmegaConf.to_container(OmegaConf.load(
-            recorded))), _ran_in(job.folder))
-        later = _absolute_settings(flat_params(OmegaConf.to_container(now)), _cwd(job.config))
+            recorded))), ran_in(job.folder / HYDRA_RECORD))
+        later = _absolute_settings(flat_params(OmegaConf.to_container(now)), ran_in(job.config))
         keys = sorted(k for k in then.keys() | later.keys() if then.get(k) != later.get(k))
         shown = [f"{k} {then.get(k, '(none)')} -> {later.get(k, '(none)')}"
                  for k in keys[:SHOWN]]

@@ -120,6 +120,18 @@ def clear_unfinished(run_dir: Path, job_log: str) -> None:
                 path.unlink()
 
 
+
+def ran_in(record: Path | Any) -> str | None:
+    """The folder a command ran in, where its relative paths start: ``hydra.runtime.cwd``
+    of a Hydra config, or of a Hydra record file (``multirun.yaml``, a job's
+    :data:`HYDRA_RECORD`); None where not recorded."""
+    if isinstance(record, Path):
+        if not record.is_file():
+            return None
+        record = OmegaConf.load(record)
+    cwd = OmegaConf.select(record, "hydra.runtime.cwd", default=None)
+    return str(cwd) if cwd else None
+
 #: The scaled scores a finished run's line shows, where its metrics have them (each beside
 #: its ``_orig`` twin in original units, where recorded).
 SCORES = ("test_mse", "test_mae", "val_mse", "cv_val_mse_mean")

@@ -23,10 +23,10 @@ from pathlib import Path
 from typing import IO, Any
 
 import yaml
-from omegaconf import OmegaConf
 
 from tsbench.atomic import write_with
 from tsbench.errors import ConfigError
+from tsbench.rundir import ran_in
 from tsbench.search.names import DEFINITION_FILE, MULTIRUN_FILE, TRIALS_FILE
 from tsbench.search.report import absolute_paths
 from tsbench.search.settings import SweepSettings
@@ -83,7 +83,7 @@ def check_resume(sweep_dir: Path, current: dict[str, Any], resume: Any) -> None:
     try:
         recorded = yaml.safe_load(path.read_text(encoding="utf-8"))
         # a relative path recorded by an older tsbench, read from the folder it ran in
-        recorded["fixed"] = [absolute_paths(str(o), _ran_in(sweep_dir))
+        recorded["fixed"] = [absolute_paths(str(o), ran_in(sweep_dir / MULTIRUN_FILE))
                              for o in recorded["fixed"]]
         changes = differences(recorded, current)
     except (yaml.YAMLError, UnicodeDecodeError, AttributeError, TypeError) as error:
@@ -110,15 +110,6 @@ def check_resume(sweep_dir: Path, current: dict[str, Any], resume: Any) -> None:
         )
     for change in changes:
         log.warning("resume=force: %s", change)
-
-
-def _ran_in(sweep_dir: Path) -> str | None:
-    """The folder the command that last ran the sweep (and wrote its ``search.yaml``) ran
-    in: Hydra's record, ``multirun.yaml``; None where not recorded."""
-    path = sweep_dir / MULTIRUN_FILE
-    cwd = OmegaConf.select(OmegaConf.load(path), "hydra.runtime.cwd", default=None) if (
-        path.is_file()) else None
-    return str(cwd) if cwd else None
 
 
 def differences(recorded: dict[str, Any], current: dict[str, Any]) -> list[str]:
