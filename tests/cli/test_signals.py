@@ -142,10 +142,10 @@ def _group_alive(group: int) -> bool:
 STOPPED_WITH_A_CHILD = """
 import subprocess, sys, time
 from tsbench.cli import stop_on_signals
+stop_on_signals("search")  # before the pid is printed: the test's signal comes after it
 child = subprocess.Popen([sys.executable, "-c", "import signal, time; "
                           "signal.signal(signal.SIGINT, signal.SIG_IGN); time.sleep(300)"])
 print(child.pid, flush=True)
-stop_on_signals("search")
 time.sleep(300)
 """
 
