@@ -277,6 +277,24 @@ def test_a_forecast_that_reads_its_batch_only_at_the_scoring_size_is_refused() -
             "whole model contract"), said
 
 
+@pytest.mark.parametrize("strategy", [[], ["strategy=recursive", "strategy.step=4"]])
+def test_a_forecast_that_reads_its_batch_only_once_trained_is_refused_before_scoring(
+        strategy: list[str], tmp_path: Path) -> None:
+    # honest before training, where the pre-run check forecasts: the check after training
+    # refuses it before any split is scored, and nothing of a score is written
+    cfg = _config("model=naive", f"{FAULTY}PeeksOnceTrained", *strategy)
+    with pytest.raises(ConfigError) as error:
+        run(cfg, tmp_path / "run")
+    said = str(error.value)
+    assert said.startswith(
+        "model._target_: tests.models.faulty_models.PeeksOnceTrained.forward is not "
+        "batch-independent once trained: in eval mode its forecast of training window 0 "
+        "alone differs from its forecast in a batch of 8 consecutive training windows"), said
+    written = {path.name for path in (tmp_path / "run").rglob("*")}
+    assert "checkpoints" in written  # it trained
+    assert not {name for name in written if name.startswith(("metrics", "val_", "test_"))}
+
+
 @pytest.mark.parametrize("model", [
     "patchtst", "itransformer", "dlinear", "naive", "seasonal_naive model.period=24",
     f"naive {FAULTY}BatchNormed", "patchtst strategy=recursive strategy.step=4",

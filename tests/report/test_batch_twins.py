@@ -25,9 +25,9 @@ def _run(run_dir: Path, *overrides: str) -> Path:
     return run_dir
 
 
-def _runs(tmp_path: Path, *model: str) -> tuple[Path, Path]:
-    """The same run scored in batches of 128 windows and of 1."""
-    return (_run(tmp_path / "batch_128", *model, "seed=1", "data.eval_batch_size=128"),
+def _runs(tmp_path: Path, *model: str, size: int = 128) -> tuple[Path, Path]:
+    """The same run scored in batches of ``size`` windows and of 1."""
+    return (_run(tmp_path / f"batch_{size}", *model, "seed=1", f"data.eval_batch_size={size}"),
             _run(tmp_path / "batch_1", *model, "seed=1", "data.eval_batch_size=1"))
 
 
@@ -54,11 +54,12 @@ def _labels(table: str) -> list[str]:
 
 
 def test_twins_whose_scores_differ_are_kept_apart_and_said_so(tmp_path: Path) -> None:
-    # once trained (after the pre-run check, which forecasts before training), it copies
-    # each window's future from the later windows' look-backs: scored 128 windows a batch,
-    # it forecasts better than one at a time
-    large, single = _runs(tmp_path, "model=naive", "model.name=peeks",
-                          "model._target_=tests.models.faulty_models.PeeksOnceTrained")
+    # in batches of more than 256 windows alone (more than the checks before and after
+    # training forecast in one batch), it copies each window's future from the later
+    # windows' look-backs: scored 512 windows a batch (the test split's 309), it forecasts
+    # better than one at a time
+    large, single = _runs(tmp_path, "model=naive", "model.name=peeks", "dataset.n_rows=1600",
+                          "model._target_=tests.models.faulty_models.PeeksPastCap", size=512)
     mse = read_metrics(single)["test_mse"], read_metrics(large)["test_mse"]
     assert mse[1] < 0.9 * mse[0]
     # the same pair again as seed 2: every pair is named, not the first of the row alone
@@ -66,7 +67,7 @@ def test_twins_whose_scores_differ_are_kept_apart_and_said_so(tmp_path: Path) ->
               for run_dir in (large, single)]
     proc = report(tmp_path)
     assert _labels(proc.stdout) == ["peeks (data.eval_batch_size=1)",
-                                    "peeks (data.eval_batch_size=128)"]
+                                    "peeks (data.eval_batch_size=512)"]
     assert proc.stderr == "".join(
         f"tsbench-report: warning: {one} and {other} (seed {seed}) have different scores "
         f"(test_mse {mse[0]:.6g} vs {mse[1]:.6g}) although only data.eval_batch_size differs, "

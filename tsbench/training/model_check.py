@@ -23,10 +23,12 @@ seen, could copy the future into its forecast, and its scores would change with
 ``data.eval_batch_size`` (or with what it forecast before: a search selecting on validation
 scores would pick it). Tolerance: float32 sums in another order (a batched matmul). This
 is the shape, finiteness and those three properties alone: the full contract is
-:func:`tsbench.models.contract.check_model`. A model that reads its batch only in batches
-larger than :data:`EVAL_BATCH_CAP`, or only once trained, is not seen here: the report
-tells its runs at two ``data.eval_batch_size`` apart by their scores
-(:func:`tsbench.report.collect.scores_differ`).
+:func:`tsbench.models.contract.check_model`. After training, before any split is scored,
+the three are checked again on the trained model (:func:`check_trained_windows`): a model
+that reads its batch only once trained (a gate across the batch initialised at zero, say)
+passes the pass before training. A model that reads its batch only in batches larger than
+:data:`EVAL_BATCH_CAP` is not seen here: the report tells its runs at two
+``data.eval_batch_size`` apart by their scores (:func:`tsbench.report.collect.scores_differ`).
 
 It costs one forward pass of two windows in eval mode under ``torch.no_grad`` (where that
 raises, one more as training makes it: train mode, gradients on, and no verdict on the
@@ -164,7 +166,19 @@ def check_forecast_shape(model: ForecastModel, data: ForecastData, on_cpu: bool)
     check_own_windows(step_model, data)
 
 
-def check_own_windows(model: ForecastModel, data: ForecastData) -> None:
+def check_trained_windows(model: ForecastModel, data: ForecastData) -> None:
+    """After training, before scoring: raise :class:`ConfigError` unless the trained
+    ``model`` (a roll-out's step model) still forecasts each training window on its own
+    (:func:`check_own_windows`). A forecast that is no longer finite gets no verdict here:
+    scoring refuses it as a diverged run."""
+    if isinstance(model, HistoryModel):
+        return
+    check_own_windows(model.model if isinstance(model, RecursiveForecaster) else model, data,
+                      trained=True)
+
+
+def check_own_windows(model: ForecastModel, data: ForecastData, trained: bool = False
+                      ) -> None:
     """Raise :class:`ConfigError` unless, in eval mode, ``model`` forecasts each of the
     first :data:`CONSECUTIVE` // 2 training windows of ``data`` alone as it does in their
     batch (batch independence: consecutive windows, as a scored split batches them, hold
@@ -173,7 +187,8 @@ def check_own_windows(model: ForecastModel, data: ForecastData) -> None:
     has seen), and forecasts the first ``data.eval_batch_size`` training windows in one
     batch as in batches of 8 (:func:`_check_scoring_batch`). Where the batch's forecast
     raises in eval mode without gradients, the shape check's pass, made as training calls
-    the model, has judged the forward: no verdict."""
+    the model, has judged the forward: no verdict. ``trained``: the check after training,
+    whose errors say so and which leaves a forecast that is not finite to scoring."""
     windows = data.windows("train")
     count = min(len(windows), CONSECUTIVE)
     first = count // 2
@@ -190,6 +205,7 @@ def check_own_windows(model: ForecastModel, data: ForecastData) -> None:
                      None if x_mark is None else x_mark[start:stop].clone())
 
     cls = type(model)
+    when = " once trained" if trained else ""
     with _state_kept(model), torch.no_grad():
         model.eval()
         try:
@@ -199,11 +215,13 @@ def check_own_windows(model: ForecastModel, data: ForecastData) -> None:
         _require_shape(cls, "forward", together, (first, windows.pred_len, data.n_vars),
                        "(batch, pred_len, n_vars)", f"for {first} training windows",
                        "return one forecast per window of the batch")
+        if trained and not torch.isfinite(together).all():
+            return  # diverged: scoring says so, with the learning rate to blame
         _require_finite(cls, together, x[:first])
         gap = _gap(forecast(0, first), together)
         if gap is not None:
             raise ConfigError(
-                FIELD, f"{_target(cls)}.forward is not deterministic in eval mode: its "
+                FIELD, f"{_target(cls)}.forward is not deterministic{when} in eval mode: its "
                 f"forecasts of the same {first} training windows, made twice in a row, differ "
                 f"({gap}), so it draws random numbers there or keeps something of the windows "
                 "it has seen, and its scores would change from one scoring to the next",
@@ -215,7 +233,7 @@ def check_own_windows(model: ForecastModel, data: ForecastData) -> None:
                 alone = forecast(i, i + 1)
             except Exception as error:  # noqa: BLE001 - any fault of the model's own code
                 raise ConfigError(
-                    FIELD, f"{_target(cls)}.forward is not batch-independent: it raised "
+                    FIELD, f"{_target(cls)}.forward is not batch-independent{when}: it raised "
                     f"{error_line(error, __file__)} in eval mode for training window {i} "
                     f"alone, which it forecast in a batch of {first}",
                     f"forecast each window from that window alone; {_contract(cls)}"
@@ -223,7 +241,7 @@ def check_own_windows(model: ForecastModel, data: ForecastData) -> None:
             gap = _gap(alone, together[i:i + 1])
             if gap is not None:
                 raise ConfigError(
-                    FIELD, f"{_target(cls)}.forward is not batch-independent: in eval mode "
+                    FIELD, f"{_target(cls)}.forward is not batch-independent{when}: in eval mode "
                     f"its forecast of training window {i} alone differs from its forecast "
                     f"in a batch of {first} consecutive training windows ({gap}), so it "
                     "depends on the other windows of its batch (where it reads them, a later "
@@ -236,25 +254,27 @@ def check_own_windows(model: ForecastModel, data: ForecastData) -> None:
         gap = _gap(forecast(0, first), together)
         if gap is not None:
             raise ConfigError(
-                FIELD, f"{_target(cls)}.forward is not stateless in eval mode: its forecast "
+                FIELD, f"{_target(cls)}.forward is not stateless{when} in eval mode: its forecast "
                 f"of {first} training windows changed ({gap}) after it forecast the "
                 f"{count - first} windows that follow them, so it keeps something of the "
                 "windows it has seen and its scores would depend on what it forecast "
                 "before", "keep nothing between forecasts in eval mode (no rows or caches "
                 f"outside the parameters and buffers training sets); {_contract(cls)}")
         if scored not in (1, first):
-            _check_scoring_batch(model, forecast, scored, [together, following], data)
+            _check_scoring_batch(model, forecast, scored, [together, following], data, when)
 
 
 def _check_scoring_batch(model: ForecastModel, forecast: Callable[[int, int], Any],
-                         scored: int, known: list[torch.Tensor], data: ForecastData) -> None:
+                         scored: int, known: list[torch.Tensor], data: ForecastData,
+                         when: str = "") -> None:
     """Raise :class:`ConfigError` unless the first ``scored`` training windows forecast in
     one batch, as scoring at ``data.eval_batch_size`` batches them (capped at
     :data:`EVAL_BATCH_CAP`), are their forecasts in batches of 8 (``known``: the first
     batches of 8, each already checked against the windows alone). A model that reads the
     other windows of its batch only in a batch larger than 8 passes the batches of 8 and
     1, and would be scored at its cheat. Where a forecast raises (no memory for the batch
-    on the CPU), no verdict: scoring meets it."""
+    on the CPU), no verdict: scoring meets it. ``when``: what the errors say the forward is
+    not after (``" once trained"`` after training)."""
     step = len(known[0])
     try:
         apart = torch.cat([*known, *(forecast(start, min(start + step, scored))
@@ -271,7 +291,7 @@ def _check_scoring_batch(model: ForecastModel, forecast: Callable[[int, int], An
     batch = f"one batch of {scored} (data.eval_batch_size={size}" + (
         ")" if size == scored else f", cut to {scored})")
     raise ConfigError(
-        FIELD, f"{_target(cls)}.forward is not batch-independent: in eval mode its forecasts "
+        FIELD, f"{_target(cls)}.forward is not batch-independent{when}: in eval mode its forecasts "
         f"of the first {scored} training windows in {batch} differ from their forecasts in "
         f"batches of {step} ({gap}), so it depends on the other windows of its batch (where "
         "it reads them, a later window's look-back holds an earlier one's future) and its "

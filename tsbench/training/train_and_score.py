@@ -20,6 +20,7 @@ from tsbench.training.history import fit_history
 from tsbench.training.model_check import (
     check_forecast_shape,
     check_history_forecasts,
+    check_trained_windows,
     trains_on_cpu,
 )
 from tsbench.training.module import diverged
@@ -63,6 +64,7 @@ def fit_and_score(cfg: Any, series: Series, ranges: dict[str, tuple[int, int]], 
     else:
         info = train(model, data, cfg, out_dir, logger=logger, max_epochs=max_epochs,
                      pruning=pruning)
+        check_trained_windows(model, data)  # a model may read its batch only once trained
     history = info.pop("history", None)
     if history and history["train_loss"]:
         plot_losses(history, f"{cfg.model.name} on {series.name}: loss per epoch",
