@@ -184,6 +184,23 @@ def test_an_untrained_model_s_card_says_what_it_was_fitted_on_and_its_season(
         assert training["fitted_rows"] == list(borders.train) == card["scaler"]["fitted_rows"]
     assert card["seasonal_period"] == season
     assert card["dataset"]["channels"] == ["OT"] == [card["target"]]  # features=S
+    assert "drop_last" not in card["windows"]["train"]  # no batches were trained
+
+
+@pytest.mark.parametrize(("batch_size", "dropped"), [(1000, False), (64, True)])
+def test_the_card_says_whether_training_dropped_its_last_partial_batch(
+        batch_size: int, dropped: bool, tmp_path: Path) -> None:
+    """data.drop_last=true drops nothing where the training windows are fewer than a batch
+    (the loader keeps its one partial batch): the card says what training did."""
+    with initialize_config_module("tsbench.conf", version_base="1.3"):
+        cfg = compose("config", overrides=[
+            "dataset=synthetic", "dataset.n_rows=800", "model=dlinear", "seq_len=48",
+            "pred_len=24", "trainer=debug", "trainer.max_epochs=1", "data.drop_last=true",
+            f"data.batch_size={batch_size}", "logger=none"])
+    run(cfg, tmp_path / "run")
+    train = _card(tmp_path / "run")["windows"]["train"]
+    assert train["available"] == n_windows(560, 48, 24) == 489  # 489 % 64 = 41 dropped
+    assert train["drop_last"] is dropped
 
 
 def test_a_classical_model_s_cards_fitted_rows_follow_the_folds(tmp_path: Path) -> None:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from hydra import compose, initialize_config_module
 
 from tsbench.models.base import ForecastModel
+from tsbench.training.run import run
 from tsbench.tune import ensemble as ensemble_module
 from tsbench.tune.ensemble import Ensemble, _error_products, greedy_weights, score_runs
 
@@ -136,3 +139,25 @@ def test_the_score_of_one_run_is_its_own_mse_and_mae(monkeypatch: pytest.MonkeyP
     assert score_runs([Path("run")], ["val", "test"]) == {
         "val_mse": 0.25, "val_mae": 0.4, "n_val_windows": 7,
         "test_mse": 1.5, "test_mae": 0.9, "n_test_windows": 5}
+
+
+def test_members_rolling_out_calendar_features_score_as_their_runs(tmp_path: Path) -> None:
+    """A recursive member that reads calendar features needs the marks of its look-back and
+    the horizon; a direct member of a shorter look-back beside it those of its own
+    look-back: each, alone in the weights, scores its own run's numbers."""
+    runs = {"recursive": ["seq_len=48", "strategy=recursive", "strategy.step=8"],
+            "direct": ["seq_len=32"]}
+    for name, overrides in runs.items():
+        with initialize_config_module("tsbench.conf", version_base="1.3"):
+            cfg = compose("config", overrides=[
+                "dataset=synthetic", "dataset.n_rows=600", "model=itransformer",
+                "model.d_model=16", "model.d_ff=16", "model.e_layers=1", "model.n_heads=2",
+                "pred_len=24", "trainer=debug", "trainer.max_epochs=1", "logger=none",
+                *overrides])
+        run(cfg, tmp_path / name)
+    dirs = [tmp_path / name for name in runs]
+    for k, run_dir in enumerate(dirs):
+        own = json.loads((run_dir / "metrics.json").read_text())
+        scores = score_runs(dirs, ["val", "test"], [float(i == k) for i in range(len(dirs))])
+        for key in ("val_mse", "test_mse", "n_val_windows", "n_test_windows"):
+            assert scores[key] == pytest.approx(own[key], rel=1e-6), (run_dir.name, key)

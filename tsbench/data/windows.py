@@ -51,6 +51,12 @@ class Windows:
         return out.view(*rows.shape, source.shape[1])
 
 
+def drops_last(n_windows: int, batch_size: int, drop_last: bool) -> bool:
+    """Whether a training loader of ``n_windows`` windows drops its last partial batch:
+    asked to (``drop_last``), and holding a whole batch (it never leaves zero batches)."""
+    return drop_last and n_windows >= batch_size
+
+
 class WindowLoader:
     """Batches of windows; shuffling is a seeded permutation of window indices.
 
@@ -66,7 +72,7 @@ class WindowLoader:
         self.windows = windows
         self.batch_size = batch_size
         self.shuffle = shuffle
-        self.drop_last = drop_last and len(windows) >= batch_size
+        self.drop_last = drops_last(len(windows), batch_size, drop_last)
         self._generator = torch.Generator().manual_seed(seed)
 
     def __len__(self) -> int:

@@ -37,6 +37,7 @@ from tsbench.data.datamodule import ForecastData
 from tsbench.data.loading import Series
 from tsbench.data.sources import dataset_file, file_sha256
 from tsbench.data.splits import Borders, n_windows
+from tsbench.data.windows import drops_last
 from tsbench.models.build import build_model, model_class
 from tsbench.models.history import HistoryModel
 from tsbench.models.recursive import strategy_step
@@ -310,14 +311,18 @@ def _scaler(borders: Borders, metrics: dict[str, Any], data: ForecastData | None
 def _windows(cfg: Any, ranges: dict[str, tuple], metrics: dict[str, Any], run_dir: Path
              ) -> dict[str, Any]:
     """Windows scored per split against the windows the split holds (the training split's
-    windows have ``strategy.step`` target rows with ``strategy=recursive``)."""
+    windows have ``strategy.step`` target rows with ``strategy=recursive``), and whether
+    training dropped each epoch's last partial batch (not said of an untrained model)."""
     seq_len, pred_len = int(cfg.seq_len), int(cfg.pred_len)
     windows: dict[str, Any] = {}
     for split, (start, end) in ranges.items():
         available = n_windows(end - start, seq_len, pred_len)
         if split == "train":
             trained = n_windows(end - start, seq_len, strategy_step(cfg) or pred_len)
-            windows["train"] = {"available": trained, "drop_last": bool(cfg.data.drop_last)}
+            windows["train"] = {"available": trained}
+            if model_class(cfg.model).trainable:
+                windows["train"]["drop_last"] = drops_last(
+                    trained, int(cfg.data.batch_size), bool(cfg.data.drop_last))
         else:
             scored = int(metrics[f"n_{split}_windows"])
             windows[split] = {"scored": scored, "available": available, "all": scored == available}

@@ -13,6 +13,7 @@ from tsbench.data.datamodule import ForecastData
 from tsbench.data.splits import benchmark_borders
 from tsbench.errors import ConfigError
 from tsbench.models.base import ForecastModel
+from tsbench.models.recursive import RecursiveForecaster
 from tsbench.rundir import fold_dir, load_run, read_metrics, warn_code_changes
 from tsbench.training.crossval import fold_ranges
 from tsbench.training.evaluate import evaluate
@@ -20,7 +21,10 @@ from tsbench.training.evaluate import evaluate
 
 class Ensemble(ForecastModel):
     """The (weighted) mean forecast of members that may differ in look-back: each member
-    reads the last ``seq_len`` rows it was trained on from the longest look-back."""
+    reads the last ``seq_len`` rows it was trained on from the longest look-back. Where a
+    member rolls out a recursive strategy with calendar features (``horizon_marks``), the
+    marks cover the longest look-back and the horizon, and each member gets those of its own
+    look-back (and the horizon, for a recursive one)."""
 
     def __init__(self, members: list[ForecastModel], weights: Sequence[float] | None = None
                  ) -> None:
@@ -33,18 +37,31 @@ class Ensemble(ForecastModel):
         self.weights = [w / sum(weights) for w in weights]
         self.uses_time_features = any(m.uses_time_features for m in members)
         self.trainable = any(m.trainable for m in members)
+        #: Whether the marks must cover the horizon too (a recursive member rolls them out).
+        self.horizon_marks = any(_rolls_out_marks(m) for m in members)
 
     def member_forecasts(self, x: torch.Tensor, x_mark: torch.Tensor | None = None
                          ) -> torch.Tensor:
         """Every member's forecast, stacked: ``(members, batch, pred_len, n_vars)``."""
-        return torch.stack([
-            m(x[:, -m.seq_len :], x_mark[:, -m.seq_len :] if m.uses_time_features else None)
-            for m in self.members
-        ])
+        longest = x.shape[1]
+        forecasts = []
+        for m in self.members:
+            start = longest - m.seq_len
+            marks = None
+            if m.uses_time_features and x_mark is not None:
+                marks = x_mark[:, start:] if _rolls_out_marks(m) else x_mark[:, start:longest]
+            forecasts.append(m(x[:, start:], marks))
+        return torch.stack(forecasts)
 
     def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:
         weights = torch.tensor(self.weights, dtype=x.dtype, device=x.device)
         return torch.tensordot(weights, self.member_forecasts(x, x_mark), dims=1)
+
+
+def _rolls_out_marks(model: ForecastModel) -> bool:
+    """Whether ``model`` is a recursive rollout that reads calendar features: it needs the
+    marks of its look-back and of the horizon."""
+    return isinstance(model, RecursiveForecaster) and model.uses_time_features
 
 
 def greedy_weights(gram: np.ndarray, rounds: int = 20) -> list[int]:
@@ -102,6 +119,7 @@ def load_ensemble(run_dirs: list[Path], splits: list[str],
         str(first.features),
         eval_batch_size=int(first.data.eval_batch_size),
         with_marks=model.uses_time_features,
+        horizon_marks=model.horizon_marks,
     )
     return model, data
 
