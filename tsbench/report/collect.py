@@ -27,7 +27,7 @@ import csv
 import importlib
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -515,17 +515,48 @@ def _runs_current_code(run: Run) -> bool:
 
 
 def _clash_note(runs: list[Run]) -> str:
-    """The warning that runs of one configuration, seed and code, whose scores differ
-    (:func:`scores_differ`), are all left out, with each one's score."""
+    """The warning that runs of one configuration and seed whose scores differ
+    (:func:`scores_differ`) are all left out, with each one's score (``none`` where a run
+    has no such score) and, where runs of another code joined them, which code each ran."""
     first = runs[0]
     metric = next(k for r in runs[1:] if (k := scores_differ(first, r)))
-    paths = [str(r.path) for r in runs]
-    scores = " vs ".join(f"{r.metrics[metric]:.6g}" for r in runs)
-    return (f"left out {', '.join(paths[:-1])} and {paths[-1]}: the same configuration, "
-            f"seed {first.seed} and code, but different scores ({metric} {scores}), so "
-            f"seed {first.seed} of {first.model} is not reported -> rerun it to see which "
-            "reproduces (a model that reads something besides its config and seed, e.g. an "
-            "unseeded generator or a file, scores otherwise each run)")
+    scores = " vs ".join(f"{r.metrics[metric]:.6g}" if isinstance(r.metrics.get(metric), float)
+                         else "none" for r in runs)
+    by_code: dict[tuple[str | None, str | None], list[Run]] = {}
+    for run in runs:
+        by_code.setdefault(_code(run), []).append(run)
+    if len(by_code) == 1:
+        same, code = f"configuration, seed {first.seed} and code", ""
+    else:
+        same, code = f"configuration and seed {first.seed}", f" and code ({_code_text(by_code)})"
+    return (f"left out {_and(r.path for r in runs)}: the same {same}, but different scores "
+            f"({metric} {scores}){code}, so seed {first.seed} of {first.model} is not "
+            "reported -> rerun it to see which reproduces (a model that reads something "
+            "besides its config and seed, e.g. an unseeded generator or a file, scores "
+            "otherwise each run)")
+
+
+def _code_text(by_code: dict[tuple[str | None, str | None], list[Run]]) -> str:
+    """``A and B ran tsbench's code 1a2b3c4d5e6f, C 0f9e8d7c6b5a, by their protocol.json
+    source.sources_sha256``: which code each group of runs ran, by the digests that differ
+    (tsbench's, a user's model file's; ``unknown`` without a card)."""
+    which = [(i, what, key) for i, what, key in (
+        (0, "tsbench's code", "sources_sha256"), (1, "the model's file", "model_sha256"))
+        if len({code[i] for code in by_code}) > 1]
+    parts = []
+    for n, (code, group) in enumerate(by_code.items()):
+        digests = " and ".join(f"{what + ' ' if n == 0 else ''}"
+                               f"{str(code[i])[:12] if code[i] else 'unknown'}"
+                               for i, what, _ in which)
+        parts.append(f"{_and(r.path for r in group)}{' ran' if n == 0 else ''} {digests}")
+    keys = " and ".join(f"source.{key}" for _, _, key in which)
+    return f"{', '.join(parts)}, by their protocol.json {keys}"
+
+
+def _and(items: Iterable[object]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    texts = [str(item) for item in items]
+    return texts[0] if len(texts) == 1 else f"{', '.join(texts[:-1])} and {texts[-1]}"
 
 
 def _twin_note(run: Run, twin: Run) -> str:
