@@ -4,10 +4,12 @@ A run is a directory with ``metrics.json`` and a saved config, found once howeve
 of the given folders reach it (:func:`tsbench.rundir.find_runs` resolves and dedupes).
 A cell holds the runs whose resolved configs are equal except ``seed`` (and settings that
 do not change what is computed: :data:`IGNORED`; the look-back of a model that does not
-read it; the training settings of one that trained nothing, :data:`TRAINING_KEYS`; a null
-setting that a run saved before it existed lacks; ``dataset.freq`` where a card records
-the frequency, which only checks the file: null, ``h`` and ``60min`` read hourly rows
-alike, and a finer frequency filled in changes the rows the card compares);
+read it; the training settings of one that trained nothing, :data:`TRAINING_KEYS`; the
+``optim.lr`` of one that trained at the learning-rate finder's suggestion, which its row
+names instead (:func:`found_lr`); a null setting that a run saved before it existed
+lacks; ``dataset.freq`` where a card records the frequency, which only checks the file:
+null, ``h`` and ``60min`` read hourly rows alike, and a finer frequency filled in changes
+the rows the card compares);
 runs differing in anything else are different cells, and the row names what differs. Two
 runs of one seed that differ only in the settings that change no score, but whose scores
 differ, are different cells too, set apart by those settings (their model's forecast
@@ -369,8 +371,9 @@ def _cells(runs: list[Run], splitting: dict[tuple, set[str]]
         row = (run.dataset, run.pred_len, run.model)
         unread = () if reads_look_back(run) else LOOK_BACK_KEYS
         untrained = TRAINING_KEYS if run.metrics.get("epochs") == 0 else ()
+        unused = unread + (FOUND_LR_KEYS if applied_finder(run) else ())
         kept = {k: v for k, v in run.config.items() if k in splitting.get(row, ()) or (
-            not k.startswith(IGNORED) and k not in unread
+            not k.startswith(IGNORED) and k not in unused
             and not (untrained and k.startswith(untrained)))}
         read = ((run.card or {}).get("dataset") or {}).get("file")
         if kept.get("dataset.path") and read:  # the file it read, not how its path was
@@ -479,6 +482,28 @@ LOOK_BACK_KEYS = ("seq_len", "seq_len_searched_on")
 #: baselines) forecasts the same whatever they are (``optim.lr=1e-3,1e-2`` beside DLinear).
 TRAINING_KEYS = ("optim.", "tune.", "data.batch_size", "data.drop_last", "trainer.max_epochs",
                  "trainer.patience", "trainer.gradient_clip_val")
+
+
+#: The learning rate a run that applied the range test's suggestion did not train at.
+FOUND_LR_KEYS = ("optim.lr",)
+
+
+def applied_finder(run: Run) -> bool:
+    """Whether the run trained at the learning-rate finder's suggestion
+    (``tune.lr_find=true`` with ``tune.lr_find_apply``, true where a run saved before that
+    setting lacks it), not at ``optim.lr``."""
+    return (bool(run.config.get("tune.lr_find")) and run.config.get("tune.lr_find_apply")
+            is not False and run.metrics.get("epochs") != 0)
+
+
+def found_lr(cell: Cell) -> str:
+    """The rate the cell's finder runs trained at (``lr_used``, each fold's of a CV run):
+    ``0.00525``, or over seeds that found other rates ``0.00457 to 0.00525``."""
+    rates = sorted({float(v) for run in cell.runs for k, v in run.metrics.items()
+                    if k == "lr_used" or (k.startswith("fold_") and k.endswith("_lr_used"))})
+    if not rates:
+        return "unknown"
+    return f"{rates[0]:.3g}" if len(rates) == 1 else f"{rates[0]:.3g} to {rates[-1]:.3g}"
 
 
 def reads_look_back(run: Run) -> bool:
@@ -633,20 +658,26 @@ def _label(cells: list[Cell]) -> None:
             {short(c, k) for c in configs}) else 6 for k in differing}
         for cell, config in zip(group_cells, configs, strict=True):
             carded = any(run.card is not None for run in cell.runs)
+            found = found_lr(cell) if all(map(applied_finder, cell.runs)) else None
             cell.label = _cell_label(cell.model, config, configs, differing, chosen, digits,
-                                     carded)
+                                     carded, found)
 
 
 def _cell_label(model: str, config: dict[str, Any], configs: list[dict[str, Any]],
                 differing: list[str], chosen: set[str], digits: dict[str, int | None],
-                carded: bool = True) -> str:
+                carded: bool = True, found: str | None = None) -> str:
     """``model (key=value, fact: value, ...)`` with what sets the cell apart; the facts a
-    cell of runs saved before protocol cards cannot know said once, as ``no card``."""
+    cell of runs saved before protocol cards cannot know said once, as ``no card``; the
+    rate ``found`` by the finder its runs trained at (:func:`found_lr`) for their
+    ``optim.lr``, which they did not train at."""
     parts: list[str] = []
     for k in differing:
         group = k.rsplit(".", 1)[0] if "." in k else None
         if k == "seq_len_searched_on" and "protocol: seq_len" in differing:
             continue  # the card's seq_len fact says it: "seq_len: searched on val"
+        if found is not None and k in FOUND_LR_KEYS and k not in config:
+            parts.append(f"lr found={found}")
+            continue
         if k.startswith("protocol: "):
             fact = config.get(k)
             if fact is None and not carded:
