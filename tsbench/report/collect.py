@@ -153,9 +153,11 @@ def flatten(node: Any, prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def collect(roots: list[Path], metric_key: str, warn: Warn) -> Collected:
-    """Every usable finished run under ``roots`` that has ``metric_key``."""
-    found = find_runs(roots)
+def collect(roots: list[Path], metric_key: str, warn: Warn,
+            apart: tuple[Path, ...] = ()) -> Collected:
+    """Every usable finished run under ``roots`` that has ``metric_key``; none of the runs
+    under the folders ``apart`` (tuning folders, reported apart: :mod:`tsbench.report.tuned`)."""
+    found = [path for path in find_runs(roots) if not _inside(path, apart)]
     failed_by_sweep: dict[Path, dict[Path, str]] = {}
     swept_by_sweep: dict[Path, frozenset[str]] = {}
     grid_by_sweep: dict[Path, frozenset[str]] = {}
@@ -186,7 +188,7 @@ def collect(roots: list[Path], metric_key: str, warn: Warn) -> Collected:
     if pruned:
         warn(f"left out {len(pruned)} pruned run(s) (stopped early by their sweep's pruner, "
              f"short of their epoch budget), e.g. {pruned[0]}")
-    unfinished = unfinished_runs(roots)
+    unfinished = [path for path in unfinished_runs(roots) if not _inside(path, apart)]
     for sweep in sorted({path.parent for path in unfinished}):
         if sweep not in failed_by_sweep:
             failed_by_sweep[sweep], _ = _read_trials(sweep, warn)
@@ -207,6 +209,10 @@ def collect(roots: list[Path], metric_key: str, warn: Warn) -> Collected:
     for _, why in without:
         counts[why] = counts.get(why, 0) + 1
     return Collected(runs, len(found), skipped, counts)
+
+
+def _inside(path: Path, folders: tuple[Path, ...]) -> bool:
+    return any(path.is_relative_to(folder) for folder in folders)
 
 
 def _tell_files_apart(runs: list[Run]) -> None:
