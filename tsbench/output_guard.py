@@ -21,8 +21,8 @@ from tsbench.search.names import (
     TRIALS_FILE,
 )
 from tsbench.search.names import LOCK_FILE as SWEEP_LOCK
-from tsbench.tune.report import REPORT_FILE, SUMMARY_FILE
-from tsbench.tune.state import CLOCK_FILE, LOCK_FILE, STATE_FILE
+from tsbench.tune.state import CLOCK_FILE, LOCK_FILE
+from tsbench.tuning_files import REPORT_FILE, STATE_FILE, SUMMARY_FILE
 
 #: A sweep's records (and the sweeper's plots), and its folders of them.
 SWEEP_FILES = frozenset({TRIALS_FILE, BEST_FILE, DEFINITION_FILE, MULTIRUN_FILE, SWEEP_LOCK,

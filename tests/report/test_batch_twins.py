@@ -185,3 +185,49 @@ def test_a_twin_set_apart_by_a_setting_is_kept_whether_found_before_or_after_a_c
         assert "so seed 1 of dlinear is not reported" in proc.stderr
         tables.append(proc.stdout)
     assert tables[0] == tables[1]
+
+
+def _as_code(run_dir: Path, digest: str) -> Path:
+    """``run_dir`` as a run of another version of tsbench's code (its card's digest)."""
+    card = json.loads((run_dir / "protocol.json").read_text())
+    card["source"]["sources_sha256"] = digest
+    (run_dir / "protocol.json").write_text(json.dumps(card))
+    return run_dir
+
+
+def test_a_clash_names_the_code_each_of_its_runs_ran(tmp_path: Path) -> None:
+    # two runs of one old code clash; a run of a third version of the code (neither is the
+    # code installed now) joins them: the line says which code each ran, not "same code"
+    current = _run(tmp_path / "current", "model=dlinear", "seed=1")
+    mse = read_metrics(current)["test_mse"]
+    runs = tmp_path / "runs"
+    a, b, c = (_as_code(_copy(current, runs / name, test_mse=factor * mse), digest * 64)
+               for name, factor, digest in (("a", 1.1, "0"), ("b", 1.2, "0"), ("c", 1.3, "1")))
+    proc = report(runs, check=False)
+    assert proc.returncode == 2
+    assert (f"tsbench-report: warning: left out {a}, {b} and {c}: the same configuration and "
+            f"seed 1, but different scores (test_mse {1.1 * mse:.6g} vs {1.2 * mse:.6g} vs "
+            f"{1.3 * mse:.6g}) and code ({a} and {b} ran tsbench's code 000000000000, {c} "
+            f"111111111111, by their protocol.json source.sources_sha256), so seed 1 of "
+            "dlinear is not reported") in proc.stderr
+    assert "seed 1 and code" not in proc.stderr
+
+
+def test_a_clash_joined_by_a_run_without_the_score_they_differ_in_names_it(
+        tmp_path: Path) -> None:
+    # two runs clash on test_smape alone; a third of the same seed was saved without it
+    current = _run(tmp_path / "current", "model=dlinear", "seed=1")
+    smape = read_metrics(current)["test_smape"]
+    runs = tmp_path / "runs"
+    for name, value in (("a", smape), ("b", 1.1 * smape), ("c", None)):
+        metrics = read_metrics(_copy(current, runs / name))
+        if value is None:
+            del metrics["test_smape"]
+        else:
+            metrics["test_smape"] = value
+        (runs / name / "metrics.json").write_text(json.dumps(metrics))
+    proc = report(runs, check=False)
+    assert proc.returncode == 2
+    assert (f"left out {runs / 'a'}, {runs / 'b'} and {runs / 'c'}: the same configuration, "
+            f"seed 1 and code, but different scores (test_smape {smape:.6g} vs "
+            f"{1.1 * smape:.6g} vs none)") in proc.stderr

@@ -79,9 +79,10 @@ from tsbench.tune.refit import (
 from tsbench.tune.report import render_report
 from tsbench.tune.scoring import candidates, choose
 from tsbench.tune.settings import RULES, check_recipe
-from tsbench.tune.state import CLOCK_FILE, DATA_KEY, STATE_FILE, TuneState
+from tsbench.tune.state import CLOCK_FILE, DATA_KEY, TuneState
 from tsbench.tune.state import differences as state_differences
 from tsbench.tune.tuning import Tuning
+from tsbench.tuning_files import STATE_FILE
 
 
 def test_spread_keeps_the_ends() -> None:

@@ -21,8 +21,7 @@ from tsbench.rundir import (
     read_metrics,
     read_protocol,
 )
-from tsbench.tune.report import SUMMARY_FILE
-from tsbench.tune.state import STATE_FILE
+from tsbench.tuning_files import STATE_FILE, SUMMARY_FILE
 from tsbench.user_paths import user_path
 
 PROG = "tsbench-forecast"

@@ -38,7 +38,7 @@ from tsbench.training.evaluate import forecast_batches
 from tsbench.training.train_and_score import make_data
 from tsbench.tune.recipe import STAGES
 from tsbench.tune.refit import refit_folder
-from tsbench.tune.report import SUMMARY_FILE
+from tsbench.tuning_files import SUMMARY_FILE
 
 log = logging.getLogger(__name__)
 

@@ -1,10 +1,12 @@
 """``tsbench-report DIR...``: a results table of every finished run under DIRs, with seed
-statistics, protocol checks, paired tests against a baseline and average ranks."""
+statistics, protocol checks, paired tests against a baseline and average ranks; after it,
+each tsbench-tune folder's own result table (:mod:`tsbench.report.tuned`)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from tsbench.atomic import write_bytes, write_text
 from tsbench.errors import TsbenchError
@@ -12,6 +14,7 @@ from tsbench.output_guard import check_output
 from tsbench.report.build import build
 from tsbench.report.collect import Collected, collect, group
 from tsbench.report.table import FORMATS, render
+from tsbench.report.tuned import Tuned, markdown, read_tuned, tuning_folders, unfinished
 from tsbench.rundir import WINDOW_METRICS
 from tsbench.user_paths import user_path
 
@@ -77,9 +80,29 @@ def main(argv: list[str] | None = None) -> int:
     if missing:
         return _error(f"not a folder: {', '.join(missing)} -> {WHERE_RUNS_ARE}")
     where = ", ".join(map(str, args.dirs))
-    found = collect(args.dirs, f"test_{args.metric}", _warn)
-    if not found.runs:
+    folders = tuning_folders(args.dirs)
+    found = collect(args.dirs, f"test_{args.metric}", _warn, tuple(folders))
+    tuned, waiting = _tuning(folders)
+    if not found.runs and not tuned and waiting and not found.n_found:
+        return _error("; ".join(map(unfinished, waiting)))
+    for folder in waiting:
+        _warn(f"left out {unfinished(folder)}")
+    if not found.runs and not tuned:
         return _error(_empty_reason(found, where, args.metric))
+    if tuned and args.format != "markdown":
+        names = " ".join(str(t.folder) for t in tuned)
+        if not found.runs:
+            return _error(f"{names}: a tsbench-tune folder's result table is Markdown only "
+                          f"-> drop --format (and give -o a .md file)")
+        _warn(f"left out of the {args.format} report: the result table of the tsbench-tune "
+              f"run(s) {names} (Markdown only) -> tsbench-report {names}")
+    sections = [markdown(t, args.metric, args.baseline) for t in tuned
+                if args.format == "markdown"]
+    if not found.runs:  # tuning folders alone: their tables
+        if args.cd_diagram:
+            _warn(f"--cd-diagram {args.cd_diagram}: not written, a tuning run's table has no "
+                  "average ranks -> report runs that make such tables, or drop --cd-diagram")
+        return _write(args.output, "\n".join(sections))
     cells = group(found.runs, _warn)
     if not cells:  # every seed's runs disagree with each other
         return _error(f"none of the {found.n_found} finished run(s) under {where} can be "
@@ -106,11 +129,29 @@ def main(argv: list[str] | None = None) -> int:
         text = render_html(report, [str(d) for d in args.dirs], len(found.runs))
     else:
         text = render(report, args.format)
-    if args.output:
-        write_text(args.output, text)
+    return _write(args.output, "\n".join([text, *sections]))
+
+
+def _write(output: Path | None, text: str) -> int:
+    if output:
+        write_text(output, text)
     else:
         sys.stdout.write(text)
     return 0
+
+
+def _tuning(folders: list[Path]) -> tuple[list[Tuned], list[Tuned]]:
+    """The tuning folders whose stage (g) scored, and those it has not yet (a warning for
+    each one whose summary is unreadable)."""
+    finished, waiting = [], []
+    for folder in folders:
+        try:
+            tuned = read_tuned(folder)
+        except ValueError as error:
+            _warn(f"skipped the tsbench-tune folder {folder}: {error}")
+            continue
+        (waiting if tuned.summary is None else finished).append(tuned)
+    return finished, waiting
 
 
 #: The folders to give: where tsbench wrote runs.
@@ -121,7 +162,8 @@ WHERE_RUNS_ARE = ("give the folders of runs or multiruns (the 'tsbench: outputs 
 #: Where runs come from that scored no test split, and where their test scores are.
 UNSCORED = (" (a search's trials: rerun its best.yaml's command; a grid's jobs "
             "(search=grid, which writes no best.yaml): run the job of the lowest val_mse "
-            "alone; a tsbench-tune folder's stages: its report.md has the test scores)")
+            "alone; a tsbench-tune folder's stages: tsbench-report on the tuning folder, "
+            "the one holding tune.json, prints its test scores)")
 
 
 def _empty_reason(found: Collected, where: str, metric: str) -> str:

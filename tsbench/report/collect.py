@@ -4,10 +4,12 @@ A run is a directory with ``metrics.json`` and a saved config, found once howeve
 of the given folders reach it (:func:`tsbench.rundir.find_runs` resolves and dedupes).
 A cell holds the runs whose resolved configs are equal except ``seed`` (and settings that
 do not change what is computed: :data:`IGNORED`; the look-back of a model that does not
-read it; the training settings of one that trained nothing, :data:`TRAINING_KEYS`; a null
-setting that a run saved before it existed lacks; ``dataset.freq`` where a card records
-the frequency, which only checks the file: null, ``h`` and ``60min`` read hourly rows
-alike, and a finer frequency filled in changes the rows the card compares);
+read it; the training settings of one that trained nothing, :data:`TRAINING_KEYS`; the
+``optim.lr`` of one that trained at the learning-rate finder's suggestion, which its row
+names instead (:func:`found_lr`); a null setting that a run saved before it existed
+lacks; ``dataset.freq`` where a card records the frequency, which only checks the file:
+null, ``h`` and ``60min`` read hourly rows alike, and a finer frequency filled in changes
+the rows the card compares);
 runs differing in anything else are different cells, and the row names what differs. Two
 runs of one seed that differ only in the settings that change no score, but whose scores
 differ, are different cells too, set apart by those settings (their model's forecast
@@ -27,7 +29,7 @@ import csv
 import importlib
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -151,9 +153,11 @@ def flatten(node: Any, prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def collect(roots: list[Path], metric_key: str, warn: Warn) -> Collected:
-    """Every usable finished run under ``roots`` that has ``metric_key``."""
-    found = find_runs(roots)
+def collect(roots: list[Path], metric_key: str, warn: Warn,
+            apart: tuple[Path, ...] = ()) -> Collected:
+    """Every usable finished run under ``roots`` that has ``metric_key``; none of the runs
+    under the folders ``apart`` (tuning folders, reported apart: :mod:`tsbench.report.tuned`)."""
+    found = [path for path in find_runs(roots) if not _inside(path, apart)]
     failed_by_sweep: dict[Path, dict[Path, str]] = {}
     swept_by_sweep: dict[Path, frozenset[str]] = {}
     grid_by_sweep: dict[Path, frozenset[str]] = {}
@@ -184,7 +188,7 @@ def collect(roots: list[Path], metric_key: str, warn: Warn) -> Collected:
     if pruned:
         warn(f"left out {len(pruned)} pruned run(s) (stopped early by their sweep's pruner, "
              f"short of their epoch budget), e.g. {pruned[0]}")
-    unfinished = unfinished_runs(roots)
+    unfinished = [path for path in unfinished_runs(roots) if not _inside(path, apart)]
     for sweep in sorted({path.parent for path in unfinished}):
         if sweep not in failed_by_sweep:
             failed_by_sweep[sweep], _ = _read_trials(sweep, warn)
@@ -205,6 +209,10 @@ def collect(roots: list[Path], metric_key: str, warn: Warn) -> Collected:
     for _, why in without:
         counts[why] = counts.get(why, 0) + 1
     return Collected(runs, len(found), skipped, counts)
+
+
+def _inside(path: Path, folders: tuple[Path, ...]) -> bool:
+    return any(path.is_relative_to(folder) for folder in folders)
 
 
 def _tell_files_apart(runs: list[Run]) -> None:
@@ -369,8 +377,9 @@ def _cells(runs: list[Run], splitting: dict[tuple, set[str]]
         row = (run.dataset, run.pred_len, run.model)
         unread = () if reads_look_back(run) else LOOK_BACK_KEYS
         untrained = TRAINING_KEYS if run.metrics.get("epochs") == 0 else ()
+        unused = unread + (FOUND_LR_KEYS if applied_finder(run) else ())
         kept = {k: v for k, v in run.config.items() if k in splitting.get(row, ()) or (
-            not k.startswith(IGNORED) and k not in unread
+            not k.startswith(IGNORED) and k not in unused
             and not (untrained and k.startswith(untrained)))}
         read = ((run.card or {}).get("dataset") or {}).get("file")
         if kept.get("dataset.path") and read:  # the file it read, not how its path was
@@ -481,6 +490,28 @@ TRAINING_KEYS = ("optim.", "tune.", "data.batch_size", "data.drop_last", "traine
                  "trainer.patience", "trainer.gradient_clip_val")
 
 
+#: The learning rate a run that applied the range test's suggestion did not train at.
+FOUND_LR_KEYS = ("optim.lr",)
+
+
+def applied_finder(run: Run) -> bool:
+    """Whether the run trained at the learning-rate finder's suggestion
+    (``tune.lr_find=true`` with ``tune.lr_find_apply``, true where a run saved before that
+    setting lacks it), not at ``optim.lr``."""
+    return (bool(run.config.get("tune.lr_find")) and run.config.get("tune.lr_find_apply")
+            is not False and run.metrics.get("epochs") != 0)
+
+
+def found_lr(cell: Cell) -> str:
+    """The rate the cell's finder runs trained at (``lr_used``, each fold's of a CV run):
+    ``0.00525``, or over seeds that found other rates ``0.00457 to 0.00525``."""
+    rates = sorted({float(v) for run in cell.runs for k, v in run.metrics.items()
+                    if k == "lr_used" or (k.startswith("fold_") and k.endswith("_lr_used"))})
+    if not rates:
+        return "unknown"
+    return f"{rates[0]:.3g}" if len(rates) == 1 else f"{rates[0]:.3g} to {rates[-1]:.3g}"
+
+
 def reads_look_back(run: Run) -> bool:
     """Whether the run's forecasts depend on its ``seq_len``: its card's ``seq_len.read``,
     or, for a run saved before cards said so, its model class's ``reads_look_back`` (true
@@ -515,17 +546,48 @@ def _runs_current_code(run: Run) -> bool:
 
 
 def _clash_note(runs: list[Run]) -> str:
-    """The warning that runs of one configuration, seed and code, whose scores differ
-    (:func:`scores_differ`), are all left out, with each one's score."""
+    """The warning that runs of one configuration and seed whose scores differ
+    (:func:`scores_differ`) are all left out, with each one's score (``none`` where a run
+    has no such score) and, where runs of another code joined them, which code each ran."""
     first = runs[0]
     metric = next(k for r in runs[1:] if (k := scores_differ(first, r)))
-    paths = [str(r.path) for r in runs]
-    scores = " vs ".join(f"{r.metrics[metric]:.6g}" for r in runs)
-    return (f"left out {', '.join(paths[:-1])} and {paths[-1]}: the same configuration, "
-            f"seed {first.seed} and code, but different scores ({metric} {scores}), so "
-            f"seed {first.seed} of {first.model} is not reported -> rerun it to see which "
-            "reproduces (a model that reads something besides its config and seed, e.g. an "
-            "unseeded generator or a file, scores otherwise each run)")
+    scores = " vs ".join(f"{r.metrics[metric]:.6g}" if isinstance(r.metrics.get(metric), float)
+                         else "none" for r in runs)
+    by_code: dict[tuple[str | None, str | None], list[Run]] = {}
+    for run in runs:
+        by_code.setdefault(_code(run), []).append(run)
+    if len(by_code) == 1:
+        same, code = f"configuration, seed {first.seed} and code", ""
+    else:
+        same, code = f"configuration and seed {first.seed}", f" and code ({_code_text(by_code)})"
+    return (f"left out {_and(r.path for r in runs)}: the same {same}, but different scores "
+            f"({metric} {scores}){code}, so seed {first.seed} of {first.model} is not "
+            "reported -> rerun it to see which reproduces (a model that reads something "
+            "besides its config and seed, e.g. an unseeded generator or a file, scores "
+            "otherwise each run)")
+
+
+def _code_text(by_code: dict[tuple[str | None, str | None], list[Run]]) -> str:
+    """``A and B ran tsbench's code 1a2b3c4d5e6f, C 0f9e8d7c6b5a, by their protocol.json
+    source.sources_sha256``: which code each group of runs ran, by the digests that differ
+    (tsbench's, a user's model file's; ``unknown`` without a card)."""
+    which = [(i, what, key) for i, what, key in (
+        (0, "tsbench's code", "sources_sha256"), (1, "the model's file", "model_sha256"))
+        if len({code[i] for code in by_code}) > 1]
+    parts = []
+    for n, (code, group) in enumerate(by_code.items()):
+        digests = " and ".join(f"{what + ' ' if n == 0 else ''}"
+                               f"{str(code[i])[:12] if code[i] else 'unknown'}"
+                               for i, what, _ in which)
+        parts.append(f"{_and(r.path for r in group)}{' ran' if n == 0 else ''} {digests}")
+    keys = " and ".join(f"source.{key}" for _, _, key in which)
+    return f"{', '.join(parts)}, by their protocol.json {keys}"
+
+
+def _and(items: Iterable[object]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    texts = [str(item) for item in items]
+    return texts[0] if len(texts) == 1 else f"{', '.join(texts[:-1])} and {texts[-1]}"
 
 
 def _twin_note(run: Run, twin: Run) -> str:
@@ -602,20 +664,26 @@ def _label(cells: list[Cell]) -> None:
             {short(c, k) for c in configs}) else 6 for k in differing}
         for cell, config in zip(group_cells, configs, strict=True):
             carded = any(run.card is not None for run in cell.runs)
+            found = found_lr(cell) if all(map(applied_finder, cell.runs)) else None
             cell.label = _cell_label(cell.model, config, configs, differing, chosen, digits,
-                                     carded)
+                                     carded, found)
 
 
 def _cell_label(model: str, config: dict[str, Any], configs: list[dict[str, Any]],
                 differing: list[str], chosen: set[str], digits: dict[str, int | None],
-                carded: bool = True) -> str:
+                carded: bool = True, found: str | None = None) -> str:
     """``model (key=value, fact: value, ...)`` with what sets the cell apart; the facts a
-    cell of runs saved before protocol cards cannot know said once, as ``no card``."""
+    cell of runs saved before protocol cards cannot know said once, as ``no card``; the
+    rate ``found`` by the finder its runs trained at (:func:`found_lr`) for their
+    ``optim.lr``, which they did not train at."""
     parts: list[str] = []
     for k in differing:
         group = k.rsplit(".", 1)[0] if "." in k else None
         if k == "seq_len_searched_on" and "protocol: seq_len" in differing:
             continue  # the card's seq_len fact says it: "seq_len: searched on val"
+        if found is not None and k in FOUND_LR_KEYS and k not in config:
+            parts.append(f"lr found={found}")
+            continue
         if k.startswith("protocol: "):
             fact = config.get(k)
             if fact is None and not carded:

@@ -30,9 +30,9 @@ from tsbench.search.report import absolute_paths
 from tsbench.tune.commands import override_key
 from tsbench.tune.preflight import compose_command
 from tsbench.tune.recipe import run_recipe
-from tsbench.tune.report import REPORT_FILE
 from tsbench.tune.settings import RECIPES, load_recipe
 from tsbench.tune.state import holds_stages
+from tsbench.tuning_files import REPORT_FILE
 from tsbench.user_paths import home_in_overrides, user_path
 
 

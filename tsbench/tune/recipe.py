@@ -83,11 +83,12 @@ from tsbench.tune.preflight import (
 )
 from tsbench.tune.progress import Progress, clock, epoch_time
 from tsbench.tune.refit import refit_bag, refit_seconds
-from tsbench.tune.report import REPORT_FILE, SUMMARY_FILE, render_report
+from tsbench.tune.report import render_report
 from tsbench.tune.scoring import candidates, choose, final_scores
 from tsbench.tune.settings import check_recipe, recipe_arguments
-from tsbench.tune.state import LOCK_FILE, STATE_FILE, TuneState
+from tsbench.tune.state import LOCK_FILE, TuneState
 from tsbench.tune.tuning import Tuning
+from tsbench.tuning_files import REPORT_FILE, STATE_FILE, SUMMARY_FILE
 
 log = logging.getLogger("tsbench.tune")
 #: The stages, in order, as tune.json records them.

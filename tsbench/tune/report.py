@@ -6,9 +6,6 @@ from typing import Any
 
 from tsbench.tune.progress import clock
 
-#: A finished tuning run's summary (its choices and their test scores), and its Markdown.
-SUMMARY_FILE, REPORT_FILE = "report.json", "report.md"
-
 
 def render_report(summary: dict[str, Any]) -> str:
     """``report.md``'s Markdown for ``summary``: the stages, the choice and its test scores

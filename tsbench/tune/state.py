@@ -26,10 +26,10 @@ from tsbench.errors import ConfigError
 from tsbench.rundir import CONFIG, HYDRA_CONFIG, METRICS
 from tsbench.search.names import MULTIRUN_FILE, TRIALS_FILE
 from tsbench.search.report import absolute_paths
+from tsbench.tuning_files import STATE_FILE
 
 log = logging.getLogger("tsbench.tune")
 
-STATE_FILE = "tune.json"
 #: The settings' key of a CSV file's sha256 (:func:`tsbench.tune.preflight.data_settings`).
 DATA_KEY = "data_sha256"
 CLOCK_FILE = "tune_clock.json"
