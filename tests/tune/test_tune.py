@@ -27,6 +27,7 @@ from omegaconf import OmegaConf
 
 from tests.conftest import ROOT, TINY
 from tests.preloaded import run_module
+from tests.search.conftest import multirun, read_rows
 from tests.unseen import content, differences, outputs_of_both, series, snapshot
 from tsbench.errors import TsbenchError
 from tsbench.folder_lock import held
@@ -627,7 +628,7 @@ def test_a_stage_that_fails_without_an_error_line_names_its_cause(
 def test_a_resumed_search_keeps_its_trial_count(tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     # the first start records the cap; a resume, with less time left, launches the same
-    # n_trials (a random search's design is sized by it)
+    # n_trials (a Bayesian search's initial design is sized by it)
     overrides, recipe, out = parse([f"out={tmp_path}"])
     state = TuneState.open(out, {"overrides": overrides})
     state.stages["f_reserve"] = 5000.0  # kept for (f) and (g): not the search's to spend
@@ -667,6 +668,30 @@ def test_a_resumed_random_search_gets_what_is_left_of_its_share(
     random_search(tuning, [], 1.0)
     assert given[0] == pytest.approx(1440.0, abs=1.0)
     assert given[1] == pytest.approx(440.0, abs=1.0)
+
+
+def test_the_random_search_tries_the_same_first_points_whatever_its_plan(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """(d)'s n_trials follows the machine's measured pace; with random_state fixed its points
+    must not: a search planned for more trials tries the same first ones, then more (a Latin
+    hypercube of the tuning space, laid out for n_trials points, moved every point)."""
+    overrides, recipe, out = parse([f"out={tmp_path}"])
+    (out / "a_baseline").mkdir()
+    (out / "a_baseline" / "metrics.json").write_text(json.dumps({"objective": 1.0}))
+    state = TuneState.open(out, {"overrides": overrides})
+    state.stages.update(f_reserve=0.0, a_seconds=0.0)
+    given: list[list[str]] = []
+    monkeypatch.setattr("tsbench.tune.recipe.sweep",
+                        lambda t, stage, label, args, *rest, **kw: given.append(args) or [])
+    # the tuning spaces' own design, which (d)'s settings replace
+    random_search(Tuning(overrides, recipe, out, state),
+                  ["hydra.sweeper.initial_point_generator=lhs"], 1.0)
+    space = ["x=interval(-1.0, 1.0)", "n=range(1, 6)", "kind=a,b,c"]
+    for n in (4, 9):
+        multirun(tmp_path / f"plan_{n}", *space, *given[0], f"hydra.sweeper.n_trials={n}")
+    short, long = (read_rows(tmp_path / f"plan_{n}") for n in (4, 9))
+    assert [(r["x"], r["n"], r["kind"]) for r in long[:4]] == [
+        (r["x"], r["n"], r["kind"]) for r in short]
 
 
 #: The quick recipe on a tiny PatchTST: 3 random and 3 Bayesian trials (ASHA from epoch 1 of

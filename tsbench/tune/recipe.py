@@ -95,6 +95,10 @@ STAGES = ("a_baseline", "b_lr_find", "c_lookback", "d_random", "e_bayes", "f_ret
           "g_report")
 #: Look-backs tried when the training rows show no period (kept to those that fit).
 FALLBACK_LOOKBACKS = (48, 96, 192, 336, 512, 720)
+#: (d)'s sweeper settings: each point drawn uniformly when asked, from ``random_state``
+#: alone, so the n-th point is the same whatever ``n_trials`` the measured pace planned (a
+#: Latin hypercube, the tuning spaces' design, is laid out for ``n_trials`` points).
+RANDOM_MODE = ("hydra.sweeper.mode=random", "hydra.sweeper.initial_point_generator=random")
 
 
 def spread(values: list[int], n: int, keep: Sequence[int] = ()) -> list[int]:
@@ -314,7 +318,8 @@ def search_plan(planned: int, seconds: float) -> str:
 def random_search(t: Tuning, args: list[str], epoch_seconds: float) -> dict[str, Any]:
     """(d) Random search over the space, its share of the search time, set when it first
     starts: resumed, it gets what is left of that share (a share of the time left then gave
-    it more, and (e) less)."""
+    it more, and (e) less). Its points follow ``recipe.random_state`` alone
+    (:data:`RANDOM_MODE`): a longer search tries the same first points, then more."""
     r = t.recipe
     until = t.state.stage("d_random_until", lambda: t.state.spent() + (
         t.budget_left() - t.state.stages["f_reserve"]) * float(r.random_share))
@@ -322,7 +327,7 @@ def random_search(t: Tuning, args: list[str], epoch_seconds: float) -> dict[str,
     planned = planned_trials(t, seconds, epoch_seconds)
     log.info("(d) random search: %s", search_plan(planned, seconds))
     rows = sweep(t, "d_random", "(d) random search",
-                 [*args, "hydra.sweeper.mode=random"], seconds, planned, epoch_seconds,
+                 [*args, *RANDOM_MODE], seconds, planned, epoch_seconds,
                  best_before=_finite(read_metrics(t.out / "a_baseline")["objective"]))
     return {"trials": len(rows), "full_budget": len(full_budget(rows))}
 
