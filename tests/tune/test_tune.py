@@ -77,7 +77,7 @@ from tsbench.tune.refit import (
     refit_overrides,
     refit_seconds,
 )
-from tsbench.tune.report import render_report
+from tsbench.tune.report import as_overrides, render_report
 from tsbench.tune.scoring import candidates, choose
 from tsbench.tune.settings import RULES, check_recipe
 from tsbench.tune.state import CLOCK_FILE, DATA_KEY, STATE_FILE, TuneState
@@ -1627,16 +1627,23 @@ def test_trials_move_the_learning_rate_by_the_commands_rule_else_the_square_root
 
 
 def test_retraining_trains_the_best_configurations_each_with_its_seed_and_full_budget(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     """(f) retrains the best top_k configurations, best first, each with every seed of
-    ``recipe.seeds`` and the trials' overrides (full epoch budget, no logger, sqrt rule)."""
+    ``recipe.seeds`` and the trials' overrides (full epoch budget, no logger, sqrt rule);
+    its line names each configuration as the overrides a user could paste."""
     t = _tuning(tmp_path, "recipe.top_k=2", "recipe.seeds=[5]", "recipe.refit=false")
     _trials(t.out / "d_random", [("ok", "0.3", "8", 5.0), ("ok", "0.1", "16", 5.0),
                                  ("ok", "0.2", "24", 5.0)])
     launched: dict[str, list[str]] = {}
     monkeypatch.setattr(recipe_module, "run_stage",
                         lambda stage, command, out: launched.update({stage: command}))
-    ran = retrain(t, {"batch_size": 32})
+    with caplog.at_level("INFO", logger="tsbench.tune"):
+        ran = retrain(t, {"batch_size": 32})
+    assert [r.getMessage().split("): ", 1)[1] for r in caplog.records] == [
+        "model.patch_len=16", "model.patch_len=24"]
+    assert as_overrides({"model.d_model": "64", "data.path": "my data.csv"}) == (
+        "model.d_model=64 'data.path=my data.csv'")
     assert [c["params"] for c in ran["configs"]] == [{"model.patch_len": "16"},
                                                      {"model.patch_len": "24"}]
     assert list(launched) == ["f_retrain_1_5", "f_retrain_2_5"]

@@ -83,7 +83,7 @@ from tsbench.tune.preflight import (
 )
 from tsbench.tune.progress import Progress, clock, epoch_time
 from tsbench.tune.refit import refit_bag, refit_seconds
-from tsbench.tune.report import REPORT_FILE, SUMMARY_FILE, render_report
+from tsbench.tune.report import REPORT_FILE, SUMMARY_FILE, as_overrides, render_report
 from tsbench.tune.scoring import candidates, choose, final_scores
 from tsbench.tune.settings import check_recipe, recipe_arguments
 from tsbench.tune.state import LOCK_FILE, STATE_FILE, TuneState
@@ -426,7 +426,7 @@ def retrain(t: Tuning, lr: dict[str, float]) -> dict[str, Any]:
                              clock(left))
                     return {"runs": runs, "configs": configs}
                 log.info("(f) configuration %d/%d, seed %s (%s left): %s", rank, len(configs),
-                         seed, clock(left), config["params"])
+                         seed, clock(left), as_overrides(config["params"]))
                 params = [f"{k}={v}" for k, v in config["params"].items()]
                 kept = [o for o in t.trial_base(lr) if override_key(o) not in config["params"]]
                 run_stage(f"f_retrain_{rank}_{seed}", tsbench(

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import shlex
 from typing import Any
 
 from tsbench.tune.progress import clock
 
 #: A finished tuning run's summary (its choices and their test scores), and its Markdown.
 SUMMARY_FILE, REPORT_FILE = "report.json", "report.md"
+
+
+def as_overrides(params: dict[str, Any]) -> str:
+    """A configuration as the Hydra overrides that run it: ``key=value ...``, quoted for a
+    shell where a value needs it."""
+    return " ".join(shlex.quote(f"{k}={v}") for k, v in params.items())
 
 
 def render_report(summary: dict[str, Any]) -> str:
@@ -45,7 +52,7 @@ def render_report(summary: dict[str, Any]) -> str:
               f"with `{' '.join(summary.get('trial_overrides', []))}`: the learning rate it "
               "trained at moved with its batch size):", ""]
     lines += [f"- {cfg['objective']:.4f}: `"
-              + " ".join(f"{k}={v}" for k, v in sorted(cfg.items()) if k != "objective") + "`"
+              + as_overrides({k: v for k, v in sorted(cfg.items()) if k != "objective"}) + "`"
               for cfg in summary["top_configs"]]
     if "range_edges" in summary:
         lines += ["", summary["range_edges"][:1].upper() + summary["range_edges"][1:]
