@@ -670,6 +670,38 @@ def test_a_resumed_random_search_gets_what_is_left_of_its_share(
     assert given[1] == pytest.approx(440.0, abs=1.0)
 
 
+def test_a_resumed_search_plans_its_ended_trials_and_what_the_time_left_buys(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Killed 1000 s into (d) with 5 trials ended (12 s each), the resumed search plans those
+    5 and what its 440 s left buy at their pace: not the baseline's epochs for 440 s alone, a
+    figure below the one shown before the kill; (e) alike, at its own trials' pace."""
+    overrides, recipe, out = parse([f"out={tmp_path}", "recipe.budget_hours=1",
+                                    "recipe.random_share=0.4"])
+    (out / "a_baseline").mkdir()
+    (out / "a_baseline" / "metrics.json").write_text(json.dumps({"objective": 1.0}))
+    (out / "a_baseline" / "config.yaml").write_text("seq_len: 48\n")
+    state = TuneState.open(out, {"overrides": overrides})
+    state.stages.update(f_reserve=0.0, a_seconds=0.0)
+    plans: list[int] = []
+    monkeypatch.setattr("tsbench.tune.recipe.sweep",
+                        lambda t, stage, label, args, seconds, planned, *rest, **kw:
+                        plans.append(planned) or [])
+    tuning = Tuning(overrides, recipe, out, state)
+    random_search(tuning, [], 1.0)
+    state.spent_before += 1000.0
+    _trials(out / "d_random", [("ok", "0.3", "8", 12.0)] + [("pruned", "0.5", "16", 12.0)] * 4)
+    with caplog.at_level("INFO", logger="tsbench.tune"):
+        random_search(tuning, [], 1.0)
+    assert plans == [planned_trials(tuning, 1440.0, 1.0), 5 + 440 // 12]
+    assert "(d) random search: 5 trials ended before the resume, about 36 more in 0:07:" in (
+        caplog.text)
+    _trials(out / "e_bayes", [("ok", "0.3", "8", 20.0)] * 2)
+    monkeypatch.setattr(Tuning, "budget_left", lambda self: 400.0)
+    bayes_search(tuning, [], 1.0)
+    assert plans[-1] == 2 + 400 // 20
+
+
 def test_the_random_search_tries_the_same_first_points_whatever_its_plan(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """(d)'s n_trials follows the machine's measured pace; with random_state fixed its points

@@ -57,11 +57,10 @@ from tsbench.search.report import absolute_paths, python_path, search_marks
 from tsbench.training.schedules import scaled_lr
 from tsbench.tune.budget import (
     budget_fix,
-    planned_from_trials,
-    planned_trials,
     retrain_reserve,
     searches_too_short,
     trial_cap,
+    trials_ahead,
 )
 from tsbench.tune.commands import (
     StageFailed,
@@ -301,18 +300,21 @@ def sweep(t: Tuning, stage: str, label: str, args: list[str], seconds: float, pl
     argv = tsbench("-m", *args, f"hydra.sweeper.n_trials={cap}",
                    f"hydra.sweeper.max_seconds={max(1, int(seconds))}",
                    f"hydra.sweep.dir={sweep_dir}", "hydra.sweeper.resume=true")
-    with Progress(label, sweep_dir, planned, t.budget_left, seconds, cap,
+    with Progress(label, sweep_dir, min(planned, cap), t.budget_left, seconds, cap,
                   metric="CV val" if t.cv_folds else "val", best_before=best_before):
         run_stage(stage, argv, t.out)
     return read_trials(sweep_dir)
 
 
-def search_plan(planned: int, seconds: float) -> str:
+def search_plan(planned: int, seconds: float, ended: int = 0) -> str:
     """What a search stage expects to run in ``seconds`` (under 1: the stages before it, or
-    an earlier session of a resumed run, spent its share of the budget)."""
+    an earlier session of a resumed run, spent its share of the budget), ``ended`` of its
+    trials recorded by an earlier session."""
+    before = f"{ended} trials ended before the resume, " if ended else ""
     if seconds < 1:
-        return "no time left of its share of the budget (the stages before it spent it)"
-    return f"about {planned} trials in {clock(seconds)}"
+        return f"{before}no time left of its share of the budget (the stages before it spent it)"
+    return (f"{before}about {planned} more in {clock(seconds)}" if ended else
+            f"about {planned} trials in {clock(seconds)}")
 
 
 def random_search(t: Tuning, args: list[str], epoch_seconds: float) -> dict[str, Any]:
@@ -324,10 +326,11 @@ def random_search(t: Tuning, args: list[str], epoch_seconds: float) -> dict[str,
     until = t.state.stage("d_random_until", lambda: t.state.spent() + (
         t.budget_left() - t.state.stages["f_reserve"]) * float(r.random_share))
     seconds = until - t.state.spent()
-    planned = planned_trials(t, seconds, epoch_seconds)
-    log.info("(d) random search: %s", search_plan(planned, seconds))
+    ended = read_trials(t.out / "d_random")  # resumed: what is left at the pace they ran at
+    more = trials_ahead(t, seconds, epoch_seconds, len(ended), ended)
+    log.info("(d) random search: %s", search_plan(more, seconds, len(ended)))
     rows = sweep(t, "d_random", "(d) random search",
-                 [*args, *RANDOM_MODE], seconds, planned, epoch_seconds,
+                 [*args, *RANDOM_MODE], seconds, len(ended) + more, epoch_seconds,
                  best_before=_finite(read_metrics(t.out / "a_baseline")["objective"]))
     return {"trials": len(rows), "full_budget": len(full_budget(rows))}
 
@@ -355,8 +358,8 @@ def bayes_search(t: Tuning, args: list[str], epoch_seconds: float) -> dict[str, 
     r = t.recipe
     seconds = t.budget_left() - t.state.stages["f_reserve"]
     random_rows = read_trials(t.out / "d_random")  # their pace, where they ran, plans (e)
-    planned = (planned_from_trials(t, seconds, random_rows)
-               or planned_trials(t, seconds, epoch_seconds))
+    ended = read_trials(t.out / "e_bayes")  # resumed: its own trials' pace
+    more = trials_ahead(t, seconds, epoch_seconds, len(ended), ended or random_rows)
     ranked = full_budget(random_rows)[: int(r.warm_start_top)]
     warm = t.out / "e_warm_start.csv"
     warm_args: list[str] = []
@@ -364,11 +367,11 @@ def bayes_search(t: Tuning, args: list[str], epoch_seconds: float) -> dict[str, 
         write_text(warm, _csv([baseline_row(t, list(random_rows[0])), *ranked]))
         warm_args = [f"hydra.sweeper.warm_start={warm}", "hydra.sweeper.n_initial_points=1"]
     log.info("(e) Bayesian search: %s, warm-started with the baseline and %d random trials",
-             search_plan(planned, seconds), len(ranked))
+             search_plan(more, seconds, len(ended)), len(ranked))
     before = [_finite(row["objective"]) for row in full_budget(random_rows)]
     before.append(_finite(read_metrics(t.out / "a_baseline")["objective"]))
     rows = sweep(t, "e_bayes", "(e) Bayesian search",
-                 [*args, "hydra.sweeper.mode=bayes", *warm_args], seconds, planned,
+                 [*args, "hydra.sweeper.mode=bayes", *warm_args], seconds, len(ended) + more,
                  epoch_seconds, best_before=min((v for v in before if v is not None),
                                                 default=None))
     return {"trials": len(rows), "full_budget": len(full_budget(rows))}
