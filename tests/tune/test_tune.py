@@ -386,6 +386,8 @@ def test_a_report_read_back_from_its_json_record_renders_as_it_was_written() -> 
     assert rows == ["baseline", "best single", "ensemble", "baseline refit",
                     "best single refit", "ensemble refit"]
     # each figure in its column: members, objective, val MSE, test MSE, test MAE
+    assert "| | members | objective (val MSE) | val MSE | test MSE | test MAE |" in text
+    assert "Top configurations (the search trial's val MSE, scaled;" in text
     assert "| baseline | 1 | 0.2700 | 0.2100 | 1.9000 | 0.8000 |" in text
     assert "| ensemble refit | 2 | 0.2700 | (trained on) | 1.9000 | 0.8000 |" in text
     assert "- 0.2856: `model.d_model=128 seq_len=104`" in text  # copyable overrides
@@ -700,6 +702,29 @@ def test_a_resumed_search_plans_its_ended_trials_and_what_the_time_left_buys(
     monkeypatch.setattr(Tuning, "budget_left", lambda self: 400.0)
     bayes_search(tuning, [], 1.0)
     assert plans[-1] == 2 + 400 // 20
+
+
+@pytest.mark.parametrize(("fields", "name"), [
+    ([], "val MSE (scaled)"), (["recipe.cv_folds=3"], "CV val MSE (scaled, mean of 3 folds)")])
+def test_every_line_showing_an_objective_says_what_it_is(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+        fields: list[str], name: str) -> None:
+    """(a)'s line and a search's progress lines said "objective" and "best val": the
+    validation MSE on the training rows' scale, or the folds' mean of it."""
+    t = _tuning(tmp_path, *fields)
+    run = t.out / "a_baseline"
+    run.mkdir(parents=True)
+    (run / "metrics.json").write_text(json.dumps({"objective": 0.5, "epochs": 3,
+                                                  "train_seconds": 3.0}))
+    (run / "config.yaml").write_text("seq_len: 48\n")
+    monkeypatch.setattr(recipe_module, "run_stage", lambda *args: None)
+    with caplog.at_level("INFO", logger="tsbench.tune"):
+        recipe_module.baseline(t)
+        sweep(t, "d_random", "(d) random search", [], 60.0, 4, 1.0, best_before=0.5)
+    lines = [r.getMessage() for r in caplog.records]
+    assert lines[0].startswith(f"(a) baseline: {name} 0.5000 in 3 epochs")
+    assert lines[1].startswith(f"(d) random search: 0/~4 trials, best {name} 0.5000 (this "
+                               "search: none yet)")
 
 
 def test_the_random_search_tries_the_same_first_points_whatever_its_plan(

@@ -80,7 +80,7 @@ from tsbench.tune.preflight import (
     data_settings,
     has_tuning_space,
 )
-from tsbench.tune.progress import Progress, clock, epoch_time
+from tsbench.tune.progress import Progress, clock, epoch_time, objective_name
 from tsbench.tune.refit import refit_bag, refit_seconds
 from tsbench.tune.report import REPORT_FILE, SUMMARY_FILE, as_overrides, render_report
 from tsbench.tune.scoring import candidates, choose, final_scores
@@ -165,7 +165,7 @@ def baseline(t: Tuning) -> dict[str, Any]:
                   t.out)
     metrics = read_metrics(run_dir)  # epochs and seconds of every fold together
     epoch = metrics["train_seconds"] / max(1, metrics["epochs"])
-    log.info("(a) baseline: objective %.4f in %d epochs%s (%s)",
+    log.info("(a) baseline: %s %.4f in %d epochs%s (%s)", objective_name(t.cv_folds),
              metrics["objective"], metrics["epochs"],
              f" (its {t.cv_folds} folds together)" if t.cv_folds else "", epoch_time(epoch))
     return {"objective": metrics["objective"], "seconds_per_epoch": epoch}
@@ -301,7 +301,7 @@ def sweep(t: Tuning, stage: str, label: str, args: list[str], seconds: float, pl
                    f"hydra.sweeper.max_seconds={max(1, int(seconds))}",
                    f"hydra.sweep.dir={sweep_dir}", "hydra.sweeper.resume=true")
     with Progress(label, sweep_dir, min(planned, cap), t.budget_left, seconds, cap,
-                  metric="CV val" if t.cv_folds else "val", best_before=best_before):
+                  metric=objective_name(t.cv_folds), best_before=best_before):
         run_stage(stage, argv, t.out)
     return read_trials(sweep_dir)
 

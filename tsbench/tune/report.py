@@ -23,6 +23,7 @@ def render_report(summary: dict[str, Any]) -> str:
     lr = summary["lr"]
     weights = summary["ensemble_weights"]
     selection = summary.get("selection", "validation")
+    objective = "val MSE" if selection == "validation" else "CV val MSE"
     lines = [
         "# tsbench-tune report", "",
         f"Command: `{summary['command']}`  ",
@@ -36,7 +37,7 @@ def render_report(summary: dict[str, Any]) -> str:
         f"Selection objective: MSE on {selection}  ",
         f"Scores: MSE and MAE of {summary['scored']}, on the training "
         "rows' scaler (the published convention)",
-        "", "| | members | objective | val MSE | test MSE | test MAE |",
+        "", f"| | members | objective ({objective}) | val MSE | test MSE | test MAE |",
         "|---|---:|---:|---:|---:|---:|",
     ]
     counts = {"baseline": 1, "best single": 1, "ensemble": len(weights)}
@@ -48,9 +49,9 @@ def render_report(summary: dict[str, Any]) -> str:
         lines.append(f"| {name} | {counts[name.removesuffix(' refit')]} | "
                      f"{scores['objective']:.4f} | {val} | {scores['test_mse']:.4f} | "
                      f"{scores['test_mae']:.4f} |")
-    lines += ["", "Top configurations (objective of the search trial; every trial also ran "
-              f"with `{' '.join(summary.get('trial_overrides', []))}`: the learning rate it "
-              "trained at moved with its batch size):", ""]
+    lines += ["", f"Top configurations (the search trial's {objective}, scaled; every trial "
+              f"also ran with `{' '.join(summary.get('trial_overrides', []))}`: the learning "
+              "rate it trained at moved with its batch size):", ""]
     lines += [f"- {cfg['objective']:.4f}: `"
               + as_overrides({k: v for k, v in sorted(cfg.items()) if k != "objective"}) + "`"
               for cfg in summary["top_configs"]]
@@ -59,7 +60,7 @@ def render_report(summary: dict[str, Any]) -> str:
                   if summary["range_edges"] else "No searched parameter has its best "
                   "configurations at one end of its range."]
     lines += ["", f"Best single run: `{summary['best_single']}`", "",
-              f"Ensemble: picked greedily by the objective from the "
+              f"Ensemble: picked greedily by the objective ({objective}) from the "
               f"{len(summary['members'])} candidates (the baseline, the top configurations' "
               "search trials and their retrained runs; weight: run):", ""]
     lines += [f"- {w:.3f}: `{m}`" for m, w in sorted(weights.items())]
