@@ -407,14 +407,24 @@ def refit_reserve(t: Tuning, configs: list[dict[str, Any]], runs: list[str],
         Path(config["run"]), bag)
 
 
+def short_budget(t: Tuning) -> str:
+    """What a run whose searches ran no trial to its full budget ends with, and the fix."""
+    return (f"no search trial ran its full budget (recipe.max_epochs={t.recipe.max_epochs}), "
+            f"so the run ends with the baseline: every result is the preset's -> "
+            f"{budget_fix(t)}")
+
+
 def retrain(t: Tuning, lr: dict[str, float]) -> dict[str, Any]:
     """(f) The best configurations again with each of ``recipe.seeds`` (their search run is
     one more member), best first, while the budget lasts; with ``recipe.refit`` it keeps
     what (g)'s refits will take (:func:`refit_reserve`)."""
     configs = top_configs(t)[: int(t.recipe.top_k)]
-    if not configs:
-        raise StageFailed(f"no search trial ran its full budget: nothing to retrain -> "
-                          f"{budget_fix(t)}")
+    if not configs:  # (g) then scores the baseline, the one full-budget run there is
+        if _finite(read_metrics(t.out / "a_baseline")["objective"]) is None:
+            raise StageFailed("no search trial ran its full budget and the baseline diverged "
+                              f"(val MSE nan): no model to end with -> {budget_fix(t)}")
+        log.warning("(f) nothing to retrain: %s", short_budget(t))
+        return {"runs": [], "configs": []}
     runs: list[str] = []
     for rank, config in enumerate(configs, start=1):
         for seed in t.recipe.seeds:
@@ -467,7 +477,7 @@ def run_stages(t: Tuning, overrides: list[str]) -> dict[str, Any]:
         t.state.stage("searches_from", t.state.spent)  # of an older tsbench: not known)
     if not t.state.done("d_random") and searches_too_short(t):
         log.warning("the searches' time is too short for one trial to run its full budget, "
-                    "so (f) will have nothing to retrain -> %s", budget_fix(t))
+                    "so the run will end with the baseline alone -> %s", budget_fix(t))
     t.state.stage("d_random", lambda: random_search(t, args, epoch))
     t.state.stage("e_bayes", lambda: bayes_search(t, args, epoch))
     retrained = t.state.stage("f_retrain", lambda: retrain(t, lr))
@@ -486,6 +496,7 @@ def run_stages(t: Tuning, overrides: list[str]) -> dict[str, Any]:
         "wall_seconds": t.state.spent(), "scored": scored_channels(t.out / "a_baseline"),
         **final,
         "splits_read": {"a-f": ["train", "val"], "g": ["train", "val", "test"]},
+        **({} if retrained["configs"] else {"short_budget": short_budget(t)}),
     }
 
 

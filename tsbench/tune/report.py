@@ -34,6 +34,8 @@ def render_report(summary: dict[str, Any]) -> str:
         f"Look-back candidates searched: {summary['lookbacks']}  ",
         "Searches: " + "; ".join(f"{stage}: {s['trials']} trials, {s['full_budget']} at full "
                                  "budget" for stage, s in summary["stages"].items()) + "  ",
+        *([f"**Short budget: {summary['short_budget']}**  "] if "short_budget" in summary
+          else []),
         f"Selection objective: MSE on {selection}  ",
         f"Scores: MSE and MAE of {summary['scored']}, on the training "
         "rows' scaler (the published convention)",
@@ -52,6 +54,8 @@ def render_report(summary: dict[str, Any]) -> str:
     lines += ["", f"Top configurations (the search trial's {objective}, scaled; every trial "
               f"also ran with `{' '.join(summary.get('trial_overrides', []))}`: the learning "
               "rate it trained at moved with its batch size):", ""]
+    if not summary["top_configs"]:
+        lines.append("- none: no search trial ran its full budget")
     lines += [f"- {cfg['objective']:.4f}: `"
               + as_overrides({k: v for k, v in sorted(cfg.items()) if k != "objective"}) + "`"
               for cfg in summary["top_configs"]]
