@@ -29,13 +29,13 @@ def test_the_planned_trials_follow_the_rate_trials_end_at(
     progress = Progress("(d) random search", tmp_path, planned=385, time_left=lambda: 610.0,
                         seconds=100.0, cap=40)
     # nothing ended in this session yet: the first estimate
-    assert progress.line() == ("(d) random search: 1/~385 trials, best val 0.5000, 0:10:10 "
-                               "of the budget left")
+    assert progress.line() == ("(d) random search: 1/~385 trials, best val MSE (scaled) "
+                               "0.5000, 0:10:10 of the budget left")
     now[0] += 20.0  # four more ended in 20 s: the 80 s left buy 16 more
     write_trials(tmp_path, [("ok", "0.5"), ("pruned", "0.9"), ("ok", "0.3"), ("failed", ""),
                             ("ok", "0.4")])
     assert progress.line() == ("(d) random search: 5/~21 trials (1 pruned, 1 failed), "
-                               "best val 0.3000, 0:10:10 of the budget left")
+                               "best val MSE (scaled) 0.3000, 0:10:10 of the budget left")
     now[0] -= 15.0  # the same four in 5 s: 95 s left would buy 76 more, the cap is 40
     assert progress.line().startswith("(d) random search: 5/~40 trials")
     now[0] += 65.0  # 70 s for the four: the 30 s left buy 1.7, and one starts at least
@@ -50,12 +50,12 @@ def test_a_search_shows_the_best_so_far_beside_its_own(tmp_path: Path) -> None:
     """(e) after (d): the tuning run's best, then the Bayesian search's own."""
     progress = Progress("(e) Bayesian search", tmp_path, planned=4, time_left=lambda: 60.0,
                         seconds=60.0, cap=4, best_before=0.0769)
-    assert progress.line() == ("(e) Bayesian search: 0/~4 trials, best val 0.0769 (this "
-                               "search: none yet), 0:01:00 of the budget left")
+    assert progress.line() == ("(e) Bayesian search: 0/~4 trials, best val MSE (scaled) 0.0769 "
+                               "(this search: none yet), 0:01:00 of the budget left")
     write_trials(tmp_path, [("ok", "0.0889")])
-    assert "best val 0.0769 (this search: 0.0889)" in progress.line()
+    assert "best val MSE (scaled) 0.0769 (this search: 0.0889)" in progress.line()
     write_trials(tmp_path, [("ok", "0.0889"), ("ok", "0.0701")])
-    assert "best val 0.0701 (this search: 0.0701)" in progress.line()
+    assert "best val MSE (scaled) 0.0701 (this search: 0.0701)" in progress.line()
 
 
 def test_the_best_shown_is_a_full_budget_trials(tmp_path: Path) -> None:

@@ -41,6 +41,17 @@ def planned_from_trials(t: Tuning, seconds: float, rows: list[dict[str, str]]) -
     return estimate if r.max_trials is None else min(estimate, int(r.max_trials))
 
 
+def trials_ahead(t: Tuning, seconds: float, epoch_seconds: float, ended: int,
+                 rows: list[dict[str, str]]) -> int:
+    """How many more trials a search plans in ``seconds``, ``ended`` of its trials recorded
+    before (a resume): at the pace ``rows`` ran at (its own ended trials, or an earlier
+    search's) where they recorded their time, else at ``epoch_seconds``; with
+    ``recipe.max_trials`` no more than the ended ones leave."""
+    more = planned_from_trials(t, seconds, rows) or planned_trials(t, seconds, epoch_seconds)
+    top = t.recipe.max_trials
+    return more if top is None else max(0, min(more, int(top) - ended))
+
+
 def trial_cap(t: Tuning, seconds: float, epoch_seconds: float, planned: int) -> int:
     """The most trials a search may run: as many as ``seconds`` buy when every trial stops
     at the first rung (``recipe.min_epochs`` of its first fold), so that the time, not the

@@ -149,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         overrides, recipe, out = parse(args)
         with stopped_by_sigterm(out):
-            run_recipe(overrides, recipe, out)
+            summary = run_recipe(overrides, recipe, out)
     except TsbenchError as exc:
         print(f"tsbench-tune: error: {exc}", file=sys.stderr)
         if out is not None and holds_stages(out):
@@ -159,6 +159,8 @@ def main(argv: list[str] | None = None) -> int:
         print(stopped_line("interrupted", out), file=sys.stderr)
         return 130
     print((out / REPORT_FILE).read_text())
+    if "short_budget" in summary:  # the report's note, where the last lines are read
+        print(f"tsbench-tune: warning: {summary['short_budget']}", file=sys.stderr)
     print(f"tsbench-tune: outputs in {out}")
     return 0
 

@@ -29,6 +29,14 @@ def epoch_time(seconds: float) -> str:
     return f"{seconds:.1f} s an epoch" if seconds >= 1 else f"{seconds:.2g} s an epoch"
 
 
+def objective_name(cv_folds: int) -> str:
+    """What the runs' objective is, for every line that shows one: the validation MSE on
+    the training rows' scale, or with ``recipe.cv_folds`` its mean over the folds."""
+    if cv_folds:
+        return f"CV val MSE (scaled, mean of {cv_folds} folds)"
+    return "val MSE (scaled)"
+
+
 def sweep_summary(sweep_dir: Path) -> tuple[Counter, float | None]:
     """Trials per status and the best objective of the full-budget ('ok') trials so far."""
     path = sweep_dir / TRIALS_FILE
@@ -43,7 +51,7 @@ def sweep_summary(sweep_dir: Path) -> tuple[Counter, float | None]:
 
 
 class Progress:
-    """Logs ``label: done/~planned trials (pruned, failed), best val ..., time left`` for the
+    """Logs ``label: done/~planned trials (pruned, failed), best val MSE ..., time left`` for the
     sweep in ``sweep_dir`` while it runs (every ``interval`` seconds, when it changed). With
     ``best_before`` (the baseline's, or the random search's best) the best shown is the
     tuning run's so far, then this search's own: a Bayesian search that has not yet beaten
@@ -58,12 +66,12 @@ class Progress:
 
     def __init__(self, label: str, sweep_dir: Path, planned: int,
                  time_left: Callable[[], float], seconds: float, cap: int,
-                 interval: float = 5.0, metric: str = "val",
+                 interval: float = 5.0, metric: str = objective_name(0),
                  best_before: float | None = None) -> None:
         self.label, self.sweep_dir, self.planned = label, sweep_dir, planned
         self.best_before = best_before  # the best of the stages before (the baseline's ...)
         self.seconds, self.cap = seconds, cap
-        self.metric = metric  # what the objective is: "val", "CV val"
+        self.metric = metric  # what the objective is (:func:`objective_name`)
         self.time_left, self.interval = time_left, interval
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, daemon=True)

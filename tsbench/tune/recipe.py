@@ -57,11 +57,10 @@ from tsbench.search.report import absolute_paths, python_path, search_marks
 from tsbench.training.schedules import scaled_lr
 from tsbench.tune.budget import (
     budget_fix,
-    planned_from_trials,
-    planned_trials,
     retrain_reserve,
     searches_too_short,
     trial_cap,
+    trials_ahead,
 )
 from tsbench.tune.commands import (
     StageFailed,
@@ -81,9 +80,9 @@ from tsbench.tune.preflight import (
     data_settings,
     has_tuning_space,
 )
-from tsbench.tune.progress import Progress, clock, epoch_time
+from tsbench.tune.progress import Progress, clock, epoch_time, objective_name
 from tsbench.tune.refit import refit_bag, refit_seconds
-from tsbench.tune.report import render_report
+from tsbench.tune.report import as_overrides, render_report
 from tsbench.tune.scoring import candidates, choose, final_scores
 from tsbench.tune.settings import check_recipe, recipe_arguments
 from tsbench.tune.state import LOCK_FILE, TuneState
@@ -96,6 +95,10 @@ STAGES = ("a_baseline", "b_lr_find", "c_lookback", "d_random", "e_bayes", "f_ret
           "g_report")
 #: Look-backs tried when the training rows show no period (kept to those that fit).
 FALLBACK_LOOKBACKS = (48, 96, 192, 336, 512, 720)
+#: (d)'s sweeper settings: each point drawn uniformly when asked, from ``random_state``
+#: alone, so the n-th point is the same whatever ``n_trials`` the measured pace planned (a
+#: Latin hypercube, the tuning spaces' design, is laid out for ``n_trials`` points).
+RANDOM_MODE = ("hydra.sweeper.mode=random", "hydra.sweeper.initial_point_generator=random")
 
 
 def spread(values: list[int], n: int, keep: Sequence[int] = ()) -> list[int]:
@@ -163,7 +166,7 @@ def baseline(t: Tuning) -> dict[str, Any]:
                   t.out)
     metrics = read_metrics(run_dir)  # epochs and seconds of every fold together
     epoch = metrics["train_seconds"] / max(1, metrics["epochs"])
-    log.info("(a) baseline: objective %.4f in %d epochs%s (%s)",
+    log.info("(a) baseline: %s %.4f in %d epochs%s (%s)", objective_name(t.cv_folds),
              metrics["objective"], metrics["epochs"],
              f" (its {t.cv_folds} folds together)" if t.cv_folds else "", epoch_time(epoch))
     return {"objective": metrics["objective"], "seconds_per_epoch": epoch}
@@ -298,32 +301,37 @@ def sweep(t: Tuning, stage: str, label: str, args: list[str], seconds: float, pl
     argv = tsbench("-m", *args, f"hydra.sweeper.n_trials={cap}",
                    f"hydra.sweeper.max_seconds={max(1, int(seconds))}",
                    f"hydra.sweep.dir={sweep_dir}", "hydra.sweeper.resume=true")
-    with Progress(label, sweep_dir, planned, t.budget_left, seconds, cap,
-                  metric="CV val" if t.cv_folds else "val", best_before=best_before):
+    with Progress(label, sweep_dir, min(planned, cap), t.budget_left, seconds, cap,
+                  metric=objective_name(t.cv_folds), best_before=best_before):
         run_stage(stage, argv, t.out)
     return read_trials(sweep_dir)
 
 
-def search_plan(planned: int, seconds: float) -> str:
+def search_plan(planned: int, seconds: float, ended: int = 0) -> str:
     """What a search stage expects to run in ``seconds`` (under 1: the stages before it, or
-    an earlier session of a resumed run, spent its share of the budget)."""
+    an earlier session of a resumed run, spent its share of the budget), ``ended`` of its
+    trials recorded by an earlier session."""
+    before = f"{ended} trials ended before the resume, " if ended else ""
     if seconds < 1:
-        return "no time left of its share of the budget (the stages before it spent it)"
-    return f"about {planned} trials in {clock(seconds)}"
+        return f"{before}no time left of its share of the budget (the stages before it spent it)"
+    return (f"{before}about {planned} more in {clock(seconds)}" if ended else
+            f"about {planned} trials in {clock(seconds)}")
 
 
 def random_search(t: Tuning, args: list[str], epoch_seconds: float) -> dict[str, Any]:
     """(d) Random search over the space, its share of the search time, set when it first
     starts: resumed, it gets what is left of that share (a share of the time left then gave
-    it more, and (e) less)."""
+    it more, and (e) less). Its points follow ``recipe.random_state`` alone
+    (:data:`RANDOM_MODE`): a longer search tries the same first points, then more."""
     r = t.recipe
     until = t.state.stage("d_random_until", lambda: t.state.spent() + (
         t.budget_left() - t.state.stages["f_reserve"]) * float(r.random_share))
     seconds = until - t.state.spent()
-    planned = planned_trials(t, seconds, epoch_seconds)
-    log.info("(d) random search: %s", search_plan(planned, seconds))
+    ended = read_trials(t.out / "d_random")  # resumed: what is left at the pace they ran at
+    more = trials_ahead(t, seconds, epoch_seconds, len(ended), ended)
+    log.info("(d) random search: %s", search_plan(more, seconds, len(ended)))
     rows = sweep(t, "d_random", "(d) random search",
-                 [*args, "hydra.sweeper.mode=random"], seconds, planned, epoch_seconds,
+                 [*args, *RANDOM_MODE], seconds, len(ended) + more, epoch_seconds,
                  best_before=_finite(read_metrics(t.out / "a_baseline")["objective"]))
     return {"trials": len(rows), "full_budget": len(full_budget(rows))}
 
@@ -351,8 +359,8 @@ def bayes_search(t: Tuning, args: list[str], epoch_seconds: float) -> dict[str, 
     r = t.recipe
     seconds = t.budget_left() - t.state.stages["f_reserve"]
     random_rows = read_trials(t.out / "d_random")  # their pace, where they ran, plans (e)
-    planned = (planned_from_trials(t, seconds, random_rows)
-               or planned_trials(t, seconds, epoch_seconds))
+    ended = read_trials(t.out / "e_bayes")  # resumed: its own trials' pace
+    more = trials_ahead(t, seconds, epoch_seconds, len(ended), ended or random_rows)
     ranked = full_budget(random_rows)[: int(r.warm_start_top)]
     warm = t.out / "e_warm_start.csv"
     warm_args: list[str] = []
@@ -360,11 +368,11 @@ def bayes_search(t: Tuning, args: list[str], epoch_seconds: float) -> dict[str, 
         write_text(warm, _csv([baseline_row(t, list(random_rows[0])), *ranked]))
         warm_args = [f"hydra.sweeper.warm_start={warm}", "hydra.sweeper.n_initial_points=1"]
     log.info("(e) Bayesian search: %s, warm-started with the baseline and %d random trials",
-             search_plan(planned, seconds), len(ranked))
+             search_plan(more, seconds, len(ended)), len(ranked))
     before = [_finite(row["objective"]) for row in full_budget(random_rows)]
     before.append(_finite(read_metrics(t.out / "a_baseline")["objective"]))
     rows = sweep(t, "e_bayes", "(e) Bayesian search",
-                 [*args, "hydra.sweeper.mode=bayes", *warm_args], seconds, planned,
+                 [*args, "hydra.sweeper.mode=bayes", *warm_args], seconds, len(ended) + more,
                  epoch_seconds, best_before=min((v for v in before if v is not None),
                                                 default=None))
     return {"trials": len(rows), "full_budget": len(full_budget(rows))}
@@ -400,14 +408,24 @@ def refit_reserve(t: Tuning, configs: list[dict[str, Any]], runs: list[str],
         Path(config["run"]), bag)
 
 
+def short_budget(t: Tuning) -> str:
+    """What a run whose searches ran no trial to its full budget ends with, and the fix."""
+    return (f"no search trial ran its full budget (recipe.max_epochs={t.recipe.max_epochs}), "
+            f"so the run ends with the baseline: every result is the preset's -> "
+            f"{budget_fix(t)}")
+
+
 def retrain(t: Tuning, lr: dict[str, float]) -> dict[str, Any]:
     """(f) The best configurations again with each of ``recipe.seeds`` (their search run is
     one more member), best first, while the budget lasts; with ``recipe.refit`` it keeps
     what (g)'s refits will take (:func:`refit_reserve`)."""
     configs = top_configs(t)[: int(t.recipe.top_k)]
-    if not configs:
-        raise StageFailed(f"no search trial ran its full budget: nothing to retrain -> "
-                          f"{budget_fix(t)}")
+    if not configs:  # (g) then scores the baseline, the one full-budget run there is
+        if _finite(read_metrics(t.out / "a_baseline")["objective"]) is None:
+            raise StageFailed("no search trial ran its full budget and the baseline diverged "
+                              f"(val MSE nan): no model to end with -> {budget_fix(t)}")
+        log.warning("(f) nothing to retrain: %s", short_budget(t))
+        return {"runs": [], "configs": []}
     runs: list[str] = []
     for rank, config in enumerate(configs, start=1):
         for seed in t.recipe.seeds:
@@ -422,7 +440,7 @@ def retrain(t: Tuning, lr: dict[str, float]) -> dict[str, Any]:
                              clock(left))
                     return {"runs": runs, "configs": configs}
                 log.info("(f) configuration %d/%d, seed %s (%s left): %s", rank, len(configs),
-                         seed, clock(left), config["params"])
+                         seed, clock(left), as_overrides(config["params"]))
                 params = [f"{k}={v}" for k, v in config["params"].items()]
                 kept = [o for o in t.trial_base(lr) if override_key(o) not in config["params"]]
                 run_stage(f"f_retrain_{rank}_{seed}", tsbench(
@@ -460,7 +478,7 @@ def run_stages(t: Tuning, overrides: list[str]) -> dict[str, Any]:
         t.state.stage("searches_from", t.state.spent)  # of an older tsbench: not known)
     if not t.state.done("d_random") and searches_too_short(t):
         log.warning("the searches' time is too short for one trial to run its full budget, "
-                    "so (f) will have nothing to retrain -> %s", budget_fix(t))
+                    "so the run will end with the baseline alone -> %s", budget_fix(t))
     t.state.stage("d_random", lambda: random_search(t, args, epoch))
     t.state.stage("e_bayes", lambda: bayes_search(t, args, epoch))
     retrained = t.state.stage("f_retrain", lambda: retrain(t, lr))
@@ -479,6 +497,7 @@ def run_stages(t: Tuning, overrides: list[str]) -> dict[str, Any]:
         "wall_seconds": t.state.spent(), "scored": scored_channels(t.out / "a_baseline"),
         **final,
         "splits_read": {"a-f": ["train", "val"], "g": ["train", "val", "test"]},
+        **({} if retrained["configs"] else {"short_budget": short_budget(t)}),
     }
 
 

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import shlex
 from typing import Any
 
 from tsbench.tune.progress import clock
+
+
+def as_overrides(params: dict[str, Any]) -> str:
+    """A configuration as the Hydra overrides that run it: ``key=value ...``, quoted for a
+    shell where a value needs it."""
+    return " ".join(shlex.quote(f"{k}={v}") for k, v in params.items())
 
 
 def render_report(summary: dict[str, Any]) -> str:
@@ -13,6 +20,7 @@ def render_report(summary: dict[str, Any]) -> str:
     lr = summary["lr"]
     weights = summary["ensemble_weights"]
     selection = summary.get("selection", "validation")
+    objective = "val MSE" if selection == "validation" else "CV val MSE"
     lines = [
         "# tsbench-tune report", "",
         f"Command: `{summary['command']}`  ",
@@ -23,10 +31,12 @@ def render_report(summary: dict[str, Any]) -> str:
         f"Look-back candidates searched: {summary['lookbacks']}  ",
         "Searches: " + "; ".join(f"{stage}: {s['trials']} trials, {s['full_budget']} at full "
                                  "budget" for stage, s in summary["stages"].items()) + "  ",
+        *([f"**Short budget: {summary['short_budget']}**  "] if "short_budget" in summary
+          else []),
         f"Selection objective: MSE on {selection}  ",
         f"Scores: MSE and MAE of {summary['scored']}, on the training "
         "rows' scaler (the published convention)",
-        "", "| | members | objective | val MSE | test MSE | test MAE |",
+        "", f"| | members | objective ({objective}) | val MSE | test MSE | test MAE |",
         "|---|---:|---:|---:|---:|---:|",
     ]
     counts = {"baseline": 1, "best single": 1, "ensemble": len(weights)}
@@ -38,18 +48,20 @@ def render_report(summary: dict[str, Any]) -> str:
         lines.append(f"| {name} | {counts[name.removesuffix(' refit')]} | "
                      f"{scores['objective']:.4f} | {val} | {scores['test_mse']:.4f} | "
                      f"{scores['test_mae']:.4f} |")
-    lines += ["", "Top configurations (objective of the search trial; every trial also ran "
-              f"with `{' '.join(summary.get('trial_overrides', []))}`: the learning rate it "
-              "trained at moved with its batch size):", ""]
+    lines += ["", f"Top configurations (the search trial's {objective}, scaled; every trial "
+              f"also ran with `{' '.join(summary.get('trial_overrides', []))}`: the learning "
+              "rate it trained at moved with its batch size):", ""]
+    if not summary["top_configs"]:
+        lines.append("- none: no search trial ran its full budget")
     lines += [f"- {cfg['objective']:.4f}: `"
-              + " ".join(f"{k}={v}" for k, v in sorted(cfg.items()) if k != "objective") + "`"
+              + as_overrides({k: v for k, v in sorted(cfg.items()) if k != "objective"}) + "`"
               for cfg in summary["top_configs"]]
     if "range_edges" in summary:
         lines += ["", summary["range_edges"][:1].upper() + summary["range_edges"][1:]
                   if summary["range_edges"] else "No searched parameter has its best "
                   "configurations at one end of its range."]
     lines += ["", f"Best single run: `{summary['best_single']}`", "",
-              f"Ensemble: picked greedily by the objective from the "
+              f"Ensemble: picked greedily by the objective ({objective}) from the "
               f"{len(summary['members'])} candidates (the baseline, the top configurations' "
               "search trials and their retrained runs; weight: run):", ""]
     lines += [f"- {w:.3f}: `{m}`" for m, w in sorted(weights.items())]
