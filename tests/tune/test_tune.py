@@ -1304,8 +1304,8 @@ def test_a_budget_too_short_for_one_full_trial_ends_with_the_baseline_and_the_bu
     assert proc.returncode == 0, proc.stderr[-3000:]
     state = json.loads((out / STATE_FILE).read_text())["stages"]
     epoch = state["a_baseline"]["seconds_per_epoch"]
-    fix = re.search(r"a trial of recipe.max_epochs=40 takes about (\S+) \(([\d.]+) s an epoch, "
-                    r"the baseline's\): raise recipe.budget_hours to ([\d.]+) or more, or "
+    fix = re.search(r"a trial of recipe.max_epochs=40 takes about (\S+(?: s)?) \(([\d.]+) s an "
+                    r"epoch, the baseline's\): raise recipe.budget_hours to ([\d.]+) or more, or "
                     r"lower recipe.max_epochs \(with a new out=DIR: (\S+) keeps the recipe it "
                     r"started with\)", proc.stderr)
     assert fix and float(fix[2]) == pytest.approx(epoch, abs=0.05) and fix[4] == str(out)

@@ -99,7 +99,8 @@ def budget_fix(t: Tuning) -> str:
         1 - float(r.retrain_share))) + searches) / 3600
     epoch = float(t.state.stages["a_baseline"]["seconds_per_epoch"])
     return (f"a trial of recipe.max_epochs={r.max_epochs} takes about "
-            f"{clock(trial)} ({epoch_time(epoch)}, the baseline's"
+            f"{clock(trial) if trial >= 60 else f'{trial:.2g} s'} ({epoch_time(epoch)}, "
+            "the baseline's"
             f"{f', x {t.cv_folds} folds' if t.cv_folds else ''}): raise recipe.budget_hours to "
             f"{math.ceil(hours * 100) / 100:g} or more, or lower recipe.max_epochs (with a "
             f"new out=DIR: {t.out} keeps the recipe it started with)")
