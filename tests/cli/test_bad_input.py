@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -185,6 +187,68 @@ def test_refused_run_leaves_no_folder_in_outputs(tmp_path: Path) -> None:
     proc = run_module("tsbench", [*TINY, "pred_len=-5", "hydra.run.dir=mine/run"], env,
                       cwd=tmp_path)
     assert proc.returncode == 2 and mine.is_dir() and list(mine.iterdir()) == []
+
+
+#: Runs the tsbench command of its arguments with the clock just before midnight until
+#: the checks of the command line are done, and just after midnight from then on.
+AT_MIDNIGHT = """
+import sys
+from datetime import datetime
+
+import hydra.core.utils
+import tsbench.cli
+
+
+class Clock(datetime):
+    turned = False
+
+    @classmethod
+    def now(cls, tz=None):
+        return (cls(2026, 1, 2, 0, 0, 0, 1) if cls.turned else
+                cls(2026, 1, 1, 23, 59, 59, 999999))
+
+
+def main():
+    Clock.turned = True
+    checked_main()
+
+
+hydra.core.utils.datetime = Clock  # its ${now:...}
+checked_main, tsbench.cli.main = tsbench.cli.main, main
+sys.argv[0] = "tsbench"
+tsbench.cli.entry()
+"""
+
+#: A command refused once its run reads the data, after Hydra made its folder.
+NO_FILE = ["dataset=csv", "dataset.path=none.csv", "model=naive", "logger=none"]
+
+
+def test_a_refused_run_just_after_midnight_leaves_no_day_folder(tmp_path: Path) -> None:
+    """The folders to remove were those of the day the command was checked in: Hydra named
+    the run's folder a moment later, in the new day, whose folder stayed."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run([sys.executable, "-c", AT_MIDNIGHT, *NO_FILE], env=env,
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2 and "none.csv does not exist" in proc.stderr
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "outputs" / "runs" / "2026-01-01").mkdir(parents=True)  # the user's day
+    proc = subprocess.run([sys.executable, "-c", AT_MIDNIGHT, *NO_FILE], env=env,
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2
+    assert [p.name for p in (tmp_path / "outputs" / "runs").iterdir()] == ["2026-01-01"]
+
+
+def test_a_multirun_whose_jobs_are_all_refused_leaves_no_folder(tmp_path: Path) -> None:
+    """Each refused job's folder was removed, and the sweep's, holding only multirun.yaml,
+    stayed, with the day's and the ``multiruns/`` folders made for it."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    for named in ([], ["hydra.sweep.dir=deep/sweep"]):
+        proc = run_module("tsbench", ["-m", *NO_FILE, "seed=1,2", *named], env, cwd=tmp_path)
+        assert proc.returncode != 0 and "job 0: dataset.path: file none.csv" in proc.stderr
+        assert list(tmp_path.iterdir()) == []
+    (tmp_path / "outputs" / "multiruns").mkdir(parents=True)  # the user's, empty
+    proc = run_module("tsbench", ["-m", *NO_FILE, "seed=1,2"], env, cwd=tmp_path)
+    assert proc.returncode != 0 and list((tmp_path / "outputs" / "multiruns").iterdir()) == []
 
 
 def test_refused_run_keeps_a_folder_with_other_files(tmp_path: Path) -> None:
