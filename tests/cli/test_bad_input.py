@@ -678,7 +678,25 @@ def test_a_misspelt_setting_is_named_in_one_line(multirun: bool, args: list[str]
      "sweep only the values that fit: seq_len=choice(48,96)"),
     # no value fits: the run's own fix
     (["seq_len=500,600"], "seq_len: seq_len=500 is longer than the 420 training rows (at "
-     "seq_len=500 of the sweep seq_len=500,600) -> lower seq_len"),
+     "seq_len=500,600 of the sweep seq_len=500,600) -> lower seq_len"),
+    # every value of a range, not its ends alone (a kernel size must be odd), each named
+    (["model.kernel_size=range(1,10)"], "model.kernel_size: must be an odd number >= 1, got 2 "
+     "(at model.kernel_size=2,4,6,8 of the sweep model.kernel_size=range(1,10)) -> sweep only "
+     "the values that fit: model.kernel_size=range(1,10,2)"),
+    (["hydra/sweeper=skopt", "model.kernel_size=range(3,9)"], "model.kernel_size: must be an "
+     "odd number >= 1, got 4 (at model.kernel_size=4,6,8 of the sweep "
+     "model.kernel_size=range(3,9)) -> sweep only the values that fit: "
+     "model.kernel_size=range(3,9,2)"),
+    (["model.kernel_size=range(1,40)"], "model.kernel_size: must be an odd number >= 1, got 2 "
+     "(at model.kernel_size=2,4,6,8,10,12,14,16,18,20,22,24,... (19 values) of the sweep "
+     "model.kernel_size=range(1,40)) -> sweep only the values that fit: "
+     "model.kernel_size=range(1,40,2)"),
+    # a grid point of a plain multirun, each of whose values runs beside other values
+    (["strategy=recursive", "strategy.step=6,24", "pred_len=12,48"], "strategy.step: must be "
+     "between 1 and pred_len=12, got 24 (at pred_len=12 strategy.step=24, 1 of the 4 grid "
+     "points fail) -> a plain multirun runs every combination of its values: run those that "
+     "fit together in multiruns of their own, or search them with hydra/sweeper=skopt and "
+     "hydra.sweeper.constraints"),
     # the test split, scored by a plain multirun's jobs (score_test: null), not by a search's
     (["dataset.test_frac=0.05", "pred_len=12,40"], "pred_len: the test split has 30 rows to "
      "forecast, fewer than pred_len = 40 (its look-back comes from the rows before it) (at "
@@ -768,7 +786,11 @@ def test_a_job_refused_in_a_plain_multirun_is_one_line_and_the_others_run(
 
 @pytest.mark.parametrize("sweep", [
     # valid beside some of the other swept values: a constraint may keep step <= pred_len
-    ["pred_len=24,96", "strategy=recursive", "strategy.step=24,48"],
+    ["hydra/sweeper=skopt", "pred_len=choice(24,96)", "strategy=recursive",
+     "strategy.step=choice(24,48)"],
+    # values a search's constraints keep out: never launched
+    ["hydra/sweeper=skopt", "model=dlinear", "model.kernel_size=range(1,50)",
+     "hydra.sweeper.constraints=['model.kernel_size % 2 == 1']"],
     # trials a launcher may run on GPU nodes (SLURM), swept from a machine without one
     ["hydra/launcher=submitit_slurm", "trainer=gpu", "seed=1,2"],
     # a preset's horizon it has no value for: its trials say so (an interpolation's error)
@@ -781,12 +803,15 @@ def test_a_job_refused_in_a_plain_multirun_is_one_line_and_the_others_run(
     ["hydra/sweeper=skopt", "++hydra.sweeper.params={optim.lr: 'interval(-1,1)'}",
      "optim.lr=interval(0.001,0.01)"],
     # pred_len=100 fits the longer of the swept series only
-    [*TINY, "dataset.n_rows=600,3000", "pred_len=12,100"],
+    [*TINY, "hydra/sweeper=skopt", "dataset.n_rows=choice(600,3000)",
+     "pred_len=choice(12,100)"],
     # a search's trials do not read the test split (30 rows here)
     [*TINY, "hydra/sweeper=skopt", "dataset.test_frac=0.05", "pred_len=choice(12,40)"],
     # pred_len=12 fails beside strategy=recursive (step 24) only, whichever option is first
-    ["model=dlinear", "strategy=recursive,direct", "pred_len=12,96"],
-    ["model=dlinear", "strategy=direct,recursive", "pred_len=12,96"],
+    ["hydra/sweeper=skopt", "model=dlinear", "strategy=choice(recursive,direct)",
+     "pred_len=choice(12,96)"],
+    ["hydra/sweeper=skopt", "model=dlinear", "strategy=choice(direct,recursive)",
+     "pred_len=choice(12,96)"],
     # step=48 runs beside pred_len=96 only, after more combinations than are tried
     ["model=dlinear", "strategy=recursive", "strategy.step=24,48", "pred_len=24,96",
      "seed=range(0,600,2)"],
