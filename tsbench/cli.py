@@ -29,6 +29,7 @@ from tsbench.resume_check import check_resume_folder, check_resumed_data
 from tsbench.rundir import METRICS, RUN_LOCK, SCORES, figures, remove_refused
 from tsbench.search.names import (
     LOCK_FILE,
+    MULTIRUN_FILE,
     REFIT_IN_SEARCH,
     SWEEP_DIR_ENV,
     TRIALS_FILE,
@@ -121,7 +122,7 @@ def main(cfg: DictConfig) -> float:
         if run_dir.is_dir():  # it holds what the run wrote before failing (its logs)
             print(f"tsbench: the failed run's folder is kept: {run_dir}", file=sys.stderr)
         print(f"tsbench: error: {exc}", file=sys.stderr)
-        sys.exit(2)
+        raise Refused(2, run_dir) from None
     print(summary(run_dir, metrics), flush=True)
     objective = metrics["objective"]  # None for cv=refit, which has no validation split
     return math.nan if objective is None else float(objective)
@@ -133,6 +134,15 @@ def end_progress_bar(cfg: DictConfig) -> None:
     a reader or ``grep '^tsbench'`` misses it."""
     if cfg.trainer.get("progress_bar"):
         print(flush=True)
+
+
+class Refused(SystemExit):
+    """A run refused for bad input (exit status 2), with the folder Hydra named for it: the
+    folders made for that one are removed where empty (:func:`holding`)."""
+
+    def __init__(self, code: int, run_dir: Path) -> None:
+        super().__init__(code)
+        self.run_dir = run_dir
 
 
 class JobRefused(CompactHydraException):
@@ -221,32 +231,33 @@ def check_command_line(argv: list[str]) -> Checked:
         return Checked("search" if search else kind)
     folder = named_folder(cfg, multirun)
     return Checked(kind, folder, lambda: check_not_over_other_runs(cfg, multirun),
-                   () if multirun or folder is not None else parents_to_make(cfg))
+                   *planned(cfg, multirun))
 
 
 class Checked(NamedTuple):
     """What :func:`check_command_line` found the command runs, the folder it names and the
-    check of that folder's finished runs, to repeat once it holds the folder; for a run
-    whose folder Hydra names when it starts, the folders above it that Hydra will make
-    (:func:`parents_to_make`)."""
+    check of that folder's finished runs, to repeat once it holds the folder; the run's or
+    multirun's folder as resolved now and the deepest folder above it that exists now
+    (:func:`planned`)."""
 
     kind: str | None
     folder: Path | None = None
     recheck: Callable[[], None] = lambda: None
-    made: tuple[Path, ...] = ()
+    plan: Path | None = None
+    existing: Path | None = None
 
 
-def parents_to_make(cfg: DictConfig) -> tuple[Path, ...]:
-    """The folders above the run's that do not exist yet, deepest first, where its folder
-    is named by its start time (the default ``outputs/runs/<day>/<time>``: ``outputs/``,
-    ``runs/`` and the day's folder, in a new working directory): ``hydra.run.dir``
-    resolved now, a moment before Hydra does. None (empty) where it cannot be resolved here
-    (a ``${hydra:...}`` value: Hydra's own)."""
+def planned(cfg: DictConfig, multirun: bool) -> tuple[Path | None, Path | None]:
+    """``hydra.run.dir`` (``hydra.sweep.dir``) resolved now, a moment before Hydra does, and
+    the deepest folder above it that exists: the folders below that one are this command's
+    to make (the default ``outputs/runs/<day>/<time>`` in a new working directory:
+    ``outputs/``, ``runs/`` and the day's folder). Both None where it cannot be resolved
+    here (a ``${hydra:...}`` value: Hydra's own)."""
     try:
-        folder = Path(str(cfg.hydra.run.dir)).absolute()
+        folder = Path(str((cfg.hydra.sweep if multirun else cfg.hydra.run).dir)).absolute()
     except Exception:  # noqa: BLE001 (a resolver not at hand here: Hydra's to resolve)
-        return ()
-    return tuple(p for p in folder.parents if not p.exists())
+        return None, None
+    return folder, next(p for p in (folder, *folder.parents) if p.exists())
 
 
 def named_folder(cfg: DictConfig, multirun: bool) -> Path | None:
@@ -272,20 +283,24 @@ def holding(checked: Checked) -> Iterator[None]:
     it used to overwrite the first's files (its finished-run check runs before either has
     finished; it is repeated once the lock is held). A folder made here, and each parent
     made for it, that holds nothing but the lock at the end (Hydra refused the command, or
-    the run removed what it wrote) is removed; for a folder Hydra names (``checked.made``),
-    the folders above it made for it that are empty at the end (a refused run's folder
-    removed)."""
+    the run removed what it wrote) is removed; for a folder Hydra names, the folders made
+    for it that are empty at the end (:func:`remove_made`): a refused run's, whose folder
+    it removed, or a multirun's whose jobs were all refused."""
     folder = checked.folder
     if folder is None:
+        os.environ.pop(SWEEP_DIR_ENV, None)  # the sweeper's to set: the folder it made
+        made = checked.plan
         try:
             yield
+        except Refused as refused:
+            made = refused.run_dir  # Hydra's own: the day may have turned since the plan
+            raise
         finally:
-            for empty in checked.made:  # deepest first: each removed where empty
-                with contextlib.suppress(OSError):
-                    empty.rmdir()
+            if checked.kind == "multirun" and os.environ.get(SWEEP_DIR_ENV):
+                made = Path(os.environ[SWEEP_DIR_ENV])
+            remove_made(made, checked.existing)
         return
     key = "hydra.sweep.dir" if checked.kind == "multirun" else "hydra.run.dir"
-    made = [p for p in (folder, *folder.parents) if not p.exists()]  # deepest first
     folder.mkdir(parents=True, exist_ok=True)
     lock = folder / (LOCK_FILE if checked.kind == "multirun" else RUN_LOCK)
     with held(lock, lambda pid: (
@@ -295,11 +310,31 @@ def holding(checked: Checked) -> Iterator[None]:
             checked.recheck()  # a run that finished while this command was checked
             yield
         finally:
-            if made and folder.is_dir() and [p.name for p in folder.iterdir()] == [lock.name]:
-                lock.unlink()
-            for empty in made:  # the folder, then each parent made for it, where empty
-                with contextlib.suppress(OSError):
-                    empty.rmdir()
+            remove_made(folder, checked.existing)
+
+
+def remove_made(folder: Path | None, existing: Path | None) -> None:
+    """Remove ``folder``, made by this command, where it holds nothing but its lock or a
+    multirun's ``multirun.yaml`` (a refused run removed what it wrote, each job of a
+    multirun was refused), then each folder above it where empty, up to ``existing``: it
+    existed before the command, and stays with all above it."""
+    if folder is None or existing is None:
+        return
+    folder = folder.absolute()
+    for made in (folder, *folder.parents):  # deepest first, until one is not empty
+        if made == existing or made in existing.parents:
+            return
+        if made == folder and made.is_dir() and not made.is_symlink():
+            own = [p for p in made.iterdir() if p.name in (RUN_LOCK, LOCK_FILE, MULTIRUN_FILE)]
+            if len(own) == len(list(made.iterdir())):
+                for path in own:
+                    path.unlink()
+        try:
+            made.rmdir()
+        except FileNotFoundError:  # never made, or a refused run's own, removed
+            continue
+        except OSError:
+            return
 
 
 def check_not_over_other_runs(cfg: DictConfig, multirun: bool) -> None:

@@ -238,7 +238,8 @@ def _sweep(config: DictConfig) -> tuple[list[str], list[str], list[str]]:
     params = OmegaConf.select(config, "hydra.sweeper.params", default=None) or {}
     subdir = OmegaConf.to_container(config.hydra.sweep, resolve=False).get("subdir")
     return (sorted(_absolute(config.hydra.overrides.task, ran_in(config))),
-            sorted(f"{k}={v}" for k, v in params.items()), [str(subdir)])
+            sorted(_absolute([f"{k}={v}" for k, v in params.items()], ran_in(config))),
+            [str(subdir)])
 
 
 def _only(these: list[str], those: list[str]) -> str:

@@ -1,32 +1,36 @@
 """The values a multirun sweeps, checked before its first trial.
 
-Each option of a list or ``choice(...)`` and both ends of an ``interval(...)`` or
-``range(...)``, swept on the command line or in a preset's ``hydra.sweeper.params``, go
-through :func:`tsbench.training.run.validate_config`, one at a time, and a model
-hyperparameter's through the model's own constructor, and a window length through the
-splits of the data (read once): a sweep whose trials would fail one by one
-(``optim.lr=interval(-1,1)``, ``seq_len=96,abc``, ``model.dropout=interval(0,1.5)``,
-``pred_len=24,500`` on ILI) is refused in one line before any folder. A value is refused
-only where it fails beside every combination of the other swept values (``strategy.step=24,48`` with
-``pred_len=24,96`` is a sweep whose constraints may keep 48 to 96), a swept config group's
-options included: the command is
-composed at each combination of them. Where there are too many combinations to try them
-all, nothing is refused (the trials judge); the options' spelling is
-:mod:`tsbench.settings_check`'s.
+Each option of a list or ``choice(...)``, each value of an integer ``range(...)`` (its ends
+where it holds more than :data:`RANGE_VALUES`) and both ends of an ``interval(...)``, swept
+on the command line or in a preset's ``hydra.sweeper.params``, go through
+:func:`tsbench.training.run.validate_config`, one at a time, and a model hyperparameter's
+through the model's own constructor, and a window length through the splits of the data
+(read once): a sweep whose trials would fail one by one (``optim.lr=interval(-1,1)``,
+``seq_len=96,abc``, ``model.dropout=interval(0,1.5)``, ``pred_len=24,500`` on ILI, the even
+values of ``model.kernel_size=range(1,50)``) is refused in one line naming every value
+that fails, before any folder. A value is refused only where it fails beside every
+combination of the other swept values, a swept config group's options included (the
+command is composed at each combination of them), that a search's
+``hydra.sweeper.constraints`` let through (``strategy.step=choice(24,48)`` with
+``pred_len=choice(24,96)`` is a search whose constraints may keep 48 to 96; one whose
+constraints exclude a value never launches it). A plain multirun (Hydra's basic sweeper,
+``search=grid``) runs every combination: each of them, its grid points, is checked too.
+Where there are too many combinations to try them all, nothing is refused (the trials
+judge); the options' spelling is :mod:`tsbench.settings_check`'s.
 """
 
 from __future__ import annotations
 
-import copy
+import contextlib
 import itertools
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from hydra import compose, initialize_config_module
 from hydra.core.override_parser.overrides_parser import OverridesParser
-from hydra.core.override_parser.types import Override, ValueType
+from hydra.core.override_parser.types import Override, RangeSweep, ValueType
 from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
@@ -38,6 +42,7 @@ from tsbench.data.splits import benchmark_borders, check_split_length
 from tsbench.errors import ConfigError, DataError, TsbenchError
 from tsbench.models.build import build_model
 from tsbench.models.recursive import strategy_step
+from tsbench.search.constraints import Constraint, compile_constraint
 from tsbench.search.names import is_search
 from tsbench.search.space import Scalar, dimension_of, format_value, plain, sweep_lines
 from tsbench.search.validate import config_groups
@@ -48,30 +53,42 @@ from tsbench.training.run import validate_config
 COMBINATIONS = 256
 #: Combinations of swept config groups' options composed, at most.
 GROUP_COMBINATIONS = 16
+#: Values of a unit-step integer range checked one by one, at most (else its ends).
+RANGE_VALUES = 256
+#: Grid points of a plain multirun checked, at most (else its values alone).
+GRID_POINTS = 256
+#: Values that fail named in a refusal, at most.
+SHOWN = 12
 
 
 def sweep_values(override: Override) -> list[Scalar]:
-    """The values of ``override`` that can decide alone whether a run is valid: every option
-    of a list or choice, both ends of an interval or range, or its one value."""
+    """The values of ``override`` to check: every option of a list or choice, every value of
+    an integer range (both ends of a longer one than :data:`RANGE_VALUES`: a kernel size
+    must be odd, so its ends say nothing of the values between), both ends of an interval,
+    or its one value."""
     if not override.is_sweep_override():
         return [override.value()]  # type: ignore[list-item]
     dimension = dimension_of(override)
     if isinstance(dimension, Categorical):
         return [plain(v) for v in dimension.categories]
+    if isinstance(override.value(), RangeSweep) and dimension.high - dimension.low < RANGE_VALUES:
+        return [plain(v) for v in override.sweep_iterator()]
     return [plain(dimension.low), plain(dimension.high)]
 
 
 @dataclass(frozen=True)
 class Swept:
     """One swept setting: its values to check, where the sweep was written, whether it is
-    a preset's (``hydra.sweeper.params``) and whether its values are a list (each one
-    checked, not an interval's ends) written ``a,b`` rather than ``choice(a,b)``."""
+    a preset's (``hydra.sweeper.params``), whether its values are a list (each one
+    checked, not an interval's ends) written ``a,b`` rather than ``choice(a,b)``, and the
+    end of an integer range."""
 
     values: list[Scalar]
     where: str
     preset: bool = False
     listed: bool = False
     simple: bool = False
+    stop: int | None = None  # an integer range's (exclusive) end
 
 
 @dataclass(frozen=True)
@@ -96,16 +113,80 @@ def check_sweep(config: DictConfig, overrides: list[str], config_name: str = "co
     if worlds is None:
         return
     settings = [key for key in swept if key not in groups]
-    data = Data(is_search(True, OmegaConf.select(config, "hydra.sweeper", default=None) or {}))
+    sweeper = OmegaConf.select(config, "hydra.sweeper", default=None) or {}
+    data = Data(is_search(True, sweeper))
+    admitted = _admitted(sweeper.get("constraints") or [] if data.search else [])
     for key, sweep in swept.items():
         others = [(k, swept[k].values) for k in settings if k != key]
-        for value in sweep.values:
-            error = _fails_everywhere(worlds, key, value, others, data)
-            if error is not None:
-                fit = [v for v in sweep.values if isinstance(error, Unfit) and v != value
-                       and _fails_everywhere(worlds, key, v, others, data) is None]
-                raise ConfigError(error.field, f"{error.problem} (at {key}={value} of "
-                                  f"{sweep.where})", _sweep_fix(key, sweep, fit, error.fix))
+        errors = [_fails_everywhere(worlds, key, value, others, data, admitted)
+                  for value in sweep.values]
+        failed = [v for v, error in zip(sweep.values, errors, strict=True) if error]
+        error = next((error for error in errors if error), None)
+        if error is not None:
+            fit = [v for v, e in zip(sweep.values, errors, strict=True) if e is None
+                   ] if isinstance(error, Unfit) or sweep.stop is not None else []
+            values = ",".join(format_value(v) for v in failed[:SHOWN])
+            more = f",... ({len(failed)} values)" if len(failed) > SHOWN else ""
+            raise ConfigError(error.field, f"{error.problem} (at {key}={values}{more} of "
+                              f"{sweep.where})", _sweep_fix(key, sweep, fit, error.fix))
+    if not data.search:
+        _check_grid(worlds, [(k, swept[k].values) for k in settings], data)
+
+
+def _admitted(texts: list[str]) -> Callable[[DictConfig], bool]:
+    """Whether a trial's config meets the search's constraints (``texts``; one that does
+    not compile is the sweeper's to refuse, and a value that cannot be read the trial's)."""
+    constraints: list[Constraint] = []
+    for text in texts:
+        with contextlib.suppress(ConfigError):
+            constraints.append(compile_constraint(str(text)))
+
+    def admitted(trial: DictConfig) -> bool:
+        try:
+            return all(c.holds({f: OmegaConf.select(trial, f) for f in c.fields})
+                       for c in constraints)
+        except OmegaConfBaseException:
+            return True
+
+    return admitted
+
+
+def _check_grid(worlds: list[World], swept: list[tuple[str, list[Scalar]]], data: Data
+                ) -> None:
+    """Raise the first error of a grid point (a combination of every swept value, each
+    config group's option included) where some fail: a plain multirun runs each of them.
+    Not checked beyond :data:`GRID_POINTS`; a model's constructor is heard only about the
+    swept settings (it gets one channel, no calendar)."""
+    keys = [key for key, _ in swept]
+    points = list(itertools.product(*(values for _, values in swept)))
+    if len(points) * len(worlds) > GRID_POINTS:
+        return
+    failed = []
+    for world in worlds:
+        trial = world.config  # updated in place: every swept setting set at each point
+        if trial is None:
+            continue
+        for point in points:
+            for key, value in zip(keys, point, strict=True):
+                OmegaConf.update(trial, key, value, force_add=True)
+            try:
+                validate_config(trial, here=False)
+                _build(trial, keys)
+                for key in keys:
+                    _fit_the_data(trial, key, data)
+            except (OmegaConfBaseException, UnresolvedSetting):
+                continue
+            except ConfigError as error:
+                failed.append((" ".join(f"{k}={format_value(v)}" for k, v in
+                                        [*world.options.items(), *zip(keys, point, strict=True)]),
+                               error))
+    if failed:
+        shown, error = failed[0]
+        raise ConfigError(error.field, f"{error.problem} (at {shown}, {len(failed)} of the "
+                          f"{len(points) * len(worlds)} grid points fail)",
+                          "a plain multirun runs every combination of its values: run those "
+                          "that fit together in multiruns of their own, or search them with "
+                          "hydra/sweeper=skopt and hydra.sweeper.constraints")
 
 
 def _sweep_fix(key: str, sweep: Swept, fit: list[Scalar], fix: str) -> str:
@@ -114,7 +195,11 @@ def _sweep_fix(key: str, sweep: Swept, fit: list[Scalar], fix: str) -> str:
     replaces the preset's entry of the same key); else the run's own ``fix``, where it
     names the key, with the way to change a preset's values."""
     where = " on the command line, in place of the preset's" if sweep.preset else ""
-    if sweep.listed and fit:
+    if sweep.stop is not None and fit:
+        progression = _range_text(fit, sweep.stop)
+        if progression is not None:
+            return f"sweep only the values that fit: {key}={progression}{where}"
+    if (sweep.listed or sweep.stop is not None) and fit:
         values = ",".join(format_value(v) for v in fit)
         if len(fit) > 1 and sweep.simple:
             line = f"{key}={values}"
@@ -126,6 +211,19 @@ def _sweep_fix(key: str, sweep: Swept, fit: list[Scalar], fix: str) -> str:
     if sweep.preset and re.search(rf"\b{re.escape(key)}\b", fix):
         return f"{fix} (the sweep's values: {key}=<values>{where})"
     return fix
+
+
+def _range_text(values: list[Scalar], stop: int) -> str | None:
+    """``range(...)`` of ``values`` (a range's, in its order) where they are evenly spaced,
+    ending at ``stop`` where that range holds them; else None."""
+    ints = [v for v in values if isinstance(v, int) and not isinstance(v, bool)]
+    if len(ints) < 2 or len(ints) < len(values):
+        return None
+    first, step = ints[0], ints[1] - ints[0]
+    if list(range(first, ints[-1] + step, step)) != ints:
+        return None
+    end = stop if list(range(first, stop, step)) == ints else ints[-1] + step
+    return f"range({first},{end})" if step == 1 else f"range({first},{end},{step})"
 
 
 def fixed_params(config: DictConfig, overrides: list[str]) -> list[str]:
@@ -170,9 +268,12 @@ def _swept(config: DictConfig, overrides: list[str]) -> dict[str, Swept]:
         if override.is_sweep_override() and not key.startswith("hydra"):
             where = (f"hydra.sweeper.params {written}: {preset[written]}" if written in preset
                      else f"the sweep {line}")
+            span = override.value()
+            stop = span.stop if isinstance(span, RangeSweep) and all(
+                isinstance(v, int) for v in (span.start, span.stop, span.step)) else None
             swept[key] = Swept(values, where, written in preset,
                                isinstance(dimension_of(override), Categorical),
-                               override.value_type == ValueType.SIMPLE_CHOICE_SWEEP)
+                               override.value_type == ValueType.SIMPLE_CHOICE_SWEEP, stop)
     return swept
 
 
@@ -212,11 +313,12 @@ def _worlds(overrides: list[str], options: dict[str, list[Scalar]],
 
 
 def _fails_everywhere(worlds: list[World], key: str, value: Scalar,
-                      others: list[tuple[str, list[Scalar]]],
-                      data: Data) -> ConfigError | None:
+                      others: list[tuple[str, list[Scalar]]], data: Data,
+                      admitted: Callable[[DictConfig], bool]) -> ConfigError | None:
     """The first error of ``key=value`` if it fails in every world that can hold it (one
-    with that option, for a config group) beside every combination of ``others``; None if
-    one passes, cannot be checked, or was not tried (over :data:`COMBINATIONS`)."""
+    with that option, for a config group) beside every combination of ``others`` that is
+    ``admitted`` (a search's constraints); None if one passes, cannot be checked, none is
+    admitted, or was not tried (over :data:`COMBINATIONS`)."""
     first: ConfigError | None = None
     for world in worlds:
         if world.options.get(key, value) != value:
@@ -224,9 +326,11 @@ def _fails_everywhere(worlds: list[World], key: str, value: Scalar,
         if world.config is None:
             return None
         for trial in _trials(world, key, value, others):
+            if not admitted(trial):
+                continue
             try:
                 validate_config(trial, here=False)
-                _build(trial, key)
+                _build(trial, [key])
                 _fit_the_data(trial, key, data)
             except (OmegaConfBaseException, UnresolvedSetting):  # e.g. a preset's resolver:
                 return None  # the trial will tell
@@ -239,19 +343,19 @@ def _fails_everywhere(worlds: list[World], key: str, value: Scalar,
     return first
 
 
-def _build(trial: DictConfig, key: str) -> None:
-    """Build the model of ``trial`` when ``key`` is one of its hyperparameters: its own
-    checks (``model.hidden`` >= 1, ``d_model`` divisible by ``n_heads``) are met here, not
-    trial by trial. The data is not read: the model gets one channel and no calendar, so
-    only an error naming ``key`` itself counts."""
-    if not key.startswith("model."):
+def _build(trial: DictConfig, keys: list[str]) -> None:
+    """Build the model of ``trial`` when one of ``keys`` is one of its hyperparameters: its
+    own checks (``model.hidden`` >= 1, ``d_model`` divisible by ``n_heads``) are met here,
+    not trial by trial. The data is not read: the model gets one channel and no calendar,
+    so only an error naming one of ``keys`` counts."""
+    if not any(key.startswith("model.") for key in keys):
         return
     step = strategy_step(trial)
     try:
         build_model(trial.model, whole(trial.seq_len, "seq_len"),
                     step or whole(trial.pred_len, "pred_len"), n_vars=1, freq="h")
     except ConfigError as error:
-        if error.field == key:
+        if error.field in keys:
             raise
 
 
@@ -310,8 +414,10 @@ def _fit_the_data(trial: DictConfig, key: str, data: Data) -> None:
 def _trials(world: World, key: str, value: Scalar,
             others: list[tuple[str, list[Scalar]]]) -> Iterator[DictConfig]:
     """``world``'s config with ``key=value`` and each combination of ``others`` set, the
-    first :data:`COMBINATIONS` of them (one config, updated in place)."""
-    trial = copy.deepcopy(world.config)
+    first :data:`COMBINATIONS` of them: the world's own config, updated in place (each
+    swept setting is set anew for each trial, ``key`` or one of ``others``)."""
+    trial = world.config
+    assert trial is not None
     if key not in world.options:
         OmegaConf.update(trial, key, value, force_add=True)
     for combination in itertools.islice(itertools.product(*(v for _, v in others)),

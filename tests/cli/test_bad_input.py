@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -185,6 +187,68 @@ def test_refused_run_leaves_no_folder_in_outputs(tmp_path: Path) -> None:
     proc = run_module("tsbench", [*TINY, "pred_len=-5", "hydra.run.dir=mine/run"], env,
                       cwd=tmp_path)
     assert proc.returncode == 2 and mine.is_dir() and list(mine.iterdir()) == []
+
+
+#: Runs the tsbench command of its arguments with the clock just before midnight until
+#: the checks of the command line are done, and just after midnight from then on.
+AT_MIDNIGHT = """
+import sys
+from datetime import datetime
+
+import hydra.core.utils
+import tsbench.cli
+
+
+class Clock(datetime):
+    turned = False
+
+    @classmethod
+    def now(cls, tz=None):
+        return (cls(2026, 1, 2, 0, 0, 0, 1) if cls.turned else
+                cls(2026, 1, 1, 23, 59, 59, 999999))
+
+
+def main():
+    Clock.turned = True
+    checked_main()
+
+
+hydra.core.utils.datetime = Clock  # its ${now:...}
+checked_main, tsbench.cli.main = tsbench.cli.main, main
+sys.argv[0] = "tsbench"
+tsbench.cli.entry()
+"""
+
+#: A command refused once its run reads the data, after Hydra made its folder.
+NO_FILE = ["dataset=csv", "dataset.path=none.csv", "model=naive", "logger=none"]
+
+
+def test_a_refused_run_just_after_midnight_leaves_no_day_folder(tmp_path: Path) -> None:
+    """The folders to remove were those of the day the command was checked in: Hydra named
+    the run's folder a moment later, in the new day, whose folder stayed."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run([sys.executable, "-c", AT_MIDNIGHT, *NO_FILE], env=env,
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2 and "none.csv does not exist" in proc.stderr
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "outputs" / "runs" / "2026-01-01").mkdir(parents=True)  # the user's day
+    proc = subprocess.run([sys.executable, "-c", AT_MIDNIGHT, *NO_FILE], env=env,
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2
+    assert [p.name for p in (tmp_path / "outputs" / "runs").iterdir()] == ["2026-01-01"]
+
+
+def test_a_multirun_whose_jobs_are_all_refused_leaves_no_folder(tmp_path: Path) -> None:
+    """Each refused job's folder was removed, and the sweep's, holding only multirun.yaml,
+    stayed, with the day's and the ``multiruns/`` folders made for it."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    for named in ([], ["hydra.sweep.dir=deep/sweep"]):
+        proc = run_module("tsbench", ["-m", *NO_FILE, "seed=1,2", *named], env, cwd=tmp_path)
+        assert proc.returncode != 0 and "job 0: dataset.path: file none.csv" in proc.stderr
+        assert list(tmp_path.iterdir()) == []
+    (tmp_path / "outputs" / "multiruns").mkdir(parents=True)  # the user's, empty
+    proc = run_module("tsbench", ["-m", *NO_FILE, "seed=1,2"], env, cwd=tmp_path)
+    assert proc.returncode != 0 and list((tmp_path / "outputs" / "multiruns").iterdir()) == []
 
 
 def test_refused_run_keeps_a_folder_with_other_files(tmp_path: Path) -> None:
@@ -614,7 +678,25 @@ def test_a_misspelt_setting_is_named_in_one_line(multirun: bool, args: list[str]
      "sweep only the values that fit: seq_len=choice(48,96)"),
     # no value fits: the run's own fix
     (["seq_len=500,600"], "seq_len: seq_len=500 is longer than the 420 training rows (at "
-     "seq_len=500 of the sweep seq_len=500,600) -> lower seq_len"),
+     "seq_len=500,600 of the sweep seq_len=500,600) -> lower seq_len"),
+    # every value of a range, not its ends alone (a kernel size must be odd), each named
+    (["model.kernel_size=range(1,10)"], "model.kernel_size: must be an odd number >= 1, got 2 "
+     "(at model.kernel_size=2,4,6,8 of the sweep model.kernel_size=range(1,10)) -> sweep only "
+     "the values that fit: model.kernel_size=range(1,10,2)"),
+    (["hydra/sweeper=skopt", "model.kernel_size=range(3,9)"], "model.kernel_size: must be an "
+     "odd number >= 1, got 4 (at model.kernel_size=4,6,8 of the sweep "
+     "model.kernel_size=range(3,9)) -> sweep only the values that fit: "
+     "model.kernel_size=range(3,9,2)"),
+    (["model.kernel_size=range(1,40)"], "model.kernel_size: must be an odd number >= 1, got 2 "
+     "(at model.kernel_size=2,4,6,8,10,12,14,16,18,20,22,24,... (19 values) of the sweep "
+     "model.kernel_size=range(1,40)) -> sweep only the values that fit: "
+     "model.kernel_size=range(1,40,2)"),
+    # a grid point of a plain multirun, each of whose values runs beside other values
+    (["strategy=recursive", "strategy.step=6,24", "pred_len=12,48"], "strategy.step: must be "
+     "between 1 and pred_len=12, got 24 (at pred_len=12 strategy.step=24, 1 of the 4 grid "
+     "points fail) -> a plain multirun runs every combination of its values: run those that "
+     "fit together in multiruns of their own, or search them with hydra/sweeper=skopt and "
+     "hydra.sweeper.constraints"),
     # the test split, scored by a plain multirun's jobs (score_test: null), not by a search's
     (["dataset.test_frac=0.05", "pred_len=12,40"], "pred_len: the test split has 30 rows to "
      "forecast, fewer than pred_len = 40 (its look-back comes from the rows before it) (at "
@@ -704,7 +786,11 @@ def test_a_job_refused_in_a_plain_multirun_is_one_line_and_the_others_run(
 
 @pytest.mark.parametrize("sweep", [
     # valid beside some of the other swept values: a constraint may keep step <= pred_len
-    ["pred_len=24,96", "strategy=recursive", "strategy.step=24,48"],
+    ["hydra/sweeper=skopt", "pred_len=choice(24,96)", "strategy=recursive",
+     "strategy.step=choice(24,48)"],
+    # values a search's constraints keep out: never launched
+    ["hydra/sweeper=skopt", "model=dlinear", "model.kernel_size=range(1,50)",
+     "hydra.sweeper.constraints=['model.kernel_size % 2 == 1']"],
     # trials a launcher may run on GPU nodes (SLURM), swept from a machine without one
     ["hydra/launcher=submitit_slurm", "trainer=gpu", "seed=1,2"],
     # a preset's horizon it has no value for: its trials say so (an interpolation's error)
@@ -717,12 +803,15 @@ def test_a_job_refused_in_a_plain_multirun_is_one_line_and_the_others_run(
     ["hydra/sweeper=skopt", "++hydra.sweeper.params={optim.lr: 'interval(-1,1)'}",
      "optim.lr=interval(0.001,0.01)"],
     # pred_len=100 fits the longer of the swept series only
-    [*TINY, "dataset.n_rows=600,3000", "pred_len=12,100"],
+    [*TINY, "hydra/sweeper=skopt", "dataset.n_rows=choice(600,3000)",
+     "pred_len=choice(12,100)"],
     # a search's trials do not read the test split (30 rows here)
     [*TINY, "hydra/sweeper=skopt", "dataset.test_frac=0.05", "pred_len=choice(12,40)"],
     # pred_len=12 fails beside strategy=recursive (step 24) only, whichever option is first
-    ["model=dlinear", "strategy=recursive,direct", "pred_len=12,96"],
-    ["model=dlinear", "strategy=direct,recursive", "pred_len=12,96"],
+    ["hydra/sweeper=skopt", "model=dlinear", "strategy=choice(recursive,direct)",
+     "pred_len=choice(12,96)"],
+    ["hydra/sweeper=skopt", "model=dlinear", "strategy=choice(direct,recursive)",
+     "pred_len=choice(12,96)"],
     # step=48 runs beside pred_len=96 only, after more combinations than are tried
     ["model=dlinear", "strategy=recursive", "strategy.step=24,48", "pred_len=24,96",
      "seed=range(0,600,2)"],

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 from pathlib import Path
 
@@ -153,21 +154,24 @@ def test_a_job_finished_with_other_code_config_or_data_is_named_and_kept_only_by
 def test_a_data_file_written_relative_then_absolute_is_one_sweep(tmp_path: Path) -> None:
     """The sweep's overrides were compared as written: ``dataset.path=data/sales.csv`` and
     the same file's absolute path, given in another folder, were two sweeps, and the resume
-    was refused. Each command's relative path is read from the folder it ran in."""
+    was refused. Each command's relative path is read from the folder it ran in, each path
+    of a sweep over files too (``a.csv,b.csv`` was made absolute as one path)."""
     data = tmp_path / "data" / "sales.csv"
     data.parent.mkdir()
     rows = [f"2024-01-{1 + i // 24:02d} {i % 24:02d}:00:00,{i % 7},{(i * 5) % 11}"
             for i in range(400)]
     data.write_text("\n".join(["date,price,OT", *rows]) + "\n")
+    more = data.with_name("more.csv")
+    shutil.copy(data, more)
     sweep = tmp_path / "sweep"
     args = ["-m", *(a for a in TINY if not a.startswith(("dataset", "seq_len"))),
-            "dataset=csv", "seq_len=24", "trainer.max_epochs=1", "seed=1,2",
-            f"hydra.sweep.dir={sweep}"]
+            "dataset=csv", "seq_len=24", "trainer.max_epochs=1", f"hydra.sweep.dir={sweep}"]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    first = run_module("tsbench", [*args, "dataset.path=data/sales.csv"], env, cwd=tmp_path)
+    first = run_module("tsbench", [*args, "dataset.path=data/sales.csv,data/more.csv"], env,
+                       cwd=tmp_path)
     assert first.returncode == 0, first.stderr[-3000:]
     (sweep / "1" / "metrics.json").unlink()  # stopped in job 1
-    resumed = run_module("tsbench", [*args, f"dataset.path={data}",
+    resumed = run_module("tsbench", [*args, f"dataset.path={data},more.csv",
                                      "hydra.sweeper.resume=true"], env, cwd=data.parent)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert "tsbench: resume: 1 of 2 jobs finished before, 1 to run" in resumed.stdout

@@ -176,6 +176,19 @@ def test_a_newer_file_of_other_columns_or_too_few_rows_is_one_line(csv: Path, tm
                            "read with the run's dataset settings, ")
     assert said.endswith("-> give a file written as the one the run read (its separator, "
                          "decimal mark, date format and columns)")
+    # a wholly empty column: the loader's own advice, in this command's terms
+    frame.assign(temp=np.nan).to_csv(tmp_path / "no_temp.csv", index=False)
+    frame.assign(note=np.nan).to_csv(tmp_path / "note.csv", index=False)
+    for name, column, fix in (
+            ("no_temp.csv", "temp", "fill column(s) ['temp'] in the file: the run read them"),
+            ("note.csv", "note", "leave column(s) ['note'] out of the file: the run did not "
+                                 "read them")):
+        proc = run_module("tsbench.forecast", [str(run_dir), "--data", str(tmp_path / name)],
+                          env)
+        assert proc.returncode == 2 and proc.stderr.splitlines()[-1] == (
+            f"tsbench-forecast: error: --data {tmp_path / name}: read with the run's dataset "
+            f"settings, {tmp_path / name}: column(s) ['{column}'] hold no values (every cell "
+            f"is empty) -> {fix}")
     # the run's columns in another order: read by name
     three = frame.assign(wind=np.arange(len(frame)) % 5)[["date", "temp", "wind", "OT"]]
     three.to_csv(tmp_path / "three.csv", index=False)

@@ -3,6 +3,7 @@ nothing overwritten, the rung record kept, a changed search refused by name."""
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import signal
@@ -101,6 +102,27 @@ def test_sweep_stopped_in_its_first_trial_relaunches_it(sweep_dir: Path, monkeyp
     rows = read_rows(sweep_dir)
     assert [(r["trial"], r["job"], r["error"]) for r in rows] == [
         ("1", "1", "relaunched: job 0 died with the sweep"), ("2", "2", "")]
+
+
+def test_a_trial_that_died_breaking_new_constraints_is_not_launched_again(
+        sweep_dir: Path, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """Proposals meet the constraints, and so must a resume's relaunch of a trial that died
+    with the sweep: one that the constraints resume=force changed leave out is said, and
+    never launched."""
+    args = [*SPACE, "hydra.sweeper.n_trials=2", "hydra.sweeper.n_initial_points=1"]
+    monkeypatch.setenv("QUAD_INTERRUPT_AT_JOB", "0")
+    with pytest.raises(KeyboardInterrupt):
+        multirun(sweep_dir, *args)
+    monkeypatch.delenv("QUAD_INTERRUPT_AT_JOB")
+    [died] = Record(sweep_dir / "record").launches()
+    kind = died.point["kind"]
+    with caplog.at_level(logging.WARNING, logger="tsbench.search"):
+        multirun(sweep_dir, *args, f"hydra.sweeper.constraints=[\"kind != '{kind}'\"]",
+                 "hydra.sweeper.resume=force")
+    assert (f"trial 1 (job 0) breaks the constraints changed by resume=force (kind != "
+            f"'{kind}'): not launched again") in [r.getMessage() for r in caplog.records]
+    assert [r["kind"] != kind for r in read_rows(sweep_dir)] == [True, True]
 
 
 def resume_error(sweep_dir: Path, *overrides: str) -> str:

@@ -68,6 +68,23 @@ def test_a_trial_cut_at_max_seconds_outside_a_narrowed_space_is_said_not_relaunc
     assert any(m.startswith("none of the 2 trials ran its full budget (2 pruned)") for m in said)
 
 
+def test_a_trial_cut_at_max_seconds_that_breaks_new_constraints_is_not_relaunched(
+        sweep_dir: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Proposals meet the constraints, and so must a resume's relaunches: a point that the
+    constraints resume=force changed leave out is said once, never launched."""
+    multirun(sweep_dir, "kind=a,b", *CUT)
+    [cut] = read_rows(sweep_dir)
+    with caplog.at_level(logging.WARNING, logger="tsbench.search"):
+        multirun(sweep_dir, "kind=a,b", *CUT, "hydra.sweeper.n_trials=2",
+                 f"hydra.sweeper.constraints=[\"kind != '{cut['kind']}'\"]",
+                 "hydra.sweeper.resume=force")
+    assert (f"trial 1 (job {cut['job']}) was stopped at max_seconds but lies outside the space "
+            "changed by resume=force: not launched again") in [
+        r.getMessage() for r in caplog.records]
+    rows = read_rows(sweep_dir)
+    assert rows[0] == cut and len(rows) == 2 and rows[1]["kind"] != cut["kind"]
+
+
 def test_a_relaunch_of_a_cut_trial_that_dies_is_lost_and_launched_again(
         sweep_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Trial 1 stopped by max_seconds (job 0) is launched again by a resume (job 1), whose

@@ -108,3 +108,32 @@ def test_a_resumed_search_marks_its_killed_runs_killed_and_a_refused_one_touches
     resumed = (sweep / PARENT_RUN_FILE).read_text()
     assert resumed != parent and after[resumed] == "FINISHED"
     assert after[run_of(uri, sweep / "2")] == "FINISHED"
+
+
+def test_every_page_of_killed_children_is_marked_killed_and_scored(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One ``search_runs`` call returns one page (1000 runs): a killed sweep of more children
+    had only the first page marked KILLED, and its best looked for there alone. Pages of 2
+    here, over 5 children: marking each page as it came would shift the next one."""
+    from mlflow.tracking import MlflowClient
+
+    from tsbench.tracking import mlflow_sweep
+
+    monkeypatch.setattr(mlflow_sweep, "PAGE", 2)
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    client = MlflowClient(uri)
+    experiment = client.create_experiment("tsbench")
+    parent = client.create_run(experiment).info.run_id
+    children = [client.create_run(experiment, start_time=1000 + i,  # newest first: the
+                                  tags={"mlflow.parentRunId": parent}).info.run_id
+                for i in range(5)]  # first child is on the last page, the best of them
+    for objective, child in enumerate(children):
+        client.log_metric(child, "objective", float(objective))
+    callback = mlflow_sweep.MlflowSweepCallback()
+    callback._client, callback._run_id, callback._experiment_id = client, parent, experiment
+    callback._killed(parent, reopened=False)
+    assert statuses(uri) == {run_id: "KILLED" for run_id in [parent, *children]}
+    callback.log_best(tmp_path)
+    best = client.get_run(parent).data
+    assert best.metrics["best_objective"] == 0.0
+    assert best.tags["tsbench.best_run_id"] == children[0]

@@ -38,6 +38,18 @@ _SEPARATORS = {";": ";", "\t": "\\t", "|": "|"}
 FEATURES = ("M", "S", "MS")
 
 
+class EmptyColumns(DataError):
+    """Columns of a file that hold no value at all (``columns``, as named in the file)."""
+
+    def __init__(self, source: str, columns: list[str]) -> None:
+        self.source, self.columns = source, columns
+        super().__init__(f"{source}: column(s) {columns} hold no values (every cell is "
+                         "empty) -> leave them out with dataset.columns=[...]")
+
+    def __reduce__(self) -> tuple:
+        return type(self), (self.source, self.columns)  # from a launcher's worker, pickled
+
+
 @dataclass(frozen=True)
 class Series:
     """A multivariate series ready for splitting: rows in time order, one per step of
@@ -513,10 +525,9 @@ def _check_finite(data: pd.DataFrame, source: str) -> None:
 
 def _fill(data: pd.DataFrame, fillna: Any, dates: pd.DatetimeIndex, source: str
           ) -> pd.DataFrame:
-    empty = [c for c in data.columns if data[c].isna().all()]
+    empty = [str(c) for c in data.columns if data[c].isna().all()]
     if empty:
-        raise DataError(f"{source}: column(s) {empty} hold no values (every cell is empty) "
-                        f"-> leave them out with dataset.columns=[...]")
+        raise EmptyColumns(source, empty)
     target = data.columns[-1]
     known = np.flatnonzero(data[target].notna().to_numpy())
     if known[-1] < len(data) - 1:  # rows after the target's last value: the future's

@@ -114,7 +114,7 @@ def newer_series(run: LoadedRun, data_file: Path) -> Any:
     values (empty cells, and skipped timestamps with ``dataset.gaps=missing``) are refused
     as the run's loader refused them, or forward-filled where it filled them
     (``dataset.fillna=ffill``; :func:`future` says so where they reach the forecast)."""
-    from tsbench.data.loading import load_series
+    from tsbench.data.loading import EmptyColumns, load_series
 
     if not data_file.is_file():
         raise ValueError(f"--data {data_file}: no such file -> give the newer CSV file")
@@ -123,6 +123,13 @@ def newer_series(run: LoadedRun, data_file: Path) -> Any:
                                                     "fillna": "ffill"})  # refused below
     try:
         series = load_series(settings)
+    except EmptyColumns as error:  # the loader's fix names a setting this command lacks
+        read = [c for c in error.columns if c in run.series.columns]
+        fix = (f"fill column(s) {read} in the file: the run read them" if read else
+               f"leave column(s) {error.columns} out of the file: the run did not read them")
+        problem = str(error).partition(" -> ")[0]
+        raise ValueError(f"--data {data_file}: read with the run's dataset settings, "
+                         f"{problem} -> {fix}") from None
     except TsbenchError as error:  # a fix naming settings of a run, not of this command
         problem, _, fix = str(error).partition(" -> ")
         if not fix or "dataset." in fix:

@@ -14,6 +14,9 @@ from pathlib import Path
 from typing import IO
 
 import yaml
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.core.override_parser.types import ValueType
+from hydra.errors import HydraException
 from skopt.space import Dimension
 
 from tsbench.atomic import write_with
@@ -192,17 +195,37 @@ def absolute_paths(override: str, start: str | None = None) -> str:
 
 #: Settings whose value is a file or folder, read relative to the working directory.
 PATH_SETTINGS = ("dataset.path", "logger.dir")
+_PARSER = OverridesParser.create()
+_CHOICES = (ValueType.SIMPLE_CHOICE_SWEEP, ValueType.CHOICE_SWEEP)
 
 
 def _absolute_path_setting(override: str, start: str | None) -> str:
     """``override`` of a :data:`PATH_SETTINGS` key with its path made absolute and normal
-    (``..`` and ``.`` resolved, quoted only where Hydra needs it): one file, one spelling."""
+    (``..`` and ``.`` resolved, quoted only where Hydra needs it): one file, one spelling;
+    each path of a sweep over paths (``a.csv,b.csv``, ``choice(a.csv,b.csv)``) alike."""
     key, sep, value = override.partition("=")
-    bare = value.strip("'\"")
-    if (not sep or key.lstrip("+~") not in PATH_SETTINGS or not bare or "${" in bare
-            or bare == "null"):
+    if not sep or key.lstrip("+~") not in PATH_SETTINGS:
         return override
-    return f"{key}={format_value(_absolute(os.path.expanduser(bare), start))}"
+    try:
+        parsed = _PARSER.parse_override(override)
+    except HydraException:  # e.g. a bare ~: one path, as written
+        parsed = None
+    if parsed is not None and parsed.value_type in _CHOICES:
+        paths = [_absolute_value(str(getattr(v, "text", v)), start)
+                 for v in parsed.value().list]  # type: ignore[union-attr]
+        listed = ",".join(paths) if parsed.value_type == ValueType.SIMPLE_CHOICE_SWEEP else (
+            f"choice({','.join(paths)})")
+        return f"{key}={listed}"
+    return f"{key}={_absolute_value(value, start)}"
+
+
+def _absolute_value(value: str, start: str | None) -> str:
+    """One path setting's ``value`` made absolute from ``start`` (as written where it is
+    none, null or an interpolation), quoted where Hydra needs it."""
+    bare = value.strip("'\"")
+    if not bare or "${" in bare or bare == "null":
+        return value
+    return format_value(_absolute(os.path.expanduser(bare), start))
 
 
 def _absolute_files(override: str, start: str | None) -> str:

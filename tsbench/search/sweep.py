@@ -38,6 +38,7 @@ another sweep that lie in this search space; they are not part of this sweep's r
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
 import time
@@ -125,12 +126,15 @@ class SkoptSweep(Sweeper):
         s.random_state, self.random_state_from = random_state(sweep_dir, s)
         current = definition(space, s)
         record = Record(sweep_dir / RECORD_DIR)
-        trials = self._recorded(sweep_dir, space, current, record)
-        relaunch, superseded = _lost(record, trials, space) if s.resume else ([], set())
+        trials = _feasible_only(self._recorded(sweep_dir, space, current, record),
+                                constraints)
+        relaunch, superseded = (_lost(record, trials, space, constraints) if s.resume
+                                else ([], set()))
         trials, again = _again([t for t in trials if t.number not in superseded],
                                s.retry_failed)
         relaunch += again
-        warm = read_trials(Path(s.warm_start), space, strict=False) if s.warm_start else []
+        warm = [t for t in read_trials(Path(s.warm_start), space, strict=False)
+                if _feasible(t.point, constraints)] if s.warm_start else []
         if s.warm_start:
             log.info("warm start: %d trials from %s", len(warm), s.warm_start)
             check_initial_points(s, len(warm))
@@ -313,13 +317,15 @@ def _basic(config: DictConfig | None) -> bool:
     return launcher.endswith("BasicLauncher")
 
 
-def _lost(record: Record, trials: list[Trial], space: SearchSpace
+def _lost(record: Record, trials: list[Trial], space: SearchSpace, constraints: ConstraintSet
           ) -> tuple[list[Relaunch], set[int]]:
     """Trials that were running when the sweep died, to launch again (their launches are
     marked lost), trials whose row was deleted from a damaged trials.csv (their launches
     ended: run again, as the error about the damage says), and the numbers of recorded
     trials among them: a trial launched again by an earlier resume (stopped by max_seconds,
-    or retried) whose new launch died keeps its old row until the relaunch replaces it."""
+    or retried) whose new launch died keeps its old row until the relaunch replaces it.
+    A point outside the space or the ``constraints`` that a resume=force changed is not
+    launched again."""
     ended = {t.number: t for t in trials}
     now = time.time()
     running: dict[int, list[Launch]] = {}
@@ -352,6 +358,11 @@ def _lost(record: Record, trials: list[Trial], space: SearchSpace
         except ValueError as error:  # resume=force with a narrowed space
             log.warning("trial %d (job %d) lies outside the new space (%s): not launched "
                         "again", number, launches[-1].job, error)
+            continue
+        if not _feasible(point, constraints):
+            log.warning("trial %d (job %d) breaks the constraints changed by resume=force "
+                        "(%s): not launched again", number, launches[-1].job,
+                        "; ".join(constraints.violated(point)))
             continue
         if row is not None:
             superseded.add(number)
@@ -417,6 +428,19 @@ def _again(trials: list[Trial], retry_failed: bool) -> tuple[list[Trial], list[R
     return ([t for t in trials if not again(t)],
             [Relaunch(t.number, t.point, Earlier(failed=(t.job,)) if t.status == FAILED
                       else Earlier(cut=(t.job,))) for t in trials if again(t)])
+
+
+def _feasible(point: Sequence[Any], constraints: ConstraintSet) -> bool:
+    """Whether ``point`` meets the sweep's ``constraints`` (none: any point)."""
+    return not constraints or constraints(point)
+
+
+def _feasible_only(trials: list[Trial], constraints: ConstraintSet) -> list[Trial]:
+    """``trials`` with those that break ``constraints`` (changed by a resume=force) outside
+    the space: kept in the record, never told to the optimizer (whose space they lie
+    outside) nor launched again."""
+    return [t if not t.in_space or _feasible(t.point, constraints)
+            else dataclasses.replace(t, in_space=False) for t in trials]
 
 
 def _next_job(sweep_dir: Path, trials: Sequence[Trial], record: Record) -> int:

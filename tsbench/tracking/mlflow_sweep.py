@@ -38,6 +38,8 @@ SWEEP_ARTIFACTS = (
 COUNTS = ("trials_finished", "trials_pruned", "trials_failed")
 #: MLflow's status of a run under way, and of one killed before its end.
 RUNNING, KILLED = "RUNNING", "KILLED"
+#: Runs asked of the store at a time: one page of ``search_runs`` (MLflow's own most).
+PAGE = 1000
 
 
 class MlflowSweepCallback(Callback):
@@ -128,10 +130,9 @@ class MlflowSweepCallback(Callback):
             parent = self._client.get_run(earlier).info
         except MlflowException:  # another store's, or deleted
             return
-        children = self._client.search_runs(
-            [parent.experiment_id], f"tags.mlflow.parentRunId = '{earlier}' and "
-            f"attributes.status = '{RUNNING}'")
-        for child in children:
+        children = self._all_runs(parent.experiment_id, f"tags.mlflow.parentRunId = "
+                                  f"'{earlier}' and attributes.status = '{RUNNING}'")
+        for child in children:  # each page read before any is marked: the pages shift
             self._client.set_terminated(child.info.run_id, status=KILLED)
         if not reopened and parent.status == RUNNING:
             self._client.set_terminated(earlier, status=KILLED)
@@ -166,11 +167,25 @@ class MlflowSweepCallback(Callback):
                 tags=[RunTag("tsbench.best_job_dir", str(best["job_dir"]))],
             )
             return
-        children = self._client.search_runs(
-            [self._experiment_id], f"tags.mlflow.parentRunId = '{self._run_id}'")
+        children = self._all_runs(self._experiment_id,
+                                  f"tags.mlflow.parentRunId = '{self._run_id}'")
         scored = [(run.data.metrics["objective"], run.info.run_id) for run in children
                   if math.isfinite(run.data.metrics.get("objective", math.nan))]
         if scored:
             objective, child = min(scored)
             self._client.log_metric(self._run_id, "best_objective", objective, stamp)
             self._client.set_tag(self._run_id, "tsbench.best_run_id", child)
+
+    def _all_runs(self, experiment_id: Any, query: str) -> list[Any]:
+        """Every run of ``experiment_id`` that ``query`` finds, page after page of
+        :data:`PAGE` (one ``search_runs`` call stops at its page: a sweep of more
+        children)."""
+        runs: list[Any] = []
+        token = None
+        while True:
+            page = self._client.search_runs([experiment_id], query, max_results=PAGE,
+                                            page_token=token)
+            runs += page
+            token = page.token
+            if not token:
+                return runs
