@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from hydra import compose, initialize_config_module
 
-from tests.conftest import ROOT, run_tsbench
+from tests.conftest import ROOT, TINY, run_tsbench
 from tests.preloaded import run_module
 from tsbench.training.run import run
 
@@ -40,6 +40,18 @@ def _run_in_process(overrides: list[str], run_dir: Path) -> None:
     with initialize_config_module("tsbench.conf", version_base="1.3"):
         cfg = compose("config", overrides=overrides)
     run(cfg, run_dir)
+
+
+def tiny_run(run_dir: Path, *overrides: str) -> Path:
+    """A tiny real run (``TINY`` and ``overrides``) into ``run_dir``, in process."""
+    _run_in_process([*TINY, *overrides], run_dir)
+    return run_dir
+
+
+def row_labels(table: str) -> list[str]:
+    """The row labels (the model column) of a Markdown report table."""
+    return [line.split("|")[3].strip() for line in table.splitlines()
+            if line.startswith("| ") and not line.startswith(("| dataset", "| ---"))]
 
 
 def _sales_csv(path: Path) -> Path:

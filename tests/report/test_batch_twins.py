@@ -11,24 +11,14 @@ import re
 import shutil
 from pathlib import Path
 
-from hydra import compose, initialize_config_module
-
-from tests.conftest import TINY, read_metrics
-from tests.report.conftest import report
-from tsbench.training.run import run
-
-
-def _run(run_dir: Path, *overrides: str) -> Path:
-    with initialize_config_module("tsbench.conf", version_base="1.3"):
-        cfg = compose("config", overrides=[*TINY, *overrides])
-    run(cfg, run_dir)
-    return run_dir
+from tests.conftest import read_metrics
+from tests.report.conftest import report, row_labels, tiny_run
 
 
 def _runs(tmp_path: Path, *model: str, size: int = 128) -> tuple[Path, Path]:
     """The same run scored in batches of ``size`` windows and of 1."""
-    return (_run(tmp_path / f"batch_{size}", *model, "seed=1", f"data.eval_batch_size={size}"),
-            _run(tmp_path / "batch_1", *model, "seed=1", "data.eval_batch_size=1"))
+    return (tiny_run(tmp_path / f"batch_{size}", *model, "seed=1", f"data.eval_batch_size={size}"),
+            tiny_run(tmp_path / "batch_1", *model, "seed=1", "data.eval_batch_size=1"))
 
 
 def _copy(run_dir: Path, to: Path, seed: int | None = None, test_mse: float | None = None,
@@ -48,10 +38,6 @@ def _copy(run_dir: Path, to: Path, seed: int | None = None, test_mse: float | No
     return to
 
 
-def _labels(table: str) -> list[str]:
-    return [line.split("|")[3].strip() for line in table.splitlines()
-            if line.startswith("| ") and not line.startswith(("| dataset", "| ---"))]
-
 
 def test_twins_whose_scores_differ_are_kept_apart_and_said_so(tmp_path: Path) -> None:
     # in batches of more than 256 windows alone (more than the checks before and after
@@ -66,7 +52,7 @@ def test_twins_whose_scores_differ_are_kept_apart_and_said_so(tmp_path: Path) ->
     copies = [_copy(run_dir, tmp_path / f"seed_2_{run_dir.name}", seed=2)
               for run_dir in (large, single)]
     proc = report(tmp_path)
-    assert _labels(proc.stdout) == ["peeks (data.eval_batch_size=1)",
+    assert row_labels(proc.stdout) == ["peeks (data.eval_batch_size=1)",
                                     "peeks (data.eval_batch_size=512)"]
     assert proc.stderr == "".join(
         f"tsbench-report: warning: {one} and {other} (seed {seed}) have different scores "
@@ -82,7 +68,7 @@ def test_twins_whose_scores_differ_are_kept_apart_and_said_so(tmp_path: Path) ->
         card = json.loads((run_dir / "protocol.json").read_text())
         (run_dir / "protocol.json").write_text(json.dumps({**card, "deterministic": False}))
     proc = report(tmp_path)
-    assert _labels(proc.stdout) == ["peeks"]
+    assert row_labels(proc.stdout) == ["peeks"]
     assert "have different scores" not in proc.stderr
 
 
@@ -90,7 +76,7 @@ def test_twins_whose_scores_agree_are_one_cell(tmp_path: Path) -> None:
     # DLinear forecasts each window on its own: float sums in another order, no more
     large, single = _runs(tmp_path, "model=dlinear")
     proc = report(tmp_path)
-    assert _labels(proc.stdout) == ["dlinear"]
+    assert row_labels(proc.stdout) == ["dlinear"]
     assert proc.stderr == (
         f"tsbench-report: warning: left out {large}: same configuration and seed 1 as "
         f"{single} (they differ only in data.eval_batch_size, which changes no score)\n")
@@ -108,7 +94,7 @@ def test_twins_of_one_configuration_whose_scores_differ_are_neither_reported(
         tmp_path: Path) -> None:
     # the same configuration, seed and code twice (or three times) with other scores: which
     # one the table shows cannot be chosen, so neither is, and a line names them all
-    seeds = [_run(tmp_path / f"seed_{seed}", "model=dlinear", f"seed={seed}")
+    seeds = [tiny_run(tmp_path / f"seed_{seed}", "model=dlinear", f"seed={seed}")
              for seed in (1, 2, 3)]
     mse = [read_metrics(run_dir)["test_mse"] for run_dir in seeds]
     again = _copy(seeds[0], tmp_path / "seed_1_again", test_mse=1.1 * mse[0])
@@ -147,7 +133,7 @@ def test_twins_of_one_configuration_whose_scores_differ_are_neither_reported(
 def test_a_rerun_after_a_fix_is_kept_over_twins_whose_scores_differ(tmp_path: Path) -> None:
     # two runs of the code before a fix clash (the same seed, other scores); the rerun on the
     # code installed now is kept, whichever folder comes first, as over one earlier run
-    current = _run(tmp_path / "current", "model=dlinear", "seed=1")
+    current = tiny_run(tmp_path / "current", "model=dlinear", "seed=1")
     mse = read_metrics(current)["test_mse"]
     for fixed_name in ("a", "c"):
         runs = tmp_path / f"runs_{fixed_name}"
@@ -171,8 +157,8 @@ def test_a_twin_set_apart_by_a_setting_is_kept_whether_found_before_or_after_a_c
     # seed 1 at data.eval_batch_size=128 twice with other scores (a clash: neither reported),
     # and at data.eval_batch_size=1 with a score of its own: that run is a cell of its own
     # (the setting sets it apart), whichever folder comes first
-    large = _run(tmp_path / "large", "model=dlinear", "seed=1", "data.eval_batch_size=128")
-    single = _run(tmp_path / "single", "model=dlinear", "seed=1", "data.eval_batch_size=1")
+    large = tiny_run(tmp_path / "large", "model=dlinear", "seed=1", "data.eval_batch_size=128")
+    single = tiny_run(tmp_path / "single", "model=dlinear", "seed=1", "data.eval_batch_size=1")
     mse = read_metrics(large)["test_mse"]
     tables = []
     for first in ("a", "z"):
@@ -198,7 +184,7 @@ def _as_code(run_dir: Path, digest: str) -> Path:
 def test_a_clash_names_the_code_each_of_its_runs_ran(tmp_path: Path) -> None:
     # two runs of one old code clash; a run of a third version of the code (neither is the
     # code installed now) joins them: the line says which code each ran, not "same code"
-    current = _run(tmp_path / "current", "model=dlinear", "seed=1")
+    current = tiny_run(tmp_path / "current", "model=dlinear", "seed=1")
     mse = read_metrics(current)["test_mse"]
     runs = tmp_path / "runs"
     a, b, c = (_as_code(_copy(current, runs / name, test_mse=factor * mse), digest * 64)
@@ -216,7 +202,7 @@ def test_a_clash_names_the_code_each_of_its_runs_ran(tmp_path: Path) -> None:
 def test_a_clash_joined_by_a_run_without_the_score_they_differ_in_names_it(
         tmp_path: Path) -> None:
     # two runs clash on test_smape alone; a third of the same seed was saved without it
-    current = _run(tmp_path / "current", "model=dlinear", "seed=1")
+    current = tiny_run(tmp_path / "current", "model=dlinear", "seed=1")
     smape = read_metrics(current)["test_smape"]
     runs = tmp_path / "runs"
     for name, value in (("a", smape), ("b", 1.1 * smape), ("c", None)):

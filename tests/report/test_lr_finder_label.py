@@ -7,41 +7,26 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hydra import compose, initialize_config_module
-
-from tests.conftest import TINY, read_metrics
-from tests.report.conftest import report
-from tsbench.training.run import run
-
-
-def _run(run_dir: Path, *overrides: str) -> Path:
-    with initialize_config_module("tsbench.conf", version_base="1.3"):
-        cfg = compose("config", overrides=[*TINY, *overrides])
-    run(cfg, run_dir)
-    return run_dir
-
-
-def _labels(table: str) -> list[str]:
-    return [line.split("|")[3].strip() for line in table.splitlines()
-            if line.startswith("| ") and not line.startswith(("| dataset", "| ---"))]
+from tests.conftest import read_metrics
+from tests.report.conftest import report, row_labels, tiny_run
 
 
 def test_a_finder_runs_row_names_the_rate_it_trained_at(tmp_path: Path) -> None:
-    found = [_run(tmp_path / f"found_{seed}", "tune.lr_find=true", "optim.lr=1e-3",
+    found = [tiny_run(tmp_path / f"found_{seed}", "tune.lr_find=true", "optim.lr=1e-3",
                   f"seed={seed}") for seed in (1, 2)]
-    other_lr = _run(tmp_path / "found_1_other_lr", "tune.lr_find=true", "optim.lr=1e-2",
+    other_lr = tiny_run(tmp_path / "found_1_other_lr", "tune.lr_find=true", "optim.lr=1e-2",
                     "seed=1")
-    _run(tmp_path / "plain", "optim.lr=1e-3", "seed=1")
+    tiny_run(tmp_path / "plain", "optim.lr=1e-3", "seed=1")
     rates = sorted(read_metrics(r)["lr_used"] for r in found)
     assert rates == sorted(read_metrics(r)["lr_suggested"] for r in found)
     assert read_metrics(other_lr)["test_mse"] == read_metrics(found[0])["test_mse"]
     proc = report(tmp_path)
-    assert _labels(proc.stdout) == [
+    assert row_labels(proc.stdout) == [
         f"dlinear (lr found={rates[0]:.3g} to {rates[1]:.3g}, tune.lr_find=True)",
         "dlinear (optim.lr=0.001, tune.lr_find=False)"]
     assert (f"left out {other_lr}: same configuration and seed 1 as {found[0]} (they differ "
             "only in optim.lr, which changes no score)") in proc.stderr
     # one seed: its rate
     proc = report(found[0], tmp_path / "plain")
-    assert _labels(proc.stdout)[0] == (
+    assert row_labels(proc.stdout)[0] == (
         f"dlinear (lr found={read_metrics(found[0])['lr_used']:.3g}, tune.lr_find=True)")

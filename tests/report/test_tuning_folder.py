@@ -9,25 +9,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from hydra import compose, initialize_config_module
-
-from tests.conftest import TINY, read_metrics
-from tests.report.conftest import report
-from tsbench.training.run import run
+from tests.conftest import read_metrics
+from tests.report.conftest import report, tiny_run
 from tsbench.tune.report import render_report
 from tsbench.tuning_files import REPORT_FILE, STATE_FILE, SUMMARY_FILE
 
 
-def _run(run_dir: Path, *overrides: str) -> Path:
-    with initialize_config_module("tsbench.conf", version_base="1.3"):
-        cfg = compose("config", overrides=[*TINY, "seed=1", *overrides])
-    run(cfg, run_dir)
-    return run_dir
-
-
 def _tuning_folder(out: Path) -> dict:
     """A finished tuning folder: its baseline stage's run, tune.json, report.json/.md."""
-    baseline = str(_run(out / "a_baseline", "score_test=false"))
+    baseline = str(tiny_run(out / "a_baseline", "seed=1", "score_test=false"))
     scored = {"objective": 0.27, "val_mse": 0.21, "test_mse": 0.4321, "test_mae": 0.5432}
     refit = {"objective": 0.27, "test_mse": 0.4123, "test_mae": 0.5234}
     summary = {
@@ -60,7 +50,7 @@ def test_a_tuning_folder_reports_its_own_result_table(tmp_path: Path) -> None:
         assert "stages (a)-(f) never read the test split" in out
         assert "scored once on the test split in stage (g)" in out
     # beside other runs: their table as ever, without the stages' runs, then the tuning's
-    mse = read_metrics(_run(tmp_path / "outputs" / "preset"))["test_mse"]
+    mse = read_metrics(tiny_run(tmp_path / "outputs" / "preset", "seed=1"))["test_mse"]
     proc = report(tmp_path / "outputs", "--baseline", "dlinear")
     assert proc.stderr == ""
     table, section = proc.stdout.split(f"## tsbench-tune {tune}\n")
