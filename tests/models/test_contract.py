@@ -15,7 +15,7 @@ from omegaconf import OmegaConf
 
 from tests.conftest import ROOT, read_metrics, run_tsbench
 from tsbench.models import ContractError, check_model
-from tsbench.models.base import ForecastModel
+from tsbench.models.base import ForecastModel, check
 from tsbench.models.build import NON_ARGS, model_class
 from tsbench.models.history import HistoryModel
 from tsbench.training.run import run
@@ -145,6 +145,23 @@ def test_a_forward_or_init_that_raises_is_a_contract_break_naming_its_line() -> 
             "_RaisingInit breaks the model contract: __init__(seq_len=32, pred_len=8, "
             "n_vars=3, revin=False) raised ValueError: a bug in __init__ (at ")):
         check_model(_RaisingInit)
+
+
+class _Checked(_Broken):
+    def __init__(self, seq_len: int, pred_len: int, n_vars: int, hidden: int = 8,
+                 revin: bool = False) -> None:
+        super().__init__(seq_len, pred_len, n_vars)
+        check(hidden >= 1, "model.hidden", f"must be >= 1, got {hidden}")
+
+
+def test_a_refused_setting_names_the_models_line_that_checked_it() -> None:
+    """A setting refused by tsbench's ``check`` named tsbench's own line (base.py), where
+    every other error names the model's."""
+    line = _Checked.__init__.__code__.co_firstlineno + 3
+    with pytest.raises(ContractError) as broken:
+        check_model(_Checked, hidden=0)
+    assert str(broken.value).endswith(
+        f"raised ConfigError: model.hidden: must be >= 1, got 0 (at {__file__}:{line})")
 
 
 def test_the_callers_mistakes_are_named_as_the_callers() -> None:

@@ -37,9 +37,23 @@ def test_a_ranking_the_friedman_test_does_not_separate_marks_the_cd_not_applied(
     ranked = ranking([[1.0, 2.0, 3.0], [3.0, 1.0, 2.0], [2.0, 3.0, 1.0]])  # no order
     assert not ranked.significant
     said = texts(cd_figure(ranked))
-    assert (f"CD = {ranked.cd:.2f}, not applied: Friedman p = "
-            f"{ranked.friedman.p_value:.3f} ≥ α = 0.05") in said
+    # 3 tables of 3 models: the exact p decides, and the text names it so; the diagram
+    # called it "Friedman p", the name the text gives the chi-square's p
+    assert (f"CD = {ranked.cd:.2f}, not applied: exact p = "
+            f"{ranked.friedman.p_exact:.3f} ≥ α = 0.05") in said
     assert not any(t.startswith("CD = ") and "(α" in t for t in said)
+
+
+def test_past_demsars_rule_the_diagram_names_iman_davenports_p() -> None:
+    rng = np.random.default_rng(0)
+    scores = np.array([rng.permutation(6) for _ in range(11)], dtype=np.float64)
+    result = stats.friedman(scores)  # 11 tables of 6 models: the approximations hold
+    cd, draws = stats.critical_difference(scores)
+    ranked = Ranking(list("abcdef"), [("ili", 24 + i) for i in range(11)], result, cd, 0.05,
+                     draws)
+    assert not ranked.significant and result.p_exact is None and result.p_f is not None
+    assert any(t.endswith(f"not applied: Iman-Davenport p = {result.p_f:.3f} ≥ α = 0.05")
+               for t in texts(cd_figure(ranked)))
 
 
 def test_too_few_tables_for_any_critical_difference_say_so() -> None:

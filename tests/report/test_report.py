@@ -1127,6 +1127,21 @@ def test_a_run_saved_before_a_null_setting_existed_pools_with_one_after(
     assert [(row[2], _n(row[3])) for row in rows] == [("naive", 2)]
 
 
+def test_a_model_that_trained_nothing_pools_across_training_batch_limits(
+        zoo: Zoo, tmp_path: Path) -> None:
+    # naive run beside a quick DLinear (trainer.limit_train_batches=20) and a full one was
+    # two rows, "naive (trainer.limit_train_batches=20)" and "naive (...=null)", with one
+    # score, and neither could be named --baseline naive
+    shutil.copytree(zoo.csv, tmp_path / "full")
+    shutil.copytree(zoo.csv, tmp_path / "quick")
+    config = yaml.safe_load((tmp_path / "quick" / "config.yaml").read_text())
+    config["trainer"]["limit_train_batches"] = 20
+    config["seed"] = 2
+    (tmp_path / "quick" / "config.yaml").write_text(yaml.safe_dump(config))
+    rows = _rows(report(tmp_path).stdout)
+    assert [(row[2], _n(row[3])) for row in rows] == [("naive", 2)]
+
+
 def test_a_run_saved_before_cards_is_labelled_so_once(zoo: Zoo, tmp_path: Path) -> None:
     # its unknown facts made a label of them all: "naive (data file: unknown, metric
     # scale: unknown, rows used: unknown, ...)"

@@ -53,7 +53,7 @@ def _cross_validate(cfg: Any, series: Any, tmp_path: Path, monkeypatch: pytest.M
     seen: list = []
 
     def fake_fit(cfg, series, ranges, out_dir, logger=False, max_epochs=None, pruning=None,
-                 scaler_rows=None):
+                 scaler_rows=None, part=""):
         data = make_data(cfg, series, ranges, with_marks=False, scaler_rows=scaler_rows)
         seen.append((ranges, data, max_epochs))
         fold = {"val_mse": 1.0 + len(seen), "val_mae": 0.5, "best_epoch": len(seen) + 1,
@@ -158,7 +158,7 @@ def test_refit_epochs_are_the_median_not_the_mean_of_skewed_best_epochs(
     best_epochs, asked = [1, 2, 30], []
 
     def fake_fit(cfg, series, ranges, out_dir, logger=False, max_epochs=None, pruning=None,
-                 scaler_rows=None):
+                 scaler_rows=None, part=""):
         asked.append(max_epochs)
         best = best_epochs[len(asked) - 1] if len(asked) <= len(best_epochs) else max_epochs
         return {"val_mse": 1.0, "val_mae": 0.5, "best_epoch": best, "epochs": best,

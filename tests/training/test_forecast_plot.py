@@ -1,5 +1,6 @@
 """forecast.png of a real tiny run: titled with the data file's name, each window drawn
-against the timestamps of its rows."""
+against the timestamps of its rows; a cross-validation's loss.png files, each titled with
+its fold or the refit."""
 
 from __future__ import annotations
 
@@ -49,3 +50,22 @@ def test_the_forecast_plot_names_the_file_and_shows_dates(
         assert list(lookback) == list(dates[first - SEQ_LEN:first])
         assert list(truth) == list(forecast) == list(dates[first:first + PRED_LEN])
         assert ax.get_title().endswith(f"forecast from {dates[first]}")
+
+
+def test_each_loss_plot_of_a_cross_validation_names_its_fold_or_the_refit(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every fold's loss.png and the refit's (the run's own, without validation) had one
+    title, so none said which training it showed."""
+    drawn: list[Figure] = []
+    close = plots.plt.close
+    monkeypatch.setattr(plots.plt, "close", lambda fig: (drawn.append(fig), close(fig)))
+    with initialize_config_module("tsbench.conf", version_base="1.3"):
+        cfg = compose("config", overrides=[
+            "dataset=synthetic", "dataset.n_rows=400", "model=dlinear", f"seq_len={SEQ_LEN}",
+            f"pred_len={PRED_LEN}", "trainer=debug", "trainer.max_epochs=1", "logger=none",
+            "cv=tscv", "cv.n_splits=2", "cv.refit=true"])
+    run(cfg, tmp_path / "run")
+    titles = [ax.get_title() for fig in drawn for ax in fig.get_axes()
+              if ax.get_title().endswith("loss per epoch")]
+    assert titles == [f"dlinear on synthetic, {part}: loss per epoch"
+                      for part in ("fold 0 of 2", "fold 1 of 2", "refit on the train+val rows")]

@@ -267,14 +267,21 @@ def _nudged_eval(model: ForecastModel, seq_len: int, n_vars: int, n_marks: int,
     return x, marks
 
 
+#: The file of ``check`` and the other setting checks a model calls: an error raised there
+#: is named by the model's line that called it.
+_CHECKS_FILE = str(Path(__file__).with_name("base.py"))
+
+
 def error_line(error: Exception, caller: str = __file__) -> str:
-    """``Type: message`` of ``error`` and the last line of code it came from outside torch
-    and the ``caller``'s file (the model's own line, for a user's model)."""
+    """``Type: message`` of ``error`` and the last line of code it came from outside torch,
+    the ``caller``'s file and tsbench's setting checks (the model's own line, for a user's
+    model)."""
     message = str(error).strip().splitlines()
     text = type(error).__name__ + (f": {message[0]}" if message else "")
     torch_dir = Path(torch.__file__).parent
     frames = [f for f in traceback.extract_tb(error.__traceback__)
-              if torch_dir not in Path(f.filename).parents and f.filename != caller]
+              if torch_dir not in Path(f.filename).parents
+              and f.filename not in (caller, _CHECKS_FILE)]
     if frames:
         text += f" (at {frames[-1].filename}:{frames[-1].lineno})"
     return text

@@ -487,7 +487,7 @@ LOOK_BACK_KEYS = ("seq_len", "seq_len_searched_on")
 #: Settings of training alone: a model that trained no epoch (naive, the classical
 #: baselines) forecasts the same whatever they are (``optim.lr=1e-3,1e-2`` beside DLinear).
 TRAINING_KEYS = ("optim.", "tune.", "data.batch_size", "data.drop_last", "trainer.max_epochs",
-                 "trainer.patience", "trainer.gradient_clip_val")
+                 "trainer.patience", "trainer.gradient_clip_val", "trainer.limit_train_batches")
 
 
 #: The learning rate a run that applied the range test's suggestion did not train at.

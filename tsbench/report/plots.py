@@ -10,13 +10,23 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from tsbench.report.build import Ranking, Report
-from tsbench.report.stats import cliques
+from tsbench.report.stats import Friedman, cliques
 
 
 def _png(fig: Figure) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=110)
     return buffer.getvalue()
+
+
+def deciding_p(friedman: Friedman) -> str:
+    """The p-value that decides whether the ranks differ, named as the text under the
+    report's table names it (the exact one is not Friedman's chi-square p)."""
+    if friedman.p_exact is not None:
+        name = "permutation p" if friedman.draws else "exact p"
+    else:
+        name = "Friedman p" if friedman.p_f is None else "Iman-Davenport p"
+    return f"{name} = {friedman.p_value:.3f}"
 
 
 def cd_diagram(ranking: Ranking) -> bytes:
@@ -59,8 +69,7 @@ def cd_figure(ranking: Ranking) -> Figure:
     exact = ("" if ranking.cd_draws is None else "exact, " if not ranking.cd_draws else
              f"from {ranking.cd_draws} random orders, ")
     said = f"{cd} ({exact}α = {ranking.alpha})" if ranking.significant else (
-        f"{cd}, not applied: Friedman p = {ranking.friedman.p_value:.3f} "
-        f"≥ α = {ranking.alpha}")
+        f"{cd}, not applied: {deciding_p(ranking.friedman)} ≥ α = {ranking.alpha}")
     ax.text((left + cd_end) / 2, height - 0.3, said, ha="center", va="top", fontsize=8)
     for level, (first, last) in enumerate(groups):
         y = axis_y - 0.18 - 0.14 * level

@@ -154,7 +154,7 @@ def refit_and_score(cfg: Any, series: Series, borders: Borders, run_dir: Path, l
     if scores_test(cfg):
         ranges["test"] = borders.test
     return fit_and_score(cfg, series, ranges, run_dir, logger, max_epochs=max_epochs,
-                         scaler_rows=borders.train)
+                         scaler_rows=borders.train, part="refit on the train+val rows")
 
 
 def cross_validate(
@@ -176,7 +176,7 @@ def cross_validate(
         out = fold_dir(run_dir, k)
         fold, _, _ = fit_and_score(
             cfg, series, fold_ranges(train, block, seq_len), out, _fold_logger(cfg, out),
-            pruning=pruning,
+            pruning=pruning, part=f"fold {k} of {len(blocks)}",
         )
         metrics.update({fold_metric(k, key): fold[key] for key in _FOLD_KEYS if key in fold})
         scores.append(fold)

@@ -46,10 +46,11 @@ def make_data(cfg: Any, series: Series, ranges: dict[str, tuple[int, int]], with
 def fit_and_score(cfg: Any, series: Series, ranges: dict[str, tuple[int, int]], out_dir: Path,
                   logger: Any = False, max_epochs: int | None = None,
                   pruning: TrialPruning | None = None,
-                  scaler_rows: tuple[int, int] | None = None,
+                  scaler_rows: tuple[int, int] | None = None, part: str = "",
                   ) -> tuple[dict[str, Any], Any, ForecastData]:
     """Train a fresh model on ``ranges`` and score every split in it except train (the
-    scaler fitted on ``scaler_rows``, by default the training rows)."""
+    scaler fitted on ``scaler_rows``, by default the training rows); ``part`` names a
+    fold or a refit in the title of its loss plot."""
     model = model_for(cfg, series)
     data = make_data(cfg, series, ranges, with_marks=model.uses_time_features,
                      scaler_rows=scaler_rows)
@@ -67,8 +68,8 @@ def fit_and_score(cfg: Any, series: Series, ranges: dict[str, tuple[int, int]], 
         check_trained_windows(model, data)  # a model may read its batch only once trained
     history = info.pop("history", None)
     if history and history["train_loss"]:
-        plot_losses(history, f"{cfg.model.name} on {series.name}: loss per epoch",
-                    out_dir / LOSS_PLOT)
+        what = f"{cfg.model.name} on {series.name}" + (f", {part}" if part else "")
+        plot_losses(history, f"{what}: loss per epoch", out_dir / LOSS_PLOT)
     metrics: dict[str, Any] = {**info, "n_params": count_parameters(model),
                                "n_train_windows": len(data.windows("train")),
                                "splits_read": sorted(ranges)}
