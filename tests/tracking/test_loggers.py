@@ -135,7 +135,9 @@ def test_two_mlflow_runs_started_at_once_in_a_fresh_folder_both_land_in_its_stor
 
 def test_tensorboard_has_the_config_beside_the_final_scores(tmp_path: Path) -> None:
     """The HParams tab compares a sweep's runs: each run's resolved config with its final
-    scores, which are the run's metrics.json (settings such as the seed are not scores)."""
+    scores, which are the run's metrics.json (settings such as the seed are not scores).
+    Its settings are named as the command line (and MLflow's params) name them:
+    ``model.name``, not Lightning's ``model/name``."""
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
     from tensorboard.plugins.hparams.plugin_data_pb2 import HParamsPluginData
 
@@ -146,7 +148,9 @@ def test_tensorboard_has_the_config_beside_the_final_scores(tmp_path: Path) -> N
         events.PluginTagToContent("hparams")["_hparams_/session_start_info"])
     hparams = start.session_start_info.hparams
     config = yaml.safe_load((tmp_path / "run" / "config.yaml").read_text())
-    assert hparams["model/name"].string_value == config["model"]["name"]
+    assert hparams["model.name"].string_value == config["model"]["name"]
+    assert hparams["optim.lr"].number_value == config["optim"]["lr"]
+    assert not [name for name in hparams if "/" in name]
     assert hparams["pred_len"].number_value == config["pred_len"]
     metrics = yaml.safe_load((tmp_path / "run" / "metrics.json").read_text())
     for key in ("test_mse", "val_mse", "test_mae", "n_params"):
