@@ -20,6 +20,7 @@ from omegaconf import DictConfig, OmegaConf
 from tsbench.config_values import check_interpolations
 from tsbench.errors import ConfigError, TsbenchError
 from tsbench.folder_lock import held
+from tsbench.help_searchpath import HELP_SEARCHPATH, help_searchpath
 from tsbench.hidden_configs import check_hidden_configs, searchpath_of
 from tsbench.multirun_resume import RESUME_FIX
 from tsbench.preset_check import preset_beats_option, preset_replaced
@@ -426,6 +427,7 @@ def entry() -> None:
     quiet_dependencies()
     mark_sweep_process()
     sys.argv[1:] = home_in_overrides(sys.argv[1:])  # before Hydra parses them
+    HELP_SEARCHPATH[:] = help_searchpath(sys.argv[1:])  # --help lists their groups too
     try:
         checked = check_command_line(sys.argv[1:])
         folder = contextlib.ExitStack()

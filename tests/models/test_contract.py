@@ -14,6 +14,7 @@ from hydra import compose, initialize_config_module
 from omegaconf import OmegaConf
 
 from tests.conftest import ROOT, read_metrics, run_tsbench
+from tests.preloaded import run_module
 from tsbench.models import ContractError, check_model
 from tsbench.models.base import ForecastModel, check
 from tsbench.models.build import NON_ARGS, model_class
@@ -235,3 +236,18 @@ def test_toy_model_end_to_end_from_outside_the_package(toy_dir: Path, tmp_path: 
     metrics = read_metrics(tmp_path / "run")
     assert metrics["n_params"] == 32 * 8 + 8 + 8 * 8 + 8
     assert metrics["epochs"] == 2
+
+
+def test_help_lists_the_models_of_the_search_path(toy_dir: Path) -> None:
+    """``tsbench 'hydra.searchpath=[file://conf]' --help``, as the README's "Add a model"
+    gives the search path, lists the user's model beside tsbench's (Hydra alone lists the
+    groups of the search path it started with); without the override, tsbench's alone."""
+    def models(*args: str) -> list[str]:
+        proc = run_module("tsbench", [*args, "--help"], cwd=toy_dir)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        [line] = [line for line in proc.stdout.splitlines() if line.startswith("model: ")]
+        return line.removeprefix("model: ").split(", ")
+
+    assert "toy" in models("hydra.searchpath=[file://conf]")
+    assert "patchtst" in models("hydra.searchpath=[file://conf]")
+    assert "toy" not in models() and "patchtst" in models()
