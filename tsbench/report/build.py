@@ -21,12 +21,21 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
 from tsbench.report import published, stats
-from tsbench.report.collect import TRAINING_KEYS, Cell, flatten, short
+from tsbench.report.collect import (
+    FOUND_LR,
+    FOUND_LR_KEYS,
+    TRAINING_KEYS,
+    Cell,
+    applied_finder,
+    flatten,
+    found_lr,
+    found_rates,
+    short,
+)
 from tsbench.report.compare import flags, off_published
 from tsbench.rundir import WINDOW_ERRORS
 
@@ -195,15 +204,20 @@ def _baselines(cells: list[Cell], baseline: str | None) -> list[Cell]:
     pairs = [part.partition("=")[::2] if "=" in part.split(": ")[0] else
              (f"protocol: {part.partition(': ')[0]}", part.partition(": ")[2])
              for part in inner.removesuffix(")").split(", ")]
-    agreeing = [c for c in model if all(_agrees(c.config, k, v) for k, v in pairs)]
+    agreeing = [c for c in model if all(_agrees(c, k, v) for k, v in pairs)]
     if len(agreeing) == 1:
         return agreeing
     return model if len(model) == 1 else []
 
 
-def _agrees(config: dict[str, Any], key: str, value: str) -> bool:
-    """Whether a cell's ``config`` has ``key`` (or, for a config group, ``key.name``) as a
-    label writes it: ``value`` to every digit or to 6 significant ones."""
+def _agrees(cell: Cell, key: str, value: str) -> bool:
+    """Whether a cell's config has ``key`` (or, for a config group, ``key.name``) as a
+    label writes it: ``value`` to every digit or to 6 significant ones. ``lr found=...``
+    agrees with a cell whose runs all trained at the finder's suggestion, whatever rate it
+    found there: the rate is the finder's outcome on that table's data, not a setting."""
+    if key == FOUND_LR:
+        return all(map(applied_finder, cell.runs))
+    config = cell.config
     key = key if key in config else f"{key}.name"
     return key in config and value in (short(config, key), short(config, key, 6))
 
@@ -221,7 +235,9 @@ NOT_PRESET = ("model.compile",)
 def other_settings(row: Row, shown: int = 4) -> str | None:
     """``not as experiment=<preset>: optim.lr=0.01, data.batch_size=32`` (the first
     ``shown``): the :data:`PRESET_KEYS` of the cell's runs that differ from the paper's
-    preset behind its published number at the cell's horizon; None where they trained as it
+    preset behind its published number at the cell's horizon, the rate a cell of finder
+    runs trained at (``lr found=0.00794``) for their ``optim.lr``, which they did not train
+    at (:func:`tsbench.report.collect.applied_finder`); None where they trained as it
     (a setting the runs' tsbench lacked is unknown) or tsbench ships no preset of that paper
     and dataset."""
     preset = None if row.reference is None else published.preset_of(row.reference,
@@ -230,9 +246,16 @@ def other_settings(row: Row, shown: int = 4) -> str | None:
         return None
     own = flatten(published.preset_config(preset, row.cell.pred_len))
     config = row.cell.runs[0].config
-    changed = [f"{key}={config[key]}" for key in sorted(own) if key in config
-               and config[key] != own[key] and key.startswith(PRESET_KEYS)
-               and not key.startswith(NOT_PRESET)]
+    finder = all(map(applied_finder, row.cell.runs))  # trained at the rate found instead
+    changed = []
+    for key in sorted(own):
+        if key not in config or not key.startswith(PRESET_KEYS) or key.startswith(NOT_PRESET):
+            continue
+        if finder and key in FOUND_LR_KEYS:
+            if found_rates(row.cell) != [own[key]]:
+                changed.append(f"{FOUND_LR}={found_lr(row.cell)}")
+        elif config[key] != own[key]:
+            changed.append(f"{key}={config[key]}")
     if not changed:
         return None
     more = f" and {len(changed) - shown} more" if len(changed) > shown else ""

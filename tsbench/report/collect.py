@@ -513,11 +513,21 @@ def applied_finder(run: Run) -> bool:
             is not False and run.metrics.get("epochs") != 0)
 
 
+#: How a row's label names the rate its finder runs trained at: ``lr found=0.00525``.
+FOUND_LR = "lr found"
+
+
+def found_rates(cell: Cell) -> list[float]:
+    """The rates the cell's finder runs trained at (``lr_used``, each fold's of a CV run),
+    in order, each once."""
+    return sorted({float(v) for run in cell.runs for k, v in run.metrics.items()
+                   if k == "lr_used" or (k.startswith("fold_") and k.endswith("_lr_used"))})
+
+
 def found_lr(cell: Cell) -> str:
-    """The rate the cell's finder runs trained at (``lr_used``, each fold's of a CV run):
-    ``0.00525``, or over seeds that found other rates ``0.00457 to 0.00525``."""
-    rates = sorted({float(v) for run in cell.runs for k, v in run.metrics.items()
-                    if k == "lr_used" or (k.startswith("fold_") and k.endswith("_lr_used"))})
+    """The rate the cell's finder runs trained at (:func:`found_rates`): ``0.00525``, or
+    over seeds that found other rates ``0.00457 to 0.00525``."""
+    rates = found_rates(cell)
     if not rates:
         return "unknown"
     return f"{rates[0]:.3g}" if len(rates) == 1 else f"{rates[0]:.3g} to {rates[-1]:.3g}"
@@ -693,7 +703,7 @@ def _cell_label(model: str, config: dict[str, Any], configs: list[dict[str, Any]
         if k == "seq_len_searched_on" and "protocol: seq_len" in differing:
             continue  # the card's seq_len fact says it: "seq_len: searched on val"
         if found is not None and k in FOUND_LR_KEYS and k not in config:
-            parts.append(f"lr found={found}")
+            parts.append(f"{FOUND_LR}={found}")
             continue
         if k.startswith("protocol: "):
             fact = config.get(k)
