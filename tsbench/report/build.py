@@ -360,18 +360,22 @@ def _ranking(report: Report, alpha: float) -> tuple[Ranking | None, str]:
     """Ranks over the blocks where every ranked model has exactly one comparable cell: the
     models common to the most such tables (ties: the most models; :func:`_widest`)."""
     blocks: dict[tuple[str, int], dict[str, float]] = {}
-    skipped = []
+    skipped, apart = [], []
     for (dataset, pred_len), rows in report.tables().items():
         comparable = [r for r in rows if not r.flags]
         models = [r.cell.model for r in comparable]
         if len(set(models)) == len(models):
             blocks[(dataset, pred_len)] = {r.cell.model: r.spread.mean for r in comparable}
         else:  # several configurations of a model: which one would it rank?
-            several = sorted({m for m in models if models.count(m) > 1})
+            several = {m: [r.cell.label for r in comparable if r.cell.model == m]
+                       for m in sorted({m for m in models if models.count(m) > 1})}
+            apart = apart or next(iter(several.values()))
             skipped.append(f"{dataset}/{pred_len} (several configurations of "
-                           f"{', '.join(several)})")
+                           f"{', '.join(map(_configurations, several.values()))})")
     if not blocks:
-        return None, f"{RANKS_NEED}; no table has one: {'; '.join(skipped)}"
+        return None, (f"{RANKS_NEED}; no table has one: {'; '.join(skipped)} -> for ranks, "
+                      f"report one configuration of each model at a time, e.g. the folders of "
+                      f"the {apart[0]} runs apart from those of the {apart[1]} runs")
     models, used = _widest(blocks)
     if len(models) < 2 or len(used) < 2:
         skipped_text = f"; left out: {'; '.join(skipped)}" if skipped else ""
@@ -389,6 +393,14 @@ def _ranking(report: Report, alpha: float) -> tuple[Ranking | None, str]:
     notes = [f"left out (not in every ranked table): {', '.join(left)}"] if left else []
     notes += [f"tables left out: {'; '.join(skipped)}"] if skipped else []
     return ranking, "; ".join(notes)
+
+
+def _configurations(labels: list[str]) -> str:
+    """``dlinear (cv=holdout vs cv=tscv)``: a model and what tells its cells in a table
+    apart, from their row labels."""
+    model = labels[0].partition(" (")[0]
+    inner = [label.partition(" (")[2].removesuffix(")") or "plain" for label in labels]
+    return f"{model} ({' vs '.join(inner)})"
 
 
 #: Up to this many models, :func:`_widest` tries every subset of them.
