@@ -138,6 +138,8 @@ class Report:
     stand_ins: list[str] = field(default_factory=list)
     # tested cells of a trained model with one seed: their spread over seeds is untested
     one_seed: list[str] = field(default_factory=list)
+    # tests whose degrees of freedom the cells' few seeds cut below the windows' own
+    few_seeds: list[str] = field(default_factory=list)
 
     def tables(self) -> dict[tuple[str, int], list[Row]]:
         out: dict[tuple[str, int], list[Row]] = {}
@@ -176,8 +178,9 @@ def build(cells: list[Cell], metric: str = "mse", baseline: str | None = None,
             for row in comparable:
                 row.best = row.spread.mean == low
         if baseline is not None:
-            report.one_seed += [f"{dataset}/{pred_len} {c.label}"
-                                for c in _paired_tests(rows, baseline, bases, pred_len, metric)]
+            one_seed, few_seeds = _paired_tests(rows, baseline, bases, pred_len, metric)
+            report.one_seed += [f"{dataset}/{pred_len} {c.label}" for c in one_seed]
+            report.few_seeds += [f"{dataset}/{pred_len} {few}" for few in few_seeds]
             if len(bases) > 1 and not report.baseline_hint:
                 report.baseline_hint = (f"--baseline {baseline}: {len(bases)} {baseline} "
                                         f"configurations share a table, so none is its "
@@ -297,20 +300,23 @@ def seed_window_errors(cell: Cell, metric: str) -> tuple[np.ndarray | None, str]
 
 
 def _paired_tests(rows: list[Row], baseline: str, bases: list[Cell], pred_len: int,
-                  metric: str) -> list[Cell]:
+                  metric: str) -> tuple[list[Cell], list[str]]:
     """Test each row against the baseline's; returns the tested cells (the baseline's
-    included) of a trained model with one seed, whose spread over seeds no test holds."""
+    included) of a trained model with one seed, whose spread over seeds no test holds, and
+    the tests whose degrees of freedom the seeds' spread cut below the windows' own
+    (``dlinear vs naive: df 1, 2 and 2 seeds``): with few seeds, only a very large
+    difference is significant there."""
     if len(bases) != 1:
         why = (f"no {baseline} run in this table" if not bases
                else f"{len(bases)} {baseline} configurations in this table: none is the "
                     f"baseline")
         for row in rows:
             row.note = why
-        return []
+        return [], []
     base = next(r for r in rows if r.cell is bases[0])
     base.verdict = BASELINE  # the table's reference protocol: never flagged
     base_errors, why = seed_window_errors(base.cell, metric)
-    one_seed = []
+    one_seed, few_seeds = [], []
     for row in rows:
         if row is base:
             continue
@@ -328,7 +334,10 @@ def _paired_tests(rows: list[Row], baseline: str, bases: list[Cell], pred_len: i
         row.test = stats.with_seed_variance(test, errors, base_errors, pred_len)
         one_seed += [c for c in (row.cell, base.cell)
                      if len(c.runs) == 1 and _trained(c) and c not in one_seed]
-    return one_seed
+        if row.test.df < test.df:  # the seeds' spread dominates, on seeds' - 1 df each
+            few_seeds.append(f"{row.cell.label} vs {base.cell.label}: df {row.test.df}, "
+                             f"{len(row.cell.runs)} and {len(base.cell.runs)} seeds")
+    return one_seed, few_seeds
 
 
 def _trained(cell: Cell) -> bool:
