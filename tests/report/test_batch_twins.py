@@ -199,6 +199,31 @@ def test_a_clash_names_the_code_each_of_its_runs_ran(tmp_path: Path) -> None:
     assert "seed 1 and code" not in proc.stderr
 
 
+def test_a_clash_leaves_out_a_run_of_other_old_code_whichever_folder_comes_first(
+        tmp_path: Path) -> None:
+    # two runs of one old code clash, a third ran another old code (none is the code
+    # installed now): the seed is not reported, and the line names all three, in whatever
+    # order the folders are found (the third found first once kept itself and left the
+    # clash unsaid: "the first found is kept")
+    current = tiny_run(tmp_path / "current", "model=dlinear", "seed=1")
+    mse = read_metrics(current)["test_mse"]
+    for names in (("a", "b", "c"), ("b", "c", "a"), ("a", "c", "b")):
+        runs = tmp_path / "".join(names)
+        one, two, other = (
+            _as_code(_copy(current, runs / name, test_mse=factor * mse), digest * 64)
+            for name, factor, digest in zip(names, (1.1, 1.2, 1.3), "001", strict=True))
+        proc = report(runs, check=False)
+        assert proc.returncode == 2 and proc.stdout == "", names
+        assert "first found is kept" not in proc.stderr
+        clash = next(line for line in proc.stderr.splitlines() if "not reported" in line)
+        assert clash.startswith(f"tsbench-report: warning: left out {runs / 'a'}, "
+                                f"{runs / 'b'} and {runs / 'c'}: the same configuration and "
+                                "seed 1, but different scores (test_mse "), names
+        assert (f"{one} and {two} ran tsbench's code 000000000000" in clash
+                or f"{other} ran tsbench's code 111111111111, {one} and {two} 000000000000"
+                in clash), names
+
+
 def test_a_clash_joined_by_a_run_without_the_score_they_differ_in_names_it(
         tmp_path: Path) -> None:
     # two runs clash on test_smape alone; a third of the same seed was saved without it

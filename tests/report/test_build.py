@@ -113,7 +113,8 @@ def test_ranks_use_the_models_common_to_the_most_tables() -> None:
     assert list(ranking.friedman.average_ranks) == [1.0, 3.0, 2.0]
     assert report.ranking_note == (
         "left out (not in every ranked table): arima; tables left out: ili/60 (several "
-        "configurations of dlinear); ili/48 (no dlinear, patchtst)")
+        "configurations of dlinear (optim.lr=0.001 vs optim.lr=0.01)); ili/48 (no dlinear, "
+        "patchtst)")
     # one table per model pair only: no ranks, and the note says what the tables share
     _, lonely = _rows([run("naive", 24, 3.0), run("dlinear", 24, 2.0),
                        run("naive", 36, 3.0), run("arima", 36, 2.9)])
@@ -132,4 +133,28 @@ def test_ranks_use_the_models_common_to_the_most_tables() -> None:
     assert doubled.ranking is None
     assert doubled.ranking_note == (
         "ranks need the same 2 or more models in 2 or more (dataset, pred_len) tables with one "
-        "configuration per model; no table has one: ili/24 (several configurations of dlinear)")
+        "configuration per model; no table has one: ili/24 (several configurations of dlinear "
+        "(optim.lr=0.001 vs optim.lr=0.01)) -> for ranks, report one configuration of each "
+        "model at a time, e.g. the folders of the dlinear (optim.lr=0.001) runs apart from "
+        "those of the dlinear (optim.lr=0.01) runs")
+
+
+def test_no_ranks_over_holdout_and_cv_runs_of_each_model_says_why_and_what_to_do() -> None:
+    """Every model ran once with cv=holdout and once with cv=tscv (refit on train+val) at
+    each horizon: no table has one configuration per model, and the note says which
+    configurations those are and to report them apart."""
+    def run(model: str, pred_len: int, cv: str, mse: float) -> Run:
+        config = {"dataset.name": "ili", "model.name": model, "pred_len": pred_len,
+                  "seed": 1, "features": "M", "seq_len": 104, "cv.name": cv}
+        return Run(Path(f"/runs/{model}-{pred_len}-{cv}"), config, {"test_mse": mse}, None)
+
+    _, report = _rows([run(m, h, cv, mse) for h in (24, 36) for cv in ("holdout", "tscv")
+                       for m, mse in (("dlinear", 2.0), ("naive", 3.0))])
+    assert report.ranking is None
+    tables = "; ".join(f"ili/{h} (several configurations of dlinear (cv=holdout vs cv=tscv), "
+                       "naive (cv=holdout vs cv=tscv))" for h in (24, 36))
+    assert report.ranking_note.endswith(
+        f"no table has one: {tables} -> for ranks, report one configuration of each model at "
+        "a time, e.g. the folders of the dlinear (cv=holdout) runs apart from those of the "
+        "dlinear (cv=tscv) runs")
+    assert f"Average ranks: none ({report.ranking_note})." in render(report)

@@ -21,12 +21,21 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
 from tsbench.report import published, stats
-from tsbench.report.collect import TRAINING_KEYS, Cell, flatten, short
+from tsbench.report.collect import (
+    FOUND_LR,
+    FOUND_LR_KEYS,
+    TRAINING_KEYS,
+    Cell,
+    applied_finder,
+    flatten,
+    found_lr,
+    found_rates,
+    short,
+)
 from tsbench.report.compare import flags, off_published
 from tsbench.rundir import WINDOW_ERRORS
 
@@ -129,6 +138,8 @@ class Report:
     stand_ins: list[str] = field(default_factory=list)
     # tested cells of a trained model with one seed: their spread over seeds is untested
     one_seed: list[str] = field(default_factory=list)
+    # tests whose degrees of freedom the cells' few seeds cut below the windows' own
+    few_seeds: list[str] = field(default_factory=list)
 
     def tables(self) -> dict[tuple[str, int], list[Row]]:
         out: dict[tuple[str, int], list[Row]] = {}
@@ -167,8 +178,9 @@ def build(cells: list[Cell], metric: str = "mse", baseline: str | None = None,
             for row in comparable:
                 row.best = row.spread.mean == low
         if baseline is not None:
-            report.one_seed += [f"{dataset}/{pred_len} {c.label}"
-                                for c in _paired_tests(rows, baseline, bases, pred_len, metric)]
+            one_seed, few_seeds = _paired_tests(rows, baseline, bases, pred_len, metric)
+            report.one_seed += [f"{dataset}/{pred_len} {c.label}" for c in one_seed]
+            report.few_seeds += [f"{dataset}/{pred_len} {few}" for few in few_seeds]
             if len(bases) > 1 and not report.baseline_hint:
                 report.baseline_hint = (f"--baseline {baseline}: {len(bases)} {baseline} "
                                         f"configurations share a table, so none is its "
@@ -195,15 +207,20 @@ def _baselines(cells: list[Cell], baseline: str | None) -> list[Cell]:
     pairs = [part.partition("=")[::2] if "=" in part.split(": ")[0] else
              (f"protocol: {part.partition(': ')[0]}", part.partition(": ")[2])
              for part in inner.removesuffix(")").split(", ")]
-    agreeing = [c for c in model if all(_agrees(c.config, k, v) for k, v in pairs)]
+    agreeing = [c for c in model if all(_agrees(c, k, v) for k, v in pairs)]
     if len(agreeing) == 1:
         return agreeing
     return model if len(model) == 1 else []
 
 
-def _agrees(config: dict[str, Any], key: str, value: str) -> bool:
-    """Whether a cell's ``config`` has ``key`` (or, for a config group, ``key.name``) as a
-    label writes it: ``value`` to every digit or to 6 significant ones."""
+def _agrees(cell: Cell, key: str, value: str) -> bool:
+    """Whether a cell's config has ``key`` (or, for a config group, ``key.name``) as a
+    label writes it: ``value`` to every digit or to 6 significant ones. ``lr found=...``
+    agrees with a cell whose runs all trained at the finder's suggestion, whatever rate it
+    found there: the rate is the finder's outcome on that table's data, not a setting."""
+    if key == FOUND_LR:
+        return all(map(applied_finder, cell.runs))
+    config = cell.config
     key = key if key in config else f"{key}.name"
     return key in config and value in (short(config, key), short(config, key, 6))
 
@@ -221,7 +238,9 @@ NOT_PRESET = ("model.compile",)
 def other_settings(row: Row, shown: int = 4) -> str | None:
     """``not as experiment=<preset>: optim.lr=0.01, data.batch_size=32`` (the first
     ``shown``): the :data:`PRESET_KEYS` of the cell's runs that differ from the paper's
-    preset behind its published number at the cell's horizon; None where they trained as it
+    preset behind its published number at the cell's horizon, the rate a cell of finder
+    runs trained at (``lr found=0.00794``) for their ``optim.lr``, which they did not train
+    at (:func:`tsbench.report.collect.applied_finder`); None where they trained as it
     (a setting the runs' tsbench lacked is unknown) or tsbench ships no preset of that paper
     and dataset."""
     preset = None if row.reference is None else published.preset_of(row.reference,
@@ -230,9 +249,16 @@ def other_settings(row: Row, shown: int = 4) -> str | None:
         return None
     own = flatten(published.preset_config(preset, row.cell.pred_len))
     config = row.cell.runs[0].config
-    changed = [f"{key}={config[key]}" for key in sorted(own) if key in config
-               and config[key] != own[key] and key.startswith(PRESET_KEYS)
-               and not key.startswith(NOT_PRESET)]
+    finder = all(map(applied_finder, row.cell.runs))  # trained at the rate found instead
+    changed = []
+    for key in sorted(own):
+        if key not in config or not key.startswith(PRESET_KEYS) or key.startswith(NOT_PRESET):
+            continue
+        if finder and key in FOUND_LR_KEYS:
+            if found_rates(row.cell) != [own[key]]:
+                changed.append(f"{FOUND_LR}={found_lr(row.cell)}")
+        elif config[key] != own[key]:
+            changed.append(f"{key}={config[key]}")
     if not changed:
         return None
     more = f" and {len(changed) - shown} more" if len(changed) > shown else ""
@@ -274,20 +300,23 @@ def seed_window_errors(cell: Cell, metric: str) -> tuple[np.ndarray | None, str]
 
 
 def _paired_tests(rows: list[Row], baseline: str, bases: list[Cell], pred_len: int,
-                  metric: str) -> list[Cell]:
+                  metric: str) -> tuple[list[Cell], list[str]]:
     """Test each row against the baseline's; returns the tested cells (the baseline's
-    included) of a trained model with one seed, whose spread over seeds no test holds."""
+    included) of a trained model with one seed, whose spread over seeds no test holds, and
+    the tests whose degrees of freedom the seeds' spread cut below the windows' own
+    (``dlinear vs naive: df 1, 2 and 2 seeds``): with few seeds, only a very large
+    difference is significant there."""
     if len(bases) != 1:
         why = (f"no {baseline} run in this table" if not bases
                else f"{len(bases)} {baseline} configurations in this table: none is the "
                     f"baseline")
         for row in rows:
             row.note = why
-        return []
+        return [], []
     base = next(r for r in rows if r.cell is bases[0])
     base.verdict = BASELINE  # the table's reference protocol: never flagged
     base_errors, why = seed_window_errors(base.cell, metric)
-    one_seed = []
+    one_seed, few_seeds = [], []
     for row in rows:
         if row is base:
             continue
@@ -305,7 +334,10 @@ def _paired_tests(rows: list[Row], baseline: str, bases: list[Cell], pred_len: i
         row.test = stats.with_seed_variance(test, errors, base_errors, pred_len)
         one_seed += [c for c in (row.cell, base.cell)
                      if len(c.runs) == 1 and _trained(c) and c not in one_seed]
-    return one_seed
+        if row.test.df < test.df:  # the seeds' spread dominates, on seeds' - 1 df each
+            few_seeds.append(f"{row.cell.label} vs {base.cell.label}: df {row.test.df}, "
+                             f"{len(row.cell.runs)} and {len(base.cell.runs)} seeds")
+    return one_seed, few_seeds
 
 
 def _trained(cell: Cell) -> bool:
@@ -337,18 +369,22 @@ def _ranking(report: Report, alpha: float) -> tuple[Ranking | None, str]:
     """Ranks over the blocks where every ranked model has exactly one comparable cell: the
     models common to the most such tables (ties: the most models; :func:`_widest`)."""
     blocks: dict[tuple[str, int], dict[str, float]] = {}
-    skipped = []
+    skipped, apart = [], []
     for (dataset, pred_len), rows in report.tables().items():
         comparable = [r for r in rows if not r.flags]
         models = [r.cell.model for r in comparable]
         if len(set(models)) == len(models):
             blocks[(dataset, pred_len)] = {r.cell.model: r.spread.mean for r in comparable}
         else:  # several configurations of a model: which one would it rank?
-            several = sorted({m for m in models if models.count(m) > 1})
+            several = {m: [r.cell.label for r in comparable if r.cell.model == m]
+                       for m in sorted({m for m in models if models.count(m) > 1})}
+            apart = apart or next(iter(several.values()))
             skipped.append(f"{dataset}/{pred_len} (several configurations of "
-                           f"{', '.join(several)})")
+                           f"{', '.join(map(_configurations, several.values()))})")
     if not blocks:
-        return None, f"{RANKS_NEED}; no table has one: {'; '.join(skipped)}"
+        return None, (f"{RANKS_NEED}; no table has one: {'; '.join(skipped)} -> for ranks, "
+                      f"report one configuration of each model at a time, e.g. the folders of "
+                      f"the {apart[0]} runs apart from those of the {apart[1]} runs")
     models, used = _widest(blocks)
     if len(models) < 2 or len(used) < 2:
         skipped_text = f"; left out: {'; '.join(skipped)}" if skipped else ""
@@ -366,6 +402,14 @@ def _ranking(report: Report, alpha: float) -> tuple[Ranking | None, str]:
     notes = [f"left out (not in every ranked table): {', '.join(left)}"] if left else []
     notes += [f"tables left out: {'; '.join(skipped)}"] if skipped else []
     return ranking, "; ".join(notes)
+
+
+def _configurations(labels: list[str]) -> str:
+    """``dlinear (cv=holdout vs cv=tscv)``: a model and what tells its cells in a table
+    apart, from their row labels."""
+    model = labels[0].partition(" (")[0]
+    inner = [label.partition(" (")[2].removesuffix(")") or "plain" for label in labels]
+    return f"{model} ({' vs '.join(inner)})"
 
 
 #: Up to this many models, :func:`_widest` tries every subset of them.

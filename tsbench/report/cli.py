@@ -116,9 +116,10 @@ def main(argv: list[str] | None = None) -> int:
     report = build(cells, args.metric, args.baseline, args.alpha)
     if args.cd_diagram:
         if report.ranking is None:
+            fix = ("" if " -> " in report.ranking_note
+                   else " -> report runs that make such tables")
             _warn(f"--cd-diagram {args.cd_diagram}: not written, the report has no average "
-                  f"ranks: {report.ranking_note} -> report runs that make such tables, or "
-                  "drop --cd-diagram")
+                  f"ranks: {report.ranking_note}{fix}, or drop --cd-diagram")
         else:
             from tsbench.report.plots import cd_diagram  # matplotlib only when drawing
 

@@ -15,7 +15,8 @@ runs of one seed that differ only in the settings that change no score, but whos
 differ, are different cells too, set apart by those settings (their model's forecast
 depends on its scoring batch), said in a warning for each such pair. Runs of one
 configuration, seed and code whose scores differ (nothing sets them apart) are all left
-out, with one warning naming them and their scores: the report does not pick one of them.
+out, with any run of that seed on other old code, whatever order they are found in, and one
+warning naming them and their scores: the report does not pick one of them.
 What cannot be used is left out with one warning line each: unreadable files, failed runs
 (by their metrics.json or by their sweep's ``trials.csv``), non-finite scores, a second
 run of the same cell and seed (with both scores where they differ, as runs without
@@ -365,14 +366,11 @@ def _cells(runs: list[Run], splitting: dict[tuple, set[str]]
     """:func:`group`'s cells with the keys of ``splitting`` kept for their rows (a cell
     whose every seed was left out is dropped), the notes on the runs left out, and the rows
     where runs that would be twins have scores that differ: the keys they differ in, and a
-    warning for each such pair. Twins whose scores differ although nothing tells them
-    apart, the same configuration, seed and code, are all left out: which of them to
-    report cannot be chosen (:func:`_clash_note`); a rerun of that seed on the code
-    installed now is kept over them, as over one run of older code."""
+    warning for each such pair. Which run of a seed is kept is settled over all its runs
+    at once (:func:`_settle`), so it does not depend on the order they are found."""
     cells: dict[tuple, Cell] = {}
-    notes: list[str] = []
     split: dict[tuple, tuple[set[str], list[str]]] = {}
-    clashes: dict[tuple, list[Run]] = {}  # (cell, seed) -> its runs, scores that differ
+    seats: dict[tuple, list[Run]] = {}  # (cell, seed) -> its runs, in the order found
     for run in runs:
         row = (run.dataset, run.pred_len, run.model)
         unread = () if reads_look_back(run) else LOOK_BACK_KEYS
@@ -393,33 +391,46 @@ def _cells(runs: list[Run], splitting: dict[tuple, set[str]]
         same = json.dumps({k: v for k, v in kept.items()
                            if v is not None or k.startswith("protocol: ")},
                           sort_keys=True, default=str)
-        cell = cells.setdefault((*row, same), Cell(run.dataset, run.pred_len, run.model, key))
-        seat = (*row, same, run.seed)
-        clash = clashes.get(seat)  # the runs of this seat left out: the first stands for them
-        twin = clash[0] if clash else next((r for r in cell.runs if r.seed == run.seed), None)
-        differ = None if twin is None else scores_differ(run, twin)
-        settings = [] if twin is None else _differing(run, twin)
-        if twin is None:
-            cell.runs.append(run)
-        elif differ is not None and set(settings) - splitting.get(row, set()):
+        cells.setdefault((*row, same), Cell(run.dataset, run.pred_len, run.model, key))
+        seat = seats.setdefault((*row, same, run.seed), [])
+        apart = next(((twin, differ, settings) for twin in seat
+                      if (differ := scores_differ(run, twin)) is not None
+                      and set(settings := _differing(run, twin)) - splitting.get(row, set())),
+                     None)
+        if apart is None:
+            seat.append(run)
+        else:  # a setting that should change no score does: it sets them apart
+            twin, differ, settings = apart
             keys, pairs = split.setdefault(row, (set(), []))
             keys.update(settings)
             pairs.append(_split_note(twin, run, settings, differ))
-        elif clash and _runs_current_code(run) and not _runs_current_code(twin):
-            cell.runs.append(run)  # a rerun after a fix of the code the clash ran: kept
-            notes.extend(_twin_note(clashing, run) for clashing in clashes.pop(seat))
-        elif clash:
-            clash.append(run)
-        elif differ is not None:  # nothing tells them apart: neither can be chosen
-            cell.runs.remove(twin)
-            clashes[seat] = [twin, run]
-        elif _runs_current_code(run) and not _runs_current_code(twin):
-            cell.runs[cell.runs.index(twin)] = run  # a rerun after a fix of the code
-            notes.append(_twin_note(twin, run))
-        else:
-            notes.append(_twin_note(run, twin))
-    notes.extend(_clash_note(clash) for clash in clashes.values())
+    notes: list[str] = []
+    for seat_key, seat in seats.items():
+        kept_runs, said = _settle(seat)
+        cells[seat_key[:-1]].runs.extend(kept_runs)
+        notes.extend(said)
     return {k: cell for k, cell in cells.items() if cell.runs}, notes, split
+
+
+def _settle(seat: list[Run]) -> tuple[list[Run], list[str]]:
+    """The run kept of one configuration and seed (none or one) and the notes on those left
+    out, whatever order they were found in. Runs of the code installed now are kept over
+    runs of older code (a rerun after a fix). Among the rest, runs of one code whose scores
+    differ (:func:`scores_differ`) clash: nothing tells which to report, so none of the
+    seat's runs is (one note names them all, and the code each ran): a run of yet another
+    old code is one more score that may not reproduce, not the answer. Without a clash,
+    the first found is kept (runs of other old code, or not reproducible to the tolerance,
+    as :func:`_twin_note` says)."""
+    current = [run for run in seat if _runs_current_code(run)]
+    pool = current or seat
+    by_code: dict[tuple[str | None, str | None], list[Run]] = {}
+    for run in pool:
+        by_code.setdefault(_code(run), []).append(run)
+    metric = next((k for runs in by_code.values() for i, run in enumerate(runs)
+                   for other in runs[i + 1:] if (k := scores_differ(run, other))), None)
+    if metric is not None:
+        return [], [_clash_note(seat, metric)]
+    return [pool[0]], [_twin_note(run, pool[0]) for run in seat if run is not pool[0]]
 
 
 #: How far apart two runs' scores may be and still count as the same: float sums in
@@ -502,11 +513,21 @@ def applied_finder(run: Run) -> bool:
             is not False and run.metrics.get("epochs") != 0)
 
 
+#: How a row's label names the rate its finder runs trained at: ``lr found=0.00525``.
+FOUND_LR = "lr found"
+
+
+def found_rates(cell: Cell) -> list[float]:
+    """The rates the cell's finder runs trained at (``lr_used``, each fold's of a CV run),
+    in order, each once."""
+    return sorted({float(v) for run in cell.runs for k, v in run.metrics.items()
+                   if k == "lr_used" or (k.startswith("fold_") and k.endswith("_lr_used"))})
+
+
 def found_lr(cell: Cell) -> str:
-    """The rate the cell's finder runs trained at (``lr_used``, each fold's of a CV run):
-    ``0.00525``, or over seeds that found other rates ``0.00457 to 0.00525``."""
-    rates = sorted({float(v) for run in cell.runs for k, v in run.metrics.items()
-                    if k == "lr_used" or (k.startswith("fold_") and k.endswith("_lr_used"))})
+    """The rate the cell's finder runs trained at (:func:`found_rates`): ``0.00525``, or
+    over seeds that found other rates ``0.00457 to 0.00525``."""
+    rates = found_rates(cell)
     if not rates:
         return "unknown"
     return f"{rates[0]:.3g}" if len(rates) == 1 else f"{rates[0]:.3g} to {rates[-1]:.3g}"
@@ -545,12 +566,12 @@ def _runs_current_code(run: Run) -> bool:
     return not changes(source, file)
 
 
-def _clash_note(runs: list[Run]) -> str:
-    """The warning that runs of one configuration and seed whose scores differ
-    (:func:`scores_differ`) are all left out, with each one's score (``none`` where a run
-    has no such score) and, where runs of another code joined them, which code each ran."""
+def _clash_note(runs: list[Run], metric: str) -> str:
+    """The warning that runs of one configuration and seed, some of one code whose
+    ``metric`` differs (:func:`scores_differ`), are all left out, with each one's score
+    (``none`` where a run has no such score) and, where runs of another code joined them,
+    which code each ran."""
     first = runs[0]
-    metric = next(k for r in runs[1:] if (k := scores_differ(first, r)))
     scores = " vs ".join(f"{r.metrics[metric]:.6g}" if isinstance(r.metrics.get(metric), float)
                          else "none" for r in runs)
     by_code: dict[tuple[str | None, str | None], list[Run]] = {}
@@ -682,7 +703,7 @@ def _cell_label(model: str, config: dict[str, Any], configs: list[dict[str, Any]
         if k == "seq_len_searched_on" and "protocol: seq_len" in differing:
             continue  # the card's seq_len fact says it: "seq_len: searched on val"
         if found is not None and k in FOUND_LR_KEYS and k not in config:
-            parts.append(f"lr found={found}")
+            parts.append(f"{FOUND_LR}={found}")
             continue
         if k.startswith("protocol: "):
             fact = config.get(k)

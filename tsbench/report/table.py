@@ -221,6 +221,12 @@ def summary_lines(report: Report) -> list[str]:
             lines.append(f"One seed of a trained model, so its spread over seeds is not in "
                          f"the test (it compares that run): {'; '.join(report.one_seed)} -> "
                          f"run more seeds (seed=1,2,3) to compare the models.")
+        if report.few_seeds:
+            lines.append(f"Few seeds: these tests' variance is mostly the cells' spread over "
+                         f"their seeds, on few degrees of freedom (each cell's seeds less 1), "
+                         f"so only a very large gap is significant there and another metric's "
+                         f"table may tell the pair apart: {'; '.join(report.few_seeds)} -> "
+                         f"run more seeds (seed=1,2,3,4,5) to compare the models.")
     if report.baseline_hint:
         lines.append(f"{report.baseline_hint}.")
     if report.stand_ins:
