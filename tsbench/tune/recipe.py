@@ -324,9 +324,10 @@ def random_search(t: Tuning, args: list[str], epoch_seconds: float) -> dict[str,
     it more, and (e) less). Its points follow ``recipe.random_state`` alone
     (:data:`RANDOM_MODE`): a longer search tries the same first points, then more."""
     r = t.recipe
-    until = t.state.stage("d_random_until", lambda: t.state.spent() + (
+    now = t.state.spent()  # once: the clock moves while the stage's end is recorded
+    until = t.state.stage("d_random_until", lambda: now + (
         t.budget_left() - t.state.stages["f_reserve"]) * float(r.random_share))
-    seconds = until - t.state.spent()
+    seconds = until - now
     ended = read_trials(t.out / "d_random")  # resumed: what is left at the pace they ran at
     more = trials_ahead(t, seconds, epoch_seconds, len(ended), ended)
     log.info("(d) random search: %s", search_plan(more, seconds, len(ended)))
