@@ -11,6 +11,11 @@ are not saved). The spread of each cell's seeds is part of the test's variance
 the runs that happened to train; a trained cell with one seed gives no such spread, and
 the report says so.
 
+A validation report (``split="val"``, :mod:`tsbench.report.validation`) does the same on
+each run's validation score and per-window validation errors: a holdout run's val split, a
+cv=tscv run's folds' validation blocks, each protocol's runs tables of their own, ranked
+on one protocol alone; no published number (those are test scores).
+
 A published number stands beside a cell only where the cell's protocol matches the one the
 published numbers share (:func:`tsbench.report.compare.off_published`). Where it left the
 last test windows unscored (a paper's drop_last), the difference from it is the cell's
@@ -25,8 +30,8 @@ from typing import Any
 
 import numpy as np
 
-from tsbench.report import published, stats
-from tsbench.report.collect import TRAINING_KEYS, Cell, flatten, short
+from tsbench.report import published, stats, validation
+from tsbench.report.collect import TRAINING_KEYS, Cell, Run, flatten, short
 from tsbench.report.compare import flags, off_published
 from tsbench.rundir import WINDOW_ERRORS
 
@@ -129,6 +134,7 @@ class Report:
     stand_ins: list[str] = field(default_factory=list)
     # tested cells of a trained model with one seed: their spread over seeds is untested
     one_seed: list[str] = field(default_factory=list)
+    split: str = "test"  # the split whose scores it reports (:data:`validation.SPLITS`)
 
     def tables(self) -> dict[tuple[str, int], list[Row]]:
         out: dict[tuple[str, int], list[Row]] = {}
@@ -138,10 +144,10 @@ class Report:
 
 
 def build(cells: list[Cell], metric: str = "mse", baseline: str | None = None,
-          alpha: float = 0.05) -> Report:
-    """The report of ``cells`` on ``test_<metric>``."""
-    key = f"test_{metric}"
-    report = Report([], metric, baseline, alpha)
+          alpha: float = 0.05, split: str = "test") -> Report:
+    """The report of ``cells`` on ``split`` (``test_<metric>``; for ``val``, each run's
+    validation score: :func:`validation.score_key`)."""
+    report = Report([], metric, baseline, alpha, split=split)
     by_table: dict[tuple[str, int], list[Cell]] = {}
     for cell in cells:
         by_table.setdefault((cell.dataset, cell.pred_len), []).append(cell)
@@ -153,7 +159,9 @@ def build(cells: list[Cell], metric: str = "mse", baseline: str | None = None,
         flagged = flags(table_cells, reference)
         rows = []
         for cell in table_cells:
-            ref = published.reference(cell.model, dataset, pred_len, metric)
+            key = validation.score_key(cell.runs[0], split, metric)
+            ref = None if split != "test" else published.reference(cell.model, dataset,
+                                                                   pred_len, metric)
             withheld = [] if ref is None else off_published(cell)
             row = Row(cell, stats.t_interval(cell.values(key), lowest=0.0),
                       None if withheld else ref,
@@ -167,8 +175,8 @@ def build(cells: list[Cell], metric: str = "mse", baseline: str | None = None,
             for row in comparable:
                 row.best = row.spread.mean == low
         if baseline is not None:
-            report.one_seed += [f"{dataset}/{pred_len} {c.label}"
-                                for c in _paired_tests(rows, baseline, bases, pred_len, metric)]
+            report.one_seed += [f"{dataset}/{pred_len} {c.label}" for c in _paired_tests(
+                rows, baseline, bases, pred_len, metric, split)]
             if len(bases) > 1 and not report.baseline_hint:
                 report.baseline_hint = (f"--baseline {baseline}: {len(bases)} {baseline} "
                                         f"configurations share a table, so none is its "
@@ -251,18 +259,25 @@ def _on_published_windows(row: Row, metric: str) -> float | None:
     return float(errors[:, : errors.shape[1] - row.reference.unscored].mean())
 
 
-def seed_window_errors(cell: Cell, metric: str) -> tuple[np.ndarray | None, str]:
-    """The cell's per-window test ``metric``, one row per seed, or None and why not."""
-    arrays = [run.window_errors(metric, "test") for run in cell.runs]
+def seed_window_errors(cell: Cell, metric: str, split: str = "test"
+                       ) -> tuple[np.ndarray | None, str]:
+    """The cell's per-window ``metric`` on ``split`` (for ``val``:
+    :func:`validation.window_errors`), one row per seed, or None and why not."""
+    def read(run: Run, name: str) -> np.ndarray | None:
+        return (run.window_errors(name, "test") if split == "test"
+                else validation.window_errors(run, name))
+
+    arrays = [read(run, metric) for run in cell.runs]
     if any(a is None for a in arrays):
-        if metric != "mse" and all(r.window_errors("mse", "test") is not None
-                                   for r in cell.runs):
-            return None, (f"not tested: no {WINDOW_ERRORS.format(split='test', metric=metric)}"
+        if metric != "mse" and all(read(r, "mse") is not None for r in cell.runs):
+            return None, (f"not tested: no {WINDOW_ERRORS.format(split=split, metric=metric)}"
                           f" (a run saved before runs wrote per-window {metric.upper()}; "
                           f"rerun it, or report --metric mse)")
-        return None, "no readable per-window errors (a run saved before they were?)"
-    sizes = {int(a.size) for a in arrays} | {int(r.metrics.get("n_test_windows", -1))
-                                             for r in cell.runs}
+        return None, ("no readable per-window errors (a run saved before they were?)"
+                      if split == "test" else _no_val_windows(cell, metric))
+    counts = ([int(r.metrics.get("n_test_windows", -1)) for r in cell.runs] if split == "test"
+              else [n for r in cell.runs if (n := validation.n_windows(r)) is not None])
+    sizes = {int(a.size) for a in arrays} | set(counts)
     if len(sizes) > 1:
         return None, "its per-window error files do not match its window counts"
     errors = np.stack(arrays).astype(np.float64)
@@ -273,8 +288,16 @@ def seed_window_errors(cell: Cell, metric: str) -> tuple[np.ndarray | None, str]
     return errors, ""
 
 
+def _no_val_windows(cell: Cell, metric: str) -> str:
+    """Why a cell has no per-window validation errors: the files its runs lack."""
+    name = WINDOW_ERRORS.format(split="val", metric=metric)
+    where = (f"fold_<k>/{name} of every fold" if validation.kind(cell.runs[0]) == validation.CV
+             else name)
+    return f"not tested: no readable {where} (a run saved before runs wrote them?)"
+
+
 def _paired_tests(rows: list[Row], baseline: str, bases: list[Cell], pred_len: int,
-                  metric: str) -> list[Cell]:
+                  metric: str, split: str = "test") -> list[Cell]:
     """Test each row against the baseline's; returns the tested cells (the baseline's
     included) of a trained model with one seed, whose spread over seeds no test holds."""
     if len(bases) != 1:
@@ -286,7 +309,7 @@ def _paired_tests(rows: list[Row], baseline: str, bases: list[Cell], pred_len: i
         return []
     base = next(r for r in rows if r.cell is bases[0])
     base.verdict = BASELINE  # the table's reference protocol: never flagged
-    base_errors, why = seed_window_errors(base.cell, metric)
+    base_errors, why = seed_window_errors(base.cell, metric, split)
     one_seed = []
     for row in rows:
         if row is base:
@@ -297,9 +320,13 @@ def _paired_tests(rows: list[Row], baseline: str, bases: list[Cell], pred_len: i
         if base_errors is None:
             row.note = f"baseline: {why}"
             continue
-        errors, why_not = seed_window_errors(row.cell, metric)
+        errors, why_not = seed_window_errors(row.cell, metric, split)
         if errors is None:
             row.note = why_not
+            continue
+        if errors.shape[1] != base_errors.shape[1]:  # windows of other rows: no pairs
+            row.note = (f"not tested: {errors.shape[1]} windows, the baseline's "
+                        f"{base_errors.shape[1]}")
             continue
         test = stats.diebold_mariano(errors.mean(axis=0), base_errors.mean(axis=0), pred_len)
         row.test = stats.with_seed_variance(test, errors, base_errors, pred_len)
@@ -334,11 +361,38 @@ RANKS_NEED = ("ranks need the same 2 or more models in 2 or more (dataset, pred_
 
 
 def _ranking(report: Report, alpha: float) -> tuple[Ranking | None, str]:
+    """:func:`_rank` over the report's tables; in a validation report, over the tables of
+    one validation protocol (:func:`validation.kind`: the one whose ranks span the most
+    tables), the other's left out and said so: holdout and CV scores are not ranked
+    together."""
+    tables = report.tables()
+    if report.split == "test":
+        return _rank(tables, alpha)
+    by_kind: dict[str, dict[tuple[str, int], list[Row]]] = {}
+    for table, rows in tables.items():
+        by_kind.setdefault(validation.kind(rows[0].cell.runs[0]), {})[table] = rows
+    ranked = {kind: _rank(kind_tables, alpha) for kind, kind_tables in by_kind.items()}
+    if len(ranked) == 1:
+        return next(iter(ranked.values()))
+    kind = max(sorted(ranked), key=lambda k: (0, 0) if ranked[k][0] is None else (
+        len(ranked[k][0].blocks), len(ranked[k][0].models)))  # type: ignore[union-attr]
+    ranking, note = ranked[kind]
+    other = next(k for k in ranked if k != kind)
+    apart = (f"ranked on {kind} validation alone: the {other} validation tables "
+             f"({'; '.join(f'{d}/{h}' for d, h in by_kind[other])}) are left out, holdout "
+             "and CV validation scores are not ranked together")
+    if ranking is None:
+        return None, f"{note}; {apart}"
+    return ranking, f"{apart}; {note}" if note else apart
+
+
+def _rank(tables: dict[tuple[str, int], list[Row]], alpha: float
+          ) -> tuple[Ranking | None, str]:
     """Ranks over the blocks where every ranked model has exactly one comparable cell: the
     models common to the most such tables (ties: the most models; :func:`_widest`)."""
     blocks: dict[tuple[str, int], dict[str, float]] = {}
     skipped = []
-    for (dataset, pred_len), rows in report.tables().items():
+    for (dataset, pred_len), rows in tables.items():
         comparable = [r for r in rows if not r.flags]
         models = [r.cell.model for r in comparable]
         if len(set(models)) == len(models):
