@@ -16,7 +16,9 @@ import numpy as np
 import pytest
 
 from tests.report.conftest import report, tiny_run
+from tsbench.report.collect import collect
 from tsbench.report.stats import diebold_mariano, holm
+from tsbench.report.validation import window_errors
 
 CV = ("cv=tscv", "cv.n_splits=3")
 
@@ -109,6 +111,8 @@ def test_validation_paired_tests_pair_each_protocols_own_windows(runs: Runs) -> 
                                  .astype(np.float64) for m in ("dlinear", "naive")), h)
                for h in (12, 24)]
     cv = diebold_mariano(_cv_windows(runs.cv / "dlinear"), _cv_windows(runs.cv / "naive"), 12)
+    [run] = collect([runs.cv / "dlinear"], "val_mse", lambda message: None, split="val").runs
+    assert np.array_equal(window_errors(run, "mse"), _cv_windows(runs.cv / "dlinear"))
     tested = [rows[(HOLDOUT, "12", "dlinear")], rows[(HOLDOUT, "24", "dlinear")],
               rows[(_cv_table(runs), "12", "dlinear")]]
     for row, test in zip(tested, [*holdout, cv], strict=True):
