@@ -151,3 +151,17 @@ def test_a_refit_run_has_no_validation_score(runs: Runs) -> None:
     alone = report(runs.refit, "--split", "val", check=False)
     assert alone.returncode == 2 and "has a validation score (val_mse, or a cv=tscv run's " \
         "cv_val_mse_mean)" in alone.stderr
+
+
+def test_the_html_validation_page_says_validation_and_draws_no_test_forecast(
+        runs: Runs, tmp_path: Path) -> None:
+    page = tmp_path / "val.html"
+    report(runs.cv, runs.holdout, "--split", "val", "-o", page)
+    text = page.read_text()
+    assert "Validation MSE of 6 run(s)" in text and "<th>validation MSE (mean" in text
+    assert "<th>published</th>" not in text and "Test MSE" not in text
+    assert "<figcaption>dlinear: " not in text  # a run's forecast picture draws test windows
+    assert "Left out of a validation report: a run draws its forecast picture" in text
+    test_page = tmp_path / "test.html"
+    report(runs.holdout, "-o", test_page)
+    assert "<figcaption>dlinear: " in test_page.read_text()

@@ -104,7 +104,9 @@ def render_html(report: Report, sources: list[str], n_runs: int) -> str:
                                          "t-interval, per model, where it has one comparable "
                                          "configuration at a horizon."))
     parts.append("<h2>A forecast per model</h2>")
-    parts += _forecasts(report)
+    parts += _forecasts(report) if report.split == "test" else [
+        '<p class="muted">Left out of a validation report: a run draws its forecast picture on '
+        "the test windows where it scored them.</p>"]
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
 
