@@ -554,7 +554,8 @@ def test_a_cross_validated_run_without_test_scores_says_so(zoo: Zoo, tmp_path: P
         {k: v for k, v in metrics.items() if not k.startswith("test_")}))
     proc = report(folds, zoo.csv)
     assert (f"left out 1 run(s) without test_mse (cv=tscv scores the folds' validation blocks; "
-            f"cv.refit=true adds the test split), e.g. {folds}") in proc.stderr
+            f"cv.refit=true adds the test split; --split val reports their cross-validation "
+            f"score), e.g. {folds}") in proc.stderr
     assert "score_test=false" not in proc.stderr
 
 

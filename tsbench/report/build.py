@@ -1,6 +1,7 @@
 """From cells to the report: per-cell spread over seeds, protocol flags, paired tests
 against a baseline (Holm-adjusted over the whole report), and average ranks with the
-Friedman test and the critical difference over the (dataset, horizon) blocks.
+Friedman test and the critical difference over the (dataset, horizon) blocks
+(:mod:`tsbench.report.ranking`).
 
 What a paired test compares: the per-window test error in the report's metric of each run
 (``test_window_mse.npy``, ``test_window_mae.npy``) averaged over the cell's seeds, window by
@@ -11,6 +12,11 @@ are not saved). The spread of each cell's seeds is part of the test's variance
 the runs that happened to train; a trained cell with one seed gives no such spread, and
 the report says so.
 
+A validation report (``split="val"``, :mod:`tsbench.report.validation`) does the same on
+each run's validation score and per-window validation errors: a holdout run's val split, a
+cv=tscv run's folds' validation blocks, each protocol's runs tables of their own, ranked
+on one protocol alone; no published number (those are test scores).
+
 A published number stands beside a cell only where the cell's protocol matches the one the
 published numbers share (:func:`tsbench.report.compare.off_published`). Where it left the
 last test windows unscored (a paper's drop_last), the difference from it is the cell's
@@ -19,17 +25,17 @@ mean over the windows it scored.
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from tsbench.report import published, stats
+from tsbench.report import published, stats, validation
 from tsbench.report.collect import (
     FOUND_LR,
     FOUND_LR_KEYS,
     TRAINING_KEYS,
     Cell,
+    Run,
     applied_finder,
     flatten,
     found_lr,
@@ -37,6 +43,7 @@ from tsbench.report.collect import (
     short,
 )
 from tsbench.report.compare import flags, off_published
+from tsbench.report.ranking import Ranking, rank
 from tsbench.rundir import WINDOW_ERRORS
 
 #: Verdicts of a paired test against the baseline.
@@ -104,27 +111,6 @@ class Row:
 
 
 @dataclass
-class Ranking:
-    """Average ranks of ``models`` over ``blocks`` (dataset, pred_len) with the Friedman
-    test and the critical difference at ``alpha`` (:func:`stats.critical_difference`:
-    ``cd_draws`` None for Nemenyi's, 0 for the exact one enumerated, else its random
-    draws)."""
-
-    models: list[str]
-    blocks: list[tuple[str, int]]
-    friedman: stats.Friedman
-    cd: float
-    alpha: float
-    cd_draws: int | None = None
-
-    @property
-    def significant(self) -> bool:
-        """Whether the ranks differ at ``alpha`` (:attr:`stats.Friedman.p_value`); only then
-        does the critical difference tell models apart (Demšar's post-hoc rule)."""
-        return self.friedman.p_value < self.alpha
-
-
-@dataclass
 class Report:
     rows: list[Row]
     metric: str
@@ -140,6 +126,7 @@ class Report:
     one_seed: list[str] = field(default_factory=list)
     # tests whose degrees of freedom the cells' few seeds cut below the windows' own
     few_seeds: list[str] = field(default_factory=list)
+    split: str = "test"  # the split whose scores it reports (:data:`validation.SPLITS`)
 
     def tables(self) -> dict[tuple[str, int], list[Row]]:
         out: dict[tuple[str, int], list[Row]] = {}
@@ -149,10 +136,10 @@ class Report:
 
 
 def build(cells: list[Cell], metric: str = "mse", baseline: str | None = None,
-          alpha: float = 0.05) -> Report:
-    """The report of ``cells`` on ``test_<metric>``."""
-    key = f"test_{metric}"
-    report = Report([], metric, baseline, alpha)
+          alpha: float = 0.05, split: str = "test") -> Report:
+    """The report of ``cells`` on ``split`` (``test_<metric>``; for ``val``, each run's
+    validation score: :func:`validation.score_key`)."""
+    report = Report([], metric, baseline, alpha, split=split)
     by_table: dict[tuple[str, int], list[Cell]] = {}
     for cell in cells:
         by_table.setdefault((cell.dataset, cell.pred_len), []).append(cell)
@@ -164,7 +151,9 @@ def build(cells: list[Cell], metric: str = "mse", baseline: str | None = None,
         flagged = flags(table_cells, reference)
         rows = []
         for cell in table_cells:
-            ref = published.reference(cell.model, dataset, pred_len, metric)
+            key = validation.score_key(cell.runs[0], split, metric)
+            ref = None if split != "test" else published.reference(cell.model, dataset,
+                                                                   pred_len, metric)
             withheld = [] if ref is None else off_published(cell)
             row = Row(cell, stats.t_interval(cell.values(key), lowest=0.0),
                       None if withheld else ref,
@@ -178,7 +167,7 @@ def build(cells: list[Cell], metric: str = "mse", baseline: str | None = None,
             for row in comparable:
                 row.best = row.spread.mean == low
         if baseline is not None:
-            one_seed, few_seeds = _paired_tests(rows, baseline, bases, pred_len, metric)
+            one_seed, few_seeds = _paired_tests(rows, baseline, bases, pred_len, metric, split)
             report.one_seed += [f"{dataset}/{pred_len} {c.label}" for c in one_seed]
             report.few_seeds += [f"{dataset}/{pred_len} {few}" for few in few_seeds]
             if len(bases) > 1 and not report.baseline_hint:
@@ -188,7 +177,7 @@ def build(cells: list[Cell], metric: str = "mse", baseline: str | None = None,
                                         f"--baseline '{bases[0].label}'")
         report.rows += rows
     _adjust(report)
-    report.ranking, report.ranking_note = _ranking(report, alpha)
+    report.ranking, report.ranking_note = rank(report.tables(), alpha, split)
     return report
 
 
@@ -277,18 +266,25 @@ def _on_published_windows(row: Row, metric: str) -> float | None:
     return float(errors[:, : errors.shape[1] - row.reference.unscored].mean())
 
 
-def seed_window_errors(cell: Cell, metric: str) -> tuple[np.ndarray | None, str]:
-    """The cell's per-window test ``metric``, one row per seed, or None and why not."""
-    arrays = [run.window_errors(metric, "test") for run in cell.runs]
+def seed_window_errors(cell: Cell, metric: str, split: str = "test"
+                       ) -> tuple[np.ndarray | None, str]:
+    """The cell's per-window ``metric`` on ``split`` (for ``val``:
+    :func:`validation.window_errors`), one row per seed, or None and why not."""
+    def read(run: Run, name: str) -> np.ndarray | None:
+        return (run.window_errors(name, "test") if split == "test"
+                else validation.window_errors(run, name))
+
+    arrays = [read(run, metric) for run in cell.runs]
     if any(a is None for a in arrays):
-        if metric != "mse" and all(r.window_errors("mse", "test") is not None
-                                   for r in cell.runs):
-            return None, (f"not tested: no {WINDOW_ERRORS.format(split='test', metric=metric)}"
+        if metric != "mse" and all(read(r, "mse") is not None for r in cell.runs):
+            return None, (f"not tested: no {WINDOW_ERRORS.format(split=split, metric=metric)}"
                           f" (a run saved before runs wrote per-window {metric.upper()}; "
                           f"rerun it, or report --metric mse)")
-        return None, "no readable per-window errors (a run saved before they were?)"
-    sizes = {int(a.size) for a in arrays} | {int(r.metrics.get("n_test_windows", -1))
-                                             for r in cell.runs}
+        return None, ("no readable per-window errors (a run saved before they were?)"
+                      if split == "test" else _no_val_windows(cell, metric))
+    counts = ([int(r.metrics.get("n_test_windows", -1)) for r in cell.runs] if split == "test"
+              else [n for r in cell.runs if (n := validation.n_windows(r)) is not None])
+    sizes = {int(a.size) for a in arrays} | set(counts)
     if len(sizes) > 1:
         return None, "its per-window error files do not match its window counts"
     errors = np.stack(arrays).astype(np.float64)
@@ -299,8 +295,16 @@ def seed_window_errors(cell: Cell, metric: str) -> tuple[np.ndarray | None, str]
     return errors, ""
 
 
+def _no_val_windows(cell: Cell, metric: str) -> str:
+    """Why a cell has no per-window validation errors: the files its runs lack."""
+    name = WINDOW_ERRORS.format(split="val", metric=metric)
+    where = (f"fold_<k>/{name} of every fold" if validation.kind(cell.runs[0]) == validation.CV
+             else name)
+    return f"not tested: no readable {where} (a run saved before runs wrote them?)"
+
+
 def _paired_tests(rows: list[Row], baseline: str, bases: list[Cell], pred_len: int,
-                  metric: str) -> tuple[list[Cell], list[str]]:
+                  metric: str, split: str = "test") -> tuple[list[Cell], list[str]]:
     """Test each row against the baseline's; returns the tested cells (the baseline's
     included) of a trained model with one seed, whose spread over seeds no test holds, and
     the tests whose degrees of freedom the seeds' spread cut below the windows' own
@@ -315,7 +319,7 @@ def _paired_tests(rows: list[Row], baseline: str, bases: list[Cell], pred_len: i
         return [], []
     base = next(r for r in rows if r.cell is bases[0])
     base.verdict = BASELINE  # the table's reference protocol: never flagged
-    base_errors, why = seed_window_errors(base.cell, metric)
+    base_errors, why = seed_window_errors(base.cell, metric, split)
     one_seed, few_seeds = [], []
     for row in rows:
         if row is base:
@@ -326,9 +330,13 @@ def _paired_tests(rows: list[Row], baseline: str, bases: list[Cell], pred_len: i
         if base_errors is None:
             row.note = f"baseline: {why}"
             continue
-        errors, why_not = seed_window_errors(row.cell, metric)
+        errors, why_not = seed_window_errors(row.cell, metric, split)
         if errors is None:
             row.note = why_not
+            continue
+        if errors.shape[1] != base_errors.shape[1]:  # windows of other rows: no pairs
+            row.note = (f"not tested: {errors.shape[1]} windows, the baseline's "
+                        f"{base_errors.shape[1]}")
             continue
         test = stats.diebold_mariano(errors.mean(axis=0), base_errors.mean(axis=0), pred_len)
         row.test = stats.with_seed_variance(test, errors, base_errors, pred_len)
@@ -358,78 +366,3 @@ def _adjust(report: Report) -> None:
             row.verdict = SAME
         else:
             row.verdict = BETTER if row.test.mean_diff < 0 else WORSE
-
-
-#: What average ranks (and so the critical-difference diagram) need, where a report has none.
-RANKS_NEED = ("ranks need the same 2 or more models in 2 or more (dataset, pred_len) tables "
-              "with one configuration per model")
-
-
-def _ranking(report: Report, alpha: float) -> tuple[Ranking | None, str]:
-    """Ranks over the blocks where every ranked model has exactly one comparable cell: the
-    models common to the most such tables (ties: the most models; :func:`_widest`)."""
-    blocks: dict[tuple[str, int], dict[str, float]] = {}
-    skipped, apart = [], []
-    for (dataset, pred_len), rows in report.tables().items():
-        comparable = [r for r in rows if not r.flags]
-        models = [r.cell.model for r in comparable]
-        if len(set(models)) == len(models):
-            blocks[(dataset, pred_len)] = {r.cell.model: r.spread.mean for r in comparable}
-        else:  # several configurations of a model: which one would it rank?
-            several = {m: [r.cell.label for r in comparable if r.cell.model == m]
-                       for m in sorted({m for m in models if models.count(m) > 1})}
-            apart = apart or next(iter(several.values()))
-            skipped.append(f"{dataset}/{pred_len} (several configurations of "
-                           f"{', '.join(map(_configurations, several.values()))})")
-    if not blocks:
-        return None, (f"{RANKS_NEED}; no table has one: {'; '.join(skipped)} -> for ranks, "
-                      f"report one configuration of each model at a time, e.g. the folders of "
-                      f"the {apart[0]} runs apart from those of the {apart[1]} runs")
-    models, used = _widest(blocks)
-    if len(models) < 2 or len(used) < 2:
-        skipped_text = f"; left out: {'; '.join(skipped)}" if skipped else ""
-        found = ("this report has one such table" if len(blocks) == 1 else
-                 f"no two of the {len(blocks)} such tables share 2 or more models")
-        return None, f"{RANKS_NEED}; {found}{skipped_text}"
-    scores = np.array([[blocks[b][m] for m in models] for b in used])
-    result = stats.friedman(scores)
-    cd, cd_draws = stats.critical_difference(scores, alpha)
-    ranking = Ranking(models, used, result, cd, alpha, cd_draws)
-    every = sorted({m for b in blocks.values() for m in b})
-    left = [m for m in every if m not in models]
-    skipped += [f"{d}/{h} (no {', '.join(m for m in models if m not in blocks[(d, h)])})"
-                for d, h in sorted(blocks) if (d, h) not in used]
-    notes = [f"left out (not in every ranked table): {', '.join(left)}"] if left else []
-    notes += [f"tables left out: {'; '.join(skipped)}"] if skipped else []
-    return ranking, "; ".join(notes)
-
-
-def _configurations(labels: list[str]) -> str:
-    """``dlinear (cv=holdout vs cv=tscv)``: a model and what tells its cells in a table
-    apart, from their row labels."""
-    model = labels[0].partition(" (")[0]
-    inner = [label.partition(" (")[2].removesuffix(")") or "plain" for label in labels]
-    return f"{model} ({' vs '.join(inner)})"
-
-
-#: Up to this many models, :func:`_widest` tries every subset of them.
-MAX_MODELS_TRIED = 12
-
-
-def _widest(blocks: dict[tuple[str, int], dict[str, float]]
-            ) -> tuple[list[str], list[tuple[str, int]]]:
-    """The models and tables to rank: the set of 2 or more models that the most tables
-    hold all of (ties: the most models, then the first in name order), and those tables.
-    A table without one of the other models would otherwise remove every rank; with
-    more than :data:`MAX_MODELS_TRIED` models, the models every table holds."""
-    every = sorted({m for b in blocks.values() for m in b})
-    candidates = ([set(c) for k in range(len(every), 1, -1)
-                   for c in itertools.combinations(every, k)]
-                  if len(every) <= MAX_MODELS_TRIED
-                  else [set.intersection(*(set(b) for b in blocks.values()))])
-    best: tuple[list[str], list[tuple[str, int]]] = ([], [])
-    for chosen in candidates:
-        holding = [b for b in sorted(blocks) if chosen <= set(blocks[b])]
-        if (len(holding), len(chosen)) > (len(best[1]), len(best[0])):
-            best = (sorted(chosen), holding)
-    return best

@@ -15,6 +15,7 @@ from tsbench.report.build import build
 from tsbench.report.collect import Collected, collect, group
 from tsbench.report.table import FORMATS, render
 from tsbench.report.tuned import Tuned, markdown, read_tuned, tuning_folders, unfinished
+from tsbench.report.validation import SPLITS
 from tsbench.rundir import WINDOW_METRICS
 from tsbench.user_paths import user_path
 
@@ -42,6 +43,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--metric", choices=WINDOW_METRICS, default="mse",
                    help="mase and smape: scale-free, comparable across series; published "
                         "numbers are MSE and MAE only")
+    p.add_argument("--split", choices=SPLITS, default="test",
+                   help="the scores reported: test, or val: each run's validation score (a "
+                        "holdout run's val split, a cv=tscv run's mean over its folds), each "
+                        "validation protocol a table of its own, for choosing configurations "
+                        "without touching test")
     p.add_argument("--baseline", metavar="MODEL",
                    help="model every cell is tested against, per dataset and horizon (or "
                         "a row's label, where the model has several configurations)")
@@ -81,14 +87,23 @@ def main(argv: list[str] | None = None) -> int:
         return _error(f"not a folder: {', '.join(missing)} -> {WHERE_RUNS_ARE}")
     where = ", ".join(map(str, args.dirs))
     folders = tuning_folders(args.dirs)
-    found = collect(args.dirs, f"test_{args.metric}", _warn, tuple(folders))
+    found = collect(args.dirs, f"{args.split}_{args.metric}", _warn, tuple(folders),
+                    args.split)
     tuned, waiting = _tuning(folders)
     if not found.runs and not tuned and waiting and not found.n_found:
         return _error("; ".join(map(unfinished, waiting)))
     for folder in waiting:
         _warn(f"left out {unfinished(folder)}")
     if not found.runs and not tuned:
-        return _error(_empty_reason(found, where, args.metric))
+        return _error(_empty_reason(found, where, args.metric, args.split))
+    if tuned and args.split != "test":
+        names = " ".join(str(t.folder) for t in tuned)
+        if not found.runs:
+            return _error(f"{names}: a tsbench-tune folder's result table holds test "
+                          f"scores, and its stages are not reported here -> drop --split val")
+        _warn(f"left out of the validation report: the result table of the tsbench-tune "
+              f"run(s) {names} (test scores) -> tsbench-report {names}")
+        tuned = []
     if tuned and args.format != "markdown":
         names = " ".join(str(t.folder) for t in tuned)
         if not found.runs:
@@ -113,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         rows = f", or a row's label: {', '.join(map(repr, labels))}" if labels else ""
         return _error(f"--baseline {args.baseline}: no {args.baseline} run under {where} "
                       f"-> use one of {', '.join(models)}{rows}")
-    report = build(cells, args.metric, args.baseline, args.alpha)
+    report = build(cells, args.metric, args.baseline, args.alpha, args.split)
     if args.cd_diagram:
         if report.ranking is None:
             fix = ("" if " -> " in report.ranking_note
@@ -167,7 +182,7 @@ UNSCORED = (" (a search's trials: rerun its best.yaml's command; a grid's jobs "
             "the one holding tune.json, prints its test scores)")
 
 
-def _empty_reason(found: Collected, where: str, metric: str) -> str:
+def _empty_reason(found: Collected, where: str, metric: str, split: str = "test") -> str:
     if found.n_found == 0:
         return f"no finished run (metrics.json + config.yaml) under {where} -> {WHERE_RUNS_ARE}"
     if found.without_metric:
@@ -175,6 +190,11 @@ def _empty_reason(found: Collected, where: str, metric: str) -> str:
                    "warnings)") if found.n_skipped else ""
         why = "; ".join(f"{n} run(s): {reason}{UNSCORED if reason == 'score_test=false' else ''}"
                         for reason, n in found.without_metric.items())
+        if split == "val":
+            return (f"none of the {found.n_found} finished run(s) under {where} has a "
+                    f"validation score (val_{metric}, or a cv=tscv run's "
+                    f"cv_val_{metric}_mean){skipped}: {why} -> report runs that scored a "
+                    "validation split, or drop --split val")
         return (f"none of the {found.n_found} finished run(s) under {where} has test_{metric}"
                 f"{skipped}: {why} -> report runs that scored the test split")
     return (f"none of the {found.n_found} finished run(s) under {where} can be used "

@@ -43,6 +43,7 @@ from omegaconf.errors import OmegaConfBaseException
 from yaml import YAMLError
 
 from tsbench.code_digest import changes
+from tsbench.report import validation
 from tsbench.report.compare import CONFIG_FACTS, facts
 from tsbench.rundir import (
     METRICS,
@@ -76,15 +77,19 @@ class Run:
     swept: frozenset[str] = frozenset()  # keys its sweep's trials.csv searched
     gridded: frozenset[str] = frozenset()  # settings a plain multirun swept (its jobs' grid)
     file_tag: str = ""  # which of several CSV files of one name it read (:func:`_tell_files_apart`)
+    # how a validation report's run was validated (:func:`validation.protocol`): its table's
+    val_tag: str = ""
 
     @property
     def dataset(self) -> str:
         """The dataset's name; a CSV's file name for ``dataset=csv``, with its digest where
-        other runs read another file of that name."""
+        other runs read another file of that name; in a validation report, with how the run
+        was validated (``ili [val: holdout split]``): each protocol's runs are tables apart."""
         name = str(self.config.get("dataset.name"))
         path = self.config.get("dataset.path")
         name = Path(str(path)).name if name == "csv" and path else name
-        return f"{name} ({self.file_tag})" if self.file_tag else name
+        name = f"{name} ({self.file_tag})" if self.file_tag else name
+        return f"{name} [{self.val_tag}]" if self.val_tag else name
 
     def data_file(self) -> str:
         """The file it read, as its protocol card names it: its sha256, else its path."""
@@ -155,9 +160,13 @@ def flatten(node: Any, prefix: str = "") -> dict[str, Any]:
 
 
 def collect(roots: list[Path], metric_key: str, warn: Warn,
-            apart: tuple[Path, ...] = ()) -> Collected:
+            apart: tuple[Path, ...] = (), split: str = "test") -> Collected:
     """Every usable finished run under ``roots`` that has ``metric_key``; none of the runs
-    under the folders ``apart`` (tuning folders, reported apart: :mod:`tsbench.report.tuned`)."""
+    under the folders ``apart`` (tuning folders, reported apart: :mod:`tsbench.report.tuned`).
+    With ``split="val"`` (``metric_key`` ``val_<metric>``), each run's validation score
+    (:func:`validation.score_key`: a cv=tscv run's mean over folds), each run tagged with
+    how it was validated (:attr:`Run.val_tag`)."""
+    metric = metric_key.removeprefix(f"{split}_")
     found = [path for path in find_runs(roots) if not _inside(path, apart)]
     failed_by_sweep: dict[Path, dict[Path, str]] = {}
     swept_by_sweep: dict[Path, frozenset[str]] = {}
@@ -169,7 +178,8 @@ def collect(roots: list[Path], metric_key: str, warn: Warn,
             failed_by_sweep[sweep], swept_by_sweep[sweep] = _read_trials(sweep, warn)
             grid_by_sweep[sweep] = frozenset() if swept_by_sweep[sweep] else grid_of(sweep)
         run = _load(path, warn)
-        reason = None if run is None else _exclusion(run, metric_key)
+        key = metric_key if run is None else validation.score_key(run, split, metric)
+        reason = None if run is None else _exclusion(run, key)
         if run is not None and path in failed_by_sweep[sweep]:
             reason = f"its sweep's {TRIALS_FILE} marks it {failed_by_sweep[sweep][path]}"
         if reason and (run.metrics.get("pruned")  # type: ignore[union-attr]
@@ -180,12 +190,14 @@ def collect(roots: list[Path], metric_key: str, warn: Warn,
         if run is None or reason:
             skipped += 1
             continue
-        if metric_key not in run.metrics:
-            without.append((path, _why_without(run, metric_key)))
+        if key not in run.metrics:
+            without.append((path, _why_without(run, key)))
             continue
         run.swept, run.gridded = swept_by_sweep[sweep], grid_by_sweep[sweep]
         runs.append(run)
     _tell_files_apart(runs)
+    for run in runs if split == "val" else ():
+        run.val_tag = validation.protocol(run)
     if pruned:
         warn(f"left out {len(pruned)} pruned run(s) (stopped early by their sweep's pruner, "
              f"short of their epoch budget), e.g. {pruned[0]}")
@@ -255,6 +267,8 @@ def grid_of(sweep: Path) -> frozenset[str]:
 
 def _why_without(run: Run, metric_key: str) -> str:
     """Why a finished run lacks ``metric_key``, as its config says."""
+    if metric_key.startswith("val_") and run.config.get("cv.name") == "refit":
+        return "cv=refit trains on the train+val rows, so it has no validation score"
     if not metric_key.startswith("test_"):
         return f"its metrics.json has no {metric_key}"
     if metric_key == "test_mase" and "test_mse" in run.metrics:
@@ -263,7 +277,8 @@ def _why_without(run: Run, metric_key: str) -> str:
     if run.config.get("score_test") is False:
         return "score_test=false"
     if run.config.get("cv.name") == "tscv" and not run.config.get("cv.refit"):
-        return "cv=tscv scores the folds' validation blocks; cv.refit=true adds the test split"
+        return ("cv=tscv scores the folds' validation blocks; cv.refit=true adds the test "
+                "split; --split val reports their cross-validation score")
     return f"its metrics.json has no {metric_key}"
 
 

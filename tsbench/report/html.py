@@ -23,6 +23,7 @@ from tsbench.report.table import (
     value_text,
     verdict_text,
 )
+from tsbench.report.validation import SPLIT_NAMES
 from tsbench.rundir import FORECAST_PLOT
 
 STYLE = """
@@ -70,13 +71,15 @@ def data_uri(png: bytes) -> str:
 def render_html(report: Report, sources: list[str], n_runs: int) -> str:
     """The whole page for ``report`` built from ``n_runs`` runs found under ``sources``."""
     metric = report.metric.upper()
+    split = SPLIT_NAMES[report.split]
     parts = [
         "<!doctype html>", '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         '<link rel="icon" href="data:,">', "<title>tsbench report</title>",
         f"<style>{STYLE}</style></head><body>",
         "<h1>tsbench report</h1>",
-        f'<p class="muted">Test {escape(metric)} of {n_runs} run(s) in {len(report.rows)} '
+        f'<p class="muted">{split.capitalize()} {escape(metric)} of {n_runs} run(s) in '
+        f"{len(report.rows)} "
         f"cell(s), read from {escape(', '.join(sources))}. A cell is one configuration "
         "over seeds; bold: the lowest mean among the cells of its table whose protocol "
         "matches.</p>",
@@ -89,19 +92,21 @@ def render_html(report: Report, sources: list[str], n_runs: int) -> str:
     parts += [f"<p>{escape(line)}</p>" for line in summary_lines(report)]
     if not report.baseline:
         parts.append(f'<p class="muted">No paired tests: give <code>--baseline MODEL</code> '
-                     f"(the {escape(test_name(report.metric))}).</p>")
+                     f"(the {escape(test_name(report.metric, report.split))}).</p>")
     if report.ranking is not None:
         parts.append(_figure(plots.cd_diagram(report.ranking),
                              "Critical-difference diagram: average ranks (1 = best); models "
                              "joined by a bar are not significantly different."))
     by_horizon = plots.metric_by_horizon(report)
     if by_horizon is not None:
-        parts.append(f"<h2>Test {escape(metric)} by horizon</h2>")
-        parts.append(_figure(by_horizon, f"Mean test {metric} over seeds with its 95 % "
+        parts.append(f"<h2>{split.capitalize()} {escape(metric)} by horizon</h2>")
+        parts.append(_figure(by_horizon, f"Mean {split} {metric} over seeds with its 95 % "
                                          "t-interval, per model, where it has one comparable "
                                          "configuration at a horizon."))
     parts.append("<h2>A forecast per model</h2>")
-    parts += _forecasts(report)
+    parts += _forecasts(report) if report.split == "test" else [
+        '<p class="muted">Left out of a validation report: a run draws its forecast picture on '
+        "the test windows where it scored them.</p>"]
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
 
@@ -113,10 +118,9 @@ def _table(report: Report, rows: list[Row]) -> str:
     out += [f"<th>{escape(label)}</th>" for label in labels]
     out.append("</tr></thead><tbody>")
     for row in rows:
-        ref = published_text(row)
-        delta = delta_text(row)
-        values = [(row.cell.label, ""), (value_text(row), "num value"), (ci_text(row), "num"),
-                  (ref, "num"), (delta, "num")]
+        values = [(row.cell.label, ""), (value_text(row), "num value"), (ci_text(row), "num")]
+        if report.split == "test":
+            values += [(published_text(row), "num"), (delta_text(row), "num")]
         if report.baseline:
             values.append((verdict_text(row), {BETTER: "better", WORSE: "worse"}.get(
                 row.verdict, "")))

@@ -11,6 +11,7 @@ from matplotlib.figure import Figure
 
 from tsbench.report.build import Ranking, Report
 from tsbench.report.stats import Friedman, cliques
+from tsbench.report.validation import SPLIT_NAMES
 
 
 def _png(fig: Figure) -> bytes:
@@ -125,8 +126,8 @@ def horizon_figure(report: Report) -> Figure | None:
                         label=label)
         ax.set_xticks(sorted({p[0] for pts in series[dataset].values() for p in pts}))
         ax.set_xlabel("pred_len (horizon)")
-        ax.set_ylabel(f"test {report.metric.upper()}")
-        ax.set_title(f"{dataset}: test {report.metric.upper()} by horizon "
+        ax.set_ylabel(f"{SPLIT_NAMES[report.split]} {report.metric.upper()}")
+        ax.set_title(f"{dataset}: {SPLIT_NAMES[report.split]} {report.metric.upper()} by horizon "
                      "(mean over seeds, 95 % t-interval cut at 0)", fontsize=10)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)

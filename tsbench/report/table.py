@@ -9,18 +9,21 @@ from pathlib import Path
 
 from tsbench.report import published
 from tsbench.report.build import BASELINE, Ranking, Report, Row
+from tsbench.report.validation import SPLIT_NAMES, protocol
 from tsbench.search.names import TRIALS_FILE
 
 FORMATS = ("markdown", "latex", "csv", "html")
 
 
-def test_name(metric: str) -> str:
-    """What the paired test compares, on ``metric``."""
-    return (f"Diebold-Mariano test on the per-window test {metric.upper()} averaged over each "
-            "cell's seeds, with a weighted-periodogram (Daniell) HAC variance and Student-t "
-            "reference of fixed-smoothing asymptotics (Coroneo & Iacone 2020): consecutive "
-            "windows overlap, so their errors are not independent pairs; each cell's spread "
-            "over its seeds joins the variance")
+def test_name(metric: str, split: str = "test") -> str:
+    """What the paired test compares, on ``metric`` over ``split``'s windows."""
+    windows = ("" if split == "test" else " (a cv=tscv cell's: every fold's validation "
+               "windows in time order, each scored by its fold's model)")
+    return (f"Diebold-Mariano test on the per-window {SPLIT_NAMES[split]} {metric.upper()}"
+            f"{windows} averaged over each cell's seeds, with a weighted-periodogram (Daniell) "
+            "HAC variance and Student-t reference of fixed-smoothing asymptotics (Coroneo & "
+            "Iacone 2020): consecutive windows overlap, so their errors are not independent "
+            "pairs; each cell's spread over its seeds joins the variance")
 
 
 def value_text(row: Row) -> str:
@@ -65,9 +68,13 @@ def _p(p: float, space: str = "") -> str:
 
 
 def header(report: Report) -> list[str]:
+    """The table's columns; a validation report's has no published number (those are
+    test scores)."""
     metric = report.metric.upper()
-    columns = ["dataset", "pred_len", "model", f"test {metric} (mean ± std, n)", "95 % CI (t)",
-               "published", "Δ vs published"]
+    columns = ["dataset", "pred_len", "model",
+               f"{SPLIT_NAMES[report.split]} {metric} (mean ± std, n)", "95 % CI (t)"]
+    if report.split == "test":
+        columns += ["published", "Δ vs published"]
     if report.baseline:
         columns.append(f"vs {report.baseline} (Holm p)")
     return [*columns, "protocol"]
@@ -103,10 +110,10 @@ def delta_text(row: Row) -> str:
 
 
 def cells(row: Row, report: Report) -> list[str]:
-    ref = published_text(row)
-    delta = delta_text(row)
     out = [row.cell.dataset, str(row.cell.pred_len), row.cell.label, value_text(row),
-           ci_text(row), ref, delta]
+           ci_text(row)]
+    if report.split == "test":
+        out += [published_text(row), delta_text(row)]
     if report.baseline:
         out.append(verdict_text(row))
     return [*out, protocol_text(row)]
@@ -195,10 +202,31 @@ def search_lines(report: Report) -> list[str]:
     return lines
 
 
+def validation_lines(report: Report) -> list[str]:
+    """What a validation report's numbers are, and what it leaves out, said once."""
+    tables = {protocol(row.cell.runs[0]) for row in report.rows}
+    lines = [f"Validation scores, no test score: each row's {report.metric.upper()} is a "
+             f"holdout run's on its val split (val_{report.metric}), a cv=tscv run's mean "
+             f"over its folds' validation blocks (cv_val_{report.metric}_mean); mean ± std "
+             "and the t-interval are over seeds. Each validation protocol is a table of its "
+             f"own ({'; '.join(sorted(tables))}): their numbers are never compared or ranked "
+             "together. Left out: published numbers (they are test scores). These numbers "
+             "are for choosing configurations; report the chosen one on test (the default "
+             "--split test)."]
+    untested = [f"{row.cell.label} at {row.cell.dataset}/{row.cell.pred_len}"
+                for row in report.rows if row.note.startswith("not tested: no readable")]
+    if untested:
+        lines.append(f"Paired tests left out where a cell's runs saved no per-window "
+                     f"validation errors, so the test has no windows to pair: "
+                     f"{'; '.join(untested)}.")
+    return lines
+
+
 def summary_lines(report: Report) -> list[str]:
     """Trials of a search, published numbers left out, what the test was, how many were
     corrected together, and the ranking."""
-    lines = [*search_lines(report), *published_lines(report)]
+    lines = ([*search_lines(report), *published_lines(report)] if report.split == "test"
+             else validation_lines(report))
     if any(row.spread.clipped for row in report.rows):
         lines.append(CLIPPED)
     if any(flag.endswith("(differs)") for row in report.rows for flag in row.flags):
@@ -208,7 +236,8 @@ def summary_lines(report: Report) -> list[str]:
     if report.baseline and not report.n_tests:
         lines.append(f"Paired tests against {report.baseline}: none made (each row says why).")
     elif report.baseline:
-        lines.append(f"Paired tests against {report.baseline}: {test_name(report.metric)}. "
+        lines.append(f"Paired tests against {report.baseline}: "
+                     f"{test_name(report.metric, report.split)}. "
                      f"Holm-adjusted over the {report.n_tests} test(s) of this report; "
                      f"better/worse at α = {report.alpha}. df: the test's degrees of freedom, "
                      "2m for the m lowest Fourier frequencies in its variance, at most "
@@ -277,7 +306,8 @@ def summary_lines(report: Report) -> list[str]:
                    f"models are told apart ({unused})")
     left = f"; {report.ranking_note}" if report.ranking_note else ""
     lines.append(
-        f"Average ranks (1 = best test {report.metric.upper()}) over {f.n_blocks} tables "
+        f"Average ranks (1 = best {SPLIT_NAMES[report.split]} {report.metric.upper()}) over "
+        f"{f.n_blocks} tables "
         f"({blocks}): {ranks}. Friedman χ² = {f.chi2:.2f} ({_p(f.p_chi2, ' ')}), {iman}: "
         f"{verdict}{left}.")
     return lines
@@ -309,7 +339,9 @@ def render(report: Report, fmt: str = "markdown") -> str:
     for line, row in zip(lines, report.rows, strict=True):
         if row.best:
             line[3] = f"**{line[3]}**"
-    sep = ["---", "---:", "---", "---:", "---:", "---:", "---:"] + ["---"] * (len(columns) - 7)
+    numbers = 2 if report.split == "test" else 0  # published, Δ vs published
+    sep = ["---", "---:", "---", *["---:"] * (2 + numbers)]
+    sep += ["---"] * (len(columns) - len(sep))
     table = "\n".join("| " + " | ".join(line) + " |" for line in [columns, sep, *lines])
     return table + "\n\n" + "\n\n".join(summary_lines(report)) + "\n"
 
@@ -327,15 +359,16 @@ def _latex(report: Report, columns: list[str], lines: list[list[str]]) -> str:
         if row.best:
             cells_tex[3] = f"\\textbf{{{cells_tex[3]}}}"
         body.append(" & ".join(cells_tex) + " \\\\")
-    spec = "lrl" + "r" * 4 + "l" * (len(columns) - 7)
+    numbers = 4 if report.split == "test" else 2  # mean, CI, published, Δ vs published
+    spec = "lrl" + "r" * numbers + "l" * (len(columns) - 3 - numbers)
     notes = [esc(line) for line in summary_lines(report)]
     return "\n".join([f"\\begin{{tabular}}{{{spec}}}", "\\toprule",
                       " & ".join(esc(c) for c in columns) + " \\\\", "\\midrule", *body,
                       "\\bottomrule", "\\end{tabular}", "", "\n\n".join(notes)]) + "\n"
 
 
-CSV_FIELDS = ["dataset", "pred_len", "model", "label", "mean", "std", "n", "ci_low", "ci_high",
-              "ci_clipped", "published", "published_seq_len", "published_epochs",
+CSV_FIELDS = ["dataset", "pred_len", "model", "label", "split", "mean", "std", "n", "ci_low",
+              "ci_high", "ci_clipped", "published", "published_seq_len", "published_epochs",
               "published_source", "published_windows_unscored", "published_withheld",
               "published_other_settings",
               "delta", "delta_windows", "best", "vs_baseline", "dm_statistic", "df", "p_value",
@@ -350,7 +383,8 @@ def _csv(report: Report) -> str:
         ci, ref = row.spread.ci, row.reference
         writer.writerow({
             "dataset": row.cell.dataset, "pred_len": row.cell.pred_len, "model": row.cell.model,
-            "label": row.cell.label, "mean": row.spread.mean, "std": row.spread.std,
+            "label": row.cell.label, "split": report.split, "mean": row.spread.mean,
+            "std": row.spread.std,
             "n": row.spread.n, "ci_low": None if ci is None else ci[0],
             "ci_high": None if ci is None else ci[1], "ci_clipped": row.spread.clipped,
             "published": row.published,

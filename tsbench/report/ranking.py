@@ -1,0 +1,139 @@
+"""Average ranks of models over a report's (dataset, horizon) tables, with the Friedman test
+and the critical difference (Demšar 2006); a validation report's over the tables of one
+validation protocol alone (:mod:`tsbench.report.validation`)."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from tsbench.report import stats, validation
+
+if TYPE_CHECKING:
+    from tsbench.report.build import Row
+
+
+@dataclass
+class Ranking:
+    """Average ranks of ``models`` over ``blocks`` (dataset, pred_len) with the Friedman
+    test and the critical difference at ``alpha`` (:func:`stats.critical_difference`:
+    ``cd_draws`` None for Nemenyi's, 0 for the exact one enumerated, else its random
+    draws)."""
+
+    models: list[str]
+    blocks: list[tuple[str, int]]
+    friedman: stats.Friedman
+    cd: float
+    alpha: float
+    cd_draws: int | None = None
+
+    @property
+    def significant(self) -> bool:
+        """Whether the ranks differ at ``alpha`` (:attr:`stats.Friedman.p_value`); only then
+        does the critical difference tell models apart (Demšar's post-hoc rule)."""
+        return self.friedman.p_value < self.alpha
+
+
+#: What average ranks (and so the critical-difference diagram) need, where a report has none.
+RANKS_NEED = ("ranks need the same 2 or more models in 2 or more (dataset, pred_len) tables "
+              "with one configuration per model")
+
+
+def rank(tables: dict[tuple[str, int], list[Row]], alpha: float, split: str = "test"
+         ) -> tuple[Ranking | None, str]:
+    """:func:`_rank` over a report's ``tables``; in a validation report, over the tables of
+    one validation protocol (:func:`validation.kind`: the one whose ranks span the most
+    tables), the other's left out and said so: holdout and CV scores are not ranked
+    together."""
+    if split == "test":
+        return _rank(tables, alpha)
+    by_kind: dict[str, dict[tuple[str, int], list[Row]]] = {}
+    for table, rows in tables.items():
+        by_kind.setdefault(validation.kind(rows[0].cell.runs[0]), {})[table] = rows
+    ranked = {kind: _rank(kind_tables, alpha) for kind, kind_tables in by_kind.items()}
+    if len(ranked) == 1:
+        return next(iter(ranked.values()))
+    kind = max(sorted(ranked), key=lambda k: (0, 0) if ranked[k][0] is None else (
+        len(ranked[k][0].blocks), len(ranked[k][0].models)))  # type: ignore[union-attr]
+    ranking, note = ranked[kind]
+    other = next(k for k in ranked if k != kind)
+    apart = (f"ranked on {kind} validation alone: the {other} validation tables "
+             f"({'; '.join(f'{d}/{h}' for d, h in by_kind[other])}) are left out, holdout "
+             "and CV validation scores are not ranked together")
+    if ranking is None:
+        return None, f"{note}; {apart}"
+    return ranking, f"{apart}; {note}" if note else apart
+
+
+def _rank(tables: dict[tuple[str, int], list[Row]], alpha: float
+          ) -> tuple[Ranking | None, str]:
+    """Ranks over the blocks where every ranked model has exactly one comparable cell: the
+    models common to the most such tables (ties: the most models; :func:`_widest`)."""
+    blocks: dict[tuple[str, int], dict[str, float]] = {}
+    skipped, apart = [], []
+    for (dataset, pred_len), rows in tables.items():
+        comparable = [r for r in rows if not r.flags]
+        models = [r.cell.model for r in comparable]
+        if len(set(models)) == len(models):
+            blocks[(dataset, pred_len)] = {r.cell.model: r.spread.mean for r in comparable}
+        else:  # several configurations of a model: which one would it rank?
+            several = {m: [r.cell.label for r in comparable if r.cell.model == m]
+                       for m in sorted({m for m in models if models.count(m) > 1})}
+            apart = apart or next(iter(several.values()))
+            skipped.append(f"{dataset}/{pred_len} (several configurations of "
+                           f"{', '.join(map(_configurations, several.values()))})")
+    if not blocks:
+        return None, (f"{RANKS_NEED}; no table has one: {'; '.join(skipped)} -> for ranks, "
+                      f"report one configuration of each model at a time, e.g. the folders of "
+                      f"the {apart[0]} runs apart from those of the {apart[1]} runs")
+    models, used = _widest(blocks)
+    if len(models) < 2 or len(used) < 2:
+        skipped_text = f"; left out: {'; '.join(skipped)}" if skipped else ""
+        found = ("this report has one such table" if len(blocks) == 1 else
+                 f"no two of the {len(blocks)} such tables share 2 or more models")
+        return None, f"{RANKS_NEED}; {found}{skipped_text}"
+    scores = np.array([[blocks[b][m] for m in models] for b in used])
+    result = stats.friedman(scores)
+    cd, cd_draws = stats.critical_difference(scores, alpha)
+    ranking = Ranking(models, used, result, cd, alpha, cd_draws)
+    every = sorted({m for b in blocks.values() for m in b})
+    left = [m for m in every if m not in models]
+    skipped += [f"{d}/{h} (no {', '.join(m for m in models if m not in blocks[(d, h)])})"
+                for d, h in sorted(blocks) if (d, h) not in used]
+    notes = [f"left out (not in every ranked table): {', '.join(left)}"] if left else []
+    notes += [f"tables left out: {'; '.join(skipped)}"] if skipped else []
+    return ranking, "; ".join(notes)
+
+
+def _configurations(labels: list[str]) -> str:
+    """``dlinear (cv=holdout vs cv=tscv)``: a model and what tells its cells in a table
+    apart, from their row labels."""
+    model = labels[0].partition(" (")[0]
+    inner = [label.partition(" (")[2].removesuffix(")") or "plain" for label in labels]
+    return f"{model} ({' vs '.join(inner)})"
+
+
+#: Up to this many models, :func:`_widest` tries every subset of them.
+MAX_MODELS_TRIED = 12
+
+
+def _widest(blocks: dict[tuple[str, int], dict[str, float]]
+            ) -> tuple[list[str], list[tuple[str, int]]]:
+    """The models and tables to rank: the set of 2 or more models that the most tables
+    hold all of (ties: the most models, then the first in name order), and those tables.
+    A table without one of the other models would otherwise remove every rank; with
+    more than :data:`MAX_MODELS_TRIED` models, the models every table holds."""
+    every = sorted({m for b in blocks.values() for m in b})
+    candidates = ([set(c) for k in range(len(every), 1, -1)
+                   for c in itertools.combinations(every, k)]
+                  if len(every) <= MAX_MODELS_TRIED
+                  else [set.intersection(*(set(b) for b in blocks.values()))])
+    best: tuple[list[str], list[tuple[str, int]]] = ([], [])
+    for chosen in candidates:
+        holding = [b for b in sorted(blocks) if chosen <= set(blocks[b])]
+        if (len(holding), len(chosen)) > (len(best[1]), len(best[0])):
+            best = (sorted(chosen), holding)
+    return best
