@@ -80,3 +80,14 @@ def test_an_unfinished_tuning_folder_says_to_finish_it(tmp_path: Path) -> None:
         "run that has not finished: its stages score no test split, and stage (g), which "
         "scores its choices once, has not run (no report.json) -> finish it with the same "
         f"tsbench-tune command (out={tune})\n")
+
+
+def test_a_tuning_run_that_ended_with_the_baseline_says_so(tmp_path: Path) -> None:
+    """No search trial ran its full budget: its best single run and ensemble are the
+    baseline, as report.md says in bold; the report's table of it says so too."""
+    tune = tmp_path / "tune"
+    summary = _tuning_folder(tune)
+    said = ("no search trial ran its full budget (recipe.max_epochs=40), so the run ends with "
+            "the baseline: every result is the preset's -> raise recipe.budget_hours")
+    (tune / SUMMARY_FILE).write_text(json.dumps({**summary, "short_budget": said}))
+    assert f"\nShort budget: {said}\n" in report(tune).stdout

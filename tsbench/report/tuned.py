@@ -104,7 +104,8 @@ def markdown(tuned: Tuned, metric: str, baseline: str | None) -> str:
         lines.append(f"| {name} | {members.get(name.removesuffix(' refit'), '?')} | "
                      f"{scores['objective']:.4f} | {val} | {scores['test_mse']:.4f} | "
                      f"{scores['test_mae']:.4f} |")
-    notes = [f"Scores: MSE and MAE of {summary.get('scored', 'the scored channels')}, on the "
+    notes = [f"Short budget: {summary['short_budget']}"] if "short_budget" in summary else []
+    notes += [f"Scores: MSE and MAE of {summary.get('scored', 'the scored channels')}, on the "
              "training rows' scaler (the published convention); the test split was scored "
              f"once, for the {len(results)} rows above, all chosen before it was read."]
     if any(name.endswith(" refit") for name in results):
