@@ -81,14 +81,14 @@ class Swept:
     """One swept setting: its values to check, where the sweep was written, whether it is
     a preset's (``hydra.sweeper.params``), whether its values are a list (each one
     checked, not an interval's ends) written ``a,b`` rather than ``choice(a,b)``, and the
-    end of an integer range."""
+    end of an integer range whose every value is checked."""
 
     values: list[Scalar]
     where: str
     preset: bool = False
     listed: bool = False
     simple: bool = False
-    stop: int | None = None  # an integer range's (exclusive) end
+    stop: int | None = None  # an integer range's (exclusive) end, each value checked
 
 
 @dataclass(frozen=True)
@@ -270,7 +270,8 @@ def _swept(config: DictConfig, overrides: list[str]) -> dict[str, Swept]:
                      else f"the sweep {line}")
             span = override.value()
             stop = span.stop if isinstance(span, RangeSweep) and all(
-                isinstance(v, int) for v in (span.start, span.stop, span.step)) else None
+                isinstance(v, int) for v in (span.start, span.stop, span.step)) and len(
+                range(span.start, span.stop, span.step)) == len(values) else None
             swept[key] = Swept(values, where, written in preset,
                                isinstance(dimension_of(override), Categorical),
                                override.value_type == ValueType.SIMPLE_CHOICE_SWEEP, stop)

@@ -691,6 +691,10 @@ def test_a_misspelt_setting_is_named_in_one_line(multirun: bool, args: list[str]
      "(at model.kernel_size=2,4,6,8,10,12,14,16,18,20,22,24,... (19 values) of the sweep "
      "model.kernel_size=range(1,40)) -> sweep only the values that fit: "
      "model.kernel_size=range(1,40,2)"),
+    # a range too long to check value by value: its ends, and no values named to sweep
+    # in its place (the end that fits alone is not the range's values that fit)
+    (["model.kernel_size=range(0,300)"], "model.kernel_size: must be an odd number >= 1, "
+     "got 0 (at model.kernel_size=0 of the sweep model.kernel_size=range(0,300))"),
     # a grid point of a plain multirun, each of whose values runs beside other values
     (["strategy=recursive", "strategy.step=6,24", "pred_len=12,48"], "strategy.step: must be "
      "between 1 and pred_len=12, got 24 (at pred_len=12 strategy.step=24, 1 of the 4 grid "

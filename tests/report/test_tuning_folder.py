@@ -80,3 +80,28 @@ def test_an_unfinished_tuning_folder_says_to_finish_it(tmp_path: Path) -> None:
         "run that has not finished: its stages score no test split, and stage (g), which "
         "scores its choices once, has not run (no report.json) -> finish it with the same "
         f"tsbench-tune command (out={tune})\n")
+
+
+def test_a_tuning_run_that_ended_with_the_baseline_says_so(tmp_path: Path) -> None:
+    """No search trial ran its full budget: its best single run and ensemble are the
+    baseline, as report.md says in bold; the report's table of it says so too."""
+    tune = tmp_path / "tune"
+    summary = _tuning_folder(tune)
+    said = ("no search trial ran its full budget (recipe.max_epochs=40), so the run ends with "
+            "the baseline: every result is the preset's -> raise recipe.budget_hours")
+    (tune / SUMMARY_FILE).write_text(json.dumps({**summary, "short_budget": said}))
+    assert f"\nShort budget: {said}\n" in report(tune).stdout
+
+
+def test_a_tuning_folder_of_an_older_tsbench_reports_its_table(tmp_path: Path) -> None:
+    """A report.json written before its rows held their objective (and before selection,
+    refits and the scored channels were recorded): its table, not a KeyError."""
+    tune = tmp_path / "tune"
+    summary = _tuning_folder(tune)
+    results = {name: {k: v for k, v in row.items() if k != "objective"}
+               for name, row in summary["results"].items() if not name.endswith(" refit")}
+    older = {k: v for k, v in summary.items() if k not in (
+        "selection", "refit_epochs", "refit_seeds", "scored", "trial_overrides")}
+    (tune / SUMMARY_FILE).write_text(json.dumps({**older, "results": results}))
+    out = report(tune).stdout
+    assert "| baseline | 1 | (not saved) | 0.2100 | 0.4321 | 0.5432 |" in out

@@ -101,10 +101,13 @@ def markdown(tuned: Tuned, metric: str, baseline: str | None) -> str:
     for name in rows:
         scores = results[name]
         val = f"{scores['val_mse']:.4f}" if "val_mse" in scores else "(trained on)"
+        objective = (f"{scores['objective']:.4f}" if "objective" in scores
+                     else "(not saved)")  # a report.json of tsbench before 2026-12-02
         lines.append(f"| {name} | {members.get(name.removesuffix(' refit'), '?')} | "
-                     f"{scores['objective']:.4f} | {val} | {scores['test_mse']:.4f} | "
+                     f"{objective} | {val} | {scores['test_mse']:.4f} | "
                      f"{scores['test_mae']:.4f} |")
-    notes = [f"Scores: MSE and MAE of {summary.get('scored', 'the scored channels')}, on the "
+    notes = [f"Short budget: {summary['short_budget']}"] if "short_budget" in summary else []
+    notes += [f"Scores: MSE and MAE of {summary.get('scored', 'the scored channels')}, on the "
              "training rows' scaler (the published convention); the test split was scored "
              f"once, for the {len(results)} rows above, all chosen before it was read."]
     if any(name.endswith(" refit") for name in results):
