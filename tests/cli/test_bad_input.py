@@ -271,6 +271,15 @@ def test_gpu_trainer_without_a_gpu_names_the_fix(tmp_path: Path) -> None:
     assert not (tmp_path / "run" / "metrics.json").exists()
 
 
+def test_lightnings_short_precision_names_train_as_their_full_ones(tmp_path: Path) -> None:
+    # bf16 is Lightning's bf16-mixed: it trains under autocast, its gradients clipped by an
+    # unfused AdamW (fused, it raised at the first clipped step), and its card says so
+    run_tsbench([*TINY, "trainer.precision=bf16", "trainer.gradient_clip_val=1.0"],
+                tmp_path / "run")
+    card = json.loads((tmp_path / "run" / "protocol.json").read_text())
+    assert card["device"]["precision"] == "bf16-mixed"
+
+
 def test_a_folder_as_path_says_so(tmp_path: Path) -> None:
     args = [a for a in TINY if not a.startswith("dataset")] + [
         "dataset=csv", f"dataset.path={tmp_path}"]
@@ -412,6 +421,14 @@ def test_impossible_settings_fail_before_training(override: str, message: str,
     (["strategy=recursive", "strategy.step=abc"], "strategy.step: must be a whole number"),
     (["trainer.gradient_clip_val=abc"], "trainer.gradient_clip_val: must be a finite number"),
     (["trainer.gradient_clip_val=-1"], "trainer.gradient_clip_val: must be >= 0, got -1"),
+    # Lightning takes them, but they cast the weights: a dtype error at the first step
+    (["trainer.precision=bf16-true"], "trainer.precision: 'bf16-true' casts the model's "
+     "weights away from float32, which tsbench's float32 windows do not feed (the run would "
+     "fail at its first step) -> use bf16-mixed (autocast: the weights stay float32, "
+     "trainer=gpu's default), 16-mixed or 32-true"),
+    (["trainer.precision=64"], "trainer.precision: '64' casts the model's weights"),
+    (["trainer.precision=fp16"], "trainer.precision: unknown precision 'fp16' -> use 32-true, "
+     "bf16-mixed or 16-mixed"),
     (["~model.name"], "model.name: is not set -> add 'name: <model>' to the model's YAML"),
     # a string where true or false is read (bool('no') is true: it ran as true)
     (["data.drop_last=no"], "data.drop_last: must be true or false, got 'no' -> give "

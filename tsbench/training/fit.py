@@ -17,7 +17,7 @@ from tsbench.training.lr_find import tune_lr
 from tsbench.training.module import ForecastModule, LossProgressBar, StopOnNonFiniteLoss
 from tsbench.training.pruning import TrialPruning
 from tsbench.training.schedules import scaled_lr
-from tsbench.training.trainer import make_trainer, train_steps_per_epoch
+from tsbench.training.trainer import make_trainer, precision, train_steps_per_epoch
 
 
 def train(
@@ -35,7 +35,7 @@ def train(
     steps = train_steps_per_epoch(trainer_cfg, len(data.train_dataloader()))
     module = ForecastModule(
         model, cfg.optim, scaled_lr(cfg.optim, data.batch_size), data.target_dims, steps, epochs,
-        trainer_cfg.gradient_clip_val, "mixed" in str(trainer_cfg.precision),
+        trainer_cfg.gradient_clip_val, "mixed" in precision(trainer_cfg),
     )
     tuned = tune_lr(module, data, cfg, out_dir) if cfg.tune.lr_find else {}
     has_val = "val" in data.ranges

@@ -46,6 +46,7 @@ from tsbench.search.names import MULTIRUN_FILE, is_search
 from tsbench.training.crossval import fold_ranges
 from tsbench.training.evaluate import mase_season
 from tsbench.training.gpu import trainer_devices
+from tsbench.training.trainer import precision
 
 #: Bumped when a field changes meaning.
 CARD_VERSION = 1
@@ -416,5 +417,5 @@ def _device(cfg: Any, threads: int | None) -> dict[str, Any]:
     else:
         kind, name, index = "cpu", platform.processor() or platform.machine(), None
     return {"accelerator": accelerator, "kind": kind, "index": index, "name": name,
-            "precision": str(cfg.trainer.precision), "threads": threads,
+            "precision": precision(cfg.trainer), "threads": threads,
             "fast_kernels": bool(cfg.trainer.get("fast_kernels", False))}

@@ -39,6 +39,7 @@ from tsbench.training.search_trial import scores_test
 from tsbench.training.step_memory import check_step_memory
 from tsbench.training.threads import apply_threads
 from tsbench.training.train_and_score import fit_and_score
+from tsbench.training.trainer import precision
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +82,7 @@ def validate_config(cfg: Any, here: bool = True) -> None:
                           "would train, and the untrained model would be scored",
                           "give the batches per epoch (e.g. 10), a share of them in (0, 1], "
                           "or null for all")
+    precision(cfg.trainer)  # one the weights stay float32 at
     clip = cfg.trainer.get("gradient_clip_val")
     if clip is not None and number(clip, "trainer.gradient_clip_val") < 0:
         raise ConfigError("trainer.gradient_clip_val", f"must be >= 0, got {clip}",

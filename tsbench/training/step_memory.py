@@ -33,6 +33,7 @@ from tsbench.models.itransformer import ITransformer
 from tsbench.models.layers.attention import composed_ops
 from tsbench.models.patchtst import PatchTST
 from tsbench.training.model_check import trains_on_cpu
+from tsbench.training.trainer import precision
 
 #: A run is refused where its estimate exceeds the available memory this many times.
 MARGIN = 1.2
@@ -105,7 +106,7 @@ def held_scores(cfg: Any, device: str, residual: bool, dropout: bool) -> tuple[b
     def fused(autocast: bool) -> bool:
         return not residual and composed_ops(device, residual, compiled, autocast, fast)
 
-    train = not fused("mixed" in str(cfg.trainer.precision)) or (dropout and device == "cpu")
+    train = not fused("mixed" in precision(cfg.trainer)) or (dropout and device == "cpu")
     return train, not fused(False)
 
 
@@ -150,7 +151,7 @@ def estimate(cfg: Any, series: Series, borders: Borders, device: str = "cpu"
         return None
     eval_rows = max(1, min(int(cfg.data.eval_batch_size), scored)) * step.per_window
     return step, step_bytes(step.shape, eval_rows,
-                            2 if "16" in str(cfg.trainer.precision) else 4)
+                            2 if "16" in precision(cfg.trainer) else 4)
 
 
 def check_step_memory(cfg: Any, series: Series, borders: Borders) -> None:

@@ -7,7 +7,31 @@ from typing import Any
 
 import pytorch_lightning as pl
 
+from tsbench.errors import ConfigError
 from tsbench.training.gpu import trainer_devices
+
+#: The ``trainer.precision`` values tsbench trains at, Lightning's short names included, by
+#: the name Lightning gives them: float32 weights (the windows are float32), under autocast
+#: for the mixed ones.
+PRECISIONS = {"32-true": "32-true", "32": "32-true", "bf16-mixed": "bf16-mixed",
+              "bf16": "bf16-mixed", "16-mixed": "16-mixed", "16": "16-mixed"}
+
+
+def precision(trainer_cfg: Any) -> str:
+    """``trainer.precision`` by Lightning's full name (``bf16`` is ``bf16-mixed``); refused
+    where the weights themselves would be cast (``bf16-true``, ``64-true``): tsbench's
+    float32 windows would meet them at the first step as a dtype error."""
+    value = str(trainer_cfg.precision)
+    if value in PRECISIONS:
+        return PRECISIONS[value]
+    if value.endswith("-true") or value in ("64", "transformer-engine",
+                                            "transformer-engine-float16"):
+        raise ConfigError("trainer.precision", f"'{value}' casts the model's weights away from "
+                          "float32, which tsbench's float32 windows do not feed (the run would "
+                          "fail at its first step)", "use bf16-mixed (autocast: the weights "
+                          "stay float32, trainer=gpu's default), 16-mixed or 32-true")
+    raise ConfigError("trainer.precision", f"unknown precision '{value}'",
+                      "use 32-true, bf16-mixed or 16-mixed")
 
 
 def make_trainer(trainer_cfg: Any, out_dir: Path, max_epochs: int, *,
@@ -20,7 +44,7 @@ def make_trainer(trainer_cfg: Any, out_dir: Path, max_epochs: int, *,
     show = bool(trainer_cfg.progress_bar) if progress_bar is None else progress_bar
     return pl.Trainer(
         accelerator=str(trainer_cfg.accelerator), devices=trainer_devices(trainer_cfg),
-        precision=trainer_cfg.precision, max_epochs=max_epochs,
+        precision=precision(trainer_cfg), max_epochs=max_epochs,
         deterministic=bool(trainer_cfg.deterministic), callbacks=callbacks or [],
         logger=logger, enable_checkpointing=checkpointing,
         enable_progress_bar=show, enable_model_summary=False,
