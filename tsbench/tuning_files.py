@@ -1,7 +1,33 @@
-"""The names of a tsbench-tune folder's records, in one place and without imports:
-tsbench-tune writes them; the report, the forecast and the output guard read them."""
+"""A tsbench-tune folder's records, in one place and without imports: their names, and
+the rows of the result table ``report.json`` holds. tsbench-tune writes them; the report,
+the forecast and the output guard read them."""
 
 #: The settings and finished stages of a tuning folder (its mark: a folder holding it is one).
 STATE_FILE = "tune.json"
 #: A finished tuning run's summary (its choices and their test scores), and its Markdown.
 SUMMARY_FILE, REPORT_FILE = "report.json", "report.md"
+#: The rows of a tuning run's result table, in order (a refit row after the three).
+CHOICES = ("baseline", "best single", "ensemble")
+
+
+def result_rows(summary: dict) -> list[str]:
+    """The Markdown rows of ``summary``'s result table (``| name | members | objective | val
+    MSE | test MSE | test MAE |``): the choices in :data:`CHOICES` order, their refits after
+    them. A row of a ``report.json`` older than its objective (tsbench before 2026-12-02)
+    says ``(not saved)``; a refit has no validation rows left (``(trained on)``)."""
+    members = {"baseline": 1, "best single": 1,
+               "ensemble": len(summary.get("ensemble_weights") or {})}
+
+    def order(name: str) -> tuple[bool, int]:
+        base = name.removesuffix(" refit")
+        return name != base, CHOICES.index(base) if base in CHOICES else len(CHOICES)
+
+    rows = []
+    for name in sorted(summary["results"], key=order):
+        scores = summary["results"][name]
+        val = f"{scores['val_mse']:.4f}" if "val_mse" in scores else "(trained on)"
+        objective = f"{scores['objective']:.4f}" if "objective" in scores else "(not saved)"
+        rows.append(f"| {name} | {members.get(name.removesuffix(' refit'), '?')} | "
+                    f"{objective} | {val} | {scores['test_mse']:.4f} | "
+                    f"{scores['test_mae']:.4f} |")
+    return rows

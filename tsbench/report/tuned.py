@@ -20,10 +20,8 @@ from typing import Any
 from omegaconf import OmegaConf
 
 from tsbench.rundir import find_runs, read_config
-from tsbench.tuning_files import REPORT_FILE, STATE_FILE, SUMMARY_FILE
+from tsbench.tuning_files import REPORT_FILE, STATE_FILE, SUMMARY_FILE, result_rows
 
-#: The rows of a tuning run's result table, in order (a refit row after the three).
-CHOICES = ("baseline", "best single", "ensemble")
 #: Why its rows stand apart from the cells of runs.
 APART = ("Not pooled with runs into cells, tests or ranks: stages (a)-(f) never read the "
          "test split, so their runs have no test score (scoring them now would let a choice "
@@ -88,24 +86,13 @@ def markdown(tuned: Tuned, metric: str, baseline: str | None) -> str:
     summary = tuned.summary
     assert summary is not None
     results = summary["results"]
-    weights = summary.get("ensemble_weights") or {}
-    members = {"baseline": 1, "best single": 1, "ensemble": len(weights)}
     selection = summary.get("selection", "validation")
-    rows = sorted(results, key=lambda n: (n.endswith(" refit"), _order(n)))
     lines = [f"## tsbench-tune {tuned.folder}", "",
              f"{tuned.what}: the tuning run's choices, each made on MSE on {selection} in "
              f"stages (a)-(f) and scored once on the test split in stage (g) ({SUMMARY_FILE}; "
              f"the whole report: {tuned.folder / REPORT_FILE}). {APART}", "",
              f"| | members | objective (MSE on {selection}) | val MSE | test MSE | test MAE |",
-             "|---|---:|---:|---:|---:|---:|"]
-    for name in rows:
-        scores = results[name]
-        val = f"{scores['val_mse']:.4f}" if "val_mse" in scores else "(trained on)"
-        objective = (f"{scores['objective']:.4f}" if "objective" in scores
-                     else "(not saved)")  # a report.json of tsbench before 2026-12-02
-        lines.append(f"| {name} | {members.get(name.removesuffix(' refit'), '?')} | "
-                     f"{objective} | {val} | {scores['test_mse']:.4f} | "
-                     f"{scores['test_mae']:.4f} |")
+             "|---|---:|---:|---:|---:|---:|", *result_rows(summary)]
     notes = [f"Short budget: {summary['short_budget']}"] if "short_budget" in summary else []
     notes += [f"Scores: MSE and MAE of {summary.get('scored', 'the scored channels')}, on the "
              "training rows' scaler (the published convention); the test split was scored "
@@ -120,8 +107,3 @@ def markdown(tuned: Tuned, metric: str, baseline: str | None) -> str:
         notes.append(f"Not tested against --baseline {baseline}: no per-window errors of "
                      "these rows are saved.")
     return "\n".join([*lines, "", *notes, ""])
-
-
-def _order(name: str) -> int:
-    base = name.removesuffix(" refit")
-    return CHOICES.index(base) if base in CHOICES else len(CHOICES)

@@ -6,6 +6,7 @@ import shlex
 from typing import Any
 
 from tsbench.tune.progress import clock
+from tsbench.tuning_files import result_rows
 
 
 def as_overrides(params: dict[str, Any]) -> str:
@@ -37,17 +38,9 @@ def render_report(summary: dict[str, Any]) -> str:
         f"Scores: MSE and MAE of {summary['scored']}, on the training "
         "rows' scaler (the published convention)",
         "", f"| | members | objective ({objective}) | val MSE | test MSE | test MAE |",
-        "|---|---:|---:|---:|---:|---:|",
+        "|---|---:|---:|---:|---:|---:|", *result_rows(summary),
     ]
-    counts = {"baseline": 1, "best single": 1, "ensemble": len(weights)}
     results = summary["results"]
-    for name in sorted(results, key=lambda n: (n.endswith(" refit"),
-                                               list(counts).index(n.removesuffix(" refit")))):
-        scores = results[name]
-        val = f"{scores['val_mse']:.4f}" if "val_mse" in scores else "(trained on)"
-        lines.append(f"| {name} | {counts[name.removesuffix(' refit')]} | "
-                     f"{scores['objective']:.4f} | {val} | {scores['test_mse']:.4f} | "
-                     f"{scores['test_mae']:.4f} |")
     lines += ["", f"Top configurations (the search trial's {objective}, scaled; every trial "
               f"also ran with `{' '.join(summary.get('trial_overrides', []))}`: the learning "
               "rate it trained at moved with its batch size):", ""]
