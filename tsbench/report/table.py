@@ -220,7 +220,10 @@ def summary_lines(report: Report) -> list[str]:
         if report.one_seed:
             lines.append(f"One seed of a trained model, so its spread over seeds is not in "
                          f"the test (it compares that run): {'; '.join(report.one_seed)} -> "
-                         f"run more seeds (seed=1,2,3) to compare the models.")
+                         f"run more seeds of each to compare the models: its command as a plain "
+                         f"multirun, seed=1,2,3 -m, never with search=... (a search would "
+                         f"choose among the seeds on validation); a search's best.yaml gives "
+                         f"it as seeds_command.")
     if report.baseline_hint:
         lines.append(f"{report.baseline_hint}.")
     if report.stand_ins:

@@ -70,6 +70,8 @@ from tsbench.search.names import (
 from tsbench.search.optimizer import make_optimizer
 from tsbench.search.proposer import Proposer
 from tsbench.search.record import RECORD_DIR, Launch, Record
+from tsbench.search.report import program, python_path
+from tsbench.search.seeds import refuse_seed
 from tsbench.search.settings import SweepSettings, check_initial_points, check_settings
 from tsbench.search.space import SearchSpace, parse_space
 from tsbench.search.timing import TimedTask
@@ -177,6 +179,8 @@ class SkoptSweep(Sweeper):
         check_settings(self.settings)
         parser = OverridesParser.create(config_loader=self.hydra_context.config_loader)
         space = parse_space(self.settings.params, arguments, parser)
+        refuse_seed([p.key for p in space.params], [*python_path(), program()], arguments,
+                    OmegaConf.select(self.config, "hydra.runtime.choices.model", default=None))
         check_keys(space, self.config)
         groups = config_groups(self.config)
         check_options(space, groups, self.validate_batch_is_legal)
