@@ -60,6 +60,11 @@ from tsbench.user_paths import home_in_overrides
 register_resolvers()
 
 
+#: The environment variable naming the deepest folder of a run's (a multirun's) that existed
+#: before the command: a refused run leaves that one in place (:func:`holding`).
+FOUND_DIR_ENV = "TSBENCH_FOUND_DIR"
+
+
 def parallel_jobs() -> int:
     """How many trials the configured launcher runs at once (for thread sharing)."""
     hc = HydraConfig.get()
@@ -113,7 +118,9 @@ def main(cfg: DictConfig) -> float:
     except TsbenchError as exc:
         if multirun and records_failures(HydraConfig.get().sweeper):
             raise  # the sweeper records the failed trial and goes on
-        remove_refused(run_dir, f"{HydraConfig.get().job.name}.log")  # no half-written results
+        remove_refused(run_dir, f"{HydraConfig.get().job.name}.log",  # no half-written
+                       Path(os.environ[FOUND_DIR_ENV]) if FOUND_DIR_ENV in os.environ  # results
+                       else None)
         if multirun:  # said now; Hydra's sweeper runs the other jobs, then stops on this
             said = f"tsbench: error: job {HydraConfig.get().job.num}: {exc}"
             print(said, file=sys.stderr, flush=True)
@@ -287,6 +294,10 @@ def holding(checked: Checked) -> Iterator[None]:
     the run removed what it wrote) is removed; for a folder Hydra names, the folders made
     for it that are empty at the end (:func:`remove_made`): a refused run's, whose folder
     it removed, or a multirun's whose jobs were all refused."""
+    if checked.existing is None:
+        os.environ.pop(FOUND_DIR_ENV, None)
+    else:  # a refused run in a folder found in place leaves it there (rundir.remove_refused)
+        os.environ[FOUND_DIR_ENV] = str(checked.existing)
     folder = checked.folder
     if folder is None:
         os.environ.pop(SWEEP_DIR_ENV, None)  # the sweeper's to set: the folder it made
@@ -318,18 +329,19 @@ def remove_made(folder: Path | None, existing: Path | None) -> None:
     """Remove ``folder``, made by this command, where it holds nothing but its lock or a
     multirun's ``multirun.yaml`` (a refused run removed what it wrote, each job of a
     multirun was refused), then each folder above it where empty, up to ``existing``: it
-    existed before the command, and stays with all above it."""
+    existed before the command, and stays with all above it (``folder`` itself emptied of
+    those files where it is ``existing``)."""
     if folder is None or existing is None:
         return
     folder = folder.absolute()
     for made in (folder, *folder.parents):  # deepest first, until one is not empty
-        if made == existing or made in existing.parents:
-            return
         if made == folder and made.is_dir() and not made.is_symlink():
             own = [p for p in made.iterdir() if p.name in (RUN_LOCK, LOCK_FILE, MULTIRUN_FILE)]
             if len(own) == len(list(made.iterdir())):
                 for path in own:
                     path.unlink()
+        if made == existing or made in existing.parents:
+            return
         try:
             made.rmdir()
         except FileNotFoundError:  # never made, or a refused run's own, removed

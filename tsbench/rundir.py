@@ -85,19 +85,29 @@ def write_config(run_dir: Path, cfg: DictConfig) -> None:
     write_text(run_dir / CONFIG, OmegaConf.to_yaml(cfg, resolve=True))
 
 
-def remove_refused(run_dir: Path, job_log: str) -> None:
+def remove_refused(run_dir: Path, job_log: str, found: Path | None = None) -> None:
     """Delete the directory of a run refused for bad input if it holds nothing but what such
     a run writes: Hydra's ``.hydra/`` files, the job log (file name ``job_log``),
     ``config.yaml`` and its lock (:data:`RUN_LOCK`). Anything else (metrics, checkpoints,
-    logs, a user's own files) keeps it, and so does the folder above it."""
+    logs, a user's own files) keeps it, and so does the folder above it. A directory that
+    existed before the command (``found``: a user's own, empty folder) stays, emptied of
+    what the run wrote."""
     hydra_dir = Path(HYDRA_CONFIG).parent.as_posix()
     if run_dir.is_symlink() or (run_dir / hydra_dir).is_symlink() or not run_dir.is_dir():
         return
     allowed = {hydra_dir, CONFIG, job_log, HYDRA_CONFIG, HYDRA_RECORD, HYDRA_OVERRIDES, RUN_LOCK}
-    found = {p.relative_to(run_dir).as_posix(): p for p in run_dir.rglob("*")}
-    if set(found) <= allowed and all(p.is_dir() == (name == hydra_dir)
-                                     for name, p in found.items()):
+    written = {p.relative_to(run_dir).as_posix(): p for p in run_dir.rglob("*")}
+    if not (set(written) <= allowed and all(p.is_dir() == (name == hydra_dir)
+                                            for name, p in written.items())):
+        return
+    if found is None or run_dir.absolute() != found.absolute():
         shutil.rmtree(run_dir, ignore_errors=True)  # Windows: the open job log stays
+        return
+    for path in run_dir.iterdir():  # the lock is the command's to remove (cli.holding)
+        if path.name == hydra_dir:
+            shutil.rmtree(path, ignore_errors=True)
+        elif path.name != RUN_LOCK:
+            path.unlink(missing_ok=True)
 
 
 def clear_unfinished(run_dir: Path, job_log: str) -> None:

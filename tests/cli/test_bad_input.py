@@ -168,7 +168,8 @@ def test_impossible_model_setting_names_the_field(tmp_path: Path) -> None:
 
 def test_refused_run_leaves_no_folder_in_outputs(tmp_path: Path) -> None:
     """The plain command, with Hydra's default run directory: not even the ``outputs/runs/``
-    and day's folders Hydra made for it; those a user had stay, empty as they were."""
+    and day's folders Hydra made for it; those a user had stay, empty as they were, the
+    run's own folder (``hydra.run.dir``) too."""
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = run_module("tsbench", [*TINY, "pred_len=-5"], env, cwd=tmp_path)
     assert proc.returncode == 2 and "tsbench: error: pred_len: must be >= 1" in proc.stderr
@@ -186,6 +187,9 @@ def test_refused_run_leaves_no_folder_in_outputs(tmp_path: Path) -> None:
     mine.mkdir()
     proc = run_module("tsbench", [*TINY, "pred_len=-5", "hydra.run.dir=mine/run"], env,
                       cwd=tmp_path)
+    assert proc.returncode == 2 and mine.is_dir() and list(mine.iterdir()) == []
+    proc = run_module("tsbench", [*TINY, "pred_len=-5", "hydra.run.dir=mine"], env,
+                      cwd=tmp_path)  # the run's own folder: it stays, empty as it was
     assert proc.returncode == 2 and mine.is_dir() and list(mine.iterdir()) == []
 
 

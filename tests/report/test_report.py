@@ -170,8 +170,9 @@ def test_a_test_whose_df_few_seeds_cut_says_to_run_more_seeds(tmp_path: Path) ->
     assert ("Few seeds: these tests' variance is mostly the cells' spread over their seeds, "
             "on few degrees of freedom (each cell's seeds less 1), so only a very large gap "
             "is significant there and another metric's table may tell the pair apart: "
-            "synthetic/12 dlinear vs naive: df 1, 2 and 2 seeds -> run more seeds "
-            "(seed=1,2,3,4,5) to compare the models.") in text
+            "synthetic/12 dlinear vs naive: df 1, 2 and 2 seeds -> run more seeds of each "
+            "(seed=1,2,3,4,5) to compare the models: its command as a plain multirun, "
+            "seed=1,2,3 -m, never with search=...") in text
     assert "One seed" not in text
     text = report(tmp_path / "dlinear_1", tmp_path / "naive_1", "--baseline", "naive").stdout
     assert "Few seeds" not in text and "One seed of a trained model" in text
@@ -243,15 +244,15 @@ def test_a_look_back_chosen_earlier_is_named_once_in_a_label(zoo: Zoo, tmp_path:
 def test_the_trials_of_a_pruning_sweep_pool_with_a_plain_run_as_seeds(tmp_path: Path) -> None:
     """The ``pruning`` block a pruning sweep hands each trial (its job and trial numbers,
     where it reports) does not change what a trial that ran its budget computed."""
-    tiny = [*ILI, "model=dlinear", "pred_len=24"]
-    run_tsbench([*tiny, "hydra/sweeper=skopt", "seed=choice(1,2)", "hydra.sweeper.n_trials=2",
-                 "hydra.sweeper.random_state=0", "hydra.sweeper.pruner.kind=asha",
-                 "hydra.sweeper.pruner.min_epochs=100", "score_test=true"], tmp_path / "pruned",
-                multirun=True)
-    run_tsbench([*tiny, "seed=3"], tmp_path / "plain")
+    tiny = [*ILI, "model=dlinear", "pred_len=24", "optim.lr=0.01"]
+    run_tsbench([*tiny[:-1], "hydra/sweeper=skopt", "optim.lr=choice(0.01)", "seed=1",
+                 "hydra.sweeper.n_trials=1", "hydra.sweeper.random_state=0",
+                 "hydra.sweeper.pruner.kind=asha", "hydra.sweeper.pruner.min_epochs=100",
+                 "score_test=true"], tmp_path / "pruned", multirun=True)  # (a search's seed
+    run_tsbench([*tiny, "seed=3"], tmp_path / "plain")  # is refused: one point searched)
     proc = report(tmp_path / "pruned", tmp_path / "plain")
     [row] = _rows(proc.stdout)
-    assert row[2] == "dlinear" and _n(row[3]) == 3 and proc.stderr == ""
+    assert row[2] == "dlinear" and _n(row[3]) == 2 and proc.stderr == ""
 
 
 def test_a_published_number_names_its_look_back_and_epochs_beside_a_cell_of_others(

@@ -311,3 +311,31 @@ def test_a_search_file_written_relative_then_absolute_is_one_search(tmp_path: Pa
         assert f"dataset.path={data}\n" in written  # as an older tsbench wrote it: relative,
         definition.write_text(written.replace(  # from the folder of the command that wrote it
             f"dataset.path={data}\n", f"dataset.path={os.path.relpath(data, cwd)}\n"))
+
+
+def test_a_search_over_files_written_relative_then_absolute_is_one_search(
+        tmp_path: Path) -> None:
+    """Each path of a searched choice (``dataset.path=choice(data/a.csv,data/b.csv)``) was
+    recorded as written: the same files spelled absolute, from another folder, were another
+    search (resume refused) and their trials points outside it."""
+    lines = ["date,price,OT"] + [f"2024-01-{1 + i // 24:02d} {i % 24:02d}:00:00,{i % 7},"
+                                 f"{(i * 5) % 11}" for i in range(400)]
+    files = [tmp_path / "data" / name for name in ("a.csv", "b.csv")]
+    files[0].parent.mkdir()
+    for file in files:
+        file.write_text("\n".join(lines) + "\n")
+    sweep_dir = tmp_path / "sweep"
+    args = ["-m", "hydra/sweeper=skopt", "dataset=csv", "model=naive", "seq_len=24",
+            "pred_len=12", "trainer=debug", "logger=none", "hydra.sweeper.n_initial_points=1",
+            "hydra.sweeper.mode=random", "hydra.sweeper.random_state=0",
+            f"hydra.sweep.dir={sweep_dir}", "hydra.sweeper.resume=true"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    for n_trials, paths, cwd in ((1, "data/a.csv,data/b.csv", tmp_path),
+                                 (2, f"choice({files[0]},{files[1]})", files[0].parent)):
+        done = run_module("tsbench", [*args, f"dataset.path={paths}",
+                                      f"hydra.sweeper.n_trials={n_trials}"], env, cwd=cwd)
+        assert done.returncode == 0, done.stderr[-3000:]
+        assert len(rows(sweep_dir)) == n_trials
+        assert {r["dataset.path"] for r in rows(sweep_dir)} <= {str(f) for f in files}
+        searched = yaml.safe_load((sweep_dir / "search.yaml").read_text())["params"]
+        assert searched == {"dataset.path": f"choice({files[0]}, {files[1]})"}

@@ -73,6 +73,38 @@ def test_a_diverged_child_is_never_a_sweeps_best(tmp_path: Path) -> None:
     assert parent.data.tags["tsbench.best_run_id"] == children[0.3]
 
 
+def test_a_multirun_over_tables_names_a_best_child_per_table(tmp_path: Path) -> None:
+    """Children of other datasets or horizons (another table of tsbench-report) are not
+    compared: the parent's best is each table's, named after it, and no best over all."""
+    callback, config, sweep_dir = _sweep(tmp_path)
+    client, parent_id = callback._client, callback._run_id
+    experiment_id = client.get_run(parent_id).info.experiment_id
+    children = {}
+    for name, path, pred_len, objective in (
+            ("etth1", "/d/ETTh1.csv", 96, 0.4), ("etth1", "/d/ETTh1.csv", 96, 0.5),
+            ("etth1", "/d/ETTh1.csv", 192, 0.45), ("ili", "/d/ili.csv", 96, 2.0),
+            ("csv", "/a/sales.csv", 96, 0.1), ("csv", "/b/sales.csv", 96, 0.2)):
+        child = client.create_run(experiment_id, tags={"mlflow.parentRunId": parent_id})
+        for key, value in (("dataset.name", name), ("dataset.path", path),
+                           ("pred_len", pred_len)):
+            client.log_param(child.info.run_id, key, value)
+        client.log_metric(child.info.run_id, "objective", objective)
+        client.set_terminated(child.info.run_id)
+        children[objective] = child.info.run_id
+    callback.on_multirun_end(config)
+    parent = client.get_run(parent_id)
+    assert parent.data.metrics == {
+        "best_objective/etth1/96": 0.4, "best_objective/etth1/192": 0.45,
+        "best_objective/ili/96": 2.0, "best_objective/a/sales.csv/96": 0.1,
+        "best_objective/b/sales.csv/96": 0.2}
+    assert {k: v for k, v in parent.data.tags.items() if "best" in k} == {
+        "tsbench.best_run_id/etth1/96": children[0.4],
+        "tsbench.best_run_id/etth1/192": children[0.45],
+        "tsbench.best_run_id/ili/96": children[2.0],
+        "tsbench.best_run_id/a/sales.csv/96": children[0.1],
+        "tsbench.best_run_id/b/sales.csv/96": children[0.2]}
+
+
 def test_wandb_files_go_to_logger_dir_before_wandb_dir(tmp_path: Path, clean_home: Path
                                                        ) -> None:
     """logger.dir is the folder given for this run: it wins over $WANDB_DIR (the user's

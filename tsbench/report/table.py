@@ -40,6 +40,10 @@ def ci_text(row: Row) -> str:
     return f"[{low}, {ci[1]:.4f}]"
 
 
+#: How to run more seeds of a configuration: a plain multirun, never a search over them.
+MORE_SEEDS = ("its command as a plain multirun, seed=1,2,3 -m, never with search=... (a search "
+              "would choose among the seeds on validation); a search's best.yaml gives it as "
+              "seeds_command")
 #: Said once under a report with a clipped interval.
 CLIPPED = ("95 % CI [0 (clipped), ...]: the t-interval over the seeds reached below 0, which "
            "an error cannot, so its lower end is shown at 0; the interval still covers the "
@@ -249,13 +253,15 @@ def summary_lines(report: Report) -> list[str]:
         if report.one_seed:
             lines.append(f"One seed of a trained model, so its spread over seeds is not in "
                          f"the test (it compares that run): {'; '.join(report.one_seed)} -> "
-                         f"run more seeds (seed=1,2,3) to compare the models.")
+                         f"run more seeds of each (seed=1,2,3) to compare the models: "
+                         f"{MORE_SEEDS}.")
         if report.few_seeds:
             lines.append(f"Few seeds: these tests' variance is mostly the cells' spread over "
                          f"their seeds, on few degrees of freedom (each cell's seeds less 1), "
                          f"so only a very large gap is significant there and another metric's "
                          f"table may tell the pair apart: {'; '.join(report.few_seeds)} -> "
-                         f"run more seeds (seed=1,2,3,4,5) to compare the models.")
+                         f"run more seeds of each (seed=1,2,3,4,5) to compare the models: "
+                         f"{MORE_SEEDS}.")
     if report.baseline_hint:
         lines.append(f"{report.baseline_hint}.")
     if report.stand_ins:

@@ -22,6 +22,7 @@ from skopt.space import Dimension
 from tsbench.atomic import write_with
 from tsbench.rundir import CONFIG, HYDRA_RECORD, PROTOCOL
 from tsbench.search.names import FAILED, PRUNED
+from tsbench.search.seeds import seeds_command
 from tsbench.search.space import Scalar, SearchSpace, describe, format_value, position
 from tsbench.search.trials import Trial
 
@@ -168,14 +169,39 @@ def reproduce_command(space: SearchSpace, trial: Trial, run_dir: Path | None = N
     ``hydra.searchpath=[file://conf]``, ``dataset.path=sales.csv``) are written absolute,
     so that it reruns from any working directory. A tsbench trial's ``score_test`` (false in
     tsbench-tune's searches) is left out: the rerun scores the test split, once."""
+    overrides = [*rerun_overrides(space, trial, run_dir), "hydra.mode=RUN"]
+    return " ".join([*python_path(), program(), *(shlex.quote(o) for o in overrides)])
+
+
+def rerun_overrides(space: SearchSpace, trial: Trial, run_dir: Path | None) -> list[str]:
+    """The overrides of :func:`reproduce_command` but its ``hydra.mode``."""
     recorded = [] if run_dir is None else [*run_hydra_overrides(run_dir), *search_marks(run_dir),
                                            *refit_mark(run_dir)]
     overrides = [*map(absolute_paths, space.overrides(trial.point)),
-                 *map(absolute_paths, recorded), "hydra.mode=RUN"]
+                 *map(absolute_paths, recorded)]
     if run_dir is not None and (run_dir / PROTOCOL).is_file():  # a tsbench trial: its rerun
         overrides = [o for o in overrides  # scores the test split once (score_test=false
                      if o.split("=", 1)[0].lstrip("+~") != "score_test"]  # kept a search's)
-    return " ".join([*python_path(), program(), *(shlex.quote(o) for o in overrides)])
+    return overrides
+
+
+def more_seeds_command(space: SearchSpace, trial: Trial, run_dir: Path) -> str:
+    """The plain multirun (Hydra's basic sweeper) that runs more seeds of the trial's
+    configuration: :func:`reproduce_command`'s overrides without the search preset, whose
+    sweeper would search the seed (:func:`tsbench.search.seeds.seeds_command`)."""
+    return seeds_command([*python_path(), program()], rerun_overrides(space, trial, run_dir),
+                         run_choice(run_dir, "model"))
+
+
+def run_choice(run_dir: Path, group: str) -> str | None:
+    """The option of config ``group`` a run composed (its ``.hydra/hydra.yaml``); None
+    where it has none."""
+    try:
+        hydra = yaml.safe_load((run_dir / HYDRA_RECORD).read_text())
+        choice = hydra["hydra"]["runtime"]["choices"].get(group)
+    except (OSError, yaml.YAMLError, KeyError, TypeError, AttributeError):
+        return None
+    return None if choice is None else str(choice)
 
 
 def python_path() -> list[str]:
@@ -296,6 +322,7 @@ def write_best(
         "params": space.values(best.point),
         "overrides": space.overrides(best.point),
         "command": reproduce_command(space, best, path.parent / best.job_dir),
+        "seeds_command": more_seeds_command(space, best, path.parent / best.job_dir),
         "trials_finished": sum(t.ok for t in trials),
         "trials_pruned": sum(t.status == PRUNED for t in trials),
         "trials_failed": sum(t.status == FAILED for t in trials),

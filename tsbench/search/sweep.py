@@ -70,6 +70,8 @@ from tsbench.search.names import (
 from tsbench.search.optimizer import make_optimizer
 from tsbench.search.proposer import Proposer
 from tsbench.search.record import RECORD_DIR, Launch, Record
+from tsbench.search.report import absolute_paths, program, python_path
+from tsbench.search.seeds import refuse_seed
 from tsbench.search.settings import SweepSettings, check_initial_points, check_settings
 from tsbench.search.space import SearchSpace, parse_space
 from tsbench.search.timing import TimedTask
@@ -176,7 +178,14 @@ class SkoptSweep(Sweeper):
         assert self.config is not None and self.hydra_context is not None
         check_settings(self.settings)
         parser = OverridesParser.create(config_loader=self.hydra_context.config_loader)
-        space = parse_space(self.settings.params, arguments, parser)
+        # a file's path as one spelling (absolute), a searched choice's each path too:
+        # written relative or absolute, one search (its search.yaml, trials.csv, resume)
+        params = {key: absolute_paths(f"{key}={value}").split("=", 1)[1]
+                  for key, value in self.settings.params.items()}
+        arguments = [absolute_paths(line) for line in arguments]
+        space = parse_space(params, arguments, parser)
+        refuse_seed([p.key for p in space.params], [*python_path(), program()], arguments,
+                    OmegaConf.select(self.config, "hydra.runtime.choices.model", default=None))
         check_keys(space, self.config)
         groups = config_groups(self.config)
         check_options(space, groups, self.validate_batch_is_legal)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -151,7 +152,10 @@ class MlflowSweepCallback(Callback):
         """The sweep's best objective as the parent's metric ``best_objective``: the one of
         ``best.yaml`` when a tsbench sweeper wrote it (with its trial counts as metrics and
         the best parameters as ``best.<name>`` params), else the lowest ``objective`` of the
-        child runs (tsbench's objective is a loss), with that child's id as a tag."""
+        child runs (tsbench's objective is a loss), with that child's id as the tag
+        ``tsbench.best_run_id``. Only children of one table (:func:`table_of`) compare:
+        where they span several, each table's best is logged under its name
+        (``best_objective/etth1/96``, ``tsbench.best_run_id/etth1/96``), and none over all."""
         from mlflow.entities import Metric, Param, RunTag
 
         stamp = int(time.time() * 1000)
@@ -169,12 +173,17 @@ class MlflowSweepCallback(Callback):
             return
         children = self._all_runs(self._experiment_id,
                                   f"tags.mlflow.parentRunId = '{self._run_id}'")
-        scored = [(run.data.metrics["objective"], run.info.run_id) for run in children
-                  if math.isfinite(run.data.metrics.get("objective", math.nan))]
-        if scored:
+        tables: dict[tuple[str, ...], list[tuple[float, str]]] = {}
+        for run in children:
+            if math.isfinite(run.data.metrics.get("objective", math.nan)):
+                tables.setdefault(table_of(run.data.params), []).append(
+                    (run.data.metrics["objective"], run.info.run_id))
+        names = table_names(list(tables)) if len(tables) > 1 else {next(iter(tables), ()): ""}
+        for table, scored in tables.items():
             objective, child = min(scored)
-            self._client.log_metric(self._run_id, "best_objective", objective, stamp)
-            self._client.set_tag(self._run_id, "tsbench.best_run_id", child)
+            self._client.log_metric(self._run_id, f"best_objective{names[table]}", objective,
+                                    stamp)
+            self._client.set_tag(self._run_id, f"tsbench.best_run_id{names[table]}", child)
 
     def _all_runs(self, experiment_id: Any, query: str) -> list[Any]:
         """Every run of ``experiment_id`` that ``query`` finds, page after page of
@@ -189,3 +198,28 @@ class MlflowSweepCallback(Callback):
             token = page.token
             if not token:
                 return runs
+
+
+def table_of(params: dict[str, str]) -> tuple[str, ...]:
+    """The table of tsbench-report a child run's objective belongs to: its dataset (name and
+    file) and horizon (``pred_len``), from its params; objectives of two tables (another
+    series, another horizon) do not compare."""
+    return tuple(params.get(key, "") for key in ("dataset.name", "dataset.path", "pred_len"))
+
+
+def table_names(tables: list[tuple[str, ...]]) -> dict[tuple[str, ...], str]:
+    """``/<dataset>/<pred_len>`` for each of :func:`table_of`'s ``tables``: the dataset's
+    name, a CSV file's name for ``dataset=csv``, its path where two files share a name;
+    only the characters MLflow allows in a metric's name."""
+    def dataset(table: tuple[str, ...]) -> str:
+        name, path, _ = table
+        return Path(path).name if name == "csv" and path else name
+
+    shared = [dataset(t) for t in {t[:2]: t for t in tables}.values()]  # one per file
+    names = {}
+    for table in tables:
+        label = dataset(table)
+        if shared.count(label) > 1:
+            label = table[1].strip("/") or label
+        names[table] = "/" + re.sub(r"[^\w\-. /]", "_", f"{label}/{table[2]}")
+    return names
