@@ -57,6 +57,9 @@ GROUP_COMBINATIONS = 16
 RANGE_VALUES = 256
 #: Grid points of a plain multirun checked, at most (else its values alone).
 GRID_POINTS = 256
+#: Swept settings whose value no other setting's check reads: a seed's many values repeat
+#: the grid's points rather than make new ones.
+INERT = ("seed",)
 #: Values that fail named in a refusal, at most.
 SHOWN = 12
 
@@ -155,8 +158,11 @@ def _check_grid(worlds: list[World], swept: list[tuple[str, list[Scalar]]], data
                 ) -> None:
     """Raise the first error of a grid point (a combination of every swept value, each
     config group's option included) where some fail: a plain multirun runs each of them.
-    Not checked beyond :data:`GRID_POINTS`; a model's constructor is heard only about the
-    swept settings (it gets one channel, no calendar)."""
+    Not checked beyond :data:`GRID_POINTS` (a swept :data:`INERT` setting, checked value by
+    value, repeats the points at each of its values, not counted); a model's constructor is
+    heard only about the swept settings (it gets one channel, no calendar)."""
+    inert = [key for key, _ in swept if key in INERT]
+    swept = [(key, values) for key, values in swept if key not in INERT]
     keys = [key for key, _ in swept]
     points = list(itertools.product(*(values for _, values in swept)))
     if len(points) * len(worlds) > GRID_POINTS:
@@ -182,8 +188,9 @@ def _check_grid(worlds: list[World], swept: list[tuple[str, list[Scalar]]], data
                                error))
     if failed:
         shown, error = failed[0]
+        each = f" at every {' and '.join(inert)}" if inert else ""
         raise ConfigError(error.field, f"{error.problem} (at {shown}, {len(failed)} of the "
-                          f"{len(points) * len(worlds)} grid points fail)",
+                          f"{len(points) * len(worlds)} grid points fail{each})",
                           "a plain multirun runs every combination of its values: run those "
                           "that fit together in multiruns of their own, or search them with "
                           "hydra/sweeper=skopt and hydra.sweeper.constraints")

@@ -722,6 +722,12 @@ def test_a_misspelt_setting_is_named_in_one_line(multirun: bool, args: list[str]
      "points fail) -> a plain multirun runs every combination of its values: run those that "
      "fit together in multiruns of their own, or search them with hydra/sweeper=skopt and "
      "hydra.sweeper.constraints"),
+    # so with many seeds, which repeat the points rather than make new ones (1200 jobs)
+    (["strategy=recursive", "strategy.step=6,24", "pred_len=12,48", "seed=range(0,300)"],
+     "strategy.step: must be between 1 and pred_len=12, got 24 (at pred_len=12 "
+     "strategy.step=24, 1 of the 4 grid points fail at every seed) -> a plain multirun runs every "
+     "combination of its values: run those that fit together in multiruns of their own, or "
+     "search them with hydra/sweeper=skopt and hydra.sweeper.constraints"),
     # the test split, scored by a plain multirun's jobs (score_test: null), not by a search's
     (["dataset.test_frac=0.05", "pred_len=12,40"], "pred_len: the test split has 30 rows to "
      "forecast, fewer than pred_len = 40 (its look-back comes from the rows before it) (at "
@@ -837,9 +843,10 @@ def test_a_job_refused_in_a_plain_multirun_is_one_line_and_the_others_run(
      "pred_len=choice(12,96)"],
     ["hydra/sweeper=skopt", "model=dlinear", "strategy=choice(direct,recursive)",
      "pred_len=choice(12,96)"],
-    # step=48 runs beside pred_len=96 only, after more combinations than are tried
-    ["model=dlinear", "strategy=recursive", "strategy.step=24,48", "pred_len=24,96",
-     "seed=range(0,600,2)"],
+    # step=48 runs beside pred_len=96 only, after more combinations than are tried (a
+    # search: a plain multirun runs step=48 beside pred_len=24 too, and is refused)
+    ["hydra/sweeper=skopt", "model=dlinear", "strategy=recursive", "strategy.step=24,48",
+     "pred_len=24,96", "data.batch_size=range(8,600,2)"],
 ])  # fmt: skip
 def test_a_swept_value_some_trial_may_run_is_not_refused(sweep: list[str]) -> None:
     check_command_line(["-m", *sweep])
