@@ -144,6 +144,22 @@ def test_validation_tests_without_per_window_errors_are_left_out_with_a_line(
             ) in out
 
 
+def test_a_search_trial_without_the_test_split_is_compared_and_pooled_on_validation(
+        runs: Runs, tmp_path: Path) -> None:
+    """A search's trial (score_test=false: no test rows read, no test windows) validated
+    as a run that scored the test split did: one cell with a rerun's seed, tested against
+    the baseline, not flagged for the test split's rows and windows."""
+    tiny_run(tmp_path / "trial", "model=dlinear", "pred_len=12", "score_test=false")
+    tiny_run(tmp_path / "rerun", "model=dlinear", "pred_len=12", "seed=2")
+    out = report(tmp_path, runs.holdout / "naive_12", "--split", "val",
+                 "--baseline", "naive").stdout
+    [row] = [r for r in _body(out) if r[2].startswith("dlinear")]
+    scores = [_metrics(tmp_path / d)["val_mse"] for d in ("trial", "rerun")]
+    cell = row[3].strip("*")
+    assert row[2] == "dlinear" and cell.startswith(f"{np.mean(scores):.4f} ± ")
+    assert cell.endswith("(2)") and "(p=" in row[5] and row[6] == "same"  # tested
+
+
 def test_a_refit_run_has_no_validation_score(runs: Runs) -> None:
     proc = report(runs.refit, runs.holdout, "--split", "val")
     assert ("left out 1 run(s) without val_mse (cv=refit trains on the train+val rows, so "

@@ -63,6 +63,10 @@ from tsbench.search.names import MULTIRUN_FILE, OK, PRUNED, RECORD_COLUMNS, TRIA
 IGNORED = ("seed", "logger.", "trainer.progress_bar", "trainer.progress_refresh",
            "trainer.num_threads", "data.eval_batch_size", "pruning.")
 
+#: Config keys that change a run's test scores alone: they never split a cell of a
+#: validation report (a search's trial, ``score_test=false``, pools with a rerun's seeds).
+VAL_IGNORED = ("score_test",)
+
 Warn = Callable[[str], None]
 
 
@@ -391,6 +395,7 @@ def _cells(runs: list[Run], splitting: dict[tuple, set[str]]
         unread = () if reads_look_back(run) else LOOK_BACK_KEYS
         untrained = TRAINING_KEYS if run.metrics.get("epochs") == 0 else ()
         unused = unread + (FOUND_LR_KEYS if applied_finder(run) else ())
+        unused += VAL_IGNORED if run.val_tag else ()
         kept = {k: v for k, v in run.config.items() if k in splitting.get(row, ()) or (
             not k.startswith(IGNORED) and k not in unused
             and not (untrained and k.startswith(untrained)))}

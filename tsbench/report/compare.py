@@ -38,12 +38,24 @@ CONFIG_FACTS = ("features", "scored columns", "cross-validation", "strategy")
 #: scores the same test windows, scaled by the same training rows' scaler).
 MODELLING_FACTS = ("strategy", "seq_len", "cross-validation")
 
+#: Facts of the test split alone: unknown in a validation report (``--split val``), where a
+#: run with ``score_test=false`` (a search's trial, which read no test rows) and one that
+#: scored the test split validated alike.
+TEST_FACTS = ("rows used", "test windows")
+
 #: Facts that follow from another: not named again on a cell the other flags.
 FOLLOWS_FROM = {"scored columns": "features"}
 
 
 def facts(run: Run) -> dict[str, str | None]:
-    """The protocol facts of one run, as short text (None: unknown)."""
+    """The protocol facts of one run, as short text (None: unknown); in a validation
+    report, the facts of the test split (:data:`TEST_FACTS`) are unknown."""
+    known = _facts(run)
+    return {k: None if run.val_tag and k in TEST_FACTS else v for k, v in known.items()}
+
+
+def _facts(run: Run) -> dict[str, str | None]:
+    """:func:`facts` of both splits."""
     card, cfg, metrics = run.card, run.config, run.metrics
     cv = cfg.get("cv.name")
     known: dict[str, Any] = dict.fromkeys(FACTS)
