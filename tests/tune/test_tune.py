@@ -1463,6 +1463,23 @@ def test_sigint_to_tsbench_tune_alone_ends_its_stage_with_it(tmp_path: Path) -> 
     assert not (out / "a_baseline" / "metrics.json").exists()
 
 
+def test_a_trial_shorter_than_the_least_time_a_search_gets_is_not_too_short(
+        tmp_path: Path) -> None:
+    """A search is given at least MIN_SEARCH_SECONDS however little time is left, so a
+    trial that fits in it (a tiny model's) runs its full budget: no warning that the run
+    will end with the baseline alone (it ended with its search trials)."""
+    overrides, recipe, out = parse(["recipe=quick", "recipe.budget_hours=0.0001",
+                                    "recipe.max_epochs=3", "recipe.refit=false",
+                                    f"out={tmp_path}"])
+    state = TuneState(out / STATE_FILE, {}, spent_before=30.0)  # (a)-(c) spent the budget
+    state.stages = {"a_baseline": {"seconds_per_epoch": 0.02}, "a_seconds": 1.0}
+    t = Tuning(overrides, recipe, out, state)
+    state.stages["f_reserve"] = retrain_reserve(t)
+    assert not searches_too_short(t)  # 0.06 s a trial, in the search's least 1 s
+    state.stages["a_baseline"]["seconds_per_epoch"] = 0.5
+    assert searches_too_short(t)  # 1.5 s a trial
+
+
 @pytest.mark.parametrize("extra", [[], ["recipe.cv_folds=3", "recipe.random_share=0.7"]])
 def test_the_budget_told_for_a_too_short_search_buys_each_search_one_full_trial(
         tmp_path: Path, extra: list[str]) -> None:

@@ -78,10 +78,17 @@ def smaller_search_share(t: Tuning) -> float:
     return min(random, 1.0 - random)
 
 
+#: The least time a search is given (``hydra.sweeper.max_seconds``), however little is left:
+#: a trial shorter than this still runs its full budget.
+MIN_SEARCH_SECONDS = 1
+
+
 def searches_too_short(t: Tuning) -> bool:
-    """Whether the time left for (d) and (e) gives either less than one full-budget trial."""
+    """Whether the time left for (d) and (e), at least :data:`MIN_SEARCH_SECONDS` each,
+    gives either less than one full-budget trial."""
     searches = t.budget_left() - t.state.stages["f_reserve"]
-    return searches * smaller_search_share(t) < full_trial_seconds(t)
+    share = max(MIN_SEARCH_SECONDS, searches * smaller_search_share(t))
+    return share < full_trial_seconds(t)
 
 
 def budget_fix(t: Tuning) -> str:

@@ -56,6 +56,7 @@ from tsbench.search.names import OK, RECORD_COLUMNS, TRIALS_FILE
 from tsbench.search.report import absolute_paths, python_path, search_marks
 from tsbench.training.schedules import scaled_lr
 from tsbench.tune.budget import (
+    MIN_SEARCH_SECONDS,
     budget_fix,
     retrain_reserve,
     searches_too_short,
@@ -299,7 +300,7 @@ def sweep(t: Tuning, stage: str, label: str, args: list[str], seconds: float, pl
     # resume=true starts a new sweep in an empty folder, and resumes one killed at any
     # point: after its first trial ended (trials.csv) or before (only its record/)
     argv = tsbench("-m", *args, f"hydra.sweeper.n_trials={cap}",
-                   f"hydra.sweeper.max_seconds={max(1, int(seconds))}",
+                   f"hydra.sweeper.max_seconds={max(MIN_SEARCH_SECONDS, int(seconds))}",
                    f"hydra.sweep.dir={sweep_dir}", "hydra.sweeper.resume=true")
     with Progress(label, sweep_dir, min(planned, cap), t.budget_left, seconds, cap,
                   metric=objective_name(t.cv_folds), best_before=best_before):
