@@ -18,7 +18,7 @@ import pytest
 import yaml
 from omegaconf import OmegaConf
 
-from tests.conftest import ROOT, TOY_YAML, run_tsbench
+from tests.conftest import ROOT, TINY, TOY_YAML, run_tsbench
 from tests.report.conftest import ILI, Zoo, report, tiny_run
 from tsbench.report.stats import diebold_mariano, dm_bandwidth, holm, with_seed_variance
 from tsbench.rundir import read_config
@@ -451,6 +451,17 @@ def test_a_frequency_given_or_inferred_is_one_cell(zoo: Zoo, tmp_path: Path) -> 
                  "dataset.freq=60min"], tmp_path / "run")
     rows = _rows(report(zoo.csv, tmp_path / "run").stdout)
     assert [r[:3] for r in rows] == [["sales.csv", "12", "naive"]]
+    assert rows[0][3].strip("*").endswith("(2)")
+
+
+def test_a_precision_by_its_short_or_full_name_is_one_cell(tmp_path: Path) -> None:
+    """trainer.precision=bf16 trains as bf16-mixed (the card records the full name): runs
+    of either spelling are seeds of one cell, not two configurations of one model."""
+    for seed, precision in ((1, "bf16"), (2, "bf16-mixed")):
+        run_tsbench([*TINY, f"trainer.precision={precision}", f"seed={seed}"],
+                    tmp_path / precision)
+    rows = _rows(report(tmp_path).stdout)
+    assert [r[:3] for r in rows] == [["synthetic", "12", "dlinear"]]
     assert rows[0][3].strip("*").endswith("(2)")
 
 

@@ -404,6 +404,9 @@ def _cells(runs: list[Run], splitting: dict[tuple, set[str]]
             kept["dataset.path"] = read  # written (best.yaml's command writes it absolute)
         if ((run.card or {}).get("dataset") or {}).get("freq"):  # the data's, as the card
             kept.pop("dataset.freq", None)  # records it: null (inferred), h, 60min alike
+        trained_at = ((run.card or {}).get("device") or {}).get("precision")
+        if trained_at and "trainer.precision" in kept:  # by Lightning's full name, as the
+            kept["trainer.precision"] = trained_at  # card records it: bf16 is bf16-mixed
         kept.update({f"protocol: {k}": v for k, v in facts(run).items()
                      if k not in CONFIG_FACTS and k not in unread})
         key = json.dumps(kept, sort_keys=True, default=str)
