@@ -52,6 +52,9 @@ def test_a_search_shows_the_best_so_far_beside_its_own(tmp_path: Path) -> None:
                         seconds=60.0, cap=4, best_before=0.0769)
     assert progress.line() == ("(e) Bayesian search: 0/~4 trials, best val MSE (scaled) 0.0769 "
                                "(this search: none yet), 0:01:00 of the budget left")
+    # its last line, every trial pruned: none, not none yet
+    write_trials(tmp_path, [("pruned", "0.05")])
+    assert "0.0769 (this search: none at full budget)" in progress.line(ended=True)
     write_trials(tmp_path, [("ok", "0.0889")])
     assert "best val MSE (scaled) 0.0769 (this search: 0.0889)" in progress.line()
     write_trials(tmp_path, [("ok", "0.0889"), ("ok", "0.0701")])

@@ -91,11 +91,14 @@ class Progress:
         # while time is left the sweep launches another trial, however slow the last ones
         return max(done, min(self.cap, done + max(1, int(left * ended_here / elapsed))))
 
-    def line(self) -> str:
+    def line(self, ended: bool = False) -> str:
+        """The progress line; ``ended``: the stage's last, where a search without a
+        full-budget trial has none, not none yet."""
         statuses, best = sweep_summary(self.sweep_dir)
         done = sum(statuses.values())
         extra = ", ".join(f"{statuses[s]} {s}" for s in (PRUNED, FAILED) if statuses[s])
-        best_text = "none yet" if best is None else f"{best:.4f}"
+        none = "none at full budget" if ended else "none yet"
+        best_text = none if best is None else f"{best:.4f}"
         if self.best_before is not None:  # the tuning run's best so far, then this search's
             overall = min(v for v in (best, self.best_before) if v is not None)
             best_text = f"{overall:.4f} (this search: {best_text})"
@@ -107,8 +110,8 @@ class Progress:
         while not self._stop.wait(self.interval):
             self._report()
 
-    def _report(self) -> None:
-        text = self.line()
+    def _report(self, ended: bool = False) -> None:
+        text = self.line(ended)
         changed = text.rsplit(", ", 1)[0]  # the line without the time left
         if changed != self._last:
             log.info(text)
@@ -122,4 +125,4 @@ class Progress:
                  trace: TracebackType | None) -> None:
         self._stop.set()
         self._thread.join()
-        self._report()
+        self._report(ended=True)
