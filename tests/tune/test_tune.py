@@ -725,7 +725,7 @@ def test_every_line_showing_an_objective_says_what_it_is(
     lines = [r.getMessage() for r in caplog.records]
     assert lines[0].startswith(f"(a) baseline: {name} 0.5000 in 3 epochs")
     assert lines[1].startswith(f"(d) random search: 0/~4 trials, best {name} 0.5000 (this "
-                               "search: none yet)")
+                               "search: none at full budget)")  # its last line: no trial ran
 
 
 def test_the_random_search_tries_the_same_first_points_whatever_its_plan(
@@ -1305,10 +1305,13 @@ def test_a_budget_too_short_for_one_full_trial_ends_with_the_baseline_and_the_bu
     state = json.loads((out / STATE_FILE).read_text())["stages"]
     epoch = state["a_baseline"]["seconds_per_epoch"]
     fix = re.search(r"a trial of recipe.max_epochs=40 takes about (\S+(?: s)?) \(([\d.]+) s an "
-                    r"epoch, the baseline's\): raise recipe.budget_hours to ([\d.]+) or more, or "
-                    r"lower recipe.max_epochs \(with a new out=DIR: (\S+) keeps the recipe it "
-                    r"started with\)", proc.stderr)
-    assert fix and float(fix[2]) == pytest.approx(epoch, abs=0.05) and fix[4] == str(out)
+                    r"epoch, the baseline's, and ([\d.]+) s besides its epochs\): raise "
+                    r"recipe.budget_hours to ([\d.]+) or more, or lower recipe.max_epochs \(with "
+                    r"a new out=DIR: (\S+) keeps the recipe it started with\)", proc.stderr)
+    assert fix and float(fix[2]) == pytest.approx(epoch, abs=0.05) and fix[5] == str(out)
+    # a tiny model's epochs cost less than its start: the trial's time holds both
+    start = state["a_seconds"] - read_metrics(out / "a_baseline")["train_seconds"]
+    assert float(fix[3]) == pytest.approx(start, rel=0.05)
     warning = proc.stderr.index("too short for one trial to run its full budget, so the run "
                                 "will end with the baseline alone")
     assert warning < proc.stderr.index("(d) random search")
@@ -1478,6 +1481,13 @@ def test_a_trial_shorter_than_the_least_time_a_search_gets_is_not_too_short(
     assert not searches_too_short(t)  # 0.06 s a trial, in the search's least 1 s
     state.stages["a_baseline"]["seconds_per_epoch"] = 0.5
     assert searches_too_short(t)  # 1.5 s a trial
+    # what a run spends besides its epochs (the baseline's stage less its training) counts
+    state.stages["a_baseline"]["seconds_per_epoch"] = 0.02
+    (out / "a_baseline").mkdir(parents=True)
+    (out / "a_baseline" / "metrics.json").write_text(json.dumps({"train_seconds": 0.5}))
+    assert not searches_too_short(t)  # 0.06 s and 0.5 s to start
+    state.stages["a_seconds"] = 6.5
+    assert searches_too_short(t)  # 0.06 s and 6 s to start
 
 
 @pytest.mark.parametrize("extra", [[], ["recipe.cv_folds=3", "recipe.random_share=0.7"]])

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from itertools import pairwise
 
+from tsbench.rundir import METRICS, read_metrics
 from tsbench.tune.progress import clock, epoch_time
 from tsbench.tune.refit import refit_bag, refit_seconds
 from tsbench.tune.tuning import Tuning
@@ -72,6 +73,17 @@ def full_trial_seconds(t: Tuning) -> float:
     return int(t.recipe.max_epochs) * epoch * max(1, t.cv_folds)
 
 
+def start_seconds(t: Tuning) -> float:
+    """The seconds a run spends besides its epochs (starting, reading the data, scoring),
+    as the baseline's: stage (a)'s wall time less its training. A search pays them before
+    its first trial ends; a tiny model's epochs cost less than they do."""
+    baseline = t.out / "a_baseline"
+    if "a_seconds" not in t.state.stages or not (baseline / METRICS).is_file():
+        return 0.0  # a folder of an older tsbench: not known
+    trained = float(read_metrics(baseline).get("train_seconds") or 0.0)
+    return max(0.0, float(t.state.stages["a_seconds"]) - trained)
+
+
 def smaller_search_share(t: Tuning) -> float:
     """The share of the search time that the shorter of (d) and (e) gets."""
     random = float(t.recipe.random_share)
@@ -85,10 +97,10 @@ MIN_SEARCH_SECONDS = 1
 
 def searches_too_short(t: Tuning) -> bool:
     """Whether the time left for (d) and (e), at least :data:`MIN_SEARCH_SECONDS` each,
-    gives either less than one full-budget trial."""
+    gives either less than one full-budget trial and its start (:func:`start_seconds`)."""
     searches = t.budget_left() - t.state.stages["f_reserve"]
     share = max(MIN_SEARCH_SECONDS, searches * smaller_search_share(t))
-    return share < full_trial_seconds(t)
+    return share < full_trial_seconds(t) + start_seconds(t)
 
 
 def budget_fix(t: Tuning) -> str:
@@ -97,7 +109,8 @@ def budget_fix(t: Tuning) -> str:
     the reserve for (f) and (g) as in this run: the same figure before the searches as after
     them)."""
     r = t.recipe
-    trial = full_trial_seconds(t)
+    start = start_seconds(t)
+    trial = full_trial_seconds(t) + start
     before = float(t.state.stages.get("searches_from", t.state.spent())) - float(
         t.state.stages.get("a_seconds", 0.0))
     reserve = float(t.state.stages.get("f_reserve", 0.0))
@@ -108,7 +121,9 @@ def budget_fix(t: Tuning) -> str:
     return (f"a trial of recipe.max_epochs={r.max_epochs} takes about "
             f"{clock(trial) if trial >= 60 else f'{trial:.2g} s'} ({epoch_time(epoch)}, "
             "the baseline's"
-            f"{f', x {t.cv_folds} folds' if t.cv_folds else ''}): raise recipe.budget_hours to "
+            f"{f', x {t.cv_folds} folds' if t.cv_folds else ''}"
+            f"{f', and {start:.2g} s besides its epochs' if start else ''}): raise "
+            f"recipe.budget_hours to "
             f"{math.ceil(hours * 100) / 100:g} or more, or lower recipe.max_epochs (with a "
             f"new out=DIR: {t.out} keeps the recipe it started with)")
 
