@@ -96,23 +96,19 @@ def main(argv: list[str] | None = None) -> int:
         _warn(f"left out {unfinished(folder)}")
     if not found.runs and not tuned:
         return _error(_empty_reason(found, where, args.metric, args.split))
-    if tuned and args.split != "test":
-        names = " ".join(str(t.folder) for t in tuned)
-        if not found.runs:
-            return _error(f"{names}: a tsbench-tune folder's result table holds test "
-                          f"scores, and its stages are not reported here -> drop --split val")
-        _warn(f"left out of the validation report: the result table of the tsbench-tune "
-              f"run(s) {names} (test scores) -> tsbench-report {names}")
-        tuned = []
-    if tuned and args.format != "markdown":
-        names = " ".join(str(t.folder) for t in tuned)
-        if not found.runs:
-            return _error(f"{names}: a tsbench-tune folder's result table is Markdown only "
-                          f"-> drop --format (and give -o a .md file)")
-        _warn(f"left out of the {args.format} report: the result table of the tsbench-tune "
-              f"run(s) {names} (Markdown only) -> tsbench-report {names}")
-    sections = [markdown(t, args.metric, args.baseline) for t in tuned
-                if args.format == "markdown"]
+    for apart, kind, why, refusal in (  # a tuning folder's table: test scores, Markdown
+            (args.split != "test", "validation", "test scores",
+             "holds test scores, and its stages are not reported here -> drop --split val"),
+            (args.format != "markdown", args.format, "Markdown only",
+             "is Markdown only -> drop --format (and give -o a .md file)")):
+        if tuned and apart:
+            names = " ".join(str(t.folder) for t in tuned)
+            if not found.runs:
+                return _error(f"{names}: a tsbench-tune folder's result table {refusal}")
+            _warn(f"left out of the {kind} report: the result table of the tsbench-tune "
+                  f"run(s) {names} ({why}) -> tsbench-report {names}")
+            tuned = []
+    sections = [markdown(t, args.metric, args.baseline) for t in tuned]
     if not found.runs:  # tuning folders alone: their tables
         if args.cd_diagram:
             _warn(f"--cd-diagram {args.cd_diagram}: not written, a tuning run's table has no "
