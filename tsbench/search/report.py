@@ -197,11 +197,19 @@ def run_choice(run_dir: Path, group: str) -> str | None:
     """The option of config ``group`` a run composed (its ``.hydra/hydra.yaml``); None
     where it has none."""
     try:
-        hydra = yaml.safe_load((run_dir / HYDRA_RECORD).read_text())
-        choice = hydra["hydra"]["runtime"]["choices"].get(group)
-    except (OSError, yaml.YAMLError, KeyError, TypeError, AttributeError):
+        choice = _hydra_record(run_dir)["runtime"]["choices"].get(group)
+    except (KeyError, TypeError, AttributeError):
         return None
     return None if choice is None else str(choice)
+
+
+def _hydra_record(run_dir: Path) -> dict:
+    """The ``hydra`` block of a job folder's ``.hydra/hydra.yaml``; empty where it has
+    none or it does not read."""
+    try:
+        return yaml.safe_load((run_dir / HYDRA_RECORD).read_text())["hydra"] or {}
+    except (OSError, yaml.YAMLError, KeyError, TypeError):
+        return {}
 
 
 def python_path() -> list[str]:
@@ -269,9 +277,8 @@ def run_hydra_overrides(run_dir: Path) -> list[str]:
     """The Hydra overrides a trial was launched with (its ``.hydra/hydra.yaml``) less those
     about the sweep (:data:`SWEEP_ONLY`); none for a job folder without that file."""
     try:
-        hydra = yaml.safe_load((run_dir / HYDRA_RECORD).read_text())
-        lines = hydra["hydra"]["overrides"]["hydra"] or []
-    except (OSError, yaml.YAMLError, KeyError, TypeError):
+        lines = _hydra_record(run_dir)["overrides"]["hydra"] or []
+    except (KeyError, TypeError):
         return []
     return [str(line) for line in lines if not str(line).lstrip("~+").startswith(SWEEP_ONLY)]
 
