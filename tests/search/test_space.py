@@ -90,8 +90,9 @@ def test_overrides_are_plain_and_round_trip() -> None:
     parsed = [PARSER.parse_override(o).value() for o in overrides]
     assert parsed == [3, "1", 0.25]
     row = {"n": "3", "k": "1", "r": "0.25"}
-    assert space.point_from_text(row) == [3, "1", 0.25]
-    assert space.point_from_text({**row, "n": "9"}) is None  # outside Integer(1, 8)
+    assert space.parse_row(row) == [3, "1", 0.25]
+    with pytest.raises(ValueError, match="n=9"):  # outside Integer(1, 8)
+        space.parse_row({**row, "n": "9"})
 
 
 @pytest.mark.parametrize(

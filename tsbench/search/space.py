@@ -95,13 +95,6 @@ class SearchSpace:
         """A point as ``{name: text}``, written as trials.csv writes it."""
         return {p.name: str(plain(v)) for p, v in zip(self.params, point, strict=True)}
 
-    def point_from_text(self, row: Mapping[str, str]) -> list[Scalar] | None:
-        """The point recorded as text in ``row`` (a trials.csv row), or None if outside."""
-        try:
-            return self.parse_row(row)
-        except ValueError:
-            return None
-
     def parse_row(self, row: Mapping[str, str]) -> list[Scalar]:
         """The point recorded as text in ``row``; ValueError naming the first value outside."""
         point = []
