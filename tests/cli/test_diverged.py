@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from tests.conftest import TINY, run_tsbench
 
@@ -94,19 +95,29 @@ def test_non_finite_scores_fail_the_run(tmp_path: Path) -> None:
     assert not (run_dir / "metrics.json").exists()
 
 
-def test_a_diverged_trial_is_a_failed_trial_of_the_sweep(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("setting", "good_lr", "bad_lr", "said"), [
+    (DIVERGING, 0.001, 1e6, ""),
+    # its trained model's forecasts are NaN on some training windows: the check after
+    # training refuses it before any split is scored, as a diverged run
+    (["model=naive", "model._target_=tests.models.faulty_models.NanOnceTrained",
+      "trainer.max_epochs=1", "trainer.limit_train_batches=1"], 1e-9, 1e-4,
+     ": once trained, NanOnceTrained forecasts NaN or inf for"),
+], ids=["loss", "forecasts_once_trained"])
+def test_a_diverged_trial_is_a_failed_trial_of_the_sweep(
+        setting: list[str], good_lr: float, bad_lr: float, said: str, tmp_path: Path) -> None:
     sweep = tmp_path / "sweep"
     args = [
-        "hydra/sweeper=skopt", *TINY, *DIVERGING, "optim.lr=choice(0.001, 1000000.0)",
+        "hydra/sweeper=skopt", *TINY, *setting, f"optim.lr=choice({good_lr}, {bad_lr})",
         "hydra.sweeper.n_trials=2", "hydra.sweeper.n_initial_points=2",
         "hydra.sweeper.random_state=0",
     ]  # fmt: skip
     run_tsbench(args, sweep, multirun=True, check=False)
     with open(sweep / "trials.csv", newline="") as handle:
         trials = {float(row["optim.lr"]): row for row in csv.DictReader(handle)}
-    assert sorted(trials) == [0.001, 1e6]
-    bad, good = trials[1e6], trials[0.001]
+    assert sorted(trials) == [good_lr, bad_lr]
+    bad, good = trials[bad_lr], trials[good_lr]
     # tsbench's own error as it reads (not "ConfigError: optim.lr: ...")
-    assert bad["status"] == "failed" and bad["error"].startswith("optim.lr: the run diverged")
+    assert bad["status"] == "failed"
+    assert bad["error"].startswith(f"optim.lr: the run diverged{said}"), bad["error"]
     assert not (sweep / bad["job_dir"] / "metrics.json").exists()
     assert good["status"] == "ok" and (sweep / good["job_dir"] / "metrics.json").is_file()

@@ -306,3 +306,19 @@ class PeeksOnceTrained(PeeksAhead):
         if self.trained:
             return super().forward(x, x_mark)
         return TimeLinear.forward(self, x, x_mark)
+
+
+class NanOnceTrained(TimeLinear):
+    """Finite before training (its ``gain`` starts at 0); once training has moved ``gain``,
+    NaN for the windows whose first row lies beyond ``-1 / (SCALE * gain)`` (a log of a
+    negative number), as diverged weights overflow on some inputs alone: after one Adam
+    step at optim.lr=1e-4, on a few windows of each period of the synthetic series."""
+
+    SCALE = 7e3  # one Adam step moves gain by about optim.lr: the bound is about 1.4
+
+    def __init__(self, seq_len: int, pred_len: int, n_vars: int, revin: bool = False) -> None:
+        super().__init__(seq_len, pred_len, n_vars)
+        self.gain = nn.Parameter(torch.zeros(()))
+
+    def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:
+        return super().forward(x, x_mark) + torch.log1p(self.SCALE * self.gain * x[:, :1])

@@ -73,7 +73,8 @@ def test_a_forecast_that_is_nan_before_training_is_named_not_blamed_on_the_rate(
         check_forecast_shape(NanOut(48, 12, 3), _data(_config()), on_cpu=True)
     assert str(error.value).startswith(
         f"model._target_: {__name__}.NanOut.forward returned NaN or inf before any training, "
-        "for finite training windows x of shape (2, 48, 3) -> fix the model's forward")
+        "for 2 of the first 2 training windows (whose values are finite) -> fix the model's "
+        "forward")
 
 
 class NanPastTwo(faulty.TimeLinear):
@@ -87,8 +88,26 @@ def test_a_forecast_that_is_nan_on_a_batch_of_8_is_named_too() -> None:
         check_forecast_shape(NanPastTwo(48, 12, 3), _data(_config()), on_cpu=True)
     assert str(error.value).startswith(
         f"model._target_: {__name__}.NanPastTwo.forward returned NaN or inf before any "
-        "training, for finite training windows x of shape (8, 48, 3) -> fix the model's "
-        "forward")
+        "training, for 8 of the first 8 training windows (whose values are finite) -> fix the "
+        "model's forward")
+
+
+def test_a_forecast_that_is_nan_on_some_windows_of_the_scoring_batch_is_named_too() -> None:
+    # finite on the first 16 windows: the scoring batch's NaN windows are counted, not
+    # reported as forecasts that differ between a batch of 128 and batches of 8 (by inf)
+    data = _data(_config())
+    model = faulty.NanOnceTrained(48, 12, 3)
+    model.gain.data.fill_(1e-4)  # where one training step moves it
+    x, _, _ = data.windows("train").batch(torch.arange(128))
+    with torch.no_grad():
+        bad = int((~torch.isfinite(model(x))).flatten(1).any(1).sum())
+    assert torch.isfinite(model(x[:16])).all() and 0 < bad < 128
+    with pytest.raises(ConfigError) as error:
+        check_forecast_shape(model, data, on_cpu=True)
+    assert str(error.value).startswith(
+        "model._target_: tests.models.faulty_models.NanOnceTrained.forward returned NaN or inf "
+        f"before any training, for {bad} of the first 128 training windows (whose values are "
+        "finite) -> fix the model's forward"), str(error.value)
 
 
 class GpuOnly(faulty.TimeLinear):
@@ -290,6 +309,26 @@ def test_a_forecast_that_reads_its_batch_only_once_trained_is_refused_before_sco
         "model._target_: tests.models.faulty_models.PeeksOnceTrained.forward is not "
         "batch-independent once trained: in eval mode its forecast of training window 0 "
         "alone differs from its forecast in a batch of 8 consecutive training windows"), said
+    written = {path.name for path in (tmp_path / "run").rglob("*")}
+    assert "checkpoints" in written  # it trained
+    assert not {name for name in written if name.startswith(("metrics", "val_", "test_"))}
+
+
+@pytest.mark.parametrize("strategy", [[], ["strategy=recursive", "strategy.step=4"]])
+def test_a_trained_forecast_that_is_nan_on_some_windows_is_refused_as_diverged(
+        strategy: list[str], tmp_path: Path) -> None:
+    # finite before training; one training step makes it NaN on some of the windows the
+    # check after training forecasts (not the first 16): the run diverged, not a forecast
+    # that reads its batch, and nothing of a score is written
+    cfg = _config("model=naive", f"{FAULTY}NanOnceTrained", "trainer.max_epochs=1",
+                  "trainer.limit_train_batches=1", *strategy)
+    with pytest.raises(ConfigError) as error:
+        run(cfg, tmp_path / "run")
+    said = str(error.value)
+    assert re.fullmatch(
+        r"optim\.lr: the run diverged: once trained, NanOnceTrained forecasts NaN or inf for "
+        r"\d+ of the first 128 training windows -> lower optim\.lr \(this run used 0\.0001; "
+        r"its gradients were clipped at trainer\.gradient_clip_val=1\)", said), said
     written = {path.name for path in (tmp_path / "run").rglob("*")}
     assert "checkpoints" in written  # it trained
     assert not {name for name in written if name.startswith(("metrics", "val_", "test_"))}

@@ -26,7 +26,10 @@ is the shape, finiteness and those three properties alone: the full contract is
 :func:`tsbench.models.contract.check_model`. After training, before any split is scored,
 the three are checked again on the trained model (:func:`check_trained_windows`): a model
 that reads its batch only once trained (a gate across the batch initialised at zero, say)
-passes the pass before training. A model that reads its batch only in batches larger than
+passes the pass before training. A forecast of those windows holding NaN or inf is refused
+before they are compared, as the fault of the forward before training and as a run that
+diverged after it (weights that overflow on some windows alone would otherwise read as a
+forecast that depends on its batch). A model that reads its batch only in batches larger than
 :data:`EVAL_BATCH_CAP` is not seen here: the report tells its runs at two
 ``data.eval_batch_size`` apart by their scores (:func:`tsbench.report.collect.scores_differ`).
 
@@ -162,23 +165,24 @@ def check_forecast_shape(model: ForecastModel, data: ForecastData, on_cpu: bool)
         fix = "return (batch, pred_len, n_vars) with the pred_len and n_vars that __init__ gets"
     _require_shape(cls, "forward", out, want, meaning,
                    f"for training windows x of shape {tuple(x.shape)}", fix)
-    _require_finite(cls, out, x)
+    _require_finite(cls, [out])
     check_own_windows(step_model, data)
 
 
-def check_trained_windows(model: ForecastModel, data: ForecastData) -> None:
+def check_trained_windows(model: ForecastModel, data: ForecastData,
+                          diverged: Callable[[str], ConfigError]) -> None:
     """After training, before scoring: raise :class:`ConfigError` unless the trained
     ``model`` (a roll-out's step model) still forecasts each training window on its own
-    (:func:`check_own_windows`). A forecast that is no longer finite gets no verdict here:
-    scoring refuses it as a diverged run."""
+    (:func:`check_own_windows`); where its forecast of one of those windows is not
+    finite, raise ``diverged(what)``: the run's error for a run that diverged."""
     if isinstance(model, HistoryModel):
         return
     check_own_windows(model.model if isinstance(model, RecursiveForecaster) else model, data,
-                      trained=True)
+                      diverged)
 
 
-def check_own_windows(model: ForecastModel, data: ForecastData, trained: bool = False
-                      ) -> None:
+def check_own_windows(model: ForecastModel, data: ForecastData,
+                      diverged: Callable[[str], ConfigError] | None = None) -> None:
     """Raise :class:`ConfigError` unless, in eval mode, ``model`` forecasts each of the
     first :data:`CONSECUTIVE` // 2 training windows of ``data`` alone as it does in their
     batch (batch independence: consecutive windows, as a scored split batches them, hold
@@ -187,8 +191,9 @@ def check_own_windows(model: ForecastModel, data: ForecastData, trained: bool = 
     has seen), and forecasts the first ``data.eval_batch_size`` training windows in one
     batch as in batches of 8 (:func:`_check_scoring_batch`). Where the batch's forecast
     raises in eval mode without gradients, the shape check's pass, made as training calls
-    the model, has judged the forward: no verdict. ``trained``: the check after training,
-    whose errors say so and which leaves a forecast that is not finite to scoring."""
+    the model, has judged the forward: no verdict. A forecast holding NaN or inf is refused
+    (:func:`_require_finite`) before it is compared. ``diverged``: the check after training,
+    whose errors say so and which refuses a forecast that is not finite with it."""
     windows = data.windows("train")
     count = min(len(windows), CONSECUTIVE)
     first = count // 2
@@ -205,7 +210,7 @@ def check_own_windows(model: ForecastModel, data: ForecastData, trained: bool = 
                      None if x_mark is None else x_mark[start:stop].clone())
 
     cls = type(model)
-    when = " once trained" if trained else ""
+    when = " once trained" if diverged else ""
     with _state_kept(model), torch.no_grad():
         model.eval()
         try:
@@ -215,9 +220,7 @@ def check_own_windows(model: ForecastModel, data: ForecastData, trained: bool = 
         _require_shape(cls, "forward", together, (first, windows.pred_len, data.n_vars),
                        "(batch, pred_len, n_vars)", f"for {first} training windows",
                        "return one forecast per window of the batch")
-        if trained and not torch.isfinite(together).all():
-            return  # diverged: scoring says so, with the learning rate to blame
-        _require_finite(cls, together, x[:first])
+        _require_finite(cls, [together], diverged)
         gap = _gap(forecast(0, first), together)
         if gap is not None:
             raise ConfigError(
@@ -261,20 +264,21 @@ def check_own_windows(model: ForecastModel, data: ForecastData, trained: bool = 
                 "before", "keep nothing between forecasts in eval mode (no rows or caches "
                 f"outside the parameters and buffers training sets); {_contract(cls)}")
         if scored not in (1, first):
-            _check_scoring_batch(model, forecast, scored, [together, following], data, when)
+            _check_scoring_batch(model, forecast, scored, [together, following], data,
+                                 diverged)
 
 
 def _check_scoring_batch(model: ForecastModel, forecast: Callable[[int, int], Any],
                          scored: int, known: list[torch.Tensor], data: ForecastData,
-                         when: str = "") -> None:
+                         diverged: Callable[[str], ConfigError] | None = None) -> None:
     """Raise :class:`ConfigError` unless the first ``scored`` training windows forecast in
     one batch, as scoring at ``data.eval_batch_size`` batches them (capped at
     :data:`EVAL_BATCH_CAP`), are their forecasts in batches of 8 (``known``: the first
     batches of 8, each already checked against the windows alone). A model that reads the
     other windows of its batch only in a batch larger than 8 passes the batches of 8 and
     1, and would be scored at its cheat. Where a forecast raises (no memory for the batch
-    on the CPU), no verdict: scoring meets it. ``when``: what the errors say the forward is
-    not after (``" once trained"`` after training)."""
+    on the CPU), no verdict: scoring meets it. A forecast holding NaN or inf is refused
+    (:func:`_require_finite`; ``diverged``: after training, as a run that diverged)."""
     step = len(known[0])
     try:
         apart = torch.cat([*known, *(forecast(start, min(start + step, scored))
@@ -283,10 +287,12 @@ def _check_scoring_batch(model: ForecastModel, forecast: Callable[[int, int], An
     except Exception:  # noqa: BLE001 - scoring meets it, as it would without the check
         return
     apart = apart[:scored]
+    cls = type(model)
+    _require_finite(cls, [together, apart], diverged)
     gap = _gap(together, apart)
     if gap is None:
         return
-    cls = type(model)
+    when = " once trained" if diverged else ""
     size = int(data.eval_batch_size)
     batch = f"one batch of {scored} (data.eval_batch_size={size}" + (
         ")" if size == scored else f", cut to {scored})")
@@ -300,14 +306,23 @@ def _check_scoring_batch(model: ForecastModel, forecast: Callable[[int, int], An
         f"BatchNorm in eval mode is fine); {_contract(cls)}")
 
 
-def _require_finite(cls: type, out: torch.Tensor, x: torch.Tensor) -> None:
-    """Refuse a forecast of the finite windows ``x`` holding NaN or inf (training would meet
-    it as a diverged run and blame ``optim.lr``)."""
-    if not torch.isfinite(out).all():
-        raise ConfigError(FIELD, f"{_target(cls)}.forward returned NaN or inf before any "
-                          f"training, for finite training windows x of shape "
-                          f"{tuple(x.shape)}", "fix the model's forward (a division by "
-                          f"zero, a log of 0, an uninitialised tensor); {_contract(cls)}")
+def _require_finite(cls: type, outs: list[torch.Tensor],
+                    diverged: Callable[[str], ConfigError] | None = None) -> None:
+    """Refuse forecasts ``outs`` of the same first training windows (finite, as the data
+    are) where any window's forecast holds NaN or inf: before training a fault of the
+    forward (training would meet it as a diverged run and blame ``optim.lr``), after it
+    (``diverged``) a run that diverged, not forecasts that differ."""
+    finite = torch.stack([torch.isfinite(out).flatten(1).all(1) for out in outs]).all(0)
+    bad = int((~finite).sum())
+    if not bad:
+        return
+    windows = f"{bad} of the first {len(finite)} training windows"
+    if diverged is not None:
+        raise diverged(f"once trained, {cls.__name__} forecasts NaN or inf for {windows}")
+    raise ConfigError(FIELD, f"{_target(cls)}.forward returned NaN or inf before any "
+                      f"training, for {windows} (whose values are finite)", "fix the "
+                      "model's forward (a division by zero, a log of 0, an uninitialised "
+                      f"tensor); {_contract(cls)}")
 
 
 def _gap(out: Any, want: torch.Tensor) -> str | None:

@@ -4,6 +4,7 @@ work of a holdout run, of each cross-validation fold and of a fold's refit."""
 from __future__ import annotations
 
 import math
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +66,9 @@ def fit_and_score(cfg: Any, series: Series, ranges: dict[str, tuple[int, int]], 
     else:
         info = train(model, data, cfg, out_dir, logger=logger, max_epochs=max_epochs,
                      pruning=pruning)
-        check_trained_windows(model, data)  # a model may read its batch only once trained
+        # a model may read its batch, or overflow on some windows, only once trained
+        check_trained_windows(model, data, partial(diverged, lr=info.get("lr_used"),
+                                                   clip=cfg.trainer.get("gradient_clip_val")))
     history = info.pop("history", None)
     if history and history["train_loss"]:
         what = f"{cfg.model.name} on {series.name}" + (f", {part}" if part else "")
