@@ -125,6 +125,27 @@ def test_a_trial_that_died_breaking_new_constraints_is_not_launched_again(
     assert [r["kind"] != kind for r in read_rows(sweep_dir)] == [True, True]
 
 
+def test_a_resume_force_says_how_many_recorded_trials_it_leaves_out_and_why(
+        sweep_dir: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Recorded trials that a narrowed space or a new constraint leaves out stay in the
+    record, untold: one warning counts them all, by reason (the constraint's were not
+    counted)."""
+    args = ["hydra.sweeper.n_trials=6", "hydra.sweeper.n_initial_points=6"]
+    multirun(sweep_dir, *SPACE, *args)
+    rows = read_rows(sweep_dir)
+    outside = sum(r["kind"] == "c" for r in rows)
+    broken = sum(r["kind"] != "c" and int(r["n"]) <= 2 for r in rows)
+    assert outside and broken
+    with caplog.at_level(logging.WARNING, logger="tsbench.search"):
+        multirun(sweep_dir, *SPACE[:2], "kind=a,b", *args, "hydra.sweeper.constraints=['n > 2']",
+                 "hydra.sweeper.resume=force")
+    assert (f"resume: {outside + broken} of 6 recorded trials lie outside the search changed "
+            f"by a resume=force ({outside} outside the space, {broken} breaking n > 2); they "
+            "stay in the record but are not told to the optimizer") in [
+        r.getMessage() for r in caplog.records]
+    assert read_rows(sweep_dir) == rows
+
+
 def resume_error(sweep_dir: Path, *overrides: str) -> str:
     with pytest.raises(SystemExit) as caught:
         multirun(sweep_dir, *overrides)

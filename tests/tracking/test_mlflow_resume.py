@@ -1,7 +1,8 @@
 """A sweep resumed after a kill, or refused, leaves the MLflow store telling the truth: the
 runs the kill left RUNNING are marked KILLED, and a refused command neither reopens the
 folder's parent run nor makes one of its own (its callback used to, before the sweeper's
-checks: a refused resume left the parent RUNNING for good)."""
+checks: a refused resume left the parent RUNNING for good); a resumed parent's best tags
+are those that hold now."""
 
 from __future__ import annotations
 
@@ -17,6 +18,16 @@ from tsbench.tracking.mlflow_store import PARENT_RUN_FILE
 #: A tiny sweep's trials logged to MLflow, one epoch each.
 ARGS = [*(a for a in TINY if not a.startswith("logger")), "logger=mlflow",
         "trainer.max_epochs=1"]
+
+#: A user's experiment preset of the tiny runs, at a horizon.
+PRESET = """# @package _global_
+defaults:
+  - override /dataset: synthetic
+  - override /model: dlinear
+dataset:
+  n_rows: 600
+pred_len: {pred_len}
+"""
 
 
 def statuses(uri: str) -> dict[str, str]:
@@ -37,6 +48,14 @@ def run_of(uri: str, job: Path) -> str:
     [run] = client.search_runs([experiment],
                                f"tags.`tsbench.run_dir` = '{job.resolve()}'")
     return run.info.run_id
+
+
+def best_tags(uri: str, run_id: str) -> dict[str, str]:
+    """The tags of run ``run_id`` naming a best child (``tsbench.best_run_id...``)."""
+    from mlflow.tracking import MlflowClient
+
+    tags = MlflowClient(uri).get_run(run_id).data.tags
+    return {k: v for k, v in tags.items() if k.startswith("tsbench.best_run_id")}
 
 
 def killed_in(uri: str, *run_ids: str) -> None:
@@ -137,3 +156,31 @@ def test_every_page_of_killed_children_is_marked_killed_and_scored(
     best = client.get_run(parent).data
     assert best.metrics["best_objective"] == 0.0
     assert best.tags["tsbench.best_run_id"] == children[0]
+
+
+@pytest.mark.heavy(seconds=25)
+def test_a_resumed_multirun_over_a_new_table_drops_the_parents_stale_best_tag(
+        tmp_path: Path) -> None:
+    """A preset edited since (pred_len 12 -> 24), a job to run again and resume=force: that
+    job's new child is another table's, so the parent's best over all, written by the first
+    run's end, no longer holds and goes; each table names its own best."""
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    env = {"MLFLOW_TRACKING_URI": uri}
+    sweep, preset = tmp_path / "sweep", tmp_path / "conf" / "experiment" / "horizon.yaml"
+    preset.parent.mkdir(parents=True)
+    preset.write_text(PRESET.format(pred_len=12))
+    args = [*(a for a in ARGS if not a.startswith(("dataset", "model", "pred_len"))),
+            "experiment=horizon", f"hydra.searchpath=[file://{tmp_path / 'conf'}]",
+            "seed=1,2"]
+    run_tsbench([*args, "hydra.sweeper.resume=true"], sweep, env=env, multirun=True)
+    parent = (sweep / PARENT_RUN_FILE).read_text()
+    [best] = best_tags(uri, parent).values()  # one table: the best over all
+    before = statuses(uri)
+
+    preset.write_text(PRESET.format(pred_len=24))
+    (sweep / "1" / "metrics.json").unlink()
+    run_tsbench([*args, "hydra.sweeper.resume=force"], sweep, env=env, multirun=True)
+    [new] = set(statuses(uri)) - set(before)  # job 1's child, at pred_len 24
+    assert (sweep / PARENT_RUN_FILE).read_text() == parent
+    assert best_tags(uri, parent) == {"tsbench.best_run_id/synthetic/12": best,
+                                      "tsbench.best_run_id/synthetic/24": new}

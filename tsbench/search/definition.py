@@ -7,11 +7,12 @@ absolute it is one override).
 The first run of a sweep writes them to ``search.yaml``; ``hydra.sweeper.resume=true``
 compares the current ones with it and stops before any trial with one message naming
 every difference; ``resume=force`` continues with the new ones (recorded points outside
-a narrowed space stay in the record but are not told to the optimizer) and rewrites the
-file. A different *set* of parameters cannot share one trials.csv even with force: a new
-sweep warm-started from it can (``hydra.sweeper.warm_start``). The optimizer's own
-settings (``n_trials``, ``acq_func``, ``n_jobs``, ...) may change on resume. A sweep without
-``random_state`` draws one and records it here, and its resume takes it back.
+a narrowed space, or breaking a new constraint, stay in the record but are not told to the
+optimizer) and rewrites the file. A different *set* of parameters cannot share one
+trials.csv even with force: a new sweep warm-started from it can
+(``hydra.sweeper.warm_start``). The optimizer's own settings (``n_trials``, ``acq_func``,
+``n_jobs``, ...) may change on resume. A sweep without ``random_state`` draws one and
+records it here, and its resume takes it back.
 """
 
 from __future__ import annotations

@@ -6,7 +6,9 @@ Resume contract (``hydra.sweeper.resume=true``, same ``hydra.sweep.dir``):
 
 - the search (space, constraints, pruner, fixed overrides, direction) must be the one in
   ``search.yaml``; a difference stops the sweep before any trial with one message naming
-  each, and ``resume=force`` accepts it (:mod:`tsbench.search.definition`);
+  each, and ``resume=force`` accepts it (:mod:`tsbench.search.definition`): the recorded
+  trials it leaves out (outside a narrowed space, or breaking a new constraint) stay in the
+  record, untold to the optimizer, counted by reason in one warning;
 - the optimizer is rebuilt by telling it every trial in trials.csv, in the groups and
   order the sweep told them, after asking again for the points the sweep asked for (one
   trial at a time, the resumed sweep proposes what the uninterrupted one would have);
@@ -237,11 +239,6 @@ class SkoptSweep(Sweeper):
         changed = s.resume == "force" or (sweep_dir / DEFINITION_FILE).is_file()
         trials = read_trials(path, space, strict=True, keep_outside=changed)
         log.info("resume: %d trials recorded in %s", len(trials), path)
-        outside = sum(not t.in_space for t in trials)
-        if outside:
-            log.warning("resume: %d recorded trials lie outside the space (changed by a "
-                        "resume=force); they stay in the record but are not told to the "
-                        "optimizer", outside)
         return trials
 
     def _log_start(
@@ -447,9 +444,20 @@ def _feasible(point: Sequence[Any], constraints: ConstraintSet) -> bool:
 def _feasible_only(trials: list[Trial], constraints: ConstraintSet) -> list[Trial]:
     """``trials`` with those that break ``constraints`` (changed by a resume=force) outside
     the space: kept in the record, never told to the optimizer (whose space they lie
-    outside) nor launched again."""
-    return [t if not t.in_space or _feasible(t.point, constraints)
-            else dataclasses.replace(t, in_space=False) for t in trials]
+    outside) nor launched again. Those left out, by the space or the constraints, are
+    counted in one warning, with each reason."""
+    outside = sum(not t.in_space for t in trials)
+    broken = [t for t in trials if t.in_space and not _feasible(t.point, constraints)]
+    if outside or broken:
+        texts = dict.fromkeys(c for t in broken for c in constraints.violated(t.point))
+        why = [f"{outside} outside the space"] if outside else []
+        why += [f"{len(broken)} breaking {'; '.join(texts)}"] if broken else []
+        log.warning("resume: %d of %d recorded trials lie outside the search changed by a "
+                    "resume=force (%s); they stay in the record but are not told to the "
+                    "optimizer", outside + len(broken), len(trials), ", ".join(why))
+    left_out = {t.number for t in broken}
+    return [dataclasses.replace(t, in_space=False) if t.number in left_out else t
+            for t in trials]
 
 
 def _next_job(sweep_dir: Path, trials: Sequence[Trial], record: Record) -> int:

@@ -39,6 +39,8 @@ SWEEP_ARTIFACTS = (
 COUNTS = ("trials_finished", "trials_pruned", "trials_failed")
 #: MLflow's status of a run under way, and of one killed before its end.
 RUNNING, KILLED = "RUNNING", "KILLED"
+#: The parent's tag naming its best child (a table's: ``tsbench.best_run_id/etth1/96``).
+BEST_RUN_TAG = "tsbench.best_run_id"
 #: Runs asked of the store at a time: one page of ``search_runs`` (MLflow's own most).
 PAGE = 1000
 
@@ -155,7 +157,9 @@ class MlflowSweepCallback(Callback):
         child runs (tsbench's objective is a loss), with that child's id as the tag
         ``tsbench.best_run_id``. Only children of one table (:func:`table_of`) compare:
         where they span several, each table's best is logged under its name
-        (``best_objective/etth1/96``, ``tsbench.best_run_id/etth1/96``), and none over all."""
+        (``best_objective/etth1/96``, ``tsbench.best_run_id/etth1/96``), and none over all.
+        A resumed sweep's parent loses the best tags its earlier end wrote that no longer
+        hold (the one over all, once a child of another table joined)."""
         from mlflow.entities import Metric, Param, RunTag
 
         stamp = int(time.time() * 1000)
@@ -179,11 +183,15 @@ class MlflowSweepCallback(Callback):
                 tables.setdefault(table_of(run.data.params), []).append(
                     (run.data.metrics["objective"], run.info.run_id))
         names = table_names(list(tables)) if len(tables) > 1 else {next(iter(tables), ()): ""}
+        tags = {f"{BEST_RUN_TAG}{names[table]}" for table in tables}
+        for tag in self._client.get_run(self._run_id).data.tags:
+            if tag.split("/")[0] == BEST_RUN_TAG and tag not in tags:
+                self._client.delete_tag(self._run_id, tag)
         for table, scored in tables.items():
             objective, child = min(scored)
             self._client.log_metric(self._run_id, f"best_objective{names[table]}", objective,
                                     stamp)
-            self._client.set_tag(self._run_id, f"tsbench.best_run_id{names[table]}", child)
+            self._client.set_tag(self._run_id, f"{BEST_RUN_TAG}{names[table]}", child)
 
     def _all_runs(self, experiment_id: Any, query: str) -> list[Any]:
         """Every run of ``experiment_id`` that ``query`` finds, page after page of
