@@ -12,6 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from hydra._internal.config_repository import ConfigRepository
+from hydra._internal.config_search_path_impl import ConfigSearchPathImpl
+from hydra.core.default_element import GroupDefault
+from hydra.core.plugins import Plugins
 from omegaconf import DictConfig, OmegaConf
 
 from tsbench.settings_check import at_first_values, check_settings, parse_each
@@ -33,19 +37,48 @@ def preset_replaced(overrides: list[str], config: DictConfig,
     kept = [k for k in PRESET_KEYS if k not in given]
     keeps = f"whose other settings ({', '.join(kept)}, ...) it keeps" if kept else (
         "whose other settings it keeps")
+    named = preset_groups(config, experiment)
     said = []
     for group in ("dataset", "model"):
         lines = [line for line in single if line.split("=", 1)[0] == group]
         if not lines:
             continue
         line = lines[-1]
-        preset = check_settings([o for o in single if o not in lines], config_name)
+        # without the line and the settings of its option (dataset.n_rows of synthetic),
+        # which the preset's option may lack
+        others = [o for o in single if o not in lines
+                  and not o.lstrip("+~").startswith(f"{group}.")]
+        preset = check_settings(others, config_name)
         chosen = OmegaConf.select(preset, f"hydra.runtime.choices.{group}", default=None)
-        if chosen is not None and chosen != choices.get(group):
-            said.append(f"{line} replaces experiment={experiment}'s {group}={chosen}, "
-                        f"{keeps}, chosen for {chosen} -> drop {line}, or use a preset of that "
-                        f"{group} (tsbench --help lists them)")
+        if chosen is None or chosen == choices.get(group):
+            continue
+        if group not in named:  # the preset's own defaults leave the group alone
+            without = check_settings([o for o in others if o.split("=", 1)[0] !=
+                                      "experiment"], config_name)
+            if chosen == OmegaConf.select(without, f"hydra.runtime.choices.{group}",
+                                          default=None):
+                continue  # the config's default, which an included config did not change
+        said.append(f"{line} replaces experiment={experiment}'s {group}={chosen}, "
+                    f"{keeps}, chosen for {chosen} -> drop {line}, or use a preset of that "
+                    f"{group} (tsbench --help lists them)")
     return said
+
+
+def preset_groups(config: DictConfig, experiment: str) -> set[str]:
+    """The config groups that preset ``experiment``'s own defaults list chooses an option of
+    (``override /dataset: etth1``), read from the config sources ``config`` was composed
+    from (the user's ``hydra.searchpath`` too); none where Hydra cannot load it."""
+    Plugins.instance()  # registers the config sources (Hydra's, once per process)
+    search_path = ConfigSearchPathImpl()
+    for source in OmegaConf.select(config, "hydra.runtime.config_sources", default=[]) or []:
+        if source.schema != "structured":
+            search_path.append(source.provider, f"{source.schema}://{source.path}")
+    try:
+        loaded = ConfigRepository(search_path).load_config(f"experiment/{experiment}")
+    except Exception:  # noqa: BLE001 - a preset Hydra cannot load is Hydra's to report
+        return set()
+    return {element.group.lstrip("/") for element in getattr(loaded, "defaults_list", None)
+            or [] if isinstance(element, GroupDefault) and element.group}
 
 
 def preset_beats_option(overrides: list[str], config: DictConfig,

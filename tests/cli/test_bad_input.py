@@ -1072,6 +1072,28 @@ def test_a_group_that_replaces_a_presets_choice_is_a_warning(tmp_path: Path) -> 
     assert _warnings(tmp_path, "dataset=exchange", "model=patchtst") == []
 
 
+def test_a_replaced_presets_choice_with_settings_of_its_own_is_a_warning(
+        tmp_path: Path) -> None:
+    """``dataset=synthetic dataset.n_rows=600`` over ``experiment=dlinear_etth1`` composes
+    (the setting is synthetic's): the preset's choice, etth1 and the default's option alike,
+    is named, and the command is not refused for a setting etth1 lacks. A user's preset that
+    chooses no dataset replaces none: no warning."""
+    [said] = _warnings(tmp_path, "experiment=dlinear_etth1", "dataset=synthetic",
+                       "dataset.n_rows=600")
+    assert said.startswith("tsbench: warning: dataset=synthetic replaces "
+                           "experiment=dlinear_etth1's dataset=etth1, ")
+    conf = tmp_path / "conf"
+    (conf / "experiment").mkdir(parents=True)
+    (conf / "experiment" / "horizon.yaml").write_text("# @package _global_\npred_len: 24\n")
+    (conf / "experiment" / "on_exchange.yaml").write_text(
+        "# @package _global_\ndefaults:\n  - override /dataset: exchange\npred_len: 24\n")
+    searchpath = f"hydra.searchpath=[file://{conf}]"
+    assert _warnings(tmp_path, searchpath, "experiment=horizon", "dataset=synthetic",
+                     "dataset.n_rows=600") == []
+    [said] = _warnings(tmp_path, searchpath, "experiment=on_exchange", "dataset=synthetic")
+    assert "replaces experiment=on_exchange's dataset=exchange, " in said
+
+
 def test_an_option_whose_settings_a_preset_sets_again_is_a_warning(tmp_path: Path) -> None:
     """``experiment=patchtst42_ili trainer=debug`` trains the preset's 100 epochs (Hydra
     applies the preset after the groups): the lost settings are named with the fix; those
