@@ -77,7 +77,8 @@ def check_resumed_data(cfg: DictConfig, swept: set[str]) -> None:
 
 
 def _digests_read(sweep_dir: Path) -> set[str]:
-    """The data files' sha256 that the sweep's finished trials' protocol cards name."""
+    """The data files' sha256 that the protocol cards of the sweep's trials name (a pruned
+    trial's too: it read the file as well)."""
     found = set()
     for card in sweep_dir.glob(f"*/{PROTOCOL}"):
         try:

@@ -4,6 +4,8 @@ report every validation epoch to the sweep's record and stop when the rule says 
 from __future__ import annotations
 
 import csv
+import json
+import shutil
 import time
 from pathlib import Path
 
@@ -12,6 +14,7 @@ import yaml
 from hydra import compose, initialize_config_module
 
 from tests.conftest import TINY, read_metrics, run_tsbench
+from tests.report.conftest import report
 from tsbench.search.pruning import PrunerSettings, Reporter
 from tsbench.search.record import Record, Report
 from tsbench.training.pruning import TrialPruning, trial_pruning
@@ -38,9 +41,20 @@ def val_epochs(run_dir: Path) -> int:
         return sum(1 for r in csv.DictReader(handle) if r.get("val_loss"))
 
 
-def test_asha_sweep_stops_learning_rates_that_cannot_learn(tmp_path: Path) -> None:
-    sweep = tmp_path / "sweep"
+@pytest.fixture(scope="module")
+def asha_sweep(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The ASHA sweep of ``SWEEP``: one good learning rate, the others pruned at epoch 2."""
+    sweep = tmp_path_factory.mktemp("asha") / "sweep"
     run_tsbench(SWEEP, sweep, multirun=True)
+    return sweep
+
+
+def card(run_dir: Path) -> dict:
+    return json.loads((run_dir / "protocol.json").read_text())
+
+
+def test_asha_sweep_stops_learning_rates_that_cannot_learn(asha_sweep: Path) -> None:
+    sweep = asha_sweep
     record = Record(sweep / "record")
     trials = rows(sweep)
     assert len(trials) == 4 and [r["trial"] for r in trials] == ["1", "2", "3", "4"]
@@ -77,6 +91,69 @@ def test_asha_sweep_stops_learning_rates_that_cannot_learn(tmp_path: Path) -> No
     assert best["trials_pruned"] == sum(r["status"] == "pruned" for r in trials) >= 1
 
 
+def test_a_pruned_trial_writes_its_protocol_card(asha_sweep: Path) -> None:
+    """Every number carries the protocol that produced it: a pruned trial's card is a
+    finished trial's of the rows it read (no test split) and the epochs it trained, with a
+    ``pruned`` block saying where it stopped and that nothing scored it at its budget."""
+    trials = rows(asha_sweep)
+    finished = card(asha_sweep / next(r for r in trials if r["status"] == "ok")["job_dir"])
+    assert "pruned" not in finished and "test" in finished["split"]["splits_read"]
+    pruned = [r for r in trials if r["status"] == "pruned"]
+    assert pruned
+    for row in pruned:
+        run_dir = asha_sweep / row["job_dir"]
+        metrics, found = read_metrics(run_dir), card(run_dir)
+        assert found.keys() - {"pruned"} == finished.keys()
+        assert found["pruned"]["at_epoch"] == metrics["pruned_at_epoch"] == 2
+        assert found["pruned"]["at_fold"] is None
+        assert found["pruned"]["reason"] == metrics["pruning_reason"] == row["error"]
+        assert "not a full-budget score" in found["pruned"]["objective"]
+        assert found["pruned"]["scored"].startswith("nothing after training: no test split")
+        # the test rows were never read: the card names the train and val splits alone
+        assert found["split"]["splits_read"] == ["train", "val"]
+        assert {k: v for k, v in found["split"].items() if k != "splits_read"} == {
+            k: v for k, v in finished["split"].items() if k != "splits_read"}
+        assert found["dataset"]["rows_used"] == [0, found["split"]["val"][1]]
+        assert "test" not in found["windows"] and found["windows"]["val"] == {
+            **finished["windows"]["val"], "all": True}
+        assert found["scaler"] == finished["scaler"]
+        training = found["training"]
+        assert (training["epochs"], training["best_epoch"], training["max_epochs"]) == (
+            2, None, 3)
+        assert found["seed"] == metrics["seed"] and found["source"] == finished["source"]
+
+
+def test_a_report_leaves_pruned_trials_out_though_they_carry_cards(
+        asha_sweep: Path, tmp_path: Path) -> None:
+    """A pruned trial's card makes it no finished run: tsbench-report counts the full-budget
+    trials alone, on the test split and on validation, with one line for the pruned ones;
+    a pruned job folder apart from its sweep's trials.csv is left out by its metrics.json."""
+    trials = rows(asha_sweep)
+    ok = sum(r["status"] == "ok" for r in trials)
+    pruned = len(trials) - ok
+    for split in ("test", "val"):
+        proc = report(asha_sweep, "--split", split)
+        assert sum(_count(r) for r in _cells(proc.stdout)) == ok  # one row per rate
+        assert f"left out {pruned} pruned run(s)" in proc.stderr
+    alone = tmp_path / "alone"
+    shutil.copytree(asha_sweep / next(r for r in trials if r["status"] == "pruned")["job_dir"],
+                    alone / "job")
+    proc = report(alone, check=False)
+    assert proc.returncode != 0 and "left out 1 pruned run(s)" in proc.stderr
+    assert not _cells(proc.stdout)
+
+
+def _cells(table: str) -> list[str]:
+    """The first score cell of each body row of a Markdown report table."""
+    return [line.split("|")[4].strip() for line in table.splitlines()
+            if line.startswith("| ") and not line.startswith(("| dataset", "| ---"))]
+
+
+def _count(cell: str) -> int:
+    """The n of a ``mean ± std (n)`` cell, bold or not."""
+    return int(cell.strip("*").rstrip(")").rsplit("(", 1)[-1])
+
+
 @pytest.mark.parametrize("better_fold", [0, 1])
 def test_tscv_reports_each_fold_and_is_judged_in_the_first(tmp_path: Path,
                                                            better_fold: int) -> None:
@@ -98,6 +175,11 @@ def test_tscv_reports_each_fold_and_is_judged_in_the_first(tmp_path: Path,
         assert metrics["epochs"] == 1 and reported == [(0, 1)]
         assert record.pruned(0).fold == 0
         assert metrics["train_seconds"] > 0 and not list(run_dir.rglob("*.ckpt"))
+        found = card(run_dir)  # fold 0 stopped: its block alone, its windows unscored
+        assert found["pruned"]["at_fold"] == 0 and "of fold 0" in found["pruned"]["objective"]
+        assert len(found["split"]["tscv"]["folds"]) == 1 == len(found["scaler"][
+            "fold_fitted_rows"]) and found["split"]["tscv"]["n_splits"] == 2
+        assert [f["scored"] for f in found["windows"]["cv_val_folds"]] == [None]
     else:
         assert "pruned" not in metrics and metrics["epochs"] == 3 + 3
         assert reported == [(0, 1), (0, 2), (0, 3), (1, 1), (1, 2), (1, 3)]
@@ -214,5 +296,10 @@ def test_a_tscv_trial_stopped_in_its_second_fold_counts_every_fold(
     assert (metrics["pruned"], metrics["pruned_at_fold"], metrics["pruned_at_epoch"]) == (
         True, 1, 1)
     assert metrics["epochs"] == 3 + 1
+    found = card(tmp_path / "run")  # fold 0 was scored after training, fold 1 not
+    assert (found["pruned"]["at_fold"], found["training"]["epochs"]) == (1, 3 + 1)
+    assert found["training"]["epochs_counts"] == "folds 0 to 1 together, up to the stop"
+    folds = found["windows"]["cv_val_folds"]
+    assert [f["scored"] for f in folds] == [folds[0]["available"], None]
     assert len(seconds) == 2 and min(seconds) > 0
     assert metrics["train_seconds"] == round(sum(seconds), 3)

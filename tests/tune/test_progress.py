@@ -52,13 +52,34 @@ def test_a_search_shows_the_best_so_far_beside_its_own(tmp_path: Path) -> None:
                         seconds=60.0, cap=4, best_before=0.0769)
     assert progress.line() == ("(e) Bayesian search: 0/~4 trials, best val MSE (scaled) 0.0769 "
                                "(this search: none yet), 0:01:00 of the budget left")
-    # its last line, every trial pruned: none, not none yet
+    # its last line, every trial pruned: none, not none yet, and why
+    write_trials(tmp_path, [("pruned", "0.05")] * 3)
+    assert progress.line(ended=True) == (
+        "(e) Bayesian search: 3/~4 trials (3 pruned), best val MSE (scaled) 0.0769 (this "
+        "search: none at full budget: all 3 trials pruned), 0:01:00 of the budget left")
+    assert "(this search: none yet)" in progress.line()  # while it runs
     write_trials(tmp_path, [("pruned", "0.05")])
-    assert "0.0769 (this search: none at full budget)" in progress.line(ended=True)
+    assert "(this search: none at full budget: its one trial pruned)" in progress.line(
+        ended=True)
+    write_trials(tmp_path, [("pruned", "0.05"), ("failed", ""), ("pruned", "0.06")])
+    assert "(this search: none at full budget: 2 pruned, 1 failed)" in progress.line(
+        ended=True)
     write_trials(tmp_path, [("ok", "0.0889")])
     assert "best val MSE (scaled) 0.0769 (this search: 0.0889)" in progress.line()
     write_trials(tmp_path, [("ok", "0.0889"), ("ok", "0.0701")])
     assert "best val MSE (scaled) 0.0701 (this search: 0.0701)" in progress.line()
+
+
+def test_a_search_whose_every_trial_was_pruned_ends_saying_so(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """The stage's last line (logged as its sweep ends) says what happened, not none yet."""
+    with caplog.at_level("INFO", logger="tsbench.tune"):
+        with Progress("(d) random search", tmp_path, planned=4, time_left=lambda: 0.0,
+                      seconds=60.0, cap=4, interval=600.0):
+            write_trials(tmp_path, [("pruned", "0.05")] * 4)  # the sweep's trials end
+    assert caplog.records[-1].getMessage() == (
+        "(d) random search: 4/~4 trials (4 pruned), best val MSE (scaled) none at full "
+        "budget: all 4 trials pruned, 0:00:00 of the budget left")
 
 
 def test_the_best_shown_is_a_full_budget_trials(tmp_path: Path) -> None:

@@ -809,6 +809,9 @@ def check_the_quick_recipe_end_to_end(out: Path) -> None:
         metrics = json.loads(path.read_text())
         assert metrics["splits_read"] == ["train", "val"], path
         assert not [k for k in metrics if k.startswith(("test_", "n_test"))], path
+        card = json.loads((path.parent / "protocol.json").read_text())  # a pruned trial's too
+        assert card["split"]["splits_read"] == ["train", "val"], path
+        assert ("pruned" in card) == bool(metrics.get("pruned")), path
     assert f"| ensemble | {len(weights)} |" in (out / "report.md").read_text()
     assert "Scores: MSE and MAE of every channel (features=M)" in (out / "report.md").read_text()
     found = json.loads((out / "b_lr_find" / "lr_find.json").read_text())

@@ -14,6 +14,9 @@ optimizes, e.g. tsbench's skopt sweeper) whose space holds ``seq_len`` (the swee
 when the config says so (``seq_len_searched_on=val``: a run whose look-back an earlier
 search picked, e.g. a tsbench-tune stage); otherwise ``fixed``. A plain ``-m seq_len=96,336``
 grid (Hydra's basic sweeper) runs each look-back as set and chooses none: ``fixed``.
+
+A trial that a pruning sweep stopped has a card too (:func:`pruned_card`), with a ``pruned``
+block: what it read and trained before the stop, and that nothing scored it at its budget.
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ from tsbench.models.history import HistoryModel
 from tsbench.models.recursive import strategy_step
 from tsbench.rundir import fold_dir, fold_metric, read_window_mse
 from tsbench.search.names import MULTIRUN_FILE, is_search
-from tsbench.training.crossval import fold_ranges
+from tsbench.training.crossval import fold_blocks, fold_ranges
 from tsbench.training.evaluate import mase_season
 from tsbench.training.gpu import trainer_devices
 from tsbench.training.trainer import precision
@@ -83,7 +86,7 @@ def protocol_card(cfg: Any, series: Series, borders: Borders, metrics: dict[str,
                                str(cfg.features)),
                     "filled": filled_facts(cfg, series, borders)},
         "split": _split(cfg, series, borders, metrics),
-        "scaler": _scaler(borders, metrics, data),
+        "scaler": _scaler(cv, borders, metrics, data),
         "features": str(cfg.features),
         "target": series.columns[-1],
         "seq_len": {"value": seq_len, **seq_len_policy(cfg),
@@ -99,7 +102,7 @@ def protocol_card(cfg: Any, series: Series, borders: Borders, metrics: dict[str,
             "scale_free": "test_/val_ mase: absolute errors over each channel's in-sample "
                           "seasonal naive MAE on the scaler's rows, averaged; smape: "
                           "200 |forecast - actual| / (|forecast| + |actual|), original units",
-            **_mase_seasons(series.freq, _scaler(borders, metrics, data)),
+            **_mase_seasons(series.freq, _scaler(cv, borders, metrics, data)),
         },
         "seasonal_period": _seasonal_period(cfg, series),
         "training": _training(cfg, borders, metrics),
@@ -110,6 +113,40 @@ def protocol_card(cfg: Any, series: Series, borders: Borders, metrics: dict[str,
                      "lightning": pl.__version__, "python": platform.python_version()},
         "source": source_revision(model_class(cfg.model)),
     }
+
+
+def pruned_card(cfg: Any, series: Series, borders: Borders, metrics: dict[str, Any],
+                run_dir: Path) -> dict[str, Any]:
+    """The card of a trial its sweep's pruning rule stopped (``metrics``:
+    :func:`tsbench.training.pruning.pruned_metrics`'s): a finished run's facts of the rows
+    it read (train and val: no test split), of the folds it trained with ``cv=tscv`` (up to
+    the one it stopped in, whose windows were not scored after training), ``training`` with
+    the epochs it trained before the stop (no best epoch: its weights were deleted), and a
+    ``pruned`` block: where and why it stopped, what its objective is, and that nothing
+    scored it at its full budget."""
+    seq_len, pred_len = int(cfg.seq_len), int(cfg.pred_len)
+    fold = metrics.get("pruned_at_fold")
+    read = dict(metrics)
+    if fold is not None:  # cv=tscv
+        blocks = fold_blocks(borders.val[1], seq_len, pred_len, cfg.cv,
+                             val_rows=borders.val[1] - borders.train[1])
+        read["cv_folds"] = [{"train": list(t), "val": list(v)} for t, v in blocks[:fold + 1]]
+    else:  # each validation epoch's loss covered every window of the split
+        read["n_val_windows"] = n_windows(borders.val[1] - borders.val[0], seq_len, pred_len)
+    card, where = protocol_card(cfg, series, borders, read, run_dir), ""
+    if fold is not None:
+        card["training"]["epochs_counts"] = f"folds 0 to {fold} together, up to the stop"
+        where = f" of fold {fold}"
+    card["pruned"] = {
+        "at_epoch": metrics["pruned_at_epoch"], "at_fold": fold,
+        "reason": metrics["pruning_reason"],
+        "objective": f"the best val_loss (MSE, scaled, over every validation window{where}) "
+                     f"up to epoch {metrics['pruned_at_epoch']}, as the pruning rule compared "
+                     "it: an early epoch's, not a full-budget score",
+        "scored": "nothing after training: no test split, no final validation scores; the "
+                  "checkpoint was deleted",
+    }
+    return card
 
 
 def flat_params(tree: dict[str, Any], prefix: str = "") -> dict[str, str]:
@@ -299,11 +336,14 @@ def _rows(span: list[int]) -> int:
     return span[1] - span[0]
 
 
-def _scaler(borders: Borders, metrics: dict[str, Any], data: ForecastData | None
+def _scaler(cv: str, borders: Borders, metrics: dict[str, Any], data: ForecastData | None
             ) -> dict[str, Any]:
-    """The rows the scaler saw: the holdout training rows, or each fold's and the refit's."""
+    """The rows the scaler saw: the holdout training rows (a pruned holdout trial's kept no
+    data: the published training rows), or each fold's and the refit's."""
     if data is not None:
         return {"fitted_rows": list(data.scaler.fitted_rows), "kind": SCALER}
+    if cv == "holdout":
+        return {"fitted_rows": list(borders.train), "kind": SCALER}
     folds = [fold["train"] for fold in metrics.get("cv_folds", [])]
     refit = list(borders.train) if "test" in metrics.get("splits_read", []) else None
     return {"fitted_rows": refit, "fold_fitted_rows": folds, "kind": SCALER + " (one per fold)"}

@@ -7,10 +7,10 @@ affected. After each validation epoch the callback reports ``val_loss`` (the exa
 over every validation window) and, when the rule stops the trial, ends training at that
 epoch; :func:`tsbench.training.fit.train` then raises :class:`TrialPruned`, so nothing is
 scored on the test split, and :func:`tsbench.training.run.run` writes the pruned run's
-``metrics.json`` (:func:`write_pruned`). With ``cv=tscv`` every fold reports its own
-epochs (fold ``k`` is the ``k``-th training with a validation split); only fold 0 is judged
-(see :mod:`tsbench.search.pruning`), and the refit never reports (it has no validation
-split).
+protocol card and ``metrics.json`` (:func:`pruned_metrics`). With ``cv=tscv`` every fold
+reports its own epochs (fold ``k`` is the ``k``-th training with a validation split); only
+fold 0 is judged (see :mod:`tsbench.search.pruning`), and the refit never reports (it has
+no validation split).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any
 
 import pytorch_lightning as pl
 
-from tsbench.rundir import CHECKPOINT_DIR, write_metrics
+from tsbench.rundir import CHECKPOINT_DIR
 from tsbench.search.pruning import BLOCK, Reporter
 from tsbench.search.record import PrunedMark
 
@@ -66,11 +66,12 @@ def trial_pruning(cfg: Any) -> TrialPruning | None:
     return None if reporter is None else TrialPruning(reporter)
 
 
-def write_pruned(cfg: Any, run_dir: Path, stopped: TrialPruned, threads: int) -> dict[str, Any]:
-    """Write and return metrics.json of a pruned run: the objective (best validation loss)
-    up to the epoch where it was stopped, the epochs and seconds it trained, and no test
-    scores. Its checkpoint is deleted: nothing scores, refits or ensembles a pruned run, and
-    a long sweep prunes most of its trials."""
+def pruned_metrics(cfg: Any, run_dir: Path, stopped: TrialPruned, threads: int
+                   ) -> dict[str, Any]:
+    """The metrics.json of a pruned run: the objective (best validation loss) up to the
+    epoch where it was stopped, the epochs and seconds it trained, and no test scores. Its
+    checkpoint is deleted: nothing scores, refits or ensembles a pruned run, and a long
+    sweep prunes most of its trials."""
     for checkpoints in list(run_dir.rglob(CHECKPOINT_DIR)):  # the folds' too, with cv=tscv
         shutil.rmtree(checkpoints, ignore_errors=True)
     mark = stopped.mark
@@ -87,7 +88,6 @@ def write_pruned(cfg: Any, run_dir: Path, stopped: TrialPruned, threads: int) ->
     }
     if str(cfg.cv.name) == "tscv":
         metrics["pruned_at_fold"] = mark.fold
-    write_metrics(run_dir, metrics)
     return metrics
 
 

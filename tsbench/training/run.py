@@ -32,8 +32,8 @@ from tsbench.training.gpu import out_of_memory, out_of_memory_error, trainer_dev
 from tsbench.training.loggers import build_logger, log_artifacts, log_final_metrics, log_protocol
 from tsbench.training.lr_find import lr_find_settings
 from tsbench.training.plots import plot_forecasts
-from tsbench.training.protocol import filled_targets, protocol_card
-from tsbench.training.pruning import TrialPruned, trial_pruning, write_pruned
+from tsbench.training.protocol import filled_targets, protocol_card, pruned_card
+from tsbench.training.pruning import TrialPruned, pruned_metrics, trial_pruning
 from tsbench.training.schedules import check_schedule
 from tsbench.training.search_trial import scores_test
 from tsbench.training.step_memory import check_step_memory
@@ -129,8 +129,9 @@ def validate_config(cfg: Any, here: bool = True) -> None:
 
 
 def run(cfg: DictConfig, run_dir: Path, parallel_jobs: int = 1) -> dict[str, Any]:
-    """Run one configuration; write ``config.yaml``, plots, checkpoint and, last,
-    ``metrics.json`` into ``run_dir``. Returns the metrics, ``objective`` included;
+    """Run one configuration; write ``config.yaml``, plots, checkpoint, ``protocol.json``
+    and, last, ``metrics.json`` into ``run_dir`` (a trial its sweep pruned: the card and
+    :func:`pruned_metrics`). Returns the metrics, ``objective`` included;
     ``score_test`` is resolved (:func:`scores_test`) and saved so."""
     validate_config(cfg)
     cfg.score_test = scores_test(cfg)
@@ -140,8 +141,6 @@ def run(cfg: DictConfig, run_dir: Path, parallel_jobs: int = 1) -> dict[str, Any
     try:
         with fast_kernels(fast), run_memory(fast):  # undone when the run fails too
             return _run(cfg, run_dir, threads)
-    except TrialPruned as stopped:  # a pruning sweep stopped this trial: no test scores
-        return write_pruned(cfg, run_dir, stopped, threads)
     except Exception as error:
         if not out_of_memory(error):
             raise
@@ -162,18 +161,13 @@ def _run(cfg: DictConfig, run_dir: Path, threads: int) -> dict[str, Any]:
     _warn_short_season(cfg, series, borders)
     _warn_few_val_windows(cfg, borders)
     logger = build_logger(cfg, run_dir)
-    pruning = trial_pruning(cfg)  # None unless a pruning sweep launched this run
-    if cfg.cv.name == "tscv":
-        metrics, data = cross_validate(cfg, series, borders, run_dir, logger, pruning), None
-    elif cfg.cv.name == "refit":
-        metrics, data = _refit(cfg, series, borders, run_dir, logger)
-    else:
-        ranges = {"train": borders.train, "val": borders.val}
-        if cfg.score_test:
-            ranges["test"] = borders.test
-        metrics, model, data = fit_and_score(cfg, series, ranges, run_dir, logger,
-                                             pruning=pruning)
-        _plot(model, data, series, run_dir, cfg)
+    try:
+        metrics, data = _fit(cfg, series, borders, run_dir, logger)
+    except TrialPruned as stopped:  # a pruning sweep stopped this trial: no test scores
+        metrics = pruned_metrics(cfg, run_dir, stopped, threads)
+        write_protocol(run_dir, pruned_card(cfg, series, borders, metrics, run_dir))
+        write_metrics(run_dir, metrics)  # last, as a finished run's
+        return metrics
     objective = OBJECTIVE[str(cfg.cv.name)]
     metrics["objective"] = None if objective is None else metrics[objective]
     step = strategy_step(cfg)
@@ -186,6 +180,24 @@ def _run(cfg: DictConfig, run_dir: Path, threads: int) -> dict[str, Any]:
     write_metrics(run_dir, metrics)
     log_artifacts(logger, run_dir)
     return metrics
+
+
+def _fit(cfg: DictConfig, series: Series, borders: Borders, run_dir: Path, logger: Any
+         ) -> tuple[dict[str, Any], ForecastData | None]:
+    """Train and score as ``cv`` says: the metrics, and the holdout data (None for
+    cross-validation, whose folds each had their own); raises :class:`TrialPruned` where a
+    pruning sweep stopped the run."""
+    pruning = trial_pruning(cfg)  # None unless a pruning sweep launched this run
+    if cfg.cv.name == "tscv":
+        return cross_validate(cfg, series, borders, run_dir, logger, pruning), None
+    if cfg.cv.name == "refit":
+        return _refit(cfg, series, borders, run_dir, logger)
+    ranges = {"train": borders.train, "val": borders.val}
+    if cfg.score_test:
+        ranges["test"] = borders.test
+    metrics, model, data = fit_and_score(cfg, series, ranges, run_dir, logger, pruning=pruning)
+    _plot(model, data, series, run_dir, cfg)
+    return metrics, data
 
 
 def _warn_filled(cfg: DictConfig, series: Series, borders: Borders) -> None:

@@ -50,6 +50,18 @@ def sweep_summary(sweep_dir: Path) -> tuple[Counter, float | None]:
     return statuses, min(values, default=None)
 
 
+def none_at_full_budget(statuses: Counter) -> str:
+    """What a search that ended without a full-budget trial had instead: ``none at full
+    budget: all 12 trials pruned``, ``...: 3 pruned, 1 failed``, or no trial at all."""
+    ended = [(statuses[s], s) for s in (PRUNED, FAILED) if statuses[s]]
+    if len(ended) == 1:
+        count, status = ended[0]
+        why = f"all {count} trials {status}" if count > 1 else f"its one trial {status}"
+    else:
+        why = ", ".join(f"{count} {status}" for count, status in ended)
+    return f"none at full budget: {why}" if why else "none at full budget"
+
+
 class Progress:
     """Logs ``label: done/~planned trials (pruned, failed), best val MSE ..., time left`` for the
     sweep in ``sweep_dir`` while it runs (every ``interval`` seconds, when it changed). With
@@ -93,11 +105,11 @@ class Progress:
 
     def line(self, ended: bool = False) -> str:
         """The progress line; ``ended``: the stage's last, where a search without a
-        full-budget trial has none, not none yet."""
+        full-budget trial has none, not none yet, and says why (:func:`none_at_full_budget`)."""
         statuses, best = sweep_summary(self.sweep_dir)
         done = sum(statuses.values())
         extra = ", ".join(f"{statuses[s]} {s}" for s in (PRUNED, FAILED) if statuses[s])
-        none = "none at full budget" if ended else "none yet"
+        none = none_at_full_budget(statuses) if ended else "none yet"
         best_text = none if best is None else f"{best:.4f}"
         if self.best_before is not None:  # the tuning run's best so far, then this search's
             overall = min(v for v in (best, self.best_before) if v is not None)
