@@ -216,6 +216,24 @@ def test_the_acf_picture_marks_each_period_at_its_lag(tmp_path: Path,
     assert [list(x) for x in dashed] == [[24, 24]]
 
 
+def test_the_acf_pictures_mean_leaves_a_flat_channel_out(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A constant channel has no autocorrelation (NaN): the mean over channels is the other
+    channels', where it was NaN at every lag and drawn nowhere."""
+    from matplotlib import pyplot as plt
+
+    from tsbench.analysis.plots import plot_acf
+
+    monkeypatch.setattr(plt, "close", lambda fig: None)  # keep the figure to read it back
+    sine = np.sin(2 * np.pi * np.arange(480.0) / 24)
+    curves = acf(np.c_[np.full(480, 5.0), sine], 60)
+    plot_acf(curves, ["const", "OT"], [], "t", "hours", tmp_path / "acf.png")
+    (mean,) = [line.get_ydata() for line in plt.gcf().axes[0].lines
+               if line.get_label() == "mean over channels"]
+    plt.close("all")
+    np.testing.assert_allclose(mean, curves[:, 1])
+
+
 def test_with_features_s_the_picture_draws_the_channel_whose_periods_it_marks(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A weekly target beside monthly channels: the picture marks the target's period 7,

@@ -30,7 +30,9 @@ def plot_acf(
     if curves.shape[1] <= _MAX_CHANNELS:
         for curve, name in zip(curves.T, channels, strict=True):
             ax.plot(lags, curve, lw=0.8, alpha=0.7, label=name)
-    ax.plot(lags, curves.mean(axis=1), color="black", lw=1.8, label="mean over channels")
+    drawn = curves[:, ~np.isnan(curves).all(axis=0)]  # a flat channel has no ACF (NaN)
+    if drawn.shape[1]:
+        ax.plot(lags, drawn.mean(axis=1), color="black", lw=1.8, label="mean over channels")
     for period in periods:
         ax.axvline(period.period, color="tab:red", ls="--", lw=1.0)
         ax.annotate(
