@@ -216,6 +216,54 @@ def test_the_acf_picture_marks_each_period_at_its_lag(tmp_path: Path,
     assert [list(x) for x in dashed] == [[24, 24]]
 
 
+def test_the_acf_pictures_mean_leaves_a_flat_channel_out(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A constant channel has no autocorrelation (NaN): the mean over channels is the other
+    channels', where it was NaN at every lag and drawn nowhere."""
+    from matplotlib import pyplot as plt
+
+    from tsbench.analysis.plots import plot_acf
+
+    monkeypatch.setattr(plt, "close", lambda fig: None)  # keep the figure to read it back
+    sine = np.sin(2 * np.pi * np.arange(480.0) / 24)
+    curves = acf(np.c_[np.full(480, 5.0), sine], 60)
+    plot_acf(curves, ["const", "OT"], [], "t", "hours", tmp_path / "acf.png")
+    (mean,) = [line.get_ydata() for line in plt.gcf().axes[0].lines
+               if line.get_label() == "mean over channels"]
+    plt.close("all")
+    np.testing.assert_allclose(mean, curves[:, 1])
+
+
+def test_with_features_s_the_picture_draws_the_channel_whose_periods_it_marks(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A weekly target beside monthly channels: the picture marks the target's period 7,
+    so it draws the target's ACF (peaking at lag 7), not every channel's mean under it."""
+    from hydra import compose, initialize_config_module
+    from matplotlib import pyplot as plt
+
+    from tsbench.analysis.cli import analyze
+
+    days = np.arange(700)
+    csv = tmp_path / "shop.csv"
+    pd.DataFrame({"date": pd.date_range("2022-01-01", periods=700, freq="D"),
+                  **{name: np.sin(2 * np.pi * days / 30) for name in "abc"},
+                  "sales": np.sin(2 * np.pi * days / 7)}).to_csv(csv, index=False)
+    with initialize_config_module("tsbench.conf", version_base="1.3"):
+        cfg = compose("analyze", overrides=["dataset=csv", f"dataset.path={csv}",
+                                            "dataset.target=sales", "pred_len=14",
+                                            "features=S", "acf_lags=20"])
+    monkeypatch.setattr(plt, "close", lambda fig: None)  # keep the figure to read it back
+    report = analyze(cfg, tmp_path)
+    ax = plt.gcf().axes[0]
+    drawn = {line.get_label(): line.get_ydata() for line in ax.lines
+             if line.get_linestyle() == "-" and not line.get_label().startswith("_")}
+    title = ax.get_title()
+    plt.close("all")
+    assert report["periods"] == [7] and "target sales" in title
+    assert list(drawn) == ["sales"]  # one channel: its own curve, no mean of it
+    assert np.argmax(drawn["sales"][2:]) + 2 == 7
+
+
 def test_a_period_longer_than_half_the_longest_look_back_is_not_reported(tmp_path: Path
                                                                          ) -> None:
     """Two cycles must fit in a look-back: with max_lookback=60, a strong period of 40 is

@@ -135,7 +135,8 @@ def test_two_mlflow_runs_started_at_once_in_a_fresh_folder_both_land_in_its_stor
 
 def test_tensorboard_has_the_config_beside_the_final_scores(tmp_path: Path) -> None:
     """The HParams tab compares a sweep's runs: each run's resolved config with its final
-    scores, which are the run's metrics.json (settings such as the seed are not scores).
+    scores, which are the run's metrics.json (settings such as the seed are not scores);
+    the Text tab shows its protocol card.
     Its settings are named as the command line (and MLflow's params) name them:
     ``model.name``, not Lightning's ``model/name``."""
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
@@ -163,6 +164,10 @@ def test_tensorboard_has_the_config_beside_the_final_scores(tmp_path: Path) -> N
     # and TensorBoard's hparams.yaml beside the events holds the same config
     assert yaml.safe_load((tmp_path / "run" / "tensorboard" / "hparams.yaml").read_text()) \
         == config
+    # the protocol card as the run's "protocol" text, protocol.json's own JSON
+    (text,) = events.Tensors("protocol/text_summary")
+    card = (tmp_path / "run" / "protocol.json").read_text().strip()
+    assert text.tensor_proto.string_val[0].decode() == f"```json\n{card}\n```"
 
 
 def test_a_store_mlflow_refuses_is_one_line_before_training(

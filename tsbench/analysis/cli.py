@@ -58,7 +58,8 @@ def analyze(cfg: Any, out_dir: Path) -> dict[str, Any]:
         min_strength=float(cfg.min_strength),
         min_prominence=float(cfg.min_prominence),
     )
-    scored = train[:, -1:] if cfg.features in ("S", "MS") else train  # the target last
+    target_only = cfg.features in ("S", "MS")
+    scored = train[:, -1:] if target_only else train  # the target last
     overall = dominant_periods(scored, **options)
     channels = {
         name: dominant_periods(train[:, j], **options) for j, name in enumerate(series.columns)
@@ -77,10 +78,13 @@ def analyze(cfg: Any, out_dir: Path) -> dict[str, Any]:
         "longest_lookback": max_len - pred_len,  # the longest seq_len searched
     }
     lags = min(int(cfg.acf_lags), len(train) - 1)
-    title = f"ACF of {series.name}, training rows {start}-{end}"
+    # the channels whose periods are marked: the target alone with features S or MS
+    names = series.columns[-1:] if target_only else series.columns
+    title = (f"ACF of {series.name}" + (f" (target {names[0]})" if target_only else "")
+             + f", training rows {start}-{end}")
     plot_acf(
-        acf(train, lags),
-        series.columns,
+        acf(scored, lags),
+        names,
         overall,
         title,
         f"time steps, freq={series.freq}",

@@ -24,13 +24,18 @@ def plot_acf(
     lag_unit: str,
     path: Path,
 ) -> None:
-    """ACF curves ``(lags, channels)``, their mean in bold, detected periods as dashed lines."""
+    """ACF curves ``(lags, channels)``, their mean in bold (one channel's own curve in bold),
+    detected periods as dashed lines."""
     lags = np.arange(curves.shape[0])
     fig, ax = plt.subplots(figsize=(10, 4.2))
-    if curves.shape[1] <= _MAX_CHANNELS:
+    single = curves.shape[1] == 1
+    if 1 < curves.shape[1] <= _MAX_CHANNELS:
         for curve, name in zip(curves.T, channels, strict=True):
             ax.plot(lags, curve, lw=0.8, alpha=0.7, label=name)
-    ax.plot(lags, curves.mean(axis=1), color="black", lw=1.8, label="mean over channels")
+    drawn = curves[:, ~np.isnan(curves).all(axis=0)]  # a flat channel has no ACF (NaN)
+    if drawn.shape[1]:
+        ax.plot(lags, drawn.mean(axis=1), color="black", lw=1.8,
+                label=channels[0] if single else "mean over channels")
     for period in periods:
         ax.axvline(period.period, color="tab:red", ls="--", lw=1.0)
         ax.annotate(

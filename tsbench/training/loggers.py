@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -109,10 +110,13 @@ def log_final_metrics(logger: Logger | bool, metrics: dict[str, Any], cfg: Any) 
 
 def log_protocol(logger: Logger | bool, card: dict[str, Any]) -> None:
     """Record the run's protocol card as MLflow params or W&B config entries
-    (``protocol.<field>...``)."""
+    (``protocol.<field>...``), or as TensorBoard's ``protocol`` text (its JSON)."""
     if isinstance(logger, WandbRunLogger) or (
             logger and type(logger).__name__ == "MLFlowLogger"):
         logger.log_hyperparams(flat_params(card, "protocol"))
+    elif isinstance(logger, TensorBoardLogger):  # one hparams record per run: the config's
+        text = json.dumps(card, indent=2, sort_keys=True)  # as protocol.json holds it
+        logger.experiment.add_text("protocol", f"```json\n{text}\n```")
 
 
 def log_artifacts(logger: Logger | bool, run_dir: Path) -> None:
