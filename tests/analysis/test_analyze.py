@@ -191,6 +191,19 @@ def test_a_daily_cycle_under_a_stronger_weekly_one_is_not_taken_for_its_harmonic
     assert [p.period for p in dominant_periods(rush, 400)] == [24, 168]
 
 
+def test_a_flat_channel_does_not_dilute_the_seasonal_strength() -> None:
+    """A constant (dead sensor's) channel beside a daily cycle is left out of the strength's
+    mean, as out of the ACF's: the cycle is as strong as alone, and is found as a period."""
+    t = np.arange(24 * 60)
+    rng = np.random.default_rng(0)
+    daily = np.sin(2 * np.pi * t / 24) + 0.8 * rng.standard_normal(len(t))
+    alone = seasonal_strength(daily, 24)
+    with_dead = np.column_stack([daily, np.full(len(t), 3.0), 0.5 * t])
+    assert seasonal_strength(with_dead, 24) == pytest.approx(alone)
+    assert seasonal_strength(np.column_stack([np.full(len(t), 3.0), 0.5 * t]), 24) == 0.0
+    assert [p.period for p in dominant_periods(with_dead, 200, min_strength=0.2)] == [24]
+
+
 def test_the_acf_is_of_the_detrended_series() -> None:
     """A straight line has no autocorrelation left once its trend is removed (NaN, not the
     near-1 of a trending series); a cycle under a steep trend shows its half-period trough."""

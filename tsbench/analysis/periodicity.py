@@ -50,14 +50,21 @@ def _columns(values: np.ndarray) -> np.ndarray:
     return np.asarray(values, dtype=np.float64).reshape(len(values), -1)
 
 
+def _straight(raw: np.ndarray) -> np.ndarray:
+    """Which channels of ``raw`` ``(rows, channels)`` are straight lines (a constant one
+    too): their linear trend removed, rounding noise is left, whose autocorrelation means
+    nothing (a dead sensor's channel)."""
+    x = detrend(raw, axis=0, type="linear")
+    return np.abs(x).max(axis=0) <= 1e-9 * (np.abs(raw).max(axis=0) + 1.0)
+
+
 def acf(values: np.ndarray, nlags: int) -> np.ndarray:
-    """Autocorrelations ``(nlags + 1, channels)`` of each channel, linear trend removed."""
+    """Autocorrelations ``(nlags + 1, channels)`` of each channel, linear trend removed;
+    NaN for a straight-line channel (:func:`_straight`)."""
     raw = _columns(values)
     x = detrend(raw, axis=0, type="linear")
-    # A straight-line channel (a constant one too) leaves rounding noise: no autocorrelation.
-    flat = np.abs(x).max(axis=0) <= 1e-9 * (np.abs(raw).max(axis=0) + 1.0)
     return np.stack([np.full(nlags + 1, np.nan) if line else _acf(col, nlags=nlags, fft=True)
-                     for col, line in zip(x.T, flat, strict=True)], axis=1)
+                     for col, line in zip(x.T, _straight(raw), strict=True)], axis=1)
 
 
 def spectrum(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -71,8 +78,14 @@ def spectrum(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def seasonal_strength(values: np.ndarray, period: int) -> float:
     """Autocorrelation at lag ``period`` after removing the trend as a centred
     ``period``-row moving average (classical decomposition), averaged over channels:
-    1 for an exactly periodic series, about 0 when ``period`` is no cycle of it."""
+    1 for an exactly periodic series, about 0 when ``period`` is no cycle of it. Straight-line
+    channels (:func:`_straight`) are left out of the mean, as out of the ACF's: a dead
+    sensor's channel would pull a cycle of the others under ``min_strength``; 0 where every
+    channel is one."""
     x = _columns(values)
+    x = x[:, ~_straight(x)]
+    if not x.shape[1]:
+        return 0.0
     kernel = np.ones(period + 1 - period % 2)  # a 2 x period average for even periods
     if period % 2 == 0:
         kernel[[0, -1]] = 0.5
