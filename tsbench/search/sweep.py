@@ -50,7 +50,7 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.plugins import Plugins
 from hydra.core.utils import JobReturn
 from hydra.plugins.sweeper import Sweeper
-from hydra.types import HydraContext, TaskFunction
+from hydra.types import HydraContext, RunMode, TaskFunction
 from omegaconf import DictConfig, OmegaConf
 
 from tsbench.errors import ConfigError
@@ -163,6 +163,7 @@ class SkoptSweep(Sweeper):
             record=record,
             launcher=self.launcher,
             validate=self.validate_batch_is_legal,
+            compose=self.compose,
             proposer=proposer,
             teller=teller,
             plotter=Plotter(sweep_dir, optimizer, self.sign, s.plot_share),
@@ -184,8 +185,9 @@ class SkoptSweep(Sweeper):
                   for key, value in self.settings.params.items()}
         arguments = [absolute_paths(line) for line in arguments]
         space = parse_space(params, arguments, parser)
-        refuse_seed([p.key for p in space.params], [*python_path(), program()], arguments,
-                    OmegaConf.select(self.config, "hydra.runtime.choices.model", default=None))
+        hydra_lines = [str(line) for line in self.config.hydra.overrides.hydra]
+        refuse_seed([p.key for p in space.params], [*python_path(), program()],
+                    [*map(absolute_paths, hydra_lines), *arguments], self.compose)
         check_keys(space, self.config)
         groups = config_groups(self.config)
         check_options(space, groups, self.validate_batch_is_legal)
@@ -197,6 +199,13 @@ class SkoptSweep(Sweeper):
         )
         check_feasible(constraints, space, self.settings.random_state)
         return space, constraints
+
+    def compose(self, overrides: list[str]) -> DictConfig:
+        """``overrides`` composed by this sweep's Hydra as its own config was (a multirun's:
+        the sweeps left out)."""
+        assert self.config is not None and self.hydra_context is not None
+        return self.hydra_context.config_loader.load_configuration(
+            str(self.config.hydra.job.config_name), overrides, RunMode.MULTIRUN)
 
     def _refills(self) -> bool:
         """Whether trials start as soon as a slot frees (see :mod:`tsbench.search.slots`)."""
