@@ -9,9 +9,9 @@ import pytest
 import yaml
 from hydra.core.override_parser.overrides_parser import OverridesParser
 
-from tests.search.test_seed_search import compose
 from tsbench.errors import ConfigError
 from tsbench.search import report
+from tsbench.search.seeds import compose_tsbench as compose
 from tsbench.search.space import parse_space
 from tsbench.search.trials import Trial, read_trials, write_trials
 

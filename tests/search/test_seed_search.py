@@ -12,13 +12,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hydra import initialize_config_module
-from hydra.core.global_hydra import GlobalHydra
-from hydra.types import RunMode
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import OmegaConf
 
 from tests.conftest import read_metrics, run_tsbench
-from tsbench.search.seeds import plain_multirun
+from tsbench.search.seeds import compose_tsbench, plain_multirun
 
 #: A user's own search preset (in a config folder of the search path) that sets more than
 #: the sweeper: config groups' options, settings off their defaults (a list among them).
@@ -50,18 +47,10 @@ hydra:
 """
 
 
-def compose(overrides: list[str]) -> DictConfig:
-    """tsbench's config composed from ``overrides`` as a sweep's Hydra composes it (a
-    multirun's: the sweeps left out)."""
-    with initialize_config_module("tsbench.conf", version_base="1.3"):
-        return GlobalHydra.instance().config_loader().load_configuration(
-            "config", overrides, RunMode.MULTIRUN)
-
-
 def configuration(overrides: list[str]) -> tuple[dict, dict]:
     """What ``overrides`` run, but the seed and the sweeper: their composition's settings
     and config groups' options (Hydra's own and the search preset left out)."""
-    config = compose(overrides)
+    config = compose_tsbench(overrides)
     choices = {group: option for group, option in config.hydra.runtime.choices.items()
                if not group.startswith("hydra/") and group != "search"}
     settings = OmegaConf.to_container(config, resolve=False)
@@ -93,7 +82,7 @@ def test_the_plain_multirun_composes_what_the_preset_did(user_conf: Path) -> Non
     the preset's groups, its settings (a list), the command's own ones kept."""
     command = [f"hydra.searchpath=[file://{user_conf}]", "search=tiny", "logger=none",
                "hydra.sweeper.n_trials=2", "optim.lr=0.01"]
-    plain = plain_multirun(command, compose)
+    plain = plain_multirun(command, compose_tsbench)
     assert plain[0] == "-m" and plain[-1] == "seed=1,2,3"
     assert not any(o.startswith(("search=", "hydra.sweeper", "hydra/sweeper")) for o in plain)
     assert {"model=dlinear", "trainer.max_epochs=1", "dataset.periods=[12,24]"} <= set(plain)
@@ -101,18 +90,23 @@ def test_the_plain_multirun_composes_what_the_preset_did(user_conf: Path) -> Non
     assert configuration(plain[1:]) != configuration([command[0], "logger=none"])
 
 
+@pytest.mark.parametrize("flags", [[], ["--config-name=config"]], ids=["tsbench", "sweeper"])
 def test_a_search_over_the_seed_is_refused_with_the_plain_multirun(
-        tmp_path: Path, user_conf: Path) -> None:
+        tmp_path: Path, user_conf: Path, flags: list[str]) -> None:
     """best.yaml's command keeps ``search=<preset>``; ``seed=1,2,3 -m`` added to it would
-    search the seed and name the luckiest one best. The fix runs the seeds of what the
-    command runs: the preset's settings, the search path to the user's configs."""
+    search the seed and name the luckiest one best. The refusal is all the command says
+    (not the warnings that its values replace the preset's sweeps), and its fix runs the
+    seeds of what the command runs: the preset's settings, the search path to the user's
+    configs. tsbench refuses it before Hydra runs; the sweeper refuses it where tsbench does
+    not check the command (a config named on it)."""
     sweep = tmp_path / "sweep"
-    command = [f"hydra.searchpath=[file://{user_conf}]", "search=tiny", "logger=none"]
-    proc = run_tsbench([*command, "seed=1,2,3"], sweep, multirun=True, check=False)
+    command = [f"hydra.searchpath=[file://{user_conf}]", "search=tiny", "logger=none",
+               "model.individual=true"]
+    proc = run_tsbench([*flags, *command, "seed=1,2,3"], sweep, multirun=True, check=False)
     assert proc.returncode == 2, proc.stderr[-2000:]
-    error = [line for line in proc.stderr.splitlines() if line.startswith("tsbench: error:")]
-    assert len(error) == 1 and error[0].startswith("tsbench: error: seed: a search over the seed")
-    fix = shlex.split(error[0].split(" -> ", 1)[1].split(": ", 1)[1])
+    said = [line for line in proc.stderr.splitlines() if line.startswith("tsbench: ")]
+    assert len(said) == 1 and said[0].startswith("tsbench: error: seed: a search over the seed")
+    fix = shlex.split(said[0].split(" -> ", 1)[1].split(": ", 1)[1])
     multirun = len(fix) - fix[::-1].index("-m")  # python -m tsbench -m ...
     assert fix[multirun] == command[0] and fix[-1] == "seed=1,2,3"
     assert configuration(fix[multirun:]) == configuration(command)

@@ -1,11 +1,12 @@
 """More seeds of a chosen configuration: a plain multirun (Hydra's basic sweeper), never a
 search. A search over ``seed`` would score each seed on validation and name a "best" one:
 selection on noise. So the skopt sweeper refuses ``seed`` as a searched parameter
-(:func:`refuse_seed`), and ``best.yaml`` gives the command that runs more seeds of its
-best trial (:func:`seeds_command`). The search preset (``search=<preset>``) is left out of
-that command, its sweeper with it; every other setting the preset makes (a config group's
-option, ``trainer.max_epochs``, ...) is written out, read from Hydra's composition of the
-command with and without the preset (:func:`preset_settings`)."""
+(:func:`refuse_seed`; ``tsbench`` before Hydra runs the command, :func:`refuse_seed_first`,
+so that the refusal is all it says), and ``best.yaml`` gives the command that runs more
+seeds of its best trial (:func:`seeds_command`). The search preset (``search=<preset>``) is
+left out of that command, its sweeper with it; every other setting the preset makes (a
+config group's option, ``trainer.max_epochs``, ...) is written out, read from Hydra's
+composition of the command with and without the preset (:func:`preset_settings`)."""
 
 from __future__ import annotations
 
@@ -14,10 +15,15 @@ import shlex
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from hydra import initialize_config_module
+from hydra.core.global_hydra import GlobalHydra
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.errors import HydraException
+from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from tsbench.errors import ConfigError
-from tsbench.search.space import format_value
+from tsbench.search.space import format_value, sweep_lines
 
 #: The seeds a "run more seeds" command runs.
 MORE_SEEDS = "1,2,3"
@@ -131,3 +137,27 @@ def refuse_seed(searched: Sequence[str], lead: Sequence[str], arguments: Sequenc
         f"run the seeds of one configuration (for a search's choice, its best.yaml's "
         f"seeds_command) as a plain multirun: "
         f"{seeds_command(lead, arguments, compose, seeds)}")
+
+
+def refuse_seed_first(config: DictConfig, overrides: Sequence[str], lead: Sequence[str]
+                      ) -> None:
+    """:func:`refuse_seed` of a search's command line (``overrides``, composed: ``config``)
+    before Hydra runs it, composing with tsbench's config (:func:`compose_tsbench`): where
+    ``seed`` is swept there or in the preset's ``hydra.sweeper.params`` and not set to one
+    value there. A line that does not parse is the sweeper's to refuse."""
+    params = OmegaConf.select(config, "hydra.sweeper.params", default=None) or {}
+    line = sweep_lines(params, overrides).get("seed")
+    try:
+        swept = line is not None and OverridesParser.create().parse_override(
+            line).is_sweep_override()
+    except HydraException:
+        return
+    refuse_seed(["seed"] if swept else [], lead, overrides, compose_tsbench)
+
+
+def compose_tsbench(overrides: list[str]) -> DictConfig:
+    """tsbench's config composed from ``overrides`` as a multirun's (the sweeps left out),
+    before Hydra runs the command."""
+    with initialize_config_module("tsbench.conf", version_base="1.3"):
+        return GlobalHydra.instance().config_loader().load_configuration(
+            "config", overrides, RunMode.MULTIRUN)
