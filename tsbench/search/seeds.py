@@ -63,25 +63,33 @@ def plain_multirun(overrides: Sequence[str], compose: Compose,
 def preset_settings(config: DictConfig, kept: Sequence[str], compose: Compose) -> list[str]:
     """The overrides that turn ``kept`` (a command without its search preset) into
     ``config`` (its composition with it): each config group's option that differs, then
-    each setting (``+`` one the preset adds, ``~`` one it removes). Hydra's own groups and
-    settings are left out (the sweeper's and the run's folders), and so are the keys ``kept``
-    names itself (a sweep of its own) and :data:`_SEARCH_ONLY`'s. The options are read
-    first, from ``kept``'s own options alone: a searched setting of the preset's model
-    composes only with that model."""
+    each setting (``+`` one the preset adds, ``~`` one it removes), read against ``kept``'s
+    options and Hydra settings composed with those options (a searched setting of the
+    preset's model composes only with that model), an option added at a time in the
+    config's order until the options agree. Hydra's own groups and settings are left
+    out (the sweeper's and the run's folders), and so are the keys ``kept`` sets itself (and
+    those above or below them) and :data:`_SEARCH_ONLY`'s."""
     named = {_key(o) for o in kept}
     chosen = _choices(config)
     own = [o for o in kept if _key(o) in chosen or _key(o).startswith("hydra")]
-    options = _choices(compose(own))
-    groups = [f"{group}={option}" if option is not None else f"~{group}"
-              for group, option in chosen.items()
-              if options.get(group) != option and group not in named
-              and not group.startswith("hydra/") and not _search_only(group)]
-    plain = compose([*kept, *groups])
+    groups: list[str] = []
+    while True:  # one option at a time: a model's own defaults choose its optimizer
+        plain = compose([*own, *groups])
+        options = _choices(plain)
+        differ = [f"{group}={option}" if option is not None else f"~{group}"
+                  for group, option in chosen.items()
+                  if options.get(group) != option and group not in named
+                  and not group.startswith("hydra/") and not _search_only(group)]
+        if not differ or differ[0] in groups:
+            break
+        groups.append(differ[0])
     mine, theirs = (OmegaConf.to_container(c, resolve=False) for c in (config, plain))
     mine.pop("hydra", None)  # type: ignore[union-attr]
     theirs.pop("hydra", None)  # type: ignore[union-attr]
     settings = [line for line in _differences(mine, theirs, "")
-                if _key(line) not in named and not _search_only(_key(line))]
+                if not _search_only(_key(line)) and not any(
+                    f"{_key(line)}.".startswith(f"{key}.") or key.startswith(f"{_key(line)}.")
+                    for key in named)]
     return [*groups, *settings]
 
 
