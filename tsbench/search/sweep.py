@@ -100,6 +100,7 @@ class SkoptSweep(Sweeper):
         self.config: DictConfig | None = None
         self.launcher: Any = None
         self.random_state_from = "given"  # or "recorded", "drawn" (definition.random_state)
+        self.composed: dict[tuple[str, ...], DictConfig] = {}  # by compose()
 
     def setup(
         self, *, hydra_context: HydraContext, task_function: TaskFunction, config: DictConfig
@@ -202,10 +203,14 @@ class SkoptSweep(Sweeper):
 
     def compose(self, overrides: list[str]) -> DictConfig:
         """``overrides`` composed by this sweep's Hydra as its own config was (a multirun's:
-        the sweeps left out)."""
+        the sweeps left out), once each: best.yaml's seeds command, rewritten after each
+        trial, composes the same ones until the best trial changes."""
         assert self.config is not None and self.hydra_context is not None
-        return self.hydra_context.config_loader.load_configuration(
-            str(self.config.hydra.job.config_name), overrides, RunMode.MULTIRUN)
+        key = tuple(overrides)
+        if key not in self.composed:
+            self.composed[key] = self.hydra_context.config_loader.load_configuration(
+                str(self.config.hydra.job.config_name), overrides, RunMode.MULTIRUN)
+        return self.composed[key]
 
     def _refills(self) -> bool:
         """Whether trials start as soon as a slot frees (see :mod:`tsbench.search.slots`)."""
