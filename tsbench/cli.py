@@ -180,14 +180,15 @@ def check_refit(cfg: DictConfig, multirun: bool, sweeper: DictConfig) -> None:
 def check_command_line(argv: list[str]) -> Checked:
     """Before Hydra makes any folder: a misspelt setting (:func:`check_settings`; a ``+``
     addition tsbench never reads is a warning), a config of the search path that tsbench's
-    own hides (:func:`check_hidden_configs`), a sweep without ``-m``, a run or plain
-    multirun into a search's folder, a search resumed on a CSV file that changed
-    (:func:`check_resumed_data`), and, in a multirun, a search over refits, values no job
-    could run (:func:`check_sweep`) and an MLflow server that does not answer, which would
-    otherwise fail job by job. Skipped for ``--help``, shell completion, and another config
-    path or name. Returns what the command runs (``run``, ``multirun`` or ``search``; None
-    where not known) and, for a run or plain multirun, the folder it names
-    (:func:`named_folder`)."""
+    own hides (:func:`check_hidden_configs`), a search over the seed (first, so that its
+    refusal is all the command says: :func:`tsbench.search.seeds.refuse_seed_first`), a
+    sweep without ``-m``, a run or plain multirun into a search's folder, a search resumed
+    on a CSV file that changed (:func:`check_resumed_data`), and, in a multirun, a search
+    over refits, values no job could run (:func:`check_sweep`) and an MLflow server that
+    does not answer, which would otherwise fail job by job. Skipped for ``--help``, shell
+    completion, and another config path or name. Returns what the command runs (``run``,
+    ``multirun`` or ``search``; None where not known) and, for a run or plain multirun, the
+    folder it names (:func:`named_folder`)."""
     args = command_overrides(argv)
     if args is None:
         return Checked(None)
@@ -197,6 +198,13 @@ def check_command_line(argv: list[str]) -> Checked:
         return Checked(None)
     check_params_unquoted(list(args.overrides))
     check_hidden_configs(searchpath_of(cfg))
+    multirun = args.multirun or cfg.hydra.mode == RunMode.MULTIRUN
+    if multirun and records_failures(cfg.hydra.sweeper):  # before the command's warnings
+        from tsbench.search.report import absolute_paths, program, python_path
+        from tsbench.search.seeds import refuse_seed_first
+
+        refuse_seed_first(cfg, [absolute_paths(o) for o in args.overrides],
+                          [*python_path(), program()])
     for line in unread_additions(list(args.overrides), cfg):
         key, _, value = line.lstrip("+").partition("=")
         near = near_setting(list(args.overrides), key)
@@ -209,7 +217,6 @@ def check_command_line(argv: list[str]) -> Checked:
                  *preset_beats_option(list(args.overrides), cfg),
                  *target_not_alone(list(args.overrides), cfg)]:
         print(f"tsbench: warning: {said}", file=sys.stderr)
-    multirun = args.multirun or cfg.hydra.mode == RunMode.MULTIRUN
     if not multirun:  # a sweep's value that cannot resolve is its trial's to say
         check_interpolations(cfg)
     swept = [line for line, override in zip(args.overrides, parse_each(args.overrides),

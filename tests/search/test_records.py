@@ -11,6 +11,7 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 
 from tsbench.errors import ConfigError
 from tsbench.search import report
+from tsbench.search.seeds import compose_tsbench as compose
 from tsbench.search.space import parse_space
 from tsbench.search.trials import Trial, read_trials, write_trials
 
@@ -107,7 +108,7 @@ def test_resume_refuses_a_changed_space_warm_start_skips(tmp_path: Path) -> None
 def test_best_yaml(tmp_path: Path, monkeypatch, maximize: bool, best: int) -> None:
     monkeypatch.setattr(sys, "argv", ["/venv/bin/tsbench"])
     monkeypatch.delenv("PYTHONPATH", raising=False)
-    trial = report.write_best(tmp_path / "best.yaml", SPACE, TRIALS, maximize)
+    trial = report.write_best(tmp_path / "best.yaml", SPACE, TRIALS, maximize, compose)
     content = yaml.safe_load((tmp_path / "best.yaml").read_text())
     assert trial is not None and trial.number == best == content["trial"]
     assert content["params"] == SPACE.values(trial.point)
@@ -123,7 +124,7 @@ def test_best_yaml(tmp_path: Path, monkeypatch, maximize: bool, best: int) -> No
     (job / ".hydra").mkdir(parents=True)
     (job / ".hydra" / "hydra.yaml").write_text(yaml.safe_dump({"hydra": {"overrides": {
         "hydra": ["hydra.searchpath=[file://conf,pkg://x]", "hydra.sweeper.n_trials=3"]}}}))
-    report.write_best(tmp_path / "sweep" / "best.yaml", SPACE, TRIALS, maximize)
+    report.write_best(tmp_path / "sweep" / "best.yaml", SPACE, TRIALS, maximize, compose)
     command = yaml.safe_load((tmp_path / "sweep" / "best.yaml").read_text())["command"]
     assert command.startswith(f"PYTHONPATH='{tmp_path / 'my models'}' tsbench dataset=")
     assert f" 'hydra.searchpath=[file://{tmp_path / 'conf'},pkg://x]' " in command
@@ -141,17 +142,19 @@ def test_best_yaml_writes_a_relative_data_file_absolute(tmp_path: Path, monkeypa
                         ["n=range(1, 4)", "dataset=csv", "dataset.path='my data/sales.csv'",
                          "logger.dir=/abs/wandb"], PARSER)
     trials = [Trial(1, 0, [0.001, "a", 1], 0.5, 1.25, "0")]
-    report.write_best(tmp_path / "best.yaml", space, trials, False)
+    report.write_best(tmp_path / "best.yaml", space, trials, False, compose)
     command = yaml.safe_load((tmp_path / "best.yaml").read_text())["command"]
     assert f"'dataset.path={tmp_path / 'my data' / 'sales.csv'}'" in command
     assert " logger.dir=/abs/wandb " in command
     kept = parse_space({"kind": "choice(a, b)"}, ["dataset.path=${oc.env:HOME}/x.csv"], PARSER)
-    report.write_best(tmp_path / "best.yaml", kept, [Trial(1, 0, ["a"], 0.5, 1.0, "0")], False)
+    report.write_best(tmp_path / "best.yaml", kept, [Trial(1, 0, ["a"], 0.5, 1.0, "0")], False,
+                      compose)
     assert "'dataset.path=${oc.env:HOME}/x.csv'" in yaml.safe_load(
         (tmp_path / "best.yaml").read_text())["command"]
     monkeypatch.setenv("HOME", str(tmp_path / "home"))  # a ~ is the home directory's file
     home = parse_space({"kind": "choice(a, b)"}, ["dataset.path='~/x.csv'"], PARSER)
-    report.write_best(tmp_path / "best.yaml", home, [Trial(1, 0, ["a"], 0.5, 1.0, "0")], False)
+    report.write_best(tmp_path / "best.yaml", home, [Trial(1, 0, ["a"], 0.5, 1.0, "0")], False,
+                      compose)
     assert f" dataset.path={tmp_path / 'home' / 'x.csv'} " in yaml.safe_load(
         (tmp_path / "best.yaml").read_text())["command"]
 
@@ -163,7 +166,7 @@ def test_a_pruned_trial_is_never_best(tmp_path: Path, maximize: bool, best: int,
     whose value beats them all (one fold's loss under cv=tscv, a trial max_seconds cut)
     is counted as pruned, never named best."""
     pruned = Trial(4, 4, [0.001, "b c", 2], pruned_value, 1.0, "4", "asha rung 1: ...", 1)
-    trial = report.write_best(tmp_path / "best.yaml", SPACE, [*TRIALS, pruned], maximize)
+    trial = report.write_best(tmp_path / "best.yaml", SPACE, [*TRIALS, pruned], maximize, compose)
     content = yaml.safe_load((tmp_path / "best.yaml").read_text())
     assert trial is not None and trial.number == best == content["trial"]
     assert content["objective"] == TRIALS[best - 1].objective
@@ -177,14 +180,14 @@ def test_a_tie_for_best_goes_to_the_earliest_trial(tmp_path: Path) -> None:
     tied = [Trial(4, 5, [0.001, "b c", 1], 0.25, 1.0, "5"),
             Trial(5, 6, [0.01, "a", 3], 0.25, 1.0, "6")]
     for trials in ([*TRIALS, *tied], [*tied, *TRIALS[::-1]]):
-        trial = report.write_best(tmp_path / "best.yaml", SPACE, trials, False)
+        trial = report.write_best(tmp_path / "best.yaml", SPACE, trials, False, compose)
         content = yaml.safe_load((tmp_path / "best.yaml").read_text())
         assert trial is not None and trial.number == 3 == content["trial"]
         assert content["job_dir"] == "3"
 
 
 def test_no_best_when_all_failed(tmp_path: Path) -> None:
-    assert report.write_best(tmp_path / "best.yaml", SPACE, TRIALS[1:2], False) is None
+    assert report.write_best(tmp_path / "best.yaml", SPACE, TRIALS[1:2], False, compose) is None
     assert not (tmp_path / "best.yaml").exists()
 
 
@@ -222,7 +225,7 @@ def test_a_cross_validated_trials_rerun_scores_the_test_split(
     job = tmp_path / "sweep" / TRIALS[2].job_dir
     job.mkdir(parents=True)
     (job / "config.yaml").write_text(yaml.safe_dump({"cv": cv, "seed": 1}))
-    report.write_best(tmp_path / "sweep" / "best.yaml", SPACE, TRIALS, False)
+    report.write_best(tmp_path / "sweep" / "best.yaml", SPACE, TRIALS, False, compose)
     command = yaml.safe_load((tmp_path / "sweep" / "best.yaml").read_text())["command"]
     assert command.endswith(" ".join([*mark, "hydra.mode=RUN"]))
     assert report.refit_mark(job) == mark

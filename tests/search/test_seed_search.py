@@ -1,6 +1,6 @@
 """More seeds of a search's choice run as a plain multirun: the skopt sweeper refuses the
 seed as a searched parameter, and best.yaml's ``seeds_command`` runs the seeds with the
-basic sweeper."""
+basic sweeper, with every setting of the search's preset but its sweeper's."""
 
 from __future__ import annotations
 
@@ -12,34 +12,114 @@ from pathlib import Path
 
 import pytest
 import yaml
+from omegaconf import OmegaConf
 
 from tests.conftest import read_metrics, run_tsbench
-from tests.search.test_tsbench_sweeps import FAST
+from tsbench.search.seeds import compose_tsbench, plain_multirun
+
+#: A user's own search preset (in a config folder of the search path) that sets more than
+#: the sweeper: config groups' options, settings off their defaults (a list among them).
+PRESET = """\
+# @package _global_
+defaults:
+  - override /hydra/sweeper: skopt
+  - override /model: dlinear
+  - override /dataset: synthetic
+  - override /trainer: debug
+  - _self_
+seq_len: 48
+pred_len: 12
+trainer:
+  max_epochs: 1
+dataset:
+  n_rows: 600
+  periods: [12, 24]
+model:
+  kernel_size: 13
+hydra:
+  mode: MULTIRUN
+  sweeper:
+    n_trials: 1
+    n_initial_points: 1
+    random_state: 0
+    params:
+      model.individual: choice(false, true)
+"""
 
 
-def test_a_search_over_the_seed_is_refused_with_the_plain_multirun(tmp_path: Path) -> None:
+def configuration(overrides: list[str]) -> tuple[dict, dict]:
+    """What ``overrides`` run, but the seed and the sweeper: their composition's settings
+    and config groups' options (Hydra's own and the search preset left out)."""
+    config = compose_tsbench(overrides)
+    choices = {group: option for group, option in config.hydra.runtime.choices.items()
+               if not group.startswith("hydra/") and group != "search"}
+    settings = OmegaConf.to_container(config, resolve=False)
+    for key in ("hydra", "seed"):
+        settings.pop(key)  # type: ignore[union-attr]
+    return settings, choices  # type: ignore[return-value]
+
+
+def composed(job: Path) -> tuple[dict, dict]:
+    """What a job ran: its composed config and config groups' options (Hydra's own and the
+    search preset left out), as its Hydra recorded them."""
+    choices = yaml.safe_load((job / ".hydra" / "hydra.yaml").read_text())["hydra"]["runtime"][
+        "choices"]
+    return yaml.safe_load((job / ".hydra" / "config.yaml").read_text()), {
+        group: option for group, option in choices.items()
+        if not group.startswith("hydra/") and group != "search"}
+
+
+@pytest.fixture
+def user_conf(tmp_path: Path) -> Path:
+    """A config folder holding :data:`PRESET` as ``search/tiny``."""
+    (tmp_path / "conf" / "search").mkdir(parents=True)
+    (tmp_path / "conf" / "search" / "tiny.yaml").write_text(PRESET)
+    return tmp_path / "conf"
+
+
+def test_the_plain_multirun_composes_what_the_preset_did(user_conf: Path) -> None:
+    """Without ``search=tiny``, the seeds' command composes the same settings and options:
+    the preset's groups, its settings (a list), the command's own ones kept."""
+    command = [f"hydra.searchpath=[file://{user_conf}]", "search=tiny", "logger=none",
+               "hydra.sweeper.n_trials=2", "optim.lr=0.01"]
+    plain = plain_multirun(command, compose_tsbench)
+    assert plain[0] == "-m" and plain[-1] == "seed=1,2,3"
+    assert not any(o.startswith(("search=", "hydra.sweeper", "hydra/sweeper")) for o in plain)
+    assert {"model=dlinear", "trainer.max_epochs=1", "dataset.periods=[12,24]"} <= set(plain)
+    assert configuration(plain[1:]) == configuration(command)
+    assert configuration(plain[1:]) != configuration([command[0], "logger=none"])
+
+
+@pytest.mark.parametrize("flags", [[], ["--config-name=config"]], ids=["tsbench", "sweeper"])
+def test_a_search_over_the_seed_is_refused_with_the_plain_multirun(
+        tmp_path: Path, user_conf: Path, flags: list[str]) -> None:
     """best.yaml's command keeps ``search=<preset>``; ``seed=1,2,3 -m`` added to it would
-    search the seed and name the luckiest one best."""
+    search the seed and name the luckiest one best. The refusal is all the command says
+    (not the warnings that its values replace the preset's sweeps), and its fix runs the
+    seeds of what the command runs: the preset's settings, the search path to the user's
+    configs. tsbench refuses it before Hydra runs; the sweeper refuses it where tsbench does
+    not check the command (a config named on it)."""
     sweep = tmp_path / "sweep"
-    proc = run_tsbench(["search=patchtst_bo", *FAST, "hydra.sweeper.n_trials=1",
-                        "hydra.sweeper.n_initial_points=1", "seq_len=48", "seed=1,2,3"],
-                       sweep, multirun=True, check=False)
+    command = [f"hydra.searchpath=[file://{user_conf}]", "search=tiny", "logger=none",
+               "model.individual=true"]
+    proc = run_tsbench([*flags, *command, "seed=1,2,3"], sweep, multirun=True, check=False)
     assert proc.returncode == 2, proc.stderr[-2000:]
-    error = [line for line in proc.stderr.splitlines() if line.startswith("tsbench: error:")]
-    assert len(error) == 1 and error[0].startswith("tsbench: error: seed: a search over the seed")
-    fix = shlex.split(error[0].split(" -> ", 1)[1].split(": ", 1)[1])
-    plain = [a for a in FAST if not a.startswith("hydra.sweeper")]  # the sweeper's dropped
+    said = [line for line in proc.stderr.splitlines() if line.startswith("tsbench: ")]
+    assert len(said) == 1 and said[0].startswith("tsbench: error: seed: a search over the seed")
+    fix = shlex.split(said[0].split(" -> ", 1)[1].split(": ", 1)[1])
     multirun = len(fix) - fix[::-1].index("-m")  # python -m tsbench -m ...
-    assert fix[multirun:] == [*plain, "seq_len=48", "model=patchtst", "seed=1,2,3"]
+    assert fix[multirun] == command[0] and fix[-1] == "seed=1,2,3"
+    assert configuration(fix[multirun:]) == configuration(command)
     assert not sweep.exists()
 
 
 @pytest.mark.heavy
-def test_best_yaml_runs_more_seeds_of_its_choice_with_the_basic_sweeper(tmp_path: Path) -> None:
+def test_best_yaml_runs_more_seeds_of_its_choice_with_the_basic_sweeper(
+        tmp_path: Path, user_conf: Path) -> None:
+    """The seeds run the best trial's configuration (its composition, as Hydra recorded it),
+    a user preset's settings included, each with its own seed."""
     sweep = tmp_path / "sweep"
-    run_tsbench(["search=patchtst_bo", *FAST, "hydra.sweeper.n_trials=1",
-                 "hydra.sweeper.n_initial_points=1", "model.e_layers=1", "model.d_ff=16",
-                 "seq_len=choice(16, 32)", "model.patch_len=8", "model.d_model=8"],
+    run_tsbench([f"hydra.searchpath=[file://{user_conf}]", "search=tiny", "logger=none"],
                 sweep, multirun=True)
     best = yaml.safe_load((sweep / "best.yaml").read_text())
     command = best["seeds_command"]
@@ -51,7 +131,10 @@ def test_best_yaml_runs_more_seeds_of_its_choice_with_the_basic_sweeper(tmp_path
                           cwd=tmp_path, capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert not (seeds / "trials.csv").exists()  # no search: each seed run, none chosen
-    runs = [yaml.safe_load((seeds / str(job) / "config.yaml").read_text()) for job in range(3)]
-    assert [run["seed"] for run in runs] == [1, 2, 3]
-    assert {run["seq_len"] for run in runs} == {best["params"]["seq_len"]}
+    trial = composed(sweep / best["job_dir"])
+    runs = [composed(seeds / str(job)) for job in range(3)]
+    assert [run[0].pop("seed") for run in runs] == [1, 2, 3]
+    trial[0].pop("seed")
+    assert trial[0]["trainer"]["max_epochs"] == 1 and trial[0]["model"]["kernel_size"] == 13
+    assert all(run == trial for run in runs)
     assert all("test_mse" in read_metrics(seeds / str(job)) for job in range(3))

@@ -34,6 +34,7 @@ from tsbench.search.names import BEST_FILE, TRIALS_FILE
 from tsbench.search.proposer import Proposer
 from tsbench.search.pruning import trial_overrides
 from tsbench.search.record import Launch, Record
+from tsbench.search.seeds import Compose
 from tsbench.search.settings import SweepSettings
 from tsbench.search.slots import Slots
 from tsbench.search.space import Scalar, SearchSpace
@@ -78,6 +79,7 @@ class Loop:
         record: Record,
         launcher: Any,
         validate: Callable[[list[list[str]]], None],
+        compose: Compose,
         proposer: Proposer,
         teller: faults.Teller,
         plotter: Plotter,
@@ -92,6 +94,7 @@ class Loop:
         self.record = record
         self.launcher = launcher
         self.validate = validate
+        self.compose = compose
         self.proposer = proposer
         self.teller = teller
         self.plotter = plotter
@@ -293,7 +296,7 @@ class Loop:
 
     def _write_record(self) -> None:
         write_record(self.sweep_dir, self.space, self.trials, self.s.direction == "maximize",
-                     self.s.pruner.on)
+                     self.compose, self.s.pruner.on)
 
     def _best(self) -> Trial | None:
         return report.best_trial(self.trials, self.s.direction == "maximize")
@@ -321,11 +324,11 @@ def _jobs(jobs: Sequence[int]) -> str:
 
 def write_record(
     sweep_dir: Path, space: SearchSpace, trials: list[Trial], maximize: bool,
-    pruning: bool = False,
+    compose: Compose, pruning: bool = False,
 ) -> None:
-    """trials.csv and best.yaml, each written atomically."""
+    """trials.csv and best.yaml (``compose``: the sweep's Hydra), each written atomically."""
     write_trials(sweep_dir / TRIALS_FILE, trials, space, pruning)
-    report.write_best(sweep_dir / BEST_FILE, space, trials, maximize)
+    report.write_best(sweep_dir / BEST_FILE, space, trials, maximize, compose)
 
 
 class Plotter:

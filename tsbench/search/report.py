@@ -22,7 +22,7 @@ from skopt.space import Dimension
 from tsbench.atomic import write_with
 from tsbench.rundir import CONFIG, HYDRA_RECORD, PROTOCOL
 from tsbench.search.names import FAILED, PRUNED
-from tsbench.search.seeds import seeds_command
+from tsbench.search.seeds import Compose, seeds_command
 from tsbench.search.space import Scalar, SearchSpace, describe, format_value, position
 from tsbench.search.trials import Trial
 
@@ -185,22 +185,14 @@ def rerun_overrides(space: SearchSpace, trial: Trial, run_dir: Path | None) -> l
     return overrides
 
 
-def more_seeds_command(space: SearchSpace, trial: Trial, run_dir: Path) -> str:
+def more_seeds_command(space: SearchSpace, trial: Trial, run_dir: Path,
+                       compose: Compose) -> str:
     """The plain multirun (Hydra's basic sweeper) that runs more seeds of the trial's
-    configuration: :func:`reproduce_command`'s overrides without the search preset, whose
-    sweeper would search the seed (:func:`tsbench.search.seeds.seeds_command`)."""
+    configuration: :func:`reproduce_command`'s overrides with the search preset's settings
+    in place of the preset, whose sweeper would search the seed (``compose``: the sweep's
+    Hydra; :func:`tsbench.search.seeds.seeds_command`)."""
     return seeds_command([*python_path(), program()], rerun_overrides(space, trial, run_dir),
-                         run_choice(run_dir, "model"))
-
-
-def run_choice(run_dir: Path, group: str) -> str | None:
-    """The option of config ``group`` a run composed (its ``.hydra/hydra.yaml``); None
-    where it has none."""
-    try:
-        choice = _hydra_record(run_dir)["runtime"]["choices"].get(group)
-    except (KeyError, TypeError, AttributeError):
-        return None
-    return None if choice is None else str(choice)
+                         compose)
 
 
 def _hydra_record(run_dir: Path) -> dict:
@@ -315,8 +307,11 @@ def write_best(
     space: SearchSpace,
     trials: Sequence[Trial],
     maximize: bool,
+    compose: Compose,
 ) -> Trial | None:
-    """Write ``best.yaml`` atomically; return the best trial (None if none finished)."""
+    """Write ``best.yaml`` atomically; return the best trial (None if none finished).
+    ``compose`` is the sweep's Hydra, which reads its preset's settings for the seeds
+    command (:func:`more_seeds_command`)."""
     best = best_trial(trials, maximize)
     if best is None:
         return None
@@ -329,7 +324,7 @@ def write_best(
         "params": space.values(best.point),
         "overrides": space.overrides(best.point),
         "command": reproduce_command(space, best, path.parent / best.job_dir),
-        "seeds_command": more_seeds_command(space, best, path.parent / best.job_dir),
+        "seeds_command": more_seeds_command(space, best, path.parent / best.job_dir, compose),
         "trials_finished": sum(t.ok for t in trials),
         "trials_pruned": sum(t.status == PRUNED for t in trials),
         "trials_failed": sum(t.status == FAILED for t in trials),

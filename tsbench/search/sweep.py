@@ -52,7 +52,7 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.plugins import Plugins
 from hydra.core.utils import JobReturn
 from hydra.plugins.sweeper import Sweeper
-from hydra.types import HydraContext, TaskFunction
+from hydra.types import HydraContext, RunMode, TaskFunction
 from omegaconf import DictConfig, OmegaConf
 
 from tsbench.errors import ConfigError
@@ -102,6 +102,7 @@ class SkoptSweep(Sweeper):
         self.config: DictConfig | None = None
         self.launcher: Any = None
         self.random_state_from = "given"  # or "recorded", "drawn" (definition.random_state)
+        self.composed: dict[tuple[str, ...], DictConfig] = {}  # by compose()
 
     def setup(
         self, *, hydra_context: HydraContext, task_function: TaskFunction, config: DictConfig
@@ -165,6 +166,7 @@ class SkoptSweep(Sweeper):
             record=record,
             launcher=self.launcher,
             validate=self.validate_batch_is_legal,
+            compose=self.compose,
             proposer=proposer,
             teller=teller,
             plotter=Plotter(sweep_dir, optimizer, self.sign, s.plot_share),
@@ -186,8 +188,9 @@ class SkoptSweep(Sweeper):
                   for key, value in self.settings.params.items()}
         arguments = [absolute_paths(line) for line in arguments]
         space = parse_space(params, arguments, parser)
-        refuse_seed([p.key for p in space.params], [*python_path(), program()], arguments,
-                    OmegaConf.select(self.config, "hydra.runtime.choices.model", default=None))
+        hydra_lines = [str(line) for line in self.config.hydra.overrides.hydra]
+        refuse_seed([p.key for p in space.params], [*python_path(), program()],
+                    [*map(absolute_paths, hydra_lines), *arguments], self.compose)
         check_keys(space, self.config)
         groups = config_groups(self.config)
         check_options(space, groups, self.validate_batch_is_legal)
@@ -199,6 +202,17 @@ class SkoptSweep(Sweeper):
         )
         check_feasible(constraints, space, self.settings.random_state)
         return space, constraints
+
+    def compose(self, overrides: list[str]) -> DictConfig:
+        """``overrides`` composed by this sweep's Hydra as its own config was (a multirun's:
+        the sweeps left out), once each: best.yaml's seeds command, rewritten after each
+        trial, composes the same ones until the best trial changes."""
+        assert self.config is not None and self.hydra_context is not None
+        key = tuple(overrides)
+        if key not in self.composed:
+            self.composed[key] = self.hydra_context.config_loader.load_configuration(
+                str(self.config.hydra.job.config_name), overrides, RunMode.MULTIRUN)
+        return self.composed[key]
 
     def _refills(self) -> bool:
         """Whether trials start as soon as a slot frees (see :mod:`tsbench.search.slots`)."""
