@@ -90,6 +90,19 @@ def test_the_plain_multirun_composes_what_the_preset_did(user_conf: Path) -> Non
     assert configuration(plain[1:]) != configuration([command[0], "logger=none"])
 
 
+def test_the_seeds_score_the_test_split_that_the_presets_trials_did_not(
+        user_conf: Path) -> None:
+    """A preset's ``score_test: false`` kept its trials off the test split; the seeds of its
+    choice are the final runs and score it (score_test is left to its default)."""
+    preset = user_conf / "search" / "tiny.yaml"
+    preset.write_text(PRESET.replace("seq_len: 48", "score_test: false\nseq_len: 48"))
+    command = [f"hydra.searchpath=[file://{user_conf}]", "search=tiny", "logger=none"]
+    assert configuration(command)[0]["score_test"] is False
+    plain = plain_multirun(command, compose_tsbench)
+    assert configuration(plain[1:])[0]["score_test"] is None
+    assert not any(o.lstrip("+~").startswith("score_test") for o in plain)
+
+
 @pytest.mark.parametrize("flags", [[], ["--config-name=config"]], ids=["tsbench", "sweeper"])
 def test_a_search_over_the_seed_is_refused_with_the_plain_multirun(
         tmp_path: Path, user_conf: Path, flags: list[str]) -> None:

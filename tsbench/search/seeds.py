@@ -30,9 +30,10 @@ MORE_SEEDS = "1,2,3"
 
 #: Overrides of a search's command that make it a search (or a single run): dropped from the
 #: plain multirun over seeds, which sweeps ``seed`` with the basic sweeper into a folder of
-#: its own.
+#: its own and scores the test split (a preset's ``score_test: false`` kept its trials off
+#: it; the seeds are the chosen configuration's final runs).
 _SEARCH_ONLY = ("search", "hydra/sweeper", "hydra.sweeper", "hydra.mode", "hydra.sweep.dir",
-                "hydra.run.dir", "seed")
+                "hydra.run.dir", "seed", "score_test")
 
 #: Hydra's composition of a list of overrides as a multirun's config (its sweeps left out),
 #: Hydra's own settings included (``hydra.runtime.choices``).
