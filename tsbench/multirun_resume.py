@@ -96,8 +96,9 @@ class Jobs:
         else:
             done = set()
             if self.resume:
-                print(f"tsbench: warning: hydra.sweeper.resume: {self.sweep_dir} holds no job "
-                      "of a sweep: every job runs (a stopped sweep's line names its folder)",
+                print(f"tsbench: warning: hydra.sweeper.resume: {self.sweep_dir.absolute()} "
+                      "holds no job of a sweep: every job runs (a stopped sweep's line names "
+                      "its folder)",
                       file=sys.stderr, flush=True)
         self.sweep_dir.mkdir(parents=True, exist_ok=True)
         OmegaConf.save(self.config, self.sweep_dir / MULTIRUN_FILE)

@@ -214,15 +214,20 @@ def test_job_folders_named_by_values_are_not_written_over_without_resume(
     assert job_files(sweep) == kept
 
 
-def test_the_folder_a_stop_names_is_absolute(tmp_path: Path,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_folder_a_stop_names_is_absolute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
     """The default sweep folder is relative: a stop's line naming it so, run again from
-    another folder, resumed nothing there and ran every job anew."""
+    another folder, resumed nothing there and ran every job anew. So is the warning of a
+    resume whose folder holds no job: it names where it looked."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv(SWEEP_DIR_ENV, raising=False)
     config = OmegaConf.create({"hydra": {"sweep": {"dir": "outputs/multiruns/a"}}})
     assert Jobs(config, None, [], False).to_launch([]) == []
     assert os.environ[SWEEP_DIR_ENV] == str(tmp_path / "outputs" / "multiruns" / "a")
+    assert Jobs(config, None, [], True).to_launch([]) == []
+    assert capsys.readouterr().err.startswith(
+        f"tsbench: warning: hydra.sweeper.resume: {tmp_path / 'outputs' / 'multiruns' / 'a'} "
+        "holds no job of a sweep")
 
 
 def test_a_stopped_multirun_says_how_to_resume_it(tmp_path: Path,
