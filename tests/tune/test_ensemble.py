@@ -6,10 +6,12 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from hydra import compose, initialize_config_module
 
+from tsbench.errors import ConfigError
 from tsbench.models.base import ForecastModel
 from tsbench.training.run import run
 from tsbench.tune import ensemble as ensemble_module
@@ -161,3 +163,30 @@ def test_members_rolling_out_calendar_features_score_as_their_runs(tmp_path: Pat
         scores = score_runs(dirs, ["val", "test"], [float(i == k) for i in range(len(dirs))])
         for key in ("val_mse", "test_mse", "n_val_windows", "n_test_windows"):
             assert scores[key] == pytest.approx(own[key], rel=1e-6), (run_dir.name, key)
+
+
+def test_members_given_one_file_relative_and_absolute_are_one_dataset(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """tsbench-tune's baseline ran with ``dataset.path`` as typed (``data.csv``), its
+    searches' trials with it absolute: one file, so they ensemble; a member of another
+    file is refused, naming what each read."""
+    monkeypatch.chdir(tmp_path)
+    t = np.arange(600)
+    frame = {"date": pd.date_range("2020-01-01", periods=len(t), freq="h"),
+             "x": np.sin(2 * np.pi * t / 24), "y": np.cos(2 * np.pi * t / 12)}
+    pd.DataFrame(frame).to_csv(tmp_path / "data.csv", index=False)
+    pd.DataFrame(frame).to_csv(tmp_path / "other.csv", index=False)
+    paths = {"relative": "data.csv", "absolute": str(tmp_path / "data.csv"),
+             "other": str(tmp_path / "other.csv")}
+    for name, path in paths.items():
+        with initialize_config_module("tsbench.conf", version_base="1.3"):
+            cfg = compose("config", overrides=[
+                "dataset=csv", f"dataset.path={path}", "dataset.target=y", "model=dlinear",
+                "seq_len=48", "pred_len=12", "trainer=debug", "trainer.max_epochs=1",
+                "logger=none"])
+        run(cfg, tmp_path / name)
+    scores = score_runs([tmp_path / "relative", tmp_path / "absolute"], ["val"], [0.5, 0.5])
+    assert scores["n_val_windows"] > 0
+    with pytest.raises(ConfigError, match=r"ensemble members use different datasets: .*other"
+                                          r" read .*other\.csv"):
+        score_runs([tmp_path / "relative", tmp_path / "other"], ["val"], [0.5, 0.5])

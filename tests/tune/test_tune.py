@@ -770,10 +770,11 @@ FINAL = ("report.json", "report.md", "tune.json")
 
 def run_tune(path: Path, out: Path, *extra: str) -> None:
     """tsbench-tune with RECIPE (and ``extra``) on the CSV series ``path``, outputs in
-    ``out``."""
-    args = ["dataset=csv", f"dataset.path={path}", *RECIPE, *extra, f"out={out}"]
+    ``out``; the file named relative to the working directory, as a user types it (the
+    stages' runs and the searches' trials then name it alike)."""
+    args = ["dataset=csv", f"dataset.path={path.name}", *RECIPE, *extra, f"out={out}"]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = run_module("tsbench.tune.cli", args, env=env, cwd=ROOT, timeout=900)
+    proc = run_module("tsbench.tune.cli", args, env=env, cwd=path.parent, timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
 
 

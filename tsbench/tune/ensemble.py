@@ -5,16 +5,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
+from omegaconf import OmegaConf
 
 from tsbench.data.datamodule import ForecastData
 from tsbench.data.splits import benchmark_borders
 from tsbench.errors import ConfigError
 from tsbench.models.base import ForecastModel
 from tsbench.models.recursive import RecursiveForecaster
-from tsbench.rundir import fold_dir, load_run, read_metrics, warn_code_changes
+from tsbench.rundir import (
+    LoadedRun,
+    fold_dir,
+    load_run,
+    read_metrics,
+    read_protocol,
+    warn_code_changes,
+)
 from tsbench.training.crossval import fold_ranges
 from tsbench.training.evaluate import evaluate
 
@@ -85,6 +94,17 @@ def greedy_weights(gram: np.ndarray, rounds: int = 20) -> list[int]:
     return counts.tolist()
 
 
+def _data_read(run: LoadedRun) -> dict[str, Any]:
+    """A run's dataset settings, its file as its protocol card names it (absolute): a file
+    given relative to one run and absolute to another is one dataset."""
+    dataset = OmegaConf.to_container(run.config.dataset, resolve=True)
+    card = read_protocol(run.root) or {}
+    file = card.get("dataset", {}).get("file")
+    if isinstance(dataset, dict) and dataset.get("path") and file:
+        dataset["path"] = file
+    return dataset  # type: ignore[return-value]
+
+
 def load_ensemble(run_dirs: list[Path], splits: list[str],
                   weights: Sequence[float] | None = None,
                   fold: dict[str, list[int]] | None = None,
@@ -100,8 +120,10 @@ def load_ensemble(run_dirs: list[Path], splits: list[str],
             if run.config[key] != first[key]:
                 raise ConfigError(
                     key, f"ensemble members differ ({run.config[key]} vs {first[key]})")
-        if run.config.dataset != first.dataset:
-            raise ConfigError("dataset", "ensemble members use different datasets")
+        if _data_read(run) != _data_read(loaded[0]):
+            raise ConfigError("dataset", f"ensemble members use different datasets: "
+                              f"{run.root} read {_data_read(run)}, {loaded[0].root} "
+                              f"{_data_read(loaded[0])}", "ensemble runs of one dataset")
     model = Ensemble([run.model for run in loaded], weights)
     series = loaded[0].series  # where the run read it (its card's file, if need be)
     if fold is None:

@@ -508,10 +508,11 @@ def run_recipe(overrides: list[str], recipe: Any, out_dir: Path) -> dict[str, An
     plain = _plain(recipe)
     check_recipe(plain)
     cfg = composed(list(overrides))
-    # files and folders as absolute paths: the same command from another folder resumes it
-    settings = {"overrides": [absolute_paths(o) for o in overrides], "recipe": plain,
-                **data_settings(cfg)}
-    t = Tuning(list(overrides), recipe, out_dir, TuneState.open(out_dir, settings))
+    # files and folders as absolute paths: the same command from another folder resumes it,
+    # and every stage's run names the data file alike (the searches' trials get it absolute)
+    absolute = [absolute_paths(o) for o in overrides]
+    settings = {"overrides": absolute, "recipe": plain, **data_settings(cfg)}
+    t = Tuning(absolute, recipe, out_dir, TuneState.open(out_dir, settings))
     if _finished(t):
         return json.loads((out_dir / SUMMARY_FILE).read_text())
     for said in command_warnings(list(overrides), cfg):
@@ -528,7 +529,7 @@ def run_recipe(overrides: list[str], recipe: Any, out_dir: Path) -> dict[str, An
             f"wait for it to end, or stop it (kill -INT {pid}), then run the same command "
             "again to resume")):
         # read again under the lock: a run that held it until now may have moved on
-        t = Tuning(list(overrides), recipe, out_dir, TuneState.open(out_dir, settings))
+        t = Tuning(absolute, recipe, out_dir, TuneState.open(out_dir, settings))
         if _finished(t):
             return json.loads((out_dir / SUMMARY_FILE).read_text())
         if not (out_dir / STATE_FILE).is_file():  # its settings, before stage (a) writes
