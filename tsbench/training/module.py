@@ -73,7 +73,6 @@ class ForecastModule(pl.LightningModule):
     def on_train_epoch_end(self) -> None:
         train_loss = self._train_sum / max(1, self._train_count)
         self.log("train_loss", train_loss, prog_bar=True)
-        self._log_epoch()
         self.history["train_loss"].append(float(train_loss))
         self._step_schedules("epoch")
 
@@ -134,14 +133,8 @@ class ForecastModule(pl.LightningModule):
     def on_validation_epoch_end(self) -> None:
         val_loss = self._val_sse / max(1, self._val_count)
         self.log("val_loss", val_loss, prog_bar=True)
-        self._log_epoch()
         if not self.trainer.sanity_checking:
             self.history["val_loss"].append(float(val_loss))
-
-    def _log_epoch(self) -> None:
-        """The trackers' ``epoch`` counted from 1, as ``best_epoch``, ``epochs`` and
-        ``loss.png`` count it (Lightning's own counts from 0: a best epoch 3 drawn at 2)."""
-        self.log("epoch", float(self.current_epoch + 1))
 
     def configure_optimizers(self) -> dict:
         params = [p for p in self.model.parameters() if p.requires_grad]
