@@ -135,13 +135,16 @@ class TuneState:
     @contextmanager
     def clock(self, interval: float = 5.0) -> Iterator[None]:
         """Write the seconds spent to ``tune_clock.json`` every ``interval`` seconds while
-        the block runs: a killed ``tsbench-tune`` loses at most that much of the time its
-        budget counts."""
+        the block runs, and when it ends (an interrupt too): a killed ``tsbench-tune`` loses
+        at most that much of the time its budget counts, an interrupted one none."""
         stop = threading.Event()
+
+        def write() -> None:
+            write_json(self.path.with_name(CLOCK_FILE), {"spent_seconds": self.spent()})
 
         def tick() -> None:
             while not stop.wait(interval):
-                write_json(self.path.with_name(CLOCK_FILE), {"spent_seconds": self.spent()})
+                write()
 
         thread = threading.Thread(target=tick, daemon=True)
         thread.start()
@@ -150,6 +153,7 @@ class TuneState:
         finally:
             stop.set()
             thread.join()
+            write()
 
     def done(self, stage: str) -> bool:
         return stage in self.stages
