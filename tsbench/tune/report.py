@@ -70,8 +70,8 @@ def render_report(summary: dict[str, Any]) -> str:
         lines += ["Rows marked refit: the same choices trained again on the training and "
                   "validation rows for each run's validation-chosen epoch count, with its own "
                   "seed and `recipe.refit_seeds` (a run's share split evenly over its seeds' "
-                  "forecasts; scaler and scores on the published scale; the published numbers "
-                  "train on the training rows only). Epochs and seeds: " + ", ".join(
+                  "forecasts; scaler and scores on the training rows' scale, as the other rows, "
+                  "which train on the training rows only). Epochs and seeds: " + ", ".join(
                       f"`{m}` {e} {seeds.get(m, '')}".rstrip()
                       for m, e in sorted(summary["refit_epochs"].items()))]
     return "\n".join([*lines, ""])
