@@ -9,6 +9,7 @@ from pathlib import Path
 
 from tsbench.report import published
 from tsbench.report.build import BASELINE, Ranking, Report, Row
+from tsbench.report.flat import flat_lines
 from tsbench.report.validation import SPLIT_NAMES, protocol
 from tsbench.search.names import TRIALS_FILE
 
@@ -231,6 +232,7 @@ def summary_lines(report: Report) -> list[str]:
     corrected together, and the ranking."""
     lines = ([*search_lines(report), *published_lines(report)] if report.split == "test"
              else validation_lines(report))
+    lines += flat_lines(report)
     if any(row.spread.clipped for row in report.rows):
         lines.append(CLIPPED)
     if any(flag.endswith("(differs)") for row in report.rows for flag in row.flags):

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import pytorch_lightning as pl
+from omegaconf import OmegaConf
 from pytorch_lightning.loggers import CSVLogger
 from sklearn.model_selection import TimeSeriesSplit
 
@@ -17,6 +18,7 @@ from tsbench.data.loading import Series
 from tsbench.data.splits import Borders
 from tsbench.errors import ConfigError
 from tsbench.rundir import LOGS, fold_dir, fold_metric
+from tsbench.training.flat_channels import FLAT_KEY, flat_columns, scored_values
 from tsbench.training.pruning import TrialPruning
 from tsbench.training.search_trial import scores_test
 from tsbench.training.train_and_score import fit_and_score
@@ -125,6 +127,23 @@ def fold_blocks(
     ]
 
 
+def clean_splits(cfg: Any, series: Series, borders: Borders) -> int | None:
+    """The most folds below ``cv.n_splits`` whose training rows hold no scored channel
+    (near-)constant that its validation block moves (:func:`flat_columns`), or None."""
+    values, _ = scored_values(series, str(cfg.features))
+    seq_len, pred_len = int(cfg.seq_len), int(cfg.pred_len)
+    n_rows, val_rows = borders.val[1], borders.val[1] - borders.train[1]
+    for n_splits in range(int(cfg.cv.n_splits) - 1, 1, -1):
+        if not _fits(n_rows, n_splits, int(cfg.cv.gap), block_rows(cfg.cv, val_rows),
+                     seq_len + pred_len, pred_len):
+            continue  # not every count below a fitting one fits (equal blocks, rounded)
+        cv = OmegaConf.merge(cfg.cv, {"n_splits": n_splits})
+        blocks = fold_blocks(n_rows, seq_len, pred_len, cv, val_rows=val_rows)
+        if not any(flat_columns(values, train, block) for train, block in blocks):
+            return n_splits
+    return None
+
+
 def refit_epoch_count(median_best_epoch: float) -> int:
     """The epochs ``cv.refit`` trains on train+val: the folds' median best epoch, rounded
     up."""
@@ -181,6 +200,9 @@ def cross_validate(
         metrics.update({fold_metric(k, key): fold[key] for key in _FOLD_KEYS if key in fold})
         scores.append(fold)
     mse = np.array([s["val_mse"] for s in scores])
+    metrics[FLAT_KEY] = [{"fold": k, **entry, "share_of_cv_mse": float(mse[k] / mse.sum())
+                          if mse.sum() > 0 else None}
+                         for k, fold in enumerate(scores) for entry in fold.pop(FLAT_KEY, [])]
     best = [s["best_epoch"] for s in scores]
     metrics.update(
         cv_val_mse_mean=float(mse.mean()),

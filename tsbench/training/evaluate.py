@@ -47,7 +47,8 @@ def naive_scale(data: ForecastData) -> torch.Tensor:
 @torch.inference_mode()
 def evaluate(model: ForecastModel, data: ForecastData, split: str) -> dict[str, Any]:
     """MSE/MAE over all windows x horizon steps x scored channels, on the scaled data
-    (the published convention) and in original units, plus MSE per horizon step, the
+    (the published convention) and in original units, plus MSE per horizon step and per
+    scored channel (scaled), the
     scale-free MASE (each channel's absolute errors over its :func:`naive_scale`; left out,
     with a warning, where a channel's is 0) and sMAPE (0-200, original units, a 0/0 term
     counts 0), and ``window_errors``: each window's of them (:class:`WindowErrors`, float32,
@@ -60,6 +61,7 @@ def evaluate(model: ForecastModel, data: ForecastData, split: str) -> dict[str, 
     naive = naive_scale(data).to(device)
     scale_free = bool((naive > 0).all())
     sse_step = torch.zeros(data.pred_len, dtype=torch.float64, device=device)
+    sse_channel = torch.zeros(int(scale.numel()), dtype=torch.float64, device=device)
     sums = {key: torch.zeros((), dtype=torch.float64, device=device)
             for key in ("mae", "mse_orig", "mae_orig", "mase", "smape")}
     windowed: dict[str, list[torch.Tensor]] = {key: [] for key in WINDOW_METRICS}
@@ -71,6 +73,7 @@ def evaluate(model: ForecastModel, data: ForecastData, split: str) -> dict[str, 
         terms = {"mse": err.pow(2), "mae": err.abs(), "mase": err.abs() / naive,
                  "smape": torch.where(size > 0, 200.0 * err_orig.abs() / size, 0.0)}
         sse_step += terms["mse"].sum(dim=(0, 2))
+        sse_channel += terms["mse"].sum(dim=(0, 1))
         for key, term in terms.items():
             windowed[key].append(term.mean(dim=(1, 2)))
         for key in ("mae", "mase", "smape"):
@@ -95,6 +98,7 @@ def evaluate(model: ForecastModel, data: ForecastData, split: str) -> dict[str, 
         "mse": float(sse_step.sum() / count),
         **{key: float(total / count) for key, total in sums.items()},
         "mse_per_step": (sse_step / per_step).tolist(),
+        "mse_per_channel": (sse_channel / (windows * data.pred_len)).tolist(),
         "n_windows": windows,
         "window_errors": WindowErrors(per_window),
     }

@@ -74,9 +74,12 @@ FITTED_ON = {
 
 
 def protocol_card(cfg: Any, series: Series, borders: Borders, metrics: dict[str, Any],
-                  run_dir: Path, data: ForecastData | None = None) -> dict[str, Any]:
+                  run_dir: Path, data: ForecastData | None = None,
+                  flat: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """The card of a finished run: ``metrics`` are its scores, ``data`` its holdout data
-    (None for cross-validation, whose folds each had their own)."""
+    (None for cross-validation, whose folds each had their own), ``flat`` the scored
+    channels (near-)constant over a scaler's training rows that its validation rows move
+    (:mod:`tsbench.training.flat_channels`; None: not checked, a pruned trial's)."""
     cv = str(cfg.cv.name)
     seq_len, pred_len = int(cfg.seq_len), int(cfg.pred_len)
     ranges = _ranges_read(cv, borders, metrics)
@@ -86,7 +89,7 @@ def protocol_card(cfg: Any, series: Series, borders: Borders, metrics: dict[str,
                                str(cfg.features)),
                     "filled": filled_facts(cfg, series, borders)},
         "split": _split(cfg, series, borders, metrics),
-        "scaler": _scaler(cv, borders, metrics, data),
+        "scaler": {**_scaler(cv, borders, metrics, data), "flat_channels": flat},
         "features": str(cfg.features),
         "target": series.columns[-1],
         "seq_len": {"value": seq_len, **seq_len_policy(cfg),

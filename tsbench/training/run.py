@@ -26,8 +26,9 @@ from tsbench.models.recursive import strategy_step
 from tsbench.rundir import FORECAST_PLOT, write_config, write_metrics, write_protocol
 from tsbench.search.names import REFIT_IN_SEARCH
 from tsbench.training.allocator import release_gpu_memory, run_memory
-from tsbench.training.crossval import cross_validate, fold_blocks, refit_and_score
+from tsbench.training.crossval import clean_splits, cross_validate, fold_blocks, refit_and_score
 from tsbench.training.evaluate import forecast_windows, frequency_season, mase_season
+from tsbench.training.flat_channels import FLAT_KEY, flat_warning
 from tsbench.training.gpu import out_of_memory, out_of_memory_error, trainer_devices
 from tsbench.training.loggers import build_logger, log_artifacts, log_final_metrics, log_protocol
 from tsbench.training.lr_find import lr_find_settings
@@ -173,7 +174,11 @@ def _run(cfg: DictConfig, run_dir: Path, threads: int) -> dict[str, Any]:
     step = strategy_step(cfg)
     metrics.update(seed=int(cfg.seed), threads=threads, step=step or int(cfg.pred_len),
                    strategy="direct" if step is None else "recursive")
-    card = protocol_card(cfg, series, borders, metrics, run_dir, data)
+    flat = metrics.pop(FLAT_KEY, [])  # the card's, not a metric
+    if flat:
+        most = clean_splits(cfg, series, borders) if cfg.cv.name == "tscv" else None
+        log.warning(flat_warning(cfg, flat, most))
+    card = protocol_card(cfg, series, borders, metrics, run_dir, data, flat)
     write_protocol(run_dir, card)  # before metrics.json, which marks a finished run
     log_protocol(logger, card)
     log_final_metrics(logger, metrics, cfg)

@@ -17,6 +17,7 @@ from tsbench.models.recursive import strategy_step
 from tsbench.rundir import LOSS_PLOT, write_window_errors
 from tsbench.training.evaluate import evaluate
 from tsbench.training.fit import train
+from tsbench.training.flat_channels import FLAT_KEY, flat_channels
 from tsbench.training.history import fit_history
 from tsbench.training.model_check import (
     check_forecast_shape,
@@ -51,7 +52,8 @@ def fit_and_score(cfg: Any, series: Series, ranges: dict[str, tuple[int, int]], 
                   ) -> tuple[dict[str, Any], Any, ForecastData]:
     """Train a fresh model on ``ranges`` and score every split in it except train (the
     scaler fitted on ``scaler_rows``, by default the training rows); ``part`` names a
-    fold or a refit in the title of its loss plot."""
+    fold or a refit in the title of its loss plot. A validation split's channels that its
+    scaler's rows hold (near-)constant are under ``FLAT_KEY`` (:mod:`.flat_channels`)."""
     model = model_for(cfg, series)
     data = make_data(cfg, series, ranges, with_marks=model.uses_time_features,
                      scaler_rows=scaler_rows)
@@ -88,6 +90,9 @@ def fit_and_score(cfg: Any, series: Series, ranges: dict[str, tuple[int, int]], 
                                   "fix the model's forward")
             raise diverged(what, info.get("lr_used"), cfg.trainer.get("gradient_clip_val"))
         metrics[f"n_{split}_windows"] = scores.pop("n_windows")
+        per_channel = scores.pop("mse_per_channel")
+        if split == "val":
+            metrics[FLAT_KEY] = flat_channels(data, split, per_channel)
         write_window_errors(out_dir, split, scores.pop("window_errors"))
         metrics.update({f"{split}_{key}": value for key, value in scores.items()})
     return metrics, model, data

@@ -1,0 +1,105 @@
+"""A scored channel (near-)constant over a scaler's training rows that its validation rows
+move (exchange's pegged currency over a first fold of 131 rows: fold 0's scaled MSE 106681
+beside the others' 0.01-0.49): the run says so in one line, its card records it and the
+report names it under the table; real naive runs on a small CSV."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.conftest import read_metrics, run_tsbench
+from tests.preloaded import run_module
+
+ROWS, FLAT_ROWS = 400, 100
+WARNING = "scaled validation MSE distorted by channel(s) (near-)constant over the scaler's"
+REPORT = "⚠ Scaled scores distorted by a channel (near-)constant over its scaler's"
+
+
+def _csv(path: Path, flat: np.ndarray) -> Path:
+    """Hourly rows: ``peg`` as ``flat`` says for its first FLAT_ROWS rows, a wide swing
+    after; ``OT`` a daily cycle with noise throughout."""
+    t = np.arange(ROWS)
+    noise = np.random.default_rng(7).standard_normal(ROWS)
+    peg = np.where(t < FLAT_ROWS, flat, 1.0 + 5 * np.sin(2 * np.pi * t / 24))
+    pd.DataFrame({"date": pd.date_range("2024-03-01", periods=ROWS, freq="h"), "peg": peg,
+                  "OT": 10 + 3 * np.sin(2 * np.pi * t / 24) + noise}).to_csv(path, index=False)
+    return path
+
+
+def _run(csv: Path, run_dir: Path, *extra: str) -> tuple[str, dict]:
+    said = run_tsbench(["dataset=csv", f"dataset.path={csv}", "seq_len=24", "pred_len=12",
+                        "model=naive", "logger=none", *extra], run_dir)
+    card = json.loads((run_dir / "protocol.json").read_text())
+    return said.stdout + said.stderr, card
+
+
+def test_a_fold_whose_training_rows_hold_a_channel_flat_says_so(tmp_path: Path) -> None:
+    """4 folds of the 320 train+val rows: fold 0 trains on rows [0, 64), where ``peg``
+    moves by 1e-6, and is scored on [64, 128), where it swings by 5: one line names the fold, the
+    channel, both spreads, its share of the score and the fold count that avoids it."""
+    jitter = 1.0 + 1e-6 * np.random.default_rng(1).standard_normal(ROWS)
+    csv = _csv(tmp_path / "peg.csv", jitter)
+    run_dir = tmp_path / "cv"
+    said, card = _run(csv, run_dir, "cv=tscv", "cv.n_splits=4")
+    assert said.count(WARNING) == 1
+    line = next(line for line in said.splitlines() if WARNING in line)
+    assert "fold 0 channel peg: std " in line and "over training rows [0, 64)" in line
+    assert "cv.n_splits=2 (its folds' training rows show no such channel)" in line
+    assert "fold 1 channel" not in line  # its training rows hold the swing
+    (entry,) = card["scaler"]["flat_channels"]
+    assert (entry["fold"], entry["channel"], entry["train_rows"], entry["val_rows"]) == (
+        0, "peg", [0, 64], [64, 128])
+    values = pd.read_csv(csv)["peg"].to_numpy(np.float32).astype(np.float64)  # as read
+    assert entry["train_std"] == pytest.approx(values[:64].std())
+    assert entry["val_std"] == pytest.approx(values[64:128].std())
+    assert entry["spread_ratio"] > 1e5 and entry["share_of_val_mse"] > 0.99
+    metrics = read_metrics(run_dir)
+    assert "flat_channels" not in metrics  # a card's fact, not a metric
+    assert entry["share_of_cv_mse"] == pytest.approx(
+        metrics["fold_0_val_mse"] / sum(metrics[f"fold_{k}_val_mse"] for k in range(4)))
+    report = run_module("tsbench.report", [str(run_dir), "--split", "val"], None)
+    assert report.returncode == 0, report.stderr
+    assert REPORT in report.stdout
+    assert "fold 0 channel peg (training std" in report.stdout
+    smape = run_module("tsbench.report", [str(run_dir), "--split", "val", "--metric", "smape"],
+                       None)
+    assert smape.returncode == 0 and REPORT not in smape.stdout  # not a scaled metric
+
+
+def test_a_channel_constant_over_the_training_rows_is_named_unscaled(tmp_path: Path) -> None:
+    """Holdout, 280 training rows: ``peg`` exactly 0 over its first 300 rows is left
+    unscaled (scale 1), so its validation errors are in original units among z-scores."""
+    csv = _csv(tmp_path / "idle.csv", np.zeros(ROWS))
+    frame = pd.read_csv(csv)
+    frame.loc[:299, "peg"] = 0.0
+    frame.to_csv(csv, index=False)
+    run_dir = tmp_path / "holdout"
+    said, card = _run(csv, run_dir)
+    assert said.count(WARNING) == 1
+    assert "channel peg: std 0 over training rows [0, 280)" in said
+    assert "constant, left unscaled" in said
+    (entry,) = card["scaler"]["flat_channels"]
+    assert "fold" not in entry
+    assert entry["spread_ratio"] is None and entry["train_std"] == 0
+    report = run_module("tsbench.report", [str(run_dir)], None)  # the test split's report
+    assert report.returncode == 0, report.stderr
+    assert REPORT in report.stdout and "channel peg (training std 0" in report.stdout
+
+
+def test_training_rows_that_hold_the_swing_say_nothing(tmp_path: Path) -> None:
+    """The same flat start, but every scaler's rows hold some of the swing (2 folds, the
+    first trained on rows [0, 108); the published 280 training rows): no line, and an empty
+    list on the card."""
+    csv = _csv(tmp_path / "peg.csv", np.ones(ROWS))
+    for run_dir, extra in ((tmp_path / "cv", ["cv=tscv", "cv.n_splits=2"]),
+                           (tmp_path / "holdout", [])):
+        said, card = _run(csv, run_dir, *extra)
+        assert WARNING not in said
+        assert card["scaler"]["flat_channels"] == []
+        report = run_module("tsbench.report", [str(run_dir), "--split", "val"], None)
+        assert report.returncode == 0 and REPORT not in report.stdout

@@ -1,0 +1,66 @@
+"""The report's line on cells whose scaled scores a (near-)constant training channel
+dominates: what their runs' protocol cards record (``scaler.flat_channels``: a scored
+channel almost flat over a scaler's training rows that the validation rows scored against
+that scaler move, or exactly constant there and so left unscaled)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tsbench.report.build import Report, Row
+
+#: The metrics the scaler's spread enters: the scaled ones.
+SCALED = ("mse", "mae")
+
+
+def flat_lines(report: Report) -> list[str]:
+    """One line naming each cell whose runs' cards flag a channel, or none. A test report
+    names only the scaler of the scored model (a holdout run's; a ``cv=tscv`` run's folds
+    scored no test window)."""
+    if report.metric not in SCALED:
+        return []
+    cases = [case for row in report.rows if (case := _cell_case(row, report.split))]
+    if not cases:
+        return []
+    test = ("" if report.split == "val" else " (the test split is scaled by the same rows; "
+            "it was not read to check)")
+    return [f"⚠ Scaled scores distorted by a channel (near-)constant over its scaler's "
+            f"training rows, which the validation rows move{test}: the standard scaler "
+            "divides by that tiny spread (a constant channel is left unscaled, in original "
+            f"units): {'; '.join(cases)} -> compare these cells on --metric smape (original units, "
+            "scale-free; MASE's naive scale comes from the same flat rows), or rerun them as "
+            "their log's warning says (fewer folds, cv.test_size, or the channel left out) "
+            "(protocol.json: scaler.flat_channels)."]
+
+
+def _cell_case(row: Row, split: str) -> str:
+    """The flagged channels of a cell, from the first of its runs whose card has any."""
+    flagged = [(run, entries) for run in row.cell.runs if (entries := _entries(run, split))]
+    if not flagged:
+        return ""
+    run, entries = flagged[0]
+    runs = "" if len(row.cell.runs) == 1 else f", {len(flagged)} of {len(row.cell.runs)} runs"
+    return (f"{row.cell.label} at {row.cell.dataset}/{row.cell.pred_len} ({run.path}{runs}): "
+            + ", ".join(_entry_text(e) for e in entries))
+
+
+def _entries(run: Any, split: str) -> list[dict[str, Any]]:
+    """A run's flagged channels that bear on ``split``'s scores."""
+    entries = ((run.card or {}).get("scaler") or {}).get("flat_channels") or []
+    return [e for e in entries if split == "val" or e.get("fold") is None]
+
+
+def _entry_text(entry: dict[str, Any]) -> str:
+    fold = entry.get("fold")
+    ratio = entry.get("spread_ratio")
+    spread = "constant" if ratio is None else f"{ratio:.0f} x"
+    share = entry.get("share_of_val_mse")
+    text = (f"{'' if fold is None else f'fold {fold} '}channel {entry['channel']} (training "
+            f"std {entry['train_std']:.3g}, validation std {entry['val_std']:.3g}: {spread}")
+    if share is not None:
+        text += f"; {100 * share:.1f} % of the {'fold' if fold is not None else 'split'}'s " \
+                "scaled val MSE"
+    if entry.get("share_of_cv_mse") is not None:
+        text += f", the fold {100 * entry['share_of_cv_mse']:.1f} % of cv_val_mse_mean"
+    return text + ")"

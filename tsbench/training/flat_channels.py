@@ -1,0 +1,112 @@
+"""Scored channels (near-)constant over the rows their scaler was fitted on that vary over the
+validation rows scored with that scaler.
+
+The standard scaler (the papers' protocol, kept as it is) divides each channel by its
+training rows' std: a channel almost flat there (a pegged currency over a short first
+fold) gets huge scaled errors, which outweigh every other channel's and, with
+``cv=tscv``, every other fold's; a channel exactly constant there is left unscaled
+(scale 1), so its errors are in original units among z-scores. Only training and
+validation rows are read, never the test split. The run says so once
+(:func:`flat_warning`) and its card records each case (``scaler.flat_channels``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tsbench.data.datamodule import ForecastData
+from tsbench.data.loading import Series
+
+#: A channel whose validation rows spread more than this many times its training rows (its
+#: validation std in scaled units; about 1 for a channel that behaves alike in both) is
+#: flagged, as is one constant over its training rows that the validation rows leave.
+SPREAD_RATIO = 100.0
+#: The key under which :func:`tsbench.training.train_and_score.fit_and_score` hands the
+#: flagged channels of its validation split up to the run (never written to metrics.json).
+FLAT_KEY = "flat_channels"
+
+
+def flat_columns(values: np.ndarray, train: tuple[int, int], val: tuple[int, int]
+                 ) -> list[tuple[int, float, float]]:
+    """(column, training std, validation std) of each column of ``values`` (rows x scored
+    channels) that :data:`SPREAD_RATIO` flags, the stds population ones over ``train``'s
+    and ``val``'s rows."""
+    fitted = values[train[0]:train[1]].astype(np.float64)
+    scored = values[val[0]:val[1]].astype(np.float64)
+    train_std, val_std = fitted.std(axis=0), scored.std(axis=0)
+    flagged = []
+    for k in range(values.shape[1]):
+        if train_std[k] == 0:
+            flat = bool(np.any(scored[:, k] != fitted[0, k]))
+        else:
+            flat = bool(val_std[k] > SPREAD_RATIO * train_std[k])
+        if flat:
+            flagged.append((k, float(train_std[k]), float(val_std[k])))
+    return flagged
+
+
+def flat_channels(data: ForecastData, split: str, mse_per_channel: list[float]
+                  ) -> list[dict[str, Any]]:
+    """The flagged scored channels of ``split`` (its target rows, from its first target on)
+    against ``data``'s scaler, each with its share of the split's scaled MSE."""
+    values, columns = scored_values(data.series, data.features)
+    train = data.scaler.fitted_rows
+    start, end = data.ranges[split]
+    val = (start + data.seq_len, end)
+    total = float(sum(mse_per_channel))
+    return [{"channel": columns[k], "train_rows": list(train), "train_std": train_std,
+             "val_rows": list(val), "val_std": val_std,
+             "spread_ratio": None if train_std == 0 else val_std / train_std,
+             "share_of_val_mse": mse_per_channel[k] / total if total > 0 else None}
+            for k, train_std, val_std in flat_columns(values, train, val)]
+
+
+def scored_values(series: Series, features: str) -> tuple[np.ndarray, list[str]]:
+    """The scored channels' raw values and names: all (M), or the target alone (S, MS)."""
+    if features == "M":
+        return series.values, list(series.columns)
+    return series.values[:, -1:], list(series.columns[-1:])
+
+
+def flat_warning(cfg: Any, flat: list[dict[str, Any]], most: int | None = None) -> str:
+    """The run's one line on its flagged channels: where, the two spreads, their share of
+    the scaled score, and what to change (``most``: with ``cv=tscv``, the most folds that
+    flag none, :func:`tsbench.training.crossval.clean_splits`)."""
+    cases = "; ".join(_case(entry) for entry in flat)
+    names = sorted({entry["channel"] for entry in flat})
+    leave_out = (f"leave {', '.join(names)} out with dataset.columns, or score another "
+                 "channel alone (features=S dataset.target=...)")
+    if cfg.cv.name == "tscv":
+        fewer = (f"cv.n_splits={most} (its folds' training rows show no such channel)"
+                 if most else "fewer folds (cv.n_splits)")
+        capped = ("" if cfg.cv.max_train_size is None else
+                  ", or uncapped training blocks (cv.max_train_size=null)")
+        fix = (f"{fewer}, or shorter validation blocks (cv.test_size, rows: longer training "
+               f"blocks){capped}, or {leave_out}")
+    else:
+        fix = (f"{leave_out}, or another split (dataset.train_frac) whose training rows hold "
+               "the channel's movement")
+    return (f"scaled validation MSE distorted by channel(s) (near-)constant over the "
+            f"scaler's training rows: {cases} -> the standard scaler divides by that tiny "
+            f"spread (a constant channel is left unscaled, in original units): {fix} "
+            f"(protocol.json: scaler.flat_channels)")
+
+
+def _case(entry: dict[str, Any]) -> str:
+    fold = entry.get("fold")
+    where = "" if fold is None else f"fold {fold} "
+    ratio = entry["spread_ratio"]
+    spread = "constant, left unscaled" if ratio is None else f"{ratio:.0f} x"
+    share = entry["share_of_val_mse"]
+    parts = [f"std {entry['train_std']:.3g} over training rows "
+             f"[{entry['train_rows'][0]}, {entry['train_rows'][1]}), {entry['val_std']:.3g} "
+             f"over validation rows [{entry['val_rows'][0]}, {entry['val_rows'][1]}) "
+             f"({spread})"]
+    if share is not None:
+        parts.append(f"{100 * share:.1f} % of the {'fold' if fold is not None else 'split'}'s "
+                     "scaled val MSE")
+    if entry.get("share_of_cv_mse") is not None:
+        parts.append(f"the fold {100 * entry['share_of_cv_mse']:.1f} % of cv_val_mse_mean")
+    return f"{where}channel {entry['channel']}: {', '.join(parts)}"
