@@ -122,7 +122,7 @@ def budget_fix(t: Tuning) -> str:
             f"{clock(trial) if trial >= 60 else f'{trial:.2g} s'} ({epoch_time(epoch)}, "
             "the baseline's"
             f"{f', x {t.cv_folds} folds' if t.cv_folds else ''}"
-            f"{f', and {start:.2g} s besides its epochs' if start else ''}): raise "
+            f"{f', and up to {start:.2g} s besides its epochs' if start else ''}): raise "
             f"recipe.budget_hours to "
             f"{math.ceil(hours * 100) / 100:g} or more, or lower recipe.max_epochs (with a "
             f"new out=DIR: {t.out} keeps the recipe it started with)")

@@ -479,8 +479,10 @@ def run_stages(t: Tuning, overrides: list[str]) -> dict[str, Any]:
     if not (t.out / "d_random").exists():  # what (a)-(c) took, for budget_fix (a folder
         t.state.stage("searches_from", t.state.spent)  # of an older tsbench: not known)
     if not t.state.done("d_random") and searches_too_short(t):
-        log.warning("the searches' time is too short for one trial to run its full budget, "
-                    "so the run will end with the baseline alone -> %s", budget_fix(t))
+        log.warning("the searches' time looks too short for one trial to run its full "
+                    "budget, so the run may end with the baseline alone (the estimate counts "
+                    "the baseline's start, which a search's trials, run by its one process, "
+                    "may not pay each) -> %s", budget_fix(t))
     t.state.stage("d_random", lambda: random_search(t, args, epoch))
     t.state.stage("e_bayes", lambda: bayes_search(t, args, epoch))
     retrained = t.state.stage("f_retrain", lambda: retrain(t, lr))
