@@ -437,7 +437,8 @@ def retrain(t: Tuning, lr: dict[str, float]) -> dict[str, Any]:
                 left = t.budget_left()
                 if left < config["seconds"] + refit_time:
                     log.info("(f) %d run(s) retrained: the next (about %s) and (g)'s refits "
-                             "(about %s) need more than the %s of the budget left",
+                             "(about %s) need more than the %s of the budget left; (g) runs "
+                             "its refits whatever is left",
                              len(runs), clock(config["seconds"]), clock(refit_time),
                              clock(left))
                     return {"runs": runs, "configs": configs}
