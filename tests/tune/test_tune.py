@@ -397,6 +397,7 @@ def test_a_report_read_back_from_its_json_record_renders_as_it_was_written() -> 
     assert "\nThe best 3 trials sit at one end of a searched range, so ...\n" in text
     assert "No searched parameter" in render_report({**summary, "range_edges": ""})
     assert "suggestion: 0.0001; searched 1e-05 to 0.001 (log scale)" in text
+    assert "Baseline: the command's own settings (`experiment=patchtst42_ili`; " in text
     replaced = {**summary["lr"], "replaced_by": "optim.lr=tag(log,interval(1e-3,1e-1))"}
     assert ("suggestion: 0.0001; searched as recipe.search says: "
             "`optim.lr=tag(log,interval(1e-3,1e-1))`") in render_report({**summary, "lr": replaced})
