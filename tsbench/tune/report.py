@@ -35,10 +35,10 @@ def render_report(summary: dict[str, Any]) -> str:
         *([f"**Short budget: {summary['short_budget']}**  "] if "short_budget" in summary
           else []),
         f"Selection objective: MSE on {selection}  ",
-        "Baseline: the command's own settings (`" + " ".join(summary["overrides"])
-        + "`; the model's defaults, or its preset's, elsewhere), trained as a trial is: "
-        "what the searches start from, not a naive forecast (for that reference, run "
-        "`model=seasonal_naive` on the same data)  ",
+        *([f"Baseline: the command's own settings (`{' '.join(summary['overrides'])}`; the "
+           "model's defaults, or its preset's, elsewhere), trained as a trial is: what the "
+           "searches start from, not a naive forecast (for that reference, run "
+           "`model=seasonal_naive` on the same data)  "] if "overrides" in summary else []),
         f"Scores: MSE and MAE of {summary['scored']}, on the training "
         "rows' scaler (the published convention)",
         "", f"| | members | objective ({objective}) | val MSE | test MSE | test MAE |",
