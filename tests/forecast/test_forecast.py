@@ -57,6 +57,11 @@ def test_the_future_follows_the_last_row(csv: Path, tmp_path: Path) -> None:
     seasonal = future(_run(csv, tmp_path / "seasonal", "model=seasonal_naive", "features=S"))
     assert list(seasonal.columns) == ["OT"]
     np.testing.assert_allclose(seasonal["OT"], frame["OT"].iloc[-24:-24 + PRED_LEN], rtol=1e-5)
+    # the dates are named as the file names its timestamps: its next rows, as they would read
+    renamed = tmp_path / "time.csv"
+    frame.rename_axis("time").to_csv(renamed)
+    timed = future(_run(renamed, tmp_path / "timed", "model=naive", "dataset.date_col=time"))
+    pd.testing.assert_index_equal(timed.index, pd.DatetimeIndex(dates, name="time"))
 
 
 def test_a_trained_models_future_reads_the_last_look_back_scaled_on_training_rows(

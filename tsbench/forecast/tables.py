@@ -74,7 +74,8 @@ def run_data(run: LoadedRun) -> ForecastData:
 
 def future(run: LoadedRun | Any, data_file: Path | None = None) -> pd.DataFrame:
     """The forecast of the ``pred_len`` steps after the series' last row: one row per
-    future date (the data's frequency), one column per scored channel. With ``data_file``
+    future date (the data's frequency; the index named as the file's timestamp column), one
+    column per scored channel. With ``data_file``
     (a newer file of the same columns and frequency, e.g. the run's CSV with rows appended)
     the steps after that file's last row, from its last rows, by the model as it trained:
     scaled by the run's scaler (fitted on the run's own training rows)."""
@@ -104,7 +105,9 @@ def future(run: LoadedRun | Any, data_file: Path | None = None) -> pd.DataFrame:
                 marks = marks if strategy_step(run.config) else marks[:, :seq_len]
             scaled = model(x, marks).double().numpy()
     values = data.inverse(scaled[0][:, data.target_dims])
-    return pd.DataFrame(values, index=pd.DatetimeIndex(dates, name="date"),
+    # the file's own timestamp column name: the forecast's rows read as the file's next rows
+    name = str(run.config.dataset.get("date_col") or "date")
+    return pd.DataFrame(values, index=pd.DatetimeIndex(dates, name=name),
                         columns=_channels(series.columns, data))
 
 
