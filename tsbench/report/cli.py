@@ -13,6 +13,7 @@ from tsbench.errors import TsbenchError
 from tsbench.output_guard import check_output
 from tsbench.report.build import build
 from tsbench.report.collect import Collected, collect, group
+from tsbench.report.planned import never_started
 from tsbench.report.table import FORMATS, render
 from tsbench.report.tuned import Tuned, markdown, read_tuned, tuning_folders, unfinished
 from tsbench.report.validation import SPLITS
@@ -89,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     folders = tuning_folders(args.dirs)
     found = collect(args.dirs, f"{args.split}_{args.metric}", _warn, tuple(folders),
                     args.split)
+    never_started(args.dirs, tuple(folders), _warn)
     tuned, waiting = _tuning(folders)
     if not found.runs and not tuned and waiting and not found.n_found:
         return _error("; ".join(map(unfinished, waiting)))
