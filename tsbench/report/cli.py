@@ -55,8 +55,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--alpha", type=_alpha, default=0.05,
                    help="significance level of the tests and the critical difference")
     p.add_argument("-o", "--output", type=user_path, help="write the report here (default: stdout)")
-    p.add_argument("--cd-diagram", type=user_path, metavar="PNG",
-                   help="also write the critical-difference diagram to this PNG file")
+    p.add_argument("--cd-diagram", type=user_path, metavar="FILE",
+                   help="also write the critical-difference diagram to this file, in the "
+                        "format its extension names (.png, .pdf, .svg, or another that "
+                        "matplotlib writes)")
     return p
 
 
@@ -75,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
         return _error(f"-o {args.output} names a {implied} file, but --format is "
                       f"{args.format} -> drop --format, or name the file for "
                       f"{args.format}")
+    if args.cd_diagram is not None and (refusal := _cd_format_refusal(args.cd_diagram)):
+        return _error(refusal)
     try:  # a finished run's own files are never written over
         for option, path, example in (("-o", args.output, "report.md"),
                                       ("--cd-diagram", args.cd_diagram, "cd_diagram.png")):
@@ -136,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             from tsbench.report.plots import cd_diagram  # matplotlib only when drawing
 
-            write_bytes(args.cd_diagram, cd_diagram(report.ranking))
+            write_bytes(args.cd_diagram, cd_diagram(report.ranking, _cd_format(args.cd_diagram)))
     if args.format == "html":
         from tsbench.report.html import render_html
 
@@ -144,6 +148,23 @@ def main(argv: list[str] | None = None) -> int:
     else:
         text = render(report, args.format)
     return _write(args.output, "\n".join([text, *sections]))
+
+
+def _cd_format(path: Path) -> str:
+    return path.suffix.lower().removeprefix(".")
+
+
+def _cd_format_refusal(path: Path) -> str | None:
+    """Why the --cd-diagram file cannot be written in the format its extension names
+    (matplotlib writes the format of each extension it knows); None where it can."""
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    known = FigureCanvasBase.get_supported_filetypes()
+    if _cd_format(path) in known:
+        return None
+    named = f"names no format ({path.suffix})" if path.suffix else "has no extension"
+    return (f"--cd-diagram {path} {named} that matplotlib writes -> name the file .png, "
+            ".pdf or .svg")
 
 
 def _write(output: Path | None, text: str) -> int:
