@@ -579,6 +579,9 @@ def test_user_errors_are_one_line_and_exit_2(zoo: Zoo, tmp_path: Path) -> None:
               + " (a file)"),
              ([zoo.sweep, "--baseline", "patchtst"],
               "--baseline patchtst: no patchtst run under"),
+             ([zoo.sweep, "--baseline", "DLinear"],  # the model's name as its paper spells it
+              f"no DLinear run under {zoo.sweep} -> did you mean --baseline dlinear? Else use "
+              "one of dlinear, naive\n"),
              # a label of other folders' rows: the labels these folders' rows have now
              ([zoo.sweep, zoo.seq_sweep, "--baseline", "naive (seq_len=24)"],
               "-> use one of dlinear, naive, or a row's label: 'dlinear (seq_len: fixed, "

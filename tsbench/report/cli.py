@@ -5,11 +5,12 @@ each tsbench-tune folder's own result table (:mod:`tsbench.report.tuned`)."""
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from pathlib import Path
 
 from tsbench.atomic import write_bytes, write_text
-from tsbench.errors import TsbenchError
+from tsbench.errors import TsbenchError, closest
 from tsbench.output_guard import check_output
 from tsbench.report.build import build
 from tsbench.report.collect import Collected, collect, group
@@ -128,8 +129,11 @@ def main(argv: list[str] | None = None) -> int:
         models = sorted({c.model for c in cells})
         labels = sorted({c.label for c in cells} - set(models))  # rows these runs make now
         rows = f", or a row's label: {', '.join(map(repr, labels))}" if labels else ""
+        meant = closest(args.baseline, [*models, *labels])
+        guess = (f"did you mean --baseline {shlex.quote(meant)}? Else use" if meant
+                 else "use")
         return _error(f"--baseline {args.baseline}: no {args.baseline} run under {where} "
-                      f"-> use one of {', '.join(models)}{rows}")
+                      f"-> {guess} one of {', '.join(models)}{rows}")
     report = build(cells, args.metric, args.baseline, args.alpha, args.split)
     if args.cd_diagram:
         if report.ranking is None:
