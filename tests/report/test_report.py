@@ -170,7 +170,8 @@ def test_a_test_whose_df_few_seeds_cut_says_to_run_more_seeds(tmp_path: Path) ->
     assert ("Few seeds: these tests' variance is mostly the cells' spread over their seeds, "
             "on few degrees of freedom (each cell's seeds less 1), so only a very large gap "
             "is significant there and another metric's table may tell the pair apart: "
-            "synthetic/12 dlinear vs naive: df 1, 2 and 2 seeds -> run more seeds of each "
+            "synthetic/12 dlinear vs naive: df 1, 2 and 2 seeds (naive trains nothing: more "
+            "seeds of dlinear alone) -> run more seeds of each model that trains "
             "(seed=1,2,3,4,5) to compare the models: its command as a plain multirun, "
             "seed=1,2,3 -m, never with search=...") in text
     assert "One seed" not in text

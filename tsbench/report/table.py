@@ -260,7 +260,8 @@ def summary_lines(report: Report) -> list[str]:
                          f"their seeds, on few degrees of freedom (each cell's seeds less 1), "
                          f"so only a very large gap is significant there and another metric's "
                          f"table may tell the pair apart: {'; '.join(report.few_seeds)} -> "
-                         f"run more seeds of each (seed=1,2,3,4,5) to compare the models: "
+                         f"run more seeds of each model that trains (seed=1,2,3,4,5) to "
+                         f"compare the models: "
                          f"{MORE_SEEDS}.")
     if report.baseline_hint:
         lines.append(f"{report.baseline_hint}.")
