@@ -310,9 +310,18 @@ def test_a_config_group_chosen_differently_names_the_row_by_its_choice(
                     tmp_path / f"tscv{folds}")
     run_tsbench([*tiny[:-3], "model=seasonal_naive", "model.period=12", "pred_len=24", "seed=1"],
                 tmp_path / "seasonal")
-    labels = sorted(r[2] for r in _rows(report(tmp_path).stdout))
-    assert labels == ["naive (cv=holdout)", "naive (cv=tscv, cv.n_splits=3)",
-                      "naive (cv=tscv, cv.n_splits=5)", "seasonal_naive"]
+    text = report(tmp_path).stdout
+    labels = sorted(r[2] for r in _rows(text))
+    # a refit's test scores came from a model trained on train+val: its label and protocol
+    # say so (they read "cv=tscv" and "same", as a holdout run's test scores)
+    assert labels == ["naive (cv=holdout)", "naive (cv=tscv refit on train+val, cv.n_splits=3)",
+                      "naive (cv=tscv refit on train+val, cv.n_splits=5)", "seasonal_naive"]
+    assert [r[-1] for r in _rows(text)] == ["same", "same, refit on train+val",
+                                            "same, refit on train+val", "same"]
+    assert "| test MSE, scaled (mean ± std, n) |" in text
+    page = tmp_path / "report.html"
+    report(tmp_path, "-o", page)
+    assert "<dt>cross-validation</dt><dd>tscv, refit on train+val</dd>" in page.read_text()
     # a model of several configurations is a baseline by its row's label
     rows = {r["label"]: r for r in _csv(report(tmp_path, "--baseline", "naive", "--format",
                                                "csv").stdout)}
@@ -326,8 +335,12 @@ def test_a_config_group_chosen_differently_names_the_row_by_its_choice(
                                  .astype(np.float64) for run in ("seasonal", "holdout")), 24)
     assert float(rows["seasonal_naive"]["p_value"]) == pytest.approx(expected.p_value, rel=1e-9)
     # a refit on train+val scores the same windows on the same scaler: tested, not flagged
-    refits = [rows[f"naive (cv=tscv, cv.n_splits={folds})"] for folds in (3, 5)]
+    refits = [rows[f"naive (cv=tscv refit on train+val, cv.n_splits={folds})"]
+              for folds in (3, 5)]
     assert all(r["protocol_flags"] == "" and r["p_value"] != "" for r in refits)
+    # the protocol in a column of its own, the metric and its scale too
+    assert {(r["dataset"], r["cv"], r["metric"], r["scale"]) for r in rows.values()} == {
+        ("ili", cv, "mse", "scaled") for cv in ("holdout", "tscv, refit on train+val")}
     p_holm = holm([float(r["p_value"]) for r in (rows["seasonal_naive"], *refits)])
     assert float(rows["seasonal_naive"]["p_holm"]) == pytest.approx(p_holm[0], rel=1e-9)
     verdict = ("indistinguishable" if p_holm[0] >= 0.05

@@ -125,7 +125,7 @@ def _table(report: Report, rows: list[Row]) -> str:
         if report.baseline:
             values.append((verdict_text(row), {BETTER: "better", WORSE: "worse"}.get(
                 row.verdict, "")))
-        values.append((protocol_text(row), "flag" if row.flags else ""))
+        values.append((protocol_text(row, report.split), "flag" if row.flags else ""))
         out.append(f'<tr class="{"best " if row.best else ""}main">')
         out += [f'<td class="{cls}" data-label="{escape(label)}">{escape(text)}</td>'
                 for (text, cls), label in zip(values, labels, strict=True)]
