@@ -64,6 +64,6 @@ def never_started(roots: list[Path], apart: tuple[Path, ...],
         example = "" if first is None else f", e.g. job {first}: {' '.join(jobs[first])}"
         warn(f"{sweep}: {missing} of the sweep's {len(jobs)} jobs never started (its "
              f"{MULTIRUN_FILE} plans {len(jobs)}, {len(started)} job folder(s) are "
-             f"there){example}, so they are missing from the report -> resume it with the "
-             f"same command, hydra.sweep.dir={sweep} and hydra.sweeper.resume=true (its "
-             "finished jobs are not run again)")
+             f"there){example}, so the report lacks them (stopped, or still running) -> "
+             f"resume it with the same command, hydra.sweep.dir={sweep} and "
+             "hydra.sweeper.resume=true (its finished jobs are not run again)")
