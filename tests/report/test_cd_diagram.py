@@ -4,8 +4,11 @@ them all and the CD is marked not applied."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
+from tests.report.conftest import Zoo, report
 from tsbench.report import stats
 from tsbench.report.build import Ranking, Report
 from tsbench.report.plots import cd_diagram, cd_figure
@@ -89,3 +92,19 @@ def test_no_cd_where_the_ranks_do_not_differ_is_said_so_in_the_text() -> None:
         "a critical difference either, exact, from every order of each table's ranks).")
     assert "inf" not in line
     assert any(t.startswith("no CD, not applied") for t in texts(cd_figure(ranked)))
+
+
+def test_the_diagram_files_extension_chooses_its_format(zoo: Zoo, tmp_path: Path) -> None:
+    """``--cd-diagram cd.pdf`` wrote PNG bytes: each extension matplotlib writes is
+    honoured; another is refused in one line before anything is written."""
+    pdf, svg = tmp_path / "cd.pdf", tmp_path / "cd.svg"
+    report(zoo.sweep, "--cd-diagram", pdf)
+    report(zoo.sweep, "--cd-diagram", svg)
+    assert pdf.read_bytes().startswith(b"%PDF") and b"<svg" in svg.read_bytes()
+    for name, why in (("cd.txt", "names no format (.txt)"), ("cd", "has no extension")):
+        proc = report(zoo.sweep, "--cd-diagram", tmp_path / name, "-o", tmp_path / "r.md",
+                      check=False)
+        assert (proc.returncode, proc.stdout) == (2, "")
+        assert proc.stderr == (f"tsbench-report: error: --cd-diagram {tmp_path / name} {why} "
+                               "that matplotlib writes -> name the file .png, .pdf or .svg\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cd.pdf", "cd.svg"]

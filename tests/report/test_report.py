@@ -170,7 +170,8 @@ def test_a_test_whose_df_few_seeds_cut_says_to_run_more_seeds(tmp_path: Path) ->
     assert ("Few seeds: these tests' variance is mostly the cells' spread over their seeds, "
             "on few degrees of freedom (each cell's seeds less 1), so only a very large gap "
             "is significant there and another metric's table may tell the pair apart: "
-            "synthetic/12 dlinear vs naive: df 1, 2 and 2 seeds -> run more seeds of each "
+            "synthetic/12 dlinear vs naive: df 1, 2 and 2 seeds (naive trains nothing: more "
+            "seeds of dlinear alone) -> run more seeds of each model that trains "
             "(seed=1,2,3,4,5) to compare the models: its command as a plain multirun, "
             "seed=1,2,3 -m, never with search=...") in text
     assert "One seed" not in text
@@ -309,9 +310,18 @@ def test_a_config_group_chosen_differently_names_the_row_by_its_choice(
                     tmp_path / f"tscv{folds}")
     run_tsbench([*tiny[:-3], "model=seasonal_naive", "model.period=12", "pred_len=24", "seed=1"],
                 tmp_path / "seasonal")
-    labels = sorted(r[2] for r in _rows(report(tmp_path).stdout))
-    assert labels == ["naive (cv=holdout)", "naive (cv=tscv, cv.n_splits=3)",
-                      "naive (cv=tscv, cv.n_splits=5)", "seasonal_naive"]
+    text = report(tmp_path).stdout
+    labels = sorted(r[2] for r in _rows(text))
+    # a refit's test scores came from a model trained on train+val: its label and protocol
+    # say so (they read "cv=tscv" and "same", as a holdout run's test scores)
+    assert labels == ["naive (cv=holdout)", "naive (cv=tscv refit on train+val, cv.n_splits=3)",
+                      "naive (cv=tscv refit on train+val, cv.n_splits=5)", "seasonal_naive"]
+    assert [r[-1] for r in _rows(text)] == ["same", "same, refit on train+val",
+                                            "same, refit on train+val", "same"]
+    assert "| test MSE, scaled (mean ± std, n) |" in text
+    page = tmp_path / "report.html"
+    report(tmp_path, "-o", page)
+    assert "<dt>cross-validation</dt><dd>tscv, refit on train+val</dd>" in page.read_text()
     # a model of several configurations is a baseline by its row's label
     rows = {r["label"]: r for r in _csv(report(tmp_path, "--baseline", "naive", "--format",
                                                "csv").stdout)}
@@ -325,8 +335,12 @@ def test_a_config_group_chosen_differently_names_the_row_by_its_choice(
                                  .astype(np.float64) for run in ("seasonal", "holdout")), 24)
     assert float(rows["seasonal_naive"]["p_value"]) == pytest.approx(expected.p_value, rel=1e-9)
     # a refit on train+val scores the same windows on the same scaler: tested, not flagged
-    refits = [rows[f"naive (cv=tscv, cv.n_splits={folds})"] for folds in (3, 5)]
+    refits = [rows[f"naive (cv=tscv refit on train+val, cv.n_splits={folds})"]
+              for folds in (3, 5)]
     assert all(r["protocol_flags"] == "" and r["p_value"] != "" for r in refits)
+    # the protocol in a column of its own, the metric and its scale too
+    assert {(r["dataset"], r["cv"], r["metric"], r["scale"]) for r in rows.values()} == {
+        ("ili", cv, "mse", "scaled") for cv in ("holdout", "tscv, refit on train+val")}
     p_holm = holm([float(r["p_value"]) for r in (rows["seasonal_naive"], *refits)])
     assert float(rows["seasonal_naive"]["p_holm"]) == pytest.approx(p_holm[0], rel=1e-9)
     verdict = ("indistinguishable" if p_holm[0] >= 0.05
@@ -579,6 +593,9 @@ def test_user_errors_are_one_line_and_exit_2(zoo: Zoo, tmp_path: Path) -> None:
               + " (a file)"),
              ([zoo.sweep, "--baseline", "patchtst"],
               "--baseline patchtst: no patchtst run under"),
+             ([zoo.sweep, "--baseline", "DLinear"],  # the model's name as its paper spells it
+              f"no DLinear run under {zoo.sweep} -> did you mean --baseline dlinear? Else use "
+              "one of dlinear, naive\n"),
              # a label of other folders' rows: the labels these folders' rows have now
              ([zoo.sweep, zoo.seq_sweep, "--baseline", "naive (seq_len=24)"],
               "-> use one of dlinear, naive, or a row's label: 'dlinear (seq_len: fixed, "

@@ -56,7 +56,9 @@ def _body(out: str) -> list[list[str]]:
 
 
 def _csv(out: str) -> dict[tuple[str, str, str], dict[str, str]]:
-    return {(r["dataset"], r["pred_len"], r["model"]): r
+    """A validation report's CSV rows by table (its dataset and cv columns, as the Markdown
+    names the table), pred_len and model."""
+    return {(f"{r['dataset']} [val: {r['cv']}]", r["pred_len"], r["model"]): r
             for r in csv.DictReader(io.StringIO(out))}
 
 
@@ -83,13 +85,13 @@ def test_the_test_report_leaves_cv_runs_without_refit_out_and_names_split_val(
     assert "left out 2 run(s) without test_mse (cv=tscv scores the folds' validation " \
            "blocks; cv.refit=true adds the test split; --split val reports their " \
            "cross-validation score)" in mixed.stderr
-    assert "[val:" not in mixed.stdout and "test MSE (mean ± std, n)" in mixed.stdout
+    assert "[val:" not in mixed.stdout and "test MSE, scaled (mean ± std, n)" in mixed.stdout
 
 
 def test_split_val_reports_validation_scores_labelled_on_every_line(runs: Runs) -> None:
     out = report(runs.cv, runs.holdout, "--split", "val").stdout
     head = out.splitlines()[0]
-    assert "validation MSE (mean ± std, n)" in head
+    assert "validation MSE, scaled (mean ± std, n)" in head
     assert "test" not in head and "published" not in head  # published numbers are test's
     rows = {(r[0], r[1], r[2]): r[3].strip("*") for r in _body(out)}
     expected = {(_cv_table(runs), "12", model): _metrics(runs.cv / model)["cv_val_mse_mean"]
@@ -174,7 +176,7 @@ def test_the_html_validation_page_says_validation_and_draws_no_test_forecast(
     page = tmp_path / "val.html"
     report(runs.cv, runs.holdout, "--split", "val", "-o", page)
     text = page.read_text()
-    assert "Validation MSE of 6 run(s)" in text and "<th>validation MSE (mean" in text
+    assert "Validation MSE of 6 run(s)" in text and "<th>validation MSE, scaled (mean" in text
     assert "<th>published</th>" not in text and "Test MSE" not in text
     assert "<figcaption>dlinear: " not in text  # a run's forecast picture draws test windows
     assert "Left out of a validation report: a run draws its forecast picture" in text

@@ -344,8 +344,19 @@ def _paired_tests(rows: list[Row], baseline: str, bases: list[Cell], pred_len: i
                      if len(c.runs) == 1 and _trained(c) and c not in one_seed]
         if row.test.df < test.df:  # the seeds' spread dominates, on seeds' - 1 df each
             few_seeds.append(f"{row.cell.label} vs {base.cell.label}: df {row.test.df}, "
-                             f"{len(row.cell.runs)} and {len(base.cell.runs)} seeds")
+                             f"{len(row.cell.runs)} and {len(base.cell.runs)} seeds"
+                             f"{_untrained_side(row.cell, base.cell)}")
     return one_seed, few_seeds
+
+
+def _untrained_side(cell: Cell, base: Cell) -> str:
+    """`` (naive trains nothing: more seeds of dlinear alone)`` where one side of a test
+    trains nothing (its seeds forecast alike, so more of them change nothing)."""
+    untrained = [c for c in (cell, base) if not _trained(c)]
+    if len(untrained) != 1:
+        return ""
+    trained = base if untrained[0] is cell else cell
+    return f" ({untrained[0].label} trains nothing: more seeds of {trained.label} alone)"
 
 
 def _trained(cell: Cell) -> bool:

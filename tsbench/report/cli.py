@@ -5,14 +5,16 @@ each tsbench-tune folder's own result table (:mod:`tsbench.report.tuned`)."""
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from pathlib import Path
 
 from tsbench.atomic import write_bytes, write_text
-from tsbench.errors import TsbenchError
+from tsbench.errors import TsbenchError, closest
 from tsbench.output_guard import check_output
 from tsbench.report.build import build
 from tsbench.report.collect import Collected, collect, group
+from tsbench.report.planned import never_started
 from tsbench.report.table import FORMATS, render
 from tsbench.report.tuned import Tuned, markdown, read_tuned, tuning_folders, unfinished
 from tsbench.report.validation import SPLITS
@@ -54,8 +56,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--alpha", type=_alpha, default=0.05,
                    help="significance level of the tests and the critical difference")
     p.add_argument("-o", "--output", type=user_path, help="write the report here (default: stdout)")
-    p.add_argument("--cd-diagram", type=user_path, metavar="PNG",
-                   help="also write the critical-difference diagram to this PNG file")
+    p.add_argument("--cd-diagram", type=user_path, metavar="FILE",
+                   help="also write the critical-difference diagram to this file, in the "
+                        "format its extension names (.png, .pdf, .svg, or another that "
+                        "matplotlib writes)")
     return p
 
 
@@ -74,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
         return _error(f"-o {args.output} names a {implied} file, but --format is "
                       f"{args.format} -> drop --format, or name the file for "
                       f"{args.format}")
+    if args.cd_diagram is not None and (refusal := _cd_format_refusal(args.cd_diagram)):
+        return _error(refusal)
     try:  # a finished run's own files are never written over
         for option, path, example in (("-o", args.output, "report.md"),
                                       ("--cd-diagram", args.cd_diagram, "cd_diagram.png")):
@@ -89,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     folders = tuning_folders(args.dirs)
     found = collect(args.dirs, f"{args.split}_{args.metric}", _warn, tuple(folders),
                     args.split)
+    never_started(args.dirs, tuple(folders), _warn)
     tuned, waiting = _tuning(folders)
     if not found.runs and not tuned and waiting and not found.n_found:
         return _error("; ".join(map(unfinished, waiting)))
@@ -122,8 +129,11 @@ def main(argv: list[str] | None = None) -> int:
         models = sorted({c.model for c in cells})
         labels = sorted({c.label for c in cells} - set(models))  # rows these runs make now
         rows = f", or a row's label: {', '.join(map(repr, labels))}" if labels else ""
+        meant = closest(args.baseline, [*models, *labels])
+        guess = (f"did you mean --baseline {shlex.quote(meant)}? Else use" if meant
+                 else "use")
         return _error(f"--baseline {args.baseline}: no {args.baseline} run under {where} "
-                      f"-> use one of {', '.join(models)}{rows}")
+                      f"-> {guess} one of {', '.join(models)}{rows}")
     report = build(cells, args.metric, args.baseline, args.alpha, args.split)
     if args.cd_diagram:
         if report.ranking is None:
@@ -134,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             from tsbench.report.plots import cd_diagram  # matplotlib only when drawing
 
-            write_bytes(args.cd_diagram, cd_diagram(report.ranking))
+            write_bytes(args.cd_diagram, cd_diagram(report.ranking, _cd_format(args.cd_diagram)))
     if args.format == "html":
         from tsbench.report.html import render_html
 
@@ -142,6 +152,23 @@ def main(argv: list[str] | None = None) -> int:
     else:
         text = render(report, args.format)
     return _write(args.output, "\n".join([text, *sections]))
+
+
+def _cd_format(path: Path) -> str:
+    return path.suffix.lower().removeprefix(".")
+
+
+def _cd_format_refusal(path: Path) -> str | None:
+    """Why the --cd-diagram file cannot be written in the format its extension names
+    (matplotlib writes the format of each extension it knows); None where it can."""
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    known = FigureCanvasBase.get_supported_filetypes()
+    if _cd_format(path) in known:
+        return None
+    named = f"names no format ({path.suffix})" if path.suffix else "has no extension"
+    return (f"--cd-diagram {path} {named} that matplotlib writes -> name the file .png, "
+            ".pdf or .svg")
 
 
 def _write(output: Path | None, text: str) -> int:

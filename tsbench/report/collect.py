@@ -44,7 +44,7 @@ from yaml import YAMLError
 
 from tsbench.code_digest import changes
 from tsbench.report import validation
-from tsbench.report.compare import CONFIG_FACTS, facts
+from tsbench.report.compare import CONFIG_FACTS, REFIT, facts
 from tsbench.rundir import (
     METRICS,
     find_runs,
@@ -735,7 +735,11 @@ def _cell_label(model: str, config: dict[str, Any], configs: list[dict[str, Any]
                 continue
             parts.append(f"{k.removeprefix('protocol: ')}: {'unknown' if fact is None else fact}")
         elif group in chosen and k == f"{group}.name":
-            parts.append(f"{group}={short(config, k, digits[k])}")
+            refit = k == "cv.name" and config.get(k) == "tscv" and config.get("cv.refit")
+            parts.append(f"{group}={short(config, k, digits[k])}"
+                         + (f" {REFIT}" if refit else ""))
+        elif k == "cv.refit" and "cv" in chosen and config.get("cv.name") == "tscv":
+            continue  # said by cv=tscv's part: "cv=tscv refit on train+val"
         elif group in chosen:
             same = [c for c in configs if c.get(f"{group}.name") == config.get(f"{group}.name")]
             if _differs(same, k):

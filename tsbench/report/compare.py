@@ -60,7 +60,7 @@ def _facts(run: Run) -> dict[str, str | None]:
     cv = cfg.get("cv.name")
     known: dict[str, Any] = dict.fromkeys(FACTS)
     known["features"] = cfg.get("features")
-    known["cross-validation"] = cv
+    known["cross-validation"] = cv_text(cv, cfg.get("cv.refit"))
     strategy = cfg.get("strategy.name", "direct")  # configs from before strategies: direct
     known["strategy"] = strategy if strategy == "direct" else (
         f"{strategy} step {cfg.get('strategy.step')}")
@@ -93,9 +93,24 @@ def _facts(run: Run) -> dict[str, str | None]:
         "test windows": None if test is None else
         f"{test['scored']}" + ("" if test["all"] else f" of {test['available']}"),
         "metric scale": card["metrics_scale"]["headline"],
-        "cross-validation": split["cv"],
+        "cross-validation": cv_text(split["cv"], (split.get("tscv") or {}).get("refit")),
     })
     return {k: None if v is None else str(v) for k, v in known.items()}
+
+
+#: How a cross-validation fact names a model trained on the train+val rows before scoring
+#: the test split (``cv=refit``, ``cv=tscv cv.refit=true``).
+REFIT = "refit on train+val"
+
+
+def cv_text(cv: Any, refit: Any = False) -> str | None:
+    """The cross-validation fact: ``holdout``, ``tscv``, or with a refit on the train+val
+    rows, ``tscv, refit on train+val`` and ``refit on train+val``; None where unknown."""
+    if cv == "refit":
+        return REFIT
+    if cv == "tscv" and refit:
+        return f"tscv, {REFIT}"
+    return None if cv is None else str(cv)
 
 
 def _span(rows: Any) -> str:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from tsbench.report import plots
 from tsbench.report.build import BETTER, WORSE, Report, Row
+from tsbench.report.collect import Cell
 from tsbench.report.compare import FACTS, cell_facts
 from tsbench.report.table import (
     ci_text,
@@ -124,7 +125,7 @@ def _table(report: Report, rows: list[Row]) -> str:
         if report.baseline:
             values.append((verdict_text(row), {BETTER: "better", WORSE: "worse"}.get(
                 row.verdict, "")))
-        values.append((protocol_text(row), "flag" if row.flags else ""))
+        values.append((protocol_text(row, report.split), "flag" if row.flags else ""))
         out.append(f'<tr class="{"best " if row.best else ""}main">')
         out += [f'<td class="{cls}" data-label="{escape(label)}">{escape(text)}</td>'
                 for (text, cls), label in zip(values, labels, strict=True)]
@@ -136,7 +137,7 @@ def _table(report: Report, rows: list[Row]) -> str:
 def _card(row: Row) -> str:
     """The cell's protocol card: the compared facts, its seeds and runs, one full
     protocol.json, in a details element."""
-    shared = cell_facts(row.cell)
+    shared = {**cell_facts(row.cell), "seq_len": look_back(row.cell)}
     facts = "".join(f"<dt>{escape(name)}</dt><dd>{escape(shared[name] or 'unknown')}</dd>"
                     for name in FACTS)
     seeds = ", ".join(str(r.seed) for r in row.cell.runs)
@@ -148,6 +149,17 @@ def _card(row: Row) -> str:
     return (f"<details><summary>protocol card: {escape(row.cell.label)}</summary>"
             f'<dl class="card">{facts}<dt>seeds</dt><dd>{escape(seeds)}</dd>'
             f"<dt>runs</dt><dd>{runs}</dd></dl>{full}</details>")
+
+
+def look_back(cell: Cell) -> str | None:
+    """The card's seq_len: ``36, fixed`` (its value, and how it was chosen); ``not read``
+    where the model forecasts alike whatever its look-back (a naive or classical one);
+    None (unknown) where a run saved before cards does not say how it was chosen."""
+    run = cell.runs[0]
+    if ((run.card or {}).get("seq_len") or {}).get("read") is False:
+        return "not read"
+    how = cell_facts(cell)["seq_len"]
+    return None if how is None else f"{run.config.get('seq_len')}, {how}"
 
 
 def _figure(png: bytes, caption: str) -> str:

@@ -14,9 +14,10 @@ from tsbench.report.stats import Friedman, cliques
 from tsbench.report.validation import SPLIT_NAMES
 
 
-def _png(fig: Figure) -> bytes:
+def _saved(fig: Figure, fmt: str = "png") -> bytes:
+    """The figure as a file of ``fmt`` (PNG unless told: any format matplotlib writes)."""
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110)
+    fig.savefig(buffer, format=fmt, dpi=110)
     return buffer.getvalue()
 
 
@@ -30,9 +31,9 @@ def deciding_p(friedman: Friedman) -> str:
     return f"{name} = {friedman.p_value:.3f}"
 
 
-def cd_diagram(ranking: Ranking) -> bytes:
-    """:func:`cd_figure` as PNG bytes."""
-    return _png(cd_figure(ranking))
+def cd_diagram(ranking: Ranking, fmt: str = "png") -> bytes:
+    """:func:`cd_figure` as the bytes of a ``fmt`` file (PNG unless told)."""
+    return _saved(cd_figure(ranking), fmt)
 
 
 def cd_figure(ranking: Ranking) -> Figure:
@@ -93,7 +94,7 @@ def cd_figure(ranking: Ranking) -> Figure:
 def metric_by_horizon(report: Report) -> bytes | None:
     """:func:`horizon_figure` as PNG bytes (None: no figure)."""
     fig = horizon_figure(report)
-    return None if fig is None else _png(fig)
+    return None if fig is None else _saved(fig)
 
 
 def horizon_figure(report: Report) -> Figure | None:

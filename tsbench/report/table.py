@@ -9,11 +9,15 @@ from pathlib import Path
 
 from tsbench.report import published
 from tsbench.report.build import BASELINE, Ranking, Report, Row
+from tsbench.report.compare import REFIT, cell_facts
 from tsbench.report.flat import flat_lines
 from tsbench.report.validation import SPLIT_NAMES, protocol
 from tsbench.search.names import TRIALS_FILE
 
 FORMATS = ("markdown", "latex", "csv", "html")
+#: The metrics a run scores on the scaled data (z-scores of its scaler's rows, the published
+#: convention); MASE and sMAPE are scale-free.
+SCALED = ("mse", "mae")
 
 
 def test_name(metric: str, split: str = "test") -> str:
@@ -61,10 +65,15 @@ def verdict_text(row: Row) -> str:
     return f"– ({row.note})" if row.note else "–"
 
 
-def protocol_text(row: Row) -> str:
+def protocol_text(row: Row, split: str = "test") -> str:
+    """What sets the cell's protocol apart (``same``: nothing), and, on the test split,
+    whether its model was refit on the train+val rows before scoring it."""
     if row.flags:
-        return "⚠ " + "; ".join(row.flags)
-    return "same" if row.has_card else "no card (saved before protocol.json)"
+        text = "⚠ " + "; ".join(row.flags)
+    else:
+        text = "same" if row.has_card else "no card (saved before protocol.json)"
+    refit = split == "test" and REFIT in (cell_facts(row.cell)["cross-validation"] or "")
+    return f"{text}, {REFIT}" if refit else text
 
 
 def _p(p: float, space: str = "") -> str:
@@ -75,7 +84,7 @@ def _p(p: float, space: str = "") -> str:
 def header(report: Report) -> list[str]:
     """The table's columns; a validation report's has no published number (those are
     test scores)."""
-    metric = report.metric.upper()
+    metric = report.metric.upper() + (", scaled" if report.metric in SCALED else "")
     columns = ["dataset", "pred_len", "model",
                f"{SPLIT_NAMES[report.split]} {metric} (mean ± std, n)", "95 % CI (t)"]
     if report.split == "test":
@@ -121,7 +130,7 @@ def cells(row: Row, report: Report) -> list[str]:
         out += [published_text(row), delta_text(row)]
     if report.baseline:
         out.append(verdict_text(row))
-    return [*out, protocol_text(row)]
+    return [*out, protocol_text(row, report.split)]
 
 
 def published_lines(report: Report) -> list[str]:
@@ -262,7 +271,8 @@ def summary_lines(report: Report) -> list[str]:
                          f"their seeds, on few degrees of freedom (each cell's seeds less 1), "
                          f"so only a very large gap is significant there and another metric's "
                          f"table may tell the pair apart: {'; '.join(report.few_seeds)} -> "
-                         f"run more seeds of each (seed=1,2,3,4,5) to compare the models: "
+                         f"run more seeds of each model that trains (seed=1,2,3,4,5) to "
+                         f"compare the models: "
                          f"{MORE_SEEDS}.")
     if report.baseline_hint:
         lines.append(f"{report.baseline_hint}.")
@@ -375,10 +385,10 @@ def _latex(report: Report, columns: list[str], lines: list[list[str]]) -> str:
                       "\\bottomrule", "\\end{tabular}", "", "\n\n".join(notes)]) + "\n"
 
 
-CSV_FIELDS = ["dataset", "pred_len", "model", "label", "split", "mean", "std", "n", "ci_low",
-              "ci_high", "ci_clipped", "published", "published_seq_len", "published_epochs",
-              "published_source", "published_windows_unscored", "published_withheld",
-              "published_other_settings",
+CSV_FIELDS = ["dataset", "pred_len", "model", "label", "split", "cv", "metric", "scale", "mean",
+              "std", "n", "ci_low", "ci_high", "ci_clipped", "published", "published_seq_len",
+              "published_epochs", "published_source", "published_windows_unscored",
+              "published_withheld", "published_other_settings",
               "delta", "delta_windows", "best", "vs_baseline", "dm_statistic", "df", "p_value",
               "p_holm", "protocol_flags"]
 
@@ -389,9 +399,15 @@ def _csv(report: Report) -> str:
     writer.writeheader()
     for row in report.rows:
         ci, ref = row.spread.ci, row.reference
+        tag = row.cell.runs[0].val_tag  # a validation report's: also its table's dataset
         writer.writerow({
-            "dataset": row.cell.dataset, "pred_len": row.cell.pred_len, "model": row.cell.model,
-            "label": row.cell.label, "split": report.split, "mean": row.spread.mean,
+            "dataset": row.cell.dataset.removesuffix(f" [{tag}]"),
+            "pred_len": row.cell.pred_len, "model": row.cell.model,
+            "label": row.cell.label, "split": report.split,
+            "cv": tag.removeprefix("val: ") if tag else cell_facts(row.cell)["cross-validation"],
+            "metric": report.metric,
+            "scale": "scaled" if report.metric in SCALED else "scale-free",
+            "mean": row.spread.mean,
             "std": row.spread.std,
             "n": row.spread.n, "ci_low": None if ci is None else ci[0],
             "ci_high": None if ci is None else ci[1], "ci_clipped": row.spread.clipped,

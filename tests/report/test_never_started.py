@@ -1,0 +1,35 @@
+"""A plain multirun stopped between jobs: the jobs its multirun.yaml plans that never
+started are said, per sweep folder, with the command that runs them (a report over it
+showed fewer seeds, or no row of a model whose turn never came, and said nothing)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from tests.report.conftest import Zoo, report, row_labels
+
+
+def test_jobs_a_stopped_sweep_never_started_are_said(zoo: Zoo, tmp_path: Path) -> None:
+    sweep = tmp_path / "sweep"  # model=dlinear,naive x pred_len=24,36 x seed=1,2: 8 jobs
+    shutil.copytree(zoo.sweep, sweep)
+    for job in ("4", "5", "6", "7"):  # stopped before naive's turn: its folders never made
+        shutil.rmtree(sweep / job)
+    proc = report(sweep)
+    assert set(row_labels(proc.stdout)) == {"dlinear"}
+    assert proc.stderr == (
+        f"tsbench-report: warning: {sweep}: 4 of the sweep's 8 jobs never started (its "
+        "multirun.yaml plans 8, 4 job folder(s) are there), e.g. job 4: model=naive "
+        "pred_len=24 seed=1, so the report lacks them (stopped, or still running) -> resume "
+        f"it with the same command, hydra.sweep.dir={sweep} and hydra.sweeper.resume=true "
+        "(its finished jobs are not run again)\n")
+
+
+def test_a_whole_sweep_and_a_searchs_folder_say_nothing(zoo: Zoo, tmp_path: Path) -> None:
+    """Every planned job there; a search's trials, which its sweeper chooses (a search of
+    seq_len=choice(24,36) whose second trial is gone is no sweep of both values)."""
+    assert report(zoo.sweep, zoo.seq_sweep).stderr == ""
+    search = tmp_path / "search"
+    shutil.copytree(zoo.seq_sweep, search)
+    shutil.rmtree(search / "1")
+    assert "never started" not in report(search).stderr
