@@ -4,10 +4,12 @@ Each option of a list or ``choice(...)``, each value of an integer ``range(...)`
 where it holds more than :data:`RANGE_VALUES`) and both ends of an ``interval(...)``, swept
 on the command line or in a preset's ``hydra.sweeper.params``, go through
 :func:`tsbench.training.run.validate_config`, one at a time, and a model hyperparameter's
-through the model's own constructor, and a window length through the splits of the data
-(read once): a sweep whose trials would fail one by one (``optim.lr=interval(-1,1)``,
-``seq_len=96,abc``, ``model.dropout=interval(0,1.5)``, ``pred_len=24,500`` on ILI, the even
-values of ``model.kernel_size=range(1,50)``) is refused in one line naming every value
+through the model's own constructor, and a window length or a ``cv=tscv`` fold setting
+(``cv.n_splits``, ``cv.test_size``, ``cv.gap``, ``cv.max_train_size``) through the splits of
+the data (read once): a sweep whose trials would fail one by one (``optim.lr=interval(-1,1)``,
+``seq_len=96,abc``, ``model.dropout=interval(0,1.5)``, ``pred_len=24,500`` on ILI,
+``cv.n_splits=3,300`` on Exchange, the even values of ``model.kernel_size=range(1,50)``) is
+refused in one line naming every value
 that fails, before any folder. A value is refused only where it fails beside every
 combination of the other swept values, a swept config group's options included (the
 command is composed at each combination of them), that a search's
@@ -47,6 +49,7 @@ from tsbench.search.names import is_search
 from tsbench.search.space import Scalar, dimension_of, format_value, plain, sweep_lines
 from tsbench.search.validate import config_groups
 from tsbench.settings_check import at_first_values, missing_setting, unknown_setting
+from tsbench.training.crossval import fold_blocks
 from tsbench.training.run import validate_config
 
 #: Combinations of the other swept settings' values a value is tried with, at most.
@@ -391,12 +394,17 @@ class Unfit(ConfigError):
     """A window length the data does not fit (:func:`_fit_the_data`)."""
 
 
+#: Settings the data must fit: the window lengths and, in a ``cv=tscv`` trial, its folds'.
+FITTED = ("seq_len", "pred_len", "cv.n_splits", "cv.test_size", "cv.gap", "cv.max_train_size")
+
+
 def _fit_the_data(trial: DictConfig, key: str, data: Data) -> None:
-    """When ``key`` is a window length (``seq_len``, ``pred_len``), the trial's look-back
-    fits the training rows and, in a holdout trial, each split it reads holds a window of
-    it, as the run's own checks say (``pred_len=24,500`` on ILI's 966 rows: the second job
-    failed after the first had run)."""
-    if key not in ("seq_len", "pred_len"):
+    """When ``key`` is one of :data:`FITTED`, the trial's look-back fits the training rows
+    and, in a holdout trial, each split it reads holds a window of it, and in a ``cv=tscv``
+    trial its folds fit the train+val rows, as the run's own checks say
+    (``pred_len=24,500`` on ILI's 966 rows, ``cv.n_splits=3,300`` on Exchange's: the second
+    job failed after the first had run)."""
+    if key not in FITTED:
         return
     series = data.series(trial.dataset)
     if series is None:
@@ -405,7 +413,11 @@ def _fit_the_data(trial: DictConfig, key: str, data: Data) -> None:
     try:
         borders = benchmark_borders(len(series.values), series.split, seq_len,
                                     series.train_frac, series.test_frac)
-        if trial.cv.name != "holdout":  # folds and refits: their runs' checks say
+        if trial.cv.name == "tscv":
+            fold_blocks(borders.val[1], seq_len, pred_len, trial.cv,
+                        val_rows=borders.val[1] - borders.train[1])
+            return
+        if trial.cv.name != "holdout":  # a refit: its run's checks say
             return
         ranges = {"train": borders.train, "val": borders.val}
         score_test = trial.score_test
@@ -414,6 +426,8 @@ def _fit_the_data(trial: DictConfig, key: str, data: Data) -> None:
         for split, (start, end) in ranges.items():
             horizon = strategy_step(trial) or pred_len if split == "train" else pred_len
             check_split_length(split, start, end, seq_len, horizon)
+    except ConfigError as error:
+        raise Unfit(error.field, error.problem, error.fix) from None
     except DataError as error:
         problem, _, fix = str(error).partition(" -> ")
         raise Unfit(key, problem, fix) from None

@@ -737,6 +737,28 @@ def test_a_misspelt_setting_is_named_in_one_line(multirun: bool, args: list[str]
     (["cv=refit", "seq_len=48,500"], "seq_len: seq_len=500 is longer than the 420 training "
      "rows (at seq_len=500 of the sweep seq_len=48,500) -> sweep only the values that fit: "
      "seq_len=48"),
+    # cv=tscv folds the train+val rows (480) cannot hold: each fold setting, as a run checks
+    (["cv=tscv", "cv.n_splits=3,30"], "cv.n_splits: 30 folds are more than the 480 train+val "
+     "rows allow: validation blocks of 15 rows and a first training block of 30 rows, which "
+     "needs seq_len + pred_len = 60 (at cv.n_splits=30 of the sweep cv.n_splits=3,30) -> sweep "
+     "only the values that fit: cv.n_splits=3"),
+    (["cv=tscv", "cv.n_splits=2", "cv.test_size=val,300"], "cv.test_size: 2 validation blocks "
+     "of 300 rows leave the first fold 0 of the 480 train+val rows, fewer than seq_len + "
+     "pred_len = 60 (at cv.test_size=300 of the sweep cv.test_size=val,300) -> sweep only the "
+     "values that fit: cv.test_size=val"),
+    (["cv=tscv", "cv.gap=0,400"], "cv.gap: a gap of 400 rows leaves the first fold 0 training "
+     "rows, fewer than seq_len + pred_len = 60 (at cv.gap=400 of the sweep cv.gap=0,400) -> "
+     "sweep only the values that fit: cv.gap=0"),
+    (["cv=tscv", "cv.max_train_size=null,50"], "cv.max_train_size: 50 rows hold no training "
+     "window of seq_len + pred_len = 60 rows (at cv.max_train_size=50 of the sweep "
+     "cv.max_train_size=null,50) -> sweep only the values that fit: cv.max_train_size=null"),
+    # a fold setting that fits the longer series only: a grid point of a plain multirun
+    (["cv=tscv", "dataset.n_rows=600,3000", "cv.n_splits=3,30"], "cv.n_splits: 30 folds are "
+     "more than the 480 train+val rows allow: validation blocks of 15 rows and a first "
+     "training block of 30 rows, which needs seq_len + pred_len = 60 (at dataset.n_rows=600 "
+     "cv.n_splits=30, 1 of the 4 grid points fail) -> a plain multirun runs every combination "
+     "of its values: run those that fit together in multiruns of their own, or search them "
+     "with hydra/sweeper=skopt and hydra.sweeper.constraints"),
 ])  # fmt: skip
 def test_a_swept_value_every_trial_of_it_would_fail_on_is_one_line(
         args: list[str], said: str, tmp_path: Path) -> None:
@@ -836,6 +858,9 @@ def test_a_job_refused_in_a_plain_multirun_is_one_line_and_the_others_run(
     # pred_len=100 fits the longer of the swept series only
     [*TINY, "hydra/sweeper=skopt", "dataset.n_rows=choice(600,3000)",
      "pred_len=choice(12,100)"],
+    # cv.n_splits=30 fits the longer of the swept series only
+    [*TINY, "hydra/sweeper=skopt", "cv=tscv", "dataset.n_rows=choice(600,3000)",
+     "cv.n_splits=choice(3,30)"],
     # a search's trials do not read the test split (30 rows here)
     [*TINY, "hydra/sweeper=skopt", "dataset.test_frac=0.05", "pred_len=choice(12,40)"],
     # pred_len=12 fails beside strategy=recursive (step 24) only, whichever option is first

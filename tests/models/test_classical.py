@@ -176,7 +176,7 @@ def test_a_statsmodels_fit_failure_is_one_line_naming_the_orders(tmp_path: Path)
     assert line.startswith("tsbench: error: model.order: statsmodels could not fit "
                            "ARIMA(3,2,3) (method hannan_rissanen): ValueError: Non-invertible "
                            "moving average parameters")
-    assert line.endswith("-> use smaller orders (e.g. model.order=[2,1,1]) or "
+    assert line.endswith("-> use fewer lags (lower p or q of model.order=[3,2,3]) or "
                          "model.method=statespace")
 
 
@@ -293,3 +293,52 @@ def test_a_run_names_the_channel_it_forecasts_as_a_constant(tmp_path: Path) -> N
     assert len(said) == 1 and said[0].endswith(
         "ARIMA: channel(s) OT constant over the training rows, forecast as that constant "
         "whatever the later rows do")
+
+
+def test_an_arima_fold_that_statsmodels_cannot_fit_is_named_with_its_rows(
+        tmp_path: Path) -> None:
+    """An integrated random walk: ARIMA(2,0,1) fits the 700 published training rows, and its
+    fit on fold 1's 400 finds the AR part non-stationary. The error names the fold and its
+    rows, and the fix is differencing (or the state-space fit), which then runs."""
+    rng = np.random.default_rng(1)
+    rng.standard_normal(1000)
+    csv = tmp_path / "wander.csv"
+    pd.DataFrame({"date": pd.date_range("2024-01-01", periods=1000, freq="D"),
+                  "OT": rng.standard_normal(1000).cumsum().cumsum()}).to_csv(csv, index=False)
+    args = ["dataset=csv", f"dataset.path={csv}", "model=arima", "seq_len=48", "pred_len=12",
+            "trainer=debug", "logger=none"]
+    run_tsbench(args, tmp_path / "holdout")
+    folds = [*args, "cv=tscv", "cv.n_splits=3"]
+    proc = run_tsbench(folds, tmp_path / "folds", check=False)
+    line = proc.stderr.strip().splitlines()[-1]  # after: the failed run's folder is kept
+    assert proc.returncode == 2 and line.startswith(
+        "tsbench: error: model.order: statsmodels could not fit ARIMA(2,0,1) (method "
+        "innovations_mle): ValueError: Roots of the autoregressive parameters indicate that "
+        "data isnon-stationary.")
+    assert line.endswith(
+        "(in fold 1 of 3, trained on rows 0-399: 2024-01-01 to 2025-02-03) -> difference the "
+        "rows once (d=1: model.order=[2,1,1] fits an ARMA to the changes, as a trend or a "
+        "random walk such as an exchange rate needs), or use model.method=statespace, which "
+        "keeps the AR part stationary while fitting")
+    run_tsbench([*folds, "model.order=[2,1,1]"], tmp_path / "differenced")
+
+
+@pytest.mark.parametrize(("settings", "fix"), [
+    ({"order": [2, 1, 1]}, "difference the rows once more (d=2: model.order=[2,2,1] fits an "
+     "ARMA to the changes, as a trend or a random walk such as an exchange rate needs), or "
+     "use model.method=statespace, which keeps the AR part stationary while fitting"),
+    ({"order": [2, 2, 1]}, "use model.method=statespace, which keeps the AR part stationary "
+     "while fitting"),
+    ({"order": [2, 0, 1], "trend": "c"}, "use model.method=statespace, which keeps the AR "
+     "part stationary while fitting"),  # d=1 would remove the constant
+    ({"order": [2, 0, 1], "method": "statespace"}, "difference the rows once (d=1: "
+     "model.order=[2,1,1] fits an ARMA to the changes, as a trend or a random walk such as "
+     "an exchange rate needs)"),
+    ({"order": [2, 2, 1], "method": "statespace"}, "use fewer lags (lower p or q of "
+     "model.order=[2,2,1]) or model.method=innovations_mle"),
+])  # fmt: skip
+def test_a_non_stationary_fit_is_told_the_differencing_that_is_allowed(
+        settings: dict, fix: str) -> None:
+    """Not "smaller orders" naming a differenced model: d one higher where allowed, and the
+    state-space fit, which keeps the AR part stationary (not the fit that failed)."""
+    assert _arima(**settings).fix_for("indicate that the process is non-stationary") == fix

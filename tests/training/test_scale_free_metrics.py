@@ -155,3 +155,52 @@ def test_exactly_one_season_of_training_rows_scales_by_the_one_step_naive(
     train = series.values[:52, 0].astype(np.float64)
     one_step = np.abs(np.diff(train)).mean() / data.scaler.scale_[0]
     assert naive_scale(data).tolist() == pytest.approx([one_step], rel=1e-5)
+
+
+def test_smape_names_the_channels_near_zero_and_the_report_warns_of_them(
+        tmp_path: Path) -> None:
+    """temp crosses zero and near nears it (its least value 0.02, a std of about 1): each
+    run records them beside its sMAPE, a report asked for sMAPE warns in one line naming
+    them, and runs that record nothing (saved before) are reported without it."""
+    t = np.arange(ROWS)
+    csv = _csv(tmp_path / "load.csv", near=0.02 + 3 * np.abs(np.sin(2 * np.pi * t / 37)))
+    every = _run(csv, tmp_path / "naive", "model=naive")
+    target = _run(csv, tmp_path / "target", "model=naive", "features=MS", "seed=2")
+    folds = _run(csv, tmp_path / "folds", "model=naive", "cv=tscv", "cv.n_splits=2")
+    assert read_metrics(every)["test_smape_near_zero"] == ["near", "temp"]
+    assert read_metrics(every)["val_smape_near_zero"] == ["near", "temp"]
+    assert read_metrics(target)["test_smape_near_zero"] == []  # OT: 300 +- 80
+    assert read_metrics(folds)["cv_val_smape_near_zero"] == ["near", "temp"]
+    warning = ("tsbench-report: warning: --metric smape: the scored actual values cross or "
+               "come near zero in load.csv{} (near, temp): there sMAPE's denominator "
+               "|forecast| + |actual| shrinks and a small error scores up to 200, so its means "
+               "and ranks follow those points, not the forecasts' accuracy -> compare with "
+               "--metric mase or mae\n")
+    for metric, split, runs, said in [
+            ("smape", "test", [every, target], warning.format("")),
+            ("smape", "val", [folds], warning.format(" [val: CV, 2 folds, rows [108, 320)]")),
+            ("mase", "test", [every, target], "")]:
+        proc = run_module("tsbench.report", [*map(str, runs), "--metric", metric,
+                                             "--split", split], None)
+        assert proc.returncode == 0 and proc.stderr == said, proc.stderr
+    metrics = read_metrics(every)
+    del metrics["test_smape_near_zero"]
+    (every / "metrics.json").write_text(json.dumps(metrics))
+    proc = run_module("tsbench.report", [str(every), "--metric", "smape"], None)
+    assert proc.returncode == 0 and proc.stderr == ""
+
+
+def test_a_target_alone_is_named_by_its_own_column(tmp_path: Path) -> None:
+    """features=S scores the target alone: its MASE warning and sMAPE record name OT (the
+    names were matched against every column, and the run failed with a traceback)."""
+    t = np.arange(ROWS)
+    csv = tmp_path / "idle.csv"
+    pd.DataFrame({"date": pd.date_range("2024-03-01", periods=ROWS, freq="h"),
+                  "a": np.sin(t / 5), "OT": np.zeros(ROWS)}).to_csv(csv, index=False)
+    run_dir = tmp_path / "run"
+    said = run_tsbench(["dataset=csv", f"dataset.path={csv}", f"seq_len={SEQ_LEN}",
+                        f"pred_len={PRED_LEN}", "model=naive", "features=S", "logger=none"],
+                       run_dir)
+    assert ("test_mase is left out: the seasonal naive forecast is exact on the training rows "
+            "of channel(s) OT (constant?)") in said.stdout
+    assert read_metrics(run_dir)["test_smape_near_zero"] == ["OT"]

@@ -92,6 +92,10 @@ class StatsmodelsModel(HistoryModel):
         """The model and its settings, e.g. ``ARIMA(2,1,1) (method innovations_mle)``."""
         raise NotImplementedError
 
+    def fix_for(self, message: str) -> str:
+        """What to change when statsmodels failed with ``message``: :attr:`fix`."""
+        return self.fix
+
     @contextmanager
     def _statsmodels(self, doing: str) -> Iterator[None]:
         """Quiet statsmodels' notices; turn what it raises into a one-line ConfigError."""
@@ -102,7 +106,7 @@ class StatsmodelsModel(HistoryModel):
                 message = " ".join(str(error).split())
                 raise ConfigError(
                     self.settings, f"statsmodels could not {doing} {self.describe()}: "
-                    f"{type(error).__name__}: {message}", self.fix) from error
+                    f"{type(error).__name__}: {message}", self.fix_for(message)) from error
 
     def _check_rows(self, needed: int, rows: int, why: str, field: str, fix: str) -> None:
         check(rows >= needed, field, f"{self.describe()} needs at least {needed} training "
@@ -299,7 +303,21 @@ class ARIMA(StatsmodelsModel):
         self.season = period if seasonal else None
         self.settings = "model.order" + (", model.seasonal_order" if seasonal else "")
         other = "statespace" if method != "statespace" else "innovations_mle"
-        self.fix = f"use smaller orders (e.g. model.order=[2,1,1]) or model.method={other}"
+        fewer = f"fewer lags (lower p or q of model.order=[{p},{d},{q}])" if p or q else ""
+        self.fix = f"use {fewer + ' or ' if fewer else ''}model.method={other}"
+        #: The fix where the fit found the training rows non-stationary.
+        self.unit_root_fix = ", or ".join(
+            ([f"difference the rows {'once' if d == 0 else 'once more'} (d={d + 1}: "
+              f"model.order=[{p},{d + 1},{q}] fits an ARMA to the changes, as a trend or a "
+              f"random walk such as an exchange rate needs)"]
+             if d < MAX_D and (lowest is None or lowest >= d + 1 + sd) else [])
+            + (["use model.method=statespace, which keeps the AR part stationary while "
+                "fitting"] if method != "statespace" else [])) or self.fix
+
+    def fix_for(self, message: str) -> str:
+        """:attr:`unit_root_fix` where statsmodels found the AR part non-stationary
+        (training rows that wander, as a random walk's do), else :attr:`fix`."""
+        return self.unit_root_fix if "non-stationary" in message else self.fix
 
     def describe(self) -> str:
         seasonal = ("" if self.season is None else

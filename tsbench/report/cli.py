@@ -43,8 +43,10 @@ def parser() -> argparse.ArgumentParser:
                         "any other: markdown), else markdown; a --format that contradicts "
                         "the extension is an error")
     p.add_argument("--metric", choices=WINDOW_METRICS, default="mse",
-                   help="mase and smape: scale-free, comparable across series; published "
-                        "numbers are MSE and MAE only")
+                   help="mase and smape: scale-free, comparable across series (smape "
+                        "only where the actual values keep away from zero: near it, a small "
+                        "error scores up to 200, and a warning names such channels; mase "
+                        "has no such blind spot); published numbers are MSE and MAE only")
     p.add_argument("--split", choices=SPLITS, default="test",
                    help="the scores reported: test, or val: each run's validation score (a "
                         "holdout run's val split, a cv=tscv run's mean over its folds), each "
@@ -134,6 +136,12 @@ def main(argv: list[str] | None = None) -> int:
                  else "use")
         return _error(f"--baseline {args.baseline}: no {args.baseline} run under {where} "
                       f"-> {guess} one of {', '.join(models)}{rows}")
+    if args.metric == "smape":
+        from tsbench.report.smape_zero import near_zero_warning
+
+        said = near_zero_warning(cells, args.split)
+        if said:
+            _warn(said)
     report = build(cells, args.metric, args.baseline, args.alpha, args.split)
     if args.cd_diagram:
         if report.ranking is None:

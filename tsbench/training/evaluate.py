@@ -17,6 +17,11 @@ from tsbench.training.history import history_batches, history_forecasts
 
 log = logging.getLogger(__name__)
 
+#: A scored channel whose actual values come within this many of its scaler's standard
+#: deviations of zero (or cross it) is named in ``<split>_smape_near_zero``: there sMAPE's
+#: denominator, |forecast| + |actual|, shrinks and a small error scores up to 200.
+NEAR_ZERO = 0.1
+
 
 def frequency_season(freq: str) -> int:
     """The data frequency's season in steps (24 hourly, 7 daily, 52 weekly, ...; 1 where it
@@ -44,15 +49,22 @@ def naive_scale(data: ForecastData) -> torch.Tensor:
     return (rows[season:] - rows[:-season]).abs().mean(dim=0)
 
 
+def scored_channels(data: ForecastData) -> list[str]:
+    """The names of the channels ``data`` scores (``features=S`` reads the target alone)."""
+    read = data.series.columns[-1:] if data.features == "S" else data.series.columns
+    return list(read)[data.target_dims]
+
+
 @torch.inference_mode()
 def evaluate(model: ForecastModel, data: ForecastData, split: str) -> dict[str, Any]:
     """MSE/MAE over all windows x horizon steps x scored channels, on the scaled data
     (the published convention) and in original units, plus MSE per horizon step and per
-    scored channel (scaled), the
-    scale-free MASE (each channel's absolute errors over its :func:`naive_scale`; left out,
-    with a warning, where a channel's is 0) and sMAPE (0-200, original units, a 0/0 term
-    counts 0), and ``window_errors``: each window's of them (:class:`WindowErrors`, float32,
-    window order; their means are the split's)."""
+    scored channel (scaled), the scale-free MASE (each channel's absolute errors over its
+    :func:`naive_scale`; left out, with a warning, where a channel's is 0) and sMAPE (0-200,
+    original units, a 0/0 term counts 0), ``smape_near_zero``: the scored channels whose
+    actual values cross zero or come near it (:data:`NEAR_ZERO`), where sMAPE misleads, and
+    ``window_errors``: each window's of them (:class:`WindowErrors`, float32, window order;
+    their means are the split's)."""
     model.eval()
     device = next(model.parameters(), torch.zeros(())).device
     dims = data.target_dims
@@ -65,10 +77,15 @@ def evaluate(model: ForecastModel, data: ForecastData, split: str) -> dict[str, 
     sums = {key: torch.zeros((), dtype=torch.float64, device=device)
             for key in ("mae", "mse_orig", "mae_orig", "mase", "smape")}
     windowed: dict[str, list[torch.Tensor]] = {key: [] for key in WINDOW_METRICS}
+    lowest, highest, nearest = (torch.full_like(scale, bound) for bound in
+                                (torch.inf, -torch.inf, torch.inf))
     for pred, y in forecast_batches(model, data, split, device):
         err = (pred[..., dims] - y[..., dims]).double()
         err_orig = err * scale  # the mean cancels in a difference
         truth = y[..., dims].double() * scale + mean
+        lowest = torch.minimum(lowest, truth.amin(dim=(0, 1)))
+        highest = torch.maximum(highest, truth.amax(dim=(0, 1)))
+        nearest = torch.minimum(nearest, truth.abs().amin(dim=(0, 1)))
         size = (truth + err_orig).abs() + truth.abs()  # |forecast| + |actual|
         terms = {"mse": err.pow(2), "mae": err.abs(), "mase": err.abs() / naive,
                  "smape": torch.where(size > 0, 200.0 * err_orig.abs() / size, 0.0)}
@@ -85,7 +102,7 @@ def evaluate(model: ForecastModel, data: ForecastData, split: str) -> dict[str, 
     count = per_step * data.pred_len
     per_window = {k: torch.cat(v).float().cpu().numpy() for k, v in windowed.items()}
     if not scale_free:
-        exact = [c for c, n in zip(data.series.columns[dims], naive.tolist(), strict=True)
+        exact = [c for c, n in zip(scored_channels(data), naive.tolist(), strict=True)
                  if n == 0]
         log.warning("%s_mase is left out: the seasonal naive forecast is exact on the "
                     "training rows of channel(s) %s (constant?), so MASE would divide by 0 "
@@ -94,11 +111,14 @@ def evaluate(model: ForecastModel, data: ForecastData, split: str) -> dict[str, 
                     ", ".join(exact))
         per_window.pop("mase")
         sums.pop("mase")
+    near_zero = (lowest < 0) & (highest > 0) | (nearest <= NEAR_ZERO * scale)
     return {
         "mse": float(sse_step.sum() / count),
         **{key: float(total / count) for key, total in sums.items()},
         "mse_per_step": (sse_step / per_step).tolist(),
         "mse_per_channel": (sse_channel / (windows * data.pred_len)).tolist(),
+        "smape_near_zero": [c for c, near in zip(scored_channels(data), near_zero.tolist(),
+                                                 strict=True) if near],
         "n_windows": windows,
         "window_errors": WindowErrors(per_window),
     }

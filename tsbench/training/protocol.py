@@ -104,7 +104,9 @@ def protocol_card(cfg: Any, series: Series, borders: Borders, metrics: dict[str,
             "original": "test_mse_orig, test_mae_orig: original units",
             "scale_free": "test_/val_ mase: absolute errors over each channel's in-sample "
                           "seasonal naive MAE on the scaler's rows, averaged; smape: "
-                          "200 |forecast - actual| / (|forecast| + |actual|), original units",
+                          "200 |forecast - actual| / (|forecast| + |actual|), original units, "
+                          "misleading where the actual values cross or near zero (metrics: "
+                          "<split>_smape_near_zero)",
             **_mase_seasons(series.freq, _scaler(cv, borders, metrics, data)),
         },
         "seasonal_period": _seasonal_period(cfg, series),

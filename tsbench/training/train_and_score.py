@@ -4,6 +4,8 @@ work of a holdout run, of each cross-validation fold and of a fold's refit."""
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -52,8 +54,35 @@ def fit_and_score(cfg: Any, series: Series, ranges: dict[str, tuple[int, int]], 
                   ) -> tuple[dict[str, Any], Any, ForecastData]:
     """Train a fresh model on ``ranges`` and score every split in it except train (the
     scaler fitted on ``scaler_rows``, by default the training rows); ``part`` names a
-    fold or a refit in the title of its loss plot. A validation split's channels that its
-    scaler's rows hold (near-)constant are under ``FLAT_KEY`` (:mod:`.flat_channels`)."""
+    fold or a refit in the title of its loss plot and in its errors (:func:`naming`). A
+    validation split's channels that its scaler's rows hold (near-)constant are under
+    ``FLAT_KEY`` (:mod:`.flat_channels`)."""
+    with naming(part, series, ranges["train"]):
+        return _fit_and_score(cfg, series, ranges, out_dir, logger, max_epochs, pruning,
+                              scaler_rows, part)
+
+
+@contextmanager
+def naming(part: str, series: Series, train: tuple[int, int]) -> Iterator[None]:
+    """A :class:`ConfigError` of a fold or a refit (``part``) names it and its training rows
+    (and their dates): the same settings may fit the published training rows and fail on a
+    fold's fewer (an ARIMA whose fit finds them non-stationary)."""
+    try:
+        yield
+    except ConfigError as error:
+        if not part:
+            raise
+        start, end = train
+        first, last = (str(series.dates[row]).removesuffix(" 00:00:00")
+                       for row in (start, end - 1))
+        raise ConfigError(error.field, f"{error.problem} (in {part}, trained on rows "
+                          f"{start}-{end - 1}: {first} to {last})", error.fix) from error
+
+
+def _fit_and_score(cfg: Any, series: Series, ranges: dict[str, tuple[int, int]],
+                   out_dir: Path, logger: Any, max_epochs: int | None,
+                   pruning: TrialPruning | None, scaler_rows: tuple[int, int] | None,
+                   part: str) -> tuple[dict[str, Any], Any, ForecastData]:
     model = model_for(cfg, series)
     data = make_data(cfg, series, ranges, with_marks=model.uses_time_features,
                      scaler_rows=scaler_rows)
