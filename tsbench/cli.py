@@ -406,13 +406,15 @@ class Stopped(SystemExit):
 def stop_on_signals(kind: str | None) -> None:
     """SIGTERM and SIGINT stop this run or sweep with :class:`Stopped`; a sweep whose
     trials run in worker processes (joblib, submitit_local) ends at once instead, its
-    workers with it (:mod:`tsbench.sweep_watch`): waiting for them would train their trials
-    to the end and then lose them, unrecorded."""
+    workers killed first (:func:`tsbench.sweep_watch.end_children`): waiting for them would
+    train their trials to the end and then lose them, unrecorded, and none starts or writes
+    a job after the stop line (a trial killed mid-run leaves no metrics.json: a resume runs
+    it again)."""
 
     def stop(signum: int, _frame: object) -> None:
         if has_children():
-            print(stopped_line(signum, kind), file=sys.stderr, flush=True)
             end_children()
+            print(stopped_line(signum, kind), file=sys.stderr, flush=True)
             os._exit(128 + signum)
         raise Stopped(128 + signum)
 

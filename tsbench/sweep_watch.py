@@ -15,6 +15,7 @@ Parents are read from ``/proc`` (Linux), or from ``ps`` where there is none (mac
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -22,6 +23,7 @@ import subprocess
 import threading
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 log = logging.getLogger(__name__)
 
@@ -68,21 +70,40 @@ def _parent(pid: int) -> int | None:
     """``pid``'s parent, read from /proc or ``ps`` (None where the process is gone or cannot
     be read; :class:`_NoAnswer` where ``ps`` failed)."""
     if not _PROC:
-        return {p: parent for p, parent, _ in _ps_rows(pid)}.get(pid)
+        return {row.pid: row.parent for row in _ps_rows(pid)}.get(pid)
+    row = _proc_row(pid)
+    return None if row is None else row.parent
+
+
+class _Row(NamedTuple):
+    """A process as /proc or ``ps`` shows it: its state letter (Z: ended, not yet reaped)
+    and its command line."""
+
+    pid: int
+    parent: int
+    state: str
+    command: str
+
+
+def _proc_row(pid: int, command: bool = False) -> _Row | None:
+    """``pid`` as /proc shows it (its command line read only where asked); None where it
+    is gone or cannot be read."""
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        return int(stat.rsplit(")", 1)[1].split()[1])  # the field after the state
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        line = Path(f"/proc/{pid}/cmdline").read_bytes() if command else b""
+        return _Row(pid, int(fields[1]), fields[0], line.replace(b"\0", b" ").decode(
+            errors="replace"))
     except (OSError, ValueError, IndexError):
         return None
 
 
-def _ps_rows(pid: int | None = None) -> list[tuple[int, int, str]]:
-    """(pid, parent, command name) of ``pid`` (of every process when None) as ``ps`` lists
-    them (none where the process is gone); :class:`_NoAnswer` where ``ps`` failed."""
+def _ps_rows(pid: int | None = None) -> list[_Row]:
+    """``pid`` (every process when None) as ``ps`` lists it (none where it is gone);
+    :class:`_NoAnswer` where ``ps`` failed."""
     chosen = ["-A"] if pid is None else ["-p", str(pid)]
     try:
-        with subprocess.Popen(["ps", *chosen, "-o", "pid=", "-o", "ppid=", "-o", "comm="],
-                              text=True, stdout=subprocess.PIPE,
+        with subprocess.Popen(["ps", *chosen, "-o", "pid=", "-o", "ppid=", "-o", "stat=",
+                               "-o", "args="], text=True, stdout=subprocess.PIPE,
                               stderr=subprocess.DEVNULL) as ps:
             try:
                 listed, _ = ps.communicate(timeout=10)
@@ -91,9 +112,9 @@ def _ps_rows(pid: int | None = None) -> list[tuple[int, int, str]]:
                 raise _NoAnswer from None
     except (OSError, subprocess.SubprocessError):
         raise _NoAnswer from None
-    rows = (line.split(None, 2) for line in listed.splitlines())
-    return [(int(row[0]), int(row[1]), row[2]) for row in rows
-            if len(row) == 3 and row[0].isdigit() and row[1].isdigit()]
+    rows = (line.split(None, 3) for line in listed.splitlines())
+    return [_Row(int(row[0]), int(row[1]), row[2][:1], row[3]) for row in rows
+            if len(row) == 4 and row[0].isdigit() and row[1].isdigit()]
 
 
 def has_children() -> bool:
@@ -107,25 +128,67 @@ def children() -> list[int]:
     """This process's child processes, as /proc or ``ps`` shows them (``ps`` itself left
     out; none where neither can tell)."""
     me = os.getpid()
-    if not _PROC:
+    return [pid for pid, parent in _parents().items() if parent == me]
+
+
+def _parents() -> dict[int, int]:
+    """Every process's parent, as /proc or ``ps`` shows them (``ps`` itself left out;
+    none where neither can tell)."""
+    if _PROC:
+        rows = (_proc_row(int(p.name)) for p in Path("/proc").glob("[0-9]*"))
+        return {row.pid: row.parent for row in rows if row is not None}
+    try:
+        return {row.pid: row.parent for row in _ps_rows()
+                if Path(row.command.split(" ", 1)[0]).name != "ps"}
+    except _NoAnswer:
+        return {}
+
+
+def descendants() -> list[int]:
+    """This process's children, their children, and so on (parents before children)."""
+    parents = _parents()
+    found = [os.getpid()]
+    for pid in found:  # grows as it goes
+        found += [child for child, parent in parents.items() if parent == pid]
+    return found[1:]
+
+
+def _running(pid: int) -> _Row | None:
+    """``pid`` while it runs (not ended, nor a zombie left to be reaped), with its command
+    line; else None."""
+    if _PROC:
+        row = _proc_row(pid, command=True)
+    else:
         try:
-            return [pid for pid, parent, name in _ps_rows()
-                    if parent == me and Path(name).name != "ps"]
+            row = next(iter(_ps_rows(pid)), None)
         except _NoAnswer:
-            return []
-    return [int(p.name) for p in Path("/proc").glob("[0-9]*") if _parent(int(p.name)) == me]
+            return None
+    return None if row is None or row.state in ("Z", "X") else row
 
 
-def end_children() -> None:
-    """Send SIGTERM to this process's children: a stopped sweep's workers end at once, also
-    one broken off by the Ctrl-C before it began to watch the sweep (it waited for its next
-    task for minutes, loky's idle timeout). loky's resource tracker, which blocks SIGTERM,
-    stays to remove the semaphores and folders the workers leave."""
-    for pid in children():
-        try:
-            os.kill(pid, signal.SIGTERM)
-        except OSError:  # ended since
-            pass
+def end_children(seconds: float = 5.0) -> None:
+    """Kill (SIGKILL) this process's descendants, and wait until they have ended: a
+    stopped sweep's workers, with their trials, end before the sweep says it stopped.
+    SIGTERM was not enough: Lightning takes it for a request to end the trial, which loky's
+    worker reports as the trial's error, and the worker, outliving the sweep until its watch
+    saw it gone, went on to the next job queued in its pipe, writing into the folder after
+    the stop line. A worker broken off by the Ctrl-C before it began to watch the sweep
+    waited for its next task for minutes (loky's idle timeout); submitit_local's jobs
+    (grandchildren) ignore SIGTERM (submitit's handler). The resource trackers (loky's,
+    multiprocessing's) stay: they remove the semaphores and folders the workers leave, and
+    end once the workers have. A process started meanwhile (a worker replacing a killed
+    one) is killed too; after ``seconds`` this gives up on one that does not end."""
+    deadline = time.monotonic() + seconds
+    killed: set[int] = set()  # a killed worker's children leave the tree: waited for here
+    while time.monotonic() < deadline:
+        for row in filter(None, map(_running, descendants())):  # the whole tree, then kill
+            if row.pid not in killed and "resource_tracker" not in row.command:
+                with contextlib.suppress(OSError):  # ended since
+                    os.kill(row.pid, signal.SIGKILL)
+                killed.add(row.pid)
+        if not any(map(_running, killed)):
+            return
+        time.sleep(0.02)
 
 
 def exit_with_sweep(interval: float = 1.0) -> bool:

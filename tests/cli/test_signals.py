@@ -139,13 +139,17 @@ def _group_alive(group: int) -> bool:
     return True
 
 
-STOPPED_WITH_A_CHILD = """
+DEAF = ("import signal, subprocess, sys, time; "
+        "[signal.signal(s, signal.SIG_IGN) for s in (signal.SIGINT, signal.SIGTERM)]; ")
+STOPPED_WITH_A_CHILD = f"""
 import subprocess, sys, time
 from tsbench.cli import stop_on_signals
-stop_on_signals("search")  # before the pid is printed: the test's signal comes after it
-child = subprocess.Popen([sys.executable, "-c", "import signal, time; "
-                          "signal.signal(signal.SIGINT, signal.SIG_IGN); time.sleep(300)"])
-print(child.pid, flush=True)
+stop_on_signals("search")  # before the pids are printed: the test's signal comes after them
+child = subprocess.Popen([sys.executable, "-c", {DEAF!r} + "grandchild = subprocess.Popen("
+                          "[sys.executable, '-c', {DEAF!r} + 'time.sleep(300)']); "
+                          "print(grandchild.pid, flush=True); time.sleep(300)"],
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+print(child.pid, child.stdout.readline().strip(), flush=True)
 time.sleep(300)
 """
 
@@ -153,16 +157,93 @@ time.sleep(300)
 def test_a_stopped_sweep_ends_its_workers_that_do_not_watch_it() -> None:
     """A worker broken off by the Ctrl-C before it began to watch the sweep (Hydra setting
     its first job up) waited for its next task for minutes, loky's idle timeout, holding
-    the terminal's pipes: the sweep's stop ends its children (here one that, as a watched
-    worker does, leaves the Ctrl-C to the sweep, and watches nothing)."""
+    the terminal's pipes; a worker training took SIGTERM for Lightning's request to end the
+    trial, and went on to its next job; submitit_local's jobs (grandchildren) ignore
+    SIGTERM. The sweep's stop kills its children and theirs before its stop line (here a
+    child and a grandchild that ignore SIGINT and SIGTERM, and watch nothing)."""
     with subprocess.Popen([sys.executable, "-c", STOPPED_WITH_A_CHILD], text=True,
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
-        child = int(proc.stdout.readline())
+        workers = [int(pid) for pid in proc.stdout.readline().split()]
         proc.send_signal(signal.SIGINT)
         _, stderr = proc.communicate(timeout=30)
     assert proc.returncode == 130, stderr
     assert stderr.startswith("tsbench: stopped by SIGINT: the sweep's folder keeps"), stderr
-    deadline = time.time() + 5
-    while Path(f"/proc/{child}").exists() and time.time() < deadline:
-        time.sleep(0.1)
-    assert not Path(f"/proc/{child}").exists()
+    left = [pid for pid in workers if _runs(pid)]
+    for pid in left:  # the test's own cleanup
+        os.kill(pid, signal.SIGKILL)
+    assert left == []  # none outlives the stop line
+
+
+def _runs(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie has ended)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+def _running_in_group(group: int) -> list[str]:
+    """The processes of the process group ``group`` that still run, but the resource
+    trackers, which end once the workers have, and the processes exiting (zombies, and
+    those whose memory, command line included, is already released)."""
+    running = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+            command = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if (int(fields[2]) == group and fields[0] != "Z" and command
+                and "resource_tracker" not in command):
+            running.append(f"{proc.name} {fields[0]} {command}")
+    return running
+
+
+def _written_since(folder: Path, since: float) -> list[Path]:
+    """The files and folders under ``folder`` changed after ``since`` (a time.time())."""
+    return [path for path in folder.rglob("*") if path.stat().st_mtime > since]
+
+
+@pytest.mark.heavy(seconds=60)
+@pytest.mark.skipif(not Path("/proc/self/stat").is_file(), reason="reads /proc")
+@pytest.mark.parametrize("sweep_over", [
+    ["seed=1,2,3,4"],  # two jobs training, two queued in the workers' pipe
+    ["hydra/sweeper=skopt", "hydra.sweeper.n_trials=4", "hydra.sweeper.n_initial_points=4",
+     "hydra.sweeper.n_jobs=4", "optim.lr=choice(0.001,0.002,0.003,0.004)"],
+])
+def test_a_stopped_sweep_starts_and_writes_no_job_after_its_stop_line(
+        tmp_path: Path, sweep_over: list[str]) -> None:
+    """A sweep's process stopped alone (``kill -INT``): SIGTERM'd workers that were
+    training took it for Lightning's request to end the trial, which loky reported as the
+    trial's error, and went on to the next jobs queued in their pipe after the sweep had
+    said it stopped, writing into the folder that a resume then ran in too. The workers
+    are killed before the stop line; the jobs they broke off are run by the resume."""
+    sweep, log = tmp_path / "sweep", tmp_path / "log.txt"
+    command = [sys.executable, "-m", "tsbench", "-m", "hydra/launcher=joblib",
+               "hydra.launcher.n_jobs=2", *sweep_over, *TINY, "trainer.max_epochs=30",
+               "trainer.patience=30", f"hydra.sweep.dir={sweep}"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    with open(log, "w") as out, subprocess.Popen(command, env=env, stdout=out, stderr=out,
+                                                 start_new_session=True) as proc:
+        try:
+            deadline = time.time() + 120
+            while len(list(sweep.glob("*/config.yaml"))) < 2 and time.time() < deadline:
+                time.sleep(0.05)  # both workers training
+            time.sleep(0.3)
+            proc.send_signal(signal.SIGINT)
+            assert proc.wait(timeout=30) == 130, log.read_text()[-2000:]
+            stopped = time.time()
+            left = _running_in_group(proc.pid)
+            time.sleep(4.0)
+        finally:
+            if _group_alive(proc.pid):  # the test's own cleanup
+                os.killpg(proc.pid, signal.SIGKILL)
+    assert left == [], left  # no worker outlives the sweep's process
+    said = log.read_text().strip().splitlines()
+    assert said[-1].startswith("tsbench: stopped by SIGINT:"), said[-5:]  # nothing after
+    assert _written_since(sweep, stopped) == []  # nor starts or writes a job after it
+    assert [job for job in sweep.glob("*/config.yaml")  # trials broken off
+            if not (job.parent / "metrics.json").exists()]
+    resumed = subprocess.run([*command, "hydra.sweeper.resume=true"], env=env, text=True,
+                             capture_output=True, timeout=120)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert len(list(sweep.glob("*/metrics.json"))) == 4
