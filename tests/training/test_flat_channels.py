@@ -103,3 +103,21 @@ def test_training_rows_that_hold_the_swing_say_nothing(tmp_path: Path) -> None:
         assert card["scaler"]["flat_channels"] == []
         report = run_module("tsbench.report", [str(run_dir), "--split", "val"], None)
         assert report.returncode == 0 and REPORT not in report.stdout
+
+
+def test_a_refit_that_scored_no_validation_split_checked_nothing(tmp_path: Path) -> None:
+    """``cv=refit`` trains on train+val and scores no validation split, so nothing compared
+    its scaler's rows with validation rows: its card says null (not checked), as a pruned
+    trial's, not an empty list (checked, none found)."""
+    from hydra import compose, initialize_config_module
+
+    from tsbench.training.run import run
+
+    with initialize_config_module("tsbench.conf", version_base="1.3"):
+        cfg = compose("config", overrides=["dataset=synthetic", "dataset.n_rows=400",
+                                           "model=naive", "seq_len=24", "pred_len=12",
+                                           "logger=none", "cv=refit"])
+    run(cfg, tmp_path / "refit")
+    card = json.loads((tmp_path / "refit" / "protocol.json").read_text())
+    assert card["split"]["splits_read"] == ["test", "train", "val"]
+    assert card["scaler"]["flat_channels"] is None
