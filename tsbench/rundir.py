@@ -267,16 +267,21 @@ def find_runs(roots: list[Path]) -> list[Path]:
     return sorted(d for d in found if is_finished(d))
 
 
+def started_jobs(roots: list[Path]) -> list[Path]:
+    """The job directories under ``roots`` that Hydra started (its ``.hydra/config.yaml``),
+    finished or not, in path order; a tracker's copy (:func:`tracker_copy`) is none."""
+    return sorted({p.parent.parent.resolve() for root in roots
+                   for p in Path(root).rglob(HYDRA_CONFIG)
+                   if not tracker_copy(p.relative_to(root).parts)})
+
+
 def unfinished_runs(roots: list[Path]) -> list[Path]:
-    """The job directories under ``roots`` that Hydra started (its ``.hydra/config.yaml``)
-    and that wrote no :data:`METRICS`: killed, failed or still running. A finished
+    """The job directories under ``roots`` that Hydra started (:func:`started_jobs`) and
+    that wrote no :data:`METRICS`: killed, failed or still running. A finished
     ``tsbench-analyze`` job (a tuning run's look-back stage) writes :data:`LOOKBACK`
     instead, and is none of them."""
-    started = {p.parent.parent.resolve() for root in roots
-               for p in Path(root).rglob(HYDRA_CONFIG)
-               if not tracker_copy(p.relative_to(root).parts)}
-    return sorted(d for d in started
-                  if not (d / METRICS).is_file() and not (d / LOOKBACK).is_file())
+    return [d for d in started_jobs(roots)
+            if not (d / METRICS).is_file() and not (d / LOOKBACK).is_file()]
 
 
 @dataclass

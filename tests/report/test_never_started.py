@@ -33,3 +33,30 @@ def test_a_whole_sweep_and_a_searchs_folder_say_nothing(zoo: Zoo, tmp_path: Path
     shutil.copytree(zoo.seq_sweep, search)
     shutil.rmtree(search / "1")
     assert "never started" not in report(search).stderr
+
+
+def test_finished_jobs_that_write_no_metrics_count_as_started(tmp_path: Path) -> None:
+    """A plain multirun of ``tsbench-analyze`` (each finished job writes lookback.yaml, no
+    metrics.json) ran every job it plans: nothing is said to have never started."""
+    from omegaconf import OmegaConf
+
+    from tsbench.report.planned import never_started
+    from tsbench.rundir import HYDRA_CONFIG, LOOKBACK
+
+    sweep = tmp_path / "analyses"
+    sweep.mkdir()
+    OmegaConf.save({"hydra": {
+        "sweeper": {"_target_": "hydra._internal.core_plugins.basic_sweeper.BasicSweeper",
+                    "params": None},
+        "overrides": {"task": ["dataset=etth1,etth2"]}}}, sweep / "multirun.yaml")
+    for job, name in enumerate(("etth1", "etth2")):
+        (sweep / str(job) / HYDRA_CONFIG).parent.mkdir(parents=True)
+        (sweep / str(job) / HYDRA_CONFIG).write_text(f"dataset:\n  name: {name}\n")
+        (sweep / str(job) / LOOKBACK).write_text("periods: [24]\n")
+    said: list[str] = []
+    never_started([tmp_path], (), said.append)
+    assert said == []
+    (sweep / "1" / HYDRA_CONFIG).unlink()  # job 1 never started: said, as for tsbench's jobs
+    (sweep / "1" / LOOKBACK).unlink()
+    never_started([tmp_path], (), said.append)
+    assert len(said) == 1 and "1 of the sweep's 2 jobs never started" in said[0]

@@ -11,9 +11,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from omegaconf import OmegaConf
 
 from tests.conftest import read_metrics, run_tsbench
 from tests.preloaded import run_module
+from tsbench.training.flat_channels import flat_warning
 
 ROWS, FLAT_ROWS = 400, 100
 WARNING = "scaled validation MSE distorted by channel(s) (near-)constant over the scaler's"
@@ -103,3 +105,36 @@ def test_training_rows_that_hold_the_swing_say_nothing(tmp_path: Path) -> None:
         assert card["scaler"]["flat_channels"] == []
         report = run_module("tsbench.report", [str(run_dir), "--split", "val"], None)
         assert report.returncode == 0 and REPORT not in report.stdout
+
+
+def test_a_refit_that_scored_no_validation_split_checked_nothing(tmp_path: Path) -> None:
+    """``cv=refit`` trains on train+val and scores no validation split, so nothing compared
+    its scaler's rows with validation rows: its card says null (not checked), as a pruned
+    trial's, not an empty list (checked, none found)."""
+    from hydra import compose, initialize_config_module
+
+    from tsbench.training.run import run
+
+    with initialize_config_module("tsbench.conf", version_base="1.3"):
+        cfg = compose("config", overrides=["dataset=synthetic", "dataset.n_rows=400",
+                                           "model=naive", "seq_len=24", "pred_len=12",
+                                           "logger=none", "cv=refit"])
+    run(cfg, tmp_path / "refit")
+    card = json.loads((tmp_path / "refit" / "protocol.json").read_text())
+    assert card["split"]["splits_read"] == ["test", "train", "val"]
+    assert card["scaler"]["flat_channels"] is None
+
+
+def test_a_holdout_fix_names_a_split_setting_its_split_rule_reads() -> None:
+    """``dataset.train_frac`` moves the borders of a ratio split alone: for a fixed split
+    (ETT's months) the line names the ratio split it needs, not a setting that changes
+    nothing."""
+    entry = {"channel": "peg", "train_rows": [0, 8640], "train_std": 0.0,
+             "val_rows": [8640, 11520], "val_std": 1.0, "spread_ratio": None,
+             "share_of_val_mse": 0.9}
+    lines = {split: flat_warning(OmegaConf.create({"cv": {"name": "holdout"},
+                                                   "dataset": {"split": split}}), [entry])
+             for split in ("ratio", "ett_hour")}
+    assert "another split (dataset.train_frac)" in lines["ratio"]
+    assert "dataset.split" not in lines["ratio"]
+    assert "(dataset.split=ratio dataset.train_frac=..." in lines["ett_hour"]

@@ -16,7 +16,7 @@ from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 from yaml import YAMLError
 
-from tsbench.rundir import find_runs, tracker_copy, unfinished_runs
+from tsbench.rundir import find_runs, started_jobs, tracker_copy
 from tsbench.search.names import MULTIRUN_FILE, is_search
 
 
@@ -54,7 +54,8 @@ def never_started(roots: list[Path], apart: tuple[Path, ...],
         jobs = planned_jobs(sweep)
         if jobs is None:
             continue
-        started = {*find_runs([sweep]), *unfinished_runs([sweep])}
+        # a finished tsbench-analyze job writes no metrics.json: started all the same
+        started = {*find_runs([sweep]), *started_jobs([sweep])}
         missing = len(jobs) - len(started)
         if missing <= 0:
             continue

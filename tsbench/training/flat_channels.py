@@ -85,9 +85,12 @@ def flat_warning(cfg: Any, flat: list[dict[str, Any]], most: int | None = None) 
                   ", or uncapped training blocks (cv.max_train_size=null)")
         fix = (f"{fewer}, or shorter validation blocks (cv.test_size, rows: longer training "
                f"blocks){capped}, or {leave_out}")
-    else:
-        fix = (f"{leave_out}, or another split (dataset.train_frac) whose training rows hold "
-               "the channel's movement")
+    else:  # train_frac moves a ratio split's borders alone (ETT's months are fixed)
+        split = str(cfg.dataset.get("split", "ratio"))
+        frac = ("dataset.train_frac" if split == "ratio" else
+                f"dataset.split=ratio dataset.train_frac=..., in place of {split}'s borders")
+        fix = (f"{leave_out}, or another split ({frac}) whose training rows hold the "
+               "channel's movement")
     return (f"scaled validation MSE distorted by channel(s) (near-)constant over the "
             f"scaler's training rows: {cases} -> the standard scaler divides by that tiny "
             f"spread (a constant channel is left unscaled, in original units): {fix} "

@@ -174,7 +174,8 @@ def _run(cfg: DictConfig, run_dir: Path, threads: int) -> dict[str, Any]:
     step = strategy_step(cfg)
     metrics.update(seed=int(cfg.seed), threads=threads, step=step or int(cfg.pred_len),
                    strategy="direct" if step is None else "recursive")
-    flat = metrics.pop(FLAT_KEY, [])  # the card's, not a metric
+    # the card's, not a metric; None where no validation split was scored (cv=refit)
+    flat = metrics.pop(FLAT_KEY, None)
     if flat:
         most = clean_splits(cfg, series, borders) if cfg.cv.name == "tscv" else None
         log.warning(flat_warning(cfg, flat, most))
