@@ -67,7 +67,7 @@ def test_a_fold_whose_training_rows_hold_a_channel_flat_says_so(tmp_path: Path) 
     report = run_module("tsbench.report", [str(run_dir), "--split", "val"], None)
     assert report.returncode == 0, report.stderr
     assert REPORT in report.stdout
-    assert "fold 0 channel peg (training std" in report.stdout
+    assert "fold 0 channel peg: std " in report.stdout
     smape = run_module("tsbench.report", [str(run_dir), "--split", "val", "--metric", "smape"],
                        None)
     assert smape.returncode == 0 and REPORT not in smape.stdout  # not a scaled metric
@@ -90,7 +90,7 @@ def test_a_channel_constant_over_the_training_rows_is_named_unscaled(tmp_path: P
     assert entry["spread_ratio"] is None and entry["train_std"] == 0
     report = run_module("tsbench.report", [str(run_dir)], None)  # the test split's report
     assert report.returncode == 0, report.stderr
-    assert REPORT in report.stdout and "channel peg (training std 0" in report.stdout
+    assert REPORT in report.stdout and "channel peg: std 0 over training rows" in report.stdout
 
 
 def test_training_rows_that_hold_the_swing_say_nothing(tmp_path: Path) -> None:

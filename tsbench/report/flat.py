@@ -7,10 +7,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from tsbench.flat_words import flat_case
+
 if TYPE_CHECKING:
     from tsbench.report.build import Report, Row
 
-#: The metrics the scaler's spread enters: the scaled ones.
+#: The metrics a run scores on the scaled data (z-scores of its scaler's rows, the published
+#: convention), which the scaler's spread enters; MASE and sMAPE are scale-free.
 SCALED = ("mse", "mae")
 
 
@@ -42,25 +45,10 @@ def _cell_case(row: Row, split: str) -> str:
     run, entries = flagged[0]
     runs = "" if len(row.cell.runs) == 1 else f", {len(flagged)} of {len(row.cell.runs)} runs"
     return (f"{row.cell.label} at {row.cell.dataset}/{row.cell.pred_len} ({run.path}{runs}): "
-            + ", ".join(_entry_text(e) for e in entries))
+            + "; ".join(flat_case(e) for e in entries))
 
 
 def _entries(run: Any, split: str) -> list[dict[str, Any]]:
     """A run's flagged channels that bear on ``split``'s scores."""
     entries = ((run.card or {}).get("scaler") or {}).get("flat_channels") or []
     return [e for e in entries if split == "val" or e.get("fold") is None]
-
-
-def _entry_text(entry: dict[str, Any]) -> str:
-    fold = entry.get("fold")
-    ratio = entry.get("spread_ratio")
-    spread = "constant" if ratio is None else f"{ratio:.0f} x"
-    share = entry.get("share_of_val_mse")
-    text = (f"{'' if fold is None else f'fold {fold} '}channel {entry['channel']} (training "
-            f"std {entry['train_std']:.3g}, validation std {entry['val_std']:.3g}: {spread}")
-    if share is not None:
-        text += f"; {100 * share:.1f} % of the {'fold' if fold is not None else 'split'}'s " \
-                "scaled val MSE"
-    if entry.get("share_of_cv_mse") is not None:
-        text += f", the fold {100 * entry['share_of_cv_mse']:.1f} % of cv_val_mse_mean"
-    return text + ")"

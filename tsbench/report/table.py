@@ -10,14 +10,11 @@ from pathlib import Path
 from tsbench.report import published
 from tsbench.report.build import BASELINE, Ranking, Report, Row
 from tsbench.report.compare import REFIT, cell_facts
-from tsbench.report.flat import flat_lines
+from tsbench.report.flat import SCALED, flat_lines
 from tsbench.report.validation import SPLIT_NAMES, protocol
 from tsbench.search.names import TRIALS_FILE
 
 FORMATS = ("markdown", "latex", "csv", "html")
-#: The metrics a run scores on the scaled data (z-scores of its scaler's rows, the published
-#: convention); MASE and sMAPE are scale-free.
-SCALED = ("mse", "mae")
 
 
 def test_name(metric: str, split: str = "test") -> str:

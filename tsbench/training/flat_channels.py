@@ -18,6 +18,7 @@ import numpy as np
 
 from tsbench.data.datamodule import ForecastData
 from tsbench.data.loading import Series
+from tsbench.flat_words import flat_case
 
 #: A channel whose validation rows spread more than this many times its training rows (its
 #: validation std in scaled units; about 1 for a channel that behaves alike in both) is
@@ -74,7 +75,7 @@ def flat_warning(cfg: Any, flat: list[dict[str, Any]], most: int | None = None) 
     """The run's one line on its flagged channels: where, the two spreads, their share of
     the scaled score, and what to change (``most``: with ``cv=tscv``, the most folds that
     flag none, :func:`tsbench.training.crossval.clean_splits`)."""
-    cases = "; ".join(_case(entry) for entry in flat)
+    cases = "; ".join(flat_case(entry) for entry in flat)
     names = sorted({entry["channel"] for entry in flat})
     leave_out = (f"leave {', '.join(names)} out with dataset.columns, or score another "
                  "channel alone (features=S dataset.target=...)")
@@ -95,21 +96,3 @@ def flat_warning(cfg: Any, flat: list[dict[str, Any]], most: int | None = None) 
             f"scaler's training rows: {cases} -> the standard scaler divides by that tiny "
             f"spread (a constant channel is left unscaled, in original units): {fix} "
             f"(protocol.json: scaler.flat_channels)")
-
-
-def _case(entry: dict[str, Any]) -> str:
-    fold = entry.get("fold")
-    where = "" if fold is None else f"fold {fold} "
-    ratio = entry["spread_ratio"]
-    spread = "constant, left unscaled" if ratio is None else f"{ratio:.0f} x"
-    share = entry["share_of_val_mse"]
-    parts = [f"std {entry['train_std']:.3g} over training rows "
-             f"[{entry['train_rows'][0]}, {entry['train_rows'][1]}), {entry['val_std']:.3g} "
-             f"over validation rows [{entry['val_rows'][0]}, {entry['val_rows'][1]}) "
-             f"({spread})"]
-    if share is not None:
-        parts.append(f"{100 * share:.1f} % of the {'fold' if fold is not None else 'split'}'s "
-                     "scaled val MSE")
-    if entry.get("share_of_cv_mse") is not None:
-        parts.append(f"the fold {100 * entry['share_of_cv_mse']:.1f} % of cv_val_mse_mean")
-    return f"{where}channel {entry['channel']}: {', '.join(parts)}"
