@@ -11,7 +11,7 @@ from pathlib import Path
 
 from tsbench.report import plots
 from tsbench.report.build import BETTER, WORSE, Report, Row
-from tsbench.report.collect import Cell
+from tsbench.report.collect import Cell, reads_look_back
 from tsbench.report.compare import FACTS, cell_facts
 from tsbench.report.table import (
     ci_text,
@@ -153,10 +153,11 @@ def _card(row: Row) -> str:
 
 def look_back(cell: Cell) -> str | None:
     """The card's seq_len: ``36, fixed`` (its value, and how it was chosen); ``not read``
-    where the model forecasts alike whatever its look-back (a naive or classical one);
-    None (unknown) where a run saved before cards does not say how it was chosen."""
+    where the model forecasts alike whatever its look-back (a naive or classical one, as
+    :func:`reads_look_back` reads it); None (unknown) where a run saved before cards does
+    not say how it was chosen."""
     run = cell.runs[0]
-    if ((run.card or {}).get("seq_len") or {}).get("read") is False:
+    if not reads_look_back(run):
         return "not read"
     how = cell_facts(cell)["seq_len"]
     return None if how is None else f"{run.config.get('seq_len')}, {how}"
