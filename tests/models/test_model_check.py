@@ -330,7 +330,7 @@ def test_a_trained_forecast_that_is_nan_on_some_windows_is_refused_as_diverged(
         r"\d+ of the first 128 training windows -> lower optim\.lr \(this run used 0\.0001; "
         r"its gradients were clipped at trainer\.gradient_clip_val=1\)", said), said
     written = {path.name for path in (tmp_path / "run").rglob("*")}
-    assert "checkpoints" in written  # it trained
+    assert {"checkpoints", "loss.png"} <= written  # it trained, and shows how
     assert not {name for name in written if name.startswith(("metrics", "val_", "test_"))}
 
 

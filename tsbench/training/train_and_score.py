@@ -97,13 +97,14 @@ def _fit_and_score(cfg: Any, series: Series, ranges: dict[str, tuple[int, int]],
     else:
         info = train(model, data, cfg, out_dir, logger=logger, max_epochs=max_epochs,
                      pruning=pruning)
-        # a model may read its batch, or overflow on some windows, only once trained
-        check_trained_windows(model, data, partial(diverged, lr=info.get("lr_used"),
-                                                   clip=cfg.trainer.get("gradient_clip_val")))
     history = info.pop("history", None)
     if history and history["train_loss"]:
         what = f"{cfg.model.name} on {series.name}" + (f", {part}" if part else "")
         plot_losses(history, f"{what}: loss per epoch", out_dir / LOSS_PLOT)
+    # a model may read its batch, or overflow on some windows, only once trained (refused
+    # after its loss plot: the folder kept shows how it trained)
+    check_trained_windows(model, data, partial(diverged, lr=info.get("lr_used"),
+                                               clip=cfg.trainer.get("gradient_clip_val")))
     metrics: dict[str, Any] = {**info, "n_params": count_parameters(model),
                                "n_train_windows": len(data.windows("train")),
                                "splits_read": sorted(ranges)}
