@@ -184,3 +184,27 @@ def test_a_resumed_multirun_over_a_new_table_drops_the_parents_stale_best_tag(
     assert (sweep / PARENT_RUN_FILE).read_text() == parent
     assert best_tags(uri, parent) == {"tsbench.best_run_id/synthetic/12": best,
                                       "tsbench.best_run_id/synthetic/24": new}
+
+
+@pytest.mark.heavy(seconds=25)
+def test_a_pruned_trials_run_carries_its_protocol_and_is_closed(tmp_path: Path) -> None:
+    """A trial the sweep prunes ends its MLflow run as a finished one does: FINISHED, with
+    its protocol card (how it was stopped) as params, not left RUNNING without one."""
+    from mlflow.tracking import MlflowClient
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    sweep = tmp_path / "sweep"
+    run_tsbench([*(a for a in ARGS if not a.startswith("trainer.max_epochs")),
+                 "trainer.max_epochs=3", "hydra/sweeper=skopt", "hydra.sweeper.mode=random",
+                 "hydra.sweeper.random_state=0", "hydra.sweeper.n_trials=3",
+                 "optim.lr=choice(0.01,1e-7,2e-7)", "hydra.sweeper.pruner.kind=asha",
+                 "hydra.sweeper.pruner.min_epochs=2"], sweep, env={"MLFLOW_TRACKING_URI": uri},
+                multirun=True)
+    pruned = [job for job in sorted(sweep.iterdir()) if (job / "metrics.json").is_file()
+              and '"pruned": true' in (job / "metrics.json").read_text()]
+    assert pruned, "the setup needs a pruned trial"
+    client = MlflowClient(uri)
+    for job in pruned:
+        run = client.get_run(run_of(uri, job))
+        assert run.info.status == "FINISHED"
+        assert run.data.params["protocol.pruned.at_epoch"] == "2"

@@ -166,8 +166,11 @@ def _run(cfg: DictConfig, run_dir: Path, threads: int) -> dict[str, Any]:
         metrics, data = _fit(cfg, series, borders, run_dir, logger)
     except TrialPruned as stopped:  # a pruning sweep stopped this trial: no test scores
         metrics = pruned_metrics(cfg, run_dir, stopped, threads)
-        write_protocol(run_dir, pruned_card(cfg, series, borders, metrics, run_dir))
+        card = pruned_card(cfg, series, borders, metrics, run_dir)
+        write_protocol(run_dir, card)
+        log_protocol(logger, card)  # its tracker run says how it was stopped, and closes
         write_metrics(run_dir, metrics)  # last, as a finished run's
+        log_artifacts(logger, run_dir)
         return metrics
     objective = OBJECTIVE[str(cfg.cv.name)]
     metrics["objective"] = None if objective is None else metrics[objective]
