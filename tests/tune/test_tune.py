@@ -1591,6 +1591,14 @@ def test_an_interrupted_run_counts_its_time_to_the_interrupt(tmp_path: Path) -> 
         time.sleep(0.5)
         raise KeyboardInterrupt
     assert TuneState.open(tmp_path, {"overrides": []}).spent_before >= 0.5
+    # a clock that cannot be written (its folder replaced by a file) does not hide the
+    # interrupt
+    gone = TuneState.open(tmp_path / "gone", {"overrides": []})
+    gone.finish("a_baseline", {})
+    with pytest.raises(KeyboardInterrupt), gone.clock(interval=600):
+        shutil.rmtree(tmp_path / "gone")
+        (tmp_path / "gone").write_text("")
+        raise KeyboardInterrupt
 
 
 def test_the_stages_use_the_series_and_model_a_preset_chose(tmp_path: Path) -> None:

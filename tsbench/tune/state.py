@@ -153,7 +153,11 @@ class TuneState:
         finally:
             stop.set()
             thread.join()
-            write()
+            try:
+                write()
+            except OSError as error:  # the run's own error or interrupt is the one to say
+                log.warning("warning: %s not written (%s): a resume counts the time to its "
+                            "last tick", CLOCK_FILE, error)
 
     def done(self, stage: str) -> bool:
         return stage in self.stages
