@@ -398,6 +398,8 @@ def test_a_report_read_back_from_its_json_record_renders_as_it_was_written() -> 
     assert "No searched parameter" in render_report({**summary, "range_edges": ""})
     assert "suggestion: 0.0001; searched 1e-05 to 0.001 (log scale)" in text
     assert "Baseline: the command's own settings (`experiment=patchtst42_ili`; " in text
+    assert "Baseline: the command's own settings (none: the config's defaults), " in \
+        render_report({**summary, "overrides": []})
     replaced = {**summary["lr"], "replaced_by": "optim.lr=tag(log,interval(1e-3,1e-1))"}
     assert ("suggestion: 0.0001; searched as recipe.search says: "
             "`optim.lr=tag(log,interval(1e-3,1e-1))`") in render_report({**summary, "lr": replaced})

@@ -127,7 +127,7 @@ def fold_blocks(
     ]
 
 
-def clean_splits(cfg: Any, series: Series, borders: Borders) -> int | None:
+def most_clean_folds(cfg: Any, series: Series, borders: Borders) -> int | None:
     """The most folds below ``cv.n_splits`` whose training rows hold no scored channel
     (near-)constant that its validation block moves (:func:`flat_columns`), or None."""
     values, _ = scored_values(series, str(cfg.features))

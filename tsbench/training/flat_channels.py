@@ -74,7 +74,7 @@ def scored_values(series: Series, features: str) -> tuple[np.ndarray, list[str]]
 def flat_warning(cfg: Any, flat: list[dict[str, Any]], most: int | None = None) -> str:
     """The run's one line on its flagged channels: where, the two spreads, their share of
     the scaled score, and what to change (``most``: with ``cv=tscv``, the most folds that
-    flag none, :func:`tsbench.training.crossval.clean_splits`)."""
+    flag none, :func:`tsbench.training.crossval.most_clean_folds`)."""
     cases = "; ".join(flat_case(entry) for entry in flat)
     names = sorted({entry["channel"] for entry in flat})
     leave_out = (f"leave {', '.join(names)} out with dataset.columns, or score another "

@@ -26,7 +26,7 @@ from tsbench.models.recursive import strategy_step
 from tsbench.rundir import FORECAST_PLOT, write_config, write_metrics, write_protocol
 from tsbench.search.names import REFIT_IN_SEARCH
 from tsbench.training.allocator import release_gpu_memory, run_memory
-from tsbench.training.crossval import clean_splits, cross_validate, fold_blocks, refit_and_score
+from tsbench.training.crossval import most_clean_folds, cross_validate, fold_blocks, refit_and_score
 from tsbench.training.evaluate import forecast_windows, frequency_season, mase_season
 from tsbench.training.flat_channels import FLAT_KEY, flat_warning
 from tsbench.training.gpu import out_of_memory, out_of_memory_error, trainer_devices
@@ -180,7 +180,7 @@ def _run(cfg: DictConfig, run_dir: Path, threads: int) -> dict[str, Any]:
     # the card's, not a metric; None where no validation split was scored (cv=refit)
     flat = metrics.pop(FLAT_KEY, None)
     if flat:
-        most = clean_splits(cfg, series, borders) if cfg.cv.name == "tscv" else None
+        most = most_clean_folds(cfg, series, borders) if cfg.cv.name == "tscv" else None
         log.warning(flat_warning(cfg, flat, most))
     card = protocol_card(cfg, series, borders, metrics, run_dir, data, flat)
     write_protocol(run_dir, card)  # before metrics.json, which marks a finished run

@@ -94,12 +94,12 @@ def greedy_weights(gram: np.ndarray, rounds: int = 20) -> list[int]:
     return counts.tolist()
 
 
-def _data_read(run: LoadedRun) -> dict[str, Any]:
+def _dataset_read(run: LoadedRun) -> dict[str, Any]:
     """A run's dataset settings, its file as its protocol card names it (absolute): a file
-    given relative to one run and absolute to another is one dataset."""
+    given relative to one run and absolute to another is one dataset (an edited file is
+    refused where a member's model is built: :attr:`LoadedRun.series`)."""
     dataset = OmegaConf.to_container(run.config.dataset, resolve=True)
-    card = read_protocol(run.root) or {}
-    file = card.get("dataset", {}).get("file")
+    file = ((read_protocol(run.root) or {}).get("dataset") or {}).get("file")
     if isinstance(dataset, dict) and dataset.get("path") and file:
         dataset["path"] = file
     return dataset  # type: ignore[return-value]
@@ -114,16 +114,16 @@ def load_ensemble(run_dirs: list[Path], splits: list[str],
     ``fold``'s (its ``train`` rows, and ``val`` windows whose targets lie in its block)."""
     loaded = [load_run(d, warn_code=False) for d in run_dirs]
     warn_code_changes(loaded)  # one line for members of one code, not one each
-    first = loaded[0].config
+    first, first_data = loaded[0].config, _dataset_read(loaded[0])
     for run in loaded[1:]:
         for key in ("features", "pred_len"):
             if run.config[key] != first[key]:
                 raise ConfigError(
                     key, f"ensemble members differ ({run.config[key]} vs {first[key]})")
-        if _data_read(run) != _data_read(loaded[0]):
+        if (data := _dataset_read(run)) != first_data:
             raise ConfigError("dataset", f"ensemble members use different datasets: "
-                              f"{run.root} read {_data_read(run)}, {loaded[0].root} "
-                              f"{_data_read(loaded[0])}", "ensemble runs of one dataset")
+                              f"{run.root} read {data}, {loaded[0].root} {first_data}",
+                              "ensemble runs of one dataset")
     model = Ensemble([run.model for run in loaded], weights)
     series = loaded[0].series  # where the run read it (its card's file, if need be)
     if fold is None:

@@ -15,6 +15,13 @@ def as_overrides(params: dict[str, Any]) -> str:
     return " ".join(shlex.quote(f"{k}={v}") for k, v in params.items())
 
 
+def _settings(overrides: list[str]) -> str:
+    """The command's overrides as the baseline ran them, where the defaults are not theirs."""
+    if not overrides:
+        return "none: the config's defaults"
+    return f"`{' '.join(overrides)}`; the model's defaults, or its preset's, elsewhere"
+
+
 def render_report(summary: dict[str, Any]) -> str:
     """``report.md``'s Markdown for ``summary``: the stages, the choice and its test scores
     beside the baseline's."""
@@ -35,10 +42,10 @@ def render_report(summary: dict[str, Any]) -> str:
         *([f"**Short budget: {summary['short_budget']}**  "] if "short_budget" in summary
           else []),
         f"Selection objective: MSE on {selection}  ",
-        *([f"Baseline: the command's own settings (`{' '.join(summary['overrides'])}`; the "
-           "model's defaults, or its preset's, elsewhere), trained as a trial is: what the "
-           "searches start from, not a naive forecast (for that reference, run "
-           "`model=seasonal_naive` on the same data)  "] if "overrides" in summary else []),
+        *([f"Baseline: the command's own settings ({_settings(summary['overrides'])}), "
+           "trained as a trial is: what the searches start from, not a naive forecast (for "
+           "that reference, run `model=seasonal_naive` on the same data)  "]
+          if "overrides" in summary else []),
         f"Scores: MSE and MAE of {summary['scored']}, on the training "
         "rows' scaler (the published convention)",
         "", f"| | members | objective ({objective}) | val MSE | test MSE | test MAE |",
