@@ -26,7 +26,7 @@ from tsbench.models.recursive import strategy_step
 from tsbench.rundir import FORECAST_PLOT, write_config, write_metrics, write_protocol
 from tsbench.search.names import REFIT_IN_SEARCH
 from tsbench.training.allocator import release_gpu_memory, run_memory
-from tsbench.training.crossval import most_clean_folds, cross_validate, fold_blocks, refit_and_score
+from tsbench.training.crossval import cross_validate, fold_blocks, most_clean_folds, refit_and_score
 from tsbench.training.evaluate import forecast_windows, frequency_season, mase_season
 from tsbench.training.flat_channels import FLAT_KEY, flat_warning
 from tsbench.training.gpu import out_of_memory, out_of_memory_error, trainer_devices
