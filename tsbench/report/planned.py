@@ -17,7 +17,17 @@ from omegaconf.errors import OmegaConfBaseException
 from yaml import YAMLError
 
 from tsbench.rundir import find_runs, started_jobs, tracker_copy
-from tsbench.search.names import MULTIRUN_FILE, is_search
+from tsbench.search.names import BASIC_SWEEPERS, MULTIRUN_FILE, is_search
+
+
+def resumable(sweep: Path) -> bool:
+    """Whether the multirun in ``sweep`` ran on tsbench's basic sweeper, which resumes
+    (``hydra.sweeper.resume``); Hydra's own has no such setting."""
+    try:
+        target = OmegaConf.load(sweep / MULTIRUN_FILE).hydra.sweeper.get("_target_")
+    except (OSError, YAMLError, OmegaConfBaseException, AttributeError):
+        return False
+    return str(target) == BASIC_SWEEPERS[1]
 
 
 def planned_jobs(sweep: Path) -> list[list[str]] | None:
@@ -63,8 +73,11 @@ def never_started(roots: list[Path], apart: tuple[Path, ...],
         first = (next((n for n in range(len(jobs)) if n not in nums), None)
                  if len(nums) == len(started) else None)
         example = "" if first is None else f", e.g. job {first}: {' '.join(jobs[first])}"
+        fix = (f"resume it with the same command, hydra.sweep.dir={sweep} and "
+               "hydra.sweeper.resume=true (its finished jobs are not run again)"
+               if resumable(sweep) else "run the jobs left with the same command and "
+               "those values alone, in a folder of their own (Hydra's basic sweeper, which "
+               "ran it, does not resume; tsbench's default one does), and report both folders")
         warn(f"{sweep}: {missing} of the sweep's {len(jobs)} jobs never started (its "
              f"{MULTIRUN_FILE} plans {len(jobs)}, {len(started)} job folder(s) are "
-             f"there){example}, so the report lacks them (stopped, or still running) -> "
-             f"resume it with the same command, hydra.sweep.dir={sweep} and "
-             "hydra.sweeper.resume=true (its finished jobs are not run again)")
+             f"there){example}, so the report lacks them (stopped, or still running) -> {fix}")
