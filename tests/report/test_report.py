@@ -339,8 +339,9 @@ def test_a_config_group_chosen_differently_names_the_row_by_its_choice(
               for folds in (3, 5)]
     assert all(r["protocol_flags"] == "" and r["p_value"] != "" for r in refits)
     # the protocol in a column of its own, the metric and its scale too
-    assert {(r["dataset"], r["cv"], r["metric"], r["scale"]) for r in rows.values()} == {
-        ("ili", cv, "mse", "scaled") for cv in ("holdout", "tscv, refit on train+val")}
+    assert {(r["dataset"], r["cv"], r["validation"], r["metric"], r["scale"])
+            for r in rows.values()} == {
+        ("ili", cv, "", "mse", "scaled") for cv in ("holdout", "tscv, refit on train+val")}
     p_holm = holm([float(r["p_value"]) for r in (rows["seasonal_naive"], *refits)])
     assert float(rows["seasonal_naive"]["p_holm"]) == pytest.approx(p_holm[0], rel=1e-9)
     verdict = ("indistinguishable" if p_holm[0] >= 0.05

@@ -56,9 +56,9 @@ def _body(out: str) -> list[list[str]]:
 
 
 def _csv(out: str) -> dict[tuple[str, str, str], dict[str, str]]:
-    """A validation report's CSV rows by table (its dataset and cv columns, as the Markdown
-    names the table), pred_len and model."""
-    return {(f"{r['dataset']} [val: {r['cv']}]", r["pred_len"], r["model"]): r
+    """A validation report's CSV rows by table (its dataset and validation columns, as the
+    Markdown names the table), pred_len and model."""
+    return {(f"{r['dataset']} [val: {r['validation']}]", r["pred_len"], r["model"]): r
             for r in csv.DictReader(io.StringIO(out))}
 
 
@@ -109,6 +109,9 @@ def test_validation_paired_tests_pair_each_protocols_own_windows(runs: Runs) -> 
                  "--format", "csv").stdout
     rows = _csv(out)
     assert {r["split"] for r in rows.values()} == {"val"}
+    # cv names the cross-validation as a test report's CSV does; validation, how it validated
+    assert {(r["cv"], r["validation"].split(",")[0]) for r in rows.values()} == {
+        ("holdout", "holdout split"), ("tscv", "CV")}
     holdout = [diebold_mariano(*(np.load(runs.holdout / f"{m}_{h}" / "val_window_mse.npy")
                                  .astype(np.float64) for m in ("dlinear", "naive")), h)
                for h in (12, 24)]

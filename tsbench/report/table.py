@@ -382,7 +382,8 @@ def _latex(report: Report, columns: list[str], lines: list[list[str]]) -> str:
                       "\\bottomrule", "\\end{tabular}", "", "\n\n".join(notes)]) + "\n"
 
 
-CSV_FIELDS = ["dataset", "pred_len", "model", "label", "split", "cv", "metric", "scale", "mean",
+CSV_FIELDS = ["dataset", "pred_len", "model", "label", "split", "cv", "validation", "metric",
+              "scale", "mean",
               "std", "n", "ci_low", "ci_high", "ci_clipped", "published", "published_seq_len",
               "published_epochs", "published_source", "published_windows_unscored",
               "published_withheld", "published_other_settings",
@@ -401,7 +402,8 @@ def _csv(report: Report) -> str:
             "dataset": row.cell.dataset.removesuffix(f" [{tag}]"),
             "pred_len": row.cell.pred_len, "model": row.cell.model,
             "label": row.cell.label, "split": report.split,
-            "cv": tag.removeprefix("val: ") if tag else cell_facts(row.cell)["cross-validation"],
+            "cv": cell_facts(row.cell)["cross-validation"],
+            "validation": tag.removeprefix("val: ") if tag else None,
             "metric": report.metric,
             "scale": "scaled" if report.metric in SCALED else "scale-free",
             "mean": row.spread.mean,
