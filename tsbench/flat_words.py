@@ -10,7 +10,7 @@ from typing import Any
 def flat_case(entry: dict[str, Any]) -> str:
     """One flagged channel in words: its fold, both spreads over their rows, its shares."""
     fold = entry.get("fold")
-    where = "" if fold is None else f"fold {fold} "
+    where = "the refit's " if entry.get("refit") else "" if fold is None else f"fold {fold} "
     ratio = entry["spread_ratio"]
     spread = "constant, left unscaled" if ratio is None else f"{ratio:.0f} x"
     share = entry["share_of_val_mse"]

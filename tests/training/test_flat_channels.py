@@ -18,7 +18,7 @@ from tests.preloaded import run_module
 from tsbench.training.flat_channels import flat_warning
 
 ROWS, FLAT_ROWS = 400, 100
-WARNING = "scaled validation MSE distorted by channel(s) (near-)constant over the scaler's"
+WARNING = "scaled scores distorted by channel(s) (near-)constant over the scaler's"
 REPORT = "⚠ Scaled scores distorted by a channel (near-)constant over its scaler's"
 
 
@@ -107,22 +107,24 @@ def test_training_rows_that_hold_the_swing_say_nothing(tmp_path: Path) -> None:
         assert report.returncode == 0 and REPORT not in report.stdout
 
 
-def test_a_refit_that_scored_no_validation_split_checked_nothing(tmp_path: Path) -> None:
-    """``cv=refit`` trains on train+val and scores no validation split, so nothing compared
-    its scaler's rows with validation rows: its card says null (not checked), as a pruned
-    trial's, not an empty list (checked, none found)."""
-    from hydra import compose, initialize_config_module
-
-    from tsbench.training.run import run
-
-    with initialize_config_module("tsbench.conf", version_base="1.3"):
-        cfg = compose("config", overrides=["dataset=synthetic", "dataset.n_rows=400",
-                                           "model=naive", "seq_len=24", "pred_len=12",
-                                           "logger=none", "cv=refit"])
-    run(cfg, tmp_path / "refit")
-    card = json.loads((tmp_path / "refit" / "protocol.json").read_text())
-    assert card["split"]["splits_read"] == ["test", "train", "val"]
-    assert card["scaler"]["flat_channels"] is None
+@pytest.mark.parametrize("refit", [["cv=refit"], ["cv=tscv", "cv.n_splits=2", "cv.refit=true"]])
+def test_a_refit_is_checked_against_the_validation_rows_it_trained_on(
+        tmp_path: Path, refit: list[str]) -> None:
+    """A refit scores the test split with the published training rows' scaler, and no
+    validation split: its check reads the validation rows it trained on (not the test rows),
+    its entries say refit, and the test report's line names them."""
+    csv = _csv(tmp_path / "idle.csv", np.zeros(ROWS))
+    frame = pd.read_csv(csv)
+    frame.loc[:299, "peg"] = 0.0  # constant over the 280 training rows, moving from row 300
+    frame.to_csv(csv, index=False)
+    said, card = _run(csv, tmp_path / "refit", *refit)
+    refits = [e for e in card["scaler"]["flat_channels"] if e.get("refit")]
+    assert [(e["channel"], e["train_rows"], e["val_rows"]) for e in refits] == [
+        ("peg", [0, 280], [280, 320])]
+    assert "the refit's channel peg: std 0 over training rows [0, 280)" in said
+    report = run_module("tsbench.report", [str(tmp_path / "refit")], None)
+    assert report.returncode == 0, report.stderr
+    assert REPORT in report.stdout and "the refit's channel peg" in report.stdout
 
 
 def test_a_holdout_fix_names_a_split_setting_its_split_rule_reads() -> None:

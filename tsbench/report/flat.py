@@ -49,6 +49,10 @@ def _cell_case(row: Row, split: str) -> str:
 
 
 def _entries(run: Any, split: str) -> list[dict[str, Any]]:
-    """A run's flagged channels that bear on ``split``'s scores."""
+    """A run's flagged channels that bear on ``split``'s scores: a validation split's
+    scalers (a holdout run's, the folds'), or the test split's (a holdout run's, a
+    refit's)."""
     entries = ((run.card or {}).get("scaler") or {}).get("flat_channels") or []
-    return [e for e in entries if split == "val" or e.get("fold") is None]
+    if split == "val":
+        return [e for e in entries if not e.get("refit")]
+    return [e for e in entries if e.get("fold") is None]

@@ -18,7 +18,12 @@ from tsbench.data.loading import Series
 from tsbench.data.splits import Borders
 from tsbench.errors import ConfigError
 from tsbench.rundir import LOGS, fold_dir, fold_metric
-from tsbench.training.flat_channels import FLAT_KEY, flat_columns, scored_values
+from tsbench.training.flat_channels import (
+    FLAT_KEY,
+    flat_columns,
+    refit_flat_channels,
+    scored_values,
+)
 from tsbench.training.pruning import TrialPruning
 from tsbench.training.search_trial import scores_test
 from tsbench.training.train_and_score import fit_and_score
@@ -168,12 +173,18 @@ def refit_and_score(cfg: Any, series: Series, borders: Borders, run_dir: Path, l
                     max_epochs: int | None = None) -> tuple[dict[str, Any], Any, Any]:
     """Train on every train+val row (no validation to stop on) and score the test split
     unless ``score_test=false``; the scaler is the published training rows', so the scores
-    are on the published scale (``cv=refit``, and ``cv.refit`` after the folds)."""
+    are on the published scale (``cv=refit``, and ``cv.refit`` after the folds). Its
+    channels flat over those rows that the validation rows move are under ``FLAT_KEY``
+    (:func:`refit_flat_channels`)."""
     ranges = {"train": (0, borders.val[1])}
     if scores_test(cfg):
         ranges["test"] = borders.test
-    return fit_and_score(cfg, series, ranges, run_dir, logger, max_epochs=max_epochs,
-                         scaler_rows=borders.train, part="refit on the train+val rows")
+    metrics, model, data = fit_and_score(cfg, series, ranges, run_dir, logger,
+                                         max_epochs=max_epochs, scaler_rows=borders.train,
+                                         part="refit on the train+val rows")
+    metrics[FLAT_KEY] = refit_flat_channels(series, str(cfg.features), borders.train,
+                                            (borders.train[1], borders.val[1]))
+    return metrics, model, data
 
 
 def cross_validate(
@@ -223,6 +234,7 @@ def cross_validate(
         epochs = refit_epoch_count(float(np.median(best)))
         refit, _, _ = refit_and_score(cfg, series, borders, run_dir, logger, max_epochs=epochs)
         metrics.update({k: v for k, v in refit.items() if k.startswith(("test_", "n_test", "lr_"))})
+        metrics[FLAT_KEY] += refit[FLAT_KEY]  # the refit's scaler, which scales the test split
         metrics.update(
             splits_read=["train", "test", "val"],
             refit_epochs=refit["epochs"],

@@ -52,15 +52,32 @@ def flat_channels(data: ForecastData, split: str, mse_per_channel: list[float]
                   ) -> list[dict[str, Any]]:
     """The flagged scored channels of ``split`` (its target rows, from its first target on)
     against ``data``'s scaler, each with its share of the split's scaled MSE."""
-    values, columns = scored_values(data.series, data.features)
-    train = data.scaler.fitted_rows
     start, end = data.ranges[split]
-    val = (start + data.seq_len, end)
-    total = float(sum(mse_per_channel))
+    return flat_entries(data.series, data.features, data.scaler.fitted_rows,
+                        (start + data.seq_len, end), mse_per_channel)
+
+
+def refit_flat_channels(series: Series, features: str, train: tuple[int, int],
+                        val: tuple[int, int]) -> list[dict[str, Any]]:
+    """A refit's flagged channels: its scaler's rows (``train``, the published training
+    rows) against the validation rows ``val`` it trained on, which stand for the test rows
+    that scaler scales (never read here); marked ``refit``, with no share (no validation
+    split is scored)."""
+    return [{**entry, "refit": True} for entry in flat_entries(series, features, train, val)]
+
+
+def flat_entries(series: Series, features: str, train: tuple[int, int],
+                 val: tuple[int, int], mse_per_channel: list[float] | None = None
+                 ) -> list[dict[str, Any]]:
+    """The card's entry of each scored channel :func:`flat_columns` flags between ``train``
+    and ``val``'s rows, with its share of the split's scaled MSE where it was scored."""
+    values, columns = scored_values(series, features)
+    total = float(sum(mse_per_channel)) if mse_per_channel is not None else 0.0
     return [{"channel": columns[k], "train_rows": list(train), "train_std": train_std,
              "val_rows": list(val), "val_std": val_std,
              "spread_ratio": None if train_std == 0 else val_std / train_std,
-             "share_of_val_mse": mse_per_channel[k] / total if total > 0 else None}
+             "share_of_val_mse": (mse_per_channel[k] / total if mse_per_channel is not None
+                                  and total > 0 else None)}
             for k, train_std, val_std in flat_columns(values, train, val)]
 
 
@@ -92,7 +109,7 @@ def flat_warning(cfg: Any, flat: list[dict[str, Any]], most: int | None = None) 
                 f"dataset.split=ratio dataset.train_frac=..., in place of {split}'s borders")
         fix = (f"{leave_out}, or another split ({frac}) whose training rows hold the "
                "channel's movement")
-    return (f"scaled validation MSE distorted by channel(s) (near-)constant over the "
+    return (f"scaled scores distorted by channel(s) (near-)constant over the "
             f"scaler's training rows: {cases} -> the standard scaler divides by that tiny "
             f"spread (a constant channel is left unscaled, in original units): {fix} "
             f"(protocol.json: scaler.flat_channels)")

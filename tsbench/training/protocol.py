@@ -79,8 +79,8 @@ def protocol_card(cfg: Any, series: Series, borders: Borders, metrics: dict[str,
     """The card of a finished run: ``metrics`` are its scores, ``data`` its holdout data
     (None for cross-validation, whose folds each had their own), ``flat`` the scored
     channels (near-)constant over a scaler's training rows that its validation rows move
-    (:mod:`tsbench.training.flat_channels`; None: not checked, a pruned trial's and a
-    ``cv=refit`` run's, which scored no validation split)."""
+    (:mod:`tsbench.training.flat_channels`; a refit's against the validation rows it
+    trained on; None: not checked)."""
     cv = str(cfg.cv.name)
     seq_len, pred_len = int(cfg.seq_len), int(cfg.pred_len)
     ranges = _ranges_read(cv, borders, metrics)

@@ -177,8 +177,7 @@ def _run(cfg: DictConfig, run_dir: Path, threads: int) -> dict[str, Any]:
     step = strategy_step(cfg)
     metrics.update(seed=int(cfg.seed), threads=threads, step=step or int(cfg.pred_len),
                    strategy="direct" if step is None else "recursive")
-    # the card's, not a metric; None where no validation split was scored (cv=refit)
-    flat = metrics.pop(FLAT_KEY, None)
+    flat = metrics.pop(FLAT_KEY, None)  # the card's, not a metric (None: not checked)
     if flat:
         most = most_clean_folds(cfg, series, borders) if cfg.cv.name == "tscv" else None
         log.warning(flat_warning(cfg, flat, most))
