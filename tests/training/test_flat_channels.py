@@ -140,3 +140,17 @@ def test_a_holdout_fix_names_a_split_setting_its_split_rule_reads() -> None:
     assert "another split (dataset.train_frac)" in lines["ratio"]
     assert "dataset.split" not in lines["ratio"]
     assert "(dataset.split=ratio dataset.train_frac=..." in lines["ett_hour"]
+
+
+def test_a_cv_fix_names_a_fold_count_only_where_one_avoids_the_flat_rows() -> None:
+    """Fewer folds are advised with the count that shows no flat channel; where none does
+    (2 folds, the fewest, flag it too) no fold count is advised."""
+    entry = {"fold": 0, "channel": "peg", "train_rows": [0, 64], "train_std": 0.0,
+             "val_rows": [64, 128], "val_std": 1.0, "spread_ratio": None,
+             "share_of_val_mse": 0.9, "share_of_cv_mse": 0.5}
+    cfg = OmegaConf.create({"cv": {"name": "tscv", "max_train_size": None}})
+    assert flat_warning(cfg, [entry], 3).count("cv.n_splits=3 (its folds' training rows") == 1
+    none = flat_warning(cfg, [entry], None)
+    assert "cv.n_splits" not in none and "fewer folds" not in none
+    assert "-> the standard scaler divides by that tiny spread (a constant channel is left " \
+           "unscaled, in original units): shorter validation blocks (cv.test_size" in none

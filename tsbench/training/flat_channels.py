@@ -97,11 +97,12 @@ def flat_warning(cfg: Any, flat: list[dict[str, Any]], most: int | None = None) 
     leave_out = (f"leave {', '.join(names)} out with dataset.columns, or score another "
                  "channel alone (features=S dataset.target=...)")
     if cfg.cv.name == "tscv":
-        fewer = (f"cv.n_splits={most} (its folds' training rows show no such channel)"
-                 if most else "fewer folds (cv.n_splits)")
+        # no fewer folds where none avoids it (2, the fewest, flags it too)
+        fewer = (f"cv.n_splits={most} (its folds' training rows show no such channel), or "
+                 if most else "")
         capped = ("" if cfg.cv.max_train_size is None else
                   ", or uncapped training blocks (cv.max_train_size=null)")
-        fix = (f"{fewer}, or shorter validation blocks (cv.test_size, rows: longer training "
+        fix = (f"{fewer}shorter validation blocks (cv.test_size, rows: longer training "
                f"blocks){capped}, or {leave_out}")
     else:  # train_frac moves a ratio split's borders alone (ETT's months are fixed)
         split = str(cfg.dataset.get("split", "ratio"))
