@@ -785,6 +785,10 @@ def check_the_quick_recipe_end_to_end(out: Path) -> None:
     """The clean run's report: its results, members, greedy weights and window counts."""
     report = json.loads((out / "report.json").read_text())
     assert set(report["results"]) == {"baseline", "best single", "ensemble"}
+    # the file, given relative, recorded as the stages ran it: absolute (report.md's Baseline)
+    [path] = [o.split("=", 1)[1] for o in report["overrides"] if o.startswith("dataset.path=")]
+    assert Path(path).is_absolute() and f"`dataset=csv dataset.path={path} " in (
+        out / "report.md").read_text()
     # the baseline (the trials' epoch budget), and the top 2 configurations: their trial and
     # one more seed each
     assert report["members"][0] == str(out / "a_baseline") and len(report["members"]) == 5
@@ -1239,7 +1243,7 @@ def test_a_folder_stopped_before_its_first_stage_ended_keeps_its_settings(
     """tune.json is written before stage (a): a command with other settings was let into a
     folder stopped in (a), both logs in one file. Its files are recorded as absolute paths:
     the same command from another folder resumes it."""
-    def stopped_in_a(t: Tuning, overrides: list[str]) -> dict:
+    def stopped_in_a(t: Tuning) -> dict:
         raise KeyboardInterrupt
 
     monkeypatch.setattr("tsbench.tune.recipe.run_stages", stopped_in_a)
@@ -1267,7 +1271,7 @@ def test_the_commands_warnings_are_said_before_the_stages(
         caplog: pytest.LogCaptureFixture) -> None:
     """A target named under features=M: every column is tuned for, which tsbench says; the
     stages said it in their logs alone."""
-    def stopped(t: Tuning, overrides: list[str]) -> dict:
+    def stopped(t: Tuning) -> dict:
         raise KeyboardInterrupt
 
     monkeypatch.setattr("tsbench.tune.recipe.run_stages", stopped)
@@ -1962,9 +1966,9 @@ def _run_stages_twice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     for name, value in stub.items():
         monkeypatch.setattr(recipe_module, name, value)
     first = _tuning(tmp_path)
-    recipe_module.run_stages(first, [])
+    recipe_module.run_stages(first)
     again = _tuning(tmp_path)
-    recipe_module.run_stages(again, [])
+    recipe_module.run_stages(again)
     return calls, edges, first, again
 
 

@@ -461,7 +461,7 @@ def scored_channels(run_dir: Path) -> str:
     return f"the target channel {card['target']} only (features={card['features']})"
 
 
-def run_stages(t: Tuning, overrides: list[str]) -> dict[str, Any]:
+def run_stages(t: Tuning) -> dict[str, Any]:
     """Stages (a)-(g), each skipped if ``tune.json`` records it; the report's summary."""
     if t.state.stages:
         log.info("resuming %s: stages %s done, %s of the budget spent", t.out,
@@ -488,11 +488,10 @@ def run_stages(t: Tuning, overrides: list[str]) -> dict[str, Any]:
     t.state.stage("e_bayes", lambda: bayes_search(t, args, epoch))
     retrained = t.state.stage("f_retrain", lambda: retrain(t, lr))
     final = t.state.stage("g_report", lambda: final_scores(t, retrained))
-    command = [*python_path(), "tsbench-tune",
-               *(shlex.quote(absolute_paths(o)) for o in overrides),
+    command = [*python_path(), "tsbench-tune", *map(shlex.quote, t.overrides),
                *recipe_arguments(_plain(t.recipe)), shlex.quote(f"out={t.out.absolute()}")]
-    return {
-        "overrides": list(overrides), "command": " ".join(command), "lr": lr,
+    return {  # the overrides with their files absolute, as the stages ran them
+        "overrides": list(t.overrides), "command": " ".join(command), "lr": lr,
         "lookbacks": seq_lens,
         "stages": {s: t.state.stages[s] for s in ("d_random", "e_bayes")},
         "top_configs": [{**c["params"], "objective": c["objective"]}
@@ -539,7 +538,7 @@ def run_recipe(overrides: list[str], recipe: Any, out_dir: Path) -> dict[str, An
             t.state.save()  # anything: a command with others is refused even then
         log.info("outputs in %s", out_dir)
         with t.state.clock():  # a killed run's unfinished stage counts on resume
-            summary = run_stages(t, overrides)
+            summary = run_stages(t)
         write_json(out_dir / SUMMARY_FILE, summary)
         write_text(out_dir / REPORT_FILE, render_report(summary))
     return summary
