@@ -91,6 +91,10 @@ def test_a_channel_constant_over_the_training_rows_is_named_unscaled(tmp_path: P
     report = run_module("tsbench.report", [str(run_dir)], None)  # the test split's report
     assert report.returncode == 0, report.stderr
     assert REPORT in report.stdout and "channel peg: std 0 over training rows" in report.stdout
+    # a CSV holds data alone: the caveat on what its scores mean is a warning beside it
+    data = run_module("tsbench.report", [str(run_dir), "--format", "csv"], None)
+    assert data.returncode == 0 and "⚠" not in data.stdout
+    assert f"tsbench-report: warning: {REPORT.removeprefix('⚠ ')}" in data.stderr
 
 
 def test_training_rows_that_hold_the_swing_say_nothing(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ from tsbench.errors import TsbenchError, closest
 from tsbench.output_guard import check_output
 from tsbench.report.build import build
 from tsbench.report.collect import Collected, collect, group
+from tsbench.report.flat import flat_lines
 from tsbench.report.planned import never_started
 from tsbench.report.table import FORMATS, render
 from tsbench.report.tuned import Tuned, markdown, read_tuned, tuning_folders, unfinished
@@ -159,6 +160,9 @@ def main(argv: list[str] | None = None) -> int:
         text = render_html(report, [str(d) for d in args.dirs], len(found.runs))
     else:
         text = render(report, args.format)
+    if args.format == "csv":  # data alone: the caveat on what its scores mean, on stderr
+        for line in flat_lines(report):
+            _warn(line.removeprefix("⚠ "))
     return _write(args.output, "\n".join([text, *sections]))
 
 
