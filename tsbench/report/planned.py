@@ -20,21 +20,12 @@ from tsbench.rundir import find_runs, started_jobs, tracker_copy
 from tsbench.search.names import BASIC_SWEEPERS, MULTIRUN_FILE, is_search
 
 
-def resumable(sweep: Path) -> bool:
-    """Whether the multirun in ``sweep`` ran on tsbench's basic sweeper, which resumes
-    (``hydra.sweeper.resume``); Hydra's own has no such setting."""
-    try:
-        target = OmegaConf.load(sweep / MULTIRUN_FILE).hydra.sweeper.get("_target_")
-    except (OSError, YAMLError, OmegaConfBaseException, AttributeError):
-        return False
-    return str(target) == BASIC_SWEEPERS[1]
-
-
-def planned_jobs(sweep: Path) -> list[list[str]] | None:
+def planned_jobs(sweep: Path) -> tuple[list[list[str]], bool] | None:
     """The swept overrides of each job the plain multirun in ``sweep`` plans, in job-number
-    order (as its sweeper expands its task overrides and ``hydra.sweeper.params``); None for a
-    search's folder, or where its record cannot be read or expanded here (a ``glob``
-    sweep, which needs the config's groups)."""
+    order (as its sweeper expands its task overrides and ``hydra.sweeper.params``), and
+    whether its sweeper resumes (``hydra.sweeper.resume``: tsbench's basic sweeper; Hydra's
+    own has no such setting); None for a search's folder, or where its record cannot be
+    read or expanded here (a ``glob`` sweep, which needs the config's groups)."""
     try:
         hydra = OmegaConf.load(sweep / MULTIRUN_FILE).hydra
         sweeper = OmegaConf.to_container(hydra.sweeper, resolve=False)
@@ -45,8 +36,9 @@ def planned_jobs(sweep: Path) -> list[list[str]] | None:
                  *map(str, hydra.overrides.task)]
         overrides = OverridesParser.create().parse_overrides(lines)
         swept = {o.get_key_element() for o in overrides if o.is_sweep_override()}
-        return [[o for o in job if o.split("=", 1)[0] in swept]
+        jobs = [[o for o in job if o.split("=", 1)[0] in swept]
                 for batch in BasicSweeper.split_arguments(overrides, None) for job in batch]
+        return jobs, sweeper.get("_target_") == BASIC_SWEEPERS[1]
     except (OSError, YAMLError, OmegaConfBaseException, HydraException, AssertionError,
             AttributeError):
         return None
@@ -61,9 +53,10 @@ def never_started(roots: list[Path], apart: tuple[Path, ...],
     for sweep in sweeps:
         if any(sweep.is_relative_to(folder.resolve()) for folder in apart):
             continue
-        jobs = planned_jobs(sweep)
-        if jobs is None:
+        planned = planned_jobs(sweep)
+        if planned is None:
             continue
+        jobs, resumable = planned
         # a finished tsbench-analyze job writes no metrics.json: started all the same
         started = {*find_runs([sweep]), *started_jobs([sweep])}
         missing = len(jobs) - len(started)
@@ -75,7 +68,7 @@ def never_started(roots: list[Path], apart: tuple[Path, ...],
         example = "" if first is None else f", e.g. job {first}: {' '.join(jobs[first])}"
         fix = (f"resume it with the same command, hydra.sweep.dir={sweep} and "
                "hydra.sweeper.resume=true (its finished jobs are not run again)"
-               if resumable(sweep) else "run the jobs left with the same command and "
+               if resumable else "run the jobs left with the same command and "
                "those values alone, in a folder of their own (Hydra's basic sweeper, which "
                "ran it, does not resume; tsbench's default one does), and report both folders")
         warn(f"{sweep}: {missing} of the sweep's {len(jobs)} jobs never started (its "
