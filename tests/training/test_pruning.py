@@ -73,6 +73,8 @@ def test_asha_sweep_stops_learning_rates_that_cannot_learn(asha_sweep: Path) -> 
             assert row["status"] == "ok" and row["pruned_at_epoch"] == ""
             assert metrics["epochs"] == 3 == val_epochs(sweep / row["job_dir"])
             assert "test_mse" in metrics and "pruned" not in metrics
+            # the run's own time: its training and the rest, inside the sweep's trial time
+            assert 0 < metrics["train_seconds"] < metrics["run_seconds"] < float(row["seconds"])
             assert (sweep / row["job_dir"] / "checkpoints" / "best.ckpt").is_file()
             continue
         assert (row["status"], row["pruned_at_epoch"]) == ("pruned", "2")

@@ -23,7 +23,7 @@ BASE = ["dataset=synthetic", "dataset.n_rows=500", "model=dlinear", "seq_len=32"
 SMALL_ITRANSFORMER = ["model=itransformer", "model.d_model=16", "model.n_heads=2",
                       "model.e_layers=1", "model.d_ff=16"]
 #: Keys that differ between two runs of the same config (wall time) or by design.
-VOLATILE = {"train_seconds", "strategy"}
+VOLATILE = {"train_seconds", "run_seconds", "strategy"}
 
 
 def _config(*overrides: str):

@@ -222,6 +222,12 @@ def test_the_time_not_the_estimate_ends_a_search(tmp_path: Path) -> None:
     assert planned_from_trials(tuning("recipe.max_trials=40"), 1000, rows) == 40
     assert planned_from_trials(tuning("recipe.min_trials=300"), 1000, rows) == 300
     assert planned_from_trials(plain, 1000, []) is None
+    # before any trial, each pays the baseline's start in its process besides its epochs:
+    # 10 s here, so the tiny model's 1000 s buy 99 trials, not 19565
+    (tmp_path / "a_baseline").mkdir()
+    (tmp_path / "a_baseline" / "metrics.json").write_text(
+        json.dumps({"train_seconds": 2.0, "run_seconds": 12.0}))
+    assert planned_trials(plain, 1000, 0.01) == int(1000 / (0.01 * 5.111 + 10)) == 99
 
 
 def test_a_refit_setting_that_is_not_a_boolean_is_refused(tmp_path: Path,

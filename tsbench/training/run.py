@@ -7,6 +7,7 @@ function hands the validation objective (never a test metric) to the sweeper.
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -152,6 +153,7 @@ def run(cfg: DictConfig, run_dir: Path, parallel_jobs: int = 1) -> dict[str, Any
 
 
 def _run(cfg: DictConfig, run_dir: Path, threads: int) -> dict[str, Any]:
+    began = time.perf_counter()
     pl.seed_everything(int(cfg.seed), workers=True, verbose=False)
     series = load_series(cfg.dataset)
     borders = benchmark_borders(len(series.values), series.split, int(cfg.seq_len),
@@ -177,6 +179,8 @@ def _run(cfg: DictConfig, run_dir: Path, threads: int) -> dict[str, Any]:
     step = strategy_step(cfg)
     metrics.update(seed=int(cfg.seed), threads=threads, step=step or int(cfg.pred_len),
                    strategy="direct" if step is None else "recursive")
+    # the run's own wall time, the process's start left out (a sweep's trials share one)
+    metrics["run_seconds"] = round(time.perf_counter() - began, 3)
     flat = metrics.pop(FLAT_KEY, None)  # the card's, not a metric (None: not checked)
     if flat:
         most = most_clean_folds(cfg, series, borders) if cfg.cv.name == "tscv" else None

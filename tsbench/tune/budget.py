@@ -17,7 +17,8 @@ def planned_trials(t: Tuning, seconds: float, epoch_seconds: float) -> int:
     """How many trials ``seconds`` buy at ``epoch_seconds`` an epoch (of each fold, with
     ``recipe.cv_folds``), when ASHA stops all but 1/eta of the trials at each rung
     ``min_epochs * eta**k``: an estimate, within ``recipe.min_trials`` and
-    ``recipe.max_trials``, shown as the stage's progress (:func:`trial_cap` ends it)."""
+    ``recipe.max_trials``, shown as the stage's progress (:func:`trial_cap` ends it). Each
+    trial also pays :func:`trial_start_seconds` once: a tiny model's epochs cost less."""
     r = t.recipe
     eta, last = int(r.eta), int(r.max_epochs)
     rungs = [e for e in (int(r.min_epochs) * eta**k for k in range(16)) if e < last] + [last]
@@ -25,8 +26,21 @@ def planned_trials(t: Tuning, seconds: float, epoch_seconds: float) -> int:
         rungs, eta = [last], 1
     epochs = sum((b - a) / eta**k for k, (a, b) in enumerate(pairwise([0, *rungs])))
     epochs *= max(1, t.cv_folds)
-    estimate = max(int(r.min_trials), int(seconds / max(1e-9, epochs * epoch_seconds)))
+    trial = epochs * epoch_seconds + trial_start_seconds(t)
+    estimate = max(int(r.min_trials), int(seconds / max(1e-9, trial)))
     return estimate if r.max_trials is None else min(estimate, int(r.max_trials))
+
+
+def trial_start_seconds(t: Tuning) -> float:
+    """The seconds a search's trial spends besides its epochs (building its data and model,
+    scoring): as the baseline's run spent them in its process (``run_seconds`` less
+    ``train_seconds``), which the trials of a sweep, run by its one process, share; 0 where
+    not known (no baseline yet, or a folder of an older tsbench)."""
+    path = t.out / "a_baseline" / METRICS
+    metrics = read_metrics(path.parent) if path.is_file() else {}
+    if "run_seconds" not in metrics:
+        return 0.0
+    return max(0.0, float(metrics["run_seconds"]) - float(metrics.get("train_seconds") or 0.0))
 
 
 def planned_from_trials(t: Tuning, seconds: float, rows: list[dict[str, str]]) -> int | None:
