@@ -47,7 +47,7 @@ from tsbench.tune.budget import (
     smaller_search_share,
     trial_cap,
 )
-from tsbench.tune.cli import main, parse
+from tsbench.tune.cli import StageLines, main, parse
 from tsbench.tune.commands import StageFailed, run_stage
 from tsbench.tune.ensemble import cv_error_gram, error_gram, score_runs
 from tsbench.tune.preflight import check_search, check_tuning_space, composed, data_settings
@@ -1284,8 +1284,11 @@ def test_the_commands_warnings_are_said_before_the_stages(
     with caplog.at_level("WARNING", logger="tsbench.tune"):
         assert main(["dataset=ili", "dataset.target=OT", "model=dlinear", "recipe=quick",
                      f"out={tmp_path / 'out'}"]) == 130
-    assert ("warning: dataset.target=OT with features=M: every column is forecast and scored "
-            "(test_mse is their mean), OT only plotted -> add features=MS") in caplog.text
+    said = [StageLines().format(r) for r in caplog.records if r.levelno == logging.WARNING]
+    assert said == ["[tsbench-tune] warning: dataset.target=OT with features=M: every column "
+                    "is forecast and scored (test_mse is their mean), OT only plotted -> add "
+                    "features=MS to score OT alone from all columns, or features=S to forecast "
+                    "it from itself"]
 
 
 def test_a_relative_path_written_absolute_is_the_same_setting(
@@ -1329,12 +1332,13 @@ def test_a_budget_too_short_for_one_full_trial_ends_with_the_baseline_and_the_bu
     # a tiny model's epochs cost less than its start: the trial's time holds both
     start = state["a_seconds"] - read_metrics(out / "a_baseline")["train_seconds"]
     assert float(fix[3]) == pytest.approx(start, rel=0.05)
-    warning = proc.stderr.index("too short for one trial to run its full budget, so the run "
-                                "may end with the baseline alone")
+    warning = proc.stderr.index("[tsbench-tune] warning: the searches' time looks too short "
+                                "for one trial to run its full budget, so the run may end with "
+                                "the baseline alone")
     assert warning < proc.stderr.index("(d) random search")
     said = ("no search trial ran its full budget (recipe.max_epochs=40), so the run ends with "
             f"the baseline: every result is the preset's -> {fix[0]}")
-    assert f"(f) nothing to retrain: {said}" in proc.stderr
+    assert f"[tsbench-tune] warning: (f) nothing to retrain: {said}" in proc.stderr
     assert proc.stderr.rstrip().endswith(f"tsbench-tune: warning: {said}")
     assert f"**Short budget: {said}**" in proc.stdout
     assert f"outputs in {out}" in proc.stderr.splitlines()[0]

@@ -139,8 +139,19 @@ def usage() -> str:
     return "\n".join(text)
 
 
+class StageLines(logging.Formatter):
+    """``[tsbench-tune] ...`` for the progress lines, ``[tsbench-tune] warning: ...`` for a
+    warning, which would read as progress without its word."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        word = "warning: " if record.levelno >= logging.WARNING else ""
+        return f"[tsbench-tune] {word}{super().format(record)}"
+
+
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="[tsbench-tune] %(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(StageLines())
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
     args = sys.argv[1:] if argv is None else argv
     if {"-h", "--help"} & set(args):
         print(usage())

@@ -518,7 +518,7 @@ def run_recipe(overrides: list[str], recipe: Any, out_dir: Path) -> dict[str, An
     if _finished(t):
         return json.loads((out_dir / SUMMARY_FILE).read_text())
     for said in command_warnings(list(overrides), cfg):
-        log.warning("warning: %s", said)
+        log.warning("%s", said)
     try:  # stage (a)'s command and the searches' own settings, before any folder
         check_command([*t.base, *t.epoch_budget])
         check_search([*t.base, *t.epoch_budget], [str(s) for s in recipe.search])

@@ -156,7 +156,7 @@ class TuneState:
             try:
                 write()
             except OSError as error:  # the run's own error or interrupt is the one to say
-                log.warning("warning: %s not written (%s): a resume counts the time to its "
+                log.warning("%s not written (%s): a resume counts the time to its "
                             "last tick", CLOCK_FILE, error)
 
     def done(self, stage: str) -> bool:
