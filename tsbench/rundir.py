@@ -43,10 +43,13 @@ RUN_LOCK = "run.lock"
 #: just before metrics.json; runs saved before it existed have none).
 PROTOCOL = "protocol.json"
 #: Per-window error of a scored split, float32 in window order (``val``/``test``), one file
-#: per metric in ``WINDOW_METRICS`` (runs saved before the MAE files have only the MSE ones,
-#: before the MASE and sMAPE files only those two).
+#: per metric in ``SAVED_WINDOW_METRICS`` (runs saved before the MAE files have only the MSE
+#: ones, before the MASE and sMAPE files only those two, before the original-unit files none).
 WINDOW_ERRORS = "{split}_window_{metric}.npy"
 WINDOW_METRICS = ("mse", "mae", "mase", "smape")
+#: The per-window errors a run saves: :data:`WINDOW_METRICS` and the MSE and MAE in the
+#: data's own units (``test_window_mse_orig.npy``).
+SAVED_WINDOW_METRICS = (*WINDOW_METRICS, "mse_orig", "mae_orig")
 #: The best-validation weights, as Lightning's checkpoint.
 CHECKPOINT_DIR = "checkpoints"
 CHECKPOINT_NAME = "best"
@@ -121,7 +124,7 @@ def clear_unfinished(run_dir: Path, job_log: str) -> None:
     names = {Path(HYDRA_CONFIG).parent.as_posix(), job_log, CONFIG, PROTOCOL, RUN_LOCK,
              CHECKPOINT_DIR, LOGS, TENSORBOARD, FORECAST_PLOT, LOSS_PLOT, LR_FIND_PLOT, LR_FIND}
     windows = {WINDOW_ERRORS.format(split=split, metric=metric)
-               for split in ("val", "test") for metric in WINDOW_METRICS}
+               for split in ("val", "test") for metric in SAVED_WINDOW_METRICS}
     for path in run_dir.iterdir():
         if path.name in names | windows or fold_number(path) is not None:
             if path.is_dir() and not path.is_symlink():
@@ -143,8 +146,15 @@ def ran_in(record: Path | Any) -> str | None:
     return str(cwd) if cwd else None
 
 #: The scaled scores a finished run's line shows, where its metrics have them (each beside
-#: its ``_orig`` twin in original units, where recorded).
+#: its twin in original units, where recorded: :func:`original_key`).
 SCORES = ("test_mse", "test_mae", "val_mse", "cv_val_mse_mean")
+
+
+def original_key(key: str) -> str:
+    """The metrics.json key of a scaled score's twin in the data's own units:
+    ``test_mse`` -> ``test_mse_orig``, ``cv_val_mse_mean`` -> ``cv_val_mse_orig_mean``."""
+    stem, mean = (key.removesuffix("_mean"), "_mean") if key.endswith("_mean") else (key, "")
+    return f"{stem}_orig{mean}"
 
 
 def figures(metrics: dict[str, Any]) -> str:
@@ -156,7 +166,7 @@ def figures(metrics: dict[str, Any]) -> str:
     if not keys:
         return "nothing scored (no validation split, and score_test=false)"
     line = "  ".join(f"{k}={metrics[k]:.4f}" for k in keys) + " (scaled)"
-    originals = [f"{k}_orig" for k in keys if f"{k}_orig" in metrics]
+    originals = [original_key(k) for k in keys if original_key(k) in metrics]
     if originals:  # 5 significant digits: the data's units may be of any size
         line += "  " + "  ".join(f"{k}={metrics[k]:.5g}" for k in originals)
         line += " (original units)"
@@ -177,7 +187,7 @@ def read_protocol(run_dir: Path) -> dict[str, Any] | None:
     return json.loads(path.read_text()) if path.is_file() else None
 
 
-#: One split's per-window errors by metric (:data:`WINDOW_METRICS`; window order, the
+#: One split's per-window errors by metric (:data:`SAVED_WINDOW_METRICS`; window order, the
 #: means are the split's scores); ``mase`` is absent where the run's MASE is undefined.
 WindowErrors = dict[str, np.ndarray]
 
@@ -193,7 +203,7 @@ def write_window_errors(run_dir: Path, split: str, errors: WindowErrors) -> None
 
 
 def read_window_errors(run_dir: Path, split: str, metric: str = "mse") -> np.ndarray | None:
-    """One split's per-window ``metric`` (``WINDOW_METRICS``), or None where the run saved
+    """One split's per-window ``metric`` (``SAVED_WINDOW_METRICS``), or None where the run saved
     none."""
     path = run_dir / WINDOW_ERRORS.format(split=split, metric=metric)
     return np.load(path, allow_pickle=False) if path.is_file() else None
@@ -227,7 +237,7 @@ def config_choice(run_dir: Path, group: str) -> str | None:
 OWN_FILES = frozenset({
     CONFIG, METRICS, RUN_LOCK, PROTOCOL, FORECAST_PLOT, LOSS_PLOT, LR_FIND_PLOT, LR_FIND,
     LOOKBACK, ACF_PLOT, *(WINDOW_ERRORS.format(split=split, metric=metric)
-                          for split in ("val", "test") for metric in WINDOW_METRICS)})
+                          for split in ("val", "test") for metric in SAVED_WINDOW_METRICS)})
 OWN_FOLDERS = frozenset({Path(HYDRA_CONFIG).parent.as_posix(), CHECKPOINT_DIR, LOGS,
                          TENSORBOARD})
 

@@ -386,6 +386,11 @@ def test_a_naive_run_scores_its_hand_computed_errors_in_scaled_and_original_unit
     assert metrics["test_mae_orig"] == pytest.approx(metrics["test_mae"] * sigma, rel=1e-9)
     assert metrics["test_mae_orig"] == pytest.approx(np.abs(truth - last).mean(), rel=1e-5)
     assert metrics["test_mse_orig"] == pytest.approx(((truth - last) ** 2).mean(), rel=1e-5)
+    # per window in original units too: the report's paired tests with --units original
+    np.testing.assert_allclose(np.load(run_dir / "test_window_mse_orig.npy"),
+                               ((truth - last) ** 2).mean(axis=1), rtol=1e-5)
+    np.testing.assert_allclose(np.load(run_dir / "test_window_mae_orig.npy"),
+                               np.abs(truth - last).mean(axis=1), rtol=1e-5)
 
 
 def test_the_sources_digest_tells_edited_code_apart_wherever_it_lies(tmp_path: Path) -> None:

@@ -17,6 +17,10 @@ each run's validation score and per-window validation errors: a holdout run's va
 cv=tscv run's folds' validation blocks, each protocol's runs tables of their own, ranked
 on one protocol alone; no published number (those are test scores).
 
+In original units (``units="original"``, :mod:`tsbench.report.units`) all of it reads each
+run's scores and per-window errors in the data's own units (``test_mse_orig``,
+``test_window_mse_orig.npy``), and no published number (scaled) stands beside a cell.
+
 A published number stands beside a cell only where the cell's protocol matches the one the
 published numbers share (:func:`tsbench.report.compare.off_published`). Where it left the
 last test windows unscored (a paper's drop_last), the difference from it is the cell's
@@ -44,6 +48,7 @@ from tsbench.report.collect import (
 )
 from tsbench.report.compare import flags, off_published
 from tsbench.report.ranking import Ranking, rank
+from tsbench.report.units import ORIGINAL, SCALED_UNITS, score_metric
 from tsbench.rundir import WINDOW_ERRORS
 
 #: Verdicts of a paired test against the baseline.
@@ -127,6 +132,29 @@ class Report:
     # tests whose degrees of freedom the cells' few seeds cut below the windows' own
     few_seeds: list[str] = field(default_factory=list)
     split: str = "test"  # the split whose scores it reports (:data:`validation.SPLITS`)
+    units: str = SCALED_UNITS  # the scores' units (:mod:`tsbench.report.units`)
+    # cells of an original-unit report whose published number (scaled) is left out
+    published_scaled: int = 0
+
+    @property
+    def score_metric(self) -> str:
+        """The metric as metrics.json keys and window files name it (``mse_orig``)."""
+        return score_metric(self.metric, self.units)
+
+    @property
+    def metric_text(self) -> str:
+        """The metric as headings name it: ``MSE``, or ``MSE, original units``."""
+        return self.metric.upper() + (", original units" if self.units == ORIGINAL else "")
+
+    @property
+    def metric_words(self) -> str:
+        """The metric as a sentence names it: ``MSE``, or ``MSE in original units``."""
+        return self.metric_text.replace(", ", " in ")
+
+    @property
+    def shows_published(self) -> bool:
+        """Whether its table has the published columns: a test report in scaled units."""
+        return self.split == "test" and self.units == SCALED_UNITS
 
     def tables(self) -> dict[tuple[str, int], list[Row]]:
         out: dict[tuple[str, int], list[Row]] = {}
@@ -136,10 +164,12 @@ class Report:
 
 
 def build(cells: list[Cell], metric: str = "mse", baseline: str | None = None,
-          alpha: float = 0.05, split: str = "test") -> Report:
+          alpha: float = 0.05, split: str = "test", units: str = SCALED_UNITS) -> Report:
     """The report of ``cells`` on ``split`` (``test_<metric>``; for ``val``, each run's
-    validation score: :func:`validation.score_key`)."""
-    report = Report([], metric, baseline, alpha, split=split)
+    validation score: :func:`validation.score_key`), in ``units`` (``test_<metric>_orig``
+    for ``original``, without published numbers: those are scaled)."""
+    report = Report([], metric, baseline, alpha, split=split, units=units)
+    scored = report.score_metric
     by_table: dict[tuple[str, int], list[Cell]] = {}
     for cell in cells:
         by_table.setdefault((cell.dataset, cell.pred_len), []).append(cell)
@@ -151,9 +181,12 @@ def build(cells: list[Cell], metric: str = "mse", baseline: str | None = None,
         flagged = flags(table_cells, reference)
         rows = []
         for cell in table_cells:
-            key = validation.score_key(cell.runs[0], split, metric)
+            key = validation.score_key(cell.runs[0], split, scored)
             ref = None if split != "test" else published.reference(cell.model, dataset,
                                                                    pred_len, metric)
+            if ref is not None and not report.shows_published:
+                report.published_scaled += 1
+                ref = None
             withheld = [] if ref is None else off_published(cell)
             row = Row(cell, stats.t_interval(cell.values(key), lowest=0.0),
                       None if withheld else ref,
@@ -167,7 +200,7 @@ def build(cells: list[Cell], metric: str = "mse", baseline: str | None = None,
             for row in comparable:
                 row.best = row.spread.mean == low
         if baseline is not None:
-            one_seed, few_seeds = _paired_tests(rows, baseline, bases, pred_len, metric, split)
+            one_seed, few_seeds = _paired_tests(rows, baseline, bases, pred_len, scored, split)
             report.one_seed += [f"{dataset}/{pred_len} {c.label}" for c in one_seed]
             report.few_seeds += [f"{dataset}/{pred_len} {few}" for few in few_seeds]
             if len(bases) > 1 and not report.baseline_hint:
@@ -276,6 +309,11 @@ def seed_window_errors(cell: Cell, metric: str, split: str = "test"
 
     arrays = [read(run, metric) for run in cell.runs]
     if any(a is None for a in arrays):
+        scaled = metric.removesuffix("_orig")
+        if scaled != metric and all(read(r, scaled) is not None for r in cell.runs):
+            return None, (f"not tested: no {WINDOW_ERRORS.format(split=split, metric=metric)}"
+                          " (a run saved before runs wrote per-window errors in original "
+                          "units; rerun it, or drop --units original)")
         if metric != "mse" and all(read(r, "mse") is not None for r in cell.runs):
             return None, (f"not tested: no {WINDOW_ERRORS.format(split=split, metric=metric)}"
                           f" (a run saved before runs wrote per-window {metric.upper()}; "

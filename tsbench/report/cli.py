@@ -13,11 +13,11 @@ from tsbench.atomic import write_bytes, write_text
 from tsbench.errors import TsbenchError, closest
 from tsbench.output_guard import check_output
 from tsbench.report.build import build
-from tsbench.report.collect import Collected, collect, group
-from tsbench.report.flat import flat_lines
+from tsbench.report.collect import NO_ORIGINAL, Collected, collect, group
 from tsbench.report.planned import never_started
-from tsbench.report.table import FORMATS, render
+from tsbench.report.table import FORMATS, caveat_lines, render
 from tsbench.report.tuned import Tuned, markdown, read_tuned, tuning_folders, unfinished
+from tsbench.report.units import ORIGINAL, UNITS, score_metric, unit_free_refusal
 from tsbench.report.validation import SPLITS
 from tsbench.rundir import WINDOW_METRICS
 from tsbench.user_paths import user_path
@@ -53,6 +53,15 @@ def parser() -> argparse.ArgumentParser:
                         "holdout run's val split, a cv=tscv run's mean over its folds), each "
                         "validation protocol a table of its own, for choosing configurations "
                         "without touching test")
+    p.add_argument("--units", choices=UNITS, default="scaled",
+                   help="the MSE/MAE reported: scaled (z-scores of each run's training rows, "
+                        "the papers' protocol, beside their published numbers), or original: "
+                        "in the data's own units (metrics.json's test_mse_orig, ...), for "
+                        "channels of different scales or a near-constant training channel "
+                        "that blows up the scaled scores; tables, tests and ranks read those "
+                        "alone (runs without them are left out and named), with no published "
+                        "number (those are scaled); mase and smape have no units and are "
+                        "refused with original")
     p.add_argument("--baseline", metavar="MODEL",
                    help="model every cell is tested against, per dataset and horizon (or "
                         "a row's label, where the model has several configurations)")
@@ -81,8 +90,10 @@ def main(argv: list[str] | None = None) -> int:
         return _error(f"-o {args.output} names a {implied} file, but --format is "
                       f"{args.format} -> drop --format, or name the file for "
                       f"{args.format}")
-    if args.cd_diagram is not None and (refusal := _cd_format_refusal(args.cd_diagram)):
-        return _error(refusal)
+    if args.cd_diagram is not None and (refused := _cd_format_refusal(args.cd_diagram)):
+        return _error(refused)
+    if refused := unit_free_refusal(args.metric, args.units):
+        return _error(refused)
     try:  # a finished run's own files are never written over
         for option, path, example in (("-o", args.output, "report.md"),
                                       ("--cd-diagram", args.cd_diagram, "cd_diagram.png")):
@@ -96,8 +107,8 @@ def main(argv: list[str] | None = None) -> int:
         return _error(f"not a folder: {', '.join(missing)} -> {WHERE_RUNS_ARE}")
     where = ", ".join(map(str, args.dirs))
     folders = tuning_folders(args.dirs)
-    found = collect(args.dirs, f"{args.split}_{args.metric}", _warn, tuple(folders),
-                    args.split)
+    metric = score_metric(args.metric, args.units)  # mse, or mse_orig in original units
+    found = collect(args.dirs, f"{args.split}_{metric}", _warn, tuple(folders), args.split)
     never_started(args.dirs, tuple(folders), _warn)
     tuned, waiting = _tuning(folders)
     if not found.runs and not tuned and waiting and not found.n_found:
@@ -105,10 +116,12 @@ def main(argv: list[str] | None = None) -> int:
     for folder in waiting:
         _warn(f"left out {unfinished(folder)}")
     if not found.runs and not tuned:
-        return _error(_empty_reason(found, where, args.metric, args.split))
+        return _error(_empty_reason(found, where, metric, args.split))
     for apart, kind, why, refusal in (  # a tuning folder's table: test scores, Markdown
             (args.split != "test", "validation", "test scores",
              "holds test scores, and its stages are not reported here -> drop --split val"),
+            (args.units == ORIGINAL, "original-unit", "scaled scores only",
+             "holds scaled scores only -> drop --units original"),
             (args.format != "markdown", args.format, "Markdown only",
              "is Markdown only -> drop --format (and give -o a .md file)")):
         if tuned and apart:
@@ -143,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
         said = near_zero_warning(cells, args.split)
         if said:
             _warn(said)
-    report = build(cells, args.metric, args.baseline, args.alpha, args.split)
+    report = build(cells, args.metric, args.baseline, args.alpha, args.split, args.units)
     if args.cd_diagram:
         if report.ranking is None:
             fix = ("" if " -> " in report.ranking_note
@@ -161,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         text = render(report, args.format)
     if args.format == "csv":  # data alone: the caveat on what its scores mean, on stderr
-        for line in flat_lines(report):
+        for line in caveat_lines(report):
             _warn(line.removeprefix("⚠ "))
     return _write(args.output, "\n".join([text, *sections]))
 
@@ -225,6 +238,11 @@ def _empty_reason(found: Collected, where: str, metric: str, split: str = "test"
                    "warnings)") if found.n_skipped else ""
         why = "; ".join(f"{n} run(s): {reason}{UNSCORED if reason == 'score_test=false' else ''}"
                         for reason, n in found.without_metric.items())
+        if NO_ORIGINAL in found.without_metric:
+            return (f"none of the {found.n_found} finished run(s) under {where} has "
+                    f"{split}_{metric}{_cv_key(split, metric)}{skipped}: {why} -> rerun "
+                    "them (tsbench records original-unit scores now), or drop --units "
+                    "original")
         if split == "val":
             return (f"none of the {found.n_found} finished run(s) under {where} has a "
                     f"validation score (val_{metric}, or a cv=tscv run's "
@@ -234,6 +252,11 @@ def _empty_reason(found: Collected, where: str, metric: str, split: str = "test"
                 f"{skipped}: {why} -> report runs that scored the test split")
     return (f"none of the {found.n_found} finished run(s) under {where} can be used "
             f"(see the warnings above)")
+
+
+def _cv_key(split: str, metric: str) -> str:
+    """`` (or a cv=tscv run's cv_val_<metric>_mean)`` in a validation report."""
+    return f" (or a cv=tscv run's cv_val_{metric}_mean)" if split == "val" else ""
 
 
 def _warn(message: str) -> None:

@@ -269,10 +269,16 @@ def grid_of(sweep: Path) -> frozenset[str]:
                      if o.is_sweep_override() and o.key_or_group not in COMPARED)
 
 
+#: Why a run has a scaled score but not its twin in original units.
+NO_ORIGINAL = "no original-unit score: a run saved before tsbench recorded it"
+
+
 def _why_without(run: Run, metric_key: str) -> str:
     """Why a finished run lacks ``metric_key``, as its config says."""
     if metric_key.startswith("val_") and run.config.get("cv.name") == "refit":
         return "cv=refit trains on the train+val rows, so it has no validation score"
+    if "_orig" in metric_key and metric_key.replace("_orig", "") in run.metrics:
+        return NO_ORIGINAL
     if not metric_key.startswith("test_"):
         return f"its metrics.json has no {metric_key}"
     if metric_key == "test_mase" and "test_mse" in run.metrics:

@@ -17,6 +17,7 @@ from tsbench.report.table import (
     ci_text,
     delta_text,
     header,
+    number_format,
     protocol_text,
     published_text,
     summary_lines,
@@ -71,7 +72,7 @@ def data_uri(png: bytes) -> str:
 
 def render_html(report: Report, sources: list[str], n_runs: int) -> str:
     """The whole page for ``report`` built from ``n_runs`` runs found under ``sources``."""
-    metric = report.metric.upper()
+    metric = report.metric_words
     split = SPLIT_NAMES[report.split]
     parts = [
         "<!doctype html>", '<html lang="en"><head><meta charset="utf-8">',
@@ -93,7 +94,7 @@ def render_html(report: Report, sources: list[str], n_runs: int) -> str:
     parts += [f"<p>{escape(line)}</p>" for line in summary_lines(report)]
     if not report.baseline:
         parts.append(f'<p class="muted">No paired tests: give <code>--baseline MODEL</code> '
-                     f"(the {escape(test_name(report.metric, report.split))}).</p>")
+                     f"(the {escape(test_name(metric, report.split))}).</p>")
     if report.ranking is not None:
         parts.append(_figure(plots.cd_diagram(report.ranking),
                              "Critical-difference diagram: average ranks (1 = best); models "
@@ -119,8 +120,10 @@ def _table(report: Report, rows: list[Row]) -> str:
     out += [f"<th>{escape(label)}</th>" for label in labels]
     out.append("</tr></thead><tbody>")
     for row in rows:
-        values = [(row.cell.label, ""), (value_text(row), "num value"), (ci_text(row), "num")]
-        if report.split == "test":
+        fmt = number_format(report)
+        values = [(row.cell.label, ""), (value_text(row, fmt), "num value"),
+                  (ci_text(row, fmt), "num")]
+        if report.shows_published:
             values += [(published_text(row), "num"), (delta_text(row), "num")]
         if report.baseline:
             values.append((verdict_text(row), {BETTER: "better", WORSE: "worse"}.get(

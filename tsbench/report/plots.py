@@ -127,8 +127,8 @@ def horizon_figure(report: Report) -> Figure | None:
                         label=label)
         ax.set_xticks(sorted({p[0] for pts in series[dataset].values() for p in pts}))
         ax.set_xlabel("pred_len (horizon)")
-        ax.set_ylabel(f"{SPLIT_NAMES[report.split]} {report.metric.upper()}")
-        ax.set_title(f"{dataset}: {SPLIT_NAMES[report.split]} {report.metric.upper()} by horizon "
+        ax.set_ylabel(f"{SPLIT_NAMES[report.split]} {report.metric_text}")
+        ax.set_title(f"{dataset}: {SPLIT_NAMES[report.split]} {report.metric_words} by horizon "
                      "(mean over seeds, 95 % t-interval cut at 0)", fontsize=10)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)

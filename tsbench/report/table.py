@@ -11,6 +11,7 @@ from tsbench.report import published
 from tsbench.report.build import BASELINE, Ranking, Report, Row
 from tsbench.report.compare import REFIT, cell_facts
 from tsbench.report.flat import SCALED, flat_lines
+from tsbench.report.units import ORIGINAL, PUBLISHED_SCALED
 from tsbench.report.validation import SPLIT_NAMES, protocol
 from tsbench.search.names import TRIALS_FILE
 
@@ -18,28 +19,35 @@ FORMATS = ("markdown", "latex", "csv", "html")
 
 
 def test_name(metric: str, split: str = "test") -> str:
-    """What the paired test compares, on ``metric`` over ``split``'s windows."""
+    """What the paired test compares, on ``metric`` (as a sentence names it: ``MSE in
+    original units``) over ``split``'s windows."""
     windows = ("" if split == "test" else " (a cv=tscv cell's: every fold's validation "
                "windows in time order, each scored by its fold's model)")
-    return (f"Diebold-Mariano test on the per-window {SPLIT_NAMES[split]} {metric.upper()}"
+    return (f"Diebold-Mariano test on the per-window {SPLIT_NAMES[split]} {metric}"
             f"{windows} averaged over each cell's seeds, with a weighted-periodogram (Daniell) "
             "HAC variance and Student-t reference of fixed-smoothing asymptotics (Coroneo & "
             "Iacone 2020): consecutive windows overlap, so their errors are not independent "
             "pairs; each cell's spread over its seeds joins the variance")
 
 
-def value_text(row: Row) -> str:
-    spread = "" if row.spread.std is None else f" ± {row.spread.std:.4f}"
-    return f"{row.spread.mean:.4f}{spread} ({row.spread.n})"
+def number_format(report: Report) -> str:
+    """How a table writes its scores: 4 decimals scaled (z-scores, near 1), 5 significant
+    digits in original units (the data's own, of any size)."""
+    return ".5g" if report.units == ORIGINAL else ".4f"
 
 
-def ci_text(row: Row) -> str:
+def value_text(row: Row, fmt: str = ".4f") -> str:
+    spread = "" if row.spread.std is None else f" ± {row.spread.std:{fmt}}"
+    return f"{row.spread.mean:{fmt}}{spread} ({row.spread.n})"
+
+
+def ci_text(row: Row, fmt: str = ".4f") -> str:
     """``[low, high]``; ``[0 (clipped), high]`` where the t-interval went below 0."""
     ci = row.spread.ci
     if ci is None:
         return "–"
-    low = f"{ci[0]:g} (clipped)" if row.spread.clipped else f"{ci[0]:.4f}"
-    return f"[{low}, {ci[1]:.4f}]"
+    low = f"{ci[0]:g} (clipped)" if row.spread.clipped else f"{ci[0]:{fmt}}"
+    return f"[{low}, {ci[1]:{fmt}}]"
 
 
 #: How to run more seeds of a configuration: a plain multirun, never a search over them.
@@ -80,11 +88,12 @@ def _p(p: float, space: str = "") -> str:
 
 def header(report: Report) -> list[str]:
     """The table's columns; a validation report's has no published number (those are
-    test scores)."""
-    metric = report.metric.upper() + (", scaled" if report.metric in SCALED else "")
+    test scores), nor has an original-unit one (those are scaled)."""
+    metric = report.metric_text + (", scaled" if report.metric in SCALED
+                                   and report.units != ORIGINAL else "")
     columns = ["dataset", "pred_len", "model",
                f"{SPLIT_NAMES[report.split]} {metric} (mean ± std, n)", "95 % CI (t)"]
-    if report.split == "test":
+    if report.shows_published:
         columns += ["published", "Δ vs published"]
     if report.baseline:
         columns.append(f"vs {report.baseline} (Holm p)")
@@ -121,9 +130,10 @@ def delta_text(row: Row) -> str:
 
 
 def cells(row: Row, report: Report) -> list[str]:
-    out = [row.cell.dataset, str(row.cell.pred_len), row.cell.label, value_text(row),
-           ci_text(row)]
-    if report.split == "test":
+    fmt = number_format(report)
+    out = [row.cell.dataset, str(row.cell.pred_len), row.cell.label, value_text(row, fmt),
+           ci_text(row, fmt)]
+    if report.shows_published:
         out += [published_text(row), delta_text(row)]
     if report.baseline:
         out.append(verdict_text(row))
@@ -132,7 +142,7 @@ def cells(row: Row, report: Report) -> list[str]:
 
 def published_lines(report: Report) -> list[str]:
     """Where published numbers are left out or come from another source, said once."""
-    lines = []
+    lines = [PUBLISHED_SCALED] if report.published_scaled else []
     withheld: dict[str, list[str]] = {}
     for row in report.rows:
         if row.withheld:
@@ -216,9 +226,10 @@ def search_lines(report: Report) -> list[str]:
 def validation_lines(report: Report) -> list[str]:
     """What a validation report's numbers are, and what it leaves out, said once."""
     tables = {protocol(row.cell.runs[0]) for row in report.rows}
-    lines = [f"Validation scores, no test score: each row's {report.metric.upper()} is a "
-             f"holdout run's on its val split (val_{report.metric}), a cv=tscv run's mean "
-             f"over its folds' validation blocks (cv_val_{report.metric}_mean); mean ± std "
+    lines = [f"Validation scores, no test score: each row's {report.metric_words} is a "
+             f"holdout run's on its val split (val_{report.score_metric}), a cv=tscv run's "
+             f"mean over its folds' validation blocks (cv_val_{report.score_metric}_mean); "
+             "mean ± std "
              "and the t-interval are over seeds. Each validation protocol is a table of its "
              f"own ({'; '.join(sorted(tables))}): their numbers are never compared or ranked "
              "together. Left out: published numbers (they are test scores). These numbers "
@@ -233,12 +244,18 @@ def validation_lines(report: Report) -> list[str]:
     return lines
 
 
+def caveat_lines(report: Report) -> list[str]:
+    """The line on cells whose scaled scores a flat training channel distorts
+    (:func:`flat_lines`); none in original units, which no scaler's spread enters."""
+    return [] if report.units == ORIGINAL else flat_lines(report)
+
+
 def summary_lines(report: Report) -> list[str]:
     """Trials of a search, published numbers left out, what the test was, how many were
     corrected together, and the ranking."""
     lines = ([*search_lines(report), *published_lines(report)] if report.split == "test"
              else validation_lines(report))
-    lines += flat_lines(report)
+    lines += caveat_lines(report)
     if any(row.spread.clipped for row in report.rows):
         lines.append(CLIPPED)
     if any(flag.endswith("(differs)") for row in report.rows for flag in row.flags):
@@ -249,7 +266,7 @@ def summary_lines(report: Report) -> list[str]:
         lines.append(f"Paired tests against {report.baseline}: none made (each row says why).")
     elif report.baseline:
         lines.append(f"Paired tests against {report.baseline}: "
-                     f"{test_name(report.metric, report.split)}. "
+                     f"{test_name(report.metric_words, report.split)}. "
                      f"Holm-adjusted over the {report.n_tests} test(s) of this report; "
                      f"better/worse at α = {report.alpha}. df: the test's degrees of freedom, "
                      "2m for the m lowest Fourier frequencies in its variance, at most "
@@ -321,7 +338,7 @@ def summary_lines(report: Report) -> list[str]:
                    f"models are told apart ({unused})")
     left = f"; {report.ranking_note}" if report.ranking_note else ""
     lines.append(
-        f"Average ranks (1 = best {SPLIT_NAMES[report.split]} {report.metric.upper()}) over "
+        f"Average ranks (1 = best {SPLIT_NAMES[report.split]} {report.metric_words}) over "
         f"{f.n_blocks} tables "
         f"({blocks}): {ranks}. Friedman χ² = {f.chi2:.2f} ({_p(f.p_chi2, ' ')}), {iman}: "
         f"{verdict}{left}.")
@@ -354,7 +371,7 @@ def render(report: Report, fmt: str = "markdown") -> str:
     for line, row in zip(lines, report.rows, strict=True):
         if row.best:
             line[3] = f"**{line[3]}**"
-    numbers = 2 if report.split == "test" else 0  # published, Δ vs published
+    numbers = 2 if report.shows_published else 0  # published, Δ vs published
     sep = ["---", "---:", "---", *["---:"] * (2 + numbers)]
     sep += ["---"] * (len(columns) - len(sep))
     table = "\n".join("| " + " | ".join(line) + " |" for line in [columns, sep, *lines])
@@ -374,7 +391,7 @@ def _latex(report: Report, columns: list[str], lines: list[list[str]]) -> str:
         if row.best:
             cells_tex[3] = f"\\textbf{{{cells_tex[3]}}}"
         body.append(" & ".join(cells_tex) + " \\\\")
-    numbers = 4 if report.split == "test" else 2  # mean, CI, published, Δ vs published
+    numbers = 4 if report.shows_published else 2  # mean, CI, published, Δ vs published
     spec = "lrl" + "r" * numbers + "l" * (len(columns) - 3 - numbers)
     notes = [esc(line) for line in summary_lines(report)]
     return "\n".join([f"\\begin{{tabular}}{{{spec}}}", "\\toprule",
@@ -405,7 +422,7 @@ def _csv(report: Report) -> str:
             "cv": cell_facts(row.cell)["cross-validation"],
             "validation": tag.removeprefix("val: ") if tag else None,
             "metric": report.metric,
-            "scale": "scaled" if report.metric in SCALED else "scale-free",
+            "scale": report.units if report.metric in SCALED else "scale-free",
             "mean": row.spread.mean,
             "std": row.spread.std,
             "n": row.spread.n, "ci_low": None if ci is None else ci[0],

@@ -220,7 +220,8 @@ def cross_validate(
         cv_val_mse_std=float(mse.std()),
         cv_val_mae_mean=float(np.mean([s["val_mae"] for s in scores])),
         **{f"cv_val_{m}_mean": float(np.mean([s[f"val_{m}"] for s in scores]))
-           for m in ("mase", "smape") if all(f"val_{m}" in s for s in scores)},
+           for m in ("mse_orig", "mae_orig", "mase", "smape")
+           if all(f"val_{m}" in s for s in scores)},
         cv_val_smape_near_zero=[c for c in series.columns if any(
             c in s.get("val_smape_near_zero", ()) for s in scores)],
         cv_best_epoch_median=float(np.median(best)),

@@ -12,7 +12,7 @@ from tsbench.data.datamodule import ForecastData
 from tsbench.data.timefeatures import seasonal_period
 from tsbench.models.base import ForecastModel
 from tsbench.models.history import HistoryModel
-from tsbench.rundir import WINDOW_METRICS, WindowErrors
+from tsbench.rundir import SAVED_WINDOW_METRICS, WindowErrors
 from tsbench.training.history import history_batches, history_forecasts
 
 log = logging.getLogger(__name__)
@@ -63,8 +63,8 @@ def evaluate(model: ForecastModel, data: ForecastData, split: str) -> dict[str, 
     :func:`naive_scale`; left out, with a warning, where a channel's is 0) and sMAPE (0-200,
     original units, a 0/0 term counts 0), ``smape_near_zero``: the scored channels whose
     actual values cross zero or come near it (:data:`NEAR_ZERO`), where sMAPE misleads, and
-    ``window_errors``: each window's of them (:class:`WindowErrors`, float32, window order;
-    their means are the split's)."""
+    ``window_errors``: each window's of them, and of the MSE and MAE in original units
+    (:class:`WindowErrors`, float32, window order; their means are the split's)."""
     model.eval()
     device = next(model.parameters(), torch.zeros(())).device
     dims = data.target_dims
@@ -76,7 +76,7 @@ def evaluate(model: ForecastModel, data: ForecastData, split: str) -> dict[str, 
     sse_channel = torch.zeros(int(scale.numel()), dtype=torch.float64, device=device)
     sums = {key: torch.zeros((), dtype=torch.float64, device=device)
             for key in ("mae", "mse_orig", "mae_orig", "mase", "smape")}
-    windowed: dict[str, list[torch.Tensor]] = {key: [] for key in WINDOW_METRICS}
+    windowed: dict[str, list[torch.Tensor]] = {key: [] for key in SAVED_WINDOW_METRICS}
     lowest, highest, nearest = (torch.full_like(scale, bound) for bound in
                                 (torch.inf, -torch.inf, torch.inf))
     for pred, y in forecast_batches(model, data, split, device):
@@ -88,15 +88,14 @@ def evaluate(model: ForecastModel, data: ForecastData, split: str) -> dict[str, 
         nearest = torch.minimum(nearest, truth.abs().amin(dim=(0, 1)))
         size = (truth + err_orig).abs() + truth.abs()  # |forecast| + |actual|
         terms = {"mse": err.pow(2), "mae": err.abs(), "mase": err.abs() / naive,
-                 "smape": torch.where(size > 0, 200.0 * err_orig.abs() / size, 0.0)}
+                 "smape": torch.where(size > 0, 200.0 * err_orig.abs() / size, 0.0),
+                 "mse_orig": err_orig.pow(2), "mae_orig": err_orig.abs()}
         sse_step += terms["mse"].sum(dim=(0, 2))
         sse_channel += terms["mse"].sum(dim=(0, 1))
         for key, term in terms.items():
             windowed[key].append(term.mean(dim=(1, 2)))
-        for key in ("mae", "mase", "smape"):
+        for key in sums:
             sums[key] += terms[key].sum()
-        sums["mse_orig"] += err_orig.pow(2).sum()
-        sums["mae_orig"] += err_orig.abs().sum()
     windows = len(data.windows(split))
     per_step = windows * int(scale.numel())
     count = per_step * data.pred_len

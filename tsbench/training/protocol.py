@@ -102,7 +102,9 @@ def protocol_card(cfg: Any, series: Series, borders: Borders, metrics: dict[str,
             "headline": "scaled",
             "scaled": "test_/val_ mse, mae, mse_per_step and the window-MSE files: "
                       "z-scores of the scaler above (the published convention)",
-            "original": "test_mse_orig, test_mae_orig: original units",
+            "original": "test_/val_ mse_orig, mae_orig (cv=tscv: cv_val_mse_orig_mean, "
+                        "cv_val_mae_orig_mean) and the window-MSE/MAE files *_orig.npy: "
+                        "original units",
             "scale_free": "test_/val_ mase: absolute errors over each channel's in-sample "
                           "seasonal naive MAE on the scaler's rows, averaged; smape: "
                           "200 |forecast - actual| / (|forecast| + |actual|), original units, "
