@@ -364,6 +364,20 @@ def test_a_transformer_whose_training_step_cannot_fit_in_memory_is_refused(
     assert not (tmp_path / "run").exists()
 
 
+def test_a_share_of_the_training_batches_that_is_no_batch_is_one_line(tmp_path: Path) -> None:
+    """Lightning refuses a trainer.limit_train_batches share under one batch with a
+    traceback (the run's folder left behind); it is refused in one line, naming the least
+    share of this run's batches, and leaves no folder."""
+    run_dir = tmp_path / "run"
+    proc = run_tsbench([*TINY, "trainer.limit_train_batches=0.001"], run_dir, check=False)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    # 420 training rows: 361 windows of 48 + 12 rows, 12 batches of 32
+    assert ("tsbench: error: trainer.limit_train_batches: 0.001 of the 12 training batches "
+            "is no batch -> give a share of at least 1/12, or a whole number of batches "
+            "(e.g. 1)") in proc.stderr
+    assert not run_dir.exists()
+
+
 @pytest.mark.parametrize("override, message", [
     ("optim.weight_decay=-0.1", "optim.weight_decay: must be >= 0, got -0.1"),
     ("data.eval_batch_size=0", "data.eval_batch_size: must be >= 1, got 0 -> give the windows "

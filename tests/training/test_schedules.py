@@ -129,10 +129,10 @@ def test_type3_as_patchtst_adjust_learning_rate() -> None:
 
 
 @pytest.mark.parametrize(("limit", "steps"), [(None, 12), (5, 5), (40, 12), (0.5, 6),
-                                              (1.0, 12), (0.01, 1), (0, 1)])
+                                              (0.3, 3), (1.0, 12), (1 / 12, 1), (0, 1)])
 def test_a_per_step_schedule_spans_the_batches_lightning_trains(limit, steps) -> None:
     """trainer.limit_train_batches=5 trains 5 of 12 batches an epoch: the warmup-cosine
     schedule must span 5 steps an epoch, or it ends far from its floor (a fraction is a
-    share of the batches, as Lightning reads it)."""
+    share of the batches, rounded down, as Lightning reads it)."""
     cfg = OmegaConf.create({"limit_train_batches": limit})
     assert train_steps_per_epoch(cfg, 12) == steps

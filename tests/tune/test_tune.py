@@ -1231,6 +1231,10 @@ def test_a_folder_whose_csv_file_changed_is_refused(tmp_path: Path,
      "command: the searches and refits move the learning rate from the batch size the range "
      "test (b) ran at -> drop it (optim.lr_scaling chooses the rule; the square-root one by "
      "default)"),
+    ("tune.lr_find=true", "tune.lr_find: not a setting of tsbench-tune's command: (b) runs "
+     "the range test; a run of any other stage would run its own and train at its suggestion, "
+     "not at the learning rate searched or chosen -> drop it (tune.lr_find_min_lr, _max_lr "
+     "and _num_training set (b)'s test)"),
     ("-m", "-m: tsbench-tune runs its own sweeps -> drop it"),
     ("hydra.mode=MULTIRUN", "hydra.mode: not a setting of tsbench-tune's command: each stage "
                             "runs one run or one sweep, as the recipe says -> drop it"),
@@ -1239,7 +1243,8 @@ def test_a_setting_the_stages_set_themselves_is_refused(
         override: str, said: str, capsys: pytest.CaptureFixture) -> None:
     """The stages' own value came after it and replaced it without a word (a baseline of
     three epochs where one was asked; cv.gap moving the folds off the published rows that
-    (g) scales by)."""
+    (g) scales by), or reached every stage (tune.lr_find: each trial trained at its own range
+    test's suggestion, the searched optim.lr unused)."""
     assert main(["dataset=ili", "model=dlinear", override]) == 2
     assert capsys.readouterr().err == f"tsbench-tune: error: {said}\n"
 

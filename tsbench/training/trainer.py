@@ -57,11 +57,16 @@ def make_trainer(trainer_cfg: Any, out_dir: Path, max_epochs: int, *,
 def train_steps_per_epoch(trainer_cfg: Any, n_batches: int) -> int:
     """The optimizer steps of one training epoch of ``n_batches`` batches under
     ``trainer.limit_train_batches`` as Lightning reads it (a whole number: at most that many
-    batches; a fraction in (0, 1]: that share of them, at least one): a per-step schedule
-    spans the steps that run, or it never reaches its end."""
+    batches; a fraction in (0, 1]: that share of them, rounded down): a per-step schedule
+    spans the steps that run, or it never reaches its end. A fraction that leaves no batch
+    is refused (Lightning would stop the run with a traceback)."""
     limit = trainer_cfg.get("limit_train_batches")
     if limit is None:
         return n_batches
     if isinstance(limit, float) and limit <= 1.0:
-        return max(1, int(n_batches * limit))
+        if int(n_batches * limit) < 1:
+            raise ConfigError("trainer.limit_train_batches", f"{limit:g} of the {n_batches} "
+                              "training batches is no batch", f"give a share of at least "
+                              f"1/{n_batches}, or a whole number of batches (e.g. 1)")
+        return int(n_batches * limit)
     return max(1, min(n_batches, int(limit)))

@@ -79,6 +79,9 @@ OWNED = {
                       "drop it: recipe.search sets what they search"),
     "search": ("(d) and (e) search the model's tuning space, and stage (a) would become a "
                "search of its own", "choose the space with recipe.space=<name>"),
+    "tune.lr_find": ("(b) runs the range test; a run of any other stage would run its own and "
+                     "train at its suggestion, not at the learning rate searched or chosen",
+                     "drop it (tune.lr_find_min_lr, _max_lr and _num_training set (b)'s test)"),
     "optim.base_batch_size": ("the searches and refits move the learning rate from the batch "
                               "size the range test (b) ran at", "drop it (optim.lr_scaling "
                               "chooses the rule; the square-root one by default)"),
