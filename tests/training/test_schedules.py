@@ -94,6 +94,25 @@ def test_warmup_cosine_step_count_to_zero_per_step() -> None:
     assert rates == pytest.approx(expected, rel=1e-9)
 
 
+def test_a_floor_above_the_rate_holds_the_rate_and_never_rises() -> None:
+    # a rate moved (or searched) below min_lr: 0.0005 (k + 1) / 2 for k = 0, 1, then the
+    # rate itself, not a cosine climbing from 0.0005 towards the floor 0.001
+    rates = used_rates(["optim=adamw", "optim.warmup=2", "optim.min_lr=0.001"], epochs=2,
+                       lr=0.0005)
+    assert rates == pytest.approx([0.00025, 0.0005, *[0.0005] * 6], rel=1e-12)
+
+
+def test_a_warmup_longer_than_the_run_is_warned_about(caplog: pytest.LogCaptureFixture) -> None:
+    # 8 steps of a 20-step warmup: the rate climbs to 8/20 of 0.01 and is said to
+    with caplog.at_level("WARNING", logger="tsbench.training.schedules"):
+        rates = used_rates(["optim=adam", "optim.warmup=20", "optim.min_lr=0.0"], epochs=2)
+    assert rates == pytest.approx([0.01 * (k + 1) / 20 for k in range(8)], rel=1e-12)
+    assert [r.getMessage() for r in caplog.records] == [
+        "optim.warmup=20 is 20 steps, longer than the run's 8 (2 epochs of 4 batches): the "
+        "rate peaks at 40 % of its 0.01 -> give a shorter warmup, e.g. optim.warmup=0.05 (a "
+        "fraction of all steps)"]
+
+
 def test_warmup_of_one_is_one_step() -> None:
     """optim.warmup=1 is a step count (one warmup step at the full rate), not the fraction
     1.0 of all steps: then the cosine runs over the remaining 7 of 8 steps."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Callable
 from typing import Any
@@ -13,6 +14,8 @@ SCHEDULES = ("warmup_cosine", "constant", "step", "type1", "type3")
 SCALING_RULES = ("none", "sqrt", "linear")
 #: Schedules stepped once per batch; the others once per epoch.
 PER_STEP = ("warmup_cosine",)
+
+log = logging.getLogger(__name__)
 
 
 def check_schedule(optim: Any) -> None:
@@ -55,7 +58,9 @@ def lr_factor(optim: Any, steps_per_epoch: int, max_epochs: int, lr: float
     steps (per-step schedules) or finished epochs (per-epoch schedules).
 
     - ``warmup_cosine``: linear warmup from lr/warmup to lr, then cosine to ``min_lr`` (the
-      rate itself, whatever ``lr``).
+      rate itself, whatever ``lr``; a floor above ``lr``, e.g. a searched rate below it,
+      holds the rate at ``lr``: the schedule never rises). A warmup longer than the run is
+      warned about: the rate never reaches ``lr``.
     - ``constant``: lr throughout; ``step``: x ``gamma`` every ``step_size`` epochs.
     - ``type1`` (TSLib, LTSF-Linear, iTransformer): as their ``adjust_learning_rate``
       called after each epoch, epochs 1-2 train at lr, then lr halves every epoch.
@@ -65,7 +70,13 @@ def lr_factor(optim: Any, steps_per_epoch: int, max_epochs: int, lr: float
     if name == "warmup_cosine":
         total = max(1, steps_per_epoch * max_epochs)
         warm = warmup_steps(float(optim.warmup), total)
-        floor = float(optim.min_lr) / lr if lr > 0 else 0.0
+        if warm > total:
+            log.warning("optim.warmup=%s is %d steps, longer than the run's %d (%d epochs of %d "
+                        "batches): the rate peaks at %.0f %% of its %.3g -> give a shorter "
+                        "warmup, e.g. optim.warmup=0.05 (a fraction of all steps)",
+                        optim.warmup, warm, total, max_epochs, steps_per_epoch,
+                        100 * total / warm, lr)
+        floor = min(1.0, float(optim.min_lr) / lr) if lr > 0 else 0.0
 
         def cosine(step: int) -> float:
             if step < warm:
