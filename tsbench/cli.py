@@ -44,6 +44,7 @@ from tsbench.settings_check import (
     command_overrides,
     near_setting,
     parse_each,
+    refuse_a_file,
     target_not_alone,
     unread_additions,
 )
@@ -192,6 +193,7 @@ def check_command_line(argv: list[str]) -> Checked:
     args = command_overrides(argv)
     if args is None:
         return Checked(None)
+    refuse_a_file(list(args.overrides), "tsbench")
     cfg = check_settings(list(args.overrides))
     if cfg is None:  # Hydra says why, but for sweeper params it cannot take (a traceback)
         check_sweeper_params(list(args.overrides))

@@ -16,6 +16,7 @@ import argparse
 import contextlib
 import io
 import re
+import shlex
 from pathlib import Path
 
 from hydra import compose, initialize_config_module
@@ -277,6 +278,37 @@ def check_params_unquoted(overrides: list[str]) -> None:
                 f"{line}: Hydra reads an unquoted sweep of a params entry as a sweep of its "
                 "own settings -> quote the values for Hydra inside the shell's quotes: "
                 f"'{key}=\"{value}\"'")
+
+
+#: The endings of the data files a bare argument names (``tsbench-analyze load.csv``).
+DATA_SUFFIXES = (".csv", ".tsv", ".txt", ".dat", ".gz", ".bz2", ".xz", ".zip", ".zst")
+
+
+def refuse_a_file(overrides: list[str], program: str) -> None:
+    """Refuse a bare data file among ``program``'s overrides (``tsbench-analyze load.csv``:
+    an existing file, or a name with a data file's ending) in one line naming the setting
+    that reads it; Hydra's own error is about the override's syntax and its quoting."""
+    for line in overrides:
+        if "=" in line or line.startswith("~") and not line.startswith("~/"):
+            continue  # a setting, or a deletion (~key)
+        path = Path(line).expanduser()
+        if path.is_file() or path.suffix.lower() in DATA_SUFFIXES:
+            raise TsbenchError(f"{line}: {program} takes settings, not a file -> use "
+                               f"dataset=csv {_path_setting(line)}")
+
+
+def _path_setting(path: str) -> str:
+    """``dataset.path=<path>`` as the shell should pass it: quoted for the shell where it
+    holds a space or another character the shell reads, and in Hydra's quotes inside the
+    shell's where Hydra would not read the path as given (a comma, brackets, ...)."""
+    line = f"dataset.path={path}"
+    try:
+        [override] = OverridesParser.create().parse_overrides([line])
+        if override.value() == path:
+            return shlex.quote(line)
+    except HydraException:
+        pass
+    return f"\"dataset.path='{path}'\""
 
 
 def parse_each(overrides: list[str]) -> list[Override]:

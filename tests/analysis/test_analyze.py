@@ -191,6 +191,31 @@ def test_a_daily_cycle_under_a_stronger_weekly_one_is_not_taken_for_its_harmonic
     assert [p.period for p in dominant_periods(rush, 400)] == [24, 168]
 
 
+def test_a_strong_cycle_leaks_no_periods_one_row_beside_it() -> None:
+    """A daily line leaks power into every bin, the more the nearer it: the ripples on that
+    skirt at 23 and 25 rows stood 60 times above their wide neighbourhood, and a smooth day
+    has a high autocorrelation there (0.95), so they were reported as periods of their own
+    (and look-backs of 46, 69, ... searched)."""
+    rng = np.random.default_rng(0)
+    t = np.arange(18396.0)  # 766.5 days: the daily line falls between two bins
+    day = np.sin(2 * np.pi * t / 24)
+    noise = 0.1 * rng.standard_normal(len(t))
+    assert [p.period for p in dominant_periods(day + noise, 360)] == [24]
+    week = 0.6 * np.sin(2 * np.pi * t / 168)
+    assert [p.period for p in dominant_periods(day + week + noise, 360)] == [24, 168]
+
+
+def test_two_cycles_close_together_are_both_found() -> None:
+    """A second cycle stands above the skirt of the first, however near: periods of 24 and
+    25 rows (their lines 31 bins apart), and 24 and 30."""
+    rng = np.random.default_rng(1)
+    t = np.arange(18396.0)
+    day = np.sin(2 * np.pi * t / 24) + 0.1 * rng.standard_normal(len(t))
+    for other in (25, 30):
+        found = dominant_periods(day + 0.5 * np.sin(2 * np.pi * t / other + 1.0), 360)
+        assert sorted(p.period for p in found) == [24, other], other
+
+
 def test_a_flat_channel_does_not_dilute_the_seasonal_strength() -> None:
     """A constant (dead sensor's) channel beside a daily cycle is left out of the strength's
     mean, as out of the ACF's: the cycle is as strong as alone, and is found as a period."""

@@ -22,7 +22,7 @@ from tsbench.errors import ConfigError, TsbenchError
 from tsbench.folder_lock import held
 from tsbench.hidden_configs import OWN_CONFIGS
 from tsbench.models.build import model_class, model_for
-from tsbench.settings_check import check_settings, unread_additions
+from tsbench.settings_check import check_settings, refuse_a_file, unread_additions
 from tsbench.sweep_check import check_sweep
 from tsbench.training.run import validate_config
 from tsbench.training.step_memory import available_memory
@@ -683,6 +683,37 @@ def test_a_misspelt_setting_is_named_in_one_line(multirun: bool, args: list[str]
     assert proc.returncode == 2
     assert proc.stderr == f"tsbench: error: {said}\n"
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("program, module", [("tsbench", "tsbench"),
+                                             ("tsbench-analyze", "tsbench.analysis.cli"),
+                                             ("tsbench-tune", "tsbench.tune.cli")])
+def test_a_data_file_given_for_settings_names_the_setting_that_reads_it(
+        program: str, module: str, tmp_path: Path) -> None:
+    """``tsbench-analyze load.csv``: not Hydra's parse error and its quoting hint, but the
+    setting that reads a file; no folder either."""
+    (tmp_path / "load.csv").write_text(GOOD_HEAD + _rows(800))
+    proc = run_module(module, ["load.csv"], {**os.environ, "OMP_NUM_THREADS": "1"},
+                      cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr == (f"{program}: error: load.csv: {program} takes settings, not a file "
+                           "-> use dataset=csv dataset.path=load.csv\n")
+    assert [p.name for p in tmp_path.iterdir()] == ["load.csv"]
+
+
+@pytest.mark.parametrize("line, setting", [
+    ("load.csv", "dataset.path=load.csv"),
+    ("~/data/load.csv.gz", "\"dataset.path='~/data/load.csv.gz'\""),  # need not exist
+    ("my load.csv", "'dataset.path=my load.csv'"),  # quoted for the shell
+    ("load(1).csv", "\"dataset.path='load(1).csv'\""),  # and for Hydra
+])  # fmt: skip
+def test_a_bare_file_is_refused_with_the_setting_as_the_shell_takes_it(line: str,
+                                                                       setting: str) -> None:
+    with pytest.raises(TsbenchError) as error:
+        refuse_a_file(["dataset=csv", line], "tsbench")
+    assert str(error.value) == (f"{line}: tsbench takes settings, not a file -> use "
+                                f"dataset=csv {setting}")
+    refuse_a_file(["dataset=etth1", "~model.dropout", "seq_len=96"], "tsbench")  # settings
 
 
 @pytest.mark.parametrize("args, said", [

@@ -22,7 +22,7 @@ from tsbench.errors import ConfigError, TsbenchError
 from tsbench.quiet import quiet_dependencies
 from tsbench.resolvers import register_resolvers
 from tsbench.rundir import ACF_PLOT, LOOKBACK, remove_refused
-from tsbench.settings_check import check_settings, command_overrides
+from tsbench.settings_check import check_settings, command_overrides, refuse_a_file
 from tsbench.user_paths import home_in_overrides
 
 register_resolvers()
@@ -153,6 +153,7 @@ def entry() -> None:
     args = command_overrides(sys.argv[1:])
     try:  # a misspelt setting or option in one line, before Hydra makes any folder
         if args is not None:
+            refuse_a_file(list(args.overrides), "tsbench-analyze")
             check_settings(list(args.overrides), "analyze", "tsbench-analyze")
     except TsbenchError as exc:
         print(f"tsbench-analyze: error: {exc}", file=sys.stderr)

@@ -112,7 +112,8 @@ def dominant_periods(
     ``min_prominence`` times above its neighbourhood (the peak bin alone, or the peak and its
     neighbours as unlikely under noise, see :func:`_prominence`) and its period, refined to
     the strongest integer period within the peak's bin, has ``seasonal_strength`` >=
-    ``min_strength``; a harmonic (P/k) of a period already found counts only for k >=
+    ``min_strength``; a peak on the skirt of a stronger line counts only with a line of its
+    own (:func:`_in_skirt`); a harmonic (P/k) of a period already found counts only for k >=
     :data:`MIN_OWN_ORDER` and with :data:`OWN_CYCLE_STRENGTH` (a daily cycle under a
     stronger weekly one is a period of its own, the weekly cycle's seventh harmonic is not).
     """
@@ -125,10 +126,12 @@ def dominant_periods(
     bins = find_peaks(power)[0]
     bins = bins[freqs[bins] >= 1.0 / max_period]
     found: list[Period] = []
+    lines: list[int] = []  # the bins of the prominent lines so far, strongest first
     for b in bins[np.argsort(power[bins])[::-1][:_PEAKS_EXAMINED]]:
         prominence = _prominence(power, int(b))
-        if prominence < min_prominence:
+        if prominence < min_prominence or _in_skirt(power, int(b), lines, min_prominence):
             continue
+        lines.append(int(b))
         orders = [_harmonic_order(1 / freqs[b], p.period) for p in found]
         order = min((k for k in orders if k), default=0)  # 0: no harmonic of a period found
         period = _refine(x, freqs, int(b), max_period)
@@ -144,26 +147,48 @@ def dominant_periods(
     return found
 
 
-def _prominence(power: np.ndarray, b: int) -> float:
+def _reach(b: int) -> int:
+    """How many bins either side of bin ``b`` make its neighbourhood."""
+    return min(max(8, b // 4), b - 1)
+
+
+def _prominence(power: np.ndarray, b: int, toward: int | None = None) -> float:
     """How many times the line at bin ``b`` stands above the median power ``m`` of the bins
     around it (as many below as above, so that a falling red-noise spectrum is not measured
-    against its lower side only): the peak bin's power over ``m``, or the power of the peak
+    against its lower side only; with ``toward``, only those between ``b`` and the line at
+    that bin, outside both lines): the peak bin's power over ``m``, or the power of the peak
     and its ``_LINE_SPREAD`` neighbours each side expressed as the single-bin ratio that
     noise would reach as rarely. Under noise a bin is ``m / ln 2`` times an Exp(1) variable,
     so a ratio r has tail ``2**-r``, and k bins summing to r times ``m`` the Gamma(k) tail."""
-    reach = min(max(8, b // 4), b - 1)
+    reach = _reach(b)
     near = np.r_[
         max(1, b - reach) : max(1, b - _LINE_HALF_WIDTH),
         b + _LINE_HALF_WIDTH + 1 : min(len(power), b + reach + 1),
     ]
+    if toward is not None:
+        near = near[((near - b) * (toward - b) > 0)
+                    & (np.abs(near - b) < abs(toward - b) - _LINE_HALF_WIDTH)]
     if near.size < 2:
-        return 0.0  # no neighbourhood to stand above: fewer than 4 cycles in the rows
+        return 0.0  # nothing to stand above: fewer than 4 cycles in the rows, or a line near
     floor = float(np.median(power[near]))
     if floor <= 0:
         return float("inf")
     line = power[max(1, b - _LINE_SPREAD) : b + _LINE_SPREAD + 1]
     return max(float(power[b] / floor), _single_bin_equivalent(float(line.sum() / floor),
                                                                len(line)))
+
+
+def _in_skirt(power: np.ndarray, b: int, lines: Sequence[int], min_prominence: float) -> bool:
+    """Whether the peak at bin ``b`` is a ripple on the skirt of a stronger line in its
+    neighbourhood rather than a line of its own: it does not stand ``min_prominence`` times
+    above the bins between it and that line. A strong cycle's power leaks into every bin
+    (the more, the nearer its line), so that bins a few dozen away stand far above the
+    noise further out: a daily sine in 18,396 hourly rows leaks into peaks at 23 and 25 rows
+    that stand 60 times above their neighbourhood, but below the bins nearer the day's line;
+    a second cycle's line stands above them too, unless the two lines meet (no bin between
+    them outside both, ``2 * _LINE_HALF_WIDTH`` or fewer bins apart)."""
+    return any(_prominence(power, b, toward=a) < min_prominence
+               for a in lines if abs(a - b) <= _reach(b))
 
 
 def _single_bin_equivalent(ratio: float, bins: int) -> float:

@@ -27,6 +27,7 @@ from omegaconf import OmegaConf
 from tsbench.errors import TsbenchError
 from tsbench.quiet import quiet_dependencies
 from tsbench.search.report import absolute_paths
+from tsbench.settings_check import refuse_a_file
 from tsbench.tune.commands import override_key
 from tsbench.tune.preflight import compose_command
 from tsbench.tune.recipe import run_recipe
@@ -53,6 +54,7 @@ def parse(argv: list[str]) -> tuple[list[str], object, Path]:
             out = user_path(value)
         else:
             passthrough.append(arg)
+    refuse_a_file([arg for arg in passthrough if not arg.startswith("-")], "tsbench-tune")
     passthrough = home_in_overrides(passthrough)  # as tsbench reads them
     check_not_owned(passthrough)
     recipe = load_recipe(name)
