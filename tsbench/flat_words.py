@@ -6,6 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
+#: What to compare runs on instead: their scores in original units, which a channel's tiny
+#: training spread does not inflate (MAE and MASE are scaled by it too).
+ORIGINAL_UNITS = ("original-unit scores (test_mse_orig / test_mae_orig in metrics.json), "
+                  "which a tiny training spread does not inflate")
+#: Where a channel's movement lies outside its scaler's rows.
+LEAVE_OUT = "the channel left out (dataset.columns) or rescaled in the file"
+
 
 def flat_case(entry: dict[str, Any]) -> str:
     """One flagged channel in words: its fold, both spreads over their rows, its shares."""
@@ -24,3 +31,17 @@ def flat_case(entry: dict[str, Any]) -> str:
     if entry.get("share_of_cv_mse") is not None:
         parts.append(f"the fold {100 * entry['share_of_cv_mse']:.1f} % of cv_val_mse_mean")
     return f"{where}channel {entry['channel']}: {', '.join(parts)}"
+
+
+def flat_advice(entries: list[dict[str, Any]]) -> str:
+    """What rerun fits the protocol whose scalers ``entries`` flag: fewer folds (with the
+    count whose folds show no such channel, where the run found one: ``clean_n_splits``)
+    or shorter validation blocks for ``cv=tscv`` folds; a split whose training rows hold
+    the channel's movement for a holdout run and a refit (its scaler's are the published
+    training rows)."""
+    if any("fold" in entry for entry in entries):
+        count = next((e["clean_n_splits"] for e in entries if e.get("clean_n_splits")), None)
+        fewer = f"fewer folds (cv.n_splits={count}), " if count else ""
+        return f"{fewer}shorter validation blocks (cv.test_size), or {LEAVE_OUT}"
+    return ("a later split whose training rows hold the channel's movement "
+            f"(dataset.train_frac; dataset.split=ratio for fixed borders), or {LEAVE_OUT}")

@@ -1,6 +1,8 @@
 """A scored channel (near-)constant over a scaler's training rows that its validation rows
 move (exchange's pegged currency over a first fold of 131 rows: fold 0's scaled MSE 106681
-beside the others' 0.01-0.49): the run says so in one line, its card records it and the
+beside the others' 0.01-0.49), or spread far less there where its scaled errors dominate
+the score (ETTh2's LULL, 17 x over default CV's fold 2: 69 % of that fold's scaled MSE, the
+fold 70 % of cv_val_mse_mean): the run says so in one line, its card records it and the
 report names it under the table; real naive runs on a small CSV."""
 
 from __future__ import annotations
@@ -15,22 +17,32 @@ from omegaconf import OmegaConf
 
 from tests.conftest import read_metrics, run_tsbench
 from tests.preloaded import run_module
-from tsbench.training.flat_channels import flat_warning
+from tsbench.data.loading import Series
+from tsbench.training.flat_channels import flat_warning, split_flat_channels
 
 ROWS, FLAT_ROWS = 400, 100
 WARNING = "scaled scores distorted by channel(s) (near-)constant over the scaler's"
 REPORT = "⚠ Scaled scores distorted by a channel (near-)constant over its scaler's"
+ORIGINAL = "original-unit scores (test_mse_orig / test_mae_orig in metrics.json)"
 
 
-def _csv(path: Path, flat: np.ndarray) -> Path:
+def _csv(path: Path, flat: np.ndarray, **extra: np.ndarray) -> Path:
     """Hourly rows: ``peg`` as ``flat`` says for its first FLAT_ROWS rows, a wide swing
     after; ``OT`` a daily cycle with noise throughout."""
     t = np.arange(ROWS)
     noise = np.random.default_rng(7).standard_normal(ROWS)
     peg = np.where(t < FLAT_ROWS, flat, 1.0 + 5 * np.sin(2 * np.pi * t / 24))
     pd.DataFrame({"date": pd.date_range("2024-03-01", periods=ROWS, freq="h"), "peg": peg,
-                  "OT": 10 + 3 * np.sin(2 * np.pi * t / 24) + noise}).to_csv(path, index=False)
+                  **extra, "OT": 10 + 3 * np.sin(2 * np.pi * t / 24) + noise}
+                 ).to_csv(path, index=False)
     return path
+
+
+def _swing(quiet_rows: int) -> np.ndarray:
+    """A daily cycle of amplitude 0.1 over the first ``quiet_rows`` rows, 1.5 after: 15
+    times the spread, below the 100 that flags a channel whatever its share."""
+    t = np.arange(ROWS)
+    return np.where(t < quiet_rows, 0.1, 1.5) * np.sin(2 * np.pi * t / 24)
 
 
 def _run(csv: Path, run_dir: Path, *extra: str) -> tuple[str, dict]:
@@ -73,6 +85,63 @@ def test_a_fold_whose_training_rows_hold_a_channel_flat_says_so(tmp_path: Path) 
     assert smape.returncode == 0 and REPORT not in smape.stdout  # not a scaled metric
 
 
+def test_a_channel_spread_less_that_dominates_its_fold_and_the_mean_says_so(
+        tmp_path: Path) -> None:
+    """3 folds of 80 rows: ``peg`` swings 15 x more over fold 0's validation rows [80, 160)
+    than over its training rows [0, 80), makes nearly all of fold 0's scaled MSE, and fold
+    0 nearly all of cv_val_mse_mean: flagged by its share (a ratio of 15 alone is not), with
+    the fold count that avoids it (2: its first fold trains on 26 rows of the swing)."""
+    frame = pd.read_csv(_csv(tmp_path / "quiet.csv", np.zeros(ROWS)))
+    frame["peg"] = 1.0 + _swing(80)
+    csv = tmp_path / "quiet.csv"
+    frame.to_csv(csv, index=False)
+    run_dir = tmp_path / "cv"
+    said, card = _run(csv, run_dir, "cv=tscv", "cv.n_splits=3")
+    assert said.count(WARNING) == 1
+    line = next(line for line in said.splitlines() if WARNING in line)
+    assert "fold 0 channel peg: std " in line and "(15 x)" in line
+    assert "cv.n_splits=2 (its folds' training rows show no such channel)" in line
+    assert f"compare on {ORIGINAL}" in line
+    (entry,) = card["scaler"]["flat_channels"]
+    assert (entry["fold"], entry["channel"], entry["rule"]) == (0, "peg", "share")
+    assert 10 < entry["spread_ratio"] < 100
+    assert entry["share_of_val_mse"] > 0.9 and entry["share_of_cv_mse"] > 0.9
+    assert entry["clean_n_splits"] == 2
+    report = run_module("tsbench.report", [str(run_dir), "--split", "val"], None)
+    assert report.returncode == 0, report.stderr
+    assert REPORT in report.stdout and "fold 0 channel peg: std " in report.stdout
+    assert ("-> rerun it with fewer folds (cv.n_splits=2), shorter validation blocks "
+            "(cv.test_size)") in report.stdout
+    assert f"compare these cells on {ORIGINAL}" in report.stdout
+
+
+def test_a_channel_spread_less_in_a_fold_that_does_not_dominate_the_mean_is_not_named(
+        tmp_path: Path) -> None:
+    """``lift`` swings 15 x more over fold 1's validation rows [160, 240) than over its
+    training rows and makes nearly all of fold 1's scaled MSE, but fold 0 (``peg`` pegged)
+    makes nearly all of cv_val_mse_mean: only fold 0's ``peg`` is named."""
+    jitter = 1.0 + 1e-6 * np.random.default_rng(1).standard_normal(ROWS)
+    csv = _csv(tmp_path / "lift.csv", jitter, lift=_swing(160))
+    said, card = _run(csv, tmp_path / "cv", "cv=tscv", "cv.n_splits=3")
+    assert said.count(WARNING) == 1 and "channel lift" not in said
+    (entry,) = card["scaler"]["flat_channels"]
+    assert (entry["fold"], entry["channel"], entry["rule"]) == (0, "peg", "spread")
+
+
+def test_a_channel_spread_less_is_named_only_where_it_makes_most_of_the_split() -> None:
+    """A holdout split: the same 15 x spread is named where the channel makes most of the
+    split's scaled MSE (0.7), not where it makes less (0.3)."""
+    t = np.arange(200)
+    values = np.stack([1.0 + _swing(150)[:200], np.sin(t / 3)], axis=1).astype(np.float32)
+    series = Series("quiet", values, pd.date_range("2024-03-01", periods=200, freq="h"),
+                    ["peg", "OT"], "h", "ratio")
+    named = {share: split_flat_channels(series, "M", (0, 150), (150, 200), [share, 1 - share])
+             for share in (0.7, 0.3)}
+    assert [(e["channel"], e["rule"]) for e in named[0.7]] == [("peg", "share")]
+    assert named[0.7][0]["share_of_val_mse"] == pytest.approx(0.7)
+    assert named[0.3] == []
+
+
 def test_a_channel_constant_over_the_training_rows_is_named_unscaled(tmp_path: Path) -> None:
     """Holdout, 280 training rows: ``peg`` exactly 0 over its first 300 rows is left
     unscaled (scale 1), so its validation errors are in original units among z-scores."""
@@ -91,6 +160,8 @@ def test_a_channel_constant_over_the_training_rows_is_named_unscaled(tmp_path: P
     report = run_module("tsbench.report", [str(run_dir)], None)  # the test split's report
     assert report.returncode == 0, report.stderr
     assert REPORT in report.stdout and "channel peg: std 0 over training rows" in report.stdout
+    assert "-> rerun it with a later split whose training rows hold" in report.stdout
+    assert "fewer folds" not in report.stdout and "cv.test_size" not in report.stdout
     # a CSV holds data alone: the caveat on what its scores mean is a warning beside it
     data = run_module("tsbench.report", [str(run_dir), "--format", "csv"], None)
     assert data.returncode == 0 and "⚠" not in data.stdout
@@ -129,6 +200,8 @@ def test_a_refit_is_checked_against_the_validation_rows_it_trained_on(
     report = run_module("tsbench.report", [str(tmp_path / "refit")], None)
     assert report.returncode == 0, report.stderr
     assert REPORT in report.stdout and "the refit's channel peg" in report.stdout
+    assert "-> rerun it with a later split whose training rows hold" in report.stdout
+    assert "fewer folds" not in report.stdout and "cv.test_size" not in report.stdout
 
 
 def test_a_holdout_fix_names_a_split_setting_its_split_rule_reads() -> None:
@@ -156,5 +229,5 @@ def test_a_cv_fix_names_a_fold_count_only_where_one_avoids_the_flat_rows() -> No
     assert flat_warning(cfg, [entry], 3).count("cv.n_splits=3 (its folds' training rows") == 1
     none = flat_warning(cfg, [entry], None)
     assert "cv.n_splits" not in none and "fewer folds" not in none
-    assert "-> the standard scaler divides by that tiny spread (a constant channel is left " \
+    assert "-> the standard scaler divides by that small spread (a constant channel is left " \
            "unscaled, in original units): shorter validation blocks (cv.test_size" in none

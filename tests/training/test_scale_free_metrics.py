@@ -82,8 +82,9 @@ def test_a_constant_channel_leaves_mase_out_and_counts_zero_over_zero_as_zero(
                         f"pred_len={PRED_LEN}", "model=naive", "logger=none"], run_dir)
     metrics = read_metrics(run_dir)
     assert "test_mase" not in metrics and not (run_dir / "test_window_mase.npy").exists()
-    assert ("test_mase is left out: the seasonal naive forecast is exact on the training rows "
-            "of channel(s) idle (constant?)") in said.stdout
+    assert ("MASE is left out where the seasonal naive forecast is exact on a scored channel's "
+            "training rows (constant?), so MASE would divide by 0: val_mase, test_mase "
+            "(channel(s) idle) -> compare on original-unit scores") in said.stdout
     assert metrics["test_smape"] == pytest.approx(expected(csv, run_dir, "test", TRAIN_ROWS)[1],
                                                   rel=1e-4)
     table = windows(run_dir, "test")
@@ -92,6 +93,21 @@ def test_a_constant_channel_leaves_mase_out_and_counts_zero_over_zero_as_zero(
     assert said.returncode == 2 and (  # the reason, not score_test or CV
         "1 run(s): MASE left out when it ran: a channel's seasonal naive MAE on the training "
         "rows is 0 (its log names it) -> report runs that scored the test split") in said.stderr
+
+
+def test_mase_left_out_over_folds_is_said_once_naming_them(tmp_path: Path) -> None:
+    """With ``cv=tscv`` each fold and the refit score a constant channel: one line names
+    every fold and the refit, and advises original-unit scores (MAE's scale is the same
+    flat rows' spread), not one unnamed line per fold."""
+    csv = _csv(tmp_path / "load.csv", idle=np.zeros(ROWS))
+    said = run_tsbench(["dataset=csv", f"dataset.path={csv}", f"seq_len={SEQ_LEN}",
+                        f"pred_len={PRED_LEN}", "model=naive", "logger=none", "cv=tscv",
+                        "cv.n_splits=3", "cv.refit=true"], tmp_path / "cv")
+    assert said.stdout.count("MASE is left out") == 1
+    assert ("so MASE would divide by 0: fold 0's val_mase, fold 1's val_mase, fold 2's "
+            "val_mase, the refit's test_mase (channel(s) idle) -> compare on original-unit "
+            "scores (test_mse_orig / test_mae_orig in metrics.json)") in said.stdout
+    assert "cv_val_mase_mean" not in read_metrics(tmp_path / "cv")
 
 
 def test_the_report_compares_runs_on_mase(tmp_path: Path) -> None:
@@ -201,6 +217,7 @@ def test_a_target_alone_is_named_by_its_own_column(tmp_path: Path) -> None:
     said = run_tsbench(["dataset=csv", f"dataset.path={csv}", f"seq_len={SEQ_LEN}",
                         f"pred_len={PRED_LEN}", "model=naive", "features=S", "logger=none"],
                        run_dir)
-    assert ("test_mase is left out: the seasonal naive forecast is exact on the training rows "
-            "of channel(s) OT (constant?)") in said.stdout
+    assert ("MASE is left out where the seasonal naive forecast is exact on a scored channel's "
+            "training rows (constant?), so MASE would divide by 0: val_mase, test_mase "
+            "(channel(s) OT) -> compare on original-unit scores") in said.stdout
     assert read_metrics(run_dir)["test_smape_near_zero"] == ["OT"]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from tsbench.flat_words import flat_case
+from tsbench.flat_words import ORIGINAL_UNITS, flat_advice, flat_case
 
 if TYPE_CHECKING:
     from tsbench.report.build import Report, Row
@@ -18,9 +18,10 @@ SCALED = ("mse", "mae")
 
 
 def flat_lines(report: Report) -> list[str]:
-    """One line naming each cell whose runs' cards flag a channel, or none. A test report
-    names only the scaler of the scored model (a holdout run's; a ``cv=tscv`` run's folds
-    scored no test window)."""
+    """One line naming each cell whose runs' cards flag a channel, with the rerun that
+    fits its protocol (:func:`flat_advice`), or none. A test report names only the scaler
+    of the scored model (a holdout run's; a ``cv=tscv`` run's folds scored no test
+    window)."""
     if report.metric not in SCALED:
         return []
     cases = [case for row in report.rows if (case := _cell_case(row, report.split))]
@@ -29,12 +30,10 @@ def flat_lines(report: Report) -> list[str]:
     test = ("" if report.split == "val" else " (the test split is scaled by the same rows; "
             "it was not read to check)")
     return [f"⚠ Scaled scores distorted by a channel (near-)constant over its scaler's "
-            f"training rows, which the validation rows move{test}: the standard scaler "
-            "divides by that tiny spread (a constant channel is left unscaled, in original "
-            f"units): {'; '.join(cases)} -> compare these cells on --metric smape (original units, "
-            "scale-free; MASE's naive scale comes from the same flat rows), or rerun them as "
-            "their log's warning says (fewer folds, cv.test_size, or the channel left out) "
-            "(protocol.json: scaler.flat_channels)."]
+            f"training rows, or spread far less there, which the validation rows move{test}: "
+            "the standard scaler divides by that small spread (a constant channel is left "
+            f"unscaled, in original units): {'; '.join(cases)}; compare these cells on "
+            f"{ORIGINAL_UNITS} (protocol.json: scaler.flat_channels)."]
 
 
 def _cell_case(row: Row, split: str) -> str:
@@ -45,7 +44,8 @@ def _cell_case(row: Row, split: str) -> str:
     run, entries = flagged[0]
     runs = "" if len(row.cell.runs) == 1 else f", {len(flagged)} of {len(row.cell.runs)} runs"
     return (f"{row.cell.label} at {row.cell.dataset}/{row.cell.pred_len} ({run.path}{runs}): "
-            + "; ".join(flat_case(e) for e in entries))
+            + "; ".join(flat_case(e) for e in entries)
+            + f" -> rerun it with {flat_advice(entries)}")
 
 
 def _entries(run: Any, split: str) -> list[dict[str, Any]]:

@@ -18,8 +18,11 @@ from tsbench.data.loading import Series
 from tsbench.data.splits import Borders
 from tsbench.errors import ConfigError
 from tsbench.rundir import LOGS, fold_dir, fold_metric
+from tsbench.training.evaluate import MASE_KEY
 from tsbench.training.flat_channels import (
     FLAT_KEY,
+    SHARE_RATIO,
+    cv_flat_channels,
     flat_columns,
     refit_flat_channels,
     scored_values,
@@ -134,7 +137,8 @@ def fold_blocks(
 
 def most_clean_folds(cfg: Any, series: Series, borders: Borders) -> int | None:
     """The most folds below ``cv.n_splits`` whose training rows hold no scored channel
-    (near-)constant that its validation block moves (:func:`flat_columns`), or None."""
+    that its validation block spreads more than :data:`SHARE_RATIO` times (:func:`flat_columns`;
+    either rule's ratio, as no score is known here), or None."""
     values, _ = scored_values(series, str(cfg.features))
     seq_len, pred_len = int(cfg.seq_len), int(cfg.pred_len)
     n_rows, val_rows = borders.val[1], borders.val[1] - borders.train[1]
@@ -144,7 +148,7 @@ def most_clean_folds(cfg: Any, series: Series, borders: Borders) -> int | None:
             continue  # not every count below a fitting one fits (equal blocks, rounded)
         cv = OmegaConf.merge(cfg.cv, {"n_splits": n_splits})
         blocks = fold_blocks(n_rows, seq_len, pred_len, cv, val_rows=val_rows)
-        if not any(flat_columns(values, train, block) for train, block in blocks):
+        if not any(flat_columns(values, train, block, SHARE_RATIO) for train, block in blocks):
             return n_splits
     return None
 
@@ -211,9 +215,9 @@ def cross_validate(
         metrics.update({fold_metric(k, key): fold[key] for key in _FOLD_KEYS if key in fold})
         scores.append(fold)
     mse = np.array([s["val_mse"] for s in scores])
-    metrics[FLAT_KEY] = [{"fold": k, **entry, "share_of_cv_mse": float(mse[k] / mse.sum())
-                          if mse.sum() > 0 else None}
-                         for k, fold in enumerate(scores) for entry in fold.pop(FLAT_KEY, [])]
+    metrics[FLAT_KEY] = cv_flat_channels([fold.pop(FLAT_KEY, []) for fold in scores], mse)
+    metrics[MASE_KEY] = [{**case, "where": f"fold {k}'s "}
+                         for k, fold in enumerate(scores) for case in fold.pop(MASE_KEY, [])]
     best = [s["best_epoch"] for s in scores]
     metrics.update(
         cv_val_mse_mean=float(mse.mean()),
@@ -236,6 +240,8 @@ def cross_validate(
         refit, _, _ = refit_and_score(cfg, series, borders, run_dir, logger, max_epochs=epochs)
         metrics.update({k: v for k, v in refit.items() if k.startswith(("test_", "n_test", "lr_"))})
         metrics[FLAT_KEY] += refit[FLAT_KEY]  # the refit's scaler, which scales the test split
+        metrics[MASE_KEY] += [{**case, "where": "the refit's "}
+                              for case in refit.get(MASE_KEY, [])]
         metrics.update(
             splits_read=["train", "test", "val"],
             refit_epochs=refit["epochs"],

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,17 +9,20 @@ import torch
 
 from tsbench.data.datamodule import ForecastData
 from tsbench.data.timefeatures import seasonal_period
+from tsbench.flat_words import ORIGINAL_UNITS
 from tsbench.models.base import ForecastModel
 from tsbench.models.history import HistoryModel
 from tsbench.rundir import SAVED_WINDOW_METRICS, WindowErrors
 from tsbench.training.history import history_batches, history_forecasts
 
-log = logging.getLogger(__name__)
-
 #: A scored channel whose actual values come within this many of its scaler's standard
 #: deviations of zero (or cross it) is named in ``<split>_smape_near_zero``: there sMAPE's
 #: denominator, |forecast| + |actual|, shrinks and a small error scores up to 200.
 NEAR_ZERO = 0.1
+#: The key under which a run's scored splits whose MASE is undefined go up to the run, each
+#: ``{"where": "fold 0's " or "the refit's " or "", "key": "val_mase", "channels": [...]}``
+#: (never written to metrics.json): :func:`mase_undefined_warning` says them in one line.
+MASE_KEY = "mase_undefined"
 
 
 def frequency_season(freq: str) -> int:
@@ -60,7 +62,8 @@ def evaluate(model: ForecastModel, data: ForecastData, split: str) -> dict[str, 
     """MSE/MAE over all windows x horizon steps x scored channels, on the scaled data
     (the published convention) and in original units, plus MSE per horizon step and per
     scored channel (scaled), the scale-free MASE (each channel's absolute errors over its
-    :func:`naive_scale`; left out, with a warning, where a channel's is 0) and sMAPE (0-200,
+    :func:`naive_scale`; left out where a channel's is 0, those channels in
+    ``mase_undefined``, :func:`mase_undefined_warning`) and sMAPE (0-200,
     original units, a 0/0 term counts 0), ``smape_near_zero``: the scored channels whose
     actual values cross zero or come near it (:data:`NEAR_ZERO`), where sMAPE misleads, and
     ``window_errors``: each window's of them, and of the MSE and MAE in original units
@@ -100,14 +103,8 @@ def evaluate(model: ForecastModel, data: ForecastData, split: str) -> dict[str, 
     per_step = windows * int(scale.numel())
     count = per_step * data.pred_len
     per_window = {k: torch.cat(v).float().cpu().numpy() for k, v in windowed.items()}
+    exact = [c for c, n in zip(scored_channels(data), naive.tolist(), strict=True) if n == 0]
     if not scale_free:
-        exact = [c for c, n in zip(scored_channels(data), naive.tolist(), strict=True)
-                 if n == 0]
-        log.warning("%s_mase is left out: the seasonal naive forecast is exact on the "
-                    "training rows of channel(s) %s (constant?), so MASE would divide by 0 "
-                    "-> compare on MAE (sMAPE is 200 wherever a channel is 0 and its forecast "
-                    "is not), or leave the channel out with dataset.columns", split,
-                    ", ".join(exact))
         per_window.pop("mase")
         sums.pop("mase")
     near_zero = (lowest < 0) & (highest > 0) | (nearest <= NEAR_ZERO * scale)
@@ -119,8 +116,23 @@ def evaluate(model: ForecastModel, data: ForecastData, split: str) -> dict[str, 
         "smape_near_zero": [c for c, near in zip(scored_channels(data), near_zero.tolist(),
                                                  strict=True) if near],
         "n_windows": windows,
+        "mase_undefined": exact,
         "window_errors": WindowErrors(per_window),
     }
+
+
+def mase_undefined_warning(cases: list[dict[str, Any]]) -> str:
+    """The run's one line on the MASE scores it left out (``cases``: :data:`MASE_KEY`'s),
+    each channel list said once with every split and fold it holds for."""
+    keys: dict[tuple[str, ...], list[str]] = {}
+    for case in cases:
+        keys.setdefault(tuple(case["channels"]), []).append(case["where"] + case["key"])
+    where = "; ".join(f"{', '.join(named)} (channel(s) {', '.join(channels)})"
+                      for channels, named in keys.items())
+    return ("MASE is left out where the seasonal naive forecast is exact on a scored "
+            "channel's training rows (constant?), so MASE would divide by 0: "
+            f"{where} -> compare on {ORIGINAL_UNITS} (sMAPE is 200 wherever a channel is 0 "
+            "and its forecast is not), or leave the channel out with dataset.columns")
 
 
 def forecast_batches(model: ForecastModel, data: ForecastData, split: str,

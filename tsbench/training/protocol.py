@@ -78,7 +78,8 @@ def protocol_card(cfg: Any, series: Series, borders: Borders, metrics: dict[str,
                   flat: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """The card of a finished run: ``metrics`` are its scores, ``data`` its holdout data
     (None for cross-validation, whose folds each had their own), ``flat`` the scored
-    channels (near-)constant over a scaler's training rows that its validation rows move
+    channels (near-)constant over a scaler's training rows that its validation rows move,
+    or spread far less there where they dominate the score
     (:mod:`tsbench.training.flat_channels`; a refit's against the validation rows it
     trained on; None: not checked)."""
     cv = str(cfg.cv.name)

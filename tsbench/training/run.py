@@ -28,7 +28,13 @@ from tsbench.rundir import FORECAST_PLOT, write_config, write_metrics, write_pro
 from tsbench.search.names import REFIT_IN_SEARCH
 from tsbench.training.allocator import release_gpu_memory, run_memory
 from tsbench.training.crossval import cross_validate, fold_blocks, most_clean_folds, refit_and_score
-from tsbench.training.evaluate import forecast_windows, frequency_season, mase_season
+from tsbench.training.evaluate import (
+    MASE_KEY,
+    forecast_windows,
+    frequency_season,
+    mase_season,
+    mase_undefined_warning,
+)
 from tsbench.training.flat_channels import FLAT_KEY, flat_warning
 from tsbench.training.gpu import out_of_memory, out_of_memory_error, trainer_devices
 from tsbench.training.loggers import build_logger, log_artifacts, log_final_metrics, log_protocol
@@ -181,10 +187,14 @@ def _run(cfg: DictConfig, run_dir: Path, threads: int) -> dict[str, Any]:
                    strategy="direct" if step is None else "recursive")
     # the run's own wall time, the process's start left out (a sweep's trials share one)
     metrics["run_seconds"] = round(time.perf_counter() - began, 3)
+    if undefined := metrics.pop(MASE_KEY, None):  # the log's, not a metric
+        log.warning(mase_undefined_warning(undefined))
     flat = metrics.pop(FLAT_KEY, None)  # the card's, not a metric (None: not checked)
     if flat:
         most = most_clean_folds(cfg, series, borders) if cfg.cv.name == "tscv" else None
         log.warning(flat_warning(cfg, flat, most))
+        flat = [{**entry, "clean_n_splits": most} if "fold" in entry else entry
+                for entry in flat]  # the report's advice names the count too
     card = protocol_card(cfg, series, borders, metrics, run_dir, data, flat)
     write_protocol(run_dir, card)  # before metrics.json, which marks a finished run
     log_protocol(logger, card)

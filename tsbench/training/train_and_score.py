@@ -17,7 +17,7 @@ from tsbench.models.build import count_parameters, model_for
 from tsbench.models.history import HistoryModel
 from tsbench.models.recursive import strategy_step
 from tsbench.rundir import LOSS_PLOT, write_window_errors
-from tsbench.training.evaluate import evaluate
+from tsbench.training.evaluate import MASE_KEY, evaluate
 from tsbench.training.fit import train
 from tsbench.training.flat_channels import FLAT_KEY, flat_channels
 from tsbench.training.history import fit_history
@@ -56,7 +56,8 @@ def fit_and_score(cfg: Any, series: Series, ranges: dict[str, tuple[int, int]], 
     scaler fitted on ``scaler_rows``, by default the training rows); ``part`` names a
     fold or a refit in the title of its loss plot and in its errors (:func:`naming`). A
     validation split's channels that its scaler's rows hold (near-)constant are under
-    ``FLAT_KEY`` (:mod:`.flat_channels`)."""
+    ``FLAT_KEY`` (:mod:`.flat_channels`), the splits whose MASE is undefined under
+    ``MASE_KEY`` (:mod:`.evaluate`)."""
     with naming(part, series, ranges["train"]):
         return _fit_and_score(cfg, series, ranges, out_dir, logger, max_epochs, pruning,
                               scaler_rows, part)
@@ -120,6 +121,9 @@ def _fit_and_score(cfg: Any, series: Series, ranges: dict[str, tuple[int, int]],
                                   "fix the model's forward")
             raise diverged(what, info.get("lr_used"), cfg.trainer.get("gradient_clip_val"))
         metrics[f"n_{split}_windows"] = scores.pop("n_windows")
+        if undefined := scores.pop(MASE_KEY):
+            metrics.setdefault(MASE_KEY, []).append(
+                {"where": "", "key": f"{split}_mase", "channels": undefined})
         per_channel = scores.pop("mse_per_channel")
         if split == "val":
             metrics[FLAT_KEY] = flat_channels(data, split, per_channel)
