@@ -8,8 +8,12 @@ from typing import Any
 
 #: What to compare runs on instead: their scores in original units, which a channel's tiny
 #: training spread does not inflate (MAE and MASE are scaled by it too).
-ORIGINAL_UNITS = ("original-unit scores (test_mse_orig / test_mae_orig in metrics.json), "
-                  "which a tiny training spread does not inflate")
+ORIGINAL_UNITS = ("original-unit scores (test_mse_orig / test_mae_orig, cv_val_mse_orig_mean "
+                  "in metrics.json; tsbench-report --units original), which a tiny training "
+                  "spread does not inflate")
+#: The report's version: the same report in original units.
+REPORT_ORIGINAL_UNITS = ("the same tsbench-report command with --units original (MSE/MAE in "
+                         "the data's own units, which a tiny training spread does not inflate)")
 #: Where a channel's movement lies outside its scaler's rows.
 LEAVE_OUT = "the channel left out (dataset.columns) or rescaled in the file"
 

@@ -106,7 +106,8 @@ def test_mase_left_out_over_folds_is_said_once_naming_them(tmp_path: Path) -> No
     assert said.stdout.count("MASE is left out") == 1
     assert ("so MASE would divide by 0: fold 0's val_mase, fold 1's val_mase, fold 2's "
             "val_mase, the refit's test_mase (channel(s) idle) -> compare on original-unit "
-            "scores (test_mse_orig / test_mae_orig in metrics.json)") in said.stdout
+            "scores (test_mse_orig / test_mae_orig, cv_val_mse_orig_mean in metrics.json; "
+            "tsbench-report --units original)") in said.stdout
     assert "cv_val_mase_mean" not in read_metrics(tmp_path / "cv")
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from tsbench.flat_words import ORIGINAL_UNITS, flat_advice, flat_case
+from tsbench.flat_words import REPORT_ORIGINAL_UNITS, flat_advice, flat_case
 
 if TYPE_CHECKING:
     from tsbench.report.build import Report, Row
@@ -32,8 +32,8 @@ def flat_lines(report: Report) -> list[str]:
     return [f"⚠ Scaled scores distorted by a channel (near-)constant over its scaler's "
             f"training rows, or spread far less there, which the validation rows move{test}: "
             "the standard scaler divides by that small spread (a constant channel is left "
-            f"unscaled, in original units): {'; '.join(cases)}; compare these cells on "
-            f"{ORIGINAL_UNITS} (protocol.json: scaler.flat_channels)."]
+            f"unscaled, in original units): {'; '.join(cases)}; compare these cells in "
+            f"{REPORT_ORIGINAL_UNITS} (protocol.json: scaler.flat_channels)."]
 
 
 def _cell_case(row: Row, split: str) -> str:
