@@ -18,6 +18,7 @@ from tests.conftest import ROOT, TINY, run_tsbench
 from tsbench.errors import ConfigError
 from tsbench.rundir import read_config
 from tsbench.settings_check import check_settings
+from tsbench.tracking.children import SEEDS_OF_ONE
 from tsbench.tracking.mlflow_store import check_server, tracking_uri
 from tsbench.training.loggers import build_logger
 
@@ -63,12 +64,14 @@ def test_mlflow_sweep_has_one_parent_and_a_child_per_trial(tmp_path: Path) -> No
         protocol["metrics.n_test_windows"])
     parent = parents.iloc[0]
     assert parent["status"] == "FINISHED"
-    # the sweep's result on the parent: the best child's objective, naming that child
-    best = children.loc[children["metrics.objective"].idxmin()]
-    assert parent["metrics.best_objective"] == best["metrics.objective"]
-    assert parent["tags.tsbench.best_run_id"] == best["run_id"]
+    # the sweep's result on the parent: seeds of one configuration, their spread, no best
+    assert parent["tags.tsbench.children"] == SEEDS_OF_ONE
+    assert parent["metrics.objective_mean"] == pytest.approx(
+        children["metrics.objective"].mean())
+    assert parent["metrics.objective_seeds"] == 3
+    assert "metrics.best_objective" not in runs and "tags.tsbench.best_run_id" not in runs
     # resumed (job 1 stopped before its end): the jobs not run again are not logged again,
-    # and stay the children of the one parent, whose best is over every job
+    # and stay the children of the one parent, whose spread is over every seed, once
     (tmp_path / "sweep" / "1" / "metrics.json").unlink()
     run_tsbench([*args, "hydra.sweeper.resume=true"], tmp_path / "sweep",
                 env={"MLFLOW_TRACKING_URI": uri}, multirun=True)
@@ -77,8 +80,10 @@ def test_mlflow_sweep_has_one_parent_and_a_child_per_trial(tmp_path: Path) -> No
     assert list(parents["run_id"]) == [parent["run_id"]]
     assert parents["status"].iloc[0] == "FINISHED"
     assert sorted(children["params.seed"].astype(int)) == [1, 2, 2, 3]
-    best = children.loc[children["metrics.objective"].idxmin()]
-    assert parents["metrics.best_objective"].iloc[0] == best["metrics.objective"]
+    latest = children.sort_values("start_time").groupby("params.seed").last()
+    assert parents["metrics.objective_mean"].iloc[0] == pytest.approx(
+        latest["metrics.objective"].mean())
+    assert parents["metrics.objective_seeds"].iloc[0] == 3
 
 
 @pytest.mark.heavy

@@ -13,6 +13,7 @@ import pytest
 from tests.conftest import TINY, run_tsbench
 from tsbench.folder_lock import held
 from tsbench.search.names import LOCK_FILE
+from tsbench.tracking.children import CHILDREN_TAG, SEEDS_OF_ONE
 from tsbench.tracking.mlflow_store import PARENT_RUN_FILE
 
 #: A tiny sweep's trials logged to MLflow, one epoch each.
@@ -56,6 +57,14 @@ def best_tags(uri: str, run_id: str) -> dict[str, str]:
 
     tags = MlflowClient(uri).get_run(run_id).data.tags
     return {k: v for k, v in tags.items() if k.startswith("tsbench.best_run_id")}
+
+
+def summary_tags(uri: str, run_id: str) -> dict[str, str]:
+    """The tags of run ``run_id`` summing up its children (``tsbench.children...``)."""
+    from mlflow.tracking import MlflowClient
+
+    tags = MlflowClient(uri).get_run(run_id).data.tags
+    return {k: v for k, v in tags.items() if k.startswith(CHILDREN_TAG)}
 
 
 def killed_in(uri: str, *run_ids: str) -> None:
@@ -147,6 +156,7 @@ def test_every_page_of_killed_children_is_marked_killed_and_scored(
                                   tags={"mlflow.parentRunId": parent}).info.run_id
                 for i in range(5)]  # first child is on the last page, the best of them
     for objective, child in enumerate(children):
+        client.log_param(child, "seq_len", objective)  # five configurations
         client.log_metric(child, "objective", float(objective))
     callback = mlflow_sweep.MlflowSweepCallback()
     callback._client, callback._run_id, callback._experiment_id = client, parent, experiment
@@ -163,27 +173,26 @@ def test_a_resumed_multirun_over_a_new_table_drops_the_parents_stale_best_tag(
         tmp_path: Path) -> None:
     """A preset edited since (pred_len 12 -> 24), a job to run again and resume=force: that
     job's new child is another table's, so the parent's best over all, written by the first
-    run's end, no longer holds and goes; each table names its own best."""
+    run's end, no longer holds and goes: pred_len 12 names its best (job 1's first run is
+    still its child), pred_len 24, one run, its summary."""
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     env = {"MLFLOW_TRACKING_URI": uri}
     sweep, preset = tmp_path / "sweep", tmp_path / "conf" / "experiment" / "horizon.yaml"
     preset.parent.mkdir(parents=True)
     preset.write_text(PRESET.format(pred_len=12))
-    args = [*(a for a in ARGS if not a.startswith(("dataset", "model", "pred_len"))),
+    args = [*(a for a in ARGS if not a.startswith(("dataset", "model", "pred_len", "seq_len"))),
             "experiment=horizon", f"hydra.searchpath=[file://{tmp_path / 'conf'}]",
-            "seed=1,2"]
+            "seq_len=36,48"]
     run_tsbench([*args, "hydra.sweeper.resume=true"], sweep, env=env, multirun=True)
     parent = (sweep / PARENT_RUN_FILE).read_text()
     [best] = best_tags(uri, parent).values()  # one table: the best over all
-    before = statuses(uri)
 
     preset.write_text(PRESET.format(pred_len=24))
     (sweep / "1" / "metrics.json").unlink()
     run_tsbench([*args, "hydra.sweeper.resume=force"], sweep, env=env, multirun=True)
-    [new] = set(statuses(uri)) - set(before)  # job 1's child, at pred_len 24
     assert (sweep / PARENT_RUN_FILE).read_text() == parent
-    assert best_tags(uri, parent) == {"tsbench.best_run_id/synthetic/12": best,
-                                      "tsbench.best_run_id/synthetic/24": new}
+    assert best_tags(uri, parent) == {"tsbench.best_run_id/synthetic/12": best}
+    assert summary_tags(uri, parent) == {"tsbench.children/synthetic/24": SEEDS_OF_ONE}
 
 
 @pytest.mark.heavy(seconds=25)

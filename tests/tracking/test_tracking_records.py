@@ -64,6 +64,7 @@ def test_a_diverged_child_is_never_a_sweeps_best(tmp_path: Path) -> None:
     for offset, objective in ((1, 0.5), (2, 0.3), (3, float("nan")), (0, float("nan"))):
         child = client.create_run(experiment_id, start_time=start + offset,
                                   tags={"mlflow.parentRunId": parent_id})
+        client.log_param(child.info.run_id, "seq_len", offset)  # four configurations
         client.log_metric(child.info.run_id, "objective", objective)
         client.set_terminated(child.info.run_id)
         children[objective] = child.info.run_id
@@ -82,11 +83,13 @@ def test_a_multirun_over_tables_names_a_best_child_per_table(tmp_path: Path) -> 
     children = {}
     for name, path, pred_len, objective in (
             ("etth1", "/d/ETTh1.csv", 96, 0.4), ("etth1", "/d/ETTh1.csv", 96, 0.5),
-            ("etth1", "/d/ETTh1.csv", 192, 0.45), ("ili", "/d/ili.csv", 96, 2.0),
-            ("csv", "/a/sales.csv", 96, 0.1), ("csv", "/b/sales.csv", 96, 0.2)):
+            ("etth1", "/d/ETTh1.csv", 192, 0.45), ("etth1", "/d/ETTh1.csv", 192, 0.55),
+            ("ili", "/d/ili.csv", 96, 2.0), ("ili", "/d/ili.csv", 96, 2.5),
+            ("csv", "/a/sales.csv", 96, 0.1), ("csv", "/a/sales.csv", 96, 0.15),
+            ("csv", "/b/sales.csv", 96, 0.2), ("csv", "/b/sales.csv", 96, 0.25)):
         child = client.create_run(experiment_id, tags={"mlflow.parentRunId": parent_id})
         for key, value in (("dataset.name", name), ("dataset.path", path),
-                           ("pred_len", pred_len)):
+                           ("pred_len", pred_len), ("seq_len", objective)):
             client.log_param(child.info.run_id, key, value)
         client.log_metric(child.info.run_id, "objective", objective)
         client.set_terminated(child.info.run_id)

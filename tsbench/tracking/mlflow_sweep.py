@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-import re
 import time
 from pathlib import Path
 from typing import Any
@@ -15,6 +13,7 @@ from omegaconf import DictConfig, OmegaConf
 from tsbench.atomic import write_text
 from tsbench.search.checked import tells_checked
 from tsbench.search.names import BEST_FILE, TRIALS_FILE, is_search
+from tsbench.tracking.children import SUMMARY_TAGS, Child, summary, table_names, table_of
 from tsbench.tracking.mlflow_store import (
     PARENT_RUN_FILE,
     artifact_location,
@@ -39,8 +38,6 @@ SWEEP_ARTIFACTS = (
 COUNTS = ("trials_finished", "trials_pruned", "trials_failed")
 #: MLflow's status of a run under way, and of one killed before its end.
 RUNNING, KILLED = "RUNNING", "KILLED"
-#: The parent's tag naming its best child (a table's: ``tsbench.best_run_id/etth1/96``).
-BEST_RUN_TAG = "tsbench.best_run_id"
 #: Runs asked of the store at a time: one page of ``search_runs`` (MLflow's own most).
 PAGE = 1000
 
@@ -98,7 +95,8 @@ class MlflowSweepCallback(Callback):
                 self._killed(earlier, reopened=resumed is not None)
             self._run_id = resumed or (
                 self._client.create_run(experiment_id, run_name=f"sweep {sweep_dir.name}",
-                                        tags={"tsbench.sweep_dir": str(sweep_dir)}).info.run_id)
+                                        tags={"tsbench.sweep_dir": str(sweep_dir.resolve())}
+                                        ).info.run_id)
         self._experiment_id = experiment_id
         write_text(sweep_dir / PARENT_RUN_FILE, self._run_id)
 
@@ -151,15 +149,16 @@ class MlflowSweepCallback(Callback):
         self._client.set_terminated(self._run_id)
 
     def log_best(self, sweep_dir: Path) -> None:
-        """The sweep's best objective as the parent's metric ``best_objective``: the one of
-        ``best.yaml`` when a tsbench sweeper wrote it (with its trial counts as metrics and
-        the best parameters as ``best.<name>`` params), else the lowest ``objective`` of the
-        child runs (tsbench's objective is a loss), with that child's id as the tag
-        ``tsbench.best_run_id``. Only children of one table (:func:`table_of`) compare:
-        where they span several, each table's best is logged under its name
-        (``best_objective/etth1/96``, ``tsbench.best_run_id/etth1/96``), and none over all.
-        A resumed sweep's parent loses the best tags its earlier end wrote that no longer
-        hold (the one over all, once a child of another table joined)."""
+        """The sweep's result on the parent: ``best.yaml``'s when a tsbench sweeper wrote it
+        (``best_objective``, its trial counts as metrics and the best parameters as
+        ``best.<name>`` params), else what the child runs' ``objective`` tell
+        (:func:`~tsbench.tracking.children.summary`: the best configuration by its mean
+        over seeds, or the spread of one configuration's seeds). Only children of one table
+        (:func:`~tsbench.tracking.children.table_of`) compare: where they span several,
+        each table's is logged under its name (``best_objective/etth1/96``,
+        ``tsbench.best_run_id/etth1/96``), and none over all. A resumed sweep's parent
+        loses the tags its earlier end wrote that no longer hold (the best over all, once a
+        child of another table joined)."""
         from mlflow.entities import Metric, Param, RunTag
 
         stamp = int(time.time() * 1000)
@@ -177,21 +176,23 @@ class MlflowSweepCallback(Callback):
             return
         children = self._all_runs(self._experiment_id,
                                   f"tags.mlflow.parentRunId = '{self._run_id}'")
-        tables: dict[tuple[str, ...], list[tuple[float, str]]] = {}
+        tables: dict[tuple[str, ...], list[Child]] = {}
         for run in children:
-            if math.isfinite(run.data.metrics.get("objective", math.nan)):
-                tables.setdefault(table_of(run.data.params), []).append(
-                    (run.data.metrics["objective"], run.info.run_id))
+            if "objective" in run.data.metrics:  # a run killed before its end has none
+                tables.setdefault(table_of(run.data.params), []).append(Child(
+                    run.info.run_id, run.data.params, run.data.metrics["objective"],
+                    run.info.start_time or 0))
         names = table_names(list(tables)) if len(tables) > 1 else {next(iter(tables), ()): ""}
-        tags = {f"{BEST_RUN_TAG}{names[table]}" for table in tables}
+        summaries = {names[table]: summary(runs) for table, runs in tables.items()}
+        kept = {f"{tag}{name}" for name, (_, tags) in summaries.items() for tag in tags}
         for tag in self._client.get_run(self._run_id).data.tags:
-            if tag.split("/")[0] == BEST_RUN_TAG and tag not in tags:
+            if tag.split("/")[0] in SUMMARY_TAGS and tag not in kept:
                 self._client.delete_tag(self._run_id, tag)
-        for table, scored in tables.items():
-            objective, child = min(scored)
-            self._client.log_metric(self._run_id, f"best_objective{names[table]}", objective,
-                                    stamp)
-            self._client.set_tag(self._run_id, f"{BEST_RUN_TAG}{names[table]}", child)
+        for name, (metrics, tags) in summaries.items():  # not log_batch: 100 tags at most
+            for key, value in metrics.items():
+                self._client.log_metric(self._run_id, f"{key}{name}", value, stamp)
+            for key, value in tags.items():
+                self._client.set_tag(self._run_id, f"{key}{name}", value)
 
     def _all_runs(self, experiment_id: Any, query: str) -> list[Any]:
         """Every run of ``experiment_id`` that ``query`` finds, page after page of
@@ -206,28 +207,3 @@ class MlflowSweepCallback(Callback):
             token = page.token
             if not token:
                 return runs
-
-
-def table_of(params: dict[str, str]) -> tuple[str, ...]:
-    """The table of tsbench-report a child run's objective belongs to: its dataset (name and
-    file) and horizon (``pred_len``), from its params; objectives of two tables (another
-    series, another horizon) do not compare."""
-    return tuple(params.get(key, "") for key in ("dataset.name", "dataset.path", "pred_len"))
-
-
-def table_names(tables: list[tuple[str, ...]]) -> dict[tuple[str, ...], str]:
-    """``/<dataset>/<pred_len>`` for each of :func:`table_of`'s ``tables``: the dataset's
-    name, a CSV file's name for ``dataset=csv``, its path where two files share a name;
-    only the characters MLflow allows in a metric's name."""
-    def dataset(table: tuple[str, ...]) -> str:
-        name, path, _ = table
-        return Path(path).name if name == "csv" and path else name
-
-    shared = [dataset(t) for t in {t[:2]: t for t in tables}.values()]  # one per file
-    names = {}
-    for table in tables:
-        label = dataset(table)
-        if shared.count(label) > 1:
-            label = table[1].strip("/") or label
-        names[table] = "/" + re.sub(r"[^\w\-. /]", "_", f"{label}/{table[2]}")
-    return names
