@@ -19,7 +19,7 @@ import yaml
 from omegaconf import OmegaConf
 
 from tests.conftest import ROOT, TINY, TOY_YAML, run_tsbench
-from tests.report.conftest import ILI, Zoo, report, tiny_run
+from tests.report.conftest import ILI, Zoo, report
 from tsbench.report.stats import diebold_mariano, dm_bandwidth, holm, with_seed_variance
 from tsbench.rundir import read_config
 
@@ -156,29 +156,6 @@ def test_a_trained_cell_of_one_seed_is_said_to_leave_its_seed_spread_untested(
     assert "(p" in _row(text, 24, "dlinear")[7]  # still tested, on its windows
 
 
-def test_a_test_whose_df_few_seeds_cut_says_to_run_more_seeds(tmp_path: Path) -> None:
-    """DLinear's two seeds differ as wholes, so its spread over seeds is most of the test's
-    variance, on 2 - 1 degrees of freedom (where a gap of 1.37 to 23.2 came out
-    indistinguishable, and another metric's table called the pair better). A line names
-    the test and says to run more seeds; a test of one seed each has no seed part, and no
-    such line (the one-seed line says to run more)."""
-    for model in ("dlinear", "naive"):
-        for seed in (1, 2):
-            tiny_run(tmp_path / f"{model}_{seed}", f"model={model}", f"seed={seed}")
-    text = report(tmp_path, "--baseline", "naive").stdout
-    assert _row(text, 12, "dlinear")[7].endswith(", df 1)")
-    assert ("Few seeds: these tests' variance is mostly the cells' spread over their seeds, "
-            "on few degrees of freedom (each cell's seeds less 1), so only a very large gap "
-            "is significant there and another metric's table may tell the pair apart: "
-            "synthetic/12 dlinear vs naive: df 1, 2 and 2 seeds (naive trains nothing: more "
-            "seeds of dlinear alone) -> run more seeds of each model that trains "
-            "(seed=1,2,3,4,5) to compare the models: its command as a plain multirun, "
-            "seed=1,2,3 -m, never with search=...") in text
-    assert "One seed" not in text
-    text = report(tmp_path / "dlinear_1", tmp_path / "naive_1", "--baseline", "naive").stdout
-    assert "Few seeds" not in text and "One seed of a trained model" in text
-
-
 def test_different_features_are_another_cell_and_flagged(zoo: Zoo) -> None:
     out = report(zoo.sweep, zoo.features_s, "--baseline", "dlinear").stdout
     s_row = _row(out, 24, "naive (features=S)")
@@ -223,6 +200,9 @@ def test_a_look_back_searched_on_test_is_never_compared(zoo: Zoo, tmp_path: Path
     flag = _row(out, 24, "dlinear")[8]
     assert (f"seq_len searched on {split} (selection on test)" in flag) is on_test
     assert ("(p" not in _row(out, 24, "dlinear")[7]) is on_test  # not tested
+    # said once under the table, what that flag means
+    assert ("\n\n⚠ seq_len searched on ... (selection on test): its look-back was chosen on a "
+            "split named test, so its test score is optimistic" in out) is on_test
 
 
 def test_a_look_back_chosen_earlier_is_named_once_in_a_label(zoo: Zoo, tmp_path: Path) -> None:

@@ -47,6 +47,7 @@ from tsbench.report.collect import (
     short,
 )
 from tsbench.report.compare import flags, off_published
+from tsbench.report.more_seeds import more_seeds_command
 from tsbench.report.ranking import Ranking, rank
 from tsbench.report.units import ORIGINAL, SCALED_UNITS, score_metric
 from tsbench.rundir import WINDOW_ERRORS
@@ -129,8 +130,11 @@ class Report:
     stand_ins: list[str] = field(default_factory=list)
     # tested cells of a trained model with one seed: their spread over seeds is untested
     one_seed: list[str] = field(default_factory=list)
-    # tests whose degrees of freedom the cells' few seeds cut below the windows' own
+    # tests not significant on degrees of freedom the cells' few seeds cut (:func:`_few`)
     few_seeds: list[str] = field(default_factory=list)
+    # ``<dataset>/<pred_len> <label>: <command>`` that runs more seeds of such cells
+    one_seed_commands: list[str] = field(default_factory=list)
+    few_seeds_commands: list[str] = field(default_factory=list)
     split: str = "test"  # the split whose scores it reports (:data:`validation.SPLITS`)
     units: str = SCALED_UNITS  # the scores' units (:mod:`tsbench.report.units`)
     # cells of an original-unit report whose published number (scaled) is left out
@@ -170,6 +174,7 @@ def build(cells: list[Cell], metric: str = "mse", baseline: str | None = None,
     for ``original``, without published numbers: those are scaled)."""
     report = Report([], metric, baseline, alpha, split=split, units=units)
     scored = report.score_metric
+    cut: list[tuple[str, Row, Cell]] = []  # tests whose df the seeds cut, with their table
     by_table: dict[tuple[str, int], list[Cell]] = {}
     for cell in cells:
         by_table.setdefault((cell.dataset, cell.pred_len), []).append(cell)
@@ -195,14 +200,19 @@ def build(cells: list[Cell], metric: str = "mse", baseline: str | None = None,
             row.other_settings = other_settings(row)
             rows.append(row)
         comparable = [r for r in rows if not r.flags]
-        if comparable:
+        # bold beside flagged cells only where it beat a comparable one (else it reads as if
+        # it beat the flagged ones, which score something else)
+        if len(comparable) > 1 or len(comparable) == len(rows):
             low = min(r.spread.mean for r in comparable)
             for row in comparable:
                 row.best = row.spread.mean == low
         if baseline is not None:
-            one_seed, few_seeds = _paired_tests(rows, baseline, bases, pred_len, scored, split)
+            one_seed, cut_rows = _paired_tests(rows, baseline, bases, pred_len, scored, split)
             report.one_seed += [f"{dataset}/{pred_len} {c.label}" for c in one_seed]
-            report.few_seeds += [f"{dataset}/{pred_len} {few}" for few in few_seeds]
+            report.one_seed_commands += [
+                f"{dataset}/{pred_len} {c.label}: {more_seeds_command(c, ONE_SEED_MORE)}"
+                for c in one_seed]
+            cut += [(f"{dataset}/{pred_len}", row, bases[0]) for row in cut_rows]
             if len(bases) > 1 and not report.baseline_hint:
                 report.baseline_hint = (f"--baseline {baseline}: {len(bases)} {baseline} "
                                         f"configurations share a table, so none is its "
@@ -210,8 +220,38 @@ def build(cells: list[Cell], metric: str = "mse", baseline: str | None = None,
                                         f"--baseline '{bases[0].label}'")
         report.rows += rows
     _adjust(report)
+    report.few_seeds, report.few_seeds_commands = _few(cut)
     report.ranking, report.ranking_note = rank(report.tables(), alpha, split)
     return report
+
+
+#: Up to this many degrees of freedom, a test's t reference is wide enough that only a
+#: large gap is significant (t's 97.5 % quantile: 2.23 at 10 df, 4.30 at 2; 2.04 at 30).
+FEW_DF = 10
+#: How many seeds in all the commands to run more seeds aim at: of a cell with one seed,
+#: of a cell in a test that few seeds left without a verdict.
+ONE_SEED_MORE, FEW_SEEDS_MORE = 3, 5
+
+
+def _few(cut: list[tuple[str, Row, Cell]]) -> tuple[list[str], list[str]]:
+    """Of the tests whose degrees of freedom the seeds' spread cut below the windows' own
+    (``cut``: table, tested row, baseline cell), those that few seeds plausibly left
+    without a verdict: indistinguishable on at most :data:`FEW_DF` df
+    (``ili/24 dlinear vs naive: df 1, 2 and 2 seeds``); and the commands that run more
+    seeds of their cells that train."""
+    few, commands, seen = [], [], set()
+    for table, row, base in cut:
+        if row.verdict != SAME or row.test is None or row.test.df > FEW_DF:
+            continue
+        few.append(f"{table} {row.cell.label} vs {base.label}: df {row.test.df}, "
+                   f"{len(row.cell.runs)} and {len(base.runs)} seeds"
+                   f"{_untrained_side(row.cell, base)}")
+        for cell in (row.cell, base):
+            if _trained(cell) and (table, cell.label) not in seen:
+                seen.add((table, cell.label))
+                commands.append(f"{table} {cell.label}: "
+                                f"{more_seeds_command(cell, FEW_SEEDS_MORE)}")
+    return few, commands
 
 
 def _baselines(cells: list[Cell], baseline: str | None) -> list[Cell]:
@@ -342,12 +382,11 @@ def _no_val_windows(cell: Cell, metric: str) -> str:
 
 
 def _paired_tests(rows: list[Row], baseline: str, bases: list[Cell], pred_len: int,
-                  metric: str, split: str = "test") -> tuple[list[Cell], list[str]]:
+                  metric: str, split: str = "test") -> tuple[list[Cell], list[Row]]:
     """Test each row against the baseline's; returns the tested cells (the baseline's
     included) of a trained model with one seed, whose spread over seeds no test holds, and
-    the tests whose degrees of freedom the seeds' spread cut below the windows' own
-    (``dlinear vs naive: df 1, 2 and 2 seeds``): with few seeds, only a very large
-    difference is significant there."""
+    the rows whose test's degrees of freedom the seeds' spread cut below the windows' own
+    (where few seeds may leave a gap without a verdict: :func:`_few`)."""
     if len(bases) != 1:
         why = (f"no {baseline} run in this table" if not bases
                else f"{len(bases)} {baseline} configurations in this table: none is the "
@@ -358,7 +397,8 @@ def _paired_tests(rows: list[Row], baseline: str, bases: list[Cell], pred_len: i
     base = next(r for r in rows if r.cell is bases[0])
     base.verdict = BASELINE  # the table's reference protocol: never flagged
     base_errors, why = seed_window_errors(base.cell, metric, split)
-    one_seed, few_seeds = [], []
+    one_seed: list[Cell] = []
+    cut: list[Row] = []
     for row in rows:
         if row is base:
             continue
@@ -381,10 +421,8 @@ def _paired_tests(rows: list[Row], baseline: str, bases: list[Cell], pred_len: i
         one_seed += [c for c in (row.cell, base.cell)
                      if len(c.runs) == 1 and _trained(c) and c not in one_seed]
         if row.test.df < test.df:  # the seeds' spread dominates, on seeds' - 1 df each
-            few_seeds.append(f"{row.cell.label} vs {base.cell.label}: df {row.test.df}, "
-                             f"{len(row.cell.runs)} and {len(base.cell.runs)} seeds"
-                             f"{_untrained_side(row.cell, base.cell)}")
-    return one_seed, few_seeds
+            cut.append(row)
+    return one_seed, cut
 
 
 def _untrained_side(cell: Cell, base: Cell) -> str:

@@ -6,8 +6,9 @@ unknown, and an unknown fact is never a difference. A run whose sweep's ``trials
 a ``seq_len`` column was a trial of a search over seq_len, card or not. Runs that differ in
 a fact are never one cell (:func:`tsbench.report.collect.group`). Within a table (one
 dataset and horizon) each fact has a reference value, the baseline cell's where there is
-one, else the value most cells share (on a tie, the published protocol's where it is one of
-them); a cell that differs from it (in a fact of what is scored, not of how a model
+one, else the value most cells share (on a tie, on a dataset with published numbers, the
+published protocol's where it is one of them; a user's own data is judged among its cells
+alone); a cell that differs from it (in a fact of what is scored, not of how a model
 forecasts: :data:`MODELLING_FACTS`) is flagged and left out of bolding, paired tests and
 ranks.
 """
@@ -19,7 +20,13 @@ import re
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
-from tsbench.report.published import dataset_settings, protocol, shipped_target, test_windows
+from tsbench.report.published import (
+    dataset_settings,
+    has_table,
+    protocol,
+    shipped_target,
+    test_windows,
+)
 
 if TYPE_CHECKING:
     from tsbench.report.collect import Cell, Run
@@ -161,11 +168,13 @@ def flags(cells: list[Cell], reference: Cell | None = None) -> dict[int, list[st
     """For the cells of one table: ``id(cell)`` -> what sets it apart (empty: comparable).
     ``reference`` (the baseline cell) fixes the expected values; otherwise the most
     common value of each fact does, a tie broken by the published protocol's value
-    (:func:`tsbench.report.published.protocol`: features M, ...), else by the one value of
-    the cells no earlier fact flagged (the M cells' columns where features M was chosen),
-    else flagging every cell."""
+    (:func:`tsbench.report.published.protocol`: features M, ...) on a dataset with
+    published numbers (on a user's own data, no paper's choice is the table's), else by the
+    one value of the cells no earlier fact flagged (the M cells' columns where features M
+    was chosen), else flagging every cell."""
     known = {id(c): cell_facts(c) for c in cells}
     out: dict[int, list[str]] = {id(c): [] for c in cells}
+    papers = bool(cells) and has_table(str(cells[0].runs[0].config.get("dataset.name")))
     for fact in (f for f in FACTS if f not in MODELLING_FACTS):
         values = {id(c): known[id(c)][fact] for c in cells}
         counts = Counter(v for v in values.values() if v is not None)
@@ -176,7 +185,7 @@ def flags(cells: list[Cell], reference: Cell | None = None) -> dict[int, list[st
         else:
             n_top = counts.most_common(1)[0][1]
             tied = [v for v, n in counts.items() if n == n_top]
-            published = protocol().get(fact)
+            published = protocol().get(fact) if papers else None
             unflagged = {values[id(c)] for c in cells if not out[id(c)]} & set(tied)
             expected = (tied[0] if len(tied) == 1 else published if published in tied
                         else unflagged.pop() if len(unflagged) == 1 else None)

@@ -93,6 +93,12 @@ def source_text(source: str) -> str:
     return str(_table()["sources"].get(source, source))
 
 
+def has_table(dataset: str) -> bool:
+    """Whether numbers are published on ``dataset`` (a config's ``dataset.name``: a user's
+    own CSV, ``csv``, has none)."""
+    return dataset in _table()["test_windows_plus_horizon"]
+
+
 def test_windows(dataset: str, pred_len: int) -> int | None:
     """The test windows of ``dataset``'s published split at ``pred_len`` (None: unknown)."""
     plus = _table()["test_windows_plus_horizon"].get(dataset)

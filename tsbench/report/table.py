@@ -51,9 +51,9 @@ def ci_text(row: Row, fmt: str = ".4f") -> str:
 
 
 #: How to run more seeds of a configuration: a plain multirun, never a search over them.
-MORE_SEEDS = ("its command as a plain multirun, seed=1,2,3 -m, never with search=... (a search "
-              "would choose among the seeds on validation); a search's best.yaml gives it as "
-              "seeds_command")
+MORE_SEEDS = ("as a plain multirun into a folder of its own, then report it beside the "
+              "first (never with search=...: a search would choose among the seeds on "
+              "validation)")
 #: Said once under a report with a clipped interval.
 CLIPPED = ("95 % CI [0 (clipped), ...]: the t-interval over the seeds reached below 0, which "
            "an error cannot, so its lower end is shown at 0; the interval still covers the "
@@ -244,6 +244,34 @@ def validation_lines(report: Report) -> list[str]:
     return lines
 
 
+def flag_lines(report: Report) -> list[str]:
+    """What each kind of ⚠ in the protocol column means, said once where one is shown."""
+    shown = [flag for row in report.rows for flag in row.flags]
+    lines = []
+    if any(flag.partition(" (")[2].startswith("table: ") for flag in shown):
+        lines.append("⚠ <fact> <value> (table: <reference>): the cell's protocol differs in "
+                     "that fact from its table's reference value (the --baseline cell's, else "
+                     "the value most of the table's cells share; on a tie, on a dataset with "
+                     "published numbers, the papers' protocol), so its number measures "
+                     "something else: it is not bolded, tested or ranked; 'same': no such "
+                     "difference.")
+    if any(flag.endswith("(differs)") for flag in shown):
+        lines.append("⚠ ... (differs): the table's cells disagree on that fact and no "
+                     "baseline or majority says which value is the table's, so none of them is "
+                     "bolded, tested or ranked -> name the reference cell with --baseline")
+    if any(flag.startswith(("features ", "scored columns ")) for flag in shown):
+        lines.append("⚠ features / scored columns: features=M scores every channel, S and MS "
+                     "the target alone, so such cells' errors are of other series and never "
+                     "compared, whichever is the reference -> compare each features setting "
+                     "among its own cells (--baseline naming one of them, or a report of "
+                     "their run folders alone).")
+    if any(flag.endswith("(selection on test)") for flag in shown):
+        lines.append("⚠ seq_len searched on ... (selection on test): its look-back was "
+                     "chosen on a split named test, so its test score is optimistic: it is not "
+                     "bolded, tested or ranked -> search seq_len on val or cv folds.")
+    return lines
+
+
 def caveat_lines(report: Report) -> list[str]:
     """The line on cells whose scaled scores a flat training channel distorts
     (:func:`flat_lines`); none in original units, which no scaler's spread enters."""
@@ -258,10 +286,7 @@ def summary_lines(report: Report) -> list[str]:
     lines += caveat_lines(report)
     if any(row.spread.clipped for row in report.rows):
         lines.append(CLIPPED)
-    if any(flag.endswith("(differs)") for row in report.rows for flag in row.flags):
-        lines.append("⚠ ... (differs): the table's cells disagree on that fact and no "
-                     "baseline or majority says which value is the table's, so none of them is "
-                     "bolded, tested or ranked -> name the reference cell with --baseline")
+    lines += flag_lines(report)
     if report.baseline and not report.n_tests:
         lines.append(f"Paired tests against {report.baseline}: none made (each row says why).")
     elif report.baseline:
@@ -278,16 +303,16 @@ def summary_lines(report: Report) -> list[str]:
         if report.one_seed:
             lines.append(f"One seed of a trained model, so its spread over seeds is not in "
                          f"the test (it compares that run): {'; '.join(report.one_seed)} -> "
-                         f"run more seeds of each (seed=1,2,3) to compare the models: "
-                         f"{MORE_SEEDS}.")
+                         f"run more seeds of each to compare the models, {MORE_SEEDS}: "
+                         f"{'; '.join(report.one_seed_commands)}.")
         if report.few_seeds:
-            lines.append(f"Few seeds: these tests' variance is mostly the cells' spread over "
-                         f"their seeds, on few degrees of freedom (each cell's seeds less 1), "
-                         f"so only a very large gap is significant there and another metric's "
-                         f"table may tell the pair apart: {'; '.join(report.few_seeds)} -> "
-                         f"run more seeds of each model that trains (seed=1,2,3,4,5) to "
-                         f"compare the models: "
-                         f"{MORE_SEEDS}.")
+            lines.append(f"Few seeds: these tests are indistinguishable on few degrees of "
+                         f"freedom, their variance mostly the cells' spread over their seeds "
+                         f"(each cell's seeds less 1), where only a very large gap is "
+                         f"significant, so few seeds may hide a real difference (another "
+                         f"metric's table may tell the pair apart): "
+                         f"{'; '.join(report.few_seeds)} -> run more seeds of each model that "
+                         f"trains, {MORE_SEEDS}: {'; '.join(report.few_seeds_commands)}.")
     if report.baseline_hint:
         lines.append(f"{report.baseline_hint}.")
     if report.stand_ins:

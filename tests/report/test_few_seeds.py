@@ -1,0 +1,67 @@
+"""The "Few seeds" line: said only under a test that few seeds plausibly left without a
+verdict (indistinguishable on few degrees of freedom that the seeds' spread cut), naming
+its cells, with a command that runs more seeds of each that a user can paste."""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import TINY, run_tsbench
+from tests.report.conftest import report, tiny_run
+from tests.report.test_report import _row
+from tsbench.search.seeds import compose_tsbench
+
+
+@pytest.fixture(scope="module")
+def kernels(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """DLinear at kernel_size 25 and 13 x seeds 1, 2 (a tsbench multirun: each job keeps its
+    command), and naive seeds 1, 2 (in process)."""
+    root = tmp_path_factory.mktemp("kernels")
+    run_tsbench([*TINY, "model.kernel_size=25,13", "seed=1,2"], root / "dlinear", multirun=True)
+    for seed in (1, 2):
+        tiny_run(root / "naive" / f"seed_{seed}", "model=naive", f"seed={seed}")
+    return root
+
+
+def _jobs(kernels: Path, kernel_size: int) -> list[Path]:
+    return [job for job in sorted((kernels / "dlinear").glob("[0-9]*"))
+            if f"model.kernel_size={kernel_size}" in (job / ".hydra/overrides.yaml").read_text()]
+
+
+def test_a_significant_test_on_few_degrees_of_freedom_gets_no_few_seeds_line(
+        kernels: Path) -> None:
+    """DLinear's two seeds beside naive: the seeds' spread cut the df to 1, and the gap is
+    significant even so; the line saying only a very large gap could be would contradict it
+    (it used to be said under every test whose df the seeds cut)."""
+    out = report(*_jobs(kernels, 25), kernels / "naive", "--baseline", "naive").stdout
+    verdict = _row(out, 12, "dlinear")[7]
+    assert verdict.startswith("better (p=") and verdict.endswith(", df 1)")
+    assert "Few seeds" not in out
+
+
+def test_an_indistinguishable_test_on_few_seeds_names_its_cells_and_a_command(
+        kernels: Path, tmp_path: Path) -> None:
+    """Two kernel sizes of two seeds each, indistinguishable on 1 df: the line names the pair
+    and gives, for each cell, its own command as a plain multirun over seeds it lacks,
+    which Hydra composes as it stands."""
+    out = report(kernels / "dlinear", "--baseline", "dlinear (model.kernel_size=25)").stdout
+    assert _row(out, 12, "dlinear (model.kernel_size=13)")[7].startswith(
+        "indistinguishable (p=")
+    line = next(p for p in out.split("\n\n") if p.startswith("Few seeds: "))
+    assert ("synthetic/12 dlinear (model.kernel_size=13) vs dlinear (model.kernel_size=25): "
+            "df 1, 2 and 2 seeds -> run more seeds of each model that trains, as a plain "
+            "multirun into a folder of its own") in line
+    assert "seed=1,2,3 -m" not in line
+    for kernel_size in (13, 25):
+        start = f"synthetic/12 dlinear (model.kernel_size={kernel_size}): "
+        command = line.split(start, 1)[1].split("; synthetic/12 ", 1)[0].removesuffix(".")
+        assert command.startswith("`") and command.endswith("`")
+        words = shlex.split(command.strip("`"))
+        assert words[:2] == ["tsbench", "-m"] and words[-1] == "seed=3,4,5"
+        assert f"model.kernel_size={kernel_size}" in words
+        assert not any(w.startswith(("seed=1", "seed=2", "hydra.sweep")) for w in words)
+        config = compose_tsbench(words[2:])
+        assert config.model.kernel_size == kernel_size and config.dataset.n_rows == 600
