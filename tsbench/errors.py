@@ -39,10 +39,22 @@ class DataError(TsbenchError):
 def closest(word: str, candidates: Iterable[str]) -> str | None:
     """The candidate a misspelt ``word`` most likely meant (case aside, difflib's ratio at
     least 0.75: ``lrr`` for ``lr``, not ``pred_len`` for ``seq_len``), for a "did you mean"
-    fix; None where none is that close, or two are as close."""
-    spelt = {str(c).lower(): str(c) for c in reversed(list(candidates))}  # the first wins
-    scored = sorted(((SequenceMatcher(None, word.lower(), low).ratio(), low) for low in spelt),
-                    reverse=True)
-    if not scored or scored[0][0] < 0.75 or (len(scored) > 1 and scored[1][0] == scored[0][0]):
-        return None
-    return spelt[scored[0][1]]
+    fix; None where none is that close, or two are as close (:func:`closest_all` names
+    them all)."""
+    found = closest_all(word, candidates)
+    return found[0] if len(found) == 1 else None
+
+
+def closest_all(word: str, candidates: Iterable[str]) -> list[str]:
+    """Every candidate as close to a misspelt ``word`` as the closest (:func:`closest`'s
+    measure), in the candidates' order: ``dlinear_etth1`` and ``dlinear_etth2`` for
+    ``dlinear_etth3``; none where none is that close."""
+    spelt = {c.lower(): c for c in reversed([str(c) for c in candidates])}  # the first wins
+    scores = {low: SequenceMatcher(None, word.lower(), low).ratio() for low in spelt}
+    best = max(scores.values(), default=0.0)
+    return [] if best < 0.75 else [spelt[low] for low in reversed(spelt) if scores[low] == best]
+
+
+def either(words: list[str]) -> str:
+    """``a``, ``a or b``, ``a, b or c``: the options a "did you mean" offers."""
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"

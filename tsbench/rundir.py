@@ -78,6 +78,15 @@ def fold_dir(run_dir: Path, fold: int) -> Path:
     return run_dir / f"fold_{fold}"
 
 
+def fold_part(fold: int, n_folds: int) -> str:
+    """Fold ``fold`` (from 0) in words that cannot be read as counted from 1: its folder and
+    its place, ``fold_1, the 2nd of 3 folds``."""
+    place = fold + 1
+    suffix = "th" if 11 <= place % 100 <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(place % 10,
+                                                                                    "th")
+    return f"{fold_dir(Path(), fold).name}, the {place}{suffix} of {n_folds} folds"
+
+
 def fold_metric(fold: int, key: str = "") -> str:
     """The name of fold ``fold``'s ``key`` in its run's metrics.json (``fold_1_val_mse``);
     without ``key``, the prefix of them all."""

@@ -27,7 +27,7 @@ from hydra.core.override_parser.types import Override
 from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
 
-from tsbench.errors import ConfigError, TsbenchError, closest
+from tsbench.errors import ConfigError, TsbenchError, closest, closest_all, either
 
 #: Hydra's error for an override of a key the config does not have.
 UNKNOWN_KEY = re.compile(r"Could not override '([^']+)'")
@@ -137,9 +137,9 @@ def unknown_option(error: BaseException) -> TsbenchError | None:
     options = listed[1].split() if listed else []
     fix = f"use one of {', '.join(options)}" if options else "check its spelling"
     problem = f"no option '{option}'" if option else "no option given"
-    meant = closest(option, options) if option else None
-    if meant is not None:
-        fix = f"did you mean {group}={meant}? Else {fix}"
+    meant = closest_all(option, options) if option else []
+    if meant:
+        fix = f"did you mean {either([f'{group}={m}' for m in meant])}? Else {fix}"
     if option and group in ("model", "dataset"):  # where users add their own
         fix += (f", or for a {group} of your own, its folder of {group}/{option}.yaml on the "
                 "search path: 'hydra.searchpath=[file://conf]'")
@@ -338,8 +338,8 @@ UNKNOWN_FUNCTION = re.compile(r"Unknown function '([^']+)'\s+Available: (\S+)")
 
 def _unknown_function(line: str, name: str, available: list[str]) -> TsbenchError:
     """One line for a misspelt sweep function, with the one meant where one is close."""
-    meant = closest(name, available)
-    guess = f"did you mean {meant}(...)? Else use" if meant else "use"
+    meant = closest_all(name, available)
+    guess = f"did you mean {either([f'{m}(...)' for m in meant])}? Else use" if meant else "use"
     return TsbenchError(f"{line}: Hydra has no function {name!r} -> {guess} one of "
                         f"{', '.join(available)} (choice, range and interval sweep)")
 

@@ -586,7 +586,13 @@ BASIC_PARAMS = (
                                       "model=dlinear? Else use one of arima, dlinear, ets, "
                                       "itransformer, naive, patchtst, seasonal_naive, "
                                       f"theta{OWN}"),
-    # as close to four options: no guess
+    # as close to two options: both (no guess before)
+    (False, ["experiment=dlinear_etth3"], "experiment: no option 'dlinear_etth3' -> did you "
+     "mean experiment=dlinear_etth1 or experiment=dlinear_etth2? Else use one of "
+     "dlinear_etth1, dlinear_etth2, dlinear_exchange, dlinear_ili, itransformer_etth1, "
+     "itransformer_etth2, itransformer_exchange, patchtst42_etth1, patchtst42_etth2, "
+     "patchtst42_ili"),
+    # close to no option (ratio under 0.75 to each): no guess
     (False, ["dataset=ettx"], "dataset: no option 'ettx' -> use one of csv, electricity, etth1, "
      "etth2, ettm1, ettm2, exchange, ili, synthetic, traffic, weather, or for a dataset of your "
      "own, its folder of dataset/ettx.yaml on the search path: 'hydra.searchpath=[file://conf]'"),

@@ -299,8 +299,9 @@ def test_a_run_names_the_channel_it_forecasts_as_a_constant(tmp_path: Path) -> N
 def test_an_arima_fold_that_statsmodels_cannot_fit_is_named_with_its_rows(
         tmp_path: Path) -> None:
     """An integrated random walk: ARIMA(2,0,1) fits the 700 published training rows, and its
-    fit on fold 1's 400 finds the AR part non-stationary. The error names the fold and its
-    rows, and the fix is differencing (or the state-space fit), which then runs."""
+    fit on fold_1's 400 (the 2nd of 3 folds) finds the AR part non-stationary. The error names
+    the fold, unambiguously, and its rows, and the fix is differencing (or the state-space
+    fit), which then runs."""
     rng = np.random.default_rng(1)
     rng.standard_normal(1000)
     csv = tmp_path / "wander.csv"
@@ -317,10 +318,10 @@ def test_an_arima_fold_that_statsmodels_cannot_fit_is_named_with_its_rows(
         "innovations_mle): ValueError: Roots of the autoregressive parameters indicate that "
         "data isnon-stationary.")
     assert line.endswith(
-        "(in fold 1 of 3, trained on rows 0-399: 2024-01-01 to 2025-02-03) -> difference the "
-        "rows once (d=1: model.order=[2,1,1] fits an ARMA to the changes, as a trend or a "
-        "random walk such as an exchange rate needs), or use model.method=statespace, which "
-        "keeps the AR part stationary while fitting")
+        "(in fold_1, the 2nd of 3 folds, trained on rows 0-399: 2024-01-01 to 2025-02-03) -> "
+        "difference the rows once (d=1: model.order=[2,1,1] fits an ARMA to the changes, as a "
+        "trend or a random walk such as an exchange rate needs), or use model.method=statespace, "
+        "which keeps the AR part stationary while fitting")
     run_tsbench([*folds, "model.order=[2,1,1]"], tmp_path / "differenced")
 
 

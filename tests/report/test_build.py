@@ -110,7 +110,8 @@ def test_ranks_use_the_models_common_to_the_most_tables() -> None:
     assert ranking is not None
     assert ranking.models == ["dlinear", "naive", "patchtst"]
     assert ranking.blocks == [("ili", 24), ("ili", 36)]
-    assert list(ranking.friedman.average_ranks) == [1.0, 3.0, 2.0]
+    assert ranking.friedman is None  # two horizons of one dataset: no test
+    assert list(ranking.ranks) == [1.0, 3.0, 2.0]
     assert report.ranking_note == (
         "left out (not in every ranked table): arima; tables left out: ili/60 (several "
         "configurations of dlinear (optim.lr=0.001 vs optim.lr=0.01)); ili/48 (no dlinear, "

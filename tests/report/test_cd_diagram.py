@@ -17,7 +17,7 @@ from tsbench.report.table import summary_lines
 
 def ranking(scores: list[list[float]]) -> Ranking:
     models = ["a", "b", "c", "d"][: len(scores[0])]
-    blocks = [("ili", 24 + 12 * i) for i in range(len(scores))]
+    blocks = [(f"d{i}", 24) for i in range(len(scores))]  # one table per dataset
     result = stats.friedman(np.array(scores))
     cd, draws = stats.critical_difference(np.array(scores))
     return Ranking(models, blocks, result, cd, 0.05, draws)
@@ -52,7 +52,7 @@ def test_past_demsars_rule_the_diagram_names_iman_davenports_p() -> None:
     scores = np.array([rng.permutation(6) for _ in range(11)], dtype=np.float64)
     result = stats.friedman(scores)  # 11 tables of 6 models: the approximations hold
     cd, draws = stats.critical_difference(scores)
-    ranked = Ranking(list("abcdef"), [("ili", 24 + i) for i in range(11)], result, cd, 0.05,
+    ranked = Ranking(list("abcdef"), [(f"d{i}", 24) for i in range(11)], result, cd, 0.05,
                      draws)
     assert not ranked.significant and result.p_exact is None and result.p_f is not None
     assert any(t.endswith(f"not applied: Iman-Davenport p = {result.p_f:.3f} ≥ α = 0.05")

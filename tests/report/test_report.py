@@ -36,7 +36,7 @@ def _row(out: str, pred_len: int, label: str) -> list[str]:
 
 def _n(value: str) -> int:
     """The n of a ``mean ± std (n)`` cell, bold or not."""
-    return int(value.strip("*").rstrip(")").rsplit("(", 1)[-1])
+    return int(value.strip("*").rstrip(")").rsplit("(", 1)[-1].split()[0])
 
 
 def _csv(out: str) -> list[dict[str, str]]:
@@ -65,8 +65,12 @@ def test_means_intervals_and_bold_from_the_runs(zoo: Zoo) -> None:
             row = _row(out, pred_len, model)
             mean, std = values[model].mean(), values[model].std(ddof=1)
             half = 12.706204736174707 * std / np.sqrt(2)  # t_{0.975, 1}
-            assert f"{mean:.4f} ± {std:.4f} (2)" in row[3]
-            assert row[4] == f"[{mean - half:.4f}, {mean + half:.4f}]"
+            if model == "naive":  # trains nothing: its seeds agree exactly, no interval
+                assert std == 0 and row[3].strip("*") == f"{mean:.4f} (2 seeds, identical)"
+                assert row[4] == "–"
+            else:
+                assert f"{mean:.4f} ± {std:.4f} (2)" in row[3]
+                assert row[4] == f"[{mean - half:.4f}, {mean + half:.4f}]"
             assert row[-1] == "same"  # every run has a matching protocol card
         best = min(values, key=lambda m: values[m].mean())
         assert _row(out, pred_len, best)[3].startswith("**")
@@ -124,7 +128,9 @@ def test_paired_tests_holm_and_ranks_match_the_saved_window_errors(zoo: Zoo, tmp
         assert _row(text, pred_len, "naive")[7].endswith(f"({shown}, df {df})")
     assert "Holm-adjusted over the 2 test(s)" in text and "Diebold-Mariano" in text
     assert "One seed of a trained model" not in text  # naive trains nothing: no spread
-    assert "Average ranks (1 = best test MSE) over 2 tables (ili/24, ili/36)" in text
+    assert ("Average ranks (1 = best test MSE) over 2 tables (ili/24, ili/36), all of 1 "
+            "dataset (ili)") in text
+    assert "No significance can be claimed across these tables" in text  # one dataset
     assert diagram.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
@@ -434,7 +440,7 @@ def test_one_file_written_relative_and_absolute_is_one_cell(zoo: Zoo, tmp_path: 
                  "pred_len=12", "trainer=debug", "logger=none", "seed=7"], tmp_path / "run")
     rows = _rows(report(zoo.csv, tmp_path / "run").stdout)
     assert [r[:3] for r in rows] == [["sales.csv", "12", "naive"]]
-    assert rows[0][3].strip("*").endswith("(2)")  # both seeds in the one cell
+    assert _n(rows[0][3]) == 2  # both seeds in the one cell
 
 
 def test_a_frequency_given_or_inferred_is_one_cell(zoo: Zoo, tmp_path: Path) -> None:
@@ -446,7 +452,7 @@ def test_a_frequency_given_or_inferred_is_one_cell(zoo: Zoo, tmp_path: Path) -> 
                  "dataset.freq=60min"], tmp_path / "run")
     rows = _rows(report(zoo.csv, tmp_path / "run").stdout)
     assert [r[:3] for r in rows] == [["sales.csv", "12", "naive"]]
-    assert rows[0][3].strip("*").endswith("(2)")
+    assert _n(rows[0][3]) == 2
 
 
 def test_a_precision_by_its_short_or_full_name_is_one_cell(tmp_path: Path) -> None:
@@ -599,15 +605,19 @@ LEGACY = {  # (model, pred_len): test_mse per seed
 }
 
 
-def _write_legacy(sweep: Path, table: dict[tuple[str, int], list[float]]) -> Path:
-    """Legacy run directories in ``sweep``: ETTh1, one per (model, pred_len) and test MSE."""
+def _write_legacy(sweep: Path, table: dict[tuple[str, int], list[float]],
+                  own_datasets: bool = False) -> Path:
+    """Legacy run directories in ``sweep``: ETTh1, one per (model, pred_len) and test MSE;
+    ``own_datasets``: each pred_len's runs on a dataset of its own (``d96``), so that each
+    table is one dataset's, as the rank test counts them."""
     for i, ((model, pred_len), seed, mse) in enumerate(
             (cell, seed, mse) for cell, values in table.items()
             for seed, mse in enumerate(values, start=1)):
         run = sweep / str(i)
         (run / ".hydra").mkdir(parents=True)
         (run / ".hydra" / "config.yaml").write_text(
-            f"dataset:\n  name: etth1\nmodel:\n  name: {model}\npred_len: {pred_len}\n"
+            f"dataset:\n  name: {f'd{pred_len}' if own_datasets else 'etth1'}\nmodel:\n"
+            f"  name: {model}\npred_len: {pred_len}\n"
             f"seed: {seed}\nfeatures: M\n")
         (run / "metrics.json").write_text(json.dumps(
             {"test_mse": mse, "test_mae": mse / 2, "n_test_windows": 2785}))
@@ -638,7 +648,8 @@ def test_runs_saved_before_protocol_cards_still_report(legacy: Path) -> None:
     # no run has per-window errors: no test was made, none is said to be Holm-adjusted
     assert "Paired tests against dlinear: none made (each row says why)." in out
     assert "test(s) of this report" not in out
-    assert "over 2 tables (etth1/96, etth1/192): dlinear 1.50, patchtst 1.50" in out
+    assert ("over 2 tables (etth1/96, etth1/192), all of 1 dataset (etth1): dlinear 1.50, "
+            "patchtst 1.50. No significance can be claimed") in out
 
 
 def test_csv_and_latex(legacy: Path) -> None:
@@ -873,14 +884,14 @@ def test_ranks_alike_in_every_table_give_no_iman_davenport_f(tmp_path: Path) -> 
     alike = {(model, pred_len): [mse + (pred_len - 96) / 1000]
              for model, mse in (("dlinear", 0.37), ("patchtst", 0.38), ("itransformer", 0.39))
              for pred_len in (96, 192)}
-    out = report(_write_legacy(tmp_path / "sweep", alike)).stdout
+    out = report(_write_legacy(tmp_path / "sweep", alike, own_datasets=True)).stdout
     assert ("Friedman χ² = 4.00 (p = 0.135), Iman-Davenport F undefined (every table ranks "
             "the models in the same order, so its denominator N(k-1) - χ² is 0); exact p = "
             "0.167 decides (2 tables of 3 models: short of N > 10 and k > 5") in out
     assert "p < 0.001" not in out and "F = inf" not in out
     assert "the ranks do not differ significantly at α = 0.05" in out
     three = {(m, h): v for (m, _), v in alike.items() for h in (96, 192, 336)}
-    out = report(_write_legacy(tmp_path / "three", three)).stdout
+    out = report(_write_legacy(tmp_path / "three", three, own_datasets=True)).stdout
     assert "Friedman χ² = 6.00 (p = 0.050), Iman-Davenport F undefined" in out
     assert "exact p = 0.028 decides" in out
     assert ("the ranks differ at α = 0.05; critical difference 2.00 (exact, from every order "
@@ -894,7 +905,7 @@ def test_two_tables_of_four_models_ranked_alike_differ_by_the_exact_p(tmp_path: 
     first's order with p = 1/24 = 0.042. Yet the widest gap of two average ranks (3: one
     model first in both, another last in both) arises with p = 1/12: no critical difference
     exists, which the report says rather than implying a pair could be told apart."""
-    out = report(_write_legacy(tmp_path / "sweep", SPREAD)).stdout
+    out = report(_write_legacy(tmp_path / "sweep", SPREAD, own_datasets=True)).stdout
     assert "Friedman χ² = 6.00 (p = 0.112)" in out and "exact p = 0.042 decides" in out
     assert ("the ranks differ at α = 0.05, but with 2 tables even the widest gap of two "
             "average ranks (3) is not rare enough at α for a critical difference (exact, from "
@@ -910,7 +921,7 @@ def test_below_demsars_rule_the_exact_critical_difference_tells_models_apart(
     table = {(model, 24 * (i + 1)): [0.3 + rank / 100]
              for i, ranks in enumerate(orders)
              for model, rank in zip(("dlinear", "patchtst", "naive"), ranks, strict=True)}
-    out = report(_write_legacy(tmp_path / "sweep", table)).stdout
+    out = report(_write_legacy(tmp_path / "sweep", table, own_datasets=True)).stdout
     assert "exact p = 0.021 decides" in out
     assert ("the ranks differ at α = 0.05; critical difference 1.43 (exact, from every order "
             "of each table's ranks)") in out

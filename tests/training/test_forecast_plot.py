@@ -68,4 +68,5 @@ def test_each_loss_plot_of_a_cross_validation_names_its_fold_or_the_refit(
     titles = [ax.get_title() for fig in drawn for ax in fig.get_axes()
               if ax.get_title().endswith("loss per epoch")]
     assert titles == [f"dlinear on synthetic, {part}: loss per epoch"
-                      for part in ("fold 0 of 2", "fold 1 of 2", "refit on the train+val rows")]
+                      for part in ("fold_0, the 1st of 2 folds", "fold_1, the 2nd of 2 folds",
+                                   "refit on the train+val rows")]

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from tsbench.atomic import write_bytes, write_text
-from tsbench.errors import TsbenchError, closest
+from tsbench.errors import TsbenchError, closest_all, either
 from tsbench.output_guard import check_output
 from tsbench.report.build import build
 from tsbench.report.collect import NO_ORIGINAL, Collected, collect, group
@@ -37,7 +37,12 @@ def parser() -> argparse.ArgumentParser:
         prog=PROG,
         description="Mean ± std and 95 % t-interval over seeds of every finished run under "
                     "the given run/multirun directories, beside the published numbers; with "
-                    "--baseline, a paired test of every cell against the baseline model.")
+                    "--baseline, a paired test of every cell against the baseline model.",
+        epilog="Average ranks: each model's rank in every (dataset, pred_len) table; the "
+               "Friedman test and critical difference run over datasets, not tables (a "
+               "dataset's horizons share its test period, so they are not independent): each "
+               "model's ranks are averaged over a dataset's tables first, and with one "
+               "dataset the ranks only describe it and no significance is claimed.")
     p.add_argument("dirs", nargs="+", type=user_path, help="run or multirun directories")
     p.add_argument("--format", choices=FORMATS,
                    help="default: from the -o file's extension (.html, .tex, .csv; .md and "
@@ -71,7 +76,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--cd-diagram", type=user_path, metavar="FILE",
                    help="also write the critical-difference diagram to this file, in the "
                         "format its extension names (.png, .pdf, .svg, or another that "
-                        "matplotlib writes)")
+                        "matplotlib writes); with one dataset, the ranks alone, no CD")
     return p
 
 
@@ -145,9 +150,9 @@ def main(argv: list[str] | None = None) -> int:
         models = sorted({c.model for c in cells})
         labels = sorted({c.label for c in cells} - set(models))  # rows these runs make now
         rows = f", or a row's label: {', '.join(map(repr, labels))}" if labels else ""
-        meant = closest(args.baseline, [*models, *labels])
-        guess = (f"did you mean --baseline {shlex.quote(meant)}? Else use" if meant
-                 else "use")
+        meant = closest_all(args.baseline, [*models, *labels])
+        guess = (f"did you mean {either([f'--baseline {shlex.quote(m)}' for m in meant])}? "
+                 "Else use" if meant else "use")
         return _error(f"--baseline {args.baseline}: no {args.baseline} run under {where} "
                       f"-> {guess} one of {', '.join(models)}{rows}")
     if args.metric == "smape":

@@ -7,6 +7,7 @@ import io
 import math
 
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from tsbench.report.build import Ranking, Report
@@ -40,8 +41,9 @@ def cd_figure(ranking: Ranking) -> Figure:
     """Average ranks on an axis with the best (rank 1) on the right, each model's name
     beside its rank, bars joining models within one critical difference (one bar joining
     all where the Friedman test finds no difference, and the CD then marked not applied),
-    and the CD."""
-    ranks = np.asarray(ranking.friedman.average_ranks, dtype=np.float64)
+    and the CD; where the tables are of one dataset, no CD at all: one bar, and a line that
+    says no test was made."""
+    ranks = np.asarray(ranking.ranks, dtype=np.float64)
     k = len(ranks)
     order = np.argsort(ranks, kind="stable")  # best first
     groups = cliques(ranks, ranking.cd) if ranking.significant else [(0, k - 1)]
@@ -63,16 +65,14 @@ def cd_figure(ranking: Ranking) -> Figure:
     for tick in range(1, k + 1):
         ax.plot([x_of(tick)] * 2, [axis_y, axis_y + 0.08], color="black", lw=1)
         ax.text(x_of(tick), axis_y + 0.12, str(tick), ha="center", va="bottom", fontsize=9)
-    cd_end = x_of(k - ranking.cd) if ranking.cd < k - 1 else right
-    ax.plot([left, cd_end], [height - 0.2] * 2, color="black", lw=1.5)
-    for x in (left, cd_end):
-        ax.plot([x, x], [height - 0.26, height - 0.14], color="black", lw=1)
-    cd = "no CD" if math.isinf(ranking.cd) else f"CD = {ranking.cd:.2f}"
-    exact = ("" if ranking.cd_draws is None else "exact, " if not ranking.cd_draws else
-             f"from {ranking.cd_draws} random orders, ")
-    said = f"{cd} ({exact}α = {ranking.alpha})" if ranking.significant else (
-        f"{cd}, not applied: {deciding_p(ranking.friedman)} ≥ α = {ranking.alpha}")
-    ax.text((left + cd_end) / 2, height - 0.3, said, ha="center", va="top", fontsize=8)
+    if ranking.friedman is None:
+        ax.text((left + right) / 2, height - 0.2,
+                f"no test, no CD: {len(ranking.blocks)} tables of 1 dataset "
+                f"({ranking.datasets[0]}), not independent; ranks describe it",
+                ha="center", va="top", fontsize=8)
+    else:
+        _cd_scale(ax, ranking, (left, x_of(k - ranking.cd) if ranking.cd < k - 1 else right),
+                  height)
     for level, (first, last) in enumerate(groups):
         y = axis_y - 0.18 - 0.14 * level
         ax.plot([x_of(ranks[order[first]]) - 0.005, x_of(ranks[order[last]]) + 0.005], [y, y],
@@ -89,6 +89,22 @@ def cd_figure(ranking: Ranking) -> Figure:
                 f"{ranking.models[index]} ({ranks[index]:.2f})", ha="left" if better else "right",
                 va="center", fontsize=9)
     return fig
+
+
+def _cd_scale(ax: Axes, ranking: Ranking, ends: tuple[float, float], height: float) -> None:
+    """The CD drawn as a scale from ``ends[0]`` to ``ends[1]``, and what it is."""
+    left, cd_end = ends
+    ax.plot([left, cd_end], [height - 0.2] * 2, color="black", lw=1.5)
+    for x in (left, cd_end):
+        ax.plot([x, x], [height - 0.26, height - 0.14], color="black", lw=1)
+    cd = "no CD" if math.isinf(ranking.cd) else f"CD = {ranking.cd:.2f}"
+    exact = ("" if ranking.cd_draws is None else "exact, " if not ranking.cd_draws else
+             f"from {ranking.cd_draws} random orders, ")
+    over = "" if ranking.independent else f"over {len(ranking.datasets)} datasets, "
+    assert ranking.friedman is not None
+    said = f"{cd} ({exact}{over}α = {ranking.alpha})" if ranking.significant else (
+        f"{cd}, not applied: {deciding_p(ranking.friedman)} ≥ α = {ranking.alpha}")
+    ax.text((left + cd_end) / 2, height - 0.3, said, ha="center", va="top", fontsize=8)
 
 
 def metric_by_horizon(report: Report) -> bytes | None:

@@ -1,14 +1,21 @@
 """Average ranks of models over a report's (dataset, horizon) tables, with the Friedman test
-and the critical difference (Demšar 2006); a validation report's over the tables of one
-validation protocol alone (:mod:`tsbench.report.validation`)."""
+and the critical difference (Demšar 2006) over its datasets; a validation report's over the
+tables of one validation protocol alone (:mod:`tsbench.report.validation`).
+
+The tables of one dataset (its horizons, look-backs or other settings) share its test
+period and overlap in target rows: they are one piece of evidence, not several. So each
+model's ranks are first averaged over a dataset's tables, and the test runs over the
+datasets; with one dataset there is no test, and the ranks only describe it."""
 
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+from scipy import stats as scipy_stats
 
 from tsbench.report import stats, validation
 
@@ -18,23 +25,45 @@ if TYPE_CHECKING:
 
 @dataclass
 class Ranking:
-    """Average ranks of ``models`` over ``blocks`` (dataset, pred_len) with the Friedman
-    test and the critical difference at ``alpha`` (:func:`stats.critical_difference`:
-    ``cd_draws`` None for Nemenyi's, 0 for the exact one enumerated, else its random
-    draws)."""
+    """Ranks of ``models`` over ``blocks``, the (dataset, pred_len) tables, with the Friedman
+    test over their datasets (each model's score in a dataset: its mean rank over that
+    dataset's tables) and the critical difference at ``alpha``
+    (:func:`stats.critical_difference`: ``cd_draws`` None for Nemenyi's, 0 for the exact one
+    enumerated, else its random draws). ``friedman`` is None where the tables are of one
+    dataset: no test, and ``table_ranks`` (the average ranks over the tables) describe it."""
 
     models: list[str]
     blocks: list[tuple[str, int]]
-    friedman: stats.Friedman
+    friedman: stats.Friedman | None
     cd: float
     alpha: float
     cd_draws: int | None = None
+    table_ranks: np.ndarray | None = None
+
+    @property
+    def datasets(self) -> list[str]:
+        """The distinct datasets of the ranked tables, in their order."""
+        return list(dict.fromkeys(dataset for dataset, _ in self.blocks))
+
+    @property
+    def independent(self) -> bool:
+        """Whether every ranked table is of a dataset of its own."""
+        return len(self.datasets) == len(self.blocks)
+
+    @property
+    def ranks(self) -> np.ndarray:
+        """Each model's average rank: over the datasets where tested, else over the tables."""
+        if self.friedman is not None:
+            return self.friedman.average_ranks
+        assert self.table_ranks is not None
+        return self.table_ranks
 
     @property
     def significant(self) -> bool:
         """Whether the ranks differ at ``alpha`` (:attr:`stats.Friedman.p_value`); only then
-        does the critical difference tell models apart (Demšar's post-hoc rule)."""
-        return self.friedman.p_value < self.alpha
+        does the critical difference tell models apart (Demšar's post-hoc rule). Never
+        where the tables are of one dataset (no test)."""
+        return self.friedman is not None and self.friedman.p_value < self.alpha
 
 
 #: What average ranks (and so the critical-difference diagram) need, where a report has none.
@@ -95,10 +124,8 @@ def _rank(tables: dict[tuple[str, int], list[Row]], alpha: float
         found = ("this report has one such table" if len(blocks) == 1 else
                  f"no two of the {len(blocks)} such tables share 2 or more models")
         return None, f"{RANKS_NEED}; {found}{skipped_text}"
-    scores = np.array([[blocks[b][m] for m in models] for b in used])
-    result = stats.friedman(scores)
-    cd, cd_draws = stats.critical_difference(scores, alpha)
-    ranking = Ranking(models, used, result, cd, alpha, cd_draws)
+    ranking = _tested(np.array([[blocks[b][m] for m in models] for b in used]), models,
+                      used, alpha)
     every = sorted({m for b in blocks.values() for m in b})
     left = [m for m in every if m not in models]
     skipped += [f"{d}/{h} (no {', '.join(m for m in models if m not in blocks[(d, h)])})"
@@ -106,6 +133,23 @@ def _rank(tables: dict[tuple[str, int], list[Row]], alpha: float
     notes = [f"left out (not in every ranked table): {', '.join(left)}"] if left else []
     notes += [f"tables left out: {'; '.join(skipped)}"] if skipped else []
     return ranking, "; ".join(notes)
+
+
+def _tested(scores: np.ndarray, models: list[str], tables: list[tuple[str, int]],
+            alpha: float) -> Ranking:
+    """The ranking of ``scores`` (tables x models): the Friedman test and critical
+    difference over the datasets, on each model's mean rank over a dataset's tables; none
+    with one dataset."""
+    ranks = scipy_stats.rankdata(scores, axis=1)
+    datasets = list(dict.fromkeys(dataset for dataset, _ in tables))
+    table_ranks = ranks.mean(axis=0)
+    if len(datasets) < 2:
+        return Ranking(models, tables, None, math.inf, alpha, None, table_ranks)
+    by_dataset = np.array([ranks[[d == dataset for d, _ in tables]].mean(axis=0)
+                           for dataset in datasets])
+    cd, cd_draws = stats.critical_difference(by_dataset, alpha)
+    return Ranking(models, tables, stats.friedman(by_dataset), cd, alpha, cd_draws,
+                   table_ranks)
 
 
 def _configurations(labels: list[str]) -> str:

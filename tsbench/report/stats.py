@@ -1,7 +1,7 @@
 """Statistics of the report: plain functions, numpy arrays in, numbers out.
 
 - :func:`t_interval`: mean, sample std and the 95 % Student-t interval over seeds (cut
-  at 0 for an error).
+  at 0 for an error; none where the seeds agree exactly).
 - :func:`diebold_mariano`: the paired test of two forecasters over the same test windows.
   Consecutive windows share ``pred_len - 1`` target steps, so their errors are strongly
   autocorrelated: a test that assumes independent pairs (Wilcoxon, a plain t-test) or the
@@ -34,15 +34,17 @@ from scipy import stats
 
 @dataclass(frozen=True)
 class Spread:
-    """Mean over seeds, sample std and the Student-t confidence interval (None: n < 2);
-    ``clipped``: the interval's lower end is the least possible value, not the t-interval's
-    (which lay below it)."""
+    """Mean over seeds, sample std and the Student-t confidence interval (None: n < 2, or
+    ``identical``); ``clipped``: the interval's lower end is the least possible value, not
+    the t-interval's (which lay below it); ``identical``: every seed gave the same value (a
+    model that trains nothing), so the seeds replicate nothing and no interval is given."""
 
     mean: float
     std: float | None
     n: int
     ci: tuple[float, float] | None
     clipped: bool = False
+    identical: bool = False
 
 
 def t_interval(values: np.ndarray, confidence: float = 0.95,
@@ -52,12 +54,16 @@ def t_interval(values: np.ndarray, confidence: float = 0.95,
     for an error). An interval cut to the possible values covers the true mean whenever the
     whole one did, so its confidence stays ``confidence``; the lower end is then no estimate
     (a t-interval over 2 seeds is ± 12.7 standard errors). An interval on the log scale
-    would stay positive, but about the geometric mean, not the mean beside it."""
+    would stay positive, but about the geometric mean, not the mean beside it. Seeds that
+    agree exactly give their value, std 0 and no interval (``identical``): a zero-width
+    interval would read as certainty where the seeds only repeat one computation."""
     values = np.asarray(values, dtype=np.float64)
     n = int(values.size)
     mean = float(values.mean())
     if n < 2:
         return Spread(mean, None, n, None)
+    if np.all(values == values[0]):
+        return Spread(float(values[0]), 0.0, n, None, identical=True)
     std = float(values.std(ddof=1))
     half = float(stats.t.ppf((1 + confidence) / 2, n - 1)) * std / math.sqrt(n)
     if lowest is not None and mean - half < lowest:

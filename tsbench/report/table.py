@@ -37,12 +37,17 @@ def number_format(report: Report) -> str:
 
 
 def value_text(row: Row, fmt: str = ".4f") -> str:
+    """``0.3735 ± 0.0031 (3)``; ``0.0811 (3 seeds, identical)`` where every seed gave the
+    same score (no spread to show: the seeds replicate nothing)."""
+    if row.spread.identical:
+        return f"{row.spread.mean:{fmt}} ({row.spread.n} seeds, identical)"
     spread = "" if row.spread.std is None else f" ± {row.spread.std:{fmt}}"
     return f"{row.spread.mean:{fmt}}{spread} ({row.spread.n})"
 
 
 def ci_text(row: Row, fmt: str = ".4f") -> str:
-    """``[low, high]``; ``[0 (clipped), high]`` where the t-interval went below 0."""
+    """``[low, high]``; ``[0 (clipped), high]`` where the t-interval went below 0; ``–``
+    without one (one seed, or seeds that agree exactly)."""
     ci = row.spread.ci
     if ci is None:
         return "–"
@@ -50,6 +55,15 @@ def ci_text(row: Row, fmt: str = ".4f") -> str:
     return f"[{low}, {ci[1]:{fmt}}]"
 
 
+#: Why tables of one dataset are not independent evidence for the rank test.
+PER_DATASET = ("tables of one dataset, its horizons or settings, share its test period and "
+               "overlapping target rows, so they are not independent")
+#: Said where every ranked table is of one dataset: the ranks describe it, no test.
+ONE_DATASET = (f"No significance can be claimed across these tables: {PER_DATASET} (one "
+               "dataset's evidence, not one per table); the Friedman test and critical "
+               "difference run over datasets (each model's ranks averaged over a dataset's "
+               "tables) and need 2 or more, so these ranks only describe this dataset -> "
+               "report 2 or more datasets to test the ranks")
 #: How to run more seeds of a configuration: a plain multirun, never a search over them.
 MORE_SEEDS = ("as a plain multirun into a folder of its own, then report it beside the "
               "first (never with search=...: a search would choose among the seeds on "
@@ -320,16 +334,35 @@ def summary_lines(report: Report) -> list[str]:
                      f"baseline of each table without it: {'; '.join(report.stand_ins)} (the "
                      "one cell of that model whose settings agree with the label's, else its "
                      "only cell).")
+    lines.append(ranking_line(report))
+    return lines
+
+
+def ranking_line(report: Report) -> str:
+    """The average ranks and what they show: the Friedman test and critical difference over
+    the datasets (tables of one dataset are not independent), or why there is none."""
     ranking = report.ranking
     if ranking is None:
-        lines.append(f"Average ranks: none ({report.ranking_note}).")
-        return lines
-    f = ranking.friedman
-    ranks = ", ".join(f"{m} {r:.2f}" for r, m in sorted(zip(f.average_ranks, ranking.models,
+        return f"Average ranks: none ({report.ranking_note})."
+    ranks = ", ".join(f"{m} {r:.2f}" for r, m in sorted(zip(ranking.ranks, ranking.models,
                                                             strict=True)))
     blocks = ", ".join(f"{d}/{h}" for d, h in ranking.blocks)
+    left = f"; {report.ranking_note}" if report.ranking_note else ""
+    ranked = (f"Average ranks (1 = best {SPLIT_NAMES[report.split]} {report.metric_words}) "
+              f"over {len(ranking.blocks)} tables ({blocks})")
+    f = ranking.friedman
+    if f is None:
+        return (f"{ranked}, all of 1 dataset ({ranking.datasets[0]}): {ranks}. "
+                f"{ONE_DATASET}{left}.")
+    unit = "table" if ranking.independent else "dataset"
+    if ranking.independent:
+        ranked += ", one per dataset"
+    else:
+        ranked = (f"{ranked}, of {len(ranking.datasets)} datasets, ranked per dataset (each "
+                  f"model's ranks averaged over a dataset's tables first: {PER_DATASET}); "
+                  f"average ranks over the {len(ranking.datasets)} datasets")
     if f.f is None or f.p_f is None:
-        iman = ("Iman-Davenport F undefined (every table ranks the models in the same order, "
+        iman = (f"Iman-Davenport F undefined (every {unit} ranks the models in the same order, "
                 "so its denominator N(k-1) - χ² is 0" +
                 ("" if f.p_exact is not None else "; Friedman's p decides") + ")")
     else:
@@ -337,20 +370,20 @@ def summary_lines(report: Report) -> list[str]:
     if f.p_exact is not None:
         how = ("exact " + _p(f.p_exact, " ") if not f.draws else
                f"permutation {_p(f.p_exact, ' ')} (from {f.draws} random orders of each "
-               "table's ranks)")
-        iman += (f"; {how} decides ({f.n_blocks} tables of {f.k} models: short of N > 10 "
+               f"{unit}'s ranks)")
+        iman += (f"; {how} decides ({f.n_blocks} {unit}s of {f.k} models: short of N > 10 "
                  "and k > 5, Demšar's (2006) rule for the χ² and F approximations)")
     k = len(ranking.models)
     cd = _critical_difference(ranking)
     if ranking.significant and math.isinf(ranking.cd):
-        verdict = (f"the ranks differ at α = {ranking.alpha}, but with {f.n_blocks} tables "
+        verdict = (f"the ranks differ at α = {ranking.alpha}, but with {f.n_blocks} {unit}s "
                    f"even the widest gap of two average ranks ({k - 1}) is not rare enough at "
                    f"α for a critical difference ({_orders(ranking)}): no two models are told "
                    "apart")
     elif ranking.significant and ranking.cd > k - 1:
         verdict = (f"the ranks differ at α = {ranking.alpha}, but the {cd} is more than any "
                    f"two average ranks of {k} models can differ ({k - 1}): with "
-                   f"{f.n_blocks} tables it tells no two models apart")
+                   f"{f.n_blocks} {unit}s it tells no two models apart")
     elif ranking.significant:
         verdict = (f"the ranks differ at α = {ranking.alpha}; {cd}: two models whose average "
                    f"ranks differ by {'more' if ranking.cd_draws is None else 'as much or more'}"
@@ -361,13 +394,8 @@ def summary_lines(report: Report) -> list[str]:
                   f"{cd} not applied")
         verdict = (f"the ranks do not differ significantly at α = {ranking.alpha}, so no two "
                    f"models are told apart ({unused})")
-    left = f"; {report.ranking_note}" if report.ranking_note else ""
-    lines.append(
-        f"Average ranks (1 = best {SPLIT_NAMES[report.split]} {report.metric_words}) over "
-        f"{f.n_blocks} tables "
-        f"({blocks}): {ranks}. Friedman χ² = {f.chi2:.2f} ({_p(f.p_chi2, ' ')}), {iman}: "
-        f"{verdict}{left}.")
-    return lines
+    return (f"{ranked}: {ranks}. Friedman χ² = {f.chi2:.2f} ({_p(f.p_chi2, ' ')}), "
+            f"{iman}: {verdict}{left}.")
 
 
 def _critical_difference(ranking: Ranking) -> str:
@@ -379,8 +407,9 @@ def _critical_difference(ranking: Ranking) -> str:
 
 
 def _orders(ranking: Ranking) -> str:
-    return ("exact, from every order of each table's ranks" if not ranking.cd_draws else
-            f"from {ranking.cd_draws} random orders of each table's ranks")
+    unit = "table" if ranking.independent else "dataset"
+    return (f"exact, from every order of each {unit}'s ranks" if not ranking.cd_draws else
+            f"from {ranking.cd_draws} random orders of each {unit}'s ranks")
 
 
 def render(report: Report, fmt: str = "markdown") -> str:
@@ -408,7 +437,8 @@ def _latex(report: Report, columns: list[str], lines: list[list[str]]) -> str:
         return (text.replace("\\", "\\textbackslash{}").replace("&", "\\&").replace("%", "\\%")
                 .replace("_", "\\_").replace("#", "\\#").replace("±", "$\\pm$")
                 .replace("Δ", "$\\Delta$").replace("α", "$\\alpha$").replace("χ²", "$\\chi^2$")
-                .replace("⚠", "(!)").replace("–", "--"))
+                .replace("⚠", "(!)").replace("–", "--").replace("->", "$\\rightarrow$")
+                .replace("<", "$<$").replace(">", "$>$"))  # text-mode < > print as ¡ ¿
 
     body = []
     for line, row in zip(lines, report.rows, strict=True):
@@ -426,7 +456,8 @@ def _latex(report: Report, columns: list[str], lines: list[list[str]]) -> str:
 
 CSV_FIELDS = ["dataset", "pred_len", "model", "label", "split", "cv", "validation", "metric",
               "scale", "mean",
-              "std", "n", "ci_low", "ci_high", "ci_clipped", "published", "published_seq_len",
+              "std", "n", "seeds_identical", "ci_low", "ci_high", "ci_clipped",
+              "published", "published_seq_len",
               "published_epochs", "published_source", "published_windows_unscored",
               "published_withheld", "published_other_settings",
               "delta", "delta_windows", "best", "vs_baseline", "dm_statistic", "df", "p_value",
@@ -450,7 +481,8 @@ def _csv(report: Report) -> str:
             "scale": report.units if report.metric in SCALED else "scale-free",
             "mean": row.spread.mean,
             "std": row.spread.std,
-            "n": row.spread.n, "ci_low": None if ci is None else ci[0],
+            "n": row.spread.n, "seeds_identical": row.spread.identical,
+            "ci_low": None if ci is None else ci[0],
             "ci_high": None if ci is None else ci[1], "ci_clipped": row.spread.clipped,
             "published": row.published,
             "published_seq_len": None if ref is None else ref.seq_len,

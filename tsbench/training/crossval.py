@@ -17,7 +17,7 @@ from tsbench.config_values import whole
 from tsbench.data.loading import Series
 from tsbench.data.splits import Borders
 from tsbench.errors import ConfigError
-from tsbench.rundir import LOGS, fold_dir, fold_metric
+from tsbench.rundir import LOGS, fold_dir, fold_metric, fold_part
 from tsbench.training.evaluate import MASE_KEY
 from tsbench.training.flat_channels import (
     FLAT_KEY,
@@ -210,7 +210,7 @@ def cross_validate(
         out = fold_dir(run_dir, k)
         fold, _, _ = fit_and_score(
             cfg, series, fold_ranges(train, block, seq_len), out, _fold_logger(cfg, out),
-            pruning=pruning, part=f"fold {k} of {len(blocks)}",
+            pruning=pruning, part=fold_part(k, len(blocks)),
         )
         metrics.update({fold_metric(k, key): fold[key] for key in _FOLD_KEYS if key in fold})
         scores.append(fold)

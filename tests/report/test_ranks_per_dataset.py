@@ -1,0 +1,75 @@
+"""Tables of one dataset (its horizons) share its test period: the rank test runs over
+datasets, each model's ranks averaged over a dataset's tables first, and with one dataset no
+significance is claimed, in the text or the CD diagram."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tsbench.report.build import Report, build
+from tsbench.report.collect import Run, group
+from tsbench.report.plots import cd_figure
+from tsbench.report.table import ranking_line
+
+#: Test MSE of three models, ranked alike in every table (dlinear < snaive < naive).
+MSE = {"dlinear": 0.4, "snaive": 0.6, "naive": 0.8}
+
+
+def _report(tables: list[tuple[str, int]]) -> Report:
+    runs = [Run(Path(f"/runs/{dataset}-{pred_len}-{model}"),
+                {"dataset.name": dataset, "model.name": model, "pred_len": pred_len,
+                 "seed": 1, "features": "M", "seq_len": 96},
+                {"test_mse": mse * (1 + pred_len / 1000)}, None)
+            for dataset, pred_len in tables for model, mse in MSE.items()]
+    return build(group(runs, warn=lambda message: None))
+
+
+def _texts(report: Report) -> list[str]:
+    assert report.ranking is not None
+    return [t.get_text() for t in cd_figure(report.ranking).axes[0].texts]
+
+
+def test_four_horizons_of_one_dataset_are_described_not_tested() -> None:
+    """Four ETTh1 horizons ranked alike gave 'exact p = 0.005 ... the ranks differ' as if
+    they were four datasets: now the ranks describe ETTh1 and nothing is called significant."""
+    report = _report([("etth1", h) for h in (96, 192, 336, 720)])
+    ranking = report.ranking
+    assert ranking is not None and ranking.friedman is None and not ranking.significant
+    line = ranking_line(report)
+    assert line.startswith(
+        "Average ranks (1 = best test MSE) over 4 tables (etth1/96, etth1/192, etth1/336, "
+        "etth1/720), all of 1 dataset (etth1): dlinear 1.00, snaive 2.00, naive 3.00. No "
+        "significance can be claimed across these tables")
+    assert "report 2 or more datasets to test the ranks" in line
+    assert "differ at" not in line and "Friedman" in line and "critical difference" in line
+    said = _texts(report)
+    assert any(t.startswith("no test, no CD: 4 tables of 1 dataset (etth1)") for t in said)
+    assert not any(t.startswith("CD = ") for t in said)
+
+
+def test_one_horizon_of_three_datasets_is_tested_over_its_tables() -> None:
+    report = _report([("etth1", 96), ("etth2", 96), ("exchange", 96)])
+    ranking = report.ranking
+    assert ranking is not None and ranking.independent
+    assert ranking.friedman is not None and ranking.friedman.n_blocks == 3
+    line = ranking_line(report)
+    assert line.startswith("Average ranks (1 = best test MSE) over 3 tables (etth1/96, "
+                           "etth2/96, exchange/96), one per dataset: dlinear 1.00, "
+                           "snaive 2.00, naive 3.00. Friedman χ² = 6.00")
+    assert "exact p = 0.028 decides (3 tables of 3 models" in line
+
+
+def test_horizons_of_several_datasets_are_tested_over_the_datasets() -> None:
+    """ETTh1 at four horizons with ETTh2 and exchange at one: three datasets, not six
+    tables, in the test and the CD."""
+    report = _report([*(("etth1", h) for h in (96, 192, 336, 720)), ("etth2", 96),
+                      ("exchange", 96)])
+    ranking = report.ranking
+    assert ranking is not None and not ranking.independent
+    assert ranking.friedman is not None and ranking.friedman.n_blocks == 3
+    assert ranking.datasets == ["etth1", "etth2", "exchange"]
+    line = ranking_line(report)
+    assert "over 6 tables (etth1/96, etth1/192, etth1/336, etth1/720, etth2/96, exchange/96)" \
+           ", of 3 datasets, ranked per dataset" in line
+    assert "exact p = 0.028 decides (3 datasets of 3 models" in line  # 6 tables: 0.0001
+    assert any("over 3 datasets" in t for t in _texts(report))
