@@ -635,6 +635,14 @@ BASIC_PARAMS = (
      "-> run the sweep with tsbench -m ..., or give one value"),
     (False, ["seq_len=choice(24,48)"], "seq_len=choice(24,48) is a sweep, and a single run "
      "takes one value -> run the sweep with tsbench -m ..., or give one value"),
+    # a comma list of a setting that takes a list: its list meant (null by default, or not)
+    (False, ["dataset.columns=feeder_1,temp_C"], "dataset.columns=feeder_1,temp_C is a sweep, "
+     "and a single run takes one value -> dataset.columns takes a list: did you mean "
+     "'dataset.columns=[feeder_1,temp_C]'? Else run the sweep with tsbench -m ..., or give "
+     "one value"),
+    (False, ["optim.betas=0.8,0.9"], "optim.betas=0.8,0.9 is a sweep, and a single run takes "
+     "one value -> optim.betas takes a list: did you mean 'optim.betas=[0.8,0.9]'? Else run "
+     "the sweep with tsbench -m ..., or give one value"),
     # the shell ate Hydra's quotes: Hydra's own error shows its lexer's state
     (False, ["dataset=csv", "dataset.sep=;"],
      "cannot read the override 'dataset.sep=;' (LexerNoViableAltException: dataset.sep=;) -> "
