@@ -539,6 +539,7 @@ BASIC_PARAMS = (
 @pytest.mark.parametrize("multirun, args, said", [
     (False, ["optim.lrr=0.01"], f"optim.lrr: {MEANT} optim.lr? Else {CHECK}"),
     (False, ["modell=dlinear"], f"modell: {MEANT} model? Else {CHECK}"),
+    (False, ["horizon=48"], f"horizon: {MEANT} pred_len? Else {CHECK}"),  # another's name
     (True, ["seq_len=interval(24,48)", "optim.lrr=0.01,0.02"],
      f"optim.lrr: {MEANT} optim.lr? Else {CHECK}"),
     (False, ["trainer.max_epoch=3"], "trainer.max_epoch: no such setting of trainer=debug -> "

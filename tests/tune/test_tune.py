@@ -492,6 +492,8 @@ def test_a_model_and_a_dataset_config_outside_the_package_reach_every_stage(
     ("recipe.budget_hours=0", "recipe.budget_hours: 0 is not a number of hours > 0 -> use e.g. "
                               "recipe.budget_hours=0.5"),
     ("recipe.budget_hours=-1", "recipe.budget_hours: -1 is not a number of hours > 0"),
+    ("recipe.budget_hour=1", "recipe.budget_hour: no such field -> did you mean "
+                             "recipe.budget_hours? Else use one of ['budget_hours', "),
     ("recipe.top_k=0", "recipe.top_k: 0 is not a whole number >= 1 -> use e.g. recipe.top_k=3"),
     ("recipe.eta=1", "recipe.eta: 1 is not a whole number >= 2 (the top 1/eta of a rung goes "
                      "on)"),

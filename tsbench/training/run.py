@@ -18,7 +18,7 @@ from pytorch_lightning.accelerators import CUDAAccelerator, MPSAccelerator
 
 from tsbench.config_values import check_interpolations, flag, number, whole
 from tsbench.data.datamodule import ForecastData
-from tsbench.data.loading import FEATURES, Series, load_series
+from tsbench.data.loading import Series, check_features, load_series
 from tsbench.data.splits import Borders, benchmark_borders, n_windows
 from tsbench.errors import ConfigError
 from tsbench.models.build import check_model_settings, model_class
@@ -61,8 +61,7 @@ def validate_config(cfg: Any, here: bool = True) -> None:
         if whole(cfg[key], key) < 1:
             raise ConfigError(key, f"must be >= 1, got {cfg[key]}")
     whole(cfg.seed, "seed")
-    if cfg.features not in FEATURES:
-        raise ConfigError("features", f"unknown value '{cfg.features}'", "use M, S or MS")
+    check_features(cfg.features)
     for key in ("batch_size", "eval_batch_size"):
         if whole(cfg.data[key], f"data.{key}") < 1:
             raise ConfigError(f"data.{key}", f"must be >= 1, got {cfg.data[key]}",

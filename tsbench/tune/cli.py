@@ -24,7 +24,7 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
-from tsbench.errors import TsbenchError
+from tsbench.errors import TsbenchError, closest
 from tsbench.quiet import quiet_dependencies
 from tsbench.search.report import absolute_paths
 from tsbench.tune.commands import override_key
@@ -58,7 +58,10 @@ def parse(argv: list[str]) -> tuple[list[str], object, Path]:
     recipe = load_recipe(name)
     unknown = [f.split("=")[0] for f in fields if f.split("=")[0] not in recipe]
     if unknown:
-        raise TsbenchError(f"recipe.{unknown[0]}: no such field -> use one of {list(recipe)}")
+        meant = closest(unknown[0], [str(k) for k in recipe])
+        raise TsbenchError(f"recipe.{unknown[0]}: no such field -> " + (
+            f"did you mean recipe.{meant}? Else use one of {list(recipe)}" if meant
+            else f"use one of {list(recipe)}"))
     return passthrough, OmegaConf.merge(recipe, OmegaConf.from_dotlist(fields)), (
         out or default_out(passthrough, name, fields))
 
