@@ -118,6 +118,27 @@ def test_cells_ffill_filled_are_counted_where_they_are_scored(tmp_path: Path) ->
     assert "filled scored target cells" not in unscored.stderr + unscored.stdout
 
 
+@pytest.mark.parametrize("refit, said", [
+    ("false", "(1 in the folds' validation blocks)"),  # no test rows read, no val split
+    ("true", "(1 in the folds' validation blocks, 2 in test)"),  # the refit scores test
+])
+def test_cells_ffill_filled_are_counted_where_cross_validation_scores_them(
+        tmp_path: Path, refit: str, said: str) -> None:
+    """The file of the test above with cv=tscv: 5 validation blocks of 93 rows over the
+    560 train+val rows; row 300 (column a, scored with features=M) lies in the fourth."""
+    csv = tmp_path / "data.csv"
+    lines = _rows(700, blank_at=300).splitlines(keepends=True)
+    for row in (600, 601):
+        lines[row] = lines[row].rsplit(",", 1)[0] + ",\n"
+    csv.write_text(GOOD_HEAD + "".join(lines))
+    args = [a for a in TINY if not a.startswith("dataset")] + [
+        "dataset=csv", f"dataset.path={csv}", "dataset.fillna=ffill", "cv=tscv",
+        f"cv.refit={refit}"]
+    proc = run_tsbench(args, tmp_path / "run")
+    assert f"dataset.fillna=ffill filled scored target cells {said}: they are scored as " in (
+        proc.stderr + proc.stdout)
+
+
 def test_offline_and_missing_names_file_url_and_env(tmp_path: Path) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
