@@ -309,6 +309,8 @@ def test_the_command_writes_csv_and_refuses_what_it_cannot_forecast(csv: Path, t
                               f"one of them: {sweep / '0'} (a search's best.yaml names its "
                               "best trial)"),
             (tmp_path / "empty", "future", "is not a finished run (no metrics.json)"),
+            (tmp_path / "nothere", "future", ": no such folder -> check the path"),
+            (sweep / "9", "future", ": no such folder -> check the path"),
             (tmp_path, "future", "is not a run but holds 4 finished run(s) with a model -> "
                                  f"give one of them: {folds}, {run_dir}, {sweep / '0'}, ... "),
             (folds, "future", "a cross-validation run without cv.refit keeps one model per "
