@@ -58,6 +58,26 @@ class EmptyColumns(DataError):
         return type(self), (self.source, self.columns)  # from a launcher's worker, pickled
 
 
+class EmptyTargetTail(DataError):
+    """The last ``rows`` rows of a file hold no ``target`` value (``after``: the date of
+    its last one): the future's rows, which a run cannot score."""
+
+    def __init__(self, source: str, rows: int, target: str, after: str) -> None:
+        self.source, self.rows, self.target, self.after = source, rows, target, after
+        super().__init__(f"{self.where}: a row without its target cannot be scored, and "
+                         "filling it would score an invented value -> drop those rows from "
+                         "the file")
+
+    @property
+    def where(self) -> str:
+        """``<file>: the last 2 row(s) of target 'OT' are empty (after <date>)``."""
+        return (f"{self.source}: the last {self.rows} row(s) of target '{self.target}' are "
+                f"empty (after {self.after})")
+
+    def __reduce__(self) -> tuple:
+        return type(self), (self.source, self.rows, self.target, self.after)
+
+
 @dataclass(frozen=True)
 class Series:
     """A multivariate series ready for splitting: rows in time order, one per step of
@@ -562,10 +582,8 @@ def _fill(data: pd.DataFrame, fillna: Any, dates: pd.DatetimeIndex, source: str
     target = data.columns[-1]
     known = np.flatnonzero(data[target].notna().to_numpy())
     if known[-1] < len(data) - 1:  # rows after the target's last value: the future's
-        raise DataError(
-            f"{source}: the last {len(data) - 1 - known[-1]} row(s) of target '{target}' are "
-            f"empty (after {dates[known[-1]]}): a row without its target cannot be scored, "
-            "and filling it would score an invented value -> drop those rows from the file")
+        raise EmptyTargetTail(source, len(data) - 1 - int(known[-1]), str(target),
+                              str(dates[known[-1]]))
     if fillna == "ffill":
         data = data.ffill()
     missing = data.isna().to_numpy()
