@@ -1374,6 +1374,29 @@ def test_a_folder_that_another_tsbench_tune_runs_is_refused(
     assert sorted(p.name for p in out.iterdir()) == [LOCK_FILE]  # no stage started
 
 
+def test_only_an_error_once_the_stages_began_points_to_what_they_wrote(
+        tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stage that fails leaves its folder to look at; a command refused (here another
+    budget for that folder) changed nothing, and says nothing of it."""
+    data, out = tmp_path / "series.csv", tmp_path / "out"
+    series(N_ROWS).to_csv(data, index=False)
+
+    def stage_fails(t: Tuning) -> None:
+        (out / "a_baseline").mkdir()
+        raise StageFailed(f"stage a_baseline failed (exit 1): boom; see {out}/a_baseline.log")
+
+    monkeypatch.setattr("tsbench.tune.recipe.run_stages", stage_fails)
+    command = ["dataset=csv", f"dataset.path={data}", *RECIPE, f"out={out}"]
+    assert main(command) == 2
+    assert capsys.readouterr().err.endswith(
+        f"boom; see {out}/a_baseline.log\ntsbench-tune: what the stages wrote so far is in "
+        f"{out}\n")
+    assert main([*command, "recipe.budget_hours=2"]) == 2
+    said = capsys.readouterr().err
+    assert f"tsbench-tune: error: out: {out} holds a tuning run started with other " in said
+    assert "so far" not in said
+
+
 def test_the_folder_is_read_again_once_the_lock_is_held(
         tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
     """A tsbench-tune that held the folder during this one's checks may have moved on: what

@@ -27,7 +27,7 @@ from omegaconf import OmegaConf
 from tsbench.errors import TsbenchError, closest
 from tsbench.quiet import quiet_dependencies
 from tsbench.search.report import absolute_paths
-from tsbench.tune.commands import override_key
+from tsbench.tune.commands import StagesStopped, override_key
 from tsbench.tune.preflight import compose_command
 from tsbench.tune.recipe import run_recipe
 from tsbench.tune.settings import RECIPES, load_recipe
@@ -166,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
             summary = run_recipe(overrides, recipe, out)
     except TsbenchError as exc:
         print(f"tsbench-tune: error: {exc}", file=sys.stderr)
-        if out is not None and holds_stages(out):
+        if isinstance(exc, StagesStopped):  # not for a refusal of the command
             print(f"tsbench-tune: what the stages wrote so far is in {out}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:  # Ctrl-C: the stage under way stops with it (same group)
