@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -1286,6 +1287,19 @@ def test_a_target_named_under_features_m_is_a_warning(tmp_path: Path) -> None:
         "alone from all columns, or features=S to forecast it from itself"]
     assert _warnings(tmp_path, "dataset=etth1", "dataset.target=HUFL", "features=MS") == []
     assert _warnings(tmp_path, "dataset=etth1") == []  # the dataset's own target, not named
+
+
+def test_the_readmes_own_csv_command_runs_without_a_warning(tmp_path: Path) -> None:
+    """The README's first command on a file of the user's is what a user should run: it
+    names a target, so it scores that target (no features=M warning)."""
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    line = next(line for line in readme.splitlines()
+                if line.startswith("tsbench dataset=csv ") and "dataset.target=" in line)
+    args = shlex.split(line.split("#")[0])[1:]
+    dates = pd.date_range("2021-01-01", periods=1100, freq="D")
+    pd.DataFrame({"day": dates, "price": range(1100), "units": range(1100)}).to_csv(
+        tmp_path / "sales.csv", index=False)
+    assert _warnings(tmp_path, *args) == []
 
 
 def test_a_target_the_csv_lacks_is_refused_without_the_features_m_warning(
