@@ -422,7 +422,9 @@ def summary(trials: Sequence[Trial], best: Trial | None, warm_note: str = "") ->
         jobs = ", ".join(f"{t.number} (job {t.job_dir or t.job})" for t in failed[:10])
         line += f" (trials {jobs}{', ...' if len(failed) > 10 else ''}: see their logs)"
     best_text = "none" if best is None else f"{best.objective:.6g} (trial {best.number})"
-    if warm_note:
+    if warm_note:  # best.yaml is written only where this sweep has a best trial
+        where = ("best.yaml's warm_start_best" if best is not None
+                 else "the best.yaml of the sweep that wrote that file")
         best_text += (f"; the warm-start file's best, {warm_note}, is better than this "
-                      "sweep's -> best.yaml's warm_start_best gives its command")
+                      f"sweep's -> {where} gives its command")
     return f"{line}; best {best_text}"
