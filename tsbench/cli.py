@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import shlex
 import signal
 import sys
 from collections.abc import Callable, Iterator
@@ -13,9 +14,10 @@ from typing import NamedTuple
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.core.override_parser.types import ValueType
 from hydra.errors import CompactHydraException
 from hydra.types import RunMode
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from tsbench.config_values import check_interpolations
 from tsbench.errors import ConfigError, TsbenchError
@@ -178,6 +180,28 @@ def check_refit(cfg: DictConfig, multirun: bool, sweeper: DictConfig) -> None:
         raise ConfigError("cv.refit", *REFIT_IN_SEARCH)
 
 
+#: List-valued settings whose shipped default is null, so the config cannot say they take one.
+NULL_LISTS = ("dataset.columns",)
+
+
+def sweep_in_a_run(line: str, overrides: list[str]) -> str:
+    """The error of a sweep (``line``) in a single run. A comma list of a setting that takes
+    a list (``dataset.columns=a,b``) was most likely meant as one: its list, quoted for
+    the shell, is the first fix."""
+    (override,) = parse_each([line])
+    said = f"{line} is a sweep, and a single run takes one value -> "
+    fix = "run the sweep with tsbench -m ..., or give one value"
+    key = override.key_or_group
+    if override.value_type != ValueType.SIMPLE_CHOICE_SWEEP:
+        return said + fix
+    if key not in NULL_LISTS:
+        rest = check_settings([o for o in overrides if o != line])
+        if not isinstance(OmegaConf.select(rest, key, default=None), ListConfig):
+            return said + fix
+    listed = shlex.quote(f"{key}=[{line.split('=', 1)[1]}]")
+    return f"{said}{key} takes a list: did you mean {listed}? Else {fix}"
+
+
 def check_command_line(argv: list[str]) -> Checked:
     """Before Hydra makes any folder: a misspelt setting (:func:`check_settings`; a ``+``
     addition tsbench never reads is a warning), a config of the search path that tsbench's
@@ -224,8 +248,7 @@ def check_command_line(argv: list[str]) -> Checked:
     swept = [line for line, override in zip(args.overrides, parse_each(args.overrides),
                                             strict=True) if override.is_sweep_override()]
     if swept and not multirun:
-        raise TsbenchError(f"{swept[0]} is a sweep, and a single run takes one value -> "
-                           f"run the sweep with tsbench -m ..., or give one value")
+        raise TsbenchError(sweep_in_a_run(swept[0], list(args.overrides)))
     check_refit(cfg, multirun, cfg.hydra.sweeper)
     search = is_search(multirun, cfg.hydra.sweeper)
     if not search and not args.cfg:  # --cfg prints the config and writes nothing

@@ -445,14 +445,23 @@ def _default_choice(single: list[str], missing: str | None, config_name: str
                                            config_name)]
 
 
+#: Other libraries' names of settings of a run (config.yaml), which no spelling makes close.
+OTHER_NAMES = {"horizon": "pred_len", "forecast_horizon": "pred_len",
+               "prediction_length": "pred_len", "lookback": "seq_len", "look_back": "seq_len",
+               "context_length": "seq_len", "input_size": "seq_len"}
+
+
 def near_setting(overrides: list[str], missing: str | None, config_name: str = "config"
                  ) -> str | None:
-    """The setting closest in spelling to the ``missing`` one, each of its parts
+    """The setting another library names ``missing`` (:data:`OTHER_NAMES`), else the
+    setting closest in spelling to the ``missing`` one, each of its parts
     (``trainr.max_epoch`` -> ``trainer.max_epochs``) among the keys at that level of the
     config ``overrides`` compose without those of ``missing``; None where a part has none
     close (:func:`~tsbench.errors.closest`), or ``missing`` is None."""
     if missing is None:
         return None
+    if missing in OTHER_NAMES and config_name == "config":  # tsbench's run settings
+        return OTHER_NAMES[missing]
     kept = [o for o in overrides if o.split("=", 1)[0].lstrip("+~") != missing]
     try:
         with initialize_config_module("tsbench.conf", version_base="1.3"):

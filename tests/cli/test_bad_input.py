@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -116,6 +117,27 @@ def test_cells_ffill_filled_are_counted_where_they_are_scored(tmp_path: Path) ->
     assert card["dataset"]["filled"]["in_target_rows"] == {"train": 0, "val": 0, "test": 2}
     unscored = run_tsbench([*args, "score_test=false"], tmp_path / "no_test")
     assert "filled scored target cells" not in unscored.stderr + unscored.stdout
+
+
+@pytest.mark.parametrize("refit, said", [
+    ("false", "(1 in the folds' validation blocks)"),  # no test rows read, no val split
+    ("true", "(1 in the folds' validation blocks, 2 in test)"),  # the refit scores test
+])
+def test_cells_ffill_filled_are_counted_where_cross_validation_scores_them(
+        tmp_path: Path, refit: str, said: str) -> None:
+    """The file of the test above with cv=tscv: 5 validation blocks of 93 rows over the
+    560 train+val rows; row 300 (column a, scored with features=M) lies in the fourth."""
+    csv = tmp_path / "data.csv"
+    lines = _rows(700, blank_at=300).splitlines(keepends=True)
+    for row in (600, 601):
+        lines[row] = lines[row].rsplit(",", 1)[0] + ",\n"
+    csv.write_text(GOOD_HEAD + "".join(lines))
+    args = [a for a in TINY if not a.startswith("dataset")] + [
+        "dataset=csv", f"dataset.path={csv}", "dataset.fillna=ffill", "cv=tscv",
+        f"cv.refit={refit}"]
+    proc = run_tsbench(args, tmp_path / "run")
+    assert f"dataset.fillna=ffill filled scored target cells {said}: they are scored as " in (
+        proc.stderr + proc.stdout)
 
 
 def test_offline_and_missing_names_file_url_and_env(tmp_path: Path) -> None:
@@ -553,6 +575,7 @@ BASIC_PARAMS = (
 @pytest.mark.parametrize("multirun, args, said", [
     (False, ["optim.lrr=0.01"], f"optim.lrr: {MEANT} optim.lr? Else {CHECK}"),
     (False, ["modell=dlinear"], f"modell: {MEANT} model? Else {CHECK}"),
+    (False, ["horizon=48"], f"horizon: {MEANT} pred_len? Else {CHECK}"),  # another's name
     (True, ["seq_len=interval(24,48)", "optim.lrr=0.01,0.02"],
      f"optim.lrr: {MEANT} optim.lr? Else {CHECK}"),
     (False, ["trainer.max_epoch=3"], "trainer.max_epoch: no such setting of trainer=debug -> "
@@ -655,6 +678,14 @@ BASIC_PARAMS = (
      "-> run the sweep with tsbench -m ..., or give one value"),
     (False, ["seq_len=choice(24,48)"], "seq_len=choice(24,48) is a sweep, and a single run "
      "takes one value -> run the sweep with tsbench -m ..., or give one value"),
+    # a comma list of a setting that takes a list: its list meant (null by default, or not)
+    (False, ["dataset.columns=feeder_1,temp_C"], "dataset.columns=feeder_1,temp_C is a sweep, "
+     "and a single run takes one value -> dataset.columns takes a list: did you mean "
+     "'dataset.columns=[feeder_1,temp_C]'? Else run the sweep with tsbench -m ..., or give "
+     "one value"),
+    (False, ["optim.betas=0.8,0.9"], "optim.betas=0.8,0.9 is a sweep, and a single run takes "
+     "one value -> optim.betas takes a list: did you mean 'optim.betas=[0.8,0.9]'? Else run "
+     "the sweep with tsbench -m ..., or give one value"),
     # the shell ate Hydra's quotes: Hydra's own error shows its lexer's state
     (False, ["dataset=csv", "dataset.sep=;"],
      "cannot read the override 'dataset.sep=;' (LexerNoViableAltException: dataset.sep=;) -> "
@@ -1307,6 +1338,19 @@ def test_a_target_named_under_features_m_is_a_warning(tmp_path: Path) -> None:
         "alone from all columns, or features=S to forecast it from itself"]
     assert _warnings(tmp_path, "dataset=etth1", "dataset.target=HUFL", "features=MS") == []
     assert _warnings(tmp_path, "dataset=etth1") == []  # the dataset's own target, not named
+
+
+def test_the_readmes_own_csv_command_runs_without_a_warning(tmp_path: Path) -> None:
+    """The README's first command on a file of the user's is what a user should run: it
+    names a target, so it scores that target (no features=M warning)."""
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    line = next(line for line in readme.splitlines()
+                if line.startswith("tsbench dataset=csv ") and "dataset.target=" in line)
+    args = shlex.split(line.split("#")[0])[1:]
+    dates = pd.date_range("2021-01-01", periods=1100, freq="D")
+    pd.DataFrame({"day": dates, "price": range(1100), "units": range(1100)}).to_csv(
+        tmp_path / "sales.csv", index=False)
+    assert _warnings(tmp_path, *args) == []
 
 
 def test_a_target_the_csv_lacks_is_refused_without_the_features_m_warning(

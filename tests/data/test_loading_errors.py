@@ -15,7 +15,7 @@ import pytest
 from omegaconf import DictConfig, OmegaConf
 
 from tests.conftest import data_dir
-from tsbench.data.loading import load_series
+from tsbench.data.loading import check_features, load_series
 from tsbench.data.sources import _cached_sha256
 from tsbench.errors import TsbenchError
 
@@ -118,6 +118,19 @@ CASES = {
                         "dataset.target: column 'ot' not found in {path}; columns are ['a', "
                         "'OT'] -> did you mean dataset.target=OT? Else set "
                         "dataset.target=<column to forecast>"),
+    # a misspelt value: the one meant, as for a misspelt key
+    "date_col_misspelt": ("Timestamp,a,OT\n" + _rows(),
+                          {"date_col": "timestamp"},
+                          "dataset.date_col: column 'timestamp' not found in {path}; columns "
+                          "are ['Timestamp', 'a', 'OT'] -> did you mean "
+                          "dataset.date_col=Timestamp? Else set dataset.date_col=<name of the "
+                          "date column>"),
+    "fillna_misspelt": ("date,a,OT\n" + _rows(), {"fillna": "ffil"},
+                        "dataset.fillna: unknown value 'ffil' -> did you mean "
+                        "dataset.fillna=ffill? Else use null or ffill"),
+    "gaps_misspelt": ("date,a,OT\n" + _rows(), {"gaps": "keeps"},
+                      "dataset.gaps: unknown value 'keeps' -> did you mean dataset.gaps=keep? "
+                      "Else use one of ('missing', 'keep')"),
     "decimal_is_separator": ("date,a,OT\n" + _rows(), {"decimal": ","},
                              "dataset.decimal: must be one character other than the separator "
                              "',', got ',' -> use '.', and for decimal commas a file separated "
@@ -214,6 +227,27 @@ def test_message(case: str, tmp_path: Path) -> None:
     with pytest.raises(TsbenchError) as caught:
         load_series(cfg)
     assert str(caught.value) == message.format(path=path)
+
+
+@pytest.mark.parametrize("value, said", [
+    ("ms", "features: unknown value 'ms' -> did you mean features=MS? Else use M, S or MS"),
+    ("X", "features: unknown value 'X' -> use M, S or MS"),
+])
+def test_a_misspelt_features_names_the_one_meant(value: str, said: str) -> None:
+    with pytest.raises(TsbenchError) as caught:
+        check_features(value)
+    assert str(caught.value) == said
+
+
+@pytest.mark.parametrize("name, meant", [("loads.csv", "load.csv"), ("other.csv", None)])
+def test_a_misspelt_file_names_the_file_of_its_folder_meant(name: str, meant: str | None,
+                                                            tmp_path: Path) -> None:
+    (tmp_path / "load.csv").write_text("date,a,OT\n" + _rows())
+    with pytest.raises(TsbenchError) as caught:
+        load_series(csv_config(tmp_path / name))
+    guess = f"did you mean dataset.path={tmp_path / meant}? Else " if meant else ""
+    assert str(caught.value) == (f"dataset.path: file {tmp_path / name} does not exist -> "
+                                 f"{guess}check the path")
 
 
 @pytest.mark.parametrize("sep, decimal, thousands, cell, value", [

@@ -106,8 +106,13 @@ def test_scaler_sees_only_train_rows() -> None:
                  "share of the rows -> give dataset.test_frac in (0, 1)"),
     ((1.2, 0.2), "dataset.train_frac: must be between 0 and 1, got 1.2: every run trains on a "
                  "share of the rows -> give dataset.train_frac in (0, 1)"),
-    ((0.8, 0.3), "dataset.train_frac: train_frac=0.8 and test_frac=0.3 leave no validation "
+    # the field (or fields) set away from the default, not train_frac whichever was set
+    ((0.7, 0.9), "dataset.test_frac: train_frac=0.7 and test_frac=0.9 leave no validation "
                  "rows -> use fractions with train_frac + test_frac < 1"),
+    ((0.85, 0.2), "dataset.train_frac: train_frac=0.85 and test_frac=0.2 leave no validation "
+                  "rows -> use fractions with train_frac + test_frac < 1"),
+    ((0.8, 0.3), "dataset.train_frac and dataset.test_frac: train_frac=0.8 and test_frac=0.3 "
+                 "leave no validation rows -> use fractions with train_frac + test_frac < 1"),
 ])
 def test_fractions_out_of_range_name_the_one_at_fault(fractions: tuple[float, float],
                                                       said: str) -> None:

@@ -256,15 +256,16 @@ def test_missing_values_of_a_newer_file_are_read_as_the_run_read_its_data(
         printed = pd.read_csv(io.StringIO(said.stdout), parse_dates=["date"], index_col="date")
         pd.testing.assert_frame_equal(printed, future(filling, filled), check_freq=False,
                                       rtol=1e-6)
-    # rows without their target at the end (the future's) are refused, whatever fillna:
-    # the loader's own fix, which names no setting of a run
+    # rows without their target at the end (the future's) are refused, whatever fillna,
+    # in a forecast's words (it scores nothing); the loader's own fix names no setting
     for run_dir in (refusing, filling):
         refused = run_module("tsbench.forecast", [str(run_dir), "--data",
                                                   str(tmp_path / "future_rows.csv")], env)
-        assert refused.returncode == 2 and refused.stderr.splitlines()[-1].endswith(
-            "the last 2 row(s) of target 'OT' are empty (after 2024-03-17 13:00:00): a row "
-            "without its target cannot be scored, and filling it would score an invented "
-            "value -> drop those rows from the file")
+        assert refused.returncode == 2 and refused.stderr.splitlines()[-1] == (
+            f"tsbench-forecast: error: --data {tmp_path / 'future_rows.csv'}: the last 2 "
+            "row(s) of target 'OT' are empty (after 2024-03-17 13:00:00): the forecast starts "
+            "after the file's last row, and a look-back ending in rows without their target "
+            "would forecast from invented values -> drop those rows from the file")
     # refused anywhere, as the run's loader refuses; said only where the forecast reads it
     early = tmp_path / "early.csv"
     refused = run_module("tsbench.forecast", [str(refusing), "--data", str(early)], env)
@@ -309,6 +310,8 @@ def test_the_command_writes_csv_and_refuses_what_it_cannot_forecast(csv: Path, t
                               f"one of them: {sweep / '0'} (a search's best.yaml names its "
                               "best trial)"),
             (tmp_path / "empty", "future", "is not a finished run (no metrics.json)"),
+            (tmp_path / "nothere", "future", ": no such folder -> check the path"),
+            (sweep / "9", "future", ": no such folder -> check the path"),
             (tmp_path, "future", "is not a run but holds 4 finished run(s) with a model -> "
                                  f"give one of them: {folds}, {run_dir}, {sweep / '0'}, ... "),
             (folds, "future", "a cross-validation run without cv.refit keeps one model per "

@@ -339,6 +339,46 @@ def test_warm_start_trials_count_towards_the_initial_points(
             "trials -> lower n_initial_points or raise n_trials") in capsys.readouterr().err
 
 
+def test_a_better_warm_start_trial_is_named(tmp_path: Path, caplog) -> None:
+    """A warm-start trial better than every trial of the sweep is named by the per-trial
+    best=, the closing line and best.yaml's warm_start_best (with its command); the main
+    block stays this sweep's best trial."""
+    caplog.set_level(logging.INFO, logger="tsbench.search")
+    multirun(tmp_path / "rs", "x=choice(0.3, -0.9)", "kind=a,b", "hydra.sweeper.mode=random",
+             "hydra.sweeper.n_trials=4")  # every point, the best (0.3, a) among them
+    warm = tmp_path / "rs" / "trials.csv"
+    best_rs = min(read_rows(tmp_path / "rs"), key=lambda r: float(r["objective"]))
+    caplog.clear()
+    multirun(tmp_path / "bo", "x=choice(0.3, -0.9, -0.8)", "kind=a,b", "hydra.sweeper.n_trials=2",
+             "hydra.sweeper.n_initial_points=0", f"hydra.sweeper.warm_start={warm}")
+    assert {r["x"] for r in read_rows(tmp_path / "bo")} == {"-0.8"}  # only worse points left
+    best = yaml.safe_load((tmp_path / "bo" / "best.yaml").read_text())
+    ahead = best["warm_start_best"]
+    assert list(best)[0] == "warm_start_best" and best["params"]["x"] == -0.8
+    assert ahead["objective"] == float(best_rs["objective"]) < best["objective"]
+    assert (ahead["params"], ahead["file"], ahead["trial"]) == (
+        {"x": 0.3, "kind": "a"}, str(warm), int(best_rs["trial"]))
+    assert "x=0.3" in ahead["command"] and "kind=a" in ahead["command"]
+    lines = [r.message for r in caplog.records if r.message.startswith("trial ")]
+    assert len(lines) == 2 and all(f"best={ahead['objective']:.6g} (warm start)" in line
+                                   for line in lines)
+    done = next(r.message for r in caplog.records if r.message.startswith("sweep done"))
+    assert (f"the warm-start file's best, {ahead['objective']:.6g} (trial {ahead['trial']} of "
+            f"{warm}: x=0.3, kind=a), is better than this sweep's") in done
+
+
+def test_a_worse_warm_start_is_not_named(tmp_path: Path, caplog) -> None:
+    caplog.set_level(logging.INFO, logger="tsbench.search")
+    multirun(tmp_path / "rs", "x=choice(-0.9, -0.8)", "kind=b,c", "hydra.sweeper.mode=random",
+             "hydra.sweeper.n_trials=2")
+    multirun(tmp_path / "bo", "x=choice(0.3, -0.9, -0.8)", "kind=a,b,c",
+             "hydra.sweeper.n_trials=4",
+             "hydra.sweeper.n_initial_points=0",
+             f"hydra.sweeper.warm_start={tmp_path / 'rs' / 'trials.csv'}")
+    assert "warm_start_best" not in yaml.safe_load((tmp_path / "bo" / "best.yaml").read_text())
+    assert "warm start)" not in caplog.text and "warm-start file's best" not in caplog.text
+
+
 def points_of(sweep_dir: Path) -> set[tuple[str, str]]:
     return {(r["x"], r["kind"]) for r in read_rows(sweep_dir)}
 

@@ -492,6 +492,8 @@ def test_a_model_and_a_dataset_config_outside_the_package_reach_every_stage(
     ("recipe.budget_hours=0", "recipe.budget_hours: 0 is not a number of hours > 0 -> use e.g. "
                               "recipe.budget_hours=0.5"),
     ("recipe.budget_hours=-1", "recipe.budget_hours: -1 is not a number of hours > 0"),
+    ("recipe.budget_hour=1", "recipe.budget_hour: no such field -> did you mean "
+                             "recipe.budget_hours? Else use one of ['budget_hours', "),
     ("recipe.top_k=0", "recipe.top_k: 0 is not a whole number >= 1 -> use e.g. recipe.top_k=3"),
     ("recipe.eta=1", "recipe.eta: 1 is not a whole number >= 2 (the top 1/eta of a rung goes "
                      "on)"),
@@ -1375,6 +1377,29 @@ def test_a_folder_that_another_tsbench_tune_runs_is_refused(
         f"this tuning run -> wait for it to end, or stop it (kill -INT {os.getpid()}), then "
         "run the same command again to resume\n")
     assert sorted(p.name for p in out.iterdir()) == [LOCK_FILE]  # no stage started
+
+
+def test_only_an_error_once_the_stages_began_points_to_what_they_wrote(
+        tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stage that fails leaves its folder to look at; a command refused (here another
+    budget for that folder) changed nothing, and says nothing of it."""
+    data, out = tmp_path / "series.csv", tmp_path / "out"
+    series(N_ROWS).to_csv(data, index=False)
+
+    def stage_fails(t: Tuning) -> None:
+        (out / "a_baseline").mkdir()
+        raise StageFailed(f"stage a_baseline failed (exit 1): boom; see {out}/a_baseline.log")
+
+    monkeypatch.setattr("tsbench.tune.recipe.run_stages", stage_fails)
+    command = ["dataset=csv", f"dataset.path={data}", *RECIPE, f"out={out}"]
+    assert main(command) == 2
+    assert capsys.readouterr().err.endswith(
+        f"boom; see {out}/a_baseline.log\ntsbench-tune: what the stages wrote so far is in "
+        f"{out}\n")
+    assert main([*command, "recipe.budget_hours=2"]) == 2
+    said = capsys.readouterr().err
+    assert f"tsbench-tune: error: out: {out} holds a tuning run started with other " in said
+    assert "so far" not in said
 
 
 def test_the_folder_is_read_again_once_the_lock_is_held(

@@ -17,7 +17,7 @@ from tsbench.analysis.periodicity import Period, acf, dominant_periods, lookback
 from tsbench.analysis.plots import plot_acf
 from tsbench.atomic import write_text
 from tsbench.config_values import number, whole
-from tsbench.data.loading import FEATURES, load_series
+from tsbench.data.loading import check_features, load_series
 from tsbench.errors import ConfigError, TsbenchError
 from tsbench.quiet import quiet_dependencies
 from tsbench.resolvers import register_resolvers
@@ -35,8 +35,7 @@ def _check(cfg: Any) -> None:
     for key in ("min_strength", "min_prominence"):
         if number(cfg[key], key) < 0:
             raise ConfigError(key, f"must be >= 0, got {cfg[key]}")
-    if cfg.features not in FEATURES:
-        raise ConfigError("features", f"unknown value {cfg.features!r}", "use M, S or MS")
+    check_features(cfg.features)
 
 
 def analyze(cfg: Any, out_dir: Path) -> dict[str, Any]:

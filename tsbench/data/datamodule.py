@@ -5,11 +5,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from tsbench.data.loading import FEATURES, Series
+from tsbench.data.loading import Series, check_features
 from tsbench.data.scaling import StandardScaler
 from tsbench.data.splits import check_split_length
 from tsbench.data.windows import WindowLoader, Windows
-from tsbench.errors import ConfigError
 
 
 class ForecastData:
@@ -48,8 +47,7 @@ class ForecastData:
         horizon_marks: bool = False,
         scaler_rows: tuple[int, int] | None = None,
     ) -> None:
-        if features not in FEATURES:
-            raise ConfigError("features", f"unknown value '{features}'", "use M, S or MS")
+        check_features(features)
         horizons = {split: pred_len for split in ranges}
         if train_pred_len is not None:
             horizons["train"] = train_pred_len

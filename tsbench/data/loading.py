@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import re
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,13 @@ _SEPARATORS = {";": ";", "\t": "\\t", "|": "|"}
 FEATURES = ("M", "S", "MS")
 
 
+def check_features(value: Any) -> None:
+    """Refuse a ``features`` other than :data:`FEATURES`, with the one a typo meant."""
+    if value not in FEATURES:
+        raise ConfigError("features", f"unknown value {value!r}",
+                          _meant("features", value, FEATURES) + "use M, S or MS")
+
+
 class EmptyColumns(DataError):
     """Columns of a file that hold no value at all (``columns``, as named in the file)."""
 
@@ -48,6 +56,26 @@ class EmptyColumns(DataError):
 
     def __reduce__(self) -> tuple:
         return type(self), (self.source, self.columns)  # from a launcher's worker, pickled
+
+
+class EmptyTargetTail(DataError):
+    """The last ``rows`` rows of a file hold no ``target`` value (``after``: the date of
+    its last one): the future's rows, which a run cannot score."""
+
+    def __init__(self, source: str, rows: int, target: str, after: str) -> None:
+        self.source, self.rows, self.target, self.after = source, rows, target, after
+        super().__init__(f"{self.where}: a row without its target cannot be scored, and "
+                         "filling it would score an invented value -> drop those rows from "
+                         "the file")
+
+    @property
+    def where(self) -> str:
+        """``<file>: the last 2 row(s) of target 'OT' are empty (after <date>)``."""
+        return (f"{self.source}: the last {self.rows} row(s) of target '{self.target}' are "
+                f"empty (after {self.after})")
+
+    def __reduce__(self) -> tuple:
+        return type(self), (self.source, self.rows, self.target, self.after)
 
 
 @dataclass(frozen=True)
@@ -137,13 +165,25 @@ def csv_columns(cfg: Any) -> list[str] | None:
         return None
 
 
+def _near_file(path: Path) -> str:
+    """``did you mean dataset.path=<file>? Else `` for a file of ``path``'s folder whose name
+    is close to its name ("" where none is, or the folder does not exist)."""
+    try:
+        names = [p.name for p in path.parent.iterdir() if p.is_file()]
+    except OSError:
+        return ""
+    meant = closest(path.name, names)
+    return f"did you mean dataset.path={path.parent / meant}? Else " if meant else ""
+
+
 def _read_csv(path: Path, cfg: Any) -> pd.DataFrame:
     if path.is_dir():
         raise DataError(f"dataset.path: {path} is a folder, not a file -> give the path of "
                         f"the CSV file itself")
     if not path.is_file():
         where = "" if path.is_absolute() else f" (read from the working directory {Path.cwd()})"
-        raise DataError(f"dataset.path: file {path} does not exist{where} -> check the path")
+        raise DataError(f"dataset.path: file {path} does not exist{where} -> "
+                        f"{_near_file(path)}check the path")
     sep, decimal, thousands = _separators(cfg)
     # with a date format, the dates as written (20240131 is text, not a number)
     text = {str(cfg.get("date_col", "date")): str} if cfg.get("date_format") else None
@@ -213,13 +253,22 @@ def _separators(cfg: Any) -> tuple[str, str, str | None]:
     return sep, decimal, None if thousands is None else str(thousands)
 
 
+def _meant(field: str, value: Any, choices: Sequence[str]) -> str:
+    """``did you mean <field>=<choice>? Else `` for a misspelt ``value`` ("" otherwise)."""
+    meant = closest(str(value), choices)
+    return f"did you mean {field}={meant}? Else " if meant else ""
+
+
 def _to_series(frame: pd.DataFrame, cfg: Any, source: str) -> Series:
     date_col = str(cfg.get("date_col", "date"))
     target = str(cfg.get("target", "OT"))
     if date_col not in frame.columns:
+        meant = closest(date_col, [str(c) for c in frame.columns])
         raise DataError(
             f"dataset.date_col: column '{date_col}' not found in {source}; columns are "
-            f"{list(frame.columns)} -> set dataset.date_col=<name of the date column>"
+            f"{list(frame.columns)} -> "
+            + (f"did you mean dataset.date_col={meant}? Else " if meant else "")
+            + "set dataset.date_col=<name of the date column>"
         )
     if len(frame) < MIN_ROWS:
         rows = "no data rows, only a header" if frame.empty else f"only {len(frame)} data row(s)"
@@ -236,10 +285,12 @@ def _to_series(frame: pd.DataFrame, cfg: Any, source: str) -> Series:
     _check_finite(data, source)
     fillna = cfg.get("fillna")
     if fillna not in (None, "ffill"):
-        raise ConfigError("dataset.fillna", f"unknown value {fillna!r}", "use null or ffill")
+        raise ConfigError("dataset.fillna", f"unknown value {fillna!r}",
+                          _meant("dataset.fillna", fillna, ["ffill"]) + "use null or ffill")
     gaps = str(cfg.get("gaps") or "missing")
     if gaps not in GAPS:
-        raise ConfigError("dataset.gaps", f"unknown value {gaps!r}", f"use one of {GAPS}")
+        raise ConfigError("dataset.gaps", f"unknown value {gaps!r}",
+                          _meant("dataset.gaps", gaps, GAPS) + f"use one of {GAPS}")
     freq = cfg.get("freq")
     try:
         line = timeline(dates, None if freq is None else str(freq), source)
@@ -531,10 +582,8 @@ def _fill(data: pd.DataFrame, fillna: Any, dates: pd.DatetimeIndex, source: str
     target = data.columns[-1]
     known = np.flatnonzero(data[target].notna().to_numpy())
     if known[-1] < len(data) - 1:  # rows after the target's last value: the future's
-        raise DataError(
-            f"{source}: the last {len(data) - 1 - known[-1]} row(s) of target '{target}' are "
-            f"empty (after {dates[known[-1]]}): a row without its target cannot be scored, "
-            "and filling it would score an invented value -> drop those rows from the file")
+        raise EmptyTargetTail(source, len(data) - 1 - int(known[-1]), str(target),
+                              str(dates[known[-1]]))
     if fillna == "ffill":
         data = data.ffill()
     missing = data.isna().to_numpy()

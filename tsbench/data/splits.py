@@ -46,7 +46,7 @@ def benchmark_borders(
                                   f"every run {use} a share of the rows",
                                   f"give dataset.{key} in (0, 1)")
         if train_frac + test_frac >= 1:
-            raise ConfigError("dataset.train_frac", f"train_frac={train_frac} and "
+            raise ConfigError(_changed(train_frac, test_frac), f"train_frac={train_frac} and "
                               f"test_frac={test_frac} leave no validation rows",
                               "use fractions with train_frac + test_frac < 1")
         n_train, n_test = int(n_rows * train_frac), int(n_rows * test_frac)
@@ -61,6 +61,14 @@ def benchmark_borders(
         raise DataError(f"seq_len={seq_len} is longer than the {borders.train[1]} training rows "
                         f"-> lower seq_len")
     return borders
+
+
+def _changed(train_frac: float, test_frac: float) -> str:
+    """The fraction(s) set away from the 70/10/20 default: the field(s) a user set."""
+    changed = [f"dataset.{key}" for key, frac, default in (
+        ("train_frac", train_frac, TRAIN_FRAC), ("test_frac", test_frac, TEST_FRAC))
+        if frac != default]
+    return " and ".join(changed)
 
 
 def n_windows(rows: int, seq_len: int, pred_len: int) -> int:

@@ -99,6 +99,9 @@ def _not_a_run(folder: Path) -> str:
     """Why ``folder`` is no run to forecast with, and the runs under it that are: each
     finished run that kept a model (a pruned trial kept none), in path order, jobs 0, 1,
     ..., 10 by number (a search's best.yaml names its best trial)."""
+    if not folder.exists():
+        return (f"{folder}: no such folder -> check the path: give the folder of a run that "
+                "ended (it has metrics.json), e.g. outputs/runs/<date>/<time>")
     runs = [d for d in find_runs([folder]) if not read_metrics(d).get("pruned")]
     if not runs:
         return (f"{folder} is not a finished run (no {METRICS}) -> give the folder of a run "

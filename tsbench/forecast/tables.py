@@ -117,7 +117,7 @@ def newer_series(run: LoadedRun, data_file: Path) -> Any:
     values (empty cells, and skipped timestamps with ``dataset.gaps=missing``) are refused
     as the run's loader refused them, or forward-filled where it filled them
     (``dataset.fillna=ffill``; :func:`future` says so where they reach the forecast)."""
-    from tsbench.data.loading import EmptyColumns, load_series
+    from tsbench.data.loading import EmptyColumns, EmptyTargetTail, load_series
 
     if not data_file.is_file():
         raise ValueError(f"--data {data_file}: no such file -> give the newer CSV file")
@@ -133,6 +133,10 @@ def newer_series(run: LoadedRun, data_file: Path) -> Any:
         problem = str(error).partition(" -> ")[0]
         raise ValueError(f"--data {data_file}: read with the run's dataset settings, "
                          f"{problem} -> {fix}") from None
+    except EmptyTargetTail as error:  # the loader's words are about scoring, not forecasting
+        raise ValueError(f"--data {error.where}: the forecast starts after the file's last "
+                         "row, and a look-back ending in rows without their target would "
+                         "forecast from invented values -> drop those rows from the file") from None
     except TsbenchError as error:  # a fix naming settings of a run, not of this command
         problem, _, fix = str(error).partition(" -> ")
         if not fix or "dataset." in fix:

@@ -87,6 +87,7 @@ class Loop:
         relaunch: list[Relaunch],
         first_job: int,
         refill: bool,
+        warm: report.WarmStart | None = None,
     ) -> None:
         self.s = settings
         self.space = space
@@ -98,6 +99,7 @@ class Loop:
         self.proposer = proposer
         self.teller = teller
         self.plotter = plotter
+        self.warm = warm  # its best is named where it beats this sweep's
         self.trials = trials
         self.recorded_jobs = {t.job for t in trials}  # the failure rate counts the others
         self.relaunch = relaunch
@@ -132,7 +134,10 @@ class Loop:
             self.plotter.draw(self.trials)
         if self.abort is not None:
             raise self.abort
-        log.info(report.summary(self.trials, self._best()))
+        better = self._better_warm()
+        note = "" if better is None or self.warm is None else (
+            report.warm_text(self.space, better, self.warm))
+        log.info(report.summary(self.trials, self._best(), note))
         for warning in report.closing_warnings(self.space, self.trials,
                                                self.s.direction == "maximize"):
             log.warning(warning)
@@ -231,7 +236,7 @@ class Loop:
         before = len(self.trials) - len(new)
         for i, t in enumerate(new, start=1):
             log.info(report.trial_line(t, before + i, self.s.n_trials, best,
-                                       self.plotter.elapsed()))
+                                       self.plotter.elapsed(), self._better_warm()))
         self._check_failures()
 
     def _trial(self, job: int, result: JobReturn | None, error: BaseException | None) -> Trial:
@@ -296,10 +301,13 @@ class Loop:
 
     def _write_record(self) -> None:
         write_record(self.sweep_dir, self.space, self.trials, self.s.direction == "maximize",
-                     self.compose, self.s.pruner.on)
+                     self.compose, self.s.pruner.on, self.warm)
 
     def _best(self) -> Trial | None:
         return report.best_trial(self.trials, self.s.direction == "maximize")
+
+    def _better_warm(self) -> Trial | None:
+        return report.better_warm(self.trials, self.warm, self.s.direction == "maximize")
 
 
 def retry_note(failed_jobs: Sequence[int]) -> str:
@@ -324,11 +332,12 @@ def _jobs(jobs: Sequence[int]) -> str:
 
 def write_record(
     sweep_dir: Path, space: SearchSpace, trials: list[Trial], maximize: bool,
-    compose: Compose, pruning: bool = False,
+    compose: Compose, pruning: bool = False, warm: report.WarmStart | None = None,
 ) -> None:
-    """trials.csv and best.yaml (``compose``: the sweep's Hydra), each written atomically."""
+    """trials.csv and best.yaml (``compose``: the sweep's Hydra; ``warm``: the trials it was
+    warm-started with), each written atomically."""
     write_trials(sweep_dir / TRIALS_FILE, trials, space, pruning)
-    report.write_best(sweep_dir / BEST_FILE, space, trials, maximize, compose)
+    report.write_best(sweep_dir / BEST_FILE, space, trials, maximize, compose, warm)
 
 
 class Plotter:

@@ -10,6 +10,7 @@ import re
 import shlex
 import sys
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
@@ -34,6 +35,34 @@ def best_trial(trials: Sequence[Trial], maximize: bool) -> Trial | None:
         return None
     sign = -1.0 if maximize else 1.0
     return min(finished, key=lambda t: (sign * t.objective, t.number))  # type: ignore[operator]
+
+
+@dataclass(frozen=True)
+class WarmStart:
+    """The trials a sweep was warm-started with (those told the optimizer) and their file."""
+
+    file: Path
+    trials: tuple[Trial, ...]
+
+
+def better_warm(trials: Sequence[Trial], warm: WarmStart | None, maximize: bool
+                ) -> Trial | None:
+    """The warm-start file's best full-budget trial where it beats every full-budget trial
+    of this sweep (or this sweep has none); None otherwise."""
+    if warm is None:
+        return None
+    theirs, ours = best_trial(warm.trials, maximize), best_trial(trials, maximize)
+    if theirs is None or ours is None:
+        return theirs
+    sign = -1.0 if maximize else 1.0
+    return theirs if sign * theirs.objective < sign * ours.objective else None  # type: ignore[operator]
+
+
+def warm_text(space: SearchSpace, trial: Trial, warm: WarmStart) -> str:
+    """``0.0258 (trial 7 of <file>: seq_len=336, lr=0.00231)``: a warm-start trial named."""
+    params = ", ".join(f"{name}={value:.3g}" if isinstance(value, float) else f"{name}={value}"
+                       for name, value in space.values(trial.point).items())
+    return f"{trial.objective:.6g} (trial {trial.number} of {warm.file}: {params})"
 
 
 #: A range-edge finding: the best full-budget trials it looks at, how many trials ran their
@@ -308,14 +337,20 @@ def write_best(
     trials: Sequence[Trial],
     maximize: bool,
     compose: Compose,
+    warm: WarmStart | None = None,
 ) -> Trial | None:
     """Write ``best.yaml`` atomically; return the best trial (None if none finished).
     ``compose`` is the sweep's Hydra, which reads its preset's settings for the seeds
-    command (:func:`more_seeds_command`)."""
+    command (:func:`more_seeds_command`). Its main block is this sweep's best trial; a
+    warm-start trial better than all of them leads it as ``warm_start_best``
+    (:func:`warm_block`)."""
     best = best_trial(trials, maximize)
     if best is None:
         return None
-    content = {
+    better = better_warm(trials, warm, maximize)
+    content = {} if better is None or warm is None else {
+        "warm_start_best": warm_block(space, better, warm)}
+    content |= {
         "objective": best.objective,
         "direction": "maximize" if maximize else "minimize",
         "trial": best.number,
@@ -338,23 +373,46 @@ def write_best(
     return best
 
 
+def warm_block(space: SearchSpace, trial: Trial, warm: WarmStart) -> dict:
+    """best.yaml's ``warm_start_best``: the warm-start trial better than every trial of
+    this sweep, its file and the command that reruns it (from its own sweep's job folder)."""
+    run_dir = warm.file.parent / trial.job_dir if trial.job_dir else None
+    return {
+        "note": "a trial of the warm-start file is better than every trial of this sweep "
+                "(below): this is the best configuration known -> run its command",
+        "objective": trial.objective,
+        "file": str(warm.file),
+        "trial": trial.number,
+        "job_dir": trial.job_dir,
+        "params": space.values(trial.point),
+        "overrides": space.overrides(trial.point),
+        "command": reproduce_command(space, trial, run_dir),
+    }
+
+
 def trial_line(
-    trial: Trial, ended: int, n_trials: int, best: Trial | None, elapsed: float
+    trial: Trial, ended: int, n_trials: int, best: Trial | None, elapsed: float,
+    warm_best: Trial | None = None,
 ) -> str:
     """``trial i: value=... best=... ended=k/N elapsed=...`` for one ended trial. ``i`` is
     the trial's number, ``k`` how many trials of the sweep have ended with it (trials end
-    out of order when several run at once). A failure's error is logged just before."""
+    out of order when several run at once). ``best`` is the warm-start file's where
+    ``warm_best`` (:func:`better_warm`) beats this sweep's. A failure's error is logged
+    just before."""
     if trial.status == PRUNED:
         value = f"{trial.objective:.6g} pruned at epoch {trial.pruned_at_epoch}"
     else:
         value = f"{trial.objective:.6g}" if trial.ok else "failed"
     best_text = "none" if best is None else f"{best.objective:.6g}"
+    if warm_best is not None:
+        best_text = f"{warm_best.objective:.6g} (warm start)"
     return (f"trial {trial.number}: value={value} best={best_text} ended={ended}/{n_trials} "
             f"elapsed={elapsed:.1f}s")
 
 
-def summary(trials: Sequence[Trial], best: Trial | None) -> str:
-    """The closing line: how many trials finished, were pruned or failed, and the best."""
+def summary(trials: Sequence[Trial], best: Trial | None, warm_note: str = "") -> str:
+    """The closing line: how many trials finished, were pruned or failed, and the best;
+    ``warm_note`` names a better warm-start trial (:func:`warm_text`)."""
     ok = sum(t.ok for t in trials)
     pruned = sum(t.status == PRUNED for t in trials)
     failed = [t for t in trials if t.status == FAILED]
@@ -364,4 +422,9 @@ def summary(trials: Sequence[Trial], best: Trial | None) -> str:
         jobs = ", ".join(f"{t.number} (job {t.job_dir or t.job})" for t in failed[:10])
         line += f" (trials {jobs}{', ...' if len(failed) > 10 else ''}: see their logs)"
     best_text = "none" if best is None else f"{best.objective:.6g} (trial {best.number})"
+    if warm_note:  # best.yaml is written only where this sweep has a best trial
+        where = ("best.yaml's warm_start_best" if best is not None
+                 else "the best.yaml of the sweep that wrote that file")
+        best_text += (f"; the warm-start file's best, {warm_note}, is better than this "
+                      f"sweep's -> {where} gives its command")
     return f"{line}; best {best_text}"

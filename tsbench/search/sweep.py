@@ -34,7 +34,9 @@ Resume contract (``hydra.sweeper.resume=true``, same ``hydra.sweep.dir``):
   its trials reached before.
 
 Warm start (``hydra.sweeper.warm_start=<trials.csv>``) tells the optimizer the trials of
-another sweep that lie in this search space; they are not part of this sweep's record.
+another sweep that lie in this search space; they are not part of this sweep's record, but
+where the best of them beats every trial of this sweep, the per-trial ``best=``, the closing
+line and best.yaml (``warm_start_best``) say so.
 """
 
 from __future__ import annotations
@@ -72,7 +74,7 @@ from tsbench.search.names import (
 from tsbench.search.optimizer import make_optimizer
 from tsbench.search.proposer import Proposer
 from tsbench.search.record import RECORD_DIR, Launch, Record
-from tsbench.search.report import absolute_paths, program, python_path
+from tsbench.search.report import WarmStart, absolute_paths, program, python_path
 from tsbench.search.seeds import refuse_seed
 from tsbench.search.settings import SweepSettings, check_initial_points, check_settings
 from tsbench.search.space import SearchSpace, parse_space
@@ -174,6 +176,7 @@ class SkoptSweep(Sweeper):
             relaunch=relaunch,
             first_job=_next_job(sweep_dir, trials, record),
             refill=refill,
+            warm=WarmStart(Path(s.warm_start), tuple(warm)) if s.warm_start else None,
         )
         return loop.run()
 

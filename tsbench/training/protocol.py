@@ -26,6 +26,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytorch_lightning as pl
 import torch
 from hydra.core.hydra_config import HydraConfig
@@ -265,6 +266,11 @@ def _dataset(ds_cfg: Any, series: Series, rows_end: int, features: str) -> dict[
     return facts
 
 
+def filled_scored_channels(filled: np.ndarray, features: str) -> np.ndarray:
+    """``dataset.fillna``'s ``(rows, channels)`` marks of the channels a run scores."""
+    return filled[:, -1:] if features in ("S", "MS") else filled
+
+
 def filled_targets(series: Series, borders: Borders, seq_len: int, features: str
                    ) -> dict[str, int]:
     """Per split, the cells of its target rows (from its first target on) of the channels a
@@ -272,7 +278,7 @@ def filled_targets(series: Series, borders: Borders, seq_len: int, features: str
     if observed."""
     if series.filled is None:
         return {}
-    scored = series.filled[:, -1:] if features in ("S", "MS") else series.filled
+    scored = filled_scored_channels(series.filled, features)
     firsts = {"train": borders.train[0] + seq_len, "val": borders.val[0] + seq_len,
               "test": borders.test[0] + seq_len}
     return {split: int(scored[first:borders[split][1]].sum())

@@ -18,7 +18,7 @@ from pytorch_lightning.accelerators import CUDAAccelerator, MPSAccelerator
 
 from tsbench.config_values import check_interpolations, flag, number, whole
 from tsbench.data.datamodule import ForecastData
-from tsbench.data.loading import FEATURES, Series, load_series
+from tsbench.data.loading import Series, check_features, load_series
 from tsbench.data.splits import Borders, benchmark_borders, n_windows
 from tsbench.errors import ConfigError
 from tsbench.models.build import check_model_settings, model_class
@@ -40,7 +40,7 @@ from tsbench.training.gpu import out_of_memory, out_of_memory_error, trainer_dev
 from tsbench.training.loggers import build_logger, log_artifacts, log_final_metrics, log_protocol
 from tsbench.training.lr_find import lr_find_settings
 from tsbench.training.plots import plot_forecasts
-from tsbench.training.protocol import filled_targets, protocol_card, pruned_card
+from tsbench.training.protocol import filled_scored_channels, protocol_card, pruned_card
 from tsbench.training.pruning import TrialPruned, pruned_metrics, trial_pruning
 from tsbench.training.schedules import check_schedule
 from tsbench.training.search_trial import scores_test
@@ -67,8 +67,7 @@ def validate_config(cfg: Any, here: bool = True) -> None:
         if whole(cfg[key], key) < 1:
             raise ConfigError(key, f"must be >= 1, got {cfg[key]}")
     whole(cfg.seed, "seed")
-    if cfg.features not in FEATURES:
-        raise ConfigError("features", f"unknown value '{cfg.features}'", "use M, S or MS")
+    check_features(cfg.features)
     for key in ("batch_size", "eval_batch_size"):
         if whole(cfg.data[key], f"data.{key}") < 1:
             raise ConfigError(f"data.{key}", f"must be >= 1, got {cfg.data[key]}",
@@ -223,15 +222,35 @@ def _fit(cfg: DictConfig, series: Series, borders: Borders, run_dir: Path, logge
 
 
 def _warn_filled(cfg: DictConfig, series: Series, borders: Borders) -> None:
-    """Say where filled cells are scored as if observed (the card counts them too)."""
-    counts = filled_targets(series, borders, int(cfg.seq_len), str(cfg.features))
-    scored = {s: n for s, n in counts.items() if n and (s == "val" or (
-        s == "test" and cfg.score_test))}
+    """Say where filled cells are scored as if observed (the card counts them too): in the
+    target rows this run scores (:func:`_scored_rows`)."""
+    if series.filled is None:
+        return
+    cells = filled_scored_channels(series.filled, str(cfg.features))
+    counts = {where: sum(int(cells[start:end].sum()) for start, end in spans)
+              for where, spans in _scored_rows(cfg, borders).items()}
+    scored = {where: n for where, n in counts.items() if n}
     if scored:
         where = ", ".join(f"{n} in {split}" for split, n in scored.items())
         log.warning("dataset.fillna=%s filled scored target cells (%s): they are scored as "
                     "if observed -> where they matter, fill the file from a better source",
                     cfg.dataset.fillna, where)
+
+
+def _scored_rows(cfg: DictConfig, borders: Borders) -> dict[str, list[tuple[int, int]]]:
+    """The target rows a run scores, by where: the validation split (holdout), the folds'
+    validation blocks (``cv=tscv``: no validation split of its own), and the test split
+    where it is scored (a refit's, with ``cv=tscv``)."""
+    seq_len = int(cfg.seq_len)
+    test = {"test": [(borders.test[0] + seq_len, borders.test[1])]} if scores_test(cfg) else {}
+    if cfg.cv.name == "tscv":
+        blocks = fold_blocks(borders.val[1], seq_len, int(cfg.pred_len), cfg.cv,
+                             val_rows=borders.val[1] - borders.train[1])
+        return {"the folds' validation blocks": [block for _, block in blocks]} | (
+            test if cfg.cv.refit else {})
+    if cfg.cv.name == "refit":
+        return test
+    return {"val": [(borders.val[0] + seq_len, borders.val[1])]} | test
 
 
 def _warn_short_season(cfg: DictConfig, series: Series, borders: Borders) -> None:

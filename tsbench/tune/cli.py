@@ -24,11 +24,11 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
-from tsbench.errors import TsbenchError
+from tsbench.errors import TsbenchError, closest
 from tsbench.quiet import quiet_dependencies
 from tsbench.search.report import absolute_paths
 from tsbench.settings_check import refuse_a_file
-from tsbench.tune.commands import override_key
+from tsbench.tune.commands import StagesStopped, override_key
 from tsbench.tune.preflight import compose_command
 from tsbench.tune.recipe import run_recipe
 from tsbench.tune.settings import RECIPES, load_recipe
@@ -60,7 +60,10 @@ def parse(argv: list[str]) -> tuple[list[str], object, Path]:
     recipe = load_recipe(name)
     unknown = [f.split("=")[0] for f in fields if f.split("=")[0] not in recipe]
     if unknown:
-        raise TsbenchError(f"recipe.{unknown[0]}: no such field -> use one of {list(recipe)}")
+        meant = closest(unknown[0], [str(k) for k in recipe])
+        raise TsbenchError(f"recipe.{unknown[0]}: no such field -> " + (
+            f"did you mean recipe.{meant}? Else use one of {list(recipe)}" if meant
+            else f"use one of {list(recipe)}"))
     return passthrough, OmegaConf.merge(recipe, OmegaConf.from_dotlist(fields)), (
         out or default_out(passthrough, name, fields))
 
@@ -168,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
             summary = run_recipe(overrides, recipe, out)
     except TsbenchError as exc:
         print(f"tsbench-tune: error: {exc}", file=sys.stderr)
-        if out is not None and holds_stages(out):
+        if isinstance(exc, StagesStopped):  # not for a refusal of the command
             print(f"tsbench-tune: what the stages wrote so far is in {out}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:  # Ctrl-C: the stage under way stops with it (same group)

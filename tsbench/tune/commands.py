@@ -18,6 +18,11 @@ class StageFailed(TsbenchError):
     """A stage's command exited non-zero."""
 
 
+class StagesStopped(TsbenchError):
+    """An error met once the stages began (a stage's or between stages), not a refusal of
+    the command: the tuning folder holds what they wrote so far."""
+
+
 def tsbench(*args: str) -> list[str]:
     """The stage command ``python -m tsbench args``: the module, then its arguments."""
     return ["tsbench", *args]

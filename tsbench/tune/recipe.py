@@ -65,6 +65,7 @@ from tsbench.tune.budget import (
 )
 from tsbench.tune.commands import (
     StageFailed,
+    StagesStopped,
     in_recipe_terms,
     override_key,
     run_stage,
@@ -538,7 +539,10 @@ def run_recipe(overrides: list[str], recipe: Any, out_dir: Path) -> dict[str, An
             t.state.save()  # anything: a command with others is refused even then
         log.info("outputs in %s", out_dir)
         with t.state.clock():  # a killed run's unfinished stage counts on resume
-            summary = run_stages(t)
+            try:
+                summary = run_stages(t)
+            except TsbenchError as error:
+                raise StagesStopped(str(error)) from error
         write_json(out_dir / SUMMARY_FILE, summary)
         write_text(out_dir / REPORT_FILE, render_report(summary))
     return summary
