@@ -21,7 +21,7 @@ LEAVE_OUT = "the channel left out (dataset.columns) or rescaled in the file"
 def flat_case(entry: dict[str, Any]) -> str:
     """One flagged channel in words: its fold, both spreads over their rows, its shares."""
     fold = entry.get("fold")
-    where = "the refit's " if entry.get("refit") else "" if fold is None else f"fold {fold} "
+    where = "the refit's " if entry.get("refit") else "" if fold is None else f"fold_{fold} "
     ratio = entry["spread_ratio"]
     spread = "constant, left unscaled" if ratio is None else f"{ratio:.0f} x"
     share = entry["share_of_val_mse"]

@@ -63,9 +63,9 @@ def test_a_fold_whose_training_rows_hold_a_channel_flat_says_so(tmp_path: Path) 
     said, card = _run(csv, run_dir, "cv=tscv", "cv.n_splits=4")
     assert said.count(WARNING) == 1
     line = next(line for line in said.splitlines() if WARNING in line)
-    assert "fold 0 channel peg: std " in line and "over training rows [0, 64)" in line
+    assert "fold_0 channel peg: std " in line and "over training rows [0, 64)" in line
     assert "cv.n_splits=2 (its folds' training rows show no such channel)" in line
-    assert "fold 1 channel" not in line  # its training rows hold the swing
+    assert "fold_1 channel" not in line  # its training rows hold the swing
     (entry,) = card["scaler"]["flat_channels"]
     assert (entry["fold"], entry["channel"], entry["train_rows"], entry["val_rows"]) == (
         0, "peg", [0, 64], [64, 128])
@@ -80,7 +80,7 @@ def test_a_fold_whose_training_rows_hold_a_channel_flat_says_so(tmp_path: Path) 
     report = run_module("tsbench.report", [str(run_dir), "--split", "val"], None)
     assert report.returncode == 0, report.stderr
     assert REPORT in report.stdout
-    assert "fold 0 channel peg: std " in report.stdout
+    assert "fold_0 channel peg: std " in report.stdout
     smape = run_module("tsbench.report", [str(run_dir), "--split", "val", "--metric", "smape"],
                        None)
     assert smape.returncode == 0 and REPORT not in smape.stdout  # not a scaled metric
@@ -100,7 +100,7 @@ def test_a_channel_spread_less_that_dominates_its_fold_and_the_mean_says_so(
     said, card = _run(csv, run_dir, "cv=tscv", "cv.n_splits=3")
     assert said.count(WARNING) == 1
     line = next(line for line in said.splitlines() if WARNING in line)
-    assert "fold 0 channel peg: std " in line and "(15 x)" in line
+    assert "fold_0 channel peg: std " in line and "(15 x)" in line
     assert "cv.n_splits=2 (its folds' training rows show no such channel)" in line
     assert f"compare on {ORIGINAL}" in line
     (entry,) = card["scaler"]["flat_channels"]
@@ -110,7 +110,7 @@ def test_a_channel_spread_less_that_dominates_its_fold_and_the_mean_says_so(
     assert entry["clean_n_splits"] == 2
     report = run_module("tsbench.report", [str(run_dir), "--split", "val"], None)
     assert report.returncode == 0, report.stderr
-    assert REPORT in report.stdout and "fold 0 channel peg: std " in report.stdout
+    assert REPORT in report.stdout and "fold_0 channel peg: std " in report.stdout
     assert ("-> rerun it with fewer folds (cv.n_splits=2), shorter validation blocks "
             "(cv.test_size)") in report.stdout
     assert ("compare these cells in the same tsbench-report command with --units original"

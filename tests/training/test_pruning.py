@@ -179,7 +179,7 @@ def test_tscv_reports_each_fold_and_is_judged_in_the_first(tmp_path: Path,
         assert record.pruned(0).fold == 0
         assert metrics["train_seconds"] > 0 and not list(run_dir.rglob("*.ckpt"))
         found = card(run_dir)  # fold 0 stopped: its block alone, its windows unscored
-        assert found["pruned"]["at_fold"] == 0 and "of fold 0" in found["pruned"]["objective"]
+        assert found["pruned"]["at_fold"] == 0 and "of fold_0" in found["pruned"]["objective"]
         assert len(found["split"]["tscv"]["folds"]) == 1 == len(found["scaler"][
             "fold_fitted_rows"]) and found["split"]["tscv"]["n_splits"] == 2
         assert [f["scored"] for f in found["windows"]["cv_val_folds"]] == [None]
@@ -301,7 +301,7 @@ def test_a_tscv_trial_stopped_in_its_second_fold_counts_every_fold(
     assert metrics["epochs"] == 3 + 1
     found = card(tmp_path / "run")  # fold 0 was scored after training, fold 1 not
     assert (found["pruned"]["at_fold"], found["training"]["epochs"]) == (1, 3 + 1)
-    assert found["training"]["epochs_counts"] == "folds 0 to 1 together, up to the stop"
+    assert found["training"]["epochs_counts"] == "fold_0 to fold_1 together, up to the stop"
     folds = found["windows"]["cv_val_folds"]
     assert [f["scored"] for f in folds] == [folds[0]["available"], None]
     assert len(seconds) == 2 and min(seconds) > 0

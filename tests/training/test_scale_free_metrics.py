@@ -104,7 +104,7 @@ def test_mase_left_out_over_folds_is_said_once_naming_them(tmp_path: Path) -> No
                         f"pred_len={PRED_LEN}", "model=naive", "logger=none", "cv=tscv",
                         "cv.n_splits=3", "cv.refit=true"], tmp_path / "cv")
     assert said.stdout.count("MASE is left out") == 1
-    assert ("so MASE would divide by 0: fold 0's val_mase, fold 1's val_mase, fold 2's "
+    assert ("so MASE would divide by 0: fold_0's val_mase, fold_1's val_mase, fold_2's "
             "val_mase, the refit's test_mase (channel(s) idle) -> compare on original-unit "
             "scores (test_mse_orig / test_mae_orig, cv_val_mse_orig_mean in metrics.json; "
             "tsbench-report --units original)") in said.stdout
@@ -151,7 +151,7 @@ def test_folds_shorter_than_a_season_say_their_mase_is_one_step(tmp_path: Path) 
     card = json.loads((run_dir / "protocol.json").read_text())["metrics_scale"]
     assert (card["mase_season"], card["fold_mase_season"]) == (52, [1, 1])
     assert ("MASE is scaled by the one-step naive forecast (season 1) where the training rows "
-            "hold no more than one season of 52 steps (freq W-TUE): fold 0's 50, fold 1's 50 "
+            "hold no more than one season of 52 steps (freq W-TUE): fold_0's 50, fold_1's 50 "
             "training rows") in said.stdout
 
 

@@ -197,7 +197,7 @@ class Reporter:
                                   max_epochs=self.max_epochs))
         if self._past_deadline(epoch):
             return self._stop(fold, epoch, best, best, f"{CLOCK_STOP}: stopped at epoch "
-                              f"{epoch}" + (f" of fold {fold}" if fold else ""))
+                              f"{epoch}" + (f" of fold_{fold}" if fold else ""))
         if fold > 0 or not self.settings.judges(epoch, self.max_epochs):
             return False
         others = self.record.rung(fold, epoch, self.max_epochs)

@@ -216,7 +216,7 @@ def cross_validate(
         scores.append(fold)
     mse = np.array([s["val_mse"] for s in scores])
     metrics[FLAT_KEY] = cv_flat_channels([fold.pop(FLAT_KEY, []) for fold in scores], mse)
-    metrics[MASE_KEY] = [{**case, "where": f"fold {k}'s "}
+    metrics[MASE_KEY] = [{**case, "where": f"fold_{k}'s "}
                          for k, fold in enumerate(scores) for case in fold.pop(MASE_KEY, [])]
     best = [s["best_epoch"] for s in scores]
     metrics.update(

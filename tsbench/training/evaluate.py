@@ -20,7 +20,7 @@ from tsbench.training.history import history_batches, history_forecasts
 #: denominator, |forecast| + |actual|, shrinks and a small error scores up to 200.
 NEAR_ZERO = 0.1
 #: The key under which a run's scored splits whose MASE is undefined go up to the run, each
-#: ``{"where": "fold 0's " or "the refit's " or "", "key": "val_mase", "channels": [...]}``
+#: ``{"where": "fold_0's " or "the refit's " or "", "key": "val_mase", "channels": [...]}``
 #: (never written to metrics.json): :func:`mase_undefined_warning` says them in one line.
 MASE_KEY = "mase_undefined"
 

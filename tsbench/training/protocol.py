@@ -145,8 +145,8 @@ def pruned_card(cfg: Any, series: Series, borders: Borders, metrics: dict[str, A
         read["n_val_windows"] = n_windows(borders.val[1] - borders.val[0], seq_len, pred_len)
     card, where = protocol_card(cfg, series, borders, read, run_dir), ""
     if fold is not None:
-        card["training"]["epochs_counts"] = f"folds 0 to {fold} together, up to the stop"
-        where = f" of fold {fold}"
+        card["training"]["epochs_counts"] = f"fold_0 to fold_{fold} together, up to the stop"
+        where = f" of fold_{fold}"
     card["pruned"] = {
         "at_epoch": metrics["pruned_at_epoch"], "at_fold": fold,
         "reason": metrics["pruning_reason"],

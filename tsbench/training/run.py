@@ -262,7 +262,7 @@ def _warn_short_season(cfg: DictConfig, series: Series, borders: Borders) -> Non
     if cfg.cv.name == "tscv":
         blocks = fold_blocks(borders.val[1], int(cfg.seq_len), int(cfg.pred_len), cfg.cv,
                              val_rows=borders.val[1] - borders.train[1])
-        spans = {f"fold {k}'s": train for k, (train, _) in enumerate(blocks)}
+        spans = {f"fold_{k}'s": train for k, (train, _) in enumerate(blocks)}
         spans.update({"the refit's": borders.train} if cfg.cv.refit else {})
     short = {whose: end - start for whose, (start, end) in spans.items()
              if mase_season(series.freq, end - start) != season}
