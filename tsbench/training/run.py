@@ -184,7 +184,7 @@ def _run(cfg: DictConfig, run_dir: Path, threads: int) -> dict[str, Any]:
     step = strategy_step(cfg)
     metrics.update(seed=int(cfg.seed), threads=threads, step=step or int(cfg.pred_len),
                    strategy="direct" if step is None else "recursive")
-    # the run's own wall time, the process's start left out (a sweep's trials share one)
+    # reading, training, scoring: the process's start left out (a sweep's trials share one)
     metrics["run_seconds"] = round(time.perf_counter() - began, 3)
     if undefined := metrics.pop(MASE_KEY, None):  # the log's, not a metric
         log.warning(mase_undefined_warning(undefined))
