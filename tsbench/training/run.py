@@ -222,8 +222,9 @@ def _fit(cfg: DictConfig, series: Series, borders: Borders, run_dir: Path, logge
 
 
 def _warn_filled(cfg: DictConfig, series: Series, borders: Borders) -> None:
-    """Say where filled cells are scored as if observed (the card counts them too): in the
-    target rows this run scores (:func:`_scored_rows`)."""
+    """Say where filled cells are scored as if observed: in the target rows this run scores
+    (:func:`_scored_rows`; with ``cv=tscv`` its folds' validation blocks, while the card's
+    ``filled.in_target_rows`` counts the published splits' rows)."""
     if series.filled is None:
         return
     cells = filled_scored_channels(series.filled, str(cfg.features))
