@@ -66,6 +66,21 @@ def test_seeds_of_one_configuration_get_their_spread_and_no_best(tmp_path: Path)
     assert tags == {"tsbench.children": SEEDS_OF_ONE}
 
 
+def test_settings_that_change_no_score_make_no_second_configuration(tmp_path: Path) -> None:
+    """Seeds at two scoring batch sizes and thread counts are one configuration, as
+    tsbench-report pools them into one cell: no best batch size is named."""
+    callback, config, _ = _sweep(tmp_path)
+    ids = _children(callback, [(24, 1, 0.3), (24, 2, 0.5)])
+    for run_id, (batch, threads) in zip(ids, [(64, 1), (128, 2)], strict=True):
+        callback._client.log_param(run_id, "data.eval_batch_size", batch)
+        callback._client.log_param(run_id, "trainer.num_threads", threads)
+    callback.on_multirun_end(config)
+    metrics, tags = _record(callback)
+    assert metrics == pytest.approx({"objective_mean": 0.4, "objective_seeds": 2,
+                                     "objective_std": statistics.stdev([0.3, 0.5])})
+    assert tags == {"tsbench.children": SEEDS_OF_ONE}
+
+
 def _multirun(tmp_path: Path, *args: str) -> tuple[object, str, Path, str]:
     """Run ``tsbench -m`` tiny trials at ``seq_len`` and ``seed`` (``args``) with
     logger=mlflow from ``tmp_path``, into the sweep folder ``mr/mlf`` given relative; the

@@ -47,6 +47,7 @@ from tsbench.report import validation
 from tsbench.report.compare import CONFIG_FACTS, REFIT, facts
 from tsbench.rundir import (
     METRICS,
+    SCORE_NEUTRAL,
     find_runs,
     read_config,
     read_metrics,
@@ -56,12 +57,8 @@ from tsbench.rundir import (
 )
 from tsbench.search.names import MULTIRUN_FILE, OK, PRUNED, RECORD_COLUMNS, TRIALS_FILE
 
-#: Config keys that do not change a run's numbers (where logs go, progress output, how
-#: many threads or windows per scoring batch, the ``pruning`` block a pruning sweep gives its
-#: trials: where to report, job and trial numbers, the rule; a trial it stopped is left out,
-#: one that ran its budget computed what a plain run does); they never split a cell.
-IGNORED = ("seed", "logger.", "trainer.progress_bar", "trainer.progress_refresh",
-           "trainer.num_threads", "data.eval_batch_size", "pruning.")
+#: Config keys that do not change a run's numbers: they never split a cell.
+IGNORED = SCORE_NEUTRAL
 
 #: Config keys that change a run's test scores alone: they never split a cell of a
 #: validation report (a search's trial, ``score_test=false``, pools with a rerun's seeds).

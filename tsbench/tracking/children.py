@@ -11,6 +11,8 @@ import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
+from tsbench.rundir import SCORE_NEUTRAL
+
 #: The parent's tag naming its best child, where the best configuration is one run
 #: (a table's: ``tsbench.best_run_id/etth1/96``), and the one naming its runs, where it is
 #: several seeds (their ids, comma-separated, in seed order).
@@ -40,10 +42,12 @@ def table_of(params: dict[str, str]) -> tuple[str, ...]:
 
 
 def configuration_of(params: dict[str, str]) -> tuple[tuple[str, str], ...]:
-    """A child's configuration: its config params less its ``seed`` (and less its
-    ``protocol.*`` params, a record of the run: how it was stopped, its seed)."""
+    """A child's configuration: its config params less those that change no score
+    (:data:`~tsbench.rundir.SCORE_NEUTRAL`: its ``seed``, where it logs, its threads, ...,
+    as tsbench-report pools them into one cell) and its ``protocol.*`` params (a record of
+    the run: how it was stopped, its seed)."""
     return tuple(sorted((k, v) for k, v in params.items()
-                        if k != "seed" and not k.startswith("protocol.")))
+                        if not k.startswith((*SCORE_NEUTRAL, "protocol."))))
 
 
 def summary(children: list[Child]) -> tuple[dict[str, float], dict[str, str]]:
