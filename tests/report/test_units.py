@@ -131,6 +131,10 @@ def test_every_format_names_the_units_and_the_cd_diagram_follows_them(
     assert "<th>test MSE, original units (mean ± std, n)</th>" in html
     assert "<th>published</th>" not in html  # scaled numbers: not beside these
     assert "naive 1.00, seasonal_naive 2.00" in html
+    # each card's metric scale names the runs' headline scale and the report's units apart
+    shown = "run&#x27;s headline scale: scaled; this report: original units"
+    assert html.count(f"<dt>metric scale</dt><dd>{shown}</dd>") == 4
+    assert "<dt>metric scale</dt><dd>scaled</dd>" not in html
     svg = cd.read_text()  # matplotlib writes each label's text in a comment
     assert "<!-- naive (1.00) -->" in svg and "<!-- seasonal_naive (2.00) -->" in svg
     latex = report(scales.sweep, "--units", "original", "--format", "latex").stdout
