@@ -11,6 +11,7 @@ from tsbench.report import published
 from tsbench.report.build import BASELINE, Ranking, Report, Row
 from tsbench.report.compare import REFIT, cell_facts
 from tsbench.report.flat import FLAT_FLAG, SCALED, flat_lines
+from tsbench.report.mixed_scales import mixed_scale_lines
 from tsbench.report.units import ORIGINAL, PUBLISHED_SCALED
 from tsbench.report.validation import SPLIT_NAMES, protocol
 from tsbench.search.names import TRIALS_FILE
@@ -294,8 +295,9 @@ def flag_lines(report: Report) -> list[str]:
 
 def caveat_lines(report: Report) -> list[str]:
     """The line on cells whose scaled scores a flat training channel distorts
-    (:func:`flat_lines`); none in original units, which no scaler's spread enters."""
-    return [] if report.units == ORIGINAL else flat_lines(report)
+    (:func:`flat_lines`); in original units, which no scaler's spread enters, the line on
+    features=M cells that one wide channel carries (:func:`mixed_scale_lines`)."""
+    return mixed_scale_lines(report) if report.units == ORIGINAL else flat_lines(report)
 
 
 def summary_lines(report: Report) -> list[str]:
