@@ -37,15 +37,27 @@ def flat_case(entry: dict[str, Any]) -> str:
     return f"{where}channel {entry['channel']}: {', '.join(parts)}"
 
 
+def clean_folds_text(clean: dict[str, int], names: str) -> str:
+    """The folds whose training rows hold the channels' movement, as a rerun names them:
+    ``cv.n_splits=2 cv.test_size=25 (every fold's training rows then reach row 420,
+    holding flat's movement)``."""
+    return (f"cv.n_splits={clean['n_splits']} cv.test_size={clean['test_size']} (every "
+            f"fold's training rows then reach row {clean['train_end']}, holding {names}'s "
+            "movement: checked on the recomputed folds)")
+
+
 def flat_advice(entries: list[dict[str, Any]]) -> str:
-    """What rerun fits the protocol whose scalers ``entries`` flag: fewer folds (with the
-    count whose folds show no such channel, where the run found one: ``clean_n_splits``)
-    or shorter validation blocks for ``cv=tscv`` folds; a split whose training rows hold
-    the channel's movement for a holdout run and a refit (its scaler's are the published
-    training rows)."""
+    """What rerun fits the protocol whose scalers ``entries`` flag: for ``cv=tscv`` folds,
+    the folds whose every training block holds the channels' movement where the run found
+    some (``clean_folds``; a card of before: ``clean_n_splits``, fewer folds alone), else
+    the channel left out; a split whose training rows hold the channel's movement for a
+    holdout run and a refit (its scaler's are the published training rows)."""
     if any("fold" in entry for entry in entries):
+        names = ", ".join(sorted({e["channel"] for e in entries}))
+        clean = next((e["clean_folds"] for e in entries if e.get("clean_folds")), None)
         count = next((e["clean_n_splits"] for e in entries if e.get("clean_n_splits")), None)
-        fewer = f"fewer folds (cv.n_splits={count}), " if count else ""
-        return f"{fewer}shorter validation blocks (cv.test_size), or {LEAVE_OUT}"
+        first = (f"{clean_folds_text(clean, names)}, " if clean
+                 else f"fewer folds (cv.n_splits={count}), " if count else "")
+        return f"{first}or {LEAVE_OUT}" if first else LEAVE_OUT
     return ("a later split whose training rows hold the channel's movement "
             f"(dataset.train_frac; dataset.split=ratio for fixed borders), or {LEAVE_OUT}")

@@ -131,6 +131,10 @@ def test_every_format_names_the_units_and_the_cd_diagram_follows_them(
     assert "<th>test MSE, original units (mean ± std, n)</th>" in html
     assert "<th>published</th>" not in html  # scaled numbers: not beside these
     assert "naive 1.00, seasonal_naive 2.00" in html
+    # each card's metric scale names the runs' headline scale and the report's units apart
+    shown = "run&#x27;s headline scale: scaled; this report: original units"
+    assert html.count(f"<dt>metric scale</dt><dd>{shown}</dd>") == 4
+    assert "<dt>metric scale</dt><dd>scaled</dd>" not in html
     svg = cd.read_text()  # matplotlib writes each label's text in a comment
     assert "<!-- naive (1.00) -->" in svg and "<!-- seasonal_naive (2.00) -->" in svg
     latex = report(scales.sweep, "--units", "original", "--format", "latex").stdout
@@ -230,3 +234,31 @@ def test_a_tuning_folders_scaled_table_is_left_out_of_original_units(tmp_path: P
     assert proc.stderr == (f"tsbench-report: warning: left out of the original-unit report: "
                            f"the result table of the tsbench-tune run(s) {tune} (scaled "
                            f"scores only) -> tsbench-report {tune}\n")
+
+
+MIXED = "⚠ Original-unit MSE of features=M cells whose channels differ widely in scale"
+
+
+def test_a_features_m_cell_one_wide_channel_carries_is_named_in_original_units(
+        scales: Scales, tmp_path: Path) -> None:
+    """``flow`` (std in thousands) beside ``OT`` (near 1): under features=M the original-unit
+    MSE is flow's alone, so one line under the table names each cell and flow; the cards
+    record the channels' training stds; a features=MS run of the same CSV (OT alone) and a
+    scaled report get no such line."""
+    card = json.loads((scales.jobs["naive", 12] / "protocol.json").read_text())
+    stds = card["scaler"]["channel_std"]
+    assert set(stds) == {"flow", "OT"} and stds["flow"] > 100 * stds["OT"]
+    original = report(scales.sweep, "--units", "original").stdout
+    (line,) = [x for x in original.splitlines() if x.startswith(MIXED)]
+    for model, h in scales.jobs:
+        assert f"{model} at scales.csv/{h}: dominated by channel flow (std " in line
+    assert "compare per channel with features=S or MS dataset.target=<channel>" in line
+    assert "original units suit one target (S/MS) or channels in one unit" in line
+    assert MIXED not in report(scales.sweep).stdout
+    data = report(scales.sweep, "--units", "original", "--format", "csv")
+    assert f"tsbench-report: warning: {MIXED.removeprefix('⚠ ')}" in data.stderr
+    one = tmp_path / "ms"
+    run_tsbench(["dataset=csv", f"dataset.path={scales.sweep.parent / 'scales.csv'}",
+                 "features=MS", "model=naive", "seq_len=48", "pred_len=12", "trainer=debug",
+                 "logger=none"], one)
+    assert MIXED not in report(one, "--units", "original").stdout

@@ -46,6 +46,11 @@ def _swing(quiet_rows: int) -> np.ndarray:
     return np.where(t < quiet_rows, 0.1, 1.5) * np.sin(2 * np.pi * t / 24)
 
 
+def entry_folds(card: dict) -> dict:
+    """The folds the card's first flagged channel advises (``clean_folds``)."""
+    return card["scaler"]["flat_channels"][0]["clean_folds"]
+
+
 def _run(csv: Path, run_dir: Path, *extra: str) -> tuple[str, dict]:
     said = run_tsbench(["dataset=csv", f"dataset.path={csv}", "seq_len=24", "pred_len=12",
                         "model=naive", "logger=none", *extra], run_dir)
@@ -56,7 +61,7 @@ def _run(csv: Path, run_dir: Path, *extra: str) -> tuple[str, dict]:
 def test_a_fold_whose_training_rows_hold_a_channel_flat_says_so(tmp_path: Path) -> None:
     """4 folds of the 320 train+val rows: fold 0 trains on rows [0, 64), where ``peg``
     moves by 1e-6, and is scored on [64, 128), where it swings by 5: one line names the fold, the
-    channel, both spreads, its share of the score and the fold count that avoids it."""
+    channel, both spreads, its share of the score and the folds that avoid it."""
     jitter = 1.0 + 1e-6 * np.random.default_rng(1).standard_normal(ROWS)
     csv = _csv(tmp_path / "peg.csv", jitter)
     run_dir = tmp_path / "cv"
@@ -64,7 +69,7 @@ def test_a_fold_whose_training_rows_hold_a_channel_flat_says_so(tmp_path: Path) 
     assert said.count(WARNING) == 1
     line = next(line for line in said.splitlines() if WARNING in line)
     assert "fold_0 channel peg: std " in line and "over training rows [0, 64)" in line
-    assert "cv.n_splits=2 (its folds' training rows show no such channel)" in line
+    assert "cv.n_splits=4 cv.test_size=" in line  # blocks short enough to clear every fold
     assert "fold_1 channel" not in line  # its training rows hold the swing
     (entry,) = card["scaler"]["flat_channels"]
     assert (entry["fold"], entry["channel"], entry["train_rows"], entry["val_rows"]) == (
@@ -91,7 +96,7 @@ def test_a_channel_spread_less_that_dominates_its_fold_and_the_mean_says_so(
     """3 folds of 80 rows: ``peg`` swings 15 x more over fold 0's validation rows [80, 160)
     than over its training rows [0, 80), makes nearly all of fold 0's scaled MSE, and fold
     0 nearly all of cv_val_mse_mean: flagged by its share (a ratio of 15 alone is not), with
-    the fold count that avoids it (2: its first fold trains on 26 rows of the swing)."""
+    the folds that avoid it (their first trains on rows of the swing)."""
     frame = pd.read_csv(_csv(tmp_path / "quiet.csv", np.zeros(ROWS)))
     frame["peg"] = 1.0 + _swing(80)
     csv = tmp_path / "quiet.csv"
@@ -101,18 +106,19 @@ def test_a_channel_spread_less_that_dominates_its_fold_and_the_mean_says_so(
     assert said.count(WARNING) == 1
     line = next(line for line in said.splitlines() if WARNING in line)
     assert "fold_0 channel peg: std " in line and "(15 x)" in line
-    assert "cv.n_splits=2 (its folds' training rows show no such channel)" in line
+    assert f"cv.n_splits={entry_folds(card)['n_splits']} cv.test_size=" in line
     assert f"compare on {ORIGINAL}" in line
     (entry,) = card["scaler"]["flat_channels"]
     assert (entry["fold"], entry["channel"], entry["rule"]) == (0, "peg", "share")
     assert 10 < entry["spread_ratio"] < 100
     assert entry["share_of_val_mse"] > 0.9 and entry["share_of_cv_mse"] > 0.9
-    assert entry["clean_n_splits"] == 2
+    clean = entry["clean_folds"]
     report = run_module("tsbench.report", [str(run_dir), "--split", "val"], None)
     assert report.returncode == 0, report.stderr
     assert REPORT in report.stdout and "fold_0 channel peg: std " in report.stdout
-    assert ("-> rerun it with fewer folds (cv.n_splits=2), shorter validation blocks "
-            "(cv.test_size)") in report.stdout
+    assert (f"-> rerun it with cv.n_splits={clean['n_splits']} cv.test_size="
+            f"{clean['test_size']} (every fold's training rows then reach row "
+            f"{clean['train_end']}") in report.stdout
     assert ("compare these cells in the same tsbench-report command with --units original"
             in report.stdout)
 
@@ -221,15 +227,51 @@ def test_a_holdout_fix_names_a_split_setting_its_split_rule_reads() -> None:
     assert "(dataset.split=ratio dataset.train_frac=..." in lines["ett_hour"]
 
 
-def test_a_cv_fix_names_a_fold_count_only_where_one_avoids_the_flat_rows() -> None:
-    """Fewer folds are advised with the count that shows no flat channel; where none does
-    (2 folds, the fewest, flag it too) no fold count is advised."""
+def test_a_cv_fix_names_folds_only_where_some_avoid_the_flat_rows() -> None:
+    """The folds that show no flat channel are advised where some do; where none do (2
+    folds of the shortest blocks flag it too) neither a fold count nor shorter validation
+    blocks are."""
     entry = {"fold": 0, "channel": "peg", "train_rows": [0, 64], "train_std": 0.0,
              "val_rows": [64, 128], "val_std": 1.0, "spread_ratio": None,
              "share_of_val_mse": 0.9, "share_of_cv_mse": 0.5}
     cfg = OmegaConf.create({"cv": {"name": "tscv", "max_train_size": None}})
-    assert flat_warning(cfg, [entry], 3).count("cv.n_splits=3 (its folds' training rows") == 1
+    clean = {"n_splits": 3, "test_size": 20, "train_end": 140}
+    assert flat_warning(cfg, [entry], clean).count(
+        "cv.n_splits=3 cv.test_size=20 (every fold's training rows then reach row 140") == 1
     none = flat_warning(cfg, [entry], None)
-    assert "cv.n_splits" not in none and "fewer folds" not in none
+    assert "cv.n_splits" not in none and "cv.test_size" not in none
     assert "-> the standard scaler divides by that small spread (a constant channel is left " \
-           "unscaled, in original units): shorter validation blocks (cv.test_size" in none
+           "unscaled, in original units): leave peg out with dataset.columns" in none
+
+
+def test_the_cv_fix_names_folds_that_clear_every_fold_and_they_do(tmp_path: Path) -> None:
+    """600 rows, ``flat`` constant to 1e-4 over rows [0, 420), a random walk after; 3 folds
+    of the 480 train+val rows train from row 120 on: the warning names the folds whose every
+    training block reaches past row 420 (shorter blocks alone, 3 x 40 rows, still flag
+    it), and a rerun with them says nothing."""
+    rows = 600
+    rng = np.random.default_rng(5)
+    t = np.arange(rows)
+    flat = np.where(t < 420, 5 + 1e-4 * rng.standard_normal(rows),
+                    5 + np.cumsum(rng.standard_normal(rows)))
+    csv = tmp_path / "walk.csv"
+    pd.DataFrame({"date": pd.date_range("2024-03-01", periods=rows, freq="h"), "flat": flat,
+                  "OT": 10 + 3 * np.sin(2 * np.pi * t / 24) + rng.standard_normal(rows)}
+                 ).to_csv(csv, index=False)
+    said, card = _run(csv, tmp_path / "cv", "cv=tscv", "cv.n_splits=3")
+    line = next(line for line in said.splitlines() if WARNING in line)
+    assert "shorter validation blocks" not in line
+    clean = card["scaler"]["flat_channels"][0]["clean_folds"]
+    assert clean["n_splits"] <= 3 and clean["train_end"] > 420
+    fix = (f"cv.n_splits={clean['n_splits']} cv.test_size={clean['test_size']} (every fold's "
+           f"training rows then reach row {clean['train_end']}, holding flat's movement")
+    assert fix in line
+    report = run_module("tsbench.report", [str(tmp_path / "cv"), "--split", "val"], None)
+    assert f"-> rerun it with {fix}" in report.stdout
+    assert "shorter validation blocks" not in report.stdout
+    shorter, _ = _run(csv, tmp_path / "shorter", "cv=tscv", "cv.n_splits=3",
+                      "cv.test_size=40")
+    assert WARNING in shorter  # shorter blocks alone do not clear it
+    rerun, card = _run(csv, tmp_path / "clean", "cv=tscv", f"cv.n_splits={clean['n_splits']}",
+                       f"cv.test_size={clean['test_size']}")
+    assert WARNING not in rerun and not card["scaler"]["flat_channels"]

@@ -47,6 +47,7 @@ from tsbench.report.collect import (
     short,
 )
 from tsbench.report.compare import flags, off_published
+from tsbench.report.flat import FLAT_FLAG, SCALED, flat_flag
 from tsbench.report.more_seeds import more_seeds_command
 from tsbench.report.ranking import Ranking, rank
 from tsbench.report.units import ORIGINAL, SCALED_UNITS, score_metric
@@ -184,6 +185,10 @@ def build(cells: list[Cell], metric: str = "mse", baseline: str | None = None,
             report.stand_ins.append(f"{dataset}/{pred_len} '{bases[0].label}'")
         reference = bases[0] if len(bases) == 1 else None
         flagged = flags(table_cells, reference)
+        if units == SCALED_UNITS and metric in SCALED:  # original units: no scaler enters
+            for cell in table_cells:
+                if flag := flat_flag(cell, split):
+                    flagged[id(cell)].append(flag)
         rows = []
         for cell in table_cells:
             key = validation.score_key(cell.runs[0], split, scored)
@@ -395,7 +400,15 @@ def _paired_tests(rows: list[Row], baseline: str, bases: list[Cell], pred_len: i
             row.note = why
         return [], []
     base = next(r for r in rows if r.cell is bases[0])
-    base.verdict = BASELINE  # the table's reference protocol: never flagged
+    base.verdict = BASELINE  # the table's reference protocol (a flat channel may flag it)
+    if base.flags:
+        for row in rows:
+            if row is not base:
+                row.note = ("not compared: the baseline's "
+                             + ("scaled scores are distorted" if all(
+                                 f.startswith(FLAT_FLAG) for f in base.flags)
+                                else "protocol is flagged"))
+        return [], []
     base_errors, why = seed_window_errors(base.cell, metric, split)
     one_seed: list[Cell] = []
     cut: list[Row] = []
@@ -403,7 +416,9 @@ def _paired_tests(rows: list[Row], baseline: str, bases: list[Cell], pred_len: i
         if row is base:
             continue
         if row.flags:
-            row.note = "not compared: its protocol differs"
+            row.note = ("not compared: its scaled scores are distorted"
+                        if all(f.startswith(FLAT_FLAG) for f in row.flags)
+                        else "not compared: its protocol differs")
             continue
         if base_errors is None:
             row.note = f"baseline: {why}"

@@ -11,10 +11,13 @@ from tsbench.flat_words import REPORT_ORIGINAL_UNITS, flat_advice, flat_case
 
 if TYPE_CHECKING:
     from tsbench.report.build import Report, Row
+    from tsbench.report.collect import Cell
 
 #: The metrics a run scores on the scaled data (z-scores of its scaler's rows, the published
 #: convention), which the scaler's spread enters; MASE and sMAPE are scale-free.
 SCALED = ("mse", "mae")
+#: How a cell's protocol flag starts where its runs' cards flag such a channel.
+FLAT_FLAG = "scaled scores distorted"
 
 
 def flat_lines(report: Report) -> list[str]:
@@ -38,7 +41,7 @@ def flat_lines(report: Report) -> list[str]:
 
 def _cell_case(row: Row, split: str) -> str:
     """The flagged channels of a cell, from the first of its runs whose card has any."""
-    flagged = [(run, entries) for run in row.cell.runs if (entries := _entries(run, split))]
+    flagged = [(run, entries) for run in row.cell.runs if (entries := split_entries(run, split))]
     if not flagged:
         return ""
     run, entries = flagged[0]
@@ -48,7 +51,15 @@ def _cell_case(row: Row, split: str) -> str:
             + f" -> rerun it with {flat_advice(entries)}")
 
 
-def _entries(run: Any, split: str) -> list[dict[str, Any]]:
+def flat_flag(cell: Cell, split: str) -> str | None:
+    """The protocol flag of a cell whose runs' cards flag a channel bearing on ``split``
+    (a scaled report leaves it out of bold, tests and ranks, as a differing protocol), or
+    None."""
+    names = sorted({e["channel"] for run in cell.runs for e in split_entries(run, split)})
+    return f"{FLAT_FLAG} by {', '.join(names)}" if names else None
+
+
+def split_entries(run: Any, split: str) -> list[dict[str, Any]]:
     """A run's flagged channels that bear on ``split``'s scores: a validation split's
     scalers (a holdout run's, the folds'), or the test split's (a holdout run's, a
     refit's)."""

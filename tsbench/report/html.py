@@ -25,6 +25,7 @@ from tsbench.report.table import (
     value_text,
     verdict_text,
 )
+from tsbench.report.units import SCALED_UNITS
 from tsbench.report.validation import SPLIT_NAMES
 from tsbench.rundir import FORECAST_PLOT
 
@@ -132,15 +133,18 @@ def _table(report: Report, rows: list[Row]) -> str:
         out.append(f'<tr class="{"best " if row.best else ""}main">')
         out += [f'<td class="{cls}" data-label="{escape(label)}">{escape(text)}</td>'
                 for (text, cls), label in zip(values, labels, strict=True)]
-        out.append(f'</tr><tr class="cardrow"><td colspan="{len(labels)}">{_card(row)}</td></tr>')
+        out.append(f'</tr><tr class="cardrow"><td colspan="{len(labels)}">'
+                   f"{_card(row, report.units)}</td></tr>")
     out.append("</tbody></table></div>")
     return "".join(out)
 
 
-def _card(row: Row) -> str:
+def _card(row: Row, units: str = SCALED_UNITS) -> str:
     """The cell's protocol card: the compared facts, its seeds and runs, one full
-    protocol.json, in a details element."""
+    protocol.json, in a details element; in a report of other ``units`` than the run's
+    headline scores, the metric scale names both."""
     shared = {**cell_facts(row.cell), "seq_len": look_back(row.cell)}
+    shared["metric scale"] = scale_text(shared["metric scale"], units)
     facts = "".join(f"<dt>{escape(name)}</dt><dd>{escape(shared[name] or 'unknown')}</dd>"
                     for name in FACTS)
     seeds = ", ".join(str(r.seed) for r in row.cell.runs)
@@ -152,6 +156,15 @@ def _card(row: Row) -> str:
     return (f"<details><summary>protocol card: {escape(row.cell.label)}</summary>"
             f'<dl class="card">{facts}<dt>seeds</dt><dd>{escape(seeds)}</dd>'
             f"<dt>runs</dt><dd>{runs}</dd></dl>{full}</details>")
+
+
+def scale_text(headline: str | None, units: str) -> str | None:
+    """A card's metric scale as a report in ``units`` shows it: the run's headline scale
+    (``scaled``), or where the report reads other units, both (``run's headline scale:
+    scaled; this report: original units``)."""
+    if units == SCALED_UNITS:
+        return headline
+    return f"run's headline scale: {headline or 'unknown'}; this report: {units} units"
 
 
 def look_back(cell: Cell) -> str | None:

@@ -10,7 +10,8 @@ from pathlib import Path
 from tsbench.report import published
 from tsbench.report.build import BASELINE, Ranking, Report, Row
 from tsbench.report.compare import REFIT, cell_facts
-from tsbench.report.flat import SCALED, flat_lines
+from tsbench.report.flat import FLAT_FLAG, SCALED, flat_lines
+from tsbench.report.mixed_scales import mixed_scale_lines
 from tsbench.report.units import ORIGINAL, PUBLISHED_SCALED
 from tsbench.report.validation import SPLIT_NAMES, protocol
 from tsbench.search.names import TRIALS_FILE
@@ -279,6 +280,12 @@ def flag_lines(report: Report) -> list[str]:
                      "compared, whichever is the reference -> compare each features setting "
                      "among its own cells (--baseline naming one of them, or a report of "
                      "their run folders alone).")
+    if any(flag.startswith(FLAT_FLAG) for flag in shown):
+        lines.append("⚠ scaled scores distorted by <channel>: its runs' cards flag a channel "
+                     "(near-)constant over a scaler's training rows (the ⚠ Scaled scores "
+                     "line), whose scaled errors outweigh the rest, so the cell is not bolded, "
+                     "tested or ranked in scaled units -> compare it with --units original, "
+                     "which keeps it in.")
     if any(flag.endswith("(selection on test)") for flag in shown):
         lines.append("⚠ seq_len searched on ... (selection on test): its look-back was "
                      "chosen on a split named test, so its test score is optimistic: it is not "
@@ -288,8 +295,9 @@ def flag_lines(report: Report) -> list[str]:
 
 def caveat_lines(report: Report) -> list[str]:
     """The line on cells whose scaled scores a flat training channel distorts
-    (:func:`flat_lines`); none in original units, which no scaler's spread enters."""
-    return [] if report.units == ORIGINAL else flat_lines(report)
+    (:func:`flat_lines`); in original units, which no scaler's spread enters, the line on
+    features=M cells that one wide channel carries (:func:`mixed_scale_lines`)."""
+    return mixed_scale_lines(report) if report.units == ORIGINAL else flat_lines(report)
 
 
 def summary_lines(report: Report) -> list[str]:

@@ -135,21 +135,33 @@ def fold_blocks(
     ]
 
 
-def most_clean_folds(cfg: Any, series: Series, borders: Borders) -> int | None:
-    """The most folds below ``cv.n_splits`` whose training rows hold no scored channel
-    that its validation block spreads more than :data:`SHARE_RATIO` times (:func:`flat_columns`;
-    either rule's ratio, as no score is known here), or None."""
+#: The most validation-block lengths :func:`clean_folds` tries per fold count.
+BLOCK_TRIES = 64
+
+
+def clean_folds(cfg: Any, series: Series, borders: Borders) -> dict[str, int] | None:
+    """The folds nearest ``cfg.cv`` whose every training block holds each scored channel's
+    movement: no channel that its validation block spreads more than :data:`SHARE_RATIO`
+    times (:func:`flat_columns`; either rule's ratio, as no score is known here), checked on
+    the recomputed folds. The most folds (up to ``cv.n_splits``), then the longest
+    validation blocks (up to ``cv.test_size``'s); ``{"n_splits", "test_size",
+    "train_end"}`` (``train_end``: the first fold's training rows' end), or None where no
+    such folds exist."""
     values, _ = scored_values(series, str(cfg.features))
-    seq_len, pred_len = int(cfg.seq_len), int(cfg.pred_len)
+    seq_len, pred_len, gap = int(cfg.seq_len), int(cfg.pred_len), int(cfg.cv.gap)
     n_rows, val_rows = borders.val[1], borders.val[1] - borders.train[1]
-    for n_splits in range(int(cfg.cv.n_splits) - 1, 1, -1):
-        if not _fits(n_rows, n_splits, int(cfg.cv.gap), block_rows(cfg.cv, val_rows),
-                     seq_len + pred_len, pred_len):
-            continue  # not every count below a fitting one fits (equal blocks, rounded)
-        cv = OmegaConf.merge(cfg.cv, {"n_splits": n_splits})
-        blocks = fold_blocks(n_rows, seq_len, pred_len, cv, val_rows=val_rows)
-        if not any(flat_columns(values, train, block, SHARE_RATIO) for train, block in blocks):
-            return n_splits
+    current = block_rows(cfg.cv, val_rows)
+    for n_splits in range(int(cfg.cv.n_splits), 1, -1):
+        longest = min((n_rows - gap - seq_len - pred_len) // n_splits,
+                      n_rows // (n_splits + 1) if current is None else current)
+        if longest < pred_len:
+            continue
+        for test_size in dict.fromkeys(np.linspace(longest, pred_len, BLOCK_TRIES).astype(int)):
+            cv = OmegaConf.merge(cfg.cv, {"n_splits": n_splits, "test_size": int(test_size)})
+            blocks = fold_blocks(n_rows, seq_len, pred_len, cv, val_rows=val_rows)
+            if not any(flat_columns(values, train, block, SHARE_RATIO) for train, block in blocks):
+                return {"n_splits": n_splits, "test_size": int(test_size),
+                        "train_end": blocks[0][0][1]}
     return None
 
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from tsbench.data.datamodule import ForecastData
 from tsbench.data.loading import Series
-from tsbench.flat_words import ORIGINAL_UNITS, flat_case
+from tsbench.flat_words import ORIGINAL_UNITS, clean_folds_text, flat_case
 
 #: A channel whose validation rows spread more than this many times its training rows (its
 #: validation std in scaled units; about 1 for a channel that behaves alike in both) is
@@ -137,22 +137,22 @@ def scored_values(series: Series, features: str) -> tuple[np.ndarray, list[str]]
     return series.values[:, -1:], list(series.columns[-1:])
 
 
-def flat_warning(cfg: Any, flat: list[dict[str, Any]], most: int | None = None) -> str:
+def flat_warning(cfg: Any, flat: list[dict[str, Any]], clean: dict[str, int] | None = None
+                 ) -> str:
     """The run's one line on its flagged channels: where, the two spreads, their share of
-    the scaled score, and what to change (``most``: with ``cv=tscv``, the most folds that
-    flag none, :func:`tsbench.training.crossval.most_clean_folds`)."""
+    the scaled score, and what to change (``clean``: with ``cv=tscv``, folds whose every
+    training block holds the channels' movement,
+    :func:`tsbench.training.crossval.clean_folds`; None: none exist)."""
     cases = "; ".join(flat_case(entry) for entry in flat)
     names = sorted({entry["channel"] for entry in flat})
     leave_out = (f"leave {', '.join(names)} out with dataset.columns, or score another "
                  "channel alone (features=S dataset.target=...)")
     if cfg.cv.name == "tscv":
-        # no fewer folds where none avoids it (2, the fewest, flags it too)
-        fewer = (f"cv.n_splits={most} (its folds' training rows show no such channel), or "
-                 if most else "")
+        # only folds checked to clear every fold: shorter blocks alone may not
+        folds = f"{clean_folds_text(clean, ', '.join(names))}, or " if clean else ""
         capped = ("" if cfg.cv.max_train_size is None else
-                  ", or uncapped training blocks (cv.max_train_size=null)")
-        fix = (f"{fewer}shorter validation blocks (cv.test_size, rows: longer training "
-               f"blocks){capped}, or {leave_out}")
+                  "uncapped training blocks (cv.max_train_size=null), or ")
+        fix = f"{folds}{capped}{leave_out}"
     else:  # train_frac moves a ratio split's borders alone (ETT's months are fixed)
         split = str(cfg.dataset.get("split", "ratio"))
         frac = ("dataset.train_frac" if split == "ratio" else

@@ -49,6 +49,7 @@ from tsbench.rundir import fold_dir, fold_metric, read_window_mse
 from tsbench.search.names import MULTIRUN_FILE, is_search
 from tsbench.training.crossval import fold_blocks, fold_ranges
 from tsbench.training.evaluate import mase_season
+from tsbench.training.flat_channels import scored_values
 from tsbench.training.gpu import trainer_devices
 from tsbench.training.trainer import precision
 
@@ -92,7 +93,9 @@ def protocol_card(cfg: Any, series: Series, borders: Borders, metrics: dict[str,
                                str(cfg.features)),
                     "filled": filled_facts(cfg, series, borders)},
         "split": _split(cfg, series, borders, metrics),
-        "scaler": {**_scaler(cv, borders, metrics, data), "flat_channels": flat},
+        "scaler": {**_scaler(cv, borders, metrics, data), "flat_channels": flat,
+                   "channel_std": channel_stds(series, str(cfg.features), data.scaler.fitted_rows
+                                               if data is not None else borders.train)},
         "features": str(cfg.features),
         "target": series.columns[-1],
         "seq_len": {"value": seq_len, **seq_len_policy(cfg),
@@ -349,6 +352,15 @@ def _mase_seasons(freq: str, scaler: dict[str, Any]) -> dict[str, Any]:
 
 def _rows(span: list[int]) -> int:
     return span[1] - span[0]
+
+
+def channel_stds(series: Series, features: str, rows: tuple[int, int]) -> dict[str, float]:
+    """Each scored channel's std over the scaler's training ``rows`` (a cv=tscv run's: the
+    published training rows, its refit's): how far apart the channels' scales lie, which
+    an original-unit MSE over several (features=M) weighs as the squares."""
+    values, columns = scored_values(series, features)
+    stds = values[rows[0]:rows[1]].astype(np.float64).std(axis=0)
+    return {name: float(std) for name, std in zip(columns, stds, strict=True)}
 
 
 def _scaler(cv: str, borders: Borders, metrics: dict[str, Any], data: ForecastData | None

@@ -27,7 +27,7 @@ from tsbench.models.recursive import strategy_step
 from tsbench.rundir import FORECAST_PLOT, write_config, write_metrics, write_protocol
 from tsbench.search.names import REFIT_IN_SEARCH
 from tsbench.training.allocator import release_gpu_memory, run_memory
-from tsbench.training.crossval import cross_validate, fold_blocks, most_clean_folds, refit_and_score
+from tsbench.training.crossval import clean_folds, cross_validate, fold_blocks, refit_and_score
 from tsbench.training.evaluate import (
     MASE_KEY,
     forecast_windows,
@@ -190,10 +190,10 @@ def _run(cfg: DictConfig, run_dir: Path, threads: int) -> dict[str, Any]:
         log.warning(mase_undefined_warning(undefined))
     flat = metrics.pop(FLAT_KEY, None)  # the card's, not a metric (None: not checked)
     if flat:
-        most = most_clean_folds(cfg, series, borders) if cfg.cv.name == "tscv" else None
-        log.warning(flat_warning(cfg, flat, most))
-        flat = [{**entry, "clean_n_splits": most} if "fold" in entry else entry
-                for entry in flat]  # the report's advice names the count too
+        clean = clean_folds(cfg, series, borders) if cfg.cv.name == "tscv" else None
+        log.warning(flat_warning(cfg, flat, clean))
+        flat = [{**entry, "clean_folds": clean} if "fold" in entry else entry
+                for entry in flat]  # the report's advice names those folds too
     card = protocol_card(cfg, series, borders, metrics, run_dir, data, flat)
     write_protocol(run_dir, card)  # before metrics.json, which marks a finished run
     log_protocol(logger, card)
