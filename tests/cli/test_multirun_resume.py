@@ -17,14 +17,12 @@ from omegaconf import OmegaConf
 
 from tests.conftest import TINY, read_metrics, run_tsbench
 from tests.preloaded import run_module
+from tests.unseen import TIMINGS
 from tsbench.cli import check_command_line, stopped_line
 from tsbench.errors import ConfigError
 from tsbench.multirun_resume import RESUME_FIX, Jobs
 from tsbench.rundir import figures
 from tsbench.search.names import SWEEP_DIR_ENV
-
-#: What a rerun of the same job must reproduce (the training time is the machine's).
-UNTIMED = "train_seconds"
 
 
 def files(folder: Path) -> dict[Path, tuple[bytes, int]]:
@@ -39,7 +37,7 @@ def job_files(sweep: Path) -> dict[Path, tuple[bytes, int]]:
 
 
 def scores(job: Path) -> dict:
-    return {k: v for k, v in read_metrics(job).items() if k != UNTIMED}
+    return {k: v for k, v in read_metrics(job).items() if k not in TIMINGS}
 
 
 def stopped_part_way(sweep: Path) -> dict[str, dict]:
