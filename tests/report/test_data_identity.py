@@ -15,6 +15,9 @@ import pytest
 
 from tests.conftest import run_tsbench
 from tests.report.conftest import _run_in_process, report, tiny_run
+from tsbench.report.build import build
+from tsbench.report.collect import collect, group
+from tsbench.report.plots import cd_figure
 
 #: The fast models: no training.
 MODELS = ("naive", "seasonal_naive", "theta")
@@ -103,3 +106,24 @@ def test_generated_series_of_other_settings_are_datasets_of_their_own(runs: Runs
     assert "data file" not in out and "(differs)" not in out and "selection on test" not in out
     assert (f"over 4 tables ({', '.join(f'{t}/12' for t in tables)}), one per dataset: "
             "seasonal_naive 1.00, naive 2.00") in _ranks_line(out)
+
+
+def test_a_cd_not_applied_is_neither_drawn_nor_captioned_as_one(runs: Runs,
+                                                               tmp_path: Path) -> None:
+    """Two datasets, exact p = 0.167: the text said 'no CD, not applied' while the PNG drew
+    a CD scale from rank 3 to rank 1 and the HTML caption read 'models joined by a bar are
+    not significantly different'."""
+    cells = group(collect([runs.files], "test_mse", lambda message: None).runs,
+                  warn=lambda message: None)
+    ranking = build(cells).ranking
+    assert ranking is not None and not ranking.significant
+    figure = cd_figure(ranking)
+    assert "no CD, not applied: exact p = 0.167 ≥ α = 0.05" in [
+        t.get_text() for t in figure.axes[0].texts]
+    assert not [line for line in figure.axes[0].lines if line.get_linewidth() == 1.5]
+    page = tmp_path / "report.html"
+    report(runs.files, "--format", "html", "--output", page)
+    html = page.read_text()
+    assert "not significantly different" not in html
+    assert ("the ranks do not differ (exact p = 0.167 ≥ α = 0.05), no CD applied; the one "
+            "bar joins every model, none is told apart.</figcaption>") in html
