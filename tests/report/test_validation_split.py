@@ -131,9 +131,9 @@ def test_validation_ranks_one_protocol_and_say_the_other_is_left_out(runs: Runs)
     out = report(runs.cv, runs.holdout, "--split", "val").stdout
     assert (f"Average ranks (1 = best validation MSE) over 2 tables ({HOLDOUT}/12, "
             f"{HOLDOUT}/24)") in out
-    assert (f"ranked on holdout validation alone: the CV validation tables "
-            f"({_cv_table(runs)}/12) are left out, holdout and CV validation scores are not "
-            "ranked together") in out
+    assert (f"ranked on the [val: holdout split] tables alone: the other validation "
+            f"protocols' tables ({_cv_table(runs)}/12) are left out, scores of different "
+            "validation protocols are not ranked together") in out
 
 
 def test_validation_tests_without_per_window_errors_are_left_out_with_a_line(

@@ -77,24 +77,46 @@ class Run:
     card: dict[str, Any] | None
     swept: frozenset[str] = frozenset()  # keys its sweep's trials.csv searched
     gridded: frozenset[str] = frozenset()  # settings a plain multirun swept (its jobs' grid)
-    file_tag: str = ""  # which of several CSV files of one name it read (:func:`_tell_files_apart`)
+    # which of several CSV files of one name it read, or which generated series
+    file_tag: str = ""  # (:func:`_tell_files_apart`, :func:`_tell_series_apart`)
     # how a validation report's run was validated (:func:`validation.protocol`): its table's
     val_tag: str = ""
 
     @property
     def dataset(self) -> str:
         """The dataset's name; a CSV's file name for ``dataset=csv``, with its digest where
-        other runs read another file of that name; in a validation report, with how the run
-        was validated (``ili [val: holdout split]``): each protocol's runs are tables apart."""
+        other runs read another file of that name; a generated series' name with the
+        settings that set it apart from the others' (``synthetic (n_rows=600, seed=0)``);
+        in a validation report, with how the run was validated (``ili [val: holdout
+        split]``): each protocol's runs are tables apart."""
+        name = self.data_name
+        return f"{name} [{self.val_tag}]" if self.val_tag else name
+
+    @property
+    def data_name(self) -> str:
+        """:attr:`dataset` without how a validation report's run was validated."""
         name = str(self.config.get("dataset.name"))
         path = self.config.get("dataset.path")
         name = Path(str(path)).name if name == "csv" and path else name
-        name = f"{name} ({self.file_tag})" if self.file_tag else name
-        return f"{name} [{self.val_tag}]" if self.val_tag else name
+        return f"{name} ({self.file_tag})" if self.file_tag else name
+
+    def data_identity(self) -> str:
+        """What the data is, not what it is called: the file's sha256 as its protocol card
+        records it, a generated series' settings, else (a run saved before cards) its name.
+        A copy of a file under another name is the same data."""
+        sha, gen = self.card_data().get("sha256"), self.card_data().get("generator")
+        if sha:
+            return f"sha256 {sha[:12]}"
+        return (f"generated {json.dumps(gen, sort_keys=True, default=str)}" if gen
+                else f"name {self.data_name}")
+
+    def card_data(self) -> dict[str, Any]:
+        """Its protocol card's facts of the data (none for a run saved before cards)."""
+        return (self.card or {}).get("dataset") or {}
 
     def data_file(self) -> str:
         """The file it read, as its protocol card names it: its sha256, else its path."""
-        sha = ((self.card or {}).get("dataset") or {}).get("sha256")
+        sha = self.card_data().get("sha256")
         return f"sha256 {sha[:12]}" if sha else f"path {self.config.get('dataset.path')}"
 
     @property
@@ -197,6 +219,7 @@ def collect(roots: list[Path], metric_key: str, warn: Warn,
         run.swept, run.gridded = swept_by_sweep[sweep], grid_by_sweep[sweep]
         runs.append(run)
     _tell_files_apart(runs)
+    _tell_series_apart(runs)
     for run in runs if split == "val" else ():
         run.val_tag = validation.protocol(run)
     if pruned:
@@ -240,6 +263,22 @@ def _tell_files_apart(runs: list[Run]) -> None:
     for run in runs:  # a run saved before cards: its file unknown, left in the plain table
         if run.card is not None and len(files.get(run.dataset, ())) > 1:
             run.file_tag = run.data_file()
+
+
+def _tell_series_apart(runs: list[Run]) -> None:
+    """Tag the runs of generated series (``dataset=synthetic``) whose generating settings
+    differ from another run's with the settings that differ (``n_rows=600, seed=0``): each
+    series is a dataset and a table of its own, never one table of unlike series."""
+    series = {run.path: gen for run in runs if run.config.get("dataset.name") == "synthetic"
+              and (gen := run.card_data().get("generator"))}
+    distinct = {json.dumps(gen, sort_keys=True, default=str) for gen in series.values()}
+    if len(distinct) < 2:
+        return
+    keys = sorted({k for gen in series.values() for k in gen
+                   if len({json.dumps(g.get(k), default=str) for g in series.values()}) > 1})
+    for run in runs:
+        if run.path in series:
+            run.file_tag = ", ".join(f"{k}={series[run.path].get(k)}" for k in keys)
 
 
 #: Swept settings that choose what a table compares (its rows, tables or seeds), not a

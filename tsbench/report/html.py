@@ -98,8 +98,7 @@ def render_html(report: Report, sources: list[str], n_runs: int) -> str:
                      f"(the {escape(test_name(metric, report.split))}).</p>")
     if report.ranking is not None:
         parts.append(_figure(plots.cd_diagram(report.ranking),
-                             "Critical-difference diagram: average ranks (1 = best); models "
-                             "joined by a bar are not significantly different."))
+                             plots.cd_caption(report.ranking)))
     by_horizon = plots.metric_by_horizon(report)
     if by_horizon is not None:
         parts.append(f"<h2>{split.capitalize()} {escape(metric)} by horizon</h2>")

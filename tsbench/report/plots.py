@@ -71,7 +71,7 @@ def cd_figure(ranking: Ranking) -> Figure:
                 f"({ranking.datasets[0]}), not independent; ranks describe it",
                 ha="center", va="top", fontsize=8)
     else:
-        _cd_scale(ax, ranking, (left, x_of(k - ranking.cd) if ranking.cd < k - 1 else right),
+        _cd_scale(ax, ranking, (left, x_of(k - ranking.cd)) if applies_cd(ranking) else None,
                   height)
     for level, (first, last) in enumerate(groups):
         y = axis_y - 0.18 - 0.14 * level
@@ -91,12 +91,39 @@ def cd_figure(ranking: Ranking) -> Figure:
     return fig
 
 
-def _cd_scale(ax: Axes, ranking: Ranking, ends: tuple[float, float], height: float) -> None:
-    """The CD drawn as a scale from ``ends[0]`` to ``ends[1]``, and what it is."""
-    left, cd_end = ends
-    ax.plot([left, cd_end], [height - 0.2] * 2, color="black", lw=1.5)
-    for x in (left, cd_end):
-        ax.plot([x, x], [height - 0.26, height - 0.14], color="black", lw=1)
+def cd_caption(ranking: Ranking) -> str:
+    """What the diagram shows, in the words of its own line: bars as a CD's verdict only
+    where the CD applies (:func:`applies_cd`)."""
+    shown = "Critical-difference diagram: average ranks (1 = best)"
+    if ranking.friedman is None:
+        return (f"{shown} of {len(ranking.blocks)} tables of 1 dataset: no test, no CD; the "
+                "one bar joins every model, none is told apart from another.")
+    if not ranking.significant:
+        return (f"{shown}: the ranks do not differ ({deciding_p(ranking.friedman)} ≥ α = "
+                f"{ranking.alpha}), no CD applied; the one bar joins every model, none is "
+                "told apart.")
+    if not applies_cd(ranking):
+        return (f"{shown}: the ranks differ at α = {ranking.alpha}, but no gap of two "
+                "average ranks reaches the CD; the one bar joins every model, none is told "
+                "apart.")
+    return f"{shown}; models joined by a bar are not significantly different."
+
+
+def applies_cd(ranking: Ranking) -> bool:
+    """Whether the critical difference tells models apart: the ranks differ at α and the
+    CD is short of the widest gap of two average ranks; only then is it drawn."""
+    return ranking.significant and ranking.cd <= len(ranking.models) - 1
+
+
+def _cd_scale(ax: Axes, ranking: Ranking, ends: tuple[float, float] | None,
+              height: float) -> None:
+    """The CD drawn as a scale from ``ends[0]`` to ``ends[1]`` where it applies (``ends``
+    None: no scale, a CD not applied or longer than any gap looks like none), and what it
+    is."""
+    if ends is not None:
+        ax.plot(list(ends), [height - 0.2] * 2, color="black", lw=1.5)
+        for x in ends:
+            ax.plot([x, x], [height - 0.26, height - 0.14], color="black", lw=1)
     cd = "no CD" if math.isinf(ranking.cd) else f"CD = {ranking.cd:.2f}"
     exact = ("" if ranking.cd_draws is None else "exact, " if not ranking.cd_draws else
              f"from {ranking.cd_draws} random orders, ")
@@ -104,7 +131,8 @@ def _cd_scale(ax: Axes, ranking: Ranking, ends: tuple[float, float], height: flo
     assert ranking.friedman is not None
     said = f"{cd} ({exact}{over}α = {ranking.alpha})" if ranking.significant else (
         f"{cd}, not applied: {deciding_p(ranking.friedman)} ≥ α = {ranking.alpha}")
-    ax.text((left + cd_end) / 2, height - 0.3, said, ha="center", va="top", fontsize=8)
+    middle = 0.5 if ends is None else (ends[0] + ends[1]) / 2
+    ax.text(middle, height - (0.3 if ends else 0.2), said, ha="center", va="top", fontsize=8)
 
 
 def metric_by_horizon(report: Report) -> bytes | None:

@@ -5,19 +5,20 @@ tables of one validation protocol alone (:mod:`tsbench.report.validation`).
 The tables of one dataset (its horizons, look-backs or other settings) share its test
 period and overlap in target rows: they are one piece of evidence, not several. So each
 model's ranks are first averaged over a dataset's tables, and the test runs over the
-datasets; with one dataset there is no test, and the ranks only describe it."""
+datasets; with one dataset there is no test, and the ranks only describe it. A dataset is
+its data (:meth:`Run.data_identity`), not its name: a copy of a file is the same dataset."""
 
 from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import stats as scipy_stats
 
-from tsbench.report import stats, validation
+from tsbench.report import stats
 
 if TYPE_CHECKING:
     from tsbench.report.build import Row
@@ -30,7 +31,10 @@ class Ranking:
     dataset's tables) and the critical difference at ``alpha``
     (:func:`stats.critical_difference`: ``cd_draws`` None for Nemenyi's, 0 for the exact one
     enumerated, else its random draws). ``friedman`` is None where the tables are of one
-    dataset: no test, and ``table_ranks`` (the average ranks over the tables) describe it."""
+    dataset: no test, and ``table_ranks`` (the average ranks over the tables) describe it.
+    ``dataset_of`` names each table's dataset, told by the data's content
+    (:meth:`Run.data_identity`): a copy of a file under another name is its dataset again;
+    ``same_data`` says which names were found to be one dataset."""
 
     models: list[str]
     blocks: list[tuple[str, int]]
@@ -39,11 +43,13 @@ class Ranking:
     alpha: float
     cd_draws: int | None = None
     table_ranks: np.ndarray | None = None
+    dataset_of: list[str] | None = None
+    same_data: list[str] = field(default_factory=list)
 
     @property
     def datasets(self) -> list[str]:
         """The distinct datasets of the ranked tables, in their order."""
-        return list(dict.fromkeys(dataset for dataset, _ in self.blocks))
+        return list(dict.fromkeys(self.dataset_of or [dataset for dataset, _ in self.blocks]))
 
     @property
     def independent(self) -> bool:
@@ -74,24 +80,25 @@ RANKS_NEED = ("ranks need the same 2 or more models in 2 or more (dataset, pred_
 def rank(tables: dict[tuple[str, int], list[Row]], alpha: float, split: str = "test"
          ) -> tuple[Ranking | None, str]:
     """:func:`_rank` over a report's ``tables``; in a validation report, over the tables of
-    one validation protocol (:func:`validation.kind`: the one whose ranks span the most
-    tables), the other's left out and said so: holdout and CV scores are not ranked
-    together."""
+    one validation protocol (:func:`validation.protocol`: the one whose ranks span the most
+    tables), the others' left out and said so: scores of different validation protocols
+    (holdout, or CV over other folds) are not ranked together."""
     if split == "test":
         return _rank(tables, alpha)
-    by_kind: dict[str, dict[tuple[str, int], list[Row]]] = {}
+    by_protocol: dict[str, dict[tuple[str, int], list[Row]]] = {}
     for table, rows in tables.items():
-        by_kind.setdefault(validation.kind(rows[0].cell.runs[0]), {})[table] = rows
-    ranked = {kind: _rank(kind_tables, alpha) for kind, kind_tables in by_kind.items()}
+        by_protocol.setdefault(rows[0].cell.runs[0].val_tag, {})[table] = rows
+    ranked = {name: _rank(protocol_tables, alpha)
+              for name, protocol_tables in by_protocol.items()}
     if len(ranked) == 1:
         return next(iter(ranked.values()))
-    kind = max(sorted(ranked), key=lambda k: (0, 0) if ranked[k][0] is None else (
+    chosen = max(sorted(ranked), key=lambda k: (0, 0) if ranked[k][0] is None else (
         len(ranked[k][0].blocks), len(ranked[k][0].models)))  # type: ignore[union-attr]
-    ranking, note = ranked[kind]
-    other = next(k for k in ranked if k != kind)
-    apart = (f"ranked on {kind} validation alone: the {other} validation tables "
-             f"({'; '.join(f'{d}/{h}' for d, h in by_kind[other])}) are left out, holdout "
-             "and CV validation scores are not ranked together")
+    ranking, note = ranked[chosen]
+    left = [f"{d}/{h}" for name in sorted(ranked) if name != chosen for d, h in by_protocol[name]]
+    apart = (f"ranked on the [{chosen}] tables alone: the other validation protocols' tables "
+             f"({'; '.join(left)}) are left out, scores of different validation protocols "
+             "are not ranked together")
     if ranking is None:
         return None, f"{note}; {apart}"
     return ranking, f"{apart}; {note}" if note else apart
@@ -124,8 +131,10 @@ def _rank(tables: dict[tuple[str, int], list[Row]], alpha: float
         found = ("this report has one such table" if len(blocks) == 1 else
                  f"no two of the {len(blocks)} such tables share 2 or more models")
         return None, f"{RANKS_NEED}; {found}{skipped_text}"
+    dataset_of, same_data = _datasets(tables, used)
     ranking = _tested(np.array([[blocks[b][m] for m in models] for b in used]), models,
-                      used, alpha)
+                      used, alpha, dataset_of)
+    ranking.same_data = same_data
     every = sorted({m for b in blocks.values() for m in b})
     left = [m for m in every if m not in models]
     skipped += [f"{d}/{h} (no {', '.join(m for m in models if m not in blocks[(d, h)])})"
@@ -135,21 +144,38 @@ def _rank(tables: dict[tuple[str, int], list[Row]], alpha: float
     return ranking, "; ".join(notes)
 
 
+def _datasets(tables: dict[tuple[str, int], list[Row]], used: list[tuple[str, int]]
+              ) -> tuple[list[str], list[str]]:
+    """Each used table's dataset, told by its data's content (:meth:`Run.data_identity`)
+    and named by the first table of that data, and a sentence for each data found under
+    several names (``mix.csv and mixcopy.csv are one file (sha256 e2e4f43c58dc)``)."""
+    runs = {table: tables[table][0].cell.runs[0] for table in used}
+    names: dict[str, list[str]] = {}
+    for run in runs.values():
+        names.setdefault(run.data_identity(), [])
+        if run.data_name not in names[run.data_identity()]:
+            names[run.data_identity()].append(run.data_name)
+    same = [f"{' and '.join(shown)} are one "
+            f"{'file (' + data + ')' if data.startswith('sha256') else 'series'}"
+            for data, shown in names.items() if len(shown) > 1]
+    return [names[runs[table].data_identity()][0] for table in used], same
+
+
 def _tested(scores: np.ndarray, models: list[str], tables: list[tuple[str, int]],
-            alpha: float) -> Ranking:
+            alpha: float, dataset_of: list[str]) -> Ranking:
     """The ranking of ``scores`` (tables x models): the Friedman test and critical
-    difference over the datasets, on each model's mean rank over a dataset's tables; none
-    with one dataset."""
+    difference over the datasets (``dataset_of``: each table's), on each model's mean rank
+    over a dataset's tables; none with one dataset."""
     ranks = scipy_stats.rankdata(scores, axis=1)
-    datasets = list(dict.fromkeys(dataset for dataset, _ in tables))
+    datasets = list(dict.fromkeys(dataset_of))
     table_ranks = ranks.mean(axis=0)
     if len(datasets) < 2:
-        return Ranking(models, tables, None, math.inf, alpha, None, table_ranks)
-    by_dataset = np.array([ranks[[d == dataset for d, _ in tables]].mean(axis=0)
+        return Ranking(models, tables, None, math.inf, alpha, None, table_ranks, dataset_of)
+    by_dataset = np.array([ranks[[d == dataset for d in dataset_of]].mean(axis=0)
                            for dataset in datasets])
     cd, cd_draws = stats.critical_difference(by_dataset, alpha)
     return Ranking(models, tables, stats.friedman(by_dataset), cd, alpha, cd_draws,
-                   table_ranks)
+                   table_ranks, dataset_of)
 
 
 def _configurations(labels: list[str]) -> str:

@@ -56,15 +56,25 @@ def ci_text(row: Row, fmt: str = ".4f") -> str:
     return f"[{low}, {ci[1]:{fmt}}]"
 
 
-#: Why tables of one dataset are not independent evidence for the rank test.
-PER_DATASET = ("tables of one dataset, its horizons or settings, share its test period and "
-               "overlapping target rows, so they are not independent")
-#: Said where every ranked table is of one dataset: the ranks describe it, no test.
-ONE_DATASET = (f"No significance can be claimed across these tables: {PER_DATASET} (one "
-               "dataset's evidence, not one per table); the Friedman test and critical "
-               "difference run over datasets (each model's ranks averaged over a dataset's "
-               "tables) and need 2 or more, so these ranks only describe this dataset -> "
-               "report 2 or more datasets to test the ranks")
+#: The rows of a dataset that all of its tables score, by the report's split.
+SHARED_ROWS = {"test": "its test period", "val": "its validation rows"}
+
+
+def per_dataset(split: str) -> str:
+    """Why tables of one dataset are not independent evidence for the rank test."""
+    return (f"tables of one dataset, its horizons or settings, share {SHARED_ROWS[split]} and "
+            "overlapping target rows, so they are not independent")
+
+
+def one_dataset(split: str) -> str:
+    """Said where every ranked table is of one dataset: the ranks describe it, no test."""
+    return (f"No significance can be claimed across these tables: {per_dataset(split)} (one "
+            "dataset's evidence, not one per table); the Friedman test and critical "
+            "difference run over datasets (each model's ranks averaged over a dataset's "
+            "tables) and need 2 or more, so these ranks only describe this dataset -> "
+            "report 2 or more datasets to test the ranks")
+
+
 #: How to run more seeds of a configuration: a plain multirun, never a search over them.
 MORE_SEEDS = ("as a plain multirun into a folder of its own, then report it beside the "
               "first (never with search=...: a search would choose among the seeds on "
@@ -358,17 +368,19 @@ def ranking_line(report: Report) -> str:
     left = f"; {report.ranking_note}" if report.ranking_note else ""
     ranked = (f"Average ranks (1 = best {SPLIT_NAMES[report.split]} {report.metric_words}) "
               f"over {len(ranking.blocks)} tables ({blocks})")
+    same = "".join(f"; {line}" for line in ranking.same_data)
     f = ranking.friedman
     if f is None:
-        return (f"{ranked}, all of 1 dataset ({ranking.datasets[0]}): {ranks}. "
-                f"{ONE_DATASET}{left}.")
+        return (f"{ranked}, all of 1 dataset ({ranking.datasets[0]}{same}): {ranks}. "
+                f"{one_dataset(report.split)}{left}.")
     unit = "table" if ranking.independent else "dataset"
     if ranking.independent:
         ranked += ", one per dataset"
     else:
-        ranked = (f"{ranked}, of {len(ranking.datasets)} datasets, ranked per dataset (each "
-                  f"model's ranks averaged over a dataset's tables first: {PER_DATASET}); "
-                  f"average ranks over the {len(ranking.datasets)} datasets")
+        ranked = (f"{ranked}, of {len(ranking.datasets)} datasets"
+                  f"{' (' + same[2:] + ')' if same else ''}, ranked per dataset (each model's "
+                  f"ranks averaged over a dataset's tables first: {per_dataset(report.split)}"
+                  f"); average ranks over the {len(ranking.datasets)} datasets")
     if f.f is None or f.p_f is None:
         iman = (f"Iman-Davenport F undefined (every {unit} ranks the models in the same order, "
                 "so its denominator N(k-1) - χ² is 0" +
