@@ -1,5 +1,5 @@
 """Tables of one dataset (its horizons) share its test period: the rank test runs over
-datasets, each model's ranks averaged over a dataset's tables first, and with one dataset no
+datasets, each ranking the models by their mean rank over its tables, and with one dataset no
 significance is claimed, in the text or the CD diagram."""
 
 from __future__ import annotations
@@ -73,3 +73,19 @@ def test_horizons_of_several_datasets_are_tested_over_the_datasets() -> None:
            ", of 3 datasets, ranked per dataset" in line
     assert "exact p = 0.028 decides (3 datasets of 3 models" in line  # 6 tables: 0.0001
     assert any("over 3 datasets" in t for t in _texts(report))
+
+
+def test_a_dataset_ranks_the_models_by_their_mean_rank_over_its_tables() -> None:
+    """Dataset a's three tables rank x 1, 1, 3; y 2, 3, 1; z 3, 2, 2 (mean ranks x 1.67,
+    y 2.00, z 2.33: a ranks x, y, z 1, 2, 3) and b's one y, z, x: the ranks over the two
+    datasets are y 1.50, x 2.00, z 2.50, where the mean of the mean ranks (y 1.50, z 2.17,
+    x 2.33) would put z before x, and the line says which it printed."""
+    order = {("a", 96): "xyz", ("a", 192): "xzy", ("a", 336): "yzx", ("b", 96): "yzx"}
+    runs = [Run(Path(f"/runs/{dataset}-{pred_len}-{model}"),
+                {"dataset.name": dataset, "model.name": model, "pred_len": pred_len,
+                 "seed": 1, "features": "M", "seq_len": 96},
+                {"test_mse": 0.1 * (1 + ranked.index(model))}, None)
+            for (dataset, pred_len), ranked in order.items() for model in "xyz"]
+    line = ranking_line(build(group(runs, warn=lambda message: None)))
+    assert "each dataset ranks the models by their mean rank over its tables" in line
+    assert "average ranks over the 2 datasets: y 1.50, x 2.00, z 2.50." in line

@@ -41,7 +41,7 @@ def parser() -> argparse.ArgumentParser:
         epilog="Average ranks: each model's rank in every (dataset, pred_len) table; the "
                "Friedman test and critical difference run over datasets, not tables (a "
                "dataset's horizons share its test period, so they are not independent): each "
-               "model's ranks are averaged over a dataset's tables first, and with one "
+               "dataset ranks the models by their mean rank over its tables, and with one "
                "dataset the ranks only describe it and no significance is claimed.")
     p.add_argument("dirs", nargs="+", type=user_path, help="run or multirun directories")
     p.add_argument("--format", choices=FORMATS,

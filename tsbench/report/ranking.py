@@ -4,8 +4,8 @@ tables of one validation protocol alone (:mod:`tsbench.report.validation`).
 
 The tables of one dataset (its horizons, look-backs or other settings) share its test
 period and overlap in target rows: they are one piece of evidence, not several. So each
-model's ranks are first averaged over a dataset's tables, and the test runs over the
-datasets; with one dataset there is no test, and the ranks only describe it. A dataset is
+dataset ranks the models by their mean rank over its tables, and the test runs over those
+per-dataset ranks; with one dataset there is no test, and the ranks only describe it. A dataset is
 its data (:meth:`Run.data_identity`), not its name: a copy of a file is the same dataset."""
 
 from __future__ import annotations

@@ -70,8 +70,8 @@ def one_dataset(split: str) -> str:
     """Said where every ranked table is of one dataset: the ranks describe it, no test."""
     return (f"No significance can be claimed across these tables: {per_dataset(split)} (one "
             "dataset's evidence, not one per table); the Friedman test and critical "
-            "difference run over datasets (each model's ranks averaged over a dataset's "
-            "tables) and need 2 or more, so these ranks only describe this dataset -> "
+            "difference run over datasets (each ranking the models by their mean rank "
+            "over its tables) and need 2 or more, so these ranks only describe this dataset -> "
             "report 2 or more datasets to test the ranks")
 
 
@@ -378,9 +378,10 @@ def ranking_line(report: Report) -> str:
         ranked += ", one per dataset"
     else:
         ranked = (f"{ranked}, of {len(ranking.datasets)} datasets"
-                  f"{' (' + same[2:] + ')' if same else ''}, ranked per dataset (each model's "
-                  f"ranks averaged over a dataset's tables first: {per_dataset(report.split)}"
-                  f"); average ranks over the {len(ranking.datasets)} datasets")
+                  f"{' (' + same[2:] + ')' if same else ''}, ranked per dataset (each dataset "
+                  f"ranks the models by their mean rank over its tables: "
+                  f"{per_dataset(report.split)}); average ranks over the "
+                  f"{len(ranking.datasets)} datasets")
     if f.f is None or f.p_f is None:
         iman = (f"Iman-Davenport F undefined (every {unit} ranks the models in the same order, "
                 "so its denominator N(k-1) - χ² is 0" +
