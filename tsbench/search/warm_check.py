@@ -49,7 +49,8 @@ def check_warm_start(file: Path, config: DictConfig, searched: set[str]) -> None
         then, ran_in(recorded), config, ran_in(config)).items()
         if _problem(key) and old is not None and new is not None
         and not any(key == s or key.startswith(f"{s}.") for s in skipped)]
-    digest = None if "dataset.path" in skipped else csv_digest(config.dataset)
+    dataset = OmegaConf.select(config, "dataset", default=None)
+    digest = None if dataset is None or "dataset.path" in skipped else csv_digest(dataset)
     read = digests_read(file.parent)
     if digest is not None and read and digest not in read:
         differ.append(f"the data file's sha256 {', '.join(d[:12] for d in sorted(read))} -> "
