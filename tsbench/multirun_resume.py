@@ -25,7 +25,6 @@ folders named by values, ``seed_${seed}``, here).
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import sys
@@ -272,24 +271,40 @@ def _absolute_settings(params: dict[str, Any], cwd: str | None) -> dict[str, Any
             if k in PATH_SETTINGS and isinstance(v, str) else v for k, v in params.items()}
 
 
+def setting_changes(then: DictConfig, then_in: str | None, now: DictConfig,
+                    now_in: str | None) -> dict[str, tuple[str | None, str | None]]:
+    """Each setting (flat keys, ``hydra`` left out) whose value differs between two
+    configs, by key in order, with its value in each (None: not set there); a file's path
+    made absolute from the folder each config's command ran in (``then_in``, ``now_in``)."""
+    from tsbench.training.protocol import flat_params
+
+    def flat(config: DictConfig, cwd: str | None) -> dict[str, Any]:
+        tree = OmegaConf.to_container(config)
+        assert isinstance(tree, dict)
+        tree.pop("hydra", None)
+        return _absolute_settings(flat_params(tree), cwd)
+
+    old, new = flat(then, then_in), flat(now, now_in)
+    return {k: (old.get(k), new.get(k)) for k in sorted(old.keys() | new.keys())
+            if old.get(k) != new.get(k)}
+
+
+def changed(key: str, old: str | None, new: str | None) -> str:
+    """``key old -> new`` (``(none)`` where not set)."""
+    return f"{key} {'(none)' if old is None else old} -> {'(none)' if new is None else new}"
+
+
 def _changes(job: Job) -> tuple[list[str], str]:
     """What differs between the finished run in ``job.folder`` and ``job`` as it would run
     now (its config, tsbench's code or the user's model file, its csv file), and how to get
     that code back (the commit its card names)."""
-    from tsbench.training.protocol import flat_params
-
     found = []
     recorded = job.folder / HYDRA_CONFIG
     if recorded.is_file():
-        now = copy.deepcopy(job.config)
-        with open_dict(now):
-            del now["hydra"]
-        then = _absolute_settings(flat_params(OmegaConf.to_container(OmegaConf.load(
-            recorded))), ran_in(job.folder / HYDRA_RECORD))
-        later = _absolute_settings(flat_params(OmegaConf.to_container(now)), ran_in(job.config))
-        keys = sorted(k for k in then.keys() | later.keys() if then.get(k) != later.get(k))
-        shown = [f"{k} {then.get(k, '(none)')} -> {later.get(k, '(none)')}"
-                 for k in keys[:SHOWN]]
+        changes = setting_changes(OmegaConf.load(recorded), ran_in(job.folder / HYDRA_RECORD),
+                                  job.config, ran_in(job.config))
+        keys = list(changes)
+        shown = [changed(k, *changes[k]) for k in keys[:SHOWN]]
         more = f" and {len(keys) - SHOWN} more" if len(keys) > SHOWN else ""
         if keys:
             found.append(f"its config ({', '.join(shown)}{more})")

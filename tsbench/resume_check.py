@@ -63,7 +63,7 @@ def check_resumed_data(cfg: DictConfig, swept: set[str]) -> None:
     sweep_dir = Path(str(cfg.hydra.sweep.dir))
     if now is None or not (sweep_dir / TRIALS_FILE).is_file():
         return
-    read = _digests_read(sweep_dir)
+    read = digests_read(sweep_dir)
     if not read or now in read:
         return
     said = (f"the sweep in {sweep_dir} ran its trials on {cfg.dataset.path} with sha256 "
@@ -76,7 +76,7 @@ def check_resumed_data(cfg: DictConfig, swept: set[str]) -> None:
                       "hydra.sweep.dir (hydra.sweeper.resume=force goes on mixing them)")
 
 
-def _digests_read(sweep_dir: Path) -> set[str]:
+def digests_read(sweep_dir: Path) -> set[str]:
     """The data files' sha256 that the protocol cards of the sweep's trials name (a pruned
     trial's too: it read the file as well)."""
     found = set()

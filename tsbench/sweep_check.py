@@ -19,6 +19,11 @@ constraints exclude a value never launches it). A plain multirun (Hydra's basic 
 ``search=grid``) runs every combination: each of them, its grid points, is checked too.
 Where there are too many combinations to try them all, nothing is refused (the trials
 judge); the options' spelling is :mod:`tsbench.settings_check`'s.
+
+The settings every job shares are checked once too, on the first job's config: its data
+file read (unreadable, or without its ``dataset.target`` column) and, where the sweep sets
+no window, fold or data setting, its windows and folds fitted to it (``cv.n_splits=7`` on
+too few rows): the error each job would stop with, said once before any job and folder.
 """
 
 from __future__ import annotations
@@ -121,6 +126,7 @@ def check_sweep(config: DictConfig, overrides: list[str], config_name: str = "co
     settings = [key for key in swept if key not in groups]
     sweeper = OmegaConf.select(config, "hydra.sweeper", default=None) or {}
     data = Data(is_search(True, sweeper))
+    _check_shared(worlds, list(swept), data)
     admitted = _admitted(sweeper.get("constraints") or [] if data.search else [])
     for key, sweep in swept.items():
         others = [(k, swept[k].values) for k in settings if k != key]
@@ -376,18 +382,28 @@ class Data:
     they score the test split where ``score_test`` is null (not in a search's trials)."""
 
     search: bool
-    loaded: dict[str, Series | None] = field(default_factory=dict)
+    loaded: dict[str, Series | TsbenchError] = field(default_factory=dict)
 
     def series(self, dataset: DictConfig) -> Series | None:
         """The series of ``dataset``; None where it cannot be read (its trials say why),
         tried once too."""
+        try:
+            return self.read(dataset)
+        except TsbenchError:
+            return None
+
+    def read(self, dataset: DictConfig) -> Series:
+        """The series of ``dataset``, or the error reading it raised (once: kept)."""
         source = OmegaConf.to_yaml(dataset)
         if source not in self.loaded:
             try:
                 self.loaded[source] = load_series(dataset)
-            except TsbenchError:
-                self.loaded[source] = None
-        return self.loaded[source]
+            except TsbenchError as error:
+                self.loaded[source] = error
+        found = self.loaded[source]
+        if isinstance(found, TsbenchError):
+            raise found
+        return found
 
 
 class Unfit(ConfigError):
@@ -431,6 +447,39 @@ def _fit_the_data(trial: DictConfig, key: str, data: Data) -> None:
     except DataError as error:
         problem, _, fix = str(error).partition(" -> ")
         raise Unfit(key, problem, fix) from None
+
+
+#: Settings (and config groups) whose value a job's data and folds depend on: where the
+#: sweep sets one, its values are checked one by one, not the first job's alone.
+SHAPING = ("dataset", "cv", "strategy", "seq_len", "pred_len", "score_test", "features")
+
+
+def _check_shared(worlds: list[World], swept: list[str], data: Data) -> None:
+    """Raise the error every job would stop with at a setting they share: the data file
+    unreadable or without its target column (``dataset.*`` not swept), or the folds or
+    windows not fitting it (nothing of :data:`SHAPING` swept), as each job's own checks
+    say; read once, before any job. A swept config group's options may set those settings
+    (an experiment preset): refused only where every option's composition fails."""
+    def sets(prefix: str) -> bool:
+        return any(k == prefix or k.startswith(f"{prefix}.") for k in swept)
+
+    first: TsbenchError | None = None
+    for world in worlds:
+        if world.config is None:
+            return
+        try:
+            if not sets("dataset"):
+                data.read(world.config.dataset)
+            if not any(sets(key) for key in SHAPING):
+                _fit_the_data(world.config, "seq_len", data)
+        except (OmegaConfBaseException, UnresolvedSetting):  # a preset's resolver: the job's
+            return
+        except TsbenchError as error:
+            first = first or error
+            continue
+        return
+    if first is not None:
+        raise first
 
 
 def _trials(world: World, key: str, value: Scalar,

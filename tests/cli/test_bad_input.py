@@ -268,13 +268,38 @@ def test_a_multirun_whose_jobs_are_all_refused_leaves_no_folder(tmp_path: Path) 
     """Each refused job's folder was removed, and the sweep's, holding only multirun.yaml,
     stayed, with the day's and the ``multiruns/`` folders made for it."""
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    # the file swept: no job's file is read before launch (one file is, once: below)
+    files = [*NO_FILE[:1], "dataset.path=none.csv,nothing.csv", *NO_FILE[2:]]
     for named in ([], ["hydra.sweep.dir=deep/sweep"]):
-        proc = run_module("tsbench", ["-m", *NO_FILE, "seed=1,2", *named], env, cwd=tmp_path)
+        proc = run_module("tsbench", ["-m", *files, *named], env, cwd=tmp_path)
         assert proc.returncode != 0 and "job 0: dataset.path: file none.csv" in proc.stderr
         assert list(tmp_path.iterdir()) == []
     (tmp_path / "outputs" / "multiruns").mkdir(parents=True)  # the user's, empty
-    proc = run_module("tsbench", ["-m", *NO_FILE, "seed=1,2"], env, cwd=tmp_path)
+    proc = run_module("tsbench", ["-m", *files], env, cwd=tmp_path)
     assert proc.returncode != 0 and list((tmp_path / "outputs" / "multiruns").iterdir()) == []
+
+
+@pytest.mark.parametrize("settings, said", [
+    (["dataset=csv", "dataset.path=mix.csv", "model=naive,seasonal_naive", "pred_len=24,48",
+      "seed=1,2"], "tsbench: error: dataset.target: column 'OT' not found in mix.csv; "
+     "columns are ['a', 'b'] -> set dataset.target=<column to forecast>"),
+    (["dataset=csv", "dataset.path=mix.csv", "dataset.target=b", "features=MS", "cv=tscv",
+      "cv.n_splits=7",
+      "model=naive,seasonal_naive", "seq_len=48", "pred_len=24"],
+     "tsbench: error: cv.n_splits: 7 folds are more than the 240 train+val rows allow"),
+])
+def test_a_setting_every_job_shares_that_fails_is_refused_once_before_any_job(
+        settings: list[str], said: str, tmp_path: Path) -> None:
+    """The data file, its target and the folds, shared by every job of the sweep, are
+    checked once on the first job's config: one line, no job launched, no folder."""
+    rows = pd.DataFrame({"date": pd.date_range("2020-01-01", periods=300, freq="h"),
+                         "a": range(300), "b": [i % 24 for i in range(300)]})
+    rows.to_csv(tmp_path / "mix.csv", index=False)
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = run_module("tsbench", ["-m", *settings, "logger=none"], env, cwd=tmp_path)
+    assert proc.returncode == 2 and said in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and "job " not in proc.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["mix.csv"]
 
 
 def test_refused_run_keeps_a_folder_with_other_files(tmp_path: Path) -> None:

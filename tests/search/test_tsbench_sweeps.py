@@ -339,3 +339,36 @@ def test_a_search_over_files_written_relative_then_absolute_is_one_search(
         assert {r["dataset.path"] for r in rows(sweep_dir)} <= {str(f) for f in files}
         searched = yaml.safe_load((sweep_dir / "search.yaml").read_text())["params"]
         assert searched == {"dataset.path": f"choice({files[0]}, {files[1]})"}
+
+
+def test_a_warm_start_from_another_problem_is_refused_before_any_trial(tmp_path: Path) -> None:
+    """Trials of other data or another horizon measured another objective: refused in one
+    line naming each difference; the same problem searched over other values, with another
+    model setting, is taken,
+    and a file with no sweep beside it is taken unchecked, with a warning."""
+    args = ["hydra/sweeper=skopt", "dataset=synthetic", "dataset.n_rows=400", "model=dlinear",
+            "seq_len=24", "trainer=debug", "logger=none", "hydra.sweeper.random_state=0",
+            "hydra.sweeper.n_trials=1", "hydra.sweeper.n_initial_points=1"]
+    run_tsbench([*args, "pred_len=12", "optim.lr=choice(0.001,0.01)",
+                 "hydra.sweeper.mode=random"], tmp_path / "rs", multirun=True)
+    warm = tmp_path / "rs" / "trials.csv"
+    bo = [*args, "optim.lr=choice(0.001,0.003,0.01)", f"hydra.sweeper.warm_start={warm}"]
+    refused = run_tsbench([*bo, "dataset.noise=1.0", "pred_len=24"], tmp_path / "bo",
+                          multirun=True, check=False)
+    assert refused.returncode == 2 and refused.stderr == (
+        f"tsbench: error: hydra.sweeper.warm_start: {warm} holds trials of another problem "
+        "(dataset.noise 0.1 -> 1.0; pred_len 12 -> 24, there -> here): their objectives "
+        "measure something else -> warm-start from a sweep run on the same data and "
+        "settings, or drop hydra.sweeper.warm_start\n")
+    assert not (tmp_path / "bo").exists()
+    taken = run_tsbench([*bo, "pred_len=12", "model.individual=true"],  # not the problem
+                        tmp_path / "bo", multirun=True)
+    assert "warm start: 1 trials from" in taken.stderr + taken.stdout
+    assert len(rows(tmp_path / "bo")) == 1
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "trials.csv").write_text(warm.read_text())
+    mine = f"hydra.sweeper.warm_start={tmp_path / 'mine' / 'trials.csv'}"
+    unchecked = run_tsbench([*bo[:-1], mine, "pred_len=24"], tmp_path / "bo2", multirun=True)
+    assert ("has no multirun.yaml beside it (not a sweep's own trials.csv): its trials are "
+            "taken as run on this sweep's data and settings, unchecked") in (
+        unchecked.stderr + unchecked.stdout)

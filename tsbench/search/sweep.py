@@ -36,7 +36,8 @@ Resume contract (``hydra.sweeper.resume=true``, same ``hydra.sweep.dir``):
 Warm start (``hydra.sweeper.warm_start=<trials.csv>``) tells the optimizer the trials of
 another sweep that lie in this search space; they are not part of this sweep's record, but
 where the best of them beats every trial of this sweep, the per-trial ``best=``, the closing
-line and best.yaml (``warm_start_best``) say so.
+line and best.yaml (``warm_start_best``) say so. Trials of another problem (other data,
+horizon or validation) are refused before any trial (:mod:`tsbench.search.warm_check`).
 """
 
 from __future__ import annotations
@@ -87,6 +88,7 @@ from tsbench.search.validate import (
     config_groups,
     fixed_lookup,
 )
+from tsbench.search.warm_check import check_warm_start
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +142,8 @@ class SkoptSweep(Sweeper):
         trials, again = _again([t for t in trials if t.number not in superseded],
                                s.retry_failed)
         relaunch += again
+        if s.warm_start:
+            check_warm_start(Path(s.warm_start), self.config, {p.key for p in space.params})
         warm = [t for t in read_trials(Path(s.warm_start), space, strict=False)
                 if _feasible(t.point, constraints)] if s.warm_start else []
         if s.warm_start:
