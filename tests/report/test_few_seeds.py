@@ -65,3 +65,18 @@ def test_an_indistinguishable_test_on_few_seeds_names_its_cells_and_a_command(
         assert not any(w.startswith(("seed=1", "seed=2", "hydra.sweep")) for w in words)
         config = compose_tsbench(words[2:])
         assert config.model.kernel_size == kernel_size and config.dataset.n_rows == 600
+
+
+def test_the_commands_are_code_in_latex_and_html(kernels: Path, tmp_path: Path) -> None:
+    """LaTeX sets each command in \\texttt with its specials escaped (a backtick would print
+    as a quote, ``_`` stop the document); HTML in <code>, not between literal backticks."""
+    args = [str(kernels / "dlinear"), "--baseline", "dlinear (model.kernel_size=25)"]
+    latex = report(*args, "--format", "latex").stdout
+    note = next(p for p in latex.split("\n\n") if p.startswith("Few seeds: "))
+    assert "`" not in note
+    assert "\\texttt{tsbench -m dataset=synthetic dataset.n\\_rows=600" in note
+    html = tmp_path / "r.html"
+    report(*args, "-o", str(html))
+    text = html.read_text()
+    assert "<code>tsbench -m dataset=synthetic dataset.n_rows=600" in text
+    assert "`tsbench -m" not in text

@@ -9,7 +9,7 @@ import numpy as np
 
 from tsbench.report import stats
 from tsbench.report.build import Ranking, Report
-from tsbench.report.table import render
+from tsbench.report.table import latex_text, render
 
 
 def test_latex_has_no_bare_angle_brackets() -> None:
@@ -20,3 +20,12 @@ def test_latex_has_no_bare_angle_brackets() -> None:
     latex = render(Report([], "mse", None, 0.05, ranking=ranking), "latex")
     assert "exact p $<$ 0.001" in latex and "N $>$ 10" in latex
     assert not re.search(r"(?<!\$)[<>]|[<>](?!\$)", latex)
+
+
+def test_latex_escapes_every_special_and_sets_commands_in_texttt() -> None:
+    """A deleted setting (``~key``), a Hydra interpolation (``${...}``), a power and a dollar
+    print as typed; a backticked command is \\texttt; an unpaired backtick stays text."""
+    said = latex_text("run `tsbench ~model.x ${oc.env:A} 2^3 $5 a_b` -> ok 50%")
+    assert said == ("run \\texttt{tsbench \\textasciitilde{}model.x \\$\\{oc.env:A\\} "
+                    "2\\textasciicircum{}3 \\$5 a\\_b} $\\rightarrow$ ok 50\\%")
+    assert latex_text("a ` b") == "a ` b"

@@ -15,6 +15,7 @@ from tsbench.report.collect import Cell, reads_look_back
 from tsbench.report.compare import FACTS, cell_facts
 from tsbench.report.table import (
     ci_text,
+    code_spans,
     delta_text,
     header,
     number_format,
@@ -92,7 +93,7 @@ def render_html(report: Report, sources: list[str], n_runs: int) -> str:
         parts.append(f"<h3>{escape(dataset)}, pred_len {pred_len}</h3>")
         parts.append(_table(report, rows))
     parts.append("<h2>Statistics</h2>")
-    parts += [f"<p>{escape(line)}</p>" for line in summary_lines(report)]
+    parts += [f"<p>{_with_code(line)}</p>" for line in summary_lines(report)]
     if not report.baseline:
         parts.append(f'<p class="muted">No paired tests: give <code>--baseline MODEL</code> '
                      f"(the {escape(test_name(metric, report.split))}).</p>")
@@ -194,3 +195,9 @@ def _forecasts(report: Report) -> list[str]:
         return ['<p class="muted">No run has a forecast picture.</p>']
     return [_figure((path / FORECAST_PLOT).read_bytes(), f"{model}: {path}")
             for model, path in sorted(shown.items())]
+
+
+def _with_code(text: str) -> str:
+    """``text`` escaped for HTML, its backtick-quoted commands in ``<code>``."""
+    return "".join(f"<code>{escape(part)}</code>" if code else escape(part)
+                   for part, code in code_spans(text))

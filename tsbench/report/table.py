@@ -453,25 +453,46 @@ def render(report: Report, fmt: str = "markdown") -> str:
     return table + "\n\n" + "\n\n".join(summary_lines(report)) + "\n"
 
 
-def _latex(report: Report, columns: list[str], lines: list[list[str]]) -> str:
-    def esc(text: str) -> str:
-        return (text.replace("\\", "\\textbackslash{}").replace("&", "\\&").replace("%", "\\%")
-                .replace("_", "\\_").replace("#", "\\#").replace("±", "$\\pm$")
-                .replace("Δ", "$\\Delta$").replace("α", "$\\alpha$").replace("χ²", "$\\chi^2$")
-                .replace("⚠", "(!)").replace("–", "--").replace("->", "$\\rightarrow$")
-                .replace("<", "$<$").replace(">", "$>$"))  # text-mode < > print as ¡ ¿
+def code_spans(text: str) -> list[tuple[str, bool]]:
+    """``text`` as (part, is code) pieces: the spans between backtick pairs (a command the
+    notes quote, Markdown's way) are code; an unpaired backtick is plain text."""
+    parts = text.split("`")
+    if len(parts) % 2 == 0:  # an odd number of backticks: no span is sure
+        return [(text, False)]
+    return [(part, i % 2 == 1) for i, part in enumerate(parts) if part]
 
+
+#: LaTeX's special characters in text, escaped (``~`` and ``^`` would otherwise be a space
+#: and an error; ``{ } $`` would open groups and math).
+LATEX_SPECIAL = {"\\": "\\textbackslash{}", "&": "\\&", "%": "\\%", "_": "\\_", "#": "\\#",
+                 "$": "\\$", "{": "\\{", "}": "\\}", "~": "\\textasciitilde{}",
+                 "^": "\\textasciicircum{}"}
+
+
+def latex_text(text: str) -> str:
+    """``text`` for LaTeX: its special characters escaped, its symbols as LaTeX writes them
+    (``<`` ``>`` in math mode: text-mode ones print as ¡ ¿), code spans in ``\\texttt``."""
+    def plain(part: str) -> str:
+        part = "".join(LATEX_SPECIAL.get(c, c) for c in part)
+        return (part.replace("±", "$\\pm$").replace("Δ", "$\\Delta$").replace("α", "$\\alpha$")
+                .replace("χ²", "$\\chi^2$").replace("⚠", "(!)").replace("–", "--")
+                .replace("->", "$\\rightarrow$").replace("<", "$<$").replace(">", "$>$"))
+    return "".join(f"\\texttt{{{plain(part)}}}" if code else plain(part)
+                   for part, code in code_spans(text))
+
+
+def _latex(report: Report, columns: list[str], lines: list[list[str]]) -> str:
     body = []
     for line, row in zip(lines, report.rows, strict=True):
-        cells_tex = [esc(c) for c in line]
+        cells_tex = [latex_text(c) for c in line]
         if row.best:
             cells_tex[3] = f"\\textbf{{{cells_tex[3]}}}"
         body.append(" & ".join(cells_tex) + " \\\\")
     numbers = 4 if report.shows_published else 2  # mean, CI, published, Δ vs published
     spec = "lrl" + "r" * numbers + "l" * (len(columns) - 3 - numbers)
-    notes = [esc(line) for line in summary_lines(report)]
+    notes = [latex_text(line) for line in summary_lines(report)]
     return "\n".join([f"\\begin{{tabular}}{{{spec}}}", "\\toprule",
-                      " & ".join(esc(c) for c in columns) + " \\\\", "\\midrule", *body,
+                      " & ".join(latex_text(c) for c in columns) + " \\\\", "\\midrule", *body,
                       "\\bottomrule", "\\end{tabular}", "", "\n\n".join(notes)]) + "\n"
 
 
