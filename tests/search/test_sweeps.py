@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import errno
 import json
 import logging
@@ -13,6 +14,7 @@ import yaml
 
 from tests.search.conftest import multirun, read_rows
 from tsbench.errors import ConfigError
+from tsbench.search import report
 from tsbench.search.faults import SweepAbortedError
 from tsbench.search.sweep import SkoptSweep
 
@@ -365,6 +367,50 @@ def test_a_better_warm_start_trial_is_named(tmp_path: Path, caplog) -> None:
     done = next(r.message for r in caplog.records if r.message.startswith("sweep done"))
     assert (f"the warm-start file's best, {ahead['objective']:.6g} (trial {ahead['trial']} of "
             f"{warm}: x=0.3, kind=a), is better than this sweep's") in done
+
+
+def test_a_warm_start_trial_is_named_by_its_own_number_and_folder(
+        tmp_path: Path, caplog) -> None:
+    """A warm-start file whose rows are not its trials in order (tsbench-tune's: the
+    baseline, then the best random trials, their folders absolute): the better trial is
+    named by the number and folder its row records, not its row's place; where the folder
+    is not found (named relative to another sweep), best.yaml names none."""
+    caplog.set_level(logging.INFO, logger="tsbench.search")
+    multirun(tmp_path / "rs", "x=choice(0.3, -0.9)", "kind=a,b", "hydra.sweeper.mode=random",
+             "hydra.sweeper.n_trials=4")
+    rows = sorted(read_rows(tmp_path / "rs"), key=lambda r: -float(r["objective"]))  # worst 1st
+    best_rs, number = rows[-1], int(rows[-1]["trial"]) + 10
+    for row in rows:
+        row["trial"] = str(int(row["trial"]) + 10)  # no row's place is its number
+    for folder, job_dir in (("moved", lambda r: str(tmp_path / "rs" / r["job_dir"])),
+                            ("lost", lambda r: r["job_dir"])):
+        (tmp_path / folder).mkdir()
+        with open(tmp_path / folder / "trials.csv", "w", newline="") as handle:
+            out = csv.DictWriter(handle, fieldnames=list(rows[0]))
+            out.writeheader()
+            out.writerows({**r, "job_dir": job_dir(r)} for r in rows)
+        caplog.clear()
+        multirun(tmp_path / f"bo_{folder}", "x=choice(0.3, -0.9, -0.8)", "kind=a,b",
+                 "hydra.sweeper.n_trials=2", "hydra.sweeper.n_initial_points=0",
+                 f"hydra.sweeper.warm_start={tmp_path / folder / 'trials.csv'}")
+        ahead = yaml.safe_load((tmp_path / f"bo_{folder}" / "best.yaml").read_text())[
+            "warm_start_best"]
+        assert ahead["trial"] == number
+        found = tmp_path / "rs" / best_rs["job_dir"]
+        assert ahead["job_dir"] == (str(found.resolve()) if folder == "moved" else None)
+        done = next(r.message for r in caplog.records if r.message.startswith("sweep done"))
+        assert f"(trial {number} of {tmp_path / folder / 'trials.csv'}: x=0.3" in done
+
+
+def test_a_warm_start_better_than_a_sweep_without_a_best_says_where_its_command_is() -> None:
+    """A sweep whose every trial failed writes no best.yaml: its closing line points to the
+    best.yaml beside the warm-start file where there is one, else to the settings named."""
+    beside = Path("/sweeps/rs/best.yaml")
+    assert report.summary([], None, "0.1 (trial 3 of f: x=1)", beside).endswith(
+        f"the warm-start file's best, 0.1 (trial 3 of f: x=1), is better than this sweep's "
+        f"-> {beside} gives its command")
+    assert report.summary([], None, "0.1 (trial 3 of f: x=1)").endswith(
+        "is better than this sweep's -> rerun it with the settings named")
 
 
 def test_a_worse_warm_start_is_not_named(tmp_path: Path, caplog) -> None:

@@ -1860,6 +1860,9 @@ def test_the_bayesian_search_is_warm_started_with_the_best_full_budget_random_tr
     warm = list(csv.DictReader(io.StringIO((t.out / "e_warm_start.csv").read_text())))
     assert [(r["objective"], r["model.patch_len"], r["status"]) for r in warm] == [
         ("0.5", "12", "ok"), ("0.1", "16", "ok"), ("0.2", "24", "ok")]
+    # (d)'s trial numbers kept, its job folders absolute: the file lies beside (d)'s folder
+    assert [(r["trial"], r["job_dir"]) for r in warm[1:]] == [
+        ("2", str(t.out / "d_random" / "2")), ("4", str(t.out / "d_random" / "4"))]
 
 
 def test_the_baseline_seeds_the_bayesian_search_at_the_rate_it_trained_at(

@@ -137,7 +137,9 @@ class Loop:
         better = self._better_warm()
         note = "" if better is None or self.warm is None else (
             report.warm_text(self.space, better, self.warm))
-        log.info(report.summary(self.trials, self._best(), note))
+        beside = None if self.warm is None else self.warm.file.parent / BEST_FILE
+        log.info(report.summary(self.trials, self._best(), note,
+                                beside if beside is not None and beside.is_file() else None))
         for warning in report.closing_warnings(self.space, self.trials,
                                                self.s.direction == "maximize"):
             log.warning(warning)

@@ -373,17 +373,29 @@ def write_best(
     return best
 
 
+def warm_run_dir(trial: Trial, warm: WarmStart) -> Path | None:
+    """The job folder of a warm-start trial: its ``job_dir`` as recorded (absolute), or
+    beside the file (a sweep's own trials.csv names its jobs' folders relative to it);
+    None where no such folder exists (a file written by hand, or by tsbench-tune of an
+    older version, which named them relative to another sweep)."""
+    if not trial.job_dir:
+        return None
+    run_dir = warm.file.parent / trial.job_dir  # an absolute job_dir stays itself
+    return run_dir if run_dir.is_dir() else None
+
+
 def warm_block(space: SearchSpace, trial: Trial, warm: WarmStart) -> dict:
     """best.yaml's ``warm_start_best``: the warm-start trial better than every trial of
-    this sweep, its file and the command that reruns it (from its own sweep's job folder)."""
-    run_dir = warm.file.parent / trial.job_dir if trial.job_dir else None
+    this sweep, its file and the command that reruns it (with what its job folder recorded
+    of its run, where that folder is found: :func:`warm_run_dir`)."""
+    run_dir = warm_run_dir(trial, warm)
     return {
         "note": "a trial of the warm-start file is better than every trial of this sweep "
                 "(below): this is the best configuration known -> run its command",
         "objective": trial.objective,
         "file": str(warm.file),
         "trial": trial.number,
-        "job_dir": trial.job_dir,
+        "job_dir": None if run_dir is None else str(run_dir.resolve()),
         "params": space.values(trial.point),
         "overrides": space.overrides(trial.point),
         "command": reproduce_command(space, trial, run_dir),
@@ -410,9 +422,12 @@ def trial_line(
             f"elapsed={elapsed:.1f}s")
 
 
-def summary(trials: Sequence[Trial], best: Trial | None, warm_note: str = "") -> str:
+def summary(trials: Sequence[Trial], best: Trial | None, warm_note: str = "",
+            warm_best_yaml: Path | None = None) -> str:
     """The closing line: how many trials finished, were pruned or failed, and the best;
-    ``warm_note`` names a better warm-start trial (:func:`warm_text`)."""
+    ``warm_note`` names a better warm-start trial (:func:`warm_text`), whose command is in
+    this sweep's best.yaml, or where this sweep has no best trial (and writes none), in
+    ``warm_best_yaml``, the best.yaml beside the warm-start file (None: none there)."""
     ok = sum(t.ok for t in trials)
     pruned = sum(t.status == PRUNED for t in trials)
     failed = [t for t in trials if t.status == FAILED]
@@ -423,8 +438,12 @@ def summary(trials: Sequence[Trial], best: Trial | None, warm_note: str = "") ->
         line += f" (trials {jobs}{', ...' if len(failed) > 10 else ''}: see their logs)"
     best_text = "none" if best is None else f"{best.objective:.6g} (trial {best.number})"
     if warm_note:  # best.yaml is written only where this sweep has a best trial
-        where = ("best.yaml's warm_start_best" if best is not None
-                 else "the best.yaml of the sweep that wrote that file")
+        if best is not None:
+            where = "best.yaml's warm_start_best gives its command"
+        elif warm_best_yaml is not None:
+            where = f"{warm_best_yaml} gives its command"
+        else:
+            where = "rerun it with the settings named"
         best_text += (f"; the warm-start file's best, {warm_note}, is better than this "
-                      f"sweep's -> {where} gives its command")
+                      f"sweep's -> {where}")
     return f"{line}; best {best_text}"

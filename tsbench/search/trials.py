@@ -183,7 +183,10 @@ def _trial(
             ) from None
         else:
             return None
-    number = _number(row, "trial", where, setting, int) if strict else position
+    # a warm-start file's trial keeps the number it was recorded with (where it has one)
+    recorded = row.get("trial", "")
+    number = (_number(row, "trial", where, setting, int) if strict or recorded.isdigit()
+              else position)
     objective = _number(row, "objective", where, setting, float) if status != FAILED else None
     if objective is not None and not math.isfinite(objective):
         raise ConfigError(setting, f"{where}: status {status} with objective {objective}")

@@ -364,7 +364,9 @@ def bayes_search(t: Tuning, args: list[str], epoch_seconds: float) -> dict[str, 
     random_rows = read_trials(t.out / "d_random")  # their pace, where they ran, plans (e)
     ended = read_trials(t.out / "e_bayes")  # resumed: its own trials' pace
     more = trials_ahead(t, seconds, epoch_seconds, len(ended), ended or random_rows)
-    ranked = full_budget(random_rows)[: int(r.warm_start_top)]
+    # their job folders absolute: the file lies beside (d)'s folder, not in it
+    ranked = [{**row, "job_dir": str(t.out / "d_random" / row["job_dir"]) if row.get(
+        "job_dir") else ""} for row in full_budget(random_rows)[: int(r.warm_start_top)]]
     warm = t.out / "e_warm_start.csv"
     warm_args: list[str] = []
     if random_rows:  # its header names the searched parameters
