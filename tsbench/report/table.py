@@ -273,7 +273,7 @@ def flag_lines(report: Report) -> list[str]:
     """What each kind of ⚠ in the protocol column means, said once where one is shown."""
     shown = [flag for row in report.rows for flag in row.flags]
     lines = []
-    if any(flag.partition(" (")[2].startswith("table: ") for flag in shown):
+    if any("(table: " in flag for flag in shown):
         lines.append("⚠ <fact> <value> (table: <reference>): the cell's protocol differs in "
                      "that fact from its table's reference value (the --baseline cell's, else "
                      "the value most of the table's cells share; on a tie, on a dataset with "
