@@ -7,10 +7,10 @@ a ``seq_len`` column was a trial of a search over seq_len, card or not. Runs tha
 a fact are never one cell (:func:`tsbench.report.collect.group`). Within a table (one
 dataset and horizon) each fact has a reference value, the baseline cell's where there is
 one, else the value most cells share (on a tie, on a dataset with published numbers, the
-published protocol's where it is one of them; a user's own data is judged among its cells
-alone); a cell that differs from it (in a fact of what is scored, not of how a model
-forecasts: :data:`MODELLING_FACTS`) is flagged and left out of bolding, paired tests and
-ranks.
+published protocol's where it is one of them; data without published numbers in
+tsbench's table, a user's own CSV or weather, is judged among its cells alone); a cell
+that differs from it (in a fact of what is scored, not of how a model forecasts:
+:data:`MODELLING_FACTS`) is flagged and left out of bolding, paired tests and ranks.
 """
 
 from __future__ import annotations
