@@ -47,10 +47,16 @@ from tsbench.tune.budget import (
     smaller_search_share,
     trial_cap,
 )
-from tsbench.tune.cli import StageLines, main, parse
+from tsbench.tune.cli import StageLines, check_not_owned, main, parse
 from tsbench.tune.commands import StageFailed, run_stage
 from tsbench.tune.ensemble import cv_error_gram, error_gram, score_runs
-from tsbench.tune.preflight import check_search, check_tuning_space, composed, data_settings
+from tsbench.tune.preflight import (
+    check_command,
+    check_search,
+    check_tuning_space,
+    composed,
+    data_settings,
+)
 from tsbench.tune.recipe import (
     LOCK_FILE,
     analysis_args,
@@ -1249,6 +1255,27 @@ def test_a_setting_the_stages_set_themselves_is_refused(
     test's suggestion, the searched optim.lr unused)."""
     assert main(["dataset=ili", "model=dlinear", override]) == 2
     assert capsys.readouterr().err == f"tsbench-tune: error: {said}\n"
+
+
+def test_a_range_test_a_preset_turns_on_is_refused_and_false_turns_it_off(
+        tmp_path: Path) -> None:
+    """A preset (here a config file of the user's) that sets tune.lr_find: true would reach
+    every stage as the command's did: refused before any folder, with the command's
+    ``tune.lr_find=false`` as the fix, which tsbench-tune lets in."""
+    (tmp_path / "experiment").mkdir()
+    (tmp_path / "experiment" / "finder.yaml").write_text(
+        "# @package _global_\ntune:\n  lr_find: true\n")
+    command = ["dataset=synthetic", "dataset.n_rows=600", "model=dlinear", "seq_len=48",
+               "pred_len=24", f"hydra.searchpath=[file://{tmp_path}]", "experiment=finder"]
+    with pytest.raises(TsbenchError) as refused:
+        check_command(command)
+    assert str(refused.value).startswith(
+        "tune.lr_find: True in the composed config (a preset or config file sets it): every "
+        "stage would run its own range test")
+    assert str(refused.value).endswith("-> add tune.lr_find=false to the command ((b) runs "
+                                       "the range test)")
+    check_not_owned([*command, "tune.lr_find=false"])
+    check_command([*command, "tune.lr_find=false"])
 
 
 def test_a_folder_stopped_before_its_first_stage_ended_keeps_its_settings(

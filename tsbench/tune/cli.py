@@ -110,6 +110,8 @@ def check_not_owned(overrides: list[str]) -> None:
         if override in ("-m", "--multirun"):
             raise TsbenchError(f"{override}: tsbench-tune runs its own sweeps -> drop it")
         key = override_key(override)
+        if key == "tune.lr_find" and override.split("=", 1)[-1].lower() == "false":
+            continue  # what the stages but (b) run with: it turns off a preset's range test
         owner = next((k for k in OWNED if key == k or key.startswith(f"{k}.")), None)
         if owner is not None:
             why, fix = OWNED[owner]

@@ -87,6 +87,12 @@ def check_command(overrides: list[str]) -> None:
     before training, or one naming the override Hydra could not compose, or one for a model
     without training (a classical baseline: no learning rate, epochs or space to tune)."""
     cfg = compose_command(overrides)
+    if cfg.tune.lr_find:  # a preset's or config file's: the command's own is refused
+        raise TsbenchError(
+            f"tune.lr_find: {cfg.tune.lr_find} in the composed config (a preset or config "
+            "file sets it): every stage would run its own range test and train at its "
+            "suggestion, not at the learning rate searched or chosen -> add "
+            "tune.lr_find=false to the command ((b) runs the range test)")
     validate_config(cfg)
     series = load_series(cfg.dataset)
     borders = benchmark_borders(len(series.values), series.split, int(cfg.seq_len),
