@@ -206,15 +206,16 @@ def test_program(monkeypatch, argv0: str, program: str) -> None:
 
 def test_a_better_warm_start_trial_is_named_where_its_command_is() -> None:
     """Where this sweep has no best trial (none ran its full budget), it writes no
-    best.yaml: the warm-start trial's command is its own sweep's best.yaml's."""
+    best.yaml: the warm-start trial's command is in the best.yaml beside its file."""
     warm = report.WarmStart(Path("rs/trials.csv"), (TRIALS[2],))
     assert report.better_warm(TRIALS[:2], warm, maximize=False) == TRIALS[2]
     assert report.better_warm(TRIALS, warm, maximize=False) is None  # a tie is not better
     assert report.better_warm([TRIALS[1]], warm, maximize=False) == TRIALS[2]
-    said = report.summary([TRIALS[1]], None, "0.25 (trial 3 of rs/trials.csv: lr=0.0001)")
+    said = report.summary([TRIALS[1]], None, "0.25 (trial 3 of rs/trials.csv: lr=0.0001)",
+                          Path("rs/best.yaml"))
     assert said.endswith("; best none; the warm-start file's best, 0.25 (trial 3 of "
-                         "rs/trials.csv: lr=0.0001), is better than this sweep's -> the "
-                         "best.yaml of the sweep that wrote that file gives its command")
+                         "rs/trials.csv: lr=0.0001), is better than this sweep's -> "
+                         "rs/best.yaml gives its command")
 
 
 def test_trial_line() -> None:

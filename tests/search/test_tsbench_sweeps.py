@@ -342,10 +342,11 @@ def test_a_search_over_files_written_relative_then_absolute_is_one_search(
 
 
 def test_a_warm_start_from_another_problem_is_refused_before_any_trial(tmp_path: Path) -> None:
-    """Trials of other data or another horizon measured another objective: refused in one
-    line naming each difference; the same problem searched over other values, with another
-    model setting, is taken,
-    and a file with no sweep beside it is taken unchecked, with a warning."""
+    """Trials of other data or another horizon, or of another fixed setting (a look-back, a
+    model setting, an epoch budget), measured another objective: refused in one line
+    naming each difference; the same problem searched over other values is taken (its
+    logs and threads aside), and a file with no sweep beside it is taken unchecked, with a
+    warning."""
     args = ["hydra/sweeper=skopt", "dataset=synthetic", "dataset.n_rows=400", "model=dlinear",
             "seq_len=24", "trainer=debug", "logger=none", "hydra.sweeper.random_state=0",
             "hydra.sweeper.n_trials=1", "hydra.sweeper.n_initial_points=1"]
@@ -361,7 +362,13 @@ def test_a_warm_start_from_another_problem_is_refused_before_any_trial(tmp_path:
         "measure something else -> warm-start from a sweep run on the same data and "
         "settings, or drop hydra.sweeper.warm_start\n")
     assert not (tmp_path / "bo").exists()
-    taken = run_tsbench([*bo, "pred_len=12", "model.individual=true"],  # not the problem
+    fixed = run_tsbench([*bo, "pred_len=12", "seq_len=36", "model.individual=true",
+                         "trainer.max_epochs=3"], tmp_path / "bo", multirun=True, check=False)
+    assert fixed.returncode == 2 and (
+        "holds trials of another problem (model.individual False -> True; seq_len 24 -> 36; "
+        "trainer.max_epochs 2 -> 3, there -> here)") in fixed.stderr
+    assert not (tmp_path / "bo").exists()
+    taken = run_tsbench([*bo, "pred_len=12", "trainer.num_threads=1"],  # changes no score
                         tmp_path / "bo", multirun=True)
     assert "warm start: 1 trials from" in taken.stderr + taken.stdout
     assert len(rows(tmp_path / "bo")) == 1
