@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tsbench.report.build import Report, build
 from tsbench.report.collect import Run, group
 from tsbench.report.plots import cd_figure
@@ -89,3 +91,29 @@ def test_a_dataset_ranks_the_models_by_their_mean_rank_over_its_tables() -> None
     line = ranking_line(build(group(runs, warn=lambda message: None)))
     assert "each dataset ranks the models by their mean rank over its tables" in line
     assert "average ranks over the 2 datasets: y 1.50, x 2.00, z 2.50." in line
+
+
+def test_a_copy_of_a_file_is_its_dataset_again_and_at_one_horizon_its_table_again(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files of one sha256 under two names: at another horizon the copy's table joins its
+    dataset (one dataset, described); at the same horizon it is the same table, left out,
+    so that a tie is not broken by counting one table twice."""
+    data = {"mix": "sha256 aaaa", "copy": "sha256 aaaa", "other": "sha256 bbbb"}
+    monkeypatch.setattr(Run, "data_identity", lambda run: data[run.config["dataset.name"]])
+
+    def ranked(tables: list[tuple[str, int]]) -> str:
+        made = [Run(Path(f"/runs/{name}-{pred_len}-{model}"),
+                    {"dataset.name": name, "model.name": model, "pred_len": pred_len,
+                     "seed": 1, "features": "M", "seq_len": 96},
+                    {"test_mse": mse}, None)
+                for name, pred_len in tables
+                for model, mse in (("x", 0.4), ("y", 0.5 if pred_len == 24 else 0.3))]
+        return ranking_line(build(group(made, warn=lambda message: None)))
+
+    line = ranked([("mix", 24), ("copy", 48)])
+    assert "over 2 tables (copy/48, mix/24), all of 1 dataset (copy; copy and mix are one " \
+           "file (sha256 aaaa))" in line and "x 1.50, y 1.50" in line
+    line = ranked([("mix", 24), ("copy", 24), ("mix", 48), ("other", 24)])
+    assert "over 3 tables (copy/24, mix/48, other/24), of 2 datasets (copy and mix are " \
+           "one file (sha256 aaaa))" in line
+    assert "tables left out: mix/24 (the data and horizon of copy/24)" in line

@@ -125,7 +125,9 @@ def _rank(tables: dict[tuple[str, int], list[Row]], alpha: float
         return None, (f"{RANKS_NEED}; no table has one: {'; '.join(skipped)} -> for ranks, "
                       f"report one configuration of each model at a time, e.g. the folders of "
                       f"the {apart[0]} runs apart from those of the {apart[1]} runs")
-    models, used = _widest(blocks)
+    models, widest = _widest(blocks)
+    used, twins = _distinct(tables, widest)
+    skipped += twins
     if len(models) < 2 or len(used) < 2:
         skipped_text = f"; left out: {'; '.join(skipped)}" if skipped else ""
         found = ("this report has one such table" if len(blocks) == 1 else
@@ -138,10 +140,28 @@ def _rank(tables: dict[tuple[str, int], list[Row]], alpha: float
     every = sorted({m for b in blocks.values() for m in b})
     left = [m for m in every if m not in models]
     skipped += [f"{d}/{h} (no {', '.join(m for m in models if m not in blocks[(d, h)])})"
-                for d, h in sorted(blocks) if (d, h) not in used]
+                for d, h in sorted(blocks) if (d, h) not in widest]
     notes = [f"left out (not in every ranked table): {', '.join(left)}"] if left else []
     notes += [f"tables left out: {'; '.join(skipped)}"] if skipped else []
     return ranking, "; ".join(notes)
+
+
+def _distinct(tables: dict[tuple[str, int], list[Row]], used: list[tuple[str, int]]
+              ) -> tuple[list[tuple[str, int]], list[str]]:
+    """``used`` less each table of the data and horizon of one before it under another name
+    (a copy of a file: the same table, which would count its ranks twice), and a note for
+    each left out."""
+    first: dict[tuple[str, int], tuple[str, int]] = {}
+    kept, twins = [], []
+    for table in used:
+        key = (tables[table][0].cell.runs[0].data_identity(), table[1])
+        if key in first:
+            twins.append(f"{table[0]}/{table[1]} (the data and horizon of "
+                         f"{first[key][0]}/{first[key][1]})")
+        else:
+            first[key] = table
+            kept.append(table)
+    return kept, twins
 
 
 def _datasets(tables: dict[tuple[str, int], list[Row]], used: list[tuple[str, int]]
