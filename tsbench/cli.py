@@ -127,8 +127,8 @@ def main(cfg: DictConfig) -> float:
         if multirun:  # said now; Hydra's sweeper runs the other jobs, then stops on this
             said = f"tsbench: error: job {HydraConfig.get().job.num}: {exc}"
             print(said, file=sys.stderr, flush=True)
-            raise JobRefused(f"{said} (the first job refused; the sweep ran the others, "
-                             "and a job that ended keeps its folder)") from None
+            raise JobRefused(f"{said} (the first job refused; the sweep tried every other "
+                             "job, and those that ended keep their folders)") from None
         end_progress_bar(cfg)
         if run_dir.is_dir():  # it holds what the run wrote before failing (its logs)
             print(f"tsbench: the failed run's folder is kept: {run_dir}", file=sys.stderr)

@@ -939,8 +939,8 @@ def test_a_job_refused_in_a_plain_multirun_is_one_line_and_the_others_run(
     said = ("tsbench: error: job 0: model.d_model: must be divisible by n_heads (3), got 16 "
             "-> pick d_model as a multiple of model.n_heads")
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
-    end = f"{said} (the first job refused; the sweep ran the others, and a job that ended "
-    assert f"{said}\n" in proc.stderr and f"{end}keeps its folder)\n" in proc.stderr
+    end = f"{said} (the first job refused; the sweep tried every other job, and those that "
+    assert f"{said}\n" in proc.stderr and f"{end}ended keep their folders)\n" in proc.stderr
     assert not (sweep / "0").exists() and (sweep / "1" / "metrics.json").is_file()
 
 
