@@ -17,6 +17,7 @@ from tsbench.errors import ConfigError
 from tsbench.search import report
 from tsbench.search.faults import SweepAbortedError
 from tsbench.search.sweep import SkoptSweep
+from tsbench.search.trials import Trial
 
 SPACE = ["x=interval(-1.0, 1.0)", "n=range(1, 6)", "kind=a,b,c"]
 
@@ -404,13 +405,36 @@ def test_a_warm_start_trial_is_named_by_its_own_number_and_folder(
 
 def test_a_warm_start_better_than_a_sweep_without_a_best_says_where_its_command_is() -> None:
     """A sweep whose every trial failed writes no best.yaml: its closing line points to the
-    best.yaml beside the warm-start file where there is one, else to the settings named."""
+    best.yaml beside the warm-start file where there is one, else to the settings named; a
+    sweep that ran no trial (the warm start had tried every point) says so, not "better
+    than this sweep's"."""
     beside = Path("/sweeps/rs/best.yaml")
-    assert report.summary([], None, "0.1 (trial 3 of f: x=1)", beside).endswith(
+    failed = [Trial(1, 0, [1.0], None, 0.5, "0", "ValueError: boom")]
+    assert report.summary(failed, None, "0.1 (trial 3 of f: x=1)", beside).endswith(
         f"the warm-start file's best, 0.1 (trial 3 of f: x=1), is better than this sweep's "
         f"-> {beside} gives its command")
-    assert report.summary([], None, "0.1 (trial 3 of f: x=1)").endswith(
+    assert report.summary(failed, None, "0.1 (trial 3 of f: x=1)").endswith(
         "is better than this sweep's -> rerun it with the settings named")
+    assert report.summary([], None, "0.1 (trial 3 of f: x=1)", beside).endswith(
+        f"the warm-start file's best, 0.1 (trial 3 of f: x=1), stands: this sweep ran no "
+        f"trial -> {beside} gives its command")
+
+
+def test_a_space_the_warm_start_tried_whole_says_so(tmp_path: Path, caplog) -> None:
+    """Every point in the warm-start file: the sweep runs none, says the file tried them,
+    and that the file's best stands (no trial of its own to be better than)."""
+    space = ["x=choice(0.3, -0.9)", "kind=a,b"]
+    multirun(tmp_path / "rs", *space, "hydra.sweeper.mode=random", "hydra.sweeper.n_trials=4")
+    caplog.set_level(logging.INFO, logger="tsbench.search")
+    caplog.clear()
+    multirun(tmp_path / "bo", *space, "hydra.sweeper.n_trials=2",
+             "hydra.sweeper.n_initial_points=0",
+             f"hydra.sweeper.warm_start={tmp_path / 'rs' / 'trials.csv'}")
+    said = [r.message for r in caplog.records]
+    assert ("search space exhausted after 0 trials: every point tried, 4 of them by the "
+            "warm-start file") in said
+    done = next(m for m in said if m.startswith("sweep done"))
+    assert "stands: this sweep ran no trial -> " in done and "better than" not in done
 
 
 def test_a_worse_warm_start_is_not_named(tmp_path: Path, caplog) -> None:

@@ -164,8 +164,10 @@ class Loop:
             fresh = self.proposer.ask(want - len(again), pending)
             if len(fresh) < want - len(again):
                 self.exhausted = True
-                log.info("search space exhausted after %d trials: every point tried",
-                         len(self.trials) + len(self.running) + len(again) + len(fresh))
+                warm = "" if self.warm is None else (
+                    f", {len(self.warm.trials)} of them by the warm-start file")
+                log.info("search space exhausted after %d trials: every point tried%s",
+                         len(self.trials) + len(self.running) + len(again) + len(fresh), warm)
         starts = [(r.number, r.point, r.earlier) for r in again]
         for point in fresh:
             starts.append((self.number, point, Earlier()))

@@ -444,6 +444,6 @@ def summary(trials: Sequence[Trial], best: Trial | None, warm_note: str = "",
             where = f"{warm_best_yaml} gives its command"
         else:
             where = "rerun it with the settings named"
-        best_text += (f"; the warm-start file's best, {warm_note}, is better than this "
-                      f"sweep's -> {where}")
+        beats = "is better than this sweep's" if trials else "stands: this sweep ran no trial"
+        best_text += f"; the warm-start file's best, {warm_note}, {beats} -> {where}"
     return f"{line}; best {best_text}"
