@@ -20,8 +20,11 @@ import pytest
 from tests.conftest import run_tsbench
 from tests.report.conftest import Zoo, report, tiny_run
 from tests.report.test_tuning_folder import _tuning_folder
+from tsbench.report.build import build
+from tsbench.report.collect import Run, group
 from tsbench.report.stats import diebold_mariano, holm
-from tsbench.report.units import PUBLISHED_SCALED
+from tsbench.report.table import number_format, value_text
+from tsbench.report.units import ORIGINAL, PUBLISHED_SCALED
 
 MODELS = ("naive", "seasonal_naive")
 HORIZONS = (12, 24)
@@ -262,3 +265,20 @@ def test_a_features_m_cell_one_wide_channel_carries_is_named_in_original_units(
                  "features=MS", "model=naive", "seq_len=48", "pred_len=12", "trainer=debug",
                  "logger=none"], one)
     assert MIXED not in report(one, "--units", "original").stdout
+
+
+def test_one_original_unit_column_keeps_one_notation() -> None:
+    """Means of 48473 and 110920 in one report: both in scientific notation (``.5g`` wrote
+    ``48473`` beside ``1.1092e+05``); means all between 1e-3 and 1e5 keep ``.5g``."""
+    def mean_cells(values: dict[str, float]) -> list[str]:
+        runs = [Run(Path(f"/runs/{model}"), {"dataset.name": "load", "model.name": model,
+                                             "pred_len": 24, "seed": 1, "features": "M",
+                                             "seq_len": 96},
+                    {"test_mse": 1.0, "test_mse_orig": value}, None)
+                for model, value in values.items()]
+        report = build(group(runs, warn=lambda message: None), units=ORIGINAL)
+        return [value_text(row, number_format(report)) for row in report.rows]
+
+    assert sorted(mean_cells({"a": 48473.0, "b": 110920.0})) == [
+        "1.1092e+05 (1)", "4.8473e+04 (1)"]
+    assert sorted(mean_cells({"a": 48473.0, "b": 1109.2})) == ["1109.2 (1)", "48473 (1)"]

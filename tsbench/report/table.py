@@ -32,9 +32,14 @@ def test_name(metric: str, split: str = "test") -> str:
 
 
 def number_format(report: Report) -> str:
-    """How a table writes its scores: 4 decimals scaled (z-scores, near 1), 5 significant
-    digits in original units (the data's own, of any size)."""
-    return ".5g" if report.units == ORIGINAL else ".4f"
+    """How a table writes its scores: 4 decimals scaled (z-scores, near 1); in original
+    units (the data's own, of any size) 5 significant digits, all in scientific notation
+    where one mean needs it (from 1e5, or below 1e-3), so that one column never mixes
+    ``48473`` with ``1.1092e+05``."""
+    if report.units != ORIGINAL:
+        return ".4f"
+    means = [abs(row.spread.mean) for row in report.rows if row.spread.mean]
+    return ".4e" if any(m >= 1e5 or m < 1e-3 for m in means) else ".5g"
 
 
 def value_text(row: Row, fmt: str = ".4f") -> str:
