@@ -386,6 +386,14 @@ def _no_val_windows(cell: Cell, metric: str) -> str:
     return f"not tested: no readable {where} (a run saved before runs wrote them?)"
 
 
+def _why_flagged(row: Row, protocol: str) -> str:
+    """Why a flagged row is not compared: ``scaled scores are distorted`` where a flat
+    channel alone flags it, else ``protocol <protocol>``."""
+    if all(flag.startswith(FLAT_FLAG) for flag in row.flags):
+        return "scaled scores are distorted"
+    return f"protocol {protocol}"
+
+
 def _paired_tests(rows: list[Row], baseline: str, bases: list[Cell], pred_len: int,
                   metric: str, split: str = "test") -> tuple[list[Cell], list[Row]]:
     """Test each row against the baseline's; returns the tested cells (the baseline's
@@ -404,10 +412,7 @@ def _paired_tests(rows: list[Row], baseline: str, bases: list[Cell], pred_len: i
     if base.flags:
         for row in rows:
             if row is not base:
-                row.note = ("not compared: the baseline's "
-                             + ("scaled scores are distorted" if all(
-                                 f.startswith(FLAT_FLAG) for f in base.flags)
-                                else "protocol is flagged"))
+                row.note = f"not compared: the baseline's {_why_flagged(base, 'is flagged')}"
         return [], []
     base_errors, why = seed_window_errors(base.cell, metric, split)
     one_seed: list[Cell] = []
@@ -416,9 +421,7 @@ def _paired_tests(rows: list[Row], baseline: str, bases: list[Cell], pred_len: i
         if row is base:
             continue
         if row.flags:
-            row.note = ("not compared: its scaled scores are distorted"
-                        if all(f.startswith(FLAT_FLAG) for f in row.flags)
-                        else "not compared: its protocol differs")
+            row.note = f"not compared: its {_why_flagged(row, 'differs')}"
             continue
         if base_errors is None:
             row.note = f"baseline: {why}"
