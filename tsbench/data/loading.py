@@ -263,11 +263,10 @@ def _to_series(frame: pd.DataFrame, cfg: Any, source: str) -> Series:
     date_col = str(cfg.get("date_col", "date"))
     target = str(cfg.get("target", "OT"))
     if date_col not in frame.columns:
-        meant = closest(date_col, [str(c) for c in frame.columns])
         raise DataError(
             f"dataset.date_col: column '{date_col}' not found in {source}; columns are "
             f"{list(frame.columns)} -> "
-            + (f"did you mean dataset.date_col={meant}? Else " if meant else "")
+            + _meant("dataset.date_col", date_col, [str(c) for c in frame.columns])
             + "set dataset.date_col=<name of the date column>"
         )
     if len(frame) < MIN_ROWS:
@@ -485,10 +484,9 @@ def _channels(data: pd.DataFrame, wanted: Any, target: str, source: str,
     column ``date_col``), the target moved last."""
     columns = [str(c) for c in data.columns]
     if target not in data.columns:
-        meant = closest(target, columns)
         raise DataError(
             f"dataset.target: column '{target}' not found in {source}; columns are "
-            f"{columns} -> " + (f"did you mean dataset.target={meant}? Else " if meant else "")
+            f"{columns} -> " + _meant("dataset.target", target, columns)
             + "set dataset.target=<column to forecast>"
         )
     if wanted:
