@@ -11,6 +11,7 @@ from types import ModuleType
 
 from tsbench.atomic import write_text
 from tsbench.errors import TsbenchError
+from tsbench.forecast.intervals import parse_levels
 from tsbench.output_guard import check_output
 from tsbench.quiet import quiet_dependencies
 from tsbench.rundir import (
@@ -43,6 +44,10 @@ def parser() -> argparse.ArgumentParser:
                         "last row (the run's columns and frequency, e.g. a copy of its CSV "
                         "with rows appended: the file the run read must stay as it was), "
                         "scaled as the run scaled its data")
+    p.add_argument("--intervals", metavar="LEVELS",
+                   help="e.g. 0.8,0.95: add each level's lower and upper bound (future, or "
+                        "--split test), split-conformal intervals calibrated on the run's "
+                        "validation windows")
     p.add_argument("-o", "--output", type=user_path, help="write the CSV here (default: stdout)")
     return p
 
@@ -60,6 +65,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.data is not None and args.split != "future":
         return _error(f"--data forecasts the future after a newer file's rows; the {args.split} "
                       "split's windows are the run's own -> drop --data, or --split future")
+    try:
+        args.intervals = parse_levels(args.intervals) if args.intervals else None
+    except ValueError as error:
+        return _error(str(error))
     from tsbench.forecast import tables  # torch and Lightning: not for --help
 
     if (args.run / STATE_FILE).is_file():
@@ -72,8 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     if refused:
         return _error(refused)
     try:
-        table = (tables.future(run, args.data) if args.split == "future"
-                 else tables.windows(run, args.split))
+        table = (tables.future(run, args.data, args.intervals) if args.split == "future"
+                 else tables.windows(run, args.split, args.intervals))
     except (TsbenchError, ValueError, FileNotFoundError) as error:
         return _error(str(error))
     _write(table.to_csv(index=args.split == "future", float_format=DIGITS), args.output)
@@ -131,7 +140,7 @@ def _tuned(args: argparse.Namespace, tables: ModuleType) -> int:
     if refused:
         return _error(refused)
     try:
-        table = tables.tuned_future(args.run, args.data)
+        table = tables.tuned_future(args.run, args.data, args.intervals)
     except (TsbenchError, ValueError, FileNotFoundError) as error:
         return _error(str(error))
     _write(table.to_csv(float_format=DIGITS), args.output)

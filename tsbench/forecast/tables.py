@@ -24,6 +24,12 @@ from omegaconf import OmegaConf
 from tsbench.data.datamodule import ForecastData
 from tsbench.data.timefeatures import time_features
 from tsbench.errors import TsbenchError
+from tsbench.forecast.intervals import (
+    check_levels,
+    half_widths,
+    with_future_bounds,
+    with_window_bounds,
+)
 from tsbench.models.history import HistoryModel
 from tsbench.models.recursive import strategy_step
 from tsbench.rundir import (
@@ -72,14 +78,20 @@ def run_data(run: LoadedRun) -> ForecastData:
                      scaler_rows=borders.train)
 
 
-def future(run: LoadedRun | Any, data_file: Path | None = None) -> pd.DataFrame:
+def future(run: LoadedRun | Any, data_file: Path | None = None,
+           intervals: list[float] | None = None) -> pd.DataFrame:
     """The forecast of the ``pred_len`` steps after the series' last row: one row per
     future date (the data's frequency; the index named as the file's timestamp column), one
     column per scored channel. With ``data_file``
     (a newer file of the same columns and frequency, e.g. the run's CSV with rows appended)
     the steps after that file's last row, from its last rows, by the model as it trained:
-    scaled by the run's scaler (fitted on the run's own training rows)."""
+    scaled by the run's scaler (fitted on the run's own training rows). With ``intervals``
+    (levels, e.g. ``[0.8, 0.95]``), each channel's ``<channel>_lower_<80>`` and
+    ``<channel>_upper_<80>`` beside it, calibrated on the run's validation windows
+    (:func:`calibration`)."""
     run = run if isinstance(run, LoadedRun) else load_run(run)
+    if intervals:
+        return with_future_bounds(future(run, data_file), calibration(run, intervals))
     data, model = run_data(run), run.model
     series = run.series if data_file is None else newer_series(run, data_file)
     scaled = (data.scaled if data_file is None else torch.from_numpy(data.scaler.transform(
@@ -220,14 +232,22 @@ def _history_start(run: LoadedRun, series: Any, data_file: Path) -> int:
     return int(series.dates.get_loc(first))
 
 
-def tuned_future(tune_dir: Path, data_file: Path | None = None) -> pd.DataFrame:
+def tuned_future(tune_dir: Path, data_file: Path | None = None,
+                 intervals: list[float] | None = None) -> pd.DataFrame:
     """:func:`future` (after ``data_file``'s rows, where given) of the model a finished
     ``tsbench-tune`` run ended with: its ensemble,
     chosen on validation, as the weighted mean of its members' forecasts; where the recipe
     refitted its choices on the train+val rows, each member's refits, its weight split
-    evenly over their seeds (as (g) scored them)."""
+    evenly over their seeds (as (g) scored them). With ``intervals``, an ensemble of runs
+    that kept the validation rows out (``recipe.refit=false``) has each level's bounds
+    beside each channel, calibrated on the ensemble's own validation residuals."""
     summary = json.loads((tune_dir / SUMMARY_FILE).read_text())
     bags = summary.get("refit_seeds") or {}
+    if intervals and any(bags.values()):
+        raise ValueError(f"{tune_dir}: its ensemble's members were refitted on the train+val "
+                         "rows (recipe.refit), so no held-out rows are left to calibrate "
+                         "intervals on -> take --intervals from one of its holdout runs' "
+                         "folders, or tune with recipe.refit=false")
     parts: list[tuple[Path, float]] = []
     for member, weight in summary["ensemble_weights"].items():
         run_dir = _in_folder(tune_dir, Path(member))
@@ -237,8 +257,15 @@ def tuned_future(tune_dir: Path, data_file: Path | None = None) -> pd.DataFrame:
         parts += [(d, weight / len(dirs)) for d in dirs]
     runs = [load_run(d, warn_code=False) for d, _ in parts]
     warn_code_changes(runs)  # one line for members of one code, not one each
-    return sum(weight * future(run, data_file)  # type: ignore[return-value]
-               for run, (_, weight) in zip(runs, parts, strict=True))
+    table = sum(weight * future(run, data_file)
+                for run, (_, weight) in zip(runs, parts, strict=True))
+    if not intervals:
+        return table  # type: ignore[return-value]
+    levels = check_levels(list(intervals))
+    arrays = [_window_arrays(run, run_data(run), "val") for run in runs]
+    ensemble = sum(weight * forecasts for (forecasts, _), (_, weight)
+                   in zip(arrays, parts, strict=True))
+    return with_future_bounds(table, half_widths(np.abs(ensemble - arrays[0][1]), levels))
 
 
 def _in_folder(tune_dir: Path, member: Path) -> Path:
@@ -248,10 +275,12 @@ def _in_folder(tune_dir: Path, member: Path) -> Path:
     return tune_dir.joinpath(*member.parts[first:])
 
 
-def windows(run: LoadedRun | Any, split: str = "test") -> pd.DataFrame:
+def windows(run: LoadedRun | Any, split: str = "test",
+            intervals: list[float] | None = None) -> pd.DataFrame:
     """Every window of ``split`` (``val`` or ``test``): one row per window, step and scored
     channel, with the window's ``origin`` (the date of its last look-back row), the forecast
-    and the actual value in original units."""
+    and the actual value in original units; with ``intervals`` (levels, e.g. ``[0.8,
+    0.95]``, test only) the bounds of each level's conformal interval (:func:`calibration`)."""
     run = run if isinstance(run, LoadedRun) else load_run(run)
     if split not in ("val", "test"):
         raise ValueError(f"split must be val or test, got {split!r}")
@@ -259,24 +288,24 @@ def windows(run: LoadedRun | Any, split: str = "test") -> pd.DataFrame:
         raise ValueError(f"{run.path} is a refit: its model trained on the validation rows, "
                          "so its val forecasts are in-sample -> --split test, or the val "
                          "split of the run it refits")
+    if split == "val" and intervals:
+        raise ValueError(f"{run.path}: intervals are calibrated on the validation windows, so "
+                         "their coverage there is in-sample -> --split test to check it on "
+                         "held-out windows, or drop --intervals")
     if split == "test" and not run.config.get("score_test", True):
         raise ValueError(f"{run.path} was made not to read the test split (score_test=false, "
                          "as a search's trials and tsbench-tune's stages are): its test "
                          "forecasts would let a choice "
                          "among such runs see the test period -> use --split val, or the run "
                          "that scored the chosen configuration on test")
-    data, model, series = run_data(run), run.model, run.series
-    dims = data.target_dims
-    with torch.inference_mode():
-        pairs = [(pred[..., dims].double().numpy(), y[..., dims].double().numpy())
-                 for pred, y in forecast_batches(model.eval(), data, split, torch.device("cpu"))]
-    forecasts = data.inverse(np.concatenate([p for p, _ in pairs]))
-    actuals = data.inverse(np.concatenate([y for _, y in pairs]))
+    widths = calibration(run, intervals) if intervals else None
+    data, series = run_data(run), run.series
+    forecasts, actuals = _window_arrays(run, data, split)
     n_windows, pred_len, n_channels = forecasts.shape
     first_target = data.ranges[split][0] + data.seq_len
     rows = first_target + np.arange(n_windows)[:, None] + np.arange(pred_len)[None, :]
     shape = (n_windows, pred_len, n_channels)
-    return pd.DataFrame({
+    table = pd.DataFrame({
         "window": np.broadcast_to(np.arange(n_windows)[:, None, None], shape).ravel(),
         "origin": np.broadcast_to(series.dates[rows[:, 0] - 1].to_numpy()[:, None, None],
                                   shape).ravel(),
@@ -287,6 +316,41 @@ def windows(run: LoadedRun | Any, split: str = "test") -> pd.DataFrame:
         "forecast": forecasts.ravel(),
         "actual": actuals.ravel(),
     }, columns=WINDOW_COLUMNS)
+    return table if widths is None else with_window_bounds(table, widths)
+
+
+def _window_arrays(run: LoadedRun, data: ForecastData, split: str
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """The forecasts and actual values of ``split``'s windows, ``(windows, pred_len,
+    scored channels)``, in original units."""
+    dims = data.target_dims
+    with torch.inference_mode():
+        pairs = [(pred[..., dims].double().numpy(), y[..., dims].double().numpy())
+                 for pred, y in forecast_batches(run.model.eval(), data, split,
+                                                 torch.device("cpu"))]
+    return (data.inverse(np.concatenate([p for p, _ in pairs])),
+            data.inverse(np.concatenate([y for _, y in pairs])))
+
+
+def calibration(run: LoadedRun | Any, levels: list[float]) -> dict[float, np.ndarray]:
+    """Per level, the half-width of each horizon step and channel's split-conformal
+    interval, ``(pred_len, scored channels)`` in original units, from the absolute residuals
+    of the run's validation windows alone (:func:`~tsbench.forecast.intervals.half_widths`).
+    Refused for a refit, whose model trained on those rows."""
+    run = run if isinstance(run, LoadedRun) else load_run(run)
+    levels = check_levels(list(levels))
+    if run.path == run.root and run.refitted:
+        raise ValueError(f"{run.path} is a refit ({_refit_setting(run)}): its model trained on "
+                         "the validation rows, so no held-out rows are left to calibrate "
+                         "intervals on -> take --intervals from a holdout run (cv=holdout) of "
+                         "the same configuration")
+    forecasts, actuals = _window_arrays(run, run_data(run), "val")
+    return half_widths(np.abs(forecasts - actuals), levels)
+
+
+def _refit_setting(run: LoadedRun) -> str:
+    """The setting that made ``run`` a refit."""
+    return "cv=refit" if run.config.cv.name == "refit" else "cv.refit=true"
 
 
 def _channels(columns: list[str], data: ForecastData) -> list[str]:

@@ -1,0 +1,177 @@
+"""``tsbench-forecast --intervals``: split-conformal bounds from the run's own validation
+residuals (the rank ceil((n+1)*level) of n windows, per step and channel), never from the
+test rows, and refused where no held-out validation rows are left or the level needs more
+windows than there are."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.conftest import TINY, run_tsbench
+from tests.preloaded import run_module
+from tsbench.forecast.tables import WINDOW_COLUMNS, calibration, future, tuned_future, windows
+
+LEVELS = [0.8, 0.95]
+ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
+
+
+@pytest.fixture(scope="module")
+def holdout(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    run_dir = tmp_path_factory.mktemp("runs") / "dlinear"
+    run_tsbench(TINY, run_dir)
+    return run_dir
+
+
+def _residuals(run_dir: Path) -> np.ndarray:
+    """|forecast - actual| of the run's validation windows, ``(n, pred_len, channels)``."""
+    val = windows(run_dir, "val")
+    shape = (val["window"].nunique(), val["step"].nunique(), val["channel"].nunique())
+    return (val["forecast"] - val["actual"]).abs().to_numpy().reshape(shape)
+
+
+def _hand_widths(residuals: np.ndarray, percent: int) -> np.ndarray:
+    """The residual of rank ceil((n+1)*percent/100), in whole numbers."""
+    n = len(residuals)
+    return np.sort(residuals, axis=0)[-(-(n + 1) * percent // 100) - 1]
+
+
+def test_the_bounds_are_the_validation_residual_of_the_conformal_rank(holdout: Path) -> None:
+    residuals = _residuals(holdout)
+    n, pred_len, n_channels = residuals.shape
+    assert n == 600 - int(0.7 * 600) - int(0.2 * 600) - pred_len + 1
+    ahead = future(holdout, intervals=LEVELS)
+    plain = future(holdout)
+    test = windows(holdout, "test", intervals=LEVELS)
+    assert list(test.columns) == [*WINDOW_COLUMNS, "lower_80", "upper_80", "lower_95",
+                                  "upper_95"]
+    pd.testing.assert_frame_equal(test[WINDOW_COLUMNS], windows(holdout, "test"))
+    n_test = test["window"].nunique()
+    for percent in (80, 95):
+        widths = _hand_widths(residuals, percent)
+        assert (widths > 0).all()
+        for i, channel in enumerate(plain.columns):
+            np.testing.assert_allclose(ahead[channel], plain[channel])
+            np.testing.assert_allclose(ahead[f"{channel}_upper_{percent}"] - plain[channel],
+                                       widths[:, i], rtol=1e-9, atol=1e-9)
+            np.testing.assert_allclose(plain[channel] - ahead[f"{channel}_lower_{percent}"],
+                                       widths[:, i], rtol=1e-9, atol=1e-9)
+            assert (ahead[f"{channel}_lower_{percent}"] <= ahead[channel]).all()
+            assert (ahead[channel] <= ahead[f"{channel}_upper_{percent}"]).all()
+        spread = (test[f"upper_{percent}"] - test["forecast"]).to_numpy()
+        np.testing.assert_allclose(spread.reshape(n_test, pred_len, n_channels),
+                                   np.broadcast_to(widths, (n_test, pred_len, n_channels)),
+                                   rtol=1e-9, atol=1e-9)
+        assert (test[f"lower_{percent}"] <= test["forecast"]).all()
+        assert (test["forecast"] <= test[f"upper_{percent}"]).all()
+    # the command prints the same table
+    said = run_module("tsbench.forecast", [str(holdout), "--intervals", "0.95,0.8"], ENV)
+    assert said.returncode == 0, said.stderr
+    printed = pd.read_csv(io.StringIO(said.stdout), parse_dates=["date"], index_col="date")
+    pd.testing.assert_frame_equal(printed, ahead, check_freq=False, rtol=1e-6)
+
+
+def test_a_level_past_what_the_validation_windows_allow_is_refused(holdout: Path) -> None:
+    n = len(_residuals(holdout))
+    largest = n / (n + 1)  # rank n: the largest residual
+    assert calibration(holdout, [largest])[largest].shape[0] == 12
+    refused = run_module("tsbench.forecast", [str(holdout), "--intervals",
+                                              f"0.8,{largest + 1e-4:.6f}"], ENV)
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert len(refused.stderr.strip().splitlines()) == 1
+    assert f"the run's n = {n} validation windows" in refused.stderr
+    assert f"-> give levels up to {np.floor(largest * 1e4) / 1e4}" in refused.stderr
+    for args, said in (
+            (["--split", "val"], "intervals are calibrated on the validation windows, so "
+                                 "their coverage there is in-sample -> --split test"),
+            ([], "--intervals: level(s) [1.0] are not in (0, 1)")):
+        level = "1" if not args else "0.8"
+        refused = run_module("tsbench.forecast", [str(holdout), *args, "--intervals", level],
+                             ENV)
+        assert refused.returncode == 2 and refused.stdout == ""
+        assert said in refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_a_model_that_trained_on_the_validation_rows_is_refused(
+        holdout: Path, tmp_path: Path) -> None:
+    refit = tmp_path / "refit"
+    run_tsbench([*TINY, "cv=refit", "trainer.max_epochs=1"], refit)
+    for args in ([], ["--split", "test"]):
+        refused = run_module("tsbench.forecast", [str(refit), *args, "--intervals", "0.8"],
+                             ENV)
+        assert refused.returncode == 2 and refused.stdout == ""
+        assert refused.stderr == (
+            f"tsbench-forecast: error: {refit} is a refit (cv=refit): its model trained on the "
+            "validation rows, so no held-out rows are left to calibrate intervals on -> take "
+            "--intervals from a holdout run (cv=holdout) of the same configuration\n")
+    assert run_module("tsbench.forecast", [str(refit)], ENV).returncode == 0
+    # a tuning folder whose members were refitted on train+val: refused before reading them
+    tune_dir = tmp_path / "tune"
+    member = tune_dir / "a_baseline" / "0"
+    shutil.copytree(holdout, member)
+    (tune_dir / "tune.json").write_text("{}")
+    (tune_dir / "report.json").write_text(json.dumps({
+        "ensemble_weights": {str(member): 1.0}, "refit_seeds": {str(member): [1]}}))
+    refused = run_module("tsbench.forecast", [str(tune_dir), "--intervals", "0.8"], ENV)
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert refused.stderr == (
+        f"tsbench-forecast: error: {tune_dir}: its ensemble's members were refitted on the "
+        "train+val rows (recipe.refit), so no held-out rows are left to calibrate intervals "
+        "on -> take --intervals from one of its holdout runs' folders, or tune with "
+        "recipe.refit=false\n")
+
+
+def test_an_ensemble_of_holdout_runs_is_calibrated_on_its_own_validation_residuals(
+        holdout: Path, tmp_path: Path) -> None:
+    tune_dir = tmp_path / "tune"
+    members = [tune_dir / "a_baseline" / "0", tune_dir / "d_random" / "3"]
+    shutil.copytree(holdout, members[0])
+    run_tsbench([*TINY, "model=naive"], members[1])
+    (tune_dir / "tune.json").write_text("{}")
+    (tune_dir / "report.json").write_text(json.dumps({
+        "ensemble_weights": {str(members[0]): 0.25, str(members[1]): 0.75},
+        "refit_seeds": {}}))
+    val = [windows(m, "val") for m in members]
+    mixed = 0.25 * val[0]["forecast"] + 0.75 * val[1]["forecast"]
+    residuals = (mixed - val[0]["actual"]).abs().to_numpy().reshape(-1, 12, 3)
+    widths = _hand_widths(residuals, 80)
+    ahead = tuned_future(tune_dir, intervals=[0.8])
+    pd.testing.assert_frame_equal(ahead[["x0", "x1", "OT"]], tuned_future(tune_dir))
+    for i, channel in enumerate(["x0", "x1", "OT"]):
+        np.testing.assert_allclose(ahead[f"{channel}_upper_80"] - ahead[channel], widths[:, i],
+                                   rtol=1e-9, atol=1e-9)
+
+
+def test_the_test_rows_are_never_read_for_calibration(tmp_path: Path) -> None:
+    """Two files alike but for their test rows (the last 20 %): the same validation
+    residuals, the same widths; the future (read from the test rows' end) moves."""
+    rows = 400
+    t = np.arange(rows)
+    noise = np.random.default_rng(5).standard_normal(rows)
+    frame = pd.DataFrame({"date": pd.date_range("2024-03-01", periods=rows, freq="h"),
+                          "OT": 300 + 80 * np.sin(2 * np.pi * t / 24) + 10 * noise})
+    changed = frame.assign(OT=frame["OT"].where(t < rows - int(0.2 * rows),
+                                                frame["OT"] * 3 + 50))
+    widths, tables, futures = [], [], []
+    for name, rows_of in (("same", frame), ("changed", changed)):
+        rows_of.to_csv(tmp_path / f"{name}.csv", index=False)
+        run_dir = tmp_path / name
+        run_tsbench(["dataset=csv", f"dataset.path={tmp_path / f'{name}.csv'}", "seq_len=48",
+                     "pred_len=12", "model=naive", "logger=none"], run_dir)
+        widths.append(calibration(run_dir, LEVELS))
+        test = windows(run_dir, "test", intervals=LEVELS)
+        tables.append(test["upper_80"] - test["forecast"])
+        ahead = future(run_dir, intervals=LEVELS)
+        futures.append((ahead["OT"], ahead["OT_upper_95"] - ahead["OT"]))
+    for level in LEVELS:
+        np.testing.assert_array_equal(widths[0][level], widths[1][level])
+    np.testing.assert_allclose(*tables, rtol=1e-12)
+    np.testing.assert_allclose(futures[0][1], futures[1][1], rtol=1e-12)
+    assert not np.allclose(futures[0][0], futures[1][0])  # the test rows did change
