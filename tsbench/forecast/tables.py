@@ -90,8 +90,9 @@ def future(run: LoadedRun | Any, data_file: Path | None = None,
     ``<channel>_upper_<80>`` beside it, calibrated on the run's validation windows
     (:func:`calibration`)."""
     run = run if isinstance(run, LoadedRun) else load_run(run)
-    if intervals:
-        return with_future_bounds(future(run, data_file), calibration(run, intervals))
+    if intervals:  # calibrated first: a run that cannot be is refused before forecasting
+        widths = calibration(run, intervals)
+        return with_future_bounds(future(run, data_file), widths)
     data, model = run_data(run), run.model
     series = run.series if data_file is None else newer_series(run, data_file)
     scaled = (data.scaled if data_file is None else torch.from_numpy(data.scaler.transform(
