@@ -132,18 +132,29 @@ def test_a_forecast_reads_no_row_at_or_after_its_origin(build) -> None:
                                   model.forecast_origins(later, np.array([48]), 6))
 
 
-@pytest.mark.parametrize("overrides", [[], ["model.order=[1,1,1]"]])
-def test_arima_matches_statsmodels_filtered_to_the_origin(overrides: list[str]) -> None:
+@pytest.mark.parametrize(("overrides", "order", "trend"), [
+    ([], (2, 0, 1), None),
+    (["model.order=[1,1,1]"], (1, 1, 1), None),
+    # a linear time trend: statsmodels' observation intercept grows with the row, so each
+    # forecast step adds the trend at its own row (the first row's read a constant before)
+    (["model.order=[1,1,0]", "model.trend=t"], (1, 1, 0), "t"),
+    (["model.trend=ct"], (2, 0, 1), "ct"),
+])
+def test_arima_matches_statsmodels_filtered_to_the_origin(
+        overrides: list[str], order: tuple[int, int, int], trend: str | None) -> None:
     model, data, y = _fitted("arima", *overrides)
     train_end = data.ranges["train"][1]
-    order = (1, 1, 1) if overrides else (2, 0, 1)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fitted = ARIMA(y[:train_end], order=order).fit(method="innovations_mle")
+        fitted = ARIMA(y[:train_end], order=order, trend=trend).fit(method="innovations_mle")
     for split, window in (("val", 0), ("test", 33), ("test", 95)):
         origin = _origin(data, split, window)
         expected = fitted.apply(y[:origin]).forecast(24)
         got = history_forecasts(model, data, split, np.array([window]))[0, :, 0].numpy()
+        np.testing.assert_allclose(got, expected, rtol=0, atol=1e-6)
+        # handed the rows before the origin alone (tsbench-forecast's future): the trend
+        # runs on past the filtered rows
+        got = model.forecast_origins(y[:origin, None], np.array([origin]), 24)[0, :, 0]
         np.testing.assert_allclose(got, expected, rtol=0, atol=1e-6)
     assert model.n_fitted_params == len(fitted.params)
 

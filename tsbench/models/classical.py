@@ -346,17 +346,34 @@ class ARIMA(StatsmodelsModel):
 
 
 def state_space_forecasts(filtered: Any, origins: np.ndarray, pred_len: int) -> np.ndarray:
-    """Mean forecasts ``(len(origins), pred_len)`` of a time-invariant state-space model from
-    its Kalman filter output: ``a`` = the state predicted for row ``origin`` from the rows
-    before it; each step forecasts ``Z a + d`` and moves ``a`` to ``T a + c``."""
+    """Mean forecasts ``(len(origins), pred_len)`` of a state-space model with time-invariant
+    system matrices from its Kalman filter output: ``a`` = the state predicted for row
+    ``origin`` from the rows before it; each step forecasts ``Z a + d`` at its row and moves
+    ``a`` to ``T a + c``. The observation intercept ``d`` may grow with the row, linearly:
+    ARIMA's trend terms (``model.trend`` c, t, ct) are regressors on 1 and the row number."""
     design, transition = filtered.design, filtered.transition
-    if design.shape[-1] != 1 or transition.shape[-1] != 1:
+    if design.shape[-1] != 1 or transition.shape[-1] != 1 \
+            or filtered.state_intercept.shape[-1] != 1:
         raise ValueError("state_space_forecasts needs time-invariant system matrices")
-    z, d = design[0, :, 0], float(filtered.obs_intercept[0, 0])
+    first, slope = _intercept_line(np.asarray(filtered.obs_intercept[0], dtype=np.float64))
+    z = design[0, :, 0]
     t, c = transition[:, :, 0], filtered.state_intercept[:, 0]
     state = filtered.predicted_state[:, origins].T
     out = np.empty((len(origins), pred_len))
     for step in range(pred_len):
-        out[:, step] = state @ z + d
+        out[:, step] = state @ z + first + slope * (origins + step)
         state = state @ t.T + c
     return out
+
+
+def _intercept_line(intercept: np.ndarray) -> tuple[float, float]:
+    """The value at row 0 and the slope of an observation intercept (one value, or one per
+    row) that is linear in the row, so that rows past the filtered ones extend it."""
+    if intercept.size == 1:
+        return float(intercept[0]), 0.0
+    slope = (intercept[-1] - intercept[0]) / (intercept.size - 1)
+    line = intercept[0] + slope * np.arange(intercept.size)
+    if not np.allclose(intercept, line, rtol=1e-9, atol=1e-12 * np.abs(intercept).max()):
+        raise ValueError("state_space_forecasts needs an observation intercept linear in "
+                         "the row")
+    return float(intercept[0]), float(slope)
