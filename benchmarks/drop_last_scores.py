@@ -1,7 +1,8 @@
 """What a ``drop_last`` test loader would have scored: finished runs re-scored on all test
 windows and on the first ``floor(n / batch) * batch`` of them only, the windows the
 official PatchTST and LTSF-Linear test loaders (``drop_last=True``) keep. Read from each
-run's per-window test MSE (``test_window_mse.npy``), so any model works, the classical
+run's per-window test MSE and MAE (``test_window_mse.npy``, ``test_window_mae.npy``), so any
+model works, the classical
 ones included; ``tsbench-report`` makes the same like-for-like comparison with the published
 numbers (its ``Δ vs published ... (first N)``).
 
@@ -17,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from omegaconf import OmegaConf
 
-from tsbench.rundir import read_window_mse
+from tsbench.rundir import read_window_errors
 
 
 def run_dirs(paths: list[str]) -> list[Path]:
@@ -45,21 +46,22 @@ def main() -> None:
     runs = run_dirs(args.dirs)
     if not runs:
         sys.exit(f"no finished run (metrics.json) in or directly under {', '.join(args.dirs)}")
-    print(f"| model | dataset | pred_len | seed | windows | test MSE, all | kept (batch "
-          f"{args.batch_size}) | test MSE, kept |")
+    print(f"| model | dataset | pred_len | seed | windows | test MSE / MAE, all | kept (batch "
+          f"{args.batch_size}) | test MSE / MAE, kept |")
     print("|---|---|---:|---:|---:|---:|---:|---:|")
     for run in runs:
         cfg = OmegaConf.load(run / "config.yaml")
-        saved = read_window_mse(run, "test")
-        if saved is None:
-            sys.exit(f"{run} saved no test_window_mse.npy (score_test=false, or a cv=tscv "
-                     "run without cv.refit): nothing to re-score")
-        mses = saved.astype(np.float64)
-        kept = len(mses) // args.batch_size * args.batch_size
-        kept_mse = f"{mses[:kept].mean():.4f}" if kept else "– (no whole batch)"
+        saved = [read_window_errors(run, "test", metric) for metric in ("mse", "mae")]
+        if any(errors is None for errors in saved):
+            sys.exit(f"{run} saved no test_window_mse.npy / test_window_mae.npy "
+                     "(score_test=false, or a cv=tscv run without cv.refit): nothing to "
+                     "re-score")
+        mse, mae = (errors.astype(np.float64) for errors in saved)
+        kept = len(mse) // args.batch_size * args.batch_size
+        kept_scores = (f"{mse[:kept].mean():.4f} / {mae[:kept].mean():.4f}" if kept
+                       else "– (no whole batch)")
         print(f"| {cfg.model.name} | {cfg.dataset.name} | {cfg.pred_len} | {cfg.seed} | "
-              f"{len(mses)} | {mses.mean():.4f} | {kept} | {kept_mse} |")
-
+              f"{len(mse)} | {mse.mean():.4f} / {mae.mean():.4f} | {kept} | {kept_scores} |")
 
 if __name__ == "__main__":
     main()
