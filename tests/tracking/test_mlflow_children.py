@@ -66,6 +66,26 @@ def test_seeds_of_one_configuration_get_their_spread_and_no_best(tmp_path: Path)
     assert tags == {"tsbench.children": SEEDS_OF_ONE}
 
 
+def test_seeds_that_agree_exactly_are_said_identical_with_no_std(tmp_path: Path) -> None:
+    """Three seeds of 0.1 (a model that trains nothing): their value, exactly (not a mean
+    rounded to 0.10000000000000002), no std of 0.0 that reads as a measured spread, and
+    the tag that they are identical, as tsbench-report's "(3 seeds, identical)"; so too
+    for the best of several configurations."""
+    callback, config, _ = _sweep(tmp_path)
+    _children(callback, [(24, seed, 0.1) for seed in (1, 2, 3)])
+    callback.on_multirun_end(config)
+    metrics, tags = _record(callback)
+    assert metrics == {"objective_mean": 0.1, "objective_seeds": 3}
+    assert tags == {"tsbench.children": SEEDS_OF_ONE, "tsbench.seeds_identical": "true"}
+    callback, config, _ = _sweep(tmp_path / "several")
+    ids = _children(callback, [(24, 1, 0.7), (24, 2, 0.7), (48, 1, 0.8), (48, 2, 0.9)])
+    callback.on_multirun_end(config)
+    metrics, tags = _record(callback)
+    assert metrics == {"best_objective": 0.7, "best_objective_seeds": 2}
+    assert tags == {"tsbench.best_run_ids": f"{ids[0]},{ids[1]}",
+                    "tsbench.seeds_identical": "true"}
+
+
 def test_settings_that_change_no_score_make_no_second_configuration(tmp_path: Path) -> None:
     """Seeds at two scoring batch sizes and thread counts are one configuration, as
     tsbench-report pools them into one cell: no best batch size is named."""

@@ -10,12 +10,15 @@ from pathlib import Path
 import pytest
 import pytorch_lightning.loggers
 import yaml
+from mlflow.tracking import MlflowClient
 from omegaconf import OmegaConf
 from pytorch_lightning.loggers import WandbLogger
 
 from tests.conftest import TINY, run_tsbench
+from tests.search.conftest import multirun
 from tests.tracking import test_wandb
 from tsbench.tracking import wandb_run
+from tsbench.tracking.mlflow_store import PARENT_RUN_FILE
 from tsbench.tracking.mlflow_sweep import MlflowSweepCallback
 from tsbench.tracking.wandb_run import _inside
 from tsbench.training import loggers
@@ -49,6 +52,38 @@ def test_a_sweeps_parent_holds_best_yamls_counts_under_their_names(tmp_path: Pat
     assert parent.data.params == {"best.seq_len": "48"}
     assert parent.data.tags["tsbench.best_job_dir"] == str(sweep_dir / "4")
     assert parent.info.status == "FINISHED"
+
+
+def test_a_warm_start_trial_that_beats_the_sweep_is_on_its_parent(tmp_path: Path) -> None:
+    """A warm-started search whose every trial is worse than the warm-start file's best: the
+    parent keeps this sweep's best (best.yaml's main block) as ``best_objective`` and logs
+    the warm-start trial beside it, tagged as the best known and where it was found, not
+    the sweep's best alone as if it were the best."""
+    store = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    tracked = ["+hydra.callbacks.mlflow_sweep._target_=tsbench.tracking.mlflow_sweep."
+               "MlflowSweepCallback", f"+hydra.callbacks.mlflow_sweep.tracking_uri={store}",
+               f"+hydra.callbacks.mlflow_sweep.output_root={tmp_path}"]
+    multirun(tmp_path / "rs", "x=choice(0.3, -0.9)", "kind=a,b", "hydra.sweeper.mode=random",
+             "hydra.sweeper.n_trials=4")  # every point, the best (0.3, a) among them
+    warm = tmp_path / "rs" / "trials.csv"
+    multirun(tmp_path / "bo", "x=choice(0.3, -0.9, -0.8)", "kind=a,b", *tracked,
+             "hydra.sweeper.n_trials=2", "hydra.sweeper.n_initial_points=0",
+             f"hydra.sweeper.warm_start={warm}")  # only worse points left
+    best = yaml.safe_load((tmp_path / "bo" / "best.yaml").read_text())
+    ahead = best["warm_start_best"]
+    parent = MlflowClient(store).get_run((tmp_path / "bo" / PARENT_RUN_FILE).read_text()).data
+    assert parent.metrics == {"best_objective": best["objective"],
+                              "warm_start_best_objective": ahead["objective"],
+                              "trials_finished": 2, "trials_pruned": 0, "trials_failed": 0}
+    assert ahead["objective"] < best["objective"] and ahead["job_dir"]  # its folder found
+    assert parent.params == {"best.x": "-0.8", "best.kind": best["params"]["kind"],
+                             "warm_start_best.x": "0.3", "warm_start_best.kind": "a"}
+    assert {k: v for k, v in parent.tags.items() if k.startswith("tsbench.")} == {
+        "tsbench.sweep_dir": str((tmp_path / "bo").resolve()),
+        "tsbench.best_found_in": "warm start", "tsbench.best_job_dir": best["job_dir"],
+        "tsbench.warm_start_file": str(warm),
+        "tsbench.warm_start_best_trial": str(ahead["trial"]),
+        "tsbench.warm_start_best_job_dir": ahead["job_dir"]}
 
 
 def test_a_diverged_child_is_never_a_sweeps_best(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import shutil
 import time
 from pathlib import Path
@@ -270,9 +271,11 @@ def test_a_resume_trains_again_a_trial_max_seconds_stopped(tmp_path: Path) -> No
 
 
 def test_a_tscv_trial_stopped_in_its_second_fold_counts_every_fold(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     """A trial stopped (its max_seconds spent) in epoch 1 of fold 1 reports the epochs and
-    seconds of every fold it trained: fold 0's 3 epochs and fold 1's one."""
+    seconds of every fold it trained: fold 0's 3 epochs and fold 1's one; and says once
+    that the warmup outlasts both folds' trainings, the stopped one's too."""
     report, seconds = Reporter.report, []
 
     def late_in_fold_1(self: Reporter, epoch: int, val_loss: float, fold: int = 0) -> bool:
@@ -282,19 +285,25 @@ def test_a_tscv_trial_stopped_in_its_second_fold_counts_every_fold(
 
     raise_if_pruned = TrialPruning.raise_if_pruned
 
-    def timed(self: TrialPruning, train_seconds: float) -> None:
+    def timed(self: TrialPruning, train_seconds: float, warmup: dict | None) -> None:
         seconds.append(train_seconds)
-        raise_if_pruned(self, train_seconds)
+        raise_if_pruned(self, train_seconds, warmup)
 
     monkeypatch.setattr(Reporter, "report", late_in_fold_1)
     monkeypatch.setattr(TrialPruning, "raise_if_pruned", timed)
     with initialize_config_module("tsbench.conf", version_base="1.3"):
         cfg = compose("config", overrides=[
             *TINY, "cv=tscv", "cv.n_splits=2", "trainer.max_epochs=3",
+            "optim.schedule=warmup_cosine", "optim.warmup=1000",
             f"++pruning.record={tmp_path / 'record'}", "++pruning.kind=asha",
             "++pruning.min_epochs=1", "++pruning.eta=3", "++pruning.trial=1",
             "++pruning.job=0"])
-    run(cfg, tmp_path / "run")
+    with caplog.at_level("WARNING", logger="tsbench.training.run"):
+        run(cfg, tmp_path / "run")
+    said = [r.getMessage() for r in caplog.records if "steps, longer than" in r.getMessage()]
+    assert len(said) == 1 and re.match(
+        r"optim.warmup=1000 is 1000 steps, longer than fold_0's \d+ \(3 epochs of \d+ "
+        r"batches\): .*; fold_1's \d+ \(3 epochs of", said[0]), said
     metrics = read_metrics(tmp_path / "run")
     assert (metrics["pruned"], metrics["pruned_at_fold"], metrics["pruned_at_epoch"]) == (
         True, 1, 1)

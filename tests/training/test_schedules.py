@@ -5,6 +5,7 @@ against values written out by hand from each formula (not against tsbench's own 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ import torch
 from hydra import compose, initialize_config_module
 from omegaconf import OmegaConf
 
+from tests.conftest import run_tsbench
 from tsbench.data.windows import WindowLoader, Windows
 from tsbench.models.dlinear import DLinear
 from tsbench.training.module import ForecastModule
@@ -102,15 +104,36 @@ def test_a_floor_above_the_rate_holds_the_rate_and_never_rises() -> None:
     assert rates == pytest.approx([0.00025, 0.0005, *[0.0005] * 6], rel=1e-12)
 
 
-def test_a_warmup_longer_than_the_run_is_warned_about(caplog: pytest.LogCaptureFixture) -> None:
-    # 8 steps of a 20-step warmup: the rate climbs to 8/20 of 0.01 and is said to
-    with caplog.at_level("WARNING", logger="tsbench.training.schedules"):
-        rates = used_rates(["optim=adam", "optim.warmup=20", "optim.min_lr=0.0"], epochs=2)
+def test_a_warmup_longer_than_the_run_climbs_all_run() -> None:
+    # 8 steps of a 20-step warmup: the rate climbs to 8/20 of 0.01 and never reaches it
+    rates = used_rates(["optim=adam", "optim.warmup=20", "optim.min_lr=0.0"], epochs=2)
     assert rates == pytest.approx([0.01 * (k + 1) / 20 for k in range(8)], rel=1e-12)
-    assert [r.getMessage() for r in caplog.records] == [
-        "optim.warmup=20 is 20 steps, longer than the run's 8 (2 epochs of 4 batches): the "
-        "rate peaks at 40 % of its 0.01 -> give a shorter warmup, e.g. optim.warmup=0.05 (a "
-        "fraction of all steps)"]
+
+
+#: 1000 synthetic rows (700 training rows, 800 train+val), batches of 64 windows of 72 rows.
+WARM = ["dataset=synthetic", "dataset.n_rows=1000", "seq_len=48", "pred_len=24", "model=dlinear",
+        "trainer=debug", "data.batch_size=64", "logger=none", "optim.schedule=warmup_cosine",
+        "optim.lr=0.01"]
+
+
+def test_a_warmup_longer_than_the_run_is_said_once_per_run(tmp_path: Path) -> None:
+    """A holdout run says the warmup outlasts it in one line; a cross-validation run in one
+    line too, not once per fold and once more for the refit: folds of the same length
+    named together (cv.max_train_size=200: 129 windows, 3 batches each), the refit's own
+    length apart (800 rows: 729 windows, 12 batches)."""
+    said = run_tsbench([*WARM, "optim.warmup=30"], tmp_path / "holdout")  # 629 windows
+    assert said.stdout.count("steps, longer than") == 1
+    assert ("optim.warmup=30 is 30 steps, longer than the run's 20 (2 epochs of 10 batches): "
+            "the rate peaks at 67 % of its 0.01 -> give a shorter warmup, e.g. "
+            "optim.warmup=0.05 (a fraction of all steps)") in said.stdout
+    said = run_tsbench([*WARM, "optim.warmup=20", "trainer.max_epochs=1", "cv=tscv",
+                        "cv.n_splits=3", "cv.max_train_size=200", "cv.refit=true"],
+                       tmp_path / "tscv")
+    assert said.stdout.count("steps, longer than") == 1
+    assert ("optim.warmup=20 is 20 steps, longer than fold_0's, fold_1's, fold_2's 3 (1 epoch "
+            "of 3 batches): the rate peaks at 15 % of its 0.01; the refit's 12 (1 epoch of 12 "
+            "batches): the rate peaks at 60 % of its 0.01 -> give a shorter warmup") in said.stdout
+    assert "warmup" not in (tmp_path / "tscv" / "metrics.json").read_text()
 
 
 def test_warmup_of_one_is_one_step() -> None:

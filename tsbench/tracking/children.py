@@ -19,8 +19,13 @@ from tsbench.rundir import SCORE_NEUTRAL
 BEST_RUN_TAG, BEST_RUNS_TAG = "tsbench.best_run_id", "tsbench.best_run_ids"
 #: The parent's tag telling that its children (a table's) are seeds of one configuration.
 CHILDREN_TAG, SEEDS_OF_ONE = "tsbench.children", "seeds of one configuration"
+#: The parent's tag telling that the seeds of its spread (a table's: of its one
+#: configuration, or of its best) all gave the same objective, as tsbench-report's
+#: ``(3 seeds, identical)``: they replicate one computation, and no std is logged (a 0.0
+#: would read as a measured spread).
+IDENTICAL_TAG = "tsbench.seeds_identical"
 #: The parent's tags a multirun's end writes from its children (a resume drops stale ones).
-SUMMARY_TAGS = (BEST_RUN_TAG, BEST_RUNS_TAG, CHILDREN_TAG)
+SUMMARY_TAGS = (BEST_RUN_TAG, BEST_RUNS_TAG, CHILDREN_TAG, IDENTICAL_TAG)
 
 
 @dataclass(frozen=True)
@@ -58,7 +63,8 @@ def summary(children: list[Child]) -> tuple[dict[str, float], dict[str, str]]:
     "seeds of one configuration"; no best. Several: the configuration of the lowest mean
     objective over its seeds, none of them diverged, as ``best_objective`` (with
     ``best_objective_std`` and ``best_objective_seeds`` where it is several seeds) and its
-    run as ``tsbench.best_run_id``, or its runs as ``tsbench.best_run_ids``. A seed run
+    run as ``tsbench.best_run_id``, or its runs as ``tsbench.best_run_ids``. Seeds that
+    agree exactly get no std but :data:`IDENTICAL_TAG` (:func:`_spread`). A seed run
     again (a resumed multirun's job) counts once: its latest run."""
     latest = {(configuration_of(c.params), c.params.get("seed")): c
               for c in sorted(children, key=lambda c: c.started)}
@@ -68,7 +74,8 @@ def summary(children: list[Child]) -> tuple[dict[str, float], dict[str, str]]:
     if len(configurations) == 1:
         [runs] = configurations.values()
         finite = [c.objective for c in runs if math.isfinite(c.objective)]
-        return _spread("objective_mean", "objective", finite), {CHILDREN_TAG: SEEDS_OF_ONE}
+        metrics, tags = _spread("objective_mean", "objective", finite)
+        return metrics, {CHILDREN_TAG: SEEDS_OF_ONE, **tags}
     candidates = [runs for runs in configurations.values()
                   if all(math.isfinite(c.objective) for c in runs)]
     if not candidates:
@@ -77,17 +84,22 @@ def summary(children: list[Child]) -> tuple[dict[str, float], dict[str, str]]:
     best = sorted(best, key=lambda c: _seed_order(c.params.get("seed", "")))
     if len(best) == 1:
         return {"best_objective": best[0].objective}, {BEST_RUN_TAG: best[0].run_id}
-    return (_spread("best_objective", "best_objective", [c.objective for c in best]),
-            {BEST_RUNS_TAG: ",".join(c.run_id for c in best)})
+    metrics, tags = _spread("best_objective", "best_objective", [c.objective for c in best])
+    return metrics, {BEST_RUNS_TAG: ",".join(c.run_id for c in best), **tags}
 
 
-def _spread(mean: str, name: str, values: list[float]) -> dict[str, float]:
+def _spread(mean: str, name: str, values: list[float]
+            ) -> tuple[dict[str, float], dict[str, str]]:
     """The mean of ``values`` as ``mean``, their number as ``<name>_seeds`` and their sample
-    std as ``<name>_std`` (two values or more); nothing for none."""
+    std as ``<name>_std`` (two values or more); two or more that agree exactly get their
+    value, no std and :data:`IDENTICAL_TAG`, as tsbench-report's rule. Nothing for none."""
     if not values:
-        return {}
-    return {mean: statistics.fmean(values), f"{name}_seeds": float(len(values)),
-            **({f"{name}_std": statistics.stdev(values)} if len(values) > 1 else {})}
+        return {}, {}
+    seeds = {f"{name}_seeds": float(len(values))}
+    if len(values) > 1 and all(value == values[0] for value in values):
+        return {mean: values[0], **seeds}, {IDENTICAL_TAG: "true"}
+    spread = {f"{name}_std": statistics.stdev(values)} if len(values) > 1 else {}
+    return {mean: statistics.fmean(values), **seeds, **spread}, {}
 
 
 def _seed_order(seed: str) -> tuple[int, str]:

@@ -36,6 +36,11 @@ SWEEP_ARTIFACTS = (
 
 #: best.yaml's trial counts, logged as the parent's metrics.
 COUNTS = ("trials_finished", "trials_pruned", "trials_failed")
+#: The parent's tag naming where its search found the best configuration known: ``this
+#: sweep`` (``best_objective``), or ``warm start`` (a trial of the warm-start file better
+#: than every trial of the sweep: ``warm_start_best_objective``, best.yaml's
+#: ``warm_start_best``).
+BEST_FOUND_TAG = "tsbench.best_found_in"
 #: MLflow's status of a run under way, and of one killed before its end.
 RUNNING, KILLED = "RUNNING", "KILLED"
 #: Runs asked of the store at a time: one page of ``search_runs`` (MLflow's own most).
@@ -150,8 +155,7 @@ class MlflowSweepCallback(Callback):
 
     def log_best(self, sweep_dir: Path) -> None:
         """The sweep's result on the parent: ``best.yaml``'s when a tsbench sweeper wrote it
-        (``best_objective``, its trial counts as metrics and the best parameters as
-        ``best.<name>`` params), else what the child runs' ``objective`` tell
+        (:meth:`_log_best_yaml`), else what the child runs' ``objective`` tell
         (:func:`~tsbench.tracking.children.summary`: the best configuration by its mean
         over seeds, or the spread of one configuration's seeds). Only children of one table
         (:func:`~tsbench.tracking.children.table_of`) compare: where they span several,
@@ -159,20 +163,10 @@ class MlflowSweepCallback(Callback):
         ``tsbench.best_run_id/etth1/96``), and none over all. A resumed sweep's parent
         loses the tags its earlier end wrote that no longer hold (the best over all, once a
         child of another table joined)."""
-        from mlflow.entities import Metric, Param, RunTag
-
         stamp = int(time.time() * 1000)
         best_file = sweep_dir / BEST_FILE
         if best_file.is_file():
-            best = yaml.safe_load(best_file.read_text())
-            counts = {key: best[key] for key in COUNTS}
-            self._client.log_batch(
-                self._run_id,
-                metrics=[Metric(key, float(value), stamp, 0) for key, value in
-                         {"best_objective": best["objective"], **counts}.items()],
-                params=[Param(f"best.{k}", str(v)) for k, v in best["params"].items()],
-                tags=[RunTag("tsbench.best_job_dir", str(best["job_dir"]))],
-            )
+            self._log_best_yaml(yaml.safe_load(best_file.read_text()), stamp)
             return
         children = self._all_runs(self._experiment_id,
                                   f"tags.mlflow.parentRunId = '{self._run_id}'")
@@ -193,6 +187,34 @@ class MlflowSweepCallback(Callback):
                 self._client.log_metric(self._run_id, f"{key}{name}", value, stamp)
             for key, value in tags.items():
                 self._client.set_tag(self._run_id, f"{key}{name}", value)
+
+    def _log_best_yaml(self, best: dict[str, Any], stamp: int) -> None:
+        """best.yaml's main block, this sweep's best trial, as ``best_objective``, the best
+        parameters as ``best.<name>`` params and ``tsbench.best_job_dir``; its trial counts
+        as metrics. Where its ``warm_start_best`` leads it (a warm-start trial better than
+        every trial of the sweep, the best configuration known), that trial beside it, as
+        ``warm_start_best_objective``, ``warm_start_best.<name>`` params and tags naming
+        its file, trial and folder (where found); :data:`BEST_FOUND_TAG` says which leads."""
+        from mlflow.entities import Metric, Param, RunTag
+
+        warm = best.get("warm_start_best")
+        metrics = {"best_objective": best["objective"], **{key: best[key] for key in COUNTS}}
+        params = {f"best.{k}": v for k, v in best["params"].items()}
+        tags = {"tsbench.best_job_dir": best["job_dir"],
+                BEST_FOUND_TAG: "this sweep" if warm is None else "warm start"}
+        if warm is not None:
+            metrics["warm_start_best_objective"] = warm["objective"]
+            params |= {f"warm_start_best.{k}": v for k, v in warm["params"].items()}
+            tags |= {"tsbench.warm_start_file": warm["file"],
+                     "tsbench.warm_start_best_trial": warm["trial"]}
+            if warm["job_dir"]:
+                tags["tsbench.warm_start_best_job_dir"] = warm["job_dir"]
+        self._client.log_batch(
+            self._run_id,
+            metrics=[Metric(key, float(value), stamp, 0) for key, value in metrics.items()],
+            params=[Param(key, str(value)) for key, value in params.items()],
+            tags=[RunTag(key, str(value)) for key, value in tags.items()],
+        )
 
     def _all_runs(self, experiment_id: Any, query: str) -> list[Any]:
         """Every run of ``experiment_id`` that ``query`` finds, page after page of

@@ -27,7 +27,8 @@ from tsbench.training.flat_channels import (
     refit_flat_channels,
     scored_values,
 )
-from tsbench.training.pruning import TrialPruning
+from tsbench.training.pruning import TrialPruned, TrialPruning
+from tsbench.training.schedules import WARMUP_KEY
 from tsbench.training.search_trial import scores_test
 from tsbench.training.train_and_score import fit_and_score
 
@@ -216,20 +217,27 @@ def cross_validate(
     blocks = fold_blocks(borders.val[1], seq_len, int(cfg.pred_len), cfg.cv,
                          val_rows=borders.val[1] - borders.train[1])
     metrics: dict[str, Any] = {"cv_folds": [{"train": list(t), "val": list(v)} for t, v in blocks]}
-    scores = []
+    scores: list[dict[str, Any]] = []
+    overruns: list[dict[str, Any]] = []
     for k, (train, block) in enumerate(blocks):
         pl.seed_everything(int(cfg.seed), workers=True, verbose=False)
         out = fold_dir(run_dir, k)
-        fold, _, _ = fit_and_score(
-            cfg, series, fold_ranges(train, block, seq_len), out, _fold_logger(cfg, out),
-            pruning=pruning, part=fold_part(k, len(blocks)),
-        )
+        try:
+            fold, _, _ = fit_and_score(
+                cfg, series, fold_ranges(train, block, seq_len), out, _fold_logger(cfg, out),
+                pruning=pruning, part=fold_part(k, len(blocks)),
+            )
+        except TrialPruned as stopped:  # the folds' warmups so far, said by the pruned run
+            stopped.warmup = overruns + _named(stopped.warmup, f"fold_{k}'s")
+            raise
+        overruns += _named(fold.pop(WARMUP_KEY, []), f"fold_{k}'s")
         metrics.update({fold_metric(k, key): fold[key] for key in _FOLD_KEYS if key in fold})
         scores.append(fold)
     mse = np.array([s["val_mse"] for s in scores])
     metrics[FLAT_KEY] = cv_flat_channels([fold.pop(FLAT_KEY, []) for fold in scores], mse)
     metrics[MASE_KEY] = [{**case, "where": f"fold_{k}'s "}
                          for k, fold in enumerate(scores) for case in fold.pop(MASE_KEY, [])]
+    metrics[WARMUP_KEY] = overruns
     best = [s["best_epoch"] for s in scores]
     metrics.update(
         cv_val_mse_mean=float(mse.mean()),
@@ -254,6 +262,7 @@ def cross_validate(
         metrics[FLAT_KEY] += refit[FLAT_KEY]  # the refit's scaler, which scales the test split
         metrics[MASE_KEY] += [{**case, "where": "the refit's "}
                               for case in refit.get(MASE_KEY, [])]
+        metrics[WARMUP_KEY] += _named(refit.get(WARMUP_KEY, []), "the refit's")
         metrics.update(
             splits_read=["train", "test", "val"],
             refit_epochs=refit["epochs"],
@@ -261,3 +270,8 @@ def cross_validate(
             train_seconds=round(metrics["train_seconds"] + refit["train_seconds"], 3),
         )
     return metrics
+
+
+def _named(cases: list[dict[str, Any]], where: str) -> list[dict[str, Any]]:
+    """A fold's or the refit's cases (:data:`WARMUP_KEY`'s), renamed as its."""
+    return [{**case, "where": where} for case in cases]

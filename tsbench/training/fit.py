@@ -16,7 +16,7 @@ from tsbench.rundir import CHECKPOINT_DIR, CHECKPOINT_NAME
 from tsbench.training.lr_find import tune_lr
 from tsbench.training.module import ForecastModule, LossProgressBar, StopOnNonFiniteLoss
 from tsbench.training.pruning import TrialPruning
-from tsbench.training.schedules import scaled_lr
+from tsbench.training.schedules import WARMUP_KEY, scaled_lr, warmup_overrun
 from tsbench.training.trainer import make_trainer, precision, train_steps_per_epoch
 
 
@@ -26,7 +26,8 @@ def train(
 ) -> dict[str, Any]:
     """Train on ``data``'s train split with early stopping on its val split (if any: else
     for all epochs), then load the best weights into ``model``. Returns ``epochs``,
-    ``best_epoch``, ``train_seconds``, ``lr_used`` (and ``lr_suggested`` with tune.lr_find).
+    ``best_epoch``, ``train_seconds``, ``lr_used`` (and ``lr_suggested`` with tune.lr_find;
+    ``WARMUP_KEY`` where the warmup outlasts the training, for the run to say once).
     ``model`` is left on the device it trained on, where the run scores it."""
     if not model.trainable:
         return {"epochs": 0, "best_epoch": 0, "train_seconds": 0.0}
@@ -38,6 +39,7 @@ def train(
         trainer_cfg.gradient_clip_val, "mixed" in precision(trainer_cfg),
     )
     tuned = tune_lr(module, data, cfg, out_dir) if cfg.tune.lr_find else {}
+    overrun = warmup_overrun(cfg.optim, steps, epochs, module.lr)  # at the rate it trains at
     has_val = "val" in data.ranges
     checkpoint = ModelCheckpoint(
         dirpath=out_dir / CHECKPOINT_DIR,
@@ -65,7 +67,7 @@ def train(
     )
     seconds = time.perf_counter() - start
     if pruning is not None:
-        pruning.raise_if_pruned(seconds)  # stopped by the sweep: nothing more to score
+        pruning.raise_if_pruned(seconds, overrun)  # stopped: nothing more to score
     best_epoch = trainer.current_epoch
     if checkpoint.best_model_path:
         state = torch.load(checkpoint.best_model_path, map_location="cpu", weights_only=True)
@@ -79,6 +81,7 @@ def train(
         "lr_used": module.lr,
         "history": module.history,
         **tuned,
+        **({WARMUP_KEY: [overrun]} if overrun else {}),
     }
 
 

@@ -29,11 +29,14 @@ from tsbench.search.record import PrunedMark
 class TrialPruned(Exception):
     """The sweep's pruning rule stopped this trial (raised after training ended)."""
 
-    def __init__(self, mark: PrunedMark, epochs: int, train_seconds: float) -> None:
+    def __init__(self, mark: PrunedMark, epochs: int, train_seconds: float,
+                 warmup: list[dict[str, Any]]) -> None:
         super().__init__(mark.reason)
         self.mark = mark
         self.epochs = epochs  # epochs trained, every fold together
         self.train_seconds = train_seconds  # every fold's training together
+        #: the stopped training's warmup overrun, if any (:mod:`.schedules`' WARMUP_KEY case)
+        self.warmup = warmup
 
 
 class TrialPruning:
@@ -51,13 +54,13 @@ class TrialPruning:
         self.fits += 1
         return [_ReportEpochs(self.reporter, fold=self.fits - 1)]
 
-    def raise_if_pruned(self, train_seconds: float) -> None:
-        """After each training (which took ``train_seconds``): raise :class:`TrialPruned`
-        if the rule stopped the trial."""
+    def raise_if_pruned(self, train_seconds: float, warmup: dict[str, Any] | None) -> None:
+        """After each training (which took ``train_seconds``; ``warmup``: its warmup
+        overrun, if any): raise :class:`TrialPruned` if the rule stopped the trial."""
         self.train_seconds += train_seconds
         if self.reporter.stopped is not None:
             raise TrialPruned(self.reporter.stopped, self.reporter.epochs,
-                              round(self.train_seconds, 3))
+                              round(self.train_seconds, 3), [warmup] if warmup else [])
 
 
 def trial_pruning(cfg: Any) -> TrialPruning | None:

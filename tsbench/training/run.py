@@ -42,7 +42,7 @@ from tsbench.training.lr_find import lr_find_settings
 from tsbench.training.plots import plot_forecasts
 from tsbench.training.protocol import filled_scored_channels, protocol_card, pruned_card
 from tsbench.training.pruning import TrialPruned, pruned_metrics, trial_pruning
-from tsbench.training.schedules import check_schedule
+from tsbench.training.schedules import WARMUP_KEY, check_schedule, warmup_warning
 from tsbench.training.search_trial import scores_test
 from tsbench.training.step_memory import check_step_memory
 from tsbench.training.threads import apply_threads
@@ -172,6 +172,8 @@ def _run(cfg: DictConfig, run_dir: Path, threads: int) -> dict[str, Any]:
     try:
         metrics, data = _fit(cfg, series, borders, run_dir, logger)
     except TrialPruned as stopped:  # a pruning sweep stopped this trial: no test scores
+        if stopped.warmup:
+            log.warning(warmup_warning(stopped.warmup))
         metrics = pruned_metrics(cfg, run_dir, stopped, threads)
         card = pruned_card(cfg, series, borders, metrics, run_dir)
         write_protocol(run_dir, card)
@@ -186,6 +188,8 @@ def _run(cfg: DictConfig, run_dir: Path, threads: int) -> dict[str, Any]:
                    strategy="direct" if step is None else "recursive")
     # reading, training, scoring: the process's start left out (a sweep's trials share one)
     metrics["run_seconds"] = round(time.perf_counter() - began, 3)
+    if overruns := metrics.pop(WARMUP_KEY, None):  # the log's, not a metric
+        log.warning(warmup_warning(overruns))
     if undefined := metrics.pop(MASE_KEY, None):  # the log's, not a metric
         log.warning(mase_undefined_warning(undefined))
     flat = metrics.pop(FLAT_KEY, None)  # the card's, not a metric (None: not checked)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import math
 from collections.abc import Callable
 from typing import Any
@@ -14,8 +13,9 @@ SCHEDULES = ("warmup_cosine", "constant", "step", "type1", "type3")
 SCALING_RULES = ("none", "sqrt", "linear")
 #: Schedules stepped once per batch; the others once per epoch.
 PER_STEP = ("warmup_cosine",)
-
-log = logging.getLogger(__name__)
+#: The key under which a run's trainings whose warmup outlasts them go up to the run
+#: (never written to metrics.json): :func:`warmup_warning` says them in one line.
+WARMUP_KEY = "warmup_overrun"
 
 
 def check_schedule(optim: Any) -> None:
@@ -59,8 +59,8 @@ def lr_factor(optim: Any, steps_per_epoch: int, max_epochs: int, lr: float
 
     - ``warmup_cosine``: linear warmup from lr/warmup to lr, then cosine to ``min_lr`` (the
       rate itself, whatever ``lr``; a floor above ``lr``, e.g. a searched rate below it,
-      holds the rate at ``lr``: the schedule never rises). A warmup longer than the run is
-      warned about: the rate never reaches ``lr``.
+      holds the rate at ``lr``: the schedule never rises). A warmup longer than the run
+      never reaches ``lr`` (:func:`warmup_overrun`, said once per run).
     - ``constant``: lr throughout; ``step``: x ``gamma`` every ``step_size`` epochs.
     - ``type1`` (TSLib, LTSF-Linear, iTransformer): as their ``adjust_learning_rate``
       called after each epoch, epochs 1-2 train at lr, then lr halves every epoch.
@@ -70,12 +70,6 @@ def lr_factor(optim: Any, steps_per_epoch: int, max_epochs: int, lr: float
     if name == "warmup_cosine":
         total = max(1, steps_per_epoch * max_epochs)
         warm = warmup_steps(float(optim.warmup), total)
-        if warm > total:
-            log.warning("optim.warmup=%s is %d steps, longer than the run's %d (%d epochs of %d "
-                        "batches): the rate peaks at %.0f %% of its %.3g -> give a shorter "
-                        "warmup, e.g. optim.warmup=0.05 (a fraction of all steps)",
-                        optim.warmup, warm, total, max_epochs, steps_per_epoch,
-                        100 * total / warm, lr)
         floor = min(1.0, float(optim.min_lr) / lr) if lr > 0 else 0.0
 
         def cosine(step: int) -> float:
@@ -95,6 +89,39 @@ def lr_factor(optim: Any, steps_per_epoch: int, max_epochs: int, lr: float
     if name == "type3":
         return lambda epoch: 0.9 ** max(0, epoch - 3)
     raise _unknown_schedule(name)
+
+
+def warmup_overrun(optim: Any, steps_per_epoch: int, max_epochs: int, lr: float
+                   ) -> dict[str, Any] | None:
+    """A ``warmup_cosine`` training whose warmup is longer than its steps (its rate never
+    reaches ``lr``), as a case of :func:`warmup_warning` (``where``: the run's; a fold or a
+    refit renames it); None for any other training."""
+    if str(optim.schedule) != "warmup_cosine":
+        return None
+    total = max(1, steps_per_epoch * max_epochs)
+    warm = warmup_steps(float(optim.warmup), total)
+    if warm <= total:
+        return None
+    return {"where": "the run's", "setting": optim.warmup, "steps": warm, "total": total,
+            "epochs": max_epochs, "batches": steps_per_epoch, "lr": lr}
+
+
+def warmup_warning(cases: list[dict[str, Any]]) -> str:
+    """The run's one line on its trainings whose warmup outlasts them (``cases``:
+    :data:`WARMUP_KEY`'s, from :func:`warmup_overrun`), those of equal length and rate
+    named together. Only a step count outlasts a run (a fraction never does), so every
+    case holds the same ``steps``."""
+    groups: dict[tuple[int, int, int, float], list[str]] = {}
+    for case in cases:
+        key = (case["total"], case["epochs"], case["batches"], case["lr"])
+        groups.setdefault(key, []).append(case["where"])
+    steps = cases[0]["steps"]
+    runs = "; ".join(
+        f"{', '.join(where)} {total} ({epochs} epoch{'s' * (epochs != 1)} of {batches} "
+        f"batches): the rate peaks at {100 * total / steps:.0f} % of its {lr:.3g}"
+        for (total, epochs, batches, lr), where in groups.items())
+    return (f"optim.warmup={cases[0]['setting']} is {steps} steps, longer than {runs} -> "
+            "give a shorter warmup, e.g. optim.warmup=0.05 (a fraction of all steps)")
 
 
 def scaled_lr(optim: Any, batch_size: int) -> float:

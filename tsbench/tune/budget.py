@@ -34,8 +34,9 @@ def planned_trials(t: Tuning, seconds: float, epoch_seconds: float) -> int:
 def trial_start_seconds(t: Tuning) -> float:
     """The seconds a search's trial spends besides its epochs (building its data and model,
     scoring): as the baseline's run spent them in its process (``run_seconds`` less
-    ``train_seconds``), which the trials of a sweep, run by its one process, share; 0 where
-    not known (no baseline yet, or a folder of an older tsbench)."""
+    ``train_seconds``), the process's own start left out, which the trials of a sweep, run
+    by its one process, share (:func:`start_seconds` counts it, paid once per search); 0
+    where not known (no baseline yet, or a folder of an older tsbench)."""
     path = t.out / "a_baseline" / METRICS
     metrics = read_metrics(path.parent) if path.is_file() else {}
     if "run_seconds" not in metrics:
@@ -90,7 +91,9 @@ def full_trial_seconds(t: Tuning) -> float:
 def start_seconds(t: Tuning) -> float:
     """The seconds a run spends besides its epochs (starting, reading the data, scoring),
     as the baseline's: stage (a)'s wall time less its training. A search pays them before
-    its first trial ends; a tiny model's epochs cost less than they do."""
+    its first trial ends; a tiny model's epochs cost less than they do. Its later trials
+    pay only :func:`trial_start_seconds` each (the process's start is not theirs): one
+    figure for both would plan too few trials or call too short a search long enough."""
     baseline = t.out / "a_baseline"
     if "a_seconds" not in t.state.stages or not (baseline / METRICS).is_file():
         return 0.0  # a folder of an older tsbench: not known
