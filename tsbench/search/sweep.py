@@ -282,6 +282,8 @@ class SkoptSweep(Sweeper):
             s.initial_point_generator,
             s.n_jobs,
             schedule,
+            # a resume's failed, cut or lost trials leave the record to run again
+            f"{n_recorded} recorded kept, {len(relaunch)} launched again" if relaunch else
             f"{n_recorded} already recorded" if n_recorded else "none recorded",
             sweep_dir,
         )
