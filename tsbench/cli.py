@@ -57,7 +57,7 @@ from tsbench.sweep_watch import (
     leave_ctrl_c_to_the_sweep,
     mark_sweep_process,
 )
-from tsbench.tracking.mlflow_store import check_server, chosen_uri
+from tsbench.tracking.mlflow_store import check_store, chosen_uri
 from tsbench.user_paths import home_in_overrides
 
 register_resolvers()
@@ -265,7 +265,7 @@ def check_command_line(argv: list[str]) -> Checked:
             check_resumed_data(cfg, {override.key_or_group for override in parse_each(swept)}
                                | set(cfg.hydra.sweeper.get("params") or {}))
         if cfg.logger.name == "mlflow":  # else every job would find out on its own
-            check_server(chosen_uri(cfg.logger.tracking_uri) or "")
+            check_store(chosen_uri(cfg.logger.tracking_uri) or "")
     kind = "multirun" if multirun else "run"
     if search or args.cfg:  # a sweeper holds its folder itself; --cfg writes no folder
         return Checked("search" if search else kind)

@@ -554,6 +554,25 @@ def test_runs_without_test_scores_say_why(zoo: Zoo) -> None:
     assert "left out 1 run(s) without test_mse (score_test=false)" in mixed.stderr
 
 
+def test_a_searchs_unscored_trials_beside_scored_runs_name_its_best_yaml(
+        zoo: Zoo, tmp_path: Path) -> None:
+    """A search's trials beside a baseline: the warning that leaves them out names the
+    best.yaml whose command scores the search's choice on test (a user's report showed the
+    baseline alone and no way to the search's result)."""
+    search = tmp_path / "search"
+    run_tsbench([*ILI, "hydra/sweeper=skopt", "model=dlinear", "pred_len=24",
+                 "seq_len=choice(24,36)", "hydra.sweeper.n_trials=1",
+                 "hydra.sweeper.n_initial_points=1", "hydra.sweeper.random_state=0"],
+                search, multirun=True)
+    said = [line for line in report(search, zoo.csv).stderr.splitlines()
+            if "without test_mse" in line]
+    assert said == [f"tsbench-report: warning: left out 1 run(s) without test_mse "
+                    f"(score_test=false), e.g. {search / '0'} -> a search's trials score "
+                    f"validation only: run the command in {search / 'best.yaml'}, which "
+                    "scores the configuration it chose on test, and report that run's folder"]
+    assert "best.yaml" not in report(zoo.no_test, zoo.csv).stderr  # a run of no search
+
+
 def test_a_cross_validated_run_without_test_scores_says_so(zoo: Zoo, tmp_path: Path) -> None:
     """Not "score_test=false": its config scores test, its folds do not (as cv=tscv writes
     it without cv.refit; the config and metrics are edited from a holdout run's)."""

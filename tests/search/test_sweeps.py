@@ -176,8 +176,8 @@ def test_a_resume_after_the_cause_is_fixed_counts_failures_anew(sweep_dir: Path,
         capsys.readouterr().err
 
 
-def test_retry_failed_launches_the_failed_points_again_once(sweep_dir: Path,
-                                                              monkeypatch) -> None:
+def test_retry_failed_launches_the_failed_points_again_once(sweep_dir: Path, monkeypatch,
+                                                              caplog) -> None:
     args = [*SPACE, "hydra.sweeper.n_trials=5", "hydra.sweeper.n_initial_points=2",
             "hydra.sweeper.max_failure_rate=1.0"]
     monkeypatch.setenv("QUAD_BROKEN", "1")
@@ -185,7 +185,12 @@ def test_retry_failed_launches_the_failed_points_again_once(sweep_dir: Path,
     failed = read_rows(sweep_dir)
     assert [r["status"] for r in failed] == ["failed"] * 5
     monkeypatch.delenv("QUAD_BROKEN")
+    caplog.set_level(logging.INFO, logger="tsbench.search")
     multirun(sweep_dir, *args, "hydra.sweeper.resume=true", "hydra.sweeper.retry_failed=true")
+    # not "none recorded" beside "resume: 5 trials recorded": they run again
+    assert [r.message.split("), ")[-1] for r in caplog.records
+            if r.message.startswith("skopt sweep")] == [
+        f"0 recorded kept, 5 launched again in {sweep_dir}"]
     rows = read_rows(sweep_dir)
     assert [r["status"] for r in rows] == ["ok"] * 5  # no new point: n_trials were recorded
     assert points(rows) == points(failed) and [r["trial"] for r in rows] == ["1", "2", "3",

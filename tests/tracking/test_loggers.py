@@ -256,6 +256,24 @@ def test_an_unreachable_tracking_server_refuses_the_run_before_any_folder(
     assert not (tmp_path / "out").exists()
 
 
+def test_a_file_store_mlflow_refuses_refuses_the_multirun_before_any_job(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """MLFLOW_TRACKING_URI=file:... (MLflow 3 refuses it): one line before the sweep, not a
+    failure of every job after its start (a user's skopt sweep failed 4 of 4 trials so)."""
+    store = f"file:{tmp_path / 'mlruns'}"
+    monkeypatch.delenv("MLFLOW_ALLOW_FILE_STORE", raising=False)
+    args = [*[a for a in TINY if not a.startswith("logger")], "logger=mlflow", "seed=1,2"]
+    proc = run_tsbench(args, tmp_path / "out", env={"MLFLOW_TRACKING_URI": store},
+                       multirun=True, check=False)
+    assert proc.returncode == 2
+    said = [line for line in proc.stderr.splitlines() if "error" in line]
+    assert len(said) == 1 and said[0].startswith(
+        f"tsbench: error: logger: the MLflow store {store} refused the run: The filesystem "
+        "tracking backend"), proc.stderr
+    assert said[0].endswith("or for a file store set MLFLOW_ALLOW_FILE_STORE=true")
+    assert not (tmp_path / "out").exists()
+
+
 def test_a_server_that_is_not_mlflows_is_named_with_the_fix_for_an_address(
         answering_server: str, tmp_path: Path) -> None:
     """Something answers (the reachability check passes) but not MLflow's API: one line

@@ -217,3 +217,5 @@ def test_a_pruned_trials_run_carries_its_protocol_and_is_closed(tmp_path: Path) 
         run = client.get_run(run_of(uri, job))
         assert run.info.status == "FINISHED"
         assert run.data.params["protocol.pruned.at_epoch"] == "2"
+        # a column to filter and sort the runs by, not an early objective beside full ones
+        assert run.data.metrics["pruned_at_epoch"] == 2 and "objective" not in run.data.metrics

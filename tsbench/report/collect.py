@@ -55,7 +55,14 @@ from tsbench.rundir import (
     read_window_errors,
     unfinished_runs,
 )
-from tsbench.search.names import MULTIRUN_FILE, OK, PRUNED, RECORD_COLUMNS, TRIALS_FILE
+from tsbench.search.names import (
+    BEST_FILE,
+    MULTIRUN_FILE,
+    OK,
+    PRUNED,
+    RECORD_COLUMNS,
+    TRIALS_FILE,
+)
 
 #: Config keys that do not change a run's numbers: they never split a cell.
 IGNORED = SCORE_NEUTRAL
@@ -241,11 +248,25 @@ def collect(roots: list[Path], metric_key: str, warn: Warn,
     if runs:
         for why in sorted({why for _, why in without}):
             paths = [path for path, reason in without if reason == why]
-            warn(f"left out {len(paths)} run(s) without {metric_key} ({why}), e.g. {paths[0]}")
+            warn(f"left out {len(paths)} run(s) without {metric_key} ({why}), e.g. {paths[0]}"
+                 f"{_chosen_rerun(why, paths)}")
     counts: dict[str, int] = {}
     for _, why in without:
         counts[why] = counts.get(why, 0) + 1
     return Collected(runs, len(found), skipped, counts)
+
+
+def _chosen_rerun(why: str, paths: list[Path]) -> str:
+    """Where runs left out for ``score_test=false`` are a search's trials: the best.yaml
+    whose command scores the search's choice on test (its trials never do)."""
+    files = sorted({path.parent / BEST_FILE for path in paths
+                    if why == "score_test=false" and (path.parent / BEST_FILE).is_file()})
+    if not files:
+        return ""
+    more = f" (and {len(files) - 1} more sweeps' best.yaml)" if len(files) > 1 else ""
+    return (f" -> a search's trials score validation only: run the command in {files[0]}"
+            f"{more}, which scores the configuration it chose on test, and report that "
+            "run's folder")
 
 
 def _inside(path: Path, folders: tuple[Path, ...]) -> bool:

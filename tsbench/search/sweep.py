@@ -20,6 +20,9 @@ Resume contract (``hydra.sweeper.resume=true``, same ``hydra.sweep.dir``):
   the dead job's directory is left as it is, its launch is marked ``lost`` in the launch
   log and the relaunched trial's row says ``relaunched: job <n> died with the sweep`` (a
   trial a resume had launched again, below, keeps its earlier row until then);
+- a trial whose job finished after the sweep died (its folder holds ``metrics.json``: a
+  SLURM trial trains on without its sweep) is recorded from there, not launched again
+  (:mod:`tsbench.search.adopted`);
 - trials that ``max_seconds`` stopped short of their budget (``stop_at_max_seconds``: no
   rule judged them) are launched again in the same way: they leave the record and are
   told to the optimizer when their new launch ends, whose row says ``resumed: job <n>
@@ -61,6 +64,7 @@ from omegaconf import DictConfig, OmegaConf
 from tsbench.errors import ConfigError
 from tsbench.folder_lock import held
 from tsbench.search import faults, slots
+from tsbench.search.adopted import finished_unrecorded
 from tsbench.search.checked import tell_checked
 from tsbench.search.constraints import ConstraintSet, build_constraints
 from tsbench.search.definition import check_resume, definition, random_state, write_definition
@@ -137,9 +141,9 @@ class SkoptSweep(Sweeper):
         record = Record(sweep_dir / RECORD_DIR)
         trials = _feasible_only(self._recorded(sweep_dir, space, current, record),
                                 constraints)
-        relaunch, superseded = (_lost(record, trials, space, constraints) if s.resume
-                                else ([], set()))
-        trials, again = _again([t for t in trials if t.number not in superseded],
+        relaunch, superseded, adopted = (_lost(record, trials, space, constraints, sweep_dir)
+                                         if s.resume else ([], set(), []))
+        trials, again = _again([t for t in trials if t.number not in superseded] + adopted,
                                s.retry_failed)
         relaunch += again
         if s.warm_start:
@@ -282,6 +286,8 @@ class SkoptSweep(Sweeper):
             s.initial_point_generator,
             s.n_jobs,
             schedule,
+            # a resume's failed, cut or lost trials leave the record to run again
+            f"{n_recorded} recorded kept, {len(relaunch)} launched again" if relaunch else
             f"{n_recorded} already recorded" if n_recorded else "none recorded",
             sweep_dir,
         )
@@ -344,27 +350,41 @@ def _basic(config: DictConfig | None) -> bool:
     return launcher.endswith("BasicLauncher")
 
 
-def _lost(record: Record, trials: list[Trial], space: SearchSpace, constraints: ConstraintSet
-          ) -> tuple[list[Relaunch], set[int]]:
+def _lost(record: Record, trials: list[Trial], space: SearchSpace, constraints: ConstraintSet,
+          sweep_dir: Path) -> tuple[list[Relaunch], set[int], list[Trial]]:
     """Trials that were running when the sweep died, to launch again (their launches are
     marked lost), trials whose row was deleted from a damaged trials.csv (their launches
     ended: run again, as the error about the damage says), and the numbers of recorded
     trials among them: a trial launched again by an earlier resume (stopped by max_seconds,
     or retried) whose new launch died keeps its old row until the relaunch replaces it.
     A point outside the space or the ``constraints`` that a resume=force changed is not
-    launched again."""
+    launched again. Third, the trials whose job finished after the sweep died
+    (:func:`~tsbench.search.adopted.finished_unrecorded`): recorded, not launched again."""
     ended = {t.number: t for t in trials}
     now = time.time()
     running: dict[int, list[Launch]] = {}
     for launch in record.launches():
         if launch.ended is None or launch.trial not in ended:
             running.setdefault(launch.trial, []).append(launch)
-    relaunch, superseded = [], set()
+    relaunch, superseded, adopted = [], set(), []
     for number, launches in sorted(running.items()):
         row = ended.get(number)
         if row is not None and row.job in {la.job for la in launches}:
             for launch in launches:  # died between its row and its end entry: it did end,
                 record.ended(launch, row.status, now)  # told last, with the others so
+            continue
+        last = launches[-1]
+        done = (finished_unrecorded(sweep_dir, last, record, space)
+                if last.ended is None else None)
+        if done is not None and _feasible(done.point, constraints):
+            for launch in launches[:-1]:
+                if launch.ended is None:
+                    record.ended(launch, LOST)
+            record.ended(last, done.status, now)  # told last, after the recorded trials
+            log.info("resume: trial %d (job %d) ended after the sweep died: recorded from "
+                     "its folder, not launched again", number, last.job)
+            superseded |= {number} if row is not None else set()
+            adopted.append(done)
             continue
         for launch in launches:
             if launch.ended is None:
@@ -394,7 +414,7 @@ def _lost(record: Record, trials: list[Trial], space: SearchSpace, constraints: 
         if row is not None:
             superseded.add(number)
         relaunch.append(Relaunch(number, point, earlier))
-    return relaunch, superseded
+    return relaunch, superseded, adopted
 
 
 def _replay(proposer: Proposer, teller: faults.Teller, trials: list[Trial],

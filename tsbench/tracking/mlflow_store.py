@@ -63,6 +63,36 @@ def store_opened_alone(uri: str) -> contextlib.AbstractContextManager[None]:
     return waited(path.with_name(f"{path.name}.lock"))
 
 
+def refused(uri: str, error: Exception) -> ConfigError:
+    """The one line for a store that MLflow refused with ``error``: its first sentence and
+    the fix for a server's address or for a local store."""
+    said = " ".join(str(error).split(". ")[0].split())
+    fix = ("check that it is an MLflow tracking server's address (mlflow server), or "
+           "unset MLFLOW_TRACKING_URI and logger.tracking_uri for the SQLite store under "
+           "outputs/") if uri.startswith(("http://", "https://")) else (
+        "unset MLFLOW_TRACKING_URI and logger.tracking_uri for the SQLite store under "
+        "outputs/, give a server's or sqlite:/// URI, or for a file store set "
+        "MLFLOW_ALLOW_FILE_STORE=true")
+    return ConfigError("logger", f"the MLflow store {uri} refused the run: {said}", fix)
+
+
+def check_store(uri: str) -> None:
+    """Before a multirun's first job: :func:`check_server`, and a store that is neither a
+    server nor SQLite (a ``file:`` one or a plain folder, which MLflow 3 refuses unless
+    ``MLFLOW_ALLOW_FILE_STORE=true``) opened once, so that it is refused in one line
+    (:func:`refused`) rather than by every job after its start."""
+    check_server(uri)
+    if not uri or uri.startswith(("http://", "https://", "sqlite:")):
+        return
+    from mlflow.exceptions import MlflowException
+    from mlflow.tracking import MlflowClient
+
+    try:
+        MlflowClient(uri)
+    except MlflowException as error:
+        raise refused(uri, error) from None
+
+
 def check_server(uri: str, timeout: float = 5.0) -> None:
     """Refuse an http(s) tracking URI where no server answers (any HTTP reply counts as an
     answer), in ``timeout`` seconds: MLflow's client would retry it for minutes first."""

@@ -45,6 +45,7 @@ def _mlflow_logger(cfg: Any, run_dir: Path) -> Logger:
             artifact_location,
             check_server,
             parent_run_id,
+            refused,
             store_opened_alone,
             tracking_uri,
         )
@@ -70,15 +71,7 @@ def _mlflow_logger(cfg: Any, run_dir: Path) -> Logger:
         # dotted names as the command line and the protocol params spell them (optim.lr)
         logger.log_hyperparams(flat_params(OmegaConf.to_container(cfg, resolve=True)))
     except MlflowException as error:
-        said = " ".join(str(error).split(". ")[0].split())
-        fix = ("check that it is an MLflow tracking server's address (mlflow server), or "
-               "unset MLFLOW_TRACKING_URI and logger.tracking_uri for the SQLite store under "
-               "outputs/") if uri.startswith(("http://", "https://")) else (
-            "unset MLFLOW_TRACKING_URI and logger.tracking_uri for the SQLite store under "
-            "outputs/, give a server's or sqlite:/// URI, or for a file store set "
-            "MLFLOW_ALLOW_FILE_STORE=true")
-        raise ConfigError("logger", f"the MLflow store {uri} refused the run: {said}",
-                          fix) from None
+        raise refused(uri, error) from None
     return logger
 
 

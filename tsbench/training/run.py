@@ -135,6 +135,11 @@ def validate_config(cfg: Any, here: bool = True) -> None:
     strategy_step(cfg)  # unknown strategies and impossible steps too
 
 
+#: A pruned run's metrics its tracker gets, so that its runs list tells it from a finished
+#: or a crashed one; not its objective, an early epoch's, which would sort beside full ones.
+PRUNED_LOGGED = ("pruned_at_epoch", "epochs", "train_seconds")
+
+
 def run(cfg: DictConfig, run_dir: Path, parallel_jobs: int = 1) -> dict[str, Any]:
     """Run one configuration; write ``config.yaml``, plots, checkpoint, ``protocol.json``
     and, last, ``metrics.json`` into ``run_dir`` (a trial its sweep pruned: the card and
@@ -178,6 +183,7 @@ def _run(cfg: DictConfig, run_dir: Path, threads: int) -> dict[str, Any]:
         card = pruned_card(cfg, series, borders, metrics, run_dir)
         write_protocol(run_dir, card)
         log_protocol(logger, card)  # its tracker run says how it was stopped, and closes
+        log_final_metrics(logger, {k: metrics[k] for k in PRUNED_LOGGED if k in metrics}, cfg)
         write_metrics(run_dir, metrics)  # last, as a finished run's
         log_artifacts(logger, run_dir)
         return metrics
