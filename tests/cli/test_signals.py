@@ -216,7 +216,9 @@ def test_a_stopped_sweep_starts_and_writes_no_job_after_its_stop_line(
     training took it for Lightning's request to end the trial, which loky reported as the
     trial's error, and went on to the next jobs queued in their pipe after the sweep had
     said it stopped, writing into the folder that a resume then ran in too. The workers
-    are killed before the stop line; the jobs they broke off are run by the resume."""
+    are killed before the stop line; the jobs they broke off are run by the resume (one
+    that had written its metrics.json just before is recorded from its folder, not run
+    again: tests/search/test_adopted_trials.py)."""
     sweep, log = tmp_path / "sweep", tmp_path / "log.txt"
     command = [sys.executable, "-m", "tsbench", "-m", "hydra/launcher=joblib",
                "hydra.launcher.n_jobs=2", *sweep_over, *TINY, "trainer.max_epochs=30",

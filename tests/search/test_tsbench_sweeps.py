@@ -178,35 +178,6 @@ def test_killed_sweep_resumes_to_exactly_n_trials(tmp_path: Path) -> None:
         assert (sweep / job_dir / "metrics.json").stat().st_mtime == mtime
 
 
-def test_a_trial_that_ended_after_its_sweep_died_is_recorded_not_run_again(
-        tmp_path: Path) -> None:
-    """A sweep killed in the moment a trial ended (a user's Ctrl-C 8 s after its job wrote
-    metrics.json), or whose SLURM trials trained on after it: the resume records the
-    finished job from its folder rather than training the trial again in a new one. The
-    state is the real sweep's, its last trial's row and launch end taken back as a death
-    before them leaves them."""
-    sweep = tmp_path / "sweep"
-    args = ["hydra/sweeper=skopt", *FAST, "model=dlinear", "seq_len=24",
-            "optim.lr=choice(0.01, 0.001)", "hydra.sweeper.n_trials=2",
-            "hydra.sweeper.n_initial_points=2"]
-    run_tsbench(args, sweep, multirun=True)
-    done = rows(sweep)
-    with open(sweep / "trials.csv", newline="") as handle:
-        lines = handle.read().splitlines(keepends=True)
-    (sweep / "trials.csv").write_text("".join(lines[:-1]))  # trial 2 (job 1) unrecorded
-    launch = sweep / "record" / "jobs" / "1.json"
-    launch.write_text(json.dumps({**json.loads(launch.read_text()), "ended": None,
-                                  "status": "running"}))
-    proc = run_tsbench([*args, "hydra.sweeper.resume=true"], sweep, multirun=True)
-    assert not (sweep / "2").exists(), "the finished trial was trained again"
-    first, second = rows(sweep)
-    assert first == done[0] and float(second.pop("seconds")) > 0  # its run's, from its folder
-    assert second == {**{k: v for k, v in done[1].items() if k != "seconds"},
-                      "error": "recorded by a resume: job 1 ended after its sweep died"}
-    assert "resume: trial 2 (job 1) ended after the sweep died" in proc.stdout
-    assert json.loads(launch.read_text())["status"] == "ok"
-
-
 def job_span(job_dir: Path) -> tuple[float, float]:
     """When a job started (Hydra wrote its config) and ended (tsbench wrote metrics)."""
     start = (job_dir / ".hydra" / "config.yaml").stat().st_mtime

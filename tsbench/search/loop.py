@@ -253,13 +253,7 @@ class Loop:
         mark = self.record.pruned(job) if outcome.ok and self.s.pruner.on else None
         if outcome.ok and self.s.pruner.on and mark is None:
             self._warn_if_silent(running.launch.trial)
-        notes = [mark.reason if mark else outcome.error]
-        if running.launch.failed_jobs:
-            notes.append(retry_note(running.launch.failed_jobs))
-        if running.launch.cut_jobs:
-            notes.append(cut_note(running.launch.cut_jobs))
-        if running.launch.lost_jobs:
-            notes.append(relaunch_note(running.launch.lost_jobs))
+        notes = [mark.reason if mark else outcome.error, *earlier_notes(running.launch)]
         return Trial(
             number=running.launch.trial,
             job=job,
@@ -312,6 +306,13 @@ class Loop:
 
     def _better_warm(self) -> Trial | None:
         return report.better_warm(self.trials, self.warm, self.s.direction == "maximize")
+
+
+def earlier_notes(launch: Launch) -> list[str]:
+    """The trials.csv notes of ``launch``'s earlier launches: retried, resumed, relaunched."""
+    notes = [retry_note(launch.failed_jobs)] if launch.failed_jobs else []
+    notes += [cut_note(launch.cut_jobs)] if launch.cut_jobs else []
+    return notes + ([relaunch_note(launch.lost_jobs)] if launch.lost_jobs else [])
 
 
 def retry_note(failed_jobs: Sequence[int]) -> str:

@@ -5,7 +5,8 @@
 - ``jobs/<job>.json``: one file per launched job. The sweeper writes it when it hands the
   job to the launcher (trial number, point, start time) and again when the job has ended
   (end time, status). A job whose file has no end, and whose trial has no row in
-  trials.csv, was running when the sweep died: a resumed sweep launches its trial again.
+  trials.csv, was running when the sweep died: a resumed sweep launches its trial again,
+  unless its job folder holds it finished (:mod:`tsbench.search.adopt`).
 - ``epochs/fold<f>/epoch<e>/trial<t>.json``: trial ``t``'s report after epoch ``e`` of
   fold ``f`` (the validation loss of that epoch, the best one so far and the trial's epoch
   budget), written by the trial itself. A rung of a pruning rule is one such folder, read

@@ -20,9 +20,11 @@ Resume contract (``hydra.sweeper.resume=true``, same ``hydra.sweep.dir``):
   the dead job's directory is left as it is, its launch is marked ``lost`` in the launch
   log and the relaunched trial's row says ``relaunched: job <n> died with the sweep`` (a
   trial a resume had launched again, below, keeps its earlier row until then);
-- a trial whose job finished after the sweep died (its folder holds ``metrics.json``: a
-  SLURM trial trains on without its sweep) is recorded from there, not launched again
-  (:mod:`tsbench.search.adopted`);
+- but such a trial that finished as the sweep died, its result not yet back (its job
+  folder holds the ``metrics.json`` of its point, which a run broken off by a signal or
+  killed never writes), is recorded from that folder (its row says ``recorded by the
+  resume: it finished as the sweep died``) and told to the optimizer last, not launched
+  again (:mod:`tsbench.search.adopt`);
 - trials that ``max_seconds`` stopped short of their budget (``stop_at_max_seconds``: no
   rule judged them) are launched again in the same way: they leave the record and are
   told to the optimizer when their new launch ends, whose row says ``resumed: job <n>
@@ -50,7 +52,7 @@ import dataclasses
 import logging
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +66,7 @@ from omegaconf import DictConfig, OmegaConf
 from tsbench.errors import ConfigError
 from tsbench.folder_lock import held
 from tsbench.search import faults, slots
-from tsbench.search.adopted import finished_unrecorded
+from tsbench.search.adopt import finished_trial, record_adopted
 from tsbench.search.checked import tell_checked
 from tsbench.search.constraints import ConstraintSet, build_constraints
 from tsbench.search.definition import check_resume, definition, random_state, write_definition
@@ -82,7 +84,7 @@ from tsbench.search.record import RECORD_DIR, Launch, Record
 from tsbench.search.report import WarmStart, absolute_paths, program, python_path
 from tsbench.search.seeds import refuse_seed
 from tsbench.search.settings import SweepSettings, check_initial_points, check_settings
-from tsbench.search.space import SearchSpace, parse_space
+from tsbench.search.space import Scalar, SearchSpace, parse_space
 from tsbench.search.timing import TimedTask
 from tsbench.search.trials import FAILED, Trial, read_trials
 from tsbench.search.validate import (
@@ -141,10 +143,17 @@ class SkoptSweep(Sweeper):
         record = Record(sweep_dir / RECORD_DIR)
         trials = _feasible_only(self._recorded(sweep_dir, space, current, record),
                                 constraints)
-        relaunch, superseded, adopted = (_lost(record, trials, space, constraints, sweep_dir)
-                                         if s.resume else ([], set(), []))
-        trials, again = _again([t for t in trials if t.number not in superseded] + adopted,
-                               s.retry_failed)
+
+        def finished(launch: Launch, point: list[Scalar]) -> Trial | None:
+            folder = _job_folder(self.config, sweep_dir, launch.job)
+            return finished_trial(launch, point, folder, space, record, s.pruner.on)
+
+        relaunch, superseded, adopted = (
+            _lost(record, trials, space, constraints, finished) if s.resume
+            else ([], set(), []))
+        recorded = trials
+        trials, again = _again([t for t in trials if t.number not in superseded]
+                               + [t for t, _ in adopted], s.retry_failed)
         relaunch += again
         if s.warm_start:
             check_warm_start(Path(s.warm_start), self.config, {p.key for p in space.params})
@@ -159,6 +168,8 @@ class SkoptSweep(Sweeper):
         for t in warm:
             proposer.mark_seen(t.point)
         teller.tell(warm)  # as the sweep told them: warm-start trials at once, then the rest
+        if adopted:  # every check passed: their rows, then their ends, which order the tells
+            record_adopted(sweep_dir, record, space, recorded, adopted, s.pruner.on)
         _replay(proposer, teller, trials, relaunch, record)
 
         if not sweep_dir.is_dir():  # a new sweep: its folder made once every check passed
@@ -350,16 +361,22 @@ def _basic(config: DictConfig | None) -> bool:
     return launcher.endswith("BasicLauncher")
 
 
+#: A lost launch's trial, finished in its job folder (:func:`finished_trial`), or None.
+Finished = Callable[[Launch, list[Scalar]], Trial | None]
+
+
 def _lost(record: Record, trials: list[Trial], space: SearchSpace, constraints: ConstraintSet,
-          sweep_dir: Path) -> tuple[list[Relaunch], set[int], list[Trial]]:
+          finished: Finished) -> tuple[list[Relaunch], set[int], list[tuple[Trial, Launch]]]:
     """Trials that were running when the sweep died, to launch again (their launches are
     marked lost), trials whose row was deleted from a damaged trials.csv (their launches
-    ended: run again, as the error about the damage says), and the numbers of recorded
+    ended: run again, as the error about the damage says), the numbers of recorded
     trials among them: a trial launched again by an earlier resume (stopped by max_seconds,
-    or retried) whose new launch died keeps its old row until the relaunch replaces it.
+    or retried) whose new launch died keeps its old row until the relaunch replaces it,
+    and the trials that ``finished`` as the sweep died, with their launches, recorded from
+    their job folders rather than launched again (:mod:`tsbench.search.adopt`; their
+    launches are left for :func:`record_adopted` to end, after their rows).
     A point outside the space or the ``constraints`` that a resume=force changed is not
-    launched again. Third, the trials whose job finished after the sweep died
-    (:func:`~tsbench.search.adopted.finished_unrecorded`): recorded, not launched again."""
+    launched again."""
     ended = {t.number: t for t in trials}
     now = time.time()
     running: dict[int, list[Launch]] = {}
@@ -373,18 +390,14 @@ def _lost(record: Record, trials: list[Trial], space: SearchSpace, constraints: 
             for launch in launches:  # died between its row and its end entry: it did end,
                 record.ended(launch, row.status, now)  # told last, with the others so
             continue
-        last = launches[-1]
-        done = (finished_unrecorded(sweep_dir, last, record, space)
-                if last.ended is None else None)
-        if done is not None and _feasible(done.point, constraints):
-            for launch in launches[:-1]:
-                if launch.ended is None:
+        found = _finished(launches, space, constraints, finished)
+        if found is not None:
+            for launch in launches:
+                if launch.ended is None and launch is not found[1]:
                     record.ended(launch, LOST)
-            record.ended(last, done.status, now)  # told last, after the recorded trials
-            log.info("resume: trial %d (job %d) ended after the sweep died: recorded from "
-                     "its folder, not launched again", number, last.job)
-            superseded |= {number} if row is not None else set()
-            adopted.append(done)
+            adopted.append(found)
+            if row is not None:  # an earlier launch's row, which this one replaces
+                superseded.add(number)
             continue
         for launch in launches:
             if launch.ended is None:
@@ -415,6 +428,32 @@ def _lost(record: Record, trials: list[Trial], space: SearchSpace, constraints: 
             superseded.add(number)
         relaunch.append(Relaunch(number, point, earlier))
     return relaunch, superseded, adopted
+
+
+def _finished(launches: list[Launch], space: SearchSpace, constraints: ConstraintSet,
+              finished: Finished) -> tuple[Trial, Launch] | None:
+    """The last of a trial's ``launches`` with no end whose job folder holds it finished,
+    at a point of the space and the ``constraints``, and that trial; None where none does."""
+    for launch in reversed(launches):
+        if launch.ended is not None:
+            continue
+        try:
+            point = space.parse_row(launch.point)
+        except ValueError:  # resume=force with a narrowed space: as a lost launch's
+            continue
+        trial = finished(launch, point) if _feasible(point, constraints) else None
+        if trial is not None:
+            return trial, launch
+    return None
+
+
+def _job_folder(config: DictConfig | None, sweep_dir: Path, job: int) -> Path | None:
+    """Job ``job``'s folder where the job folders are named by job number (Hydra's
+    ``hydra.sweep.subdir`` default, ``${hydra.job.num}``); else None, not looked for."""
+    sweep = OmegaConf.select(config, "hydra.sweep", default=None)
+    subdir = None if sweep is None else OmegaConf.to_container(sweep, resolve=False).get(
+        "subdir")
+    return sweep_dir / str(job) if subdir == "${hydra.job.num}" else None
 
 
 def _replay(proposer: Proposer, teller: faults.Teller, trials: list[Trial],

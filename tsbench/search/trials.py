@@ -5,7 +5,9 @@ prunes, one column per searched parameter, and ``job_dir, error``. ``status`` is
 (ran its full budget), ``pruned`` (stopped by the pruning rule; ``objective`` is its best
 value up to ``pruned_at_epoch``) or ``failed``. ``error`` says why a trial failed or was
 pruned, and ends with ``relaunched: job 3 died with the sweep`` when the trial had to be
-launched again after its sweep died (the dead job's directory is left as it was). Trials
+launched again after its sweep died (the dead job's directory is left as it was), and with
+``recorded by the resume: it finished as the sweep died`` when a resume recorded it from
+its job folder (:mod:`tsbench.search.adopt`). Trials
 still running are not in trials.csv but in the launch log (:mod:`tsbench.search.record`).
 """
 
