@@ -129,3 +129,18 @@ def test_a_cd_not_applied_is_neither_drawn_nor_captioned_as_one(runs: Runs,
     assert "not significantly different" not in html
     assert ("the ranks do not differ (exact p = 0.167 ≥ α = 0.05), no CD applied; the one "
             "bar joins every model, none is told apart.</figcaption>") in html
+
+
+def test_a_file_and_its_copy_alone_are_one_table_not_tables_without_shared_models(
+        runs: Runs) -> None:
+    """mix.csv and its copy at one horizon, the same three models: no ranks, as one table of
+    data; the line said 'no two of the 2 such tables share 2 or more models', which they
+    do."""
+    files = [runs.files / f"{name}_{model}" for name in ("mix.csv", "mixcopy.csv")
+             for model in MODELS]
+    line = _ranks_line(report(*files).stdout)
+    assert line.startswith("Average ranks: none (ranks need the same 2 or more models in 2 "
+                           "or more (dataset, pred_len) tables")
+    assert "share 2 or more models" not in line
+    assert ("the 2 tables that share them are one table's data and horizon; left out: "
+            "mixcopy.csv/12 (the data and horizon of mix.csv/12)") in line
