@@ -144,3 +144,18 @@ def test_a_file_and_its_copy_alone_are_one_table_not_tables_without_shared_model
     assert "share 2 or more models" not in line
     assert ("the 2 tables that share them are one table's data and horizon; left out: "
             "mixcopy.csv/12 (the data and horizon of mix.csv/12)") in line
+
+
+def test_a_generated_series_under_another_calendar_setting_is_one_dataset(
+        tmp_path: Path) -> None:
+    """dataset.calendar_freq=null and =h (the series' own frequency) generate the same
+    series, and the three models scored alike in both; its tables were ranked as two
+    datasets, 'one per dataset', with a Friedman test over them (a third such setting:
+    exact p = 0.028, 'the ranks differ')."""
+    run_tsbench(["dataset=synthetic", "dataset.n_rows=600", "dataset.calendar_freq=null,h",
+                 f"model={','.join(MODELS)}", "seq_len=48", "pred_len=12", "trainer=debug",
+                 "logger=none"], tmp_path / "calendar", multirun=True)
+    line = _ranks_line(report(tmp_path / "calendar").stdout)
+    assert "Friedman χ²" not in line and "one per dataset" not in line
+    assert ("left out: synthetic (calendar_freq=h)/12 (the data and horizon of "
+            "synthetic (calendar_freq=None)/12)") in line
