@@ -129,3 +129,33 @@ def test_a_cd_not_applied_is_neither_drawn_nor_captioned_as_one(runs: Runs,
     assert "not significantly different" not in html
     assert ("the ranks do not differ (exact p = 0.167 ≥ α = 0.05), no CD applied; the one "
             "bar joins every model, none is told apart.</figcaption>") in html
+
+
+def test_a_file_and_its_copy_alone_are_one_table_not_tables_without_shared_models(
+        runs: Runs) -> None:
+    """mix.csv and its copy at one horizon, the same three models: no ranks, as one table of
+    data; the line said 'no two of the 2 such tables share 2 or more models', which they
+    do."""
+    files = [runs.files / f"{name}_{model}" for name in ("mix.csv", "mixcopy.csv")
+             for model in MODELS]
+    line = _ranks_line(report(*files).stdout)
+    assert line.startswith("Average ranks: none (ranks need the same 2 or more models in 2 "
+                           "or more (dataset, pred_len) tables")
+    assert "share 2 or more models" not in line
+    assert ("the 2 tables that share them are one table's data and horizon; left out: "
+            "mixcopy.csv/12 (the data and horizon of mix.csv/12)") in line
+
+
+def test_a_generated_series_under_another_calendar_setting_is_one_dataset(
+        tmp_path: Path) -> None:
+    """dataset.calendar_freq=null and =h (the series' own frequency) generate the same
+    series, and the three models scored alike in both; its tables were ranked as two
+    datasets, 'one per dataset', with a Friedman test over them (a third such setting:
+    exact p = 0.028, 'the ranks differ')."""
+    run_tsbench(["dataset=synthetic", "dataset.n_rows=600", "dataset.calendar_freq=null,h",
+                 f"model={','.join(MODELS)}", "seq_len=48", "pred_len=12", "trainer=debug",
+                 "logger=none"], tmp_path / "calendar", multirun=True)
+    line = _ranks_line(report(tmp_path / "calendar").stdout)
+    assert "Friedman χ²" not in line and "one per dataset" not in line
+    assert ("left out: synthetic (calendar_freq=h)/12 (the data and horizon of "
+            "synthetic (calendar_freq=None)/12)") in line

@@ -80,3 +80,20 @@ def test_the_commands_are_code_in_latex_and_html(kernels: Path, tmp_path: Path) 
     text = html.read_text()
     assert "<code>tsbench -m dataset=synthetic dataset.n_rows=600" in text
     assert "`tsbench -m" not in text
+
+
+def test_a_test_the_seeds_widened_above_the_windows_df_still_gets_the_line(
+        tmp_path: Path) -> None:
+    """At pred_len 24 the 97 test windows give the windows' variance 2 df (one Fourier
+    frequency); three seeds of each kernel size add two parts of 2 df that make nearly all
+    of the variance, so the test has df 4 and is indistinguishable: few seeds again, but
+    the df were not cut below the windows' own, and the line used to be left out."""
+    run_tsbench([*TINY, "pred_len=24", "model.kernel_size=25,13", "seed=1,2,3"],
+                tmp_path / "dlinear", multirun=True)
+    out = report(tmp_path / "dlinear", "--baseline", "dlinear (model.kernel_size=25)").stdout
+    verdict = _row(out, 24, "dlinear (model.kernel_size=13)")[7]
+    assert verdict.startswith("indistinguishable (p=") and verdict.endswith(", df 4)")
+    line = next(p for p in out.split("\n\n") if p.startswith("Few seeds: "))
+    assert ("synthetic/24 dlinear (model.kernel_size=13) vs dlinear (model.kernel_size=25): "
+            "df 4, 3 and 3 seeds") in line
+    assert line.count("seed=4,5`") == 2

@@ -131,7 +131,7 @@ class Report:
     stand_ins: list[str] = field(default_factory=list)
     # tested cells of a trained model with one seed: their spread over seeds is untested
     one_seed: list[str] = field(default_factory=list)
-    # tests not significant on degrees of freedom the cells' few seeds cut (:func:`_few`)
+    # tests not significant on few df, which the cells' few seeds cut or bound (:func:`_few`)
     few_seeds: list[str] = field(default_factory=list)
     # ``<dataset>/<pred_len> <label>: <command>`` that runs more seeds of such cells
     one_seed_commands: list[str] = field(default_factory=list)
@@ -175,7 +175,7 @@ def build(cells: list[Cell], metric: str = "mse", baseline: str | None = None,
     for ``original``, without published numbers: those are scaled)."""
     report = Report([], metric, baseline, alpha, split=split, units=units)
     scored = report.score_metric
-    cut: list[tuple[str, Row, Cell]] = []  # tests whose df the seeds cut, with their table
+    cut: list[tuple[str, Row, Cell]] = []  # tests the seeds' spread limits, with their table
     by_table: dict[tuple[str, int], list[Cell]] = {}
     for cell in cells:
         by_table.setdefault((cell.dataset, cell.pred_len), []).append(cell)
@@ -240,10 +240,10 @@ ONE_SEED_MORE, FEW_SEEDS_MORE = 3, 5
 
 def _few(cut: list[tuple[str, Row, Cell]]) -> tuple[list[str], list[str]]:
     """Of the tests whose degrees of freedom the seeds' spread cut below the windows' own
-    (``cut``: table, tested row, baseline cell), those that few seeds plausibly left
-    without a verdict: indistinguishable on at most :data:`FEW_DF` df
-    (``ili/24 dlinear vs naive: df 1, 2 and 2 seeds``); and the commands that run more
-    seeds of their cells that train."""
+    or whose variance is mostly that spread (``cut``: table, tested row, baseline cell),
+    those that few seeds plausibly left without a verdict: indistinguishable on at most
+    :data:`FEW_DF` df (``ili/24 dlinear vs naive: df 1, 2 and 2 seeds``); and the commands
+    that run more seeds of their cells that train."""
     few, commands, seen = [], [], set()
     for table, row, base in cut:
         if row.verdict != SAME or row.test is None or row.test.df > FEW_DF:
@@ -399,7 +399,8 @@ def _paired_tests(rows: list[Row], baseline: str, bases: list[Cell], pred_len: i
     """Test each row against the baseline's; returns the tested cells (the baseline's
     included) of a trained model with one seed, whose spread over seeds no test holds, and
     the rows whose test's degrees of freedom the seeds' spread cut below the windows' own
-    (where few seeds may leave a gap without a verdict: :func:`_few`)."""
+    or whose variance is mostly that spread (where few seeds may leave a gap without a
+    verdict: :func:`_few`)."""
     if len(bases) != 1:
         why = (f"no {baseline} run in this table" if not bases
                else f"{len(bases)} {baseline} configurations in this table: none is the "
@@ -438,8 +439,9 @@ def _paired_tests(rows: list[Row], baseline: str, bases: list[Cell], pred_len: i
         row.test = stats.with_seed_variance(test, errors, base_errors, pred_len)
         one_seed += [c for c in (row.cell, base.cell)
                      if len(c.runs) == 1 and _trained(c) and c not in one_seed]
-        if row.test.df < test.df:  # the seeds' spread dominates, on seeds' - 1 df each
-            cut.append(row)
+        if row.test.df < test.df or row.test.variance > 2 * test.variance:
+            cut.append(row)  # the seeds' spread (seeds - 1 df each) cut the df or is most
+            # of the variance (the windows' df may be as few: 2 at one Fourier frequency)
     return one_seed, cut
 
 

@@ -71,6 +71,11 @@ IGNORED = SCORE_NEUTRAL
 #: validation report (a search's trial, ``score_test=false``, pools with a rerun's seeds).
 VAL_IGNORED = ("score_test",)
 
+#: The settings of a generated series (``dataset=synthetic``) that make its values: the
+#: others (calendar features, timestamps' frequency, which channels a run reads or
+#: forecasts) are choices about one series, as they are about one file.
+SERIES_SETTINGS = ("n_rows", "n_vars", "periods", "noise", "trend", "seed")
+
 Warn = Callable[[str], None]
 
 
@@ -109,12 +114,15 @@ class Run:
 
     def data_identity(self) -> str:
         """What the data is, not what it is called: the file's sha256 as its protocol card
-        records it, a generated series' settings, else (a run saved before cards) its name.
-        A copy of a file under another name is the same data."""
+        records it, a generated series' settings that make its values
+        (:data:`SERIES_SETTINGS`), else (a run saved before cards) its name. A copy of a file
+        under another name is the same data, and so is a series generated alike under
+        another calendar setting (``dataset.calendar_freq``), as a file read with one is."""
         sha, gen = self.card_data().get("sha256"), self.card_data().get("generator")
         if sha:
             return f"sha256 {sha[:12]}"
-        return (f"generated {json.dumps(gen, sort_keys=True, default=str)}" if gen
+        values = {k: v for k, v in (gen or {}).items() if k in SERIES_SETTINGS}
+        return (f"generated {json.dumps(values, sort_keys=True, default=str)}" if gen
                 else f"name {self.data_name}")
 
     def card_data(self) -> dict[str, Any]:

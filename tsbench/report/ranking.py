@@ -131,7 +131,9 @@ def _rank(tables: dict[tuple[str, int], list[Row]], alpha: float
     if len(models) < 2 or len(used) < 2:
         skipped_text = f"; left out: {'; '.join(skipped)}" if skipped else ""
         found = ("this report has one such table" if len(blocks) == 1 else
-                 f"no two of the {len(blocks)} such tables share 2 or more models")
+                 f"no two of the {len(blocks)} such tables share 2 or more models"
+                 if len(models) < 2 or len(widest) < 2 else
+                 f"the {len(widest)} tables that share them are one table's data and horizon")
         return None, f"{RANKS_NEED}; {found}{skipped_text}"
     dataset_of, same_data = _datasets(tables, used)
     ranking = _tested(np.array([[blocks[b][m] for m in models] for b in used]), models,
