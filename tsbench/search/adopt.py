@@ -11,7 +11,9 @@ a stopped sweep kills its workers), so a folder that holds one, run with the lau
 point, holds a trial that ended by its own rules: its row is read from there, as the sweep
 would have recorded it, with the pruning rule's mark where one stopped it. A launch whose
 folder holds no finished run of its point (broken off, another task's folder, job folders
-not named by job number) is launched again as before.
+not named by job number) is launched again as before. The running sweep reads a folder the
+same way for a trial whose launch raised after it finished (its batch broken off by another
+trial's killed worker: :mod:`tsbench.search.loop`).
 """
 
 from __future__ import annotations
@@ -40,9 +42,12 @@ ADOPTED = "recorded by the resume: it finished as the sweep died"
 
 
 def finished_trial(launch: Launch, point: list[Scalar], folder: Path | None,
-                   space: SearchSpace, record: Record, pruning: bool) -> Trial | None:
+                   space: SearchSpace, record: Record, pruning: bool,
+                   note: str = ADOPTED) -> Trial | None:
     """``launch``'s trial as its job ``folder`` holds it, finished (its ``metrics.json``
-    with a finite objective, run with ``point``'s overrides); None where it holds none."""
+    with a finite objective, run with ``point``'s overrides), its row marked with ``note``
+    (also used by the sweep for a trial whose launch failed after it finished:
+    :mod:`tsbench.search.loop`); None where it holds none."""
     if folder is None:
         return None
     metrics = _read(folder / METRICS, json.loads)
@@ -53,7 +58,7 @@ def finished_trial(launch: Launch, point: list[Scalar], folder: Path | None,
     if objective is None or not set(space.overrides(point)) <= set(map(str, ran)):
         return None
     mark = record.pruned(launch.job) if pruning else None
-    notes = [mark.reason if mark else "", *earlier_notes(launch), ADOPTED]
+    notes = [mark.reason if mark else "", *earlier_notes(launch), note]
     return Trial(
         number=launch.trial,
         job=launch.job,

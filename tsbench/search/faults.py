@@ -1,10 +1,11 @@
 """Failed trials: what counts as failed, what the surrogate is told, when to give up.
 
 A trial fails when its job raises, or returns something that is not a finite number
-(NaN, inf, None, a string). It is recorded as ``failed`` and the sweep goes on. skopt
-cannot take NaN, and leaving the point out would let it be proposed again, so the
-surrogate is told a *penalty* instead (in the minimized space, i.e. the negated
-objective when ``direction=maximize``):
+(NaN, inf, None, a string), or when its launcher cannot run it (its worker process killed,
+as by the out-of-memory killer: :func:`launch_error` says so). It is recorded as
+``failed`` and the sweep goes on. skopt cannot take NaN, and leaving the point out would
+let it be proposed again, so the surrogate is told a *penalty* instead (in the minimized
+space, i.e. the negated objective when ``direction=maximize``):
 
     penalty = worst finite value so far + 10% of the spread of the finite values
               (10% of |worst| when all values are equal, 0.1 when that is 0 too)
@@ -42,8 +43,10 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import traceback
 from collections.abc import Sequence
+from concurrent.futures import BrokenExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -108,8 +111,39 @@ def outcome_of(job: JobReturn, label: str) -> Outcome:
 
 def launch_failure(error: BaseException, label: str) -> Outcome:
     """A job that the launcher itself could not run (e.g. its worker process was killed)."""
-    log.error("%s failed in the launcher: %s", label, _one_line(error))
-    return Outcome(None, None, f"launcher: {_one_line(error)}")
+    said = launch_error(error)
+    log.error("%s failed in the launcher: %s", label, said.removeprefix("launcher: "))
+    return Outcome(None, None, said)
+
+
+def launch_error(error: BaseException) -> str:
+    """A launcher's exception as a trial's error: ``launcher: worker killed (SIGKILL: out
+    of memory?) -> ...`` for loky's (joblib's) dead worker, whose own text (a segmentation
+    fault or memory, then its exit codes) is cut at 300 characters before it names the
+    signal; ``launcher: <type>: <message>`` for any other."""
+    codes = _EXIT_CODES.search(str(error))
+    if not isinstance(error, BrokenExecutor) or codes is None:
+        return f"launcher: {_one_line(error)}"
+    deaths = dict.fromkeys(_death(name, code) for name, code in _EXIT_CODE.findall(
+        codes.group(1)))
+    said = ", ".join(deaths) or "worker died"
+    if "SIGKILL" in codes.group(1):
+        said += " -> if so, run fewer trials at once (hydra.launcher.n_jobs) or smaller ones"
+    return f"launcher: {said}"
+
+
+#: loky's list of its dead workers' exit codes (``{SIGKILL(-9), EXIT(1)}``), and one code.
+_EXIT_CODES = re.compile(r"exit codes of the workers are \{([^}]*)\}")
+_EXIT_CODE = re.compile(r"([A-Z0-9]+)\((-?\d+)\)")
+
+
+def _death(name: str, code: str) -> str:
+    """One dead worker, said from loky's exit code: killed by a signal, or exited."""
+    if name == "SIGKILL":
+        return "worker killed (SIGKILL: out of memory?)"
+    if name.startswith("SIG"):
+        return f"worker killed ({name})"
+    return f"worker exited with status {code}"
 
 
 def penalty(finite: Sequence[float]) -> float:

@@ -11,7 +11,12 @@ Two schedules (``hydra.sweeper.schedule``):
   recorded and told, and the next point, proposed with the running ones counted as
   pending, starts at once. ``auto`` picks refill for joblib and submitit.
 
-With ``n_jobs=1`` both are one trial at a time and propose exactly the same points. Every
+With ``n_jobs=1`` both are one trial at a time and propose exactly the same points. A
+launch that raises (its worker process killed, as by the out-of-memory killer: loky then
+ends the other workers, and with them the other trials of the batch) fails its trials that
+had not finished, and the sweep goes on; a trial whose job folder holds its finished run is
+recorded from there (:func:`tsbench.search.adopt.finished_trial`). The sweep's own stop
+(SIGTERM, Ctrl-C) is no exception of the launch: it still ends the sweep. Every
 launch is logged in the record before it starts (:mod:`tsbench.search.record`), so a
 sweep that dies leaves its running trials findable; trials.csv, best.yaml and the launch
 log's end entry are rewritten, atomically and in that order, after every end.
@@ -61,6 +66,13 @@ class Relaunch:
     earlier: Earlier
 
 
+#: ``launch``'s trial as its job folder holds it, finished, its row marked with the note
+#: (:func:`tsbench.search.adopt.finished_trial`), or None.
+FromFolder = Callable[[Launch, list[Scalar], str], Trial | None]
+#: The trials.csv note of a trial recorded from its folder after its launch raised.
+FROM_FOLDER = "recorded from its job folder: it finished before its launch failed"
+
+
 @dataclass(frozen=True)
 class _Running:
     launch: Launch
@@ -87,6 +99,7 @@ class Loop:
         relaunch: list[Relaunch],
         first_job: int,
         refill: bool,
+        from_folder: FromFolder,
         warm: report.WarmStart | None = None,
     ) -> None:
         self.s = settings
@@ -99,6 +112,7 @@ class Loop:
         self.proposer = proposer
         self.teller = teller
         self.plotter = plotter
+        self.from_folder = from_folder
         self.warm = warm  # its best is named where it beats this sweep's
         self.trials = trials
         self.recorded_jobs = {t.job for t in trials}  # the failure rate counts the others
@@ -128,7 +142,7 @@ class Loop:
                 break
             ended = self.slots.next()
             self.launched.append([ended.result] if ended.result is not None else [])
-            self._ended([(ended.job, ended.result, ended.error)])
+            self._ended([self._trial(ended.job, ended.result, ended.error)])
         if self.trials:
             self._write_record()
             self.plotter.draw(self.trials)
@@ -219,13 +233,20 @@ class Loop:
             for job, lines in zip(jobs, overrides, strict=True):
                 self.slots.start(lines, job)
             return
-        results = self.launcher.launch(overrides, initial_job_idx=jobs[0])
+        try:
+            results = self.launcher.launch(overrides, initial_job_idx=jobs[0])
+        except Exception as error:  # a worker killed; the sweep's stop is a BaseException
+            log.error("the launch of jobs %s raised (%s): the trials that finished are "
+                      "recorded from their job folders, the others as failed, and the sweep "
+                      "goes on", ", ".join(map(str, jobs)), faults.launch_error(error))
+            self.launched.append([])
+            self._ended([self._trial(job, None, error) for job in jobs])
+            return
         self.launched.append(results)
-        self._ended([(job, r, None) for job, r in zip(jobs, results, strict=True)])
+        self._ended([self._trial(job, r, None) for job, r in zip(jobs, results, strict=True)])
 
-    def _ended(self, ends: list[tuple[int, JobReturn | None, BaseException | None]]) -> None:
-        """Record, tell and log jobs that came back (a whole batch is told at once)."""
-        new = [self._trial(job, result, error) for job, result, error in ends]
+    def _ended(self, new: list[Trial]) -> None:
+        """Record, tell and log ended trials (a whole batch is told at once)."""
         self.trials = sorted([*self.trials, *new], key=lambda t: (t.number, t.job))
         for t in new:
             self.proposer.mark_seen(t.point)
@@ -247,6 +268,11 @@ class Loop:
         running = self.running[job]
         label = f"trial {running.launch.trial} (job {job})"
         if result is None:
+            finished = self.from_folder(running.launch, running.point, FROM_FOLDER)
+            if finished is not None:
+                log.warning("%s finished before its launch failed: recorded from %s", label,
+                            self.sweep_dir / finished.job_dir)
+                return finished
             outcome = faults.launch_failure(error or RuntimeError("no result"), label)
         else:
             outcome = faults.outcome_of(result, label)

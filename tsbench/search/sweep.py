@@ -66,7 +66,7 @@ from omegaconf import DictConfig, OmegaConf
 from tsbench.errors import ConfigError
 from tsbench.folder_lock import held
 from tsbench.search import faults, slots
-from tsbench.search.adopt import finished_trial, record_adopted
+from tsbench.search.adopt import ADOPTED, finished_trial, record_adopted
 from tsbench.search.checked import tell_checked
 from tsbench.search.constraints import ConstraintSet, build_constraints
 from tsbench.search.definition import check_resume, definition, random_state, write_definition
@@ -144,9 +144,9 @@ class SkoptSweep(Sweeper):
         trials = _feasible_only(self._recorded(sweep_dir, space, current, record),
                                 constraints)
 
-        def finished(launch: Launch, point: list[Scalar]) -> Trial | None:
+        def finished(launch: Launch, point: list[Scalar], note: str = ADOPTED) -> Trial | None:
             folder = _job_folder(self.config, sweep_dir, launch.job)
-            return finished_trial(launch, point, folder, space, record, s.pruner.on)
+            return finished_trial(launch, point, folder, space, record, s.pruner.on, note)
 
         relaunch, superseded, adopted = (
             _lost(record, trials, space, constraints, finished) if s.resume
@@ -195,6 +195,7 @@ class SkoptSweep(Sweeper):
             relaunch=relaunch,
             first_job=_next_job(sweep_dir, trials, record),
             refill=refill,
+            from_folder=finished,
             warm=WarmStart(Path(s.warm_start), tuple(warm)) if s.warm_start else None,
         )
         return loop.run()
