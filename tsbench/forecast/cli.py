@@ -45,9 +45,11 @@ def parser() -> argparse.ArgumentParser:
                         "with rows appended: the file the run read must stay as it was), "
                         "scaled as the run scaled its data")
     p.add_argument("--intervals", metavar="LEVELS",
-                   help="e.g. 0.8,0.95: add each level's lower and upper bound (future, or "
-                        "--split test), split-conformal intervals calibrated on the run's "
-                        "validation windows")
+                   help="e.g. 0.8,0.95: add each level's lower and upper bound (future: "
+                        "<channel>_lower_80, ...; --split test: lower_80, ...), split-conformal "
+                        "intervals calibrated on the run's validation windows, per step: each "
+                        "step's holds its actual with probability at least the level, not the "
+                        "whole horizon at once")
     p.add_argument("-o", "--output", type=user_path, help="write the CSV here (default: stdout)")
     return p
 
