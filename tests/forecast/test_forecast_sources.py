@@ -143,7 +143,14 @@ def test_an_unfinished_tuning_folder_and_its_test_split_are_one_line(tmp_path: P
             (unfinished, [], "is an unfinished tsbench-tune run (no report.json yet) -> run "
                              "the same tsbench-tune command again to finish it"),
             (finished, ["--split", "test"], "is a tsbench-tune folder: it forecasts the "
-                                            "future with the ensemble it chose")):
+                                            "future with the ensemble it chose; its test "
+                                            "scores are in report.json -> --split future; for "
+                                            "test windows (and the coverage of --intervals), "
+                                            "run a configuration of its report.md with "
+                                            "tsbench (cv=holdout): its own runs did not read "
+                                            "the test split"),
+            (finished, ["--split", "val"], "-> --split future, or --split val of one of its "
+                                           "runs' folders")):
         refused = run_module("tsbench.forecast", [str(path), *args], _env())
         assert refused.returncode == 2 and refused.stdout == ""
         assert refused.stderr.startswith(f"tsbench-forecast: error: {path} ")

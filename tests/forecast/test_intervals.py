@@ -175,3 +175,56 @@ def test_the_test_rows_are_never_read_for_calibration(tmp_path: Path) -> None:
     np.testing.assert_allclose(*tables, rtol=1e-12)
     np.testing.assert_allclose(futures[0][1], futures[1][1], rtol=1e-12)
     assert not np.allclose(futures[0][0], futures[1][0])  # the test rows did change
+
+
+def test_a_cross_validation_run_without_a_refit_names_a_holdout_run_for_intervals(
+        tmp_path: Path) -> None:
+    """Its folds' models cannot be calibrated, nor its cv.refit (trained on the validation
+    rows): the fix for --intervals is a holdout run alone."""
+    run_dir = tmp_path / "tscv"
+    run_tsbench([*TINY, "cv=tscv", "cv.n_splits=2", "trainer.max_epochs=1"], run_dir)
+    fix = ("-> take --intervals from a holdout run (cv=holdout) of the same configuration (a "
+           "cv.refit run trained on the validation rows they are calibrated on)\n")
+    for folder, problem in (
+            (run_dir, "a cross-validation run without cv.refit keeps one model per fold, each "
+                      "scaled on its own rows"),
+            (run_dir / "fold_0", "this fold trained and was scaled on rows")):
+        for args in ([], ["--split", "test"]):
+            refused = run_module("tsbench.forecast", [str(folder), *args, "--intervals", "0.8"],
+                                 ENV)
+            assert refused.returncode == 2 and refused.stdout == ""
+            assert refused.stderr.startswith(f"tsbench-forecast: error: {folder}")
+            assert problem in refused.stderr and refused.stderr.endswith(fix)
+        plain = run_module("tsbench.forecast", [str(folder)], ENV)  # no intervals: cv.refit too
+        assert plain.returncode == 2
+        assert plain.stderr.endswith("-> forecast with a holdout run, or a cross-validation "
+                                     "run with cv.refit\n")
+
+
+def test_the_python_api_takes_paths_as_text_and_one_level_as_a_number(tmp_path: Path) -> None:
+    """``future(run, "new.csv", intervals=0.8)``, ``windows(..., intervals=0.8)`` and
+    ``tuned_future("tune_dir", ...)`` read as their Path and list forms."""
+    rows = 300
+    t = np.arange(rows + 24)
+    frame = pd.DataFrame({"date": pd.date_range("2024-03-01", periods=rows + 24, freq="h"),
+                          "OT": 300 + 80 * np.sin(2 * np.pi * t / 24)
+                          + 10 * np.random.default_rng(2).standard_normal(rows + 24)})
+    frame.head(rows).to_csv(tmp_path / "load.csv", index=False)
+    newer = tmp_path / "newer.csv"
+    frame.to_csv(newer, index=False)
+    run_dir = tmp_path / "naive"
+    run_tsbench(["dataset=csv", f"dataset.path={tmp_path / 'load.csv'}", "seq_len=48",
+                 "pred_len=12", "model=seasonal_naive", "logger=none"], run_dir)
+    expected = future(run_dir, newer, intervals=[0.8])
+    assert list(expected.columns) == ["OT", "OT_lower_80", "OT_upper_80"]
+    pd.testing.assert_frame_equal(future(str(run_dir), str(newer), intervals=0.8), expected)
+    pd.testing.assert_frame_equal(windows(str(run_dir), "test", intervals=0.8),
+                                  windows(run_dir, "test", intervals=[0.8]))
+    tune_dir = tmp_path / "tune"
+    member = tune_dir / "a_baseline" / "0"
+    shutil.copytree(run_dir, member)
+    (tune_dir / "tune.json").write_text("{}")
+    (tune_dir / "report.json").write_text(json.dumps({
+        "ensemble_weights": {str(member): 1.0}, "refit_seeds": {}}))
+    pd.testing.assert_frame_equal(tuned_future(str(tune_dir), str(newer), intervals=0.8),
+                                  expected)

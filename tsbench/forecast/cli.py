@@ -45,9 +45,11 @@ def parser() -> argparse.ArgumentParser:
                         "with rows appended: the file the run read must stay as it was), "
                         "scaled as the run scaled its data")
     p.add_argument("--intervals", metavar="LEVELS",
-                   help="e.g. 0.8,0.95: add each level's lower and upper bound (future, or "
-                        "--split test), split-conformal intervals calibrated on the run's "
-                        "validation windows")
+                   help="e.g. 0.8,0.95: add each level's lower and upper bound (future: "
+                        "<channel>_lower_80, ...; --split test: lower_80, ...), split-conformal "
+                        "intervals calibrated on the run's validation windows, per step: each "
+                        "step's holds its actual with probability at least the level, not the "
+                        "whole horizon at once")
     p.add_argument("-o", "--output", type=user_path, help="write the CSV here (default: stdout)")
     return p
 
@@ -132,10 +134,13 @@ def _tuned(args: argparse.Namespace, tables: ModuleType) -> int:
     if not (args.run / SUMMARY_FILE).is_file():
         return _error(f"{args.run} is an unfinished tsbench-tune run (no {SUMMARY_FILE} yet) "
                       "-> run the same tsbench-tune command again to finish it")
-    if args.split != "future":
+    if args.split != "future":  # its runs read train and val alone: none has test windows
+        fix = ("--split future, or --split val of one of its runs' folders" if args.split == "val"
+               else "--split future; for test windows (and the coverage of --intervals), run "
+                    "a configuration of its report.md with tsbench (cv=holdout): its own runs "
+                    "did not read the test split")
         return _error(f"{args.run} is a tsbench-tune folder: it forecasts the future with "
-                      f"the ensemble it chose; its test scores are in {SUMMARY_FILE} -> "
-                      "--split future, or give one of its runs' folders")
+                      f"the ensemble it chose; its test scores are in {SUMMARY_FILE} -> {fix}")
     refused = _over_data(args.output, _data_files(None, args.data))
     if refused:
         return _error(refused)

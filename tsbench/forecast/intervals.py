@@ -7,6 +7,7 @@ actual with probability at least ``level``, step by step, not jointly over the h
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from fractions import Fraction
 
 import numpy as np
@@ -23,8 +24,10 @@ def parse_levels(text: str) -> list[float]:
     return check_levels(levels, "--intervals")
 
 
-def check_levels(levels: list[float], name: str = "intervals") -> list[float]:
-    """``levels`` as floats in increasing order, each in (0, 1), no one twice."""
+def check_levels(levels: float | Iterable[float], name: str = "intervals") -> list[float]:
+    """``levels`` (one level, or several) as floats in increasing order, each in (0, 1), no
+    one twice."""
+    levels = [levels] if isinstance(levels, int | float) else list(levels)
     bad = [level for level in levels if not 0 < level < 1]
     if bad:
         raise ValueError(f"{name}: level(s) {bad} are not in (0, 1) -> give coverage levels "

@@ -52,34 +52,36 @@ log = logging.getLogger(__name__)
 WINDOW_COLUMNS = ["window", "origin", "step", "date", "channel", "forecast", "actual"]
 
 
-def run_data(run: LoadedRun) -> ForecastData:
+def run_data(run: LoadedRun, calibrating: bool = False) -> ForecastData:
     """The run's splits as its run scaled them: on the published training rows, for a refit
     too. A cross-validation fold is forecast with only where it trained on those rows (the
     last fold when ``cv.test_size=val``); a cross-validation run without ``cv.refit`` has no
-    model of its own."""
+    model of its own (``calibrating``: the fix names a holdout run alone, since a refit has
+    no validation rows left to calibrate intervals on)."""
     if run.metrics.get("pruned"):
         raise ValueError(f"{run.path} is a trial its sweep pruned at epoch "
                          f"{run.metrics.get('pruned_at_epoch', '?')}: it kept no model -> "
                          "forecast with the trial in its sweep's best.yaml (job_dir)")
     cfg, borders = run.config, run.borders
+    fix = ("take --intervals from a holdout run (cv=holdout) of the same configuration (a "
+           "cv.refit run trained on the validation rows they are calibrated on)" if calibrating
+           else "forecast with a holdout run, or a cross-validation run with cv.refit")
     if run.path != run.root:
         fold = read_metrics(run.root)["cv_folds"][fold_number(run.path)]
         if list(fold["train"]) != list(borders.train):
             raise ValueError(
                 f"{run.path}: this fold trained and was scaled on rows {fold['train']}, not "
-                f"the published training rows {list(borders.train)} -> forecast with a "
-                "holdout run, or a cross-validation run with cv.refit")
+                f"the published training rows {list(borders.train)} -> {fix}")
     elif cfg.cv.name == "tscv" and not run.refitted:
         raise ValueError(f"{run.path}: a cross-validation run without cv.refit keeps one "
-                         "model per fold, each scaled on its own rows -> forecast with a "
-                         "holdout run, or a cross-validation run with cv.refit")
+                         f"model per fold, each scaled on its own rows -> {fix}")
     ranges = {"train": borders.train, "val": borders.val, "test": borders.test}
     return make_data(cfg, run.series, ranges, with_marks=run.model.uses_time_features,
                      scaler_rows=borders.train)
 
 
-def future(run: LoadedRun | Any, data_file: Path | None = None,
-           intervals: list[float] | None = None) -> pd.DataFrame:
+def future(run: LoadedRun | Any, data_file: Path | str | None = None,
+           intervals: float | list[float] | None = None) -> pd.DataFrame:
     """The forecast of the ``pred_len`` steps after the series' last row: one row per
     future date (the data's frequency; the index named as the file's timestamp column), one
     column per scored channel. With ``data_file``
@@ -90,6 +92,7 @@ def future(run: LoadedRun | Any, data_file: Path | None = None,
     ``<channel>_upper_<80>`` beside it, calibrated on the run's validation windows
     (:func:`calibration`)."""
     run = run if isinstance(run, LoadedRun) else load_run(run)
+    data_file = None if data_file is None else Path(data_file)
     if intervals:  # calibrated first: a run that cannot be is refused before forecasting
         widths = calibration(run, intervals)
         return with_future_bounds(future(run, data_file), widths)
@@ -233,8 +236,8 @@ def _history_start(run: LoadedRun, series: Any, data_file: Path) -> int:
     return int(series.dates.get_loc(first))
 
 
-def tuned_future(tune_dir: Path, data_file: Path | None = None,
-                 intervals: list[float] | None = None) -> pd.DataFrame:
+def tuned_future(tune_dir: Path | str, data_file: Path | str | None = None,
+                 intervals: float | list[float] | None = None) -> pd.DataFrame:
     """:func:`future` (after ``data_file``'s rows, where given) of the model a finished
     ``tsbench-tune`` run ended with: its ensemble,
     chosen on validation, as the weighted mean of its members' forecasts; where the recipe
@@ -242,6 +245,7 @@ def tuned_future(tune_dir: Path, data_file: Path | None = None,
     evenly over their seeds (as (g) scored them). With ``intervals``, an ensemble of runs
     that kept the validation rows out (``recipe.refit=false``) has each level's bounds
     beside each channel, calibrated on the ensemble's own validation residuals."""
+    tune_dir = Path(tune_dir)
     summary = json.loads((tune_dir / SUMMARY_FILE).read_text())
     bags = summary.get("refit_seeds") or {}
     if intervals and any(bags.values()):
@@ -262,7 +266,7 @@ def tuned_future(tune_dir: Path, data_file: Path | None = None,
                 for run, (_, weight) in zip(runs, parts, strict=True))
     if not intervals:
         return table  # type: ignore[return-value]
-    levels = check_levels(list(intervals))
+    levels = check_levels(intervals)
     arrays = [_window_arrays(run, run_data(run), "val") for run in runs]
     ensemble = sum(weight * forecasts for (forecasts, _), (_, weight)
                    in zip(arrays, parts, strict=True))
@@ -277,7 +281,7 @@ def _in_folder(tune_dir: Path, member: Path) -> Path:
 
 
 def windows(run: LoadedRun | Any, split: str = "test",
-            intervals: list[float] | None = None) -> pd.DataFrame:
+            intervals: float | list[float] | None = None) -> pd.DataFrame:
     """Every window of ``split`` (``val`` or ``test``): one row per window, step and scored
     channel, with the window's ``origin`` (the date of its last look-back row), the forecast
     and the actual value in original units; with ``intervals`` (levels, e.g. ``[0.8,
@@ -333,19 +337,20 @@ def _window_arrays(run: LoadedRun, data: ForecastData, split: str
             data.inverse(np.concatenate([y for _, y in pairs])))
 
 
-def calibration(run: LoadedRun | Any, levels: list[float]) -> dict[float, np.ndarray]:
+def calibration(run: LoadedRun | Any, levels: float | list[float]
+                ) -> dict[float, np.ndarray]:
     """Per level, the half-width of each horizon step and channel's split-conformal
     interval, ``(pred_len, scored channels)`` in original units, from the absolute residuals
     of the run's validation windows alone (:func:`~tsbench.forecast.intervals.half_widths`).
     Refused for a refit, whose model trained on those rows."""
     run = run if isinstance(run, LoadedRun) else load_run(run)
-    levels = check_levels(list(levels))
+    levels = check_levels(levels)
     if run.path == run.root and run.refitted:
         raise ValueError(f"{run.path} is a refit ({_refit_setting(run)}): its model trained on "
                          "the validation rows, so no held-out rows are left to calibrate "
                          "intervals on -> take --intervals from a holdout run (cv=holdout) of "
                          "the same configuration")
-    forecasts, actuals = _window_arrays(run, run_data(run), "val")
+    forecasts, actuals = _window_arrays(run, run_data(run, calibrating=True), "val")
     return half_widths(np.abs(forecasts - actuals), levels)
 
 
