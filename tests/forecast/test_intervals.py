@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from tests.conftest import TINY, run_tsbench
 from tests.preloaded import run_module
@@ -228,3 +229,24 @@ def test_the_python_api_takes_paths_as_text_and_one_level_as_a_number(tmp_path: 
         "ensemble_weights": {str(member): 1.0}, "refit_seeds": {}}))
     pd.testing.assert_frame_equal(tuned_future(str(tune_dir), str(newer), intervals=0.8),
                                   expected)
+
+
+def test_levels_whose_coverage_few_windows_leave_rough_are_said(holdout: Path) -> None:
+    """The coverage a bound of rank k among n validation windows gives later windows is
+    Beta(k, n + 1 - k): from 49 windows a 0.8 interval covers 0.8 +- 0.056 (one sd), which
+    a user reading "80 %" is told; the 0.95 bound's spread, 0.027, is not said."""
+    n = len(_residuals(holdout))
+    said = run_module("tsbench.forecast", [str(holdout), "--intervals", "0.8,0.95"], ENV)
+    assert said.returncode == 0, said.stderr
+    spreads = {}
+    for level in (0.8, 0.95):
+        k = -(-(n + 1) * round(level * 100) // 100)
+        spreads[level] = stats.beta(k, n + 1 - k).std()
+    assert spreads[0.8] > 0.05 > spreads[0.95]  # the rule's line between the two
+    warned = [line for line in said.stderr.splitlines() if "--intervals: calibrated" in line]
+    assert len(warned) == 1, said.stderr
+    assert f"n = {n} validation windows" in warned[0]
+    assert f"about 0.8 +- {spreads[0.8]:.2f} (one sd" in warned[0]
+    assert "0.95 +-" not in warned[0]
+    quiet = run_module("tsbench.forecast", [str(holdout), "--intervals", "0.95"], ENV)
+    assert quiet.returncode == 0 and "--intervals: calibrated" not in quiet.stderr

@@ -41,6 +41,35 @@ def rank(n: int, level: float) -> int:
     return math.ceil((n + 1) * Fraction(str(level)))
 
 
+#: A level's coverage spread (one sd, :func:`coverage_spread`) above which a forecast says
+#: its bounds rest on too few validation windows to be more than rough.
+ROUGH_SPREAD = 0.05
+
+
+def coverage_spread(n: int, level: float) -> float:
+    """The sd, over calibrations, of the coverage that the bound of rank ``k`` =
+    :func:`rank` among ``n`` exchangeable validation windows gives later windows: that
+    coverage is Beta(k, n + 1 - k) distributed (Vovk 2012), mean ``k / (n + 1)``."""
+    k = rank(n, level)
+    return math.sqrt(k * (n + 1 - k) / ((n + 1) ** 2 * (n + 2)))
+
+
+def rough_levels(n: int, levels: list[float]) -> str | None:
+    """The warning for levels whose coverage spread over calibrations on ``n`` windows
+    exceeds :data:`ROUGH_SPREAD` (None where none does): a user reads a 0.8 interval from
+    25 windows as an 80 % one, where its coverage of later windows is 0.8 +- 0.08."""
+    rough = [(level, coverage_spread(n, level)) for level in levels
+             if coverage_spread(n, level) > ROUGH_SPREAD]
+    if not rough:
+        return None
+    spreads = ", ".join(f"{level:g} +- {spread:.2f}" for level, spread in rough)
+    return (f"--intervals: calibrated on n = {n} validation windows, the coverage these bounds "
+            f"give later windows varies from one calibration to another by about {spreads} "
+            "(one sd for exchangeable windows; more, as consecutive windows' errors are "
+            "correlated) -> read them as rough, or calibrate on a run with more validation "
+            "rows (for a CSV, a lower dataset.train_frac)")
+
+
 def half_widths(residuals: np.ndarray, levels: list[float]) -> dict[float, np.ndarray]:
     """Per level, the half-width of each step and channel's interval: the residual of rank
     :func:`rank` among ``residuals`` (absolute, shape ``(n, pred_len, channels)``), refused

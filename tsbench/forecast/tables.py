@@ -27,6 +27,7 @@ from tsbench.errors import TsbenchError
 from tsbench.forecast.intervals import (
     check_levels,
     half_widths,
+    rough_levels,
     with_future_bounds,
     with_window_bounds,
 )
@@ -270,7 +271,7 @@ def tuned_future(tune_dir: Path | str, data_file: Path | str | None = None,
     arrays = [_window_arrays(run, run_data(run), "val") for run in runs]
     ensemble = sum(weight * forecasts for (forecasts, _), (_, weight)
                    in zip(arrays, parts, strict=True))
-    return with_future_bounds(table, half_widths(np.abs(ensemble - arrays[0][1]), levels))
+    return with_future_bounds(table, _calibrated(np.abs(ensemble - arrays[0][1]), levels))
 
 
 def _in_folder(tune_dir: Path, member: Path) -> Path:
@@ -351,7 +352,16 @@ def calibration(run: LoadedRun | Any, levels: float | list[float]
                          "intervals on -> take --intervals from a holdout run (cv=holdout) of "
                          "the same configuration")
     forecasts, actuals = _window_arrays(run, run_data(run, calibrating=True), "val")
-    return half_widths(np.abs(forecasts - actuals), levels)
+    return _calibrated(np.abs(forecasts - actuals), levels)
+
+
+def _calibrated(residuals: np.ndarray, levels: list[float]) -> dict[float, np.ndarray]:
+    """:func:`~tsbench.forecast.intervals.half_widths` of ``residuals``, with a warning where
+    there are too few of them for the levels' coverage to be more than rough."""
+    widths = half_widths(residuals, levels)
+    if said := rough_levels(len(residuals), levels):
+        log.warning(said)
+    return widths
 
 
 def _refit_setting(run: LoadedRun) -> str:
