@@ -42,7 +42,9 @@ ADOPTED = "recorded by the resume: it finished as the sweep died"
 def finished_trial(launch: Launch, point: list[Scalar], folder: Path | None,
                    space: SearchSpace, record: Record, pruning: bool) -> Trial | None:
     """``launch``'s trial as its job ``folder`` holds it, finished (its ``metrics.json``
-    with a finite objective, run with ``point``'s overrides); None where it holds none."""
+    with a finite objective, run with ``point``'s overrides); None where it holds none, or
+    a pruned run whose mark the record lacks (a resume=force that turned the pruner off:
+    its early epoch's objective is no full budget's)."""
     if folder is None:
         return None
     metrics = _read(folder / METRICS, json.loads)
@@ -53,6 +55,8 @@ def finished_trial(launch: Launch, point: list[Scalar], folder: Path | None,
     if objective is None or not set(space.overrides(point)) <= set(map(str, ran)):
         return None
     mark = record.pruned(launch.job) if pruning else None
+    if metrics.get("pruned") and mark is None:  # stopped early, by a rule the resume lacks
+        return None
     notes = [mark.reason if mark else "", *earlier_notes(launch), ADOPTED]
     return Trial(
         number=launch.trial,
