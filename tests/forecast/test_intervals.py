@@ -99,6 +99,18 @@ def test_a_level_past_what_the_validation_windows_allow_is_refused(holdout: Path
         assert said in refused.stderr and "Traceback" not in refused.stderr
 
 
+@pytest.mark.parametrize("text", ["", "0.8,ninety", "0.8,"])
+def test_levels_that_are_not_numbers_are_refused_before_the_run_is_read(
+        text: str, tmp_path: Path) -> None:
+    """``--intervals ''`` (an empty shell variable) was taken for no intervals at all."""
+    refused = run_module("tsbench.forecast", [str(tmp_path / "no_run"), "--intervals", text],
+                         ENV)
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert refused.stderr == (
+        f"tsbench-forecast: error: --intervals {text!r}: not a comma-separated list of "
+        "numbers -> give coverage levels in (0, 1), e.g. --intervals 0.8,0.95\n")
+
+
 def test_a_model_that_trained_on_the_validation_rows_is_refused(
         holdout: Path, tmp_path: Path) -> None:
     refit = tmp_path / "refit"
