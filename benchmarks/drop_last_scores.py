@@ -63,5 +63,6 @@ def main() -> None:
         print(f"| {cfg.model.name} | {cfg.dataset.name} | {cfg.pred_len} | {cfg.seed} | "
               f"{len(mse)} | {mse.mean():.4f} / {mae.mean():.4f} | {kept} | {kept_scores} |")
 
+
 if __name__ == "__main__":
     main()

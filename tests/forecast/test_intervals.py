@@ -18,6 +18,7 @@ from scipy import stats
 
 from tests.conftest import TINY, run_tsbench
 from tests.preloaded import run_module
+from tsbench.forecast import tables
 from tsbench.forecast.tables import WINDOW_COLUMNS, calibration, future, tuned_future, windows
 
 LEVELS = [0.8, 0.95]
@@ -100,6 +101,18 @@ def test_a_level_past_what_the_validation_windows_allow_is_refused(holdout: Path
         assert said in refused.stderr and "Traceback" not in refused.stderr
 
 
+@pytest.mark.parametrize("text", ["", "0.8,ninety", "0.8,"])
+def test_levels_that_are_not_numbers_are_refused_before_the_run_is_read(
+        text: str, tmp_path: Path) -> None:
+    """``--intervals ''`` (an empty shell variable) was taken for no intervals at all."""
+    refused = run_module("tsbench.forecast", [str(tmp_path / "no_run"), "--intervals", text],
+                         ENV)
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert refused.stderr == (
+        f"tsbench-forecast: error: --intervals {text!r}: not a comma-separated list of "
+        "numbers -> give coverage levels in (0, 1), e.g. --intervals 0.8,0.95\n")
+
+
 def test_a_model_that_trained_on_the_validation_rows_is_refused(
         holdout: Path, tmp_path: Path) -> None:
     refit = tmp_path / "refit"
@@ -148,6 +161,24 @@ def test_an_ensemble_of_holdout_runs_is_calibrated_on_its_own_validation_residua
     for i, channel in enumerate(["x0", "x1", "OT"]):
         np.testing.assert_allclose(ahead[f"{channel}_upper_80"] - ahead[channel], widths[:, i],
                                    rtol=1e-9, atol=1e-9)
+
+
+def test_an_ensembles_level_past_its_windows_is_refused_before_forecasting(
+        holdout: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As for one run (:func:`future` calibrates first), a tuning folder's level that its
+    validation windows cannot give is refused before any member forecasts the future."""
+    tune_dir = tmp_path / "tune"
+    member = tune_dir / "a_baseline" / "0"
+    shutil.copytree(holdout, member)
+    (tune_dir / "report.json").write_text(json.dumps({
+        "ensemble_weights": {str(member): 1.0}, "refit_seeds": {}}))
+
+    def forecast(*args: object) -> None:
+        raise AssertionError("the future was forecast before the levels were checked")
+
+    monkeypatch.setattr(tables, "future", forecast)
+    with pytest.raises(ValueError, match="more than there are"):
+        tables.tuned_future(tune_dir, intervals=[0.8, 0.9999])
 
 
 def test_the_test_rows_are_never_read_for_calibration(tmp_path: Path) -> None:

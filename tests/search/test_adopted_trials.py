@@ -64,9 +64,12 @@ def test_a_trial_that_finished_as_its_sweep_died_is_recorded_not_run_again(
     assert record[2]["optim.lr"] == read_rows(whole)[2]["optim.lr"]  # trial 2 was told
 
 
-def _finished_there(folder: Path, objective: float | None, ran: str | None) -> None:
-    """A metrics.json in ``folder`` (a killed job's), and the job's point said ``ran``."""
-    (folder / "metrics.json").write_text(json.dumps({"objective": objective}))
+def _finished_there(folder: Path, objective: float | None, ran: str | None,
+                    pruned: bool) -> None:
+    """A metrics.json in ``folder`` (a killed job's; a pruned run's where ``pruned``), and
+    the job's point said ``ran``."""
+    metrics = {"objective": objective, **({"pruned": True} if pruned else {})}
+    (folder / "metrics.json").write_text(json.dumps(metrics))
     if ran is not None:
         path = folder / ".hydra" / "overrides.yaml"
         lines = yaml.safe_load(path.read_text())
@@ -74,16 +77,18 @@ def _finished_there(folder: Path, objective: float | None, ran: str | None) -> N
                                         for line in lines]))
 
 
-@pytest.mark.parametrize("objective, ran, recorded", [
-    (0.25, None, True),  # its own point, finished
-    (None, None, False),  # no finite objective: not a finished trial (the job fails)
-    (0.25, "x=0.123456", False),  # another point's run
+@pytest.mark.parametrize("objective, ran, pruned, recorded", [
+    (0.25, None, False, True),  # its own point, finished
+    (None, None, False, False),  # no finite objective: not a finished trial (the job fails)
+    (0.25, "x=0.123456", False, False),  # another point's run
+    (0.25, None, True, False),  # pruned, and no pruning rule here to mark it: not a full run
 ])
 def test_a_lost_trial_is_recorded_only_from_a_finished_run_of_its_point(
         sweep_dir: Path, monkeypatch: pytest.MonkeyPatch, objective: float | None,
-        ran: str | None, recorded: bool) -> None:
+        ran: str | None, pruned: bool, recorded: bool) -> None:
     """A lost launch's folder holding metrics.json is taken for its trial's finished run
-    only with a finite objective and the launch's point; else the trial runs again (a
+    only with a finite objective and the launch's point, and a pruned run only with its
+    pruning mark (a resume=force may turn the pruner off); else the trial runs again (a
     folder without one, a run broken off, is tests/search/test_resume.py's)."""
     args = ["x=interval(-1.0, 1.0)", "hydra.sweeper.n_trials=2",
             "hydra.sweeper.n_initial_points=1"]
@@ -91,7 +96,7 @@ def test_a_lost_trial_is_recorded_only_from_a_finished_run_of_its_point(
     with pytest.raises(KeyboardInterrupt):
         multirun(sweep_dir, *args)
     monkeypatch.delenv("QUAD_INTERRUPT_AT_JOB")
-    _finished_there(sweep_dir / "0", objective, ran)
+    _finished_there(sweep_dir / "0", objective, ran, pruned)
     multirun(sweep_dir, *args, "hydra.sweeper.resume=true")
     rows = [(r["trial"], r["job"], r["error"]) for r in read_rows(sweep_dir)]
     if recorded:

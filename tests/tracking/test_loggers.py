@@ -274,6 +274,28 @@ def test_a_file_store_mlflow_refuses_refuses_the_multirun_before_any_job(
     assert not (tmp_path / "out").exists()
 
 
+def test_a_database_store_without_its_driver_refuses_the_multirun_in_one_line(
+        tmp_path: Path) -> None:
+    """A postgresql:// store where psycopg is not installed: one line naming the module,
+    not a traceback out of the check before the multirun."""
+    try:
+        import psycopg  # noqa: F401
+        pytest.skip("psycopg is installed here: its store would be connected to")
+    except ImportError:
+        pass
+    store = "postgresql://user:secret@127.0.0.1:9/mlflow"
+    args = [*[a for a in TINY if not a.startswith("logger")], "logger=mlflow", "seed=1,2"]
+    proc = run_tsbench(args, tmp_path / "out", env={"MLFLOW_TRACKING_URI": store},
+                       multirun=True, check=False)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    said = [line for line in proc.stderr.splitlines() if "error" in line]
+    assert said == [f"tsbench: error: logger: the MLflow store {store} needs the Python "
+                    "module psycopg, which is not installed -> install the database's driver "
+                    "in this environment, or unset MLFLOW_TRACKING_URI and "
+                    "logger.tracking_uri for the SQLite store under outputs/"], proc.stderr
+    assert not (tmp_path / "out").exists()
+
+
 def test_a_server_that_is_not_mlflows_is_named_with_the_fix_for_an_address(
         answering_server: str, tmp_path: Path) -> None:
     """Something answers (the reachability check passes) but not MLflow's API: one line

@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         return _error(f"--data forecasts the future after a newer file's rows; the {args.split} "
                       "split's windows are the run's own -> drop --data, or --split future")
     try:
-        args.intervals = parse_levels(args.intervals) if args.intervals else None
+        args.intervals = None if args.intervals is None else parse_levels(args.intervals)
     except ValueError as error:
         return _error(str(error))
     from tsbench.forecast import tables  # torch and Lightning: not for --help

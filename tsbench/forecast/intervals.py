@@ -19,7 +19,7 @@ def parse_levels(text: str) -> list[float]:
     try:
         levels = [float(part) for part in text.split(",")]
     except ValueError:
-        raise ValueError(f"--intervals {text}: not a comma-separated list of numbers -> give "
+        raise ValueError(f"--intervals {text!r}: not a comma-separated list of numbers -> give "
                          "coverage levels in (0, 1), e.g. --intervals 0.8,0.95") from None
     return check_levels(levels, "--intervals")
 

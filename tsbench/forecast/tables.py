@@ -263,15 +263,22 @@ def tuned_future(tune_dir: Path | str, data_file: Path | str | None = None,
         parts += [(d, weight / len(dirs)) for d in dirs]
     runs = [load_run(d, warn_code=False) for d, _ in parts]
     warn_code_changes(runs)  # one line for members of one code, not one each
-    table = sum(weight * future(run, data_file)
-                for run, (_, weight) in zip(runs, parts, strict=True))
-    if not intervals:
-        return table  # type: ignore[return-value]
-    levels = check_levels(intervals)
+    # calibrated first: levels the validation windows cannot give are refused before
+    # forecasting
+    widths = _ensemble_widths(runs, [w for _, w in parts], intervals) if intervals else None
+    table: pd.DataFrame = sum(weight * future(run, data_file)  # type: ignore[assignment]
+                              for run, (_, weight) in zip(runs, parts, strict=True))
+    return table if widths is None else with_future_bounds(table, widths)
+
+
+def _ensemble_widths(runs: list[LoadedRun], weights: list[float], levels: list[float]
+                     ) -> dict[float, np.ndarray]:
+    """:func:`calibration` of the weighted mean of ``runs`` (holdout members): the
+    half-widths from the ensemble's own validation residuals."""
     arrays = [_window_arrays(run, run_data(run), "val") for run in runs]
-    ensemble = sum(weight * forecasts for (forecasts, _), (_, weight)
-                   in zip(arrays, parts, strict=True))
-    return with_future_bounds(table, _calibrated(np.abs(ensemble - arrays[0][1]), levels))
+    ensemble = sum(weight * forecasts for (forecasts, _), weight
+                   in zip(arrays, weights, strict=True))
+    return _calibrated(np.abs(ensemble - arrays[0][1]), check_levels(list(levels)))
 
 
 def _in_folder(tune_dir: Path, member: Path) -> Path:

@@ -47,7 +47,9 @@ def finished_trial(launch: Launch, point: list[Scalar], folder: Path | None,
     """``launch``'s trial as its job ``folder`` holds it, finished (its ``metrics.json``
     with a finite objective, run with ``point``'s overrides), its row marked with ``note``
     (also used by the sweep for a trial whose launch failed after it finished:
-    :mod:`tsbench.search.loop`); None where it holds none."""
+    :mod:`tsbench.search.loop`); None where it holds none, or a pruned run whose mark the
+    record lacks (a resume=force that turned the pruner off: its early epoch's objective is
+    no full budget's)."""
     if folder is None:
         return None
     metrics = _read(folder / METRICS, json.loads)
@@ -58,6 +60,8 @@ def finished_trial(launch: Launch, point: list[Scalar], folder: Path | None,
     if objective is None or not set(space.overrides(point)) <= set(map(str, ran)):
         return None
     mark = record.pruned(launch.job) if pruning else None
+    if metrics.get("pruned") and mark is None:  # stopped early, by a rule the resume lacks
+        return None
     notes = [mark.reason if mark else "", *earlier_notes(launch), note]
     return Trial(
         number=launch.trial,

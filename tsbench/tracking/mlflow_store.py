@@ -80,7 +80,8 @@ def check_store(uri: str) -> None:
     """Before a multirun's first job: :func:`check_server`, and a store that is neither a
     server nor SQLite (a ``file:`` one or a plain folder, which MLflow 3 refuses unless
     ``MLFLOW_ALLOW_FILE_STORE=true``) opened once, so that it is refused in one line
-    (:func:`refused`) rather than by every job after its start."""
+    (:func:`refused`) rather than by every job after its start; a database URI whose
+    driver is not installed (``postgresql://`` without psycopg) is named so too."""
     check_server(uri)
     if not uri or uri.startswith(("http://", "https://", "sqlite:")):
         return
@@ -91,6 +92,12 @@ def check_store(uri: str) -> None:
         MlflowClient(uri)
     except MlflowException as error:
         raise refused(uri, error) from None
+    except ImportError as error:  # SQLAlchemy's driver for the URI's database
+        raise ConfigError("logger", f"the MLflow store {uri} needs the Python module "
+                          f"{error.name or error}, which is not installed",
+                          "install the database's driver in this environment, or unset "
+                          "MLFLOW_TRACKING_URI and logger.tracking_uri for the SQLite store "
+                          "under outputs/") from None
 
 
 def check_server(uri: str, timeout: float = 5.0) -> None:
