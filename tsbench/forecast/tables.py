@@ -271,14 +271,15 @@ def tuned_future(tune_dir: Path | str, data_file: Path | str | None = None,
     return table if widths is None else with_future_bounds(table, widths)
 
 
-def _ensemble_widths(runs: list[LoadedRun], weights: list[float], levels: list[float]
-                     ) -> dict[float, np.ndarray]:
+def _ensemble_widths(runs: list[LoadedRun], weights: list[float],
+                     levels: float | list[float]) -> dict[float, np.ndarray]:
     """:func:`calibration` of the weighted mean of ``runs`` (holdout members): the
     half-widths from the ensemble's own validation residuals."""
+    levels = check_levels(levels)  # a bad level refused before the members forecast
     arrays = [_window_arrays(run, run_data(run), "val") for run in runs]
     ensemble = sum(weight * forecasts for (forecasts, _), weight
                    in zip(arrays, weights, strict=True))
-    return _calibrated(np.abs(ensemble - arrays[0][1]), check_levels(list(levels)))
+    return _calibrated(np.abs(ensemble - arrays[0][1]), levels)
 
 
 def _in_folder(tune_dir: Path, member: Path) -> Path:
