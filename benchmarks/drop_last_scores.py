@@ -53,9 +53,11 @@ def main() -> None:
         cfg = OmegaConf.load(run / "config.yaml")
         saved = [read_window_errors(run, "test", metric) for metric in ("mse", "mae")]
         if any(errors is None for errors in saved):
-            sys.exit(f"{run} saved no test_window_mse.npy / test_window_mae.npy "
-                     "(score_test=false, or a cv=tscv run without cv.refit): nothing to "
-                     "re-score")
+            missing = [f"test_window_{m}.npy" for m, e in zip(("mse", "mae"), saved,
+                                                              strict=True) if e is None]
+            sys.exit(f"{run} saved no {' / '.join(missing)} (score_test=false, a cv=tscv run "
+                     "without cv.refit, or a run saved before runs wrote per-window MAE): "
+                     "nothing to re-score")
         mse, mae = (errors.astype(np.float64) for errors in saved)
         kept = len(mse) // args.batch_size * args.batch_size
         kept_scores = (f"{mse[:kept].mean():.4f} / {mae[:kept].mean():.4f}" if kept

@@ -180,6 +180,7 @@ def _run(cfg: DictConfig, run_dir: Path, threads: int) -> dict[str, Any]:
         if stopped.warmup:
             log.warning(warmup_warning(stopped.warmup))
         metrics = pruned_metrics(cfg, run_dir, stopped, threads)
+        metrics["run_seconds"] = round(time.perf_counter() - began, 3)  # as a finished run's
         card = pruned_card(cfg, series, borders, metrics, run_dir)
         write_protocol(run_dir, card)
         log_protocol(logger, card)  # its tracker run says how it was stopped, and closes
