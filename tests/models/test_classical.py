@@ -290,6 +290,25 @@ def test_a_channel_constant_over_training_is_forecast_as_that_constant(build) ->
     assert model.n_fitted_params == alone.n_fitted_params + 1
 
 
+def test_an_ms_run_fits_the_target_alone_and_scores_as_the_s_run(tmp_path: Path) -> None:
+    """features=MS scores the target alone and each channel's model reads its own channel:
+    the run fits the target's model only (3 channels, 1 fitted: the others' would be fitted
+    and filtered, never scored), counts its parameters alone, and scores exactly as
+    features=S, which reads the target alone."""
+    multi = ["dataset.n_vars=3"]
+    target = model_for(_config("arima", *multi, "features=MS"),
+                       load_series(_config("arima", *multi).dataset))
+    assert target.n_vars == 1
+    scores = {features: run(_config("arima", *multi, f"features={features}"),
+                            tmp_path / features) for features in ("S", "MS", "M")}
+    assert scores["MS"]["n_params"] == scores["S"]["n_params"] == scores["M"]["n_params"] / 3
+    scored = [key for key, value in scores["S"].items()
+              if key.startswith(("val_", "test_")) and isinstance(value, float)]
+    assert {"test_mse", "test_mae_orig", "val_mse"} <= set(scored)
+    assert {key: scores["MS"][key] for key in scored} == {key: scores["S"][key]
+                                                           for key in scored}
+
+
 def test_a_run_names_the_channel_it_forecasts_as_a_constant(tmp_path: Path) -> None:
     """OT is 2.0 over the 280 training rows and 5.0 after them: the fit cannot see the step,
     and the run says so rather than leave a test MSE of 9 unexplained."""
