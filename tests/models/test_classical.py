@@ -3,6 +3,7 @@ scored on every window like any model, and equal to statsmodels' own forecasts."
 
 from __future__ import annotations
 
+import re
 import warnings
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from statsmodels.tsa.forecasting.theta import ThetaModel
 from tests.conftest import run_tsbench
 from tsbench.data.loading import load_series
 from tsbench.data.splits import benchmark_borders
-from tsbench.errors import ConfigError
+from tsbench.errors import ConfigError, TsbenchError
 from tsbench.models import classical
 from tsbench.models.build import model_for
 from tsbench.models.naive import SeasonalNaive
@@ -307,6 +308,14 @@ def test_an_ms_run_fits_the_target_alone_and_scores_as_the_s_run(tmp_path: Path)
     assert {"test_mse", "test_mae_orig", "val_mse"} <= set(scored)
     assert {key: scores["MS"][key] for key in scored} == {key: scores["S"][key]
                                                            for key in scored}
+
+
+def test_fitting_rows_of_other_channels_than_the_model_forecasts_is_refused() -> None:
+    """Not a model that fits 2 channels and later says it was never fitted."""
+    with pytest.raises(TsbenchError, match=re.escape(
+            "ARIMA forecasts 1 channel(s), fit_series got rows of shape (300, 2) -> give it "
+            "(rows, 1): the channels it forecasts")):
+        classical.ARIMA(48, 24, 1).fit_series(np.ones((300, 2)))
 
 
 def test_a_run_names_the_channel_it_forecasts_as_a_constant(tmp_path: Path) -> None:
