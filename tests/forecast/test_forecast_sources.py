@@ -65,6 +65,17 @@ def test_a_classical_models_future_reads_every_row_up_to_the_files_last(
     assert steps[1] - steps[0] > 50
 
 
+def test_a_classical_ms_run_forecasts_the_target_as_the_s_run(
+        csv: Path, tmp_path: Path) -> None:
+    """A classical model under features=MS fits the target alone (temp's model would never
+    be scored): its future and its test windows are the S run's, read off one channel."""
+    runs = {features: _run(csv, tmp_path / features, "model=theta", f"features={features}")
+            for features in ("S", "MS")}
+    assert load_run(runs["MS"]).model.n_vars == 1
+    pd.testing.assert_frame_equal(future(runs["MS"]), future(runs["S"]))
+    pd.testing.assert_frame_equal(windows(runs["MS"], "test"), windows(runs["S"], "test"))
+
+
 def test_a_cross_validation_run_with_refit_is_forecast_by_its_refit(
         csv: Path, tmp_path: Path) -> None:
     """cv=tscv cv.refit=true ends with one model trained on the train+val rows: its future

@@ -3,6 +3,7 @@ scored on every window like any model, and equal to statsmodels' own forecasts."
 
 from __future__ import annotations
 
+import re
 import warnings
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from statsmodels.tsa.forecasting.theta import ThetaModel
 from tests.conftest import run_tsbench
 from tsbench.data.loading import load_series
 from tsbench.data.splits import benchmark_borders
-from tsbench.errors import ConfigError
+from tsbench.errors import ConfigError, TsbenchError
 from tsbench.models import classical
 from tsbench.models.build import model_for
 from tsbench.models.naive import SeasonalNaive
@@ -288,6 +289,33 @@ def test_a_channel_constant_over_training_is_forecast_as_that_constant(build) ->
     np.testing.assert_array_equal(got[..., 0], alone.forecast_origins(values[:, :1], origins,
                                                                        24)[..., 0])
     assert model.n_fitted_params == alone.n_fitted_params + 1
+
+
+def test_an_ms_run_fits_the_target_alone_and_scores_as_the_s_run(tmp_path: Path) -> None:
+    """features=MS scores the target alone and each channel's model reads its own channel:
+    the run fits the target's model only (3 channels, 1 fitted: the others' would be fitted
+    and filtered, never scored), counts its parameters alone, and scores exactly as
+    features=S, which reads the target alone."""
+    multi = ["dataset.n_vars=3"]
+    target = model_for(_config("arima", *multi, "features=MS"),
+                       load_series(_config("arima", *multi).dataset))
+    assert target.n_vars == 1
+    scores = {features: run(_config("arima", *multi, f"features={features}"),
+                            tmp_path / features) for features in ("S", "MS", "M")}
+    assert scores["MS"]["n_params"] == scores["S"]["n_params"] == scores["M"]["n_params"] / 3
+    scored = [key for key, value in scores["S"].items()
+              if key.startswith(("val_", "test_")) and isinstance(value, float)]
+    assert {"test_mse", "test_mae_orig", "val_mse"} <= set(scored)
+    assert {key: scores["MS"][key] for key in scored} == {key: scores["S"][key]
+                                                           for key in scored}
+
+
+def test_fitting_rows_of_other_channels_than_the_model_forecasts_is_refused() -> None:
+    """Not a model that fits 2 channels and later says it was never fitted."""
+    with pytest.raises(TsbenchError, match=re.escape(
+            "ARIMA forecasts 1 channel(s), fit_series got rows of shape (300, 2) -> give it "
+            "(rows, 1): the channels it forecasts")):
+        classical.ARIMA(48, 24, 1).fit_series(np.ones((300, 2)))
 
 
 def test_a_run_names_the_channel_it_forecasts_as_a_constant(tmp_path: Path) -> None:

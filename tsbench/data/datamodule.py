@@ -78,6 +78,8 @@ class ForecastData:
         self.n_marks = 0 if marks is None else marks.shape[1]
         #: channels that are scored (and trained on): all, or the target for MS.
         self.target_dims = slice(-1, None) if features == "MS" else slice(None)
+        #: how many channels are scored: those a classical model fits and forecasts.
+        self.n_scored = len(range(self.n_vars)[self.target_dims])
 
     def windows(self, split: str) -> Windows:
         return self._windows[split]

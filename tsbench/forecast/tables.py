@@ -109,9 +109,9 @@ def future(run: LoadedRun | Any, data_file: Path | str | None = None,
         _warn_filled(run, series, data_file,
                      start if history else len(series.dates) - seq_len)
     with torch.inference_mode():
-        if history:
-            values = scaled[start:].double().numpy()
-            scaled = model.forecast_origins(values, np.array([len(values)]), pred_len)
+        if history:  # a classical model forecasts the scored channels alone
+            values = scaled[start:, data.target_dims].double().numpy()
+            forecast = model.forecast_origins(values, np.array([len(values)]), pred_len)[0]
         else:
             x = scaled[-seq_len:].float()[None]
             marks = None
@@ -120,8 +120,8 @@ def future(run: LoadedRun | Any, data_file: Path | str | None = None,
                 known = series.dates[-seq_len:].append(dates)
                 marks = torch.from_numpy(time_features(known, freq))[None]
                 marks = marks if strategy_step(run.config) else marks[:, :seq_len]
-            scaled = model(x, marks).double().numpy()
-    values = data.inverse(scaled[0][:, data.target_dims])
+            forecast = model(x, marks).double().numpy()[0][:, data.target_dims]
+    values = data.inverse(forecast)
     # the file's own timestamp column name: the forecast's rows read as the file's next rows
     name = str(run.config.dataset.get("date_col") or "date")
     return pd.DataFrame(values, index=pd.DatetimeIndex(dates, name=name),
@@ -337,9 +337,8 @@ def _window_arrays(run: LoadedRun, data: ForecastData, split: str
                    ) -> tuple[np.ndarray, np.ndarray]:
     """The forecasts and actual values of ``split``'s windows, ``(windows, pred_len,
     scored channels)``, in original units."""
-    dims = data.target_dims
     with torch.inference_mode():
-        pairs = [(pred[..., dims].double().numpy(), y[..., dims].double().numpy())
+        pairs = [(pred.double().numpy(), y.double().numpy())
                  for pred, y in forecast_batches(run.model.eval(), data, split,
                                                  torch.device("cpu"))]
     return (data.inverse(np.concatenate([p for p, _ in pairs])),

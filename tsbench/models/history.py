@@ -22,7 +22,9 @@ class Constant:
 
 
 class HistoryModel(ForecastModel):
-    """One univariate model per channel, fitted on the training rows only.
+    """One univariate model per channel, fitted on the training rows only. Its ``n_vars``
+    are the channels it forecasts: under ``features=MS`` tsbench builds it for the scored
+    target alone (the other channels would be fitted and forecast, never read).
 
     tsbench calls :meth:`fit_series` once with the scaled training rows, then
     :meth:`forecast_origins` with the scaled rows from the start of training to the end of a
@@ -48,8 +50,13 @@ class HistoryModel(ForecastModel):
         """Fit one model per channel of ``train`` ``(rows, n_vars)``. A channel constant over
         the training rows is forecast as that constant, what any of these models fits to it
         (statsmodels cannot estimate, e.g., an ARIMA of a series without variance)."""
+        train = np.asarray(train, dtype=np.float64)
+        if train.ndim != 2 or train.shape[1] != self.n_vars:
+            raise TsbenchError(f"{type(self).__name__} forecasts {self.n_vars} channel(s), "
+                               f"fit_series got rows of shape {train.shape} -> give it "
+                               f"(rows, {self.n_vars}): the channels it forecasts")
         self._fitted, self.n_fitted_params, self._filtered = [], 0, None
-        for channel in np.asarray(train, dtype=np.float64).T:
+        for channel in train.T:
             fitted, count = ((Constant(float(channel[0])), 1) if np.ptp(channel) == 0
                              else self._fit_channel(channel))
             self._fitted.append(fitted)

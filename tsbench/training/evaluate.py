@@ -83,9 +83,9 @@ def evaluate(model: ForecastModel, data: ForecastData, split: str) -> dict[str, 
     lowest, highest, nearest = (torch.full_like(scale, bound) for bound in
                                 (torch.inf, -torch.inf, torch.inf))
     for pred, y in forecast_batches(model, data, split, device):
-        err = (pred[..., dims] - y[..., dims]).double()
+        err = (pred - y).double()
         err_orig = err * scale  # the mean cancels in a difference
-        truth = y[..., dims].double() * scale + mean
+        truth = y.double() * scale + mean
         lowest = torch.minimum(lowest, truth.amin(dim=(0, 1)))
         highest = torch.maximum(highest, truth.amax(dim=(0, 1)))
         nearest = torch.minimum(nearest, truth.abs().amin(dim=(0, 1)))
@@ -137,14 +137,15 @@ def mase_undefined_warning(cases: list[dict[str, Any]]) -> str:
 
 def forecast_batches(model: ForecastModel, data: ForecastData, split: str,
                      device: torch.device) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-    """(forecast, truth) batches over every window of ``split``."""
-    if isinstance(model, HistoryModel):
+    """(forecast, truth) batches of the scored channels over every window of ``split``."""
+    if isinstance(model, HistoryModel):  # forecasts the scored channels alone
         yield from history_batches(model, data, split)
         return
+    dims = data.target_dims
     for x, y, x_mark in data.loader(split):
         x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
         x_mark = None if x_mark is None else x_mark.to(device, non_blocking=True)
-        yield model(x, x_mark), y
+        yield model(x, x_mark)[..., dims], y[..., dims]
 
 
 @torch.inference_mode()
@@ -155,11 +156,13 @@ def forecast_windows(
     model.eval()
     device = next(model.parameters(), torch.zeros(())).device
     x, y, x_mark = data.windows(split).batch(torch.as_tensor(starts))
-    if isinstance(model, HistoryModel):
+    dims = data.target_dims
+    if isinstance(model, HistoryModel):  # forecasts the scored channels alone
         pred = history_forecasts(model, data, split, starts)
     else:
         pred = model(x.to(device), None if x_mark is None else x_mark.to(device)).cpu()
-    dims = data.target_dims
+        pred = pred[..., dims]
     return tuple(  # type: ignore[return-value]
-        torch.from_numpy(data.inverse(t[..., dims].double().numpy())) for t in (x, y, pred)
+        torch.from_numpy(data.inverse(t.double().numpy()))
+        for t in (x[..., dims], y[..., dims], pred)
     )

@@ -18,23 +18,27 @@ log = logging.getLogger(__name__)
 
 
 def fit_history(model: HistoryModel, data: ForecastData) -> dict[str, Any]:
-    """Fit on the scaled training rows; the same keys as a deep model's training."""
+    """Fit on the scaled training rows of the scored channels (each channel's model reads
+    that channel alone, so under ``features=MS`` the target's); the same keys as a deep
+    model's training."""
     start, end = data.ranges["train"]
     began = time.perf_counter()
-    model.fit_series(data.scaled[start:end].numpy())
+    model.fit_series(data.scaled[start:end, data.target_dims].numpy())
     if model.constant_channels:
         read = data.series.columns[-1:] if data.features == "S" else data.series.columns
+        scored = list(read)[data.target_dims]
         log.warning("%s: channel(s) %s constant over the training rows, forecast as that "
                     "constant whatever the later rows do", type(model).__name__,
-                    ", ".join(read[k] for k in model.constant_channels))
+                    ", ".join(scored[k] for k in model.constant_channels))
     return {"epochs": 0, "best_epoch": 0, "train_seconds": round(time.perf_counter() - began, 3)}
 
 
 def history_forecasts(model: HistoryModel, data: ForecastData, split: str,
                       windows: np.ndarray | None = None) -> torch.Tensor:
-    """Forecasts ``(windows, pred_len, n_vars)`` (scaled, float64) of the ``split`` windows
-    numbered ``windows`` (all by default): window ``i``'s origin is its first target row,
-    and the model has read every row from the start of training up to it."""
+    """Forecasts ``(windows, pred_len, scored channels)`` (scaled, float64) of the
+    ``split`` windows numbered ``windows`` (all by default): window ``i``'s origin is its
+    first target row, and the model has read every row of the scored channels from the
+    start of training up to it."""
     train_start = data.ranges["train"][0]
     split_start = data.ranges[split][0]
     if windows is None:
@@ -43,16 +47,16 @@ def history_forecasts(model: HistoryModel, data: ForecastData, split: str,
     # every split is asked with the same rows (through the last split's end), so the model
     # filters them once; a forecast reads only the rows before its origin
     last_row = max(end for _, end in data.ranges.values())
-    values = data.scaled[train_start:last_row].double().numpy()
+    values = data.scaled[train_start:last_row, data.target_dims].double().numpy()
     return torch.from_numpy(model.forecast_origins(values, origins, data.pred_len))
 
 
 def history_batches(model: HistoryModel, data: ForecastData, split: str
                     ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-    """(forecast, truth) batches over every window of ``split``, as ``data.loader`` gives
-    the truths."""
+    """(forecast, truth) batches of the scored channels over every window of ``split``, as
+    ``data.loader`` gives the truths."""
     forecasts = history_forecasts(model, data, split)
     done = 0
     for _, y, _ in data.loader(split):
-        yield forecasts[done:done + len(y)], y
+        yield forecasts[done:done + len(y)], y[..., data.target_dims]
         done += len(y)

@@ -49,7 +49,8 @@ later ones included. After fitting, before scoring, their forecast of the first 
 window from its look-back must not change when its targets, the rows from its origin on,
 are reversed and moved up (:func:`check_history_origin`: a forecast reads the rows before
 its origin alone; two filtering passes over that window's rows), and their
-forecasts of a few windows of the first scored split must have the scores' shape (the
+forecasts of a few windows of the first scored split must have the scores' shape,
+``(windows, pred_len, scored channels)``: they fit the scored channels alone (the
 filtered history they leave behind is the one scoring reads, so it costs the forecasts of
 those windows alone).
 
@@ -340,8 +341,8 @@ def _gap(out: Any, want: torch.Tensor) -> str | None:
 def check_history_forecasts(model: HistoryModel, data: ForecastData) -> None:
     """Raise :class:`ConfigError` unless the fitted ``model`` forecasts from the training
     rows before an origin alone (:func:`check_history_origin`) and forecasts the first
-    windows of the first scored split as ``(windows, pred_len, n_vars)`` (nothing to check
-    without a scored split)."""
+    windows of the first scored split as ``(windows, pred_len, scored channels)`` (the
+    channels it fits; nothing to check without a scored split)."""
     check_history_origin(model, data)
     split = next((name for name in data.ranges if name != "train"), None)
     if split is None:
@@ -349,7 +350,7 @@ def check_history_forecasts(model: HistoryModel, data: ForecastData) -> None:
     count = min(len(data.windows(split)), CHECKED_WINDOWS)
     with _state_kept(model):
         out = history_forecasts(model, data, split, np.arange(count))
-    want = (count, data.pred_len, data.n_vars)
+    want = (count, data.pred_len, data.n_scored)
     _require_shape(type(model), "forecast_origins", out, want, "(windows, pred_len, n_vars)",
                    f"for {count} {split} windows", "make forecast_origins return "
                    "(origins, pred_len, n_vars), one forecast per fitted channel")
@@ -369,7 +370,7 @@ def check_history_origin(model: HistoryModel, data: ForecastData) -> None:
     origin = data.seq_len
     if end - start < origin + data.pred_len:  # no training window
         return
-    rows = data.scaled[start:start + origin + data.pred_len].double().numpy()
+    rows = data.scaled[start:start + origin + data.pred_len, data.target_dims].double().numpy()
     moved = rows.copy()
     moved[origin:] = rows[origin:][::-1] + 1.0
     try:
@@ -379,7 +380,7 @@ def check_history_origin(model: HistoryModel, data: ForecastData) -> None:
                           for values in (rows, moved))
     except Exception:  # noqa: BLE001 (one needing more history: no verdict; scoring says)
         return
-    if tuple(out.shape) != (1, data.pred_len, data.n_vars):
+    if tuple(out.shape) != (1, data.pred_len, data.n_scored):
         return
     gap = _gap(again, out)
     if gap is not None:

@@ -68,7 +68,7 @@ SCALER = "StandardScaler per channel (mean, population std) fitted on these rows
 #: What the untrained models' parameters come from, in place of a training budget.
 FITTED_ON = {
     "history": "the scaled fitted_rows (each fold's with cv=tscv), one statsmodels model per "
-               "channel, then filtered over the later rows with those parameters (no "
+               "scored channel, then filtered over the later rows with those parameters (no "
                "refitting): each forecast reads every row from the first fitted one to its origin",
     "look-back": "nothing: each forecast is computed from its window's look-back alone "
                  "(seq_len rows)",
