@@ -2,15 +2,20 @@
 runs the kill left RUNNING are marked KILLED, and a refused command neither reopens the
 folder's parent run nor makes one of its own (its callback used to, before the sweeper's
 checks: a refused resume left the parent RUNNING for good); a resumed parent's best tags
-are those that hold now."""
+are those that hold now, and a resumed search's parent holds every trial's run."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import TINY, run_tsbench
+from tests.conftest import ROOT, TINY, run_tsbench
 from tsbench.folder_lock import held
 from tsbench.search.names import LOCK_FILE
 from tsbench.tracking.children import CHILDREN_TAG, SEEDS_OF_ONE
@@ -49,6 +54,17 @@ def run_of(uri: str, job: Path) -> str:
     [run] = client.search_runs([experiment],
                                f"tags.`tsbench.run_dir` = '{job.resolve()}'")
     return run.info.run_id
+
+
+def children_of(uri: str, parent: str) -> dict[str, str]:
+    """The children of run ``parent``: their ``tsbench.run_dir`` folders' names, by run id."""
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(uri)
+    experiment = client.get_experiment_by_name("tsbench").experiment_id
+    return {run.info.run_id: Path(run.data.tags["tsbench.run_dir"]).name
+            for run in client.search_runs([experiment],
+                                          f"tags.mlflow.parentRunId = '{parent}'")}
 
 
 def best_tags(uri: str, run_id: str) -> dict[str, str]:
@@ -106,6 +122,8 @@ def test_a_resumed_multirun_marks_its_killed_jobs_run_killed(tmp_path: Path) -> 
 @pytest.mark.heavy(seconds=25)
 def test_a_resumed_search_marks_its_killed_runs_killed_and_a_refused_one_touches_none(
         tmp_path: Path) -> None:
+    from mlflow.tracking import MlflowClient
+
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     env = {"MLFLOW_TRACKING_URI": uri}
     sweep = tmp_path / "sweep"
@@ -131,11 +149,17 @@ def test_a_resumed_search_marks_its_killed_runs_killed_and_a_refused_one_touches
     assert statuses(uri) == before and (sweep / PARENT_RUN_FILE).read_text() == parent
 
     run_tsbench([*args, "hydra.sweeper.n_trials=3"], sweep, env=env, multirun=True)
-    after = statuses(uri)  # that sweep was killed: resumed, with a parent of its own
-    assert after[parent] == "KILLED" and after[running] == "KILLED"
-    resumed = (sweep / PARENT_RUN_FILE).read_text()
-    assert resumed != parent and after[resumed] == "FINISHED"
+    after = statuses(uri)  # that sweep was killed as it ended, its best params logged
+    assert after[parent] == "KILLED"
+    assert after[running] == "FINISHED"  # its trial had written metrics.json: recorded
+    resumed = (sweep / PARENT_RUN_FILE).read_text()  # so a new parent, which MLflow lets
+    assert resumed != parent and after[resumed] == "FINISHED"  # log the best now known
     assert after[run_of(uri, sweep / "2")] == "FINISHED"
+    assert sorted(children_of(uri, resumed).values()) == ["0", "1", "2"]  # every trial
+    assert children_of(uri, parent) == {}
+    client = MlflowClient(uri)
+    assert client.get_run(resumed).data.tags["tsbench.resumed_from"] == parent
+    assert client.get_run(parent).data.tags["tsbench.resumed_by"] == resumed
 
 
 def test_every_page_of_killed_children_is_marked_killed_and_scored(
@@ -219,3 +243,50 @@ def test_a_pruned_trials_run_carries_its_protocol_and_is_closed(tmp_path: Path) 
         assert run.data.params["protocol.pruned.at_epoch"] == "2"
         # a column to filter and sort the runs by, not an early objective beside full ones
         assert run.data.metrics["pruned_at_epoch"] == 2 and "objective" not in run.data.metrics
+
+
+@pytest.mark.heavy(seconds=40)
+def test_a_search_stopped_by_ctrl_c_and_resumed_keeps_every_trial_under_one_parent(
+        tmp_path: Path) -> None:
+    """``kill -INT`` mid-search, then its resume: the killed sweep's parent, which logged no
+    result, is opened again and ends holding every trial's run, the trial the signal broke
+    off unfinished beside its relaunch's; its counts and best are over the trials it holds.
+    (The resume used to open a new parent holding only its own trials.)"""
+    from mlflow.tracking import MlflowClient
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    sweep = tmp_path / "sweep"
+    args = [*(a for a in ARGS if not a.startswith(("seq_len", "trainer.max_epochs"))),
+            "trainer.max_epochs=30", "hydra/sweeper=skopt", "hydra.sweeper.mode=random",
+            "hydra.sweeper.random_state=0", "hydra.sweeper.n_trials=3",
+            "seq_len=choice(24,36,48)", f"hydra.sweep.dir={sweep}"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MLFLOW_TRACKING_URI": uri}
+    with subprocess.Popen([sys.executable, "-m", "tsbench", "-m", *args], cwd=ROOT, env=env,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+                          ) as proc:
+        deadline = time.monotonic() + 120
+        while not (sweep / "1" / "checkpoints").is_dir():  # trial 1 training, its run open
+            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
+            time.sleep(0.01)
+        os.kill(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    parent = (sweep / PARENT_RUN_FILE).read_text()
+    assert statuses(uri)[parent] == "RUNNING"  # the kill left it under way
+
+    run_tsbench([*args, "hydra.sweeper.resume=true"], sweep,
+                env={"MLFLOW_TRACKING_URI": uri}, multirun=True)
+    assert (sweep / PARENT_RUN_FILE).read_text() == parent
+    runs = statuses(uri)
+    assert runs[parent] == "FINISHED"
+    assert [run for run in runs if run != parent and run not in children_of(uri, parent)
+            ] == []  # no other parent, no trial elsewhere
+    client = MlflowClient(uri)
+    scored = {job: client.get_run(run).data.metrics["objective"]
+              for run, job in children_of(uri, parent).items()
+              if "objective" in client.get_run(run).data.metrics}
+    best = client.get_run(parent).data.metrics
+    assert sorted(scored) == ["0", "2", "3"]  # job 1 broken off, its trial relaunched as 2
+    assert runs[run_of(uri, sweep / "1")] != "FINISHED"
+    assert best["trials_finished"] == len(scored)
+    assert best["best_objective"] == min(scored.values())  # over the trials it holds

@@ -11,8 +11,9 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
 from tsbench.atomic import write_text
+from tsbench.rundir import METRICS
 from tsbench.search.checked import tells_checked
-from tsbench.search.names import BEST_FILE, TRIALS_FILE, is_search
+from tsbench.search.names import BEST_FILE, TRIALS_FILE
 from tsbench.tracking.children import SUMMARY_TAGS, Child, summary, table_names, table_of
 from tsbench.tracking.mlflow_store import (
     PARENT_RUN_FILE,
@@ -43,17 +44,21 @@ COUNTS = ("trials_finished", "trials_pruned", "trials_failed")
 BEST_FOUND_TAG = "tsbench.best_found_in"
 #: MLflow's status of a run under way, and of one killed before its end.
 RUNNING, KILLED = "RUNNING", "KILLED"
+#: The tags linking a resumed search's new parent to the earlier one whose children it took
+#: over (a search's parent that logged its result: its ``best.<name>`` params cannot change).
+RESUMED_FROM_TAG, RESUMED_BY_TAG = "tsbench.resumed_from", "tsbench.resumed_by"
 #: Runs asked of the store at a time: one page of ``search_runs`` (MLflow's own most).
 PAGE = 1000
 
 
 class MlflowSweepCallback(Callback):
     """Once the sweep's checks passed (:mod:`tsbench.search.checked`; at multirun start
-    under another sweeper): create the parent run (a resumed plain multirun's: open its own
-    again), mark the runs a killed sweep left running in the folder as KILLED, and record
-    the parent's id in the sweep directory (each trial's MLflow run reads it and becomes a
-    child). On multirun end: log the sweep's result to the parent (:meth:`log_best`), its
-    files (best.yaml, trials.csv, plots), and close it."""
+    under another sweeper): create the parent run (a resumed sweep's: open its own again,
+    or take over its children, :meth:`on_sweep_checked`), mark the runs a killed sweep left
+    running in the folder as KILLED, and record the parent's id in the sweep directory
+    (each trial's MLflow run reads it and becomes a child). On multirun end: log the
+    sweep's result to the parent (:meth:`log_best`), its files (best.yaml, trials.csv,
+    plots), and close it."""
 
     def __init__(
         self,
@@ -75,9 +80,12 @@ class MlflowSweepCallback(Callback):
             self.on_sweep_checked(config)
 
     def on_sweep_checked(self, config: DictConfig) -> None:
-        """Create the parent run (a resumed plain multirun's: open its own again), mark
-        the runs the folder's earlier sweep left running as killed (:meth:`_killed`) and
-        record the parent's id in the sweep directory."""
+        """Create the parent run, mark the runs the folder's earlier sweep left running as
+        killed (:meth:`_killed`) and record the parent's id in the sweep directory. A
+        resumed sweep opens its earlier parent again, so that it holds every trial and its
+        result is over them all; where that parent logged a search's result (its
+        ``best.<name>`` params, which MLflow does not let change), a new parent takes over
+        its children instead (:meth:`_adopt`)."""
         from mlflow.tracking import MlflowClient
 
         sweep_dir = Path(config.hydra.sweep.dir)
@@ -94,42 +102,58 @@ class MlflowSweepCallback(Callback):
                     self.experiment_name, artifact_location=artifact_location(uri)
                 )
             )
-            earlier = parent_run_id(sweep_dir)
-            resumed = self._resumed(config, earlier, experiment_id)
-            if earlier is not None:
-                self._killed(earlier, reopened=resumed is not None)
-            self._run_id = resumed or (
-                self._client.create_run(experiment_id, run_name=f"sweep {sweep_dir.name}",
-                                        tags={"tsbench.sweep_dir": str(sweep_dir.resolve())}
-                                        ).info.run_id)
+            recorded = parent_run_id(sweep_dir)
+            earlier = self._resumed(config, recorded, experiment_id)
+            reopened = earlier is not None and not earlier.data.params
+            if recorded is not None:
+                self._killed(recorded, reopened)
+            if reopened:
+                self._client.update_run(earlier.info.run_id, status=RUNNING)
+                self._run_id = earlier.info.run_id
+            else:
+                self._run_id = self._client.create_run(
+                    experiment_id, run_name=f"sweep {sweep_dir.name}",
+                    tags={"tsbench.sweep_dir": str(sweep_dir.resolve()),
+                          **({RESUMED_FROM_TAG: earlier.info.run_id} if earlier else {})},
+                ).info.run_id
+                if earlier is not None:
+                    self._adopt(earlier.info.run_id, experiment_id)
         self._experiment_id = experiment_id
         write_text(sweep_dir / PARENT_RUN_FILE, self._run_id)
 
     def _resumed(self, config: DictConfig, earlier: str | None, experiment_id: str
-                 ) -> str | None:
-        """The parent ``earlier`` of the plain multirun this one resumes
-        (``hydra.sweeper.resume``), open again: the jobs it does not run again stay its
-        children, and its best is theirs too. None for a new sweep, a parent the store does
-        not hold, or a search (its parent's ``best.<name>`` params could not change to a
-        resumed search's best: a new parent)."""
+                 ) -> Any:
+        """The run of parent ``earlier`` of the sweep this one resumes
+        (``hydra.sweeper.resume``). None for a new sweep, or a parent the store does not
+        hold (deleted, another experiment's)."""
         from mlflow.exceptions import MlflowException
 
         sweeper = OmegaConf.select(config, "hydra.sweeper")
-        if sweeper is None or not sweeper.get("resume") or earlier is None or is_search(
-                True, sweeper):
+        if sweeper is None or not sweeper.get("resume") or earlier is None:
             return None
         try:
-            if self._client.get_run(earlier).info.experiment_id != experiment_id:
-                return None
+            run = self._client.get_run(earlier)
         except MlflowException:
             return None
-        self._client.update_run(earlier, status=RUNNING)
-        return earlier
+        held = run.info.experiment_id == experiment_id and run.info.lifecycle_stage == "active"
+        return run if held else None
+
+    def _adopt(self, earlier: str, experiment_id: str) -> None:
+        """Make the children of parent ``earlier`` (a search's that ended, its result
+        logged) children of this sweep's new parent, so that it holds every trial, and
+        link the two (:data:`RESUMED_FROM_TAG`, :data:`RESUMED_BY_TAG`)."""
+        children = self._all_runs(experiment_id, f"tags.mlflow.parentRunId = '{earlier}'")
+        for child in children:  # each page read before any moves: the pages shift
+            self._client.set_tag(child.info.run_id, "mlflow.parentRunId", self._run_id)
+        self._client.set_tag(earlier, RESUMED_BY_TAG, self._run_id)
 
     def _killed(self, earlier: str, reopened: bool) -> None:
         """Mark as KILLED the runs of the folder's earlier sweep (parent ``earlier``) still
         RUNNING: its children (jobs killed with it) and, unless ``reopened``, itself. Its
-        sweep is over: this one holds the folder (a running sweep's lock refuses another)."""
+        sweep is over: this one holds the folder (a running sweep's lock refuses another).
+        A child whose folder holds its ``metrics.json`` (written once its run was scored,
+        before the run was closed) finished as the sweep died: FINISHED, as the resume
+        counts it (not run again)."""
         from mlflow.exceptions import MlflowException
 
         try:
@@ -139,7 +163,9 @@ class MlflowSweepCallback(Callback):
         children = self._all_runs(parent.experiment_id, f"tags.mlflow.parentRunId = "
                                   f"'{earlier}' and attributes.status = '{RUNNING}'")
         for child in children:  # each page read before any is marked: the pages shift
-            self._client.set_terminated(child.info.run_id, status=KILLED)
+            folder = child.data.tags.get("tsbench.run_dir")
+            ended = folder is not None and (Path(folder) / METRICS).is_file()
+            self._client.set_terminated(child.info.run_id, "FINISHED" if ended else KILLED)
         if not reopened and parent.status == RUNNING:
             self._client.set_terminated(earlier, status=KILLED)
 
