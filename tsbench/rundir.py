@@ -476,7 +476,7 @@ class LoadedRun:
         rows = (0, borders.val[1]) if self.refitted else borders.train
         data = ForecastData(self.series, {"train": rows}, int(cfg.seq_len), int(cfg.pred_len),
                             str(cfg.features), scaler_rows=borders.train)
-        model.fit_series(data.scaled[rows[0]:rows[1], data.target_dims].numpy())
+        model.fit_series(data.scored_rows(*rows))
 
 
 def load_run(path: Path, warn_code: bool = True) -> LoadedRun:

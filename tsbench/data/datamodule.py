@@ -95,6 +95,11 @@ class ForecastData:
     def val_dataloader(self) -> WindowLoader:
         return self.loader("val")
 
+    def scored_rows(self, start: int, end: int) -> np.ndarray:
+        """Rows ``[start, end)`` of the scaled scored channels, as float64: what a classical
+        model fits and filters (each channel's model reads that channel alone)."""
+        return self.scaled[start:end, self.target_dims].double().numpy()
+
     def inverse(self, scaled: np.ndarray) -> np.ndarray:
         """Scaled values of the scored channels back to original units."""
         return self.scaler.inverse_transform(scaled, self.target_dims)

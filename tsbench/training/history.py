@@ -23,7 +23,7 @@ def fit_history(model: HistoryModel, data: ForecastData) -> dict[str, Any]:
     model's training."""
     start, end = data.ranges["train"]
     began = time.perf_counter()
-    model.fit_series(data.scaled[start:end, data.target_dims].numpy())
+    model.fit_series(data.scored_rows(start, end))
     if model.constant_channels:
         read = data.series.columns[-1:] if data.features == "S" else data.series.columns
         scored = list(read)[data.target_dims]
@@ -47,7 +47,7 @@ def history_forecasts(model: HistoryModel, data: ForecastData, split: str,
     # every split is asked with the same rows (through the last split's end), so the model
     # filters them once; a forecast reads only the rows before its origin
     last_row = max(end for _, end in data.ranges.values())
-    values = data.scaled[train_start:last_row, data.target_dims].double().numpy()
+    values = data.scored_rows(train_start, last_row)
     return torch.from_numpy(model.forecast_origins(values, origins, data.pred_len))
 
 

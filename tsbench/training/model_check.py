@@ -370,7 +370,7 @@ def check_history_origin(model: HistoryModel, data: ForecastData) -> None:
     origin = data.seq_len
     if end - start < origin + data.pred_len:  # no training window
         return
-    rows = data.scaled[start:start + origin + data.pred_len, data.target_dims].double().numpy()
+    rows = data.scored_rows(start, start + origin + data.pred_len)
     moved = rows.copy()
     moved[origin:] = rows[origin:][::-1] + 1.0
     try:
