@@ -206,7 +206,7 @@ def check_command_line(argv: list[str]) -> Checked:
     """Before Hydra makes any folder: a misspelt setting (:func:`check_settings`; a ``+``
     addition tsbench never reads is a warning), a config of the search path that tsbench's
     own hides (:func:`check_hidden_configs`), a search over the seed (first, so that its
-    refusal is all the command says: :func:`tsbench.search.seeds.refuse_seed_first`), a
+    refusal is all the command says: :func:`tsbench.search.seed_refusal.refuse_seed_first`), a
     sweep without ``-m``, a run or plain multirun into a search's folder, a search resumed
     on a CSV file that changed (:func:`check_resumed_data`), and, in a multirun, a search
     over refits, values no job could run (:func:`check_sweep`) and an MLflow server that
@@ -227,7 +227,7 @@ def check_command_line(argv: list[str]) -> Checked:
     multirun = args.multirun or cfg.hydra.mode == RunMode.MULTIRUN
     if multirun and records_failures(cfg.hydra.sweeper):  # before the command's warnings
         from tsbench.search.report import absolute_paths, program, python_path
-        from tsbench.search.seeds import refuse_seed_first
+        from tsbench.search.seed_refusal import refuse_seed_first
 
         refuse_seed_first(cfg, [absolute_paths(o) for o in args.overrides],
                           [*python_path(), program()])

@@ -12,7 +12,7 @@ import pytest
 from tests.conftest import TINY, run_tsbench
 from tests.report.conftest import report, tiny_run
 from tests.report.test_report import _row
-from tsbench.search.seeds import compose_tsbench
+from tsbench.search.composition import compose_tsbench
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 
 from tsbench.errors import ConfigError
 from tsbench.search import report
-from tsbench.search.seeds import compose_tsbench as compose
+from tsbench.search.composition import compose_tsbench as compose
 from tsbench.search.space import parse_space
 from tsbench.search.trials import Trial, read_trials, write_trials
 

@@ -15,7 +15,8 @@ import yaml
 from omegaconf import OmegaConf
 
 from tests.conftest import read_metrics, run_tsbench
-from tsbench.search.seeds import compose_tsbench, plain_multirun
+from tsbench.search.composition import compose_tsbench
+from tsbench.search.seeds import plain_multirun
 
 #: A user's own search preset (in a config folder of the search path) that sets more than
 #: the sweeper: config groups' options, settings off their defaults (a list among them).

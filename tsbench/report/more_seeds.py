@@ -11,8 +11,9 @@ from hydra.errors import HydraException
 
 from tsbench.report.collect import Cell
 from tsbench.rundir import HYDRA_OVERRIDES, HYDRA_RECORD, ran_in
+from tsbench.search.composition import compose_tsbench
 from tsbench.search.report import absolute_paths, run_hydra_overrides
-from tsbench.search.seeds import compose_tsbench, plain_multirun
+from tsbench.search.seeds import plain_multirun
 
 #: Where a cell's run folder keeps no command (a run saved in process, or by an older tsbench).
 NO_COMMAND = "its tsbench command with -m and seed={seeds} added"

@@ -11,5 +11,8 @@ and pruned trials told to the surrogate, failure rate), ``timing``, ``trials``
 (trials.csv), ``record`` (launch log, per-epoch reports), ``pruning`` (ASHA and median
 rules, the trial's reporter; no torch, so training imports it), ``report`` (best.yaml,
 log lines), ``plots`` and ``names`` (the record files and trial states, for readers that
-need no skopt).
+need no skopt), ``seeds`` (the plain multirun that runs more seeds of a chosen
+configuration), ``preset_settings`` (a search preset's settings written out as overrides,
+for that multirun), ``seed_refusal`` (no search over ``seed``) and ``composition``
+(tsbench's config composed before Hydra runs).
 """

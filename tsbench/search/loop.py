@@ -35,11 +35,11 @@ from hydra.core.utils import JobReturn
 from omegaconf import OmegaConf
 
 from tsbench.search import faults, plots, report
+from tsbench.search.composition import Compose
 from tsbench.search.names import BEST_FILE, TRIALS_FILE
 from tsbench.search.proposer import Proposer
 from tsbench.search.pruning import trial_overrides
 from tsbench.search.record import Launch, Record
-from tsbench.search.seeds import Compose
 from tsbench.search.settings import SweepSettings
 from tsbench.search.slots import Slots
 from tsbench.search.space import Scalar, SearchSpace

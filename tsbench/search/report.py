@@ -22,8 +22,9 @@ from skopt.space import Dimension
 
 from tsbench.atomic import write_with
 from tsbench.rundir import CONFIG, HYDRA_RECORD, PROTOCOL
+from tsbench.search.composition import Compose
 from tsbench.search.names import FAILED, PRUNED
-from tsbench.search.seeds import Compose, seeds_command
+from tsbench.search.seeds import seeds_command
 from tsbench.search.space import Scalar, SearchSpace, describe, format_value, position
 from tsbench.search.trials import Trial
 

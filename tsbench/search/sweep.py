@@ -82,7 +82,7 @@ from tsbench.search.optimizer import make_optimizer
 from tsbench.search.proposer import Proposer
 from tsbench.search.record import RECORD_DIR, Launch, Record
 from tsbench.search.report import WarmStart, absolute_paths, program, python_path
-from tsbench.search.seeds import refuse_seed
+from tsbench.search.seed_refusal import refuse_seed
 from tsbench.search.settings import SweepSettings, check_initial_points, check_settings
 from tsbench.search.space import Scalar, SearchSpace, parse_space
 from tsbench.search.timing import TimedTask
