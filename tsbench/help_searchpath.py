@@ -6,12 +6,10 @@ adds them to that starting search path."""
 
 from __future__ import annotations
 
-from hydra._internal.config_repository import ConfigRepository
-from hydra._internal.config_search_path_impl import ConfigSearchPathImpl
-from hydra._internal.utils import get_args_parser
 from hydra.core.override_parser.overrides_parser import OverridesParser
-from hydra.core.plugins import Plugins
 from hydra.errors import HydraException
+
+from tsbench.hydra_private import args_parser, config_sources
 
 #: The entries of ``hydra.searchpath`` that the running ``tsbench --help`` lists groups of.
 HELP_SEARCHPATH: list[str] = []
@@ -22,7 +20,7 @@ def help_searchpath(argv: list[str]) -> list[str]:
     given (one it cannot read Hydra warns of itself); none for any other command (Hydra
     reads the override itself there) or an override Hydra refuses (Hydra's to report)."""
     try:
-        args = get_args_parser().parse_args(argv)
+        args = args_parser().parse_args(argv)
     except SystemExit:  # a bad flag: Hydra's own parse reports it
         return []
     if not args.help:
@@ -41,12 +39,8 @@ def help_searchpath(argv: list[str]) -> list[str]:
 def available(entries: list[str]) -> list[str]:
     """The search path entries whose config source Hydra finds (a folder that exists, a
     package that imports)."""
-    Plugins.instance()  # registers the config sources (Hydra's, once per process)
-    search_path = ConfigSearchPathImpl()
-    for entry in entries:
-        search_path.append("tsbench --help", entry)
     try:
-        sources = ConfigRepository(search_path).get_sources()
+        sources = config_sources([("tsbench --help", entry) for entry in entries])
     except ValueError:  # a scheme Hydra has no source for: Hydra's to report
         return []
     return [entry for entry, source in zip(entries, sources, strict=True) if source.available()]

@@ -12,12 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from hydra._internal.config_repository import ConfigRepository
-from hydra._internal.config_search_path_impl import ConfigSearchPathImpl
 from hydra.core.default_element import GroupDefault
-from hydra.core.plugins import Plugins
 from omegaconf import DictConfig, OmegaConf
 
+from tsbench.hydra_private import load_config
 from tsbench.settings_check import at_first_values, check_settings, parse_each
 
 #: The settings a paper preset sets for its dataset and model, named in
@@ -68,13 +66,11 @@ def preset_groups(config: DictConfig, experiment: str) -> set[str]:
     """The config groups that preset ``experiment``'s own defaults list chooses an option of
     (``override /dataset: etth1``), read from the config sources ``config`` was composed
     from (the user's ``hydra.searchpath`` too); none where Hydra cannot load it."""
-    Plugins.instance()  # registers the config sources (Hydra's, once per process)
-    search_path = ConfigSearchPathImpl()
-    for source in OmegaConf.select(config, "hydra.runtime.config_sources", default=[]) or []:
-        if source.schema != "structured":
-            search_path.append(source.provider, f"{source.schema}://{source.path}")
+    search_path = [(source.provider, f"{source.schema}://{source.path}") for source
+                   in OmegaConf.select(config, "hydra.runtime.config_sources", default=[]) or []
+                   if source.schema != "structured"]
     try:
-        loaded = ConfigRepository(search_path).load_config(f"experiment/{experiment}")
+        loaded = load_config(search_path, f"experiment/{experiment}")
     except Exception:  # noqa: BLE001 - a preset Hydra cannot load is Hydra's to report
         return set()
     return {element.group.lstrip("/") for element in getattr(loaded, "defaults_list", None)

@@ -20,7 +20,6 @@ import shlex
 from pathlib import Path
 
 from hydra import compose, initialize_config_module
-from hydra._internal.utils import get_args_parser
 from hydra.core.global_hydra import GlobalHydra
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import Override
@@ -28,6 +27,7 @@ from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
 
 from tsbench.errors import ConfigError, TsbenchError, closest, closest_all, either
+from tsbench.hydra_private import args_parser
 
 #: Hydra's error for an override of a key the config does not have.
 UNKNOWN_KEY = re.compile(r"Could not override '([^']+)'")
@@ -45,7 +45,7 @@ def command_overrides(argv: list[str]) -> argparse.Namespace | None:
     config path or name, or a bad flag (Hydra's own parse reports it)."""
     try:
         with contextlib.redirect_stderr(io.StringIO()):
-            args = get_args_parser().parse_args(argv)
+            args = args_parser().parse_args(argv)
     except SystemExit:
         return None
     other_config = args.config_path or args.config_name or args.config_dir

@@ -6,12 +6,13 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.utils import JobReturn
 
+from tsbench.hydra_private import basic_sweeper_class
 
-class ResumableBasicSweeper(BasicSweeper):
+
+class ResumableBasicSweeper(basic_sweeper_class()):  # type: ignore[misc]
     """Hydra's basic sweeper (every combination of the swept values); with ``resume``, the
     jobs whose folders hold their finished runs are not launched again, and the others
     keep their job numbers (and so their folders)."""

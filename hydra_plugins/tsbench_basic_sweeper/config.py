@@ -4,12 +4,13 @@
 from dataclasses import dataclass
 from typing import Any
 
-from hydra._internal.core_plugins.basic_sweeper import BasicSweeperConf
 from hydra.core.config_store import ConfigStore
+
+from tsbench.hydra_private import basic_sweeper_conf_class
 
 
 @dataclass
-class ResumableBasicSweeperConf(BasicSweeperConf):
+class ResumableBasicSweeperConf(basic_sweeper_conf_class()):  # type: ignore[misc]
     """Hydra's basic sweeper's settings (``max_batch_size``, ``params``) and ``resume``."""
 
     _target_: str = (

@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import HydraException
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 from yaml import YAMLError
 
+from tsbench.hydra_private import basic_sweeper_jobs
 from tsbench.rundir import find_runs, started_jobs, tracker_copy
 from tsbench.search.names import BASIC_SWEEPERS, MULTIRUN_FILE, is_search
 
@@ -37,7 +37,7 @@ def planned_jobs(sweep: Path) -> tuple[list[list[str]], bool] | None:
         overrides = OverridesParser.create().parse_overrides(lines)
         swept = {o.get_key_element() for o in overrides if o.is_sweep_override()}
         jobs = [[o for o in job if o.split("=", 1)[0] in swept]
-                for batch in BasicSweeper.split_arguments(overrides, None) for job in batch]
+                for job in basic_sweeper_jobs(overrides)]
         return jobs, sweeper.get("_target_") == BASIC_SWEEPERS[1]
     except (OSError, YAMLError, OmegaConfBaseException, HydraException, AssertionError,
             AttributeError):

@@ -1,0 +1,93 @@
+"""The pieces of Hydra's private ``hydra._internal`` that tsbench uses, in one place, so
+that a Hydra upgrade that moves or changes them breaks here alone.
+
+Checked against hydra-core 1.3.8 (pyproject.toml allows >=1.3.2,<1.4). None of these has a
+public API (``hydra.core.*``, ``hydra.utils``, ``hydra.plugins.*``, ``omegaconf``) that
+does the same job:
+
+- :func:`args_parser`: Hydra's command-line parser (``--help``, ``-m``, ``--config-name``,
+  the overrides). ``@hydra.main`` builds it internally; a copy of its flags would drift from
+  the Hydra that parses the command.
+- :func:`config_sources` and :func:`load_config`: the config sources of a search path
+  (``file://``, ``pkg://``, a plugin's scheme) and a config loaded from them with its
+  defaults list parsed. The public ``ConfigLoader`` (``GlobalHydra.instance()
+  .config_loader()``) offers sources and defaults only for the primary config of an
+  initialized Hydra, not for one preset file of a given search path, and the public
+  ``ConfigSource`` leaves scheme resolution and the defaults list's grammar to the
+  private ``ConfigRepository``.
+- :func:`basic_sweeper_class`, :func:`basic_sweeper_conf_class` and
+  :func:`basic_sweeper_jobs`: Hydra's basic sweeper, which
+  ``hydra_plugins/tsbench_basic_sweeper`` subclasses (its ``split_arguments``,
+  ``_parse_config``, ``validate_batch_is_legal`` and attributes too), and its expansion of
+  a multirun's overrides into jobs, which a report counts as planned.
+  ``hydra.plugins.sweeper.Sweeper`` is only the abstract base. The classes are looked up in
+  Hydra's module when asked for, not bound when this module is imported: Hydra's plugin scan
+  executes ``hydra._internal.core_plugins``' modules again where they were imported before
+  (by this module, when ``tsbench`` checks a command), which makes a new ``BasicSweeper``,
+  and its ``__init__`` calls ``super(BasicSweeper, self)``, which names the new one; a
+  subclass of the class bound before the scan fails there (``super(type, obj): obj must be
+  an instance or subtype of type``).
+
+The ``_target_`` Hydra records for its basic sweeper is data, not an import: it stays in
+:data:`tsbench.search.names.BASIC_SWEEPERS`, which must import nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+
+from hydra._internal.config_repository import ConfigRepository
+from hydra._internal.config_search_path_impl import ConfigSearchPathImpl
+from hydra._internal.core_plugins import basic_sweeper
+from hydra._internal.utils import get_args_parser
+from hydra.core.override_parser.types import Override
+from hydra.core.plugins import Plugins
+from hydra.plugins.config_source import ConfigResult, ConfigSource
+from hydra.plugins.sweeper import Sweeper
+
+
+def args_parser() -> argparse.ArgumentParser:
+    """Hydra's parser of a command line, as ``@hydra.main`` uses it."""
+    return get_args_parser()
+
+
+def _repository(search_path: Sequence[tuple[str, str]]) -> ConfigRepository:
+    """Hydra's config repository over ``search_path`` (``(provider, path)`` entries, in
+    order); ValueError for a scheme Hydra has no source for."""
+    Plugins.instance()  # registers the config sources (Hydra's, once per process)
+    path = ConfigSearchPathImpl()
+    for provider, entry in search_path:
+        path.append(provider, entry)
+    return ConfigRepository(path)
+
+
+def config_sources(search_path: Sequence[tuple[str, str]]) -> list[ConfigSource]:
+    """The config source of each ``(provider, path)`` entry of ``search_path``, in order;
+    ValueError for a scheme Hydra has no source for."""
+    return _repository(search_path).get_sources()
+
+
+def load_config(search_path: Sequence[tuple[str, str]], config_path: str
+                ) -> ConfigResult | None:
+    """The config ``config_path`` (``experiment/dlinear_ili``) of the first source of
+    ``search_path`` that has it, with its parsed ``defaults_list``; None where none has it.
+    Raises what Hydra raises for a config it cannot load."""
+    return _repository(search_path).load_config(config_path)
+
+
+def basic_sweeper_class() -> type[Sweeper]:
+    """Hydra's basic sweeper class (``hydra/sweeper=basic``), as its module holds it now."""
+    return basic_sweeper.BasicSweeper
+
+
+def basic_sweeper_conf_class() -> type:
+    """The dataclass of Hydra's basic sweeper's settings, as its module holds it now."""
+    return basic_sweeper.BasicSweeperConf
+
+
+def basic_sweeper_jobs(overrides: list[Override]) -> list[list[str]]:
+    """The jobs Hydra's basic sweeper makes of a multirun's parsed ``overrides`` (every
+    combination of the swept values, as ``key=value`` lines), in job-number order."""
+    return [job for batch in basic_sweeper.BasicSweeper.split_arguments(overrides, None)
+            for job in batch]
