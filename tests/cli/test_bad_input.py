@@ -95,17 +95,23 @@ def test_bad_csv(case: str, tmp_path: Path) -> None:
     assert not run_dir.exists()  # no half-written results: not even Hydra's files
 
 
-def test_cells_ffill_filled_are_counted_where_they_are_scored(tmp_path: Path) -> None:
-    """700 rows: train targets 0-489, val 490-559, test 560-699 (seq_len 48). Column a is
-    empty at row 300, OT at 600 and 601: scored as if observed, so the card counts them per
-    split and the run says so where val or test scores them."""
+def _ffill_args(tmp_path: Path) -> list[str]:
+    """A tiny run of a 700-row CSV (written in ``tmp_path``) whose column a is empty at row
+    300 and OT at rows 600 and 601, with ``dataset.fillna=ffill``."""
     csv = tmp_path / "data.csv"
     lines = _rows(700, blank_at=300).splitlines(keepends=True)
     for row in (600, 601):
         lines[row] = lines[row].rsplit(",", 1)[0] + ",\n"
     csv.write_text(GOOD_HEAD + "".join(lines))
-    args = [a for a in TINY if not a.startswith("dataset")] + [
+    return [a for a in TINY if not a.startswith("dataset")] + [
         "dataset=csv", f"dataset.path={csv}", "dataset.fillna=ffill"]
+
+
+def test_cells_ffill_filled_are_counted_where_they_are_scored(tmp_path: Path) -> None:
+    """700 rows: train targets 0-489, val 490-559, test 560-699 (seq_len 48). Column a is
+    empty at row 300, OT at 600 and 601 (:func:`_ffill_args`): scored as if observed, so
+    the card counts them per split and the run says so where val or test scores them."""
+    args = _ffill_args(tmp_path)
     proc = run_tsbench(args, tmp_path / "run")
     card = json.loads((tmp_path / "run" / "protocol.json").read_text())
     assert card["dataset"]["filled"] == {
@@ -125,16 +131,10 @@ def test_cells_ffill_filled_are_counted_where_they_are_scored(tmp_path: Path) ->
 ])
 def test_cells_ffill_filled_are_counted_where_cross_validation_scores_them(
         tmp_path: Path, refit: str, said: str) -> None:
-    """The file of the test above with cv=tscv: 5 validation blocks of 93 rows over the
-    560 train+val rows; row 300 (column a, scored with features=M) lies in the fourth."""
-    csv = tmp_path / "data.csv"
-    lines = _rows(700, blank_at=300).splitlines(keepends=True)
-    for row in (600, 601):
-        lines[row] = lines[row].rsplit(",", 1)[0] + ",\n"
-    csv.write_text(GOOD_HEAD + "".join(lines))
-    args = [a for a in TINY if not a.startswith("dataset")] + [
-        "dataset=csv", f"dataset.path={csv}", "dataset.fillna=ffill", "cv=tscv",
-        f"cv.refit={refit}"]
+    """The run of the test above (:func:`_ffill_args`) with cv=tscv: 5 validation blocks
+    of 93 rows over the 560 train+val rows; row 300 (column a, scored with features=M) lies
+    in the fourth."""
+    args = [*_ffill_args(tmp_path), "cv=tscv", f"cv.refit={refit}"]
     proc = run_tsbench(args, tmp_path / "run")
     assert f"dataset.fillna=ffill filled scored target cells {said}: they are scored as " in (
         proc.stderr + proc.stdout)

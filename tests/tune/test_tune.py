@@ -277,55 +277,52 @@ def test_refit_seeds_that_are_not_seeds_of_refits_are_refused(
 def test_a_command_stage_a_would_fail_is_refused_before_any_folder(
         tmp_path: Path, fields: list[str], said: str, capsys: pytest.CaptureFixture) -> None:
     # checked in-process before stage (a) starts: no half-written tuning folder
+    assert said in _refused_before_any_folder(tmp_path, capsys, [*RECIPE, *fields])
+
+
+def _refused_before_any_folder(tmp_path: Path, capsys: pytest.CaptureFixture,
+                               fields: list[str]) -> str:
+    """What tsbench-tune says on stderr when it refuses ``fields`` on a CSV of
+    :data:`N_ROWS` rows, having exited with status 2 and made no tuning folder."""
     data, out = tmp_path / "series.csv", tmp_path / "out"
     series(N_ROWS).to_csv(data, index=False)
-    assert main(["dataset=csv", f"dataset.path={data}", *RECIPE, *fields, f"out={out}"]) == 2
-    assert said in capsys.readouterr().err
+    assert main(["dataset=csv", f"dataset.path={data}", *fields, f"out={out}"]) == 2
     assert not out.exists()
+    return capsys.readouterr().err
 
 
 def test_a_model_of_the_wrong_output_shape_is_refused_before_any_folder(
         tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     # a user's model forecasting one channel of three would train silently in every stage
-    data, out = tmp_path / "series.csv", tmp_path / "out"
-    series(N_ROWS).to_csv(data, index=False)
-    assert main(["dataset=csv", f"dataset.path={data}", "model=naive",
-                 "model._target_=tests.models.faulty_models.OneChannel", "seq_len=48",
-                 "pred_len=24", "recipe=quick", f"out={out}"]) == 2
+    said = _refused_before_any_folder(tmp_path, capsys, [
+        "model=naive", "model._target_=tests.models.faulty_models.OneChannel", "seq_len=48",
+        "pred_len=24", "recipe=quick"])
     assert ("tsbench-tune: error: model._target_: tests.models.faulty_models.OneChannel.forward "
             "returned shape (2, 24, 1) for training windows x of shape (2, 48, 3), "
-            "expected (batch, pred_len, n_vars) = (2, 24, 3)") in capsys.readouterr().err
-    assert not out.exists()
+            "expected (batch, pred_len, n_vars) = (2, 24, 3)") in said
 
 
 def test_a_model_that_reads_the_other_windows_of_its_batch_is_refused_before_any_folder(
         tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     # its validation scores, which every stage selects on, would be copied from the future
-    data, out = tmp_path / "series.csv", tmp_path / "out"
-    series(N_ROWS).to_csv(data, index=False)
-    assert main(["dataset=csv", f"dataset.path={data}", "model=naive",
-                 "model._target_=tests.models.faulty_models.PeeksAhead", "seq_len=48",
-                 "pred_len=24", "recipe=quick", f"out={out}"]) == 2
+    said = _refused_before_any_folder(tmp_path, capsys, [
+        "model=naive", "model._target_=tests.models.faulty_models.PeeksAhead", "seq_len=48",
+        "pred_len=24", "recipe=quick"])
     assert ("tsbench-tune: error: model._target_: tests.models.faulty_models.PeeksAhead.forward "
             "is not batch-independent: in eval mode its forecast of training window 0 alone "
-            "differs from its forecast in a batch of 8 consecutive training windows"
-            ) in capsys.readouterr().err
-    assert not out.exists()
+            "differs from its forecast in a batch of 8 consecutive training windows") in said
 
 
 def test_a_model_without_training_is_refused_before_any_folder(
         tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     # a classical baseline has no learning rate or epochs: stage (b) would fail on it
-    data, out = tmp_path / "series.csv", tmp_path / "out"
-    series(N_ROWS).to_csv(data, index=False)
-    assert main(["dataset=csv", f"dataset.path={data}", "model=theta", "pred_len=24",
-                 "seq_len=48", "recipe=quick", f"out={out}"]) == 2
-    assert capsys.readouterr().err == (
+    said = _refused_before_any_folder(tmp_path, capsys, [
+        "model=theta", "pred_len=24", "seq_len=48", "recipe=quick"])
+    assert said == (
         "tsbench-tune: error: model=theta: a model without training; tsbench-tune tunes a "
         "trained model's learning rate, epochs and hyperparameters -> tune model=patchtst, "
         "itransformer, dlinear or your own trained model, and score the classical baselines "
         "with tsbench -m model=naive,seasonal_naive,ets,theta,arima\n")
-    assert not out.exists()
 
 
 def test_the_report_says_which_channels_were_scored(tmp_path: Path) -> None:
