@@ -1781,6 +1781,14 @@ def test_retraining_skips_a_seed_the_search_trial_ran_with(
     assert launched == ["f_retrain_1_2"]
     assert ran["runs"] == [str(t.out / "f_retrain" / "1" / "seed_2")]
     assert "(f) configuration 1/1, seed 1: its search trial ran with it" in caplog.text
+    # a folder whose seed-1 copy an older tsbench trained keeps it: it resumes to its choices
+    done = t.out / "f_retrain" / "1" / "seed_1"
+    done.mkdir(parents=True)
+    (done / "metrics.json").write_text("{}")
+    (done / "config.yaml").write_text("seed: 1\n")
+    launched.clear()
+    assert retrain(t, {"batch_size": 32})["runs"] == [
+        str(done), str(t.out / "f_retrain" / "1" / "seed_2")] and launched == ["f_retrain_1_2"]
 
 
 def test_retraining_stops_where_a_run_and_the_refits_kept_for_g_would_overrun(

@@ -436,11 +436,13 @@ def retrain(t: Tuning, lr: dict[str, float]) -> dict[str, Any]:
     for rank, config in enumerate(configs, start=1):
         own = int(read_config(Path(config["run"])).seed)
         for seed in t.recipe.seeds:
-            if int(seed) == own:  # the search trial is this run: a copy would add nothing
+            run_dir = t.out / "f_retrain" / f"{rank}" / f"seed_{seed}"
+            # the search trial is this run: a copy would add nothing (one an older tsbench
+            # trained stays, so that its folder resumes to the same choices)
+            if int(seed) == own and not is_finished(run_dir):
                 log.info("(f) configuration %d/%d, seed %s: its search trial ran with it",
                          rank, len(configs), seed)
                 continue
-            run_dir = t.out / "f_retrain" / f"{rank}" / f"seed_{seed}"
             if not is_finished(run_dir):
                 refit_time = refit_reserve(t, configs, runs, config, int(seed))
                 left = t.budget_left()
