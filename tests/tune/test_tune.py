@@ -1691,13 +1691,18 @@ def test_the_stages_use_the_series_and_model_a_preset_chose(tmp_path: Path) -> N
     assert search_args(tuning, lr, found)[0] == "search=dlinear_tune"
 
 
-def _trials(sweep_dir: Path, rows: list[tuple[str, str, str, float]]) -> None:
-    """A stage's trials.csv: (status, objective, patch_len, seconds) per trial."""
+def _trials(sweep_dir: Path, rows: list[tuple[str, str, str, float]], seed: int = 2021
+            ) -> None:
+    """A stage's trials.csv: (status, objective, patch_len, seconds) per trial; each trial's
+    job folder holds its config (its ``seed``: the command's, tsbench's default 2021)."""
     sweep_dir.mkdir(parents=True, exist_ok=True)
     lines = ["trial,job,status,objective,seconds,model.patch_len,job_dir,error"]
     lines += [f"{i},{i},{status},{objective},{seconds},{patch},{i}," for i, (status, objective,
               patch, seconds) in enumerate(rows)]
     (sweep_dir / "trials.csv").write_text("\n".join(lines) + "\n")
+    for i in range(len(rows)):
+        (sweep_dir / str(i)).mkdir(exist_ok=True)
+        (sweep_dir / str(i) / "config.yaml").write_text(f"seed: {seed}\n")
 
 
 def _tuning(tmp_path: Path, *fields: str) -> Tuning:
@@ -1754,6 +1759,33 @@ def test_a_resumed_retraining_stage_trains_only_the_runs_not_finished(
     ran = retrain(t, {"batch_size": 32})
     assert launched == ["f_retrain_1_2"]
     assert ran["runs"] == [str(done), str(t.out / "f_retrain" / "1" / "seed_2")]
+
+
+def test_retraining_skips_a_seed_the_search_trial_ran_with(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A command's ``seed=1`` is its trials' seed too: (f) with ``recipe.seeds=[1,2]``
+    trains seed 2 alone (seed 1 would repeat the search trial, a full-budget run spent on a
+    copy of a member the ensemble already has)."""
+    t = _tuning(tmp_path, "seed=1", "recipe.top_k=1", "recipe.seeds=[1,2]",
+                "recipe.refit=false")
+    _trials(t.out / "d_random", [("ok", "0.1", "16", 6.0)], seed=1)
+    launched: list[str] = []
+    monkeypatch.setattr(recipe_module, "run_stage",
+                        lambda stage, command, out: launched.append(stage))
+    with caplog.at_level("INFO", logger="tsbench.tune"):
+        ran = retrain(t, {"batch_size": 32})
+    assert launched == ["f_retrain_1_2"]
+    assert ran["runs"] == [str(t.out / "f_retrain" / "1" / "seed_2")]
+    assert "(f) configuration 1/1, seed 1: its search trial ran with it" in caplog.text
+    # a folder whose seed-1 copy an older tsbench trained keeps it: it resumes to its choices
+    done = t.out / "f_retrain" / "1" / "seed_1"
+    done.mkdir(parents=True)
+    (done / "metrics.json").write_text("{}")
+    (done / "config.yaml").write_text("seed: 1\n")
+    launched.clear()
+    assert retrain(t, {"batch_size": 32})["runs"] == [
+        str(done), str(t.out / "f_retrain" / "1" / "seed_2")] and launched == ["f_retrain_1_2"]
 
 
 def test_retraining_stops_where_a_run_and_the_refits_kept_for_g_would_overrun(

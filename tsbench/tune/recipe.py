@@ -422,8 +422,9 @@ def short_budget(t: Tuning) -> str:
 
 def retrain(t: Tuning, lr: dict[str, float]) -> dict[str, Any]:
     """(f) The best configurations again with each of ``recipe.seeds`` (their search run is
-    one more member), best first, while the budget lasts; with ``recipe.refit`` it keeps
-    what (g)'s refits will take (:func:`refit_reserve`)."""
+    one more member: a seed it ran with is skipped, not trained twice), best first, while
+    the budget lasts; with ``recipe.refit`` it keeps what (g)'s refits will take
+    (:func:`refit_reserve`)."""
     configs = top_configs(t)[: int(t.recipe.top_k)]
     if not configs:  # (g) then scores the baseline, the one full-budget run there is
         if _finite(read_metrics(t.out / "a_baseline")["objective"]) is None:
@@ -433,8 +434,15 @@ def retrain(t: Tuning, lr: dict[str, float]) -> dict[str, Any]:
         return {"runs": [], "configs": []}
     runs: list[str] = []
     for rank, config in enumerate(configs, start=1):
+        own = int(read_config(Path(config["run"])).seed)
         for seed in t.recipe.seeds:
             run_dir = t.out / "f_retrain" / f"{rank}" / f"seed_{seed}"
+            # the search trial is this run: a copy would add nothing (one an older tsbench
+            # trained stays, so that its folder resumes to the same choices)
+            if int(seed) == own and not is_finished(run_dir):
+                log.info("(f) configuration %d/%d, seed %s: its search trial ran with it",
+                         rank, len(configs), seed)
+                continue
             if not is_finished(run_dir):
                 refit_time = refit_reserve(t, configs, runs, config, int(seed))
                 left = t.budget_left()
