@@ -8,7 +8,6 @@ import os
 from pathlib import Path
 
 import pytest
-import pytorch_lightning.loggers
 import yaml
 from mlflow.tracking import MlflowClient
 from omegaconf import OmegaConf
@@ -274,7 +273,7 @@ def test_mlflow_logs_the_resolved_config(tmp_path: Path, monkeypatch: pytest.Mon
         def log_hyperparams(self, params: dict) -> None:
             logged.append(params)
 
-    monkeypatch.setattr(pytorch_lightning.loggers, "MLFlowLogger", Recorded)
+    monkeypatch.setattr(loggers, "MlflowRunLogger", Recorded)
     cfg = OmegaConf.create({
         "logger": {"tracking_uri": f"sqlite:///{tmp_path / 'mlflow.db'}",
                    "output_root": str(tmp_path), "experiment_name": "e"},
