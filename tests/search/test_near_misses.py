@@ -73,6 +73,9 @@ def test_a_sweep_whose_trials_were_all_pruned_says_it_has_no_best() -> None:
         "none of the 4 trials ran its full budget (4 pruned), so there is no best trial and no "
         "best.yaml -> resume with more time (hydra.sweeper.max_seconds) or prune later (raise "
         "hydra.sweeper.pruner.min_epochs)")
+    [said] = closing_warnings(space, pruned, maximize=False, warm_best=True)
+    assert "so there is no best trial and best.yaml names the warm-start file's best alone " \
+        "-> resume" in said  # a warm-start trial better than none: best.yaml names it
     assert no_full_budget(TRIALS) == ""  # a full-budget trial: best.yaml names it
     failed = [Trial(1, 0, [0.5], None, 1.0, "0", "ValueError: ...")]
     assert no_full_budget(failed) == ""  # the summary names failed trials

@@ -204,18 +204,25 @@ def test_program(monkeypatch, argv0: str, program: str) -> None:
     assert report.program() == program
 
 
-def test_a_better_warm_start_trial_is_named_where_its_command_is() -> None:
-    """Where this sweep has no best trial (none ran its full budget), it writes no
-    best.yaml: the warm-start trial's command is in the best.yaml beside its file."""
+def test_a_better_warm_start_trial_is_named_where_its_command_is(tmp_path: Path) -> None:
+    """Where this sweep has no best trial (none ran its full budget), its best.yaml holds
+    the better warm-start trial, its command and the sweep's counts alone (no main block:
+    no trial of this sweep to name), and the closing line points there."""
     warm = report.WarmStart(Path("rs/trials.csv"), (TRIALS[2],))
     assert report.better_warm(TRIALS[:2], warm, maximize=False) == TRIALS[2]
     assert report.better_warm(TRIALS, warm, maximize=False) is None  # a tie is not better
     assert report.better_warm([TRIALS[1]], warm, maximize=False) == TRIALS[2]
-    said = report.summary([TRIALS[1]], None, "0.25 (trial 3 of rs/trials.csv: lr=0.0001)",
-                          Path("rs/best.yaml"))
+    path = tmp_path / "best.yaml"
+    assert report.write_best(path, SPACE, [TRIALS[1]], False, compose, warm) is None
+    best = yaml.safe_load(path.read_text())
+    assert {k: v for k, v in best.items() if k != "warm_start_best"} == {
+        "direction": "minimize", "trials_finished": 0, "trials_pruned": 0, "trials_failed": 1}
+    assert best["warm_start_best"]["trial"] == 3
+    assert "optim.lr=0.0001" in best["warm_start_best"]["command"]
+    said = report.summary([TRIALS[1]], None, "0.25 (trial 3 of rs/trials.csv: lr=0.0001)")
     assert said.endswith("; best none; the warm-start file's best, 0.25 (trial 3 of "
                          "rs/trials.csv: lr=0.0001), is better than this sweep's -> "
-                         "rs/best.yaml gives its command")
+                         "best.yaml's warm_start_best gives its command")
 
 
 def test_trial_line() -> None:

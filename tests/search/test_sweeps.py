@@ -409,37 +409,47 @@ def test_a_warm_start_trial_is_named_by_its_own_number_and_folder(
 
 
 def test_a_warm_start_better_than_a_sweep_without_a_best_says_where_its_command_is() -> None:
-    """A sweep whose every trial failed writes no best.yaml: its closing line points to the
-    best.yaml beside the warm-start file where there is one, else to the settings named; a
-    sweep that ran no trial (the warm start had tried every point) says so, not "better
-    than this sweep's"."""
-    beside = Path("/sweeps/rs/best.yaml")
+    """A sweep whose every trial failed, or that ran none (the warm start had tried every
+    point), has its best.yaml name the warm-start file's best: its closing line points
+    there, and says that it ran no trial, not "better than this sweep's"."""
     failed = [Trial(1, 0, [1.0], None, 0.5, "0", "ValueError: boom")]
-    assert report.summary(failed, None, "0.1 (trial 3 of f: x=1)", beside).endswith(
-        f"the warm-start file's best, 0.1 (trial 3 of f: x=1), is better than this sweep's "
-        f"-> {beside} gives its command")
     assert report.summary(failed, None, "0.1 (trial 3 of f: x=1)").endswith(
-        "is better than this sweep's -> rerun it with the settings named")
-    assert report.summary([], None, "0.1 (trial 3 of f: x=1)", beside).endswith(
-        f"the warm-start file's best, 0.1 (trial 3 of f: x=1), stands: this sweep ran no "
-        f"trial -> {beside} gives its command")
+        "the warm-start file's best, 0.1 (trial 3 of f: x=1), is better than this sweep's "
+        "-> best.yaml's warm_start_best gives its command")
+    assert report.summary([], None, "0.1 (trial 3 of f: x=1)").endswith(
+        "the warm-start file's best, 0.1 (trial 3 of f: x=1), stands: this sweep ran no "
+        "trial -> best.yaml's warm_start_best gives its command")
 
 
 def test_a_space_the_warm_start_tried_whole_says_so(tmp_path: Path, caplog) -> None:
     """Every point in the warm-start file: the sweep runs none, says the file tried them,
-    and that the file's best stands (no trial of its own to be better than)."""
+    that the file's best stands (no trial of its own to be better than), and writes a
+    best.yaml that names that trial as the warm start's, with its counts: no main block
+    (no trial of this sweep), no trials.csv."""
     space = ["x=choice(0.3, -0.9)", "kind=a,b"]
     multirun(tmp_path / "rs", *space, "hydra.sweeper.mode=random", "hydra.sweeper.n_trials=4")
+    best_rs = min(read_rows(tmp_path / "rs"), key=lambda r: float(r["objective"]))
     caplog.set_level(logging.INFO, logger="tsbench.search")
     caplog.clear()
+    warm = tmp_path / "rs" / "trials.csv"
     multirun(tmp_path / "bo", *space, "hydra.sweeper.n_trials=2",
-             "hydra.sweeper.n_initial_points=0",
-             f"hydra.sweeper.warm_start={tmp_path / 'rs' / 'trials.csv'}")
+             "hydra.sweeper.n_initial_points=0", f"hydra.sweeper.warm_start={warm}")
     said = [r.message for r in caplog.records]
     assert ("search space exhausted after 0 trials: every point tried, 4 of them by the "
             "warm-start file") in said
     done = next(m for m in said if m.startswith("sweep done"))
-    assert "stands: this sweep ran no trial -> " in done and "better than" not in done
+    assert done.endswith("stands: this sweep ran no trial -> best.yaml's warm_start_best "
+                         "gives its command") and "better than" not in done
+    best = yaml.safe_load((tmp_path / "bo" / "best.yaml").read_text())
+    assert list(best) == ["warm_start_best", "direction", "trials_finished", "trials_pruned",
+                          "trials_failed"]
+    assert [best[k] for k in list(best)[1:]] == ["minimize", 0, 0, 0]
+    ahead = best["warm_start_best"]
+    assert (ahead["objective"], ahead["params"], ahead["file"], ahead["trial"]) == (
+        float(best_rs["objective"]), {"x": 0.3, "kind": "a"}, str(warm), int(best_rs["trial"]))
+    assert ahead["note"].startswith("this sweep has no trial that ran its full budget")
+    assert ahead["job_dir"] == str((tmp_path / "rs" / best_rs["job_dir"]).resolve())
+    assert not (tmp_path / "bo" / "trials.csv").exists()
 
 
 def test_a_worse_warm_start_is_not_named(tmp_path: Path, caplog) -> None:

@@ -8,7 +8,6 @@ import os
 from pathlib import Path
 
 import pytest
-import pytorch_lightning.loggers
 import yaml
 from mlflow.tracking import MlflowClient
 from omegaconf import OmegaConf
@@ -82,6 +81,33 @@ def test_a_warm_start_trial_that_beats_the_sweep_is_on_its_parent(tmp_path: Path
         "tsbench.sweep_dir": str((tmp_path / "bo").resolve()),
         "tsbench.best_found_in": "warm start", "tsbench.best_job_dir": best["job_dir"],
         "tsbench.warm_start_file": str(warm),
+        "tsbench.warm_start_best_trial": str(ahead["trial"]),
+        "tsbench.warm_start_best_job_dir": ahead["job_dir"]}
+
+
+def test_a_warm_start_that_left_the_sweep_no_trial_is_on_its_parent(tmp_path: Path) -> None:
+    """A warm-started search that runs no trial (the warm start had tried every point):
+    its best.yaml names the warm-start file's best, and the parent logs that result as the
+    warm start's, with this sweep's counts (none ran) and no best of its own."""
+    store = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    tracked = ["+hydra.callbacks.mlflow_sweep._target_=tsbench.tracking.mlflow_sweep."
+               "MlflowSweepCallback", f"+hydra.callbacks.mlflow_sweep.tracking_uri={store}",
+               f"+hydra.callbacks.mlflow_sweep.output_root={tmp_path}"]
+    space = ["x=choice(0.3, -0.9)", "kind=a,b"]
+    multirun(tmp_path / "rs", *space, "hydra.sweeper.mode=random",
+             "hydra.sweeper.n_trials=4")  # every point, the best (0.3, a) among them
+    warm = tmp_path / "rs" / "trials.csv"
+    multirun(tmp_path / "bo", *space, *tracked, "hydra.sweeper.n_trials=2",
+             "hydra.sweeper.n_initial_points=0", f"hydra.sweeper.warm_start={warm}")
+    ahead = yaml.safe_load((tmp_path / "bo" / "best.yaml").read_text())["warm_start_best"]
+    run = MlflowClient(store).get_run((tmp_path / "bo" / PARENT_RUN_FILE).read_text())
+    assert run.info.status == "FINISHED"
+    assert run.data.metrics == {"warm_start_best_objective": ahead["objective"],
+                                "trials_finished": 0, "trials_pruned": 0, "trials_failed": 0}
+    assert run.data.params == {"warm_start_best.x": "0.3", "warm_start_best.kind": "a"}
+    assert {k: v for k, v in run.data.tags.items() if k.startswith("tsbench.")} == {
+        "tsbench.sweep_dir": str((tmp_path / "bo").resolve()),
+        "tsbench.best_found_in": "warm start", "tsbench.warm_start_file": str(warm),
         "tsbench.warm_start_best_trial": str(ahead["trial"]),
         "tsbench.warm_start_best_job_dir": ahead["job_dir"]}
 
@@ -274,7 +300,7 @@ def test_mlflow_logs_the_resolved_config(tmp_path: Path, monkeypatch: pytest.Mon
         def log_hyperparams(self, params: dict) -> None:
             logged.append(params)
 
-    monkeypatch.setattr(pytorch_lightning.loggers, "MLFlowLogger", Recorded)
+    monkeypatch.setattr(loggers, "MlflowRunLogger", Recorded)
     cfg = OmegaConf.create({
         "logger": {"tracking_uri": f"sqlite:///{tmp_path / 'mlflow.db'}",
                    "output_root": str(tmp_path), "experiment_name": "e"},

@@ -146,16 +146,17 @@ class Loop:
         if self.trials:
             self._write_record()
             self.plotter.draw(self.trials)
+        else:  # none ran (the warm start had tried every point): best.yaml names its best
+            report.write_best(self.sweep_dir / BEST_FILE, self.space, [],
+                              self.s.direction == "maximize", self.compose, self.warm)
         if self.abort is not None:
             raise self.abort
         better = self._better_warm()
         note = "" if better is None or self.warm is None else (
             report.warm_text(self.space, better, self.warm))
-        beside = None if self.warm is None else self.warm.file.parent / BEST_FILE
-        log.info(report.summary(self.trials, self._best(), note,
-                                beside if beside is not None and beside.is_file() else None))
+        log.info(report.summary(self.trials, self._best(), note))
         for warning in report.closing_warnings(self.space, self.trials,
-                                               self.s.direction == "maximize"):
+                                               self.s.direction == "maximize", bool(note)):
             log.warning(warning)
         return self.launched
 

@@ -155,23 +155,27 @@ def near_misses(trials: Sequence[Trial], maximize: bool) -> str:
     return "; ".join(said)
 
 
-def no_full_budget(trials: Sequence[Trial]) -> str:
+def no_full_budget(trials: Sequence[Trial], warm_best: bool = False) -> str:
     """The warning of a sweep whose trials were pruned or failed, none running its full
-    budget: it has no best trial, so no best.yaml ("" otherwise)."""
+    budget: it has no best trial, so no best.yaml, or (``warm_best``) one that names the
+    warm-start file's best alone ("" otherwise)."""
     pruned = sum(t.status == PRUNED for t in trials)
     if not pruned or any(t.ok for t in trials):
         return ""
+    written = ("best.yaml names the warm-start file's best alone" if warm_best
+               else "no best.yaml")
     return (f"none of the {len(trials)} trials ran its full budget ({pruned} pruned), so there "
-            "is no best trial and no best.yaml -> resume with more time (hydra.sweeper."
+            f"is no best trial and {written} -> resume with more time (hydra.sweeper."
             "max_seconds) or prune later (raise hydra.sweeper.pruner.min_epochs)")
 
 
-def closing_warnings(space: SearchSpace, trials: Sequence[Trial], maximize: bool) -> list[str]:
+def closing_warnings(space: SearchSpace, trials: Sequence[Trial], maximize: bool,
+                     warm_best: bool = False) -> list[str]:
     """What a sweep warns of when it ends: best trials at a range's edge
     (:func:`sweep_edges`), pruned near misses (:func:`near_misses`) and no trial at its
-    full budget (:func:`no_full_budget`)."""
+    full budget (:func:`no_full_budget`; ``warm_best``: a warm-start trial is named)."""
     return [w for w in (sweep_edges(space, trials, maximize)[1], near_misses(trials, maximize),
-                        no_full_budget(trials)) if w]
+                        no_full_budget(trials, warm_best)) if w]
 
 
 def program() -> str:
@@ -340,32 +344,45 @@ def write_best(
     compose: Compose,
     warm: WarmStart | None = None,
 ) -> Trial | None:
-    """Write ``best.yaml`` atomically; return the best trial (None if none finished).
-    ``compose`` is the sweep's Hydra, which reads its preset's settings for the seeds
-    command (:func:`more_seeds_command`). Its main block is this sweep's best trial; a
-    warm-start trial better than all of them leads it as ``warm_start_best``
-    (:func:`warm_block`)."""
+    """Write ``best.yaml`` atomically; return this sweep's best trial (None if none ran
+    its full budget). ``compose`` is the sweep's Hydra, which reads its preset's settings
+    for the seeds command (:func:`more_seeds_command`). Its main block is this sweep's best
+    trial; a warm-start trial better than all of them leads it as ``warm_start_best``
+    (:func:`warm_block`). A sweep without a best trial of its own (it ran none, the warm
+    start having tried its points, or each was pruned or failed) writes the warm-start
+    block and its trial counts alone, where a warm-start trial is its best, else
+    nothing."""
     best = best_trial(trials, maximize)
-    if best is None:
-        return None
     better = better_warm(trials, warm, maximize)
-    content = {} if better is None or warm is None else {
-        "warm_start_best": warm_block(space, better, warm)}
-    content |= {
-        "objective": best.objective,
-        "direction": "maximize" if maximize else "minimize",
-        "trial": best.number,
-        "job": best.job,
-        "job_dir": best.job_dir,
-        "params": space.values(best.point),
-        "overrides": space.overrides(best.point),
-        "command": reproduce_command(space, best, path.parent / best.job_dir),
-        "seeds_command": more_seeds_command(space, best, path.parent / best.job_dir, compose),
+    if better is None or warm is None:
+        if best is None:
+            return None
+        content = {}
+    else:
+        content = {"warm_start_best": warm_block(space, better, warm, alone=best is None)}
+    direction = {"direction": "maximize" if maximize else "minimize"}
+    counts = {
         "trials_finished": sum(t.ok for t in trials),
         "trials_pruned": sum(t.status == PRUNED for t in trials),
         "trials_failed": sum(t.status == FAILED for t in trials),
-        "at_range_edge": sweep_edges(space, trials, maximize)[0],
     }
+    if best is None:
+        content |= direction | counts
+    else:
+        content |= {
+            "objective": best.objective,
+            **direction,
+            "trial": best.number,
+            "job": best.job,
+            "job_dir": best.job_dir,
+            "params": space.values(best.point),
+            "overrides": space.overrides(best.point),
+            "command": reproduce_command(space, best, path.parent / best.job_dir),
+            "seeds_command": more_seeds_command(space, best, path.parent / best.job_dir,
+                                                compose),
+            **counts,
+            "at_range_edge": sweep_edges(space, trials, maximize)[0],
+        }
 
     def write(handle: IO[str]) -> None:
         yaml.safe_dump(content, handle, sort_keys=False, width=10_000)
@@ -385,14 +402,18 @@ def warm_run_dir(trial: Trial, warm: WarmStart) -> Path | None:
     return run_dir if run_dir.is_dir() else None
 
 
-def warm_block(space: SearchSpace, trial: Trial, warm: WarmStart) -> dict:
+def warm_block(space: SearchSpace, trial: Trial, warm: WarmStart, alone: bool = False
+               ) -> dict:
     """best.yaml's ``warm_start_best``: the warm-start trial better than every trial of
-    this sweep, its file and the command that reruns it (with what its job folder recorded
-    of its run, where that folder is found: :func:`warm_run_dir`)."""
+    this sweep (``alone``: this sweep has none that ran its full budget), its file and the
+    command that reruns it (with what its job folder recorded of its run, where that
+    folder is found: :func:`warm_run_dir`)."""
     run_dir = warm_run_dir(trial, warm)
+    than = ("this sweep has no trial that ran its full budget (its counts below)" if alone
+            else "a trial of the warm-start file is better than every trial of this sweep "
+                 "(below)")
     return {
-        "note": "a trial of the warm-start file is better than every trial of this sweep "
-                "(below): this is the best configuration known -> run its command",
+        "note": f"{than}: this is the best configuration known -> run its command",
         "objective": trial.objective,
         "file": str(warm.file),
         "trial": trial.number,
@@ -423,12 +444,10 @@ def trial_line(
             f"elapsed={elapsed:.1f}s")
 
 
-def summary(trials: Sequence[Trial], best: Trial | None, warm_note: str = "",
-            warm_best_yaml: Path | None = None) -> str:
+def summary(trials: Sequence[Trial], best: Trial | None, warm_note: str = "") -> str:
     """The closing line: how many trials finished, were pruned or failed, and the best;
     ``warm_note`` names a better warm-start trial (:func:`warm_text`), whose command is in
-    this sweep's best.yaml, or where this sweep has no best trial (and writes none), in
-    ``warm_best_yaml``, the best.yaml beside the warm-start file (None: none there)."""
+    this sweep's best.yaml (:func:`write_best`: also where this sweep has no best trial)."""
     ok = sum(t.ok for t in trials)
     pruned = sum(t.status == PRUNED for t in trials)
     failed = [t for t in trials if t.status == FAILED]
@@ -438,13 +457,8 @@ def summary(trials: Sequence[Trial], best: Trial | None, warm_note: str = "",
         jobs = ", ".join(f"{t.number} (job {t.job_dir or t.job})" for t in failed[:10])
         line += f" (trials {jobs}{', ...' if len(failed) > 10 else ''}: see their logs)"
     best_text = "none" if best is None else f"{best.objective:.6g} (trial {best.number})"
-    if warm_note:  # best.yaml is written only where this sweep has a best trial
-        if best is not None:
-            where = "best.yaml's warm_start_best gives its command"
-        elif warm_best_yaml is not None:
-            where = f"{warm_best_yaml} gives its command"
-        else:
-            where = "rerun it with the settings named"
+    if warm_note:
         beats = "is better than this sweep's" if trials else "stands: this sweep ran no trial"
-        best_text += f"; the warm-start file's best, {warm_note}, {beats} -> {where}"
+        best_text += (f"; the warm-start file's best, {warm_note}, {beats} -> best.yaml's "
+                      "warm_start_best gives its command")
     return f"{line}; best {best_text}"

@@ -220,14 +220,20 @@ class MlflowSweepCallback(Callback):
         as metrics. Where its ``warm_start_best`` leads it (a warm-start trial better than
         every trial of the sweep, the best configuration known), that trial beside it, as
         ``warm_start_best_objective``, ``warm_start_best.<name>`` params and tags naming
-        its file, trial and folder (where found); :data:`BEST_FOUND_TAG` says which leads."""
+        its file, trial and folder (where found); :data:`BEST_FOUND_TAG` says which leads.
+        A sweep with no best trial of its own (no main block: it ran none, the warm start
+        having tried its points, or none ran its full budget) logs the warm-start trial
+        and the counts alone."""
         from mlflow.entities import Metric, Param, RunTag
 
         warm = best.get("warm_start_best")
-        metrics = {"best_objective": best["objective"], **{key: best[key] for key in COUNTS}}
-        params = {f"best.{k}": v for k, v in best["params"].items()}
-        tags = {"tsbench.best_job_dir": best["job_dir"],
-                BEST_FOUND_TAG: "this sweep" if warm is None else "warm start"}
+        metrics = {key: best[key] for key in COUNTS}
+        params: dict[str, Any] = {}
+        tags = {BEST_FOUND_TAG: "this sweep" if warm is None else "warm start"}
+        if "objective" in best:  # this sweep's best trial
+            metrics["best_objective"] = best["objective"]
+            params |= {f"best.{k}": v for k, v in best["params"].items()}
+            tags["tsbench.best_job_dir"] = best["job_dir"]
         if warm is not None:
             metrics["warm_start_best_objective"] = warm["objective"]
             params |= {f"warm_start_best.{k}": v for k, v in warm["params"].items()}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -10,10 +11,13 @@ from omegaconf import OmegaConf
 from pytorch_lightning.loggers import CSVLogger, Logger, TensorBoardLogger
 
 from tsbench.errors import ConfigError
-from tsbench.rundir import ARTIFACTS, LOGS, TENSORBOARD
+from tsbench.rundir import ARTIFACTS, LOGS, METRICS, TENSORBOARD
+from tsbench.tracking.mlflow_run import MlflowRunLogger
 from tsbench.tracking.tensorboard_run import TensorBoardRunLogger
 from tsbench.tracking.wandb_run import WandbRunLogger, wandb_logger
 from tsbench.training.protocol import flat_params
+
+log = logging.getLogger(__name__)
 
 LOGGERS = ("csv", "tensorboard", "mlflow", "wandb", "none")
 
@@ -39,7 +43,6 @@ def build_logger(cfg: Any, run_dir: Path) -> Logger | bool:
 def _mlflow_logger(cfg: Any, run_dir: Path) -> Logger:
     try:
         from mlflow.exceptions import MlflowException
-        from pytorch_lightning.loggers import MLFlowLogger
 
         from tsbench.tracking.mlflow_store import (
             artifact_location,
@@ -58,7 +61,7 @@ def _mlflow_logger(cfg: Any, run_dir: Path) -> Logger:
     check_server(uri)
     try:  # the store is opened here, before any training
         with store_opened_alone(uri):  # its tables, the experiment and the run, one by one
-            logger = MLFlowLogger(
+            logger = MlflowRunLogger(
                 experiment_name=str(cfg.logger.experiment_name),
                 # the seed named: a seed sweep's job folders 0, 1, ... are not its seeds
                 run_name=(f"{cfg.model.name}-{cfg.dataset.name}-{cfg.pred_len}-seed{cfg.seed}-"
@@ -104,8 +107,7 @@ def log_final_metrics(logger: Logger | bool, metrics: dict[str, Any], cfg: Any) 
 def log_protocol(logger: Logger | bool, card: dict[str, Any]) -> None:
     """Record the run's protocol card as MLflow params or W&B config entries
     (``protocol.<field>...``), or as TensorBoard's ``protocol`` text (its JSON)."""
-    if isinstance(logger, WandbRunLogger) or (
-            logger and type(logger).__name__ == "MLFlowLogger"):
+    if isinstance(logger, (WandbRunLogger, MlflowRunLogger)):
         logger.log_hyperparams(flat_params(card, "protocol"))
     elif isinstance(logger, TensorBoardLogger):  # one hparams record per run: the config's
         text = json.dumps(card, indent=2, sort_keys=True)  # as protocol.json holds it
@@ -116,8 +118,26 @@ def log_artifacts(logger: Logger | bool, run_dir: Path) -> None:
     """Attach the run's outputs to an MLflow or W&B run and close it."""
     if isinstance(logger, WandbRunLogger):
         logger.finish(run_dir)
-    if logger and type(logger).__name__ == "MLFlowLogger":
+    if isinstance(logger, MlflowRunLogger):
         for name in ARTIFACTS:
             if (run_dir / name).is_file():
                 logger.experiment.log_artifact(logger.run_id, str(run_dir / name))
-        logger.finalize("success")
+        logger.end()
+
+
+def end_broken_off(logger: Logger | bool, error: BaseException, run_dir: Path) -> None:
+    """End the MLflow run of a run in ``run_dir`` that ``error`` broke off: KILLED for a
+    stop from outside (Ctrl-C, SIGTERM), with the epoch it reached; FAILED for an error of
+    its own (:meth:`MlflowRunLogger.end_broken_off`); FINISHED where its ``metrics.json``
+    was written (it finished, only its files' upload was cut short: a resumed sweep counts
+    it). A store that fails here is said in one warning: the run's own error is raised."""
+    if not isinstance(logger, MlflowRunLogger):
+        return
+    try:
+        if (run_dir / METRICS).is_file():
+            logger.end()
+        else:
+            logger.end_broken_off(error)
+    except Exception as failed:  # the run's error, not this one, is the one raised
+        log.warning("MLflow: the broken-off run %s could not be ended (%s): it stays RUNNING",
+                    logger.run_id, " ".join(str(failed).split())[:200])

@@ -37,7 +37,13 @@ from tsbench.training.evaluate import (
 )
 from tsbench.training.flat_channels import FLAT_KEY, flat_warning
 from tsbench.training.gpu import out_of_memory, out_of_memory_error, trainer_devices
-from tsbench.training.loggers import build_logger, log_artifacts, log_final_metrics, log_protocol
+from tsbench.training.loggers import (
+    build_logger,
+    end_broken_off,
+    log_artifacts,
+    log_final_metrics,
+    log_protocol,
+)
 from tsbench.training.lr_find import lr_find_settings
 from tsbench.training.plots import plot_forecasts
 from tsbench.training.protocol import filled_scored_channels, protocol_card, pruned_card
@@ -174,6 +180,17 @@ def _run(cfg: DictConfig, run_dir: Path, threads: int) -> dict[str, Any]:
     _warn_short_season(cfg, series, borders)
     _warn_few_val_windows(cfg, borders)
     logger = build_logger(cfg, run_dir)
+    try:
+        return _logged_run(cfg, series, borders, run_dir, logger, threads, began)
+    except BaseException as error:  # a stop from outside too: its tracker run says which
+        end_broken_off(logger, error, run_dir)
+        raise
+
+
+def _logged_run(cfg: DictConfig, series: Series, borders: Borders, run_dir: Path,
+                logger: Any, threads: int, began: float) -> dict[str, Any]:
+    """Train, score and record the run (started at ``began``, a ``perf_counter``) with
+    its tracker's ``logger``, which it ends once the run's files are attached."""
     try:
         metrics, data = _fit(cfg, series, borders, run_dir, logger)
     except TrialPruned as stopped:  # a pruning sweep stopped this trial: no test scores

@@ -8,6 +8,7 @@ from typing import Any
 import pytorch_lightning as pl
 
 from tsbench.errors import ConfigError
+from tsbench.tracking.mlflow_run import MlflowRunLogger
 from tsbench.training.gpu import trainer_devices
 
 #: The ``trainer.precision`` values tsbench trains at, Lightning's short names included, by
@@ -42,10 +43,13 @@ def make_trainer(trainer_cfg: Any, out_dir: Path, max_epochs: int, *,
     ``out_dir``; no sanity validation and no model summary. ``progress_bar`` defaults to
     ``trainer.progress_bar``; ``limit_batches`` applies ``trainer.limit_train_batches``."""
     show = bool(trainer_cfg.progress_bar) if progress_bar is None else progress_bar
+    callbacks = list(callbacks or [])
+    if isinstance(logger, MlflowRunLogger):  # a stopped run's end names its epoch
+        callbacks.append(logger.follower())
     return pl.Trainer(
         accelerator=str(trainer_cfg.accelerator), devices=trainer_devices(trainer_cfg),
         precision=precision(trainer_cfg), max_epochs=max_epochs,
-        deterministic=bool(trainer_cfg.deterministic), callbacks=callbacks or [],
+        deterministic=bool(trainer_cfg.deterministic), callbacks=callbacks,
         logger=logger, enable_checkpointing=checkpointing,
         enable_progress_bar=show, enable_model_summary=False,
         num_sanity_val_steps=0, log_every_n_steps=log_every_n_steps,
