@@ -33,7 +33,9 @@ from pathlib import Path
 import numpy as np
 import yaml
 from hydra.core.override_parser.overrides_parser import OverridesParser
+from omegaconf import DictConfig
 
+from tsbench.search.composition import Compose, compose_tsbench
 from tsbench.search.constraints import build_constraints
 from tsbench.search.faults import Teller
 from tsbench.search.loop import write_record
@@ -60,6 +62,20 @@ def objective(values: dict) -> float:
     )
 
 
+def composed_once() -> Compose:
+    """tsbench's composition of each list of overrides once, as a sweep's own Hydra keeps
+    them (``SkoptSweep.compose``): best.yaml's seeds command composes after every batch."""
+    composed: dict[tuple[str, ...], DictConfig] = {}
+
+    def compose(overrides: list[str]) -> DictConfig:
+        key = tuple(overrides)
+        if key not in composed:
+            composed[key] = compose_tsbench(overrides)
+        return composed[key]
+
+    return compose
+
+
 def step_costs(estimator: str, acq_func: str, k: int, repeats: int, out: Path) -> dict:
     """Median seconds of ask, tell, record and plots for trials k .. k + repeats - 1."""
     sweeper = yaml.safe_load(PRESET.read_text())["hydra"]["sweeper"]
@@ -80,6 +96,7 @@ def step_costs(estimator: str, acq_func: str, k: int, repeats: int, out: Path) -
     for t in trials:
         proposer.mark_seen(t.point)
     teller.tell(trials)
+    compose = composed_once()
     costs: dict[str, list[float]] = {"ask": [], "tell": [], "record": [], "plots": []}
     for _ in range(repeats):
         t0 = time.perf_counter()
@@ -89,7 +106,7 @@ def step_costs(estimator: str, acq_func: str, k: int, repeats: int, out: Path) -
         proposer.mark_seen(point)
         teller.tell(trials[-1:])
         t2 = time.perf_counter()
-        write_record(out, space, trials, maximize=False)
+        write_record(out, space, trials, maximize=False, compose=compose)
         t3 = time.perf_counter()
         write_plots(out, trials, optimizer, 1.0)
         t4 = time.perf_counter()
