@@ -370,15 +370,28 @@ def critical_difference(scores: np.ndarray, alpha: float = 0.05) -> tuple[float,
     return exact_cd(scores, alpha)
 
 
+#: The rule of :func:`told_apart`, as the report's text and the diagram's caption say it.
+TOLD_APART = "differ by the critical difference or more"
+
+
+def told_apart(gap: float, cd: float) -> bool:
+    """Whether two average ranks ``gap`` apart differ significantly at the critical
+    difference ``cd``: a gap of the CD or more (Demšar 2006: ranks that "differ by at
+    least the critical difference"; :func:`exact_cd` is the least gap rare enough at α, so
+    reaching it counts), to rounding (average ranks and :func:`exact_cd`'s gaps are sums
+    over the blocks divided by their number)."""
+    return gap >= cd - 1e-9
+
+
 def cliques(ranks: np.ndarray, cd: float) -> list[tuple[int, int]]:
-    """Maximal runs of treatments (as ``(first, last)`` positions in rank order) whose
-    average ranks lie less than ``cd`` apart (to rounding: :func:`exact_cd`'s gaps are
-    reached exactly): the bars of a CD diagram."""
+    """Maximal runs of treatments (as ``(first, last)`` positions in rank order) no two of
+    which :func:`told_apart` tells apart: the bars of a CD diagram."""
     ordered = np.sort(np.asarray(ranks, dtype=np.float64))
     runs: list[tuple[int, int]] = []
     for first in range(len(ordered)):
         last = first
-        while last + 1 < len(ordered) and ordered[last + 1] - ordered[first] < cd - 1e-9:
+        while last + 1 < len(ordered) and not told_apart(ordered[last + 1] - ordered[first],
+                                                         cd):
             last += 1
         if last > first and not any(a <= first and last <= b for a, b in runs):
             runs.append((first, last))
