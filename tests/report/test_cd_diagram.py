@@ -4,6 +4,9 @@ them all and the CD is marked not applied."""
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
+import re
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +14,7 @@ import numpy as np
 from tests.report.conftest import Zoo, report
 from tsbench.report import stats
 from tsbench.report.build import Ranking, Report
-from tsbench.report.plots import cd_diagram, cd_figure
+from tsbench.report.plots import cd_caption, cd_diagram, cd_figure
 from tsbench.report.table import summary_lines
 
 
@@ -92,6 +95,59 @@ def test_no_cd_where_the_ranks_do_not_differ_is_said_so_in_the_text() -> None:
         "a critical difference either, exact, from every order of each table's ranks).")
     assert "inf" not in line
     assert any(t.startswith("no CD, not applied") for t in texts(cd_figure(ranked)))
+
+
+def joined(figure) -> set[frozenset[str]]:
+    """The pairs of models some bar of the diagram joins: each model's place on the rank
+    axis is where the line to its label starts."""
+    ax = figure.axes[0]
+    labels = [(t.get_position(), t.get_text().split(" (")[0]) for t in ax.texts
+              if re.fullmatch(r"\S+ \(\d\.\d\d\)", t.get_text())]
+    place = {}
+    for line in (line for line in ax.lines if line.get_linewidth() == 0.9):
+        xs, ys = line.get_xdata(), line.get_ydata()
+        place[min(labels, key=lambda label: abs(label[0][0] - xs[-1])
+                  + abs(label[0][1] - ys[-1]))[1]] = xs[0]
+    bars = [sorted(line.get_xdata()) for line in ax.lines if line.get_linewidth() == 3.5]
+    return {frozenset((a, b)) for a, b in itertools.combinations(place, 2)
+            for low, high in bars if low <= min(place[a], place[b])
+            and max(place[a], place[b]) <= high}
+
+
+def told_apart_in_text(ranked: Ranking) -> set[frozenset[str]]:
+    line = summary_lines(Report([], "mse", None, 0.05, ranking=ranked))[-1]
+    found = re.search(r"are significantly different \((.*?)\)", line)
+    assert found, line
+    return {frozenset(pair.split(" vs ")) for pair in found.group(1).split(", ")}
+
+
+def test_a_rank_gap_equal_to_the_cd_is_a_difference_in_text_diagram_and_caption() -> None:
+    """Two average ranks exactly one critical difference apart differ (Demšar: 'differ by at
+    least the CD'; the exact CD is the least gap rare enough). The text said Nemenyi's CD
+    told apart ranks that 'differ by more' while the diagram's bars split the pair at the
+    CD; now the text names the pairs the diagram does not join, by one rule, and the HTML
+    caption says that rule. Exact CD: 3 tables of 3 models ranked alike, CD 2 = the gap of
+    a and c; Nemenyi's: 11 tables of 6 models, the CD set to a gap that arose."""
+    exact = ranking([[1.0, 2.0, 3.0]] * 3)
+    assert exact.significant and exact.cd == 2.0 and exact.cd_draws == 0
+    scores = np.array([np.random.default_rng(i).permutation(6) + np.arange(6)
+                       for i in range(11)])
+    result = stats.friedman(scores)
+    cd, draws = stats.critical_difference(scores)
+    nemenyi = Ranking(list("abcdef"), [(f"d{i}", 24) for i in range(11)], result, cd, 0.05,
+                      draws)
+    assert nemenyi.significant and draws is None
+    ranks = dict(zip(nemenyi.models, result.average_ranks, strict=True))
+    gap = ranks["d"] - ranks["a"]
+    nemenyi = dataclasses.replace(nemenyi, cd=gap)
+    for ranked, pair in ((exact, frozenset("ac")), (nemenyi, frozenset("ad"))):
+        every = {frozenset(p) for p in itertools.combinations(ranked.models, 2)}
+        apart = told_apart_in_text(ranked)
+        assert pair in apart and pair not in joined(cd_figure(ranked))
+        assert apart == every - joined(cd_figure(ranked))
+        assert stats.TOLD_APART in cd_caption(ranked)
+        assert f"whose average ranks {stats.TOLD_APART} are" in summary_lines(
+            Report([], "mse", None, 0.05, ranking=ranked))[-1]
 
 
 def test_the_diagram_files_extension_chooses_its_format(zoo: Zoo, tmp_path: Path) -> None:

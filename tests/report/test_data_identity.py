@@ -17,6 +17,7 @@ from tests.conftest import run_tsbench
 from tests.report.conftest import _run_in_process, report, tiny_run
 from tsbench.report.build import build
 from tsbench.report.collect import collect, group
+from tsbench.report.compare import facts
 from tsbench.report.plots import cd_figure
 
 #: The fast models: no training.
@@ -159,3 +160,10 @@ def test_a_generated_series_under_another_calendar_setting_is_one_dataset(
     assert "Friedman χ²" not in line and "one per dataset" not in line
     assert ("left out: synthetic (calendar_freq=h)/12 (the data and horizon of "
             "synthetic (calendar_freq=None)/12)") in line
+    # the protocol facts name one data source too: their data file listed the whole
+    # generator block, calendar_freq with it, two sources where the ranks saw one
+    runs = collect([tmp_path / "calendar"], "test_mse", lambda message: None).runs
+    assert {run.card_data()["generator"]["calendar_freq"] for run in runs} == {None, "h"}
+    assert {facts(run)["data file"] for run in runs} == {run.data_identity() for run in runs}
+    assert len({facts(run)["data file"] for run in runs}) == 1
+    assert facts(runs[0])["data file"].startswith('generated {"n_rows": 600, "n_vars": ')

@@ -914,8 +914,8 @@ def test_ranks_alike_in_every_table_give_no_iman_davenport_f(tmp_path: Path) -> 
     assert "Friedman χ² = 6.00 (p = 0.050), Iman-Davenport F undefined" in out
     assert "exact p = 0.028 decides" in out
     assert ("the ranks differ at α = 0.05; critical difference 2.00 (exact, from every order "
-            "of each table's ranks): two models whose average ranks differ by as much or more "
-            "are significantly different") in out
+            "of each table's ranks): two models whose average ranks differ by the critical "
+            "difference or more are significantly different (dlinear vs itransformer)") in out
 
 
 def test_two_tables_of_four_models_ranked_alike_differ_by_the_exact_p(tmp_path: Path

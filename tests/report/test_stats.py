@@ -26,7 +26,6 @@ from statsmodels.stats.multitest import multipletests
 from tsbench.report import stats as report_stats
 from tsbench.report.stats import (
     approximations_hold,
-    average_ranks,
     cliques,
     critical_difference,
     diebold_mariano,
@@ -246,17 +245,26 @@ def test_holm_on_demsars_example_and_against_statsmodels() -> None:
 
 
 def test_average_ranks_reproduce_table6_ranks() -> None:
-    ranks = np.array([average_ranks(-row[None, :]) for row in AUC])  # higher AUC = rank 1
+    ranks = np.array([stats.rankdata(-row) for row in AUC])  # higher AUC = rank 1
     others = [i for i in range(len(AUC)) if i != VOTING]
     assert ranks[others] == pytest.approx(RANKS[others])
     assert ranks[VOTING] == pytest.approx([4, 1, 2.5, 2.5])  # the printed values tie
 
 
 def test_friedman_and_nemenyi_on_demsars_table6() -> None:
+    """Demšar's χ² = 9.28 and F = 3.69 leave out the tie correction; Table 6 ties in four
+    data sets (t = 2, 2, 4, 2: sum of t^3 - t = 78), so the corrected χ² is 9.28 / (1 - 78 /
+    (14 * 4 * 15)) = 10.23, scipy's, and F on it 4.19."""
     result = friedman(RANKS)  # the paper's ranks (lower = better), as scores
-    assert np.round(result.average_ranks, 3) == pytest.approx([3.143, 2.000, 2.893, 1.964])
-    assert result.chi2 == pytest.approx(9.28, abs=0.005)
-    assert result.f == pytest.approx(3.69, abs=0.005)
+    ranks = result.average_ranks
+    assert np.round(ranks, 3) == pytest.approx([3.143, 2.000, 2.893, 1.964])
+    uncorrected = 12 * 14 / (4 * 5) * (np.sum(ranks ** 2) - 4 * 5 ** 2 / 4)
+    assert uncorrected == pytest.approx(9.28, abs=0.005)
+    assert 13 * uncorrected / (14 * 3 - uncorrected) == pytest.approx(3.69, abs=0.005)
+    assert result.chi2 == pytest.approx(uncorrected / (1 - 78 / (14 * 4 * 15)), rel=1e-12)
+    assert result.chi2 == pytest.approx(stats.friedmanchisquare(*RANKS.T).statistic, rel=1e-12)
+    assert result.f == pytest.approx(13 * result.chi2 / (14 * 3 - result.chi2), rel=1e-12)
+    assert result.f == pytest.approx(4.19, abs=0.005)
     assert result.f > stats.f.ppf(0.95, 3, 39) == pytest.approx(2.85, abs=0.005)
     assert result.p_f < 0.05 and (result.n_blocks, result.k) == (14, 4)
     table5a = {0.05: [1.960, 2.343, 2.569, 2.728, 2.850, 2.949, 3.031, 3.102, 3.164],
@@ -277,6 +285,57 @@ def test_friedman_matches_scipy_without_ties() -> None:
     assert result.chi2 == pytest.approx(chi2, rel=1e-12)
     assert result.p_chi2 == pytest.approx(p, rel=1e-12)
     assert result.average_ranks.sum() == pytest.approx(5 * 6 / 2)
+
+
+@pytest.mark.parametrize("scores", [
+    np.random.default_rng(6).integers(0, 3, (12, 6)).astype(float),  # past Demšar's rule
+    np.random.default_rng(7).integers(0, 4, (5, 4)).astype(float),  # short of it
+    np.array([[1.0, 1.0, 2.0], [1.0, 2.0, 2.0], [3.0, 1.0, 2.0], [5.0, 5.0, 5.0]]),
+])
+def test_friedman_is_tie_corrected_as_scipys(scores: np.ndarray) -> None:
+    """Models that tie in a block share the mean of their ranks, which narrows the ranks'
+    spread: χ² is divided by 1 - sum(t^3 - t) / (N k (k^2 - 1)), as scipy's
+    friedmanchisquare does, and Iman-Davenport's F is taken on it; a block that ties every
+    model (the last table's last) counts as one that ranks nothing."""
+    n, k = scores.shape
+    result = friedman(scores)
+    chi2, p = stats.friedmanchisquare(*scores.T)
+    assert result.chi2 == pytest.approx(chi2, rel=1e-12)
+    assert result.p_chi2 == pytest.approx(p, rel=1e-12)
+    assert result.f == pytest.approx((n - 1) * chi2 / (n * (k - 1) - chi2), rel=1e-12)
+    assert result.p_f == pytest.approx(stats.f.sf(result.f, k - 1, (k - 1) * (n - 1)),
+                                       rel=1e-12)
+    ties = sum(t ** 3 - t for row in scores for t in np.unique(row, return_counts=True)[1])
+    uncorrected = 12 * n / (k * (k + 1)) * (np.sum(result.average_ranks ** 2)
+                                           - k * (k + 1) ** 2 / 4)
+    assert ties > 0 and result.chi2 == pytest.approx(
+        uncorrected / (1 - ties / (n * k * (k * k - 1))), rel=1e-12)
+
+
+def test_every_block_tying_every_model_ranks_nothing() -> None:
+    """No spread of ranks at all: χ² 0 (p 1), not 0 / 0."""
+    result = friedman(np.full((3, 4), 0.5))
+    assert (result.chi2, result.p_chi2, result.f, result.p_f) == (0.0, 1.0, 0.0, 1.0)
+    assert result.p_exact == 1.0
+
+
+def _corrected_share(scores: np.ndarray) -> float:
+    """P(scipy's tie-corrected χ² >= the observed) over every combination of every block's
+    orders, its ties kept, one by one."""
+    ranks = stats.rankdata(scores, axis=1)
+    observed = stats.friedmanchisquare(*ranks.T).statistic
+    chi2 = [stats.friedmanchisquare(*np.array(orders).T).statistic
+            for orders in itertools.product(*(list(itertools.permutations(row))
+                                              for row in ranks))]
+    return float(np.mean(np.array(chi2) >= observed - 1e-9))
+
+
+def test_the_exact_p_with_ties_is_that_of_the_corrected_statistic() -> None:
+    """The exact p permutes each block's ranks with its ties kept, so the correction's
+    denominator is the same in every order: the share of orders whose corrected χ² reaches
+    the observed one, listed outright, is the p."""
+    scores = np.array([[1.0, 1.0, 2.0], [2.0, 1.0, 3.0], [1.0, 3.0, 3.0], [1.0, 2.0, 3.0]])
+    assert friedman(scores).p_exact == pytest.approx(_corrected_share(scores), abs=1e-12)
 
 
 def test_iman_davenport_is_undefined_where_every_block_ranks_alike() -> None:
@@ -379,7 +438,7 @@ def test_the_exact_critical_difference_replaces_nemenyis_below_demsars_rule(
                       [2, 1, 3]], dtype=np.float64)
     assert nemenyi_cd(3, 7) == pytest.approx(1.2528, abs=1e-4)
     assert critical_difference(seven) == (pytest.approx(10 / 7), 0)
-    assert cliques(average_ranks(seven), 10 / 7) == [(0, 2)]
+    assert cliques(friedman(seven).average_ranks, 10 / 7) == [(0, 2)]
     many = np.random.default_rng(4).normal(size=(11, 6))
     assert critical_difference(many, 0.1) == (nemenyi_cd(6, 11, 0.1), None)
     monkeypatch.setattr(report_stats, "EXACT_LIMIT", 0)

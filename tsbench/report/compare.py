@@ -56,7 +56,9 @@ FOLLOWS_FROM = {"scored columns": "features"}
 
 def facts(run: Run) -> dict[str, str | None]:
     """The protocol facts of one run, as short text (None: unknown); in a validation
-    report, the facts of the test split (:data:`TEST_FACTS`) are unknown."""
+    report, the facts of the test split (:data:`TEST_FACTS`) are unknown. Its data file is
+    :meth:`Run.data_identity`, the rank test's dataset: a file's sha256, a generated
+    series' settings that make its values."""
     known = _facts(run)
     return {k: None if run.val_tag and k in TEST_FACTS else v for k, v in known.items()}
 
@@ -88,8 +90,7 @@ def _facts(run: Run) -> dict[str, str | None]:
         known["seq_len"] = ("fixed" if policy["policy"] == "fixed"
                             else f"searched on {policy['searched_on']}")
     known.update({
-        "data file": f"sha256 {data['sha256'][:12]}" if data.get("sha256")
-        else json.dumps(data.get("generator"), sort_keys=True),
+        "data file": run.data_identity(),  # the rank test's dataset, by one definition
         "rows used": f"{_span(data['rows_used'])} of {data['rows_loaded']}",
         "split": f"{split['rule']}, test targets from row {split['first_target']['test']}",
         "scaler rows": None if card["scaler"].get("fitted_rows") is None

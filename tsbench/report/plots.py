@@ -11,7 +11,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from tsbench.report.build import Ranking, Report
-from tsbench.report.stats import Friedman, cliques
+from tsbench.report.stats import TOLD_APART, Friedman, cliques, told_apart
 from tsbench.report.validation import SPLIT_NAMES
 
 
@@ -75,7 +75,8 @@ def cd_figure(ranking: Ranking) -> Figure:
                   height)
     for level, (first, last) in enumerate(groups):
         y = axis_y - 0.18 - 0.14 * level
-        ax.plot([x_of(ranks[order[first]]) - 0.005, x_of(ranks[order[last]]) + 0.005], [y, y],
+        # from just left of the worse end to just right of the better (rank 1 is right)
+        ax.plot([x_of(ranks[order[last]]) - 0.005, x_of(ranks[order[first]]) + 0.005], [y, y],
                 color="black", lw=3.5, solid_capstyle="round")
     base = axis_y - 0.3 - 0.14 * len(groups)
     for position, index in enumerate(order):
@@ -106,13 +107,15 @@ def cd_caption(ranking: Ranking) -> str:
         return (f"{shown}: the ranks differ at α = {ranking.alpha}, but no gap of two "
                 "average ranks reaches the CD; the one bar joins every model, none is told "
                 "apart.")
-    return f"{shown}; models joined by a bar are not significantly different."
+    return (f"{shown}; models joined by a bar are not significantly different: two models "
+            f"are where their average ranks {TOLD_APART}.")
 
 
 def applies_cd(ranking: Ranking) -> bool:
     """Whether the critical difference tells models apart: the ranks differ at α and the
-    CD is short of the widest gap of two average ranks; only then is it drawn."""
-    return ranking.significant and ranking.cd <= len(ranking.models) - 1
+    widest gap two average ranks can have (k - 1) reaches it (:func:`told_apart`); only
+    then is it drawn."""
+    return ranking.significant and told_apart(len(ranking.models) - 1, ranking.cd)
 
 
 def _cd_scale(ax: Axes, ranking: Ranking, ends: tuple[float, float] | None,

@@ -71,6 +71,16 @@ class Ranking:
         where the tables are of one dataset (no test)."""
         return self.friedman is not None and self.friedman.p_value < self.alpha
 
+    def told_apart(self) -> list[tuple[str, str]]:
+        """The pairs of models (better first) whose average ranks the critical difference
+        tells apart (:func:`stats.told_apart`, the rule the diagram's bars follow); none
+        where the ranks do not differ."""
+        if not self.significant:
+            return []
+        ordered = sorted(zip(self.ranks, self.models, strict=True))
+        return [(better, worse) for i, (high, better) in enumerate(ordered)
+                for low, worse in ordered[i + 1:] if stats.told_apart(low - high, self.cd)]
+
 
 #: What average ranks (and so the critical-difference diagram) need, where a report has none.
 RANKS_NEED = ("ranks need the same 2 or more models in 2 or more (dataset, pred_len) tables "

@@ -17,9 +17,9 @@
   so that it compares training procedures rather than the trained models that ran.
 - :func:`holm`: Holm's (1979) step-down adjustment of a family of p-values.
 - :func:`friedman`, :func:`critical_difference`, :func:`cliques`: average ranks, the
-  Friedman test with Iman and Davenport's F, and the Nemenyi critical difference (Demšar,
-  2006, JMLR 7); below Demšar's N > 10 and k > 5, the exact permutation p and critical
-  difference.
+  Friedman test (tie-corrected) with Iman and Davenport's F, and the Nemenyi critical
+  difference (Demšar, 2006, JMLR 7); below Demšar's N > 10 and k > 5, the exact
+  permutation p and critical difference.
 """
 
 from __future__ import annotations
@@ -221,30 +221,40 @@ def approximations_hold(n_blocks: int, k: int) -> bool:
     return n_blocks > 10 and k > 5
 
 
-def average_ranks(scores: np.ndarray) -> np.ndarray:
-    """Mean rank of each column over the rows of ``scores`` (lower score = rank 1; ties
-    share the mean of their ranks)."""
-    return stats.rankdata(np.asarray(scores, dtype=np.float64), axis=1).mean(axis=0)
-
-
 def friedman(scores: np.ndarray) -> Friedman:
-    """Friedman's test on ``scores`` (blocks x treatments, lower is better), as Demšar's
-    section 3.2.2 writes it (no tie correction), with the exact p where
-    :func:`approximations_hold` does not (:func:`friedman_exact_p`)."""
+    """Friedman's test on ``scores`` (blocks x treatments, lower is better), with the exact
+    p where :func:`approximations_hold` does not (:func:`friedman_exact_p`). Treatments
+    that tie in a block share the mean of their ranks, which narrows the ranks' spread, so
+    χ² is tie-corrected (:func:`friedman_chi2`, as ``scipy.stats.friedmanchisquare``) and
+    F is Iman and Davenport's on it; without ties both are Demšar's (2006, section 3.2.2)."""
     scores = np.asarray(scores, dtype=np.float64)
     n, k = scores.shape
-    ranks = average_ranks(scores)
-    chi2 = 12 * n / (k * (k + 1)) * (float(np.sum(ranks ** 2)) - k * (k + 1) ** 2 / 4)
+    block_ranks = stats.rankdata(scores, axis=1)
+    chi2 = friedman_chi2(block_ranks)
     denominator = n * (k - 1) - chi2
     # chi2 <= N(k-1), with equality (to rounding) exactly when every block ranks alike
     f = None if denominator <= 1e-9 * n * (k - 1) else (n - 1) * chi2 / denominator
     p_exact, draws = (None, 0) if approximations_hold(n, k) else friedman_exact_p(scores)
     return Friedman(
-        average_ranks=ranks, n_blocks=n, k=k, chi2=chi2,
+        average_ranks=block_ranks.mean(axis=0), n_blocks=n, k=k, chi2=chi2,
         p_chi2=float(stats.chi2.sf(chi2, k - 1)), f=f,
         p_f=None if f is None else float(stats.f.sf(f, k - 1, (k - 1) * (n - 1))),
         p_exact=p_exact, draws=draws,
     )
+
+
+def friedman_chi2(block_ranks: np.ndarray) -> float:
+    """Friedman's statistic of ``block_ranks`` (blocks x treatments, ties as midranks) in
+    its general form: ``(k - 1)`` times the spread of the rank sums about their null mean
+    over the spread of the ranks about theirs. Without ties it is Demšar's ``12N / (k(k +
+    1)) (sum R_j^2 - k (k + 1)^2 / 4)``; with them, that divided by ``1 - sum (t^3 - t) /
+    (N k (k^2 - 1))`` over the groups of t tied treatments. 0 where every block ties every
+    treatment: nothing is ranked."""
+    n, k = block_ranks.shape
+    middle = (k + 1) / 2
+    spread = float(np.sum((block_ranks.sum(axis=0) - n * middle) ** 2))
+    within = float(np.sum((block_ranks - middle) ** 2))
+    return 0.0 if within == 0.0 else (k - 1) * spread / within
 
 
 #: Most (rank-sum state, block order) pairs :func:`friedman_exact_p` enumerates in one block.
@@ -255,7 +265,9 @@ DRAWS, DRAWS_SEED = 20_000, 0
 
 def friedman_exact_p(scores: np.ndarray) -> tuple[float, int]:
     """The permutation p of Friedman's statistic and how many random draws gave it (0:
-    exact). The statistic grows with the sum of squared column rank sums, whose null
+    exact). Each block's ranks are permuted as they are, ties kept (the null given the
+    ties observed), so the tie correction's denominator is the same in every order and the
+    statistic grows with the sum of squared column rank sums alone, whose null
     distribution is :func:`null_rank_sums`'; from random draws, ``p = (1 + hits) / (1 +
     draws)``."""
     doubled = _doubled_ranks(scores)
@@ -358,15 +370,28 @@ def critical_difference(scores: np.ndarray, alpha: float = 0.05) -> tuple[float,
     return exact_cd(scores, alpha)
 
 
+#: The rule of :func:`told_apart`, as the report's text and the diagram's caption say it.
+TOLD_APART = "differ by the critical difference or more"
+
+
+def told_apart(gap: float, cd: float) -> bool:
+    """Whether two average ranks ``gap`` apart differ significantly at the critical
+    difference ``cd``: a gap of the CD or more (Demšar 2006: ranks that "differ by at
+    least the critical difference"; :func:`exact_cd` is the least gap rare enough at α, so
+    reaching it counts), to rounding (average ranks and :func:`exact_cd`'s gaps are sums
+    over the blocks divided by their number)."""
+    return gap >= cd - 1e-9
+
+
 def cliques(ranks: np.ndarray, cd: float) -> list[tuple[int, int]]:
-    """Maximal runs of treatments (as ``(first, last)`` positions in rank order) whose
-    average ranks lie less than ``cd`` apart (to rounding: :func:`exact_cd`'s gaps are
-    reached exactly): the bars of a CD diagram."""
+    """Maximal runs of treatments (as ``(first, last)`` positions in rank order) no two of
+    which :func:`told_apart` tells apart: the bars of a CD diagram."""
     ordered = np.sort(np.asarray(ranks, dtype=np.float64))
     runs: list[tuple[int, int]] = []
     for first in range(len(ordered)):
         last = first
-        while last + 1 < len(ordered) and ordered[last + 1] - ordered[first] < cd - 1e-9:
+        while last + 1 < len(ordered) and not told_apart(ordered[last + 1] - ordered[first],
+                                                         cd):
             last += 1
         if last > first and not any(a <= first and last <= b for a, b in runs):
             runs.append((first, last))

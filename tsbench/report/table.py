@@ -12,6 +12,7 @@ from tsbench.report.build import BASELINE, Ranking, Report, Row
 from tsbench.report.compare import REFIT, cell_facts
 from tsbench.report.flat import FLAT_FLAG, SCALED, flat_lines
 from tsbench.report.mixed_scales import mixed_scale_lines
+from tsbench.report.stats import TOLD_APART, told_apart
 from tsbench.report.units import ORIGINAL, PUBLISHED_SCALED
 from tsbench.report.validation import SPLIT_NAMES, protocol
 from tsbench.search.names import TRIALS_FILE
@@ -406,14 +407,14 @@ def ranking_line(report: Report) -> str:
                    f"even the widest gap of two average ranks ({k - 1}) is not rare enough at "
                    f"α for a critical difference ({_orders(ranking)}): no two models are told "
                    "apart")
-    elif ranking.significant and ranking.cd > k - 1:
+    elif ranking.significant and not told_apart(k - 1, ranking.cd):
         verdict = (f"the ranks differ at α = {ranking.alpha}, but the {cd} is more than any "
                    f"two average ranks of {k} models can differ ({k - 1}): with "
                    f"{f.n_blocks} {unit}s it tells no two models apart")
     elif ranking.significant:
+        apart = ", ".join(f"{a} vs {b}" for a, b in ranking.told_apart()) or "none here"
         verdict = (f"the ranks differ at α = {ranking.alpha}; {cd}: two models whose average "
-                   f"ranks differ by {'more' if ranking.cd_draws is None else 'as much or more'}"
-                   " are significantly different")
+                   f"ranks {TOLD_APART} are significantly different ({apart})")
     else:
         unused = (f"no gap of two average ranks is rare enough at α for a critical "
                   f"difference either, {_orders(ranking)}" if math.isinf(ranking.cd) else
