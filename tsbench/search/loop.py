@@ -35,6 +35,7 @@ from hydra.core.utils import JobReturn
 from omegaconf import OmegaConf
 
 from tsbench.search import faults, plots, report
+from tsbench.search.job_folder import JobFolders
 from tsbench.search.names import BEST_FILE, TRIALS_FILE
 from tsbench.search.proposer import Proposer
 from tsbench.search.pruning import trial_overrides
@@ -100,6 +101,7 @@ class Loop:
         first_job: int,
         refill: bool,
         from_folder: FromFolder,
+        folders: JobFolders,
         warm: report.WarmStart | None = None,
     ) -> None:
         self.s = settings
@@ -113,6 +115,7 @@ class Loop:
         self.teller = teller
         self.plotter = plotter
         self.from_folder = from_folder
+        self.folders = folders  # a failed launch's row names its folder, which holds its log
         self.warm = warm  # its best is named where it beats this sweep's
         self.trials = trials
         self.recorded_jobs = {t.job for t in trials}  # the failure rate counts the others
@@ -286,7 +289,8 @@ class Loop:
             point=running.point,
             objective=outcome.objective,
             seconds=outcome.seconds,
-            job_dir=_job_dir(result, self.sweep_dir) if result is not None else "",
+            job_dir=(_job_dir(result, self.sweep_dir) if result is not None
+                     else self.folders.subdir(job) or ""),
             error="; ".join(n for n in notes if n),
             pruned_at_epoch=mark.epoch if mark else None,
         )

@@ -70,6 +70,7 @@ from tsbench.search.adopt import ADOPTED, finished_trial, record_adopted
 from tsbench.search.checked import tell_checked
 from tsbench.search.constraints import ConstraintSet, build_constraints
 from tsbench.search.definition import check_resume, definition, random_state, write_definition
+from tsbench.search.job_folder import JobFolders, NotedFolder
 from tsbench.search.loop import Earlier, Loop, Plotter, Relaunch
 from tsbench.search.names import (
     DEFINITION_FILE,
@@ -120,8 +121,8 @@ class SkoptSweep(Sweeper):
         self.hydra_context = hydra_context
         self.config = config
         self.launcher = Plugins.instance().instantiate_launcher(
-            hydra_context=hydra_context, task_function=TimedTask(task_function), config=config
-        )
+            hydra_context=hydra_context, config=config,
+            task_function=TimedTask(NotedFolder(task_function, _record_dir(config))))
 
     def sweep(self, arguments: list[str]) -> list[Sequence[JobReturn]]:
         assert self.config is not None
@@ -144,9 +145,11 @@ class SkoptSweep(Sweeper):
         trials = _feasible_only(self._recorded(sweep_dir, space, current, record),
                                 constraints)
 
+        folders = JobFolders.of(self.config, sweep_dir, record)
+
         def finished(launch: Launch, point: list[Scalar], note: str = ADOPTED) -> Trial | None:
-            folder = _job_folder(self.config, sweep_dir, launch.job)
-            return finished_trial(launch, point, folder, space, record, s.pruner.on, note)
+            return finished_trial(launch, point, sweep_dir, folders.subdir(launch.job), space,
+                                  record, s.pruner.on, note)
 
         relaunch, superseded, adopted = (
             _lost(record, trials, space, constraints, finished) if s.resume
@@ -196,6 +199,7 @@ class SkoptSweep(Sweeper):
             first_job=_next_job(sweep_dir, trials, record),
             refill=refill,
             from_folder=finished,
+            folders=folders,
             warm=WarmStart(Path(s.warm_start), tuple(warm)) if s.warm_start else None,
         )
         return loop.run()
@@ -211,7 +215,9 @@ class SkoptSweep(Sweeper):
                   for key, value in self.settings.params.items()}
         arguments = [absolute_paths(line) for line in arguments]
         space = parse_space(params, arguments, parser)
-        hydra_lines = [str(line) for line in self.config.hydra.overrides.hydra]
+        # as written: a line such as hydra.sweep.subdir=${hydra.job.num} is no value to resolve
+        hydra_lines = list(map(str, OmegaConf.to_container(self.config.hydra.overrides.hydra,
+                                                           resolve=False)))
         refuse_seed([p.key for p in space.params], [*python_path(), program()],
                     [*map(absolute_paths, hydra_lines), *arguments], self.compose)
         check_keys(space, self.config)
@@ -357,6 +363,11 @@ def _held(sweep_dir: Path) -> contextlib.AbstractContextManager[None]:
         "hydra.sweeper.resume=true"))
 
 
+def _record_dir(config: DictConfig) -> Path:
+    """The absolute folder of the sweep's record, for its jobs to write in."""
+    return Path(str(config.hydra.sweep.dir)).absolute() / RECORD_DIR
+
+
 def _basic(config: DictConfig | None) -> bool:
     launcher = str(OmegaConf.select(config, "hydra.launcher._target_", default=""))
     return launcher.endswith("BasicLauncher")
@@ -446,15 +457,6 @@ def _finished(launches: list[Launch], space: SearchSpace, constraints: Constrain
         if trial is not None:
             return trial, launch
     return None
-
-
-def _job_folder(config: DictConfig | None, sweep_dir: Path, job: int) -> Path | None:
-    """Job ``job``'s folder where the job folders are named by job number (Hydra's
-    ``hydra.sweep.subdir`` default, ``${hydra.job.num}``); else None, not looked for."""
-    sweep = OmegaConf.select(config, "hydra.sweep", default=None)
-    subdir = None if sweep is None else OmegaConf.to_container(sweep, resolve=False).get(
-        "subdir")
-    return sweep_dir / str(job) if subdir == "${hydra.job.num}" else None
 
 
 def _replay(proposer: Proposer, teller: faults.Teller, trials: list[Trial],
