@@ -35,7 +35,7 @@ from tsbench.search.loop import earlier_notes
 from tsbench.search.names import TRIALS_FILE
 from tsbench.search.record import Launch, Record
 from tsbench.search.space import Scalar, SearchSpace
-from tsbench.search.trials import Trial, write_trials
+from tsbench.search.trials import Trial, trial_label, write_trials
 
 log = logging.getLogger(__name__)
 
@@ -91,8 +91,8 @@ def record_adopted(sweep_dir: Path, record: Record, space: SearchSpace,
     now = time.time()
     for trial, launch in adopted:
         record.ended(launch, trial.status, now)
-        log.info("resume: trial %d (job %d) finished as the sweep died: recorded from %s, "
-                 "not launched again", trial.number, trial.job, sweep_dir / trial.job_dir)
+        log.info("resume: %s finished as the sweep died: recorded from %s, not launched "
+                 "again", trial_label(trial.number, trial.job), sweep_dir / trial.job_dir)
 
 
 def _read(path: Path, parse: Any) -> Any:

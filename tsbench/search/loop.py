@@ -44,7 +44,7 @@ from tsbench.search.seeds import Compose
 from tsbench.search.settings import SweepSettings
 from tsbench.search.slots import Slots
 from tsbench.search.space import Scalar, SearchSpace
-from tsbench.search.trials import FAILED, Trial, write_trials
+from tsbench.search.trials import FAILED, Trial, trial_label, write_trials
 from tsbench.search.validate import composition_shape
 
 log = logging.getLogger(__name__)
@@ -239,9 +239,10 @@ class Loop:
         try:
             results = self.launcher.launch(overrides, initial_job_idx=jobs[0])
         except Exception as error:  # a worker killed; the sweep's stop is a BaseException
-            log.error("the launch of jobs %s raised (%s): the trials that finished are "
-                      "recorded from their job folders, the others as failed, and the sweep "
-                      "goes on", ", ".join(map(str, jobs)), faults.launch_error(error))
+            log.error("the launch of Hydra jobs %s raised (%s): the trials that finished "
+                      "are recorded from their job folders, the others as failed, and the "
+                      "sweep goes on", ", ".join(f"#{job}" for job in jobs),
+                      faults.launch_error(error))
             self.launched.append([])
             self._ended([self._trial(job, None, error) for job in jobs])
             return
@@ -269,7 +270,7 @@ class Loop:
 
     def _trial(self, job: int, result: JobReturn | None, error: BaseException | None) -> Trial:
         running = self.running[job]
-        label = f"trial {running.launch.trial} (job {job})"
+        label = trial_label(running.launch.trial, job)
         if result is None:
             finished = self.from_folder(running.launch, running.point, FROM_FOLDER)
             if finished is not None:

@@ -87,7 +87,7 @@ from tsbench.search.seeds import refuse_seed
 from tsbench.search.settings import SweepSettings, check_initial_points, check_settings
 from tsbench.search.space import Scalar, SearchSpace, parse_space
 from tsbench.search.timing import TimedTask
-from tsbench.search.trials import FAILED, Trial, read_trials
+from tsbench.search.trials import FAILED, Trial, read_trials, trial_label
 from tsbench.search.validate import (
     check_feasible,
     check_keys,
@@ -333,14 +333,14 @@ class SkoptSweep(Sweeper):
                     "or raise trainer.max_epochs", p.kind, p.min_epochs, last)
         for r in relaunch:
             if r.earlier.lost:
-                log.info("  trial %d was running when the sweep died (job %d): launched "
-                         "again", r.number, r.earlier.lost[-1])
+                log.info("  %s was running when the sweep died: launched again",
+                         trial_label(r.number, r.earlier.lost[-1]))
             elif r.earlier.failed:
-                log.info("  trial %d failed (job %d): launched again", r.number,
-                         r.earlier.failed[-1])
+                log.info("  %s failed: launched again", trial_label(r.number,
+                                                                  r.earlier.failed[-1]))
             elif r.earlier.cut:
-                log.info("  trial %d was stopped at max_seconds (job %d): launched again",
-                         r.number, r.earlier.cut[-1])
+                log.info("  %s was stopped at max_seconds: launched again",
+                         trial_label(r.number, r.earlier.cut[-1]))
             else:
                 log.info("  trial %d has no row in %s: launched again", r.number, TRIALS_FILE)
         workers = OmegaConf.select(self.config, "hydra.launcher.n_jobs", default=None)
@@ -428,12 +428,12 @@ def _lost(record: Record, trials: list[Trial], space: SearchSpace, constraints: 
         try:
             point = space.parse_row(launches[-1].point)
         except ValueError as error:  # resume=force with a narrowed space
-            log.warning("trial %d (job %d) lies outside the new space (%s): not launched "
-                        "again", number, launches[-1].job, error)
+            log.warning("%s lies outside the new space (%s): not launched again",
+                        trial_label(number, launches[-1].job), error)
             continue
         if not _feasible(point, constraints):
-            log.warning("trial %d (job %d) breaks the constraints changed by resume=force "
-                        "(%s): not launched again", number, launches[-1].job,
+            log.warning("%s breaks the constraints changed by resume=force (%s): not "
+                        "launched again", trial_label(number, launches[-1].job),
                         "; ".join(constraints.violated(point)))
             continue
         if row is not None:
@@ -511,8 +511,8 @@ def _again(trials: list[Trial], retry_failed: bool) -> tuple[list[Trial], list[R
 
     for t in trials:
         if t.stopped_by_clock and not t.in_space:
-            log.warning("trial %d (job %d) was stopped at max_seconds but lies outside the "
-                        "space changed by resume=force: not launched again", t.number, t.job)
+            log.warning("%s was stopped at max_seconds but lies outside the space changed "
+                        "by resume=force: not launched again", trial_label(t.number, t.job))
 
     return ([t for t in trials if not again(t)],
             [Relaunch(t.number, t.point, Earlier(failed=(t.job,)) if t.status == FAILED
