@@ -9,6 +9,14 @@ refused, naming the first's pid. Where ``fcntl`` is missing (Windows), or the fi
 cannot lock (a cluster's scratch space mounted without flock), nothing is locked (with a
 warning in the latter case).
 
+The file stays when its holder ends, and locks nothing then (a finished folder keeps it,
+holding the last holder's pid). Removing it on the way out would open a race: a second
+process that opened the file a moment before locks the removed file once it is released,
+while a third creates and locks a new one, and both run. Checking after locking that the
+path still names the locked file closes it on a local disk, not on NFS, whose cached
+attributes can show the old file for seconds: a cluster's shared scratch is where two
+copies of one command (a requeue) meet.
+
 :func:`waited` is the blocking kind, for a short step that two processes must take one after
 the other rather than refuse (creating a shared store): the second waits for the first.
 """

@@ -56,7 +56,7 @@ def test_a_trial_that_finished_as_its_sweep_died_is_recorded_not_run_again(
     assert float(adopted["objective"]) == read_metrics(died / "1")["objective"]
     assert float(adopted["seconds"]) == read_metrics(died / "1")["run_seconds"]
     assert (adopted["job_dir"], adopted["error"]) == ("1", ADOPTED)
-    assert "resume: trial 2 (job 1) finished as the sweep died: recorded from " \
+    assert "resume: trial 2 (Hydra job #1) finished as the sweep died: recorded from " \
            f"{died / '1'}, not launched again" in resumed.stdout + resumed.stderr
     assert (died / "1" / "metrics.json").stat().st_mtime == written  # not run again
     assert sorted(p.parent.name for p in died.glob("*/metrics.json")) == ["0", "1", "2"]

@@ -165,7 +165,7 @@ def test_joblib_refills_a_free_slot_at_once(tmp_path: Path, caplog) -> None:
         slower_end = max(times[1][1], times[2][1])
         if schedule == "auto":  # trial 3 takes the slot that trial 2 freed
             assert times[3][0] < slower_end
-            lines = re.findall(r"trial (\d+): .* ended=(\d+)/5 ", caplog.text)
+            lines = re.findall(r"trial (\d+) \(Hydra job #\d+\): .* ended=(\d+)/5 ", caplog.text)
             by_end = sorted(times, key=lambda trial: times[trial][1])
             assert lines == [(str(trial), str(k)) for k, trial in enumerate(by_end, start=1)]
             assert by_end[0] != 1  # the slow trial 1 ended after others

@@ -63,7 +63,7 @@ def test_pruned_trials_round_trip(tmp_path: Path) -> None:
          "column 'job' holds 'three'"),
         (lambda text: text[: text.rindex("a,2")].encode(), "line 4 has 7 fields where"),
         (lambda text: (text + text.splitlines()[1].replace("0.5", "0.7") + "\n").encode(),
-         "records trial 1 (job 0) again, differently from line 2"),
+         "records trial 1 (Hydra job #0) again, differently from line 2"),
     ],
 )
 def test_damaged_record_is_one_clear_error(tmp_path: Path, damage, message: str) -> None:
@@ -227,9 +227,9 @@ def test_a_better_warm_start_trial_is_named_where_its_command_is(tmp_path: Path)
 
 def test_trial_line() -> None:
     line = report.trial_line(TRIALS[1], 3, 10, TRIALS[0], 12.34)
-    assert line == "trial 2: value=failed best=0.5 ended=3/10 elapsed=12.3s"
+    assert line == "trial 2 (Hydra job #1): value=failed best=0.5 ended=3/10 elapsed=12.3s"
     line = report.trial_line(TRIALS[0], 1, 10, TRIALS[0], 1.0)
-    assert line.startswith("trial 1: value=0.5 best=0.5 ended=1/10 ")
+    assert line.startswith("trial 1 (Hydra job #0): value=0.5 best=0.5 ended=1/10 ")
 
 
 @pytest.mark.parametrize("cv, mark", [

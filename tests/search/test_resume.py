@@ -120,7 +120,7 @@ def test_a_trial_that_died_breaking_new_constraints_is_not_launched_again(
     with caplog.at_level(logging.WARNING, logger="tsbench.search"):
         multirun(sweep_dir, *args, f"hydra.sweeper.constraints=[\"kind != '{kind}'\"]",
                  "hydra.sweeper.resume=force")
-    assert (f"trial 1 (job 0) breaks the constraints changed by resume=force (kind != "
+    assert (f"trial 1 (Hydra job #0) breaks the constraints changed by resume=force (kind != "
             f"'{kind}'): not launched again") in [r.getMessage() for r in caplog.records]
     assert [r["kind"] != kind for r in read_rows(sweep_dir)] == [True, True]
 

@@ -285,8 +285,9 @@ def test_sweep_whose_last_trial_fails_ends_normally(sweep_dir: Path, caplog) -> 
     best = min(rows[:3], key=lambda r: float(r["objective"]))
     summary = [r.message for r in caplog.records if r.message.startswith("sweep done")]
     assert summary == [
-        "sweep done: 4 trials, 3 ran their full budget, 0 pruned, 1 failed (trials 4 (job 3): "
-        f"see their logs); best {float(best['objective']):.6g} (trial {best['trial']})"
+        "sweep done: 4 trials, 3 ran their full budget, 0 pruned, 1 failed (trials 4 (Hydra job "
+        "#3, in 3/): see their logs); "
+        f"best {float(best['objective']):.6g} (trial {best['trial']})"
     ]
     assert "resume" not in caplog.text
 

@@ -61,8 +61,8 @@ def test_a_trial_cut_at_max_seconds_outside_a_narrowed_space_is_said_not_relaunc
         multirun(sweep_dir, f"kind={other},c", *CUT, "hydra.sweeper.n_trials=2",
                  "hydra.sweeper.resume=force")
     said = [r.getMessage() for r in caplog.records]
-    assert (f"trial 1 (job {cut['job']}) was stopped at max_seconds but lies outside the space "
-            "changed by resume=force: not launched again") in said
+    assert (f"trial 1 (Hydra job #{cut['job']}) was stopped at max_seconds but lies outside "
+            "the space changed by resume=force: not launched again") in said
     rows = read_rows(sweep_dir)
     assert rows[0] == cut and [r["status"] for r in rows] == ["pruned", "pruned"]
     assert any(m.startswith("none of the 2 trials ran its full budget (2 pruned)") for m in said)
@@ -78,8 +78,8 @@ def test_a_trial_cut_at_max_seconds_that_breaks_new_constraints_is_not_relaunche
         multirun(sweep_dir, "kind=a,b", *CUT, "hydra.sweeper.n_trials=2",
                  f"hydra.sweeper.constraints=[\"kind != '{cut['kind']}'\"]",
                  "hydra.sweeper.resume=force")
-    assert (f"trial 1 (job {cut['job']}) was stopped at max_seconds but lies outside the space "
-            "changed by resume=force: not launched again") in [
+    assert (f"trial 1 (Hydra job #{cut['job']}) was stopped at max_seconds but lies outside "
+            "the space changed by resume=force: not launched again") in [
         r.getMessage() for r in caplog.records]
     rows = read_rows(sweep_dir)
     assert rows[0] == cut and len(rows) == 2 and rows[1]["kind"] != cut["kind"]

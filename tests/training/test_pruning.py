@@ -267,7 +267,7 @@ def test_a_resume_trains_again_a_trial_max_seconds_stopped(tmp_path: Path) -> No
     assert again["job"] != cut["job"] and again["status"] == "ok"
     assert again["error"] == f"resumed: job {cut['job']} stopped at max_seconds"
     assert read_metrics(sweep / again["job_dir"])["epochs"] == 6
-    assert (f"trial 1 was stopped at max_seconds (job {cut['job']}): launched again"
+    assert (f"trial 1 (Hydra job #{cut['job']}) was stopped at max_seconds: launched again"
             in proc.stdout)
 
 

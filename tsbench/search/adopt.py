@@ -9,9 +9,11 @@ spent twice). ``metrics.json`` is written last, once training and scoring are do
 broken off by a signal or killed writes none (Lightning raises on SIGTERM and Ctrl-C, and
 a stopped sweep kills its workers), so a folder that holds one, run with the launch's
 point, holds a trial that ended by its own rules: its row is read from there, as the sweep
-would have recorded it, with the pruning rule's mark where one stopped it. A launch whose
-folder holds no finished run of its point (broken off, another task's folder, job folders
-not named by job number) is launched again as before. The running sweep reads a folder the
+would have recorded it, with the pruning rule's mark where one stopped it. The folder is the
+one the job noted as it started, under any ``hydra.sweep.subdir``
+(:mod:`tsbench.search.job_folder`). A launch whose folder holds no finished run of its
+point (broken off, another task's folder, a job of an older tsbench whose folders are not
+named by job number) is launched again as before. The running sweep reads a folder the
 same way for a trial whose launch raised after it finished (its batch broken off by another
 trial's killed worker: :mod:`tsbench.search.loop`).
 """
@@ -33,7 +35,7 @@ from tsbench.search.loop import earlier_notes
 from tsbench.search.names import TRIALS_FILE
 from tsbench.search.record import Launch, Record
 from tsbench.search.space import Scalar, SearchSpace
-from tsbench.search.trials import Trial, write_trials
+from tsbench.search.trials import Trial, trial_label, write_trials
 
 log = logging.getLogger(__name__)
 
@@ -41,17 +43,18 @@ log = logging.getLogger(__name__)
 ADOPTED = "recorded by the resume: it finished as the sweep died"
 
 
-def finished_trial(launch: Launch, point: list[Scalar], folder: Path | None,
-                   space: SearchSpace, record: Record, pruning: bool,
+def finished_trial(launch: Launch, point: list[Scalar], sweep_dir: Path,
+                   subdir: str | None, space: SearchSpace, record: Record, pruning: bool,
                    note: str = ADOPTED) -> Trial | None:
-    """``launch``'s trial as its job ``folder`` holds it, finished (its ``metrics.json``
-    with a finite objective, run with ``point``'s overrides), its row marked with ``note``
-    (also used by the sweep for a trial whose launch failed after it finished:
-    :mod:`tsbench.search.loop`); None where it holds none, or a pruned run whose mark the
-    record lacks (a resume=force that turned the pruner off: its early epoch's objective is
-    no full budget's)."""
-    if folder is None:
+    """``launch``'s trial as its job folder ``<sweep_dir>/<subdir>`` holds it, finished (its
+    ``metrics.json`` with a finite objective, run with ``point``'s overrides), its row
+    marked with ``note`` (also used by the sweep for a trial whose launch failed after it
+    finished: :mod:`tsbench.search.loop`); None where it holds none (or ``subdir`` is None:
+    no folder known), or a pruned run whose mark the record lacks (a resume=force that
+    turned the pruner off: its early epoch's objective is no full budget's)."""
+    if subdir is None:
         return None
+    folder = sweep_dir / subdir
     metrics = _read(folder / METRICS, json.loads)
     ran = _read(folder / HYDRA_OVERRIDES, yaml.safe_load)
     if not isinstance(metrics, dict) or not isinstance(ran, list):
@@ -69,7 +72,7 @@ def finished_trial(launch: Launch, point: list[Scalar], folder: Path | None,
         point=point,
         objective=objective,
         seconds=_finite(metrics.get("run_seconds")),  # the run's own, as its job did not return
-        job_dir=folder.name,
+        job_dir=subdir,
         error="; ".join(n for n in notes if n),
         pruned_at_epoch=mark.epoch if mark else None,
     )
@@ -88,8 +91,8 @@ def record_adopted(sweep_dir: Path, record: Record, space: SearchSpace,
     now = time.time()
     for trial, launch in adopted:
         record.ended(launch, trial.status, now)
-        log.info("resume: trial %d (job %d) finished as the sweep died: recorded from %s, "
-                 "not launched again", trial.number, trial.job, sweep_dir / trial.job_dir)
+        log.info("resume: %s finished as the sweep died: recorded from %s, not launched "
+                 "again", trial_label(trial.number, trial.job), sweep_dir / trial.job_dir)
 
 
 def _read(path: Path, parse: Any) -> Any:

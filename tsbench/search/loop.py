@@ -36,6 +36,7 @@ from omegaconf import OmegaConf
 
 from tsbench.search import faults, plots, report
 from tsbench.search.composition import Compose
+from tsbench.search.job_folder import JobFolders
 from tsbench.search.names import BEST_FILE, TRIALS_FILE
 from tsbench.search.proposer import Proposer
 from tsbench.search.pruning import trial_overrides
@@ -43,7 +44,7 @@ from tsbench.search.record import Launch, Record
 from tsbench.search.settings import SweepSettings
 from tsbench.search.slots import Slots
 from tsbench.search.space import Scalar, SearchSpace
-from tsbench.search.trials import FAILED, Trial, write_trials
+from tsbench.search.trials import FAILED, Trial, trial_label, write_trials
 from tsbench.search.validate import composition_shape
 
 log = logging.getLogger(__name__)
@@ -100,6 +101,7 @@ class Loop:
         first_job: int,
         refill: bool,
         from_folder: FromFolder,
+        folders: JobFolders,
         warm: report.WarmStart | None = None,
     ) -> None:
         self.s = settings
@@ -113,6 +115,7 @@ class Loop:
         self.teller = teller
         self.plotter = plotter
         self.from_folder = from_folder
+        self.folders = folders  # a failed launch's row names its folder, which holds its log
         self.warm = warm  # its best is named where it beats this sweep's
         self.trials = trials
         self.recorded_jobs = {t.job for t in trials}  # the failure rate counts the others
@@ -237,9 +240,10 @@ class Loop:
         try:
             results = self.launcher.launch(overrides, initial_job_idx=jobs[0])
         except Exception as error:  # a worker killed; the sweep's stop is a BaseException
-            log.error("the launch of jobs %s raised (%s): the trials that finished are "
-                      "recorded from their job folders, the others as failed, and the sweep "
-                      "goes on", ", ".join(map(str, jobs)), faults.launch_error(error))
+            log.error("the launch of Hydra jobs %s raised (%s): the trials that finished "
+                      "are recorded from their job folders, the others as failed, and the "
+                      "sweep goes on", ", ".join(f"#{job}" for job in jobs),
+                      faults.launch_error(error))
             self.launched.append([])
             self._ended([self._trial(job, None, error) for job in jobs])
             return
@@ -267,7 +271,7 @@ class Loop:
 
     def _trial(self, job: int, result: JobReturn | None, error: BaseException | None) -> Trial:
         running = self.running[job]
-        label = f"trial {running.launch.trial} (job {job})"
+        label = trial_label(running.launch.trial, job)
         if result is None:
             finished = self.from_folder(running.launch, running.point, FROM_FOLDER)
             if finished is not None:
@@ -287,7 +291,8 @@ class Loop:
             point=running.point,
             objective=outcome.objective,
             seconds=outcome.seconds,
-            job_dir=_job_dir(result, self.sweep_dir) if result is not None else "",
+            job_dir=(_job_dir(result, self.sweep_dir) if result is not None
+                     else self.folders.subdir(job) or ""),
             error="; ".join(n for n in notes if n),
             pruned_at_epoch=mark.epoch if mark else None,
         )

@@ -13,6 +13,10 @@
   for the reports of one epoch budget (see :meth:`Record.rung`).
 - ``pruned/job<j>.json``: written by a trial that a pruning rule stopped: the epoch, the
   objective there and the reason. The sweeper reads it when the job returns.
+- ``folders/<job>.json``: the job's folder inside the sweep directory (its
+  ``hydra.sweep.subdir`` as Hydra resolved it for the job), written by the job as it starts
+  (:mod:`tsbench.search.job_folder`): a resume finds a trial that finished as the sweep
+  died, and a failed launch's row names its folder, under any subdir.
 
 One small file per report, each written atomically (a temporary file beside it, then one
 rename), because the writers are trials in other processes and on other machines that
@@ -47,7 +51,7 @@ log = logging.getLogger(__name__)
 
 #: The record's folder inside the sweep directory.
 RECORD_DIR = "record"
-JOBS, EPOCHS, PRUNED = "jobs", "epochs", "pruned"
+JOBS, EPOCHS, PRUNED, FOLDERS = "jobs", "epochs", "pruned", "folders"
 RUNNING = "running"
 
 
@@ -175,6 +179,19 @@ class Record:
         data["objective"] = _number(data["objective"])
         data["cutoff"] = _number(data["cutoff"])
         return PrunedMark(**data)
+
+    # -- job folders (written by each job as it starts) --
+
+    def started_in(self, job: int, subdir: str) -> None:
+        """Note that job ``job`` runs in ``<sweep_dir>/<subdir>``."""
+        write_json(self.directory / FOLDERS / f"{job}.json", {"job": job, "subdir": subdir})
+
+    def subdir(self, job: int) -> str | None:
+        """The folder job ``job`` noted, relative to the sweep directory; None where it
+        noted none (it never started, or ran under an older tsbench)."""
+        data = _read(self.directory / FOLDERS / f"{job}.json")
+        subdir = None if data is None else data.get("subdir")
+        return subdir if isinstance(subdir, str) and subdir else None
 
     def _job_path(self, job: int) -> Path:
         return self.directory / JOBS / f"{job}.json"

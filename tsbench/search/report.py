@@ -26,7 +26,7 @@ from tsbench.search.composition import Compose
 from tsbench.search.names import FAILED, PRUNED
 from tsbench.search.seeds import seeds_command
 from tsbench.search.space import Scalar, SearchSpace, describe, format_value, position
-from tsbench.search.trials import Trial
+from tsbench.search.trials import Trial, trial_label
 
 
 def best_trial(trials: Sequence[Trial], maximize: bool) -> Trial | None:
@@ -428,11 +428,12 @@ def trial_line(
     trial: Trial, ended: int, n_trials: int, best: Trial | None, elapsed: float,
     warm_best: Trial | None = None,
 ) -> str:
-    """``trial i: value=... best=... ended=k/N elapsed=...`` for one ended trial. ``i`` is
-    the trial's number, ``k`` how many trials of the sweep have ended with it (trials end
-    out of order when several run at once). ``best`` is the warm-start file's where
-    ``warm_best`` (:func:`better_warm`) beats this sweep's. A failure's error is logged
-    just before."""
+    """``trial i (Hydra job #j): value=... best=... ended=k/N elapsed=...`` for one ended
+    trial. ``i`` is the trial's number, ``j`` its job's (Hydra's launch line ``#j : ...``:
+    :func:`~tsbench.search.trials.trial_label`), ``k`` how many trials of the sweep have
+    ended with it (trials end out of order when several run at once). ``best`` is the
+    warm-start file's where ``warm_best`` (:func:`better_warm`) beats this sweep's. A
+    failure's error is logged just before."""
     if trial.status == PRUNED:
         value = f"{trial.objective:.6g} pruned at epoch {trial.pruned_at_epoch}"
     else:
@@ -440,8 +441,8 @@ def trial_line(
     best_text = "none" if best is None else f"{best.objective:.6g}"
     if warm_best is not None:
         best_text = f"{warm_best.objective:.6g} (warm start)"
-    return (f"trial {trial.number}: value={value} best={best_text} ended={ended}/{n_trials} "
-            f"elapsed={elapsed:.1f}s")
+    return (f"{trial_label(trial.number, trial.job)}: value={value} best={best_text} "
+            f"ended={ended}/{n_trials} elapsed={elapsed:.1f}s")
 
 
 def summary(trials: Sequence[Trial], best: Trial | None, warm_note: str = "") -> str:
@@ -454,7 +455,8 @@ def summary(trials: Sequence[Trial], best: Trial | None, warm_note: str = "") ->
     line = f"sweep done: {len(trials)} trials, {ok} ran their full budget, {pruned} pruned"
     line += f", {len(failed)} failed"
     if failed:
-        jobs = ", ".join(f"{t.number} (job {t.job_dir or t.job})" for t in failed[:10])
+        jobs = ", ".join(f"{t.number} (Hydra job #{t.job}"
+                         f"{f', in {t.job_dir}/' if t.job_dir else ''})" for t in failed[:10])
         line += f" (trials {jobs}{', ...' if len(failed) > 10 else ''}: see their logs)"
     best_text = "none" if best is None else f"{best.objective:.6g} (trial {best.number})"
     if warm_note:

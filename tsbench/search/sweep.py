@@ -70,6 +70,7 @@ from tsbench.search.adopt import ADOPTED, finished_trial, record_adopted
 from tsbench.search.checked import tell_checked
 from tsbench.search.constraints import ConstraintSet, build_constraints
 from tsbench.search.definition import check_resume, definition, random_state, write_definition
+from tsbench.search.job_folder import JobFolders, NotedFolder
 from tsbench.search.loop import Earlier, Loop, Plotter, Relaunch
 from tsbench.search.names import (
     DEFINITION_FILE,
@@ -86,7 +87,7 @@ from tsbench.search.seed_refusal import refuse_seed
 from tsbench.search.settings import SweepSettings, check_initial_points, check_settings
 from tsbench.search.space import Scalar, SearchSpace, parse_space
 from tsbench.search.timing import TimedTask
-from tsbench.search.trials import FAILED, Trial, read_trials
+from tsbench.search.trials import FAILED, Trial, read_trials, trial_label
 from tsbench.search.validate import (
     check_feasible,
     check_keys,
@@ -120,8 +121,8 @@ class SkoptSweep(Sweeper):
         self.hydra_context = hydra_context
         self.config = config
         self.launcher = Plugins.instance().instantiate_launcher(
-            hydra_context=hydra_context, task_function=TimedTask(task_function), config=config
-        )
+            hydra_context=hydra_context, config=config,
+            task_function=TimedTask(NotedFolder(task_function, _record_dir(config))))
 
     def sweep(self, arguments: list[str]) -> list[Sequence[JobReturn]]:
         assert self.config is not None
@@ -144,9 +145,11 @@ class SkoptSweep(Sweeper):
         trials = _feasible_only(self._recorded(sweep_dir, space, current, record),
                                 constraints)
 
+        folders = JobFolders.of(self.config, sweep_dir, record)
+
         def finished(launch: Launch, point: list[Scalar], note: str = ADOPTED) -> Trial | None:
-            folder = _job_folder(self.config, sweep_dir, launch.job)
-            return finished_trial(launch, point, folder, space, record, s.pruner.on, note)
+            return finished_trial(launch, point, sweep_dir, folders.subdir(launch.job), space,
+                                  record, s.pruner.on, note)
 
         relaunch, superseded, adopted = (
             _lost(record, trials, space, constraints, finished) if s.resume
@@ -196,6 +199,7 @@ class SkoptSweep(Sweeper):
             first_job=_next_job(sweep_dir, trials, record),
             refill=refill,
             from_folder=finished,
+            folders=folders,
             warm=WarmStart(Path(s.warm_start), tuple(warm)) if s.warm_start else None,
         )
         return loop.run()
@@ -211,7 +215,9 @@ class SkoptSweep(Sweeper):
                   for key, value in self.settings.params.items()}
         arguments = [absolute_paths(line) for line in arguments]
         space = parse_space(params, arguments, parser)
-        hydra_lines = [str(line) for line in self.config.hydra.overrides.hydra]
+        # as written: a line such as hydra.sweep.subdir=${hydra.job.num} is no value to resolve
+        hydra_lines = list(map(str, OmegaConf.to_container(self.config.hydra.overrides.hydra,
+                                                           resolve=False)))
         refuse_seed([p.key for p in space.params], [*python_path(), program()],
                     [*map(absolute_paths, hydra_lines), *arguments], self.compose)
         check_keys(space, self.config)
@@ -327,14 +333,14 @@ class SkoptSweep(Sweeper):
                     "or raise trainer.max_epochs", p.kind, p.min_epochs, last)
         for r in relaunch:
             if r.earlier.lost:
-                log.info("  trial %d was running when the sweep died (job %d): launched "
-                         "again", r.number, r.earlier.lost[-1])
+                log.info("  %s was running when the sweep died: launched again",
+                         trial_label(r.number, r.earlier.lost[-1]))
             elif r.earlier.failed:
-                log.info("  trial %d failed (job %d): launched again", r.number,
-                         r.earlier.failed[-1])
+                log.info("  %s failed: launched again", trial_label(r.number,
+                                                                  r.earlier.failed[-1]))
             elif r.earlier.cut:
-                log.info("  trial %d was stopped at max_seconds (job %d): launched again",
-                         r.number, r.earlier.cut[-1])
+                log.info("  %s was stopped at max_seconds: launched again",
+                         trial_label(r.number, r.earlier.cut[-1]))
             else:
                 log.info("  trial %d has no row in %s: launched again", r.number, TRIALS_FILE)
         workers = OmegaConf.select(self.config, "hydra.launcher.n_jobs", default=None)
@@ -355,6 +361,11 @@ def _held(sweep_dir: Path) -> contextlib.AbstractContextManager[None]:
         f"hydra.sweeper: another sweep (pid {pid}) is running in {sweep_dir} -> wait for it "
         f"to end, or stop it (kill -INT {pid}), then resume with the same command and "
         "hydra.sweeper.resume=true"))
+
+
+def _record_dir(config: DictConfig) -> Path:
+    """The absolute folder of the sweep's record, for its jobs to write in."""
+    return Path(str(config.hydra.sweep.dir)).absolute() / RECORD_DIR
 
 
 def _basic(config: DictConfig | None) -> bool:
@@ -417,12 +428,12 @@ def _lost(record: Record, trials: list[Trial], space: SearchSpace, constraints: 
         try:
             point = space.parse_row(launches[-1].point)
         except ValueError as error:  # resume=force with a narrowed space
-            log.warning("trial %d (job %d) lies outside the new space (%s): not launched "
-                        "again", number, launches[-1].job, error)
+            log.warning("%s lies outside the new space (%s): not launched again",
+                        trial_label(number, launches[-1].job), error)
             continue
         if not _feasible(point, constraints):
-            log.warning("trial %d (job %d) breaks the constraints changed by resume=force "
-                        "(%s): not launched again", number, launches[-1].job,
+            log.warning("%s breaks the constraints changed by resume=force (%s): not "
+                        "launched again", trial_label(number, launches[-1].job),
                         "; ".join(constraints.violated(point)))
             continue
         if row is not None:
@@ -446,15 +457,6 @@ def _finished(launches: list[Launch], space: SearchSpace, constraints: Constrain
         if trial is not None:
             return trial, launch
     return None
-
-
-def _job_folder(config: DictConfig | None, sweep_dir: Path, job: int) -> Path | None:
-    """Job ``job``'s folder where the job folders are named by job number (Hydra's
-    ``hydra.sweep.subdir`` default, ``${hydra.job.num}``); else None, not looked for."""
-    sweep = OmegaConf.select(config, "hydra.sweep", default=None)
-    subdir = None if sweep is None else OmegaConf.to_container(sweep, resolve=False).get(
-        "subdir")
-    return sweep_dir / str(job) if subdir == "${hydra.job.num}" else None
 
 
 def _replay(proposer: Proposer, teller: faults.Teller, trials: list[Trial],
@@ -509,8 +511,8 @@ def _again(trials: list[Trial], retry_failed: bool) -> tuple[list[Trial], list[R
 
     for t in trials:
         if t.stopped_by_clock and not t.in_space:
-            log.warning("trial %d (job %d) was stopped at max_seconds but lies outside the "
-                        "space changed by resume=force: not launched again", t.number, t.job)
+            log.warning("%s was stopped at max_seconds but lies outside the space changed "
+                        "by resume=force: not launched again", trial_label(t.number, t.job))
 
     return ([t for t in trials if not again(t)],
             [Relaunch(t.number, t.point, Earlier(failed=(t.job,)) if t.status == FAILED

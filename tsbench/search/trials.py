@@ -148,7 +148,7 @@ def _read(
             first, content = seen[key]
             if content != row:
                 raise ConfigError(
-                    setting, f"{where} records trial {key[0]} (job {key[1]}) again, "
+                    setting, f"{where} records trial {key[0]} (Hydra job #{key[1]}) again, "
                     f"differently from line {first}", "delete the wrong line",
                 )
             log.warning("%s repeats line %d; counted once", where, first)
@@ -225,3 +225,11 @@ def _unique(trials: list[Trial], attribute: str, column: str, path: Path, settin
             setting, f"{path} records {column} {repeated[0]} on more than one line",
             "keep one line per trial (delete the wrong one)",
         )
+
+
+def trial_label(number: int, job: int) -> str:
+    """``trial 3 (Hydra job #2)``: a trial's number, from 1 in the order the sweep proposed
+    it (trials.csv's ``trial``), and its job's, Hydra's, from 0 in the order it launched
+    (``job``: its launch line ``#2 : ...`` and, by default, its folder ``2/``), told apart
+    wherever a line names both."""
+    return f"trial {number} (Hydra job #{job})"

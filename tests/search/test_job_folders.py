@@ -1,0 +1,63 @@
+"""Job folders under any ``hydra.sweep.subdir``: each job notes its folder as it starts, so
+a resume records a trial that finished as its sweep died from that folder (not only under
+the default ``${hydra.job.num}``), and a trial whose launch failed names its folder, which
+holds its log, in trials.csv."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.search.conftest import multirun, read_rows
+from tests.search.test_adopted_trials import _finished_there
+from tsbench.search.adopt import ADOPTED
+from tsbench.search.record import Record
+
+ARGS = ["x=interval(-1.0, 1.0)", "hydra.sweeper.n_trials=2", "hydra.sweeper.n_initial_points=1"]
+
+
+def _job_folders(sweep_dir: Path) -> list[Path]:
+    return sorted(p for p in sweep_dir.iterdir() if p.is_dir() and p.name != "record")
+
+
+@pytest.mark.parametrize("subdir", [
+    "${hydra.job.num}_${hydra.job.override_dirname}",
+    "${hydra.job.override_dirname}",
+    "${hydra.job.num}",
+])
+def test_a_resume_records_a_finished_trial_under_any_subdir(
+        sweep_dir: Path, monkeypatch: pytest.MonkeyPatch, subdir: str) -> None:
+    """A sweep stopped as its first trial finished (metrics.json written, the result not
+    yet back): the resume records the trial from its folder, named as the subdir says,
+    rather than running it again."""
+    monkeypatch.setenv("QUAD_INTERRUPT_AT_JOB", "0")
+    with pytest.raises(KeyboardInterrupt):
+        multirun(sweep_dir, *ARGS, f"hydra.sweep.subdir={subdir}")
+    monkeypatch.delenv("QUAD_INTERRUPT_AT_JOB")
+    (folder,) = _job_folders(sweep_dir)
+    assert Record(sweep_dir / "record").subdir(0) == folder.name
+    _finished_there(folder, 0.25, None, False)
+
+    multirun(sweep_dir, *ARGS, f"hydra.sweep.subdir={subdir}", "hydra.sweeper.resume=true")
+    rows = read_rows(sweep_dir)
+    assert [(r["trial"], r["job"], r["error"]) for r in rows] == [
+        ("1", "0", ADOPTED), ("2", "1", "")]
+    assert (rows[0]["objective"], rows[0]["job_dir"]) == ("0.25", folder.name)
+    assert len(_job_folders(sweep_dir)) == 2  # trial 1 was not run again
+
+
+def test_a_failed_launch_names_its_job_folder(sweep_dir: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A joblib worker killed in its trial (the launch raises, no result comes back, and
+    loky ends the batch's other trial too): each failed trial's row names its folder, which
+    holds its log, under a custom subdir; a trial killed before it started has none."""
+    monkeypatch.setenv("QUAD_KILL_AT_JOB", "1")
+    multirun(sweep_dir, *ARGS, "hydra.sweep.subdir=${hydra.job.num}_${hydra.job.override_dirname}",
+             "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "hydra.sweeper.n_jobs=2",
+             "hydra.sweeper.schedule=batch")
+    rows = read_rows(sweep_dir)
+    assert [(r["job"], r["status"]) for r in rows] == [("0", "failed"), ("1", "failed")]
+    folders = {p.name.split("_")[0]: p.name for p in _job_folders(sweep_dir)}
+    assert rows[1]["job_dir"] == folders["1"]  # the killed trial's, which ran to the kill
+    assert rows[0]["job_dir"] == folders.get("0", "")  # loky may end it before it starts

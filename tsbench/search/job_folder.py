@@ -1,0 +1,65 @@
+"""Where each job of a sweep ran: its folder, noted by the job itself as it starts.
+
+Hydra names a job's folder ``<hydra.sweep.dir>/<hydra.sweep.subdir>``, and resolves the
+subdir inside the job, where it is launched (``${hydra.job.num}``, the default, but also
+``${hydra.job.override_dirname}``, ``${hydra.job.id}``: a cluster's job id, known only
+there). The sweeper cannot name the folder when it launches a job, and a resume cannot
+resolve it again (the launch's overrides included the pruning deadline of that moment), so
+each job notes its subdir in the sweep's record (``record/folders/<job>.json``) before its
+task runs. A resume reads it to record a trial that finished as the sweep died
+(:mod:`tsbench.search.adopt`), and the sweep to name a failed launch's folder, which holds
+its log, in trials.csv. A job of an older tsbench noted none: its folder is found only
+where the job folders are named by job number.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig, OmegaConf
+
+from tsbench.search.record import Record
+
+#: Hydra's default ``hydra.sweep.subdir``: job folders named by job number.
+NUMBERED = "${hydra.job.num}"
+
+
+class NotedFolder:
+    """Wraps the Hydra task function so that each job notes its folder in ``record_dir``
+    (an absolute path: launchers run the job in other processes, other working
+    directories, other machines sharing the sweep's folder) before the task runs."""
+
+    def __init__(self, task_function: Any, record_dir: Path) -> None:
+        self.task_function = task_function
+        self.record_dir = record_dir
+
+    def __call__(self, cfg: DictConfig) -> Any:
+        hydra = HydraConfig.get()
+        Record(self.record_dir).started_in(int(hydra.job.num), str(hydra.sweep.subdir))
+        return self.task_function(cfg)
+
+
+@dataclass(frozen=True)
+class JobFolders:
+    """The job folders of the sweep in ``sweep_dir`` (see the module docstring)."""
+
+    sweep_dir: Path
+    record: Record
+    numbered: bool  # hydra.sweep.subdir is Hydra's default, ${hydra.job.num}
+
+    @classmethod
+    def of(cls, config: DictConfig, sweep_dir: Path, record: Record) -> JobFolders:
+        sweep = OmegaConf.select(config, "hydra.sweep", default=None)
+        subdir = None if sweep is None else OmegaConf.to_container(
+            sweep, resolve=False).get("subdir")
+        return cls(sweep_dir, record, subdir == NUMBERED)
+
+    def subdir(self, job: int) -> str | None:
+        """Job ``job``'s folder relative to the sweep's, where it exists; else None."""
+        subdir = self.record.subdir(job)
+        if subdir is None and self.numbered:  # noted by no job of an older tsbench
+            subdir = str(job)
+        return subdir if subdir is not None and (self.sweep_dir / subdir).is_dir() else None
