@@ -70,3 +70,31 @@ def test_a_cell_alone_among_flagged_ones_is_not_bold(own: Path) -> None:
     assert _row(out, 12, "dlinear (features=MS)")[-1] == "⚠ features MS (table: M)"
     assert _row(out, 12, "dlinear (features=M)")[-2] == "baseline"
     assert "**" not in _body(out)
+
+
+@pytest.fixture(scope="module")
+def target_alone(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Naive with features=S and DLinear with features=MS on ``load.csv``: both score the
+    target alone, DLinear reading every channel."""
+    root = tmp_path_factory.mktemp("target_alone")
+    load = _sales_csv(root / "load.csv")
+    for model, features in (("naive", "S"), ("dlinear", "MS")):
+        _run_in_process(["dataset=csv", f"dataset.path={load}", "seq_len=24", "pred_len=12",
+                         "trainer=debug", "logger=none", f"model={model}",
+                         f"features={features}"], root / f"{model}_{features}")
+    return root
+
+
+def test_features_s_and_ms_score_the_same_series_and_are_compared(target_alone: Path) -> None:
+    """S and MS both score the target, scaled by its own column's training statistics, on the
+    same windows: an MS cell is tested against an S baseline (does reading the other
+    channels help?), and neither is flagged; they used to be '⚠ features MS (table: S)',
+    'not compared', as if they scored other series."""
+    out = report(target_alone, "--baseline", "naive").stdout
+    dlinear, naive = _row(out, 12, "dlinear"), _row(out, 12, "naive")
+    assert [dlinear[-1], naive[-1]] == ["same", "same"]
+    assert "(p" in dlinear[-2] and naive[-2] == "baseline"
+    assert FEATURES_LEGEND not in out
+    tied = report(target_alone).stdout  # one cell each: no tie to break, nothing flagged
+    assert [_row(tied, 12, m)[-1] for m in ("dlinear", "naive")] == ["same", "same"]
+    assert "**" in _body(tied)

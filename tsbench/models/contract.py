@@ -17,9 +17,11 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from tsbench.models.base import ForecastModel
+from tsbench.models.history import HistoryModel
 
 #: (seq_len, pred_len, n_vars) the contract is checked at.
 SHAPES = ((32, 8, 3), (48, 24, 1), (64, 16, 5))
@@ -36,6 +38,9 @@ CONSECUTIVE = 16
 #: Consecutive windows :func:`check_model` also forecasts in one batch, against the same in
 #: batches of ``CONSECUTIVE // 2``: a model may mix the windows of a large batch only.
 WIDE_BATCH = 64
+#: Rows of the smooth series a :class:`HistoryModel` is fitted on, and the rows it is then
+#: run over (forecasting from every origin after the fitted rows).
+HISTORY_FIT_ROWS, HISTORY_ROWS = 96, 160
 
 
 def forecasts_agree(out: torch.Tensor, want: torch.Tensor) -> bool:
@@ -62,7 +67,9 @@ def check_model(cls: type, n_marks: int = 4, shapes: tuple[tuple[int, int, int],
     eval mode; finite output on a constant input; a state-dict round trip that gives the
     same output; in eval mode, on consecutive windows, each window's forecast in a batch the
     same as alone and a batch's forecast the same before and after others
-    (:func:`_check_own_windows`), with ``revin`` off and on.
+    (:func:`_check_own_windows`), with ``revin`` off and on. A
+    :class:`~tsbench.models.history.HistoryModel` has no per-window ``forward``: its
+    ``fit_series`` and ``forecast_origins`` are checked instead (:func:`_check_history`).
 
     What the input-dependence check claims: with ``revin=False``, and the trainable
     parameters moved a little off their initial values (so that a zero-initialised output
@@ -86,6 +93,9 @@ def check_model(cls: type, n_marks: int = 4, shapes: tuple[tuple[int, int, int],
         _require(arg in accepted, name, f"__init__ has no '{arg}' argument "
                  "(every model takes seq_len, pred_len, n_vars and revin)")
     _check_keywords(cls, accepted, hparams)
+    if issubclass(cls, HistoryModel):  # no per-window forward to call: what a run calls
+        _check_history(cls, accepted, name, shapes, hparams)
+        return
     _require(forward_takes_marks(cls), name, "forward does not take x_mark: tsbench calls "
              "forward(x, x_mark), x_mark None unless uses_time_features = True "
              "-> define forward(self, x, x_mark=None)")
@@ -147,6 +157,59 @@ def check_model(cls: type, n_marks: int = 4, shapes: tuple[tuple[int, int, int],
                  "gives another output after a state-dict round trip")
     for revin in (False, True):
         _check_own_windows(cls, accepted, name, n_marks, shapes[0], {**hparams, "revin": revin})
+
+
+def _check_history(cls: type, accepted: Any, name: str,
+                   shapes: tuple[tuple[int, int, int], ...], hparams: dict[str, Any]) -> None:
+    """A :class:`HistoryModel` at each size in ``shapes``: no trainable parameters;
+    ``fit_series`` on :data:`HISTORY_FIT_ROWS` rows of a smooth series, then
+    ``forecast_origins`` over :data:`HISTORY_ROWS` rows from every origin after them,
+    ``(origins, pred_len, n_vars)`` finite forecasts; and a forecast that reads the rows
+    before its origin alone: the same when the rows from the origin on are reversed and
+    moved up by one (first, middle and last origin), as a run checks its first window."""
+    hparams = {**{k: v for k, v in hparams.items() if k != "revin"}, "revin": False}
+    for seq_len, pred_len, n_vars in shapes:
+        model = _build(cls, accepted, seq_len, pred_len, n_vars, 0, hparams)
+        trained = [pname for pname, p in model.named_parameters() if p.requires_grad]
+        _require(not trained, name, f"is a HistoryModel (fitted, never trained) with "
+                 f"trainable parameters {trained[:3]} -> fit its values in _fit_channel")
+        steps = np.arange(HISTORY_ROWS, dtype=np.float64)[:, None]
+        channels = np.arange(n_vars)
+        values = np.sin(2 * np.pi * steps / (12 + 5 * channels) + channels) + steps / 100
+        origins = np.arange(HISTORY_FIT_ROWS, HISTORY_ROWS - pred_len + 1)
+        want = (len(origins), pred_len, n_vars)
+        _history_call(name, f"fit_series on {HISTORY_FIT_ROWS} rows of {n_vars} channel(s)",
+                      model.fit_series, values[:HISTORY_FIT_ROWS])
+        out = _history_call(name, f"forecast_origins from {len(origins)} origins",
+                            model.forecast_origins, values, origins, pred_len)
+        _require(isinstance(out, np.ndarray) and out.shape == want, name,
+                 f"forecast_origins returns {getattr(out, 'shape', type(out).__name__)} for "
+                 f"{len(origins)} origins, not {want} = (origins, pred_len, n_vars)")
+        _require(bool(np.isfinite(out).all()), name,
+                 f"forecast_origins forecasts NaN or inf on a smooth series of {n_vars} "
+                 "channel(s)")
+        for k in (0, len(origins) // 2, len(origins) - 1):
+            origin = int(origins[k])
+            moved = values.copy()
+            moved[origin:] = values[origin:][::-1] + 1.0
+            again = _history_call(name, f"forecast_origins from origin row {origin}",
+                                  model.forecast_origins, moved, origins[k:k + 1], pred_len)
+            _require(isinstance(again, np.ndarray) and again.shape == (1, *want[1:])
+                     and np.allclose(again, out[k:k + 1], rtol=BATCH_RTOL, atol=BATCH_ATOL),
+                     name, f"forecast_origins reads the rows it forecasts: its forecast "
+                     f"from origin row {origin} changed when the rows from {origin} on were "
+                     "reversed and moved up by one -> forecast from each origin with the "
+                     "rows before it alone (values[:origin])")
+
+
+def _history_call(name: str, what: str, method: Any, *args: Any) -> Any:
+    """``method(*args)``, a HistoryModel's; an error of the model's code as a ContractError
+    saying ``what`` raised it."""
+    try:
+        return method(*args)
+    except Exception as error:  # noqa: BLE001 - any fault of the model's code
+        raise ContractError(f"{name} breaks the model contract: {what} raised "
+                            f"{error_line(error)}") from error
 
 
 def _check_keywords(cls: type, accepted: Any, hparams: dict[str, Any]) -> None:

@@ -52,6 +52,10 @@ TEST_FACTS = ("rows used", "test windows")
 
 #: Facts that follow from another: not named again on a cell the other flags.
 FOLLOWS_FROM = {"scored columns": "features"}
+#: Values of a fact that score alike: features S and MS both score the target alone, scaled
+#: by its own column's training statistics, on the same windows, so their cells compare
+#: (whether reading the other channels helps); M scores every channel.
+ALIKE = {"features": {"MS": "S"}}
 
 
 def facts(run: Run) -> dict[str, str | None]:
@@ -177,12 +181,15 @@ def flags(cells: list[Cell], reference: Cell | None = None) -> dict[int, list[st
     out: dict[int, list[str]] = {id(c): [] for c in cells}
     papers = bool(cells) and has_table(str(cells[0].runs[0].config.get("dataset.name")))
     for fact in (f for f in FACTS if f not in MODELLING_FACTS):
-        values = {id(c): known[id(c)][fact] for c in cells}
+        shown_as = {id(c): known[id(c)][fact] for c in cells}
+        values = {key: ALIKE.get(fact, {}).get(v, v) for key, v in shown_as.items()}
         counts = Counter(v for v in values.values() if v is not None)
         if len(counts) < 2:
             continue
+        holders = None  # the cells whose value is the table's, as shown
         if reference is not None and values[id(reference)] is not None:
             expected: str | None = values[id(reference)]
+            holders = [id(reference)]
         else:
             n_top = counts.most_common(1)[0][1]
             tied = [v for v, n in counts.items() if n == n_top]
@@ -196,8 +203,10 @@ def flags(cells: list[Cell], reference: Cell | None = None) -> dict[int, list[st
             if source and any(f.startswith(f"{source} ") for f in out[id(cell)]):
                 continue
             if value is not None and value != expected:
-                shown = "differs" if expected is None else f"table: {expected}"
-                out[id(cell)].append(f"{fact} {value} ({shown})")
+                table = "/".join(sorted({shown_as[key] for key in holders or values
+                                         if values[key] == expected}))
+                shown = "differs" if expected is None else f"table: {table}"
+                out[id(cell)].append(f"{fact} {shown_as[id(cell)]} ({shown})")
     for cell in cells:
         policy = known[id(cell)]["seq_len"] or ""
         # test, Test, test_split, val+test, ..., latest too: free text, and a flag too many

@@ -292,10 +292,11 @@ def flag_lines(report: Report) -> list[str]:
                      "bolded, tested or ranked -> name the reference cell with --baseline")
     if any(flag.startswith(("features ", "scored columns ")) for flag in shown):
         lines.append("⚠ features / scored columns: features=M scores every channel, S and MS "
-                     "the target alone, so such cells' errors are of other series and never "
-                     "compared, whichever is the reference -> compare each features setting "
-                     "among its own cells (--baseline naming one of them, or a report of "
-                     "their run folders alone).")
+                     "the target alone, so an M cell's errors and an S or MS cell's are of "
+                     "other series and never compared, whichever is the reference (S and MS "
+                     "cells are compared with each other) -> compare M cells among "
+                     "themselves, and S and MS cells among themselves (--baseline naming one "
+                     "of them, or a report of their run folders alone).")
     if any(flag.startswith(FLAT_FLAG) for flag in shown):
         lines.append("⚠ scaled scores distorted by <channel>: its runs' cards flag a channel "
                      "(near-)constant over a scaler's training rows (the ⚠ Scaled scores "
