@@ -120,3 +120,31 @@ def test_fractions_out_of_range_name_the_one_at_fault(fractions: tuple[float, fl
     with pytest.raises(ConfigError) as refused:
         benchmark_borders(1000, "ratio", 24, *fractions)
     assert str(refused.value) == said
+
+
+def _synthetic(freq: str, split: str):
+    cfg = OmegaConf.load(ROOT / "tsbench" / "conf" / "dataset" / "synthetic.yaml")
+    cfg.freq, cfg.split, cfg.n_rows = freq, split, 200
+    return load_series(cfg)
+
+
+@pytest.mark.parametrize("freq, split, fix", [
+    ("15min", "ett_hour", "ett_minute"), ("D", "ett_hour", "ratio"),
+    ("h", "ett_minute", "ett_hour"), ("30min", "ett_minute", "ratio"),
+])
+def test_an_ett_split_on_rows_of_another_step_is_refused(freq: str, split: str,
+                                                         fix: str) -> None:
+    """The ETT rules count months in rows: on 15-minute rows ett_hour's "12 months" of
+    training were 90 days, on daily rows 8640 days, and the card called them months."""
+    step = {"ett_hour": "h", "ett_minute": "15min"}[split]
+    with pytest.raises(ConfigError) as refused:
+        _synthetic(freq, split)
+    assert str(refused.value) == (f"dataset.split: '{split}' counts 12/4/4 months in rows "
+                                  f"of {step}, but the rows are {freq} apart -> use "
+                                  f"dataset.split={fix}")
+
+
+@pytest.mark.parametrize("freq, split", [("h", "ett_hour"), ("60min", "ett_hour"),
+                                         ("15min", "ett_minute"), ("D", "ratio")])
+def test_a_split_rule_of_the_rows_step_loads(freq: str, split: str) -> None:
+    assert _synthetic(freq, split).split == split

@@ -17,7 +17,7 @@ from pandas.api.types import is_bool_dtype, is_numeric_dtype
 from tsbench.config_values import number, whole
 from tsbench.data.frequency import infer_offset, parse_freq, timeline
 from tsbench.data.sources import DataFile, local_copies, resolve_file
-from tsbench.data.splits import TEST_FRAC, TRAIN_FRAC
+from tsbench.data.splits import TEST_FRAC, TRAIN_FRAC, check_split_freq
 from tsbench.data.synthetic import make_synthetic
 from tsbench.data.timefeatures import time_features
 from tsbench.errors import ConfigError, DataError, TsbenchError, closest
@@ -298,6 +298,7 @@ def _to_series(frame: pd.DataFrame, cfg: Any, source: str) -> Series:
                                  or cfg.get("date_unit")):
             _check_day_first(frame[date_col], dates, date_col, source)
         raise
+    check_split_freq(str(cfg.split), line.freq)
     if len(line.missing) and gaps == "missing":
         if fillna is None:
             after = int(np.flatnonzero(dates != line.index[: len(dates)])[0]) - 1

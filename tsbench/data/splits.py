@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pandas.tseries.frequencies import to_offset
+
 from tsbench.errors import ConfigError, DataError
 
 #: The ratio split's shares of training and test rows (validation gets the rest), 70/10/20.
 TRAIN_FRAC, TEST_FRAC = 0.7, 0.2
 _HOURS_PER_MONTH = 30 * 24
 _ROWS_PER_HOUR = {"ett_hour": 1, "ett_minute": 4}
+#: The step each ETT rule's rows must have for its row counts to be months.
+ETT_FREQ = {"ett_hour": "h", "ett_minute": "15min"}
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,19 @@ def benchmark_borders(
         raise DataError(f"seq_len={seq_len} is longer than the {borders.train[1]} training rows "
                         f"-> lower seq_len")
     return borders
+
+
+def check_split_freq(rule: str, freq: str) -> None:
+    """Refuse an ETT rule on data of another step (``freq``): it counts 30-day months in
+    rows of one hour (``ett_hour``) or 15 minutes (``ett_minute``), so on 15-minute data
+    ``ett_hour`` would train on 90 days, on daily data on 8640 days, both called 12 months."""
+    step = ETT_FREQ.get(rule)
+    if step is None or to_offset(freq) == to_offset(step):
+        return
+    fitting = [name for name, other in ETT_FREQ.items() if to_offset(freq) == to_offset(other)]
+    raise ConfigError("dataset.split", f"'{rule}' counts 12/4/4 months in rows of {step}, "
+                      f"but the rows are {freq} apart",
+                      f"use dataset.split={fitting[0] if fitting else 'ratio'}")
 
 
 def _changed(train_frac: float, test_frac: float) -> str:
