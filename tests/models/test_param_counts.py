@@ -55,3 +55,17 @@ WIDE = {"d_model": 512, "d_ff": 512}
 def test_itransformer(pred_len: int, overrides: dict[str, int], expected: int) -> None:
     model = build("itransformer", seq_len=96, pred_len=pred_len, n_vars=7, n_marks=4, **overrides)
     assert n_trainable(model) == expected
+
+
+@pytest.mark.parametrize(
+    ("seq_len", "pred_len", "overrides", "expected"),
+    [
+        (336, 96, {}, 64_704),  # 2 * (336 * 96 + 96): seasonal and trend maps, shared
+        (336, 720, {}, 485_280),
+        (104, 24, {}, 5_040),  # ILI
+        (336, 96, {"individual": True}, 452_928),  # one pair per channel: 7x
+    ],
+)
+def test_dlinear(seq_len: int, pred_len: int, overrides: dict[str, bool], expected: int) -> None:
+    model = build("dlinear", seq_len=seq_len, pred_len=pred_len, n_vars=7, **overrides)
+    assert n_trainable(model) == expected

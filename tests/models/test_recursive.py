@@ -50,9 +50,12 @@ def hand_rollout(model: ForecastModel, x: torch.Tensor, marks: torch.Tensor | No
 
 
 @pytest.mark.parametrize("step", [1, STEP, PRED_LEN])
-def test_rollout_equals_a_hand_written_loop(step: int) -> None:
+@pytest.mark.parametrize("revin", [False, True])
+def test_rollout_equals_a_hand_written_loop(step: int, revin: bool) -> None:
+    """With RevIN each roll normalizes by its own look-back, forecasts included, as the
+    hand-written loop's separate calls do."""
     torch.manual_seed(0)
-    inner = DLinear(SEQ_LEN, step, N_VARS, kernel_size=5).eval()
+    inner = DLinear(SEQ_LEN, step, N_VARS, kernel_size=5, revin=revin).eval()
     wrapper = RecursiveForecaster(inner, PRED_LEN).eval()
     x = torch.randn(4, SEQ_LEN, N_VARS)
     with torch.no_grad():
@@ -73,6 +76,20 @@ def test_rollout_shifts_the_calendar_features_with_the_look_back() -> None:
                                    rtol=0, atol=1e-6)
         with pytest.raises(ValueError, match="marks of the look-back and the horizon"):
             wrapper(x, marks[:, :SEQ_LEN])
+
+
+def test_rollout_refuses_marks_short_of_its_last_roll() -> None:
+    """With pred_len not a multiple of step the last roll reads up to row
+    (rolls - 1) * step + seq_len: fewer marks are refused by name, not cut short."""
+    inner = MarkedLinear(SEQ_LEN, STEP, N_VARS, N_MARKS).eval()
+    wrapper = RecursiveForecaster(inner, PRED_LEN).eval()  # rolls read marks[0:16], [5:21], [10:26]
+    needed = 2 * STEP + SEQ_LEN
+    x, marks = torch.randn(2, SEQ_LEN, N_VARS), torch.rand(2, needed, N_MARKS)
+    with torch.no_grad():
+        assert wrapper(x, marks).shape == (2, PRED_LEN, N_VARS)
+        with pytest.raises(ValueError, match=f"needs the marks .* \\({needed} rows\\), got "
+                                             f"{needed - 1}"):
+            wrapper(x, marks[:, :needed - 1])
 
 
 def test_training_mode_is_the_step_model() -> None:

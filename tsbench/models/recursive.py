@@ -49,10 +49,13 @@ class RecursiveForecaster(ForecastModel):
         if self.training:
             marks = None if x_mark is None else x_mark[:, : self.seq_len]
             return self.model(x, marks)
-        if x_mark is not None and x_mark.shape[1] < self.seq_len + self.pred_len - self.step:
+        # the last roll reads marks up to this row (seq_len + pred_len - step when step
+        # divides pred_len, more when it does not)
+        needed = (self.rolls - 1) * self.step + self.seq_len
+        if x_mark is not None and x_mark.shape[1] < needed:
             raise ValueError(
                 f"a recursive rollout needs the marks of the look-back and the horizon "
-                f"({self.seq_len + self.pred_len} rows), got {x_mark.shape[1]}")
+                f"({needed} rows), got {x_mark.shape[1]}")
         window, outputs = x, []
         for roll in range(self.rolls):
             marks = (None if x_mark is None
