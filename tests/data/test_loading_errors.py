@@ -164,7 +164,7 @@ CASES = {
                   {}, "{path}: the timestamps have no regular frequency (irregular: most steps "
                   "are h, but row 2 (2020-01-01 03:00:00) comes 2h after the row before) -> "
                   "resample the file to one frequency, or set dataset.freq if the rows lie on "
-                  "one with gaps"),
+                  "one with gaps (at most as many missing steps as rows)"),
     "freq_banana": ("date,a,OT\n" + _rows(), {"freq": "banana"},
                     "dataset.freq: 'banana' is not a pandas frequency alias -> use one such as h, "
                     "15min, D, B, W-SUN, MS, ME, QE, YS, or null to infer it from the timestamps"),
