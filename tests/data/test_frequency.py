@@ -188,6 +188,35 @@ def test_irregular_timestamps_are_refused(tmp_path: Path) -> None:
         load_series(_csv_cfg(csv, freq="h", fillna="ffill"))
 
 
+def test_working_hours_alone_name_the_fix_that_reads_them(tmp_path: Path) -> None:
+    """Hours of the working day lie on an hourly grid, most of whose steps are missing: the
+    refusal of dataset.freq=h says so, and business hours (bh, which tsbench has no calendar
+    for) are not told to resample to seconds or coarser, which they are."""
+    hours = pd.date_range("2024-01-01", periods=24 * 28, freq="h")
+    working = hours[(hours.day_of_week < 5) & (hours.hour >= 8) & (hours.hour <= 17)]
+    csv = tmp_path / "working.csv"
+    pd.DataFrame({"date": working, "OT": np.ones(len(working))}).to_csv(csv, index=False)
+    with pytest.raises(DataError, match=r"set dataset.freq if the rows lie on one with gaps "
+                                        r"\(at most as many missing steps as rows\)"):
+        load_series(_csv_cfg(csv))
+    with pytest.raises(ConfigError) as caught:
+        load_series(_csv_cfg(csv, freq="h", fillna="ffill"))
+    assert str(caught.value) == (
+        f"dataset.freq: 'h' holds every timestamp of {csv}, but most of its steps are "
+        f"missing: its index from the first to the last timestamp holds 610 rows, 3.0 times "
+        f"the file's 200 (at most 2 times: beyond, most of the series would be invented) -> "
+        f"resample the file to a frequency its rows fill (e.g. D for working hours alone), "
+        f"or add the missing rows")
+    business = hours[(hours.day_of_week < 5) & (hours.hour >= 9) & (hours.hour <= 16)]
+    pd.DataFrame({"date": business, "OT": np.ones(len(business))}).to_csv(csv, index=False)
+    with pytest.raises(DataError) as caught:
+        load_series(_csv_cfg(csv))
+    assert "frequency bh is not supported" in str(caught.value)
+    assert "seconds or coarser" not in str(caught.value)
+    assert str(caught.value).endswith("(every hour of the day for hourly data, not business "
+                                      "hours alone)")
+
+
 def test_business_days_with_holidays_are_business_days_with_gaps(tmp_path: Path) -> None:
     dates = pd.date_range("2021-01-04", periods=80, freq="B").delete([10, 41])
     pd.DataFrame({"date": dates, "OT": np.ones(len(dates))}).to_csv(tmp_path / "b.csv",

@@ -164,7 +164,7 @@ CASES = {
                   {}, "{path}: the timestamps have no regular frequency (irregular: most steps "
                   "are h, but row 2 (2020-01-01 03:00:00) comes 2h after the row before) -> "
                   "resample the file to one frequency, or set dataset.freq if the rows lie on "
-                  "one with gaps"),
+                  "one with gaps (at most as many missing steps as rows)"),
     "freq_banana": ("date,a,OT\n" + _rows(), {"freq": "banana"},
                     "dataset.freq: 'banana' is not a pandas frequency alias -> use one such as h, "
                     "15min, D, B, W-SUN, MS, ME, QE, YS, or null to infer it from the timestamps"),
@@ -384,7 +384,8 @@ DAYLIGHT_SAVING_HINT = (
 def test_local_times_without_offsets_at_a_daylight_saving_change_say_so(
         start: str, said: str, tmp_path: Path) -> None:
     """Berlin's hourly local times written without offsets repeat 02:00 in October and skip
-    it in March; a gap or duplicate elsewhere gets no such hint."""
+    it in March; a gap or duplicate elsewhere, or in the day in October, or of a daily
+    series, gets no such hint."""
     local = pd.date_range(start, periods=10, freq="h", tz="UTC").tz_convert("Europe/Berlin")
     path = tmp_path / "data.csv"
     pd.DataFrame({"date": local.tz_localize(None), "OT": range(10)}).to_csv(path, index=False)
@@ -397,6 +398,14 @@ def test_local_times_without_offsets_at_a_daylight_saving_change_say_so(
     with pytest.raises(TsbenchError) as caught:
         load_series(cfg)
     assert "are missing" in str(caught.value) and "daylight" not in str(caught.value)
+    afternoon = pd.date_range("2023-10-19 12:00", periods=10, freq="h")
+    daily = pd.date_range("2023-10-15", periods=10, freq="D")
+    for dates in (afternoon.insert(7, afternoon[6]), daily.insert(5, daily[4])):
+        pd.DataFrame({"date": dates, "OT": range(11)}).to_csv(path, index=False)
+        with pytest.raises(TsbenchError) as caught:
+            load_series(cfg)
+        assert "1 duplicate timestamp(s)" in str(caught.value)
+        assert "daylight" not in str(caught.value)
 
 
 def _edited_copy(published: Path, folder: Path) -> Path:

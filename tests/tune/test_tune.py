@@ -46,6 +46,7 @@ from tsbench.tune.budget import (
     searches_too_short,
     smaller_search_share,
     trial_cap,
+    trials_ahead,
 )
 from tsbench.tune.cli import StageLines, check_not_owned, main, parse
 from tsbench.tune.commands import StageFailed, run_stage
@@ -228,6 +229,12 @@ def test_the_time_not_the_estimate_ends_a_search(tmp_path: Path) -> None:
     assert planned_from_trials(tuning("recipe.max_trials=40"), 1000, rows) == 40
     assert planned_from_trials(tuning("recipe.min_trials=300"), 1000, rows) == 300
     assert planned_from_trials(plain, 1000, []) is None
+    # resumed, recipe.min_trials (4) bounds the search's trials in all, not those after the
+    # resume: 10 s left at 115 s a trial plan 3 more after 1 ended, 1 more after 16, not 4
+    slow = [{"seconds": "115.0"}]
+    assert trials_ahead(plain, 10, 1.0, 1, slow) == 3
+    assert trials_ahead(plain, 10, 1.0, 16, slow * 16) == 1
+    assert trials_ahead(tuning("recipe.max_trials=16"), 10, 1.0, 16, slow * 16) == 0
     # before any trial, each pays the baseline's start in its process besides its epochs:
     # 10 s here, so the tiny model's 1000 s buy 99 trials, not 19565
     (tmp_path / "a_baseline").mkdir()

@@ -75,8 +75,20 @@ def timeline(dates: pd.DatetimeIndex, given: str | None, source: str) -> Timelin
         offset = parse_freq(given, "dataset.freq")
         index = _regular_index(dates, offset)
         if index is None:
-            data_freq = _describe(dates, found)
             alias = f" ({offset.freqstr})" if offset.freqstr != given else ""
+            sparse = None if found is not None else _sparse_grid(dates, offset)
+            if sparse is not None:
+                raise ConfigError(
+                    "dataset.freq",
+                    f"'{given}'{alias} holds every timestamp of {source}, but most of its "
+                    f"steps are missing: its index from the first to the last timestamp holds "
+                    f"{sparse} rows, {sparse / len(dates):.1f} times the file's {len(dates)} "
+                    f"(at most {_MAX_FILL_RATIO} times: beyond, most of the series would be "
+                    f"invented)",
+                    "resample the file to a frequency its rows fill (e.g. D for working hours "
+                    "alone), or add the missing rows",
+                )
+            data_freq = _describe(dates, found)
             raise ConfigError(
                 "dataset.freq",
                 f"'{given}'{alias} does not match the timestamps of {source}: "
@@ -90,14 +102,18 @@ def timeline(dates: pd.DatetimeIndex, given: str | None, source: str) -> Timelin
         raise DataError(
             f"{source}: the timestamps have no regular frequency ({_describe(dates, None)}) "
             f"-> resample the file to one frequency, or set dataset.freq if the rows lie on "
-            f"one with gaps"
+            f"one with gaps (at most as many missing steps as rows)"
         )
     try:
         calendar(offset)
     except ValueError as exc:
+        fix = ("resample the file to seconds or coarser, or check dataset.date_unit"
+               if isinstance(offset, Tick) else
+               f"resample the file to a frequency such as {_EXAMPLES} (every hour of the day "
+               f"for hourly data, not business hours alone)")
         raise DataError(
             f"{source}: the timestamps' frequency {offset.freqstr} is not supported ({exc}) "
-            f"-> resample the file to seconds or coarser, or check dataset.date_unit"
+            f"-> {fix}"
         ) from None
     return Timeline(offset.freqstr, index, index.difference(dates))
 
@@ -132,6 +148,20 @@ def _regular_index(dates: pd.DatetimeIndex, offset: BaseOffset) -> pd.DatetimeIn
     if len(index) > limit or len(index) == 0 or index[0] != dates[0]:
         return None
     return index if bool(dates.isin(index).all()) else None
+
+
+def _sparse_grid(dates: pd.DatetimeIndex, offset: BaseOffset) -> int | None:
+    """The length of the ``offset`` index from the first to the last of ``dates`` (with no
+    regular frequency of their own) where every date lies on it, which then holds more than
+    ``_MAX_FILL_RATIO`` times their rows (hours of the working day on an hourly grid); None
+    where some date does not."""
+    if isinstance(offset, Tick):
+        step = pd.Timedelta(offset)
+        on_grid = bool(((dates - dates[0]) % step == pd.Timedelta(0)).all())
+        return (dates[-1] - dates[0]) // step + 1 if on_grid else None
+    index = pd.date_range(dates[0], dates[-1], freq=offset, unit=dates.unit)
+    on_grid = len(index) > 0 and index[0] == dates[0] and bool(dates.isin(index).all())
+    return len(index) if on_grid else None
 
 
 def _describe(dates: pd.DatetimeIndex, found: tuple[BaseOffset, pd.DatetimeIndex] | None

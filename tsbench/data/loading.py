@@ -307,7 +307,7 @@ def _to_series(frame: pd.DataFrame, cfg: Any, source: str) -> Series:
                 f"missing (the first gap follows row {after}, {dates[after]}, whose next row "
                 f"is {dates[after + 1]}) -> add those rows, or set dataset.fillna=ffill to "
                 f"forward-fill them on a regular {line.freq} index"
-                + _daylight_saving(line.missing)
+                + _daylight_saving(line.missing, dates)
             )
         data = data.set_axis(dates).reindex(line.index).reset_index(drop=True)
         dates = line.index
@@ -326,12 +326,23 @@ def _to_series(frame: pd.DataFrame, cfg: Any, source: str) -> Series:
     )
 
 
-def _daylight_saving(stamps: pd.DatetimeIndex) -> str:
-    """A hint where the duplicated or missing ``stamps`` look like local time's repeated or
-    skipped hour at a daylight-saving change: naive times within one hour, in a month such
-    changes fall in."""
-    if stamps.tz is not None or not len(stamps) or stamps.max() - stamps.min() >= pd.Timedelta(
-            hours=1) or stamps[0].month not in (3, 4, 9, 10, 11):
+#: Hours at which local clocks repeat or skip an hour at a daylight-saving change: 02:00 in
+#: Europe, 01:00 in North America, 23:00 or 00:00 where the change is at midnight (Chile).
+DAYLIGHT_SAVING_HOURS = (23, 0, 1, 2, 3)
+
+
+def _daylight_saving(stamps: pd.DatetimeIndex, dates: pd.DatetimeIndex) -> str:
+    """A hint where the duplicated or missing ``stamps`` of the series ``dates`` look like
+    local time's repeated or skipped hour at a daylight-saving change: naive times within
+    one hour, at night, in a month such changes fall in, of a series with times of day (a
+    duplicate day at 18:00 or of a daily series is no clock change)."""
+    if stamps.tz is not None or not len(stamps):
+        return ""
+    clock_change = (stamps.max() - stamps.min() < pd.Timedelta(hours=1)
+                    and stamps[0].month in (3, 4, 9, 10, 11)
+                    and stamps[0].hour in DAYLIGHT_SAVING_HOURS
+                    and not (dates == dates.normalize()).all())
+    if not clock_change:
         return ""
     return (" (if these are local times, that hour was repeated or skipped at a daylight-"
             "saving change: write each time with its UTC offset, e.g. 2024-10-27 "
@@ -345,7 +356,7 @@ def _check_order(dates: pd.DatetimeIndex, source: str) -> None:
         raise DataError(
             f"{source}: {duplicated.size} duplicate timestamp(s) (first {dates[row]} at row "
             f"{row}) -> keep one row per timestamp (e.g. aggregate duplicates)"
-            + _daylight_saving(dates[duplicated])
+            + _daylight_saving(dates[duplicated], dates)
         )
     steps = np.diff(dates.asi8)
     backwards = np.flatnonzero(steps < 0)

@@ -13,12 +13,13 @@ from tsbench.tune.refit import refit_bag, refit_seconds
 from tsbench.tune.tuning import Tuning
 
 
-def planned_trials(t: Tuning, seconds: float, epoch_seconds: float) -> int:
+def planned_trials(t: Tuning, seconds: float, epoch_seconds: float, ended: int = 0) -> int:
     """How many trials ``seconds`` buy at ``epoch_seconds`` an epoch (of each fold, with
     ``recipe.cv_folds``), when ASHA stops all but 1/eta of the trials at each rung
-    ``min_epochs * eta**k``: an estimate, within ``recipe.min_trials`` and
-    ``recipe.max_trials``, shown as the stage's progress (:func:`trial_cap` ends it). Each
-    trial also pays :func:`trial_start_seconds` once: a tiny model's epochs cost less."""
+    ``min_epochs * eta**k``: an estimate, within the recipe's bounds
+    (:func:`within_trial_bounds`, ``ended`` trials before a resume), shown as the stage's
+    progress (:func:`trial_cap` ends it). Each trial also pays :func:`trial_start_seconds`
+    once: a tiny model's epochs cost less."""
     r = t.recipe
     eta, last = int(r.eta), int(r.max_epochs)
     rungs = [e for e in (int(r.min_epochs) * eta**k for k in range(16)) if e < last] + [last]
@@ -27,8 +28,7 @@ def planned_trials(t: Tuning, seconds: float, epoch_seconds: float) -> int:
     epochs = sum((b - a) / eta**k for k, (a, b) in enumerate(pairwise([0, *rungs])))
     epochs *= max(1, t.cv_folds)
     trial = epochs * epoch_seconds + trial_start_seconds(t)
-    estimate = max(int(r.min_trials), int(seconds / max(1e-9, trial)))
-    return estimate if r.max_trials is None else min(estimate, int(r.max_trials))
+    return within_trial_bounds(t, int(seconds / max(1e-9, trial)), ended)
 
 
 def trial_start_seconds(t: Tuning) -> float:
@@ -44,28 +44,36 @@ def trial_start_seconds(t: Tuning) -> float:
     return max(0.0, float(metrics["run_seconds"]) - float(metrics.get("train_seconds") or 0.0))
 
 
-def planned_from_trials(t: Tuning, seconds: float, rows: list[dict[str, str]]) -> int | None:
+def planned_from_trials(t: Tuning, seconds: float, rows: list[dict[str, str]],
+                        ended: int = 0) -> int | None:
     """How many trials ``seconds`` buy at the mean wall time of an earlier search's ended
     trials ``rows`` (pruned and failed ones too: each start and evaluation counted, which
-    :func:`planned_trials`' epochs leave out), ``recipe.n_jobs`` at once, within
-    ``recipe.min_trials`` and ``recipe.max_trials``; None where no trial recorded its time."""
+    :func:`planned_trials`' epochs leave out), ``recipe.n_jobs`` at once, within the recipe's
+    bounds (``ended`` trials before a resume); None where no trial recorded its time."""
     times = [float(row["seconds"]) for row in rows if row.get("seconds")]
     if not times or sum(times) <= 0:
         return None
+    return within_trial_bounds(t, int(seconds * int(t.recipe.n_jobs) * len(times) / sum(times)),
+                               ended)
+
+
+def within_trial_bounds(t: Tuning, estimate: int, ended: int = 0) -> int:
+    """``estimate`` more trials, within ``recipe.min_trials`` and ``recipe.max_trials``, which
+    bound a search's trials in all, ``ended`` of them before a resume among them: a resumed
+    search plans at least one more (its time is not spent), not ``min_trials`` more."""
     r = t.recipe
-    estimate = max(int(r.min_trials), int(seconds * int(r.n_jobs) * len(times) / sum(times)))
-    return estimate if r.max_trials is None else min(estimate, int(r.max_trials))
+    more = max(int(r.min_trials) - ended, 1, estimate)
+    return more if r.max_trials is None else max(0, min(more, int(r.max_trials) - ended))
 
 
 def trials_ahead(t: Tuning, seconds: float, epoch_seconds: float, ended: int,
                  rows: list[dict[str, str]]) -> int:
     """How many more trials a search plans in ``seconds``, ``ended`` of its trials recorded
     before (a resume): at the pace ``rows`` ran at (its own ended trials, or an earlier
-    search's) where they recorded their time, else at ``epoch_seconds``; with
-    ``recipe.max_trials`` no more than the ended ones leave."""
-    more = planned_from_trials(t, seconds, rows) or planned_trials(t, seconds, epoch_seconds)
-    top = t.recipe.max_trials
-    return more if top is None else max(0, min(more, int(top) - ended))
+    search's) where they recorded their time, else at ``epoch_seconds``; ``recipe.min_trials``
+    and ``recipe.max_trials`` bound the search's trials in all, the ended ones among them."""
+    return (planned_from_trials(t, seconds, rows, ended)
+            or planned_trials(t, seconds, epoch_seconds, ended))
 
 
 def trial_cap(t: Tuning, seconds: float, epoch_seconds: float, planned: int) -> int:
