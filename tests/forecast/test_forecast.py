@@ -52,7 +52,7 @@ def test_the_future_follows_the_last_row(csv: Path, tmp_path: Path) -> None:
     dates = pd.date_range(frame.index[-1], periods=PRED_LEN + 1, freq="h")[1:]
     pd.testing.assert_index_equal(naive.index, pd.DatetimeIndex(dates, name="date"))
     assert list(naive.columns) == ["temp", "OT"]
-    for column in naive:  # the last value, in the file's units (float32 rows)
+    for column in naive:  # the last value, in the file's units
         np.testing.assert_allclose(naive[column], frame[column].iloc[-1], rtol=1e-5)
     seasonal = future(_run(csv, tmp_path / "seasonal", "model=seasonal_naive", "features=S"))
     assert list(seasonal.columns) == ["OT"]
@@ -69,7 +69,7 @@ def test_a_trained_models_future_reads_the_last_look_back_scaled_on_training_row
     """Rebuilt from the file: z-scores of the training rows (population std), the last
     seq_len rows through the loaded model, back to the file's units."""
     run_dir = _run(csv, tmp_path / "dlinear", "model=dlinear", "optim.lr=0.005")
-    values = pd.read_csv(csv).drop(columns="date").to_numpy(np.float32).astype(np.float64)
+    values = pd.read_csv(csv).drop(columns="date").to_numpy(np.float64)
     mean, std = values[:TRAIN_ROWS].mean(axis=0), values[:TRAIN_ROWS].std(axis=0)
     x = torch.from_numpy(((values[-SEQ_LEN:] - mean) / std).astype(np.float32))[None]
     with torch.no_grad():
@@ -289,7 +289,8 @@ def test_the_command_writes_csv_and_refuses_what_it_cannot_forecast(csv: Path, t
     said = run_module("tsbench.forecast", [str(run_dir)], env)
     assert said.returncode == 0, said.stderr
     printed = pd.read_csv(io.StringIO(said.stdout), parse_dates=["date"], index_col="date")
-    # printed to a float32's 7 significant digits, not its rounding noise (9.829694853186913)
+    # printed to the 7 significant digits (a float32's) that channels within a few spreads
+    # of 0 need, not its rounding noise (9.829694853186913)
     pd.testing.assert_frame_equal(printed, future(run_dir), check_freq=False, rtol=1e-6)
     numbers = [v for line in said.stdout.splitlines()[1:] for v in line.split(",")[1:]]
     assert max(len(v.lstrip("-").replace(".", "").lstrip("0")) for v in numbers) <= 7

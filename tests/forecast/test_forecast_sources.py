@@ -43,7 +43,7 @@ def test_a_classical_models_future_reads_every_row_up_to_the_files_last(
     rebuilt from the file (z-scores on the training rows, population std), and moved by a
     jump in the last row alone."""
     run_dir = _run(csv, tmp_path / "ets", "model=ets", "features=S")
-    ot = pd.read_csv(csv)["OT"].to_numpy(np.float32).astype(np.float64)
+    ot = pd.read_csv(csv)["OT"].to_numpy(np.float64)
     mean, std = ot[:TRAIN_ROWS].mean(), ot[:TRAIN_ROWS].std()
     z = ((ot - mean) / std).astype(np.float32).astype(np.float64)
     model = load_run(run_dir).model
@@ -84,7 +84,7 @@ def test_a_cross_validation_run_with_refit_is_forecast_by_its_refit(
     run's own test score."""
     folds = ["cv=tscv", "cv.n_splits=2", "cv.refit=true"]
     naive = _run(csv, tmp_path / "naive", "model=naive", *folds)
-    last = pd.read_csv(csv).drop(columns="date").to_numpy(np.float32)[-1]
+    last = pd.read_csv(csv).drop(columns="date").to_numpy(np.float64)[-1]
     forecast = future(naive)
     assert forecast.shape == (PRED_LEN, 2)
     np.testing.assert_allclose(forecast.to_numpy(), np.tile(last, (PRED_LEN, 1)), rtol=1e-5)

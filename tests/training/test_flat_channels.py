@@ -74,7 +74,7 @@ def test_a_fold_whose_training_rows_hold_a_channel_flat_says_so(tmp_path: Path) 
     (entry,) = card["scaler"]["flat_channels"]
     assert (entry["fold"], entry["channel"], entry["train_rows"], entry["val_rows"]) == (
         0, "peg", [0, 64], [64, 128])
-    values = pd.read_csv(csv)["peg"].to_numpy(np.float32).astype(np.float64)  # as read
+    values = pd.read_csv(csv)["peg"].to_numpy(np.float64)  # as read
     assert entry["train_std"] == pytest.approx(values[:64].std())
     assert entry["val_std"] == pytest.approx(values[64:128].std())
     assert entry["spread_ratio"] > 1e5 and entry["share_of_val_mse"] > 0.99
@@ -140,7 +140,7 @@ def test_a_channel_spread_less_is_named_only_where_it_makes_most_of_the_split() 
     """A holdout split: the same 15 x spread is named where the channel makes most of the
     split's scaled MSE (0.7), not where it makes less (0.3)."""
     t = np.arange(200)
-    values = np.stack([1.0 + _swing(150)[:200], np.sin(t / 3)], axis=1).astype(np.float32)
+    values = np.stack([1.0 + _swing(150)[:200], np.sin(t / 3)], axis=1)
     series = Series("quiet", values, pd.date_range("2024-03-01", periods=200, freq="h"),
                     ["peg", "OT"], "h", "ratio")
     named = {share: split_flat_channels(series, "M", (0, 150), (150, 200), [share, 1 - share])

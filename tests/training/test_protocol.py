@@ -359,7 +359,7 @@ def test_a_naive_run_scores_its_hand_computed_errors_in_scaled_and_original_unit
             f"pred_len={pred}", "features=S", "trainer=debug", "logger=none"])
     metrics = run(cfg, run_dir)
 
-    values = pd.read_csv(csv)["OT"].to_numpy(np.float32).astype(np.float64)  # read as float32
+    values = pd.read_csv(csv)["OT"].to_numpy(np.float64)  # read as float64
     borders = benchmark_borders(rows, "ratio", seq, 0.7, 0.2)
     train = values[borders.train[0]:borders.train[1]]
     sigma = train.std(ddof=0)  # population std, as the scaler's
@@ -373,7 +373,7 @@ def test_a_naive_run_scores_its_hand_computed_errors_in_scaled_and_original_unit
     err = (truth - last) / sigma  # the scaled error (the mean cancels)
     assert np.sqrt((err ** 2).mean()) > 1.05 * np.abs(err).mean()  # RMSE and MAE apart
 
-    # scaled units: float32 scaled inputs, float64 sums
+    # scaled units: scaled in float64, float32 scaled inputs, float64 sums
     assert metrics["test_mae"] == pytest.approx(np.abs(err).mean(), rel=1e-5)
     assert metrics["test_mse"] == pytest.approx((err ** 2).mean(), rel=1e-5)
     window_mae = np.load(run_dir / "test_window_mae.npy")
@@ -440,7 +440,7 @@ def test_filled_cells_count_in_the_target_rows_of_the_scored_channels(
     filled = np.zeros((700, 2), dtype=bool)
     filled[[5, 450, 650], 1] = True
     filled[600, 0] = True
-    series = Series("filled", np.zeros((700, 2), np.float32),
+    series = Series("filled", np.zeros((700, 2)),
                     pd.date_range("2020-01-01", periods=700, freq="h"), ["a", "OT"], "h",
                     "ratio", filled=filled)
     borders = benchmark_borders(700, "ratio", 48)

@@ -85,7 +85,9 @@ class Series:
     has no row), target last."""
 
     name: str
-    values: np.ndarray  # (rows, channels) float32
+    #: ``(rows, channels)`` float64, as the file holds them: the scaler is fitted and
+    #: applied in float64 (float32 would round a large offset's small movement away).
+    values: np.ndarray
     dates: pd.DatetimeIndex
     columns: list[str]
     freq: str
@@ -315,7 +317,7 @@ def _to_series(frame: pd.DataFrame, cfg: Any, source: str) -> Series:
     data = _fill(data, fillna, dates, source)
     calendar_freq = cfg.get("calendar_freq")
     return Series(
-        name=str(cfg.name), values=data.to_numpy(dtype=np.float32, copy=True),
+        name=str(cfg.name), values=data.to_numpy(dtype=np.float64, copy=True),
         dates=pd.DatetimeIndex(dates), columns=list(data.columns), freq=line.freq,
         split=str(cfg.split),
         train_frac=number(cfg.get("train_frac", TRAIN_FRAC), "dataset.train_frac"),

@@ -23,8 +23,10 @@ class StandardScaler:
         return self
 
     def transform(self, values: np.ndarray) -> np.ndarray:
-        return ((values - self.mean_) / self.scale_).astype(np.float32)
+        """Scale in float64 (the file's values), then hand the models float32."""
+        return ((values.astype(np.float64) - self.mean_) / self.scale_).astype(np.float32)
 
     def inverse_transform(self, values: np.ndarray, channels: slice = slice(None)) -> np.ndarray:
-        """Undo the scaling; ``channels`` selects the columns ``values`` holds."""
-        return values * self.scale_[channels] + self.mean_[channels]
+        """Undo the scaling in float64 (a float32 result would round a large offset's small
+        movement away); ``channels`` selects the columns ``values`` holds."""
+        return values.astype(np.float64) * self.scale_[channels] + self.mean_[channels]

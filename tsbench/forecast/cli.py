@@ -8,6 +8,7 @@ import argparse
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 from tsbench.atomic import write_text
 from tsbench.errors import TsbenchError
@@ -24,6 +25,9 @@ from tsbench.rundir import (
 )
 from tsbench.tuning_files import STATE_FILE, SUMMARY_FILE
 from tsbench.user_paths import user_path
+
+if TYPE_CHECKING:  # pandas comes with the tables, not for --help
+    import pandas as pd
 
 PROG = "tsbench-forecast"
 
@@ -87,7 +91,8 @@ def main(argv: list[str] | None = None) -> int:
                  else tables.windows(run, args.split, args.intervals))
     except (TsbenchError, ValueError, FileNotFoundError) as error:
         return _error(str(error))
-    _write(table.to_csv(index=args.split == "future", float_format=DIGITS), args.output)
+    _write(table.to_csv(index=args.split == "future", float_format=_float_format(table, tables)),
+           args.output)
     return 0
 
 
@@ -124,11 +129,6 @@ def _not_a_run(folder: Path) -> str:
             f"give one of them: {named} (a search's best.yaml names its best trial)")
 
 
-#: The CSV's numbers: 7 significant digits, a float32's (the models' and the benchmark
-#: files' precision): more would print rounding noise (10.114000399018316 for 10.114).
-DIGITS = "%.7g"
-
-
 def _tuned(args: argparse.Namespace, tables: ModuleType) -> int:
     """The forecast of the ensemble a finished tsbench-tune folder ended with."""
     if not (args.run / SUMMARY_FILE).is_file():
@@ -148,8 +148,14 @@ def _tuned(args: argparse.Namespace, tables: ModuleType) -> int:
         table = tables.tuned_future(args.run, args.data, args.intervals)
     except (TsbenchError, ValueError, FileNotFoundError) as error:
         return _error(str(error))
-    _write(table.to_csv(float_format=DIGITS), args.output)
+    _write(table.to_csv(float_format=_float_format(table, tables)), args.output)
     return 0
+
+
+def _float_format(table: pd.DataFrame, tables: ModuleType) -> str:
+    """The CSV's numbers: the significant digits the table's channels need
+    (:func:`tsbench.forecast.tables.digits`; 7, a float32's, for most files)."""
+    return f"%.{table.attrs[tables.DIGITS]}g"
 
 
 def _write(text: str, output: Path | None) -> None:

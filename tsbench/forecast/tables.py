@@ -51,6 +51,11 @@ log = logging.getLogger(__name__)
 
 #: The long table's columns, one row per window, step and scored channel.
 WINDOW_COLUMNS = ["window", "origin", "step", "date", "channel", "forecast", "actual"]
+#: A forecast table's attrs key: the significant digits its CSV prints (:func:`digits`).
+DIGITS = "significant_digits"
+#: Digits of a channel whose offset is within its spread: a float32's 7 (more would print
+#: rounding noise, 10.114000399018316 for 10.114).
+SPREAD_DIGITS = 7
 
 
 def run_data(run: LoadedRun, calibrating: bool = False) -> ForecastData:
@@ -96,7 +101,8 @@ def future(run: LoadedRun | Any, data_file: Path | str | None = None,
     data_file = None if data_file is None else Path(data_file)
     if intervals:  # calibrated first: a run that cannot be is refused before forecasting
         widths = calibration(run, intervals)
-        return with_future_bounds(future(run, data_file), widths)
+        table = future(run, data_file)
+        return _with_digits(with_future_bounds(table, widths), table.attrs[DIGITS])
     data, model = run_data(run), run.model
     series = run.series if data_file is None else newer_series(run, data_file)
     scaled = (data.scaled if data_file is None else torch.from_numpy(data.scaler.transform(
@@ -124,8 +130,8 @@ def future(run: LoadedRun | Any, data_file: Path | str | None = None,
     values = data.inverse(forecast)
     # the file's own timestamp column name: the forecast's rows read as the file's next rows
     name = str(run.config.dataset.get("date_col") or "date")
-    return pd.DataFrame(values, index=pd.DatetimeIndex(dates, name=name),
-                        columns=_channels(series.columns, data))
+    return _with_digits(pd.DataFrame(values, index=pd.DatetimeIndex(dates, name=name),
+                                     columns=_channels(series.columns, data)), digits(data))
 
 
 def newer_series(run: LoadedRun, data_file: Path) -> Any:
@@ -266,9 +272,11 @@ def tuned_future(tune_dir: Path | str, data_file: Path | str | None = None,
     # calibrated first: levels the validation windows cannot give are refused before
     # forecasting
     widths = _ensemble_widths(runs, [w for _, w in parts], intervals) if intervals else None
-    table: pd.DataFrame = sum(weight * future(run, data_file)  # type: ignore[assignment]
-                              for run, (_, weight) in zip(runs, parts, strict=True))
-    return table if widths is None else with_future_bounds(table, widths)
+    tables = [future(run, data_file) for run in runs]
+    table: pd.DataFrame = sum(weight * member  # type: ignore[assignment]
+                              for member, (_, weight) in zip(tables, parts, strict=True))
+    return _with_digits(table if widths is None else with_future_bounds(table, widths),
+                        max(member.attrs[DIGITS] for member in tables))
 
 
 def _ensemble_widths(runs: list[LoadedRun], weights: list[float],
@@ -330,7 +338,8 @@ def windows(run: LoadedRun | Any, split: str = "test",
         "forecast": forecasts.ravel(),
         "actual": actuals.ravel(),
     }, columns=WINDOW_COLUMNS)
-    return table if widths is None else with_window_bounds(table, widths)
+    return _with_digits(table if widths is None else with_window_bounds(table, widths),
+                        digits(data))
 
 
 def _window_arrays(run: LoadedRun, data: ForecastData, split: str
@@ -374,6 +383,21 @@ def _calibrated(residuals: np.ndarray, levels: list[float]) -> dict[float, np.nd
 def _refit_setting(run: LoadedRun) -> str:
     """The setting that made ``run`` a refit."""
     return "cv=refit" if run.config.cv.name == "refit" else "cv.refit=true"
+
+
+def digits(data: ForecastData) -> int:
+    """Significant digits that print each scored channel's values to ~1e-7 of its spread
+    (a float32 model's precision in scaled units): 7, plus one per power of ten its
+    offset exceeds its spread by (``1e6 + 0.05 sin t`` needs 14), at most 17."""
+    dims = data.target_dims
+    ratio = np.abs(data.scaler.mean_[dims]) / data.scaler.scale_[dims]
+    return int(min(SPREAD_DIGITS + np.floor(np.log10(np.maximum(ratio, 1.0))).max(), 17))
+
+
+def _with_digits(table: pd.DataFrame, count: int) -> pd.DataFrame:
+    """``table`` with the significant digits its CSV needs (:func:`digits`) in its attrs."""
+    table.attrs[DIGITS] = count
+    return table
 
 
 def _channels(columns: list[str], data: ForecastData) -> list[str]:
