@@ -207,14 +207,15 @@ def published_lines(report: Report) -> list[str]:
                      "scoring every test window, as tsbench does, that re-run is the "
                      f"reference, not the paper's own figure ({said}).")
     if any(r.reference is not None and r.reference.unscored for r in report.rows):
+        rerun_cells = ", ".join(where for cells in reruns.values() for where in cells)
         lines.append("Published (N windows unscored): the paper's figure, whose test loader "
                      "dropped its last incomplete batch of test windows (drop_last); tsbench "
                      "scores every window. Δ vs published then compares the cell's mean over "
                      "the same first windows (first N: from its per-window errors; without "
                      "them, its mean over every window, and part of a gap may be the "
-                     "protocol's). Where someone re-ran the official code on every window, as "
-                     "for the MSE of PatchTST/42 and DLinear on ETTh1, that re-run is the "
-                     "reference.")
+                     "protocol's)." + (f" Where someone re-ran the official code on every "
+                                       f"window, as for {rerun_cells}, that re-run is the "
+                                       "reference." if reruns else ""))
     return lines
 
 
