@@ -184,10 +184,16 @@ def figures(metrics: dict[str, Any]) -> str:
         return "nothing scored (no validation split, and score_test=false)"
     line = "  ".join(f"{k}={metrics[k]:.4f}" for k in keys) + " (scaled)"
     originals = [original_key(k) for k in keys if original_key(k) in metrics]
-    if originals:  # 5 significant digits: the data's units may be of any size
-        line += "  " + "  ".join(f"{k}={metrics[k]:.5g}" for k in originals)
+    if originals:  # 5 significant digits, trailing zeros kept: units may be of any size
+        line += "  " + "  ".join(f"{k}={significant(metrics[k])}" for k in originals)
         line += " (original units)"
     return line
+
+
+def significant(value: float, digits: int = 5) -> str:
+    """``value`` to ``digits`` significant digits, its trailing zeros kept (``31.630``, not
+    ``31.63`` beside ``37.043``), without a bare trailing point (``12345``)."""
+    return f"{value:#.{digits}g}".removesuffix(".")
 
 
 def write_metrics(run_dir: Path, metrics: dict[str, Any]) -> None:

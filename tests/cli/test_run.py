@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import TINY, read_metrics, run_tsbench
+from tsbench.rundir import figures
 
 REQUIRED = ("val_mse", "val_mae", "test_mse", "test_mae", "epochs", "train_seconds", "n_params",
             "n_test_windows", "test_mse_orig", "test_mae_orig", "test_mse_per_step")
@@ -32,9 +33,18 @@ def test_run_writes_complete_outputs(tmp_path: Path) -> None:
     m = metrics
     assert proc.stdout.splitlines()[-1] == (
         f"tsbench: test_mse={m['test_mse']:.4f}  test_mae={m['test_mae']:.4f}  "
-        f"val_mse={m['val_mse']:.4f} (scaled)  test_mse_orig={m['test_mse_orig']:.5g}  "
-        f"test_mae_orig={m['test_mae_orig']:.5g}  val_mse_orig={m['val_mse_orig']:.5g} "
+        f"val_mse={m['val_mse']:.4f} (scaled)  test_mse_orig={m['test_mse_orig']:#.5g}  "
+        f"test_mae_orig={m['test_mae_orig']:#.5g}  val_mse_orig={m['val_mse_orig']:#.5g} "
         f"(original units)  epochs={m['epochs']}")
+
+
+def test_original_unit_scores_keep_five_digits_and_their_trailing_zeros() -> None:
+    """``.5g`` wrote ``test_mse_orig=31.63`` beside ``37.043``; a whole number keeps no
+    bare point."""
+    line = figures({"test_mse": 0.5, "test_mae": 0.25, "val_mse": 0.75, "test_mse_orig": 31.63,
+                    "test_mae_orig": 37.043, "val_mse_orig": 12345.0})
+    assert line.endswith("(scaled)  test_mse_orig=31.630  test_mae_orig=37.043  "
+                         "val_mse_orig=12345 (original units)")
 
 
 @pytest.mark.heavy

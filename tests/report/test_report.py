@@ -1049,6 +1049,29 @@ def test_a_run_without_per_window_mae_is_not_tested_on_mse(zoo: Zoo, tmp_path: P
     assert all(r["p_value"] != "" for r in mse if r["model"] == "naive")
 
 
+def test_the_unscored_note_names_the_re_runs_of_its_own_table(tmp_path: Path) -> None:
+    """An MSE table of DLinear on ETTh1 (an all-windows re-run) and on ILI (the paper's
+    figure, 10 of 170 windows unscored): the note under it names the re-run cells it holds;
+    a table of ILI alone, none."""
+    sweep = _write_legacy(tmp_path / "sweep", {("dlinear", 96): [0.372]})
+    ili = tmp_path / "sweep" / "ili" / ".hydra"
+    ili.mkdir(parents=True)
+    (ili / "config.yaml").write_text(
+        "dataset:\n  name: ili\nmodel:\n  name: dlinear\npred_len: 24\nseed: 1\n"
+        "features: M\n")
+    (ili.parent / "metrics.json").write_text(json.dumps(
+        {"test_mse": 2.1, "test_mae": 1.0, "n_test_windows": 170}))
+    both = report(sweep).stdout
+    assert _row(both, 24, "dlinear")[5].endswith("(10 windows unscored)")
+    (note,) = [line for line in both.splitlines() if line.startswith("Published (N windows")]
+    assert note.endswith("Where someone re-ran the official code on every window, as for "
+                         "dlinear at etth1/96, that re-run is the reference.")
+    alone = report(ili.parent).stdout
+    (note,) = [line for line in alone.splitlines() if line.startswith("Published (N windows")]
+    assert note.endswith("and part of a gap may be the protocol's).")
+    assert "re-ran" not in alone
+
+
 def test_a_published_number_that_left_test_windows_unscored_says_how_many(
         legacy: Path) -> None:
     """ETTh1: the MSE reference is the all-windows re-run, the MAE the paper's, whose test
@@ -1063,6 +1086,7 @@ def test_a_published_number_that_left_test_windows_unscored_says_how_many(
     assert _row(mae, 96, "dlinear")[5] == "0.399 (1 window unscored)"
     assert _row(mae, 96, "patchtst")[5] == "0.399 (97 windows unscored)"
     assert mae.count("Published (N windows unscored): the paper's figure") == 1
+    assert "re-ran" not in mae  # no MAE re-run: the note names none
     rows = {(r["pred_len"], r["model"]): r for r in _csv(report(
         legacy, "--metric", "mae", "--format", "csv").stdout)}
     assert rows[("96", "dlinear")]["published_source"] == "dlinear_paper"

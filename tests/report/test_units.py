@@ -93,8 +93,10 @@ def test_original_units_show_test_mse_orig_and_rank_and_test_by_it(scales: Scale
     assert _ranks(original).startswith(
         "Average ranks (1 = best test MSE in original units) over 2 tables")
     assert "naive 1.00, seasonal_naive 2.00" in _ranks(original)
+    means = [_metrics(job)["test_mse_orig"] for job in scales.jobs.values()]
+    assert min(means) >= 1e5  # flow's thousands, squared: the column in scientific notation
     for (model, h), job in scales.jobs.items():
-        value = f"{_metrics(job)['test_mse_orig']:.5g} (1)"
+        value = f"{_metrics(job)['test_mse_orig']:.4e} (1)"
         row = next(line for line in original.splitlines()
                    if line.startswith(f"| scales.csv | {h} | {model} |"))
         assert row.split(" | ")[3] == (f"**{value}**" if model == "naive" else value)
@@ -220,7 +222,7 @@ def test_a_cross_validated_runs_validation_score_in_original_units(tmp_path: Pat
     assert expected != pytest.approx(metrics["cv_val_mse_mean"], rel=1e-2)  # other units
     out = report(tmp_path, "--split", "val", "--units", "original").stdout
     assert "validation MSE, original units (mean ± std, n)" in out
-    assert f"**{expected:.5g} (1)**" in out
+    assert f"**{expected:.{4 - int(np.floor(np.log10(expected)))}f} (1)**" in out
     assert "(cv_val_mse_orig_mean)" in out
 
 
@@ -267,18 +269,31 @@ def test_a_features_m_cell_one_wide_channel_carries_is_named_in_original_units(
     assert MIXED not in report(one, "--units", "original").stdout
 
 
+def _original_cells(values: dict[str, list[float]]) -> list[str]:
+    """The mean cells of an original-unit report of one run per model and seed value."""
+    runs = [Run(Path(f"/runs/{model}/{seed}"), {"dataset.name": "load", "model.name": model,
+                                                 "pred_len": 24, "seed": seed,
+                                                 "features": "M", "seq_len": 96},
+                {"test_mse": 1.0 + seed, "test_mse_orig": value}, None)
+            for model, seeds in values.items() for seed, value in enumerate(seeds, start=1)]
+    report = build(group(runs, warn=lambda message: None), units=ORIGINAL)
+    return sorted(value_text(row, number_format(report)) for row in report.rows)
+
+
 def test_one_original_unit_column_keeps_one_notation() -> None:
     """Means of 48473 and 110920 in one report: both in scientific notation (``.5g`` wrote
-    ``48473`` beside ``1.1092e+05``); means all between 1e-3 and 1e5 keep ``.5g``."""
-    def mean_cells(values: dict[str, float]) -> list[str]:
-        runs = [Run(Path(f"/runs/{model}"), {"dataset.name": "load", "model.name": model,
-                                             "pred_len": 24, "seed": 1, "features": "M",
-                                             "seq_len": 96},
-                    {"test_mse": 1.0, "test_mse_orig": value}, None)
-                for model, value in values.items()]
-        report = build(group(runs, warn=lambda message: None), units=ORIGINAL)
-        return [value_text(row, number_format(report)) for row in report.rows]
-
-    assert sorted(mean_cells({"a": 48473.0, "b": 110920.0})) == [
+    ``48473`` beside ``1.1092e+05``); means all between 1e-3 and 1e5 in fixed notation."""
+    assert _original_cells({"a": [48473.0], "b": [110920.0]}) == [
         "1.1092e+05 (1)", "4.8473e+04 (1)"]
-    assert sorted(mean_cells({"a": 48473.0, "b": 1109.2})) == ["1109.2 (1)", "48473 (1)"]
+    assert _original_cells({"a": [48473.0], "b": [1109.2]}) == [
+        "1109.2 (1)", "48473.0 (1)"]
+
+
+def test_one_original_unit_column_keeps_one_number_of_decimals() -> None:
+    """Every number of the column, a mean and its ±, has the decimals that give the
+    smallest mean 5 significant digits: ``.5g`` wrote ``31.63`` beside ``37.043`` and
+    ``18.048 ± 0.069458``."""
+    cells = _original_cells({"a": [31.63], "b": [37.043], "c": [18.0, 18.098228]})
+    std = float(np.std([18.0, 18.098228], ddof=1))
+    assert cells == [f"18.049 ± {std:.3f} (2)", "31.630 (1)", "37.043 (1)"]
+    assert f"{std:.5g}" == "0.069458"  # as .5g wrote it

@@ -24,8 +24,9 @@ from hydra import compose, initialize_config_module
 import tsbench
 from tests.conftest import ROOT, data_dir, read_metrics, run_tsbench
 from tests.preloaded import run_module
-from tsbench.data.loading import Series
+from tsbench.data.loading import Series, load_series
 from tsbench.data.splits import benchmark_borders, n_windows
+from tsbench.models.build import model_for
 from tsbench.training import protocol
 from tsbench.training.protocol import filled_targets, source_revision, sources_digest
 from tsbench.training.run import run
@@ -219,7 +220,26 @@ def test_a_classical_model_s_cards_fitted_rows_follow_the_folds(tmp_path: Path) 
     assert card["training"]["fitted_rows"] == [0, borders.val[1]]
     assert not TRAINING_ONLY & set(card["training"])
     assert card["seasonal_period"] == {"value": 7, "from": "the data's frequency (D)"}
-    assert card["dataset"]["channels"] == ["load", "OT"]  # MS: every channel is read
+    assert card["dataset"]["channels"] == ["OT"]  # MS: a classical model reads the target
+
+
+@pytest.mark.parametrize(("model", "channels"), [
+    ("theta", ["OT"]),  # a classical model, built for and fitted on the target alone
+    ("naive", ["load", "OT"]),  # reads every channel's look-back, scores the target
+])
+def test_an_ms_card_names_the_channels_its_model_read(model: str, channels: list[str],
+                                                      tmp_path: Path) -> None:
+    """``dataset.channels`` under ``features=MS`` are the channels the model was built for
+    and read (the width of its input), not every channel of the file."""
+    csv = _sales(tmp_path / "sales.csv", freq="D")
+    with initialize_config_module("tsbench.conf", version_base="1.3"):
+        cfg = compose("config", overrides=[
+            "dataset=csv", f"dataset.path={csv}", f"model={model}", "seq_len=24",
+            "pred_len=12", "features=MS", "trainer=debug", "logger=none"])
+    run(cfg, tmp_path / "run")
+    card = _card(tmp_path / "run")
+    assert card["dataset"]["channels"] == channels
+    assert model_for(cfg, load_series(cfg.dataset)).n_vars == len(channels)
 
 
 def test_a_refit_trains_on_train_and_val_rows_for_exactly_max_epochs(tmp_path: Path) -> None:

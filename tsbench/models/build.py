@@ -172,15 +172,21 @@ def _either(names: list[str]) -> str:
     return " or ".join([", ".join(quoted[:-1]), quoted[-1]] if len(quoted) > 1 else quoted)
 
 
+def reads_target_alone(cfg: Any) -> bool:
+    """Whether a run's model reads the target channel alone: with ``features=S``, and with
+    ``features=MS`` for a classical model, which fits and forecasts each channel on its own
+    (its protocol card's ``dataset.channels`` says the same)."""
+    return cfg.features == "S" or (cfg.features == "MS"
+                                   and issubclass(model_class(cfg.model), HistoryModel))
+
+
 def model_for(cfg: Any, series: Series) -> ForecastModel:
     """The model of a run config (``cfg.model`` at ``cfg.seq_len``/``cfg.pred_len``) sized
     for ``series``: its channels (one with ``features=S``; with ``features=MS``, one for a
     classical model, which fits and forecasts each channel on its own, so the scored target
     alone) and calendar features; with ``strategy=recursive``, built for ``strategy.step``
     and rolled out to ``pred_len``."""
-    target_only = cfg.features == "S" or (cfg.features == "MS"
-                                          and issubclass(model_class(cfg.model), HistoryModel))
-    n_vars = 1 if target_only else series.values.shape[1]
+    n_vars = 1 if reads_target_alone(cfg) else series.values.shape[1]
     n_marks = series.time_features(slice(0, 1)).shape[1]
     step = strategy_step(cfg)
     model = build_model(cfg.model, int(cfg.seq_len), step or int(cfg.pred_len), n_vars, n_marks,

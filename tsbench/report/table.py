@@ -33,14 +33,20 @@ def test_name(metric: str, split: str = "test") -> str:
 
 
 def number_format(report: Report) -> str:
-    """How a table writes its scores: 4 decimals scaled (z-scores, near 1); in original
-    units (the data's own, of any size) 5 significant digits, all in scientific notation
+    """How a table writes its scores, means and their ± and intervals alike: 4 decimals
+    scaled (z-scores, near 1); in original units (the data's own, of any size) the decimals
+    that give the smallest mean 5 significant digits, the same for every number of the
+    column (``31.630`` beside ``37.043``, ``18.048 ± 0.069``), all in scientific notation
     where one mean needs it (from 1e5, or below 1e-3), so that one column never mixes
     ``48473`` with ``1.1092e+05``."""
     if report.units != ORIGINAL:
         return ".4f"
-    means = [abs(row.spread.mean) for row in report.rows if row.spread.mean]
-    return ".4e" if any(m >= 1e5 or m < 1e-3 for m in means) else ".5g"
+    means = [abs(row.spread.mean) for row in report.rows
+             if row.spread.mean and math.isfinite(row.spread.mean)]
+    if any(m >= 1e5 or m < 1e-3 for m in means):
+        return ".4e"
+    smallest = min(means, default=1.0)
+    return f".{max(0, 4 - math.floor(math.log10(smallest)))}f"
 
 
 def value_text(row: Row, fmt: str = ".4f") -> str:
@@ -207,14 +213,15 @@ def published_lines(report: Report) -> list[str]:
                      "scoring every test window, as tsbench does, that re-run is the "
                      f"reference, not the paper's own figure ({said}).")
     if any(r.reference is not None and r.reference.unscored for r in report.rows):
+        rerun_cells = ", ".join(where for cells in reruns.values() for where in cells)
         lines.append("Published (N windows unscored): the paper's figure, whose test loader "
                      "dropped its last incomplete batch of test windows (drop_last); tsbench "
                      "scores every window. Δ vs published then compares the cell's mean over "
                      "the same first windows (first N: from its per-window errors; without "
                      "them, its mean over every window, and part of a gap may be the "
-                     "protocol's). Where someone re-ran the official code on every window, as "
-                     "for the MSE of PatchTST/42 and DLinear on ETTh1, that re-run is the "
-                     "reference.")
+                     "protocol's)." + (f" Where someone re-ran the official code on every "
+                                       f"window, as for {rerun_cells}, that re-run is the "
+                                       "reference." if reruns else ""))
     return lines
 
 

@@ -42,7 +42,7 @@ from tsbench.data.loading import Series
 from tsbench.data.sources import dataset_file, file_sha256
 from tsbench.data.splits import Borders, n_windows
 from tsbench.data.windows import drops_last
-from tsbench.models.build import build_model, model_class
+from tsbench.models.build import build_model, model_class, reads_target_alone
 from tsbench.models.history import HistoryModel
 from tsbench.models.recursive import strategy_step
 from tsbench.rundir import fold_dir, fold_metric, read_window_mse
@@ -90,7 +90,7 @@ def protocol_card(cfg: Any, series: Series, borders: Borders, metrics: dict[str,
     return {
         "card_version": CARD_VERSION,
         "dataset": {**_dataset(cfg.dataset, series, max(end for _, end in ranges.values()),
-                               str(cfg.features)),
+                               reads_target_alone(cfg)),
                     "filled": filled_facts(cfg, series, borders)},
         "split": _split(cfg, series, borders, metrics),
         "scaler": {**_scaler(cv, borders, metrics, data), "flat_channels": flat,
@@ -250,9 +250,10 @@ def _git_revision(root: Path) -> dict[str, Any]:
     return {"git_commit": commit, "git_dirty": dirty, "checkout": str(root)}
 
 
-def _dataset(ds_cfg: Any, series: Series, rows_end: int, features: str) -> dict[str, Any]:
+def _dataset(ds_cfg: Any, series: Series, rows_end: int, target_alone: bool
+             ) -> dict[str, Any]:
     """The file and its rows; ``channels`` are those the model reads (the target alone with
-    ``features=S``)."""
+    ``features=S``, and with ``features=MS`` for a classical model: ``target_alone``)."""
     path = dataset_file(ds_cfg)
     facts: dict[str, Any] = {
         "name": series.name,
@@ -260,7 +261,7 @@ def _dataset(ds_cfg: Any, series: Series, rows_end: int, features: str) -> dict[
         "sha256": None if path is None else file_sha256(path),
         "rows_loaded": int(len(series.values)),
         "rows_used": [0, int(rows_end)],
-        "channels": list(series.columns[-1:] if features == "S" else series.columns),
+        "channels": list(series.columns[-1:] if target_alone else series.columns),
         "freq": series.freq,
     }
     if path is None:
