@@ -235,6 +235,12 @@ def test_the_time_not_the_estimate_ends_a_search(tmp_path: Path) -> None:
     assert trials_ahead(plain, 10, 1.0, 1, slow) == 3
     assert trials_ahead(plain, 10, 1.0, 16, slow * 16) == 1
     assert trials_ahead(tuning("recipe.max_trials=16"), 10, 1.0, 16, slow * 16) == 0
+    # no time left of its share: it starts one trial, which its time stops, not min_trials
+    for seconds in (0.0, -5.0):
+        assert trials_ahead(plain, seconds, 1.0, 0, []) == 1
+        assert trials_ahead(plain, seconds, 1.0, 1, slow) == 1
+        assert trial_cap(plain, seconds, 1.0, 1) == 1
+    assert trials_ahead(tuning("recipe.max_trials=16"), 0.0, 1.0, 16, slow * 16) == 0
     # before any trial, each pays the baseline's start in its process besides its epochs:
     # 10 s here, so the tiny model's 1000 s buy 99 trials, not 19565
     (tmp_path / "a_baseline").mkdir()
