@@ -1870,6 +1870,11 @@ def test_a_search_stage_without_time_left_says_so() -> None:
                                    "before it spent it)")
     assert search_plan(3, -5.0) == search_plan(3, 0.0)
     assert search_plan(12, 3725.0) == "about 12 trials in 1:02:05"
+    # one is one trial, ended before a resume or planned
+    assert search_plan(1, 3725.0) == "about 1 trial in 1:02:05"
+    assert search_plan(2, 60.0, 1) == "1 trial ended before the resume, about 2 more in 0:01:00"
+    assert search_plan(3, 0.0, 1) == ("1 trial ended before the resume, no time left of its "
+                                      "share of the budget (the stages before it spent it)")
 
 
 def test_trials_move_the_learning_rate_by_the_commands_rule_else_the_square_root_one(

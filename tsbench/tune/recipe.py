@@ -40,6 +40,7 @@ import yaml
 from omegaconf import OmegaConf
 
 from tsbench.atomic import write_json, write_text
+from tsbench.counted import counted
 from tsbench.errors import TsbenchError
 from tsbench.folder_lock import held
 from tsbench.rundir import (
@@ -313,11 +314,11 @@ def search_plan(planned: int, seconds: float, ended: int = 0) -> str:
     """What a search stage expects to run in ``seconds`` (under 1: the stages before it, or
     an earlier session of a resumed run, spent its share of the budget), ``ended`` of its
     trials recorded by an earlier session."""
-    before = f"{ended} trials ended before the resume, " if ended else ""
+    before = f"{counted(ended, 'trial')} ended before the resume, " if ended else ""
     if seconds < 1:
         return f"{before}no time left of its share of the budget (the stages before it spent it)"
     return (f"{before}about {planned} more in {clock(seconds)}" if ended else
-            f"about {planned} trials in {clock(seconds)}")
+            f"about {counted(planned, 'trial')} in {clock(seconds)}")
 
 
 def random_search(t: Tuning, args: list[str], epoch_seconds: float) -> dict[str, Any]:
@@ -372,8 +373,8 @@ def bayes_search(t: Tuning, args: list[str], epoch_seconds: float) -> dict[str, 
     if random_rows:  # its header names the searched parameters
         write_text(warm, _csv([baseline_row(t, list(random_rows[0])), *ranked]))
         warm_args = [f"hydra.sweeper.warm_start={warm}", "hydra.sweeper.n_initial_points=1"]
-    log.info("(e) Bayesian search: %s, warm-started with the baseline and %d random trials",
-             search_plan(more, seconds, len(ended)), len(ranked))
+    log.info("(e) Bayesian search: %s, warm-started with the baseline and %s",
+             search_plan(more, seconds, len(ended)), counted(len(ranked), "random trial"))
     before = [_finite(row["objective"]) for row in full_budget(random_rows)]
     before.append(_finite(read_metrics(t.out / "a_baseline")["objective"]))
     rows = sweep(t, "e_bayes", "(e) Bayesian search",
