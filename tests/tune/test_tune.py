@@ -62,6 +62,7 @@ from tsbench.tune.recipe import (
     LOCK_FILE,
     analysis_args,
     bayes_search,
+    longest_rule,
     lookbacks,
     lr_range,
     max_lookback,
@@ -123,8 +124,9 @@ def test_the_look_backs_hold_two_cycles_of_each_period_found(
     overrides, recipe, out = parse(["recipe=quick", f"out={tmp_path / 'out'}"])
     both = sorted({m * p for p in (24, 168) for m in range(2, 720 // p + 1)})
     (out / "c_lookback").mkdir(parents=True)
-    (out / "c_lookback" / "lookback.yaml").write_text(yaml.safe_dump(
-        {"periods": [168, 24], "candidates": both, "longest_lookback": 720}))
+    (out / "c_lookback" / "lookback.yaml").write_text(yaml.safe_dump(  # 4224 > the cap
+        {"periods": [168, 24], "candidates": both, "longest_lookback": 720,
+         "training_rows": [0, 8640], "pred_len": 96, "max_lookback": 720}))
     (out / "a_baseline").mkdir()
     (out / "a_baseline" / "config.yaml").write_text("seq_len: 336\n")
     tuning = Tuning(overrides, recipe, out, TuneState.open(out, {}))
@@ -132,8 +134,8 @@ def test_the_look_backs_hold_two_cycles_of_each_period_found(
     with caplog.at_level(logging.INFO, logger="tsbench.tune"):
         assert lookbacks(tuning) == [48, 336, 720]  # two days, two weeks, and the longest
     assert ("(c) look-backs searched: [48, 336, 720] (periods in the training rows: 168, 24; "
-            "the longest look-back: 720, half the training rows less pred_len, at most "
-            "recipe.max_seq_len, so two cycles of a longer period do not fit)") in caplog.text
+            "the longest look-back: 720, recipe.max_seq_len (half the training rows less "
+            "pred_len: 4224), so two cycles of a longer period do not fit)") in caplog.text
     # the baseline's own look-back is searched too, a multiple of no period or not
     wider = Tuning(overrides, OmegaConf.merge(recipe, {"n_lookbacks": 6}), out, tuning.state)
     assert lookbacks(wider) == [48, 192, 336, 456, 576, 720]
@@ -145,6 +147,20 @@ def test_the_look_backs_hold_two_cycles_of_each_period_found(
     (out / "a_baseline" / "config.yaml").write_text("seq_len: 512\n")
     two = Tuning(overrides, OmegaConf.merge(recipe, {"n_lookbacks": 2}), out, tuning.state)
     assert lookbacks(two) == [48, 336]
+    # fewer training rows: half of them less pred_len bound it, under the cap
+    (out / "c_lookback" / "lookback.yaml").write_text(yaml.safe_dump(
+        {"periods": [168, 24], "candidates": [48, 72, 336], "longest_lookback": 404,
+         "training_rows": [0, 1000], "pred_len": 96, "max_lookback": 720}))
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="tsbench.tune"):
+        lookbacks(two)
+    assert ("the longest look-back: 404, half the training rows less pred_len (at most "
+            "recipe.max_seq_len: 720), so two cycles") in caplog.text
+    # with recipe.cv_folds, a first fold too short for recipe.max_seq_len is the cap
+    assert longest_rule(tuning, {"training_rows": [0, 8640], "pred_len": 96,
+                                 "max_lookback": 361}) == (
+        "361, the first fold's training rows less pred_len (half the training rows less "
+        "pred_len: 4224)")
 
 
 def test_lr_range_reaches_a_tenth_of_the_loss_minimum() -> None:
@@ -2115,7 +2131,8 @@ def test_without_a_period_the_ladder_keeps_the_longest_look_back_that_fits(
     t = _tuning(tmp_path, "recipe.n_lookbacks=6")
     (t.out / "c_lookback").mkdir(parents=True)
     (t.out / "c_lookback" / "lookback.yaml").write_text(
-        "candidates: []\nperiods: []\nlongest_lookback: 192\n")
+        "candidates: []\nperiods: []\nlongest_lookback: 192\ntraining_rows: [0, 576]\n"
+        "pred_len: 96\nmax_lookback: 720\n")
     (t.out / "a_baseline").mkdir()
     (t.out / "a_baseline" / "config.yaml").write_text("seq_len: 96\n")  # one of the ladder
     assert lookbacks(t) == [48, 96, 192]

@@ -256,12 +256,25 @@ def lookbacks(t: Tuning) -> list[int]:
     kept = set(shortest) & set(candidates)
     chosen = spread(candidates, n, keep=[*shortest, own] if len(kept) < n else shortest)
     periods = found.get("periods") or []
-    folds = " and the first fold's training rows less pred_len" if t.cv_folds else ""
     log.info("(c) look-backs searched: %s (periods in the training rows: %s; the longest "
-             "look-back: %s, half the training rows less pred_len, at most "
-             "recipe.max_seq_len%s, so two cycles of a longer period do not fit)", chosen,
-             ", ".join(map(str, periods)) or "none", found["longest_lookback"], folds)
+             "look-back: %s, so two cycles of a longer period do not fit)", chosen,
+             ", ".join(map(str, periods)) or "none", longest_rule(t, found))
     return chosen
+
+
+def longest_rule(t: Tuning, found: dict[str, Any]) -> str:
+    """The longest look-back of (c)'s analysis ``found`` and the rule that bound it, with
+    the other's number: half the training rows less pred_len, or the cap
+    (:func:`max_lookback`: ``recipe.max_seq_len``, or with ``recipe.cv_folds`` the first
+    fold's training rows less pred_len where fewer)."""
+    start, end = (int(v) for v in found["training_rows"])
+    half = max(1, (end - start) // 2 - int(found["pred_len"]))
+    cap = int(found["max_lookback"])
+    cap_rule = ("recipe.max_seq_len" if cap >= int(t.recipe.max_seq_len)
+                else "the first fold's training rows less pred_len")
+    if cap < half:
+        return f"{cap}, {cap_rule} (half the training rows less pred_len: {half})"
+    return f"{half}, half the training rows less pred_len (at most {cap_rule}: {cap})"
 
 
 def search_args(t: Tuning, lr: dict[str, float], seq_lens: list[int]) -> list[str]:
