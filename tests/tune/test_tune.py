@@ -746,6 +746,10 @@ def test_a_resumed_search_plans_its_ended_trials_and_what_the_time_left_buys(
     monkeypatch.setattr(Tuning, "budget_left", lambda self: 400.0)
     bayes_search(tuning, [], 1.0)
     assert plans[-1] == 2 + 400 // 20
+    # resumed with no time left of its share: the one trial it starts, not recipe.min_trials
+    monkeypatch.setattr(Tuning, "budget_left", lambda self: 0.0)
+    bayes_search(tuning, [], 1.0)
+    assert plans[-1] == 2 + 1
 
 
 @pytest.mark.parametrize(("fields", "name"), [
