@@ -131,15 +131,20 @@ def test_a_model_that_trained_on_the_validation_rows_is_refused(
     member = tune_dir / "a_baseline" / "0"
     shutil.copytree(holdout, member)
     (tune_dir / "tune.json").write_text("{}")
-    (tune_dir / "report.json").write_text(json.dumps({
-        "ensemble_weights": {str(member): 1.0}, "refit_seeds": {str(member): [1]}}))
+    (tune_dir / "report.json").write_text(json.dumps({  # as tuned under another path
+        "ensemble_weights": {str(member): 1.0}, "refit_seeds": {str(member): [1]},
+        "best_single": "/elsewhere/tune/a_baseline/0"}))
     refused = run_module("tsbench.forecast", [str(tune_dir), "--intervals", "0.8"], ENV)
     assert refused.returncode == 2 and refused.stdout == ""
     assert refused.stderr == (
         f"tsbench-forecast: error: {tune_dir}: its ensemble's members were refitted on the "
         "train+val rows (recipe.refit), so no held-out rows are left to calibrate intervals "
-        "on -> take --intervals from one of its holdout runs' folders, or tune with "
-        "recipe.refit=false\n")
+        "on -> take --intervals from one of its holdout runs' folders, e.g. its best single "
+        f"run's, {member}, or tune with recipe.refit=false to have them on the tuning folder "
+        "itself\n")
+    # the folder it names gives them
+    named = run_module("tsbench.forecast", [str(member), "--intervals", "0.8"], ENV)
+    assert named.returncode == 0 and "_upper_80" in named.stdout
 
 
 def test_an_ensemble_of_holdout_runs_is_calibrated_on_its_own_validation_residuals(

@@ -417,6 +417,7 @@ def test_a_warm_start_better_than_a_sweep_without_a_best_says_where_its_command_
     assert report.summary(failed, None, "0.1 (trial 3 of f: x=1)").endswith(
         "the warm-start file's best, 0.1 (trial 3 of f: x=1), is better than this sweep's "
         "-> best.yaml's warm_start_best gives its command")
+    assert report.summary(failed, None).startswith("sweep done: 1 trial, 0 ran their")
     assert report.summary([], None, "0.1 (trial 3 of f: x=1)").endswith(
         "the warm-start file's best, 0.1 (trial 3 of f: x=1), stands: this sweep ran no "
         "trial -> best.yaml's warm_start_best gives its command")

@@ -370,7 +370,7 @@ def test_a_warm_start_from_another_problem_is_refused_before_any_trial(tmp_path:
     assert not (tmp_path / "bo").exists()
     taken = run_tsbench([*bo, "pred_len=12", "trainer.num_threads=1"],  # changes no score
                         tmp_path / "bo", multirun=True)
-    assert "warm start: 1 trials from" in taken.stderr + taken.stdout
+    assert "warm start: 1 trial from" in taken.stderr + taken.stdout
     assert len(rows(tmp_path / "bo")) == 1
     (tmp_path / "mine").mkdir()
     (tmp_path / "mine" / "trials.csv").write_text(warm.read_text())

@@ -46,6 +46,13 @@ def test_the_planned_trials_follow_the_rate_trials_end_at(
     assert progress.line().startswith("(d) random search: 5/~5 trials")
 
 
+
+def test_one_planned_trial_is_one_trial(tmp_path: Path) -> None:
+    """A search with no time left plans the one trial it starts: not "1/~1 trials"."""
+    write_trials(tmp_path, [("pruned", "0.9")])
+    progress = Progress("(e) Bayesian search", tmp_path, planned=1, time_left=lambda: 0.0,
+                        seconds=0.0, cap=1)
+    assert progress.line().startswith("(e) Bayesian search: 1/~1 trial (1 pruned), best")
 def test_a_search_shows_the_best_so_far_beside_its_own(tmp_path: Path) -> None:
     """(e) after (d): the tuning run's best, then the Bayesian search's own."""
     progress = Progress("(e) Bayesian search", tmp_path, planned=4, time_left=lambda: 60.0,

@@ -62,6 +62,7 @@ from tsbench.tune.recipe import (
     LOCK_FILE,
     analysis_args,
     bayes_search,
+    longest_rule,
     lookbacks,
     lr_range,
     max_lookback,
@@ -123,8 +124,9 @@ def test_the_look_backs_hold_two_cycles_of_each_period_found(
     overrides, recipe, out = parse(["recipe=quick", f"out={tmp_path / 'out'}"])
     both = sorted({m * p for p in (24, 168) for m in range(2, 720 // p + 1)})
     (out / "c_lookback").mkdir(parents=True)
-    (out / "c_lookback" / "lookback.yaml").write_text(yaml.safe_dump(
-        {"periods": [168, 24], "candidates": both, "longest_lookback": 720}))
+    (out / "c_lookback" / "lookback.yaml").write_text(yaml.safe_dump(  # 4224 > the cap
+        {"periods": [168, 24], "candidates": both, "longest_lookback": 720,
+         "training_rows": [0, 8640], "pred_len": 96, "max_lookback": 720}))
     (out / "a_baseline").mkdir()
     (out / "a_baseline" / "config.yaml").write_text("seq_len: 336\n")
     tuning = Tuning(overrides, recipe, out, TuneState.open(out, {}))
@@ -132,8 +134,8 @@ def test_the_look_backs_hold_two_cycles_of_each_period_found(
     with caplog.at_level(logging.INFO, logger="tsbench.tune"):
         assert lookbacks(tuning) == [48, 336, 720]  # two days, two weeks, and the longest
     assert ("(c) look-backs searched: [48, 336, 720] (periods in the training rows: 168, 24; "
-            "the longest look-back: 720, half the training rows less pred_len, at most "
-            "recipe.max_seq_len, so two cycles of a longer period do not fit)") in caplog.text
+            "the longest look-back: 720, recipe.max_seq_len (half the training rows less "
+            "pred_len: 4224), so two cycles of a longer period do not fit)") in caplog.text
     # the baseline's own look-back is searched too, a multiple of no period or not
     wider = Tuning(overrides, OmegaConf.merge(recipe, {"n_lookbacks": 6}), out, tuning.state)
     assert lookbacks(wider) == [48, 192, 336, 456, 576, 720]
@@ -145,6 +147,20 @@ def test_the_look_backs_hold_two_cycles_of_each_period_found(
     (out / "a_baseline" / "config.yaml").write_text("seq_len: 512\n")
     two = Tuning(overrides, OmegaConf.merge(recipe, {"n_lookbacks": 2}), out, tuning.state)
     assert lookbacks(two) == [48, 336]
+    # fewer training rows: half of them less pred_len bound it, under the cap
+    (out / "c_lookback" / "lookback.yaml").write_text(yaml.safe_dump(
+        {"periods": [168, 24], "candidates": [48, 72, 336], "longest_lookback": 404,
+         "training_rows": [0, 1000], "pred_len": 96, "max_lookback": 720}))
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="tsbench.tune"):
+        lookbacks(two)
+    assert ("the longest look-back: 404, half the training rows less pred_len (at most "
+            "recipe.max_seq_len: 720), so two cycles") in caplog.text
+    # with recipe.cv_folds, a first fold too short for recipe.max_seq_len is the cap
+    assert longest_rule(tuning, {"training_rows": [0, 8640], "pred_len": 96,
+                                 "max_lookback": 361}) == (
+        "361, the first fold's training rows less pred_len (half the training rows less "
+        "pred_len: 4224)")
 
 
 def test_lr_range_reaches_a_tenth_of_the_loss_minimum() -> None:
@@ -235,6 +251,12 @@ def test_the_time_not_the_estimate_ends_a_search(tmp_path: Path) -> None:
     assert trials_ahead(plain, 10, 1.0, 1, slow) == 3
     assert trials_ahead(plain, 10, 1.0, 16, slow * 16) == 1
     assert trials_ahead(tuning("recipe.max_trials=16"), 10, 1.0, 16, slow * 16) == 0
+    # no time left of its share: it starts one trial, which its time stops, not min_trials
+    for seconds in (0.0, -5.0):
+        assert trials_ahead(plain, seconds, 1.0, 0, []) == 1
+        assert trials_ahead(plain, seconds, 1.0, 1, slow) == 1
+        assert trial_cap(plain, seconds, 1.0, 1) == 1
+    assert trials_ahead(tuning("recipe.max_trials=16"), 0.0, 1.0, 16, slow * 16) == 0
     # before any trial, each pays the baseline's start in its process besides its epochs:
     # 10 s here, so the tiny model's 1000 s buy 99 trials, not 19565
     (tmp_path / "a_baseline").mkdir()
@@ -724,6 +746,10 @@ def test_a_resumed_search_plans_its_ended_trials_and_what_the_time_left_buys(
     monkeypatch.setattr(Tuning, "budget_left", lambda self: 400.0)
     bayes_search(tuning, [], 1.0)
     assert plans[-1] == 2 + 400 // 20
+    # resumed with no time left of its share: the one trial it starts, not recipe.min_trials
+    monkeypatch.setattr(Tuning, "budget_left", lambda self: 0.0)
+    bayes_search(tuning, [], 1.0)
+    assert plans[-1] == 2 + 1
 
 
 @pytest.mark.parametrize(("fields", "name"), [
@@ -1864,6 +1890,11 @@ def test_a_search_stage_without_time_left_says_so() -> None:
                                    "before it spent it)")
     assert search_plan(3, -5.0) == search_plan(3, 0.0)
     assert search_plan(12, 3725.0) == "about 12 trials in 1:02:05"
+    # one is one trial, ended before a resume or planned
+    assert search_plan(1, 3725.0) == "about 1 trial in 1:02:05"
+    assert search_plan(2, 60.0, 1) == "1 trial ended before the resume, about 2 more in 0:01:00"
+    assert search_plan(3, 0.0, 1) == ("1 trial ended before the resume, no time left of its "
+                                      "share of the budget (the stages before it spent it)")
 
 
 def test_trials_move_the_learning_rate_by_the_commands_rule_else_the_square_root_one(
@@ -2104,7 +2135,8 @@ def test_without_a_period_the_ladder_keeps_the_longest_look_back_that_fits(
     t = _tuning(tmp_path, "recipe.n_lookbacks=6")
     (t.out / "c_lookback").mkdir(parents=True)
     (t.out / "c_lookback" / "lookback.yaml").write_text(
-        "candidates: []\nperiods: []\nlongest_lookback: 192\n")
+        "candidates: []\nperiods: []\nlongest_lookback: 192\ntraining_rows: [0, 576]\n"
+        "pred_len: 96\nmax_lookback: 720\n")
     (t.out / "a_baseline").mkdir()
     (t.out / "a_baseline" / "config.yaml").write_text("seq_len: 96\n")  # one of the ladder
     assert lookbacks(t) == [48, 96, 192]

@@ -255,11 +255,13 @@ def tuned_future(tune_dir: Path | str, data_file: Path | str | None = None,
     tune_dir = Path(tune_dir)
     summary = json.loads((tune_dir / SUMMARY_FILE).read_text())
     bags = summary.get("refit_seeds") or {}
-    if intervals and any(bags.values()):
+    if intervals and any(bags.values()):  # the fix names a run --intervals accepts
+        best = holdout_model_dir(_in_folder(tune_dir, Path(summary["best_single"])))
         raise ValueError(f"{tune_dir}: its ensemble's members were refitted on the train+val "
                          "rows (recipe.refit), so no held-out rows are left to calibrate "
                          "intervals on -> take --intervals from one of its holdout runs' "
-                         "folders, or tune with recipe.refit=false")
+                         f"folders, e.g. its best single run's, {best}, or tune with "
+                         "recipe.refit=false to have them on the tuning folder itself")
     parts: list[tuple[Path, float]] = []
     for member, weight in summary["ensemble_weights"].items():
         run_dir = _in_folder(tune_dir, Path(member))

@@ -34,6 +34,7 @@ from typing import Any
 from hydra.core.utils import JobReturn
 from omegaconf import OmegaConf
 
+from tsbench.counted import counted
 from tsbench.search import faults, plots, report
 from tsbench.search.composition import Compose
 from tsbench.search.job_folder import JobFolders
@@ -184,8 +185,9 @@ class Loop:
                 self.exhausted = True
                 warm = "" if self.warm is None else (
                     f", {len(self.warm.trials)} of them by the warm-start file")
-                log.info("search space exhausted after %d trials: every point tried%s",
-                         len(self.trials) + len(self.running) + len(again) + len(fresh), warm)
+                tried = len(self.trials) + len(self.running) + len(again) + len(fresh)
+                log.info("search space exhausted after %s: every point tried%s",
+                         counted(tried, "trial"), warm)
         starts = [(r.number, r.point, r.earlier) for r in again]
         for point in fresh:
             starts.append((self.number, point, Earlier()))
@@ -200,8 +202,8 @@ class Loop:
             return False
         if not self.out_of_time:
             self.out_of_time = True
-            log.info("max_seconds=%g spent after %d ended trials: no new trial is launched",
-                     self.s.max_seconds, len(self.trials))
+            log.info("max_seconds=%g spent after %s: no new trial is launched",
+                     self.s.max_seconds, counted(len(self.trials), "ended trial"))
         return True
 
     def _deadline(self) -> float | None:

@@ -21,6 +21,7 @@ from hydra.errors import HydraException
 from skopt.space import Dimension
 
 from tsbench.atomic import write_with
+from tsbench.counted import counted
 from tsbench.rundir import CONFIG, HYDRA_RECORD, PROTOCOL
 from tsbench.search.composition import Compose
 from tsbench.search.names import FAILED, PRUNED
@@ -452,7 +453,8 @@ def summary(trials: Sequence[Trial], best: Trial | None, warm_note: str = "") ->
     ok = sum(t.ok for t in trials)
     pruned = sum(t.status == PRUNED for t in trials)
     failed = [t for t in trials if t.status == FAILED]
-    line = f"sweep done: {len(trials)} trials, {ok} ran their full budget, {pruned} pruned"
+    line = (f"sweep done: {counted(len(trials), 'trial')}, {ok} ran their full budget, "
+            f"{pruned} pruned")
     line += f", {len(failed)} failed"
     if failed:
         jobs = ", ".join(f"{t.number} (Hydra job #{t.job}"

@@ -63,6 +63,7 @@ from hydra.plugins.sweeper import Sweeper
 from hydra.types import HydraContext, RunMode, TaskFunction
 from omegaconf import DictConfig, OmegaConf
 
+from tsbench.counted import counted
 from tsbench.errors import ConfigError
 from tsbench.folder_lock import held
 from tsbench.search import faults, slots
@@ -163,7 +164,7 @@ class SkoptSweep(Sweeper):
         warm = [t for t in read_trials(Path(s.warm_start), space, strict=False)
                 if _feasible(t.point, constraints)] if s.warm_start else []
         if s.warm_start:
-            log.info("warm start: %d trials from %s", len(warm), s.warm_start)
+            log.info("warm start: %s from %s", counted(len(warm), "trial"), s.warm_start)
             check_initial_points(s, len(warm))
         optimizer = make_optimizer(s, space.dimensions, constraints, len(warm))
         proposer = Proposer(optimizer, constraints, s.random_state)
@@ -281,7 +282,7 @@ class SkoptSweep(Sweeper):
         # search.yaml matched (or force): a trial outside the space predates a resume=force
         changed = s.resume == "force" or (sweep_dir / DEFINITION_FILE).is_file()
         trials = read_trials(path, space, strict=True, keep_outside=changed)
-        log.info("resume: %d trials recorded in %s", len(trials), path)
+        log.info("resume: %s recorded in %s", counted(len(trials), "trial"), path)
         return trials
 
     def _log_start(

@@ -71,7 +71,10 @@ def trials_ahead(t: Tuning, seconds: float, epoch_seconds: float, ended: int,
     """How many more trials a search plans in ``seconds``, ``ended`` of its trials recorded
     before (a resume): at the pace ``rows`` ran at (its own ended trials, or an earlier
     search's) where they recorded their time, else at ``epoch_seconds``; ``recipe.min_trials``
-    and ``recipe.max_trials`` bound the search's trials in all, the ended ones among them."""
+    and ``recipe.max_trials`` bound the search's trials in all, the ended ones among them.
+    Under a second left, one: the search starts one trial, which its time stops."""
+    if seconds < 1:
+        return min(1, within_trial_bounds(t, 0, ended))
     return (planned_from_trials(t, seconds, rows, ended)
             or planned_trials(t, seconds, epoch_seconds, ended))
 

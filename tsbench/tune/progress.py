@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
+from tsbench.counted import counted
 from tsbench.search.names import FAILED, OK, PRUNED, TRIALS_FILE
 
 log = logging.getLogger("tsbench.tune")
@@ -114,7 +115,7 @@ class Progress:
         if self.best_before is not None:  # the tuning run's best so far, then this search's
             overall = min(v for v in (best, self.best_before) if v is not None)
             best_text = f"{overall:.4f} (this search: {best_text})"
-        return (f"{self.label}: {done}/~{self.estimate(done)} trials"
+        return (f"{self.label}: {done}/~{counted(self.estimate(done), 'trial')}"
                 f"{f' ({extra})' if extra else ''}, best {self.metric} {best_text}, "
                 f"{clock(self.time_left())} of the budget left")
 

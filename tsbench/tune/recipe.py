@@ -40,6 +40,7 @@ import yaml
 from omegaconf import OmegaConf
 
 from tsbench.atomic import write_json, write_text
+from tsbench.counted import counted
 from tsbench.errors import TsbenchError
 from tsbench.folder_lock import held
 from tsbench.rundir import (
@@ -255,12 +256,25 @@ def lookbacks(t: Tuning) -> list[int]:
     kept = set(shortest) & set(candidates)
     chosen = spread(candidates, n, keep=[*shortest, own] if len(kept) < n else shortest)
     periods = found.get("periods") or []
-    folds = " and the first fold's training rows less pred_len" if t.cv_folds else ""
     log.info("(c) look-backs searched: %s (periods in the training rows: %s; the longest "
-             "look-back: %s, half the training rows less pred_len, at most "
-             "recipe.max_seq_len%s, so two cycles of a longer period do not fit)", chosen,
-             ", ".join(map(str, periods)) or "none", found["longest_lookback"], folds)
+             "look-back: %s, so two cycles of a longer period do not fit)", chosen,
+             ", ".join(map(str, periods)) or "none", longest_rule(t, found))
     return chosen
+
+
+def longest_rule(t: Tuning, found: dict[str, Any]) -> str:
+    """The longest look-back of (c)'s analysis ``found`` and the rule that bound it, with
+    the other's number: half the training rows less pred_len, or the cap
+    (:func:`max_lookback`: ``recipe.max_seq_len``, or with ``recipe.cv_folds`` the first
+    fold's training rows less pred_len where fewer)."""
+    start, end = (int(v) for v in found["training_rows"])
+    half = max(1, (end - start) // 2 - int(found["pred_len"]))
+    cap = int(found["max_lookback"])
+    cap_rule = ("recipe.max_seq_len" if cap >= int(t.recipe.max_seq_len)
+                else "the first fold's training rows less pred_len")
+    if cap < half:
+        return f"{cap}, {cap_rule} (half the training rows less pred_len: {half})"
+    return f"{half}, half the training rows less pred_len (at most {cap_rule}: {cap})"
 
 
 def search_args(t: Tuning, lr: dict[str, float], seq_lens: list[int]) -> list[str]:
@@ -313,11 +327,11 @@ def search_plan(planned: int, seconds: float, ended: int = 0) -> str:
     """What a search stage expects to run in ``seconds`` (under 1: the stages before it, or
     an earlier session of a resumed run, spent its share of the budget), ``ended`` of its
     trials recorded by an earlier session."""
-    before = f"{ended} trials ended before the resume, " if ended else ""
+    before = f"{counted(ended, 'trial')} ended before the resume, " if ended else ""
     if seconds < 1:
         return f"{before}no time left of its share of the budget (the stages before it spent it)"
     return (f"{before}about {planned} more in {clock(seconds)}" if ended else
-            f"about {planned} trials in {clock(seconds)}")
+            f"about {counted(planned, 'trial')} in {clock(seconds)}")
 
 
 def random_search(t: Tuning, args: list[str], epoch_seconds: float) -> dict[str, Any]:
@@ -372,8 +386,8 @@ def bayes_search(t: Tuning, args: list[str], epoch_seconds: float) -> dict[str, 
     if random_rows:  # its header names the searched parameters
         write_text(warm, _csv([baseline_row(t, list(random_rows[0])), *ranked]))
         warm_args = [f"hydra.sweeper.warm_start={warm}", "hydra.sweeper.n_initial_points=1"]
-    log.info("(e) Bayesian search: %s, warm-started with the baseline and %d random trials",
-             search_plan(more, seconds, len(ended)), len(ranked))
+    log.info("(e) Bayesian search: %s, warm-started with the baseline and %s",
+             search_plan(more, seconds, len(ended)), counted(len(ranked), "random trial"))
     before = [_finite(row["objective"]) for row in full_budget(random_rows)]
     before.append(_finite(read_metrics(t.out / "a_baseline")["objective"]))
     rows = sweep(t, "e_bayes", "(e) Bayesian search",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shlex
 from typing import Any
 
+from tsbench.counted import counted
 from tsbench.tune.progress import clock
 from tsbench.tuning_files import result_rows
 
@@ -37,8 +38,9 @@ def render_report(summary: dict[str, Any]) -> str:
         + (f"as recipe.search says: `{lr['replaced_by']}`  " if "replaced_by" in lr else
            f"{lr['low']:.3g} to {lr['high']:.3g} (log scale)  "),
         f"Look-back candidates searched: {summary['lookbacks']}  ",
-        "Searches: " + "; ".join(f"{stage}: {s['trials']} trials, {s['full_budget']} at full "
-                                 "budget" for stage, s in summary["stages"].items()) + "  ",
+        "Searches: " + "; ".join(f"{stage}: {counted(s['trials'], 'trial')}, "
+                                 f"{s['full_budget']} at full budget"
+                                 for stage, s in summary["stages"].items()) + "  ",
         *([f"**Short budget: {summary['short_budget']}**  "] if "short_budget" in summary
           else []),
         f"Selection objective: MSE on {selection}  ",
