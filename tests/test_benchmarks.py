@@ -1,0 +1,104 @@
+"""The committed benchmark scripts still run against today's code: every one imports and
+builds its command line, every shell script parses, and the core functions that take well
+under a second on a tiny input run once. A script's full run takes minutes to hours, so a
+change to an API it calls would otherwise go unnoticed until someone reruns it."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from tests.conftest import ROOT
+from tsbench.search.composition import compose_tsbench
+
+BENCHMARKS = ROOT / "benchmarks"
+SCRIPTS = sorted(BENCHMARKS.glob("*.py"))
+#: Scripts whose ``main`` reads its arguments without argparse (no ``--help``).
+NO_ARGPARSE = {"step_memory.py"}
+
+
+def load(path: Path, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    """Import ``path`` as its ``python benchmarks/NAME.py`` run does (``benchmarks/`` first
+    on ``sys.path``: some scripts import their siblings)."""
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    spec = importlib.util.spec_from_file_location(f"benchmark_{path.stem}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, module)  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_benchmarks_folder_holds_the_scripts() -> None:
+    assert len(SCRIPTS) >= 10 and len(list(BENCHMARKS.glob("*.sh"))) >= 2
+
+
+@pytest.mark.parametrize("path", SCRIPTS, ids=lambda p: p.name)
+def test_a_benchmark_script_imports_and_builds_its_command_line(
+    path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    module = load(path, monkeypatch)
+    if path.name in NO_ARGPARSE:
+        return
+    monkeypatch.setattr(sys, "argv", [path.name, "--help"])
+    with pytest.raises(SystemExit) as stopped:
+        module.main()
+    assert stopped.value.code == 0 and capsys.readouterr().out.startswith("usage:")
+
+
+@pytest.mark.parametrize("path", sorted(BENCHMARKS.glob("*.sh")), ids=lambda p: p.name)
+def test_a_benchmark_shell_script_parses(path: Path) -> None:
+    proc = subprocess.run(["bash", "-n", str(path)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_sweeper_overhead_times_one_trial(monkeypatch: pytest.MonkeyPatch,
+                                          tmp_path: Path) -> None:
+    """One asked, told, recorded and plotted trial after two finished ones."""
+    costs = load(BENCHMARKS / "sweeper_overhead.py", monkeypatch).step_costs(
+        "GP", "EI", 3, 1, tmp_path)
+    assert set(costs) == {"ask", "tell", "record", "plots"} and min(costs.values()) >= 0
+    assert (tmp_path / "trials.csv").is_file() and (tmp_path / "best.yaml").is_file()
+
+
+@pytest.mark.parametrize("name", ["dm_size.py", "dm_seeds.py"])
+def test_a_paired_test_simulation_prints_its_table(
+    name: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two replications of every row of the table in ``benchmarks/dm_*.md``."""
+    module = load(BENCHMARKS / name, monkeypatch)
+    monkeypatch.setattr(sys, "argv", [name, "--reps", "2"])
+    module.main()
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| ")]
+    assert len(rows) == 1 + 2 * len(module.SETTINGS) * (2 if name == "dm_size.py" else 4)
+
+
+def test_step_memory_estimates_a_case(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The script's own composition of a case's command and the estimate it compares."""
+    module = load(BENCHMARKS / "step_memory.py", monkeypatch)
+    [overrides] = [o for label, o in module.CASES if label.endswith("n_heads=1")]
+    assert module.estimated(module.command(overrides)) > 2**20
+
+
+#: The scripts' constant settings of every ``tsbench`` run they start (their tables'
+#: protocol): a renamed or removed config key stops the composition.
+RUN_SETTINGS = {
+    "stage_start.py": lambda m: m.COMMAND,
+    "bayes_vs_random.py": lambda m: ["search=patchtst_bo", *m.BUDGET],
+    "pruning.py": lambda m: ["search=patchtst_bo", *m.FULL.fixed],
+    "pruning.py tiny": lambda m: ["search=patchtst_bo", *m.TINY.fixed],
+    "strategies_and_baselines.py tiny": lambda m: ["dataset=synthetic", *m.TINY.extra],
+}
+
+
+@pytest.mark.parametrize("case", RUN_SETTINGS)
+def test_a_benchmark_scripts_run_settings_compose(case: str,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    module = load(BENCHMARKS / case.split()[0], monkeypatch)
+    overrides = RUN_SETTINGS[case](module)
+    assert list(compose_tsbench(overrides).hydra.overrides.task) == overrides
