@@ -408,6 +408,31 @@ def test_local_times_without_offsets_at_a_daylight_saving_change_say_so(
         assert "daylight" not in str(caught.value)
 
 
+def test_a_long_file_is_told_to_pivot_not_to_aggregate(tmp_path: Path) -> None:
+    """A long file (one row per site and timestamp) repeats each timestamp once per site:
+    aggregating its duplicates would add the sites together, so the advice is to pivot on
+    the column that tells them apart. Duplicates no text column separates keep the old
+    advice."""
+    stamps = pd.date_range("2024-01-01", periods=8, freq="h")
+    long = pd.DataFrame({"timestamp": stamps.repeat(3), "region": "north",
+                         "site": ["a", "b", "c"] * 8, "load_mw": range(24),
+                         "temp_c": [float(i) for i in range(24)]})
+    path = tmp_path / "long.csv"
+    long.to_csv(path, index=False)
+    cfg = csv_config(path, date_col="timestamp", target="load_mw")
+    with pytest.raises(TsbenchError) as caught:
+        load_series(cfg)
+    said = str(caught.value)
+    assert "16 duplicate timestamp(s)" in said
+    assert "looks long (one row per site and timestamp)" in said
+    assert ("df.pivot(index='timestamp', columns='site', values='load_mw')" in said
+            and "aggregate" not in said)
+    long.assign(site="a").to_csv(path, index=False)  # the same rows, no site to pivot on
+    with pytest.raises(TsbenchError) as caught:
+        load_series(cfg)
+    assert "aggregate duplicates" in str(caught.value) and "pivot" not in str(caught.value)
+
+
 def _edited_copy(published: Path, folder: Path) -> Path:
     """A copy of the ``published`` file in ``folder`` with its last row's OT raised by 50:
     the rows and dates as published, one value not."""

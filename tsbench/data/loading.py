@@ -279,7 +279,7 @@ def _to_series(frame: pd.DataFrame, cfg: Any, source: str) -> Series:
     dates = _parse_dates(frame[date_col], cfg.get("date_unit"), date_col, source,
                          dayfirst=bool(cfg.get("dayfirst", False)),
                          date_format=cfg.get("date_format"))
-    _check_order(dates, source)
+    _check_order(dates, source, frame, date_col, target)
     data = _channels(frame.drop(columns=[date_col]), cfg.get("columns"), target, source,
                      date_col)
     data = _numeric(data, source, *_separators(cfg))
@@ -351,13 +351,35 @@ def _daylight_saving(stamps: pd.DatetimeIndex, dates: pd.DatetimeIndex) -> str:
             "02:00:00+02:00, and tsbench reads them as instants in UTC)")
 
 
-def _check_order(dates: pd.DatetimeIndex, source: str) -> None:
+def _long_key(frame: pd.DataFrame, dates: pd.DatetimeIndex, date_col: str) -> str | None:
+    """The non-numeric column whose values tell the rows of one timestamp apart (each
+    timestamp and value once), as the series column of a long file (one row per series and
+    timestamp) has, with the fewest distinct values; None where no column does."""
+    keys = [str(column) for column in frame.columns
+            if column != date_col and not pd.api.types.is_numeric_dtype(frame[column])
+            and frame[column].nunique() < len(frame)
+            and not pd.DataFrame({"t": dates, "k": frame[column].to_numpy()}).duplicated().any()]
+    return min(keys, key=lambda column: frame[column].nunique(), default=None)
+
+
+def _check_order(dates: pd.DatetimeIndex, source: str, frame: pd.DataFrame, date_col: str,
+                 target: str) -> None:
     duplicated = np.flatnonzero(np.asarray(dates.duplicated()))
     if duplicated.size:
         row = int(duplicated[0])
+        said = (f"{source}: {duplicated.size} duplicate timestamp(s) (first {dates[row]} at "
+                f"row {row})")
+        key = _long_key(frame, dates, date_col)
+        if key is not None:  # aggregating would add the series together
+            values = target if target in frame.columns else "<value column>"
+            raise DataError(
+                f"{said}: the file looks long (one row per {key} and timestamp), but tsbench "
+                f"reads wide files (one row per timestamp, one column per series) -> pivot it "
+                f"to one column per {key} value, e.g. df.pivot(index='{date_col}', "
+                f"columns='{key}', values='{values}'), and save that"
+            )
         raise DataError(
-            f"{source}: {duplicated.size} duplicate timestamp(s) (first {dates[row]} at row "
-            f"{row}) -> keep one row per timestamp (e.g. aggregate duplicates)"
+            f"{said} -> keep one row per timestamp (e.g. aggregate duplicates)"
             + _daylight_saving(dates[duplicated], dates)
         )
     steps = np.diff(dates.asi8)
