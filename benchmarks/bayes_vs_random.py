@@ -25,14 +25,31 @@ BUDGET = ["trainer.max_epochs=1", "trainer.limit_train_batches=8", "data.batch_s
 
 
 def run_sweep(mode: str, state: int, trials: int, out: Path, extra: list[str]) -> Path:
+    """The trials.csv of the ``mode`` sweep at ``state``, run first where it holds fewer
+    than ``trials`` ended trials: an interrupted sweep leaves its trials.csv behind, and is
+    resumed (its ended trials kept) rather than read short."""
     sweep_dir = out / f"{mode}_{state}"
-    if not (sweep_dir / "trials.csv").is_file():
+    path = sweep_dir / "trials.csv"
+    if ended_trials(path) < trials:
         cmd = [sys.executable, "-m", "tsbench", "-m", "search=patchtst_bo", "dataset=etth1",
                "pred_len=96", *BUDGET, f"hydra.sweeper.mode={mode}",
                f"hydra.sweeper.n_trials={trials}", f"hydra.sweeper.random_state={state}",
-               f"hydra.sweep.dir={sweep_dir}", *(extra if mode == "bayes" else [])]
+               f"hydra.sweep.dir={sweep_dir}", *(extra if mode == "bayes" else []),
+               *(["hydra.sweeper.resume=true"] if sweep_dir.exists() else [])]
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
-    return sweep_dir / "trials.csv"
+        ended = ended_trials(path)
+        if ended < trials:
+            raise SystemExit(f"{sweep_dir}: the sweep ended after {ended} of {trials} trials "
+                             f"(its lines above say why) -> fix that and run this command again")
+    return path
+
+
+def ended_trials(path: Path) -> int:
+    """How many trials the sweep's ``path`` (trials.csv) records as ended; 0 where none."""
+    if not path.is_file():
+        return 0
+    with open(path) as handle:
+        return len({row["trial"] for row in csv.DictReader(handle)})
 
 
 def best_so_far(path: Path) -> list[float]:

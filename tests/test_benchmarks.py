@@ -15,6 +15,7 @@ import pytest
 
 from tests.conftest import ROOT
 from tsbench.search.composition import compose_tsbench
+from tsbench.search.names import OK, RECORD_COLUMNS
 
 BENCHMARKS = ROOT / "benchmarks"
 SCRIPTS = sorted(BENCHMARKS.glob("*.py"))
@@ -83,6 +84,38 @@ def test_step_memory_estimates_a_case(monkeypatch: pytest.MonkeyPatch) -> None:
     module = load(BENCHMARKS / "step_memory.py", monkeypatch)
     [overrides] = [o for label, o in module.CASES if label.endswith("n_heads=1")]
     assert module.estimated(module.command(overrides)) > 2**20
+
+
+def _write_trials(path: Path, count: int) -> None:
+    """A trials.csv of ``count`` ended trials, as the sweeper writes its columns."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rows = [",".join(RECORD_COLUMNS)] + [
+        ",".join([str(t), str(t), OK, str(1.0 - t / 10), "1.0"] + [""] * 3)
+        for t in range(count)]
+    path.write_text("\n".join(rows) + "\n")
+
+
+def test_bayes_vs_random_resumes_an_interrupted_sweep_and_keeps_a_finished_one(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """An interrupted sweep leaves a short trials.csv: the rerun resumes it (not reading
+    the missing trials); a finished one is read as it is; a new one starts afresh."""
+    module = load(BENCHMARKS / "bayes_vs_random.py", monkeypatch)
+    commands: list[list[str]] = []
+
+    def sweep(cmd: list[str], **_: object) -> None:
+        commands.append(cmd)
+        folder = Path(next(a for a in cmd if a.startswith("hydra.sweep.dir=")).split("=")[1])
+        _write_trials(folder / "trials.csv", 3)
+
+    monkeypatch.setattr(module.subprocess, "run", sweep)
+    _write_trials(tmp_path / "random_0" / "trials.csv", 2)  # interrupted after 2 of 3
+    _write_trials(tmp_path / "random_1" / "trials.csv", 3)  # finished
+    assert len(module.best_so_far(module.run_sweep("random", 0, 3, tmp_path, []))) == 3
+    assert len(commands) == 1 and "hydra.sweeper.resume=true" in commands[0]
+    assert len(module.best_so_far(module.run_sweep("random", 1, 3, tmp_path, []))) == 3
+    assert len(commands) == 1
+    module.run_sweep("bayes", 0, 3, tmp_path, [])
+    assert len(commands) == 2 and "hydra.sweeper.resume=true" not in commands[1]
 
 
 #: The scripts' constant settings of every ``tsbench`` run they start (their tables'
