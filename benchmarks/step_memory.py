@@ -15,6 +15,7 @@ which holds no scores; with it, the math backend).
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
@@ -106,7 +107,13 @@ def estimated(args: list[str]) -> int:
     return estimate(cfg, series, borders)[1]
 
 
-def main(words: list[str]) -> None:
+def main() -> None:
+    parser = argparse.ArgumentParser(description="The step memory estimate against the "
+                                     "peak RSS of real runs, one table row per case.")
+    parser.add_argument("words", nargs="*", metavar="WORD",
+                        help="run only the cases whose label holds one of these words "
+                             "(e.g. patchtst, 'n_heads=1'); all cases without")
+    words = parser.parse_args().words
     print("| case | estimate (GiB) | measured step (GiB) | estimate / measured |")
     print("| --- | --- | --- | --- |")
     for label, overrides in CASES:
@@ -122,4 +129,4 @@ def main(words: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    main()

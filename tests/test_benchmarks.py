@@ -19,8 +19,6 @@ from tsbench.search.names import OK, RECORD_COLUMNS
 
 BENCHMARKS = ROOT / "benchmarks"
 SCRIPTS = sorted(BENCHMARKS.glob("*.py"))
-#: Scripts whose ``main`` reads its arguments without argparse (no ``--help``).
-NO_ARGPARSE = {"step_memory.py"}
 
 
 def load(path: Path, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
@@ -44,8 +42,6 @@ def test_a_benchmark_script_imports_and_builds_its_command_line(
     path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     module = load(path, monkeypatch)
-    if path.name in NO_ARGPARSE:
-        return
     monkeypatch.setattr(sys, "argv", [path.name, "--help"])
     with pytest.raises(SystemExit) as stopped:
         module.main()
@@ -84,6 +80,22 @@ def test_step_memory_estimates_a_case(monkeypatch: pytest.MonkeyPatch) -> None:
     module = load(BENCHMARKS / "step_memory.py", monkeypatch)
     [overrides] = [o for label, o in module.CASES if label.endswith("n_heads=1")]
     assert module.estimated(module.command(overrides)) > 2**20
+
+
+def test_step_memory_runs_the_cases_its_words_name(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """Positional words filter the cases (each case's runs, a minute each, are not the
+    point here: their measurement is replaced by fixed sizes)."""
+    module = load(BENCHMARKS / "step_memory.py", monkeypatch)
+    monkeypatch.setattr(module, "peak_rss", lambda args: 2**30 if args[-3:] == module.TINY
+                        else 3 * 2**30)
+    monkeypatch.setattr(module, "estimated", lambda args: 2**30)
+    monkeypatch.setattr(sys, "argv", ["step_memory.py", "n_heads=1", "d_ff=1024"])
+    module.main()
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| ")]
+    assert [row.split(" | ")[0] for row in rows[2:]] == [
+        "| itransformer 200 variates n_heads=1",
+        "| itransformer 400 variates dropout=0 fast_kernels=false d_ff=1024"]
 
 
 def _write_trials(path: Path, count: int) -> None:
