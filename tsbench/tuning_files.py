@@ -10,11 +10,19 @@ SUMMARY_FILE, REPORT_FILE = "report.json", "report.md"
 CHOICES = ("baseline", "best single", "ensemble")
 
 
+def result_header(objective: str) -> list[str]:
+    """The result table's two header lines, its objective column named ``objective``; the
+    test scores scaled (the published convention), then in the data file's own units."""
+    return [f"| | members | objective ({objective}) | val MSE | test MSE | test MAE | "
+            "test MSE (original units) | test MAE (original units) |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|"]
+
+
 def result_rows(summary: dict) -> list[str]:
-    """The Markdown rows of ``summary``'s result table (``| name | members | objective | val
-    MSE | test MSE | test MAE |``): the choices in :data:`CHOICES` order, their refits after
-    them. A row of a ``report.json`` older than its objective (tsbench before 2026-12-02)
-    says ``(not saved)``; a refit has no validation rows left (``(trained on)``)."""
+    """The Markdown rows of ``summary``'s result table (:func:`result_header`): the choices
+    in :data:`CHOICES` order, their refits after them. A row of a ``report.json`` older than
+    its objective (tsbench before 2026-12-02) or its test scores in original units (before
+    2026-12-07) says ``(not saved)``; a refit has no validation rows left (``(trained on)``)."""
     members = {"baseline": 1, "best single": 1,
                "ensemble": len(summary.get("ensemble_weights") or {})}
 
@@ -26,8 +34,10 @@ def result_rows(summary: dict) -> list[str]:
     for name in sorted(summary["results"], key=order):
         scores = summary["results"][name]
         val = f"{scores['val_mse']:.4f}" if "val_mse" in scores else "(trained on)"
-        objective = f"{scores['objective']:.4f}" if "objective" in scores else "(not saved)"
+        saved = {key: f"{scores[key]:.4f}" if key in scores else "(not saved)"
+                 for key in ("objective", "test_mse_orig", "test_mae_orig")}
         rows.append(f"| {name} | {members.get(name.removesuffix(' refit'), '?')} | "
-                    f"{objective} | {val} | {scores['test_mse']:.4f} | "
-                    f"{scores['test_mae']:.4f} |")
+                    f"{saved['objective']} | {val} | {scores['test_mse']:.4f} | "
+                    f"{scores['test_mae']:.4f} | {saved['test_mse_orig']} | "
+                    f"{saved['test_mae_orig']} |")
     return rows

@@ -18,8 +18,10 @@ from tsbench.tuning_files import REPORT_FILE, STATE_FILE, SUMMARY_FILE
 def _tuning_folder(out: Path) -> dict:
     """A finished tuning folder: its baseline stage's run, tune.json, report.json/.md."""
     baseline = str(tiny_run(out / "a_baseline", "seed=1", "score_test=false"))
-    scored = {"objective": 0.27, "val_mse": 0.21, "test_mse": 0.4321, "test_mae": 0.5432}
-    refit = {"objective": 0.27, "test_mse": 0.4123, "test_mae": 0.5234}
+    scored = {"objective": 0.27, "val_mse": 0.21, "test_mse": 0.4321, "test_mae": 0.5432,
+              "test_mse_orig": 43.21, "test_mae_orig": 5.432}
+    refit = {"objective": 0.27, "test_mse": 0.4123, "test_mae": 0.5234,
+             "test_mse_orig": 41.23, "test_mae_orig": 5.234}
     summary = {
         "command": f"tsbench-tune dataset=synthetic model=dlinear out={out}",
         "wall_seconds": 61.0, "lr": {"suggestion": 1e-3, "low": 1e-4, "high": 1e-2},
@@ -45,8 +47,11 @@ def test_a_tuning_folder_reports_its_own_result_table(tmp_path: Path) -> None:
         out = proc.stdout
         assert out.startswith(f"## tsbench-tune {tune}\n")
         assert "dlinear on synthetic, pred_len 12: the tuning run's choices" in out
-        assert "| baseline | 1 | 0.2700 | 0.2100 | 0.4321 | 0.5432 |" in out
-        assert "| ensemble refit | 1 | 0.2700 | (trained on) | 0.4123 | 0.5234 |" in out
+        assert "| test MSE | test MAE | test MSE (original units) | test MAE (original units) |" \
+            in out
+        assert "| baseline | 1 | 0.2700 | 0.2100 | 0.4321 | 0.5432 | 43.2100 | 5.4320 |" in out
+        assert ("| ensemble refit | 1 | 0.2700 | (trained on) | 0.4123 | 0.5234 | 41.2300 | "
+                "5.2340 |") in out
         assert "stages (a)-(f) never read the test split" in out
         assert "scored once on the test split in stage (g)" in out
     # beside other runs: their table as ever, without the stages' runs, then the tuning's
@@ -94,14 +99,17 @@ def test_a_tuning_run_that_ended_with_the_baseline_says_so(tmp_path: Path) -> No
 
 
 def test_a_tuning_folder_of_an_older_tsbench_reports_its_table(tmp_path: Path) -> None:
-    """A report.json written before its rows held their objective (and before selection,
-    refits and the scored channels were recorded): its table, not a KeyError."""
+    """A report.json written before its rows held their objective and their test scores in
+    original units (and before selection, refits and the scored channels were recorded):
+    its table, not a KeyError."""
     tune = tmp_path / "tune"
     summary = _tuning_folder(tune)
-    results = {name: {k: v for k, v in row.items() if k != "objective"}
+    results = {name: {k: v for k, v in row.items()
+                      if k != "objective" and not k.endswith("_orig")}
                for name, row in summary["results"].items() if not name.endswith(" refit")}
     older = {k: v for k, v in summary.items() if k not in (
         "selection", "refit_epochs", "refit_seeds", "scored", "trial_overrides")}
     (tune / SUMMARY_FILE).write_text(json.dumps({**older, "results": results}))
     out = report(tune).stdout
-    assert "| baseline | 1 | (not saved) | 0.2100 | 0.4321 | 0.5432 |" in out
+    assert ("| baseline | 1 | (not saved) | 0.2100 | 0.4321 | 0.5432 | (not saved) | "
+            "(not saved) |") in out

@@ -13,9 +13,16 @@ from hydra import compose, initialize_config_module
 
 from tsbench.errors import ConfigError
 from tsbench.models.base import ForecastModel
+from tsbench.training.evaluate import forecast_windows
 from tsbench.training.run import run
 from tsbench.tune import ensemble as ensemble_module
-from tsbench.tune.ensemble import Ensemble, _error_products, greedy_weights, score_runs
+from tsbench.tune.ensemble import (
+    Ensemble,
+    _error_products,
+    greedy_weights,
+    load_ensemble,
+    score_runs,
+)
 
 
 def _gram(errors: np.ndarray) -> np.ndarray:
@@ -133,14 +140,18 @@ def test_a_member_of_a_shorter_look_back_gets_the_marks_of_its_own_last_rows() -
 
 
 def test_the_score_of_one_run_is_its_own_mse_and_mae(monkeypatch: pytest.MonkeyPatch) -> None:
-    """score_runs passes each split's MSE, MAE and window count through, each to its key."""
+    """score_runs passes each split's MSE, MAE (scaled and in original units) and window
+    count through, each to its key."""
     monkeypatch.setattr(ensemble_module, "load_ensemble", lambda *args: (None, None))
-    results = {"val": {"mse": 0.25, "mae": 0.4, "n_windows": 7},
-               "test": {"mse": 1.5, "mae": 0.9, "n_windows": 5}}
+    results = {"val": {"mse": 0.25, "mae": 0.4, "mse_orig": 25.0, "mae_orig": 4.5,
+                       "n_windows": 7},
+               "test": {"mse": 1.5, "mae": 0.9, "mse_orig": 150.0, "mae_orig": 9.5,
+                        "n_windows": 5}}
     monkeypatch.setattr(ensemble_module, "evaluate", lambda model, data, split: results[split])
     assert score_runs([Path("run")], ["val", "test"]) == {
-        "val_mse": 0.25, "val_mae": 0.4, "n_val_windows": 7,
-        "test_mse": 1.5, "test_mae": 0.9, "n_test_windows": 5}
+        "val_mse": 0.25, "val_mae": 0.4, "val_mse_orig": 25.0, "val_mae_orig": 4.5,
+        "n_val_windows": 7, "test_mse": 1.5, "test_mae": 0.9, "test_mse_orig": 150.0,
+        "test_mae_orig": 9.5, "n_test_windows": 5}
 
 
 def test_members_rolling_out_calendar_features_score_as_their_runs(tmp_path: Path) -> None:
@@ -161,8 +172,23 @@ def test_members_rolling_out_calendar_features_score_as_their_runs(tmp_path: Pat
     for k, run_dir in enumerate(dirs):
         own = json.loads((run_dir / "metrics.json").read_text())
         scores = score_runs(dirs, ["val", "test"], [float(i == k) for i in range(len(dirs))])
-        for key in ("val_mse", "test_mse", "n_val_windows", "n_test_windows"):
+        for key in ("val_mse", "test_mse", "test_mse_orig", "test_mae_orig", "n_val_windows",
+                    "n_test_windows"):
             assert scores[key] == pytest.approx(own[key], rel=1e-6), (run_dir.name, key)
+    # a weighted mean in original units: the members' forecasts of every test window, each
+    # inverse-transformed with the training rows' scaler, then averaged
+    weights = [0.3, 0.7]
+    forecasts = []
+    for k in range(len(dirs)):
+        model, data = load_ensemble(dirs, ["test"], [float(i == k) for i in range(len(dirs))])
+        every = list(range(len(data.windows("test"))))
+        _, truth, forecast = forecast_windows(model, data, "test", every)
+        forecasts.append(forecast)
+    error = sum(w * f for w, f in zip(weights, forecasts, strict=True)) - truth
+    scores = score_runs(dirs, ["test"], weights)
+    assert scores["test_mse_orig"] == pytest.approx(float(error.pow(2).mean()), rel=1e-6)
+    assert scores["test_mae_orig"] == pytest.approx(float(error.abs().mean()), rel=1e-6)
+    assert scores["test_mse_orig"] != pytest.approx(scores["test_mse"], rel=1e-3)  # rescaled
 
 
 def test_members_given_one_file_relative_and_absolute_are_one_dataset(

@@ -35,6 +35,7 @@ from tsbench.forecast.tables import future
 from tsbench.hidden_configs import OWN_CONFIGS
 from tsbench.rundir import RUN_LOCK, holdout_model_dir, read_config, read_metrics
 from tsbench.search.names import LOCK_FILE as SWEEP_LOCK
+from tsbench.training.evaluate import forecast_windows
 from tsbench.tune import recipe as recipe_module
 from tsbench.tune import scoring as scoring_module
 from tsbench.tune.budget import (
@@ -50,7 +51,7 @@ from tsbench.tune.budget import (
 )
 from tsbench.tune.cli import StageLines, check_not_owned, main, parse
 from tsbench.tune.commands import StageFailed, run_stage
-from tsbench.tune.ensemble import cv_error_gram, error_gram, score_runs
+from tsbench.tune.ensemble import cv_error_gram, error_gram, load_ensemble, score_runs
 from tsbench.tune.preflight import (
     check_command,
     check_search,
@@ -398,7 +399,8 @@ def test_retraining_keeps_the_refits_of_what_g_would_choose(
 def test_a_report_read_back_from_its_json_record_renders_as_it_was_written() -> None:
     """tune.json and report.json keep keys sorted: the rows, configurations and members
     must render in their own order either way."""
-    scores = {"objective": 0.27, "val_mse": 0.21, "test_mse": 1.9, "test_mae": 0.8}
+    scores = {"objective": 0.27, "val_mse": 0.21, "test_mse": 1.9, "test_mae": 0.8,
+              "test_mse_orig": 2530.5, "test_mae_orig": 31.25}
     refit_scores = {k: v for k, v in scores.items() if k != "val_mse"}
     runs = ["out/a_baseline", "out/e_bayes/0"]
     summary = {
@@ -424,11 +426,18 @@ def test_a_report_read_back_from_its_json_record_renders_as_it_was_written() -> 
             if line.startswith("| ") and "members" not in line]
     assert rows == ["baseline", "best single", "ensemble", "baseline refit",
                     "best single refit", "ensemble refit"]
-    # each figure in its column: members, objective, val MSE, test MSE, test MAE
-    assert "| | members | objective (val MSE) | val MSE | test MSE | test MAE |" in text
+    # each figure in its column: members, objective, val MSE, test MSE, test MAE, and the
+    # test MSE and MAE in the data's own units
+    assert ("| | members | objective (val MSE) | val MSE | test MSE | test MAE | test MSE "
+            "(original units) | test MAE (original units) |") in text
     assert "Top configurations (the search trial's val MSE, scaled;" in text
-    assert "| baseline | 1 | 0.2700 | 0.2100 | 1.9000 | 0.8000 |" in text
-    assert "| ensemble refit | 2 | 0.2700 | (trained on) | 1.9000 | 0.8000 |" in text
+    assert "| baseline | 1 | 0.2700 | 0.2100 | 1.9000 | 0.8000 | 2530.5000 | 31.2500 |" in text
+    assert ("| ensemble refit | 2 | 0.2700 | (trained on) | 1.9000 | 0.8000 | 2530.5000 | "
+            "31.2500 |") in text
+    older = {name: {k: v for k, v in row.items() if not k.endswith("_orig")}
+             for name, row in summary["results"].items()}  # a report.json before 2026-12-07
+    assert "| baseline | 1 | 0.2700 | 0.2100 | 1.9000 | 0.8000 | (not saved) | (not saved) |" \
+        in render_report({**summary, "results": older})
     assert "- 0.2856: `model.d_model=128 seq_len=104`" in text  # copyable overrides
     assert "ran with `optim.lr_scaling=sqrt optim.base_batch_size=16`" in text
     assert "the test split was scored once, in stage (g), for the 6 rows above" in text
@@ -1413,6 +1422,18 @@ def test_a_budget_too_short_for_one_full_trial_ends_with_the_baseline_and_the_bu
     scores = {name: row["test_mse"] for name, row in report["results"].items()}
     assert set(scores) == {"baseline", "best single", "ensemble"}
     assert len(set(scores.values())) == 1
+    # each row's test scores in the file's units too: the baseline's forecasts of every test
+    # window and their actuals, inverse-transformed with the training rows' scaler
+    model, data = load_ensemble([Path(baseline)], ["test"])
+    every = list(range(len(data.windows("test"))))
+    _, truth, forecast = forecast_windows(model, data, "test", every)
+    error = forecast - truth
+    for row in report["results"].values():
+        assert row["test_mse_orig"] == pytest.approx(float(error.pow(2).mean()), rel=1e-6)
+        assert row["test_mae_orig"] == pytest.approx(float(error.abs().mean()), rel=1e-6)
+    row = report["results"]["ensemble"]
+    assert (f"| {row['test_mse']:.4f} | {row['test_mae']:.4f} | {row['test_mse_orig']:.4f} | "
+            f"{row['test_mae_orig']:.4f} |") in (out / "report.md").read_text()
     assert (out / "report.md").read_text() in proc.stdout
     helped = subprocess.run([*argv[:3], "--help"], capture_output=True, text=True, check=True)
     assert all(f"\n{field}:" in helped.stdout for field in parse([])[1])

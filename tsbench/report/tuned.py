@@ -20,7 +20,13 @@ from typing import Any
 from omegaconf import OmegaConf
 
 from tsbench.rundir import find_runs, read_config
-from tsbench.tuning_files import REPORT_FILE, STATE_FILE, SUMMARY_FILE, result_rows
+from tsbench.tuning_files import (
+    REPORT_FILE,
+    STATE_FILE,
+    SUMMARY_FILE,
+    result_header,
+    result_rows,
+)
 
 #: Why its rows stand apart from the cells of runs.
 APART = ("Not pooled with runs into cells, tests or ranks: stages (a)-(f) never read the "
@@ -91,12 +97,13 @@ def markdown(tuned: Tuned, metric: str, baseline: str | None) -> str:
              f"{tuned.what}: the tuning run's choices, each made on MSE on {selection} in "
              f"stages (a)-(f) and scored once on the test split in stage (g) ({SUMMARY_FILE}; "
              f"the whole report: {tuned.folder / REPORT_FILE}). {APART}", "",
-             f"| | members | objective (MSE on {selection}) | val MSE | test MSE | test MAE |",
-             "|---|---:|---:|---:|---:|---:|", *result_rows(summary)]
+             *result_header(f"MSE on {selection}"), *result_rows(summary)]
     notes = [f"Short budget: {summary['short_budget']}"] if "short_budget" in summary else []
     notes += [f"Scores: MSE and MAE of {summary.get('scored', 'the scored channels')}, on the "
-             "training rows' scaler (the published convention); the test split was scored "
-             f"once, for the {len(results)} rows above, all chosen before it was read."]
+             "training rows' scaler (the published convention), and in the data file's own "
+             "units (the forecasts and actuals inverse-transformed with that scaler); the test "
+             f"split was scored once, for the {len(results)} rows above, all chosen before it "
+             "was read."]
     if any(name.endswith(" refit") for name in results):
         notes.append("Rows marked refit: the same choices trained again on the training and "
                      "validation rows for each run's validation-chosen epoch count (no "

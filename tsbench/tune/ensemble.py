@@ -191,7 +191,9 @@ def cv_error_gram(run_dirs: list[Path]) -> np.ndarray:
 def score_runs(run_dirs: list[Path], splits: list[str],
                weights: Sequence[float] | None = None) -> dict[str, float]:
     """Score the (weighted) mean forecast of ``run_dirs`` on ``splits`` (every window; one
-    run = a single model)."""
+    run = a single model): MSE and MAE scaled, and in original units (``_orig``, as a run
+    scores itself: the mean of scaled forecasts, inverse-transformed with the training
+    rows' scaler, which is affine, is the mean of the members' forecasts in those units)."""
     model, data = load_ensemble(run_dirs, splits, weights)
     scores: dict[str, float] = {}
     for split in splits:
@@ -200,6 +202,8 @@ def score_runs(run_dirs: list[Path], splits: list[str],
             {
                 f"{split}_mse": result["mse"],
                 f"{split}_mae": result["mae"],
+                f"{split}_mse_orig": result["mse_orig"],
+                f"{split}_mae_orig": result["mae_orig"],
                 f"n_{split}_windows": result["n_windows"],
             }
         )

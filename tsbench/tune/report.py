@@ -7,7 +7,7 @@ from typing import Any
 
 from tsbench.counted import counted
 from tsbench.tune.progress import clock
-from tsbench.tuning_files import result_rows
+from tsbench.tuning_files import result_header, result_rows
 
 
 def as_overrides(params: dict[str, Any]) -> str:
@@ -49,9 +49,9 @@ def render_report(summary: dict[str, Any]) -> str:
            "that reference, run `model=seasonal_naive` on the same data)  "]
           if "overrides" in summary else []),
         f"Scores: MSE and MAE of {summary['scored']}, on the training "
-        "rows' scaler (the published convention)",
-        "", f"| | members | objective ({objective}) | val MSE | test MSE | test MAE |",
-        "|---|---:|---:|---:|---:|---:|", *result_rows(summary),
+        "rows' scaler (the published convention), and in the data file's own units (the "
+        "forecasts and actuals inverse-transformed with that scaler)",
+        "", *result_header(objective), *result_rows(summary),
     ]
     results = summary["results"]
     lines += ["", f"Top configurations (the search trial's {objective}, scaled; every trial "
