@@ -37,6 +37,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf, open_dict
 from omegaconf.errors import OmegaConfBaseException
 
+from tsbench.counted import counted
 from tsbench.errors import ConfigError
 from tsbench.resume_check import csv_digest
 from tsbench.rundir import (
@@ -209,7 +210,7 @@ class Jobs:
         others, results = "", "its result"
         if len(changed) > 1:
             more = len(changed) - 1
-            others = f" (and for {more} other finished job{'s' if more > 1 else ''})"
+            others = f" (and for {counted(more, 'other finished job')})"
             results = "their results"
         if self.resume == "force":
             print(f"tsbench: warning: {said}{others}; hydra.sweeper.resume=force keeps "

@@ -22,6 +22,7 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
 from tsbench.atomic import write_bytes, write_json, write_text
+from tsbench.counted import counted
 from tsbench.errors import ConfigError
 from tsbench.user_paths import user_path
 
@@ -525,7 +526,7 @@ def warn_code_changes(runs: list[LoadedRun]) -> None:
         if run.code_changes:
             groups.setdefault((run.code_changes, run.code_fix), []).append(root)
     for (changes, fix), roots in groups.items():
-        more = f" and {len(roots) - 1} other run(s)" if len(roots) > 1 else ""
+        more = f" and {counted(len(roots) - 1, 'other run')}" if len(roots) > 1 else ""
         log.warning("%s%s: %s changed since the run: its forecasts may differ from its "
                     "metrics -> %s to reproduce them", roots[0], more, " and ".join(changes),
                     fix)

@@ -104,7 +104,7 @@ def test_a_job_finished_with_other_code_config_or_data_is_named_and_kept_only_by
     data.write_text("\n".join(["date,price,OT", *rows]) + "\n")
     sweep = tmp_path / "sweep"
     args = [*(a for a in TINY if not a.startswith("dataset")), "dataset=csv",
-            f"dataset.path={data}", "seq_len=24", "seed=1,2", "hydra.sweeper.resume=true"]
+            f"dataset.path={data}", "seq_len=24", "seed=1,2,3", "hydra.sweeper.resume=true"]
     run_tsbench(args, sweep, multirun=True)
 
     recorded = sweep / "1" / ".hydra" / "config.yaml"  # a preset edited since job 1 ran
@@ -125,7 +125,7 @@ def test_a_job_finished_with_other_code_config_or_data_is_named_and_kept_only_by
     assert refused.returncode == 2 and refused.stderr.startswith(
         f"tsbench: error: hydra.sweeper.resume: job 0 (seed=1) in {sweep / '0'}: its data file "
         f"{data} (sha256 ")
-    assert "(and for 1 other finished job): their results would stand" in refused.stderr
+    assert "(and for 2 other finished jobs): their results would stand" in refused.stderr
     data.write_text("\n".join(["date,price,OT", *rows]) + "\n")
 
     card = json.loads((sweep / "1" / "protocol.json").read_text())
@@ -145,7 +145,7 @@ def test_a_job_finished_with_other_code_config_or_data_is_named_and_kept_only_by
     forced = run_tsbench([*args[:-1], "hydra.sweeper.resume=force"], sweep, multirun=True)
     assert "changed since it finished; hydra.sweeper.resume=force keeps its result" in (
         forced.stderr)
-    assert "tsbench: resume: 2 of 2 jobs finished before, 0 to run" in forced.stdout
+    assert "tsbench: resume: 3 of 3 jobs finished before, 0 to run" in forced.stdout
     assert job_files(sweep) == kept
 
 

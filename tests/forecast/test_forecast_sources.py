@@ -218,7 +218,7 @@ def test_a_run_whose_model_file_changed_since_warns_once_and_still_forecasts(
     assert said.returncode == 0, said.stderr
     first = (tune_dir / "g_refit" / "a_baseline" / "0" / "seed_1").resolve()
     assert [line for line in said.stderr.splitlines() if "changed since" in line] == [
-        f"{first} and 1 other run(s): {change}"]
+        f"{first} and 1 other run: {change}"]
 
 
 def test_a_run_of_other_tsbench_code_warns_once_per_run(

@@ -43,6 +43,7 @@ from omegaconf.errors import OmegaConfBaseException
 from yaml import YAMLError
 
 from tsbench.code_digest import changes
+from tsbench.counted import counted
 from tsbench.report import validation
 from tsbench.report.compare import CONFIG_FACTS, REFIT, facts
 from tsbench.rundir import (
@@ -271,7 +272,8 @@ def _chosen_rerun(why: str, paths: list[Path]) -> str:
                     if why == "score_test=false" and (path.parent / BEST_FILE).is_file()})
     if not files:
         return ""
-    more = f" (and {len(files) - 1} more sweeps' best.yaml)" if len(files) > 1 else ""
+    more = (f" (and the best.yaml of {counted(len(files) - 1, 'more sweep')})"
+            if len(files) > 1 else "")
     return (f" -> a search's trials score validation only: run the command in {files[0]}"
             f"{more}, which scores the configuration it chose on test, and report that "
             "run's folder")

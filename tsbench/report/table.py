@@ -7,6 +7,7 @@ import io
 import math
 from pathlib import Path
 
+from tsbench.counted import counted
 from tsbench.report import published
 from tsbench.report.build import BASELINE, Ranking, Report, Row
 from tsbench.report.compare import REFIT, cell_facts
@@ -155,7 +156,7 @@ def published_text(row: Row) -> str:
 
 def unscored_text(windows: int) -> str:
     """The mark of a published number that leaves its last ``windows`` test windows out."""
-    return f"{windows} window{'s' if windows > 1 else ''} unscored"
+    return f"{counted(windows, 'window')} unscored"
 
 
 def delta_text(row: Row) -> str:

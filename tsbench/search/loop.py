@@ -34,7 +34,7 @@ from typing import Any
 from hydra.core.utils import JobReturn
 from omegaconf import OmegaConf
 
-from tsbench.counted import counted
+from tsbench.counted import counted, noun_for
 from tsbench.search import faults, plots, report
 from tsbench.search.composition import Compose
 from tsbench.search.job_folder import JobFolders
@@ -366,7 +366,7 @@ def cut_note(cut_jobs: Sequence[int]) -> str:
 
 
 def _jobs(jobs: Sequence[int]) -> str:
-    return f"job{'s' if len(jobs) > 1 else ''} {', '.join(map(str, jobs))}"
+    return f"{noun_for(len(jobs), 'job')} {', '.join(map(str, jobs))}"
 
 
 def write_record(
