@@ -49,8 +49,10 @@ def test_a_tuning_folder_reports_its_own_result_table(tmp_path: Path) -> None:
         assert "dlinear on synthetic, pred_len 12: the tuning run's choices" in out
         assert "| test MSE | test MAE | test MSE (original units) | test MAE (original units) |" \
             in out
-        assert "| baseline | 1 | 0.2700 | 0.2100 | 0.4321 | 0.5432 | 43.2100 | 5.4320 |" in out
-        assert ("| ensemble refit | 1 | 0.2700 | (trained on) | 0.4123 | 0.5234 | 41.2300 | "
+        # in original units each column as the report writes one: the decimals that give
+        # its smallest figure 5 significant digits (41.230, 5.2340), for all its rows
+        assert "| baseline | 1 | 0.2700 | 0.2100 | 0.4321 | 0.5432 | 43.210 | 5.4320 |" in out
+        assert ("| ensemble refit | 1 | 0.2700 | (trained on) | 0.4123 | 0.5234 | 41.230 | "
                 "5.2340 |") in out
         assert "stages (a)-(f) never read the test split" in out
         assert "scored once on the test split in stage (g)" in out

@@ -92,7 +92,7 @@ from tsbench.tune.settings import RULES, check_recipe
 from tsbench.tune.state import CLOCK_FILE, DATA_KEY, TuneState
 from tsbench.tune.state import differences as state_differences
 from tsbench.tune.tuning import Tuning
-from tsbench.tuning_files import STATE_FILE
+from tsbench.tuning_files import CHOICES, ORIGINAL_SCORES, STATE_FILE
 
 
 def test_spread_keeps_the_ends() -> None:
@@ -431,9 +431,9 @@ def test_a_report_read_back_from_its_json_record_renders_as_it_was_written() -> 
     assert ("| | members | objective (val MSE) | val MSE | test MSE | test MAE | test MSE "
             "(original units) | test MAE (original units) |") in text
     assert "Top configurations (the search trial's val MSE, scaled;" in text
-    assert "| baseline | 1 | 0.2700 | 0.2100 | 1.9000 | 0.8000 | 2530.5000 | 31.2500 |" in text
-    assert ("| ensemble refit | 2 | 0.2700 | (trained on) | 1.9000 | 0.8000 | 2530.5000 | "
-            "31.2500 |") in text
+    assert "| baseline | 1 | 0.2700 | 0.2100 | 1.9000 | 0.8000 | 2530.5 | 31.250 |" in text
+    assert ("| ensemble refit | 2 | 0.2700 | (trained on) | 1.9000 | 0.8000 | 2530.5 | "
+            "31.250 |") in text
     older = {name: {k: v for k, v in row.items() if not k.endswith("_orig")}
              for name, row in summary["results"].items()}  # a report.json before 2026-12-07
     assert "| baseline | 1 | 0.2700 | 0.2100 | 1.9000 | 0.8000 | (not saved) | (not saved) |" \
@@ -450,6 +450,40 @@ def test_a_report_read_back_from_its_json_record_renders_as_it_was_written() -> 
     replaced = {**summary["lr"], "replaced_by": "optim.lr=tag(log,interval(1e-3,1e-1))"}
     assert ("suggestion: 0.0001; searched as recipe.search says: "
             "`optim.lr=tag(log,interval(1e-3,1e-1))`") in render_report({**summary, "lr": replaced})
+
+
+def _original_units(text: str) -> list[tuple[str, str]]:
+    """The test MSE and MAE in original units of each row of ``text``'s result table."""
+    return [tuple(line.rstrip(" |").split(" | ")[6:8]) for line in text.splitlines()
+            if line.startswith("| ") and "members" not in line]
+
+
+def test_a_tuning_reports_scores_in_original_units_keep_their_digits_at_any_size() -> None:
+    """A series in tiny units (MSE near 1e-7: 4 fixed decimals printed 0.0000) or huge ones
+    (near 1e9: 4 decimals on 10 digits) is written as the report's columns in original
+    units are, each column in one format for all its rows."""
+    def summary(mse: list[float], mae: list[float]) -> dict:
+        rows = {name: {"objective": 0.27, "val_mse": 0.21, "test_mse": 0.4, "test_mae": 0.5,
+                       "test_mse_orig": m, "test_mae_orig": a}
+                for name, m, a in zip(CHOICES, mse, mae, strict=True)}
+        return {"command": "tsbench-tune out=o", "wall_seconds": 1.0, "lookbacks": [96],
+                "lr": {"suggestion": 1e-4, "low": 1e-5, "high": 1e-3}, "stages": {},
+                "members": ["o/a_baseline"], "best_single": "o/a_baseline", "results": rows,
+                "top_configs": [], "ensemble_weights": {"o/a_baseline": 1.0},
+                "scored": "the target"}
+
+    tiny = render_report(summary([3.1e-7, 2.87e-7, 2.9e-7], [4.2e-4, 4.05e-4, 4.1e-4]))
+    assert _original_units(tiny) == [("3.1000e-07", "4.2000e-04"),
+                                     ("2.8700e-07", "4.0500e-04"),
+                                     ("2.9000e-07", "4.1000e-04")]
+    huge = render_report(summary([4.2e9, 3.95e9, 4.0e9], [51234.5, 48000.25, 4.1]))
+    assert _original_units(huge) == [("4.2000e+09", "51234.5000"),
+                                     ("3.9500e+09", "48000.2500"),
+                                     ("4.0000e+09", "4.1000")]
+    # a column's decimals are its smallest figure's 5 significant digits
+    sized = render_report(summary([2530.5, 12.5, 731.0], [31.25, 3.5, 21.0]))
+    assert _original_units(sized) == [("2530.500", "31.2500"), ("12.500", "3.5000"),
+                                      ("731.000", "21.0000")]
 
 
 def test_b_names_a_range_test_without_a_valley_and_a_range_recipe_search_replaces(
@@ -1432,8 +1466,11 @@ def test_a_budget_too_short_for_one_full_trial_ends_with_the_baseline_and_the_bu
         assert row["test_mse_orig"] == pytest.approx(float(error.pow(2).mean()), rel=1e-6)
         assert row["test_mae_orig"] == pytest.approx(float(error.abs().mean()), rel=1e-6)
     row = report["results"]["ensemble"]
-    assert (f"| {row['test_mse']:.4f} | {row['test_mae']:.4f} | {row['test_mse_orig']:.4f} | "
-            f"{row['test_mae_orig']:.4f} |") in (out / "report.md").read_text()
+    cells = next(line for line in (out / "report.md").read_text().splitlines()
+                 if line.startswith("| ensemble |")).split(" | ")[4:]
+    assert cells[:2] == [f"{row['test_mse']:.4f}", f"{row['test_mae']:.4f}"]
+    for cell, key in zip(cells[2:], ORIGINAL_SCORES, strict=True):  # 5 digits each
+        assert float(cell.rstrip(" |")) == pytest.approx(row[key], rel=1e-4)
     assert (out / "report.md").read_text() in proc.stdout
     helped = subprocess.run([*argv[:3], "--help"], capture_output=True, text=True, check=True)
     assert all(f"\n{field}:" in helped.stdout for field in parse([])[1])

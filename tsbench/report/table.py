@@ -7,6 +7,7 @@ import io
 import math
 from pathlib import Path
 
+from tsbench.column_format import column_format
 from tsbench.counted import counted
 from tsbench.report import published
 from tsbench.report.build import BASELINE, Ranking, Report, Row
@@ -35,19 +36,12 @@ def test_name(metric: str, split: str = "test") -> str:
 
 def number_format(report: Report) -> str:
     """How a table writes its scores, means and their ± and intervals alike: 4 decimals
-    scaled (z-scores, near 1); in original units (the data's own, of any size) the decimals
-    that give the smallest mean 5 significant digits, the same for every number of the
-    column (``31.630`` beside ``37.043``, ``18.048 ± 0.069``), all in scientific notation
-    where one mean needs it (from 1e5, or below 1e-3), so that one column never mixes
-    ``48473`` with ``1.1092e+05``."""
+    scaled (z-scores, near 1); in original units (the data's own, of any size)
+    :func:`~tsbench.column_format.column_format` of its means, the same for every number of
+    the column (``31.630`` beside ``37.043``, ``18.048 ± 0.069``)."""
     if report.units != ORIGINAL:
         return ".4f"
-    means = [abs(row.spread.mean) for row in report.rows
-             if row.spread.mean and math.isfinite(row.spread.mean)]
-    if any(m >= 1e5 or m < 1e-3 for m in means):
-        return ".4e"
-    smallest = min(means, default=1.0)
-    return f".{max(0, 4 - math.floor(math.log10(smallest)))}f"
+    return column_format(row.spread.mean for row in report.rows)
 
 
 def value_text(row: Row, fmt: str = ".4f") -> str:
