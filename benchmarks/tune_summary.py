@@ -5,7 +5,7 @@
 Prints the settings, each search stage's trials (ended, full budget, pruned and at which
 epoch, failed, best objective: validation or CV MSE, trial seconds), the best full-budget
 configurations, the retrained runs, (g)'s refits, and the final scores of report.json (the
-one test evaluation).
+one test evaluation), scaled and, where report.json holds them, in the data's own units.
 
     python benchmarks/tune_summary.py outputs/tune/ili_24_v4 --rank-check
 
@@ -23,10 +23,12 @@ from pathlib import Path
 
 from scipy.stats import spearmanr
 
+from tsbench.column_format import column_format
 from tsbench.rundir import holdout_model_dir, read_metrics
 from tsbench.search.names import OK, PRUNED, RECORD_COLUMNS
 from tsbench.tune.ensemble import score_runs
 from tsbench.tune.recipe import read_trials
+from tsbench.tuning_files import ORIGINAL_SCORES
 
 SEARCHES = {"d_random": "(d) random search", "e_bayes": "(e) Bayesian search"}
 
@@ -91,14 +93,22 @@ def refit_rows(out: Path, alone: bool) -> list[str]:
 
 
 def final_rows(report: dict) -> list[str]:
-    lines = ["| | objective | val MSE | val MAE | test MSE | test MAE | test windows |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
-    for name, s in report["results"].items():
+    """(g)'s scores of each row: scaled, and in the data file's own units (each such column
+    formatted as report.md's; ``(not saved)`` in a report.json before 2026-12-07)."""
+    lines = ["| | objective | val MSE | val MAE | test MSE | test MAE | test MSE (original "
+             "units) | test MAE (original units) | test windows |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    results = report["results"]
+    formats = {key: column_format(s[key] for s in results.values() if key in s)
+               for key in ORIGINAL_SCORES}
+    for name, s in results.items():
         objective = s.get("objective", s.get("val_mse"))  # runs before cv_folds chose on val
         val = (f"{s['val_mse']:.4f} | {s['val_mae']:.4f}" if "val_mse" in s
                else "trained on | trained on")  # refits train on the validation rows
-        lines.append(f"| {name} | {objective:.4f} | {val} | "
-                     f"{s['test_mse']:.4f} | {s['test_mae']:.4f} | {s['n_test_windows']} |")
+        original = " | ".join(f"{s[key]:{spec}}" if key in s else "(not saved)"
+                              for key, spec in formats.items())
+        lines.append(f"| {name} | {objective:.4f} | {val} | {s['test_mse']:.4f} | "
+                     f"{s['test_mae']:.4f} | {original} | {s['n_test_windows']} |")
     return lines
 
 

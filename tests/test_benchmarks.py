@@ -130,6 +130,29 @@ def test_bayes_vs_random_resumes_an_interrupted_sweep_and_keeps_a_finished_one(
     assert len(commands) == 2 and "hydra.sweeper.resume=true" not in commands[1]
 
 
+def test_tune_summary_prints_the_final_scores_in_original_units_where_saved(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """report.json's test MSE and MAE in the data's units beside the scaled ones, each
+    column as report.md writes it; a report.json before they were saved says so."""
+    module = load(BENCHMARKS / "tune_summary.py", monkeypatch)
+    scores = {"objective": 0.27, "val_mse": 0.21, "val_mae": 0.33, "test_mse": 0.4321,
+              "test_mae": 0.5432, "n_test_windows": 170}
+    report = {"results": {"baseline": {**scores, "test_mse_orig": 2.9e-7,
+                                       "test_mae_orig": 41.25},
+                          "ensemble": {**scores, "test_mse_orig": 3.1e-7,
+                                       "test_mae_orig": 5.5}}}
+    rows = module.final_rows(report)
+    assert rows[0].endswith("| test MSE (original units) | test MAE (original units) | "
+                            "test windows |")
+    assert rows[2:] == [
+        "| baseline | 0.2700 | 0.2100 | 0.3300 | 0.4321 | 0.5432 | 2.9000e-07 | 41.2500 | 170 |",
+        "| ensemble | 0.2700 | 0.2100 | 0.3300 | 0.4321 | 0.5432 | 3.1000e-07 | 5.5000 | 170 |"]
+    older = {"results": {"baseline": scores}}  # a report.json before 2026-12-07
+    assert module.final_rows(older)[2] == (
+        "| baseline | 0.2700 | 0.2100 | 0.3300 | 0.4321 | 0.5432 | (not saved) | (not saved) | "
+        "170 |")
+
+
 #: The scripts' constant settings of every ``tsbench`` run they start (their tables'
 #: protocol): a renamed or removed config key stops the composition.
 RUN_SETTINGS = {
