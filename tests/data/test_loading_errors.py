@@ -433,6 +433,60 @@ def test_a_long_file_is_told_to_pivot_not_to_aggregate(tmp_path: Path) -> None:
     assert "aggregate duplicates" in str(caught.value) and "pivot" not in str(caught.value)
 
 
+def _long_sites(sites: list[Any]) -> pd.DataFrame:
+    """A long file: one row per site and each of 8 hourly timestamps, site column
+    ``site_id`` and a measurement ``load_mw`` (a different number in every row)."""
+    times = pd.date_range("2024-01-01", periods=8, freq="h").repeat(len(sites))
+    return pd.DataFrame({"timestamp": times, "site_id": sites * 8,
+                         "load_mw": [float(i) for i in range(len(times))]})
+
+
+def _refusal(frame: pd.DataFrame, path: Path, **fields: Any) -> str:
+    frame.to_csv(path, index=False)
+    with pytest.raises(TsbenchError) as caught:
+        load_series(csv_config(path, date_col="timestamp", target="load_mw", **fields))
+    return str(caught.value)
+
+
+@pytest.mark.parametrize("sites", [[101, 102, 103], [101.0, 102.0, 103.0]])
+def test_a_long_file_keyed_by_numeric_site_ids_is_told_to_pivot(sites: list[float],
+                                                                tmp_path: Path) -> None:
+    """Site ids 101, 102, 103 (as integers, or whole floats) repeated at every timestamp
+    name the series as a site name does; so they do where a site misses a timestamp."""
+    pivot = ("looks long (one row per site_id and timestamp)", "df.pivot(index='timestamp', "
+             "columns='site_id', values='load_mw')")
+    said = _refusal(_long_sites(sites), tmp_path / "long.csv")
+    assert "16 duplicate timestamp(s)" in said and all(part in said for part in pivot)
+    assert "aggregate" not in said
+    ragged = _long_sites(sites).drop(index=[4])  # site 102 misses 01:00
+    said = _refusal(ragged, tmp_path / "long.csv")
+    assert "15 duplicate timestamp(s)" in said and all(part in said for part in pivot)
+
+
+@pytest.mark.parametrize("frame, fields", [
+    # a count, distinct at each timestamp, repeating across them, but with new values as
+    # time goes on (t, t + 1, t + 2 at the t-th hour)
+    (_long_sites([1, 2, 3]).drop(columns="site_id").assign(
+        visitors=[i // 3 + i % 3 for i in range(24)]), {}),
+    # a measurement whose 1, 2, 3 look like ids, named by the user as a channel
+    (_long_sites([1, 2, 3]).rename(columns={"site_id": "level"}),
+     {"columns": ["level", "load_mw"]}),
+    # not whole numbers
+    (_long_sites([1.5, 2.5, 3.5]), {}),
+    # a wide file with one duplicated row, whose 0/1 holiday flag differs
+    (pd.DataFrame({"timestamp": pd.date_range("2024-01-01", periods=8, freq="h").insert(
+        3, pd.Timestamp("2024-01-01 02:00")), "holiday": [0, 0, 0, 1, 0, 0, 0, 0, 0],
+        "load_mw": range(9)}), {}),
+], ids=["count", "named_channel", "fractions", "stray_duplicate"])
+def test_a_numeric_measurement_is_not_taken_for_a_site_id(frame: pd.DataFrame,
+                                                          fields: dict[str, Any],
+                                                          tmp_path: Path) -> None:
+    """Numeric columns that tell a timestamp's rows apart but are, or may be, measurements
+    keep the old advice: pivoting on them would make a column of every value."""
+    said = _refusal(frame, tmp_path / "data.csv", **fields)
+    assert "aggregate duplicates" in said and "pivot" not in said
+
+
 def _edited_copy(published: Path, folder: Path) -> Path:
     """A copy of the ``published`` file in ``folder`` with its last row's OT raised by 50:
     the rows and dates as published, one value not."""

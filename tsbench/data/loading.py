@@ -279,7 +279,7 @@ def _to_series(frame: pd.DataFrame, cfg: Any, source: str) -> Series:
     dates = _parse_dates(frame[date_col], cfg.get("date_unit"), date_col, source,
                          dayfirst=bool(cfg.get("dayfirst", False)),
                          date_format=cfg.get("date_format"))
-    _check_order(dates, source, frame, date_col, target)
+    _check_order(dates, source, frame, date_col, target, _measured(cfg, target))
     data = _channels(frame.drop(columns=[date_col]), cfg.get("columns"), target, source,
                      date_col)
     data = _numeric(data, source, *_separators(cfg))
@@ -351,25 +351,60 @@ def _daylight_saving(stamps: pd.DatetimeIndex, dates: pd.DatetimeIndex) -> str:
             "02:00:00+02:00, and tsbench reads them as instants in UTC)")
 
 
-def _long_key(frame: pd.DataFrame, dates: pd.DatetimeIndex, date_col: str) -> str | None:
-    """The non-numeric column whose values tell the rows of one timestamp apart (each
-    timestamp and value once), as the series column of a long file (one row per series and
-    timestamp) has, with the fewest distinct values; None where no column does."""
-    keys = [str(column) for column in frame.columns
-            if column != date_col and not pd.api.types.is_numeric_dtype(frame[column])
-            and frame[column].nunique() < len(frame)
-            and not pd.DataFrame({"t": dates, "k": frame[column].to_numpy()}).duplicated().any()]
-    return min(keys, key=lambda column: frame[column].nunique(), default=None)
+def _measured(cfg: Any, target: str) -> set[str]:
+    """The columns the user names as measurements: ``dataset.target`` and
+    ``dataset.columns``."""
+    return {target, *(str(c) for c in cfg.get("columns") or [])}
+
+
+def _long_key(frame: pd.DataFrame, dates: pd.DatetimeIndex, date_col: str,
+              measured: set[str]) -> str | None:
+    """The column that names the series of a long file (one row per series and timestamp);
+    None where no column does. A key column tells the rows of each timestamp apart (no
+    timestamp and value twice) and has fewer values than rows. A text column (a site name)
+    is such a key; of several, the one with the fewest values. A numeric one (a site id
+    101, 102, 103) only when it also cannot be a measurement:
+
+    - every value a whole number (booleans and empty cells are not ids);
+    - not ``measured`` (the target and ``dataset.columns``: channels by the user's word);
+    - exactly as many distinct values as the most rows any timestamp has: one value per
+      series, where a measurement (a count) takes new values as time goes on;
+    - at least half the rows share their timestamp: the file is long throughout, not a
+      wide file with a stray duplicated row whose 0/1 flag happens to differ.
+
+    A text key is preferred to a numeric one."""
+    per_stamp = pd.Series(dates).value_counts()
+    long_throughout = 2 * int(per_stamp[per_stamp > 1].sum()) >= len(frame)
+
+    def splits_stamps(column: Any) -> bool:
+        values = frame[column]
+        return (values.nunique() < len(frame) and not pd.DataFrame(
+            {"t": dates, "k": values.to_numpy()}).duplicated().any())
+
+    def numeric_key(column: Any) -> bool:
+        values = frame[column]
+        return (long_throughout and str(column) not in measured
+                and not is_bool_dtype(values) and values.notna().all()
+                and bool((values % 1 == 0).all()) and values.nunique() == per_stamp.max())
+
+    texts = [column for column in frame.columns if column != date_col
+             and not is_numeric_dtype(frame[column]) and splits_stamps(column)]
+    if texts:
+        return str(min(texts, key=lambda column: frame[column].nunique()))
+    ids = [column for column in frame.columns if column != date_col
+           and is_numeric_dtype(frame[column]) and numeric_key(column)
+           and splits_stamps(column)]
+    return str(ids[0]) if ids else None
 
 
 def _check_order(dates: pd.DatetimeIndex, source: str, frame: pd.DataFrame, date_col: str,
-                 target: str) -> None:
+                 target: str, measured: set[str]) -> None:
     duplicated = np.flatnonzero(np.asarray(dates.duplicated()))
     if duplicated.size:
         row = int(duplicated[0])
         said = (f"{source}: {duplicated.size} duplicate timestamp(s) (first {dates[row]} at "
                 f"row {row})")
-        key = _long_key(frame, dates, date_col)
+        key = _long_key(frame, dates, date_col, measured)
         if key is not None:  # aggregating would add the series together
             values = target if target in frame.columns else "<value column>"
             raise DataError(
