@@ -350,7 +350,66 @@ def test_local_times_across_daylight_saving_read_as_their_instants_in_utc(tmp_pa
     cfg = csv_config(path)
     series = load_series(cfg)
     assert list(series.dates) == list(instants)
-    assert series.freq == "h"
+    assert (series.freq, series.changing_offsets) == ("h", "utc")
+    pd.DataFrame({"date": [stamp.isoformat() for stamp in instants.tz_convert("Asia/Tokyo")],
+                  "OT": range(len(local))}).to_csv(path, index=False)
+    assert load_series(cfg).changing_offsets is None  # one offset throughout
+
+
+def _written_with_offsets(local: pd.DatetimeIndex, path: Path) -> Path:
+    """``local`` (zone-aware) written ISO style with each time's offset, one value a row."""
+    pd.DataFrame({"date": [stamp.isoformat() for stamp in local], "OT": range(len(local))}
+                 ).to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize("freq", ["D", "MS"])
+def test_daily_local_midnights_across_daylight_saving_read_on_their_local_calendar(
+        freq: str, tmp_path: Path) -> None:
+    """Berlin's midnights from March to November: 2021-03-28T00:00:00+02:00 follows
+    2021-03-27T00:00:00+01:00, 23 h later in UTC (25 h in October), so in UTC the series is
+    irregular; on its local calendar it is daily (monthly), read so, and the series says
+    which reading it took."""
+    local = pd.date_range("2021-03-01", "2021-11-30", freq=freq, tz="Europe/Berlin")
+    assert len({stamp.utcoffset() for stamp in local}) == 2
+    cfg = csv_config(_written_with_offsets(local, tmp_path / "data.csv"))
+    series = load_series(cfg)
+    assert list(series.dates) == list(local.tz_localize(None))
+    assert (series.freq, series.changing_offsets) == (freq, "local")
+    cfg.freq = freq  # the frequency given describes them too
+    assert list(load_series(cfg).dates) == list(local.tz_localize(None))
+
+
+def test_a_skipped_local_day_is_a_missing_day(tmp_path: Path) -> None:
+    """On the local calendar a skipped day is a gap of the daily series, refused as one
+    (and filled with dataset.fillna=ffill), not an irregular series."""
+    local = pd.date_range("2021-10-20", periods=20, freq="D", tz="Europe/Berlin").delete(12)
+    cfg = csv_config(_written_with_offsets(local, tmp_path / "data.csv"))
+    with pytest.raises(TsbenchError) as caught:
+        load_series(cfg)
+    assert "1 step(s) of its frequency D are missing (the first gap follows row 11, " \
+           "2021-10-31 00:00:00, whose next row is 2021-11-02 00:00:00)" in str(caught.value)
+    cfg.fillna = "ffill"
+    series = load_series(cfg)
+    assert len(series.dates) == 20 and series.changing_offsets == "local"
+
+
+@pytest.mark.parametrize("local", [
+    # every 6 hours of local time: across the change one step is 5 real hours
+    pd.date_range("2021-03-25", periods=40, freq="6h").tz_localize("Europe/Berlin"),
+    # local midnights with one step of two days among days
+    pd.date_range("2021-03-20", periods=20, freq="D", tz="Europe/Berlin").delete(
+        [5, 7, 9, 11, 13]).insert(5, pd.Timestamp("2021-03-25 12:00", tz="Europe/Berlin")),
+], ids=["six_hourly", "irregular_days"])
+def test_offsets_irregular_in_utc_and_not_daily_locally_are_refused(
+        local: pd.DatetimeIndex, tmp_path: Path) -> None:
+    """A series regular only on a sub-daily local clock, or regular on neither, keeps the
+    UTC reading and its refusal."""
+    path = _written_with_offsets(local, tmp_path / "data.csv")
+    with pytest.raises(TsbenchError) as caught:
+        load_series(csv_config(path))
+    assert str(caught.value).startswith(
+        f"{path}: the timestamps have no regular frequency (irregular: ")
 
 
 def test_the_cells_ffill_filled_are_marked(tmp_path: Path) -> None:
