@@ -350,7 +350,66 @@ def test_local_times_across_daylight_saving_read_as_their_instants_in_utc(tmp_pa
     cfg = csv_config(path)
     series = load_series(cfg)
     assert list(series.dates) == list(instants)
-    assert series.freq == "h"
+    assert (series.freq, series.changing_offsets) == ("h", "utc")
+    pd.DataFrame({"date": [stamp.isoformat() for stamp in instants.tz_convert("Asia/Tokyo")],
+                  "OT": range(len(local))}).to_csv(path, index=False)
+    assert load_series(cfg).changing_offsets is None  # one offset throughout
+
+
+def _written_with_offsets(local: pd.DatetimeIndex, path: Path) -> Path:
+    """``local`` (zone-aware) written ISO style with each time's offset, one value a row."""
+    pd.DataFrame({"date": [stamp.isoformat() for stamp in local], "OT": range(len(local))}
+                 ).to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize("freq", ["D", "MS"])
+def test_daily_local_midnights_across_daylight_saving_read_on_their_local_calendar(
+        freq: str, tmp_path: Path) -> None:
+    """Berlin's midnights from March to November: 2021-03-28T00:00:00+02:00 follows
+    2021-03-27T00:00:00+01:00, 23 h later in UTC (25 h in October), so in UTC the series is
+    irregular; on its local calendar it is daily (monthly), read so, and the series says
+    which reading it took."""
+    local = pd.date_range("2021-03-01", "2021-11-30", freq=freq, tz="Europe/Berlin")
+    assert len({stamp.utcoffset() for stamp in local}) == 2
+    cfg = csv_config(_written_with_offsets(local, tmp_path / "data.csv"))
+    series = load_series(cfg)
+    assert list(series.dates) == list(local.tz_localize(None))
+    assert (series.freq, series.changing_offsets) == (freq, "local")
+    cfg.freq = freq  # the frequency given describes them too
+    assert list(load_series(cfg).dates) == list(local.tz_localize(None))
+
+
+def test_a_skipped_local_day_is_a_missing_day(tmp_path: Path) -> None:
+    """On the local calendar a skipped day is a gap of the daily series, refused as one
+    (and filled with dataset.fillna=ffill), not an irregular series."""
+    local = pd.date_range("2021-10-20", periods=20, freq="D", tz="Europe/Berlin").delete(12)
+    cfg = csv_config(_written_with_offsets(local, tmp_path / "data.csv"))
+    with pytest.raises(TsbenchError) as caught:
+        load_series(cfg)
+    assert "1 step(s) of its frequency D are missing (the first gap follows row 11, " \
+           "2021-10-31 00:00:00, whose next row is 2021-11-02 00:00:00)" in str(caught.value)
+    cfg.fillna = "ffill"
+    series = load_series(cfg)
+    assert len(series.dates) == 20 and series.changing_offsets == "local"
+
+
+@pytest.mark.parametrize("local", [
+    # every 6 hours of local time: across the change one step is 5 real hours
+    pd.date_range("2021-03-25", periods=40, freq="6h").tz_localize("Europe/Berlin"),
+    # local midnights with one step of two days among days
+    pd.date_range("2021-03-20", periods=20, freq="D", tz="Europe/Berlin").delete(
+        [5, 7, 9, 11, 13]).insert(5, pd.Timestamp("2021-03-25 12:00", tz="Europe/Berlin")),
+], ids=["six_hourly", "irregular_days"])
+def test_offsets_irregular_in_utc_and_not_daily_locally_are_refused(
+        local: pd.DatetimeIndex, tmp_path: Path) -> None:
+    """A series regular only on a sub-daily local clock, or regular on neither, keeps the
+    UTC reading and its refusal."""
+    path = _written_with_offsets(local, tmp_path / "data.csv")
+    with pytest.raises(TsbenchError) as caught:
+        load_series(csv_config(path))
+    assert str(caught.value).startswith(
+        f"{path}: the timestamps have no regular frequency (irregular: ")
 
 
 def test_the_cells_ffill_filled_are_marked(tmp_path: Path) -> None:
@@ -431,6 +490,60 @@ def test_a_long_file_is_told_to_pivot_not_to_aggregate(tmp_path: Path) -> None:
     with pytest.raises(TsbenchError) as caught:
         load_series(cfg)
     assert "aggregate duplicates" in str(caught.value) and "pivot" not in str(caught.value)
+
+
+def _long_sites(sites: list[Any]) -> pd.DataFrame:
+    """A long file: one row per site and each of 8 hourly timestamps, site column
+    ``site_id`` and a measurement ``load_mw`` (a different number in every row)."""
+    times = pd.date_range("2024-01-01", periods=8, freq="h").repeat(len(sites))
+    return pd.DataFrame({"timestamp": times, "site_id": sites * 8,
+                         "load_mw": [float(i) for i in range(len(times))]})
+
+
+def _refusal(frame: pd.DataFrame, path: Path, **fields: Any) -> str:
+    frame.to_csv(path, index=False)
+    with pytest.raises(TsbenchError) as caught:
+        load_series(csv_config(path, date_col="timestamp", target="load_mw", **fields))
+    return str(caught.value)
+
+
+@pytest.mark.parametrize("sites", [[101, 102, 103], [101.0, 102.0, 103.0]])
+def test_a_long_file_keyed_by_numeric_site_ids_is_told_to_pivot(sites: list[float],
+                                                                tmp_path: Path) -> None:
+    """Site ids 101, 102, 103 (as integers, or whole floats) repeated at every timestamp
+    name the series as a site name does; so they do where a site misses a timestamp."""
+    pivot = ("looks long (one row per site_id and timestamp)", "df.pivot(index='timestamp', "
+             "columns='site_id', values='load_mw')")
+    said = _refusal(_long_sites(sites), tmp_path / "long.csv")
+    assert "16 duplicate timestamp(s)" in said and all(part in said for part in pivot)
+    assert "aggregate" not in said
+    ragged = _long_sites(sites).drop(index=[4])  # site 102 misses 01:00
+    said = _refusal(ragged, tmp_path / "long.csv")
+    assert "15 duplicate timestamp(s)" in said and all(part in said for part in pivot)
+
+
+@pytest.mark.parametrize("frame, fields", [
+    # a count, distinct at each timestamp, repeating across them, but with new values as
+    # time goes on (t, t + 1, t + 2 at the t-th hour)
+    (_long_sites([1, 2, 3]).drop(columns="site_id").assign(
+        visitors=[i // 3 + i % 3 for i in range(24)]), {}),
+    # a measurement whose 1, 2, 3 look like ids, named by the user as a channel
+    (_long_sites([1, 2, 3]).rename(columns={"site_id": "level"}),
+     {"columns": ["level", "load_mw"]}),
+    # not whole numbers
+    (_long_sites([1.5, 2.5, 3.5]), {}),
+    # a wide file with one duplicated row, whose 0/1 holiday flag differs
+    (pd.DataFrame({"timestamp": pd.date_range("2024-01-01", periods=8, freq="h").insert(
+        3, pd.Timestamp("2024-01-01 02:00")), "holiday": [0, 0, 0, 1, 0, 0, 0, 0, 0],
+        "load_mw": range(9)}), {}),
+], ids=["count", "named_channel", "fractions", "stray_duplicate"])
+def test_a_numeric_measurement_is_not_taken_for_a_site_id(frame: pd.DataFrame,
+                                                          fields: dict[str, Any],
+                                                          tmp_path: Path) -> None:
+    """Numeric columns that tell a timestamp's rows apart but are, or may be, measurements
+    keep the old advice: pivoting on them would make a column of every value."""
+    said = _refusal(frame, tmp_path / "data.csv", **fields)
+    assert "aggregate duplicates" in said and "pivot" not in said
 
 
 def _edited_copy(published: Path, folder: Path) -> Path:

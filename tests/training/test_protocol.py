@@ -242,6 +242,32 @@ def test_an_ms_card_names_the_channels_its_model_read(model: str, channels: list
     assert model_for(cfg, load_series(cfg.dataset)).n_vars == len(channels)
 
 
+@pytest.mark.parametrize(("local", "reading"), [
+    # Berlin's midnights: 23 h and 25 h apart in UTC across its daylight-saving changes
+    (pd.date_range("2024-01-01", periods=400, freq="D", tz="Europe/Berlin"), "local"),
+    # Berlin's hours: regular as instants
+    (pd.date_range("2024-03-25", periods=400, freq="h", tz="UTC").tz_convert("Europe/Berlin"),
+     "utc"),
+    # one offset throughout
+    (pd.date_range("2024-01-01", periods=400, freq="D", tz="Asia/Tokyo"), None),
+], ids=["daily", "hourly", "one_offset"])
+def test_the_card_says_how_changing_offsets_were_read(local: pd.DatetimeIndex,
+                                                      reading: str | None,
+                                                      tmp_path: Path) -> None:
+    """``dataset.changing_offsets``: times written with their UTC offsets were read on their
+    local calendar or in UTC."""
+    csv = _sales(tmp_path / "sales.csv")
+    pd.read_csv(csv).assign(date=[stamp.isoformat() for stamp in local]).to_csv(csv,
+                                                                                index=False)
+    with initialize_config_module("tsbench.conf", version_base="1.3"):
+        cfg = compose("config", overrides=[
+            "dataset=csv", f"dataset.path={csv}", "model=naive", "seq_len=24",
+            "pred_len=12", "trainer=debug", "logger=none"])
+    run(cfg, tmp_path / "run")
+    dataset = _card(tmp_path / "run")["dataset"]
+    assert (dataset["changing_offsets"], dataset["freq"]) == (reading, local.freqstr)
+
+
 def test_a_refit_trains_on_train_and_val_rows_for_exactly_max_epochs(tmp_path: Path) -> None:
     """``cv=refit``: every train+val window is a training window, no validation split is
     read or scored, the epoch count is max_epochs (nothing to stop early on), the scaler is

@@ -13,9 +13,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from pandas.api.types import is_bool_dtype, is_numeric_dtype
+from pandas.tseries.frequencies import to_offset
+from pandas.tseries.offsets import BaseOffset, BusinessHour, Tick
 
 from tsbench.config_values import number, whole
-from tsbench.data.frequency import infer_offset, parse_freq, timeline
+from tsbench.data.frequency import Timeline, infer_offset, parse_freq, timeline
 from tsbench.data.sources import DataFile, local_copies, resolve_file
 from tsbench.data.splits import TEST_FRAC, TRAIN_FRAC, check_split_freq
 from tsbench.data.synthetic import make_synthetic
@@ -98,6 +100,9 @@ class Series:
     calendar_freq: str | None = None
     #: ``(rows, channels)``: True where ``dataset.fillna`` filled the cell (None: none was).
     filled: np.ndarray | None = None
+    #: How timestamps whose UTC offset changes were read: ``utc`` (the instants) or
+    #: ``local`` (the local calendar, offsets dropped); None where no offset changes.
+    changing_offsets: str | None = None
 
     def time_features(self, rows: slice = slice(None)) -> np.ndarray:
         """Calendar features ``(rows, n_marks)`` of the chosen rows."""
@@ -276,10 +281,10 @@ def _to_series(frame: pd.DataFrame, cfg: Any, source: str) -> Series:
         raise DataError(f"{source} has {rows}; a series needs {MIN_ROWS} rows to show its "
                         f"frequency, and seq_len + pred_len rows in each split -> use a "
                         f"longer series")
-    dates = _parse_dates(frame[date_col], cfg.get("date_unit"), date_col, source,
-                         dayfirst=bool(cfg.get("dayfirst", False)),
-                         date_format=cfg.get("date_format"))
-    _check_order(dates, source, frame, date_col, target)
+    dayfirst, date_format = bool(cfg.get("dayfirst", False)), cfg.get("date_format")
+    dates, offsets_change = _parse_dates(frame[date_col], cfg.get("date_unit"), date_col,
+                                         source, dayfirst=dayfirst, date_format=date_format)
+    _check_order(dates, source, frame, date_col, target, _measured(cfg, target))
     data = _channels(frame.drop(columns=[date_col]), cfg.get("columns"), target, source,
                      date_col)
     data = _numeric(data, source, *_separators(cfg))
@@ -293,11 +298,15 @@ def _to_series(frame: pd.DataFrame, cfg: Any, source: str) -> Series:
         raise ConfigError("dataset.gaps", f"unknown value {gaps!r}",
                           _meant("dataset.gaps", gaps, GAPS) + f"use one of {GAPS}")
     freq = cfg.get("freq")
+    given = None if freq is None else str(freq)
+    changing_offsets = None
+    if offsets_change:
+        dates, changing_offsets = _offsets_reading(frame[date_col], dates, given, source,
+                                                   dayfirst, date_format)
     try:
-        line = timeline(dates, None if freq is None else str(freq), source)
+        line = timeline(dates, given, source)
     except TsbenchError:  # no frequency at all: dates read the wrong way round?
-        if freq is None and not (cfg.get("dayfirst") or cfg.get("date_format")
-                                 or cfg.get("date_unit")):
+        if freq is None and not (dayfirst or date_format or cfg.get("date_unit")):
             _check_day_first(frame[date_col], dates, date_col, source)
         raise
     check_split_freq(str(cfg.split), line.freq)
@@ -325,7 +334,65 @@ def _to_series(frame: pd.DataFrame, cfg: Any, source: str) -> Series:
         calendar_freq=None if calendar_freq is None else parse_freq(
             str(calendar_freq), "dataset.calendar_freq").freqstr,
         filled=empty_cells if empty_cells.any() else None,
+        changing_offsets=changing_offsets,
     )
+
+
+def _offsets_reading(column: pd.Series, instants: pd.DatetimeIndex, given: str | None,
+                     source: str, dayfirst: bool, date_format: Any
+                     ) -> tuple[pd.DatetimeIndex, str]:
+    """Timestamps of ``column`` whose UTC offset changes, and how they were read: as their
+    ``instants`` in UTC (``utc``) where those lie on a regular grid (hourly data across
+    daylight saving), else on their local calendar (``local``: each at the wall-clock time
+    written, its offset dropped) where that is sorted, unique and regular at a step of a
+    day or more. Local midnights across a daylight-saving change are 23 h or 25 h apart in
+    UTC and fall at 23:00 UTC in winter, 22:00 in summer (pandas calls such month starts
+    month ends all the same). Else in UTC, to be refused there: a sub-daily series regular
+    only in local time skips or repeats real hours."""
+    try:
+        if _on_grid(timeline(instants, given, source)):
+            return instants, "utc"
+    except TsbenchError:
+        pass
+    wall = _wall_times(column, dayfirst, date_format)
+    if wall is None or not (wall.is_monotonic_increasing and wall.is_unique):
+        return instants, "utc"
+    try:
+        daily = _daily_or_coarser(to_offset(timeline(wall, given, source).freq))
+    except TsbenchError:
+        daily = False
+    return (wall, "local") if daily else (instants, "utc")
+
+
+def _on_grid(line: Timeline) -> bool:
+    """Whether the index of ``line`` is its frequency's grid from its first timestamp, times
+    of day included (pandas infers monthly and coarser frequencies from the dates alone)."""
+    index = line.index
+    return bool(index.equals(pd.date_range(index[0], periods=len(index), freq=line.freq,
+                                           unit=index.unit)))
+
+
+def _wall_times(column: pd.Series, dayfirst: bool, date_format: Any
+                ) -> pd.DatetimeIndex | None:
+    """Each timestamp of ``column`` at the local time written, its UTC offset (``Z``,
+    ``+02:00`` or ``+0200`` at its end) dropped: 2021-03-28T00:00:00+02:00 is 2021-03-28
+    00:00. The rows of each offset are parsed together (pandas refuses offsets that change
+    in one call). None where a timestamp has no such offset."""
+    text = column.astype(str).str.strip()
+    offsets = text.str.extract(r"(Z|[+-]\d\d:?\d\d)$", expand=False)
+    if offsets.isna().any():
+        return None
+    fmt = None if date_format is None else str(date_format)
+    parts = [_to_datetime(rows, dayfirst=dayfirst, format=fmt).dt.tz_localize(None)
+             for _, rows in text.groupby(offsets)]
+    return pd.DatetimeIndex(pd.concat(parts).sort_index())
+
+
+def _daily_or_coarser(offset: BaseOffset) -> bool:
+    """Whether ``offset`` steps a day or more: D, B, W, MS, ...; not h, min or bh."""
+    if isinstance(offset, Tick):  # h, min, s (and D before pandas 3)
+        return pd.Timedelta(offset) >= pd.Timedelta(days=1)
+    return not isinstance(offset, BusinessHour)
 
 
 #: Hours at which local clocks repeat or skip an hour at a daylight-saving change: 02:00 in
@@ -351,25 +418,60 @@ def _daylight_saving(stamps: pd.DatetimeIndex, dates: pd.DatetimeIndex) -> str:
             "02:00:00+02:00, and tsbench reads them as instants in UTC)")
 
 
-def _long_key(frame: pd.DataFrame, dates: pd.DatetimeIndex, date_col: str) -> str | None:
-    """The non-numeric column whose values tell the rows of one timestamp apart (each
-    timestamp and value once), as the series column of a long file (one row per series and
-    timestamp) has, with the fewest distinct values; None where no column does."""
-    keys = [str(column) for column in frame.columns
-            if column != date_col and not pd.api.types.is_numeric_dtype(frame[column])
-            and frame[column].nunique() < len(frame)
-            and not pd.DataFrame({"t": dates, "k": frame[column].to_numpy()}).duplicated().any()]
-    return min(keys, key=lambda column: frame[column].nunique(), default=None)
+def _measured(cfg: Any, target: str) -> set[str]:
+    """The columns the user names as measurements: ``dataset.target`` and
+    ``dataset.columns``."""
+    return {target, *(str(c) for c in cfg.get("columns") or [])}
+
+
+def _long_key(frame: pd.DataFrame, dates: pd.DatetimeIndex, date_col: str,
+              measured: set[str]) -> str | None:
+    """The column that names the series of a long file (one row per series and timestamp);
+    None where no column does. A key column tells the rows of each timestamp apart (no
+    timestamp and value twice) and has fewer values than rows. A text column (a site name)
+    is such a key; of several, the one with the fewest values. A numeric one (a site id
+    101, 102, 103) only when it also cannot be a measurement:
+
+    - every value a whole number (booleans and empty cells are not ids);
+    - not ``measured`` (the target and ``dataset.columns``: channels by the user's word);
+    - exactly as many distinct values as the most rows any timestamp has: one value per
+      series, where a measurement (a count) takes new values as time goes on;
+    - at least half the rows share their timestamp: the file is long throughout, not a
+      wide file with a stray duplicated row whose 0/1 flag happens to differ.
+
+    A text key is preferred to a numeric one."""
+    per_stamp = pd.Series(dates).value_counts()
+    long_throughout = 2 * int(per_stamp[per_stamp > 1].sum()) >= len(frame)
+
+    def splits_stamps(column: Any) -> bool:
+        values = frame[column]
+        return (values.nunique() < len(frame) and not pd.DataFrame(
+            {"t": dates, "k": values.to_numpy()}).duplicated().any())
+
+    def numeric_key(column: Any) -> bool:
+        values = frame[column]
+        return (long_throughout and str(column) not in measured
+                and not is_bool_dtype(values) and values.notna().all()
+                and bool((values % 1 == 0).all()) and values.nunique() == per_stamp.max())
+
+    texts = [column for column in frame.columns if column != date_col
+             and not is_numeric_dtype(frame[column]) and splits_stamps(column)]
+    if texts:
+        return str(min(texts, key=lambda column: frame[column].nunique()))
+    ids = [column for column in frame.columns if column != date_col
+           and is_numeric_dtype(frame[column]) and numeric_key(column)
+           and splits_stamps(column)]
+    return str(ids[0]) if ids else None
 
 
 def _check_order(dates: pd.DatetimeIndex, source: str, frame: pd.DataFrame, date_col: str,
-                 target: str) -> None:
+                 target: str, measured: set[str]) -> None:
     duplicated = np.flatnonzero(np.asarray(dates.duplicated()))
     if duplicated.size:
         row = int(duplicated[0])
         said = (f"{source}: {duplicated.size} duplicate timestamp(s) (first {dates[row]} at "
                 f"row {row})")
-        key = _long_key(frame, dates, date_col)
+        key = _long_key(frame, dates, date_col, measured)
         if key is not None:  # aggregating would add the series together
             values = target if target in frame.columns else "<value column>"
             raise DataError(
@@ -393,10 +495,12 @@ def _check_order(dates: pd.DatetimeIndex, source: str, frame: pd.DataFrame, date
 
 
 def _parse_dates(column: pd.Series, unit: Any, date_col: str, source: str,
-                 dayfirst: bool = False, date_format: Any = None) -> pd.DatetimeIndex:
+                 dayfirst: bool = False, date_format: Any = None
+                 ) -> tuple[pd.DatetimeIndex, bool]:
     """Date strings (in ``date_format``, or inferred with ``dayfirst``: 01/02/2024 is 1
-    February; offsets that change, as local time across daylight saving, read in UTC), or
-    epoch numbers in ``unit`` (``dataset.date_unit``)."""
+    February; offsets that change, as local time across daylight saving, read in UTC, for
+    :func:`_offsets_reading` to choose), or epoch numbers in ``unit``
+    (``dataset.date_unit``); and whether the offsets change."""
     fmt = None if date_format is None else str(date_format)
     if unit is not None and fmt is not None:
         raise ConfigError("dataset.date_format", f"{fmt!r} is for date strings, but "
@@ -411,7 +515,7 @@ def _parse_dates(column: pd.Series, unit: Any, date_col: str, source: str,
         bad = np.flatnonzero(numbers.isna().to_numpy())
         if not bad.size:
             try:
-                return pd.DatetimeIndex(pd.to_datetime(numbers, unit=str(unit)))
+                return pd.DatetimeIndex(pd.to_datetime(numbers, unit=str(unit))), False
             except (OverflowError, ValueError) as exc:
                 first = str(exc).splitlines()[0]
                 raise DataError(
@@ -433,13 +537,14 @@ def _parse_dates(column: pd.Series, unit: Any, date_col: str, source: str,
                 f"if they count time since 1970-01-01"
                 + (", or write years as dates (1990 -> 1990-01-01)" if years else "")
             )
+        offsets_change = False
         try:
             dates = _to_datetime(column, errors="coerce", dayfirst=dayfirst, format=fmt)
-        except ValueError:  # UTC offsets that change (daylight saving): the instants in UTC,
-            # the one clock on which such a series is regular
+        except ValueError:  # UTC offsets that change (daylight saving): the instants in UTC
             try:
                 dates = _to_datetime(column, errors="coerce", dayfirst=dayfirst, format=fmt,
                                      utc=True)
+                offsets_change = True
             except ValueError as exc:  # a bad directive of dataset.date_format
                 if fmt is None:
                     raise
@@ -448,7 +553,7 @@ def _parse_dates(column: pd.Series, unit: Any, date_col: str, source: str,
         what, fix = "dates", "" if fmt is None else f"or check dataset.date_format={fmt!r}"
         bad = np.flatnonzero(dates.isna().to_numpy())
         if not bad.size:
-            return pd.DatetimeIndex(dates)
+            return pd.DatetimeIndex(dates), offsets_change
         if fmt is None and not dayfirst and _to_datetime(
                 column, errors="coerce", dayfirst=True).notna().all():
             row = int(bad[0])  # the rows before it were read month-first (01/02 as 2 January)

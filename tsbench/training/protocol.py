@@ -253,7 +253,9 @@ def _git_revision(root: Path) -> dict[str, Any]:
 def _dataset(ds_cfg: Any, series: Series, rows_end: int, target_alone: bool
              ) -> dict[str, Any]:
     """The file and its rows; ``channels`` are those the model reads (the target alone with
-    ``features=S``, and with ``features=MS`` for a classical model: ``target_alone``)."""
+    ``features=S``, and with ``features=MS`` for a classical model: ``target_alone``);
+    ``changing_offsets``: how timestamps whose UTC offset changes were read (``utc``,
+    ``local``; None where none changes)."""
     path = dataset_file(ds_cfg)
     facts: dict[str, Any] = {
         "name": series.name,
@@ -263,6 +265,7 @@ def _dataset(ds_cfg: Any, series: Series, rows_end: int, target_alone: bool
         "rows_used": [0, int(rows_end)],
         "channels": list(series.columns[-1:] if target_alone else series.columns),
         "freq": series.freq,
+        "changing_offsets": series.changing_offsets,
     }
     if path is None:
         facts["generator"] = {k: v for k, v in OmegaConf.to_container(ds_cfg, resolve=True).items()
