@@ -1567,7 +1567,8 @@ def test_ctrl_c_says_how_to_resume_without_a_traceback(
 def test_sigint_to_tsbench_tune_alone_ends_its_stage_with_it(tmp_path: Path) -> None:
     """``kill -INT <pid>``, as the busy-folder message names it: the stage under way, which
     the signal did not reach, ran on for minutes past the interrupted line, its time not
-    counted. tsbench-tune now ends at once, and the stage with it (its watch)."""
+    counted. tsbench-tune now ends at once, and the stage with it (its watch); a resume
+    counts the time to the stop."""
     data, out = tmp_path / "series.csv", tmp_path / "out"
     series(N_ROWS).to_csv(data, index=False)
     long_baseline = ["recipe.max_epochs=2000", "recipe.patience=2000"]  # ~40 s of stage (a)
@@ -1576,15 +1577,21 @@ def test_sigint_to_tsbench_tune_alone_ends_its_stage_with_it(tmp_path: Path) -> 
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     with subprocess.Popen(argv, cwd=ROOT, env=env, start_new_session=True,
                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) as proc:
-        deadline = time.monotonic() + 120
+        deadline, seen = time.monotonic() + 120, None
         while not (out / "a_baseline" / "config.yaml").is_file():  # stage (a) under way
             assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
+            if seen is None and (out / STATE_FILE).is_file():  # as the clock starts
+                seen = time.monotonic()
             time.sleep(0.05)
-        os.kill(proc.pid, signal.SIGINT)
+        seen = seen or time.monotonic()
         stopped = time.monotonic()
+        os.kill(proc.pid, signal.SIGINT)
         _, err = proc.communicate(timeout=60)
         ended = time.monotonic() - stopped
     assert proc.returncode == 130 and "tsbench-tune: interrupted;" in err
+    first = json.loads((out / STATE_FILE).read_text())  # a resume counts the time to the stop
+    assert TuneState.open(out, first["settings"]).spent_before >= first["spent_seconds"] + (
+        stopped - seen)
     assert ended < 15, ended  # its few seconds' grace, not the stage's ~40 s
     while True:  # the stage and the fork server end with it
         try:
