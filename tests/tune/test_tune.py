@@ -1778,9 +1778,10 @@ def test_a_sigterm_counts_the_time_to_the_signal(tmp_path: Path) -> None:
     first = json.loads((out / STATE_FILE).read_text())
     counted = TuneState.open(out, first["settings"]).spent_before  # what a resume counts
     # tune.json's figure: the time spent when it was written, between absent and seen (less
-    # its write's milliseconds); the signal's: between stopped and ended
+    # its write's milliseconds, 0.5 s on a busy machine at most); the signal's: between
+    # stopped and ended
     assert first["spent_seconds"] + (stopped - seen) <= counted <= (
-        first["spent_seconds"] + (ended - absent) + 0.1)
+        first["spent_seconds"] + (ended - absent) + 0.5)
 
 
 def test_an_interrupted_run_counts_its_time_to_the_interrupt(tmp_path: Path) -> None:
