@@ -1,5 +1,14 @@
 """Digests of the code a run ran: tsbench's package (its code and configs) and a model file
-of the user's outside it.
+of the user's outside it, each as this process imported it.
+
+A process runs its modules as they were when imported, which a file edited since no longer
+shows: a stage forked from ``tsbench-tune``'s preloaded server (:mod:`tsbench.preload`) runs
+the modules the server imported, and the trials of a one-process sweep the model file the
+first trial imported. So each module of the package is digested as its code is read
+(:func:`record_imports`, which ``tsbench/__init__.py`` runs before any other module of the
+package is imported), and a model file as its class is first seen, its module just imported
+(:func:`model_source`); the configs, which each run composes anew, and the modules not
+imported are read as they lie.
 
 A run's protocol card records them (:func:`tsbench.training.protocol.source_revision`);
 reading a run back (:func:`tsbench.rundir.load_run`) compares them with the code that now
@@ -10,24 +19,47 @@ rebuilds its model, whose digests are computed once per process (:func:`current_
 from __future__ import annotations
 
 import hashlib
+import importlib.abc
 import inspect
+import sys
+import weakref
+from collections.abc import Mapping, Sequence
 from functools import cache
+from importlib.machinery import ModuleSpec, SourceFileLoader
 from pathlib import Path
+from types import CodeType, ModuleType
 from typing import Any
 
 #: The tsbench package's folder.
 PACKAGE = Path(__file__).resolve().parent
+#: sha256 of each of the package's module files (by its path inside the package) as the
+#: module's code was read: the code this process runs (:func:`record_imports`).
+IMPORTED: dict[str, str] = {}
+#: Each model class seen, and its file outside the package and that file's sha256 then
+#: (:func:`model_source`).
+_MODELS: weakref.WeakKeyDictionary[type, tuple[Path, str] | None] = (
+    weakref.WeakKeyDictionary())
 
 
-def sources_digest(package: Path) -> str:
-    """sha256 over the package's code and configs (each ``.py`` and ``.yaml`` file's path
-    inside it and bytes): runs of a dirty checkout (a model edited between two trials of a
-    sweep) or of an installed package tell their code apart by it, as a commit cannot."""
+def sources_digest(package: Path, imported: Mapping[str, str] | None = None) -> str:
+    """sha256 over the package's code and configs: each ``.py`` and ``.yaml`` file's path
+    inside it and sha256, as ``imported`` (path inside the package -> sha256 of a module's
+    file as it was imported; one gone since counts too) gives it, else of the file as it
+    lies. Runs of a dirty checkout (a model edited between two trials of a sweep) or of an
+    installed package tell their code apart by it, as a commit cannot."""
+    imported = imported or {}
+    files = {p.relative_to(package).as_posix(): p for p in package.rglob("*")
+             if p.suffix in (".py", ".yaml")}
     digest = hashlib.sha256()
-    for path in sorted(p for p in package.rglob("*") if p.suffix in (".py", ".yaml")):
-        digest.update(path.relative_to(package).as_posix().encode() + b"\0")
-        digest.update(path.read_bytes() + b"\0")
+    for name in sorted({*files, *imported}):
+        digest.update(f"{name}\0{imported.get(name) or file_digest(files[name])}\0".encode())
     return digest.hexdigest()
+
+
+def imported_sources() -> str:
+    """:func:`sources_digest` of the package as this process imported it (its modules'
+    code as read, :data:`IMPORTED`)."""
+    return sources_digest(PACKAGE, IMPORTED)
 
 
 def file_digest(path: Path) -> str:
@@ -48,11 +80,26 @@ def model_file(model: type | None) -> Path | None:
     return file
 
 
+def model_source(model: type | None) -> tuple[Path, str] | None:
+    """The file that defines ``model`` outside the package (:func:`model_file`) and its
+    sha256 as the class was first seen in this process: where a run builds its model
+    (:func:`tsbench.models.build.model_class`), its module just imported, so an edit after
+    that, which the run does not run, does not show in its card. None for tsbench's own
+    models (:func:`record_imports` covers them). A class made anew (a module reloaded) is
+    seen anew."""
+    if model is None:
+        return None
+    if model not in _MODELS:
+        file = model_file(model)
+        _MODELS[model] = None if file is None else (file, file_digest(file))
+    return _MODELS[model]
+
+
 @cache
 def current_sources() -> str:
-    """:func:`sources_digest` of the package this process runs, computed once: a process
-    reads a run back with the code it imported."""
-    return sources_digest(PACKAGE)
+    """:func:`imported_sources`, computed once: a process reads a run back with the code
+    it imported."""
+    return imported_sources()
 
 
 @cache
@@ -108,3 +155,58 @@ def import_root(target: str, file: Path) -> Path | None:
     if not file.is_file() or len(parts) <= len(module) or list(parts[-len(module):]) != module:
         return None
     return Path(*parts[:-len(module)])
+
+
+class _RecordingLoader(SourceFileLoader):
+    """Python's loader of a ``.py`` file, which first records the file's sha256 in
+    :data:`IMPORTED`: as a module is imported or reloaded, and as ``python -m`` reads it."""
+
+    def get_code(self, fullname: str) -> CodeType | None:
+        _record(Path(self.path))
+        return super().get_code(fullname)
+
+
+class _Recorder(importlib.abc.MetaPathFinder):
+    """Finds the package's modules as the finders after it would, giving each found by
+    Python's own ``.py`` loader a :class:`_RecordingLoader`; any other module, and one a
+    finder of another kind loads, are left to those finders."""
+
+    def find_spec(self, fullname: str, path: Sequence[str] | None,
+                  target: ModuleType | None = None) -> ModuleSpec | None:
+        if not fullname.startswith(f"{__package__}.") or self not in sys.meta_path:
+            return None
+        for finder in sys.meta_path[sys.meta_path.index(self) + 1:]:
+            find = getattr(finder, "find_spec", None)
+            spec = None if find is None else find(fullname, path, target)
+            if spec is None:
+                continue
+            if type(spec.loader) is SourceFileLoader:
+                spec.loader = _RecordingLoader(spec.loader.name, spec.loader.path)
+            return spec
+        return None
+
+
+def record_imports() -> None:
+    """Record each module of the package in :data:`IMPORTED` as its code is read, from
+    now on (a finder ahead of the others, installed once), and those imported before (the
+    package's ``__init__``, this one) as they lie now."""
+    if not any(isinstance(finder, _Recorder) for finder in sys.meta_path):
+        sys.meta_path.insert(0, _Recorder())
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None)
+        if (name == __package__ or name.startswith(f"{__package__}.")) and file:
+            relative = _inside(Path(file))
+            if relative is not None and relative not in IMPORTED:
+                _record(Path(file))
+
+
+def _record(file: Path) -> None:
+    relative = _inside(file)
+    if relative is not None:
+        IMPORTED[relative] = file_digest(file)
+
+
+def _inside(file: Path) -> str | None:
+    """``file``'s path inside the package; None outside it."""
+    resolved = file.resolve()
+    return resolved.relative_to(PACKAGE).as_posix() if PACKAGE in resolved.parents else None

@@ -5,7 +5,6 @@ borders, the windows a split holds, the library versions, the checkout's commit)
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import os
 import platform
@@ -20,15 +19,17 @@ import pytest
 import pytorch_lightning as pl
 import torch
 from hydra import compose, initialize_config_module
+from omegaconf import OmegaConf
 
 import tsbench
-from tests.conftest import ROOT, data_dir, read_metrics, run_tsbench
+from tests.conftest import ROOT, TINY, data_dir, read_metrics, run_tsbench
 from tests.preloaded import run_module
+from tsbench.code_digest import sources_digest
 from tsbench.data.loading import Series, load_series
 from tsbench.data.splits import benchmark_borders, n_windows
-from tsbench.models.build import model_for
+from tsbench.models.build import model_class, model_for
 from tsbench.training import protocol
-from tsbench.training.protocol import filled_targets, source_revision, sources_digest
+from tsbench.training.protocol import filled_targets, source_revision
 from tsbench.training.run import run
 
 #: Saved float32 values round each window's float64 MSE by at most 2**-24 of itself, and
@@ -456,21 +457,66 @@ def test_the_sources_digest_tells_edited_code_apart_wherever_it_lies(tmp_path: P
     assert sources_digest(second) == sources_digest(ROOT / "tsbench")
 
 
-def test_a_model_outside_the_package_records_its_files_digest(
+@pytest.mark.heavy(25)
+def test_the_card_names_the_code_the_run_imported_not_the_files_edited_since(
+        tmp_path: Path) -> None:
+    """A run forked from a fork server runs the modules the server imported: edited after,
+    a module it had imported (training/run.py) runs as it was, one it had not (the model)
+    as it is. The card's digest says so; read from disk when the card was written, it
+    named the edit the run did not run."""
+    tree, expected = tmp_path / "tree", tmp_path / "expected"
+    for root in (tree, expected):
+        shutil.copytree(ROOT / "tsbench", root / "tsbench",
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    script = (
+        "import json, sys\n"
+        "from pathlib import Path\n"
+        "from tsbench.code_digest import PACKAGE\n"
+        "from tsbench.preload import run_module\n"
+        "out, args = Path(sys.argv[1]), sys.argv[2:]\n"
+        "assert run_module('tsbench.preload', [], out / 'warm.log') == 0  # imports done\n"
+        "for name in ('training/run.py', 'models/dlinear.py'):\n"
+        "    path = PACKAGE / name\n"
+        "    path.write_text(path.read_text() + '# edited\\n')\n"
+        "code = run_module('tsbench', [*args, f'hydra.run.dir={out / \"run\"}'], out / 'run.log')\n"
+        "print(json.dumps({'package': str(PACKAGE), 'code': code}))\n")
+    env = {**os.environ, "PYTHONPATH": str(tree), "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run([sys.executable, "-c", script, str(tmp_path), *TINY,
+                           "trainer.max_epochs=1"], cwd=tree, env=env, capture_output=True,
+                          text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    said = json.loads(proc.stdout.splitlines()[-1])
+    assert said == {"package": str(tree / "tsbench"), "code": 0}, (
+        tmp_path / "run.log").read_text()[-3000:]
+    model = expected / "tsbench" / "models" / "dlinear.py"  # the code the run ran
+    model.write_text(model.read_text() + "# edited\n")
+    digest = _card(tmp_path / "run")["source"]["sources_sha256"]
+    assert digest == sources_digest(expected / "tsbench") != sources_digest(tree / "tsbench")
+
+
+def test_a_model_outside_the_package_records_its_files_digest_as_imported(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A user's model file is no part of tsbench's digest: the card names it and its
-    sha256, so an edit between two seeds shows (tsbench-report warns)."""
+    sha256 as the run imported it, where its model is built, so an edit between two seeds
+    shows (tsbench-report warns) and one after the import (a later trial of a one-process
+    sweep runs the class the first imported) does not."""
     file = tmp_path / "my_model.py"
-    file.write_text("class MyModel:\n    pass\n")
-    spec = importlib.util.spec_from_file_location("my_model", file)
-    module = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, "my_model", module)  # as an import leaves it
-    spec.loader.exec_module(module)
-    source = source_revision(module.MyModel)
+    file.write_text("from tsbench.models.dlinear import DLinear\n\n\n"
+                    "class MyModel(DLinear):\n    pass\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "my_model", raising=False)
+    config = OmegaConf.create({"_target_": "my_model.MyModel"})
+    imported = hashlib.sha256(file.read_bytes()).hexdigest()
+    model = model_class(config)  # imports it, as a run's build does
+    file.write_text(file.read_text() + "    bias = False\n")
+    source = source_revision(model_class(config))
     assert source["model_file"] == str(file.resolve())
-    assert source["model_sha256"] == hashlib.sha256(file.read_bytes()).hexdigest()
-    file.write_text("class MyModel:\n    bias = False\n")
-    assert source_revision(module.MyModel)["model_sha256"] != source["model_sha256"]
+    assert source["model_sha256"] == imported  # the class that runs, not the file now
+    monkeypatch.delitem(sys.modules, "my_model")  # the next run's process imports it anew
+    anew = model_class(config)
+    assert anew is not model
+    assert source_revision(anew)["model_sha256"] == hashlib.sha256(
+        file.read_bytes()).hexdigest()
 
 
 @pytest.mark.parametrize(("features", "expected"), [

@@ -3,6 +3,7 @@ never touch the test split, checked by what they record and from the outside."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
@@ -1603,7 +1604,8 @@ def test_ctrl_c_says_how_to_resume_without_a_traceback(
 def test_sigint_to_tsbench_tune_alone_ends_its_stage_with_it(tmp_path: Path) -> None:
     """``kill -INT <pid>``, as the busy-folder message names it: the stage under way, which
     the signal did not reach, ran on for minutes past the interrupted line, its time not
-    counted. tsbench-tune now ends at once, and the stage with it (its watch)."""
+    counted. tsbench-tune now ends at once, and the stage with it (its watch); a resume
+    counts the time to the stop."""
     data, out = tmp_path / "series.csv", tmp_path / "out"
     series(N_ROWS).to_csv(data, index=False)
     long_baseline = ["recipe.max_epochs=2000", "recipe.patience=2000"]  # ~40 s of stage (a)
@@ -1612,15 +1614,21 @@ def test_sigint_to_tsbench_tune_alone_ends_its_stage_with_it(tmp_path: Path) -> 
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     with subprocess.Popen(argv, cwd=ROOT, env=env, start_new_session=True,
                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) as proc:
-        deadline = time.monotonic() + 120
+        deadline, seen = time.monotonic() + 120, None
         while not (out / "a_baseline" / "config.yaml").is_file():  # stage (a) under way
             assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
+            if seen is None and (out / STATE_FILE).is_file():  # as the clock starts
+                seen = time.monotonic()
             time.sleep(0.05)
-        os.kill(proc.pid, signal.SIGINT)
+        seen = seen or time.monotonic()
         stopped = time.monotonic()
+        os.kill(proc.pid, signal.SIGINT)
         _, err = proc.communicate(timeout=60)
         ended = time.monotonic() - stopped
     assert proc.returncode == 130 and "tsbench-tune: interrupted;" in err
+    first = json.loads((out / STATE_FILE).read_text())  # a resume counts the time to the stop
+    assert TuneState.open(out, first["settings"]).spent_before >= first["spent_seconds"] + (
+        stopped - seen)
     assert ended < 15, ended  # its few seconds' grace, not the stage's ~40 s
     while True:  # the stage and the fork server end with it
         try:
@@ -1741,6 +1749,76 @@ def test_a_killed_run_counts_the_time_of_its_unfinished_stage(tmp_path: Path) ->
         proc.wait()
     recorded = json.loads((tmp_path / STATE_FILE).read_text())["spent_seconds"]
     assert TuneState.open(tmp_path, {"overrides": []}).spent_before >= recorded + 1.4
+
+
+def test_a_sigterm_where_nothing_handles_it_counts_its_time_and_still_ends(
+        tmp_path: Path) -> None:
+    """The clock of a caller that set no SIGTERM handler of its own (not tsbench-tune's
+    command) counts the time to the signal too, and the signal still ends the process."""
+    script = (
+        "import sys, time\n"
+        "from pathlib import Path\n"
+        "from tsbench.tune.state import TuneState\n"
+        "state = TuneState.open(Path(sys.argv[1]), {'overrides': []})\n"
+        "state.save()\n"
+        "with state.clock(interval=600):\n"
+        "    print('ticking', flush=True)\n"
+        "    time.sleep(600)\n")
+    with subprocess.Popen([sys.executable, "-c", script, str(tmp_path)], cwd=ROOT,
+                          stdout=subprocess.PIPE, text=True) as proc:
+        try:
+            assert proc.stdout.readline() == "ticking\n"
+            seen = time.monotonic()  # after tune.json's figure was taken
+            time.sleep(0.5)
+            stopped = time.monotonic()
+            proc.terminate()
+            assert proc.wait(timeout=30) == -signal.SIGTERM
+        finally:
+            proc.kill()
+    recorded = json.loads((tmp_path / STATE_FILE).read_text())["spent_seconds"]
+    counted = TuneState.open(tmp_path, {"overrides": []}).spent_before
+    assert counted >= recorded + (stopped - seen)
+
+
+@pytest.mark.heavy
+def test_a_sigterm_counts_the_time_to_the_signal(tmp_path: Path) -> None:
+    """SIGTERM ends tsbench-tune at once, unwinding nothing: the time since the clock's last
+    tick (up to its 5 s) went uncounted. It now counts to the signal: stopped a second
+    after tune.json was written, before the clock's first tick, a resume counts it."""
+    data, out = tmp_path / "series.csv", tmp_path / "out"
+    series(N_ROWS).to_csv(data, index=False)
+    long_baseline = ["recipe.max_epochs=2000", "recipe.patience=2000"]  # ~40 s of stage (a)
+    argv = [sys.executable, "-m", "tsbench.tune.cli", "dataset=csv", f"dataset.path={data}",
+            *RECIPE, *long_baseline, f"out={out}"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    deadline = time.monotonic() + 120
+    with subprocess.Popen(argv, cwd=ROOT, env=env, start_new_session=True,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) as proc:
+        try:
+            absent = time.monotonic()  # a moment before which tune.json was not written
+            while True:  # it is written as the clock starts
+                looked = time.monotonic()
+                if (out / STATE_FILE).is_file():
+                    break
+                absent = looked
+                assert proc.poll() is None and looked < deadline, proc.stderr.read()
+                time.sleep(0.01)
+            seen = time.monotonic()
+            time.sleep(1)  # the clock's first tick comes 5 s after its start
+            stopped = time.monotonic()
+            os.kill(proc.pid, signal.SIGTERM)
+            assert proc.wait(timeout=30) == 128 + signal.SIGTERM  # at once, not the stage's end
+            ended = time.monotonic()
+        finally:
+            with contextlib.suppress(ProcessLookupError):  # the stage and the fork server
+                os.killpg(proc.pid, signal.SIGKILL)
+    first = json.loads((out / STATE_FILE).read_text())
+    counted = TuneState.open(out, first["settings"]).spent_before  # what a resume counts
+    # tune.json's figure: the time spent when it was written, between absent and seen (less
+    # its write's milliseconds, 0.5 s on a busy machine at most); the signal's: between
+    # stopped and ended
+    assert first["spent_seconds"] + (stopped - seen) <= counted <= (
+        first["spent_seconds"] + (ended - absent) + 0.5)
 
 
 def test_an_interrupted_run_counts_its_time_to_the_interrupt(tmp_path: Path) -> None:

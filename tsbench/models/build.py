@@ -11,6 +11,7 @@ from typing import Any
 import torch
 from omegaconf import DictConfig, OmegaConf
 
+from tsbench.code_digest import model_source
 from tsbench.data.loading import Series
 from tsbench.data.timefeatures import seasonal_period
 from tsbench.errors import ConfigError
@@ -51,6 +52,7 @@ def model_class(model_cfg: Any) -> type[ForecastModel]:
     if not (isinstance(cls, type) and issubclass(cls, ForecastModel)):
         raise ConfigError("model._target_", f"{target} is not a tsbench ForecastModel",
                           "subclass tsbench.models.base.ForecastModel")
+    model_source(cls)  # a user's model file's digest as just imported: what runs, not a later edit
     return cls
 
 

@@ -36,7 +36,7 @@ from hydra.types import RunMode
 from omegaconf import OmegaConf
 
 import tsbench
-from tsbench.code_digest import PACKAGE, file_digest, model_file, sources_digest
+from tsbench.code_digest import PACKAGE, imported_sources, model_source
 from tsbench.data.datamodule import ForecastData
 from tsbench.data.loading import Series
 from tsbench.data.sources import dataset_file, file_sha256
@@ -223,14 +223,16 @@ def searched_keys() -> set[str]:
 
 def source_revision(model: type | None = None) -> dict[str, Any]:
     """The git commit of the tsbench checkout that ran, whether its tree had changes
-    (tracked or untracked, ignored files aside; nulls for an installed package),
-    :func:`sources_digest` of the code that ran, and, for a ``model`` class whose file lies
-    outside the package (a user's own model), that file and its sha256: an edit of it
-    between two runs is no change of tsbench's code, and would pass unseen."""
-    found = {**_git_revision(PACKAGE.parent), "sources_sha256": sources_digest(PACKAGE)}
-    file = model_file(model)
-    if file is not None:
-        found.update(model_file=str(file), model_sha256=file_digest(file))
+    (tracked or untracked, ignored files aside; nulls for an installed package), the
+    digest of the package's code as this process imported it (:func:`imported_sources`:
+    the code that ran, which a file edited since no longer shows), and, for a ``model``
+    class whose file lies outside the package (a user's own model), that file and its
+    sha256 as the class was first seen (:func:`model_source`): an edit of it between two
+    runs is no change of tsbench's code, and would pass unseen."""
+    found = {**_git_revision(PACKAGE.parent), "sources_sha256": imported_sources()}
+    source = model_source(model)
+    if source is not None:
+        found.update(model_file=str(source[0]), model_sha256=source[1])
     return found
 
 

@@ -202,7 +202,9 @@ def stopped_by_sigterm(out: Path) -> Iterator[None]:
     """Within: SIGTERM (``kill``, ``timeout``, a scheduler's end of job) ends ``tsbench-tune``
     at once, saying :func:`stopped_line` first; the stage under way stops with it (it watches
     this process, :func:`tsbench.preload.run_module`). At once, not unwinding: an exit would
-    wait for that stage, which the signal did not reach, to end on its own."""
+    wait for that stage, which the signal did not reach, to end on its own. The tuning
+    clock's handler, set within, records the time spent first
+    (:meth:`tsbench.tune.state.TuneState.clock`)."""
 
     def stop(signum: int, _frame: object) -> None:
         print(stopped_line(f"stopped by {signal.Signals(signum).name}", out),

@@ -5,7 +5,8 @@ Starting ``tsbench-tune`` again on the same folder reads it back: finished stage
 run again, the budget counts the time already spent, and a folder started with other
 settings is refused, naming each difference. ``tune.json`` is written when a stage ends;
 while stages run, :meth:`TuneState.clock` also writes the seconds spent to
-``tune_clock.json`` every few seconds, so that a killed run's unfinished stage counts too.
+``tune_clock.json`` every few seconds and at the end (an interrupt or a SIGTERM too), so
+that a stopped run's unfinished stage counts too.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -135,12 +137,23 @@ class TuneState:
     @contextmanager
     def clock(self, interval: float = 5.0) -> Iterator[None]:
         """Write the seconds spent to ``tune_clock.json`` every ``interval`` seconds while
-        the block runs, and when it ends (an interrupt too): a killed ``tsbench-tune`` loses
-        at most that much of the time its budget counts, an interrupted one none."""
+        the block runs, and when it ends, by an interrupt or by a SIGTERM too (whose
+        handler ends ``tsbench-tune`` at once, no ``finally`` run: :func:`on_sigterm`): a
+        ``kill -9`` loses at most ``interval`` seconds of the time its budget counts, a
+        stop by either signal none."""
         stop = threading.Event()
+        one_at_a_time = threading.RLock()  # a SIGTERM's write may cut into the main thread's
 
-        def write() -> None:
-            write_json(self.path.with_name(CLOCK_FILE), {"spent_seconds": self.spent()})
+        def write() -> None:  # the time read under the lock: the last write is the latest
+            with one_at_a_time:
+                write_json(self.path.with_name(CLOCK_FILE), {"spent_seconds": self.spent()})
+
+        def last_write() -> None:
+            try:
+                write()
+            except OSError as error:  # the run's own error or stop is the one to say
+                log.warning("%s not written (%s): a resume counts the time to its "
+                            "last tick", CLOCK_FILE, error)
 
         def tick() -> None:
             while not stop.wait(interval):
@@ -149,15 +162,12 @@ class TuneState:
         thread = threading.Thread(target=tick, daemon=True)
         thread.start()
         try:
-            yield
+            with on_sigterm(last_write):
+                yield
         finally:
             stop.set()
             thread.join()
-            try:
-                write()
-            except OSError as error:  # the run's own error or interrupt is the one to say
-                log.warning("%s not written (%s): a resume counts the time to its "
-                            "last tick", CLOCK_FILE, error)
+            last_write()
 
     def done(self, stage: str) -> bool:
         return stage in self.stages
@@ -177,3 +187,29 @@ class TuneState:
         if self.done(name):
             return self.stages[name]
         return self.finish(name, work())
+
+
+@contextmanager
+def on_sigterm(first: Callable[[], None]) -> Iterator[None]:
+    """Within: a SIGTERM calls ``first``, then does what it did before (``tsbench-tune``'s
+    handler, which ends the process at once, or the signal's default end). Only the main
+    thread can set a handler: elsewhere, and where SIGTERM is ignored, nothing changes."""
+    main = threading.current_thread() is threading.main_thread()
+    before = signal.getsignal(signal.SIGTERM) if main else None
+    if before in (None, signal.SIG_IGN):  # None: a handler not set from Python
+        yield
+        return
+
+    def handle(signum: int, frame: Any) -> None:
+        first()
+        if callable(before):
+            before(signum, frame)
+        else:  # the default: end by the signal, as without this handler
+            signal.signal(signum, signal.SIG_DFL)
+            signal.raise_signal(signum)
+
+    signal.signal(signal.SIGTERM, handle)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, before)
