@@ -365,13 +365,14 @@ def remove_made(folder: Path | None, existing: Path | None, lock: Path | None = 
     where empty, up to ``existing``: it existed before the command, and stays with all
     above it (``folder`` itself emptied of those files where it is ``existing``).
 
-    The lock is the last file removed, marked first (:func:`tsbench.folder_lock.removed`),
-    and the caller releases it once the folders are gone: until then a second command into
-    the folder is refused, rather than take it while this one tidies (its files removed
-    with the folder, or its lock file: a third could then lock a new one beside it); one
-    that opened the lock file before and locks it after sees the mark and makes the folder
-    and its lock again. A lock file this command does not hold (a sweep's, released)
-    keeps the folder: another process may hold it now."""
+    The other files go first, while the lock, still at its path, refuses a second command
+    into the folder; then the lock, marked first (:func:`tsbench.folder_lock.removed`),
+    which the caller releases once the folders are gone. A command that opened the lock
+    file before and locks it after sees the mark and makes the folder and a new lock again;
+    one that makes a new lock meanwhile keeps the folder, which only an empty one's
+    ``rmdir`` removes. A lock file this command does not hold (a sweep's, released) keeps
+    the folder: another process may hold it now, and removing it is
+    :mod:`tsbench.folder_lock`'s race."""
     if folder is None or existing is None:
         return
     folder = folder.absolute()

@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import TINY
-from tsbench.cli import check_command_line, holding
+from tsbench.cli import check_command_line, holding, remove_made
 from tsbench.errors import TsbenchError
 from tsbench.folder_lock import REMOVED, held
 from tsbench.rundir import RUN_LOCK
+from tsbench.search.names import LOCK_FILE, MULTIRUN_FILE
 
 
 def test_a_command_that_opened_a_removed_lock_locks_the_new_one(
@@ -92,3 +93,18 @@ def test_a_refused_command_tidying_its_folder_is_named_by_its_pid(tmp_path: Path
             with held(lock, lambda pid: f"pid {pid}"):
                 pass
     assert str(refused.value) == f"pid {os.getpid()}"
+
+
+def test_a_lock_file_the_command_does_not_hold_keeps_its_folder(tmp_path: Path) -> None:
+    """A folder Hydra named, whose sweep released its ``sweep.lock``: another command may
+    hold that file now, so neither it nor the folder is removed; the command's own lock
+    is (its folder made by it)."""
+    folder = tmp_path / "made"
+    folder.mkdir()
+    (folder / LOCK_FILE).write_text("123\n")
+    (folder / MULTIRUN_FILE).write_text("{}\n")
+    remove_made(folder, tmp_path)
+    assert sorted(p.name for p in folder.iterdir()) == [MULTIRUN_FILE, LOCK_FILE]
+    with held(folder / LOCK_FILE, str):
+        remove_made(folder, tmp_path, folder / LOCK_FILE)
+    assert list(tmp_path.iterdir()) == []
