@@ -5,6 +5,7 @@ into the same folder at once."""
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import threading
@@ -108,3 +109,25 @@ def test_a_lock_file_the_command_does_not_hold_keeps_its_folder(tmp_path: Path) 
     with held(folder / LOCK_FILE, str):
         remove_made(folder, tmp_path, folder / LOCK_FILE)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_lock_file_another_machine_removed_is_opened_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """NFS answers the lock of a file another machine removed with ESTALE (its handle is
+    stale): the path's file is opened again and locked, where the command ran unlocked
+    with a warning that the file system cannot lock."""
+    real_flock = fcntl.flock
+    answers = [OSError(errno.ESTALE, "Stale file handle")]
+
+    def flock(handle: object, operation: int) -> None:
+        if answers:
+            raise answers.pop()
+        real_flock(handle, operation)
+
+    monkeypatch.setattr("tsbench.folder_lock.fcntl.flock", flock)
+    lock = tmp_path / RUN_LOCK
+    with held(lock, str):
+        assert not answers
+        with pytest.raises(TsbenchError):
+            with held(lock, str):  # a second command: the first holds the lock
+                pass
