@@ -15,7 +15,7 @@ A trial launched again (its launch died with the sweep, failed and is retried, o
 short by ``max_seconds``) runs at the same point, so a subdir without the job number
 (its values, ``seed_${seed}``, or one name for all) named its earlier launch's folder again:
 the new run wrote among the old one's partial files (a checkpoint, a log, a cut run's
-``metrics.json``, which a resume would then take for the new launch's result). Such a
+``metrics.json``, which a resume could take for the new launch's result). Such a
 launch gets a folder of its own, ``<subdir>_job<n>`` (:meth:`JobFolders.own_folder`), and
 the earlier folder stays as it was.
 """
