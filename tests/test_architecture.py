@@ -1,11 +1,14 @@
 """The package's imports follow the one-way data flow
 config -> data -> model -> training -> run directory -> {report, tune -> forecast}: no
 import cycle (function-level imports included; imports for type annotations only, under
-``if TYPE_CHECKING:``, never run) and no import that runs back up the line."""
+``if TYPE_CHECKING:``, never run) and no import that runs back up the line. Hydra's private
+``hydra._internal`` is touched by ``tsbench/hydra_private.py`` alone, in the package, its
+plugins, the benchmarks and the tests."""
 
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -13,6 +16,20 @@ import pytest
 from tests.conftest import ROOT
 
 PACKAGE = ROOT / "tsbench"
+
+#: Where Python of the project lies, all of which uses Hydra through its public API or
+#: :mod:`tsbench.hydra_private`.
+SOURCES = ("tsbench", "hydra_plugins", "benchmarks", "tests")
+#: The module that imports ``hydra._internal``, and the one that holds the ``_target_``
+#: Hydra records for its basic sweeper as data (a name read in a multirun.yaml, imported
+#: by no one): :data:`tsbench.search.names.BASIC_SWEEPERS`.
+HYDRA_PRIVATE = ROOT / "tsbench" / "hydra_private.py"
+HYDRA_TARGETS = ROOT / "tsbench" / "search" / "names.py"
+#: A dotted name in ``hydra._internal`` written as a string (a ``_target_``, a name given
+#: to ``importlib.import_module``): Hydra imports what it names.
+#: This file names ``hydra._internal`` to find it, and imports nothing of it.
+THIS_FILE = Path(__file__).resolve()
+INTERNAL_NAME = re.compile(r"hydra\._internal(\.\w+)*")
 
 #: Package -> packages it must never import (directly or in a function).
 FORBIDDEN = {
@@ -143,3 +160,54 @@ def test_the_checks_see_function_level_imports_and_cycles() -> None:
     planted = {k: set(v) for k, v in edges.items()}
     planted["tsbench.data.splits"].add("tsbench.training.run")
     assert any("tsbench.data.splits" in c for c in cycles(planted))
+
+
+def hydra_internal_uses(path: Path) -> list[str]:
+    """Where ``path`` imports ``hydra._internal`` (``import``, ``from ... import``, also in a
+    function) or names a module or class in it as a string, as ``<path>:<line>: <what>``."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and not node.level:
+            names = [f"{node.module}.{alias.name}" for alias in node.names]
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            names = [node.value] if INTERNAL_NAME.fullmatch(node.value) else []
+        else:
+            continue
+        found += [f"{path}:{node.lineno}: {name}" for name in names
+                  if name == "hydra._internal" or name.startswith("hydra._internal.")]
+    return found
+
+
+def project_sources() -> list[Path]:
+    return sorted(p for folder in SOURCES for p in (ROOT / folder).rglob("*.py"))
+
+
+def test_only_hydra_private_touches_hydra_internal() -> None:
+    """A Hydra upgrade that moves its private pieces breaks one module, not the tests."""
+    bad = [use for path in project_sources() if path not in (HYDRA_PRIVATE, THIS_FILE)
+           for use in hydra_internal_uses(path)
+           if not (path == HYDRA_TARGETS and use.endswith(".BasicSweeper"))]
+    assert bad == []
+
+
+def test_the_hydra_internal_check_sees_the_tests_and_each_way_in(tmp_path: Path) -> None:
+    """The check reads the tests too, and finds an import, a ``from`` import (in a
+    function) and a ``_target_`` of ``hydra._internal``; Hydra's public API passes."""
+    sources = project_sources()
+    assert ROOT / "tests" / "search" / "conftest.py" in sources
+    assert hydra_internal_uses(HYDRA_PRIVATE)  # a file known to use it is seen using it
+    planted = tmp_path / "test_planted.py"
+    planted.write_text(
+        "import hydra._internal\n"
+        "import hydra.core.plugins\n"
+        "def run():\n"
+        "    from hydra._internal.hydra import Hydra\n"
+        "    from hydra import _internal\n"
+        "TARGET = {'_target_': 'hydra._internal.core_plugins.basic_sweeper.BasicSweeper'}\n"
+        "NOTE = 'hydra._internal is private'\n")
+    assert sorted(use.split(":", 2)[1:] for use in hydra_internal_uses(planted)) == [
+        ["1", " hydra._internal"], ["4", " hydra._internal.hydra.Hydra"],
+        ["5", " hydra._internal"],
+        ["6", " hydra._internal.core_plugins.basic_sweeper.BasicSweeper"]]

@@ -21,7 +21,7 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from tsbench.config_values import check_interpolations
 from tsbench.errors import ConfigError, TsbenchError
-from tsbench.folder_lock import held
+from tsbench.folder_lock import held, removed
 from tsbench.help_searchpath import HELP_SEARCHPATH, help_searchpath
 from tsbench.hidden_configs import check_hidden_configs, searchpath_of
 from tsbench.multirun_resume import RESUME_FIX
@@ -354,24 +354,38 @@ def holding(checked: Checked) -> Iterator[None]:
             checked.recheck()  # a run that finished while this command was checked
             yield
         finally:
-            remove_made(folder, checked.existing)
+            remove_made(folder, checked.existing, lock)  # the lock released after it
 
 
-def remove_made(folder: Path | None, existing: Path | None) -> None:
-    """Remove ``folder``, made by this command, where it holds nothing but its lock or a
-    multirun's ``multirun.yaml`` (a refused run removed what it wrote, each job of a
-    multirun was refused), then each folder above it where empty, up to ``existing``: it
-    existed before the command, and stays with all above it (``folder`` itself emptied of
-    those files where it is ``existing``)."""
+def remove_made(folder: Path | None, existing: Path | None, lock: Path | None = None
+                ) -> None:
+    """Remove ``folder``, made by this command, where it holds nothing but a multirun's
+    ``multirun.yaml`` and ``lock``, its lock, which this command holds (a refused run
+    removed what it wrote, each job of a multirun was refused), then each folder above it
+    where empty, up to ``existing``: it existed before the command, and stays with all
+    above it (``folder`` itself emptied of those files where it is ``existing``).
+
+    The other files go first, while the lock, still at its path, refuses a second command
+    into the folder; then the lock, marked first (:func:`tsbench.folder_lock.removed`),
+    which the caller releases once the folders are gone. A command that opened the lock
+    file before and locks it after sees the mark and makes the folder and a new lock again;
+    one that makes a new lock meanwhile keeps the folder, which only an empty one's
+    ``rmdir`` removes. A lock file this command does not hold (a sweep's, released) keeps
+    the folder: another process may hold it now, and removing it is
+    :mod:`tsbench.folder_lock`'s race."""
     if folder is None or existing is None:
         return
     folder = folder.absolute()
+    lock = None if lock is None else lock.absolute()
     for made in (folder, *folder.parents):  # deepest first, until one is not empty
         if made == folder and made.is_dir() and not made.is_symlink():
-            own = [p for p in made.iterdir() if p.name in (RUN_LOCK, LOCK_FILE, MULTIRUN_FILE)]
-            if len(own) == len(list(made.iterdir())):
-                for path in own:
-                    path.unlink()
+            entries = list(made.iterdir())
+            if all(p.name == MULTIRUN_FILE or p == lock for p in entries):
+                for path in entries:
+                    if path != lock:
+                        path.unlink()
+                if lock in entries:
+                    removed(lock)
         if made == existing or made in existing.parents:
             return
         try:

@@ -17,6 +17,14 @@ path still names the locked file closes it on a local disk, not on NFS, whose ca
 attributes can show the old file for seconds: a cluster's shared scratch is where two
 copies of one command (a requeue) meet.
 
+A holder that must remove the file (a refused command removes the folder it made, lock and
+all: :func:`tsbench.cli.remove_made`) does it with :func:`removed`, while it still holds
+it: it first writes :data:`REMOVED` into the file. A process that opened the file before
+and locks it once the holder ends reads that mark and starts over, on the path's new file,
+which it shares with any third process; a file's contents read under its lock are the
+server's on NFS too (its coherence guarantee, unlike cached attributes). Where another
+machine removed the file, NFS answers the lock with ``ESTALE``: started over too.
+
 :func:`waited` is the blocking kind, for a short step that two processes must take one after
 the other rather than refuse (creating a shared store): the second waits for the first.
 """
@@ -24,10 +32,12 @@ the other rather than refuse (creating a shared store): the second waits for the
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import IO
 
 from tsbench.errors import TsbenchError
 
@@ -39,22 +49,21 @@ except ImportError:  # pragma: no cover - Windows
 log = logging.getLogger(__name__)
 
 
+#: The line a holder writes into its lock file before it removes it (:func:`removed`).
+REMOVED = "removed"
+
+
 @contextlib.contextmanager
 def held(lock_file: Path, refusal: Callable[[str], str]) -> Iterator[None]:
-    """Hold ``lock_file`` (its folder must exist), or raise :class:`TsbenchError` saying
-    ``refusal(pid)`` (the holder's pid) if another process holds it."""
+    """Hold ``lock_file``, or raise :class:`TsbenchError` saying ``refusal(pid)`` (the
+    holder's pid) if another process holds it. Its folder is the caller's to make; where a
+    holder removed it with the file on its way out (:func:`removed`), after this process
+    had made it or opened the file, both are made again and the new file locked."""
     if fcntl is None:
         yield
         return
-    with open(lock_file, "a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            raise TsbenchError(refusal(handle.read().strip() or "?")) from None
-        except OSError as error:  # a file system without flock (Lustre's noflock, FUSE)
-            log.warning("cannot lock %s (%s): run one process at a time in %s", lock_file,
-                        error, lock_file.parent)
+    with _locked(lock_file, refusal) as handle:
+        if handle is None:  # a file system without flock (Lustre's noflock, FUSE)
             yield
             return
         handle.seek(0)
@@ -65,6 +74,53 @@ def held(lock_file: Path, refusal: Callable[[str], str]) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def _locked(lock_file: Path, refusal: Callable[[str], str]) -> Iterator[IO[str] | None]:
+    """``lock_file`` open and locked, the file its path names now, not one its last holder
+    removed (:func:`removed`) after this process had opened it; None where the file system
+    cannot lock (with a warning). A marked file that the path still names when opened again
+    (its holder died between the mark and the removal) is taken as it is."""
+    with contextlib.ExitStack() as opened:  # each file stays open: no new one takes its inode
+        marked = None  # the last file locked here that its holder had marked as removed
+        while True:
+            try:
+                handle = opened.enter_context(open(lock_file, "a+"))
+            except FileNotFoundError:  # the folder, removed with the file since it was made
+                lock_file.parent.mkdir(parents=True, exist_ok=True)
+                continue
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.seek(0)
+                raise TsbenchError(refusal(handle.readline().strip() or "?")) from None
+            except OSError as error:
+                if error.errno == errno.ESTALE:  # removed by another machine (NFS)
+                    continue
+                log.warning("cannot lock %s (%s): run one process at a time in %s",
+                            lock_file, error, lock_file.parent)  # Lustre's noflock, FUSE
+                yield None
+                return
+            handle.seek(0)
+            identity = os.fstat(handle.fileno())[1:3]  # inode, device
+            if REMOVED not in handle.read().split() or identity == marked:
+                yield handle
+                return
+            marked = identity
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def removed(lock_file: Path) -> None:
+    """Remove ``lock_file``, which this process holds (:func:`held`), marked first
+    (:data:`REMOVED`) for a process that opened it before and locks it once this one
+    releases it: that one starts over on a new file, rather than hold this removed one
+    while a third locks the new one. Its folder may go next; the lock is released last."""
+    with open(lock_file, "a") as handle:
+        handle.write(f"{REMOVED}\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    lock_file.unlink()
 
 
 @contextlib.contextmanager

@@ -26,7 +26,12 @@ does the same job:
   (by this module, when ``tsbench`` checks a command), which makes a new ``BasicSweeper``,
   and its ``__init__`` calls ``super(BasicSweeper, self)``, which names the new one; a
   subclass of the class bound before the scan fails there (``super(type, obj): obj must be
-  an instance or subtype of type``).
+  an instance or subtype of type``). :func:`basic_sweeper_target` is the ``_target_`` Hydra
+  records for it in a multirun's ``multirun.yaml``, as the class names itself.
+- :func:`multirun_in_process`: a multirun of a Hydra app run in the calling process, as
+  ``-m`` runs it, with what its jobs raise raised to the caller (the tests' sweeps of
+  their quadratic app). ``@hydra.main`` reads ``sys.argv`` and turns an exception into a
+  printed error and an exit; the ``Hydra`` object that runs it has no public API.
 
 The ``_target_`` Hydra records for its basic sweeper is data, not an import: it stays in
 :data:`tsbench.search.names.BASIC_SWEEPERS`, which must import nothing.
@@ -35,12 +40,15 @@ The ``_target_`` Hydra records for its basic sweeper is data, not an import: it 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from hydra._internal.config_repository import ConfigRepository
 from hydra._internal.config_search_path_impl import ConfigSearchPathImpl
 from hydra._internal.core_plugins import basic_sweeper
+from hydra._internal.hydra import Hydra
 from hydra._internal.utils import get_args_parser
+from hydra.core.global_hydra import GlobalHydra
 from hydra.core.override_parser.types import Override
 from hydra.core.plugins import Plugins
 from hydra.plugins.config_source import ConfigResult, ConfigSource
@@ -86,8 +94,30 @@ def basic_sweeper_conf_class() -> type:
     return basic_sweeper.BasicSweeperConf
 
 
+def basic_sweeper_target() -> str:
+    """The ``_target_`` of Hydra's basic sweeper, as Hydra records it in ``multirun.yaml``."""
+    sweeper = basic_sweeper_class()
+    return f"{sweeper.__module__}.{sweeper.__qualname__}"
+
+
 def basic_sweeper_jobs(overrides: list[Override]) -> list[list[str]]:
     """The jobs Hydra's basic sweeper makes of a multirun's parsed ``overrides`` (every
     combination of the swept values, as ``key=value`` lines), in job-number order."""
     return [job for batch in basic_sweeper.BasicSweeper.split_arguments(overrides, None)
             for job in batch]
+
+
+def multirun_in_process(app_file: str, config_path: str, config_name: str, job_name: str,
+                        task_function: Callable[[Any], Any], overrides: list[str]) -> None:
+    """Run ``app_file``'s multirun (``-m`` with ``overrides``) of ``task_function`` in this
+    process, its configs read from ``config_path`` beside ``app_file``, without touching
+    logging; what Hydra or a job raises reaches the caller. Hydra is cleared at the end,
+    so that the next one can start."""
+    hydra = Hydra.create_main_hydra_file_or_module(
+        calling_file=app_file, calling_module=None, config_path=config_path,
+        job_name=job_name)
+    try:
+        hydra.multirun(config_name=config_name, task_function=task_function,
+                       overrides=overrides, with_log_configuration=False)
+    finally:
+        GlobalHydra.instance().clear()

@@ -40,14 +40,14 @@ def test_finished_jobs_that_write_no_metrics_count_as_started(tmp_path: Path) ->
     metrics.json) ran every job it plans: nothing is said to have never started."""
     from omegaconf import OmegaConf
 
+    from tsbench.hydra_private import basic_sweeper_target
     from tsbench.report.planned import never_started
     from tsbench.rundir import HYDRA_CONFIG, LOOKBACK
 
     sweep = tmp_path / "analyses"
     sweep.mkdir()
     OmegaConf.save({"hydra": {
-        "sweeper": {"_target_": "hydra._internal.core_plugins.basic_sweeper.BasicSweeper",
-                    "params": None},
+        "sweeper": {"_target_": basic_sweeper_target(), "params": None},
         "overrides": {"task": ["dataset=etth1,etth2"]}}}, sweep / "multirun.yaml")
     for job, name in enumerate(("etth1", "etth2")):
         (sweep / str(job) / HYDRA_CONFIG).parent.mkdir(parents=True)

@@ -6,10 +6,9 @@ import csv
 from pathlib import Path
 
 import pytest
-from hydra._internal.hydra import Hydra
-from hydra.core.global_hydra import GlobalHydra
 
 from tests.search.app import quadratic
+from tsbench.hydra_private import multirun_in_process
 
 APP = Path(quadratic.__file__)
 #: The sweeper's defaults, seeded; Hydra does not reconfigure logging in-process.
@@ -23,18 +22,8 @@ BASE = [
 
 def multirun(sweep_dir: Path, *overrides: str) -> None:
     """``quadratic.py -m <overrides>`` with the sweep directory ``sweep_dir``."""
-    hydra = Hydra.create_main_hydra_file_or_module(
-        calling_file=str(APP), calling_module=None, config_path="conf", job_name="quadratic"
-    )
-    try:
-        hydra.multirun(
-            config_name="config",
-            task_function=quadratic.objective,
-            overrides=[*BASE, *overrides, f"hydra.sweep.dir={sweep_dir}"],
-            with_log_configuration=False,
-        )
-    finally:
-        GlobalHydra.instance().clear()
+    multirun_in_process(str(APP), "conf", "config", "quadratic", quadratic.objective,
+                        [*BASE, *overrides, f"hydra.sweep.dir={sweep_dir}"])
 
 
 def read_rows(sweep_dir: Path) -> list[dict[str, str]]:

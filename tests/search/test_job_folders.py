@@ -61,3 +61,47 @@ def test_a_failed_launch_names_its_job_folder(sweep_dir: Path,
     folders = {p.name.split("_")[0]: p.name for p in _job_folders(sweep_dir)}
     assert rows[1]["job_dir"] == folders["1"]  # the killed trial's, which ran to the kill
     assert rows[0]["job_dir"] == folders.get("0", "")  # loky may end it before it starts
+
+
+@pytest.mark.parametrize("subdir", ["${hydra.job.override_dirname}", "fixed"])
+def test_a_relaunched_trial_runs_in_a_folder_of_its_own(
+        sweep_dir: Path, monkeypatch: pytest.MonkeyPatch, subdir: str) -> None:
+    """A trial that died with its sweep, launched again by the resume, under a subdir
+    without the job number (its values, or one name for all): the relaunch ran in the dead
+    job's folder, among the dead run's partial files. It runs in ``<subdir>_job<n>``, the
+    dead folder left as it was."""
+    args = ["x=interval(-1.0, 1.0)", "hydra.sweeper.n_trials=1",
+            f"hydra.sweep.subdir={subdir}"]
+    monkeypatch.setenv("QUAD_INTERRUPT_AT_JOB", "0")
+    with pytest.raises(KeyboardInterrupt):
+        multirun(sweep_dir, *args)
+    monkeypatch.delenv("QUAD_INTERRUPT_AT_JOB")
+    (dead,) = _job_folders(sweep_dir)
+    (dead / "checkpoints").mkdir()
+    (dead / "checkpoints" / "last.ckpt").write_text("the dead run's")
+    left = sorted(p.relative_to(dead).as_posix() for p in dead.rglob("*"))
+
+    multirun(sweep_dir, *args, "hydra.sweeper.resume=true")
+    (row,) = read_rows(sweep_dir)
+    assert (row["trial"], row["job"], row["status"], row["error"]) == (
+        "1", "1", "ok", "relaunched: job 0 died with the sweep")
+    assert row["job_dir"] == f"{dead.name}_job1"
+    relaunched = sweep_dir / row["job_dir"]
+    assert sorted(p.name for p in relaunched.iterdir()) == [".hydra", "result.json"]
+    assert sorted(p.relative_to(dead).as_posix() for p in dead.rglob("*")) == left
+    assert Record(sweep_dir / "record").subdir(1) == row["job_dir"]  # a resume finds it
+
+
+def test_a_retried_trial_runs_in_a_folder_of_its_own(sweep_dir: Path) -> None:
+    """``retry_failed``: the failed trial's new launch, at its point, ran in its folder
+    (named by its values), where the failed run's files lay."""
+    subdir = "hydra.sweep.subdir=${hydra.job.override_dirname}"
+    multirun(sweep_dir, *ARGS, subdir, "fail_job=0")
+    (failed,) = [r["job_dir"] for r in read_rows(sweep_dir) if r["status"] == "failed"]
+    multirun(sweep_dir, *ARGS, subdir, "fail_job=0", "hydra.sweeper.resume=true",
+             "hydra.sweeper.retry_failed=true")
+    rows = read_rows(sweep_dir)
+    assert [(r["trial"], r["job"], r["status"]) for r in rows] == [
+        ("1", "2", "ok"), ("2", "1", "ok")]
+    assert rows[0]["job_dir"] == f"{failed}_job2"
+    assert not (sweep_dir / failed / "result.json").exists()

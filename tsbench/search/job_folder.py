@@ -10,6 +10,14 @@ task runs. A resume reads it to record a trial that finished as the sweep died
 (:mod:`tsbench.search.adopt`), and the sweep to name a failed launch's folder, which holds
 its log, in trials.csv. A job of an older tsbench noted none: its folder is found only
 where the job folders are named by job number.
+
+A trial launched again (its launch died with the sweep, failed and is retried, or was cut
+short by ``max_seconds``) runs at the same point, so a subdir without the job number
+(its values, ``seed_${seed}``, or one name for all) named its earlier launch's folder again:
+the new run wrote among the old one's partial files (a checkpoint, a log, a cut run's
+``metrics.json``, which a resume could take for the new launch's result). Such a
+launch gets a folder of its own, ``<subdir>_job<n>`` (:meth:`JobFolders.own_folder`), and
+the earlier folder stays as it was.
 """
 
 from __future__ import annotations
@@ -25,6 +33,8 @@ from tsbench.search.record import Record
 
 #: Hydra's default ``hydra.sweep.subdir``: job folders named by job number.
 NUMBERED = "${hydra.job.num}"
+#: What a subdir holds where each job's folder is its own (one job number, one folder).
+JOB_NUMBER = "hydra.job.num"
 
 
 class NotedFolder:
@@ -48,14 +58,30 @@ class JobFolders:
 
     sweep_dir: Path
     record: Record
-    numbered: bool  # hydra.sweep.subdir is Hydra's default, ${hydra.job.num}
+    written: str | None  # hydra.sweep.subdir as written (${hydra.job.num}: Hydra's default)
 
     @classmethod
     def of(cls, config: DictConfig, sweep_dir: Path, record: Record) -> JobFolders:
         sweep = OmegaConf.select(config, "hydra.sweep", default=None)
         subdir = None if sweep is None else OmegaConf.to_container(
             sweep, resolve=False).get("subdir")
-        return cls(sweep_dir, record, subdir == NUMBERED)
+        return cls(sweep_dir, record, None if subdir is None else str(subdir))
+
+    @property
+    def numbered(self) -> bool:
+        """Whether the job folders are Hydra's default, named by job number."""
+        return self.written == NUMBERED
+
+    def own_folder(self, job: int) -> list[str]:
+        """The override that gives job ``job``, a trial's launch after an earlier one at
+        the same point, a folder of its own, ``<subdir>_job<job>`` (its subdir as written,
+        resolved in the job as Hydra resolves it); none where the subdir holds the job
+        number. A Hydra override: the task's own overrides, and the folder names made of
+        them (``${hydra.job.override_dirname}``), stay the point's."""
+        if self.written is None or JOB_NUMBER in self.written:
+            return []
+        quoted = self.written.replace("'", "\\'")  # in quotes, Hydra reads ${...} and , = alike
+        return [f"hydra.sweep.subdir='{quoted}_job{job}'"]
 
     def subdir(self, job: int) -> str | None:
         """Job ``job``'s folder relative to the sweep's, where it exists; else None."""

@@ -121,6 +121,7 @@ class Loop:
         self.trials = trials
         self.recorded_jobs = {t.job for t in trials}  # the failure rate counts the others
         self.relaunch = relaunch
+        self.launched_before = {r.number for r in relaunch}  # each gets a folder of its own
         self.job = first_job
         self.slots = Slots(launcher) if refill else None
         numbers = [t.number for t in trials] + [r.number for r in relaunch]
@@ -221,6 +222,8 @@ class Loop:
                     self.s.pruner, self.record.directory.resolve(), number, self.job + i,
                     self._deadline(),
                 )
+            if number in self.launched_before:  # its earlier launch's folder is not its own
+                lines += self.folders.own_folder(self.job + i)
             overrides.append(lines)
         shapes = [composition_shape(point) for _, point, _ in starts]
         fresh = {shape: lines for shape, lines in zip(shapes, overrides, strict=True)

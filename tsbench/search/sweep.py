@@ -16,7 +16,9 @@ Resume contract (``hydra.sweeper.resume=true``, same ``hydra.sweep.dir``):
   (only trials that ended: finished, pruned or failed; but see ``max_seconds`` and
   ``retry_failed`` below);
 - trials that were running when the sweep died (a launch in the record with no end and
-  no row) are launched again, once each, into new job directories, before any new point;
+  no row) are launched again, once each, into new job directories (under a
+  ``hydra.sweep.subdir`` without the job number, which names the dead job's folder again,
+  ``<subdir>_job<n>``: :mod:`tsbench.search.job_folder`), before any new point;
   the dead job's directory is left as it is, its launch is marked ``lost`` in the launch
   log and the relaunched trial's row says ``relaunched: job <n> died with the sweep`` (a
   trial a resume had launched again, below, keeps its earlier row until then);
