@@ -63,6 +63,7 @@ from hydra.plugins.sweeper import Sweeper
 from hydra.types import HydraContext, RunMode, TaskFunction
 from omegaconf import DictConfig, OmegaConf
 
+from tsbench.atomic import write_text
 from tsbench.counted import counted
 from tsbench.errors import ConfigError
 from tsbench.folder_lock import held
@@ -179,7 +180,9 @@ class SkoptSweep(Sweeper):
         if not sweep_dir.is_dir():  # a new sweep: its folder made once every check passed
             sweep_dir.mkdir(parents=True)
             lock.enter_context(_held(sweep_dir))
-        OmegaConf.save(self.config, sweep_dir / MULTIRUN_FILE)
+        # atomic: a start killed (or out of disk) mid-write left it cut short, and every
+        # later resume stopped reading it (check_resume)
+        write_text(sweep_dir / MULTIRUN_FILE, OmegaConf.to_yaml(self.config))
         write_definition(sweep_dir, current)
         assert self.hydra_context is not None
         tell_checked(self.hydra_context.callbacks, self.config)  # an MLflow parent opens
