@@ -10,8 +10,9 @@ Resume contract (``hydra.sweeper.resume=true``, same ``hydra.sweep.dir``):
   trials it leaves out (outside a narrowed space, or breaking a new constraint) stay in the
   record, untold to the optimizer, counted by reason in one warning;
 - the optimizer is rebuilt by telling it every trial in trials.csv, in the groups and
-  order the sweep told them, after asking again for the points the sweep asked for (one
-  trial at a time, the resumed sweep proposes what the uninterrupted one would have);
+  order the sweep told them, after asking again for the points the sweep asked for, one
+  at a time or a batch's in one call (one trial at a time or in batches, the resumed
+  sweep proposes what the uninterrupted one would have);
   recorded points are never launched again; ``n_trials`` counts the recorded trials too
   (only trials that ended: finished, pruned or failed; but see ``max_seconds`` and
   ``retry_failed`` below);
@@ -467,21 +468,44 @@ def _replay(proposer: Proposer, teller: faults.Teller, trials: list[Trial],
             relaunch: list[Relaunch], record: Record) -> None:
     """Tell the optimizer the recorded trials as the sweep told them (:func:`_as_told`),
     each after the proposal the sweep asked for every trial numbered up to it (the answers
-    thrown away): the optimizer's and the proposer's random states, which each ask may draw
-    from (``initial_point_generator=random``, a point replaced as seen or infeasible), then
-    stand where the sweep left them, and the next point is the one it would have proposed
-    (one trial at a time: trials side by side were asked for in batches)."""
+    thrown away), asked as the sweep asked: one at a time, or a batch's new points in one
+    call with its relaunched ones pending (a batch of n asks skopt otherwise than n single
+    asks). The optimizer's and the proposer's random states, which each ask may draw
+    from (``initial_point_generator=random``, a point replaced as seen or infeasible,
+    a batch's constant liar), then stand where the sweep left them, and the next point is
+    the one it would have proposed (one trial at a time, or in batches; trials refilled
+    side by side were asked for with others running, which the record does not hold)."""
     points = {t.number: t.point for t in trials} | {r.number: r.point for r in relaunch}
-    last = max([*points, *(la.trial for la in record.launches())], default=0)
+    launches = record.launches()
+    last = max([*points, *(la.trial for la in launches)], default=0)
     asked = 0
+    first: dict[int, Launch] = {}  # trial -> the launch its point was asked for
+    batches: dict[int, list[Launch]] = {}
+    for launch in launches:
+        first.setdefault(launch.trial, launch)
+        if launch.batch is not None:
+            batches.setdefault(launch.batch, []).append(launch)
+
+    def asked_with(number: int) -> tuple[list[int], list[list[Scalar]]]:
+        """The trials asked for in one call with ``number`` (its batch's new points), and
+        the points pending then (the batch's trials launched again)."""
+        launch = first.get(number)
+        if launch is None or launch.batch is None:
+            return [number], []
+        batch = batches[launch.batch]
+        return ([la.trial for la in batch if first[la.trial] is la],
+                [points[la.trial] for la in batch
+                 if first[la.trial] is not la and la.trial in points])
 
     def ask_up_to(number: int) -> None:
         nonlocal asked
         while asked < number:
-            asked += 1
-            proposer.ask(1)
-            if asked in points:
-                proposer.mark_seen(points[asked])
+            fresh, pending = asked_with(asked + 1)
+            proposer.ask(len(fresh), pending)
+            for n in fresh:
+                if n in points:
+                    proposer.mark_seen(points[n])
+            asked = max(asked + 1, *fresh)
 
     for told in _as_told(trials, record):
         ask_up_to(max(t.number for t in told))
