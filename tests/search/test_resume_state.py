@@ -120,6 +120,25 @@ def test_a_resumed_batch_sweep_proposes_what_the_uninterrupted_one_did(
     assert [r["objective"] for r in resumed] == [r["objective"] for r in whole]
 
 
+def test_a_batch_whose_sweep_died_between_its_end_entries_is_told_together_again(
+        tmp_path: Path) -> None:
+    """The sweep logs the end of a batch's launches one file after another, after their
+    rows: killed between the two (job 3 logged no end, its row written), the resume told
+    trial 4 apart from trial 3, last, and the surrogate's fits (each draws from the random
+    state) and every later batch differed from the uninterrupted sweep's."""
+    args = [*SPACE, "hydra.sweeper.n_initial_points=2", "hydra.sweeper.n_jobs=2",
+            "hydra.sweeper.schedule=batch"]
+    multirun(tmp_path / "whole", *args, "hydra.sweeper.n_trials=8")
+    multirun(tmp_path / "cut", *args, "hydra.sweeper.n_trials=4")
+    job = tmp_path / "cut" / "record" / "jobs" / "3.json"
+    logged = json.loads(job.read_text())
+    job.write_text(json.dumps({**logged, "ended": None, "status": "running"}))
+    multirun(tmp_path / "cut", *args, "hydra.sweeper.n_trials=8", "hydra.sweeper.resume=true")
+    whole, resumed = read_rows(tmp_path / "whole"), read_rows(tmp_path / "cut")
+    assert len(whole) == 8 and points(resumed) == points(whole)
+    assert json.loads(job.read_text())["ended"] == logged["ended"]
+
+
 def file_states(folder: Path) -> dict[str, tuple[bytes, int]]:
     """Every file under ``folder``: its bytes and modification time."""
     return {str(p.relative_to(folder)): (p.read_bytes(), p.stat().st_mtime_ns)

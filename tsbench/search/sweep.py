@@ -397,15 +397,21 @@ def _lost(record: Record, trials: list[Trial], space: SearchSpace, constraints: 
     ended = {t.number: t for t in trials}
     now = time.time()
     running: dict[int, list[Launch]] = {}
+    told: dict[int, float] = {}  # batch -> when its recorded trials were told
     for launch in record.launches():
         if launch.ended is None or launch.trial not in ended:
             running.setdefault(launch.trial, []).append(launch)
+        elif launch.batch is not None and ended[launch.trial].job == launch.job:
+            told[launch.batch] = launch.ended
     relaunch, superseded, adopted = [], set(), []
     for number, launches in sorted(running.items()):
         row = ended.get(number)
         if row is not None and row.job in {la.job for la in launches}:
             for launch in launches:  # died between its row and its end entry: it did end,
-                record.ended(launch, row.status, now)  # told last, with the others so
+                # told with its batch (the sweep died between their end entries), else
+                # last, with the others so
+                at = now if launch.batch is None else told.get(launch.batch, now)
+                record.ended(launch, row.status, at)
             continue
         found = _finished(launches, space, constraints, finished)
         if found is not None:
