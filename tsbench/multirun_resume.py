@@ -37,6 +37,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf, open_dict
 from omegaconf.errors import OmegaConfBaseException
 
+from tsbench.atomic import write_text
 from tsbench.counted import counted
 from tsbench.errors import ConfigError
 from tsbench.resume_check import csv_digest
@@ -101,7 +102,9 @@ class Jobs:
                       "its folder)",
                       file=sys.stderr, flush=True)
         self.sweep_dir.mkdir(parents=True, exist_ok=True)
-        OmegaConf.save(self.config, self.sweep_dir / MULTIRUN_FILE)
+        # atomic: a resume reads it back (_check_same_sweep), and a start killed mid-write
+        # would leave it cut short
+        write_text(self.sweep_dir / MULTIRUN_FILE, OmegaConf.to_yaml(self.config))
         launches, first = [], 0
         for batch in batches:
             runs = _consecutive([n for n in range(first, first + len(batch)) if n not in done])

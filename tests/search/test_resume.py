@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import resource
 import signal
 import subprocess
 import sys
@@ -257,6 +258,28 @@ def test_a_sweep_running_in_the_folder_refuses_a_second(sweep_dir: Path) -> None
     multirun(sweep_dir, *SPACE, "hydra.sweeper.n_trials=4", "hydra.sweeper.n_initial_points=2",
              "hydra.sweeper.resume=true")  # once it has ended
     assert len(read_rows(sweep_dir)) == 4
+
+
+def test_a_start_that_could_not_rewrite_multirun_yaml_leaves_the_sweep_resumable(
+        sweep_dir: Path) -> None:
+    """Every start of a sweep rewrites multirun.yaml, and a resume reads it back (where the
+    recorded fixed overrides ran). Written in place, a start killed or out of disk space while
+    writing it left it cut short, and every later resume stopped at once, blaming search.yaml
+    ("damaged ... delete it"). Here the disk fills halfway through the file: the old one must
+    stay whole."""
+    args = [*SPACE, "hydra.sweeper.n_initial_points=2", "sleep=0.0"]  # sleep: a fixed override
+    multirun(sweep_dir, *args, "hydra.sweeper.n_trials=2")
+    whole = (sweep_dir / "multirun.yaml").read_text()
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (len(whole) // 2, hard))  # Python ignores SIGXFSZ
+    try:
+        with pytest.raises(OSError, match="File too large"):
+            multirun(sweep_dir, *args, "hydra.sweeper.n_trials=3", "hydra.sweeper.resume=true")
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+    assert (sweep_dir / "multirun.yaml").read_text() == whole
+    multirun(sweep_dir, *args, "hydra.sweeper.n_trials=3", "hydra.sweeper.resume=true")
+    assert len(read_rows(sweep_dir)) == 3
 
 
 def test_a_resumed_sweep_proposes_what_the_uninterrupted_one_did(tmp_path: Path) -> None:

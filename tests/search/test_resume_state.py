@@ -98,6 +98,47 @@ def test_a_resumed_sweep_tells_its_optimizer_what_the_uninterrupted_one_did(
     assert {str(x): y for x, y in zip(resumed.Xi, resumed.yi, strict=True)} == told
 
 
+def test_a_resumed_batch_sweep_proposes_what_the_uninterrupted_one_did(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two at a time (batches: trials 1-2, 3-4, ...), stopped in the batch of trials 5-6 and
+    resumed, a Bayesian sweep proposes the same 7th and 8th points as one run in one go.
+    Each batch asked skopt for its points together (constant liar), which draws from the
+    optimizer's random state unlike two single asks: a resume that asked again one point
+    at a time left that state elsewhere, and every later batch differed."""
+    args = [*SPACE, "hydra.sweeper.n_trials=8", "hydra.sweeper.n_initial_points=2",
+            "hydra.sweeper.n_jobs=2", "hydra.sweeper.schedule=batch"]
+    multirun(tmp_path / "whole", *args)
+    monkeypatch.setenv("QUAD_INTERRUPT_AT_JOB", "4")  # trial 5, first of its batch
+    with pytest.raises(KeyboardInterrupt):
+        multirun(tmp_path / "cut", *args)
+    monkeypatch.delenv("QUAD_INTERRUPT_AT_JOB")
+    assert len(read_rows(tmp_path / "cut")) == 4
+    multirun(tmp_path / "cut", *args, "hydra.sweeper.resume=true")
+    whole, resumed = read_rows(tmp_path / "whole"), read_rows(tmp_path / "cut")
+    assert len(whole) == 8 and points(resumed) == points(whole)
+    assert [r["objective"] for r in resumed] == [r["objective"] for r in whole]
+
+
+def test_a_batch_whose_sweep_died_between_its_end_entries_is_told_together_again(
+        tmp_path: Path) -> None:
+    """The sweep logs the end of a batch's launches one file after another, after their
+    rows: killed between the two (job 3 logged no end, its row written), the resume told
+    trial 4 apart from trial 3, last, and the surrogate's fits (each draws from the random
+    state) and every later batch differed from the uninterrupted sweep's."""
+    args = [*SPACE, "hydra.sweeper.n_initial_points=2", "hydra.sweeper.n_jobs=2",
+            "hydra.sweeper.schedule=batch"]
+    multirun(tmp_path / "whole", *args, "hydra.sweeper.n_trials=8")
+    multirun(tmp_path / "cut", *args, "hydra.sweeper.n_trials=4")
+    job = tmp_path / "cut" / "record" / "jobs" / "3.json"
+    logged = json.loads(job.read_text())
+    job.write_text(json.dumps({**logged, "ended": None, "status": "running"}))
+    multirun(tmp_path / "cut", *args, "hydra.sweeper.n_trials=8", "hydra.sweeper.resume=true")
+    whole, resumed = read_rows(tmp_path / "whole"), read_rows(tmp_path / "cut")
+    assert len(whole) == 8 and points(resumed) == points(whole)
+    assert json.loads(job.read_text())["ended"] == logged["ended"]
+
+
 def file_states(folder: Path) -> dict[str, tuple[bytes, int]]:
     """Every file under ``folder``: its bytes and modification time."""
     return {str(p.relative_to(folder)): (p.read_bytes(), p.stat().st_mtime_ns)

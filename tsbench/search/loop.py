@@ -234,7 +234,8 @@ class Loop:
         self.job += len(starts)
         for job, (number, point, earlier) in zip(jobs, starts, strict=True):
             launch = Launch(number, job, self.space.texts(point), time.time(), earlier.lost,
-                            earlier.failed, earlier.cut)
+                            earlier.failed, earlier.cut,
+                            batch=jobs[0] if self.slots is None else None)
             self.record.launched(launch)
             self.proposer.mark_seen(point)
             self.running[job] = _Running(launch, point)

@@ -3,8 +3,8 @@
 ``<sweep_dir>/record/`` holds
 
 - ``jobs/<job>.json``: one file per launched job. The sweeper writes it when it hands the
-  job to the launcher (trial number, point, start time) and again when the job has ended
-  (end time, status). A job whose file has no end, and whose trial has no row in
+  job to the launcher (trial number, point, start time, its batch) and again when the job
+  has ended (end time, status). A job whose file has no end, and whose trial has no row in
   trials.csv, was running when the sweep died: a resumed sweep launches its trial again,
   unless its job folder holds it finished (:mod:`tsbench.search.adopt`).
 - ``epochs/fold<f>/epoch<e>/trial<t>.json``: trial ``t``'s report after epoch ``e`` of
@@ -68,6 +68,9 @@ class Launch:
     cut_jobs: tuple[int, ...] = ()  # earlier launches of it stopped at max_seconds
     ended: float | None = None
     status: str = RUNNING
+    # The first job of the batch it was launched in (``schedule=batch``: asked for and told
+    # together); None where refilled one at a time, or logged by an older tsbench.
+    batch: int | None = None
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,9 @@ Resume contract (``hydra.sweeper.resume=true``, same ``hydra.sweep.dir``):
   trials it leaves out (outside a narrowed space, or breaking a new constraint) stay in the
   record, untold to the optimizer, counted by reason in one warning;
 - the optimizer is rebuilt by telling it every trial in trials.csv, in the groups and
-  order the sweep told them, after asking again for the points the sweep asked for (one
-  trial at a time, the resumed sweep proposes what the uninterrupted one would have);
+  order the sweep told them, after asking again for the points the sweep asked for, one
+  at a time or a batch's in one call (one trial at a time or in batches, the resumed
+  sweep proposes what the uninterrupted one would have);
   recorded points are never launched again; ``n_trials`` counts the recorded trials too
   (only trials that ended: finished, pruned or failed; but see ``max_seconds`` and
   ``retry_failed`` below);
@@ -65,6 +66,7 @@ from hydra.plugins.sweeper import Sweeper
 from hydra.types import HydraContext, RunMode, TaskFunction
 from omegaconf import DictConfig, OmegaConf
 
+from tsbench.atomic import write_text
 from tsbench.counted import counted
 from tsbench.errors import ConfigError
 from tsbench.folder_lock import held
@@ -181,7 +183,9 @@ class SkoptSweep(Sweeper):
         if not sweep_dir.is_dir():  # a new sweep: its folder made once every check passed
             sweep_dir.mkdir(parents=True)
             lock.enter_context(_held(sweep_dir))
-        OmegaConf.save(self.config, sweep_dir / MULTIRUN_FILE)
+        # atomic: a start killed (or out of disk) mid-write left it cut short, and every
+        # later resume stopped reading it (check_resume)
+        write_text(sweep_dir / MULTIRUN_FILE, OmegaConf.to_yaml(self.config))
         write_definition(sweep_dir, current)
         assert self.hydra_context is not None
         tell_checked(self.hydra_context.callbacks, self.config)  # an MLflow parent opens
@@ -395,15 +399,21 @@ def _lost(record: Record, trials: list[Trial], space: SearchSpace, constraints: 
     ended = {t.number: t for t in trials}
     now = time.time()
     running: dict[int, list[Launch]] = {}
+    told: dict[int, float] = {}  # batch -> when its recorded trials were told
     for launch in record.launches():
         if launch.ended is None or launch.trial not in ended:
             running.setdefault(launch.trial, []).append(launch)
+        elif launch.batch is not None and ended[launch.trial].job == launch.job:
+            told[launch.batch] = launch.ended
     relaunch, superseded, adopted = [], set(), []
     for number, launches in sorted(running.items()):
         row = ended.get(number)
         if row is not None and row.job in {la.job for la in launches}:
             for launch in launches:  # died between its row and its end entry: it did end,
-                record.ended(launch, row.status, now)  # told last, with the others so
+                # told with its batch (the sweep died between their end entries), else
+                # last, with the others so
+                at = now if launch.batch is None else told.get(launch.batch, now)
+                record.ended(launch, row.status, at)
             continue
         found = _finished(launches, space, constraints, finished)
         if found is not None:
@@ -466,21 +476,44 @@ def _replay(proposer: Proposer, teller: faults.Teller, trials: list[Trial],
             relaunch: list[Relaunch], record: Record) -> None:
     """Tell the optimizer the recorded trials as the sweep told them (:func:`_as_told`),
     each after the proposal the sweep asked for every trial numbered up to it (the answers
-    thrown away): the optimizer's and the proposer's random states, which each ask may draw
-    from (``initial_point_generator=random``, a point replaced as seen or infeasible), then
-    stand where the sweep left them, and the next point is the one it would have proposed
-    (one trial at a time: trials side by side were asked for in batches)."""
+    thrown away), asked as the sweep asked: one at a time, or a batch's new points in one
+    call with its relaunched ones pending (a batch of n asks skopt otherwise than n single
+    asks). The optimizer's and the proposer's random states, which each ask may draw
+    from (``initial_point_generator=random``, a point replaced as seen or infeasible,
+    a batch's constant liar), then stand where the sweep left them, and the next point is
+    the one it would have proposed (one trial at a time, or in batches; trials refilled
+    side by side were asked for with others running, which the record does not hold)."""
     points = {t.number: t.point for t in trials} | {r.number: r.point for r in relaunch}
-    last = max([*points, *(la.trial for la in record.launches())], default=0)
+    launches = record.launches()
+    last = max([*points, *(la.trial for la in launches)], default=0)
     asked = 0
+    first: dict[int, Launch] = {}  # trial -> the launch its point was asked for
+    batches: dict[int, list[Launch]] = {}
+    for launch in launches:
+        first.setdefault(launch.trial, launch)
+        if launch.batch is not None:
+            batches.setdefault(launch.batch, []).append(launch)
+
+    def asked_with(number: int) -> tuple[list[int], list[list[Scalar]]]:
+        """The trials asked for in one call with ``number`` (its batch's new points), and
+        the points pending then (the batch's trials launched again)."""
+        launch = first.get(number)
+        if launch is None or launch.batch is None:
+            return [number], []
+        batch = batches[launch.batch]
+        return ([la.trial for la in batch if first[la.trial] is la],
+                [points[la.trial] for la in batch
+                 if first[la.trial] is not la and la.trial in points])
 
     def ask_up_to(number: int) -> None:
         nonlocal asked
         while asked < number:
-            asked += 1
-            proposer.ask(1)
-            if asked in points:
-                proposer.mark_seen(points[asked])
+            fresh, pending = asked_with(asked + 1)
+            proposer.ask(len(fresh), pending)
+            for n in fresh:
+                if n in points:
+                    proposer.mark_seen(points[n])
+            asked = max(asked + 1, *fresh)
 
     for told in _as_told(trials, record):
         ask_up_to(max(t.number for t in told))
