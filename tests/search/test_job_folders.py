@@ -47,13 +47,12 @@ def test_a_resume_records_a_finished_trial_under_any_subdir(
     assert len(_job_folders(sweep_dir)) == 2  # trial 1 was not run again
 
 
-def test_a_failed_launch_names_its_job_folder(sweep_dir: Path,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failed_launch_names_its_job_folder(sweep_dir: Path) -> None:
     """A joblib worker killed in its trial (the launch raises, no result comes back, and
     loky ends the batch's other trial too): each failed trial's row names its folder, which
     holds its log, under a custom subdir; a trial killed before it started has none."""
-    monkeypatch.setenv("QUAD_KILL_AT_JOB", "1")
-    multirun(sweep_dir, *ARGS, "hydra.sweep.subdir=${hydra.job.num}_${hydra.job.override_dirname}",
+    multirun(sweep_dir, *ARGS, "kill_job=1",
+             "hydra.sweep.subdir=${hydra.job.num}_${hydra.job.override_dirname}",
              "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "hydra.sweeper.n_jobs=2",
              "hydra.sweeper.schedule=batch")
     rows = read_rows(sweep_dir)

@@ -2,8 +2,9 @@
 
 ``fail_above``: trials whose value exceeds it fail as ``fail_mode`` says (raise,
 return_nan or return_none). Environment ``QUAD_INTERRUPT_AT_JOB=<n>`` raises
-KeyboardInterrupt in job ``n`` (as Ctrl-C would), ``QUAD_KILL_AT_JOB=<n>`` kills job ``n``'s
-process with SIGKILL (a launcher's worker taken by the out-of-memory killer);
+KeyboardInterrupt in job ``n`` (as Ctrl-C would); ``kill_job`` kills that job's process
+with SIGKILL (a launcher's worker taken by the out-of-memory killer; a setting, not an
+environment variable, which a joblib worker reused from an earlier sweep would not see);
 ``QUAD_BROKEN=1`` makes every trial raise OSError (a fault of the machine, not of the
 settings). Job ``slow_job`` sleeps ``slow_sleep``
 seconds instead of ``sleep``; job ``fail_job`` raises ValueError. Each trial writes ``result.json``
@@ -39,7 +40,7 @@ def objective(cfg: DictConfig) -> float | None:
     hydra_cfg = HydraConfig.get()
     if os.environ.get("QUAD_INTERRUPT_AT_JOB") == str(hydra_cfg.job.get("num")):
         raise KeyboardInterrupt
-    if os.environ.get("QUAD_KILL_AT_JOB") == str(hydra_cfg.job.get("num")):
+    if hydra_cfg.job.get("num") == cfg.kill_job:
         os.kill(os.getpid(), signal.SIGKILL)
     if os.environ.get("QUAD_BROKEN"):
         raise OSError("planted fault of the machine")
