@@ -17,6 +17,7 @@ import contextlib
 import io
 import re
 import shlex
+import warnings
 from pathlib import Path
 
 from hydra import compose, initialize_config_module
@@ -27,6 +28,7 @@ from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
 
 from tsbench.errors import ConfigError, TsbenchError, closest, closest_all, either
+from tsbench.hidden_configs import searchpath_folders
 from tsbench.hydra_private import args_parser
 
 #: Hydra's error for an override of a key the config does not have.
@@ -125,9 +127,11 @@ def unknown_setting(error: BaseException, choices: dict[str, list[str]] | None =
                         f"{shows})")
 
 
-def unknown_option(error: BaseException) -> TsbenchError | None:
+def unknown_option(error: BaseException, searchpath: list[str] | None = None,
+                   ) -> TsbenchError | None:
     """The one-line error for Hydra's ``error`` when it names an option a config group lacks
-    (None for any other error)."""
+    (None for any other error). ``searchpath``: the command's ``hydra.searchpath`` entries;
+    a folder of theirs missing from the working directory is named, as the likely cause."""
     text = str(error)
     found = MISSING_OPTION.search(text)
     if found is None:
@@ -141,11 +145,35 @@ def unknown_option(error: BaseException) -> TsbenchError | None:
     if meant:
         fix = f"did you mean {either([f'{group}={m}' for m in meant])}? Else {fix}"
     if option and group in ("model", "dataset"):  # where users add their own
-        fix += (f", or for a {group} of your own, its folder of {group}/{option}.yaml on the "
-                "search path: 'hydra.searchpath=[file://conf]'")
+        fix += f", or for a {group} of your own, its folder of {group}/{option}.yaml on the "
+        fix += _missing_folder(searchpath or []) or "search path: 'hydra.searchpath=[file://conf]'"
     if group == "hydra/launcher" and option in LAUNCHER_EXTRAS:  # a plugin not installed
         fix = f"pip install \"tsbench[{LAUNCHER_EXTRAS[option]}]\" for it, or {fix}"
     return TsbenchError(f"{group}: {problem} -> {fix}")
+
+
+def _missing_folder(searchpath: list[str]) -> str | None:
+    """The end of :func:`unknown_option`'s fix where a local folder of ``searchpath`` does
+    not exist: Hydra reads a relative one from the working directory, so a command run from
+    another folder than the one holding ``conf/`` finds none (Hydra only warns)."""
+    for entry in searchpath:
+        for folder in searchpath_folders([entry]):  # none for a package or ${...}
+            if folder.is_dir():
+                continue
+            return (f"search path; hydra.searchpath's {entry} is no folder in {Path.cwd()} "
+                    "(a relative folder is read from the working directory) -> run the "
+                    f"command from the folder that holds {folder.name}/, or give its absolute "
+                    f"path: 'hydra.searchpath=[file:///path/to/{folder.name}]'")
+    return None
+
+
+def searchpath_given(parsed: list[Override]) -> list[str]:
+    """The ``hydra.searchpath`` entries a command line gives (none where it gives none)."""
+    for override in parsed:
+        value = override.value() if override.get_key_element() == "hydra.searchpath" else None
+        if isinstance(value, list):
+            return [str(entry) for entry in value]
+    return []
 
 
 def missing_setting(error: BaseException) -> str | None:
@@ -165,7 +193,10 @@ def check_settings(overrides: list[str], config_name: str = "config",
     parsed = parse_each(overrides)
     single = at_first_values(parsed)
     try:
-        with initialize_config_module("tsbench.conf", version_base="1.3"):
+        with initialize_config_module("tsbench.conf", version_base="1.3"), \
+                warnings.catch_warnings():
+            # a missing search path folder: Hydra's run warns of it, or the error names it
+            warnings.filterwarnings("ignore", "provider=hydra.searchpath in command-line")
             config = compose(config_name, overrides=single, return_hydra_config=True)
             _check_one_option(parsed)
             _check_swept_options(parsed, single, config, config_name)
@@ -180,7 +211,8 @@ def check_settings(overrides: list[str], config_name: str = "config",
             found = _default_choice(single, missing, config_name)
             default = None if found is None else (missing.split(".")[0], found)
         near = near_setting(single, missing, config_name)
-        error = unknown_option(exc) or unknown_setting(exc, choices, program, default, near)
+        error = unknown_option(exc, searchpath_given(parsed)) or unknown_setting(
+            exc, choices, program, default, near)
         if error is not None:
             raise error from None
         return None
