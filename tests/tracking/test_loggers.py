@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 from hydra import compose, initialize_config_module
@@ -271,6 +272,29 @@ def test_a_file_store_mlflow_refuses_refuses_the_multirun_before_any_job(
         f"tsbench: error: logger: the MLflow store {store} refused the run: The filesystem "
         "tracking backend"), proc.stderr
     assert said[0].endswith("or for a file store set MLFLOW_ALLOW_FILE_STORE=true")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_file_store_mlflow_refuses_refuses_a_single_run_before_it_reads_the_data(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As a multirun is: one line, before the data is read. Before, a single run read its
+    file first, and logged what the file made it warn of (here a forward-filled test cell)
+    above the refusal: a warning about a run that never came."""
+    stamps = pd.date_range("2024-01-01", periods=600, freq="h").delete(550)  # a test row
+    csv = tmp_path / "load.csv"
+    pd.DataFrame({"date": stamps, "a": range(599), "OT": [i % 24 for i in range(599)]}
+                 ).to_csv(csv, index=False)
+    store = f"file:{tmp_path / 'mlruns'}"
+    monkeypatch.delenv("MLFLOW_ALLOW_FILE_STORE", raising=False)
+    args = [*[a for a in TINY if not a.startswith(("logger", "dataset"))], "dataset=csv",
+            f"dataset.path={csv}", "dataset.fillna=ffill", "logger=mlflow"]
+    proc = run_tsbench(args, tmp_path / "out", env={"MLFLOW_TRACKING_URI": store},
+                       check=False)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith(
+        f"tsbench: error: logger: the MLflow store {store} refused the run: The filesystem "
+        "tracking backend"), proc.stderr
+    assert proc.stderr.count("\n") == 1 and proc.stdout == "", proc.stdout
     assert not (tmp_path / "out").exists()
 
 
