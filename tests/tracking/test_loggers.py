@@ -176,6 +176,23 @@ def test_tensorboard_has_the_config_beside_the_final_scores(tmp_path: Path) -> N
     assert text.tensor_proto.string_val[0].decode() == f"```json\n{card}\n```"
 
 
+def test_an_mlflow_run_of_a_csv_file_is_named_by_the_file(tmp_path: Path) -> None:
+    """``naive-load.csv-12-seed2021-run``, as its pictures and tsbench-report name the data,
+    not ``naive-csv-...`` for every file of the user's."""
+    import mlflow
+
+    csv = tmp_path / "load.csv"
+    pd.DataFrame({"date": pd.date_range("2024-01-01", periods=600, freq="h"),
+                  "a": range(600), "OT": [i % 24 for i in range(600)]}).to_csv(csv, index=False)
+    args = [a for a in TINY if not a.startswith(("logger", "model", "dataset"))] + [
+        "model=naive", "dataset=csv", f"dataset.path={csv}", "logger=mlflow",
+        f"logger.output_root={tmp_path / 'out'}"]
+    run_tsbench(args, tmp_path / "run", env={"MLFLOW_TRACKING_URI": ""})
+    client = mlflow.tracking.MlflowClient(f"sqlite:///{tmp_path / 'out' / 'mlflow.db'}")
+    (run,) = client.search_runs([client.get_experiment_by_name("tsbench").experiment_id])
+    assert run.info.run_name == "naive-load.csv-12-seed2021-run"
+
+
 def test_a_store_mlflow_refuses_is_one_line_before_training(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """MLflow 3 refuses a file store (./mlruns) unless MLFLOW_ALLOW_FILE_STORE is set: said in
