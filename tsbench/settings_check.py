@@ -152,18 +152,23 @@ def unknown_option(error: BaseException, searchpath: list[str] | None = None,
     return TsbenchError(f"{group}: {problem} -> {fix}")
 
 
+def _missing_folders(searchpath: list[str]) -> list[tuple[str, str]]:
+    """Each entry of ``searchpath`` naming a local folder that does not exist, with that
+    folder as written (none for a package or a ``${...}`` path, which Hydra resolves)."""
+    return [(entry, entry.partition("://")[2] or entry) for entry in searchpath
+            if any(not folder.is_dir() for folder in searchpath_folders([entry]))]
+
+
 def _missing_folder(searchpath: list[str]) -> str | None:
     """The end of :func:`unknown_option`'s fix where a local folder of ``searchpath`` does
     not exist: Hydra reads a relative one from the working directory, so a command run from
     another folder than the one holding ``conf/`` finds none (Hydra only warns)."""
-    for entry in searchpath:
-        for folder in searchpath_folders([entry]):  # none for a package or ${...}
-            if folder.is_dir():
-                continue
-            return (f"search path; hydra.searchpath's {entry} is no folder in {Path.cwd()} "
-                    "(a relative folder is read from the working directory) -> run the "
-                    f"command from the folder that holds {folder.name}/, or give its absolute "
-                    f"path: 'hydra.searchpath=[file:///path/to/{folder.name}]'")
+    for entry, path in _missing_folders(searchpath):
+        name = Path(path).name
+        return (f"search path; hydra.searchpath's {entry} is no folder in {Path.cwd()} (a "
+                "relative folder is read from the working directory) -> run the command from "
+                f"the folder that holds {name}/, or give its absolute path: "
+                f"'hydra.searchpath=[file:///path/to/{name}]'")
     return None
 
 
@@ -195,8 +200,10 @@ def check_settings(overrides: list[str], config_name: str = "config",
     try:
         with initialize_config_module("tsbench.conf", version_base="1.3"), \
                 warnings.catch_warnings():
-            # a missing search path folder: Hydra's run warns of it, or the error names it
-            warnings.filterwarnings("ignore", "provider=hydra.searchpath in command-line")
+            for _, path in _missing_folders(searchpath_given(parsed)):  # Hydra's run warns
+                warnings.filterwarnings(  # of it, or unknown_option's error names it
+                    "ignore", re.escape(f"provider=hydra.searchpath in command-line, "
+                                        f"path={path} is not available"))
             config = compose(config_name, overrides=single, return_hydra_config=True)
             _check_one_option(parsed)
             _check_swept_options(parsed, single, config, config_name)
