@@ -144,9 +144,12 @@ def unknown_option(error: BaseException, searchpath: list[str] | None = None,
     meant = closest_all(option, options) if option else []
     if meant:
         fix = f"did you mean {either([f'{group}={m}' for m in meant])}? Else {fix}"
-    if option and group in ("model", "dataset"):  # where users add their own
-        fix += f", or for a {group} of your own, its folder of {group}/{option}.yaml on the "
-        fix += _missing_folder(searchpath or []) or "search path: 'hydra.searchpath=[file://conf]'"
+    missing = _missing_folder(searchpath or []) if option else None
+    if missing and group in ("model", "dataset"):  # users add their own: the likely cause
+        problem, fix = f"{problem}, and {missing[0]}", f"{missing[1]}; else {fix}"
+    elif option and group in ("model", "dataset"):
+        fix += (f", or for a {group} of your own, its folder of {group}/{option}.yaml on the "
+                "search path: 'hydra.searchpath=[file://conf]'")
     if group == "hydra/launcher" and option in LAUNCHER_EXTRAS:  # a plugin not installed
         fix = f"pip install \"tsbench[{LAUNCHER_EXTRAS[option]}]\" for it, or {fix}"
     return TsbenchError(f"{group}: {problem} -> {fix}")
@@ -159,15 +162,16 @@ def _missing_folders(searchpath: list[str]) -> list[tuple[str, str]]:
             if any(not folder.is_dir() for folder in searchpath_folders([entry]))]
 
 
-def _missing_folder(searchpath: list[str]) -> str | None:
-    """The end of :func:`unknown_option`'s fix where a local folder of ``searchpath`` does
-    not exist: Hydra reads a relative one from the working directory, so a command run from
-    another folder than the one holding ``conf/`` finds none (Hydra only warns)."""
+def _missing_folder(searchpath: list[str]) -> tuple[str, str] | None:
+    """The problem and fix :func:`unknown_option` names where a local folder of
+    ``searchpath`` does not exist: Hydra reads a relative one from the working directory,
+    so a command run from another folder than the one holding ``conf/`` finds none (Hydra
+    only warns)."""
     for entry, path in _missing_folders(searchpath):
         name = Path(path).name
-        return (f"search path; hydra.searchpath's {entry} is no folder in {Path.cwd()} (a "
-                "relative folder is read from the working directory) -> run the command from "
-                f"the folder that holds {name}/, or give its absolute path: "
+        return (f"hydra.searchpath's {entry} is no folder in {Path.cwd()} (a relative folder "
+                "is read from the working directory)", "run the command from the folder that "
+                f"holds {name}/, or give its absolute path: "
                 f"'hydra.searchpath=[file:///path/to/{name}]'")
     return None
 

@@ -763,12 +763,11 @@ def test_a_search_path_folder_missing_from_the_working_directory_is_named(
                       {**os.environ, "OMP_NUM_THREADS": "1"}, cwd=elsewhere)
     assert proc.returncode == 2
     assert proc.stderr == (
-        "tsbench: error: model: no option 'gru' -> use one of arima, dlinear, ets, "
-        "itransformer, naive, patchtst, seasonal_naive, theta, or for a model of your own, "
-        f"its folder of model/gru.yaml on the search path; hydra.searchpath's file://conf is "
-        f"no folder in {elsewhere} (a relative folder is read from the working directory) "
-        "-> run the command from the folder that holds conf/, or give its absolute path: "
-        "'hydra.searchpath=[file:///path/to/conf]'\n")
+        "tsbench: error: model: no option 'gru', and hydra.searchpath's file://conf is no "
+        f"folder in {elsewhere} (a relative folder is read from the working directory) -> "
+        "run the command from the folder that holds conf/, or give its absolute path: "
+        "'hydra.searchpath=[file:///path/to/conf]'; else use one of arima, dlinear, ets, "
+        "itransformer, naive, patchtst, seasonal_naive, theta\n")
     assert list(elsewhere.iterdir()) == []
 
 
