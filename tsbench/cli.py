@@ -266,6 +266,8 @@ def check_command_line(argv: list[str]) -> Checked:
                                | set(cfg.hydra.sweeper.get("params") or {}))
         if cfg.logger.name == "mlflow":  # else every job would find out on its own
             check_store(chosen_uri(cfg.logger.tracking_uri) or "")
+    elif cfg.logger.name == "mlflow" and not args.cfg:  # else after reading the data
+        check_store(chosen_uri(cfg.logger.tracking_uri) or "")
     kind = "multirun" if multirun else "run"
     if search or args.cfg:  # a sweeper holds its folder itself; --cfg writes no folder
         return Checked("search" if search else kind)

@@ -412,8 +412,8 @@ class LoadedRun:
     def _check_model_imports(self) -> None:
         """Raise the model class's import error, where the run's model module of the user's
         does not import from here, naming the folder to put on ``PYTHONPATH``: the one its
-        card's ``source.model_file`` lies in (``tsbench-forecast`` run from another
-        folder than the run's)."""
+        card's ``source.model_file`` lies in, or the one above its package
+        (``tsbench-forecast`` run from another folder than the run's)."""
         import importlib.util
 
         from tsbench.code_digest import import_root
@@ -428,9 +428,13 @@ class LoadedRun:
                 "model_file") else None
             if root is None or importlib.util.find_spec(target.split(".")[0]) is not None:
                 raise
+            model_file = Path(source["model_file"])
+            package = target.split(".")[0]  # my_models of my_models.last_linear.LastLinear
+            folder = ("the folder of" if root == model_file.parent else
+                      f"the folder that holds the package {package} of")
             raise ConfigError(error.field, error.problem, f"put {root} on the Python path "
-                              f"(PYTHONPATH={root}): the folder of the run's model file "
-                              f"{source['model_file']}, its protocol card's source.model_file"
+                              f"(PYTHONPATH={root}): {folder} the run's model file "
+                              f"{model_file}, its protocol card's source.model_file"
                               ) from None
 
     @cached_property

@@ -17,6 +17,7 @@ import contextlib
 import io
 import re
 import shlex
+import warnings
 from pathlib import Path
 
 from hydra import compose, initialize_config_module
@@ -27,6 +28,7 @@ from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
 
 from tsbench.errors import ConfigError, TsbenchError, closest, closest_all, either
+from tsbench.hidden_configs import searchpath_folders
 from tsbench.hydra_private import args_parser
 
 #: Hydra's error for an override of a key the config does not have.
@@ -125,9 +127,11 @@ def unknown_setting(error: BaseException, choices: dict[str, list[str]] | None =
                         f"{shows})")
 
 
-def unknown_option(error: BaseException) -> TsbenchError | None:
+def unknown_option(error: BaseException, searchpath: list[str] | None = None,
+                   ) -> TsbenchError | None:
     """The one-line error for Hydra's ``error`` when it names an option a config group lacks
-    (None for any other error)."""
+    (None for any other error). ``searchpath``: the command's ``hydra.searchpath`` entries;
+    a folder of theirs missing from the working directory is named, as the likely cause."""
     text = str(error)
     found = MISSING_OPTION.search(text)
     if found is None:
@@ -140,12 +144,45 @@ def unknown_option(error: BaseException) -> TsbenchError | None:
     meant = closest_all(option, options) if option else []
     if meant:
         fix = f"did you mean {either([f'{group}={m}' for m in meant])}? Else {fix}"
-    if option and group in ("model", "dataset"):  # where users add their own
+    missing = _missing_folder(searchpath or []) if option else None
+    if missing and group in ("model", "dataset"):  # users add their own: the likely cause
+        problem, fix = f"{problem}, and {missing[0]}", f"{missing[1]}; else {fix}"
+    elif option and group in ("model", "dataset"):
         fix += (f", or for a {group} of your own, its folder of {group}/{option}.yaml on the "
                 "search path: 'hydra.searchpath=[file://conf]'")
     if group == "hydra/launcher" and option in LAUNCHER_EXTRAS:  # a plugin not installed
         fix = f"pip install \"tsbench[{LAUNCHER_EXTRAS[option]}]\" for it, or {fix}"
     return TsbenchError(f"{group}: {problem} -> {fix}")
+
+
+def _missing_folders(searchpath: list[str]) -> list[tuple[str, str]]:
+    """Each entry of ``searchpath`` naming a local folder that does not exist, with that
+    folder as written (none for a package or a ``${...}`` path, which Hydra resolves)."""
+    return [(entry, entry.partition("://")[2] or entry) for entry in searchpath
+            if any(not folder.is_dir() for folder in searchpath_folders([entry]))]
+
+
+def _missing_folder(searchpath: list[str]) -> tuple[str, str] | None:
+    """The problem and fix :func:`unknown_option` names where a local folder of
+    ``searchpath`` does not exist: Hydra reads a relative one from the working directory,
+    so a command run from another folder than the one holding ``conf/`` finds none (Hydra
+    only warns)."""
+    for entry, path in _missing_folders(searchpath):
+        name = Path(path).name
+        return (f"hydra.searchpath's {entry} is no folder in {Path.cwd()} (a relative folder "
+                "is read from the working directory)", "run the command from the folder that "
+                f"holds {name}/, or give its absolute path: "
+                f"'hydra.searchpath=[file:///path/to/{name}]'")
+    return None
+
+
+def searchpath_given(parsed: list[Override]) -> list[str]:
+    """The ``hydra.searchpath`` entries a command line gives (none where it gives none)."""
+    for override in parsed:
+        value = override.value() if override.get_key_element() == "hydra.searchpath" else None
+        if isinstance(value, list):
+            return [str(entry) for entry in value]
+    return []
 
 
 def missing_setting(error: BaseException) -> str | None:
@@ -165,7 +202,12 @@ def check_settings(overrides: list[str], config_name: str = "config",
     parsed = parse_each(overrides)
     single = at_first_values(parsed)
     try:
-        with initialize_config_module("tsbench.conf", version_base="1.3"):
+        with initialize_config_module("tsbench.conf", version_base="1.3"), \
+                warnings.catch_warnings():
+            for _, path in _missing_folders(searchpath_given(parsed)):  # Hydra's run warns
+                warnings.filterwarnings(  # of it, or unknown_option's error names it
+                    "ignore", re.escape(f"provider=hydra.searchpath in command-line, "
+                                        f"path={path} is not available"))
             config = compose(config_name, overrides=single, return_hydra_config=True)
             _check_one_option(parsed)
             _check_swept_options(parsed, single, config, config_name)
@@ -180,7 +222,8 @@ def check_settings(overrides: list[str], config_name: str = "config",
             found = _default_choice(single, missing, config_name)
             default = None if found is None else (missing.split(".")[0], found)
         near = near_setting(single, missing, config_name)
-        error = unknown_option(exc) or unknown_setting(exc, choices, program, default, near)
+        error = unknown_option(exc, searchpath_given(parsed)) or unknown_setting(
+            exc, choices, program, default, near)
         if error is not None:
             raise error from None
         return None

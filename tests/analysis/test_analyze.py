@@ -131,6 +131,9 @@ def test_features_s_finds_the_targets_period_among_channels_of_another(tmp_path:
         proc = _analyze(["dataset=csv", f"dataset.path={csv}", "dataset.target=sales",
                          "pred_len=14", f"features={features}"], out)
         report = yaml.safe_load((out / "lookback.yaml").read_text())
+        # named by its file, as a run's pictures and tsbench-report name it, not "csv"
+        assert report["dataset"] == "shop.csv"
+        assert proc.stdout.startswith("tsbench-analyze: shop.csv, training rows 0-489\n")
         expected = [p.period for p in dominant_periods(rows, **settings)]
         assert report["periods"] == expected and report["features"] == features
         assert report["channels"]["sales"]["periods"][0] == 7
@@ -297,7 +300,7 @@ def test_with_features_s_the_picture_draws_the_channel_whose_periods_it_marks(
              if line.get_linestyle() == "-" and not line.get_label().startswith("_")}
     title = ax.get_title()
     plt.close("all")
-    assert report["periods"] == [7] and "target sales" in title
+    assert report["periods"] == [7] and title.startswith("ACF of shop.csv (target sales)")
     assert list(drawn) == ["sales"]  # one channel: its own curve, no mean of it
     assert np.argmax(drawn["sales"][2:]) + 2 == 7
 

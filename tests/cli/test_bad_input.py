@@ -747,6 +747,30 @@ def test_a_misspelt_setting_is_named_in_one_line(multirun: bool, args: list[str]
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("multirun", [False, True])
+def test_a_search_path_folder_missing_from_the_working_directory_is_named(
+        multirun: bool, tmp_path: Path) -> None:
+    """``PYTHONPATH=. tsbench model=gru 'hydra.searchpath=[file://conf]'`` from another
+    folder than the one holding ``conf/``: Hydra reads the relative folder from the working
+    directory, finds none, and warns; the error then named the fix the command had already
+    taken (add ``'hydra.searchpath=[file://conf]'``). It names the missing folder instead,
+    without Hydra's warning; no folder either."""
+    (tmp_path / "project" / "conf" / "model").mkdir(parents=True)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    proc = run_module("tsbench", [*(["-m"] if multirun else []), *TINY, "model=gru",
+                                  "hydra.searchpath=[file://conf]"],
+                      {**os.environ, "OMP_NUM_THREADS": "1"}, cwd=elsewhere)
+    assert proc.returncode == 2
+    assert proc.stderr == (
+        "tsbench: error: model: no option 'gru', and hydra.searchpath's file://conf is no "
+        f"folder in {elsewhere} (a relative folder is read from the working directory) -> "
+        "run the command from the folder that holds conf/, or give its absolute path: "
+        "'hydra.searchpath=[file:///path/to/conf]'; else use one of arima, dlinear, ets, "
+        "itransformer, naive, patchtst, seasonal_naive, theta\n")
+    assert list(elsewhere.iterdir()) == []
+
+
 @pytest.mark.parametrize("program, module", [("tsbench", "tsbench"),
                                              ("tsbench-analyze", "tsbench.analysis.cli"),
                                              ("tsbench-tune", "tsbench.tune.cli")])

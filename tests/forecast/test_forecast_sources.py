@@ -221,6 +221,35 @@ def test_a_run_whose_model_file_changed_since_warns_once_and_still_forecasts(
         f"{first} and 1 other run: {change}"]
 
 
+def test_a_model_in_a_package_names_the_folder_that_holds_the_package(
+        csv: Path, tmp_path: Path) -> None:
+    """The README's layout, ``my_models/last_linear.py`` beside ``conf/``: the folder to put
+    on the Python path is the one that holds ``my_models/``, not the model file's own
+    folder, which the error called it."""
+    mine = tmp_path / "mine"
+    (mine / "conf" / "model").mkdir(parents=True)
+    (mine / "my_models").mkdir()
+    (mine / "my_models" / "__init__.py").write_text("")
+    module = mine / "my_models" / "toy_models.py"
+    module.write_text(textwrap.dedent(TOY_MODULE))
+    (mine / "conf" / "model" / "toy.yaml").write_text(
+        TOY_YAML.replace("toy_models.", "my_models.toy_models."))
+    env = {**_env(), "PYTHONPATH": os.pathsep.join([str(mine), os.environ.get("PYTHONPATH", "")])}
+    run_dir = tmp_path / "run"
+    run_tsbench(["dataset=csv", f"dataset.path={csv}", "seq_len=48", f"pred_len={PRED_LEN}",
+                 "trainer=debug", "logger=none", "model=toy",
+                 f"hydra.searchpath=[file://{mine / 'conf'}]"], run_dir, env=env)
+    lost = run_module("tsbench.forecast", [str(run_dir)], _env())
+    assert lost.returncode == 2 and lost.stderr.splitlines()[-1] == (
+        "tsbench-forecast: error: model._target_: cannot import "
+        "'my_models.toy_models.LastLinear': no module named 'my_models' -> put "
+        f"{mine.resolve()} on the Python path (PYTHONPATH={mine.resolve()}): the folder that "
+        f"holds the package my_models of the run's model file {module.resolve()}, its "
+        "protocol card's source.model_file")
+    said = run_module("tsbench.forecast", [str(run_dir)], {**_env(), "PYTHONPATH": str(mine)})
+    assert said.returncode == 0, said.stderr
+
+
 def test_a_run_of_other_tsbench_code_warns_once_per_run(
         csv: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     """A run of tsbench's own model whose card records another digest of the package's code

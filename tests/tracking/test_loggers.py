@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 from hydra import compose, initialize_config_module
@@ -175,6 +176,23 @@ def test_tensorboard_has_the_config_beside_the_final_scores(tmp_path: Path) -> N
     assert text.tensor_proto.string_val[0].decode() == f"```json\n{card}\n```"
 
 
+def test_an_mlflow_run_of_a_csv_file_is_named_by_the_file(tmp_path: Path) -> None:
+    """``naive-load.csv-12-seed2021-run``, as its pictures and tsbench-report name the data,
+    not ``naive-csv-...`` for every file of the user's."""
+    import mlflow
+
+    csv = tmp_path / "load.csv"
+    pd.DataFrame({"date": pd.date_range("2024-01-01", periods=600, freq="h"),
+                  "a": range(600), "OT": [i % 24 for i in range(600)]}).to_csv(csv, index=False)
+    args = [a for a in TINY if not a.startswith(("logger", "model", "dataset"))] + [
+        "model=naive", "dataset=csv", f"dataset.path={csv}", "logger=mlflow",
+        f"logger.output_root={tmp_path / 'out'}"]
+    run_tsbench(args, tmp_path / "run", env={"MLFLOW_TRACKING_URI": ""})
+    client = mlflow.tracking.MlflowClient(f"sqlite:///{tmp_path / 'out' / 'mlflow.db'}")
+    (run,) = client.search_runs([client.get_experiment_by_name("tsbench").experiment_id])
+    assert run.info.run_name == "naive-load.csv-12-seed2021-run"
+
+
 def test_a_store_mlflow_refuses_is_one_line_before_training(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """MLflow 3 refuses a file store (./mlruns) unless MLFLOW_ALLOW_FILE_STORE is set: said in
@@ -271,6 +289,29 @@ def test_a_file_store_mlflow_refuses_refuses_the_multirun_before_any_job(
         f"tsbench: error: logger: the MLflow store {store} refused the run: The filesystem "
         "tracking backend"), proc.stderr
     assert said[0].endswith("or for a file store set MLFLOW_ALLOW_FILE_STORE=true")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_file_store_mlflow_refuses_refuses_a_single_run_before_it_reads_the_data(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As a multirun is: one line, before the data is read. Before, a single run read its
+    file first, and logged what the file made it warn of (here a forward-filled test cell)
+    above the refusal: a warning about a run that never came."""
+    stamps = pd.date_range("2024-01-01", periods=600, freq="h").delete(550)  # a test row
+    csv = tmp_path / "load.csv"
+    pd.DataFrame({"date": stamps, "a": range(599), "OT": [i % 24 for i in range(599)]}
+                 ).to_csv(csv, index=False)
+    store = f"file:{tmp_path / 'mlruns'}"
+    monkeypatch.delenv("MLFLOW_ALLOW_FILE_STORE", raising=False)
+    args = [*[a for a in TINY if not a.startswith(("logger", "dataset"))], "dataset=csv",
+            f"dataset.path={csv}", "dataset.fillna=ffill", "logger=mlflow"]
+    proc = run_tsbench(args, tmp_path / "out", env={"MLFLOW_TRACKING_URI": store},
+                       check=False)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith(
+        f"tsbench: error: logger: the MLflow store {store} refused the run: The filesystem "
+        "tracking backend"), proc.stderr
+    assert proc.stderr.count("\n") == 1 and proc.stdout == "", proc.stdout
     assert not (tmp_path / "out").exists()
 
 

@@ -17,7 +17,7 @@ from tsbench.analysis.periodicity import Period, acf, dominant_periods, lookback
 from tsbench.analysis.plots import plot_acf
 from tsbench.atomic import write_text
 from tsbench.config_values import number, whole
-from tsbench.data.loading import check_features, load_series
+from tsbench.data.loading import check_features, data_name, load_series
 from tsbench.errors import ConfigError, TsbenchError
 from tsbench.quiet import quiet_dependencies
 from tsbench.resolvers import register_resolvers
@@ -65,7 +65,7 @@ def analyze(cfg: Any, out_dir: Path) -> dict[str, Any]:
     }
     max_len = min(longest_lookback(borders, pred_len), max_lookback) + pred_len
     report = {
-        "dataset": series.name,
+        "dataset": data_name(cfg.dataset),
         "freq": series.freq,
         "training_rows": [start, end],
         "pred_len": pred_len,
@@ -79,7 +79,7 @@ def analyze(cfg: Any, out_dir: Path) -> dict[str, Any]:
     lags = min(int(cfg.acf_lags), len(train) - 1)
     # the channels whose periods are marked: the target alone with features S or MS
     names = series.columns[-1:] if target_only else series.columns
-    title = (f"ACF of {series.name}" + (f" (target {names[0]})" if target_only else "")
+    title = (f"ACF of {report['dataset']}" + (f" (target {names[0]})" if target_only else "")
              + f", training rows {start}-{end}")
     plot_acf(
         acf(scored, lags),

@@ -18,6 +18,7 @@ from typing import Any
 from omegaconf import OmegaConf
 from pytorch_lightning.loggers import WandbLogger
 
+from tsbench.data.loading import data_name
 from tsbench.errors import ConfigError
 from tsbench.rundir import ARTIFACTS
 from tsbench.user_paths import user_path
@@ -72,7 +73,7 @@ def wandb_logger(cfg: Any, run_dir: Path) -> WandbRunLogger:
     folder.mkdir(parents=True, exist_ok=True)
     with _inside(folder):
         logger = WandbRunLogger(
-            name=f"{cfg.model.name}-{cfg.dataset.name}-{cfg.pred_len}-{run_dir.name}",
+            name=f"{cfg.model.name}-{data_name(cfg.dataset)}-{cfg.pred_len}-{run_dir.name}",
             save_dir=str(folder), project=str(settings.project), entity=settings.entity,
             group=group, tags=[str(t) for t in settings.tags or []], mode=mode, config=config,
         )

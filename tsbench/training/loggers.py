@@ -10,6 +10,7 @@ from typing import Any
 from omegaconf import OmegaConf
 from pytorch_lightning.loggers import CSVLogger, Logger, TensorBoardLogger
 
+from tsbench.data.loading import data_name
 from tsbench.errors import ConfigError
 from tsbench.rundir import ARTIFACTS, LOGS, METRICS, TENSORBOARD
 from tsbench.tracking.mlflow_run import MlflowRunLogger
@@ -64,7 +65,7 @@ def _mlflow_logger(cfg: Any, run_dir: Path) -> Logger:
             logger = MlflowRunLogger(
                 experiment_name=str(cfg.logger.experiment_name),
                 # the seed named: a seed sweep's job folders 0, 1, ... are not its seeds
-                run_name=(f"{cfg.model.name}-{cfg.dataset.name}-{cfg.pred_len}-seed{cfg.seed}-"
+                run_name=(f"{cfg.model.name}-{data_name(cfg.dataset)}-{cfg.pred_len}-seed{cfg.seed}-"
                           f"{run_dir.name}"),
                 tracking_uri=uri, artifact_location=artifact_location(uri),
                 tags={"tsbench.run_dir": str(run_dir.resolve()),

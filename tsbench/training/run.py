@@ -18,7 +18,7 @@ from pytorch_lightning.accelerators import CUDAAccelerator, MPSAccelerator
 
 from tsbench.config_values import check_interpolations, flag, number, whole
 from tsbench.data.datamodule import ForecastData
-from tsbench.data.loading import Series, check_features, load_series
+from tsbench.data.loading import Series, check_features, data_name, load_series
 from tsbench.data.splits import Borders, benchmark_borders, n_windows
 from tsbench.errors import ConfigError
 from tsbench.models.build import check_model_settings, model_class
@@ -350,7 +350,3 @@ def _plot(model: Any, data: ForecastData, series: Series, run_dir: Path, cfg: An
                    run_dir / FORECAST_PLOT, split=split)
 
 
-def data_name(ds_cfg: Any) -> str:
-    """What a run's pictures call its data: the file's name for ``dataset=csv``, else the
-    dataset's name (``etth1``, ``synthetic``)."""
-    return Path(str(ds_cfg.path)).name if str(ds_cfg.name) == "csv" else str(ds_cfg.name)
