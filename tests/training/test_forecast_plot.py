@@ -70,3 +70,24 @@ def test_each_loss_plot_of_a_cross_validation_names_its_fold_or_the_refit(
     assert titles == [f"dlinear on synthetic, {part}: loss per epoch"
                       for part in ("fold_0, the 1st of 2 folds", "fold_1, the 2nd of 2 folds",
                                    "refit on the train+val rows")]
+
+
+def _broken_off(figure: Figure, target: object, **kwargs: object) -> None:
+    """savefig stopped half-way: some bytes written, then the run's Ctrl-C."""
+    Path(str(target)).write_bytes(b"\x89PNG half")
+    raise KeyboardInterrupt
+
+
+def test_a_picture_broken_off_mid_write_leaves_no_cut_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run stopped while it draws (a killed trial) left a cut forecast.png or loss.png
+    that looks like a result; the picture is written whole or not at all."""
+    monkeypatch.setattr(Figure, "savefig", _broken_off)
+    with pytest.raises(KeyboardInterrupt):
+        plots.plot_losses({"train_loss": [1.0, 0.5], "val_loss": [0.9, 0.6]}, "t",
+                          tmp_path / "loss.png")
+    dates = [pd.date_range("2024-01-01", periods=9, freq="D")]
+    with pytest.raises(KeyboardInterrupt):
+        plots.plot_forecasts(np.zeros((1, 6, 1)), np.zeros((1, 3, 1)), np.zeros((1, 3, 1)),
+                             [0], dates, "OT", "t", tmp_path / "forecast.png")
+    assert list(tmp_path.iterdir()) == []

@@ -11,6 +11,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from tsbench.analysis.periodicity import Period  # noqa: E402
+from tsbench.atomic import atomic_path  # noqa: E402
 
 #: Channels drawn one by one; wider datasets show their mean only.
 _MAX_CHANNELS = 8
@@ -54,5 +55,6 @@ def plot_acf(
     ax.set_title(title)
     ax.legend(loc="upper right", fontsize=7, ncol=2)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    with atomic_path(path) as tmp:  # a run stopped mid-write leaves no cut picture
+        fig.savefig(tmp, format="png", dpi=110)
     plt.close(fig)

@@ -17,7 +17,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from pytorch_lightning.tuner import Tuner  # noqa: E402
 
-from tsbench.atomic import write_json  # noqa: E402
+from tsbench.atomic import atomic_path, write_json  # noqa: E402
 from tsbench.config_values import number, whole  # noqa: E402
 from tsbench.data.datamodule import ForecastData  # noqa: E402
 from tsbench.errors import ConfigError  # noqa: E402
@@ -205,5 +205,6 @@ def _plot(lrs: list[float], losses: list[float], suggestion: float, others: dict
     ax.set_title(f"Learning-rate range test: {model}")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    with atomic_path(path) as tmp:  # a run stopped mid-write leaves no cut picture
+        fig.savefig(tmp, format="png", dpi=110)
     plt.close(fig)

@@ -13,6 +13,8 @@ import pandas as pd  # noqa: E402
 from matplotlib.dates import ConciseDateFormatter  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
+from tsbench.atomic import atomic_path  # noqa: E402
+
 
 def plot_forecasts(
     inputs: np.ndarray, truths: np.ndarray, preds: np.ndarray, starts: list[int],
@@ -37,7 +39,8 @@ def plot_forecasts(
     axes[0, 0].legend(loc="upper left", fontsize=8, ncol=3)
     fig.suptitle(title)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    with atomic_path(path) as tmp:  # a run stopped mid-write leaves no cut picture
+        fig.savefig(tmp, format="png", dpi=110)
     plt.close(fig)
 
 
@@ -56,5 +59,6 @@ def plot_losses(history: dict[str, list[float]], title: str, path: Path) -> None
     ax.set_title(title)
     ax.legend()
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    with atomic_path(path) as tmp:  # a run stopped mid-write leaves no cut picture
+        fig.savefig(tmp, format="png", dpi=110)
     plt.close(fig)
