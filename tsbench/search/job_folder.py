@@ -26,7 +26,8 @@ job's ``metrics.json``. A run therefore writes into ``metrics.json`` the job tha
 (:func:`written_by`), and a resume takes the file for a launch's result only where that
 launch wrote it (:mod:`tsbench.search.adopt`): the job number, given by the sweeper and
 known inside the run, tells apart what a file's time does not (a coarse NFS clock, two
-jobs side by side in one folder).
+jobs side by side in one folder). The subdirs that give each point a folder of its own
+are checked as the sweep starts (:mod:`tsbench.search.subdir_check`).
 """
 
 from __future__ import annotations
@@ -58,6 +59,14 @@ def written_by() -> dict[str, int]:
     return {} if number is None else {WRITTEN_BY: int(number)}
 
 
+def written_subdir(config: DictConfig) -> str | None:
+    """``hydra.sweep.subdir`` of ``config`` as written, unresolved; None where it has none."""
+    sweep = OmegaConf.select(config, "hydra.sweep", default=None)
+    subdir = None if sweep is None else OmegaConf.to_container(
+        sweep, resolve=False).get("subdir")
+    return None if subdir is None else str(subdir)
+
+
 class NotedFolder:
     """Wraps the Hydra task function so that each job notes its folder in ``record_dir``
     (an absolute path: launchers run the job in other processes, other working
@@ -83,10 +92,7 @@ class JobFolders:
 
     @classmethod
     def of(cls, config: DictConfig, sweep_dir: Path, record: Record) -> JobFolders:
-        sweep = OmegaConf.select(config, "hydra.sweep", default=None)
-        subdir = None if sweep is None else OmegaConf.to_container(
-            sweep, resolve=False).get("subdir")
-        return cls(sweep_dir, record, None if subdir is None else str(subdir))
+        return cls(sweep_dir, record, written_subdir(config))
 
     @property
     def numbered(self) -> bool:
