@@ -24,10 +24,10 @@ Resume contract (``hydra.sweeper.resume=true``, same ``hydra.sweep.dir``):
   log and the relaunched trial's row says ``relaunched: job <n> died with the sweep`` (a
   trial a resume had launched again, below, keeps its earlier row until then);
 - but such a trial that finished as the sweep died, its result not yet back (its job
-  folder holds the ``metrics.json`` of its point, which a run broken off by a signal or
-  killed never writes), is recorded from that folder (its row says ``recorded by the
-  resume: it finished as the sweep died``) and told to the optimizer last, not launched
-  again (:mod:`tsbench.search.adopt`);
+  folder holds the ``metrics.json`` of its point written by its own job, which a run
+  broken off by a signal or killed never writes), is recorded from that folder (its row
+  says ``recorded by the resume: it finished as the sweep died``) and told to the
+  optimizer last, not launched again (:mod:`tsbench.search.adopt`);
 - trials that ``max_seconds`` stopped short of their budget (``stop_at_max_seconds``: no
   rule judged them) are launched again in the same way: they leave the record and are
   told to the optimizer when their new launch ends, whose row says ``resumed: job <n>
