@@ -15,6 +15,7 @@ from tests.conftest import read_metrics, run_tsbench
 from tests.search.conftest import multirun, read_rows
 from tests.search.test_tsbench_sweeps import FAST
 from tsbench.search.adopt import ADOPTED
+from tsbench.search.job_folder import WRITTEN_BY
 from tsbench.search.record import RUNNING, Record
 from tsbench.search.trials import OK
 
@@ -65,10 +66,12 @@ def test_a_trial_that_finished_as_its_sweep_died_is_recorded_not_run_again(
 
 
 def _finished_there(folder: Path, objective: float | None, ran: str | None,
-                    pruned: bool) -> None:
-    """A metrics.json in ``folder`` (a killed job's; a pruned run's where ``pruned``), and
-    the job's point said ``ran``."""
-    metrics = {"objective": objective, **({"pruned": True} if pruned else {})}
+                    pruned: bool, job: int | None = 0) -> None:
+    """A metrics.json in ``folder`` (a killed job's; a pruned run's where ``pruned``),
+    written by Hydra job ``job`` (None: a run that named none), and the job's point said
+    ``ran``."""
+    metrics = {"objective": objective, **({"pruned": True} if pruned else {}),
+               **({WRITTEN_BY: job} if job is not None else {})}
     (folder / "metrics.json").write_text(json.dumps(metrics))
     if ran is not None:
         path = folder / ".hydra" / "overrides.yaml"
@@ -77,26 +80,29 @@ def _finished_there(folder: Path, objective: float | None, ran: str | None,
                                         for line in lines]))
 
 
-@pytest.mark.parametrize("objective, ran, pruned, recorded", [
-    (0.25, None, False, True),  # its own point, finished
-    (None, None, False, False),  # no finite objective: not a finished trial (the job fails)
-    (0.25, "x=0.123456", False, False),  # another point's run
-    (0.25, None, True, False),  # pruned, and no pruning rule here to mark it: not a full run
+@pytest.mark.parametrize("objective, ran, pruned, job, recorded", [
+    (0.25, None, False, 0, True),  # its own point, finished
+    (None, None, False, 0, False),  # no finite objective: not a finished trial (the job fails)
+    (0.25, "x=0.123456", False, 0, False),  # another point's run
+    (0.25, None, True, 0, False),  # pruned, and no pruning rule here to mark it: not a full run
+    (0.25, None, False, 1, False),  # another job's metrics.json, in a folder they shared
+    (0.25, None, False, None, False),  # a run that named no job (an older tsbench's)
 ])
 def test_a_lost_trial_is_recorded_only_from_a_finished_run_of_its_point(
         sweep_dir: Path, monkeypatch: pytest.MonkeyPatch, objective: float | None,
-        ran: str | None, pruned: bool, recorded: bool) -> None:
+        ran: str | None, pruned: bool, job: int | None, recorded: bool) -> None:
     """A lost launch's folder holding metrics.json is taken for its trial's finished run
-    only with a finite objective and the launch's point, and a pruned run only with its
-    pruning mark (a resume=force may turn the pruner off); else the trial runs again (a
-    folder without one, a run broken off, is tests/search/test_resume.py's)."""
+    only where the launch's job wrote it, with a finite objective and the launch's point,
+    and a pruned run only with its pruning mark (a resume=force may turn the pruner off);
+    else the trial runs again (a folder without one, a run broken off, is
+    tests/search/test_resume.py's)."""
     args = ["x=interval(-1.0, 1.0)", "hydra.sweeper.n_trials=2",
             "hydra.sweeper.n_initial_points=1"]
     monkeypatch.setenv("QUAD_INTERRUPT_AT_JOB", "0")
     with pytest.raises(KeyboardInterrupt):
         multirun(sweep_dir, *args)
     monkeypatch.delenv("QUAD_INTERRUPT_AT_JOB")
-    _finished_there(sweep_dir / "0", objective, ran, pruned)
+    _finished_there(sweep_dir / "0", objective, ran, pruned, job)
     multirun(sweep_dir, *args, "hydra.sweeper.resume=true")
     rows = [(r["trial"], r["job"], r["error"]) for r in read_rows(sweep_dir)]
     if recorded:

@@ -5,13 +5,18 @@ holds its log, in trials.csv."""
 
 from __future__ import annotations
 
+import json
+import logging
 from pathlib import Path
 
 import pytest
 
 from tests.search.conftest import multirun, read_rows
-from tests.search.test_adopted_trials import _finished_there
+from tests.search.test_adopted_trials import _finished_there, died_as_it_finished
+from tests.search.test_sweeps import user_error
+from tsbench.errors import ConfigError
 from tsbench.search.adopt import ADOPTED
+from tsbench.search.job_folder import WRITTEN_BY
 from tsbench.search.record import Record
 
 ARGS = ["x=interval(-1.0, 1.0)", "hydra.sweeper.n_trials=2", "hydra.sweeper.n_initial_points=1"]
@@ -104,3 +109,74 @@ def test_a_retried_trial_runs_in_a_folder_of_its_own(sweep_dir: Path) -> None:
         ("1", "2", "ok"), ("2", "1", "ok")]
     assert rows[0]["job_dir"] == f"{failed}_job2"
     assert not (sweep_dir / failed / "result.json").exists()
+
+
+def test_a_resume_records_a_finished_trial_from_the_metrics_its_job_wrote(
+        sweep_dir: Path) -> None:
+    """The job number a run writes into metrics.json (as a tsbench run does) is the one
+    the sweep's record gives its launch: a trial that finished as the sweep died is
+    recorded from its folder."""
+    args = [*ARGS, "write_metrics=true", "hydra.sweeper.n_trials=1"]
+    multirun(sweep_dir, *args)
+    died_as_it_finished(sweep_dir, 0)
+    multirun(sweep_dir, *args, "hydra.sweeper.resume=true")
+    (row,) = read_rows(sweep_dir)
+    assert (row["trial"], row["job"], row["error"]) == ("1", "0", ADOPTED)
+    assert json.loads((sweep_dir / "0" / "metrics.json").read_text())[WRITTEN_BY] == 0
+
+
+def test_a_lost_trial_is_not_recorded_from_another_trials_metrics_in_its_folder(
+        sweep_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A subdir that names one folder for two points (``kind_${kind}`` while ``x`` is
+    searched): trial 1 finished there, trial 2 started there (its overrides.yaml over trial
+    1's) and died with the sweep. The resume took trial 1's metrics.json for trial 2's
+    result, with trial 1's objective; it runs trial 2 again."""
+    args = [*ARGS, "write_metrics=true", "hydra.sweeper.n_initial_points=2",
+            "hydra.sweep.subdir=kind_${kind}"]
+    monkeypatch.setenv("QUAD_INTERRUPT_AT_JOB", "1")
+    with pytest.raises(KeyboardInterrupt):
+        multirun(sweep_dir, *args)
+    monkeypatch.delenv("QUAD_INTERRUPT_AT_JOB")
+    assert Record(sweep_dir / "record").subdir(1) == "kind_a"  # where job 0 finished
+
+    multirun(sweep_dir, *args, "hydra.sweeper.resume=true")
+    rows = read_rows(sweep_dir)
+    assert [(r["trial"], r["job"], r["error"]) for r in rows] == [
+        ("1", "0", ""), ("2", "2", "relaunched: job 1 died with the sweep")]
+    relaunched = json.loads((sweep_dir / rows[1]["job_dir"] / "result.json").read_text())
+    assert float(rows[1]["objective"]) == pytest.approx(relaunched["value"])
+    assert rows[1]["objective"] != rows[0]["objective"]
+
+
+def test_a_subdir_that_names_one_folder_for_every_trial_is_refused(sweep_dir: Path) -> None:
+    """``hydra.sweep.subdir=fixed`` over two trials: each would write over the other's
+    files. Refused before any trial, with the fix; one trial may keep the folder it names
+    (test_a_relaunched_trial_runs_in_a_folder_of_its_own)."""
+    with pytest.raises(SystemExit) as caught:
+        multirun(sweep_dir, *ARGS, "hydra.sweep.subdir=fixed")
+    error = user_error(caught)
+    assert isinstance(error, ConfigError) and error.field == "hydra.sweep.subdir"
+    assert "names one folder for all 2 trials" in str(error)
+    assert "hydra.sweep.subdir='fixed_${hydra.job.num}'" in str(error)
+    assert not sweep_dir.exists()
+
+
+@pytest.mark.parametrize("subdir, warned", [
+    ("kind_${kind}", True),  # x is searched too: two points of one kind share a folder
+    ("x_${x}", False),
+    ("${hydra.job.override_dirname}", False),
+    ("kind_${hydra:job.num}", False),
+])
+def test_a_subdir_that_may_share_a_folder_between_points_is_warned_of_once(
+        sweep_dir: Path, caplog: pytest.LogCaptureFixture, subdir: str, warned: bool) -> None:
+    """A subdir naming neither the job number nor each searched parameter: one warning
+    line, naming the fix, as the sweep starts (what it resolves to is known only in the
+    jobs, so the sweep runs)."""
+    caplog.set_level(logging.WARNING, logger="tsbench.search")
+    multirun(sweep_dir, *ARGS, f"hydra.sweep.subdir={subdir}")
+    said = [r.getMessage() for r in caplog.records if "hydra.sweep.subdir" in r.getMessage()]
+    assert said == ([f"hydra.sweep.subdir={subdir} may name one folder for trials at "
+                     "different points (it names neither the job number nor x): they would "
+                     "write over each other's files; use "
+                     f"hydra.sweep.subdir='{subdir}_${{hydra.job.num}}'"] if warned else [])
+    assert len(read_rows(sweep_dir)) == 2

@@ -7,13 +7,15 @@ stopped or killed, its result not yet back, has neither: a resume took it for lo
 it again into a new job folder, leaving two finished folders for one trial (and its compute
 spent twice). ``metrics.json`` is written last, once training and scoring are done; a run
 broken off by a signal or killed writes none (Lightning raises on SIGTERM and Ctrl-C, and
-a stopped sweep kills its workers), so a folder that holds one, run with the launch's
-point, holds a trial that ended by its own rules: its row is read from there, as the sweep
+a stopped sweep kills its workers), so a folder that holds one written by the launch's own
+job (its ``hydra_job``: :func:`~tsbench.search.job_folder.written_by`), run with the
+launch's point, holds a trial that ended by its own rules: its row is read from there, as the sweep
 would have recorded it, with the pruning rule's mark where one stopped it. The folder is the
 one the job noted as it started, under any ``hydra.sweep.subdir``
 (:mod:`tsbench.search.job_folder`). A launch whose folder holds no finished run of its
-point (broken off, another task's folder, a job of an older tsbench whose folders are not
-named by job number) is launched again as before. The running sweep reads a folder the
+own (broken off; another job's ``metrics.json``, left in a folder that a subdir without the
+job number gave to several points; a run of an older tsbench, which named no job; a job
+whose folder was noted by none) is launched again as before. The running sweep reads a folder the
 same way for a trial whose launch raised after it finished (its batch broken off by another
 trial's killed worker: :mod:`tsbench.search.loop`).
 """
@@ -31,6 +33,7 @@ from typing import Any
 import yaml
 
 from tsbench.rundir import HYDRA_OVERRIDES, METRICS
+from tsbench.search.job_folder import WRITTEN_BY
 from tsbench.search.loop import earlier_notes
 from tsbench.search.names import TRIALS_FILE
 from tsbench.search.record import Launch, Record
@@ -47,7 +50,8 @@ def finished_trial(launch: Launch, point: list[Scalar], sweep_dir: Path,
                    subdir: str | None, space: SearchSpace, record: Record, pruning: bool,
                    note: str = ADOPTED) -> Trial | None:
     """``launch``'s trial as its job folder ``<sweep_dir>/<subdir>`` holds it, finished (its
-    ``metrics.json`` with a finite objective, run with ``point``'s overrides), its row
+    ``metrics.json`` written by the launch's job, with a finite objective, run with
+    ``point``'s overrides), its row
     marked with ``note`` (also used by the sweep for a trial whose launch failed after it
     finished: :mod:`tsbench.search.loop`); None where it holds none (or ``subdir`` is None:
     no folder known), or a pruned run whose mark the record lacks (a resume=force that
@@ -58,6 +62,8 @@ def finished_trial(launch: Launch, point: list[Scalar], sweep_dir: Path,
     metrics = _read(folder / METRICS, json.loads)
     ran = _read(folder / HYDRA_OVERRIDES, yaml.safe_load)
     if not isinstance(metrics, dict) or not isinstance(ran, list):
+        return None
+    if metrics.get(WRITTEN_BY) != launch.job:  # another job's, or a run that named none
         return None
     objective = _finite(metrics.get("objective"))
     if objective is None or not set(space.overrides(point)) <= set(map(str, ran)):

@@ -18,6 +18,16 @@ the new run wrote among the old one's partial files (a checkpoint, a log, a cut 
 ``metrics.json``, which a resume could take for the new launch's result). Such a
 launch gets a folder of its own, ``<subdir>_job<n>`` (:meth:`JobFolders.own_folder`), and
 the earlier folder stays as it was.
+
+A folder may still hold another job's files: a subdir that names one folder for several
+points (``kind_${kind}`` while ``x`` is searched too) gives each trial the folder of the last
+one, and a job that died there left its own ``.hydra/overrides.yaml`` beside the other
+job's ``metrics.json``. A run therefore writes into ``metrics.json`` the job that wrote it
+(:func:`written_by`), and a resume takes the file for a launch's result only where that
+launch wrote it (:mod:`tsbench.search.adopt`): the job number, given by the sweeper and
+known inside the run, tells apart what a file's time does not (a coarse NFS clock, two
+jobs side by side in one folder). The subdirs that give each point a folder of its own
+are checked as the sweep starts (:mod:`tsbench.search.subdir_check`).
 """
 
 from __future__ import annotations
@@ -35,6 +45,26 @@ from tsbench.search.record import Record
 NUMBERED = "${hydra.job.num}"
 #: What a subdir holds where each job's folder is its own (one job number, one folder).
 JOB_NUMBER = "hydra.job.num"
+#: The ``metrics.json`` entry naming the Hydra job that wrote it (a multirun's job only).
+WRITTEN_BY = "hydra_job"
+
+
+def written_by() -> dict[str, int]:
+    """``{"hydra_job": n}`` in job ``n`` of a Hydra multirun (for its ``metrics.json``:
+    a resume adopts a folder's result only from the launch that wrote it); else empty (a
+    single run: Hydra gives it no job number)."""
+    if not HydraConfig.initialized():
+        return {}
+    number = OmegaConf.select(HydraConfig.get(), "job.num", default=None)
+    return {} if number is None else {WRITTEN_BY: int(number)}
+
+
+def written_subdir(config: DictConfig) -> str | None:
+    """``hydra.sweep.subdir`` of ``config`` as written, unresolved; None where it has none."""
+    sweep = OmegaConf.select(config, "hydra.sweep", default=None)
+    subdir = None if sweep is None else OmegaConf.to_container(
+        sweep, resolve=False).get("subdir")
+    return None if subdir is None else str(subdir)
 
 
 class NotedFolder:
@@ -62,10 +92,7 @@ class JobFolders:
 
     @classmethod
     def of(cls, config: DictConfig, sweep_dir: Path, record: Record) -> JobFolders:
-        sweep = OmegaConf.select(config, "hydra.sweep", default=None)
-        subdir = None if sweep is None else OmegaConf.to_container(
-            sweep, resolve=False).get("subdir")
-        return cls(sweep_dir, record, None if subdir is None else str(subdir))
+        return cls(sweep_dir, record, written_subdir(config))
 
     @property
     def numbered(self) -> bool:

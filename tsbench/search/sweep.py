@@ -24,10 +24,10 @@ Resume contract (``hydra.sweeper.resume=true``, same ``hydra.sweep.dir``):
   log and the relaunched trial's row says ``relaunched: job <n> died with the sweep`` (a
   trial a resume had launched again, below, keeps its earlier row until then);
 - but such a trial that finished as the sweep died, its result not yet back (its job
-  folder holds the ``metrics.json`` of its point, which a run broken off by a signal or
-  killed never writes), is recorded from that folder (its row says ``recorded by the
-  resume: it finished as the sweep died``) and told to the optimizer last, not launched
-  again (:mod:`tsbench.search.adopt`);
+  folder holds the ``metrics.json`` of its point written by its own job, which a run
+  broken off by a signal or killed never writes), is recorded from that folder (its row
+  says ``recorded by the resume: it finished as the sweep died``) and told to the
+  optimizer last, not launched again (:mod:`tsbench.search.adopt`);
 - trials that ``max_seconds`` stopped short of their budget (``stop_at_max_seconds``: no
   rule judged them) are launched again in the same way: they leave the record and are
   told to the optimizer when their new launch ends, whose row says ``resumed: job <n>
@@ -75,7 +75,7 @@ from tsbench.search.adopt import ADOPTED, finished_trial, record_adopted
 from tsbench.search.checked import tell_checked
 from tsbench.search.constraints import ConstraintSet, build_constraints
 from tsbench.search.definition import check_resume, definition, random_state, write_definition
-from tsbench.search.job_folder import JobFolders, NotedFolder
+from tsbench.search.job_folder import JobFolders, NotedFolder, written_subdir
 from tsbench.search.loop import Earlier, Loop, Plotter, Relaunch
 from tsbench.search.names import (
     DEFINITION_FILE,
@@ -91,6 +91,7 @@ from tsbench.search.report import WarmStart, absolute_paths, program, python_pat
 from tsbench.search.seed_refusal import refuse_seed
 from tsbench.search.settings import SweepSettings, check_initial_points, check_settings
 from tsbench.search.space import Scalar, SearchSpace, parse_space
+from tsbench.search.subdir_check import check_subdir
 from tsbench.search.timing import TimedTask
 from tsbench.search.trials import FAILED, Trial, read_trials, trial_label
 from tsbench.search.validate import (
@@ -222,6 +223,10 @@ class SkoptSweep(Sweeper):
                   for key, value in self.settings.params.items()}
         arguments = [absolute_paths(line) for line in arguments]
         space = parse_space(params, arguments, parser)
+        check_subdir(written_subdir(self.config), [p.key.lstrip("+") for p in space.params],
+                     OmegaConf.select(self.config, "hydra.job.config.override_dirname."
+                                      "exclude_keys", default=None) or [],
+                     self.settings.n_trials)
         # as written: a line such as hydra.sweep.subdir=${hydra.job.num} is no value to resolve
         hydra_lines = list(map(str, OmegaConf.to_container(self.config.hydra.overrides.hydra,
                                                            resolve=False)))

@@ -13,6 +13,7 @@ from pytorch_lightning.loggers import CSVLogger, Logger, TensorBoardLogger
 from tsbench.data.loading import data_name
 from tsbench.errors import ConfigError
 from tsbench.rundir import ARTIFACTS, LOGS, METRICS, TENSORBOARD
+from tsbench.search.job_folder import WRITTEN_BY
 from tsbench.tracking.mlflow_run import MlflowRunLogger
 from tsbench.tracking.tensorboard_run import TensorBoardRunLogger
 from tsbench.tracking.wandb_run import WandbRunLogger, wandb_logger
@@ -79,8 +80,9 @@ def _mlflow_logger(cfg: Any, run_dir: Path) -> Logger:
     return logger
 
 
-#: Entries of metrics.json that are settings, not measurements (the config has them).
-NOT_MEASURED = ("seed", "threads", "step")
+#: Entries of metrics.json that are settings, not measurements (the config has them), and
+#: the Hydra job that wrote it (a resume's check).
+NOT_MEASURED = ("seed", "threads", "step", WRITTEN_BY)
 
 
 def log_final_metrics(logger: Logger | bool, metrics: dict[str, Any], cfg: Any) -> None:

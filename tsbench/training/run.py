@@ -25,6 +25,7 @@ from tsbench.models.build import check_model_settings, model_class
 from tsbench.models.layers.kernels import fast_kernels
 from tsbench.models.recursive import strategy_step
 from tsbench.rundir import FORECAST_PLOT, write_config, write_metrics, write_protocol
+from tsbench.search.job_folder import written_by
 from tsbench.search.names import REFIT_IN_SEARCH
 from tsbench.training.allocator import release_gpu_memory, run_memory
 from tsbench.training.crossval import clean_folds, cross_validate, fold_blocks, refit_and_score
@@ -198,6 +199,7 @@ def _logged_run(cfg: DictConfig, series: Series, borders: Borders, run_dir: Path
             log.warning(warmup_warning(stopped.warmup))
         metrics = pruned_metrics(cfg, run_dir, stopped, threads)
         metrics["run_seconds"] = round(time.perf_counter() - began, 3)  # as a finished run's
+        metrics.update(written_by())  # a resume adopts it for this job only
         card = pruned_card(cfg, series, borders, metrics, run_dir)
         write_protocol(run_dir, card)
         log_protocol(logger, card)  # its tracker run says how it was stopped, and closes
@@ -212,6 +214,7 @@ def _logged_run(cfg: DictConfig, series: Series, borders: Borders, run_dir: Path
                    strategy="direct" if step is None else "recursive")
     # reading, training, scoring: the process's start left out (a sweep's trials share one)
     metrics["run_seconds"] = round(time.perf_counter() - began, 3)
+    metrics.update(written_by())  # a resume adopts it for this job only
     if overruns := metrics.pop(WARMUP_KEY, None):  # the log's, not a metric
         log.warning(warmup_warning(overruns))
     if undefined := metrics.pop(MASE_KEY, None):  # the log's, not a metric

@@ -8,7 +8,9 @@ environment variable, which a joblib worker reused from an earlier sweep would n
 ``QUAD_BROKEN=1`` makes every trial raise OSError (a fault of the machine, not of the
 settings). Job ``slow_job`` sleeps ``slow_sleep``
 seconds instead of ``sleep``; job ``fail_job`` raises ValueError. Each trial writes ``result.json``
-(value, pid, start, end, value types, epochs run, pruned epoch) to its job directory.
+(value, pid, start, end, value types, epochs run, pruned epoch) to its job directory;
+``write_metrics`` makes a trial that returns a value also write ``metrics.json`` last, as a
+tsbench run does (its objective, run seconds and the Hydra job that wrote it).
 
 ``epochs`` > 0 makes it a trainable stand-in: epoch ``e`` (after ``epoch_sleep`` seconds)
 has the loss ``value * (1 + curve / e)``, which falls towards ``value``, reported to a
@@ -29,6 +31,8 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
+from tsbench.rundir import METRICS
+from tsbench.search.job_folder import written_by
 from tsbench.search.pruning import BLOCK, Reporter
 
 KIND_COST = {"a": 0.0, "b": 0.5, "c": 1.0}
@@ -65,7 +69,11 @@ def objective(cfg: DictConfig) -> float | None:
         if cfg.fail_mode == "raise":
             raise ValueError(f"value {value:.3f} is above fail_above")
         return math.nan if cfg.fail_mode == "return_nan" else None
-    return -returned if cfg.negate else returned
+    result = -returned if cfg.negate else returned
+    if cfg.write_metrics:
+        metrics = {"objective": result, "run_seconds": time.time() - start, **written_by()}
+        (out / METRICS).write_text(json.dumps(metrics))
+    return result
 
 
 def train(cfg: DictConfig, value: float) -> tuple[float, int, int | None]:
