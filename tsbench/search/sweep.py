@@ -69,11 +69,11 @@ from hydra.plugins.sweeper import Sweeper
 from hydra.types import HydraContext, RunMode, TaskFunction
 from omegaconf import DictConfig, OmegaConf
 
-from tsbench.atomic import write_text
+from tsbench.atomic import remove_leftovers, write_text
 from tsbench.counted import counted
 from tsbench.errors import ConfigError
 from tsbench.folder_lock import held
-from tsbench.search import faults, slots
+from tsbench.search import faults, plots, slots
 from tsbench.search.adopt import ADOPTED, finished_trial, record_adopted
 from tsbench.search.checked import tell_checked
 from tsbench.search.constraints import ConstraintSet, build_constraints
@@ -81,6 +81,7 @@ from tsbench.search.definition import check_resume, definition, random_state, wr
 from tsbench.search.job_folder import JobFolders, NotedFolder
 from tsbench.search.loop import Earlier, Loop, Plotter, Relaunch
 from tsbench.search.names import (
+    BEST_FILE,
     DEFINITION_FILE,
     LOCK_FILE,
     MULTIRUN_FILE,
@@ -141,6 +142,7 @@ class SkoptSweep(Sweeper):
         with contextlib.ExitStack() as lock:
             if sweep_dir.is_dir():  # before its records are read: another sweep may run there
                 lock.enter_context(_held(sweep_dir))
+                _remove_leftovers(sweep_dir)
             return self._sweep(space, constraints, refill, sweep_dir, lock)
 
     def _sweep(self, space: SearchSpace, constraints: ConstraintSet, refill: bool,
@@ -379,6 +381,18 @@ def _held(sweep_dir: Path) -> contextlib.AbstractContextManager[None]:
         f"hydra.sweeper: another sweep (pid {pid}) is running in {sweep_dir} -> wait for it "
         f"to end, or stop it (kill -INT {pid}), then resume with the same command and "
         "hydra.sweeper.resume=true"))
+
+
+def _remove_leftovers(sweep_dir: Path) -> None:
+    """Remove the hidden temporary files that a sweep killed while writing its own files
+    (trials.csv, best.yaml, the plots, ...) left at the top of ``sweep_dir`` (never under
+    its record or job folders, whose writers may be other processes): with the lock held,
+    no other sweep writes them."""
+    names = (TRIALS_FILE, BEST_FILE, DEFINITION_FILE, MULTIRUN_FILE, *plots.PLOTS)
+    removed = remove_leftovers(sweep_dir, names)
+    if removed:
+        log.info("removed %s left by a killed sweep in %s",
+                 counted(len(removed), "temporary file"), sweep_dir)
 
 
 def _record_dir(config: DictConfig) -> Path:
