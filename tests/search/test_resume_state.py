@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -243,7 +244,8 @@ def died_in_batch(sweep: Path, jobs: tuple[int, ...], finished: int | None) -> N
 
 @pytest.mark.parametrize("finished", [2, 3])
 def test_a_batch_split_by_a_resume_is_replayed_as_it_ran(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, finished: int) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+        finished: int) -> None:
     """Two at a time on joblib, the sweep dies in the batch of jobs 2-3 (trials 3-4) as job
     ``finished`` had written its metrics.json and the other still ran. The resume records
     the finished trial from its folder and runs the other again alone (its free slot
@@ -259,7 +261,8 @@ def test_a_batch_split_by_a_resume_is_replayed_as_it_ran(
     multirun(cut, *args[:-1], "hydra.sweeper.n_trials=4")
     died_in_batch(cut, (2, 3), finished)
 
-    multirun(cut, *args, "hydra.sweeper.resume=true")
+    with caplog.at_level(logging.INFO):
+        multirun(cut, *args, "hydra.sweeper.resume=true")
     multirun(cut, *args, "hydra.sweeper.resume=true")  # nothing left to run: a replay
     whole, resumed = read_rows(tmp_path / "whole"), read_rows(cut)
     assert len(whole) == 6 and points(resumed) == points(whole)
@@ -270,6 +273,9 @@ def test_a_batch_split_by_a_resume_is_replayed_as_it_ran(
     assert (launches[4].trial, launches[4].batch) == (lost + 1, 4)
     assert [launches[job].batch for job in (5, 6)] == [5, 5]
     assert launches[finished].ended == launches[4].ended  # told together
+    assert ("the batch of Hydra job #2 is replayed as it ran: 1 trial again alone, then "
+            f"recorded and told with trial {finished + 1} (Hydra job #{finished}), which "
+            f"finished as the sweep died (read from {cut / str(finished)})") in caplog.text
 
 
 def test_a_split_batch_killed_again_in_its_replay_is_replayed_again(

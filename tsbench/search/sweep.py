@@ -196,7 +196,8 @@ class SkoptSweep(Sweeper):
         write_definition(sweep_dir, current)
         assert self.hydra_context is not None
         tell_checked(self.hydra_context.callbacks, self.config)  # an MLflow parent opens
-        self._log_start(space, sweep_dir, len(trials), relaunch, refill)
+        self._log_start(space, sweep_dir, len(trials), relaunch, refill,
+                        [t for t, _ in held])
         loop = Loop(
             settings=s,
             space=space,
@@ -301,7 +302,7 @@ class SkoptSweep(Sweeper):
 
     def _log_start(
         self, space: SearchSpace, sweep_dir: Path, n_recorded: int, relaunch: list[Relaunch],
-        refill: bool,
+        refill: bool, held: list[Trial],
     ) -> None:
         s = self.settings
         model = "random" if s.mode == "random" else f"bayes {s.base_estimator}/{s.acq_func}"
@@ -361,8 +362,10 @@ class SkoptSweep(Sweeper):
         replayed = [r for r in relaunch if r.replays is not None]
         if replayed:
             log.info("  the batch of Hydra job #%d is replayed as it ran: %s again alone, "
-                     "then told with its finished ones", replayed[0].replays,
-                     counted(len(replayed), "trial"))
+                     "then recorded and told with %s, which finished as the sweep died "
+                     "(read from %s)", replayed[0].replays, counted(len(replayed), "trial"),
+                     ", ".join(trial_label(t.number, t.job) for t in held),
+                     ", ".join(str(sweep_dir / t.job_dir) for t in held))
         workers = OmegaConf.select(self.config, "hydra.launcher.n_jobs", default=None)
         if isinstance(workers, int) and workers > s.n_jobs:
             log.info("  hydra.launcher.n_jobs=%d, but hydra.sweeper.n_jobs=%d trials run at "
