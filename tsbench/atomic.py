@@ -11,10 +11,19 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
+
+#: How a temporary file beside its target ends (it begins with ``_prefix(name)``).
+_SUFFIX = ".tmp"
+
+
+def _prefix(name: str) -> str:
+    """The start of the temporary files' names beside the file ``name`` (hidden)."""
+    return f".{name}."
+
 
 #: The process's umask, read once at import (setting it to read it is not thread-safe).
 _UMASK = os.umask(0)
@@ -27,7 +36,7 @@ def atomic_path(path: Path) -> Iterator[Path]:
     permissions of a file ``open`` would create (``mkstemp`` makes it owner-only, which
     would hide results from the colleagues sharing a cluster's folder)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=_prefix(path.name), suffix=_SUFFIX, dir=path.parent)
     os.fchmod(fd, 0o666 & ~_UMASK)
     os.close(fd)
     try:
@@ -59,3 +68,16 @@ def write_json(path: Path, payload: dict[str, Any]) -> None:
 def write_bytes(path: Path, data: bytes) -> None:
     with atomic_path(path) as tmp:
         tmp.write_bytes(data)
+
+
+def remove_leftovers(folder: Path, names: Iterable[str]) -> list[Path]:
+    """Remove the temporary files that writes of the files ``names`` in ``folder`` (its top
+    level only) left behind when their process was killed mid-write, and return them.
+    Only for a caller that holds the folder's lock: another writer's file is no leftover."""
+    prefixes = tuple(_prefix(name) for name in names)
+    removed = []
+    for path in sorted(folder.iterdir()) if folder.is_dir() else []:
+        if path.name.startswith(prefixes) and path.name.endswith(_SUFFIX) and path.is_file():
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed

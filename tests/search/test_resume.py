@@ -327,3 +327,25 @@ def test_a_resume_that_launches_nothing_says_how_to_go_on(
     assert ("resume: the 2 recorded trials reach n_trials=2, so no trial is launched -> raise "
             "hydra.sweeper.n_trials to go on") in caplog.text
     assert len(read_rows(sweep_dir)) == 2
+
+
+def test_a_resume_removes_the_temporary_files_a_killed_sweep_left_at_its_top(
+        sweep_dir: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A sweep killed while writing its plots or trials.csv leaves their hidden temporary
+    files (``.convergence.png.<random>.tmp``) in its folder, more with every kill. The
+    next sweep there removes those at the folder's top, and only the temporary files of
+    the sweep's own files: other files, and any under record/ or a job folder (written by
+    trials, which may run elsewhere), stay."""
+    args = [*SPACE, "hydra.sweeper.n_initial_points=2"]
+    multirun(sweep_dir, *args, "hydra.sweeper.n_trials=2")
+    left = [".convergence.png.k3j_x1.tmp", ".objective.png.a8.tmp", ".trials.csv.q0.tmp",
+            ".best.yaml.zz.tmp"]
+    kept = [".notes.txt.ab.tmp", ".convergence.png.ab.part", "record/jobs/.0.json.ab.tmp",
+            "0/.convergence.png.ab.tmp"]
+    for name in [*left, *kept]:
+        (sweep_dir / name).write_bytes(b"half a file")
+    with caplog.at_level(logging.INFO):
+        multirun(sweep_dir, *args, "hydra.sweeper.n_trials=3", "hydra.sweeper.resume=true")
+    assert len(read_rows(sweep_dir)) == 3
+    assert [name for name in [*left, *kept] if (sweep_dir / name).exists()] == kept
+    assert f"removed 4 temporary files left by a killed sweep in {sweep_dir}" in caplog.text

@@ -6,7 +6,9 @@ public interface: Hydra multiruns with ``hydra.sweeper.resume=true`` on the same
 
 from __future__ import annotations
 
+import csv
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -20,6 +22,7 @@ from tests.conftest import ROOT
 from tests.search.conftest import APP, BASE, multirun, read_rows
 from tsbench.search import sweep as sweep_module
 from tsbench.search.optimizer import make_optimizer
+from tsbench.search.record import Record
 
 SPACE = ["x=interval(-1.0, 1.0)", "n=range(1, 6)", "kind=a,b,c"]
 INITIAL = 4
@@ -196,3 +199,99 @@ def test_a_job_directory_the_record_does_not_know_is_left_alone(tmp_path: Path) 
     rows = read_rows(sweep)
     assert [(r["job"], r["job_dir"]) for r in rows] == [("0", "0"), ("1", "1"), ("3", "3")]
     assert file_states(stray) == before
+
+
+JOBLIB_BATCH = ["hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "hydra.sweeper.n_jobs=2",
+                "hydra.sweeper.schedule=batch"]
+
+
+def kept_optimizers(monkeypatch: pytest.MonkeyPatch) -> list:
+    """The optimizer of every sweep run from now on, in order."""
+    optimizers: list = []
+
+    def keep(*args: object, **kwargs: object) -> object:
+        optimizers.append(make_optimizer(*args, **kwargs))
+        return optimizers[-1]
+
+    monkeypatch.setattr(sweep_module, "make_optimizer", keep)
+    return optimizers
+
+
+def told(optimizer: object) -> list[tuple[list[str], float]]:
+    """What ``optimizer`` was told, in order."""
+    return [(list(map(str, x)), y) for x, y in zip(optimizer.Xi, optimizer.yi, strict=True)]
+
+
+def died_in_batch(sweep: Path, jobs: tuple[int, ...], finished: int | None) -> None:
+    """Leave ``sweep`` as a sweep killed while ``jobs`` ran leaves it, job ``finished``
+    having written its metrics.json: their trials have no row and their launches no end."""
+    if finished is not None:
+        ran = json.loads((sweep / str(finished) / "result.json").read_text())
+        (sweep / str(finished) / "metrics.json").write_text(json.dumps(
+            {"objective": ran["returned"], "run_seconds": ran["end"] - ran["start"]}))
+    numbers = set()
+    for job in jobs:
+        path = sweep / "record" / "jobs" / f"{job}.json"
+        launch = json.loads(path.read_text())
+        numbers.add(str(launch["trial"]))
+        path.write_text(json.dumps({**launch, "ended": None, "status": "running"}))
+    rows = read_rows(sweep)
+    with open(sweep / "trials.csv", "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(r for r in rows if r["trial"] not in numbers)
+
+
+@pytest.mark.parametrize("finished", [2, 3])
+def test_a_batch_split_by_a_resume_is_replayed_as_it_ran(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+        finished: int) -> None:
+    """Two at a time on joblib, the sweep dies in the batch of jobs 2-3 (trials 3-4) as job
+    ``finished`` had written its metrics.json and the other still ran. The resume records
+    the finished trial from its folder and runs the other again alone (its free slot
+    idle), tells the two together in their batch's order, then asks for trials 5-6 as the
+    uninterrupted sweep did; a later resume tells them so again. Told at once, the
+    finished trial left the relaunch to run beside a new point, and every later point
+    differed."""
+    optimizers = kept_optimizers(monkeypatch)
+    args = [*SPACE, *JOBLIB_BATCH, "hydra.sweeper.n_initial_points=2",
+            "hydra.sweeper.n_trials=6"]
+    multirun(tmp_path / "whole", *args)
+    cut = tmp_path / "cut"
+    multirun(cut, *args[:-1], "hydra.sweeper.n_trials=4")
+    died_in_batch(cut, (2, 3), finished)
+
+    with caplog.at_level(logging.INFO):
+        multirun(cut, *args, "hydra.sweeper.resume=true")
+    multirun(cut, *args, "hydra.sweeper.resume=true")  # nothing left to run: a replay
+    whole, resumed = read_rows(tmp_path / "whole"), read_rows(cut)
+    assert len(whole) == 6 and points(resumed) == points(whole)
+    assert [r["objective"] for r in resumed] == [r["objective"] for r in whole]
+    assert told(optimizers[2]) == told(optimizers[0]) == told(optimizers[3])
+    launches = {la.job: la for la in Record(cut / "record").launches()}
+    lost = 5 - finished  # the other job of the batch: its trial ran again as job 4, alone
+    assert (launches[4].trial, launches[4].batch) == (lost + 1, 4)
+    assert [launches[job].batch for job in (5, 6)] == [5, 5]
+    assert launches[finished].ended == launches[4].ended  # told together
+    assert ("the batch of Hydra job #2 is replayed as it ran: 1 trial again alone, then "
+            f"recorded and told with trial {finished + 1} (Hydra job #{finished}), which "
+            f"finished as the sweep died (read from {cut / str(finished)})") in caplog.text
+
+
+def test_a_split_batch_killed_again_in_its_replay_is_replayed_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Killed again while the split batch's lost trial ran alone (job 4), the next resume
+    still knows that relaunch for one of batch 2-3's: it runs it alone once more and tells
+    it with the finished trial 3, so trials 5-6 are still the uninterrupted sweep's."""
+    args = [*SPACE, *JOBLIB_BATCH, "hydra.sweeper.n_initial_points=2"]
+    multirun(tmp_path / "whole", *args, "hydra.sweeper.n_trials=6")
+    cut = tmp_path / "cut"
+    multirun(cut, *args, "hydra.sweeper.n_trials=4")
+    died_in_batch(cut, (2, 3), 2)
+    multirun(cut, *args, "hydra.sweeper.n_trials=4", "hydra.sweeper.resume=true")
+    died_in_batch(cut, (2, 4), None)  # trial 3 held back, trial 4 running again as job 4
+    multirun(cut, *args, "hydra.sweeper.n_trials=6", "hydra.sweeper.resume=true")
+    whole, resumed = read_rows(tmp_path / "whole"), read_rows(cut)
+    assert points(resumed) == points(whole)
+    assert [(r["trial"], r["job"]) for r in resumed] == [
+        ("1", "0"), ("2", "1"), ("3", "2"), ("4", "5"), ("5", "6"), ("6", "7")]

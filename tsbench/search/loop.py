@@ -41,7 +41,7 @@ from tsbench.search.job_folder import JobFolders
 from tsbench.search.names import BEST_FILE, TRIALS_FILE
 from tsbench.search.proposer import Proposer
 from tsbench.search.pruning import trial_overrides
-from tsbench.search.record import Launch, Record
+from tsbench.search.record import Launch, Record, told_order
 from tsbench.search.settings import SweepSettings
 from tsbench.search.slots import Slots
 from tsbench.search.space import Scalar, SearchSpace
@@ -66,6 +66,9 @@ class Relaunch:
     number: int
     point: list[Scalar]
     earlier: Earlier
+    # The batch (its first job) this lost trial ran in, split by the resume: relaunched
+    # with its other lost trials alone, told with its finished ones (``Loop``'s ``held``).
+    replays: int | None = None
 
 
 #: ``launch``'s trial as its job folder holds it, finished, its row marked with the note
@@ -99,6 +102,7 @@ class Loop:
         plotter: Plotter,
         trials: list[Trial],
         relaunch: list[Relaunch],
+        held: list[tuple[Trial, Launch]],
         first_job: int,
         refill: bool,
         from_folder: FromFolder,
@@ -119,8 +123,10 @@ class Loop:
         self.folders = folders  # a failed launch's row names its folder, which holds its log
         self.warm = warm  # its best is named where it beats this sweep's
         self.trials = trials
-        self.recorded_jobs = {t.job for t in trials}  # the failure rate counts the others
+        # the failure rate counts the others
+        self.recorded_jobs = {t.job for t in trials} | {t.job for t, _ in held}
         self.relaunch = relaunch
+        self.held = held  # finished trials of a split batch, told with its relaunched ones
         self.launched_before = {r.number for r in relaunch}  # each gets a folder of its own
         self.job = first_job
         self.slots = Slots(launcher) if refill else None
@@ -148,6 +154,8 @@ class Loop:
             ended = self.slots.next()
             self.launched.append([ended.result] if ended.result is not None else [])
             self._ended([self._trial(ended.job, ended.result, ended.error)])
+        if self.held:  # their batch's relaunch never started (max_seconds, an abort)
+            self._ended(self._with_held([]))
         if self.trials:
             self._write_record()
             self.plotter.draw(self.trials)
@@ -173,13 +181,16 @@ class Loop:
         if self._time_spent():
             return False
         free = self.s.n_jobs - len(self.running)
-        want = min(free, self.s.n_trials - len(self.trials) - len(self.running))
+        want = min(free, self.s.n_trials - len(self.trials) - len(self.running)
+                   - len(self.held))
         if want <= 0:
             return False
-        again = self.relaunch[:want]
-        self.relaunch = self.relaunch[want:]
+        replayed = [r for r in self.relaunch if r.replays is not None]
+        again = (replayed or self.relaunch)[:want]
+        taken = {r.number for r in again}
+        self.relaunch = [r for r in self.relaunch if r.number not in taken]
         fresh: list[list[Scalar]] = []
-        if want > len(again) and not self.exhausted:
+        if not replayed and want > len(again) and not self.exhausted:
             pending = [r.point for r in self.running.values()] + [r.point for r in again]
             fresh = self.proposer.ask(want - len(again), pending)
             if len(fresh) < want - len(again):
@@ -194,7 +205,7 @@ class Loop:
             starts.append((self.number, point, Earlier()))
             self.number += 1
         if starts:
-            self._launch(starts)
+            self._launch(starts, replayed[0].replays if replayed else None)
         return bool(starts)
 
     def _time_spent(self) -> bool:
@@ -213,7 +224,10 @@ class Loop:
             return None
         return time.time() + self.s.max_seconds - self.plotter.elapsed()
 
-    def _launch(self, starts: list[tuple[int, list[Scalar], Earlier]]) -> None:
+    def _launch(self, starts: list[tuple[int, list[Scalar], Earlier]],
+                told_with: int | None = None) -> None:
+        """Launch ``starts``; ``told_with``: they replay that batch, split by the resume,
+        and its held trials are told with them, in that batch's order."""
         overrides = []
         for i, (number, point, _) in enumerate(starts):
             lines = self.space.overrides(point)
@@ -235,7 +249,8 @@ class Loop:
         for job, (number, point, earlier) in zip(jobs, starts, strict=True):
             launch = Launch(number, job, self.space.texts(point), time.time(), earlier.lost,
                             earlier.failed, earlier.cut,
-                            batch=jobs[0] if self.slots is None else None)
+                            batch=jobs[0] if self.slots is None else None,
+                            told_with=told_with)
             self.record.launched(launch)
             self.proposer.mark_seen(point)
             self.running[job] = _Running(launch, point)
@@ -251,10 +266,23 @@ class Loop:
                       "sweep goes on", ", ".join(f"#{job}" for job in jobs),
                       faults.launch_error(error))
             self.launched.append([])
-            self._ended([self._trial(job, None, error) for job in jobs])
+            self._ended(self._with_held([self._trial(job, None, error) for job in jobs]))
             return
         self.launched.append(results)
-        self._ended([self._trial(job, r, None) for job, r in zip(jobs, results, strict=True)])
+        self._ended(self._with_held([self._trial(job, r, None)
+                                     for job, r in zip(jobs, results, strict=True)]))
+
+    def _with_held(self, new: list[Trial]) -> list[Trial]:
+        """``new`` and the held trials of the batch it replays (none held: ``new``), in
+        that batch's order (:func:`tsbench.search.record.told_order`)."""
+        if not self.held:
+            return new
+        for t, launch in self.held:
+            self.running[launch.job] = _Running(launch, t.point)
+        ended = [*new, *(t for t, _ in self.held)]
+        self.held = []
+        order = told_order(self.record.launches())
+        return sorted(ended, key=lambda t: order.get(t.job, t.job))
 
     def _ended(self, new: list[Trial]) -> None:
         """Record, tell and log ended trials (a whole batch is told at once)."""

@@ -41,6 +41,11 @@ OBJECTIVE_GRID = {"n_points": 10, "n_samples": 100}
 SECONDS_PER_PANEL = 0.035
 
 
+#: The plots, redrawn in the sweep folder as trials end.
+CONVERGENCE, EVALUATIONS, OBJECTIVE = "convergence.png", "evaluations.png", "objective.png"
+PLOTS = (CONVERGENCE, EVALUATIONS, OBJECTIVE)
+
+
 def panels(n_dims: int) -> int:
     """How many panels the plots of ``n_dims`` dimensions have at most: convergence, and the
     evaluations and partial-dependence matrices (``n_dims`` squared each)."""
@@ -61,14 +66,14 @@ def write_plots(
         optimizer.space,
         models=optimizer.models,
     )
-    _save(directory / "convergence.png", plots.plot_convergence, result,
+    _save(directory / CONVERGENCE, plots.plot_convergence, result,
           "Sweep convergence: best objective (validation loss) so far")
     if optimizer.space.n_dims > 1:
-        _save(directory / "evaluations.png", plots.plot_evaluations, result,
+        _save(directory / EVALUATIONS, plots.plot_evaluations, result,
               "Evaluated points: samples per parameter (diagonal) and pairs",
               size=PANEL_INCHES)
     if optimizer.models:
-        _save(directory / "objective.png", plots.plot_objective, result,
+        _save(directory / OBJECTIVE, plots.plot_objective, result,
               "Partial dependence of the surrogate (log objective with log_objective=true)",
               size=PANEL_INCHES, **OBJECTIVE_GRID)
     return True

@@ -40,7 +40,7 @@ import logging
 import math
 import os
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -71,6 +71,27 @@ class Launch:
     # The first job of the batch it was launched in (``schedule=batch``: asked for and told
     # together); None where refilled one at a time, or logged by an older tsbench.
     batch: int | None = None
+    # A relaunch of the trials of a batch split by a resume (some recorded from their
+    # folders, some lost): the first job of that batch, whose trials it is told with.
+    told_with: int | None = None
+
+    @property
+    def told_in(self) -> int | None:
+        """The batch whose trials this launch's trial is told with (None: alone)."""
+        return self.batch if self.told_with is None else self.told_with
+
+
+def told_order(launches: Sequence[Launch]) -> dict[int, int]:
+    """Each launch's job -> the job its trial first ran in within the batch it is told with:
+    trials told together are told in that order, which is their batch's job order, a
+    relaunch of a batch split by a resume keeping its trial's place (its own job where it
+    was told alone)."""
+    first: dict[tuple[int, int], int] = {}
+    for launch in sorted(launches, key=lambda la: la.job):
+        if launch.told_in is not None:
+            first.setdefault((launch.trial, launch.told_in), launch.job)
+    return {la.job: la.job if la.told_in is None else first[(la.trial, la.told_in)]
+            for la in launches}
 
 
 @dataclass(frozen=True)

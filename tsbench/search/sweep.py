@@ -27,7 +27,10 @@ Resume contract (``hydra.sweeper.resume=true``, same ``hydra.sweep.dir``):
   folder holds the ``metrics.json`` of its point written by its own job, which a run
   broken off by a signal or killed never writes), is recorded from that folder (its row
   says ``recorded by the resume: it finished as the sweep died``) and told to the
-  optimizer last, not launched again (:mod:`tsbench.search.adopt`);
+  optimizer last, not launched again (:mod:`tsbench.search.adopt`); under
+  ``schedule=batch``, where its batch had lost trials too, those run again as a batch of
+  their own (its other slots idle) and the finished ones are held back to be recorded and
+  told with them, as the batch was (:func:`_split_batch`);
 - trials that ``max_seconds`` stopped short of their budget (``stop_at_max_seconds``: no
   rule judged them) are launched again in the same way: they leave the record and are
   told to the optimizer when their new launch ends, whose row says ``resumed: job <n>
@@ -66,11 +69,11 @@ from hydra.plugins.sweeper import Sweeper
 from hydra.types import HydraContext, RunMode, TaskFunction
 from omegaconf import DictConfig, OmegaConf
 
-from tsbench.atomic import write_text
+from tsbench.atomic import remove_leftovers, write_text
 from tsbench.counted import counted
 from tsbench.errors import ConfigError
 from tsbench.folder_lock import held
-from tsbench.search import faults, slots
+from tsbench.search import faults, plots, slots
 from tsbench.search.adopt import ADOPTED, finished_trial, record_adopted
 from tsbench.search.checked import tell_checked
 from tsbench.search.constraints import ConstraintSet, build_constraints
@@ -78,6 +81,7 @@ from tsbench.search.definition import check_resume, definition, random_state, wr
 from tsbench.search.job_folder import JobFolders, NotedFolder, written_subdir
 from tsbench.search.loop import Earlier, Loop, Plotter, Relaunch
 from tsbench.search.names import (
+    BEST_FILE,
     DEFINITION_FILE,
     LOCK_FILE,
     MULTIRUN_FILE,
@@ -86,7 +90,7 @@ from tsbench.search.names import (
 )
 from tsbench.search.optimizer import make_optimizer
 from tsbench.search.proposer import Proposer
-from tsbench.search.record import RECORD_DIR, Launch, Record
+from tsbench.search.record import RECORD_DIR, Launch, Record, told_order
 from tsbench.search.report import WarmStart, absolute_paths, program, python_path
 from tsbench.search.seed_refusal import refuse_seed
 from tsbench.search.settings import SweepSettings, check_initial_points, check_settings
@@ -139,6 +143,7 @@ class SkoptSweep(Sweeper):
         with contextlib.ExitStack() as lock:
             if sweep_dir.is_dir():  # before its records are read: another sweep may run there
                 lock.enter_context(_held(sweep_dir))
+                _remove_leftovers(sweep_dir)
             return self._sweep(space, constraints, refill, sweep_dir, lock)
 
     def _sweep(self, space: SearchSpace, constraints: ConstraintSet, refill: bool,
@@ -160,6 +165,8 @@ class SkoptSweep(Sweeper):
         relaunch, superseded, adopted = (
             _lost(record, trials, space, constraints, finished) if s.resume
             else ([], set(), []))
+        relaunch, adopted, held = (relaunch, adopted, []) if refill else (
+            _split_batch(relaunch, adopted, record))
         recorded = trials
         trials, again = _again([t for t in trials if t.number not in superseded]
                                + [t for t, _ in adopted], s.retry_failed)
@@ -179,7 +186,7 @@ class SkoptSweep(Sweeper):
         teller.tell(warm)  # as the sweep told them: warm-start trials at once, then the rest
         if adopted:  # every check passed: their rows, then their ends, which order the tells
             record_adopted(sweep_dir, record, space, recorded, adopted, s.pruner.on)
-        _replay(proposer, teller, trials, relaunch, record)
+        _replay(proposer, teller, trials, relaunch, record, [t for t, _ in held])
 
         if not sweep_dir.is_dir():  # a new sweep: its folder made once every check passed
             sweep_dir.mkdir(parents=True)
@@ -190,7 +197,8 @@ class SkoptSweep(Sweeper):
         write_definition(sweep_dir, current)
         assert self.hydra_context is not None
         tell_checked(self.hydra_context.callbacks, self.config)  # an MLflow parent opens
-        self._log_start(space, sweep_dir, len(trials), relaunch, refill)
+        self._log_start(space, sweep_dir, len(trials), relaunch, refill,
+                        [t for t, _ in held])
         loop = Loop(
             settings=s,
             space=space,
@@ -204,6 +212,7 @@ class SkoptSweep(Sweeper):
             plotter=Plotter(sweep_dir, optimizer, self.sign, s.plot_share),
             trials=trials,
             relaunch=relaunch,
+            held=held,
             first_job=_next_job(sweep_dir, trials, record),
             refill=refill,
             from_folder=finished,
@@ -298,7 +307,7 @@ class SkoptSweep(Sweeper):
 
     def _log_start(
         self, space: SearchSpace, sweep_dir: Path, n_recorded: int, relaunch: list[Relaunch],
-        refill: bool,
+        refill: bool, held: list[Trial],
     ) -> None:
         s = self.settings
         model = "random" if s.mode == "random" else f"bayes {s.base_estimator}/{s.acq_func}"
@@ -355,6 +364,13 @@ class SkoptSweep(Sweeper):
                          trial_label(r.number, r.earlier.cut[-1]))
             else:
                 log.info("  trial %d has no row in %s: launched again", r.number, TRIALS_FILE)
+        replayed = [r for r in relaunch if r.replays is not None]
+        if replayed:
+            log.info("  the batch of Hydra job #%d is replayed as it ran: %s again alone, "
+                     "then recorded and told with %s, which finished as the sweep died "
+                     "(read from %s)", replayed[0].replays, counted(len(replayed), "trial"),
+                     ", ".join(trial_label(t.number, t.job) for t in held),
+                     ", ".join(str(sweep_dir / t.job_dir) for t in held))
         workers = OmegaConf.select(self.config, "hydra.launcher.n_jobs", default=None)
         if isinstance(workers, int) and workers > s.n_jobs:
             log.info("  hydra.launcher.n_jobs=%d, but hydra.sweeper.n_jobs=%d trials run at "
@@ -373,6 +389,18 @@ def _held(sweep_dir: Path) -> contextlib.AbstractContextManager[None]:
         f"hydra.sweeper: another sweep (pid {pid}) is running in {sweep_dir} -> wait for it "
         f"to end, or stop it (kill -INT {pid}), then resume with the same command and "
         "hydra.sweeper.resume=true"))
+
+
+def _remove_leftovers(sweep_dir: Path) -> None:
+    """Remove the hidden temporary files that a sweep killed while writing its own files
+    (trials.csv, best.yaml, the plots, ...) left at the top of ``sweep_dir`` (never under
+    its record or job folders, whose writers may be other processes): with the lock held,
+    no other sweep writes them."""
+    names = (TRIALS_FILE, BEST_FILE, DEFINITION_FILE, MULTIRUN_FILE, *plots.PLOTS)
+    removed = remove_leftovers(sweep_dir, names)
+    if removed:
+        log.info("removed %s left by a killed sweep in %s",
+                 counted(len(removed), "temporary file"), sweep_dir)
 
 
 def _record_dir(config: DictConfig) -> Path:
@@ -408,8 +436,8 @@ def _lost(record: Record, trials: list[Trial], space: SearchSpace, constraints: 
     for launch in record.launches():
         if launch.ended is None or launch.trial not in ended:
             running.setdefault(launch.trial, []).append(launch)
-        elif launch.batch is not None and ended[launch.trial].job == launch.job:
-            told[launch.batch] = launch.ended
+        elif launch.told_in is not None and ended[launch.trial].job == launch.job:
+            told[launch.told_in] = launch.ended
     relaunch, superseded, adopted = [], set(), []
     for number, launches in sorted(running.items()):
         row = ended.get(number)
@@ -417,7 +445,7 @@ def _lost(record: Record, trials: list[Trial], space: SearchSpace, constraints: 
             for launch in launches:  # died between its row and its end entry: it did end,
                 # told with its batch (the sweep died between their end entries), else
                 # last, with the others so
-                at = now if launch.batch is None else told.get(launch.batch, now)
+                at = now if launch.told_in is None else told.get(launch.told_in, now)
                 record.ended(launch, row.status, at)
             continue
         found = _finished(launches, space, constraints, finished)
@@ -460,6 +488,31 @@ def _lost(record: Record, trials: list[Trial], space: SearchSpace, constraints: 
     return relaunch, superseded, adopted
 
 
+def _split_batch(relaunch: list[Relaunch], adopted: list[tuple[Trial, Launch]],
+                 record: Record) -> tuple[list[Relaunch], list[tuple[Trial, Launch]],
+                                          list[tuple[Trial, Launch]]]:
+    """Under the batch schedule, a batch the sweep died in with some trials finished
+    (``adopted``) and some lost (in ``relaunch``) is replayed as it ran: its lost trials
+    are launched again as a batch of their own, nothing new beside them, and its finished
+    ones held back to be told with them (then the next batch is asked for as it was).
+    Returns the relaunches (those of such a batch marked, first), the adopted trials told
+    at once, and those held."""
+    launches = record.launches()
+    died_in: dict[int, int | None] = {}  # trial -> the batch its last launch was told in
+    for launch in launches:
+        died_in[launch.trial] = launch.told_in
+    adopted_in = {launch.told_in for _, launch in adopted} - {None}
+    split = {died_in.get(r.number) for r in relaunch if r.earlier.lost} & adopted_in
+    if not split:
+        return relaunch, adopted, []
+    replayed = [dataclasses.replace(r, replays=died_in[r.number]) for r in relaunch
+                if r.earlier.lost and died_in.get(r.number) in split]
+    numbers = {r.number for r in replayed}
+    return ([*replayed, *(r for r in relaunch if r.number not in numbers)],
+            [(t, la) for t, la in adopted if la.told_in not in split],
+            [(t, la) for t, la in adopted if la.told_in in split])
+
+
 def _finished(launches: list[Launch], space: SearchSpace, constraints: ConstraintSet,
               finished: Finished) -> tuple[Trial, Launch] | None:
     """The last of a trial's ``launches`` with no end whose job folder holds it finished,
@@ -478,7 +531,7 @@ def _finished(launches: list[Launch], space: SearchSpace, constraints: Constrain
 
 
 def _replay(proposer: Proposer, teller: faults.Teller, trials: list[Trial],
-            relaunch: list[Relaunch], record: Record) -> None:
+            relaunch: list[Relaunch], record: Record, held: list[Trial]) -> None:
     """Tell the optimizer the recorded trials as the sweep told them (:func:`_as_told`),
     each after the proposal the sweep asked for every trial numbered up to it (the answers
     thrown away), asked as the sweep asked: one at a time, or a batch's new points in one
@@ -487,8 +540,10 @@ def _replay(proposer: Proposer, teller: faults.Teller, trials: list[Trial],
     from (``initial_point_generator=random``, a point replaced as seen or infeasible,
     a batch's constant liar), then stand where the sweep left them, and the next point is
     the one it would have proposed (one trial at a time, or in batches; trials refilled
-    side by side were asked for with others running, which the record does not hold)."""
-    points = {t.number: t.point for t in trials} | {r.number: r.point for r in relaunch}
+    side by side were asked for with others running, which the record does not hold).
+    ``held``: trials of a batch split by the resume, told later with its relaunched ones."""
+    points = ({t.number: t.point for t in [*trials, *held]}
+              | {r.number: r.point for r in relaunch})
     launches = record.launches()
     last = max([*points, *(la.trial for la in launches)], default=0)
     asked = 0
@@ -534,13 +589,15 @@ def _as_told(trials: list[Trial], record: Record) -> list[list[Trial]]:
     trial at a time otherwise, in the order they ended, which with trials side by side is
     not their number order); trials whose launch logged no end (a sweep of an older
     tsbench) first, one at a time in number order."""
-    ends = {la.job: la.ended for la in record.launches() if la.ended is not None}
+    launches = record.launches()
+    ends = {la.job: la.ended for la in launches if la.ended is not None}
+    order = told_order(launches)  # a batch's job order, a split batch's as it first ran
     told: dict[float, list[Trial]] = {}
     for t in trials:
         if t.job in ends:
             told.setdefault(ends[t.job], []).append(t)
     unlogged = [[t] for t in trials if t.job not in ends]
-    return unlogged + [sorted(told[at], key=lambda t: t.job) for at in sorted(told)]
+    return unlogged + [sorted(told[at], key=lambda t: order[t.job]) for at in sorted(told)]
 
 
 def _again(trials: list[Trial], retry_failed: bool) -> tuple[list[Trial], list[Relaunch]]:
