@@ -228,7 +228,8 @@ def died_in_batch(sweep: Path, jobs: tuple[int, ...], finished: int | None) -> N
     if finished is not None:
         ran = json.loads((sweep / str(finished) / "result.json").read_text())
         (sweep / str(finished) / "metrics.json").write_text(json.dumps(
-            {"objective": ran["returned"], "run_seconds": ran["end"] - ran["start"]}))
+            {"objective": ran["returned"], "run_seconds": ran["end"] - ran["start"],
+             "hydra_job": finished}))  # written by its own job, as a run notes it
     numbers = set()
     for job in jobs:
         path = sweep / "record" / "jobs" / f"{job}.json"
