@@ -16,6 +16,7 @@ import yaml
 from hydra import compose, initialize_config_module
 
 from tests.conftest import ROOT, TINY, run_tsbench
+from tests.tracking.csv_run import naive_run_of_a_csv
 from tsbench.errors import ConfigError
 from tsbench.rundir import read_config
 from tsbench.settings_check import check_settings
@@ -181,12 +182,8 @@ def test_an_mlflow_run_of_a_csv_file_is_named_by_the_file(tmp_path: Path) -> Non
     not ``naive-csv-...`` for every file of the user's."""
     import mlflow
 
-    csv = tmp_path / "load.csv"
-    pd.DataFrame({"date": pd.date_range("2024-01-01", periods=600, freq="h"),
-                  "a": range(600), "OT": [i % 24 for i in range(600)]}).to_csv(csv, index=False)
-    args = [a for a in TINY if not a.startswith(("logger", "model", "dataset"))] + [
-        "model=naive", "dataset=csv", f"dataset.path={csv}", "logger=mlflow",
-        f"logger.output_root={tmp_path / 'out'}"]
+    args = naive_run_of_a_csv(tmp_path, "logger=mlflow",
+                              f"logger.output_root={tmp_path / 'out'}")
     run_tsbench(args, tmp_path / "run", env={"MLFLOW_TRACKING_URI": ""})
     client = mlflow.tracking.MlflowClient(f"sqlite:///{tmp_path / 'out' / 'mlflow.db'}")
     (run,) = client.search_runs([client.get_experiment_by_name("tsbench").experiment_id])

@@ -8,10 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from tests.conftest import ROOT, TINY, read_metrics, run_tsbench
+from tests.tracking.csv_run import naive_run_of_a_csv
 from tsbench.rundir import find_runs, tracker_copy
 
 #: Variables that would send the runs online or elsewhere.
@@ -114,12 +114,7 @@ def test_a_wandb_run_of_a_csv_file_is_named_by_the_file(tmp_path: Path, clean_ho
                                                         ) -> None:
     """``naive-load.csv-12-run``, as its pictures and tsbench-report name the data, not
     ``naive-csv-...`` for every file of the user's."""
-    csv = tmp_path / "load.csv"
-    pd.DataFrame({"date": pd.date_range("2024-01-01", periods=600, freq="h"),
-                  "a": range(600), "OT": [i % 24 for i in range(600)]}).to_csv(csv, index=False)
-    args = [a for a in TINY if not a.startswith(("logger", "model", "dataset"))] + [
-        "model=naive", "dataset=csv", f"dataset.path={csv}", "logger=wandb",
-        f"logger.dir={tmp_path / 'tracking'}"]
+    args = naive_run_of_a_csv(tmp_path, "logger=wandb", f"logger.dir={tmp_path / 'tracking'}")
     run_tsbench(args, tmp_path / "run")
     (path,) = (tmp_path / "tracking" / "wandb").glob("offline-run-*/run-*.wandb")
     assert read_offline_run(path)["run"]["display_name"] == "naive-load.csv-12-run"
