@@ -51,6 +51,9 @@ log = logging.getLogger(__name__)
 
 #: The line a holder writes into its lock file before it removes it (:func:`removed`).
 REMOVED = "removed"
+#: How many stale handles (ESTALE) a lock takes before it gives up: each is one removal by
+#: another machine, so a mount that answers every lock so is broken, not busy.
+STALE_TRIES = 20
 
 
 @contextlib.contextmanager
@@ -84,6 +87,7 @@ def _locked(lock_file: Path, refusal: Callable[[str], str]) -> Iterator[IO[str] 
     (its holder died between the mark and the removal) is taken as it is."""
     with contextlib.ExitStack() as opened:  # each file stays open: no new one takes its inode
         marked = None  # the last file locked here that its holder had marked as removed
+        stale = 0  # files found removed by another machine (NFS's ESTALE) so far
         while True:
             try:
                 handle = opened.enter_context(open(lock_file, "a+"))
@@ -96,12 +100,18 @@ def _locked(lock_file: Path, refusal: Callable[[str], str]) -> Iterator[IO[str] 
                 handle.seek(0)
                 raise TsbenchError(refusal(handle.readline().strip() or "?")) from None
             except OSError as error:
-                if error.errno == errno.ESTALE:  # removed by another machine (NFS)
-                    continue
-                log.warning("cannot lock %s (%s): run one process at a time in %s",
-                            lock_file, error, lock_file.parent)  # Lustre's noflock, FUSE
-                yield None
-                return
+                if error.errno != errno.ESTALE:
+                    log.warning("cannot lock %s (%s): run one process at a time in %s",
+                                lock_file, error, lock_file.parent)  # Lustre's noflock, FUSE
+                    yield None
+                    return
+                stale += 1  # removed by another machine (NFS): the path's new file
+                if stale == STALE_TRIES:
+                    raise TsbenchError(
+                        f"{lock_file}: the file server answered {STALE_TRIES} locks with a "
+                        "stale file handle (ESTALE) -> check the mount of "
+                        f"{lock_file.parent}, then run the command again") from error
+                continue
             handle.seek(0)
             identity = os.fstat(handle.fileno())[1:3]  # inode, device
             if REMOVED not in handle.read().split() or identity == marked:

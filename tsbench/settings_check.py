@@ -167,13 +167,13 @@ def _missing_folder(searchpath: list[str]) -> tuple[str, str] | None:
     ``searchpath`` does not exist: Hydra reads a relative one from the working directory,
     so a command run from another folder than the one holding ``conf/`` finds none (Hydra
     only warns)."""
-    for entry, path in _missing_folders(searchpath):
-        name = Path(path).name
-        return (f"hydra.searchpath's {entry} is no folder in {Path.cwd()} (a relative folder "
-                "is read from the working directory)", "run the command from the folder that "
-                f"holds {name}/, or give its absolute path: "
-                f"'hydra.searchpath=[file:///path/to/{name}]'")
-    return None
+    entry, path = next(iter(_missing_folders(searchpath)), (None, ""))
+    if entry is None:
+        return None
+    name = Path(path).name
+    return (f"hydra.searchpath's {entry} is no folder in {Path.cwd()} (a relative folder is "
+            "read from the working directory)", "run the command from the folder that holds "
+            f"{name}/, or give its absolute path: 'hydra.searchpath=[file:///path/to/{name}]'")
 
 
 def searchpath_given(parsed: list[Override]) -> list[str]:

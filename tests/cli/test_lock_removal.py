@@ -16,7 +16,7 @@ import pytest
 from tests.conftest import TINY
 from tsbench.cli import check_command_line, holding, remove_made
 from tsbench.errors import TsbenchError
-from tsbench.folder_lock import REMOVED, held
+from tsbench.folder_lock import REMOVED, STALE_TRIES, held
 from tsbench.rundir import RUN_LOCK
 from tsbench.search.names import LOCK_FILE, MULTIRUN_FILE
 
@@ -131,3 +131,20 @@ def test_a_lock_file_another_machine_removed_is_opened_again(
         with pytest.raises(TsbenchError):
             with held(lock, str):  # a second command: the first holds the lock
                 pass
+
+
+def test_a_mount_that_answers_every_lock_with_a_stale_handle_is_named_not_retried_forever(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each ESTALE is one removal by another machine; a mount that gives nothing else is
+    broken: after STALE_TRIES the command stops in one line naming the folder's mount."""
+    tries = []
+
+    def flock(handle: object, operation: int) -> None:
+        tries.append(operation)
+        raise OSError(errno.ESTALE, "Stale file handle")
+
+    monkeypatch.setattr("tsbench.folder_lock.fcntl.flock", flock)
+    with pytest.raises(TsbenchError, match=r"ESTALE\) -> check the mount of "):
+        with held(tmp_path / RUN_LOCK, str):
+            pass
+    assert len(tries) == STALE_TRIES
