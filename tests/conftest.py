@@ -22,10 +22,11 @@ if "TSBENCH_DATA_DIR" not in os.environ and SHARED_DATA.is_dir():
     os.environ["TSBENCH_DATA_DIR"] = str(SHARED_DATA)
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
-#: Overrides for a tiny, fast run on the synthetic series.
+#: Overrides for a tiny, fast run on the synthetic series; without pictures, half a tiny
+#: run's time (the tests of what a run draws add ``plots=true``).
 TINY = [
     "dataset=synthetic", "dataset.n_rows=600", "model=dlinear", "seq_len=48", "pred_len=12",
-    "trainer=debug", "data.batch_size=32", "logger=none",
+    "trainer=debug", "data.batch_size=32", "logger=none", "plots=false",
 ]
 
 

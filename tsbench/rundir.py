@@ -39,12 +39,12 @@ HYDRA_OVERRIDES = ".hydra/overrides.yaml"
 #: The scores, written last: its presence marks a finished run.
 METRICS = "metrics.json"
 #: Config keys (prefixes) that do not change a run's numbers: where logs go, progress
-#: output, how many threads or windows per scoring batch, the ``pruning`` block a pruning
-#: sweep gives its trials (where to report, job and trial numbers, the rule; a trial it
+#: output, pictures, how many threads or windows per scoring batch, the ``pruning`` block a
+#: pruning sweep gives its trials (where to report, job and trial numbers, the rule; a trial it
 #: stopped is left out, one that ran its budget computed what a plain run does). Runs that
 #: differ only in these are one configuration, in tsbench-report's cells and in a tracker's
 #: summary of a sweep.
-SCORE_NEUTRAL = ("seed", "logger.", "trainer.progress_bar", "trainer.progress_refresh",
+SCORE_NEUTRAL = ("seed", "logger.", "plots", "trainer.progress_bar", "trainer.progress_refresh",
                  "trainer.num_threads", "data.eval_batch_size", "pruning.")
 #: Held while a run whose folder the command names writes there (:func:`tsbench.cli.holding`).
 RUN_LOCK = "run.lock"

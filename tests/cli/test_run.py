@@ -15,7 +15,7 @@ REQUIRED = ("val_mse", "val_mae", "test_mse", "test_mae", "epochs", "train_secon
 
 def test_run_writes_complete_outputs(tmp_path: Path) -> None:
     run_dir = tmp_path / "run"
-    proc = run_tsbench([*TINY, "logger=csv"], run_dir)
+    proc = run_tsbench([*TINY, "logger=csv", "plots=true"], run_dir)
     metrics = read_metrics(run_dir)
     assert set(REQUIRED) <= set(metrics)
     assert metrics["objective"] == metrics["val_mse"]

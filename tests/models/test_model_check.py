@@ -321,7 +321,7 @@ def test_a_trained_forecast_that_is_nan_on_some_windows_is_refused_as_diverged(
     # check after training forecasts (not the first 16): the run diverged, not a forecast
     # that reads its batch, and nothing of a score is written
     cfg = _config("model=naive", f"{FAULTY}NanOnceTrained", "trainer.max_epochs=1",
-                  "trainer.limit_train_batches=1", *strategy)
+                  "trainer.limit_train_batches=1", "plots=true", *strategy)
     with pytest.raises(ConfigError) as error:
         run(cfg, tmp_path / "run")
     said = str(error.value)

@@ -17,7 +17,7 @@ from tests.preloaded import run_module
 from tsbench.training.run import run
 
 #: Tiny runs on the real ILI file (966 weekly rows): 170 test windows at pred_len 24.
-ILI = ["dataset=ili", "seq_len=36", "trainer=debug", "logger=none"]
+ILI = ["dataset=ili", "seq_len=36", "trainer=debug", "logger=none", "plots=false"]
 
 
 @dataclass(frozen=True)
@@ -70,8 +70,8 @@ def zoo(tmp_path_factory: pytest.TempPathFactory) -> Zoo:
     root = tmp_path_factory.mktemp("zoo")
     multirun = root / "multirun"
     sweep = multirun / "sweep"
-    run_tsbench([*ILI, "model=dlinear,naive", "pred_len=24,36", "seed=1,2"], sweep,
-                multirun=True)
+    run_tsbench([*ILI, "model=dlinear,naive", "pred_len=24,36", "seed=1,2", "plots=true"],
+                sweep, multirun=True)  # its forecasts are the HTML report's pictures
     seq_sweep = root / "seq_sweep"
     run_tsbench([*ILI, "hydra/sweeper=skopt", "model=dlinear", "pred_len=24", "seed=1",
                  "seq_len=choice(24,36)", "hydra.sweeper.n_trials=2", "score_test=true",

@@ -40,7 +40,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
     for model in ("naive", "dlinear"):
         for pred_len in (12, 24):
             tiny_run(root / "holdout" / f"{model}_{pred_len}", f"model={model}",
-                     f"pred_len={pred_len}")
+                     f"pred_len={pred_len}", "plots=true")  # the HTML page's pictures
         tiny_run(root / "cv" / model, f"model={model}", *CV)
     tiny_run(root / "refit" / "naive", "model=naive", "cv=refit")
     return Runs(root, root / "holdout", root / "cv", root / "refit")

@@ -24,7 +24,7 @@ from tsbench.search.names import is_search
 SEARCH_PRESETS = sorted(p.stem for p in (ROOT / "tsbench" / "conf" / "search").glob("*.yaml"))
 FAST = [
     "dataset=synthetic", "dataset.n_rows=600", "trainer=debug", "pred_len=12",
-    "data.batch_size=32", "logger=none", "hydra.sweeper.random_state=0",
+    "data.batch_size=32", "logger=none", "hydra.sweeper.random_state=0", "plots=false",
 ]  # fmt: skip
 #: search/patchtst_bo with a tiny PatchTST and a space where the constraints bite.
 PATCHTST = [

@@ -31,7 +31,7 @@ def test_mlflow_sweep_has_one_parent_and_a_child_per_trial(tmp_path: Path) -> No
 
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     args = [a for a in TINY if not a.startswith("logger")] + [
-        "logger=mlflow", "seed=1,2,3"]
+        "logger=mlflow", "seed=1,2,3", "plots=true"]
     run_tsbench(args, tmp_path / "sweep", env={"MLFLOW_TRACKING_URI": uri}, multirun=True)
     mlflow.set_tracking_uri(uri)
     runs = mlflow.search_runs(experiment_names=["tsbench"])

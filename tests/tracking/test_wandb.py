@@ -56,7 +56,7 @@ def read_offline_run(path: Path) -> dict:
 def test_wandb_multirun_is_one_offline_group(tmp_path: Path, clean_home: Path) -> None:
     sweep = tmp_path / "sweep"
     args = [a for a in TINY if not a.startswith("logger")] + [
-        "logger=wandb", "logger.tags=[tiny]", "seed=1,2,3"]
+        "logger=wandb", "logger.tags=[tiny]", "seed=1,2,3", "plots=true"]
     run_tsbench(args, sweep, multirun=True)
 
     files = sorted((sweep / "wandb").glob("offline-run-*/run-*.wandb"))

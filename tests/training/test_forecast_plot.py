@@ -72,6 +72,20 @@ def test_each_loss_plot_of_a_cross_validation_names_its_fold_or_the_refit(
                                    "refit on the train+val rows")]
 
 
+@pytest.mark.parametrize("cv", [["cv=holdout"], ["cv=tscv", "cv.n_splits=2", "cv.refit=true"]])
+def test_a_run_with_plots_false_draws_no_picture(tmp_path: Path, cv: list[str]) -> None:
+    """``plots=false`` (a long sweep of short trials): no forecast.png, no loss.png of the
+    run, its folds or its refit; the run itself is scored as ever."""
+    with initialize_config_module("tsbench.conf", version_base="1.3"):
+        cfg = compose("config", overrides=[
+            "dataset=synthetic", "dataset.n_rows=400", "model=dlinear", f"seq_len={SEQ_LEN}",
+            f"pred_len={PRED_LEN}", "trainer=debug", "trainer.max_epochs=1", "logger=none",
+            "plots=false", *cv])
+    run(cfg, tmp_path / "run")
+    assert (tmp_path / "run" / "metrics.json").is_file()
+    assert list((tmp_path / "run").rglob("*.png")) == []
+
+
 def _broken_off(figure: Figure, target: object, **kwargs: object) -> None:
     """savefig stopped half-way: some bytes written, then the run's Ctrl-C."""
     Path(str(target)).write_bytes(b"\x89PNG half")

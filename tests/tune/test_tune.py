@@ -851,7 +851,8 @@ RECIPE = ["model=patchtst", "model.e_layers=1", "model.d_ff=16", "model.n_heads=
           "pred_len=24", "seq_len=48", "trainer=debug", "data.batch_size=64",
           "tune.lr_find_num_training=20", "recipe=quick",
           "recipe.budget_hours=1", "recipe.min_trials=3", "recipe.max_trials=3",
-          "recipe.top_k=2", "recipe.seeds=[1]", "recipe.max_seq_len=120", "recipe.refit=false"]
+          "recipe.top_k=2", "recipe.seeds=[1]", "recipe.max_seq_len=120", "recipe.refit=false",
+          "plots=false"]
 #: The synthetic series' rows; the ratio split's test rows are the last int(0.2 * 600).
 N_ROWS, TEST_START = 600, 600 - 120
 #: What stage (g) writes: the only files that may hold test scores (tune.json records

@@ -339,6 +339,8 @@ def _refit(cfg: DictConfig, series: Series, borders: Borders, run_dir: Path, log
 
 
 def _plot(model: Any, data: ForecastData, series: Series, run_dir: Path, cfg: Any) -> None:
+    if not cfg.plots:
+        return
     split = "test" if "test" in data.ranges else "val"
     count = len(data.windows(split))
     starts = sorted({0, count // 2, count - 1})

@@ -99,7 +99,7 @@ def _fit_and_score(cfg: Any, series: Series, ranges: dict[str, tuple[int, int]],
         info = train(model, data, cfg, out_dir, logger=logger, max_epochs=max_epochs,
                      pruning=pruning)
     history = info.pop("history", None)
-    if history and history["train_loss"]:
+    if history and history["train_loss"] and cfg.plots:
         what = f"{cfg.model.name} on {series.name}" + (f", {part}" if part else "")
         plot_losses(history, f"{what}: loss per epoch", out_dir / LOSS_PLOT)
     # a model may read its batch, or overflow on some windows, only once trained (refused
