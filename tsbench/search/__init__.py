@@ -8,7 +8,8 @@ once through one-job launcher calls), ``settings`` (``hydra.sweeper.*``), ``spac
 trial), ``definition`` (search.yaml, checked on resume), ``optimizer`` and ``gbrt`` (skopt
 set-up), ``proposer`` (feasible, new points; pending ones lied about), ``faults`` (failed
 and pruned trials told to the surrogate, failure rate), ``timing``, ``trials``
-(trials.csv), ``record`` (launch log, per-epoch reports), ``pruning`` (ASHA and median
+(trials.csv), ``record`` (launch log, per-epoch reports), ``rebuild`` (a resumed sweep's
+trials to run again or adopt, and the optimizer's replay), ``pruning`` (ASHA and median
 rules, the trial's reporter; no torch, so training imports it), ``report`` (best.yaml,
 log lines), ``plots`` and ``names`` (the record files and trial states, for readers that
 need no skopt), ``seeds`` (the plain multirun that runs more seeds of a chosen

@@ -1,6 +1,8 @@
 """The skopt sweeper: check the search, rebuild a resumed sweep, then run the loop.
 
-The loop itself (schedules, recording each ended trial) is :mod:`tsbench.search.loop`.
+The loop itself (schedules, recording each ended trial) is :mod:`tsbench.search.loop`; the
+rebuilding of a resumed sweep from its record (what runs again, what is recorded from its
+folder, the optimizer's replay) is :mod:`tsbench.search.rebuild`.
 
 Resume contract (``hydra.sweeper.resume=true``, same ``hydra.sweep.dir``):
 
@@ -30,7 +32,7 @@ Resume contract (``hydra.sweeper.resume=true``, same ``hydra.sweep.dir``):
   optimizer last, not launched again (:mod:`tsbench.search.adopt`); under
   ``schedule=batch``, where its batch had lost trials too, those run again as a batch of
   their own (its other slots idle) and the finished ones are held back to be recorded and
-  told with them, as the batch was (:func:`_split_batch`);
+  told with them, as the batch was (:func:`tsbench.search.rebuild.split_batch`);
 - trials that ``max_seconds`` stopped short of their budget (``stop_at_max_seconds``: no
   rule judged them) are launched again in the same way: they leave the record and are
   told to the optimizer when their new launch ends, whose row says ``resumed: job <n>
@@ -54,11 +56,9 @@ horizon or validation) are refused before any trial (:mod:`tsbench.search.warm_c
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import logging
 import os
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -79,7 +79,7 @@ from tsbench.search.checked import tell_checked
 from tsbench.search.constraints import ConstraintSet, build_constraints
 from tsbench.search.definition import check_resume, definition, random_state, write_definition
 from tsbench.search.job_folder import JobFolders, NotedFolder, written_subdir
-from tsbench.search.loop import Earlier, Loop, Plotter, Relaunch
+from tsbench.search.loop import Loop, Plotter, Relaunch
 from tsbench.search.names import (
     BEST_FILE,
     DEFINITION_FILE,
@@ -90,14 +90,22 @@ from tsbench.search.names import (
 )
 from tsbench.search.optimizer import make_optimizer
 from tsbench.search.proposer import Proposer
-from tsbench.search.record import RECORD_DIR, Launch, Record, told_order
+from tsbench.search.rebuild import (
+    feasible,
+    feasible_only,
+    lost_trials,
+    replay,
+    run_again,
+    split_batch,
+)
+from tsbench.search.record import RECORD_DIR, Launch, Record
 from tsbench.search.report import WarmStart, absolute_paths, program, python_path
 from tsbench.search.seed_refusal import refuse_seed
 from tsbench.search.settings import SweepSettings, check_initial_points, check_settings
 from tsbench.search.space import Scalar, SearchSpace, parse_space
 from tsbench.search.subdir_check import check_subdir
 from tsbench.search.timing import TimedTask
-from tsbench.search.trials import FAILED, Trial, read_trials, trial_label
+from tsbench.search.trials import Trial, read_trials, trial_label
 from tsbench.search.validate import (
     check_feasible,
     check_keys,
@@ -108,8 +116,6 @@ from tsbench.search.validate import (
 from tsbench.search.warm_check import check_warm_start
 
 log = logging.getLogger(__name__)
-
-LOST = "lost"
 
 
 class SkoptSweep(Sweeper):
@@ -153,7 +159,7 @@ class SkoptSweep(Sweeper):
         s.random_state, self.random_state_from = random_state(sweep_dir, s)
         current = definition(space, s)
         record = Record(sweep_dir / RECORD_DIR)
-        trials = _feasible_only(self._recorded(sweep_dir, space, current, record),
+        trials = feasible_only(self._recorded(sweep_dir, space, current, record),
                                 constraints)
 
         folders = JobFolders.of(self.config, sweep_dir, record)
@@ -163,18 +169,18 @@ class SkoptSweep(Sweeper):
                                   record, s.pruner.on, note)
 
         relaunch, superseded, adopted = (
-            _lost(record, trials, space, constraints, finished) if s.resume
+            lost_trials(record, trials, space, constraints, finished) if s.resume
             else ([], set(), []))
         relaunch, adopted, held = (relaunch, adopted, []) if refill else (
-            _split_batch(relaunch, adopted, record))
+            split_batch(relaunch, adopted, record))
         recorded = trials
-        trials, again = _again([t for t in trials if t.number not in superseded]
+        trials, again = run_again([t for t in trials if t.number not in superseded]
                                + [t for t, _ in adopted], s.retry_failed)
         relaunch += again
         if s.warm_start:
             check_warm_start(Path(s.warm_start), self.config, {p.key for p in space.params})
         warm = [t for t in read_trials(Path(s.warm_start), space, strict=False)
-                if _feasible(t.point, constraints)] if s.warm_start else []
+                if feasible(t.point, constraints)] if s.warm_start else []
         if s.warm_start:
             log.info("warm start: %s from %s", counted(len(warm), "trial"), s.warm_start)
             check_initial_points(s, len(warm))
@@ -186,7 +192,7 @@ class SkoptSweep(Sweeper):
         teller.tell(warm)  # as the sweep told them: warm-start trials at once, then the rest
         if adopted:  # every check passed: their rows, then their ends, which order the tells
             record_adopted(sweep_dir, record, space, recorded, adopted, s.pruner.on)
-        _replay(proposer, teller, trials, relaunch, record, [t for t, _ in held])
+        replay(proposer, teller, trials, relaunch, record, [t for t, _ in held])
 
         if not sweep_dir.is_dir():  # a new sweep: its folder made once every check passed
             sweep_dir.mkdir(parents=True)
@@ -411,234 +417,6 @@ def _record_dir(config: DictConfig) -> Path:
 def _basic(config: DictConfig | None) -> bool:
     launcher = str(OmegaConf.select(config, "hydra.launcher._target_", default=""))
     return launcher.endswith("BasicLauncher")
-
-
-#: A lost launch's trial, finished in its job folder (:func:`finished_trial`), or None.
-Finished = Callable[[Launch, list[Scalar]], Trial | None]
-
-
-def _lost(record: Record, trials: list[Trial], space: SearchSpace, constraints: ConstraintSet,
-          finished: Finished) -> tuple[list[Relaunch], set[int], list[tuple[Trial, Launch]]]:
-    """Trials that were running when the sweep died, to launch again (their launches are
-    marked lost), trials whose row was deleted from a damaged trials.csv (their launches
-    ended: run again, as the error about the damage says), the numbers of recorded
-    trials among them: a trial launched again by an earlier resume (stopped by max_seconds,
-    or retried) whose new launch died keeps its old row until the relaunch replaces it,
-    and the trials that ``finished`` as the sweep died, with their launches, recorded from
-    their job folders rather than launched again (:mod:`tsbench.search.adopt`; their
-    launches are left for :func:`record_adopted` to end, after their rows).
-    A point outside the space or the ``constraints`` that a resume=force changed is not
-    launched again."""
-    ended = {t.number: t for t in trials}
-    now = time.time()
-    running: dict[int, list[Launch]] = {}
-    told: dict[int, float] = {}  # batch -> when its recorded trials were told
-    for launch in record.launches():
-        if launch.ended is None or launch.trial not in ended:
-            running.setdefault(launch.trial, []).append(launch)
-        elif launch.told_in is not None and ended[launch.trial].job == launch.job:
-            told[launch.told_in] = launch.ended
-    relaunch, superseded, adopted = [], set(), []
-    for number, launches in sorted(running.items()):
-        row = ended.get(number)
-        if row is not None and row.job in {la.job for la in launches}:
-            for launch in launches:  # died between its row and its end entry: it did end,
-                # told with its batch (the sweep died between their end entries), else
-                # last, with the others so
-                at = now if launch.told_in is None else told.get(launch.told_in, now)
-                record.ended(launch, row.status, at)
-            continue
-        found = _finished(launches, space, constraints, finished)
-        if found is not None:
-            for launch in launches:
-                if launch.ended is None and launch is not found[1]:
-                    record.ended(launch, LOST)
-            adopted.append(found)
-            if row is not None:  # an earlier launch's row, which this one replaces
-                superseded.add(number)
-            continue
-        for launch in launches:
-            if launch.ended is None:
-                record.ended(launch, LOST)
-        died = {la.job for la in launches if la.ended is None or la.status == LOST}
-        failed = {la.job for la in launches if la.status == FAILED}  # a deleted failed row
-        cut = set()
-        if row is not None:  # its row is an earlier launch's, which this one was to replace
-            failed |= {row.job} if row.status == FAILED else set()
-            cut |= {row.job} if row.stopped_by_clock else set()
-        earlier = Earlier(
-            lost=tuple(sorted({j for la in launches for j in la.lost_jobs} | died)),
-            failed=tuple(sorted({j for la in launches for j in la.failed_jobs} | failed)),
-            cut=tuple(sorted({j for la in launches for j in la.cut_jobs} | cut)),
-        )
-        try:
-            point = space.parse_row(launches[-1].point)
-        except ValueError as error:  # resume=force with a narrowed space
-            log.warning("%s lies outside the new space (%s): not launched again",
-                        trial_label(number, launches[-1].job), error)
-            continue
-        if not _feasible(point, constraints):
-            log.warning("%s breaks the constraints changed by resume=force (%s): not "
-                        "launched again", trial_label(number, launches[-1].job),
-                        "; ".join(constraints.violated(point)))
-            continue
-        if row is not None:
-            superseded.add(number)
-        relaunch.append(Relaunch(number, point, earlier))
-    return relaunch, superseded, adopted
-
-
-def _split_batch(relaunch: list[Relaunch], adopted: list[tuple[Trial, Launch]],
-                 record: Record) -> tuple[list[Relaunch], list[tuple[Trial, Launch]],
-                                          list[tuple[Trial, Launch]]]:
-    """Under the batch schedule, a batch the sweep died in with some trials finished
-    (``adopted``) and some lost (in ``relaunch``) is replayed as it ran: its lost trials
-    are launched again as a batch of their own, nothing new beside them, and its finished
-    ones held back to be told with them (then the next batch is asked for as it was).
-    Returns the relaunches (those of such a batch marked, first), the adopted trials told
-    at once, and those held."""
-    launches = record.launches()
-    died_in: dict[int, int | None] = {}  # trial -> the batch its last launch was told in
-    for launch in launches:
-        died_in[launch.trial] = launch.told_in
-    adopted_in = {launch.told_in for _, launch in adopted} - {None}
-    split = {died_in.get(r.number) for r in relaunch if r.earlier.lost} & adopted_in
-    if not split:
-        return relaunch, adopted, []
-    replayed = [dataclasses.replace(r, replays=died_in[r.number]) for r in relaunch
-                if r.earlier.lost and died_in.get(r.number) in split]
-    numbers = {r.number for r in replayed}
-    return ([*replayed, *(r for r in relaunch if r.number not in numbers)],
-            [(t, la) for t, la in adopted if la.told_in not in split],
-            [(t, la) for t, la in adopted if la.told_in in split])
-
-
-def _finished(launches: list[Launch], space: SearchSpace, constraints: ConstraintSet,
-              finished: Finished) -> tuple[Trial, Launch] | None:
-    """The last of a trial's ``launches`` with no end whose job folder holds it finished,
-    at a point of the space and the ``constraints``, and that trial; None where none does."""
-    for launch in reversed(launches):
-        if launch.ended is not None:
-            continue
-        try:
-            point = space.parse_row(launch.point)
-        except ValueError:  # resume=force with a narrowed space: as a lost launch's
-            continue
-        trial = finished(launch, point) if _feasible(point, constraints) else None
-        if trial is not None:
-            return trial, launch
-    return None
-
-
-def _replay(proposer: Proposer, teller: faults.Teller, trials: list[Trial],
-            relaunch: list[Relaunch], record: Record, held: list[Trial]) -> None:
-    """Tell the optimizer the recorded trials as the sweep told them (:func:`_as_told`),
-    each after the proposal the sweep asked for every trial numbered up to it (the answers
-    thrown away), asked as the sweep asked: one at a time, or a batch's new points in one
-    call with its relaunched ones pending (a batch of n asks skopt otherwise than n single
-    asks). The optimizer's and the proposer's random states, which each ask may draw
-    from (``initial_point_generator=random``, a point replaced as seen or infeasible,
-    a batch's constant liar), then stand where the sweep left them, and the next point is
-    the one it would have proposed (one trial at a time, or in batches; trials refilled
-    side by side were asked for with others running, which the record does not hold).
-    ``held``: trials of a batch split by the resume, told later with its relaunched ones."""
-    points = ({t.number: t.point for t in [*trials, *held]}
-              | {r.number: r.point for r in relaunch})
-    launches = record.launches()
-    last = max([*points, *(la.trial for la in launches)], default=0)
-    asked = 0
-    first: dict[int, Launch] = {}  # trial -> the launch its point was asked for
-    batches: dict[int, list[Launch]] = {}
-    for launch in launches:
-        first.setdefault(launch.trial, launch)
-        if launch.batch is not None:
-            batches.setdefault(launch.batch, []).append(launch)
-
-    def asked_with(number: int) -> tuple[list[int], list[list[Scalar]]]:
-        """The trials asked for in one call with ``number`` (its batch's new points), and
-        the points pending then (the batch's trials launched again)."""
-        launch = first.get(number)
-        if launch is None or launch.batch is None:
-            return [number], []
-        batch = batches[launch.batch]
-        return ([la.trial for la in batch if first[la.trial] is la],
-                [points[la.trial] for la in batch
-                 if first[la.trial] is not la and la.trial in points])
-
-    def ask_up_to(number: int) -> None:
-        nonlocal asked
-        while asked < number:
-            fresh, pending = asked_with(asked + 1)
-            proposer.ask(len(fresh), pending)
-            for n in fresh:
-                if n in points:
-                    proposer.mark_seen(points[n])
-            asked = max(asked + 1, *fresh)
-
-    for told in _as_told(trials, record):
-        ask_up_to(max(t.number for t in told))
-        teller.tell(told)  # the values told depend on what was told with and before them
-    ask_up_to(last)
-    for point in points.values():
-        proposer.mark_seen(point)
-
-
-def _as_told(trials: list[Trial], record: Record) -> list[list[Trial]]:
-    """The recorded trials in the groups and the order the sweep told them the optimizer:
-    by the end time of their launch, which the trials told together share (a batch; one
-    trial at a time otherwise, in the order they ended, which with trials side by side is
-    not their number order); trials whose launch logged no end (a sweep of an older
-    tsbench) first, one at a time in number order."""
-    launches = record.launches()
-    ends = {la.job: la.ended for la in launches if la.ended is not None}
-    order = told_order(launches)  # a batch's job order, a split batch's as it first ran
-    told: dict[float, list[Trial]] = {}
-    for t in trials:
-        if t.job in ends:
-            told.setdefault(ends[t.job], []).append(t)
-    unlogged = [[t] for t in trials if t.job not in ends]
-    return unlogged + [sorted(told[at], key=lambda t: order[t.job]) for at in sorted(told)]
-
-
-def _again(trials: list[Trial], retry_failed: bool) -> tuple[list[Trial], list[Relaunch]]:
-    """The recorded trials (in the current space) a resume launches again, once each: those
-    ``max_seconds`` stopped short of their budget, which no rule judged, and with
-    ``retry_failed`` the failed ones. They leave the record; the rest stay."""
-    def again(t: Trial) -> bool:
-        return t.in_space and (t.stopped_by_clock or (retry_failed and t.status == FAILED))
-
-    for t in trials:
-        if t.stopped_by_clock and not t.in_space:
-            log.warning("%s was stopped at max_seconds but lies outside the space changed "
-                        "by resume=force: not launched again", trial_label(t.number, t.job))
-
-    return ([t for t in trials if not again(t)],
-            [Relaunch(t.number, t.point, Earlier(failed=(t.job,)) if t.status == FAILED
-                      else Earlier(cut=(t.job,))) for t in trials if again(t)])
-
-
-def _feasible(point: Sequence[Any], constraints: ConstraintSet) -> bool:
-    """Whether ``point`` meets the sweep's ``constraints`` (none: any point)."""
-    return not constraints or constraints(point)
-
-
-def _feasible_only(trials: list[Trial], constraints: ConstraintSet) -> list[Trial]:
-    """``trials`` with those that break ``constraints`` (changed by a resume=force) outside
-    the space: kept in the record, never told to the optimizer (whose space they lie
-    outside) nor launched again. Those left out, by the space or the constraints, are
-    counted in one warning, with each reason."""
-    outside = sum(not t.in_space for t in trials)
-    broken = [t for t in trials if t.in_space and not _feasible(t.point, constraints)]
-    if outside or broken:
-        texts = dict.fromkeys(c for t in broken for c in constraints.violated(t.point))
-        why = [f"{outside} outside the space"] if outside else []
-        why += [f"{len(broken)} breaking {'; '.join(texts)}"] if broken else []
-        log.warning("resume: %d of %d recorded trials lie outside the search changed by a "
-                    "resume=force (%s); they stay in the record but are not told to the "
-                    "optimizer", outside + len(broken), len(trials), ", ".join(why))
-    left_out = {t.number for t in broken}
-    return [dataclasses.replace(t, in_space=False) if t.number in left_out else t
-            for t in trials]
 
 
 def _next_job(sweep_dir: Path, trials: Sequence[Trial], record: Record) -> int:
