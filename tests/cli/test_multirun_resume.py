@@ -55,8 +55,12 @@ def stopped_part_way(sweep: Path) -> dict[str, dict]:
     return before
 
 
-@pytest.mark.heavy(seconds=15)
+@pytest.mark.heavy(seconds=35)
 def test_the_same_command_resumed_runs_only_the_jobs_left(tmp_path: Path) -> None:
+    """Stopped in job 1, the same command runs jobs 1 and 2 alone. Then stopped in jobs 0
+    and 2 and resumed in joblib's workers (the same three finished jobs serve both, so one
+    sweep): the finished job between two left is not launched, and each job left keeps its
+    number (so its folder) though the two run as separate launches."""
     sweep = tmp_path / "sweep"
     args = [*TINY, "seed=1,2,3"]
     run_tsbench(args, sweep, multirun=True)
@@ -81,6 +85,15 @@ def test_the_same_command_resumed_runs_only_the_jobs_left(tmp_path: Path) -> Non
     assert "killed" not in (sweep / "1" / "cli.log").read_text()
     record = yaml.safe_load((sweep / "1" / ".hydra" / "hydra.yaml").read_text())
     assert record["hydra"]["job"]["num"] == 1  # the job keeps its number
+
+    # stopped in jobs 0 and 2, resumed in joblib's workers
+    for job in ("0", "2"):
+        (sweep / job / "metrics.json").unlink()
+    kept = files(sweep / "1")
+    run_tsbench([*args, "hydra.sweeper.resume=true", "hydra/launcher=joblib",
+                 "hydra.launcher.n_jobs=2"], sweep, multirun=True)
+    assert files(sweep / "1") == kept
+    assert {job: scores(sweep / job) for job in ("0", "1", "2")} == before
 
     # another sweep into the folder is refused, before any job
     kept = job_files(sweep)
@@ -173,25 +186,6 @@ def test_a_data_file_written_relative_then_absolute_is_one_sweep(tmp_path: Path)
                                      "hydra.sweeper.resume=true"], env, cwd=data.parent)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert "tsbench: resume: 1 of 2 jobs finished before, 1 to run" in resumed.stdout
-
-
-@pytest.mark.heavy(seconds=20)
-def test_a_resume_in_joblibs_workers_runs_the_jobs_left_in_their_own_folders(
-        tmp_path: Path) -> None:
-    """The finished job between two left is not launched, and each job left keeps its number
-    (so its folder) though the two run as separate launches."""
-    pytest.importorskip("hydra_plugins.hydra_joblib_launcher")
-    sweep = tmp_path / "sweep"
-    args = [*TINY, "seed=1,2,3"]
-    run_tsbench(args, sweep, multirun=True)
-    before = {job: scores(sweep / job) for job in ("0", "1", "2")}
-    for job in ("0", "2"):
-        (sweep / job / "metrics.json").unlink()
-    kept = files(sweep / "1")
-    run_tsbench([*args, "hydra.sweeper.resume=true", "hydra/launcher=joblib",
-                 "hydra.launcher.n_jobs=2"], sweep, multirun=True)
-    assert files(sweep / "1") == kept
-    assert {job: scores(sweep / job) for job in ("0", "1", "2")} == before
 
 
 def test_job_folders_named_by_values_are_not_written_over_without_resume(

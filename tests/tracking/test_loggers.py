@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import statistics
 import subprocess
 import threading
 import time
@@ -17,6 +18,7 @@ from hydra import compose, initialize_config_module
 
 from tests.conftest import ROOT, TINY, run_tsbench
 from tests.tracking.csv_run import naive_run_of_a_csv
+from tests.tracking.test_mlflow_resume import killed_in, run_of, statuses
 from tsbench.errors import ConfigError
 from tsbench.rundir import read_config
 from tsbench.settings_check import check_settings
@@ -27,20 +29,24 @@ from tsbench.training.loggers import build_logger
 
 @pytest.mark.heavy
 def test_mlflow_sweep_has_one_parent_and_a_child_per_trial(tmp_path: Path) -> None:
+    """Two seeds, one configuration: the parent holds their spread and names no best seed
+    (two are enough for a std; the resume's second run of seed 2 shows it counted once).
+    Resumed after a kill in job 1, the run the kill left RUNNING is marked KILLED, and a
+    refused other sweep does not reopen the parent (one sweep serves both promises)."""
     import mlflow
 
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     args = [a for a in TINY if not a.startswith("logger")] + [
-        "logger=mlflow", "seed=1,2,3", "plots=true"]
+        "logger=mlflow", "seed=1,2", "plots=true"]
     run_tsbench(args, tmp_path / "sweep", env={"MLFLOW_TRACKING_URI": uri}, multirun=True)
     mlflow.set_tracking_uri(uri)
     runs = mlflow.search_runs(experiment_names=["tsbench"])
     parent_col = "tags.mlflow.parentRunId"
     parents = runs[runs[parent_col].isna()] if parent_col in runs else runs
     children = runs[runs[parent_col].notna()]
-    assert len(parents) == 1 and len(children) == 3
+    assert len(parents) == 1 and len(children) == 2
     assert set(children[parent_col]) == {parents["run_id"].iloc[0]}
-    assert sorted(children["params.seed"].astype(int)) == [1, 2, 3]
+    assert sorted(children["params.seed"].astype(int)) == [1, 2]
     # each child names its run folder, whose seed is its own
     for _, child in children.iterrows():
         folder = Path(child["tags.tsbench.run_dir"])
@@ -70,22 +76,40 @@ def test_mlflow_sweep_has_one_parent_and_a_child_per_trial(tmp_path: Path) -> No
     assert parent["tags.tsbench.children"] == SEEDS_OF_ONE
     assert parent["metrics.objective_mean"] == pytest.approx(
         children["metrics.objective"].mean())
-    assert parent["metrics.objective_seeds"] == 3
-    assert "metrics.best_objective" not in runs and "tags.tsbench.best_run_id" not in runs
-    # resumed (job 1 stopped before its end): the jobs not run again are not logged again,
-    # and stay the children of the one parent, whose spread is over every seed, once
-    (tmp_path / "sweep" / "1" / "metrics.json").unlink()
-    run_tsbench([*args, "hydra.sweeper.resume=true"], tmp_path / "sweep",
+    assert parent["metrics.objective_std"] == pytest.approx(
+        statistics.stdev(children["metrics.objective"]))
+    assert parent["metrics.objective_seeds"] == 2
+    assert [c for c in runs if c.startswith(("metrics.best_objective", "tags.tsbench.best"))
+            ] == []  # no best seed
+    # another sweep into the folder is refused: the parent not reopened
+    sweep, before = tmp_path / "sweep", statuses(uri)
+    other = run_tsbench([*(a for a in args if a != "seed=1,2"), "seed=1,3",
+                         "hydra.sweeper.resume=true"],
+                        sweep, env={"MLFLOW_TRACKING_URI": uri}, multirun=True, check=False)
+    assert other.returncode == 2 and "holds another multirun" in other.stderr
+    assert statuses(uri) == before
+    # resumed after a kill in job 1 (its run and the parent left RUNNING, no metrics.json):
+    # the killed run is marked KILLED; the jobs not run again are not logged again, and
+    # stay the children of the one parent, whose spread is over every seed, once
+    killed = run_of(uri, sweep / "1")
+    killed_in(uri, parent["run_id"], killed)
+    (sweep / "1" / "metrics.json").unlink()
+    run_tsbench([*args, "hydra.sweeper.resume=true"], sweep,
                 env={"MLFLOW_TRACKING_URI": uri}, multirun=True)
+    after = statuses(uri)
+    assert after[killed] == "KILLED"
+    new = set(after) - set(before)
+    assert len(new) == 1 and after[new.pop()] == "FINISHED"  # job 1 run again: its own run
+    assert after[run_of(uri, sweep / "0")] == "FINISHED"  # not run again: untouched
     runs = mlflow.search_runs(experiment_names=["tsbench"])
     parents, children = runs[runs[parent_col].isna()], runs[runs[parent_col].notna()]
     assert list(parents["run_id"]) == [parent["run_id"]]
     assert parents["status"].iloc[0] == "FINISHED"
-    assert sorted(children["params.seed"].astype(int)) == [1, 2, 2, 3]
+    assert sorted(children["params.seed"].astype(int)) == [1, 2, 2]
     latest = children.sort_values("start_time").groupby("params.seed").last()
     assert parents["metrics.objective_mean"].iloc[0] == pytest.approx(
         latest["metrics.objective"].mean())
-    assert parents["metrics.objective_seeds"].iloc[0] == 3
+    assert parents["metrics.objective_seeds"].iloc[0] == 2
 
 
 @pytest.mark.heavy

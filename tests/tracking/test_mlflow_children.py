@@ -117,22 +117,6 @@ def _multirun(tmp_path: Path, *args: str) -> tuple[object, str, Path, str]:
     return MlflowClient(uri), (sweep / PARENT_RUN_FILE).read_text(), sweep, uri
 
 
-@pytest.mark.heavy(seconds=20)
-def test_a_seeds_only_multirun_names_no_best_seed(tmp_path: Path) -> None:
-    """``seed=1,2`` alone: the parent holds the seeds' mean, std and count, tagged as seeds
-    of one configuration, and no best; its sweep folder, given relative, absolute."""
-    client, parent, sweep, uri = _multirun(tmp_path, "seq_len=48", "seed=1,2")
-    objectives = [client.get_run(run_of(uri, sweep / job)).data.metrics[
-        "objective"] for job in ("0", "1")]
-    data = client.get_run(parent).data
-    assert data.metrics == pytest.approx({
-        "objective_mean": statistics.fmean(objectives), "objective_seeds": 2,
-        "objective_std": statistics.stdev(objectives)})
-    assert not [tag for tag in data.tags if tag.startswith("tsbench.best")]
-    assert data.tags["tsbench.children"] == SEEDS_OF_ONE
-    assert data.tags["tsbench.sweep_dir"] == str(sweep.resolve())
-
-
 @pytest.mark.heavy(seconds=35)
 def test_a_multirun_over_settings_and_seeds_names_the_best_mean(tmp_path: Path) -> None:
     """``seq_len=24,48 seed=1,2``: the best is a look-back, its mean over both seeds, with

@@ -2,7 +2,8 @@
 runs the kill left RUNNING are marked KILLED, and a refused command neither reopens the
 folder's parent run nor makes one of its own (its callback used to, before the sweeper's
 checks: a refused resume left the parent RUNNING for good); a resumed parent's best tags
-are those that hold now, and a resumed search's parent holds every trial's run."""
+are those that hold now, and a resumed search's parent holds every trial's run. (A resumed
+plain multirun's killed job: test_loggers.py's MLflow sweep test, on the sweep it makes.)"""
 
 from __future__ import annotations
 
@@ -89,34 +90,6 @@ def killed_in(uri: str, *run_ids: str) -> None:
 
     for run_id in run_ids:
         MlflowClient(uri).update_run(run_id, status="RUNNING")
-
-
-@pytest.mark.heavy(seconds=20)
-def test_a_resumed_multirun_marks_its_killed_jobs_run_killed(tmp_path: Path) -> None:
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    env = {"MLFLOW_TRACKING_URI": uri}
-    sweep = tmp_path / "sweep"
-    args = [*ARGS, "seed=1,2", "hydra.sweeper.resume=true"]
-    run_tsbench(args, sweep, env=env, multirun=True)
-    parent = (sweep / PARENT_RUN_FILE).read_text()
-    before = statuses(uri)
-    assert before[parent] == "FINISHED" and len(before) == 3
-
-    other = run_tsbench([*ARGS, "seed=1,3", "hydra.sweeper.resume=true"], sweep, env=env,
-                        multirun=True, check=False)  # another sweep: refused
-    assert other.returncode == 2 and "holds another multirun" in other.stderr
-    assert statuses(uri) == before  # the parent not reopened
-
-    killed = run_of(uri, sweep / "1")  # the sweep killed in job 1
-    killed_in(uri, parent, killed)
-    (sweep / "1" / "metrics.json").unlink()
-    run_tsbench(args, sweep, env=env, multirun=True)
-    after = statuses(uri)
-    assert after[killed] == "KILLED"
-    assert after[parent] == "FINISHED" and (sweep / PARENT_RUN_FILE).read_text() == parent
-    new = set(after) - set(before)
-    assert len(new) == 1 and after[new.pop()] == "FINISHED"  # job 1 run again: its own run
-    assert after[run_of(uri, sweep / "0")] == "FINISHED"  # not run again: untouched
 
 
 @pytest.mark.heavy(seconds=25)

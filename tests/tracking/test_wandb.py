@@ -54,13 +54,15 @@ def read_offline_run(path: Path) -> dict:
 
 
 def test_wandb_multirun_is_one_offline_group(tmp_path: Path, clean_home: Path) -> None:
+    """Two seeds: two runs are enough to be one group (each run's offline service and
+    the reading back of its file cost a process)."""
     sweep = tmp_path / "sweep"
     args = [a for a in TINY if not a.startswith("logger")] + [
-        "logger=wandb", "logger.tags=[tiny]", "seed=1,2,3", "plots=true"]
+        "logger=wandb", "logger.tags=[tiny]", "seed=1,2", "plots=true"]
     run_tsbench(args, sweep, multirun=True)
 
     files = sorted((sweep / "wandb").glob("offline-run-*/run-*.wandb"))
-    assert len(files) == 3
+    assert len(files) == 2
     seeds = []
     for path in files:
         record = read_offline_run(path)
@@ -88,9 +90,9 @@ def test_wandb_multirun_is_one_offline_group(tmp_path: Path, clean_home: Path) -
         attached = path.parent / "files"
         for name in ("metrics.json", "forecast.png", "config.yaml"):
             assert (attached / name).read_bytes() == (run_dir / name).read_bytes(), name
-    assert sorted(seeds) == [1, 2, 3]
+    assert sorted(seeds) == [1, 2]
     # the copies attached to the W&B runs (metrics.json, config.yaml) are not runs of their own
-    assert find_runs([sweep]) == [sweep / str(job) for job in range(3)]
+    assert find_runs([sweep]) == [sweep / str(job) for job in range(2)]
     assert not tracker_copy(("wandb", "0", "metrics.json"))  # a user's own folder so named
     assert tracker_copy(("mlartifacts", "1", "3f2a", "artifacts", "metrics.json"))
     assert not list(clean_home.rglob("*")), "wandb wrote into $HOME"
