@@ -243,3 +243,31 @@ def test_a_pruner_that_can_judge_no_epoch_of_the_trials_is_a_warning(
     assert (message in caplog.text) is warned
     assert ("lower hydra.sweeper.pruner.min_epochs or raise trainer.max_epochs"
             in caplog.text) is warned
+
+
+def test_joblib_with_one_worker_runs_a_sweeps_trials_one_at_a_time_in_their_own_folders(
+        sweep_dir: Path) -> None:
+    """joblib with one worker runs each job inside the calling thread of the sweep's process
+    (no worker process), as the basic launcher does; refilled from several threads at
+    once, trials ran side by side in one process and took each other's Hydra config: two
+    trials wrote into one job folder. Such a sweep runs in batches, one trial at a time."""
+    multirun(sweep_dir, *SPACE, "hydra/launcher=joblib", "hydra.launcher.n_jobs=1",
+             "hydra.sweeper.n_jobs=2", "hydra.sweeper.n_trials=4", "sleep=0.3")
+    rows = read_rows(sweep_dir)
+    assert sorted(r["job_dir"] for r in rows) == ["0", "1", "2", "3"]
+    spans = []
+    for row in rows:  # each trial's own result, in its own folder
+        result = json.loads((sweep_dir / row["job_dir"] / "result.json").read_text())
+        assert float(row["objective"]) == pytest.approx(result["value"])
+        spans.append((result["start"], result["end"]))
+    spans.sort()  # as they ran: none began before the one before it had ended
+    assert all(end <= start for (_, end), (start, _) in zip(spans, spans[1:], strict=False))
+
+
+def test_refill_is_refused_with_joblib_on_one_worker(sweep_dir: Path) -> None:
+    with pytest.raises(SystemExit) as caught:
+        multirun(sweep_dir, *SPACE, "hydra/launcher=joblib", "hydra.launcher.n_jobs=1",
+                 "hydra.sweeper.schedule=refill", "hydra.sweeper.n_jobs=2")
+    assert caught.value.code == 2
+    assert "hydra.launcher.n_jobs=1" in str(caught.value.__cause__)
+    assert not sweep_dir.exists()

@@ -67,6 +67,7 @@ from hydra.core.plugins import Plugins
 from hydra.core.utils import JobReturn
 from hydra.plugins.sweeper import Sweeper
 from hydra.types import HydraContext, RunMode, TaskFunction
+from joblib import effective_n_jobs
 from omegaconf import DictConfig, OmegaConf
 
 from tsbench.atomic import remove_leftovers, write_text
@@ -275,14 +276,16 @@ class SkoptSweep(Sweeper):
         s = self.settings
         if s.schedule == "batch" or s.n_jobs == 1:
             return False
+        in_process = _in_process(self.config)
         if s.schedule == "auto":
-            return slots.refills(self.launcher)
-        if _basic(self.config):
+            return slots.refills(self.launcher) and in_process is None
+        if in_process is not None:
             raise ConfigError(
                 "hydra.sweeper.schedule",
-                "refill runs trials side by side, and the basic launcher runs them one by one "
+                f"refill runs trials side by side, and {in_process} runs them one by one "
                 "inside the sweep's own process",
-                "use hydra/launcher=joblib or submitit_local, or schedule=batch",
+                "use hydra/launcher=joblib with hydra.launcher.n_jobs=2 or more, or "
+                "submitit_local, or schedule=batch",
             )
         return True
 
@@ -381,11 +384,10 @@ class SkoptSweep(Sweeper):
         if isinstance(workers, int) and workers > s.n_jobs:
             log.info("  hydra.launcher.n_jobs=%d, but hydra.sweeper.n_jobs=%d trials run at "
                      "once: raise hydra.sweeper.n_jobs to use every worker", workers, s.n_jobs)
-        if s.n_jobs > 1 and _basic(self.config):
-            log.info(
-                "  the basic launcher runs a batch's trials one after another; "
-                "hydra/launcher=joblib runs them in parallel"
-            )
+        in_process = _in_process(self.config)
+        if s.n_jobs > 1 and in_process is not None:
+            log.info("  %s runs a batch's trials one after another; hydra/launcher=joblib "
+                     "with hydra.launcher.n_jobs=%d runs them in parallel", in_process, s.n_jobs)
 
 
 def _held(sweep_dir: Path) -> contextlib.AbstractContextManager[None]:
@@ -417,6 +419,22 @@ def _record_dir(config: DictConfig) -> Path:
 def _basic(config: DictConfig | None) -> bool:
     launcher = str(OmegaConf.select(config, "hydra.launcher._target_", default=""))
     return launcher.endswith("BasicLauncher")
+
+
+def _in_process(config: DictConfig | None) -> str | None:
+    """The launcher, named, where it runs each job inside the calling thread of the sweep's
+    process: Hydra's basic launcher, and joblib's with one worker (joblib runs the jobs of
+    a single worker in the caller, no worker process: refilled from several threads, the
+    trials ran side by side in one process and took each other's Hydra config); None where
+    jobs run in processes of their own."""
+    if _basic(config):
+        return "the basic launcher"
+    launcher = str(OmegaConf.select(config, "hydra.launcher._target_", default=""))
+    workers = OmegaConf.select(config, "hydra.launcher.n_jobs", default=None)
+    if launcher.endswith("JoblibLauncher") and isinstance(workers, int) and (
+            effective_n_jobs(workers) == 1):
+        return f"joblib with hydra.launcher.n_jobs={workers} (one worker)"
+    return None
 
 
 def _next_job(sweep_dir: Path, trials: Sequence[Trial], record: Record) -> int:
