@@ -6,8 +6,6 @@ import json
 import os
 import re
 import shlex
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -249,17 +247,20 @@ tsbench.cli.entry()
 NO_FILE = ["dataset=csv", "dataset.path=none.csv", "model=naive", "logger=none"]
 
 
-def test_a_refused_run_just_after_midnight_leaves_no_day_folder(tmp_path: Path) -> None:
+def test_a_refused_run_just_after_midnight_leaves_no_day_folder(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
     """The folders to remove were those of the day the command was checked in: Hydra named
-    the run's folder a moment later, in the new day, whose folder stayed."""
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.run([sys.executable, "-c", AT_MIDNIGHT, *NO_FILE], env=env,
-                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    the run's folder a moment later, in the new day, whose folder stayed. (The command is
+    forked from the preloaded fork server: the clock, not a fresh import, is the subject.)"""
+    code = tmp_path_factory.mktemp("clock")
+    (code / "at_midnight.py").write_text(AT_MIDNIGHT)
+    tmp_path = tmp_path_factory.mktemp("work")
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(code)}
+    proc = run_module("at_midnight", NO_FILE, env, cwd=tmp_path)
     assert proc.returncode == 2 and "none.csv does not exist" in proc.stderr
     assert list(tmp_path.iterdir()) == []
     (tmp_path / "outputs" / "runs" / "2026-01-01").mkdir(parents=True)  # the user's day
-    proc = subprocess.run([sys.executable, "-c", AT_MIDNIGHT, *NO_FILE], env=env,
-                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    proc = run_module("at_midnight", NO_FILE, env, cwd=tmp_path)
     assert proc.returncode == 2
     assert [p.name for p in (tmp_path / "outputs" / "runs").iterdir()] == ["2026-01-01"]
 

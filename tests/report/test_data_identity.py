@@ -6,7 +6,6 @@ of one validation protocol alone, a file's protocols never counted as its datase
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -24,18 +23,6 @@ from tsbench.report.plots import cd_figure
 MODELS = ("naive", "seasonal_naive", "theta")
 
 
-@dataclass(frozen=True)
-class Runs:
-    """``files``: the three models on ``mix.csv``, its byte-identical copy ``mixcopy.csv``
-    and ``other.csv``; ``cv``: naive and seasonal naive cross-validated on one series with
-    3 folds (pred_len 12, 24) and 4 folds (pred_len 12); ``series``: a plain multirun of
-    naive and seasonal naive over two generated series lengths and generator seeds."""
-
-    files: Path
-    cv: Path
-    series: Path
-
-
 def _csv(path: Path, phase: float) -> Path:
     t = np.arange(300)
     pd.DataFrame({"date": pd.date_range("2024-01-01", periods=300, freq="h"),
@@ -46,7 +33,9 @@ def _csv(path: Path, phase: float) -> Path:
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
+def files(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The three models on ``mix.csv``, its byte-identical copy ``mixcopy.csv`` and
+    ``other.csv``. (Each fixture builds its own runs: a worker builds those of its tests.)"""
     root = tmp_path_factory.mktemp("identity")
     mix = _csv(root / "mix.csv", 0.0)
     shutil.copyfile(mix, root / "mixcopy.csv")
@@ -56,25 +45,41 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
             _run_in_process(["dataset=csv", f"dataset.path={root / name}", f"model={model}",
                              "seq_len=24", "pred_len=12", "trainer=debug", "logger=none"],
                             root / "files" / f"{name}_{model}")
+    return root / "files"
+
+
+@pytest.fixture(scope="module")
+def cv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Naive and seasonal naive cross-validated on one series with 3 folds (pred_len 12,
+    24) and 4 folds (pred_len 12)."""
+    root = tmp_path_factory.mktemp("cv")
     for model in MODELS[:2]:
         for folds, pred_len in ((3, 12), (3, 24), (4, 12)):
-            tiny_run(root / "cv" / f"{model}_{folds}_{pred_len}", f"model={model}",
+            tiny_run(root / f"{model}_{folds}_{pred_len}", f"model={model}",
                      "cv=tscv", f"cv.n_splits={folds}", f"pred_len={pred_len}")
+    return root
+
+
+@pytest.fixture(scope="module")
+def series(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A plain multirun of naive and seasonal naive over two generated series lengths and
+    generator seeds."""
+    root = tmp_path_factory.mktemp("series")
     run_tsbench(["dataset=synthetic", "dataset.n_rows=600,800", "dataset.seed=0,5",
                  "model=naive,seasonal_naive", "seq_len=48", "pred_len=12", "trainer=debug",
                  "logger=none"], root / "series", multirun=True)
-    return Runs(root / "files", root / "cv", root / "series")
+    return root / "series"
 
 
 def _ranks_line(out: str) -> str:
     return next(line for line in out.splitlines() if line.startswith("Average ranks"))
 
 
-def test_a_copy_of_a_file_under_another_name_is_one_dataset(runs: Runs) -> None:
+def test_a_copy_of_a_file_under_another_name_is_one_dataset(files: Path) -> None:
     """mixcopy.csv, byte for byte mix.csv, counted as a third dataset and turned exact
     p = 0.167 (two datasets, do not differ) into p = 0.028 (three, the ranks differ); at the
     same horizon it is mix.csv's table again, left out (its ranks would count twice)."""
-    line = _ranks_line(report(runs.files).stdout)
+    line = _ranks_line(report(files).stdout)
     assert line.startswith("Average ranks (1 = best test MSE) over 2 tables (mix.csv/12, "
                            "other.csv/12), one per dataset")
     assert "tables left out: mixcopy.csv/12 (the data and horizon of mix.csv/12)." in line
@@ -82,12 +87,12 @@ def test_a_copy_of_a_file_under_another_name_is_one_dataset(runs: Runs) -> None:
     assert "the ranks do not differ significantly" in line and "0.028" not in line
 
 
-def test_validation_ranks_one_protocol_of_one_file_as_one_dataset(runs: Runs) -> None:
+def test_validation_ranks_one_protocol_of_one_file_as_one_dataset(cv: Path) -> None:
     """CV with 3 and 4 folds of one series ranked as if they were datasets (Friedman over
     'one per dataset'): now the 3-fold tables alone, described as one dataset, whose
     tables share its validation rows; the 4-fold table named as left out."""
     three = "synthetic [val: CV, 3 folds, rows [120, 480)]"
-    line = _ranks_line(report(runs.cv, "--split", "val").stdout)
+    line = _ranks_line(report(cv, "--split", "val").stdout)
     assert line.startswith(f"Average ranks (1 = best validation MSE) over 2 tables ({three}/12, "
                            f"{three}/24), all of 1 dataset (synthetic): seasonal_naive 1.00, "
                            "naive 2.00. No significance can be claimed")
@@ -98,11 +103,11 @@ def test_validation_ranks_one_protocol_of_one_file_as_one_dataset(runs: Runs) ->
     assert "Friedman χ²" not in line
 
 
-def test_generated_series_of_other_settings_are_datasets_of_their_own(runs: Runs) -> None:
+def test_generated_series_of_other_settings_are_datasets_of_their_own(series: Path) -> None:
     """Four generated series (n_rows x generator seed) landed in one table of four naive
     'configurations' labelled by a JSON dump of the generator, each cell '(differs)', and
     a selection-on-test line for a sweep over series."""
-    out = report(runs.series, "--baseline", "naive").stdout
+    out = report(series, "--baseline", "naive").stdout
     tables = [f"synthetic (n_rows={n}, seed={s})" for n in (600, 800) for s in (0, 5)]
     for table in tables:
         assert f"| {table} | 12 | naive | " in out and f"| {table} | 12 | seasonal_naive | " in out
@@ -111,12 +116,12 @@ def test_generated_series_of_other_settings_are_datasets_of_their_own(runs: Runs
             "seasonal_naive 1.00, naive 2.00") in _ranks_line(out)
 
 
-def test_a_cd_not_applied_is_neither_drawn_nor_captioned_as_one(runs: Runs,
+def test_a_cd_not_applied_is_neither_drawn_nor_captioned_as_one(files: Path,
                                                                tmp_path: Path) -> None:
     """Two datasets, exact p = 0.167: the text said 'no CD, not applied' while the PNG drew
     a CD scale from rank 3 to rank 1 and the HTML caption read 'models joined by a bar are
     not significantly different'."""
-    cells = group(collect([runs.files], "test_mse", lambda message: None).runs,
+    cells = group(collect([files], "test_mse", lambda message: None).runs,
                   warn=lambda message: None)
     ranking = build(cells).ranking
     assert ranking is not None and not ranking.significant
@@ -125,7 +130,7 @@ def test_a_cd_not_applied_is_neither_drawn_nor_captioned_as_one(runs: Runs,
         t.get_text() for t in figure.axes[0].texts]
     assert not [line for line in figure.axes[0].lines if line.get_linewidth() == 1.5]
     page = tmp_path / "report.html"
-    report(runs.files, "--format", "html", "--output", page)
+    report(files, "--format", "html", "--output", page)
     html = page.read_text()
     assert "not significantly different" not in html
     assert ("the ranks do not differ (exact p = 0.167 ≥ α = 0.05), no CD applied; the one "
@@ -133,13 +138,13 @@ def test_a_cd_not_applied_is_neither_drawn_nor_captioned_as_one(runs: Runs,
 
 
 def test_a_file_and_its_copy_alone_are_one_table_not_tables_without_shared_models(
-        runs: Runs) -> None:
+        files: Path) -> None:
     """mix.csv and its copy at one horizon, the same three models: no ranks, as one table of
     data; the line said 'no two of the 2 such tables share 2 or more models', which they
     do."""
-    files = [runs.files / f"{name}_{model}" for name in ("mix.csv", "mixcopy.csv")
-             for model in MODELS]
-    line = _ranks_line(report(*files).stdout)
+    runs = [files / f"{name}_{model}" for name in ("mix.csv", "mixcopy.csv")
+            for model in MODELS]
+    line = _ranks_line(report(*runs).stdout)
     assert line.startswith("Average ranks: none (ranks need the same 2 or more models in 2 "
                            "or more (dataset, pred_len) tables")
     assert "share 2 or more models" not in line
