@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import TINY
+from tests.preloaded import run_module
+from tests.training.slow_model import SLOW_DLINEAR, SLOW_ENV, SLOW_STEP
 from tsbench.cli import check_command_line
 
 
@@ -218,14 +220,16 @@ def test_a_stopped_sweep_starts_and_writes_no_job_after_its_stop_line(
     said it stopped, writing into the folder that a resume then ran in too. The workers
     are killed before the stop line; the jobs they broke off are run by the resume (one
     that had written its metrics.json just before is recorded from its folder, not run
-    again: tests/search/test_adopted_trials.py)."""
+    again: tests/search/test_adopted_trials.py). The trials train a DLinear that sleeps
+    in each step (tests/training/slow_model.py), still training when the signal lands;
+    the resume, the same command without the sleep, trains them at DLinear's speed."""
     sweep, log = tmp_path / "sweep", tmp_path / "log.txt"
-    command = [sys.executable, "-m", "tsbench", "-m", "hydra/launcher=joblib",
-               "hydra.launcher.n_jobs=2", *sweep_over, *TINY, "trainer.max_epochs=30",
-               "trainer.patience=30", f"hydra.sweep.dir={sweep}"]
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    with open(log, "w") as out, subprocess.Popen(command, env=env, stdout=out, stderr=out,
-                                                 start_new_session=True) as proc:
+    args = ["-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", *sweep_over, *TINY,
+            *SLOW_DLINEAR, f"hydra.sweep.dir={sweep}"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", **SLOW_ENV}
+    with open(log, "w") as out, subprocess.Popen(
+            [sys.executable, "-m", "tsbench", *args], env=env, stdout=out, stderr=out,
+            start_new_session=True) as proc:
         try:
             deadline = time.time() + 120
             while len(list(sweep.glob("*/config.yaml"))) < 2 and time.time() < deadline:
@@ -245,7 +249,7 @@ def test_a_stopped_sweep_starts_and_writes_no_job_after_its_stop_line(
     assert _written_since(sweep, stopped) == []  # nor starts or writes a job after it
     assert [job for job in sweep.glob("*/config.yaml")  # trials broken off
             if not (job.parent / "metrics.json").exists()]
-    resumed = subprocess.run([*command, "hydra.sweeper.resume=true"], env=env, text=True,
-                             capture_output=True, timeout=120)
+    env.pop(SLOW_STEP)
+    resumed = run_module("tsbench", [*args, "hydra.sweeper.resume=true"], env, timeout=120)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert len(list(sweep.glob("*/metrics.json"))) == 4
