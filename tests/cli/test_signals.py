@@ -207,13 +207,14 @@ def _written_since(folder: Path, since: float) -> list[Path]:
 
 @pytest.mark.heavy(seconds=60)
 @pytest.mark.skipif(not Path("/proc/self/stat").is_file(), reason="reads /proc")
-@pytest.mark.parametrize("sweep_over", [
-    ["seed=1,2,3,4"],  # two jobs training, two queued in the workers' pipe
-    ["hydra/sweeper=skopt", "hydra.sweeper.n_trials=4", "hydra.sweeper.n_initial_points=4",
-     "hydra.sweeper.n_jobs=4", "optim.lr=choice(0.001,0.002,0.003,0.004)"],
+@pytest.mark.parametrize("sweep_over, one_at_a_time", [
+    (["seed=1,2,3,4"], []),  # two jobs training, two queued in the workers' pipe
+    (["hydra/sweeper=skopt", "hydra.sweeper.n_trials=4", "hydra.sweeper.n_initial_points=4",
+      "hydra.sweeper.n_jobs=4", "optim.lr=choice(0.001,0.002,0.003,0.004)"],
+     ["hydra.sweeper.n_jobs=1"]),
 ])
 def test_a_stopped_sweep_starts_and_writes_no_job_after_its_stop_line(
-        tmp_path: Path, sweep_over: list[str]) -> None:
+        tmp_path: Path, sweep_over: list[str], one_at_a_time: list[str]) -> None:
     """A sweep's process stopped alone (``kill -INT``): SIGTERM'd workers that were
     training took it for Lightning's request to end the trial, which loky reported as the
     trial's error, and went on to the next jobs queued in their pipe after the sweep had
@@ -250,6 +251,11 @@ def test_a_stopped_sweep_starts_and_writes_no_job_after_its_stop_line(
     assert [job for job in sweep.glob("*/config.yaml")  # trials broken off
             if not (job.parent / "metrics.json").exists()]
     env.pop(SLOW_STEP)
-    resumed = run_module("tsbench", [*args, "hydra.sweeper.resume=true"], env, timeout=120)
+    # the resume trains in its own process, one trial at a time (joblib's n_jobs=1: no
+    # workers to start, each importing torch); a resume in joblib's workers:
+    # tests/cli/test_multirun_resume.py
+    resumed = run_module("tsbench", [*args, "hydra.sweeper.resume=true",
+                                     "hydra.launcher.n_jobs=1", *one_at_a_time], env,
+                         timeout=120)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert len(list(sweep.glob("*/metrics.json"))) == 4
