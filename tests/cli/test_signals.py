@@ -205,7 +205,7 @@ def _written_since(folder: Path, since: float) -> list[Path]:
     return [path for path in folder.rglob("*") if path.stat().st_mtime > since]
 
 
-@pytest.mark.heavy(seconds=60)
+@pytest.mark.heavy(seconds=30)
 @pytest.mark.skipif(not Path("/proc/self/stat").is_file(), reason="reads /proc")
 @pytest.mark.parametrize("sweep_over, one_at_a_time", [
     (["seed=1,2,3,4"], []),  # two jobs training, two queued in the workers' pipe
@@ -253,7 +253,7 @@ def test_a_stopped_sweep_starts_and_writes_no_job_after_its_stop_line(
     env.pop(SLOW_STEP)
     # the resume trains in its own process, one trial at a time (joblib's n_jobs=1: no
     # workers to start, each importing torch); a resume in joblib's workers:
-    # tests/cli/test_multirun_resume.py
+    # tests/cli/test_multirun_resume.py, tests/search/test_resume_state.py (skopt)
     resumed = run_module("tsbench", [*args, "hydra.sweeper.resume=true",
                                      "hydra.launcher.n_jobs=1", *one_at_a_time], env,
                          timeout=120)
