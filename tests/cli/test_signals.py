@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import TINY
+from tests.preloaded import run_module
+from tests.training.slow_model import SLOW_DLINEAR, SLOW_ENV, SLOW_STEP
 from tsbench.cli import check_command_line
 
 
@@ -203,29 +205,32 @@ def _written_since(folder: Path, since: float) -> list[Path]:
     return [path for path in folder.rglob("*") if path.stat().st_mtime > since]
 
 
-@pytest.mark.heavy(seconds=60)
+@pytest.mark.heavy(seconds=30)
 @pytest.mark.skipif(not Path("/proc/self/stat").is_file(), reason="reads /proc")
-@pytest.mark.parametrize("sweep_over", [
-    ["seed=1,2,3,4"],  # two jobs training, two queued in the workers' pipe
-    ["hydra/sweeper=skopt", "hydra.sweeper.n_trials=4", "hydra.sweeper.n_initial_points=4",
-     "hydra.sweeper.n_jobs=4", "optim.lr=choice(0.001,0.002,0.003,0.004)"],
+@pytest.mark.parametrize("sweep_over, one_at_a_time", [
+    (["seed=1,2,3,4"], []),  # two jobs training, two queued in the workers' pipe
+    (["hydra/sweeper=skopt", "hydra.sweeper.n_trials=4", "hydra.sweeper.n_initial_points=4",
+      "hydra.sweeper.n_jobs=4", "optim.lr=choice(0.001,0.002,0.003,0.004)"],
+     ["hydra.sweeper.n_jobs=1"]),
 ])
 def test_a_stopped_sweep_starts_and_writes_no_job_after_its_stop_line(
-        tmp_path: Path, sweep_over: list[str]) -> None:
+        tmp_path: Path, sweep_over: list[str], one_at_a_time: list[str]) -> None:
     """A sweep's process stopped alone (``kill -INT``): SIGTERM'd workers that were
     training took it for Lightning's request to end the trial, which loky reported as the
     trial's error, and went on to the next jobs queued in their pipe after the sweep had
     said it stopped, writing into the folder that a resume then ran in too. The workers
     are killed before the stop line; the jobs they broke off are run by the resume (one
     that had written its metrics.json just before is recorded from its folder, not run
-    again: tests/search/test_adopted_trials.py)."""
+    again: tests/search/test_adopted_trials.py). The trials train a DLinear that sleeps
+    in each step (tests/training/slow_model.py), still training when the signal lands;
+    the resume, the same command without the sleep, trains them at DLinear's speed."""
     sweep, log = tmp_path / "sweep", tmp_path / "log.txt"
-    command = [sys.executable, "-m", "tsbench", "-m", "hydra/launcher=joblib",
-               "hydra.launcher.n_jobs=2", *sweep_over, *TINY, "trainer.max_epochs=30",
-               "trainer.patience=30", f"hydra.sweep.dir={sweep}"]
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    with open(log, "w") as out, subprocess.Popen(command, env=env, stdout=out, stderr=out,
-                                                 start_new_session=True) as proc:
+    args = ["-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", *sweep_over, *TINY,
+            *SLOW_DLINEAR, f"hydra.sweep.dir={sweep}"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", **SLOW_ENV}
+    with open(log, "w") as out, subprocess.Popen(
+            [sys.executable, "-m", "tsbench", *args], env=env, stdout=out, stderr=out,
+            start_new_session=True) as proc:
         try:
             deadline = time.time() + 120
             while len(list(sweep.glob("*/config.yaml"))) < 2 and time.time() < deadline:
@@ -245,7 +250,12 @@ def test_a_stopped_sweep_starts_and_writes_no_job_after_its_stop_line(
     assert _written_since(sweep, stopped) == []  # nor starts or writes a job after it
     assert [job for job in sweep.glob("*/config.yaml")  # trials broken off
             if not (job.parent / "metrics.json").exists()]
-    resumed = subprocess.run([*command, "hydra.sweeper.resume=true"], env=env, text=True,
-                             capture_output=True, timeout=120)
+    env.pop(SLOW_STEP)
+    # the resume trains in its own process, one trial at a time (joblib's n_jobs=1: no
+    # workers to start, each importing torch); a resume in joblib's workers:
+    # tests/cli/test_multirun_resume.py, tests/search/test_resume_state.py (skopt)
+    resumed = run_module("tsbench", [*args, "hydra.sweeper.resume=true",
+                                     "hydra.launcher.n_jobs=1", *one_at_a_time], env,
+                         timeout=120)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert len(list(sweep.glob("*/metrics.json"))) == 4
