@@ -17,6 +17,7 @@ BASE = [
     "hydra/job_logging=none",
     "hydra/hydra_logging=none",
     "hydra.sweeper.random_state=0",
+    "hydra.sweeper.plots=false",  # the tests of the plots add hydra.sweeper.plots=true
 ]
 
 

@@ -27,7 +27,8 @@ def points(rows: list[dict[str, str]]) -> list[tuple[str, ...]]:
 
 
 def test_bayes_sweep_writes_the_record(sweep_dir: Path) -> None:
-    multirun(sweep_dir, *SPACE, "hydra.sweeper.n_trials=6", "hydra.sweeper.n_initial_points=3")
+    multirun(sweep_dir, *SPACE, "hydra.sweeper.n_trials=6", "hydra.sweeper.n_initial_points=3",
+             "hydra.sweeper.plots=true")
     rows = read_rows(sweep_dir)
     assert [r["trial"] for r in rows] == ["1", "2", "3", "4", "5", "6"]
     assert [r["job_dir"] for r in rows] == ["0", "1", "2", "3", "4", "5"]
@@ -537,6 +538,15 @@ def test_bad_search_fails_before_any_trial(sweep_dir: Path, overrides, field, me
     assert not sweep_dir.exists()
 
 
+def test_a_sweep_with_plots_false_draws_none(sweep_dir: Path) -> None:
+    """``hydra.sweeper.plots=false`` (the tests' default here): no redraw after a trial, and
+    none at the end, whose partial-dependence plot costs seconds."""
+    multirun(sweep_dir, *SPACE, "hydra.sweeper.n_trials=4", "hydra.sweeper.n_initial_points=2",
+             "hydra.sweeper.plot_share=1.0")
+    assert len(read_rows(sweep_dir)) == 4
+    assert list(sweep_dir.glob("*.png")) == []
+
+
 @pytest.mark.parametrize(
     "settings",
     [
@@ -547,7 +557,8 @@ def test_bad_search_fails_before_any_trial(sweep_dir: Path, overrides, field, me
 )
 def test_other_surrogates_and_modes(sweep_dir: Path, settings: list[str]) -> None:
     multirun(
-        sweep_dir, *SPACE, "hydra.sweeper.n_trials=4", "hydra.sweeper.n_initial_points=2", *settings
+        sweep_dir, *SPACE, "hydra.sweeper.n_trials=4", "hydra.sweeper.n_initial_points=2",
+        "hydra.sweeper.plots=true", *settings
     )
     assert len(set(points(read_rows(sweep_dir)))) == 4
     random = "hydra.sweeper.mode=random" in settings

@@ -25,6 +25,7 @@ SEARCH_PRESETS = sorted(p.stem for p in (ROOT / "tsbench" / "conf" / "search").g
 FAST = [
     "dataset=synthetic", "dataset.n_rows=600", "trainer=debug", "pred_len=12",
     "data.batch_size=32", "logger=none", "hydra.sweeper.random_state=0", "plots=false",
+    "hydra.sweeper.plots=false",
 ]  # fmt: skip
 #: search/patchtst_bo with a tiny PatchTST and a space where the constraints bite.
 PATCHTST = [
@@ -48,7 +49,7 @@ def test_bayes_preset_records_reproduces_and_respects_constraints(tmp_path: Path
     sweep = tmp_path / "sweep"
     proc = run_tsbench(  # score_test=false given, as tsbench-tune's searches give it
         [*PATCHTST, "hydra.sweeper.n_trials=6", "hydra.sweeper.n_initial_points=3",
-         "score_test=false"],
+         "score_test=false", "hydra.sweeper.plots=true"],
         sweep,
         multirun=True,
     )

@@ -420,8 +420,10 @@ class Plotter:
     only the time already spent let a sweep of short trials spend half its time drawing
     (8 dimensions: 4-6 s a redraw after each 1-2 s trial)."""
 
-    def __init__(self, sweep_dir: Path, optimizer: Any, sign: float, share: float) -> None:
+    def __init__(self, sweep_dir: Path, optimizer: Any, sign: float, share: float,
+                 enabled: bool = True) -> None:
         self.sweep_dir, self.optimizer, self.sign, self.share = sweep_dir, optimizer, sign, share
+        self.enabled = enabled  # hydra.sweeper.plots
         self.start = time.perf_counter()
         self.seconds = 0.0  # spent drawing so far
         self.last = plots.SECONDS_PER_PANEL * plots.panels(optimizer.space.n_dims)
@@ -435,7 +437,7 @@ class Plotter:
             self.draw(trials)
 
     def draw(self, trials: list[Trial]) -> None:
-        if self.drawn_for == len(trials):
+        if self.drawn_for == len(trials) or not self.enabled:
             return
         start = time.perf_counter()
         drawn = plots.write_plots(self.sweep_dir, trials, self.optimizer, self.sign)

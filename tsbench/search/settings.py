@@ -76,6 +76,9 @@ class SweepSettings:
     # Largest share of the sweep's time spent redrawing the plots: a redraw starts only if the
     # time spent drawing, that redraw included, stays within it (they are drawn at the end).
     plot_share: float = 0.2
+    # Draw the plots at all (false: none, not even at the end, where the last redraw costs
+    # seconds: benchmarks/sweeper_overhead.md).
+    plots: bool = True
     # Tell the surrogate log(objective) (minimize only; needs positive objectives, as losses
     # are): one diverged trial at 200 next to losses near 0.8 no longer flattens the GP.
     log_objective: bool = True

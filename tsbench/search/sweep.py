@@ -216,7 +216,7 @@ class SkoptSweep(Sweeper):
             compose=self.compose,
             proposer=proposer,
             teller=teller,
-            plotter=Plotter(sweep_dir, optimizer, self.sign, s.plot_share),
+            plotter=Plotter(sweep_dir, optimizer, self.sign, s.plot_share, s.plots),
             trials=trials,
             relaunch=relaunch,
             held=held,
