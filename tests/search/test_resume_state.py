@@ -10,10 +10,12 @@ import csv
 import json
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -101,43 +103,52 @@ def test_a_resumed_sweep_tells_its_optimizer_what_the_uninterrupted_one_did(
     assert {str(x): y for x, y in zip(resumed.Xi, resumed.yi, strict=True)} == told
 
 
+#: Two at a time in batches, Bayesian after two initial points (8 trials uninterrupted).
+BATCH = [*SPACE, "hydra.sweeper.n_initial_points=2", "hydra.sweeper.n_jobs=2",
+         "hydra.sweeper.schedule=batch"]
+
+
+@pytest.fixture(scope="session")
+def batch_whole(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, str]]:
+    """The rows of the uninterrupted 8-trial ``BATCH`` sweep, which two tests' resumed
+    sweeps must reproduce: run once per test process (xdist worker), not once per test."""
+    sweep = tmp_path_factory.mktemp("batch") / "whole"
+    multirun(sweep, *BATCH, "hydra.sweeper.n_trials=8")
+    return read_rows(sweep)
+
+
 def test_a_resumed_batch_sweep_proposes_what_the_uninterrupted_one_did(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, batch_whole: list[dict[str, str]]
 ) -> None:
     """Two at a time (batches: trials 1-2, 3-4, ...), stopped in the batch of trials 5-6 and
     resumed, a Bayesian sweep proposes the same 7th and 8th points as one run in one go.
     Each batch asked skopt for its points together (constant liar), which draws from the
     optimizer's random state unlike two single asks: a resume that asked again one point
     at a time left that state elsewhere, and every later batch differed."""
-    args = [*SPACE, "hydra.sweeper.n_trials=8", "hydra.sweeper.n_initial_points=2",
-            "hydra.sweeper.n_jobs=2", "hydra.sweeper.schedule=batch"]
-    multirun(tmp_path / "whole", *args)
+    args = [*BATCH, "hydra.sweeper.n_trials=8"]
     monkeypatch.setenv("QUAD_INTERRUPT_AT_JOB", "4")  # trial 5, first of its batch
     with pytest.raises(KeyboardInterrupt):
         multirun(tmp_path / "cut", *args)
     monkeypatch.delenv("QUAD_INTERRUPT_AT_JOB")
     assert len(read_rows(tmp_path / "cut")) == 4
     multirun(tmp_path / "cut", *args, "hydra.sweeper.resume=true")
-    whole, resumed = read_rows(tmp_path / "whole"), read_rows(tmp_path / "cut")
+    whole, resumed = batch_whole, read_rows(tmp_path / "cut")
     assert len(whole) == 8 and points(resumed) == points(whole)
     assert [r["objective"] for r in resumed] == [r["objective"] for r in whole]
 
 
 def test_a_batch_whose_sweep_died_between_its_end_entries_is_told_together_again(
-        tmp_path: Path) -> None:
+        tmp_path: Path, batch_whole: list[dict[str, str]]) -> None:
     """The sweep logs the end of a batch's launches one file after another, after their
     rows: killed between the two (job 3 logged no end, its row written), the resume told
     trial 4 apart from trial 3, last, and the surrogate's fits (each draws from the random
     state) and every later batch differed from the uninterrupted sweep's."""
-    args = [*SPACE, "hydra.sweeper.n_initial_points=2", "hydra.sweeper.n_jobs=2",
-            "hydra.sweeper.schedule=batch"]
-    multirun(tmp_path / "whole", *args, "hydra.sweeper.n_trials=8")
-    multirun(tmp_path / "cut", *args, "hydra.sweeper.n_trials=4")
+    multirun(tmp_path / "cut", *BATCH, "hydra.sweeper.n_trials=4")
     job = tmp_path / "cut" / "record" / "jobs" / "3.json"
     logged = json.loads(job.read_text())
     job.write_text(json.dumps({**logged, "ended": None, "status": "running"}))
-    multirun(tmp_path / "cut", *args, "hydra.sweeper.n_trials=8", "hydra.sweeper.resume=true")
-    whole, resumed = read_rows(tmp_path / "whole"), read_rows(tmp_path / "cut")
+    multirun(tmp_path / "cut", *BATCH, "hydra.sweeper.n_trials=8", "hydra.sweeper.resume=true")
+    whole, resumed = batch_whole, read_rows(tmp_path / "cut")
     assert len(whole) == 8 and points(resumed) == points(whole)
     assert json.loads(job.read_text())["ended"] == logged["ended"]
 
@@ -203,6 +214,7 @@ def test_a_job_directory_the_record_does_not_know_is_left_alone(tmp_path: Path) 
 
 JOBLIB_BATCH = ["hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "hydra.sweeper.n_jobs=2",
                 "hydra.sweeper.schedule=batch"]
+JOBLIB_ARGS = [*SPACE, *JOBLIB_BATCH, "hydra.sweeper.n_initial_points=2"]
 
 
 def kept_optimizers(monkeypatch: pytest.MonkeyPatch) -> list:
@@ -243,10 +255,37 @@ def died_in_batch(sweep: Path, jobs: tuple[int, ...], finished: int | None) -> N
         writer.writerows(r for r in rows if r["trial"] not in numbers)
 
 
+@dataclass(frozen=True)
+class JoblibSweeps:
+    """The ``JOBLIB_ARGS`` sweep run in one go to 6 trials (its rows, and what its optimizer
+    was told), and the same sweep ended at 4 trials (its folder: copy it to change it)."""
+
+    whole: list[dict[str, str]]
+    whole_told: list[tuple[list[str], float]]
+    cut: Path
+
+
+@pytest.fixture(scope="session")
+def joblib_sweeps(tmp_path_factory: pytest.TempPathFactory) -> JoblibSweeps:
+    """Three split-batch tests start from the same two joblib sweeps: run once per test
+    process (xdist worker), not once per test."""
+    folder = tmp_path_factory.mktemp("joblib")
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        optimizers = kept_optimizers(monkeypatch)
+        multirun(folder / "whole", *JOBLIB_ARGS, "hydra.sweeper.n_trials=6")
+    multirun(folder / "cut", *JOBLIB_ARGS, "hydra.sweeper.n_trials=4")
+    return JoblibSweeps(read_rows(folder / "whole"), told(optimizers[0]), folder / "cut")
+
+
+def copy_of_cut(sweeps: JoblibSweeps, tmp_path: Path) -> Path:
+    """A copy of the shared 4-trial sweep that a test may kill and resume."""
+    return Path(shutil.copytree(sweeps.cut, tmp_path / "cut"))
+
+
 @pytest.mark.parametrize("finished", [2, 3])
 def test_a_batch_split_by_a_resume_is_replayed_as_it_ran(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
-        finished: int) -> None:
+        joblib_sweeps: JoblibSweeps, finished: int) -> None:
     """Two at a time on joblib, the sweep dies in the batch of jobs 2-3 (trials 3-4) as job
     ``finished`` had written its metrics.json and the other still ran. The resume records
     the finished trial from its folder and runs the other again alone (its free slot
@@ -255,20 +294,17 @@ def test_a_batch_split_by_a_resume_is_replayed_as_it_ran(
     finished trial left the relaunch to run beside a new point, and every later point
     differed."""
     optimizers = kept_optimizers(monkeypatch)
-    args = [*SPACE, *JOBLIB_BATCH, "hydra.sweeper.n_initial_points=2",
-            "hydra.sweeper.n_trials=6"]
-    multirun(tmp_path / "whole", *args)
-    cut = tmp_path / "cut"
-    multirun(cut, *args[:-1], "hydra.sweeper.n_trials=4")
+    args = [*JOBLIB_ARGS, "hydra.sweeper.n_trials=6"]
+    cut = copy_of_cut(joblib_sweeps, tmp_path)
     died_in_batch(cut, (2, 3), finished)
 
     with caplog.at_level(logging.INFO):
         multirun(cut, *args, "hydra.sweeper.resume=true")
     multirun(cut, *args, "hydra.sweeper.resume=true")  # nothing left to run: a replay
-    whole, resumed = read_rows(tmp_path / "whole"), read_rows(cut)
+    whole, resumed = joblib_sweeps.whole, read_rows(cut)
     assert len(whole) == 6 and points(resumed) == points(whole)
     assert [r["objective"] for r in resumed] == [r["objective"] for r in whole]
-    assert told(optimizers[2]) == told(optimizers[0]) == told(optimizers[3])
+    assert told(optimizers[0]) == joblib_sweeps.whole_told == told(optimizers[1])
     launches = {la.job: la for la in Record(cut / "record").launches()}
     lost = 5 - finished  # the other job of the batch: its trial ran again as job 4, alone
     assert (launches[4].trial, launches[4].batch) == (lost + 1, 4)
@@ -280,19 +316,17 @@ def test_a_batch_split_by_a_resume_is_replayed_as_it_ran(
 
 
 def test_a_split_batch_killed_again_in_its_replay_is_replayed_again(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, joblib_sweeps: JoblibSweeps) -> None:
     """Killed again while the split batch's lost trial ran alone (job 4), the next resume
     still knows that relaunch for one of batch 2-3's: it runs it alone once more and tells
     it with the finished trial 3, so trials 5-6 are still the uninterrupted sweep's."""
-    args = [*SPACE, *JOBLIB_BATCH, "hydra.sweeper.n_initial_points=2"]
-    multirun(tmp_path / "whole", *args, "hydra.sweeper.n_trials=6")
-    cut = tmp_path / "cut"
-    multirun(cut, *args, "hydra.sweeper.n_trials=4")
+    args = JOBLIB_ARGS
+    cut = copy_of_cut(joblib_sweeps, tmp_path)
     died_in_batch(cut, (2, 3), 2)
     multirun(cut, *args, "hydra.sweeper.n_trials=4", "hydra.sweeper.resume=true")
     died_in_batch(cut, (2, 4), None)  # trial 3 held back, trial 4 running again as job 4
     multirun(cut, *args, "hydra.sweeper.n_trials=6", "hydra.sweeper.resume=true")
-    whole, resumed = read_rows(tmp_path / "whole"), read_rows(cut)
+    whole, resumed = joblib_sweeps.whole, read_rows(cut)
     assert points(resumed) == points(whole)
     assert [(r["trial"], r["job"]) for r in resumed] == [
         ("1", "0"), ("2", "1"), ("3", "2"), ("4", "5"), ("5", "6"), ("6", "7")]

@@ -19,7 +19,8 @@ from tsbench.search.composition import compose_tsbench
 from tsbench.search.seeds import plain_multirun
 
 #: A user's own search preset (in a config folder of the search path) that sets more than
-#: the sweeper: config groups' options, settings off their defaults (a list among them).
+#: the sweeper: config groups' options, settings off their defaults (a list among them;
+#: ``plots: false`` spares the runs pictures that nothing here looks at).
 PRESET = """\
 # @package _global_
 defaults:
@@ -30,6 +31,7 @@ defaults:
   - _self_
 seq_len: 48
 pred_len: 12
+plots: false
 trainer:
   max_epochs: 1
 dataset:
@@ -150,5 +152,6 @@ def test_best_yaml_runs_more_seeds_of_its_choice_with_the_basic_sweeper(
     assert [run[0].pop("seed") for run in runs] == [1, 2, 3]
     trial[0].pop("seed")
     assert trial[0]["trainer"]["max_epochs"] == 1 and trial[0]["model"]["kernel_size"] == 13
+    assert trial[0]["plots"] is False
     assert all(run == trial for run in runs)
     assert all("test_mse" in read_metrics(seeds / str(job)) for job in range(3))

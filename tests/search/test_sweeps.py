@@ -63,29 +63,21 @@ def test_params_from_config_and_maximize(sweep_dir: Path) -> None:
 
 
 def test_maximizing_proposes_as_minimizing_the_negated_objective(tmp_path: Path) -> None:
-    common = [*SPACE, "hydra.sweeper.n_trials=7", "hydra.sweeper.n_initial_points=3",
-              "hydra.sweeper.log_objective=false"]
-    multirun(tmp_path / "max", *common, "hydra.sweeper.direction=maximize")
-    multirun(tmp_path / "min", *common, "negate=true")
-    maximized, minimized = read_rows(tmp_path / "max"), read_rows(tmp_path / "min")
-    assert points(maximized) == points(minimized)  # the surrogate's proposals too
-    assert [float(r["objective"]) for r in maximized] == [
-        -float(r["objective"]) for r in minimized]
-    best = yaml.safe_load((tmp_path / "max" / "best.yaml").read_text())
-    assert best["objective"] == max(float(r["objective"]) for r in maximized)
-
-
-def test_maximizing_on_default_settings_learns_the_negated_objective(tmp_path: Path) -> None:
-    """``log_objective`` (on by default) is for minimized losses: a maximize sweep on the
-    defaults proposes what minimizing the negated objective does, not a search for the
-    lowest log(objective)."""
+    """A maximize sweep proposes, and records, what minimizing the negated objective does:
+    with ``log_objective=false``, and on the defaults too, where ``log_objective`` (on by
+    default) is for minimized losses and must not make it a search for the lowest
+    log(objective). Both compare with one minimizing sweep."""
     common = [*SPACE, "hydra.sweeper.n_trials=7", "hydra.sweeper.n_initial_points=3"]
-    multirun(tmp_path / "max", *common, "hydra.sweeper.direction=maximize")
     multirun(tmp_path / "min", *common, "negate=true", "hydra.sweeper.log_objective=false")
-    maximized, minimized = read_rows(tmp_path / "max"), read_rows(tmp_path / "min")
-    assert points(maximized) == points(minimized)
-    best = yaml.safe_load((tmp_path / "max" / "best.yaml").read_text())
-    assert best["objective"] == max(float(r["objective"]) for r in maximized)
+    minimized = read_rows(tmp_path / "min")
+    for name, settings in (("max", ["hydra.sweeper.log_objective=false"]), ("max_default", [])):
+        multirun(tmp_path / name, *common, *settings, "hydra.sweeper.direction=maximize")
+        maximized = read_rows(tmp_path / name)
+        assert points(maximized) == points(minimized), name  # the surrogate's proposals too
+        assert [float(r["objective"]) for r in maximized] == [
+            -float(r["objective"]) for r in minimized], name
+        best = yaml.safe_load((tmp_path / name / "best.yaml").read_text())
+        assert best["objective"] == max(float(r["objective"]) for r in maximized), name
 
 
 def test_a_result_the_optimizer_refuses_is_recorded_before_the_sweep_stops(

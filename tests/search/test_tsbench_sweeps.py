@@ -185,12 +185,29 @@ def job_span(job_dir: Path) -> tuple[float, float]:
     return start, (job_dir / "metrics.json").stat().st_mtime
 
 
+#: Messages of dependencies that a run's output and logs must not carry.
+NOISE = ("GPU available", "litlogger", "LeafSpec")
+
+
+def assert_no_noise(run: subprocess.CompletedProcess, sweep: Path) -> None:
+    """Neither ``run``'s output nor the log of either of its two jobs carries ``NOISE``."""
+    logs = [p.read_text() for p in sweep.glob("*/*.log")]
+    assert len(logs) == 2
+    for text in (run.stderr + run.stdout, *logs):
+        assert not [noise for noise in NOISE if noise in text], (sweep, text)
+
+
 @pytest.mark.parametrize("launcher", ["joblib", "submitit_local"])
 @pytest.mark.heavy
 def test_parallel_launchers_run_each_batch_together(tmp_path: Path, launcher: str) -> None:
+    """The two trials of a batch overlap in time. On joblib they also train without progress
+    bars, though asked for one: two workers' bars would interleave on one terminal (their
+    config says so, and the output has no dependency noise); the serial half of this
+    promise is test_one_trial_at_a_time_shows_its_progress_bar."""
     sweep = tmp_path / "sweep"
-    extra = ["hydra.launcher.n_jobs=2"] if launcher == "joblib" else []
-    run_tsbench(
+    extra = (["hydra.launcher.n_jobs=2", "trainer.progress_bar=true"] if launcher == "joblib"
+             else [])
+    proc = run_tsbench(
         [
             "hydra/sweeper=skopt",
             f"hydra/launcher={launcher}",
@@ -209,29 +226,24 @@ def test_parallel_launchers_run_each_batch_together(tmp_path: Path, launcher: st
     assert [r["status"] for r in record] == ["ok", "ok"]
     (start0, end0), (start1, end1) = (job_span(sweep / r["job_dir"]) for r in record)
     assert start0 < end1 and start1 < end0  # the two trials of the batch overlapped
+    if launcher == "joblib":
+        assert "Epoch 0" not in proc.stderr + proc.stdout
+        for row in record:
+            cfg = yaml.safe_load((sweep / row["job_dir"] / "config.yaml").read_text())
+            assert cfg["trainer"]["progress_bar"] is False
+        assert_no_noise(proc, sweep)
 
 
-@pytest.mark.heavy
-def test_trials_side_by_side_show_no_progress_bars(tmp_path: Path) -> None:
-    """Two joblib workers' bars would interleave on one terminal: trials run side by side
-    train without them (and their config says so); one trial at a time keeps its bar."""
+def test_one_trial_at_a_time_shows_its_progress_bar(tmp_path: Path) -> None:
+    """Trials run one at a time keep the progress bar they ask for, without dependency
+    noise; trials side by side train without it (test_parallel_launchers_run_each_batch_
+    together[joblib])."""
     from tests.conftest import TINY
 
-    base = [*TINY, "trainer.progress_bar=true", "trainer.max_epochs=1", "seed=1,2"]
-    parallel = run_tsbench([*base, "hydra/launcher=joblib", "hydra.launcher.n_jobs=2"],
-                           tmp_path / "parallel", multirun=True)
-    assert "Epoch 0" not in parallel.stderr + parallel.stdout
-    for job in ("0", "1"):
-        cfg = yaml.safe_load((tmp_path / "parallel" / job / "config.yaml").read_text())
-        assert cfg["trainer"]["progress_bar"] is False
-    serial = run_tsbench(base, tmp_path / "serial", multirun=True)
+    serial = run_tsbench([*TINY, "trainer.progress_bar=true", "trainer.max_epochs=1",
+                          "seed=1,2"], tmp_path / "serial", multirun=True)
     assert "Epoch 0" in serial.stderr + serial.stdout
-    for run, folder in ((parallel, "parallel"), (serial, "serial")):  # no dependency noise
-        logs = [p.read_text() for p in (tmp_path / folder).glob("*/*.log")]
-        assert len(logs) == 2
-        for text in (run.stderr + run.stdout, *logs):
-            assert not [noise for noise in ("GPU available", "litlogger", "LeafSpec")
-                        if noise in text], (folder, text)
+    assert_no_noise(serial, tmp_path / "serial")
 
 
 def test_every_search_preset_leaves_the_test_split_unseen() -> None:
@@ -256,7 +268,7 @@ def test_a_search_resumed_on_a_changed_csv_file_is_refused(tmp_path: Path) -> No
     data.write_text("\n".join(lines) + "\n")
     sweep_dir = tmp_path / "sweep"
     args = ["hydra/sweeper=skopt", "dataset=csv", f"dataset.path={data}", "model=dlinear",
-            "seq_len=24", "pred_len=12", "trainer=debug", "logger=none",
+            "seq_len=24", "pred_len=12", "trainer=debug", "logger=none", "plots=false",
             "optim.lr=choice(0.001,0.003,0.01)", "hydra.sweeper.n_initial_points=1",
             "hydra.sweeper.random_state=0"]
     run_tsbench([*args, "hydra.sweeper.n_trials=1"], sweep_dir, multirun=True)
@@ -296,7 +308,7 @@ def test_a_search_file_written_relative_then_absolute_is_one_search(tmp_path: Pa
     data.write_text("\n".join(lines) + "\n")
     sweep_dir = tmp_path / "sweep"
     args = ["-m", "hydra/sweeper=skopt", "dataset=csv", "model=dlinear", "seq_len=24",
-            "pred_len=12", "trainer=debug", "trainer.max_epochs=1", "logger=none",
+            "pred_len=12", "trainer=debug", "trainer.max_epochs=1", "logger=none", "plots=false",
             "optim.lr=choice(0.001,0.003,0.01)", "hydra.sweeper.n_initial_points=1",
             "hydra.sweeper.random_state=0", f"hydra.sweep.dir={sweep_dir}",
             "hydra.sweeper.resume=true"]
@@ -327,9 +339,10 @@ def test_a_search_over_files_written_relative_then_absolute_is_one_search(
         file.write_text("\n".join(lines) + "\n")
     sweep_dir = tmp_path / "sweep"
     args = ["-m", "hydra/sweeper=skopt", "dataset=csv", "model=naive", "seq_len=24",
-            "pred_len=12", "trainer=debug", "logger=none", "hydra.sweeper.n_initial_points=1",
-            "hydra.sweeper.mode=random", "hydra.sweeper.random_state=0",
-            f"hydra.sweep.dir={sweep_dir}", "hydra.sweeper.resume=true"]
+            "pred_len=12", "trainer=debug", "logger=none", "plots=false",
+            "hydra.sweeper.n_initial_points=1", "hydra.sweeper.mode=random",
+            "hydra.sweeper.random_state=0", f"hydra.sweep.dir={sweep_dir}",
+            "hydra.sweeper.resume=true"]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     for n_trials, paths, cwd in ((1, "data/a.csv,data/b.csv", tmp_path),
                                  (2, f"choice({files[0]},{files[1]})", files[0].parent)):
@@ -349,8 +362,9 @@ def test_a_warm_start_from_another_problem_is_refused_before_any_trial(tmp_path:
     logs and threads aside), and a file with no sweep beside it is taken unchecked, with a
     warning."""
     args = ["hydra/sweeper=skopt", "dataset=synthetic", "dataset.n_rows=400", "model=dlinear",
-            "seq_len=24", "trainer=debug", "logger=none", "hydra.sweeper.random_state=0",
-            "hydra.sweeper.n_trials=1", "hydra.sweeper.n_initial_points=1"]
+            "seq_len=24", "trainer=debug", "logger=none", "plots=false",
+            "hydra.sweeper.random_state=0", "hydra.sweeper.n_trials=1",
+            "hydra.sweeper.n_initial_points=1"]
     run_tsbench([*args, "pred_len=12", "optim.lr=choice(0.001,0.01)",
                  "hydra.sweeper.mode=random"], tmp_path / "rs", multirun=True)
     warm = tmp_path / "rs" / "trials.csv"
