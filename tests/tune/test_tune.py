@@ -1429,14 +1429,15 @@ def test_a_budget_too_short_for_one_full_trial_ends_with_the_baseline_and_the_bu
     series(N_ROWS).to_csv(data, index=False)
     argv = [sys.executable, "-m", "tsbench.tune.cli", "dataset=csv", f"dataset.path={data}",
             *[o for o in RECIPE if not o.startswith("recipe.budget_hours")],
-            "recipe.budget_hours=0.0001", "recipe.max_epochs=10", "recipe.patience=0",
-            f"out={out}"]  # each search's one trial is stopped at its deadline
+            "recipe.budget_hours=0.0001", "recipe.max_epochs=40", "recipe.patience=0",
+            f"out={out}"]  # each search's one trial is stopped at its deadline (1 s: 40
+    # epochs outlast it; 10 tiny epochs did not always, and the trial ran its full budget)
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = run_module("tsbench.tune.cli", argv[3:], env=env, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr[-3000:]
     state = json.loads((out / STATE_FILE).read_text())["stages"]
     epoch = state["a_baseline"]["seconds_per_epoch"]
-    fix = re.search(r"a trial of recipe.max_epochs=10 takes about (\S+(?: s)?) \(([\d.]+) s an "
+    fix = re.search(r"a trial of recipe.max_epochs=40 takes about (\S+(?: s)?) \(([\d.]+) s an "
                     r"epoch, the baseline's, and up to ([\d.]+) s besides its epochs\): raise "
                     r"recipe.budget_hours to ([\d.]+) or more, or lower recipe.max_epochs \(with "
                     r"a new out=DIR: (\S+) keeps the recipe it started with\)", proc.stderr)
@@ -1448,7 +1449,7 @@ def test_a_budget_too_short_for_one_full_trial_ends_with_the_baseline_and_the_bu
                                 "for one trial to run its full budget, so the run may end with "
                                 "the baseline alone")
     assert warning < proc.stderr.index("(d) random search")
-    said = ("no search trial ran its full budget (recipe.max_epochs=10), so the run ends with "
+    said = ("no search trial ran its full budget (recipe.max_epochs=40), so the run ends with "
             f"the baseline: every result is the preset's -> {fix[0]}")
     assert f"[tsbench-tune] warning: (f) nothing to retrain: {said}" in proc.stderr
     assert proc.stderr.rstrip().endswith(f"tsbench-tune: warning: {said}")
