@@ -36,7 +36,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> SimpleNamespace:
 def test_a_redraw_starts_only_if_it_keeps_drawing_within_the_share(
         clock: SimpleNamespace, tmp_path: Path) -> None:
     space = [Real(0, 1), Integer(1, 5), Categorical(["a", "b"])]
-    plotter = Plotter(tmp_path, Optimizer(space, random_state=0), 1.0, share=0.2)
+    plotter = Plotter(tmp_path, Optimizer(space, random_state=0), 1.0, share=0.2, enabled=True)
     expected = plots.SECONDS_PER_PANEL * plots.panels(3)  # before the first redraw
     assert plots.panels(3) == 19 and plots.panels(1) == 2
     trials = [Trial(1, 0, [0.5, 2, "a"], 1.0, 1.0, "0")]

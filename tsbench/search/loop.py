@@ -421,7 +421,7 @@ class Plotter:
     (8 dimensions: 4-6 s a redraw after each 1-2 s trial)."""
 
     def __init__(self, sweep_dir: Path, optimizer: Any, sign: float, share: float,
-                 enabled: bool = True) -> None:
+                 enabled: bool) -> None:
         self.sweep_dir, self.optimizer, self.sign, self.share = sweep_dir, optimizer, sign, share
         self.enabled = enabled  # hydra.sweeper.plots
         self.start = time.perf_counter()

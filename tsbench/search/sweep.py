@@ -416,20 +416,15 @@ def _record_dir(config: DictConfig) -> Path:
     return Path(str(config.hydra.sweep.dir)).absolute() / RECORD_DIR
 
 
-def _basic(config: DictConfig | None) -> bool:
-    launcher = str(OmegaConf.select(config, "hydra.launcher._target_", default=""))
-    return launcher.endswith("BasicLauncher")
-
-
 def _in_process(config: DictConfig | None) -> str | None:
     """The launcher, named, where it runs each job inside the calling thread of the sweep's
     process: Hydra's basic launcher, and joblib's with one worker (joblib runs the jobs of
     a single worker in the caller, no worker process: refilled from several threads, the
     trials ran side by side in one process and took each other's Hydra config); None where
     jobs run in processes of their own."""
-    if _basic(config):
-        return "the basic launcher"
     launcher = str(OmegaConf.select(config, "hydra.launcher._target_", default=""))
+    if launcher.endswith("BasicLauncher"):
+        return "the basic launcher"
     workers = OmegaConf.select(config, "hydra.launcher.n_jobs", default=None)
     if launcher.endswith("JoblibLauncher") and isinstance(workers, int) and (
             effective_n_jobs(workers) == 1):
