@@ -915,6 +915,10 @@ def check_the_quick_recipe_end_to_end(out: Path) -> None:
         assert card["split"]["splits_read"] == ["train", "val"], path
         assert ("pruned" in card) == bool(metrics.get("pruned")), path
     assert f"| ensemble | {len(weights)} |" in (out / "report.md").read_text()
+    # plots=false: no run's nor search's pictures; (b)'s range test and (c)'s ACF, which
+    # the stages' lines point to, stay
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.png")) == [
+        "b_lr_find/lr_find.png", "c_lookback/acf.png"]
     assert "Scores: MSE and MAE of every channel (features=M)" in (out / "report.md").read_text()
     found = json.loads((out / "b_lr_find" / "lr_find.json").read_text())
     assert [report["lr"]["low"], report["lr"]["high"]] == list(
@@ -2132,11 +2136,26 @@ def test_the_baseline_seeds_the_bayesian_search_at_the_rate_it_trained_at(
 def test_the_learning_rate_is_searched_on_a_log_scale(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(Tuning, "model", "patchtst")  # as the baseline's record would say
+    monkeypatch.setattr(Tuning, "plots", True)
     t = _tuning(tmp_path)
     args = search_args(t, {"low": 1e-4, "high": 1e-2, "batch_size": 32}, [48, 96])
     assert [a for a in args if a.startswith("optim.lr=")] == [
         "optim.lr=tag(log,interval(0.0001,0.01))"]
     assert "seq_len=choice(48,96)" in args
+
+
+@pytest.mark.parametrize(("saved", "drawn"), [("plots: false\n", "false"),
+                                              ("plots: true\n", "true"),
+                                              ("seed: 1\n", "true")])  # an older tsbench's
+def test_the_searches_draw_their_pictures_as_the_baseline_drew_its(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, saved: str, drawn: str) -> None:
+    monkeypatch.setattr(Tuning, "model", "patchtst")
+    t = _tuning(tmp_path)
+    (t.out / "a_baseline").mkdir(parents=True)
+    (t.out / "a_baseline" / "config.yaml").write_text(saved)
+    args = search_args(t, {"low": 1e-4, "high": 1e-2, "batch_size": 32}, [48])
+    assert [a for a in args if a.startswith("hydra.sweeper.plots=")] == [
+        f"hydra.sweeper.plots={drawn}"]
 
 
 def test_the_budget_figures_follow_the_recipe(tmp_path: Path) -> None:

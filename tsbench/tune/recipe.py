@@ -279,7 +279,8 @@ def longest_rule(t: Tuning, found: dict[str, Any]) -> str:
 
 def search_args(t: Tuning, lr: dict[str, float], seq_lens: list[int]) -> list[str]:
     """The sweep overrides shared by (d) and (e): the model's tuning space, the look-backs and
-    learning rates found, ASHA pruning up to ``recipe.max_epochs``."""
+    learning rates found, ASHA pruning up to ``recipe.max_epochs``, and the sweep pictures
+    only where the command draws its runs' (``plots``)."""
     r = t.recipe
     space = r.space or f"{t.model}_tune"
     found = has_tuning_space(t.overrides, space, named=bool(r.space))
@@ -299,6 +300,7 @@ def search_args(t: Tuning, lr: dict[str, float], seq_lens: list[int]) -> list[st
         f"hydra.sweeper.pruner.kind={r.pruner}",
         f"hydra.sweeper.pruner.min_epochs={int(r.min_epochs)}",
         f"hydra.sweeper.pruner.eta={int(r.eta)}",
+        f"hydra.sweeper.plots={str(t.plots).lower()}",
         # a trial launched just before a search's time is up stops with it, not in (f)'s
         *([] if r.pruner == "none" else ["hydra.sweeper.pruner.stop_at_max_seconds=true"]),
     ]

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from tsbench.errors import TsbenchError
-from tsbench.rundir import config_choice
+from tsbench.rundir import config_choice, read_config
 from tsbench.tune.commands import override_key
 from tsbench.tune.state import TuneState
 
@@ -31,6 +31,13 @@ class Tuning:
             raise TsbenchError(f"{self.out / 'a_baseline'} has no record of its config "
                                "choices -> run tsbench-tune again in a new out= folder")
         return chosen
+
+    @property
+    def plots(self) -> bool:
+        """Whether the command draws pictures (``plots``, as the baseline ran it): with
+        ``plots=false`` the searches draw no sweep pictures either (a search's last redraw
+        costs seconds)."""
+        return bool(read_config(self.out / "a_baseline").get("plots", True))
 
     @property
     def cv_folds(self) -> int:
