@@ -67,6 +67,25 @@ def test_a_failed_launch_names_its_job_folder(sweep_dir: Path) -> None:
     assert rows[0]["job_dir"] == folders.get("0", "")  # loky may end it before it starts
 
 
+def test_a_launch_killed_before_its_job_noted_its_folder_names_the_folder_hydra_made(
+        sweep_dir: Path) -> None:
+    """A joblib worker killed as its job starts (Hydra made the folder and saved its
+    ``.hydra`` files, the job had not yet noted its folder: a race the test above meets
+    now and then): the failed trial's row names the folder Hydra made, found by the job
+    number in its ``.hydra/hydra.yaml``, under a subdir not named by the job number alone."""
+    multirun(sweep_dir, *ARGS,
+             "+hydra.callbacks.kill._target_=tests.search.app.kill_at_start.KillAtJobStart",
+             "+hydra.callbacks.kill.job=0",
+             "hydra.sweep.subdir=${hydra.job.num}_${hydra.job.override_dirname}",
+             "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "hydra.sweeper.n_jobs=2",
+             "hydra.sweeper.schedule=batch")
+    rows = read_rows(sweep_dir)
+    assert (rows[0]["job"], rows[0]["status"]) == ("0", "failed")
+    assert Record(sweep_dir / "record").subdir(0) is None  # killed before it noted one
+    folders = {p.name.split("_")[0]: p.name for p in _job_folders(sweep_dir)}
+    assert rows[0]["job_dir"] == folders["0"] != ""
+
+
 @pytest.mark.parametrize("subdir", ["${hydra.job.override_dirname}", "fixed"])
 def test_a_relaunched_trial_runs_in_a_folder_of_its_own(
         sweep_dir: Path, monkeypatch: pytest.MonkeyPatch, subdir: str) -> None:
