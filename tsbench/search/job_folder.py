@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
@@ -130,8 +131,16 @@ class JobFolders:
         noted no folder: a launch killed in that window, or never started."""
         depth = 1 + (self.written or "").count("/")  # a subdir may name nested folders
         for saved in sorted(self.sweep_dir.glob("*/" * depth + HYDRA_YAML)):
-            folder = saved.parent.parent
-            number = OmegaConf.select(OmegaConf.load(saved), JOB_NUMBER, default=None)
-            if number is not None and int(number) == job:
-                return folder.relative_to(self.sweep_dir).as_posix()
+            if _job_number(saved) == job:
+                return saved.parent.parent.relative_to(self.sweep_dir).as_posix()
         return None
+
+
+def _job_number(hydra_yaml: Path) -> int | None:
+    """The job number a job folder's ``.hydra/hydra.yaml`` records; None where it records
+    none or does not read (another job may be writing its own as the sweep looks)."""
+    try:
+        number = yaml.safe_load(hydra_yaml.read_text())["hydra"]["job"]["num"]
+    except (OSError, yaml.YAMLError, KeyError, TypeError):
+        return None
+    return number if isinstance(number, int) else None
