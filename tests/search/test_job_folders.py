@@ -16,7 +16,7 @@ from tests.search.test_adopted_trials import _finished_there, died_as_it_finishe
 from tests.search.test_sweeps import user_error
 from tsbench.errors import ConfigError
 from tsbench.search.adopt import ADOPTED
-from tsbench.search.job_folder import WRITTEN_BY
+from tsbench.search.job_folder import WRITTEN_BY, JobFolders
 from tsbench.search.record import Record
 
 ARGS = ["x=interval(-1.0, 1.0)", "hydra.sweeper.n_trials=2", "hydra.sweeper.n_initial_points=1"]
@@ -65,6 +65,37 @@ def test_a_failed_launch_names_its_job_folder(sweep_dir: Path) -> None:
     folders = {p.name.split("_")[0]: p.name for p in _job_folders(sweep_dir)}
     assert rows[1]["job_dir"] == folders["1"]  # the killed trial's, which ran to the kill
     assert rows[0]["job_dir"] == folders.get("0", "")  # loky may end it before it starts
+
+
+def test_a_launch_killed_before_its_job_noted_its_folder_names_the_folder_hydra_made(
+        sweep_dir: Path) -> None:
+    """A joblib worker killed as its job starts (Hydra made the folder and saved its
+    ``.hydra`` files, the job had not yet noted its folder: a race the test above meets
+    now and then): the failed trial's row names the folder Hydra made, found by the job
+    number in its ``.hydra/hydra.yaml``, under a subdir not named by the job number alone."""
+    multirun(sweep_dir, *ARGS,
+             "+hydra.callbacks.kill._target_=tests.search.app.kill_at_start.KillAtJobStart",
+             "+hydra.callbacks.kill.job=0",
+             "hydra.sweep.subdir=${hydra.job.num}_${hydra.job.override_dirname}",
+             "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "hydra.sweeper.n_jobs=2",
+             "hydra.sweeper.schedule=batch")
+    rows = read_rows(sweep_dir)
+    assert (rows[0]["job"], rows[0]["status"]) == ("0", "failed")
+    assert Record(sweep_dir / "record").subdir(0) is None  # killed before it noted one
+    folders = {p.name.split("_")[0]: p.name for p in _job_folders(sweep_dir)}
+    assert rows[0]["job_dir"] == folders["0"] != ""
+
+
+def test_the_folder_of_a_job_that_noted_none_is_found_past_a_half_written_one(
+        sweep_dir: Path) -> None:
+    """Looking for the folder Hydra made for a job that noted none, the sweep passes over a
+    ``.hydra/hydra.yaml`` another job is still writing (it does not read) instead of
+    failing, and names no folder for a job none records."""
+    for name, text in (("a", "hydra:\n  job:\n    num: ["), ("b", "hydra:\n  job:\n    num: 3\n")):
+        (sweep_dir / name / ".hydra").mkdir(parents=True)
+        (sweep_dir / name / ".hydra" / "hydra.yaml").write_text(text)
+    folders = JobFolders(sweep_dir, Record(sweep_dir / "record"), "${hydra.job.override_dirname}")
+    assert (folders.subdir(3), folders.subdir(4)) == ("b", None)
 
 
 @pytest.mark.parametrize("subdir", ["${hydra.job.override_dirname}", "fixed"])

@@ -8,8 +8,11 @@ resolve it again (the launch's overrides included the pruning deadline of that m
 each job notes its subdir in the sweep's record (``record/folders/<job>.json``) before its
 task runs. A resume reads it to record a trial that finished as the sweep died
 (:mod:`tsbench.search.adopt`), and the sweep to name a failed launch's folder, which holds
-its log, in trials.csv. A job of an older tsbench noted none: its folder is found only
-where the job folders are named by job number.
+its log, in trials.csv. A job killed after Hydra made its folder but before its task
+noted it (a launcher's worker killed in that window), noted none: its folder is the one whose
+``.hydra/hydra.yaml``, saved by Hydra before the task runs, holds its job number
+(read only for such a job). A job of an older tsbench noted none either; where the job
+folders are named by job number, its folder is that number's.
 
 A trial launched again (its launch died with the sweep, failed and is retried, or was cut
 short by ``max_seconds``) runs at the same point, so a subdir without the job number
@@ -36,6 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
@@ -45,6 +49,8 @@ from tsbench.search.record import Record
 NUMBERED = "${hydra.job.num}"
 #: What a subdir holds where each job's folder is its own (one job number, one folder).
 JOB_NUMBER = "hydra.job.num"
+#: Where Hydra saves a job's Hydra config, in its folder, before the task runs.
+HYDRA_YAML = ".hydra/hydra.yaml"
 #: The ``metrics.json`` entry naming the Hydra job that wrote it (a multirun's job only).
 WRITTEN_BY = "hydra_job"
 
@@ -115,4 +121,26 @@ class JobFolders:
         subdir = self.record.subdir(job)
         if subdir is None and self.numbered:  # noted by no job of an older tsbench
             subdir = str(job)
-        return subdir if subdir is not None and (self.sweep_dir / subdir).is_dir() else None
+        if subdir is None:  # killed after Hydra made its folder, before it noted it
+            return self._made_by_hydra(job)
+        return subdir if (self.sweep_dir / subdir).is_dir() else None
+
+    def _made_by_hydra(self, job: int) -> str | None:
+        """The folder whose ``.hydra/hydra.yaml`` (saved by Hydra before the task runs)
+        records job number ``job``; None where there is none. Read only for a job that
+        noted no folder: a launch killed in that window, or never started."""
+        depth = 1 + (self.written or "").count("/")  # a subdir may name nested folders
+        for saved in sorted(self.sweep_dir.glob("*/" * depth + HYDRA_YAML)):
+            if _job_number(saved) == job:
+                return saved.parent.parent.relative_to(self.sweep_dir).as_posix()
+        return None
+
+
+def _job_number(hydra_yaml: Path) -> int | None:
+    """The job number a job folder's ``.hydra/hydra.yaml`` records; None where it records
+    none or does not read (another job may be writing its own as the sweep looks)."""
+    try:
+        number = yaml.safe_load(hydra_yaml.read_text())["hydra"]["job"]["num"]
+    except (OSError, yaml.YAMLError, KeyError, TypeError):
+        return None
+    return number if isinstance(number, int) else None
