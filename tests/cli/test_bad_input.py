@@ -579,6 +579,45 @@ def test_a_synthetic_series_setting_out_of_range_is_named(field: str, value: obj
         load_series(dataset)
 
 
+def _command_line_refusal(argv: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                          capsys: pytest.CaptureFixture[str]) -> str:
+    """The refusal :func:`check_command_line` raises for ``argv`` run in ``tmp_path``, which
+    the CLI prints as ``tsbench: error: <refusal>`` (exit 2); asserts that nothing else was
+    said and no file made. Many refusals differ in their message only: checked here, their
+    path through the real CLI by a few cases of
+    :func:`test_a_refusal_of_the_command_line_is_the_clis_one_line`."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(TsbenchError) as refused:
+        check_command_line(argv)
+    assert capsys.readouterr() == ("", "")
+    assert list(tmp_path.iterdir()) == []
+    return str(refused.value)
+
+
+@pytest.mark.parametrize("multirun, args", [
+    (False, ["optim.lrr=0.01"]),  # a misspelt setting (check_settings)
+    (True, ["logger=csv,mlfow"]),  # a misspelt option among a sweep's
+    (True, ["hydra.sweeper.params={seq_len: '24,48'}"]),  # no config Hydra can compose
+    (False, ["dataset=csv", "dataset.sep=;"]),  # an override Hydra cannot parse
+    (False, ["pred_len=12,24"]),  # a sweep in a single run
+    (True, ["seq_len=48,abc"]),  # a swept value no job can run (check_sweep)
+])
+def test_a_refusal_of_the_command_line_is_the_clis_one_line(
+        multirun: bool, args: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A forked ``tsbench`` says :func:`check_command_line`'s refusal and nothing else, exit
+    2, no folder: one case per way the command line is refused, whose other cases are
+    checked in-process (:func:`_command_line_refusal`)."""
+    argv = [*(["-m"] if multirun else []), *TINY, *args]
+    (tmp_path / "cli").mkdir()
+    proc = run_module("tsbench", argv, {**os.environ, "OMP_NUM_THREADS": "1"},
+                      cwd=tmp_path / "cli")
+    assert list((tmp_path / "cli").iterdir()) == []
+    (tmp_path / "in_process").mkdir()
+    said = _command_line_refusal(argv, tmp_path / "in_process", monkeypatch, capsys)
+    assert (proc.returncode, proc.stderr) == (2, f"tsbench: error: {said}\n")
+
+
 MISSPELT = "no such setting -> check its spelling (tsbench --cfg job shows every setting)"
 #: The same for a setting whose spelling is close to one the config has: that one, first.
 MEANT = "no such setting -> did you mean"
@@ -736,16 +775,15 @@ BASIC_PARAMS = (
      "= ( ) [ ] { } or spaces needs Hydra's quotes inside the shell's, e.g. "
      "\"dataset.sep=';'\" or \"dataset.decimal=','\""),
 ])  # fmt: skip
-def test_a_misspelt_setting_is_named_in_one_line(multirun: bool, args: list[str], said: str,
-                                                 tmp_path: Path) -> None:
+def test_a_misspelt_setting_is_named_in_one_line(
+        multirun: bool, args: list[str], said: str, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     """Not Hydra's hint ``+optim.lrr=0.01``, which would add the typo; no folder either. A
-    setting of another option of a group chosen on the command line is named as such."""
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = run_module("tsbench", [*(["-m"] if multirun else []), *TINY, *args], env,
-                      cwd=tmp_path)
-    assert proc.returncode == 2
-    assert proc.stderr == f"tsbench: error: {said}\n"
-    assert list(tmp_path.iterdir()) == []
+    setting of another option of a group chosen on the command line is named as such.
+    In-process: the CLI prints this refusal as its one line, exit 2
+    (:func:`test_a_refusal_of_the_command_line_is_the_clis_one_line`)."""
+    assert _command_line_refusal([*(["-m"] if multirun else []), *TINY, *args], tmp_path,
+                                 monkeypatch, capsys) == said
 
 
 @pytest.mark.parametrize("multirun", [False, True])
@@ -893,13 +931,12 @@ def test_a_bare_file_is_refused_with_the_setting_as_the_shell_takes_it(line: str
      "with hydra/sweeper=skopt and hydra.sweeper.constraints"),
 ])  # fmt: skip
 def test_a_swept_value_every_trial_of_it_would_fail_on_is_one_line(
-        args: list[str], said: str, tmp_path: Path) -> None:
-    """Not a failed trial per value, nor a sweep stopped by its failure rate, nor a folder."""
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = run_module("tsbench", ["-m", *TINY, *args], env, cwd=tmp_path)
-    assert proc.returncode == 2
-    assert proc.stderr == f"tsbench: error: {said}\n"
-    assert list(tmp_path.iterdir()) == []
+        args: list[str], said: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Not a failed trial per value, nor a sweep stopped by its failure rate, nor a folder.
+    In-process: the CLI prints this refusal as its one line, exit 2
+    (:func:`test_a_refusal_of_the_command_line_is_the_clis_one_line`)."""
+    assert _command_line_refusal(["-m", *TINY, *args], tmp_path, monkeypatch, capsys) == said
 
 
 #: The end of the fix of a preset's sweep the data does not fit at some values.
