@@ -446,16 +446,34 @@ def test_a_share_of_the_training_batches_that_is_no_batch_is_one_line(tmp_path: 
      "batch would train, and the untrained model would be scored -> give the batches per "
      "epoch (e.g. 10), a share of them in (0, 1], or null for all"),
 ])  # fmt: skip
-def test_impossible_settings_fail_before_training(override: str, message: str,
-                                                  tmp_path: Path) -> None:
+def test_impossible_settings_fail_before_training(
+        override: str, message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command line passes, and the run refuses the setting before it reads any data
+    (:func:`validate_config`): in-process, the CLI's path is
+    :func:`test_an_impossible_setting_is_the_runs_one_line`. optim=adam_constant ignores
+    warmup, yet a negative one is refused."""
+    monkeypatch.chdir(tmp_path)
+    argv = [*TINY, "optim=adam_constant", override]
+    assert check_command_line(argv).kind == "run"
+    with pytest.raises(TsbenchError) as refused:
+        validate_config(check_settings(argv))
+    assert str(refused.value).startswith(message)
+
+
+def test_an_impossible_setting_is_the_runs_one_line(tmp_path: Path) -> None:
+    """A forked ``tsbench`` says a refusal of :func:`validate_config` as its last line, exit
+    2, no traceback, before any data is read (no config.yaml in a folder of the user's,
+    kept so that it shows what the run wrote)."""
     run_dir = tmp_path / "run"
     run_dir.mkdir()
-    (run_dir / "notes.txt").write_text("mine")  # a folder of the user's: kept, so it shows
-    # what the run wrote. optim=adam_constant ignores warmup, yet a negative one is refused
-    proc = run_tsbench([*TINY, "optim=adam_constant", override], run_dir, check=False)
+    (run_dir / "notes.txt").write_text("mine")
+    proc = run_tsbench([*TINY, "optim=adam_constant", "optim.warmup=-5"], run_dir,
+                       check=False)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
-    assert f"tsbench: error: {message}" in proc.stderr
-    assert not (run_dir / "config.yaml").exists()  # stopped before any data was read
+    assert proc.stderr.splitlines()[-1] == (
+        "tsbench: error: optim.warmup: must be >= 0, got -5 -> give a step count (e.g. 500) "
+        "or a fraction of all steps (e.g. 0.05)")
+    assert not (run_dir / "config.yaml").exists()
 
 
 @pytest.mark.parametrize("overrides, message", [
