@@ -6,6 +6,7 @@ import json
 import os
 import re
 import shlex
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -446,16 +447,34 @@ def test_a_share_of_the_training_batches_that_is_no_batch_is_one_line(tmp_path: 
      "batch would train, and the untrained model would be scored -> give the batches per "
      "epoch (e.g. 10), a share of them in (0, 1], or null for all"),
 ])  # fmt: skip
-def test_impossible_settings_fail_before_training(override: str, message: str,
-                                                  tmp_path: Path) -> None:
+def test_impossible_settings_fail_before_training(
+        override: str, message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command line passes, and the run refuses the setting before it reads any data
+    (:func:`validate_config`): in-process, the CLI's path is
+    :func:`test_an_impossible_setting_is_the_runs_one_line`. optim=adam_constant ignores
+    warmup, yet a negative one is refused."""
+    monkeypatch.chdir(tmp_path)
+    argv = [*TINY, "optim=adam_constant", override]
+    assert check_command_line(argv).kind == "run"
+    with pytest.raises(TsbenchError) as refused:
+        validate_config(check_settings(argv))
+    assert str(refused.value).startswith(message)
+
+
+def test_an_impossible_setting_is_the_runs_one_line(tmp_path: Path) -> None:
+    """A forked ``tsbench`` says a refusal of :func:`validate_config` as its last line, exit
+    2, no traceback, before any data is read (no config.yaml in a folder of the user's,
+    kept so that it shows what the run wrote)."""
     run_dir = tmp_path / "run"
     run_dir.mkdir()
-    (run_dir / "notes.txt").write_text("mine")  # a folder of the user's: kept, so it shows
-    # what the run wrote. optim=adam_constant ignores warmup, yet a negative one is refused
-    proc = run_tsbench([*TINY, "optim=adam_constant", override], run_dir, check=False)
+    (run_dir / "notes.txt").write_text("mine")
+    proc = run_tsbench([*TINY, "optim=adam_constant", "optim.warmup=-5"], run_dir,
+                       check=False)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
-    assert f"tsbench: error: {message}" in proc.stderr
-    assert not (run_dir / "config.yaml").exists()  # stopped before any data was read
+    assert proc.stderr.splitlines()[-1] == (
+        "tsbench: error: optim.warmup: must be >= 0, got -5 -> give a step count (e.g. 500) "
+        "or a fraction of all steps (e.g. 0.05)")
+    assert not (run_dir / "config.yaml").exists()
 
 
 @pytest.mark.parametrize("overrides, message", [
@@ -577,6 +596,45 @@ def test_a_synthetic_series_setting_out_of_range_is_named(field: str, value: obj
     dataset[field] = value
     with pytest.raises(ConfigError, match=re.escape(said)):
         load_series(dataset)
+
+
+def _command_line_refusal(argv: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                          capsys: pytest.CaptureFixture[str]) -> str:
+    """The refusal :func:`check_command_line` raises for ``argv`` run in ``tmp_path``, which
+    the CLI prints as ``tsbench: error: <refusal>`` (exit 2); asserts that nothing else was
+    said and no file made. Many refusals differ in their message only: checked here, their
+    path through the real CLI by a few cases of
+    :func:`test_a_refusal_of_the_command_line_is_the_clis_one_line`."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(TsbenchError) as refused:
+        check_command_line(argv)
+    assert capsys.readouterr() == ("", "")
+    assert list(tmp_path.iterdir()) == []
+    return str(refused.value)
+
+
+@pytest.mark.parametrize("multirun, args", [
+    (False, ["optim.lrr=0.01"]),  # a misspelt setting (check_settings)
+    (True, ["logger=csv,mlfow"]),  # a misspelt option among a sweep's
+    (True, ["hydra.sweeper.params={seq_len: '24,48'}"]),  # no config Hydra can compose
+    (False, ["dataset=csv", "dataset.sep=;"]),  # an override Hydra cannot parse
+    (False, ["pred_len=12,24"]),  # a sweep in a single run
+    (True, ["seq_len=48,abc"]),  # a swept value no job can run (check_sweep)
+])
+def test_a_refusal_of_the_command_line_is_the_clis_one_line(
+        multirun: bool, args: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A forked ``tsbench`` says :func:`check_command_line`'s refusal and nothing else, exit
+    2, no folder: one case per way the command line is refused, whose other cases are
+    checked in-process (:func:`_command_line_refusal`)."""
+    argv = [*(["-m"] if multirun else []), *TINY, *args]
+    (tmp_path / "cli").mkdir()
+    proc = run_module("tsbench", argv, {**os.environ, "OMP_NUM_THREADS": "1"},
+                      cwd=tmp_path / "cli")
+    assert list((tmp_path / "cli").iterdir()) == []
+    (tmp_path / "in_process").mkdir()
+    said = _command_line_refusal(argv, tmp_path / "in_process", monkeypatch, capsys)
+    assert (proc.returncode, proc.stderr) == (2, f"tsbench: error: {said}\n")
 
 
 MISSPELT = "no such setting -> check its spelling (tsbench --cfg job shows every setting)"
@@ -736,16 +794,15 @@ BASIC_PARAMS = (
      "= ( ) [ ] { } or spaces needs Hydra's quotes inside the shell's, e.g. "
      "\"dataset.sep=';'\" or \"dataset.decimal=','\""),
 ])  # fmt: skip
-def test_a_misspelt_setting_is_named_in_one_line(multirun: bool, args: list[str], said: str,
-                                                 tmp_path: Path) -> None:
+def test_a_misspelt_setting_is_named_in_one_line(
+        multirun: bool, args: list[str], said: str, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     """Not Hydra's hint ``+optim.lrr=0.01``, which would add the typo; no folder either. A
-    setting of another option of a group chosen on the command line is named as such."""
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = run_module("tsbench", [*(["-m"] if multirun else []), *TINY, *args], env,
-                      cwd=tmp_path)
-    assert proc.returncode == 2
-    assert proc.stderr == f"tsbench: error: {said}\n"
-    assert list(tmp_path.iterdir()) == []
+    setting of another option of a group chosen on the command line is named as such.
+    In-process: the CLI prints this refusal as its one line, exit 2
+    (:func:`test_a_refusal_of_the_command_line_is_the_clis_one_line`)."""
+    assert _command_line_refusal([*(["-m"] if multirun else []), *TINY, *args], tmp_path,
+                                 monkeypatch, capsys) == said
 
 
 @pytest.mark.parametrize("multirun", [False, True])
@@ -893,13 +950,12 @@ def test_a_bare_file_is_refused_with_the_setting_as_the_shell_takes_it(line: str
      "with hydra/sweeper=skopt and hydra.sweeper.constraints"),
 ])  # fmt: skip
 def test_a_swept_value_every_trial_of_it_would_fail_on_is_one_line(
-        args: list[str], said: str, tmp_path: Path) -> None:
-    """Not a failed trial per value, nor a sweep stopped by its failure rate, nor a folder."""
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = run_module("tsbench", ["-m", *TINY, *args], env, cwd=tmp_path)
-    assert proc.returncode == 2
-    assert proc.stderr == f"tsbench: error: {said}\n"
-    assert list(tmp_path.iterdir()) == []
+        args: list[str], said: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Not a failed trial per value, nor a sweep stopped by its failure rate, nor a folder.
+    In-process: the CLI prints this refusal as its one line, exit 2
+    (:func:`test_a_refusal_of_the_command_line_is_the_clis_one_line`)."""
+    assert _command_line_refusal(["-m", *TINY, *args], tmp_path, monkeypatch, capsys) == said
 
 
 #: The end of the fix of a preset's sweep the data does not fit at some values.
@@ -1202,40 +1258,54 @@ def test_an_interpolation_that_cannot_resolve_is_one_line(args: list[str], messa
     assert f"tsbench: error: {refused.value}" == message
 
 
-def _warnings(cwd: Path, *args: str) -> list[str]:
-    """The warning lines of ``tsbench ARGS --cfg job``, which must succeed."""
-    proc = run_module("tsbench", [*args, "--cfg", "job"], {**os.environ}, cwd=cwd)
-    assert proc.returncode == 0, proc.stderr
-    return [line for line in proc.stderr.splitlines() if line.startswith("tsbench: warn")]
+#: What :func:`warnings_of` gives: the warning lines of a command's arguments.
+Warnings = Callable[..., list[str]]
 
 
-def test_a_group_that_replaces_a_presets_choice_is_a_warning(tmp_path: Path) -> None:
+@pytest.fixture
+def warnings_of(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                capsys: pytest.CaptureFixture[str]) -> Warnings:
+    """The warning lines of ``tsbench ARGS --cfg job`` in ``tmp_path``, whose check must
+    pass: those :func:`check_command_line` prints, in-process (a forked tsbench prints them
+    the same way: :func:`test_a_setting_added_that_tsbench_reads_nowhere_is_a_warning`)."""
+    monkeypatch.chdir(tmp_path)
+
+    def warnings(*args: str) -> list[str]:
+        capsys.readouterr()
+        check_command_line([*args, "--cfg", "job"])
+        return [line for line in capsys.readouterr().err.splitlines()
+                if line.startswith("tsbench: warn")]
+    return warnings
+
+
+def test_a_group_that_replaces_a_presets_choice_is_a_warning(
+        warnings_of: Warnings) -> None:
     """``experiment=dlinear_ili dataset=exchange`` runs DLinear on Exchange with ILI's
     look-back, learning rate and batch (Hydra's command line wins): said, not refused. The
     preset's own choice given again, or a group the preset leaves alone, says nothing."""
-    assert _warnings(tmp_path, "experiment=dlinear_ili", "dataset=exchange") == [
+    assert warnings_of("experiment=dlinear_ili", "dataset=exchange") == [
         "tsbench: warning: dataset=exchange replaces experiment=dlinear_ili's dataset=ili, "
         "whose other settings (seq_len, optim.lr, data.batch_size, trainer.max_epochs, ...) it "
         "keeps, chosen for ili -> drop dataset=exchange, or use a preset of that dataset "
         "(tsbench --help lists them)"]
     # the settings the command sets itself are not named as kept
-    [said] = _warnings(tmp_path, "experiment=dlinear_ili", "dataset=exchange", "seq_len=96",
+    [said] = warnings_of("experiment=dlinear_ili", "dataset=exchange", "seq_len=96",
                        "optim.lr=0.1")
     assert "whose other settings (data.batch_size, trainer.max_epochs, ...) it keeps" in said
-    replaced = _warnings(tmp_path, "experiment=dlinear_ili", "model=patchtst")
+    replaced = warnings_of("experiment=dlinear_ili", "model=patchtst")
     assert [w.split()[2] for w in replaced] == ["model=patchtst"]
-    assert _warnings(tmp_path, "experiment=dlinear_ili", "dataset=ili") == []
-    assert _warnings(tmp_path, "experiment=dlinear_ili", "optim=adamw") == []
-    assert _warnings(tmp_path, "dataset=exchange", "model=patchtst") == []
+    assert warnings_of("experiment=dlinear_ili", "dataset=ili") == []
+    assert warnings_of("experiment=dlinear_ili", "optim=adamw") == []
+    assert warnings_of("dataset=exchange", "model=patchtst") == []
 
 
 def test_a_replaced_presets_choice_with_settings_of_its_own_is_a_warning(
-        tmp_path: Path) -> None:
+        tmp_path: Path, warnings_of: Warnings) -> None:
     """``dataset=synthetic dataset.n_rows=600`` over ``experiment=dlinear_etth1`` composes
     (the setting is synthetic's): the preset's choice, etth1 and the default's option alike,
     is named, and the command is not refused for a setting etth1 lacks. A user's preset that
     chooses no dataset replaces none: no warning."""
-    [said] = _warnings(tmp_path, "experiment=dlinear_etth1", "dataset=synthetic",
+    [said] = warnings_of("experiment=dlinear_etth1", "dataset=synthetic",
                        "dataset.n_rows=600")
     assert said.startswith("tsbench: warning: dataset=synthetic replaces "
                            "experiment=dlinear_etth1's dataset=etth1, ")
@@ -1245,37 +1315,39 @@ def test_a_replaced_presets_choice_with_settings_of_its_own_is_a_warning(
     (conf / "experiment" / "on_exchange.yaml").write_text(
         "# @package _global_\ndefaults:\n  - override /dataset: exchange\npred_len: 24\n")
     searchpath = f"hydra.searchpath=[file://{conf}]"
-    assert _warnings(tmp_path, searchpath, "experiment=horizon", "dataset=synthetic",
+    assert warnings_of(searchpath, "experiment=horizon", "dataset=synthetic",
                      "dataset.n_rows=600") == []
-    [said] = _warnings(tmp_path, searchpath, "experiment=on_exchange", "dataset=synthetic")
+    [said] = warnings_of(searchpath, "experiment=on_exchange", "dataset=synthetic")
     assert "replaces experiment=on_exchange's dataset=exchange, " in said
 
 
-def test_an_option_whose_settings_a_preset_sets_again_is_a_warning(tmp_path: Path) -> None:
+def test_an_option_whose_settings_a_preset_sets_again_is_a_warning(
+        warnings_of: Warnings) -> None:
     """``experiment=patchtst42_ili trainer=debug`` trains the preset's 100 epochs (Hydra
     applies the preset after the groups): the lost settings are named with the fix; those
     the command sets itself, and an option the preset leaves alone (trainer=gpu), are not."""
-    assert _warnings(tmp_path, "experiment=patchtst42_ili", "trainer=debug") == [
+    assert warnings_of("experiment=patchtst42_ili", "trainer=debug") == [
         "tsbench: warning: experiment=patchtst42_ili sets trainer.max_epochs=100, "
         "trainer.patience=100 after trainer=debug, so trainer=debug's trainer.max_epochs=2 "
         "trainer.patience=0 are not used -> give trainer.max_epochs=2 trainer.patience=0 on "
         "the command line"]
-    [said] = _warnings(tmp_path, "experiment=patchtst42_ili", "trainer=debug",
+    [said] = warnings_of("experiment=patchtst42_ili", "trainer=debug",
                        "trainer.max_epochs=2")
     assert "sets trainer.patience=100 after trainer=debug" in said
     assert "max_epochs" not in said
-    assert _warnings(tmp_path, "experiment=patchtst42_ili", "trainer=gpu") == []
-    assert _warnings(tmp_path, "trainer=debug") == []
+    assert warnings_of("experiment=patchtst42_ili", "trainer=gpu") == []
+    assert warnings_of("trainer=debug") == []
 
 
-def test_a_presets_setting_for_the_horizon_is_named_by_its_value(tmp_path: Path) -> None:
+def test_a_presets_setting_for_the_horizon_is_named_by_its_value(
+        warnings_of: Warnings) -> None:
     """A preset's ``trainer.max_epochs: ${by_horizon:${pred_len},...}`` is named by the value
     the run uses at its pred_len, not by the interpolation's text."""
     lost = ("trainer.patience=3 after trainer=debug, so trainer=debug's trainer.max_epochs=2 "
             "trainer.patience=0 are not used -> give trainer.max_epochs=2 trainer.patience=0 "
             "on the command line")
     for horizon, epochs in (("96", 10), ("336", 1)):
-        assert _warnings(tmp_path, "experiment=itransformer_exchange", "trainer=debug",
+        assert warnings_of("experiment=itransformer_exchange", "trainer=debug",
                          f"pred_len={horizon}") == [
             f"tsbench: warning: experiment=itransformer_exchange sets trainer.max_epochs="
             f"{epochs}, {lost}"]
@@ -1380,17 +1452,19 @@ def test_a_command_into_a_folder_another_is_writing_is_refused(
     assert not (tmp_path / "new").exists()
 
 
-def test_a_target_named_under_features_m_is_a_warning(tmp_path: Path) -> None:
+def test_a_target_named_under_features_m_is_a_warning(
+        warnings_of: Warnings) -> None:
     """features=M scores every column: a user naming dataset.target means to score it."""
-    assert _warnings(tmp_path, "dataset=etth1", "dataset.target=HUFL") == [
+    assert warnings_of("dataset=etth1", "dataset.target=HUFL") == [
         "tsbench: warning: dataset.target=HUFL with features=M: every column is forecast and "
         "scored (test_mse is their mean), HUFL only plotted -> add features=MS to score HUFL "
         "alone from all columns, or features=S to forecast it from itself"]
-    assert _warnings(tmp_path, "dataset=etth1", "dataset.target=HUFL", "features=MS") == []
-    assert _warnings(tmp_path, "dataset=etth1") == []  # the dataset's own target, not named
+    assert warnings_of("dataset=etth1", "dataset.target=HUFL", "features=MS") == []
+    assert warnings_of("dataset=etth1") == []  # the dataset's own target, not named
 
 
-def test_the_readmes_own_csv_command_runs_without_a_warning(tmp_path: Path) -> None:
+def test_the_readmes_own_csv_command_runs_without_a_warning(
+        tmp_path: Path, warnings_of: Warnings) -> None:
     """The README's first command on a file of the user's is what a user should run: it
     names a target, so it scores that target (no features=M warning)."""
     readme = (Path(__file__).parents[2] / "README.md").read_text()
@@ -1400,11 +1474,11 @@ def test_the_readmes_own_csv_command_runs_without_a_warning(tmp_path: Path) -> N
     dates = pd.date_range("2021-01-01", periods=1100, freq="D")
     pd.DataFrame({"day": dates, "price": range(1100), "units": range(1100)}).to_csv(
         tmp_path / "sales.csv", index=False)
-    assert _warnings(tmp_path, *args) == []
+    assert warnings_of(*args) == []
 
 
 def test_a_target_the_csv_lacks_is_refused_without_the_features_m_warning(
-        tmp_path: Path) -> None:
+        tmp_path: Path, warnings_of: Warnings) -> None:
     """``dataset.target=load`` on a file without a column ``load``, a CSV of the user's or
     a published dataset's: the warning about scoring ``load`` under features=M came before
     the error saying there is no ``load``."""
@@ -1419,7 +1493,7 @@ def test_a_target_the_csv_lacks_is_refused_without_the_features_m_warning(
         "tsbench: error: dataset.target: column 'load' not found in site.csv; columns are "
         "['a', 'OT'] -> set dataset.target=<column to forecast>\n")
     assert not (tmp_path / "run").exists()
-    assert len(_warnings(tmp_path, *own, "dataset.target=a")) == 1  # a column it has: warned
+    assert len(warnings_of(*own, "dataset.target=a")) == 1  # a column it has: warned
     # a published dataset's file, read from its copy on disk
     proc = run_module("tsbench", ["dataset=etth1", *own[2:], "dataset.target=foo",
                                   "hydra.run.dir=run"],

@@ -15,6 +15,7 @@ import torch
 import yaml
 
 from tests.conftest import ROOT, TINY, run_tsbench
+from tests.test_benchmarks import load
 from tests.training.oom_model import TOO_BIG
 from tsbench.rundir import METRICS
 
@@ -65,20 +66,36 @@ def test_a_single_run_out_of_gpu_memory_is_one_line_and_exit_2(tmp_path: Path) -
     assert not (run_dir / METRICS).exists()
 
 
+#: What the benchmarks say, exit 2, without CUDA for ``--device cuda``.
+NO_CUDA = ("{}: --device cuda: torch {} finds no CUDA GPU -> run it on a machine with an "
+           "NVIDIA GPU and a CUDA build of torch, or use --device cpu")
+
+
 @no_cuda
-@pytest.mark.parametrize("command", [
-    ["throughput.py", "--device", "cuda", "--precision", "bf16", "--compile",
-     "--configs", "dlinear", "--steps", "1", "--repeat", "1"],
-    ["sweep_throughput.py", "--device", "cuda", "--batches", "1"],
-])
-def test_benchmarks_on_cuda_without_cuda_fail_in_one_line(command: list[str],
-                                                           tmp_path: Path) -> None:
-    script, *args = command
-    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), *args],
+def test_benchmarks_on_cuda_without_cuda_fail_in_one_line(tmp_path: Path) -> None:
+    """The script run as its README says, in a fresh interpreter: its imports say nothing
+    either. sweep_throughput.py shares that start (it imports throughput.py's check):
+    :func:`test_the_sweep_benchmark_on_cuda_without_cuda_starts_no_table`."""
+    script = "throughput.py"
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), "--device",
+                           "cuda", "--precision", "bf16", "--compile", "--configs", "dlinear",
+                           "--steps", "1", "--repeat", "1"],
                           capture_output=True, text=True, cwd=tmp_path, timeout=300,
                           env={**os.environ, **ENV, "OMP_NUM_THREADS": "1"})
     assert proc.returncode == 2
-    assert proc.stderr.splitlines() == [
-        f"{script}: --device cuda: torch {torch.__version__} finds no CUDA GPU -> run it on a "
-        "machine with an NVIDIA GPU and a CUDA build of torch, or use --device cpu"]
+    assert proc.stderr.splitlines() == [NO_CUDA.format(script, torch.__version__)]
     assert proc.stdout == ""  # no table started
+
+
+@no_cuda
+def test_the_sweep_benchmark_on_cuda_without_cuda_starts_no_table(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """In-process (its fresh interpreter's start is throughput.py's, run by the test
+    above): the check comes before any sweep or table."""
+    script = "sweep_throughput.py"
+    module = load(ROOT / "benchmarks" / script, monkeypatch)
+    monkeypatch.setattr(sys, "argv", [script, "--device", "cuda", "--batches", "1"])
+    with pytest.raises(SystemExit) as ended:
+        module.main()
+    assert ended.value.code == 2
+    assert capsys.readouterr() == ("", NO_CUDA.format(script, torch.__version__) + "\n")

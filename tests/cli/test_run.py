@@ -89,7 +89,8 @@ def test_a_validation_split_of_a_few_windows_is_a_warning(tmp_path: Path) -> Non
     said = {}
     for model, pred_len in (("naive", 96), ("naive", 24), ("dlinear", 96)):
         proc = run_tsbench(["dataset=ili", f"model={model}", "seq_len=36",
-                            f"pred_len={pred_len}", "logger=none", "trainer=debug"],
+                            f"pred_len={pred_len}", "logger=none", "trainer=debug",
+                            "plots=false"],
                            tmp_path / f"{model}{pred_len}")
         said[model, pred_len] = [line for line in (proc.stdout + proc.stderr).splitlines()
                                  if "the validation split holds" in line]
@@ -106,7 +107,7 @@ def test_a_validation_split_of_a_few_windows_is_a_warning(tmp_path: Path) -> Non
     assert said["naive", 24] == []
     # a look-back the training rows cannot hold: refused with its reason alone
     proc = run_tsbench(["dataset=ili", "model=naive", "seq_len=600", "pred_len=96",
-                        "logger=none"], tmp_path / "long", check=False)
+                        "logger=none", "plots=false"], tmp_path / "long", check=False)
     assert proc.returncode == 2 and "the validation split holds" not in proc.stderr
     assert "the train split has 676 rows, shorter than seq_len + pred_len" in proc.stderr
 
@@ -118,7 +119,7 @@ def test_nine_validation_windows_are_warned_ten_are_not(tmp_path: Path) -> None:
     for pred_len, windows in ((89, 9), (88, 10)):
         run_dir = tmp_path / str(pred_len)
         proc = run_tsbench(["dataset=ili", "model=naive", "seq_len=36", f"pred_len={pred_len}",
-                            "logger=none", "trainer=debug"], run_dir)
+                            "logger=none", "trainer=debug", "plots=false"], run_dir)
         assert read_metrics(run_dir)["n_val_windows"] == windows
         said[windows] = [line for line in (proc.stdout + proc.stderr).splitlines()
                          if "the validation split holds" in line]

@@ -36,9 +36,8 @@ def test_a_run_stopped_in_training_exits_with_the_signals_status(
     with subprocess.Popen(command, env={**os.environ, "OMP_NUM_THREADS": "1"},
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
         deadline = time.time() + 120
-        while not (run_dir / "config.yaml").exists() and time.time() < deadline:
-            time.sleep(0.2)
-        time.sleep(3.0)  # the data read, training under way (200 epochs take minutes)
+        while not (run_dir / "checkpoints" / "best.ckpt").exists() and time.time() < deadline:
+            time.sleep(0.1)  # an epoch validated: training under way (200 take minutes)
         proc.send_signal(stop)
         _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == status, stderr[-2000:]
