@@ -28,6 +28,9 @@ does the same job:
   subclass of the class bound before the scan fails there (``super(type, obj): obj must be
   an instance or subtype of type``). :func:`basic_sweeper_target` is the ``_target_`` Hydra
   records for it in a multirun's ``multirun.yaml``, as the class names itself.
+- :func:`config_loader_class`: the class whose ``load_configuration`` every composition of
+  a config passes through, Hydra's and the Compose API's alike, which
+  ``benchmarks/command_start.py`` wraps to count compositions.
 - :func:`multirun_in_process`: a multirun of a Hydra app run in the calling process, as
   ``-m`` runs it, with what its jobs raise raised to the caller (the tests' sweeps of
   their quadratic app). ``@hydra.main`` reads ``sys.argv`` and turns an exception into a
@@ -43,6 +46,7 @@ import argparse
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from hydra._internal.config_loader_impl import ConfigLoaderImpl
 from hydra._internal.config_repository import ConfigRepository
 from hydra._internal.config_search_path_impl import ConfigSearchPathImpl
 from hydra._internal.core_plugins import basic_sweeper
@@ -121,3 +125,8 @@ def multirun_in_process(app_file: str, config_path: str, config_name: str, job_n
                        overrides=overrides, with_log_configuration=False)
     finally:
         GlobalHydra.instance().clear()
+
+
+def config_loader_class() -> type:
+    """Hydra's config loader, whose ``load_configuration`` composes every config."""
+    return ConfigLoaderImpl
