@@ -24,6 +24,7 @@ from tsbench.errors import ConfigError, TsbenchError
 from tsbench.folder_lock import held, removed
 from tsbench.help_searchpath import HELP_SEARCHPATH, help_searchpath
 from tsbench.hidden_configs import check_hidden_configs, searchpath_of
+from tsbench.hydra_private import known_mode
 from tsbench.multirun_resume import RESUME_FIX
 from tsbench.preset_check import preset_beats_option, preset_replaced
 from tsbench.quiet import quiet_dependencies
@@ -212,8 +213,9 @@ def check_command_line(argv: list[str]) -> Checked:
     over refits, values no job could run (:func:`check_sweep`) and an MLflow server that
     does not answer, which would otherwise fail job by job. Skipped for ``--help``, shell
     completion, and another config path or name. Returns what the command runs (``run``,
-    ``multirun`` or ``search``; None where not known) and, for a run or plain multirun, the
-    folder it names (:func:`named_folder`)."""
+    ``multirun`` or ``search``; None where not known), for a run or plain multirun the
+    folder it names (:func:`named_folder`), and ``hydra.mode`` as Hydra reads it where the
+    check's config tells it (:func:`hydra_mode`)."""
     args = command_overrides(argv)
     if args is None:
         return Checked(None)
@@ -222,6 +224,7 @@ def check_command_line(argv: list[str]) -> Checked:
     if cfg is None:  # Hydra says why, but for sweeper params it cannot take (a traceback)
         check_sweeper_params(list(args.overrides))
         return Checked(None)
+    mode = hydra_mode(cfg, list(args.overrides))
     check_params_unquoted(list(args.overrides))
     check_hidden_configs(searchpath_of(cfg))
     multirun = args.multirun or cfg.hydra.mode == RunMode.MULTIRUN
@@ -270,23 +273,51 @@ def check_command_line(argv: list[str]) -> Checked:
         check_store(chosen_uri(cfg.logger.tracking_uri) or "")
     kind = "multirun" if multirun else "run"
     if search or args.cfg:  # a sweeper holds its folder itself; --cfg writes no folder
-        return Checked("search" if search else kind)
+        return Checked("search" if search else kind, mode=mode)
     folder = named_folder(cfg, multirun)
     return Checked(kind, folder, lambda: check_not_over_other_runs(cfg, multirun),
-                   *planned(cfg, multirun))
+                   *planned(cfg, multirun), mode=mode)
+
+
+class KnownMode(NamedTuple):
+    """``hydra.mode`` (None where the config leaves it unset) that Hydra's ``get_mode``
+    reads for the command line ``overrides``."""
+
+    overrides: list[str]
+    mode: RunMode | None
 
 
 class Checked(NamedTuple):
     """What :func:`check_command_line` found the command runs, the folder it names and the
     check of that folder's finished runs, to repeat once it holds the folder; the run's or
     multirun's folder as resolved now and the deepest folder above it that exists now
-    (:func:`planned`)."""
+    (:func:`planned`); ``hydra.mode`` as Hydra will read it, where known
+    (:func:`hydra_mode`)."""
 
     kind: str | None
     folder: Path | None = None
     recheck: Callable[[], None] = lambda: None
     plan: Path | None = None
     existing: Path | None = None
+    mode: KnownMode | None = None
+
+
+def hydra_mode(cfg: DictConfig, overrides: list[str]) -> KnownMode | None:
+    """``hydra.mode`` as Hydra's ``get_mode`` reads it for ``overrides`` (composing the
+    whole config again, only for that), taken from ``cfg``: the config the check composed
+    of them, each sweep at its first value. ``get_mode`` leaves the sweeps out instead, so
+    where a sweep could change the mode, None (Hydra composes it): a swept config group
+    (its first option may set the mode, a search preset does) or Hydra setting, or a mode
+    given by an interpolation."""
+    groups = set(OmegaConf.select(cfg, "hydra.runtime.choices", default={}) or {})
+    for override in parse_each(overrides):
+        if override.is_sweep_override() and (
+                override.is_hydra_override() or override.package is not None
+                or override.key_or_group in groups or "/" in override.key_or_group):
+            return None
+    if OmegaConf.is_interpolation(cfg.hydra, "mode"):
+        return None
+    return KnownMode(list(overrides), cfg.hydra.mode)
 
 
 def planned(cfg: DictConfig, multirun: bool) -> tuple[Path | None, Path | None]:
@@ -494,6 +525,8 @@ def entry() -> None:
         checked = check_command_line(sys.argv[1:])
         folder = contextlib.ExitStack()
         folder.enter_context(holding(checked))
+        if checked.mode is not None:  # Hydra need not compose the config again to read it
+            folder.enter_context(known_mode("config", *checked.mode))
     except TsbenchError as exc:
         print(f"tsbench: error: {exc}", file=sys.stderr)
         sys.exit(2)

@@ -28,6 +28,14 @@ does the same job:
   subclass of the class bound before the scan fails there (``super(type, obj): obj must be
   an instance or subtype of type``). :func:`basic_sweeper_target` is the ``_target_`` Hydra
   records for it in a multirun's ``multirun.yaml``, as the class names itself.
+- :func:`known_mode`: Hydra's ``Hydra.get_mode``, which ``_run_hydra`` (``@hydra.main``)
+  calls before a run or multirun to read ``hydra.mode``, composing the command's whole
+  config for it (about 0.1 s of CPU, spent again by the run's own composition), answered
+  from what ``tsbench``'s check of the same command line composed. No public hook reaches
+  it: ``@hydra.main`` builds the ``Hydra`` object and calls it itself.
+- :func:`config_loader_class`: the class whose ``load_configuration`` every composition of
+  a config passes through, Hydra's and the Compose API's alike, which
+  ``benchmarks/command_start.py`` wraps to count compositions.
 - :func:`multirun_in_process`: a multirun of a Hydra app run in the calling process, as
   ``-m`` runs it, with what its jobs raise raised to the caller (the tests' sweeps of
   their quadratic app). ``@hydra.main`` reads ``sys.argv`` and turns an exception into a
@@ -40,9 +48,11 @@ The ``_target_`` Hydra records for its basic sweeper is data, not an import: it 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+from hydra._internal.config_loader_impl import ConfigLoaderImpl
 from hydra._internal.config_repository import ConfigRepository
 from hydra._internal.config_search_path_impl import ConfigSearchPathImpl
 from hydra._internal.core_plugins import basic_sweeper
@@ -53,6 +63,7 @@ from hydra.core.override_parser.types import Override
 from hydra.core.plugins import Plugins
 from hydra.plugins.config_source import ConfigResult, ConfigSource
 from hydra.plugins.sweeper import Sweeper
+from hydra.types import RunMode
 
 
 def args_parser() -> argparse.ArgumentParser:
@@ -121,3 +132,31 @@ def multirun_in_process(app_file: str, config_path: str, config_name: str, job_n
                        overrides=overrides, with_log_configuration=False)
     finally:
         GlobalHydra.instance().clear()
+
+
+@contextlib.contextmanager
+def known_mode(config_name: str, overrides: Sequence[str], mode: RunMode | None
+               ) -> Iterator[None]:
+    """Within it, Hydra's ``Hydra.get_mode`` answers ``mode`` for ``config_name`` with
+    exactly ``overrides`` (in order) without composing the config; for any other config
+    name or overrides (another command line) it is Hydra's own. ``mode`` must be what
+    ``get_mode`` would return: ``hydra.mode`` of the config composed in MULTIRUN mode with
+    its sweep overrides left out (None where it does not compose)."""
+    own = Hydra.get_mode
+    known = (config_name, list(overrides))
+
+    def get_mode(self: Hydra, config_name: str | None, overrides: list[str]) -> Any:
+        if (config_name, list(overrides)) == known:  # Hydra passes both by keyword
+            return mode
+        return own(self, config_name=config_name, overrides=overrides)
+
+    Hydra.get_mode = get_mode  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        Hydra.get_mode = own  # type: ignore[method-assign]
+
+
+def config_loader_class() -> type:
+    """Hydra's config loader, whose ``load_configuration`` composes every config."""
+    return ConfigLoaderImpl
