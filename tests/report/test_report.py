@@ -420,8 +420,8 @@ def test_jobs_of_a_plain_multirun_grid_are_not_to_be_picked_by_test(
     files = tmp_path / "files"
     shutil.copy(sales, tmp_path / "other.csv")
     run_tsbench(["dataset=csv", f"dataset.path={sales},{tmp_path / 'other.csv'}",
-                 "model=naive", "seq_len=24", "pred_len=12", "trainer=debug", "logger=none"],
-                files, multirun=True)
+                 "model=naive", "seq_len=24", "pred_len=12", "trainer=debug", "logger=none",
+                 "plots=false"], files, multirun=True)
     out = report(files).stdout
     assert len(_rows(out)) == 2 and "rows are jobs of the multirun" not in out
 
@@ -437,7 +437,8 @@ def test_one_file_written_relative_and_absolute_is_one_cell(zoo: Zoo, tmp_path: 
     relative = os.path.relpath(zoo.root / "sales.csv")
     assert not os.path.isabs(relative)
     run_tsbench(["dataset=csv", f"dataset.path={relative}", "model=naive", "seq_len=24",
-                 "pred_len=12", "trainer=debug", "logger=none", "seed=7"], tmp_path / "run")
+                 "pred_len=12", "trainer=debug", "logger=none", "plots=false", "seed=7"],
+                tmp_path / "run")
     rows = _rows(report(zoo.csv, tmp_path / "run").stdout)
     assert [r[:3] for r in rows] == [["sales.csv", "12", "naive"]]
     assert _n(rows[0][3]) == 2  # both seeds in the one cell
@@ -448,8 +449,8 @@ def test_a_frequency_given_or_inferred_is_one_cell(zoo: Zoo, tmp_path: Path) -> 
     zoo's run of the inferred frequency (null) again, another seed of one cell, not a row of
     its own that splits the model's cells."""
     run_tsbench(["dataset=csv", f"dataset.path={zoo.root / 'sales.csv'}", "model=naive",
-                 "seq_len=24", "pred_len=12", "trainer=debug", "logger=none", "seed=7",
-                 "dataset.freq=60min"], tmp_path / "run")
+                 "seq_len=24", "pred_len=12", "trainer=debug", "logger=none", "plots=false",
+                 "seed=7", "dataset.freq=60min"], tmp_path / "run")
     rows = _rows(report(zoo.csv, tmp_path / "run").stdout)
     assert [r[:3] for r in rows] == [["sales.csv", "12", "naive"]]
     assert _n(rows[0][3]) == 2
@@ -475,7 +476,7 @@ def test_two_files_of_one_name_are_two_tables(zoo: Zoo, tmp_path: Path) -> None:
     data["price"] *= 2
     data.to_csv(other, index=False)
     run_tsbench(["dataset=csv", f"dataset.path={other}", "model=dlinear", "seq_len=24",
-                 "pred_len=12", "trainer=debug", "logger=none"], tmp_path / "run")
+                 "pred_len=12", "trainer=debug", "logger=none", "plots=false"], tmp_path / "run")
     out = report(zoo.csv, tmp_path / "run").stdout
     digests = {str(path): json.loads((run / "protocol.json").read_text())["dataset"]["sha256"]
                for path, run in ((zoo.root / "sales.csv", zoo.csv), (other, tmp_path / "run"))}
