@@ -135,11 +135,12 @@ def test_paired_tests_holm_and_ranks_match_the_saved_window_errors(zoo: Zoo, tmp
 
 
 def test_a_cd_diagram_without_ranks_is_not_written_and_says_why_in_one_line(
-        tmp_path: Path) -> None:
+        zoo: Zoo, tmp_path: Path) -> None:
     """One model in one table has no average ranks: ``--cd-diagram`` writes no file, says so
-    naming the file, why and what ranks need, and the report is still made (exit 0)."""
+    naming the file, why and what ranks need, and the report is still made (exit 0). (A
+    copy of one of the zoo's naive runs: a run of its own would be the same run.)"""
     run_dir = tmp_path / "naive"
-    run_tsbench([*ILI, "model=naive", "pred_len=24"], run_dir)
+    shutil.copytree(_runs(zoo.sweep, "naive", 24)[0], run_dir)
     diagram = tmp_path / "cd.png"
     proc = report(run_dir, "--cd-diagram", diagram)
     assert proc.returncode == 0 and "| ili " in proc.stdout
@@ -852,36 +853,30 @@ def test_cells_scoring_another_series_are_flagged_not_tested(zoo: Zoo, tmp_path:
     assert "the table's cells disagree" not in report(zoo.sweep).stdout
 
 
-def test_a_recursive_cell_is_tested_against_a_direct_one(zoo: Zoo, tmp_path: Path) -> None:
+def test_a_recursive_cell_is_tested_against_a_direct_one_and_gets_no_published_number(
+        zoo: Zoo, tmp_path: Path) -> None:
     """How a model forecasts its horizon is its own choice, not a protocol: the same windows
-    are scored, so a recursive cell is compared with the direct ones."""
+    are scored, so a recursive cell is compared with the direct ones. The published numbers
+    forecast every step at once: a recursive run's cell gets none; its protocol card says
+    how it forecast and what it trained on. (One run and one report for both promises.)"""
+    run_dir = tmp_path / "recursive"
     run_tsbench([*ILI, "model=dlinear", "pred_len=24", "seed=1", "strategy=recursive",
-                 "strategy.step=12"], tmp_path / "recursive")
+                 "strategy.step=12"], run_dir)
     rows = {r["label"]: r for r in _csv(report(
-        zoo.sweep, tmp_path / "recursive", "--baseline", "naive", "--format", "csv").stdout)
+        zoo.sweep, run_dir, "--baseline", "naive", "--format", "csv").stdout)
         if r["pred_len"] == "24"}
     recursive = rows["dlinear (strategy=recursive)"]
     assert recursive["protocol_flags"] == "" and recursive["p_value"] != ""
-    errors = np.load(tmp_path / "recursive" / "test_window_mse.npy").astype(np.float64)
+    errors = np.load(run_dir / "test_window_mse.npy").astype(np.float64)
     naive = np.mean([np.load(r / "test_window_mse.npy").astype(np.float64)
                      for r in _runs(zoo.sweep, "naive", 24)], axis=0)
     expected = diebold_mariano(errors, naive, 24)
     assert float(recursive["p_value"]) == pytest.approx(expected.p_value, rel=1e-9)
-
-
-def test_a_recursive_cell_gets_no_published_direct_number(zoo: Zoo, tmp_path: Path) -> None:
-    """The published numbers forecast every step at once: a recursive run's cell gets
-    none; its protocol card says how it forecast and what it trained on."""
-    run_dir = tmp_path / "recursive"
-    run_tsbench([*ILI, "model=dlinear", "pred_len=24", "seed=1", "strategy=recursive",
-                 "strategy.step=12"], run_dir)
+    # no published direct number beside it; its card says how it forecast
     card = json.loads((run_dir / "protocol.json").read_text())
     assert card["strategy"] == {"name": "recursive", "step": 12, "rolls": 2}
     metrics = json.loads((run_dir / "metrics.json").read_text())
     assert card["windows"]["train"]["available"] == metrics["n_train_windows"]
-    rows = {r["label"]: r for r in _csv(report(zoo.sweep, run_dir, "--format", "csv").stdout)
-            if r["pred_len"] == "24"}
-    recursive = rows["dlinear (strategy=recursive)"]
     assert recursive["published"] == ""
     assert recursive["published_withheld"] == "strategy recursive step 12 (published: direct)"
     assert rows["dlinear (strategy=direct)"]["published"] == "2.215"
