@@ -82,7 +82,7 @@ def zoo(tmp_path_factory: pytest.TempPathFactory) -> Zoo:
     csv = root / "csv"
     sales = _sales_csv(root / "sales.csv")
     _run_in_process(["dataset=csv", f"dataset.path={sales}", "model=naive", "seq_len=24",
-                     "pred_len=12", "trainer=debug", "logger=none"], csv)
+                     "pred_len=12", "trainer=debug", "logger=none", "plots=false"], csv)
     no_test = root / "no_test"
     _run_in_process([*ILI, "model=naive", "pred_len=24", "score_test=false"], no_test)
     return Zoo(root, multirun, sweep, seq_sweep, features_s, csv, no_test)

@@ -43,8 +43,8 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for name in ("mix.csv", "mixcopy.csv", "other.csv"):
         for model in MODELS:
             _run_in_process(["dataset=csv", f"dataset.path={root / name}", f"model={model}",
-                             "seq_len=24", "pred_len=12", "trainer=debug", "logger=none"],
-                            root / "files" / f"{name}_{model}")
+                             "seq_len=24", "pred_len=12", "trainer=debug", "logger=none",
+                             "plots=false"], root / "files" / f"{name}_{model}")
     return root / "files"
 
 
@@ -67,7 +67,7 @@ def series(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("series")
     run_tsbench(["dataset=synthetic", "dataset.n_rows=600,800", "dataset.seed=0,5",
                  "model=naive,seasonal_naive", "seq_len=48", "pred_len=12", "trainer=debug",
-                 "logger=none"], root / "series", multirun=True)
+                 "logger=none", "plots=false"], root / "series", multirun=True)
     return root / "series"
 
 
@@ -160,7 +160,7 @@ def test_a_generated_series_under_another_calendar_setting_is_one_dataset(
     exact p = 0.028, 'the ranks differ')."""
     run_tsbench(["dataset=synthetic", "dataset.n_rows=600", "dataset.calendar_freq=null,h",
                  f"model={','.join(MODELS)}", "seq_len=48", "pred_len=12", "trainer=debug",
-                 "logger=none"], tmp_path / "calendar", multirun=True)
+                 "logger=none", "plots=false"], tmp_path / "calendar", multirun=True)
     line = _ranks_line(report(tmp_path / "calendar").stdout)
     assert "Friedman χ²" not in line and "one per dataset" not in line
     assert ("left out: synthetic (calendar_freq=h)/12 (the data and horizon of "

@@ -30,7 +30,8 @@ def sweep(tmp_path_factory: pytest.TempPathFactory) -> Path:
                  ).to_csv(csv, index=False)
     out = root / "sweep"
     run_tsbench(["dataset=csv", f"dataset.path={csv}", "features=M", "seq_len=48",
-                 "pred_len=12,24", "model=naive,seasonal_naive", "logger=none"], out, multirun=True)
+                 "pred_len=12,24", "model=naive,seasonal_naive", "logger=none", "plots=false"], out,
+                multirun=True)
     return out
 
 

@@ -61,7 +61,7 @@ def test_a_finder_cells_other_settings_name_the_rate_found_not_optim_lr(
         tmp_path: Path) -> None:
     # the paper's preset trains at optim.lr=0.01; a finder run given optim.lr=0.02 trained
     # at neither: beside the published number it names the rate it trained at
-    run_tsbench(["experiment=dlinear_ili", "trainer.max_epochs=1", "logger=none",
+    run_tsbench(["experiment=dlinear_ili", "trainer.max_epochs=1", "logger=none", "plots=false",
                  "tune.lr_find=true", "tune.lr_find_num_training=20", "optim.lr=0.02"],
                 tmp_path / "found")
     rate = read_metrics(tmp_path / "found")["lr_used"]

@@ -26,7 +26,7 @@ def own(tmp_path_factory: pytest.TempPathFactory) -> Path:
     load = _sales_csv(root / "load.csv")
     for model, features in (("dlinear", "M"), ("dlinear", "MS"), ("naive", "M")):
         _run_in_process(["dataset=csv", f"dataset.path={load}", "seq_len=24", "pred_len=12",
-                         "trainer=debug", "logger=none", f"model={model}",
+                         "trainer=debug", "logger=none", "plots=false", f"model={model}",
                          f"features={features}"], root / f"{model}_{features}")
     return root
 
@@ -80,7 +80,7 @@ def target_alone(tmp_path_factory: pytest.TempPathFactory) -> Path:
     load = _sales_csv(root / "load.csv")
     for model, features in (("naive", "S"), ("dlinear", "MS")):
         _run_in_process(["dataset=csv", f"dataset.path={load}", "seq_len=24", "pred_len=12",
-                         "trainer=debug", "logger=none", f"model={model}",
+                         "trainer=debug", "logger=none", "plots=false", f"model={model}",
                          f"features={features}"], root / f"{model}_{features}")
     return root
 

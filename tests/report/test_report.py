@@ -135,11 +135,12 @@ def test_paired_tests_holm_and_ranks_match_the_saved_window_errors(zoo: Zoo, tmp
 
 
 def test_a_cd_diagram_without_ranks_is_not_written_and_says_why_in_one_line(
-        tmp_path: Path) -> None:
+        zoo: Zoo, tmp_path: Path) -> None:
     """One model in one table has no average ranks: ``--cd-diagram`` writes no file, says so
-    naming the file, why and what ranks need, and the report is still made (exit 0)."""
+    naming the file, why and what ranks need, and the report is still made (exit 0). (A
+    copy of one of the zoo's naive runs: a run of its own would be the same run.)"""
     run_dir = tmp_path / "naive"
-    run_tsbench([*ILI, "model=naive", "pred_len=24"], run_dir)
+    shutil.copytree(_runs(zoo.sweep, "naive", 24)[0], run_dir)
     diagram = tmp_path / "cd.png"
     proc = report(run_dir, "--cd-diagram", diagram)
     assert proc.returncode == 0 and "| ili " in proc.stdout
@@ -420,8 +421,8 @@ def test_jobs_of_a_plain_multirun_grid_are_not_to_be_picked_by_test(
     files = tmp_path / "files"
     shutil.copy(sales, tmp_path / "other.csv")
     run_tsbench(["dataset=csv", f"dataset.path={sales},{tmp_path / 'other.csv'}",
-                 "model=naive", "seq_len=24", "pred_len=12", "trainer=debug", "logger=none"],
-                files, multirun=True)
+                 "model=naive", "seq_len=24", "pred_len=12", "trainer=debug", "logger=none",
+                 "plots=false"], files, multirun=True)
     out = report(files).stdout
     assert len(_rows(out)) == 2 and "rows are jobs of the multirun" not in out
 
@@ -437,7 +438,8 @@ def test_one_file_written_relative_and_absolute_is_one_cell(zoo: Zoo, tmp_path: 
     relative = os.path.relpath(zoo.root / "sales.csv")
     assert not os.path.isabs(relative)
     run_tsbench(["dataset=csv", f"dataset.path={relative}", "model=naive", "seq_len=24",
-                 "pred_len=12", "trainer=debug", "logger=none", "seed=7"], tmp_path / "run")
+                 "pred_len=12", "trainer=debug", "logger=none", "plots=false", "seed=7"],
+                tmp_path / "run")
     rows = _rows(report(zoo.csv, tmp_path / "run").stdout)
     assert [r[:3] for r in rows] == [["sales.csv", "12", "naive"]]
     assert _n(rows[0][3]) == 2  # both seeds in the one cell
@@ -448,8 +450,8 @@ def test_a_frequency_given_or_inferred_is_one_cell(zoo: Zoo, tmp_path: Path) -> 
     zoo's run of the inferred frequency (null) again, another seed of one cell, not a row of
     its own that splits the model's cells."""
     run_tsbench(["dataset=csv", f"dataset.path={zoo.root / 'sales.csv'}", "model=naive",
-                 "seq_len=24", "pred_len=12", "trainer=debug", "logger=none", "seed=7",
-                 "dataset.freq=60min"], tmp_path / "run")
+                 "seq_len=24", "pred_len=12", "trainer=debug", "logger=none", "plots=false",
+                 "seed=7", "dataset.freq=60min"], tmp_path / "run")
     rows = _rows(report(zoo.csv, tmp_path / "run").stdout)
     assert [r[:3] for r in rows] == [["sales.csv", "12", "naive"]]
     assert _n(rows[0][3]) == 2
@@ -475,7 +477,7 @@ def test_two_files_of_one_name_are_two_tables(zoo: Zoo, tmp_path: Path) -> None:
     data["price"] *= 2
     data.to_csv(other, index=False)
     run_tsbench(["dataset=csv", f"dataset.path={other}", "model=dlinear", "seq_len=24",
-                 "pred_len=12", "trainer=debug", "logger=none"], tmp_path / "run")
+                 "pred_len=12", "trainer=debug", "logger=none", "plots=false"], tmp_path / "run")
     out = report(zoo.csv, tmp_path / "run").stdout
     digests = {str(path): json.loads((run / "protocol.json").read_text())["dataset"]["sha256"]
                for path, run in ((zoo.root / "sales.csv", zoo.csv), (other, tmp_path / "run"))}
@@ -851,36 +853,30 @@ def test_cells_scoring_another_series_are_flagged_not_tested(zoo: Zoo, tmp_path:
     assert "the table's cells disagree" not in report(zoo.sweep).stdout
 
 
-def test_a_recursive_cell_is_tested_against_a_direct_one(zoo: Zoo, tmp_path: Path) -> None:
+def test_a_recursive_cell_is_tested_against_a_direct_one_and_gets_no_published_number(
+        zoo: Zoo, tmp_path: Path) -> None:
     """How a model forecasts its horizon is its own choice, not a protocol: the same windows
-    are scored, so a recursive cell is compared with the direct ones."""
+    are scored, so a recursive cell is compared with the direct ones. The published numbers
+    forecast every step at once: a recursive run's cell gets none; its protocol card says
+    how it forecast and what it trained on. (One run and one report for both promises.)"""
+    run_dir = tmp_path / "recursive"
     run_tsbench([*ILI, "model=dlinear", "pred_len=24", "seed=1", "strategy=recursive",
-                 "strategy.step=12"], tmp_path / "recursive")
+                 "strategy.step=12"], run_dir)
     rows = {r["label"]: r for r in _csv(report(
-        zoo.sweep, tmp_path / "recursive", "--baseline", "naive", "--format", "csv").stdout)
+        zoo.sweep, run_dir, "--baseline", "naive", "--format", "csv").stdout)
         if r["pred_len"] == "24"}
     recursive = rows["dlinear (strategy=recursive)"]
     assert recursive["protocol_flags"] == "" and recursive["p_value"] != ""
-    errors = np.load(tmp_path / "recursive" / "test_window_mse.npy").astype(np.float64)
+    errors = np.load(run_dir / "test_window_mse.npy").astype(np.float64)
     naive = np.mean([np.load(r / "test_window_mse.npy").astype(np.float64)
                      for r in _runs(zoo.sweep, "naive", 24)], axis=0)
     expected = diebold_mariano(errors, naive, 24)
     assert float(recursive["p_value"]) == pytest.approx(expected.p_value, rel=1e-9)
-
-
-def test_a_recursive_cell_gets_no_published_direct_number(zoo: Zoo, tmp_path: Path) -> None:
-    """The published numbers forecast every step at once: a recursive run's cell gets
-    none; its protocol card says how it forecast and what it trained on."""
-    run_dir = tmp_path / "recursive"
-    run_tsbench([*ILI, "model=dlinear", "pred_len=24", "seed=1", "strategy=recursive",
-                 "strategy.step=12"], run_dir)
+    # no published direct number beside it; its card says how it forecast
     card = json.loads((run_dir / "protocol.json").read_text())
     assert card["strategy"] == {"name": "recursive", "step": 12, "rolls": 2}
     metrics = json.loads((run_dir / "metrics.json").read_text())
     assert card["windows"]["train"]["available"] == metrics["n_train_windows"]
-    rows = {r["label"]: r for r in _csv(report(zoo.sweep, run_dir, "--format", "csv").stdout)
-            if r["pred_len"] == "24"}
-    recursive = rows["dlinear (strategy=recursive)"]
     assert recursive["published"] == ""
     assert recursive["published_withheld"] == "strategy recursive step 12 (published: direct)"
     assert rows["dlinear (strategy=direct)"]["published"] == "2.215"

@@ -55,7 +55,7 @@ def scales(tmp_path_factory: pytest.TempPathFactory) -> Scales:
     sweep = root / "sweep"
     run_tsbench(["dataset=csv", f"dataset.path={data}", f"model={','.join(MODELS)}",
                  "seq_len=48", f"pred_len={','.join(map(str, HORIZONS))}", "trainer=debug",
-                 "logger=none"], sweep, multirun=True)
+                 "logger=none", "plots=false"], sweep, multirun=True)
     jobs = {}
     for job in sweep.iterdir():
         if (job / "metrics.json").is_file():
@@ -265,7 +265,7 @@ def test_a_features_m_cell_one_wide_channel_carries_is_named_in_original_units(
     one = tmp_path / "ms"
     run_tsbench(["dataset=csv", f"dataset.path={scales.sweep.parent / 'scales.csv'}",
                  "features=MS", "model=naive", "seq_len=48", "pred_len=12", "trainer=debug",
-                 "logger=none"], one)
+                 "logger=none", "plots=false"], one)
     assert MIXED not in report(one, "--units", "original").stdout
 
 
