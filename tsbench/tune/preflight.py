@@ -7,17 +7,11 @@ would otherwise meet an hour in (or, for a space, take for none)."""
 
 from __future__ import annotations
 
-import contextlib
-import copy
-import os
-from collections.abc import Iterator
-from contextvars import ContextVar
-
 from hydra import compose, initialize_config_module
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import Override
 from hydra.errors import HydraException
-from omegaconf import DictConfig, open_dict
+from omegaconf import DictConfig
 from omegaconf.errors import OmegaConfBaseException
 
 from tsbench.data.loading import load_series
@@ -44,53 +38,15 @@ from tsbench.training.run import validate_config
 from tsbench.training.train_and_score import make_data
 from tsbench.tune.state import DATA_KEY
 
-#: The configs :func:`compose_command` composed within :func:`reusing_compositions`, Hydra's
-#: included, by command line and working directory; None outside it.
-_REUSED: ContextVar[dict[tuple[tuple[str, ...], str], DictConfig] | None] = ContextVar(
-    "reused_compositions", default=None)
-
-
-@contextlib.contextmanager
-def reusing_compositions() -> Iterator[None]:
-    """Within it, :func:`compose_command` composes each command line once (in one working
-    directory) and hands out copies: the checks before tsbench-tune's first stage compose
-    stage (a)'s command twice (its settings, then its tuning space's choice), 0.1 s of CPU
-    each, while its config files stay as they are. A composition after it (a search
-    stage's, hours later) reads the files as they are then."""
-    token = _REUSED.set({}) if _REUSED.get() is None else None
-    try:
-        yield
-    finally:
-        if token is not None:
-            _REUSED.reset(token)
-
 
 def compose_command(overrides: list[str], hydra_config: bool = False) -> DictConfig:
     """The config a ``tsbench`` run with ``overrides`` composes (with ``hydra_config``, also
     Hydra's, whose ``hydra.runtime.choices`` name the groups' options a preset chose), or
-    the :class:`TsbenchError` naming the override Hydra could not compose. As Hydra's
-    Compose API does, Hydra's config is composed in any case, and dropped unless asked
-    for."""
+    the :class:`TsbenchError` naming the override Hydra could not compose."""
     register_resolvers()
-    reused = _REUSED.get()
-    key = (tuple(overrides), os.getcwd())
-    if reused is not None and key in reused:
-        cfg = copy.deepcopy(reused[key])  # the kept one stays as composed: never resolved
-    else:
-        cfg = _composed_with_hydra(overrides)
-        if reused is not None:
-            reused[key] = copy.deepcopy(cfg)
-    if not hydra_config:
-        with open_dict(cfg):
-            del cfg["hydra"]
-    return cfg
-
-
-def _composed_with_hydra(overrides: list[str]) -> DictConfig:
-    """:func:`compose_command`'s config, Hydra's included."""
     try:
         with initialize_config_module("tsbench.conf", version_base="1.3"):
-            return compose("config", overrides=overrides, return_hydra_config=True)
+            return compose("config", overrides=overrides, return_hydra_config=hydra_config)
     except (HydraException, OmegaConfBaseException) as exc:
         said = " ".join(str(exc).split())
         near = near_setting(overrides, missing_setting(exc))

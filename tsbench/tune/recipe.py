@@ -82,7 +82,6 @@ from tsbench.tune.preflight import (
     composed,
     data_settings,
     has_tuning_space,
-    reusing_compositions,
 )
 from tsbench.tune.progress import Progress, clock, epoch_time, objective_name
 from tsbench.tune.refit import refit_bag, refit_seconds
@@ -548,10 +547,9 @@ def run_recipe(overrides: list[str], recipe: Any, out_dir: Path) -> dict[str, An
     for said in command_warnings(list(overrides), cfg):
         log.warning("%s", said)
     try:  # stage (a)'s command and the searches' own settings, before any folder
-        with reusing_compositions():
-            check_command([*t.base, *t.epoch_budget])
-            check_search([*t.base, *t.epoch_budget], [str(s) for s in recipe.search])
-            check_tuning_space([*t.base, *t.epoch_budget], recipe.space)
+        check_command([*t.base, *t.epoch_budget])
+        check_search([*t.base, *t.epoch_budget], [str(s) for s in recipe.search])
+        check_tuning_space([*t.base, *t.epoch_budget], recipe.space)
     except TsbenchError as error:
         raise TsbenchError(in_recipe_terms(str(error))) from None
     out_dir.mkdir(parents=True, exist_ok=True)
