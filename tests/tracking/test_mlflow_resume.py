@@ -8,15 +8,14 @@ plain multirun's killed job: test_loggers.py's MLflow sweep test, on the sweep i
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import ROOT, TINY, run_tsbench
+from tests.tracking.stopped_model import STOPPED_MODEL
 from tsbench.folder_lock import held
 from tsbench.search.names import LOCK_FILE
 from tsbench.tracking.children import CHILDREN_TAG, SEEDS_OF_ONE
@@ -218,37 +217,40 @@ def test_a_pruned_trials_run_carries_its_protocol_and_is_closed(tmp_path: Path) 
         assert run.data.metrics["pruned_at_epoch"] == 2 and "objective" not in run.data.metrics
 
 
-@pytest.mark.heavy(seconds=40)
+@pytest.mark.heavy(seconds=25)
 def test_a_search_stopped_by_ctrl_c_and_resumed_keeps_every_trial_under_one_parent(
         tmp_path: Path) -> None:
     """``kill -INT`` mid-search, then its resume: the killed sweep's parent, which logged no
     result, is opened again and ends holding every trial's run, the trial the signal broke
     off unfinished beside its relaunch's; its counts and best are over the trials it holds.
-    (The resume used to open a new parent holding only its own trials.)"""
+    (The resume used to open a new parent holding only its own trials.) The trials run in
+    the sweep's process and train a DLinear that sends that process SIGINT at its 7th
+    training step (tests/tracking/stopped_model.py): 2 steps an epoch, 2 epochs, so trial 0
+    has ended and trial 1, its first epoch checkpointed, is training, with no race against
+    a watching test nor CPU-bound epochs to make room for one; the resume is the same
+    command without the signal."""
     from mlflow.tracking import MlflowClient
 
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     sweep = tmp_path / "sweep"
     args = [*(a for a in ARGS if not a.startswith(("seq_len", "trainer.max_epochs"))),
-            "trainer.max_epochs=30", "hydra/sweeper=skopt", "hydra.sweeper.mode=random",
-            "hydra.sweeper.random_state=0", "hydra.sweeper.n_trials=3",
-            "seq_len=choice(24,36,48)", f"hydra.sweep.dir={sweep}"]
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "MLFLOW_TRACKING_URI": uri}
-    with subprocess.Popen([sys.executable, "-m", "tsbench", "-m", *args], cwd=ROOT, env=env,
-                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
-                          ) as proc:
-        deadline = time.monotonic() + 120
-        while not (sweep / "1" / "checkpoints").is_dir():  # trial 1 training, its run open
-            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
-            time.sleep(0.01)
-        os.kill(proc.pid, signal.SIGINT)
-        _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130, err
+            "model._target_=tests.tracking.stopped_model.StoppedDLinear",
+            "trainer.limit_train_batches=2", "trainer.max_epochs=2", "hydra/sweeper=skopt",
+            "hydra.sweeper.mode=random", "hydra.sweeper.random_state=0",
+            "hydra.sweeper.n_trials=3", "seq_len=choice(24,36,48)", f"hydra.sweep.dir={sweep}"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MLFLOW_TRACKING_URI": uri,
+           "PYTHONPATH": str(ROOT), STOPPED_MODEL: "SIGINT@7"}
+    proc = subprocess.run([sys.executable, "-m", "tsbench", "-m", *args], cwd=ROOT, env=env,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                          timeout=300)
+    assert proc.returncode == 130, proc.stderr[-2000:]
+    assert (sweep / "1" / "checkpoints").is_dir()  # trial 1 was training, its run open
     parent = (sweep / PARENT_RUN_FILE).read_text()
     assert statuses(uri)[parent] == "RUNNING"  # the kill left it under way
 
     run_tsbench([*args, "hydra.sweeper.resume=true"], sweep,
-                env={"MLFLOW_TRACKING_URI": uri}, multirun=True)
+                env={"MLFLOW_TRACKING_URI": uri, "PYTHONPATH": str(ROOT), STOPPED_MODEL: ""},
+                multirun=True)
     assert (sweep / PARENT_RUN_FILE).read_text() == parent
     runs = statuses(uri)
     assert runs[parent] == "FINISHED"
