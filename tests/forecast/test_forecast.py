@@ -41,8 +41,10 @@ def csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _run(csv: Path, run_dir: Path, *extra: str) -> Path:
+    """A run of ``csv`` in ``run_dir``, without pictures (no forecast test reads them)."""
     run_tsbench(["dataset=csv", f"dataset.path={csv}", f"seq_len={SEQ_LEN}",
-                 f"pred_len={PRED_LEN}", "trainer=debug", "logger=none", *extra], run_dir)
+                 f"pred_len={PRED_LEN}", "trainer=debug", "logger=none", "plots=false",
+                 *extra], run_dir)
     return run_dir
 
 
@@ -372,8 +374,8 @@ def test_paths_under_home_written_with_a_tilde_are_the_users(csv: Path, tmp_path
     shutil.copy(csv, home / "load.csv")
     env = {**os.environ, "OMP_NUM_THREADS": "1", "HOME": str(home)}
     run_tsbench(["dataset=csv", "dataset.path='~/load.csv'", f"seq_len={SEQ_LEN}",
-                 f"pred_len={PRED_LEN}", "trainer=debug", "logger=none", "model=naive"],
-                home / "naive", env=env)
+                 f"pred_len={PRED_LEN}", "trainer=debug", "logger=none", "plots=false",
+                 "model=naive"], home / "naive", env=env)
     said = run_module("tsbench.forecast", ["~/naive", "--output=~/f.csv"], env, cwd=cwd)
     assert said.returncode == 0, said.stderr
     assert pd.read_csv(home / "f.csv").shape == (PRED_LEN, 3)
@@ -434,8 +436,8 @@ def test_a_published_datasets_run_forecasts_from_the_file_its_card_names(
     data.mkdir()
     shutil.copy(Path(os.environ["TSBENCH_DATA_DIR"]) / "national_illness.csv", data)
     run_dir = tmp_path / "run"
-    run_tsbench(["dataset=ili", "model=naive", "seq_len=36", "pred_len=24", "logger=none"],
-                run_dir, env={"TSBENCH_DATA_DIR": str(data)})
+    run_tsbench(["dataset=ili", "model=naive", "seq_len=36", "pred_len=24", "logger=none",
+                 "plots=false"], run_dir, env={"TSBENCH_DATA_DIR": str(data)})
     expected = future(run_dir)
     bare = {**os.environ, "OMP_NUM_THREADS": "1", "TSBENCH_DATA_DIR": str(tmp_path / "none"),
             "TSBENCH_CACHE_DIR": str(tmp_path / "cache"), "TSBENCH_OFFLINE": "1"}

@@ -191,7 +191,7 @@ def test_a_run_whose_model_file_changed_since_warns_once_and_still_forecasts(
     env = {**_env(), "PYTHONPATH": os.pathsep.join([str(mine), os.environ.get("PYTHONPATH", "")])}
     run_dir = tmp_path / "run"
     run_tsbench(["dataset=csv", f"dataset.path={csv}", "seq_len=48", f"pred_len={PRED_LEN}",
-                 "trainer=debug", "logger=none", "model=gelu",
+                 "trainer=debug", "logger=none", "plots=false", "model=gelu",
                  f"hydra.searchpath=[file://{mine / 'conf'}]"], run_dir, env=env)
     said = run_module("tsbench.forecast", [str(run_dir), "--split", "test"], env)
     assert said.returncode == 0, said.stderr
@@ -239,7 +239,7 @@ def test_a_model_in_a_package_names_the_folder_that_holds_the_package(
     env = {**_env(), "PYTHONPATH": os.pathsep.join([str(mine), os.environ.get("PYTHONPATH", "")])}
     run_dir = tmp_path / "run"
     run_tsbench(["dataset=csv", f"dataset.path={csv}", "seq_len=48", f"pred_len={PRED_LEN}",
-                 "trainer=debug", "logger=none", "model=toy",
+                 "trainer=debug", "logger=none", "plots=false", "model=toy",
                  f"hydra.searchpath=[file://{mine / 'conf'}]"], run_dir, env=env)
     lost = run_module("tsbench.forecast", [str(run_dir)], _env())
     assert lost.returncode == 2 and lost.stderr.splitlines()[-1] == (
