@@ -8,6 +8,7 @@ plain multirun's killed job: test_loggers.py's MLflow sweep test, on the sweep i
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -34,6 +35,26 @@ dataset:
   n_rows: 600
 pred_len: {pred_len}
 """
+
+
+@pytest.fixture(scope="session")
+def empty_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An MLflow SQLite store with its tables and no run: made once, since making the
+    tables (MLflow's migrations) costs about a second of CPU a store. (A store the runs
+    make themselves: test_loggers.py's two runs started at once in a fresh folder.)"""
+    from mlflow.tracking import MlflowClient
+
+    path = tmp_path_factory.mktemp("store") / "mlflow.db"
+    MlflowClient(f"sqlite:///{path}").search_experiments()  # makes the tables
+    return path
+
+
+@pytest.fixture
+def uri(tmp_path: Path, empty_store: Path) -> str:
+    """The tracking URI of this test's own store, ``tmp_path/mlflow.db``: a copy of
+    :func:`empty_store`."""
+    shutil.copyfile(empty_store, tmp_path / "mlflow.db")
+    return f"sqlite:///{tmp_path / 'mlflow.db'}"
 
 
 def statuses(uri: str) -> dict[str, str]:
@@ -93,10 +114,9 @@ def killed_in(uri: str, *run_ids: str) -> None:
 
 @pytest.mark.heavy(seconds=25)
 def test_a_resumed_search_marks_its_killed_runs_killed_and_a_refused_one_touches_none(
-        tmp_path: Path) -> None:
+        tmp_path: Path, uri: str) -> None:
     from mlflow.tracking import MlflowClient
 
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     env = {"MLFLOW_TRACKING_URI": uri}
     sweep = tmp_path / "sweep"
     search = [*(a for a in ARGS if not a.startswith("seq_len")), "hydra/sweeper=skopt",
@@ -135,7 +155,7 @@ def test_a_resumed_search_marks_its_killed_runs_killed_and_a_refused_one_touches
 
 
 def test_every_page_of_killed_children_is_marked_killed_and_scored(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, uri: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """One ``search_runs`` call returns one page (1000 runs): a killed sweep of more children
     had only the first page marked KILLED, and its best looked for there alone. Pages of 2
     here, over 5 children: marking each page as it came would shift the next one."""
@@ -144,7 +164,6 @@ def test_every_page_of_killed_children_is_marked_killed_and_scored(
     from tsbench.tracking import mlflow_sweep
 
     monkeypatch.setattr(mlflow_sweep, "PAGE", 2)
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     client = MlflowClient(uri)
     experiment = client.create_experiment("tsbench")
     parent = client.create_run(experiment).info.run_id
@@ -166,12 +185,11 @@ def test_every_page_of_killed_children_is_marked_killed_and_scored(
 
 @pytest.mark.heavy(seconds=25)
 def test_a_resumed_multirun_over_a_new_table_drops_the_parents_stale_best_tag(
-        tmp_path: Path) -> None:
+        tmp_path: Path, uri: str) -> None:
     """A preset edited since (pred_len 12 -> 24), a job to run again and resume=force: that
     job's new child is another table's, so the parent's best over all, written by the first
     run's end, no longer holds and goes: pred_len 12 names its best (job 1's first run is
     still its child), pred_len 24, one run, its summary."""
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     env = {"MLFLOW_TRACKING_URI": uri}
     sweep, preset = tmp_path / "sweep", tmp_path / "conf" / "experiment" / "horizon.yaml"
     preset.parent.mkdir(parents=True)
@@ -192,12 +210,12 @@ def test_a_resumed_multirun_over_a_new_table_drops_the_parents_stale_best_tag(
 
 
 @pytest.mark.heavy(seconds=25)
-def test_a_pruned_trials_run_carries_its_protocol_and_is_closed(tmp_path: Path) -> None:
+def test_a_pruned_trials_run_carries_its_protocol_and_is_closed(tmp_path: Path, uri: str
+                                                                 ) -> None:
     """A trial the sweep prunes ends its MLflow run as a finished one does: FINISHED, with
     its protocol card (how it was stopped) as params, not left RUNNING without one."""
     from mlflow.tracking import MlflowClient
 
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     sweep = tmp_path / "sweep"
     run_tsbench([*(a for a in ARGS if not a.startswith("trainer.max_epochs")),
                  "trainer.max_epochs=3", "hydra/sweeper=skopt", "hydra.sweeper.mode=random",
@@ -219,7 +237,7 @@ def test_a_pruned_trials_run_carries_its_protocol_and_is_closed(tmp_path: Path) 
 
 @pytest.mark.heavy(seconds=25)
 def test_a_search_stopped_by_ctrl_c_and_resumed_keeps_every_trial_under_one_parent(
-        tmp_path: Path) -> None:
+        tmp_path: Path, uri: str) -> None:
     """``kill -INT`` mid-search, then its resume: the killed sweep's parent, which logged no
     result, is opened again and ends holding every trial's run, the trial the signal broke
     off unfinished beside its relaunch's; its counts and best are over the trials it holds.
@@ -231,7 +249,6 @@ def test_a_search_stopped_by_ctrl_c_and_resumed_keeps_every_trial_under_one_pare
     command without the signal."""
     from mlflow.tracking import MlflowClient
 
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     sweep = tmp_path / "sweep"
     args = [*(a for a in ARGS if not a.startswith(("seq_len", "trainer.max_epochs"))),
             "model._target_=tests.tracking.stopped_model.StoppedDLinear",
