@@ -41,19 +41,28 @@ def csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _run(csv: Path, run_dir: Path, *extra: str) -> Path:
+    """A run of ``csv`` in ``run_dir``, without pictures (no forecast test reads them)."""
     run_tsbench(["dataset=csv", f"dataset.path={csv}", f"seq_len={SEQ_LEN}",
-                 f"pred_len={PRED_LEN}", "trainer=debug", "logger=none", *extra], run_dir)
+                 f"pred_len={PRED_LEN}", "trainer=debug", "logger=none", "plots=false",
+                 *extra], run_dir)
     return run_dir
 
 
-def test_the_future_follows_the_last_row(csv: Path, tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def naive(csv: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A naive run of :func:`csv`, made once for the tests that read it and leave it as it
+    is (a test that writes in it, or names it among its own folders, copies it)."""
+    return _run(csv, tmp_path_factory.mktemp("naive") / "naive", "model=naive")
+
+
+def test_the_future_follows_the_last_row(csv: Path, naive: Path, tmp_path: Path) -> None:
     frame = pd.read_csv(csv, parse_dates=["date"]).set_index("date")
-    naive = future(_run(csv, tmp_path / "naive", "model=naive"))
+    last = future(naive)
     dates = pd.date_range(frame.index[-1], periods=PRED_LEN + 1, freq="h")[1:]
-    pd.testing.assert_index_equal(naive.index, pd.DatetimeIndex(dates, name="date"))
-    assert list(naive.columns) == ["temp", "OT"]
-    for column in naive:  # the last value, in the file's units
-        np.testing.assert_allclose(naive[column], frame[column].iloc[-1], rtol=1e-5)
+    pd.testing.assert_index_equal(last.index, pd.DatetimeIndex(dates, name="date"))
+    assert list(last.columns) == ["temp", "OT"]
+    for column in last:  # the last value, in the file's units
+        np.testing.assert_allclose(last[column], frame[column].iloc[-1], rtol=1e-5)
     seasonal = future(_run(csv, tmp_path / "seasonal", "model=seasonal_naive", "features=S"))
     assert list(seasonal.columns) == ["OT"]
     np.testing.assert_allclose(seasonal["OT"], frame["OT"].iloc[-24:-24 + PRED_LEN], rtol=1e-5)
@@ -149,9 +158,9 @@ def test_a_newer_file_is_forecast_from_its_last_rows_by_the_runs_model_and_scale
         "1h")
 
 
-def test_a_newer_file_of_other_columns_or_too_few_rows_is_one_line(csv: Path, tmp_path: Path
-                                                                   ) -> None:
-    run_dir = _run(csv, tmp_path / "run", "model=naive")
+def test_a_newer_file_of_other_columns_or_too_few_rows_is_one_line(
+        csv: Path, naive: Path, tmp_path: Path) -> None:
+    run_dir = naive
     frame = pd.read_csv(csv)
     frame.rename(columns={"temp": "temperature"}).to_csv(tmp_path / "renamed.csv",
                                                           index=False)
@@ -282,9 +291,9 @@ def test_missing_values_of_a_newer_file_are_read_as_the_run_read_its_data(
     assert "column(s) ['OT'], the first" in said.stderr and "forward-filled" in said.stderr
 
 
-def test_the_command_writes_csv_and_refuses_what_it_cannot_forecast(csv: Path, tmp_path: Path
-                                                                     ) -> None:
-    run_dir = _run(csv, tmp_path / "naive", "model=naive")
+def test_the_command_writes_csv_and_refuses_what_it_cannot_forecast(
+        csv: Path, naive: Path, tmp_path: Path) -> None:
+    run_dir = Path(shutil.copytree(naive, tmp_path / "naive"))  # one of tmp_path's runs
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     said = run_module("tsbench.forecast", [str(run_dir)], env)
     assert said.returncode == 0, said.stderr
@@ -365,19 +374,19 @@ def test_paths_under_home_written_with_a_tilde_are_the_users(csv: Path, tmp_path
     shutil.copy(csv, home / "load.csv")
     env = {**os.environ, "OMP_NUM_THREADS": "1", "HOME": str(home)}
     run_tsbench(["dataset=csv", "dataset.path='~/load.csv'", f"seq_len={SEQ_LEN}",
-                 f"pred_len={PRED_LEN}", "trainer=debug", "logger=none", "model=naive"],
-                home / "naive", env=env)
+                 f"pred_len={PRED_LEN}", "trainer=debug", "logger=none", "plots=false",
+                 "model=naive"], home / "naive", env=env)
     said = run_module("tsbench.forecast", ["~/naive", "--output=~/f.csv"], env, cwd=cwd)
     assert said.returncode == 0, said.stderr
     assert pd.read_csv(home / "f.csv").shape == (PRED_LEN, 3)
     assert not (cwd / "~").exists()
 
 
-def test_an_output_file_that_is_one_of_the_runs_own_is_refused(csv: Path, tmp_path: Path
+def test_an_output_file_that_is_one_of_the_runs_own_is_refused(naive: Path, tmp_path: Path
                                                                ) -> None:
     """``-o RUN/metrics.json`` replaced the run's scores with the CSV: a finished run's own
     files are refused in one line and left as they were; a new file in its folder is not."""
-    run_dir = _run(csv, tmp_path / "naive", "model=naive")
+    run_dir = Path(shutil.copytree(naive, tmp_path / "naive"))  # written in
     before = {p: p.read_bytes() for p in run_dir.rglob("*") if p.is_file()}
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     for own in ("metrics.json", "config.yaml", ".hydra/config.yaml"):
@@ -394,8 +403,8 @@ def test_an_output_file_that_is_one_of_the_runs_own_is_refused(csv: Path, tmp_pa
 
 
 def test_a_pruned_trial_and_a_tuning_folder_whose_model_does_not_import_are_one_line(
-        csv: Path, tmp_path: Path) -> None:
-    run_dir = _run(csv, tmp_path / "naive", "model=naive")
+        naive: Path, tmp_path: Path) -> None:
+    run_dir = naive
     pruned = tmp_path / "pruned"
     shutil.copytree(run_dir, pruned)
     metrics = read_metrics(pruned)
@@ -427,8 +436,8 @@ def test_a_published_datasets_run_forecasts_from_the_file_its_card_names(
     data.mkdir()
     shutil.copy(Path(os.environ["TSBENCH_DATA_DIR"]) / "national_illness.csv", data)
     run_dir = tmp_path / "run"
-    run_tsbench(["dataset=ili", "model=naive", "seq_len=36", "pred_len=24", "logger=none"],
-                run_dir, env={"TSBENCH_DATA_DIR": str(data)})
+    run_tsbench(["dataset=ili", "model=naive", "seq_len=36", "pred_len=24", "logger=none",
+                 "plots=false"], run_dir, env={"TSBENCH_DATA_DIR": str(data)})
     expected = future(run_dir)
     bare = {**os.environ, "OMP_NUM_THREADS": "1", "TSBENCH_DATA_DIR": str(tmp_path / "none"),
             "TSBENCH_CACHE_DIR": str(tmp_path / "cache"), "TSBENCH_OFFLINE": "1"}

@@ -29,6 +29,8 @@ ROWS, PRED_LEN, TRAIN_ROWS = base.ROWS, base.PRED_LEN, base.TRAIN_ROWS
 _run = base._run
 #: Hourly load and temperature in their own units (test_forecast's module-scoped file).
 csv = base.csv
+#: A naive run of it, made once for the tests that leave it as it is.
+naive = base.naive
 
 
 def _env() -> dict[str, str]:
@@ -112,10 +114,10 @@ def _tune_folder(run_dir: Path, tune_dir: Path, member: str, seeds: list[int] | 
 
 
 def test_a_tuned_ensemble_splits_a_refitted_members_weight_over_its_seeds(
-        csv: Path, tmp_path: Path) -> None:
+        naive: Path, tmp_path: Path) -> None:
     """A member of weight 1 refitted with two seeds is their mean (each weighs 1/2): the
     ensemble's forecast is in the file's units, not scaled by the number of seeds."""
-    run_dir = _run(csv, tmp_path / "naive", "model=naive")
+    run_dir = naive
     tune_dir = _tune_folder(run_dir, tmp_path / "tune", "a_baseline/0", [1, 2])
     expected = future(run_dir)
     pd.testing.assert_frame_equal(tuned_future(tune_dir), expected, rtol=1e-6)
@@ -125,11 +127,11 @@ def test_a_tuned_ensemble_splits_a_refitted_members_weight_over_its_seeds(
     pd.testing.assert_frame_equal(printed, expected, check_freq=False, rtol=1e-6)
 
 
-def test_a_written_window_table_has_exactly_the_window_columns(csv: Path, tmp_path: Path
+def test_a_written_window_table_has_exactly_the_window_columns(naive: Path, tmp_path: Path
                                                               ) -> None:
     """``--split val -o FILE`` writes the long table's columns and nothing else (no index
     column), the same rows as :func:`windows`."""
-    run_dir = _run(csv, tmp_path / "naive", "model=naive")
+    run_dir = naive
     out = tmp_path / "windows.csv"
     said = run_module("tsbench.forecast", [str(run_dir), "--split", "val", "-o", str(out)],
                       _env())
@@ -189,7 +191,7 @@ def test_a_run_whose_model_file_changed_since_warns_once_and_still_forecasts(
     env = {**_env(), "PYTHONPATH": os.pathsep.join([str(mine), os.environ.get("PYTHONPATH", "")])}
     run_dir = tmp_path / "run"
     run_tsbench(["dataset=csv", f"dataset.path={csv}", "seq_len=48", f"pred_len={PRED_LEN}",
-                 "trainer=debug", "logger=none", "model=gelu",
+                 "trainer=debug", "logger=none", "plots=false", "model=gelu",
                  f"hydra.searchpath=[file://{mine / 'conf'}]"], run_dir, env=env)
     said = run_module("tsbench.forecast", [str(run_dir), "--split", "test"], env)
     assert said.returncode == 0, said.stderr
@@ -237,7 +239,7 @@ def test_a_model_in_a_package_names_the_folder_that_holds_the_package(
     env = {**_env(), "PYTHONPATH": os.pathsep.join([str(mine), os.environ.get("PYTHONPATH", "")])}
     run_dir = tmp_path / "run"
     run_tsbench(["dataset=csv", f"dataset.path={csv}", "seq_len=48", f"pred_len={PRED_LEN}",
-                 "trainer=debug", "logger=none", "model=toy",
+                 "trainer=debug", "logger=none", "plots=false", "model=toy",
                  f"hydra.searchpath=[file://{mine / 'conf'}]"], run_dir, env=env)
     lost = run_module("tsbench.forecast", [str(run_dir)], _env())
     assert lost.returncode == 2 and lost.stderr.splitlines()[-1] == (
@@ -251,11 +253,11 @@ def test_a_model_in_a_package_names_the_folder_that_holds_the_package(
 
 
 def test_a_run_of_other_tsbench_code_warns_once_per_run(
-        csv: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+        naive: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     """A run of tsbench's own model whose card records another digest of the package's code
     and configs is read back with one warning naming both digests, however often it is
     read back."""
-    run_dir = _run(csv, tmp_path / "naive", "model=naive")
+    run_dir = Path(shutil.copytree(naive, tmp_path / "naive"))  # its card edited
     card = read_protocol(run_dir)
     # run from a checkout with uncommitted changes: its commit alone is not its code
     card["source"].update(sources_sha256="0" * 64, git_commit="1" * 40, git_dirty=True)

@@ -201,7 +201,7 @@ def test_the_test_rows_are_never_read_for_calibration(tmp_path: Path) -> None:
         rows_of.to_csv(tmp_path / f"{name}.csv", index=False)
         run_dir = tmp_path / name
         run_tsbench(["dataset=csv", f"dataset.path={tmp_path / f'{name}.csv'}", "seq_len=48",
-                     "pred_len=12", "model=naive", "logger=none"], run_dir)
+                     "pred_len=12", "model=naive", "logger=none", "plots=false"], run_dir)
         widths.append(calibration(run_dir, LEVELS))
         test = windows(run_dir, "test", intervals=LEVELS)
         tables.append(test["upper_80"] - test["forecast"])

@@ -28,14 +28,13 @@ from tsbench.training.loggers import build_logger
 
 
 @pytest.mark.heavy
-def test_mlflow_sweep_has_one_parent_and_a_child_per_trial(tmp_path: Path) -> None:
+def test_mlflow_sweep_has_one_parent_and_a_child_per_trial(tmp_path: Path, uri: str) -> None:
     """Two seeds, one configuration: the parent holds their spread and names no best seed
     (two are enough for a std; the resume's second run of seed 2 shows it counted once).
     Resumed after a kill in job 1, the run the kill left RUNNING is marked KILLED, and a
     refused other sweep does not reopen the parent (one sweep serves both promises)."""
     import mlflow
 
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     args = [a for a in TINY if not a.startswith("logger")] + [
         "logger=mlflow", "seed=1,2", "plots=true"]
     run_tsbench(args, tmp_path / "sweep", env={"MLFLOW_TRACKING_URI": uri}, multirun=True)
@@ -113,10 +112,9 @@ def test_mlflow_sweep_has_one_parent_and_a_child_per_trial(tmp_path: Path) -> No
 
 
 @pytest.mark.heavy
-def test_mlflow_parent_of_a_search_holds_its_best_trial(tmp_path: Path) -> None:
+def test_mlflow_parent_of_a_search_holds_its_best_trial(tmp_path: Path, uri: str) -> None:
     import mlflow
 
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     args = [a for a in TINY if not a.startswith(("logger", "seq_len"))] + [
         "logger=mlflow", "hydra/sweeper=skopt", "hydra.sweeper.mode=random",
         "hydra.sweeper.n_trials=3", "seq_len=choice(24,36,48)", "hydra.sweeper.random_state=0"]

@@ -8,15 +8,14 @@ plain multirun's killed job: test_loggers.py's MLflow sweep test, on the sweep i
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import ROOT, TINY, run_tsbench
+from tests.tracking.stopped_model import STOPPED_MODEL
 from tsbench.folder_lock import held
 from tsbench.search.names import LOCK_FILE
 from tsbench.tracking.children import CHILDREN_TAG, SEEDS_OF_ONE
@@ -94,10 +93,9 @@ def killed_in(uri: str, *run_ids: str) -> None:
 
 @pytest.mark.heavy(seconds=25)
 def test_a_resumed_search_marks_its_killed_runs_killed_and_a_refused_one_touches_none(
-        tmp_path: Path) -> None:
+        tmp_path: Path, uri: str) -> None:
     from mlflow.tracking import MlflowClient
 
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     env = {"MLFLOW_TRACKING_URI": uri}
     sweep = tmp_path / "sweep"
     search = [*(a for a in ARGS if not a.startswith("seq_len")), "hydra/sweeper=skopt",
@@ -136,7 +134,7 @@ def test_a_resumed_search_marks_its_killed_runs_killed_and_a_refused_one_touches
 
 
 def test_every_page_of_killed_children_is_marked_killed_and_scored(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, uri: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """One ``search_runs`` call returns one page (1000 runs): a killed sweep of more children
     had only the first page marked KILLED, and its best looked for there alone. Pages of 2
     here, over 5 children: marking each page as it came would shift the next one."""
@@ -145,7 +143,6 @@ def test_every_page_of_killed_children_is_marked_killed_and_scored(
     from tsbench.tracking import mlflow_sweep
 
     monkeypatch.setattr(mlflow_sweep, "PAGE", 2)
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     client = MlflowClient(uri)
     experiment = client.create_experiment("tsbench")
     parent = client.create_run(experiment).info.run_id
@@ -167,12 +164,11 @@ def test_every_page_of_killed_children_is_marked_killed_and_scored(
 
 @pytest.mark.heavy(seconds=25)
 def test_a_resumed_multirun_over_a_new_table_drops_the_parents_stale_best_tag(
-        tmp_path: Path) -> None:
+        tmp_path: Path, uri: str) -> None:
     """A preset edited since (pred_len 12 -> 24), a job to run again and resume=force: that
     job's new child is another table's, so the parent's best over all, written by the first
     run's end, no longer holds and goes: pred_len 12 names its best (job 1's first run is
     still its child), pred_len 24, one run, its summary."""
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     env = {"MLFLOW_TRACKING_URI": uri}
     sweep, preset = tmp_path / "sweep", tmp_path / "conf" / "experiment" / "horizon.yaml"
     preset.parent.mkdir(parents=True)
@@ -193,12 +189,12 @@ def test_a_resumed_multirun_over_a_new_table_drops_the_parents_stale_best_tag(
 
 
 @pytest.mark.heavy(seconds=25)
-def test_a_pruned_trials_run_carries_its_protocol_and_is_closed(tmp_path: Path) -> None:
+def test_a_pruned_trials_run_carries_its_protocol_and_is_closed(tmp_path: Path, uri: str
+                                                                 ) -> None:
     """A trial the sweep prunes ends its MLflow run as a finished one does: FINISHED, with
     its protocol card (how it was stopped) as params, not left RUNNING without one."""
     from mlflow.tracking import MlflowClient
 
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     sweep = tmp_path / "sweep"
     run_tsbench([*(a for a in ARGS if not a.startswith("trainer.max_epochs")),
                  "trainer.max_epochs=3", "hydra/sweeper=skopt", "hydra.sweeper.mode=random",
@@ -218,37 +214,39 @@ def test_a_pruned_trials_run_carries_its_protocol_and_is_closed(tmp_path: Path) 
         assert run.data.metrics["pruned_at_epoch"] == 2 and "objective" not in run.data.metrics
 
 
-@pytest.mark.heavy(seconds=40)
+@pytest.mark.heavy(seconds=25)
 def test_a_search_stopped_by_ctrl_c_and_resumed_keeps_every_trial_under_one_parent(
-        tmp_path: Path) -> None:
+        tmp_path: Path, uri: str) -> None:
     """``kill -INT`` mid-search, then its resume: the killed sweep's parent, which logged no
     result, is opened again and ends holding every trial's run, the trial the signal broke
     off unfinished beside its relaunch's; its counts and best are over the trials it holds.
-    (The resume used to open a new parent holding only its own trials.)"""
+    (The resume used to open a new parent holding only its own trials.) The trials run in
+    the sweep's process and train a DLinear that sends that process SIGINT at its 7th
+    training step (tests/tracking/stopped_model.py): 2 steps an epoch, 2 epochs, so trial 0
+    has ended and trial 1, its first epoch checkpointed, is training, with no race against
+    a watching test nor CPU-bound epochs to make room for one; the resume is the same
+    command without the signal."""
     from mlflow.tracking import MlflowClient
 
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     sweep = tmp_path / "sweep"
     args = [*(a for a in ARGS if not a.startswith(("seq_len", "trainer.max_epochs"))),
-            "trainer.max_epochs=30", "hydra/sweeper=skopt", "hydra.sweeper.mode=random",
-            "hydra.sweeper.random_state=0", "hydra.sweeper.n_trials=3",
-            "seq_len=choice(24,36,48)", f"hydra.sweep.dir={sweep}"]
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "MLFLOW_TRACKING_URI": uri}
-    with subprocess.Popen([sys.executable, "-m", "tsbench", "-m", *args], cwd=ROOT, env=env,
-                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
-                          ) as proc:
-        deadline = time.monotonic() + 120
-        while not (sweep / "1" / "checkpoints").is_dir():  # trial 1 training, its run open
-            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
-            time.sleep(0.01)
-        os.kill(proc.pid, signal.SIGINT)
-        _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130, err
+            "model._target_=tests.tracking.stopped_model.StoppedDLinear",
+            "trainer.limit_train_batches=2", "trainer.max_epochs=2", "hydra/sweeper=skopt",
+            "hydra.sweeper.mode=random", "hydra.sweeper.random_state=0",
+            "hydra.sweeper.n_trials=3", "seq_len=choice(24,36,48)", f"hydra.sweep.dir={sweep}"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MLFLOW_TRACKING_URI": uri,
+           "PYTHONPATH": str(ROOT), STOPPED_MODEL: "SIGINT@7"}
+    proc = subprocess.run([sys.executable, "-m", "tsbench", "-m", *args], cwd=ROOT, env=env,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                          timeout=300)
+    assert proc.returncode == 130, proc.stderr[-2000:]
+    assert (sweep / "1" / "checkpoints").is_dir()  # trial 1 was training, its run open
     parent = (sweep / PARENT_RUN_FILE).read_text()
     assert statuses(uri)[parent] == "RUNNING"  # the kill left it under way
 
     run_tsbench([*args, "hydra.sweeper.resume=true"], sweep,
-                env={"MLFLOW_TRACKING_URI": uri}, multirun=True)
+                env={"MLFLOW_TRACKING_URI": uri, "PYTHONPATH": str(ROOT), STOPPED_MODEL: ""},
+                multirun=True)
     assert (sweep / PARENT_RUN_FILE).read_text() == parent
     runs = statuses(uri)
     assert runs[parent] == "FINISHED"

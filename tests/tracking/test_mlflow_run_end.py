@@ -39,8 +39,9 @@ def ended_run(uri: str, run_dir: Path) -> tuple[str, dict[str, float]]:
     (signal.SIGTERM, "scored", ["cv=refit", "score_test=true"], 5),  # training ended
 ])
 def test_a_run_stopped_from_outside_ends_killed_with_the_epoch_it_reached(
-        tmp_path: Path, stop: signal.Signals, when: str, extra: list[str], epoch: int) -> None:
-    uri, run_dir = f"sqlite:///{tmp_path / 'mlflow.db'}", tmp_path / "run"
+        tmp_path: Path, uri: str, stop: signal.Signals, when: str, extra: list[str], epoch: int
+        ) -> None:
+    run_dir = tmp_path / "run"
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MLFLOW_TRACKING_URI": uri,
            "PYTHONPATH": str(ROOT), STOPPED_MODEL: f"{stop.name}@{when}"}
     proc = subprocess.run([sys.executable, "-m", "tsbench", *ARGS, *extra,
@@ -53,8 +54,8 @@ def test_a_run_stopped_from_outside_ends_killed_with_the_epoch_it_reached(
 
 
 @pytest.mark.heavy(seconds=10)
-def test_a_run_that_fails_ends_failed_and_a_finished_one_finished(tmp_path: Path) -> None:
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+def test_a_run_that_fails_ends_failed_and_a_finished_one_finished(tmp_path: Path, uri: str
+                                                                   ) -> None:
     env = {"MLFLOW_TRACKING_URI": uri, "PYTHONPATH": str(ROOT), STOPPED_MODEL: "error@5"}
     failed = run_tsbench(ARGS, tmp_path / "failed", env=env, check=False)
     assert failed.returncode != 0 and "the model's own error" in failed.stderr

@@ -28,6 +28,7 @@ DIVERGING = [
     "trainer=debug", f"trainer.max_epochs={MAX_EPOCHS}", f"trainer.patience={PATIENCE}",
     "data.batch_size=32", "data.eval_batch_size=16", "logger=csv",
     "optim=adamw_step", "optim.lr=0.01", "optim.step_size=1", "optim.gamma=4", "seed=1",
+    "plots=false",
 ]  # fmt: skip
 
 

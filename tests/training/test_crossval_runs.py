@@ -15,7 +15,7 @@ from tsbench.rundir import load_run
 
 #: 1000 rows, ratio split: 800 train+val rows, three validation blocks of 200 rows.
 BASE = ["dataset=synthetic", "dataset.n_rows=1000", "seq_len=48", "pred_len=24",
-        "trainer=debug", "data.batch_size=64", "cv=tscv", "cv.n_splits=3"]
+        "trainer=debug", "data.batch_size=64", "cv=tscv", "cv.n_splits=3", "plots=false"]
 PATCHTST = ["model=patchtst", "model.d_model=8", "model.n_heads=2", "model.e_layers=1",
             "model.d_ff=16", "model.patch_len=8", "model.stride=8"]
 

@@ -53,7 +53,7 @@ def entry_folds(card: dict) -> dict:
 
 def _run(csv: Path, run_dir: Path, *extra: str) -> tuple[str, dict]:
     said = run_tsbench(["dataset=csv", f"dataset.path={csv}", "seq_len=24", "pred_len=12",
-                        "model=naive", "logger=none", *extra], run_dir)
+                        "model=naive", "logger=none", "plots=false", *extra], run_dir)
     card = json.loads((run_dir / "protocol.json").read_text())
     return said.stdout + said.stderr, card
 

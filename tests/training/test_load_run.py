@@ -18,7 +18,7 @@ from tsbench.training.history import history_forecasts
 from tsbench.training.train_and_score import make_data
 
 ETS = ["dataset=csv", "dataset.path=sales.csv", "features=S", "model=ets", "seq_len=48",
-       "pred_len=12", "trainer=debug", "logger=none"]
+       "pred_len=12", "trainer=debug", "logger=none", "plots=false"]
 
 
 @pytest.fixture

@@ -75,7 +75,7 @@ def test_a_holdout_run_on_a_registry_file_carries_its_protocol(tmp_path: Path) -
     run_dir = tmp_path / "run"
     run_tsbench(["dataset=ili", "model=dlinear", "seq_len=36", "pred_len=24", "seed=3",
                  "trainer=debug", "trainer.max_epochs=3", "trainer.patience=2",
-                 "logger=none"], run_dir)
+                 "logger=none", "plots=false"], run_dir)
     card, metrics = _card(run_dir), read_metrics(run_dir)
     for field in FIELDS:
         _get(card, field)
@@ -301,7 +301,7 @@ def test_a_search_refuses_refits_before_training_and_a_seed_sweep_runs_them(
         tmp_path: Path) -> None:
     csv = _sales(tmp_path / "sales.csv")
     base = ["dataset=csv", f"dataset.path={csv}", "seq_len=24", "pred_len=12", "cv=refit",
-            "trainer=debug", "trainer.max_epochs=1", "logger=none"]
+            "trainer=debug", "trainer.max_epochs=1", "logger=none", "plots=false"]
     for how in (["search=random"], ["-m", "hydra/sweeper=skopt", "seq_len=choice(24,36)"]):
         search = run_tsbench([*how, *base, "hydra.sweeper.n_trials=2"], tmp_path / "search",
                              check=False)  # a search preset is a multirun without -m
@@ -368,8 +368,9 @@ def test_trials_of_a_search_over_seq_len_are_searched_a_plain_grid_fixed(
     # a sweep directory relative to where it started, read from jobs that chdir into theirs
     proc = run_module(
         "tsbench", ["-m", "hydra/sweeper=skopt", "dataset=ili", "model=naive", "pred_len=24",
-                    "trainer=debug", "logger=none", "seq_len=choice(24,36)",
+                    "trainer=debug", "logger=none", "plots=false", "seq_len=choice(24,36)",
                     "hydra.sweeper.mode=random", "hydra.sweeper.n_trials=2",
+                    "hydra.sweeper.plots=false",
                     "hydra.sweep.dir=sweep", "hydra.job.chdir=true"],
         {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -381,7 +382,8 @@ def test_trials_of_a_search_over_seq_len_are_searched_a_plain_grid_fixed(
     # a plain grid chooses no look-back: each run's is as set, like a seed sweep's
     for name, swept in (("grid", "seq_len=24,36"), ("seeds", "seed=1,2")):
         run_tsbench(["dataset=ili", "model=naive", "pred_len=24", "trainer=debug",
-                     "logger=none", "seq_len=36", swept], tmp_path / name, multirun=True)
+                     "logger=none", "plots=false", "seq_len=36", swept], tmp_path / name,
+                    multirun=True)
         assert [_card(tmp_path / name / job)["seq_len"]["policy"] for job in ("0", "1")] == [
             "fixed"] * 2
 

@@ -79,7 +79,8 @@ def test_a_constant_channel_leaves_mase_out_and_counts_zero_over_zero_as_zero(
     csv = _csv(tmp_path / "load.csv", idle=np.zeros(ROWS))
     run_dir = tmp_path / "run"
     said = run_tsbench(["dataset=csv", f"dataset.path={csv}", f"seq_len={SEQ_LEN}",
-                        f"pred_len={PRED_LEN}", "model=naive", "logger=none"], run_dir)
+                        f"pred_len={PRED_LEN}", "model=naive", "logger=none", "plots=false"],
+                       run_dir)
     metrics = read_metrics(run_dir)
     assert "test_mase" not in metrics and not (run_dir / "test_window_mase.npy").exists()
     assert ("MASE is left out where the seasonal naive forecast is exact on a scored channel's "
@@ -101,8 +102,8 @@ def test_mase_left_out_over_folds_is_said_once_naming_them(tmp_path: Path) -> No
     flat rows' spread), not one unnamed line per fold."""
     csv = _csv(tmp_path / "load.csv", idle=np.zeros(ROWS))
     said = run_tsbench(["dataset=csv", f"dataset.path={csv}", f"seq_len={SEQ_LEN}",
-                        f"pred_len={PRED_LEN}", "model=naive", "logger=none", "cv=tscv",
-                        "cv.n_splits=3", "cv.refit=true"], tmp_path / "cv")
+                        f"pred_len={PRED_LEN}", "model=naive", "logger=none", "plots=false",
+                        "cv=tscv", "cv.n_splits=3", "cv.refit=true"], tmp_path / "cv")
     assert said.stdout.count("MASE is left out") == 1
     assert ("so MASE would divide by 0: fold_0's val_mase, fold_1's val_mase, fold_2's "
             "val_mase, the refit's test_mase (channel(s) idle) -> compare on original-unit "
@@ -133,7 +134,7 @@ def test_a_series_shorter_than_a_season_says_its_mase_is_one_step(tmp_path: Path
         csv, index=False)
     run_dir = tmp_path / "run"
     said = run_tsbench(["dataset=csv", f"dataset.path={csv}", "seq_len=8", "pred_len=2",
-                        "model=naive", "logger=none"], run_dir)
+                        "model=naive", "logger=none", "plots=false"], run_dir)
     assert ("MASE is scaled by the one-step naive forecast (season 1) where the training rows "
             "hold no more than one season of 52 steps (freq W-SUN): the 49 training rows") \
         in said.stdout
@@ -147,7 +148,7 @@ def test_folds_shorter_than_a_season_say_their_mase_is_one_step(tmp_path: Path) 
     run_dir = tmp_path / "run"
     said = run_tsbench(["dataset=ili", "model=naive", "seq_len=24", "pred_len=12", "cv=tscv",
                         "cv.n_splits=2", "cv.max_train_size=50", "cv.refit=true",
-                        "logger=none"], run_dir)
+                        "logger=none", "plots=false"], run_dir)
     card = json.loads((run_dir / "protocol.json").read_text())["metrics_scale"]
     assert (card["mase_season"], card["fold_mase_season"]) == (52, [1, 1])
     assert ("MASE is scaled by the one-step naive forecast (season 1) where the training rows "
@@ -216,8 +217,8 @@ def test_a_target_alone_is_named_by_its_own_column(tmp_path: Path) -> None:
                   "a": np.sin(t / 5), "OT": np.zeros(ROWS)}).to_csv(csv, index=False)
     run_dir = tmp_path / "run"
     said = run_tsbench(["dataset=csv", f"dataset.path={csv}", f"seq_len={SEQ_LEN}",
-                        f"pred_len={PRED_LEN}", "model=naive", "features=S", "logger=none"],
-                       run_dir)
+                        f"pred_len={PRED_LEN}", "model=naive", "features=S", "logger=none",
+                        "plots=false"], run_dir)
     assert ("MASE is left out where the seasonal naive forecast is exact on a scored channel's "
             "training rows (constant?), so MASE would divide by 0: val_mase, test_mase "
             "(channel(s) OT) -> compare on original-unit scores") in said.stdout

@@ -113,7 +113,7 @@ def test_a_warmup_longer_than_the_run_climbs_all_run() -> None:
 #: 1000 synthetic rows (700 training rows, 800 train+val), batches of 64 windows of 72 rows.
 WARM = ["dataset=synthetic", "dataset.n_rows=1000", "seq_len=48", "pred_len=24", "model=dlinear",
         "trainer=debug", "data.batch_size=64", "logger=none", "optim.schedule=warmup_cosine",
-        "optim.lr=0.01"]
+        "optim.lr=0.01", "plots=false"]
 
 
 def test_a_warmup_longer_than_the_run_is_said_once_per_run(tmp_path: Path) -> None:
