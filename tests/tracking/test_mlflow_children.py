@@ -101,10 +101,10 @@ def test_settings_that_change_no_score_make_no_second_configuration(tmp_path: Pa
     assert tags == {"tsbench.children": SEEDS_OF_ONE}
 
 
-def _multirun(tmp_path: Path, uri: str, *args: str) -> tuple[object, str, Path, str]:
+def _multirun(tmp_path: Path, uri: str, *args: str) -> tuple[object, str, Path]:
     """Run ``tsbench -m`` tiny trials at ``seq_len`` and ``seed`` (``args``) with
     logger=mlflow to the store ``uri`` from ``tmp_path``, into the sweep folder ``mr/mlf``
-    given relative; the store's client, the parent's id, the sweep folder and its URI."""
+    given relative; the store's client, the parent's id and the sweep folder."""
     from mlflow.tracking import MlflowClient
 
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MLFLOW_TRACKING_URI": uri}
@@ -113,7 +113,7 @@ def _multirun(tmp_path: Path, uri: str, *args: str) -> tuple[object, str, Path, 
                       cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     sweep = tmp_path / "mr" / "mlf"
-    return MlflowClient(uri), (sweep / PARENT_RUN_FILE).read_text(), sweep, uri
+    return MlflowClient(uri), (sweep / PARENT_RUN_FILE).read_text(), sweep
 
 
 @pytest.mark.heavy(seconds=35)
@@ -121,7 +121,7 @@ def test_a_multirun_over_settings_and_seeds_names_the_best_mean(tmp_path: Path, 
                                                                 ) -> None:
     """``seq_len=24,48 seed=1,2``: the best is a look-back, its mean over both seeds, with
     both its runs; not the luckiest run."""
-    client, parent, sweep, uri = _multirun(tmp_path, uri, "seq_len=24,48", "seed=1,2")
+    client, parent, sweep = _multirun(tmp_path, uri, "seq_len=24,48", "seed=1,2")
     runs: dict[str, list[tuple[str, str, float]]] = {}
     for job in sorted(sweep.glob("[0-9]")):
         run = client.get_run(run_of(uri, job))
