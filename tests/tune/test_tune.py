@@ -61,6 +61,7 @@ from tsbench.tune.preflight import (
     composed,
     data_settings,
 )
+from tsbench.tune.progress import duration
 from tsbench.tune.recipe import (
     LOCK_FILE,
     analysis_args,
@@ -1703,6 +1704,21 @@ def test_the_budget_told_for_a_too_short_search_buys_each_search_one_full_trial(
     before = budget_fix(t)
     t.state.spent_before += 600.0
     assert budget_fix(t) == before
+
+
+def test_the_budget_fix_writes_its_seconds_as_a_clock_from_a_minute_up(tmp_path: Path) -> None:
+    """A run's 150 s besides its epochs read ``0:02:30``, not ``1.5e+02 s``; a second below
+    a minute stays in seconds."""
+    overrides, recipe, out = parse(["recipe=quick", "recipe.budget_hours=0.01",
+                                    "recipe.refit=false", f"out={tmp_path}"])
+    state = TuneState(out / STATE_FILE, {}, spent_before=300.0)
+    state.stages = {"a_baseline": {"seconds_per_epoch": 20.0}, "a_seconds": 250.0}
+    (out / "a_baseline").mkdir(parents=True)
+    (out / "a_baseline" / "metrics.json").write_text(json.dumps({"train_seconds": 100.0}))
+    told = budget_fix(Tuning(overrides, recipe, out, state))
+    assert "and up to 0:02:30 besides its epochs" in told and "e+" not in told, told
+    assert [duration(s) for s in (0.043, 45.2, 60.0, 3723.0)] == [
+        "0.043 s", "45 s", "0:01:00", "1:02:03"]
 
 
 def test_the_default_folder_is_the_same_for_the_same_settings_in_any_order() -> None:

@@ -8,7 +8,7 @@ import math
 from itertools import pairwise
 
 from tsbench.rundir import METRICS, read_metrics
-from tsbench.tune.progress import clock, epoch_time
+from tsbench.tune.progress import duration, epoch_time
 from tsbench.tune.refit import refit_bag, refit_seconds
 from tsbench.tune.tuning import Tuning
 
@@ -147,10 +147,10 @@ def budget_fix(t: Tuning) -> str:
         1 - float(r.retrain_share))) + searches) / 3600
     epoch = float(t.state.stages["a_baseline"]["seconds_per_epoch"])
     return (f"a trial of recipe.max_epochs={r.max_epochs} takes about "
-            f"{clock(trial) if trial >= 60 else f'{trial:.2g} s'} ({epoch_time(epoch)}, "
+            f"{duration(trial)} ({epoch_time(epoch)}, "
             "the baseline's"
             f"{f', x {t.cv_folds} folds' if t.cv_folds else ''}"
-            f"{f', and up to {start:.2g} s besides its epochs' if start else ''}): raise "
+            f"{f', and up to {duration(start)} besides its epochs' if start else ''}): raise "
             f"recipe.budget_hours to "
             f"{math.ceil(hours * 100) / 100:g} or more, or lower recipe.max_epochs (with a "
             f"new out=DIR: {t.out} keeps the recipe it started with)")

@@ -25,6 +25,11 @@ def clock(seconds: float) -> str:
     return f"{total // 3600}:{total % 3600 // 60:02d}:{total % 60:02d}"
 
 
+def duration(seconds: float) -> str:
+    """``1:02:03`` from a minute up, ``45 s`` or ``0.043 s`` below: never ``1e+02 s``."""
+    return clock(seconds) if seconds >= 60 else f"{seconds:.2g} s"
+
+
 def epoch_time(seconds: float) -> str:
     """``12.3 s an epoch``, ``0.043 s an epoch``: a tiny model's epoch is not ``0.0 s``."""
     return f"{seconds:.1f} s an epoch" if seconds >= 1 else f"{seconds:.2g} s an epoch"
