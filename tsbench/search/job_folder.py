@@ -31,6 +31,9 @@ launch wrote it (:mod:`tsbench.search.adopt`): the job number, given by the swee
 known inside the run, tells apart what a file's time does not (a coarse NFS clock, two
 jobs side by side in one folder). The subdirs that give each point a folder of its own
 are checked as the sweep starts (:mod:`tsbench.search.subdir_check`).
+
+A job that runs as a SLURM job of its own (submitit_slurm) notes that job's id beside its
+folder: a resume waits while SLURM still runs it (:mod:`tsbench.search.slurm_jobs`).
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
 from tsbench.search.record import Record
+from tsbench.search.slurm_jobs import own_job_id
 
 #: Hydra's default ``hydra.sweep.subdir``: job folders named by job number.
 NUMBERED = "${hydra.job.num}"
@@ -76,15 +80,22 @@ def written_subdir(config: DictConfig) -> str | None:
 class NotedFolder:
     """Wraps the Hydra task function so that each job notes its folder in ``record_dir``
     (an absolute path: launchers run the job in other processes, other working
-    directories, other machines sharing the sweep's folder) before the task runs."""
+    directories, other machines sharing the sweep's folder) before the task runs, and the
+    SLURM job it runs as where that is not the sweep's own, made here, in the sweep's
+    process (a job of its own trains on when the sweep dies: a resume waits for it,
+    :mod:`tsbench.search.slurm_jobs`; one in the sweep's job ends with it)."""
 
     def __init__(self, task_function: Any, record_dir: Path) -> None:
         self.task_function = task_function
         self.record_dir = record_dir
+        self.sweep_slurm_job = own_job_id()
 
     def __call__(self, cfg: DictConfig) -> Any:
         hydra = HydraConfig.get()
-        Record(self.record_dir).started_in(int(hydra.job.num), str(hydra.sweep.subdir))
+        slurm_job = own_job_id()
+        Record(self.record_dir).started_in(
+            int(hydra.job.num), str(hydra.sweep.subdir),
+            slurm_job if slurm_job != self.sweep_slurm_job else None)
         return self.task_function(cfg)
 
 

@@ -106,6 +106,20 @@ def lost_trials(record: Record, trials: list[Trial], space: SearchSpace,
     return relaunch, superseded, adopted
 
 
+def on_slurm(record: Record, trials: Sequence[Trial]) -> dict[str, str]:
+    """The SLURM jobs noted by the launches that were running when the sweep died (no end,
+    and no row of their own in ``trials``), each naming its trial: SLURM job id -> label
+    (:mod:`tsbench.search.slurm_jobs`). Empty where none noted one."""
+    ended = {(t.number, t.job) for t in trials}
+    jobs: dict[str, str] = {}
+    for launch in record.launches():
+        slurm_job = record.slurm_job(launch.job) if launch.ended is None and (
+            launch.trial, launch.job) not in ended else None
+        if slurm_job is not None:
+            jobs[slurm_job] = trial_label(launch.trial, launch.job)
+    return jobs
+
+
 def split_batch(relaunch: list[Relaunch], adopted: list[tuple[Trial, Launch]],
                  record: Record) -> tuple[list[Relaunch], list[tuple[Trial, Launch]],
                                           list[tuple[Trial, Launch]]]:

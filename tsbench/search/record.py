@@ -16,7 +16,9 @@
 - ``folders/<job>.json``: the job's folder inside the sweep directory (its
   ``hydra.sweep.subdir`` as Hydra resolved it for the job), written by the job as it starts
   (:mod:`tsbench.search.job_folder`): a resume finds a trial that finished as the sweep
-  died, and a failed launch's row names its folder, under any subdir.
+  died, and a failed launch's row names its folder, under any subdir. A job that runs as a
+  SLURM job of its own notes that job's id too (``slurm_job``; absent in older records):
+  a resume waits for it to leave ``squeue`` (:mod:`tsbench.search.slurm_jobs`).
 
 One small file per report, each written atomically (a temporary file beside it, then one
 rename), because the writers are trials in other processes and on other machines that
@@ -52,6 +54,8 @@ log = logging.getLogger(__name__)
 #: The record's folder inside the sweep directory.
 RECORD_DIR = "record"
 JOBS, EPOCHS, PRUNED, FOLDERS = "jobs", "epochs", "pruned", "folders"
+#: The entry of a job's ``folders/<job>.json`` naming the SLURM job it runs as.
+SLURM_JOB = "slurm_job"
 RUNNING = "running"
 
 
@@ -206,9 +210,13 @@ class Record:
 
     # -- job folders (written by each job as it starts) --
 
-    def started_in(self, job: int, subdir: str) -> None:
-        """Note that job ``job`` runs in ``<sweep_dir>/<subdir>``."""
-        write_json(self.directory / FOLDERS / f"{job}.json", {"job": job, "subdir": subdir})
+    def started_in(self, job: int, subdir: str, slurm_job: str | None = None) -> None:
+        """Note that job ``job`` runs in ``<sweep_dir>/<subdir>``, and where it runs as a
+        SLURM job of its own, that job's id (``slurm_job``)."""
+        noted: dict[str, Any] = {"job": job, "subdir": subdir}
+        if slurm_job is not None:
+            noted[SLURM_JOB] = slurm_job
+        write_json(self.directory / FOLDERS / f"{job}.json", noted)
 
     def subdir(self, job: int) -> str | None:
         """The folder job ``job`` noted, relative to the sweep directory; None where it
@@ -216,6 +224,14 @@ class Record:
         data = _read(self.directory / FOLDERS / f"{job}.json")
         subdir = None if data is None else data.get("subdir")
         return subdir if isinstance(subdir, str) and subdir else None
+
+    def slurm_job(self, job: int) -> str | None:
+        """The id of the SLURM job that job ``job`` noted it runs as (``squeue``'s: ``123``,
+        or ``123_4`` for an array task); None where it noted none (it ran elsewhere, in the
+        sweep's own SLURM job, or under an older tsbench)."""
+        data = _read(self.directory / FOLDERS / f"{job}.json")
+        slurm_job = None if data is None else data.get(SLURM_JOB)
+        return slurm_job if isinstance(slurm_job, str) and slurm_job else None
 
     def _job_path(self, job: int) -> Path:
         return self.directory / JOBS / f"{job}.json"

@@ -87,6 +87,9 @@ class SweepSettings:
     # Launch no new trial once the sweep has run this many seconds (running trials end
     # normally; counted from this process's start); null = no time limit.
     max_seconds: float | None = None
+    # A resume waits while trials of the dead sweep still run as SLURM jobs of their own,
+    # asking squeue every this many seconds (tsbench.search.slurm_jobs).
+    slurm_poll_seconds: float = 30.0
 
     def __post_init__(self) -> None:
         if isinstance(self.pruner, dict):  # from the Hydra plugin's plain container
@@ -120,6 +123,8 @@ def check_settings(s: SweepSettings) -> None:
     _check_pruner(s)
     if s.max_seconds is not None and not s.max_seconds > 0:
         raise _error("max_seconds", f"must be > 0 or null, got {s.max_seconds}")
+    if not s.slurm_poll_seconds > 0:
+        raise _error("slurm_poll_seconds", f"must be > 0, got {s.slurm_poll_seconds}")
     if s.n_trials < 1:
         raise _error("n_trials", f"must be >= 1, got {s.n_trials}")
     if s.n_jobs < 1:

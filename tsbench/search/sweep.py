@@ -25,6 +25,9 @@ Resume contract (``hydra.sweeper.resume=true``, same ``hydra.sweep.dir``):
   the dead job's directory is left as it is, its launch is marked ``lost`` in the launch
   log and the relaunched trial's row says ``relaunched: job <n> died with the sweep`` (a
   trial a resume had launched again, below, keeps its earlier row until then);
+- a trial still running as a SLURM job of its own (noted as it started) is waited for
+  until SLURM no longer lists its job (:mod:`tsbench.search.slurm_jobs`), then treated as
+  below;
 - but such a trial that finished as the sweep died, its result not yet back (its job
   folder holds the ``metrics.json`` of its point written by its own job, which a run
   broken off by a signal or killed never writes), is recorded from that folder (its row
@@ -95,6 +98,7 @@ from tsbench.search.rebuild import (
     feasible,
     feasible_only,
     lost_trials,
+    on_slurm,
     replay,
     run_again,
     split_batch,
@@ -103,6 +107,7 @@ from tsbench.search.record import RECORD_DIR, Launch, Record
 from tsbench.search.report import WarmStart, absolute_paths, program, python_path
 from tsbench.search.seed_refusal import refuse_seed
 from tsbench.search.settings import SweepSettings, check_initial_points, check_settings
+from tsbench.search.slurm_jobs import wait_while_running
 from tsbench.search.space import Scalar, SearchSpace, parse_space
 from tsbench.search.subdir_check import check_subdir
 from tsbench.search.timing import TimedTask
@@ -169,6 +174,8 @@ class SkoptSweep(Sweeper):
             return finished_trial(launch, point, sweep_dir, folders.subdir(launch.job), space,
                                   record, s.pruner.on, note)
 
+        if s.resume:  # a trial still training on SLURM is neither finished nor lost yet
+            wait_while_running(on_slurm(record, trials), s.slurm_poll_seconds)
         relaunch, superseded, adopted = (
             lost_trials(record, trials, space, constraints, finished) if s.resume
             else ([], set(), []))
