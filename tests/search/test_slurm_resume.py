@@ -19,7 +19,7 @@ from tests.search.conftest import APP, BASE, multirun, read_rows
 from tsbench.search.adopt import ADOPTED
 from tsbench.search.job_folder import WRITTEN_BY
 from tsbench.search.record import Record
-from tsbench.search.slurm_jobs import still_running
+from tsbench.search.slurm_jobs import still_running, wait_while_running
 
 ARGS = ["x=interval(-1.0, 1.0)", "hydra.sweeper.n_trials=2",
         "hydra.sweeper.n_initial_points=1"]
@@ -34,14 +34,18 @@ RELAUNCHED = [("1", "1", "relaunched: job 0 died with the sweep"), ("2", "2", ""
 FAKE_SQUEUE = f"""#!{sys.executable}
 # SLURM's squeue for the tests: logs its arguments, then prints the "<id> <state>" lines
 # of $FAKE_SQUEUE_JOBS that --jobs= asks for; a list naming an id the file lacks is
-# refused as SLURM refuses an ended job's id.
+# refused as SLURM refuses an ended job's id. Answers separated by "---" lines are given one
+# a call (the last one stays); an answer "DOWN" is a controller that does not answer.
 import os, sys
 with open(os.environ["FAKE_SQUEUE_LOG"], "a") as log:
     log.write(" ".join(sys.argv[1:]) + "\\n")
-if os.environ.get("FAKE_SQUEUE_DOWN"):
-    sys.exit("squeue: error: Unable to contact slurm controller (connect failure)")
 path = os.environ["FAKE_SQUEUE_JOBS"]
-listed = dict(line.split() for line in open(path)) if os.path.exists(path) else {{}}
+answer, *later = (open(path).read() if os.path.exists(path) else "").split("---\\n")
+if later:
+    open(path, "w").write("---\\n".join(later))
+if answer.strip() == "DOWN":
+    sys.exit("squeue: error: Unable to contact slurm controller (connect failure)")
+listed = dict(line.split() for line in answer.splitlines())
 asked = next(a for a in sys.argv if a.startswith("--jobs=")).split("=", 1)[1].split(",")
 if any(job not in listed for job in asked):
     sys.exit("slurm_load_jobs error: Invalid job id specified")
@@ -164,7 +168,7 @@ def test_a_resume_that_cannot_ask_slurm_warns_once_and_launches_again(
     if squeue_answers == "missing":
         monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     else:
-        monkeypatch.setenv("FAKE_SQUEUE_DOWN", "1")
+        jobs.write_text("DOWN\n")
     with caplog.at_level(logging.WARNING, logger="tsbench.search"):
         multirun(sweep_dir, *ARGS, *OWN_JOBS, "hydra.sweeper.resume=true")
     assert [(r["trial"], r["job"], r["error"]) for r in read_rows(sweep_dir)] == RELAUNCHED
@@ -193,3 +197,21 @@ def test_slurm_poll_seconds_must_be_positive(sweep_dir: Path,
         multirun(sweep_dir, "x=interval(0, 1)", "hydra.sweeper.slurm_poll_seconds=0")
     assert exit_info.value.code == 2
     assert "hydra.sweeper.slurm_poll_seconds: must be > 0" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("failures, waited_out", [(2, True), (3, False)])
+def test_a_wait_outlasts_two_failed_squeue_calls_in_a_row_not_three(
+        squeue: tuple[Path, Path], caplog: pytest.LogCaptureFixture, failures: int,
+        waited_out: bool) -> None:
+    """Once squeue has answered, a controller that times out now and then does not end
+    the wait (trials would run twice): two failures in a row are asked again; the third
+    ends the wait with the warning."""
+    jobs, calls = squeue
+    jobs.write_text("---\n".join(["700 R\n", *["DOWN\n"] * failures, ""]))
+    with caplog.at_level(logging.INFO, logger="tsbench.search"):
+        wait_while_running({"700": "trial 1 (Hydra job #0)"}, 0.01)
+    said = [r.getMessage() for r in caplog.records]
+    assert len(calls_of(calls)) == 1 + failures + waited_out
+    assert any("SLURM jobs 700 have ended" in line for line in said) == waited_out
+    assert sum("is launched again, twice side by side" in line for line in said) == (
+        not waited_out)

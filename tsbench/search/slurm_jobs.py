@@ -37,6 +37,9 @@ ENDED_STATES = frozenset({"BF", "CA", "CD", "DL", "F", "NF", "OOM", "PR", "RV", 
 SQUEUE_TIMEOUT_S = 60.0
 #: Least time between two lines saying that the resume still waits.
 LOG_EVERY_S = 300.0
+#: Failed ``squeue`` calls in a row, once it has answered in a wait, before the wait gives
+#: up (a busy controller times out now and then; one failure must not relaunch trials).
+FAILURES_IN_A_ROW = 3
 
 
 class Unanswered(Exception):
@@ -83,15 +86,22 @@ def wait_while_running(jobs: Mapping[str, str], poll_seconds: float) -> None:
     """Wait while SLURM lists any of ``jobs`` (SLURM job id -> the trial it runs, named),
     asking every ``poll_seconds``: one line as the wait starts, one every few minutes at
     most while it lasts, one as it ends. No ``squeue`` call where ``jobs`` is empty; where
-    ``squeue`` cannot answer, one warning, and no wait."""
+    ``squeue`` cannot answer (after it has in this wait: :data:`FAILURES_IN_A_ROW` times
+    in a row), one warning, and no more waiting."""
     if not jobs:
         return
     started = logged = time.monotonic()
     waiting: set[str] = set()
+    failures = 0
     while True:
         try:
             running = still_running(jobs)
+            failures = 0
         except Unanswered as why:
+            failures += 1
+            if waiting and failures < FAILURES_IN_A_ROW:
+                time.sleep(poll_seconds)
+                continue
             log.warning(
                 "resume: %s, so whether the SLURM jobs of the dead sweep's trials still run "
                 "is unknown (%s): a trial without its metrics.json is launched again, twice "
