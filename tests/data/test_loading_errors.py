@@ -380,6 +380,67 @@ def test_daily_local_midnights_across_daylight_saving_read_on_their_local_calend
     assert list(load_series(cfg).dates) == list(local.tz_localize(None))
 
 
+#: How exports write a zone-aware time (Berlin's, or London's for ``Z``), each read by pandas.
+OFFSET_WRITINGS = {
+    "postgres": lambda t: t.strftime("%Y-%m-%d %H:%M:%S%z")[:-2],  # +02
+    "no_colon": lambda t: t.strftime("%Y-%m-%dT%H:%M:%S%z"),  # +0200
+    "iso_basic": lambda t: t.strftime("%Y%m%dT%H%M%S%z"),
+    "space_before": lambda t: t.strftime("%Y-%m-%d %H:%M %z"),
+    "ctime": lambda t: t.strftime("%a %b %d %H:%M:%S %z %Y"),  # the offset before the year
+    "javascript": lambda t: t.strftime("%a %b %d %Y %H:%M:%S GMT%z"),
+    "z": lambda t: t.tz_convert("Europe/London").isoformat().replace("+00:00", "Z"),
+}
+
+
+@pytest.mark.parametrize("writing", OFFSET_WRITINGS)
+def test_local_midnights_read_on_their_calendar_however_the_offset_is_written(
+        writing: str, tmp_path: Path) -> None:
+    """The local calendar of daily data across daylight saving is read from the offsets as
+    real exports write them: in hours alone (PostgreSQL), without a colon, after a space,
+    before a ctime year, after GMT, or as Z, not only as +hh:mm at the end."""
+    local = pd.date_range("2021-03-20", periods=20, freq="D", tz="Europe/Berlin")
+    if writing == "z":
+        local = pd.date_range("2021-03-20", periods=20, freq="D", tz="Europe/London")
+    path = tmp_path / "data.csv"
+    pd.DataFrame({"date": [OFFSET_WRITINGS[writing](t) for t in local], "OT": range(20)}
+                 ).to_csv(path, index=False)
+    series = load_series(csv_config(path))
+    assert list(series.dates) == list(local.tz_localize(None))
+    assert (series.freq, series.changing_offsets) == ("D", "local")
+
+
+@pytest.mark.parametrize("written, said", [
+    ("2024-03-31 {h}:00:00 GMT+2", "UTC offsets as GMT+h, which pandas reads the POSIX way "
+     "round (GMT+2 as UTC-02:00) (row 0: '2024-03-31 02:00:00 GMT+2') -> write them as "
+     "+hh:mm (+02:00 for GMT+2)"),
+    ("1850-01-01T{h}:00:00+00:53:28", "UTC offsets with seconds, which pandas cannot read (row "
+     "0: '1850-01-01T02:00:00+00:53:28') -> write the offsets in hours and minutes (+00:53), "
+     "or the times in UTC"),
+    ("2024-03-31T{h}:00:00+02:00[Europe/Berlin]", "a time zone's name in brackets, which "
+     "pandas cannot read (row 0: '2024-03-31T02:00:00+02:00[Europe/Berlin]') -> remove the "
+     "names in brackets, keeping the UTC offsets (+02:00)"),
+    ("Sun Mar 31 2024 {h}:00:00 GMT+0200 (Central European Summer Time)", "a time zone's name "
+     "in brackets, which pandas cannot read (row 0: 'Sun Mar 31 2024 02:00:00 GMT+0200 "
+     "(Central European Summer Time)') -> remove the names in brackets, keeping the UTC "
+     "offsets (+02:00)"),
+    ("2024-03-31 {h}:00:00 CEST", "time zones as abbreviations, which pandas cannot read (row "
+     "0: '2024-03-31 02:00:00 CEST') -> write UTC offsets (+02:00) instead: an abbreviation "
+     "may name several zones (CST: US Central or China)"),
+], ids=["gmt_plus_hours", "seconds", "brackets", "javascript_name", "abbreviation"])
+def test_zones_pandas_misreads_or_cannot_read_are_named_with_the_fix(
+        written: str, said: str, tmp_path: Path) -> None:
+    """Hourly rows (``written`` at hours 02 to 05) whose zone is written so that pandas
+    reads it hours off (GMT+2 as UTC-02:00) or not at all: one error naming the column,
+    the value and the writing that reads, not a wrong series or the message for a column
+    of no dates."""
+    path = tmp_path / "data.csv"
+    pd.DataFrame({"date": [written.format(h=f"{hour:02d}") for hour in range(2, 6)],
+                  "OT": range(4)}).to_csv(path, index=False)
+    with pytest.raises(TsbenchError) as caught:
+        load_series(csv_config(path))
+    assert str(caught.value) == f"{path}: column 'date' writes {said}"
+
+
 def test_a_skipped_local_day_is_a_missing_day(tmp_path: Path) -> None:
     """On the local calendar a skipped day is a gap of the daily series, refused as one
     (and filled with dataset.fillna=ffill), not an irregular series."""

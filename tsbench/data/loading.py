@@ -23,6 +23,7 @@ from tsbench.data.sources import DataFile, local_copies, resolve_file
 from tsbench.data.splits import TEST_FRAC, TRAIN_FRAC, check_split_freq
 from tsbench.data.synthetic import make_synthetic
 from tsbench.data.timefeatures import time_features
+from tsbench.data.utc_offsets import check_posix_offsets, check_zone, wall_text, without_offset
 from tsbench.errors import ConfigError, DataError, TsbenchError, closest
 from tsbench.user_paths import user_path
 
@@ -382,18 +383,16 @@ def _on_grid(line: Timeline) -> bool:
 
 def _wall_times(column: pd.Series, dayfirst: bool, date_format: Any
                 ) -> pd.DatetimeIndex | None:
-    """Each timestamp of ``column`` at the local time written, its UTC offset (``Z``,
-    ``+02:00`` or ``+0200`` at its end) dropped: 2021-03-28T00:00:00+02:00 is 2021-03-28
-    00:00. The rows of each offset are parsed together (pandas refuses offsets that change
-    in one call). None where a timestamp has no such offset."""
-    text = column.astype(str).str.strip()
-    offsets = text.str.extract(r"(Z|[+-]\d\d:?\d\d)$", expand=False)
-    if offsets.isna().any():
+    """Each timestamp of ``column`` at the local time written, its UTC offset dropped
+    (:func:`~tsbench.data.utc_offsets.wall_text`: 2021-03-28T00:00:00+02:00 is 2021-03-28
+    00:00). None where a timestamp has no offset, or its local time does not read."""
+    wall = wall_text(column)
+    if wall is None:
         return None
-    fmt = None if date_format is None else str(date_format)
-    parts = [_to_datetime(rows, dayfirst=dayfirst, format=fmt).dt.tz_localize(None)
-             for _, rows in text.groupby(offsets)]
-    return pd.DatetimeIndex(pd.concat(parts).sort_index())
+    fmt = None if date_format is None else without_offset(str(date_format))
+    dates = pd.DatetimeIndex(_to_datetime(wall, errors="coerce", dayfirst=dayfirst,
+                                          format=fmt))
+    return None if dates.hasnans else dates
 
 
 def _daily_or_coarser(offset: BaseOffset) -> bool:
@@ -539,7 +538,10 @@ def _parse_dates(column: pd.Series, unit: Any, date_col: str, source: str,
         what, fix = "dates", "" if fmt is None else f"or check dataset.date_format={fmt!r}"
         bad = np.flatnonzero(dates.isna().to_numpy())
         if not bad.size:
+            if dates.dt.tz is not None:
+                check_posix_offsets(column, date_col, source)
             return pd.DatetimeIndex(dates), offsets_change
+        check_zone(column, int(bad[0]), date_col, source)
         if fmt is None and not dayfirst and _to_datetime(
                 column, errors="coerce", dayfirst=True).notna().all():
             row = int(bad[0])  # the rows before it were read month-first (01/02 as 2 January)
