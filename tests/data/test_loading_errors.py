@@ -705,6 +705,20 @@ def test_a_staggered_long_file_is_told_to_pivot_and_fill(layout: str, ids: bool,
     assert load_series(cfg).values.shape[1] == long[key].nunique()
 
 
+def test_exports_appended_out_of_order_are_told_to_sort(tmp_path: Path) -> None:
+    """Two yearly exports of one series appended 2024 first, each row labelled with its
+    file: the rows are sorted by that label, then time, but the years do not overlap, so
+    the label names no series and the file is to be sorted, not pivoted."""
+    years = [pd.date_range(f"{year}-01-01", periods=10, freq="D") for year in (2024, 2023)]
+    appended = pd.DataFrame({"timestamp": years[0].append(years[1]),
+                             "file": ["2024.csv"] * 10 + ["2023.csv"] * 10,
+                             "load_mw": [float(i) for i in range(20)]})
+    path = tmp_path / "appended.csv"
+    assert _refusal(appended, path) == (
+        f"{path}: timestamps are not sorted (row 10, 2023-01-01 00:00:00, comes before row 9, "
+        "2024-01-10 00:00:00) -> sort the file by its date column")
+
+
 def test_sites_that_never_share_a_timestamp_are_named_beside_the_text_column(
         tmp_path: Path) -> None:
     """Site a on Mondays and Wednesdays, b on Tuesdays and Thursdays, sorted by time: no

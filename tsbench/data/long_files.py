@@ -67,7 +67,8 @@ def _shares_timestamps(values: pd.Series, dates: pd.DatetimeIndex) -> bool:
 def _sorted_by_series(values: pd.Series, dates: pd.DatetimeIndex) -> bool:
     """Whether the rows are sorted by ``values``, then by time, as a long file often is:
     each value's rows one block, each block's timestamps increasing, and some block
-    starting before the one above it ends (so time goes back at a series' start)."""
+    overlapping the one above it in time (so time goes back at a series' start): exports of
+    one series for two years, appended out of order and labelled by file, do not."""
     key = values.to_numpy()
     starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
     if len(starts) != values.nunique():
@@ -76,7 +77,9 @@ def _sorted_by_series(values: pd.Series, dates: pd.DatetimeIndex) -> bool:
     ends = np.r_[starts[1:], len(key)] - 1
     increasing = np.diff(stamps) > 0
     increasing[starts[1:] - 1] = True  # a block's first row may go back
-    return bool(increasing.all()) and bool((stamps[starts[1:]] < stamps[ends[:-1]]).any())
+    first, last = stamps[starts], stamps[ends]
+    overlapping = (first[1:] < last[:-1]) & (last[1:] > first[:-1])
+    return bool(increasing.all()) and bool(overlapping.any())
 
 
 def pivot_advice(frame: pd.DataFrame, dates: pd.DatetimeIndex, date_col: str, key: str,
