@@ -723,7 +723,8 @@ def test_sites_that_never_share_a_timestamp_are_named_beside_the_text_column(
         tmp_path: Path) -> None:
     """Site a on Mondays and Wednesdays, b on Tuesdays and Thursdays, sorted by time: no
     timestamp twice, none out of order, so the rows' times cannot tell the site column
-    from a wide file's label (a weekday's name); its refusal as text names the pivot too."""
+    from a wide file's label (a weekday's name); its refusal as text names the pivot too,
+    unless the column is a one-off label or the target."""
     long = _staggered("by_site").sort_values("timestamp")
     path = tmp_path / "long.csv"
     said = _refusal(long, path)
@@ -733,6 +734,10 @@ def test_sites_that_never_share_a_timestamp_are_named_beside_the_text_column(
                     + _pivot_advice("site", 16).split(" -> ")[1])
     one_off = long.assign(site=["x"] + ["a"] * (len(long) - 1))  # a label, not a series
     assert _refusal(one_off, path).endswith("with dataset.columns=[...]")
+    long.to_csv(path, index=False)
+    with pytest.raises(TsbenchError) as caught:  # the target itself: the values, no key
+        load_series(csv_config(path, date_col="timestamp", target="site"))
+    assert str(caught.value).endswith("with dataset.columns=[...]")
 
 
 def _edited_copy(published: Path, folder: Path) -> Path:

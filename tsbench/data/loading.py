@@ -672,8 +672,8 @@ def _pivot_instead(frame: pd.DataFrame, dates: pd.DatetimeIndex, date_col: str, 
     """``; or, if '<column>' names the series (a long file ...), pivot ...`` where the text
     ``column`` could name the series of a long file whose sites never share a timestamp
     (site A on Mondays, site B on Tuesdays), which the rows' times alone cannot tell from
-    a wide file's label (a weekday's name); "" otherwise."""
-    if not name_series(frame[column], dates):
+    a wide file's label (a weekday's name); "" otherwise (the target holds the values)."""
+    if column == target or not name_series(frame[column], dates):
         return ""
     return (f"; or, if '{column}' names the series (a long file, one row per {column} and "
             f"timestamp), " + pivot_advice(frame, dates, date_col, column, target))
