@@ -380,6 +380,67 @@ def test_daily_local_midnights_across_daylight_saving_read_on_their_local_calend
     assert list(load_series(cfg).dates) == list(local.tz_localize(None))
 
 
+#: How exports write a zone-aware time (Berlin's, or London's for ``Z``), each read by pandas.
+OFFSET_WRITINGS = {
+    "postgres": lambda t: t.strftime("%Y-%m-%d %H:%M:%S%z")[:-2],  # +02
+    "no_colon": lambda t: t.strftime("%Y-%m-%dT%H:%M:%S%z"),  # +0200
+    "iso_basic": lambda t: t.strftime("%Y%m%dT%H%M%S%z"),
+    "space_before": lambda t: t.strftime("%Y-%m-%d %H:%M %z"),
+    "ctime": lambda t: t.strftime("%a %b %d %H:%M:%S %z %Y"),  # the offset before the year
+    "javascript": lambda t: t.strftime("%a %b %d %Y %H:%M:%S GMT%z"),
+    "z": lambda t: t.tz_convert("Europe/London").isoformat().replace("+00:00", "Z"),
+}
+
+
+@pytest.mark.parametrize("writing", OFFSET_WRITINGS)
+def test_local_midnights_read_on_their_calendar_however_the_offset_is_written(
+        writing: str, tmp_path: Path) -> None:
+    """The local calendar of daily data across daylight saving is read from the offsets as
+    real exports write them: in hours alone (PostgreSQL), without a colon, after a space,
+    before a ctime year, after GMT, or as Z, not only as +hh:mm at the end."""
+    local = pd.date_range("2021-03-20", periods=20, freq="D", tz="Europe/Berlin")
+    if writing == "z":
+        local = pd.date_range("2021-03-20", periods=20, freq="D", tz="Europe/London")
+    path = tmp_path / "data.csv"
+    pd.DataFrame({"date": [OFFSET_WRITINGS[writing](t) for t in local], "OT": range(20)}
+                 ).to_csv(path, index=False)
+    series = load_series(csv_config(path))
+    assert list(series.dates) == list(local.tz_localize(None))
+    assert (series.freq, series.changing_offsets) == ("D", "local")
+
+
+@pytest.mark.parametrize("written, said", [
+    ("2024-03-31 {h}:00:00 GMT+2", "UTC offsets as GMT+h, which pandas reads the POSIX way "
+     "round (GMT+2 as UTC-02:00) (row 0: '2024-03-31 02:00:00 GMT+2') -> write them as "
+     "+hh:mm (+02:00 for GMT+2)"),
+    ("1850-01-01T{h}:00:00+00:53:28", "UTC offsets with seconds, which pandas cannot read (row "
+     "0: '1850-01-01T02:00:00+00:53:28') -> write the offsets in hours and minutes (+00:53), "
+     "or the times in UTC"),
+    ("2024-03-31T{h}:00:00+02:00[Europe/Berlin]", "a time zone's name in brackets, which "
+     "pandas cannot read (row 0: '2024-03-31T02:00:00+02:00[Europe/Berlin]') -> remove the "
+     "names in brackets, keeping the UTC offsets (+02:00)"),
+    ("Sun Mar 31 2024 {h}:00:00 GMT+0200 (Central European Summer Time)", "a time zone's name "
+     "in brackets, which pandas cannot read (row 0: 'Sun Mar 31 2024 02:00:00 GMT+0200 "
+     "(Central European Summer Time)') -> remove the names in brackets, keeping the UTC "
+     "offsets (+02:00)"),
+    ("2024-03-31 {h}:00:00 CEST", "time zones as abbreviations, which pandas cannot read (row "
+     "0: '2024-03-31 02:00:00 CEST') -> write UTC offsets (+02:00) instead: an abbreviation "
+     "may name several zones (CST: US Central or China)"),
+], ids=["gmt_plus_hours", "seconds", "brackets", "javascript_name", "abbreviation"])
+def test_zones_pandas_misreads_or_cannot_read_are_named_with_the_fix(
+        written: str, said: str, tmp_path: Path) -> None:
+    """Hourly rows (``written`` at hours 02 to 05) whose zone is written so that pandas
+    reads it hours off (GMT+2 as UTC-02:00) or not at all: one error naming the column,
+    the value and the writing that reads, not a wrong series or the message for a column
+    of no dates."""
+    path = tmp_path / "data.csv"
+    pd.DataFrame({"date": [written.format(h=f"{hour:02d}") for hour in range(2, 6)],
+                  "OT": range(4)}).to_csv(path, index=False)
+    with pytest.raises(TsbenchError) as caught:
+        load_series(csv_config(path))
+    assert str(caught.value) == f"{path}: column 'date' writes {said}"
+
+
 def test_a_skipped_local_day_is_a_missing_day(tmp_path: Path) -> None:
     """On the local calendar a skipped day is a gap of the daily series, refused as one
     (and filled with dataset.fillna=ffill), not an irregular series."""
@@ -436,7 +497,7 @@ DAYLIGHT_SAVING_HINT = (
 
 
 @pytest.mark.parametrize("start, said", [
-    ("2024-10-26 22:00", "1 duplicate timestamp(s) (first 2024-10-27 02:00:00 at row 3)"),
+    ("2024-10-26 22:00", "1 duplicate timestamp(s) (first 2024-10-27 02:00:00 at rows 2 and 3)"),
     ("2024-03-30 22:00", "1 step(s) of its frequency h are missing (the first gap follows row "
                          "2, 2024-03-31 01:00:00"),
 ])
@@ -511,7 +572,8 @@ def _refusal(frame: pd.DataFrame, path: Path, **fields: Any) -> str:
 def test_a_long_file_keyed_by_numeric_site_ids_is_told_to_pivot(sites: list[float],
                                                                 tmp_path: Path) -> None:
     """Site ids 101, 102, 103 (as integers, or whole floats) repeated at every timestamp
-    name the series as a site name does; so they do where a site misses a timestamp."""
+    name the series as a site name does; so they do where a site misses a timestamp, whose
+    cell the pivot leaves empty, for dataset.fillna=ffill."""
     pivot = ("looks long (one row per site_id and timestamp)", "df.pivot(index='timestamp', "
              "columns='site_id', values='load_mw')")
     said = _refusal(_long_sites(sites), tmp_path / "long.csv")
@@ -520,6 +582,9 @@ def test_a_long_file_keyed_by_numeric_site_ids_is_told_to_pivot(sites: list[floa
     ragged = _long_sites(sites).drop(index=[4])  # site 102 misses 01:00
     said = _refusal(ragged, tmp_path / "long.csv")
     assert "15 duplicate timestamp(s)" in said and all(part in said for part in pivot)
+    assert said.endswith("(not every site_id has a row at every timestamp: the pivot leaves 1 "
+                         "cell(s) empty, to fill in the file or forward-fill with "
+                         "dataset.fillna=ffill)")
 
 
 @pytest.mark.parametrize("frame, fields", [
@@ -544,6 +609,135 @@ def test_a_numeric_measurement_is_not_taken_for_a_site_id(frame: pd.DataFrame,
     keep the old advice: pivoting on them would make a column of every value."""
     said = _refusal(frame, tmp_path / "data.csv", **fields)
     assert "aggregate duplicates" in said and "pivot" not in said
+
+
+def _wide_with_a_duplicated_row(text: list[str]) -> pd.DataFrame:
+    """A wide hourly file of 12 rows whose 04:00 is written twice (rows 4 and 5), with a
+    text column ``text`` beside its measurement."""
+    hours = pd.date_range("2024-01-01", periods=11, freq="h")
+    return pd.DataFrame({"timestamp": hours.insert(5, hours[4]), "note": text,
+                         "load_mw": [float(i) for i in range(12)]})
+
+
+@pytest.mark.parametrize("text", [
+    [""] * 5 + ["recount"] + [""] * 6,  # a free-text note, empty in most rows
+    ["ok"] * 5 + ["recount"] + ["ok"] * 6,  # a note in every row, one of them once
+    ["ok", "fault", "ok", "ok", "ok", "fault", "ok", "fault", "ok", "ok", "fault", "ok"],
+], ids=["sparse_note", "full_note", "status_flag"])
+def test_a_wide_file_with_a_duplicated_row_and_a_text_column_is_told_of_the_rows(
+        text: list[str], tmp_path: Path) -> None:
+    """One timestamp written twice in a wide file whose text column differs between the two
+    rows is a duplicate, named by its rows, not a long file keyed by that text: pivoting
+    on a note or a status would make a column of each."""
+    path = tmp_path / "wide.csv"
+    said = _refusal(_wide_with_a_duplicated_row(text), path)
+    assert said == (f"{path}: 1 duplicate timestamp(s) (first 2024-01-01 04:00:00 at rows 4 "
+                    "and 5) -> keep one row per timestamp (e.g. aggregate duplicates)")
+
+
+def _staggered(layout: str) -> pd.DataFrame:
+    """Long files whose sites do not all report at every timestamp: ``late_start``, hourly
+    site a from 00:00 and b from 60 hours later (their 40 common hours 80 of the 200 rows),
+    sorted by time; ``weekdays``, daily site a on Mondays and Wednesdays, b on Tuesdays and
+    Thursdays, c every day, sorted by time (no timestamp has all three); ``by_site``, a and
+    b of ``weekdays`` alone (no timestamp shared), sorted by site."""
+    if layout == "late_start":
+        sites = {"a": pd.date_range("2024-01-01", periods=100, freq="h"),
+                 "b": pd.date_range("2024-01-03 12:00", periods=100, freq="h")}
+    else:
+        days = pd.date_range("2024-01-01", periods=28, freq="D")  # a Monday
+        sites = {"a": days[days.day_of_week.isin([0, 2])],
+                 "b": days[days.day_of_week.isin([1, 3])], "c": days}
+    long = pd.concat([pd.DataFrame({"timestamp": stamps, "site": site})
+                      for site, stamps in sites.items()])
+    if layout == "by_site":
+        long = long[long["site"] != "c"]
+    else:
+        long = long.sort_values(["timestamp", "site"], kind="stable")
+    return long.assign(load_mw=[float(i) for i in range(len(long))])
+
+
+def _pivot_advice(key: str, empty: int) -> str:
+    """The advice to a long file whose sites are staggered, one starting late."""
+    return (f"the file looks long (one row per {key} and timestamp), but tsbench reads wide "
+            "files (one row per timestamp, one column per series) -> pivot it to one column "
+            f"per {key} value, forward-fill it and drop the rows before every {key} has a "
+            f"value, e.g. df.pivot(index='timestamp', columns='{key}', "
+            f"values='load_mw').ffill().dropna(), and save that (not every {key} has a row "
+            f"at every timestamp: the pivot leaves {empty} cell(s) empty, and a {key}'s "
+            "cells before its first row cannot be forward-filled)")
+
+
+@pytest.mark.parametrize("layout, ids, said", [
+    ("late_start", False, "40 duplicate timestamp(s) (first 2024-01-03 12:00:00 at rows 60 "
+                          "and 61)"),
+    ("late_start", True, "40 duplicate timestamp(s) (first 2024-01-03 12:00:00 at rows 60 "
+                         "and 61)"),
+    ("weekdays", False, "16 duplicate timestamp(s) (first 2024-01-01 00:00:00 at rows 0 "
+                        "and 1)"),
+    ("weekdays", True, "16 duplicate timestamp(s) (first 2024-01-01 00:00:00 at rows 0 and "
+                       "1)"),
+    ("by_site", False, "timestamps are not sorted (row 8, 2024-01-02 00:00:00, comes before "
+                       "row 7, 2024-01-24 00:00:00)"),
+    ("by_site", True, "timestamps are not sorted (row 8, 2024-01-02 00:00:00, comes before "
+                      "row 7, 2024-01-24 00:00:00)"),
+])
+def test_a_staggered_long_file_is_told_to_pivot_and_fill(layout: str, ids: bool, said: str,
+                                                         tmp_path: Path) -> None:
+    """Sites that start at different dates, or report on different days, make a long file
+    with few or no shared timestamps; keyed by site names or by site ids, it is told to
+    pivot (not to aggregate its duplicates or sort its rows, which would mix the sites),
+    and to fill the cells the pivot leaves empty. Done so, the file reads."""
+    long = _staggered(layout)
+    key = "site_id" if ids else "site"
+    if ids:
+        long = long.assign(site=long["site"].map({"a": 101, "b": 102, "c": 103}))
+    long = long.rename(columns={"site": key})
+    path = tmp_path / "long.csv"
+    empty = long["timestamp"].nunique() * long[key].nunique() - len(long)
+    assert _refusal(long, path) == f"{path}: {said}: {_pivot_advice(key, empty)}"
+    wide = long.pivot(index="timestamp", columns=key, values="load_mw").ffill().dropna()
+    wide.columns = [f"load_{site}" for site in wide.columns]
+    wide.rename(columns={wide.columns[-1]: "load_mw"}).to_csv(path)
+    cfg = csv_config(path, date_col="timestamp", target="load_mw")
+    if layout == "by_site":  # Mondays to Thursdays: the weekends are skipped steps
+        cfg.fillna = "ffill"
+    assert load_series(cfg).values.shape[1] == long[key].nunique()
+
+
+def test_exports_appended_out_of_order_are_told_to_sort(tmp_path: Path) -> None:
+    """Two yearly exports of one series appended 2024 first, each row labelled with its
+    file: the rows are sorted by that label, then time, but the years do not overlap, so
+    the label names no series and the file is to be sorted, not pivoted."""
+    years = [pd.date_range(f"{year}-01-01", periods=10, freq="D") for year in (2024, 2023)]
+    appended = pd.DataFrame({"timestamp": years[0].append(years[1]),
+                             "file": ["2024.csv"] * 10 + ["2023.csv"] * 10,
+                             "load_mw": [float(i) for i in range(20)]})
+    path = tmp_path / "appended.csv"
+    assert _refusal(appended, path) == (
+        f"{path}: timestamps are not sorted (row 10, 2023-01-01 00:00:00, comes before row 9, "
+        "2024-01-10 00:00:00) -> sort the file by its date column")
+
+
+def test_sites_that_never_share_a_timestamp_are_named_beside_the_text_column(
+        tmp_path: Path) -> None:
+    """Site a on Mondays and Wednesdays, b on Tuesdays and Thursdays, sorted by time: no
+    timestamp twice, none out of order, so the rows' times cannot tell the site column
+    from a wide file's label (a weekday's name); its refusal as text names the pivot too,
+    unless the column is a one-off label or the target."""
+    long = _staggered("by_site").sort_values("timestamp")
+    path = tmp_path / "long.csv"
+    said = _refusal(long, path)
+    assert said == (f"{path}: non-numeric column(s) ['site'] (e.g. 'a' in 'site' at row 0) -> "
+                    "drop them or choose numeric ones with dataset.columns=[...]; or, if "
+                    "'site' names the series (a long file, one row per site and timestamp), "
+                    + _pivot_advice("site", 16).split(" -> ")[1])
+    one_off = long.assign(site=["x"] + ["a"] * (len(long) - 1))  # a label, not a series
+    assert _refusal(one_off, path).endswith("with dataset.columns=[...]")
+    long.to_csv(path, index=False)
+    with pytest.raises(TsbenchError) as caught:  # the target itself: the values, no key
+        load_series(csv_config(path, date_col="timestamp", target="site"))
+    assert str(caught.value).endswith("with dataset.columns=[...]")
 
 
 def _edited_copy(published: Path, folder: Path) -> Path:

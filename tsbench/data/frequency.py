@@ -15,6 +15,8 @@ from pandas.tseries.offsets import BaseOffset, Tick
 from tsbench.data.timefeatures import calendar
 from tsbench.errors import ConfigError, DataError
 
+#: The fewest rows from which a frequency can be inferred.
+MIN_ROWS = 3
 #: Rows per stretch when the frequency of a series with gaps is inferred piecewise: long
 #: enough to tell business days from days, and the fewest pandas infers from.
 _PIECES_ROWS = (8, 3)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import re
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,11 +17,13 @@ from pandas.tseries.frequencies import to_offset
 from pandas.tseries.offsets import BaseOffset, BusinessHour, Tick
 
 from tsbench.config_values import number, whole
-from tsbench.data.frequency import Timeline, infer_offset, parse_freq, timeline
+from tsbench.data.frequency import MIN_ROWS, Timeline, infer_offset, parse_freq, timeline
+from tsbench.data.long_files import long_key, name_series, pivot_advice
 from tsbench.data.sources import DataFile, local_copies, resolve_file
 from tsbench.data.splits import TEST_FRAC, TRAIN_FRAC, check_split_freq
 from tsbench.data.synthetic import make_synthetic
 from tsbench.data.timefeatures import time_features
+from tsbench.data.utc_offsets import check_posix_offsets, check_zone, wall_text, without_offset
 from tsbench.errors import ConfigError, DataError, TsbenchError, closest
 from tsbench.user_paths import user_path
 
@@ -30,8 +32,6 @@ DATE_UNITS = ("s", "ms", "us", "ns")
 #: ``dataset.gaps``: missing = a skipped timestamp is a missing row (refused, or filled with
 #: ``dataset.fillna=ffill``); keep = the rows are the series as published, whatever the dates.
 GAPS = ("missing", "keep")
-#: The fewest rows from which a frequency can be inferred.
-MIN_ROWS = 3
 #: Characters that a file read with the wrong separator shows in its one column's name.
 _SEPARATORS = {";": ";", "\t": "\\t", "|": "|"}
 
@@ -294,7 +294,9 @@ def _to_series(frame: pd.DataFrame, cfg: Any, source: str) -> Series:
     _check_order(dates, source, frame, date_col, target, _measured(cfg, target))
     data = _channels(frame.drop(columns=[date_col]), cfg.get("columns"), target, source,
                      date_col)
-    data = _numeric(data, source, *_separators(cfg))
+    data = _numeric(data, source, *_separators(cfg),
+                    other_reading=lambda column: _pivot_instead(frame, dates, date_col,
+                                                                column, target))
     _check_finite(data, source)
     fillna = cfg.get("fillna")
     if fillna not in (None, "ffill"):
@@ -381,18 +383,16 @@ def _on_grid(line: Timeline) -> bool:
 
 def _wall_times(column: pd.Series, dayfirst: bool, date_format: Any
                 ) -> pd.DatetimeIndex | None:
-    """Each timestamp of ``column`` at the local time written, its UTC offset (``Z``,
-    ``+02:00`` or ``+0200`` at its end) dropped: 2021-03-28T00:00:00+02:00 is 2021-03-28
-    00:00. The rows of each offset are parsed together (pandas refuses offsets that change
-    in one call). None where a timestamp has no such offset."""
-    text = column.astype(str).str.strip()
-    offsets = text.str.extract(r"(Z|[+-]\d\d:?\d\d)$", expand=False)
-    if offsets.isna().any():
+    """Each timestamp of ``column`` at the local time written, its UTC offset dropped
+    (:func:`~tsbench.data.utc_offsets.wall_text`: 2021-03-28T00:00:00+02:00 is 2021-03-28
+    00:00). None where a timestamp has no offset, or its local time does not read."""
+    wall = wall_text(column)
+    if wall is None:
         return None
-    fmt = None if date_format is None else str(date_format)
-    parts = [_to_datetime(rows, dayfirst=dayfirst, format=fmt).dt.tz_localize(None)
-             for _, rows in text.groupby(offsets)]
-    return pd.DatetimeIndex(pd.concat(parts).sort_index())
+    fmt = None if date_format is None else without_offset(str(date_format))
+    dates = pd.DatetimeIndex(_to_datetime(wall, errors="coerce", dayfirst=dayfirst,
+                                          format=fmt))
+    return None if dates.hasnans else dates
 
 
 def _daily_or_coarser(offset: BaseOffset) -> bool:
@@ -431,62 +431,16 @@ def _measured(cfg: Any, target: str) -> set[str]:
     return {target, *(str(c) for c in cfg.get("columns") or [])}
 
 
-def _long_key(frame: pd.DataFrame, dates: pd.DatetimeIndex, date_col: str,
-              measured: set[str]) -> str | None:
-    """The column that names the series of a long file (one row per series and timestamp);
-    None where no column does. A key column tells the rows of each timestamp apart (no
-    timestamp and value twice) and has fewer values than rows. A text column (a site name)
-    is such a key; of several, the one with the fewest values. A numeric one (a site id
-    101, 102, 103) only when it also cannot be a measurement:
-
-    - every value a whole number (booleans and empty cells are not ids);
-    - not ``measured`` (the target and ``dataset.columns``: channels by the user's word);
-    - exactly as many distinct values as the most rows any timestamp has: one value per
-      series, where a measurement (a count) takes new values as time goes on;
-    - at least half the rows share their timestamp: the file is long throughout, not a
-      wide file with a stray duplicated row whose 0/1 flag happens to differ.
-
-    A text key is preferred to a numeric one."""
-    per_stamp = pd.Series(dates).value_counts()
-    long_throughout = 2 * int(per_stamp[per_stamp > 1].sum()) >= len(frame)
-
-    def splits_stamps(column: Any) -> bool:
-        values = frame[column]
-        return (values.nunique() < len(frame) and not pd.DataFrame(
-            {"t": dates, "k": values.to_numpy()}).duplicated().any())
-
-    def numeric_key(column: Any) -> bool:
-        values = frame[column]
-        return (long_throughout and str(column) not in measured
-                and not is_bool_dtype(values) and values.notna().all()
-                and bool((values % 1 == 0).all()) and values.nunique() == per_stamp.max())
-
-    texts = [column for column in frame.columns if column != date_col
-             and not is_numeric_dtype(frame[column]) and splits_stamps(column)]
-    if texts:
-        return str(min(texts, key=lambda column: frame[column].nunique()))
-    ids = [column for column in frame.columns if column != date_col
-           and is_numeric_dtype(frame[column]) and numeric_key(column)
-           and splits_stamps(column)]
-    return str(ids[0]) if ids else None
-
-
 def _check_order(dates: pd.DatetimeIndex, source: str, frame: pd.DataFrame, date_col: str,
                  target: str, measured: set[str]) -> None:
+    """Refuse duplicated or unsorted timestamps; where a column names the series of a long
+    file (:func:`~tsbench.data.long_files.long_key`), with the pivot that widens it."""
     duplicated = np.flatnonzero(np.asarray(dates.duplicated()))
     if duplicated.size:
-        row = int(duplicated[0])
-        said = (f"{source}: {duplicated.size} duplicate timestamp(s) (first {dates[row]} at "
-                f"row {row})")
-        key = _long_key(frame, dates, date_col, measured)
-        if key is not None:  # aggregating would add the series together
-            values = target if target in frame.columns else "<value column>"
-            raise DataError(
-                f"{said}: the file looks long (one row per {key} and timestamp), but tsbench "
-                f"reads wide files (one row per timestamp, one column per series) -> pivot it "
-                f"to one column per {key} value, e.g. df.pivot(index='{date_col}', "
-                f"columns='{key}', values='{values}'), and save that"
-            )
+        stamp = dates[int(duplicated[0])]
+        rows = _rows(np.flatnonzero(np.asarray(dates == stamp)))
+        said = f"{source}: {duplicated.size} duplicate timestamp(s) (first {stamp} at {rows})"
+        _refuse_if_long(said, frame, dates, date_col, target, measured)
         raise DataError(
             f"{said} -> keep one row per timestamp (e.g. aggregate duplicates)"
             + _daylight_saving(dates[duplicated], dates)
@@ -495,9 +449,33 @@ def _check_order(dates: pd.DatetimeIndex, source: str, frame: pd.DataFrame, date
     backwards = np.flatnonzero(steps < 0)
     if backwards.size:
         row = int(backwards[0]) + 1
+        said = (f"{source}: timestamps are not sorted (row {row}, {dates[row]}, comes before "
+                f"row {row - 1}, {dates[row - 1]})")
+        _refuse_if_long(said, frame, dates, date_col, target, measured)
+        raise DataError(f"{said} -> sort the file by its date column")
+
+
+def _rows(rows: np.ndarray, shown: int = 4) -> str:
+    """``row 3``, ``rows 2 and 3``, ``rows 0, 1, 2 and 3``; beyond ``shown`` rows the first
+    three and how many more."""
+    named = [str(row) for row in rows[: shown if len(rows) <= shown else shown - 1]]
+    if len(named) < len(rows):
+        named.append(f"{len(rows) - len(named)} more")
+    return (f"row {named[0]}" if len(named) == 1 else
+            f"rows {', '.join(named[:-1])} and {named[-1]}")
+
+
+def _refuse_if_long(said: str, frame: pd.DataFrame, dates: pd.DatetimeIndex, date_col: str,
+                    target: str, measured: set[str]) -> None:
+    """Raise the :class:`DataError` that tells a long file to pivot, not aggregate or sort
+    (either would mix its series), after ``said`` (its duplicated or unsorted timestamps);
+    nothing where no column names its series."""
+    key = long_key(frame, dates, date_col, measured)
+    if key is not None:
         raise DataError(
-            f"{source}: timestamps are not sorted (row {row}, {dates[row]}, comes before "
-            f"row {row - 1}, {dates[row - 1]}) -> sort the file by its date column"
+            f"{said}: the file looks long (one row per {key} and timestamp), but tsbench "
+            f"reads wide files (one row per timestamp, one column per series) -> "
+            + pivot_advice(frame, dates, date_col, key, target)
         )
 
 
@@ -560,7 +538,10 @@ def _parse_dates(column: pd.Series, unit: Any, date_col: str, source: str,
         what, fix = "dates", "" if fmt is None else f"or check dataset.date_format={fmt!r}"
         bad = np.flatnonzero(dates.isna().to_numpy())
         if not bad.size:
+            if dates.dt.tz is not None:
+                check_posix_offsets(column, date_col, source)
             return pd.DatetimeIndex(dates), offsets_change
+        check_zone(column, int(bad[0]), date_col, source)
         if fmt is None and not dayfirst and _to_datetime(
                 column, errors="coerce", dayfirst=True).notna().all():
             row = int(bad[0])  # the rows before it were read month-first (01/02 as 2 January)
@@ -665,7 +646,9 @@ def _columns_fix(missing: list[str], columns: list[str], date_col: str) -> str:
 
 
 def _numeric(data: pd.DataFrame, source: str, sep: str, decimal: str,
-             thousands: str | None) -> pd.DataFrame:
+             thousands: str | None, other_reading: Callable[[str], str]) -> pd.DataFrame:
+    """The channels as numbers; a column of text is refused, with the number marks that
+    read it, or with ``other_reading`` of its name (what else it may be)."""
     converted = data.apply(pd.to_numeric, errors="coerce")
     introduced = converted.isna() & data.notna()
     bad_cols = [c for c in data.columns if introduced[c].any()]
@@ -675,12 +658,25 @@ def _numeric(data: pd.DataFrame, source: str, sep: str, decimal: str,
         value = data[col].iloc[row]
         marks = (_number_marks_fix(value.strip(), sep, decimal)
                  if thousands is None and isinstance(value, str) else None)
-        fix = marks or "drop them or choose numeric ones with dataset.columns=[...]"
+        fix = marks or ("drop them or choose numeric ones with dataset.columns=[...]"
+                        + other_reading(str(col)))
         raise DataError(
             f"{source}: non-numeric column(s) {bad_cols} (e.g. {value!r} in "
             f"'{col}' at row {row}) -> {fix}"
         )
     return converted
+
+
+def _pivot_instead(frame: pd.DataFrame, dates: pd.DatetimeIndex, date_col: str, column: str,
+                   target: str) -> str:
+    """``; or, if '<column>' names the series (a long file ...), pivot ...`` where the text
+    ``column`` could name the series of a long file whose sites never share a timestamp
+    (site A on Mondays, site B on Tuesdays), which the rows' times alone cannot tell from
+    a wide file's label (a weekday's name); "" otherwise (the target holds the values)."""
+    if column == target or not name_series(frame[column], dates):
+        return ""
+    return (f"; or, if '{column}' names the series (a long file, one row per {column} and "
+            f"timestamp), " + pivot_advice(frame, dates, date_col, column, target))
 
 
 def _number_marks_fix(text: str, sep: str, decimal: str) -> str | None:
