@@ -381,7 +381,7 @@ def test_non_finite_values_are_refused(tmp_path: Path) -> None:
     csv = _csv(tmp_path / "inf.csv", values)
     proc = _analyze(["dataset=csv", f"dataset.path={csv}"], tmp_path / "out", check=False)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
-    assert (f"tsbench-analyze: error: {csv}: 1 non-finite value(s) (first inf in column 'OT' "
+    assert (f"tsbench-analyze: error: {csv}: 1 non-finite value (first inf in column 'OT' "
             f"at row 40)") in proc.stderr
     assert not (tmp_path / "out" / "lookback.yaml").exists()
 

@@ -19,7 +19,7 @@ def test_jobs_a_stopped_sweep_never_started_are_said(zoo: Zoo, tmp_path: Path) -
     assert set(row_labels(proc.stdout)) == {"dlinear"}
     assert proc.stderr == (
         f"tsbench-report: warning: {sweep}: 4 of the sweep's 8 jobs never started (its "
-        "multirun.yaml plans 8, 4 job folder(s) are there), e.g. job 4: model=naive "
+        "multirun.yaml plans 8, 4 job folders are there), e.g. job 4: model=naive "
         "pred_len=24 seed=1, so the report lacks them (stopped, or still running) -> resume "
         f"it with the same command, hydra.sweep.dir={sweep} and hydra.sweeper.resume=true "
         "(its finished jobs are not run again)\n")

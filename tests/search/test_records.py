@@ -100,7 +100,7 @@ def test_resume_refuses_a_changed_space_warm_start_skips(tmp_path: Path) -> None
         TRIALS[2].point,
     ]
     wider = parse_space({}, ["kind=a,'b c'", "n=range(1, 4)", "d=range(1, 3)"], PARSER)
-    with pytest.raises(ConfigError, match=r"no column\(s\) \['d'\]"):
+    with pytest.raises(ConfigError, match=r"no column \['d'\]"):
         read_trials(path, wider, strict=False)
 
 

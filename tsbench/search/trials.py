@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from tsbench.atomic import write_with
+from tsbench.counted import noun_for
 from tsbench.errors import ConfigError
 from tsbench.search.names import (
     CLOCK_STOP,
@@ -127,7 +128,8 @@ def _read(
     required = space.names + ["status", "objective"] + (["trial", "job"] if strict else [])
     missing = [n for n in required if n not in columns]
     if missing:
-        raise ConfigError(setting, f"{path} has no column(s) {missing}", "is it a trials.csv?")
+        raise ConfigError(setting, f"{path} has no {noun_for(len(missing), 'column')} "
+                          f"{missing}", "is it a trials.csv?")
     extra = [c for c in columns if c not in RECORD_COLUMNS and c not in space.names]
     if strict and extra:
         raise ConfigError(setting, f"{path} records parameters {extra} not searched now")

@@ -17,6 +17,7 @@ from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.accelerators import CUDAAccelerator, MPSAccelerator
 
 from tsbench.config_values import check_interpolations, flag, number, whole
+from tsbench.counted import counted, word_for
 from tsbench.data.datamodule import ForecastData
 from tsbench.data.loading import Series, check_features, data_name, load_series
 from tsbench.data.splits import Borders, benchmark_borders, n_windows
@@ -323,9 +324,10 @@ def _warn_few_val_windows(cfg: DictConfig, borders: Borders) -> None:
         rests = ("early stopping, the best epoch and a search's objective" if
                  model_class(cfg.model).trainable else "its validation scores and a search's "
                  "objective")
-        log.warning("the validation split holds %d window(s) of seq_len %s + pred_len %s: "
-                    "%s rest on them -> a shorter pred_len, or cv=tscv (validation blocks of "
-                    "the training rows)", count, cfg.seq_len, cfg.pred_len, rests)
+        log.warning("the validation split holds %s of seq_len %s + pred_len %s: "
+                    "%s rest on %s -> a shorter pred_len, or cv=tscv (validation blocks of "
+                    "the training rows)", counted(count, "window"), cfg.seq_len, cfg.pred_len,
+                    rests, word_for(count, "it", "them"))
 
 
 def _refit(cfg: DictConfig, series: Series, borders: Borders, run_dir: Path, logger: Any
