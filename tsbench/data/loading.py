@@ -114,13 +114,6 @@ class Series:
         return time_features(self.dates[rows], self.calendar_freq or self.freq)
 
 
-def data_name(cfg: Any) -> str:
-    """What a dataset config's data is called in pictures and printed lines: the file's
-    name for ``dataset=csv`` (``sales.csv``, as ``tsbench-report`` names it), else the
-    dataset's name (``etth1``, ``synthetic``)."""
-    return Path(str(cfg.path)).name if str(cfg.name) == "csv" else str(cfg.name)
-
-
 def _synthetic_settings(cfg: Any) -> dict[str, Any]:
     """``dataset=synthetic``'s numbers, each refused by name where it is none or out of
     range."""

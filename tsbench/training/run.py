@@ -19,12 +19,13 @@ from pytorch_lightning.accelerators import CUDAAccelerator, MPSAccelerator
 from tsbench.config_values import check_interpolations, flag, number, whole
 from tsbench.counted import counted, word_for
 from tsbench.data.datamodule import ForecastData
-from tsbench.data.loading import Series, check_features, data_name, load_series
+from tsbench.data.loading import Series, check_features, load_series
 from tsbench.data.splits import Borders, benchmark_borders, n_windows
 from tsbench.errors import ConfigError
 from tsbench.models.build import check_model_settings, model_class
 from tsbench.models.layers.kernels import fast_kernels
 from tsbench.models.recursive import strategy_step
+from tsbench.resolvers import data_name
 from tsbench.rundir import FORECAST_PLOT, write_config, write_metrics, write_protocol
 from tsbench.search.job_folder import written_by
 from tsbench.search.names import REFIT_IN_SEARCH
