@@ -431,7 +431,8 @@ def trial_line(
     warm_best: Trial | None = None,
 ) -> str:
     """``trial i (Hydra job #j): value=... best=... ended=k/N elapsed=...`` for one ended
-    trial. ``i`` is the trial's number, ``j`` its job's (Hydra's launch line ``#j : ...``:
+    trial. ``i`` is the trial's number, ``j`` its job's (Hydra's launch line ``#j : ...``,
+    on joblib the sweep's ``started`` line:
     :func:`~tsbench.search.trials.trial_label`), ``k`` how many trials of the sweep have
     ended with it (trials end out of order when several run at once). ``best`` is the
     warm-start file's where ``warm_best`` (:func:`better_warm`) beats this sweep's. A

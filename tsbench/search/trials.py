@@ -232,6 +232,6 @@ def _unique(trials: list[Trial], attribute: str, column: str, path: Path, settin
 def trial_label(number: int, job: int) -> str:
     """``trial 3 (Hydra job #2)``: a trial's number, from 1 in the order the sweep proposed
     it (trials.csv's ``trial``), and its job's, Hydra's, from 0 in the order it launched
-    (``job``: its launch line ``#2 : ...`` and, by default, its folder ``2/``), told apart
-    wherever a line names both."""
+    (``job``: its launch line ``#2 : ...``, or on joblib the sweep's ``started`` line, and,
+    by default, its folder ``2/``), told apart wherever a line names both."""
     return f"trial {number} (Hydra job #{job})"
