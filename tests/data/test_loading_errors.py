@@ -23,6 +23,12 @@ CSV_CONF = Path(__file__).parents[2] / "tsbench" / "conf" / "dataset" / "csv.yam
 HOURS = pd.date_range("2020-01-01", periods=6, freq="h")
 
 
+def _hours_without(rows: list[int]) -> str:
+    """Forty hourly rows of columns a and OT, less the rows numbered ``rows``."""
+    dates = pd.date_range("2020-01-01", periods=40, freq="h").delete(rows)
+    return "date,a,OT\n" + "".join(f"{t},{i},{i}\n" for i, t in enumerate(dates))
+
+
 def csv_config(path: Path, **fields: Any) -> DictConfig:
     """The shipped ``dataset=csv`` config reading ``path``, with ``fields`` set."""
     cfg = OmegaConf.load(CSV_CONF)
@@ -102,6 +108,14 @@ CASES = {
                           "{path}: the last row of target 'OT' is empty (after 2020-01-01 "
                           "04:00:00): a row without its target cannot be scored, and filling it "
                           "would score an invented value -> drop that row from the file"),
+    "freq_mismatch_one_gap": (_hours_without([5]), {"freq": "D"},
+                              "dataset.freq: 'D' does not match the timestamps of {path}: their "
+                              "frequency is h with 1 missing step -> set dataset.freq=h, or "
+                              "null to infer it"),
+    "freq_mismatch_two_gaps": (_hours_without([5, 9]), {"freq": "D"},
+                               "dataset.freq: 'D' does not match the timestamps of {path}: "
+                               "their frequency is h with 2 missing steps -> set "
+                               "dataset.freq=h, or null to infer it"),
     "two_text_columns": ("date,a,OT\n" + "".join(f"{t},x,y\n" for t in HOURS), {},
                          "{path}: non-numeric columns ['a', 'OT'] (e.g. 'x' in 'a' at row 0) -> "
                          "drop them or choose numeric ones with dataset.columns=[...]"),
