@@ -13,3 +13,10 @@ def noun_for(n: int, noun: str) -> str:
     """``noun`` as a count of ``n`` takes it, for a message that names the count otherwise
     (``jobs 1, 2``): itself for one, its plural with an ``s`` for any other count."""
     return noun if n == 1 else f"{noun}s"
+
+
+def word_for(n: int, one: str, other: str) -> str:
+    """The verb or pronoun that agrees with a count of ``n``: ``one`` for one (``is``,
+    ``it``), ``other`` for any other count (``are``, ``them``): ``1 value is``, ``0 values
+    are``."""
+    return one if n == 1 else other

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import warnings
+from collections.abc import Iterator
 
 #: The warnings filter, for the processes this one starts, that silences joblib's (loky's)
 #: resource tracker: when a sweep with worker processes is stopped it prints, under the
 #: stop line, the semaphores and folders it then removes ("leaked ... objects to clean up").
 RESOURCE_TRACKER = "ignore:resource_tracker:UserWarning"
+#: The loggers of Hydra's joblib launcher plugin.
+JOBLIB_LAUNCHER = "hydra_plugins.hydra_joblib_launcher"
 
 
 def quiet_dependencies() -> None:
@@ -32,3 +36,19 @@ def quiet_dependencies() -> None:
                  "pytorch_lightning.trainer.connectors.checkpoint_connector",
                  "torch._subclasses.fake_tensor"):  # its cache statistics, logged at exit
         logging.getLogger(name).setLevel(logging.WARNING)
+
+
+@contextlib.contextmanager
+def joblib_launch_lines_quieted() -> Iterator[None]:
+    """Hydra's joblib launcher logs three lines at every launch call (its ``Parallel``
+    settings, the sweep folder, ``#0 : <every override>`` numbered within the call): a
+    sweep that launches each trial alone repeats them per trial, with a job number that is
+    not the trial's. Quieted to its warnings while the sweep runs, in the sweep's process
+    alone (the sweep logs its own line as each trial starts); as before afterwards."""
+    logger = logging.getLogger(JOBLIB_LAUNCHER)
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)

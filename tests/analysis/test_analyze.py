@@ -364,6 +364,23 @@ def test_yearly_csv_cycle_through_the_cli(tmp_path: Path) -> None:
     assert "look-back candidates for pred_len=4 (8): 22 33 44" in proc.stdout
 
 
+def test_the_default_folder_names_the_csv_file_or_the_dataset(tmp_path: Path) -> None:
+    """Without hydra.run.dir, a CSV's analysis lands under its file's name (as runs name
+    their data), a named dataset's under that name: two files are never one folder."""
+    (tmp_path / "data").mkdir()
+    _csv(tmp_path / "data" / "sales.csv", np.sin(np.arange(400) * 2 * np.pi / 24))
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    for args, name in ((["dataset=csv", "dataset.path=data/sales.csv"], "sales.csv"),
+                       (["dataset=synthetic", "dataset.n_rows=400"], "synthetic")):
+        proc = run_module("tsbench.analysis.cli", [*args, "pred_len=24"], env, cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        assert f"tsbench-analyze: outputs in {tmp_path / 'outputs' / 'analyze' / name}/" in \
+            proc.stdout
+        assert len(list((tmp_path / "outputs" / "analyze" / name).glob("*/lookback.yaml"))) == 1
+    assert sorted(p.name for p in (tmp_path / "outputs" / "analyze").iterdir()) == [
+        "sales.csv", "synthetic"]
+
+
 def test_no_period_found_is_one_line(tmp_path: Path) -> None:
     csv = _csv(tmp_path / "noise.csv", np.random.default_rng(0).standard_normal(1500))
     proc = _analyze(["dataset=csv", f"dataset.path={csv}", "pred_len=24"], tmp_path / "out")
@@ -381,7 +398,7 @@ def test_non_finite_values_are_refused(tmp_path: Path) -> None:
     csv = _csv(tmp_path / "inf.csv", values)
     proc = _analyze(["dataset=csv", f"dataset.path={csv}"], tmp_path / "out", check=False)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
-    assert (f"tsbench-analyze: error: {csv}: 1 non-finite value(s) (first inf in column 'OT' "
+    assert (f"tsbench-analyze: error: {csv}: 1 non-finite value (first inf in column 'OT' "
             f"at row 40)") in proc.stderr
     assert not (tmp_path / "out" / "lookback.yaml").exists()
 

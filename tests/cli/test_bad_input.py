@@ -41,7 +41,7 @@ def _rows(n: int, start: int = 0, blank_at: int | None = None) -> str:
 #: checks the exact wording of the others in-process.
 CASES = {
     "no_date_column": ("a,OT\n1,2\n", [], "dataset.date_col: column 'date' not found"),
-    "bad_dates": (GOOD_HEAD + "not-a-date,1,2\n" + _rows(5), [], "are not dates"),
+    "bad_dates": (GOOD_HEAD + "not-a-date,1,2\n" + _rows(5), [], "is not a date"),
     "no_dates": (GOOD_HEAD + "abc,1,2\n" * 600, [],
                  "are dates (first 'abc') -> set dataset.date_col to the column that holds"),
     "non_numeric": (GOOD_HEAD + _rows(3) + "2020-02-01 00:00:00,x,1\n", [], "non-numeric"),
@@ -53,7 +53,7 @@ CASES = {
                   "shorter than seq_len + pred_len"),
     "header_only": (GOOD_HEAD, [], "has no data rows, only a header"),
     "inf": (GOOD_HEAD + _rows(3) + "2020-01-01 03:00:00,inf,1\n" + _rows(3, 4), [],
-            "1 non-finite value(s) (first inf in column 'a' at row 3)"),
+            "1 non-finite value (first inf in column 'a' at row 3)"),
     "epoch_seconds": (GOOD_HEAD + "".join(f"{1_600_000_000 + 3600 * i},{i},{i}\n"
                                           for i in range(5)), [],
                       "dataset.date_unit: column 'date'"),
@@ -73,7 +73,7 @@ CASES = {
     "semicolons": (GOOD_HEAD.replace(",", ";") + _rows(5).replace(",", ";"), [],
                    "look separated by ';', not ','"),
     "gap": (GOOD_HEAD + _rows(3) + _rows(3, 5), [],
-            "2 step(s) of its frequency h are missing (the first gap follows row 2"),
+            "2 steps of its frequency h are missing (the first gap follows row 2"),
     "freq_mismatch": (GOOD_HEAD + _rows(5), ["dataset.freq=D"],
                       "dataset.freq: 'D' does not match the timestamps"),
 }

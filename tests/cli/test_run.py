@@ -98,11 +98,11 @@ def test_a_validation_split_of_a_few_windows_is_a_warning(tmp_path: Path) -> Non
             97 - pred_len + 1)
     fix = "-> a shorter pred_len, or cv=tscv (validation blocks of the training rows)"
     assert len(said["dlinear", 96]) == 1 and said["dlinear", 96][0].endswith(
-        "the validation split holds 2 window(s) of seq_len 36 + pred_len 96: early stopping, "
+        "the validation split holds 2 windows of seq_len 36 + pred_len 96: early stopping, "
         f"the best epoch and a search's objective rest on them {fix}")
     # naive trains nothing: no early stopping or best epoch to name
     assert len(said["naive", 96]) == 1 and said["naive", 96][0].endswith(
-        "the validation split holds 2 window(s) of seq_len 36 + pred_len 96: its validation "
+        "the validation split holds 2 windows of seq_len 36 + pred_len 96: its validation "
         f"scores and a search's objective rest on them {fix}")
     assert said["naive", 24] == []
     # a look-back the training rows cannot hold: refused with its reason alone
@@ -123,5 +123,5 @@ def test_nine_validation_windows_are_warned_ten_are_not(tmp_path: Path) -> None:
         assert read_metrics(run_dir)["n_val_windows"] == windows
         said[windows] = [line for line in (proc.stdout + proc.stderr).splitlines()
                          if "the validation split holds" in line]
-    assert len(said[9]) == 1 and "holds 9 window(s) of seq_len 36 + pred_len 89" in said[9][0]
+    assert len(said[9]) == 1 and "holds 9 windows of seq_len 36 + pred_len 89" in said[9][0]
     assert said[10] == []

@@ -146,7 +146,7 @@ def test_gaps_are_refused_with_the_first_gap(tmp_path: Path) -> None:
     with pytest.raises(DataError) as caught:
         load_series(_csv_cfg(csv))
     assert str(caught.value) == (
-        f"{csv}: 3 step(s) of its frequency h are missing (the first gap follows row 29, "
+        f"{csv}: 3 steps of its frequency h are missing (the first gap follows row 29, "
         f"2020-01-02 05:00:00, whose next row is 2020-01-02 08:00:00) -> add those rows, or set "
         f"dataset.fillna=ffill to forward-fill them on a regular h index")
 
@@ -170,7 +170,7 @@ def test_sparse_rows_on_a_regular_grid_have_gaps(tmp_path: Path) -> None:
     csv = tmp_path / "sparse.csv"
     pd.DataFrame({"date": dates, "OT": np.arange(len(dates), dtype=float)}).to_csv(
         csv, index=False)
-    with pytest.raises(DataError, match=f"{300 - len(dates)} step.s. of its frequency h"):
+    with pytest.raises(DataError, match=f"{300 - len(dates)} steps of its frequency h are missing"):
         load_series(_csv_cfg(csv))
     series = load_series(_csv_cfg(csv, fillna="ffill"))
     assert series.dates.equals(full) and series.freq == "h"
@@ -221,7 +221,7 @@ def test_business_days_with_holidays_are_business_days_with_gaps(tmp_path: Path)
     dates = pd.date_range("2021-01-04", periods=80, freq="B").delete([10, 41])
     pd.DataFrame({"date": dates, "OT": np.ones(len(dates))}).to_csv(tmp_path / "b.csv",
                                                                      index=False)
-    with pytest.raises(DataError, match="2 step.s. of its frequency B are missing"):
+    with pytest.raises(DataError, match="2 steps of its frequency B are missing"):
         load_series(_csv_cfg(tmp_path / "b.csv"))
 
 

@@ -23,6 +23,12 @@ CSV_CONF = Path(__file__).parents[2] / "tsbench" / "conf" / "dataset" / "csv.yam
 HOURS = pd.date_range("2020-01-01", periods=6, freq="h")
 
 
+def _hours_without(rows: list[int]) -> str:
+    """Forty hourly rows of columns a and OT, less the rows numbered ``rows``."""
+    dates = pd.date_range("2020-01-01", periods=40, freq="h").delete(rows)
+    return "date,a,OT\n" + "".join(f"{t},{i},{i}\n" for i, t in enumerate(dates))
+
+
 def csv_config(path: Path, **fields: Any) -> DictConfig:
     """The shipped ``dataset=csv`` config reading ``path``, with ``fields`` set."""
     cfg = OmegaConf.load(CSV_CONF)
@@ -46,62 +52,96 @@ def _rows(sep: str = ",", blank: tuple[int, str] | None = None) -> str:
 #: case -> (file text, config fields, the whole message after "<path>" or the field)
 CASES = {
     "minus_inf": ("date,a,OT\n" + _rows() + "2020-01-01 06:00:00,1,-inf\n", {},
-                  "{path}: 1 non-finite value(s) (first -inf in column 'OT' at row 6) -> replace "
-                  "them with numbers, or empty those cells and set dataset.fillna=ffill"),
-    "beyond_float32": ("date,a,OT\n" + _rows() + "2020-01-01 06:00:00,1e39,1\n", {},
-                       "{path}: 1 beyond float32 value(s) (first 1e+39 in column 'a' at row 6) -> "
+                  "{path}: 1 non-finite value (first -inf in column 'OT' at row 6) -> replace "
+                  "it with a number, or empty that cell and set dataset.fillna=ffill"),
+    "two_non_finite": ("date,a,OT\n" + _rows() + "2020-01-01 06:00:00,inf,-inf\n", {},
+                       "{path}: 2 non-finite values (first inf in column 'a' at row 6) -> "
                        "replace them with numbers, or empty those cells and set "
                        "dataset.fillna=ffill"),
+    "beyond_float32": ("date,a,OT\n" + _rows() + "2020-01-01 06:00:00,1e39,1\n", {},
+                       "{path}: 1 beyond float32 value (first 1e+39 in column 'a' at row 6) -> "
+                       "replace it with a number, or empty that cell and set "
+                       "dataset.fillna=ffill"),
     "one_row": ("date,a,OT\n2020-01-01,1,2\n", {},
-                "{path} has only 1 data row(s); a series needs 3 rows to show its frequency, and "
+                "{path} has only 1 data row; a series needs 3 rows to show its frequency, and "
                 "seq_len + pred_len rows in each split -> use a longer series"),
+    "two_rows": ("date,a,OT\n2020-01-01,1,2\n2020-01-02,1,2\n", {},
+                 "{path} has only 2 data rows; a series needs 3 rows to show its frequency, and "
+                 "seq_len + pred_len rows in each split -> use a longer series"),
+    "two_empty_columns": ("date,a,b,OT\n" + "".join(f"{t},,,{i}\n" for i, t in enumerate(HOURS)),
+                          {}, "{path}: columns ['a', 'b'] hold no values (every cell is empty) "
+                          "-> leave them out with dataset.columns=[...]"),
     "empty_column_ffill": ("date,a,b,OT\n" + "".join(f"{t},{i},,{i}\n"
                                                       for i, t in enumerate(HOURS)),
                            {"fillna": "ffill"},
-                           "{path}: column(s) ['b'] hold no values (every cell is empty) -> leave "
-                           "them out with dataset.columns=[...]"),
+                           "{path}: column ['b'] holds no values (every cell is empty) -> leave "
+                           "it out with dataset.columns=[...]"),
     "leading_nan_ffill": ("date,a,OT\n" + _rows(blank=(0, "a")), {"fillna": "ffill"},
-                          "{path}: column 'a' starts with 1 missing value(s) (until 2020-01-01 "
-                          "00:00:00) that ffill cannot fill -> drop those rows"),
+                          "{path}: column 'a' starts with 1 missing value (until 2020-01-01 "
+                          "00:00:00) that ffill cannot fill -> drop that row"),
+    "two_leading_nan_ffill": ("date,a,OT\n" + _rows(blank=(0, "a")).replace(
+        "01:00:00,1,", "01:00:00,,"), {"fillna": "ffill"},
+        "{path}: column 'a' starts with 2 missing values (until 2020-01-01 01:00:00) that "
+        "ffill cannot fill -> drop those rows"),
     "missing_covariate": ("date,a,OT\n" + _rows(blank=(2, "a")), {},
-                          "{path}: 1 missing value(s) (first in column 'a' at row 2, 2020-01-01 "
-                          "02:00:00) -> fill them in the file, or set dataset.fillna=ffill to "
-                          "forward-fill them, or leave column 'a' out with dataset.columns=[...]"),
+                          "{path}: 1 missing value (first in column 'a' at row 2, 2020-01-01 "
+                          "02:00:00) -> fill it in the file, or set dataset.fillna=ffill to "
+                          "forward-fill it, or leave column 'a' out with dataset.columns=[...]"),
+    "two_missing": ("date,a,OT\n" + _rows(blank=(2, "a")).replace("03:00:00,3,", "03:00:00,,"),
+                    {}, "{path}: 2 missing values (first in column 'a' at row 2, 2020-01-01 "
+                    "02:00:00) -> fill them in the file, or set dataset.fillna=ffill to "
+                    "forward-fill them, or leave column 'a' out with dataset.columns=[...]"),
     "missing_target": ("date,a,OT\n" + _rows(blank=(2, "OT")), {},
-                       "{path}: 1 missing value(s) (first in column 'OT' at row 2, 2020-01-01 "
-                       "02:00:00) -> fill them in the file, or set dataset.fillna=ffill to "
-                       "forward-fill them"),
+                       "{path}: 1 missing value (first in column 'OT' at row 2, 2020-01-01 "
+                       "02:00:00) -> fill it in the file, or set dataset.fillna=ffill to "
+                       "forward-fill it"),
     "future_rows": ("date,a,OT\n" + _rows(blank=(5, "OT")), {},
-                    "{path}: the last 1 row(s) of target 'OT' are empty (after 2020-01-01 "
+                    "{path}: the last row of target 'OT' is empty (after 2020-01-01 "
                     "04:00:00): a row without its target cannot be scored, and filling it would "
-                    "score an invented value -> drop those rows from the file"),
+                    "score an invented value -> drop that row from the file"),
+    "two_future_rows": ("date,a,OT\n" + _rows(blank=(5, "OT")).replace(
+        "04:00:00,4,1", "04:00:00,4,"), {},
+        "{path}: the last 2 rows of target 'OT' are empty (after 2020-01-01 03:00:00): a row "
+        "without its target cannot be scored, and filling it would score an invented value "
+        "-> drop those rows from the file"),
     "future_rows_ffill": ("date,a,OT\n" + _rows(blank=(5, "OT")), {"fillna": "ffill"},
-                          "{path}: the last 1 row(s) of target 'OT' are empty (after 2020-01-01 "
+                          "{path}: the last row of target 'OT' is empty (after 2020-01-01 "
                           "04:00:00): a row without its target cannot be scored, and filling it "
-                          "would score an invented value -> drop those rows from the file"),
+                          "would score an invented value -> drop that row from the file"),
+    "freq_mismatch_one_gap": (_hours_without([5]), {"freq": "D"},
+                              "dataset.freq: 'D' does not match the timestamps of {path}: their "
+                              "frequency is h with 1 missing step -> set dataset.freq=h, or "
+                              "null to infer it"),
+    "freq_mismatch_two_gaps": (_hours_without([5, 9]), {"freq": "D"},
+                               "dataset.freq: 'D' does not match the timestamps of {path}: "
+                               "their frequency is h with 2 missing steps -> set "
+                               "dataset.freq=h, or null to infer it"),
+    "two_text_columns": ("date,a,OT\n" + "".join(f"{t},x,y\n" for t in HOURS), {},
+                         "{path}: non-numeric columns ['a', 'OT'] (e.g. 'x' in 'a' at row 0) -> "
+                         "drop them or choose numeric ones with dataset.columns=[...]"),
     "decimal_commas": ("date;a;OT\n" + _rows(";").replace(";1\n", ";1,5\n"), {"sep": ";"},
-                       "{path}: non-numeric column(s) ['OT'] (e.g. '1,5' in 'OT' at row 1) -> "
+                       "{path}: non-numeric column ['OT'] (e.g. '1,5' in 'OT' at row 1) -> "
                        "for decimal commas add \"dataset.decimal=','\" to the command line"),
     "thousands_in_comma_file": ("date,a,OT\n" + _rows().replace(",1\n", ',"1,234"\n'), {},
-                                "{path}: non-numeric column(s) ['OT'] (e.g. '1,234' in 'OT' at "
+                                "{path}: non-numeric column ['OT'] (e.g. '1,234' in 'OT' at "
                                 "row 1) -> if ',' separates thousands, add "
                                 "\"dataset.thousands=','\" to the command line (a decimal comma "
                                 "needs a field separator other than ',': save the file "
                                 ";-separated, as European CSVs are, and add \"dataset.sep=';'\" "
                                 "\"dataset.decimal=','\")"),
     "decimal_comma_in_comma_file": ("date,a,OT\n" + _rows().replace(",1\n", ',"1,5"\n'), {},
-                                    "{path}: non-numeric column(s) ['OT'] (e.g. '1,5' in 'OT' at "
+                                    "{path}: non-numeric column ['OT'] (e.g. '1,5' in 'OT' at "
                                     "row 1) -> a decimal comma needs a field separator other "
                                     "than ',': save the file ;-separated, as European CSVs are, "
                                     "and add \"dataset.sep=';'\" \"dataset.decimal=','\""),
     "decimal_or_thousands": ("date;a;OT\n" + _rows(";").replace(";1\n", ";1,234\n"),
                              {"sep": ";"},
-                             "{path}: non-numeric column(s) ['OT'] (e.g. '1,234' in 'OT' at row "
+                             "{path}: non-numeric column ['OT'] (e.g. '1,234' in 'OT' at row "
                              "1) -> for decimal commas add \"dataset.decimal=','\" to the command "
                              "line, or \"dataset.thousands=','\" if ',' separates thousands"),
     "thousands_dots": ("date;a;OT\n" + _rows(";").replace(";1\n", ";1.234,5\n"),
                        {"sep": ";", "decimal": ","},
-                       "{path}: non-numeric column(s) ['OT'] (e.g. '1.234,5' in 'OT' at row 1) "
+                       "{path}: non-numeric column ['OT'] (e.g. '1.234,5' in 'OT' at row 1) "
                        "-> for '.' separating thousands add \"dataset.thousands='.'\" to the "
                        "command line"),
     "columns_not_in_file": ("date,a,OT\n" + _rows(), {"columns": ["a", "b", "OT"]},
@@ -198,8 +238,8 @@ CASES = {
                         "use strptime codes, e.g. '%Y%m%d' for 20240131"),
     "dates_not_in_date_format": ("date,OT\n20220131,1\n2022-02-01,2\n20220202,3\n",
                                  {"date_format": "%Y%m%d"},
-                                 "dataset.date_col: 1 value(s) of column 'date' in {path} are not "
-                                 "dates (first at row 1: '2022-02-01') -> fix or drop those rows, "
+                                 "dataset.date_col: 1 value of column 'date' in {path} is not "
+                                 "a date (first at row 1: '2022-02-01') -> fix or drop that row, "
                                  "or check dataset.date_format='%Y%m%d'"),
     "no_dates": ("date,a,OT\n" + "abc,1,2\n" * 600, {},
                  "dataset.date_col: none of the 600 values of column 'date' in {path} are dates "
@@ -211,8 +251,11 @@ CASES = {
                          "holds the epoch numbers, or fix column 'date', or set "
                          "dataset.date_unit=null for date strings"),
     "some_bad_dates": ("date,a,OT\n" + _rows() + "abc,1,2\n", {},
-                       "dataset.date_col: 1 value(s) of column 'date' in {path} are not dates "
-                       "(first at row 6: 'abc') -> fix or drop those rows"),
+                       "dataset.date_col: 1 value of column 'date' in {path} is not a date "
+                       "(first at row 6: 'abc') -> fix or drop that row"),
+    "two_bad_dates": ("date,a,OT\n" + _rows() + "abc,1,2\nxyz,1,2\n", {},
+                      "dataset.date_col: 2 values of column 'date' in {path} are not dates "
+                      "(first at row 6: 'abc') -> fix or drop those rows"),
 }  # fmt: skip
 
 
@@ -448,8 +491,9 @@ def test_a_skipped_local_day_is_a_missing_day(tmp_path: Path) -> None:
     cfg = csv_config(_written_with_offsets(local, tmp_path / "data.csv"))
     with pytest.raises(TsbenchError) as caught:
         load_series(cfg)
-    assert "1 step(s) of its frequency D are missing (the first gap follows row 11, " \
-           "2021-10-31 00:00:00, whose next row is 2021-11-02 00:00:00)" in str(caught.value)
+    assert "1 step of its frequency D is missing (the first gap follows row 11, " \
+           "2021-10-31 00:00:00, whose next row is 2021-11-02 00:00:00) -> add that row, or " \
+           "set dataset.fillna=ffill to forward-fill it on a regular D index" in str(caught.value)
     cfg.fillna = "ffill"
     series = load_series(cfg)
     assert len(series.dates) == 20 and series.changing_offsets == "local"
@@ -497,8 +541,8 @@ DAYLIGHT_SAVING_HINT = (
 
 
 @pytest.mark.parametrize("start, said", [
-    ("2024-10-26 22:00", "1 duplicate timestamp(s) (first 2024-10-27 02:00:00 at rows 2 and 3)"),
-    ("2024-03-30 22:00", "1 step(s) of its frequency h are missing (the first gap follows row "
+    ("2024-10-26 22:00", "1 duplicate timestamp (first 2024-10-27 02:00:00 at rows 2 and 3)"),
+    ("2024-03-30 22:00", "1 step of its frequency h is missing (the first gap follows row "
                          "2, 2024-03-31 01:00:00"),
 ])
 def test_local_times_without_offsets_at_a_daylight_saving_change_say_so(
@@ -517,14 +561,15 @@ def test_local_times_without_offsets_at_a_daylight_saving_change_say_so(
     pd.DataFrame({"date": winter, "OT": range(9)}).to_csv(path, index=False)
     with pytest.raises(TsbenchError) as caught:
         load_series(cfg)
-    assert "are missing" in str(caught.value) and "daylight" not in str(caught.value)
+    assert "1 step of its frequency h is missing" in str(caught.value)
+    assert "daylight" not in str(caught.value)
     afternoon = pd.date_range("2023-10-19 12:00", periods=10, freq="h")
     daily = pd.date_range("2023-10-15", periods=10, freq="D")
     for dates in (afternoon.insert(7, afternoon[6]), daily.insert(5, daily[4])):
         pd.DataFrame({"date": dates, "OT": range(11)}).to_csv(path, index=False)
         with pytest.raises(TsbenchError) as caught:
             load_series(cfg)
-        assert "1 duplicate timestamp(s)" in str(caught.value)
+        assert "1 duplicate timestamp " in str(caught.value)
         assert "daylight" not in str(caught.value)
 
 
@@ -543,7 +588,7 @@ def test_a_long_file_is_told_to_pivot_not_to_aggregate(tmp_path: Path) -> None:
     with pytest.raises(TsbenchError) as caught:
         load_series(cfg)
     said = str(caught.value)
-    assert "16 duplicate timestamp(s)" in said
+    assert "16 duplicate timestamps" in said
     assert "looks long (one row per site and timestamp)" in said
     assert ("df.pivot(index='timestamp', columns='site', values='load_mw')" in said
             and "aggregate" not in said)
@@ -577,13 +622,13 @@ def test_a_long_file_keyed_by_numeric_site_ids_is_told_to_pivot(sites: list[floa
     pivot = ("looks long (one row per site_id and timestamp)", "df.pivot(index='timestamp', "
              "columns='site_id', values='load_mw')")
     said = _refusal(_long_sites(sites), tmp_path / "long.csv")
-    assert "16 duplicate timestamp(s)" in said and all(part in said for part in pivot)
+    assert "16 duplicate timestamps" in said and all(part in said for part in pivot)
     assert "aggregate" not in said
     ragged = _long_sites(sites).drop(index=[4])  # site 102 misses 01:00
     said = _refusal(ragged, tmp_path / "long.csv")
-    assert "15 duplicate timestamp(s)" in said and all(part in said for part in pivot)
+    assert "15 duplicate timestamps" in said and all(part in said for part in pivot)
     assert said.endswith("(not every site_id has a row at every timestamp: the pivot leaves 1 "
-                         "cell(s) empty, to fill in the file or forward-fill with "
+                         "cell empty, to fill in the file or forward-fill with "
                          "dataset.fillna=ffill)")
 
 
@@ -631,7 +676,7 @@ def test_a_wide_file_with_a_duplicated_row_and_a_text_column_is_told_of_the_rows
     on a note or a status would make a column of each."""
     path = tmp_path / "wide.csv"
     said = _refusal(_wide_with_a_duplicated_row(text), path)
-    assert said == (f"{path}: 1 duplicate timestamp(s) (first 2024-01-01 04:00:00 at rows 4 "
+    assert said == (f"{path}: 1 duplicate timestamp (first 2024-01-01 04:00:00 at rows 4 "
                     "and 5) -> keep one row per timestamp (e.g. aggregate duplicates)")
 
 
@@ -664,18 +709,18 @@ def _pivot_advice(key: str, empty: int) -> str:
             f"per {key} value, forward-fill it and drop the rows before every {key} has a "
             f"value, e.g. df.pivot(index='timestamp', columns='{key}', "
             f"values='load_mw').ffill().dropna(), and save that (not every {key} has a row "
-            f"at every timestamp: the pivot leaves {empty} cell(s) empty, and a {key}'s "
+            f"at every timestamp: the pivot leaves {empty} cells empty, and a {key}'s "
             "cells before its first row cannot be forward-filled)")
 
 
 @pytest.mark.parametrize("layout, ids, said", [
-    ("late_start", False, "40 duplicate timestamp(s) (first 2024-01-03 12:00:00 at rows 60 "
+    ("late_start", False, "40 duplicate timestamps (first 2024-01-03 12:00:00 at rows 60 "
                           "and 61)"),
-    ("late_start", True, "40 duplicate timestamp(s) (first 2024-01-03 12:00:00 at rows 60 "
+    ("late_start", True, "40 duplicate timestamps (first 2024-01-03 12:00:00 at rows 60 "
                          "and 61)"),
-    ("weekdays", False, "16 duplicate timestamp(s) (first 2024-01-01 00:00:00 at rows 0 "
+    ("weekdays", False, "16 duplicate timestamps (first 2024-01-01 00:00:00 at rows 0 "
                         "and 1)"),
-    ("weekdays", True, "16 duplicate timestamp(s) (first 2024-01-01 00:00:00 at rows 0 and "
+    ("weekdays", True, "16 duplicate timestamps (first 2024-01-01 00:00:00 at rows 0 and "
                        "1)"),
     ("by_site", False, "timestamps are not sorted (row 8, 2024-01-02 00:00:00, comes before "
                        "row 7, 2024-01-24 00:00:00)"),
@@ -728,7 +773,7 @@ def test_sites_that_never_share_a_timestamp_are_named_beside_the_text_column(
     long = _staggered("by_site").sort_values("timestamp")
     path = tmp_path / "long.csv"
     said = _refusal(long, path)
-    assert said == (f"{path}: non-numeric column(s) ['site'] (e.g. 'a' in 'site' at row 0) -> "
+    assert said == (f"{path}: non-numeric column ['site'] (e.g. 'a' in 'site' at row 0) -> "
                     "drop them or choose numeric ones with dataset.columns=[...]; or, if "
                     "'site' names the series (a long file, one row per site and timestamp), "
                     + _pivot_advice("site", 16).split(" -> ")[1])

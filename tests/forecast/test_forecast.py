@@ -194,14 +194,14 @@ def test_a_newer_file_of_other_columns_or_too_few_rows_is_one_line(
     frame.assign(temp=np.nan).to_csv(tmp_path / "no_temp.csv", index=False)
     frame.assign(note=np.nan).to_csv(tmp_path / "note.csv", index=False)
     for name, column, fix in (
-            ("no_temp.csv", "temp", "fill column(s) ['temp'] in the file: the run read them"),
-            ("note.csv", "note", "leave column(s) ['note'] out of the file: the run did not "
-                                 "read them")):
+            ("no_temp.csv", "temp", "fill column ['temp'] in the file: the run read it"),
+            ("note.csv", "note", "leave column ['note'] out of the file: the run did not "
+                                 "read it")):
         proc = run_module("tsbench.forecast", [str(run_dir), "--data", str(tmp_path / name)],
                           env)
         assert proc.returncode == 2 and proc.stderr.splitlines()[-1] == (
             f"tsbench-forecast: error: --data {tmp_path / name}: read with the run's dataset "
-            f"settings, {tmp_path / name}: column(s) ['{column}'] hold no values (every cell "
+            f"settings, {tmp_path / name}: column ['{column}'] holds no values (every cell "
             f"is empty) -> {fix}")
     # the run's columns in another order: read by name
     three = frame.assign(wind=np.arange(len(frame)) % 5)[["date", "temp", "wind", "OT"]]
@@ -242,11 +242,12 @@ def test_missing_values_of_a_newer_file_are_read_as_the_run_read_its_data(
     filling = _run(csv, tmp_path / "filling", "model=dlinear", "trainer.max_epochs=1",
                    "dataset.fillna=ffill")
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    for name, count, columns, first in (("empty", 1, ["OT"], dates[ROWS - 10]),
-                                        ("skipped", 2, ["temp", "OT"], dates[ROWS - 20])):
+    for name, where, first in (("empty", "1 timestamp in column ['OT']", dates[ROWS - 10]),
+                               ("skipped", "2 timestamps in columns ['temp', 'OT']",
+                                dates[ROWS - 20])):
         path = tmp_path / f"{name}.csv"
         missing = (f"missing values (empty cells, or timestamps skipped at its frequency h) at "
-                   f"{count} timestamp(s) in column(s) {columns}, the first {first}")
+                   f"{where}, the first {first}")
         refused = run_module("tsbench.forecast", [str(refusing), "--data", str(path)], env)
         assert refused.returncode == 2 and refused.stdout == ""
         assert refused.stderr.splitlines()[-1] == (
@@ -272,7 +273,7 @@ def test_missing_values_of_a_newer_file_are_read_as_the_run_read_its_data(
                                                   str(tmp_path / "future_rows.csv")], env)
         assert refused.returncode == 2 and refused.stderr.splitlines()[-1] == (
             f"tsbench-forecast: error: --data {tmp_path / 'future_rows.csv'}: the last 2 "
-            "row(s) of target 'OT' are empty (after 2024-03-17 13:00:00): the forecast starts "
+            "rows of target 'OT' are empty (after 2024-03-17 13:00:00): the forecast starts "
             "after the file's last row, and a look-back ending in rows without their target "
             "would forecast from invented values -> drop those rows from the file")
     # refused anywhere, as the run's loader refuses; said only where the forecast reads it
@@ -288,7 +289,7 @@ def test_missing_values_of_a_newer_file_are_read_as_the_run_read_its_data(
     assert quiet.returncode == 0 and "forward-filled" not in quiet.stderr
     said = run_module("tsbench.forecast", [str(target_alone), "--data",
                                            str(tmp_path / "empty.csv")], env)
-    assert "column(s) ['OT'], the first" in said.stderr and "forward-filled" in said.stderr
+    assert "column ['OT'], the first" in said.stderr and "forward-filled" in said.stderr
 
 
 def test_the_command_writes_csv_and_refuses_what_it_cannot_forecast(
@@ -316,13 +317,13 @@ def test_the_command_writes_csv_and_refuses_what_it_cannot_forecast(
     pruned = json.loads((sweep / "1" / "metrics.json").read_text())
     (sweep / "1" / "metrics.json").write_text(json.dumps({**pruned, "pruned": True}))
     for path, split, message in (
-            (sweep, "future", "is not a run but holds 1 finished run(s) with a model -> give "
+            (sweep, "future", "is not a run but holds 1 finished run with a model -> give "
                               f"one of them: {sweep / '0'} (a search's best.yaml names its "
                               "best trial)"),
             (tmp_path / "empty", "future", "is not a finished run (no metrics.json)"),
             (tmp_path / "nothere", "future", ": no such folder -> check the path"),
             (sweep / "9", "future", ": no such folder -> check the path"),
-            (tmp_path, "future", "is not a run but holds 4 finished run(s) with a model -> "
+            (tmp_path, "future", "is not a run but holds 4 finished runs with a model -> "
                                  f"give one of them: {folds}, {run_dir}, {sweep / '0'}, ... "),
             (folds, "future", "a cross-validation run without cv.refit keeps one model per "
                               "fold, each scaled on its own rows"),

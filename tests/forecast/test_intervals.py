@@ -93,7 +93,7 @@ def test_a_level_past_what_the_validation_windows_allow_is_refused(holdout: Path
     for args, said in (
             (["--split", "val"], "intervals are calibrated on the validation windows, so "
                                  "their coverage there is in-sample -> --split test"),
-            ([], "--intervals: level(s) [1.0] are not in (0, 1)")):
+            ([], "--intervals: level [1.0] is not in (0, 1)")):
         level = "1" if not args else "0.8"
         refused = run_module("tsbench.forecast", [str(holdout), *args, "--intervals", level],
                              ENV)

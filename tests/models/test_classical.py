@@ -313,7 +313,7 @@ def test_an_ms_run_fits_the_target_alone_and_scores_as_the_s_run(tmp_path: Path)
 def test_fitting_rows_of_other_channels_than_the_model_forecasts_is_refused() -> None:
     """Not a model that fits 2 channels and later says it was never fitted."""
     with pytest.raises(TsbenchError, match=re.escape(
-            "ARIMA forecasts 1 channel(s), fit_series got rows of shape (300, 2) -> give it "
+            "ARIMA forecasts 1 channel, fit_series got rows of shape (300, 2) -> give it "
             "(rows, 1): the channels it forecasts")):
         classical.ARIMA(48, 24, 1).fit_series(np.ones((300, 2)))
 
@@ -328,10 +328,10 @@ def test_a_run_names_the_channel_it_forecasts_as_a_constant(tmp_path: Path) -> N
     proc = run_tsbench(["dataset=csv", f"dataset.path={csv}", "model=arima", "seq_len=48",
                         "pred_len=12", "trainer=debug", "logger=none"], tmp_path / "run")
     said = [line for line in (proc.stdout + proc.stderr).splitlines()
-            if "ARIMA: channel(s)" in line]  # (MASE, left out for OT, and the scaled scores'
+            if "ARIMA: channel " in line]  # (MASE, left out for OT, and the scaled scores'
     # flat-channel warning, OT left unscaled, each say so on their own)
     assert len(said) == 1 and said[0].endswith(
-        "ARIMA: channel(s) OT constant over the training rows, forecast as that constant "
+        "ARIMA: channel OT constant over the training rows, forecast as that constant "
         "whatever the later rows do")
 
 

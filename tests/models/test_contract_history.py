@@ -49,7 +49,7 @@ def test_a_history_model_that_keeps_the_contract_passes() -> None:
     ("peek", r"forecast_origins reads the rows it forecasts: its forecast from origin row 96 "
              r"changed .* -> forecast from each origin with the rows before it alone"),
     ("short", r"forecast_origins returns \(57, 7, 3\) for 57 origins, not \(57, 8, 3\)"),
-    ("fit_raises", r"fit_series on 96 rows of 3 channel\(s\) raised ValueError: cannot fit "
+    ("fit_raises", r"fit_series on 96 rows of 3 channels raised ValueError: cannot fit "
                    r"\(at .*test_contract_history.py:\d+\)"),
     ("parameter", r"is a HistoryModel \(fitted, never trained\) with trainable parameters "
                   r"\['weight'\]"),

@@ -115,7 +115,7 @@ def test_twins_of_one_configuration_whose_scores_differ_are_neither_reported(
     proc = report(seeds[0], again, check=False)
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr.endswith(
-        f"tsbench-report: error: none of the 2 finished run(s) under {seeds[0]}, {again} can "
+        f"tsbench-report: error: none of the 2 finished runs under {seeds[0]}, {again} can "
         "be reported (see the warnings above)\n")
     # trained without deterministic algorithms, twins may differ: the first found is
     # reported, and the note gives both scores

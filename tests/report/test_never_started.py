@@ -19,7 +19,7 @@ def test_jobs_a_stopped_sweep_never_started_are_said(zoo: Zoo, tmp_path: Path) -
     assert set(row_labels(proc.stdout)) == {"dlinear"}
     assert proc.stderr == (
         f"tsbench-report: warning: {sweep}: 4 of the sweep's 8 jobs never started (its "
-        "multirun.yaml plans 8, 4 job folder(s) are there), e.g. job 4: model=naive "
+        "multirun.yaml plans 8, 4 job folders are there), e.g. job 4: model=naive "
         "pred_len=24 seed=1, so the report lacks them (stopped, or still running) -> resume "
         f"it with the same command, hydra.sweep.dir={sweep} and hydra.sweeper.resume=true "
         "(its finished jobs are not run again)\n")
@@ -59,7 +59,9 @@ def test_finished_jobs_that_write_no_metrics_count_as_started(tmp_path: Path) ->
     (sweep / "1" / HYDRA_CONFIG).unlink()  # job 1 never started: said, as for tsbench's jobs
     (sweep / "1" / LOOKBACK).unlink()
     never_started([tmp_path], (), said.append)
-    assert len(said) == 1 and "1 of the sweep's 2 jobs never started" in said[0]
+    assert len(said) == 1 and ("1 of the sweep's 2 jobs never started (its multirun.yaml "
+                               "plans 2, 1 job folder is there), e.g. job 1: dataset=etth2, "
+                               "so the report lacks it (stopped, or still running)") in said[0]
     # Hydra's own basic sweeper ran it, which has no hydra.sweeper.resume to give
     assert "hydra.sweeper.resume" not in said[0]
     assert said[0].endswith("run the jobs left with the same command and those values "

@@ -126,7 +126,7 @@ def test_paired_tests_holm_and_ranks_match_the_saved_window_errors(zoo: Zoo, tmp
         df = rows[(str(pred_len), "naive")]["df"]
         shown = "p<0.001" if p < 0.001 else f"p={p:.3f}"
         assert _row(text, pred_len, "naive")[7].endswith(f"({shown}, df {df})")
-    assert "Holm-adjusted over the 2 test(s)" in text and "Diebold-Mariano" in text
+    assert "Holm-adjusted over the 2 tests of this report" in text and "Diebold-Mariano" in text
     assert "One seed of a trained model" not in text  # naive trains nothing: no spread
     assert ("Average ranks (1 = best test MSE) over 2 tables (ili/24, ili/36), all of 1 "
             "dataset (ili)") in text
@@ -541,7 +541,7 @@ def test_runs_that_cannot_count_are_left_out_with_one_warning_each(zoo: Zoo, tmp
     for run_dir, words in expect.items():
         assert any(str(run_dir) in w and words in w for w in warnings), (words, warnings)
     # its pruned: true and a row trials.csv marks pruned
-    assert [w for w in warnings if "left out 2 pruned run(s)" in w
+    assert [w for w in warnings if "left out 2 pruned runs " in w
             and ("e.g. " + str(pruned) in w or "e.g. " + str(stopped) in w)]
     assert sum(_n(r[3]) for r in _rows(proc.stdout)) == len(kept)
     assert "nan" not in proc.stdout
@@ -550,10 +550,10 @@ def test_runs_that_cannot_count_are_left_out_with_one_warning_each(zoo: Zoo, tmp
 def test_runs_without_test_scores_say_why(zoo: Zoo) -> None:
     proc = report(zoo.no_test, check=False)
     assert proc.returncode == 2 and proc.stdout == ""
-    assert "tsbench-report: error: none of the 1 finished run(s)" in proc.stderr
-    assert "has test_mse: 1 run(s): score_test=false (a search's trials" in proc.stderr
+    assert "tsbench-report: error: the only finished run under" in proc.stderr
+    assert "has no test_mse: 1 run: score_test=false (a search's trials" in proc.stderr
     mixed = report(zoo.no_test, zoo.csv)
-    assert "left out 1 run(s) without test_mse (score_test=false)" in mixed.stderr
+    assert "left out 1 run without test_mse (score_test=false)" in mixed.stderr
 
 
 def test_a_searchs_unscored_trials_beside_scored_runs_name_its_best_yaml(
@@ -568,7 +568,7 @@ def test_a_searchs_unscored_trials_beside_scored_runs_name_its_best_yaml(
                 search, multirun=True)
     said = [line for line in report(search, zoo.csv).stderr.splitlines()
             if "without test_mse" in line]
-    assert said == [f"tsbench-report: warning: left out 1 run(s) without test_mse "
+    assert said == [f"tsbench-report: warning: left out 1 run without test_mse "
                     f"(score_test=false), e.g. {search / '0'} -> a search's trials score "
                     f"validation only: run the command in {search / 'best.yaml'}, which "
                     "scores the configuration it chose on test, and report that run's folder"]
@@ -587,7 +587,7 @@ def test_a_cross_validated_run_without_test_scores_says_so(zoo: Zoo, tmp_path: P
     (folds / "metrics.json").write_text(json.dumps(
         {k: v for k, v in metrics.items() if not k.startswith("test_")}))
     proc = report(folds, zoo.csv)
-    assert (f"left out 1 run(s) without test_mse (cv=tscv scores the folds' validation blocks; "
+    assert (f"left out 1 run without test_mse (cv=tscv scores the folds' validation blocks; "
             f"cv.refit=true adds the test split; --split val reports their cross-validation "
             f"score), e.g. {folds}") in proc.stderr
     assert "score_test=false" not in proc.stderr
@@ -668,7 +668,7 @@ def test_runs_saved_before_protocol_cards_still_report(legacy: Path) -> None:
     assert line[8] == "no card (saved before protocol.json)"
     # no run has per-window errors: no test was made, none is said to be Holm-adjusted
     assert "Paired tests against dlinear: none made (each row says why)." in out
-    assert "test(s) of this report" not in out
+    assert "Holm-adjusted over the" not in out
     assert ("over 2 tables (etth1/96, etth1/192), all of 1 dataset (etth1): dlinear 1.50, "
             "patchtst 1.50. No significance can be claimed") in out
 
@@ -1118,7 +1118,7 @@ def test_job_folders_that_never_finished_are_counted_once(zoo: Zoo, tmp_path: Pa
     # a tuning run's look-back stage: a tsbench-analyze job, finished with lookback.yaml
     (tmp_path / "c_lookback" / "lookback.yaml").write_text("lookbacks: [24, 48]\n")
     proc = report(zoo.csv, tmp_path)
-    assert proc.stderr == (f"tsbench-report: warning: left out 2 job folder(s) without "
+    assert proc.stderr == (f"tsbench-report: warning: left out 2 job folders without "
                            f"metrics.json (killed, failed or still running), e.g. "
                            f"{tmp_path / 'killed_1'}\n")
     assert _n(_rows(proc.stdout)[0][3]) == 1
@@ -1137,10 +1137,10 @@ def test_a_failed_trial_without_metrics_is_named_with_its_error(zoo: Zoo, tmp_pa
         "1,0,failed,,1.0,36,0,model.kernel_size: must be odd\n")
     proc = report(zoo.csv, sweep)
     assert proc.stderr == (
-        f"tsbench-report: warning: left out 1 job folder(s) without metrics.json that "
+        f"tsbench-report: warning: left out 1 job folder without metrics.json that "
         f"{sweep / 'trials.csv'} marks failed, e.g. {sweep / '0'}: failed "
         "(model.kernel_size: must be odd)\n"
-        f"tsbench-report: warning: left out 1 job folder(s) without metrics.json (killed, "
+        f"tsbench-report: warning: left out 1 job folder without metrics.json (killed, "
         f"failed or still running), e.g. {sweep / '1'}\n")
 
 

@@ -68,7 +68,7 @@ def test_a_tuning_folder_reports_its_own_result_table(tmp_path: Path) -> None:
     proc = report(tmp_path / "outputs", "--format", "csv")
     assert "tsbench-tune" not in proc.stdout
     assert proc.stderr == (f"tsbench-report: warning: left out of the csv report: the result "
-                           f"table of the tsbench-tune run(s) {tune} (Markdown only) -> "
+                           f"table of the tsbench-tune run {tune} (Markdown only) -> "
                            f"tsbench-report {tune}\n")
     proc = report(tune, "--format", "csv", check=False)
     assert proc.returncode == 2 and proc.stdout == ""

@@ -132,7 +132,7 @@ def test_every_format_names_the_units_and_the_cd_diagram_follows_them(
     proc = report(scales.sweep, "--units", "original", "-o", page, "--cd-diagram", cd)
     assert proc.stderr == ""
     html = page.read_text()
-    assert "Test MSE in original units of 4 run(s)" in html
+    assert "Test MSE in original units of 4 runs" in html
     assert "<th>test MSE, original units (mean ± std, n)</th>" in html
     assert "<th>published</th>" not in html  # scaled numbers: not beside these
     assert "naive 1.00, seasonal_naive 2.00" in html
@@ -188,7 +188,7 @@ def test_runs_without_original_unit_scores_are_named_never_mixed_in(
     assert "| scales.csv | 12 | seasonal_naive |" not in proc.stdout
     assert "| scales.csv | 24 | seasonal_naive |" in proc.stdout
     assert proc.stderr == (
-        "tsbench-report: warning: left out 1 run(s) without test_mse_orig (no original-unit "
+        "tsbench-report: warning: left out 1 run without test_mse_orig (no original-unit "
         f"score: a run saved before tsbench recorded it), e.g. {stale}\n")
     # one saved before the per-window files in original units: its paired test not made
     for name in ("test_window_mse_orig.npy", "test_window_mae_orig.npy"):
@@ -205,8 +205,8 @@ def test_runs_without_original_unit_scores_are_named_never_mixed_in(
     proc = report(old, "--units", "original", "-o", written, check=False)
     assert proc.returncode == 2 and not written.exists()
     assert proc.stderr == (
-        f"tsbench-report: error: none of the 4 finished run(s) under {old} has test_mse_orig: "
-        "4 run(s): no original-unit score: a run saved before tsbench recorded it -> rerun "
+        f"tsbench-report: error: none of the 4 finished runs under {old} has test_mse_orig: "
+        "4 runs: no original-unit score: a run saved before tsbench recorded it -> rerun "
         "them (tsbench records original-unit scores now), or drop --units original\n")
 
 
@@ -237,7 +237,7 @@ def test_a_tuning_folders_scaled_table_is_left_out_of_original_units(tmp_path: P
     proc = report(tmp_path / "outputs", "--units", "original")
     assert "tsbench-tune" not in proc.stdout and "original units" in proc.stdout
     assert proc.stderr == (f"tsbench-report: warning: left out of the original-unit report: "
-                           f"the result table of the tsbench-tune run(s) {tune} (scaled "
+                           f"the result table of the tsbench-tune run {tune} (scaled "
                            f"scores only) -> tsbench-report {tune}\n")
 
 

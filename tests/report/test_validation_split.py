@@ -80,10 +80,10 @@ def test_the_test_report_leaves_cv_runs_without_refit_out_and_names_split_val(
         runs: Runs) -> None:
     alone = report(runs.cv, check=False)
     assert alone.returncode == 2 and alone.stdout == ""
-    assert "2 run(s): cv=tscv scores the folds' validation blocks; cv.refit=true adds the " \
+    assert "2 runs: cv=tscv scores the folds' validation blocks; cv.refit=true adds the " \
            "test split; --split val reports their cross-validation score" in alone.stderr
     mixed = report(runs.cv, runs.holdout)
-    assert "left out 2 run(s) without test_mse (cv=tscv scores the folds' validation " \
+    assert "left out 2 runs without test_mse (cv=tscv scores the folds' validation " \
            "blocks; cv.refit=true adds the test split; --split val reports their " \
            "cross-validation score)" in mixed.stderr
     assert "[val:" not in mixed.stdout and "test MSE, scaled (mean ± std, n)" in mixed.stdout
@@ -168,11 +168,12 @@ def test_a_search_trial_without_the_test_split_is_compared_and_pooled_on_validat
 
 def test_a_refit_run_has_no_validation_score(runs: Runs) -> None:
     proc = report(runs.refit, runs.holdout, "--split", "val")
-    assert ("left out 1 run(s) without val_mse (cv=refit trains on the train+val rows, so "
+    assert ("left out 1 run without val_mse (cv=refit trains on the train+val rows, so "
             f"it has no validation score), e.g. {runs.refit / 'naive'}") in proc.stderr
     alone = report(runs.refit, "--split", "val", check=False)
-    assert alone.returncode == 2 and "has a validation score (val_mse, or a cv=tscv run's " \
-        "cv_val_mse_mean)" in alone.stderr
+    assert alone.returncode == 2 and "error: the only finished run under " \
+        f"{runs.refit} has no validation score (val_mse, or a cv=tscv run's " \
+        "cv_val_mse_mean): 1 run: cv=refit" in alone.stderr
 
 
 def test_the_html_validation_page_says_validation_and_draws_no_test_forecast(
@@ -180,7 +181,7 @@ def test_the_html_validation_page_says_validation_and_draws_no_test_forecast(
     page = tmp_path / "val.html"
     report(runs.cv, runs.holdout, "--split", "val", "-o", page)
     text = page.read_text()
-    assert "Validation MSE of 6 run(s)" in text and "<th>validation MSE, scaled (mean" in text
+    assert "Validation MSE of 6 runs" in text and "<th>validation MSE, scaled (mean" in text
     assert "<th>published</th>" not in text and "Test MSE" not in text
     assert "<figcaption>dlinear: " not in text  # a run's forecast picture draws test windows
     assert "Left out of a validation report: a run draws its forecast picture" in text

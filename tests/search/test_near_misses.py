@@ -31,7 +31,7 @@ TRIALS = [
 def test_trials_pruned_within_one_percent_of_the_best_are_named_best_first() -> None:
     said = near_misses(TRIALS[:6], maximize=False)
     assert said.startswith(
-        "2 pruned trial(s) came within 1% of the best full-budget objective 0.4 (trial 1) "
+        "2 pruned trials came within 1% of the best full-budget objective 0.4 (trial 1) "
         "before the rule stopped them: trials 4 (0.398 at epoch 1), 3 (0.403 at epoch 3); "
         "with more epochs they might have beaten it -> ")
     # 0.405 is 1.25 % worse; trial 6, stopped by the clock, is named apart: a resume
@@ -39,8 +39,8 @@ def test_trials_pruned_within_one_percent_of_the_best_are_named_best_first() -> 
     rule, clock = said.split("; 1 pruned")
     assert "5 (" not in said and "6 (" not in rule
     assert clock == (
-        " trial(s) came within 1% of the best full-budget objective 0.4 (trial 1) before "
-        "max_seconds stopped them: trials 6 (0.401 at epoch 2); with more epochs they might "
+        " trial came within 1% of the best full-budget objective 0.4 (trial 1) before "
+        "max_seconds stopped it: trial 6 (0.401 at epoch 2); with more epochs it might "
         "have beaten it -> resume the sweep (hydra.sweeper.resume=true): it trains them to "
         "their budget first")
     # a full-budget trial better than every pruned one leaves no near miss
@@ -61,7 +61,7 @@ def test_the_sweep_closes_with_both_warnings() -> None:
     for low, high, edge in ((0.0, 1.0, False), (0.45, 5.0, True)):
         space = SearchSpace(params=(Param("optim.lr", Real(low, high)),), fixed=())
         warnings = closing_warnings(space, many, maximize=False)
-        assert len(warnings) == 1 + edge and warnings[-1].startswith("2 pruned trial(s)")
+        assert len(warnings) == 1 + edge and warnings[-1].startswith("2 pruned trials came")
         assert not edge or "optim.lr" in warnings[0]
 
 

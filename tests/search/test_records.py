@@ -100,8 +100,11 @@ def test_resume_refuses_a_changed_space_warm_start_skips(tmp_path: Path) -> None
         TRIALS[2].point,
     ]
     wider = parse_space({}, ["kind=a,'b c'", "n=range(1, 4)", "d=range(1, 3)"], PARSER)
-    with pytest.raises(ConfigError, match=r"no column\(s\) \['d'\]"):
+    with pytest.raises(ConfigError, match=r"no column \['d'\]"):
         read_trials(path, wider, strict=False)
+    widest = parse_space({}, ["n=range(1, 4)", "d=range(1, 3)", "e=range(1, 3)"], PARSER)
+    with pytest.raises(ConfigError, match=r"no columns \['d', 'e'\]"):
+        read_trials(path, widest, strict=False)
 
 
 @pytest.mark.parametrize("maximize, best", [(False, 3), (True, 1)])

@@ -107,9 +107,13 @@ def test_devices_pick_one_of_the_gpus_there_are(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
     assert trainer_devices(config("trainer=gpu").trainer) == 1
     assert trainer_devices(config("trainer=gpu", "trainer.devices=[1]").trainer) == [1]
-    with pytest.raises(ConfigError, match=r"GPU 2 does not exist: torch finds 2 GPU\(s\) -> "
+    with pytest.raises(ConfigError, match=r"GPU 2 does not exist: torch finds 2 GPUs -> "
                                           r"use an index from 0 to 1"):
         run_module.validate_config(config("trainer=gpu", "trainer.devices=[2]"))
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    with pytest.raises(ConfigError, match=r"GPU 1 does not exist: torch finds 1 GPU -> "
+                                          r"use index 0$"):
+        run_module.validate_config(config("trainer=gpu", "trainer.devices=[1]"))
 
 
 def test_out_of_memory_is_found_behind_the_errors_that_wrap_it() -> None:

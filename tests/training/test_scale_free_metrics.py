@@ -85,14 +85,14 @@ def test_a_constant_channel_leaves_mase_out_and_counts_zero_over_zero_as_zero(
     assert "test_mase" not in metrics and not (run_dir / "test_window_mase.npy").exists()
     assert ("MASE is left out where the seasonal naive forecast is exact on a scored channel's "
             "training rows (constant?), so MASE would divide by 0: val_mase, test_mase "
-            "(channel(s) idle) -> compare on original-unit scores") in said.stdout
+            "(channel idle) -> compare on original-unit scores") in said.stdout
     assert metrics["test_smape"] == pytest.approx(expected(csv, run_dir, "test", TRAIN_ROWS)[1],
                                                   rel=1e-4)
     table = windows(run_dir, "test")
     assert (table[table["channel"] == "idle"]["forecast"] == 0).all()  # every term 0/0
     said = run_module("tsbench.report", [str(run_dir), "--metric", "mase"], None)
     assert said.returncode == 2 and (  # the reason, not score_test or CV
-        "1 run(s): MASE left out when it ran: a channel's seasonal naive MAE on the training "
+        "1 run: MASE left out when it ran: a channel's seasonal naive MAE on the training "
         "rows is 0 (its log names it) -> report runs that scored the test split") in said.stderr
 
 
@@ -106,7 +106,7 @@ def test_mase_left_out_over_folds_is_said_once_naming_them(tmp_path: Path) -> No
                         "cv=tscv", "cv.n_splits=3", "cv.refit=true"], tmp_path / "cv")
     assert said.stdout.count("MASE is left out") == 1
     assert ("so MASE would divide by 0: fold_0's val_mase, fold_1's val_mase, fold_2's "
-            "val_mase, the refit's test_mase (channel(s) idle) -> compare on original-unit "
+            "val_mase, the refit's test_mase (channel idle) -> compare on original-unit "
             "scores (test_mse_orig / test_mae_orig, cv_val_mse_orig_mean in metrics.json; "
             "tsbench-report --units original)") in said.stdout
     assert "cv_val_mase_mean" not in read_metrics(tmp_path / "cv")
@@ -221,5 +221,5 @@ def test_a_target_alone_is_named_by_its_own_column(tmp_path: Path) -> None:
                         "plots=false"], run_dir)
     assert ("MASE is left out where the seasonal naive forecast is exact on a scored channel's "
             "training rows (constant?), so MASE would divide by 0: val_mase, test_mase "
-            "(channel(s) OT) -> compare on original-unit scores") in said.stdout
+            "(channel OT) -> compare on original-unit scores") in said.stdout
     assert read_metrics(run_dir)["test_smape_near_zero"] == ["OT"]

@@ -2000,7 +2000,7 @@ def test_retraining_stops_where_a_run_and_the_refits_kept_for_g_would_overrun(
     with caplog.at_level("INFO", logger="tsbench.tune"):
         assert retrain(t, {"batch_size": 32})["runs"] == [] and launched == []
     # the line says why with the time left, not "budget spent" and more "kept" than is left
-    assert ("(f) 0 run(s) retrained: the next (about 0:03:20) and (g)'s refits (about "
+    assert ("(f) 0 runs retrained: the next (about 0:03:20) and (g)'s refits (about "
             "0:08:20) need more than the 0:10:50 of the budget left; (g) runs its refits "
             "whatever is left") in caplog.text
     monkeypatch.setattr(Tuning, "budget_left", lambda self: 750.0)

@@ -17,10 +17,10 @@ from tsbench.analysis.periodicity import Period, acf, dominant_periods, lookback
 from tsbench.analysis.plots import plot_acf
 from tsbench.atomic import write_text
 from tsbench.config_values import number, whole
-from tsbench.data.loading import check_features, data_name, load_series
+from tsbench.data.loading import check_features, load_series
 from tsbench.errors import ConfigError, TsbenchError
 from tsbench.quiet import quiet_dependencies
-from tsbench.resolvers import register_resolvers
+from tsbench.resolvers import data_name, register_resolvers
 from tsbench.rundir import ACF_PLOT, LOOKBACK, remove_refused
 from tsbench.settings_check import check_settings, command_overrides, refuse_a_file
 from tsbench.user_paths import home_in_overrides

@@ -12,6 +12,7 @@ import pandas as pd
 from pandas.tseries.frequencies import to_offset
 from pandas.tseries.offsets import BaseOffset, Tick
 
+from tsbench.counted import counted
 from tsbench.data.timefeatures import calendar
 from tsbench.errors import ConfigError, DataError
 
@@ -172,7 +173,7 @@ def _describe(dates: pd.DatetimeIndex, found: tuple[BaseOffset, pd.DatetimeIndex
     if found is not None:
         offset, index = found
         gaps = len(index) - len(dates)
-        return offset.freqstr + (f" with {gaps} missing step(s)" if gaps else "")
+        return offset.freqstr + (f" with {counted(gaps, 'missing step')}" if gaps else "")
     steps = pd.Series(dates[1:] - dates[:-1])
     common = steps.mode().iloc[0]
     odd = np.flatnonzero((steps != common).to_numpy())

@@ -17,6 +17,7 @@ from pandas.tseries.frequencies import to_offset
 from pandas.tseries.offsets import BaseOffset, BusinessHour, Tick
 
 from tsbench.config_values import number, whole
+from tsbench.counted import counted, noun_for, word_for
 from tsbench.data.frequency import MIN_ROWS, Timeline, infer_offset, parse_freq, timeline
 from tsbench.data.long_files import long_key, name_series, pivot_advice
 from tsbench.data.sources import DataFile, local_copies, resolve_file
@@ -53,8 +54,10 @@ class EmptyColumns(DataError):
 
     def __init__(self, source: str, columns: list[str]) -> None:
         self.source, self.columns = source, columns
-        super().__init__(f"{source}: column(s) {columns} hold no values (every cell is "
-                         "empty) -> leave them out with dataset.columns=[...]")
+        super().__init__(f"{source}: {noun_for(len(columns), 'column')} {columns} "
+                         f"{word_for(len(columns), 'holds', 'hold')} no values (every cell is "
+                         f"empty) -> leave {word_for(len(columns), 'it', 'them')} out with "
+                         "dataset.columns=[...]")
 
     def __reduce__(self) -> tuple:
         return type(self), (self.source, self.columns)  # from a launcher's worker, pickled
@@ -67,14 +70,16 @@ class EmptyTargetTail(DataError):
     def __init__(self, source: str, rows: int, target: str, after: str) -> None:
         self.source, self.rows, self.target, self.after = source, rows, target, after
         super().__init__(f"{self.where}: a row without its target cannot be scored, and "
-                         "filling it would score an invented value -> drop those rows from "
-                         "the file")
+                         "filling it would score an invented value -> drop "
+                         f"{word_for(rows, 'that row', 'those rows')} from the file")
 
     @property
     def where(self) -> str:
-        """``<file>: the last 2 row(s) of target 'OT' are empty (after <date>)``."""
-        return (f"{self.source}: the last {self.rows} row(s) of target '{self.target}' are "
-                f"empty (after {self.after})")
+        """``<file>: the last 2 rows of target 'OT' are empty (after <date>)``, or ``the
+        last row ... is empty``."""
+        rows = "the last row" if self.rows == 1 else f"the last {self.rows} rows"
+        return (f"{self.source}: {rows} of target '{self.target}' "
+                f"{word_for(self.rows, 'is', 'are')} empty (after {self.after})")
 
     def __reduce__(self) -> tuple:
         return type(self), (self.source, self.rows, self.target, self.after)
@@ -107,13 +112,6 @@ class Series:
     def time_features(self, rows: slice = slice(None)) -> np.ndarray:
         """Calendar features ``(rows, n_marks)`` of the chosen rows."""
         return time_features(self.dates[rows], self.calendar_freq or self.freq)
-
-
-def data_name(cfg: Any) -> str:
-    """What a dataset config's data is called in pictures and printed lines: the file's
-    name for ``dataset=csv`` (``sales.csv``, as ``tsbench-report`` names it), else the
-    dataset's name (``etth1``, ``synthetic``)."""
-    return Path(str(cfg.path)).name if str(cfg.name) == "csv" else str(cfg.name)
 
 
 def _synthetic_settings(cfg: Any) -> dict[str, Any]:
@@ -284,7 +282,8 @@ def _to_series(frame: pd.DataFrame, cfg: Any, source: str) -> Series:
             + "set dataset.date_col=<name of the date column>"
         )
     if len(frame) < MIN_ROWS:
-        rows = "no data rows, only a header" if frame.empty else f"only {len(frame)} data row(s)"
+        rows = ("no data rows, only a header" if frame.empty else
+                f"only {counted(len(frame), 'data row')}")
         raise DataError(f"{source} has {rows}; a series needs {MIN_ROWS} rows to show its "
                         f"frequency, and seq_len + pred_len rows in each split -> use a "
                         f"longer series")
@@ -322,11 +321,13 @@ def _to_series(frame: pd.DataFrame, cfg: Any, source: str) -> Series:
     if len(line.missing) and gaps == "missing":
         if fillna is None:
             after = int(np.flatnonzero(dates != line.index[: len(dates)])[0]) - 1
+            skipped = len(line.missing)
             raise DataError(
-                f"{source}: {len(line.missing)} step(s) of its frequency {line.freq} are "
-                f"missing (the first gap follows row {after}, {dates[after]}, whose next row "
-                f"is {dates[after + 1]}) -> add those rows, or set dataset.fillna=ffill to "
-                f"forward-fill them on a regular {line.freq} index"
+                f"{source}: {counted(skipped, 'step')} of its frequency {line.freq} "
+                f"{word_for(skipped, 'is', 'are')} missing (the first gap follows row {after}, "
+                f"{dates[after]}, whose next row is {dates[after + 1]}) -> add "
+                f"{word_for(skipped, 'that row', 'those rows')}, or set dataset.fillna=ffill to "
+                f"forward-fill {word_for(skipped, 'it', 'them')} on a regular {line.freq} index"
                 + _daylight_saving(line.missing, dates)
             )
         data = data.set_axis(dates).reindex(line.index).reset_index(drop=True)
@@ -439,7 +440,8 @@ def _check_order(dates: pd.DatetimeIndex, source: str, frame: pd.DataFrame, date
     if duplicated.size:
         stamp = dates[int(duplicated[0])]
         rows = _rows(np.flatnonzero(np.asarray(dates == stamp)))
-        said = f"{source}: {duplicated.size} duplicate timestamp(s) (first {stamp} at {rows})"
+        said = (f"{source}: {counted(duplicated.size, 'duplicate timestamp')} (first {stamp} "
+                f"at {rows})")
         _refuse_if_long(said, frame, dates, date_col, target, measured)
         raise DataError(
             f"{said} -> keep one row per timestamp (e.g. aggregate duplicates)"
@@ -477,6 +479,10 @@ def _refuse_if_long(said: str, frame: pd.DataFrame, dates: pd.DatetimeIndex, dat
             f"reads wide files (one row per timestamp, one column per series) -> "
             + pivot_advice(frame, dates, date_col, key, target)
         )
+
+
+#: One of the values a date column must hold, as a message names it.
+ONE_OF = {"dates": "a date", "epoch numbers": "an epoch number"}
 
 
 def _parse_dates(column: pd.Series, unit: Any, date_col: str, source: str,
@@ -558,8 +564,10 @@ def _parse_dates(column: pd.Series, unit: Any, date_col: str, source: str,
         )
     row = int(bad[0])
     raise DataError(
-        f"dataset.date_col: {bad.size} value(s) of column '{date_col}' in {source} are not "
-        f"{what} (first at row {row}: {column.iloc[row]!r}) -> fix or drop those rows"
+        f"dataset.date_col: {counted(bad.size, 'value')} of column '{date_col}' in {source} "
+        f"{word_for(bad.size, 'is not ' + ONE_OF[what], 'are not ' + what)} (first at row "
+        f"{row}: {column.iloc[row]!r}) -> fix or drop "
+        f"{word_for(bad.size, 'that row', 'those rows')}"
         + (f", {fix}" if fix else "")
     )
 
@@ -661,7 +669,8 @@ def _numeric(data: pd.DataFrame, source: str, sep: str, decimal: str,
         fix = marks or ("drop them or choose numeric ones with dataset.columns=[...]"
                         + other_reading(str(col)))
         raise DataError(
-            f"{source}: non-numeric column(s) {bad_cols} (e.g. {value!r} in "
+            f"{source}: non-numeric {noun_for(len(bad_cols), 'column')} {bad_cols} (e.g. "
+            f"{value!r} in "
             f"'{col}' at row {row}) -> {fix}"
         )
     return converted
@@ -709,10 +718,12 @@ def _check_finite(data: pd.DataFrame, source: str) -> None:
         rows, cols = np.nonzero(bad)
         value, row = values[rows[0], cols[0]], int(rows[0])
         problem = "non-finite" if np.isinf(value) else "beyond float32"
+        count = int(bad.sum())
         raise DataError(
-            f"{source}: {int(bad.sum())} {problem} value(s) (first {value} in column "
-            f"'{data.columns[cols[0]]}' at row {row}) -> replace them with numbers, or empty "
-            f"those cells and set dataset.fillna=ffill"
+            f"{source}: {counted(count, f'{problem} value')} (first {value} in column "
+            f"'{data.columns[cols[0]]}' at row {row}) -> replace "
+            f"{word_for(count, 'it with a number', 'them with numbers')}, or empty "
+            f"{word_for(count, 'that cell', 'those cells')} and set dataset.fillna=ffill"
         )
 
 
@@ -735,14 +746,17 @@ def _fill(data: pd.DataFrame, fillna: Any, dates: pd.DatetimeIndex, source: str
         if fillna:  # only leading values are left
             first = int(data[column].notna().to_numpy().argmax())
             raise DataError(
-                f"{source}: column '{column}' starts with {first} missing value(s) (until "
-                f"{dates[first - 1]}) that ffill cannot fill -> drop those rows"
+                f"{source}: column '{column}' starts with {counted(first, 'missing value')} "
+                f"(until {dates[first - 1]}) that ffill cannot fill -> drop "
+                f"{word_for(first, 'that row', 'those rows')}"
             )
         other = f", or leave column '{column}' out with dataset.columns=[...]" if (
             column != target) else ""
+        count = int(missing.sum())
+        them = word_for(count, "it", "them")
         raise DataError(
-            f"{source}: {int(missing.sum())} missing value(s) (first in column '{column}' at "
-            f"row {row}, {dates[row]}) -> fill them in the file, or set dataset.fillna=ffill "
-            f"to forward-fill them{other}"
+            f"{source}: {counted(count, 'missing value')} (first in column '{column}' at "
+            f"row {row}, {dates[row]}) -> fill {them} in the file, or set dataset.fillna=ffill "
+            f"to forward-fill {them}{other}"
         )
     return data

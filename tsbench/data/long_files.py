@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
+from tsbench.counted import counted
 from tsbench.data.frequency import MIN_ROWS
 
 
@@ -95,8 +96,8 @@ def pivot_advice(frame: pd.DataFrame, dates: pd.DatetimeIndex, date_col: str, ke
     empty = dates.nunique() * frame[key].nunique() - len(frame)
     if not empty:
         return f"pivot it to one column per {key} value, e.g. {pivot}, and save that"
-    missing = (f"not every {key} has a row at every timestamp: the pivot leaves {empty} "
-               f"cell(s) empty")
+    missing = (f"not every {key} has a row at every timestamp: the pivot leaves "
+               f"{counted(empty, 'cell')} empty")
     firsts = pd.Series(dates.asi8).groupby(frame[key].to_numpy()).min()
     if not bool((firsts > dates.asi8.min()).any()):
         return (f"pivot it to one column per {key} value, e.g. {pivot}, and save that "

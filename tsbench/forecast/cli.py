@@ -11,6 +11,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 
 from tsbench.atomic import write_text
+from tsbench.counted import counted
 from tsbench.errors import TsbenchError
 from tsbench.forecast.intervals import parse_levels
 from tsbench.output_guard import check_output
@@ -125,7 +126,7 @@ def _not_a_run(folder: Path) -> str:
     runs.sort(key=lambda d: [(int(p), "") if p.isdigit() else (1 << 30, p)
                              for p in d.relative_to(folder.resolve()).parts])
     named = ", ".join(map(str, runs[:3])) + (", ..." if len(runs) > 3 else "")
-    return (f"{folder} is not a run but holds {len(runs)} finished run(s) with a model -> "
+    return (f"{folder} is not a run but holds {counted(len(runs), 'finished run')} with a model -> "
             f"give one of them: {named} (a search's best.yaml names its best trial)")
 
 

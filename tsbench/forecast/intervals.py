@@ -13,6 +13,8 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 
+from tsbench.counted import noun_for, word_for
+
 
 def parse_levels(text: str) -> list[float]:
     """``--intervals 0.8,0.95``: the levels, each in (0, 1), in increasing order."""
@@ -30,8 +32,9 @@ def check_levels(levels: float | Iterable[float], name: str = "intervals") -> li
     levels = [levels] if isinstance(levels, int | float) else list(levels)
     bad = [level for level in levels if not 0 < level < 1]
     if bad:
-        raise ValueError(f"{name}: level(s) {bad} are not in (0, 1) -> give coverage levels "
-                         "as fractions, e.g. 0.8,0.95 for 80 % and 95 %")
+        raise ValueError(f"{name}: {noun_for(len(bad), 'level')} {bad} "
+                         f"{word_for(len(bad), 'is', 'are')} not in (0, 1) -> give coverage "
+                         "levels as fractions, e.g. 0.8,0.95 for 80 % and 95 %")
     return sorted({float(level) for level in levels})
 
 
@@ -78,7 +81,8 @@ def half_widths(residuals: np.ndarray, levels: list[float]) -> dict[float, np.nd
     too_high = [level for level in levels if rank(n, level) > n]
     if too_high:
         largest = math.floor(n / (n + 1) * 1e4) / 1e4
-        raise ValueError(f"intervals: level(s) {too_high} need the residual of rank "
+        raise ValueError(f"intervals: {noun_for(len(too_high), 'level')} {too_high} "
+                         f"{word_for(len(too_high), 'needs', 'need')} the residual of rank "
                          f"ceil((n+1)*level) = {rank(n, max(too_high))} of the run's n = {n} "
                          f"validation windows, more than there are -> give levels up to "
                          f"{largest} (n/(n+1)), or calibrate on a run with more validation "

@@ -21,6 +21,7 @@ import pandas as pd
 import torch
 from omegaconf import OmegaConf
 
+from tsbench.counted import counted, noun_for, word_for
 from tsbench.data.datamodule import ForecastData
 from tsbench.data.timefeatures import time_features
 from tsbench.errors import TsbenchError
@@ -151,8 +152,10 @@ def newer_series(run: LoadedRun, data_file: Path) -> Any:
         series = load_series(settings)
     except EmptyColumns as error:  # the loader's fix names a setting this command lacks
         read = [c for c in error.columns if c in run.series.columns]
-        fix = (f"fill column(s) {read} in the file: the run read them" if read else
-               f"leave column(s) {error.columns} out of the file: the run did not read them")
+        fix = (f"fill {noun_for(len(read), 'column')} {read} in the file: the run read "
+               f"{word_for(len(read), 'it', 'them')}" if read else
+               f"leave {noun_for(len(error.columns), 'column')} {error.columns} out of the "
+               f"file: the run did not read {word_for(len(error.columns), 'it', 'them')}")
         problem = str(error).partition(" -> ")[0]
         raise ValueError(f"--data {data_file}: read with the run's dataset settings, "
                          f"{problem} -> {fix}") from None
@@ -201,8 +204,9 @@ def _missing(series: Any, skips: bool, first_row: int = 0, columns: slice = slic
              if hit]
     what = (f"empty cells, or timestamps skipped at its frequency {series.freq}" if skips
             else "empty cells")
-    return (f"missing values ({what}) at {len(rows)} timestamp(s) in column(s) {names}, the "
-            f"first {series.dates[first_row + rows[0]]}")
+    return (f"missing values ({what}) at {counted(len(rows), 'timestamp')} in "
+            f"{noun_for(len(names), 'column')} {names}, the first "
+            f"{series.dates[first_row + rows[0]]}")
 
 
 #: The warnings :func:`_warn_filled` gave in this process (an ensemble's members read one

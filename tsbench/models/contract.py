@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from tsbench.counted import counted
 from tsbench.models.base import ForecastModel
 from tsbench.models.history import HistoryModel
 
@@ -178,7 +179,8 @@ def _check_history(cls: type, accepted: Any, name: str,
         values = np.sin(2 * np.pi * steps / (12 + 5 * channels) + channels) + steps / 100
         origins = np.arange(HISTORY_FIT_ROWS, HISTORY_ROWS - pred_len + 1)
         want = (len(origins), pred_len, n_vars)
-        _history_call(name, f"fit_series on {HISTORY_FIT_ROWS} rows of {n_vars} channel(s)",
+        _history_call(name, f"fit_series on {HISTORY_FIT_ROWS} rows of "
+                      f"{counted(n_vars, 'channel')}",
                       model.fit_series, values[:HISTORY_FIT_ROWS])
         out = _history_call(name, f"forecast_origins from {len(origins)} origins",
                             model.forecast_origins, values, origins, pred_len)
@@ -186,8 +188,8 @@ def _check_history(cls: type, accepted: Any, name: str,
                  f"forecast_origins returns {getattr(out, 'shape', type(out).__name__)} for "
                  f"{len(origins)} origins, not {want} = (origins, pred_len, n_vars)")
         _require(bool(np.isfinite(out).all()), name,
-                 f"forecast_origins forecasts NaN or inf on a smooth series of {n_vars} "
-                 "channel(s)")
+                 "forecast_origins forecasts NaN or inf on a smooth series of "
+                 f"{counted(n_vars, 'channel')}")
         for k in (0, len(origins) // 2, len(origins) - 1):
             origin = int(origins[k])
             moved = values.copy()

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from tsbench.counted import counted
 from tsbench.errors import TsbenchError
 from tsbench.models.base import ForecastModel
 
@@ -52,7 +53,8 @@ class HistoryModel(ForecastModel):
         (statsmodels cannot estimate, e.g., an ARIMA of a series without variance)."""
         train = np.asarray(train, dtype=np.float64)
         if train.ndim != 2 or train.shape[1] != self.n_vars:
-            raise TsbenchError(f"{type(self).__name__} forecasts {self.n_vars} channel(s), "
+            raise TsbenchError(f"{type(self).__name__} forecasts "
+                               f"{counted(self.n_vars, 'channel')}, "
                                f"fit_series got rows of shape {train.shape} -> give it "
                                f"(rows, {self.n_vars}): the channels it forecasts")
         self._fitted, self.n_fitted_params, self._filtered = [], 0, None

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from tsbench.atomic import write_bytes, write_text
+from tsbench.counted import counted, noun_for, word_for
 from tsbench.errors import TsbenchError, closest_all, either
 from tsbench.output_guard import check_output
 from tsbench.report.build import build
@@ -136,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
             if not found.runs:
                 return _error(f"{names}: a tsbench-tune folder's result table {refusal}")
             _warn(f"left out of the {kind} report: the result table of the tsbench-tune "
-                  f"run(s) {names} ({why}) -> tsbench-report {names}")
+                  f"{noun_for(len(tuned), 'run')} {names} ({why}) -> tsbench-report {names}")
             tuned = []
     sections = [markdown(t, args.metric, args.baseline) for t in tuned]
     if not found.runs:  # tuning folders alone: their tables
@@ -146,8 +147,8 @@ def main(argv: list[str] | None = None) -> int:
         return _write(args.output, "\n".join(sections))
     cells = group(found.runs, _warn)
     if not cells:  # every seed's runs disagree with each other
-        return _error(f"none of the {found.n_found} finished run(s) under {where} can be "
-                      "reported (see the warnings above)")
+        return _error(_none_of(found.n_found, where, "can be reported", "cannot be reported")
+                      + " (see the warnings above)")
     if args.baseline and not any(args.baseline in (c.model, c.label) for c in cells):
         models = sorted({c.model for c in cells})
         labels = sorted({c.label for c in cells} - set(models))  # rows these runs make now
@@ -243,22 +244,32 @@ def _empty_reason(found: Collected, where: str, metric: str, split: str = "test"
     if found.without_metric:
         skipped = (f" ({found.n_skipped} of them left out for other reasons, see the "
                    "warnings)") if found.n_skipped else ""
-        why = "; ".join(f"{n} run(s): {reason}{UNSCORED if reason == 'score_test=false' else ''}"
+        why = "; ".join(f"{counted(n, 'run')}: {reason}"
+                        f"{UNSCORED if reason == 'score_test=false' else ''}"
                         for reason, n in found.without_metric.items())
         if NO_ORIGINAL in found.without_metric:
-            return (f"none of the {found.n_found} finished run(s) under {where} has "
-                    f"{split}_{metric}{_cv_key(split, metric)}{skipped}: {why} -> rerun "
-                    "them (tsbench records original-unit scores now), or drop --units "
+            score = f"{split}_{metric}{_cv_key(split, metric)}"
+            return (_none_of(found.n_found, where, f"has {score}", f"has no {score}")
+                    + f"{skipped}: {why} -> rerun {word_for(found.n_found, 'it', 'them')} "
+                    "(tsbench records original-unit scores now), or drop --units "
                     "original")
         if split == "val":
-            return (f"none of the {found.n_found} finished run(s) under {where} has a "
-                    f"validation score (val_{metric}, or a cv=tscv run's "
-                    f"cv_val_{metric}_mean){skipped}: {why} -> report runs that scored a "
+            score = f"validation score (val_{metric}, or a cv=tscv run's cv_val_{metric}_mean)"
+            return (_none_of(found.n_found, where, f"has a {score}", f"has no {score}")
+                    + f"{skipped}: {why} -> report runs that scored a "
                     "validation split, or drop --split val")
-        return (f"none of the {found.n_found} finished run(s) under {where} has test_{metric}"
-                f"{skipped}: {why} -> report runs that scored the test split")
-    return (f"none of the {found.n_found} finished run(s) under {where} can be used "
-            f"(see the warnings above)")
+        return (_none_of(found.n_found, where, f"has test_{metric}", f"has no test_{metric}")
+                + f"{skipped}: {why} -> report runs that scored the test split")
+    return (_none_of(found.n_found, where, "can be used", "cannot be used")
+            + " (see the warnings above)")
+
+
+def _none_of(n_found: int, where: str, has: str, lacks: str) -> str:
+    """``none of the 3 finished runs under <where> <has>``, or for a single run ``the only
+    finished run under <where> <lacks>`` (``none of the 1 run`` reads wrong)."""
+    if n_found == 1:
+        return f"the only finished run under {where} {lacks}"
+    return f"none of the {counted(n_found, 'finished run')} under {where} {has}"
 
 
 def _cv_key(split: str, metric: str) -> str:

@@ -239,8 +239,8 @@ def collect(roots: list[Path], metric_key: str, warn: Warn,
     for run in runs if split == "val" else ():
         run.val_tag = validation.protocol(run)
     if pruned:
-        warn(f"left out {len(pruned)} pruned run(s) (stopped early by their sweep's pruner, "
-             f"short of their epoch budget), e.g. {pruned[0]}")
+        warn(f"left out {counted(len(pruned), 'pruned run')} (stopped early by their "
+             f"sweep's pruner, short of their epoch budget), e.g. {pruned[0]}")
     unfinished = [path for path in unfinished_runs(roots) if not _inside(path, apart)]
     for sweep in sorted({path.parent for path in unfinished}):
         if sweep not in failed_by_sweep:
@@ -248,16 +248,18 @@ def collect(roots: list[Path], metric_key: str, warn: Warn,
     marked = [path for path in unfinished if path in failed_by_sweep[path.parent]]
     for sweep in sorted({path.parent for path in marked}):  # a failed trial: its error
         failed = [path for path in marked if path.parent == sweep]
-        warn(f"left out {len(failed)} job folder(s) without {METRICS} that {sweep / TRIALS_FILE}"
-             f" marks failed, e.g. {failed[0]}: {failed_by_sweep[sweep][failed[0]]}")
+        warn(f"left out {counted(len(failed), 'job folder')} without {METRICS} that "
+             f"{sweep / TRIALS_FILE} marks failed, e.g. {failed[0]}: "
+             f"{failed_by_sweep[sweep][failed[0]]}")
     unfinished = [path for path in unfinished if path not in marked]
     if unfinished:
-        warn(f"left out {len(unfinished)} job folder(s) without {METRICS} (killed, failed or "
-             f"still running), e.g. {unfinished[0]}")
+        warn(f"left out {counted(len(unfinished), 'job folder')} without {METRICS} (killed, "
+             f"failed or still running), e.g. {unfinished[0]}")
     if runs:
         for why in sorted({why for _, why in without}):
             paths = [path for path, reason in without if reason == why]
-            warn(f"left out {len(paths)} run(s) without {metric_key} ({why}), e.g. {paths[0]}"
+            warn(f"left out {counted(len(paths), 'run')} without {metric_key} ({why}), "
+                 f"e.g. {paths[0]}"
                  f"{_chosen_rerun(why, paths)}")
     counts: dict[str, int] = {}
     for _, why in without:

@@ -9,6 +9,7 @@ import json
 from html import escape
 from pathlib import Path
 
+from tsbench.counted import counted
 from tsbench.report import plots
 from tsbench.report.build import BETTER, WORSE, Report, Row
 from tsbench.report.collect import Cell, reads_look_back
@@ -82,9 +83,9 @@ def render_html(report: Report, sources: list[str], n_runs: int) -> str:
         '<link rel="icon" href="data:,">', "<title>tsbench report</title>",
         f"<style>{STYLE}</style></head><body>",
         "<h1>tsbench report</h1>",
-        f'<p class="muted">{split.capitalize()} {escape(metric)} of {n_runs} run(s) in '
-        f"{len(report.rows)} "
-        f"cell(s), read from {escape(', '.join(sources))}. A cell is one configuration "
+        f'<p class="muted">{split.capitalize()} {escape(metric)} of {counted(n_runs, "run")} '
+        f"in {counted(len(report.rows), 'cell')}, read from {escape(', '.join(sources))}. "
+        "A cell is one configuration "
         "over seeds; bold: the lowest mean among the cells of its table whose protocol "
         "matches.</p>",
         "<h2>Results</h2>",

@@ -15,6 +15,7 @@ from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 from yaml import YAMLError
 
+from tsbench.counted import counted, word_for
 from tsbench.hydra_private import basic_sweeper_jobs
 from tsbench.rundir import find_runs, started_jobs, tracker_copy
 from tsbench.search.names import BASIC_SWEEPERS, MULTIRUN_FILE, is_search
@@ -72,5 +73,6 @@ def never_started(roots: list[Path], apart: tuple[Path, ...],
                "those values alone, in a folder of their own (Hydra's basic sweeper, which "
                "ran it, does not resume; tsbench's default one does), and report both folders")
         warn(f"{sweep}: {missing} of the sweep's {len(jobs)} jobs never started (its "
-             f"{MULTIRUN_FILE} plans {len(jobs)}, {len(started)} job folder(s) are "
-             f"there){example}, so the report lacks them (stopped, or still running) -> {fix}")
+             f"{MULTIRUN_FILE} plans {len(jobs)}, {counted(len(started), 'job folder')} "
+             f"{word_for(len(started), 'is', 'are')} there){example}, so the report lacks "
+             f"{word_for(missing, 'it', 'them')} (stopped, or still running) -> {fix}")

@@ -333,7 +333,8 @@ def summary_lines(report: Report) -> list[str]:
     elif report.baseline:
         lines.append(f"Paired tests against {report.baseline}: "
                      f"{test_name(report.metric_words, report.split)}. "
-                     f"Holm-adjusted over the {report.n_tests} test(s) of this report; "
+                     f"Holm-adjusted over the {counted(report.n_tests, 'test')} of this "
+                     "report; "
                      f"better/worse at α = {report.alpha}. df: the test's degrees of freedom, "
                      "2m for the m lowest Fourier frequencies in its variance, at most "
                      "n / (4 pred_len) for n windows: overlapping windows hold few independent "

@@ -106,6 +106,7 @@ class Loop:
         first_job: int,
         refill: bool,
         from_folder: FromFolder,
+        log_starts: bool = False,
         folders: JobFolders,
         warm: report.WarmStart | None = None,
     ) -> None:
@@ -130,6 +131,7 @@ class Loop:
         self.launched_before = {r.number for r in relaunch}  # each gets a folder of its own
         self.job = first_job
         self.slots = Slots(launcher) if refill else None
+        self.log_starts = log_starts  # the launcher's own lines are quieted
         numbers = [t.number for t in trials] + [r.number for r in relaunch]
         numbers += [launch.trial for launch in record.launches()]
         self.number = max(numbers, default=0) + 1
@@ -254,6 +256,9 @@ class Loop:
             self.record.launched(launch)
             self.proposer.mark_seen(point)
             self.running[job] = _Running(launch, point)
+            if self.log_starts:
+                log.info("%s: started, %s", trial_label(number, job),
+                         " ".join(f"{k}={v}" for k, v in launch.point.items()))
         if self.slots is not None:
             for job, lines in zip(jobs, overrides, strict=True):
                 self.slots.start(lines, job)

@@ -21,7 +21,7 @@ from hydra.errors import HydraException
 from skopt.space import Dimension
 
 from tsbench.atomic import write_with
-from tsbench.counted import counted
+from tsbench.counted import counted, noun_for, word_for
 from tsbench.rundir import CONFIG, HYDRA_RECORD, PROTOCOL
 from tsbench.search.composition import Compose
 from tsbench.search.names import FAILED, PRUNED
@@ -149,10 +149,11 @@ def near_misses(trials: Sequence[Trial], maximize: bool) -> str:
         named = ", ".join(f"{t.number} ({t.objective:.6g} at epoch {t.pruned_at_epoch})"
                           for t in group[:5]) + (", ..." if len(group) > 5 else "")
         who = "max_seconds" if clock else "the rule"
-        said.append(f"{len(group)} pruned trial(s) came within {NEAR_MISS:.0%} of the best "
-                    f"full-budget objective {best.objective:.6g} (trial {best.number}) before "
-                    f"{who} stopped them: trials {named}; with more epochs they might have "
-                    f"beaten it -> {fix}")
+        said.append(f"{counted(len(group), 'pruned trial')} came within {NEAR_MISS:.0%} of "
+                    f"the best full-budget objective {best.objective:.6g} (trial "
+                    f"{best.number}) before {who} stopped {word_for(len(group), 'it', 'them')}"
+                    f": {noun_for(len(group), 'trial')} {named}; with more epochs "
+                    f"{word_for(len(group), 'it', 'they')} might have beaten it -> {fix}")
     return "; ".join(said)
 
 
@@ -430,7 +431,8 @@ def trial_line(
     warm_best: Trial | None = None,
 ) -> str:
     """``trial i (Hydra job #j): value=... best=... ended=k/N elapsed=...`` for one ended
-    trial. ``i`` is the trial's number, ``j`` its job's (Hydra's launch line ``#j : ...``:
+    trial. ``i`` is the trial's number, ``j`` its job's (Hydra's launch line ``#j : ...``,
+    on joblib the sweep's ``started`` line:
     :func:`~tsbench.search.trials.trial_label`), ``k`` how many trials of the sweep have
     ended with it (trials end out of order when several run at once). ``best`` is the
     warm-start file's where ``warm_best`` (:func:`better_warm`) beats this sweep's. A

@@ -40,6 +40,7 @@ from hydra.core.override_parser.types import (
 from hydra.errors import HydraException
 from skopt.space import Categorical, Dimension, Integer, Real
 
+from tsbench.counted import noun_for
 from tsbench.errors import ConfigError
 
 Scalar = str | int | float | bool | None
@@ -150,8 +151,9 @@ def dimension_of(override: Override) -> Dimension:
     name = key.lstrip("+")
     sweep = override.value()
     tags = set(getattr(sweep, "tags", set()))
-    if tags - {"log"}:
-        raise ConfigError(key, f"unsupported tag(s) {sorted(tags - {'log'})}", "only 'log'")
+    if unknown := sorted(tags - {"log"}):
+        raise ConfigError(key, f"unsupported {noun_for(len(unknown), 'tag')} {unknown}",
+                          "only 'log'")
     log = "log" in tags
     if isinstance(sweep, IntervalSweep):
         return _interval(key, name, sweep, override.get_value_string(), log)

@@ -77,6 +77,7 @@ from tsbench.atomic import remove_leftovers, write_text
 from tsbench.counted import counted
 from tsbench.errors import ConfigError
 from tsbench.folder_lock import held
+from tsbench.quiet import joblib_launch_lines_quieted
 from tsbench.search import faults, plots, slots
 from tsbench.search.adopt import ADOPTED, finished_trial, record_adopted
 from tsbench.search.checked import tell_checked
@@ -150,16 +151,19 @@ class SkoptSweep(Sweeper):
         assert self.config is not None
         space, constraints = self._checked_space(arguments)
         refill = self._refills()
+        joblib = _joblib(self.config)
         sweep_dir = Path(str(self.config.hydra.sweep.dir))
         os.environ[SWEEP_DIR_ENV] = str(sweep_dir.absolute())  # a stop's line names it
-        with contextlib.ExitStack() as lock:
+        with (contextlib.ExitStack() as lock,
+              joblib_launch_lines_quieted() if joblib else contextlib.nullcontext()):
             if sweep_dir.is_dir():  # before its records are read: another sweep may run there
                 lock.enter_context(_held(sweep_dir))
                 _remove_leftovers(sweep_dir)
-            return self._sweep(space, constraints, refill, sweep_dir, lock)
+            return self._sweep(space, constraints, refill, sweep_dir, lock, log_starts=joblib)
 
     def _sweep(self, space: SearchSpace, constraints: ConstraintSet, refill: bool,
-               sweep_dir: Path, lock: contextlib.ExitStack) -> list[Sequence[JobReturn]]:
+               sweep_dir: Path, lock: contextlib.ExitStack, log_starts: bool
+               ) -> list[Sequence[JobReturn]]:
         assert self.config is not None
         s = self.settings
         s.random_state, self.random_state_from = random_state(sweep_dir, s)
@@ -229,6 +233,7 @@ class SkoptSweep(Sweeper):
             held=held,
             first_job=_next_job(sweep_dir, trials, record),
             refill=refill,
+            log_starts=log_starts,
             from_folder=finished,
             folders=folders,
             warm=WarmStart(Path(s.warm_start), tuple(warm)) if s.warm_start else None,
@@ -421,6 +426,13 @@ def _remove_leftovers(sweep_dir: Path) -> None:
 def _record_dir(config: DictConfig) -> Path:
     """The absolute folder of the sweep's record, for its jobs to write in."""
     return Path(str(config.hydra.sweep.dir)).absolute() / RECORD_DIR
+
+
+def _joblib(config: DictConfig) -> bool:
+    """Whether the sweep launches with Hydra's joblib launcher, whose own launch lines it
+    quiets and stands in for (:func:`tsbench.quiet.joblib_launch_lines_quieted`)."""
+    return str(OmegaConf.select(config, "hydra.launcher._target_", default="")).endswith(
+        "JoblibLauncher")
 
 
 def _in_process(config: DictConfig | None) -> str | None:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from tsbench.atomic import write_with
+from tsbench.counted import noun_for
 from tsbench.errors import ConfigError
 from tsbench.search.names import (
     CLOCK_STOP,
@@ -127,7 +128,8 @@ def _read(
     required = space.names + ["status", "objective"] + (["trial", "job"] if strict else [])
     missing = [n for n in required if n not in columns]
     if missing:
-        raise ConfigError(setting, f"{path} has no column(s) {missing}", "is it a trials.csv?")
+        raise ConfigError(setting, f"{path} has no {noun_for(len(missing), 'column')} "
+                          f"{missing}", "is it a trials.csv?")
     extra = [c for c in columns if c not in RECORD_COLUMNS and c not in space.names]
     if strict and extra:
         raise ConfigError(setting, f"{path} records parameters {extra} not searched now")
@@ -230,6 +232,6 @@ def _unique(trials: list[Trial], attribute: str, column: str, path: Path, settin
 def trial_label(number: int, job: int) -> str:
     """``trial 3 (Hydra job #2)``: a trial's number, from 1 in the order the sweep proposed
     it (trials.csv's ``trial``), and its job's, Hydra's, from 0 in the order it launched
-    (``job``: its launch line ``#2 : ...`` and, by default, its folder ``2/``), told apart
-    wherever a line names both."""
+    (``job``: its launch line ``#2 : ...``, or on joblib the sweep's ``started`` line, and,
+    by default, its folder ``2/``), told apart wherever a line names both."""
     return f"trial {number} (Hydra job #{job})"

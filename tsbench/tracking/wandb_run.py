@@ -18,8 +18,8 @@ from typing import Any
 from omegaconf import OmegaConf
 from pytorch_lightning.loggers import WandbLogger
 
-from tsbench.data.loading import data_name
 from tsbench.errors import ConfigError
+from tsbench.resolvers import data_name
 from tsbench.rundir import ARTIFACTS
 from tsbench.user_paths import user_path
 

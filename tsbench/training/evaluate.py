@@ -7,6 +7,7 @@ from typing import Any
 
 import torch
 
+from tsbench.counted import noun_for
 from tsbench.data.datamodule import ForecastData
 from tsbench.data.timefeatures import seasonal_period
 from tsbench.flat_words import ORIGINAL_UNITS
@@ -127,7 +128,8 @@ def mase_undefined_warning(cases: list[dict[str, Any]]) -> str:
     keys: dict[tuple[str, ...], list[str]] = {}
     for case in cases:
         keys.setdefault(tuple(case["channels"]), []).append(case["where"] + case["key"])
-    where = "; ".join(f"{', '.join(named)} (channel(s) {', '.join(channels)})"
+    where = "; ".join(f"{', '.join(named)} "
+                      f"({noun_for(len(channels), 'channel')} {', '.join(channels)})"
                       for channels, named in keys.items())
     return ("MASE is left out where the seasonal naive forecast is exact on a scored "
             "channel's training rows (constant?), so MASE would divide by 0: "

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from tsbench.counted import word_for
 from tsbench.data.datamodule import ForecastData
 from tsbench.data.loading import Series
 from tsbench.flat_words import ORIGINAL_UNITS, clean_folds_text, flat_case
@@ -159,7 +160,8 @@ def flat_warning(cfg: Any, flat: list[dict[str, Any]], clean: dict[str, int] | N
                 f"dataset.split=ratio dataset.train_frac=..., in place of {split}'s borders")
         fix = (f"{leave_out}, or another split ({frac}) whose training rows hold the "
                "channel's movement")
-    return (f"scaled scores distorted by channel(s) (near-)constant over the "
+    flagged = word_for(len(names), "a channel", "channels")
+    return (f"scaled scores distorted by {flagged} (near-)constant over the "
             f"scaler's training rows, or spread far less there than over the validation "
             f"rows: {cases} -> the standard scaler divides by that small "
             f"spread (a constant channel is left unscaled, in original units): {fix}; or "

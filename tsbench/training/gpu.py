@@ -17,6 +17,7 @@ from typing import Any
 import torch
 from omegaconf import ListConfig
 
+from tsbench.counted import counted
 from tsbench.errors import ConfigError
 
 #: What to write instead of a bad ``trainer.devices``.
@@ -58,7 +59,8 @@ def _check_gpu_index(accelerator: str, index: int) -> None:
         count = torch.cuda.device_count()
         if index >= count:
             raise ConfigError("trainer.devices", f"GPU {index} does not exist: torch finds "
-                              f"{count} GPU(s)", f"use an index from 0 to {count - 1}")
+                              f"{counted(count, 'GPU')}", "use index 0" if count == 1 else
+                              f"use an index from 0 to {count - 1}")
 
 
 def out_of_memory(error: BaseException) -> bool:

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from tsbench.counted import noun_for
 from tsbench.data.datamodule import ForecastData
 from tsbench.models.history import HistoryModel
 
@@ -27,8 +28,9 @@ def fit_history(model: HistoryModel, data: ForecastData) -> dict[str, Any]:
     if model.constant_channels:
         read = data.series.columns[-1:] if data.features == "S" else data.series.columns
         scored = list(read)[data.target_dims]
-        log.warning("%s: channel(s) %s constant over the training rows, forecast as that "
+        log.warning("%s: %s %s constant over the training rows, forecast as that "
                     "constant whatever the later rows do", type(model).__name__,
+                    noun_for(len(model.constant_channels), "channel"),
                     ", ".join(scored[k] for k in model.constant_channels))
     return {"epochs": 0, "best_epoch": 0, "train_seconds": round(time.perf_counter() - began, 3)}
 

@@ -10,8 +10,8 @@ from typing import Any
 from omegaconf import OmegaConf
 from pytorch_lightning.loggers import CSVLogger, Logger, TensorBoardLogger
 
-from tsbench.data.loading import data_name
 from tsbench.errors import ConfigError
+from tsbench.resolvers import data_name
 from tsbench.rundir import ARTIFACTS, LOGS, METRICS, TENSORBOARD
 from tsbench.search.job_folder import WRITTEN_BY
 from tsbench.tracking.mlflow_run import MlflowRunLogger

@@ -17,13 +17,15 @@ from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.accelerators import CUDAAccelerator, MPSAccelerator
 
 from tsbench.config_values import check_interpolations, flag, number, whole
+from tsbench.counted import counted, word_for
 from tsbench.data.datamodule import ForecastData
-from tsbench.data.loading import Series, check_features, data_name, load_series
+from tsbench.data.loading import Series, check_features, load_series
 from tsbench.data.splits import Borders, benchmark_borders, n_windows
 from tsbench.errors import ConfigError
 from tsbench.models.build import check_model_settings, model_class
 from tsbench.models.layers.kernels import fast_kernels
 from tsbench.models.recursive import strategy_step
+from tsbench.resolvers import data_name
 from tsbench.rundir import FORECAST_PLOT, write_config, write_metrics, write_protocol
 from tsbench.search.job_folder import written_by
 from tsbench.search.names import REFIT_IN_SEARCH
@@ -323,9 +325,10 @@ def _warn_few_val_windows(cfg: DictConfig, borders: Borders) -> None:
         rests = ("early stopping, the best epoch and a search's objective" if
                  model_class(cfg.model).trainable else "its validation scores and a search's "
                  "objective")
-        log.warning("the validation split holds %d window(s) of seq_len %s + pred_len %s: "
-                    "%s rest on them -> a shorter pred_len, or cv=tscv (validation blocks of "
-                    "the training rows)", count, cfg.seq_len, cfg.pred_len, rests)
+        log.warning("the validation split holds %s of seq_len %s + pred_len %s: "
+                    "%s rest on %s -> a shorter pred_len, or cv=tscv (validation blocks of "
+                    "the training rows)", counted(count, "window"), cfg.seq_len, cfg.pred_len,
+                    rests, word_for(count, "it", "them"))
 
 
 def _refit(cfg: DictConfig, series: Series, borders: Borders, run_dir: Path, logger: Any

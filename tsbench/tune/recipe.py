@@ -463,11 +463,11 @@ def retrain(t: Tuning, lr: dict[str, float]) -> dict[str, Any]:
                 refit_time = refit_reserve(t, configs, runs, config, int(seed))
                 left = t.budget_left()
                 if left < config["seconds"] + refit_time:
-                    log.info("(f) %d run(s) retrained: the next (about %s) and (g)'s refits "
+                    log.info("(f) %s retrained: the next (about %s) and (g)'s refits "
                              "(about %s) need more than the %s of the budget left; (g) runs "
                              "its refits whatever is left",
-                             len(runs), clock(config["seconds"]), clock(refit_time),
-                             clock(left))
+                             counted(len(runs), "run"), clock(config["seconds"]),
+                             clock(refit_time), clock(left))
                     return {"runs": runs, "configs": configs}
                 log.info("(f) configuration %d/%d, seed %s (%s left): %s", rank, len(configs),
                          seed, clock(left), as_overrides(config["params"]))
