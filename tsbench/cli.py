@@ -55,7 +55,6 @@ from tsbench.sweep_watch import (
     end_children,
     exit_with_sweep,
     has_children,
-    leave_ctrl_c_to_the_sweep,
     mark_sweep_process,
 )
 from tsbench.tracking.mlflow_store import check_store, chosen_uri
@@ -104,7 +103,6 @@ def main(cfg: DictConfig) -> float:
     multirun = HydraConfig.get().mode == RunMode.MULTIRUN
     if multirun:  # before the heavy imports, seconds in a new worker that a Ctrl-C broke off
         exit_with_sweep()  # in a launcher's worker: no orphan trial when the sweep is killed
-        leave_ctrl_c_to_the_sweep()
     from tsbench.training.run import run  # heavy imports after Hydra parsed the command line
 
     quiet_dependencies()  # again: a launcher's worker process has its own filters and loggers

@@ -30,8 +30,6 @@ log = logging.getLogger(__name__)
 #: The environment variable naming the process that runs the sweep (workers inherit it).
 SWEEP_PID = "TSBENCH_SWEEP_PID"
 _watching: list[int] = []  # the pid watched by this process, once
-#: Set in a watched worker by a Ctrl-C, which the terminal sent the sweep's process too.
-_interrupted = threading.Event()
 #: Whether this system shows processes in /proc (else ``ps`` is asked).
 _PROC = Path("/proc/self/stat").is_file()
 
@@ -200,17 +198,6 @@ def exit_with_sweep(interval: float = 1.0) -> bool:
     return exit_with(int(sweep), "the sweep's process", interval)
 
 
-def leave_ctrl_c_to_the_sweep() -> None:
-    """In a watched worker: a Ctrl-C, sent by the terminal to the whole process group, is
-    the sweep's process's to act on (it ends the sweep, and this process with it): noted
-    here rather than raised as a KeyboardInterrupt mid-trial, whose traceback would follow
-    the sweep's stop line, and the watch then ends this process without an error line."""
-    sweep = os.environ.get(SWEEP_PID, "")
-    if sweep.isdigit() and _watching == [int(sweep)] and (
-            threading.current_thread() is threading.main_thread()):
-        signal.signal(signal.SIGINT, lambda _signum, _frame: _interrupted.set())
-
-
 def exit_with(pid: int, who: str, interval: float = 1.0) -> bool:
     """Start a daemon thread that ends this process (exit code 3) within ``interval``
     seconds of the death of ``pid``, an ancestor (``who`` names it in the log); whether
@@ -224,8 +211,7 @@ def exit_with(pid: int, who: str, interval: float = 1.0) -> bool:
     def watch() -> None:
         while _descends_from(pid) is not False:
             time.sleep(interval)
-        if not _interrupted.is_set():  # killed, not stopped by the user's Ctrl-C
-            log.error("%s (pid %s) died: this process stops with it", who, pid)
+        log.error("%s (pid %s) died: this process stops with it", who, pid)
         os._exit(3)
 
     threading.Thread(target=watch, name="tsbench-watch", daemon=True).start()

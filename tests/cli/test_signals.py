@@ -97,12 +97,12 @@ def test_a_search_with_worker_processes_stops_at_once_naming_its_folder(tmp_path
 def test_a_ctrl_c_to_a_search_with_worker_processes_ends_in_its_stop_line(
         tmp_path: Path, under_way: str) -> None:
     """A terminal's Ctrl-C sends SIGINT to the whole process group, the joblib workers
-    too: the sweep's process acts on it, so a worker's trial is not broken off by a
-    KeyboardInterrupt (tracebacks after the stop line; in a new worker's first seconds,
-    importing torch as Hydra started its first job, it left the worker hung for minutes),
-    and a worker ends with the sweep at once, without an error line saying that the
-    sweep's process died. Stopped as the jobs start (Hydra wrote their .hydra/ folders)
-    and while they train (tsbench wrote their config.yaml)."""
+    too, whose KeyboardInterrupt breaks their trials off: the sweep's process kills them
+    before its stop line (tsbench.sweep_watch.end_children), so no traceback follows it,
+    no worker is left hung (one broken off in its first seconds, importing torch as Hydra
+    started its first job, waited minutes for its next task), and none outlives the sweep
+    to say that the sweep's process died. Stopped as the jobs start (Hydra wrote their
+    .hydra/ folders) and while they train (tsbench wrote their config.yaml)."""
     sweep = tmp_path / "sweep"
     command = _two_workers_search(sweep)
     with subprocess.Popen(command, env={**os.environ, "OMP_NUM_THREADS": "1"},

@@ -1,7 +1,9 @@
-"""A joblib multirun killed with SIGKILL: its workers' trials stop with it (no orphans)."""
+"""A sweep killed with SIGKILL: its workers' trials stop with it (no orphans), and its resume
+runs them again."""
 
 from __future__ import annotations
 
+import csv
 import os
 import signal
 import subprocess
@@ -13,6 +15,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, TINY
+from tests.preloaded import run_module
+from tests.training.slow_model import SLOW_DLINEAR, SLOW_ENV, SLOW_STEP
 from tsbench import sweep_watch
 from tsbench.sweep_watch import SWEEP_PID
 
@@ -34,15 +38,25 @@ def workers_of(sweep_pid: int) -> list[int]:
     return found
 
 
+@pytest.mark.heavy(seconds=40)
 @pytest.mark.parametrize("launcher", [["hydra/launcher=joblib", "hydra.launcher.n_jobs=2"],
                                       ["hydra/launcher=submitit_local"]])
-def test_the_trials_of_a_killed_sweep_stop_with_it(tmp_path: Path, launcher: list[str]) -> None:
+def test_a_killed_searchs_trials_stop_with_it_and_its_resume_runs_them(
+        tmp_path: Path, launcher: list[str]) -> None:
+    """The sweep's process alone killed (SIGKILL, as the out-of-memory killer sends it)
+    while both trials train in worker processes: the workers end within about a second
+    (each watches the sweep's process), no trial trains on to its metrics.json, and the
+    same command with ``hydra.sweeper.resume=true`` runs both again, to exactly
+    ``n_trials``. The trials train a DLinear that sleeps in each step
+    (tests/training/slow_model.py), seconds from their end when the kill lands; the
+    resume, without the sleep, trains them at DLinear's speed."""
     sweep = tmp_path / "sweep"
-    args = [a for a in TINY if not a.startswith("trainer")] + [
-        "trainer=cpu", "trainer.max_epochs=100000", "trainer.patience=100000",
-        "trainer.progress_bar=false", *launcher, "seed=1,2", f"hydra.sweep.dir={sweep}"]
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "tsbench", "-m", *args], cwd=ROOT, env=env,
+    args = ["-m", "hydra/sweeper=skopt", "hydra.sweeper.n_trials=2",
+            "hydra.sweeper.n_initial_points=2", "hydra.sweeper.n_jobs=2",
+            "optim.lr=choice(0.001,0.002)", *launcher, *TINY, *SLOW_DLINEAR,
+            f"hydra.sweep.dir={sweep}"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", **SLOW_ENV}
+    proc = subprocess.Popen([sys.executable, "-m", "tsbench", *args], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     workers: list[int] = []
@@ -50,21 +64,32 @@ def test_the_trials_of_a_killed_sweep_stop_with_it(tmp_path: Path, launcher: lis
         deadline = time.monotonic() + 300
         while not all((sweep / job / "config.yaml").is_file() for job in ("0", "1")):
             assert proc.poll() is None and time.monotonic() < deadline, "no trial started"
-            time.sleep(0.2)
+            time.sleep(0.05)
         workers = workers_of(proc.pid)
         assert len(workers) >= 2  # both trials train in worker processes
         proc.send_signal(signal.SIGKILL)  # the sweep's process alone, as the OOM killer would
         proc.wait()
-        deadline = time.monotonic() + 30
-        while workers_of(proc.pid) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert workers_of(proc.pid) == []
+        killed = time.monotonic()
+        while workers_of(proc.pid) and time.monotonic() < killed + 30:
+            time.sleep(0.05)
+        assert workers_of(proc.pid) == [] and time.monotonic() - killed < 3
     finally:
         for pid in [proc.pid, *workers]:
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+    assert not list(sweep.glob("*/metrics.json"))  # neither trial trained on to its end
+    env.pop(SLOW_STEP)
+    resumed = run_module("tsbench", [*args, "hydra.sweeper.resume=true"], env, cwd=ROOT,
+                         timeout=240)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    with open(sweep / "trials.csv", newline="") as table:
+        rows = list(csv.DictReader(table))
+    assert [(r["status"], r["error"]) for r in rows] == [
+        ("ok", "relaunched: job 0 died with the sweep"),
+        ("ok", "relaunched: job 1 died with the sweep")]
+    assert sorted(p.parent.name for p in sweep.glob("*/metrics.json")) == ["2", "3"]
 
 
 def test_without_proc_the_watch_reads_parents_from_ps(monkeypatch: pytest.MonkeyPatch) -> None:

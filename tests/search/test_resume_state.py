@@ -22,6 +22,7 @@ import pytest
 
 from tests.conftest import ROOT
 from tests.search.conftest import APP, BASE, multirun, read_rows
+from tsbench.search import faults
 from tsbench.search import sweep as sweep_module
 from tsbench.search.optimizer import make_optimizer
 from tsbench.search.record import Record
@@ -151,6 +152,29 @@ def test_a_batch_whose_sweep_died_between_its_end_entries_is_told_together_again
     whole, resumed = batch_whole, read_rows(tmp_path / "cut")
     assert len(whole) == 8 and points(resumed) == points(whole)
     assert json.loads(job.read_text())["ended"] == logged["ended"]
+
+
+def test_a_ctrl_c_while_the_optimizer_learns_keeps_the_trials_log_line(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A trial's row in trials.csv and its line in the sweep's log come together, before
+    the optimizer is told the trial (a surrogate's fit, seconds in a long sweep): a Ctrl-C
+    during the tell left the row without its line. Python raises a Ctrl-C as a
+    KeyboardInterrupt where the main thread is: here, in the first tell of an ended
+    trial (the sweep's start tells the warm-start trials, none here)."""
+    tell = faults.Teller.tell
+
+    def interrupted(teller: faults.Teller, trials: list) -> None:
+        tell(teller, trials)
+        if trials:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(faults.Teller, "tell", interrupted)
+    caplog.set_level(logging.INFO, logger="tsbench.search.loop")
+    with pytest.raises(KeyboardInterrupt):
+        multirun(tmp_path / "sweep", *SPACE, "hydra.sweeper.n_trials=3")
+    assert [r["trial"] for r in read_rows(tmp_path / "sweep")] == ["1"]
+    assert "trial 1 (Hydra job #0): value=" in caplog.text
 
 
 def file_states(folder: Path) -> dict[str, tuple[bytes, int]]:

@@ -290,22 +290,25 @@ class Loop:
         return sorted(ended, key=lambda t: order.get(t.job, t.job))
 
     def _ended(self, new: list[Trial]) -> None:
-        """Record, tell and log ended trials (a whole batch is told at once)."""
+        """Record, log and tell ended trials (a whole batch is told at once). A trial's
+        line follows its row at once: the tell (a surrogate's fit, seconds in a long sweep)
+        may stop the sweep (log_objective), or a Ctrl-C may land in it, and the row would
+        be in trials.csv without its line in the sweep's log."""
         self.trials = sorted([*self.trials, *new], key=lambda t: (t.number, t.job))
         for t in new:
             self.proposer.mark_seen(t.point)
-        self._write_record()  # before the tell, which may stop the sweep (log_objective)
+        self._write_record()
+        best = self._best()
+        before = len(self.trials) - len(new)
+        for i, t in enumerate(new, start=1):
+            log.info(report.trial_line(t, before + i, self.s.n_trials, best,
+                                       self.plotter.elapsed(), self._better_warm()))
         self.teller.tell(new)
         told = time.time()  # one end time for the trials told together (Record.ended)
         for t in new:
             self.record.ended(self.running.pop(t.job).launch, t.status, told)
         if self.slots is None:
             self.plotter.maybe_draw(self.trials)
-        best = self._best()
-        before = len(self.trials) - len(new)
-        for i, t in enumerate(new, start=1):
-            log.info(report.trial_line(t, before + i, self.s.n_trials, best,
-                                       self.plotter.elapsed(), self._better_warm()))
         self._check_failures()
 
     def _trial(self, job: int, result: JobReturn | None, error: BaseException | None) -> Trial:
