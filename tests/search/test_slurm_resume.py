@@ -1,7 +1,8 @@
 """A resume waits while a trial of the dead sweep still runs as a SLURM job of its own
 (submitit_slurm trials train on without their sweep), then records it from its folder or
-launches it again; no SLURM here, so a fake ``squeue`` first on PATH answers from a file
-the test writes, and logs every call."""
+launches it again; so too for a trial whose job was still pending (it noted nothing: its
+id is read from submitit's folders). No SLURM here, so a fake ``squeue`` first on PATH
+answers from a file the test writes, and logs every call."""
 
 from __future__ import annotations
 
@@ -14,12 +15,13 @@ import time
 from pathlib import Path
 
 import pytest
+from hydra import compose, initialize_config_dir
 
 from tests.search.conftest import APP, BASE, multirun, read_rows
 from tsbench.search.adopt import ADOPTED
 from tsbench.search.job_folder import WRITTEN_BY
 from tsbench.search.record import Record
-from tsbench.search.slurm_jobs import still_running, wait_while_running
+from tsbench.search.slurm_jobs import still_running, submitted_jobs, wait_while_running
 
 ARGS = ["x=interval(-1.0, 1.0)", "hydra.sweeper.n_trials=2",
         "hydra.sweeper.n_initial_points=1"]
@@ -30,12 +32,19 @@ ARRAY_TASKS = ["+hydra.job.env_set.SLURM_JOB_ID='90${hydra.job.num}'",
                "+hydra.job.env_set.SLURM_ARRAY_JOB_ID=80",
                "+hydra.job.env_set.SLURM_ARRAY_TASK_ID='${hydra.job.num}'"]
 RELAUNCHED = [("1", "1", "relaunched: job 0 died with the sweep"), ("2", "2", "")]
+#: A resume that launches nothing once trial 1 is recorded (no sbatch here to launch with).
+ONE_TRIAL = ["x=interval(-1.0, 1.0)", "hydra.sweeper.n_trials=1",
+             "hydra.sweeper.n_initial_points=1", "hydra.sweeper.resume=true"]
+SUBMITIT_SLURM = "hydra/launcher=submitit_slurm"
+#: The one squeue call a poll makes: all of this user's jobs, each array task on a line.
+LISTING = f"--noheader --format=%i %t --array --states=all --user={os.getuid()}"
 
 FAKE_SQUEUE = f"""#!{sys.executable}
 # SLURM's squeue for the tests: logs its arguments, then prints the "<id> <state>" lines
-# of $FAKE_SQUEUE_JOBS that --jobs= asks for; a list naming an id the file lacks is
-# refused as SLURM refuses an ended job's id. Answers separated by "---" lines are given one
-# a call (the last one stays); an answer "DOWN" is a controller that does not answer.
+# of $FAKE_SQUEUE_JOBS: all of them (the user's jobs), or those --jobs= asks for, a list
+# naming an id the file lacks refused as SLURM refuses an ended job's id. Answers separated
+# by "---" lines are given one a call (the last one stays); an answer "DOWN" is a
+# controller that does not answer.
 import os, sys
 with open(os.environ["FAKE_SQUEUE_LOG"], "a") as log:
     log.write(" ".join(sys.argv[1:]) + "\\n")
@@ -46,7 +55,8 @@ if later:
 if answer.strip() == "DOWN":
     sys.exit("squeue: error: Unable to contact slurm controller (connect failure)")
 listed = dict(line.split() for line in answer.splitlines())
-asked = next(a for a in sys.argv if a.startswith("--jobs=")).split("=", 1)[1].split(",")
+asked = next((a for a in sys.argv if a.startswith("--jobs=")), "=" + ",".join(listed))
+asked = [job for job in asked.split("=", 1)[1].split(",") if job]
 if any(job not in listed for job in asked):
     sys.exit("slurm_load_jobs error: Invalid job id specified")
 print("\\n".join(f"{{job}} {{listed[job]}}" for job in asked))
@@ -116,11 +126,11 @@ def test_a_resume_waits_for_a_trial_still_on_slurm_then_records_it(
     assert resume.returncode == 0, output
     assert [(r["trial"], r["job"], r["error"]) for r in read_rows(sweep_dir)] == [
         ("1", "0", ADOPTED), ("2", "1", "")]
-    assert set(calls_of(calls)) == {"--noheader --format=%i %t --jobs=700"}
+    assert set(calls_of(calls)) == {LISTING}
     assert ("waiting for the SLURM jobs of the dead sweep's trials that still run: trial 1 "
             "(Hydra job #0) as SLURM job 700;") in output
     assert output.count("waiting for the SLURM jobs") == 1  # one line, not one per poll
-    assert "SLURM jobs 700 have ended" in output
+    assert "SLURM job 700 has ended" in output
 
 
 @pytest.mark.parametrize("listed", ["", "80_0 CD\n"])  # forgotten by SLURM, or just ended
@@ -135,7 +145,7 @@ def test_a_trial_whose_slurm_job_ended_without_metrics_is_launched_again_once(
     jobs.write_text(listed)
     multirun(sweep_dir, *ARGS, *ARRAY_TASKS, "hydra.sweeper.resume=true")
     assert [(r["trial"], r["job"], r["error"]) for r in read_rows(sweep_dir)] == RELAUNCHED
-    assert calls_of(calls) == ["--noheader --format=%i %t --jobs=80_0"]
+    assert calls_of(calls) == [LISTING]
 
 
 @pytest.mark.parametrize("sweep_in_slurm", [False, True])
@@ -180,15 +190,16 @@ def test_a_resume_that_cannot_ask_slurm_warns_once_and_launches_again(
            "is launched again" in warnings[0]
 
 
-def test_squeue_is_asked_per_job_where_it_refuses_a_list_with_an_ended_one(
+def test_one_squeue_call_answers_for_hundreds_of_ended_jobs(
         squeue: tuple[Path, Path]) -> None:
-    """An ended job's id makes some SLURM versions refuse the whole list: each id is then
-    asked alone, and only the one still listed, not ended, runs."""
+    """An ended sweep leaves hundreds of submitted jobs that SLURM no longer knows: one
+    call for all of them (asking ``--jobs=`` for each where SLURM refused the list cost
+    one call per id, every poll); only those listed and not ended run, with their states."""
     jobs, calls = squeue
-    jobs.write_text("701 R\n702 CD\n703 PD\n")
-    assert still_running(["700", "701", "702", "703"]) == {"701", "703"}
-    assert [c.rsplit("=", 1)[1] for c in calls_of(calls)] == [
-        "700,701,702,703", "700", "701", "702", "703"]
+    jobs.write_text("701 R\n702 CD\n703 PD\n80_3 PD\n999 R\n")  # 999: another sweep's
+    ids = ["700", "701", "702", "703", "80_3", *map(str, range(1000, 1300))]
+    assert still_running(ids) == {"701": "R", "703": "PD", "80_3": "PD"}
+    assert calls_of(calls) == [LISTING]
 
 
 def test_slurm_poll_seconds_must_be_positive(sweep_dir: Path,
@@ -212,6 +223,128 @@ def test_a_wait_outlasts_two_failed_squeue_calls_in_a_row_not_three(
         wait_while_running({"700": "trial 1 (Hydra job #0)"}, 0.01)
     said = [r.getMessage() for r in caplog.records]
     assert len(calls_of(calls)) == 1 + failures + waited_out
-    assert any("SLURM jobs 700 have ended" in line for line in said) == waited_out
+    assert any("SLURM job 700 has ended" in line for line in said) == waited_out
     assert sum("is launched again, twice side by side" in line for line in said) == (
         not waited_out)
+
+
+def submitted(folder: Path, *ids: str) -> None:
+    """``folder`` holding, for each of ``ids``, the files submitit leaves for a job it
+    submitted (empty: nothing reads them)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for job in ids:
+        for name in ("submitted.pkl", "0_log.out", "0_result.pkl"):
+            (folder / f"{job}_{name}").touch()
+        (folder / f"{job.split('_')[0]}_submission.sh").touch()
+
+
+def never_started(sweep_dir: Path, aside: Path) -> None:
+    """Job 0 as a trial whose SLURM job was still pending when the sweep died: no folder,
+    no note (moved to ``aside``, to be put back as the job starts)."""
+    aside.mkdir()
+    (sweep_dir / "0").rename(aside / "0")
+    (sweep_dir / "record" / "folders" / "0.json").rename(aside / "0.json")
+
+
+@pytest.mark.parametrize("pattern", ["${hydra.sweep.dir}/.submitit/%j",  # Hydra's default
+                                     "${hydra.sweep.dir}/slurm/%A/%a", "/logs [1]"])
+def test_submitted_jobs_are_read_from_the_composed_submitit_folder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pattern: str) -> None:
+    """The ids of hydra/launcher=submitit_slurm's jobs, composed by Hydra (no SLURM needed),
+    from the names of its ``<id>_submitted.pkl`` files: one folder per job, per array task
+    (``%A``/``%a``), or one folder for all; glob's own characters in a path are no
+    pattern; the sweep's own job is left out."""
+    sweep_dir = tmp_path / "sweep [1]"
+    with initialize_config_dir(config_dir=str(APP.parent / "conf"), version_base="1.3"):
+        config = compose("config", return_hydra_config=True, overrides=[
+            SUBMITIT_SLURM, f"hydra.sweep.dir='{sweep_dir}'",
+            f"hydra.launcher.submitit_folder='{pattern.replace('/logs', str(tmp_path))}'"])
+    folder = str(config.hydra.launcher.submitit_folder)
+    assert submitted_jobs(folder) == set()  # no folder yet
+    for job in ("123_0", "123_1", "124", "555"):
+        array, _, task = job.partition("_")
+        submitted(Path(folder.replace("%j", job).replace("%A", array).replace("%a", task)),
+                  job)
+    (tmp_path / "logs 1").mkdir()  # matched by "logs [1]" as a glob pattern
+    submitted(tmp_path / "logs 1", "777")
+    monkeypatch.setenv("SLURM_JOB_ID", "555")  # the resume runs in job 555
+    # under %A/%a, a job of no array has no folder the pattern names (submitit refuses it)
+    expected = {"123_0", "123_1", "124"} if "%a" not in pattern else {"123_0", "123_1"}
+    assert submitted_jobs(folder) == expected
+
+
+def test_a_resume_waits_for_a_job_still_pending_that_no_trial_noted(
+        sweep_dir: Path, squeue: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch,
+        tmp_path: Path) -> None:
+    """submitit_slurm: a trial whose job was pending when the sweep died noted nothing;
+    its id, read from submitit's folder, is waited for while squeue lists it, and the trial
+    it then ran is recorded from its folder (before: launched again at once, beside it)."""
+    jobs, calls = squeue
+    died_in_job_0(sweep_dir, monkeypatch)
+    never_started(sweep_dir, tmp_path / "aside")
+    submitted(sweep_dir / ".submitit" / "123_0", "123_0")
+    submitted(sweep_dir / ".submitit" / "99", "99")  # an earlier job, ended
+    jobs.write_text("123_0 PD\n99 CD\n")
+    logging_on = [o for o in BASE if o != "hydra/hydra_logging=none"]  # its lines on stdout
+    command = [sys.executable, str(APP), "-m", *logging_on, SUBMITIT_SLURM, *ONE_TRIAL,
+               "hydra.sweeper.slurm_poll_seconds=0.1", f"hydra.sweep.dir={sweep_dir}"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True) as resume:
+        deadline = time.monotonic() + 60
+        while len(calls_of(calls)) < 3:  # asked three times: it waits
+            assert resume.poll() is None, "the resume did not wait:\n" + resume.stdout.read()
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert [la.job for la in Record(sweep_dir / "record").launches()] == [0]
+        assert not (sweep_dir / "0").exists()
+        (tmp_path / "aside" / "0").rename(sweep_dir / "0")  # the job starts, notes, ends
+        Record(sweep_dir / "record").started_in(0, "0", "123_0")
+        finished_in_job_0(sweep_dir)
+        jobs.write_text("123_0 CD\n99 CD\n")
+        output, _ = resume.communicate(timeout=120)
+    assert resume.returncode == 0, output
+    assert [(r["trial"], r["job"], r["error"]) for r in read_rows(sweep_dir)] == [
+        ("1", "0", ADOPTED)]
+    assert set(calls_of(calls)) == {LISTING}
+    assert ("waiting for the SLURM jobs of the dead sweep's trials that still run: SLURM "
+            "job 123_0 (pending, not started);") in output
+    assert "SLURM job 123_0 has ended" in output
+
+
+@pytest.mark.parametrize("launcher", ["basic", "submitit_slurm"])
+def test_no_squeue_call_without_submitit_slurm_or_its_folders(
+        sweep_dir: Path, squeue: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch,
+        launcher: str) -> None:
+    """Another launcher's sweep does not read submitit's folders (left there by an earlier
+    sweep), and submitit_slurm's without any asks squeue nothing either."""
+    jobs, calls = squeue
+    died_in_job_0(sweep_dir, monkeypatch)
+    jobs.write_text("123_0 PD\n---\n")  # listed once (a wait asked for it ends, and fails)
+    if launcher == "basic":
+        submitted(sweep_dir / ".submitit" / "123_0", "123_0")
+        multirun(sweep_dir, *ARGS, "hydra.sweeper.resume=true",
+                 "hydra.sweeper.slurm_poll_seconds=0.1")
+        assert [(r["trial"], r["job"], r["error"]) for r in read_rows(sweep_dir)] == (
+            RELAUNCHED)
+    else:
+        finished_in_job_0(sweep_dir)
+        multirun(sweep_dir, SUBMITIT_SLURM, *ONE_TRIAL)
+        assert [(r["trial"], r["job"], r["error"]) for r in read_rows(sweep_dir)] == [
+            ("1", "0", ADOPTED)]
+    assert calls_of(calls) == []
+
+
+def test_hundreds_of_ended_submitted_jobs_cost_one_squeue_call(
+        sweep_dir: Path, squeue: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A resume of a long submitit_slurm sweep, its 300 submitted jobs ended (SLURM has
+    forgotten all but one): one squeue call, no wait."""
+    jobs, calls = squeue
+    died_in_job_0(sweep_dir, monkeypatch)
+    finished_in_job_0(sweep_dir)
+    for job in range(1000, 1300):
+        submitted(sweep_dir / ".submitit" / str(job), str(job))
+    jobs.write_text("1299 CD\n")
+    multirun(sweep_dir, SUBMITIT_SLURM, *ONE_TRIAL)
+    assert [(r["trial"], r["job"], r["error"]) for r in read_rows(sweep_dir)] == [
+        ("1", "0", ADOPTED)]
+    assert calls_of(calls) == [LISTING]

@@ -25,9 +25,10 @@ Resume contract (``hydra.sweeper.resume=true``, same ``hydra.sweep.dir``):
   the dead job's directory is left as it is, its launch is marked ``lost`` in the launch
   log and the relaunched trial's row says ``relaunched: job <n> died with the sweep`` (a
   trial a resume had launched again, below, keeps its earlier row until then);
-- a trial still running as a SLURM job of its own (noted as it started) is waited for
-  until SLURM no longer lists its job (:mod:`tsbench.search.slurm_jobs`), then treated as
-  below;
+- a trial still running as a SLURM job of its own (noted as it started), or whose job was
+  still pending (never started, so noted by none: under submitit_slurm, every job the sweep
+  submitted, named by submitit's folders), is waited for until SLURM no longer lists its
+  job (:mod:`tsbench.search.slurm_jobs`), then treated as below;
 - but such a trial that finished as the sweep died, its result not yet back (its job
   folder holds the ``metrics.json`` of its point written by its own job, which a run
   broken off by a signal or killed never writes), is recorded from that folder (its row
@@ -108,7 +109,7 @@ from tsbench.search.record import RECORD_DIR, Launch, Record
 from tsbench.search.report import WarmStart, absolute_paths, program, python_path
 from tsbench.search.seed_refusal import refuse_seed
 from tsbench.search.settings import SweepSettings, check_initial_points, check_settings
-from tsbench.search.slurm_jobs import wait_while_running
+from tsbench.search.slurm_jobs import submitted_jobs, wait_while_running
 from tsbench.search.space import Scalar, SearchSpace, parse_space
 from tsbench.search.subdir_check import check_subdir
 from tsbench.search.timing import TimedTask
@@ -123,6 +124,9 @@ from tsbench.search.validate import (
 from tsbench.search.warm_check import check_warm_start
 
 log = logging.getLogger(__name__)
+
+#: The ``_target_`` of hydra/launcher=submitit_slurm (hydra-submitit-launcher).
+SUBMITIT_SLURM = "hydra_plugins.hydra_submitit_launcher.submitit_launcher.SlurmLauncher"
 
 
 class SkoptSweep(Sweeper):
@@ -178,8 +182,11 @@ class SkoptSweep(Sweeper):
             return finished_trial(launch, point, sweep_dir, folders.subdir(launch.job), space,
                                   record, s.pruner.on, note)
 
-        if s.resume:  # a trial still training on SLURM is neither finished nor lost yet
-            wait_while_running(on_slurm(record, trials), s.slurm_poll_seconds)
+        if s.resume:  # a trial still training or pending on SLURM is neither finished nor lost
+            folder = _submitit_folder(self.config)
+            submitted = dict.fromkeys(submitted_jobs(folder) if folder else ())
+            wait_while_running({**submitted, **on_slurm(record, trials)},
+                               s.slurm_poll_seconds)
         relaunch, superseded, adopted = (
             lost_trials(record, trials, space, constraints, finished) if s.resume
             else ([], set(), []))
@@ -433,6 +440,16 @@ def _joblib(config: DictConfig) -> bool:
     quiets and stands in for (:func:`tsbench.quiet.joblib_launch_lines_quieted`)."""
     return str(OmegaConf.select(config, "hydra.launcher._target_", default="")).endswith(
         "JoblibLauncher")
+
+
+def _submitit_folder(config: DictConfig) -> str | None:
+    """``hydra.launcher.submitit_folder``, resolved, where the launcher is submitit_slurm
+    (its trials are SLURM jobs that outlive the sweep, pending ones too); else None."""
+    launcher = str(OmegaConf.select(config, "hydra.launcher._target_", default=""))
+    if launcher != SUBMITIT_SLURM:
+        return None
+    folder = OmegaConf.select(config, "hydra.launcher.submitit_folder", default=None)
+    return None if folder is None else str(folder)
 
 
 def _in_process(config: DictConfig | None) -> str | None:
