@@ -41,7 +41,7 @@ def test_the_forecast_plot_names_the_file_and_shows_dates(
     assert figure.get_suptitle().startswith("dlinear on shop_sales.csv: seq_len=24")
     axes = figure.get_axes()
     assert axes[-1].get_xlabel() == "date"
-    for ax in axes:  # "test window k: forecast from <its first target's date>"
+    for ax in axes:  # "test window k: origin <its last look-back date>, forecast <first> to <last>"
         window = int(ax.get_title().split(":")[0].removeprefix("test window "))
         first = ROWS - TEST_ROWS + window  # the window's first target row
         lines = ax.lines[:3]
@@ -49,7 +49,8 @@ def test_the_forecast_plot_names_the_file_and_shows_dates(
         lookback, truth, forecast = (pd.DatetimeIndex(line.get_xdata()) for line in lines)
         assert list(lookback) == list(dates[first - SEQ_LEN:first])
         assert list(truth) == list(forecast) == list(dates[first:first + PRED_LEN])
-        assert ax.get_title().endswith(f"forecast from {dates[first]}")
+        assert ax.get_title().endswith(f": origin {dates[first - 1]}, forecast {dates[first]} "
+                                       f"to {dates[first + PRED_LEN - 1]}")
 
 
 def test_each_loss_plot_of_a_cross_validation_names_its_fold_or_the_refit(

@@ -33,7 +33,8 @@ def plot_forecasts(
         ax.plot(horizon, p[:, channel_index], color="tab:orange", lw=1.2, label="forecast")
         ax.axvline(horizon[0], color="0.7", lw=0.8, ls="--")
         ax.xaxis.set_major_formatter(ConciseDateFormatter(ax.xaxis.get_major_locator()))
-        ax.set_title(f"{split} window {start}: forecast from {horizon[0]}", fontsize=9)
+        ax.set_title(f"{split} window {start}: origin {lookback[-1]}, forecast {horizon[0]} "
+                     f"to {horizon[-1]}", fontsize=9)  # origin: as tsbench-forecast's CSV
         ax.set_ylabel(f"{channel} (original units)")
     axes[-1, 0].set_xlabel("date")
     axes[0, 0].legend(loc="upper left", fontsize=8, ncol=3)
