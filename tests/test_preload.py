@@ -97,14 +97,18 @@ def test_a_callers_own_server_is_its_fork_and_its_commands_stop_with_it(tmp_path
     caller.start()
     deadline = time.monotonic() + 60
     while not said.is_file():
-        assert caller.is_alive() and time.monotonic() < deadline, (
-            tmp_path / "caller.log").read_text()
+        assert caller.is_alive() and time.monotonic() < deadline, "the command never started"
         time.sleep(0.02)
     stage, grandparent, caller_pid, marked = said.read_text().split()
-    assert marked == "True" and grandparent == caller_pid
-    os.kill(int(caller_pid), signal.SIGKILL)
-    caller.join(30)
-    deadline = time.monotonic() + 30
-    while _running(int(stage)):
-        assert time.monotonic() < deadline, "the command outlived its caller"
-        time.sleep(0.1)
+    try:
+        assert marked == "True" and grandparent == caller_pid
+        os.kill(int(caller_pid), signal.SIGKILL)
+        caller.join(30)
+        deadline = time.monotonic() + 30
+        while _running(int(stage)):
+            assert time.monotonic() < deadline, "the command outlived its caller"
+            time.sleep(0.1)
+    finally:  # the test's own cleanup, where it failed
+        for pid in (caller_pid, stage):
+            if _running(int(pid)):
+                os.kill(int(pid), signal.SIGKILL)
