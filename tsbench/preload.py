@@ -112,11 +112,16 @@ def serve_from_here() -> None:
     starts threads of its own or computes with torch: a fork is then as safe as the
     server's own forks (an ancestor's watch thread, :func:`tsbench.sweep_watch.exit_with`,
     only sleeps and reads /proc). The server ends once this process and the processes it
-    forked for it have ended; on Windows (no fork server) nothing is done."""
+    forked for it have ended. Nothing is done on Windows (no fork server), nor where the
+    server authenticates its clients (newer Pythons hand it a key as it starts; 3.10 to
+    3.13.0 do not): there the server starts as a fresh interpreter, as before."""
     if _context is None:
         return
     from multiprocessing import connection, forkserver, util  # POSIX only, as forking is
 
+    server = forkserver._forkserver  # type: ignore[attr-defined]
+    if hasattr(server, "_forkserver_authkey"):
+        return
     for module in PRELOAD:
         importlib.import_module(module)
     with socket.socket(socket.AF_UNIX) as listener:
@@ -136,7 +141,6 @@ def serve_from_here() -> None:
                 os._exit(0)
         os.close(alive_r)
     # what ForkServer.ensure_running records of the server it starts: it now finds this one
-    server = forkserver._forkserver  # type: ignore[attr-defined]
     server._forkserver_address, server._forkserver_alive_fd = address, alive_w
     server._forkserver_pid = pid
 
