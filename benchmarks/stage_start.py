@@ -5,8 +5,9 @@ each stage command saves.
     python benchmarks/stage_start.py [--repeats 3]
 
 The command trains DLinear for one epoch on a 600-row synthetic series, so nearly all of
-its time is starting up. The server's own start (importing torch and Lightning once per
-``tsbench-tune`` run) is printed apart.
+its time is starting up. The server's own start (importing torch and Lightning, which
+this script has not: ``tsbench-tune`` has, and forks its server from itself) is printed
+apart.
 """
 
 from __future__ import annotations
@@ -57,7 +58,8 @@ def main() -> None:
     print(f"subprocess (python -m tsbench): median {statistics.median(sub):.2f} s over {repeats}")
     print(f"forked from the preloaded server: median {statistics.median(fork):.2f} s over "
           f"{repeats}")
-    print(f"first forked run, starting the server: {server:.2f} s (once per tsbench-tune run)")
+    print(f"first forked run, starting the server: {server:.2f} s (once per process that had "
+          "not imported torch: tsbench-tune forks its server from itself)")
     print(f"saved per stage command: {statistics.median(sub) - statistics.median(fork):.2f} s")
 
 

@@ -10,15 +10,19 @@ its own argv, environment, working directory, exit code and output, in the calle
 process group (a signal to the group reaches it as it reaches a subprocess). Unlike a
 subprocess, it is not the caller's child but the fork server's: it watches the caller and
 exits when the caller dies (a ``kill -9`` of ``tsbench-tune`` alone stops its stage too).
+A caller that imported those modules itself (``tsbench-tune`` does) forks its server from
+itself (:func:`serve_from_here`) instead of starting one that imports them again.
 """
 
 from __future__ import annotations
 
 import atexit
+import importlib
 import multiprocessing
 import os
 import runpy
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -98,6 +102,47 @@ def _start_server() -> None:
         multiprocessing.forkserver.ensure_running()
     finally:
         signal.signal(signal.SIGINT, before)
+
+
+def serve_from_here() -> None:
+    """Start this process's fork server as a fork of this process, which then imports
+    :data:`PRELOAD` (a no-op where it did): the server of a command that imported them
+    itself starts without a fresh interpreter importing torch and Lightning again (about 5 s
+    of CPU, which the first stage waited for). Call it first thing, before this process
+    starts threads of its own or computes with torch: a fork is then as safe as the
+    server's own forks (an ancestor's watch thread, :func:`tsbench.sweep_watch.exit_with`,
+    only sleeps and reads /proc). The server ends once this process and the processes it
+    forked for it have ended. Nothing is done on Windows (no fork server), nor where the
+    server authenticates its clients (newer Pythons hand it a key as it starts; 3.10 to
+    3.13.0 do not): there the server starts as a fresh interpreter, as before."""
+    if _context is None:
+        return
+    from multiprocessing import connection, forkserver, util  # POSIX only, as forking is
+
+    server = forkserver._forkserver  # type: ignore[attr-defined]
+    if hasattr(server, "_forkserver_authkey"):
+        return
+    for module in PRELOAD:
+        importlib.import_module(module)
+    with socket.socket(socket.AF_UNIX) as listener:
+        address = connection.arbitrary_address("AF_UNIX")  # type: ignore[attr-defined]
+        listener.bind(address)
+        if not util.is_abstract_socket_namespace(address):  # type: ignore[attr-defined]
+            os.chmod(address, 0o600)
+        listener.listen()
+        alive_r, alive_w = os.pipe()  # the server ends at EOF: every holder of alive_w gone
+        pid = os.fork()
+        if pid == 0:  # the server, serving until then; never back into the caller's code
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # as _start_server's
+            os.close(alive_w)
+            try:
+                forkserver.main(listener.fileno(), alive_r, [])  # type: ignore[attr-defined]
+            finally:
+                os._exit(0)
+        os.close(alive_r)
+    # what ForkServer.ensure_running records of the server it starts: it now finds this one
+    server._forkserver_address, server._forkserver_alive_fd = address, alive_w
+    server._forkserver_pid = pid
 
 
 def _subprocess(module: str, args: Sequence[str], stdout: Path, stderr: Path,

@@ -30,6 +30,10 @@ log = logging.getLogger(__name__)
 #: The environment variable naming the process that runs the sweep (workers inherit it).
 SWEEP_PID = "TSBENCH_SWEEP_PID"
 _watching: list[int] = []  # the pid watched by this process, once
+if hasattr(os, "register_at_fork"):  # POSIX: a fork has none of its parent's threads, its
+    # watch included, so it watches anew (a stage forked by tsbench.preload.serve_from_here's
+    # server, which a watched tsbench-tune forked)
+    os.register_at_fork(after_in_child=_watching.clear)
 #: Whether this system shows processes in /proc (else ``ps`` is asked).
 _PROC = Path("/proc/self/stat").is_file()
 

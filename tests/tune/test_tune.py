@@ -1137,6 +1137,14 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
+def command_line(pid: int) -> str | None:
+    """``pid``'s command line (None once it is gone)."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
+    except OSError:
+        return None
+
+
 def running(pids: list[int]) -> list[int]:
     """Those of ``pids`` still running (not gone, not a zombie)."""
     alive = []
@@ -1620,7 +1628,8 @@ def test_sigint_to_tsbench_tune_alone_ends_its_stage_with_it(tmp_path: Path) -> 
     """``kill -INT <pid>``, as the busy-folder message names it: the stage under way, which
     the signal did not reach, ran on for minutes past the interrupted line, its time not
     counted. tsbench-tune now ends at once, and the stage with it (its watch); a resume
-    counts the time to the stop."""
+    counts the time to the stop. Its fork server is a fork of itself, not a fresh
+    interpreter importing torch and Lightning a second time."""
     data, out = tmp_path / "series.csv", tmp_path / "out"
     series(N_ROWS).to_csv(data, index=False)
     long_baseline = ["recipe.max_epochs=2000", "recipe.patience=2000"]  # ~40 s of stage (a)
@@ -1636,6 +1645,7 @@ def test_sigint_to_tsbench_tune_alone_ends_its_stage_with_it(tmp_path: Path) -> 
                 seen = time.monotonic()
             time.sleep(0.05)
         seen = seen or time.monotonic()
+        own, *below = [command_line(pid) for pid in [proc.pid, *descendants(proc.pid)]]
         stopped = time.monotonic()
         os.kill(proc.pid, signal.SIGINT)
         _, err = proc.communicate(timeout=60)
@@ -1645,6 +1655,10 @@ def test_sigint_to_tsbench_tune_alone_ends_its_stage_with_it(tmp_path: Path) -> 
     assert TuneState.open(out, first["settings"]).spent_before >= first["spent_seconds"] + (
         stopped - seen)
     assert ended < 15, ended  # its few seconds' grace, not the stage's ~40 s
+    # its fork server, and the stage forked from it, are forks of tsbench-tune (which had
+    # imported torch and Lightning): no fresh interpreter imported them again
+    fresh = [c for c in below if c not in (own, None) and "resource_tracker" not in c]
+    assert fresh == [] and own in below, (own, below)
     while True:  # the stage and the fork server end with it
         try:
             os.killpg(proc.pid, 0)

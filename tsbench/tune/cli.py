@@ -25,6 +25,7 @@ from pathlib import Path
 from omegaconf import OmegaConf
 
 from tsbench.errors import TsbenchError, closest
+from tsbench.preload import serve_from_here
 from tsbench.quiet import quiet_dependencies
 from tsbench.search.report import absolute_paths
 from tsbench.settings_check import refuse_a_file
@@ -219,6 +220,7 @@ def stopped_by_sigterm(out: Path) -> Iterator[None]:
 
 
 def entry() -> None:
+    serve_from_here()  # first: no thread of this process's own yet, no torch computed
     quiet_dependencies()
     # Ctrl-C and kill -INT stop it even where it was started with SIGINT ignored (a
     # background job of a script, a test runner's worker), which Python then keeps ignoring
