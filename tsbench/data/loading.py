@@ -745,10 +745,14 @@ def _fill(data: pd.DataFrame, fillna: Any, dates: pd.DatetimeIndex, source: str
         column, row = data.columns[cols[0]], int(rows[0])
         if fillna:  # only leading values are left
             first = int(data[column].notna().to_numpy().argmax())
+            others = ",".join(str(c) for c in data.columns if c != column)
+            leave_out = f"leave it out with dataset.columns=[{others}], or " if (
+                column != target) else ""  # a late column: dropping rows loses every other's
             raise DataError(
                 f"{source}: column '{column}' starts with {counted(first, 'missing value')} "
-                f"(until {dates[first - 1]}) that ffill cannot fill -> drop "
-                f"{word_for(first, 'that row', 'those rows')}"
+                f"(until {dates[first - 1]}) that ffill cannot fill -> {leave_out}drop "
+                f"{word_for(first, 'that row', 'those rows')} (keep the rows from "
+                f"{dates[first]} on)"
             )
         other = f", or leave column '{column}' out with dataset.columns=[...]" if (
             column != target) else ""
