@@ -547,29 +547,36 @@ def test_the_cells_ffill_filled_are_marked(tmp_path: Path) -> None:
     assert load_series(cfg).filled is None
 
 
-DAYLIGHT_SAVING_HINT = (
-    " (if these are local times, that hour was repeated or skipped at a daylight-saving "
-    "change: write each time with its UTC offset, e.g. 2024-10-27 02:00:00+02:00, and tsbench "
-    "reads them as instants in UTC)")
+def daylight_saving_fix(change: str, other: str) -> str:
+    """The fix said for local times repeating or skipping an hour: their UTC offsets first,
+    ``other`` for times that are not local."""
+    return (f"if these are local times (the clock {change} that hour at a daylight-saving "
+            "change), write each time with its UTC offset, e.g. 2024-10-27 02:00:00+02:00, "
+            f"which tsbench reads as an instant in UTC; else {other}")
 
 
 @pytest.mark.parametrize("start, said", [
-    ("2024-10-26 22:00", "1 duplicate timestamp (first 2024-10-27 02:00:00 at rows 2 and 3)"),
+    ("2024-10-26 22:00", "1 duplicate timestamp (first 2024-10-27 02:00:00 at rows 2 and 3) -> "
+     + daylight_saving_fix("repeated", "keep one row per timestamp (e.g. aggregate "
+                                       "duplicates)")),
     ("2024-03-30 22:00", "1 step of its frequency h is missing (the first gap follows row "
-                         "2, 2024-03-31 01:00:00"),
+     "2, 2024-03-31 01:00:00, whose next row is 2024-03-31 03:00:00) -> " + daylight_saving_fix(
+         "skipped", "add that row, or set dataset.fillna=ffill to forward-fill it on a "
+                    "regular h index")),
 ])
 def test_local_times_without_offsets_at_a_daylight_saving_change_say_so(
         start: str, said: str, tmp_path: Path) -> None:
     """Berlin's hourly local times written without offsets repeat 02:00 in October and skip
-    it in March; a gap or duplicate elsewhere, or in the day in October, or of a daily
-    series, gets no such hint."""
+    it in March: their offsets are the fix (not aggregating two hours into one), said first;
+    a gap or duplicate elsewhere, or in the day in October, or of a daily series, gets no
+    such fix."""
     local = pd.date_range(start, periods=10, freq="h", tz="UTC").tz_convert("Europe/Berlin")
     path = tmp_path / "data.csv"
     pd.DataFrame({"date": local.tz_localize(None), "OT": range(10)}).to_csv(path, index=False)
     cfg = csv_config(path)
     with pytest.raises(TsbenchError) as caught:
         load_series(cfg)
-    assert said in str(caught.value) and str(caught.value).endswith(DAYLIGHT_SAVING_HINT)
+    assert str(caught.value) == f"{path}: {said}"
     winter = pd.date_range("2024-01-10", periods=10, freq="h").delete(4)
     pd.DataFrame({"date": winter, "OT": range(9)}).to_csv(path, index=False)
     with pytest.raises(TsbenchError) as caught:
