@@ -92,6 +92,12 @@ CASES = {
         "{path}: column 'b' starts with 2 missing values (until 2020-01-01 01:00:00) that "
         "ffill cannot fill -> leave it out with dataset.columns=[a,OT], or drop those rows "
         "(keep the rows from 2020-01-01 02:00:00 on)"),
+    "late_column_of_many_ffill": ("date," + ",".join(f"c{j}" for j in range(9)) + ",OT\n" + "".join(
+        f"{t},{'' if i < 1 else i}" + f",{i}" * 9 + "\n" for i, t in enumerate(HOURS)),
+        {"fillna": "ffill"},
+        "{path}: column 'c0' starts with 1 missing value (until 2020-01-01 00:00:00) that "
+        "ffill cannot fill -> leave it out with dataset.columns=[...] naming the 9 others, or "
+        "drop that row (keep the rows from 2020-01-01 01:00:00 on)"),
     "leading_nan_target_ffill": ("date,a,OT\n" + _rows(blank=(0, "OT")), {"fillna": "ffill"},
                                  "{path}: column 'OT' starts with 1 missing value (until "
                                  "2020-01-01 00:00:00) that ffill cannot fill -> drop that "

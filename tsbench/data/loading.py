@@ -729,6 +729,11 @@ def _check_finite(data: pd.DataFrame, source: str) -> None:
         )
 
 
+#: The most other columns a fix that leaves one column out names (a wide file's would not
+#: fit a line).
+NAMED_COLUMNS = 8
+
+
 def _fill(data: pd.DataFrame, fillna: Any, dates: pd.DatetimeIndex, source: str
           ) -> pd.DataFrame:
     empty = [str(c) for c in data.columns if data[c].isna().all()]
@@ -747,8 +752,10 @@ def _fill(data: pd.DataFrame, fillna: Any, dates: pd.DatetimeIndex, source: str
         column, row = data.columns[cols[0]], int(rows[0])
         if fillna:  # only leading values are left
             first = int(data[column].notna().to_numpy().argmax())
-            others = ",".join(str(c) for c in data.columns if c != column)
-            leave_out = f"leave it out with dataset.columns=[{others}], or " if (
+            others = [str(c) for c in data.columns if c != column]
+            kept = f"dataset.columns=[{','.join(others)}]" if len(others) <= NAMED_COLUMNS \
+                else f"dataset.columns=[...] naming the {len(others)} others"
+            leave_out = f"leave it out with {kept}, or " if (
                 column != target) else ""  # a late column: dropping rows loses every other's
             raise DataError(
                 f"{source}: column '{column}' starts with {counted(first, 'missing value')} "
