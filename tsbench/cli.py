@@ -141,8 +141,11 @@ def main(cfg: DictConfig) -> float:
 def end_progress_bar(cfg: DictConfig) -> None:
     """End the progress bar's line on stdout: a line said after it (``tsbench: error: ...``
     on stderr, the same terminal or log) would otherwise start in the middle of it, where
-    a reader or ``grep '^tsbench'`` misses it."""
-    if cfg.trainer.get("progress_bar"):
+    a reader or ``grep '^tsbench'`` misses it. Only where a bar's line is open: a run
+    refused before training drew none, and its stdout stays empty."""
+    from tsbench.training.module import LossProgressBar  # imported with the run already
+
+    if cfg.trainer.get("progress_bar") and LossProgressBar.line_open:
         print(flush=True)
 
 

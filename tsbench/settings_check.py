@@ -222,11 +222,32 @@ def check_settings(overrides: list[str], config_name: str = "config",
             found = _default_choice(single, missing, config_name)
             default = None if found is None else (missing.split(".")[0], found)
         near = near_setting(single, missing, config_name)
-        error = unknown_option(exc, searchpath_given(parsed)) or unknown_setting(
-            exc, choices, program, default, near)
+        error = unknown_option(exc, searchpath_given(parsed)) or run_setting_elsewhere(
+            missing, config_name, program) or unknown_setting(exc, choices, program,
+                                                              default, near)
         if error is not None:
             raise error from None
         return None
+
+
+def run_setting_elsewhere(missing: str | None, config_name: str, program: str
+                          ) -> TsbenchError | None:
+    """The one-line error for a setting of a ``tsbench`` run (``seq_len``,
+    ``trainer.num_threads``, ``model=dlinear``) given to another program (``program``, whose
+    config ``config_name`` lacks it): the setting is spelt right, only not read there; the
+    fix names the settings ``program`` does read. None for any other setting."""
+    if missing is None or config_name == "config":
+        return None
+    with initialize_config_module("tsbench.conf", version_base="1.3"):
+        run = compose("config")  # tsbench's defaults (Hydra's settings left out)
+        own = [str(key) for key in compose(config_name) if key != "dataset"]
+    absent = object()
+    if OmegaConf.select(run, missing, default=absent,
+                        throw_on_resolution_failure=False) is absent:
+        return None
+    return TsbenchError(f"{missing}: a setting of a tsbench run, not of {program} -> leave "
+                        f"it out ({program} reads dataset=<name>, dataset.<field>, "
+                        f"{', '.join(own)}; see {program} --help)")
 
 
 #: Where a setting added with ``+`` is read: a model's own hyperparameters (its constructor

@@ -89,8 +89,14 @@ def test_bad_setting_is_one_clear_error_and_no_folder(
 
 
 @pytest.mark.parametrize(("args", "said"), [
-    (["dataset=etth1", "seq_len=96"], "seq_len: no such setting -> check its spelling "
-     "(tsbench-analyze --cfg job shows every setting)"),  # a tsbench setting, not analyze's
+    # a tsbench run's setting, spelt right, is not called misspelt: it is not analyze's
+    *[(["dataset=etth1", arg], f"{arg.split('=')[0]}: a setting of a tsbench run, not of "
+       "tsbench-analyze -> leave it out (tsbench-analyze reads dataset=<name>, "
+       "dataset.<field>, pred_len, features, max_lookback, n_periods, min_strength, "
+       "min_prominence, acf_lags; see tsbench-analyze --help)")
+      for arg in ("seq_len=96", "trainer.num_threads=1", "model=dlinear")],
+    (["dataset=etth1", "pred_ln=96"], "pred_ln: no such setting -> did you mean pred_len? "
+     "Else check its spelling (tsbench-analyze --cfg job shows every setting)"),
     (["dataset=ettx"], "dataset: no option 'ettx' -> use one of csv, electricity, etth1, etth2, "
      "ettm1, ettm2, exchange, ili, synthetic, traffic, weather, or for a dataset of your own, "
      "its folder of dataset/ettx.yaml on the search path: 'hydra.searchpath=[file://conf]'"),

@@ -121,3 +121,13 @@ def test_a_diverged_trial_is_a_failed_trial_of_the_sweep(
     assert bad["error"].startswith(f"optim.lr: the run diverged{said}"), bad["error"]
     assert not (sweep / bad["job_dir"] / "metrics.json").exists()
     assert good["status"] == "ok" and (sweep / good["job_dir"] / "metrics.json").is_file()
+
+
+def test_a_run_refused_before_its_bar_is_drawn_prints_nothing_on_stdout(tmp_path: Path
+                                                                       ) -> None:
+    """With the bar on, a run refused before training (a column the data lacks) says its
+    error on stderr alone: no bar's line was drawn, so none is ended with a blank line."""
+    args = [*TINY, "trainer.progress_bar=true", "dataset.target=nope"]
+    proc = run_tsbench(args, tmp_path / "run", check=False)
+    assert proc.returncode == 2 and "tsbench: error: dataset.target:" in proc.stderr
+    assert proc.stdout == ""

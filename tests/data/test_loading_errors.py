@@ -78,11 +78,30 @@ CASES = {
                            "it out with dataset.columns=[...]"),
     "leading_nan_ffill": ("date,a,OT\n" + _rows(blank=(0, "a")), {"fillna": "ffill"},
                           "{path}: column 'a' starts with 1 missing value (until 2020-01-01 "
-                          "00:00:00) that ffill cannot fill -> drop that row"),
+                          "00:00:00) that ffill cannot fill -> leave it out with "
+                          "dataset.columns=[OT], or drop that row (keep the rows from "
+                          "2020-01-01 01:00:00 on)"),
     "two_leading_nan_ffill": ("date,a,OT\n" + _rows(blank=(0, "a")).replace(
         "01:00:00,1,", "01:00:00,,"), {"fillna": "ffill"},
         "{path}: column 'a' starts with 2 missing values (until 2020-01-01 01:00:00) that "
-        "ffill cannot fill -> drop those rows"),
+        "ffill cannot fill -> leave it out with dataset.columns=[OT], or drop those rows "
+        "(keep the rows from 2020-01-01 02:00:00 on)"),
+    # a column starting late among others: leaving it out, naming the others, keeps their rows
+    "late_column_ffill": ("date,a,b,OT\n" + "".join(
+        f"{t},{i},{'' if i < 2 else i},{i}\n" for i, t in enumerate(HOURS)), {"fillna": "ffill"},
+        "{path}: column 'b' starts with 2 missing values (until 2020-01-01 01:00:00) that "
+        "ffill cannot fill -> leave it out with dataset.columns=[a,OT], or drop those rows "
+        "(keep the rows from 2020-01-01 02:00:00 on)"),
+    "late_column_of_many_ffill": ("date," + ",".join(f"c{j}" for j in range(9)) + ",OT\n" + "".join(
+        f"{t},{'' if i < 1 else i}" + f",{i}" * 9 + "\n" for i, t in enumerate(HOURS)),
+        {"fillna": "ffill"},
+        "{path}: column 'c0' starts with 1 missing value (until 2020-01-01 00:00:00) that "
+        "ffill cannot fill -> leave it out with dataset.columns=[...] naming the 9 others, or "
+        "drop that row (keep the rows from 2020-01-01 01:00:00 on)"),
+    "leading_nan_target_ffill": ("date,a,OT\n" + _rows(blank=(0, "OT")), {"fillna": "ffill"},
+                                 "{path}: column 'OT' starts with 1 missing value (until "
+                                 "2020-01-01 00:00:00) that ffill cannot fill -> drop that "
+                                 "row (keep the rows from 2020-01-01 01:00:00 on)"),
     "missing_covariate": ("date,a,OT\n" + _rows(blank=(2, "a")), {},
                           "{path}: 1 missing value (first in column 'a' at row 2, 2020-01-01 "
                           "02:00:00) -> fill it in the file, or set dataset.fillna=ffill to "
@@ -534,29 +553,36 @@ def test_the_cells_ffill_filled_are_marked(tmp_path: Path) -> None:
     assert load_series(cfg).filled is None
 
 
-DAYLIGHT_SAVING_HINT = (
-    " (if these are local times, that hour was repeated or skipped at a daylight-saving "
-    "change: write each time with its UTC offset, e.g. 2024-10-27 02:00:00+02:00, and tsbench "
-    "reads them as instants in UTC)")
+def daylight_saving_fix(change: str, other: str) -> str:
+    """The fix said for local times repeating or skipping an hour: their UTC offsets first,
+    ``other`` for times that are not local."""
+    return (f"if these are local times (the clock {change} that hour at a daylight-saving "
+            "change), write each time with its UTC offset, e.g. 2024-10-27 02:00:00+02:00, "
+            f"which tsbench reads as an instant in UTC; else {other}")
 
 
 @pytest.mark.parametrize("start, said", [
-    ("2024-10-26 22:00", "1 duplicate timestamp (first 2024-10-27 02:00:00 at rows 2 and 3)"),
+    ("2024-10-26 22:00", "1 duplicate timestamp (first 2024-10-27 02:00:00 at rows 2 and 3) -> "
+     + daylight_saving_fix("repeated", "keep one row per timestamp (e.g. aggregate "
+                                       "duplicates)")),
     ("2024-03-30 22:00", "1 step of its frequency h is missing (the first gap follows row "
-                         "2, 2024-03-31 01:00:00"),
+     "2, 2024-03-31 01:00:00, whose next row is 2024-03-31 03:00:00) -> " + daylight_saving_fix(
+         "skipped", "add that row, or set dataset.fillna=ffill to forward-fill it on a "
+                    "regular h index")),
 ])
 def test_local_times_without_offsets_at_a_daylight_saving_change_say_so(
         start: str, said: str, tmp_path: Path) -> None:
     """Berlin's hourly local times written without offsets repeat 02:00 in October and skip
-    it in March; a gap or duplicate elsewhere, or in the day in October, or of a daily
-    series, gets no such hint."""
+    it in March: their offsets are the fix (not aggregating two hours into one), said first;
+    a gap or duplicate elsewhere, or in the day in October, or of a daily series, gets no
+    such fix."""
     local = pd.date_range(start, periods=10, freq="h", tz="UTC").tz_convert("Europe/Berlin")
     path = tmp_path / "data.csv"
     pd.DataFrame({"date": local.tz_localize(None), "OT": range(10)}).to_csv(path, index=False)
     cfg = csv_config(path)
     with pytest.raises(TsbenchError) as caught:
         load_series(cfg)
-    assert said in str(caught.value) and str(caught.value).endswith(DAYLIGHT_SAVING_HINT)
+    assert str(caught.value) == f"{path}: {said}"
     winter = pd.date_range("2024-01-10", periods=10, freq="h").delete(4)
     pd.DataFrame({"date": winter, "OT": range(9)}).to_csv(path, index=False)
     with pytest.raises(TsbenchError) as caught:

@@ -313,11 +313,11 @@ def test_a_resumed_sweep_proposes_what_the_uninterrupted_one_did(
 def test_a_resume_that_launches_nothing_says_how_to_go_on(
         sweep_dir: Path, caplog: pytest.LogCaptureFixture) -> None:
     multirun(sweep_dir, *SPACE, "hydra.sweeper.n_trials=2", "hydra.sweeper.n_initial_points=2")
-    with caplog.at_level("WARNING", logger="tsbench.search.sweep"):
+    with caplog.at_level("INFO", logger="tsbench.search.sweep"):
         multirun(sweep_dir, *SPACE, "hydra.sweeper.n_trials=2",
                  "hydra.sweeper.n_initial_points=2", "hydra.sweeper.resume=true")
-    assert ("resume: the 2 recorded trials reach n_trials=2, so no trial is launched -> raise "
-            "hydra.sweeper.n_trials to go on") in caplog.text
+    assert ("resume: the sweep is complete (2 of 2 trials ended), so none is launched -> to "
+            "run more trials, raise hydra.sweeper.n_trials") in caplog.text
     assert len(read_rows(sweep_dir)) == 2
 
 

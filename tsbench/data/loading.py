@@ -325,10 +325,10 @@ def _to_series(frame: pd.DataFrame, cfg: Any, source: str) -> Series:
             raise DataError(
                 f"{source}: {counted(skipped, 'step')} of its frequency {line.freq} "
                 f"{word_for(skipped, 'is', 'are')} missing (the first gap follows row {after}, "
-                f"{dates[after]}, whose next row is {dates[after + 1]}) -> add "
-                f"{word_for(skipped, 'that row', 'those rows')}, or set dataset.fillna=ffill to "
-                f"forward-fill {word_for(skipped, 'it', 'them')} on a regular {line.freq} index"
-                + _daylight_saving(line.missing, dates)
+                f"{dates[after]}, whose next row is {dates[after + 1]}) -> " + _daylight_saving(
+                    f"add {word_for(skipped, 'that row', 'those rows')}, or set "
+                    f"dataset.fillna=ffill to forward-fill {word_for(skipped, 'it', 'them')} "
+                    f"on a regular {line.freq} index", "skipped", line.missing, dates)
             )
         data = data.set_axis(dates).reindex(line.index).reset_index(drop=True)
         dates = line.index
@@ -408,22 +408,25 @@ def _daily_or_coarser(offset: BaseOffset) -> bool:
 DAYLIGHT_SAVING_HOURS = (23, 0, 1, 2, 3)
 
 
-def _daylight_saving(stamps: pd.DatetimeIndex, dates: pd.DatetimeIndex) -> str:
-    """A hint where the duplicated or missing ``stamps`` of the series ``dates`` look like
-    local time's repeated or skipped hour at a daylight-saving change: naive times within
-    one hour, at night, in a month such changes fall in, of a series with times of day (a
-    duplicate day at 18:00 or of a daily series is no clock change)."""
+def _daylight_saving(fix: str, change: str, stamps: pd.DatetimeIndex,
+                     dates: pd.DatetimeIndex) -> str:
+    """``fix`` for the duplicated or missing ``stamps`` of the series ``dates``; where they
+    look like local time's hour ``change`` (repeated, skipped) at a daylight-saving change,
+    the UTC offsets first, as the fix (aggregating two hours, or adding one, would not be),
+    and ``fix`` for times that are not local. Such stamps: naive times within one hour, at
+    night, in a month such changes fall in, of a series with times of day (a duplicate day
+    at 18:00 or of a daily series is no clock change)."""
     if stamps.tz is not None or not len(stamps):
-        return ""
+        return fix
     clock_change = (stamps.max() - stamps.min() < pd.Timedelta(hours=1)
                     and stamps[0].month in (3, 4, 9, 10, 11)
                     and stamps[0].hour in DAYLIGHT_SAVING_HOURS
                     and not (dates == dates.normalize()).all())
     if not clock_change:
-        return ""
-    return (" (if these are local times, that hour was repeated or skipped at a daylight-"
-            "saving change: write each time with its UTC offset, e.g. 2024-10-27 "
-            "02:00:00+02:00, and tsbench reads them as instants in UTC)")
+        return fix
+    return (f"if these are local times (the clock {change} that hour at a daylight-saving "
+            "change), write each time with its UTC offset, e.g. 2024-10-27 02:00:00+02:00, "
+            f"which tsbench reads as an instant in UTC; else {fix}")
 
 
 def _measured(cfg: Any, target: str) -> set[str]:
@@ -443,10 +446,9 @@ def _check_order(dates: pd.DatetimeIndex, source: str, frame: pd.DataFrame, date
         said = (f"{source}: {counted(duplicated.size, 'duplicate timestamp')} (first {stamp} "
                 f"at {rows})")
         _refuse_if_long(said, frame, dates, date_col, target, measured)
-        raise DataError(
-            f"{said} -> keep one row per timestamp (e.g. aggregate duplicates)"
-            + _daylight_saving(dates[duplicated], dates)
-        )
+        raise DataError(f"{said} -> " + _daylight_saving(
+            "keep one row per timestamp (e.g. aggregate duplicates)", "repeated",
+            dates[duplicated], dates))
     steps = np.diff(dates.asi8)
     backwards = np.flatnonzero(steps < 0)
     if backwards.size:
@@ -727,6 +729,11 @@ def _check_finite(data: pd.DataFrame, source: str) -> None:
         )
 
 
+#: The most other columns a fix that leaves one column out names (a wide file's would not
+#: fit a line).
+NAMED_COLUMNS = 8
+
+
 def _fill(data: pd.DataFrame, fillna: Any, dates: pd.DatetimeIndex, source: str
           ) -> pd.DataFrame:
     empty = [str(c) for c in data.columns if data[c].isna().all()]
@@ -745,10 +752,16 @@ def _fill(data: pd.DataFrame, fillna: Any, dates: pd.DatetimeIndex, source: str
         column, row = data.columns[cols[0]], int(rows[0])
         if fillna:  # only leading values are left
             first = int(data[column].notna().to_numpy().argmax())
+            others = [str(c) for c in data.columns if c != column]
+            kept = f"dataset.columns=[{','.join(others)}]" if len(others) <= NAMED_COLUMNS \
+                else f"dataset.columns=[...] naming the {len(others)} others"
+            leave_out = f"leave it out with {kept}, or " if (
+                column != target) else ""  # a late column: dropping rows loses every other's
             raise DataError(
                 f"{source}: column '{column}' starts with {counted(first, 'missing value')} "
-                f"(until {dates[first - 1]}) that ffill cannot fill -> drop "
-                f"{word_for(first, 'that row', 'those rows')}"
+                f"(until {dates[first - 1]}) that ffill cannot fill -> {leave_out}drop "
+                f"{word_for(first, 'that row', 'those rows')} (keep the rows from "
+                f"{dates[first]} on)"
             )
         other = f", or leave column '{column}' out with dataset.columns=[...]" if (
             column != target) else ""

@@ -169,7 +169,8 @@ class Loop:
         better = self._better_warm()
         note = "" if better is None or self.warm is None else (
             report.warm_text(self.space, better, self.warm))
-        log.info(report.summary(self.trials, self._best(), note))
+        test_note = "" if note else report.test_split_note(self._best(), self.sweep_dir)
+        log.info(report.summary(self.trials, self._best(), note, test_note))
         for warning in report.closing_warnings(self.space, self.trials,
                                                self.s.direction == "maximize", bool(note)):
             log.warning(warning)

@@ -22,9 +22,9 @@ from skopt.space import Dimension
 
 from tsbench.atomic import write_with
 from tsbench.counted import counted, noun_for, word_for
-from tsbench.rundir import CONFIG, HYDRA_RECORD, PROTOCOL
+from tsbench.rundir import CONFIG, HYDRA_RECORD, METRICS, PROTOCOL
 from tsbench.search.composition import Compose
-from tsbench.search.names import FAILED, PRUNED
+from tsbench.search.names import BEST_FILE, FAILED, PRUNED
 from tsbench.search.seeds import seeds_command
 from tsbench.search.space import Scalar, SearchSpace, describe, format_value, position
 from tsbench.search.trials import Trial, trial_label
@@ -448,10 +448,12 @@ def trial_line(
             f"ended={ended}/{n_trials} elapsed={elapsed:.1f}s")
 
 
-def summary(trials: Sequence[Trial], best: Trial | None, warm_note: str = "") -> str:
+def summary(trials: Sequence[Trial], best: Trial | None, warm_note: str = "",
+            test_note: str = "") -> str:
     """The closing line: how many trials finished, were pruned or failed, and the best;
     ``warm_note`` names a better warm-start trial (:func:`warm_text`), whose command is in
-    this sweep's best.yaml (:func:`write_best`: also where this sweep has no best trial)."""
+    this sweep's best.yaml (:func:`write_best`: also where this sweep has no best trial);
+    ``test_note`` says how the best one's test score is had (:func:`test_split_note`)."""
     ok = sum(t.ok for t in trials)
     pruned = sum(t.status == PRUNED for t in trials)
     failed = [t for t in trials if t.status == FAILED]
@@ -467,4 +469,22 @@ def summary(trials: Sequence[Trial], best: Trial | None, warm_note: str = "") ->
         beats = "is better than this sweep's" if trials else "stands: this sweep ran no trial"
         best_text += (f"; the warm-start file's best, {warm_note}, {beats} -> best.yaml's "
                       "warm_start_best gives its command")
-    return f"{line}; best {best_text}"
+    return f"{line}; best {best_text}{test_note}"
+
+
+def test_split_note(best: Trial | None, sweep_dir: Path) -> str:
+    """Where the best trial is a tsbench run that did not score the test split (a search's
+    trials score validation alone): that best.yaml's command, which leaves a search's
+    ``score_test`` out (:func:`rerun_overrides`), trains it and scores the test split.
+    Nothing for another program's trial, or one that scored the test split itself."""
+    if best is None or not best.job_dir:
+        return ""
+    run_dir = sweep_dir / best.job_dir
+    try:
+        scored = "test_mse" in json.loads((run_dir / METRICS).read_text())
+    except (OSError, ValueError):
+        return ""  # not a tsbench run's folder (its protocol card is checked below)
+    if scored or not (run_dir / PROTOCOL).is_file():
+        return ""
+    return (f"; trials score validation only, not the test split -> best.yaml's command "
+            f"({sweep_dir / BEST_FILE}) trains this configuration and scores it on test")

@@ -341,9 +341,11 @@ class SkoptSweep(Sweeper):
         model = "random" if s.mode == "random" else f"bayes {s.base_estimator}/{s.acq_func}"
         schedule = "refill at once" if refill else "batches"
         if n_recorded >= s.n_trials and not relaunch:
-            log.warning("resume: the %d recorded trials reach n_trials=%d, so no trial is "
-                        "launched -> raise hydra.sweeper.n_trials to go on", n_recorded,
-                        s.n_trials)
+            ended = (f"{n_recorded} of {s.n_trials} trials ended"
+                     if n_recorded == s.n_trials else
+                     f"{n_recorded} trials ended, n_trials={s.n_trials}")
+            log.info("resume: the sweep is complete (%s), so none is launched -> to run "
+                     "more trials, raise hydra.sweeper.n_trials", ended)
         log.info(
             "skopt sweep (%s, %s): %d trials, %d initial (%s), %d at once (%s), %s in %s",
             model,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from contextlib import nullcontext
-from typing import Any
+from typing import Any, ClassVar
 
 import pytorch_lightning as pl
 import torch
@@ -198,6 +198,18 @@ class StopOnNonFiniteLoss(pl.Callback):
 class LossProgressBar(TQDMProgressBar):
     """Lightning's bar, showing the epoch's running ``train_loss`` at each refresh (every
     ``refresh_rate`` steps), which is the only time the loss is read back from the device."""
+
+    #: Whether the training bar's line is drawn on stdout and not yet ended (training broke
+    #: off): only then does a line said after it need a line break first.
+    line_open: ClassVar[bool] = False
+
+    def on_train_start(self, *args: Any) -> None:
+        super().on_train_start(*args)
+        LossProgressBar.line_open = True
+
+    def on_train_end(self, *args: Any) -> None:
+        super().on_train_end(*args)  # closing the bar ends its line
+        LossProgressBar.line_open = False
 
     def get_metrics(self, trainer: pl.Trainer, pl_module: pl.LightningModule
                     ) -> dict[str, int | str | float | dict[str, float]]:
