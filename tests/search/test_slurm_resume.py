@@ -6,12 +6,14 @@ answers from a file the test writes, and logs every call."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -91,6 +93,23 @@ def died_in_job_0(sweep_dir: Path, monkeypatch: pytest.MonkeyPatch, *slurm: str)
     monkeypatch.delenv("QUAD_INTERRUPT_AT_JOB")
 
 
+@contextlib.contextmanager
+def waiting_resume(calls: Path, *overrides: str) -> Iterator[subprocess.Popen]:
+    """The quadratic app's resume with ``overrides`` (squeue every 0.1 s, its log lines on
+    stdout), started and found waiting: squeue asked three times, the resume still running."""
+    logging_on = [o for o in BASE if o != "hydra/hydra_logging=none"]
+    command = [sys.executable, str(APP), "-m", *logging_on, *overrides,
+               "hydra.sweeper.slurm_poll_seconds=0.1"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True) as resume:
+        deadline = time.monotonic() + 60
+        while len(calls_of(calls)) < 3:
+            assert resume.poll() is None, "the resume did not wait:\n" + resume.stdout.read()
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        yield resume
+
+
 def finished_in_job_0(sweep_dir: Path) -> None:
     """Job 0's metrics.json, as its run writes it last once trained (on SLURM, after its
     sweep died)."""
@@ -107,17 +126,8 @@ def test_a_resume_waits_for_a_trial_still_on_slurm_then_records_it(
     died_in_job_0(sweep_dir, monkeypatch, *OWN_JOBS)
     assert Record(sweep_dir / "record").slurm_job(0) == "700"
     jobs.write_text("700 R\n")
-    logging_on = [o for o in BASE if o != "hydra/hydra_logging=none"]  # its lines on stdout
-    command = [sys.executable, str(APP), "-m", *logging_on, *ARGS, *OWN_JOBS,
-               "hydra.sweeper.resume=true", "hydra.sweeper.slurm_poll_seconds=0.1",
-               f"hydra.sweep.dir={sweep_dir}"]
-    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          text=True) as resume:
-        deadline = time.monotonic() + 60
-        while len(calls_of(calls)) < 3:  # asked three times: it waits
-            assert resume.poll() is None, "the resume did not wait:\n" + resume.stdout.read()
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+    with waiting_resume(calls, *ARGS, *OWN_JOBS, "hydra.sweeper.resume=true",
+                        f"hydra.sweep.dir={sweep_dir}") as resume:
         assert [la.job for la in Record(sweep_dir / "record").launches()] == [0]
         assert not (sweep_dir / "1").exists()
         finished_in_job_0(sweep_dir)
@@ -285,16 +295,8 @@ def test_a_resume_waits_for_a_job_still_pending_that_no_trial_noted(
     submitted(sweep_dir / ".submitit" / "123_0", "123_0")
     submitted(sweep_dir / ".submitit" / "99", "99")  # an earlier job, ended
     jobs.write_text("123_0 PD\n99 CD\n")
-    logging_on = [o for o in BASE if o != "hydra/hydra_logging=none"]  # its lines on stdout
-    command = [sys.executable, str(APP), "-m", *logging_on, SUBMITIT_SLURM, *ONE_TRIAL,
-               "hydra.sweeper.slurm_poll_seconds=0.1", f"hydra.sweep.dir={sweep_dir}"]
-    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          text=True) as resume:
-        deadline = time.monotonic() + 60
-        while len(calls_of(calls)) < 3:  # asked three times: it waits
-            assert resume.poll() is None, "the resume did not wait:\n" + resume.stdout.read()
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+    with waiting_resume(calls, SUBMITIT_SLURM, *ONE_TRIAL,
+                        f"hydra.sweep.dir={sweep_dir}") as resume:
         assert [la.job for la in Record(sweep_dir / "record").launches()] == [0]
         assert not (sweep_dir / "0").exists()
         (tmp_path / "aside" / "0").rename(sweep_dir / "0")  # the job starts, notes, ends
