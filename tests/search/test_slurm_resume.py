@@ -350,3 +350,17 @@ def test_hundreds_of_ended_submitted_jobs_cost_one_squeue_call(
     assert [(r["trial"], r["job"], r["error"]) for r in read_rows(sweep_dir)] == [
         ("1", "0", ADOPTED)]
     assert calls_of(calls) == [LISTING]
+
+
+def test_the_wait_names_array_tasks_in_their_numbers_order(
+        squeue: tuple[Path, Path], caplog: pytest.LogCaptureFixture) -> None:
+    """Task 2 of an array before its task 10 (as SLURM numbers them, not as text sorts)."""
+    jobs, _ = squeue
+    jobs.write_text("123_10 R\n123_2 R\n---\n")
+    with caplog.at_level(logging.INFO, logger="tsbench.search"):
+        wait_while_running({"123_10": "trial 2 (Hydra job #1)",
+                            "123_2": "trial 1 (Hydra job #0)"}, 0.01)
+    said = [r.getMessage() for r in caplog.records]
+    assert ("trial 1 (Hydra job #0) as SLURM job 123_2, trial 2 (Hydra job #1) as SLURM job "
+            "123_10;") in said[0]
+    assert said[-1].startswith("resume: SLURM jobs 123_2, 123_10 have ended")

@@ -143,7 +143,8 @@ def wait_while_running(jobs: Mapping[str, str | None], poll_seconds: float) -> N
         if not running:
             if waiting:
                 log.info("resume: %s %s %s ended (waited %.0f s)",
-                         noun_for(len(waiting), "SLURM job"), ", ".join(sorted(waiting)),
+                         noun_for(len(waiting), "SLURM job"),
+                         ", ".join(sorted(waiting, key=job_order)),
                          word_for(len(waiting), "has", "have"), time.monotonic() - started)
             return
         now = time.monotonic()
@@ -155,17 +156,23 @@ def wait_while_running(jobs: Mapping[str, str | None], poll_seconds: float) -> N
             logged = now
         elif now - logged >= LOG_EVERY_S:
             log.info("resume: still waiting for %s %s (%.0f min so far)",
-                     noun_for(len(running), "SLURM job"), ", ".join(sorted(running)),
+                     noun_for(len(running), "SLURM job"), ", ".join(sorted(running, key=job_order)),
                      (now - started) / 60)
             logged = now
         waiting |= running.keys()
         time.sleep(poll_seconds)
 
 
+def job_order(job: str) -> tuple[tuple[int, ...], str]:
+    """A SLURM job id's place in order: ``123_2`` before ``123_10`` (its numbers, not its
+    text; an id not of numbers, which SLURM does not give, by its text after them)."""
+    return tuple(int(part) if part.isdigit() else -1 for part in job.split("_")), job
+
+
 def _named(running: Mapping[str, str], jobs: Mapping[str, str | None]) -> str:
     """``trial 3 (Hydra job #2) as SLURM job 123_4, SLURM job 123_5 (pending, not
     started), ...`` for the ``running`` jobs (id -> state)."""
-    return ", ".join(_name(i, jobs[i], state) for i, state in sorted(running.items()))
+    return ", ".join(_name(i, jobs[i], running[i]) for i in sorted(running, key=job_order))
 
 
 def _name(job: str, label: str | None, state: str) -> str:
@@ -178,7 +185,7 @@ def _name(job: str, label: str | None, state: str) -> str:
 
 def _asked(jobs: Mapping[str, str | None]) -> str:
     """The noted ``jobs`` named, the others counted (an ended sweep's are hundreds)."""
-    named = [_name(i, label, "") for i, label in sorted(jobs.items()) if label is not None]
+    named = [_name(i, jobs[i], "") for i in sorted(jobs, key=job_order) if jobs[i] is not None]
     others = sum(label is None for label in jobs.values())
     if others:
         named.append(f"{others} more SLURM jobs this sweep submitted")
