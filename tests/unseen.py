@@ -32,6 +32,8 @@ TIMINGS = frozenset({"seconds", "train_seconds", "run_seconds", "started", "ende
 #: The same as an override in a list (tsbench-tune gives each search the time left, and
 #: each trial the moment it is spent).
 TIMED_OVERRIDE = re.compile(r"((?:max_seconds|deadline)=)[0-9.e+-]+")
+#: The wall-clock time opening each record of a log (Hydra's ``[2026-01-05 10:17:28,661]``).
+LOG_TIME = re.compile(rb"^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}\]", re.MULTILINE)
 
 
 def series(n_rows: int) -> pd.DataFrame:
@@ -81,13 +83,16 @@ def _without_timings(value: Any) -> Any:
 
 
 def content(path: Path) -> Any:
-    """What a file says, timings left out: parsed JSON, YAML and CSV, else its bytes."""
+    """What a file says, timings left out: parsed JSON, YAML and CSV, a log's records
+    without their times, else its bytes."""
     if path.suffix == ".json":
         return _without_timings(json.loads(path.read_text()))
     if path.suffix == ".yaml":
         return _without_timings(yaml.safe_load(path.read_text()))
     if path.suffix == ".csv":
         return _without_timings(list(csv.DictReader(io.StringIO(path.read_text()))))
+    if path.suffix == ".log":
+        return LOG_TIME.sub(b"[<time>]", path.read_bytes())
     return path.read_bytes()
 
 

@@ -48,11 +48,12 @@ from tsbench.training.loggers import (
     log_protocol,
 )
 from tsbench.training.lr_find import lr_find_settings
+from tsbench.training.naive_reference import NAIVE_VAL_KEY, not_learnt_warning
 from tsbench.training.plots import plot_forecasts
 from tsbench.training.protocol import filled_scored_channels, protocol_card, pruned_card
 from tsbench.training.pruning import TrialPruned, pruned_metrics, trial_pruning
 from tsbench.training.schedules import WARMUP_KEY, check_schedule, warmup_warning
-from tsbench.training.search_trial import scores_test
+from tsbench.training.search_trial import in_search, scores_test
 from tsbench.training.step_memory import check_step_memory
 from tsbench.training.threads import apply_threads
 from tsbench.training.train_and_score import fit_and_score
@@ -221,6 +222,7 @@ def _logged_run(cfg: DictConfig, series: Series, borders: Borders, run_dir: Path
         log.warning(warmup_warning(overruns))
     if undefined := metrics.pop(MASE_KEY, None):  # the log's, not a metric
         log.warning(mase_undefined_warning(undefined))
+    _warn_not_learnt(cfg, series, borders, metrics)
     flat = metrics.pop(FLAT_KEY, None)  # the card's, not a metric (None: not checked)
     if flat:
         clean = clean_folds(cfg, series, borders) if cfg.cv.name == "tscv" else None
@@ -278,13 +280,17 @@ def _scored_rows(cfg: DictConfig, borders: Borders) -> dict[str, list[tuple[int,
     seq_len = int(cfg.seq_len)
     test = {"test": [(borders.test[0] + seq_len, borders.test[1])]} if scores_test(cfg) else {}
     if cfg.cv.name == "tscv":
-        blocks = fold_blocks(borders.val[1], seq_len, int(cfg.pred_len), cfg.cv,
-                             val_rows=borders.val[1] - borders.train[1])
-        return {"the folds' validation blocks": [block for _, block in blocks]} | (
+        return {"the folds' validation blocks": [block for _, block in _folds(cfg, borders)]} | (
             test if cfg.cv.refit else {})
     if cfg.cv.name == "refit":
         return test
     return {"val": [(borders.val[0] + seq_len, borders.val[1])]} | test
+
+
+def _folds(cfg: DictConfig, borders: Borders) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """(training rows, validation block) of each ``cv=tscv`` fold (:func:`fold_blocks`)."""
+    return fold_blocks(borders.val[1], int(cfg.seq_len), int(cfg.pred_len), cfg.cv,
+                       val_rows=borders.val[1] - borders.train[1])
 
 
 def _warn_short_season(cfg: DictConfig, series: Series, borders: Borders) -> None:
@@ -294,9 +300,7 @@ def _warn_short_season(cfg: DictConfig, series: Series, borders: Borders) -> Non
     season = frequency_season(series.freq)
     spans = {"the": borders.train}  # the scaler's rows: the published training rows
     if cfg.cv.name == "tscv":
-        blocks = fold_blocks(borders.val[1], int(cfg.seq_len), int(cfg.pred_len), cfg.cv,
-                             val_rows=borders.val[1] - borders.train[1])
-        spans = {f"fold_{k}'s": train for k, (train, _) in enumerate(blocks)}
+        spans = {f"fold_{k}'s": train for k, (train, _) in enumerate(_folds(cfg, borders))}
         spans.update({"the refit's": borders.train} if cfg.cv.refit else {})
     short = {whose: end - start for whose, (start, end) in spans.items()
              if mase_season(series.freq, end - start) != season}
@@ -306,6 +310,24 @@ def _warn_short_season(cfg: DictConfig, series: Series, borders: Borders) -> Non
                     "training rows hold no more than one season of %d steps (freq %s): %s "
                     "training rows -> compare its MASE only with runs scaled so "
                     "(protocol.json: metrics_scale.mase_season)", season, series.freq, rows)
+
+
+def _warn_not_learnt(cfg: DictConfig, series: Series, borders: Borders,
+                     metrics: dict[str, Any]) -> None:
+    """Say where a trained model's validation MSE (the folds' mean with ``cv=tscv``) is
+    above the seasonal naive forecast's on the same windows: it has not learnt the series.
+    Not in a search's trials (poor ones are expected there), nor for a model that does not
+    train (the naive baselines: no training setting to raise)."""
+    tscv = cfg.cv.name == "tscv"
+    naive = metrics.get(f"cv_{NAIVE_VAL_KEY}_mean" if tscv else NAIVE_VAL_KEY)
+    score = metrics.get("cv_val_mse_mean" if tscv else "val_mse")
+    if (naive is None or score is None or score <= naive or in_search()
+            or not model_class(cfg.model).trainable):
+        return
+    spans = [train for train, _ in _folds(cfg, borders)] if tscv else [borders.train]
+    seasons = sorted({mase_season(series.freq, end - start) for start, end in spans})
+    log.warning(not_learnt_warning(str(cfg.model.name), score, naive, seasons,
+                                   len(spans) if tscv else None))
 
 
 #: Fewer validation windows than this make early stopping, the best epoch and a search's

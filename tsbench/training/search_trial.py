@@ -1,5 +1,6 @@
-"""Whether a run scores the test split: ``score_test``, whose null default means yes except
-in a trial of a search, which must never see the test split."""
+"""Whether a run is a trial of a search, and so whether it scores the test split:
+``score_test``, whose null default means yes except in a trial of a search, which must
+never see the test split."""
 
 from __future__ import annotations
 
@@ -25,7 +26,13 @@ def scores_test(cfg: Any) -> bool:
                 "score_test", f"must be true, false or null, got {cfg.score_test!r}",
                 "give score_test=true, false, or null (the default: true except in a "
                 "search's trials)") from None
+    return not in_search()
+
+
+def in_search() -> bool:
+    """Whether this run is a trial of a search (:func:`~tsbench.search.names.is_search`),
+    whose poor trials are expected: it tries them to learn where not to look."""
     if not HydraConfig.initialized():
-        return True
+        return False
     hydra = HydraConfig.get()
-    return not is_search(hydra.mode == RunMode.MULTIRUN, hydra.sweeper)
+    return is_search(hydra.mode == RunMode.MULTIRUN, hydra.sweeper)
