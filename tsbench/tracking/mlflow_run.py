@@ -8,10 +8,17 @@ its training had ended, as one that finished (without an objective). Here Lightn
 are ignored and tsbench ends the run: FINISHED once its outputs are attached
 (:meth:`MlflowRunLogger.end`), FAILED for an exception of its own, KILLED for a stop from
 outside with the epoch it reached (:meth:`MlflowRunLogger.end_broken_off`).
+
+MLflow refuses a param named with a character outside letters, digits, ``_ - . /``, space and
+colon, and a data file's column names reach param names (the protocol card's
+``scaler.channel_std.<column>``: ILI's ``% WEIGHTED ILI``, a ``temp (C)``): each name is
+logged as MLflow takes it (:func:`mlflow_names`).
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from typing import Any
 
 import pytorch_lightning as pl
@@ -23,6 +30,25 @@ FINISHED, FAILED, KILLED = "FINISHED", "FAILED", "KILLED"
 #: The metric of a killed run: the epoch under way when it was stopped, counted from 1 (as
 #: metrics.json's ``best_epoch`` and a pruned run's ``pruned_at_epoch`` count).
 KILLED_AT_EPOCH = "killed_at_epoch"
+#: A character MLflow refuses in a name on some system (Windows refuses the colon too), or
+#: a slash, which it takes only where the name reads as a clean path (not ``km/h/``).
+_REFUSED = re.compile(r"[^\w.\- ]")
+
+
+def mlflow_names(params: Mapping[str, Any]) -> dict[str, Any]:
+    """``params`` under names MLflow takes: each refused character written ``_``
+    (``channel_std.% WEIGHTED ILI`` as ``channel_std._ WEIGHTED ILI``), and a name that two
+    keys come to share numbered (``_2``, ...) rather than one value over the other, which
+    MLflow also refuses."""
+    named: dict[str, Any] = {}
+    for key, value in params.items():
+        name = base = _REFUSED.sub("_", str(key))
+        copy = 1
+        while name in named:
+            copy += 1
+            name = f"{base}_{copy}"
+        named[name] = value
+    return named
 
 
 class MlflowRunLogger(MLFlowLogger):
@@ -33,6 +59,11 @@ class MlflowRunLogger(MLFlowLogger):
         #: The epoch under way in the latest training it logs, from 1 (None: none began).
         self.epoch: int | None = None
         self.ended = False
+
+    def log_hyperparams(self, params: Any) -> None:
+        """Lightning's, a flat mapping's names as MLflow takes them (:func:`mlflow_names`)."""
+        super().log_hyperparams(mlflow_names(params) if isinstance(params, Mapping)
+                                else params)
 
     def follower(self) -> pl.Callback:
         """The callback that tells this logger each epoch that begins in a training that

@@ -231,9 +231,11 @@ def _logged_run(cfg: DictConfig, series: Series, borders: Borders, run_dir: Path
                 for entry in flat]  # the report's advice names those folds too
     card = protocol_card(cfg, series, borders, metrics, run_dir, data, flat)
     write_protocol(run_dir, card)  # before metrics.json, which marks a finished run
-    log_protocol(logger, card)
-    log_final_metrics(logger, metrics, cfg)
-    write_metrics(run_dir, metrics)
+    try:  # a tracker's error (a store refusing a name, a server gone) loses no score
+        log_protocol(logger, card)
+        log_final_metrics(logger, metrics, cfg)
+    finally:
+        write_metrics(run_dir, metrics)
     log_artifacts(logger, run_dir)
     return metrics
 
