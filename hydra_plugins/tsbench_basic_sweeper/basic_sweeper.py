@@ -29,7 +29,7 @@ class ResumableBasicSweeper(basic_sweeper_class()):  # type: ignore[misc]
         sweep's checks passed (:mod:`tsbench.search.checked`)."""
         from tsbench.errors import TsbenchError
         from tsbench.multirun_resume import Jobs
-        from tsbench.search.checked import tell_checked
+        from tsbench.search.checked import tell_checked, tell_failed
 
         assert self.config is not None and self.launcher is not None
         assert self.hydra_context is not None
@@ -46,12 +46,16 @@ class ResumableBasicSweeper(basic_sweeper_class()):  # type: ignore[misc]
             raise SystemExit(2) from error
         tell_checked(self.hydra_context.callbacks, self.config)  # an MLflow parent opens
         returns: list[Sequence[JobReturn]] = []
-        for runs in launches:  # each batch's runs, then its failed job's exception (Hydra's)
-            results: list[JobReturn] = []
-            for first, batch in runs:
-                self.validate_batch_is_legal(batch)
-                results += self.launcher.launch(batch, initial_job_idx=first)
-            for result in results:
-                _ = result.return_value
-            returns.append(results)
+        try:
+            for runs in launches:  # each batch's runs, then its failed job's exception
+                results: list[JobReturn] = []
+                for first, batch in runs:
+                    self.validate_batch_is_legal(batch)
+                    results += self.launcher.launch(batch, initial_job_idx=first)
+                for result in results:
+                    _ = result.return_value
+                returns.append(results)
+        except Exception:  # Hydra then tells no callback the multirun ended
+            tell_failed(self.hydra_context.callbacks, self.config)
+            raise
         return returns

@@ -69,3 +69,45 @@ def test_a_trackers_error_after_scoring_loses_no_score(
     with pytest.raises(RuntimeError, match="went away"):
         run_module.run(cfg, tmp_path / "run")
     assert "test_mse" in read_metrics(tmp_path / "run")
+
+
+def test_a_multirun_that_ends_on_a_failed_job_ends_its_parent_failed(
+        tmp_path: Path, uri: str) -> None:
+    """Hydra calls no on_multirun_end where a job's error ends the multirun: the parent
+    ended FAILED then (was: RUNNING for good), its finished job's child FINISHED (the
+    other job failed reading its file, before its run opened)."""
+    from mlflow.tracking import MlflowClient
+
+    good = _csv(tmp_path)
+    bad = tmp_path / "bad.csv"
+    bad.write_text(good.read_text().replace(",OT", ",load"))  # no target column
+    args = [a for a in _args(tmp_path, uri) if not a.startswith("dataset.path")]
+    proc = run_tsbench([*args, f"dataset.path={good},{bad}"], tmp_path / "sweep",
+                       multirun=True, check=False)
+    assert proc.returncode == 1, proc.stderr[-2000:]
+    client = MlflowClient(uri)
+    runs = client.search_runs([client.get_experiment_by_name("tsbench").experiment_id])
+    parents = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
+    children = [r for r in runs if "mlflow.parentRunId" in r.data.tags]
+    assert [r.info.status for r in parents] == ["FAILED"]
+    assert [r.info.status for r in children] == ["FINISHED"]
+
+
+def test_a_search_aborted_by_its_failures_ends_its_parent_failed(
+        tmp_path: Path, uri: str) -> None:
+    """Every trial failing (a seasonal naive model whose season of 24 hours is longer than
+    each searched look-back), the search stops on max_failure_rate with its error: the
+    parent ended FAILED, not left RUNNING."""
+    from mlflow.tracking import MlflowClient
+
+    args = [a for a in TINY if not a.startswith(("logger", "model", "seq_len"))] + [
+        "model=seasonal_naive", "logger=mlflow", f"logger.tracking_uri={uri}",
+        "hydra/sweeper=skopt", "seq_len=choice(6,8,10,12,14,16,18,20)",
+        "hydra.sweeper.n_trials=8", "hydra.sweeper.n_initial_points=2",
+        "hydra.sweeper.plots=false"]
+    proc = run_tsbench(args, tmp_path / "sweep", multirun=True, check=False)
+    assert proc.returncode != 0 and "max_failure_rate" in proc.stderr, proc.stderr[-2000:]
+    client = MlflowClient(uri)
+    runs = client.search_runs([client.get_experiment_by_name("tsbench").experiment_id])
+    parents = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
+    assert [r.info.status for r in parents] == ["FAILED"]

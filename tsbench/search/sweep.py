@@ -81,7 +81,7 @@ from tsbench.folder_lock import held
 from tsbench.quiet import joblib_launch_lines_quieted
 from tsbench.search import faults, plots, slots
 from tsbench.search.adopt import ADOPTED, finished_trial, record_adopted
-from tsbench.search.checked import tell_checked
+from tsbench.search.checked import tell_checked, tell_failed
 from tsbench.search.constraints import ConstraintSet, build_constraints
 from tsbench.search.definition import check_resume, definition, random_state, write_definition
 from tsbench.search.job_folder import JobFolders, NotedFolder, written_subdir
@@ -163,7 +163,13 @@ class SkoptSweep(Sweeper):
             if sweep_dir.is_dir():  # before its records are read: another sweep may run there
                 lock.enter_context(_held(sweep_dir))
                 _remove_leftovers(sweep_dir)
-            return self._sweep(space, constraints, refill, sweep_dir, lock, log_starts=joblib)
+            try:
+                return self._sweep(space, constraints, refill, sweep_dir, lock,
+                                   log_starts=joblib)
+            except Exception:  # too many failures, say: Hydra tells no callback it ended
+                assert self.hydra_context is not None
+                tell_failed(self.hydra_context.callbacks, self.config)
+                raise
 
     def _sweep(self, space: SearchSpace, constraints: ConstraintSet, refill: bool,
                sweep_dir: Path, lock: contextlib.ExitStack, log_starts: bool

@@ -174,10 +174,24 @@ class MlflowSweepCallback(Callback):
             return
         sweep_dir = Path(config.hydra.sweep.dir)
         self.log_best(sweep_dir)
+        self._log_files(sweep_dir)
+        self._client.set_terminated(self._run_id)
+
+    def on_sweep_failed(self, config: DictConfig) -> None:
+        """The sweep ended by an error (a job's, or too many failed trials), for which
+        Hydra calls no :meth:`on_multirun_end`: the parent ends FAILED, not left RUNNING
+        for good, with the sweep's files as they are (its children ended as each run did).
+        A resume opens it again as it opens a killed sweep's."""
+        if self._client is None or self._run_id is None:
+            return
+        self._log_files(Path(config.hydra.sweep.dir))
+        self._client.set_terminated(self._run_id, status="FAILED")
+
+    def _log_files(self, sweep_dir: Path) -> None:
+        """Attach the sweep's files (:data:`SWEEP_ARTIFACTS`) that exist to the parent."""
         for name in SWEEP_ARTIFACTS:
             if (sweep_dir / name).is_file():
                 self._client.log_artifact(self._run_id, str(sweep_dir / name))
-        self._client.set_terminated(self._run_id)
 
     def log_best(self, sweep_dir: Path) -> None:
         """The sweep's result on the parent: ``best.yaml``'s when a tsbench sweeper wrote it
