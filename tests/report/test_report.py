@@ -281,7 +281,8 @@ def test_a_published_number_names_its_look_back_and_epochs_beside_a_cell_of_othe
     assert float(l104["delta"]) == pytest.approx(first, rel=1e-9)
     assert l104["delta_windows"] == "160"
     assert _row(out, 24, "dlinear (seq_len=104, trainer.limit_train_batches=1, "
-                "trainer.max_epochs=10)")[6] == f"{100 * first:+.1f} % (first 160)"
+                "trainer.max_epochs=10)")[6] == (
+        f"{100 * first:+.1f} % ({windows[:160].mean():.4g} on the first 160)")
     alone = report(tmp_path / "l104").stdout  # a full budget: no epochs mark
     assert "(N epochs)" not in alone and "10 epochs" not in alone
 
