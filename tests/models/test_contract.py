@@ -133,13 +133,42 @@ class _RaisingInit(_Broken):
         raise ValueError("a bug in __init__")
 
 
+class _ReadsMarks(_Broken):
+    """Reads x_mark without declaring uses_time_features: given None, it breaks."""
+
+    def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:
+        return self.proj(x.transpose(1, 2)).transpose(1, 2) + x_mark.mean()
+
+
+class _RaisingWithMarks(_Raising):
+    uses_time_features = True
+
+    def __init__(self, seq_len: int, pred_len: int, n_vars: int, n_marks: int,
+                 revin: bool = False) -> None:
+        super().__init__(seq_len, pred_len, n_vars, revin)
+
+
+def test_a_forward_given_no_x_mark_that_breaks_names_uses_time_features() -> None:
+    """The fix a model reading x_mark needs is named where x_mark was None; a model that
+    gets its marks is not told it."""
+    with pytest.raises(ContractError, match=re.escape(
+            "and x_mark None with revin=False (a model that reads x_mark sets "
+            "uses_time_features = True: tsbench passes None otherwise)")):
+        check_model(_ReadsMarks)
+    with pytest.raises(ContractError) as broken:
+        check_model(_RaisingWithMarks)
+    assert str(broken.value).endswith("and x_mark (4, 32, 4) with revin=False")
+
+
 def test_a_forward_or_init_that_raises_is_a_contract_break_naming_its_line() -> None:
     line = _Raising.forward.__code__.co_firstlineno + 1
     with pytest.raises(ContractError) as broken:
         check_model(_Raising)
     assert str(broken.value) == (
         f"_Raising breaks the model contract: forward raised ValueError: a bug in forward (at "
-        f"{__file__}:{line}) for x of shape (4, 32, 3) and x_mark None with revin=False")
+        f"{__file__}:{line}) for x of shape (4, 32, 3) and x_mark None with revin=False "
+        "(a model that reads x_mark sets uses_time_features = True: tsbench passes None "
+        "otherwise)")
     with pytest.raises(ContractError, match=re.escape(
             "_RaisingInit breaks the model contract: __init__(seq_len=32, pred_len=8, "
             "n_vars=3, revin=False) raised ValueError: a bug in __init__ (at ")):

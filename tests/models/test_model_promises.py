@@ -252,7 +252,9 @@ def test_check_model_accepts_the_valid_model() -> None:
 
 @pytest.mark.parametrize(("cls", "words"), [
     (_SqueezesBatch, "with revin=False maps input (1, 32, 3) to (8, 3), not (1, 8, 3)"),
-    (_RandomOffset, "gives another output after a state-dict round trip"),
+    (_RandomOffset, "gives another output after a state-dict round trip: a copy with the "
+                    "same weights forecasts otherwise, so forward depends on state its state "
+                    "dict lacks"),
     (_UntrainableWithWeights, "has trainable=False but 2 trainable parameters"),
     (_TrainableWithoutWeights, "has trainable=True but 0 trainable parameters"),
     (_ShortWithRevin, "with revin=True maps input (4, 32, 3) to (4, 7, 3), not (4, 8, 3)"),

@@ -115,7 +115,9 @@ def check_model(cls: type, n_marks: int = 4, shapes: tuple[tuple[int, int, int],
                         f"{name} breaks the model contract: forward raised "
                         f"{error_line(error)} for x of shape {tuple(x.shape)} and x_mark "
                         f"{'None' if marks is None else tuple(marks.shape)} with "
-                        f"revin={revin}") from error
+                        f"revin={revin}" + ("" if marks is not None else (
+                            " (a model that reads x_mark sets uses_time_features = True: "
+                            "tsbench passes None otherwise)"))) from error
                 want = (batch, pred_len, n_vars)
                 _require(isinstance(out, torch.Tensor), name, f"forward returns a "
                          f"{type(out).__name__}, not a tensor {want}")
@@ -155,7 +157,10 @@ def check_model(cls: type, n_marks: int = 4, shapes: tuple[tuple[int, int, int],
         clone = _build(cls, accepted, seq_len, pred_len, n_vars, n_marks, hparams)
         clone.load_state_dict(model.state_dict())
         _require(torch.equal(clone.eval()(x, marks), out), name,
-                 "gives another output after a state-dict round trip")
+                 "gives another output after a state-dict round trip: a copy with the same "
+                 "weights forecasts otherwise, so forward depends on state its state dict "
+                 "lacks (an attribute it sets, a non-persistent buffer) -> keep nothing "
+                 "between forecasts; what the model learns belongs in parameters or buffers")
     for revin in (False, True):
         _check_own_windows(cls, accepted, name, n_marks, shapes[0], {**hparams, "revin": revin})
 
