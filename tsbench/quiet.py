@@ -7,6 +7,9 @@ import logging
 import os
 import warnings
 from collections.abc import Iterator
+from typing import Any
+
+from omegaconf import OmegaConf
 
 #: The warnings filter, for the processes this one starts, that silences joblib's (loky's)
 #: resource tracker: when a sweep with worker processes is stopped it prints, under the
@@ -38,13 +41,21 @@ def quiet_dependencies() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
+def launches_with_joblib(config: Any) -> bool:
+    """Whether a multirun's ``config`` launches with Hydra's joblib launcher, whose launch
+    lines a tsbench sweeper quiets and stands in for (:func:`joblib_launch_lines_quieted`)."""
+    return str(OmegaConf.select(config, "hydra.launcher._target_", default="")).endswith(
+        "JoblibLauncher")
+
+
 @contextlib.contextmanager
 def joblib_launch_lines_quieted() -> Iterator[None]:
     """Hydra's joblib launcher logs three lines at every launch call (its ``Parallel``
     settings, the sweep folder, ``#0 : <every override>`` numbered within the call): a
     sweep that launches each trial alone repeats them per trial, with a job number that is
-    not the trial's. Quieted to its warnings while the sweep runs, in the sweep's process
-    alone (the sweep logs its own line as each trial starts); as before afterwards."""
+    not the trial's (a resume's or a split batch's jobs numbered from 0 again). Quieted to
+    its warnings while the sweep runs, in the sweep's process alone (the sweep logs its own
+    lines, with the jobs' numbers); as before afterwards."""
     logger = logging.getLogger(JOBLIB_LAUNCHER)
     level = logger.level
     logger.setLevel(logging.WARNING)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import sys
 from collections.abc import Sequence
 from typing import Any
 
 from hydra.core.override_parser.overrides_parser import OverridesParser
-from hydra.core.utils import JobReturn
+from hydra.core.utils import JobReturn, filter_overrides
 
 from tsbench.hydra_private import basic_sweeper_class
+
+log = logging.getLogger(__name__)
 
 
 class ResumableBasicSweeper(basic_sweeper_class()):  # type: ignore[misc]
@@ -29,6 +33,7 @@ class ResumableBasicSweeper(basic_sweeper_class()):  # type: ignore[misc]
         sweep's checks passed (:mod:`tsbench.search.checked`)."""
         from tsbench.errors import TsbenchError
         from tsbench.multirun_resume import Jobs
+        from tsbench.quiet import joblib_launch_lines_quieted, launches_with_joblib
         from tsbench.search.checked import tell_checked, tell_failed
 
         assert self.config is not None and self.launcher is not None
@@ -46,16 +51,28 @@ class ResumableBasicSweeper(basic_sweeper_class()):  # type: ignore[misc]
             raise SystemExit(2) from error
         tell_checked(self.hydra_context.callbacks, self.config)  # an MLflow parent opens
         returns: list[Sequence[JobReturn]] = []
+        joblib = launches_with_joblib(self.config)  # its lines number each launch from 0
         try:
-            for runs in launches:  # each batch's runs, then its failed job's exception
-                results: list[JobReturn] = []
-                for first, batch in runs:
-                    self.validate_batch_is_legal(batch)
-                    results += self.launcher.launch(batch, initial_job_idx=first)
-                for result in results:
-                    _ = result.return_value
-                returns.append(results)
+            with joblib_launch_lines_quieted() if joblib else contextlib.nullcontext():
+                for runs in launches:  # each batch's runs, then its failed job's exception
+                    results: list[JobReturn] = []
+                    for first, batch in runs:
+                        self.validate_batch_is_legal(batch)
+                        if joblib:
+                            _log_launch(first, batch)
+                        results += self.launcher.launch(batch, initial_job_idx=first)
+                    for result in results:
+                        _ = result.return_value
+                    returns.append(results)
         except Exception:  # Hydra then tells no callback the multirun ended
             tell_failed(self.hydra_context.callbacks, self.config)
             raise
         return returns
+
+
+def _log_launch(first: int, batch: Sequence[Sequence[str]]) -> None:
+    """The lines Hydra's basic launcher logs for ``batch``, its jobs numbered from ``first``
+    (their folders' numbers), standing in for the joblib launcher's, numbered from 0."""
+    log.info("Launching %d jobs with joblib", len(batch))
+    for number, overrides in enumerate(batch, start=first):
+        log.info("\t#%d : %s", number, " ".join(filter_overrides(list(overrides))))

@@ -90,9 +90,12 @@ def test_the_same_command_resumed_runs_only_the_jobs_left(tmp_path: Path) -> Non
     for job in ("0", "2"):
         (sweep / job / "metrics.json").unlink()
     kept = files(sweep / "1")
-    run_tsbench([*args, "hydra.sweeper.resume=true", "hydra/launcher=joblib",
-                 "hydra.launcher.n_jobs=2"], sweep, multirun=True)
+    joblib = run_tsbench([*args, "hydra.sweeper.resume=true", "hydra/launcher=joblib",
+                          "hydra.launcher.n_jobs=2"], sweep, multirun=True)
     assert files(sweep / "1") == kept
+    launched = [(line.split("\t", 1)[1].split(" : ")[0], line.rsplit(" ", 1)[1])
+                for line in joblib.stdout.splitlines() if "\t#" in line]
+    assert launched == [("#0", "seed=1"), ("#2", "seed=3")]  # the folders' (joblib's: #0, #0)
     assert {job: scores(sweep / job) for job in ("0", "1", "2")} == before
 
     # another sweep into the folder is refused, before any job

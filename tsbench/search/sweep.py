@@ -78,7 +78,7 @@ from tsbench.atomic import remove_leftovers, write_text
 from tsbench.counted import counted
 from tsbench.errors import ConfigError
 from tsbench.folder_lock import held
-from tsbench.quiet import joblib_launch_lines_quieted
+from tsbench.quiet import joblib_launch_lines_quieted, launches_with_joblib
 from tsbench.search import faults, plots, slots
 from tsbench.search.adopt import ADOPTED, finished_trial, record_adopted
 from tsbench.search.checked import tell_checked, tell_failed
@@ -155,7 +155,7 @@ class SkoptSweep(Sweeper):
         assert self.config is not None
         space, constraints = self._checked_space(arguments)
         refill = self._refills()
-        joblib = _joblib(self.config)
+        joblib = launches_with_joblib(self.config)
         sweep_dir = Path(str(self.config.hydra.sweep.dir))
         os.environ[SWEEP_DIR_ENV] = str(sweep_dir.absolute())  # a stop's line names it
         with (contextlib.ExitStack() as lock,
@@ -441,13 +441,6 @@ def _remove_leftovers(sweep_dir: Path) -> None:
 def _record_dir(config: DictConfig) -> Path:
     """The absolute folder of the sweep's record, for its jobs to write in."""
     return Path(str(config.hydra.sweep.dir)).absolute() / RECORD_DIR
-
-
-def _joblib(config: DictConfig) -> bool:
-    """Whether the sweep launches with Hydra's joblib launcher, whose own launch lines it
-    quiets and stands in for (:func:`tsbench.quiet.joblib_launch_lines_quieted`)."""
-    return str(OmegaConf.select(config, "hydra.launcher._target_", default="")).endswith(
-        "JoblibLauncher")
 
 
 def _submitit_folder(config: DictConfig) -> str | None:
