@@ -97,3 +97,21 @@ def test_a_test_the_seeds_widened_above_the_windows_df_still_gets_the_line(
     assert ("synthetic/24 dlinear (model.kernel_size=13) vs dlinear (model.kernel_size=25): "
             "df 4, 3 and 3 seeds") in line
     assert line.count("seed=4,5`") == 2
+
+
+def test_an_indistinguishable_test_the_windows_bound_gets_a_few_windows_line(
+        tmp_path: Path) -> None:
+    """Seasonal naive at periods 24 and 48 (no seeds' spread: neither trains) over the 97
+    test windows of pred_len 24, whose variance has 2 df: indistinguishable, and more seeds
+    could not change it, so the line says the test period bounds it, not "Few seeds"."""
+    for period in (24, 48):
+        tiny_run(tmp_path / f"period_{period}", "model=seasonal_naive",
+                 f"model.period={period}", "pred_len=24")
+    out = report(tmp_path, "--baseline", "seasonal_naive (model.period=24)").stdout
+    verdict = _row(out, 24, "seasonal_naive (model.period=48)")[7]
+    assert verdict.startswith("indistinguishable (p=") and verdict.endswith(", df 2)")
+    line = next(p for p in out.split("\n\n") if p.startswith("Few windows: "))
+    assert ("synthetic/24 seasonal_naive (model.period=48) vs seasonal_naive "
+            "(model.period=24): df 2 from 97 windows -> read such a pair as not told apart "
+            "by this test period") in line
+    assert "Few seeds" not in out

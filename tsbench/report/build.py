@@ -133,6 +133,9 @@ class Report:
     one_seed: list[str] = field(default_factory=list)
     # tests not significant on few df, which the cells' few seeds cut or bound (:func:`_few`)
     few_seeds: list[str] = field(default_factory=list)
+    # tests not significant on few df that the test windows bound, not the seeds
+    # (:func:`_few_windows`)
+    few_windows: list[str] = field(default_factory=list)
     # ``<dataset>/<pred_len> <label>: <command>`` that runs more seeds of such cells
     one_seed_commands: list[str] = field(default_factory=list)
     few_seeds_commands: list[str] = field(default_factory=list)
@@ -176,6 +179,7 @@ def build(cells: list[Cell], metric: str = "mse", baseline: str | None = None,
     report = Report([], metric, baseline, alpha, split=split, units=units)
     scored = report.score_metric
     cut: list[tuple[str, Row, Cell]] = []  # tests the seeds' spread limits, with their table
+    tested: list[tuple[str, Row, Cell]] = []  # every other test of a row, as ``cut``
     by_table: dict[tuple[str, int], list[Cell]] = {}
     for cell in cells:
         by_table.setdefault((cell.dataset, cell.pred_len), []).append(cell)
@@ -218,6 +222,9 @@ def build(cells: list[Cell], metric: str = "mse", baseline: str | None = None,
                 f"{dataset}/{pred_len} {c.label}: {more_seeds_command(c, ONE_SEED_MORE)}"
                 for c in one_seed]
             cut += [(f"{dataset}/{pred_len}", row, bases[0]) for row in cut_rows]
+            tested += [(f"{dataset}/{pred_len}", row, bases[0]) for row in rows
+                       if row.test is not None and row not in cut_rows
+                       and all(row.cell is not c for c in one_seed)]
             if len(bases) > 1 and not report.baseline_hint:
                 report.baseline_hint = (f"--baseline {baseline}: {len(bases)} {baseline} "
                                         f"configurations share a table, so none is its "
@@ -226,6 +233,7 @@ def build(cells: list[Cell], metric: str = "mse", baseline: str | None = None,
         report.rows += rows
     _adjust(report)
     report.few_seeds, report.few_seeds_commands = _few(cut)
+    report.few_windows = _few_windows(tested)
     report.ranking, report.ranking_note = rank(report.tables(), alpha, split)
     return report
 
@@ -257,6 +265,17 @@ def _few(cut: list[tuple[str, Row, Cell]]) -> tuple[list[str], list[str]]:
                 commands.append(f"{table} {cell.label}: "
                                 f"{more_seeds_command(cell, FEW_SEEDS_MORE)}")
     return few, commands
+
+
+def _few_windows(tested: list[tuple[str, Row, Cell]]) -> list[str]:
+    """Of the tests whose degrees of freedom the test windows bound (the seeds' spread cut
+    none: ``tested``, as :func:`_few`'s ``cut``), those indistinguishable on at most
+    :data:`FEW_DF` df (``ili/24 small_mlp vs dlinear: df 2 from 170 windows``): more seeds
+    cannot tell such a pair apart, only a longer test period could."""
+    return [f"{table} {row.cell.label} vs {base.label}: df {row.test.df} from "
+            f"{int(row.cell.runs[0].metrics['n_test_windows'])} windows"
+            for table, row, base in tested
+            if row.verdict == SAME and row.test is not None and row.test.df <= FEW_DF]
 
 
 def _baselines(cells: list[Cell], baseline: str | None) -> list[Cell]:
