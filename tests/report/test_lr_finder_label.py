@@ -68,5 +68,5 @@ def test_a_finder_cells_other_settings_name_the_rate_found_not_optim_lr(
     [row] = csv.DictReader(io.StringIO(report(tmp_path, "--format", "csv").stdout))
     assert row["published"] == "2.215"
     assert row["published_other_settings"] == (
-        f"not as experiment=dlinear_ili: lr found={rate:.3g}, tune.lr_find=True, "
-        "tune.lr_find_num_training=20")
+        f"trained unlike experiment=dlinear_ili: lr found={rate:.3g} (preset optim.lr=0.01), "
+        "tune.lr_find=True (preset False), tune.lr_find_num_training=20 (preset 100)")

@@ -261,8 +261,8 @@ def test_a_published_number_names_its_look_back_and_epochs_beside_a_cell_of_othe
     assert {r["published_seq_len"] for r in rows if r["model"] == "dlinear"} == {"104"}
     assert {r["published_epochs"] for r in rows if r["model"] == "dlinear"} == {"10"}
     assert {r["published_seq_len"] for r in rows if r["model"] == "naive"} == {""}
-    assert all(r["published_other_settings"].startswith("not as experiment=dlinear_ili: ")
-               for r in rows if r["model"] == "dlinear")
+    assert all(r["published_other_settings"].startswith(
+        "trained unlike experiment=dlinear_ili: ") for r in rows if r["model"] == "dlinear")
     # the paper's preset, its epochs cut (their own mark), run otherwise with the same math
     # (the data's own frequency checked, plain kernels), or its training changed
     for name, changed in (("preset", []), ("lr", ["optim.lr=0.02"]),
@@ -271,7 +271,8 @@ def test_a_published_number_names_its_look_back_and_epochs_beside_a_cell_of_othe
                      "plots=false", *changed], tmp_path / "presets" / name)
     presets = _csv(report(tmp_path / "presets", "--format", "csv").stdout)
     assert sorted((r["published_other_settings"], r["published"]) for r in presets) == [
-        ("", "2.215"), ("", "2.215"), ("not as experiment=dlinear_ili: optim.lr=0.02", "2.215")]
+        ("", "2.215"), ("", "2.215"),
+        ("trained unlike experiment=dlinear_ili: optim.lr=0.02 (preset 0.01)", "2.215")]
     # the paper scored the first 160 of ILI-24's 170 windows: Δ is on those, like for like
     run = tmp_path / "l104"
     windows = np.load(run / "test_window_mse.npy").astype(np.float64)
@@ -795,8 +796,8 @@ def test_a_published_number_only_beside_a_cell_of_its_protocol(zoo: Zoo, tmp_pat
     assert said.startswith("Published (other settings): the paper's figure came with its "
                            "training settings (its preset: model size, optimizer and schedule, "
                            "batch size, learning rate), which these cells did not use; part of "
-                           "a gap may be theirs. dlinear (features=M) at ili/24: not as "
-                           "experiment=dlinear_ili: data.batch_size=128, ")
+                           "a gap may be theirs. dlinear (features=M) at ili/24: trained "
+                           "unlike experiment=dlinear_ili: data.batch_size=128 (preset 32), ")
     assert out.count("features S (published: M)") == 1
     assert "none is shown beside a cell whose protocol differs" in out
     rows = {r["label"]: r for r in _csv(report(zoo.sweep, tmp_path / "dlinear_S", "--format",

@@ -322,7 +322,8 @@ NOT_PRESET = ("model.compile",)
 
 
 def other_settings(row: Row, shown: int = 4) -> str | None:
-    """``not as experiment=<preset>: optim.lr=0.01, data.batch_size=32`` (the first
+    """``trained unlike experiment=<preset>: optim.lr=0.0001 (preset 0.01), data.batch_size=128
+    (preset 32)``, each with the preset's value (the first
     ``shown``): the :data:`PRESET_KEYS` of the cell's runs that differ from the paper's
     preset behind its published number at the cell's horizon, the rate a cell of finder
     runs trained at (``lr found=0.00794``) for their ``optim.lr``, which they did not train
@@ -342,13 +343,13 @@ def other_settings(row: Row, shown: int = 4) -> str | None:
             continue
         if finder and key in FOUND_LR_KEYS:
             if found_rates(row.cell) != [own[key]]:
-                changed.append(f"{FOUND_LR}={found_lr(row.cell)}")
+                changed.append(f"{FOUND_LR}={found_lr(row.cell)} (preset {key}={own[key]})")
         elif config[key] != own[key]:
-            changed.append(f"{key}={config[key]}")
+            changed.append(f"{key}={config[key]} (preset {own[key]})")
     if not changed:
         return None
     more = f" and {len(changed) - shown} more" if len(changed) > shown else ""
-    return f"not as experiment={preset}: {', '.join(changed[:shown])}{more}"
+    return f"trained unlike experiment={preset}: {', '.join(changed[:shown])}{more}"
 
 
 def _on_published_windows(row: Row, metric: str) -> float | None:
