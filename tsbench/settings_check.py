@@ -16,7 +16,6 @@ import argparse
 import contextlib
 import io
 import re
-import shlex
 import warnings
 from pathlib import Path
 
@@ -30,6 +29,7 @@ from omegaconf import DictConfig, OmegaConf
 from tsbench.errors import ConfigError, TsbenchError, closest, closest_all, either
 from tsbench.hidden_configs import searchpath_folders
 from tsbench.hydra_private import args_parser
+from tsbench.shell_override import shell_override
 
 #: Hydra's error for an override of a key the config does not have.
 UNKNOWN_KEY = re.compile(r"Could not override '([^']+)'")
@@ -358,21 +358,7 @@ def refuse_a_file(overrides: list[str], program: str) -> None:
         path = Path(line).expanduser()
         if path.is_file() or path.suffix.lower() in DATA_SUFFIXES:
             raise TsbenchError(f"{line}: {program} takes settings, not a file -> use "
-                               f"dataset=csv {_path_setting(line)}")
-
-
-def _path_setting(path: str) -> str:
-    """``dataset.path=<path>`` as the shell should pass it: quoted for the shell where it
-    holds a space or another character the shell reads, and in Hydra's quotes inside the
-    shell's where Hydra would not read the path as given (a comma, brackets, ...)."""
-    line = f"dataset.path={path}"
-    try:
-        [override] = OverridesParser.create().parse_overrides([line])
-        if override.value() == path:
-            return shlex.quote(line)
-    except HydraException:
-        pass
-    return f"\"dataset.path='{path}'\""
+                               f"dataset=csv {shell_override('dataset.path', line)}")
 
 
 def parse_each(overrides: list[str]) -> list[Override]:

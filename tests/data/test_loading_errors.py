@@ -79,18 +79,18 @@ CASES = {
     "leading_nan_ffill": ("date,a,OT\n" + _rows(blank=(0, "a")), {"fillna": "ffill"},
                           "{path}: column 'a' starts with 1 missing value (until 2020-01-01 "
                           "00:00:00) that ffill cannot fill -> leave it out with "
-                          "dataset.columns=[OT], or drop that row (keep the rows from "
+                          "'dataset.columns=[OT]', or drop that row (keep the rows from "
                           "2020-01-01 01:00:00 on)"),
     "two_leading_nan_ffill": ("date,a,OT\n" + _rows(blank=(0, "a")).replace(
         "01:00:00,1,", "01:00:00,,"), {"fillna": "ffill"},
         "{path}: column 'a' starts with 2 missing values (until 2020-01-01 01:00:00) that "
-        "ffill cannot fill -> leave it out with dataset.columns=[OT], or drop those rows "
+        "ffill cannot fill -> leave it out with 'dataset.columns=[OT]', or drop those rows "
         "(keep the rows from 2020-01-01 02:00:00 on)"),
     # a column starting late among others: leaving it out, naming the others, keeps their rows
     "late_column_ffill": ("date,a,b,OT\n" + "".join(
         f"{t},{i},{'' if i < 2 else i},{i}\n" for i, t in enumerate(HOURS)), {"fillna": "ffill"},
         "{path}: column 'b' starts with 2 missing values (until 2020-01-01 01:00:00) that "
-        "ffill cannot fill -> leave it out with dataset.columns=[a,OT], or drop those rows "
+        "ffill cannot fill -> leave it out with 'dataset.columns=[a,OT]', or drop those rows "
         "(keep the rows from 2020-01-01 02:00:00 on)"),
     "late_column_of_many_ffill": ("date," + ",".join(f"c{j}" for j in range(9)) + ",OT\n" + "".join(
         f"{t},{'' if i < 1 else i}" + f",{i}" * 9 + "\n" for i, t in enumerate(HOURS)),

@@ -25,7 +25,8 @@ from tsbench.data.splits import TEST_FRAC, TRAIN_FRAC, check_split_freq
 from tsbench.data.synthetic import make_synthetic
 from tsbench.data.timefeatures import time_features
 from tsbench.data.utc_offsets import check_posix_offsets, check_zone, wall_text, without_offset
-from tsbench.errors import ConfigError, DataError, TsbenchError, closest
+from tsbench.errors import ConfigError, DataError, TsbenchError, closest, either
+from tsbench.shell_override import shell_override
 from tsbench.user_paths import user_path
 
 #: Units of epoch-number dates (``dataset.date_unit``).
@@ -185,7 +186,7 @@ def _near_file(path: Path) -> str:
     except OSError:
         return ""
     meant = closest(path.name, names)
-    return f"did you mean dataset.path={path.parent / meant}? Else " if meant else ""
+    return _did_you_mean("dataset.path", [str(path.parent / meant)] if meant else [])
 
 
 def _read_csv(path: Path, cfg: Any) -> pd.DataFrame:
@@ -268,7 +269,15 @@ def _separators(cfg: Any) -> tuple[str, str, str | None]:
 def _meant(field: str, value: Any, choices: Sequence[str]) -> str:
     """``did you mean <field>=<choice>? Else `` for a misspelt ``value`` ("" otherwise)."""
     meant = closest(str(value), choices)
-    return f"did you mean {field}={meant}? Else " if meant else ""
+    return _did_you_mean(field, [meant] if meant else [])
+
+
+def _did_you_mean(field: str, meant: list[str]) -> str:
+    """``did you mean <field>=<value>? Else `` for each value ``meant`` ("" for none), each
+    written as the shell and Hydra take it (a column's name may hold spaces or ``%``)."""
+    if not meant:
+        return ""
+    return f"did you mean {either([shell_override(field, m) for m in meant])}? Else "
 
 
 def _to_series(frame: pd.DataFrame, cfg: Any, source: str) -> Series:
@@ -753,7 +762,7 @@ def _fill(data: pd.DataFrame, fillna: Any, dates: pd.DatetimeIndex, source: str
         if fillna:  # only leading values are left
             first = int(data[column].notna().to_numpy().argmax())
             others = [str(c) for c in data.columns if c != column]
-            kept = f"dataset.columns=[{','.join(others)}]" if len(others) <= NAMED_COLUMNS \
+            kept = shell_override("dataset.columns", others) if len(others) <= NAMED_COLUMNS \
                 else f"dataset.columns=[...] naming the {len(others)} others"
             leave_out = f"leave it out with {kept}, or " if (
                 column != target) else ""  # a late column: dropping rows loses every other's

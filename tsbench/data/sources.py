@@ -13,6 +13,7 @@ from typing import Any
 
 from tsbench.atomic import atomic_path
 from tsbench.errors import DataError
+from tsbench.shell_override import shell_override
 from tsbench.user_paths import user_path
 
 DATA_DIR_ENV = "TSBENCH_DATA_DIR"
@@ -110,7 +111,7 @@ def published(entry: DataFile, path: Path, where: str) -> Path:
         "when online, or copy it again from your offline copy: the dataset's config, "
         "tsbench --cfg job dataset=<name>, names its sha256), or read an edited copy as your "
         "own data "
-        f"with dataset=csv dataset.path={path}"
+        f"with dataset=csv {shell_override('dataset.path', str(path))}"
     )
 
 
