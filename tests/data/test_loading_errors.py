@@ -177,6 +177,22 @@ CASES = {
                         "dataset.target: column 'ot' not found in {path}; columns are ['a', "
                         "'OT'] -> did you mean dataset.target=OT? Else set "
                         "dataset.target=<column to forecast>"),
+    # no name spelt near: the columns whose names hold it (case aside), quoted for the shell
+    "columns_held_by_names": ("date,Load A,load b,OT\n" + "".join(
+        f"{t},{i},{i},{i}\n" for i, t in enumerate(HOURS)), {"columns": ["LOAD", "OT"]},
+        "dataset.columns: ['LOAD'] not in {path}; columns are ['Load A', 'load b', 'OT'] -> "
+        "list only columns it has in dataset.columns=[...], or drop dataset.columns to read "
+        "them all (did you mean 'Load A' or 'load b' for 'LOAD'?)"),
+    "target_held_by_names": ("date,Load A,load b,OT\n" + "".join(
+        f"{t},{i},{i},{i}\n" for i, t in enumerate(HOURS)), {"target": "load"},
+        "dataset.target: column 'load' not found in {path}; columns are ['Load A', 'load b', "
+        "'OT'] -> did you mean 'dataset.target=Load A' or 'dataset.target=load b'? Else set "
+        "dataset.target=<column to forecast>"),
+    # more than four hold it: naming them all would say little
+    "target_held_by_many": ("date," + ",".join(f"x{j}" for j in range(5)) + ",OT\n" + "".join(
+        f"{t}" + f",{i}" * 6 + "\n" for i, t in enumerate(HOURS)), {"target": "x"},
+        "dataset.target: column 'x' not found in {path}; columns are ['x0', 'x1', 'x2', 'x3', "
+        "'x4', 'OT'] -> set dataset.target=<column to forecast>"),
     # a misspelt value: the one meant, as for a misspelt key
     "date_col_misspelt": ("Timestamp,a,OT\n" + _rows(),
                           {"date_col": "timestamp"},

@@ -13,6 +13,7 @@ import pytest
 from hydra import compose, initialize_config_module
 from omegaconf import DictConfig
 
+from tests.conftest import data_dir
 from tsbench.data.loading import load_series
 from tsbench.errors import DataError
 from tsbench.shell_override import shell_override
@@ -52,6 +53,27 @@ def test_a_late_columns_advice_pasted_reads_the_other_columns(others: list[str],
     series = load_series(composed([*base, pasted(advice[1])]))
     assert series.columns == others
     assert len(series.values) == 40
+
+
+def test_a_target_that_columns_names_hold_names_them_as_pasted(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``dataset=ili dataset.target=ILI``: no column is spelt near ILI, three hold it; each
+    suggestion, pasted, forecasts that column."""
+    monkeypatch.setenv("TSBENCH_DATA_DIR", str(data_dir()))
+    monkeypatch.setenv("TSBENCH_OFFLINE", "1")
+    with pytest.raises(DataError) as caught:
+        load_series(composed(["dataset=ili", "dataset.target=ILI"]))
+    path = data_dir() / "national_illness.csv"
+    assert str(caught.value) == (
+        f"dataset.target: column 'ILI' not found in {path}; columns are ['% WEIGHTED ILI', "
+        "'%UNWEIGHTED ILI', 'AGE 0-4', 'AGE 5-24', 'ILITOTAL', 'NUM. OF PROVIDERS', 'OT'] -> "
+        "did you mean 'dataset.target=% WEIGHTED ILI', 'dataset.target=%UNWEIGHTED ILI' or "
+        "dataset.target=ILITOTAL? Else set dataset.target=<column to forecast>")
+    for meant in ("% WEIGHTED ILI", "%UNWEIGHTED ILI", "ILITOTAL"):
+        advice = shell_override("dataset.target", meant)
+        assert advice in str(caught.value)
+        series = load_series(composed(["dataset=ili", pasted(advice)]))
+        assert series.columns[-1] == meant
 
 
 @pytest.mark.parametrize("value, printed", [

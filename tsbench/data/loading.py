@@ -272,12 +272,34 @@ def _meant(field: str, value: Any, choices: Sequence[str]) -> str:
     return _did_you_mean(field, [meant] if meant else [])
 
 
+def _meant_column(field: str, name: str, columns: Sequence[str]) -> str:
+    """``did you mean <field>=<column>? Else `` for a column ``name`` that the file's
+    ``columns`` lack, naming :func:`_columns_meant`'s ("" where none)."""
+    return _did_you_mean(field, _columns_meant(name, columns))
+
+
 def _did_you_mean(field: str, meant: list[str]) -> str:
     """``did you mean <field>=<value>? Else `` for each value ``meant`` ("" for none), each
     written as the shell and Hydra take it (a column's name may hold spaces or ``%``)."""
     if not meant:
         return ""
     return f"did you mean {either([shell_override(field, m) for m in meant])}? Else "
+
+
+#: The most columns holding a name given that a "did you mean" names: more say little.
+HOLDING_NAME = 4
+
+
+def _columns_meant(name: str, columns: Sequence[str]) -> list[str]:
+    """The columns a ``name`` the file lacks most likely meant: the one closest in spelling
+    (:func:`~tsbench.errors.closest`), else those whose names hold it, case aside (``ILI``:
+    ``% WEIGHTED ILI``, ``%UNWEIGHTED ILI`` and ``ILITOTAL``), where at most
+    :data:`HOLDING_NAME` do; none else."""
+    meant = closest(name, columns)
+    if meant is not None:
+        return [meant]
+    holding = [c for c in columns if name.strip() and name.strip().lower() in c.lower()]
+    return holding if len(holding) <= HOLDING_NAME else []
 
 
 def _to_series(frame: pd.DataFrame, cfg: Any, source: str) -> Series:
@@ -287,7 +309,7 @@ def _to_series(frame: pd.DataFrame, cfg: Any, source: str) -> Series:
         raise DataError(
             f"dataset.date_col: column '{date_col}' not found in {source}; columns are "
             f"{list(frame.columns)} -> "
-            + _meant("dataset.date_col", date_col, [str(c) for c in frame.columns])
+            + _meant_column("dataset.date_col", date_col, [str(c) for c in frame.columns])
             + "set dataset.date_col=<name of the date column>"
         )
     if len(frame) < MIN_ROWS:
@@ -634,7 +656,7 @@ def _channels(data: pd.DataFrame, wanted: Any, target: str, source: str,
     if target not in data.columns:
         raise DataError(
             f"dataset.target: column '{target}' not found in {source}; columns are "
-            f"{columns} -> " + _meant("dataset.target", target, columns)
+            f"{columns} -> " + _meant_column("dataset.target", target, columns)
             + "set dataset.target=<column to forecast>"
         )
     if wanted:
@@ -659,8 +681,8 @@ def _columns_fix(missing: list[str], columns: list[str], date_col: str) -> str:
     fix += "them all"
     if date_col in missing:
         fix += f" ('{date_col}' is dataset.date_col, read as the timestamps: leave it out)"
-    meant = [f"{found!r} for {name!r}" for name in missing if name != date_col
-             and (found := closest(name, columns)) is not None]
+    meant = [f"{either([repr(c) for c in found])} for {name!r}" for name in missing
+             if name != date_col and (found := _columns_meant(name, columns))]
     return fix + (f" (did you mean {', '.join(meant)}?)" if meant else "")
 
 
