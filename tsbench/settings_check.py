@@ -233,21 +233,48 @@ def check_settings(overrides: list[str], config_name: str = "config",
 def run_setting_elsewhere(missing: str | None, config_name: str, program: str
                           ) -> TsbenchError | None:
     """The one-line error for a setting of a ``tsbench`` run (``seq_len``,
-    ``trainer.num_threads``, ``model=dlinear``) given to another program (``program``, whose
-    config ``config_name`` lacks it): the setting is spelt right, only not read there; the
-    fix names the settings ``program`` does read. None for any other setting."""
+    ``trainer.num_threads``, ``model=dlinear``; ``model.kernel_size``, a setting of the
+    runs with ``model=dlinear``, not of the default model) given to another program
+    (``program``, whose config ``config_name`` lacks it): the setting is spelt right, only
+    not read there; the fix names the settings ``program`` does read. None for any other
+    setting."""
     if missing is None or config_name == "config":
         return None
     with initialize_config_module("tsbench.conf", version_base="1.3"):
         run = compose("config")  # tsbench's defaults (Hydra's settings left out)
         own = [str(key) for key in compose(config_name) if key != "dataset"]
-    absent = object()
-    if OmegaConf.select(run, missing, default=absent,
-                        throw_on_resolution_failure=False) is absent:
+        in_default = _has_key(run, missing)
+        having = [] if in_default else _run_options_having(missing)
+    if not in_default and not having:
         return None
-    return TsbenchError(f"{missing}: a setting of a tsbench run, not of {program} -> leave "
-                        f"it out ({program} reads dataset=<name>, dataset.<field>, "
+    whose = f" with {either(having)}" if having else ""
+    return TsbenchError(f"{missing}: a setting of a tsbench run{whose}, not of {program} -> "
+                        f"leave it out ({program} reads dataset=<name>, dataset.<field>, "
                         f"{', '.join(own)}; see {program} --help)")
+
+
+def _has_key(config: DictConfig, key: str) -> bool:
+    absent = object()
+    return OmegaConf.select(config, key, default=absent,
+                            throw_on_resolution_failure=False) is not absent
+
+
+def _run_options_having(missing: str) -> list[str]:
+    """The options of a run's config group whose run has the setting ``missing`` that the
+    default run lacks (``model=dlinear`` for ``model.kernel_size``), each as its override;
+    none where ``missing``'s first part is no group. Call it where Hydra is initialised."""
+    group = missing.split(".")[0]
+    if "." not in missing:
+        return []
+    having = []
+    for option in GlobalHydra.instance().config_loader().get_group_options(group):
+        try:
+            config = compose("config", overrides=[f"{group}={option}"])
+        except Exception:  # noqa: BLE001 - an option that does not compose has no settings
+            continue
+        if _has_key(config, missing):
+            having.append(f"{group}={option}")
+    return having
 
 
 #: Where a setting added with ``+`` is read: a model's own hyperparameters (its constructor

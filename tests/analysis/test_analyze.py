@@ -95,6 +95,17 @@ def test_bad_setting_is_one_clear_error_and_no_folder(
        "dataset.<field>, pred_len, features, max_lookback, n_periods, min_strength, "
        "min_prominence, acf_lags; see tsbench-analyze --help)")
       for arg in ("seq_len=96", "trainer.num_threads=1", "model=dlinear")],
+    # a setting of another option's runs, not the default's (patchtst lacks kernel_size)
+    (["dataset=etth1", "model.kernel_size=25"], "model.kernel_size: a setting of a tsbench "
+     "run with model=dlinear, not of tsbench-analyze -> leave it out (tsbench-analyze reads "
+     "dataset=<name>, dataset.<field>, pred_len, features, max_lookback, n_periods, "
+     "min_strength, min_prominence, acf_lags; see tsbench-analyze --help)"),
+    (["dataset=etth1", "strategy.step=4"], "strategy.step: a setting of a tsbench run with "
+     "strategy=recursive, not of tsbench-analyze -> leave it out (tsbench-analyze reads "
+     "dataset=<name>, dataset.<field>, pred_len, features, max_lookback, n_periods, "
+     "min_strength, min_prominence, acf_lags; see tsbench-analyze --help)"),
+    (["dataset=etth1", "model.kernl_size=25"], "model.kernl_size: no such setting -> check "
+     "its spelling (tsbench-analyze --cfg job shows every setting)"),
     (["dataset=etth1", "pred_ln=96"], "pred_ln: no such setting -> did you mean pred_len? "
      "Else check its spelling (tsbench-analyze --cfg job shows every setting)"),
     (["dataset=ettx"], "dataset: no option 'ettx' -> use one of csv, electricity, etth1, etth2, "
