@@ -131,3 +131,23 @@ def test_a_run_refused_before_its_bar_is_drawn_prints_nothing_on_stdout(tmp_path
     proc = run_tsbench(args, tmp_path / "run", check=False)
     assert proc.returncode == 2 and "tsbench: error: dataset.target:" in proc.stderr
     assert proc.stdout == ""
+
+
+def test_a_job_that_broke_off_leaves_no_bar_line_open_for_the_next_job(tmp_path: Path
+                                                                         ) -> None:
+    """A plain multirun of in-process jobs: job 0 draws its bar and diverges, job 1 is
+    refused before drawing one. Job 0's bar line ends when its training breaks off, so job
+    1's launch line starts a line of its own; job 1 prints nothing on stdout after it (no
+    blank line for a bar line it never drew, nor job 0's bar drawn again at exit)."""
+    sweep = tmp_path / "sweep"
+    args = [*TINY, *DIVERGING, "optim.lr=1e6", "trainer.progress_bar=true",
+            "dataset.target=OT,nope"]
+    proc = run_tsbench(args, sweep, multirun=True, check=False)
+    assert proc.returncode != 0
+    assert "tsbench: error: job 0: optim.lr: the run diverged" in proc.stderr
+    assert "tsbench: error: job 1: dataset.target: column 'nope' not found" in proc.stderr
+    lines = proc.stdout.split("\n")
+    [second] = [i for i, line in enumerate(lines) if "\t#1 : " in line]
+    assert re.match(r"\[[-\d :,]+\]\[HYDRA\] \t#1 : ", lines[second]), lines[second][:300]
+    assert lines[second + 1:] == [""], lines[second + 1:]
+    assert "Epoch 0" in "\n".join(lines[:second])  # job 0 drew its bar

@@ -211,6 +211,16 @@ class LossProgressBar(TQDMProgressBar):
         super().on_train_end(*args)  # closing the bar ends its line
         LossProgressBar.line_open = False
 
+    def on_exception(self, trainer: pl.Trainer, pl_module: pl.LightningModule,
+                     exception: BaseException) -> None:
+        """Training broke off (a diverged loss, a stop): the bar's line is ended here, as
+        at training's end, so that neither the error said next nor, in a multirun of
+        in-process jobs, the next job's lines start in it, and no later job finds the line
+        open (nor does tqdm draw the bar again at exit)."""
+        if LossProgressBar.line_open:
+            self.train_progress_bar.close()
+            LossProgressBar.line_open = False
+
     def get_metrics(self, trainer: pl.Trainer, pl_module: pl.LightningModule
                     ) -> dict[str, int | str | float | dict[str, float]]:
         metrics = super().get_metrics(trainer, pl_module)
