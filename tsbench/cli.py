@@ -238,7 +238,7 @@ def check_command_line(argv: list[str]) -> Checked:
     for line in unread_additions(list(args.overrides), cfg):
         key, _, value = line.lstrip("+").partition("=")
         near = near_setting(list(args.overrides), key)
-        meant = f"did you mean {near}={value}? Else " if near else ""
+        meant = f"did you mean {shlex.quote(f'{near}={value}')}? Else " if near else ""
         print(f"tsbench: warning: {line} adds a setting tsbench reads nowhere: it changes "
               f"nothing but the run's saved config (a report then shows it as a cell of its "
               f"own) -> {meant}drop it, or check its spelling (tsbench --cfg job shows every "

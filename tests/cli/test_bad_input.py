@@ -1132,6 +1132,17 @@ def test_a_setting_added_that_tsbench_reads_nowhere_is_a_warning(tmp_path: Path)
         "(tsbench --cfg job shows every setting)")
 
 
+def test_a_misspelt_additions_meant_setting_is_printed_as_the_shell_takes_it(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """``'+dataset.targt=% WEIGHTED ILI'``: the setting meant, with the value as given,
+    pasted from the warning, is one argument holding it (unquoted, the shell split it)."""
+    check_command_line([*TINY, "+dataset.targt=% WEIGHTED ILI"])
+    said = capsys.readouterr().err
+    meant = re.search(r"did you mean (.+)\? Else drop it", said)
+    assert meant is not None, said
+    assert shlex.split(meant[1]) == ["dataset.target=% WEIGHTED ILI"]
+
+
 @pytest.mark.parametrize("flags, line, last", [
     ([], "logger=[tensorboard,mlflow]", "mlflow"),
     (["-m"], "logger=csv,[mlflow,tensorboard]", "tensorboard"),  # a sweep's value
