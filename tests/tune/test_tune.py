@@ -260,6 +260,10 @@ def test_the_time_not_the_estimate_ends_a_search(tmp_path: Path) -> None:
         assert trials_ahead(plain, seconds, 1.0, 1, slow).trials == 1
         assert trial_cap(plain, seconds, 1.0, 1) == 1
     assert trials_ahead(tuning("recipe.max_trials=16"), 0.0, 1.0, 16, slow * 16).trials == 0
+    # a first search whose time buys less than one trial plans the one it starts, not
+    # recipe.min_trials: its line says so and names the budget that fits
+    assert trials_ahead(plain, 10, 1.0, 0, slow).trials == 1
+    assert trials_ahead(plain, 10, 1.0, 0, slow).under_one_trial(10)
     # before any trial, each pays the baseline's start in its process besides its epochs:
     # 10 s here, so the tiny model's 1000 s buy 99 trials, not 19565
     (tmp_path / "a_baseline").mkdir()

@@ -123,8 +123,8 @@ def trials_ahead(t: Tuning, seconds: float, epoch_seconds: float, ended: int,
     trials, or an earlier search's) where they recorded their time, else a first guess from
     the baseline (:func:`baseline_trial_seconds`, :func:`start_seconds`);
     ``recipe.min_trials`` and ``recipe.max_trials`` bound the search's trials in all, the
-    ended ones among them. Under a second left, one: the search starts one trial, which
-    its time stops."""
+    ended ones among them. Under a second left, or for a first search less than one trial
+    and its start, one: the search starts one trial, which its time stops."""
     from_rows = rows_trial_seconds(t, rows)
     if measured and not ended:
         start, trial = measured
@@ -138,7 +138,7 @@ def trials_ahead(t: Tuning, seconds: float, epoch_seconds: float, ended: int,
         start, trial = start_seconds(t), baseline_trial_seconds(t, epoch_seconds)
         basis = (f"a first guess at the baseline's pace ({duration(trial)} a trial, "
                  f"{duration(start)} to start), the sweeper's own time a trial not known yet")
-    if seconds < 1:
+    if seconds < 1 or (not ended and seconds < start + trial):  # it starts one, stopped
         return SearchPlan(min(1, within_trial_bounds(t, 0, ended)), trial, start, basis)
     bought = int((seconds - start) / max(1e-9, trial))
     return SearchPlan(within_trial_bounds(t, bought, ended), trial, start, basis)
