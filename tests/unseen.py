@@ -27,7 +27,7 @@ from tsbench.data.synthetic import make_synthetic
 #: for retraining): the only ones two identical runs may disagree on.
 TIMINGS = frozenset({"seconds", "train_seconds", "run_seconds", "started", "ended", "time",
                      "spent_seconds", "a_seconds", "seconds_per_epoch", "f_reserve",
-                     "searches_from", "d_random_until", "wall_seconds",
+                     "searches_from", "d_random_until", "wall_seconds", "start_seconds",
                      "max_seconds", "deadline"})
 #: The same as an override in a list (tsbench-tune gives each search the time left, and
 #: each trial the moment it is spent).

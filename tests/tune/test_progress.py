@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tsbench.search.names import TRIALS_FILE
+from tsbench.search.record import RECORD_DIR, Launch, Record
 from tsbench.tune.progress import Progress, epoch_time, sweep_summary
 
 
@@ -21,13 +22,27 @@ def write_trials(sweep_dir: Path, rows: list[tuple[str, str]]) -> None:
                          for i, (status, objective) in enumerate(rows))
 
 
+def launched(sweep_dir: Path, job: int, at: float) -> None:
+    """The sweep's record of job ``job`` launched at ``at`` (seconds since the epoch)."""
+    Record(sweep_dir / RECORD_DIR).launched(Launch(job + 1, job, {}, at))
+
+
+def clocks(monkeypatch: pytest.MonkeyPatch, start: float) -> list[float]:
+    """Both of the progress line's clocks at ``now[0]``, which the test moves."""
+    now = [start]
+    monkeypatch.setattr("tsbench.tune.progress.time.monotonic", lambda: now[0])
+    monkeypatch.setattr("tsbench.tune.progress.time.time", lambda: now[0])
+    return now
+
+
 def test_the_planned_trials_follow_the_rate_trials_end_at(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    now = [1000.0]
-    monkeypatch.setattr("tsbench.tune.progress.time.monotonic", lambda: now[0])
+    now = clocks(monkeypatch, 1000.0)
     write_trials(tmp_path, [("ok", "0.5")])  # a resumed sweep: one trial ended before
+    launched(tmp_path, 0, 900.0)  # in its earlier session
     progress = Progress("(d) random search", tmp_path, planned=385, time_left=lambda: 610.0,
                         seconds=100.0, cap=40)
+    launched(tmp_path, 1, 1000.0)  # this session's first launch, at once
     # nothing ended in this session yet: the first estimate
     assert progress.line() == ("(d) random search: 1/~385 trials, best val MSE (scaled) "
                                "0.5000, 0:10:10 of the budget left")
@@ -44,6 +59,22 @@ def test_the_planned_trials_follow_the_rate_trials_end_at(
     assert progress.line().startswith("(d) random search: 5/~6 trials")
     now[0] += 200.0  # the stage's time is spent: what ended is what ran
     assert progress.line().startswith("(d) random search: 5/~5 trials")
+
+
+def test_the_sweeps_start_is_no_trials_time(tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sweep that took 18 s to launch its first trial (its process's start, the space
+    composed: a loaded machine), then ended one in 2 s: 80 s left buy 40 more at 2 s each,
+    not 4 at the 20 s since the stage began (a tiny model's first revision said 16 trials
+    where 58 ran)."""
+    now = clocks(monkeypatch, 1000.0)
+    progress = Progress("(d) random search", tmp_path, planned=137, time_left=lambda: 80.0,
+                        seconds=100.0, cap=500)
+    assert progress.line().startswith("(d) random search: 0/~137 trials")
+    launched(tmp_path, 0, 1018.0)
+    now[0] += 20.0
+    write_trials(tmp_path, [("ok", "0.5")])
+    assert progress.line().startswith("(d) random search: 1/~41 trials")
 
 
 

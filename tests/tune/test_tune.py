@@ -41,10 +41,9 @@ from tsbench.training.evaluate import forecast_windows
 from tsbench.tune import recipe as recipe_module
 from tsbench.tune import scoring as scoring_module
 from tsbench.tune.budget import (
+    SearchPlan,
     budget_fix,
     full_trial_seconds,
-    planned_from_trials,
-    planned_trials,
     retrain_reserve,
     searches_too_short,
     smaller_search_share,
@@ -233,40 +232,49 @@ def test_the_time_not_the_estimate_ends_a_search(tmp_path: Path) -> None:
         return Tuning(overrides, recipe, out, TuneState.open(out, {"overrides": overrides}))
 
     plain = tuning()
-    assert planned_trials(plain, 1000, 1.0) == int(1000 / (2 + 4 / 3 + 12 / 9 + 12 / 27))
+    assert _first_guess(plain, 1000, 1.0) == int(1000 / (2 + 4 / 3 + 12 / 9 + 12 / 27))
     assert trial_cap(plain, 1000, 1.0, 195) == 500
     folds = tuning("recipe.cv_folds=4")  # a trial trains 4 folds; only the first is judged
-    assert planned_trials(folds, 1000, 1.0) == int(1000 / (4 * (2 + 4 / 3 + 12 / 9 + 12 / 27)))
+    assert _first_guess(folds, 1000, 1.0) == int(1000 / (4 * (2 + 4 / 3 + 12 / 9 + 12 / 27)))
     assert trial_cap(folds, 1000, 1.0, 48) == 500
     assert trial_cap(tuning("recipe.max_trials=40"), 1000, 1.0, 40) == 40
     assert trial_cap(tuning("recipe.pruner=none"), 1000, 1.0, 33) == 33
     # (e) plans at the pace (d)'s trials ended, their start and evaluation included: a
     # tiny model's epochs (0.01 s) would plan thousands where each trial takes seconds
     rows = [{"seconds": "4.0"}, {"seconds": "6.0"}, {"seconds": ""}]  # 5 s a trial
-    assert planned_trials(plain, 1000, 0.01) == 19565
-    assert planned_from_trials(plain, 1000, rows) == 200
-    assert planned_from_trials(tuning("recipe.n_jobs=2"), 1000, rows) == 400
-    assert planned_from_trials(tuning("recipe.max_trials=40"), 1000, rows) == 40
-    assert planned_from_trials(tuning("recipe.min_trials=300"), 1000, rows) == 300
-    assert planned_from_trials(plain, 1000, []) is None
+    assert _first_guess(plain, 1000, 0.01) == 19565
+    assert trials_ahead(plain, 1000, 0.01, 0, rows).trials == 200
+    assert trials_ahead(tuning("recipe.n_jobs=2"), 1000, 0.01, 0, rows).trials == 400
+    assert trials_ahead(tuning("recipe.max_trials=40"), 1000, 0.01, 0, rows).trials == 40
+    assert trials_ahead(tuning("recipe.min_trials=300"), 1000, 0.01, 0, rows).trials == 300
+    assert trials_ahead(plain, 1000, 0.01, 0, []).basis.startswith("a first guess")
     # resumed, recipe.min_trials (4) bounds the search's trials in all, not those after the
     # resume: 10 s left at 115 s a trial plan 3 more after 1 ended, 1 more after 16, not 4
     slow = [{"seconds": "115.0"}]
-    assert trials_ahead(plain, 10, 1.0, 1, slow) == 3
-    assert trials_ahead(plain, 10, 1.0, 16, slow * 16) == 1
-    assert trials_ahead(tuning("recipe.max_trials=16"), 10, 1.0, 16, slow * 16) == 0
+    assert trials_ahead(plain, 10, 1.0, 1, slow).trials == 3
+    assert trials_ahead(plain, 10, 1.0, 16, slow * 16).trials == 1
+    assert trials_ahead(tuning("recipe.max_trials=16"), 10, 1.0, 16, slow * 16).trials == 0
     # no time left of its share: it starts one trial, which its time stops, not min_trials
     for seconds in (0.0, -5.0):
-        assert trials_ahead(plain, seconds, 1.0, 0, []) == 1
-        assert trials_ahead(plain, seconds, 1.0, 1, slow) == 1
+        assert trials_ahead(plain, seconds, 1.0, 0, []).trials == 1
+        assert trials_ahead(plain, seconds, 1.0, 1, slow).trials == 1
         assert trial_cap(plain, seconds, 1.0, 1) == 1
-    assert trials_ahead(tuning("recipe.max_trials=16"), 0.0, 1.0, 16, slow * 16) == 0
+    assert trials_ahead(tuning("recipe.max_trials=16"), 0.0, 1.0, 16, slow * 16).trials == 0
+    # a first search whose time buys less than one trial plans the one it starts, not
+    # recipe.min_trials: its line says so and names the budget that fits
+    assert trials_ahead(plain, 10, 1.0, 0, slow).trials == 1
+    assert trials_ahead(plain, 10, 1.0, 0, slow).under_one_trial(10)
     # before any trial, each pays the baseline's start in its process besides its epochs:
     # 10 s here, so the tiny model's 1000 s buy 99 trials, not 19565
     (tmp_path / "a_baseline").mkdir()
     (tmp_path / "a_baseline" / "metrics.json").write_text(
         json.dumps({"train_seconds": 2.0, "run_seconds": 12.0}))
-    assert planned_trials(plain, 1000, 0.01) == int(1000 / (0.01 * 5.111 + 10)) == 99
+    assert _first_guess(plain, 1000, 0.01) == int(1000 / (0.01 * 5.111 + 10)) == 99
+
+
+def _first_guess(t: Tuning, seconds: float, epoch_seconds: float) -> int:
+    """The trials a first search plans in ``seconds``: none ended, no trial timed before."""
+    return trials_ahead(t, seconds, epoch_seconds, 0, []).trials
 
 
 def test_a_refit_setting_that_is_not_a_boolean_is_refused(tmp_path: Path,
@@ -785,7 +793,7 @@ def test_a_resumed_search_plans_its_ended_trials_and_what_the_time_left_buys(
     _trials(out / "d_random", [("ok", "0.3", "8", 12.0)] + [("pruned", "0.5", "16", 12.0)] * 4)
     with caplog.at_level("INFO", logger="tsbench.tune"):
         random_search(tuning, [], 1.0)
-    assert plans == [planned_trials(tuning, 1440.0, 1.0), 5 + 440 // 12]
+    assert plans == [_first_guess(tuning, 1440.0, 1.0), 5 + 440 // 12]
     assert "(d) random search: 5 trials ended before the resume, about 36 more in 0:07:" in (
         caplog.text)
     _trials(out / "e_bayes", [("ok", "0.3", "8", 20.0)] * 2)
@@ -2046,10 +2054,58 @@ def test_the_searches_split_the_time_left_less_what_f_keeps(
     bayes_search(t, [], epoch_seconds=10.0)
     assert given == {"d_random": 2600 * 0.4, "e_bayes": 2600}
     # where (d) ran, (e) plans at the pace its trials ended (13 s each), not by epochs
-    assert plans["e_bayes"] == planned_trials(t, 2600, 10.0)
+    assert plans["e_bayes"] == _first_guess(t, 2600, 10.0)
     _trials(t.out / "d_random", [("ok", "0.3", "8", 12.0), ("pruned", "0.5", "16", 14.0)])
     bayes_search(t, [], epoch_seconds=10.0)
     assert plans["e_bayes"] == 2600 // 13
+
+
+def test_the_bayesian_search_plans_at_the_wall_time_the_random_searchs_trials_took(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A real (d) of two tiny trials, then (e)'s first plan. A tiny model's trial costs
+    its sweep more than its run (Hydra's job, the record, the tell: 1.4 s a trial where
+    trials.csv said 0.57 s), so (e) planned 208 trials at the runs' seconds and ran 40:
+    its plan is what its time buys after (d)'s start at the wall time (d) took a trial, as
+    the sweeper's record of launches and ends has them. (d), with no trial timed before
+    it, says its plan is a first guess."""
+    t = _tuning(tmp_path, "recipe=quick", "recipe.max_trials=2")
+    t.state.stages["f_reserve"] = 0.0
+    (t.out / "a_baseline").mkdir(parents=True)
+    (t.out / "a_baseline" / "metrics.json").write_text('{"objective": 1.0}')
+    monkeypatch.setattr(Tuning, "budget_left", lambda self: 100.0)
+    args = ["hydra/sweeper=skopt", *TINY, "score_test=false", "hydra.sweeper.plots=false",
+            "optim.lr=tag(log,interval(0.001,0.01))", "hydra.sweeper.random_state=0"]
+    called = time.time()
+    with caplog.at_level("INFO", logger="tsbench.tune"):
+        random_search(t, args, epoch_seconds=1.0)
+    rows = read_rows(t.out / "d_random")
+    assert len(rows) == 2
+    first = caplog.records[0].getMessage()
+    assert first.startswith("(d) random search: about 2 trials in 0:00:40, a first guess at "
+                            "the baseline's pace (") and first.endswith(
+        "to start), the sweeper's own time a trial not known yet; its progress lines revise "
+        "it as trials end"), first
+    jobs = [json.loads(p.read_text()) for p in (t.out / "d_random" / "record" / "jobs").glob(
+        "*.json")]
+    trial = (max(j["ended"] for j in jobs) - min(j["started"] for j in jobs)) / 2
+    start = min(j["started"] for j in jobs) - called
+    # (e), 600 s: the baseline is the first full-budget trial of (d), as the recipe has it
+    shutil.copytree(t.out / "d_random" / rows[0]["job_dir"], t.out / "a_baseline",
+                    dirs_exist_ok=True)
+    plans: list[int] = []
+    monkeypatch.setattr(recipe_module, "sweep", lambda t, stage, label, args, seconds,
+                        planned, *rest, **kw: plans.append(planned) or [])
+    monkeypatch.setattr(Tuning, "budget_left", lambda self: 600.0)
+    t.recipe.max_trials = None  # (e)'s plan, not the cap that held (d) to two trials
+    caplog.clear()
+    with caplog.at_level("INFO", logger="tsbench.tune"):
+        bayes_search(t, args, epoch_seconds=1.0)
+    own = sum(float(row["seconds"]) for row in rows) / 2  # what the runs themselves took
+    assert plans[0] == pytest.approx((600 - start) / trial, rel=0.1), (plans, start, trial)
+    assert plans[0] < 600 / own  # the runs' own seconds leave out the sweep's time a trial
+    assert f"about {plans[0]} trials in 0:10:00, at (d)'s measured pace (" in caplog.text
+    assert "to start); its progress lines revise it as trials end" in caplog.text
 
 
 def test_a_refit_trains_for_the_validation_chosen_epochs(tmp_path: Path) -> None:
@@ -2065,16 +2121,28 @@ def test_a_refit_trains_for_the_validation_chosen_epochs(tmp_path: Path) -> None
 
 
 def test_a_search_stage_without_time_left_says_so() -> None:
-    """A run resumed after a search's share was spent said "about 3 trials in 0:00:00"."""
-    assert search_plan(3, 0.0) == ("no time left of its share of the budget (the stages "
-                                   "before it spent it)")
-    assert search_plan(3, -5.0) == search_plan(3, 0.0)
-    assert search_plan(12, 3725.0) == "about 12 trials in 1:02:05"
+    """A run resumed after a search's share was spent said "about 3 trials in 0:00:00"; a
+    first search's estimate says what it rests on and that it is revised; time for less
+    than one trial (a tiny budget) says so and names the fix, instead of "about 3 trials"
+    (recipe.min_trials) where one trial, stopped at the deadline, ran."""
+    guess = SearchPlan(3, 1.4, 0.5, "a first guess at the baseline's pace")
+    assert search_plan(guess, 0.0, 1) == ("1 trial ended before the resume, no time left of "
+                                          "its share of the budget (the session before spent "
+                                          "it)")
+    assert search_plan(guess, -5.0, 1) == search_plan(guess, 0.0, 1)
+    assert search_plan(SearchPlan(12, 1.9, 2.0, "at (d)'s measured pace"),
+                       3725.0) == ("about 12 trials in 1:02:05, at (d)'s measured pace; its "
+                                   "progress lines revise it as trials end")
     # one is one trial, ended before a resume or planned
-    assert search_plan(1, 3725.0) == "about 1 trial in 1:02:05"
-    assert search_plan(2, 60.0, 1) == "1 trial ended before the resume, about 2 more in 0:01:00"
-    assert search_plan(3, 0.0, 1) == ("1 trial ended before the resume, no time left of its "
-                                      "share of the budget (the stages before it spent it)")
+    assert search_plan(SearchPlan(1, 1.9, 0.0, "x"), 3725.0).startswith("about 1 trial in 1:02:05")
+    assert search_plan(SearchPlan(2, 1.9, 0.0, "x"), 60.0, 1) == (
+        "1 trial ended before the resume, about 2 more in 0:01:00")
+    for seconds in (0.0, 1.5):
+        assert search_plan(guess, seconds, fix=lambda: "raise recipe.budget_hours to 0.01") == (
+            f"0:00:0{int(seconds)} of the budget, less than one trial, a first guess at the "
+            "baseline's pace: it starts one, which its deadline stops -> raise "
+            "recipe.budget_hours to 0.01")
+    assert search_plan(guess, 1.9).startswith("about 3 trials in 0:00:01")  # its start too
 
 
 def test_trials_move_the_learning_rate_by_the_commands_rule_else_the_square_root_one(
@@ -2198,9 +2266,9 @@ def test_the_budget_figures_follow_the_recipe(tmp_path: Path) -> None:
     folds = _tuning(tmp_path, "recipe.cv_folds=3", "recipe.max_epochs=10")
     folds.state.stages["a_baseline"] = {"seconds_per_epoch": 2.0}
     assert full_trial_seconds(folds) == pytest.approx(10 * 2.0 * 3)
-    assert planned_trials(_tuning(tmp_path, "recipe.pruner=none"), 1000, 1.0) == 1000 // 30
+    assert _first_guess(_tuning(tmp_path, "recipe.pruner=none"), 1000, 1.0) == 1000 // 30
     plain = _tuning(tmp_path, "recipe.min_trials=4")
-    assert planned_trials(plain, 10, 1.0) == 4  # the time buys 1 ASHA trial
+    assert _first_guess(plain, 10, 1.0) == 4  # the time buys 1 ASHA trial
 
 
 def test_a_refitted_runs_share_is_split_evenly_over_its_seeds(

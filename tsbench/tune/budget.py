@@ -5,21 +5,24 @@ change when the searches cannot run one trial to its full budget."""
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from itertools import pairwise
+from pathlib import Path
 
 from tsbench.rundir import METRICS, read_metrics
+from tsbench.search.names import FAILED, OK, PRUNED
+from tsbench.search.record import RECORD_DIR, Record
 from tsbench.tune.progress import duration, epoch_time
 from tsbench.tune.refit import refit_bag, refit_seconds
 from tsbench.tune.tuning import Tuning
 
 
-def planned_trials(t: Tuning, seconds: float, epoch_seconds: float, ended: int = 0) -> int:
-    """How many trials ``seconds`` buy at ``epoch_seconds`` an epoch (of each fold, with
+def baseline_trial_seconds(t: Tuning, epoch_seconds: float) -> float:
+    """A trial's seconds at ``epoch_seconds`` an epoch (of each fold, with
     ``recipe.cv_folds``), when ASHA stops all but 1/eta of the trials at each rung
-    ``min_epochs * eta**k``: an estimate, within the recipe's bounds
-    (:func:`within_trial_bounds`, ``ended`` trials before a resume), shown as the stage's
-    progress (:func:`trial_cap` ends it). Each trial also pays :func:`trial_start_seconds`
-    once: a tiny model's epochs cost less."""
+    ``min_epochs * eta**k``, and :func:`trial_start_seconds` once: a tiny model's epochs
+    cost less. A first guess: the sweeper's own time a trial (Hydra's job, the record, the
+    optimizer's tell: 0.8 s of a tiny model's 1.4 s) is not known before a sweep ran."""
     r = t.recipe
     eta, last = int(r.eta), int(r.max_epochs)
     rungs = [e for e in (int(r.min_epochs) * eta**k for k in range(16)) if e < last] + [last]
@@ -27,8 +30,7 @@ def planned_trials(t: Tuning, seconds: float, epoch_seconds: float, ended: int =
         rungs, eta = [last], 1
     epochs = sum((b - a) / eta**k for k, (a, b) in enumerate(pairwise([0, *rungs])))
     epochs *= max(1, t.cv_folds)
-    trial = epochs * epoch_seconds + trial_start_seconds(t)
-    return within_trial_bounds(t, int(seconds / max(1e-9, trial)), ended)
+    return epochs * epoch_seconds + trial_start_seconds(t)
 
 
 def trial_start_seconds(t: Tuning) -> float:
@@ -44,17 +46,14 @@ def trial_start_seconds(t: Tuning) -> float:
     return max(0.0, float(metrics["run_seconds"]) - float(metrics.get("train_seconds") or 0.0))
 
 
-def planned_from_trials(t: Tuning, seconds: float, rows: list[dict[str, str]],
-                        ended: int = 0) -> int | None:
-    """How many trials ``seconds`` buy at the mean wall time of an earlier search's ended
-    trials ``rows`` (pruned and failed ones too: each start and evaluation counted, which
-    :func:`planned_trials`' epochs leave out), ``recipe.n_jobs`` at once, within the recipe's
-    bounds (``ended`` trials before a resume); None where no trial recorded its time."""
+def rows_trial_seconds(t: Tuning, rows: list[dict[str, str]]) -> float | None:
+    """The wall seconds a trial of ``rows`` (a search's ended trials, pruned and failed ones
+    too) takes, ``recipe.n_jobs`` at once, from their own ``seconds`` in trials.csv: their
+    runs' time, which leaves out the sweeper's own time a trial; None where none has one."""
     times = [float(row["seconds"]) for row in rows if row.get("seconds")]
     if not times or sum(times) <= 0:
         return None
-    return within_trial_bounds(t, int(seconds * int(t.recipe.n_jobs) * len(times) / sum(times)),
-                               ended)
+    return sum(times) / len(times) / int(t.recipe.n_jobs)
 
 
 def within_trial_bounds(t: Tuning, estimate: int, ended: int = 0) -> int:
@@ -66,17 +65,83 @@ def within_trial_bounds(t: Tuning, estimate: int, ended: int = 0) -> int:
     return more if r.max_trials is None else max(0, min(more, int(r.max_trials) - ended))
 
 
+#: Where tune.json keeps ``<stage><PACE>``: what a search's last session measured
+#: (:func:`session_pace`).
+PACE = "_pace"
+#: The statuses of a trial that ended (neither lost with its sweep nor running).
+ENDED = (OK, PRUNED, FAILED)
+
+
+def session_pace(sweep_dir: Path, since: float) -> dict[str, float]:
+    """What the session of a sweep started at ``since`` (``time.time()``) measured, from its
+    record of launches: ``start_seconds`` before its first launch (its process's start, the
+    space composed), then ``trials`` that ended in ``seconds`` from that launch to the last
+    end (Hydra's jobs, the runs, the record and the optimizer's tells: a tiny model's trial
+    took 1.4 s where its run took 0.57 s); nothing where no trial ended."""
+    launches = [la for la in Record(sweep_dir / RECORD_DIR).launches()
+                if la.started >= since and la.ended is not None and la.status in ENDED]
+    if not launches:
+        return {}
+    first = min(la.started for la in launches)
+    return {"trials": len(launches), "seconds": max(la.ended for la in launches) - first,
+            "start_seconds": first - since}
+
+
+def measured_pace(t: Tuning, stage: str) -> tuple[float, float] | None:
+    """The seconds ``stage``'s last session took to start its first trial, and the wall
+    seconds a trial after it (:func:`session_pace`): what a later search pays too; None
+    where not measured (no trial ended in it, it was killed, or an older tsbench ran it)."""
+    pace = t.state.stages.get(f"{stage}{PACE}") or {}
+    if not pace.get("trials"):
+        return None
+    return float(pace["start_seconds"]), float(pace["seconds"]) / int(pace["trials"])
+
+
+@dataclass(frozen=True)
+class SearchPlan:
+    """What a search expects to run: ``trials`` more, each about ``trial_seconds`` of wall
+    time after ``start_seconds`` to start, the figures that ``basis`` names (for the
+    stage's first line)."""
+
+    trials: int
+    trial_seconds: float
+    start_seconds: float
+    basis: str
+
+    def under_one_trial(self, seconds: float) -> bool:
+        """Whether ``seconds`` buy less than one trial and the start: the search starts one,
+        which its deadline stops."""
+        return seconds < self.start_seconds + self.trial_seconds
+
+
 def trials_ahead(t: Tuning, seconds: float, epoch_seconds: float, ended: int,
-                 rows: list[dict[str, str]]) -> int:
+                 rows: list[dict[str, str]],
+                 measured: tuple[float, float] | None = None) -> SearchPlan:
     """How many more trials a search plans in ``seconds``, ``ended`` of its trials recorded
-    before (a resume): at the pace ``rows`` ran at (its own ended trials, or an earlier
-    search's) where they recorded their time, else at ``epoch_seconds``; ``recipe.min_trials``
-    and ``recipe.max_trials`` bound the search's trials in all, the ended ones among them.
-    Under a second left, one: the search starts one trial, which its time stops."""
-    if seconds < 1:
-        return min(1, within_trial_bounds(t, 0, ended))
-    return (planned_from_trials(t, seconds, rows, ended)
-            or planned_trials(t, seconds, epoch_seconds, ended))
+    before (a resume): at the start and wall time a trial of an earlier search took
+    (``measured``, :func:`measured_pace`), else at the pace ``rows`` ran at (its own ended
+    trials, or an earlier search's) where they recorded their time, else a first guess from
+    the baseline (:func:`baseline_trial_seconds`, :func:`start_seconds`);
+    ``recipe.min_trials`` and ``recipe.max_trials`` bound the search's trials in all, the
+    ended ones among them. Under a second left, or for a first search less than one trial
+    and its start, one: the search starts one trial, which its time stops."""
+    from_rows = rows_trial_seconds(t, rows)
+    if measured and not ended:
+        start, trial = measured
+        basis = f"at (d)'s measured pace ({duration(trial)} a trial, {duration(start)} to start)"
+    elif from_rows is not None:
+        start, trial = 0.0, from_rows
+        basis = (f"at the {duration(trial)} a trial their runs took" if ended else
+                 f"at the {duration(trial)} a trial (d)'s runs took, the sweeper's own "
+                 "time a trial left out")
+    else:
+        start, trial = start_seconds(t), baseline_trial_seconds(t, epoch_seconds)
+        basis = (f"a first guess at the baseline's pace ({duration(trial)} a trial, "
+                 f"{duration(start)} to start), the sweeper's own time a trial not known yet")
+    if seconds < 1 or (not ended and seconds < start + trial):  # it starts one, stopped
+        return SearchPlan(min(1, within_trial_bounds(t, 0, ended)), trial, start, basis)
+    bought = int((seconds - start) / max(1e-9, trial))
+    return SearchPlan(within_trial_bounds(t, bought, ended), trial, start, basis)
 
 
 def trial_cap(t: Tuning, seconds: float, epoch_seconds: float, planned: int) -> int:
@@ -133,27 +198,34 @@ def searches_too_short(t: Tuning) -> bool:
 
 def budget_fix(t: Tuning) -> str:
     """What to change when the searches cannot run one trial to its full budget: the trial's
-    cost, and the budget that gives each search one (the time spent before the searches and
-    the reserve for (f) and (g) as in this run: the same figure before the searches as after
-    them)."""
+    cost, and the budget that gives each search one (:func:`fitting_budget_hours`)."""
     r = t.recipe
     start = start_seconds(t)
     trial = full_trial_seconds(t) + start
-    before = float(t.state.stages.get("searches_from", t.state.spent())) - float(
-        t.state.stages.get("a_seconds", 0.0))
-    reserve = float(t.state.stages.get("f_reserve", 0.0))
-    searches = trial / smaller_search_share(t)
-    hours = (before + max(reserve, searches * float(r.retrain_share) / (
-        1 - float(r.retrain_share))) + searches) / 3600
     epoch = float(t.state.stages["a_baseline"]["seconds_per_epoch"])
     return (f"a trial of recipe.max_epochs={r.max_epochs} takes about "
             f"{duration(trial)} ({epoch_time(epoch)}, "
             "the baseline's"
             f"{f', x {t.cv_folds} folds' if t.cv_folds else ''}"
             f"{f', and up to {duration(start)} besides its epochs' if start else ''}): raise "
-            f"recipe.budget_hours to "
-            f"{math.ceil(hours * 100) / 100:g} or more, or lower recipe.max_epochs (with a "
-            f"new out=DIR: {t.out} keeps the recipe it started with)")
+            f"recipe.budget_hours to {fitting_budget_hours(t):g} or more, or lower "
+            f"recipe.max_epochs (with a new out=DIR: {t.out} keeps the recipe it started with)")
+
+
+def fitting_budget_hours(t: Tuning) -> float:
+    """The budget, in hours rounded up to 0.01, that gives each search one trial of
+    ``recipe.max_epochs`` and its start (the time spent before the searches and the reserve
+    for (f) and (g)'s refits as in this run: the same figure before the searches as after
+    them)."""
+    r = t.recipe
+    trial = full_trial_seconds(t) + start_seconds(t)
+    before = float(t.state.stages.get("searches_from", t.state.spent())) - float(
+        t.state.stages.get("a_seconds", 0.0))
+    reserve = float(t.state.stages.get("f_reserve", 0.0))
+    searches = trial / smaller_search_share(t)
+    hours = (before + max(reserve, searches * float(r.retrain_share) / (
+        1 - float(r.retrain_share))) + searches) / 3600
+    return math.ceil(hours * 100) / 100
 
 
 def retrain_reserve(t: Tuning) -> float:

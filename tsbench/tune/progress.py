@@ -15,6 +15,7 @@ from types import TracebackType
 
 from tsbench.counted import counted
 from tsbench.search.names import FAILED, OK, PRUNED, TRIALS_FILE
+from tsbench.search.record import RECORD_DIR, Record
 
 log = logging.getLogger("tsbench.tune")
 
@@ -75,12 +76,12 @@ class Progress:
     tuning run's so far, then this search's own: a Bayesian search that has not yet beaten
     the random one does not look like a step back.
 
-    ``planned`` is the stage's first estimate (from the baseline's seconds an epoch); once a
-    trial has ended in this session the line plans as many more as the stage's ``seconds``
-    left buy at the rate trials have ended so far (every overhead and parallel slot
-    included; one at least while time is left), ``cap`` at most: a tiny model's trials cost
-    their start and evaluation more than their epochs, which the first estimate cannot
-    know."""
+    ``planned`` is the stage's first estimate (from the baseline's seconds an epoch, or an
+    earlier search's pace); once a trial has ended in this session the line plans as many
+    more as the stage's ``seconds`` left buy at the rate trials have ended since the
+    session's first launch (every overhead and parallel slot included; one at least while
+    time is left), ``cap`` at most. The sweep's start before that launch, paid once, is
+    left out of the rate: counted, it made a tiny model's first revision 16 where 58 ran."""
 
     def __init__(self, label: str, sweep_dir: Path, planned: int,
                  time_left: Callable[[], float], seconds: float, cap: int,
@@ -95,19 +96,31 @@ class Progress:
         self._thread = threading.Thread(target=self._watch, daemon=True)
         self._last = ""
         self._started = time.monotonic()
+        self._since = time.time()  # the sweeper's clock: its record of launches keeps it
+        self._first_launch: float | None = None
         self._ended_before = sum(sweep_summary(sweep_dir)[0].values())  # a resumed sweep's
 
     def estimate(self, done: int) -> int:
         """Trials planned with ``done`` ended (see the class)."""
         ended_here = done - self._ended_before
-        elapsed = time.monotonic() - self._started
-        if ended_here < 1 or elapsed <= 0:
+        first = self.first_launch()
+        running = time.time() - first if first is not None else 0.0
+        if ended_here < 1 or running <= 0:
             return self.planned
-        left = self.seconds - elapsed
+        left = self.seconds - (time.monotonic() - self._started)
         if left <= 0:
             return done
         # while time is left the sweep launches another trial, however slow the last ones
-        return max(done, min(self.cap, done + max(1, int(left * ended_here / elapsed))))
+        return max(done, min(self.cap, done + max(1, int(left * ended_here / running))))
+
+    def first_launch(self) -> float | None:
+        """When this session's sweep launched its first trial (its record's clock), None
+        before it did."""
+        if self._first_launch is None:
+            self._first_launch = min((la.started for la in Record(
+                self.sweep_dir / RECORD_DIR).launches() if la.started >= self._since),
+                default=None)
+        return self._first_launch
 
     def line(self, ended: bool = False) -> str:
         """The progress line; ``ended``: the stage's last, where a search without a

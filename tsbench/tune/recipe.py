@@ -32,7 +32,8 @@ import json
 import logging
 import math
 import shlex
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -58,9 +59,14 @@ from tsbench.search.report import absolute_paths, python_path, search_marks
 from tsbench.training.schedules import scaled_lr
 from tsbench.tune.budget import (
     MIN_SEARCH_SECONDS,
+    PACE,
+    SearchPlan,
     budget_fix,
+    fitting_budget_hours,
+    measured_pace,
     retrain_reserve,
     searches_too_short,
+    session_pace,
     trial_cap,
     trials_ahead,
 )
@@ -310,7 +316,9 @@ def sweep(t: Tuning, stage: str, label: str, args: list[str], seconds: float, pl
           epoch_seconds: float, best_before: float | None) -> list[dict[str, str]]:
     """Run (or resume) one search stage until ``seconds`` are spent or
     :func:`~tsbench.tune.budget.trial_cap` trials have ended (``best_before``: the best
-    objective of the stages before, for the progress line)."""
+    objective of the stages before, for the progress line); what it measured is kept as
+    ``<stage>_pace`` (:func:`~tsbench.tune.budget.session_pace`), which plans the next
+    search."""
     sweep_dir = t.out / stage
     # set once: a resumed search keeps its n_trials, so that it proposes what it would have
     cap = t.state.stage(f"{stage}_cap", lambda: trial_cap(t, seconds, epoch_seconds, planned))
@@ -321,19 +329,35 @@ def sweep(t: Tuning, stage: str, label: str, args: list[str], seconds: float, pl
                    f"hydra.sweep.dir={sweep_dir}", "hydra.sweeper.resume=true")
     with Progress(label, sweep_dir, min(planned, cap), t.budget_left, seconds, cap,
                   metric=objective_name(t.cv_folds), best_before=best_before):
+        started = time.time()  # the sweeper's clock, which its record keeps
         run_stage(stage, argv, t.out)
+    t.state.stages[f"{stage}{PACE}"] = session_pace(sweep_dir, started)
     return read_trials(sweep_dir)
 
 
-def search_plan(planned: int, seconds: float, ended: int = 0) -> str:
-    """What a search stage expects to run in ``seconds`` (under 1: the stages before it, or
-    an earlier session of a resumed run, spent its share of the budget), ``ended`` of its
-    trials recorded by an earlier session."""
-    before = f"{counted(ended, 'trial')} ended before the resume, " if ended else ""
-    if seconds < 1:
-        return f"{before}no time left of its share of the budget (the stages before it spent it)"
-    return (f"{before}about {planned} more in {clock(seconds)}" if ended else
-            f"about {counted(planned, 'trial')} in {clock(seconds)}")
+def search_plan(plan: SearchPlan, seconds: float, ended: int = 0,
+                fix: Callable[[], str] = lambda: "") -> str:
+    """What a search stage expects to run in ``seconds`` (``plan``), ``ended`` of its trials
+    recorded by an earlier session: under 1 s left of a resumed search's share, that the
+    session before spent it; time for less than one trial, that it starts one, which its
+    deadline stops, and the ``fix``; a first search's estimate, what it rests on and that
+    its progress lines revise it (a first guess was 137 trials where 58 ran)."""
+    if ended:
+        before = f"{counted(ended, 'trial')} ended before the resume, "
+        if seconds < 1:
+            return f"{before}no time left of its share of the budget (the session before spent it)"
+        return f"{before}about {plan.trials} more in {clock(seconds)}"
+    if plan.under_one_trial(seconds):
+        return (f"{clock(seconds)} of the budget, less than one trial, {plan.basis}: it "
+                f"starts one, which its deadline stops -> {fix()}")
+    return (f"about {counted(plan.trials, 'trial')} in {clock(seconds)}, {plan.basis}; its "
+            "progress lines revise it as trials end")
+
+
+def budget_that_fits(t: Tuning) -> str:
+    """The fix a search with time for less than one trial names."""
+    return (f"raise recipe.budget_hours to {fitting_budget_hours(t):g} or more (a new out=DIR: "
+            "a folder keeps the budget it started with)")
 
 
 def random_search(t: Tuning, args: list[str], epoch_seconds: float) -> dict[str, Any]:
@@ -347,10 +371,11 @@ def random_search(t: Tuning, args: list[str], epoch_seconds: float) -> dict[str,
         t.budget_left() - t.state.stages["f_reserve"]) * float(r.random_share))
     seconds = until - now
     ended = read_trials(t.out / "d_random")  # resumed: what is left at the pace they ran at
-    more = trials_ahead(t, seconds, epoch_seconds, len(ended), ended)
-    log.info("(d) random search: %s", search_plan(more, seconds, len(ended)))
+    plan = trials_ahead(t, seconds, epoch_seconds, len(ended), ended)
+    log.info("(d) random search: %s",
+             search_plan(plan, seconds, len(ended), lambda: budget_that_fits(t)))
     rows = sweep(t, "d_random", "(d) random search",
-                 [*args, *RANDOM_MODE], seconds, len(ended) + more, epoch_seconds,
+                 [*args, *RANDOM_MODE], seconds, len(ended) + plan.trials, epoch_seconds,
                  best_before=_finite(read_metrics(t.out / "a_baseline")["objective"]))
     return {"trials": len(rows), "full_budget": len(full_budget(rows))}
 
@@ -379,7 +404,8 @@ def bayes_search(t: Tuning, args: list[str], epoch_seconds: float) -> dict[str, 
     seconds = t.budget_left() - t.state.stages["f_reserve"]
     random_rows = read_trials(t.out / "d_random")  # their pace, where they ran, plans (e)
     ended = read_trials(t.out / "e_bayes")  # resumed: its own trials' pace
-    more = trials_ahead(t, seconds, epoch_seconds, len(ended), ended or random_rows)
+    plan = trials_ahead(t, seconds, epoch_seconds, len(ended), ended or random_rows,
+                        measured_pace(t, "d_random"))
     # their job folders absolute: the file lies beside (d)'s folder, not in it
     ranked = [{**row, "job_dir": str(t.out / "d_random" / row["job_dir"]) if row.get(
         "job_dir") else ""} for row in full_budget(random_rows)[: int(r.warm_start_top)]]
@@ -388,12 +414,14 @@ def bayes_search(t: Tuning, args: list[str], epoch_seconds: float) -> dict[str, 
     if random_rows:  # its header names the searched parameters
         write_text(warm, _csv([baseline_row(t, list(random_rows[0])), *ranked]))
         warm_args = [f"hydra.sweeper.warm_start={warm}", "hydra.sweeper.n_initial_points=1"]
-    log.info("(e) Bayesian search: %s, warm-started with the baseline and %s",
-             search_plan(more, seconds, len(ended)), counted(len(ranked), "random trial"))
+    log.info("(e) Bayesian search, warm-started with the baseline and %s: %s",
+             counted(len(ranked), "random trial"),
+             search_plan(plan, seconds, len(ended), lambda: budget_that_fits(t)))
     before = [_finite(row["objective"]) for row in full_budget(random_rows)]
     before.append(_finite(read_metrics(t.out / "a_baseline")["objective"]))
     rows = sweep(t, "e_bayes", "(e) Bayesian search",
-                 [*args, "hydra.sweeper.mode=bayes", *warm_args], seconds, len(ended) + more,
+                 [*args, "hydra.sweeper.mode=bayes", *warm_args], seconds,
+                 len(ended) + plan.trials,
                  epoch_seconds, best_before=min((v for v in before if v is not None),
                                                 default=None))
     return {"trials": len(rows), "full_budget": len(full_budget(rows))}
