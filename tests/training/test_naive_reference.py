@@ -55,10 +55,11 @@ def test_a_model_worse_than_the_seasonal_naive_forecast_is_warned_once(tmp_path:
     said = run_tsbench([*NOISY, "optim.lr=1e-6", "trainer.max_epochs=1"], tmp_path / "bad")
     metrics = read_metrics(tmp_path / "bad")
     assert metrics["val_mse"] > metrics["val_mse_seasonal_naive"]
-    assert [line.split(" - ", 1)[-1] for line in not_learnt_lines(said.stdout + said.stderr)] == [
-        f"dlinear's val MSE {significant(metrics['val_mse'], 4)} is worse than the seasonal "
-        f"naive forecast's {significant(metrics['val_mse_seasonal_naive'], 4)} on the same "
-        "windows (season 24) -> it has not learnt the series: raise optim.lr or "
+    assert not_learnt_lines(said.stdout + said.stderr) == [
+        f"tsbench: warning: dlinear's val MSE {significant(metrics['val_mse'], 4)} is worse "
+        "than the seasonal naive forecast's "
+        f"{significant(metrics['val_mse_seasonal_naive'], 4)} on the same windows (season 24) "
+        "-> it has not learnt the series: raise optim.lr or "
         "trainer.max_epochs (see README \"Your own CSV\"), or tune it with tsbench-tune"]
     said = run_tsbench([*NOISY, "optim.lr=0.01", "trainer.max_epochs=3"], tmp_path / "good")
     metrics = read_metrics(tmp_path / "good")
