@@ -10,6 +10,9 @@ OWN = ("tsbench", "hydra_plugins.tsbench", "root")
 #: The environment variable holding the warnings (a JSON list) that ``tsbench`` printed
 #: about its command line before Hydra ran a job: each job's log file holds them too.
 COMMAND_WARNINGS_ENV = "TSBENCH_COMMAND_WARNINGS"
+#: ``extra`` of a record that goes to the job's log file alone, not to the terminal
+#: (something the command says once for all its jobs: :class:`TerminalLines`).
+FILE_ONLY = {"terminal": False}
 
 
 def speaker(logger_name: str) -> str:
@@ -34,6 +37,13 @@ class RunLines(logging.Formatter):
                 "warning: " if record.levelno >= logging.WARNING else "")
         record.head = f"{speaker(record.name)}: {word}"
         return super().format(record)
+
+
+class TerminalLines(logging.Filter):
+    """The terminal's filter: every record but those logged with :data:`FILE_ONLY`."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return getattr(record, "terminal", True)
 
 
 def into_log_files(warnings: list[str]) -> None:
