@@ -46,6 +46,19 @@ class TerminalLines(logging.Filter):
         return getattr(record, "terminal", True)
 
 
+class Warnings(logging.Filter):
+    """The warnings alone (``wanted``), or every record but the warnings: a sweep's
+    warnings go to stderr in a run's form, its progress lines (and its trials' failures,
+    errors the sweep records and goes on from) to stdout in Hydra's."""
+
+    def __init__(self, wanted: bool = True) -> None:
+        super().__init__()
+        self.wanted = wanted
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return (record.levelno == logging.WARNING) == self.wanted
+
+
 def into_log_files(warnings: list[str]) -> None:
     """Write ``warnings`` that the command printed before Hydra ran this job (its
     command-line checks) into the job's log file, where its run's own warnings go; not on

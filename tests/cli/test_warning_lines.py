@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tests.conftest import run_tsbench
+from tests.conftest import TINY, run_tsbench
 
 #: A tiny noisy series; one epoch at a tiny rate leaves DLinear worse than the seasonal
 #: naive forecast, and pred_len=56 leaves the validation split a few windows.
@@ -52,3 +52,17 @@ def test_each_job_of_a_multirun_logs_the_commands_warning_once(tmp_path: Path) -
     for job in ("0", "1"):
         logged = (tmp_path / "sweep" / job / "cli.log").read_text().splitlines()
         assert [STAMP.sub("", line) for line in logged] == warning_lines(said.stderr)
+
+
+def test_a_sweeps_own_warning_reads_as_a_runs(tmp_path: Path) -> None:
+    """A search's warning about itself (not a job's) is a ``tsbench: warning:`` line on
+    stderr too, not a ``[time][HYDRA]`` line among its progress lines on stdout."""
+    said = run_tsbench(["hydra/sweeper=skopt", *TINY, "optim.lr=choice(1e-3, 1e-2)",
+                        "hydra.sweeper.n_trials=1", "hydra.sweeper.plots=false",
+                        "hydra.sweep.subdir=s_${seed}"], tmp_path / "search", multirun=True)
+    assert warning_lines(said.stderr) == [
+        f"{WARNING}hydra.sweep.subdir=s_${{seed}} may name one folder for trials at different "
+        "points (it names neither the job number nor optim.lr): they would write over each "
+        "other's files; use hydra.sweep.subdir='s_${seed}_${hydra.job.num}'"]
+    assert "may name one folder" not in said.stdout
+    assert "[HYDRA] trial 1 (Hydra job #0): value=" in said.stdout  # progress stays there
