@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import logging
 
-#: Loggers whose records are tsbench's own: its package, its Hydra plugins, the root logger.
-OWN = ("tsbench", "hydra_plugins.tsbench", "root")
+#: Loggers whose records are tsbench's own: the root logger, its package's, its Hydra
+#: plugins' (``hydra_plugins.tsbench_skopt_sweeper...``).
+OWN, OWN_PREFIXES = ("root", "tsbench"), ("tsbench.", "hydra_plugins.tsbench_")
 #: The environment variable holding the warnings (a JSON list) that ``tsbench`` printed
 #: about its command line before Hydra ran a job: each job's log file holds them too.
 COMMAND_WARNINGS_ENV = "TSBENCH_COMMAND_WARNINGS"
@@ -19,7 +20,7 @@ def speaker(logger_name: str) -> str:
     """Who says a record: ``tsbench`` for its own loggers (:data:`OWN`), else the logger's
     top package (``pytorch_lightning``), so that a dependency's warning is not taken for
     tsbench's."""
-    own = any(logger_name == name or logger_name.startswith(f"{name}.") for name in OWN)
+    own = logger_name in OWN or logger_name.startswith(OWN_PREFIXES)
     return "tsbench" if own else logger_name.split(".", 1)[0]
 
 
