@@ -22,7 +22,9 @@ def test_wheel_ships_configs_and_runs_from_elsewhere(tmp_path: Path) -> None:
                      "tsbench/conf/experiment/dlinear_etth1.yaml",
                      "hydra_plugins/tsbench_skopt_sweeper/skopt_sweeper.py",
                      "hydra_plugins/tsbench_basic_sweeper/basic_sweeper.py",
-                     "tsbench/conf/sweeper.yaml"):
+                     "tsbench/conf/sweeper.yaml",
+                     "tsbench/conf/hydra/job_logging/tsbench.yaml",
+                     "tsbench/conf/hydra/hydra_logging/tsbench.yaml"):
         assert required in names, required
     assert not any(n.startswith("hydra_plugins/__init__") for n in names)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import os
 import shlex
@@ -25,6 +26,7 @@ from tsbench.folder_lock import held, removed
 from tsbench.help_searchpath import HELP_SEARCHPATH, help_searchpath
 from tsbench.hidden_configs import check_hidden_configs, searchpath_of
 from tsbench.hydra_private import known_mode
+from tsbench.log_lines import COMMAND_WARNINGS_ENV, into_log_files
 from tsbench.multirun_resume import RESUME_FIX
 from tsbench.preset_check import preset_beats_option, preset_replaced
 from tsbench.quiet import quiet_dependencies
@@ -106,6 +108,7 @@ def main(cfg: DictConfig) -> float:
     from tsbench.training.run import run  # heavy imports after Hydra parsed the command line
 
     quiet_dependencies()  # again: a launcher's worker process has its own filters and loggers
+    into_log_files(json.loads(os.environ.get(COMMAND_WARNINGS_ENV, "[]")))
     try:
         check_refit(cfg, multirun, HydraConfig.get().sweeper)
         side_by_side = parallel_jobs()
@@ -239,14 +242,14 @@ def check_command_line(argv: list[str]) -> Checked:
         key, _, value = line.lstrip("+").partition("=")
         near = near_setting(list(args.overrides), key)
         meant = f"did you mean {shlex.quote(f'{near}={value}')}? Else " if near else ""
-        print(f"tsbench: warning: {line} adds a setting tsbench reads nowhere: it changes "
-              f"nothing but the run's saved config (a report then shows it as a cell of its "
-              f"own) -> {meant}drop it, or check its spelling (tsbench --cfg job shows every "
-              "setting)", file=sys.stderr)
+        command_warning(f"{line} adds a setting tsbench reads nowhere: it changes nothing "
+                        "but the run's saved config (a report then shows it as a cell of its "
+                        f"own) -> {meant}drop it, or check its spelling (tsbench --cfg job "
+                        "shows every setting)")
     for said in [*preset_replaced(list(args.overrides), cfg),
                  *preset_beats_option(list(args.overrides), cfg),
                  *target_not_alone(list(args.overrides), cfg)]:
-        print(f"tsbench: warning: {said}", file=sys.stderr)
+        command_warning(said)
     if not multirun:  # a sweep's value that cannot resolve is its trial's to say
         check_interpolations(cfg)
     swept = [line for line, override in zip(args.overrides, parse_each(args.overrides),
@@ -264,7 +267,7 @@ def check_command_line(argv: list[str]) -> Checked:
 
         check_sweep(cfg, list(args.overrides))
         for said in fixed_params(cfg, list(args.overrides)):
-            print(f"tsbench: warning: {said}", file=sys.stderr)
+            command_warning(said)
         if search:
             check_resumed_data(cfg, {override.key_or_group for override in parse_each(swept)}
                                | set(cfg.hydra.sweeper.get("params") or {}))
@@ -278,6 +281,15 @@ def check_command_line(argv: list[str]) -> Checked:
     folder = named_folder(cfg, multirun)
     return Checked(kind, folder, lambda: check_not_over_other_runs(cfg, multirun),
                    *planned(cfg, multirun), mode=mode)
+
+
+def command_warning(said: str) -> None:
+    """Print a warning about the command, said before Hydra runs its job(s), and keep it
+    for the jobs' log files (:data:`~tsbench.log_lines.COMMAND_WARNINGS_ENV`), where a
+    run's own warnings are: a job folder's log then holds every warning of its run."""
+    print(f"tsbench: warning: {said}", file=sys.stderr)
+    kept = json.loads(os.environ.get(COMMAND_WARNINGS_ENV, "[]"))
+    os.environ[COMMAND_WARNINGS_ENV] = json.dumps([*kept, said])
 
 
 class KnownMode(NamedTuple):
@@ -518,6 +530,7 @@ LEFT = {
 
 
 def entry() -> None:
+    os.environ.pop(COMMAND_WARNINGS_ENV, None)  # this command's alone (command_warning)
     quiet_dependencies()
     mark_sweep_process()
     sys.argv[1:] = home_in_overrides(sys.argv[1:])  # before Hydra parses them

@@ -6,6 +6,7 @@ import contextlib
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from hydra.core.override_parser.overrides_parser import OverridesParser
@@ -67,7 +68,23 @@ class ResumableBasicSweeper(basic_sweeper_class()):  # type: ignore[misc]
         except Exception:  # Hydra then tells no callback the multirun ended
             tell_failed(self.hydra_context.callbacks, self.config)
             raise
+        _say_jobs_worse_than_naive([r for results in returns for r in results])
         return returns
+
+
+def _say_jobs_worse_than_naive(results: Sequence[JobReturn]) -> None:
+    """The sweep's lines for its jobs worse than the seasonal naive forecast, once for them
+    all (:func:`tsbench.training.naive_reference.sweep_summary`): each job's log keeps its
+    own line, which it does not print."""
+    from tsbench.training.naive_reference import sweep_summary
+
+    hydra = [r.hydra_cfg.hydra for r in results if r.hydra_cfg is not None]
+    if not hydra:
+        return
+    runs = {h.job.num: Path(h.runtime.output_dir) for h in hydra}
+    log_name = f"{hydra[0].job.name}.log"
+    for said in sweep_summary(runs, log_name):
+        print(f"tsbench: warning: {said}", file=sys.stderr, flush=True)
 
 
 def _log_launch(first: int, batch: Sequence[Sequence[str]]) -> None:

@@ -22,6 +22,11 @@ def not_learnt_lines(said: str) -> list[str]:
     return [line for line in said.splitlines() if NOT_LEARNT in line]
 
 
+def reference_lines(said: str) -> list[str]:
+    """Lines that compare with the seasonal naive forecast, whatever their advice."""
+    return [line for line in said.splitlines() if "worse than the seasonal naive" in line]
+
+
 @pytest.mark.parametrize("extra", [
     ["seq_len=12"],  # a look-back shorter than the season of 24: rows before it are read
     ["seq_len=48", "dataset.freq=D", "features=MS"],  # season 7, the target alone
@@ -55,10 +60,11 @@ def test_a_model_worse_than_the_seasonal_naive_forecast_is_warned_once(tmp_path:
     said = run_tsbench([*NOISY, "optim.lr=1e-6", "trainer.max_epochs=1"], tmp_path / "bad")
     metrics = read_metrics(tmp_path / "bad")
     assert metrics["val_mse"] > metrics["val_mse_seasonal_naive"]
-    assert [line.split(" - ", 1)[-1] for line in not_learnt_lines(said.stdout + said.stderr)] == [
-        f"dlinear's val MSE {significant(metrics['val_mse'], 4)} is worse than the seasonal "
-        f"naive forecast's {significant(metrics['val_mse_seasonal_naive'], 4)} on the same "
-        "windows (season 24) -> it has not learnt the series: raise optim.lr or "
+    assert not_learnt_lines(said.stdout + said.stderr) == [
+        f"tsbench: warning: dlinear's val MSE {significant(metrics['val_mse'], 4)} is worse "
+        "than the seasonal naive forecast's "
+        f"{significant(metrics['val_mse_seasonal_naive'], 4)} on the same windows (season 24) "
+        "-> it has not learnt the series: raise optim.lr or "
         "trainer.max_epochs (see README \"Your own CSV\"), or tune it with tsbench-tune"]
     said = run_tsbench([*NOISY, "optim.lr=0.01", "trainer.max_epochs=3"], tmp_path / "good")
     metrics = read_metrics(tmp_path / "good")
@@ -95,3 +101,65 @@ def test_a_search_trial_and_a_refit_are_not_warned(tmp_path: Path) -> None:
                        tmp_path / "refit")
     assert "val_mse_seasonal_naive" not in read_metrics(tmp_path / "refit")
     assert not_learnt_lines(said.stdout + said.stderr) == []
+
+
+def test_a_multirun_names_its_jobs_worse_than_the_reference_in_one_line(
+        tmp_path: Path) -> None:
+    """Two of three jobs untrained: one line at the sweep's end names both, where each job
+    said its own on the terminal; each job's log keeps its line with its numbers."""
+    said = run_tsbench([*NOISY, "trainer.max_epochs=1", "optim.lr=1e-6,2e-6,0.01"],
+                       tmp_path / "sweep", multirun=True)
+    assert not_learnt_lines(said.stdout + said.stderr) == []  # no job's own line
+    (line,) = reference_lines(said.stderr)
+    assert line == (
+        "tsbench: warning: jobs 0, 1 (2 of the 3 jobs run) score a val MSE worse than the "
+        "seasonal naive forecast's on the same windows (each job's cli.log gives both) -> not "
+        "learnt: raise optim.lr or trainer.max_epochs (see README \"Your own CSV\"), or tune the "
+        "model with tsbench-tune")
+    for job, warned in (("0", True), ("1", True), ("2", False)):
+        metrics = read_metrics(tmp_path / "sweep" / job)
+        logged = not_learnt_lines((tmp_path / "sweep" / job / "cli.log").read_text())
+        assert len(logged) == warned, job
+        if warned:
+            assert f"dlinear's val MSE {significant(metrics['val_mse'], 4)} is worse" in logged[0]
+
+
+def test_a_tune_stage_gives_advice_for_tuning_or_none(tmp_path: Path) -> None:
+    """tsbench-tune's stages tune the model already: its baseline is told the searches come
+    next, not to tune it; its range test (one batch) is not warned."""
+    from tsbench.tune.commands import run_stage, tsbench
+
+    bad = [*NOISY, "optim.lr=1e-6", "trainer.max_epochs=1", "score_test=false"]
+    run_stage("a_baseline", tsbench(*bad, f"hydra.run.dir={tmp_path / 'a'}"), tmp_path)
+    (line,) = reference_lines((tmp_path / "a_baseline.log").read_text())
+    assert line.endswith("-> the baseline has not learnt the series at the preset's settings: "
+                         "the searches that follow try other rates and look-backs")
+    assert "tsbench-tune" not in line
+    run_stage("b_lr_find", tsbench(*bad, f"hydra.run.dir={tmp_path / 'b'}"), tmp_path)
+    assert reference_lines((tmp_path / "b_lr_find.log").read_text()) == []
+    run_stage("f_retrain_1_1", tsbench(*bad, f"hydra.run.dir={tmp_path / 'f'}"), tmp_path)
+    (line,) = reference_lines((tmp_path / "f_retrain_1_1.log").read_text())
+    assert line.endswith("-> the searches found no configuration that learns the series "
+                         "within recipe.max_epochs: raise recipe.max_epochs or "
+                         "recipe.budget_hours")
+
+
+def test_a_classical_model_worse_than_the_reference_is_told_to_check_its_season(
+        tmp_path: Path) -> None:
+    """Theta without its season on a seasonal series: warned, with a classical model's
+    advice (its period, its settings); with its season it beats the reference, unwarned."""
+    theta = [*SERIES, "seq_len=48", "model=theta"]
+    said = run_tsbench([*theta, "model.deseasonalize=false"], tmp_path / "flat")
+    metrics = read_metrics(tmp_path / "flat")
+    (line,) = reference_lines(said.stderr)
+    assert line == (
+        f"tsbench: warning: theta's val MSE {significant(metrics['val_mse'], 4)} is worse "
+        f"than the seasonal naive forecast's {significant(metrics['val_mse_seasonal_naive'], 4)}"
+        " on the same windows (season 24) -> it fits the series worse than repeating its "
+        "last season: check model.period against the series' season (tsbench-analyze prints "
+        "the training rows' dominant periods), or its settings (model.deseasonalize, "
+        "model.period)")
+    said = run_tsbench(theta, tmp_path / "seasonal")
+    metrics = read_metrics(tmp_path / "seasonal")
+    assert metrics["val_mse"] < metrics["val_mse_seasonal_naive"]
+    assert reference_lines(said.stderr) == []

@@ -85,7 +85,7 @@ def test_a_constant_channel_leaves_mase_out_and_counts_zero_over_zero_as_zero(
     assert "test_mase" not in metrics and not (run_dir / "test_window_mase.npy").exists()
     assert ("MASE is left out where the seasonal naive forecast is exact on a scored channel's "
             "training rows (constant?), so MASE would divide by 0: val_mase, test_mase "
-            "(channel idle) -> compare on original-unit scores") in said.stdout
+            "(channel idle) -> compare on original-unit scores") in said.stderr
     assert metrics["test_smape"] == pytest.approx(expected(csv, run_dir, "test", TRAIN_ROWS)[1],
                                                   rel=1e-4)
     table = windows(run_dir, "test")
@@ -104,11 +104,11 @@ def test_mase_left_out_over_folds_is_said_once_naming_them(tmp_path: Path) -> No
     said = run_tsbench(["dataset=csv", f"dataset.path={csv}", f"seq_len={SEQ_LEN}",
                         f"pred_len={PRED_LEN}", "model=naive", "logger=none", "plots=false",
                         "cv=tscv", "cv.n_splits=3", "cv.refit=true"], tmp_path / "cv")
-    assert said.stdout.count("MASE is left out") == 1
+    assert said.stderr.count("MASE is left out") == 1
     assert ("so MASE would divide by 0: fold_0's val_mase, fold_1's val_mase, fold_2's "
             "val_mase, the refit's test_mase (channel idle) -> compare on original-unit "
             "scores (test_mse_orig / test_mae_orig, cv_val_mse_orig_mean in metrics.json; "
-            "tsbench-report --units original)") in said.stdout
+            "tsbench-report --units original)") in said.stderr
     assert "cv_val_mase_mean" not in read_metrics(tmp_path / "cv")
 
 
@@ -137,7 +137,7 @@ def test_a_series_shorter_than_a_season_says_its_mase_is_one_step(tmp_path: Path
                         "model=naive", "logger=none", "plots=false"], run_dir)
     assert ("MASE is scaled by the one-step naive forecast (season 1) where the training rows "
             "hold no more than one season of 52 steps (freq W-SUN): the 49 training rows") \
-        in said.stdout
+        in said.stderr
     assert '"mase_season": 1' in (run_dir / "protocol.json").read_text()
 
 
@@ -153,7 +153,7 @@ def test_folds_shorter_than_a_season_say_their_mase_is_one_step(tmp_path: Path) 
     assert (card["mase_season"], card["fold_mase_season"]) == (52, [1, 1])
     assert ("MASE is scaled by the one-step naive forecast (season 1) where the training rows "
             "hold no more than one season of 52 steps (freq W-TUE): fold_0's 50, fold_1's 50 "
-            "training rows") in said.stdout
+            "training rows") in said.stderr
 
 
 def test_exactly_one_season_of_training_rows_scales_by_the_one_step_naive(
@@ -221,5 +221,5 @@ def test_a_target_alone_is_named_by_its_own_column(tmp_path: Path) -> None:
                         "plots=false"], run_dir)
     assert ("MASE is left out where the seasonal naive forecast is exact on a scored channel's "
             "training rows (constant?), so MASE would divide by 0: val_mase, test_mase "
-            "(channel OT) -> compare on original-unit scores") in said.stdout
+            "(channel OT) -> compare on original-unit scores") in said.stderr
     assert read_metrics(run_dir)["test_smape_near_zero"] == ["OT"]

@@ -122,17 +122,17 @@ def test_a_warmup_longer_than_the_run_is_said_once_per_run(tmp_path: Path) -> No
     named together (cv.max_train_size=200: 129 windows, 3 batches each), the refit's own
     length apart (800 rows: 729 windows, 12 batches)."""
     said = run_tsbench([*WARM, "optim.warmup=30"], tmp_path / "holdout")  # 629 windows
-    assert said.stdout.count("steps, longer than") == 1
+    assert said.stderr.count("steps, longer than") == 1
     assert ("optim.warmup=30 is 30 steps, longer than the run's 20 (2 epochs of 10 batches): "
             "the rate peaks at 67 % of its 0.01 -> give a shorter warmup, e.g. "
-            "optim.warmup=0.05 (a fraction of all steps)") in said.stdout
+            "optim.warmup=0.05 (a fraction of all steps)") in said.stderr
     said = run_tsbench([*WARM, "optim.warmup=20", "trainer.max_epochs=1", "cv=tscv",
                         "cv.n_splits=3", "cv.max_train_size=200", "cv.refit=true"],
                        tmp_path / "tscv")
-    assert said.stdout.count("steps, longer than") == 1
+    assert said.stderr.count("steps, longer than") == 1
     assert ("optim.warmup=20 is 20 steps, longer than fold_0's, fold_1's, fold_2's 3 (1 epoch "
             "of 3 batches): the rate peaks at 15 % of its 0.01; the refit's 12 (1 epoch of 12 "
-            "batches): the rate peaks at 60 % of its 0.01 -> give a shorter warmup") in said.stdout
+            "batches): the rate peaks at 60 % of its 0.01 -> give a shorter warmup") in said.stderr
     assert "warmup" not in (tmp_path / "tscv" / "metrics.json").read_text()
 
 

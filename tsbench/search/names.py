@@ -30,8 +30,9 @@ RECORD_COLUMNS = (*HEAD, PRUNED_AT, *TAIL)
 
 #: The sweepers that run the jobs they are given: Hydra's basic one, and tsbench's resumable
 #: one (``hydra/sweeper=basic_resumable``); any other sweeper optimizes an objective.
-BASIC_SWEEPERS = ("hydra._internal.core_plugins.basic_sweeper.BasicSweeper",
-                  "hydra_plugins.tsbench_basic_sweeper.basic_sweeper.ResumableBasicSweeper")
+#: tsbench's plain multirun sweeper (``conf/sweeper.yaml``), Hydra's basic one resumable.
+RESUMABLE_SWEEPER = "hydra_plugins.tsbench_basic_sweeper.basic_sweeper.ResumableBasicSweeper"
+BASIC_SWEEPERS = ("hydra._internal.core_plugins.basic_sweeper.BasicSweeper", RESUMABLE_SWEEPER)
 
 
 def is_search(multirun: bool, sweeper: Any) -> bool:

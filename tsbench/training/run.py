@@ -22,6 +22,7 @@ from tsbench.data.datamodule import ForecastData
 from tsbench.data.loading import Series, check_features, load_series
 from tsbench.data.splits import Borders, benchmark_borders, n_windows
 from tsbench.errors import ConfigError
+from tsbench.log_lines import FILE_ONLY
 from tsbench.models.build import check_model_settings, model_class
 from tsbench.models.layers.kernels import fast_kernels
 from tsbench.models.recursive import strategy_step
@@ -48,12 +49,12 @@ from tsbench.training.loggers import (
     log_protocol,
 )
 from tsbench.training.lr_find import lr_find_settings
-from tsbench.training.naive_reference import NAIVE_VAL_KEY, not_learnt_warning
+from tsbench.training.naive_reference import advice, not_learnt_warning, reference_gap
 from tsbench.training.plots import plot_forecasts
 from tsbench.training.protocol import filled_scored_channels, protocol_card, pruned_card
 from tsbench.training.pruning import TrialPruned, pruned_metrics, trial_pruning
 from tsbench.training.schedules import WARMUP_KEY, check_schedule, warmup_warning
-from tsbench.training.search_trial import in_search, scores_test
+from tsbench.training.search_trial import in_search, scores_test, summed_by_sweep, tune_stage
 from tsbench.training.step_memory import check_step_memory
 from tsbench.training.threads import apply_threads
 from tsbench.training.train_and_score import fit_and_score
@@ -316,20 +317,20 @@ def _warn_short_season(cfg: DictConfig, series: Series, borders: Borders) -> Non
 
 def _warn_not_learnt(cfg: DictConfig, series: Series, borders: Borders,
                      metrics: dict[str, Any]) -> None:
-    """Say where a trained model's validation MSE (the folds' mean with ``cv=tscv``) is
-    above the seasonal naive forecast's on the same windows: it has not learnt the series.
-    Not in a search's trials (poor ones are expected there), nor for a model that does not
-    train (the naive baselines: no training setting to raise)."""
-    tscv = cfg.cv.name == "tscv"
-    naive = metrics.get(f"cv_{NAIVE_VAL_KEY}_mean" if tscv else NAIVE_VAL_KEY)
-    score = metrics.get("cv_val_mse_mean" if tscv else "val_mse")
-    if (naive is None or score is None or score <= naive or in_search()
-            or not model_class(cfg.model).trainable):
+    """Say where a model that fits anything scores a validation MSE (the folds' mean with
+    ``cv=tscv``) above the seasonal naive forecast's on the same windows
+    (:func:`reference_gap`), with the advice for its kind and the command (:func:`advice`).
+    Not in a search's trials (poor ones are expected there). In a job of tsbench's plain
+    multirun, in its log file alone: the sweep names such jobs once, in one line."""
+    gap = reference_gap(cfg, metrics)
+    fix = None if gap is None or in_search() else advice(gap.kind, cfg.model, tune_stage())
+    if gap is None or fix is None:
         return
+    tscv = cfg.cv.name == "tscv"
     spans = [train for train, _ in _folds(cfg, borders)] if tscv else [borders.train]
     seasons = sorted({mase_season(series.freq, end - start) for start, end in spans})
-    log.warning(not_learnt_warning(str(cfg.model.name), score, naive, seasons,
-                                   len(spans) if tscv else None))
+    log.warning(not_learnt_warning(str(cfg.model.name), gap, seasons, fix),
+                extra=FILE_ONLY if summed_by_sweep() else None)
 
 
 #: Fewer validation windows than this make early stopping, the best epoch and a search's

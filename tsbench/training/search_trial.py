@@ -4,6 +4,7 @@ never see the test split."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from hydra.core.hydra_config import HydraConfig
@@ -11,7 +12,11 @@ from hydra.types import RunMode
 
 from tsbench.config_values import flag
 from tsbench.errors import ConfigError
-from tsbench.search.names import is_search
+from tsbench.search.names import RESUMABLE_SWEEPER, is_search
+
+#: The environment variable naming the tsbench-tune stage (``a_baseline``, ...) that runs
+#: this command (:func:`tsbench.tune.commands.run_stage` sets it).
+TUNE_STAGE_ENV = "TSBENCH_TUNE_STAGE"
 
 
 def scores_test(cfg: Any) -> bool:
@@ -36,3 +41,20 @@ def in_search() -> bool:
         return False
     hydra = HydraConfig.get()
     return is_search(hydra.mode == RunMode.MULTIRUN, hydra.sweeper)
+
+
+def tune_stage() -> str | None:
+    """The tsbench-tune stage this run is, e.g. ``a_baseline`` (:data:`TUNE_STAGE_ENV`);
+    None for a run of its own."""
+    return os.environ.get(TUNE_STAGE_ENV) or None
+
+
+def summed_by_sweep() -> bool:
+    """Whether this run is a job of a plain multirun of tsbench's sweeper, which says once,
+    for all its jobs, the warnings each job's log keeps with its numbers (the seasonal naive
+    reference's: :func:`tsbench.training.naive_reference.sweep_summary`)."""
+    if not HydraConfig.initialized():
+        return False
+    hydra = HydraConfig.get()
+    return (hydra.mode == RunMode.MULTIRUN
+            and str(hydra.sweeper.get("_target_", "")) == RESUMABLE_SWEEPER)

@@ -5,11 +5,13 @@ the command's own error line, in the recipe's terms."""
 from __future__ import annotations
 
 import logging
+import os
 import re
 from pathlib import Path
 
 from tsbench.errors import TsbenchError
 from tsbench.preload import run_module
+from tsbench.training.search_trial import TUNE_STAGE_ENV
 
 log = logging.getLogger("tsbench.tune")
 
@@ -31,10 +33,12 @@ def tsbench(*args: str) -> list[str]:
 def run_stage(name: str, command: list[str], out_dir: Path) -> None:
     """Run one stage's command (``python -m command[0] command[1:]``, forked from the
     preloaded server of :mod:`tsbench.preload`), its output appended to
-    ``<out_dir>/<name>.log``; a failure names the command's own error line."""
+    ``<out_dir>/<name>.log``; a failure names the command's own error line. The command
+    knows its stage (:data:`TUNE_STAGE_ENV`): its advice is for the stage, not a run of
+    its own."""
     log.debug("stage %s: python -m %s", name, " ".join(command))
     path = out_dir / f"{name}.log"
-    code = run_module(command[0], command[1:], path)
+    code = run_module(command[0], command[1:], path, env={**os.environ, TUNE_STAGE_ENV: name})
     if code != 0:
         cause = failure_cause(path.read_text(errors="replace"))
         said = f": {in_recipe_terms(cause)}" if cause else ""

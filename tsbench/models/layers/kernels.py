@@ -14,10 +14,11 @@ switched off with one warning and the stock path is used from then on.
 
 from __future__ import annotations
 
-import warnings
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+log = logging.getLogger(__name__)
 _state = {"enabled": True}
 #: Kernel name -> whether its check passed (absent: not checked yet).
 _checked: dict[str, bool] = {}
@@ -54,6 +55,6 @@ def usable(name: str, check: Callable[[], bool]) -> bool:
             ok, problem = False, f"{type(error).__name__}: {error}"
         _checked[name] = ok
         if not ok:
-            warnings.warn(f"tsbench: the fast {name} kernel is off ({problem}); using stock "
-                          "PyTorch, which gives the same results more slowly", stacklevel=3)
+            log.warning("the fast %s kernel is off (%s); using stock PyTorch, which gives the "
+                        "same results more slowly", name, problem)  # a run's: in its log
     return ok
