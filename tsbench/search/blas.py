@@ -3,10 +3,11 @@
 The surrogate's matrices are small (one row per trial), and on a 2-core machine further
 BLAS threads only contend with the running trials for the cores, so every ask, tell and
 plot runs under :func:`one_blas_thread`. threadpoolctl's ``threadpool_limits`` looks for
-the thread pools anew on each call, reading every library the process has loaded: 7 ms
-with torch loaded, paid twice per trial, which a resume's replay of 5000 trials spent 70 s
-on (``benchmarks/sweep_record_cost.py``). The pools are found once, at the first call,
-when numpy, scipy and scikit-learn, whose pools these are, are loaded.
+the thread pools anew on each call, reading every library the process has loaded (torch's
+among them), twice per trial: most of a 5000-trial resume's 270 s, whose replay asks and
+tells once per recorded trial (``benchmarks/sweep_record_cost.md``). The pools are found
+once, at the first call, when numpy, scipy and scikit-learn, whose pools these are, are
+loaded.
 """
 
 from __future__ import annotations
