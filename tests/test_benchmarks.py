@@ -63,6 +63,15 @@ def test_sweeper_overhead_times_one_trial(monkeypatch: pytest.MonkeyPatch,
     assert (tmp_path / "trials.csv").is_file() and (tmp_path / "best.yaml").is_file()
 
 
+def test_sweep_record_cost_times_a_small_record(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A record of 6 trials and 4 lost ones, under folders named by their overrides: the
+    lost jobs that noted no folder are looked for among the folders Hydra made."""
+    costs = load(BENCHMARKS / "sweep_record_cost.py", monkeypatch).measure(6, "named")
+    assert set(costs) == {"build", "resume", "refill", "report"}
+    assert all(seconds >= 0 and peak > 0 for seconds, peak in
+               (costs[step] for step in ("resume", "refill", "report")))
+
+
 @pytest.mark.parametrize("name", ["dm_size.py", "dm_seeds.py"])
 def test_a_paired_test_simulation_prints_its_table(
     name: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]

@@ -16,6 +16,7 @@ from tests.search.conftest import multirun, read_rows
 from tests.search.test_adopted_trials import _finished_there, died_as_it_finished
 from tests.search.test_sweeps import user_error
 from tsbench.errors import ConfigError
+from tsbench.search import job_folder
 from tsbench.search.adopt import ADOPTED
 from tsbench.search.job_folder import HYDRA_YAML, WRITTEN_BY, JobFolders
 from tsbench.search.record import Record
@@ -111,6 +112,30 @@ def test_the_folder_of_a_job_that_noted_none_is_found_past_a_half_written_one(
         (sweep_dir / name / ".hydra" / "hydra.yaml").write_text(text)
     folders = JobFolders(sweep_dir, Record(sweep_dir / "record"), "${hydra.job.override_dirname}")
     assert (folders.subdir(3), folders.subdir(4)) == ("b", None)
+
+
+def test_the_folders_of_jobs_that_noted_none_are_found_reading_each_file_once(
+        sweep_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A resume looks for the folder of each lost job that noted none: each folder's
+    ``.hydra/hydra.yaml`` is read once while it stays unchanged (not once per such job:
+    thousands of folders times the jobs), again where it did not read or was rewritten."""
+    def save(name: str, text: str) -> None:
+        (sweep_dir / name / ".hydra").mkdir(parents=True, exist_ok=True)
+        (sweep_dir / name / ".hydra" / "hydra.yaml").write_text(text)
+
+    save("a", "hydra:\n  job:\n    num: [")  # another job still writing it
+    save("b", "hydra:\n  job:\n    num: 3\n")
+    save("c", "hydra:\n  job:\n    num: 4\n")
+    read: list[str] = []
+    real = job_folder._job_number
+    monkeypatch.setattr(job_folder, "_job_number",
+                        lambda path: read.append(path.parent.parent.name) or real(path))
+    folders = JobFolders(sweep_dir, Record(sweep_dir / "record"), "${hydra.job.override_dirname}")
+    assert (folders.subdir(3), folders.subdir(4), folders.subdir(5)) == ("b", "c", None)
+    assert sorted(read) == ["a", "a", "a", "b", "c"]
+    save("a", "hydra:\n  job:\n    num: 5\n")  # written whole since
+    save("c", "hydra:\n  job:\n    num: 16\n")  # rewritten in place by a later job
+    assert (folders.subdir(5), folders.subdir(16), folders.subdir(4)) == ("a", "c", None)
 
 
 @pytest.mark.parametrize("subdir", ["${hydra.job.override_dirname}", "fixed"])

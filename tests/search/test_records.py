@@ -64,6 +64,10 @@ def test_pruned_trials_round_trip(tmp_path: Path) -> None:
         (lambda text: text[: text.rindex("a,2")].encode(), "line 4 has 7 fields where"),
         (lambda text: (text + text.splitlines()[1].replace("0.5", "0.7") + "\n").encode(),
          "records trial 1 (Hydra job #0) again, differently from line 2"),
+        (lambda text: text.replace("\n3,3,ok", "\n1,3,ok").encode(),
+         "records trial 1 on more than one line"),
+        (lambda text: text.replace("\n3,3,ok", "\n3,1,ok").encode(),
+         "records job 1 on more than one line"),
     ],
 )
 def test_damaged_record_is_one_clear_error(tmp_path: Path, damage, message: str) -> None:

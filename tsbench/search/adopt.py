@@ -39,6 +39,7 @@ from tsbench.search.names import TRIALS_FILE
 from tsbench.search.record import Launch, Record
 from tsbench.search.space import Scalar, SearchSpace
 from tsbench.search.trials import Trial, trial_label, write_trials
+from tsbench.yaml_load import load_yaml
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,7 @@ def finished_trial(launch: Launch, point: list[Scalar], sweep_dir: Path,
         return None
     folder = sweep_dir / subdir
     metrics = _read(folder / METRICS, json.loads)
-    ran = _read(folder / HYDRA_OVERRIDES, yaml.safe_load)
+    ran = _read(folder / HYDRA_OVERRIDES, load_yaml)
     if not isinstance(metrics, dict) or not isinstance(ran, list):
         return None
     if metrics.get(WRITTEN_BY) != launch.job:  # another job's, or a run that named none

@@ -51,9 +51,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from hydra.core.utils import JobReturn, JobStatus
-from threadpoolctl import threadpool_limits
 
 from tsbench.errors import ConfigError, TsbenchError
+from tsbench.search.blas import one_blas_thread
 from tsbench.search.timing import SECONDS_ATTR, TimedValue
 from tsbench.search.trials import Trial
 
@@ -211,7 +211,7 @@ class Teller:
             ys += [penalty(self.finite)] * len(self.pending)
             self.pending = []
         if xs:
-            with threadpool_limits(limits=1):  # see tsbench.search.proposer
+            with one_blas_thread():
                 self.optimizer.tell(xs, ys)
 
     def _surrogate_value(self, objective: float) -> float:

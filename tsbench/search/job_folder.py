@@ -10,9 +10,9 @@ task runs. A resume reads it to record a trial that finished as the sweep died
 (:mod:`tsbench.search.adopt`), and the sweep to name a failed launch's folder, which holds
 its log, in trials.csv. A job killed after Hydra made its folder but before its task
 noted it (a launcher's worker killed in that window), noted none: its folder is the one whose
-``.hydra/hydra.yaml``, saved by Hydra before the task runs, holds its job number
-(read only for such a job). A job of an older tsbench noted none either; where the job
-folders are named by job number, its folder is that number's.
+``.hydra/hydra.yaml``, saved by Hydra before the task runs, holds its job number (read only
+for such a job, each file once while it stays unchanged). A job of an older tsbench noted
+none either; where the job folders are named by job number, its folder is that number's.
 
 A trial launched again (its launch died with the sweep, failed and is retried, or was cut
 short by ``max_seconds``) runs at the same point, so a subdir without the job number
@@ -38,7 +38,7 @@ folder: a resume waits while SLURM still runs it (:mod:`tsbench.search.slurm_job
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +48,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from tsbench.search.record import Record
 from tsbench.search.slurm_jobs import own_job_id
+from tsbench.yaml_load import load_yaml
 
 #: Hydra's default ``hydra.sweep.subdir``: job folders named by job number.
 NUMBERED = "${hydra.job.num}"
@@ -99,6 +100,10 @@ class NotedFolder:
         return self.task_function(cfg)
 
 
+#: When a file was last written, as its ``stat`` says: its inode, size and modification time.
+Stamp = tuple[int, int, int]
+
+
 @dataclass(frozen=True)
 class JobFolders:
     """The job folders of the sweep in ``sweep_dir`` (see the module docstring)."""
@@ -106,6 +111,9 @@ class JobFolders:
     sweep_dir: Path
     record: Record
     written: str | None  # hydra.sweep.subdir as written (${hydra.job.num}: Hydra's default)
+    # each .hydra/hydra.yaml read -> when it was written then, and the job number it records
+    numbers: dict[Path, tuple[Stamp, int]] = field(default_factory=dict, compare=False,
+                                                   repr=False)
 
     @classmethod
     def of(cls, config: DictConfig, sweep_dir: Path, record: Record) -> JobFolders:
@@ -142,16 +150,36 @@ class JobFolders:
         noted no folder: a launch killed in that window, or never started."""
         depth = 1 + (self.written or "").count("/")  # a subdir may name nested folders
         for saved in sorted(self.sweep_dir.glob("*/" * depth + HYDRA_YAML)):
-            if _job_number(saved) == job:
+            if self._number_in(saved) == job:
                 return saved.parent.parent.relative_to(self.sweep_dir).as_posix()
         return None
+
+    def _number_in(self, hydra_yaml: Path) -> int | None:
+        """:func:`_job_number` of ``hydra_yaml``, read again only where the file was written
+        since it was last read: a resume looks for the folder of each lost job that noted
+        none, and each look read every folder's file (a few jobs times thousands of
+        folders). A file that does not read (being written) is read again the next time;
+        one rewritten in place (a folder shared by several points, its newest job's) has a
+        new modification time or size."""
+        try:
+            status = hydra_yaml.stat()
+        except OSError:
+            return None
+        stamp = (status.st_ino, status.st_size, status.st_mtime_ns)
+        known = self.numbers.get(hydra_yaml)
+        if known is not None and known[0] == stamp:
+            return known[1]
+        number = _job_number(hydra_yaml)
+        if number is not None:
+            self.numbers[hydra_yaml] = (stamp, number)
+        return number
 
 
 def _job_number(hydra_yaml: Path) -> int | None:
     """The job number a job folder's ``.hydra/hydra.yaml`` records; None where it records
     none or does not read (another job may be writing its own as the sweep looks)."""
     try:
-        number = yaml.safe_load(hydra_yaml.read_text())["hydra"]["job"]["num"]
+        number = load_yaml(hydra_yaml.read_text())["hydra"]["job"]["num"]
     except (OSError, yaml.YAMLError, KeyError, TypeError):
         return None
     return number if isinstance(number, int) else None

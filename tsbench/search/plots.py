@@ -21,9 +21,9 @@ import matplotlib
 import numpy as np
 from skopt import Optimizer
 from skopt.utils import create_result
-from threadpoolctl import threadpool_limits
 
 from tsbench.atomic import atomic_path
+from tsbench.search.blas import one_blas_thread
 from tsbench.search.trials import Trial
 
 matplotlib.use("Agg")
@@ -83,7 +83,7 @@ def _save(
     path: Path, plot: Callable[..., Any], result: Any, title: str, **options: Any
 ) -> None:
     try:
-        with threadpool_limits(limits=1):  # see tsbench.search.proposer
+        with one_blas_thread():
             axes = plot(result, **options)
         figure = np.asarray(axes, dtype=object).ravel()[0].figure
         if np.ndim(axes) == 2:  # a matrix of panels: room for the labels on both sides

@@ -14,9 +14,7 @@ pending point with the constant-liar value (the lowest value seen so far, skopt'
 optimizer is asked directly, so a sweep without parallel trials proposes what it always
 did.
 
-The surrogate's linear algebra runs on one BLAS thread: its matrices are small (one
-row per trial), and on a 2-core machine further threads only contend with the running
-trials for the cores.
+The surrogate's linear algebra runs on one BLAS thread (:mod:`tsbench.search.blas`).
 """
 
 from __future__ import annotations
@@ -30,8 +28,8 @@ from typing import Any
 import numpy as np
 from skopt import Optimizer
 from skopt.space import Categorical, Integer
-from threadpoolctl import threadpool_limits
 
+from tsbench.search.blas import one_blas_thread
 from tsbench.search.constraints import ConstraintSet
 from tsbench.search.space import Scalar, plain
 
@@ -63,7 +61,7 @@ class Proposer:
     def ask(self, n_points: int, pending: Sequence[Sequence[Any]] = ()) -> list[list[Scalar]]:
         """Up to ``n_points`` points (constant liar for ``pending`` points and when more
         than one is asked); ``pending`` points must already be marked seen."""
-        with warnings.catch_warnings(), threadpool_limits(limits=1):
+        with warnings.catch_warnings(), one_blas_thread():
             warnings.filterwarnings("ignore", message="The objective has been evaluated")
             optimizer = self._lied_to(pending) if pending else self.optimizer
             if n_points == 1:

@@ -28,6 +28,7 @@ from tsbench.search.names import BEST_FILE, FAILED, PRUNED
 from tsbench.search.seeds import seeds_command
 from tsbench.search.space import Scalar, SearchSpace, describe, format_value, position
 from tsbench.search.trials import Trial, trial_label
+from tsbench.yaml_load import load_yaml
 
 
 def best_trial(trials: Sequence[Trial], maximize: bool) -> Trial | None:
@@ -235,7 +236,7 @@ def _hydra_record(run_dir: Path) -> dict:
     """The ``hydra`` block of a job folder's ``.hydra/hydra.yaml``; empty where it has
     none or it does not read."""
     try:
-        return yaml.safe_load((run_dir / HYDRA_RECORD).read_text())["hydra"] or {}
+        return load_yaml((run_dir / HYDRA_RECORD).read_text())["hydra"] or {}
     except (OSError, yaml.YAMLError, KeyError, TypeError):
         return {}
 
@@ -332,7 +333,7 @@ def refit_mark(run_dir: Path) -> list[str]:
     the same folds (the same objective), then scores the chosen configuration on the test
     split once, which a search's trial did not. None for other runs."""
     try:
-        cv = yaml.safe_load((run_dir / CONFIG).read_text())["cv"]
+        cv = load_yaml((run_dir / CONFIG).read_text())["cv"]
     except (OSError, yaml.YAMLError, KeyError, TypeError):
         return []
     return ["cv.refit=true"] if cv.get("name") == "tscv" and not cv.get("refit") else []

@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import logging
 import math
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -220,8 +221,8 @@ def _number(row: dict[str, str], column: str, where: str, setting: str, kind: ty
 
 
 def _unique(trials: list[Trial], attribute: str, column: str, path: Path, setting: str) -> None:
-    values = [getattr(t, attribute) for t in trials]
-    repeated = sorted({v for v in values if values.count(v) > 1})
+    counts = Counter(getattr(t, attribute) for t in trials)  # one pass: a resume reads 1000s
+    repeated = sorted(v for v, count in counts.items() if count > 1)
     if repeated:
         raise ConfigError(
             setting, f"{path} records {column} {repeated[0]} on more than one line",
