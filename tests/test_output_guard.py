@@ -26,7 +26,7 @@ def _folders(root: Path) -> Path:
 
 @pytest.mark.parametrize("inside, kind", [
     ("sweep/0/metrics.json", "finished run"), ("sweep/0/config.yaml", "finished run"),
-    ("sweep/0/cli.log", "finished run"), ("sweep/0/test_window_mse.npy", "finished run"),
+    ("sweep/0/tsbench.log", "finished run"), ("sweep/0/test_window_mse.npy", "finished run"),
     ("sweep/0/.hydra/overrides.yaml", "finished run"),
     ("sweep/0/checkpoints/best.ckpt", "finished run"),
     ("sweep/0/fold_2/checkpoints/best.ckpt", "finished run"),

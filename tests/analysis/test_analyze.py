@@ -42,6 +42,8 @@ def test_synthetic_period_24_with_noise_and_trend(tmp_path: Path) -> None:
     assert report["candidates"] == list(range(48, 677, 24)) and report["longest_lookback"] == 676
     assert (tmp_path / "acf.png").stat().st_size > 10_000
     assert "overall" in proc.stdout and "48 72 96 120 144 168" in proc.stdout
+    # nothing logged, no log file (Hydra's handler made an empty cli.log before)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".hydra", "acf.png", "lookback.yaml"]
 
 
 def test_etth1_daily_period_and_candidates(tmp_path: Path) -> None:

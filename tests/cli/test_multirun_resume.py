@@ -48,7 +48,7 @@ def stopped_part_way(sweep: Path) -> dict[str, dict]:
     (sweep / "1" / "metrics.json").unlink()
     (sweep / "1" / "tensorboard").mkdir()
     (sweep / "1" / "tensorboard" / "events.out.tfevents.killed").write_text("old curves")
-    (sweep / "1" / "cli.log").write_text("the killed run's log\n")
+    (sweep / "1" / "tsbench.log").write_text("the killed run's log\n")
     for path in sorted((sweep / "2").rglob("*"), reverse=True):
         path.rmdir() if path.is_dir() else path.unlink()
     (sweep / "2").rmdir()
@@ -82,7 +82,7 @@ def test_the_same_command_resumed_runs_only_the_jobs_left(tmp_path: Path) -> Non
     assert files(sweep / "0") == kept  # not run again: not a byte, nor a time, changed
     assert {job: scores(sweep / job) for job in ("0", "1", "2")} == before  # as uninterrupted
     assert not (sweep / "1" / "tensorboard").exists()  # the killed run's curves cleared
-    assert "killed" not in (sweep / "1" / "cli.log").read_text()
+    assert "killed" not in (sweep / "1" / "tsbench.log").read_text()
     record = yaml.safe_load((sweep / "1" / ".hydra" / "hydra.yaml").read_text())
     assert record["hydra"]["job"]["num"] == 1  # the job keeps its number
 

@@ -1,6 +1,6 @@
 """A run's warnings read alike and are kept: ``tsbench: warning: ...`` on stderr, once each,
 whether the command's checks said them before Hydra ran the job or the run did, and the
-same lines in the job's log file (``cli.log``), with their time in front."""
+same lines in the job's log file (``tsbench.log``), with their time in front."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def test_every_warning_of_a_run_is_one_line_on_stderr_and_in_its_log(tmp_path: P
         assert sum(part in line for line in printed) == 1, (part, printed)
     assert len(printed) == len(EXPECTED)
     assert warning_lines(said.stdout) == []  # the scores' stream has none (nor Hydra's form)
-    logged = (tmp_path / "run" / "cli.log").read_text().splitlines()
+    logged = (tmp_path / "run" / "tsbench.log").read_text().splitlines()
     assert all(STAMP.match(line) for line in logged), logged
     assert [STAMP.sub("", line) for line in logged] == printed  # in the order said
 
@@ -50,7 +50,7 @@ def test_each_job_of_a_multirun_logs_the_commands_warning_once(tmp_path: Path) -
             if EXPECTED["command check"] in line] != []
     assert sum(EXPECTED["command check"] in line for line in said.stderr.splitlines()) == 1
     for job in ("0", "1"):
-        logged = (tmp_path / "sweep" / job / "cli.log").read_text().splitlines()
+        logged = (tmp_path / "sweep" / job / "tsbench.log").read_text().splitlines()
         assert [STAMP.sub("", line) for line in logged] == warning_lines(said.stderr)
 
 

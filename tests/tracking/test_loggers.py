@@ -51,8 +51,7 @@ def test_mlflow_sweep_has_one_parent_and_a_child_per_trial(tmp_path: Path, uri: 
         folder = Path(child["tags.tsbench.run_dir"])
         assert folder.parent == (tmp_path / "sweep").resolve()
         assert read_config(folder).seed == int(child["params.seed"])
-        assert child["tags.mlflow.runName"] == (
-            f"dlinear-synthetic-12-seed{child['params.seed']}-{folder.name}")
+        assert child["tags.mlflow.runName"] == f"seed={child['params.seed']}"  # what it sweeps
     assert children["params.model.name"].eq("dlinear").all()
     # params named as the overrides that set them, null as the config writes it
     assert children["params.optim.lr"].astype(float).eq(read_config(folder).optim.lr).all()
@@ -71,6 +70,7 @@ def test_mlflow_sweep_has_one_parent_and_a_child_per_trial(tmp_path: Path, uri: 
         protocol["metrics.n_test_windows"])
     parent = parents.iloc[0]
     assert parent["status"] == "FINISHED"
+    assert parent["tags.mlflow.runName"] == f"sweep {tmp_path.name}/sweep: seed"
     # the sweep's result on the parent: seeds of one configuration, their spread, no best
     assert parent["tags.tsbench.children"] == SEEDS_OF_ONE
     assert parent["metrics.objective_mean"] == pytest.approx(
@@ -105,6 +105,9 @@ def test_mlflow_sweep_has_one_parent_and_a_child_per_trial(tmp_path: Path, uri: 
     assert list(parents["run_id"]) == [parent["run_id"]]
     assert parents["status"].iloc[0] == "FINISHED"
     assert sorted(children["params.seed"].astype(int)) == [1, 2, 2]
+    # job 1's two runs share its name; its killed one says KILLED beside it
+    assert sorted(zip(children["tags.mlflow.runName"], children["status"], strict=True)) == [
+        ("seed=1", "FINISHED"), ("seed=2", "FINISHED"), ("seed=2", "KILLED")]
     latest = children.sort_values("start_time").groupby("params.seed").last()
     assert parents["metrics.objective_mean"].iloc[0] == pytest.approx(
         latest["metrics.objective"].mean())
@@ -127,6 +130,12 @@ def test_mlflow_parent_of_a_search_holds_its_best_trial(tmp_path: Path, uri: str
     assert parent["params.best.seq_len"] == str(best["params"]["seq_len"])
     assert parent["metrics.trials_finished"] == 3 and parent["metrics.trials_failed"] == 0
     assert parent["tags.tsbench.best_job_dir"] == best["job_dir"]
+    # each trial's run named by its number and what it tried, as trials.csv has them
+    trials = pd.read_csv(tmp_path / "sweep" / "trials.csv")
+    children = runs[runs["tags.mlflow.parentRunId"].notna()]
+    assert sorted(children["tags.mlflow.runName"]) == sorted(
+        f"trial {t.trial}: seq_len={t.seq_len}" for t in trials.itertuples())
+    assert parent["tags.mlflow.runName"] == f"search {tmp_path.name}/sweep: seq_len"
 
 
 def test_two_mlflow_runs_started_at_once_in_a_fresh_folder_both_land_in_its_store(

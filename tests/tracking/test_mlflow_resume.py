@@ -259,5 +259,10 @@ def test_a_search_stopped_by_ctrl_c_and_resumed_keeps_every_trial_under_one_pare
     best = client.get_run(parent).data.metrics
     assert sorted(scored) == ["0", "2", "3"]  # job 1 broken off, its trial relaunched as 2
     assert runs[run_of(uri, sweep / "1")] != "FINISHED"
+    names = {job: client.get_run(run).info.run_name
+             for run, job in children_of(uri, parent).items()}
+    assert [names[job].split(":")[0] for job in ("0", "1", "2", "3")] == [
+        "trial 1", "trial 2", "trial 2", "trial 3"]  # the relaunch named as its trial
+    assert names["1"] == names["2"]
     assert best["trials_finished"] == len(scored)
     assert best["best_objective"] == min(scored.values())  # over the trials it holds

@@ -113,12 +113,13 @@ def test_a_multirun_names_its_jobs_worse_than_the_reference_in_one_line(
     (line,) = reference_lines(said.stderr)
     assert line == (
         "tsbench: warning: jobs 0, 1 (2 of the 3 jobs run) score a val MSE worse than the "
-        "seasonal naive forecast's on the same windows (each job's cli.log gives both) -> not "
-        "learnt: raise optim.lr or trainer.max_epochs (see README \"Your own CSV\"), or tune the "
+        "seasonal naive forecast's on the same windows (each job's tsbench.log gives both) -> "
+        "not learnt: raise optim.lr or trainer.max_epochs (see README \"Your own CSV\"), or tune the "
         "model with tsbench-tune")
     for job, warned in (("0", True), ("1", True), ("2", False)):
         metrics = read_metrics(tmp_path / "sweep" / job)
-        logged = not_learnt_lines((tmp_path / "sweep" / job / "cli.log").read_text())
+        log_file = tmp_path / "sweep" / job / "tsbench.log"  # none where the job logged nothing
+        logged = not_learnt_lines(log_file.read_text() if log_file.exists() else "")
         assert len(logged) == warned, job
         if warned:
             assert f"dlinear's val MSE {significant(metrics['val_mse'], 4)} is worse" in logged[0]

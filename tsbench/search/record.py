@@ -149,13 +149,14 @@ class Record:
 
     def launches(self) -> list[Launch]:
         """Every logged launch, in job order."""
-        found = []
-        for data in _read_all(self.directory / JOBS):
-            data["lost_jobs"] = tuple(data.get("lost_jobs", ()))
-            data["failed_jobs"] = tuple(data.get("failed_jobs", ()))
-            data["cut_jobs"] = tuple(data.get("cut_jobs", ()))
-            found.append(Launch(**data))
+        found = [_launch(data) for data in _read_all(self.directory / JOBS)]
         return sorted(found, key=lambda launch: launch.job)
+
+    def launch_of(self, job: int) -> Launch | None:
+        """The logged launch of job ``job`` (a trial reads its own: logged before it
+        started); None where none is logged."""
+        data = _read(self._job_path(job))
+        return None if data is None else _launch(data)
 
     # -- per-epoch reports (written by trials) --
 
@@ -263,6 +264,13 @@ def _read_all(directory: Path) -> Iterator[dict[str, Any]]:
         data = _read(directory / name)
         if data is not None:
             yield data
+
+
+def _launch(data: dict[str, Any]) -> Launch:
+    """A launch as its file holds it (JSON lists back to tuples)."""
+    for key in ("lost_jobs", "failed_jobs", "cut_jobs"):
+        data[key] = tuple(data.get(key, ()))
+    return Launch(**data)
 
 
 def _read(path: Path) -> dict[str, Any] | None:

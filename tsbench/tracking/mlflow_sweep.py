@@ -13,7 +13,8 @@ from omegaconf import DictConfig, OmegaConf
 from tsbench.atomic import write_text
 from tsbench.rundir import METRICS
 from tsbench.search.checked import tells_checked
-from tsbench.search.names import BEST_FILE, TRIALS_FILE
+from tsbench.search.names import BEST_FILE, TRIALS_FILE, is_search
+from tsbench.swept import sweeper_lines, swept_keys
 from tsbench.tracking.children import SUMMARY_TAGS, Child, summary, table_names, table_of
 from tsbench.tracking.mlflow_store import (
     PARENT_RUN_FILE,
@@ -23,6 +24,7 @@ from tsbench.tracking.mlflow_store import (
     store_opened_alone,
     tracking_uri,
 )
+from tsbench.tracking.run_names import parent_name
 
 #: Files of a sweep directory logged as the parent run's artifacts when they exist.
 SWEEP_ARTIFACTS = (
@@ -112,7 +114,7 @@ class MlflowSweepCallback(Callback):
                 self._run_id = earlier.info.run_id
             else:
                 self._run_id = self._client.create_run(
-                    experiment_id, run_name=f"sweep {sweep_dir.name}",
+                    experiment_id, run_name=_parent_name(config, sweep_dir),
                     tags={"tsbench.sweep_dir": str(sweep_dir.resolve()),
                           **({RESUMED_FROM_TAG: earlier.info.run_id} if earlier else {})},
                 ).info.run_id
@@ -275,3 +277,12 @@ class MlflowSweepCallback(Callback):
             token = page.token
             if not token:
                 return runs
+
+
+def _parent_name(config: DictConfig, sweep_dir: Path) -> str:
+    """The parent's name: a search's or a plain sweep's, its folder, and what it sweeps
+    (its sweeper's params and its command line, which the multirun's config holds)."""
+    sweeper = OmegaConf.select(config, "hydra.sweeper")
+    keys = swept_keys([*sweeper_lines(sweeper),
+                       *OmegaConf.select(config, "hydra.overrides.task", default=[])])
+    return parent_name(sweep_dir, keys, sweeper is not None and is_search(True, sweeper))

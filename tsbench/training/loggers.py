@@ -15,6 +15,7 @@ from tsbench.resolvers import data_name
 from tsbench.rundir import ARTIFACTS, LOGS, METRICS, TENSORBOARD
 from tsbench.search.job_folder import WRITTEN_BY
 from tsbench.tracking.mlflow_run import MlflowRunLogger
+from tsbench.tracking.run_names import job_run_name
 from tsbench.tracking.tensorboard_run import TensorBoardRunLogger
 from tsbench.tracking.wandb_run import WandbRunLogger, wandb_logger
 from tsbench.training.protocol import flat_params
@@ -26,7 +27,8 @@ LOGGERS = ("csv", "tensorboard", "mlflow", "wandb", "none")
 
 def build_logger(cfg: Any, run_dir: Path) -> Logger | bool:
     """The run's logger; an MLflow run logs the config as params (``optim.lr``) and becomes a
-    child of its sweep's parent run when there is one."""
+    child of its sweep's parent run when there is one, named by the values its job sweeps
+    (:mod:`tsbench.tracking.run_names`)."""
     name = str(cfg.logger.name)
     if name == "csv":
         return CSVLogger(save_dir=str(run_dir), name=LOGS, version="")
@@ -65,9 +67,11 @@ def _mlflow_logger(cfg: Any, run_dir: Path) -> Logger:
         with store_opened_alone(uri):  # its tables, the experiment and the run, one by one
             logger = MlflowRunLogger(
                 experiment_name=str(cfg.logger.experiment_name),
-                # the seed named: a seed sweep's job folders 0, 1, ... are not its seeds
-                run_name=(f"{cfg.model.name}-{data_name(cfg.dataset)}-{cfg.pred_len}-seed{cfg.seed}-"
-                          f"{run_dir.name}"),
+                # a multirun's child by the values it sweeps; else the seed named (a
+                # seed sweep's job folders 0, 1, ... are not its seeds)
+                run_name=job_run_name() or (
+                    f"{cfg.model.name}-{data_name(cfg.dataset)}-{cfg.pred_len}-seed{cfg.seed}-"
+                    f"{run_dir.name}"),
                 tracking_uri=uri, artifact_location=artifact_location(uri),
                 tags={"tsbench.run_dir": str(run_dir.resolve()),
                       **({"mlflow.parentRunId": parent} if parent else {})},

@@ -30,8 +30,6 @@ import numpy as np
 import pytorch_lightning as pl
 import torch
 from hydra.core.hydra_config import HydraConfig
-from hydra.core.override_parser.overrides_parser import OverridesParser
-from hydra.errors import OverrideParseException
 from hydra.types import RunMode
 from omegaconf import OmegaConf
 
@@ -46,7 +44,8 @@ from tsbench.models.build import build_model, model_class, reads_target_alone
 from tsbench.models.history import HistoryModel
 from tsbench.models.recursive import strategy_step
 from tsbench.rundir import fold_dir, fold_metric, read_window_mse
-from tsbench.search.names import MULTIRUN_FILE, is_search
+from tsbench.search.names import is_search
+from tsbench.swept import multirun_lines, swept_keys
 from tsbench.training.crossval import fold_blocks, fold_ranges
 from tsbench.training.evaluate import mase_season
 from tsbench.training.flat_channels import scored_values
@@ -202,23 +201,7 @@ def searched_keys() -> set[str]:
     hc = HydraConfig.get()
     if not is_search(hc.mode == RunMode.MULTIRUN, hc.sweeper):
         return set()
-    lines = [f"{key}={value}" for key, value in (hc.sweeper.get("params") or {}).items()]
-    sweep_dir = Path(str(hc.sweep.dir))
-    if not sweep_dir.is_absolute():  # relative to where the sweep started
-        sweep_dir = Path(str(hc.runtime.cwd)) / sweep_dir
-    multirun = sweep_dir / MULTIRUN_FILE  # the sweep's command line
-    if multirun.is_file():
-        lines += list(OmegaConf.select(OmegaConf.load(multirun), "hydra.overrides.task") or [])
-    parser = OverridesParser.create()
-    swept = set()
-    for line in lines:
-        try:
-            override = parser.parse_override(str(line))
-        except OverrideParseException:  # a line Hydra itself read: never fail a run here
-            continue
-        if override.is_sweep_override():
-            swept.add(override.key_or_group)
-    return swept
+    return set(swept_keys(multirun_lines(hc)))
 
 
 def source_revision(model: type | None = None) -> dict[str, Any]:
