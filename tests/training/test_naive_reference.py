@@ -114,8 +114,8 @@ def test_a_multirun_names_its_jobs_worse_than_the_reference_in_one_line(
     assert line == (
         "tsbench: warning: jobs 0, 1 (2 of the 3 jobs run) score a val MSE worse than the "
         "seasonal naive forecast's on the same windows (each job's tsbench.log gives both) -> "
-        "not learnt: raise optim.lr or trainer.max_epochs (see README \"Your own CSV\"), or tune the "
-        "model with tsbench-tune")
+        "not learnt: raise optim.lr or trainer.max_epochs (see README \"Your own CSV\"), or tune "
+        "the model with tsbench-tune")
     for job, warned in (("0", True), ("1", True), ("2", False)):
         metrics = read_metrics(tmp_path / "sweep" / job)
         log_file = tmp_path / "sweep" / job / "tsbench.log"  # none where the job logged nothing
