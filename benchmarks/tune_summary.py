@@ -173,7 +173,8 @@ def main() -> None:
     lr = report["lr"]
     print(f"Overrides: `{' '.join(report['overrides'])}`  ")
     print(f"Recipe: `{json.dumps(state['settings']['recipe'])}`  ")
-    print(f"Wall time of tsbench-tune (stages a-g, tune.json): {report['wall_seconds']:,.0f} s  ")
+    print(f"Time spent by tune.json's clock (stages a-g; not the command's wall time, which "
+          f"adds its start-up): {report['wall_seconds']:,.0f} s  ")
     print(f"Learning rate: range-test suggestion {lr['suggestion']:.3g}, searched "
           f"{lr['low']:.3g} to {lr['high']:.3g}  ")
     print(f"Look-backs searched: {report['lookbacks']}  ")

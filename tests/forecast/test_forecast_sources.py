@@ -11,6 +11,8 @@ import json
 import logging
 import os
 import shutil
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -169,6 +171,32 @@ def test_an_unfinished_tuning_folder_and_its_test_split_are_one_line(tmp_path: P
         assert refused.stderr.startswith(f"tsbench-forecast: error: {path} ")
         assert said in refused.stderr
         assert len(refused.stderr.strip().splitlines()) == 1
+
+
+#: Refuses every tsbench-forecast command line it is given, then prints what it imported.
+REFUSE_LIGHT = """
+import sys
+from tsbench.forecast.cli import main
+codes = [main(line.split()) for line in sys.argv[1:]]
+print(codes, sorted(m for m in ("torch", "lightning") if m in sys.modules))
+"""
+
+
+def test_a_tuning_folders_refusals_come_before_torch_is_imported(tmp_path: Path) -> None:
+    """Refusals that need only a tsbench-tune folder's files (unfinished; --split test or
+    val, with --intervals too) come before the tables' torch and Lightning import (27 s on a
+    busy machine, for one line): in a fresh interpreter neither is imported."""
+    unfinished, finished = tmp_path / "unfinished", tmp_path / "finished"
+    for folder in (unfinished, finished):
+        folder.mkdir()
+        (folder / "tune.json").write_text("{}")
+    (finished / "report.json").write_text(json.dumps({"ensemble_weights": {}}))
+    lines = [str(unfinished), f"{finished} --split test", f"{finished} --split test "
+             "--intervals 0.8", f"{finished} --split val"]
+    said = subprocess.run([sys.executable, "-c", REFUSE_LIGHT, *lines], capture_output=True,
+                          text=True, env=_env(), check=True)
+    assert said.stdout == "[2, 2, 2, 2] []\n", said.stderr
+    assert len(said.stderr.strip().splitlines()) == 4
 
 
 #: What a forecast of a run whose code changed since says, after the run and the change.

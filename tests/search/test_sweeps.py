@@ -327,19 +327,28 @@ def test_warm_start_seeds_without_relaunching(tmp_path: Path, mode: str) -> None
 def test_warm_start_trials_count_towards_the_initial_points(
         tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     """skopt counts every point it is told, warm-start ones too, among the random initial
-    ones: 4 initial points with 3 warm-start trials leave 1 for the sweep's single trial."""
+    ones: 3 initial points with 3 warm-start trials leave the sweep's single trial to the GP;
+    4 would make it an initial point too, a Bayesian sweep the GP never proposes for: refused."""
     space = ["x=choice(-0.5, 0.0, 0.5)", "kind=a,b"]
     multirun(tmp_path / "rs", *space, "hydra.sweeper.mode=random", "hydra.sweeper.n_trials=3")
     warm = f"hydra.sweeper.warm_start={tmp_path / 'rs' / 'trials.csv'}"
     multirun(tmp_path / "bo", *space, "hydra.sweeper.n_trials=1",
-             "hydra.sweeper.n_initial_points=4", warm)
+             "hydra.sweeper.n_initial_points=3", warm)
     assert len(read_rows(tmp_path / "bo")) == 1
-    with pytest.raises(SystemExit) as exit_info:
-        multirun(tmp_path / "bo5", *space, "hydra.sweeper.n_trials=1",
-                 "hydra.sweeper.n_initial_points=5", warm)
-    assert exit_info.value.code == 2
-    assert ("hydra.sweeper.n_initial_points: 5 is more than n_trials=1 plus the 3 warm-start "
-            "trials -> lower n_initial_points or raise n_trials") in capsys.readouterr().err
+    for initial, line in (
+        (4, "hydra.sweeper.n_initial_points: 4 initial points take the 3 warm-start trials "
+            "and all n_trials=1, so the GP proposes no trial -> set "
+            "hydra.sweeper.n_initial_points=<k> with k <= 3 or raise hydra.sweeper.n_trials "
+            "above 1"),
+        (5, "hydra.sweeper.n_initial_points: 5 initial points take the 3 warm-start trials "
+            "and all n_trials=1"),
+    ):
+        with pytest.raises(SystemExit) as exit_info:
+            multirun(tmp_path / f"bo{initial}", *space, "hydra.sweeper.n_trials=1",
+                     f"hydra.sweeper.n_initial_points={initial}", warm)
+        assert exit_info.value.code == 2
+        assert line in capsys.readouterr().err
+        assert not (tmp_path / f"bo{initial}").exists()
 
 
 def test_a_better_warm_start_trial_is_named(tmp_path: Path, caplog) -> None:

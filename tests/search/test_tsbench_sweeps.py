@@ -400,3 +400,26 @@ def test_a_warm_start_from_another_problem_is_refused_before_any_trial(tmp_path:
     assert ("has no multirun.yaml beside it (not a sweep's own trials.csv): its trials are "
             "taken as run on this sweep's data and settings, unchecked") in (
         unchecked.stderr + unchecked.stdout)
+
+
+def test_a_preset_searching_another_models_key_names_the_presets_for_this_one(
+        tmp_path: Path) -> None:
+    """search=random searches PatchTST's keys: with model=dlinear its model.patch_len is no
+    misspelling but another model's key, and the error names the preset made for DLinear
+    (a model with none is told to give the space itself); nothing is written."""
+    refused = run_tsbench(["search=random", "model=dlinear", *FAST], tmp_path / "rs",
+                          multirun=True, check=False)
+    assert refused.returncode == 2 and refused.stderr == (
+        "tsbench: error: model.patch_len: searched by search=random, but model=dlinear has "
+        "no such key (patchtst has) -> use a search preset for dlinear (search=dlinear_tune) "
+        "or give the space yourself: hydra/sweeper=skopt with model.<key>=choice(...) on the "
+        "command line\n")
+    assert not (tmp_path / "rs").exists()
+    naive = run_tsbench(["search=itransformer_bo", "model=naive", *FAST], tmp_path / "rs",
+                        multirun=True, check=False)
+    assert naive.returncode == 2 and naive.stderr == (
+        "tsbench: error: model.d_model: searched by search=itransformer_bo, but model=naive has "
+        "no such key (itransformer, patchtst have) -> no search preset is for naive: give its "
+        "space yourself: hydra/sweeper=skopt with model.<key>=choice(...) on the command "
+        "line\n")
+    assert not (tmp_path / "rs").exists()

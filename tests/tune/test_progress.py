@@ -120,6 +120,19 @@ def test_a_search_whose_every_trial_was_pruned_ends_saying_so(
         "budget: all 4 trials pruned, 0:00:00 of the budget left")
 
 
+def test_an_interrupted_search_does_not_word_its_last_line_as_ended(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Ctrl-C before any trial ended: the last line says none yet, not the verdict of a
+    search that ended (none at full budget)."""
+    with caplog.at_level("INFO", logger="tsbench.tune"), pytest.raises(KeyboardInterrupt):
+        with Progress("(e) Bayesian search", tmp_path, planned=4, time_left=lambda: 60.0,
+                      seconds=60.0, cap=4, interval=600.0, best_before=0.0769):
+            raise KeyboardInterrupt
+    assert caplog.records[-1].getMessage() == (
+        "(e) Bayesian search: 0/~4 trials, best val MSE (scaled) 0.0769 (this search: none "
+        "yet), 0:01:00 of the budget left")
+
+
 def test_the_best_shown_is_a_full_budget_trials(tmp_path: Path) -> None:
     """A pruned trial's objective (its best loss at the epoch it stopped, often low early
     on) is no full-budget result: the progress line's best is the finished trials'."""

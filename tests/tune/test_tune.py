@@ -455,6 +455,10 @@ def test_a_report_read_back_from_its_json_record_renders_as_it_was_written() -> 
     assert "\nThe best 3 trials sit at one end of a searched range, so ...\n" in text
     assert "No searched parameter" in render_report({**summary, "range_edges": ""})
     assert "suggestion: 0.0001; searched 1e-05 to 0.001 (log scale)" in text
+    # tune.json's clock, named as such: not the command's wall time (start-up left out)
+    assert ("\nTime spent: 0:01:01 (stages (a)-(g) by tune.json's clock, every session "
+            "summed; the start-up and checks before stage (a) not counted)  \n") in text
+    assert "Wall time" not in text
     assert "Baseline: the command's own settings (`experiment=patchtst42_ili`; " in text
     assert "Baseline: the command's own settings (none: the config's defaults), " in \
         render_report({**summary, "overrides": []})

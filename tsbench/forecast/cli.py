@@ -76,9 +76,13 @@ def main(argv: list[str] | None = None) -> int:
         args.intervals = None if args.intervals is None else parse_levels(args.intervals)
     except ValueError as error:
         return _error(str(error))
-    from tsbench.forecast import tables  # torch and Lightning: not for --help
-
+    # every refusal that needs only files comes first: tables imports torch and Lightning
     if (args.run / STATE_FILE).is_file():
+        refused = _tuned_refusal(args)
+        if refused:
+            return _error(refused)
+        from tsbench.forecast import tables
+
         return _tuned(args, tables)
     try:
         run = load_run(args.run)
@@ -87,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
     refused = _over_data(args.output, _data_files(run, args.data))
     if refused:
         return _error(refused)
+    from tsbench.forecast import tables
+
     try:
         table = (tables.future(run, args.data, args.intervals) if args.split == "future"
                  else tables.windows(run, args.split, args.intervals))
@@ -130,21 +136,25 @@ def _not_a_run(folder: Path) -> str:
             f"give one of them: {named} (a search's best.yaml names its best trial)")
 
 
-def _tuned(args: argparse.Namespace, tables: ModuleType) -> int:
-    """The forecast of the ensemble a finished tsbench-tune folder ended with."""
+def _tuned_refusal(args: argparse.Namespace) -> str | None:
+    """Why a tsbench-tune folder gives no forecast for ``args`` (its files tell), if it
+    does not."""
     if not (args.run / SUMMARY_FILE).is_file():
-        return _error(f"{args.run} is an unfinished tsbench-tune run (no {SUMMARY_FILE} yet) "
-                      "-> run the same tsbench-tune command again to finish it")
+        return (f"{args.run} is an unfinished tsbench-tune run (no {SUMMARY_FILE} yet) "
+                "-> run the same tsbench-tune command again to finish it")
     if args.split != "future":  # its runs read train and val alone: none has test windows
         fix = ("--split future, or --split val of one of its runs' folders" if args.split == "val"
                else "--split future; for test windows (and the coverage of --intervals), run "
                     "a configuration of its report.md with tsbench (cv=holdout): its own runs "
                     "did not read the test split")
-        return _error(f"{args.run} is a tsbench-tune folder: it forecasts the future with "
-                      f"the ensemble it chose; its test scores are in {SUMMARY_FILE} -> {fix}")
-    refused = _over_data(args.output, _data_files(None, args.data))
-    if refused:
-        return _error(refused)
+        return (f"{args.run} is a tsbench-tune folder: it forecasts the future with "
+                f"the ensemble it chose; its test scores are in {SUMMARY_FILE} -> {fix}")
+    return _over_data(args.output, _data_files(None, args.data))
+
+
+def _tuned(args: argparse.Namespace, tables: ModuleType) -> int:
+    """The forecast of the ensemble a finished tsbench-tune folder ended with (its
+    refusals, :func:`_tuned_refusal`, checked)."""
     try:
         table = tables.tuned_future(args.run, args.data, args.intervals)
     except (TsbenchError, ValueError, FileNotFoundError) as error:

@@ -185,7 +185,18 @@ def _one_of(name: str, value: str, allowed: tuple[str, ...]) -> None:
 
 def check_initial_points(s: SweepSettings, n_warm: int) -> None:
     """The random initial points are drawn from the sweep's trials and the ``n_warm``
-    warm-start trials the optimizer is told (each told point counts as one)."""
+    warm-start trials the optimizer is told (skopt counts each told point as one): a
+    warm-started Bayesian sweep must leave the surrogate at least one of its trials."""
+    if s.warm_start and s.mode == "bayes" and s.initial_points >= s.n_trials + n_warm:
+        most = s.n_trials + n_warm - 1
+        every = f" (k <= {n_warm} leaves it all {s.n_trials})" if n_warm < most else ""
+        raise _error(
+            "n_initial_points",
+            f"{s.initial_points} initial points take the {n_warm} warm-start trials and all "
+            f"n_trials={s.n_trials}, so the {s.base_estimator} proposes no trial",
+            f"set hydra.sweeper.n_initial_points=<k> with k <= {most}{every} or raise "
+            f"hydra.sweeper.n_trials above {s.initial_points - n_warm}",
+        )
     if s.initial_points > s.n_trials + n_warm:
         warm = f" plus the {n_warm} warm-start trials" if s.warm_start else ""
         raise _error(

@@ -84,6 +84,7 @@ from tsbench.search.adopt import ADOPTED, finished_trial, record_adopted
 from tsbench.search.checked import tell_checked, tell_failed
 from tsbench.search.constraints import ConstraintSet, build_constraints
 from tsbench.search.definition import check_resume, definition, random_state, write_definition
+from tsbench.search.elsewhere import key_of_another_option
 from tsbench.search.job_folder import JobFolders, NotedFolder, written_subdir
 from tsbench.search.loop import Loop, Plotter, Relaunch
 from tsbench.search.names import (
@@ -273,7 +274,10 @@ class SkoptSweep(Sweeper):
                                                            resolve=False)))
         refuse_seed([p.key for p in space.params], [*python_path(), program()],
                     [*map(absolute_paths, hydra_lines), *arguments], self.compose)
-        check_keys(space, self.config)
+        loader = self.hydra_context.config_loader
+        check_keys(space, self.config, lambda key: key_of_another_option(
+            key, self.config, loader.get_group_options, self.compose,
+            key in self.settings.params))
         groups = config_groups(self.config)
         check_options(space, groups, self.validate_batch_is_legal)
         constraints = build_constraints(

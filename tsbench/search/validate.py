@@ -24,8 +24,14 @@ def config_groups(config: DictConfig) -> set[str]:
     return set(OmegaConf.select(config, "hydra.runtime.choices", default={}) or {})
 
 
-def check_keys(space: SearchSpace, config: DictConfig) -> None:
-    """Every searched or fixed key must exist in ``config`` unless added with ``+``."""
+def check_keys(
+    space: SearchSpace,
+    config: DictConfig,
+    elsewhere: Callable[[str], ConfigError | None] = lambda key: None,
+) -> None:
+    """Every searched or fixed key must exist in ``config`` unless added with ``+``;
+    ``elsewhere`` gives the error for a searched key that another option of its config
+    group holds (a preset's space for another model), None where none does."""
     groups = config_groups(config)
     keys = [(p.key, "searched") for p in space.params]
     keys += [(o.get_key_element(), "fixed") for o in space.fixed if not o.is_delete()]
@@ -33,6 +39,9 @@ def check_keys(space: SearchSpace, config: DictConfig) -> None:
         if key.startswith("+") or key in groups:
             continue
         if OmegaConf.select(config, key, default=_ABSENT) is _ABSENT:
+            error = elsewhere(key) if kind == "searched" else None
+            if error is not None:
+                raise error
             raise ConfigError(
                 key,
                 f"unknown key ({kind} in the search)",

@@ -156,4 +156,6 @@ class Progress:
                  trace: TracebackType | None) -> None:
         self._stop.set()
         self._thread.join()
-        self._report(ended=True)
+        # left on an exception (Ctrl-C, a failed stage) the search has not ended: its line
+        # keeps "none yet", not a verdict such as "none at full budget"
+        self._report(ended=kind is None)

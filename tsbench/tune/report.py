@@ -33,7 +33,9 @@ def render_report(summary: dict[str, Any]) -> str:
     lines = [
         "# tsbench-tune report", "",
         f"Command: `{summary['command']}`  ",
-        f"Wall time: {clock(summary['wall_seconds'])}  ",
+        # tune.json's clock, not the command's wall time: it starts once the folder is locked
+        f"Time spent: {clock(summary['wall_seconds'])} (stages (a)-(g) by tune.json's clock, "
+        "every session summed; the start-up and checks before stage (a) not counted)  ",
         f"Learning-rate finder suggestion: {lr['suggestion']:.3g}; searched "
         + (f"as recipe.search says: `{lr['replaced_by']}`  " if "replaced_by" in lr else
            f"{lr['low']:.3g} to {lr['high']:.3g} (log scale)  "),
