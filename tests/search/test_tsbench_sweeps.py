@@ -10,7 +10,6 @@ import shlex
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -152,25 +151,28 @@ def test_a_trial_whose_step_cannot_fit_in_memory_fails_and_the_sweep_goes_on(
 def test_killed_sweep_resumes_to_exactly_n_trials(tmp_path: Path) -> None:
     """A tsbench sweep killed (SIGKILL) after its first trials ended resumes to exactly
     ``n_trials``, each at a point of its own, the ended trials neither run again nor
-    overwritten. Four trials: the kill comes after two (the initial points), so that the
-    resume has both ended trials to keep and a Bayesian proposal or two to make."""
+    overwritten. Four trials: the kill comes as the third starts, after the two initial
+    points, so that the resume has both ended trials to keep, the killed one to launch
+    again and a Bayesian proposal to make. The basic launcher runs the jobs in the sweep's
+    process, which a Hydra callback kills as job 2 starts (tests/search/app/kill_at_start.py):
+    killed from outside once trials.csv held two rows, the kill came whenever the test got
+    to look, and on a busy machine the sweep had not ended two trials in the 120 s the test
+    waited."""
     sweep = tmp_path / "sweep"
     args = [
         "hydra/sweeper=skopt", *FAST, "model=dlinear", "seq_len=choice(24, 48, 96)",
         "optim.lr=tag(log, interval(1e-4, 1e-2))", "hydra.sweeper.n_trials=4",
         "hydra.sweeper.n_initial_points=2",
     ]  # fmt: skip
-    command = [sys.executable, "-m", "tsbench", "-m", *args, f"hydra.sweep.dir={sweep}"]
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-    with subprocess.Popen(command, env=env, **quiet) as proc:
-        deadline = time.monotonic() + 120
-        while not ((sweep / "trials.csv").exists() and len(rows(sweep)) >= 2):
-            assert proc.poll() is None and time.monotonic() < deadline, "sweep ended early"
-            time.sleep(0.05)
-        proc.send_signal(signal.SIGKILL)
+    kill_at_job_2 = [
+        "+hydra.callbacks.kill._target_=tests.search.app.kill_at_start.KillAtJobStart",
+        "+hydra.callbacks.kill.job=2"]
+    killed = run_tsbench([*args, *kill_at_job_2], sweep, env={"PYTHONPATH": str(ROOT)},
+                         multirun=True, check=False)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
     done = rows(sweep)
-    assert 2 <= len(done) < 4
+    assert [r["job"] for r in done] == ["0", "1"]
+    assert (sweep / "2" / ".hydra" / "config.yaml").is_file()  # job 2 had started
     kept = {r["job_dir"]: (sweep / r["job_dir"] / "metrics.json").stat().st_mtime for r in done}
 
     run_tsbench([*args, "hydra.sweeper.resume=true"], sweep, multirun=True)
@@ -178,7 +180,7 @@ def test_killed_sweep_resumes_to_exactly_n_trials(tmp_path: Path) -> None:
     assert record[: len(done)] == done
     assert len(record) == 4
     assert len({(r["seq_len"], r["optim.lr"]) for r in record}) == 4
-    assert len({r["job"] for r in record}) == 4
+    assert len({r["job"] for r in record}) == 4 and "2" not in {r["job"] for r in record}
     for job_dir, mtime in kept.items():  # finished trials were neither rerun nor overwritten
         assert (sweep / job_dir / "metrics.json").stat().st_mtime == mtime
 
