@@ -221,20 +221,17 @@ def test_a_sweep_stops_its_running_trial_when_max_seconds_is_spent(tmp_path: Pat
     """One long trial (up to 2000 epochs) in a sweep of 3 s: it stops at the first epoch
     after the limit, recorded as pruned with its objective there, and no other starts."""
     sweep = tmp_path / "sweep"
-    started = time.monotonic()
     run_tsbench(["hydra/sweeper=skopt", *TINY, "trainer.max_epochs=2000", "trainer.patience=2000",
                  "optim.lr=choice(0.01, 0.02)", "hydra.sweeper.mode=random",
                  "hydra.sweeper.n_trials=2", "hydra.sweeper.max_seconds=3",
                  "hydra.sweeper.pruner.kind=asha", "hydra.sweeper.pruner.min_epochs=500",
                  "hydra.sweeper.pruner.stop_at_max_seconds=true"], sweep, multirun=True)
-    took = time.monotonic() - started
     [row] = rows(sweep)
     metrics = read_metrics(sweep / row["job_dir"])
     assert row["status"] == "pruned" and metrics["pruning_reason"].startswith(
         "max_seconds spent: stopped at epoch ")
     assert 1 <= metrics["epochs"] < 2000 and int(row["pruned_at_epoch"]) == metrics["epochs"]
     assert float(row["objective"]) == metrics["objective"]
-    assert took < 120  # 2000 epochs would take minutes
 
 
 def test_stop_at_max_seconds_needs_a_pruner(tmp_path: Path) -> None:
