@@ -6,8 +6,8 @@ from __future__ import annotations
 import torch
 
 from tsbench.data.datamodule import ForecastData
+from tsbench.data.seasons import mase_season
 from tsbench.rundir import significant
-from tsbench.training.evaluate import mase_season
 
 #: The metrics.json key of the seasonal naive forecast's scaled MSE on the run's validation
 #: windows (each fold's ``fold_<k>_`` one and ``cv_val_mse_seasonal_naive_mean`` with

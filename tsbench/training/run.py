@@ -20,6 +20,7 @@ from tsbench.config_values import check_interpolations, flag, number, whole
 from tsbench.counted import counted, word_for
 from tsbench.data.datamodule import ForecastData
 from tsbench.data.loading import Series, check_features, load_series
+from tsbench.data.seasons import frequency_season, mase_season
 from tsbench.data.splits import Borders, benchmark_borders, n_windows
 from tsbench.errors import ConfigError
 from tsbench.models.build import check_model_settings, model_class
@@ -34,8 +35,6 @@ from tsbench.training.crossval import clean_folds, cross_validate, fold_blocks, 
 from tsbench.training.evaluate import (
     MASE_KEY,
     forecast_windows,
-    frequency_season,
-    mase_season,
     mase_undefined_warning,
 )
 from tsbench.training.flat_channels import FLAT_KEY, flat_warning
