@@ -82,6 +82,7 @@ from tsbench.tune.preflight import (
     composed,
     data_settings,
     has_tuning_space,
+    validation_warning,
 )
 from tsbench.tune.progress import Progress, clock, epoch_time, objective_name
 from tsbench.tune.refit import refit_bag, refit_seconds
@@ -546,6 +547,10 @@ def run_recipe(overrides: list[str], recipe: Any, out_dir: Path) -> dict[str, An
         return json.loads((out_dir / SUMMARY_FILE).read_text())
     for said in command_warnings(list(overrides), cfg):
         log.warning("%s", said)
+    # said once, before any stage; not where the choices are made on folds already
+    unusual = None if plain.get("cv_folds") else validation_warning(cfg)
+    if unusual:
+        log.warning("%s", unusual)
     try:  # stage (a)'s command and the searches' own settings, before any folder
         check_command([*t.base, *t.epoch_budget])
         check_search([*t.base, *t.epoch_budget], [str(s) for s in recipe.search])
@@ -569,6 +574,8 @@ def run_recipe(overrides: list[str], recipe: Any, out_dir: Path) -> dict[str, An
                 summary = run_stages(t)
             except TsbenchError as error:
                 raise StagesStopped(str(error)) from error
+        if unusual:
+            summary["unusual_validation"] = unusual
         write_json(out_dir / SUMMARY_FILE, summary)
         write_text(out_dir / REPORT_FILE, render_report(summary))
     return summary
