@@ -22,6 +22,7 @@ from tsbench.data.datamodule import ForecastData
 from tsbench.data.loading import Series, check_features, load_series
 from tsbench.data.seasons import frequency_season, mase_season
 from tsbench.data.splits import Borders, benchmark_borders, n_windows
+from tsbench.data.unusual_validation import naive_mse_ratio, unusual_validation_warning
 from tsbench.errors import ConfigError
 from tsbench.models.build import check_model_settings, model_class
 from tsbench.models.layers.kernels import fast_kernels
@@ -182,6 +183,7 @@ def _run(cfg: DictConfig, run_dir: Path, threads: int) -> dict[str, Any]:
     _warn_filled(cfg, series, borders)
     _warn_short_season(cfg, series, borders)
     _warn_few_val_windows(cfg, borders)
+    _warn_unusual_validation(cfg, series)
     logger = build_logger(cfg, run_dir)
     try:
         return _logged_run(cfg, series, borders, run_dir, logger, threads, began)
@@ -352,6 +354,18 @@ def _warn_few_val_windows(cfg: DictConfig, borders: Borders) -> None:
                     "%s rest on %s -> a shorter pred_len, or cv=tscv (validation blocks of "
                     "the training rows)", counted(count, "window"), cfg.seq_len, cfg.pred_len,
                     rests, word_for(count, "it", "them"))
+
+
+def _warn_unusual_validation(cfg: DictConfig, series: Series) -> None:
+    """Say where a holdout run's validation rows are unusual (:mod:`.unusual_validation`):
+    its early stopping and best epoch fit that period. Not in a search's trials (the
+    sweep's command is one, said by each trial), nor for a model that does not train."""
+    if cfg.cv.name != "holdout" or in_search() or not model_class(cfg.model).trainable:
+        return
+    said = unusual_validation_warning(naive_mse_ratio(series, int(cfg.pred_len),
+                                                      str(cfg.features) in ("S", "MS")))
+    if said:
+        log.warning("%s", said)
 
 
 def _refit(cfg: DictConfig, series: Series, borders: Borders, run_dir: Path, logger: Any
