@@ -1445,6 +1445,22 @@ def test_an_unusual_validation_period_is_said_once_before_the_stages(
                           in said[0])
 
 
+def test_a_finished_tuning_on_unusual_validation_rows_says_so_once_and_in_report_md(
+        tmp_path: Path) -> None:
+    """The whole run on a series with a week's spike in its validation rows (the shortest
+    budget: the baseline alone): one warning line, and the same line in report.md."""
+    data, out = spiked_csv(tmp_path / "demand.csv", VAL_SPIKE), tmp_path / "out"
+    argv = ["dataset=csv", f"dataset.path={data}", "dataset.target=east", "features=S",
+            *[o for o in RECIPE if not o.startswith(("recipe.budget_hours", "pred_len"))],
+            "pred_len=14", "recipe.budget_hours=0.0001", "recipe.max_epochs=2", f"out={out}"]
+    proc = run_module("tsbench.tune.cli", argv, env={**os.environ, "OMP_NUM_THREADS": "1"},
+                      cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    (said,) = [line.split("warning: ", 1)[1] for line in proc.stderr.splitlines()
+               if "the validation rows are unusual" in line]
+    assert f"**Warning: {said}**" in (out / "report.md").read_text()
+
+
 def test_a_relative_path_written_absolute_is_the_same_setting(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """report.md's command writes the folder's relative paths absolute, so that it reruns

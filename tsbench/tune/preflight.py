@@ -86,15 +86,15 @@ def command_warnings(overrides: list[str], cfg: DictConfig | None) -> list[str]:
 def validation_warning(cfg: DictConfig | None) -> str | None:
     """The line :func:`unusual_validation_warning` gives for the command's series and
     horizon (``cfg``: its config), read from its training and validation rows only; None
-    without a config or where the series does not load (:func:`check_command` says why)."""
+    without a config or where the series does not load or split (:func:`check_command`
+    says why)."""
     if cfg is None:
         return None
-    try:
-        series = load_series(cfg.dataset)
+    try:  # a series that does not load or split: check_command's error, next
+        return unusual_validation_warning(naive_mse_ratio(
+            load_series(cfg.dataset), int(cfg.pred_len), str(cfg.features) in ("S", "MS")))
     except TsbenchError:
         return None
-    return unusual_validation_warning(
-        naive_mse_ratio(series, int(cfg.pred_len), str(cfg.features) in ("S", "MS")))
 
 
 def check_command(overrides: list[str]) -> None:

@@ -547,16 +547,17 @@ def run_recipe(overrides: list[str], recipe: Any, out_dir: Path) -> dict[str, An
         return json.loads((out_dir / SUMMARY_FILE).read_text())
     for said in command_warnings(list(overrides), cfg):
         log.warning("%s", said)
-    # said once, before any stage; not where the choices are made on folds already
-    unusual = None if plain.get("cv_folds") else validation_warning(cfg)
-    if unusual:
-        log.warning("%s", unusual)
     try:  # stage (a)'s command and the searches' own settings, before any folder
         check_command([*t.base, *t.epoch_budget])
         check_search([*t.base, *t.epoch_budget], [str(s) for s in recipe.search])
         check_tuning_space([*t.base, *t.epoch_budget], recipe.space)
     except TsbenchError as error:
         raise TsbenchError(in_recipe_terms(str(error))) from None
+    # said once, on a command checked, before any stage; not where the choices are made on
+    # folds already
+    unusual = None if plain.get("cv_folds") else validation_warning(cfg)
+    if unusual:
+        log.warning("%s", unusual)
     out_dir.mkdir(parents=True, exist_ok=True)
     with held(out_dir / LOCK_FILE, lambda pid: (
             f"out={out_dir}: another tsbench-tune (pid {pid}) is running this tuning run -> "
