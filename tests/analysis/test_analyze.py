@@ -14,12 +14,14 @@ import yaml
 
 from tests.conftest import data_dir
 from tests.preloaded import run_module
+from tests.spiked import VAL_SPIKE, spiked_csv
 from tests.unseen import differences, outputs_of_both, replaced_from, series, snapshot
 from tsbench.analysis.periodicity import (
     acf,
     dominant_periods,
     lookback_candidates,
     seasonal_strength,
+    spread_lookbacks,
 )
 
 
@@ -44,6 +46,35 @@ def test_synthetic_period_24_with_noise_and_trend(tmp_path: Path) -> None:
     assert "overall" in proc.stdout and "48 72 96 120 144 168" in proc.stdout
     # nothing logged, no log file (Hydra's handler made an empty cli.log before)
     assert sorted(p.name for p in tmp_path.iterdir()) == [".hydra", "acf.png", "lookback.yaml"]
+    assert ("to search a few (the shortest doubled), paste 'seq_len=choice(48,96,192,384)'; "
+            "for one run, seq_len=96") in proc.stdout
+
+
+@pytest.mark.parametrize(("candidates", "few"), [
+    (list(range(14, 239, 7)), [28, 56, 112, 224]),  # a daily series' 33: the longest four
+    ([48, 72, 96], [48, 96]), ([48], [48]), ([], []),
+    ([24, 36, 48, 168, 336], [24, 48]),  # 96 is no candidate: the ladder stops at 48
+])
+def test_a_search_takes_the_shortest_look_back_doubled(candidates: list[int],
+                                                       few: list[int]) -> None:
+    assert spread_lookbacks(candidates) == few
+
+
+@pytest.mark.parametrize(("spike_at", "warned"), [(VAL_SPIKE, True), (None, False)])
+def test_an_unusual_validation_period_is_said_with_its_fix(
+        tmp_path: Path, spike_at: int | None, warned: bool) -> None:
+    """A week's spike in the validation rows: one line with the ratio and the pasteable
+    fix; the files stay the training rows' alone (no ratio in lookback.yaml)."""
+    path = spiked_csv(tmp_path / "demand.csv", spike_at)
+    proc = _analyze(["dataset=csv", f"dataset.path={path}", "dataset.target=east",
+                     "features=S", "pred_len=14"], tmp_path / "out")
+    lines = [line for line in proc.stderr.splitlines()
+             if line.startswith("tsbench-analyze: warning: the validation rows are unusual")]
+    assert "the validation rows are unusual" not in proc.stdout
+    assert len(lines) == int(warned)
+    if warned:
+        assert "add recipe.cv_folds=4 (tsbench-tune) or cv=tscv (tsbench)" in lines[0]
+    assert "validation" not in (tmp_path / "out" / "lookback.yaml").read_text()
 
 
 def test_etth1_daily_period_and_candidates(tmp_path: Path) -> None:

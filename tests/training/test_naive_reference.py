@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import read_metrics, run_tsbench
+from tests.spiked import VAL_SPIKE, spiked_csv
 from tsbench.rundir import significant
 
 #: A tiny hourly synthetic series (one sine of period 24, the frequency's season).
@@ -164,3 +165,32 @@ def test_a_classical_model_worse_than_the_reference_is_told_to_check_its_season(
     metrics = read_metrics(tmp_path / "seasonal")
     assert metrics["val_mse"] < metrics["val_mse_seasonal_naive"]
     assert reference_lines(said.stderr) == []
+
+
+@pytest.mark.parametrize(("spike_at", "extra", "warned"), [
+    (VAL_SPIKE, [], True), (None, [], False),
+    (VAL_SPIKE, ["cv=tscv", "cv.n_splits=2"], False),  # chosen on folds: the fix applied
+])
+def test_a_run_whose_validation_rows_are_unusual_is_warned_once(
+        tmp_path: Path, spike_at: int | None, extra: list[str], warned: bool) -> None:
+    """A week's spike in the validation rows: its early stopping fits that period."""
+    path = spiked_csv(tmp_path / "demand.csv", spike_at)
+    said = run_tsbench(["dataset=csv", f"dataset.path={path}", "dataset.target=east",
+                        "features=S", "seq_len=28", "pred_len=14", "model=dlinear",
+                        "trainer=debug", "trainer.max_epochs=1", "logger=none", "plots=false",
+                        *extra], tmp_path / "run")
+    lines = [line for line in (said.stdout + said.stderr).splitlines()
+             if "the validation rows are unusual" in line]
+    assert len(lines) == int(warned)
+
+
+def test_a_search_trial_is_not_warned_of_unusual_validation_rows(tmp_path: Path) -> None:
+    """A search's trials share its command: not said once per trial."""
+    path = spiked_csv(tmp_path / "demand.csv", VAL_SPIKE)
+    said = run_tsbench(["hydra/sweeper=skopt", "dataset=csv", f"dataset.path={path}",
+                        "dataset.target=east", "features=S", "seq_len=28", "pred_len=14",
+                        "model=dlinear", "trainer=debug", "trainer.max_epochs=1",
+                        "logger=none", "plots=false", "optim.lr=choice(1e-3, 2e-3)",
+                        "hydra.sweeper.n_trials=2"], tmp_path / "search", multirun=True)
+    assert said.stdout.count("val_mse=") == 2  # both trials ran, unwarned
+    assert "the validation rows are unusual" not in said.stdout + said.stderr

@@ -16,8 +16,9 @@ from tests.conftest import read_metrics, run_tsbench
 from tests.forecast.test_forecast import PRED_LEN, ROWS, SEQ_LEN, TRAIN_ROWS, _run
 from tests.preloaded import run_module
 from tsbench.data.loading import load_series
+from tsbench.data.seasons import mase_season
 from tsbench.forecast.tables import windows
-from tsbench.training.evaluate import mase_season, naive_scale
+from tsbench.training.evaluate import naive_scale
 from tsbench.training.train_and_score import make_data
 
 SEASON = 24  # hourly rows: a day's season

@@ -30,6 +30,7 @@ from omegaconf import OmegaConf
 from tests.conftest import ROOT, TINY
 from tests.preloaded import run_module
 from tests.search.conftest import multirun, read_rows
+from tests.spiked import VAL_SPIKE, spiked_csv
 from tests.unseen import content, differences, outputs_of_both, series, snapshot
 from tsbench.errors import TsbenchError
 from tsbench.folder_lock import held
@@ -449,6 +450,9 @@ def test_a_report_read_back_from_its_json_record_renders_as_it_was_written() -> 
              for name, row in summary["results"].items()}  # a report.json before 2026-12-07
     assert "| baseline | 1 | 0.2700 | 0.2100 | 1.9000 | 0.8000 | (not saved) | (not saved) |" \
         in render_report({**summary, "results": older})
+    assert "Warning" not in text  # the unusual-validation line, where stage (a) said it
+    assert "\n**Warning: the validation rows are unusual: ...**  \n" in render_report(
+        {**summary, "unusual_validation": "the validation rows are unusual: ..."})
     assert "- 0.2856: `model.d_model=128 seq_len=104`" in text  # copyable overrides
     assert "ran with `optim.lr_scaling=sqrt optim.base_batch_size=16`" in text
     assert "the test split was scored once, in stage (g), for the 6 rows above" in text
@@ -1426,6 +1430,47 @@ def test_the_commands_warnings_are_said_before_the_stages(
                     "is forecast and scored (test_mse is their mean), OT only plotted -> add "
                     "features=MS to score OT alone from all columns, or features=S to forecast "
                     "it from itself"]
+
+
+@pytest.mark.parametrize(("spike_at", "folds", "warned"), [
+    (VAL_SPIKE, [], True), (None, [], False), (VAL_SPIKE, ["recipe.cv_folds=4"], False)])
+def test_an_unusual_validation_period_is_said_once_before_the_stages(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+        spike_at: int | None, folds: list[str], warned: bool) -> None:
+    """A week's spike in the validation rows steers every choice: said once before stage
+    (a), with the fix; not for a plain series, nor where the choices are made on folds."""
+    def stopped(t: Tuning) -> dict:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("tsbench.tune.recipe.run_stages", stopped)
+    path = spiked_csv(tmp_path / "demand.csv", spike_at)
+    with caplog.at_level("WARNING", logger="tsbench.tune"):
+        assert main(["dataset=csv", f"dataset.path={path}", "dataset.target=east",
+                     "features=S", "seq_len=28", "pred_len=14", "model=dlinear",
+                     "recipe=quick", *folds,
+                     f"out={tmp_path / 'out'}"]) == 130
+    said = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(said) == int(warned)
+    assert not warned or (said[0].startswith("the validation rows are unusual: the seasonal "
+                                             "naive forecast's MSE there is ")
+                          and "-> choose on cross-validation folds: add recipe.cv_folds=4"
+                          in said[0])
+
+
+def test_a_finished_tuning_on_unusual_validation_rows_says_so_once_and_in_report_md(
+        tmp_path: Path) -> None:
+    """The whole run on a series with a week's spike in its validation rows (the shortest
+    budget: the baseline alone): one warning line, and the same line in report.md."""
+    data, out = spiked_csv(tmp_path / "demand.csv", VAL_SPIKE), tmp_path / "out"
+    argv = ["dataset=csv", f"dataset.path={data}", "dataset.target=east", "features=S",
+            *[o for o in RECIPE if not o.startswith(("recipe.budget_hours", "pred_len"))],
+            "pred_len=14", "recipe.budget_hours=0.0001", "recipe.max_epochs=2", f"out={out}"]
+    proc = run_module("tsbench.tune.cli", argv, env={**os.environ, "OMP_NUM_THREADS": "1"},
+                      cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    (said,) = [line.split("warning: ", 1)[1] for line in proc.stderr.splitlines()
+               if "the validation rows are unusual" in line]
+    assert f"**Warning: {said}**" in (out / "report.md").read_text()
 
 
 def test_a_relative_path_written_absolute_is_the_same_setting(

@@ -13,11 +13,18 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 from tsbench.analysis.lookback import longest_lookback, split_rows
-from tsbench.analysis.periodicity import Period, acf, dominant_periods, lookback_candidates
+from tsbench.analysis.periodicity import (
+    Period,
+    acf,
+    dominant_periods,
+    lookback_candidates,
+    spread_lookbacks,
+)
 from tsbench.analysis.plots import plot_acf
 from tsbench.atomic import write_text
 from tsbench.config_values import number, whole
 from tsbench.data.loading import check_features, load_series
+from tsbench.data.unusual_validation import naive_mse_ratio, unusual_validation_warning
 from tsbench.errors import ConfigError, TsbenchError
 from tsbench.quiet import quiet_dependencies
 from tsbench.resolvers import data_name, register_resolvers
@@ -89,7 +96,11 @@ def analyze(cfg: Any, out_dir: Path) -> dict[str, Any]:
         f"time steps, freq={series.freq}",
         out_dir / ACF_PLOT,
     )
-    text = yaml.safe_dump(report, sort_keys=False, default_flow_style=None)
+    # read after the training rows' analysis, and only into the console's line: the files
+    # come from the training rows alone
+    report["validation_ratio"] = naive_mse_ratio(series, pred_len, target_only)
+    text = yaml.safe_dump({k: v for k, v in report.items() if k != "validation_ratio"},
+                          sort_keys=False, default_flow_style=None)
     write_text(out_dir / LOOKBACK, text)
     return report
 
@@ -127,10 +138,15 @@ def table(report: dict[str, Any]) -> str:
             "max_lookback) -> lower pred_len, or raise max_lookback"
         )
     else:
-        lines.append(
+        few = spread_lookbacks(candidates)
+        lines += [
             f"look-back candidates for pred_len={report['pred_len']} ({len(candidates)}): "
-            + " ".join(str(c) for c in candidates)
-        )
+            + " ".join(str(c) for c in candidates),
+            "to search a few (the shortest doubled), paste "
+            + (f"'seq_len=choice({','.join(map(str, few))})'" if len(few) > 1 else
+               f"seq_len={few[0]}")
+            + f"; for one run, seq_len={few[len(few) > 1]}",
+        ]
     return "\n".join(lines)
 
 
@@ -144,6 +160,9 @@ def main(cfg: DictConfig) -> None:
         print(f"tsbench-analyze: error: {exc}", file=sys.stderr)
         sys.exit(2)
     print(table(report) + f"\ntsbench-analyze: outputs in {out_dir}", flush=True)
+    warning = unusual_validation_warning(report.get("validation_ratio"))
+    if warning:  # on stderr, as tsbench's warnings: the table stays alone on stdout
+        print(f"tsbench-analyze: warning: {warning}", file=sys.stderr, flush=True)
 
 
 def entry() -> None:

@@ -233,3 +233,16 @@ def lookback_candidates(periods: Sequence[int], pred_len: int, max_len: int) -> 
     ``seq_len + pred_len`` spans at most ``max_len`` rows (e.g. the shortest split)."""
     found = {m * p for p in periods if p > 0 for m in range(2, (max_len - pred_len) // p + 1)}
     return sorted(found)
+
+
+def spread_lookbacks(candidates: Sequence[int], count: int = 4) -> list[int]:
+    """At most ``count`` of ``candidates`` for a search: the shortest doubled while it stays
+    a candidate (each a whole multiple of the period, spread evenly on a log scale, as
+    look-backs' effect is), the longest ``count`` of that ladder kept where more fit."""
+    ladder = []
+    if candidates:
+        length = min(candidates)
+        while length in candidates:
+            ladder.append(length)
+            length *= 2
+    return ladder[-count:]

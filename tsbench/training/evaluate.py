@@ -9,7 +9,7 @@ import torch
 
 from tsbench.counted import noun_for
 from tsbench.data.datamodule import ForecastData
-from tsbench.data.timefeatures import seasonal_period
+from tsbench.data.seasons import mase_season
 from tsbench.flat_words import ORIGINAL_UNITS
 from tsbench.models.base import ForecastModel
 from tsbench.models.history import HistoryModel
@@ -24,22 +24,6 @@ NEAR_ZERO = 0.1
 #: ``{"where": "fold_0's " or "the refit's " or "", "key": "val_mase", "channels": [...]}``
 #: (never written to metrics.json): :func:`mase_undefined_warning` says them in one line.
 MASE_KEY = "mase_undefined"
-
-
-def frequency_season(freq: str) -> int:
-    """The data frequency's season in steps (24 hourly, 7 daily, 52 weekly, ...; 1 where it
-    has none)."""
-    try:
-        return seasonal_period(freq) or 1
-    except ValueError:
-        return 1
-
-
-def mase_season(freq: str, rows: int) -> int:
-    """The season of MASE's naive forecast: :func:`frequency_season`, or 1 where ``rows``
-    fitted rows hold no more than one."""
-    season = frequency_season(freq)
-    return season if rows > season else 1
 
 
 def naive_scale(data: ForecastData) -> torch.Tensor:

@@ -10,10 +10,10 @@ import torch
 
 from tsbench.counted import counted, word_for
 from tsbench.data.datamodule import ForecastData
+from tsbench.data.seasons import mase_season
 from tsbench.models.build import model_class
 from tsbench.models.history import HistoryModel
 from tsbench.rundir import read_config, read_metrics, significant
-from tsbench.training.evaluate import mase_season
 
 #: The metrics.json key of the seasonal naive forecast's scaled MSE on the run's validation
 #: windows (each fold's ``fold_<k>_`` one and ``cv_val_mse_seasonal_naive_mean`` with

@@ -37,6 +37,7 @@ import tsbench
 from tsbench.code_digest import PACKAGE, imported_sources, model_source
 from tsbench.data.datamodule import ForecastData
 from tsbench.data.loading import Series
+from tsbench.data.seasons import mase_season
 from tsbench.data.sources import dataset_file, file_sha256
 from tsbench.data.splits import Borders, n_windows
 from tsbench.data.windows import drops_last
@@ -47,7 +48,6 @@ from tsbench.rundir import fold_dir, fold_metric, read_window_mse
 from tsbench.search.names import is_search
 from tsbench.swept import multirun_lines, swept_keys
 from tsbench.training.crossval import fold_blocks, fold_ranges
-from tsbench.training.evaluate import mase_season
 from tsbench.training.flat_channels import scored_values
 from tsbench.training.gpu import trainer_devices
 from tsbench.training.trainer import precision

@@ -20,7 +20,9 @@ from tsbench.config_values import check_interpolations, flag, number, whole
 from tsbench.counted import counted, word_for
 from tsbench.data.datamodule import ForecastData
 from tsbench.data.loading import Series, check_features, load_series
+from tsbench.data.seasons import frequency_season, mase_season
 from tsbench.data.splits import Borders, benchmark_borders, n_windows
+from tsbench.data.unusual_validation import naive_mse_ratio, unusual_validation_warning
 from tsbench.errors import ConfigError
 from tsbench.log_lines import FILE_ONLY
 from tsbench.models.build import check_model_settings, model_class
@@ -35,8 +37,6 @@ from tsbench.training.crossval import clean_folds, cross_validate, fold_blocks, 
 from tsbench.training.evaluate import (
     MASE_KEY,
     forecast_windows,
-    frequency_season,
-    mase_season,
     mase_undefined_warning,
 )
 from tsbench.training.flat_channels import FLAT_KEY, flat_warning
@@ -184,6 +184,7 @@ def _run(cfg: DictConfig, run_dir: Path, threads: int) -> dict[str, Any]:
     _warn_filled(cfg, series, borders)
     _warn_short_season(cfg, series, borders)
     _warn_few_val_windows(cfg, borders)
+    _warn_unusual_validation(cfg, series)
     logger = build_logger(cfg, run_dir)
     try:
         return _logged_run(cfg, series, borders, run_dir, logger, threads, began)
@@ -354,6 +355,18 @@ def _warn_few_val_windows(cfg: DictConfig, borders: Borders) -> None:
                     "%s rest on %s -> a shorter pred_len, or cv=tscv (validation blocks of "
                     "the training rows)", counted(count, "window"), cfg.seq_len, cfg.pred_len,
                     rests, word_for(count, "it", "them"))
+
+
+def _warn_unusual_validation(cfg: DictConfig, series: Series) -> None:
+    """Say where a holdout run's validation rows are unusual (:mod:`.unusual_validation`):
+    its early stopping and best epoch fit that period. Not in a search's trials (the
+    sweep's command is one, said by each trial), nor for a model that does not train."""
+    if cfg.cv.name != "holdout" or in_search() or not model_class(cfg.model).trainable:
+        return
+    said = unusual_validation_warning(naive_mse_ratio(series, int(cfg.pred_len),
+                                                      str(cfg.features) in ("S", "MS")))
+    if said:
+        log.warning("%s", said)
 
 
 def _refit(cfg: DictConfig, series: Series, borders: Borders, run_dir: Path, logger: Any

@@ -16,6 +16,7 @@ from omegaconf.errors import OmegaConfBaseException
 
 from tsbench.data.loading import load_series
 from tsbench.data.splits import benchmark_borders
+from tsbench.data.unusual_validation import naive_mse_ratio, unusual_validation_warning
 from tsbench.errors import ConfigError, TsbenchError
 from tsbench.hidden_configs import check_hidden_configs, searchpath_of
 from tsbench.models.build import model_for
@@ -80,6 +81,20 @@ def command_warnings(overrides: list[str], cfg: DictConfig | None) -> list[str]:
         return []
     return [*preset_replaced(overrides, cfg), *preset_beats_option(overrides, cfg),
             *target_not_alone(overrides, cfg)]
+
+
+def validation_warning(cfg: DictConfig | None) -> str | None:
+    """The line :func:`unusual_validation_warning` gives for the command's series and
+    horizon (``cfg``: its config), read from its training and validation rows only; None
+    without a config or where the series does not load or split (:func:`check_command`
+    says why)."""
+    if cfg is None:
+        return None
+    try:  # a series that does not load or split: check_command's error, next
+        return unusual_validation_warning(naive_mse_ratio(
+            load_series(cfg.dataset), int(cfg.pred_len), str(cfg.features) in ("S", "MS")))
+    except TsbenchError:
+        return None
 
 
 def check_command(overrides: list[str]) -> None:

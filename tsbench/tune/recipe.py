@@ -88,6 +88,7 @@ from tsbench.tune.preflight import (
     composed,
     data_settings,
     has_tuning_space,
+    validation_warning,
 )
 from tsbench.tune.progress import Progress, clock, epoch_time, objective_name
 from tsbench.tune.refit import refit_bag, refit_seconds
@@ -580,6 +581,11 @@ def run_recipe(overrides: list[str], recipe: Any, out_dir: Path) -> dict[str, An
         check_tuning_space([*t.base, *t.epoch_budget], recipe.space)
     except TsbenchError as error:
         raise TsbenchError(in_recipe_terms(str(error))) from None
+    # said once, on a command checked, before any stage; not where the choices are made on
+    # folds already
+    unusual = None if plain.get("cv_folds") else validation_warning(cfg)
+    if unusual:
+        log.warning("%s", unusual)
     out_dir.mkdir(parents=True, exist_ok=True)
     with held(out_dir / LOCK_FILE, lambda pid: (
             f"out={out_dir}: another tsbench-tune (pid {pid}) is running this tuning run -> "
@@ -597,6 +603,8 @@ def run_recipe(overrides: list[str], recipe: Any, out_dir: Path) -> dict[str, An
                 summary = run_stages(t)
             except TsbenchError as error:
                 raise StagesStopped(str(error)) from error
+        if unusual:
+            summary["unusual_validation"] = unusual
         write_json(out_dir / SUMMARY_FILE, summary)
         write_text(out_dir / REPORT_FILE, render_report(summary))
     return summary

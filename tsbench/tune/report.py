@@ -46,6 +46,8 @@ def render_report(summary: dict[str, Any]) -> str:
         *([f"**Short budget: {summary['short_budget']}**  "] if "short_budget" in summary
           else []),
         f"Selection objective: MSE on {selection}  ",
+        *([f"**Warning: {summary['unusual_validation']}**  "]
+          if "unusual_validation" in summary else []),
         *([f"Baseline: the command's own settings ({_settings(summary['overrides'])}), "
            "trained as a trial is: what the searches start from, not a naive forecast (for "
            "that reference, run `model=seasonal_naive` on the same data)  "]
