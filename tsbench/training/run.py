@@ -48,6 +48,7 @@ from tsbench.training.loggers import (
     log_protocol,
 )
 from tsbench.training.lr_find import lr_find_settings
+from tsbench.training.model_check import trains_on_cpu
 from tsbench.training.naive_reference import NAIVE_VAL_KEY, not_learnt_warning
 from tsbench.training.plots import plot_forecasts
 from tsbench.training.protocol import filled_scored_channels, protocol_card, pruned_card
@@ -57,7 +58,7 @@ from tsbench.training.search_trial import in_search, scores_test
 from tsbench.training.step_memory import check_step_memory
 from tsbench.training.threads import apply_threads
 from tsbench.training.train_and_score import fit_and_score
-from tsbench.training.trainer import precision
+from tsbench.training.trainer import check_cpu_precision, precision
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +101,8 @@ def validate_config(cfg: Any, here: bool = True) -> None:
                           "give the batches per epoch (e.g. 10), a share of them in (0, 1], "
                           "or null for all")
     precision(cfg.trainer)  # one the weights stay float32 at
+    accelerator = str(cfg.trainer.accelerator)  # "auto" trains on this machine's device
+    check_cpu_precision(cfg.trainer, trains_on_cpu(accelerator) if here else accelerator == "cpu")
     clip = cfg.trainer.get("gradient_clip_val")
     if clip is not None and number(clip, "trainer.gradient_clip_val") < 0:
         raise ConfigError("trainer.gradient_clip_val", f"must be >= 0, got {clip}",
@@ -125,7 +128,6 @@ def validate_config(cfg: Any, here: bool = True) -> None:
     if cfg.tune.lr_find:
         lr_find_settings(cfg.tune)
     check_model_settings(cfg.model)
-    accelerator = str(cfg.trainer.accelerator)
     backends = GPU_BACKENDS.get(accelerator, ())
     if here and backends and not any(backend.is_available() for backend in backends):
         raise ConfigError(
