@@ -235,6 +235,15 @@ CASES = {
     "tabs": ("date\ta\tOT\n" + _rows("\t"), {},
              "dataset.sep: {path} reads as one column named 'date\\ta\\tOT'; its fields look "
              "separated by '\\t', not ',' -> add \"dataset.sep='\\t'\" to the command line"),
+    # the default separator, with dataset.sep set to another: not the date column's fault
+    "commas_read_at_tabs": ("date,a,OT\n" + _rows(), {"sep": "\\t"},
+                            "dataset.sep: {path} reads as one column named 'date,a,OT'; its "
+                            "fields look separated by ',', not '\\t' -> add "
+                            "\"dataset.sep=','\" to the command line"),
+    "commas_read_at_semicolons": ("date,a,OT\n" + _rows(), {"sep": ";"},
+                                  "dataset.sep: {path} reads as one column named 'date,a,OT'; "
+                                  "its fields look separated by ',', not ';' -> add "
+                                  "\"dataset.sep=','\" to the command line"),
     "irregular": ("date,OT\n" + "".join(f"2020-01-01 {h:02d}:00:00,1\n" for h in (0, 1, 3, 7, 8)),
                   {}, "{path}: the timestamps have no regular frequency (irregular: most steps "
                   "are h, but row 2 (2020-01-01 03:00:00) comes 2h after the row before) -> "

@@ -34,8 +34,9 @@ DATE_UNITS = ("s", "ms", "us", "ns")
 #: ``dataset.gaps``: missing = a skipped timestamp is a missing row (refused, or filled with
 #: ``dataset.fillna=ffill``); keep = the rows are the series as published, whatever the dates.
 GAPS = ("missing", "keep")
-#: Characters that a file read with the wrong separator shows in its one column's name.
-_SEPARATORS = {";": ";", "\t": "\\t", "|": "|"}
+#: Characters that a file read with the wrong separator shows in its one column's name
+#: (a comma last: the default, seen where ``dataset.sep`` was set to another).
+_SEPARATORS = {";": ";", "\t": "\\t", "|": "|", ",": ","}
 
 
 #: ``features``: M = every channel in and scored, S = the target alone, MS = every channel
