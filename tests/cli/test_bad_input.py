@@ -458,6 +458,15 @@ def test_a_share_of_the_training_batches_that_is_no_batch_is_one_line(tmp_path: 
 
 @pytest.mark.parametrize("override, message", [
     ("optim.weight_decay=-0.1", "optim.weight_decay: must be >= 0, got -0.1"),
+    # a range's refusal names a value in range, as data.batch_size's does
+    ("seq_len=-1", "seq_len: must be >= 1, got -1 -> give the look-back in time steps, e.g. "
+                   "seq_len=96"),
+    ("pred_len=0", "pred_len: must be >= 1, got 0 -> give the horizon in time steps, e.g. "
+                   "pred_len=96"),
+    ("optim.lr=-0.1", "optim.lr: must be > 0, got -0.1 -> give the learning rate, e.g. "
+                      "optim.lr=0.001"),
+    ("trainer.max_epochs=0", "trainer.max_epochs: must be >= 1, got 0 -> give the epochs to "
+                             "train at most, e.g. trainer.max_epochs=10"),
     ("data.eval_batch_size=0", "data.eval_batch_size: must be >= 1, got 0 -> give the windows "
                                "per batch, e.g. data.eval_batch_size=32"),
     ("optim.warmup=-5", "optim.warmup: must be >= 0, got -5"),
@@ -897,7 +906,8 @@ def test_a_bare_file_is_refused_with_the_setting_as_the_shell_takes_it(line: str
 
 @pytest.mark.parametrize("args, said", [
     (["hydra/sweeper=skopt", "optim.lr=interval(-1,1)"],
-     "optim.lr: must be > 0, got -1 (at optim.lr=-1 of the sweep optim.lr=interval(-1,1))"),
+     "optim.lr: must be > 0, got -1 (at optim.lr=-1 of the sweep optim.lr=interval(-1,1)) -> "
+     "give the learning rate, e.g. optim.lr=0.001"),
     (["seq_len=48,abc"], "seq_len: must be a whole number, got 'abc' (at seq_len=abc of the "
                          "sweep seq_len=48,abc) -> give seq_len as an integer"),
     # a config group's option, whichever comes first (TINY's pred_len is 12)
@@ -907,7 +917,8 @@ def test_a_bare_file_is_refused_with_the_setting_as_the_shell_takes_it(line: str
     # a search preset's space (here given on the command line) is checked the same way
     (["hydra/sweeper=skopt", "++hydra.sweeper.params={optim.lr: 'interval(-1,1)'}"],
      "optim.lr: must be > 0, got -1 (at optim.lr=-1 of hydra.sweeper.params optim.lr: "
-     "interval(-1,1))"),
+     "interval(-1,1)) -> give the learning rate, e.g. optim.lr=0.001 (the sweep's values: "
+     "optim.lr=<values> on the command line, in place of the preset's)"),
     # the model's own constructor checks (the model is built, the data not read)
     (["hydra/sweeper=skopt", "model=patchtst", "model.dropout=interval(0.0,1.5)"],
      "model.dropout: must be in [0, 1), got 1.5 (at model.dropout=1.5 of the sweep "

@@ -21,7 +21,7 @@ from tsbench.counted import counted, word_for
 from tsbench.data.datamodule import ForecastData
 from tsbench.data.loading import Series, check_features, load_series
 from tsbench.data.splits import Borders, benchmark_borders, n_windows
-from tsbench.errors import ConfigError
+from tsbench.errors import ConfigError, too_small
 from tsbench.models.build import check_model_settings, model_class
 from tsbench.models.layers.kernels import fast_kernels
 from tsbench.models.recursive import strategy_step
@@ -74,22 +74,22 @@ def validate_config(cfg: Any, here: bool = True) -> None:
     this machine too, its GPUs; not for a sweep's values, whose trials a launcher such as
     SLURM may run on GPU nodes)."""
     check_interpolations(cfg)
-    for key in ("seq_len", "pred_len"):
+    for key, what in (("seq_len", "the look-back"), ("pred_len", "the horizon")):
         if whole(cfg[key], key) < 1:
-            raise ConfigError(key, f"must be >= 1, got {cfg[key]}")
+            raise too_small(key, cfg[key], 1, f"{what} in time steps", 96)
     whole(cfg.seed, "seed")
     check_features(cfg.features)
     for key in ("batch_size", "eval_batch_size"):
         if whole(cfg.data[key], f"data.{key}") < 1:
-            raise ConfigError(f"data.{key}", f"must be >= 1, got {cfg.data[key]}",
-                              f"give the windows per batch, e.g. data.{key}=32")
+            raise too_small(f"data.{key}", cfg.data[key], 1, "the windows per batch", 32)
     if number(cfg.optim.lr, "optim.lr", "0.001") <= 0:
-        raise ConfigError("optim.lr", f"must be > 0, got {cfg.optim.lr}")
+        raise too_small("optim.lr", cfg.optim.lr, 0, "the learning rate", 0.001, strict=True)
     if number(cfg.optim.weight_decay, "optim.weight_decay") < 0:
         raise ConfigError("optim.weight_decay", f"must be >= 0, got {cfg.optim.weight_decay}")
     check_schedule(cfg.optim)
     if whole(cfg.trainer.max_epochs, "trainer.max_epochs") < 1:
-        raise ConfigError("trainer.max_epochs", f"must be >= 1, got {cfg.trainer.max_epochs}")
+        raise too_small("trainer.max_epochs", cfg.trainer.max_epochs, 1,
+                        "the epochs to train at most", 10)
     if whole(cfg.trainer.patience, "trainer.patience") < 0:
         raise ConfigError("trainer.patience", f"must be >= 0, got {cfg.trainer.patience}",
                           "use 0 to turn early stopping off, or the epochs without a better "
