@@ -32,6 +32,15 @@ class ConfigError(TsbenchError):
         return type(self), (self.field, self.problem, self.fix)
 
 
+def too_small(field: str, value: object, least: float, what: str, example: object,
+              strict: bool = False) -> ConfigError:
+    """The error for ``field``'s ``value`` below ``least`` (at or below it where ``strict``):
+    its fix says what the field gives and a valid value, ``give the windows per batch, e.g.
+    data.batch_size=32``, so that the line alone says what to type."""
+    return ConfigError(field, f"must be {'>' if strict else '>='} {least:g}, got {value}",
+                       f"give {what}, e.g. {field}={example}")
+
+
 class DataError(TsbenchError):
     """Input data that cannot be used (missing file, bad CSV, too-short split)."""
 

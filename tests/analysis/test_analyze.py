@@ -103,7 +103,14 @@ def test_rows_after_the_training_split_change_nothing(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("args", "said"), [
-    (["pred_len=0"], "pred_len: must be >= 1, got 0"),
+    (["pred_len=0"], "pred_len: must be >= 1, got 0 -> give the horizon in time steps, e.g. "
+                     "pred_len=96"),
+    (["acf_lags=-5"], "acf_lags: must be >= 1, got -5 -> give the lags to draw, e.g. "
+                      "acf_lags=400"),
+    # an autocorrelation is at most 1: 2 found no period and wrote an empty analysis
+    (["min_strength=2"], "min_strength: must lie between 0 and 1 (a seasonal "
+                         "autocorrelation), got 2 -> give the least strength a period counts "
+                         "from, e.g. min_strength=0.1"),
     # a fraction where a whole number is read (96.5 analyzed as 96 before), or no number
     (["pred_len=24.5"], "pred_len: must be a whole number, got 24.5 -> give pred_len as an "
                         "integer"),
@@ -119,6 +126,17 @@ def test_bad_setting_is_one_clear_error_and_no_folder(
     assert proc.returncode == 2
     assert proc.stderr == f"tsbench-analyze: error: {said}\n"
     assert not out.exists()  # Hydra's folder for the refused run is removed
+
+
+@pytest.mark.parametrize("arg", ["min_strength=2", "pred_len=0", "max_lookback=2"])
+def test_a_setting_out_of_range_makes_no_folder_in_outputs(arg: str, tmp_path: Path) -> None:
+    """Refused before Hydra makes the run's folder, not removed after: no empty
+    outputs/analyze/<dataset>/ is left behind either."""
+    proc = run_module("tsbench.analysis.cli", ["dataset=synthetic", arg],
+                      {**os.environ, "OMP_NUM_THREADS": "1"}, cwd=tmp_path)
+    assert proc.returncode == 2 and proc.stderr.startswith(
+        f"tsbench-analyze: error: {arg.split('=')[0]}: must ")
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize(("args", "said"), [

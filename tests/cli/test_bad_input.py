@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import torch
 from pytorch_lightning.accelerators import CUDAAccelerator, MPSAccelerator
 
 from tests.conftest import TINY, data_dir, run_tsbench
@@ -333,6 +334,34 @@ def test_lightnings_short_precision_names_train_as_their_full_ones(tmp_path: Pat
     assert card["device"]["precision"] == "bf16-mixed"
 
 
+def test_float16_autocast_on_the_cpu_is_one_line_before_any_folder(tmp_path: Path) -> None:
+    """Lightning trained ``trainer.precision=16`` on the CPU at bf16-mixed (a warning) while
+    protocol.json said 16-mixed: refused before any data is read or folder made."""
+    proc = run_tsbench([*TINY, "trainer.precision=16"], tmp_path / "run", check=False)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.splitlines()[-1].startswith(
+        "tsbench: error: trainer.precision: '16' (float16 autocast) does not run on the CPU")
+    assert not (tmp_path / "run").exists()
+
+
+def test_float16_autocast_is_refused_only_where_it_would_train_on_the_cpu(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """16-mixed stays a GPU's precision: trainer=gpu on a machine with a CUDA GPU, and a
+    sweep's ``auto`` trials (a launcher may run them on GPU nodes) are not refused; ``auto``
+    on a machine without a GPU trains on the CPU and is."""
+    cpu_free = [a for a in TINY if not a.startswith("trainer")]
+    auto = check_settings([*TINY, "trainer.accelerator=auto", "trainer.precision=16"])
+    validate_config(auto, here=False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    with pytest.raises(ConfigError, match="'16' .float16 autocast. does not run on the CPU"):
+        validate_config(auto)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(CUDAAccelerator, "is_available", staticmethod(lambda: True))
+    validate_config(auto)
+    validate_config(check_settings([*cpu_free, "trainer=gpu", "trainer.precision=16"]))
+
+
 def test_a_folder_as_path_says_so(tmp_path: Path) -> None:
     args = [a for a in TINY if not a.startswith("dataset")] + [
         "dataset=csv", f"dataset.path={tmp_path}"]
@@ -429,6 +458,15 @@ def test_a_share_of_the_training_batches_that_is_no_batch_is_one_line(tmp_path: 
 
 @pytest.mark.parametrize("override, message", [
     ("optim.weight_decay=-0.1", "optim.weight_decay: must be >= 0, got -0.1"),
+    # a range's refusal names a value in range, as data.batch_size's does
+    ("seq_len=-1", "seq_len: must be >= 1, got -1 -> give the look-back in time steps, e.g. "
+                   "seq_len=96"),
+    ("pred_len=0", "pred_len: must be >= 1, got 0 -> give the horizon in time steps, e.g. "
+                   "pred_len=96"),
+    ("optim.lr=-0.1", "optim.lr: must be > 0, got -0.1 -> give the learning rate, e.g. "
+                      "optim.lr=0.001"),
+    ("trainer.max_epochs=0", "trainer.max_epochs: must be >= 1, got 0 -> give the epochs to "
+                             "train at most, e.g. trainer.max_epochs=10"),
     ("data.eval_batch_size=0", "data.eval_batch_size: must be >= 1, got 0 -> give the windows "
                                "per batch, e.g. data.eval_batch_size=32"),
     ("optim.warmup=-5", "optim.warmup: must be >= 0, got -5"),
@@ -514,6 +552,12 @@ def test_an_impossible_setting_is_the_runs_one_line(tmp_path: Path) -> None:
     (["trainer.precision=64"], "trainer.precision: '64' casts the model's weights"),
     (["trainer.precision=fp16"], "trainer.precision: unknown precision 'fp16' -> use 32-true, "
      "bf16-mixed or 16-mixed"),
+    # Lightning has no float16 autocast on the CPU: it trained at bf16-mixed, the card said 16
+    (["trainer.precision=16"], "trainer.precision: '16' (float16 autocast) does not run on the "
+     "CPU: Lightning would train at bf16-mixed instead -> use trainer.precision=bf16-mixed or "
+     "32-true on the CPU, or 16-mixed with trainer=gpu"),
+    (["trainer.precision=16-mixed"], "trainer.precision: '16-mixed' (float16 autocast) does not "
+     "run on the CPU"),
     (["~model.name"], "model.name: is not set -> add 'name: <model>' to the model's YAML"),
     # a string where true or false is read (bool('no') is true: it ran as true)
     (["data.drop_last=no"], "data.drop_last: must be true or false, got 'no' -> give "
@@ -862,7 +906,8 @@ def test_a_bare_file_is_refused_with_the_setting_as_the_shell_takes_it(line: str
 
 @pytest.mark.parametrize("args, said", [
     (["hydra/sweeper=skopt", "optim.lr=interval(-1,1)"],
-     "optim.lr: must be > 0, got -1 (at optim.lr=-1 of the sweep optim.lr=interval(-1,1))"),
+     "optim.lr: must be > 0, got -1 (at optim.lr=-1 of the sweep optim.lr=interval(-1,1)) -> "
+     "give the learning rate, e.g. optim.lr=0.001"),
     (["seq_len=48,abc"], "seq_len: must be a whole number, got 'abc' (at seq_len=abc of the "
                          "sweep seq_len=48,abc) -> give seq_len as an integer"),
     # a config group's option, whichever comes first (TINY's pred_len is 12)
@@ -872,7 +917,8 @@ def test_a_bare_file_is_refused_with_the_setting_as_the_shell_takes_it(line: str
     # a search preset's space (here given on the command line) is checked the same way
     (["hydra/sweeper=skopt", "++hydra.sweeper.params={optim.lr: 'interval(-1,1)'}"],
      "optim.lr: must be > 0, got -1 (at optim.lr=-1 of hydra.sweeper.params optim.lr: "
-     "interval(-1,1))"),
+     "interval(-1,1)) -> give the learning rate, e.g. optim.lr=0.001 (the sweep's values: "
+     "optim.lr=<values> on the command line, in place of the preset's)"),
     # the model's own constructor checks (the model is built, the data not read)
     (["hydra/sweeper=skopt", "model=patchtst", "model.dropout=interval(0.0,1.5)"],
      "model.dropout: must be in [0, 1), got 1.5 (at model.dropout=1.5 of the sweep "

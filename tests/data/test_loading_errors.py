@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import pickle
+import shlex
 import shutil
 import warnings
 from pathlib import Path
@@ -12,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import DictConfig, OmegaConf
 
 from tests.conftest import data_dir
@@ -137,7 +140,27 @@ CASES = {
                                "dataset.freq=h, or null to infer it"),
     "two_text_columns": ("date,a,OT\n" + "".join(f"{t},x,y\n" for t in HOURS), {},
                          "{path}: non-numeric columns ['a', 'OT'] (e.g. 'x' in 'a' at row 0) -> "
-                         "drop them or choose numeric ones with dataset.columns=[...]"),
+                         "no column holds numbers: check the file and its dataset settings"),
+    # a target of text or of no value: another target, and the columns without the old one
+    # (dataset.columns=[...] alone left out the target; dataset.target alone kept it in)
+    "text_target": ("date,a,b,OT\n" + "".join(f"{t},{i},{i % 2},low\n" for i, t in
+                                               enumerate(HOURS)), {},
+                    "{path}: non-numeric column ['OT'] (e.g. 'low' in 'OT' at row 0) -> the "
+                    "target 'OT' must hold numbers: forecast a column that does, e.g. "
+                    "dataset.target=b 'dataset.columns=[a,b]'"),
+    "text_target_and_column": ("date,a,b,OT\n" + "".join(f"{t},x,{i},low\n" for i, t in
+                                                          enumerate(HOURS)),
+                               {}, "{path}: non-numeric columns ['a', 'OT'] (e.g. 'x' in 'a' "
+                               "at row 0) -> the target 'OT' must hold numbers: forecast a "
+                               "column that does, e.g. dataset.target=b 'dataset.columns=[b]'"),
+    "empty_target": ("date,a,b,OT\n" + "".join(f"{t},{i},,\n" for i, t in enumerate(HOURS)),
+                     {}, "{path}: columns ['b', 'OT'] hold no values (every cell is empty) -> "
+                     "the target 'OT' must hold values: forecast a column that does, e.g. "
+                     "dataset.target=a 'dataset.columns=[a]'"),
+    "every_column_empty": ("date,a,OT\n" + "".join(f"{t},,\n" for t in HOURS), {},
+                           "{path}: columns ['a', 'OT'] hold no values (every cell is empty) "
+                           "-> no column holds values: check the file and its dataset "
+                           "settings"),
     "decimal_commas": ("date;a;OT\n" + _rows(";").replace(";1\n", ";1,5\n"), {"sep": ";"},
                        "{path}: non-numeric column ['OT'] (e.g. '1,5' in 'OT' at row 1) -> "
                        "for decimal commas add \"dataset.decimal=','\" to the command line"),
@@ -235,6 +258,15 @@ CASES = {
     "tabs": ("date\ta\tOT\n" + _rows("\t"), {},
              "dataset.sep: {path} reads as one column named 'date\\ta\\tOT'; its fields look "
              "separated by '\\t', not ',' -> add \"dataset.sep='\\t'\" to the command line"),
+    # the default separator, with dataset.sep set to another: not the date column's fault
+    "commas_read_at_tabs": ("date,a,OT\n" + _rows(), {"sep": "\\t"},
+                            "dataset.sep: {path} reads as one column named 'date,a,OT'; its "
+                            "fields look separated by ',', not '\\t' -> add "
+                            "\"dataset.sep=','\" to the command line"),
+    "commas_read_at_semicolons": ("date,a,OT\n" + _rows(), {"sep": ";"},
+                                  "dataset.sep: {path} reads as one column named 'date,a,OT'; "
+                                  "its fields look separated by ',', not ';' -> add "
+                                  "\"dataset.sep=','\" to the command line"),
     "irregular": ("date,OT\n" + "".join(f"2020-01-01 {h:02d}:00:00,1\n" for h in (0, 1, 3, 7, 8)),
                   {}, "{path}: the timestamps have no regular frequency (irregular: most steps "
                   "are h, but row 2 (2020-01-01 03:00:00) comes 2h after the row before) -> "
@@ -292,6 +324,25 @@ CASES = {
                       "dataset.date_col: 2 values of column 'date' in {path} are not dates "
                       "(first at row 6: 'abc') -> fix or drop those rows"),
 }  # fmt: skip
+
+
+@pytest.mark.parametrize("case", ["text_target", "text_target_and_column", "empty_target"])
+def test_the_other_target_a_bad_targets_fix_names_reads_the_file(case: str,
+                                                                   tmp_path: Path) -> None:
+    """The overrides the fix names, as the shell and Hydra read them, load the file (each
+    alone did not: the next refusal followed)."""
+    path = tmp_path / "data.csv"
+    path.write_text(CASES[case][0])
+    with pytest.raises(TsbenchError) as caught:
+        load_series(csv_config(path))
+    said = pickle.loads(pickle.dumps(caught.value))  # as a launcher's worker sends it back
+    assert str(said) == str(caught.value)
+    overrides = OverridesParser.create().parse_overrides(shlex.split(
+        str(said).partition(", e.g. ")[2]))
+    fields = {o.key_or_group.removeprefix("dataset."): o.value() for o in overrides}
+    assert set(fields) == {"target", "columns"}
+    series = load_series(csv_config(path, **fields))
+    assert series.columns[-1] == fields["target"] and "OT" not in series.columns
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
@@ -824,7 +875,9 @@ def test_sites_that_never_share_a_timestamp_are_named_beside_the_text_column(
     long.to_csv(path, index=False)
     with pytest.raises(TsbenchError) as caught:  # the target itself: the values, no key
         load_series(csv_config(path, date_col="timestamp", target="site"))
-    assert str(caught.value).endswith("with dataset.columns=[...]")
+    assert str(caught.value).endswith("-> the target 'site' must hold numbers: forecast a "
+                                      "column that does, e.g. dataset.target=load_mw "
+                                      "'dataset.columns=[load_mw]'")
 
 
 def _edited_copy(published: Path, folder: Path) -> Path:

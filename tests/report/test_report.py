@@ -611,11 +611,15 @@ def test_user_errors_are_one_line_and_exit_2(zoo: Zoo, tmp_path: Path) -> None:
               "-> use one of dlinear, naive, or a row's label: 'dlinear (seq_len: fixed, "
               "seq_len=36)', 'dlinear (seq_len: searched on val, seq_len=24)', 'dlinear "
               "(seq_len: searched on val, seq_len=36)'"),
-             ([zoo.sweep, "--alpha", "2"], "must lie between 0 and 1")]
+             # argparse's refusals too, without its usage block
+             ([zoo.sweep, "--alpha", "2"], "argument --alpha: must lie between 0 and 1, got 2 "
+              "-> e.g. 0.05"),
+             ([zoo.sweep, "--alpha", "x"], "must lie between 0 and 1, got x -> e.g. 0.05"),
+             ([zoo.sweep, "--metric", "rmse"], "argument --metric: invalid choice: 'rmse'")]
     for args, words in cases:
         proc = report(*args, check=False)
         assert proc.returncode == 2 and words in proc.stderr, proc.stderr
-        said = proc.stderr.strip().splitlines()[-1]
+        [said] = proc.stderr.splitlines()
         assert said.startswith("tsbench-report: error: ") and " -> " in said, said
 
 

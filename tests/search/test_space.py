@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+
 import numpy as np
 import pytest
 from hydra.core.override_parser.overrides_parser import OverridesParser
@@ -75,8 +77,14 @@ def test_params_and_command_line_merge() -> None:
 
 
 def test_no_search_parameter_is_an_error() -> None:
-    with pytest.raises(ConfigError, match="no parameter to search"):
+    """Its fix names the command line's form, pasted into a shell a search of its own."""
+    with pytest.raises(ConfigError, match="no parameter to search") as error:
         parse_space({"a": "1"}, ["b=2"], PARSER)
+    pasted = shlex.split(error.value.fix.split(", e.g. ")[1].split(", or ")[0])
+    assert pasted == ["optim.lr=tag(log,interval(1e-5,1e-2))"]
+    space = parse_space({}, pasted, PARSER)
+    assert space.names == ["optim.lr"] and space.dimensions[0].prior == "log-uniform"
+    assert error.value.fix.endswith("{optim.lr: 'tag(log, interval(1e-5, 1e-2))'}")
 
 
 def test_overrides_are_plain_and_round_trip() -> None:

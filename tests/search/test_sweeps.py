@@ -498,6 +498,18 @@ def test_constraints_hold_and_small_space_is_never_repeated(sweep_dir: Path) -> 
         (["x=interval(1.0, 0.0)"], "x", "low must be < high"),
         (["x=1.0"], "hydra.sweeper.params", "no parameter to search"),
         (
+            ["x=interval(0.0, 1.0)", "hydra.sweeper.n_trials=0"],
+            "hydra.sweeper.n_trials",
+            "hydra.sweeper.n_trials: must be >= 1, got 0 -> give the trials to run, e.g. "
+            "hydra.sweeper.n_trials=20",
+        ),
+        (
+            ["x=interval(0.0, 1.0)", "hydra.sweeper.n_jobs=0"],
+            "hydra.sweeper.n_jobs",
+            "hydra.sweeper.n_jobs: must be >= 1, got 0 -> give the trials to run at once, "
+            "e.g. hydra.sweeper.n_jobs=1",
+        ),
+        (
             ["x=interval(0.0, 1.0)", "+hydra.sweeper.constraints=['model.n_head > 1']"],
             "hydra.sweeper.constraints",
             "'model.n_head'",

@@ -22,10 +22,10 @@ from tsbench.analysis.periodicity import (
 )
 from tsbench.analysis.plots import plot_acf
 from tsbench.atomic import write_text
-from tsbench.config_values import number, whole
+from tsbench.config_values import check_interpolations, number, whole
 from tsbench.data.loading import check_features, load_series
 from tsbench.data.unusual_validation import naive_mse_ratio, unusual_validation_warning
-from tsbench.errors import ConfigError, TsbenchError
+from tsbench.errors import ConfigError, TsbenchError, too_small
 from tsbench.quiet import quiet_dependencies
 from tsbench.resolvers import data_name, register_resolvers
 from tsbench.rundir import ACF_PLOT, LOOKBACK, remove_refused
@@ -35,13 +35,26 @@ from tsbench.user_paths import home_in_overrides
 register_resolvers()
 
 
+#: The whole-number settings: the least each may be, what it gives and a valid value.
+_COUNTS = {"pred_len": (1, "the horizon in time steps", 96),
+           "max_lookback": (4, "the longest look-back to suggest", 720),
+           "n_periods": (1, "the periods to report at most", 3),
+           "acf_lags": (1, "the lags to draw", 400)}
+
+
 def _check(cfg: Any) -> None:
-    for key, least in (("pred_len", 1), ("max_lookback", 4), ("n_periods", 1), ("acf_lags", 1)):
+    """Refuse a setting out of its range, each with a valid value."""
+    for key, (least, what, example) in _COUNTS.items():
         if whole(cfg[key], key) < least:
-            raise ConfigError(key, f"must be >= {least}, got {cfg[key]}")
-    for key in ("min_strength", "min_prominence"):
-        if number(cfg[key], key) < 0:
-            raise ConfigError(key, f"must be >= 0, got {cfg[key]}")
+            raise too_small(key, cfg[key], least, what, example)
+    if not 0 <= number(cfg.min_strength, "min_strength") <= 1:  # an autocorrelation
+        raise ConfigError("min_strength", f"must lie between 0 and 1 (a seasonal "
+                          f"autocorrelation), got {cfg.min_strength}",
+                          "give the least strength a period counts from, e.g. "
+                          "min_strength=0.1")
+    if number(cfg.min_prominence, "min_prominence") < 0:
+        raise too_small("min_prominence", cfg.min_prominence, 0, "the least ratio of a "
+                        "period's spectral line to its neighbourhood", 20)
     check_features(cfg.features)
 
 
@@ -169,10 +182,14 @@ def entry() -> None:
     quiet_dependencies()
     sys.argv[1:] = home_in_overrides(sys.argv[1:])  # before Hydra parses them
     args = command_overrides(sys.argv[1:])
-    try:  # a misspelt setting or option in one line, before Hydra makes any folder
+    try:  # a misspelt setting or option, or one out of range, in one line, before Hydra
+        # makes any folder
         if args is not None:
             refuse_a_file(list(args.overrides), "tsbench-analyze")
-            check_settings(list(args.overrides), "analyze", "tsbench-analyze")
+            config = check_settings(list(args.overrides), "analyze", "tsbench-analyze")
+            if config is not None and not args.cfg:  # out of range: no folder made either
+                check_interpolations(config)
+                _check(config)
     except TsbenchError as exc:
         print(f"tsbench-analyze: error: {exc}", file=sys.stderr)
         sys.exit(2)

@@ -34,8 +34,9 @@ DATE_UNITS = ("s", "ms", "us", "ns")
 #: ``dataset.gaps``: missing = a skipped timestamp is a missing row (refused, or filled with
 #: ``dataset.fillna=ffill``); keep = the rows are the series as published, whatever the dates.
 GAPS = ("missing", "keep")
-#: Characters that a file read with the wrong separator shows in its one column's name.
-_SEPARATORS = {";": ";", "\t": "\\t", "|": "|"}
+#: Characters that a file read with the wrong separator shows in its one column's name
+#: (a comma last: the default, seen where ``dataset.sep`` was set to another).
+_SEPARATORS = {";": ";", "\t": "\\t", "|": "|", ",": ","}
 
 
 #: ``features``: M = every channel in and scored, S = the target alone, MS = every channel
@@ -51,17 +52,33 @@ def check_features(value: Any) -> None:
 
 
 class EmptyColumns(DataError):
-    """Columns of a file that hold no value at all (``columns``, as named in the file)."""
+    """Columns of a file that hold no value at all (``columns``, as named in the file); the
+    fix names another ``target`` where the target is one of them, from the ``others``."""
 
-    def __init__(self, source: str, columns: list[str]) -> None:
-        self.source, self.columns = source, columns
+    def __init__(self, source: str, columns: list[str], target: str = "",
+                 others: list[str] | None = None) -> None:
+        self.source, self.columns, self.target = source, columns, target
+        self.others = others or []
+        fix = (_another_target(target, self.others, "values") if target in columns else
+               f"leave {word_for(len(columns), 'it', 'them')} out with dataset.columns=[...]")
         super().__init__(f"{source}: {noun_for(len(columns), 'column')} {columns} "
                          f"{word_for(len(columns), 'holds', 'hold')} no values (every cell is "
-                         f"empty) -> leave {word_for(len(columns), 'it', 'them')} out with "
-                         "dataset.columns=[...]")
+                         f"empty) -> {fix}")
 
-    def __reduce__(self) -> tuple:
-        return type(self), (self.source, self.columns)  # from a launcher's worker, pickled
+    def __reduce__(self) -> tuple:  # from a launcher's worker, pickled
+        return type(self), (self.source, self.columns, self.target, self.others)
+
+
+def _another_target(target: str, usable: list[str], holding: str) -> str:
+    """The fix for a ``target`` column that holds no numbers: another target among the
+    ``usable`` columns (those ``holding`` numbers or values), kept with them alone in
+    ``dataset.columns`` (the old target, left among the channels, is refused next)."""
+    if not usable:
+        return f"no column holds {holding}: check the file and its dataset settings"
+    kept = (shell_override("dataset.columns", usable) if len(usable) <= NAMED_COLUMNS
+            else f"dataset.columns=[...] naming the {len(usable)} columns of {holding}")
+    return (f"the target '{target}' must hold {holding}: forecast a column that does, e.g. "
+            f"{shell_override('dataset.target', usable[-1])} {kept}")
 
 
 class EmptyTargetTail(DataError):
@@ -689,7 +706,8 @@ def _columns_fix(missing: list[str], columns: list[str], date_col: str) -> str:
 def _numeric(data: pd.DataFrame, source: str, sep: str, decimal: str,
              thousands: str | None, other_reading: Callable[[str], str]) -> pd.DataFrame:
     """The channels as numbers; a column of text is refused, with the number marks that
-    read it, or with ``other_reading`` of its name (what else it may be)."""
+    read it, another target where it is the target, or with ``other_reading`` of its name
+    (what else it may be)."""
     converted = data.apply(pd.to_numeric, errors="coerce")
     introduced = converted.isna() & data.notna()
     bad_cols = [c for c in data.columns if introduced[c].any()]
@@ -699,7 +717,11 @@ def _numeric(data: pd.DataFrame, source: str, sep: str, decimal: str,
         value = data[col].iloc[row]
         marks = (_number_marks_fix(value.strip(), sep, decimal)
                  if thousands is None and isinstance(value, str) else None)
-        fix = marks or ("drop them or choose numeric ones with dataset.columns=[...]"
+        target = str(data.columns[-1])  # the channels end in the target
+        numeric = [str(c) for c in data.columns
+                   if c not in bad_cols and converted[c].notna().any()]
+        fix = marks or ((_another_target(target, numeric, "numbers") if target in bad_cols else
+                         "drop them or choose numeric ones with dataset.columns=[...]")
                         + other_reading(str(col)))
         raise DataError(
             f"{source}: non-numeric {noun_for(len(bad_cols), 'column')} {bad_cols} (e.g. "
@@ -768,9 +790,10 @@ NAMED_COLUMNS = 8
 def _fill(data: pd.DataFrame, fillna: Any, dates: pd.DatetimeIndex, source: str
           ) -> pd.DataFrame:
     empty = [str(c) for c in data.columns if data[c].isna().all()]
-    if empty:
-        raise EmptyColumns(source, empty)
     target = data.columns[-1]
+    if empty:
+        raise EmptyColumns(source, empty, str(target),
+                           [str(c) for c in data.columns if str(c) not in empty])
     known = np.flatnonzero(data[target].notna().to_numpy())
     if known[-1] < len(data) - 1:  # rows after the target's last value: the future's
         raise EmptyTargetTail(source, len(data) - 1 - int(known[-1]), str(target),

@@ -8,6 +8,7 @@ import argparse
 import shlex
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from tsbench.atomic import write_bytes, write_text
 from tsbench.counted import counted, noun_for, word_for
@@ -27,14 +28,26 @@ PROG = "tsbench-report"
 
 
 def _alpha(text: str) -> float:
-    value = float(text)
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
     if not 0 < value < 1:
         raise argparse.ArgumentTypeError(f"must lie between 0 and 1, got {text} -> e.g. 0.05")
     return value
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """argparse's refusals (a bad option value, an unknown flag) as this command's other
+    refusals are said: one line with its fix, exit 2, no usage block before it."""
+
+    def error(self, message: str) -> NoReturn:
+        fix = "" if " -> " in message else f" -> see {self.prog} --help"
+        self.exit(2, f"{self.prog}: error: {message}{fix}\n")
+
+
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _OneLineParser(
         prog=PROG,
         description="Mean ± std and 95 % t-interval over seeds of every finished run under "
                     "the given run/multirun directories, beside the published numbers; with "

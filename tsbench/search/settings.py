@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tsbench.errors import ConfigError
+from tsbench.errors import ConfigError, too_small
 from tsbench.search.pruning import KINDS, PrunerSettings
 
 ESTIMATORS = ("GP", "RF", "ET", "GBRT")
@@ -126,9 +126,9 @@ def check_settings(s: SweepSettings) -> None:
     if not s.slurm_poll_seconds > 0:
         raise _error("slurm_poll_seconds", f"must be > 0, got {s.slurm_poll_seconds}")
     if s.n_trials < 1:
-        raise _error("n_trials", f"must be >= 1, got {s.n_trials}")
+        raise too_small("hydra.sweeper.n_trials", s.n_trials, 1, "the trials to run", 20)
     if s.n_jobs < 1:
-        raise _error("n_jobs", f"must be >= 1, got {s.n_jobs}")
+        raise too_small("hydra.sweeper.n_jobs", s.n_jobs, 1, "the trials to run at once", 1)
     lowest = 0 if s.warm_start else 1
     if s.initial_points < lowest:
         raise _error(

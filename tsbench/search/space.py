@@ -131,7 +131,9 @@ def parse_space(
         raise ConfigError(
             "hydra.sweeper.params",
             "no parameter to search",
-            "add e.g. params: {optim.lr: 'tag(log, interval(1e-5, 1e-2))'}",
+            "search a setting on the command line, e.g. "
+            "'optim.lr=tag(log,interval(1e-5,1e-2))', or add it to the sweeper's params: "
+            "{optim.lr: 'tag(log, interval(1e-5, 1e-2))'}",
         )
     return SearchSpace(tuple(searched), tuple(fixed))
 

@@ -23,7 +23,7 @@ from tsbench.data.loading import Series, check_features, load_series
 from tsbench.data.seasons import frequency_season, mase_season
 from tsbench.data.splits import Borders, benchmark_borders, n_windows
 from tsbench.data.unusual_validation import naive_mse_ratio, unusual_validation_warning
-from tsbench.errors import ConfigError
+from tsbench.errors import ConfigError, too_small
 from tsbench.log_lines import FILE_ONLY
 from tsbench.models.build import check_model_settings, model_class
 from tsbench.models.layers.kernels import fast_kernels
@@ -49,6 +49,7 @@ from tsbench.training.loggers import (
     log_protocol,
 )
 from tsbench.training.lr_find import lr_find_settings
+from tsbench.training.model_check import trains_on_cpu
 from tsbench.training.naive_reference import advice, not_learnt_warning, reference_gap
 from tsbench.training.plots import plot_forecasts
 from tsbench.training.protocol import filled_scored_channels, protocol_card, pruned_card
@@ -58,7 +59,7 @@ from tsbench.training.search_trial import in_search, scores_test, summed_by_swee
 from tsbench.training.step_memory import check_step_memory
 from tsbench.training.threads import apply_threads
 from tsbench.training.train_and_score import fit_and_score
-from tsbench.training.trainer import precision
+from tsbench.training.trainer import check_cpu_precision, precision
 
 log = logging.getLogger(__name__)
 
@@ -74,22 +75,22 @@ def validate_config(cfg: Any, here: bool = True) -> None:
     this machine too, its GPUs; not for a sweep's values, whose trials a launcher such as
     SLURM may run on GPU nodes)."""
     check_interpolations(cfg)
-    for key in ("seq_len", "pred_len"):
+    for key, what in (("seq_len", "the look-back"), ("pred_len", "the horizon")):
         if whole(cfg[key], key) < 1:
-            raise ConfigError(key, f"must be >= 1, got {cfg[key]}")
+            raise too_small(key, cfg[key], 1, f"{what} in time steps", 96)
     whole(cfg.seed, "seed")
     check_features(cfg.features)
     for key in ("batch_size", "eval_batch_size"):
         if whole(cfg.data[key], f"data.{key}") < 1:
-            raise ConfigError(f"data.{key}", f"must be >= 1, got {cfg.data[key]}",
-                              f"give the windows per batch, e.g. data.{key}=32")
+            raise too_small(f"data.{key}", cfg.data[key], 1, "the windows per batch", 32)
     if number(cfg.optim.lr, "optim.lr", "0.001") <= 0:
-        raise ConfigError("optim.lr", f"must be > 0, got {cfg.optim.lr}")
+        raise too_small("optim.lr", cfg.optim.lr, 0, "the learning rate", 0.001, strict=True)
     if number(cfg.optim.weight_decay, "optim.weight_decay") < 0:
         raise ConfigError("optim.weight_decay", f"must be >= 0, got {cfg.optim.weight_decay}")
     check_schedule(cfg.optim)
     if whole(cfg.trainer.max_epochs, "trainer.max_epochs") < 1:
-        raise ConfigError("trainer.max_epochs", f"must be >= 1, got {cfg.trainer.max_epochs}")
+        raise too_small("trainer.max_epochs", cfg.trainer.max_epochs, 1,
+                        "the epochs to train at most", 10)
     if whole(cfg.trainer.patience, "trainer.patience") < 0:
         raise ConfigError("trainer.patience", f"must be >= 0, got {cfg.trainer.patience}",
                           "use 0 to turn early stopping off, or the epochs without a better "
@@ -101,6 +102,8 @@ def validate_config(cfg: Any, here: bool = True) -> None:
                           "give the batches per epoch (e.g. 10), a share of them in (0, 1], "
                           "or null for all")
     precision(cfg.trainer)  # one the weights stay float32 at
+    accelerator = str(cfg.trainer.accelerator)  # "auto" trains on this machine's device
+    check_cpu_precision(cfg.trainer, trains_on_cpu(accelerator) if here else accelerator == "cpu")
     clip = cfg.trainer.get("gradient_clip_val")
     if clip is not None and number(clip, "trainer.gradient_clip_val") < 0:
         raise ConfigError("trainer.gradient_clip_val", f"must be >= 0, got {clip}",
@@ -126,7 +129,6 @@ def validate_config(cfg: Any, here: bool = True) -> None:
     if cfg.tune.lr_find:
         lr_find_settings(cfg.tune)
     check_model_settings(cfg.model)
-    accelerator = str(cfg.trainer.accelerator)
     backends = GPU_BACKENDS.get(accelerator, ())
     if here and backends and not any(backend.is_available() for backend in backends):
         raise ConfigError(

@@ -35,6 +35,17 @@ def precision(trainer_cfg: Any) -> str:
                       "use 32-true, bf16-mixed or 16-mixed")
 
 
+def check_cpu_precision(trainer_cfg: Any, on_cpu: bool) -> None:
+    """Refuse ``16-mixed`` for a run that trains on the CPU (``on_cpu``): Lightning has no
+    float16 autocast there and trains at ``bf16-mixed`` instead, with a warning, so the
+    run's card would name a precision the run did not use."""
+    if on_cpu and precision(trainer_cfg) == "16-mixed":
+        raise ConfigError("trainer.precision", f"'{trainer_cfg.precision}' (float16 autocast) "
+                          "does not run on the CPU: Lightning would train at bf16-mixed "
+                          "instead", "use trainer.precision=bf16-mixed or 32-true on the CPU, "
+                          "or 16-mixed with trainer=gpu")
+
+
 def make_trainer(trainer_cfg: Any, out_dir: Path, max_epochs: int, *,
                  callbacks: list[pl.Callback] | None = None, logger: Any = False,
                  log_every_n_steps: int = 50, progress_bar: bool | None = None,
