@@ -186,8 +186,11 @@ def _one_of(name: str, value: str, allowed: tuple[str, ...]) -> None:
 def check_initial_points(s: SweepSettings, n_warm: int) -> None:
     """The random initial points are drawn from the sweep's trials and the ``n_warm``
     warm-start trials the optimizer is told (skopt counts each told point as one): a
-    warm-started Bayesian sweep must leave the surrogate at least one of its trials."""
-    if s.warm_start and s.mode == "bayes" and s.initial_points >= s.n_trials + n_warm:
+    warm-started Bayesian sweep must leave the surrogate at least one of its trials. A warm
+    start that told no point (none of its rows in the space: tsbench-tune's (e) after a (d)
+    that ran none to its full budget) is a sweep without one."""
+    if (s.warm_start and n_warm > 0 and s.mode == "bayes"
+            and s.initial_points >= s.n_trials + n_warm):
         most = s.n_trials + n_warm - 1
         every = f" (k <= {n_warm} leaves it all {s.n_trials})" if n_warm < most else ""
         raise _error(
