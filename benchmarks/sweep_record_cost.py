@@ -43,6 +43,7 @@ import numpy as np
 import yaml
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import OmegaConf
+from sweeper_overhead import composed_once  # this folder (the script runs from it)
 
 from tsbench.rundir import CONFIG, HYDRA_CONFIG, HYDRA_OVERRIDES, HYDRA_RECORD, METRICS
 from tsbench.search import report
@@ -76,19 +77,6 @@ def objective(values: dict) -> float:
                  + (np.log10(values["optim.lr"]) + 3.5) ** 2 + 0.5)
 
 
-def compose_once() -> Callable[[list[str]], Any]:
-    """tsbench's composition of each list of overrides once (``SkoptSweep.compose``)."""
-    composed: dict[tuple[str, ...], Any] = {}
-
-    def compose(overrides: list[str]) -> Any:
-        key = tuple(overrides)
-        if key not in composed:
-            composed[key] = compose_tsbench(overrides)
-        return composed[key]
-
-    return compose
-
-
 class Sweep:
     """A sweep directory of ``n`` ended trials and ``N_JOBS`` lost ones (module docstring)."""
 
@@ -103,7 +91,7 @@ class Sweep:
                                       initial_point_generator="random", random_state=0,
                                       n_jobs=N_JOBS)
         self.record = Record(sweep_dir / RECORD_DIR)
-        self.compose = compose_once()
+        self.compose = composed_once()
         self.folders = JobFolders(sweep_dir, self.record, SUBDIRS[subdir])
         base = ["search=patchtst_bo", "dataset=etth1", "pred_len=96"]
         self.base = base
