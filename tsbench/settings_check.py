@@ -29,6 +29,7 @@ from omegaconf import DictConfig, OmegaConf
 from tsbench.errors import ConfigError, TsbenchError, closest, closest_all, either
 from tsbench.hidden_configs import searchpath_folders
 from tsbench.hydra_private import args_parser
+from tsbench.search.elsewhere import options_having
 from tsbench.shell_override import shell_override
 
 #: Hydra's error for an override of a key the config does not have.
@@ -263,18 +264,12 @@ def _run_options_having(missing: str) -> list[str]:
     """The options of a run's config group whose run has the setting ``missing`` that the
     default run lacks (``model=dlinear`` for ``model.kernel_size``), each as its override;
     none where ``missing``'s first part is no group. Call it where Hydra is initialised."""
-    group = missing.split(".")[0]
     if "." not in missing:
         return []
-    having = []
-    for option in GlobalHydra.instance().config_loader().get_group_options(group):
-        try:
-            config = compose("config", overrides=[f"{group}={option}"])
-        except Exception:  # noqa: BLE001 - an option that does not compose has no settings
-            continue
-        if _has_key(config, missing):
-            having.append(f"{group}={option}")
-    return having
+    group = missing.split(".")[0]
+    options = GlobalHydra.instance().config_loader().get_group_options(group)
+    return [f"{group}={option}" for option in options_having(
+        missing, options, lambda overrides: compose("config", overrides=overrides))]
 
 
 #: Where a setting added with ``+`` is read: a model's own hyperparameters (its constructor

@@ -1,15 +1,17 @@
-"""Where a searched key that the chosen option of its config group lacks is found instead:
-in other options of the group (``model.patch_len``: patchtst's, not dlinear's), and which
-search presets are for the chosen option, so the error names a fix that exists."""
+"""Where a key that the chosen option of its config group lacks is found instead: in other
+options of the group (``model.patch_len``: patchtst's, not dlinear's), for the sweeper's
+error on a searched key and tsbench-analyze's on a run's setting; and which search presets
+are for the chosen option, so the sweeper's error names a fix that exists."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
 
 from tsbench.errors import ConfigError
+from tsbench.search.composition import Compose
 
 _ABSENT = object()
 
@@ -33,7 +35,7 @@ def key_of_another_option(
     chosen = choices.get(group)
     if chosen is None:
         return None
-    holders = [o for o in options(group) if o != chosen and _holds(compose, f"{group}={o}", key)]
+    holders = options_having(key, [o for o in options(group) if o != chosen], compose)
     if not holders:
         return None
     preset = choices.get(SEARCH_GROUP)
@@ -52,12 +54,22 @@ def key_of_another_option(
     )
 
 
-def _holds(compose: Callable[[list[str]], DictConfig], override: str, key: str) -> bool:
-    try:
-        config = compose([override])
-    except HydraException:
-        return False
-    return OmegaConf.select(config, key, default=_ABSENT) is not _ABSENT
+def options_having(key: str, options: Iterable[str], compose: Compose) -> list[str]:
+    """Those of ``options`` (of ``key``'s config group: ``model`` for ``model.patch_len``)
+    whose config, composed by ``compose`` with the option chosen, has ``key`` (set, null or
+    an interpolation alike). An option that does not compose holds no key: its error is not
+    the one being reported."""
+    group = key.split(".", 1)[0]
+    having = []
+    for option in options:
+        try:
+            config = compose([f"{group}={option}"])
+        except Exception:  # noqa: BLE001 - asked while reporting another error
+            continue
+        if OmegaConf.select(config, key, default=_ABSENT,
+                            throw_on_resolution_failure=False) is not _ABSENT:
+            having.append(option)
+    return having
 
 
 def _choice(compose: Callable[[list[str]], DictConfig], preset: str, group: str) -> str | None:
