@@ -11,7 +11,6 @@ import pytest
 import yaml
 from mlflow.tracking import MlflowClient
 from omegaconf import OmegaConf
-from pytorch_lightning.loggers import WandbLogger
 
 from tests.conftest import TINY, run_tsbench
 from tests.search.conftest import multirun
@@ -271,17 +270,6 @@ def test_a_wandb_run_left_open_by_a_failed_trial_is_closed_as_failed(
     monkeypatch.setattr(wandb, "run", left)
     _start_wandb(tmp_path, monkeypatch, mode="offline")
     assert left.exit_codes == [1]
-
-
-def test_wandb_curves_keep_lightnings_step(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each point goes to W&B at Lightning's step, val_loss under metrics.json's name."""
-    pytest.importorskip("wandb")
-    logged: list[tuple[dict, int | None]] = []
-    monkeypatch.setattr(WandbLogger, "log_metrics",
-                        lambda self, metrics, step=None: logged.append((metrics, step)))
-    logger = object.__new__(wandb_run.WandbRunLogger)
-    logger.log_metrics({"val_loss": 0.25, "train_loss": 0.5}, step=12)
-    assert logged == [({"val_mse": 0.25, "train_loss": 0.5}, 12)]
 
 
 def test_mlflow_logs_the_resolved_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch

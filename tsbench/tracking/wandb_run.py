@@ -24,17 +24,12 @@ from tsbench.rundir import ARTIFACTS
 from tsbench.user_paths import user_path
 
 MODES = ("online", "offline", "disabled")
-#: Lightning's per-epoch key and the name metrics.json gives the same number (the exact MSE
-#: over every validation window): the val_mse chart is the curve, the summary the final score.
-RENAMED = {"val_loss": "val_mse"}
 
 
 class WandbRunLogger(WandbLogger):
-    """Lightning's W&B logger with tsbench's names, the final metrics as the run's summary
-    and the run's files attached when it closes."""
-
-    def log_metrics(self, metrics: Any, step: int | None = None) -> None:
-        super().log_metrics({RENAMED.get(k, k): v for k, v in metrics.items()}, step)
+    """Lightning's W&B logger with the final metrics as the run's summary and the run's
+    files attached when it closes. Its curves keep the names every logger gives them
+    (``val_loss``), beside the summary's ``val_mse``, the run's score."""
 
     def log_summary(self, scalars: dict[str, float]) -> None:
         """End-of-run values: the run's summary, not one more point of its curves."""

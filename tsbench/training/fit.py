@@ -14,7 +14,7 @@ from tsbench.data.datamodule import ForecastData
 from tsbench.models.base import ForecastModel
 from tsbench.rundir import CHECKPOINT_DIR, CHECKPOINT_NAME
 from tsbench.training.lr_find import tune_lr
-from tsbench.training.module import ForecastModule, LossProgressBar, StopOnNonFiniteLoss
+from tsbench.training.module import VAL_LOSS, ForecastModule, LossProgressBar, StopOnNonFiniteLoss
 from tsbench.training.pruning import TrialPruning
 from tsbench.training.schedules import WARMUP_KEY, scaled_lr, warmup_overrun
 from tsbench.training.trainer import make_trainer, precision, train_steps_per_epoch
@@ -44,7 +44,7 @@ def train(
     checkpoint = ModelCheckpoint(
         dirpath=out_dir / CHECKPOINT_DIR,
         filename=CHECKPOINT_NAME,
-        monitor="val_loss" if has_val else None,
+        monitor=VAL_LOSS if has_val else None,
         mode="min",
         save_top_k=1,
         save_weights_only=True,
@@ -52,7 +52,7 @@ def train(
     )
     callbacks: list[pl.Callback] = [checkpoint, StopOnNonFiniteLoss()]
     if has_val and int(trainer_cfg.patience) > 0:
-        callbacks.append(EarlyStopping("val_loss", patience=int(trainer_cfg.patience), mode="min"))
+        callbacks.append(EarlyStopping(VAL_LOSS, patience=int(trainer_cfg.patience), mode="min"))
     if trainer_cfg.progress_bar:
         callbacks.append(LossProgressBar(refresh_rate=int(trainer_cfg.progress_refresh)))
     if pruning is not None:  # a pruning sweep's trial: report epochs, stop when told

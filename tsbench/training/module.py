@@ -18,6 +18,11 @@ from tsbench.models.layers.dropout import PassMasks
 from tsbench.training.schedules import PER_STEP, lr_factor
 
 OPTIMIZERS = ("adamw", "adam", "radam", "sgd")
+#: The per-epoch validation MSE's name in every logger (metrics.csv, TensorBoard, MLflow,
+#: W&B) and for what reads it in training (the checkpoint, early stopping, pruning). Not
+#: metrics.json's ``val_mse``, the run's score, which TensorBoard and MLflow log at step 0
+#: after the curve: under one name MLflow's run table would show the last epoch's value.
+VAL_LOSS = "val_loss"
 
 
 class ForecastModule(pl.LightningModule):
@@ -58,12 +63,12 @@ class ForecastModule(pl.LightningModule):
         self._train_sum = torch.zeros(())
         self._train_count = 0
         #: Per-epoch mean training loss and validation MSE, for the loss-curve plot.
-        self.history: dict[str, list[float]] = {"train_loss": [], "val_loss": []}
+        self.history: dict[str, list[float]] = {"train_loss": [], VAL_LOSS: []}
         #: Each training pass's dropout masks drawn together (fresh for every fit).
         self.pass_masks = PassMasks()
 
     def on_fit_start(self) -> None:
-        self.history = {"train_loss": [], "val_loss": []}
+        self.history = {"train_loss": [], VAL_LOSS: []}
         self.pass_masks = PassMasks()
 
     def on_train_epoch_start(self) -> None:
@@ -132,9 +137,9 @@ class ForecastModule(pl.LightningModule):
 
     def on_validation_epoch_end(self) -> None:
         val_loss = self._val_sse / max(1, self._val_count)
-        self.log("val_loss", val_loss, prog_bar=True)
+        self.log(VAL_LOSS, val_loss, prog_bar=True)
         if not self.trainer.sanity_checking:
-            self.history["val_loss"].append(float(val_loss))
+            self.history[VAL_LOSS].append(float(val_loss))
 
     def configure_optimizers(self) -> dict:
         params = [p for p in self.model.parameters() if p.requires_grad]

@@ -24,6 +24,7 @@ import pytorch_lightning as pl
 from tsbench.rundir import CHECKPOINT_DIR
 from tsbench.search.pruning import BLOCK, Reporter
 from tsbench.search.record import PrunedMark
+from tsbench.training.module import VAL_LOSS
 
 
 class TrialPruned(Exception):
@@ -102,8 +103,8 @@ class _ReportEpochs(pl.Callback):
         self.fold = fold
 
     def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        if trainer.sanity_checking or "val_loss" not in trainer.callback_metrics:
+        if trainer.sanity_checking or VAL_LOSS not in trainer.callback_metrics:
             return
-        loss = float(trainer.callback_metrics["val_loss"])
+        loss = float(trainer.callback_metrics[VAL_LOSS])
         if self.reporter.report(trainer.current_epoch + 1, loss, self.fold):
             trainer.should_stop = True
