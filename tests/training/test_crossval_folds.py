@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import torch
 from hydra import compose, initialize_config_module
 from omegaconf import OmegaConf
 from sklearn.model_selection import TimeSeriesSplit
@@ -18,7 +19,7 @@ from tsbench.data.loading import load_series
 from tsbench.data.splits import benchmark_borders
 from tsbench.errors import ConfigError
 from tsbench.training import crossval
-from tsbench.training.train_and_score import make_data
+from tsbench.training.train_and_score import DEVICE_KEY, make_data
 
 SEQ_LEN, PRED_LEN = 336, 96
 #: ETTh1: 8640 train + 2880 val rows precede the test rows.
@@ -58,6 +59,7 @@ def _cross_validate(cfg: Any, series: Any, tmp_path: Path, monkeypatch: pytest.M
         seen.append((ranges, data, max_epochs))
         fold = {"val_mse": 1.0 + len(seen), "val_mae": 0.5, "best_epoch": len(seen) + 1,
                 "epochs": 9, "train_seconds": 0.5, "n_params": 7, "test_mse": 0.25,
+                DEVICE_KEY: torch.device("cpu"),
                 "n_test_windows": len(data.windows("test")) if "test" in ranges else 0}
         return fold, None, data
 
@@ -162,7 +164,7 @@ def test_refit_epochs_are_the_median_not_the_mean_of_skewed_best_epochs(
         asked.append(max_epochs)
         best = best_epochs[len(asked) - 1] if len(asked) <= len(best_epochs) else max_epochs
         return {"val_mse": 1.0, "val_mae": 0.5, "best_epoch": best, "epochs": best,
-                "train_seconds": 0.5, "n_params": 7}, None, None
+                "train_seconds": 0.5, "n_params": 7, DEVICE_KEY: torch.device("cpu")}, None, None
 
     monkeypatch.setattr(crossval, "fit_and_score", fake_fit)
     cfg = _cfg(n_splits=3, refit=True)

@@ -28,7 +28,7 @@ from tsbench.code_digest import sources_digest
 from tsbench.data.loading import Series, load_series
 from tsbench.data.splits import benchmark_borders, n_windows
 from tsbench.models.build import model_class, model_for
-from tsbench.training import protocol
+from tsbench.training import protocol, train_and_score
 from tsbench.training.protocol import filled_targets, source_revision
 from tsbench.training.run import run
 
@@ -143,6 +143,26 @@ def _sales(path: Path, rows: int = 400, freq: str = "h") -> Path:
                   "load": np.sin(2 * np.pi * t / 24), "OT": np.cos(2 * np.pi * t / 24 + 0.3)
                   + 0.05 * np.sin(t / 5.0)}).to_csv(path, index=False)
     return path
+
+
+def test_the_card_records_the_device_the_run_trained_on_not_a_guess_from_the_config(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``trainer.accelerator=auto`` trains on a CUDA GPU where Lightning finds one: the card
+    records where the trained model is (the trainer's device, where it is scored), which a
+    guess from the config called a CPU for every ``auto`` run. No GPU here: the trained
+    model's device is faked as GPU 1, and the card of an ``auto`` run says so; metrics.json
+    holds no device (the card's, not a score)."""
+    gpu = torch.device("cuda", 1)
+    monkeypatch.setattr(train_and_score, "model_device", lambda model: gpu)
+    monkeypatch.setattr(torch.cuda, "get_device_name",
+                        lambda device=None: f"GPU {torch.device(device).index} of the fake")
+    with initialize_config_module("tsbench.conf", version_base="1.3"):
+        cfg = compose("config", overrides=[*TINY, "trainer.accelerator=auto"])
+    run(cfg, tmp_path / "run")
+    device = _card(tmp_path / "run")["device"]
+    assert (device["accelerator"], device["kind"], device["index"], device["name"]) == (
+        "auto", "cuda", 1, "GPU 1 of the fake")
+    assert "device" not in read_metrics(tmp_path / "run")
 
 
 #: Settings a training loop has, which an untrained model's card must not claim.

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+import torch
 import yaml
 from hydra import compose, initialize_config_module
 
@@ -283,9 +284,10 @@ def test_a_tscv_trial_stopped_in_its_second_fold_counts_every_fold(
 
     raise_if_pruned = TrialPruning.raise_if_pruned
 
-    def timed(self: TrialPruning, train_seconds: float, warmup: dict | None) -> None:
+    def timed(self: TrialPruning, train_seconds: float, warmup: dict | None,
+              device: torch.device) -> None:
         seconds.append(train_seconds)
-        raise_if_pruned(self, train_seconds, warmup)
+        raise_if_pruned(self, train_seconds, warmup, device)
 
     monkeypatch.setattr(Reporter, "report", late_in_fold_1)
     monkeypatch.setattr(TrialPruning, "raise_if_pruned", timed)

@@ -30,7 +30,7 @@ from tsbench.training.flat_channels import (
 from tsbench.training.pruning import TrialPruned, TrialPruning
 from tsbench.training.schedules import WARMUP_KEY
 from tsbench.training.search_trial import scores_test
-from tsbench.training.train_and_score import fit_and_score
+from tsbench.training.train_and_score import DEVICE_KEY, fit_and_score
 
 #: Per-fold metrics copied into metrics.json as ``fold_<k>_<key>``.
 _FOLD_KEYS = ("val_mse", "val_mae", "val_mase", "val_smape", "val_mse_seasonal_naive",
@@ -238,6 +238,7 @@ def cross_validate(
     metrics[MASE_KEY] = [{**case, "where": f"fold_{k}'s "}
                          for k, fold in enumerate(scores) for case in fold.pop(MASE_KEY, [])]
     metrics[WARMUP_KEY] = overruns
+    metrics[DEVICE_KEY] = scores[0][DEVICE_KEY]  # every fold's and the refit's: one config
     best = [s["best_epoch"] for s in scores]
     metrics.update(
         cv_val_mse_mean=float(mse.mean()),

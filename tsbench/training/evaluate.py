@@ -42,6 +42,13 @@ def scored_channels(data: ForecastData) -> list[str]:
     return list(read)[data.target_dims]
 
 
+def model_device(model: ForecastModel) -> torch.device:
+    """Where ``model``'s weights are, so where it is scored: once trained, the device the
+    trainer trained it on (:func:`tsbench.training.fit.train` leaves it there); the CPU for
+    a model without weights."""
+    return next(model.parameters(), torch.zeros(())).device
+
+
 @torch.inference_mode()
 def evaluate(model: ForecastModel, data: ForecastData, split: str) -> dict[str, Any]:
     """MSE/MAE over all windows x horizon steps x scored channels, on the scaled data
@@ -54,7 +61,7 @@ def evaluate(model: ForecastModel, data: ForecastData, split: str) -> dict[str, 
     ``window_errors``: each window's of them, and of the MSE and MAE in original units
     (:class:`WindowErrors`, float32, window order; their means are the split's)."""
     model.eval()
-    device = next(model.parameters(), torch.zeros(())).device
+    device = model_device(model)
     dims = data.target_dims
     scale = torch.as_tensor(data.scaler.scale_[dims], dtype=torch.float64, device=device)
     mean = torch.as_tensor(data.scaler.mean_[dims], dtype=torch.float64, device=device)
@@ -140,7 +147,7 @@ def forecast_windows(
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Inputs, truths and forecasts of chosen windows, in original units, scored channels."""
     model.eval()
-    device = next(model.parameters(), torch.zeros(())).device
+    device = model_device(model)
     x, y, x_mark = data.windows(split).batch(torch.as_tensor(starts))
     dims = data.target_dims
     if isinstance(model, HistoryModel):  # forecasts the scored channels alone

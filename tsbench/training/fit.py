@@ -67,7 +67,8 @@ def train(
     )
     seconds = time.perf_counter() - start
     if pruning is not None:
-        pruning.raise_if_pruned(seconds, overrun)  # stopped: nothing more to score
+        # stopped: nothing more to score
+        pruning.raise_if_pruned(seconds, overrun, trainer.strategy.root_device)
     best_epoch = trainer.current_epoch
     if checkpoint.best_model_path:
         state = torch.load(checkpoint.best_model_path, map_location="cpu", weights_only=True)

@@ -49,7 +49,6 @@ from tsbench.search.names import is_search
 from tsbench.swept import multirun_lines, swept_keys
 from tsbench.training.crossval import fold_blocks, fold_ranges
 from tsbench.training.flat_channels import scored_values
-from tsbench.training.gpu import trainer_devices
 from tsbench.training.trainer import precision
 
 #: Bumped when a field changes meaning.
@@ -76,8 +75,10 @@ FITTED_ON = {
 
 def protocol_card(cfg: Any, series: Series, borders: Borders, metrics: dict[str, Any],
                   run_dir: Path, data: ForecastData | None = None,
-                  flat: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """The card of a finished run: ``metrics`` are its scores, ``data`` its holdout data
+                  flat: list[dict[str, Any]] | None = None, *,
+                  trained_on: torch.device) -> dict[str, Any]:
+    """The card of a finished run (trained and scored on ``trained_on``, as its trainer put
+    the model): ``metrics`` are its scores, ``data`` its holdout data
     (None for cross-validation, whose folds each had their own), ``flat`` the scored
     channels (near-)constant over a scaler's training rows that its validation rows move,
     or spread far less there where they dominate the score
@@ -120,7 +121,7 @@ def protocol_card(cfg: Any, series: Series, borders: Borders, metrics: dict[str,
         "training": _training(cfg, borders, metrics),
         "seed": int(cfg.seed),
         "deterministic": bool(cfg.trainer.deterministic),
-        "device": _device(cfg, metrics.get("threads")),
+        "device": _device(cfg, metrics.get("threads"), trained_on),
         "versions": {"tsbench": tsbench.__version__, "torch": torch.__version__,
                      "lightning": pl.__version__, "python": platform.python_version()},
         "source": source_revision(model_class(cfg.model)),
@@ -128,8 +129,8 @@ def protocol_card(cfg: Any, series: Series, borders: Borders, metrics: dict[str,
 
 
 def pruned_card(cfg: Any, series: Series, borders: Borders, metrics: dict[str, Any],
-                run_dir: Path) -> dict[str, Any]:
-    """The card of a trial its sweep's pruning rule stopped (``metrics``:
+                run_dir: Path, trained_on: torch.device) -> dict[str, Any]:
+    """The card of a trial its sweep's pruning rule stopped (on ``trained_on``; ``metrics``:
     :func:`tsbench.training.pruning.pruned_metrics`'s): a finished run's facts of the rows
     it read (train and val: no test split), of the folds it trained with ``cv=tscv`` (up to
     the one it stopped in, whose windows were not scored after training), ``training`` with
@@ -145,7 +146,8 @@ def pruned_card(cfg: Any, series: Series, borders: Borders, metrics: dict[str, A
         read["cv_folds"] = [{"train": list(t), "val": list(v)} for t, v in blocks[:fold + 1]]
     else:  # each validation epoch's loss covered every window of the split
         read["n_val_windows"] = n_windows(borders.val[1] - borders.val[0], seq_len, pred_len)
-    card, where = protocol_card(cfg, series, borders, read, run_dir), ""
+    card = protocol_card(cfg, series, borders, read, run_dir, trained_on=trained_on)
+    where = ""
     if fold is not None:
         card["training"]["epochs_counts"] = f"fold_0 to fold_{fold} together, up to the stop"
         where = f" of fold_{fold}"
@@ -460,18 +462,19 @@ def _fitting(cfg: Any, borders: Borders, metrics: dict[str, Any], history: bool
     return facts
 
 
-def _device(cfg: Any, threads: int | None) -> dict[str, Any]:
-    """Where the run trained and scored: the device (GPU index and name), precision, CPU
-    threads and whether tsbench's fast CPU kernels were on (same math, other dropout masks)."""
-    accelerator = str(cfg.trainer.accelerator)
-    devices = trainer_devices(cfg.trainer)
-    index = devices[0] if isinstance(devices, list) else 0
-    if accelerator in ("gpu", "cuda") and torch.cuda.is_available():
-        kind, name = "cuda", torch.cuda.get_device_name(index)
-    elif accelerator in ("gpu", "mps") and torch.backends.mps.is_available():
-        kind, name, index = "mps", "Apple MPS", 0
+def _device(cfg: Any, threads: int | None, trained_on: torch.device) -> dict[str, Any]:
+    """Where the run trained and scored, ``trained_on``, read from the trainer after
+    training (not guessed from ``trainer.accelerator``: ``auto`` trains on a GPU where
+    there is one): its kind, GPU index and name; the precision, CPU threads and whether
+    tsbench's fast CPU kernels were on (same math, other dropout masks)."""
+    kind = trained_on.type
+    if kind == "cuda":
+        index, name = trained_on.index, torch.cuda.get_device_name(trained_on)
+    elif kind == "mps":
+        index, name = 0, "Apple MPS"
     else:
-        kind, name, index = "cpu", platform.processor() or platform.machine(), None
-    return {"accelerator": accelerator, "kind": kind, "index": index, "name": name,
+        index, name = None, platform.processor() or platform.machine()
+    return {"accelerator": str(cfg.trainer.accelerator), "kind": kind, "index": index,
+            "name": name,
             "precision": precision(cfg.trainer), "threads": threads,
             "fast_kernels": bool(cfg.trainer.get("fast_kernels", False))}

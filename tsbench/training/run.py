@@ -58,7 +58,7 @@ from tsbench.training.schedules import WARMUP_KEY, check_schedule, warmup_warnin
 from tsbench.training.search_trial import in_search, scores_test, summed_by_sweep, tune_stage
 from tsbench.training.step_memory import check_step_memory
 from tsbench.training.threads import apply_threads
-from tsbench.training.train_and_score import fit_and_score
+from tsbench.training.train_and_score import DEVICE_KEY, fit_and_score
 from tsbench.training.trainer import check_cpu_precision, precision
 
 log = logging.getLogger(__name__)
@@ -207,7 +207,7 @@ def _logged_run(cfg: DictConfig, series: Series, borders: Borders, run_dir: Path
         metrics = pruned_metrics(cfg, run_dir, stopped, threads)
         metrics["run_seconds"] = round(time.perf_counter() - began, 3)  # as a finished run's
         metrics.update(written_by())  # a resume adopts it for this job only
-        card = pruned_card(cfg, series, borders, metrics, run_dir)
+        card = pruned_card(cfg, series, borders, metrics, run_dir, stopped.device)
         write_protocol(run_dir, card)
         log_protocol(logger, card)  # its tracker run says how it was stopped, and closes
         log_final_metrics(logger, {k: metrics[k] for k in PRUNED_LOGGED if k in metrics}, cfg)
@@ -233,7 +233,9 @@ def _logged_run(cfg: DictConfig, series: Series, borders: Borders, run_dir: Path
         log.warning(flat_warning(cfg, flat, clean))
         flat = [{**entry, "clean_folds": clean} if "fold" in entry else entry
                 for entry in flat]  # the report's advice names those folds too
-    card = protocol_card(cfg, series, borders, metrics, run_dir, data, flat)
+    trained_on = metrics.pop(DEVICE_KEY)  # the card's, not a metric
+    card = protocol_card(cfg, series, borders, metrics, run_dir, data, flat,
+                         trained_on=trained_on)
     write_protocol(run_dir, card)  # before metrics.json, which marks a finished run
     try:  # a tracker's error (a store refusing a name, a server gone) loses no score
         log_protocol(logger, card)

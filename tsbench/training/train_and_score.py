@@ -17,7 +17,7 @@ from tsbench.models.build import count_parameters, model_for
 from tsbench.models.history import HistoryModel
 from tsbench.models.recursive import strategy_step
 from tsbench.rundir import LOSS_PLOT, write_window_errors
-from tsbench.training.evaluate import MASE_KEY, evaluate
+from tsbench.training.evaluate import MASE_KEY, evaluate, model_device
 from tsbench.training.fit import train
 from tsbench.training.flat_channels import FLAT_KEY, flat_channels
 from tsbench.training.history import fit_history
@@ -31,6 +31,11 @@ from tsbench.training.module import diverged
 from tsbench.training.naive_reference import NAIVE_VAL_KEY, seasonal_naive_mse
 from tsbench.training.plots import plot_losses
 from tsbench.training.pruning import TrialPruning
+
+#: The key under which :func:`fit_and_score` hands the protocol card the device the model
+#: trained and was scored on (a ``torch.device``, read after training): the card's, not a
+#: metric.
+DEVICE_KEY = "device"
 
 
 def make_data(cfg: Any, series: Series, ranges: dict[str, tuple[int, int]], with_marks: bool,
@@ -110,7 +115,7 @@ def _fit_and_score(cfg: Any, series: Series, ranges: dict[str, tuple[int, int]],
                                                clip=cfg.trainer.get("gradient_clip_val")))
     metrics: dict[str, Any] = {**info, "n_params": count_parameters(model),
                                "n_train_windows": len(data.windows("train")),
-                               "splits_read": sorted(ranges)}
+                               "splits_read": sorted(ranges), DEVICE_KEY: model_device(model)}
     for split in ranges:
         if split == "train":
             continue
