@@ -16,9 +16,10 @@ import pytest
 import yaml
 from hydra import compose, initialize_config_module
 
-from tests.conftest import ROOT, TINY, run_tsbench
+from tests.conftest import ROOT, TINY, read_metrics, run_tsbench
 from tests.tracking.csv_run import naive_run_of_a_csv
 from tests.tracking.test_mlflow_resume import killed_in, run_of, statuses
+from tests.training.test_best_weights import DIVERGING
 from tsbench.errors import ConfigError
 from tsbench.rundir import read_config
 from tsbench.settings_check import check_settings
@@ -136,6 +137,24 @@ def test_mlflow_parent_of_a_search_holds_its_best_trial(tmp_path: Path, uri: str
     assert sorted(children["tags.mlflow.runName"]) == sorted(
         f"trial {t.trial}: seq_len={t.seq_len}" for t in trials.itertuples())
     assert parent["tags.mlflow.runName"] == f"search {tmp_path.name}/sweep: seq_len"
+
+
+def test_mlflows_val_mse_is_the_runs_score_and_val_loss_its_curve(tmp_path: Path, uri: str
+                                                                  ) -> None:
+    """The curve has its own name (val_loss, as in every logger): MLflow's run table shows
+    a metric's value at its highest step, so a curve named val_mse, beside the score logged
+    at step 0, would show the last epoch's loss. A run whose best epoch is not its last."""
+    import mlflow
+
+    args = [a for a in DIVERGING if not a.startswith("logger")] + ["logger=mlflow"]
+    run_tsbench(args, tmp_path / "run", env={"MLFLOW_TRACKING_URI": uri})
+    metrics = read_metrics(tmp_path / "run")
+    client = mlflow.tracking.MlflowClient(uri)
+    (run,) = client.search_runs([client.get_experiment_by_name("tsbench").experiment_id])
+    curve = [m.value for m in client.get_metric_history(run.info.run_id, "val_loss")]
+    assert len(curve) == metrics["epochs"] and curve[-1] > min(curve)  # best not last
+    assert min(curve) == pytest.approx(metrics["val_mse"], rel=1e-5)
+    assert run.data.metrics["val_mse"] == metrics["val_mse"]
 
 
 def test_two_mlflow_runs_started_at_once_in_a_fresh_folder_both_land_in_its_store(
