@@ -83,10 +83,10 @@ def _say_summary(before: dict[int, LoadedRun], results: Sequence[JobReturn],
                  job_name: str) -> None:
     """The sweep's warnings, once for all its finished jobs (``before``: a resume's
     finished before; ``results``: those this command ran, a failed one left out):
-    :func:`tsbench.training.naive_reference.sweep_summary`. Each job's log keeps its own
+    :func:`tsbench.training.sweep_summary.sweep_lines`. Each job's log keeps its own
     lines, which it does not print."""
     from tsbench.rundir import METRICS, load_run
-    from tsbench.training.naive_reference import sweep_summary
+    from tsbench.training.sweep_summary import sweep_lines
 
     runs = dict(before)
     for result in results:
@@ -97,7 +97,7 @@ def _say_summary(before: dict[int, LoadedRun], results: Sequence[JobReturn],
             runs[job.job.num] = load_run(Path(job.runtime.output_dir), warn_code=False)
         except (OSError, ValueError):  # files lost since it finished: not counted
             continue
-    for said in sweep_summary(runs, f"{job_name}.log"):
+    for said in sweep_lines(runs, f"{job_name}.log"):
         print(f"tsbench: warning: {said}", file=sys.stderr, flush=True)
 
 

@@ -221,3 +221,32 @@ def test_a_search_trial_is_not_warned_of_unusual_validation_rows(tmp_path: Path)
     assert said.stdout.count("val_mse=") == 2  # both trials ran, unwarned
     assert "the validation rows are unusual" not in said.stdout + said.stderr
 
+
+def unusual_lines(said: str) -> list[str]:
+    return [line for line in said.splitlines() if "the validation rows are unusual" in line]
+
+
+def test_a_multirun_says_each_distinct_unusual_validation_warning_once_naming_its_jobs(
+        tmp_path: Path) -> None:
+    """Two horizons x two seeds on a series with a week's spike in its validation rows: one
+    line per horizon (its ratio differs) naming its two jobs, where each job said its own;
+    each job's log keeps its line. Resumed with job 3 to run again, the lines still count
+    jobs 0 to 2, finished by the first command."""
+    path = spiked_csv(tmp_path / "demand.csv", VAL_SPIKE)
+    sweep = ["dataset=csv", f"dataset.path={path}", "dataset.target=east", "features=S",
+             "seq_len=28", "pred_len=7,14", "seed=1,2", "model=dlinear", "trainer=debug",
+             "trainer.max_epochs=1", "logger=none", "plots=false"]
+    said = run_tsbench(sweep, tmp_path / "sweep", multirun=True)
+    logged = {}
+    for job in range(4):
+        (line,) = unusual_lines((tmp_path / "sweep" / str(job) / "tsbench.log").read_text())
+        logged[job] = line.split("tsbench: warning: ", 1)[1]
+    assert logged[0] == logged[1] != logged[2] == logged[3]  # by horizon, not by seed
+    expected = [f"tsbench: warning: jobs 0, 1 (2 of the 4 finished jobs): {logged[0]}",
+                f"tsbench: warning: jobs 2, 3 (2 of the 4 finished jobs): {logged[2]}"]
+    assert unusual_lines(said.stdout + said.stderr) == expected
+    (tmp_path / "sweep" / "3" / "metrics.json").unlink()  # as if stopped before it ended
+    said = run_tsbench([*sweep, "hydra.sweeper.resume=true"], tmp_path / "sweep",
+                       multirun=True)
+    assert "resume: 3 of 4 jobs finished before, 1 to run" in said.stdout
+    assert unusual_lines(said.stdout + said.stderr) == expected
