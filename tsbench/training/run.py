@@ -364,14 +364,15 @@ def _warn_unusual_validation(cfg: DictConfig, series: Series) -> float | None:
     """Say where a holdout run's validation rows are unusual (:mod:`.unusual_validation`):
     its early stopping and best epoch fit that period; returns the ratio checked (None:
     not checked, or none). Not in a search's trials (the sweep's command is one, said by
-    each trial), nor for a model that does not train. In a job of a plain multirun, in
-    its log file alone: the sweep says it once for its jobs (:mod:`.sweep_summary`)."""
+    each trial), nor for a model that does not train. In a job of a plain multirun, or a
+    tsbench-tune stage, in its log file alone: the sweep says it once for its jobs
+    (:mod:`.sweep_summary`), tsbench-tune once for its stages."""
     if cfg.cv.name != "holdout" or in_search() or not model_class(cfg.model).trainable:
         return None
     ratio = naive_mse_ratio(series, int(cfg.pred_len), str(cfg.features) in ("S", "MS"))
     said = unusual_validation_warning(ratio)
     if said:
-        log.warning("%s", said, extra=FILE_ONLY if summed_by_sweep() else None)
+        log.warning("%s", said, extra=FILE_ONLY if summed_by_sweep() or tune_stage() else None)
     return ratio
 
 
