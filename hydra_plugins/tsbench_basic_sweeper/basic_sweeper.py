@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hydra.core.override_parser.overrides_parser import OverridesParser
-from hydra.core.utils import JobReturn, filter_overrides
+from hydra.core.utils import JobReturn, JobStatus, filter_overrides
 
 from tsbench.hydra_private import basic_sweeper_class
 
@@ -55,27 +55,26 @@ class ResumableBasicSweeper(basic_sweeper_class()):  # type: ignore[misc]
             raise SystemExit(2) from error
         tell_checked(self.hydra_context.callbacks, self.config)  # an MLflow parent opens
         returns: list[Sequence[JobReturn]] = []
-        launched: list[JobReturn] = []  # every job that ended, a failed one included
         joblib = launches_with_joblib(self.config)  # its lines number each launch from 0
         try:
             with joblib_launch_lines_quieted() if joblib else contextlib.nullcontext():
-                for runs in launches:  # each batch's runs, then its failed job's exception
+                for runs in launches:  # each batch's runs; none after a failed job's batch
                     results: list[JobReturn] = []
                     for first, batch in runs:
                         self.validate_batch_is_legal(batch)
                         if joblib:
                             _log_launch(first, batch)
-                        ran = self.launcher.launch(batch, initial_job_idx=first)
-                        results += ran
-                        launched += ran
-                    for result in results:
-                        _ = result.return_value
+                        results += self.launcher.launch(batch, initial_job_idx=first)
                     returns.append(results)
+                    if any(result.status is JobStatus.FAILED for result in results):
+                        break
+            ended = [result for results in returns for result in results]
+            _say_summary(jobs.finished, ended, str(self.config.hydra.job.name))
+            for result in ended:  # a failed job's error, after the lines of those that ended
+                _ = result.return_value
         except Exception:  # Hydra then tells no callback the multirun ended
             tell_failed(self.hydra_context.callbacks, self.config)
-            _say_summary(jobs.finished, launched, str(self.config.hydra.job.name))
             raise
-        _say_summary(jobs.finished, launched, str(self.config.hydra.job.name))
         return returns
 
 
