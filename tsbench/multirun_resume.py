@@ -25,7 +25,6 @@ folders named by values, ``seed_${seed}``, here).
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Sequence
@@ -46,11 +45,11 @@ from tsbench.rundir import (
     HYDRA_OVERRIDES,
     HYDRA_RECORD,
     METRICS,
+    LoadedRun,
     clear_unfinished,
     figures,
     load_run,
     ran_in,
-    read_protocol,
 )
 from tsbench.search.names import MULTIRUN_FILE, SWEEP_DIR_ENV, is_search
 
@@ -86,6 +85,9 @@ class Jobs:
                               "use true, false or force")
         self.config, self.loader, self.swept, self.resume = config, loader, swept, resume
         self.sweep_dir = Path(str(config.hydra.sweep.dir))
+        #: The jobs that finished before, by number, each read once (:func:`load_run`):
+        #: a resume's summary lines count them beside the jobs it runs.
+        self.finished: dict[int, LoadedRun] = {}
 
     def to_launch(self, batches: Sequence[Sequence[Sequence[str]]]) -> Launches:
         """Check the folder (module docstring), say the jobs finished before, clear the
@@ -124,9 +126,8 @@ class Jobs:
         finished = [job for job in jobs if (job.folder / METRICS).is_file()]
         self._check_finished(finished)
         for job in finished:
-            metrics = json.loads((job.folder / METRICS).read_text())
             print(f"tsbench: job {job.num}{self._label(job)} finished before: "
-                  f"{figures(metrics)}", flush=True)
+                  f"{figures(self.finished[job.num].metrics)}", flush=True)
         done = {job.num for job in finished}
         if self.resume:
             job_log = f"{self.config.hydra.job.name}.log"
@@ -185,7 +186,8 @@ class Jobs:
 
     def _check_finished(self, finished: list[Job]) -> None:
         """Refuse a finished job without ``resume``, or one that ran other overrides; one
-        that ran another config, code or data unless ``resume=force`` (then warned)."""
+        that ran another config, code or data unless ``resume=force`` (then warned). Each
+        finished job is read once, into :attr:`finished`."""
         changed: list[tuple[Job, list[str], str]] = []
         for job in finished:
             if not self.resume:
@@ -202,7 +204,8 @@ class Jobs:
                     f"{job.num} of this command ({' '.join(task)})", "give the overrides in "
                     "the order the sweep that ran there had (its multirun.yaml; the order "
                     "numbers the jobs), or give a new hydra.sweep.dir")
-            differences, hint = _changes(job)
+            self.finished[job.num] = load_run(job.folder, warn_code=False)
+            differences, hint = _changes(job, self.finished[job.num])
             if differences:
                 changed.append((job, differences, hint))
         if not changed:
@@ -298,10 +301,10 @@ def changed(key: str, old: str | None, new: str | None) -> str:
     return f"{key} {'(none)' if old is None else old} -> {'(none)' if new is None else new}"
 
 
-def _changes(job: Job) -> tuple[list[str], str]:
-    """What differs between the finished run in ``job.folder`` and ``job`` as it would run
-    now (its config, tsbench's code or the user's model file, its csv file), and how to get
-    that code back (the commit its card names)."""
+def _changes(job: Job, run: LoadedRun) -> tuple[list[str], str]:
+    """What differs between the finished ``run`` in ``job.folder`` and ``job`` as it would
+    run now (its config, tsbench's code or the user's model file, its csv file), and how to
+    get that code back (the commit its card names)."""
     found = []
     recorded = job.folder / HYDRA_CONFIG
     if recorded.is_file():
@@ -312,10 +315,8 @@ def _changes(job: Job) -> tuple[list[str], str]:
         more = f" and {len(keys) - SHOWN} more" if len(keys) > SHOWN else ""
         if keys:
             found.append(f"its config ({', '.join(shown)}{more})")
-    run = load_run(job.folder, warn_code=False)
     found += run.code_changes
-    card = read_protocol(job.folder) or {}
-    read = (card.get("dataset") or {}).get("sha256")
+    read = (run.card.get("dataset") or {}).get("sha256")
     try:
         digest = csv_digest(job.config.dataset)
     except OmegaConfBaseException:  # a path only the job can resolve: its run checks it

@@ -341,8 +341,7 @@ class LoadedRun:
 
         dataset = self.config.dataset
         path = dataset.get("path")
-        card = read_protocol(self.root)
-        recorded = {} if card is None else card["dataset"]
+        recorded = self.card.get("dataset") or {}
         known = Path(recorded["file"]) if recorded.get("file") else None
         if path and known and not user_path(path).is_absolute() and not user_path(
                 path).exists():
@@ -363,6 +362,12 @@ class LoadedRun:
                 "since: keep its first rows there, and give the longer copy to "
                 "tsbench-forecast --data), or make a new run on this one")
         return load_series(dataset, known)
+
+    @cached_property
+    def card(self) -> dict[str, Any]:
+        """The run's protocol card (its own run's for a fold), read once; empty for a run
+        saved before cards were written."""
+        return read_protocol(self.root) or {}
 
     @cached_property
     def model(self) -> Any:
@@ -423,7 +428,7 @@ class LoadedRun:
             model_class(self.config.model)
         except ConfigError as error:
             target = str(self.config.model.get("_target_", ""))
-            source = (read_protocol(self.root) or {}).get("source") or {}
+            source = self.card.get("source") or {}
             root = import_root(target, Path(source["model_file"])) if source.get(
                 "model_file") else None
             if root is None or importlib.util.find_spec(target.split(".")[0]) is not None:
@@ -445,7 +450,7 @@ class LoadedRun:
         from tsbench import code_digest
         from tsbench.models.build import model_class
 
-        source = (read_protocol(self.root) or {}).get("source") or {}
+        source = self.card.get("source") or {}
         try:
             file = code_digest.model_file(model_class(self.config.model))
         except ConfigError:

@@ -7,12 +7,15 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hydra.core.override_parser.overrides_parser import OverridesParser
-from hydra.core.utils import JobReturn, filter_overrides
+from hydra.core.utils import JobReturn, JobStatus, filter_overrides
 
 from tsbench.hydra_private import basic_sweeper_class
+
+if TYPE_CHECKING:
+    from tsbench.rundir import LoadedRun
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +47,9 @@ class ResumableBasicSweeper(basic_sweeper_class()):  # type: ignore[misc]
         overrides = parser.parse_overrides(lines)
         self.overrides = self.split_arguments(overrides, self.max_batch_size)
         swept = [o.get_key_element() for o in overrides if o.is_sweep_override()]
+        jobs = Jobs(self.config, self.hydra_context.config_loader, swept, self.resume)
         try:
-            launches = Jobs(self.config, self.hydra_context.config_loader, swept,
-                            self.resume).to_launch(self.overrides)
+            launches = jobs.to_launch(self.overrides)
         except TsbenchError as error:
             print(f"tsbench: error: {error}", file=sys.stderr)
             raise SystemExit(2) from error
@@ -55,35 +58,45 @@ class ResumableBasicSweeper(basic_sweeper_class()):  # type: ignore[misc]
         joblib = launches_with_joblib(self.config)  # its lines number each launch from 0
         try:
             with joblib_launch_lines_quieted() if joblib else contextlib.nullcontext():
-                for runs in launches:  # each batch's runs, then its failed job's exception
+                for runs in launches:  # each batch's runs; none after a failed job's batch
                     results: list[JobReturn] = []
                     for first, batch in runs:
                         self.validate_batch_is_legal(batch)
                         if joblib:
                             _log_launch(first, batch)
                         results += self.launcher.launch(batch, initial_job_idx=first)
-                    for result in results:
-                        _ = result.return_value
                     returns.append(results)
+                    if any(result.status is JobStatus.FAILED for result in results):
+                        break
+            ended = [result for results in returns for result in results]
+            _say_summary(jobs.finished, ended, str(self.config.hydra.job.name))
+            for result in ended:  # a failed job's error, after the lines of those that ended
+                _ = result.return_value
         except Exception:  # Hydra then tells no callback the multirun ended
             tell_failed(self.hydra_context.callbacks, self.config)
             raise
-        _say_jobs_worse_than_naive([r for results in returns for r in results])
         return returns
 
 
-def _say_jobs_worse_than_naive(results: Sequence[JobReturn]) -> None:
-    """The sweep's lines for its jobs worse than the seasonal naive forecast, once for them
-    all (:func:`tsbench.training.naive_reference.sweep_summary`): each job's log keeps its
-    own line, which it does not print."""
-    from tsbench.training.naive_reference import sweep_summary
+def _say_summary(before: dict[int, LoadedRun], results: Sequence[JobReturn],
+                 job_name: str) -> None:
+    """The sweep's warnings, once for all its finished jobs (``before``: a resume's
+    finished before; ``results``: those this command ran, a failed one left out):
+    :func:`tsbench.training.sweep_summary.sweep_lines`. Each job's log keeps its own
+    lines, which it does not print."""
+    from tsbench.rundir import METRICS, load_run
+    from tsbench.training.sweep_summary import sweep_lines
 
-    hydra = [r.hydra_cfg.hydra for r in results if r.hydra_cfg is not None]
-    if not hydra:
-        return
-    runs = {h.job.num: Path(h.runtime.output_dir) for h in hydra}
-    log_name = f"{hydra[0].job.name}.log"
-    for said in sweep_summary(runs, log_name):
+    runs = dict(before)
+    for result in results:
+        job = result.hydra_cfg.hydra if result.hydra_cfg is not None else None
+        if job is None or not Path(job.runtime.output_dir, METRICS).is_file():
+            continue  # a failed job: Hydra says why
+        try:
+            runs[job.job.num] = load_run(Path(job.runtime.output_dir), warn_code=False)
+        except (OSError, ValueError):  # files lost since it finished: not counted
+            continue
+    for said in sweep_lines(runs, f"{job_name}.log"):
         print(f"tsbench: warning: {said}", file=sys.stderr, flush=True)
 
 

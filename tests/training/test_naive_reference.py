@@ -113,7 +113,7 @@ def test_a_multirun_names_its_jobs_worse_than_the_reference_in_one_line(
     assert not_learnt_lines(said.stdout + said.stderr) == []  # no job's own line
     (line,) = reference_lines(said.stderr)
     assert line == (
-        "tsbench: warning: jobs 0, 1 (2 of the 3 jobs run) score a val MSE worse than the "
+        "tsbench: warning: jobs 0, 1 (2 of the 3 finished jobs) score a val MSE worse than the "
         "seasonal naive forecast's on the same windows (each job's tsbench.log gives both) -> "
         "not learnt: raise optim.lr or trainer.max_epochs (see README \"Your own CSV\"), or tune "
         "the model with tsbench-tune")
@@ -124,6 +124,34 @@ def test_a_multirun_names_its_jobs_worse_than_the_reference_in_one_line(
         assert len(logged) == warned, job
         if warned:
             assert f"dlinear's val MSE {significant(metrics['val_mse'], 4)} is worse" in logged[0]
+
+
+def test_a_resumed_multirun_counts_the_jobs_its_earlier_run_finished(tmp_path: Path) -> None:
+    """Job 2 (the one that learns) run again by a resume: the line still names jobs 0
+    and 1, finished by the first command, and counts all three."""
+    sweep = [*NOISY, "trainer.max_epochs=1", "optim.lr=1e-6,2e-6,0.01"]
+    run_tsbench(sweep, tmp_path / "sweep", multirun=True)
+    (tmp_path / "sweep" / "2" / "metrics.json").unlink()  # as if stopped before it ended
+    said = run_tsbench([*sweep, "hydra.sweeper.resume=true"], tmp_path / "sweep",
+                       multirun=True)
+    assert "resume: 2 of 3 jobs finished before, 1 to run" in said.stdout
+    (line,) = reference_lines(said.stderr)
+    assert line.startswith("tsbench: warning: jobs 0, 1 (2 of the 3 finished jobs) score a "
+                           "val MSE worse than the seasonal naive forecast's")
+
+
+def test_a_multirun_with_a_failed_job_names_the_finished_jobs_worse_than_the_reference(
+        tmp_path: Path) -> None:
+    """Job 1 diverges and fails the sweep: jobs 0 and 2, untrained, are still named, before
+    Hydra's error block for job 1, which ends the output."""
+    said = run_tsbench([*NOISY, "trainer.max_epochs=1", "optim=sgd",
+                        "trainer.gradient_clip_val=null", "optim.lr=1e-6,1e6,2e-6"],
+                       tmp_path / "sweep", multirun=True, check=False)
+    assert said.returncode != 0 and not (tmp_path / "sweep" / "1" / "metrics.json").exists()
+    (line,) = reference_lines(said.stderr)
+    assert line.startswith("tsbench: warning: jobs 0, 2 (2 of the 2 finished jobs) score a "
+                           "val MSE worse than the seasonal naive forecast's")
+    assert said.stderr.index(line) < said.stderr.index("Error executing job")
 
 
 def test_a_tune_stage_gives_advice_for_tuning_or_none(tmp_path: Path) -> None:
@@ -194,3 +222,33 @@ def test_a_search_trial_is_not_warned_of_unusual_validation_rows(tmp_path: Path)
                         "hydra.sweeper.n_trials=2"], tmp_path / "search", multirun=True)
     assert said.stdout.count("val_mse=") == 2  # both trials ran, unwarned
     assert "the validation rows are unusual" not in said.stdout + said.stderr
+
+
+def unusual_lines(said: str) -> list[str]:
+    return [line for line in said.splitlines() if "the validation rows are unusual" in line]
+
+
+def test_a_multirun_says_each_distinct_unusual_validation_warning_once_naming_its_jobs(
+        tmp_path: Path) -> None:
+    """Two horizons x two seeds on a series with a week's spike in its validation rows: one
+    line per horizon (its ratio differs) naming its two jobs, where each job said its own;
+    each job's log keeps its line. Resumed with job 3 to run again, the lines still count
+    jobs 0 to 2, finished by the first command."""
+    path = spiked_csv(tmp_path / "demand.csv", VAL_SPIKE)
+    sweep = ["dataset=csv", f"dataset.path={path}", "dataset.target=east", "features=S",
+             "seq_len=28", "pred_len=7,14", "seed=1,2", "model=dlinear", "trainer=debug",
+             "trainer.max_epochs=1", "logger=none", "plots=false"]
+    said = run_tsbench(sweep, tmp_path / "sweep", multirun=True)
+    logged = {}
+    for job in range(4):
+        (line,) = unusual_lines((tmp_path / "sweep" / str(job) / "tsbench.log").read_text())
+        logged[job] = line.split("tsbench: warning: ", 1)[1]
+    assert logged[0] == logged[1] != logged[2] == logged[3]  # by horizon, not by seed
+    expected = [f"tsbench: warning: jobs 0, 1 (2 of the 4 finished jobs): {logged[0]}",
+                f"tsbench: warning: jobs 2, 3 (2 of the 4 finished jobs): {logged[2]}"]
+    assert unusual_lines(said.stdout + said.stderr) == expected
+    (tmp_path / "sweep" / "3" / "metrics.json").unlink()  # as if stopped before it ended
+    said = run_tsbench([*sweep, "hydra.sweeper.resume=true"], tmp_path / "sweep",
+                       multirun=True)
+    assert "resume: 3 of 4 jobs finished before, 1 to run" in said.stdout
+    assert unusual_lines(said.stdout + said.stderr) == expected

@@ -1460,7 +1460,8 @@ def test_an_unusual_validation_period_is_said_once_before_the_stages(
 def test_a_finished_tuning_on_unusual_validation_rows_says_so_once_and_in_report_md(
         tmp_path: Path) -> None:
     """The whole run on a series with a week's spike in its validation rows (the shortest
-    budget: the baseline alone): one warning line, and the same line in report.md."""
+    budget: the baseline alone): one warning line, and the same line in report.md and in
+    the stage runs' own logs, not in their stage logs too."""
     data, out = spiked_csv(tmp_path / "demand.csv", VAL_SPIKE), tmp_path / "out"
     argv = ["dataset=csv", f"dataset.path={data}", "dataset.target=east", "features=S",
             *[o for o in RECIPE if not o.startswith(("recipe.budget_hours", "pred_len"))],
@@ -1471,6 +1472,9 @@ def test_a_finished_tuning_on_unusual_validation_rows_says_so_once_and_in_report
     (said,) = [line.split("warning: ", 1)[1] for line in proc.stderr.splitlines()
                if "the validation rows are unusual" in line]
     assert f"**Warning: {said}**" in (out / "report.md").read_text()
+    for stage in ("a_baseline", "b_lr_find"):  # in each run's own log, not its stage's output
+        assert said in (out / stage / "tsbench.log").read_text()
+        assert "the validation rows are unusual" not in (out / f"{stage}.log").read_text()
 
 
 def test_a_relative_path_written_absolute_is_the_same_setting(

@@ -3,7 +3,6 @@ reference on the windows the run was chosen on, and the warning where a run scor
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, NamedTuple
 
 import torch
@@ -13,7 +12,7 @@ from tsbench.data.datamodule import ForecastData
 from tsbench.data.seasons import mase_season
 from tsbench.models.build import model_class
 from tsbench.models.history import HistoryModel
-from tsbench.rundir import read_config, read_metrics, significant
+from tsbench.rundir import LoadedRun, significant
 
 #: The metrics.json key of the seasonal naive forecast's scaled MSE on the run's validation
 #: windows (each fold's ``fold_<k>_`` one and ``cv_val_mse_seasonal_naive_mean`` with
@@ -133,24 +132,20 @@ def not_learnt_warning(model: str, gap: Gap, seasons: list[int], fix: str) -> st
             f"forecast's {significant(gap.naive, 4)} on the same windows ({season}) -> {fix}")
 
 
-def sweep_summary(job_dirs: dict[int, Path], log_name: str) -> list[str]:
+def sweep_summary(runs: dict[int, LoadedRun], log_name: str) -> list[str]:
     """A multirun's lines for its jobs worse than the seasonal naive forecast
     (:func:`reference_gap`), one per kind of model, naming the jobs: each job's own line,
     with its numbers, is in its log file (``log_name``) alone, not said N times for N
-    jobs. ``job_dirs``: the folders of the jobs it ran (a resume's: not those finished
-    before), by job number."""
+    jobs. ``runs``: its finished jobs by number, a resume's finished before included."""
     worse: dict[str, list[int]] = {}
-    for number, run_dir in sorted(job_dirs.items()):
-        try:
-            gap = reference_gap(read_config(run_dir), read_metrics(run_dir))
-        except (OSError, ValueError):  # a job without its files: its own failure is said
-            continue
+    for number, run in sorted(runs.items()):
+        gap = reference_gap(run.config, run.metrics)
         if gap is not None:
             worse.setdefault(gap.kind, []).append(number)
     lines = []
     for kind, jobs in worse.items():
         lines.append(f"{word_for(len(jobs), 'job', 'jobs')} {', '.join(map(str, jobs))} "
-                     f"({len(jobs)} of the {counted(len(job_dirs), 'job')} run) "
+                     f"({len(jobs)} of the {counted(len(runs), 'finished job')}) "
                      f"{word_for(len(jobs), 'scores', 'score')} a val MSE worse than the "
                      "seasonal naive forecast's on the same windows (each job's "
                      f"{log_name} gives both) -> {SWEEP_ADVICE[kind]}")

@@ -75,7 +75,8 @@ FITTED_ON = {
 
 def protocol_card(cfg: Any, series: Series, borders: Borders, metrics: dict[str, Any],
                   run_dir: Path, data: ForecastData | None = None,
-                  flat: list[dict[str, Any]] | None = None, *,
+                  flat: list[dict[str, Any]] | None = None,
+                  validation_ratio: float | None = None, *,
                   trained_on: torch.device) -> dict[str, Any]:
     """The card of a finished run (trained and scored on ``trained_on``, as its trainer put
     the model): ``metrics`` are its scores, ``data`` its holdout data
@@ -83,7 +84,10 @@ def protocol_card(cfg: Any, series: Series, borders: Borders, metrics: dict[str,
     channels (near-)constant over a scaler's training rows that its validation rows move,
     or spread far less there where they dominate the score
     (:mod:`tsbench.training.flat_channels`; a refit's against the validation rows it
-    trained on; None: not checked)."""
+    trained on; None: not checked), ``validation_ratio`` the unusual-validation check's
+    ratio (:func:`~tsbench.data.unusual_validation.naive_mse_ratio`; None: not checked),
+    whose warning a plain multirun says once for its jobs
+    (:mod:`tsbench.training.sweep_summary`)."""
     cv = str(cfg.cv.name)
     seq_len, pred_len = int(cfg.seq_len), int(cfg.pred_len)
     ranges = _ranges_read(cv, borders, metrics)
@@ -93,6 +97,7 @@ def protocol_card(cfg: Any, series: Series, borders: Borders, metrics: dict[str,
                                reads_target_alone(cfg)),
                     "filled": filled_facts(cfg, series, borders)},
         "split": _split(cfg, series, borders, metrics),
+        "validation_naive_mse_ratio": validation_ratio,
         "scaler": {**_scaler(cv, borders, metrics, data), "flat_channels": flat,
                    "channel_std": channel_stds(series, str(cfg.features), data.scaler.fitted_rows
                                                if data is not None else borders.train)},

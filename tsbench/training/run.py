@@ -186,19 +186,20 @@ def _run(cfg: DictConfig, run_dir: Path, threads: int) -> dict[str, Any]:
     _warn_filled(cfg, series, borders)
     _warn_short_season(cfg, series, borders)
     _warn_few_val_windows(cfg, borders)
-    _warn_unusual_validation(cfg, series)
+    ratio = _warn_unusual_validation(cfg, series)
     logger = build_logger(cfg, run_dir)
     try:
-        return _logged_run(cfg, series, borders, run_dir, logger, threads, began)
+        return _logged_run(cfg, series, borders, run_dir, logger, threads, began, ratio)
     except BaseException as error:  # a stop from outside too: its tracker run says which
         end_broken_off(logger, error, run_dir)
         raise
 
 
 def _logged_run(cfg: DictConfig, series: Series, borders: Borders, run_dir: Path,
-                logger: Any, threads: int, began: float) -> dict[str, Any]:
+                logger: Any, threads: int, began: float, ratio: float | None) -> dict[str, Any]:
     """Train, score and record the run (started at ``began``, a ``perf_counter``) with
-    its tracker's ``logger``, which it ends once the run's files are attached."""
+    its tracker's ``logger``, which it ends once the run's files are attached; its card
+    keeps the unusual-validation check's ``ratio`` (:func:`_warn_unusual_validation`)."""
     try:
         metrics, data = _fit(cfg, series, borders, run_dir, logger)
     except TrialPruned as stopped:  # a pruning sweep stopped this trial: no test scores
@@ -234,7 +235,7 @@ def _logged_run(cfg: DictConfig, series: Series, borders: Borders, run_dir: Path
         flat = [{**entry, "clean_folds": clean} if "fold" in entry else entry
                 for entry in flat]  # the report's advice names those folds too
     trained_on = metrics.pop(DEVICE_KEY)  # the card's, not a metric
-    card = protocol_card(cfg, series, borders, metrics, run_dir, data, flat,
+    card = protocol_card(cfg, series, borders, metrics, run_dir, data, flat, ratio,
                          trained_on=trained_on)
     write_protocol(run_dir, card)  # before metrics.json, which marks a finished run
     try:  # a tracker's error (a store refusing a name, a server gone) loses no score
@@ -361,16 +362,20 @@ def _warn_few_val_windows(cfg: DictConfig, borders: Borders) -> None:
                     rests, word_for(count, "it", "them"))
 
 
-def _warn_unusual_validation(cfg: DictConfig, series: Series) -> None:
+def _warn_unusual_validation(cfg: DictConfig, series: Series) -> float | None:
     """Say where a holdout run's validation rows are unusual (:mod:`.unusual_validation`):
-    its early stopping and best epoch fit that period. Not in a search's trials (the
-    sweep's command is one, said by each trial), nor for a model that does not train."""
+    its early stopping and best epoch fit that period; returns the ratio checked (None:
+    not checked, or none). Not in a search's trials (the sweep's command is one, said by
+    each trial), nor for a model that does not train. In a job of a plain multirun, or a
+    tsbench-tune stage, in its log file alone: the sweep says it once for its jobs
+    (:mod:`.sweep_summary`), tsbench-tune once for its stages."""
     if cfg.cv.name != "holdout" or in_search() or not model_class(cfg.model).trainable:
-        return
-    said = unusual_validation_warning(naive_mse_ratio(series, int(cfg.pred_len),
-                                                      str(cfg.features) in ("S", "MS")))
+        return None
+    ratio = naive_mse_ratio(series, int(cfg.pred_len), str(cfg.features) in ("S", "MS"))
+    said = unusual_validation_warning(ratio)
     if said:
-        log.warning("%s", said)
+        log.warning("%s", said, extra=FILE_ONLY if summed_by_sweep() or tune_stage() else None)
+    return ratio
 
 
 def _refit(cfg: DictConfig, series: Series, borders: Borders, run_dir: Path, logger: Any
