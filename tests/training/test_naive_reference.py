@@ -9,7 +9,8 @@ import pytest
 
 from tests.conftest import read_metrics, run_tsbench
 from tests.spiked import VAL_SPIKE, spiked_csv
-from tsbench.rundir import significant
+from tsbench.rundir import load_run, significant
+from tsbench.training.sweep_summary import unusual_summary
 
 #: A tiny hourly synthetic series (one sine of period 24, the frequency's season).
 SERIES = ["dataset=synthetic", "dataset.n_rows=600", "pred_len=12", "trainer=debug",
@@ -233,7 +234,7 @@ def test_a_multirun_says_each_distinct_unusual_validation_warning_once_naming_it
     """Two horizons x two seeds on a series with a week's spike in its validation rows: one
     line per horizon (its ratio differs) naming its two jobs, where each job said its own;
     each job's log keeps its line. Resumed with job 3 to run again, the lines still count
-    jobs 0 to 2, finished by the first command."""
+    jobs 0 to 2, finished by the first command. A job whose card broke since is left out."""
     path = spiked_csv(tmp_path / "demand.csv", VAL_SPIKE)
     sweep = ["dataset=csv", f"dataset.path={path}", "dataset.target=east", "features=S",
              "seq_len=28", "pred_len=7,14", "seed=1,2", "model=dlinear", "trainer=debug",
@@ -252,3 +253,7 @@ def test_a_multirun_says_each_distinct_unusual_validation_warning_once_naming_it
                        multirun=True)
     assert "resume: 3 of 4 jobs finished before, 1 to run" in said.stdout
     assert unusual_lines(said.stdout + said.stderr) == expected
+    (tmp_path / "sweep" / "0" / "protocol.json").write_text("{broken")  # lost since it ended
+    runs = {job: load_run(tmp_path / "sweep" / str(job), warn_code=False) for job in range(4)}
+    assert unusual_summary(runs) == [f"job 1 (1 of the 4 finished jobs): {logged[0]}",
+                                     f"jobs 2, 3 (2 of the 4 finished jobs): {logged[2]}"]
