@@ -63,11 +63,11 @@ class UnresolvedSetting(ConfigError):
     trials: another swept value may resolve it)."""
 
 
-def check_interpolations(cfg: DictConfig) -> None:
+def check_interpolations(cfg: DictConfig, command: str = "tsbench") -> None:
     """:class:`UnresolvedSetting` naming the first setting whose ``${...}`` cannot be
     resolved (a misspelt key, ``pred_len=${oops}``; a preset's ``by_horizon`` without the
-    horizon) rather than OmegaConf's traceback at its first use. Hydra's own block is not
-    read."""
+    horizon) rather than OmegaConf's traceback at its first use; its fix names the
+    ``command`` the user ran. Hydra's own block is not read."""
     task = OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"]) if "hydra" in cfg else cfg
     try:
         OmegaConf.to_container(task, resolve=True)
@@ -76,4 +76,4 @@ def check_interpolations(cfg: DictConfig) -> None:
             "ValueError raised while resolving interpolation: ")
         problem, _, fix = said.partition(" -> ")  # a resolver's message may say its fix
         raise UnresolvedSetting(str(error.full_key), problem, fix or "check the ${...} in its "
-                                "value (tsbench --cfg job shows every setting)") from None
+                                f"value ({command} --cfg job shows every setting)") from None
