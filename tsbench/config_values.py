@@ -13,9 +13,10 @@ import re
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
-from omegaconf.errors import InterpolationResolutionError
+from omegaconf.errors import InterpolationKeyError, InterpolationResolutionError
 
 from tsbench.errors import ConfigError
+from tsbench.shell_override import shell_override
 
 _INTEGER = re.compile(r"[+-]?\d+")
 
@@ -76,4 +77,24 @@ def check_interpolations(cfg: DictConfig, command: str = "tsbench") -> None:
             "ValueError raised while resolving interpolation: ")
         problem, _, fix = said.partition(" -> ")  # a resolver's message may say its fix
         raise UnresolvedSetting(str(error.full_key), problem, fix or "check the ${...} in its "
-                                f"value ({command} --cfg job shows every setting)") from None
+                                f"value ({command} --cfg job shows every setting)"
+                                + literal_hint(error)) from None
+
+
+def literal_hint(error: InterpolationResolutionError) -> str:
+    """Where the value that failed holds text around its ``${...}`` (a CSV column named
+    ``cost ${usd}``), how to give that text as written: ``\\${`` (Hydra and OmegaConf read
+    ``${`` as an interpolation); a list item's whole list. '' for other values."""
+    if not isinstance(error, InterpolationKeyError) or error.parent_node is None:
+        return ""
+    parent = OmegaConf.to_container(error.parent_node, resolve=False)
+    raw = parent[error.key]  # type: ignore[index]
+    if not isinstance(raw, str) or (raw.startswith("${") and raw.endswith("}")):
+        return ""
+    key = str(error.full_key)
+    if isinstance(parent, list):  # dataset.columns[1]: the whole list, each item as written
+        key = key.rsplit("[", 1)[0]
+        override = shell_override(key, [str(v) for v in parent])
+    else:
+        override = shell_override(key, raw)
+    return f"; a ${{ of its text, as in a column's name, is written \\${{: {override}"
