@@ -16,3 +16,10 @@ from tsbench.log_lines import speaker
 ])
 def test_a_record_names_who_says_it(logger: str, who: str) -> None:
     assert speaker(logger) == who
+
+
+@pytest.mark.parametrize("logger, who", [
+    ("tsbench.tune", "tsbench-tune"), ("root", "tsbench-tune"),
+    ("pytorch_lightning.trainer", "pytorch_lightning")])
+def test_a_record_names_the_command_the_user_ran(logger: str, who: str) -> None:
+    assert speaker(logger, "tsbench-tune") == who

@@ -232,6 +232,8 @@ def check_command_line(argv: list[str]) -> Checked:
     check_params_unquoted(list(args.overrides))
     check_hidden_configs(searchpath_of(cfg))
     multirun = args.multirun or cfg.hydra.mode == RunMode.MULTIRUN
+    if not multirun:  # before the warnings that read values; a sweep's value that cannot
+        check_interpolations(cfg)  # resolve is its trial's to say
     if multirun and records_failures(cfg.hydra.sweeper):  # before the command's warnings
         from tsbench.search.report import absolute_paths, program, python_path
         from tsbench.search.seed_refusal import refuse_seed_first
@@ -250,8 +252,6 @@ def check_command_line(argv: list[str]) -> Checked:
                  *preset_beats_option(list(args.overrides), cfg),
                  *target_not_alone(list(args.overrides), cfg)]:
         command_warning(said)
-    if not multirun:  # a sweep's value that cannot resolve is its trial's to say
-        check_interpolations(cfg)
     swept = [line for line, override in zip(args.overrides, parse_each(args.overrides),
                                             strict=True) if override.is_sweep_override()]
     if swept and not multirun:

@@ -13,9 +13,10 @@ import re
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
-from omegaconf.errors import InterpolationResolutionError
+from omegaconf.errors import InterpolationKeyError, InterpolationResolutionError
 
 from tsbench.errors import ConfigError
+from tsbench.shell_override import shell_override
 
 _INTEGER = re.compile(r"[+-]?\d+")
 
@@ -63,11 +64,11 @@ class UnresolvedSetting(ConfigError):
     trials: another swept value may resolve it)."""
 
 
-def check_interpolations(cfg: DictConfig) -> None:
+def check_interpolations(cfg: DictConfig, command: str = "tsbench") -> None:
     """:class:`UnresolvedSetting` naming the first setting whose ``${...}`` cannot be
     resolved (a misspelt key, ``pred_len=${oops}``; a preset's ``by_horizon`` without the
-    horizon) rather than OmegaConf's traceback at its first use. Hydra's own block is not
-    read."""
+    horizon) rather than OmegaConf's traceback at its first use; its fix names the
+    ``command`` the user ran. Hydra's own block is not read."""
     task = OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"]) if "hydra" in cfg else cfg
     try:
         OmegaConf.to_container(task, resolve=True)
@@ -76,4 +77,24 @@ def check_interpolations(cfg: DictConfig) -> None:
             "ValueError raised while resolving interpolation: ")
         problem, _, fix = said.partition(" -> ")  # a resolver's message may say its fix
         raise UnresolvedSetting(str(error.full_key), problem, fix or "check the ${...} in its "
-                                "value (tsbench --cfg job shows every setting)") from None
+                                f"value ({command} --cfg job shows every setting)"
+                                + literal_hint(error)) from None
+
+
+def literal_hint(error: InterpolationResolutionError) -> str:
+    """Where the value that failed holds text around its ``${...}`` (a CSV column named
+    ``cost ${usd}``), how to give that text as written: ``\\${`` (Hydra and OmegaConf read
+    ``${`` as an interpolation); a list item's whole list. '' for other values."""
+    if not isinstance(error, InterpolationKeyError) or error.parent_node is None:
+        return ""
+    parent = OmegaConf.to_container(error.parent_node, resolve=False)
+    raw = parent[error.key]  # type: ignore[index]
+    if not isinstance(raw, str) or (raw.startswith("${") and raw.endswith("}")):
+        return ""
+    key = str(error.full_key)
+    if isinstance(parent, list):  # dataset.columns[1]: the whole list, each item as written
+        key = key.rsplit("[", 1)[0]
+        override = shell_override(key, [str(v) for v in parent])
+    else:
+        override = shell_override(key, raw)
+    return f"; a ${{ of its text, as in a column's name, is written \\${{: {override}"

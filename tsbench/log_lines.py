@@ -1,5 +1,6 @@
-"""How a run's log records read: as the command's own lines (``tsbench: warning: ...``),
-on the terminal and in the job's log file, where the time stands in front."""
+"""How a command's log records read: as its own lines (``tsbench: warning: ...``,
+``tsbench-forecast: warning: ...``), on the terminal and in a job's log file, where the
+time stands in front."""
 
 from __future__ import annotations
 
@@ -16,27 +17,32 @@ COMMAND_WARNINGS_ENV = "TSBENCH_COMMAND_WARNINGS"
 FILE_ONLY = {"terminal": False}
 
 
-def speaker(logger_name: str) -> str:
-    """Who says a record: ``tsbench`` for its own loggers (:data:`OWN`), else the logger's
-    top package (``pytorch_lightning``), so that a dependency's warning is not taken for
-    tsbench's."""
+def speaker(logger_name: str, command: str = "tsbench") -> str:
+    """Who says a record: the ``command`` running (``tsbench``, ``tsbench-tune``) for
+    tsbench's own loggers (:data:`OWN`), else the logger's top package
+    (``pytorch_lightning``), so that a dependency's warning is not taken for tsbench's."""
     own = logger_name in OWN or logger_name.startswith(OWN_PREFIXES)
-    return "tsbench" if own else logger_name.split(".", 1)[0]
+    return command if own else logger_name.split(".", 1)[0]
 
 
 class RunLines(logging.Formatter):
-    """``tsbench: warning: <message>`` (``error:`` for an error, no word for a progress
+    """``<command>: warning: <message>`` (``error:`` for an error, no word for a progress
     line), the form of the command's own lines, so that a run's warnings read alike
     wherever they come from; ``stamped``: with the record's time in front, as the job's log
-    file keeps it."""
+    file keeps it. ``command``: the one the user ran, which its own lines name."""
 
-    def __init__(self, stamped: bool = False) -> None:
+    def __init__(self, stamped: bool = False, command: str = "tsbench") -> None:
         super().__init__(f"{'[%(asctime)s] ' if stamped else ''}%(head)s%(message)s")
+        self.command = command
 
-    def format(self, record: logging.LogRecord) -> str:
+    def head(self, record: logging.LogRecord) -> str:
+        """What stands before the record's message: who says it, and its word."""
         word = ("error: " if record.levelno >= logging.ERROR else
                 "warning: " if record.levelno >= logging.WARNING else "")
-        record.head = f"{speaker(record.name)}: {word}"
+        return f"{speaker(record.name, self.command)}: {word}"
+
+    def format(self, record: logging.LogRecord) -> str:
+        record.head = self.head(record)
         return super().format(record)
 
 

@@ -24,6 +24,7 @@ from omegaconf import DictConfig, OmegaConf
 from tsbench.atomic import write_bytes, write_json, write_text
 from tsbench.counted import counted
 from tsbench.errors import ConfigError
+from tsbench.literal_text import literal_values
 from tsbench.user_paths import user_path
 
 log = logging.getLogger(__name__)
@@ -103,7 +104,11 @@ def fold_metric(fold: int, key: str = "") -> str:
 
 
 def write_config(run_dir: Path, cfg: DictConfig) -> None:
-    write_text(run_dir / CONFIG, OmegaConf.to_yaml(cfg, resolve=True))
+    """``config.yaml``: ``cfg`` resolved, its literal ``${`` (a column named ``cost ${usd}``,
+    given as ``cost \\${usd}``) kept escaped, so that reading the run back reads the values
+    it ran with, not an interpolation that cannot resolve."""
+    resolved = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
+    write_text(run_dir / CONFIG, OmegaConf.to_yaml(literal_values(resolved)))
 
 
 def remove_refused(run_dir: Path, job_log: str, found: Path | None = None) -> None:

@@ -9,6 +9,8 @@ import re
 import shlex
 from collections.abc import Sequence
 
+from tsbench.literal_text import literal
+
 #: What a shell's double quotes leave as written, and Hydra's single quotes too: such a
 #: value is written ``"key='value'"``, the form the project's other hints use.
 _PLAIN_IN_DOUBLE_QUOTES = re.compile(r"[^\"'\\$`!]*")
@@ -19,7 +21,9 @@ def shell_override(key: str, value: str | Sequence[str]) -> str:
     unquoted where neither the shell nor Hydra reads anything in it as syntax; a value that
     Hydra reads as given, in the shell's single quotes (``'dataset.target=% WEIGHTED ILI'``);
     else each value Hydra would not read as given in Hydra's quotes inside the shell's
-    (``"dataset.path='load(1).csv'"``)."""
+    (``"dataset.path='load(1).csv'"``). A ``${`` is escaped (``'dataset.target=cost
+    \\${usd}'``): OmegaConf would read it as an interpolation."""
+    value = literal(value) if isinstance(value, str) else [literal(v) for v in value]
     values = [value] if isinstance(value, str) else list(value)
     plain = [_reads_back(v) for v in values]
     if all(plain):

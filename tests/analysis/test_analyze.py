@@ -159,6 +159,9 @@ def test_a_setting_out_of_range_makes_no_folder_in_outputs(arg: str, tmp_path: P
      "its spelling (tsbench-analyze --cfg job shows every setting)"),
     (["dataset=etth1", "pred_ln=96"], "pred_ln: no such setting -> did you mean pred_len? "
      "Else check its spelling (tsbench-analyze --cfg job shows every setting)"),
+    # the command the user ran, which has --cfg job too, not tsbench
+    (["dataset=etth1", "pred_len=${oops}"], "pred_len: Interpolation key 'oops' not found -> "
+     "check the ${...} in its value (tsbench-analyze --cfg job shows every setting)"),
     (["dataset=ettx"], "dataset: no option 'ettx' -> use one of csv, electricity, etth1, etth2, "
      "ettm1, ettm2, exchange, ili, synthetic, traffic, weather, or for a dataset of your own, "
      "its folder of dataset/ettx.yaml on the search path: 'hydra.searchpath=[file://conf]'"),

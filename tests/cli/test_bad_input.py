@@ -1315,6 +1315,49 @@ def test_an_interpolation_that_cannot_resolve_is_one_line(args: list[str], messa
     assert f"tsbench: error: {refused.value}" == message
 
 
+@pytest.mark.parametrize("given, printed, features, header", [
+    # features=M: the target's warning read the value too (a traceback, not the line)
+    ("dataset.target=cost ${usd}", "'dataset.target=cost \\${usd}'", "M",
+     "date,a,OT,cost ${usd}"),
+    ("dataset.columns=[a,cost ${usd},OT]", "'dataset.columns=[a,cost \\${usd},OT]'", "M",
+     "date,a,cost ${usd},OT")])
+def test_a_column_named_with_an_interpolation_is_one_line_naming_it_escaped(
+        given: str, printed: str, features: str, header: str, tmp_path: Path) -> None:
+    """A column ``cost ${usd}`` named as it stands: OmegaConf reads ``${usd}`` as a setting
+    (a traceback before); one line names the override with ``\\${``, which pasted as printed
+    runs on that column, and the run reads back: its config.yaml keeps the escape
+    (``tsbench-forecast`` met ``Interpolation key 'usd' not found`` in it)."""
+    path = tmp_path / "costs.csv"
+    steps = range(400)
+    pd.DataFrame({"date": pd.date_range("2020-01-01", periods=400, freq="h"),
+                  "a": [i % 7 for i in steps], "cost ${usd}": [i % 5 for i in steps],
+                  "OT": [i % 3 for i in steps]}).to_csv(path, index=False)
+    args = ["dataset=csv", f"dataset.path={path}", "model=naive", f"features={features}",
+            "seq_len=48", "pred_len=12", "trainer=debug", "logger=none", "plots=false"]
+    refused = run_tsbench([*args, given], tmp_path / "refused", check=False)
+    assert refused.returncode == 2 and not (tmp_path / "refused").exists()
+    [line] = refused.stderr.splitlines()
+    assert line.startswith(f"tsbench: error: {given.split('=')[0]}")
+    assert line.endswith(f"a ${{ of its text, as in a column's name, is written \\${{: {printed}")
+    [pasted] = shlex.split(printed)
+    run_tsbench([*args, pasted], tmp_path / "run")
+    forecast = run_module("tsbench.forecast", [str(tmp_path / "run")])
+    assert forecast.returncode == 0, forecast.stderr
+    assert forecast.stdout.splitlines()[0] == header
+
+
+def test_a_sweeps_value_that_cannot_resolve_is_left_to_its_jobs(tmp_path: Path) -> None:
+    """In a ``-m`` sweep such a value is its jobs' to say (each job's line, as a run's):
+    the check of a target named under features=M, which reads it, raised OmegaConf's
+    InterpolationKeyError first, a traceback."""
+    path = tmp_path / "costs.csv"
+    path.write_text("date,cost ${usd},OT\n" + _rows(400))
+    checked = check_command_line(["-m", "dataset=csv", f"dataset.path={path}", *TINY[2:],
+                                  "dataset.target=cost ${usd}", "seed=1,2",
+                                  f"hydra.sweep.dir={tmp_path / 'sweep'}"])
+    assert checked.kind == "multirun" and not (tmp_path / "sweep").exists()
+
+
 #: What :func:`warnings_of` gives: the warning lines of a command's arguments.
 Warnings = Callable[..., list[str]]
 

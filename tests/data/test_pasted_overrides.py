@@ -35,7 +35,8 @@ def pasted(advice: str) -> str:
     ["% WEIGHTED ILI", "%UNWEIGHTED ILI", "AGE 0-4", "OT"],  # the shell's quotes alone
     ["c,d", "e=f", "[g]", "1", "OT"],  # Hydra's quotes too
     ["it's", 'say "x"', "back\\", "OT"],  # quotes the shell and Hydra both read
-], ids=["spaces_and_percent", "hydra_syntax", "quotes"])
+    ["cost ${usd}", "${x}", "OT"],  # OmegaConf's interpolations
+], ids=["spaces_and_percent", "hydra_syntax", "quotes", "interpolations"])
 def test_a_late_columns_advice_pasted_reads_the_other_columns(others: list[str],
                                                                 tmp_path: Path) -> None:
     """A column that starts late is left out by naming the others in dataset.columns; the
@@ -89,6 +90,9 @@ def test_a_target_that_columns_names_hold_names_them_as_pasted(
     ('say "x"', "'dataset.target=\"say \\\"x\\\"\"'"),
     ("back\\", "'dataset.target=\"back\\\\\"'"),
     ("ü", "\"dataset.target='ü'\""),
+    # OmegaConf reads ${ as an interpolation, of a setting usd that does not exist
+    ("cost ${usd}", "'dataset.target=cost \\${usd}'"),
+    ("a\\${b}", "'dataset.target=\"a\\\\\\${b}\"'"),  # a backslash of its own, kept
 ])  # fmt: skip
 def test_an_override_is_printed_as_the_shell_and_hydra_read_it_back(value: str,
                                                                      printed: str) -> None:

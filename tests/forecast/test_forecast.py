@@ -335,6 +335,21 @@ def test_the_command_writes_csv_and_refuses_what_it_cannot_forecast(
         assert message in refused.stderr and "Traceback" not in refused.stderr
 
 
+@pytest.mark.parametrize("args, said", [
+    ([], "the following arguments are required: run"),
+    (["run", "--split", "train"], "argument --split: invalid choice: 'train' (choose from "),
+    (["run", "--level", "0.9"], "unrecognized arguments: --level 0.9")])
+def test_what_argparse_refuses_is_one_line_with_its_fix(args: list[str], said: str) -> None:
+    """A missing run folder, an option's bad value or a misspelt option: the command's one
+    ``error:`` line with a fix, as its other refusals, not argparse's usage block first
+    (how argparse lists the choices varies with Python's version)."""
+    refused = run_module("tsbench.forecast", args)
+    assert refused.returncode == 2 and refused.stdout == ""
+    [line] = refused.stderr.splitlines()
+    assert line.startswith(f"tsbench-forecast: error: {said}"), line
+    assert line.endswith(" -> see tsbench-forecast --help"), line
+
+
 def test_a_data_file_changed_since_the_run_is_refused(csv: Path, tmp_path: Path) -> None:
     """Rows added to the file move the ratio split, the scaler's rows and the windows: the
     run's forecasts would be of another protocol than its scores."""

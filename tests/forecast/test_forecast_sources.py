@@ -242,13 +242,13 @@ def test_a_run_whose_model_file_changed_since_warns_once_and_still_forecasts(
                   fix=f"restore {module.resolve()} as it was when the run ran (outside "
                       "tsbench's checkout: no commit the card names holds it)"))
     assert [line for line in said.stderr.splitlines() if "changed since" in line] == [
-        f"{run_dir.resolve()}: {change}"]
+        f"tsbench-forecast: warning: {run_dir.resolve()}: {change}"]
     tune_dir = _tune_folder(run_dir, tmp_path / "tune", "a_baseline/0", [1, 2])
     said = run_module("tsbench.forecast", [str(tune_dir)], env)
     assert said.returncode == 0, said.stderr
     first = (tune_dir / "g_refit" / "a_baseline" / "0" / "seed_1").resolve()
     assert [line for line in said.stderr.splitlines() if "changed since" in line] == [
-        f"{first} and 1 other run: {change}"]
+        f"tsbench-forecast: warning: {first} and 1 other run: {change}"]
 
 
 def test_a_model_in_a_package_names_the_folder_that_holds_the_package(

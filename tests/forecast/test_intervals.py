@@ -281,6 +281,7 @@ def test_levels_whose_coverage_few_windows_leave_rough_are_said(holdout: Path) -
     assert spreads[0.8] > 0.05 > spreads[0.95]  # the rule's line between the two
     warned = [line for line in said.stderr.splitlines() if "--intervals: calibrated" in line]
     assert len(warned) == 1, said.stderr
+    assert warned[0].startswith("tsbench-forecast: warning: --intervals: calibrated")
     assert f"n = {n} validation windows" in warned[0]
     assert f"about 0.8 +- {spreads[0.8]:.2f} (one sd" in warned[0]
     assert "0.95 +-" not in warned[0]

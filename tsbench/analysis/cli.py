@@ -188,7 +188,7 @@ def entry() -> None:
             refuse_a_file(list(args.overrides), "tsbench-analyze")
             config = check_settings(list(args.overrides), "analyze", "tsbench-analyze")
             if config is not None and not args.cfg:  # out of range: no folder made either
-                check_interpolations(config)
+                check_interpolations(config, "tsbench-analyze")
                 _check(config)
     except TsbenchError as exc:
         print(f"tsbench-analyze: error: {exc}", file=sys.stderr)

@@ -5,6 +5,7 @@ finished ``tsbench-tune`` folder, its ensemble's forecast of those steps."""
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -14,6 +15,8 @@ from tsbench.atomic import write_text
 from tsbench.counted import counted
 from tsbench.errors import TsbenchError
 from tsbench.forecast.intervals import parse_levels
+from tsbench.log_lines import RunLines
+from tsbench.one_line_parser import OneLineParser
 from tsbench.output_guard import check_output
 from tsbench.quiet import quiet_dependencies
 from tsbench.rundir import (
@@ -34,7 +37,7 @@ PROG = "tsbench-forecast"
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = OneLineParser(
         prog=PROG,
         description="Forecasts of a finished tsbench run, in original units, as CSV: "
                     "'future' (default) the pred_len steps after the data's last row, one "
@@ -60,6 +63,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    say_warnings()
     args = parser().parse_args(argv)
     if args.output is not None and args.output.is_dir():
         return _error(f"-o {args.output} is a folder -> give the CSV file to write, e.g. "
@@ -101,6 +105,15 @@ def main(argv: list[str] | None = None) -> int:
     _write(table.to_csv(index=args.split == "future", float_format=_float_format(table, tables)),
            args.output)
     return 0
+
+
+def say_warnings() -> None:
+    """The warnings logged while forecasting (a run's code changed since, rough interval
+    levels, filled cells) on stderr as every command's own: ``tsbench-forecast: warning:
+    ...``, a dependency's naming it, not the bare message Python's fallback prints."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(RunLines(command=PROG))
+    logging.basicConfig(level=logging.WARNING, handlers=[handler])
 
 
 def _data_files(run: LoadedRun | None, data: Path | None) -> set[Path]:

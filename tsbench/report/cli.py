@@ -8,11 +8,11 @@ import argparse
 import shlex
 import sys
 from pathlib import Path
-from typing import NoReturn
 
 from tsbench.atomic import write_bytes, write_text
 from tsbench.counted import counted, noun_for, word_for
 from tsbench.errors import TsbenchError, closest_all, either
+from tsbench.one_line_parser import OneLineParser
 from tsbench.output_guard import check_output
 from tsbench.report.build import build
 from tsbench.report.collect import NO_ORIGINAL, Collected, collect, group
@@ -37,17 +37,8 @@ def _alpha(text: str) -> float:
     return value
 
 
-class _OneLineParser(argparse.ArgumentParser):
-    """argparse's refusals (a bad option value, an unknown flag) as this command's other
-    refusals are said: one line with its fix, exit 2, no usage block before it."""
-
-    def error(self, message: str) -> NoReturn:
-        fix = "" if " -> " in message else f" -> see {self.prog} --help"
-        self.exit(2, f"{self.prog}: error: {message}{fix}\n")
-
-
 def parser() -> argparse.ArgumentParser:
-    p = _OneLineParser(
+    p = OneLineParser(
         prog=PROG,
         description="Mean ± std and 95 % t-interval over seeds of every finished run under "
                     "the given run/multirun directories, beside the published numbers; with "

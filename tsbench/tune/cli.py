@@ -25,6 +25,7 @@ from pathlib import Path
 from omegaconf import OmegaConf
 
 from tsbench.errors import TsbenchError, closest
+from tsbench.log_lines import RunLines
 from tsbench.preload import serve_from_here
 from tsbench.quiet import quiet_dependencies
 from tsbench.search.report import absolute_paths
@@ -150,13 +151,16 @@ def usage() -> str:
     return "\n".join(text)
 
 
-class StageLines(logging.Formatter):
-    """``[tsbench-tune] ...`` for the progress lines, ``[tsbench-tune] warning: ...`` for a
-    warning, which would read as progress without its word."""
+class StageLines(RunLines):
+    """``[tsbench-tune] ...`` for the progress lines; a warning in every command's form,
+    ``tsbench-tune: warning: ...`` (a dependency's naming it: :class:`RunLines`), not
+    read as progress."""
 
-    def format(self, record: logging.LogRecord) -> str:
-        word = "warning: " if record.levelno >= logging.WARNING else ""
-        return f"[tsbench-tune] {word}{super().format(record)}"
+    def __init__(self) -> None:
+        super().__init__(command="tsbench-tune")
+
+    def head(self, record: logging.LogRecord) -> str:
+        return super().head(record) if record.levelno >= logging.WARNING else "[tsbench-tune] "
 
 
 def main(argv: list[str] | None = None) -> int:
