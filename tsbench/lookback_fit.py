@@ -4,9 +4,10 @@ that do, as ``tsbench-analyze`` suggests them.
 The presets' ``seq_len`` values (96 to 720) are the hourly benchmarks'. On a short series a
 look-back too long to start one training window fails every trial that draws it (the sweep
 check refuses it, :func:`tsbench.sweep_check.check_sweep`); one that starts a window but
-leaves fewer than half of the training rows one (:func:`~tsbench.analysis.lookback.
-longest_lookback`), or that holds fewer than two cycles of the series' shortest period,
-runs, and spends its trials where ``tsbench-analyze`` would suggest none. Both fixes name
+leaves fewer than half of the training rows one
+(:func:`~tsbench.analysis.lookback.longest_lookback`), or that holds fewer than two cycles
+of the series' shortest period, runs, and spends its trials where ``tsbench-analyze``
+would suggest none. Both fixes name
 the look-backs it suggests for the same series, ``pred_len`` and ``features``. The periods
 are read where a look-back is too long, or where reading them is cheap
 (:data:`PERIOD_VALUES`): the two-cycle rule is not checked on a wide, long series.
