@@ -265,8 +265,8 @@ def check_command_line(argv: list[str]) -> Checked:
             check_resume_folder(cfg)
         from tsbench.sweep_check import check_sweep, fixed_params  # imports torch
 
-        check_sweep(cfg, list(args.overrides))
-        for said in fixed_params(cfg, list(args.overrides)):
+        for said in [*check_sweep(cfg, list(args.overrides)),
+                     *fixed_params(cfg, list(args.overrides))]:
             command_warning(said)
         if search:
             check_resumed_data(cfg, {override.key_or_group for override in parse_each(swept)}

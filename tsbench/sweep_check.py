@@ -24,6 +24,11 @@ The settings every job shares are checked once too, on the first job's config: i
 file read (unreadable, or without its ``dataset.target`` column) and, where the sweep sets
 no window, fold or data setting, its windows and folds fitted to it (``cv.n_splits=7`` on
 too few rows): the error each job would stop with, said once before any job and folder.
+
+A search preset's look-backs are judged against the series too (:mod:`tsbench.lookback_fit`):
+a refused one's fix is the look-backs ``tsbench-analyze`` suggests for it, and those that
+fit but do not suit it (too long for half of the training rows to start a window, shorter
+than two cycles) are a warning, returned for the command to print before any job.
 """
 
 from __future__ import annotations
@@ -47,8 +52,10 @@ from tsbench.config_values import UnresolvedSetting, flag, whole
 from tsbench.data.loading import Series, load_series
 from tsbench.data.splits import benchmark_borders, check_split_length
 from tsbench.errors import ConfigError, DataError, TsbenchError
+from tsbench.lookback_fit import LookbackFit, lookback_fit, unsuited
 from tsbench.models.build import build_model
 from tsbench.models.recursive import strategy_step
+from tsbench.resolvers import data_name
 from tsbench.search.constraints import Constraint, compile_constraint
 from tsbench.search.names import is_search
 from tsbench.search.space import Scalar, dimension_of, format_value, plain, sweep_lines
@@ -111,18 +118,20 @@ class World:
     config: DictConfig | None
 
 
-def check_sweep(config: DictConfig, overrides: list[str], config_name: str = "config") -> None:
+def check_sweep(config: DictConfig, overrides: list[str], config_name: str = "config"
+                ) -> list[str]:
     """Raise the :class:`ConfigError` that every trial of the sweep ``overrides`` (with
     ``config``, their composition at the sweeps' first values, Hydra's included) would fail
     with at some swept value (see the module docstring). This machine's GPUs are not
     checked (a launcher may run the trials elsewhere), and a value whose check fails to
-    resolve an interpolation is left to its trials."""
+    resolve an interpolation is left to its trials. Returns the warning for a search
+    preset's look-backs that the data does not suit (:func:`_preset_lookbacks`)."""
     swept = _swept(config, overrides)
     groups = config_groups(config)
     options = {key: s.values for key, s in swept.items() if key in groups}
     worlds = _worlds(overrides, options, config_name) if options else [World({}, config)]
     if worlds is None:
-        return
+        return []
     settings = [key for key in swept if key not in groups]
     sweeper = OmegaConf.select(config, "hydra.sweeper", default=None) or {}
     data = Data(is_search(True, sweeper))
@@ -139,10 +148,47 @@ def check_sweep(config: DictConfig, overrides: list[str], config_name: str = "co
                    ] if isinstance(error, Unfit) or sweep.stop is not None else []
             values = ",".join(format_value(v) for v in failed[:SHOWN])
             more = f",... ({len(failed)} values)" if len(failed) > SHOWN else ""
+            fix = _sweep_fix(key, sweep, fit, error.fix)
+            if key == "seq_len" and sweep.preset and isinstance(error, Unfit):
+                suited = _fit(worlds, swept, data)  # a preset's look-backs: the data's own
+                fix = (suited.analyzed() if suited else None) or fix
             raise ConfigError(error.field, f"{error.problem} (at {key}={values}{more} of "
-                              f"{sweep.where})", _sweep_fix(key, sweep, fit, error.fix))
+                              f"{sweep.where})", fix)
     if not data.search:
         _check_grid(worlds, [(k, swept[k].values) for k in settings], data)
+    said = _preset_lookbacks(worlds, swept, data)
+    return [said] if said else []
+
+
+def _fit(worlds: list[World], swept: dict[str, Swept], data: Data) -> LookbackFit | None:
+    """The :class:`~tsbench.lookback_fit.LookbackFit` of the series every job reads at one
+    horizon, for a holdout sweep; None where a job's data, horizon or folds are swept (no
+    one series and horizon to judge by) or cannot be read (the jobs say why)."""
+    config = worlds[0].config
+    if config is None or any(k == s or k.startswith(f"{s}.") for k in swept
+                             for s in SHAPING if s != "seq_len"):
+        return None
+    try:
+        if config.cv.name != "holdout":  # folds and refits train on other rows
+            return None
+        series = data.series(config.dataset)
+        return None if series is None else lookback_fit(
+            series, data_name(config.dataset), whole(config.pred_len, "pred_len"),
+            str(config.features))
+    except (OmegaConfBaseException, UnresolvedSetting, TsbenchError):
+        return None
+
+
+def _preset_lookbacks(worlds: list[World], swept: dict[str, Swept], data: Data) -> str | None:
+    """The warning for a search preset's ``seq_len`` values (``hydra.sweeper.params``,
+    which the command line does not replace) that the data does not suit
+    (:func:`~tsbench.lookback_fit.unsuited`); None where they suit it or cannot be judged."""
+    sweep = swept.get("seq_len")
+    if sweep is None or not sweep.preset:
+        return None
+    fit = _fit(worlds, swept, data)
+    values = [v for v in sweep.values if isinstance(v, int) and not isinstance(v, bool)]
+    return unsuited(values, sweep.where, fit) if fit is not None and values else None
 
 
 def _admitted(texts: list[str]) -> Callable[[DictConfig], bool]:

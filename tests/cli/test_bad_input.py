@@ -1006,31 +1006,41 @@ def test_a_swept_value_every_trial_of_it_would_fail_on_is_one_line(
 
 #: The end of the fix of a preset's sweep the data does not fit at some values.
 IN_PLACE = " on the command line, in place of the preset's"
+#: What the look-backs tsbench-analyze suggests for TINY's series are.
+ANALYZED = (" (multiples of synthetic's period 24 that leave half of its training rows a "
+            "window, as tsbench-analyze suggests)")
 
 
 @pytest.mark.parametrize("overrides, fix", [
-    # 420 training rows: seq_len=512 does not fit, the grid's others do
-    (["search=grid"], f"sweep only the values that fit: seq_len=96,336{IN_PLACE}"),
-    (["search=patchtst_bo"], f"sweep only the values that fit: seq_len=choice(96,192,336)"
-                             f"{IN_PLACE}"),
-    # one value fits: still a sweep, which does not replace the preset's with one value
+    # 420 training rows: seq_len=512 does not fit; the period 24's multiples up to 198
+    # (half of them less pred_len) do, the grid's and the search's
+    (["search=grid"], f"paste 'seq_len=choice(48,96,192)'{IN_PLACE}{ANALYZED}"),
+    (["search=patchtst_bo"], f"paste 'seq_len=choice(48,96,192)'{IN_PLACE}{ANALYZED}"),
+    # one look-back suggested: still a sweep, which does not replace the preset's with one
+    # value (96 fits the 140 training rows, but leaves fewer than half of them a window)
     (["search=patchtst_bo", "dataset.n_rows=200"],
-     f"sweep only the values that fit: seq_len=choice(96){IN_PLACE}"),
-    # none fits: the run's fix, with the sweep's form
+     f"paste 'seq_len=choice(48)'{IN_PLACE}{ANALYZED}"),
+    # no period: the preset's values that fit
+    (["search=patchtst_bo", "dataset.periods=[]"],
+     f"sweep only the values that fit: seq_len=choice(96,192,336){IN_PLACE}"),
+    # none fits, and two cycles of 24 do not either: the run's fix, with the sweep's form
     (["search=grid", "dataset.n_rows=100"], "lower seq_len (the sweep's values: "
      f"seq_len=<values>{IN_PLACE})"),
 ])  # fmt: skip
 def test_a_presets_look_backs_the_data_cannot_hold_name_the_sweep_that_fits(
-        overrides: list[str], fix: str) -> None:
+        overrides: list[str], fix: str, capsys: pytest.CaptureFixture[str]) -> None:
     """Not "lower seq_len", which a search preset's ``hydra.sweeper.params`` gives no way
-    to do: the sweep of the values that fit, which the preset then runs."""
+    to do: the look-backs tsbench-analyze suggests for the series, else the sweep of the
+    preset's values that fit; pasted, the command runs, without a warning."""
     tiny = [a for a in TINY if not a.startswith(("seq_len", "model"))]
     with pytest.raises(ConfigError) as refused:
         check_command_line([*tiny, *overrides])
     assert str(refused.value).startswith("seq_len: seq_len=")
     assert str(refused.value).endswith(f" -> {fix}")
     if "<values>" not in fix:
-        check_command_line([*tiny, *overrides, fix.split(": ")[1].removesuffix(IN_PLACE)])
+        pasted = fix.split(": ")[-1] if "paste" not in fix else fix.split("'")[1]
+        check_command_line([*tiny, *overrides, pasted.removesuffix(IN_PLACE)])
+        assert "warning" not in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("sweep, message", [

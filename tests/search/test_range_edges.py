@@ -13,7 +13,7 @@ from skopt.space import Categorical, Integer, Real
 from tests.search.conftest import multirun
 from tsbench.search.report import range_edges
 from tsbench.search.space import describe, dimension_from_text, position, value_from_text
-from tsbench.tune.edges import search_edges
+from tsbench.tune.edges import LookbackBound, search_edges, widening
 
 LR = Real(1e-4, 1e-2, prior="log-uniform")
 DIMENSIONS = {"optim.lr": LR, "model.d_model": Categorical([64, 16, 128, 32]),
@@ -94,6 +94,11 @@ def test_a_sweep_around_its_optimum_finds_no_edge(
     assert "sit at one end" not in caplog.text
 
 
+#: (c)'s limits in a tuning run of 1000 training rows at pred_len=84: half of them less
+#: pred_len, 416, applied under recipe.max_seq_len's 720.
+BOUND = LookbackBound(half=416, cap=720, cap_rule="recipe.max_seq_len")
+
+
 def test_a_tuning_run_reads_its_searches_ranges_and_trials_as_written(tmp_path: Path) -> None:
     """report.md's sentence: the ranges from the Bayesian search's search.yaml, the values
     as trials.csv writes them (text), the configurations best first."""
@@ -106,7 +111,7 @@ def test_a_tuning_run_reads_its_searches_ranges_and_trials_as_written(tmp_path: 
              ("104", "0.001", "True"), ("208", "0.0002", "False"), ("104", "0.005", "True")]
     configs = [{"params": {"seq_len": s, "optim.lr": lr, "model.subtract_last": last}}
                for s, lr, last in texts]
-    note = search_edges([sweep, tmp_path / "d_random"], configs)
+    note = search_edges([sweep, tmp_path / "d_random"], configs, BOUND)
     assert "seq_len at the high end of choice(104, 208, 416) (416, 416, 416)" in note
     assert "optim.lr at the high end of log interval(0.0001, 0.01) (0.0095, 0.0099, 0.009)" \
         in note
@@ -114,20 +119,44 @@ def test_a_tuning_run_reads_its_searches_ranges_and_trials_as_written(tmp_path: 
     assert note.endswith("-> in a new tuning run, an optim.lr range reaching higher in "
                          "recipe.search, 'optim.lr=tag(log,interval(low,high))' (it replaces the "
                          "recipe's, whose top is a tenth of the range test's loss-minimum rate); "
-                         "a higher recipe.max_seq_len for seq_len, where the training split "
-                         "allows it ((c) keeps look-backs short enough that half its rows start "
-                         "a window; a longer series otherwise)")
+                         "a longer series for seq_len: (c)'s look-backs stopped at 416, half the "
+                         "training rows less pred_len, so that half of those rows start a "
+                         "training window (recipe.max_seq_len, 720, did not bind: raising it "
+                         "changes nothing)")
     low = [{"params": {**c["params"], "seq_len": {"416": "104", "104": "416"}.get(
         c["params"]["seq_len"], "208")}} for c in configs]  # the best three at the shortest
     assert "no shorter seq_len: (c)'s shortest candidate already holds two periods" \
-        in search_edges([sweep], low)
-    assert search_edges([sweep], configs[3:] + configs[:3]) == ""  # best first
+        in search_edges([sweep], low, BOUND)
+    assert search_edges([sweep], configs[3:] + configs[:3], BOUND) == ""  # best first
     slow = [{"params": {**c["params"], "optim.lr": lr}} for c, lr in zip(
         configs, ("0.00011", "0.0001", "0.00012", "0.001", "0.0002", "0.005"), strict=True)]
-    assert "a wider recipe.lr_span for optim.lr" in search_edges([sweep], slow)  # the bottom
-    assert search_edges([tmp_path / "d_random"], configs) == ""  # no search.yaml
+    assert "a wider recipe.lr_span for optim.lr" in search_edges([sweep], slow, BOUND)  # the bottom
+    assert search_edges([tmp_path / "d_random"], configs, BOUND) == ""  # no search.yaml
 
 
 def test_value_from_text_reads_a_described_choice() -> None:
     choice = dimension_from_text("choice(8, 16, 32)")
     assert value_from_text(choice, "16") == 16 and position(choice, 32) == 1.0
+
+
+@pytest.mark.parametrize("bound, advice", [
+    # recipe.max_seq_len applied: raise it
+    (LookbackBound(half=4224, cap=720, cap_rule="recipe.max_seq_len"),
+     "a higher recipe.max_seq_len for seq_len: recipe.max_seq_len stopped (c)'s look-backs at "
+     "720 (half the training rows less pred_len allows 4224)"),
+    # half the training rows applied: a higher recipe.max_seq_len would change nothing
+    (LookbackBound(half=314, cap=720, cap_rule="recipe.max_seq_len"),
+     "a longer series for seq_len: (c)'s look-backs stopped at 314, half the training rows "
+     "less pred_len, so that half of those rows start a training window (recipe.max_seq_len, "
+     "720, did not bind: raising it changes nothing)"),
+    # with recipe.cv_folds, the first fold's rows applied
+    (LookbackBound(half=314, cap=200, cap_rule="the first fold's training rows less pred_len"),
+     "fewer recipe.cv_folds (a longer first fold) for seq_len: the first fold's training rows "
+     "less pred_len stopped (c)'s look-backs at 200 (half the training rows less pred_len "
+     "allows 314)"),
+])  # fmt: skip
+def test_a_best_look_back_at_the_top_names_the_limit_that_applied_with_its_number(
+        bound: LookbackBound, advice: str) -> None:
+    assert widening("seq_len", "high", bound) == advice
+    assert widening("model.d_model", "high", bound) == "a wider range for model.d_model in " \
+        "recipe.search"

@@ -53,6 +53,7 @@ from tsbench.tune.budget import (
 )
 from tsbench.tune.cli import check_not_owned, main, parse
 from tsbench.tune.commands import StageFailed, run_stage
+from tsbench.tune.edges import LookbackBound
 from tsbench.tune.ensemble import cv_error_gram, error_gram, load_ensemble, score_runs
 from tsbench.tune.preflight import (
     check_command,
@@ -2392,14 +2393,17 @@ def test_a_report_names_its_selection_and_only_a_cv_one_the_last_fold_note() -> 
 
 
 def _run_stages_twice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-                     ) -> tuple[dict[str, int], list[list[dict]], Tuning, Tuning]:
+                     ) -> tuple[dict[str, int], list[tuple[list[dict], LookbackBound]], Tuning,
+                                Tuning]:
     """run_stages with every stage stubbed, then resumed: the calls of the baseline and of
-    the reserve, what the range-edge note read, and the first and the resumed session. The
-    reserve would differ on a second call; two configurations searched, one retrained."""
+    the reserve, what the range-edge note read (the configurations, (c)'s limits), and the
+    first and the resumed session. The reserve would differ on a second call; two
+    configurations searched, one retrained; (c)'s analysis of 1000 training rows at
+    pred_len=96 under a cap of 720."""
     configs = [{"params": {"model.patch_len": p}, "objective": o, "run": "r", "seconds": 1.0}
                for p, o in (("16", 0.1), ("24", 0.2))]
     calls = {"baseline": 0, "reserve": 0}
-    edges: list[list[dict]] = []
+    edges: list[tuple[list[dict], LookbackBound]] = []
 
     def count(name: str, result: object) -> Callable[..., object]:
         def work(*args: object) -> object:
@@ -2417,11 +2421,15 @@ def _run_stages_twice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
             "bayes_search": lambda *args: {"trials": 0, "full_budget": 0},
             "retrain": lambda t, lr: {"runs": [], "configs": configs[:1]},
             "final_scores": lambda t, retrained: {}, "top_configs": lambda t: configs,
-            "search_edges": lambda dirs, found: edges.append(found) or "",
+            "search_edges": lambda dirs, found, bound: edges.append((found, bound)) or "",
             "scored_channels": lambda run: "every channel (features=M)"}
     for name, value in stub.items():
         monkeypatch.setattr(recipe_module, name, value)
     first = _tuning(tmp_path)
+    (first.out / "c_lookback").mkdir(parents=True)
+    (first.out / "c_lookback" / "lookback.yaml").write_text(yaml.safe_dump(
+        {"periods": [24], "candidates": [48, 96, 192], "longest_lookback": 404,
+         "training_rows": [0, 1000], "pred_len": 96, "max_lookback": 720}))
     recipe_module.run_stages(first)
     again = _tuning(tmp_path)
     recipe_module.run_stages(again)
@@ -2443,8 +2451,17 @@ def test_the_range_edge_note_reads_every_searched_configuration(
     """Every distinct full-budget configuration of both searches, not only the top_k that
     (f) retrained."""
     _, edges, _, _ = _run_stages_twice(tmp_path, monkeypatch)
-    assert [[c["params"]["model.patch_len"] for c in found] for found in edges] == [
+    assert [[c["params"]["model.patch_len"] for c in found] for found, _ in edges] == [
         ["16", "24"], ["16", "24"]]
+
+
+def test_the_range_edge_note_is_told_the_limit_of_the_look_backs_that_applied(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """(c)'s analysis of the run read back: half of its 1000 training rows less pred_len,
+    404, under recipe.max_seq_len's 720 (a resumed session's too)."""
+    _, edges, _, _ = _run_stages_twice(tmp_path, monkeypatch)
+    assert [bound for _, bound in edges] == [
+        LookbackBound(half=404, cap=720, cap_rule="recipe.max_seq_len")] * 2
 
 
 def test_without_a_period_the_ladder_keeps_the_longest_look_back_that_fits(

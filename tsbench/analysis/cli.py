@@ -12,14 +12,15 @@ import yaml
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-from tsbench.analysis.lookback import longest_lookback, split_rows
-from tsbench.analysis.periodicity import (
-    Period,
-    acf,
-    dominant_periods,
-    lookback_candidates,
-    spread_lookbacks,
+from tsbench.analysis.lookback import (
+    channel_options,
+    one_run_lookback,
+    period_settings,
+    search_override,
+    split_rows,
+    suggest,
 )
+from tsbench.analysis.periodicity import Period, acf, dominant_periods
 from tsbench.analysis.plots import plot_acf
 from tsbench.atomic import write_text
 from tsbench.config_values import check_interpolations, number, whole
@@ -71,19 +72,15 @@ def analyze(cfg: Any, out_dir: Path) -> dict[str, Any]:
         if pred_len > rows:
             raise ConfigError("pred_len", f"{pred_len} is longer than the {split} split's "
                               f"{rows} rows to forecast", f"use pred_len <= {rows}")
-    options = dict(
-        max_period=max_lookback // 2,
-        n_periods=int(cfg.n_periods),
-        min_strength=float(cfg.min_strength),
-        min_prominence=float(cfg.min_prominence),
-    )
+    settings = period_settings(cfg)
     target_only = cfg.features in ("S", "MS")
-    scored = train[:, -1:] if target_only else train  # the target last
-    overall = dominant_periods(scored, **options)
+    scored = train[:, -1:] if target_only else train  # the target last, as suggest reads
+    suggestion = suggest(series, pred_len, str(cfg.features), **settings)
+    overall = suggestion.periods
+    options = channel_options(**settings)
     channels = {
         name: dominant_periods(train[:, j], **options) for j, name in enumerate(series.columns)
     }
-    max_len = min(longest_lookback(borders, pred_len), max_lookback) + pred_len
     report = {
         "dataset": data_name(cfg.dataset),
         "freq": series.freq,
@@ -93,8 +90,8 @@ def analyze(cfg: Any, out_dir: Path) -> dict[str, Any]:
         "max_lookback": max_lookback,
         **_periods(overall),
         "channels": {name: _periods(found) for name, found in channels.items()},
-        "candidates": lookback_candidates([p.period for p in overall], pred_len, max_len),
-        "longest_lookback": max_len - pred_len,  # the longest seq_len searched
+        "candidates": suggestion.candidates,
+        "longest_lookback": suggestion.longest,  # the longest seq_len searched
     }
     lags = min(int(cfg.acf_lags), len(train) - 1)
     # the channels whose periods are marked: the target alone with features S or MS
@@ -151,14 +148,11 @@ def table(report: dict[str, Any]) -> str:
             "max_lookback) -> lower pred_len, or raise max_lookback"
         )
     else:
-        few = spread_lookbacks(candidates)
         lines += [
             f"look-back candidates for pred_len={report['pred_len']} ({len(candidates)}): "
             + " ".join(str(c) for c in candidates),
-            "to search a few (the shortest doubled), paste "
-            + (f"'seq_len=choice({','.join(map(str, few))})'" if len(few) > 1 else
-               f"seq_len={few[0]}")
-            + f"; for one run, seq_len={few[len(few) > 1]}",
+            f"to search a few (the shortest doubled), paste {search_override(candidates)}; "
+            f"for one run, seq_len={one_run_lookback(candidates)}",
         ]
     return "\n".join(lines)
 

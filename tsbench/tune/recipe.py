@@ -79,7 +79,7 @@ from tsbench.tune.commands import (
     search_path,
     tsbench,
 )
-from tsbench.tune.edges import search_edges
+from tsbench.tune.edges import LookbackBound, search_edges
 from tsbench.tune.preflight import (
     check_command,
     check_search,
@@ -269,19 +269,25 @@ def lookbacks(t: Tuning) -> list[int]:
     return chosen
 
 
+def lookback_bound(t: Tuning, found: dict[str, Any] | None = None) -> LookbackBound:
+    """The limits of (c)'s look-backs (its analysis ``found``, read from its folder where not
+    given): half the training rows less pred_len, and the cap (:func:`max_lookback`:
+    ``recipe.max_seq_len``, or with ``recipe.cv_folds`` the first fold's training rows less
+    pred_len where fewer)."""
+    if found is None:
+        found = yaml.safe_load((t.out / "c_lookback" / LOOKBACK).read_text())
+    start, end = (int(v) for v in found["training_rows"])
+    cap = int(found["max_lookback"])
+    return LookbackBound(
+        half=max(1, (end - start) // 2 - int(found["pred_len"])), cap=cap,
+        cap_rule=("recipe.max_seq_len" if cap >= int(t.recipe.max_seq_len)
+                  else "the first fold's training rows less pred_len"))
+
+
 def longest_rule(t: Tuning, found: dict[str, Any]) -> str:
     """The longest look-back of (c)'s analysis ``found`` and the rule that bound it, with
-    the other's number: half the training rows less pred_len, or the cap
-    (:func:`max_lookback`: ``recipe.max_seq_len``, or with ``recipe.cv_folds`` the first
-    fold's training rows less pred_len where fewer)."""
-    start, end = (int(v) for v in found["training_rows"])
-    half = max(1, (end - start) // 2 - int(found["pred_len"]))
-    cap = int(found["max_lookback"])
-    cap_rule = ("recipe.max_seq_len" if cap >= int(t.recipe.max_seq_len)
-                else "the first fold's training rows less pred_len")
-    if cap < half:
-        return f"{cap}, {cap_rule} (half the training rows less pred_len: {half})"
-    return f"{half}, half the training rows less pred_len (at most {cap_rule}: {cap})"
+    the other's number (:func:`lookback_bound`)."""
+    return str(lookback_bound(t, found))
 
 
 def search_args(t: Tuning, lr: dict[str, float], seq_lens: list[int]) -> list[str]:
@@ -552,7 +558,8 @@ def run_stages(t: Tuning) -> dict[str, Any]:
         "stages": {s: t.state.stages[s] for s in ("d_random", "e_bayes")},
         "top_configs": [{**c["params"], "objective": c["objective"]}
                         for c in retrained["configs"]],
-        "range_edges": search_edges([t.out / "e_bayes", t.out / "d_random"], top_configs(t)),
+        "range_edges": search_edges([t.out / "e_bayes", t.out / "d_random"], top_configs(t),
+                                    lookback_bound(t)),
         "trial_overrides": [o for o in t.trial_base(lr) if o.startswith("optim.")],
         "wall_seconds": t.state.spent(), "scored": scored_channels(t.out / "a_baseline"),
         **final,
