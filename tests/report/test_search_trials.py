@@ -145,3 +145,32 @@ def test_a_killed_then_resumed_search_reads_without_error(tmp_path: Path) -> Non
     assert all(r["state"].startswith("full budget") for r in rows)
     relaunched = [r for r in rows if "relaunched: job 2 died with the sweep" in r["state"]]
     assert [r["trial"] for r in relaunched] == ["3"]
+
+
+@pytest.mark.heavy(20)
+def test_a_cross_validated_searchs_epochs_count_every_fold(tmp_path: Path) -> None:
+    """A cv=tscv trial trains every fold on the budget: a full one's epochs are out of
+    budget x folds; a pruned one (judged in its first fold) names that fold."""
+    sweep = tmp_path / "search"
+    run_tsbench([*TINY, "hydra/sweeper=skopt", "hydra.sweeper.plots=false",
+                 "trainer.max_epochs=3", "cv=tscv", "cv.n_splits=2",
+                 "optim.lr=choice(1e-05, 0.03, 0.01)", "hydra.sweeper.n_trials=3",
+                 "hydra.sweeper.mode=random", "hydra.sweeper.random_state=0",
+                 "hydra.sweeper.pruner.kind=asha", "hydra.sweeper.pruner.min_epochs=1",
+                 "hydra.sweeper.pruner.eta=2"], sweep, multirun=True)
+    recorded = trials_csv(sweep)
+    assert {r["status"] for r in recorded} == {"ok", "pruned"}, recorded
+    trials = section(report(sweep).stdout)
+    assert "mean over its cv=tscv folds' validation blocks (cv_val_mse_mean)" in trials
+    shown = {r["trial"]: r for r in table(trials)}
+    for row in recorded:
+        cells = shown[row["trial"]]
+        metrics = read_metrics(sweep / row["job_dir"])
+        if row["status"] == "ok":
+            assert cells["epochs"] == f"{metrics['epochs']} of 6 (2 folds)"
+            assert float(cells["val MAE"]) == pytest.approx(metrics["cv_val_mae_mean"],
+                                                            rel=1e-5)
+        else:
+            epoch = row["pruned_at_epoch"]
+            assert cells["epochs"] == f"{epoch} of 3 in fold 1"
+            assert cells["val MSE"].endswith(f"(after {epoch} of 3 epochs in fold 1)")

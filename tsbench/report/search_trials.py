@@ -47,7 +47,9 @@ class TrialRow:
     val_mse: float | None  # the search's objective
     val_mae: float | None
     epochs: int | None  # epochs it trained
-    budget: int | None  # its trainer.max_epochs
+    budget: int | None  # its trainer.max_epochs (each fold's, with cv=tscv)
+    folds: int | None = None  # a full cv=tscv trial's folds, each trained on the budget
+    fold: int | None = None  # the fold (from 1) a cv=tscv trial was pruned in
     best: bool = False
 
 
@@ -106,11 +108,13 @@ def read_search(folder: Path) -> SearchTable:
         # a pruned trial's objective is its best after the epoch it was stopped at
         epochs = trial.pruned_at_epoch if ended == SHORT else metrics.get("epochs")
         mae = metrics.get("cv_val_mae_mean" if cross_validated(config) else "val_mae")
+        folds, fold = len(metrics.get("cv_folds") or []), metrics.get("pruned_at_fold")
         rows.append(TrialRow(
             trial.number, [str(v) for v in trial.point], ended, state, trial.objective,
             None if ended != FULL or mae is None else float(mae),
             None if ended == FAILED or epochs is None else int(epochs),
-            _budget(config), trial is sweep.best))
+            _budget(config), folds if ended == FULL and folds else None,
+            None if ended != SHORT or fold is None else int(fold) + 1, trial is sweep.best))
     rows += [TrialRow(launch.trial, [launch.point.get(n, NONE) for n in sweep.names],
                       NO_RESULT, "no result: running, or lost when its sweep died",
                       None, None, None, None)
@@ -149,7 +153,7 @@ def cells(row: TrialRow) -> list[str]:
     """A row's cells as text: a short-budget trial's val MSE names the epochs it scored at."""
     mse = NONE if row.val_mse is None else significant(row.val_mse, 6)
     if row.ended == SHORT:
-        mse += f" (after {_epochs(row)} epochs)"
+        mse += f" (after {_epochs(row, ' epochs')})"
     mae = NONE if row.val_mae is None else significant(row.val_mae, 6)
     return [str(row.number), *map(_value, row.values), mse, mae, _epochs(row), row.state]
 
@@ -164,11 +168,18 @@ def _value(text: str) -> str:
     return text if number.is_integer() or "." not in text else f"{number:.6g}"
 
 
-def _epochs(row: TrialRow) -> str:
-    """``2 of 27``: the epochs it trained of its budget."""
+def _epochs(row: TrialRow, unit: str = "") -> str:
+    """``2 of 27``: the epochs it trained of its budget; a cv=tscv trial's, every fold's
+    (``54 of 81 (3 folds)``), or the fold it was pruned in (``3 of 27 in fold 1``)."""
     if row.epochs is None:
         return NONE
-    return str(row.epochs) if row.budget is None else f"{row.epochs} of {row.budget}"
+    if row.budget is None:
+        count = f"{row.epochs}{unit}"
+    elif row.folds:
+        count = f"{row.epochs} of {row.budget * row.folds}{unit} ({row.folds} folds)"
+    else:
+        count = f"{row.epochs} of {row.budget}{unit}"
+    return count + ("" if row.fold is None else f" in fold {row.fold}")
 
 
 def caption(table: SearchTable) -> list[str]:
