@@ -48,9 +48,14 @@ def tiny_run(run_dir: Path, *overrides: str) -> Path:
     return run_dir
 
 
+def results(report: str) -> str:
+    """A Markdown report up to the tables of a search's trials, which follow its results."""
+    return report.split("## Search trials (validation only): ", 1)[0]
+
+
 def row_labels(table: str) -> list[str]:
-    """The row labels (the model column) of a Markdown report table."""
-    return [line.split("|")[3].strip() for line in table.splitlines()
+    """The row labels (the model column) of a Markdown report's results tables."""
+    return [line.split("|")[3].strip() for line in results(table).splitlines()
             if line.startswith("| ") and not line.startswith(("| dataset", "| ---"))]
 
 

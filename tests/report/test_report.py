@@ -19,14 +19,15 @@ import yaml
 from omegaconf import OmegaConf
 
 from tests.conftest import ROOT, TINY, TOY_YAML, run_tsbench
-from tests.report.conftest import ILI, Zoo, report
+from tests.report.conftest import ILI, Zoo, report, results
 from tsbench.report.stats import diebold_mariano, dm_bandwidth, holm, with_seed_variance
 from tsbench.rundir import read_config
 
 
 def _rows(out: str) -> list[list[str]]:
-    """The cells of a Markdown table's body rows."""
-    return [[c.strip() for c in line.strip("|").split("|")] for line in out.splitlines()
+    """The cells of the results tables' body rows (not those of a search's trials after
+    them: tests/report/test_search_trials.py)."""
+    return [[c.strip() for c in line.strip("|").split("|")] for line in results(out).splitlines()
             if line.startswith("| ") and not line.startswith(("| dataset", "| ---"))]
 
 

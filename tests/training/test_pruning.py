@@ -16,7 +16,7 @@ import yaml
 from hydra import compose, initialize_config_module
 
 from tests.conftest import TINY, read_metrics, run_tsbench
-from tests.report.conftest import report
+from tests.report.conftest import report, results
 from tsbench.search.pruning import PrunerSettings, Reporter
 from tsbench.search.record import Record, Report
 from tsbench.training.pruning import TrialPruning, trial_pruning
@@ -150,8 +150,8 @@ def test_a_report_leaves_pruned_trials_out_though_they_carry_cards(
 
 
 def _cells(table: str) -> list[str]:
-    """The first score cell of each body row of a Markdown report table."""
-    return [line.split("|")[4].strip() for line in table.splitlines()
+    """The first score cell of each body row of a Markdown report's results tables."""
+    return [line.split("|")[4].strip() for line in results(table).splitlines()
             if line.startswith("| ") and not line.startswith(("| dataset", "| ---"))]
 
 

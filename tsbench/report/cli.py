@@ -1,6 +1,7 @@
 """``tsbench-report DIR...``: a results table of every finished run under DIRs, with seed
 statistics, protocol checks, paired tests against a baseline and average ranks; after it,
-each tsbench-tune folder's own result table (:mod:`tsbench.report.tuned`)."""
+each tsbench-tune folder's own result table (:mod:`tsbench.report.tuned`) and each search's
+validation-only table of its trials (:mod:`tsbench.report.search_trials`)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from tsbench.output_guard import check_output
 from tsbench.report.build import build
 from tsbench.report.collect import NO_ORIGINAL, Collected, collect, group
 from tsbench.report.planned import never_started
+from tsbench.report.search_trials import SearchTable, read_search, search_folders
+from tsbench.report.search_trials import markdown as trials_markdown
 from tsbench.report.table import FORMATS, caveat_lines, render
 from tsbench.report.tuned import Tuned, markdown, read_tuned, tuning_folders, unfinished
 from tsbench.report.units import ORIGINAL, UNITS, score_metric, unit_free_refusal
@@ -123,12 +126,14 @@ def main(argv: list[str] | None = None) -> int:
     found = collect(args.dirs, f"{args.split}_{metric}", _warn, tuple(folders), args.split)
     never_started(args.dirs, tuple(folders), _warn)
     tuned, waiting = _tuning(folders)
-    if not found.runs and not tuned and waiting and not found.n_found:
+    searches = _searches(search_folders(args.dirs, tuple(folders)))
+    if not found.runs and not tuned and not searches and waiting and not found.n_found:
         return _error("; ".join(map(unfinished, waiting)))
     for folder in waiting:
         _warn(f"left out {unfinished(folder)}")
-    if not found.runs and not tuned:
+    if not found.runs and not tuned and not searches:
         return _error(_empty_reason(found, where, metric, args.split))
+    refused: list[tuple[str, str]] = []  # (the error alone, the warning beside other tables)
     for apart, kind, why, refusal in (  # a tuning folder's table: test scores, Markdown
             (args.split != "test", "validation", "test scores",
              "holds test scores, and its stages are not reported here -> drop --split val"),
@@ -138,16 +143,40 @@ def main(argv: list[str] | None = None) -> int:
              "is Markdown only -> drop --format (and give -o a .md file)")):
         if tuned and apart:
             names = " ".join(str(t.folder) for t in tuned)
-            if not found.runs:
-                return _error(f"{names}: a tsbench-tune folder's result table {refusal}")
-            _warn(f"left out of the {kind} report: the result table of the tsbench-tune "
-                  f"{noun_for(len(tuned), 'run')} {names} ({why}) -> tsbench-report {names}")
+            refused.append((f"{names}: a tsbench-tune folder's result table {refusal}",
+                            f"left out of the {kind} report: the result table of the "
+                            f"tsbench-tune {noun_for(len(tuned), 'run')} {names} ({why}) -> "
+                            f"tsbench-report {names}"))
             tuned = []
-    sections = [markdown(t, args.metric, args.baseline) for t in tuned]
-    if not found.runs:  # tuning folders alone: their tables
+    for apart, kind, why, refusal in (  # a search's trials: scaled val scores, Markdown, HTML
+            (args.units == ORIGINAL, "original-unit", "scaled scores only",
+             "holds scaled scores only -> drop --units original"),
+            (args.format not in ("markdown", "html"), args.format, "Markdown and HTML only",
+             "is Markdown and HTML only -> drop --format (or give -o a .md or .html file)")):
+        if searches and apart:
+            names = " ".join(str(s.folder) for s in searches)
+            refused.append((f"{names}: a search's table of trials {refusal}",
+                            f"left out of the {kind} report: the validation table of the "
+                            f"{noun_for(len(searches), 'search')} {names} ({why}) -> "
+                            f"tsbench-report {names}"))
+            searches = []
+    if refused and not found.runs and not tuned and not searches:
+        return _error(refused[0][0])
+    for _, warning in refused:
+        _warn(warning)
+    sections = [*(markdown(t, args.metric, args.baseline) for t in tuned),
+                *(trials_markdown(s) for s in searches if args.format == "markdown")]
+    if not found.runs:  # tuning folders and searches alone: their tables
         if args.cd_diagram:
-            _warn(f"--cd-diagram {args.cd_diagram}: not written, a tuning run's table has no "
-                  "average ranks -> report runs that make such tables, or drop --cd-diagram")
+            _warn(f"--cd-diagram {args.cd_diagram}: not written, a tuning run's table or a "
+                  "search's trials have no average ranks -> report runs that make such "
+                  "tables, or drop --cd-diagram")
+        if searches and found.n_found:  # why no results table stands above the trials
+            _warn(f"no results table: {_empty_reason(found, where, metric, args.split)}")
+        if args.format == "html":
+            from tsbench.report.html import searches_page
+
+            return _write(args.output, searches_page(searches, [str(d) for d in args.dirs]))
         return _write(args.output, "\n".join(sections))
     cells = group(found.runs, _warn)
     if not cells:  # every seed's runs disagree with each other
@@ -182,13 +211,28 @@ def main(argv: list[str] | None = None) -> int:
     if args.format == "html":
         from tsbench.report.html import render_html
 
-        text = render_html(report, [str(d) for d in args.dirs], len(found.runs))
+        text = render_html(report, [str(d) for d in args.dirs], len(found.runs), searches)
     else:
         text = render(report, args.format)
     if args.format == "csv":  # data alone: the caveat on what its scores mean, on stderr
         for line in caveat_lines(report):
             _warn(line.removeprefix("⚠ "))
     return _write(args.output, "\n".join([text, *sections]))
+
+
+def _searches(folders: list[Path]) -> list[SearchTable]:
+    """The trials of each sweep folder that recorded any (a warning for each one whose
+    record is unreadable)."""
+    found = []
+    for folder in folders:
+        try:
+            table = read_search(folder)
+        except ValueError as error:
+            _warn(f"skipped the trials of the search in {folder}: {error}")
+            continue
+        if table.rows:
+            found.append(table)
+    return found
 
 
 def _cd_format(path: Path) -> str:

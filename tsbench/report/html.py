@@ -10,10 +10,11 @@ from html import escape
 from pathlib import Path
 
 from tsbench.counted import counted
-from tsbench.report import plots
+from tsbench.report import plots, search_trials
 from tsbench.report.build import BETTER, WORSE, Report, Row
 from tsbench.report.collect import Cell, reads_look_back
 from tsbench.report.compare import FACTS, cell_facts
+from tsbench.report.search_trials import SearchTable
 from tsbench.report.table import (
     ci_text,
     code_spans,
@@ -73,16 +74,21 @@ def data_uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
-def render_html(report: Report, sources: list[str], n_runs: int) -> str:
-    """The whole page for ``report`` built from ``n_runs`` runs found under ``sources``."""
+#: A page's start, up to its heading.
+HEAD = ["<!doctype html>", '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        '<link rel="icon" href="data:,">', "<title>tsbench report</title>",
+        f"<style>{STYLE}</style></head><body>", "<h1>tsbench report</h1>"]
+
+
+def render_html(report: Report, sources: list[str], n_runs: int,
+                searches: list[SearchTable] | tuple[()] = ()) -> str:
+    """The whole page for ``report`` built from ``n_runs`` runs found under ``sources``,
+    and the validation tables of the ``searches`` there after it."""
     metric = report.metric_words
     split = SPLIT_NAMES[report.split]
     parts = [
-        "<!doctype html>", '<html lang="en"><head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        '<link rel="icon" href="data:,">', "<title>tsbench report</title>",
-        f"<style>{STYLE}</style></head><body>",
-        "<h1>tsbench report</h1>",
+        *HEAD,
         f'<p class="muted">{split.capitalize()} {escape(metric)} of {counted(n_runs, "run")} '
         f"in {counted(len(report.rows), 'cell')}, read from {escape(', '.join(sources))}. "
         "A cell is one configuration "
@@ -111,8 +117,35 @@ def render_html(report: Report, sources: list[str], n_runs: int) -> str:
     parts += _forecasts(report) if report.split == "test" else [
         '<p class="muted">Left out of a validation report: a run draws its forecast picture on '
         "the test windows where it scored them.</p>"]
+    parts += [_search_section(table) for table in searches]
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
+
+
+def searches_page(searches: list[SearchTable], sources: list[str]) -> str:
+    """A page of the searches' validation tables alone (no run scored a results table)."""
+    parts = [*HEAD, f'<p class="muted">The trials of {counted(len(searches), "search")}, '
+             f"read from {escape(', '.join(sources))}: validation scores only.</p>",
+             *(_search_section(table) for table in searches), "</body></html>"]
+    return "\n".join(parts) + "\n"
+
+
+def _search_section(table: SearchTable) -> str:
+    """A search's trials: their table, the best's val MSE in bold, and what it is not."""
+    labels = search_trials.header(table)
+    numeric = dict(zip(search_trials.TAIL[:3], ("num value", "num", "num"), strict=True))
+    out = [f"<h2>Search trials (validation only): {escape(str(table.folder))}</h2>",
+           '<div class="wide"><table class="results"><thead><tr>',
+           *(f"<th>{escape(label)}</th>" for label in labels), "</tr></thead><tbody>"]
+    for row in table.rows:
+        out.append(f'<tr class="{"best " if row.best else ""}main">')
+        out += [f'<td class="{numeric.get(label, "")}" data-label="{escape(label)}">'
+                f"{escape(text)}</td>"
+                for text, label in zip(search_trials.cells(row), labels, strict=True)]
+        out.append("</tr>")
+    out.append("</tbody></table></div>")
+    out += [f"<p>{escape(line)}</p>" for line in search_trials.caption(table)]
+    return "".join(out)
 
 
 def _table(report: Report, rows: list[Row]) -> str:

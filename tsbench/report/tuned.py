@@ -62,11 +62,12 @@ def read_tuned(folder: Path) -> Tuned:
                 raise ValueError("no results in it")
         except (OSError, ValueError) as exc:
             raise ValueError(f"{path} is unreadable: {exc}") from exc
-    return Tuned(folder, summary, _what(folder))
+    return Tuned(folder, summary, what_ran(folder))
 
 
-def _what(folder: Path) -> str:
-    """The model, dataset and horizon its stages' runs share (the first run's config)."""
+def what_ran(folder: Path) -> str:
+    """The model, dataset and horizon the runs under ``folder`` share (the first run's
+    config): a tuning folder's stages, a search's trials."""
     runs = find_runs([folder])
     if not runs:
         return "no finished run"

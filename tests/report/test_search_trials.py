@@ -1,0 +1,176 @@
+"""tsbench-report on a search's sweep folder: a validation-only table of its trials, read from
+its own record, with the trial numbers of trials.csv, the values tried, val MSE and MAE, the
+epochs run and how each trial ended; full-budget trials by val MSE with best.yaml's marked
+best, the pruned ones apart and labelled with their shorter budget, no test figure; a killed
+and then resumed search reads without error (README, The report)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import signal
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import ROOT, TINY, read_metrics, run_tsbench
+from tests.report.conftest import report
+
+#: A tiny real search: DLinear and the seasonal-naive baseline (which refuses seq_len=12,
+#: shorter than its period 24: a failed trial), a learning rate of 1e-5 that ASHA prunes at
+#: its first rung (3 epochs, rungs at 1 and 2), every point of the space but two, at random.
+SEARCH = [
+    "hydra/sweeper=skopt", "dataset=synthetic", "dataset.n_rows=600", "pred_len=12",
+    "data.batch_size=32", "logger=none", "plots=false", "hydra.sweeper.plots=false",
+    "trainer=debug", "trainer.max_epochs=3", "trainer.num_threads=1",
+    "seq_len=choice(12, 48)", "model=dlinear,seasonal_naive", "optim.lr=choice(1e-05, 0.03)",
+    "hydra.sweeper.n_trials=6", "hydra.sweeper.mode=random", "hydra.sweeper.random_state=0",
+    "hydra.sweeper.pruner.kind=asha", "hydra.sweeper.pruner.min_epochs=1",
+    "hydra.sweeper.pruner.eta=2", "hydra.sweeper.max_failure_rate=1.0",
+]  # fmt: skip
+SECTION = "## Search trials (validation only): "
+
+
+def trials_csv(sweep: Path) -> list[dict[str, str]]:
+    with open(sweep / "trials.csv", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def section(text: str) -> str:
+    """The report's section of the search's trials (up to the next section)."""
+    assert text.count(SECTION) == 1, text
+    return text.split(SECTION, 1)[1].split("\n## ", 1)[0]
+
+
+def table(text: str) -> list[dict[str, str]]:
+    """The rows of the trials' Markdown table, by column name."""
+    lines = [line for line in text.splitlines() if line.startswith("| ")]
+    names = [c.strip() for c in lines[0].strip("|").split("|")]
+    return [dict(zip(names, (c.strip() for c in line.strip("|").split("|")), strict=True))
+            for line in lines[2:]]
+
+
+@pytest.mark.heavy(30)
+def test_a_search_reports_its_trials_on_validation_only(tmp_path: Path) -> None:
+    sweep = tmp_path / "search"
+    run_tsbench(SEARCH, sweep, multirun=True)
+    recorded = trials_csv(sweep)
+    by_status = {s: [r for r in recorded if r["status"] == s] for s in ("ok", "pruned", "failed")}
+    assert len(by_status["ok"]) >= 2 and by_status["pruned"] and by_status["failed"], recorded
+    tested = tmp_path / "tested"  # a run that scored the test split, reported beside it
+    run_tsbench([*TINY, "trainer.max_epochs=1"], tested)
+    test_figures = {f"{v:.4f}" for k, v in read_metrics(tested).items()
+                    if k.startswith("test_") and isinstance(v, float)}
+
+    text = report(sweep, tested).stdout
+    assert "| test MSE" in text  # the test report of the run that scored it stands above
+    trials = section(text)
+    rows = table(trials)
+    assert list(rows[0]) == ["trial", "seq_len", "model", "optim.lr", "val MSE", "val MAE",
+                             "epochs", "state"]  # no test column
+    assert not [f for f in test_figures if f in trials]
+    assert not re.search(r"\btest (MSE|MAE)|95 %|Holm|p=|rank", trials)
+    assert "validation only" in trials and "never read the test split" in trials
+
+    # full-budget trials first, by val MSE, then the pruned, then the failed: trials.csv's
+    # numbers, each once
+    full = sorted(by_status["ok"], key=lambda r: (float(r["objective"]), int(r["trial"])))
+    pruned = sorted(by_status["pruned"], key=lambda r: float(r["objective"]))
+    expected = [r["trial"] for r in [*full, *pruned, *by_status["failed"]]]
+    assert [r["trial"] for r in rows] == expected
+    shown = {r["trial"]: r for r in rows}
+    for row in recorded:
+        assert [shown[row["trial"]][k] for k in ("seq_len", "model")] == [row["seq_len"],
+                                                                         row["model"]]
+        assert float(shown[row["trial"]]["optim.lr"]) == float(row["optim.lr"])
+
+    best = yaml.safe_load((sweep / "best.yaml").read_text())
+    marked = [r for r in rows if "best" in r["state"]]
+    assert [r["trial"] for r in marked] == [str(best["trial"])] == [rows[0]["trial"]]
+    assert marked[0]["val MSE"] == f"**{best['objective']:.6g}**"
+    assert str(sweep / "best.yaml") in trials
+    first = read_metrics(sweep / best["job_dir"])
+    assert float(marked[0]["val MAE"]) == pytest.approx(first["val_mae"], rel=1e-5)
+    assert marked[0]["epochs"] == f"{first['epochs']} of 3"
+
+    for row in by_status["pruned"]:
+        epoch = row["pruned_at_epoch"]
+        cells = shown[row["trial"]]
+        assert cells["val MSE"] == f"{float(row['objective']):.6g} (after {epoch} of 3 epochs)"
+        assert cells["epochs"] == f"{epoch} of 3" and cells["state"] == f"pruned at epoch {epoch}"
+        assert cells["val MAE"] == "–"  # a pruned trial scored no full validation
+    assert "not a full budget's" in trials
+    for row in by_status["failed"]:
+        cells = shown[row["trial"]]
+        assert cells["state"].startswith("failed: model.period") and cells["val MSE"] == "–"
+
+    page = report(sweep, "-o", tmp_path / "report.html").stdout  # the HTML page alone
+    html = (tmp_path / "report.html").read_text()
+    assert page == "" and "Search trials (validation only)" in html
+    assert html.count('<tr class="best main">') == 1
+    best_row = html.split('<tr class="best main">', 1)[1].split("</tr>", 1)[0]
+    assert f'data-label="trial">{best["trial"]}<' in best_row
+    assert "after 1 of 3 epochs" in html and "test MSE" not in html
+
+
+@pytest.mark.heavy(30)
+def test_a_killed_then_resumed_search_reads_without_error(tmp_path: Path) -> None:
+    """Killed as its third trial starts (tests/search/app/kill_at_start.py), the search's
+    table shows its two ended trials and the third as launched without a result; resumed,
+    the relaunched trial with its note."""
+    sweep = tmp_path / "search"
+    args = [*TINY, "hydra/sweeper=skopt", "hydra.sweeper.plots=false",
+            "optim.lr=choice(0.001, 0.01, 0.03)", "hydra.sweeper.n_trials=3",
+            "hydra.sweeper.random_state=0"]
+    killed = run_tsbench([*args, "+hydra.callbacks.kill._target_="
+                          "tests.search.app.kill_at_start.KillAtJobStart",
+                          "+hydra.callbacks.kill.job=2"], sweep, env={"PYTHONPATH": str(ROOT)},
+                         multirun=True, check=False)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    assert [r["trial"] for r in trials_csv(sweep)] == ["1", "2"]
+
+    trials = section(report(sweep).stdout)
+    rows = table(trials)
+    assert sorted(r["trial"] for r in rows[:2]) == ["1", "2"]
+    assert rows[2]["trial"] == "3" and rows[2]["state"].startswith("no result")
+    assert rows[2]["val MSE"] == "–" and "hydra.sweeper.resume=true" in trials
+    launched = json.loads((sweep / "record" / "jobs" / "2.json").read_text())
+    assert float(rows[2]["optim.lr"]) == float(launched["point"]["optim.lr"])
+
+    run_tsbench([*args, "hydra.sweeper.resume=true"], sweep, multirun=True)
+    rows = table(section(report(sweep).stdout))
+    assert sorted(r["trial"] for r in rows) == ["1", "2", "3"]
+    assert all(r["state"].startswith("full budget") for r in rows)
+    relaunched = [r for r in rows if "relaunched: job 2 died with the sweep" in r["state"]]
+    assert [r["trial"] for r in relaunched] == ["3"]
+
+
+@pytest.mark.heavy(20)
+def test_a_cross_validated_searchs_epochs_count_every_fold(tmp_path: Path) -> None:
+    """A cv=tscv trial trains every fold on the budget: a full one's epochs are out of
+    budget x folds; a pruned one (judged in its first fold) names that fold."""
+    sweep = tmp_path / "search"
+    run_tsbench([*TINY, "hydra/sweeper=skopt", "hydra.sweeper.plots=false",
+                 "trainer.max_epochs=3", "cv=tscv", "cv.n_splits=2",
+                 "optim.lr=choice(1e-05, 0.03, 0.01)", "hydra.sweeper.n_trials=3",
+                 "hydra.sweeper.mode=random", "hydra.sweeper.random_state=0",
+                 "hydra.sweeper.pruner.kind=asha", "hydra.sweeper.pruner.min_epochs=1",
+                 "hydra.sweeper.pruner.eta=2"], sweep, multirun=True)
+    recorded = trials_csv(sweep)
+    assert {r["status"] for r in recorded} == {"ok", "pruned"}, recorded
+    trials = section(report(sweep).stdout)
+    assert "mean over its cv=tscv folds' validation blocks (cv_val_mse_mean)" in trials
+    shown = {r["trial"]: r for r in table(trials)}
+    for row in recorded:
+        cells = shown[row["trial"]]
+        metrics = read_metrics(sweep / row["job_dir"])
+        if row["status"] == "ok":
+            assert cells["epochs"] == f"{metrics['epochs']} of 6 (2 folds)"
+            assert float(cells["val MAE"]) == pytest.approx(metrics["cv_val_mae_mean"],
+                                                            rel=1e-5)
+        else:
+            epoch = row["pruned_at_epoch"]
+            assert cells["epochs"] == f"{epoch} of 3 in fold 1"
+            assert cells["val MSE"].endswith(f"(after {epoch} of 3 epochs in fold 1)")
