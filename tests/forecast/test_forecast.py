@@ -257,7 +257,8 @@ def test_missing_values_of_a_newer_file_are_read_as_the_run_read_its_data(
         said = run_module("tsbench.forecast", [str(filling), "--data", str(path)], env)
         assert said.returncode == 0, said.stderr
         assert said.stderr.splitlines()[-1:] == [
-            f"--data {path}: the rows the forecast reads hold {missing}: forward-filled, as "
+            f"tsbench-forecast: warning: --data {path}: the rows the forecast reads hold "
+            f"{missing}: forward-filled, as "
             "the run's dataset.fillna=ffill filled its data, the forecast starts from "
             "invented values -> fill them in the file where they matter"]
         filled = tmp_path / f"{name}_filled.csv"  # the same rows, filled in the file
