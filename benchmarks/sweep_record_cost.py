@@ -8,10 +8,13 @@ and one job folder per trial holding what Hydra and a tsbench run leave there
 The sweep "died" with ``n_jobs`` = 4 trials running: two had noted their folders, two had
 not started. Then three steps are timed as the sweeper runs them:
 
+- ``start``: the optimizer built as a sweep of the default ``initial_point_generator``
+  (``lhs``) builds it, its design (``mode=random``: the whole budget) drawn;
+- ``batch ask``: one ask of ``N_JOBS`` points from it (skopt asks a copy of the optimizer);
 - ``resume``: a resume's load up to its first launch: trials.csv read, the launch log's
   SLURM jobs, the lost trials (each one's folder looked for), the optimizer's replay
-  (``mode=random``: the surrogate's own fits, the optimizer's cost, are left out), the
-  next job number;
+  (``mode=random``, ``initial_point_generator=random``: the surrogate's own fits and the
+  design, the optimizer's cost, are left out), the next job number;
 - ``refill``: one trial's bookkeeping when it ends and the next starts (its launch logged,
   trials.csv and best.yaml rewritten, its end logged), the median of 5;
 - ``report``: the sweep's closing record (trials.csv, best.yaml, the closing warnings and
@@ -30,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import dataclasses
 import json
 import statistics
 import tempfile
@@ -46,6 +50,7 @@ from omegaconf import OmegaConf
 from sweeper_overhead import composed_once  # this folder (the script runs from it)
 
 from tsbench.rundir import CONFIG, HYDRA_CONFIG, HYDRA_OVERRIDES, HYDRA_RECORD, METRICS
+from tsbench.search import record as record_module
 from tsbench.search import report
 from tsbench.search.adopt import finished_trial
 from tsbench.search.composition import compose_tsbench
@@ -63,6 +68,8 @@ from tsbench.search.space import SearchSpace, parse_space, plain
 from tsbench.search.sweep import _next_job
 from tsbench.search.trials import Trial, read_trials
 
+#: The sweeper's record, its launch log read once (an older tsbench: Record, read each time).
+KeptRecord = getattr(record_module, "KeptRecord", Record)
 ROOT = Path(__file__).resolve().parents[1]
 PRESET = ROOT / "conf" / "search" / "patchtst_bo.yaml"
 FIXED = {"model.stride": 8, "model.n_heads": 4}  # conf/model/patchtst.yaml
@@ -140,9 +147,15 @@ class Sweep:
             (folder / METRICS).write_text(json.dumps({"objective": 1.0, "val_mse": 1.0,
                                                       WRITTEN_BY: job}))
 
+    def start(self) -> Proposer:
+        """The optimizer of a sweep of ``lhs`` design, as a start builds it."""
+        settings = dataclasses.replace(self.settings, initial_point_generator="lhs")
+        return Proposer(make_optimizer(settings, self.space.dimensions, self.constraints),
+                        self.constraints, 0)
+
     def resume(self) -> list[Trial]:
         """A resume's load, as :meth:`tsbench.search.sweep.SkoptSweep._sweep` runs it."""
-        space, record = self.space, self.record
+        space, record = self.space, KeptRecord(self.sweep_dir / RECORD_DIR)
         trials = read_trials(self.sweep_dir / TRIALS_FILE, space, strict=True)
         on_slurm(record, trials)
 
@@ -203,6 +216,8 @@ def measure(n: int, subdir: str) -> dict[str, tuple[float, float]]:
         start = time.perf_counter()
         sweep.build()
         built = time.perf_counter() - start
+        start = timed(sweep.start)
+        batch_ask = timed(lambda: start[2].ask(N_JOBS))
         resume = timed(sweep.resume)
         trials = resume[2]
         refills = []
@@ -215,7 +230,8 @@ def measure(n: int, subdir: str) -> dict[str, tuple[float, float]]:
         refill_peak = tracemalloc.get_traced_memory()[1] / 2**20
         tracemalloc.stop()
         final = timed(lambda: sweep.final(trials))
-    return {"build": (built, float("nan")), "resume": resume[:2],
+    return {"build": (built, float("nan")), "start": start[:2],
+            "batch ask": batch_ask[:2], "resume": resume[:2],
             "refill": (statistics.median(refills), refill_peak), "report": final[:2]}
 
 
@@ -225,10 +241,11 @@ def main() -> None:
     parser.add_argument("--subdir", choices=sorted(SUBDIRS), default="numbered")
     args = parser.parse_args()
     print(f"job folders {args.subdir} ({SUBDIRS[args.subdir]}); seconds (peak Python MiB)")
-    print(f"{'trials':>7}{'resume':>18}{'refill (median)':>18}{'report':>18}{'[build]':>10}")
+    steps = ("start", "batch ask", "resume", "refill", "report")
+    print(f"{'trials':>7}" + "".join(f"{k:>18}" for k in steps) + f"{'[build]':>10}")
     for n in args.sizes:
         m = measure(n, args.subdir)
-        cells = [f"{m[k][0]:.3f} ({m[k][1]:.1f})" for k in ("resume", "refill", "report")]
+        cells = [f"{m[k][0]:.3f} ({m[k][1]:.1f})" for k in steps]
         print(f"{n:>7}" + "".join(f"{c:>18}" for c in cells) + f"{m['build'][0]:>9.0f}s",
               flush=True)
 

@@ -15,14 +15,17 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.conftest import ROOT
 from tests.search.conftest import APP, BASE, multirun, read_rows
 from tsbench.search import faults
+from tsbench.search import record as record_module
 from tsbench.search import sweep as sweep_module
 from tsbench.search.optimizer import make_optimizer
 from tsbench.search.record import Record
@@ -152,6 +155,33 @@ def test_a_batch_whose_sweep_died_between_its_end_entries_is_told_together_again
     whole, resumed = batch_whole, read_rows(tmp_path / "cut")
     assert len(whole) == 8 and points(resumed) == points(whole)
     assert json.loads(job.read_text())["ended"] == logged["ended"]
+
+
+def test_a_resume_reads_the_launch_log_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        batch_whole: list[dict[str, str]]) -> None:
+    """A resume reads ``record/jobs`` (one file per job) once, where it read it six times
+    over (its SLURM jobs, lost trials, split batch, replay, tell order, next numbers).
+    Stopped in its third batch and resumed, the sweep proposes what the uninterrupted one
+    did, and its log holds the two lost launches, ended so, and the new ones."""
+    args = [*BATCH, "hydra.sweeper.n_trials=8"]
+    monkeypatch.setenv("QUAD_INTERRUPT_AT_JOB", "4")
+    with pytest.raises(KeyboardInterrupt):
+        multirun(tmp_path / "cut", *args)
+    monkeypatch.delenv("QUAD_INTERRUPT_AT_JOB")
+    reads: list[Path] = []
+
+    def read_all(directory: Path) -> Iterator[dict[str, Any]]:
+        reads.append(directory)
+        return read_every_file(directory)
+
+    read_every_file = record_module._read_all
+    monkeypatch.setattr(record_module, "_read_all", read_all)
+    multirun(tmp_path / "cut", *args, "hydra.sweeper.resume=true")
+    assert [p.name for p in reads].count("jobs") == 1
+    assert points(read_rows(tmp_path / "cut")) == points(batch_whole)
+    kept = [(la.job, la.ended, la.status) for la in Record(tmp_path / "cut/record").launches()]
+    assert len(kept) == 10 and kept[4][2] == kept[5][2] == "lost"
 
 
 def test_a_ctrl_c_while_the_optimizer_learns_keeps_the_trials_log_line(

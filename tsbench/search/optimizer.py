@@ -6,6 +6,7 @@ from skopt import Optimizer
 from skopt.space import Dimension
 
 from tsbench.search.constraints import ConstraintSet
+from tsbench.search.design import initial_design
 from tsbench.search.gbrt import make_gbrt
 from tsbench.search.settings import SweepSettings
 
@@ -27,6 +28,7 @@ def make_optimizer(
     be used, as scikit-learn >= 1.6 rejects ``is_regressor(None)``. ``GBRT`` uses the
     repaired surrogate of :mod:`tsbench.search.gbrt`. With constraints skopt maximizes the
     acquisition function by sampling (``acq_optimizer`` is then always ``sampling``).
+    The initial design is skopt's, drawn once and in n log n (:mod:`tsbench.search.design`).
     """
     random = settings.mode == "random"
     if settings.base_estimator == "GBRT" and not random:
@@ -39,7 +41,8 @@ def make_optimizer(
         base_estimator=estimator,
         n_initial_points=initial_points,
         # skopt's generators fail on an empty design (warm start with 0 initial points)
-        initial_point_generator=settings.initial_point_generator if initial_points else "random",
+        initial_point_generator=initial_design(
+            settings.initial_point_generator if initial_points else "random"),
         acq_func=settings.acq_func,
         acq_optimizer="sampling" if random else settings.acq_optimizer,
         random_state=settings.random_state,

@@ -241,6 +241,37 @@ class Record:
         return self.directory / EPOCHS / f"fold{fold}" / f"epoch{epoch}"
 
 
+class KeptRecord(Record):
+    """The record as the sweeper holds it: its launch log read once, then kept current by
+    the sweeper's own entries, as the log's only writer (its lock keeps a second sweep
+    out). A resume asks for the launches many times over (its SLURM jobs, lost trials,
+    split batch, replay and tell order, next job and trial numbers), each time one file
+    per job: thousands of files in a long sweep."""
+
+    def __init__(self, directory: Path) -> None:
+        super().__init__(directory)
+        self._launches: dict[int, Launch] | None = None  # job -> launch, once read
+
+    def launched(self, launch: Launch) -> None:
+        super().launched(launch)
+        self._keep(launch)
+
+    def ended(self, launch: Launch, status: str, at: float | None = None) -> Launch:
+        done = super().ended(launch, status, at)
+        self._keep(done)
+        return done
+
+    def launches(self) -> list[Launch]:
+        if self._launches is None:
+            self._launches = {launch.job: launch for launch in super().launches()}
+        return sorted(self._launches.values(), key=lambda launch: launch.job)
+
+    def _keep(self, launch: Launch) -> None:
+        """An entry just written, into the log as read (not read yet: read with it)."""
+        if self._launches is not None:
+            self._launches[launch.job] = launch
+
+
 def _plain(data: Mapping[str, Any]) -> dict[str, Any]:
     """JSON-safe: non-finite floats become null (JSON has no NaN or infinity)."""
     return {k: None if isinstance(v, float) and not math.isfinite(v) else v

@@ -106,7 +106,7 @@ from tsbench.search.rebuild import (
     run_again,
     split_batch,
 )
-from tsbench.search.record import RECORD_DIR, Launch, Record
+from tsbench.search.record import RECORD_DIR, KeptRecord, Launch, Record
 from tsbench.search.report import WarmStart, absolute_paths, program, python_path
 from tsbench.search.seed_refusal import refuse_seed
 from tsbench.search.settings import SweepSettings, check_initial_points, check_settings
@@ -179,7 +179,7 @@ class SkoptSweep(Sweeper):
         s = self.settings
         s.random_state, self.random_state_from = random_state(sweep_dir, s)
         current = definition(space, s)
-        record = Record(sweep_dir / RECORD_DIR)
+        record = KeptRecord(sweep_dir / RECORD_DIR)  # its launch log read once
         trials = feasible_only(self._recorded(sweep_dir, space, current, record),
                                 constraints)
 
