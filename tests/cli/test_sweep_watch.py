@@ -81,8 +81,13 @@ def test_a_killed_searchs_trials_stop_with_it_and_its_resume_runs_them(
                 pass
     assert not list(sweep.glob("*/metrics.json"))  # neither trial trained on to its end
     env.pop(SLOW_STEP)
-    resumed = run_module("tsbench", [*args, "hydra.sweeper.resume=true"], env, cwd=ROOT,
-                         timeout=240)
+    # joblib's resume trains in its own process, one trial at a time (no workers to start,
+    # each importing torch; a resume in joblib's workers: tests/cli/test_multirun_resume.py);
+    # submitit_local's in its own jobs, as it was killed
+    one_at_a_time = (["hydra.launcher.n_jobs=1", "hydra.sweeper.n_jobs=1"]
+                     if "hydra/launcher=joblib" in launcher else [])
+    resumed = run_module("tsbench", [*args, "hydra.sweeper.resume=true", *one_at_a_time], env,
+                         cwd=ROOT, timeout=240)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     with open(sweep / "trials.csv", newline="") as table:
         rows = list(csv.DictReader(table))
