@@ -46,10 +46,10 @@ def test_a_killed_searchs_trials_stop_with_it_and_its_resume_runs_them(
     """The sweep's process alone killed (SIGKILL, as the out-of-memory killer sends it)
     while both trials train in worker processes: the workers end within about a second
     (each watches the sweep's process), no trial trains on to its metrics.json, and the
-    same command with ``hydra.sweeper.resume=true`` runs both again, to exactly
-    ``n_trials``. The trials train a DLinear that sleeps in each step
-    (tests/training/slow_model.py), seconds from their end when the kill lands; the
-    resume, without the sleep, trains them at DLinear's speed."""
+    same command with ``hydra.sweeper.resume=true`` runs both again (joblib's, one at a
+    time in its own process), to exactly ``n_trials``. The trials train a DLinear that
+    sleeps in each step (tests/training/slow_model.py), seconds from their end when the
+    kill lands; the resume, without the sleep, trains them at DLinear's speed."""
     sweep = tmp_path / "sweep"
     args = ["-m", "hydra/sweeper=skopt", "hydra.sweeper.n_trials=2",
             "hydra.sweeper.n_initial_points=2", "hydra.sweeper.n_jobs=2",
