@@ -74,11 +74,12 @@ def test_a_search_with_worker_processes_stops_at_once_naming_its_folder(tmp_path
     sweep = tmp_path / "sweep"
     command = _two_workers_search(sweep)
     with subprocess.Popen(command, env={**os.environ, "OMP_NUM_THREADS": "1"},
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          start_new_session=True) as proc:  # its workers: its group
         deadline = time.time() + 180
-        while len(list(sweep.glob("*/config.yaml"))) < 2 and time.time() < deadline:
-            time.sleep(0.2)  # both trials under way in the workers
-        time.sleep(2.0)
+        while (len(list(sweep.glob("*/checkpoints/best.ckpt"))) < 2
+               and time.time() < deadline):
+            time.sleep(0.05)  # both trials training in the workers: an epoch validated
         proc.send_signal(signal.SIGTERM)
         stopped = time.time()
         _, stderr = proc.communicate(timeout=60)
@@ -88,7 +89,10 @@ def test_a_search_with_worker_processes_stops_at_once_naming_its_folder(tmp_path
     assert said[-1] == (
         "tsbench: stopped by SIGTERM: the sweep's folder keeps its ended trials -> resume it "
         f"with the same command, hydra.sweep.dir={sweep} and hydra.sweeper.resume=true")
-    time.sleep(3.0)  # the workers watch the sweep's process (tsbench.sweep_watch)
+    deadline = time.time() + 10  # the workers end with the sweep (their watch, at the latest)
+    while _group_alive(proc.pid) and time.time() < deadline:
+        time.sleep(0.05)
+    assert not _group_alive(proc.pid)  # no worker left behind
     assert not list(sweep.glob("*/metrics.json"))  # neither trial trained on to its end
 
 
@@ -239,7 +243,8 @@ def test_a_stopped_sweep_starts_and_writes_no_job_after_its_stop_line(
             assert proc.wait(timeout=30) == 130, log.read_text()[-2000:]
             stopped = time.time()
             left = _running_in_group(proc.pid)
-            time.sleep(4.0)
+            while _group_alive(proc.pid) and time.time() < stopped + 4.0:
+                time.sleep(0.05)  # a process of the sweep's could still write, till it ends
         finally:
             if _group_alive(proc.pid):  # the test's own cleanup
                 os.killpg(proc.pid, signal.SIGKILL)

@@ -46,10 +46,10 @@ def test_a_killed_searchs_trials_stop_with_it_and_its_resume_runs_them(
     """The sweep's process alone killed (SIGKILL, as the out-of-memory killer sends it)
     while both trials train in worker processes: the workers end within about a second
     (each watches the sweep's process), no trial trains on to its metrics.json, and the
-    same command with ``hydra.sweeper.resume=true`` runs both again, to exactly
-    ``n_trials``. The trials train a DLinear that sleeps in each step
-    (tests/training/slow_model.py), seconds from their end when the kill lands; the
-    resume, without the sleep, trains them at DLinear's speed."""
+    same command with ``hydra.sweeper.resume=true`` runs both again (joblib's, one at a
+    time in its own process), to exactly ``n_trials``. The trials train a DLinear that
+    sleeps in each step (tests/training/slow_model.py), seconds from their end when the
+    kill lands; the resume, without the sleep, trains them at DLinear's speed."""
     sweep = tmp_path / "sweep"
     args = ["-m", "hydra/sweeper=skopt", "hydra.sweeper.n_trials=2",
             "hydra.sweeper.n_initial_points=2", "hydra.sweeper.n_jobs=2",
@@ -81,8 +81,13 @@ def test_a_killed_searchs_trials_stop_with_it_and_its_resume_runs_them(
                 pass
     assert not list(sweep.glob("*/metrics.json"))  # neither trial trained on to its end
     env.pop(SLOW_STEP)
-    resumed = run_module("tsbench", [*args, "hydra.sweeper.resume=true"], env, cwd=ROOT,
-                         timeout=240)
+    # joblib's resume trains in its own process, one trial at a time (no workers to start,
+    # each importing torch; a resume in joblib's workers: tests/cli/test_multirun_resume.py);
+    # submitit_local's in its own jobs, as it was killed
+    one_at_a_time = (["hydra.launcher.n_jobs=1", "hydra.sweeper.n_jobs=1"]
+                     if "hydra/launcher=joblib" in launcher else [])
+    resumed = run_module("tsbench", [*args, "hydra.sweeper.resume=true", *one_at_a_time], env,
+                         cwd=ROOT, timeout=240)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     with open(sweep / "trials.csv", newline="") as table:
         rows = list(csv.DictReader(table))

@@ -7,9 +7,6 @@ plain multirun's killed job: test_loggers.py's MLflow sweep test, on the sweep i
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -234,11 +231,8 @@ def test_a_search_stopped_by_ctrl_c_and_resumed_keeps_every_trial_under_one_pare
             "trainer.limit_train_batches=2", "trainer.max_epochs=2", "hydra/sweeper=skopt",
             "hydra.sweeper.mode=random", "hydra.sweeper.random_state=0",
             "hydra.sweeper.n_trials=3", "seq_len=choice(24,36,48)", f"hydra.sweep.dir={sweep}"]
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "MLFLOW_TRACKING_URI": uri,
-           "PYTHONPATH": str(ROOT), STOPPED_MODEL: "SIGINT@7"}
-    proc = subprocess.run([sys.executable, "-m", "tsbench", "-m", *args], cwd=ROOT, env=env,
-                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                          timeout=300)
+    env = {"MLFLOW_TRACKING_URI": uri, "PYTHONPATH": str(ROOT), STOPPED_MODEL: "SIGINT@7"}
+    proc = run_tsbench(args, sweep, env=env, multirun=True, check=False)  # it stops itself
     assert proc.returncode == 130, proc.stderr[-2000:]
     assert (sweep / "1" / "checkpoints").is_dir()  # trial 1 was training, its run open
     parent = (sweep / PARENT_RUN_FILE).read_text()

@@ -6,10 +6,7 @@ had ended, while the run was scored: filtered by status, it counted as a finishe
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -42,11 +39,9 @@ def test_a_run_stopped_from_outside_ends_killed_with_the_epoch_it_reached(
         tmp_path: Path, uri: str, stop: signal.Signals, when: str, extra: list[str], epoch: int
         ) -> None:
     run_dir = tmp_path / "run"
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "MLFLOW_TRACKING_URI": uri,
-           "PYTHONPATH": str(ROOT), STOPPED_MODEL: f"{stop.name}@{when}"}
-    proc = subprocess.run([sys.executable, "-m", "tsbench", *ARGS, *extra,
-                           f"hydra.run.dir={run_dir}"], env=env, capture_output=True,
-                          text=True, timeout=300)
+    env = {"MLFLOW_TRACKING_URI": uri, "PYTHONPATH": str(ROOT),
+           STOPPED_MODEL: f"{stop.name}@{when}"}
+    proc = run_tsbench([*ARGS, *extra], run_dir, env=env, check=False)  # it stops itself
     assert proc.returncode == 128 + stop, proc.stderr[-2000:]
     status, metrics = ended_run(uri, run_dir)
     assert status == "KILLED"
