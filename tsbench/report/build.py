@@ -343,9 +343,10 @@ def other_settings(row: Row, shown: int = 4) -> str | None:
             continue
         if finder and key in FOUND_LR_KEYS:
             if found_rates(row.cell) != [own[key]]:
-                changed.append(f"{FOUND_LR}={found_lr(row.cell)} (preset {key}={own[key]})")
-        elif config[key] != own[key]:
-            changed.append(f"{key}={config[key]} (preset {own[key]})")
+                changed.append(f"{FOUND_LR}={found_lr(row.cell)} (preset "
+                               f"{key}={short(own, key)})")
+        elif config[key] != own[key]:  # as the command line writes them: null, not None
+            changed.append(f"{key}={short(config, key)} (preset {short(own, key)})")
     if not changed:
         return None
     more = f" and {len(changed) - shown} more" if len(changed) > shown else ""
