@@ -55,7 +55,13 @@ from tsbench.training.plots import plot_forecasts
 from tsbench.training.protocol import filled_scored_channels, protocol_card, pruned_card
 from tsbench.training.pruning import TrialPruned, pruned_metrics, trial_pruning
 from tsbench.training.schedules import WARMUP_KEY, check_schedule, warmup_warning
-from tsbench.training.search_trial import in_search, scores_test, summed_by_sweep, tune_stage
+from tsbench.training.search_trial import (
+    experiment_preset,
+    in_search,
+    scores_test,
+    summed_by_sweep,
+    tune_stage,
+)
 from tsbench.training.step_memory import check_step_memory
 from tsbench.training.threads import apply_threads
 from tsbench.training.train_and_score import fit_and_score
@@ -321,12 +327,14 @@ def _warn_short_season(cfg: DictConfig, series: Series, borders: Borders) -> Non
 def _warn_not_learnt(cfg: DictConfig, series: Series, borders: Borders,
                      metrics: dict[str, Any]) -> None:
     """Say where a model that fits anything scores a validation MSE (the folds' mean with
-    ``cv=tscv``) above the seasonal naive forecast's on the same windows
-    (:func:`reference_gap`), with the advice for its kind and the command (:func:`advice`).
+    ``cv=tscv``) above the better of the naive and seasonal naive forecasts' on the same
+    windows (:func:`reference_gap`), with the advice for its kind, its gap, its preset and
+    the command (:func:`advice`).
     Not in a search's trials (poor ones are expected there). In a job of tsbench's plain
     multirun, in its log file alone: the sweep names such jobs once, in one line."""
     gap = reference_gap(cfg, metrics)
-    fix = None if gap is None or in_search() else advice(gap.kind, cfg.model, tune_stage())
+    fix = None if gap is None or in_search() else advice(
+        gap.kind, cfg.model, tune_stage(), gap=gap, preset=experiment_preset())
     if gap is None or fix is None:
         return
     tscv = cfg.cv.name == "tscv"
