@@ -268,12 +268,13 @@ def _few(cut: list[tuple[str, Row, Cell]]) -> tuple[list[str], list[str]]:
 
 
 def _few_windows(tested: list[tuple[str, Row, Cell]]) -> list[str]:
-    """Of the tests whose degrees of freedom the test windows bound (the seeds' spread cut
-    none: ``tested``, as :func:`_few`'s ``cut``), those indistinguishable on at most
-    :data:`FEW_DF` df (``ili/24 small_mlp vs dlinear: df 2 from 170 windows``): more seeds
-    cannot tell such a pair apart, only a longer test period could."""
+    """Of the tests whose degrees of freedom the windows bound (the seeds' spread cut none:
+    ``tested``, as :func:`_few`'s ``cut``), those indistinguishable on at most
+    :data:`FEW_DF` df (``ili/24 small_mlp vs dlinear: df 2 from 170 windows``, the windows
+    the test paired: the report's split's): more seeds cannot tell such a pair apart, only
+    a longer period could."""
     return [f"{table} {row.cell.label} vs {base.label}: df {row.test.df} from "
-            f"{int(row.cell.runs[0].metrics['n_test_windows'])} windows"
+            f"{row.test.n} windows"
             for table, row, base in tested
             if row.verdict == SAME and row.test is not None and row.test.df <= FEW_DF]
 
