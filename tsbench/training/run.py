@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -159,11 +160,15 @@ def validate_config(cfg: Any, here: bool = True) -> None:
 PRUNED_LOGGED = ("pruned_at_epoch", "epochs", "train_seconds")
 
 
-def run(cfg: DictConfig, run_dir: Path, parallel_jobs: int = 1) -> dict[str, Any]:
+def run(cfg: DictConfig, run_dir: Path, parallel_jobs: int = 1,
+        started: Callable[[], None] | None = None) -> dict[str, Any]:
     """Run one configuration; write ``config.yaml``, plots, checkpoint, ``protocol.json``
     and, last, ``metrics.json`` into ``run_dir`` (a trial its sweep pruned: the card and
     :func:`pruned_metrics`). Returns the metrics, ``objective`` included;
-    ``score_test`` is resolved (:func:`scores_test`) and saved so."""
+    ``score_test`` is resolved (:func:`scores_test`) and saved so. ``started`` is called
+    once the data is read and the run's logger made, as training begins: the command says
+    the folder then, where a long run's logs can be watched (a refusal before says nothing
+    on stdout)."""
     validate_config(cfg)
     cfg.score_test = scores_test(cfg)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -171,7 +176,7 @@ def run(cfg: DictConfig, run_dir: Path, parallel_jobs: int = 1) -> dict[str, Any
     fast = bool(cfg.trainer.fast_kernels)
     try:
         with fast_kernels(fast), run_memory(fast):  # undone when the run fails too
-            return _run(cfg, run_dir, threads)
+            return _run(cfg, run_dir, threads, started)
     except Exception as error:
         if not out_of_memory(error):
             raise
@@ -181,7 +186,8 @@ def run(cfg: DictConfig, run_dir: Path, parallel_jobs: int = 1) -> dict[str, Any
     raise failure  # after the release: the failed run's tensors died with its traceback
 
 
-def _run(cfg: DictConfig, run_dir: Path, threads: int) -> dict[str, Any]:
+def _run(cfg: DictConfig, run_dir: Path, threads: int,
+         started: Callable[[], None] | None) -> dict[str, Any]:
     began = time.perf_counter()
     pl.seed_everything(int(cfg.seed), workers=True, verbose=False)
     series = load_series(cfg.dataset)
@@ -194,6 +200,8 @@ def _run(cfg: DictConfig, run_dir: Path, threads: int) -> dict[str, Any]:
     _warn_few_val_windows(cfg, borders)
     _warn_unusual_validation(cfg, series)
     logger = build_logger(cfg, run_dir)
+    if started is not None:
+        started()
     try:
         return _logged_run(cfg, series, borders, run_dir, logger, threads, began)
     except BaseException as error:  # a stop from outside too: its tracker run says which
