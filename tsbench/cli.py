@@ -83,8 +83,15 @@ def parallel_jobs() -> int:
     return 1
 
 
-def summary(run_dir: Path, metrics: dict) -> str:
-    """The line a finished run prints: its scores, epochs and where its outputs are."""
+def job_prefix(job: int | None) -> str:
+    """``tsbench: `` for a run, ``tsbench: job 3: `` for a job of a multirun: its jobs' lines
+    may interleave (a parallel launcher's), so each names its job."""
+    return "tsbench: " if job is None else f"tsbench: job {job}: "
+
+
+def summary(run_dir: Path, metrics: dict, job: int | None = None) -> str:
+    """The line a finished run prints: its scores and epochs (its folder was said as it
+    started: :func:`job_prefix`'s ``outputs in``)."""
     scores = figures(metrics)
     epochs = f"epochs={metrics['epochs']}"
     if metrics.get("pruned"):  # stopped by a pruning sweep (tsbench.training.pruning)
@@ -94,7 +101,7 @@ def summary(run_dir: Path, metrics: dict) -> str:
     if "cv_folds" in metrics:  # cross-validation: every fold's training (and the refit's)
         refit = " + refit" if "refit_epochs" in metrics else ""
         epochs += f" (summed over {len(metrics['cv_folds'])} folds{refit})"
-    return f"tsbench: outputs in {run_dir}\ntsbench: {scores}  {epochs}"
+    return f"{job_prefix(job)}{scores}  {epochs}"
 
 
 @hydra.main(version_base="1.3", config_path="conf", config_name="config")
@@ -109,12 +116,16 @@ def main(cfg: DictConfig) -> float:
 
     quiet_dependencies()  # again: a launcher's worker process has its own filters and loggers
     into_log_files(json.loads(os.environ.get(COMMAND_WARNINGS_ENV, "[]")))
+    job = HydraConfig.get().job.num if multirun else None
+
+    def started() -> None:  # as training begins, not with the scores: a long run's
+        print(f"{job_prefix(job)}outputs in {run_dir}", flush=True)  # logs are to watch
     try:
         check_refit(cfg, multirun, HydraConfig.get().sweeper)
         side_by_side = parallel_jobs()
         if side_by_side > 1:  # their progress bars would interleave on one terminal
             cfg.trainer.progress_bar = False
-        metrics = run(cfg, run_dir, parallel_jobs=side_by_side)
+        metrics = run(cfg, run_dir, parallel_jobs=side_by_side, started=started)
     except Stopped as stopped:
         end_progress_bar(cfg)  # before the stopped line
         if not multirun:
@@ -136,7 +147,7 @@ def main(cfg: DictConfig) -> float:
             print(f"tsbench: the failed run's folder is kept: {run_dir}", file=sys.stderr)
         print(f"tsbench: error: {exc}", file=sys.stderr)
         raise Refused(2, run_dir) from None
-    print(summary(run_dir, metrics), flush=True)
+    print(summary(run_dir, metrics, job), flush=True)
     objective = metrics["objective"]  # None for cv=refit, which has no validation split
     return math.nan if objective is None else float(objective)
 

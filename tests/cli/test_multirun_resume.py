@@ -77,8 +77,9 @@ def test_the_same_command_resumed_runs_only_the_jobs_left(tmp_path: Path) -> Non
     assert said[:2] == [
         f"tsbench: job 0 (seed=1) finished before: {figures(before['0'])}",
         "tsbench: resume: 1 of 3 jobs finished before, 2 to run"]
-    assert said[2:] == [f"tsbench: outputs in {sweep / '1'}", said[3],
-                        f"tsbench: outputs in {sweep / '2'}", said[5]]
+    assert said[2:] == [f"tsbench: job 1: outputs in {sweep / '1'}", said[3],
+                        f"tsbench: job 2: outputs in {sweep / '2'}", said[5]]
+    assert said[3].startswith("tsbench: job 1: test_mse=")  # each job's lines name it
     assert files(sweep / "0") == kept  # not run again: not a byte, nor a time, changed
     assert {job: scores(sweep / job) for job in ("0", "1", "2")} == before  # as uninterrupted
     assert not (sweep / "1" / "tensorboard").exists()  # the killed run's curves cleared

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -36,6 +39,25 @@ def test_run_writes_complete_outputs(tmp_path: Path) -> None:
         f"val_mse={m['val_mse']:.4f} (scaled)  test_mse_orig={m['test_mse_orig']:#.5g}  "
         f"test_mae_orig={m['test_mae_orig']:#.5g}  val_mse_orig={m['val_mse_orig']:#.5g} "
         f"(original units)  epochs={m['epochs']}")
+
+
+def test_a_run_names_its_folder_as_it_starts_and_its_scores_as_it_ends(
+        tmp_path: Path) -> None:
+    """The folder is said once, before training (a long run's logs are to watch while it
+    trains): when its line is read the run has written no metrics.json yet; the scores
+    close stdout without the folder again."""
+    run_dir = tmp_path / "run"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tsbench", *TINY, "trainer.max_epochs=3",
+         f"hydra.run.dir={run_dir}"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        text=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert proc.stdout is not None
+    first = proc.stdout.readline()
+    unfinished = not (run_dir / "metrics.json").exists()
+    rest = proc.stdout.read().splitlines()
+    assert proc.wait() == 0
+    assert first == f"tsbench: outputs in {run_dir}\n" and unfinished
+    assert rest == [f"tsbench: {figures(read_metrics(run_dir))}  epochs=3"]
 
 
 def test_original_unit_scores_keep_five_digits_and_their_trailing_zeros() -> None:

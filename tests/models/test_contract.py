@@ -95,7 +95,9 @@ class _Broken(ForecastModel):
 
 @pytest.mark.parametrize(("fault", "words"), [
     ("", None), ("shape", "not (4, 8, 3)"),
-    ("unused", "parameter unused.weight gets no gradient (not used in forward?)"),
+    ("unused", "parameter unused.weight gets no gradient (not used in forward?) -> use it in "
+               "forward, delete it, or freeze it (requires_grad_(False)) if it is not to be "
+               "trained"),
     ("nan_grad", "parameter proj.weight gets no finite gradient"),
     ("random", "different outputs"), ("constant", "constant input"),
     ("nan", "with revin=False forecasts NaN or inf for a finite input (4, 32, 3)"),

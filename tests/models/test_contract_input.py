@@ -50,7 +50,8 @@ def test_an_unused_parameter_is_still_refused() -> None:
             self.spare = faulty.nn.Linear(2, 2)
 
     with pytest.raises(ContractError, match=re.escape(
-            "parameter spare.weight gets no gradient (not used in forward?)")):
+            "parameter spare.weight gets no gradient (not used in forward?) -> use it in "
+            "forward, delete it, or freeze it (requires_grad_(False)) if it is not to be trained")):
         check_model(Unused)
 
 

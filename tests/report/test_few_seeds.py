@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import TINY, run_tsbench
+from tests.conftest import TINY, read_metrics, run_tsbench
 from tests.report.conftest import report, tiny_run
 from tests.report.test_report import _row
 from tsbench.search.composition import compose_tsbench
@@ -115,3 +115,22 @@ def test_an_indistinguishable_test_the_windows_bound_gets_a_few_windows_line(
             "(model.period=24): df 2 from 97 windows -> read such a pair as not told apart "
             "by this test period") in line
     assert "Few seeds" not in out
+
+
+def test_the_few_windows_line_under_validation_tables_counts_the_validation_windows(
+        tmp_path: Path) -> None:
+    """``--split val``: the test pairs the 37 validation windows, not the 97 test ones, and
+    the line says the validation period bounds it (periods 24 and 72 on a noisy series:
+    indistinguishable there on 2 df)."""
+    for period in (24, 72):
+        tiny_run(tmp_path / f"period_{period}", "model=seasonal_naive", "dataset.noise=2",
+                 "seq_len=96", f"model.period={period}", "pred_len=24")
+    out = report(tmp_path, "--split", "val", "--baseline",
+                 "seasonal_naive (model.period=24)").stdout
+    windows = read_metrics(tmp_path / "period_72")
+    assert (windows["n_val_windows"], windows["n_test_windows"]) == (37, 97)
+    line = next(p for p in out.split("\n\n") if p.startswith("Few windows: "))
+    assert "degrees of freedom that the validation windows bound" in line
+    assert ("synthetic [val: holdout split]/24 seasonal_naive (model.period=72) vs "
+            "seasonal_naive (model.period=24): df 2 from 37 windows -> read such a pair as not "
+            "told apart by this validation period") in line

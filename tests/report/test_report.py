@@ -289,6 +289,17 @@ def test_a_published_number_names_its_look_back_and_epochs_beside_a_cell_of_othe
     assert "(N epochs)" not in alone and "10 epochs" not in alone
 
 
+def test_the_trained_unlike_note_writes_a_preset_null_as_the_command_line_does(
+        tmp_path: Path) -> None:
+    """DLinear's ILI preset clips no gradients (null): a run clipping at 1.0 is told the
+    preset's value as ``null``, the spelling the command line takes, not Python's None."""
+    run_tsbench(["experiment=dlinear_ili", "trainer.max_epochs=1", "logger=none",
+                 "plots=false", "trainer.gradient_clip_val=1.0"], tmp_path / "clipped")
+    [row] = _csv(report(tmp_path / "clipped", "--format", "csv").stdout)
+    assert row["published_other_settings"] == (
+        "trained unlike experiment=dlinear_ili: trainer.gradient_clip_val=1.0 (preset null)")
+
+
 def test_a_config_group_chosen_differently_names_the_row_by_its_choice(
         tmp_path: Path) -> None:
     """cv=holdout has none of cv=tscv's fields: the rows say cv=holdout and cv=tscv, not

@@ -1,10 +1,13 @@
-"""Every run's reference: the seasonal naive forecast's MSE on its validation windows, and
-the warning where a trained model scores worse (it has not learnt the series)."""
+"""Every run's references: the seasonal naive and naive forecasts' MSE on its validation
+windows, and the warning where a trained model scores worse than the better of them (it has
+not learnt the series, or is near a forecast hard to beat)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from tests.conftest import read_metrics, run_tsbench
@@ -25,8 +28,9 @@ def not_learnt_lines(said: str) -> list[str]:
 
 
 def reference_lines(said: str) -> list[str]:
-    """Lines that compare with the seasonal naive forecast, whatever their advice."""
-    return [line for line in said.splitlines() if "worse than the seasonal naive" in line]
+    """Lines that compare with a naive forecast, whatever their advice."""
+    return [line for line in said.splitlines() if "naive forecast's" in line
+            and "on the same windows (" in line]
 
 
 @pytest.mark.parametrize("extra", [
@@ -38,10 +42,13 @@ def test_the_reference_is_what_a_seasonal_naive_run_scores_on_validation(
     run_tsbench([*SERIES, "model=dlinear", "trainer.max_epochs=1", *extra], tmp_path / "dlinear")
     naive_look_back = [o if not o.startswith("seq_len=") else "seq_len=48" for o in extra]
     run_tsbench([*SERIES, "model=seasonal_naive", *naive_look_back], tmp_path / "naive")
-    reference = read_metrics(tmp_path / "dlinear")["val_mse_seasonal_naive"]
-    naive = read_metrics(tmp_path / "naive")
-    assert reference == pytest.approx(naive["val_mse"], rel=1e-12, abs=0)
+    run_tsbench([*SERIES, "model=naive", *naive_look_back], tmp_path / "last")
+    reference = read_metrics(tmp_path / "dlinear")
+    naive, last = read_metrics(tmp_path / "naive"), read_metrics(tmp_path / "last")
+    assert reference["val_mse_seasonal_naive"] == pytest.approx(naive["val_mse"], rel=1e-12,
+                                                                abs=0)
     assert naive["val_mse_seasonal_naive"] == pytest.approx(naive["val_mse"], rel=1e-12, abs=0)
+    assert reference["val_mse_naive"] == pytest.approx(last["val_mse"], rel=1e-12, abs=0)
 
 
 def test_each_fold_has_its_reference_and_the_folds_their_mean(tmp_path: Path) -> None:
@@ -54,6 +61,8 @@ def test_each_fold_has_its_reference_and_the_folds_their_mean(tmp_path: Path) ->
             naive[f"fold_{k}_val_mse"], rel=1e-12, abs=0)
     assert trained["cv_val_mse_seasonal_naive_mean"] == pytest.approx(
         naive["cv_val_mse_mean"], rel=1e-12, abs=0)
+    assert trained["cv_val_mse_naive_mean"] == pytest.approx(
+        (trained["fold_0_val_mse_naive"] + trained["fold_1_val_mse_naive"]) / 2, rel=1e-12)
 
 
 def test_a_model_worse_than_the_seasonal_naive_forecast_is_warned_once(tmp_path: Path) -> None:
@@ -65,9 +74,10 @@ def test_a_model_worse_than_the_seasonal_naive_forecast_is_warned_once(tmp_path:
     assert not_learnt_lines(said.stdout + said.stderr) == [
         f"tsbench: warning: dlinear's val MSE {significant(metrics['val_mse'], 4)} is worse "
         "than the seasonal naive forecast's "
-        f"{significant(metrics['val_mse_seasonal_naive'], 4)} on the same windows (season 24) "
-        "-> it has not learnt the series: raise optim.lr or "
-        "trainer.max_epochs (see README \"Your own CSV\"), or tune it with tsbench-tune"]
+        f"{significant(metrics['val_mse_seasonal_naive'], 4)} on the same windows (season 24; "
+        f"naive, the last value: {significant(metrics['val_mse_naive'], 4)}) -> it has not "
+        "learnt the series: raise optim.lr or trainer.max_epochs (see README \"Your own "
+        "CSV\"), or tune it with tsbench-tune"]
     said = run_tsbench([*NOISY, "optim.lr=0.01", "trainer.max_epochs=3"], tmp_path / "good")
     metrics = read_metrics(tmp_path / "good")
     assert metrics["val_mse"] < metrics["val_mse_seasonal_naive"]
@@ -78,6 +88,44 @@ def test_a_model_worse_than_the_seasonal_naive_forecast_is_warned_once(tmp_path:
     assert not_learnt_lines(said.stdout + said.stderr) == []
 
 
+def random_walk_csv(path: Path) -> Path:
+    """A daily random walk (an exchange rate's kind of series, column ``rate``): repeating
+    its last value beats repeating its last week, and is hard to beat at all."""
+    steps = np.random.default_rng(3).normal(0, 1, 400)
+    pd.DataFrame({"date": pd.date_range("2020-01-01", periods=400, freq="D"),
+                  "rate": 100 + np.cumsum(steps)}).to_csv(path, index=False)
+    return path
+
+
+def test_a_model_near_the_naive_forecast_of_a_random_walk_is_not_told_it_has_not_learnt(
+        tmp_path: Path) -> None:
+    """DLinear trained on a random walk scores a few percent above its last value repeated,
+    below its last week repeated: the line compares it with the better (naive), says how
+    near, and asks for a comparison, not a higher rate; an ``experiment=`` preset's run is
+    told its settings are a paper's, to keep."""
+    walk = ["dataset=csv", f"dataset.path={random_walk_csv(tmp_path / 'rate.csv')}",
+            "dataset.target=rate", "features=S", "seq_len=28", "pred_len=7", "model=dlinear",
+            "trainer=debug", "trainer.max_epochs=8", "optim.lr=0.05", "data.batch_size=16",
+            "logger=none", "plots=false"]
+    for name, preset in (("plain", []), ("preset", ["experiment=dlinear_exchange"])):
+        said = run_tsbench([*preset, *walk], tmp_path / name)
+        metrics = read_metrics(tmp_path / name)
+        naive, seasonal = metrics["val_mse_naive"], metrics["val_mse_seasonal_naive"]
+        assert naive < metrics["val_mse"] < 1.25 * naive and metrics["val_mse"] < seasonal
+        percent = round(100 * (metrics["val_mse"] / naive - 1))
+        fix = ("compare its test scores with model=naive's before raising optim.lr or "
+               "trainer.max_epochs") if not preset else (
+            "experiment=dlinear_exchange is a paper's preset, its settings the paper's: keep "
+            "them to reproduce the paper, and compare its test scores with the published ones "
+            "(tsbench-report prints them) and model=naive's")
+        assert reference_lines(said.stderr) == [
+            f"tsbench: warning: dlinear's val MSE {significant(metrics['val_mse'], 4)} is worse "
+            f"than the naive forecast's {significant(naive, 4)} on the same windows (the last "
+            f"value; seasonal naive, season 7: {significant(seasonal, 4)}) -> it scores within "
+            f"{percent}% of a forecast that learns nothing, hard to beat where the series "
+            f"wanders like a random walk (exchange rates): {fix}"]
+
+
 def test_cross_validation_is_warned_on_the_folds_mean(tmp_path: Path) -> None:
     said = run_tsbench([*NOISY, "optim.lr=1e-6", "trainer.max_epochs=1", "cv=tscv",
                         "cv.n_splits=2"], tmp_path / "cv")
@@ -86,7 +134,8 @@ def test_cross_validation_is_warned_on_the_folds_mean(tmp_path: Path) -> None:
     assert (f"dlinear's mean val MSE over 2 folds {significant(metrics['cv_val_mse_mean'], 4)} "
             "is worse than the seasonal naive forecast's "
             f"{significant(metrics['cv_val_mse_seasonal_naive_mean'], 4)} on the same windows "
-            "(season 24)") in line
+            "(season 24; naive, the last value: "
+            f"{significant(metrics['cv_val_mse_naive_mean'], 4)})") in line
 
 
 def test_a_search_trial_and_a_refit_are_not_warned(tmp_path: Path) -> None:
@@ -186,10 +235,11 @@ def test_a_classical_model_worse_than_the_reference_is_told_to_check_its_season(
     assert line == (
         f"tsbench: warning: theta's val MSE {significant(metrics['val_mse'], 4)} is worse "
         f"than the seasonal naive forecast's {significant(metrics['val_mse_seasonal_naive'], 4)}"
-        " on the same windows (season 24) -> it fits the series worse than repeating its "
-        "last season: check model.period against the series' season (tsbench-analyze prints "
-        "the training rows' dominant periods), or its settings (model.deseasonalize, "
-        "model.period)")
+        " on the same windows (season 24; naive, the last value: "
+        f"{significant(metrics['val_mse_naive'], 4)}) -> it fits the series worse than "
+        "repeating its last season: check model.period against the series' season "
+        "(tsbench-analyze prints the training rows' dominant periods), or its settings "
+        "(model.deseasonalize, model.period)")
     said = run_tsbench(theta, tmp_path / "seasonal")
     metrics = read_metrics(tmp_path / "seasonal")
     assert metrics["val_mse"] < metrics["val_mse_seasonal_naive"]

@@ -142,7 +142,9 @@ def check_model(cls: type, n_marks: int = 4, shapes: tuple[tuple[int, int, int],
             # a zero gradient is fine (e.g. the layers before a zero-initialised output
             # layer); no gradient at all means forward never used the parameter
             _require(p.grad is not None, name,
-                     f"parameter {pname} gets no gradient (not used in forward?)")
+                     f"parameter {pname} gets no gradient (not used in forward?) -> use it in "
+                     "forward, delete it, or freeze it (requires_grad_(False)) if it is not "
+                     "to be trained")
             _require(bool(torch.isfinite(p.grad).all()), name,
                      f"parameter {pname} gets no finite gradient")
     _check_input_dependence(cls, accepted, name, n_marks, shapes[0], hparams)

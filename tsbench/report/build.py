@@ -268,12 +268,13 @@ def _few(cut: list[tuple[str, Row, Cell]]) -> tuple[list[str], list[str]]:
 
 
 def _few_windows(tested: list[tuple[str, Row, Cell]]) -> list[str]:
-    """Of the tests whose degrees of freedom the test windows bound (the seeds' spread cut
-    none: ``tested``, as :func:`_few`'s ``cut``), those indistinguishable on at most
-    :data:`FEW_DF` df (``ili/24 small_mlp vs dlinear: df 2 from 170 windows``): more seeds
-    cannot tell such a pair apart, only a longer test period could."""
+    """Of the tests whose degrees of freedom the windows bound (the seeds' spread cut none:
+    ``tested``, as :func:`_few`'s ``cut``), those indistinguishable on at most
+    :data:`FEW_DF` df (``ili/24 small_mlp vs dlinear: df 2 from 170 windows``, the windows
+    the test paired: the report's split's): more seeds cannot tell such a pair apart, only
+    a longer period could."""
     return [f"{table} {row.cell.label} vs {base.label}: df {row.test.df} from "
-            f"{int(row.cell.runs[0].metrics['n_test_windows'])} windows"
+            f"{row.test.n} windows"
             for table, row, base in tested
             if row.verdict == SAME and row.test is not None and row.test.df <= FEW_DF]
 
@@ -343,9 +344,10 @@ def other_settings(row: Row, shown: int = 4) -> str | None:
             continue
         if finder and key in FOUND_LR_KEYS:
             if found_rates(row.cell) != [own[key]]:
-                changed.append(f"{FOUND_LR}={found_lr(row.cell)} (preset {key}={own[key]})")
-        elif config[key] != own[key]:
-            changed.append(f"{key}={config[key]} (preset {own[key]})")
+                changed.append(f"{FOUND_LR}={found_lr(row.cell)} (preset "
+                               f"{key}={short(own, key)})")
+        elif config[key] != own[key]:  # as the command line writes them: null, not None
+            changed.append(f"{key}={short(config, key)} (preset {short(own, key)})")
     if not changed:
         return None
     more = f" and {len(changed) - shown} more" if len(changed) > shown else ""

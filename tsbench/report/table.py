@@ -359,13 +359,15 @@ def summary_lines(report: Report) -> list[str]:
                          f"{'; '.join(report.few_seeds)} -> run more seeds of each model that "
                          f"trains, {MORE_SEEDS}: {'; '.join(report.few_seeds_commands)}.")
         if report.few_windows:
+            split = SPLIT_NAMES[report.split]
             lines.append(f"Few windows: these tests are indistinguishable on few degrees of "
-                         f"freedom that the test windows bound (at most n / (4 pred_len) for n "
-                         f"windows), not the seeds, so only a very large gap is significant "
-                         f"and more seeds will not tell the pair apart: "
+                         f"freedom that the {split} windows bound (at most n / (4 pred_len) "
+                         f"for n windows), not the seeds, so only a very large gap is "
+                         f"significant and more seeds will not tell the pair apart: "
                          f"{'; '.join(report.few_windows)} -> read such a pair as not told "
-                         f"apart by this test period, not as equal (another metric's table, "
-                         f"or a shorter pred_len with more windows per horizon, may tell).")
+                         f"apart by this {split} period, not as equal (another metric's "
+                         f"table, or a shorter pred_len with more windows per horizon, may "
+                         f"tell).")
     if report.baseline_hint:
         lines.append(f"{report.baseline_hint}.")
     if report.stand_ins:

@@ -34,7 +34,7 @@ from tsbench.training.train_and_score import DEVICE_KEY, fit_and_score
 
 #: Per-fold metrics copied into metrics.json as ``fold_<k>_<key>``.
 _FOLD_KEYS = ("val_mse", "val_mae", "val_mase", "val_smape", "val_mse_seasonal_naive",
-              "best_epoch", "lr_suggested", "lr_used")
+              "val_mse_naive", "best_epoch", "lr_suggested", "lr_used")
 
 
 def _fits(n_rows: int, n_splits: int, gap: int, test_size: int | None, window: int,
@@ -245,7 +245,8 @@ def cross_validate(
         cv_val_mse_std=float(mse.std()),
         cv_val_mae_mean=float(np.mean([s["val_mae"] for s in scores])),
         **{f"cv_val_{m}_mean": float(np.mean([s[f"val_{m}"] for s in scores]))
-           for m in ("mse_orig", "mae_orig", "mase", "smape", "mse_seasonal_naive")
+           for m in ("mse_orig", "mae_orig", "mase", "smape", "mse_seasonal_naive",
+                     "mse_naive")
            if all(f"val_{m}" in s for s in scores)},
         cv_val_smape_near_zero=[c for c in series.columns if any(
             c in s.get("val_smape_near_zero", ()) for s in scores)],

@@ -1,5 +1,6 @@
-"""The seasonal naive forecast's validation MSE beside every run's: the simplest honest
-reference on the windows the run was chosen on, and the warning where a run scores worse."""
+"""The naive forecasts' validation MSE beside every run's: the simplest honest references on
+the windows the run was chosen on (the last value repeated, and the last season repeated),
+and the warning where a run scores worse than the better of the two."""
 
 from __future__ import annotations
 
@@ -18,6 +19,14 @@ from tsbench.rundir import LoadedRun, significant
 #: windows (each fold's ``fold_<k>_`` one and ``cv_val_mse_seasonal_naive_mean`` with
 #: ``cv=tscv``).
 NAIVE_VAL_KEY = "val_mse_seasonal_naive"
+#: The same for the naive forecast, the last value repeated: on a series that wanders like a
+#: random walk (exchange rates) it beats repeating a season, and is hard to beat at all.
+LAST_VALUE_VAL_KEY = "val_mse_naive"
+#: A trained model's validation MSE up to this many times the reference's is near it: told
+#: the reference is hard to beat on the series, not that the model has not learnt it (the
+#: published DLinear on Exchange at pred_len 96 scores 1.14x the naive forecast's there
+#: after 2 epochs, and reproduces the paper's test MSE).
+NEAR_REFERENCE = 1.25
 
 
 def reference_season(data: ForecastData) -> int:
@@ -27,13 +36,12 @@ def reference_season(data: ForecastData) -> int:
 
 
 @torch.inference_mode()
-def seasonal_naive_mse(data: ForecastData, split: str) -> float:
-    """The scaled MSE of the seasonal naive forecast (:func:`reference_season`) over every
-    window x horizon step x scored channel of ``split``: what ``model=seasonal_naive`` with
-    that ``model.period`` scores there at any ``seq_len`` of at least one season (step
-    ``h`` of a window is the row one season before, repeating the last season). A season
-    longer than ``seq_len`` reads rows before the look-back, which the scaler's rows hold."""
-    season = reference_season(data)
+def repeat_mse(data: ForecastData, split: str, season: int) -> float:
+    """The scaled MSE of the forecast repeating the last ``season`` rows over every window x
+    horizon step x scored channel of ``split``: what ``model=seasonal_naive`` with that
+    ``model.period`` scores there at any ``seq_len`` of at least one season (step ``h`` of
+    a window is the row one season before); season 1 is ``model=naive``'s. A season longer
+    than ``seq_len`` reads rows before the look-back, which the scaler's rows hold."""
     first_target = data.ranges[split][0] + data.seq_len
     count = len(data.windows(split))
     rows = data.scaled[:, data.target_dims]
@@ -45,17 +53,37 @@ def seasonal_naive_mse(data: ForecastData, split: str) -> float:
     return float(total / (count * data.pred_len * rows.shape[1]))
 
 
-#: What a model worse than the reference should change, by its kind (:func:`model_kind`):
-#: a trained model's training settings; a classical model's season and settings (its
-#: class's ``settings``, ``{settings}`` here).
-ADVICE = {
-    "trained": "it has not learnt the series: raise optim.lr or trainer.max_epochs (see "
-               "README \"Your own CSV\"), or tune it with tsbench-tune",
-    "classical": "it fits the series worse than repeating its last season: check "
-                 "model.period against the series' season (tsbench-analyze prints the "
-                 "training rows' dominant periods), or its settings ({settings})",
-}
-#: :data:`ADVICE` for a multirun's jobs of a kind, said once for them all.
+def seasonal_naive_mse(data: ForecastData, split: str) -> float:
+    """:func:`repeat_mse` of the reference's season (:func:`reference_season`)."""
+    return repeat_mse(data, split, reference_season(data))
+
+
+def naive_mse(data: ForecastData, split: str) -> float:
+    """:func:`repeat_mse` of the last value (``model=naive``'s forecast)."""
+    return repeat_mse(data, split, 1)
+
+
+#: What a trained model worse than the reference is told, as a diagnosis and its fix: far
+#: from it (:attr:`Gap.near` false), near it (``{percent}``: how far above), and the fix for a
+#: run of an ``experiment=`` preset, whose settings are a paper's (``{preset}``; ``{naive}``:
+#: the naive forecast to compare with where near).
+NOT_LEARNT = "it has not learnt the series"
+NOT_LEARNT_FIX = ("raise optim.lr or trainer.max_epochs (see README \"Your own CSV\"), or tune "
+                  "it with tsbench-tune")
+NEAR = ("it scores within {percent}% of a forecast that learns nothing, hard to beat where "
+        "the series wanders like a random walk (exchange rates)")
+NEAR_FIX = ("compare its test scores with model=naive's before raising optim.lr or "
+            "trainer.max_epochs")
+PRESET_FIX = ("experiment={preset} is a paper's preset, its settings the paper's: keep them "
+              "to reproduce the paper, and compare its test scores with the published ones "
+              "(tsbench-report prints them){naive}")
+#: What a classical model worse than the reference should change: its season and settings
+#: (its class's ``settings``, ``{settings}`` here).
+CLASSICAL_ADVICE = ("it fits the series worse than repeating its last season: check "
+                    "model.period against the series' season (tsbench-analyze prints the "
+                    "training rows' dominant periods), or its settings ({settings})")
+#: The advice (:data:`NOT_LEARNT_FIX`, :data:`CLASSICAL_ADVICE`) for a multirun's jobs of a
+#: kind, said once for them all.
 SWEEP_ADVICE = {
     "trained": "not learnt: raise optim.lr or trainer.max_epochs (see README \"Your own "
                "CSV\"), or tune the model with tsbench-tune",
@@ -77,12 +105,22 @@ TUNE_ADVICE_LATER = ("the searches found no configuration that learns the series
 
 class Gap(NamedTuple):
     """A run whose validation MSE (``folds``: the mean over that many folds) is above the
-    seasonal naive forecast's on the same windows; ``kind`` as :func:`model_kind` says."""
+    better naive forecast's on the same windows (``naive``: the reference; ``last_value``:
+    whether it repeats the last value rather than the last season; ``other``: the other
+    forecast's MSE, None where the run recorded only the seasonal one); ``kind`` as
+    :func:`model_kind` says."""
 
     kind: str
     mse: float
     naive: float
     folds: int | None
+    last_value: bool = False
+    other: float | None = None
+
+    @property
+    def near(self) -> bool:
+        """Whether the model scores near the reference (:data:`NEAR_REFERENCE`)."""
+        return self.mse <= NEAR_REFERENCE * self.naive
 
 
 def model_kind(model_cfg: Any) -> str | None:
@@ -97,39 +135,65 @@ def model_kind(model_cfg: Any) -> str | None:
 
 def reference_gap(cfg: Any, metrics: dict[str, Any]) -> Gap | None:
     """The run's :class:`Gap` where a model that fits anything (:func:`model_kind`) scores a
-    validation MSE (the folds' mean with ``cv=tscv``) above the seasonal naive forecast's;
-    None where it does not, or the run scores no validation (a refit)."""
+    validation MSE (the folds' mean with ``cv=tscv``) above the better of the seasonal
+    naive and naive forecasts' (the seasonal one alone for a run saved before the naive
+    one was recorded); None where it does not, or the run scores no validation (a
+    refit)."""
     tscv = cfg.cv.name == "tscv"
-    naive = metrics.get(f"cv_{NAIVE_VAL_KEY}_mean" if tscv else NAIVE_VAL_KEY)
+    seasonal = metrics.get(f"cv_{NAIVE_VAL_KEY}_mean" if tscv else NAIVE_VAL_KEY)
+    last = metrics.get(f"cv_{LAST_VALUE_VAL_KEY}_mean" if tscv else LAST_VALUE_VAL_KEY)
     mse = metrics.get("cv_val_mse_mean" if tscv else "val_mse")
-    if naive is None or mse is None or mse <= naive:
+    if seasonal is None or mse is None:
+        return None
+    last_value = last is not None and last < seasonal
+    naive, other = (last, seasonal) if last_value else (seasonal, last)
+    if mse <= naive:
         return None
     kind = model_kind(cfg.model)
     if kind is None:
         return None
-    return Gap(kind, mse, naive, len(metrics.get("cv_folds") or []) if tscv else None)
+    return Gap(kind, mse, naive, len(metrics.get("cv_folds") or []) if tscv else None,
+               last_value, other)
 
 
-def advice(kind: str, model_cfg: Any, tune_stage: str | None = None) -> str | None:
-    """What a model of ``kind`` worse than the reference should change: :data:`ADVICE`; in
+def advice(kind: str, model_cfg: Any, tune_stage: str | None = None, *,
+           gap: Gap | None = None, preset: str | None = None) -> str | None:
+    """What a model of ``kind`` worse than the reference should change; in
     a tsbench-tune stage (its name, e.g. ``a_baseline``) a trained model's stage advice
-    (:data:`TUNE_ADVICE`), None where that stage says nothing."""
+    (:data:`TUNE_ADVICE`), None where that stage says nothing. A trained model near the
+    reference (``gap``: :attr:`Gap.near`) is told the reference is hard to beat, not that
+    it has not learnt; one of an ``experiment=`` preset (``preset``) is told the settings
+    are a paper's, to keep and compare with the paper, not to change."""
     if kind == "classical":
-        return ADVICE[kind].format(settings=getattr(model_class(model_cfg), "settings",
-                                                    "model"))
+        return CLASSICAL_ADVICE.format(settings=getattr(model_class(model_cfg), "settings",
+                                                        "model"))
     if tune_stage:
         return TUNE_ADVICE.get(tune_stage[0], TUNE_ADVICE_LATER)
-    return ADVICE[kind]
+    near = gap is not None and gap.near
+    said = NEAR.format(percent=round(100 * (gap.mse / gap.naive - 1))) if near else NOT_LEARNT
+    if preset:
+        fix = PRESET_FIX.format(preset=preset, naive=" and model=naive's" if near else "")
+    else:
+        fix = NEAR_FIX if near else NOT_LEARNT_FIX
+    return f"{said}: {fix}"
 
 
 def not_learnt_warning(model: str, gap: Gap, seasons: list[int], fix: str) -> str:
-    """The run's line where its validation MSE is above the seasonal naive forecast's on
-    the same windows (``gap``), with the ``fix`` (:func:`advice`)."""
+    """The run's line where its validation MSE is above the better naive forecast's on the
+    same windows (``gap``), naming which and giving the other's, with the ``fix``
+    (:func:`advice`)."""
     what = f"mean val MSE over {gap.folds} folds" if gap.folds else "val MSE"
     season = (f"season {seasons[0]}" if len(seasons) == 1 else
               f"seasons {', '.join(map(str, seasons))} by fold")
-    return (f"{model}'s {what} {significant(gap.mse, 4)} is worse than the seasonal naive "
-            f"forecast's {significant(gap.naive, 4)} on the same windows ({season}) -> {fix}")
+    if gap.last_value:
+        reference = "naive"
+        detail = f"the last value; seasonal naive, {season}: {significant(gap.other, 4)}"
+    else:
+        reference = "seasonal naive"
+        detail = season + ("" if gap.other is None else
+                           f"; naive, the last value: {significant(gap.other, 4)}")
+    return (f"{model}'s {what} {significant(gap.mse, 4)} is worse than the {reference} "
+            f"forecast's {significant(gap.naive, 4)} on the same windows ({detail}) -> {fix}")
 
 
 def sweep_summary(runs: dict[int, LoadedRun], log_name: str) -> list[str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +56,13 @@ from tsbench.training.plots import plot_forecasts
 from tsbench.training.protocol import filled_scored_channels, protocol_card, pruned_card
 from tsbench.training.pruning import TrialPruned, pruned_metrics, trial_pruning
 from tsbench.training.schedules import WARMUP_KEY, check_schedule, warmup_warning
-from tsbench.training.search_trial import in_search, scores_test, summed_by_sweep, tune_stage
+from tsbench.training.search_trial import (
+    experiment_preset,
+    in_search,
+    scores_test,
+    summed_by_sweep,
+    tune_stage,
+)
 from tsbench.training.step_memory import check_step_memory
 from tsbench.training.threads import apply_threads
 from tsbench.training.train_and_score import DEVICE_KEY, fit_and_score
@@ -153,11 +160,15 @@ def validate_config(cfg: Any, here: bool = True) -> None:
 PRUNED_LOGGED = ("pruned_at_epoch", "epochs", "train_seconds")
 
 
-def run(cfg: DictConfig, run_dir: Path, parallel_jobs: int = 1) -> dict[str, Any]:
+def run(cfg: DictConfig, run_dir: Path, parallel_jobs: int = 1,
+        started: Callable[[], None] | None = None) -> dict[str, Any]:
     """Run one configuration; write ``config.yaml``, plots, checkpoint, ``protocol.json``
     and, last, ``metrics.json`` into ``run_dir`` (a trial its sweep pruned: the card and
     :func:`pruned_metrics`). Returns the metrics, ``objective`` included;
-    ``score_test`` is resolved (:func:`scores_test`) and saved so."""
+    ``score_test`` is resolved (:func:`scores_test`) and saved so. ``started`` is called
+    once the data is read and the run's logger made, as training begins: the command says
+    the folder then, where a long run's logs can be watched (a refusal before says nothing
+    on stdout)."""
     validate_config(cfg)
     cfg.score_test = scores_test(cfg)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -165,7 +176,7 @@ def run(cfg: DictConfig, run_dir: Path, parallel_jobs: int = 1) -> dict[str, Any
     fast = bool(cfg.trainer.fast_kernels)
     try:
         with fast_kernels(fast), run_memory(fast):  # undone when the run fails too
-            return _run(cfg, run_dir, threads)
+            return _run(cfg, run_dir, threads, started)
     except Exception as error:
         if not out_of_memory(error):
             raise
@@ -175,7 +186,8 @@ def run(cfg: DictConfig, run_dir: Path, parallel_jobs: int = 1) -> dict[str, Any
     raise failure  # after the release: the failed run's tensors died with its traceback
 
 
-def _run(cfg: DictConfig, run_dir: Path, threads: int) -> dict[str, Any]:
+def _run(cfg: DictConfig, run_dir: Path, threads: int,
+         started: Callable[[], None] | None) -> dict[str, Any]:
     began = time.perf_counter()
     pl.seed_everything(int(cfg.seed), workers=True, verbose=False)
     series = load_series(cfg.dataset)
@@ -188,6 +200,8 @@ def _run(cfg: DictConfig, run_dir: Path, threads: int) -> dict[str, Any]:
     _warn_few_val_windows(cfg, borders)
     ratio = _warn_unusual_validation(cfg, series)
     logger = build_logger(cfg, run_dir)
+    if started is not None:
+        started()
     try:
         return _logged_run(cfg, series, borders, run_dir, logger, threads, began, ratio)
     except BaseException as error:  # a stop from outside too: its tracker run says which
@@ -324,12 +338,14 @@ def _warn_short_season(cfg: DictConfig, series: Series, borders: Borders) -> Non
 def _warn_not_learnt(cfg: DictConfig, series: Series, borders: Borders,
                      metrics: dict[str, Any]) -> None:
     """Say where a model that fits anything scores a validation MSE (the folds' mean with
-    ``cv=tscv``) above the seasonal naive forecast's on the same windows
-    (:func:`reference_gap`), with the advice for its kind and the command (:func:`advice`).
+    ``cv=tscv``) above the better of the naive and seasonal naive forecasts' on the same
+    windows (:func:`reference_gap`), with the advice for its kind, its gap, its preset and
+    the command (:func:`advice`).
     Not in a search's trials (poor ones are expected there). In a job of tsbench's plain
     multirun, in its log file alone: the sweep names such jobs once, in one line."""
     gap = reference_gap(cfg, metrics)
-    fix = None if gap is None or in_search() else advice(gap.kind, cfg.model, tune_stage())
+    fix = None if gap is None or in_search() else advice(
+        gap.kind, cfg.model, tune_stage(), gap=gap, preset=experiment_preset())
     if gap is None or fix is None:
         return
     tscv = cfg.cv.name == "tscv"

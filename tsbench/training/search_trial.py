@@ -49,6 +49,14 @@ def tune_stage() -> str | None:
     return os.environ.get(TUNE_STAGE_ENV) or None
 
 
+def experiment_preset() -> str | None:
+    """The ``experiment=`` preset this run composed (a paper's settings), None for none."""
+    if not HydraConfig.initialized():
+        return None
+    chosen = HydraConfig.get().runtime.choices.get("experiment")
+    return str(chosen) if chosen else None
+
+
 def summed_by_sweep() -> bool:
     """Whether this run is a job of a plain multirun of tsbench's sweeper, which says once,
     for all its jobs, the warnings each job's log keeps with its numbers (the seasonal naive

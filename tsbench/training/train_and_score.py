@@ -28,7 +28,12 @@ from tsbench.training.model_check import (
     trains_on_cpu,
 )
 from tsbench.training.module import diverged
-from tsbench.training.naive_reference import NAIVE_VAL_KEY, seasonal_naive_mse
+from tsbench.training.naive_reference import (
+    LAST_VALUE_VAL_KEY,
+    NAIVE_VAL_KEY,
+    naive_mse,
+    seasonal_naive_mse,
+)
 from tsbench.training.plots import plot_losses
 from tsbench.training.pruning import TrialPruning
 
@@ -63,8 +68,9 @@ def fit_and_score(cfg: Any, series: Series, ranges: dict[str, tuple[int, int]], 
     fold or a refit in the title of its loss plot and in its errors (:func:`naming`). A
     validation split's channels that its scaler's rows hold (near-)constant are under
     ``FLAT_KEY`` (:mod:`.flat_channels`), the splits whose MASE is undefined under
-    ``MASE_KEY`` (:mod:`.evaluate`); the seasonal naive forecast's MSE on the validation
-    windows is ``NAIVE_VAL_KEY``'s (:mod:`.naive_reference`)."""
+    ``MASE_KEY`` (:mod:`.evaluate`); the seasonal naive and naive forecasts' MSE on the
+    validation windows are ``NAIVE_VAL_KEY``'s and ``LAST_VALUE_VAL_KEY``'s
+    (:mod:`.naive_reference`)."""
     with naming(part, series, ranges["train"]):
         return _fit_and_score(cfg, series, ranges, out_dir, logger, max_epochs, pruning,
                               scaler_rows, part)
@@ -135,6 +141,7 @@ def _fit_and_score(cfg: Any, series: Series, ranges: dict[str, tuple[int, int]],
         if split == "val":
             metrics[FLAT_KEY] = flat_channels(data, split, per_channel)
             metrics[NAIVE_VAL_KEY] = seasonal_naive_mse(data, split)
+            metrics[LAST_VALUE_VAL_KEY] = naive_mse(data, split)
         write_window_errors(out_dir, split, scores.pop("window_errors"))
         metrics.update({f"{split}_{key}": value for key, value in scores.items()})
     return metrics, model, data
