@@ -253,12 +253,13 @@ def config_path(run_dir: Path) -> Path | None:
 
 def config_choice(run_dir: Path, group: str) -> str | None:
     """The option the run took for a config group (``dataset`` -> ``ili``, whether the command
-    line or a preset chose it), or None where Hydra's record is missing."""
+    line or a preset chose it), or None where it took none (``experiment``, unless given) or
+    Hydra's record is missing."""
     path = run_dir / HYDRA_RECORD
     if not path.is_file():
         return None
-    choices = OmegaConf.load(path).hydra.runtime.choices
-    return str(choices[group]) if group in choices else None
+    chosen = OmegaConf.load(path).hydra.runtime.choices.get(group)
+    return None if chosen is None else str(chosen)
 
 
 #: A run's own files at its top (with its job log, ``<job name>.log``) and its own folders:

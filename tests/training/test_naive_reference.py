@@ -13,6 +13,7 @@ import pytest
 from tests.conftest import read_metrics, run_tsbench
 from tests.spiked import VAL_SPIKE, spiked_csv
 from tsbench.rundir import load_run, significant
+from tsbench.training.naive_reference import sweep_summary
 from tsbench.training.sweep_summary import unusual_summary
 
 #: A tiny hourly synthetic series (one sine of period 24, the frequency's season).
@@ -124,6 +125,21 @@ def test_a_model_near_the_naive_forecast_of_a_random_walk_is_not_told_it_has_not
             f"value; seasonal naive, season 7: {significant(seasonal, 4)}) -> it scores within "
             f"{percent}% of a forecast that learns nothing, hard to beat where the series "
             f"wanders like a random walk (exchange rates): {fix}"]
+    # a multirun's one line per advice, as if both were its jobs: near, and a paper's preset
+    runs = {job: load_run(tmp_path / name, warn_code=False)
+            for job, name in enumerate(("plain", "preset"))}
+    said_for = "a val MSE worse than the better naive forecast's (the last value or the last "
+    assert sweep_summary(runs, "tsbench.log") == [
+        f"job 0 (1 of the 2 finished jobs) scores {said_for}season repeated) on the same "
+        "windows (each job's tsbench.log gives both) -> within 25% of a forecast that learns "
+        "nothing, hard to beat where the series wanders like a random walk (exchange rates): "
+        "compare their test scores with model=naive's before raising optim.lr or "
+        "trainer.max_epochs",
+        f"job 1 (1 of the 2 finished jobs) scores {said_for}season repeated) on the same "
+        "windows (each job's tsbench.log gives both) -> experiment=dlinear_exchange is a "
+        "paper's preset, its settings the paper's: keep them to reproduce the paper, and "
+        "compare its test scores with the published ones (tsbench-report prints them) and "
+        "model=naive's"]
 
 
 def test_cross_validation_is_warned_on_the_folds_mean(tmp_path: Path) -> None:
@@ -164,7 +180,8 @@ def test_a_multirun_names_its_jobs_worse_than_the_reference_in_one_line(
     (line,) = reference_lines(said.stderr)
     assert line == (
         "tsbench: warning: jobs 0, 1 (2 of the 3 finished jobs) score a val MSE worse than the "
-        "seasonal naive forecast's on the same windows (each job's tsbench.log gives both) -> "
+        "better naive forecast's (the last value or the last season repeated) on the same "
+        "windows (each job's tsbench.log gives both) -> "
         "not learnt: raise optim.lr or trainer.max_epochs (see README \"Your own CSV\"), or tune "
         "the model with tsbench-tune")
     for job, warned in (("0", True), ("1", True), ("2", False)):
@@ -187,7 +204,7 @@ def test_a_resumed_multirun_counts_the_jobs_its_earlier_run_finished(tmp_path: P
     assert "resume: 2 of 3 jobs finished before, 1 to run" in said.stdout
     (line,) = reference_lines(said.stderr)
     assert line.startswith("tsbench: warning: jobs 0, 1 (2 of the 3 finished jobs) score a "
-                           "val MSE worse than the seasonal naive forecast's")
+                           "val MSE worse than the better naive forecast's")
 
 
 def test_a_multirun_with_a_failed_job_names_the_finished_jobs_worse_than_the_reference(
@@ -200,7 +217,7 @@ def test_a_multirun_with_a_failed_job_names_the_finished_jobs_worse_than_the_ref
     assert said.returncode != 0 and not (tmp_path / "sweep" / "1" / "metrics.json").exists()
     (line,) = reference_lines(said.stderr)
     assert line.startswith("tsbench: warning: jobs 0, 2 (2 of the 2 finished jobs) score a "
-                           "val MSE worse than the seasonal naive forecast's")
+                           "val MSE worse than the better naive forecast's")
     assert said.stderr.index(line) < said.stderr.index("Error executing job")
 
 

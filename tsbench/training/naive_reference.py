@@ -13,7 +13,7 @@ from tsbench.data.datamodule import ForecastData
 from tsbench.data.seasons import mase_season
 from tsbench.models.build import model_class
 from tsbench.models.history import HistoryModel
-from tsbench.rundir import LoadedRun, significant
+from tsbench.rundir import LoadedRun, config_choice, significant
 
 #: The metrics.json key of the seasonal naive forecast's scaled MSE on the run's validation
 #: windows (each fold's ``fold_<k>_`` one and ``cv_val_mse_seasonal_naive_mean`` with
@@ -82,11 +82,15 @@ PRESET_FIX = ("experiment={preset} is a paper's preset, its settings the paper's
 CLASSICAL_ADVICE = ("it fits the series worse than repeating its last season: check "
                     "model.period against the series' season (tsbench-analyze prints the "
                     "training rows' dominant periods), or its settings ({settings})")
-#: The advice (:data:`NOT_LEARNT_FIX`, :data:`CLASSICAL_ADVICE`) for a multirun's jobs of a
-#: kind, said once for them all.
+#: The advice (:func:`advice`'s) for a multirun's jobs of a kind, said once for them all:
+#: a trained model's far from the reference, near it (:attr:`Gap.near`), or of a preset.
 SWEEP_ADVICE = {
     "trained": "not learnt: raise optim.lr or trainer.max_epochs (see README \"Your own "
                "CSV\"), or tune the model with tsbench-tune",
+    "near": (f"within {round(100 * (NEAR_REFERENCE - 1))}% of a forecast that learns nothing, "
+             "hard to beat where the series wanders like a random walk (exchange rates): "
+             "compare their test scores with model=naive's before raising optim.lr or "
+             "trainer.max_epochs"),
     "classical": "the model fits the series worse than repeating its last season: check "
                  "model.period against the series' season (tsbench-analyze prints the "
                  "training rows' dominant periods), or the model's settings",
@@ -197,20 +201,27 @@ def not_learnt_warning(model: str, gap: Gap, seasons: list[int], fix: str) -> st
 
 
 def sweep_summary(runs: dict[int, LoadedRun], log_name: str) -> list[str]:
-    """A multirun's lines for its jobs worse than the seasonal naive forecast
-    (:func:`reference_gap`), one per kind of model, naming the jobs: each job's own line,
-    with its numbers, is in its log file (``log_name``) alone, not said N times for N
-    jobs. ``runs``: its finished jobs by number, a resume's finished before included."""
+    """A multirun's lines for its jobs worse than the better naive forecast
+    (:func:`reference_gap`), one per advice (:data:`SWEEP_ADVICE`; a paper's preset's, as
+    :func:`advice` words it), naming the jobs: each job's own line, with its numbers, is in
+    its log file (``log_name``) alone, not said N times for N jobs. ``runs``: its finished
+    jobs by number, a resume's finished before included."""
     worse: dict[str, list[int]] = {}
     for number, run in sorted(runs.items()):
         gap = reference_gap(run.config, run.metrics)
-        if gap is not None:
-            worse.setdefault(gap.kind, []).append(number)
-    lines = []
-    for kind, jobs in worse.items():
-        lines.append(f"{word_for(len(jobs), 'job', 'jobs')} {', '.join(map(str, jobs))} "
-                     f"({len(jobs)} of the {counted(len(runs), 'finished job')}) "
-                     f"{word_for(len(jobs), 'scores', 'score')} a val MSE worse than the "
-                     "seasonal naive forecast's on the same windows (each job's "
-                     f"{log_name} gives both) -> {SWEEP_ADVICE[kind]}")
-    return lines
+        if gap is None:
+            continue
+        if gap.kind == "classical":
+            said = SWEEP_ADVICE["classical"]
+        else:
+            preset = config_choice(run.root, "experiment")
+            said = (PRESET_FIX.format(preset=preset, naive=" and model=naive's" if gap.near
+                                      else "") if preset else
+                    SWEEP_ADVICE["near" if gap.near else "trained"])
+        worse.setdefault(said, []).append(number)
+    return [f"{word_for(len(jobs), 'job', 'jobs')} {', '.join(map(str, jobs))} "
+            f"({len(jobs)} of the {counted(len(runs), 'finished job')}) "
+            f"{word_for(len(jobs), 'scores', 'score')} a val MSE worse than the better naive "
+            "forecast's (the last value or the last season repeated) on the same windows "
+            f"(each job's {log_name} gives both) -> {said}"
+            for said, jobs in worse.items()]
