@@ -114,6 +114,18 @@ def test_a_search_reports_its_trials_on_validation_only(tmp_path: Path) -> None:
     assert f'data-label="trial">{best["trial"]}<' in best_row
     assert "after 1 of 3 epochs" in html and "test MSE" not in html
 
+    # a form the trials' table has none in: refused where it is all, else left out, said
+    alone = report(sweep, "--format", "csv", check=False)
+    assert (alone.returncode, alone.stdout) == (2, "")
+    assert alone.stderr.splitlines()[-1] == (
+        f"tsbench-report: error: {sweep}: a search's table of trials is Markdown and HTML "
+        "only -> drop --format (or give -o a .md or .html file)")
+    beside = report(sweep, tested, "--units", "original")
+    assert SECTION not in beside.stdout and "| test MSE" in beside.stdout
+    assert (f"tsbench-report: warning: left out of the original-unit report: the validation "
+            f"table of the search {sweep} (scaled scores only) -> tsbench-report {sweep}"
+            ) in beside.stderr.splitlines()
+
 
 @pytest.mark.heavy(30)
 def test_a_killed_then_resumed_search_reads_without_error(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from tsbench.atomic import write_bytes, write_text
@@ -133,33 +134,26 @@ def main(argv: list[str] | None = None) -> int:
         _warn(f"left out {unfinished(folder)}")
     if not found.runs and not tuned and not searches:
         return _error(_empty_reason(found, where, metric, args.split))
-    refused: list[tuple[str, str]] = []  # (the error alone, the warning beside other tables)
-    for apart, kind, why, refusal in (  # a tuning folder's table: test scores, Markdown
+    # (the error alone, the warning beside other tables) for the tables these options omit
+    refused = _not_shown(
+        tuned, "a tsbench-tune folder's result table",
+        f"the result table of the tsbench-tune {noun_for(len(tuned), 'run')}", (
             (args.split != "test", "validation", "test scores",
              "holds test scores, and its stages are not reported here -> drop --split val"),
             (args.units == ORIGINAL, "original-unit", "scaled scores only",
              "holds scaled scores only -> drop --units original"),
             (args.format != "markdown", args.format, "Markdown only",
-             "is Markdown only -> drop --format (and give -o a .md file)")):
-        if tuned and apart:
-            names = " ".join(str(t.folder) for t in tuned)
-            refused.append((f"{names}: a tsbench-tune folder's result table {refusal}",
-                            f"left out of the {kind} report: the result table of the "
-                            f"tsbench-tune {noun_for(len(tuned), 'run')} {names} ({why}) -> "
-                            f"tsbench-report {names}"))
-            tuned = []
-    for apart, kind, why, refusal in (  # a search's trials: scaled val scores, Markdown, HTML
+             "is Markdown only -> drop --format (and give -o a .md file)")))
+    tuned = [] if refused else tuned
+    omitted = _not_shown(
+        searches, "a search's table of trials",
+        f"the validation table of the {noun_for(len(searches), 'search')}", (
             (args.units == ORIGINAL, "original-unit", "scaled scores only",
              "holds scaled scores only -> drop --units original"),
             (args.format not in ("markdown", "html"), args.format, "Markdown and HTML only",
-             "is Markdown and HTML only -> drop --format (or give -o a .md or .html file)")):
-        if searches and apart:
-            names = " ".join(str(s.folder) for s in searches)
-            refused.append((f"{names}: a search's table of trials {refusal}",
-                            f"left out of the {kind} report: the validation table of the "
-                            f"{noun_for(len(searches), 'search')} {names} ({why}) -> "
-                            f"tsbench-report {names}"))
-            searches = []
+             "is Markdown and HTML only -> drop --format (or give -o a .md or .html file)")))
+    searches = [] if omitted else searches
+    refused += omitted
     if refused and not found.runs and not tuned and not searches:
         return _error(refused[0][0])
     for _, warning in refused:
@@ -284,6 +278,20 @@ UNSCORED = (" (a search's trials: rerun its best.yaml's command; a grid's jobs "
             "(search=grid, which writes no best.yaml): run the job of the lowest val_mse "
             "alone; a tsbench-tune folder's stages: tsbench-report on the tuning folder, "
             "the one holding tune.json, prints its test scores)")
+
+
+def _not_shown(folders: Sequence[Tuned | SearchTable], table: str, described: str,
+               checks: Sequence[tuple[bool, str, str, str]]) -> list[tuple[str, str]]:
+    """Where the report's options cannot show ``folders``' ``table`` (the first of ``checks``,
+    each ``(apart, kind of report, why, refusal)``, that applies): the error to give where
+    nothing else is reported, and the warning beside what is; none where all can be shown."""
+    for apart, kind, why, refusal in checks:
+        if folders and apart:
+            names = " ".join(str(f.folder) for f in folders)
+            return [(f"{names}: {table} {refusal}",
+                     f"left out of the {kind} report: {described} {names} ({why}) -> "
+                     f"tsbench-report {names}")]
+    return []
 
 
 def _empty_reason(found: Collected, where: str, metric: str, split: str = "test") -> str:
