@@ -98,7 +98,9 @@ class _Broken(ForecastModel):
     ("unused", "parameter unused.weight gets no gradient (not used in forward?) -> use it in "
                "forward, delete it, or freeze it (requires_grad_(False)) if it is not to be "
                "trained"),
-    ("nan_grad", "parameter proj.weight gets no finite gradient"),
+    ("nan_grad", "parameter proj.weight gets no finite gradient from a finite input -> "
+                 "guard the steps of forward whose gradient is undefined somewhere (add an "
+                 "eps to a std, norm, division, sqrt or log)"),
     ("random", "different outputs"), ("constant", "constant input"),
     ("nan", "with revin=False forecasts NaN or inf for a finite input (4, 32, 3)"),
 ])

@@ -146,7 +146,9 @@ def check_model(cls: type, n_marks: int = 4, shapes: tuple[tuple[int, int, int],
                      "forward, delete it, or freeze it (requires_grad_(False)) if it is not "
                      "to be trained")
             _require(bool(torch.isfinite(p.grad).all()), name,
-                     f"parameter {pname} gets no finite gradient")
+                     f"parameter {pname} gets no finite gradient from a finite input -> "
+                     "guard the steps of forward whose gradient is undefined somewhere (add "
+                     "an eps to a std, norm, division, sqrt or log)")
     _check_input_dependence(cls, accepted, name, n_marks, shapes[0], hparams)
     model.eval()
     with torch.no_grad():
