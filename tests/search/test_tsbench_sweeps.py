@@ -418,19 +418,17 @@ def test_a_preset_searching_another_models_key_names_the_presets_for_this_one(
     """search=random searches PatchTST's keys: with model=dlinear its model.patch_len is no
     misspelling but another model's key, and the error names the preset made for DLinear
     (a model with none is told to give the space itself); nothing is written."""
-    refused = run_tsbench(["search=random", "model=dlinear", *FAST], tmp_path / "rs",
-                          multirun=True, check=False)
-    assert refused.returncode == 2 and refused_line(refused.stderr) == (
-        "tsbench: error: model.patch_len: searched by search=random, but model=dlinear has "
-        "no such key (patchtst has) -> use a search preset for dlinear (search=dlinear_tune) "
-        "or give the space yourself: hydra/sweeper=skopt with model.<key>=choice(...) on the "
-        "command line")
-    assert not (tmp_path / "rs").exists()
-    naive = run_tsbench(["search=itransformer_bo", "model=naive", *FAST], tmp_path / "rs",
-                        multirun=True, check=False)
-    assert naive.returncode == 2 and refused_line(naive.stderr) == (
-        "tsbench: error: model.d_model: searched by search=itransformer_bo, but model=naive has "
-        "no such key (itransformer, patchtst have) -> no search preset is for naive: give its "
-        "space yourself: hydra/sweeper=skopt with model.<key>=choice(...) on the command "
-        "line")
-    assert not (tmp_path / "rs").exists()
+    for preset, model, refusal in (
+            ("random", "dlinear", "model.patch_len: searched by search=random, but "
+             "model=dlinear has no such key (patchtst has) -> use a search preset for dlinear "
+             "(search=dlinear_tune) or give the space yourself: hydra/sweeper=skopt with "
+             "model.<key>=choice(...) on the command line"),
+            ("itransformer_bo", "naive", "model.d_model: searched by search=itransformer_bo, "
+             "but model=naive has no such key (itransformer, patchtst have) -> no search "
+             "preset is for naive: give its space yourself: hydra/sweeper=skopt with "
+             "model.<key>=choice(...) on the command line")):
+        refused = run_tsbench([f"search={preset}", f"model={model}", *FAST], tmp_path / "rs",
+                              multirun=True, check=False)
+        assert refused.returncode == 2
+        assert refused_line(refused.stderr) == f"tsbench: error: {refusal}"
+        assert not (tmp_path / "rs").exists()
