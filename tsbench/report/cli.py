@@ -8,8 +8,9 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 from tsbench.atomic import write_bytes, write_text
 from tsbench.counted import counted, noun_for, word_for
@@ -27,6 +28,9 @@ from tsbench.report.units import ORIGINAL, UNITS, score_metric, unit_free_refusa
 from tsbench.report.validation import SPLITS
 from tsbench.rundir import WINDOW_METRICS
 from tsbench.user_paths import user_path
+
+#: What a folder reader returns (:func:`_readable`).
+T = TypeVar("T")
 
 PROG = "tsbench-report"
 
@@ -217,15 +221,19 @@ def main(argv: list[str] | None = None) -> int:
 def _searches(folders: list[Path]) -> list[SearchTable]:
     """The trials of each sweep folder that recorded any (a warning for each one whose
     record is unreadable)."""
+    return [table for table in _readable(folders, read_search, "the trials of the search in")
+            if table.rows]
+
+
+def _readable(folders: list[Path], read: Callable[[Path], T], what: str) -> list[T]:
+    """``read`` of each of ``folders``, those it finds unreadable (``ValueError``) left out
+    with a warning naming ``what`` they hold."""
     found = []
     for folder in folders:
         try:
-            table = read_search(folder)
+            found.append(read(folder))
         except ValueError as error:
-            _warn(f"skipped the trials of the search in {folder}: {error}")
-            continue
-        if table.rows:
-            found.append(table)
+            _warn(f"skipped {what} {folder}: {error}")
     return found
 
 
@@ -258,12 +266,7 @@ def _tuning(folders: list[Path]) -> tuple[list[Tuned], list[Tuned]]:
     """The tuning folders whose stage (g) scored, and those it has not yet (a warning for
     each one whose summary is unreadable)."""
     finished, waiting = [], []
-    for folder in folders:
-        try:
-            tuned = read_tuned(folder)
-        except ValueError as error:
-            _warn(f"skipped the tsbench-tune folder {folder}: {error}")
-            continue
+    for tuned in _readable(folders, read_tuned, "the tsbench-tune folder"):
         (waiting if tuned.summary is None else finished).append(tuned)
     return finished, waiting
 
