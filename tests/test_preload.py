@@ -112,3 +112,42 @@ def test_a_callers_own_server_is_its_fork_and_its_commands_stop_with_it(tmp_path
         for pid in (caller_pid, stage):
             if _running(int(pid)):
                 os.kill(int(pid), signal.SIGKILL)
+
+
+#: A module that says which of the plugins Hydra finds are the two this test cares about.
+SHOW_PLUGINS = """
+from hydra.core.plugins import Plugins
+found = Plugins.instance().class_name_to_class
+print(sorted(n for n in found if n.endswith(("ExtraLauncher", "SkoptSweeper"))))
+"""
+#: A launcher plugin of the user's own, on the command's PYTHONPATH only.
+EXTRA_LAUNCHER = """
+from hydra.plugins.launcher import Launcher
+
+
+class ExtraLauncher(Launcher):
+    def setup(self, *, hydra_context, task_function, config):
+        pass
+
+    def launch(self, job_overrides, initial_job_idx):
+        return []
+"""
+
+
+def test_a_command_finds_the_hydra_plugins_of_its_own_path(tmp_path: Path) -> None:
+    """The server scanned Hydra's plugins once (tsbench.hydra_warm); a command whose
+    PYTHONPATH holds another ``hydra_plugins`` folder finds its plugins as a fresh process
+    would, and one without finds the server's (tsbench's sweeper among them)."""
+    plugin = tmp_path / "extra" / "hydra_plugins" / "extra_launcher"
+    plugin.mkdir(parents=True)
+    (plugin / "__init__.py").write_text(EXTRA_LAUNCHER)
+    (tmp_path / "show_plugins.py").write_text(SHOW_PLUGINS)
+    sweeper = "hydra_plugins.tsbench_skopt_sweeper.skopt_sweeper.SkoptSweeper"
+    for extra, found in ((True, ["hydra_plugins.extra_launcher.ExtraLauncher", sweeper]),
+                         (False, [sweeper])):
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [
+            str(tmp_path / "extra") if extra else "", os.environ.get("PYTHONPATH")]))}
+        log = tmp_path / f"{extra}.log"
+        assert preload.run_module("show_plugins", [], log, env=env, cwd=tmp_path) == 0, \
+            log.read_text()
+        assert log.read_text().splitlines()[-1] == str(found)

@@ -33,7 +33,8 @@ from typing import Any
 from tsbench.sweep_watch import exit_with
 
 #: Imported once by the fork server.
-PRELOAD = ["torch", "pytorch_lightning", "tsbench.training.run", "tsbench.preload"]
+PRELOAD = ["torch", "pytorch_lightning", "tsbench.training.run", "tsbench.preload",
+           "tsbench.hydra_warm"]
 
 if "forkserver" in multiprocessing.get_all_start_methods():
     _context: Any = multiprocessing.get_context("forkserver")
@@ -57,6 +58,9 @@ def _main(module: str, args: list[str], env: dict[str, str], cwd: str, stdout: s
     os.chdir(cwd)
     extra = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
     sys.path[:0] = [cwd, *extra]
+    warm = sys.modules.get("tsbench.hydra_warm")  # None where the server has not composed
+    if warm is not None:
+        warm.rescan_where_plugins_moved()
     sys.argv = [module, *args]
     try:
         runpy.run_module(module, run_name="__main__", alter_sys=True)
