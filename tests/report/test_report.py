@@ -1162,6 +1162,25 @@ def test_a_failed_trial_without_metrics_is_named_with_its_error(zoo: Zoo, tmp_pa
         f"failed or still running), e.g. {sweep / '1'}\n")
 
 
+def test_an_unreadable_trials_csv_is_one_warning_and_its_jobs_still_left_out(
+        tmp_path: Path) -> None:
+    """A sweep's trials.csv that is no readable CSV (binary): one warning naming it, and its
+    job folder left out as any unfinished one is (in process: no run needed)."""
+    from tsbench.report.collect import collect
+
+    sweep = tmp_path / "sweep"
+    (sweep / "0" / ".hydra").mkdir(parents=True)
+    (sweep / "0" / ".hydra" / "config.yaml").write_text("seed: 1\n")
+    (sweep / "trials.csv").write_bytes(b"\x00\x9f\x92\x96" * 50)
+    warnings: list[str] = []
+    assert collect([sweep], "test_mse", warnings.append).runs == []
+    assert warnings == [
+        f"{sweep / 'trials.csv'} is not a readable CSV file ('utf-8' codec can't decode byte "
+        "0x9f in position 1: invalid start byte): its failed trials cannot be told apart",
+        f"left out 1 job folder without metrics.json (killed, failed or still running), e.g. "
+        f"{sweep / '0'}"]
+
+
 def test_a_twin_that_differs_only_in_how_it_was_logged_is_said_so(zoo: Zoo, tmp_path: Path
                                                                    ) -> None:
     """The same DLinear run again with logger=tensorboard: left out as the same

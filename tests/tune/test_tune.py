@@ -2004,6 +2004,20 @@ def test_the_configurations_retrained_are_the_best_full_budget_ones_each_once(
     assert configs[0]["run"] == str(t.out / "d_random" / "2") and configs[0]["seconds"] == 6.0
 
 
+def test_an_unreadable_stage_record_is_one_clear_error(tmp_path: Path) -> None:
+    """A stage's trials.csv that is no readable CSV (binary) is a one-line error naming it
+    and the fix (tsbench-tune's main prints it), not a traceback."""
+    t = _tuning(tmp_path)
+    _trials(t.out / "d_random", [("ok", "0.3", "8", 5.0)])
+    path = t.out / "d_random" / "trials.csv"
+    path.write_bytes(b"\x00\x9f\x92\x96" * 50)
+    with pytest.raises(TsbenchError) as caught:
+        top_configs(t)
+    assert str(caught.value) == (
+        f"out: {path} is not a readable CSV file ('utf-8' codec can't decode byte 0x9f in "
+        "position 1: invalid start byte) -> restore the file, or give a new out=DIR")
+
+
 def test_without_a_full_budget_trial_retraining_ends_with_the_baseline_unless_it_diverged(
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     """(f) with no search trial at full budget leaves (g) the baseline, naming the budget

@@ -26,7 +26,6 @@ dozens), counted.
 
 from __future__ import annotations
 
-import csv
 import importlib
 import json
 import math
@@ -64,6 +63,7 @@ from tsbench.search.names import (
     RECORD_COLUMNS,
     TRIALS_FILE,
 )
+from tsbench.search.trials import read_rows
 
 #: Config keys that do not change a run's numbers: they never split a cell.
 IGNORED = SCORE_NEUTRAL
@@ -408,17 +408,10 @@ def _read_trials(sweep: Path, warn: Warn) -> tuple[dict[Path, str], frozenset[st
     """Job directories the sweep in ``sweep`` did not mark ``ok`` (-> their status and
     error: failed, pruned), and the parameters it searched; nothing where there is no
     readable ``trials.csv``."""
-    path = sweep / TRIALS_FILE
-    if not path.is_file():
-        return {}, frozenset()
     try:
-        with open(path, newline="", encoding="utf-8") as handle:
-            reader = csv.DictReader(handle)
-            rows = list(reader)
-            columns = reader.fieldnames or []
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        warn(f"{path} is unreadable, its failed trials cannot be told apart: "
-             f"{_first_line(exc)}")
+        rows, columns = read_rows(sweep / TRIALS_FILE)
+    except ValueError as exc:
+        warn(f"{exc}: its failed trials cannot be told apart")
         return {}, frozenset()
     failed = {(sweep / row["job_dir"]).resolve():
               row["status"] + (f" ({row['error']})" if row.get("error") else "")

@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from tsbench.atomic import write_with
 from tsbench.counted import noun_for
@@ -36,7 +36,9 @@ from tsbench.search.names import (
     STATUSES,
     TAIL,
 )
-from tsbench.search.space import Scalar, SearchSpace
+
+if TYPE_CHECKING:  # read_rows' readers (tsbench.report.collect) load no scikit-optimize
+    from tsbench.search.space import Scalar, SearchSpace
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +102,20 @@ def write_trials(
     write_with(path, write)
 
 
+def read_rows(path: Path) -> tuple[list[dict[str, str]], list[str]]:
+    """The rows of the trials.csv at ``path`` as written, and its columns (none where there is
+    no file): the one reading of the file, which the sweep, tsbench-report and tsbench-tune
+    each interpret their own way; ``ValueError`` naming it where it is not a readable CSV."""
+    if not path.is_file():
+        return [], []
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            return list(reader), list(reader.fieldnames or [])
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        raise ValueError(f"{path} is not a readable CSV file ({error})") from None
+
+
 def read_trials(
     path: Path, space: SearchSpace, strict: bool, keep_outside: bool = False
 ) -> list[Trial]:
@@ -113,19 +129,11 @@ def read_trials(
     error naming the line; a row repeated exactly is counted once, with a warning.
     """
     setting = "hydra.sweeper.resume" if strict else "hydra.sweeper.warm_start"
-    fix = "restore the file, or start a new sweep (a new hydra.sweep.dir)"
     try:
-        with open(path, newline="", encoding="utf-8") as handle:
-            return _read(csv.DictReader(handle), path, space, strict, keep_outside, setting)
-    except (UnicodeDecodeError, csv.Error) as error:
-        raise ConfigError(setting, f"{path} is not a readable CSV file ({error})", fix) from None
-
-
-def _read(
-    reader: csv.DictReader, path: Path, space: SearchSpace, strict: bool, keep_outside: bool,
-    setting: str,
-) -> list[Trial]:
-    columns = reader.fieldnames or []
+        rows, columns = read_rows(path)
+    except ValueError as error:
+        raise ConfigError(setting, str(error), "restore the file, or start a new sweep (a new "
+                          "hydra.sweep.dir)") from None
     required = space.names + ["status", "objective"] + (["trial", "job"] if strict else [])
     missing = [n for n in required if n not in columns]
     if missing:
@@ -136,7 +144,7 @@ def _read(
         raise ConfigError(setting, f"{path} records parameters {extra} not searched now")
     trials: list[Trial] = []
     seen: dict[tuple[str, str], tuple[int, dict[str, str]]] = {}
-    for line, row in enumerate(reader, start=2):
+    for line, row in enumerate(rows, start=2):
         where = f"{path} line {line}"
         if None in row or None in row.values():
             count = len(columns) - list(row.values()).count(None) + len(row.get(None) or [])

@@ -4,7 +4,6 @@ atomically by the sweeper after every trial) and prints a line whenever it chang
 
 from __future__ import annotations
 
-import csv
 import logging
 import threading
 import time
@@ -16,6 +15,7 @@ from types import TracebackType
 from tsbench.counted import counted
 from tsbench.search.names import FAILED, OK, PRUNED, TRIALS_FILE
 from tsbench.search.record import RECORD_DIR, Record
+from tsbench.search.trials import read_rows
 
 log = logging.getLogger("tsbench.tune")
 
@@ -46,11 +46,7 @@ def objective_name(cv_folds: int) -> str:
 
 def sweep_summary(sweep_dir: Path) -> tuple[Counter, float | None]:
     """Trials per status and the best objective of the full-budget ('ok') trials so far."""
-    path = sweep_dir / TRIALS_FILE
-    if not path.is_file():
-        return Counter(), None
-    with open(path, newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
+    rows, _ = read_rows(sweep_dir / TRIALS_FILE)
     statuses = Counter(row.get("status", "") for row in rows)
     values = [float(row["objective"]) for row in rows
               if row.get("status") == OK and row.get("objective")]

@@ -42,7 +42,7 @@ from omegaconf import OmegaConf
 
 from tsbench.atomic import write_json, write_text
 from tsbench.counted import counted
-from tsbench.errors import TsbenchError
+from tsbench.errors import ConfigError, TsbenchError
 from tsbench.folder_lock import held
 from tsbench.rundir import (
     LOOKBACK,
@@ -56,6 +56,7 @@ from tsbench.rundir import (
 )
 from tsbench.search.names import OK, RECORD_COLUMNS, TRIALS_FILE
 from tsbench.search.report import absolute_paths, python_path, search_marks
+from tsbench.search.trials import read_rows
 from tsbench.training.schedules import scaled_lr
 from tsbench.tune.budget import (
     MIN_SEARCH_SECONDS,
@@ -142,11 +143,10 @@ def lr_range(min_loss_lr: float, span: float) -> tuple[float, float]:
 
 def read_trials(sweep_dir: Path) -> list[dict[str, str]]:
     """The rows of a stage's trials.csv (none if the sweep recorded nothing)."""
-    path = sweep_dir / TRIALS_FILE
-    if not path.is_file():
-        return []
-    with open(path, newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
+    try:
+        return read_rows(sweep_dir / TRIALS_FILE)[0]
+    except ValueError as error:
+        raise ConfigError("out", str(error), "restore the file, or give a new out=DIR") from None
 
 
 def params_of(row: dict[str, str]) -> dict[str, str]:
