@@ -19,6 +19,9 @@ import yaml
 
 from tests.conftest import ROOT, TINY, read_metrics, run_tsbench
 from tests.report.conftest import report
+from tsbench.report.cli import main
+from tsbench.search.names import DEFINITION_FILE, TRIALS_FILE
+from tsbench.tuning_files import STATE_FILE, SUMMARY_FILE
 
 #: A tiny real search: DLinear and the seasonal-naive baseline (which refuses seq_len=12,
 #: shorter than its period 24: a failed trial), a learning rate of 1e-5 that ASHA prunes at
@@ -226,3 +229,25 @@ def test_a_cross_validated_searchs_epochs_count_every_fold(tmp_path: Path) -> No
             assert cells["epochs"] == f"{epoch} of 3 in fold 1"
             assert cells["val MSE"].endswith(f"(after {epoch} of 3 epochs in fold 1)")
 
+
+def test_a_damaged_search_or_tuning_folder_is_skipped_with_a_warning(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A search whose search.yaml is damaged and a tsbench-tune folder whose report.json is
+    are each left out with one warning naming the file (hand-made folders, in process);
+    nothing else here, so the report ends in its error."""
+    search, tune = tmp_path / "search", tmp_path / "tune"
+    search.mkdir()
+    tune.mkdir()
+    (search / TRIALS_FILE).write_text("trial,job,status,objective\n")
+    (search / DEFINITION_FILE).write_text("params: {optim.lr: [unclosed\n")
+    (tune / STATE_FILE).write_text("{}")
+    (tune / SUMMARY_FILE).write_text("{cut")
+    assert main([str(tmp_path)]) == 2
+    said = capsys.readouterr().err.splitlines()
+    assert said[:2] == [
+        f"tsbench-report: warning: skipped the tsbench-tune folder {tune.resolve()}: "
+        f"{tune.resolve() / SUMMARY_FILE} is unreadable: Expecting property name enclosed in "
+        "double quotes: line 1 column 2 (char 1)",
+        f"tsbench-report: warning: skipped the trials of the search in {search}: "
+        f"{search / DEFINITION_FILE} is damaged (ParserError)"], said
+    assert said[2].startswith("tsbench-report: error: no finished run") and len(said) == 3
