@@ -1,14 +1,16 @@
 """tsbench-report on a search's sweep folder: a validation-only table of its trials, read from
 its own record, with the trial numbers of trials.csv, the values tried, val MSE and MAE, the
-epochs run and how each trial ended; full-budget trials by val MSE with best.yaml's marked
-best, the pruned ones apart and labelled with their shorter budget, no test figure; a killed
-and then resumed search reads without error (README, The report)."""
+epochs run and how each trial ended; the trials that ran to their end (full budget, or early
+stopping, which says so with its epoch) by val MSE with best.yaml's marked best, the pruned
+ones apart and labelled with their shorter budget, no test figure; a killed and then resumed
+search reads without error (README, The report)."""
 
 from __future__ import annotations
 
 import csv
 import json
 import re
+import shutil
 import signal
 from pathlib import Path
 
@@ -17,6 +19,9 @@ import yaml
 
 from tests.conftest import ROOT, TINY, read_metrics, run_tsbench
 from tests.report.conftest import report
+from tsbench.report.cli import main
+from tsbench.search.names import DEFINITION_FILE, TRIALS_FILE
+from tsbench.tuning_files import STATE_FILE, SUMMARY_FILE
 
 #: A tiny real search: DLinear and the seasonal-naive baseline (which refuses seq_len=12,
 #: shorter than its period 24: a failed trial), a learning rate of 1e-5 that ASHA prunes at
@@ -105,6 +110,9 @@ def test_a_search_reports_its_trials_on_validation_only(tmp_path: Path) -> None:
     for row in by_status["failed"]:
         cells = shown[row["trial"]]
         assert cells["state"].startswith("failed: model.period") and cells["val MSE"] == "–"
+    untrained = [r["trial"] for r in by_status["ok"] if r["model"] == "seasonal_naive"]
+    assert untrained and all(shown[t]["state"] == "untrained model: no epochs"  # no weights
+                             for t in untrained)  # to train: no budget ran, none cut short
 
     page = report(sweep, "-o", tmp_path / "report.html").stdout  # the HTML page alone
     html = (tmp_path / "report.html").read_text()
@@ -131,11 +139,15 @@ def test_a_search_reports_its_trials_on_validation_only(tmp_path: Path) -> None:
 def test_a_killed_then_resumed_search_reads_without_error(tmp_path: Path) -> None:
     """Killed as its third trial starts (tests/search/app/kill_at_start.py), the search's
     table shows its two ended trials and the third as launched without a result; resumed,
-    the relaunched trial with its note."""
+    the relaunched trial with its note. With early stopping (patience 1) and a learning rate
+    that grows 4x per epoch (tests/training/test_best_weights.py's), lr 0.03 overshoots after
+    its first epoch: early stopping ends it at epoch 2 of 3, which its state says, ranked
+    among the full-budget trials by its val MSE (as the sweep ranks it)."""
     sweep = tmp_path / "search"
     args = [*TINY, "hydra/sweeper=skopt", "hydra.sweeper.plots=false",
             "optim.lr=choice(0.001, 0.01, 0.03)", "hydra.sweeper.n_trials=3",
-            "hydra.sweeper.random_state=0"]
+            "hydra.sweeper.random_state=0", "trainer.max_epochs=3", "trainer.patience=1",
+            "optim=adamw_step", "optim.step_size=1", "optim.gamma=4"]
     killed = run_tsbench([*args, "+hydra.callbacks.kill._target_="
                           "tests.search.app.kill_at_start.KillAtJobStart",
                           "+hydra.callbacks.kill.job=2"], sweep, env={"PYTHONPATH": str(ROOT)},
@@ -152,20 +164,47 @@ def test_a_killed_then_resumed_search_reads_without_error(tmp_path: Path) -> Non
     assert float(rows[2]["optim.lr"]) == float(launched["point"]["optim.lr"])
 
     run_tsbench([*args, "hydra.sweeper.resume=true"], sweep, multirun=True)
-    rows = table(section(report(sweep).stdout))
-    assert sorted(r["trial"] for r in rows) == ["1", "2", "3"]
-    assert all(r["state"].startswith("full budget") for r in rows)
+    alone = report(sweep)  # no line on the missing results table: the trials' table says
+    assert alone.stderr.splitlines() == [  # they scored no test; the killed job's folder
+        "tsbench-report: warning: left out 1 job folder without metrics.json (killed, failed "
+        f"or still running), e.g. {(sweep / '2').resolve()}"]
+    trials = section(alone.stdout)
+    rows = table(trials)
+    recorded = sorted(trials_csv(sweep), key=lambda r: float(r["objective"]))
+    assert [r["trial"] for r in rows] == [r["trial"] for r in recorded]  # by val MSE
+    ran = {r["trial"]: read_metrics(sweep / r["job_dir"]) for r in recorded}
+    stopped = {t: m for t, m in ran.items() if m["epochs"] < 3}
+    # the construction holds: one trial stopped a patience after its best epoch
+    assert [(m["best_epoch"], m["epochs"]) for m in stopped.values()] == [(1, 2)], ran
+    for row in rows:
+        state = ("early stopping at epoch 2 (patience 1)" if row["trial"] in stopped
+                 else "full budget")
+        assert row["state"].startswith(state), rows
+        assert row["epochs"] == f"{ran[row['trial']]['epochs']} of 3"
+    assert "Early stopping: trainer.patience epochs without a better val loss" in trials
     relaunched = [r for r in rows if "relaunched: job 2 died with the sweep" in r["state"]]
     assert [r["trial"] for r in relaunched] == ["3"]
+    # a trial's run copied out of its search is none of its trials: a line says why no
+    # results table stands above the search's
+    shutil.copytree(sweep / recorded[0]["job_dir"], tmp_path / "copied")
+    beside = report(sweep, tmp_path / "copied")
+    assert beside.stderr.splitlines()[-1].startswith(
+        "tsbench-report: warning: no results table: none of the 4 finished runs under "
+    ), beside.stderr
+    assert SECTION in beside.stdout
 
 
 @pytest.mark.heavy(20)
 def test_a_cross_validated_searchs_epochs_count_every_fold(tmp_path: Path) -> None:
     """A cv=tscv trial trains every fold on the budget: a full one's epochs are out of
-    budget x folds; a pruned one (judged in its first fold) names that fold."""
+    budget x folds; a pruned one (judged in its first fold) names that fold. With early
+    stopping (patience 1) and a learning rate that grows 4x per epoch, the full trial's
+    first fold is best at epoch 1 and stops at 2, its second runs its 3: its state names the
+    fold and epoch that early stopping ended, from each fold's best epoch."""
     sweep = tmp_path / "search"
     run_tsbench([*TINY, "hydra/sweeper=skopt", "hydra.sweeper.plots=false",
-                 "trainer.max_epochs=3", "cv=tscv", "cv.n_splits=2",
+                 "trainer.max_epochs=3", "trainer.patience=1", "optim=adamw_step",
+                 "optim.step_size=1", "optim.gamma=4", "cv=tscv", "cv.n_splits=2",
                  "optim.lr=choice(1e-05, 0.03, 0.01)", "hydra.sweeper.n_trials=3",
                  "hydra.sweeper.mode=random", "hydra.sweeper.random_state=0",
                  "hydra.sweeper.pruner.kind=asha", "hydra.sweeper.pruner.min_epochs=1",
@@ -179,10 +218,36 @@ def test_a_cross_validated_searchs_epochs_count_every_fold(tmp_path: Path) -> No
         cells = shown[row["trial"]]
         metrics = read_metrics(sweep / row["job_dir"])
         if row["status"] == "ok":
-            assert cells["epochs"] == f"{metrics['epochs']} of 6 (2 folds)"
+            assert [metrics["fold_0_best_epoch"], metrics["fold_1_best_epoch"]] == [1, 2]
+            assert cells["epochs"] == f"{metrics['epochs']} of 6 (2 folds)" == "5 of 6 (2 folds)"
+            assert cells["state"] == ("early stopping in fold 1 at epoch 2 (patience 1), best "
+                                      "(best.yaml)")
             assert float(cells["val MAE"]) == pytest.approx(metrics["cv_val_mae_mean"],
                                                             rel=1e-5)
         else:
             epoch = row["pruned_at_epoch"]
             assert cells["epochs"] == f"{epoch} of 3 in fold 1"
             assert cells["val MSE"].endswith(f"(after {epoch} of 3 epochs in fold 1)")
+
+
+def test_a_damaged_search_or_tuning_folder_is_skipped_with_a_warning(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A search whose search.yaml is damaged and a tsbench-tune folder whose report.json is
+    are each left out with one warning naming the file (hand-made folders, in process);
+    nothing else here, so the report ends in its error."""
+    search, tune = tmp_path / "search", tmp_path / "tune"
+    search.mkdir()
+    tune.mkdir()
+    (search / TRIALS_FILE).write_text("trial,job,status,objective\n")
+    (search / DEFINITION_FILE).write_text("params: {optim.lr: [unclosed\n")
+    (tune / STATE_FILE).write_text("{}")
+    (tune / SUMMARY_FILE).write_text("{cut")
+    assert main([str(tmp_path)]) == 2
+    said = capsys.readouterr().err.splitlines()
+    assert said[:2] == [
+        f"tsbench-report: warning: skipped the tsbench-tune folder {tune.resolve()}: "
+        f"{tune.resolve() / SUMMARY_FILE} is unreadable: Expecting property name enclosed in "
+        "double quotes: line 1 column 2 (char 1)",
+        f"tsbench-report: warning: skipped the trials of the search in {search}: "
+        f"{search / DEFINITION_FILE} is damaged (ParserError)"], said
+    assert said[2].startswith("tsbench-report: error: no finished run") and len(said) == 3

@@ -18,7 +18,7 @@ from tsbench.errors import TsbenchError, closest_all, either
 from tsbench.one_line_parser import OneLineParser
 from tsbench.output_guard import check_output
 from tsbench.report.build import build
-from tsbench.report.collect import NO_ORIGINAL, Collected, collect, group
+from tsbench.report.collect import NO_ORIGINAL, Collected, collect, group, inside
 from tsbench.report.planned import never_started
 from tsbench.report.search_trials import SearchTable, read_search, search_folders
 from tsbench.report.search_trials import markdown as trials_markdown
@@ -169,7 +169,10 @@ def main(argv: list[str] | None = None) -> int:
             _warn(f"--cd-diagram {args.cd_diagram}: not written, a tuning run's table or a "
                   "search's trials have no average ranks -> report runs that make such "
                   "tables, or drop --cd-diagram")
-        if searches and found.n_found:  # why no results table stands above the trials
+        trials = tuple(search.folder.resolve() for search in searches)
+        if searches and not all(inside(run, trials) for run in found.paths):
+            # runs beside the trials: why none makes a results table (the trials' table says
+            # for its own that they scored validation only)
             _warn(f"no results table: {_empty_reason(found, where, metric, args.split)}")
         if args.format == "html":
             from tsbench.report.html import searches_page

@@ -182,10 +182,14 @@ class Collected:
     """What :func:`collect` found: usable runs, and counts for an empty result's reason."""
 
     runs: list[Run]
-    n_found: int
+    paths: list[Path]  # every finished run directory found (resolved), usable or not
     n_skipped: int
     #: Why finished runs lack the metric (:func:`_why_without`) -> how many.
     without_metric: dict[str, int]
+
+    @property
+    def n_found(self) -> int:
+        return len(self.paths)
 
 
 def flatten(node: Any, prefix: str = "") -> dict[str, Any]:
@@ -206,7 +210,7 @@ def collect(roots: list[Path], metric_key: str, warn: Warn,
     (:func:`validation.score_key`: a cv=tscv run's mean over folds), each run tagged with
     how it was validated (:attr:`Run.val_tag`)."""
     metric = metric_key.removeprefix(f"{split}_")
-    found = [path for path in find_runs(roots) if not _inside(path, apart)]
+    found = [path for path in find_runs(roots) if not inside(path, apart)]
     failed_by_sweep: dict[Path, dict[Path, str]] = {}
     swept_by_sweep: dict[Path, frozenset[str]] = {}
     grid_by_sweep: dict[Path, frozenset[str]] = {}
@@ -241,7 +245,7 @@ def collect(roots: list[Path], metric_key: str, warn: Warn,
     if pruned:
         warn(f"left out {counted(len(pruned), 'pruned run')} (stopped early by their "
              f"sweep's pruner, short of their epoch budget), e.g. {pruned[0]}")
-    unfinished = [path for path in unfinished_runs(roots) if not _inside(path, apart)]
+    unfinished = [path for path in unfinished_runs(roots) if not inside(path, apart)]
     for sweep in sorted({path.parent for path in unfinished}):
         if sweep not in failed_by_sweep:
             failed_by_sweep[sweep], _ = _read_trials(sweep, warn)
@@ -264,7 +268,7 @@ def collect(roots: list[Path], metric_key: str, warn: Warn,
     counts: dict[str, int] = {}
     for _, why in without:
         counts[why] = counts.get(why, 0) + 1
-    return Collected(runs, len(found), skipped, counts)
+    return Collected(runs, found, skipped, counts)
 
 
 def _chosen_rerun(why: str, paths: list[Path]) -> str:
@@ -281,7 +285,8 @@ def _chosen_rerun(why: str, paths: list[Path]) -> str:
             "run's folder")
 
 
-def _inside(path: Path, folders: tuple[Path, ...]) -> bool:
+def inside(path: Path, folders: tuple[Path, ...]) -> bool:
+    """Whether ``path`` lies in one of ``folders``."""
     return any(path.is_relative_to(folder) for folder in folders)
 
 

@@ -21,10 +21,10 @@ from omegaconf import OmegaConf
 
 from tsbench.counted import counted
 from tsbench.errors import ConfigError
-from tsbench.report.collect import flatten
+from tsbench.report.collect import flatten, inside
 from tsbench.report.tuned import what_ran
 from tsbench.report.validation import cross_validated
-from tsbench.rundir import is_finished, read_config, read_metrics, significant
+from tsbench.rundir import fold_metric, is_finished, read_config, read_metrics, significant
 from tsbench.search import names
 from tsbench.search.names import BEST_FILE, DEFINITION_FILE, TRIALS_FILE
 
@@ -51,6 +51,9 @@ class TrialRow:
     folds: int | None = None  # a full cv=tscv trial's folds, each trained on the budget
     fold: int | None = None  # the fold (from 1) a cv=tscv trial was pruned in
     best: bool = False
+    #: where early stopping ended a full trial before its budget: (fold from 1, or None for
+    #: a holdout trial's one training; the epoch it ended at)
+    early_stops: tuple[tuple[int | None, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -74,8 +77,7 @@ def search_folders(roots: list[Path], apart: tuple[Path, ...]) -> list[Path]:
         for path in sorted(Path(root).rglob(TRIALS_FILE)):
             if (path.parent / DEFINITION_FILE).is_file():
                 found.setdefault(path.parent.resolve(), path.parent)
-    return [given for real, given in found.items()
-            if not any(real.is_relative_to(a) for a in apart)]
+    return [given for real, given in found.items() if not inside(real, apart)]
 
 
 def read_search(folder: Path) -> SearchTable:
@@ -91,6 +93,7 @@ def read_search(folder: Path) -> SearchTable:
     for trial in sweep.trials:
         metrics, config = _job_files(folder / trial.job_dir if trial.job_dir else None)
         cv = cv or cross_validated(config)
+        stops: list[tuple[int | None, int]] = []
         if trial.status == names.FAILED:
             ended, state = FAILED, f"failed: {trial.error.split(' -> ')[0] or 'no reason'}"
         elif trial.status == names.PRUNED:
@@ -98,7 +101,8 @@ def read_search(folder: Path) -> SearchTable:
             state = (f"stopped at epoch {trial.pruned_at_epoch}: max_seconds spent"
                      if trial.stopped_by_clock else f"pruned at epoch {trial.pruned_at_epoch}")
         else:
-            ended, state = FULL, "full budget"
+            stops = _early_stops(metrics, config)
+            ended, state = FULL, _finished(metrics, stops, config)
             if trial is sweep.best:
                 state += ", best (best.yaml)"
             if not trial.in_space:
@@ -114,7 +118,8 @@ def read_search(folder: Path) -> SearchTable:
             None if ended != FULL or mae is None else float(mae),
             None if ended == FAILED or epochs is None else int(epochs),
             _budget(config), folds if ended == FULL and folds else None,
-            None if ended != SHORT or fold is None else int(fold) + 1, trial is sweep.best))
+            None if ended != SHORT or fold is None else int(fold) + 1, trial is sweep.best,
+            tuple(stops)))
     rows += [TrialRow(launch.trial, [launch.point.get(n, NONE) for n in sweep.names],
                       NO_RESULT, "no result: running, or lost when its sweep died",
                       None, None, None, None)
@@ -143,6 +148,44 @@ def _job_files(job_dir: Path | None) -> tuple[dict[str, Any], dict[str, Any]]:
 def _budget(config: dict[str, Any]) -> int | None:
     value = config.get("trainer.max_epochs")
     return value if isinstance(value, int) else None
+
+
+def _finished(metrics: dict[str, Any], stops: list[tuple[int | None, int]],
+              config: dict[str, Any]) -> str:
+    """How a trial that neither its sweep stopped nor a failure ended, in words: its full
+    budget, early stopping (``stops``: where, at which epoch), or an untrained model's no
+    epochs. Its val MSE is a finished trial's either way (its best epoch's), as the sweep
+    ranks it."""
+    if metrics.get("epochs") == 0:
+        return "untrained model: no epochs"
+    if not stops:
+        return "full budget"
+    where = ", ".join(f"{'' if fold is None else f'in fold {fold} '}at epoch {epoch}"
+                      for fold, epoch in stops)
+    return f"early stopping {where} (patience {config['trainer.patience']})"
+
+
+def _early_stops(metrics: dict[str, Any], config: dict[str, Any]
+                 ) -> list[tuple[int | None, int]]:
+    """Each training of a finished trial that early stopping ended before its budget: its fold
+    (from 1; None for a holdout trial's one training) and the epoch it ended at. Early
+    stopping ends a training ``trainer.patience`` epochs after its best one (metrics.json's
+    ``best_epoch``, a cv=tscv trial's ``fold_<k>_best_epoch``), else the budget does: none
+    where those ends do not add up to the epochs the record says it trained."""
+    budget, patience = _budget(config), config.get("trainer.patience")
+    if budget is None or not isinstance(patience, int) or patience <= 0:
+        return []
+    folds: list[int | None] = (
+        list(range(1, len(metrics.get("cv_folds") or []) + 1)) if cross_validated(config)
+        else [None])
+    bests = [metrics.get("best_epoch" if fold is None else fold_metric(fold - 1, "best_epoch"))
+             for fold in folds]
+    if not all(isinstance(best, int) for best in bests):
+        return []
+    ends = [min(best + patience, budget) for best in bests]
+    if sum(ends) != metrics.get("epochs"):
+        return []
+    return [(fold, end) for fold, end in zip(folds, ends, strict=True) if end < budget]
 
 
 def header(table: SearchTable) -> list[str]:
@@ -190,13 +233,19 @@ def caption(table: SearchTable) -> list[str]:
              f"{table.folder / TRIALS_FILE}, validation only: the search never read the test "
              f"split, so no test score is here, and this order is no comparison on test. "
              f"Val MSE is the search's objective, scaled, {where}; val MAE that run's; each "
-             "trial is one run of one seed. Full-budget trials first, best val MSE first, "
-             "then those stopped short of their budget, then failed ones."]
+             "trial is one run of one seed. The trials that ran to their end first (their "
+             "full budget, or until early stopping), best val MSE first, then those their "
+             "search stopped short, then failed ones."]
     best = table.folder / BEST_FILE
     if any(row.best for row in table.rows):
         lines.append(f"The best is best.yaml's; its command trains that configuration and "
                      f"scores it on test: {best}" if best.is_file() else
-                     "The best is the lowest full-budget val MSE.")
+                     "The best is the lowest val MSE of the trials that ran to their end.")
+    if any(row.early_stops for row in table.rows):
+        lines.append("Early stopping: trainer.patience epochs without a better val loss ended "
+                     "the training before its epoch budget (a cv=tscv trial's in the folds "
+                     "named); its val MSE is its best epoch's, as a full-budget trial's, and "
+                     "the search ranks it with them.")
     if any(row.ended == SHORT for row in table.rows):
         lines.append("Pruned (or stopped at max_seconds): stopped short of the epoch budget, "
                      "its val MSE is the best after the epochs shown, not a full budget's: "
