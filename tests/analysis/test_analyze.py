@@ -279,6 +279,19 @@ def test_a_strong_cycle_leaks_no_periods_one_row_beside_it() -> None:
     assert [p.period for p in dominant_periods(day + week + noise, 360)] == [24, 168]
 
 
+def test_a_period_on_the_edge_of_its_frequency_bin_is_found_whole() -> None:
+    """A week in 2100 hourly rows (the training rows of a 3000-row file) spans 12.5 bins:
+    its period lies on the edge of both neighbouring bins, and the edge, computed in floating
+    point as 167.99999999999997 rows, was left out of the peak's bin where the weekend fell
+    so that bin 13 peaked: 167 was reported (look-backs 334, 501, ... searched)."""
+    rng = np.random.default_rng(0)
+    t = np.arange(2100.0)
+    day = np.sin(2 * np.pi * t / 24) + 0.3 * rng.standard_normal(len(t))
+    for start in range(0, 168, 24):  # the file starting on each weekday
+        weekend = np.where((t + start) // 24 % 7 >= 5, -1.0, 1.0)
+        assert sorted(p.period for p in dominant_periods(day + weekend, 720)) == [24, 168], start
+
+
 def test_two_cycles_close_together_are_both_found() -> None:
     """A second cycle stands above the skirt of the first, however near: periods of 24 and
     25 rows (their lines 31 bins apart), and 24 and 30."""
