@@ -39,15 +39,21 @@ def test_another_broken_pipe_is_not_hidden() -> None:
         quiet_when_stdout_closes(worker_pipe_broke)()
 
 
+def decorators(module: str, function: str) -> list[str]:
+    """The decorators of ``module``'s top-level ``function``, read from its source
+    (importing the commands costs seconds of torch and Lightning)."""
+    tree = ast.parse((ROOT / Path(*module.split("."))).with_suffix(".py").read_text())
+    node = next(node for node in tree.body
+                if isinstance(node, ast.FunctionDef) and node.name == function)
+    return [ast.unparse(d) for d in node.decorator_list]
+
+
 def test_every_command_ends_quietly_when_its_reader_stops() -> None:
-    """Each console script's entry is wrapped (read from its source: importing the commands
-    costs seconds of torch and Lightning)."""
+    """Each console script's entry is wrapped, and so is tsbench-analyze's Hydra task, which
+    prints the table (Hydra reported its broken pipe as an error with a traceback)."""
     scripts = [e for e in distribution("tsbench").entry_points if e.group == "console_scripts"]
     assert scripts
+    wrapper = quiet_when_stdout_closes.__name__
     for script in scripts:
-        module, function = script.value.split(":")
-        tree = ast.parse((ROOT / Path(*module.split("."))).with_suffix(".py").read_text())
-        entry = next(node for node in tree.body
-                     if isinstance(node, ast.FunctionDef) and node.name == function)
-        assert [ast.unparse(d) for d in entry.decorator_list] == [
-            quiet_when_stdout_closes.__name__], script.name
+        assert decorators(*script.value.split(":")) == [wrapper], script.name
+    assert decorators("tsbench.analysis.cli", "main")[-1] == wrapper

@@ -3,7 +3,8 @@
 ``tsbench --help | head`` or ``tsbench-tune --help | head``: once ``head`` has its lines it
 closes the pipe, and the command's next write raised ``BrokenPipeError``, a traceback under
 the lines the user asked for. Each console script's entry is wrapped in
-:func:`quiet_when_stdout_closes`.
+:func:`quiet_when_stdout_closes`, and so is a Hydra task that prints its results
+(tsbench-analyze's table), whose errors Hydra catches before the entry sees them.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import os
 import select
 import sys
 from collections.abc import Callable
+from typing import Any
 
 #: The exit status of a command whose reader closed its stdout: Python's on EPIPE.
 CLOSED_STDOUT_EXIT = 1
@@ -30,16 +32,16 @@ def _stdout_closed() -> bool:
     return any(event & select.POLLERR for _, event in poll.poll(0))
 
 
-def quiet_when_stdout_closes(entry: Callable[[], None]) -> Callable[[], None]:
+def quiet_when_stdout_closes(entry: Callable[..., Any]) -> Callable[..., Any]:
     """``entry``, ending with :data:`CLOSED_STDOUT_EXIT` and no traceback where a write to
     stdout found its reader gone. Stdout then points at ``os.devnull``, so that the
     interpreter's own flush at exit does not fail on the same pipe again (Python's
     documented recipe, "Note on SIGPIPE")."""
 
     @functools.wraps(entry)
-    def wrapped() -> None:
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
         try:
-            entry()
+            return entry(*args, **kwargs)
         except BrokenPipeError:
             if not _stdout_closed():
                 raise

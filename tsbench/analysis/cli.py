@@ -159,6 +159,7 @@ def table(report: dict[str, Any]) -> str:
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="analyze")
+@quiet_when_stdout_closes  # inside Hydra, which reports a task's error as a traceback
 def main(cfg: DictConfig) -> None:
     out_dir = Path(HydraConfig.get().runtime.output_dir)
     try:
