@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 from pathlib import Path
 
@@ -450,11 +451,16 @@ def test_yearly_csv_cycle_through_the_cli(tmp_path: Path) -> None:
 
 def test_the_default_folder_names_the_csv_file_or_the_dataset(tmp_path: Path) -> None:
     """Without hydra.run.dir, a CSV's analysis lands under its file's name (as runs name
-    their data), a named dataset's under that name: two files are never one folder."""
-    (tmp_path / "data").mkdir()
-    _csv(tmp_path / "data" / "sales.csv", np.sin(np.arange(400) * 2 * np.pi / 24))
+    their data), a named dataset's under that name: two files are never one folder. The
+    CSV's command is the README's check of a file of one's own ("Your own CSV")."""
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    own = shlex.split(next(line for line in readme.splitlines()
+                           if line.startswith("tsbench-analyze dataset=csv ")))[1:]
+    pd.DataFrame({"day": pd.date_range("2020-01-01", periods=400, freq="h"),
+                  "units": np.sin(np.arange(400) * 2 * np.pi / 24)}).to_csv(
+        tmp_path / "sales.csv", index=False)
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    for args, name in ((["dataset=csv", "dataset.path=data/sales.csv"], "sales.csv"),
+    for args, name in ((own, "sales.csv"),
                        (["dataset=synthetic", "dataset.n_rows=400"], "synthetic")):
         proc = run_module("tsbench.analysis.cli", [*args, "pred_len=24"], env, cwd=tmp_path)
         assert proc.returncode == 0, proc.stderr
