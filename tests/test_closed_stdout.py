@@ -31,12 +31,15 @@ def test_a_closed_stdout_ends_the_command_quietly(monkeypatch: pytest.MonkeyPatc
         help_text()  # stdout now writes to os.devnull: the exit's flush does not fail again
 
 
-def test_another_broken_pipe_is_not_hidden() -> None:
+def test_another_broken_pipe_is_not_hidden(monkeypatch: pytest.MonkeyPatch) -> None:
     def worker_pipe_broke() -> None:
         raise BrokenPipeError(32, "Broken pipe")
 
-    with pytest.raises(BrokenPipeError):
-        quiet_when_stdout_closes(worker_pipe_broke)()
+    read, write = os.pipe()  # stdout's reader still reads
+    with os.fdopen(read) as _, os.fdopen(write, "w") as stdout:
+        monkeypatch.setattr(sys, "stdout", stdout)
+        with pytest.raises(BrokenPipeError):
+            quiet_when_stdout_closes(worker_pipe_broke)()
 
 
 def decorators(module: str, function: str) -> list[str]:

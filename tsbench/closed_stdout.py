@@ -21,15 +21,16 @@ CLOSED_STDOUT_EXIT = 1
 
 
 def _stdout_closed() -> bool:
-    """Whether stdout is a pipe (or socket) whose reading end is closed: an error event on
-    it. Another pipe that broke (a worker's) is no reader gone, and is not hidden."""
+    """Whether stdout is a pipe (or socket) whose reading end is closed: an error or
+    hang-up event on it (Linux says the one, BSDs may say the other). Another pipe that
+    broke (a worker's) is no reader gone, and is not hidden."""
     try:
         fd = sys.stdout.fileno()
     except (AttributeError, OSError, ValueError):  # replaced by an object without a file
         return False
     poll = select.poll()
     poll.register(fd, select.POLLOUT)
-    return any(event & select.POLLERR for _, event in poll.poll(0))
+    return any(event & (select.POLLERR | select.POLLHUP) for _, event in poll.poll(0))
 
 
 def quiet_when_stdout_closes(entry: Callable[..., Any]) -> Callable[..., Any]:
