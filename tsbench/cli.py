@@ -20,6 +20,7 @@ from hydra.errors import CompactHydraException
 from hydra.types import RunMode
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
+from tsbench.closed_stdout import quiet_when_stdout_closes
 from tsbench.config_values import check_interpolations
 from tsbench.errors import ConfigError, TsbenchError
 from tsbench.folder_lock import held, removed
@@ -540,6 +541,7 @@ LEFT = {
 }
 
 
+@quiet_when_stdout_closes
 def entry() -> None:
     os.environ.pop(COMMAND_WARNINGS_ENV, None)  # this command's alone (command_warning)
     quiet_dependencies()

@@ -582,8 +582,9 @@ def _first_value(override: Override) -> str:
 def target_not_alone(overrides: list[str], cfg: DictConfig) -> list[str]:
     """A warning for ``dataset.target=`` given with ``features=M`` (the default): every
     column is forecast and scored, and the target names only the plotted one; a user
-    naming a column means to score it. None for a target that the CSV file's header lacks:
-    the run refuses it, naming the file's columns."""
+    naming a column means to score it. None for a target that the CSV file's header lacks,
+    or a ``dataset=csv`` file it cannot read (a path that does not exist): the run refuses
+    them, naming the file's columns or the path, and a warning before would be noise."""
     given = [o for o in parse_each(overrides) if o.key_or_group == "dataset.target"]
     if not given or cfg.get("features") != "M":
         return []
@@ -593,6 +594,8 @@ def target_not_alone(overrides: list[str], cfg: DictConfig) -> list[str]:
     from tsbench.data.loading import csv_columns  # pandas: only where a target is given
 
     columns = csv_columns(cfg.dataset)
+    if columns is None and str(cfg.dataset.name) == "csv":  # a file the run cannot read
+        return []
     if columns is not None and str(target) not in columns:
         return []
     return [f"dataset.target={target} with features=M: every column is "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 from pathlib import Path
 
@@ -279,6 +280,19 @@ def test_a_strong_cycle_leaks_no_periods_one_row_beside_it() -> None:
     assert [p.period for p in dominant_periods(day + week + noise, 360)] == [24, 168]
 
 
+def test_a_period_on_the_edge_of_its_frequency_bin_is_found_whole() -> None:
+    """A week in 2100 hourly rows (the training rows of a 3000-row file) spans 12.5 bins:
+    its period lies on the edge of both neighbouring bins, and the edge, computed in floating
+    point as 167.99999999999997 rows, was left out of the peak's bin where the weekend fell
+    so that bin 13 peaked: 167 was reported (look-backs 334, 501, ... searched)."""
+    rng = np.random.default_rng(0)
+    t = np.arange(2100.0)
+    day = np.sin(2 * np.pi * t / 24) + 0.3 * rng.standard_normal(len(t))
+    for start in range(0, 168, 24):  # the file starting on each weekday
+        weekend = np.where((t + start) // 24 % 7 >= 5, -1.0, 1.0)
+        assert sorted(p.period for p in dominant_periods(day + weekend, 720)) == [24, 168], start
+
+
 def test_two_cycles_close_together_are_both_found() -> None:
     """A second cycle stands above the skirt of the first, however near: periods of 24 and
     25 rows (their lines 31 bins apart), and 24 and 30."""
@@ -437,11 +451,16 @@ def test_yearly_csv_cycle_through_the_cli(tmp_path: Path) -> None:
 
 def test_the_default_folder_names_the_csv_file_or_the_dataset(tmp_path: Path) -> None:
     """Without hydra.run.dir, a CSV's analysis lands under its file's name (as runs name
-    their data), a named dataset's under that name: two files are never one folder."""
-    (tmp_path / "data").mkdir()
-    _csv(tmp_path / "data" / "sales.csv", np.sin(np.arange(400) * 2 * np.pi / 24))
+    their data), a named dataset's under that name: two files are never one folder. The
+    CSV's command is the README's check of a file of one's own ("Your own CSV")."""
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    own = shlex.split(next(line for line in readme.splitlines()
+                           if line.startswith("tsbench-analyze dataset=csv ")))[1:]
+    pd.DataFrame({"day": pd.date_range("2020-01-01", periods=400, freq="h"),
+                  "units": np.sin(np.arange(400) * 2 * np.pi / 24)}).to_csv(
+        tmp_path / "sales.csv", index=False)
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    for args, name in ((["dataset=csv", "dataset.path=data/sales.csv"], "sales.csv"),
+    for args, name in ((own, "sales.csv"),
                        (["dataset=synthetic", "dataset.n_rows=400"], "synthetic")):
         proc = run_module("tsbench.analysis.cli", [*args, "pred_len=24"], env, cwd=tmp_path)
         assert proc.returncode == 0, proc.stderr

@@ -1591,7 +1591,7 @@ def test_a_target_the_csv_lacks_is_refused_without_the_features_m_warning(
         tmp_path: Path, warnings_of: Warnings) -> None:
     """``dataset.target=load`` on a file without a column ``load``, a CSV of the user's or
     a published dataset's: the warning about scoring ``load`` under features=M came before
-    the error saying there is no ``load``."""
+    the error saying there is no ``load`` (and before the one saying there is no file)."""
     dates = pd.date_range("2024-01-01", periods=200, freq="h")
     pd.DataFrame({"date": dates, "a": range(200), "OT": range(200)}).to_csv(
         tmp_path / "site.csv", index=False)
@@ -1604,6 +1604,8 @@ def test_a_target_the_csv_lacks_is_refused_without_the_features_m_warning(
         "['a', 'OT'] -> set dataset.target=<column to forecast>\n")
     assert not (tmp_path / "run").exists()
     assert len(warnings_of(*own, "dataset.target=a")) == 1  # a column it has: warned
+    # nor before the error that the file does not exist (dataset.path=lod.csv)
+    assert warnings_of(*own, "dataset.path=lost.csv", "dataset.target=a") == []
     # a published dataset's file, read from its copy on disk
     proc = run_module("tsbench", ["dataset=etth1", *own[2:], "dataset.target=foo",
                                   "hydra.run.dir=run"],

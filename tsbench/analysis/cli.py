@@ -23,6 +23,7 @@ from tsbench.analysis.lookback import (
 from tsbench.analysis.periodicity import Period, acf, dominant_periods
 from tsbench.analysis.plots import plot_acf
 from tsbench.atomic import write_text
+from tsbench.closed_stdout import quiet_when_stdout_closes
 from tsbench.config_values import check_interpolations, number, whole
 from tsbench.data.loading import check_features, load_series
 from tsbench.data.unusual_validation import naive_mse_ratio, unusual_validation_warning
@@ -158,6 +159,7 @@ def table(report: dict[str, Any]) -> str:
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="analyze")
+@quiet_when_stdout_closes  # inside Hydra, which reports a task's error as a traceback
 def main(cfg: DictConfig) -> None:
     out_dir = Path(HydraConfig.get().runtime.output_dir)
     try:
@@ -172,6 +174,7 @@ def main(cfg: DictConfig) -> None:
         print(f"tsbench-analyze: warning: {warning}", file=sys.stderr, flush=True)
 
 
+@quiet_when_stdout_closes
 def entry() -> None:
     quiet_dependencies()
     sys.argv[1:] = home_in_overrides(sys.argv[1:])  # before Hydra parses them

@@ -12,6 +12,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 
 from tsbench.atomic import write_text
+from tsbench.closed_stdout import quiet_when_stdout_closes
 from tsbench.counted import counted
 from tsbench.errors import TsbenchError
 from tsbench.forecast.intervals import parse_levels
@@ -194,6 +195,7 @@ def _error(message: str) -> int:
     return 2
 
 
+@quiet_when_stdout_closes
 def entry() -> None:
     quiet_dependencies()
     sys.exit(main())

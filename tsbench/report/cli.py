@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from tsbench.atomic import write_bytes, write_text
+from tsbench.closed_stdout import quiet_when_stdout_closes
 from tsbench.counted import counted, noun_for, word_for
 from tsbench.errors import TsbenchError, closest_all, either
 from tsbench.one_line_parser import OneLineParser
@@ -348,5 +349,6 @@ def _error(message: str) -> int:
     return 2
 
 
+@quiet_when_stdout_closes
 def entry() -> None:
     sys.exit(main())

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
+from tsbench.closed_stdout import quiet_when_stdout_closes
 from tsbench.errors import TsbenchError, closest
 from tsbench.log_lines import RunLines
 from tsbench.preload import serve_from_here
@@ -223,6 +224,7 @@ def stopped_by_sigterm(out: Path) -> Iterator[None]:
         signal.signal(signal.SIGTERM, before)
 
 
+@quiet_when_stdout_closes
 def entry() -> None:
     serve_from_here()  # first: no thread of this process's own yet, no torch computed
     quiet_dependencies()
