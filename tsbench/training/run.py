@@ -61,12 +61,12 @@ from tsbench.training.search_trial import (
     in_search,
     scores_test,
     summed_by_sweep,
-    tune_stage,
 )
 from tsbench.training.step_memory import check_step_memory
 from tsbench.training.threads import apply_threads
 from tsbench.training.train_and_score import DEVICE_KEY, fit_and_score
 from tsbench.training.trainer import check_cpu_precision, precision
+from tsbench.tune_stage import tune_stage
 
 log = logging.getLogger(__name__)
 
