@@ -138,6 +138,12 @@ class Jobs:
                   f"{len(jobs) - len(done)} to run", flush=True)
         return done
 
+    def folders(self, first: int, batch: Sequence[Sequence[str]]) -> dict[int, Path]:
+        """The folders of a run's jobs (``first``: its first job number; ``batch``: its jobs'
+        overrides), by job number, as Hydra names them."""
+        return {num: self._job(num, list(job)).folder
+                for num, job in enumerate(batch, start=first)}
+
     def _holds_jobs(self) -> bool:
         """Whether the sweep's folder holds a job's folder (a finished run, or one to clear)."""
         return self.sweep_dir.is_dir() and any(

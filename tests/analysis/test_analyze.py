@@ -24,11 +24,13 @@ from tsbench.analysis.periodicity import (
     seasonal_strength,
     spread_lookbacks,
 )
+from tsbench.tune_stage import TUNE_STAGE_ENV
 
 
-def _analyze(args: list[str], out_dir: Path, check: bool = True) -> subprocess.CompletedProcess:
+def _analyze(args: list[str], out_dir: Path, check: bool = True,
+             env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     proc = run_module("tsbench.analysis.cli", [*args, f"hydra.run.dir={out_dir}"],
-                      {**os.environ, "OMP_NUM_THREADS": "1"}, timeout=300)
+                      {**os.environ, "OMP_NUM_THREADS": "1", **(env or {})}, timeout=300)
     if check and proc.returncode != 0:
         raise AssertionError(f"tsbench-analyze failed:\n{proc.stderr[-3000:]}")
     return proc
@@ -61,14 +63,18 @@ def test_a_search_takes_the_shortest_look_back_doubled(candidates: list[int],
     assert spread_lookbacks(candidates) == few
 
 
-@pytest.mark.parametrize(("spike_at", "warned"), [(VAL_SPIKE, True), (None, False)])
+@pytest.mark.parametrize(("spike_at", "stage", "warned"), [
+    (VAL_SPIKE, {}, True), (None, {}, False),
+    (VAL_SPIKE, {TUNE_STAGE_ENV: "c_lookback"}, False),  # tsbench-tune said it before (c)
+])
 def test_an_unusual_validation_period_is_said_with_its_fix(
-        tmp_path: Path, spike_at: int | None, warned: bool) -> None:
+        tmp_path: Path, spike_at: int | None, stage: dict[str, str], warned: bool) -> None:
     """A week's spike in the validation rows: one line with the ratio and the pasteable
-    fix; the files stay the training rows' alone (no ratio in lookback.yaml)."""
+    fix; the files stay the training rows' alone (no ratio in lookback.yaml). Not in
+    tsbench-tune's stage (c), whose log repeated the line tsbench-tune says once."""
     path = spiked_csv(tmp_path / "demand.csv", spike_at)
     proc = _analyze(["dataset=csv", f"dataset.path={path}", "dataset.target=east",
-                     "features=S", "pred_len=14"], tmp_path / "out")
+                     "features=S", "pred_len=14"], tmp_path / "out", env=stage)
     lines = [line for line in proc.stderr.splitlines()
              if line.startswith("tsbench-analyze: warning: the validation rows are unusual")]
     assert "the validation rows are unusual" not in proc.stdout

@@ -20,6 +20,7 @@ from tsbench.data.splits import benchmark_borders
 from tsbench.errors import ConfigError
 from tsbench.training import crossval
 from tsbench.training.train_and_score import DEVICE_KEY, make_data
+from tsbench.training.trained_on import TrainedOn
 
 SEQ_LEN, PRED_LEN = 336, 96
 #: ETTh1: 8640 train + 2880 val rows precede the test rows.
@@ -59,7 +60,7 @@ def _cross_validate(cfg: Any, series: Any, tmp_path: Path, monkeypatch: pytest.M
         seen.append((ranges, data, max_epochs))
         fold = {"val_mse": 1.0 + len(seen), "val_mae": 0.5, "best_epoch": len(seen) + 1,
                 "epochs": 9, "train_seconds": 0.5, "n_params": 7, "test_mse": 0.25,
-                DEVICE_KEY: torch.device("cpu"),
+                DEVICE_KEY: TrainedOn(torch.device("cpu")),
                 "n_test_windows": len(data.windows("test")) if "test" in ranges else 0}
         return fold, None, data
 
@@ -164,7 +165,8 @@ def test_refit_epochs_are_the_median_not_the_mean_of_skewed_best_epochs(
         asked.append(max_epochs)
         best = best_epochs[len(asked) - 1] if len(asked) <= len(best_epochs) else max_epochs
         return {"val_mse": 1.0, "val_mae": 0.5, "best_epoch": best, "epochs": best,
-                "train_seconds": 0.5, "n_params": 7, DEVICE_KEY: torch.device("cpu")}, None, None
+                "train_seconds": 0.5, "n_params": 7,
+                DEVICE_KEY: TrainedOn(torch.device("cpu"))}, None, None
 
     monkeypatch.setattr(crossval, "fit_and_score", fake_fit)
     cfg = _cfg(n_splits=3, refit=True)

@@ -10,8 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import read_metrics, run_tsbench
+from tests.conftest import ROOT, read_metrics, run_tsbench
 from tests.spiked import VAL_SPIKE, spiked_csv
+from tests.tracking.stopped_model import STOPPED_MODEL
 from tsbench.rundir import load_run, significant
 from tsbench.training.naive_reference import sweep_summary
 from tsbench.training.sweep_summary import unusual_summary
@@ -300,26 +301,36 @@ def test_a_multirun_says_each_distinct_unusual_validation_warning_once_naming_it
         tmp_path: Path) -> None:
     """Two horizons x two seeds on a series with a week's spike in its validation rows: one
     line per horizon (its ratio differs) naming its two jobs, where each job said its own;
-    each job's log keeps its line. Resumed with job 3 to run again, the lines still count
-    jobs 0 to 2, finished by the first command. A job whose card broke since is left out."""
+    each job's log keeps its line. Stopped by Ctrl-C in job 3, the multirun says the lines
+    of jobs 0 to 2, which finished, then the stop's line (how to resume): it said none.
+    Resumed, the lines count jobs 0 to 2, finished by the first command, with job 3. A job
+    whose card broke since is left out."""
     path = spiked_csv(tmp_path / "demand.csv", VAL_SPIKE)
     sweep = ["dataset=csv", f"dataset.path={path}", "dataset.target=east", "features=S",
-             "seq_len=28", "pred_len=7,14", "seed=1,2", "model=dlinear", "trainer=debug",
+             "seq_len=28", "pred_len=7,14", "seed=1,2", "model=dlinear",
+             "model._target_=tests.tracking.stopped_model.StoppedDLinear", "trainer=debug",
              "trainer.max_epochs=1", "logger=none", "plots=false"]
-    said = run_tsbench(sweep, tmp_path / "sweep", multirun=True)
+    # each job trains 2 steps (one epoch of 169 or 176 windows in batches of 128)
+    stopped = run_tsbench(sweep, tmp_path / "sweep", multirun=True, check=False,
+                          env={STOPPED_MODEL: "SIGINT@7", "PYTHONPATH": str(ROOT)})
+    assert stopped.returncode == 130, stopped.stderr[-3000:]
+    assert not (tmp_path / "sweep" / "3" / "metrics.json").exists()
+    assert stopped.stderr.strip().splitlines()[-1].startswith(
+        "tsbench: stopped by SIGINT: the jobs that ended kept their outputs -> resume it")
+    said = run_tsbench([*sweep, "hydra.sweeper.resume=true"], tmp_path / "sweep",
+                       multirun=True, env={"PYTHONPATH": str(ROOT)})
+    assert "resume: 3 of 4 jobs finished before, 1 to run" in said.stdout
     logged = {}
     for job in range(4):
         (line,) = unusual_lines((tmp_path / "sweep" / str(job) / "tsbench.log").read_text())
         logged[job] = line.split("tsbench: warning: ", 1)[1]
     assert logged[0] == logged[1] != logged[2] == logged[3]  # by horizon, not by seed
-    expected = [f"tsbench: warning: jobs 0, 1 (2 of the 4 finished jobs): {logged[0]}",
-                f"tsbench: warning: jobs 2, 3 (2 of the 4 finished jobs): {logged[2]}"]
-    assert unusual_lines(said.stdout + said.stderr) == expected
-    (tmp_path / "sweep" / "3" / "metrics.json").unlink()  # as if stopped before it ended
-    said = run_tsbench([*sweep, "hydra.sweeper.resume=true"], tmp_path / "sweep",
-                       multirun=True)
-    assert "resume: 3 of 4 jobs finished before, 1 to run" in said.stdout
-    assert unusual_lines(said.stdout + said.stderr) == expected
+    assert unusual_lines(stopped.stdout + stopped.stderr) == [
+        f"tsbench: warning: jobs 0, 1 (2 of the 3 finished jobs): {logged[0]}",
+        f"tsbench: warning: job 2 (1 of the 3 finished jobs): {logged[2]}"]
+    assert unusual_lines(said.stdout + said.stderr) == [
+        f"tsbench: warning: jobs 0, 1 (2 of the 4 finished jobs): {logged[0]}",
+        f"tsbench: warning: jobs 2, 3 (2 of the 4 finished jobs): {logged[2]}"]
     (tmp_path / "sweep" / "0" / "protocol.json").write_text("{broken")  # lost since it ended
     runs = {job: load_run(tmp_path / "sweep" / str(job), warn_code=False) for job in range(4)}
     assert unusual_summary(runs) == [f"job 1 (1 of the 4 finished jobs): {logged[0]}",

@@ -28,7 +28,7 @@ from tsbench.code_digest import sources_digest
 from tsbench.data.loading import Series, load_series
 from tsbench.data.splits import benchmark_borders, n_windows
 from tsbench.models.build import model_class, model_for
-from tsbench.training import protocol, train_and_score
+from tsbench.training import fit, protocol, train_and_score, trainer
 from tsbench.training.protocol import filled_targets, source_revision
 from tsbench.training.run import run
 
@@ -145,24 +145,30 @@ def _sales(path: Path, rows: int = 400, freq: str = "h") -> Path:
     return path
 
 
-def test_the_card_records_the_device_the_run_trained_on_not_a_guess_from_the_config(
+def test_the_card_records_the_device_and_precision_the_run_trained_at_not_the_configs(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """``trainer.accelerator=auto`` trains on a CUDA GPU where Lightning finds one: the card
     records where the trained model is (the trainer's device, where it is scored), which a
     guess from the config called a CPU for every ``auto`` run. No GPU here: the trained
-    model's device is faked as GPU 1, and the card of an ``auto`` run says so; metrics.json
-    holds no device (the card's, not a score)."""
+    model's device is faked as GPU 1, and the card of an ``auto`` run says so. Its precision
+    is the trainer's too (Lightning's ``trainer.precision`` after fit): the training is set
+    up at bf16-mixed here while the config says 32-true (as Lightning trains another precision
+    than the one named where it has none of it), and the card says bf16-mixed. metrics.json
+    holds neither (the card's, not scores)."""
     gpu = torch.device("cuda", 1)
     monkeypatch.setattr(train_and_score, "model_device", lambda model: gpu)
     monkeypatch.setattr(torch.cuda, "get_device_name",
                         lambda device=None: f"GPU {torch.device(device).index} of the fake")
+    for training in (trainer, fit):  # the Trainer's and its module's, not the card's
+        monkeypatch.setattr(training, "precision", lambda trainer_cfg: "bf16-mixed")
     with initialize_config_module("tsbench.conf", version_base="1.3"):
         cfg = compose("config", overrides=[*TINY, "trainer.accelerator=auto"])
     run(cfg, tmp_path / "run")
     device = _card(tmp_path / "run")["device"]
-    assert (device["accelerator"], device["kind"], device["index"], device["name"]) == (
-        "auto", "cuda", 1, "GPU 1 of the fake")
-    assert "device" not in read_metrics(tmp_path / "run")
+    assert cfg.trainer.precision == "32-true"
+    assert (device["accelerator"], device["kind"], device["index"], device["name"],
+            device["precision"]) == ("auto", "cuda", 1, "GPU 1 of the fake", "bf16-mixed")
+    assert not {"device", "precision"} & set(read_metrics(tmp_path / "run"))
 
 
 #: Settings a training loop has, which an untrained model's card must not claim.
@@ -190,12 +196,13 @@ def test_an_untrained_model_s_card_says_what_it_was_fitted_on_and_its_season(
         cfg = compose("config", overrides=[
             "dataset=csv", f"dataset.path={csv}", f"model={model}", *overrides, "seq_len=48",
             "pred_len=12", "features=S", "trainer=debug", "trainer.patience=3",
-            "logger=none"])
+            "trainer.precision=bf16-mixed", "logger=none"])
     metrics = run(cfg, run_dir)
     card = _card(run_dir)
     training = card["training"]
     assert training["trained"] is False and training["epochs"] == metrics["epochs"] == 0
     assert not TRAINING_ONLY & set(training)
+    assert card["device"]["precision"] == "bf16-mixed"  # no trainer: the config's
     borders = benchmark_borders(400, "ratio", 48, 0.7, 0.2)
     if model in ("naive", "seasonal_naive"):
         assert training["fitted_on"].startswith("nothing: each forecast is computed from its "

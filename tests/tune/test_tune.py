@@ -1353,6 +1353,8 @@ def test_a_folder_whose_csv_file_changed_is_refused(tmp_path: Path,
      "not at the learning rate searched or chosen -> drop it (tune.lr_find_min_lr, _max_lr "
      "and _num_training set (b)'s test)"),
     ("-m", "-m: tsbench-tune runs its own sweeps -> drop it"),
+    ("--cfg", "--cfg: tsbench-tune has no --cfg -> run tsbench <the same overrides> --cfg job "
+              "to see the config every stage composes"),
     ("hydra.mode=MULTIRUN", "hydra.mode: not a setting of tsbench-tune's command: each stage "
                             "runs one run or one sweep, as the recipe says -> drop it"),
 ])
@@ -1362,6 +1364,26 @@ def test_a_setting_the_stages_set_themselves_is_refused(
     three epochs where one was asked; cv.gap moving the folds off the published rows that
     (g) scales by), or reached every stage (tune.lr_find: each trial trained at its own range
     test's suggestion, the searched optim.lr unused)."""
+    assert main(["dataset=ili", "model=dlinear", override]) == 2
+    assert capsys.readouterr().err == f"tsbench-tune: error: {said}\n"
+
+
+@pytest.mark.parametrize(("override", "said"), [
+    ("+seed=3", "Could not append to config. An item is already at 'seed'. Either remove + "
+                "prefix: 'seed=3' Or add a second + to add or override 'seed': '++seed=3' -> "
+                "check the command's overrides, which every stage gives tsbench: tsbench "
+                "dataset=ili model=dlinear +seed=3 --cfg job says the same, and prints the "
+                "config they compose once fixed (tsbench --help lists the config groups)"),
+    ("model.d_model=[1", "cannot read the override 'model.d_model=[1' (no viable alternative "
+                         "at input '[1') -> check its syntax; a value holding , ; : = ( ) [ ] "
+                         "{ } or spaces needs Hydra's quotes inside the shell's, e.g. "
+                         "\"dataset.sep=';'\" or \"dataset.decimal=','\""),
+])
+def test_an_override_hydra_cannot_compose_is_refused_as_tsbench_would_say_it(
+        override: str, said: str, capsys: pytest.CaptureFixture) -> None:
+    """The overrides are the stages' tsbench ones: one Hydra cannot read is said in
+    tsbench's words; another error of Hydra's names the tsbench command that shows it (it
+    named ``tsbench --cfg job``, the default config, and tsbench-tune has no --cfg)."""
     assert main(["dataset=ili", "model=dlinear", override]) == 2
     assert capsys.readouterr().err == f"tsbench-tune: error: {said}\n"
 

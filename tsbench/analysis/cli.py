@@ -32,6 +32,7 @@ from tsbench.quiet import quiet_dependencies
 from tsbench.resolvers import data_name, register_resolvers
 from tsbench.rundir import ACF_PLOT, LOOKBACK, remove_refused
 from tsbench.settings_check import check_settings, command_overrides, refuse_a_file
+from tsbench.tune_stage import tune_stage
 from tsbench.user_paths import home_in_overrides
 
 register_resolvers()
@@ -169,7 +170,8 @@ def main(cfg: DictConfig) -> None:
         print(f"tsbench-analyze: error: {exc}", file=sys.stderr)
         sys.exit(2)
     print(table(report) + f"\ntsbench-analyze: outputs in {out_dir}", flush=True)
-    warning = unusual_validation_warning(report.get("validation_ratio"))
+    # tsbench-tune said it once before its stages: its stage (c) log would repeat it
+    warning = None if tune_stage() else unusual_validation_warning(report.get("validation_ratio"))
     if warning:  # on stderr, as tsbench's warnings: the table stays alone on stdout
         print(f"tsbench-analyze: warning: {warning}", file=sys.stderr, flush=True)
 

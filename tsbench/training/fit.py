@@ -17,6 +17,7 @@ from tsbench.training.lr_find import tune_lr
 from tsbench.training.module import VAL_LOSS, ForecastModule, LossProgressBar, StopOnNonFiniteLoss
 from tsbench.training.pruning import TrialPruning
 from tsbench.training.schedules import WARMUP_KEY, scaled_lr, warmup_overrun
+from tsbench.training.trained_on import PRECISION_KEY, TrainedOn
 from tsbench.training.trainer import make_trainer, precision, train_steps_per_epoch
 
 
@@ -26,8 +27,9 @@ def train(
 ) -> dict[str, Any]:
     """Train on ``data``'s train split with early stopping on its val split (if any: else
     for all epochs), then load the best weights into ``model``. Returns ``epochs``,
-    ``best_epoch``, ``train_seconds``, ``lr_used`` (and ``lr_suggested`` with tune.lr_find;
-    ``WARMUP_KEY`` where the warmup outlasts the training, for the run to say once).
+    ``best_epoch``, ``train_seconds``, ``lr_used``, the trainer's precision under
+    ``PRECISION_KEY`` (and ``lr_suggested`` with tune.lr_find; ``WARMUP_KEY`` where the
+    warmup outlasts the training, for the run to say once).
     ``model`` is left on the device it trained on, where the run scores it."""
     if not model.trainable:
         return {"epochs": 0, "best_epoch": 0, "train_seconds": 0.0}
@@ -68,7 +70,8 @@ def train(
     seconds = time.perf_counter() - start
     if pruning is not None:
         # stopped: nothing more to score
-        pruning.raise_if_pruned(seconds, overrun, trainer.strategy.root_device)
+        pruning.raise_if_pruned(seconds, overrun, TrainedOn(trainer.strategy.root_device,
+                                                            str(trainer.precision)))
     best_epoch = trainer.current_epoch
     if checkpoint.best_model_path:
         state = torch.load(checkpoint.best_model_path, map_location="cpu", weights_only=True)
@@ -81,6 +84,7 @@ def train(
         "train_seconds": round(seconds, 3),
         "lr_used": module.lr,
         "history": module.history,
+        PRECISION_KEY: str(trainer.precision),  # Lightning's, which the card records
         **tuned,
         **({WARMUP_KEY: [overrun]} if overrun else {}),
     }

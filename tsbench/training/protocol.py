@@ -49,6 +49,7 @@ from tsbench.search.names import is_search
 from tsbench.swept import multirun_lines, swept_keys
 from tsbench.training.crossval import fold_blocks, fold_ranges
 from tsbench.training.flat_channels import scored_values
+from tsbench.training.trained_on import TrainedOn
 from tsbench.training.trainer import precision
 
 #: Bumped when a field changes meaning.
@@ -77,9 +78,9 @@ def protocol_card(cfg: Any, series: Series, borders: Borders, metrics: dict[str,
                   run_dir: Path, data: ForecastData | None = None,
                   flat: list[dict[str, Any]] | None = None,
                   validation_ratio: float | None = None, *,
-                  trained_on: torch.device) -> dict[str, Any]:
-    """The card of a finished run (trained and scored on ``trained_on``, as its trainer put
-    the model): ``metrics`` are its scores, ``data`` its holdout data
+                  trained_on: TrainedOn) -> dict[str, Any]:
+    """The card of a finished run (trained and scored on ``trained_on``'s device, as its
+    trainer put the model, at its precision): ``metrics`` are its scores, ``data`` its holdout data
     (None for cross-validation, whose folds each had their own), ``flat`` the scored
     channels (near-)constant over a scaler's training rows that its validation rows move,
     or spread far less there where they dominate the score
@@ -134,7 +135,7 @@ def protocol_card(cfg: Any, series: Series, borders: Borders, metrics: dict[str,
 
 
 def pruned_card(cfg: Any, series: Series, borders: Borders, metrics: dict[str, Any],
-                run_dir: Path, trained_on: torch.device) -> dict[str, Any]:
+                run_dir: Path, trained_on: TrainedOn) -> dict[str, Any]:
     """The card of a trial its sweep's pruning rule stopped (on ``trained_on``; ``metrics``:
     :func:`tsbench.training.pruning.pruned_metrics`'s): a finished run's facts of the rows
     it read (train and val: no test split), of the folds it trained with ``cv=tscv`` (up to
@@ -467,19 +468,21 @@ def _fitting(cfg: Any, borders: Borders, metrics: dict[str, Any], history: bool
     return facts
 
 
-def _device(cfg: Any, threads: int | None, trained_on: torch.device) -> dict[str, Any]:
+def _device(cfg: Any, threads: int | None, trained_on: TrainedOn) -> dict[str, Any]:
     """Where the run trained and scored, ``trained_on``, read from the trainer after
     training (not guessed from ``trainer.accelerator``: ``auto`` trains on a GPU where
-    there is one): its kind, GPU index and name; the precision, CPU threads and whether
+    there is one): its kind, GPU index and name; the precision its trainer trained at
+    (``trainer.precision`` for a model without training), CPU threads and whether
     tsbench's fast CPU kernels were on (same math, other dropout masks)."""
-    kind = trained_on.type
+    device = trained_on.device
+    kind = device.type
     if kind == "cuda":
-        index, name = trained_on.index, torch.cuda.get_device_name(trained_on)
+        index, name = device.index, torch.cuda.get_device_name(device)
     elif kind == "mps":
         index, name = 0, "Apple MPS"
     else:
         index, name = None, platform.processor() or platform.machine()
     return {"accelerator": str(cfg.trainer.accelerator), "kind": kind, "index": index,
             "name": name,
-            "precision": precision(cfg.trainer), "threads": threads,
+            "precision": trained_on.precision or precision(cfg.trainer), "threads": threads,
             "fast_kernels": bool(cfg.trainer.get("fast_kernels", False))}

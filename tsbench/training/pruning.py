@@ -20,22 +20,22 @@ from pathlib import Path
 from typing import Any
 
 import pytorch_lightning as pl
-import torch
 
 from tsbench.rundir import CHECKPOINT_DIR
 from tsbench.search.pruning import BLOCK, Reporter
 from tsbench.search.record import PrunedMark
 from tsbench.training.module import VAL_LOSS
+from tsbench.training.trained_on import TrainedOn
 
 
 class TrialPruned(Exception):
     """The sweep's pruning rule stopped this trial (raised after training ended)."""
 
     def __init__(self, mark: PrunedMark, epochs: int, train_seconds: float,
-                 warmup: list[dict[str, Any]], device: torch.device) -> None:
+                 warmup: list[dict[str, Any]], trained_on: TrainedOn) -> None:
         super().__init__(mark.reason)
         self.mark = mark
-        self.device = device  # the stopped training's, for the protocol card
+        self.trained_on = trained_on  # the stopped training's, for the protocol card
         self.epochs = epochs  # epochs trained, every fold together
         self.train_seconds = train_seconds  # every fold's training together
         #: the stopped training's warmup overrun, if any (:mod:`.schedules`' WARMUP_KEY case)
@@ -58,13 +58,14 @@ class TrialPruning:
         return [_ReportEpochs(self.reporter, fold=self.fits - 1)]
 
     def raise_if_pruned(self, train_seconds: float, warmup: dict[str, Any] | None,
-                        device: torch.device) -> None:
-        """After each training (which took ``train_seconds`` on ``device``; ``warmup``: its
+                        trained_on: TrainedOn) -> None:
+        """After each training (which took ``train_seconds`` on ``trained_on``; ``warmup``: its
         warmup overrun, if any): raise :class:`TrialPruned` if the rule stopped the trial."""
         self.train_seconds += train_seconds
         if self.reporter.stopped is not None:
             raise TrialPruned(self.reporter.stopped, self.reporter.epochs,
-                              round(self.train_seconds, 3), [warmup] if warmup else [], device)
+                              round(self.train_seconds, 3), [warmup] if warmup else [],
+                              trained_on)
 
 
 def trial_pruning(cfg: Any) -> TrialPruning | None:

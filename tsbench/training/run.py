@@ -61,12 +61,12 @@ from tsbench.training.search_trial import (
     in_search,
     scores_test,
     summed_by_sweep,
-    tune_stage,
 )
 from tsbench.training.step_memory import check_step_memory
 from tsbench.training.threads import apply_threads
 from tsbench.training.train_and_score import DEVICE_KEY, fit_and_score
 from tsbench.training.trainer import check_cpu_precision, precision
+from tsbench.tune_stage import tune_stage
 
 log = logging.getLogger(__name__)
 
@@ -222,7 +222,7 @@ def _logged_run(cfg: DictConfig, series: Series, borders: Borders, run_dir: Path
         metrics = pruned_metrics(cfg, run_dir, stopped, threads)
         metrics["run_seconds"] = round(time.perf_counter() - began, 3)  # as a finished run's
         metrics.update(written_by())  # a resume adopts it for this job only
-        card = pruned_card(cfg, series, borders, metrics, run_dir, stopped.device)
+        card = pruned_card(cfg, series, borders, metrics, run_dir, stopped.trained_on)
         write_protocol(run_dir, card)
         log_protocol(logger, card)  # its tracker run says how it was stopped, and closes
         log_final_metrics(logger, {k: metrics[k] for k in PRUNED_LOGGED if k in metrics}, cfg)

@@ -4,7 +4,6 @@ never see the test split."""
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from hydra.core.hydra_config import HydraConfig
@@ -13,10 +12,6 @@ from hydra.types import RunMode
 from tsbench.config_values import flag
 from tsbench.errors import ConfigError
 from tsbench.search.names import RESUMABLE_SWEEPER, is_search
-
-#: The environment variable naming the tsbench-tune stage (``a_baseline``, ...) that runs
-#: this command (:func:`tsbench.tune.commands.run_stage` sets it).
-TUNE_STAGE_ENV = "TSBENCH_TUNE_STAGE"
 
 
 def scores_test(cfg: Any) -> bool:
@@ -41,12 +36,6 @@ def in_search() -> bool:
         return False
     hydra = HydraConfig.get()
     return is_search(hydra.mode == RunMode.MULTIRUN, hydra.sweeper)
-
-
-def tune_stage() -> str | None:
-    """The tsbench-tune stage this run is, e.g. ``a_baseline`` (:data:`TUNE_STAGE_ENV`);
-    None for a run of its own."""
-    return os.environ.get(TUNE_STAGE_ENV) or None
 
 
 def experiment_preset() -> str | None:

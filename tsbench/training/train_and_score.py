@@ -36,10 +36,11 @@ from tsbench.training.naive_reference import (
 )
 from tsbench.training.plots import plot_losses
 from tsbench.training.pruning import TrialPruning
+from tsbench.training.trained_on import PRECISION_KEY, TrainedOn
 
-#: The key under which :func:`fit_and_score` hands the protocol card the device the model
-#: trained and was scored on (a ``torch.device``, read after training): the card's, not a
-#: metric.
+#: The key under which :func:`fit_and_score` hands the protocol card where the model
+#: trained and was scored, and at which precision (a :class:`TrainedOn`, read after
+#: training): the card's, not a metric.
 DEVICE_KEY = "device"
 
 
@@ -112,6 +113,7 @@ def _fit_and_score(cfg: Any, series: Series, ranges: dict[str, tuple[int, int]],
         info = train(model, data, cfg, out_dir, logger=logger, max_epochs=max_epochs,
                      pruning=pruning)
     history = info.pop("history", None)
+    trained_at = info.pop(PRECISION_KEY, None)  # the card's, not a metric
     if history and history["train_loss"] and cfg.plots:
         what = f"{cfg.model.name} on {series.name}" + (f", {part}" if part else "")
         plot_losses(history, f"{what}: loss per epoch", out_dir / LOSS_PLOT)
@@ -121,7 +123,8 @@ def _fit_and_score(cfg: Any, series: Series, ranges: dict[str, tuple[int, int]],
                                                clip=cfg.trainer.get("gradient_clip_val")))
     metrics: dict[str, Any] = {**info, "n_params": count_parameters(model),
                                "n_train_windows": len(data.windows("train")),
-                               "splits_read": sorted(ranges), DEVICE_KEY: model_device(model)}
+                               "splits_read": sorted(ranges),
+                               DEVICE_KEY: TrainedOn(model_device(model), trained_at)}
     for split in ranges:
         if split == "train":
             continue

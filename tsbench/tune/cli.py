@@ -112,6 +112,10 @@ def check_not_owned(overrides: list[str]) -> None:
     for override in overrides:
         if override in ("-m", "--multirun"):
             raise TsbenchError(f"{override}: tsbench-tune runs its own sweeps -> drop it")
+        if override in ("-c", "--cfg"):  # tsbench's: the stages' config is a tsbench one
+            raise TsbenchError(f"{override}: tsbench-tune has no {override} -> run tsbench "
+                               f"<the same overrides> {override} job to see the config "
+                               "every stage composes")
         key = override_key(override)
         if key == "tune.lr_find" and override.split("=", 1)[-1].lower() == "false":
             continue  # what the stages but (b) run with: it turns off a preset's range test

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from tsbench.errors import TsbenchError
 from tsbench.preload import run_module
-from tsbench.training.search_trial import TUNE_STAGE_ENV
+from tsbench.tune_stage import TUNE_STAGE_ENV
 
 log = logging.getLogger("tsbench.tune")
 

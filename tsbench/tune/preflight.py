@@ -7,6 +7,8 @@ would otherwise meet an hour in (or, for a space, take for none)."""
 
 from __future__ import annotations
 
+import shlex
+
 from hydra import compose, initialize_config_module
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import Override
@@ -28,6 +30,7 @@ from tsbench.settings_check import (
     check_settings,
     missing_setting,
     near_setting,
+    parse_each,
     target_not_alone,
     unknown_option,
     unknown_setting,
@@ -43,8 +46,12 @@ from tsbench.tune.state import DATA_KEY
 def compose_command(overrides: list[str], hydra_config: bool = False) -> DictConfig:
     """The config a ``tsbench`` run with ``overrides`` composes (with ``hydra_config``, also
     Hydra's, whose ``hydra.runtime.choices`` name the groups' options a preset chose), or
-    the :class:`TsbenchError` naming the override Hydra could not compose."""
+    the :class:`TsbenchError` naming the override Hydra could not read (in tsbench's words,
+    :func:`parse_each`) or compose. The overrides are the stages' ``tsbench`` ones, so the
+    fix of an error Hydra alone words names the ``tsbench`` command that shows it (and the
+    config, once fixed): ``tsbench-tune`` has no ``--cfg``."""
     register_resolvers()
+    parse_each(overrides)
     try:
         with initialize_config_module("tsbench.conf", version_base="1.3"):
             return compose("config", overrides=overrides, return_hydra_config=hydra_config)
@@ -52,8 +59,10 @@ def compose_command(overrides: list[str], hydra_config: bool = False) -> DictCon
         said = " ".join(str(exc).split())
         near = near_setting(overrides, missing_setting(exc))
         raise unknown_option(exc) or unknown_setting(exc, near=near) or TsbenchError(
-            f"{said} -> check the command's overrides (tsbench --help lists the config "
-            "groups; tsbench --cfg job shows the composed config)") from None
+            f"{said} -> check the command's overrides, which every stage gives tsbench: "
+            f"{shlex.join(['tsbench', *overrides, '--cfg', 'job'])} says the same, and "
+            "prints the config they compose once fixed (tsbench --help lists the config "
+            "groups)") from None
 
 
 def composed(overrides: list[str]) -> DictConfig | None:
