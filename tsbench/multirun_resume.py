@@ -139,10 +139,18 @@ class Jobs:
         return done
 
     def folders(self, first: int, batch: Sequence[Sequence[str]]) -> dict[int, Path]:
-        """The folders of a run's jobs (``first``: its first job number; ``batch``: its jobs'
-        overrides), by job number, as Hydra names them."""
-        return {num: self._job(num, list(job)).folder
-                for num, job in enumerate(batch, start=first)}
+        """The folders of a run's jobs that started (``first``: its first job number;
+        ``batch``: its jobs' overrides), by job number, as Hydra names them: up to the first
+        without a folder, since the basic launcher starts them one after another (each
+        costs a composition, and a stopped sweep of many jobs has a signal's grace period
+        to say its summary in)."""
+        found: dict[int, Path] = {}
+        for num, job in enumerate(batch, start=first):
+            folder = self._job(num, list(job)).folder
+            if not folder.is_dir():
+                break
+            found[num] = folder
+        return found
 
     def _holds_jobs(self) -> bool:
         """Whether the sweep's folder holds a job's folder (a finished run, or one to clear)."""
