@@ -28,7 +28,9 @@ too few rows): the error each job would stop with, said once before any job and 
 A search preset's look-backs are judged against the series too (:mod:`tsbench.lookback_fit`):
 a refused one's fix is the look-backs ``tsbench-analyze`` suggests for it, and those that
 fit but do not suit it (too long for half of the training rows to start a window, shorter
-than two cycles) are a warning, returned for the command to print before any job.
+than two cycles) are a warning, returned for the command to print before any job; the
+command line's own look-backs (pasted) get the same warning where too long for half of
+the training rows.
 """
 
 from __future__ import annotations
@@ -124,8 +126,8 @@ def check_sweep(config: DictConfig, overrides: list[str], config_name: str = "co
     ``config``, their composition at the sweeps' first values, Hydra's included) would fail
     with at some swept value (see the module docstring). This machine's GPUs are not
     checked (a launcher may run the trials elsewhere), and a value whose check fails to
-    resolve an interpolation is left to its trials. Returns the warning for a search
-    preset's look-backs that the data does not suit (:func:`_preset_lookbacks`)."""
+    resolve an interpolation is left to its trials. Returns the warning for swept
+    look-backs that the data does not suit (:func:`_unsuited_lookbacks`)."""
     swept = _swept(config, overrides)
     groups = config_groups(config)
     options = {key: s.values for key, s in swept.items() if key in groups}
@@ -156,7 +158,7 @@ def check_sweep(config: DictConfig, overrides: list[str], config_name: str = "co
                               f"{sweep.where})", fix)
     if not data.search:
         _check_grid(worlds, [(k, swept[k].values) for k in settings], data)
-    said = _preset_lookbacks(worlds, swept, data)
+    said = _unsuited_lookbacks(worlds, swept, data)
     return [said] if said else []
 
 
@@ -179,16 +181,19 @@ def _fit(worlds: list[World], swept: dict[str, Swept], data: Data) -> LookbackFi
         return None
 
 
-def _preset_lookbacks(worlds: list[World], swept: dict[str, Swept], data: Data) -> str | None:
-    """The warning for a search preset's ``seq_len`` values (``hydra.sweeper.params``,
-    which the command line does not replace) that the data does not suit
-    (:func:`~tsbench.lookback_fit.unsuited`); None where they suit it or cannot be judged."""
+def _unsuited_lookbacks(worlds: list[World], swept: dict[str, Swept], data: Data
+                       ) -> str | None:
+    """The warning for swept ``seq_len`` values that the data does not suit
+    (:func:`~tsbench.lookback_fit.unsuited`): a search preset's (``hydra.sweeper.params``,
+    which the command line does not replace), or the command line's, held to the half rule
+    alone; None where they suit it or cannot be judged."""
     sweep = swept.get("seq_len")
-    if sweep is None or not sweep.preset:
+    if sweep is None:
         return None
     fit = _fit(worlds, swept, data)
     values = [v for v in sweep.values if isinstance(v, int) and not isinstance(v, bool)]
-    return unsuited(values, sweep.where, fit) if fit is not None and values else None
+    return unsuited(values, sweep.where, fit, sweep.preset) if fit is not None and values \
+        else None
 
 
 def _admitted(texts: list[str]) -> Callable[[DictConfig], bool]:
