@@ -176,6 +176,11 @@ def _check_values(worlds: list[World], swept: dict[str, Swept], key: str, others
         error, Unfit) else None  # a preset's look-backs: the data's own, else those that
     if suited is not None:  # leave half of the training rows a window (pasted, no warning)
         fit = [v for v in fit if isinstance(v, int) and v <= suited.half] or fit
+        candidates = suited.suggestion.candidates
+        if not fit and candidates and _fails_everywhere(
+                worlds, key, min(candidates), combinations, data, admitted):
+            suited = None  # no look-back fits (pred_len=96 beside a 74-row val split): the
+            # run's own fix, not look-backs to paste
     fix = (suited.analyzed() if suited else None) or _sweep_fix(key, sweep, fit, error.fix)
     raise ConfigError(error.field, f"{error.problem} (at {key}={values}{more} of "
                       f"{sweep.where})", fix)
