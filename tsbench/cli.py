@@ -19,10 +19,11 @@ from hydra.core.override_parser.types import ValueType
 from hydra.errors import CompactHydraException
 from hydra.types import RunMode
 from omegaconf import DictConfig, ListConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
 
 from tsbench.closed_stdout import quiet_when_stdout_closes
 from tsbench.config_values import check_interpolations
-from tsbench.errors import ConfigError, TsbenchError
+from tsbench.errors import Checks, ConfigError, TsbenchError, error_lines
 from tsbench.folder_lock import held, removed
 from tsbench.help_searchpath import HELP_SEARCHPATH, help_searchpath
 from tsbench.hidden_configs import check_hidden_configs, searchpath_of
@@ -277,14 +278,25 @@ def check_command_line(argv: list[str]) -> Checked:
             check_resume_folder(cfg)
         from tsbench.sweep_check import check_sweep, fixed_params  # imports torch
 
-        for said in [*check_sweep(cfg, list(args.overrides)),
-                     *fixed_params(cfg, list(args.overrides))]:
-            command_warning(said)
+        refused, warnings = Checks(), []  # every refusal of the sweep at once
+        with refused.check():
+            warnings = check_sweep(cfg, list(args.overrides))
+        if records_failures(cfg.hydra.sweeper):  # its sweeper's settings (checked again
+            from tsbench.search.settings import check_sweeper_config  # there, then passed)
+
+            with refused.check(), contextlib.suppress(OmegaConfBaseException):  # unresolved:
+                check_sweeper_config(cfg.hydra.sweeper)  # the sweeper's to say
         if search:
-            check_resumed_data(cfg, {override.key_or_group for override in parse_each(swept)}
-                               | set(cfg.hydra.sweeper.get("params") or {}))
+            with refused.check():
+                check_resumed_data(cfg, {override.key_or_group for override in
+                                         parse_each(swept)}
+                                   | set(cfg.hydra.sweeper.get("params") or {}))
         if cfg.logger.name == "mlflow":  # else every job would find out on its own
-            check_store(chosen_uri(cfg.logger.tracking_uri) or "")
+            with refused.check():
+                check_store(chosen_uri(cfg.logger.tracking_uri) or "")
+        refused.raise_all()
+        for said in [*warnings, *fixed_params(cfg, list(args.overrides))]:
+            command_warning(said)
     elif cfg.logger.name == "mlflow" and not args.cfg:  # else after reading the data
         check_store(chosen_uri(cfg.logger.tracking_uri) or "")
     kind = "multirun" if multirun else "run"
@@ -555,7 +567,7 @@ def entry() -> None:
         if checked.mode is not None:  # Hydra need not compose the config again to read it
             folder.enter_context(known_mode("config", *checked.mode))
     except TsbenchError as exc:
-        print(f"tsbench: error: {exc}", file=sys.stderr)
+        print(error_lines("tsbench", exc), file=sys.stderr)
         sys.exit(2)
     kind = checked.kind
     stop_on_signals(kind)

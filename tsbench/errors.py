@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+from collections.abc import Iterable, Iterator, Sequence
 from difflib import SequenceMatcher
 
 
@@ -43,6 +44,57 @@ def too_small(field: str, value: object, least: float, what: str, example: objec
 
 class DataError(TsbenchError):
     """Input data that cannot be used (missing file, bad CSV, too-short split)."""
+
+
+class Refusals(TsbenchError):
+    """Several refusals of one command, said at once, each its own line
+    (:func:`error_lines`), so that its user fixes them in one go rather than meeting them
+    one command after another."""
+
+    def __init__(self, errors: Sequence[TsbenchError]) -> None:
+        self.errors = list(errors)
+        super().__init__("\n".join(map(str, self.errors)))
+
+    def __reduce__(self) -> tuple:
+        return type(self), (self.errors,)
+
+
+def each(error: TsbenchError) -> list[TsbenchError]:
+    """The refusals ``error`` says: a :class:`Refusals`' each, else itself."""
+    return error.errors if isinstance(error, Refusals) else [error]
+
+
+def together(errors: Sequence[TsbenchError]) -> TsbenchError:
+    """One error that says every one of ``errors`` (at least one; a message said twice,
+    once): the error itself where only one, else :class:`Refusals`."""
+    unique = list({str(e): e for error in errors for e in each(error)}.values())
+    return unique[0] if len(unique) == 1 else Refusals(unique)
+
+
+def error_lines(prog: str, error: TsbenchError) -> str:
+    """``prog: error: ...``, a line for each refusal ``error`` says."""
+    return "\n".join(f"{prog}: error: {e}" for e in each(error))
+
+
+class Checks:
+    """The refusals of a command's checks that do not depend on each other, collected
+    (:meth:`check`) and raised together (:meth:`raise_all`): every one said at once."""
+
+    def __init__(self) -> None:
+        self.errors: list[TsbenchError] = []
+
+    @contextlib.contextmanager
+    def check(self) -> Iterator[None]:
+        """Run the checks of the ``with`` block, keeping the refusal they raise."""
+        try:
+            yield
+        except TsbenchError as error:
+            self.errors.extend(each(error))
+
+    def raise_all(self) -> None:
+        """Raise the refusals kept (:func:`together`), if any."""
+        if self.errors:
+            raise together(self.errors)
 
 
 def closest(word: str, candidates: Iterable[str]) -> str | None:

@@ -9,8 +9,8 @@ through the model's own constructor, and a window length or a ``cv=tscv`` fold s
 the data (read once): a sweep whose trials would fail one by one (``optim.lr=interval(-1,1)``,
 ``seq_len=96,abc``, ``model.dropout=interval(0,1.5)``, ``pred_len=24,500`` on ILI,
 ``cv.n_splits=3,300`` on Exchange, the even values of ``model.kernel_size=range(1,50)``) is
-refused in one line naming every value
-that fails, before any folder. A value is refused only where it fails beside every
+refused in one line naming every value that fails, before any folder (where several swept
+settings fail, a line for each, at once). A value is refused only where it fails beside every
 combination of the other swept values, a swept config group's options included (the
 command is composed at each combination of them), that a search's
 ``hydra.sweeper.constraints`` let through (``strategy.step=choice(24,48)`` with
@@ -28,7 +28,9 @@ too few rows): the error each job would stop with, said once before any job and 
 A search preset's look-backs are judged against the series too (:mod:`tsbench.lookback_fit`):
 a refused one's fix is the look-backs ``tsbench-analyze`` suggests for it, and those that
 fit but do not suit it (too long for half of the training rows to start a window, shorter
-than two cycles) are a warning, returned for the command to print before any job.
+than two cycles) are a warning, returned for the command to print before any job; the
+command line's own look-backs (pasted) get the same warning where too long for half of
+the training rows.
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ from skopt.space import Categorical
 from tsbench.config_values import UnresolvedSetting, flag, whole
 from tsbench.data.loading import Series, load_series
 from tsbench.data.splits import benchmark_borders, check_split_length
-from tsbench.errors import ConfigError, DataError, TsbenchError
+from tsbench.errors import Checks, ConfigError, DataError, TsbenchError
 from tsbench.lookback_fit import LookbackFit, lookback_fit, unsuited
 from tsbench.models.build import build_model
 from tsbench.models.recursive import strategy_step
@@ -122,10 +124,11 @@ def check_sweep(config: DictConfig, overrides: list[str], config_name: str = "co
                 ) -> list[str]:
     """Raise the :class:`ConfigError` that every trial of the sweep ``overrides`` (with
     ``config``, their composition at the sweeps' first values, Hydra's included) would fail
-    with at some swept value (see the module docstring). This machine's GPUs are not
+    with at some swept value (see the module docstring), each swept setting's at once
+    (:class:`~tsbench.errors.Refusals`) where several fail. This machine's GPUs are not
     checked (a launcher may run the trials elsewhere), and a value whose check fails to
-    resolve an interpolation is left to its trials. Returns the warning for a search
-    preset's look-backs that the data does not suit (:func:`_preset_lookbacks`)."""
+    resolve an interpolation is left to its trials. Returns the warning for swept
+    look-backs that the data does not suit (:func:`_unsuited_lookbacks`)."""
     swept = _swept(config, overrides)
     groups = config_groups(config)
     options = {key: s.values for key, s in swept.items() if key in groups}
@@ -135,29 +138,52 @@ def check_sweep(config: DictConfig, overrides: list[str], config_name: str = "co
     settings = [key for key in swept if key not in groups]
     sweeper = OmegaConf.select(config, "hydra.sweeper", default=None) or {}
     data = Data(is_search(True, sweeper))
-    _check_shared(worlds, list(swept), data)
+    refused = Checks()
+    with refused.check():
+        _check_shared(worlds, list(swept), data)
     admitted = _admitted(sweeper.get("constraints") or [] if data.search else [])
-    for key, sweep in swept.items():
-        others = [(k, swept[k].values) for k in settings if k != key]
-        errors = [_fails_everywhere(worlds, key, value, others, data, admitted)
-                  for value in sweep.values]
-        failed = [v for v, error in zip(sweep.values, errors, strict=True) if error]
-        error = next((error for error in errors if error), None)
-        if error is not None:
-            fit = [v for v, e in zip(sweep.values, errors, strict=True) if e is None
-                   ] if isinstance(error, Unfit) or sweep.stop is not None else []
-            values = ",".join(format_value(v) for v in failed[:SHOWN])
-            more = f",... ({len(failed)} values)" if len(failed) > SHOWN else ""
-            fix = _sweep_fix(key, sweep, fit, error.fix)
-            if key == "seq_len" and sweep.preset and isinstance(error, Unfit):
-                suited = _fit(worlds, swept, data)  # a preset's look-backs: the data's own
-                fix = (suited.analyzed() if suited else None) or fix
-            raise ConfigError(error.field, f"{error.problem} (at {key}={values}{more} of "
-                              f"{sweep.where})", fix)
-    if not data.search:
-        _check_grid(worlds, [(k, swept[k].values) for k in settings], data)
-    said = _preset_lookbacks(worlds, swept, data)
+    for key in swept:
+        with refused.check():
+            _check_values(worlds, swept, key, [k for k in settings if k != key], data,
+                          admitted)
+    if not data.search and not refused.errors:  # a grid point's error is a value's too
+        with refused.check():
+            _check_grid(worlds, [(k, swept[k].values) for k in settings], data)
+    refused.raise_all()
+    said = _unsuited_lookbacks(worlds, swept, data)
     return [said] if said else []
+
+
+def _check_values(worlds: list[World], swept: dict[str, Swept], key: str, others: list[str],
+                  data: Data, admitted: Callable[[DictConfig], bool]) -> None:
+    """Raise the error naming the values of the swept ``key`` that fail beside every
+    combination of the ``others`` swept settings' values that the constraints ``admitted``
+    (:func:`_fails_everywhere`), with the fix: the values that fit, or for a preset's
+    look-backs the data's own (:class:`~tsbench.lookback_fit.LookbackFit`)."""
+    sweep = swept[key]
+    combinations = [(k, swept[k].values) for k in others]
+    errors = [_fails_everywhere(worlds, key, value, combinations, data, admitted)
+              for value in sweep.values]
+    failed = [v for v, error in zip(sweep.values, errors, strict=True) if error]
+    error = next((error for error in errors if error), None)
+    if error is None:
+        return
+    fit = [v for v, e in zip(sweep.values, errors, strict=True) if e is None
+           ] if isinstance(error, Unfit) or sweep.stop is not None else []
+    values = ",".join(format_value(v) for v in failed[:SHOWN])
+    more = f",... ({len(failed)} values)" if len(failed) > SHOWN else ""
+    suited = _fit(worlds, swept, data) if key == "seq_len" and sweep.preset and isinstance(
+        error, Unfit) else None  # a preset's look-backs: the data's own, else those that
+    if suited is not None:  # leave half of the training rows a window (pasted, no warning)
+        fit = [v for v in fit if isinstance(v, int) and v <= suited.half] or fit
+        candidates = suited.suggestion.candidates
+        if not fit and candidates and _fails_everywhere(
+                worlds, key, min(candidates), combinations, data, admitted):
+            suited = None  # no look-back fits (pred_len=96 beside a 74-row val split): the
+            # run's own fix, not look-backs to paste
+    fix = (suited.analyzed() if suited else None) or _sweep_fix(key, sweep, fit, error.fix)
+    raise ConfigError(error.field, f"{error.problem} (at {key}={values}{more} of "
+                      f"{sweep.where})", fix)
 
 
 def _fit(worlds: list[World], swept: dict[str, Swept], data: Data) -> LookbackFit | None:
@@ -179,16 +205,19 @@ def _fit(worlds: list[World], swept: dict[str, Swept], data: Data) -> LookbackFi
         return None
 
 
-def _preset_lookbacks(worlds: list[World], swept: dict[str, Swept], data: Data) -> str | None:
-    """The warning for a search preset's ``seq_len`` values (``hydra.sweeper.params``,
-    which the command line does not replace) that the data does not suit
-    (:func:`~tsbench.lookback_fit.unsuited`); None where they suit it or cannot be judged."""
+def _unsuited_lookbacks(worlds: list[World], swept: dict[str, Swept], data: Data
+                       ) -> str | None:
+    """The warning for swept ``seq_len`` values that the data does not suit
+    (:func:`~tsbench.lookback_fit.unsuited`): a search preset's (``hydra.sweeper.params``,
+    which the command line does not replace), or the command line's, held to the half rule
+    alone; None where they suit it or cannot be judged."""
     sweep = swept.get("seq_len")
-    if sweep is None or not sweep.preset:
+    if sweep is None:
         return None
     fit = _fit(worlds, swept, data)
     values = [v for v in sweep.values if isinstance(v, int) and not isinstance(v, bool)]
-    return unsuited(values, sweep.where, fit) if fit is not None and values else None
+    return unsuited(values, sweep.where, fit, sweep.preset) if fit is not None and values \
+        else None
 
 
 def _admitted(texts: list[str]) -> Callable[[DictConfig], bool]:
@@ -378,10 +407,12 @@ def _worlds(overrides: list[str], options: dict[str, list[Scalar]],
 def _fails_everywhere(worlds: list[World], key: str, value: Scalar,
                       others: list[tuple[str, list[Scalar]]], data: Data,
                       admitted: Callable[[DictConfig], bool]) -> ConfigError | None:
-    """The first error of ``key=value`` if it fails in every world that can hold it (one
-    with that option, for a config group) beside every combination of ``others`` that is
-    ``admitted`` (a search's constraints); None if one passes, cannot be checked, none is
-    admitted, or was not tried (over :data:`COMBINATIONS`)."""
+    """The error of ``key=value`` if it fails in every world that can hold it (one with
+    that option, for a config group) beside every combination of ``others`` that is
+    ``admitted`` (a search's constraints): the first naming ``key`` where one does (beside
+    ``optim.lr=-1``, ``seq_len=500``'s own; the rate's is its own line), else the first;
+    None if one passes, cannot be checked, none is admitted, or was not tried (over
+    :data:`COMBINATIONS`)."""
     first: ConfigError | None = None
     for world in worlds:
         if world.options.get(key, value) != value:
@@ -398,7 +429,8 @@ def _fails_everywhere(worlds: list[World], key: str, value: Scalar,
             except (OmegaConfBaseException, UnresolvedSetting):  # e.g. a preset's resolver:
                 return None  # the trial will tell
             except ConfigError as error:
-                first = first or error
+                if first is None or first.field != key == error.field:
+                    first = error
                 continue
             return None
         if math.prod(len(v) for _, v in others) > COMBINATIONS:

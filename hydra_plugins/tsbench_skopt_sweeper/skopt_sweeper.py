@@ -8,9 +8,9 @@ from typing import Any
 
 from hydra.plugins.sweeper import Sweeper
 from hydra.types import HydraContext, TaskFunction
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
-from tsbench.search.settings import SweepSettings
+from tsbench.search.settings import from_config
 
 
 class SkoptSweeper(Sweeper):
@@ -20,11 +20,7 @@ class SkoptSweeper(Sweeper):
         # Imported here so that Hydra's plugin discovery does not pay for skopt.
         from tsbench.search.sweep import SkoptSweep
 
-        plain = {
-            k: OmegaConf.to_container(v) if OmegaConf.is_config(v) else v
-            for k, v in settings.items()
-        }
-        self.impl = SkoptSweep(SweepSettings(**plain))
+        self.impl = SkoptSweep(from_config(settings))
 
     def setup(
         self, *, hydra_context: HydraContext, task_function: TaskFunction, config: DictConfig
@@ -35,12 +31,12 @@ class SkoptSweeper(Sweeper):
         """Run the sweep; a user error ends it with one message and exit status 2, a full
         disk with one message and exit status 1 (the records stay whole: written
         atomically)."""
-        from tsbench.errors import TsbenchError
+        from tsbench.errors import TsbenchError, error_lines
 
         try:
             return self.impl.sweep(arguments)
         except TsbenchError as error:
-            print(f"tsbench: error: {error}", file=sys.stderr)
+            print(error_lines("tsbench", error), file=sys.stderr)
             raise SystemExit(2) from error
         except OSError as error:
             if error.errno not in (errno.ENOSPC, errno.EDQUOT):

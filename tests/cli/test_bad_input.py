@@ -664,13 +664,15 @@ def _command_line_refusal(argv: list[str], tmp_path: Path, monkeypatch: pytest.M
     (False, ["dataset=csv", "dataset.sep=;"]),  # an override Hydra cannot parse
     (False, ["pred_len=12,24"]),  # a sweep in a single run
     (True, ["seq_len=48,abc"]),  # a swept value no job can run (check_sweep)
+    (True, ["hydra/sweeper=skopt", "seq_len=choice(48,500)",  # and the sweeper's settings:
+            "hydra.sweeper.n_trials=3", "hydra.sweeper.n_initial_points=5"]),  # two lines
 ])
 def test_a_refusal_of_the_command_line_is_the_clis_one_line(
         multirun: bool, args: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
     """A forked ``tsbench`` says :func:`check_command_line`'s refusal and nothing else, exit
     2, no folder: one case per way the command line is refused, whose other cases are
-    checked in-process (:func:`_command_line_refusal`)."""
+    checked in-process (:func:`_command_line_refusal`); several refusals, a line each."""
     argv = [*(["-m"] if multirun else []), *TINY, *args]
     (tmp_path / "cli").mkdir()
     proc = run_module("tsbench", argv, {**os.environ, "OMP_NUM_THREADS": "1"},
@@ -678,7 +680,8 @@ def test_a_refusal_of_the_command_line_is_the_clis_one_line(
     assert list((tmp_path / "cli").iterdir()) == []
     (tmp_path / "in_process").mkdir()
     said = _command_line_refusal(argv, tmp_path / "in_process", monkeypatch, capsys)
-    assert (proc.returncode, proc.stderr) == (2, f"tsbench: error: {said}\n")
+    assert (proc.returncode, proc.stderr) == (2, "".join(f"tsbench: error: {line}\n"
+                                                          for line in said.splitlines()))
 
 
 MISSPELT = "no such setting -> check its spelling (tsbench --cfg job shows every setting)"
@@ -1020,9 +1023,9 @@ ANALYZED = (" (multiples of synthetic's period 24 that leave half of its trainin
     # value (96 fits the 140 training rows, but leaves fewer than half of them a window)
     (["search=patchtst_bo", "dataset.n_rows=200"],
      f"paste 'seq_len=choice(48)'{IN_PLACE}{ANALYZED}"),
-    # no period: the preset's values that fit
+    # no period: the preset's values that fit and leave half of the training rows a window
     (["search=patchtst_bo", "dataset.periods=[]"],
-     f"sweep only the values that fit: seq_len=choice(96,192,336){IN_PLACE}"),
+     f"sweep only the values that fit: seq_len=choice(96,192){IN_PLACE}"),
     # none fits, and two cycles of 24 do not either: the run's fix, with the sweep's form
     (["search=grid", "dataset.n_rows=100"], "lower seq_len (the sweep's values: "
      f"seq_len=<values>{IN_PLACE})"),
@@ -1041,6 +1044,46 @@ def test_a_presets_look_backs_the_data_cannot_hold_name_the_sweep_that_fits(
         pasted = fix.split(": ")[-1] if "paste" not in fix else fix.split("'")[1]
         check_command_line([*tiny, *overrides, pasted.removesuffix(IN_PLACE)])
         assert "warning" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("args, said", [
+    # a preset's look-back the series cannot hold and more initial points than trials: the
+    # sweep's values and its sweeper's settings, met one command after the other before
+    (["search=patchtst_bo", "hydra.sweeper.n_trials=3"], [
+        "seq_len: seq_len=512 is longer than the 420 training rows (at seq_len=512 of "
+        "hydra.sweeper.params seq_len: choice(96, 192, 336, 512)) -> paste "
+        f"'seq_len=choice(48,96,192)'{IN_PLACE}{ANALYZED}",
+        "hydra.sweeper.n_initial_points: 10 is more than n_trials=3 -> lower "
+        "n_initial_points or raise n_trials"]),
+    # the same at pred_len=96, which the 60 validation rows cannot hold at any look-back:
+    # the run's fix, not look-backs to paste that fail alike (two of the preset's other
+    # sweeps fixed: each look-back is tried beside each combination of theirs)
+    (["search=patchtst_bo", "hydra.sweeper.n_trials=3", "pred_len=96", "model.d_model=16",
+      "model.patch_len=16"], [
+        "seq_len: the val split has 60 rows to forecast, fewer than pred_len = 96 (its "
+        "look-back comes from the rows before it) (at seq_len=96,192,336,512 of "
+        "hydra.sweeper.params seq_len: choice(96, 192, 336, 512)) -> use pred_len <= 60, or "
+        "a longer series",
+        "hydra.sweeper.n_initial_points: 10 is more than n_trials=3 -> lower "
+        "n_initial_points or raise n_trials"]),
+    # two swept settings, each failing at a value of its own: each its own error (seq_len's
+    # beside optim.lr=-1 too), not the first setting's alone
+    (["model=dlinear", "seq_len=48,500", "optim.lr=interval(-1,1)"], [
+        "seq_len: seq_len=500 is longer than the 420 training rows (at seq_len=500 of the "
+        "sweep seq_len=48,500) -> sweep only the values that fit: seq_len=48",
+        "optim.lr: must be > 0, got -1 (at optim.lr=-1 of the sweep optim.lr=interval(-1,1)) "
+        "-> give the learning rate, e.g. optim.lr=0.001"]),
+])  # fmt: skip
+def test_a_sweeps_refusals_are_said_at_once(
+        args: list[str], said: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Every refusal of the command, each its own line with its fix, so that the user fixes
+    them in one go; nothing said before, no folder (the CLI prints each line as
+    ``tsbench: error: ...``, exit 2:
+    :func:`test_a_refusal_of_the_command_line_is_the_clis_one_line`)."""
+    tiny = [a for a in TINY if not a.startswith(("seq_len", "model"))]
+    assert _command_line_refusal(["-m", *tiny, *args], tmp_path, monkeypatch, capsys
+                                 ).splitlines() == said
 
 
 @pytest.mark.parametrize("sweep, message", [

@@ -1,6 +1,7 @@
 """A search preset's look-backs are the hourly benchmarks' (96 to 720): on a series they do
 not suit, the sweep says so once before its first trial, with the look-backs that
-``tsbench-analyze`` suggests for the same series as the override to paste."""
+``tsbench-analyze`` suggests for the same series as the override to paste; look-backs
+swept on the command line, where too long for half of the training rows, too."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ DAILY = ["dataset=synthetic", "dataset.n_rows=1000", "dataset.freq=D", "dataset.
 PASTE = ("-> paste 'seq_len=choice(28,56,112,224)' on the command line, in place of the "
          "preset's (multiples of synthetic's period 7 that leave half of its training rows a "
          "window, as tsbench-analyze suggests)")
+#: The same fix for look-backs swept on the command line.
+PASTE_HERE = PASTE.replace("on the command line, in place of the preset's", "in its place")
 #: An hourly series with a weekly cycle alone: 96 and 192 hold less than two of them.
 WEEKLY = ["dataset=synthetic", "dataset.n_rows=4000", "dataset.periods=[168]", "pred_len=96",
           "trainer=debug", "logger=none", "plots=false"]
@@ -58,6 +61,14 @@ def _warnings(argv: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
      "look-backs of at most 336 on the command line, in place of the preset's, e.g. "
      "seq_len=choice(96,192,336) (tsbench-analyze finds no period in synthetic's training "
      "rows)"),
+    # the user's own look-backs, a search's or a plain multirun's: the half rule alone (12
+    # holds one weekly cycle: the user's choice)
+    (["search=patchtst_bo", *DAILY, "seq_len=choice(12,512)"], "the sweep "
+     "seq_len=choice(12,512) does not suit synthetic: seq_len=512 leaves fewer than half of "
+     f"its 700 training rows a window (at most 336 does, at pred_len=14) {PASTE_HERE}"),
+    (["-m", *DAILY, "seq_len=14,512"], "the sweep seq_len=14,512 does not suit synthetic: "
+     "seq_len=512 leaves fewer than half of its 700 training rows a window (at most 336 "
+     f"does, at pred_len=14) {PASTE_HERE}"),
 ])  # fmt: skip
 def test_a_presets_look_backs_the_series_does_not_suit_are_one_warning(
         args: list[str], said: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
@@ -69,8 +80,8 @@ def test_a_presets_look_backs_the_series_does_not_suit_are_one_warning(
     # the suggested look-backs, pasted
     ["search=patchtst_bo", *DAILY, "seq_len=choice(28,56,112,224)"],
     ["search=grid", *DAILY, "seq_len=choice(28,56,112,224)"],
-    # the user's own look-backs, not the preset's
-    ["search=patchtst_bo", *DAILY, "seq_len=choice(96,512)"],
+    # the user's own look-backs, shorter than two cycles: their choice
+    ["search=patchtst_bo", *WEEKLY, "seq_len=choice(96,336)"],
     # a series the preset suits: 2100 training rows, a daily cycle
     ["search=patchtst_bo", *WEEKLY, "dataset.periods=[24]", "dataset.n_rows=3000"],
     # no one horizon, or folds, to judge by

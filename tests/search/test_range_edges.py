@@ -96,7 +96,7 @@ def test_a_sweep_around_its_optimum_finds_no_edge(
 
 #: (c)'s limits in a tuning run of 1000 training rows at pred_len=84: half of them less
 #: pred_len, 416, applied under recipe.max_seq_len's 720.
-BOUND = LookbackBound(half=416, cap=720, cap_rule="recipe.max_seq_len")
+BOUND = LookbackBound(half=416, cap=720, cap_rule="recipe.max_seq_len", periods=(52, 104))
 
 
 def test_a_tuning_run_reads_its_searches_ranges_and_trials_as_written(tmp_path: Path) -> None:
@@ -125,8 +125,13 @@ def test_a_tuning_run_reads_its_searches_ranges_and_trials_as_written(tmp_path: 
                          "changes nothing)")
     low = [{"params": {**c["params"], "seq_len": {"416": "104", "104": "416"}.get(
         c["params"]["seq_len"], "208")}} for c in configs]  # the best three at the shortest
-    assert "no shorter seq_len: (c)'s shortest candidate already holds two periods" \
-        in search_edges([sweep], low, BOUND)
+    assert "no shorter seq_len: (c)'s shortest candidate already holds two cycles of the " \
+        "training rows' period 52" in search_edges([sweep], low, BOUND)
+    aperiodic = LookbackBound(half=416, cap=720, cap_rule="recipe.max_seq_len")  # no period
+    assert search_edges([sweep], low, aperiodic).endswith(
+        "; shorter look-backs in recipe.search, e.g. "
+        "'seq_len=choice(12,24,48)' (it replaces (c)'s: (c) found no period in the training "
+        "rows, so it searched common look-backs, not multiples of one)")
     assert search_edges([sweep], configs[3:] + configs[:3], BOUND) == ""  # best first
     slow = [{"params": {**c["params"], "optim.lr": lr}} for c, lr in zip(
         configs, ("0.00011", "0.0001", "0.00012", "0.001", "0.0002", "0.005"), strict=True)]

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from tests.search.conftest import multirun, read_rows
-from tsbench.errors import ConfigError
+from tsbench.errors import ConfigError, each
 from tsbench.search import report
 from tsbench.search.faults import SweepAbortedError
 from tsbench.search.sweep import SkoptSweep
@@ -549,6 +549,21 @@ def test_bad_search_fails_before_any_trial(sweep_dir: Path, overrides, field, me
     error = user_error(caught)
     assert isinstance(error, ConfigError) and error.field == field
     assert message in str(error)
+    assert not sweep_dir.exists()
+
+
+def test_a_searchs_impossible_settings_are_refused_at_once(sweep_dir: Path, capsys) -> None:
+    """Each impossible setting of the sweeper its own line with its fix, in one refusal
+    (the user fixes them in one go), before any trial and folder."""
+    with pytest.raises(SystemExit) as caught:
+        multirun(sweep_dir, "x=interval(0.0, 1.0)", "hydra.sweeper.acq_func=XI",
+                 "hydra.sweeper.n_jobs=0", "hydra.sweeper.n_trials=4",
+                 "hydra.sweeper.n_initial_points=5")
+    refusals = each(user_error(caught))  # type: ignore[arg-type]
+    assert [e.field for e in refusals] == [  # type: ignore[attr-defined]
+        "hydra.sweeper.acq_func", "hydra.sweeper.n_jobs", "hydra.sweeper.n_initial_points"]
+    assert capsys.readouterr().err.splitlines()[-3:] == [
+        f"tsbench: error: {e}" for e in refusals]
     assert not sweep_dir.exists()
 
 

@@ -2495,10 +2495,10 @@ def test_the_range_edge_note_reads_every_searched_configuration(
 def test_the_range_edge_note_is_told_the_limit_of_the_look_backs_that_applied(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """(c)'s analysis of the run read back: half of its 1000 training rows less pred_len,
-    404, under recipe.max_seq_len's 720 (a resumed session's too)."""
+    404, under recipe.max_seq_len's 720, and its period (a resumed session's too)."""
     _, edges, _, _ = _run_stages_twice(tmp_path, monkeypatch)
     assert [bound for _, bound in edges] == [
-        LookbackBound(half=404, cap=720, cap_rule="recipe.max_seq_len")] * 2
+        LookbackBound(half=404, cap=720, cap_rule="recipe.max_seq_len", periods=(24,))] * 2
 
 
 def test_without_a_period_the_ladder_keeps_the_longest_look_back_that_fits(

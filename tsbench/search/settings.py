@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tsbench.errors import ConfigError, too_small
+from omegaconf import OmegaConf
+
+from tsbench.errors import ConfigError, together, too_small
 from tsbench.search.pruning import KINDS, PrunerSettings
 
 ESTIMATORS = ("GP", "RF", "ET", "GBRT")
@@ -104,83 +107,105 @@ class SweepSettings:
 
 
 def check_settings(s: SweepSettings) -> None:
-    """Raise :class:`ConfigError` naming the first impossible setting."""
-    _one_of("base_estimator", s.base_estimator, ESTIMATORS)
-    _one_of("acq_func", s.acq_func, ACQ_FUNCS)
-    _one_of("acq_optimizer", s.acq_optimizer, ACQ_OPTIMIZERS)
-    _one_of("initial_point_generator", s.initial_point_generator, POINT_GENERATORS)
-    _one_of("direction", s.direction, DIRECTIONS)
-    _one_of("mode", s.mode, MODES)
-    _one_of("schedule", s.schedule, SCHEDULES)
+    """Raise :class:`ConfigError` naming the impossible setting, every one of them at once
+    where several are (:class:`~tsbench.errors.Refusals`)."""
+    errors = list(_refusals(s))
+    if errors:
+        raise together(errors)
+
+
+def check_sweeper_config(sweeper: Mapping[str, Any]) -> None:
+    """:func:`check_settings` of ``hydra.sweeper`` as composed: the command line checks it
+    before Hydra starts, beside the sweep's values, so that their refusals come at once."""
+    check_settings(from_config(sweeper))
+
+
+def from_config(settings: Mapping[str, Any]) -> SweepSettings:
+    """The settings of ``hydra.sweeper`` as Hydra composed them (its ``_target_`` left
+    out), in plain values: the sweeper plugin's and the command line's check's."""
+    return SweepSettings(**{k: OmegaConf.to_container(v) if OmegaConf.is_config(v) else v
+                            for k, v in settings.items() if k != "_target_"})
+
+
+def _refusals(s: SweepSettings) -> Iterator[ConfigError]:
+    """The error of each impossible setting of ``s``."""
+    for name, allowed in (("base_estimator", ESTIMATORS), ("acq_func", ACQ_FUNCS),
+                          ("acq_optimizer", ACQ_OPTIMIZERS),
+                          ("initial_point_generator", POINT_GENERATORS),
+                          ("direction", DIRECTIONS), ("mode", MODES), ("schedule", SCHEDULES)):
+        yield from _one_of(name, getattr(s, name), allowed)
     if not (isinstance(s.resume, bool) or s.resume == "force"):
-        raise _error("resume", f"unknown value {s.resume!r}", "use true, false or force")
+        yield _error("resume", f"unknown value {s.resume!r}", "use true, false or force")
     if not isinstance(s.retry_failed, bool):
-        raise _error("retry_failed", f"{s.retry_failed!r} is not true or false",
+        yield _error("retry_failed", f"{s.retry_failed!r} is not true or false",
                      "use true (with resume=true) or false")
-    if s.retry_failed and not s.resume:
-        raise _error("retry_failed", "retries the failed trials of a resumed sweep",
+    elif s.retry_failed and not s.resume:
+        yield _error("retry_failed", "retries the failed trials of a resumed sweep",
                      "add hydra.sweeper.resume=true")
-    _check_pruner(s)
+    yield from _pruner_refusals(s)
     if s.max_seconds is not None and not s.max_seconds > 0:
-        raise _error("max_seconds", f"must be > 0 or null, got {s.max_seconds}")
+        yield _error("max_seconds", f"must be > 0 or null, got {s.max_seconds}")
     if not s.slurm_poll_seconds > 0:
-        raise _error("slurm_poll_seconds", f"must be > 0, got {s.slurm_poll_seconds}")
+        yield _error("slurm_poll_seconds", f"must be > 0, got {s.slurm_poll_seconds}")
     if s.n_trials < 1:
-        raise too_small("hydra.sweeper.n_trials", s.n_trials, 1, "the trials to run", 20)
+        yield too_small("hydra.sweeper.n_trials", s.n_trials, 1, "the trials to run", 20)
     if s.n_jobs < 1:
-        raise too_small("hydra.sweeper.n_jobs", s.n_jobs, 1, "the trials to run at once", 1)
+        yield too_small("hydra.sweeper.n_jobs", s.n_jobs, 1, "the trials to run at once", 1)
     lowest = 0 if s.warm_start else 1
     if s.initial_points < lowest:
-        raise _error(
+        yield _error(
             "n_initial_points",
             f"must be >= {lowest}, got {s.initial_points}",
             "0 is allowed only with warm_start",
         )
-    if not s.warm_start:  # with it, the warm-start trials count too (checked once read)
-        check_initial_points(s, 0)
+    elif not s.warm_start and s.n_trials >= 1:  # with it, the warm-start trials count too
+        try:  # (checked once read)
+            check_initial_points(s, 0)
+        except ConfigError as error:
+            yield error
     if s.acq_optimizer == "lbfgs" and s.base_estimator != "GP":
-        raise _error(
+        yield _error(
             "acq_optimizer",
             f"lbfgs needs gradients, which base_estimator={s.base_estimator} lacks",
             "use acq_optimizer=sampling",
         )
     for name in ("max_failure_rate", "plot_share"):
         if not 0.0 <= getattr(s, name) <= 1.0:
-            raise _error(name, f"must be in [0, 1], got {getattr(s, name)}")
+            yield _error(name, f"must be in [0, 1], got {getattr(s, name)}")
     if s.warm_start and not Path(s.warm_start).is_file():
-        raise _error("warm_start", f"no such file: {s.warm_start}", "give a trials.csv path")
+        yield _error("warm_start", f"no such file: {s.warm_start}", "give a trials.csv path")
 
 
-def _check_pruner(s: SweepSettings) -> None:
+def _pruner_refusals(s: SweepSettings) -> Iterator[ConfigError]:
     p = s.pruner
-    _one_of("pruner.kind", p.kind, KINDS)
+    yield from _one_of("pruner.kind", p.kind, KINDS)
     if not p.on:
         if p.stop_at_max_seconds:
-            raise _error("pruner.stop_at_max_seconds", "stops trials through the pruning "
+            yield _error("pruner.stop_at_max_seconds", "stops trials through the pruning "
                          "callback, which pruner.kind=none does not install",
                          "set pruner.kind=asha or median")
         return
     if p.min_epochs < 1:
-        raise _error("pruner.min_epochs", f"must be >= 1, got {p.min_epochs}")
+        yield _error("pruner.min_epochs", f"must be >= 1, got {p.min_epochs}")
     if p.eta < 2:
-        raise _error("pruner.eta", f"must be >= 2, got {p.eta}")
+        yield _error("pruner.eta", f"must be >= 2, got {p.eta}")
     if p.max_epochs is not None and p.max_epochs <= p.min_epochs:
-        raise _error(
+        yield _error(
             "pruner.max_epochs",
             f"{p.max_epochs} leaves no epoch to judge after min_epochs={p.min_epochs}",
             "raise max_epochs or lower min_epochs",
         )
     if s.direction != "minimize":
-        raise _error(
+        yield _error(
             "pruner.kind",
             "pruning compares validation losses, which are minimized",
             "use direction=minimize, or pruner.kind=none",
         )
 
 
-def _one_of(name: str, value: str, allowed: tuple[str, ...]) -> None:
+def _one_of(name: str, value: str, allowed: tuple[str, ...]) -> Iterator[ConfigError]:
     if value not in allowed:
-        raise _error(name, f"unknown value {value!r}", f"use one of {', '.join(allowed)}")
+        yield _error(name, f"unknown value {value!r}", f"use one of {', '.join(allowed)}")
 
 
 def check_initial_points(s: SweepSettings, n_warm: int) -> None:

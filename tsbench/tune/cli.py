@@ -25,7 +25,7 @@ from pathlib import Path
 from omegaconf import OmegaConf
 
 from tsbench.closed_stdout import quiet_when_stdout_closes
-from tsbench.errors import TsbenchError, closest
+from tsbench.errors import TsbenchError, closest, error_lines
 from tsbench.log_lines import RunLines
 from tsbench.preload import serve_from_here
 from tsbench.quiet import quiet_dependencies
@@ -182,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
         with stopped_by_sigterm(out):
             summary = run_recipe(overrides, recipe, out)
     except TsbenchError as exc:
-        print(f"tsbench-tune: error: {exc}", file=sys.stderr)
+        print(error_lines("tsbench-tune", exc), file=sys.stderr)
         if isinstance(exc, StagesStopped):  # not for a refusal of the command
             print(f"tsbench-tune: what the stages wrote so far is in {out}", file=sys.stderr)
         return 2

@@ -23,11 +23,13 @@ class LookbackBound:
     """The two limits of (c)'s look-backs, the lower of which applied: ``half``
     (:data:`HALF_RULE`, so that half of them start a training window) and ``cap``, named
     ``cap_rule`` (``recipe.max_seq_len``, or with ``recipe.cv_folds`` the first fold's
-    training rows less pred_len, where fewer)."""
+    training rows less pred_len, where fewer); and the ``periods`` (c) found in the training
+    rows, whose multiples it searched (none: it searched common look-backs instead)."""
 
     half: int
     cap: int
     cap_rule: str
+    periods: tuple[int, ...] = ()
 
     def __str__(self) -> str:
         """The longest look-back and the rule that set it, with the other's number."""
@@ -70,9 +72,20 @@ def widening(name: str, end: str, bound: LookbackBound) -> str:
                 "'optim.lr=tag(log,interval(low,high))' (it replaces the recipe's, whose top is "
                 "a tenth of the range test's loss-minimum rate)")
     if name == "seq_len":
-        return (longer_lookbacks(bound) if end == "high" else
-                "no shorter seq_len: (c)'s shortest candidate already holds two periods")
+        return longer_lookbacks(bound) if end == "high" else shorter_lookbacks(bound)
     return f"a wider range for {name} in recipe.search"
+
+
+def shorter_lookbacks(bound: LookbackBound) -> str:
+    """What a tuning run can do about a best seq_len at (c)'s shortest look-back: nothing
+    where (c) found a period (its shortest candidate holds two cycles of it); where it found
+    none, its look-backs were common lengths, so shorter ones are the user's to give."""
+    if bound.periods:
+        return ("no shorter seq_len: (c)'s shortest candidate already holds two cycles of "
+                f"the training rows' period {min(bound.periods)}")
+    return ("shorter look-backs in recipe.search, e.g. 'seq_len=choice(12,24,48)' (it replaces "
+            "(c)'s: (c) found no period in the training rows, so it searched common "
+            "look-backs, not multiples of one)")
 
 
 def longer_lookbacks(bound: LookbackBound) -> str:

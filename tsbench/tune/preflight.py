@@ -19,7 +19,7 @@ from omegaconf.errors import OmegaConfBaseException
 from tsbench.data.loading import load_series
 from tsbench.data.splits import benchmark_borders
 from tsbench.data.unusual_validation import naive_mse_ratio, unusual_validation_warning
-from tsbench.errors import ConfigError, TsbenchError
+from tsbench.errors import ConfigError, TsbenchError, each, together
 from tsbench.hidden_configs import check_hidden_configs, searchpath_of
 from tsbench.models.build import model_for
 from tsbench.preset_check import preset_beats_option, preset_replaced
@@ -159,7 +159,8 @@ def check_search(overrides: list[str], search: list[str]) -> None:
                 at_first_values(parser.parse_overrides(command)), hydra_config=True)
             check_sweep(config, command)
         except TsbenchError as error:
-            raise TsbenchError(f"recipe.search: {line}: {error}") from None
+            raise together([TsbenchError(f"recipe.search: {line}: {e}")
+                            for e in each(error)]) from None
 
 
 def has_tuning_space(overrides: list[str], space: str, named: bool = False) -> bool:

@@ -273,7 +273,7 @@ def lookback_bound(t: Tuning, found: dict[str, Any] | None = None) -> LookbackBo
     """The limits of (c)'s look-backs (its analysis ``found``, read from its folder where not
     given): half the training rows less pred_len, and the cap (:func:`max_lookback`:
     ``recipe.max_seq_len``, or with ``recipe.cv_folds`` the first fold's training rows less
-    pred_len where fewer)."""
+    pred_len where fewer), and the periods it found."""
     if found is None:
         found = yaml.safe_load((t.out / "c_lookback" / LOOKBACK).read_text())
     start, end = (int(v) for v in found["training_rows"])
@@ -281,7 +281,8 @@ def lookback_bound(t: Tuning, found: dict[str, Any] | None = None) -> LookbackBo
     return LookbackBound(
         half=max(1, (end - start) // 2 - int(found["pred_len"])), cap=cap,
         cap_rule=("recipe.max_seq_len" if cap >= int(t.recipe.max_seq_len)
-                  else "the first fold's training rows less pred_len"))
+                  else "the first fold's training rows less pred_len"),
+        periods=tuple(int(p) for p in found.get("periods") or []))
 
 
 def longest_rule(t: Tuning, found: dict[str, Any]) -> str:
