@@ -20,7 +20,10 @@ import yaml
 from tests.conftest import ROOT, TINY, read_metrics, run_tsbench
 from tests.report.conftest import report
 from tsbench.report.cli import main
+from tsbench.report.collect import collect
 from tsbench.search.names import DEFINITION_FILE, TRIALS_FILE
+from tsbench.search.rebuild import LOST
+from tsbench.search.record import RECORD_DIR, Launch, Record
 from tsbench.tuning_files import STATE_FILE, SUMMARY_FILE
 
 #: A tiny real search: DLinear and the seasonal-naive baseline (which refuses seq_len=12,
@@ -138,11 +141,13 @@ def test_a_search_reports_its_trials_on_validation_only(tmp_path: Path) -> None:
 @pytest.mark.heavy(30)
 def test_a_killed_then_resumed_search_reads_without_error(tmp_path: Path) -> None:
     """Killed as its third trial starts (tests/search/app/kill_at_start.py), the search's
-    table shows its two ended trials and the third as launched without a result; resumed,
-    the relaunched trial with its note. With early stopping (patience 1) and a learning rate
-    that grows 4x per epoch (tests/training/test_best_weights.py's), lr 0.03 overshoots after
-    its first epoch: early stopping ends it at epoch 2 of 3, which its state says, ranked
-    among the full-budget trials by its val MSE (as the sweep ranks it)."""
+    table shows its two ended trials and the third as launched without a result, and a
+    warning names the killed job's folder; resumed, the relaunched trial with its note, and
+    no warning of the folder that the record says the relaunch replaced. With early stopping
+    (patience 1) and a learning rate that grows 4x per epoch
+    (tests/training/test_best_weights.py's), lr 0.03 overshoots after its first epoch: early
+    stopping ends it at epoch 2 of 3, which its state says, ranked among the full-budget
+    trials by its val MSE (as the sweep ranks it)."""
     sweep = tmp_path / "search"
     args = [*TINY, "hydra/sweeper=skopt", "hydra.sweeper.plots=false",
             "optim.lr=choice(0.001, 0.01, 0.03)", "hydra.sweeper.n_trials=3",
@@ -155,7 +160,11 @@ def test_a_killed_then_resumed_search_reads_without_error(tmp_path: Path) -> Non
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
     assert [r["trial"] for r in trials_csv(sweep)] == ["1", "2"]
 
-    trials = section(report(sweep).stdout)
+    before = report(sweep)  # the killed job's folder, not launched again yet: said
+    assert before.stderr.splitlines() == [
+        "tsbench-report: warning: left out 1 job folder without metrics.json (killed, failed "
+        f"or still running), e.g. {(sweep / '2').resolve()}"]
+    trials = section(before.stdout)
     rows = table(trials)
     assert sorted(r["trial"] for r in rows[:2]) == ["1", "2"]
     assert rows[2]["trial"] == "3" and rows[2]["state"].startswith("no result")
@@ -164,10 +173,10 @@ def test_a_killed_then_resumed_search_reads_without_error(tmp_path: Path) -> Non
     assert float(rows[2]["optim.lr"]) == float(launched["point"]["optim.lr"])
 
     run_tsbench([*args, "hydra.sweeper.resume=true"], sweep, multirun=True)
-    alone = report(sweep)  # no line on the missing results table: the trials' table says
-    assert alone.stderr.splitlines() == [  # they scored no test; the killed job's folder
-        "tsbench-report: warning: left out 1 job folder without metrics.json (killed, failed "
-        f"or still running), e.g. {(sweep / '2').resolve()}"]
+    # no line on the missing results table (the trials' table says they scored no test),
+    # none on the killed job's folder: the record relaunched its job, as the table says
+    alone = report(sweep)
+    assert alone.stderr == ""
     trials = section(alone.stdout)
     rows = table(trials)
     recorded = sorted(trials_csv(sweep), key=lambda r: float(r["objective"]))
@@ -192,6 +201,26 @@ def test_a_killed_then_resumed_search_reads_without_error(tmp_path: Path) -> Non
         "tsbench-report: warning: no results table: none of the 4 finished runs under "
     ), beside.stderr
     assert SECTION in beside.stdout
+
+
+def test_only_a_lost_launch_launched_again_leaves_its_folder_out_silently(tmp_path: Path
+                                                                           ) -> None:
+    """Of two launches a resume marked lost (a hand-made record and job folders, in
+    process), the one it launched again (its relaunch lists it in ``lost_jobs``) is left out
+    without a word; the one it did not (outside the space a resume=force narrowed) is warned
+    of, as a killed job is."""
+    sweep = tmp_path.resolve() / "sweep"
+    record = Record(sweep / RECORD_DIR)
+    for job in (0, 1):
+        (sweep / str(job) / ".hydra").mkdir(parents=True)
+        (sweep / str(job) / ".hydra" / "config.yaml").write_text("seed: 1\n")
+        (sweep / str(job) / ".hydra" / "hydra.yaml").write_text(f"hydra: {{job: {{num: {job}}}}}")
+        record.ended(Launch(job + 1, job, {"optim.lr": "0.01"}, 0.0), LOST)
+    record.ended(Launch(1, 2, {"optim.lr": "0.01"}, 1.0, lost_jobs=(0,)), "ok")
+    warnings: list[str] = []
+    collect([sweep], "test_mse", warnings.append)
+    assert warnings == [f"left out 1 job folder without metrics.json (killed, failed or still "
+                        f"running), e.g. {sweep / '1'}"]
 
 
 @pytest.mark.heavy(20)

@@ -127,8 +127,8 @@ def test_the_folders_of_jobs_that_noted_none_are_found_reading_each_file_once(
     save("b", "hydra:\n  job:\n    num: 3\n")
     save("c", "hydra:\n  job:\n    num: 4\n")
     read: list[str] = []
-    real = job_folder._job_number
-    monkeypatch.setattr(job_folder, "_job_number",
+    real = job_folder.job_number
+    monkeypatch.setattr(job_folder, "job_number",
                         lambda path: read.append(path.parent.parent.name) or real(path))
     folders = JobFolders(sweep_dir, Record(sweep_dir / "record"), "${hydra.job.override_dirname}")
     assert (folders.subdir(3), folders.subdir(4), folders.subdir(5)) == ("b", "c", None)

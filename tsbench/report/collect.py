@@ -63,6 +63,7 @@ from tsbench.search.names import (
     RECORD_COLUMNS,
     TRIALS_FILE,
 )
+from tsbench.search.record import RECORD_DIR
 from tsbench.search.trials import read_rows
 
 #: Config keys that do not change a run's numbers: they never split a cell.
@@ -255,7 +256,8 @@ def collect(roots: list[Path], metric_key: str, warn: Warn,
         warn(f"left out {counted(len(failed), 'job folder')} without {METRICS} that "
              f"{sweep / TRIALS_FILE} marks failed, e.g. {failed[0]}: "
              f"{failed_by_sweep[sweep][failed[0]]}")
-    unfinished = [path for path in unfinished if path not in marked]
+    relaunched = _relaunched(unfinished)  # a resumed sweep's: its trials' table says so
+    unfinished = [path for path in unfinished if path not in marked and path not in relaunched]
     if unfinished:
         warn(f"left out {counted(len(unfinished), 'job folder')} without {METRICS} (killed, "
              f"failed or still running), e.g. {unfinished[0]}")
@@ -269,6 +271,20 @@ def collect(roots: list[Path], metric_key: str, warn: Warn,
     for _, why in without:
         counts[why] = counts.get(why, 0) + 1
     return Collected(runs, found, skipped, counts)
+
+
+def _relaunched(folders: list[Path]) -> set[Path]:
+    """The job ``folders`` (without metrics.json) whose sweep's record says their launch died
+    with the sweep and a resume launched it again (:func:`tsbench.search.recorded.relaunched`):
+    a healthy resumed sweep's, left out without a warning (the relaunch's row in its trials'
+    table says it)."""
+    sweeps = sorted({path.parent for path in folders if (path.parent / RECORD_DIR).is_dir()})
+    if not sweeps:
+        return set()
+    from tsbench.search.recorded import relaunched  # scikit-optimize only where a sweep is
+
+    return {path for sweep in sweeps
+            for path in relaunched(sweep, [p for p in folders if p.parent == sweep])}
 
 
 def _chosen_rerun(why: str, paths: list[Path]) -> str:

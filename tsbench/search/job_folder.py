@@ -155,7 +155,7 @@ class JobFolders:
         return None
 
     def _number_in(self, hydra_yaml: Path) -> int | None:
-        """:func:`_job_number` of ``hydra_yaml``, read again only where the file was written
+        """:func:`job_number` of ``hydra_yaml``, read again only where the file was written
         since it was last read: a resume looks for the folder of each lost job that noted
         none, and each look read every folder's file (a few jobs times thousands of
         folders). A file that does not read (being written) is read again the next time;
@@ -169,13 +169,13 @@ class JobFolders:
         known = self.numbers.get(hydra_yaml)
         if known is not None and known[0] == stamp:
             return known[1]
-        number = _job_number(hydra_yaml)
+        number = job_number(hydra_yaml)
         if number is not None:
             self.numbers[hydra_yaml] = (stamp, number)
         return number
 
 
-def _job_number(hydra_yaml: Path) -> int | None:
+def job_number(hydra_yaml: Path) -> int | None:
     """The job number a job folder's ``.hydra/hydra.yaml`` records; None where it records
     none or does not read (another job may be writing its own as the sweep looks)."""
     try:

@@ -1,6 +1,7 @@
 """A sweep's trials read back from its folder by a reader outside the sweep (tsbench-report):
 ``trials.csv`` through the sweep's own reader (:func:`tsbench.search.trials.read_trials`), with
-the space ``search.yaml`` recorded, and the launches the record logged that never ended.
+the space ``search.yaml`` recorded, the launches the record logged that never ended, and the
+job folders of launches that died with the sweep and were launched again.
 
 A resumed sweep's file holds failed, pruned and relaunched trials, and rows outside a space a
 ``resume=force`` narrowed (kept, ``in_space=False``, as that resume keeps them); a sweep that
@@ -9,11 +10,13 @@ died leaves launches with no row (running, or lost with it): all of them read wi
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
+from tsbench.search.job_folder import HYDRA_YAML, job_number
 from tsbench.search.names import DEFINITION_FILE, TRIALS_FILE
 from tsbench.search.record import RECORD_DIR, RUNNING, Launch, Record
 from tsbench.search.report import best_trial
@@ -53,3 +56,16 @@ def read_sweep(sweep_dir: Path) -> RecordedSweep:
     unended = [launch for launch in Record(sweep_dir / RECORD_DIR).launches()
                if launch.status == RUNNING and launch.trial not in numbers]
     return RecordedSweep(space.names, trials, best_trial(trials, maximize), maximize, unended)
+
+
+def relaunched(sweep_dir: Path, folders: Iterable[Path]) -> set[Path]:
+    """The ``folders`` (job folders of the sweep in ``sweep_dir`` that hold no result) whose
+    launch the sweep's record says died with the sweep and a resume launched again (a
+    relaunch lists it in its ``lost_jobs``; the relaunch's row in trials.csv says so). A
+    folder's launch is the job its ``.hydra/hydra.yaml`` records, the last that Hydra started
+    there (in a folder that several points share, the newest): a folder whose job the record
+    does not relaunch (killed and not resumed yet, a launch outside the space a resume=force
+    narrowed) is none of them."""
+    again = {job for launch in Record(sweep_dir / RECORD_DIR).launches()
+             for job in launch.lost_jobs}
+    return {folder for folder in folders if job_number(folder / HYDRA_YAML) in again}
