@@ -35,6 +35,7 @@ from tsbench.quiet import quiet_dependencies
 from tsbench.resolvers import register_resolvers
 from tsbench.resume_check import check_resume_folder, check_resumed_data
 from tsbench.rundir import METRICS, RUN_LOCK, SCORES, figures, remove_refused
+from tsbench.said_once import SAID_ONCE_ENV, said_once
 from tsbench.search.names import (
     LOCK_FILE,
     MULTIRUN_FILE,
@@ -556,6 +557,7 @@ LEFT = {
 @quiet_when_stdout_closes
 def entry() -> None:
     os.environ.pop(COMMAND_WARNINGS_ENV, None)  # this command's alone (command_warning)
+    os.environ.pop(SAID_ONCE_ENV, None)  # and a sweep's lines said, its own (said_once)
     quiet_dependencies()
     mark_sweep_process()
     sys.argv[1:] = home_in_overrides(sys.argv[1:])  # before Hydra parses them
@@ -570,6 +572,8 @@ def entry() -> None:
         print(error_lines("tsbench", exc), file=sys.stderr)
         sys.exit(2)
     kind = checked.kind
+    if kind in ("search", "multirun"):  # its jobs say each warning line once on the terminal
+        folder.enter_context(said_once())
     stop_on_signals(kind)
     try:
         with folder:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import logging
 
+from tsbench.said_once import first_to_say
+
 #: Loggers whose records are tsbench's own: the root logger, its package's, its Hydra
 #: plugins' (``hydra_plugins.tsbench_skopt_sweeper...``).
 OWN, OWN_PREFIXES = ("root", "tsbench"), ("tsbench.", "hydra_plugins.tsbench_")
@@ -47,10 +49,14 @@ class RunLines(logging.Formatter):
 
 
 class TerminalLines(logging.Filter):
-    """The terminal's filter: every record but those logged with :data:`FILE_ONLY`."""
+    """The terminal's filter: every record but those logged with :data:`FILE_ONLY`, and in
+    a multirun, a warning that another of its jobs said already (:func:`first_to_say`)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return getattr(record, "terminal", True)
+        if not getattr(record, "terminal", True):
+            return False
+        return record.levelno != logging.WARNING or first_to_say(
+            f"{speaker(record.name)}: {record.getMessage()}")
 
 
 class Warnings(logging.Filter):
