@@ -1648,6 +1648,18 @@ def test_the_folder_is_read_again_once_the_lock_is_held(
     assert sorted(p.name for p in out.iterdir()) == ["tune.json", LOCK_FILE]  # no stage ran
 
 
+def test_a_value_that_cannot_resolve_is_one_line_before_any_folder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    """``pred_len=${oops}`` without out=: the folder named after the command reads the
+    horizon, which raised OmegaConf's traceback; now the line tsbench says for it."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["dataset=etth1", "model=dlinear", "pred_len=${oops}"]) == 2
+    assert capsys.readouterr().err == (
+        "tsbench-tune: error: pred_len: Interpolation key 'oops' not found -> check the ${...} "
+        "in its value (tsbench --cfg job shows every setting)\n")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_an_empty_out_is_refused(capsys: pytest.CaptureFixture) -> None:
     assert main(["dataset=etth1", "model=dlinear", "out="]) == 2  # not the working directory
     assert capsys.readouterr().err == (

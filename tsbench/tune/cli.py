@@ -25,6 +25,7 @@ from pathlib import Path
 from omegaconf import OmegaConf
 
 from tsbench.closed_stdout import quiet_when_stdout_closes
+from tsbench.config_values import check_interpolations
 from tsbench.errors import TsbenchError, closest, error_lines
 from tsbench.log_lines import RunLines
 from tsbench.preload import serve_from_here
@@ -132,6 +133,7 @@ def default_out(overrides: list[str], recipe: str, fields: list[str]) -> Path:
     A file written relative or absolute is one argument (:func:`absolute_paths`); a folder
     named by a tsbench that took the path as typed is kept where it holds stages."""
     cfg = compose_command(overrides, hydra_config=True)
+    check_interpolations(cfg)  # pred_len=${oops}: its line, not a traceback reading it here
     choices = cfg.hydra.runtime.choices
     prefix = [str(choices.dataset), str(choices.model), str(cfg.pred_len)]
 
