@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
 import contextlib
+import copy
 import json
 import math
 import os
@@ -18,7 +20,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.core.override_parser.types import ValueType
 from hydra.errors import CompactHydraException
 from hydra.types import RunMode
-from omegaconf import DictConfig, ListConfig, OmegaConf
+from omegaconf import DictConfig, ListConfig, OmegaConf, open_dict, read_write
 from omegaconf.errors import OmegaConfBaseException
 
 from tsbench.closed_stdout import quiet_when_stdout_closes
@@ -27,7 +29,7 @@ from tsbench.errors import Checks, ConfigError, TsbenchError, error_lines
 from tsbench.folder_lock import held, removed
 from tsbench.help_searchpath import HELP_SEARCHPATH, help_searchpath
 from tsbench.hidden_configs import check_hidden_configs, searchpath_of
-from tsbench.hydra_private import known_mode
+from tsbench.hydra_private import known_config, known_mode, parse_each_config_once
 from tsbench.log_lines import COMMAND_WARNINGS_ENV, into_log_files
 from tsbench.multirun_resume import RESUME_FIX
 from tsbench.preset_check import preset_beats_option, preset_replaced
@@ -50,6 +52,7 @@ from tsbench.settings_check import (
     check_settings,
     check_sweeper_params,
     command_overrides,
+    missing_searchpath,
     near_setting,
     parse_each,
     refuse_a_file,
@@ -66,6 +69,7 @@ from tsbench.tracking.mlflow_store import check_store, chosen_uri
 from tsbench.user_paths import home_in_overrides
 
 register_resolvers()
+parse_each_config_once()  # the check's composition and Hydra's, and each job's in a sweep
 
 
 #: The environment variable naming the deepest folder of a run's (a multirun's) that existed
@@ -242,6 +246,7 @@ def check_command_line(argv: list[str]) -> Checked:
     if cfg is None:  # Hydra says why, but for sweeper params it cannot take (a traceback)
         check_sweeper_params(list(args.overrides))
         return Checked(None)
+    composed = run_config(args, cfg)  # before the checks below read it
     mode = hydra_mode(cfg, list(args.overrides))
     check_params_unquoted(list(args.overrides))
     check_hidden_configs(searchpath_of(cfg))
@@ -305,7 +310,30 @@ def check_command_line(argv: list[str]) -> Checked:
         return Checked("search" if search else kind, mode=mode)
     folder = named_folder(cfg, multirun)
     return Checked(kind, folder, lambda: check_not_over_other_runs(cfg, multirun),
-                   *planned(cfg, multirun), mode=mode)
+                   *planned(cfg, multirun), mode=mode,
+                   composed=None if multirun else composed)
+
+
+def run_config(args: argparse.Namespace, cfg: DictConfig) -> KnownConfig | None:
+    """The config the check composed (``cfg``), copied for Hydra's run of the same command
+    line to take (:func:`tsbench.hydra_private.known_config`) instead of composing it again:
+    a config that leaves ``hydra.mode`` unset, as Hydra composes it for a run (with
+    ``hydra.mode=RUN`` added to the command line). None where Hydra's composition would
+    differ or say more: ``-m``, ``--cfg`` (Hydra composes its config another way), a mode
+    the config sets, and a ``hydra.searchpath`` folder that is missing (Hydra's composition
+    warns of it; the check's keeps quiet)."""
+    if (args.multirun or args.cfg or OmegaConf.is_interpolation(cfg.hydra, "mode")
+            or cfg.hydra.mode is not None or missing_searchpath(list(args.overrides))):
+        return None
+    config = copy.deepcopy(cfg)
+    with read_write(config.hydra), open_dict(config.hydra):
+        config.hydra.mode = RunMode.RUN
+        config.hydra.overrides.hydra.append(RUN_MODE)
+    return KnownConfig([*args.overrides, RUN_MODE], config)
+
+
+#: What Hydra adds to a command line whose config leaves ``hydra.mode`` unset, to run it once.
+RUN_MODE = "hydra.mode=RUN"
 
 
 def command_warning(said: str) -> None:
@@ -325,6 +353,13 @@ class KnownMode(NamedTuple):
     mode: RunMode | None
 
 
+class KnownConfig(NamedTuple):
+    """The config Hydra composes of a run's command line ``overrides``."""
+
+    overrides: list[str]
+    config: DictConfig
+
+
 class Checked(NamedTuple):
     """What :func:`check_command_line` found the command runs, the folder it names and the
     check of that folder's finished runs, to repeat once it holds the folder; the run's or
@@ -338,6 +373,7 @@ class Checked(NamedTuple):
     plan: Path | None = None
     existing: Path | None = None
     mode: KnownMode | None = None
+    composed: KnownConfig | None = None
 
 
 def hydra_mode(cfg: DictConfig, overrides: list[str]) -> KnownMode | None:
@@ -568,6 +604,8 @@ def entry() -> None:
         folder.enter_context(holding(checked))
         if checked.mode is not None:  # Hydra need not compose the config again to read it
             folder.enter_context(known_mode("config", *checked.mode))
+        if checked.composed is not None:  # nor to run it
+            folder.enter_context(known_config("config", *checked.composed))
     except TsbenchError as exc:
         print(error_lines("tsbench", exc), file=sys.stderr)
         sys.exit(2)

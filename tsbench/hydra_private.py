@@ -33,9 +33,17 @@ does the same job:
   config for it (about 0.1 s of CPU, spent again by the run's own composition), answered
   from what ``tsbench``'s check of the same command line composed. No public hook reaches
   it: ``@hydra.main`` builds the ``Hydra`` object and calls it itself.
+- :func:`known_config`: Hydra's ``Hydra.run`` composes the run's config, which ``tsbench``'s
+  check of the same command line composed a moment before (about a fifth of a small run's
+  CPU); the config loader Hydra's ``Hydra`` object holds, which composes it, is built
+  inside ``@hydra.main``.
 - :func:`config_loader_class`: the class whose ``load_configuration`` every composition of
   a config passes through, Hydra's and the Compose API's alike, which
   ``benchmarks/command_start.py`` wraps to count compositions.
+- :func:`parse_each_config_once`: Hydra reads and parses every config file again at each
+  composition (``ConfigLoaderImpl.load_configuration``, through its private config
+  sources' ``OmegaConf.load``), and a sweep composes every trial's config. Only the loader's
+  calls can tell a composition's reads from tsbench's own reads of run folders.
 - :func:`multirun_in_process`: a multirun of a Hydra app run in the calling process, as
   ``-m`` runs it, with what its jobs raise raised to the caller (the tests' sweeps of
   their quadratic app). ``@hydra.main`` reads ``sys.argv`` and turns an exception into a
@@ -49,8 +57,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import copy
+import io
+import threading
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import IO, Any
 
 from hydra._internal.config_loader_impl import ConfigLoaderImpl
 from hydra._internal.config_repository import ConfigRepository
@@ -64,6 +75,7 @@ from hydra.core.plugins import Plugins
 from hydra.plugins.config_source import ConfigResult, ConfigSource
 from hydra.plugins.sweeper import Sweeper
 from hydra.types import RunMode
+from omegaconf import DictConfig, ListConfig, OmegaConf
 
 
 def args_parser() -> argparse.ArgumentParser:
@@ -157,6 +169,84 @@ def known_mode(config_name: str, overrides: Sequence[str], mode: RunMode | None
         Hydra.get_mode = own  # type: ignore[method-assign]
 
 
+@contextlib.contextmanager
+def known_config(config_name: str, overrides: Sequence[str], config: DictConfig
+                 ) -> Iterator[None]:
+    """Within it, Hydra's composition of a run (``RunMode.RUN``) of ``config_name`` with
+    exactly ``overrides`` (in order) is a deep copy of ``config``, not composed again; any
+    other composition (another command line, a multirun's, a job's) is Hydra's own.
+    ``config`` must be what Hydra would compose: the config its Compose API composed of the
+    same overrides, before anything read or changed it (``tests/cli/test_one_composition.py``
+    compares the two)."""
+    own = ConfigLoaderImpl.load_configuration
+    known = (config_name, list(overrides))
+
+    def load_configuration(self: ConfigLoaderImpl, config_name: str | None,
+                           overrides: list[str], run_mode: RunMode, *args: Any,
+                           **kwargs: Any) -> DictConfig:
+        if run_mode == RunMode.RUN and (config_name, list(overrides)) == known:
+            return copy.deepcopy(config)
+        return own(self, config_name, overrides, run_mode, *args, **kwargs)
+
+    ConfigLoaderImpl.load_configuration = load_configuration  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        ConfigLoaderImpl.load_configuration = own  # type: ignore[method-assign]
+
+
 def config_loader_class() -> type:
     """Hydra's config loader, whose ``load_configuration`` composes every config."""
     return ConfigLoaderImpl
+
+
+#: Each config file's text a composition in this process parsed, and what it parsed to.
+_parsed: dict[str | bytes, DictConfig | ListConfig] = {}
+#: How deep this thread is in Hydra's compositions (0: not composing).
+_composing = threading.local()
+#: Whether :func:`parse_each_config_once` has made the compositions of this process do so.
+_parsing_once: list[bool] = []
+
+
+def parse_each_config_once() -> None:
+    """From now on, every composition in this process parses a config file's text once:
+    ``OmegaConf.load`` in a composition hands out a deep copy of what that same text parsed
+    to before (each composition gets its own config, as when it parsed the file itself; an
+    edited file is new text, parsed anew; a text that does not parse raises as before, and
+    is not kept). Parsing (PyYAML's pure-Python loader, then OmegaConf's nodes) was about a
+    third of a composition: a sweep composes every trial's config, a ``tsbench`` command
+    composes its check's config then Hydra's, and each command forked from
+    :mod:`tsbench.preload`'s server parsed again what the server had parsed. Reads outside
+    a composition (a report reading run folders) are left as they were: not kept."""
+    if _parsing_once:
+        return
+    _parsing_once.append(True)
+    compose = ConfigLoaderImpl.load_configuration
+    load = OmegaConf.load
+
+    def load_configuration(self: ConfigLoaderImpl, *args: Any, **kwargs: Any) -> DictConfig:
+        _composing.depth = getattr(_composing, "depth", 0) + 1
+        try:
+            return compose(self, *args, **kwargs)
+        finally:
+            _composing.depth -= 1
+
+    def load_once(file_: Any) -> DictConfig | ListConfig:
+        read = getattr(file_, "read", None)
+        if not getattr(_composing, "depth", 0) or read is None:
+            return load(file_)
+        text = read()
+        if text not in _parsed:
+            _parsed[text] = load(_named(text, getattr(file_, "name", None)))
+        return copy.deepcopy(_parsed[text])
+
+    ConfigLoaderImpl.load_configuration = load_configuration  # type: ignore[method-assign]
+    OmegaConf.load = staticmethod(load_once)  # type: ignore[method-assign,assignment]
+
+
+def _named(text: str | bytes, name: str | None) -> IO[Any]:
+    """``text`` as a stream that YAML's errors name as the file it was read from."""
+    stream: IO[Any] = io.StringIO(text) if isinstance(text, str) else io.BytesIO(text)
+    if name is not None:
+        stream.name = name  # type: ignore[misc]
+    return stream

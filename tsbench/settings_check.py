@@ -163,6 +163,12 @@ def _missing_folders(searchpath: list[str]) -> list[tuple[str, str]]:
             if any(not folder.is_dir() for folder in searchpath_folders([entry]))]
 
 
+def missing_searchpath(overrides: list[str]) -> bool:
+    """Whether the command line's ``hydra.searchpath`` names a local folder that does not
+    exist (Hydra's composition warns of it; :func:`check_settings`'s keeps quiet)."""
+    return bool(_missing_folders(searchpath_given(parse_each(overrides))))
+
+
 def _missing_folder(searchpath: list[str]) -> tuple[str, str] | None:
     """The problem and fix :func:`unknown_option` names where a local folder of
     ``searchpath`` does not exist: Hydra reads a relative one from the working directory,

@@ -10,7 +10,10 @@ from hydra.plugins.sweeper import Sweeper
 from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig
 
+from tsbench.hydra_private import parse_each_config_once
 from tsbench.search.settings import from_config
+
+parse_each_config_once()  # a sweep composes every trial's config
 
 
 class SkoptSweeper(Sweeper):
