@@ -36,7 +36,8 @@ does the same job:
 - :func:`known_config`: Hydra's ``Hydra.run`` composes the run's config, which ``tsbench``'s
   check of the same command line composed a moment before (about a fifth of a small run's
   CPU); the config loader Hydra's ``Hydra`` object holds, which composes it, is built
-  inside ``@hydra.main``.
+  inside ``@hydra.main``; :func:`run_config_of` builds one as it does, for the tests that
+  compare the two configs.
 - :func:`config_loader_class`: the class whose ``load_configuration`` every composition of
   a config passes through, Hydra's and the Compose API's alike, which
   ``benchmarks/command_start.py`` wraps to count compositions.
@@ -68,7 +69,11 @@ from hydra._internal.config_repository import ConfigRepository
 from hydra._internal.config_search_path_impl import ConfigSearchPathImpl
 from hydra._internal.core_plugins import basic_sweeper
 from hydra._internal.hydra import Hydra
-from hydra._internal.utils import get_args_parser
+from hydra._internal.utils import (
+    detect_calling_file_or_module_from_task_function,
+    detect_task_name,
+    get_args_parser,
+)
 from hydra.core.global_hydra import GlobalHydra
 from hydra.core.override_parser.types import Override
 from hydra.core.plugins import Plugins
@@ -193,6 +198,22 @@ def known_config(config_name: str, overrides: Sequence[str], config: DictConfig
         yield
     finally:
         ConfigLoaderImpl.load_configuration = own  # type: ignore[method-assign]
+
+
+def run_config_of(task_function: Callable[..., Any], config_path: str, config_name: str,
+                  overrides: list[str]) -> DictConfig:
+    """The config that ``@hydra.main(config_path=config_path)`` on ``task_function`` (the
+    undecorated function) composes for a run of ``overrides``, as ``Hydra.run`` composes it
+    (what :func:`known_config`'s config must equal); Hydra is cleared at the end."""
+    calling_file, calling_module = detect_calling_file_or_module_from_task_function(
+        task_function)
+    hydra = Hydra.create_main_hydra_file_or_module(
+        calling_file=calling_file, calling_module=calling_module, config_path=config_path,
+        job_name=detect_task_name(calling_file, calling_module))
+    try:
+        return hydra.compose_config(config_name, list(overrides), run_mode=RunMode.RUN)
+    finally:
+        GlobalHydra.instance().clear()
 
 
 def config_loader_class() -> type:

@@ -16,12 +16,13 @@ from omegaconf import DictConfig, OmegaConf
 
 from tests.conftest import TINY, read_metrics
 from tests.preloaded import run_module
-from tsbench.cli import RUN_MODE, check_command_line
-from tsbench.hydra_private import known_config, parse_each_config_once
+from tsbench.cli import RUN_MODE, check_command_line, main
+from tsbench.hydra_private import known_config, parse_each_config_once, run_config_of
 
 
 def hydras_run_config(overrides: list[str]) -> DictConfig:
-    """The config Hydra's ``Hydra.run`` composes for tsbench's config with ``overrides``."""
+    """The config Hydra's ``Hydra.run`` composes for tsbench's config with ``overrides``, its
+    Hydra made by the Compose API."""
     with initialize_config_module("tsbench.conf", version_base="1.3"):
         return GlobalHydra.instance().hydra.compose_config(
             "config", overrides=list(overrides), run_mode=RunMode.RUN)
@@ -49,7 +50,8 @@ def test_a_runs_config_is_the_one_hydra_composes(args: list[str], toy_dir: Path)
     composed = check_command_line(args).composed
     assert composed is not None
     assert composed.overrides == [*args, RUN_MODE]  # Hydra adds it where the mode is unset
-    assert same(composed.config, hydras_run_config(composed.overrides))
+    assert same(composed.config, run_config_of(main.__wrapped__, "conf", "config",
+                                               composed.overrides))  # as @hydra.main runs
 
 
 @pytest.mark.parametrize("args", [
