@@ -33,7 +33,7 @@ from tsbench.hydra_private import known_config, known_mode, parse_each_config_on
 from tsbench.log_lines import COMMAND_WARNINGS_ENV, into_log_files
 from tsbench.multirun_resume import RESUME_FIX
 from tsbench.preset_check import preset_beats_option, preset_replaced
-from tsbench.quiet import quiet_dependencies
+from tsbench.quiet import launches_with_joblib, quiet_dependencies
 from tsbench.resolvers import register_resolvers
 from tsbench.resume_check import check_resume_folder, check_resumed_data
 from tsbench.rundir import METRICS, RUN_LOCK, SCORES, figures, remove_refused
@@ -307,11 +307,13 @@ def check_command_line(argv: list[str]) -> Checked:
         check_store(chosen_uri(cfg.logger.tracking_uri) or "")
     kind = "multirun" if multirun else "run"
     if search or args.cfg:  # a sweeper holds its folder itself; --cfg writes no folder
-        return Checked("search" if search else kind, mode=mode)
+        return Checked("search" if search else kind, mode=mode,
+                       joblib=multirun and launches_with_joblib(cfg))
     folder = named_folder(cfg, multirun)
     return Checked(kind, folder, lambda: check_not_over_other_runs(cfg, multirun),
                    *planned(cfg, multirun), mode=mode,
-                   composed=None if multirun else composed)
+                   composed=None if multirun else composed,
+                   joblib=multirun and launches_with_joblib(cfg))
 
 
 def run_config(args: argparse.Namespace, cfg: DictConfig) -> KnownConfig | None:
@@ -365,7 +367,8 @@ class Checked(NamedTuple):
     check of that folder's finished runs, to repeat once it holds the folder; the run's or
     multirun's folder as resolved now and the deepest folder above it that exists now
     (:func:`planned`); ``hydra.mode`` as Hydra will read it, where known
-    (:func:`hydra_mode`)."""
+    (:func:`hydra_mode`); a run's config as Hydra composes it (:func:`run_config`); whether
+    a multirun launches its jobs in joblib's workers."""
 
     kind: str | None
     folder: Path | None = None
@@ -374,6 +377,7 @@ class Checked(NamedTuple):
     existing: Path | None = None
     mode: KnownMode | None = None
     composed: KnownConfig | None = None
+    joblib: bool = False
 
 
 def hydra_mode(cfg: DictConfig, overrides: list[str]) -> KnownMode | None:
@@ -613,6 +617,10 @@ def entry() -> None:
     if kind in ("search", "multirun"):  # its jobs say each warning line once on the terminal
         folder.enter_context(said_once())
     stop_on_signals(kind)
+    if checked.joblib:  # before the sweep starts: its workers then fork, imports made here
+        from tsbench.preload import fork_joblib_workers
+
+        fork_joblib_workers()
     try:
         with folder:
             main()

@@ -149,6 +149,27 @@ def serve_from_here() -> None:
     server._forkserver_pid = pid
 
 
+def fork_joblib_workers() -> None:
+    """Have joblib's (loky's) workers forked from a fork server of this process
+    (:func:`serve_from_here`), which has imported :data:`PRELOAD`, instead of each starting
+    as a fresh interpreter that imports torch and Lightning on its first trial (about 6 s of
+    CPU per worker, and again for each worker loky starts in place of a dead one): the
+    imports are made once, here. Call it before the sweep starts (no threads yet, none of
+    loky's workers): they start with this process's environment as it is now. Their torch
+    threads are tsbench's to set (:func:`tsbench.training.threads.apply_threads`, the cores
+    shared out between the parallel trials), as before; joblib's caps on other libraries'
+    thread pools, passed to a fresh interpreter in its environment, reach no fork. Ctrl-C
+    reaches the workers ignored (the server's), and the sweep's process ends them
+    (:func:`tsbench.sweep_watch.end_children`). Nothing is done where there is no fork server
+    (Windows): loky starts its workers itself, as before."""
+    if _context is None:
+        return
+    from joblib.externals.loky.backend.context import set_start_method
+
+    serve_from_here()
+    set_start_method("forkserver", force=True)
+
+
 def _subprocess(module: str, args: Sequence[str], stdout: Path, stderr: Path,
                 env: Mapping[str, str] | None, cwd: Path | str | None,
                 timeout: float | None) -> int:
