@@ -306,14 +306,13 @@ def check_command_line(argv: list[str]) -> Checked:
     elif cfg.logger.name == "mlflow" and not args.cfg:  # else after reading the data
         check_store(chosen_uri(cfg.logger.tracking_uri) or "")
     kind = "multirun" if multirun else "run"
+    joblib = multirun and launches_with_joblib(cfg)
     if search or args.cfg:  # a sweeper holds its folder itself; --cfg writes no folder
-        return Checked("search" if search else kind, mode=mode,
-                       joblib=multirun and launches_with_joblib(cfg))
+        return Checked("search" if search else kind, mode=mode, joblib=joblib)
     folder = named_folder(cfg, multirun)
     return Checked(kind, folder, lambda: check_not_over_other_runs(cfg, multirun),
                    *planned(cfg, multirun), mode=mode,
-                   composed=None if multirun else composed,
-                   joblib=multirun and launches_with_joblib(cfg))
+                   composed=None if multirun else composed, joblib=joblib)
 
 
 def run_config(args: argparse.Namespace, cfg: DictConfig) -> KnownConfig | None:
