@@ -52,11 +52,13 @@ def decorators(module: str, function: str) -> list[str]:
 
 
 def test_every_command_ends_quietly_when_its_reader_stops() -> None:
-    """Each console script's entry is wrapped, and so is tsbench-analyze's Hydra task, which
-    prints the table (Hydra reported its broken pipe as an error with a traceback)."""
+    """Each console script's entry is wrapped, and so are the Hydra tasks that print:
+    tsbench-analyze's table, a tsbench run's scores (Hydra reported their broken pipe as an
+    error with a traceback: ``tsbench ... | head -1``)."""
     scripts = [e for e in distribution("tsbench").entry_points if e.group == "console_scripts"]
     assert scripts
     wrapper = quiet_when_stdout_closes.__name__
     for script in scripts:
         assert decorators(*script.value.split(":")) == [wrapper], script.name
-    assert decorators("tsbench.analysis.cli", "main")[-1] == wrapper
+    for module in ("tsbench.analysis.cli", "tsbench.cli"):
+        assert decorators(module, "main")[-1] == wrapper, module

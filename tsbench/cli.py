@@ -112,6 +112,7 @@ def summary(run_dir: Path, metrics: dict, job: int | None = None) -> str:
 
 
 @hydra.main(version_base="1.3", config_path="conf", config_name="config")
+@quiet_when_stdout_closes  # inside Hydra, which reports a task's error as a traceback
 def main(cfg: DictConfig) -> float:
     """Run one configuration and return its validation objective to Hydra (NaN for a
     refit: a search records such trials as failed)."""

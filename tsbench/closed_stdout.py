@@ -4,7 +4,7 @@
 closes the pipe, and the command's next write raised ``BrokenPipeError``, a traceback under
 the lines the user asked for. Each console script's entry is wrapped in
 :func:`quiet_when_stdout_closes`, and so is a Hydra task that prints its results
-(tsbench-analyze's table), whose errors Hydra catches before the entry sees them.
+(tsbench-analyze's table, a run's scores), whose errors Hydra catches before the entry sees them.
 """
 
 from __future__ import annotations
