@@ -609,8 +609,14 @@ def test_a_cross_validated_run_without_test_scores_says_so(zoo: Zoo, tmp_path: P
 
 def test_user_errors_are_one_line_and_exit_2(zoo: Zoo, tmp_path: Path) -> None:
     (tmp_path / "data.csv").write_text("date,OT\n")
+    for sweep in ("bayes_etth1", "random_ili"):
+        (tmp_path / "sweeps" / sweep).mkdir(parents=True)
     cases = [([tmp_path], "no finished run (metrics.json + config.yaml) under"),
              ([tmp_path / "nope"], "not a folder: " + str(tmp_path / "nope") + " (not found)"),
+             # a misspelt sweep's folder: the one beside it with the closest name
+             ([tmp_path / "sweeps" / "bayes_etth"], "not a folder: "
+              + str(tmp_path / "sweeps" / "bayes_etth") + " (not found) -> did you mean "
+              + str(tmp_path / "sweeps" / "bayes_etth1") + "? Else give the folders"),
              ([tmp_path / "data.csv"], "not a folder: " + str(tmp_path / "data.csv")
               + " (a file)"),
              ([zoo.sweep, "--baseline", "patchtst"],
