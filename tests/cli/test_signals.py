@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import TINY
-from tests.preloaded import run_module
+from tests.preloaded import Started, run_module
 from tests.training.slow_model import SLOW_DLINEAR, SLOW_ENV, SLOW_STEP
 from tsbench.cli import check_command_line
 
@@ -29,7 +29,8 @@ from tsbench.cli import check_command_line
 ])
 def test_a_run_stopped_in_training_exits_with_the_signals_status(
         tmp_path: Path, stop: signal.Signals, status: int, said: str) -> None:
-    run_dir = tmp_path / "run"
+    run_dir = tmp_path / "run"  # a fresh interpreter, as a shell starts one (the sweeps
+    # below are forked from the suite's preloaded server: tests/preloaded.py)
     command = [sys.executable, "-m", "tsbench", *TINY, "model=patchtst", "trainer=cpu",
                "trainer.max_epochs=200", "trainer.patience=200", "trainer.progress_bar=false",
                "seq_len=24", f"hydra.run.dir={run_dir}"]
@@ -58,7 +59,7 @@ def test_what_a_command_runs_names_what_a_stop_leaves(args: list[str], kind: str
 
 def _two_workers_search(sweep: Path) -> list[str]:
     """A search of two long PatchTST trials side by side in joblib's worker processes."""
-    return [sys.executable, "-m", "tsbench", "-m", "hydra/sweeper=skopt",
+    return ["-m", "hydra/sweeper=skopt",
             "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "hydra.sweeper.n_jobs=2",
             "optim.lr=choice(0.001,0.01)", "hydra.sweeper.n_trials=2",
             "hydra.sweeper.n_initial_points=2", *TINY, "model=patchtst", "trainer=cpu",
@@ -72,27 +73,25 @@ def test_a_search_with_worker_processes_stops_at_once_naming_its_folder(tmp_path
     end and lose them, unrecorded. The sweep ends at once, its workers with it, and the
     line names the folder to resume (a default one is new at every start)."""
     sweep = tmp_path / "sweep"
-    command = _two_workers_search(sweep)
-    with subprocess.Popen(command, env={**os.environ, "OMP_NUM_THREADS": "1"},
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                          start_new_session=True) as proc:  # its workers: its group
+    with Started("tsbench", _two_workers_search(sweep), {**os.environ, "OMP_NUM_THREADS": "1"},
+                 new_session=True) as proc:  # its workers: its group
         deadline = time.time() + 180
         while (len(list(sweep.glob("*/checkpoints/best.ckpt"))) < 2
                and time.time() < deadline):
             time.sleep(0.05)  # both trials training in the workers: an epoch validated
         proc.send_signal(signal.SIGTERM)
         stopped = time.time()
-        _, stderr = proc.communicate(timeout=60)
-    assert proc.returncode == 143 and time.time() - stopped < 10, stderr[-2000:]
+        proc.wait(timeout=60)
+        took = time.time() - stopped
+        left = _left_in_group(proc.pid, 10)  # the workers end with the sweep (their watch,
+        _, stderr = proc.communicate()  # at the latest), their lines written
+    assert proc.returncode == 143 and took < 10, stderr[-2000:]
     assert "resource_tracker" not in stderr  # loky's list of what it cleans up after us
     said = [line for line in stderr.splitlines() if line.startswith("tsbench:")]
     assert said[-1] == (
         "tsbench: stopped by SIGTERM: the sweep's folder keeps its ended trials -> resume it "
         f"with the same command, hydra.sweep.dir={sweep} and hydra.sweeper.resume=true")
-    deadline = time.time() + 10  # the workers end with the sweep (their watch, at the latest)
-    while _group_alive(proc.pid) and time.time() < deadline:
-        time.sleep(0.05)
-    assert not _group_alive(proc.pid)  # no worker left behind
+    assert not left  # no worker left behind
     assert not list(sweep.glob("*/metrics.json"))  # neither trial trained on to its end
 
 
@@ -108,19 +107,15 @@ def test_a_ctrl_c_to_a_search_with_worker_processes_ends_in_its_stop_line(
     to say that the sweep's process died. Stopped as the jobs start (Hydra wrote their
     .hydra/ folders) and while they train (tsbench wrote their config.yaml)."""
     sweep = tmp_path / "sweep"
-    command = _two_workers_search(sweep)
-    with subprocess.Popen(command, env={**os.environ, "OMP_NUM_THREADS": "1"},
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                          start_new_session=True) as proc:
+    with Started("tsbench", _two_workers_search(sweep), {**os.environ, "OMP_NUM_THREADS": "1"},
+                 new_session=True) as proc:
         deadline = time.time() + 180
         while len(list(sweep.glob(f"*/{under_way}"))) < 2 and time.time() < deadline:
             time.sleep(0.05)  # both jobs under way in the workers
         os.killpg(proc.pid, signal.SIGINT)
-        try:
-            stdout, stderr = proc.communicate(timeout=30)  # the workers' lines too
-        except subprocess.TimeoutExpired:  # a hung worker holds the pipes
-            os.killpg(proc.pid, signal.SIGKILL)
-            raise
+        proc.wait(timeout=30)
+        left = _left_in_group(proc.pid, 10)  # the workers watch the sweep's process
+        stdout, stderr = proc.communicate()  # (tsbench.sweep_watch): the workers' lines too
     assert proc.returncode == 130, stderr[-2000:]
     for noise in ("KeyboardInterrupt", "Traceback", "stops with it", "resource_tracker"):
         assert noise not in stdout + stderr, stdout[-2000:] + stderr[-2000:]
@@ -128,11 +123,20 @@ def test_a_ctrl_c_to_a_search_with_worker_processes_ends_in_its_stop_line(
     assert said[-1] == (
         "tsbench: stopped by SIGINT: the sweep's folder keeps its ended trials -> resume it "
         f"with the same command, hydra.sweep.dir={sweep} and hydra.sweeper.resume=true")
-    deadline = time.time() + 10  # the workers watch the sweep's process (tsbench.sweep_watch)
-    while _group_alive(proc.pid) and time.time() < deadline:
-        time.sleep(0.2)
-    assert not _group_alive(proc.pid)  # no worker left behind
+    assert not left  # no worker left behind (one hung would wait minutes for its next task)
     assert not list(sweep.glob("*/metrics.json"))  # neither trial trained on to its end
+
+
+def _left_in_group(group: int, seconds: float) -> bool:
+    """Whether a process of the process group ``group`` still runs after up to ``seconds``
+    (killed then: the test's own cleanup)."""
+    deadline = time.time() + seconds
+    while _group_alive(group) and time.time() < deadline:
+        time.sleep(0.05)
+    if not _group_alive(group):
+        return False
+    os.killpg(group, signal.SIGKILL)
+    return True
 
 
 def _group_alive(group: int) -> bool:
@@ -231,9 +235,7 @@ def test_a_stopped_sweep_starts_and_writes_no_job_after_its_stop_line(
     args = ["-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", *sweep_over, *TINY,
             *SLOW_DLINEAR, f"hydra.sweep.dir={sweep}"]
     env = {**os.environ, "OMP_NUM_THREADS": "1", **SLOW_ENV}
-    with open(log, "w") as out, subprocess.Popen(
-            [sys.executable, "-m", "tsbench", *args], env=env, stdout=out, stderr=out,
-            start_new_session=True) as proc:
+    with Started("tsbench", args, env, new_session=True, stdout=log, stderr=log) as proc:
         try:
             deadline = time.time() + 120
             while len(list(sweep.glob("*/config.yaml"))) < 2 and time.time() < deadline:

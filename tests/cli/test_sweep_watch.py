@@ -15,27 +15,45 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, TINY
-from tests.preloaded import run_module
+from tests.preloaded import Started, run_module
 from tests.training.slow_model import SLOW_DLINEAR, SLOW_ENV, SLOW_STEP
 from tsbench import sweep_watch
-from tsbench.sweep_watch import SWEEP_PID
+
+
+def _parents() -> dict[int, tuple[int, str]]:
+    """Each live process's parent and command line (zombies and unreadable ones left out)."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:  # gone
+            continue
+        if fields[0] != "Z":
+            found[int(entry.name)] = (int(fields[1]), command)
+    return found
 
 
 def workers_of(sweep_pid: int) -> list[int]:
-    """The live processes whose environment names ``sweep_pid`` as their sweep's."""
-    mark = f"{SWEEP_PID}={sweep_pid}".encode()
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == sweep_pid:
-            continue
-        try:
-            environ = (entry / "environ").read_bytes().split(b"\0")
-            state = (entry / "stat").read_text().split(") ")[-1].split()[0]
-        except OSError:  # gone, or not ours to read
-            continue
-        if mark in environ and state != "Z":
-            found.append(int(entry.name))
-    return found
+    """The processes that train the sweep's trials: those below its children (joblib's
+    workers are children of the fork server it forked, submitit_local's jobs children of
+    its job starters), but the resource trackers, which end once the workers have. (The
+    environment a worker forked from the sweep shows in /proc is the one its first program
+    started with: the sweep's mark is not in it.)"""
+    tree = _parents()
+    below, frontier = [], {pid for pid, (parent, _) in tree.items() if parent == sweep_pid}
+    while frontier:
+        frontier = {pid for pid, (parent, _) in tree.items() if parent in frontier}
+        below += sorted(frontier)
+    return [pid for pid in below if "resource_tracker" not in tree[pid][1]]
+
+
+def running(pids: list[int]) -> list[int]:
+    """Those of ``pids`` still running."""
+    tree = _parents()
+    return [pid for pid in pids if pid in tree]
 
 
 @pytest.mark.heavy(seconds=40)
@@ -56,9 +74,7 @@ def test_a_killed_searchs_trials_stop_with_it_and_its_resume_runs_them(
             "optim.lr=choice(0.001,0.002)", *launcher, *TINY, *SLOW_DLINEAR,
             f"hydra.sweep.dir={sweep}"]
     env = {**os.environ, "OMP_NUM_THREADS": "1", **SLOW_ENV}
-    proc = subprocess.Popen([sys.executable, "-m", "tsbench", *args], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    proc = Started("tsbench", args, env, cwd=ROOT, new_session=True)
     workers: list[int] = []
     try:
         deadline = time.monotonic() + 300
@@ -70,9 +86,9 @@ def test_a_killed_searchs_trials_stop_with_it_and_its_resume_runs_them(
         proc.send_signal(signal.SIGKILL)  # the sweep's process alone, as the OOM killer would
         proc.wait()
         killed = time.monotonic()
-        while workers_of(proc.pid) and time.monotonic() < killed + 30:
+        while running(workers) and time.monotonic() < killed + 30:
             time.sleep(0.05)
-        assert workers_of(proc.pid) == [] and time.monotonic() - killed < 3
+        assert running(workers) == [] and time.monotonic() - killed < 3
     finally:
         for pid in [proc.pid, *workers]:
             try:

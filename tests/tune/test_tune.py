@@ -28,7 +28,7 @@ import yaml
 from omegaconf import OmegaConf
 
 from tests.conftest import ROOT, TINY
-from tests.preloaded import run_module
+from tests.preloaded import Started, run_module
 from tests.search.conftest import multirun, read_rows
 from tests.spiked import VAL_SPIKE, spiked_csv
 from tests.unseen import content, differences, outputs_of_both, series, snapshot
@@ -1186,8 +1186,7 @@ def test_a_killed_tuning_run_resumes_without_rerunning_ended_trials(tmp_path: Pa
     frame.to_csv(data, index=False)
     recipe = [o for o in RECIPE if not o.startswith("recipe.top_k=")]
     recipe.append("recipe.top_k=1")  # RECIPE's 2 trials a search, 1 retrained
-    argv = [sys.executable, "-m", "tsbench.tune.cli", "dataset=csv", f"dataset.path={data}",
-            *recipe, f"out={out}"]
+    argv = ["dataset=csv", f"dataset.path={data}", *recipe, f"out={out}"]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     trials = out / "d_random" / "trials.csv"
 
@@ -1196,9 +1195,9 @@ def test_a_killed_tuning_run_resumes_without_rerunning_ended_trials(tmp_path: Pa
     def kill_when(ready: Callable[[], bool], group: bool) -> list[int]:
         """Start the command; once ``ready``, SIGKILL its process group, or SIGTERM
         tsbench-tune alone; the processes it had started, still running."""
-        with said.open("w") as stderr:
-            proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                                    stderr=stderr, start_new_session=True)
+        said.write_text("")
+        proc = Started("tsbench.tune.cli", argv, env, cwd=ROOT, new_session=True,
+                       stderr=said)
         deadline = time.monotonic() + 600
         while not ready():
             assert proc.poll() is None and time.monotonic() < deadline, "not reached"
@@ -1234,7 +1233,7 @@ def test_a_killed_tuning_run_resumes_without_rerunning_ended_trials(tmp_path: Pa
               and not p.suffix == ".png"}
     assert not (out / "report.json").exists() and before
 
-    resumed = run_module("tsbench.tune.cli", argv[3:], env=env, cwd=ROOT, timeout=900)
+    resumed = run_module("tsbench.tune.cli", argv, env=env, cwd=ROOT, timeout=900)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert (out / "report.json").is_file()
     after = {row["trial"]: row for row in csv.DictReader(io.StringIO(trials.read_text()))}
@@ -1726,14 +1725,12 @@ def test_sigint_to_tsbench_tune_alone_ends_its_stage_with_it(tmp_path: Path) -> 
     data, out = tmp_path / "series.csv", tmp_path / "out"
     series(N_ROWS).to_csv(data, index=False)
     long_baseline = ["recipe.max_epochs=2000", "recipe.patience=2000"]  # ~40 s of stage (a)
-    argv = [sys.executable, "-m", "tsbench.tune.cli", "dataset=csv", f"dataset.path={data}",
-            *RECIPE, *long_baseline, f"out={out}"]
+    argv = ["dataset=csv", f"dataset.path={data}", *RECIPE, *long_baseline, f"out={out}"]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    with subprocess.Popen(argv, cwd=ROOT, env=env, start_new_session=True,
-                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) as proc:
+    with Started("tsbench.tune.cli", argv, env, cwd=ROOT, new_session=True) as proc:
         deadline, seen = time.monotonic() + 120, None
         while not (out / "a_baseline" / "config.yaml").is_file():  # stage (a) under way
-            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
+            assert proc.poll() is None and time.monotonic() < deadline, proc.output()
             if seen is None and (out / STATE_FILE).is_file():  # as the clock starts
                 seen = time.monotonic()
             time.sleep(0.05)
@@ -1742,6 +1739,9 @@ def test_sigint_to_tsbench_tune_alone_ends_its_stage_with_it(tmp_path: Path) -> 
         stopped = time.monotonic()
         os.kill(proc.pid, signal.SIGINT)
         _, err = proc.communicate(timeout=60)
+        while group_alive(proc.pid):  # the stage and the fork server end with it
+            assert time.monotonic() - stopped < 30, "a stage outlived tsbench-tune"
+            time.sleep(0.1)
         ended = time.monotonic() - stopped
     assert proc.returncode == 130 and "tsbench-tune: interrupted;" in err
     first = json.loads((out / STATE_FILE).read_text())  # a resume counts the time to the stop
@@ -1752,14 +1752,16 @@ def test_sigint_to_tsbench_tune_alone_ends_its_stage_with_it(tmp_path: Path) -> 
     # imported torch and Lightning): no fresh interpreter imported them again
     fresh = [c for c in below if c not in (own, None) and "resource_tracker" not in c]
     assert fresh == [] and own in below, (own, below)
-    while True:  # the stage and the fork server end with it
-        try:
-            os.killpg(proc.pid, 0)
-        except ProcessLookupError:
-            break
-        assert time.monotonic() - stopped < 30, "a stage outlived tsbench-tune"
-        time.sleep(0.1)
     assert not (out / "a_baseline" / "metrics.json").exists()
+
+
+def group_alive(group: int) -> bool:
+    """Whether a process of the process group ``group`` still runs."""
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def test_a_trial_shorter_than_the_least_time_a_search_gets_is_not_too_short(
@@ -1925,12 +1927,10 @@ def test_a_sigterm_counts_the_time_to_the_signal(tmp_path: Path) -> None:
     data, out = tmp_path / "series.csv", tmp_path / "out"
     series(N_ROWS).to_csv(data, index=False)
     long_baseline = ["recipe.max_epochs=2000", "recipe.patience=2000"]  # ~40 s of stage (a)
-    argv = [sys.executable, "-m", "tsbench.tune.cli", "dataset=csv", f"dataset.path={data}",
-            *RECIPE, *long_baseline, f"out={out}"]
+    argv = ["dataset=csv", f"dataset.path={data}", *RECIPE, *long_baseline, f"out={out}"]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     deadline = time.monotonic() + 120
-    with subprocess.Popen(argv, cwd=ROOT, env=env, start_new_session=True,
-                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) as proc:
+    with Started("tsbench.tune.cli", argv, env, cwd=ROOT, new_session=True) as proc:
         try:
             absent = time.monotonic()  # a moment before which tune.json was not written
             while True:  # it is written as the clock starts
@@ -1938,7 +1938,7 @@ def test_a_sigterm_counts_the_time_to_the_signal(tmp_path: Path) -> None:
                 if (out / STATE_FILE).is_file():
                     break
                 absent = looked
-                assert proc.poll() is None and looked < deadline, proc.stderr.read()
+                assert proc.poll() is None and looked < deadline, proc.output()
                 time.sleep(0.01)
             seen = time.monotonic()
             time.sleep(1)  # the clock's first tick comes 5 s after its start
