@@ -19,6 +19,7 @@ import re
 import warnings
 from pathlib import Path
 
+import yaml
 from hydra import compose, initialize_config_module
 from hydra.core.global_hydra import GlobalHydra
 from hydra.core.override_parser.overrides_parser import OverridesParser
@@ -216,6 +217,7 @@ def check_settings(overrides: list[str], config_name: str = "config",
                     "ignore", re.escape(f"provider=hydra.searchpath in command-line, "
                                         f"path={path} is not available"))
             config = compose(config_name, overrides=single, return_hydra_config=True)
+            _check_deletions(parsed, config, program)
             _check_one_option(parsed)
             _check_swept_options(parsed, single, config, config_name)
             return config
@@ -230,11 +232,74 @@ def check_settings(overrides: list[str], config_name: str = "config",
             default = None if found is None else (missing.split(".")[0], found)
         near = near_setting(single, missing, config_name)
         error = unknown_option(exc, searchpath_given(parsed)) or run_setting_elsewhere(
-            missing, config_name, program) or unknown_setting(exc, choices, program,
-                                                              default, near)
+            missing, config_name, program) or prefix_refusal(exc, parsed, program) or (
+            broken_yaml(exc)) or unknown_setting(exc, choices, program, default, near)
         if error is not None:
             raise error from None
         return None
+
+
+#: Hydra's refusals of a ``+`` or ``~`` prefix (its messages' first lines).
+APPEND_EXISTING = re.compile(r"Could not append to config\. An item is already at '(.+)'\.")
+GROUP_TWICE = re.compile(r"Multiple values for (\S+)\. To override a value use|"
+                         r"(\S+) appears more than once in the final defaults list")
+DELETE_ABSENT = re.compile(r"Could not delete from config\. '(.+)' does not exist\.")
+DELETE_OTHER_VALUE = re.compile(r"Could not delete from config\. The value of '(.+)' is ")
+
+
+def prefix_refusal(exc: Exception, parsed: list[Override], program: str
+                   ) -> TsbenchError | None:
+    """One line for Hydra's refusal of a ``+`` on a setting the config has (``+seed=3``,
+    ``+model=dlinear``) or a ``~`` of one it lacks (``~foo``), whose messages take three
+    lines and a hint about Hydra's error trace; None for any other error."""
+    said = str(exc)
+    found = APPEND_EXISTING.match(said) or GROUP_TWICE.match(said)
+    key = None if found is None else found[1] or found[2]
+    line = next((o.input_line for o in parsed if o.key_or_group == key and o.is_add()), None)
+    if found is not None and line is not None:
+        what = "config group" if found.re is GROUP_TWICE else "setting"
+        return TsbenchError(f"{line}: {key} is a {what} of the config already, and + adds one "
+                            f"it lacks -> set it without the +: {line.lstrip('+')}")
+    if (found := DELETE_ABSENT.match(said)) is not None:
+        return TsbenchError(f"~{found[1]}: the config has no setting {found[1]} to delete -> "
+                            f"drop it ({program} --cfg job shows every setting)")
+    if (found := DELETE_OTHER_VALUE.match(said)) is not None:
+        return _deleted(found[1], program)
+    return None
+
+
+def broken_yaml(exc: Exception) -> TsbenchError | None:
+    """One line for a config file of the search path that is not YAML (a model config of
+    the user's own with a bracket left open): where, and what the parser expected, instead
+    of the parser's traceback; None for any other error."""
+    if not isinstance(exc, yaml.MarkedYAMLError):
+        return None
+    mark, start = exc.problem_mark, exc.context_mark
+    where = "" if mark is None else f" at line {mark.line + 1}, column {mark.column + 1}"
+    context = "" if start is None or not exc.context else (
+        f" ({exc.context} from line {start.line + 1}, column {start.column + 1})")
+    name = "a config file" if mark is None else mark.name
+    return TsbenchError(f"{name}: not YAML{where}: {exc.problem}{context} -> fix the file")
+
+
+def _check_deletions(parsed: list[Override], config: DictConfig, program: str) -> None:
+    """Refuse a ``~`` that deleted a setting or config group ``program`` reads (``~seed``,
+    ``~logger``): the run stopped on its absence with a traceback, after making its folder.
+    A setting read with a default where it is absent (:func:`read_with_default`) may go;
+    Hydra's own are Hydra's to check."""
+    defaulted = read_with_default(config)
+    loader = GlobalHydra.instance().config_loader()
+    for override in parsed:
+        key = override.key_or_group
+        if override.is_delete() and key not in defaulted and not key.startswith("hydra"):
+            raise _deleted(key, program, bool(loader.get_group_options(key)))
+
+
+def _deleted(key: str, program: str, group: bool = False) -> TsbenchError:
+    fix = (f"choose its option instead ({key}=<option>; {program} --help lists them)" if group
+           else f"set it instead ({key}=<value>; {program} --cfg job shows its value)")
+    return TsbenchError(f"~{key}: {program} reads {key}, and stops where it is deleted -> "
+                        f"{fix}")
 
 
 def run_setting_elsewhere(missing: str | None, config_name: str, program: str

@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import torch
+from omegaconf import open_dict
 from pytorch_lightning.accelerators import CUDAAccelerator, MPSAccelerator
 
 from tests.conftest import TINY, data_dir, run_tsbench
@@ -558,7 +559,6 @@ def test_an_impossible_setting_is_the_runs_one_line(tmp_path: Path) -> None:
      "32-true on the CPU, or 16-mixed with trainer=gpu"),
     (["trainer.precision=16-mixed"], "trainer.precision: '16-mixed' (float16 autocast) does not "
      "run on the CPU"),
-    (["~model.name"], "model.name: is not set -> add 'name: <model>' to the model's YAML"),
     # a string where true or false is read (bool('no') is true: it ran as true)
     (["data.drop_last=no"], "data.drop_last: must be true or false, got 'no' -> give "
      "data.drop_last=true or data.drop_last=false"),
@@ -574,6 +574,18 @@ def test_a_schedule_strategy_trainer_or_model_setting_no_run_can_use_is_named(
     with pytest.raises(ConfigError) as refused:
         validate_config(check_settings([*TINY, *overrides]))
     assert str(refused.value).startswith(message)
+
+
+def test_a_model_yaml_without_its_name_is_named() -> None:
+    """A model config of the user's own that lacks ``name`` (``~model.name`` on the command
+    line is refused before: tests of test_a_plus_or_tilde_that_cannot_run_is_named_in_one_line)."""
+    config = check_settings(TINY)
+    with open_dict(config):
+        del config.model["name"]
+    with pytest.raises(ConfigError) as refused:
+        validate_config(config)
+    assert str(refused.value).startswith(
+        "model.name: is not set -> add 'name: <model>' to the model's YAML")
 
 
 @pytest.mark.parametrize("overrides, message", [
@@ -663,6 +675,8 @@ def _command_line_refusal(argv: list[str], tmp_path: Path, monkeypatch: pytest.M
     (True, ["hydra.sweeper.params={seq_len: '24,48'}"]),  # no config Hydra can compose
     (False, ["dataset=csv", "dataset.sep=;"]),  # an override Hydra cannot parse
     (False, ["pred_len=12,24"]),  # a sweep in a single run
+    (False, ["~seed"]),  # a setting the run reads deleted (check_settings, composed)
+    (False, ["+seed=3"]),  # a + Hydra refuses (check_settings, not composed)
     (True, ["seq_len=48,abc"]),  # a swept value no job can run (check_sweep)
     (True, ["hydra/sweeper=skopt", "seq_len=choice(48,500)",  # and the sweeper's settings:
             "hydra.sweeper.n_trials=3", "hydra.sweeper.n_initial_points=5"]),  # two lines
@@ -850,6 +864,63 @@ def test_a_misspelt_setting_is_named_in_one_line(
     (:func:`test_a_refusal_of_the_command_line_is_the_clis_one_line`)."""
     assert _command_line_refusal([*(["-m"] if multirun else []), *TINY, *args], tmp_path,
                                  monkeypatch, capsys) == said
+
+
+#: What a ``~`` of a setting the run reads says.
+READ = "and stops where it is deleted -> set it instead"
+
+
+@pytest.mark.parametrize("multirun, args, said", [
+    (False, ["+seed=3"], "+seed=3: seed is a setting of the config already, and + adds one "
+                         "it lacks -> set it without the +: seed=3"),
+    (True, ["seed=1,2", "+trainer.max_epochs=3"], "+trainer.max_epochs=3: trainer.max_epochs "
+     "is a setting of the config already, and + adds one it lacks -> set it without the +: "
+     "trainer.max_epochs=3"),
+    (False, ["+model=dlinear"], "+model=dlinear: model is a config group of the config "
+                                "already, and + adds one it lacks -> set it without the +: "
+                                "model=dlinear"),
+    (False, ["~foo"], "~foo: the config has no setting foo to delete -> drop it (tsbench "
+                      "--cfg job shows every setting)"),
+    # deleted, the run stopped on its absence with a traceback, after making its folder
+    (False, ["~seed"], f"~seed: tsbench reads seed, {READ} (seed=<value>; tsbench --cfg job "
+                       "shows its value)"),
+    (False, ["~seed=5"], f"~seed: tsbench reads seed, {READ} (seed=<value>; tsbench --cfg job "
+                         "shows its value)"),  # Hydra's: the value is not 5
+    (True, ["seed=1,2", "~trainer.max_epochs"], f"~trainer.max_epochs: tsbench reads "
+     f"trainer.max_epochs, {READ} (trainer.max_epochs=<value>; tsbench --cfg job shows its "
+     "value)"),
+    (False, ["~logger"], "~logger: tsbench reads logger, and stops where it is deleted -> "
+                         "choose its option instead (logger=<option>; tsbench --help lists "
+                         "them)"),
+])  # fmt: skip
+def test_a_plus_or_tilde_that_cannot_run_is_named_in_one_line(
+        multirun: bool, args: list[str], said: str, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """Hydra's refusal of ``+`` on a setting the config has, or of ``~`` of one it lacks,
+    took three lines and its hint about a stack trace (exit 1); a ``~`` it took ended the
+    run in a traceback after its folder was made."""
+    assert _command_line_refusal([*(["-m"] if multirun else []), *TINY, *args], tmp_path,
+                                 monkeypatch, capsys) == said
+
+
+@pytest.mark.parametrize("text, said", [
+    ("name: mine\n_target_: [1, 2\n", "not YAML at line 3, column 1: expected ',' or ']', but "
+     "got '<stream end>' (while parsing a flow sequence from line 2, column 11) -> fix the file"),
+    ("name: mine\nd_model: 16\n  e_layers: 2\n", "not YAML at line 3, column 11: mapping "
+     "values are not allowed here -> fix the file"),
+])
+def test_a_config_file_of_ones_own_that_is_not_yaml_is_named_with_where(
+        text: str, said: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A model config of one's own with a bracket left open or a line indented too far:
+    the YAML parser's traceback (exit 1) before, 60 lines of Hydra's and PyYAML's frames."""
+    mine = tmp_path / "conf" / "model" / "mine.yaml"
+    mine.parent.mkdir(parents=True)
+    mine.write_text(text)
+    (tmp_path / "run").mkdir()
+    assert _command_line_refusal([*TINY, "model=mine",
+                                  f"hydra.searchpath=[file://{tmp_path / 'conf'}]"],
+                                 tmp_path / "run", monkeypatch, capsys) == f"{mine}: {said}"
 
 
 @pytest.mark.parametrize("multirun", [False, True])

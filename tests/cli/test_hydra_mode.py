@@ -58,9 +58,11 @@ def test_known_mode_answers_its_command_line_alone() -> None:
 
 
 def test_a_command_the_check_could_not_compose_gets_hydras_own_error(tmp_path: Path) -> None:
-    """``+seed=3`` (seed exists: Hydra's "Could not append") does not compose in the check,
-    which leaves it to Hydra: its get_mode and its run compose it, and its error is said."""
-    proc = run_module("tsbench", ["+seed=3", "logger=none"], {**os.environ}, cwd=tmp_path)
+    """``hydra.job.chdir=notabool`` (a Hydra setting of the wrong type) does not compose in
+    the check, which leaves it to Hydra: its get_mode and its run compose it, and its error
+    is said."""
+    proc = run_module("tsbench", ["hydra.job.chdir=notabool", "logger=none"], {**os.environ},
+                      cwd=tmp_path)
     assert proc.returncode == 1
-    assert "Could not append to config. An item is already at 'seed'" in proc.stderr
+    assert "Value 'notabool' is not a valid bool" in proc.stderr
     assert "Traceback" not in proc.stderr and list(tmp_path.iterdir()) == []

@@ -721,10 +721,11 @@ def test_a_stage_that_fails_without_an_error_line_names_its_cause(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Hydra's composition error (no tsbench error line), then a traceback's last line
     with pytest.raises(StageFailed) as info:
-        run_stage("g_refit", ["tsbench", "-m", *TINY, "+seq_len=3",
+        run_stage("g_refit", ["tsbench", "-m", *TINY, "hydra.job.chdir=notabool",
                               f"hydra.sweep.dir={tmp_path}"], tmp_path)
-    assert str(info.value) == ("stage g_refit failed (exit 1): Could not append to config. An "
-                               f"item is already at 'seq_len'.; see {tmp_path / 'g_refit.log'}")
+    assert str(info.value) == ("stage g_refit failed (exit 1): Error merging override "
+                               "hydra.job.chdir=notabool; see "
+                               f"{tmp_path / 'g_refit.log'}")
     (tmp_path / "broken_stage.py").write_text(
         "def load():\n    raise ValueError('no rows in shop.csv')\n\nload()\n")
     monkeypatch.setenv("PYTHONPATH", str(tmp_path))

@@ -48,7 +48,7 @@ def run_stage(name: str, command: list[str], out_dir: Path) -> None:
 #: Lines of a failed command's output that say why, most telling first: tsbench's own
 #: error line, a Python exception (a traceback's last line), Hydra's composition error.
 CAUSES = (re.compile(r": error: "), re.compile(r"^[A-Za-z_][\w.]*(Error|Exception)\b"),
-          re.compile(r"^(In '|Could not )"))
+          re.compile(r"^(In '|Could not |Error merging override )"))
 
 
 def failure_cause(output: str) -> str:
