@@ -2044,6 +2044,18 @@ def test_an_unreadable_stage_record_is_one_clear_error(tmp_path: Path) -> None:
     assert str(caught.value) == (
         f"out: {path} is not a readable CSV file ('utf-8' codec can't decode byte 0x9f in "
         "position 1: invalid start byte) -> restore the file, or give a new out=DIR")
+    # a row cut short (a file truncated by hand or a full disk), or a score that is no
+    # number: float(None), a traceback, before
+    header = "trial,job,status,objective,seconds,model.patch_len,job_dir,error\n"
+    for row, why in [("0,0,ok\n", "has 3 fields, its header 8"),
+                     ("0,0,ok,0.3,5.0,8,0,,x,y\n", "has 10 fields, its header 8"),
+                     ("0,0,ok,abc,5.0,8,0,\n", "objective 'abc' is no number"),
+                     ("0,0,ok,0.3,soon,8,0,\n", "seconds 'soon' is no number")]:
+        path.write_text(header + row)
+        with pytest.raises(TsbenchError) as caught:
+            top_configs(t)
+        assert str(caught.value) == (f"out: {path} line 2 {why} -> restore the file, or give "
+                                     "a new out=DIR")
 
 
 def test_without_a_full_budget_trial_retraining_ends_with_the_baseline_unless_it_diverged(

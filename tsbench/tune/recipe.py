@@ -142,11 +142,32 @@ def lr_range(min_loss_lr: float, span: float) -> tuple[float, float]:
 
 
 def read_trials(sweep_dir: Path) -> list[dict[str, str]]:
-    """The rows of a stage's trials.csv (none if the sweep recorded nothing)."""
+    """The rows of a stage's trials.csv (none if the sweep recorded nothing); a file the
+    stages cannot read (damaged by hand, or cut short) is an error naming its line."""
+    path = sweep_dir / TRIALS_FILE
     try:
-        return read_rows(sweep_dir / TRIALS_FILE)[0]
+        rows, columns = read_rows(path)
+        for line, row in enumerate(rows, start=2):
+            _check_row(row, len(columns), f"{path} line {line}")
     except ValueError as error:
         raise ConfigError("out", str(error), "restore the file, or give a new out=DIR") from None
+    return rows
+
+
+def _check_row(row: dict[str, str], fields: int, where: str) -> None:
+    """ValueError where a trials.csv row lacks fields of the header or has more, or where
+    the numbers the stages read do not read as numbers."""
+    if None in row or None in row.values():  # DictReader's marks of extra and missing fields
+        given = sum(v is not None for k, v in row.items() if k is not None)
+        raise ValueError(f"{where} has {given + len(row.get(None) or [])} fields, its header "
+                         f"{fields}")
+    for key in ("objective", "seconds"):
+        value = row.get(key)
+        if value and (key == "seconds" or row.get("status") == OK):
+            try:
+                float(value)
+            except ValueError:
+                raise ValueError(f"{where} {key} {value!r} is no number") from None
 
 
 def params_of(row: dict[str, str]) -> dict[str, str]:
