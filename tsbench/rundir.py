@@ -262,6 +262,13 @@ def config_choice(run_dir: Path, group: str) -> str | None:
     return None if chosen is None else str(chosen)
 
 
+def task_overrides(run_dir: Path) -> list[str]:
+    """The settings the run's command line gave it (Hydra's task overrides: a multirun job's
+    with its own swept values), none where Hydra's record is missing."""
+    path = run_dir / HYDRA_RECORD
+    return list(OmegaConf.load(path).hydra.overrides.task) if path.is_file() else []
+
+
 #: A run's own files at its top (with its job log, ``<job name>.log``) and its own folders:
 #: Hydra's record, the weights, the loggers' files, and each cross-validation fold's outputs.
 OWN_FILES = frozenset({

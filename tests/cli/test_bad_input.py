@@ -615,6 +615,11 @@ def test_a_model_setting_its_constructor_cannot_take_is_named(overrides: list[st
      "working directory), or point it at a ForecastModel subclass"),
     ("tests.models.faulty_models.Nope", "model._target_: tests.models.faulty_models has no "
      "'Nope' -> point it at a ForecastModel subclass"),
+    # a class name misspelt, case aside: the module's model of that name offered
+    ("tests.models.faulty_models.TimeLiner", "model._target_: tests.models.faulty_models has "
+     "no 'TimeLiner' -> did you mean tests.models.faulty_models.TimeLinear? Else point it"),
+    ("tests.models.faulty_models.Raisesininit", "model._target_: tests.models.faulty_models "
+     "has no 'Raisesininit' -> did you mean tests.models.faulty_models.RaisesInInit? Else"),
     ("tests.models.broken_import.Any", "model._target_: importing tests.models.broken_import "
      "raised ModuleNotFoundError: No module named 'not_installed_anywhere' (at "),
 ])

@@ -14,7 +14,7 @@ from tests.conftest import ROOT, read_metrics, run_tsbench
 from tests.spiked import VAL_SPIKE, spiked_csv
 from tests.tracking.stopped_model import STOPPED_MODEL
 from tsbench.rundir import load_run, significant
-from tsbench.training.naive_reference import sweep_summary
+from tsbench.training.naive_reference import PRESET_FIX, preset_fix, sweep_summary
 from tsbench.training.sweep_summary import unusual_summary
 
 #: A tiny hourly synthetic series (one sine of period 24, the frequency's season).
@@ -104,7 +104,7 @@ def test_a_model_near_the_naive_forecast_of_a_random_walk_is_not_told_it_has_not
     """DLinear trained on a random walk scores a few percent above its last value repeated,
     below its last week repeated: the line compares it with the better (naive), says how
     near, and asks for a comparison, not a higher rate; an ``experiment=`` preset's run is
-    told its settings are a paper's, to keep."""
+    told its settings are a paper's, to keep, and those its command line changed, to drop."""
     walk = ["dataset=csv", f"dataset.path={random_walk_csv(tmp_path / 'rate.csv')}",
             "dataset.target=rate", "features=S", "seq_len=28", "pred_len=7", "model=dlinear",
             "trainer=debug", "trainer.max_epochs=8", "optim.lr=0.05", "data.batch_size=16",
@@ -117,7 +117,8 @@ def test_a_model_near_the_naive_forecast_of_a_random_walk_is_not_told_it_has_not
         percent = round(100 * (metrics["val_mse"] / naive - 1))
         fix = ("compare its test scores with model=naive's before raising optim.lr or "
                "trainer.max_epochs") if not preset else (
-            "experiment=dlinear_exchange is a paper's preset, its settings the paper's: keep "
+            "experiment=dlinear_exchange is a paper's preset, but seq_len=28 "
+            "trainer.max_epochs=8 optim.lr=0.05 data.batch_size=16 changed its settings: drop "
             "them to reproduce the paper, and compare its test scores with the published ones "
             "(tsbench-report prints them) and model=naive's")
         assert reference_lines(said.stderr) == [
@@ -138,9 +139,9 @@ def test_a_model_near_the_naive_forecast_of_a_random_walk_is_not_told_it_has_not
         "trainer.max_epochs",
         f"job 1 (1 of the 2 finished jobs) scores {said_for}season repeated) on the same "
         "windows (each job's tsbench.log gives both) -> experiment=dlinear_exchange is a "
-        "paper's preset, its settings the paper's: keep them to reproduce the paper, and "
-        "compare its test scores with the published ones (tsbench-report prints them) and "
-        "model=naive's"]
+        "paper's preset, but seq_len=28 trainer.max_epochs=8 optim.lr=0.05 data.batch_size=16 "
+        "changed its settings: drop them to reproduce the paper, and compare its test scores "
+        "with the published ones (tsbench-report prints them) and model=naive's"]
 
 
 def test_cross_validation_is_warned_on_the_folds_mean(tmp_path: Path) -> None:
@@ -335,3 +336,15 @@ def test_a_multirun_says_each_distinct_unusual_validation_warning_once_naming_it
     runs = {job: load_run(tmp_path / "sweep" / str(job), warn_code=False) for job in range(4)}
     assert unusual_summary(runs) == [f"job 1 (1 of the 4 finished jobs): {logged[0]}",
                                      f"jobs 2, 3 (2 of the 4 finished jobs): {logged[2]}"]
+
+
+def test_a_preset_run_is_told_to_drop_the_paper_settings_its_command_line_changed() -> None:
+    """Only the settings a paper trains with (a budget cut among them) count as changed; a
+    preset run's horizon, seed and logger do not, and leave the paper's settings to keep."""
+    kept = ["experiment=dlinear_etth1", "pred_len=96", "seed=1", "logger=none"]
+    assert preset_fix("dlinear_etth1", kept, near=False) == PRESET_FIX.format(
+        preset="dlinear_etth1", naive="")
+    assert preset_fix("dlinear_etth1", [*kept, "trainer.max_epochs=1"], near=False) == (
+        "experiment=dlinear_etth1 is a paper's preset, but trainer.max_epochs=1 changed its "
+        "settings: drop it to reproduce the paper, and compare its test scores with the "
+        "published ones (tsbench-report prints them)")

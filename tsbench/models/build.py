@@ -14,7 +14,7 @@ from omegaconf import DictConfig, OmegaConf
 from tsbench.code_digest import model_source
 from tsbench.data.loading import Series
 from tsbench.data.timefeatures import seasonal_period
-from tsbench.errors import ConfigError
+from tsbench.errors import ConfigError, closest_all, either
 from tsbench.models.base import ForecastModel
 from tsbench.models.contract import CHECK_MODEL, error_line
 from tsbench.models.history import HistoryModel
@@ -48,12 +48,22 @@ def model_class(model_cfg: Any) -> type[ForecastModel]:
                           f"{error_line(error, __file__)}", "fix the module") from None
     cls = getattr(module, name, None)
     if cls is None:
-        raise ConfigError("model._target_", f"{module_name} has no '{name}'", fix)
+        meant = closest_all(name, module_models(module))
+        raise ConfigError("model._target_", f"{module_name} has no '{name}'", (
+            f"did you mean {either([f'{module_name}.{m}' for m in meant])}? Else {fix}"
+            if meant else fix))
     if not (isinstance(cls, type) and issubclass(cls, ForecastModel)):
         raise ConfigError("model._target_", f"{target} is not a tsbench ForecastModel",
                           "subclass tsbench.models.base.ForecastModel")
     model_source(cls)  # a user's model file's digest as just imported: what runs, not a later edit
     return cls
+
+
+def module_models(module: types.ModuleType) -> list[str]:
+    """The names of the :class:`ForecastModel` subclasses that ``module`` defines, in their
+    order there: what a misspelt class name in ``model._target_`` may have meant."""
+    return [name for name, value in vars(module).items() if isinstance(value, type)
+            and issubclass(value, ForecastModel) and value.__module__ == module.__name__]
 
 
 def check_model_settings(model_cfg: Any) -> tuple[type[ForecastModel], dict[str, Any]]:

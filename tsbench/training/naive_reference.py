@@ -13,7 +13,8 @@ from tsbench.data.datamodule import ForecastData
 from tsbench.data.seasons import mase_season
 from tsbench.models.build import model_class
 from tsbench.models.history import HistoryModel
-from tsbench.rundir import LoadedRun, config_choice, significant
+from tsbench.preset_check import PRESET_KEYS
+from tsbench.rundir import LoadedRun, config_choice, significant, task_overrides
 
 #: The metrics.json key of the seasonal naive forecast's scaled MSE on the run's validation
 #: windows (each fold's ``fold_<k>_`` one and ``cv_val_mse_seasonal_naive_mean`` with
@@ -77,6 +78,14 @@ NEAR_FIX = ("compare its test scores with model=naive's before raising optim.lr 
 PRESET_FIX = ("experiment={preset} is a paper's preset, its settings the paper's: keep them "
               "to reproduce the paper, and compare its test scores with the published ones "
               "(tsbench-report prints them){naive}")
+#: The fix for a preset's run whose command line changed the paper's settings
+#: (``{changed}``, e.g. ``trainer.max_epochs=1``): those, not the paper's, trained it.
+PRESET_CHANGED_FIX = ("experiment={preset} is a paper's preset, but {changed} changed its "
+                      "settings: drop {them} to reproduce the paper, and compare its test "
+                      "scores with the published ones (tsbench-report prints them){naive}")
+#: The settings of a paper's preset that, set on the command line, make its run another
+#: training than the paper's: :data:`tsbench.preset_check.PRESET_KEYS` and a batch limit.
+CHANGED_KEYS = (*PRESET_KEYS, "trainer.limit_train_batches")
 #: What a classical model worse than the reference should change: its season and settings
 #: (its class's ``settings``, ``{settings}`` here).
 CLASSICAL_ADVICE = ("it fits the series worse than repeating its last season: check "
@@ -160,14 +169,29 @@ def reference_gap(cfg: Any, metrics: dict[str, Any]) -> Gap | None:
                last_value, other)
 
 
+def preset_fix(preset: str, overrides: list[str], near: bool) -> str:
+    """The fix for a run of a paper's ``preset`` worse than the reference: keep the paper's
+    settings, or, where the command line (``overrides``, Hydra's task overrides) set any of
+    :data:`CHANGED_KEYS` (``trainer.max_epochs=1``), drop those: the run did not train as the
+    paper did. ``near``: compare with ``model=naive`` too (:attr:`Gap.near`)."""
+    naive = " and model=naive's" if near else ""
+    changed = [o for o in overrides if o.split("=", 1)[0].lstrip("+~") in CHANGED_KEYS]
+    if not changed:
+        return PRESET_FIX.format(preset=preset, naive=naive)
+    return PRESET_CHANGED_FIX.format(preset=preset, changed=" ".join(changed), naive=naive,
+                                     them=word_for(len(changed), "it", "them"))
+
+
 def advice(kind: str, model_cfg: Any, tune_stage: str | None = None, *,
-           gap: Gap | None = None, preset: str | None = None) -> str | None:
+           gap: Gap | None = None, preset: str | None = None,
+           overrides: list[str] | None = None) -> str | None:
     """What a model of ``kind`` worse than the reference should change; in
     a tsbench-tune stage (its name, e.g. ``a_baseline``) a trained model's stage advice
     (:data:`TUNE_ADVICE`), None where that stage says nothing. A trained model near the
     reference (``gap``: :attr:`Gap.near`) is told the reference is hard to beat, not that
     it has not learnt; one of an ``experiment=`` preset (``preset``) is told the settings
-    are a paper's, to keep and compare with the paper, not to change."""
+    are a paper's, to keep and compare with the paper, not to change, or to restore where
+    its command line (``overrides``) changed them (:func:`preset_fix`)."""
     if kind == "classical":
         return CLASSICAL_ADVICE.format(settings=getattr(model_class(model_cfg), "settings",
                                                         "model"))
@@ -176,7 +200,7 @@ def advice(kind: str, model_cfg: Any, tune_stage: str | None = None, *,
     near = gap is not None and gap.near
     said = NEAR.format(percent=round(100 * (gap.mse / gap.naive - 1))) if near else NOT_LEARNT
     if preset:
-        fix = PRESET_FIX.format(preset=preset, naive=" and model=naive's" if near else "")
+        fix = preset_fix(preset, overrides or [], near)
     else:
         fix = NEAR_FIX if near else NOT_LEARNT_FIX
     return f"{said}: {fix}"
@@ -215,8 +239,7 @@ def sweep_summary(runs: dict[int, LoadedRun], log_name: str) -> list[str]:
             said = SWEEP_ADVICE["classical"]
         else:
             preset = config_choice(run.root, "experiment")
-            said = (PRESET_FIX.format(preset=preset, naive=" and model=naive's" if gap.near
-                                      else "") if preset else
+            said = (preset_fix(preset, task_overrides(run.root), gap.near) if preset else
                     SWEEP_ADVICE["near" if gap.near else "trained"])
         worse.setdefault(said, []).append(number)
     return [f"{word_for(len(jobs), 'job', 'jobs')} {', '.join(map(str, jobs))} "

@@ -57,6 +57,7 @@ from tsbench.training.protocol import filled_scored_channels, protocol_card, pru
 from tsbench.training.pruning import TrialPruned, pruned_metrics, trial_pruning
 from tsbench.training.schedules import WARMUP_KEY, check_schedule, warmup_warning
 from tsbench.training.search_trial import (
+    command_settings,
     experiment_preset,
     in_search,
     scores_test,
@@ -345,7 +346,8 @@ def _warn_not_learnt(cfg: DictConfig, series: Series, borders: Borders,
     multirun, in its log file alone: the sweep names such jobs once, in one line."""
     gap = reference_gap(cfg, metrics)
     fix = None if gap is None or in_search() else advice(
-        gap.kind, cfg.model, tune_stage(), gap=gap, preset=experiment_preset())
+        gap.kind, cfg.model, tune_stage(), gap=gap, preset=experiment_preset(),
+        overrides=command_settings())
     if gap is None or fix is None:
         return
     tscv = cfg.cv.name == "tscv"

@@ -46,6 +46,12 @@ def experiment_preset() -> str | None:
     return str(chosen) if chosen else None
 
 
+def command_settings() -> list[str]:
+    """The settings this run's command line gave it (Hydra's task overrides), none outside
+    Hydra."""
+    return list(HydraConfig.get().overrides.task) if HydraConfig.initialized() else []
+
+
 def summed_by_sweep() -> bool:
     """Whether this run is a job of a plain multirun of tsbench's sweeper, which says once,
     for all its jobs, the warnings each job's log keeps with its numbers (the seasonal naive
