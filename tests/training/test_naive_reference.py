@@ -14,7 +14,13 @@ from tests.conftest import ROOT, read_metrics, run_tsbench
 from tests.spiked import VAL_SPIKE, spiked_csv
 from tests.tracking.stopped_model import STOPPED_MODEL
 from tsbench.rundir import load_run, significant
-from tsbench.training.naive_reference import PRESET_FIX, preset_fix, sweep_summary
+from tsbench.training.naive_reference import (
+    PRESET_FIX,
+    Gap,
+    advice,
+    preset_fix,
+    sweep_summary,
+)
 from tsbench.training.sweep_summary import unusual_summary
 
 #: A tiny hourly synthetic series (one sine of period 24, the frequency's season).
@@ -134,7 +140,8 @@ def test_a_model_near_the_naive_forecast_of_a_random_walk_is_not_told_it_has_not
     assert sweep_summary(runs, "tsbench.log") == [
         f"job 0 (1 of the 2 finished jobs) scores {said_for}season repeated) on the same "
         "windows (each job's tsbench.log gives both) -> within 25% of a forecast that learns "
-        "nothing, hard to beat where the series wanders like a random walk (exchange rates): "
+        "nothing, hard to beat where the series wanders like a random walk (exchange rates) or "
+        "repeats its last season closely: "
         "compare their test scores with model=naive's before raising optim.lr or "
         "trainer.max_epochs",
         f"job 1 (1 of the 2 finished jobs) scores {said_for}season repeated) on the same "
@@ -348,3 +355,17 @@ def test_a_preset_run_is_told_to_drop_the_paper_settings_its_command_line_change
         "experiment=dlinear_etth1 is a paper's preset, but trainer.max_epochs=1 changed its "
         "settings: drop it to reproduce the paper, and compare its test scores with the "
         "published ones (tsbench-report prints them)")
+
+
+def test_a_model_near_the_seasonal_naive_forecast_is_told_the_season_is_hard_to_beat() -> None:
+    """Where the reference repeats the last season (ETTh1's day), a model near it was told
+    the series wanders like a random walk, the last value's case."""
+    dlinear = {"_target_": "tsbench.models.dlinear.DLinear"}
+    seasonal = advice("trained", dlinear, gap=Gap("trained", 0.8616, 0.8266, None))
+    assert seasonal == (
+        "it scores within 4% of a forecast that learns nothing, hard to beat where the series "
+        "repeats its last season closely: compare its test scores with model=naive's before "
+        "raising optim.lr or trainer.max_epochs")
+    last = advice("trained", dlinear, gap=Gap("trained", 0.1466, 0.1282, None, last_value=True))
+    assert last is not None and "hard to beat where the series wanders like a random walk " \
+        "(exchange rates): " in last

@@ -71,8 +71,11 @@ def naive_mse(data: ForecastData, split: str) -> float:
 NOT_LEARNT = "it has not learnt the series"
 NOT_LEARNT_FIX = ("raise optim.lr or trainer.max_epochs (see README \"Your own CSV\"), or tune "
                   "it with tsbench-tune")
-NEAR = ("it scores within {percent}% of a forecast that learns nothing, hard to beat where "
-        "the series wanders like a random walk (exchange rates)")
+NEAR = "it scores within {percent}% of a forecast that learns nothing, hard to beat {where}"
+#: Where that forecast is hard to beat: the last value repeated (a random walk's best
+#: forecast) or the last season repeated (a season that repeats itself closely).
+NEAR_WHERE = {True: "where the series wanders like a random walk (exchange rates)",
+              False: "where the series repeats its last season closely"}
 NEAR_FIX = ("compare its test scores with model=naive's before raising optim.lr or "
             "trainer.max_epochs")
 PRESET_FIX = ("experiment={preset} is a paper's preset, its settings the paper's: keep them "
@@ -97,9 +100,9 @@ SWEEP_ADVICE = {
     "trained": "not learnt: raise optim.lr or trainer.max_epochs (see README \"Your own "
                "CSV\"), or tune the model with tsbench-tune",
     "near": (f"within {round(100 * (NEAR_REFERENCE - 1))}% of a forecast that learns nothing, "
-             "hard to beat where the series wanders like a random walk (exchange rates): "
-             "compare their test scores with model=naive's before raising optim.lr or "
-             "trainer.max_epochs"),
+             "hard to beat where the series wanders like a random walk (exchange rates) or "
+             "repeats its last season closely: compare their test scores with model=naive's "
+             "before raising optim.lr or trainer.max_epochs"),
     "classical": "the model fits the series worse than repeating its last season: check "
                  "model.period against the series' season (tsbench-analyze prints the "
                  "training rows' dominant periods), or the model's settings",
@@ -198,7 +201,8 @@ def advice(kind: str, model_cfg: Any, tune_stage: str | None = None, *,
     if tune_stage:
         return TUNE_ADVICE.get(tune_stage[0], TUNE_ADVICE_LATER)
     near = gap is not None and gap.near
-    said = NEAR.format(percent=round(100 * (gap.mse / gap.naive - 1))) if near else NOT_LEARNT
+    said = NEAR.format(percent=round(100 * (gap.mse / gap.naive - 1)),
+                       where=NEAR_WHERE[gap.last_value]) if near else NOT_LEARNT
     if preset:
         fix = preset_fix(preset, overrides or [], near)
     else:
