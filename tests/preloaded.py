@@ -104,3 +104,13 @@ class Started:
             self.send_signal(signal.SIGKILL)
         self.wait()
         self._folder.cleanup()
+
+
+def group_alive(group: int) -> bool:
+    """Whether a process of the process group ``group`` still runs (a zombie counts until
+    its parent reaps it)."""
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    return True

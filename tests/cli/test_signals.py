@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import TINY
-from tests.preloaded import Started, run_module
+from tests.preloaded import Started, group_alive, run_module
 from tests.training.slow_model import SLOW_DLINEAR, SLOW_ENV, SLOW_STEP
 from tsbench.cli import check_command_line
 
@@ -131,20 +131,11 @@ def _left_in_group(group: int, seconds: float) -> bool:
     """Whether a process of the process group ``group`` still runs after up to ``seconds``
     (killed then: the test's own cleanup)."""
     deadline = time.time() + seconds
-    while _group_alive(group) and time.time() < deadline:
+    while group_alive(group) and time.time() < deadline:
         time.sleep(0.05)
-    if not _group_alive(group):
+    if not group_alive(group):
         return False
     os.killpg(group, signal.SIGKILL)
-    return True
-
-
-def _group_alive(group: int) -> bool:
-    """Whether a process of the process group ``group`` still runs."""
-    try:
-        os.killpg(group, 0)
-    except ProcessLookupError:
-        return False
     return True
 
 
@@ -245,10 +236,10 @@ def test_a_stopped_sweep_starts_and_writes_no_job_after_its_stop_line(
             assert proc.wait(timeout=30) == 130, log.read_text()[-2000:]
             stopped = time.time()
             left = _running_in_group(proc.pid)
-            while _group_alive(proc.pid) and time.time() < stopped + 4.0:
+            while group_alive(proc.pid) and time.time() < stopped + 4.0:
                 time.sleep(0.05)  # a process of the sweep's could still write, till it ends
         finally:
-            if _group_alive(proc.pid):  # the test's own cleanup
+            if group_alive(proc.pid):  # the test's own cleanup
                 os.killpg(proc.pid, signal.SIGKILL)
     assert left == [], left  # no worker outlives the sweep's process
     said = log.read_text().strip().splitlines()

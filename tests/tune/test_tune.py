@@ -28,7 +28,7 @@ import yaml
 from omegaconf import OmegaConf
 
 from tests.conftest import ROOT, TINY
-from tests.preloaded import Started, run_module
+from tests.preloaded import Started, group_alive, run_module
 from tests.search.conftest import multirun, read_rows
 from tests.spiked import VAL_SPIKE, spiked_csv
 from tests.unseen import content, differences, outputs_of_both, series, snapshot
@@ -1754,15 +1754,6 @@ def test_sigint_to_tsbench_tune_alone_ends_its_stage_with_it(tmp_path: Path) -> 
     fresh = [c for c in below if c not in (own, None) and "resource_tracker" not in c]
     assert fresh == [] and own in below, (own, below)
     assert not (out / "a_baseline" / "metrics.json").exists()
-
-
-def group_alive(group: int) -> bool:
-    """Whether a process of the process group ``group`` still runs."""
-    try:
-        os.killpg(group, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 def test_a_trial_shorter_than_the_least_time_a_search_gets_is_not_too_short(
