@@ -6,7 +6,8 @@ dozens of tsbench commands; those a test signals as they run are started so too
 interpreter's own start (a run stopped by SIGTERM or Ctrl-C) start a real subprocess. The
 suite's own fork server also imports the report's CLI (some 200 ``tsbench.report``
 commands here, each 0.17 s of CPU less); the product's :data:`tsbench.preload.PRELOAD`
-stays what tsbench-tune's stages need."""
+stays what tsbench-tune's stages need. Below, what those tests read of the processes
+they started: process groups and the tree below a pid, from /proc."""
 
 from __future__ import annotations
 
@@ -114,3 +115,43 @@ def group_alive(group: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+def parent_of(pid: int) -> int | None:
+    """``pid``'s parent (None once it is gone)."""
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError):
+        return None
+
+
+def descendants(pid: int) -> list[int]:
+    """The processes below ``pid`` (children, their children, ...)."""
+    parents = {int(e.name): parent_of(int(e.name)) for e in Path("/proc").iterdir()
+               if e.name.isdigit()}
+    found, frontier = [], {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier}
+        found += sorted(frontier)
+    return found
+
+
+def command_line(pid: int) -> str | None:
+    """``pid``'s command line (None once it is gone)."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
+    except OSError:
+        return None
+
+
+def running(pids: list[int]) -> list[int]:
+    """Those of ``pids`` still running (not gone, not a zombie)."""
+    alive = []
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            alive.append(pid)
+    return alive

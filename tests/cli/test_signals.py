@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import TINY
-from tests.preloaded import Started, group_alive, run_module
+from tests.preloaded import Started, group_alive, run_module, running
 from tests.training.slow_model import SLOW_DLINEAR, SLOW_ENV, SLOW_STEP
 from tsbench.cli import check_command_line
 
@@ -168,18 +168,11 @@ def test_a_stopped_sweep_ends_its_workers_that_do_not_watch_it() -> None:
         _, stderr = proc.communicate(timeout=30)
     assert proc.returncode == 130, stderr
     assert stderr.startswith("tsbench: stopped by SIGINT: the sweep's folder keeps"), stderr
-    left = [pid for pid in workers if _runs(pid)]
+    left = running(workers)
     for pid in left:  # the test's own cleanup
         os.kill(pid, signal.SIGKILL)
     assert left == []  # none outlives the stop line
 
-
-def _runs(pid: int) -> bool:
-    """Whether ``pid`` runs (a zombie has ended)."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
 
 def _running_in_group(group: int) -> list[str]:
     """The processes of the process group ``group`` that still run, but the resource

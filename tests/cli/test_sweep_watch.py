@@ -15,25 +15,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, TINY
-from tests.preloaded import Started, run_module
+from tests.preloaded import Started, command_line, descendants, parent_of, run_module, running
 from tests.training.slow_model import SLOW_DLINEAR, SLOW_ENV, SLOW_STEP
 from tsbench import sweep_watch
-
-
-def _parents() -> dict[int, tuple[int, str]]:
-    """Each live process's parent and command line (zombies and unreadable ones left out)."""
-    found = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except OSError:  # gone
-            continue
-        if fields[0] != "Z":
-            found[int(entry.name)] = (int(fields[1]), command)
-    return found
 
 
 def workers_of(sweep_pid: int) -> list[int]:
@@ -42,18 +26,8 @@ def workers_of(sweep_pid: int) -> list[int]:
     its job starters), but the resource trackers, which end once the workers have. (The
     environment a worker forked from the sweep shows in /proc is the one its first program
     started with: the sweep's mark is not in it.)"""
-    tree = _parents()
-    below, frontier = [], {pid for pid, (parent, _) in tree.items() if parent == sweep_pid}
-    while frontier:
-        frontier = {pid for pid, (parent, _) in tree.items() if parent in frontier}
-        below += sorted(frontier)
-    return [pid for pid in below if "resource_tracker" not in tree[pid][1]]
-
-
-def running(pids: list[int]) -> list[int]:
-    """Those of ``pids`` still running."""
-    tree = _parents()
-    return [pid for pid in pids if pid in tree]
+    return [pid for pid in descendants(sweep_pid) if parent_of(pid) != sweep_pid
+            and "resource_tracker" not in (command_line(pid) or "")]
 
 
 @pytest.mark.heavy(seconds=40)

@@ -28,7 +28,7 @@ import yaml
 from omegaconf import OmegaConf
 
 from tests.conftest import ROOT, TINY
-from tests.preloaded import Started, group_alive, run_module
+from tests.preloaded import Started, command_line, descendants, group_alive, run_module, running
 from tests.search.conftest import multirun, read_rows
 from tests.spiked import VAL_SPIKE, spiked_csv
 from tests.unseen import content, differences, outputs_of_both, series, snapshot
@@ -1135,45 +1135,6 @@ def test_cross_validated_selection_never_sees_the_test_rows_before_g(tmp_path: P
     check_the_refits(clean)
     check_stages_before_g_never_see_the_test_rows(clean, replaced, refit=True)
     check_the_ensembles_forecast(clean, tmp_path / "moved")
-
-
-def _parent(pid: int) -> int | None:
-    try:
-        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
-    except (OSError, ValueError):
-        return None
-
-
-def descendants(pid: int) -> list[int]:
-    """The processes below ``pid`` (children, their children, ...)."""
-    parents = {int(e.name): _parent(int(e.name)) for e in Path("/proc").iterdir()
-               if e.name.isdigit()}
-    found, frontier = [], {pid}
-    while frontier:
-        frontier = {child for child, parent in parents.items() if parent in frontier}
-        found += sorted(frontier)
-    return found
-
-
-def command_line(pid: int) -> str | None:
-    """``pid``'s command line (None once it is gone)."""
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
-    except OSError:
-        return None
-
-
-def running(pids: list[int]) -> list[int]:
-    """Those of ``pids`` still running (not gone, not a zombie)."""
-    alive = []
-    for pid in pids:
-        try:
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if state != "Z":
-            alive.append(pid)
-    return alive
 
 
 @pytest.mark.heavy(70)
