@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterable, Iterator, Sequence
 from difflib import SequenceMatcher
+from pathlib import Path
 
 
 class TsbenchError(Exception):
@@ -104,6 +105,18 @@ def closest(word: str, candidates: Iterable[str]) -> str | None:
     them all)."""
     found = closest_all(word, candidates)
     return found[0] if len(found) == 1 else None
+
+
+def closest_beside(path: Path, folders: bool = False) -> Path | None:
+    """The file (a folder with ``folders``) beside a missing ``path`` whose name is the
+    closest to its name (:func:`closest`: a misspelt path's "did you mean"); None where none
+    is that close, or its folder cannot be read."""
+    try:
+        names = [p.name for p in path.parent.iterdir() if (p.is_dir() if folders else p.is_file())]
+    except OSError:
+        return None
+    meant = closest(path.name, names)
+    return None if meant is None else path.parent / meant
 
 
 def closest_all(word: str, candidates: Iterable[str]) -> list[str]:

@@ -25,7 +25,7 @@ from tsbench.data.splits import TEST_FRAC, TRAIN_FRAC, check_split_freq
 from tsbench.data.synthetic import make_synthetic
 from tsbench.data.timefeatures import time_features
 from tsbench.data.utc_offsets import check_posix_offsets, check_zone, wall_text, without_offset
-from tsbench.errors import ConfigError, DataError, TsbenchError, closest, either
+from tsbench.errors import ConfigError, DataError, TsbenchError, closest, closest_beside, either
 from tsbench.shell_override import shell_override
 from tsbench.user_paths import user_path
 
@@ -198,12 +198,8 @@ def csv_columns(cfg: Any) -> list[str] | None:
 def _near_file(path: Path) -> str:
     """``did you mean dataset.path=<file>? Else `` for a file of ``path``'s folder whose name
     is close to its name ("" where none is, or the folder does not exist)."""
-    try:
-        names = [p.name for p in path.parent.iterdir() if p.is_file()]
-    except OSError:
-        return ""
-    meant = closest(path.name, names)
-    return _did_you_mean("dataset.path", [str(path.parent / meant)] if meant else [])
+    meant = closest_beside(path)
+    return _did_you_mean("dataset.path", [str(meant)] if meant else [])
 
 
 def _read_csv(path: Path, cfg: Any) -> pd.DataFrame:

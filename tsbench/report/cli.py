@@ -15,7 +15,7 @@ from typing import TypeVar
 from tsbench.atomic import write_bytes, write_text
 from tsbench.closed_stdout import quiet_when_stdout_closes
 from tsbench.counted import counted, noun_for, word_for
-from tsbench.errors import TsbenchError, closest, closest_all, either
+from tsbench.errors import TsbenchError, closest_all, closest_beside, either
 from tsbench.one_line_parser import OneLineParser
 from tsbench.output_guard import check_output
 from tsbench.report.build import build
@@ -125,7 +125,8 @@ def main(argv: list[str] | None = None) -> int:
     missing = [d for d in args.dirs if not d.is_dir()]
     if missing:
         said = ", ".join(f"{d} ({'a file' if d.exists() else 'not found'})" for d in missing)
-        near = [n for n in map(_near_folder, missing) if n]
+        near = [shlex.quote(str(n)) for n in (closest_beside(d, folders=True) for d in missing)
+                if n]
         meant = f"did you mean {either(near)}? Else " if near else ""
         return _error(f"not a folder: {said} -> {meant}{WHERE_RUNS_ARE}")
     where = ", ".join(map(str, args.dirs))
@@ -349,17 +350,6 @@ def _warn(message: str) -> None:
 def _error(message: str) -> int:
     print(f"{PROG}: error: {message}", file=sys.stderr)
     return 2
-
-
-def _near_folder(path: Path) -> str | None:
-    """The folder beside a missing ``path`` whose name is close to its name (a misspelt
-    sweep's folder), as the command line would name it; None where none is."""
-    try:
-        names = [p.name for p in path.parent.iterdir() if p.is_dir()]
-    except OSError:
-        return None
-    meant = closest(path.name, names)
-    return shlex.quote(str(path.parent / meant)) if meant else None
 
 
 @quiet_when_stdout_closes
