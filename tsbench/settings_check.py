@@ -287,11 +287,13 @@ def _check_deletions(parsed: list[Override], config: DictConfig, program: str) -
     ``~logger``): the run stopped on its absence with a traceback, after making its folder.
     A setting read with a default where it is absent (:func:`read_with_default`) may go;
     Hydra's own are Hydra's to check."""
+    deleted = [o.key_or_group for o in parsed if o.is_delete()]
+    if not deleted:  # most commands: no reading of the defaulted settings' file
+        return
     defaulted = read_with_default(config)
     loader = GlobalHydra.instance().config_loader()
-    for override in parsed:
-        key = override.key_or_group
-        if override.is_delete() and key not in defaulted and not key.startswith("hydra"):
+    for key in deleted:
+        if key not in defaulted and not key.startswith("hydra"):
             raise _deleted(key, program, bool(loader.get_group_options(key)))
 
 
